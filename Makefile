@@ -1,0 +1,41 @@
+# Thin wrapper over CMake + Ninja + CTest for the README's commands.
+#   make run    build, prepare ./var, bootstrap the first operator, start faxvaultd
+#   make check  -Werror release build + ASan/UBSan build, all tests, "N passed, N failed"
+#   make build  release build alone (programs under build/)
+#   make fuzz   libFuzzer builds of every fuzz target (clang), under build-fuzz/
+
+DATA_DIR ?= ./var
+HTTP     ?= 127.0.0.1:8080
+JOBS     ?= $(shell nproc)
+CTEST_J  ?= $(shell echo $$(( $$(nproc) * 3 )))
+
+.PHONY: all deps build build-asan check run fuzz bench clean
+
+all: build
+
+deps:
+	@scripts/install-deps
+
+build: deps
+	@cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFV_WERROR=ON >/dev/null
+	@ninja -C build -j $(JOBS)
+
+build-asan: deps
+	@cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DFV_WERROR=ON -DFV_SANITIZE=ON >/dev/null
+	@ninja -C build-asan -j $(JOBS)
+
+check: build build-asan
+	@scripts/run-tests build-asan $(CTEST_J)
+
+run: build
+	@scripts/run-daemon build "$(DATA_DIR)" "$(HTTP)"
+
+fuzz: deps
+	@CC=clang cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=Debug -DFV_FUZZ=ON >/dev/null
+	@ninja -C build-fuzz -j $(JOBS)
+
+bench: build
+	@for b in bench/*/run; do echo "== $$b"; $$b build || exit 1; done
+
+clean:
+	rm -rf build build-asan build-fuzz

@@ -1,0 +1,30 @@
+# Helpers shared by every subsystem's CMakeLists.txt.
+
+# fv_unit_test(NAME SOURCES... LIBS lib...)
+# A cmocka unit test registered with CTest under the label "unit".
+function(fv_unit_test name)
+  cmake_parse_arguments(T "" "" "SOURCES;LIBS" ${ARGN})
+  add_executable(${name} ${T_SOURCES})
+  target_link_libraries(${name} PRIVATE ${T_LIBS} PkgConfig::CMOCKA)
+  add_test(NAME ${name} COMMAND ${name})
+  set_tests_properties(${name} PROPERTIES LABELS unit)
+endfunction()
+
+# fv_fuzz_target(NAME SOURCE CORPUS_DIR LIBS lib...)
+# Without FV_FUZZ: a replay driver that runs every file of the corpus through
+# the target once (a CTest test, label "fuzz"). With FV_FUZZ: a libFuzzer binary.
+function(fv_fuzz_target name)
+  cmake_parse_arguments(T "" "SOURCE;CORPUS" "LIBS" ${ARGN})
+  if(FV_FUZZ)
+    add_executable(${name} ${T_SOURCE})
+    target_link_libraries(${name} PRIVATE ${T_LIBS})
+    target_link_options(${name} PRIVATE -fsanitize=fuzzer)
+  else()
+    add_executable(${name} ${T_SOURCE} ${PROJECT_SOURCE_DIR}/fuzz/replay_main.c)
+    target_link_libraries(${name} PRIVATE ${T_LIBS})
+    add_test(NAME ${name} COMMAND ${name} ${T_CORPUS})
+    set_tests_properties(${name} PROPERTIES LABELS fuzz)
+  endif()
+endfunction()
+
+pkg_check_modules(CMOCKA REQUIRED IMPORTED_TARGET cmocka)

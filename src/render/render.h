@@ -1,0 +1,137 @@
+/* The document renderer: hostile documents (PDF, TIFF, PNG, JPEG, UTF-8 text)
+ * in, TIFF-F fax pages out; received TIFF-F out as PDF or PNG.
+ *
+ * Every document is opened in a child process of its own (no network, rlimits
+ * on memory and CPU, a seccomp filter), with a page cap and a wall-clock cap
+ * that the parent enforces: a document that breaks a cap fails with a stable
+ * reason code and a message a person understands, and the caller's process
+ * never parses the document. Type detection is by content, never by name. */
+#ifndef FV_RENDER_H
+#define FV_RENDER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define RENDER_WIDTH 1728          /* pixels per fax row (T.4, A4/Letter) */
+#define RENDER_XRES 204            /* horizontal dpi of every fax page */
+#define RENDER_YRES_STANDARD 98
+#define RENDER_YRES_FINE 196
+#define RENDER_PAGES_MAX 1000      /* hard ceiling on --max-pages */
+#define RENDER_PAGES_DEFAULT 200   /* default page cap per job */
+#define RENDER_INPUT_MAX (256u << 20) /* bytes of one input document */
+#define RENDER_INPUTS_MAX 64       /* documents per job */
+
+/* ---- Sniffing (pure, fuzzed) ---- */
+
+enum render_type {
+	RENDER_TYPE_UNKNOWN = 0,
+	RENDER_TYPE_PDF,
+	RENDER_TYPE_TIFF,
+	RENDER_TYPE_PNG,
+	RENDER_TYPE_JPEG,
+	RENDER_TYPE_TEXT, /* UTF-8 (or ASCII) text, no NUL, few control bytes */
+};
+
+/* Type of the document p[0..n) from its content alone. No I/O, no globals. */
+enum render_type render_sniff(const uint8_t *p, size_t n);
+/* "pdf", "tiff", "png", "jpeg", "text", "unknown". Static string. */
+const char *render_type_name(enum render_type t);
+
+/* ---- Failure reasons: stable codes for programs, messages for people ---- */
+
+enum render_fail {
+	RENDER_OK = 0,
+	RENDER_E_USAGE,          /* bad arguments or options */
+	RENDER_E_IO,             /* cannot read an input or write the output */
+	RENDER_E_UNSUPPORTED,    /* not a type we take (wrong file type) */
+	RENDER_E_CORRUPT,        /* damaged document */
+	RENDER_E_ENCRYPTED,      /* password-protected PDF */
+	RENDER_E_EMPTY,          /* no pages */
+	RENDER_E_TOO_MANY_PAGES, /* page cap */
+	RENDER_E_TOO_LARGE,      /* input bytes or page dimensions beyond limits */
+	RENDER_E_MEMORY,         /* memory cap */
+	RENDER_E_CPU,            /* CPU-time cap */
+	RENDER_E_TIMEOUT,        /* wall-clock cap */
+	RENDER_E_PAGE_RANGE,     /* preview: no such page */
+	RENDER_E_CRASH,          /* the renderer process died: a broken document */
+	RENDER_E_INTERNAL,       /* our bug or the system's (fork, pipes) */
+	RENDER_E_COUNT_
+};
+
+enum render_lang { RENDER_LANG_EN = 0, RENDER_LANG_FR };
+
+/* Stable snake_case code ("too_many_pages"), for JSON and logs. Static. */
+const char *render_fail_code(enum render_fail f);
+/* One-sentence message for a person, in lang. Static. */
+const char *render_fail_message(enum render_fail f, enum render_lang lang);
+/* "en" / "fr" to lang; 0, or -1 when unknown. */
+int render_lang_parse(const char *s, enum render_lang *out);
+
+/* ---- Options and results ---- */
+
+enum render_coding { RENDER_CODING_MH = 0, RENDER_CODING_MR, RENDER_CODING_MMR };
+
+struct render_opts {
+	int fine;                   /* 204x196 instead of 204x98 */
+	enum render_coding coding;  /* default MMR (G4) */
+	enum render_lang lang;      /* cover page and header language */
+	int max_pages;              /* page cap over the whole job (documents + cover) */
+	int timeout_ms;             /* wall-clock cap per document */
+	int cpu_seconds;            /* CPU-time cap per document */
+	size_t mem_bytes;           /* memory cap per document */
+	/* Cover page: drawn when cover is set or any cover field is non-NULL.
+	 * Strings are UTF-8, borrowed for the call. */
+	int cover;
+	const char *cover_subject;
+	const char *cover_text;
+	const char *from;
+	const char *to;
+	/* Header line on every page: date, header (sender identity), "page n/m".
+	 * NULL: no header line. */
+	const char *header;
+	int64_t date_ms;            /* header/cover date; 0 = now */
+	const char *font_dir;       /* NULL: the DejaVu fonts of fonts-dejavu-core */
+};
+
+/* Fills o with the defaults (standard resolution, MMR, English, 200 pages,
+ * 60 s, 30 s CPU, 512 MiB, no cover, no header). */
+void render_opts_init(struct render_opts *o);
+
+struct render_result {
+	int pages;               /* pages written (cover included) */
+	int width;               /* always RENDER_WIDTH on success */
+	int xres, yres;          /* dpi */
+	enum render_fail fail;   /* RENDER_OK on success */
+	int doc_index;           /* input that failed, or -1 */
+	char detail[256];        /* technical detail for logs (English), may be "" */
+};
+
+/* ---- Operations (each opens documents only in a sandboxed child) ---- */
+
+/* Renders n input documents, in order, into one multi-page TIFF-F file at
+ * out_tif (written to a temporary name, then renamed). 0 on success with r
+ * filled; -1 with r->fail and r->detail set, and no out_tif left behind. */
+int render_documents(const char *const *inputs, size_t n, const char *out_tif,
+	const struct render_opts *o, struct render_result *r);
+
+/* Renders n input documents (PDF, TIFF, PNG, JPEG, text) into one multi-page
+ * TIFF-F file at out_tif. fine: 204x196 dpi instead of 204x98. Returns 0 and
+ * sets *pages, or -1 with a person-readable reason in err. */
+int render_to_tiff(const char *const *inputs, size_t n, const char *out_tif, int fine,
+	int *pages, char *err, size_t errlen);
+
+/* Received TIFF (G3/G4) to PDF, the coded data embedded as CCITTFaxDecode
+ * streams without re-encoding. r->pages, width and resolution of page 1. */
+int render_tiff_to_pdf(const char *in_tif, const char *out_pdf, struct render_result *r);
+
+/* Page `page` (1-based) of a TIFF to a PNG, 1728 px wide, rows scaled so the
+ * aspect is right (height = rows * xres / yres). */
+int render_tiff_preview(const char *in_tif, int page, const char *out_png,
+	struct render_result *r);
+
+/* Subcommands of faxvault-fax implemented by the renderer: cmd is "render",
+ * "topdf" or "preview"; argv[0] is the subcommand name, the rest its arguments
+ * as in the issue. Returns the process exit code. */
+int render_tool_main(const char *cmd, int argc, char **argv);
+
+#endif

@@ -1,0 +1,379 @@
+/* Helpers shared by the command files (see cli_cmd.h). */
+#include "cli_cmd.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "cli_config.h"
+#include "cli_http.h"
+#include "numparse.h"
+#include "timeutil.h"
+#include "xalloc.h"
+
+/* Longest secret or line we read from a terminal or stdin. */
+#define CLI_LINE_MAX 1024
+/* Pages --all follows before giving up (a server that loops). */
+#define CLI_PAGES_MAX 100000
+
+int cli_fail(struct cli_ctx *ctx, int code, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fputs("error: ", ctx->err);
+	vfprintf(ctx->err, fmt, ap);
+	fputc('\n', ctx->err);
+	va_end(ap);
+	return code;
+}
+
+int cli_usage(struct cli_ctx *ctx, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fputs("error: ", ctx->err);
+	vfprintf(ctx->err, fmt, ap);
+	fputc('\n', ctx->err);
+	va_end(ap);
+	buf_t name;
+	buf_init(&name, 512);
+	cli_args_cmd_name(ctx->args, &name);
+	fprintf(ctx->err, "Run '%s --help' for usage.\n", name.data);
+	buf_free(&name);
+	return CLI_EXIT_USAGE;
+}
+
+const char *cli_pos(const struct cli_ctx *ctx, size_t i)
+{
+	return i < ctx->args->npos ? ctx->args->pos[i] : NULL;
+}
+
+const char *cli_opt(const struct cli_ctx *ctx, const char *name)
+{
+	return cli_args_get(ctx->args, name);
+}
+
+json_t *cli_opt_list(const struct cli_ctx *ctx, const char *name)
+{
+	json_t *arr = json_array();
+	size_t n = cli_args_count(ctx->args, name);
+	for (size_t i = 0; i < n; i++) {
+		const char *v = cli_args_nth(ctx->args, name, i);
+		while (v && *v) {
+			const char *comma = strchr(v, ',');
+			size_t len = comma ? (size_t)(comma - v) : strlen(v);
+			if (len)
+				json_array_append_new(arr, json_stringn(v, len));
+			v = comma ? comma + 1 : NULL;
+		}
+	}
+	return arr;
+}
+
+void cli_set_opt(json_t *obj, const char *key, const struct cli_ctx *ctx, const char *opt)
+{
+	const char *v = cli_opt(ctx, opt);
+	if (v)
+		json_object_set_new(obj, key, json_string(v));
+}
+
+int cli_check_time(struct cli_ctx *ctx, const char *opt)
+{
+	const char *v = cli_opt(ctx, opt);
+	int64_t ms;
+	if (v && time_parse_rfc3339(v, &ms) != 0)
+		return cli_usage(ctx, "--%s wants an RFC 3339 time such as 2026-01-31T12:00:00Z", opt);
+	return 0;
+}
+
+/* The message for a call that needs a token and has none. */
+static int no_token(struct cli_ctx *ctx)
+{
+	const struct cli_conf *c = ctx->conf;
+	if (c->token_withheld)
+		return cli_fail(ctx, CLI_EXIT_UNAUTH,
+			"not logged in to %s (the stored session is for %s): "
+			"run 'faxvault login --url %s'", c->url,
+			c->file_url ? c->file_url : CLI_DEFAULT_URL, c->url);
+	return cli_fail(ctx, CLI_EXIT_UNAUTH,
+		"not logged in: run 'faxvault login', or set FAXVAULT_TOKEN");
+}
+
+int cli_api(struct cli_ctx *ctx, const char *method, const char *path, const json_t *body,
+	int auth, json_t **out)
+{
+	*out = NULL;
+	const char *token = auth ? ctx->conf->token : NULL;
+	if (auth && !token)
+		return no_token(ctx);
+	char *json = body ? json_dumps(body, JSON_COMPACT) : NULL;
+	struct cli_http_resp resp;
+	buf_t err;
+	buf_init(&err, 4096);
+	int rc = cli_http_request(ctx->conf->url, token, method, path, json, &resp, &err);
+	cli_secret_free(json); /* bodies may carry passwords */
+	if (rc != 0) {
+		rc = cli_fail(ctx, CLI_EXIT_SERVER, "%s", err.data ? err.data : "request failed");
+		goto done;
+	}
+	rc = cli_http_exit_code(resp.status);
+	if (rc != CLI_EXIT_OK) {
+		buf_t msg;
+		buf_init(&msg, 8192);
+		cli_http_problem_format(resp.status, resp.body.data, resp.body.len,
+			resp.request_id, &msg);
+		cli_out_write(ctx->err, &msg);
+		buf_free(&msg);
+		if (resp.status == 401 && auth && ctx->conf->token_src == CLI_SRC_FILE)
+			fputs("hint: the stored session may have expired: run 'faxvault login'\n", ctx->err);
+		goto done;
+	}
+	if (resp.body.len) {
+		json_error_t je;
+		*out = json_loadb(resp.body.data, resp.body.len, JSON_REJECT_DUPLICATES, &je);
+		if (!*out)
+			rc = cli_fail(ctx, CLI_EXIT_SERVER, "the server's answer is not JSON (%s)", je.text);
+	}
+done:
+	cli_http_resp_free(&resp);
+	buf_free(&err);
+	return rc;
+}
+
+int cli_list(struct cli_ctx *ctx, const char *path, const struct cli_col *cols, size_t ncols)
+{
+	int64_t limit = 0;
+	const char *slimit = cli_opt(ctx, "limit");
+	if (slimit && parse_i64z(slimit, 1, 1000, &limit) != 0)
+		return cli_usage(ctx, "--limit wants a number from 1 to 1000");
+	int all = cli_args_has(ctx->args, "all");
+	char *cursor = cli_opt(ctx, "cursor") ? xstrdup(cli_opt(ctx, "cursor")) : NULL;
+	json_t *items = json_array();
+	json_t *last = NULL;
+	int rc = CLI_EXIT_OK;
+
+	for (size_t page = 0; ; page++) {
+		if (page == CLI_PAGES_MAX) {
+			rc = cli_fail(ctx, CLI_EXIT_SERVER, "more than %d pages: giving up", CLI_PAGES_MAX);
+			break;
+		}
+		buf_t p;
+		buf_init(&p, (size_t)1 << 16);
+		buf_puts(&p, path);
+		cli_http_query_add(&p, "limit", slimit);
+		cli_http_query_add(&p, "cursor", cursor);
+		json_decref(last);
+		last = NULL;
+		rc = cli_api(ctx, "GET", p.data, NULL, 1, &last);
+		buf_free(&p);
+		if (rc != CLI_EXIT_OK)
+			break;
+		json_t *page_items = json_object_get(last, "items");
+		if (!json_is_array(page_items)) {
+			rc = cli_fail(ctx, CLI_EXIT_SERVER, "the server's answer has no \"items\" list");
+			break;
+		}
+		json_array_extend(items, page_items);
+		const char *next = json_string_value(json_object_get(last, "next_cursor"));
+		if (!all || !next || !next[0])
+			break;
+		if (cursor && strcmp(cursor, next) == 0) {
+			rc = cli_fail(ctx, CLI_EXIT_SERVER, "the server returned the same cursor twice");
+			break;
+		}
+		free(cursor);
+		cursor = xstrdup(next);
+	}
+
+	if (rc == CLI_EXIT_OK) {
+		if (ctx->json && !all) {
+			cli_out_json(ctx->out, last);
+		} else if (ctx->json) {
+			json_t *o = json_pack("{s:O, s:n}", "items", items, "next_cursor");
+			cli_out_json(ctx->out, o);
+			json_decref(o);
+		} else {
+			buf_t t;
+			buf_init(&t, (size_t)1 << 30);
+			cli_out_table(cols, ncols, items, &t);
+			cli_out_write(ctx->out, &t);
+			buf_free(&t);
+			const char *next = json_string_value(json_object_get(last, "next_cursor"));
+			if (!all && next && next[0]) {
+				buf_t s;
+				buf_init(&s, 4096);
+				cli_out_sanitize(next, &s);
+				fprintf(ctx->err, "(more items: add --cursor %s, or --all)\n", cli_buf_str(&s));
+				buf_free(&s);
+			}
+		}
+	}
+	json_decref(last);
+	json_decref(items);
+	free(cursor);
+	return rc;
+}
+
+int cli_show(struct cli_ctx *ctx, const char *method, const char *path, const json_t *body,
+	const struct cli_col *fields, size_t nfields, const char *done_msg)
+{
+	json_t *res = NULL;
+	int rc = cli_api(ctx, method, path, body, 1, &res);
+	if (rc != CLI_EXIT_OK)
+		return rc;
+	if (!res) {
+		if (done_msg && !ctx->json)
+			fprintf(ctx->out, "%s\n", done_msg);
+	} else if (ctx->json) {
+		cli_out_json(ctx->out, res);
+	} else {
+		if (done_msg)
+			fprintf(ctx->out, "%s\n", done_msg);
+		buf_t t;
+		buf_init(&t, (size_t)1 << 24);
+		cli_out_kv(fields, nfields, res, &t);
+		cli_out_write(ctx->out, &t);
+		buf_free(&t);
+	}
+	json_decref(res);
+	return CLI_EXIT_OK;
+}
+
+void cli_secret_free(char *s)
+{
+	if (!s)
+		return;
+	explicit_bzero(s, strlen(s));
+	free(s);
+}
+
+/* Reads one line from fd into a new string (without the line end).
+ * 0, or -1 at end of input / error / overlong line. */
+static int fd_read_line(int fd, char **out)
+{
+	char *line = xmalloc(CLI_LINE_MAX + 1);
+	size_t n = 0;
+	int ok = 0;
+	for (;;) {
+		char c;
+		ssize_t r = read(fd, &c, 1);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			ok = n > 0;
+			break;
+		}
+		if (c == '\n') {
+			ok = 1;
+			break;
+		}
+		if (n == CLI_LINE_MAX)
+			break;
+		line[n++] = c;
+	}
+	if (n && line[n - 1] == '\r')
+		n--;
+	line[n] = '\0';
+	if (!ok) {
+		explicit_bzero(line, CLI_LINE_MAX + 1);
+		free(line);
+		return -1;
+	}
+	*out = line;
+	return 0;
+}
+
+int cli_read_line(struct cli_ctx *ctx, const char *prompt, char **out)
+{
+	if (!isatty(STDIN_FILENO))
+		return cli_usage(ctx, "standard input is not a terminal; give the value as an option");
+	fputs(prompt, ctx->err);
+	fflush(ctx->err);
+	if (fd_read_line(STDIN_FILENO, out) != 0)
+		return cli_fail(ctx, CLI_EXIT_ERROR, "no input");
+	return 0;
+}
+
+/* Reads a line from the terminal without echo. 0 / -1. */
+static int tty_secret(const char *prompt, char **out)
+{
+	int fd = open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return -1;
+	struct termios old, quiet;
+	if (tcgetattr(fd, &old) != 0) {
+		close(fd);
+		return -1;
+	}
+	quiet = old;
+	quiet.c_lflag &= (tcflag_t)~(ECHO | ECHONL);
+	quiet.c_lflag |= ICANON;
+	if (write(fd, prompt, strlen(prompt)) < 0 || tcsetattr(fd, TCSAFLUSH, &quiet) != 0) {
+		close(fd);
+		return -1;
+	}
+	int rc = fd_read_line(fd, out);
+	tcsetattr(fd, TCSAFLUSH, &old);
+	ssize_t w = write(fd, "\n", 1); /* end the silent line; nothing to do on failure */
+	(void)w;
+	close(fd);
+	return rc;
+}
+
+int cli_read_secret(struct cli_ctx *ctx, const char *prompt, int from_stdin, int confirm,
+	char **out)
+{
+	*out = NULL;
+	if (from_stdin) {
+		if (fd_read_line(STDIN_FILENO, out) != 0 || !(*out)[0]) {
+			cli_secret_free(*out);
+			*out = NULL;
+			return cli_fail(ctx, CLI_EXIT_USAGE, "expected the password on standard input");
+		}
+		return 0;
+	}
+	char *first = NULL;
+	if (tty_secret(prompt, &first) != 0)
+		return cli_usage(ctx, "no terminal to ask for the password: use --password-stdin");
+	if (!first[0]) {
+		cli_secret_free(first);
+		return cli_fail(ctx, CLI_EXIT_USAGE, "empty password");
+	}
+	if (confirm) {
+		char *again = NULL;
+		int same = tty_secret("Repeat: ", &again) == 0 && strcmp(first, again) == 0;
+		cli_secret_free(again);
+		if (!same) {
+			cli_secret_free(first);
+			return cli_fail(ctx, CLI_EXIT_USAGE, "the passwords differ");
+		}
+	}
+	*out = first;
+	return 0;
+}
+
+void cli_print_invitation(struct cli_ctx *ctx, const char *role, const char *email,
+	const json_t *inv)
+{
+	const char *token = json_string_value(json_object_get(inv, "token"));
+	if (!token)
+		return;
+	buf_t t, e, x;
+	buf_init(&t, 4096);
+	buf_init(&e, 4096);
+	buf_init(&x, 4096);
+	cli_out_sanitize(token, &t);
+	cli_out_sanitize(email ? email : "-", &e);
+	const char *exp = json_string_value(json_object_get(inv, "expires_at"));
+	cli_out_sanitize(exp ? exp : "-", &x);
+	fprintf(ctx->out, "Invitation for %s (%s), expires %s, shown once:\n  %s\n",
+		cli_buf_str(&e), role, cli_buf_str(&x), cli_buf_str(&t));
+	buf_free(&t);
+	buf_free(&e);
+	buf_free(&x);
+}

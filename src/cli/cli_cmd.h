@@ -1,0 +1,93 @@
+/* Helpers shared by the command files (cmd_*.c) and the command tables
+ * they export. A command is a function of the context: it reads its
+ * arguments from ctx->args, talks to the API through cli_api() and writes
+ * a table, a key/value block or JSON. Every helper returns an exit code
+ * (enum cli_exit) and has already printed the error when it is not 0. */
+#ifndef FV_CLI_CMD_H
+#define FV_CLI_CMD_H
+
+#include <jansson.h>
+
+#include "cli.h"
+#include "cli_args.h"
+#include "cli_out.h"
+
+/* Options every list command takes. */
+#define CLI_LIST_OPTS \
+	{ "limit", "N", 0, "at most N items per page (1-1000)" }, \
+	{ "cursor", "CURSOR", 0, "start at this cursor (from a previous page)" }, \
+	{ "all", NULL, 0, "follow cursors and print every item" }
+
+#define CLI_NCOLS(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Calls the API. body (borrowed, may be NULL) is sent as JSON. auth says
+ * whether the session token is required (missing token: exit code 3
+ * without a request). On 2xx returns 0 and sets *out to the parsed answer
+ * (owned by the caller; NULL when the answer has no body). Otherwise
+ * prints the problem to ctx->err and returns its exit code. */
+int cli_api(struct cli_ctx *ctx, const char *method, const char *path, const json_t *body,
+	int auth, json_t **out);
+
+/* GET path (which may already carry a query) with --limit/--cursor/--all
+ * and prints the items as a table, or the JSON answer with --json (with
+ * --all: one {"items": [...], "next_cursor": null} of every page). */
+int cli_list(struct cli_ctx *ctx, const char *path, const struct cli_col *cols, size_t ncols);
+
+/* Sends method path body and prints the answer as a key/value block (or
+ * JSON). An answer without body prints done_msg (may be NULL). */
+int cli_show(struct cli_ctx *ctx, const char *method, const char *path, const json_t *body,
+	const struct cli_col *fields, size_t nfields, const char *done_msg);
+
+/* Prints "error: <message>" and the hint to run --help; returns 2. */
+int cli_usage(struct cli_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Prints "error: <message>" and returns code. */
+int cli_fail(struct cli_ctx *ctx, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Positional argument i (borrowed) and option value (borrowed, NULL). */
+const char *cli_pos(const struct cli_ctx *ctx, size_t i);
+const char *cli_opt(const struct cli_ctx *ctx, const char *name);
+
+/* The values of a repeatable option, each also split at commas, as a new
+ * JSON array of strings (owned by the caller). Empty parts are skipped. */
+json_t *cli_opt_list(const struct cli_ctx *ctx, const char *name);
+
+/* Sets key to the value of option opt in obj when the option was given. */
+void cli_set_opt(json_t *obj, const char *key, const struct cli_ctx *ctx, const char *opt);
+
+/* Checks that option opt, when given, is an RFC 3339 time. 0 or exit 2. */
+int cli_check_time(struct cli_ctx *ctx, const char *opt);
+
+/* Reads a secret: the first line of stdin when from_stdin, else from the
+ * terminal without echo (asked twice when confirm). *out is owned by the
+ * caller, to be wiped with cli_secret_free(). Returns 0 or an exit code. */
+int cli_read_secret(struct cli_ctx *ctx, const char *prompt, int from_stdin, int confirm,
+	char **out);
+/* Wipes and frees a secret. NULL is a no-op. */
+void cli_secret_free(char *s);
+/* Reads one line from the terminal (with echo) after prompt; owned. */
+int cli_read_line(struct cli_ctx *ctx, const char *prompt, char **out);
+
+/* Prints an invitation (token shown once) for who. */
+void cli_print_invitation(struct cli_ctx *ctx, const char *role, const char *email,
+	const json_t *inv);
+
+/* Top-level leaves (cmd_auth.c) and the command groups (NULL-terminated
+ * arrays), one file per resource group. */
+int cmd_login(struct cli_ctx *ctx);
+int cmd_logout(struct cli_ctx *ctx);
+int cmd_whoami(struct cli_ctx *ctx);
+extern const struct cli_opt cmd_login_opts[];
+extern const struct cli_cmd cmd_sessions_subs[], cmd_invitations_subs[];
+extern const struct cli_cmd cmd_permissions_subs[];
+extern const struct cli_cmd cmd_accounts_subs[];
+extern const struct cli_cmd cmd_users_subs[];
+extern const struct cli_cmd cmd_apikeys_subs[];
+extern const struct cli_cmd cmd_audit_subs[];
+extern const struct cli_cmd cmd_staff_subs[], cmd_partners_subs[];
+
+/* The root of the tree, its global options and --help epilogue. */
+extern const struct cli_cmd cli_root;
+extern const struct cli_opt cli_globals[];
+extern const char cli_epilogue[];
+
+#endif

@@ -1,0 +1,276 @@
+/* libcurl client, status mapping and problem+json rendering (see cli_http.h). */
+#include "cli_http.h"
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <curl/curl.h>
+#include <jansson.h>
+
+#include "cli.h"
+#include "cli_out.h"
+#include "xalloc.h"
+
+struct sink {
+	struct cli_http_resp *resp;
+	int overflow;
+};
+
+static size_t on_body(char *p, size_t size, size_t nmemb, void *ud)
+{
+	struct sink *s = ud;
+	size_t n = size * nmemb;
+	if (buf_append(&s->resp->body, p, n) != 0) {
+		s->overflow = 1;
+		return 0; /* makes curl stop with CURLE_WRITE_ERROR */
+	}
+	return n;
+}
+
+static size_t on_header(char *p, size_t size, size_t nmemb, void *ud)
+{
+	struct sink *s = ud;
+	size_t n = size * nmemb;
+	static const char key[] = "x-request-id:";
+	if (n > sizeof key - 1 && strncasecmp(p, key, sizeof key - 1) == 0) {
+		const char *v = p + sizeof key - 1, *e = p + n;
+		while (v < e && (*v == ' ' || *v == '\t'))
+			v++;
+		while (e > v && isspace((unsigned char)e[-1]))
+			e--;
+		size_t len = (size_t)(e - v);
+		if (len >= sizeof s->resp->request_id)
+			len = sizeof s->resp->request_id - 1;
+		memcpy(s->resp->request_id, v, len);
+		s->resp->request_id[len] = '\0';
+	}
+	return n;
+}
+
+int cli_http_request(const char *base_url, const char *token, const char *method,
+	const char *path, const char *json_body, struct cli_http_resp *resp, buf_t *err)
+{
+	memset(resp, 0, sizeof *resp);
+	buf_init(&resp->body, CLI_HTTP_BODY_MAX);
+
+	size_t bl = strlen(base_url);
+	while (bl && base_url[bl - 1] == '/')
+		bl--;
+	char *url = xasprintf("%.*s%s", (int)bl, base_url, path);
+	CURL *c = curl_easy_init();
+	if (!c) {
+		buf_puts(err, "cannot start the HTTP client");
+		free(url);
+		return -1;
+	}
+	struct sink sink = { resp, 0 };
+	struct curl_slist *hdr = NULL;
+	char *auth = NULL;
+	hdr = curl_slist_append(hdr, "Accept: application/json, application/problem+json");
+	if (json_body)
+		hdr = curl_slist_append(hdr, "Content-Type: application/json");
+	if (token) {
+		auth = xasprintf("Authorization: Bearer %s", token);
+		hdr = curl_slist_append(hdr, auth);
+	}
+	/* No "Expect: 100-continue" round trip for bodies. */
+	hdr = curl_slist_append(hdr, "Expect:");
+
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdr);
+	curl_easy_setopt(c, CURLOPT_USERAGENT, "faxvault/" FV_VERSION);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, CLI_HTTP_CONNECT_TIMEOUT_S);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, CLI_HTTP_TIMEOUT_S);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &sink);
+	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(c, CURLOPT_HEADERDATA, &sink);
+	if (json_body) {
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, json_body);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(json_body));
+	} else if (strcmp(method, "GET") != 0 && strcmp(method, "DELETE") != 0) {
+		/* POST without a body: send an empty one, not a hanging request. */
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, "");
+		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)0);
+	}
+	if (strcmp(method, "HEAD") == 0)
+		curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+
+	CURLcode rc = curl_easy_perform(c);
+	int ret = 0;
+	if (rc != CURLE_OK) {
+		if (sink.overflow)
+			buf_printf(err, "answer from %s is larger than %u bytes", url, CLI_HTTP_BODY_MAX);
+		else
+			buf_printf(err, "cannot reach %s: %s", url, curl_easy_strerror(rc));
+		resp->status = 0;
+		ret = -1;
+	} else {
+		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp->status);
+	}
+	curl_slist_free_all(hdr);
+	curl_easy_cleanup(c);
+	if (auth) {
+		explicit_bzero(auth, strlen(auth));
+		free(auth);
+	}
+	free(url);
+	return ret;
+}
+
+void cli_http_resp_free(struct cli_http_resp *resp)
+{
+	if (!resp)
+		return;
+	buf_free(&resp->body);
+}
+
+static int unreserved(unsigned char c)
+{
+	return isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~';
+}
+
+char *cli_http_escape(const char *s)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t n = strlen(s);
+	char *out = xmalloc(n * 3 + 1), *o = out;
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (unreserved(*p)) {
+			*o++ = (char)*p;
+		} else {
+			*o++ = '%';
+			*o++ = hex[*p >> 4];
+			*o++ = hex[*p & 15];
+		}
+	}
+	*o = '\0';
+	return out;
+}
+
+char *cli_http_path(const char *fmt, ...)
+{
+	buf_t b;
+	buf_init(&b, (size_t)1 << 20);
+	va_list ap;
+	va_start(ap, fmt);
+	for (const char *p = fmt; *p; p++) {
+		if (*p != '%') {
+			buf_append(&b, p, 1);
+			continue;
+		}
+		p++;
+		if (*p == 's') {
+			char *e = cli_http_escape(va_arg(ap, const char *));
+			buf_puts(&b, e);
+			free(e);
+		} else if (*p == '%') {
+			buf_append(&b, "%", 1);
+		} else {
+			/* A programming error in a literal format: stop here. */
+			break;
+		}
+	}
+	va_end(ap);
+	return buf_steal(&b);
+}
+
+void cli_http_query_add(buf_t *path, const char *key, const char *value)
+{
+	if (!value || !value[0])
+		return;
+	char *e = cli_http_escape(value);
+	int has_q = path->data && strchr(path->data, '?');
+	buf_printf(path, "%c%s=%s", has_q ? '&' : '?', key, e);
+	free(e);
+}
+
+int cli_http_exit_code(long status)
+{
+	if (status >= 200 && status < 300)
+		return CLI_EXIT_OK;
+	switch (status) {
+	case 0:
+		return CLI_EXIT_SERVER;
+	case 401:
+		return CLI_EXIT_UNAUTH;
+	case 403:
+		return CLI_EXIT_FORBIDDEN;
+	case 404:
+	case 410:
+		return CLI_EXIT_NOTFOUND;
+	case 400:
+	case 409:
+	case 413:
+	case 415:
+	case 422:
+		return CLI_EXIT_INVALID;
+	case 429:
+		return CLI_EXIT_RATELIMIT;
+	default:
+		break;
+	}
+	if (status >= 500 && status < 600)
+		return CLI_EXIT_SERVER;
+	return CLI_EXIT_ERROR;
+}
+
+static const char *jstr(const json_t *o, const char *key)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+	return s && s[0] ? s : NULL;
+}
+
+void cli_http_problem_format(long status, const char *body, size_t n,
+	const char *request_id, buf_t *out)
+{
+	json_t *j = n ? json_loadb(body, n, JSON_REJECT_DUPLICATES, NULL) : NULL;
+	const char *title = j ? jstr(j, "title") : NULL;
+	const char *detail = j ? jstr(j, "detail") : NULL;
+	const char *type = j ? jstr(j, "type") : NULL;
+	const char *rid = j ? jstr(j, "request_id") : NULL;
+	if (!rid && request_id && request_id[0])
+		rid = request_id;
+
+	buf_puts(out, "error: ");
+	if (title || detail) {
+		if (title)
+			cli_out_sanitize(title, out);
+		if (title && detail)
+			buf_puts(out, ": ");
+		if (detail)
+			cli_out_sanitize(detail, out);
+	} else {
+		buf_printf(out, "HTTP %ld", status);
+		if (n && !j) {
+			/* Not JSON: show the start of the first line, it often says why. */
+			size_t k = 0;
+			while (k < n && k < 120 && body[k] != '\n' && body[k] != '\r')
+				k++;
+			if (k) {
+				char *first = xstrndup(body, k);
+				buf_puts(out, ": ");
+				cli_out_sanitize(first, out);
+				free(first);
+			}
+		}
+	}
+	if (type) {
+		buf_puts(out, " (");
+		cli_out_sanitize(type, out);
+		buf_puts(out, ")");
+	}
+	buf_puts(out, "\n");
+	if (rid) {
+		buf_puts(out, "request id: ");
+		cli_out_sanitize(rid, out);
+		buf_puts(out, "\n");
+	}
+	json_decref(j);
+}

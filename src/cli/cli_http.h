@@ -1,0 +1,58 @@
+/* The HTTP side of `faxvault`: one request with libcurl, the mapping from
+ * HTTP status to exit code, and the rendering of problem+json errors. */
+#ifndef FV_CLI_HTTP_H
+#define FV_CLI_HTTP_H
+
+#include <stddef.h>
+
+#include "buf.h"
+
+/* Largest response body we accept. */
+#define CLI_HTTP_BODY_MAX (32u * 1024 * 1024)
+#define CLI_HTTP_CONNECT_TIMEOUT_S 10L
+#define CLI_HTTP_TIMEOUT_S 120L
+
+struct cli_http_resp {
+	long status;       /* HTTP status; 0 when no answer arrived */
+	buf_t body;        /* response body, NUL-terminated when non-empty */
+	char request_id[96]; /* X-Request-Id of the answer, or "" */
+};
+
+/* Sends METHOD base_url+path with optional JSON body (NULL: none) and
+ * bearer token (NULL: no Authorization header). Redirects are not
+ * followed (they would carry the token elsewhere); only http and https are
+ * spoken. On an answer returns 0 with resp filled (release it with
+ * cli_http_resp_free()). On a transport failure returns -1 with a message
+ * in err. resp is initialised in both cases. */
+int cli_http_request(const char *base_url, const char *token, const char *method,
+	const char *path, const char *json_body, struct cli_http_resp *resp, buf_t *err);
+
+/* Releases resp's body. NULL is a no-op. */
+void cli_http_resp_free(struct cli_http_resp *resp);
+
+/* Percent-encodes s for a path segment or query value; owned by the caller. */
+char *cli_http_escape(const char *s);
+
+/* Builds a path from fmt, where every %s is replaced by the matching
+ * argument percent-encoded (so an id can never add a path segment or a
+ * query). Only %s and %% are understood. Owned by the caller. */
+char *cli_http_path(const char *fmt, ...);
+
+/* Appends "?key=value" or "&key=value" (value percent-encoded) to path;
+ * nothing when value is NULL or empty. */
+void cli_http_query_add(buf_t *path, const char *key, const char *value);
+
+/* The exit code for an HTTP status (enum cli_exit); 2xx gives 0, 0 (no
+ * answer) gives the server/network code. */
+int cli_http_exit_code(long status);
+
+/* Writes the error line for a non-2xx answer into out:
+ *   "error: <title>: <detail> (<type>)\n"
+ * (parts that are missing are left out), then "request id: <id>\n" when the
+ * problem or request_id names one. Falls back to the HTTP status and the
+ * start of the body when it is not problem+json. Control characters from
+ * the server are replaced so they cannot drive the terminal. */
+void cli_http_problem_format(long status, const char *body, size_t n,
+	const char *request_id, buf_t *out);
+
+#endif

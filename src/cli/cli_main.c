@@ -1,0 +1,151 @@
+/* The command tree of `faxvault` and cli_run(), which parses the command
+ * line, resolves the configuration and runs one command. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "cli_args.h"
+#include "cli_cmd.h"
+#include "cli_config.h"
+#include "cli_http.h"
+
+const struct cli_opt cli_globals[] = {
+	{ "url", "URL", 0, "API base URL (env FAXVAULT_URL; default " CLI_DEFAULT_URL ")" },
+	{ "token", "TOKEN", 0, "session token or API key (env FAXVAULT_TOKEN)" },
+	{ "config", "FILE", 0, "config file (default $XDG_CONFIG_HOME/faxvault/config)" },
+	{ "json", NULL, 0, "print the API's JSON instead of tables" },
+	{ "version", NULL, 0, "print the version and exit" },
+	{ NULL, NULL, 0, NULL },
+};
+
+const char cli_epilogue[] =
+	"Configuration, highest precedence first:\n"
+	"  --url / --token, then FAXVAULT_URL / FAXVAULT_TOKEN, then the config file\n"
+	"  ($XDG_CONFIG_HOME/faxvault/config, else ~/.config/faxvault/config; lines\n"
+	"  'url = …' and 'token = …'), which 'faxvault login' writes with mode 0600.\n"
+	"  A stored token is only sent to the URL stored with it.\n"
+	"\n"
+	"Exit codes:\n"
+	"  0  success\n"
+	"  1  error (local failure; broken audit chain)\n"
+	"  2  usage error (bad command line)\n"
+	"  3  not authenticated (HTTP 401, or no token)\n"
+	"  4  forbidden (HTTP 403)\n"
+	"  5  not found (HTTP 404, 410)\n"
+	"  6  conflict or invalid input (HTTP 400, 409, 413, 415, 422)\n"
+	"  7  server or network error (HTTP 5xx, connection failure, bad answer)\n"
+	"  8  rate limited (HTTP 429)\n";
+
+static int cmd_health(struct cli_ctx *ctx)
+{
+	struct cli_http_resp resp;
+	buf_t err;
+	buf_init(&err, 4096);
+	int rc = cli_http_request(ctx->conf->url, NULL, "GET", "/healthz", NULL, &resp, &err);
+	if (rc != 0) {
+		rc = cli_fail(ctx, CLI_EXIT_SERVER, "%s", cli_buf_str(&err));
+	} else if ((rc = cli_http_exit_code(resp.status)) != CLI_EXIT_OK) {
+		fprintf(ctx->err, "error: %s is unhealthy (HTTP %ld)\n", ctx->conf->url, resp.status);
+	} else if (ctx->json) {
+		json_t *j = resp.body.len ? json_loadb(resp.body.data, resp.body.len, 0, NULL) : NULL;
+		if (!j)
+			j = json_pack("{s:s}", "status", "ok");
+		cli_out_json(ctx->out, j);
+		json_decref(j);
+	} else {
+		fprintf(ctx->out, "%s: ok\n", ctx->conf->url);
+	}
+	cli_http_resp_free(&resp);
+	buf_free(&err);
+	return rc;
+}
+
+static const struct cli_cmd root_subs[] = {
+	{ "login", "Log in and store a session token in the config file", NULL,
+		"Asks for the e-mail address (unless --email) and the password (on the terminal "
+		"without echo, or the first line of standard input with --password-stdin). The "
+		"session token is written to the config file with mode 0600, next to the URL.",
+		cmd_login_opts, 0, 0, cmd_login, NULL },
+	{ "logout", "End the session and forget the stored token", NULL, NULL, NULL, 0, 0,
+		cmd_logout, NULL },
+	{ "whoami", "Show who the token belongs to and its permissions", NULL, NULL, NULL, 0, 0,
+		cmd_whoami, NULL },
+	{ "sessions", "List or revoke your sessions", NULL, NULL, NULL, 0, 0, NULL, cmd_sessions_subs },
+	{ "invitations", "Accept an invitation", NULL, NULL, NULL, 0, 0, NULL, cmd_invitations_subs },
+	{ "permissions", "List permissions and built-in roles", NULL, NULL, NULL, 0, 0, NULL,
+		cmd_permissions_subs },
+	{ "accounts", "Manage accounts (tenants)", NULL, NULL, NULL, 0, 0, NULL, cmd_accounts_subs },
+	{ "users", "Manage the members of an account", NULL, NULL, NULL, 0, 0, NULL, cmd_users_subs },
+	{ "api-keys", "Manage the API keys of an account", NULL, NULL, NULL, 0, 0, NULL,
+		cmd_apikeys_subs },
+	{ "audit", "Read the audit log and verify its hash chain", NULL, NULL, NULL, 0, 0, NULL,
+		cmd_audit_subs },
+	{ "staff", "Manage provider staff", NULL, NULL, NULL, 0, 0, NULL, cmd_staff_subs },
+	{ "partners", "Manage partner organizations and their staff", NULL, NULL, NULL, 0, 0, NULL,
+		cmd_partners_subs },
+	{ "health", "Check that the server answers (GET /healthz)", NULL, NULL, NULL, 0, 0,
+		cmd_health, NULL },
+	{ NULL, NULL, NULL, NULL, NULL, 0, 0, NULL, NULL },
+};
+
+const struct cli_cmd cli_root = {
+	"faxvault", "Command-line client of the faxvault API.", NULL, NULL, NULL, 0, 0, NULL, root_subs,
+};
+
+int cli_run(int argc, char **argv, const struct cli_env *env, FILE *out, FILE *err)
+{
+	struct cli_args args;
+	struct cli_conf conf;
+	buf_t msg;
+	int rc;
+	memset(&conf, 0, sizeof conf);
+	buf_init(&msg, 1 << 20);
+
+	rc = cli_args_parse(&cli_root, cli_globals, argc, argv, &args, &msg);
+	if (cli_args_has(&args, "version")) {
+		fprintf(out, "faxvault %s\n", FV_VERSION);
+		rc = CLI_EXIT_OK;
+		goto done;
+	}
+	if (rc != 0) {
+		fprintf(err, "error: %s\n", cli_buf_str(&msg));
+		buf_reset(&msg);
+		if (cli_args_cmd(&args)->subs && args.npos == 0) {
+			/* A group without its command: show what it offers. */
+			cli_args_help(&args, cli_globals, NULL, &msg);
+			cli_out_write(err, &msg);
+		} else {
+			cli_args_cmd_name(&args, &msg);
+			fprintf(err, "Run '%s --help' for usage.\n", cli_buf_str(&msg));
+		}
+		rc = CLI_EXIT_USAGE;
+		goto done;
+	}
+	if (args.help) {
+		cli_args_help(&args, cli_globals, cli_epilogue, &msg);
+		cli_out_write(out, &msg);
+		rc = CLI_EXIT_OK;
+		goto done;
+	}
+	if (cli_config_resolve(cli_args_get(&args, "url"), cli_args_get(&args, "token"),
+		    cli_args_get(&args, "config"), env, &conf, &msg) != 0) {
+		fprintf(err, "error: %s\n", cli_buf_str(&msg));
+		rc = CLI_EXIT_ERROR;
+		goto done;
+	}
+	if (conf.file_loose)
+		fprintf(err, "warning: %s is accessible by other users; run 'chmod 600 %s'\n",
+			conf.path, conf.path);
+	struct cli_ctx ctx = {
+		.out = out, .err = err, .args = &args, .conf = &conf,
+		.json = cli_args_has(&args, "json"),
+	};
+	rc = cli_args_cmd(&args)->run(&ctx);
+	if (fflush(out) != 0 && rc == CLI_EXIT_OK)
+		rc = CLI_EXIT_ERROR;
+done:
+	cli_conf_free(&conf);
+	cli_args_free(&args);
+	buf_free(&msg);
+	return rc;
+}

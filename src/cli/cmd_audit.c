@@ -1,0 +1,82 @@
+/* The audit log: `faxvault audit list --account ID` and `audit verify`. */
+#include <stdlib.h>
+
+#include "cli_cmd.h"
+#include "cli_http.h"
+#include "xalloc.h"
+
+static const struct cli_col event_cols[] = {
+	{ "SEQ", "seq" }, { "TIME", "time" }, { "ACTOR", "actor.id" },
+	{ "ON BEHALF OF", "actor.on_behalf_of" }, { "ACTION", "action" }, { "TARGET", "target" },
+	{ "OUTCOME", "outcome" }, { "SOURCE", "source" },
+};
+
+static const struct cli_opt list_opts[] = {
+	{ "account", "ACCOUNT_ID", CLI_OPT_REQUIRED, "the account" },
+	{ "since", "TIME", 0, "events at or after TIME (RFC 3339)" },
+	{ "until", "TIME", 0, "events before TIME (RFC 3339)" },
+	{ "actor", "ID", 0, "events of this actor (user, key or staff id)" },
+	{ "action", "ACTION", 0, "events of this action (e.g. user.create)" },
+	CLI_LIST_OPTS,
+	{ NULL, NULL, 0, NULL },
+};
+
+static int audit_list(struct cli_ctx *ctx)
+{
+	int rc = cli_check_time(ctx, "since");
+	if (rc == 0)
+		rc = cli_check_time(ctx, "until");
+	if (rc != 0)
+		return rc;
+	char *base = cli_http_path("/v1/accounts/%s/audit-events", cli_opt(ctx, "account"));
+	buf_t path;
+	buf_init(&path, (size_t)1 << 16);
+	buf_puts(&path, base);
+	free(base);
+	cli_http_query_add(&path, "since", cli_opt(ctx, "since"));
+	cli_http_query_add(&path, "until", cli_opt(ctx, "until"));
+	cli_http_query_add(&path, "actor", cli_opt(ctx, "actor"));
+	cli_http_query_add(&path, "action", cli_opt(ctx, "action"));
+	rc = cli_list(ctx, path.data, event_cols, CLI_NCOLS(event_cols));
+	buf_free(&path);
+	return rc;
+}
+
+static int audit_verify(struct cli_ctx *ctx)
+{
+	json_t *res = NULL;
+	int rc = cli_api(ctx, "GET", "/v1/provider/audit/verify", NULL, 1, &res);
+	if (rc != CLI_EXIT_OK)
+		return rc;
+	const json_t *ok = json_object_get(res, "ok");
+	if (!json_is_boolean(ok)) {
+		json_decref(res);
+		return cli_fail(ctx, CLI_EXIT_SERVER, "the server's answer has no \"ok\"");
+	}
+	char *events = cli_out_cell(res, "events");
+	if (ctx->json) {
+		cli_out_json(ctx->out, res);
+	} else if (json_is_true(ok)) {
+		fprintf(ctx->out, "Audit chain intact: %s events checked.\n", events);
+	}
+	if (!json_is_true(ok)) {
+		char *seq = cli_out_cell(res, "first_broken.seq");
+		char *id = cli_out_cell(res, "first_broken.id");
+		fprintf(ctx->err, "error: audit chain broken: first broken event seq %s (%s), "
+			"%s events checked\n", seq, id, events);
+		free(seq);
+		free(id);
+		rc = CLI_EXIT_ERROR;
+	}
+	free(events);
+	json_decref(res);
+	return rc;
+}
+
+const struct cli_cmd cmd_audit_subs[] = {
+	{ "list", "List the audit events of an account", NULL, NULL, list_opts, 0, 0, audit_list, NULL },
+	{ "verify", "Check the whole audit hash chain (provider security staff)", NULL,
+		"Exits 0 when the chain is intact and 1 naming the first broken event.",
+		NULL, 0, 0, audit_verify, NULL },
+	{ NULL, NULL, NULL, NULL, NULL, 0, 0, NULL, NULL },
+};

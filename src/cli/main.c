@@ -1,0 +1,24 @@
+/* faxvault: command-line client of the faxvault API (see docs/cli.md). */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <curl/curl.h>
+
+#include "cli.h"
+
+int main(int argc, char **argv)
+{
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		fputs("error: cannot initialise libcurl\n", stderr);
+		return CLI_EXIT_ERROR;
+	}
+	struct cli_env env = {
+		.url = getenv("FAXVAULT_URL"),
+		.token = getenv("FAXVAULT_TOKEN"),
+		.xdg_config_home = getenv("XDG_CONFIG_HOME"),
+		.home = getenv("HOME"),
+	};
+	int rc = cli_run(argc, argv, &env, stdout, stderr);
+	curl_global_cleanup();
+	return rc;
+}

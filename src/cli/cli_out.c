@@ -44,7 +44,7 @@ void cli_out_sanitize(const char *s, buf_t *out)
 		if (n == 0 || (n == 1 && (*p < 0x20 || *p == 0x7f)) ||
 		    (n == 2 && p[0] == 0xc2 && p[1] < 0xa0)) {
 			buf_append(out, "?", 1);
-			p++;
+			p += n ? n : 1; /* one '?' per character, or per invalid byte */
 			continue;
 		}
 		buf_append(out, p, n);

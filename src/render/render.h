@@ -101,6 +101,7 @@ struct render_result {
 	int pages;               /* pages written (cover included) */
 	int width;               /* always RENDER_WIDTH on success */
 	int xres, yres;          /* dpi */
+	int height;              /* preview: height of the PNG in pixels */
 	enum render_fail fail;   /* RENDER_OK on success */
 	int doc_index;           /* input that failed, or -1 */
 	char detail[256];        /* technical detail for logs (English), may be "" */

@@ -1,0 +1,164 @@
+/* Bilevel page bitmaps, ordered dithering and the page stream. */
+#include "bitmap.h"
+#include "render.h"
+#include "xalloc.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct bitmap *bitmap_new(int w, int h)
+{
+	struct bitmap *b = xcalloc(1, sizeof(*b));
+	b->w = w;
+	b->h = h;
+	b->stride = (w + 7) / 8;
+	b->bits = xcalloc((size_t)h, (size_t)b->stride);
+	return b;
+}
+
+void bitmap_free(struct bitmap *b)
+{
+	if (!b)
+		return;
+	free(b->bits);
+	free(b);
+}
+
+void bitmap_fill(struct bitmap *b, int x, int y, int w, int h, int black)
+{
+	int x1 = x + w, y1 = y + h;
+	if (x < 0) x = 0;
+	if (y < 0) y = 0;
+	if (x1 > b->w) x1 = b->w;
+	if (y1 > b->h) y1 = b->h;
+	for (int yy = y; yy < y1; yy++) {
+		uint8_t *row = b->bits + (size_t)yy * b->stride;
+		for (int xx = x; xx < x1; xx++) {
+			uint8_t m = (uint8_t)(0x80 >> (xx & 7));
+			if (black)
+				row[xx >> 3] |= m;
+			else
+				row[xx >> 3] &= (uint8_t)~m;
+		}
+	}
+}
+
+static const uint8_t bayer8[8][8] = {
+	{0, 32, 8, 40, 2, 34, 10, 42}, {48, 16, 56, 24, 50, 18, 58, 26},
+	{12, 44, 4, 36, 14, 46, 6, 38}, {60, 28, 52, 20, 62, 30, 54, 22},
+	{3, 35, 11, 43, 1, 33, 9, 41}, {51, 19, 59, 27, 49, 17, 57, 25},
+	{15, 47, 7, 39, 13, 45, 5, 37}, {63, 31, 55, 23, 61, 29, 53, 21},
+};
+
+void bitmap_dither_gray(struct bitmap *b, int x0, int y0, const uint8_t *gray, int gw, int gh,
+	ptrdiff_t gstride)
+{
+	/* Thresholds 2..254: 0 always black, 255 always white. */
+	uint8_t thr[8][8];
+	for (int i = 0; i < 8; i++)
+		for (int j = 0; j < 8; j++)
+			thr[i][j] = (uint8_t)(bayer8[i][j] * 4 + 2);
+	for (int y = 0; y < gh; y++) {
+		int by = y0 + y;
+		if (by < 0 || by >= b->h)
+			continue;
+		const uint8_t *g = gray + (ptrdiff_t)y * gstride;
+		const uint8_t *t = thr[by & 7];
+		uint8_t *row = b->bits + (size_t)by * b->stride;
+		for (int x = 0; x < gw; x++) {
+			int bx = x0 + x;
+			if (g[x] == 255 || bx < 0 || bx >= b->w)
+				continue;
+			if (g[x] < t[bx & 7])
+				row[bx >> 3] |= (uint8_t)(0x80 >> (bx & 7));
+		}
+	}
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); p[2] = (uint8_t)(v >> 16); p[3] = (uint8_t)(v >> 24);
+}
+
+static uint32_t get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static int write_all(int fd, const void *p, size_t n)
+{
+	const uint8_t *c = p;
+	while (n) {
+		ssize_t w = write(fd, c, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		c += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* 1 read fully, 0 nothing at all (EOF), -1 error or short. */
+static int read_all(int fd, void *p, size_t n)
+{
+	uint8_t *c = p;
+	size_t got = 0;
+	while (got < n) {
+		ssize_t r = read(fd, c + got, n - got);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -1;
+		if (r == 0)
+			return got == 0 ? 0 : -1;
+		got += (size_t)r;
+	}
+	return 1;
+}
+
+int bitmap_write_fd(int fd, const struct bitmap *b)
+{
+	uint8_t hdr[16];
+	memcpy(hdr, "FVPG", 4);
+	put32(hdr + 4, (uint32_t)b->w);
+	put32(hdr + 8, (uint32_t)b->h);
+	put32(hdr + 12, 0);
+	if (write_all(fd, hdr, sizeof(hdr)) < 0)
+		return -1;
+	return write_all(fd, b->bits, (size_t)b->h * b->stride);
+}
+
+int bitmap_parse_header(const uint8_t hdr[16], int width, int rows_max, int *w, int *h)
+{
+	if (memcmp(hdr, "FVPG", 4) != 0 || get32(hdr + 12) != 0)
+		return -1;
+	uint32_t hw = get32(hdr + 4), hh = get32(hdr + 8);
+	if (hw != (uint32_t)width || hh == 0 || hh > (uint32_t)rows_max)
+		return -1;
+	*w = (int)hw;
+	*h = (int)hh;
+	return 0;
+}
+
+int bitmap_read_fd(int fd, int width, int rows_max, struct bitmap **out)
+{
+	uint8_t hdr[16];
+	int w, h;
+	*out = NULL;
+	int rc = read_all(fd, hdr, sizeof(hdr));
+	if (rc <= 0)
+		return rc;
+	if (bitmap_parse_header(hdr, width, rows_max, &w, &h) < 0)
+		return -1;
+	struct bitmap *b = bitmap_new(w, h);
+	if (read_all(fd, b->bits, (size_t)h * b->stride) != 1) {
+		bitmap_free(b);
+		return -1;
+	}
+	*out = b;
+	return 1;
+}

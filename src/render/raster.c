@@ -1,0 +1,366 @@
+/* Rasterizing one document in the renderer child. MuPDF was chosen over
+ * Ghostscript: a library with no per-document start-up cost, memory through
+ * our allocator (the cap), one API for PDF and images; see docs/render.md. */
+#include "raster.h"
+#include "bitmap.h"
+
+#include <math.h>
+#include <mupdf/fitz.h>
+#include <stdio.h>
+#include <string.h>
+
+/* ---- Page geometry ---- */
+
+int raster_geometry(double w_pt, double h_pt, int yres, struct raster_geom *g)
+{
+	memset(g, 0, sizeof(*g));
+	if (!(w_pt >= 1 && h_pt >= 1) || !isfinite(w_pt) || !isfinite(h_pt) || w_pt > 1e6 || h_pt > 1e6)
+		return -1;
+	/* Landscape pages are turned: a fax prints on portrait paper. */
+	if (w_pt > h_pt * 1.1) {
+		double t = w_pt;
+		w_pt = h_pt;
+		h_pt = t;
+		g->rotate = 1;
+	}
+	/* Fill the width; a page longer than BITMAP_PAGE_INCHES_MAX (once
+	 * scaled) shrinks to fit and is centred. */
+	double sx = RENDER_WIDTH / w_pt;
+	double sy = sx * yres / RENDER_XRES;
+	double rows = ceil(h_pt * sy - 0.01);
+	int rows_max = yres * BITMAP_PAGE_INCHES_MAX;
+	if (rows > rows_max) {
+		double f = rows_max / (h_pt * sy);
+		sx *= f;
+		sy *= f;
+		rows = rows_max;
+	}
+	if (rows < 1)
+		rows = 1;
+	g->sx = sx;
+	g->sy = sy;
+	g->rows = (int)rows;
+	g->xoff = (RENDER_WIDTH - w_pt * sx) / 2;
+	if (g->xoff < 0)
+		g->xoff = 0;
+	return 0;
+}
+
+/* ---- Capped allocator ---- */
+
+struct capalloc {
+	size_t used, cap;
+	int hit;
+};
+
+#define CAP_HDR 16
+
+static void *cap_malloc(void *u, size_t n)
+{
+	struct capalloc *a = u;
+	if (n > a->cap || a->used > a->cap - n) {
+		a->hit = 1;
+		return NULL;
+	}
+	uint8_t *p = malloc(n + CAP_HDR);
+	if (!p) {
+		a->hit = 1;
+		return NULL;
+	}
+	memcpy(p, &n, sizeof(n));
+	a->used += n;
+	return p + CAP_HDR;
+}
+
+static void cap_free(void *u, void *ptr)
+{
+	struct capalloc *a = u;
+	if (!ptr)
+		return;
+	uint8_t *p = (uint8_t *)ptr - CAP_HDR;
+	size_t n;
+	memcpy(&n, p, sizeof(n));
+	a->used -= n;
+	free(p);
+}
+
+static void *cap_realloc(void *u, void *ptr, size_t n)
+{
+	struct capalloc *a = u;
+	if (!ptr)
+		return cap_malloc(u, n);
+	if (n == 0) {
+		cap_free(u, ptr);
+		return NULL;
+	}
+	uint8_t *p = (uint8_t *)ptr - CAP_HDR;
+	size_t old;
+	memcpy(&old, p, sizeof(old));
+	if (n > old && (n - old > a->cap || a->used > a->cap - (n - old))) {
+		a->hit = 1;
+		return NULL;
+	}
+	uint8_t *q = realloc(p, n + CAP_HDR);
+	if (!q) {
+		a->hit = 1;
+		return NULL;
+	}
+	memcpy(q, &n, sizeof(n));
+	a->used = a->used - old + n;
+	return q + CAP_HDR;
+}
+
+/* ---- Documents through MuPDF ---- */
+
+static const char *raster_magic(enum render_type t)
+{
+	switch (t) {
+	case RENDER_TYPE_PDF: return "application/pdf";
+	case RENDER_TYPE_TIFF: return "image/tiff";
+	case RENDER_TYPE_PNG: return "image/png";
+	case RENDER_TYPE_JPEG: return "image/jpeg";
+	default: return NULL;
+	}
+}
+
+static void raster_quiet(void *user, const char *msg)
+{
+	(void)user;
+	(void)msg;
+}
+
+static int raster_page(fz_context *ctx, fz_document *doc, int i, const struct raster_job *job,
+	struct sandbox_child *c)
+{
+	fz_page *page = NULL;
+	fz_pixmap *pix = NULL;
+	fz_device *dev = NULL;
+	struct bitmap *bm = NULL;
+	int rc = 0;
+	fz_var(page);
+	fz_var(pix);
+	fz_var(dev);
+	fz_try(ctx)
+	{
+		page = fz_load_page(ctx, doc, i);
+		fz_rect b = fz_bound_page(ctx, page);
+		struct raster_geom g;
+		if (raster_geometry(b.x1 - b.x0, b.y1 - b.y0, job->yres, &g) < 0)
+			fz_throw(ctx, FZ_ERROR_GENERIC, "page %d has no usable size", i + 1);
+		fz_matrix m = g.rotate ? fz_rotate(90) : fz_identity;
+		fz_rect r = fz_transform_rect(b, m);
+		m = fz_concat(m, fz_translate(-r.x0, -r.y0));
+		m = fz_concat(m, fz_scale((float)g.sx, (float)g.sy));
+		m = fz_concat(m, fz_translate((float)g.xoff, 0));
+		pix = fz_new_pixmap(ctx, fz_device_gray(ctx), RENDER_WIDTH, g.rows, NULL, 0);
+		fz_clear_pixmap_with_value(ctx, pix, 255);
+		dev = fz_new_draw_device(ctx, fz_identity, pix);
+		fz_run_page(ctx, page, dev, m, NULL);
+		fz_close_device(ctx, dev);
+		bm = bitmap_new(RENDER_WIDTH, g.rows);
+		bitmap_dither_gray(bm, 0, 0, fz_pixmap_samples(ctx, pix), fz_pixmap_width(ctx, pix),
+			fz_pixmap_height(ctx, pix), fz_pixmap_stride(ctx, pix));
+	}
+	fz_always(ctx)
+	{
+		fz_drop_device(ctx, dev);
+		fz_drop_pixmap(ctx, pix);
+		fz_drop_page(ctx, page);
+	}
+	fz_catch(ctx)
+	{
+		rc = -1;
+	}
+	if (rc == 0) {
+		if (bitmap_write_fd(job->out_fd, bm) < 0) {
+			sandbox_report_fail(c, RENDER_E_IO, "cannot write the page stream");
+			rc = -2;
+		} else {
+			sandbox_report_progress(c, i + 1);
+		}
+	}
+	bitmap_free(bm);
+	return rc;
+}
+
+static int raster_mupdf(struct sandbox_child *c, const struct raster_job *job)
+{
+	struct capalloc cap = {0, job->mem_bytes, 0};
+	fz_alloc_context alloc = {&cap, cap_malloc, cap_realloc, cap_free};
+	fz_context *ctx = fz_new_context(&alloc, NULL, job->mem_bytes / 4);
+	if (!ctx) {
+		sandbox_report_fail(c, RENDER_E_MEMORY, "cannot create the MuPDF context");
+		return 1;
+	}
+	fz_set_error_callback(ctx, raster_quiet, NULL);
+	fz_set_warning_callback(ctx, raster_quiet, NULL);
+	/* Crisp text and lines (a fax is black and white); images keep their
+	 * greys and are dithered. */
+	fz_set_text_aa_level(ctx, 0);
+	fz_set_graphics_aa_level(ctx, 0);
+	fz_document *doc = NULL;
+	fz_stream *stm = NULL;
+	int rc = 1, stage = 0, pages = 0;
+	fz_var(doc);
+	fz_var(stm);
+	fz_var(stage);
+	fz_var(pages);
+	fz_try(ctx)
+	{
+		fz_register_document_handlers(ctx);
+		stm = fz_open_memory(ctx, job->data, job->len);
+		doc = fz_open_document_with_stream(ctx, raster_magic(job->type), stm);
+		stage = 1;
+		if (fz_needs_password(ctx, doc) && !fz_authenticate_password(ctx, doc, "")) {
+			stage = 2;
+			fz_throw(ctx, FZ_ERROR_GENERIC, "password required");
+		}
+		pages = fz_count_pages(ctx, doc);
+		stage = 3;
+	}
+	fz_catch(ctx)
+	{
+		if (cap.hit)
+			sandbox_report_fail(c, RENDER_E_MEMORY, "memory cap while opening");
+		else if (stage == 2)
+			sandbox_report_fail(c, RENDER_E_ENCRYPTED, "the PDF needs a password");
+		else
+			sandbox_report_fail(c, RENDER_E_CORRUPT, fz_caught_message(ctx));
+		goto out;
+	}
+	if (pages <= 0) {
+		sandbox_report_fail(c, RENDER_E_EMPTY, "no pages");
+		goto out;
+	}
+	if (pages > job->max_pages) {
+		char d[96];
+		snprintf(d, sizeof(d), "%d pages, cap %d", pages, job->max_pages);
+		sandbox_report_fail(c, RENDER_E_TOO_MANY_PAGES, d);
+		goto out;
+	}
+	sandbox_report_pages(c, pages);
+	for (int i = 0; i < pages; i++) {
+		int prc = raster_page(ctx, doc, i, job, c);
+		if (prc == -2)
+			goto out;
+		if (prc < 0) {
+			char d[200];
+			if (cap.hit) {
+				snprintf(d, sizeof(d), "memory cap on page %d", i + 1);
+				sandbox_report_fail(c, RENDER_E_MEMORY, d);
+			} else {
+				snprintf(d, sizeof(d), "page %d: %s", i + 1, fz_caught_message(ctx));
+				sandbox_report_fail(c, RENDER_E_CORRUPT, d);
+			}
+			goto out;
+		}
+	}
+	rc = 0;
+out:
+	fz_drop_document(ctx, doc);
+	fz_drop_stream(ctx, stm);
+	fz_drop_context(ctx);
+	return rc;
+}
+
+/* ---- Plain text ---- */
+
+#define TEXT_PT 10.0
+#define TEXT_MARGIN_X 82          /* 0.4 in at 204 dpi */
+#define TEXT_MARGIN_TOP_IN 0.5
+#define TEXT_MARGIN_BOTTOM_IN 0.4
+
+struct textjob {
+	const struct raster_job *job;
+	struct sandbox_child *c;
+	struct fonts *f;
+	struct bitmap *bm;
+	int page;       /* page of bm */
+	int top, lh, adv, ascent, rows;
+	int err;
+};
+
+static int text_emit(struct textjob *t)
+{
+	if (t->err)
+		return -1;
+	if (bitmap_write_fd(t->job->out_fd, t->bm) < 0) {
+		t->err = 1;
+		return -1;
+	}
+	sandbox_report_progress(t->c, t->page + 1);
+	memset(t->bm->bits, 0, (size_t)t->bm->h * t->bm->stride);
+	t->page++;
+	return 0;
+}
+
+static void text_run(void *ctx, int page, int row, int col, const uint8_t *s, size_t n)
+{
+	struct textjob *t = ctx;
+	while (!t->err && t->page < page)
+		text_emit(t);
+	if (t->err)
+		return;
+	fonts_draw(t->f, t->bm, TEXT_MARGIN_X + col * t->adv, t->top + row * t->lh + t->ascent,
+		(const char *)s, n);
+}
+
+static int raster_text(struct sandbox_child *c, const struct raster_job *job)
+{
+	struct textjob t;
+	memset(&t, 0, sizeof(t));
+	t.job = job;
+	t.c = c;
+	t.f = fonts_new(job->fonts);
+	if (!t.f || fonts_select(t.f, FONT_MONO, TEXT_PT, RENDER_XRES, job->yres) < 0) {
+		sandbox_report_fail(c, RENDER_E_INTERNAL, "cannot load the text font");
+		fonts_free(t.f);
+		return 1;
+	}
+	t.adv = fonts_measure(t.f, "M", 1);
+	t.lh = fonts_line_height(t.f);
+	t.ascent = fonts_ascent(t.f);
+	int h = RASTER_A4_ROWS(job->yres);
+	t.top = (int)(TEXT_MARGIN_TOP_IN * job->yres);
+	int bottom = (int)(TEXT_MARGIN_BOTTOM_IN * job->yres);
+	int cols = (RENDER_WIDTH - 2 * TEXT_MARGIN_X) / (t.adv > 0 ? t.adv : 1);
+	t.rows = (h - t.top - bottom) / (t.lh > 0 ? t.lh : 1);
+	int pages = textdoc_layout(job->data, job->len, cols, t.rows, job->max_pages, NULL, NULL);
+	int rc = 1;
+	if (pages <= 0) {
+		sandbox_report_fail(c, RENDER_E_EMPTY, "no text");
+		goto out;
+	}
+	if (pages > job->max_pages) {
+		char d[96];
+		snprintf(d, sizeof(d), "more than %d pages of text", job->max_pages);
+		sandbox_report_fail(c, RENDER_E_TOO_MANY_PAGES, d);
+		goto out;
+	}
+	sandbox_report_pages(c, pages);
+	t.bm = bitmap_new(RENDER_WIDTH, h);
+	textdoc_layout(job->data, job->len, cols, t.rows, job->max_pages, text_run, &t);
+	while (!t.err && t.page < pages)
+		text_emit(&t);
+	if (t.err) {
+		sandbox_report_fail(c, RENDER_E_IO, "cannot write the page stream");
+		goto out;
+	}
+	rc = 0;
+out:
+	bitmap_free(t.bm);
+	fonts_free(t.f);
+	return rc;
+}
+
+int raster_child(struct sandbox_child *c, void *arg)
+{
+	const struct raster_job *job = arg;
+	if (job->type == RENDER_TYPE_TEXT)
+		return raster_text(c, job);
+	if (raster_magic(job->type) == NULL) {
+		sandbox_report_fail(c, RENDER_E_UNSUPPORTED, "unknown type");
+		return 1;
+	}
+	return raster_mupdf(c, job);
+}

@@ -1,0 +1,23 @@
+/* Helpers shared by the renderer's operations (render.c, tiffin.c, tool.c):
+ * reading an input within RENDER_INPUT_MAX, anonymous temporary files,
+ * results and limits. Internal to src/render. */
+#ifndef FV_RENDER_IO_H
+#define FV_RENDER_IO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "render.h"
+#include "sandbox.h"
+
+void render_result_init(struct render_result *r);
+void render_set_fail(struct render_result *r, enum render_fail f, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Whole file into *data (caller frees; one spare byte allocated), at most
+ * RENDER_INPUT_MAX bytes. 0 / -1 with r set. */
+int render_read_file(const char *path, uint8_t **data, size_t *len, struct render_result *r);
+/* An unlinked read-write file on the file system of `near` (else /tmp). */
+int render_tmpfile(const char *near);
+void render_limits(const struct render_opts *o, struct sandbox_limits *lim);
+
+#endif

@@ -1,0 +1,103 @@
+/* Document type detection from content alone (never from a file name).
+ * Pure functions over bytes: no I/O, no globals, so they are fuzz targets. */
+#include "render.h"
+
+#include <string.h>
+
+/* Acrobat accepts up to 1024 bytes of junk before the header; so do we. */
+#define SNIFF_PDF_WINDOW 1024
+
+static int sniff_is_pdf(const uint8_t *p, size_t n)
+{
+	size_t lim = n < SNIFF_PDF_WINDOW ? n : SNIFF_PDF_WINDOW;
+	for (size_t i = 0; i + 5 <= lim; i++)
+		if (p[i] == '%' && memcmp(p + i, "%PDF-", 5) == 0)
+			return 1;
+	return 0;
+}
+
+/* Length of the valid UTF-8 sequence at p[0..n), or 0 when invalid
+ * (overlong forms, surrogates and code points above U+10FFFF included). */
+static size_t sniff_utf8_len(const uint8_t *p, size_t n)
+{
+	uint8_t c = p[0];
+	if (c < 0x80)
+		return 1;
+	size_t len;
+	uint32_t min, cp;
+	if ((c & 0xe0) == 0xc0) {
+		len = 2; min = 0x80; cp = c & 0x1f;
+	} else if ((c & 0xf0) == 0xe0) {
+		len = 3; min = 0x800; cp = c & 0x0f;
+	} else if ((c & 0xf8) == 0xf0) {
+		len = 4; min = 0x10000; cp = c & 0x07;
+	} else {
+		return 0;
+	}
+	if (n < len)
+		return 0;
+	for (size_t i = 1; i < len; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (p[i] & 0x3f);
+	}
+	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return len;
+}
+
+/* Text: valid UTF-8, no NUL, and control characters only the usual layout
+ * ones (tab, LF, CR, FF, VT, ESC for the odd terminal dump). */
+static int sniff_is_text(const uint8_t *p, size_t n)
+{
+	size_t i = 0;
+	if (n >= 3 && p[0] == 0xef && p[1] == 0xbb && p[2] == 0xbf)
+		i = 3;
+	int printable = 0;
+	while (i < n) {
+		uint8_t c = p[i];
+		if (c < 0x20 || c == 0x7f) {
+			if (c != '\t' && c != '\n' && c != '\r' && c != '\f' && c != '\v' && c != 0x1b)
+				return 0;
+			i++;
+			continue;
+		}
+		size_t l = sniff_utf8_len(p + i, n - i);
+		if (l == 0)
+			return 0;
+		printable = 1;
+		i += l;
+	}
+	return printable;
+}
+
+enum render_type render_sniff(const uint8_t *p, size_t n)
+{
+	if (p == NULL || n == 0)
+		return RENDER_TYPE_UNKNOWN;
+	if (n >= 8 && memcmp(p, "\x89PNG\r\n\x1a\n", 8) == 0)
+		return RENDER_TYPE_PNG;
+	if (n >= 3 && p[0] == 0xff && p[1] == 0xd8 && p[2] == 0xff)
+		return RENDER_TYPE_JPEG;
+	if (n >= 8 && (memcmp(p, "II*\0", 4) == 0 || memcmp(p, "MM\0*", 4) == 0 ||
+		memcmp(p, "II+\0", 4) == 0 || memcmp(p, "MM\0+", 4) == 0))
+		return RENDER_TYPE_TIFF;
+	if (sniff_is_pdf(p, n))
+		return RENDER_TYPE_PDF;
+	if (sniff_is_text(p, n))
+		return RENDER_TYPE_TEXT;
+	return RENDER_TYPE_UNKNOWN;
+}
+
+const char *render_type_name(enum render_type t)
+{
+	switch (t) {
+	case RENDER_TYPE_PDF: return "pdf";
+	case RENDER_TYPE_TIFF: return "tiff";
+	case RENDER_TYPE_PNG: return "png";
+	case RENDER_TYPE_JPEG: return "jpeg";
+	case RENDER_TYPE_TEXT: return "text";
+	case RENDER_TYPE_UNKNOWN: break;
+	}
+	return "unknown";
+}

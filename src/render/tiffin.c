@@ -1,0 +1,494 @@
+/* Received TIFF to PDF (CCITT data embedded without re-encoding) and to a
+ * PNG preview. The TIFF is parsed by libtiff from memory inside a sandboxed
+ * child; the child writes the result into a descriptor the parent opened. */
+#include "log.h"
+#include "pdfw.h"
+#include "render.h"
+#include "render_io.h"
+#include "sandbox.h"
+#include "xalloc.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <png.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <tiffio.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#define TIFFIN_PDF_MAX ((size_t)512 << 20)
+#define TIFFIN_ROWS_MAX 100000
+#define TIFFIN_WIDTH_MAX 10000
+
+/* ---- libtiff over memory ---- */
+
+struct memtiff {
+	const uint8_t *p;
+	size_t n;
+	size_t pos;
+};
+
+static tmsize_t mt_read(thandle_t h, void *buf, tmsize_t size)
+{
+	struct memtiff *m = h;
+	if (size < 0)
+		return -1;
+	size_t left = m->pos < m->n ? m->n - m->pos : 0;
+	size_t k = (size_t)size < left ? (size_t)size : left;
+	memcpy(buf, m->p + m->pos, k);
+	m->pos += k;
+	return (tmsize_t)k;
+}
+
+static tmsize_t mt_write(thandle_t h, void *buf, tmsize_t size)
+{
+	(void)h;
+	(void)buf;
+	(void)size;
+	return -1;
+}
+
+static toff_t mt_seek(thandle_t h, toff_t off, int whence)
+{
+	struct memtiff *m = h;
+	uint64_t base = whence == SEEK_CUR ? m->pos : whence == SEEK_END ? m->n : 0;
+	if (off > UINT64_MAX - base)
+		return (toff_t)-1;
+	m->pos = (size_t)(base + off);
+	return m->pos;
+}
+
+static int mt_close(thandle_t h)
+{
+	(void)h;
+	return 0;
+}
+
+static toff_t mt_size(thandle_t h)
+{
+	return ((struct memtiff *)h)->n;
+}
+
+static void tiffin_quiet(const char *mod, const char *fmt, va_list ap)
+{
+	(void)mod;
+	(void)fmt;
+	(void)ap;
+}
+
+static TIFF *tiffin_open(struct memtiff *m)
+{
+	TIFFSetWarningHandler(tiffin_quiet);
+	TIFFSetErrorHandler(tiffin_quiet);
+	/* "m": no memory mapping; "r": read. */
+	return TIFFClientOpen("input", "rm", m, mt_read, mt_write, mt_seek, mt_close, mt_size, NULL,
+		NULL);
+}
+
+struct tiffin_job {
+	const uint8_t *data;
+	size_t len;
+	int out_fd;
+	int page;         /* preview: 1-based */
+	int max_pages;
+};
+
+static int write_all(int fd, const void *p, size_t n)
+{
+	const uint8_t *c = p;
+	while (n) {
+		ssize_t w = write(fd, c, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		c += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+struct tiffin_page {
+	uint32_t w, h;
+	uint16_t comp, photo, fill, bps, spp;
+	uint32_t g3opt;
+	float xres, yres;
+	uint16_t unit;
+};
+
+/* Reads and checks the current directory's page facts. -1 when the page is
+ * not a bilevel image we can handle. */
+static int tiffin_page_info(TIFF *t, struct tiffin_page *p)
+{
+	memset(p, 0, sizeof(*p));
+	if (!TIFFGetField(t, TIFFTAG_IMAGEWIDTH, &p->w) || !TIFFGetField(t, TIFFTAG_IMAGELENGTH, &p->h))
+		return -1;
+	TIFFGetFieldDefaulted(t, TIFFTAG_COMPRESSION, &p->comp);
+	TIFFGetFieldDefaulted(t, TIFFTAG_PHOTOMETRIC, &p->photo);
+	TIFFGetFieldDefaulted(t, TIFFTAG_FILLORDER, &p->fill);
+	TIFFGetFieldDefaulted(t, TIFFTAG_BITSPERSAMPLE, &p->bps);
+	TIFFGetFieldDefaulted(t, TIFFTAG_SAMPLESPERPIXEL, &p->spp);
+	if (!TIFFGetField(t, TIFFTAG_PHOTOMETRIC, &p->photo))
+		p->photo = PHOTOMETRIC_MINISWHITE;
+	if (!TIFFGetField(t, TIFFTAG_GROUP3OPTIONS, &p->g3opt))
+		p->g3opt = 0;
+	if (!TIFFGetField(t, TIFFTAG_XRESOLUTION, &p->xres) || !(p->xres > 0))
+		p->xres = 204;
+	if (!TIFFGetField(t, TIFFTAG_YRESOLUTION, &p->yres) || !(p->yres > 0))
+		p->yres = 196;
+	TIFFGetFieldDefaulted(t, TIFFTAG_RESOLUTIONUNIT, &p->unit);
+	if (p->unit == RESUNIT_CENTIMETER) {
+		p->xres *= 2.54f;
+		p->yres *= 2.54f;
+	}
+	if (p->xres > 2000 || p->yres > 2000 || p->xres < 10 || p->yres < 10)
+		p->xres = 204, p->yres = 196;
+	if (p->w < 1 || p->w > TIFFIN_WIDTH_MAX || p->h < 1 || p->h > TIFFIN_ROWS_MAX ||
+		p->bps != 1 || p->spp != 1)
+		return -1;
+	if (p->photo != PHOTOMETRIC_MINISWHITE && p->photo != PHOTOMETRIC_MINISBLACK)
+		return -1;
+	return 0;
+}
+
+static uint8_t rev8(uint8_t b)
+{
+	b = (uint8_t)((b & 0xf0) >> 4 | (b & 0x0f) << 4);
+	b = (uint8_t)((b & 0xcc) >> 2 | (b & 0x33) << 2);
+	return (uint8_t)((b & 0xaa) >> 1 | (b & 0x55) << 1);
+}
+
+/* Whole page decoded to 1 = black rows (stride (w+7)/8). Caller frees. */
+static uint8_t *tiffin_decode(TIFF *t, const struct tiffin_page *p)
+{
+	size_t stride = (p->w + 7) / 8;
+	if ((size_t)TIFFScanlineSize(t) != stride)
+		return NULL;
+	uint8_t *bits = xmalloc(stride * p->h);
+	for (uint32_t y = 0; y < p->h; y++) {
+		if (TIFFReadScanline(t, bits + stride * y, y, 0) < 0) {
+			free(bits);
+			return NULL;
+		}
+	}
+	if (p->photo == PHOTOMETRIC_MINISBLACK)
+		for (size_t i = 0; i < stride * p->h; i++)
+			bits[i] = (uint8_t)~bits[i];
+	return bits;
+}
+
+/* ---- topdf ---- */
+
+static int topdf_child(struct sandbox_child *c, void *arg)
+{
+	struct tiffin_job *job = arg;
+	struct memtiff m = {job->data, job->len, 0};
+	TIFF *t = tiffin_open(&m);
+	if (!t) {
+		sandbox_report_fail(c, RENDER_E_CORRUPT, "not a readable TIFF");
+		return 1;
+	}
+	int pages = TIFFNumberOfDirectories(t);
+	if (pages < 1) {
+		TIFFClose(t);
+		sandbox_report_fail(c, RENDER_E_EMPTY, "no pages");
+		return 1;
+	}
+	if (pages > job->max_pages) {
+		TIFFClose(t);
+		sandbox_report_fail(c, RENDER_E_TOO_MANY_PAGES, "too many pages");
+		return 1;
+	}
+	sandbox_report_pages(c, pages);
+	buf_t out;
+	buf_init(&out, TIFFIN_PDF_MAX);
+	struct pdfw *w = pdfw_begin(&out);
+	int rc = 1;
+	for (int i = 0; i < pages; i++) {
+		struct tiffin_page p;
+		if (!TIFFSetDirectory(t, (tdir_t)i) || tiffin_page_info(t, &p) < 0) {
+			sandbox_report_fail(c, RENDER_E_CORRUPT, "page is not a bilevel fax image");
+			goto out;
+		}
+		if (i == 0)
+			sandbox_report_info(c, (int)p.w, (int)(p.xres + 0.5f), (int)(p.yres + 0.5f));
+		int ccitt = p.comp == COMPRESSION_CCITTFAX4 || p.comp == COMPRESSION_CCITTFAX3 ||
+			p.comp == COMPRESSION_CCITTRLE;
+		uint32_t nstrips = TIFFNumberOfStrips(t);
+		uint32_t rps = 0;
+		TIFFGetFieldDefaulted(t, TIFFTAG_ROWSPERSTRIP, &rps);
+		if (ccitt && nstrips >= 1 && nstrips <= 4096 && rps >= 1) {
+			/* The coded strips as they are (bit order put right). */
+			struct pdfw_strip *s = xcalloc(nstrips, sizeof(*s));
+			uint8_t **raw = xcalloc(nstrips, sizeof(*raw));
+			int ok = 1;
+			for (uint32_t k = 0; k < nstrips && ok; k++) {
+				uint64_t bc = TIFFGetStrileByteCount(t, k);
+				if (bc == 0 || bc > job->len) {
+					ok = 0;
+					break;
+				}
+				raw[k] = xmalloc((size_t)bc);
+				tmsize_t got = TIFFReadRawStrip(t, k, raw[k], (tmsize_t)bc);
+				if (got <= 0) {
+					ok = 0;
+					break;
+				}
+				if (p.fill == FILLORDER_LSB2MSB)
+					for (tmsize_t j = 0; j < got; j++)
+						raw[k][j] = rev8(raw[k][j]);
+				uint32_t first = k * rps;
+				s[k].data = raw[k];
+				s[k].len = (size_t)got;
+				s[k].rows = (int)(first + rps > p.h ? p.h - first : rps);
+				s[k].filter = PDFW_CCITT;
+				s[k].invert = p.photo == PHOTOMETRIC_MINISBLACK;
+				if (p.comp == COMPRESSION_CCITTFAX4) {
+					s[k].k = -1;
+				} else if (p.comp == COMPRESSION_CCITTRLE) {
+					s[k].k = 0;
+					s[k].byte_align = 1;
+				} else {
+					s[k].k = (p.g3opt & GROUP3OPT_2DENCODING) ? 4 : 0;
+				}
+				if (first >= p.h)
+					ok = 0;
+			}
+			if (ok && pdfw_page(w, (int)p.w, p.xres, p.yres, s, (int)nstrips) < 0) {
+				for (uint32_t k = 0; k < nstrips; k++)
+					free(raw[k]);
+				free(raw);
+				free(s);
+				sandbox_report_fail(c, RENDER_E_TOO_LARGE, "PDF too large");
+				goto out;
+			}
+			for (uint32_t k = 0; k < nstrips; k++)
+				free(raw[k]);
+			free(raw);
+			free(s);
+			if (!ok) {
+				sandbox_report_fail(c, RENDER_E_CORRUPT, "bad strip");
+				goto out;
+			}
+		} else {
+			/* Another coding: decode and embed Flate-compressed 1-bit rows. */
+			uint8_t *bits = tiffin_decode(t, &p);
+			if (!bits) {
+				sandbox_report_fail(c, RENDER_E_CORRUPT, "cannot decode page");
+				goto out;
+			}
+			size_t stride = (p.w + 7) / 8, rawlen = stride * p.h;
+			uLongf zl = compressBound(rawlen);
+			uint8_t *z = xmalloc(zl);
+			int zrc = compress2(z, &zl, bits, rawlen, 6);
+			free(bits);
+			struct pdfw_strip s = {z, zl, (int)p.h, PDFW_FLATE, 0, 0, 0};
+			int prc = zrc == Z_OK ? pdfw_page(w, (int)p.w, p.xres, p.yres, &s, 1) : -1;
+			free(z);
+			if (prc < 0) {
+				sandbox_report_fail(c, RENDER_E_TOO_LARGE, "PDF too large");
+				goto out;
+			}
+		}
+		sandbox_report_progress(c, i + 1);
+	}
+	int erc = pdfw_end(w);
+	w = NULL;
+	if (erc < 0) {
+		sandbox_report_fail(c, RENDER_E_TOO_LARGE, "PDF too large");
+		goto out;
+	}
+	if (write_all(job->out_fd, out.data, out.len) < 0) {
+		sandbox_report_fail(c, RENDER_E_IO, "cannot write the PDF");
+		goto out;
+	}
+	rc = 0;
+out:
+	pdfw_abort(w);
+	buf_free(&out);
+	TIFFClose(t);
+	return rc;
+}
+
+/* ---- preview ---- */
+
+struct pngsink {
+	int fd;
+	int err;
+};
+
+static void png_sink_write(png_structp png, png_bytep data, size_t n)
+{
+	struct pngsink *s = png_get_io_ptr(png);
+	if (write_all(s->fd, data, n) < 0)
+		s->err = 1;
+}
+
+static void png_sink_flush(png_structp png)
+{
+	(void)png;
+}
+
+static void png_quiet(png_structp png, png_const_charp msg)
+{
+	(void)msg;
+	png_longjmp(png, 1);
+}
+
+static void png_quiet_warn(png_structp png, png_const_charp msg)
+{
+	(void)png;
+	(void)msg;
+}
+
+static int preview_write_png(int fd, const uint8_t *bits, uint32_t w, uint32_t h, uint32_t outh)
+{
+	size_t stride = (w + 7) / 8;
+	struct pngsink sink = {fd, 0};
+	png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, NULL, png_quiet, png_quiet_warn);
+	if (!png)
+		return -1;
+	png_infop info = png_create_info_struct(png);
+	uint8_t *row = xmalloc(stride);
+	if (!info || setjmp(png_jmpbuf(png))) {
+		png_destroy_write_struct(&png, &info);
+		free(row);
+		return -1;
+	}
+	png_set_write_fn(png, &sink, png_sink_write, png_sink_flush);
+	png_set_IHDR(png, info, w, outh, 1, PNG_COLOR_TYPE_GRAY, PNG_INTERLACE_NONE,
+		PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+	png_write_info(png, info);
+	for (uint32_t y = 0; y < outh; y++) {
+		uint32_t sy = (uint32_t)((uint64_t)y * h / outh);
+		const uint8_t *src = bits + stride * sy;
+		for (size_t i = 0; i < stride; i++)
+			row[i] = (uint8_t)~src[i]; /* PNG gray: 1 = white */
+		png_write_row(png, row);
+	}
+	png_write_end(png, info);
+	png_destroy_write_struct(&png, &info);
+	free(row);
+	return sink.err ? -1 : 0;
+}
+
+static int preview_child(struct sandbox_child *c, void *arg)
+{
+	struct tiffin_job *job = arg;
+	struct memtiff m = {job->data, job->len, 0};
+	TIFF *t = tiffin_open(&m);
+	if (!t) {
+		sandbox_report_fail(c, RENDER_E_CORRUPT, "not a readable TIFF");
+		return 1;
+	}
+	int pages = TIFFNumberOfDirectories(t);
+	struct tiffin_page p;
+	int rc = 1;
+	if (job->page < 1 || job->page > pages) {
+		sandbox_report_fail(c, RENDER_E_PAGE_RANGE, "no such page");
+		goto out;
+	}
+	sandbox_report_pages(c, 1);
+	if (!TIFFSetDirectory(t, (tdir_t)(job->page - 1)) || tiffin_page_info(t, &p) < 0) {
+		sandbox_report_fail(c, RENDER_E_CORRUPT, "page is not a bilevel fax image");
+		goto out;
+	}
+	uint8_t *bits = tiffin_decode(t, &p);
+	if (!bits) {
+		sandbox_report_fail(c, RENDER_E_CORRUPT, "cannot decode page");
+		goto out;
+	}
+	double outh = (double)p.h * p.xres / p.yres + 0.5;
+	if (outh < 1)
+		outh = 1;
+	if (outh > TIFFIN_ROWS_MAX * 2)
+		outh = TIFFIN_ROWS_MAX * 2;
+	sandbox_report_info(c, (int)p.w, (int)(p.xres + 0.5f), (int)outh);
+	int wrc = preview_write_png(job->out_fd, bits, p.w, p.h, (uint32_t)outh);
+	free(bits);
+	if (wrc < 0) {
+		sandbox_report_fail(c, RENDER_E_IO, "cannot write the PNG");
+		goto out;
+	}
+	sandbox_report_progress(c, 1);
+	rc = 0;
+out:
+	TIFFClose(t);
+	return rc;
+}
+
+/* ---- Parent side ---- */
+
+static int tiffin_run(sandbox_fn fn, const char *in, const char *out, int page,
+	struct sandbox_out *so, struct render_result *r)
+{
+	render_result_init(r);
+	if (!in || !out) {
+		render_set_fail(r, RENDER_E_USAGE, "input and output needed");
+		return -1;
+	}
+	uint8_t *data;
+	size_t len;
+	if (render_read_file(in, &data, &len, r) < 0)
+		return -1;
+	if (render_sniff(data, len) != RENDER_TYPE_TIFF) {
+		free(data);
+		render_set_fail(r, RENDER_E_UNSUPPORTED, "%s is not a TIFF", in);
+		return -1;
+	}
+	char *part = xasprintf("%s.%d.part", out, (int)getpid());
+	int fd = open(part, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		render_set_fail(r, RENDER_E_IO, "cannot create %s: %s", out, strerror(errno));
+		free(part);
+		free(data);
+		return -1;
+	}
+	struct render_opts o;
+	render_opts_init(&o);
+	o.max_pages = RENDER_PAGES_MAX;
+	struct sandbox_limits lim;
+	render_limits(&o, &lim);
+	struct tiffin_job job = {data, len, fd, page, RENDER_PAGES_MAX};
+	int rc = sandbox_run(fn, &job, &fd, 1, &lim, so, r);
+	free(data);
+	if (close(fd) != 0 && rc == 0) {
+		render_set_fail(r, RENDER_E_IO, "cannot write %s", out);
+		rc = -1;
+	}
+	if (rc == 0 && rename(part, out) != 0) {
+		render_set_fail(r, RENDER_E_IO, "cannot write %s: %s", out, strerror(errno));
+		rc = -1;
+	}
+	if (rc < 0)
+		unlink(part);
+	free(part);
+	return rc;
+}
+
+int render_tiff_to_pdf(const char *in_tif, const char *out_pdf, struct render_result *r)
+{
+	struct sandbox_out so;
+	if (tiffin_run(topdf_child, in_tif, out_pdf, 0, &so, r) < 0)
+		return -1;
+	r->pages = so.pages;
+	r->width = so.info[0];
+	r->xres = so.info[1];
+	r->yres = so.info[2];
+	return 0;
+}
+
+int render_tiff_preview(const char *in_tif, int page, const char *out_png, struct render_result *r)
+{
+	struct sandbox_out so;
+	if (tiffin_run(preview_child, in_tif, out_png, page, &so, r) < 0)
+		return -1;
+	r->pages = 1;
+	r->width = so.info[0];
+	r->xres = so.info[1];
+	r->yres = so.info[1]; /* the PNG is square-pixelled at xres */
+	r->height = so.info[2];
+	return 0;
+}

@@ -1,0 +1,1518 @@
+/* The SIP user agent and media loop of the line engine (see line.h).
+ *
+ * A small RFC 3261 UA over UDP: INVITE/ACK/BYE/CANCEL/OPTIONS, re-INVITE
+ * for T.38 and for session refreshes, digest authentication, retransmission
+ * timers A/B/E/F/G/H in simplified form (one client transaction per call at
+ * a time, which is all a fax call needs). Every call owns its media socket,
+ * its spandsp session and its result; nothing is shared between calls. */
+#include "line.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <tiffio.h>
+#include <unistd.h>
+
+#define SPANDSP_EXPOSE_INTERNAL_STRUCTURES 0
+#include <spandsp.h>
+
+#include "buf.h"
+#include "digest.h"
+#include "faxcall.h"
+#include "log.h"
+#include "numparse.h"
+#include "rtp.h"
+#include "sdp.h"
+#include "sipmsg.h"
+#include "timeutil.h"
+#include "udptl.h"
+#include "xalloc.h"
+
+#define SAMPLES_PER_TICK 160       /* 20 ms at 8 kHz */
+#define SIP_T1_MS 500
+#define SIP_T2_MS 4000
+#define SIP_TXN_MS (64 * SIP_T1_MS)
+#define CALL_LINGER_MS 4000        /* keep an ended call to absorb retransmissions */
+#define BYE_WAIT_MS 4000
+#define MEDIA_SILENCE_MS 30000     /* call time without any media packet: network failure */
+#define FILLIN_AFTER_MS 500        /* call time without audio: feed fill-in to keep T.30 timers moving */
+#define CALLER_T38_DELAY_MS 4000   /* caller waits this long after the answer tone before offering T.38 */
+
+enum call_state { CS_INVITING, CS_UP, CS_BYE_SENT, CS_ENDED };
+enum media_kind { MEDIA_NONE, MEDIA_AUDIO, MEDIA_T38 };
+
+typedef struct ua ua_t;
+
+typedef struct ctxn {         /* our one client transaction */
+	int active;
+	char method[12];
+	uint32_t cseq;
+	char branch[48];
+	buf_t msg;
+	int64_t next_ms;          /* next retransmission (INT64_MAX: none) */
+	int64_t interval_ms;
+	int64_t deadline_ms;
+	int t38_offer;            /* a re-INVITE that offers T.38 */
+} ctxn_t;
+
+typedef struct call {
+	ua_t *ua;
+	int outbound;
+	int state;
+	char call_id[128];
+	char ltag[24];
+	char rtag[128];
+	char local_uri[256];      /* addr-spec in our From (out) / To (in) */
+	char remote_uri[256];
+	char remote_target[256];  /* peer Contact: Request-URI in the dialog */
+	char req_uri[256];        /* initial INVITE Request-URI */
+	uint32_t lcseq;
+	uint32_t rcseq;
+	struct sockaddr_in peer;  /* where signalling goes */
+	char local_ip[64];
+	ctxn_t ctx;
+	/* INVITE server transaction: the final response, resent until ACK */
+	int stx_active;
+	buf_t stx_resp;
+	uint32_t stx_cseq;
+	int64_t stx_next_ms, stx_interval_ms, stx_deadline_ms;
+	/* last response to a non-INVITE request, for retransmissions */
+	buf_t last_resp;
+	uint32_t last_cseq;
+	char last_method[12];
+	buf_t ack;                /* our ACK to the 2xx, resent if the 2xx is */
+	digest_chal_t chal;
+	int auth_tries;
+	int auth_proxy;
+	/* media */
+	int mfd;
+	uint16_t mport;
+	struct sockaddr_in mpeer;
+	int media;
+	int pt;
+	uint16_t rtp_seq;
+	uint32_t rtp_ts, ssrc;
+	rtp_jb_t jb;
+	udptl_tx_t utx;
+	udptl_rx_t urx;
+	sdp_t38_t remote_t38;
+	uint64_t sess_id, sess_ver;
+	unsigned bad_media;
+	faxcall_t *fc;
+	fax_result_t res;
+	int t38_tried;            /* we offered T.38 (accepted or not) */
+	int64_t t38_retry_tick;
+	int64_t tone_tick;        /* tick when the fax tone was heard */
+	int64_t ticks;            /* media clock of this call */
+	int64_t last_rx_tick;
+	int64_t next_refresh_tick;
+	int64_t drop_tick;
+	int64_t ring_deadline_ms;
+	int64_t linger_until_ms;
+	int reported;
+	int seqno;
+} call_t;
+
+struct ua {
+	const line_cfg_t *cfg;
+	int fd;
+	struct sockaddr_in bound;
+	call_t *calls[LINE_CALLS_MAX];
+	int ncalls;
+	int calls_ended;
+	int calls_started;
+	int64_t tick_ns;
+	int64_t next_tick_ns;
+	line_result_fn *cb;
+	void *cb_ud;
+	const char *tx_file;
+	int pages_total;
+};
+
+static volatile sig_atomic_t stop_flag;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop_flag = 1;
+}
+
+static int64_t now_ms(void)
+{
+	return time_mono_ns() / 1000000;
+}
+
+static void rand_hex(char *out, size_t nbytes)
+{
+	uint8_t b[32];
+	if (nbytes > sizeof b)
+		nbytes = sizeof b;
+	if (getrandom(b, nbytes, 0) != (ssize_t)nbytes)
+		for (size_t i = 0; i < nbytes; i++)
+			b[i] = (uint8_t)(time_mono_ns() >> (i % 8));
+	for (size_t i = 0; i < nbytes; i++)
+		snprintf(out + 2 * i, 3, "%02x", b[i]);
+}
+
+static uint32_t rand32(void)
+{
+	uint32_t v = 0;
+	if (getrandom(&v, sizeof v, 0) != (ssize_t)sizeof v)
+		v = (uint32_t)time_mono_ns();
+	return v;
+}
+
+/* Milliseconds of call time per media tick, to turn ms settings into ticks. */
+static int64_t ms_to_ticks(int64_t ms)
+{
+	return ms / 20;
+}
+
+static const char *qs(const char *s, char *tmp, size_t n)
+{
+	return log_quote(s, tmp, n);
+}
+
+/* ---------- sockets ---------- */
+
+static int parse_hostport(const char *s, struct sockaddr_in *sa)
+{
+	const char *colon = strrchr(s, ':');
+	if (!colon)
+		return -1;
+	char host[128];
+	size_t hn = (size_t)(colon - s);
+	if (hn == 0 || hn >= sizeof host)
+		return -1;
+	memcpy(host, s, hn);
+	host[hn] = '\0';
+	int64_t port;
+	if (parse_i64z(colon + 1, 0, 65535, &port) != 0)
+		return -1;
+	memset(sa, 0, sizeof *sa);
+	sa->sin_family = AF_INET;
+	sa->sin_port = htons((uint16_t)port);
+	if (inet_pton(AF_INET, host, &sa->sin_addr) == 1)
+		return 0;
+	struct addrinfo hints = {.ai_family = AF_INET, .ai_socktype = SOCK_DGRAM}, *ai = NULL;
+	if (getaddrinfo(host, NULL, &hints, &ai) != 0 || !ai)
+		return -1;
+	sa->sin_addr = ((struct sockaddr_in *)ai->ai_addr)->sin_addr;
+	freeaddrinfo(ai);
+	return 0;
+}
+
+static int udp_bind(const struct sockaddr_in *sa)
+{
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	int buf = 1 << 20;
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof buf);
+	if (bind(fd, (const struct sockaddr *)sa, sizeof *sa) != 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* The local address the kernel would use toward peer. */
+static void local_ip_toward(const struct sockaddr_in *peer, const struct sockaddr_in *bound, char out[64])
+{
+	if (bound->sin_addr.s_addr != htonl(INADDR_ANY)) {
+		inet_ntop(AF_INET, &bound->sin_addr, out, 64);
+		return;
+	}
+	snprintf(out, 64, "127.0.0.1");
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return;
+	struct sockaddr_in me;
+	socklen_t ml = sizeof me;
+	if (connect(fd, (const struct sockaddr *)peer, sizeof *peer) == 0 &&
+	    getsockname(fd, (struct sockaddr *)&me, &ml) == 0)
+		inet_ntop(AF_INET, &me.sin_addr, out, 64);
+	close(fd);
+}
+
+static void sip_send(ua_t *ua, const struct sockaddr_in *to, const buf_t *b, const char *call_id)
+{
+	if (!b->data || b->len == 0)
+		return;
+	if (sendto(ua->fd, b->data, b->len, 0, (const struct sockaddr *)to, sizeof *to) < 0)
+		log_event(LOG_WARN, "sip_send_failed", "call=%s errno=%d", call_id, errno);
+}
+
+/* ---------- messages ---------- */
+
+static void copy_str(char *dst, size_t cap, sip_str_t s)
+{
+	size_t n = s.n < cap - 1 ? s.n : cap - 1;
+	memcpy(dst, s.p, n);
+	dst[n] = '\0';
+}
+
+static const char *status_text(int st)
+{
+	switch (st) {
+	case 100: return "Trying";
+	case 180: return "Ringing";
+	case 200: return "OK";
+	case 400: return "Bad Request";
+	case 405: return "Method Not Allowed";
+	case 481: return "Call/Transaction Does Not Exist";
+	case 486: return "Busy Here";
+	case 487: return "Request Terminated";
+	case 488: return "Not Acceptable Here";
+	case 491: return "Request Pending";
+	case 500: return "Server Internal Error";
+	case 501: return "Not Implemented";
+	default: return "Unknown";
+	}
+}
+
+#define ALLOW_HDR "Allow: INVITE, ACK, BYE, CANCEL, OPTIONS\r\n"
+
+/* A response to req (headers copied per RFC 3261 §8.2.6). to_tag is added
+ * to To when To has none and status > 100. */
+static void build_response(buf_t *b, const sip_msg_t *req, int status, const char *to_tag,
+			   const char *contact, const char *body)
+{
+	buf_reset(b);
+	buf_printf(b, "SIP/2.0 %d %s\r\n", status, status_text(status));
+	for (size_t k = 0; k < req->nhdrs; k++) {
+		const sip_hdr_t *h = &req->hdrs[k];
+		if (sip_str_eq(h->name, "Via") || sip_str_eq(h->name, "v"))
+			buf_printf(b, "Via: %.*s\r\n", (int)h->value.n, h->value.p);
+	}
+	const sip_str_t *v;
+	if ((v = sip_msg_header(req, "From")))
+		buf_printf(b, "From: %.*s\r\n", (int)v->n, v->p);
+	if ((v = sip_msg_header(req, "To"))) {
+		sip_str_t t;
+		if (status > 100 && to_tag && sip_param(*v, "tag", &t) != 0)
+			buf_printf(b, "To: %.*s;tag=%s\r\n", (int)v->n, v->p, to_tag);
+		else
+			buf_printf(b, "To: %.*s\r\n", (int)v->n, v->p);
+	}
+	if ((v = sip_msg_header(req, "Call-ID")))
+		buf_printf(b, "Call-ID: %.*s\r\n", (int)v->n, v->p);
+	if ((v = sip_msg_header(req, "CSeq")))
+		buf_printf(b, "CSeq: %.*s\r\n", (int)v->n, v->p);
+	if (contact)
+		buf_printf(b, "Contact: %s\r\n", contact);
+	buf_puts(b, ALLOW_HDR "Supported: timer\r\nUser-Agent: faxvault/" FV_VERSION "\r\n");
+	if (status == 405 || status == 501 || (status == 200 && body == NULL))
+		buf_puts(b, "Accept: application/sdp\r\n");
+	if (status == 488)
+		buf_puts(b, "Warning: 304 faxvault \"Media type not available\"\r\n");
+	if (body) {
+		buf_printf(b, "Content-Type: application/sdp\r\nContent-Length: %zu\r\n\r\n%s", strlen(body), body);
+	} else {
+		buf_puts(b, "Content-Length: 0\r\n\r\n");
+	}
+}
+
+static void contact_of(const call_t *c, char *out, size_t n)
+{
+	snprintf(out, n, "<sip:%s@%s:%u>", c->ua->cfg->from_user, c->local_ip, ntohs(c->ua->bound.sin_port));
+}
+
+/* Our from/to header values for in-dialog requests. */
+static void dialog_headers(const call_t *c, buf_t *b)
+{
+	if (c->outbound) {
+		buf_printf(b, "From: <%s>;tag=%s\r\n", c->local_uri, c->ltag);
+		if (c->rtag[0])
+			buf_printf(b, "To: <%s>;tag=%s\r\n", c->remote_uri, c->rtag);
+		else
+			buf_printf(b, "To: <%s>\r\n", c->remote_uri);
+	} else {
+		buf_printf(b, "From: <%s>;tag=%s\r\n", c->local_uri, c->ltag);
+		buf_printf(b, "To: <%s>;tag=%s\r\n", c->remote_uri, c->rtag);
+	}
+}
+
+static void build_request(call_t *c, buf_t *b, const char *method, const char *ruri, uint32_t cseq,
+			  const char *branch, const char *extra, const char *body)
+{
+	char contact[256];
+	contact_of(c, contact, sizeof contact);
+	buf_reset(b);
+	buf_printf(b, "%s %s SIP/2.0\r\n", method, ruri);
+	buf_printf(b, "Via: SIP/2.0/UDP %s:%u;branch=%s;rport\r\n", c->local_ip, ntohs(c->ua->bound.sin_port),
+		   branch);
+	buf_puts(b, "Max-Forwards: 70\r\n");
+	dialog_headers(c, b);
+	buf_printf(b, "Call-ID: %s\r\nCSeq: %u %s\r\n", c->call_id, cseq, method);
+	if (strcmp(method, "ACK") != 0 && strcmp(method, "CANCEL") != 0)
+		buf_printf(b, "Contact: %s\r\n" ALLOW_HDR "Supported: timer\r\n", contact);
+	buf_puts(b, "User-Agent: faxvault/" FV_VERSION "\r\n");
+	if (extra)
+		buf_puts(b, extra);
+	if (body)
+		buf_printf(b, "Content-Type: application/sdp\r\nContent-Length: %zu\r\n\r\n%s", strlen(body), body);
+	else
+		buf_puts(b, "Content-Length: 0\r\n\r\n");
+}
+
+static void new_branch(char out[48])
+{
+	char h[33];
+	rand_hex(h, 12);
+	snprintf(out, 48, "z9hG4bK%s", h);
+}
+
+/* Starts our client transaction: sends now, retransmits on timer A/E. */
+static void ctx_start(call_t *c, const char *method, const char *ruri, uint32_t cseq, const char *extra,
+		      const char *body)
+{
+	ctxn_t *t = &c->ctx;
+	t->active = 1;
+	snprintf(t->method, sizeof t->method, "%s", method);
+	t->cseq = cseq;
+	new_branch(t->branch);
+	build_request(c, &t->msg, method, ruri, cseq, t->branch, extra, body);
+	t->interval_ms = SIP_T1_MS;
+	int64_t now = now_ms();
+	t->next_ms = now + t->interval_ms;
+	t->deadline_ms = now + SIP_TXN_MS;
+	sip_send(c->ua, &c->peer, &t->msg, c->call_id);
+	log_event(LOG_INFO, "sip_request_sent", "call=%s method=%s cseq=%u", c->call_id, method, cseq);
+}
+
+static void make_sdp(call_t *c, buf_t *out, int use_t38, const sdp_t *like)
+{
+	sdp_local_t l = {
+		.addr = c->local_ip,
+		.port = c->mport,
+		.sess_id = c->sess_id,
+		.sess_ver = c->sess_ver,
+		.use_t38 = use_t38,
+		.pt = like ? c->pt : -1,
+		.t38_max_rate = c->ua->cfg->max_rate > 9600 ? 14400 : 9600,
+		.t38_redundancy = 1,
+	};
+	buf_reset(out);
+	if (sdp_build(out, &l, like) != 0) {
+		buf_reset(out);
+		l.pt = c->pt >= 0 ? c->pt : 0;
+		sdp_build(out, &l, NULL);
+	}
+}
+
+/* ---------- media ---------- */
+
+static int t38_send(void *ud, const uint8_t *ifp, size_t n)
+{
+	call_t *c = ud;
+	uint8_t pkt[UDPTL_PKT_MAX];
+	int len = udptl_encode(&c->utx, ifp, n, pkt, sizeof pkt);
+	if (len < 0)
+		return -1;
+	if (sendto(c->mfd, pkt, (size_t)len, 0, (const struct sockaddr *)&c->mpeer, sizeof c->mpeer) < 0)
+		return -1;
+	return 0;
+}
+
+static int set_mpeer(call_t *c, const sdp_media_t *m)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(m->port)};
+	if (inet_pton(AF_INET, m->addr, &sa.sin_addr) != 1)
+		return -1;
+	c->mpeer = sa;
+	return 0;
+}
+
+static void media_audio(call_t *c, const sdp_media_t *m, int pt)
+{
+	set_mpeer(c, m);
+	c->pt = pt;
+	snprintf(c->res.codec, sizeof c->res.codec, "%s", pt == 8 ? "PCMA" : "PCMU");
+	rtp_jb_init(&c->jb);
+	c->media = MEDIA_AUDIO;
+	c->last_rx_tick = c->ticks;
+	faxcall_start_audio(c->fc);
+	log_event(LOG_INFO, "media_audio", "call=%s codec=%s peer=%s:%u", c->call_id, c->res.codec, m->addr, m->port);
+}
+
+static void media_t38(call_t *c, const sdp_media_t *m)
+{
+	set_mpeer(c, m);
+	c->remote_t38 = m->t38;
+	udptl_tx_init(&c->utx, m->t38.ec == SDP_EC_REDUNDANCY ? 3 : (m->t38.ec == SDP_EC_NONE ? 1 : 3));
+	udptl_rx_init(&c->urx);
+	c->media = MEDIA_T38;
+	c->last_rx_tick = c->ticks;
+	faxcall_start_t38(c->fc, &m->t38, t38_send, c);
+	log_event(LOG_INFO, "media_t38", "call=%s peer=%s:%u ec=%d max_rate=%d", c->call_id, m->addr, m->port,
+		  m->t38.ec, m->t38.max_bit_rate);
+}
+
+static void deliver_ifp(void *ud, const uint8_t *ifp, size_t n, uint16_t seq)
+{
+	call_t *c = ud;
+	faxcall_t38_rx(c->fc, ifp, n, seq);
+}
+
+static void play_audio(call_t *c)
+{
+	uint8_t frame[RTP_FRAME_MAX];
+	int16_t amp[RTP_FRAME_MAX];
+	size_t n;
+	int r;
+	while ((r = rtp_jb_get(&c->jb, frame, &n)) >= 0) {
+		if (r == 0) {
+			faxcall_audio_rx(c->fc, NULL, SAMPLES_PER_TICK);
+			continue;
+		}
+		for (size_t i = 0; i < n; i++)
+			amp[i] = c->pt == 8 ? alaw_to_linear(frame[i]) : ulaw_to_linear(frame[i]);
+		faxcall_audio_rx(c->fc, amp, (int)n);
+	}
+}
+
+static void media_readable(call_t *c)
+{
+	uint8_t pkt[2048];
+	for (int k = 0; k < 64; k++) {
+		struct sockaddr_in from;
+		socklen_t fl = sizeof from;
+		ssize_t n = recvfrom(c->mfd, pkt, sizeof pkt, 0, (struct sockaddr *)&from, &fl);
+		if (n < 0)
+			return;
+		if (c->state == CS_ENDED || !c->fc)
+			continue;
+		if (c->media == MEDIA_AUDIO) {
+			rtp_pkt_t p;
+			if (rtp_parse(pkt, (size_t)n, &p) != 0 || (p.pt != 0 && p.pt != 8)) {
+				c->bad_media++;
+				continue;
+			}
+			if (p.pt != c->pt)
+				c->pt = p.pt; /* follow the peer's law */
+			c->last_rx_tick = c->ticks;
+			rtp_jb_put(&c->jb, p.seq, p.payload, p.plen);
+			play_audio(c);
+		} else if (c->media == MEDIA_T38) {
+			udptl_pkt_t u;
+			if (udptl_decode(pkt, (size_t)n, &u) != 0) {
+				if (c->bad_media++ % 50 == 0)
+					log_event(LOG_WARN, "udptl_bad_packet", "call=%s len=%zd count=%u", c->call_id, n,
+						  c->bad_media);
+				continue;
+			}
+			c->last_rx_tick = c->ticks;
+			udptl_rx_packet(&c->urx, &u, deliver_ifp, c);
+		}
+	}
+}
+
+/* ---------- call lifecycle ---------- */
+
+static call_t *call_new(ua_t *ua, int outbound)
+{
+	call_t *c = xcalloc(1, sizeof *c);
+	c->ua = ua;
+	c->outbound = outbound;
+	c->mfd = -1;
+	c->pt = -1;
+	buf_init(&c->ctx.msg, SIP_MSG_MAX);
+	buf_init(&c->stx_resp, SIP_MSG_MAX);
+	buf_init(&c->last_resp, SIP_MSG_MAX);
+	buf_init(&c->ack, SIP_MSG_MAX);
+	char h[17];
+	rand_hex(h, 6);
+	snprintf(c->ltag, sizeof c->ltag, "fv%s", h);
+	c->sess_id = rand32();
+	c->sess_ver = 1;
+	c->ssrc = rand32();
+	c->rtp_seq = (uint16_t)rand32();
+	c->rtp_ts = rand32();
+	fax_result_init(&c->res, outbound);
+	c->res.start_ms = time_now_ms();
+	c->seqno = ++ua->calls_started;
+	c->ctx.next_ms = INT64_MAX;
+	return c;
+}
+
+static void call_free(call_t *c)
+{
+	if (!c)
+		return;
+	faxcall_free(c->fc);
+	if (c->mfd >= 0)
+		close(c->mfd);
+	buf_free(&c->ctx.msg);
+	buf_free(&c->stx_resp);
+	buf_free(&c->last_resp);
+	buf_free(&c->ack);
+	free(c);
+}
+
+static int call_open_media(call_t *c)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET};
+	inet_pton(AF_INET, c->local_ip, &sa.sin_addr);
+	c->mfd = udp_bind(&sa);
+	if (c->mfd < 0)
+		return -1;
+	socklen_t sl = sizeof sa;
+	getsockname(c->mfd, (struct sockaddr *)&sa, &sl);
+	c->mport = ntohs(sa.sin_port);
+	return 0;
+}
+
+static void call_make_faxcall(call_t *c, const char *rx_file)
+{
+	const line_cfg_t *cfg = c->ua->cfg;
+	faxcall_cfg_t fcfg = {
+		.caller = c->outbound,
+		.tx_file = c->outbound ? c->ua->tx_file : NULL,
+		.rx_file = rx_file,
+		.ecm = cfg->ecm,
+		.max_rate = cfg->max_rate,
+		.ident = cfg->ident,
+		.header = cfg->header,
+		.call_id = c->call_id,
+		.res = &c->res,
+	};
+	c->fc = faxcall_new(&fcfg);
+}
+
+/* The call is over: close the result, report it, linger for retransmissions. */
+static void call_end(call_t *c)
+{
+	if (c->state == CS_ENDED)
+		return;
+	c->state = CS_ENDED;
+	if (c->fc && !faxcall_finished(c->fc) && c->res.answered)
+		faxcall_hangup(c->fc);
+	if (c->mfd >= 0) {
+		close(c->mfd);
+		c->mfd = -1;
+	}
+	c->res.duration_ms = time_now_ms() - c->res.start_ms;
+	snprintf(c->res.call_id, sizeof c->res.call_id, "%s", c->call_id);
+	fax_result_classify(&c->res);
+	c->linger_until_ms = now_ms() + CALL_LINGER_MS;
+	c->ctx.active = 0;
+	log_event(c->res.ok ? LOG_INFO : LOG_WARN, "call_end",
+		  "call=%s ok=%d class=%s pages_confirmed=%d pages_received=%d transport=%s t30_code=%d",
+		  c->call_id, c->res.ok, c->res.ok ? "-" : c->res.fail_class, c->res.pages_confirmed,
+		  c->res.pages_received, c->res.transport[0] ? c->res.transport : "-", c->res.t30_code);
+	if (!c->reported) {
+		c->reported = 1;
+		c->ua->calls_ended++;
+		if (c->ua->cb)
+			c->ua->cb(c->ua->cb_ud, &c->res);
+	}
+}
+
+static void call_send_bye(call_t *c)
+{
+	if (c->state != CS_UP)
+		return;
+	if (c->fc && !faxcall_finished(c->fc))
+		faxcall_hangup(c->fc);
+	c->state = CS_BYE_SENT;
+	ctx_start(c, "BYE", c->remote_target, ++c->lcseq, NULL, NULL);
+	c->ctx.deadline_ms = now_ms() + BYE_WAIT_MS;
+}
+
+static void call_offer_t38(call_t *c)
+{
+	buf_t sdp;
+	buf_init(&sdp, SDP_MAX);
+	c->sess_ver++;
+	make_sdp(c, &sdp, 1, NULL);
+	c->t38_tried = 1;
+	ctx_start(c, "INVITE", c->remote_target, ++c->lcseq, NULL, sdp.data);
+	c->ctx.t38_offer = 1;
+	buf_free(&sdp);
+	log_event(LOG_INFO, "t38_offer", "call=%s", c->call_id);
+}
+
+static void call_refresh(call_t *c)
+{
+	buf_t sdp;
+	buf_init(&sdp, SDP_MAX);
+	make_sdp(c, &sdp, c->media == MEDIA_T38, NULL);
+	ctx_start(c, "INVITE", c->remote_target, ++c->lcseq, "Session-Expires: 90;refresher=uac\r\n", sdp.data);
+	buf_free(&sdp);
+	log_event(LOG_INFO, "session_refresh", "call=%s media=%s", c->call_id, c->media == MEDIA_T38 ? "t38" : "g711");
+}
+
+/* One 20 ms step of the call's media clock. */
+static void call_tick(call_t *c)
+{
+	const line_cfg_t *cfg = c->ua->cfg;
+	if (c->state != CS_UP || !c->fc)
+		return;
+	c->ticks++;
+	if (c->media == MEDIA_AUDIO) {
+		int16_t amp[SAMPLES_PER_TICK];
+		uint8_t pl[SAMPLES_PER_TICK], pkt[RTP_HDR_MIN + SAMPLES_PER_TICK];
+		faxcall_audio_tx(c->fc, amp, SAMPLES_PER_TICK);
+		for (int i = 0; i < SAMPLES_PER_TICK; i++)
+			pl[i] = c->pt == 8 ? linear_to_alaw(amp[i]) : linear_to_ulaw(amp[i]);
+		rtp_pkt_t p = {.pt = (uint8_t)(c->pt < 0 ? 0 : c->pt), .seq = c->rtp_seq++, .ts = c->rtp_ts,
+			       .ssrc = c->ssrc, .payload = pl, .plen = SAMPLES_PER_TICK};
+		c->rtp_ts += SAMPLES_PER_TICK;
+		size_t n = rtp_build(pkt, sizeof pkt, &p);
+		if (n && sendto(c->mfd, pkt, n, 0, (const struct sockaddr *)&c->mpeer, sizeof c->mpeer) < 0 &&
+		    errno != EAGAIN)
+			c->bad_media++;
+		/* The peer's audio stopped: keep T.30 timers running with fill-in. */
+		if (c->ticks - c->last_rx_tick > ms_to_ticks(FILLIN_AFTER_MS))
+			faxcall_audio_rx(c->fc, NULL, SAMPLES_PER_TICK);
+		if (!c->t38_tried && cfg->t38 && faxcall_tone_heard(c->fc)) {
+			if (!c->tone_tick)
+				c->tone_tick = c->ticks;
+			int64_t wait = c->outbound ? ms_to_ticks(CALLER_T38_DELAY_MS) : 0;
+			if (c->ticks - c->tone_tick >= wait && c->ticks >= c->t38_retry_tick && !c->ctx.active)
+				call_offer_t38(c);
+		}
+	} else if (c->media == MEDIA_T38) {
+		faxcall_t38_tick(c->fc, SAMPLES_PER_TICK);
+	}
+	if (c->ticks - c->last_rx_tick > ms_to_ticks(MEDIA_SILENCE_MS)) {
+		log_event(LOG_WARN, "media_silence", "call=%s", c->call_id);
+		c->res.network_error = 1;
+		call_send_bye(c);
+		return;
+	}
+	if (cfg->refresh_ms > 0 && c->outbound && c->ticks >= c->next_refresh_tick && !c->ctx.active) {
+		if (c->next_refresh_tick)
+			call_refresh(c);
+		c->next_refresh_tick = c->ticks + ms_to_ticks(cfg->refresh_ms);
+	}
+	if (cfg->drop_after_pages > 0 && !c->outbound && c->res.pages_received >= cfg->drop_after_pages) {
+		if (!c->drop_tick)
+			c->drop_tick = c->ticks + ms_to_ticks(3000);
+		else if (c->ticks >= c->drop_tick) {
+			log_event(LOG_INFO, "test_drop", "call=%s pages=%d", c->call_id, c->res.pages_received);
+			call_send_bye(c);
+			return;
+		}
+	}
+	if (cfg->max_call_ms > 0 && c->ticks > ms_to_ticks(cfg->max_call_ms)) {
+		log_event(LOG_WARN, "call_too_long", "call=%s", c->call_id);
+		call_send_bye(c);
+		return;
+	}
+	if (faxcall_finished(c->fc))
+		call_send_bye(c);
+}
+
+/* ---------- incoming responses ---------- */
+
+static void send_ack_non2xx(call_t *c, const sip_msg_t *resp)
+{
+	/* ACK for a non-2xx final: same branch, To from the response. */
+	buf_t b;
+	buf_init(&b, SIP_MSG_MAX);
+	const sip_str_t *to = sip_msg_header(resp, "To");
+	char contact[8];
+	(void)contact;
+	buf_printf(&b, "ACK %s SIP/2.0\r\nVia: SIP/2.0/UDP %s:%u;branch=%s;rport\r\nMax-Forwards: 70\r\n", c->req_uri,
+		   c->local_ip, ntohs(c->ua->bound.sin_port), c->ctx.branch);
+	buf_printf(&b, "From: <%s>;tag=%s\r\n", c->local_uri, c->ltag);
+	if (to)
+		buf_printf(&b, "To: %.*s\r\n", (int)to->n, to->p);
+	buf_printf(&b, "Call-ID: %s\r\nCSeq: %u ACK\r\nContent-Length: 0\r\n\r\n", c->call_id, c->ctx.cseq);
+	sip_send(c->ua, &c->peer, &b, c->call_id);
+	buf_free(&b);
+}
+
+static void send_ack_2xx(call_t *c, uint32_t cseq)
+{
+	char branch[48];
+	new_branch(branch);
+	build_request(c, &c->ack, "ACK", c->remote_target, cseq, branch, NULL, NULL);
+	sip_send(c->ua, &c->peer, &c->ack, c->call_id);
+}
+
+static void learn_dialog(call_t *c, const sip_msg_t *m)
+{
+	const sip_str_t *to = sip_msg_header(m, "To");
+	sip_str_t tag;
+	if (to && sip_param(*to, "tag", &tag) == 0 && !c->rtag[0])
+		copy_str(c->rtag, sizeof c->rtag, tag);
+	const sip_str_t *ct = sip_msg_header(m, "Contact");
+	if (ct) {
+		sip_str_t u = sip_addr_uri(*ct), user, host;
+		uint16_t port;
+		if (u.n && sip_uri_parse(u, &user, &host, &port) == 0)
+			copy_str(c->remote_target, sizeof c->remote_target, u);
+	}
+}
+
+static void on_invite_answered(call_t *c, const sip_msg_t *m)
+{
+	sdp_t sdp;
+	if (sdp_parse((const uint8_t *)m->body.p, m->body.n, &sdp) != 0) {
+		log_event(LOG_WARN, "sdp_bad_answer", "call=%s", c->call_id);
+		c->res.answered = 1;
+		c->state = CS_UP;
+		call_send_bye(c);
+		return;
+	}
+	int pt, ai = sdp_find_audio(&sdp, &pt), ti = sdp_find_t38(&sdp);
+	if (ai >= 0) {
+		media_audio(c, &sdp.m[ai], pt);
+	} else if (ti >= 0 && c->ua->cfg->t38) {
+		media_t38(c, &sdp.m[ti]);
+	} else {
+		log_event(LOG_WARN, "sdp_no_media", "call=%s", c->call_id);
+		c->res.answered = 1;
+		c->state = CS_UP;
+		call_send_bye(c);
+		return;
+	}
+	c->res.answered = 1;
+	c->state = CS_UP;
+}
+
+static void on_reinvite_answered(call_t *c, const sip_msg_t *m)
+{
+	sdp_t sdp;
+	if (m->body.n == 0 || sdp_parse((const uint8_t *)m->body.p, m->body.n, &sdp) != 0)
+		return;
+	int ti = sdp_find_t38(&sdp);
+	if (c->ctx.t38_offer) {
+		if (ti >= 0)
+			media_t38(c, &sdp.m[ti]);
+		else
+			log_event(LOG_WARN, "t38_offer_declined_in_200", "call=%s", c->call_id);
+	} else if (c->media == MEDIA_T38 && ti >= 0) {
+		set_mpeer(c, &sdp.m[ti]); /* a refresh: same media, maybe a new address */
+	}
+}
+
+static void handle_response(ua_t *ua, call_t *c, const sip_msg_t *m)
+{
+	uint32_t cseq;
+	sip_str_t meth;
+	if (sip_cseq(m, &cseq, &meth) != 0)
+		return;
+	if (sip_str_eq(meth, "INVITE") && m->status >= 200 && m->status < 300 && c->ack.len &&
+	    (!c->ctx.active || c->ctx.cseq != cseq)) {
+		sip_send(ua, &c->peer, &c->ack, c->call_id); /* 2xx retransmitted: ACK again */
+		return;
+	}
+	ctxn_t *t = &c->ctx;
+	if (!t->active || t->cseq != cseq || !sip_str_eq(meth, t->method))
+		return;
+	int is_invite = strcmp(t->method, "INVITE") == 0;
+	int initial = is_invite && c->state == CS_INVITING;
+	if (m->status < 200) {
+		t->next_ms = INT64_MAX; /* provisional: stop retransmitting (timer A) */
+		if (initial) {
+			t->deadline_ms = INT64_MAX;
+			if (!c->ring_deadline_ms)
+				c->ring_deadline_ms = now_ms() + ua->cfg->ring_ms;
+		}
+		return;
+	}
+	log_event(LOG_INFO, "sip_response", "call=%s method=%s cseq=%u status=%d", c->call_id, t->method, cseq,
+		  m->status);
+	t->active = 0;
+	if (initial) {
+		c->res.sip_status = m->status;
+		if (m->status < 300) {
+			learn_dialog(c, m);
+			send_ack_2xx(c, cseq);
+			on_invite_answered(c, m);
+			return;
+		}
+		send_ack_non2xx(c, m);
+		if ((m->status == 401 || m->status == 407) && ua->cfg->user && ua->cfg->password &&
+		    c->auth_tries == 0) {
+			const sip_str_t *ch = sip_msg_header(m, m->status == 401 ? "WWW-Authenticate"
+										 : "Proxy-Authenticate");
+			if (ch && digest_parse(*ch, &c->chal) == 0) {
+				c->auth_tries++;
+				c->auth_proxy = m->status == 407;
+				buf_t extra, sdp;
+				buf_init(&extra, 2048);
+				buf_init(&sdp, SDP_MAX);
+				char cnonce[17];
+				rand_hex(cnonce, 8);
+				buf_puts(&extra, c->auth_proxy ? "Proxy-Authorization: " : "Authorization: ");
+				digest_answer(&extra, &c->chal, ua->cfg->user, ua->cfg->password, "INVITE", c->req_uri,
+					      cnonce, 1);
+				buf_puts(&extra, "\r\n");
+				make_sdp(c, &sdp, 0, NULL);
+				c->rtag[0] = '\0';
+				ctx_start(c, "INVITE", c->req_uri, ++c->lcseq, extra.data, sdp.data);
+				buf_free(&extra);
+				buf_free(&sdp);
+				return;
+			}
+		}
+		call_end(c);
+		return;
+	}
+	if (is_invite) {
+		/* re-INVITE */
+		if (m->status < 300) {
+			send_ack_2xx(c, cseq);
+			on_reinvite_answered(c, m);
+		} else {
+			send_ack_non2xx(c, m);
+			if (t->t38_offer) {
+				if (m->status == 488 || m->status == 606 || m->status == 415 || m->status == 501) {
+					c->res.t38_refused = 1;
+					log_event(LOG_INFO, "t38_refused", "call=%s status=%d stay=g711", c->call_id,
+						  m->status);
+				} else if (m->status == 491 && !c->outbound) {
+					c->t38_tried = 0; /* glare: the answerer tries again shortly */
+					c->t38_retry_tick = c->ticks + ms_to_ticks(1000);
+				}
+			} else if (m->status == 481 || m->status == 408) {
+				c->res.network_error = 1;
+				call_send_bye(c);
+			}
+		}
+		t->t38_offer = 0;
+		return;
+	}
+	if (strcmp(t->method, "BYE") == 0) {
+		call_end(c);
+		return;
+	}
+	if (strcmp(t->method, "CANCEL") == 0)
+		return; /* the INVITE gets its 487 */
+}
+
+/* ---------- incoming requests ---------- */
+
+static call_t *find_call(ua_t *ua, sip_str_t call_id)
+{
+	for (int i = 0; i < ua->ncalls; i++)
+		if (sip_str_eq(call_id, ua->calls[i]->call_id) && strlen(ua->calls[i]->call_id) == call_id.n)
+			return ua->calls[i];
+	return NULL;
+}
+
+static void respond(ua_t *ua, const struct sockaddr_in *to, const sip_msg_t *req, int status, const char *tag,
+		    const char *contact, const char *body, buf_t *keep)
+{
+	buf_t b;
+	buf_init(&b, SIP_MSG_MAX);
+	build_response(&b, req, status, tag, contact, body);
+	sendto(ua->fd, b.data, b.len, 0, (const struct sockaddr *)to, sizeof *to);
+	if (keep) {
+		buf_reset(keep);
+		buf_append(keep, b.data, b.len);
+	}
+	buf_free(&b);
+}
+
+/* Where responses go: the Via sent-by, or the source with rport (RFC 3581). */
+static void response_target(const sip_msg_t *m, const struct sockaddr_in *src, struct sockaddr_in *out)
+{
+	*out = *src;
+	(void)m; /* symmetric response routing: always reply to the source */
+}
+
+static void send_rtp_start(call_t *c)
+{
+	c->state = CS_UP;
+	c->res.answered = 1;
+	c->res.sip_status = 200;
+}
+
+static void handle_new_invite(ua_t *ua, const sip_msg_t *m, const struct sockaddr_in *src)
+{
+	struct sockaddr_in to;
+	response_target(m, src, &to);
+	const line_cfg_t *cfg = ua->cfg;
+	int active = 0;
+	for (int i = 0; i < ua->ncalls; i++)
+		if (ua->calls[i]->state != CS_ENDED)
+			active++;
+	if (ua->ncalls >= LINE_CALLS_MAX || (cfg->calls > 0 && ua->calls_started >= cfg->calls) ||
+	    active >= LINE_CALLS_MAX / 2) {
+		respond(ua, &to, m, 486, NULL, NULL, NULL, NULL);
+		return;
+	}
+	sdp_t offer;
+	if (m->body.n == 0 || sdp_parse((const uint8_t *)m->body.p, m->body.n, &offer) != 0) {
+		log_event(LOG_WARN, "sip_invite_bad_sdp", "call=- len=%zu", m->body.n);
+		respond(ua, &to, m, m->body.n ? 400 : 488, NULL, NULL, NULL, NULL);
+		return;
+	}
+	int pt = -1, ai = sdp_find_audio(&offer, &pt), ti = sdp_find_t38(&offer);
+	int use_t38 = 0;
+	if (ai < 0) {
+		if (ti >= 0 && cfg->t38) {
+			use_t38 = 1;
+		} else {
+			respond(ua, &to, m, 488, NULL, NULL, NULL, NULL);
+			return;
+		}
+	}
+	call_t *c = call_new(ua, 0);
+	copy_str(c->call_id, sizeof c->call_id, *sip_msg_header(m, "Call-ID"));
+	const sip_str_t *from = sip_msg_header(m, "From"), *toh = sip_msg_header(m, "To");
+	sip_str_t tag;
+	if (sip_param(*from, "tag", &tag) == 0)
+		copy_str(c->rtag, sizeof c->rtag, tag);
+	copy_str(c->remote_uri, sizeof c->remote_uri, sip_addr_uri(*from));
+	copy_str(c->local_uri, sizeof c->local_uri, sip_addr_uri(*toh));
+	copy_str(c->remote_target, sizeof c->remote_target, sip_addr_uri(*from));
+	learn_dialog(c, m);
+	c->peer = *src;
+	sip_cseq(m, &c->rcseq, NULL);
+	c->lcseq = rand32() % 10000;
+	local_ip_toward(src, &ua->bound, c->local_ip);
+	char qcid[160];
+	log_event(LOG_INFO, "sip_invite", "call=%s from=%s t38_offer=%d", qs(c->call_id, qcid, sizeof qcid),
+		  c->remote_uri[0] ? "present" : "-", ti >= 0);
+	if (call_open_media(c) != 0) {
+		respond(ua, &to, m, 500, c->ltag, NULL, NULL, NULL);
+		call_free(c);
+		return;
+	}
+	char path[1024] = "";
+	if (cfg->out_dir) {
+		char safe[48];
+		size_t k = 0;
+		for (const char *p = c->call_id; *p && k < sizeof safe - 1; p++)
+			safe[k++] = ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9'))
+					    ? *p
+					    : '_';
+		safe[k] = '\0';
+		snprintf(path, sizeof path, "%s/fax-%03d-%s.tif", cfg->out_dir, c->seqno, safe);
+		size_t pl = strlen(path) < sizeof c->res.file - 1 ? strlen(path) : sizeof c->res.file - 1;
+		memcpy(c->res.file, path, pl);
+		c->res.file[pl] = 0;
+	}
+	call_make_faxcall(c, path[0] ? path : NULL);
+	ua->calls[ua->ncalls++] = c;
+	c->pt = pt;
+	if (use_t38)
+		media_t38(c, &offer.m[ti]);
+	else
+		media_audio(c, &offer.m[ai], pt);
+	respond(ua, &to, m, 100, NULL, NULL, NULL, NULL);
+	buf_t sdp;
+	buf_init(&sdp, SDP_MAX);
+	make_sdp(c, &sdp, use_t38, &offer);
+	char contact[256];
+	contact_of(c, contact, sizeof contact);
+	respond(ua, &to, m, 200, c->ltag, contact, sdp.data, &c->stx_resp);
+	buf_free(&sdp);
+	c->stx_active = 1;
+	c->stx_cseq = c->rcseq;
+	c->stx_interval_ms = SIP_T1_MS;
+	c->stx_next_ms = now_ms() + SIP_T1_MS;
+	c->stx_deadline_ms = now_ms() + SIP_TXN_MS;
+	send_rtp_start(c);
+}
+
+static void handle_reinvite(ua_t *ua, call_t *c, const sip_msg_t *m, const struct sockaddr_in *to, uint32_t cseq)
+{
+	const line_cfg_t *cfg = ua->cfg;
+	if (c->ctx.active && strcmp(c->ctx.method, "INVITE") == 0) {
+		respond(ua, to, m, 491, c->ltag, NULL, NULL, NULL);
+		return;
+	}
+	c->rcseq = cseq;
+	char contact[256];
+	contact_of(c, contact, sizeof contact);
+	buf_t sdp;
+	buf_init(&sdp, SDP_MAX);
+	if (m->body.n == 0) {
+		/* Offer-less re-INVITE: we offer what we have; the answer comes in the ACK. */
+		make_sdp(c, &sdp, c->media == MEDIA_T38, NULL);
+	} else {
+		sdp_t offer;
+		if (sdp_parse((const uint8_t *)m->body.p, m->body.n, &offer) != 0) {
+			respond(ua, to, m, 400, c->ltag, NULL, NULL, NULL);
+			buf_free(&sdp);
+			return;
+		}
+		int pt, ai = sdp_find_audio(&offer, &pt), ti = sdp_find_t38(&offer);
+		if (ti >= 0 && c->media == MEDIA_T38) {
+			/* Session refresh (or address change) on T.38: keep the session running. */
+			set_mpeer(c, &offer.m[ti]);
+			make_sdp(c, &sdp, 1, &offer);
+		} else if (ti >= 0) {
+			if (!cfg->t38) {
+				log_event(LOG_INFO, "t38_refuse", "call=%s", c->call_id);
+				respond(ua, to, m, 488, c->ltag, NULL, NULL, &c->stx_resp);
+				buf_free(&sdp);
+				goto server_txn;
+			}
+			c->sess_ver++;
+			make_sdp(c, &sdp, 1, &offer);
+			media_t38(c, &offer.m[ti]);
+		} else if (ai >= 0) {
+			if (c->media != MEDIA_AUDIO) {
+				c->sess_ver++;
+				c->pt = pt;
+				make_sdp(c, &sdp, 0, &offer);
+				media_audio(c, &offer.m[ai], pt);
+			} else {
+				set_mpeer(c, &offer.m[ai]);
+				make_sdp(c, &sdp, 0, &offer);
+			}
+		} else {
+			respond(ua, to, m, 488, c->ltag, NULL, NULL, &c->stx_resp);
+			buf_free(&sdp);
+			goto server_txn;
+		}
+	}
+	respond(ua, to, m, 200, c->ltag, contact, sdp.data, &c->stx_resp);
+	buf_free(&sdp);
+server_txn:
+	c->stx_active = 1;
+	c->stx_cseq = cseq;
+	c->stx_interval_ms = SIP_T1_MS;
+	c->stx_next_ms = now_ms() + SIP_T1_MS;
+	c->stx_deadline_ms = now_ms() + SIP_TXN_MS;
+}
+
+static void handle_request(ua_t *ua, const sip_msg_t *m, const struct sockaddr_in *src)
+{
+	struct sockaddr_in to;
+	response_target(m, src, &to);
+	uint32_t cseq;
+	sip_str_t cmeth;
+	sip_cseq(m, &cseq, &cmeth);
+	const sip_str_t *cid = sip_msg_header(m, "Call-ID");
+	call_t *c = find_call(ua, *cid);
+	const sip_str_t *toh = sip_msg_header(m, "To");
+	sip_str_t totag = {0};
+	int has_totag = sip_param(*toh, "tag", &totag) == 0;
+	int is = 0;
+	if ((is = sip_str_eq(m->method, "INVITE"))) {
+		if (!c && !has_totag) {
+			handle_new_invite(ua, m, src);
+			return;
+		}
+		if (!c || (has_totag && !sip_str_eq(totag, c->ltag))) {
+			respond(ua, &to, m, 481, NULL, NULL, NULL, NULL);
+			return;
+		}
+		if (cseq == c->stx_cseq && c->stx_resp.len) {
+			sip_send(ua, &to, &c->stx_resp, c->call_id); /* retransmission */
+			return;
+		}
+		if (c->state == CS_ENDED || c->state == CS_BYE_SENT || cseq <= c->rcseq) {
+			respond(ua, &to, m, c->state == CS_ENDED ? 481 : 500, c->ltag, NULL, NULL, NULL);
+			return;
+		}
+		handle_reinvite(ua, c, m, &to, cseq);
+		return;
+	}
+	if (sip_str_eq(m->method, "ACK")) {
+		if (c && cseq == c->stx_cseq) {
+			c->stx_active = 0;
+			if (c->outbound == 0 && c->media == MEDIA_NONE)
+				c->state = CS_UP;
+		}
+		return; /* ACKs are never answered */
+	}
+	/* Non-INVITE requests: answer retransmissions from memory. */
+	if (c && c->last_resp.len && cseq == c->last_cseq && sip_str_eq(cmeth, c->last_method)) {
+		sip_send(ua, &to, &c->last_resp, c->call_id);
+		return;
+	}
+	if (sip_str_eq(m->method, "BYE")) {
+		if (!c || (has_totag && !sip_str_eq(totag, c->ltag) && !sip_str_eq(totag, c->rtag))) {
+			respond(ua, &to, m, 481, NULL, NULL, NULL, NULL);
+			return;
+		}
+		respond(ua, &to, m, 200, NULL, NULL, NULL, &c->last_resp);
+		c->last_cseq = cseq;
+		snprintf(c->last_method, sizeof c->last_method, "BYE");
+		if (c->state != CS_ENDED) {
+			log_event(LOG_INFO, "sip_bye_received", "call=%s", c->call_id);
+			if (c->fc && !faxcall_finished(c->fc))
+				c->res.remote_hangup = 1;
+			call_end(c);
+		}
+		return;
+	}
+	if (sip_str_eq(m->method, "CANCEL")) {
+		if (!c) {
+			respond(ua, &to, m, 481, NULL, NULL, NULL, NULL);
+			return;
+		}
+		/* We answer at once, so the INVITE is already final: 200 to the
+		 * CANCEL, nothing else changes (RFC 3261 §9.2). */
+		respond(ua, &to, m, 200, c->ltag, NULL, NULL, NULL);
+		return;
+	}
+	if (sip_str_eq(m->method, "OPTIONS")) {
+		respond(ua, &to, m, 200, c ? c->ltag : NULL, NULL, NULL, NULL);
+		return;
+	}
+	(void)is;
+	static const char *const known[] = {"REGISTER", "SUBSCRIBE", "NOTIFY", "REFER", "MESSAGE",
+					    "INFO",     "UPDATE",    "PRACK",  "PUBLISH"};
+	for (size_t k = 0; k < sizeof known / sizeof known[0]; k++) {
+		if (sip_str_eq(m->method, known[k])) {
+			respond(ua, &to, m, 405, NULL, NULL, NULL, NULL);
+			return;
+		}
+	}
+	respond(ua, &to, m, 501, NULL, NULL, NULL, NULL);
+}
+
+static void sip_readable(ua_t *ua)
+{
+	uint8_t pkt[SIP_MSG_MAX + 1];
+	for (int k = 0; k < 32; k++) {
+		struct sockaddr_in src;
+		socklen_t sl = sizeof src;
+		ssize_t n = recvfrom(ua->fd, pkt, sizeof pkt, 0, (struct sockaddr *)&src, &sl);
+		if (n < 0)
+			return;
+		if (n == 0 || n > SIP_MSG_MAX) {
+			log_event(LOG_WARN, "sip_drop", "call=- reason=size len=%zd", n);
+			continue;
+		}
+		sip_msg_t m;
+		if (sip_msg_parse(pkt, (size_t)n, &m) != 0) {
+			/* Unparseable: nothing we could answer reliably (RFC 3261 §16.3 / 18.1.2). */
+			log_event(LOG_WARN, "sip_drop", "call=- reason=unparseable len=%zd", n);
+			continue;
+		}
+		if (sip_msg_check(&m) != 0) {
+			if (m.is_request && !sip_str_eq(m.method, "ACK") && sip_msg_header(&m, "Via")) {
+				log_event(LOG_WARN, "sip_bad_request", "call=- reason=headers");
+				respond(ua, &src, &m, 400, NULL, NULL, NULL, NULL);
+			} else {
+				log_event(LOG_WARN, "sip_drop", "call=- reason=headers");
+			}
+			continue;
+		}
+		if (m.is_request) {
+			handle_request(ua, &m, &src);
+		} else {
+			call_t *c = find_call(ua, *sip_msg_header(&m, "Call-ID"));
+			if (c)
+				handle_response(ua, c, &m);
+		}
+	}
+}
+
+/* ---------- timers and loop ---------- */
+
+static void call_timers(call_t *c, int64_t now)
+{
+	ua_t *ua = c->ua;
+	ctxn_t *t = &c->ctx;
+	if (t->active) {
+		if (now >= t->next_ms) {
+			sip_send(ua, &c->peer, &t->msg, c->call_id);
+			int is_invite = strcmp(t->method, "INVITE") == 0;
+			t->interval_ms = is_invite ? t->interval_ms * 2
+						   : (t->interval_ms * 2 > SIP_T2_MS ? SIP_T2_MS : t->interval_ms * 2);
+			t->next_ms = now + t->interval_ms;
+		}
+		if (now >= t->deadline_ms) {
+			log_event(LOG_WARN, "sip_timeout", "call=%s method=%s", c->call_id, t->method);
+			t->active = 0;
+			if (c->state == CS_INVITING) {
+				c->res.network_error = 1; /* no answer at all from the peer */
+				call_end(c);
+			} else if (c->state == CS_BYE_SENT) {
+				call_end(c);
+			} else if (t->t38_offer) {
+				t->t38_offer = 0; /* nobody answered the T.38 offer: stay on audio */
+			}
+		}
+	}
+	if (c->state == CS_INVITING && c->ring_deadline_ms && now >= c->ring_deadline_ms) {
+		/* Ringing too long: CANCEL (same branch as the INVITE). */
+		buf_t b;
+		buf_init(&b, SIP_MSG_MAX);
+		build_request(c, &b, "CANCEL", c->req_uri, c->ctx.cseq, c->ctx.branch, NULL, NULL);
+		sip_send(ua, &c->peer, &b, c->call_id);
+		buf_free(&b);
+		log_event(LOG_INFO, "sip_cancel", "call=%s", c->call_id);
+		c->res.sip_status = 487;
+		call_end(c);
+	}
+	if (c->stx_active) {
+		if (now >= c->stx_next_ms) {
+			sip_send(ua, &c->peer, &c->stx_resp, c->call_id);
+			c->stx_interval_ms = c->stx_interval_ms * 2 > SIP_T2_MS ? SIP_T2_MS : c->stx_interval_ms * 2;
+			c->stx_next_ms = now + c->stx_interval_ms;
+		}
+		if (now >= c->stx_deadline_ms) {
+			c->stx_active = 0;
+			if (c->state == CS_UP && c->stx_resp.len > 12 && memcmp(c->stx_resp.data, "SIP/2.0 200", 11) == 0) {
+				log_event(LOG_WARN, "sip_no_ack", "call=%s", c->call_id);
+				c->res.network_error = 1;
+				call_send_bye(c);
+			}
+		}
+	}
+}
+
+static void ua_reap(ua_t *ua, int64_t now)
+{
+	for (int i = 0; i < ua->ncalls;) {
+		call_t *c = ua->calls[i];
+		if (c->state == CS_ENDED && now >= c->linger_until_ms) {
+			call_free(c);
+			ua->calls[i] = ua->calls[--ua->ncalls];
+		} else {
+			i++;
+		}
+	}
+}
+
+static int ua_done(ua_t *ua, int sending)
+{
+	if (sending)
+		return ua->calls_ended >= 1;
+	if (ua->cfg->calls > 0 && ua->calls_ended >= ua->cfg->calls)
+		return 1;
+	return 0;
+}
+
+static void ua_run(ua_t *ua, int sending)
+{
+	struct pollfd pfd[LINE_CALLS_MAX + 1];
+	call_t *owner[LINE_CALLS_MAX + 1];
+	ua->next_tick_ns = time_mono_ns() + ua->tick_ns;
+	int stopping = 0;
+	for (;;) {
+		if (stop_flag && !stopping) {
+			stopping = 1;
+			for (int i = 0; i < ua->ncalls; i++) {
+				if (ua->calls[i]->state == CS_UP)
+					call_send_bye(ua->calls[i]);
+				else if (ua->calls[i]->state == CS_INVITING)
+					call_end(ua->calls[i]);
+			}
+		}
+		if (ua_done(ua, sending))
+			break;
+		if (stopping) {
+			int busy = 0;
+			for (int i = 0; i < ua->ncalls; i++)
+				busy |= ua->calls[i]->state != CS_ENDED;
+			if (!busy)
+				break;
+		}
+		int nf = 0;
+		pfd[nf] = (struct pollfd){.fd = ua->fd, .events = POLLIN};
+		owner[nf++] = NULL;
+		for (int i = 0; i < ua->ncalls; i++) {
+			if (ua->calls[i]->mfd >= 0) {
+				pfd[nf] = (struct pollfd){.fd = ua->calls[i]->mfd, .events = POLLIN};
+				owner[nf++] = ua->calls[i];
+			}
+		}
+		int64_t wait_ns = ua->next_tick_ns - time_mono_ns();
+		if (wait_ns > 50000000)
+			wait_ns = 50000000;
+		struct timespec ts = {.tv_sec = 0, .tv_nsec = wait_ns > 0 ? wait_ns : 0};
+		int r = ppoll(pfd, (nfds_t)nf, &ts, NULL);
+		if (r > 0) {
+			for (int i = 0; i < nf; i++) {
+				if (!(pfd[i].revents & (POLLIN | POLLERR)))
+					continue;
+				if (owner[i])
+					media_readable(owner[i]);
+				else
+					sip_readable(ua);
+			}
+		}
+		/* Media clock: catch up on late ticks, but never more than 1 s. */
+		int64_t now_ns = time_mono_ns();
+		if (now_ns - ua->next_tick_ns > 1000000000LL)
+			ua->next_tick_ns = now_ns;
+		while (now_ns >= ua->next_tick_ns) {
+			for (int i = 0; i < ua->ncalls; i++)
+				call_tick(ua->calls[i]);
+			ua->next_tick_ns += ua->tick_ns;
+		}
+		int64_t now = now_ms();
+		for (int i = 0; i < ua->ncalls; i++)
+			call_timers(ua->calls[i], now);
+		ua_reap(ua, now);
+	}
+	for (int i = 0; i < ua->ncalls; i++) {
+		call_end(ua->calls[i]);
+		call_free(ua->calls[i]);
+	}
+	ua->ncalls = 0;
+}
+
+static void ua_init(ua_t *ua, const line_cfg_t *cfg)
+{
+	memset(ua, 0, sizeof *ua);
+	ua->cfg = cfg;
+	ua->fd = -1;
+	double speed = cfg->clock_speed > 0 ? cfg->clock_speed : 1.0;
+	ua->tick_ns = (int64_t)(20000000.0 / speed);
+	if (ua->tick_ns < 100000)
+		ua->tick_ns = 100000;
+	struct sigaction sa = {.sa_handler = on_signal};
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	stop_flag = 0;
+}
+
+void line_cfg_defaults(line_cfg_t *cfg)
+{
+	memset(cfg, 0, sizeof *cfg);
+	cfg->t38 = 1;
+	cfg->ecm = 1;
+	cfg->max_rate = 14400;
+	cfg->ident = "faxvault";
+	cfg->from_user = "faxvault";
+	cfg->clock_speed = 1.0;
+	cfg->ring_ms = 60000;
+	cfg->max_call_ms = 30 * 60 * 1000;
+}
+
+static int count_pages(const char *path, char *why, size_t whylen)
+{
+	TIFFErrorHandler old = TIFFSetErrorHandler(NULL);
+	TIFFErrorHandler oldw = TIFFSetWarningHandler(NULL);
+	TIFF *t = TIFFOpen(path, "r");
+	int n = -1;
+	if (!t) {
+		snprintf(why, whylen, "cannot open the TIFF file");
+	} else {
+		n = TIFFNumberOfDirectories(t);
+		uint32_t w = 0;
+		TIFFGetField(t, TIFFTAG_IMAGEWIDTH, &w);
+		if (w != 1728 && w != 2048 && w != 2432) {
+			snprintf(why, whylen, "page width %u is not a fax width (1728 px)", w);
+			n = -1;
+		}
+		TIFFClose(t);
+	}
+	TIFFSetErrorHandler(old);
+	TIFFSetWarningHandler(oldw);
+	return n;
+}
+
+static void copy_result(void *ud, const fax_result_t *r)
+{
+	memcpy(ud, r, sizeof *r);
+}
+
+int line_send(const line_cfg_t *cfg, const char *target, const char *tiff, fax_result_t *res)
+{
+	fax_result_init(res, 1);
+	ua_t ua;
+	ua_init(&ua, cfg);
+	ua.tx_file = tiff;
+	char why[128];
+	int pages = count_pages(tiff, why, sizeof why);
+	if (pages <= 0) {
+		snprintf(res->reason, sizeof res->reason, "%s: %s", tiff, pages == 0 ? "no pages" : why);
+		snprintf(res->fail_class, sizeof res->fail_class, "rejected");
+		return -1;
+	}
+	sip_str_t uri = {target, strlen(target)}, user, host;
+	uint16_t port;
+	char hostz[128];
+	struct sockaddr_in peer;
+	if (sip_uri_parse(uri, &user, &host, &port) != 0 || host.n >= sizeof hostz) {
+		snprintf(res->reason, sizeof res->reason, "bad target URI (want sip:NUMBER@HOST:PORT)");
+		return -1;
+	}
+	copy_str(hostz, sizeof hostz, host);
+	char hp[160];
+	snprintf(hp, sizeof hp, "%s:%u", hostz, port);
+	if (parse_hostport(hp, &peer) != 0) {
+		snprintf(res->reason, sizeof res->reason, "cannot resolve %s", hostz);
+		return -1;
+	}
+	struct sockaddr_in any = {.sin_family = AF_INET};
+	if (cfg->listen && parse_hostport(cfg->listen, &any) != 0) {
+		snprintf(res->reason, sizeof res->reason, "bad local address %s", cfg->listen);
+		return -1;
+	}
+	ua.fd = udp_bind(&any);
+	if (ua.fd < 0) {
+		snprintf(res->reason, sizeof res->reason, "cannot open a SIP socket");
+		return -1;
+	}
+	socklen_t bl = sizeof ua.bound;
+	getsockname(ua.fd, (struct sockaddr *)&ua.bound, &bl);
+	call_t *c = call_new(&ua, 1);
+	c->peer = peer;
+	local_ip_toward(&peer, &ua.bound, c->local_ip);
+	char h[33];
+	rand_hex(h, 12);
+	snprintf(c->call_id, sizeof c->call_id, "%s@%s", h, c->local_ip);
+	snprintf(c->req_uri, sizeof c->req_uri, "%s", target);
+	snprintf(c->remote_uri, sizeof c->remote_uri, "%s", target);
+	snprintf(c->remote_target, sizeof c->remote_target, "%s", target);
+	snprintf(c->local_uri, sizeof c->local_uri, "sip:%s@%s", cfg->from_user, c->local_ip);
+	c->lcseq = 1;
+	c->res.pages_total = pages;
+	ua.pages_total = pages;
+	if (call_open_media(c) != 0) {
+		snprintf(res->reason, sizeof res->reason, "cannot open a media socket");
+		call_free(c);
+		close(ua.fd);
+		return -1;
+	}
+	call_make_faxcall(c, NULL);
+	ua.calls[ua.ncalls++] = c;
+	log_event(LOG_INFO, "call_start", "call=%s pages=%d t38=%d ecm=%d max_rate=%d", c->call_id, pages, cfg->t38,
+		  cfg->ecm, cfg->max_rate);
+	buf_t sdp;
+	buf_init(&sdp, SDP_MAX);
+	make_sdp(c, &sdp, 0, NULL);
+	ctx_start(c, "INVITE", c->req_uri, c->lcseq, NULL, sdp.data);
+	buf_free(&sdp);
+	/* The result is copied out (by copy_result) before ua_run frees the call. */
+	ua.cb = copy_result;
+	ua.cb_ud = res;
+	ua_run(&ua, 1);
+	close(ua.fd);
+	return 0;
+}
+
+int line_receive(const line_cfg_t *cfg, line_result_fn *cb, void *ud)
+{
+	ua_t ua;
+	ua_init(&ua, cfg);
+	struct sockaddr_in sa;
+	if (!cfg->listen || parse_hostport(cfg->listen, &sa) != 0) {
+		log_event(LOG_ERROR, "line_bad_listen", "call=- listen=%s", cfg->listen ? cfg->listen : "-");
+		return -1;
+	}
+	ua.fd = udp_bind(&sa);
+	if (ua.fd < 0) {
+		log_event(LOG_ERROR, "line_bind_failed", "call=- listen=%s errno=%d", cfg->listen, errno);
+		return -1;
+	}
+	socklen_t bl = sizeof ua.bound;
+	getsockname(ua.fd, (struct sockaddr *)&ua.bound, &bl);
+	ua.cb = cb;
+	ua.cb_ud = ud;
+	log_event(LOG_INFO, "line_listen", "call=- listen=%s calls=%d t38=%d ecm=%d", cfg->listen, cfg->calls, cfg->t38,
+		  cfg->ecm);
+	ua_run(&ua, 0);
+	close(ua.fd);
+	return 0;
+}

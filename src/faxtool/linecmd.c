@@ -24,6 +24,8 @@ static int common_opt(line_cfg_t *cfg, int argc, char **argv, int *i)
 		cfg->t38 = 1;
 	else if (strcmp(a, "--no-t38") == 0)
 		cfg->t38 = 0;
+	else if (strcmp(a, "--t38-accept-only") == 0)
+		cfg->t38 = 2; /* switch when the peer asks, never ask ourselves */
 	else if (strcmp(a, "--ecm") == 0)
 		cfg->ecm = 1;
 	else if (strcmp(a, "--no-ecm") == 0)

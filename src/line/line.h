@@ -13,7 +13,7 @@
 
 typedef struct line_cfg {
 	const char *listen;     /* "IP:PORT" to bind SIP to (receive); NULL: any port (send) */
-	int t38;                /* accept and offer T.38 (else refuse it with 488) */
+	int t38;                /* 1: accept and offer T.38; 2: accept only; 0: refuse it (488) */
 	int ecm;
 	int max_rate;           /* 9600 or 14400 */
 	const char *ident;      /* TSI/CSI */

@@ -675,7 +675,7 @@ static void call_tick(call_t *c)
 		/* The peer's audio stopped: keep T.30 timers running with fill-in. */
 		if (c->ticks - c->last_rx_tick > ms_to_ticks(FILLIN_AFTER_MS))
 			faxcall_audio_rx(c->fc, NULL, SAMPLES_PER_TICK);
-		if (!c->t38_tried && cfg->t38 && faxcall_tone_heard(c->fc)) {
+		if (!c->t38_tried && cfg->t38 == 1 && faxcall_tone_heard(c->fc)) {
 			if (!c->tone_tick)
 				c->tone_tick = c->ticks;
 			int64_t wait = c->outbound ? ms_to_ticks(CALLER_T38_DELAY_MS) : 0;

@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# Loopback fax test over real sockets on 127.0.0.1: starts `faxvault-fax
+# receive`, runs `faxvault-fax send` against it, checks both JSON results
+# and compares the received pages with the sent ones.
+# Usage: loopback.sh FAXTOOL TIFFTOOL PORT SCENARIO [SPEED]
+set -euo pipefail
+fax=$1 tt=$2 port=$3 scen=$4 speed=${5:-10}
+dir=$(mktemp -d)
+rxpid=
+cleanup() { [ -n "$rxpid" ] && kill "$rxpid" 2>/dev/null; rm -rf "$dir"; }
+trap cleanup EXIT
+fail() { echo "FAIL [$scen]: $*"; echo "--- send:"; cat "$dir/tx.json" 2>/dev/null; echo "--- receive:"; cat "$dir/rx.json" 2>/dev/null; echo "--- logs:"; tail -n 40 "$dir/rx.log" "$dir/tx.log" 2>/dev/null; exit 1; }
+mkdir -p "$dir/out"
+"$tt" mk "$dir/doc.tif" 3
+
+tx_opts=() rx_opts=() want_rc=0 want_transport= want_rate= want_class= want_confirmed=3 exact=exact
+case $scen in
+g711-ecm-14400)   tx_opts=(--no-t38 --ecm --max-rate 14400); rx_opts=(--no-t38 --ecm); want_transport=g711; want_rate=14400 ;;
+g711-noecm-14400) tx_opts=(--no-t38 --no-ecm --max-rate 14400); rx_opts=(--no-t38 --no-ecm); want_transport=g711; want_rate=14400; exact=tolerant ;;
+g711-ecm-9600)    tx_opts=(--no-t38 --ecm --max-rate 9600); rx_opts=(--no-t38 --ecm); want_transport=g711; want_rate=9600 ;;
+g711-noecm-9600)  tx_opts=(--no-t38 --no-ecm --max-rate 9600); rx_opts=(--no-t38 --no-ecm); want_transport=g711; want_rate=9600; exact=tolerant ;;
+t38-ecm-14400)    tx_opts=(--t38 --ecm --max-rate 14400); rx_opts=(--t38 --ecm); want_transport=t38; want_rate=14400 ;;
+t38-noecm-14400)  tx_opts=(--t38 --no-ecm --max-rate 14400); rx_opts=(--t38 --no-ecm); want_transport=t38; want_rate=14400; exact=tolerant ;;
+t38-ecm-9600)     tx_opts=(--t38 --ecm --max-rate 9600); rx_opts=(--t38 --ecm); want_transport=t38; want_rate=9600 ;;
+t38-noecm-9600)   tx_opts=(--t38 --no-ecm --max-rate 9600); rx_opts=(--t38 --no-ecm); want_transport=t38; want_rate=9600; exact=tolerant ;;
+t38-sender-reinvite) # the receiver accepts T.38 but leaves the re-INVITE to the sender
+                  tx_opts=(--t38); rx_opts=(--t38-accept-only); want_transport=t38 ;;
+t38-refresh)      # session-timer refreshes (same SDP) every 2 s of call time must not break T.38
+                  tx_opts=(--t38 --refresh-ms 2000); rx_opts=(--t38); want_transport=t38 ;;
+fallback-488)     # the receiver refuses T.38 with 488: the fax goes through on G.711
+                  tx_opts=(--t38); rx_opts=(--no-t38); want_transport=g711 ;;
+partial)          # the receiver hangs up after page 2
+                  tx_opts=(--no-t38); rx_opts=(--no-t38 --drop-after-pages 2); want_rc=1; want_class=partial; want_confirmed=2 ;;
+pcma)             tx_opts=(--no-t38); rx_opts=(--no-t38); want_transport=g711 ;;
+*) echo "unknown scenario $scen"; exit 2 ;;
+esac
+
+"$fax" receive --listen "127.0.0.1:$port" --out "$dir/out" --calls 1 --clock-speed "$speed" \
+	--log "$dir/rx.log" "${rx_opts[@]}" >"$dir/rx.json" &
+rxpid=$!
+for _ in $(seq 50); do grep -q line_listen "$dir/rx.log" 2>/dev/null && break; sleep 0.1; done
+set +e
+"$fax" send "sip:5551234@127.0.0.1:$port" "$dir/doc.tif" --clock-speed "$speed" --log "$dir/tx.log" \
+	"${tx_opts[@]}" >"$dir/tx.json"
+rc=$?
+set -e
+wait "$rxpid" || true
+rxpid=
+
+[ "$rc" = "$want_rc" ] || fail "send exit code $rc, want $want_rc"
+j() { jq -r "$1" "$dir/tx.json"; }
+[ "$(j .pages_total)" = 3 ] || fail "pages_total"
+[ "$(j .pages_confirmed)" = "$want_confirmed" ] || fail "pages_confirmed $(j .pages_confirmed), want $want_confirmed"
+if [ -n "$want_class" ]; then
+	[ "$(j .class)" = "$want_class" ] || fail "class $(j .class), want $want_class"
+	[ "$(j .status)" = failed ] || fail "status"
+	echo "ok [$scen]: class $(j .class), $(j .pages_confirmed) pages confirmed"
+	exit 0
+fi
+[ "$(j .status)" = done ] || fail "status $(j .status)"
+[ "$(j .transport)" = "$want_transport" ] || fail "transport $(j .transport), want $want_transport"
+[ -z "$want_rate" ] || [ "$(j .bit_rate)" = "$want_rate" ] || fail "bit_rate $(j .bit_rate), want $want_rate"
+case $scen in
+*-noecm-*) [ "$(j .ecm)" = false ] || fail "ecm should be off" ;;
+*-ecm-*)   [ "$(j .ecm)" = true ] || fail "ecm should be on" ;;
+esac
+if [ "$scen" = fallback-488 ]; then [ "$(j .t38_refused)" = true ] || fail "t38_refused should be true"; fi
+if [ "$scen" = t38-refresh ]; then grep -q session_refresh "$dir/tx.log" || fail "no refresh was sent"; fi
+rxj=$(head -n 1 "$dir/rx.json")
+[ "$(echo "$rxj" | jq -r .status)" = done ] || fail "receiver status"
+[ "$(echo "$rxj" | jq -r .pages_received)" = 3 ] || fail "receiver pages"
+file=$(echo "$rxj" | jq -r .file)
+[ -f "${file%.tif}.json" ] || fail "no JSON file next to the TIFF"
+"$tt" cmp "$dir/doc.tif" "$file" "$exact" || fail "received pages differ from the sent ones"
+echo "ok [$scen]: $(j .transport) $(j .bit_rate) bps ecm=$(j .ecm), $(j .pages_confirmed) pages, $(j .duration_ms) ms"

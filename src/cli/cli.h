@@ -28,6 +28,7 @@ struct cli_env {
 	const char *token;           /* FAXVAULT_TOKEN */
 	const char *xdg_config_home; /* XDG_CONFIG_HOME */
 	const char *home;            /* HOME */
+	const char *lang;            /* LC_ALL, else LC_MESSAGES, else LANG */
 };
 
 struct cli_args;
@@ -40,7 +41,13 @@ struct cli_ctx {
 	const struct cli_args *args; /* parsed command line */
 	const struct cli_conf *conf; /* resolved url, token, config path */
 	int json;                    /* --json given */
+	char lang[8];                /* Accept-Language ("fr"), or "" */
 };
+
+/* The language tag to ask the server for, from a POSIX locale name:
+ * "fr_FR.UTF-8" gives "fr"; "C", "POSIX", empty or NULL give "". Writes
+ * at most outlen bytes (NUL included) into out. */
+void cli_lang_from_locale(const char *locale, char *out, size_t outlen);
 
 /* Runs the client on argv with the given environment, writing to out and
  * err. Returns an enum cli_exit value. Never calls exit(). */

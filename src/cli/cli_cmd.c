@@ -115,7 +115,7 @@ int cli_api(struct cli_ctx *ctx, const char *method, const char *path, const jso
 	struct cli_http_resp resp;
 	buf_t err;
 	buf_init(&err, 4096);
-	int rc = cli_http_request(ctx->conf->url, token, method, path, json, &resp, &err);
+	int rc = cli_http_request(ctx->conf->url, token, ctx->lang, method, path, json, &resp, &err);
 	cli_secret_free(json); /* bodies may carry passwords */
 	if (rc != 0) {
 		rc = cli_fail(ctx, CLI_EXIT_SERVER, "%s", err.data ? err.data : "request failed");

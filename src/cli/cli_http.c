@@ -49,8 +49,9 @@ static size_t on_header(char *p, size_t size, size_t nmemb, void *ud)
 	return n;
 }
 
-int cli_http_request(const char *base_url, const char *token, const char *method,
-	const char *path, const char *json_body, struct cli_http_resp *resp, buf_t *err)
+int cli_http_request(const char *base_url, const char *token, const char *lang,
+	const char *method, const char *path, const char *json_body,
+	struct cli_http_resp *resp, buf_t *err)
 {
 	memset(resp, 0, sizeof *resp);
 	buf_init(&resp->body, CLI_HTTP_BODY_MAX);
@@ -67,10 +68,14 @@ int cli_http_request(const char *base_url, const char *token, const char *method
 	}
 	struct sink sink = { resp, 0 };
 	struct curl_slist *hdr = NULL;
-	char *auth = NULL;
+	char *auth = NULL, *accept_lang = NULL;
 	hdr = curl_slist_append(hdr, "Accept: application/json, application/problem+json");
 	if (json_body)
 		hdr = curl_slist_append(hdr, "Content-Type: application/json");
+	if (lang && lang[0]) {
+		accept_lang = xasprintf("Accept-Language: %s", lang);
+		hdr = curl_slist_append(hdr, accept_lang);
+	}
 	if (token) {
 		auth = xasprintf("Authorization: Bearer %s", token);
 		hdr = curl_slist_append(hdr, auth);
@@ -120,6 +125,7 @@ int cli_http_request(const char *base_url, const char *token, const char *method
 		explicit_bzero(auth, strlen(auth));
 		free(auth);
 	}
+	free(accept_lang);
 	free(url);
 	return ret;
 }

@@ -19,13 +19,15 @@ struct cli_http_resp {
 };
 
 /* Sends METHOD base_url+path with optional JSON body (NULL: none) and
- * bearer token (NULL: no Authorization header). Redirects are not
+ * bearer token (NULL: no Authorization header) and language (NULL or "":
+ * no Accept-Language). Redirects are not
  * followed (they would carry the token elsewhere); only http and https are
  * spoken. On an answer returns 0 with resp filled (release it with
  * cli_http_resp_free()). On a transport failure returns -1 with a message
  * in err. resp is initialised in both cases. */
-int cli_http_request(const char *base_url, const char *token, const char *method,
-	const char *path, const char *json_body, struct cli_http_resp *resp, buf_t *err);
+int cli_http_request(const char *base_url, const char *token, const char *lang,
+	const char *method, const char *path, const char *json_body,
+	struct cli_http_resp *resp, buf_t *err);
 
 /* Releases resp's body. NULL is a no-op. */
 void cli_http_resp_free(struct cli_http_resp *resp);

@@ -41,7 +41,8 @@ static int cmd_health(struct cli_ctx *ctx)
 	struct cli_http_resp resp;
 	buf_t err;
 	buf_init(&err, 4096);
-	int rc = cli_http_request(ctx->conf->url, NULL, "GET", "/healthz", NULL, &resp, &err);
+	int rc = cli_http_request(ctx->conf->url, NULL, NULL, "GET", "/healthz", NULL, &resp,
+		&err);
 	if (rc != 0) {
 		rc = cli_fail(ctx, CLI_EXIT_SERVER, "%s", cli_buf_str(&err));
 	} else if ((rc = cli_http_exit_code(resp.status)) != CLI_EXIT_OK) {
@@ -92,6 +93,23 @@ const struct cli_cmd cli_root = {
 	"faxvault", "Command-line client of the faxvault API.", NULL, NULL, NULL, 0, 0, NULL, root_subs,
 };
 
+void cli_lang_from_locale(const char *locale, char *out, size_t outlen)
+{
+	size_t n = 0;
+	if (outlen == 0)
+		return;
+	/* Only a plain two- or three-letter language code is passed on. */
+	while (locale && n + 1 < outlen && locale[n] >= 'a' && locale[n] <= 'z')
+		n++;
+	if (n < 2 || n > 3 || (locale[n] != '\0' && locale[n] != '_' && locale[n] != '.' &&
+	    locale[n] != '@')) {
+		out[0] = '\0';
+		return;
+	}
+	memcpy(out, locale, n);
+	out[n] = '\0';
+}
+
 int cli_run(int argc, char **argv, const struct cli_env *env, FILE *out, FILE *err)
 {
 	struct cli_args args;
@@ -140,6 +158,7 @@ int cli_run(int argc, char **argv, const struct cli_env *env, FILE *out, FILE *e
 		.out = out, .err = err, .args = &args, .conf = &conf,
 		.json = cli_args_has(&args, "json"),
 	};
+	cli_lang_from_locale(env->lang, ctx.lang, sizeof ctx.lang);
 	rc = cli_args_cmd(&args)->run(&ctx);
 	if (fflush(out) != 0 && rc == CLI_EXIT_OK)
 		rc = CLI_EXIT_ERROR;

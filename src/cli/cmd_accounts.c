@@ -14,7 +14,8 @@ static const struct cli_col account_cols[] = {
 static const struct cli_col account_fields[] = {
 	{ "ID", "id" }, { "Name", "name" }, { "Status", "status" },
 	{ "Regulatory profile", "regulatory_profile" }, { "Owner", "owner.email" },
-	{ "Owner id", "owner.id" }, { "Created", "created_at" },
+	{ "Owner id", "owner.id" }, { "Partner", "partner_id" }, { "Created", "created_at" },
+	{ "Updated", "updated_at" },
 };
 
 static const struct cli_opt list_opts[] = { CLI_LIST_OPTS, { NULL, NULL, 0, NULL } };
@@ -38,6 +39,7 @@ static const struct cli_opt create_opts[] = {
 	{ "owner-name", "NAME", CLI_OPT_REQUIRED, "name of the owner" },
 	{ "billing", "EMAIL[:NAME]", CLI_OPT_REPEAT, "a billing contact" },
 	{ "regulatory-profile", "PROFILE", 0, "regulatory profile of the account" },
+	{ "partner", "PARTNER_ID", 0, "the partner organization that provisions it" },
 	{ NULL, NULL, 0, NULL },
 };
 
@@ -59,6 +61,7 @@ static int accounts_create(struct cli_ctx *ctx)
 	}
 	json_object_set_new(body, "billing_contacts", billing);
 	cli_set_opt(body, "regulatory_profile", ctx, "regulatory-profile");
+	cli_set_opt(body, "partner_id", ctx, "partner");
 
 	json_t *res = NULL;
 	int rc = cli_api(ctx, "POST", "/v1/accounts", body, 1, &res);

@@ -12,7 +12,7 @@ static const struct cli_col event_cols[] = {
 };
 
 static const struct cli_opt list_opts[] = {
-	{ "account", "ACCOUNT_ID", CLI_OPT_REQUIRED, "the account" },
+	{ "account", "ACCOUNT_ID", 0, "the account (without it: every account, provider staff)" },
 	{ "since", "TIME", 0, "events at or after TIME (RFC 3339)" },
 	{ "until", "TIME", 0, "events before TIME (RFC 3339)" },
 	{ "actor", "ID", 0, "events of this actor (user, key or staff id)" },
@@ -28,7 +28,9 @@ static int audit_list(struct cli_ctx *ctx)
 		rc = cli_check_time(ctx, "until");
 	if (rc != 0)
 		return rc;
-	char *base = cli_http_path("/v1/accounts/%s/audit-events", cli_opt(ctx, "account"));
+	const char *account = cli_opt(ctx, "account");
+	char *base = account ? cli_http_path("/v1/accounts/%s/audit-events", account)
+		: cli_http_path("/v1/provider/audit-events");
 	buf_t path;
 	buf_init(&path, (size_t)1 << 16);
 	buf_puts(&path, base);
@@ -74,7 +76,10 @@ static int audit_verify(struct cli_ctx *ctx)
 }
 
 const struct cli_cmd cmd_audit_subs[] = {
-	{ "list", "List the audit events of an account", NULL, NULL, list_opts, 0, 0, audit_list, NULL },
+	{ "list", "List the audit events of an account, or of all accounts", NULL,
+		"With --account: the events of that account (its admins with data.read or "
+		"security.manage, provider security staff). Without: every event (provider "
+		"security staff).", list_opts, 0, 0, audit_list, NULL },
 	{ "verify", "Check the whole audit hash chain (provider security staff)", NULL,
 		"Exits 0 when the chain is intact and 1 naming the first broken event.",
 		NULL, 0, 0, audit_verify, NULL },

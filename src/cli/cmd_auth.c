@@ -107,7 +107,7 @@ int cmd_logout(struct cli_ctx *ctx)
 static const struct cli_col me_fields[] = {
 	{ "ID", "id" }, { "Email", "email" }, { "Name", "name" }, { "Kind", "kind" },
 	{ "Role", "role" }, { "Account", "account_id" }, { "Partner", "partner_id" },
-	{ "Permissions", "permissions" },
+	{ "Permissions", "permissions" }, { "Credential", "credential.type" },
 };
 
 int cmd_whoami(struct cli_ctx *ctx)

@@ -74,6 +74,14 @@ static const struct cli_opt partner_create_opts[] = {
 	{ NULL, NULL, 0, NULL },
 };
 
+static int partners_show(struct cli_ctx *ctx)
+{
+	char *path = cli_http_path("/v1/partners/%s", cli_pos(ctx, 0));
+	int rc = cli_show(ctx, "GET", path, NULL, partner_cols, CLI_NCOLS(partner_cols), NULL);
+	free(path);
+	return rc;
+}
+
 static int partners_create(struct cli_ctx *ctx)
 {
 	json_t *body = json_pack("{s:s}", "name", cli_opt(ctx, "name"));
@@ -123,6 +131,8 @@ static const struct cli_cmd pstaff_subs[] = {
 
 const struct cli_cmd cmd_partners_subs[] = {
 	{ "list", "List partner organizations", NULL, NULL, list_opts, 0, 0, partners_list, NULL },
+	{ "show", "Show one partner organization", "PARTNER_ID", NULL, NULL, 1, 1, partners_show,
+		NULL },
 	{ "create", "Create a partner organization", NULL, NULL, partner_create_opts, 0, 0,
 		partners_create, NULL },
 	{ "staff", "Manage a partner's staff", NULL, NULL, NULL, 0, 0, NULL, pstaff_subs },

@@ -6,6 +6,18 @@
 
 #include "cli.h"
 
+/* The locale that names the language of messages, POSIX order. */
+static const char *lang_env(void)
+{
+	static const char *const vars[] = { "LC_ALL", "LC_MESSAGES", "LANG" };
+	for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++) {
+		const char *v = getenv(vars[i]);
+		if (v && v[0])
+			return v;
+	}
+	return NULL;
+}
+
 int main(int argc, char **argv)
 {
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
@@ -17,6 +29,7 @@ int main(int argc, char **argv)
 		.token = getenv("FAXVAULT_TOKEN"),
 		.xdg_config_home = getenv("XDG_CONFIG_HOME"),
 		.home = getenv("HOME"),
+		.lang = lang_env(),
 	};
 	int rc = cli_run(argc, argv, &env, stdout, stderr);
 	curl_global_cleanup();

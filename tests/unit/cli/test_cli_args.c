@@ -186,7 +186,7 @@ static int run(const char *line, char **out, char **err)
 	FILE *fo = open_memstream(&obuf, &olen);
 	FILE *fe = open_memstream(&ebuf, &elen);
 	/* HOME points nowhere useful so no real config is read. */
-	struct cli_env env = { NULL, NULL, NULL, "/nonexistent-faxvault-home" };
+	struct cli_env env = { .home = "/nonexistent-faxvault-home", .lang = "C" };
 	int rc = cli_run(argc, argv, &env, fo, fe);
 	fclose(fo);
 	fclose(fe);
@@ -301,6 +301,23 @@ static void test_run_exit_codes(void **state)
 	}
 }
 
+static void test_lang(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *locale, *want;
+	} cases[] = {
+		{ "fr_FR.UTF-8", "fr" }, { "fr", "fr" }, { "en_US.UTF-8", "en" }, { "de_DE@euro", "de" },
+		{ "fil_PH", "fil" }, { "C", "" }, { "POSIX", "" }, { "C.UTF-8", "" }, { "", "" },
+		{ NULL, "" }, { "f", "" }, { "fr-FR", "" }, { "frenchish", "" }, { "fr\r\nX: y", "" },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char out[8] = "junk";
+		cli_lang_from_locale(cases[i].locale, out, sizeof out);
+		assert_string_equal(out, cases[i].want);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -308,6 +325,7 @@ int main(void)
 		cmocka_unit_test(test_repeat_values),
 		cmocka_unit_test(test_help_every_level),
 		cmocka_unit_test(test_run_exit_codes),
+		cmocka_unit_test(test_lang),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

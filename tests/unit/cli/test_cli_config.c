@@ -139,8 +139,8 @@ static void test_precedence(void **state)
 		{ NULL, NULL, "missing", NULL, NULL, 1, CLI_DEFAULT_URL, NULL, CLI_SRC_DEFAULT, CLI_SRC_NONE, 0 },
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-		struct cli_env env = { cases[i].env_url, cases[i].env_token,
-			cases[i].use_xdg ? xdg : NULL, "/nonexistent-home" };
+		struct cli_env env = { .url = cases[i].env_url, .token = cases[i].env_token,
+			.xdg_config_home = cases[i].use_xdg ? xdg : NULL, .home = "/nonexistent-home" };
 		char *flag_config = NULL;
 		if (cases[i].flag_config)
 			flag_config = strcmp(cases[i].flag_config, "other") == 0 ? xstrdup(other)

@@ -1,0 +1,312 @@
+#!/usr/bin/env bash
+# The README tour, driven with the `faxvault` CLI against a real faxvaultd
+# on a loopback port with a temporary data directory: log in as the
+# bootstrap operator, create an account, accept the owner invitation, log
+# in as owner, add an admin and a user, create and use an API key, read the
+# audit log; plus exit codes, --json, config file modes and the token-URL
+# binding along the way.
+#
+# Usage: tour.sh FAXVAULT FAXVAULTD
+set -uo pipefail
+FV=${1:?path of faxvault}
+FVD=${2:?path of faxvaultd}
+command -v jq >/dev/null || { echo "tour.sh: jq is required" >&2; exit 1; }
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/fv-cli-tour.XXXXXX")
+daemon_pid=""
+cleanup() {
+	if [ -n "$daemon_pid" ] && kill -0 "$daemon_pid" 2>/dev/null; then
+		kill -TERM "$daemon_pid" 2>/dev/null
+		for _ in $(seq 50); do kill -0 "$daemon_pid" 2>/dev/null || break; sleep 0.1; done
+		kill -KILL "$daemon_pid" 2>/dev/null
+		wait "$daemon_pid" 2>/dev/null
+	fi
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+# A clean client environment: config under $tmp only, English messages.
+export HOME=$tmp/home XDG_CONFIG_HOME=$tmp/config LC_ALL=C LANG=C
+unset FAXVAULT_URL FAXVAULT_TOKEN
+mkdir -p "$HOME"
+cfg=$XDG_CONFIG_HOME/faxvault/config
+
+failures=0
+steps=0
+OUT=$tmp/out
+ERR=$tmp/err
+
+show_last() {
+	echo "  --- stdout"; sed 's/^/  | /' "$OUT" | head -40
+	echo "  --- stderr"; sed 's/^/  | /' "$ERR" | head -40
+}
+
+# expect RC DESCRIPTION -- COMMAND...: runs COMMAND (stdin from $STDIN when
+# set), keeps stdout/stderr in $OUT/$ERR, records a failure if rc differs.
+expect() {
+	local want=$1 desc=$2
+	shift 3
+	steps=$((steps + 1))
+	if [ -n "${STDIN+x}" ]; then
+		printf '%s\n' "$STDIN" | "$@" >"$OUT" 2>"$ERR"
+	else
+		"$@" </dev/null >"$OUT" 2>"$ERR"
+	fi
+	local rc=$?
+	if [ "$rc" != "$want" ]; then
+		failures=$((failures + 1))
+		echo "FAIL: $desc: exit $rc, want $want: $*"
+		show_last
+		return 1
+	fi
+	echo "ok: $desc"
+	return 0
+}
+
+# must DESCRIPTION -- COMMAND...: like expect 0, but the tour cannot go on
+# without it.
+must() {
+	if ! expect 0 "$@"; then
+		echo "tour.sh: stopping: later steps depend on this one"
+		summary
+		exit 1
+	fi
+}
+
+# check DESCRIPTION CONDITION...: a condition on the last output.
+check() {
+	local desc=$1
+	shift
+	steps=$((steps + 1))
+	if "$@"; then
+		echo "ok: $desc"
+	else
+		failures=$((failures + 1))
+		echo "FAIL: $desc"
+		show_last
+	fi
+}
+
+out_has() { grep -qF -- "$1" "$OUT"; }
+err_has() { grep -qF -- "$1" "$ERR"; }
+jout() { jq -r "$1" "$OUT"; }
+
+summary() {
+	echo "tour.sh: $steps steps, $failures failed"
+	if [ "$failures" -ne 0 ]; then
+		echo "--- daemon log (last 60 lines)"
+		tail -n 60 "$tmp/daemon.log" 2>/dev/null
+	fi
+}
+
+# ---- the daemon -----------------------------------------------------------
+
+data=$tmp/data
+mkdir -p "$data"
+must "bootstrap the first operator" -- "$FVD" --data-dir "$data" bootstrap --operator op@example.com --json
+op_pw=$(jout .password)
+check "bootstrap prints email and password" test "$(jout .email)" = op@example.com -a -n "$op_pw" -a "$op_pw" != null
+
+start_daemon() {
+	local tries=0
+	while [ $tries -lt 8 ]; do
+		tries=$((tries + 1))
+		port=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
+		"$FVD" --data-dir "$data" --http "127.0.0.1:$port" >"$tmp/daemon.log" 2>&1 &
+		daemon_pid=$!
+		for _ in $(seq 200); do
+			if ! kill -0 "$daemon_pid" 2>/dev/null; then
+				wait "$daemon_pid" 2>/dev/null
+				daemon_pid=""
+				break # port taken or start failure: try another port
+			fi
+			if "$FV" --url "http://127.0.0.1:$port" health >/dev/null 2>&1; then
+				return 0
+			fi
+			sleep 0.1
+		done
+		if [ -n "$daemon_pid" ]; then
+			echo "tour.sh: faxvaultd on port $port does not answer /healthz" >&2
+			return 1
+		fi
+	done
+	return 1
+}
+if ! start_daemon; then
+	echo "tour.sh: cannot start faxvaultd"; tail -n 40 "$tmp/daemon.log"; exit 1
+fi
+URL=http://127.0.0.1:$port
+export FAXVAULT_URL=$URL
+echo "faxvaultd pid $daemon_pid on $URL"
+
+# ---- exit codes that need no session -------------------------------------
+
+expect 0 "health" -- "$FV" health
+expect 2 "unknown command is a usage error" -- "$FV" frobnicate
+expect 2 "missing --account is a usage error" -- "$FV" users list
+expect 3 "no session: not authenticated" -- "$FV" whoami
+check "no session: says how to log in" err_has "faxvault login"
+expect 7 "nothing listening: network error" -- "$FV" --url http://127.0.0.1:1 health
+expect 0 "every level has --help" -- "$FV" partners staff create --help
+
+# ---- operator logs in ------------------------------------------------------
+
+STDIN="wrong password" expect 3 "login with a wrong password" -- "$FV" login --email op@example.com --password-stdin
+check "a failed login writes no config" test ! -e "$cfg"
+STDIN=$op_pw must "login as operator" -- "$FV" login --email op@example.com --password-stdin
+check "config file has mode 0600" test "$(stat -c %a "$cfg")" = 600
+check "config directory has mode 0700" test "$(stat -c %a "$(dirname "$cfg")")" = 700
+op_token=$(sed -n 's/^token = //p' "$cfg")
+check "config file holds url and token" test -n "$op_token" -a "$(sed -n 's/^url = //p' "$cfg")" = "$URL"
+check "login does not print the token" bash -c '! grep -qF -- "$0" "$1" "$2"' "$op_token" "$OUT" "$ERR"
+
+expect 0 "whoami --json" -- "$FV" whoami --json
+check "operator is provider staff" test "$(jout .kind)" = provider
+expect 0 "whoami" -- "$FV" whoami
+check "whoami shows the e-mail" out_has "op@example.com"
+expect 3 "stored token is not sent to another URL" -- "$FV" --url "http://localhost:$port" whoami
+check "…and says why" err_has "stored session is for"
+
+expect 0 "permissions list" -- "$FV" permissions list
+check "permission table lists users.manage" out_has "users.manage"
+expect 0 "permissions roles" -- "$FV" permissions roles
+check "roles include admin" out_has "admin"
+expect 0 "permissions list --role admin" -- "$FV" permissions list --role admin
+check "admin holds users.manage" out_has "users.manage"
+expect 6 "permissions list --role nosuch" -- "$FV" permissions list --role nosuchrole
+
+# ---- an account ------------------------------------------------------------
+
+must "create an account" -- "$FV" accounts create --json --name "Acme Fax" \
+	--owner-email owner@acme.example --owner-name "Olive Owner" --billing "bill@acme.example:Bill Payer"
+acc=$(jout .id)
+owner_inv=$(jout .owner_invitation.token)
+check "account id and owner invitation" test -n "$acc" -a "$acc" != null -a -n "$owner_inv" -a "$owner_inv" != null
+check "billing invitation listed" test "$(jout '.billing_invitations | length')" = 1
+
+expect 0 "accounts list" -- "$FV" accounts list
+check "accounts table has a header" out_has "ID"
+check "accounts table lists Acme" out_has "Acme Fax"
+expect 0 "accounts list --json --all --limit 1" -- "$FV" accounts list --json --all --limit 1
+check "--all gathers every page" test "$(jout '.items | length')" -ge 1
+expect 0 "accounts show" -- "$FV" accounts show "$acc"
+check "show names the owner" out_has "owner@acme.example"
+expect 5 "unknown account is not found" -- "$FV" accounts show acc_doesnotexist0000000
+expect 6 "invalid e-mail is invalid input" -- "$FV" accounts create --name Bad --owner-email not-an-email --owner-name X
+check "problem printed as error: title: detail (type)" grep -qE '^error: .+\(urn:faxvault:problem:[a-z-]+\)$' "$ERR"
+expect 0 "accounts update" -- "$FV" accounts update "$acc" --regulatory-profile hipaa
+expect 0 "accounts suspend" -- "$FV" accounts suspend "$acc" --json
+check "status suspended" test "$(jout .status)" = suspended
+expect 0 "accounts reactivate" -- "$FV" accounts reactivate "$acc" --json
+check "status active" test "$(jout .status)" = active
+
+# ---- the owner accepts and logs in -----------------------------------------
+
+OWNER_PW="olive-owner-passphrase-2026"
+STDIN=$OWNER_PW must "owner accepts the invitation" -- "$FV" invitations accept "$owner_inv" --password-stdin
+STDIN=$OWNER_PW expect 5 "an invitation works once" -- "$FV" invitations accept "$owner_inv" --password-stdin
+STDIN=$OWNER_PW expect 5 "unknown invitation" -- "$FV" invitations accept fvi_nosuchinvitation --password-stdin
+
+must "operator logs out" -- "$FV" logout
+check "logout forgets the token" bash -c '! grep -q "^token" "$0"' "$cfg"
+expect 3 "the old operator token is dead" -- env FAXVAULT_TOKEN="$op_token" "$FV" whoami
+
+STDIN=$OWNER_PW must "login as owner" -- "$FV" login --email owner@acme.example --password-stdin
+expect 0 "owner whoami" -- "$FV" whoami --json
+check "owner of the account" test "$(jout .account_id)" = "$acc" -a "$(jout .role)" = owner
+expect 4 "owner cannot suspend its account" -- "$FV" accounts suspend "$acc"
+
+# ---- an admin and a user ---------------------------------------------------
+
+must "invite an admin" -- "$FV" users create --account "$acc" --email admin@acme.example \
+	--name "Ada Admin" --role admin --json
+admin_id=$(jout .id)
+admin_inv=$(jout .invitation.token)
+must "invite a user" -- "$FV" users create --account "$acc" --email user@acme.example \
+	--name "Ulysses User" --role user --json
+user_id=$(jout .id)
+user_inv=$(jout .invitation.token)
+expect 0 "invite a custom-role member" -- "$FV" users create --account "$acc" --email fax@acme.example \
+	--name "Fax Clerk" --role custom --permission fax.send,fax.read.own
+check "human create output shows the invitation once" out_has "shown once"
+expect 6 "the same e-mail twice is a conflict" -- "$FV" users create --account "$acc" \
+	--email admin@acme.example --name Again --role user
+STDIN="ada-admin-passphrase-2026" expect 0 "admin accepts" -- "$FV" invitations accept "$admin_inv" --password-stdin
+STDIN="ulysses-user-passphrase-2026" expect 0 "user accepts" -- "$FV" invitations accept "$user_inv" --password-stdin
+
+expect 0 "users list" -- "$FV" users list --account "$acc"
+check "users table header" grep -qE '^ID +EMAIL +NAME +ROLE +STATUS' "$OUT"
+check "users table lists the admin" out_has "admin@acme.example"
+check "users table lists the user" out_has "user@acme.example"
+expect 0 "users show" -- "$FV" users show --account "$acc" "$admin_id" --json
+check "admin is active" test "$(jout .role)" = admin -a "$(jout .status)" = active
+expect 0 "users update" -- "$FV" users update --account "$acc" "$user_id" --name "Ulysses U."
+expect 5 "users show unknown" -- "$FV" users show --account "$acc" usr_doesnotexist00000000
+
+# ---- an API key ------------------------------------------------------------
+
+must "create an API key" -- "$FV" api-keys create --account "$acc" --name ci --permission fax.send --json
+key_id=$(jout .id)
+key_secret=$(jout .secret)
+check "the secret is returned" test -n "$key_secret" -a "$key_secret" != null
+expect 0 "api-keys list" -- "$FV" api-keys list --account "$acc"
+check "list shows the key" out_has "ci"
+check "list never shows the secret" bash -c '! grep -qF -- "$0" "$1"' "$key_secret" "$OUT"
+expect 0 "the key authenticates" -- env FAXVAULT_TOKEN="$key_secret" "$FV" whoami
+expect 4 "the key holds only fax.send" -- env FAXVAULT_TOKEN="$key_secret" "$FV" users list --account "$acc"
+expect 6 "an unknown permission is invalid input" -- "$FV" api-keys create --account "$acc" \
+	--name bogus --permission no.such.permission
+expect 0 "revoke the key" -- "$FV" api-keys revoke --account "$acc" "$key_id"
+expect 3 "a revoked key is dead" -- env FAXVAULT_TOKEN="$key_secret" "$FV" whoami
+
+# ---- the audit log ---------------------------------------------------------
+
+expect 0 "audit list" -- "$FV" audit list --account "$acc"
+check "audit table header" grep -qE '^SEQ +TIME +ACTOR' "$OUT"
+expect 0 "audit list --json" -- "$FV" audit list --account "$acc" --json
+check "audit has events" test "$(jout '.items | length')" -gt 0
+check "events carry hashes" test "$(jout '.items[0].hash')" != null
+expect 0 "audit list --since --all" -- "$FV" audit list --account "$acc" --since 2000-01-01T00:00:00Z --all --limit 2 --json
+check "--all follows cursors" test "$(jout '.items | length')" -gt 2
+
+# ---- sessions, deprovisioning, ownership -----------------------------------
+
+expect 0 "sessions list" -- "$FV" sessions list --json
+check "one session is current" test "$(jout '[.items[] | select(.current == true)] | length')" = 1
+expect 0 "deprovision the user" -- "$FV" users delete --account "$acc" "$user_id"
+expect 0 "deprovisioned user shows" -- "$FV" users show --account "$acc" "$user_id" --json
+check "status deprovisioned" test "$(jout .status)" = deprovisioned
+STDIN="ulysses-user-passphrase-2026" expect 3 "a deprovisioned user cannot log in" -- \
+	"$FV" --config "$tmp/user.conf" login --email user@acme.example --password-stdin
+expect 0 "transfer ownership to the admin" -- "$FV" accounts transfer-owner "$acc" --to "$admin_id"
+expect 0 "account shows the new owner" -- "$FV" accounts show "$acc" --json
+check "admin is the owner" test "$(jout .owner.id)" = "$admin_id"
+must "owner logs out" -- "$FV" logout
+
+# ---- provider staff, partners, audit verify --------------------------------
+
+STDIN=$op_pw must "operator logs in again" -- "$FV" login --email op@example.com --password-stdin
+must "invite a security officer" -- "$FV" staff create --email sec@example.com --name "Sam Sec" --role security --json
+sec_inv=$(jout .invitation.token)
+expect 0 "staff list" -- "$FV" staff list
+check "staff lists the officer" out_has "sec@example.com"
+expect 0 "partners create" -- "$FV" partners create --name "Reseller One" --json
+partner=$(jout .id)
+expect 0 "partners list" -- "$FV" partners list
+check "partners lists it" out_has "Reseller One"
+expect 0 "partner staff create" -- "$FV" partners staff create --partner "$partner" --email p@reseller.example --name "Pat Partner"
+expect 0 "partner staff list" -- "$FV" partners staff list --partner "$partner"
+check "partner staff lists Pat" out_has "p@reseller.example"
+STDIN="sam-security-passphrase-2026" expect 0 "security officer accepts" -- "$FV" invitations accept "$sec_inv" --password-stdin
+STDIN="sam-security-passphrase-2026" expect 0 "security officer logs in (own config)" -- \
+	"$FV" --config "$tmp/sec.conf" login --email sec@example.com --password-stdin
+expect 0 "audit verify" -- "$FV" --config "$tmp/sec.conf" audit verify
+check "the chain is intact" out_has "intact"
+expect 0 "audit verify --json" -- "$FV" --config "$tmp/sec.conf" audit verify --json
+check "ok is true" test "$(jout .ok)" = true
+expect 0 "security reads the account's audit log" -- "$FV" --config "$tmp/sec.conf" audit list --account "$acc"
+expect 0 "sessions list as operator" -- "$FV" sessions list
+must "operator logs out at the end" -- "$FV" logout
+
+summary
+[ "$failures" -eq 0 ]

@@ -28,3 +28,13 @@ function(fv_fuzz_target name)
 endfunction()
 
 pkg_check_modules(CMOCKA REQUIRED IMPORTED_TARGET cmocka)
+
+# fv_embed(OUT_C SYMBOL FILES...): compiles the files into a C table
+# `const struct fv_embedded SYMBOL[]` ({name, text}, NULL-terminated).
+function(fv_embed out symbol)
+  add_custom_command(OUTPUT ${out}
+    COMMAND ${CMAKE_COMMAND} -DOUT=${out} -DNAME=${symbol} "-DINPUTS=${ARGN}"
+            -P ${PROJECT_SOURCE_DIR}/cmake/embed.cmake
+    DEPENDS ${ARGN} ${PROJECT_SOURCE_DIR}/cmake/embed.cmake
+    VERBATIM)
+endfunction()

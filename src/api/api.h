@@ -1,0 +1,33 @@
+/* The HTTP API service: a libmicrohttpd listener in front of the router.
+ *
+ * Request path: limits → route → authentication → authorization (one call to
+ * authz_check) → Idempotency-Key → domain operation in one transaction →
+ * JSON or problem+json. */
+#ifndef FV_API_H
+#define FV_API_H
+
+#include <stddef.h>
+
+#include "domain.h"
+#include "store.h"
+
+typedef struct api_config {
+	const char *listen;      /* "ADDR:PORT"; port 0 picks a free one */
+	int threads;             /* worker threads */
+	size_t max_body;         /* request body ceiling, bytes */
+	int connection_timeout;  /* seconds of inactivity before a connection is closed */
+	const char *openapi;     /* the OpenAPI document served at /v1/openapi.json (borrowed) */
+	dom_config_t dom;
+} api_config_t;
+
+typedef struct api api_t;
+
+/* Starts listening. NULL with a reason in err. The store is borrowed and
+ * must outlive the api. */
+api_t *api_start(const api_config_t *cfg, store_t *st, char *err, size_t errlen);
+/* The port actually bound. */
+int api_port(const api_t *a);
+/* Stops accepting, waits up to timeout_ms for requests in flight, stops. */
+void api_stop(api_t *a, int timeout_ms);
+
+#endif

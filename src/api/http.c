@@ -1,0 +1,618 @@
+/* The HTTP listener (libmicrohttpd) and the request pipeline (see api.h). */
+#include "api.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "log.h"
+#include "metrics.h"
+#include "numparse.h"
+#include "problem.h"
+#include "router.h"
+#include "sec.h"
+#include "timeutil.h"
+#include "validate.h"
+#include "xalloc.h"
+
+#define LIMIT_DEFAULT 50
+#define LIMIT_MAX 200
+#define CURSOR_MAX 64
+#define IDEM_KEY_MAX 255
+#define REQUEST_ID_MAX 64
+
+struct api {
+	struct MHD_Daemon *d;
+	store_t *st;
+	api_config_t cfg;
+	int port;
+	_Atomic int64_t inflight;
+	_Atomic int draining;
+};
+
+/* Per-request state, from the first callback to the completion callback. */
+struct req {
+	buf_t body;
+	bool too_large;
+	int64_t t0;
+	char rid[REQUEST_ID_MAX + 8];
+};
+
+/* What a request produced: status, body (owned), content type, and the
+ * bits the log line needs. */
+struct answer {
+	int status;
+	char *body;
+	const char *ctype;
+	const char *route;
+	char principal[ID_MAX];
+	const char *allow; /* for 405 */
+	bool replayed;
+};
+
+static const char *pick_lang(struct MHD_Connection *conn)
+{
+	const char *al = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Accept-Language");
+	if (!al)
+		return "en";
+	/* First of "fr…" or "en…" in the header's order wins; q=0 excludes. */
+	const char *p = al;
+	while (*p) {
+		while (*p == ' ' || *p == ',')
+			p++;
+		size_t n = strcspn(p, ",");
+		bool excluded = false;
+		const char *q = memchr(p, ';', n);
+		if (q && strstr(q, "q=0") && !strstr(q, "q=0."))
+			excluded = true;
+		if (!excluded && n >= 2 && strncasecmp(p, "fr", 2) == 0)
+			return "fr";
+		if (!excluded && n >= 2 && strncasecmp(p, "en", 2) == 0)
+			return "en";
+		p += n;
+	}
+	return "en";
+}
+
+static void peer_address(struct MHD_Connection *conn, char *out, size_t n)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	snprintf(out, n, "unknown");
+	if (!ci || !ci->client_addr)
+		return;
+	const struct sockaddr *sa = ci->client_addr;
+	if (sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, out, (socklen_t)n);
+	else if (sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, out, (socklen_t)n);
+}
+
+static void set_json(struct answer *ans, int status, json_t *j, const char *ctype)
+{
+	ans->status = status;
+	ans->body = j ? json_dumps(j, JSON_COMPACT) : NULL;
+	ans->ctype = ctype;
+	json_decref(j);
+}
+
+static void set_problem(struct answer *ans, const char *kind, const char *detail, const char *field,
+	const char *rid, const char *lang)
+{
+	const struct problem_kind *k = problem_lookup(kind);
+	set_json(ans, k->status, problem_json(kind, detail, field, rid, lang),
+		"application/problem+json");
+}
+
+static bool is_json_type(const char *ct)
+{
+	if (!ct)
+		return false;
+	while (*ct == ' ')
+		ct++;
+	size_t n = strlen("application/json");
+	return strncasecmp(ct, "application/json", n) == 0 && (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ');
+}
+
+struct qargs {
+	json_t *obj;
+	bool bad;
+};
+
+static enum MHD_Result collect_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+	const char *value)
+{
+	(void)kind;
+	struct qargs *q = cls;
+	if (!value)
+		value = "";
+	if (!valid_utf8(key, strlen(key)) || !valid_utf8(value, strlen(value)) || strlen(value) > 512) {
+		q->bad = true;
+		return MHD_NO;
+	}
+	json_object_set_new(q->obj, key, json_string(value));
+	return MHD_YES;
+}
+
+/* Failures worth a trace in the audit log: bad credentials and refusals. */
+static bool audit_worthy(const char *kind)
+{
+	static const char *const k[] = { "unauthenticated", "invalid-credentials", "forbidden",
+		"permission-not-held", "owner-protected", "owner-only", "account-suspended", NULL };
+	for (int i = 0; k[i]; i++)
+		if (strcmp(kind, k[i]) == 0)
+			return true;
+	return false;
+}
+
+static void audit_failure(api_t *a, const principal_t *who, const char *source, const char *rid,
+	const struct route *r, const route_match_t *m, const char *kind, const char *detail)
+{
+	store_tx_t *tx = store_begin(a->st, true);
+	if (!tx)
+		return;
+	audit_ctx_t ctx = { .who = who, .source = source, .request_id = rid };
+	const char *acc = (r->flags & ROUTE_ACCOUNT) ? route_param(m, "id") : NULL;
+	if (!acc && who && who->account_id[0])
+		acc = who->account_id;
+	json_t *d = json_pack("{s:s, s:s, s:s}", "problem", kind, "detail", detail ? detail : "",
+		"request_id", rid);
+	const char *outcome = strcmp(kind, "unauthenticated") == 0 || strcmp(kind, "invalid-credentials") == 0
+		? "failure" : "denied";
+	int rc = audit_record(tx, &ctx, r->action, r->pattern, acc, outcome, d);
+	json_decref(d);
+	if (rc == 0)
+		store_commit(tx);
+	else
+		store_rollback(tx);
+}
+
+static void serve_system(api_t *a, const struct route *r, struct answer *ans, const char *rid,
+	const char *lang)
+{
+	if (strcmp(r->action, "system.health") == 0) {
+		set_json(ans, 200, json_pack("{s:s}", "status", "ok"), "application/json");
+	} else if (strcmp(r->action, "system.ready") == 0) {
+		store_tx_t *tx = atomic_load(&a->draining) ? NULL : store_begin(a->st, false);
+		if (!tx) {
+			set_problem(ans, "unavailable", "not ready", NULL, rid, lang);
+			return;
+		}
+		store_rollback(tx);
+		set_json(ans, 200, json_pack("{s:s, s:i}", "status", "ready", "schema_version",
+			store_schema_version(a->st)), "application/json");
+	} else if (strcmp(r->action, "system.metrics") == 0) {
+		buf_t b;
+		buf_init(&b, 1 << 20);
+		metrics_render(&b, store_db_time_ns(a->st), atomic_load(&a->inflight));
+		ans->status = 200;
+		ans->body = buf_steal(&b);
+		ans->ctype = "text/plain; version=0.0.4";
+	} else {
+		ans->status = 200;
+		ans->body = xstrdup(a->cfg.openapi ? a->cfg.openapi : "{}");
+		ans->ctype = "application/json";
+	}
+}
+
+/* The pipeline for one complete request. */
+static void handle(api_t *a, struct MHD_Connection *conn, const char *url, const char *method,
+	struct req *rq, struct answer *ans)
+{
+	const char *lang = pick_lang(conn);
+	route_match_t m;
+	int mr = router_match(method, url, &m);
+	if (mr == -1) {
+		set_problem(ans, "not-found", "no such path", NULL, rq->rid, lang);
+		return;
+	}
+	if (mr == -2) {
+		set_problem(ans, "method-not-allowed", NULL, NULL, rq->rid, lang);
+		return;
+	}
+	const struct route *r = m.route;
+	ans->route = r->pattern;
+	if (rq->too_large) {
+		set_problem(ans, "payload-too-large", NULL, NULL, rq->rid, lang);
+		return;
+	}
+	if ((r->flags & ROUTE_SYSTEM) && (r->flags & ROUTE_PUBLIC)) {
+		serve_system(a, r, ans, rq->rid, lang);
+		return;
+	}
+	if (atomic_load(&a->draining)) {
+		set_problem(ans, "unavailable", "the server is shutting down", NULL, rq->rid, lang);
+		return;
+	}
+
+	/* Body. */
+	json_t *body = NULL;
+	if (r->flags & ROUTE_BODY) {
+		if (rq->body.len && !is_json_type(MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+					    "Content-Type"))) {
+			set_problem(ans, "unsupported-media-type", NULL, NULL, rq->rid, lang);
+			return;
+		}
+		if (rq->body.len == 0) {
+			body = json_object();
+		} else {
+			json_error_t jerr;
+			body = json_loadb(rq->body.data, rq->body.len, JSON_REJECT_DUPLICATES, &jerr);
+			if (!body) {
+				char d[200];
+				snprintf(d, sizeof d, "%s (line %d, column %d)", jerr.text, jerr.line, jerr.column);
+				set_problem(ans, "invalid-json", d, NULL, rq->rid, lang);
+				return;
+			}
+			if (!json_is_object(body)) {
+				json_decref(body);
+				set_problem(ans, "invalid-json", "the body must be a JSON object", NULL, rq->rid, lang);
+				return;
+			}
+		}
+	}
+
+	/* Query. */
+	struct qargs q = { .obj = json_object() };
+	MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_arg, &q);
+	api_call_t call = { .m = &m, .body = body, .query = q.obj, .limit = LIMIT_DEFAULT };
+	const char *lim = json_string_value(json_object_get(q.obj, "limit"));
+	int64_t lv;
+	call.cursor = json_string_value(json_object_get(q.obj, "cursor"));
+	if (q.bad || (lim && parse_i64z(lim, 1, LIMIT_MAX, &lv) != 0) ||
+	    (call.cursor && strlen(call.cursor) > CURSOR_MAX)) {
+		set_problem(ans, "invalid-parameter",
+			q.bad ? "query arguments must be UTF-8" : "limit must be 1 to 200; cursor as given by a previous page",
+			lim ? "limit" : "cursor", rq->rid, lang);
+		goto out;
+	}
+	if (lim)
+		call.limit = (int)lv;
+
+	char peer[INET6_ADDRSTRLEN + 1];
+	peer_address(conn, peer, sizeof peer);
+	store_tx_t *tx = store_begin(a->st, true);
+	if (!tx) {
+		set_problem(ans, "unavailable", "the database is not reachable", NULL, rq->rid, lang);
+		goto out;
+	}
+	dom_ctx_t c = { .store = a->st, .tx = tx, .source = peer, .request_id = rq->rid, .lang = lang,
+		.cfg = &a->cfg.dom };
+	dom_err_t e = { 0 };
+	principal_t who;
+	json_t *account = NULL, *result = NULL;
+	char *idem_key = NULL, idem_hash[SEC_SHA256_HEX] = "";
+
+	/* Authentication. */
+	const char *authz = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization");
+	if (authz) {
+		if (strncasecmp(authz, "Bearer ", 7) != 0 || strlen(authz + 7) > 256 ||
+		    dom_authenticate(tx, &a->cfg.dom, authz + 7, time_now_ms(), &who, &e) != 0) {
+			if (!e.kind)
+				dom_fail(&e, "unauthenticated", "", "use Authorization: Bearer <token>");
+			metrics_auth_failure();
+			goto fail;
+		}
+		c.who = &who;
+		snprintf(ans->principal, sizeof ans->principal, "%s", who.id);
+		call.bearer = authz + 7;
+	} else if (!(r->flags & ROUTE_PUBLIC)) {
+		dom_fail(&e, "unauthenticated", "", "this operation needs Authorization: Bearer <token>");
+		goto fail;
+	}
+
+	/* Authorization: the one choke point. */
+	if (!(r->flags & ROUTE_PUBLIC)) {
+		const char *acc_id = NULL, *acc_partner = NULL;
+		if (r->flags & ROUTE_ACCOUNT) {
+			acc_id = route_param(&m, "id");
+			/* Members never learn whether another account exists. */
+			if (strcmp(who.kind, "account") == 0 && strcmp(who.account_id, acc_id) != 0) {
+				dom_fail(&e, "not-found", "", "no such account");
+				goto fail;
+			}
+			account = store_account_get(tx, acc_id, NULL);
+			if (!account) {
+				dom_fail(&e, "not-found", "", "no such account");
+				goto fail;
+			}
+			const char *pp = json_string_value(json_object_get(account, "partner_id"));
+			acc_partner = pp;
+		}
+		perm_set_t need = r->perms ? r->perms : ~(perm_set_t)0;
+		switch (authz_check(&who, need, acc_id, acc_partner)) {
+		case AUTHZ_ALLOW:
+			break;
+		case AUTHZ_NOT_FOUND:
+			dom_fail(&e, "not-found", "", "no such account");
+			goto fail;
+		case AUTHZ_UNAUTHENTICATED:
+			dom_fail(&e, "unauthenticated", "", "authentication is required");
+			goto fail;
+		case AUTHZ_FORBIDDEN: {
+			char *names = perm_set_to_string(r->perms);
+			dom_fail(&e, "forbidden", "", "this operation needs one of: %.200s", names);
+			free(names);
+			goto fail;
+		}
+		}
+	}
+	call.account = account;
+
+	/* Idempotency-Key on creating POSTs. */
+	const char *ik = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Idempotency-Key");
+	if (ik && (r->flags & ROUTE_CREATE) && c.who) {
+		size_t kl = strlen(ik);
+		bool ok = kl > 0 && kl <= IDEM_KEY_MAX;
+		for (size_t i = 0; ok && i < kl; i++)
+			ok = ik[i] > 0x20 && ik[i] < 0x7f;
+		if (!ok) {
+			dom_fail(&e, "invalid-parameter", "Idempotency-Key",
+				"Idempotency-Key must be 1 to 255 printable ASCII characters");
+			goto fail;
+		}
+		buf_t h;
+		buf_init(&h, a->cfg.max_body + 4096);
+		buf_printf(&h, "%s %s\n", method, url);
+		buf_append(&h, rq->body.data ? rq->body.data : "", rq->body.len);
+		sec_sha256_hex(h.data, h.len, idem_hash);
+		buf_free(&h);
+		json_t *rec = NULL;
+		if (store_idem_get(tx, who.person_id, ik, &rec) == STORE_OK) {
+			if (strcmp(json_string_value(json_object_get(rec, "request_hash")), idem_hash) != 0) {
+				json_decref(rec);
+				dom_fail(&e, "idempotency-key-reused", "Idempotency-Key",
+					"this key was used with a different request");
+				goto fail;
+			}
+			ans->status = (int)json_integer_value(json_object_get(rec, "status"));
+			ans->body = xstrdup(json_string_value(json_object_get(rec, "body")));
+			ans->ctype = "application/json";
+			ans->replayed = true;
+			json_decref(rec);
+			store_rollback(tx);
+			goto out;
+		}
+		idem_key = xstrdup(ik);
+	}
+
+	/* The operation. */
+	if (r->fn(&call, &c, &result, &e) != 0)
+		goto fail;
+	set_json(ans, r->status, r->status == 204 ? NULL : result, "application/json");
+	if (r->status == 204)
+		json_decref(result);
+	if (idem_key && store_idem_put(tx, who.person_id, idem_key, idem_hash, ans->status,
+				ans->body ? ans->body : "", time_now_ms()) != STORE_OK) {
+		free(ans->body);
+		ans->body = NULL;
+		dom_fail(&e, "internal", "", "the request could not be recorded");
+		goto fail;
+	}
+	if (store_commit(tx) != STORE_OK) {
+		free(ans->body);
+		ans->body = NULL;
+		set_problem(ans, "internal", "the change could not be committed", NULL, rq->rid, lang);
+	}
+	goto done;
+
+fail:
+	store_rollback(tx);
+	set_problem(ans, e.kind, e.detail, e.field, rq->rid, lang);
+	if (audit_worthy(e.kind) || (r->flags & ROUTE_ACCOUNT && c.who && strcmp(e.kind, "not-found") == 0))
+		audit_failure(a, c.who, peer, rq->rid, r, &m, e.kind, e.detail);
+	if (strcmp(e.kind, "invalid-credentials") == 0)
+		metrics_auth_failure();
+done:
+	free(idem_key);
+	json_decref(account);
+out:
+	json_decref(q.obj);
+	json_decref(body);
+}
+
+static enum MHD_Result send_answer(struct MHD_Connection *conn, struct req *rq, struct answer *ans,
+	const char *method)
+{
+	size_t len = ans->body ? strlen(ans->body) : 0;
+	struct MHD_Response *resp = MHD_create_response_from_buffer(len, ans->body,
+		ans->body ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
+	ans->body = NULL;
+	if (!resp)
+		return MHD_NO;
+	if (len)
+		MHD_add_response_header(resp, "Content-Type", ans->ctype);
+	MHD_add_response_header(resp, "X-Request-Id", rq->rid);
+	MHD_add_response_header(resp, "Cache-Control", "no-store");
+	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	if (ans->status == 401)
+		MHD_add_response_header(resp, "WWW-Authenticate", "Bearer realm=\"faxvault\"");
+	if (ans->replayed)
+		MHD_add_response_header(resp, "Idempotent-Replayed", "true");
+	(void)method;
+	enum MHD_Result rc = MHD_queue_response(conn, (unsigned)ans->status, resp);
+	MHD_destroy_response(resp);
+	return rc;
+}
+
+static void make_request_id(struct MHD_Connection *conn, char *out, size_t n)
+{
+	const char *h = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Request-Id");
+	if (h) {
+		size_t l = strlen(h);
+		bool ok = l > 0 && l <= REQUEST_ID_MAX;
+		for (size_t i = 0; ok && i < l; i++)
+			ok = isalnum((unsigned char)h[i]) || strchr("-_.:", h[i]);
+		if (ok) {
+			snprintf(out, n, "%s", h);
+			return;
+		}
+	}
+	char *id = sec_new_id("req");
+	snprintf(out, n, "%s", id);
+	free(id);
+}
+
+static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const char *url,
+	const char *method, const char *version, const char *upload, size_t *upload_size,
+	void **con_cls)
+{
+	(void)version;
+	api_t *a = cls;
+	struct req *rq = *con_cls;
+	if (!rq) {
+		rq = xcalloc(1, sizeof *rq);
+		buf_init(&rq->body, a->cfg.max_body);
+		rq->t0 = time_mono_ns();
+		make_request_id(conn, rq->rid, sizeof rq->rid);
+		const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
+		uint64_t len;
+		if (cl && (parse_u64(cl, strlen(cl), UINT64_MAX, &len) != 0 || len > a->cfg.max_body))
+			rq->too_large = true;
+		*con_cls = rq;
+		atomic_fetch_add(&a->inflight, 1);
+		return MHD_YES;
+	}
+	if (*upload_size) {
+		if (!rq->too_large && buf_append(&rq->body, upload, *upload_size) != 0) {
+			rq->too_large = true;
+			buf_free(&rq->body);
+		}
+		*upload_size = 0;
+		return MHD_YES;
+	}
+	struct answer ans = { .route = "unmatched", .ctype = "application/json" };
+	handle(a, conn, url, method, rq, &ans);
+	int64_t dur = time_mono_ns() - rq->t0;
+	metrics_request(ans.route, method, ans.status, dur);
+	char peer[INET6_ADDRSTRLEN + 1];
+	peer_address(conn, peer, sizeof peer);
+	char qpath[300];
+	log_event(ans.status >= 500 ? LOG_ERROR : LOG_INFO, "http.request",
+		"rid=%s method=%s path=%s route=%s status=%d dur_ms=%.3f peer=%s principal=%s",
+		rq->rid, method, log_quote(url, qpath, sizeof qpath), ans.route, ans.status,
+		(double)dur / 1e6, peer, ans.principal[0] ? ans.principal : "-");
+	return send_answer(conn, rq, &ans, method);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+	enum MHD_RequestTerminationCode toe)
+{
+	(void)conn;
+	(void)toe;
+	api_t *a = cls;
+	struct req *rq = *con_cls;
+	if (!rq)
+		return;
+	buf_free(&rq->body);
+	free(rq);
+	*con_cls = NULL;
+	atomic_fetch_sub(&a->inflight, 1);
+}
+
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	(void)cls;
+	char msg[300], q[400];
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	msg[strcspn(msg, "\n")] = '\0';
+	log_event(LOG_WARN, "http.server", "msg=%s", log_quote(msg, q, sizeof q));
+}
+
+/* Parses "A.B.C.D:PORT" or "[v6]:PORT". */
+static int parse_listen(const char *s, struct sockaddr_storage *ss, socklen_t *len)
+{
+	const char *colon = strrchr(s, ':');
+	if (!colon)
+		return -1;
+	int64_t port;
+	if (parse_i64z(colon + 1, 0, 65535, &port) != 0)
+		return -1;
+	char host[64];
+	size_t hl = (size_t)(colon - s);
+	if (hl == 0 || hl >= sizeof host)
+		return -1;
+	memcpy(host, s, hl);
+	host[hl] = '\0';
+	memset(ss, 0, sizeof *ss);
+	if (host[0] == '[' && host[hl - 1] == ']') {
+		host[hl - 1] = '\0';
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons((uint16_t)port);
+		if (inet_pton(AF_INET6, host + 1, &s6->sin6_addr) != 1)
+			return -1;
+		*len = sizeof *s6;
+		return 0;
+	}
+	struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+	s4->sin_family = AF_INET;
+	s4->sin_port = htons((uint16_t)port);
+	if (inet_pton(AF_INET, host, &s4->sin_addr) != 1)
+		return -1;
+	*len = sizeof *s4;
+	return 0;
+}
+
+api_t *api_start(const api_config_t *cfg, store_t *st, char *err, size_t errlen)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	if (parse_listen(cfg->listen, &ss, &sl) != 0) {
+		snprintf(err, errlen, "listen address \"%s\" is not ADDR:PORT", cfg->listen);
+		return NULL;
+	}
+	api_t *a = xcalloc(1, sizeof *a);
+	a->cfg = *cfg;
+	a->st = st;
+	metrics_init();
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_ERROR_LOG;
+	if (ss.ss_family == AF_INET6)
+		flags |= MHD_USE_IPv6;
+	a->d = MHD_start_daemon(flags, 0, NULL, NULL, on_access, a,
+		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+		MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(cfg->threads > 0 ? cfg->threads : 1),
+		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->connection_timeout,
+		MHD_OPTION_CONNECTION_LIMIT, 1000u,
+		MHD_OPTION_PER_IP_CONNECTION_LIMIT, 256u,
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
+		MHD_OPTION_NOTIFY_COMPLETED, on_completed, a,
+		MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
+		MHD_OPTION_END);
+	if (!a->d) {
+		snprintf(err, errlen, "cannot listen on %s (address in use or not permitted?)", cfg->listen);
+		free(a);
+		return NULL;
+	}
+	const union MHD_DaemonInfo *di = MHD_get_daemon_info(a->d, MHD_DAEMON_INFO_BIND_PORT);
+	a->port = di ? di->port : 0;
+	return a;
+}
+
+int api_port(const api_t *a)
+{
+	return a->port;
+}
+
+void api_stop(api_t *a, int timeout_ms)
+{
+	if (!a)
+		return;
+	atomic_store(&a->draining, 1);
+	MHD_socket s = MHD_quiesce_daemon(a->d);
+	if (s != MHD_INVALID_SOCKET)
+		close(s);
+	for (int waited = 0; atomic_load(&a->inflight) > 0 && waited < timeout_ms; waited += 10)
+		usleep(10000);
+	MHD_stop_daemon(a->d);
+	free(a);
+}

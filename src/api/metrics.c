@@ -1,0 +1,103 @@
+/* Prometheus counters and a latency histogram (see metrics.h). */
+#include "metrics.h"
+
+#include <pthread.h>
+#include <string.h>
+
+#define METRICS_SERIES_MAX 512
+
+static const double bounds[] = { 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5 };
+#define NB (sizeof bounds / sizeof bounds[0])
+
+struct series {
+	const char *route; /* static strings of the route table */
+	char method[8];
+	int status;
+	uint64_t count;
+};
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static struct series series[METRICS_SERIES_MAX];
+static int nseries;
+static uint64_t hist[NB + 1];
+static double hist_sum;
+static uint64_t hist_count;
+static uint64_t auth_failures;
+
+void metrics_init(void)
+{
+	pthread_mutex_lock(&lock);
+	nseries = 0;
+	memset(hist, 0, sizeof hist);
+	hist_sum = 0;
+	hist_count = auth_failures = 0;
+	pthread_mutex_unlock(&lock);
+}
+
+void metrics_request(const char *route, const char *method, int status, int64_t ns)
+{
+	double s = (double)ns / 1e9;
+	pthread_mutex_lock(&lock);
+	int i;
+	for (i = 0; i < nseries; i++)
+		if (series[i].route == route && series[i].status == status &&
+		    strcmp(series[i].method, method) == 0)
+			break;
+	if (i == nseries && nseries < METRICS_SERIES_MAX) {
+		series[i].route = route;
+		strncpy(series[i].method, method, sizeof series[i].method - 1);
+		series[i].status = status;
+		series[i].count = 0;
+		nseries++;
+	}
+	if (i < nseries)
+		series[i].count++;
+	size_t b = 0;
+	while (b < NB && s > bounds[b])
+		b++;
+	hist[b]++;
+	hist_sum += s;
+	hist_count++;
+	pthread_mutex_unlock(&lock);
+}
+
+void metrics_auth_failure(void)
+{
+	pthread_mutex_lock(&lock);
+	auth_failures++;
+	pthread_mutex_unlock(&lock);
+}
+
+void metrics_render(buf_t *o, int64_t db_ns, int64_t in_flight)
+{
+	pthread_mutex_lock(&lock);
+	buf_puts(o, "# HELP faxvault_http_requests_total HTTP requests by route, method and status.\n"
+		    "# TYPE faxvault_http_requests_total counter\n");
+	for (int i = 0; i < nseries; i++)
+		buf_printf(o, "faxvault_http_requests_total{route=\"%s\",method=\"%s\",status=\"%d\"} %llu\n",
+			series[i].route, series[i].method, series[i].status,
+			(unsigned long long)series[i].count);
+	buf_puts(o, "# HELP faxvault_http_request_duration_seconds HTTP request latency.\n"
+		    "# TYPE faxvault_http_request_duration_seconds histogram\n");
+	uint64_t cum = 0;
+	for (size_t b = 0; b < NB; b++) {
+		cum += hist[b];
+		buf_printf(o, "faxvault_http_request_duration_seconds_bucket{le=\"%g\"} %llu\n", bounds[b],
+			(unsigned long long)cum);
+	}
+	cum += hist[NB];
+	buf_printf(o, "faxvault_http_request_duration_seconds_bucket{le=\"+Inf\"} %llu\n"
+		      "faxvault_http_request_duration_seconds_sum %.6f\n"
+		      "faxvault_http_request_duration_seconds_count %llu\n",
+		(unsigned long long)cum, hist_sum, (unsigned long long)hist_count);
+	buf_printf(o, "# HELP faxvault_auth_failures_total Failed authentications (bad or expired credentials, failed logins).\n"
+		      "# TYPE faxvault_auth_failures_total counter\n"
+		      "faxvault_auth_failures_total %llu\n", (unsigned long long)auth_failures);
+	pthread_mutex_unlock(&lock);
+	buf_printf(o, "# HELP faxvault_db_seconds_total Time spent in the database.\n"
+		      "# TYPE faxvault_db_seconds_total counter\n"
+		      "faxvault_db_seconds_total %.6f\n", (double)db_ns / 1e9);
+	buf_printf(o, "# HELP faxvault_http_requests_in_flight Requests being served.\n"
+		      "# TYPE faxvault_http_requests_in_flight gauge\n"
+		      "faxvault_http_requests_in_flight %lld\n", (long long)in_flight);
+}

@@ -1,0 +1,17 @@
+/* Counters for GET /metrics, in the Prometheus text format. Thread-safe. */
+#ifndef FV_METRICS_H
+#define FV_METRICS_H
+
+#include <stdint.h>
+
+#include "buf.h"
+
+void metrics_init(void);
+/* One finished request: its route pattern (or "unmatched"), method, status
+ * and duration. */
+void metrics_request(const char *route, const char *method, int status, int64_t ns);
+void metrics_auth_failure(void);
+/* Appends the exposition to out; db_ns is the store's cumulative time. */
+void metrics_render(buf_t *out, int64_t db_ns, int64_t in_flight);
+
+#endif

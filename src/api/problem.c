@@ -1,0 +1,88 @@
+/* Problem kinds and their titles (see problem.h). */
+#include "problem.h"
+
+#include <string.h>
+
+static const struct problem_kind kinds[] = {
+	{ "invalid-json", 400, "The request body is not valid JSON",
+		"Le corps de la requête n'est pas du JSON valide" },
+	{ "invalid-parameter", 400, "A query parameter is invalid",
+		"Un paramètre de la requête est invalide" },
+	{ "unauthenticated", 401, "Authentication is required",
+		"Une authentification est requise" },
+	{ "invalid-credentials", 401, "The credentials are wrong",
+		"Les identifiants sont incorrects" },
+	{ "forbidden", 403, "You do not have the permission for this",
+		"Vous n'avez pas la permission de faire cela" },
+	{ "permission-not-held", 403, "You cannot grant a permission you do not hold",
+		"Vous ne pouvez pas accorder une permission que vous n'avez pas" },
+	{ "owner-protected", 403, "The account owner cannot be removed or demoted",
+		"Le propriétaire du compte ne peut être ni retiré ni rétrogradé" },
+	{ "owner-only", 403, "Only the account owner can do this",
+		"Seul le propriétaire du compte peut faire cela" },
+	{ "account-suspended", 403, "The account is suspended",
+		"Le compte est suspendu" },
+	{ "not-found", 404, "The resource does not exist",
+		"La ressource n'existe pas" },
+	{ "invitation-invalid", 404, "The invitation is unknown, used or expired",
+		"L'invitation est inconnue, déjà utilisée ou expirée" },
+	{ "method-not-allowed", 405, "The method is not allowed on this resource",
+		"La méthode n'est pas permise sur cette ressource" },
+	{ "conflict", 409, "The request conflicts with the current state",
+		"La requête entre en conflit avec l'état actuel" },
+	{ "email-taken", 409, "The e-mail address is already in use",
+		"L'adresse de courriel est déjà utilisée" },
+	{ "already-bootstrapped", 409, "The service has already been set up",
+		"Le service a déjà été initialisé" },
+	{ "payload-too-large", 413, "The request body is too large",
+		"Le corps de la requête est trop volumineux" },
+	{ "unsupported-media-type", 415, "The request body must be application/json",
+		"Le corps de la requête doit être en application/json" },
+	{ "validation-failed", 422, "The request is not valid",
+		"La requête n'est pas valide" },
+	{ "weak-password", 422, "The password does not meet the policy",
+		"Le mot de passe ne respecte pas la politique" },
+	{ "idempotency-key-reused", 422, "The Idempotency-Key was used for another request",
+		"La clé d'idempotence a servi à une autre requête" },
+	{ "internal", 500, "Internal error", "Erreur interne" },
+	{ "unavailable", 503, "The service is unavailable", "Le service est indisponible" },
+	{ NULL, 0, NULL, NULL },
+};
+
+const struct problem_kind *problem_lookup(const char *kind)
+{
+	const struct problem_kind *internal = NULL;
+	for (int i = 0; kinds[i].kind; i++) {
+		if (kind && strcmp(kinds[i].kind, kind) == 0)
+			return &kinds[i];
+		if (strcmp(kinds[i].kind, "internal") == 0)
+			internal = &kinds[i];
+	}
+	return internal;
+}
+
+const struct problem_kind *problem_table(void)
+{
+	return kinds;
+}
+
+json_t *problem_json(const char *kind, const char *detail, const char *field,
+	const char *request_id, const char *lang)
+{
+	const struct problem_kind *k = problem_lookup(kind);
+	int fr = lang && strcmp(lang, "fr") == 0;
+	json_t *o = json_object();
+	char type[128];
+	strcpy(type, PROBLEM_TYPE_PREFIX);
+	strncat(type, k->kind, sizeof type - sizeof PROBLEM_TYPE_PREFIX);
+	json_object_set_new(o, "type", json_string(type));
+	json_object_set_new(o, "title", json_string(fr ? k->title_fr : k->title_en));
+	json_object_set_new(o, "status", json_integer(k->status));
+	json_t *d = detail && *detail ? json_string(detail) : NULL;
+	json_object_set_new(o, "detail", d ? d : json_string(fr ? k->title_fr : k->title_en));
+	if (field && *field)
+		json_object_set_new(o, "field", json_string(field));
+	if (request_id)
+		json_object_set_new(o, "request_id", json_string(request_id));
+	return o;
+}

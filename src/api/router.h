@@ -1,0 +1,64 @@
+/* The route table of the HTTP API and the matcher.
+ *
+ * Each route names its method and path pattern, the permissions it accepts
+ * (any of them; 0 means any authenticated caller), flags, its success status
+ * and its handler. The table is public so that tests (authorization matrix,
+ * OpenAPI coverage) are generated from it. */
+#ifndef FV_ROUTER_H
+#define FV_ROUTER_H
+
+#include <jansson.h>
+
+#include "domain.h"
+
+#define ROUTE_PARAMS_MAX 4
+#define ROUTE_PARAM_LEN 128
+
+enum route_flags {
+	ROUTE_PUBLIC = 1 << 0,  /* no authentication */
+	ROUTE_ACCOUNT = 1 << 1, /* path parameter {id} is an account: loaded and authorized */
+	ROUTE_BODY = 1 << 2,    /* takes a JSON object body */
+	ROUTE_CREATE = 1 << 3,  /* creates: honours Idempotency-Key */
+	ROUTE_SYSTEM = 1 << 4,  /* served without the store: health, metrics, OpenAPI */
+	ROUTE_READONLY = 1 << 5 /* does not write (still may audit) */
+};
+
+typedef struct route_match {
+	const struct route *route;
+	int nparams;
+	char names[ROUTE_PARAMS_MAX][24];
+	char values[ROUTE_PARAMS_MAX][ROUTE_PARAM_LEN];
+} route_match_t;
+
+/* What a handler gets besides the domain context. All borrowed. */
+typedef struct api_call {
+	const route_match_t *m;
+	const json_t *body;    /* JSON object, or NULL without ROUTE_BODY */
+	const json_t *account; /* the account record for ROUTE_ACCOUNT routes */
+	const json_t *query;   /* query arguments as an object of strings */
+	const char *cursor;
+	int limit;
+	const char *bearer;    /* raw credential, for handlers that need it */
+} api_call_t;
+
+typedef int (*route_fn)(const api_call_t *call, dom_ctx_t *c, json_t **out, dom_err_t *e);
+
+struct route {
+	const char *method;
+	const char *pattern; /* "/v1/accounts/{id}/users/{user_id}" */
+	const char *action;  /* stable operation name, e.g. "users.create" */
+	perm_set_t perms;    /* any of; 0: any authenticated caller */
+	unsigned flags;
+	int status;          /* on success */
+	route_fn fn;
+};
+
+/* The table, terminated by an entry with method NULL. */
+const struct route *router_routes(void);
+/* 0 when method+path match a route (m filled), -1 when no pattern matches,
+ * -2 when the path matches but not the method. */
+int router_match(const char *method, const char *path, route_match_t *m);
+/* Value of a path parameter, or NULL. */
+const char *route_param(const route_match_t *m, const char *name);
+
+#endif

@@ -1,0 +1,262 @@
+/* The routes of the HTTP API: each maps a request onto one domain operation.
+ * Handlers only pick arguments out of the request; validation, rules and
+ * audit are the domain's. */
+#include <string.h>
+
+#include "perm.h"
+#include "router.h"
+
+#define P(x) PERM_BIT(PERM_##x)
+
+/* ---- sessions and the caller ---- */
+
+static int h_login(const api_call_t *r, dom_ctx_t *c, json_t **out, dom_err_t *e)
+{
+	return dom_login(c, r->body, out, e);
+}
+
+static int h_logout(const api_call_t *r, dom_ctx_t *c, json_t **out, dom_err_t *e)
+{
+	(void)r;
+	return dom_logout(c, out, e);
+}
+
+static int h_me(const api_call_t *r, dom_ctx_t *c, json_t **out, dom_err_t *e)
+{
+	(void)r;
+	return dom_me(c, out, e);
+}
+
+static int h_my_sessions(const api_call_t *r, dom_ctx_t *c, json_t **out, dom_err_t *e)
+{
+	(void)r;
+	return dom_my_sessions(c, out, e);
+}
+
+static int h_my_session_revoke(const api_call_t *r, dom_ctx_t *c, json_t **out, dom_err_t *e)
+{
+	return dom_my_session_revoke(c, route_param(r->m, "session_id"), out, e);
+}
+
+static int h_invitation_accept(const api_call_t *r, dom_ctx_t *c, json_t **out, dom_err_t *e)
+{
+	return dom_invitation_accept(c, route_param(r->m, "token"), r->body, out, e);
+}
+
+static int h_permissions(const api_call_t *r, dom_ctx_t *c, json_t **out, dom_err_t *e)
+{
+	(void)r;
+	(void)e;
+	*out = perm_table_json(c->lang);
+	return 0;
+}
+
+/* ---- accounts ---- */
+
+static int h_account_create(const api_call_t *r, dom_ctx_t *c, json_t **out, dom_err_t *e)
+{
+	return dom_account_create(c, r->body, out, e);
+}
+
+static int h_account_list(const api_call_t *r, dom_ctx_t *c, json_t **out, dom_err_t *e)
+{
+	return dom_account_list(c, r->cursor, r->limit, out, e);
+}
+
+static int h_account_get(const api_call_t *r, dom_ctx_t *c, json_t **out, dom_err_t *e)
+{
+	return dom_account_get(c, r->account, out, e);
+}
+
+static int h_account_update(const api_call_t *r, dom_ctx_t *c, json_t **out, dom_err_t *e)
+{
+	return dom_account_update(c, r->account, r->body, out, e);
+}
+
+static int h_account_suspend(const api_call_t *r, dom_ctx_t *c, json_t **out, dom_err_t *e)
+{
+	return dom_account_set_status(c, r->account, "suspended", out, e);
+}
+
+static int h_account_reactivate(const api_call_t *r, dom_ctx_t *c, json_t **out, dom_err_t *e)
+{
+	return dom_account_set_status(c, r->account, "active", out, e);
+}
+
+static int h_owner_transfer(const api_call_t *r, dom_ctx_t *c, json_t **out, dom_err_t *e)
+{
+	return dom_owner_transfer(c, r->account, r->body, out, e);
+}
+
+/* ---- members ---- */
+
+static int h_user_list(const api_call_t *r, dom_ctx_t *c, json_t **out, dom_err_t *e)
+{
+	return dom_member_list(c, r->account, r->cursor, r->limit, out, e);
+}
+
+static int h_user_create(const api_call_t *r, dom_ctx_t *c, json_t **out, dom_err_t *e)
+{
+	return dom_member_create(c, r->account, r->body, out, e);
+}
+
+static int h_user_get(const api_call_t *r, dom_ctx_t *c, json_t **out, dom_err_t *e)
+{
+	return dom_member_get(c, r->account, route_param(r->m, "user_id"), out, e);
+}
+
+static int h_user_update(const api_call_t *r, dom_ctx_t *c, json_t **out, dom_err_t *e)
+{
+	return dom_member_update(c, r->account, route_param(r->m, "user_id"), r->body, out, e);
+}
+
+static int h_user_delete(const api_call_t *r, dom_ctx_t *c, json_t **out, dom_err_t *e)
+{
+	return dom_member_delete(c, r->account, route_param(r->m, "user_id"), out, e);
+}
+
+/* ---- API keys ---- */
+
+static int h_key_list(const api_call_t *r, dom_ctx_t *c, json_t **out, dom_err_t *e)
+{
+	return dom_apikey_list(c, r->account, r->cursor, r->limit, out, e);
+}
+
+static int h_key_create(const api_call_t *r, dom_ctx_t *c, json_t **out, dom_err_t *e)
+{
+	return dom_apikey_create(c, r->account, r->body, out, e);
+}
+
+static int h_key_revoke(const api_call_t *r, dom_ctx_t *c, json_t **out, dom_err_t *e)
+{
+	return dom_apikey_revoke(c, r->account, route_param(r->m, "key_id"), out, e);
+}
+
+/* ---- audit ---- */
+
+static int h_audit_list(const api_call_t *r, dom_ctx_t *c, json_t **out, dom_err_t *e)
+{
+	return dom_audit_list(c, r->account, r->query, r->cursor, r->limit, out, e);
+}
+
+static int h_audit_verify(const api_call_t *r, dom_ctx_t *c, json_t **out, dom_err_t *e)
+{
+	(void)r;
+	return dom_audit_verify(c, out, e);
+}
+
+/* ---- provider and partners ---- */
+
+static int h_staff_list(const api_call_t *r, dom_ctx_t *c, json_t **out, dom_err_t *e)
+{
+	return dom_staff_list(c, r->cursor, r->limit, out, e);
+}
+
+static int h_staff_create(const api_call_t *r, dom_ctx_t *c, json_t **out, dom_err_t *e)
+{
+	return dom_staff_create(c, r->body, out, e);
+}
+
+static int h_partner_list(const api_call_t *r, dom_ctx_t *c, json_t **out, dom_err_t *e)
+{
+	return dom_partner_list(c, r->cursor, r->limit, out, e);
+}
+
+static int h_partner_create(const api_call_t *r, dom_ctx_t *c, json_t **out, dom_err_t *e)
+{
+	return dom_partner_create(c, r->body, out, e);
+}
+
+static int h_partner_get(const api_call_t *r, dom_ctx_t *c, json_t **out, dom_err_t *e)
+{
+	return dom_partner_get(c, route_param(r->m, "partner_id"), out, e);
+}
+
+static int h_partner_staff_list(const api_call_t *r, dom_ctx_t *c, json_t **out, dom_err_t *e)
+{
+	return dom_partner_staff_list(c, route_param(r->m, "partner_id"), r->cursor, r->limit, out, e);
+}
+
+static int h_partner_staff_create(const api_call_t *r, dom_ctx_t *c, json_t **out, dom_err_t *e)
+{
+	return dom_partner_staff_create(c, route_param(r->m, "partner_id"), r->body, out, e);
+}
+
+/* System routes are answered by the HTTP layer itself (see http.c). */
+#define SYSTEM (ROUTE_PUBLIC | ROUTE_SYSTEM | ROUTE_READONLY)
+
+static const struct route routes[] = {
+	{ "GET", "/healthz", "system.health", 0, SYSTEM, 200, NULL },
+	{ "GET", "/readyz", "system.ready", 0, SYSTEM, 200, NULL },
+	{ "GET", "/metrics", "system.metrics", 0, SYSTEM, 200, NULL },
+	{ "GET", "/v1/openapi.json", "system.openapi", 0, SYSTEM, 200, NULL },
+
+	{ "POST", "/v1/sessions", "sessions.create", 0, ROUTE_PUBLIC | ROUTE_BODY, 201, h_login },
+	{ "DELETE", "/v1/sessions/current", "sessions.delete", 0, 0, 204, h_logout },
+	{ "GET", "/v1/me", "me.get", 0, 0, 200, h_me },
+	{ "GET", "/v1/me/sessions", "me.sessions.list", 0, 0, 200, h_my_sessions },
+	{ "DELETE", "/v1/me/sessions/{session_id}", "me.sessions.delete", 0, 0, 204, h_my_session_revoke },
+	{ "POST", "/v1/invitations/{token}/accept", "invitations.accept", 0, ROUTE_PUBLIC | ROUTE_BODY,
+		200, h_invitation_accept },
+	{ "GET", "/v1/permissions", "permissions.list", 0, ROUTE_READONLY, 200, h_permissions },
+
+	{ "POST", "/v1/accounts", "accounts.create", P(PROVIDER_ACCOUNTS_MANAGE),
+		ROUTE_BODY | ROUTE_CREATE, 201, h_account_create },
+	{ "GET", "/v1/accounts", "accounts.list",
+		P(PROVIDER_ACCOUNTS_READ) | P(PARTNER_ACCOUNTS_READ) | P(ACCOUNT_READ), 0, 200, h_account_list },
+	{ "GET", "/v1/accounts/{id}", "accounts.get",
+		P(PROVIDER_ACCOUNTS_READ) | P(PARTNER_ACCOUNTS_READ) | P(ACCOUNT_READ), ROUTE_ACCOUNT, 200,
+		h_account_get },
+	{ "PATCH", "/v1/accounts/{id}", "accounts.update", P(PROVIDER_ACCOUNTS_MANAGE) | P(SETTINGS_MANAGE),
+		ROUTE_ACCOUNT | ROUTE_BODY, 200, h_account_update },
+	{ "POST", "/v1/accounts/{id}/suspend", "accounts.suspend", P(PROVIDER_ACCOUNTS_MANAGE),
+		ROUTE_ACCOUNT, 200, h_account_suspend },
+	{ "POST", "/v1/accounts/{id}/reactivate", "accounts.reactivate", P(PROVIDER_ACCOUNTS_MANAGE),
+		ROUTE_ACCOUNT, 200, h_account_reactivate },
+	{ "POST", "/v1/accounts/{id}/owner-transfer", "accounts.owner_transfer", P(OWNERSHIP_TRANSFER),
+		ROUTE_ACCOUNT | ROUTE_BODY, 200, h_owner_transfer },
+
+	{ "GET", "/v1/accounts/{id}/users", "users.list", P(USERS_MANAGE) | P(ADMINS_MANAGE) | P(DATA_READ),
+		ROUTE_ACCOUNT, 200, h_user_list },
+	{ "POST", "/v1/accounts/{id}/users", "users.create", P(USERS_MANAGE) | P(ADMINS_MANAGE),
+		ROUTE_ACCOUNT | ROUTE_BODY | ROUTE_CREATE, 201, h_user_create },
+	{ "GET", "/v1/accounts/{id}/users/{user_id}", "users.get",
+		P(USERS_MANAGE) | P(ADMINS_MANAGE) | P(DATA_READ), ROUTE_ACCOUNT, 200, h_user_get },
+	{ "PATCH", "/v1/accounts/{id}/users/{user_id}", "users.update", P(USERS_MANAGE) | P(ADMINS_MANAGE),
+		ROUTE_ACCOUNT | ROUTE_BODY, 200, h_user_update },
+	{ "DELETE", "/v1/accounts/{id}/users/{user_id}", "users.delete", P(USERS_MANAGE) | P(ADMINS_MANAGE),
+		ROUTE_ACCOUNT, 204, h_user_delete },
+
+	{ "GET", "/v1/accounts/{id}/api-keys", "api_keys.list", P(APIKEYS_OWN) | P(SECURITY_MANAGE),
+		ROUTE_ACCOUNT, 200, h_key_list },
+	{ "POST", "/v1/accounts/{id}/api-keys", "api_keys.create", P(APIKEYS_OWN),
+		ROUTE_ACCOUNT | ROUTE_BODY | ROUTE_CREATE, 201, h_key_create },
+	{ "DELETE", "/v1/accounts/{id}/api-keys/{key_id}", "api_keys.delete",
+		P(APIKEYS_OWN) | P(SECURITY_MANAGE), ROUTE_ACCOUNT, 204, h_key_revoke },
+
+	{ "GET", "/v1/accounts/{id}/audit-events", "audit_events.list",
+		P(DATA_READ) | P(SECURITY_MANAGE) | P(PROVIDER_AUDIT_READ), ROUTE_ACCOUNT, 200, h_audit_list },
+	{ "GET", "/v1/provider/audit-events", "provider.audit_events.list", P(PROVIDER_AUDIT_READ), 0, 200,
+		h_audit_list },
+
+	{ "GET", "/v1/provider/audit/verify", "provider.audit.verify", P(PROVIDER_AUDIT_READ), 0, 200,
+		h_audit_verify },
+	{ "GET", "/v1/provider/staff", "staff.list", P(PROVIDER_STAFF_MANAGE), 0, 200, h_staff_list },
+	{ "POST", "/v1/provider/staff", "staff.create", P(PROVIDER_STAFF_MANAGE),
+		ROUTE_BODY | ROUTE_CREATE, 201, h_staff_create },
+	{ "GET", "/v1/partners", "partners.list", P(PROVIDER_PARTNERS_MANAGE), 0, 200, h_partner_list },
+	{ "POST", "/v1/partners", "partners.create", P(PROVIDER_PARTNERS_MANAGE),
+		ROUTE_BODY | ROUTE_CREATE, 201, h_partner_create },
+	{ "GET", "/v1/partners/{partner_id}", "partners.get",
+		P(PROVIDER_PARTNERS_MANAGE) | P(PARTNER_STAFF_READ), 0, 200, h_partner_get },
+	{ "GET", "/v1/partners/{partner_id}/staff", "partners.staff.list",
+		P(PROVIDER_PARTNERS_MANAGE) | P(PARTNER_STAFF_READ), 0, 200, h_partner_staff_list },
+	{ "POST", "/v1/partners/{partner_id}/staff", "partners.staff.create", P(PROVIDER_PARTNERS_MANAGE),
+		ROUTE_BODY | ROUTE_CREATE, 201, h_partner_staff_create },
+	{ NULL, NULL, NULL, 0, 0, 0, NULL },
+};
+
+const struct route *router_routes(void)
+{
+	return routes;
+}

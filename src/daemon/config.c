@@ -1,0 +1,244 @@
+/* The settings table and its loaders (see config.h). */
+#include "config.h"
+
+#include <ini.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "numparse.h"
+#include "xalloc.h"
+
+enum ctype { C_STR, C_INT, C_ENUM };
+
+struct setting {
+	const char *name;
+	enum ctype type;
+	size_t off;
+	const char *dflt;
+	int64_t min, max;     /* C_INT bounds; C_STR max length */
+	const char *choices;  /* C_ENUM: "a|b|c" */
+	const char *help;
+};
+
+#define OFF(f) offsetof(config_t, f)
+static const struct setting settings[] = {
+	{ "data_dir", C_STR, OFF(data_dir), "./var", 1, 1024, NULL,
+		"Directory of the database and documents; created with mode 0700." },
+	{ "http.listen", C_STR, OFF(http_listen), "127.0.0.1:8080", 3, 64, NULL,
+		"Address and port of the HTTP API: A.B.C.D:PORT or [v6]:PORT (port 0: any free port)." },
+	{ "http.threads", C_INT, OFF(http_threads), "4", 1, 64, NULL,
+		"Worker threads serving HTTP requests." },
+	{ "http.max_body_bytes", C_INT, OFF(http_max_body), "1048576", 1024, 67108864, NULL,
+		"Largest request body accepted; larger ones get 413." },
+	{ "http.connection_timeout_seconds", C_INT, OFF(http_timeout), "30", 1, 3600, NULL,
+		"Idle connections are closed after this many seconds." },
+	{ "log.file", C_STR, OFF(log_file), "", 0, 1024, NULL,
+		"Log file (appended; reopened on SIGHUP). Empty: standard error." },
+	{ "log.level", C_ENUM, OFF(log_level), "info", 0, 0, "debug|info|warn|error",
+		"Lowest level written." },
+	{ "auth.session_idle_minutes", C_INT, OFF(session_idle_minutes), "30", 1, 1440, NULL,
+		"A session unused for this long expires." },
+	{ "auth.session_max_hours", C_INT, OFF(session_max_hours), "12", 1, 720, NULL,
+		"Absolute lifetime of a session." },
+	{ "auth.invitation_days", C_INT, OFF(invitation_days), "7", 1, 90, NULL,
+		"Invitation tokens expire after this many days." },
+	{ "auth.api_key_max_days", C_INT, OFF(apikey_max_days), "0", 0, 3650, NULL,
+		"Longest lifetime of an API key (0: keys may never expire)." },
+	{ "auth.argon2_ops", C_INT, OFF(argon2_ops), "2", 1, 10, NULL,
+		"Argon2id passes for password hashes." },
+	{ "auth.argon2_memory_kib", C_INT, OFF(argon2_mem_kib), "65536", 8, 1048576, NULL,
+		"Argon2id memory per hash, in KiB." },
+	{ "shutdown.drain_seconds", C_INT, OFF(drain_seconds), "10", 0, 300, NULL,
+		"On SIGTERM, how long requests in flight may take to finish." },
+};
+#define NSETTINGS (sizeof settings / sizeof settings[0])
+
+static const struct setting *find(const char *name)
+{
+	for (size_t i = 0; i < NSETTINGS; i++)
+		if (strcmp(settings[i].name, name) == 0)
+			return &settings[i];
+	return NULL;
+}
+
+int config_set(config_t *cfg, const char *name, const char *value, char *err, size_t errlen)
+{
+	const struct setting *s = find(name);
+	if (!s) {
+		snprintf(err, errlen, "unknown setting \"%s\" (see faxvaultd --print-config-reference)", name);
+		return -1;
+	}
+	char *base = (char *)cfg;
+	if (s->type == C_INT) {
+		int64_t v;
+		if (parse_i64z(value, INT64_MIN, INT64_MAX, &v) != 0) {
+			snprintf(err, errlen, "%s = \"%s\" is not an integer", name, value);
+			return -1;
+		}
+		if (v < s->min || v > s->max) {
+			snprintf(err, errlen, "%s = %lld is out of bounds [%lld, %lld]", name, (long long)v,
+				(long long)s->min, (long long)s->max);
+			return -1;
+		}
+		*(int64_t *)(base + s->off) = v;
+		return 0;
+	}
+	size_t len = strlen(value);
+	if (s->type == C_STR && ((int64_t)len < s->min || (int64_t)len > s->max)) {
+		snprintf(err, errlen, "%s must be %lld to %lld characters long", name, (long long)s->min,
+			(long long)s->max);
+		return -1;
+	}
+	if (s->type == C_ENUM) {
+		const char *c = s->choices;
+		bool ok = false;
+		while (*c && !ok) {
+			size_t n = strcspn(c, "|");
+			ok = n == len && memcmp(c, value, n) == 0;
+			c += n + (c[n] == '|');
+		}
+		if (!ok) {
+			snprintf(err, errlen, "%s = \"%s\" must be one of %s", name, value, s->choices);
+			return -1;
+		}
+	}
+	char **slot = (char **)(base + s->off);
+	free(*slot);
+	*slot = xstrdup(value);
+	return 0;
+}
+
+void config_defaults(config_t *cfg)
+{
+	memset(cfg, 0, sizeof *cfg);
+	char err[256];
+	for (size_t i = 0; i < NSETTINGS; i++)
+		if (config_set(cfg, settings[i].name, settings[i].dflt, err, sizeof err) != 0)
+			abort(); /* a default outside its own bounds is a bug */
+}
+
+void config_free(config_t *cfg)
+{
+	for (size_t i = 0; i < NSETTINGS; i++)
+		if (settings[i].type != C_INT) {
+			char **slot = (char **)((char *)cfg + settings[i].off);
+			free(*slot);
+			*slot = NULL;
+		}
+}
+
+struct load {
+	config_t *cfg;
+	char *err;
+	size_t errlen;
+	bool failed;
+};
+
+static int on_ini(void *user, const char *section, const char *key, const char *value)
+{
+	struct load *l = user;
+	if (l->failed)
+		return 0;
+	char name[128];
+	if (section && *section)
+		snprintf(name, sizeof name, "%s.%s", section, key);
+	else
+		snprintf(name, sizeof name, "%s", key);
+	char why[256];
+	if (config_set(l->cfg, name, value ? value : "", why, sizeof why) != 0) {
+		snprintf(l->err, l->errlen, "%s", why);
+		l->failed = true;
+		return 0;
+	}
+	return 1;
+}
+
+int config_load_file(config_t *cfg, const char *path, char *err, size_t errlen)
+{
+	char why[300] = "";
+	struct load l = { cfg, why, sizeof why, false };
+	int rc = ini_parse(path, on_ini, &l);
+	if (rc == -1) {
+		snprintf(err, errlen, "%s: cannot open", path);
+		return -1;
+	}
+	if (l.failed) {
+		snprintf(err, errlen, "%s: line %d: %s", path, rc, why);
+		return -1;
+	}
+	if (rc != 0) {
+		snprintf(err, errlen, "%s: line %d: syntax error (expected [section] or key = value)", path, rc);
+		return -1;
+	}
+	return 0;
+}
+
+int config_validate(const config_t *cfg, char *err, size_t errlen)
+{
+	if (cfg->session_idle_minutes > cfg->session_max_hours * 60) {
+		snprintf(err, errlen, "auth.session_idle_minutes (%lld) exceeds auth.session_max_hours (%lld h)",
+			(long long)cfg->session_idle_minutes, (long long)cfg->session_max_hours);
+		return -1;
+	}
+	if (!strchr(cfg->http_listen, ':')) {
+		snprintf(err, errlen, "http.listen = \"%s\" must be ADDR:PORT", cfg->http_listen);
+		return -1;
+	}
+	return 0;
+}
+
+static void print_one(FILE *out, const struct setting *s, const char *value)
+{
+	const char *dot = strchr(s->name, '.');
+	fprintf(out, "%s = %s\n", dot ? dot + 1 : s->name, value);
+}
+
+static void print_sections(FILE *out, const config_t *cfg, bool reference)
+{
+	const char *cur = "";
+	for (size_t i = 0; i < NSETTINGS; i++) {
+		const struct setting *s = &settings[i];
+		const char *dot = strchr(s->name, '.');
+		char sec[64] = "";
+		if (dot)
+			snprintf(sec, sizeof sec, "%.*s", (int)(dot - s->name), s->name);
+		if (strcmp(sec, cur) != 0) {
+			fprintf(out, "\n[%s]\n", sec);
+			cur = dot ? s->name : "";
+		}
+		if (reference) {
+			fprintf(out, "# %s\n", s->help);
+			if (s->type == C_INT)
+				fprintf(out, "# integer, %lld to %lld; default %s\n", (long long)s->min,
+					(long long)s->max, s->dflt);
+			else if (s->type == C_ENUM)
+				fprintf(out, "# one of %s; default %s\n", s->choices, s->dflt);
+			else
+				fprintf(out, "# text; default \"%s\"\n", s->dflt);
+			print_one(out, s, s->dflt);
+			continue;
+		}
+		char num[32];
+		const char *v;
+		if (s->type == C_INT) {
+			snprintf(num, sizeof num, "%lld", (long long)*(const int64_t *)((const char *)cfg + s->off));
+			v = num;
+		} else {
+			v = *(char *const *)((const char *)cfg + s->off);
+		}
+		print_one(out, s, v);
+	}
+}
+
+void config_print_reference(FILE *out)
+{
+	fputs("# faxvaultd configuration reference (INI). Every setting, its default and bounds.\n"
+	      "# Command-line flags override the file: --data-dir, --http, --set NAME=VALUE.\n", out);
+	print_sections(out, NULL, true);
+}
+
+void config_print(const config_t *cfg, FILE *out)
+{
+	print_sections(out, cfg, false);
+}

@@ -1,0 +1,45 @@
+/* faxvaultd's configuration: one table of settings (name, type, default,
+ * bounds, help), filled from defaults, then an INI file, then command-line
+ * overrides, and validated once. */
+#ifndef FV_CONFIG_H
+#define FV_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+typedef struct config {
+	char *data_dir;
+	char *http_listen;
+	int64_t http_threads;
+	int64_t http_max_body;
+	int64_t http_timeout;
+	char *log_file;
+	char *log_level;
+	int64_t session_idle_minutes;
+	int64_t session_max_hours;
+	int64_t invitation_days;
+	int64_t apikey_max_days;
+	int64_t argon2_ops;
+	int64_t argon2_mem_kib;
+	int64_t drain_seconds;
+} config_t;
+
+/* Fills every setting with its default. Strings are owned by cfg. */
+void config_defaults(config_t *cfg);
+void config_free(config_t *cfg);
+/* Sets "section.key" (or "key") from text, checking type and bounds.
+ * 0, or -1 with a reason in err. */
+int config_set(config_t *cfg, const char *name, const char *value, char *err, size_t errlen);
+/* Reads an INI file ([section] key = value). 0, or -1 with the file, line
+ * and reason in err. */
+int config_load_file(config_t *cfg, const char *path, char *err, size_t errlen);
+/* Checks the settings that depend on each other. 0 / -1 with err. */
+int config_validate(const config_t *cfg, char *err, size_t errlen);
+/* Writes the reference (every setting, default, bounds, help) as an INI
+ * file with comments: `faxvaultd --print-config-reference`. */
+void config_print_reference(FILE *out);
+/* Writes the effective values as INI. */
+void config_print(const config_t *cfg, FILE *out);
+
+#endif

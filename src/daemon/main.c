@@ -1,0 +1,333 @@
+/* faxvaultd: the faxvault daemon and its administrative commands.
+ *
+ *   faxvaultd [OPTIONS]                              serve the API
+ *   faxvaultd [OPTIONS] bootstrap --operator EMAIL [--json]
+ *   faxvaultd [OPTIONS] audit-verify [--json]
+ *   faxvaultd [OPTIONS] check-config | print-config
+ */
+#include <errno.h>
+#include <jansson.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "api.h"
+#include "audit.h"
+#include "config.h"
+#include "domain.h"
+#include "log.h"
+#include "sec.h"
+#include "store.h"
+#include "xalloc.h"
+
+struct fv_embedded {
+	const char *name;
+	const char *text;
+};
+extern const struct fv_embedded fv_openapi_doc[];
+
+static void usage(FILE *out)
+{
+	fputs("usage: faxvaultd [OPTIONS] [COMMAND]\n"
+	      "\n"
+	      "Commands:\n"
+	      "  serve (default)                     run the service\n"
+	      "  bootstrap --operator EMAIL [--json]  create the first provider operator and print\n"
+	      "                                      a one-time password\n"
+	      "  audit-verify [--json]               check the audit hash chain offline; exit 0 when\n"
+	      "                                      intact, 1 naming the first broken event\n"
+	      "  check-config                        validate the configuration and exit\n"
+	      "  print-config                        print the effective configuration\n"
+	      "\n"
+	      "Options:\n"
+	      "  --config FILE         INI configuration file\n"
+	      "  --data-dir DIR        overrides data_dir\n"
+	      "  --http ADDR:PORT      overrides http.listen\n"
+	      "  --set NAME=VALUE      overrides any setting (repeatable)\n"
+	      "  --print-config-reference  every setting with default, bounds and help\n"
+	      "  --help, --version\n"
+	      "\n"
+	      "Exit codes: 0 ok, 1 failure (e.g. broken audit chain), 2 usage or configuration error,\n"
+	      "3 bootstrap refused (already set up).\n", out);
+}
+
+static int ensure_dir(const char *dir)
+{
+	if (mkdir(dir, 0700) == 0 || errno == EEXIST)
+		return 0;
+	return -1;
+}
+
+static char *db_path(const config_t *cfg)
+{
+	return xasprintf("%s/faxvault.db", cfg->data_dir);
+}
+
+static store_t *open_store(const config_t *cfg)
+{
+	if (ensure_dir(cfg->data_dir) != 0) {
+		fprintf(stderr, "faxvaultd: cannot create data directory %s: %s\n", cfg->data_dir,
+			strerror(errno));
+		return NULL;
+	}
+	char *p = db_path(cfg);
+	char err[512];
+	store_t *st = store_open(p, err, sizeof err);
+	free(p);
+	if (!st)
+		fprintf(stderr, "faxvaultd: %s\n", err);
+	return st;
+}
+
+static dom_config_t dom_config(const config_t *cfg)
+{
+	dom_config_t d = {
+		.session_idle_minutes = (int)cfg->session_idle_minutes,
+		.session_max_hours = (int)cfg->session_max_hours,
+		.invitation_days = (int)cfg->invitation_days,
+		.apikey_max_days = (int)cfg->apikey_max_days,
+	};
+	return d;
+}
+
+static int cmd_bootstrap(const config_t *cfg, int argc, char **argv)
+{
+	const char *email = NULL;
+	bool json = false;
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--operator") == 0 && i + 1 < argc)
+			email = argv[++i];
+		else if (strcmp(argv[i], "--json") == 0)
+			json = true;
+		else {
+			fprintf(stderr, "faxvaultd bootstrap: unexpected argument %s\n", argv[i]);
+			return 2;
+		}
+	}
+	if (!email) {
+		fputs("usage: faxvaultd [--data-dir DIR] bootstrap --operator EMAIL [--json]\n", stderr);
+		return 2;
+	}
+	store_t *st = open_store(cfg);
+	if (!st)
+		return 1;
+	store_tx_t *tx = store_begin(st, true);
+	dom_config_t dc = dom_config(cfg);
+	dom_ctx_t c = { .store = st, .tx = tx, .source = "local", .request_id = "bootstrap",
+		.lang = "en", .cfg = &dc };
+	dom_err_t e = { 0 };
+	char *pw = NULL;
+	int rc = tx ? dom_bootstrap(&c, email, &pw, &e) : dom_fail(&e, "internal", "", "database unreachable");
+	if (rc == 0 && store_commit(tx) != STORE_OK)
+		rc = dom_fail(&e, "internal", "", "commit failed");
+	else if (rc != 0 && tx)
+		store_rollback(tx);
+	store_close(st);
+	if (rc != 0) {
+		fprintf(stderr, "faxvaultd bootstrap: %s\n", e.detail);
+		return strcmp(e.kind, "already-bootstrapped") == 0 ? 3 : 1;
+	}
+	if (json) {
+		json_t *o = json_pack("{s:s, s:s}", "email", email, "password", pw);
+		char *s = json_dumps(o, JSON_COMPACT);
+		printf("%s\n", s);
+		free(s);
+		json_decref(o);
+	} else {
+		printf("First provider operator created.\n"
+		       "  email:    %s\n"
+		       "  password: %s\n"
+		       "This password is shown once and stored only as a hash.\n", email, pw);
+	}
+	free(pw);
+	return 0;
+}
+
+static int cmd_audit_verify(const config_t *cfg, int argc, char **argv)
+{
+	bool json = argc > 1 && strcmp(argv[1], "--json") == 0;
+	char *p = db_path(cfg);
+	struct stat sb;
+	if (stat(p, &sb) != 0) {
+		fprintf(stderr, "faxvaultd audit-verify: no database at %s\n", p);
+		free(p);
+		return 2;
+	}
+	free(p);
+	store_t *st = open_store(cfg);
+	if (!st)
+		return 2;
+	audit_report_t r;
+	int rc = audit_verify(st, &r);
+	store_close(st);
+	if (rc < 0) {
+		fputs("faxvaultd audit-verify: the audit log could not be read\n", stderr);
+		return 2;
+	}
+	if (json) {
+		json_t *o = json_pack("{s:b, s:I}", "ok", rc == 0, "events", (json_int_t)r.events);
+		json_object_set_new(o, "first_broken", rc == 0 ? json_null()
+			: json_pack("{s:I, s:s, s:s}", "seq", (json_int_t)r.broken_seq, "id", r.broken_id,
+				"reason", r.reason));
+		char *s = json_dumps(o, JSON_COMPACT);
+		printf("%s\n", s);
+		free(s);
+		json_decref(o);
+	} else if (rc == 0) {
+		printf("audit chain intact: %lld events\n", (long long)r.events);
+	} else {
+		printf("audit chain BROKEN at event seq=%lld id=%s: %s\n", (long long)r.broken_seq,
+			r.broken_id, r.reason);
+	}
+	return rc == 0 ? 0 : 1;
+}
+
+static int cmd_serve(const config_t *cfg)
+{
+	/* Signals are taken synchronously by this thread; block them before any
+	 * worker thread exists so none of those receives them. */
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	store_t *st = open_store(cfg);
+	if (!st)
+		return 1;
+	api_config_t ac = {
+		.listen = cfg->http_listen,
+		.threads = (int)cfg->http_threads,
+		.max_body = (size_t)cfg->http_max_body,
+		.connection_timeout = (int)cfg->http_timeout,
+		.openapi = fv_openapi_doc[0].text,
+		.dom = dom_config(cfg),
+	};
+	char err[256];
+	api_t *api = api_start(&ac, st, err, sizeof err);
+	if (!api) {
+		log_event(LOG_ERROR, "daemon.start", "err=\"%s\"", err);
+		fprintf(stderr, "faxvaultd: %s\n", err);
+		store_close(st);
+		return 1;
+	}
+	log_event(LOG_INFO, "daemon.started", "version=%s listen=%s port=%d data_dir=%s schema=%d",
+		FV_VERSION, cfg->http_listen, api_port(api), cfg->data_dir, store_schema_version(st));
+	for (;;) {
+		int sig = 0;
+		if (sigwait(&set, &sig) != 0)
+			continue;
+		if (sig == SIGHUP) {
+			log_reopen();
+			log_event(LOG_INFO, "daemon.reopen_logs", "ok=1");
+			continue;
+		}
+		log_event(LOG_INFO, "daemon.stopping", "signal=%d drain_seconds=%lld", sig,
+			(long long)cfg->drain_seconds);
+		break;
+	}
+	api_stop(api, (int)cfg->drain_seconds * 1000);
+	store_close(st);
+	log_event(LOG_INFO, "daemon.stopped", "ok=1");
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	config_t cfg;
+	config_defaults(&cfg);
+	const char *config_file = getenv("FAXVAULT_CONFIG");
+	char err[512];
+	int i = 1;
+	/* The config file first, so that flags override it wherever they stand. */
+	for (int k = 1; k < argc; k++)
+		if (strcmp(argv[k], "--config") == 0 && k + 1 < argc)
+			config_file = argv[k + 1];
+	if (config_file && *config_file && config_load_file(&cfg, config_file, err, sizeof err) != 0) {
+		fprintf(stderr, "faxvaultd: configuration: %s\n", err);
+		return 2;
+	}
+	for (; i < argc && argv[i][0] == '-'; i++) {
+		const char *a = argv[i];
+		const char *next = i + 1 < argc ? argv[i + 1] : NULL;
+		int rc = 0;
+		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+			usage(stdout);
+			return 0;
+		} else if (strcmp(a, "--version") == 0) {
+			printf("faxvaultd %s\n", FV_VERSION);
+			return 0;
+		} else if (strcmp(a, "--print-config-reference") == 0) {
+			config_print_reference(stdout);
+			return 0;
+		} else if (strcmp(a, "--config") == 0 && next) {
+			i++;
+		} else if (strcmp(a, "--data-dir") == 0 && next) {
+			rc = config_set(&cfg, "data_dir", next, err, sizeof err);
+			i++;
+		} else if (strcmp(a, "--http") == 0 && next) {
+			rc = config_set(&cfg, "http.listen", next, err, sizeof err);
+			i++;
+		} else if (strcmp(a, "--set") == 0 && next) {
+			char *eq = strchr(next, '=');
+			if (!eq) {
+				snprintf(err, sizeof err, "--set takes NAME=VALUE");
+				rc = -1;
+			} else {
+				char *name = xstrndup(next, (size_t)(eq - next));
+				rc = config_set(&cfg, name, eq + 1, err, sizeof err);
+				free(name);
+			}
+			i++;
+		} else {
+			fprintf(stderr, "faxvaultd: unknown option %s (try --help)\n", a);
+			return 2;
+		}
+		if (rc != 0) {
+			fprintf(stderr, "faxvaultd: %s\n", err);
+			return 2;
+		}
+	}
+	if (config_validate(&cfg, err, sizeof err) != 0) {
+		fprintf(stderr, "faxvaultd: configuration: %s\n", err);
+		return 2;
+	}
+	static const char *const levels[] = { "debug", "info", "warn", "error" };
+	for (int l = 0; l < 4; l++)
+		if (strcmp(cfg.log_level, levels[l]) == 0)
+			log_set_level((enum log_level)l);
+	if (*cfg.log_file && log_open(cfg.log_file) != 0) {
+		fprintf(stderr, "faxvaultd: cannot open log file %s\n", cfg.log_file);
+		return 2;
+	}
+	if (sec_init() != 0) {
+		fputs("faxvaultd: cannot initialise libsodium\n", stderr);
+		return 1;
+	}
+	sec_pwhash_set_cost((unsigned long long)cfg.argon2_ops, (size_t)cfg.argon2_mem_kib * 1024);
+
+	const char *cmd = i < argc ? argv[i] : "serve";
+	int rc;
+	if (strcmp(cmd, "serve") == 0)
+		rc = cmd_serve(&cfg);
+	else if (strcmp(cmd, "bootstrap") == 0)
+		rc = cmd_bootstrap(&cfg, argc - i, argv + i);
+	else if (strcmp(cmd, "audit-verify") == 0)
+		rc = cmd_audit_verify(&cfg, argc - i, argv + i);
+	else if (strcmp(cmd, "check-config") == 0) {
+		puts("configuration is valid");
+		rc = 0;
+	} else if (strcmp(cmd, "print-config") == 0) {
+		config_print(&cfg, stdout);
+		rc = 0;
+	} else {
+		fprintf(stderr, "faxvaultd: unknown command %s (try --help)\n", cmd);
+		rc = 2;
+	}
+	config_free(&cfg);
+	return rc;
+}

@@ -1,0 +1,293 @@
+/* Accounts (tenants): provisioning, status, regulatory profile, ownership. */
+#include <string.h>
+
+#include "dom_util.h"
+#include "sec.h"
+#include "timeutil.h"
+#include "validate.h"
+#include "xalloc.h"
+
+static const char *const profiles[] = { "none", "hipaa", "hds", "gdpr", NULL };
+
+static int check_profile(const char *p, dom_err_t *e)
+{
+	for (int i = 0; profiles[i]; i++)
+		if (strcmp(p, profiles[i]) == 0)
+			return 0;
+	return dom_fail(e, "validation-failed", "regulatory_profile",
+		"regulatory_profile must be one of none, hipaa, hds, gdpr");
+}
+
+/* Prefixes the field name of an error with the path of a nested object. */
+static void prefix_field(dom_err_t *e, const char *pre)
+{
+	char f[sizeof e->field];
+	size_t n = strlen(pre);
+	if (n >= sizeof f)
+		return;
+	memcpy(f, pre, n);
+	size_t m = strnlen(e->field, sizeof f - n - 1);
+	memcpy(f + n, e->field, m);
+	f[n + m] = '\0';
+	memcpy(e->field, f, sizeof f);
+}
+
+/* Public view of an account, with its owner's identity. */
+static json_t *account_view(store_tx_t *tx, const json_t *a)
+{
+	json_t *owner = json_null();
+	json_t *p = *rec_str(a, "owner_id") ? store_principal_get(tx, rec_str(a, "owner_id")) : NULL;
+	if (p)
+		owner = json_pack("{s:s, s:s, s:s}", "id", rec_str(p, "id"), "email", rec_str(p, "email"),
+			"name", rec_str(p, "name"));
+	json_decref(p);
+	return json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:o}", "id", rec_str(a, "id"),
+		"name", rec_str(a, "name"), "status", rec_str(a, "status"), "regulatory_profile",
+		rec_str(a, "regulatory_profile"), "partner_id",
+		*rec_str(a, "partner_id") ? json_string(rec_str(a, "partner_id")) : json_null(),
+		"owner", owner, "created_at", time_json(json_object_get(a, "created_at")),
+		"updated_at", time_json(json_object_get(a, "updated_at")));
+}
+
+int dom_account_create(dom_ctx_t *c, const json_t *body, json_t **out, dom_err_t *e)
+{
+	static const char *const allowed[] = { "name", "owner", "billing_contacts",
+		"regulatory_profile", "partner_id", NULL };
+	static const char *const person_keys[] = { "email", "name", NULL };
+	const char *name, *profile, *partner_id;
+	if (body_only(body, allowed, e) || body_name(body, "name", true, &name, e) ||
+	    body_str(body, "regulatory_profile", false, &profile, e) ||
+	    body_str(body, "partner_id", false, &partner_id, e))
+		return -1;
+	if (profile && check_profile(profile, e))
+		return -1;
+	/* Partner staff provision accounts for their own partner only. */
+	if (strcmp(c->who->kind, "partner") == 0)
+		partner_id = c->who->partner_id;
+	if (partner_id) {
+		json_t *pa = store_partner_get(c->tx, partner_id);
+		json_decref(pa);
+		if (!pa)
+			return dom_fail(e, "validation-failed", "partner_id", "no such partner");
+	}
+	const json_t *owner = json_object_get(body, "owner");
+	if (!json_is_object(owner))
+		return dom_fail(e, "validation-failed", "owner", "\"owner\" must be an object {email, name}");
+	char oemail[EMAIL_MAX + 1];
+	const char *oname;
+	if (body_only(owner, person_keys, e) || body_email(owner, "email", oemail, e) ||
+	    body_name(owner, "name", true, &oname, e)) {
+		prefix_field(e, "owner.");
+		return -1;
+	}
+	const json_t *billing = json_object_get(body, "billing_contacts");
+	if (billing && !json_is_array(billing))
+		return dom_fail(e, "validation-failed", "billing_contacts",
+			"\"billing_contacts\" must be an array of {email, name}");
+	if (json_array_size(billing) > 20)
+		return dom_fail(e, "validation-failed", "billing_contacts", "at most 20 billing contacts");
+
+	char *id = sec_new_id("acc");
+	int64_t now = time_now_ms();
+	json_t *acc = json_pack("{s:s, s:s, s:s, s:s, s:s?, s:I, s:I}", "id", id, "name", name,
+		"status", "active", "regulatory_profile", profile ? profile : "none", "partner_id",
+		partner_id, "created_at", (json_int_t)now, "updated_at", (json_int_t)now);
+	int rc = store_account_insert(c->tx, acc);
+	json_decref(acc);
+	if (rc != STORE_OK) {
+		free(id);
+		return dom_fail(e, "internal", "", "the account could not be stored");
+	}
+	char *oid = person_insert(c, "account", id, NULL, oemail, oname, "owner", 0, e);
+	if (!oid) {
+		free(id);
+		return -1;
+	}
+	json_t *upd = json_pack("{s:s}", "owner_id", oid);
+	store_account_update(c->tx, id, upd);
+	json_decref(upd);
+	json_t *oinv = invite(c, oid);
+	json_t *binvs = json_array();
+	size_t i;
+	const json_t *b;
+	json_array_foreach(billing, i, b) {
+		char bemail[EMAIL_MAX + 1];
+		const char *bname;
+		if (body_only(b, person_keys, e) || body_email(b, "email", bemail, e) ||
+		    body_name(b, "name", true, &bname, e)) {
+			char pre[40];
+			snprintf(pre, sizeof pre, "billing_contacts[%zu].", i);
+			prefix_field(e, pre);
+			goto fail;
+		}
+		char *bid = person_insert(c, "account", id, NULL, bemail, bname, "billing", 0, e);
+		if (!bid)
+			goto fail;
+		json_t *inv = invite(c, bid);
+		json_object_set_new(inv, "email", json_string(bemail));
+		json_object_set_new(inv, "user_id", json_string(bid));
+		json_array_append_new(binvs, inv);
+		free(bid);
+	}
+	json_t *detail = json_pack("{s:s, s:s, s:I}", "name", name, "owner", oemail,
+		"billing_contacts", (json_int_t)json_array_size(billing));
+	rc = dom_audit(c, "account.create", id, id, "success", detail);
+	json_decref(detail);
+	if (rc != 0)
+		goto fail;
+	json_t *stored = store_account_get(c->tx, id, NULL);
+	*out = account_view(c->tx, stored);
+	json_decref(stored);
+	json_object_set_new(*out, "owner_invitation", oinv);
+	json_object_set_new(*out, "billing_invitations", binvs);
+	free(oid);
+	free(id);
+	return 0;
+fail:
+	json_decref(oinv);
+	json_decref(binvs);
+	free(oid);
+	free(id);
+	return -1;
+}
+
+static json_t *account_item(const json_t *a)
+{
+	/* List items carry the owner id only; GET /v1/accounts/{id} expands it. */
+	return json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:o}", "id", rec_str(a, "id"), "name",
+		rec_str(a, "name"), "status", rec_str(a, "status"), "regulatory_profile",
+		rec_str(a, "regulatory_profile"), "partner_id",
+		*rec_str(a, "partner_id") ? json_string(rec_str(a, "partner_id")) : json_null(),
+		"owner_id", *rec_str(a, "owner_id") ? json_string(rec_str(a, "owner_id")) : json_null(),
+		"created_at", time_json(json_object_get(a, "created_at")));
+}
+
+int dom_account_list(dom_ctx_t *c, const char *cursor, int limit, json_t **out, dom_err_t *e)
+{
+	store_page_t pg;
+	if (strcmp(c->who->kind, "account") == 0) {
+		/* A member's list is its own account. */
+		json_t *a = store_account_get(c->tx, c->who->account_id, NULL);
+		json_t *items = json_array();
+		if (a && !(cursor && *cursor))
+			json_array_append_new(items, account_item(a));
+		json_decref(a);
+		*out = json_pack("{s:o, s:n}", "items", items, "next_cursor");
+		return 0;
+	}
+	const char *partner = strcmp(c->who->kind, "partner") == 0 ? c->who->partner_id : NULL;
+	if (store_account_list(c->tx, partner, cursor, limit, &pg) != STORE_OK)
+		return dom_fail(e, "internal", "", "accounts could not be read");
+	*out = page_json(&pg, account_item);
+	return 0;
+}
+
+int dom_account_get(dom_ctx_t *c, const json_t *a, json_t **out, dom_err_t *e)
+{
+	(void)e;
+	*out = account_view(c->tx, a);
+	return dom_audit(c, "account.read", rec_str(a, "id"), rec_str(a, "id"), "success", NULL);
+}
+
+int dom_account_update(dom_ctx_t *c, const json_t *a, const json_t *body, json_t **out,
+	dom_err_t *e)
+{
+	static const char *const allowed[] = { "name", "regulatory_profile", NULL };
+	const char *name, *profile;
+	if (body_only(body, allowed, e) || body_name(body, "name", false, &name, e) ||
+	    body_str(body, "regulatory_profile", false, &profile, e))
+		return -1;
+	if (profile && check_profile(profile, e))
+		return -1;
+	json_t *upd = json_pack("{s:I}", "updated_at", (json_int_t)time_now_ms());
+	json_t *detail = json_object();
+	if (name) {
+		json_object_set_new(upd, "name", json_string(name));
+		json_object_set_new(detail, "name", json_pack("{s:s, s:s}", "old", rec_str(a, "name"), "new", name));
+	}
+	if (profile) {
+		json_object_set_new(upd, "regulatory_profile", json_string(profile));
+		json_object_set_new(detail, "regulatory_profile", json_pack("{s:s, s:s}", "old",
+			rec_str(a, "regulatory_profile"), "new", profile));
+	}
+	int rc = store_account_update(c->tx, rec_str(a, "id"), upd);
+	json_decref(upd);
+	if (rc == STORE_OK)
+		rc = dom_audit(c, "account.update", rec_str(a, "id"), rec_str(a, "id"), "success", detail);
+	json_decref(detail);
+	if (rc != 0)
+		return dom_fail(e, "internal", "", "the account could not be updated");
+	json_t *stored = store_account_get(c->tx, rec_str(a, "id"), NULL);
+	*out = account_view(c->tx, stored);
+	json_decref(stored);
+	return 0;
+}
+
+int dom_account_set_status(dom_ctx_t *c, const json_t *a, const char *status, json_t **out,
+	dom_err_t *e)
+{
+	const char *old = rec_str(a, "status");
+	if (strcmp(old, "closed") == 0)
+		return dom_fail(e, "conflict", "", "a closed account cannot change status");
+	json_t *upd = json_pack("{s:s, s:I}", "status", status, "updated_at", (json_int_t)time_now_ms());
+	int rc = store_account_update(c->tx, rec_str(a, "id"), upd);
+	json_decref(upd);
+	json_t *detail = json_pack("{s:s, s:s}", "old", old, "new", status);
+	if (rc == STORE_OK)
+		rc = dom_audit(c, strcmp(status, "suspended") == 0 ? "account.suspend" : "account.reactivate",
+			rec_str(a, "id"), rec_str(a, "id"), "success", detail);
+	json_decref(detail);
+	if (rc != 0)
+		return dom_fail(e, "internal", "", "the account could not be updated");
+	json_t *stored = store_account_get(c->tx, rec_str(a, "id"), NULL);
+	*out = account_view(c->tx, stored);
+	json_decref(stored);
+	return 0;
+}
+
+int dom_owner_transfer(dom_ctx_t *c, const json_t *a, const json_t *body, json_t **out,
+	dom_err_t *e)
+{
+	static const char *const allowed[] = { "user_id", NULL };
+	const char *uid;
+	if (body_only(body, allowed, e) || body_str(body, "user_id", true, &uid, e))
+		return -1;
+	/* Only the owner, in person, hands ownership over. */
+	if (strcmp(c->who->type, "user") != 0 || strcmp(c->who->role, "owner") != 0)
+		return dom_fail(e, "owner-only", "", "only the account owner can transfer ownership");
+	if (strcmp(uid, c->who->person_id) == 0)
+		return dom_fail(e, "validation-failed", "user_id", "you already own this account");
+	json_t *target = store_member_get(c->tx, rec_str(a, "id"), uid);
+	if (!target) {
+		return dom_fail(e, "not-found", "user_id", "no such user in this account");
+	}
+	if (strcmp(rec_str(target, "status"), "active") != 0) {
+		json_decref(target);
+		return dom_fail(e, "validation-failed", "user_id",
+			"the new owner must be an active user (invitation accepted)");
+	}
+	int64_t now = time_now_ms();
+	json_t *up_new = json_pack("{s:s, s:s, s:I}", "role", "owner", "permissions", "", "updated_at",
+		(json_int_t)now);
+	json_t *up_old = json_pack("{s:s, s:I}", "role", "admin", "updated_at", (json_int_t)now);
+	json_t *up_acc = json_pack("{s:s, s:I}", "owner_id", uid, "updated_at", (json_int_t)now);
+	int rc = store_principal_update(c->tx, uid, up_new);
+	if (rc == STORE_OK)
+		rc = store_principal_update(c->tx, c->who->person_id, up_old);
+	if (rc == STORE_OK)
+		rc = store_account_update(c->tx, rec_str(a, "id"), up_acc);
+	json_decref(up_new);
+	json_decref(up_old);
+	json_decref(up_acc);
+	json_t *detail = json_pack("{s:s, s:s}", "old_owner", c->who->person_id, "new_owner", uid);
+	if (rc == STORE_OK)
+		rc = dom_audit(c, "account.owner_transfer", rec_str(a, "id"), rec_str(a, "id"), "success", detail);
+	json_decref(detail);
+	json_decref(target);
+	if (rc != 0)
+		return dom_fail(e, "internal", "", "ownership could not be transferred");
+	json_t *stored = store_account_get(c->tx, rec_str(a, "id"), NULL);
+	*out = account_view(c->tx, stored);
+	json_decref(stored);
+	return 0;
+}

@@ -1,0 +1,293 @@
+/* Authentication: bearer credentials, password login, sessions, invitations
+ * and the first operator's bootstrap. */
+#include <stdio.h>
+#include <string.h>
+
+#include "dom_util.h"
+#include "sec.h"
+#include "timeutil.h"
+#include "validate.h"
+#include "xalloc.h"
+
+#define SESSION_PREFIX "fvs_"
+#define APIKEY_PREFIX "fvk_"
+/* last_seen_at is written at most this often per credential. */
+#define TOUCH_EVERY_MS 15000
+
+static void copy(char *dst, size_t n, const char *src)
+{
+	snprintf(dst, n, "%s", src ? src : "");
+}
+
+int dom_principal_from_record(store_tx_t *tx, const json_t *person, principal_t *p)
+{
+	(void)tx;
+	memset(p, 0, sizeof *p);
+	copy(p->id, sizeof p->id, rec_str(person, "id"));
+	copy(p->person_id, sizeof p->person_id, rec_str(person, "id"));
+	copy(p->type, sizeof p->type, "user");
+	copy(p->kind, sizeof p->kind, rec_str(person, "kind"));
+	copy(p->role, sizeof p->role, rec_str(person, "role"));
+	copy(p->account_id, sizeof p->account_id, rec_str(person, "account_id"));
+	copy(p->partner_id, sizeof p->partner_id, rec_str(person, "partner_id"));
+	p->perms = person_perms(person);
+	return 0;
+}
+
+/* The person behind a credential must be active, and their account too. */
+static int person_usable(store_tx_t *tx, const json_t *person, dom_err_t *e)
+{
+	if (!person || strcmp(rec_str(person, "status"), "active") != 0)
+		return dom_fail(e, "unauthenticated", "", "the credential is not valid");
+	if (strcmp(rec_str(person, "kind"), "account") == 0) {
+		json_t *acc = store_account_get(tx, rec_str(person, "account_id"), NULL);
+		bool active = acc && strcmp(rec_str(acc, "status"), "active") == 0;
+		json_decref(acc);
+		if (!active)
+			return dom_fail(e, "account-suspended", "", "the account is suspended or closed");
+	}
+	return 0;
+}
+
+int dom_authenticate(store_tx_t *tx, const dom_config_t *cfg, const char *bearer, int64_t now,
+	principal_t *p, dom_err_t *e)
+{
+	char h[SEC_SHA256_HEX];
+	sec_token_hash(bearer, h);
+	if (strncmp(bearer, SESSION_PREFIX, 4) == 0) {
+		json_t *s = store_session_by_hash(tx, h);
+		if (!s)
+			return dom_fail(e, "unauthenticated", "", "the session is not valid");
+		int64_t last = json_integer_value(json_object_get(s, "last_seen_at"));
+		int64_t exp = json_integer_value(json_object_get(s, "expires_at"));
+		if (now >= exp || now - last >= (int64_t)cfg->session_idle_minutes * 60000) {
+			json_decref(s);
+			return dom_fail(e, "unauthenticated", "", "the session has expired");
+		}
+		json_t *person = store_principal_get(tx, rec_str(s, "principal_id"));
+		int rc = person_usable(tx, person, e);
+		if (rc == 0) {
+			dom_principal_from_record(tx, person, p);
+			copy(p->session_id, sizeof p->session_id, rec_str(s, "id"));
+			if (now - last >= TOUCH_EVERY_MS)
+				store_session_touch(tx, rec_str(s, "id"), now);
+		}
+		json_decref(person);
+		json_decref(s);
+		return rc;
+	}
+	if (strncmp(bearer, APIKEY_PREFIX, 4) == 0) {
+		json_t *k = store_apikey_by_hash(tx, h);
+		if (!k)
+			return dom_fail(e, "unauthenticated", "", "the API key is not valid");
+		const json_t *exp = json_object_get(k, "expires_at");
+		if (json_is_integer(exp) && now >= json_integer_value(exp)) {
+			json_decref(k);
+			return dom_fail(e, "unauthenticated", "", "the API key has expired");
+		}
+		json_t *person = store_principal_get(tx, rec_str(k, "creator_id"));
+		int rc = person_usable(tx, person, e);
+		if (rc == 0) {
+			dom_principal_from_record(tx, person, p);
+			copy(p->id, sizeof p->id, rec_str(k, "id"));
+			copy(p->type, sizeof p->type, "api_key");
+			/* A key never holds more than its creator holds today. */
+			p->perms &= perm_set_from_string(rec_str(k, "permissions"));
+			const json_t *lu = json_object_get(k, "last_used_at");
+			if (!json_is_integer(lu) || now - json_integer_value(lu) >= TOUCH_EVERY_MS)
+				store_apikey_touch(tx, rec_str(k, "id"), now);
+		}
+		json_decref(person);
+		json_decref(k);
+		return rc;
+	}
+	return dom_fail(e, "unauthenticated", "", "the credential is not valid");
+}
+
+int dom_login(dom_ctx_t *c, const json_t *body, json_t **out, dom_err_t *e)
+{
+	static const char *const allowed[] = { "email", "password", NULL };
+	char email[EMAIL_MAX + 1];
+	const char *pw;
+	if (body_only(body, allowed, e) || body_str(body, "password", true, &pw, e))
+		return -1;
+	/* A malformed address is simply not a known one: same answer, same work. */
+	dom_err_t ignored;
+	json_t *person = NULL;
+	if (body_email(body, "email", email, &ignored) == 0)
+		person = store_principal_by_email(c->tx, email);
+	const char *hash = person && json_is_string(json_object_get(person, "password_hash"))
+		? rec_str(person, "password_hash") : sec_pwhash_dummy();
+	int ok = sec_pwhash_verify(hash, pw) && person &&
+		strcmp(rec_str(person, "status"), "active") == 0;
+	if (!ok) {
+		json_decref(person);
+		return dom_fail(e, "invalid-credentials", "", "the e-mail address or the password is wrong");
+	}
+	if (person_usable(c->tx, person, e)) {
+		json_decref(person);
+		return -1;
+	}
+	principal_t who;
+	dom_principal_from_record(c->tx, person, &who);
+	int64_t now = time_now_ms();
+	int64_t exp = now + (int64_t)c->cfg->session_max_hours * 3600000;
+	char *tok = sec_new_token(SESSION_PREFIX);
+	char h[SEC_SHA256_HEX];
+	sec_token_hash(tok, h);
+	char *sid = sec_new_id("ses");
+	json_t *s = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:I}", "id", sid, "token_hash", h,
+		"principal_id", who.id, "source", c->source ? c->source : "", "created_at",
+		(json_int_t)now, "last_seen_at", (json_int_t)now, "expires_at", (json_int_t)exp);
+	int rc = store_session_insert(c->tx, s);
+	json_decref(s);
+	const principal_t *prev = c->who;
+	c->who = &who;
+	if (rc == STORE_OK)
+		rc = dom_audit(c, "session.create", sid, who.account_id, "success", NULL);
+	c->who = prev;
+	if (rc == 0) {
+		char b[40], b2[40];
+		int64_t idle = now + (int64_t)c->cfg->session_idle_minutes * 60000;
+		*out = json_pack("{s:s, s:s, s:s, s:s}", "token", tok, "session_id", sid, "expires_at",
+			time_format_rfc3339(exp, b, sizeof b), "idle_expires_at",
+			time_format_rfc3339(idle < exp ? idle : exp, b2, sizeof b2));
+	}
+	free(tok);
+	free(sid);
+	json_decref(person);
+	return rc == 0 ? 0 : dom_fail(e, "internal", "", "the session could not be stored");
+}
+
+int dom_logout(dom_ctx_t *c, json_t **out, dom_err_t *e)
+{
+	*out = NULL;
+	if (!c->who->session_id[0])
+		return dom_fail(e, "validation-failed", "", "this credential is not a session");
+	if (store_session_revoke(c->tx, c->who->person_id, c->who->session_id, time_now_ms()) != STORE_OK)
+		return dom_fail(e, "not-found", "", "no such session");
+	return dom_audit(c, "session.delete", c->who->session_id, c->who->account_id, "success", NULL);
+}
+
+int dom_me(dom_ctx_t *c, json_t **out, dom_err_t *e)
+{
+	json_t *person = store_principal_get(c->tx, c->who->person_id);
+	if (!person)
+		return dom_fail(e, "not-found", "", "no such person");
+	json_t *o = person_public(person);
+	json_decref(person);
+	json_object_set_new(o, "kind", json_string(c->who->kind));
+	json_object_set_new(o, "permissions", perm_set_to_json(c->who->perms));
+	json_object_set_new(o, "credential", json_pack("{s:s, s:s}", "type", c->who->type, "id",
+		c->who->session_id[0] ? c->who->session_id : c->who->id));
+	if (!json_object_get(o, "account_id"))
+		json_object_set_new(o, "account_id", json_null());
+	if (!json_object_get(o, "partner_id"))
+		json_object_set_new(o, "partner_id", json_null());
+	*out = o;
+	return 0;
+}
+
+int dom_my_sessions(dom_ctx_t *c, json_t **out, dom_err_t *e)
+{
+	json_t *rows = store_session_list(c->tx, c->who->person_id, time_now_ms());
+	if (!rows)
+		return dom_fail(e, "internal", "", "sessions could not be read");
+	json_t *items = json_array();
+	size_t i;
+	json_t *r;
+	json_array_foreach(rows, i, r)
+		json_array_append_new(items, json_pack("{s:s, s:s, s:o, s:o, s:o, s:b}", "id",
+			rec_str(r, "id"), "source", rec_str(r, "source"), "created_at",
+			time_json(json_object_get(r, "created_at")), "last_seen_at",
+			time_json(json_object_get(r, "last_seen_at")), "expires_at",
+			time_json(json_object_get(r, "expires_at")), "current",
+			strcmp(rec_str(r, "id"), c->who->session_id) == 0));
+	json_decref(rows);
+	*out = json_pack("{s:o, s:n}", "items", items, "next_cursor");
+	return 0;
+}
+
+int dom_my_session_revoke(dom_ctx_t *c, const char *sid, json_t **out, dom_err_t *e)
+{
+	*out = NULL;
+	if (store_session_revoke(c->tx, c->who->person_id, sid, time_now_ms()) != STORE_OK)
+		return dom_fail(e, "not-found", "", "no such session");
+	return dom_audit(c, "session.delete", sid, c->who->account_id, "success", NULL);
+}
+
+int dom_invitation_accept(dom_ctx_t *c, const char *token, const json_t *body, json_t **out,
+	dom_err_t *e)
+{
+	static const char *const allowed[] = { "password", "name", NULL };
+	const char *pw, *name;
+	if (body_only(body, allowed, e) || body_str(body, "password", true, &pw, e) ||
+	    body_name(body, "name", false, &name, e))
+		return -1;
+	const char *why = password_problem(pw);
+	if (why)
+		return dom_fail(e, "weak-password", "password", "%s", why);
+	char h[SEC_SHA256_HEX];
+	sec_token_hash(token, h);
+	char *pid = store_invitation_take(c->tx, h, time_now_ms());
+	json_t *person = pid ? store_principal_get(c->tx, pid) : NULL;
+	free(pid);
+	if (!person || strcmp(rec_str(person, "status"), "invited") != 0) {
+		json_decref(person);
+		return dom_fail(e, "invitation-invalid", "", "the invitation is unknown, used or expired");
+	}
+	char ph[SEC_PWHASH_MAX];
+	if (sec_pwhash(pw, ph) != 0) {
+		json_decref(person);
+		return dom_fail(e, "internal", "", "the password could not be hashed");
+	}
+	json_t *upd = json_pack("{s:s, s:s, s:I}", "password_hash", ph, "status", "active",
+		"updated_at", (json_int_t)time_now_ms());
+	if (name)
+		json_object_set_new(upd, "name", json_string(name));
+	int rc = store_principal_update(c->tx, rec_str(person, "id"), upd);
+	json_decref(upd);
+	principal_t who;
+	dom_principal_from_record(c->tx, person, &who);
+	const principal_t *prev = c->who;
+	c->who = &who;
+	if (rc == STORE_OK)
+		rc = dom_audit(c, "invitation.accept", who.id, who.account_id, "success", NULL);
+	c->who = prev;
+	if (rc == 0)
+		*out = json_pack("{s:s, s:s, s:s}", "user_id", rec_str(person, "id"), "email",
+			rec_str(person, "email"), "status", "active");
+	json_decref(person);
+	return rc == 0 ? 0 : dom_fail(e, "internal", "", "the invitation could not be accepted");
+}
+
+int dom_bootstrap(dom_ctx_t *c, const char *email, char **password, dom_err_t *e)
+{
+	if (!valid_email(email, strlen(email)))
+		return dom_fail(e, "validation-failed", "email", "not a valid e-mail address");
+	if (store_principal_count(c->tx, "provider") > 0)
+		return dom_fail(e, "already-bootstrapped", "",
+			"a provider operator exists already; invite others through the API");
+	char *id = person_insert(c, "provider", NULL, NULL, email, "Operator", "operator", 0, e);
+	if (!id)
+		return -1;
+	uint8_t r[18];
+	sec_random(r, sizeof r);
+	char hex[37];
+	sec_hex(r, sizeof r, hex);
+	char ph[SEC_PWHASH_MAX];
+	if (sec_pwhash(hex, ph) != 0) {
+		free(id);
+		return dom_fail(e, "internal", "", "the password could not be hashed");
+	}
+	json_t *upd = json_pack("{s:s, s:s}", "password_hash", ph, "status", "active");
+	int rc = store_principal_update(c->tx, id, upd);
+	json_decref(upd);
+	if (rc == STORE_OK)
+		rc = dom_audit(c, "provider.bootstrap", id, NULL, "success", NULL);
+	free(id);
+	if (rc != 0)
+		return dom_fail(e, "internal", "", "the operator could not be stored");
+	*password = xstrdup(hex);
+	return 0;
+}

@@ -1,0 +1,176 @@
+/* Shared domain helpers (see dom_util.h). */
+#include "dom_util.h"
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "sec.h"
+#include "timeutil.h"
+#include "validate.h"
+#include "xalloc.h"
+
+int dom_fail(dom_err_t *e, const char *kind, const char *field, const char *fmt, ...)
+{
+	e->kind = kind;
+	snprintf(e->field, sizeof e->field, "%s", field ? field : "");
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(e->detail, sizeof e->detail, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+int dom_audit(dom_ctx_t *c, const char *action, const char *target, const char *account_id,
+	const char *outcome, const json_t *detail)
+{
+	audit_ctx_t a = { .who = c->who, .source = c->source, .request_id = c->request_id };
+	return audit_record(c->tx, &a, action, target, account_id, outcome, detail);
+}
+
+const char *rec_str(const json_t *rec, const char *key)
+{
+	const char *s = json_string_value(json_object_get(rec, key));
+	return s ? s : "";
+}
+
+int body_only(const json_t *body, const char *const *allowed, dom_err_t *e)
+{
+	if (!json_is_object(body))
+		return dom_fail(e, "validation-failed", "", "the request body must be a JSON object");
+	const char *k;
+	const json_t *v;
+	json_object_foreach((json_t *)body, k, v) {
+		bool ok = false;
+		for (int i = 0; allowed[i] && !ok; i++)
+			ok = strcmp(allowed[i], k) == 0;
+		if (!ok)
+			return dom_fail(e, "validation-failed", k, "unknown field \"%.60s\"", k);
+	}
+	return 0;
+}
+
+int body_str(const json_t *body, const char *key, bool required, const char **out, dom_err_t *e)
+{
+	const json_t *v = json_object_get(body, key);
+	*out = NULL;
+	if (!v || json_is_null(v)) {
+		if (required)
+			return dom_fail(e, "validation-failed", key, "\"%s\" is required", key);
+		return 0;
+	}
+	if (!json_is_string(v))
+		return dom_fail(e, "validation-failed", key, "\"%s\" must be a string", key);
+	if (strlen(json_string_value(v)) != json_string_length(v))
+		return dom_fail(e, "validation-failed", key, "\"%s\" must not contain NUL", key);
+	*out = json_string_value(v);
+	return 0;
+}
+
+int body_email(const json_t *body, const char *key, char *out, dom_err_t *e)
+{
+	const char *s;
+	if (body_str(body, key, true, &s, e))
+		return -1;
+	size_t n = strlen(s);
+	if (!valid_email(s, n))
+		return dom_fail(e, "validation-failed", key, "\"%s\" is not a valid e-mail address", key);
+	for (size_t i = 0; i <= n; i++)
+		out[i] = (char)tolower((unsigned char)s[i]);
+	return 0;
+}
+
+int body_name(const json_t *body, const char *key, bool required, const char **out, dom_err_t *e)
+{
+	if (body_str(body, key, required, out, e))
+		return -1;
+	if (*out && !valid_name(*out, strlen(*out)))
+		return dom_fail(e, "validation-failed", key,
+			"\"%s\" must be 1 to 200 bytes of text without control characters", key);
+	return 0;
+}
+
+json_t *time_json(const json_t *ms)
+{
+	if (!json_is_integer(ms) || json_integer_value(ms) == 0)
+		return json_null();
+	char b[40];
+	return json_string(time_format_rfc3339(json_integer_value(ms), b, sizeof b));
+}
+
+perm_set_t person_perms(const json_t *p)
+{
+	const char *role = rec_str(p, "role");
+	if (strcmp(role, "custom") == 0)
+		return perm_set_from_string(rec_str(p, "permissions")) & perm_account_scope();
+	return perm_role(rec_str(p, "kind"), role);
+}
+
+json_t *person_public(const json_t *p)
+{
+	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:o}", "id", rec_str(p, "id"),
+		"email", rec_str(p, "email"), "name", rec_str(p, "name"), "role", rec_str(p, "role"),
+		"status", rec_str(p, "status"), "permissions", perm_set_to_json(person_perms(p)),
+		"created_at", time_json(json_object_get(p, "created_at")),
+		"updated_at", time_json(json_object_get(p, "updated_at")));
+	if (*rec_str(p, "account_id"))
+		json_object_set_new(o, "account_id", json_string(rec_str(p, "account_id")));
+	if (*rec_str(p, "partner_id"))
+		json_object_set_new(o, "partner_id", json_string(rec_str(p, "partner_id")));
+	return o;
+}
+
+json_t *invite(dom_ctx_t *c, const char *principal_id)
+{
+	char *tok = sec_new_token("fvi_");
+	char h[SEC_SHA256_HEX];
+	sec_token_hash(tok, h);
+	int64_t exp = time_now_ms() + (int64_t)c->cfg->invitation_days * 86400000;
+	json_t *r = NULL;
+	if (store_invitation_insert(c->tx, h, principal_id, exp) == STORE_OK) {
+		char b[40];
+		r = json_pack("{s:s, s:s}", "token", tok, "expires_at", time_format_rfc3339(exp, b, sizeof b));
+	}
+	free(tok);
+	return r;
+}
+
+char *person_insert(dom_ctx_t *c, const char *kind, const char *account_id,
+	const char *partner_id, const char *email, const char *name, const char *role,
+	perm_set_t custom, dom_err_t *e)
+{
+	char *id = sec_new_id("usr");
+	char *perms = perm_set_to_string(custom);
+	int64_t now = time_now_ms();
+	json_t *rec = json_pack("{s:s, s:s, s:s?, s:s?, s:s, s:s, s:s, s:s, s:s, s:I, s:I}",
+		"id", id, "kind", kind, "account_id", account_id, "partner_id", partner_id,
+		"email", email, "name", name, "role", role, "permissions", perms, "status", "invited",
+		"created_at", (json_int_t)now, "updated_at", (json_int_t)now);
+	free(perms);
+	int rc = store_principal_insert(c->tx, rec);
+	json_decref(rec);
+	if (rc == STORE_CONFLICT) {
+		free(id);
+		dom_fail(e, "email-taken", "email", "the e-mail address %s is already in use", email);
+		return NULL;
+	}
+	if (rc != STORE_OK) {
+		free(id);
+		dom_fail(e, "internal", "", "the record could not be stored");
+		return NULL;
+	}
+	return id;
+}
+
+json_t *page_json(store_page_t *pg, json_t *(*fn)(const json_t *))
+{
+	json_t *items = json_array();
+	size_t i;
+	json_t *it;
+	json_array_foreach(pg->items, i, it)
+		json_array_append_new(items, fn(it));
+	json_t *o = json_pack("{s:o, s:s?}", "items", items, "next_cursor", pg->next_cursor);
+	store_page_free(pg);
+	return o;
+}

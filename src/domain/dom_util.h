@@ -1,0 +1,37 @@
+/* Helpers shared by the domain's operation files (private to src/domain). */
+#ifndef FV_DOM_UTIL_H
+#define FV_DOM_UTIL_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "domain.h"
+
+/* Rejects keys of body that are not in allowed (NULL-terminated). 0 / -1. */
+int body_only(const json_t *body, const char *const *allowed, dom_err_t *e);
+/* Reads a string member. required: missing is an error. *out borrowed from body. */
+int body_str(const json_t *body, const char *key, bool required, const char **out, dom_err_t *e);
+/* Same, checked as an e-mail address (lower-cased copy in out, EMAIL_MAX+1). */
+int body_email(const json_t *body, const char *key, char *out, dom_err_t *e);
+/* Same, checked as a display name. */
+int body_name(const json_t *body, const char *key, bool required, const char **out, dom_err_t *e);
+
+/* RFC 3339 string of ms, or JSON null for a NULL/0 time (new reference). */
+json_t *time_json(const json_t *ms);
+/* Public view of a person record (new reference). */
+json_t *person_public(const json_t *person);
+/* Effective permissions of a person record. */
+perm_set_t person_perms(const json_t *person);
+/* Creates an invitation for principal_id: {token, expires_at} (new ref). */
+json_t *invite(dom_ctx_t *c, const char *principal_id);
+/* Inserts a new person record and answers its id (caller frees), or NULL with
+ * e set (email-taken when the address is in use). */
+char *person_insert(dom_ctx_t *c, const char *kind, const char *account_id,
+	const char *partner_id, const char *email, const char *name, const char *role,
+	perm_set_t custom, dom_err_t *e);
+/* {items, next_cursor} from a store page, each item mapped by fn (new ref). */
+json_t *page_json(store_page_t *pg, json_t *(*fn)(const json_t *));
+/* String member of a record, "" when absent. */
+const char *rec_str(const json_t *rec, const char *key);
+
+#endif

@@ -1,0 +1,125 @@
+/* The domain layer: every operation on tenants, people, credentials and the
+ * audit log, with its validation, its fine-grained authorization rules and its
+ * audit event. Handlers parse HTTP and call these; these call the store.
+ *
+ * Conventions: each operation runs inside the caller's transaction c->tx and
+ * returns 0 with *out set (a new reference owned by the caller, or NULL when
+ * there is nothing to answer), or -1 with e filled in; the caller then rolls
+ * the transaction back, so nothing is half-written. JSON inputs are borrowed.
+ */
+#ifndef FV_DOMAIN_H
+#define FV_DOMAIN_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "audit.h"
+#include "authz.h"
+#include "store.h"
+
+typedef struct dom_config {
+	int session_idle_minutes;
+	int session_max_hours;
+	int invitation_days;
+	int apikey_max_days; /* 0: no ceiling on expiry */
+} dom_config_t;
+
+typedef struct dom_ctx {
+	store_t *store;         /* for operations that read outside c->tx */
+	store_tx_t *tx;
+	const principal_t *who; /* NULL when anonymous */
+	const char *source;     /* peer address */
+	const char *request_id;
+	const char *lang;       /* "en" or "fr" */
+	const dom_config_t *cfg;
+} dom_ctx_t;
+
+/* An error of an operation: its problem kind (see api/problem.c for the
+ * table of kinds, statuses and titles) and a detail for people. */
+typedef struct dom_err {
+	const char *kind;
+	char detail[256];
+	char field[64]; /* the offending input field, or "" */
+} dom_err_t;
+
+/* Sets e and returns -1: `return dom_fail(e, "not-found", "", "no such user");` */
+int dom_fail(dom_err_t *e, const char *kind, const char *field, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/* ---- authentication ---- */
+/* Resolves a bearer credential (session token or API key secret) at `now`.
+ * 0 with *p filled; -1 with e (unauthenticated / account-suspended). Touches
+ * last-seen times (needs a write transaction). */
+int dom_authenticate(store_tx_t *tx, const dom_config_t *cfg, const char *bearer, int64_t now,
+	principal_t *p, dom_err_t *e);
+/* Loads the principal_t of a person record (no credential check). */
+int dom_principal_from_record(store_tx_t *tx, const json_t *person, principal_t *p);
+int dom_login(dom_ctx_t *c, const json_t *body, json_t **out, dom_err_t *e);
+int dom_logout(dom_ctx_t *c, json_t **out, dom_err_t *e);
+int dom_me(dom_ctx_t *c, json_t **out, dom_err_t *e);
+int dom_my_sessions(dom_ctx_t *c, json_t **out, dom_err_t *e);
+int dom_my_session_revoke(dom_ctx_t *c, const char *session_id, json_t **out, dom_err_t *e);
+int dom_invitation_accept(dom_ctx_t *c, const char *token, const json_t *body, json_t **out,
+	dom_err_t *e);
+/* Creates the first provider operator with a random one-time password
+ * (*password, caller frees). -1 with e when a provider operator exists. */
+int dom_bootstrap(dom_ctx_t *c, const char *email, char **password, dom_err_t *e);
+
+/* ---- accounts ---- */
+int dom_account_create(dom_ctx_t *c, const json_t *body, json_t **out, dom_err_t *e);
+int dom_account_list(dom_ctx_t *c, const char *cursor, int limit, json_t **out, dom_err_t *e);
+/* account is the record the router already loaded (borrowed). */
+int dom_account_get(dom_ctx_t *c, const json_t *account, json_t **out, dom_err_t *e);
+int dom_account_update(dom_ctx_t *c, const json_t *account, const json_t *body, json_t **out,
+	dom_err_t *e);
+int dom_account_set_status(dom_ctx_t *c, const json_t *account, const char *status, json_t **out,
+	dom_err_t *e);
+int dom_owner_transfer(dom_ctx_t *c, const json_t *account, const json_t *body, json_t **out,
+	dom_err_t *e);
+
+/* ---- account members ---- */
+int dom_member_list(dom_ctx_t *c, const json_t *account, const char *cursor, int limit,
+	json_t **out, dom_err_t *e);
+int dom_member_create(dom_ctx_t *c, const json_t *account, const json_t *body, json_t **out,
+	dom_err_t *e);
+int dom_member_get(dom_ctx_t *c, const json_t *account, const char *user_id, json_t **out,
+	dom_err_t *e);
+int dom_member_update(dom_ctx_t *c, const json_t *account, const char *user_id,
+	const json_t *body, json_t **out, dom_err_t *e);
+/* Deprovisions: status "deprovisioned", sessions and API keys revoked (C05). */
+int dom_member_delete(dom_ctx_t *c, const json_t *account, const char *user_id, json_t **out,
+	dom_err_t *e);
+
+/* ---- API keys ---- */
+int dom_apikey_list(dom_ctx_t *c, const json_t *account, const char *cursor, int limit,
+	json_t **out, dom_err_t *e);
+int dom_apikey_create(dom_ctx_t *c, const json_t *account, const json_t *body, json_t **out,
+	dom_err_t *e);
+int dom_apikey_revoke(dom_ctx_t *c, const json_t *account, const char *key_id, json_t **out,
+	dom_err_t *e);
+
+/* ---- audit ---- */
+/* query: {since, until, actor, action} strings, borrowed. account NULL: all. */
+int dom_audit_list(dom_ctx_t *c, const json_t *account, const json_t *query, const char *cursor,
+	int limit, json_t **out, dom_err_t *e);
+
+/* Verifies the whole chain: {ok, events, first_broken: {seq, id, reason} | null}. */
+int dom_audit_verify(dom_ctx_t *c, json_t **out, dom_err_t *e);
+
+/* ---- provider staff and partners ---- */
+int dom_staff_list(dom_ctx_t *c, const char *cursor, int limit, json_t **out, dom_err_t *e);
+int dom_staff_create(dom_ctx_t *c, const json_t *body, json_t **out, dom_err_t *e);
+int dom_partner_list(dom_ctx_t *c, const char *cursor, int limit, json_t **out, dom_err_t *e);
+int dom_partner_create(dom_ctx_t *c, const json_t *body, json_t **out, dom_err_t *e);
+int dom_partner_get(dom_ctx_t *c, const char *id, json_t **out, dom_err_t *e);
+int dom_partner_staff_list(dom_ctx_t *c, const char *partner_id, const char *cursor, int limit,
+	json_t **out, dom_err_t *e);
+int dom_partner_staff_create(dom_ctx_t *c, const char *partner_id, const json_t *body,
+	json_t **out, dom_err_t *e);
+
+/* Records an event in the caller's transaction (thin wrapper of audit_record
+ * with the context's actor and source). */
+int dom_audit(dom_ctx_t *c, const char *action, const char *target, const char *account_id,
+	const char *outcome, const json_t *detail);
+
+#endif

@@ -1,0 +1,198 @@
+/* Provider staff, partner organizations and their staff, and the audit log
+ * as read through the API. */
+#include <string.h>
+
+#include "dom_util.h"
+#include "sec.h"
+#include "timeutil.h"
+#include "validate.h"
+#include "xalloc.h"
+
+static int create_person(dom_ctx_t *c, const char *kind, const char *partner_id,
+	const json_t *body, const char *role, json_t **out, dom_err_t *e)
+{
+	char email[EMAIL_MAX + 1];
+	const char *name;
+	if (body_email(body, "email", email, e) || body_name(body, "name", true, &name, e))
+		return -1;
+	char *id = person_insert(c, kind, NULL, partner_id, email, name, role, 0, e);
+	if (!id)
+		return -1;
+	json_t *inv = invite(c, id);
+	json_t *detail = json_pack("{s:s, s:s}", "email", email, "role", role);
+	int rc = dom_audit(c, strcmp(kind, "provider") == 0 ? "staff.create" : "partner_staff.create",
+		id, NULL, "success", detail);
+	json_decref(detail);
+	json_t *p = store_principal_get(c->tx, id);
+	free(id);
+	if (rc != 0 || !p || !inv) {
+		json_decref(p);
+		json_decref(inv);
+		return dom_fail(e, "internal", "", "the person could not be stored");
+	}
+	*out = person_public(p);
+	json_object_set_new(*out, "invitation", inv);
+	json_decref(p);
+	return 0;
+}
+
+int dom_staff_list(dom_ctx_t *c, const char *cursor, int limit, json_t **out, dom_err_t *e)
+{
+	store_page_t pg;
+	if (store_principal_list(c->tx, "provider", NULL, cursor, limit, &pg) != STORE_OK)
+		return dom_fail(e, "internal", "", "staff could not be read");
+	*out = page_json(&pg, person_public);
+	return 0;
+}
+
+int dom_staff_create(dom_ctx_t *c, const json_t *body, json_t **out, dom_err_t *e)
+{
+	static const char *const allowed[] = { "email", "name", "role", NULL };
+	const char *role;
+	if (body_only(body, allowed, e) || body_str(body, "role", true, &role, e))
+		return -1;
+	if (!perm_role("provider", role))
+		return dom_fail(e, "validation-failed", "role", "role must be operator, support or security");
+	return create_person(c, "provider", NULL, body, role, out, e);
+}
+
+static json_t *partner_public(const json_t *p)
+{
+	return json_pack("{s:s, s:s, s:s, s:o}", "id", rec_str(p, "id"), "name", rec_str(p, "name"),
+		"status", rec_str(p, "status"), "created_at", time_json(json_object_get(p, "created_at")));
+}
+
+int dom_partner_list(dom_ctx_t *c, const char *cursor, int limit, json_t **out, dom_err_t *e)
+{
+	store_page_t pg;
+	if (store_partner_list(c->tx, cursor, limit, &pg) != STORE_OK)
+		return dom_fail(e, "internal", "", "partners could not be read");
+	*out = page_json(&pg, partner_public);
+	return 0;
+}
+
+int dom_partner_create(dom_ctx_t *c, const json_t *body, json_t **out, dom_err_t *e)
+{
+	static const char *const allowed[] = { "name", NULL };
+	const char *name;
+	if (body_only(body, allowed, e) || body_name(body, "name", true, &name, e))
+		return -1;
+	char *id = sec_new_id("prt");
+	json_t *p = json_pack("{s:s, s:s, s:s, s:I}", "id", id, "name", name, "status", "active",
+		"created_at", (json_int_t)time_now_ms());
+	int rc = store_partner_insert(c->tx, p);
+	json_t *detail = json_pack("{s:s}", "name", name);
+	if (rc == STORE_OK)
+		rc = dom_audit(c, "partner.create", id, NULL, "success", detail);
+	json_decref(detail);
+	if (rc == 0)
+		*out = partner_public(p);
+	json_decref(p);
+	free(id);
+	return rc == 0 ? 0 : dom_fail(e, "internal", "", "the partner could not be stored");
+}
+
+/* Partner staff see their own organization only; others do not exist. */
+static json_t *partner_visible(dom_ctx_t *c, const char *id)
+{
+	if (strcmp(c->who->kind, "partner") == 0 && strcmp(c->who->partner_id, id) != 0)
+		return NULL;
+	return store_partner_get(c->tx, id);
+}
+
+int dom_partner_get(dom_ctx_t *c, const char *id, json_t **out, dom_err_t *e)
+{
+	json_t *p = partner_visible(c, id);
+	if (!p)
+		return dom_fail(e, "not-found", "", "no such partner");
+	*out = partner_public(p);
+	json_decref(p);
+	return 0;
+}
+
+int dom_partner_staff_list(dom_ctx_t *c, const char *partner_id, const char *cursor, int limit,
+	json_t **out, dom_err_t *e)
+{
+	json_t *p = partner_visible(c, partner_id);
+	if (!p)
+		return dom_fail(e, "not-found", "", "no such partner");
+	json_decref(p);
+	store_page_t pg;
+	if (store_principal_list(c->tx, "partner", partner_id, cursor, limit, &pg) != STORE_OK)
+		return dom_fail(e, "internal", "", "staff could not be read");
+	*out = page_json(&pg, person_public);
+	return 0;
+}
+
+int dom_partner_staff_create(dom_ctx_t *c, const char *partner_id, const json_t *body,
+	json_t **out, dom_err_t *e)
+{
+	static const char *const allowed[] = { "email", "name", NULL };
+	if (body_only(body, allowed, e))
+		return -1;
+	json_t *p = store_partner_get(c->tx, partner_id);
+	if (!p)
+		return dom_fail(e, "not-found", "", "no such partner");
+	json_decref(p);
+	return create_person(c, "partner", partner_id, body, "partner_admin", out, e);
+}
+
+/* ---- audit log ---- */
+
+static json_t *event_public(const json_t *ev)
+{
+	json_t *detail = json_loads(rec_str(ev, "detail"), 0, NULL);
+	return json_pack("{s:s, s:I, s:o, s:{s:s, s:s, s:o}, s:s, s:s, s:o, s:s, s:s, s:o, s:s, s:s}",
+		"id", rec_str(ev, "id"), "seq", json_integer_value(json_object_get(ev, "seq")),
+		"time", time_json(json_object_get(ev, "time")), "actor", "id", rec_str(ev, "actor_id"),
+		"type", rec_str(ev, "actor_type"), "on_behalf_of",
+		*rec_str(ev, "on_behalf_of") ? json_string(rec_str(ev, "on_behalf_of")) : json_null(),
+		"action", rec_str(ev, "action"), "target", rec_str(ev, "target"), "account_id",
+		*rec_str(ev, "account_id") ? json_string(rec_str(ev, "account_id")) : json_null(),
+		"source", rec_str(ev, "source"), "outcome", rec_str(ev, "outcome"), "detail",
+		detail ? detail : json_object(), "hash", rec_str(ev, "hash"), "prev_hash",
+		rec_str(ev, "prev_hash"));
+}
+
+static int query_time(const json_t *q, const char *key, int64_t *out, dom_err_t *e)
+{
+	const char *s = json_string_value(json_object_get(q, key));
+	*out = 0;
+	if (s && time_parse_rfc3339(s, out) != 0)
+		return dom_fail(e, "validation-failed", key, "\"%s\" must be an RFC 3339 time", key);
+	return 0;
+}
+
+int dom_audit_list(dom_ctx_t *c, const json_t *a, const json_t *q, const char *cursor, int limit,
+	json_t **out, dom_err_t *e)
+{
+	store_audit_filter_t f = { .account_id = a ? rec_str(a, "id") : NULL };
+	if (query_time(q, "since", &f.since, e) || query_time(q, "until", &f.until, e))
+		return -1;
+	f.actor_id = json_string_value(json_object_get(q, "actor"));
+	f.action = json_string_value(json_object_get(q, "action"));
+	store_page_t pg;
+	if (store_audit_list(c->tx, &f, cursor, limit, &pg) != STORE_OK)
+		return dom_fail(e, "internal", "", "the audit log could not be read");
+	*out = page_json(&pg, event_public);
+	/* Reading the log is itself an access to customer data. */
+	return dom_audit(c, "audit.read", a ? rec_str(a, "id") : "*", a ? rec_str(a, "id") : NULL,
+		"success", NULL);
+}
+
+int dom_audit_verify(dom_ctx_t *c, json_t **out, dom_err_t *e)
+{
+	audit_report_t rep;
+	int rc = audit_verify(c->store, &rep);
+	if (rc < 0)
+		return dom_fail(e, "internal", "", "the audit log could not be read");
+	json_t *broken = rc == 0 ? json_null()
+		: json_pack("{s:I, s:s, s:s}", "seq", (json_int_t)rep.broken_seq, "id", rep.broken_id,
+			"reason", rep.reason);
+	*out = json_pack("{s:b, s:I, s:o}", "ok", rc == 0, "events", (json_int_t)rep.events,
+		"first_broken", broken);
+	json_t *detail = json_pack("{s:b, s:I}", "ok", rc == 0, "events", (json_int_t)rep.events);
+	int arc = dom_audit(c, "audit.verify", "*", NULL, rc == 0 ? "success" : "failure", detail);
+	json_decref(detail);
+	return arc;
+}

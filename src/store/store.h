@@ -1,0 +1,139 @@
+/* The store: the only module that speaks SQL.
+ *
+ * Callers see transactions and operations on records; they never see SQL or
+ * the backend. Records travel as JSON objects (jansson), whose keys are the
+ * column names of docs/data-model.md; times are int64 ms since the epoch
+ * (UTC). This keeps the interface the same for the SQLite backend
+ * (store_sqlite.c, the default) and a PostgreSQL one to come.
+ *
+ * Tenant scoping is enforced here too: every operation on account data takes
+ * the account id and never answers across accounts, whatever the caller
+ * claims.
+ *
+ * Ownership: every json_t * returned is a new reference owned by the caller
+ * (json_decref it). Every json_t * passed in is borrowed. A transaction is
+ * owned by the caller from store_begin() until store_commit() or
+ * store_rollback(), which both release it.
+ *
+ * Errors: functions returning int answer 0 on success, STORE_NOTFOUND when the
+ * record does not exist (or is not in the given account), STORE_CONFLICT when
+ * a uniqueness rule refused the write, STORE_ERROR on anything else (logged).
+ */
+#ifndef FV_STORE_H
+#define FV_STORE_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+enum { STORE_OK = 0, STORE_NOTFOUND = 1, STORE_CONFLICT = 2, STORE_ERROR = -1 };
+
+typedef struct store store_t;
+typedef struct store_tx store_tx_t;
+
+/* Opens (creating if needed) the store at path, in WAL mode, and runs every
+ * pending migration. NULL on failure, with a reason in err. */
+store_t *store_open(const char *path, char *err, size_t errlen);
+void store_close(store_t *st);
+/* Schema version after migrations. */
+int store_schema_version(store_t *st);
+/* Cumulative time spent inside the database, in ns (for /metrics). */
+int64_t store_db_time_ns(store_t *st);
+
+/* Starts a transaction. write=true takes the write lock at once (BEGIN
+ * IMMEDIATE), so the whole request sees one consistent state and writes in
+ * one go. NULL when the database could not be reached. */
+store_tx_t *store_begin(store_t *st, bool write);
+int store_commit(store_tx_t *tx);
+void store_rollback(store_tx_t *tx);
+
+/* A page of a list: items plus the cursor to pass for the next page (NULL at
+ * the end). Cursors are opaque strings. */
+typedef struct store_page {
+	json_t *items;     /* array, owned by the page */
+	char *next_cursor; /* owned by the page, or NULL */
+} store_page_t;
+void store_page_free(store_page_t *p);
+
+/* --- partners --- */
+int store_partner_insert(store_tx_t *tx, const json_t *partner);
+json_t *store_partner_get(store_tx_t *tx, const char *id);
+int store_partner_list(store_tx_t *tx, const char *cursor, int limit, store_page_t *out);
+
+/* --- accounts --- */
+int store_account_insert(store_tx_t *tx, const json_t *account);
+/* partner_id, when non-NULL, restricts the answer to that partner's accounts. */
+json_t *store_account_get(store_tx_t *tx, const char *id, const char *partner_id);
+/* Sets the given keys (name, status, regulatory_profile, owner_id). */
+int store_account_update(store_tx_t *tx, const char *id, const json_t *fields);
+int store_account_list(store_tx_t *tx, const char *partner_id, const char *cursor, int limit,
+	store_page_t *out);
+
+/* --- principals (provider staff, partner staff, account members) --- */
+int store_principal_insert(store_tx_t *tx, const json_t *principal);
+json_t *store_principal_get(store_tx_t *tx, const char *id);
+/* The live (not deprovisioned) principal with this e-mail, or NULL. */
+json_t *store_principal_by_email(store_tx_t *tx, const char *email);
+/* A member of account_id, or NULL (also when it belongs to another account). */
+json_t *store_member_get(store_tx_t *tx, const char *account_id, const char *id);
+/* Sets the given keys (name, role, permissions, status, password_hash). */
+int store_principal_update(store_tx_t *tx, const char *id, const json_t *fields);
+/* Members of an account, or staff of a partner / the provider:
+ * kind "account" with account_id, "partner" with partner_id, "provider". */
+int store_principal_list(store_tx_t *tx, const char *kind, const char *scope_id,
+	const char *cursor, int limit, store_page_t *out);
+int store_principal_count(store_tx_t *tx, const char *kind);
+
+/* --- invitations (stored by token hash) --- */
+int store_invitation_insert(store_tx_t *tx, const char *token_hash, const char *principal_id,
+	int64_t expires_at);
+/* Marks the invitation used and returns its principal id (caller frees), or
+ * NULL when unknown, used or expired at `now`. */
+char *store_invitation_take(store_tx_t *tx, const char *token_hash, int64_t now);
+
+/* --- sessions (stored by token hash) --- */
+int store_session_insert(store_tx_t *tx, const json_t *session);
+/* The live session with this token hash (not revoked; expiry left to the
+ * caller, who knows the idle timeout), or NULL. */
+json_t *store_session_by_hash(store_tx_t *tx, const char *token_hash);
+int store_session_touch(store_tx_t *tx, const char *id, int64_t now);
+/* Revokes one session of principal_id; STORE_NOTFOUND if it is not theirs. */
+int store_session_revoke(store_tx_t *tx, const char *principal_id, const char *id, int64_t now);
+int store_session_revoke_all(store_tx_t *tx, const char *principal_id, int64_t now);
+json_t *store_session_list(store_tx_t *tx, const char *principal_id, int64_t now);
+
+/* --- API keys (stored by secret hash) --- */
+int store_apikey_insert(store_tx_t *tx, const json_t *key);
+json_t *store_apikey_by_hash(store_tx_t *tx, const char *secret_hash);
+/* Keys of an account; creator_id non-NULL restricts to that creator's. */
+int store_apikey_list(store_tx_t *tx, const char *account_id, const char *creator_id,
+	const char *cursor, int limit, store_page_t *out);
+json_t *store_apikey_get(store_tx_t *tx, const char *account_id, const char *id);
+int store_apikey_revoke(store_tx_t *tx, const char *account_id, const char *id, int64_t now);
+int store_apikey_revoke_by_creator(store_tx_t *tx, const char *creator_id, int64_t now);
+int store_apikey_touch(store_tx_t *tx, const char *id, int64_t now);
+
+/* --- audit chain --- */
+/* The last event's seq and hash; seq 0 and an all-zero hash when empty. */
+int store_audit_head(store_tx_t *tx, int64_t *seq, char hash[65]);
+int store_audit_insert(store_tx_t *tx, const json_t *event);
+typedef struct store_audit_filter {
+	const char *account_id; /* NULL: every account (provider security) */
+	int64_t since, until;   /* 0: unbounded */
+	const char *actor_id;
+	const char *action;
+} store_audit_filter_t;
+int store_audit_list(store_tx_t *tx, const store_audit_filter_t *f, const char *cursor,
+	int limit, store_page_t *out);
+/* Calls fn for every event in seq order until it returns non-zero (which is
+ * then returned). The event is borrowed for the duration of the call. */
+int store_audit_foreach(store_t *st, int (*fn)(const json_t *event, void *arg), void *arg);
+
+/* --- idempotency --- */
+/* The stored answer for (principal, key): 0 and *rec set ({request_hash,
+ * status, body}), or STORE_NOTFOUND. */
+int store_idem_get(store_tx_t *tx, const char *principal_id, const char *key, json_t **rec);
+int store_idem_put(store_tx_t *tx, const char *principal_id, const char *key,
+	const char *request_hash, int status, const char *body, int64_t now);
+
+#endif

@@ -1,0 +1,881 @@
+/* The SQLite backend of the store (see store.h): WAL mode, a small pool of
+ * connections (one per concurrent transaction), prepared statements cached
+ * per connection, parameterized statements only. */
+#include "store.h"
+
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "numparse.h"
+#include "timeutil.h"
+#include "xalloc.h"
+
+#define STORE_POOL_MAX 32
+#define STORE_STMT_CACHE 96
+#define STORE_BUSY_MS 10000
+
+struct fv_embedded {
+	const char *name;
+	const char *text;
+};
+extern const struct fv_embedded fv_migrations[];
+
+struct stmt_slot {
+	char *sql;
+	sqlite3_stmt *stmt;
+};
+
+struct conn {
+	sqlite3 *db;
+	struct stmt_slot cache[STORE_STMT_CACHE];
+	int ncache;
+};
+
+struct store {
+	char *path;
+	pthread_mutex_t lock;
+	struct conn *free_conns[STORE_POOL_MAX];
+	int nfree;
+	_Atomic int64_t db_ns;
+	int version;
+};
+
+struct store_tx {
+	store_t *st;
+	struct conn *c;
+	int64_t t0;
+};
+
+/* ---- connections ---- */
+
+static struct conn *conn_open(const char *path, char *err, size_t errlen)
+{
+	sqlite3 *db = NULL;
+	int rc = sqlite3_open_v2(path, &db,
+		SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc != SQLITE_OK) {
+		snprintf(err, errlen, "cannot open database %s: %s", path,
+			db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+		sqlite3_close(db);
+		return NULL;
+	}
+	sqlite3_busy_timeout(db, STORE_BUSY_MS);
+	char *msg = NULL;
+	rc = sqlite3_exec(db,
+		"PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
+		"PRAGMA temp_store=MEMORY;",
+		NULL, NULL, &msg);
+	if (rc != SQLITE_OK) {
+		snprintf(err, errlen, "cannot configure database %s: %s", path, msg ? msg : "?");
+		sqlite3_free(msg);
+		sqlite3_close(db);
+		return NULL;
+	}
+	struct conn *c = xcalloc(1, sizeof *c);
+	c->db = db;
+	return c;
+}
+
+static void conn_close(struct conn *c)
+{
+	if (!c)
+		return;
+	for (int i = 0; i < c->ncache; i++) {
+		sqlite3_finalize(c->cache[i].stmt);
+		free(c->cache[i].sql);
+	}
+	sqlite3_close(c->db);
+	free(c);
+}
+
+static sqlite3_stmt *conn_prepare(struct conn *c, const char *sql)
+{
+	for (int i = 0; i < c->ncache; i++)
+		if (strcmp(c->cache[i].sql, sql) == 0) {
+			sqlite3_reset(c->cache[i].stmt);
+			sqlite3_clear_bindings(c->cache[i].stmt);
+			return c->cache[i].stmt;
+		}
+	sqlite3_stmt *s = NULL;
+	if (sqlite3_prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s, NULL) != SQLITE_OK) {
+		char q[600];
+		log_event(LOG_ERROR, "store.prepare", "err=%s sql=%s",
+			log_quote(sqlite3_errmsg(c->db), q, 300), sql);
+		return NULL;
+	}
+	if (c->ncache == STORE_STMT_CACHE) {
+		sqlite3_finalize(c->cache[0].stmt);
+		free(c->cache[0].sql);
+		memmove(c->cache, c->cache + 1, sizeof c->cache[0] * (STORE_STMT_CACHE - 1));
+		c->ncache--;
+	}
+	c->cache[c->ncache].sql = xstrdup(sql);
+	c->cache[c->ncache].stmt = s;
+	c->ncache++;
+	return s;
+}
+
+/* ---- binding and rows ---- */
+
+/* Binds arguments by a type string: 's' const char * (NULL binds NULL),
+ * 'i' int64_t, 'n' int (narrow), 'j' a json_t * scalar. */
+static int bind_va(sqlite3_stmt *s, const char *types, va_list ap)
+{
+	for (int i = 0; types[i]; i++) {
+		int idx = i + 1, rc;
+		switch (types[i]) {
+		case 's': {
+			const char *v = va_arg(ap, const char *);
+			rc = v ? sqlite3_bind_text(s, idx, v, -1, SQLITE_TRANSIENT) : sqlite3_bind_null(s, idx);
+			break;
+		}
+		case 'i':
+			rc = sqlite3_bind_int64(s, idx, va_arg(ap, int64_t));
+			break;
+		case 'n':
+			rc = sqlite3_bind_int(s, idx, va_arg(ap, int));
+			break;
+		case 'j': {
+			const json_t *v = va_arg(ap, const json_t *);
+			if (json_is_string(v))
+				rc = sqlite3_bind_text(s, idx, json_string_value(v), (int)json_string_length(v),
+					SQLITE_TRANSIENT);
+			else if (json_is_integer(v))
+				rc = sqlite3_bind_int64(s, idx, json_integer_value(v));
+			else if (json_is_boolean(v))
+				rc = sqlite3_bind_int(s, idx, json_is_true(v));
+			else
+				rc = sqlite3_bind_null(s, idx);
+			break;
+		}
+		default:
+			return -1;
+		}
+		if (rc != SQLITE_OK)
+			return -1;
+	}
+	return 0;
+}
+
+static json_t *row_to_json(sqlite3_stmt *s)
+{
+	json_t *o = json_object();
+	int n = sqlite3_column_count(s);
+	for (int i = 0; i < n; i++) {
+		const char *name = sqlite3_column_name(s, i);
+		json_t *v;
+		switch (sqlite3_column_type(s, i)) {
+		case SQLITE_INTEGER:
+			v = json_integer(sqlite3_column_int64(s, i));
+			break;
+		case SQLITE_TEXT: {
+			const char *t = (const char *)sqlite3_column_text(s, i);
+			size_t len = (size_t)sqlite3_column_bytes(s, i);
+			v = json_stringn(t, len);
+			if (!v)
+				v = json_stringn_nocheck(t, len);
+			break;
+		}
+		case SQLITE_FLOAT:
+			v = json_real(sqlite3_column_double(s, i));
+			break;
+		default:
+			v = json_null();
+		}
+		json_object_set_new(o, name, v);
+	}
+	return o;
+}
+
+static void db_time(store_tx_t *tx, int64_t t0)
+{
+	atomic_fetch_add(&tx->st->db_ns, time_mono_ns() - t0);
+}
+
+static int map_rc(store_tx_t *tx, int rc, const char *sql)
+{
+	if (rc == SQLITE_DONE || rc == SQLITE_ROW)
+		return STORE_OK;
+	if (rc == SQLITE_CONSTRAINT)
+		return STORE_CONFLICT;
+	char q[600];
+	log_event(LOG_ERROR, "store.step", "rc=%d err=%s sql=%s", rc,
+		log_quote(sqlite3_errmsg(tx->c->db), q, 300), sql);
+	return STORE_ERROR;
+}
+
+/* Runs a query and returns every row as an array of objects (new reference),
+ * or NULL on error. */
+static json_t *q_rows(store_tx_t *tx, const char *sql, const char *types, ...)
+{
+	int64_t t0 = time_mono_ns();
+	sqlite3_stmt *s = conn_prepare(tx->c, sql);
+	if (!s)
+		return NULL;
+	va_list ap;
+	va_start(ap, types);
+	int brc = bind_va(s, types, ap);
+	va_end(ap);
+	if (brc != 0) {
+		sqlite3_reset(s);
+		return NULL;
+	}
+	json_t *rows = json_array();
+	int rc;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		json_array_append_new(rows, row_to_json(s));
+	sqlite3_reset(s);
+	db_time(tx, t0);
+	if (map_rc(tx, rc, sql) != STORE_OK) {
+		json_decref(rows);
+		return NULL;
+	}
+	return rows;
+}
+
+/* First row of a query or NULL (none, or error). */
+static json_t *q_one(store_tx_t *tx, const char *sql, const char *types, ...)
+{
+	int64_t t0 = time_mono_ns();
+	sqlite3_stmt *s = conn_prepare(tx->c, sql);
+	if (!s)
+		return NULL;
+	va_list ap;
+	va_start(ap, types);
+	int brc = bind_va(s, types, ap);
+	va_end(ap);
+	json_t *row = NULL;
+	if (brc == 0) {
+		int rc = sqlite3_step(s);
+		if (rc == SQLITE_ROW)
+			row = row_to_json(s);
+		else
+			map_rc(tx, rc, sql);
+	}
+	sqlite3_reset(s);
+	db_time(tx, t0);
+	return row;
+}
+
+/* Executes a statement; returns STORE_OK / STORE_CONFLICT / STORE_ERROR, or
+ * STORE_NOTFOUND when must_change is set and no row changed. */
+static int q_exec(store_tx_t *tx, bool must_change, const char *sql, const char *types, ...)
+{
+	int64_t t0 = time_mono_ns();
+	sqlite3_stmt *s = conn_prepare(tx->c, sql);
+	if (!s)
+		return STORE_ERROR;
+	va_list ap;
+	va_start(ap, types);
+	int brc = bind_va(s, types, ap);
+	va_end(ap);
+	int out = STORE_ERROR;
+	if (brc == 0) {
+		int rc = sqlite3_step(s);
+		out = map_rc(tx, rc, sql);
+		if (out == STORE_OK && must_change && sqlite3_changes(tx->c->db) == 0)
+			out = STORE_NOTFOUND;
+	}
+	sqlite3_reset(s);
+	db_time(tx, t0);
+	return out;
+}
+
+/* INSERT INTO table (cols…) VALUES (?…) with values taken from obj by the same
+ * names (missing keys bind NULL). Column names come from our own tables. */
+static int insert_obj(store_tx_t *tx, const char *table, const char *const *cols, const json_t *obj)
+{
+	char sql[1024];
+	int n = snprintf(sql, sizeof sql, "INSERT INTO %s (", table);
+	int ncols = 0;
+	for (; cols[ncols]; ncols++)
+		n += snprintf(sql + n, sizeof sql - (size_t)n, "%s%s", ncols ? "," : "", cols[ncols]);
+	n += snprintf(sql + n, sizeof sql - (size_t)n, ") VALUES (");
+	for (int i = 0; i < ncols; i++)
+		n += snprintf(sql + n, sizeof sql - (size_t)n, "%s?", i ? "," : "");
+	snprintf(sql + n, sizeof sql - (size_t)n, ")");
+	int64_t t0 = time_mono_ns();
+	sqlite3_stmt *s = conn_prepare(tx->c, sql);
+	if (!s)
+		return STORE_ERROR;
+	for (int i = 0; i < ncols; i++) {
+		const json_t *v = json_object_get(obj, cols[i]);
+		if (json_is_string(v))
+			sqlite3_bind_text(s, i + 1, json_string_value(v), (int)json_string_length(v),
+				SQLITE_TRANSIENT);
+		else if (json_is_integer(v))
+			sqlite3_bind_int64(s, i + 1, json_integer_value(v));
+		else
+			sqlite3_bind_null(s, i + 1);
+	}
+	int rc = map_rc(tx, sqlite3_step(s), sql);
+	sqlite3_reset(s);
+	db_time(tx, t0);
+	return rc;
+}
+
+/* UPDATE table SET k=? … WHERE id=? for the keys of fields that are in the
+ * allowed list (others are ignored). `extra` adds a fixed condition. */
+static int update_obj(store_tx_t *tx, const char *table, const char *const *allowed,
+	const char *id, const json_t *fields, const char *extra)
+{
+	char sql[1024];
+	const json_t *vals[32];
+	int nv = 0;
+	int n = snprintf(sql, sizeof sql, "UPDATE %s SET ", table);
+	for (int i = 0; allowed[i] && nv < 32; i++) {
+		const json_t *v = json_object_get(fields, allowed[i]);
+		if (!v)
+			continue;
+		n += snprintf(sql + n, sizeof sql - (size_t)n, "%s%s=?", nv ? "," : "", allowed[i]);
+		vals[nv++] = v;
+	}
+	if (nv == 0)
+		return STORE_OK;
+	snprintf(sql + n, sizeof sql - (size_t)n, " WHERE id=?%s%s", extra ? " AND " : "",
+		extra ? extra : "");
+	int64_t t0 = time_mono_ns();
+	sqlite3_stmt *s = conn_prepare(tx->c, sql);
+	if (!s)
+		return STORE_ERROR;
+	for (int i = 0; i < nv; i++) {
+		if (json_is_string(vals[i]))
+			sqlite3_bind_text(s, i + 1, json_string_value(vals[i]),
+				(int)json_string_length(vals[i]), SQLITE_TRANSIENT);
+		else if (json_is_integer(vals[i]))
+			sqlite3_bind_int64(s, i + 1, json_integer_value(vals[i]));
+		else
+			sqlite3_bind_null(s, i + 1);
+	}
+	sqlite3_bind_text(s, nv + 1, id, -1, SQLITE_TRANSIENT);
+	int rc = map_rc(tx, sqlite3_step(s), sql);
+	if (rc == STORE_OK && sqlite3_changes(tx->c->db) == 0)
+		rc = STORE_NOTFOUND;
+	sqlite3_reset(s);
+	db_time(tx, t0);
+	return rc;
+}
+
+/* ---- pages ---- */
+
+void store_page_free(store_page_t *p)
+{
+	if (!p)
+		return;
+	json_decref(p->items);
+	free(p->next_cursor);
+	p->items = NULL;
+	p->next_cursor = NULL;
+}
+
+/* Cursors are the decimal rowid (or seq) of the last item seen. */
+static int64_t cursor_value(const char *cursor, int64_t dflt)
+{
+	int64_t v;
+	if (!cursor || !*cursor || parse_i64z(cursor, 0, INT64_MAX, &v) != 0)
+		return dflt;
+	return v;
+}
+
+/* Rows were fetched with limit+1 and carry a "_k" sort key: trim to limit,
+ * set the next cursor, and drop "_k" from every item. */
+static int page_finish(json_t *rows, int limit, store_page_t *out)
+{
+	if (!rows)
+		return STORE_ERROR;
+	out->next_cursor = NULL;
+	if ((int)json_array_size(rows) > limit) {
+		json_array_remove(rows, (size_t)limit);
+		json_t *last = json_array_get(rows, (size_t)limit - 1);
+		out->next_cursor = xasprintf("%lld",
+			(long long)json_integer_value(json_object_get(last, "_k")));
+	}
+	size_t i;
+	json_t *it;
+	json_array_foreach(rows, i, it)
+		json_object_del(it, "_k");
+	out->items = rows;
+	return STORE_OK;
+}
+
+/* ---- open, migrate, transactions ---- */
+
+static int migrate(store_t *st, struct conn *c, char *err, size_t errlen)
+{
+	char *msg = NULL;
+	if (sqlite3_exec(c->db,
+		    "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY,"
+		    " name TEXT NOT NULL, applied_at INTEGER NOT NULL)",
+		    NULL, NULL, &msg) != SQLITE_OK)
+		goto fail;
+	for (int i = 0; fv_migrations[i].name; i++) {
+		int64_t version;
+		if (parse_i64(fv_migrations[i].name, 4, 1, 9999, &version) != 0) {
+			snprintf(err, errlen, "migration %s: name must start with 4 digits", fv_migrations[i].name);
+			return -1;
+		}
+		sqlite3_stmt *s = NULL;
+		sqlite3_prepare_v2(c->db, "SELECT 1 FROM schema_migrations WHERE version=?", -1, &s, NULL);
+		sqlite3_bind_int64(s, 1, version);
+		int have = sqlite3_step(s) == SQLITE_ROW;
+		sqlite3_finalize(s);
+		if (have) {
+			st->version = (int)version;
+			continue;
+		}
+		if (sqlite3_exec(c->db, "BEGIN IMMEDIATE", NULL, NULL, &msg) != SQLITE_OK)
+			goto fail;
+		if (sqlite3_exec(c->db, fv_migrations[i].text, NULL, NULL, &msg) != SQLITE_OK) {
+			sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+			goto fail;
+		}
+		sqlite3_prepare_v2(c->db,
+			"INSERT INTO schema_migrations (version, name, applied_at) VALUES (?,?,?)", -1, &s, NULL);
+		sqlite3_bind_int64(s, 1, version);
+		sqlite3_bind_text(s, 2, fv_migrations[i].name, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(s, 3, time_now_ms());
+		int rc = sqlite3_step(s);
+		sqlite3_finalize(s);
+		if (rc != SQLITE_DONE || sqlite3_exec(c->db, "COMMIT", NULL, NULL, &msg) != SQLITE_OK) {
+			sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+			goto fail;
+		}
+		log_event(LOG_INFO, "store.migrated", "version=%lld name=%s", (long long)version,
+			fv_migrations[i].name);
+		st->version = (int)version;
+	}
+	return 0;
+fail:
+	snprintf(err, errlen, "migration failed: %s", msg ? msg : sqlite3_errmsg(c->db));
+	sqlite3_free(msg);
+	return -1;
+}
+
+store_t *store_open(const char *path, char *err, size_t errlen)
+{
+	struct conn *c = conn_open(path, err, errlen);
+	if (!c)
+		return NULL;
+	store_t *st = xcalloc(1, sizeof *st);
+	st->path = xstrdup(path);
+	pthread_mutex_init(&st->lock, NULL);
+	if (migrate(st, c, err, errlen) != 0) {
+		conn_close(c);
+		store_close(st);
+		return NULL;
+	}
+	st->free_conns[st->nfree++] = c;
+	return st;
+}
+
+void store_close(store_t *st)
+{
+	if (!st)
+		return;
+	for (int i = 0; i < st->nfree; i++)
+		conn_close(st->free_conns[i]);
+	pthread_mutex_destroy(&st->lock);
+	free(st->path);
+	free(st);
+}
+
+int store_schema_version(store_t *st)
+{
+	return st->version;
+}
+
+int64_t store_db_time_ns(store_t *st)
+{
+	return atomic_load(&st->db_ns);
+}
+
+static struct conn *pool_get(store_t *st)
+{
+	pthread_mutex_lock(&st->lock);
+	struct conn *c = st->nfree ? st->free_conns[--st->nfree] : NULL;
+	pthread_mutex_unlock(&st->lock);
+	if (c)
+		return c;
+	char err[256];
+	c = conn_open(st->path, err, sizeof err);
+	if (!c)
+		log_event(LOG_ERROR, "store.open", "err=\"%s\"", err);
+	return c;
+}
+
+static void pool_put(store_t *st, struct conn *c)
+{
+	pthread_mutex_lock(&st->lock);
+	if (st->nfree < STORE_POOL_MAX) {
+		st->free_conns[st->nfree++] = c;
+		c = NULL;
+	}
+	pthread_mutex_unlock(&st->lock);
+	conn_close(c);
+}
+
+store_tx_t *store_begin(store_t *st, bool write)
+{
+	struct conn *c = pool_get(st);
+	if (!c)
+		return NULL;
+	int64_t t0 = time_mono_ns();
+	if (sqlite3_exec(c->db, write ? "BEGIN IMMEDIATE" : "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
+		log_event(LOG_ERROR, "store.begin", "err=\"%s\"", sqlite3_errmsg(c->db));
+		pool_put(st, c);
+		return NULL;
+	}
+	store_tx_t *tx = xcalloc(1, sizeof *tx);
+	tx->st = st;
+	tx->c = c;
+	tx->t0 = t0;
+	db_time(tx, t0);
+	return tx;
+}
+
+int store_commit(store_tx_t *tx)
+{
+	int64_t t0 = time_mono_ns();
+	int rc = sqlite3_exec(tx->c->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK ? STORE_OK : STORE_ERROR;
+	if (rc != STORE_OK) {
+		log_event(LOG_ERROR, "store.commit", "err=\"%s\"", sqlite3_errmsg(tx->c->db));
+		sqlite3_exec(tx->c->db, "ROLLBACK", NULL, NULL, NULL);
+	}
+	db_time(tx, t0);
+	pool_put(tx->st, tx->c);
+	free(tx);
+	return rc;
+}
+
+void store_rollback(store_tx_t *tx)
+{
+	if (!tx)
+		return;
+	sqlite3_exec(tx->c->db, "ROLLBACK", NULL, NULL, NULL);
+	pool_put(tx->st, tx->c);
+	free(tx);
+}
+
+/* ---- partners ---- */
+
+static const char *const partner_cols[] = { "id", "name", "status", "created_at", NULL };
+
+int store_partner_insert(store_tx_t *tx, const json_t *p)
+{
+	return insert_obj(tx, "partners", partner_cols, p);
+}
+
+json_t *store_partner_get(store_tx_t *tx, const char *id)
+{
+	return q_one(tx, "SELECT id, name, status, created_at FROM partners WHERE id=?", "s", id);
+}
+
+int store_partner_list(store_tx_t *tx, const char *cursor, int limit, store_page_t *out)
+{
+	return page_finish(q_rows(tx,
+		"SELECT rowid AS _k, id, name, status, created_at FROM partners WHERE rowid > ?"
+		" ORDER BY rowid LIMIT ?", "in", cursor_value(cursor, 0), limit + 1), limit, out);
+}
+
+/* ---- accounts ---- */
+
+static const char *const account_cols[] = { "id", "name", "status", "regulatory_profile",
+	"partner_id", "owner_id", "created_at", "updated_at", NULL };
+static const char *const account_upd[] = { "name", "status", "regulatory_profile", "owner_id",
+	"updated_at", NULL };
+
+int store_account_insert(store_tx_t *tx, const json_t *a)
+{
+	return insert_obj(tx, "accounts", account_cols, a);
+}
+
+#define ACCOUNT_SELECT "SELECT id, name, status, regulatory_profile, partner_id, owner_id," \
+	" created_at, updated_at FROM accounts"
+
+json_t *store_account_get(store_tx_t *tx, const char *id, const char *partner_id)
+{
+	if (partner_id)
+		return q_one(tx, ACCOUNT_SELECT " WHERE id=? AND partner_id=?", "ss", id, partner_id);
+	return q_one(tx, ACCOUNT_SELECT " WHERE id=?", "s", id);
+}
+
+int store_account_update(store_tx_t *tx, const char *id, const json_t *fields)
+{
+	return update_obj(tx, "accounts", account_upd, id, fields, NULL);
+}
+
+int store_account_list(store_tx_t *tx, const char *partner_id, const char *cursor, int limit,
+	store_page_t *out)
+{
+	return page_finish(q_rows(tx,
+		"SELECT rowid AS _k, id, name, status, regulatory_profile, partner_id, owner_id,"
+		" created_at, updated_at FROM accounts WHERE rowid > ? AND (? IS NULL OR partner_id = ?)"
+		" ORDER BY rowid LIMIT ?", "issn", cursor_value(cursor, 0), partner_id, partner_id,
+		limit + 1), limit, out);
+}
+
+/* ---- principals ---- */
+
+static const char *const principal_cols[] = { "id", "kind", "account_id", "partner_id", "email",
+	"name", "role", "permissions", "status", "password_hash", "created_at", "updated_at", NULL };
+static const char *const principal_upd[] = { "name", "role", "permissions", "status",
+	"password_hash", "updated_at", NULL };
+
+#define PRINCIPAL_COLS "id, kind, account_id, partner_id, email, name, role, permissions," \
+	" status, password_hash, created_at, updated_at"
+
+int store_principal_insert(store_tx_t *tx, const json_t *p)
+{
+	return insert_obj(tx, "principals", principal_cols, p);
+}
+
+json_t *store_principal_get(store_tx_t *tx, const char *id)
+{
+	return q_one(tx, "SELECT " PRINCIPAL_COLS " FROM principals WHERE id=?", "s", id);
+}
+
+json_t *store_principal_by_email(store_tx_t *tx, const char *email)
+{
+	return q_one(tx, "SELECT " PRINCIPAL_COLS " FROM principals WHERE email=?"
+		" AND status <> 'deprovisioned'", "s", email);
+}
+
+json_t *store_member_get(store_tx_t *tx, const char *account_id, const char *id)
+{
+	return q_one(tx, "SELECT " PRINCIPAL_COLS " FROM principals WHERE id=? AND kind='account'"
+		" AND account_id=?", "ss", id, account_id);
+}
+
+int store_principal_update(store_tx_t *tx, const char *id, const json_t *fields)
+{
+	return update_obj(tx, "principals", principal_upd, id, fields, NULL);
+}
+
+int store_principal_list(store_tx_t *tx, const char *kind, const char *scope_id,
+	const char *cursor, int limit, store_page_t *out)
+{
+	const char *sql;
+	if (strcmp(kind, "account") == 0)
+		sql = "SELECT rowid AS _k, " PRINCIPAL_COLS " FROM principals WHERE rowid > ?"
+		      " AND kind='account' AND account_id=? ORDER BY rowid LIMIT ?";
+	else if (strcmp(kind, "partner") == 0)
+		sql = "SELECT rowid AS _k, " PRINCIPAL_COLS " FROM principals WHERE rowid > ?"
+		      " AND kind='partner' AND partner_id=? ORDER BY rowid LIMIT ?";
+	else
+		sql = "SELECT rowid AS _k, " PRINCIPAL_COLS " FROM principals WHERE rowid > ?"
+		      " AND kind='provider' AND ? IS NULL ORDER BY rowid LIMIT ?";
+	return page_finish(q_rows(tx, sql, "isn", cursor_value(cursor, 0),
+		strcmp(kind, "provider") == 0 ? NULL : scope_id, limit + 1), limit, out);
+}
+
+int store_principal_count(store_tx_t *tx, const char *kind)
+{
+	json_t *r = q_one(tx, "SELECT count(*) AS n FROM principals WHERE kind=?", "s", kind);
+	int n = r ? (int)json_integer_value(json_object_get(r, "n")) : -1;
+	json_decref(r);
+	return n;
+}
+
+/* ---- invitations ---- */
+
+int store_invitation_insert(store_tx_t *tx, const char *token_hash, const char *principal_id,
+	int64_t expires_at)
+{
+	return q_exec(tx, false, "INSERT INTO invitations (token_hash, principal_id, expires_at)"
+		" VALUES (?,?,?)", "ssi", token_hash, principal_id, expires_at);
+}
+
+char *store_invitation_take(store_tx_t *tx, const char *token_hash, int64_t now)
+{
+	json_t *r = q_one(tx, "SELECT principal_id FROM invitations WHERE token_hash=?"
+		" AND used_at IS NULL AND expires_at > ?", "si", token_hash, now);
+	if (!r)
+		return NULL;
+	char *id = xstrdup(json_string_value(json_object_get(r, "principal_id")));
+	json_decref(r);
+	if (q_exec(tx, true, "UPDATE invitations SET used_at=? WHERE token_hash=?", "is", now,
+		    token_hash) != STORE_OK) {
+		free(id);
+		return NULL;
+	}
+	return id;
+}
+
+/* ---- sessions ---- */
+
+static const char *const session_cols[] = { "id", "token_hash", "principal_id", "source",
+	"created_at", "last_seen_at", "expires_at", NULL };
+
+int store_session_insert(store_tx_t *tx, const json_t *s)
+{
+	return insert_obj(tx, "sessions", session_cols, s);
+}
+
+json_t *store_session_by_hash(store_tx_t *tx, const char *h)
+{
+	return q_one(tx, "SELECT id, principal_id, source, created_at, last_seen_at, expires_at"
+		" FROM sessions WHERE token_hash=? AND revoked_at IS NULL", "s", h);
+}
+
+int store_session_touch(store_tx_t *tx, const char *id, int64_t now)
+{
+	return q_exec(tx, true, "UPDATE sessions SET last_seen_at=? WHERE id=?", "is", now, id);
+}
+
+int store_session_revoke(store_tx_t *tx, const char *principal_id, const char *id, int64_t now)
+{
+	return q_exec(tx, true, "UPDATE sessions SET revoked_at=? WHERE id=? AND principal_id=?"
+		" AND revoked_at IS NULL", "iss", now, id, principal_id);
+}
+
+int store_session_revoke_all(store_tx_t *tx, const char *principal_id, int64_t now)
+{
+	return q_exec(tx, false, "UPDATE sessions SET revoked_at=? WHERE principal_id=?"
+		" AND revoked_at IS NULL", "is", now, principal_id);
+}
+
+json_t *store_session_list(store_tx_t *tx, const char *principal_id, int64_t now)
+{
+	return q_rows(tx, "SELECT id, source, created_at, last_seen_at, expires_at FROM sessions"
+		" WHERE principal_id=? AND revoked_at IS NULL AND expires_at > ? ORDER BY created_at",
+		"si", principal_id, now);
+}
+
+/* ---- API keys ---- */
+
+static const char *const apikey_cols[] = { "id", "account_id", "creator_id", "name", "prefix",
+	"secret_hash", "permissions", "expires_at", "created_at", NULL };
+#define APIKEY_COLS "id, account_id, creator_id, name, prefix, permissions, expires_at," \
+	" created_at, last_used_at, revoked_at"
+
+int store_apikey_insert(store_tx_t *tx, const json_t *k)
+{
+	return insert_obj(tx, "api_keys", apikey_cols, k);
+}
+
+json_t *store_apikey_by_hash(store_tx_t *tx, const char *h)
+{
+	return q_one(tx, "SELECT " APIKEY_COLS " FROM api_keys WHERE secret_hash=?"
+		" AND revoked_at IS NULL", "s", h);
+}
+
+int store_apikey_list(store_tx_t *tx, const char *account_id, const char *creator_id,
+	const char *cursor, int limit, store_page_t *out)
+{
+	return page_finish(q_rows(tx, "SELECT rowid AS _k, " APIKEY_COLS " FROM api_keys"
+		" WHERE rowid > ? AND account_id=? AND (? IS NULL OR creator_id=?) AND revoked_at IS NULL"
+		" ORDER BY rowid LIMIT ?", "isssn", cursor_value(cursor, 0), account_id, creator_id,
+		creator_id, limit + 1), limit, out);
+}
+
+json_t *store_apikey_get(store_tx_t *tx, const char *account_id, const char *id)
+{
+	return q_one(tx, "SELECT " APIKEY_COLS " FROM api_keys WHERE id=? AND account_id=?"
+		" AND revoked_at IS NULL", "ss", id, account_id);
+}
+
+int store_apikey_revoke(store_tx_t *tx, const char *account_id, const char *id, int64_t now)
+{
+	return q_exec(tx, true, "UPDATE api_keys SET revoked_at=? WHERE id=? AND account_id=?"
+		" AND revoked_at IS NULL", "iss", now, id, account_id);
+}
+
+int store_apikey_revoke_by_creator(store_tx_t *tx, const char *creator_id, int64_t now)
+{
+	return q_exec(tx, false, "UPDATE api_keys SET revoked_at=? WHERE creator_id=?"
+		" AND revoked_at IS NULL", "is", now, creator_id);
+}
+
+int store_apikey_touch(store_tx_t *tx, const char *id, int64_t now)
+{
+	return q_exec(tx, true, "UPDATE api_keys SET last_used_at=? WHERE id=?", "is", now, id);
+}
+
+/* ---- audit ---- */
+
+static const char *const audit_cols[] = { "seq", "id", "time", "actor_id", "actor_type",
+	"on_behalf_of", "action", "target", "account_id", "source", "outcome", "detail",
+	"prev_hash", "hash", NULL };
+#define AUDIT_COLS "seq, id, time, actor_id, actor_type, on_behalf_of, action, target," \
+	" account_id, source, outcome, detail, prev_hash, hash"
+
+int store_audit_head(store_tx_t *tx, int64_t *seq, char hash[65])
+{
+	json_t *r = q_one(tx, "SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1", "");
+	if (!r) {
+		*seq = 0;
+		memset(hash, '0', 64);
+		hash[64] = '\0';
+		return STORE_OK;
+	}
+	*seq = json_integer_value(json_object_get(r, "seq"));
+	snprintf(hash, 65, "%s", json_string_value(json_object_get(r, "hash")));
+	json_decref(r);
+	return STORE_OK;
+}
+
+int store_audit_insert(store_tx_t *tx, const json_t *e)
+{
+	return insert_obj(tx, "audit_events", audit_cols, e);
+}
+
+int store_audit_list(store_tx_t *tx, const store_audit_filter_t *f, const char *cursor,
+	int limit, store_page_t *out)
+{
+	return page_finish(q_rows(tx, "SELECT seq AS _k, " AUDIT_COLS " FROM audit_events"
+		" WHERE seq < ? AND (? IS NULL OR account_id = ?) AND (? = 0 OR time >= ?)"
+		" AND (? = 0 OR time < ?) AND (? IS NULL OR actor_id = ? OR on_behalf_of = ?)"
+		" AND (? IS NULL OR action = ?) ORDER BY seq DESC LIMIT ?",
+		"issiiiisssssn", cursor_value(cursor, INT64_MAX), f->account_id, f->account_id,
+		f->since, f->since, f->until, f->until, f->actor_id, f->actor_id, f->actor_id,
+		f->action, f->action, limit + 1), limit, out);
+}
+
+int store_audit_foreach(store_t *st, int (*fn)(const json_t *, void *), void *arg)
+{
+	store_tx_t *tx = store_begin(st, false);
+	if (!tx)
+		return STORE_ERROR;
+	sqlite3_stmt *s = NULL;
+	if (sqlite3_prepare_v2(tx->c->db, "SELECT " AUDIT_COLS " FROM audit_events ORDER BY seq",
+		    -1, &s, NULL) != SQLITE_OK) {
+		store_rollback(tx);
+		return STORE_ERROR;
+	}
+	int rc = 0, step;
+	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+		json_t *e = row_to_json(s);
+		rc = fn(e, arg);
+		json_decref(e);
+		if (rc)
+			break;
+	}
+	if (!rc && step != SQLITE_DONE)
+		rc = STORE_ERROR;
+	sqlite3_finalize(s);
+	store_rollback(tx);
+	return rc;
+}
+
+/* ---- idempotency ---- */
+
+int store_idem_get(store_tx_t *tx, const char *principal_id, const char *key, json_t **rec)
+{
+	*rec = q_one(tx, "SELECT request_hash, status, body FROM idempotency_keys"
+		" WHERE principal_id=? AND key=?", "ss", principal_id, key);
+	return *rec ? STORE_OK : STORE_NOTFOUND;
+}
+
+int store_idem_put(store_tx_t *tx, const char *principal_id, const char *key,
+	const char *request_hash, int status, const char *body, int64_t now)
+{
+	return q_exec(tx, false, "INSERT INTO idempotency_keys (principal_id, key, request_hash,"
+		" status, body, created_at) VALUES (?,?,?,?,?,?)", "sssnsi", principal_id, key,
+		request_hash, status, body, now);
+}

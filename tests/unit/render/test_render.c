@@ -1,0 +1,506 @@
+/* Unit tests of the renderer's pure parts and writers: sniffing, UTF-8 and
+ * text layout, page geometry, the page stream, dithering, the TIFF-F and PDF
+ * writers, the cover page and header line, failure codes. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <tiffio.h>
+#include <unistd.h>
+
+#include "bitmap.h"
+#include "cover.h"
+#include "pdfw.h"
+#include "raster.h"
+#include "render.h"
+#include "textdraw.h"
+#include "tiffw.h"
+
+static void test_sniff(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *data;
+		size_t len;
+		enum render_type want;
+	} cases[] = {
+		{"%PDF-1.7\n", 9, RENDER_TYPE_PDF},
+		{"junk\n%PDF-1.4", 13, RENDER_TYPE_PDF},
+		{"II*\0\x08\0\0\0", 8, RENDER_TYPE_TIFF},
+		{"MM\0*\0\0\0\x08", 8, RENDER_TYPE_TIFF},
+		{"II*\0", 4, RENDER_TYPE_UNKNOWN},            /* too short for a TIFF */
+		{"\x89PNG\r\n\x1a\n", 8, RENDER_TYPE_PNG},
+		{"\xff\xd8\xff\xe0", 4, RENDER_TYPE_JPEG},
+		{"Hello\tworld\r\n", 13, RENDER_TYPE_TEXT},
+		{"\xef\xbb\xbf" "caf\xc3\xa9", 8, RENDER_TYPE_TEXT},
+		{"\xef\xbb\xbf", 3, RENDER_TYPE_UNKNOWN},         /* BOM alone: nothing */
+		{"\n\n\n", 3, RENDER_TYPE_UNKNOWN},              /* no printable char */
+		{"caf\xe9", 4, RENDER_TYPE_UNKNOWN},             /* Latin-1, not UTF-8 */
+		{"\xc0\xaf", 2, RENDER_TYPE_UNKNOWN},            /* overlong */
+		{"\xed\xa0\x80", 3, RENDER_TYPE_UNKNOWN},        /* surrogate */
+		{"\xf4\x90\x80\x80", 4, RENDER_TYPE_UNKNOWN},    /* > U+10FFFF */
+		{"\xe2\x82", 2, RENDER_TYPE_UNKNOWN},            /* truncated */
+		{"a\0b", 3, RENDER_TYPE_UNKNOWN},                /* NUL */
+		{"\x7f" "ELF", 4, RENDER_TYPE_UNKNOWN},
+		{"PK\x03\x04", 4, RENDER_TYPE_UNKNOWN},
+		{"", 0, RENDER_TYPE_UNKNOWN},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		enum render_type got = render_sniff((const uint8_t *)cases[i].data, cases[i].len);
+		if (got != cases[i].want)
+			fail_msg("case %zu: got %s want %s", i, render_type_name(got),
+				render_type_name(cases[i].want));
+	}
+	/* A PDF header beyond the first 1024 bytes is not a PDF. */
+	char big[1100];
+	memset(big, 'a', sizeof(big));
+	memcpy(big + 1050, "%PDF-", 5);
+	assert_int_equal(render_sniff((const uint8_t *)big, sizeof(big)), RENDER_TYPE_TEXT);
+	assert_int_equal(render_sniff(NULL, 5), RENDER_TYPE_UNKNOWN);
+	assert_string_equal(render_type_name(RENDER_TYPE_JPEG), "jpeg");
+}
+
+static void test_fail_codes(void **state)
+{
+	(void)state;
+	for (int i = 0; i < RENDER_E_COUNT_; i++) {
+		const char *c = render_fail_code((enum render_fail)i);
+		assert_non_null(c);
+		assert_true(strlen(render_fail_message((enum render_fail)i, RENDER_LANG_EN)) > 5);
+		assert_true(strlen(render_fail_message((enum render_fail)i, RENDER_LANG_FR)) > 5);
+		assert_string_not_equal(render_fail_message((enum render_fail)i, RENDER_LANG_EN),
+			render_fail_message((enum render_fail)i, RENDER_LANG_FR));
+		for (int j = 0; j < i; j++)
+			assert_string_not_equal(c, render_fail_code((enum render_fail)j));
+	}
+	assert_string_equal(render_fail_code(RENDER_E_TOO_MANY_PAGES), "too_many_pages");
+	assert_string_equal(render_fail_code((enum render_fail)999), "internal");
+	enum render_lang l;
+	assert_int_equal(render_lang_parse("fr", &l), 0);
+	assert_int_equal(l, RENDER_LANG_FR);
+	assert_int_equal(render_lang_parse("de", &l), -1);
+	assert_int_equal(render_lang_parse(NULL, &l), -1);
+	struct render_opts o;
+	render_opts_init(&o);
+	assert_int_equal(o.coding, RENDER_CODING_MMR);
+	assert_int_equal(o.max_pages, RENDER_PAGES_DEFAULT);
+}
+
+static void test_utf8(void **state)
+{
+	(void)state;
+	size_t adv;
+	assert_int_equal(utf8_next((const uint8_t *)"A", 1, &adv), 'A');
+	assert_int_equal(adv, 1);
+	assert_int_equal(utf8_next((const uint8_t *)"\xc3\xa9", 2, &adv), 0xe9);
+	assert_int_equal(adv, 2);
+	assert_int_equal(utf8_next((const uint8_t *)"\xf0\x9f\x98\x80", 4, &adv), 0x1f600);
+	assert_int_equal(adv, 4);
+	assert_int_equal(utf8_next((const uint8_t *)"\xc3", 1, &adv), 0xfffd);
+	assert_int_equal(adv, 1);
+	assert_int_equal(utf8_next((const uint8_t *)"\xe0\x80\x80", 3, &adv), 0xfffd);
+	assert_int_equal(adv, 1);
+	assert_int_equal(utf8_next((const uint8_t *)"\xff", 1, &adv), 0xfffd);
+}
+
+struct runs {
+	int n;
+	int page[32], row[32], col[32];
+	char text[32][16];
+};
+
+static void record(void *ctx, int page, int row, int col, const uint8_t *s, size_t n)
+{
+	struct runs *r = ctx;
+	if (r->n >= 32)
+		return;
+	r->page[r->n] = page;
+	r->row[r->n] = row;
+	r->col[r->n] = col;
+	snprintf(r->text[r->n], sizeof(r->text[0]), "%.*s", (int)n, (const char *)s);
+	r->n++;
+}
+
+static int layout(const char *s, int cols, int rows, int cap, struct runs *r)
+{
+	memset(r, 0, sizeof(*r));
+	return textdoc_layout((const uint8_t *)s, strlen(s), cols, rows, cap, record, r);
+}
+
+static void test_textdoc(void **state)
+{
+	(void)state;
+	struct runs r;
+	assert_int_equal(layout("", 10, 5, 100, &r), 0);
+	assert_int_equal(layout("abc", 10, 5, 100, &r), 1);
+	assert_int_equal(r.n, 1);
+	assert_string_equal(r.text[0], "abc");
+	/* Wrapping at 4 columns. */
+	assert_int_equal(layout("abcdefghij", 4, 5, 100, &r), 1);
+	assert_int_equal(r.n, 3);
+	assert_string_equal(r.text[1], "efgh");
+	assert_int_equal(r.row[2], 2);
+	/* Tabs go to the next multiple of 8; runs restart after them. */
+	assert_int_equal(layout("a\tb", 20, 5, 100, &r), 1);
+	assert_int_equal(r.n, 2);
+	assert_int_equal(r.col[1], 8);
+	/* Rows per page, then a new page; a form feed starts a page. */
+	assert_int_equal(layout("1\n2\n3\n4", 10, 2, 100, &r), 2);
+	assert_int_equal(r.page[2], 1);
+	assert_int_equal(r.row[2], 0);
+	assert_int_equal(layout("a\fb", 10, 5, 100, &r), 2);
+	assert_int_equal(layout("a\f", 10, 5, 100, &r), 1);   /* trailing FF: no blank page */
+	assert_int_equal(layout("a\f\fb", 10, 5, 100, &r), 3); /* blank page kept in between */
+	/* Multibyte characters count once; CR and ESC draw nothing. */
+	assert_int_equal(layout("\xc3\xa9t\xc3\xa9\r\x1b", 3, 5, 100, &r), 1);
+	assert_int_equal(r.n, 1);
+	assert_string_equal(r.text[0], "\xc3\xa9t\xc3\xa9");
+	/* The cap: at most cap + 1 pages are laid out. */
+	assert_int_equal(layout("\f\f\f\f\f\f\f\fx", 10, 5, 3, &r), 4);
+	assert_int_equal(textdoc_layout((const uint8_t *)"x", 1, 0, 5, 10, NULL, NULL), 0);
+}
+
+static void test_geometry(void **state)
+{
+	(void)state;
+	struct raster_geom g;
+	/* A4 portrait fills the width; about 11.69 in of rows. */
+	assert_int_equal(raster_geometry(595, 842, 98, &g), 0);
+	assert_int_equal(g.rotate, 0);
+	assert_true(g.rows >= 1140 && g.rows <= 1200);
+	assert_true(g.xoff < 1);
+	assert_int_equal(raster_geometry(595, 842, 196, &g), 0);
+	assert_true(g.rows >= 2280 && g.rows <= 2400);
+	/* Landscape is turned. */
+	assert_int_equal(raster_geometry(842, 595, 98, &g), 0);
+	assert_int_equal(g.rotate, 1);
+	/* A 200 in page is shrunk to the longest page and centred. */
+	assert_int_equal(raster_geometry(612, 14400, 196, &g), 0);
+	assert_int_equal(g.rows, 196 * BITMAP_PAGE_INCHES_MAX);
+	assert_true(g.xoff > 100);
+	assert_int_equal(raster_geometry(0, 842, 98, &g), -1);
+	assert_int_equal(raster_geometry(595, -1, 98, &g), -1);
+	assert_int_equal(raster_geometry(1.0 / 0.0, 842, 98, &g), -1);
+	assert_int_equal(raster_geometry(0.0 / 0.0, 842, 98, &g), -1);
+}
+
+static void test_page_stream(void **state)
+{
+	(void)state;
+	FILE *f = tmpfile();
+	assert_non_null(f);
+	int fd = fileno(f);
+	struct bitmap *b = bitmap_new(RENDER_WIDTH, 10);
+	bitmap_fill(b, 3, 2, 100, 3, 1);
+	assert_int_equal(bitmap_write_fd(fd, b), 0);
+	assert_int_equal(bitmap_write_fd(fd, b), 0);
+	lseek(fd, 0, SEEK_SET);
+	struct bitmap *r;
+	assert_int_equal(bitmap_read_fd(fd, RENDER_WIDTH, 100, &r), 1);
+	assert_int_equal(r->h, 10);
+	assert_memory_equal(r->bits, b->bits, (size_t)b->h * b->stride);
+	bitmap_free(r);
+	/* Rows above the cap: malformed. */
+	assert_int_equal(bitmap_read_fd(fd, RENDER_WIDTH, 5, &r), -1);
+	assert_null(r);
+	/* A clean end. */
+	lseek(fd, 0, SEEK_END);
+	assert_int_equal(bitmap_read_fd(fd, RENDER_WIDTH, 100, &r), 0);
+	/* A cut page. */
+	assert_int_equal(ftruncate(fd, 16 + 100), 0);
+	lseek(fd, 0, SEEK_SET);
+	assert_int_equal(bitmap_read_fd(fd, RENDER_WIDTH, 100, &r), -1);
+	fclose(f);
+	bitmap_free(b);
+
+	uint8_t h[16] = {'F', 'V', 'P', 'G', 0xc0, 0x06, 0, 0, 5, 0, 0, 0, 0, 0, 0, 0};
+	int w, hh;
+	assert_int_equal(bitmap_parse_header(h, 1728, 100, &w, &hh), 0);
+	assert_int_equal(hh, 5);
+	assert_int_equal(bitmap_parse_header(h, 1700, 100, &w, &hh), -1);
+	h[8] = 0;
+	assert_int_equal(bitmap_parse_header(h, 1728, 100, &w, &hh), -1);
+	h[8] = 1;
+	h[0] = 'X';
+	assert_int_equal(bitmap_parse_header(h, 1728, 100, &w, &hh), -1);
+}
+
+static int count_black(const struct bitmap *b, int y0, int y1)
+{
+	int n = 0;
+	for (int y = y0; y < y1 && y < b->h; y++)
+		for (int x = 0; x < b->w; x++)
+			n += bitmap_get(b, x, y);
+	return n;
+}
+
+static void test_dither(void **state)
+{
+	(void)state;
+	uint8_t g[64 * 16];
+	memset(g, 0, 64 * 8);
+	memset(g + 64 * 8, 255, 64 * 8);
+	struct bitmap *b = bitmap_new(64, 16);
+	bitmap_dither_gray(b, 0, 0, g, 64, 16, 64);
+	assert_int_equal(count_black(b, 0, 8), 64 * 8);
+	assert_int_equal(count_black(b, 8, 16), 0);
+	memset(b->bits, 0, (size_t)b->h * b->stride);
+	memset(g, 128, sizeof(g));
+	bitmap_dither_gray(b, 0, 0, g, 64, 16, 64);
+	int n = count_black(b, 0, 16);
+	assert_true(n > 64 * 16 * 4 / 10 && n < 64 * 16 * 6 / 10);
+	/* Offsets outside the bitmap are clipped. */
+	bitmap_dither_gray(b, 60, 14, g, 64, 16, 64);
+	bitmap_free(b);
+}
+
+static void test_tiffw(void **state)
+{
+	(void)state;
+	const enum render_coding codings[] = {RENDER_CODING_MH, RENDER_CODING_MR, RENDER_CODING_MMR};
+	const uint16_t comp[] = {COMPRESSION_CCITTFAX3, COMPRESSION_CCITTFAX3, COMPRESSION_CCITTFAX4};
+	for (size_t c = 0; c < 3; c++) {
+		char path[] = "/tmp/fv-test-tiffw-XXXXXX";
+		int fd = mkstemp(path);
+		assert_true(fd >= 0);
+		close(fd);
+		char err[128];
+		struct tiffw *t = tiffw_open(path, codings[c], 196, err, sizeof(err));
+		assert_non_null(t);
+		struct bitmap *b[2] = {bitmap_new(RENDER_WIDTH, 300), bitmap_new(RENDER_WIDTH, 200)};
+		bitmap_fill(b[0], 10, 10, 500, 40, 1);
+		bitmap_fill(b[1], 1000, 50, 7, 7, 1);
+		for (int i = 0; i < 37; i++)
+			bitmap_set(b[1], i * 41, 100 + i);
+		assert_int_equal(tiffw_page(t, b[0], 0, 2), 0);
+		assert_int_equal(tiffw_page(t, b[1], 1, 2), 0);
+		assert_int_equal(tiffw_close(t), 0);
+
+		TIFF *tif = TIFFOpen(path, "r");
+		assert_non_null(tif);
+		assert_int_equal(TIFFNumberOfDirectories(tif), 2);
+		for (int p = 0; p < 2; p++) {
+			assert_true(TIFFSetDirectory(tif, (tdir_t)p));
+			uint32_t w, h;
+			uint16_t cc, photo, pn, pt;
+			float xr, yr;
+			TIFFGetField(tif, TIFFTAG_IMAGEWIDTH, &w);
+			TIFFGetField(tif, TIFFTAG_IMAGELENGTH, &h);
+			TIFFGetField(tif, TIFFTAG_COMPRESSION, &cc);
+			TIFFGetField(tif, TIFFTAG_PHOTOMETRIC, &photo);
+			TIFFGetField(tif, TIFFTAG_XRESOLUTION, &xr);
+			TIFFGetField(tif, TIFFTAG_YRESOLUTION, &yr);
+			TIFFGetField(tif, TIFFTAG_PAGENUMBER, &pn, &pt);
+			assert_int_equal(w, RENDER_WIDTH);
+			assert_int_equal(h, (uint32_t)b[p]->h);
+			assert_int_equal(cc, comp[c]);
+			assert_int_equal(photo, PHOTOMETRIC_MINISWHITE);
+			assert_int_equal((int)xr, 204);
+			assert_int_equal((int)yr, 196);
+			assert_int_equal(pn, p);
+			assert_int_equal(pt, 2);
+			uint8_t row[RENDER_WIDTH / 8];
+			for (uint32_t y = 0; y < h; y++) {
+				assert_int_equal(TIFFReadScanline(tif, row, y, 0), 1);
+				assert_memory_equal(row, b[p]->bits + (size_t)y * b[p]->stride, sizeof(row));
+			}
+		}
+		TIFFClose(tif);
+		unlink(path);
+		bitmap_free(b[0]);
+		bitmap_free(b[1]);
+	}
+	char err[128];
+	assert_null(tiffw_open("/nonexistent/dir/x.tif", RENDER_CODING_MMR, 98, err, sizeof(err)));
+}
+
+static const char *find(const buf_t *b, const char *needle)
+{
+	return memmem(b->data, b->len, needle, strlen(needle));
+}
+
+/* Offset named after "startxref", and every xref entry, point at what they
+ * should. */
+static void check_pdf_xref(const buf_t *b)
+{
+	const char *s = b->data;
+	assert_memory_equal(s, "%PDF-1.4\n", 9);
+	assert_memory_equal(s + b->len - 6, "%%EOF\n", 6);
+	const char *sx = NULL;
+	for (const char *p = s; (p = memmem(p, b->len - (size_t)(p - s), "startxref", 9)) != NULL; p++)
+		sx = p;
+	assert_non_null(sx);
+	long xref = strtol(sx + 10, NULL, 10);
+	assert_true(xref > 0 && (size_t)xref < b->len);
+	assert_memory_equal(s + xref, "xref\n0 ", 7);
+	char *end;
+	long n = strtol(s + xref + 7, &end, 10);
+	const char *e = strchr(end, '\n') + 1 + 20; /* skip the free entry */
+	for (long i = 1; i < n; i++, e += 20) {
+		long off = strtol(e, NULL, 10);
+		char want[32];
+		snprintf(want, sizeof(want), "%ld 0 obj", i);
+		assert_memory_equal(s + off, want, strlen(want));
+	}
+}
+
+static void test_pdfw(void **state)
+{
+	(void)state;
+	buf_t b;
+	buf_init(&b, 1 << 20);
+	struct pdfw *w = pdfw_begin(&b);
+	const uint8_t fake[] = {0x00, 0x10, 0x01, 0xff};
+	struct pdfw_strip s[2] = {
+		{fake, sizeof(fake), 100, PDFW_CCITT, -1, 0, 0},
+		{fake, sizeof(fake), 50, PDFW_CCITT, 4, 1, 1},
+	};
+	assert_int_equal(pdfw_page(w, 1728, 204, 196, s, 2), 0);
+	assert_int_equal(pdfw_page(w, 1728, 204, 98, s, 1), 0);
+	assert_int_equal(pdfw_page(w, 0, 204, 98, s, 1), -1);
+	assert_int_equal(pdfw_page(w, 1728, 0, 98, s, 1), -1);
+	assert_int_equal(pdfw_page(w, 1728, 204, 98, s, 0), -1);
+	assert_int_equal(pdfw_end(w), 0);
+	check_pdf_xref(&b);
+	assert_non_null(find(&b, "/Count 2"));
+	assert_non_null(find(&b, "/K -1 /Columns 1728 /Rows 100"));
+	assert_non_null(find(&b, "/K 4 /Columns 1728 /Rows 50 /EncodedByteAlign true"));
+	assert_non_null(find(&b, "/Decode [1 0]"));
+	/* 1728 px at 204 dpi = 609.88 pt; 150 rows at 196 dpi = 55.10 pt. */
+	assert_non_null(find(&b, "/MediaBox [0 0 609.88 55.10]"));
+	buf_free(&b);
+
+	/* The ceiling fails the document instead of growing past it. */
+	buf_init(&b, 600);
+	w = pdfw_begin(&b);
+	uint8_t big[1000] = {0};
+	struct pdfw_strip bs = {big, sizeof(big), 10, PDFW_FLATE, 0, 0, 0};
+	assert_int_equal(pdfw_page(w, 1728, 204, 98, &bs, 1), -1);
+	assert_int_equal(pdfw_end(w), -1);
+	buf_free(&b);
+	/* No page: no document. */
+	buf_init(&b, 1 << 16);
+	assert_int_equal(pdfw_end(pdfw_begin(&b)), -1);
+	buf_free(&b);
+	assert_int_equal(pdfw_end(NULL), -1);
+}
+
+static struct font_data fdata;
+
+static int fonts_setup(void **state)
+{
+	(void)state;
+	char err[256];
+	return font_data_load(&fdata, NULL, err, sizeof(err));
+}
+
+static int fonts_teardown(void **state)
+{
+	(void)state;
+	font_data_free(&fdata);
+	return 0;
+}
+
+static void test_header(void **state)
+{
+	(void)state;
+	struct fonts *f = fonts_new(&fdata);
+	assert_non_null(f);
+	struct bitmap *b = bitmap_new(RENDER_WIDTH, 1143);
+	bitmap_fill(b, 0, 0, RENDER_WIDTH, 1143, 1); /* a page all black */
+	int band = cover_header_rows(98);
+	assert_true(band > 8);
+	cover_draw_header(f, b, 98, RENDER_LANG_EN, 1790000000000LL, "ACME +33 1 23 45 67 89", 2, 7);
+	int black = count_black(b, 0, band);
+	/* The band was cleared and text drawn on it; the rest of the page kept. */
+	assert_true(black > 200 && black < RENDER_WIDTH * band / 3);
+	assert_int_equal(count_black(b, band, 1143), RENDER_WIDTH * (1143 - band));
+	/* The page number sits at the right: ink in the last 300 columns. */
+	int right = 0;
+	for (int y = 0; y < band; y++)
+		for (int x = RENDER_WIDTH - 300; x < RENDER_WIDTH; x++)
+			right += bitmap_get(b, x, y);
+	assert_true(right > 20);
+	/* An identity far too long is cut before the page number. */
+	char longid[400];
+	memset(longid, 'W', sizeof(longid) - 1);
+	longid[sizeof(longid) - 1] = 0;
+	struct bitmap *c = bitmap_new(RENDER_WIDTH, 200);
+	cover_draw_header(f, c, 98, RENDER_LANG_FR, 1790000000000LL, longid, 1, 1);
+	int gap = 0;
+	for (int x = RENDER_WIDTH - 300; x < RENDER_WIDTH - 40; x++) {
+		int col = 0;
+		for (int y = 0; y < band; y++)
+			col += bitmap_get(c, x, y);
+		gap += col == 0;
+	}
+	assert_true(gap > 20);
+	bitmap_free(c);
+	bitmap_free(b);
+	fonts_free(f);
+
+	char d[64];
+	cover_format_date(1790000000000LL, RENDER_LANG_EN, d, sizeof(d));
+	assert_string_equal(d, "2026-09-21 14:13 UTC");
+	cover_format_date(1790000000000LL, RENDER_LANG_FR, d, sizeof(d));
+	assert_string_equal(d, "21/09/2026 14:13 UTC");
+}
+
+static void test_cover(void **state)
+{
+	(void)state;
+	struct fonts *f = fonts_new(&fdata);
+	struct render_opts o;
+	render_opts_init(&o);
+	o.cover_subject = "Quarterly report";
+	o.from = "ACME";
+	o.to = "+33 1 23 45 67 89";
+	o.cover_text = "A rather long note that has to wrap over more than one line of the cover "
+		"page, with accents: été, garçon, naïve, and a very long word "
+		"Pneumonoultramicroscopicsilicovolcanoconiosis-Pneumonoultramicroscopicsilicovolcanoconiosis.";
+	struct bitmap *en = cover_page(f, 98, &o, 1790000000000LL, 3);
+	o.lang = RENDER_LANG_FR;
+	struct bitmap *fr = cover_page(f, 98, &o, 1790000000000LL, 3);
+	assert_int_equal(en->w, RENDER_WIDTH);
+	assert_int_equal(en->h, RASTER_A4_ROWS(98));
+	assert_true(count_black(en, 0, en->h) > 2000);
+	assert_memory_not_equal(en->bits, fr->bits, (size_t)en->h * en->stride);
+	/* Nothing drawn in the side margins. */
+	int margin = 0;
+	for (int y = 0; y < en->h; y++)
+		for (int x = 0; x < 100; x++)
+			margin += bitmap_get(en, x, y) + bitmap_get(en, RENDER_WIDTH - 1 - x, y);
+	assert_int_equal(margin, 0);
+	struct bitmap *fine = cover_page(f, 196, &o, 1790000000000LL, 3);
+	assert_int_equal(fine->h, RASTER_A4_ROWS(196));
+	bitmap_free(fine);
+	bitmap_free(en);
+	bitmap_free(fr);
+	fonts_free(f);
+	char err[64];
+	struct font_data bad;
+	assert_int_equal(font_data_load(&bad, "/nonexistent", err, sizeof(err)), -1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_sniff),
+		cmocka_unit_test(test_fail_codes),
+		cmocka_unit_test(test_utf8),
+		cmocka_unit_test(test_textdoc),
+		cmocka_unit_test(test_geometry),
+		cmocka_unit_test(test_page_stream),
+		cmocka_unit_test(test_dither),
+		cmocka_unit_test(test_tiffw),
+		cmocka_unit_test(test_pdfw),
+		cmocka_unit_test(test_header),
+		cmocka_unit_test(test_cover),
+	};
+	return cmocka_run_group_tests(tests, fonts_setup, fonts_teardown);
+}

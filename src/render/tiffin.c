@@ -209,7 +209,7 @@ static int topdf_child(struct sandbox_child *c, void *arg)
 	for (int i = 0; i < pages; i++) {
 		struct tiffin_page p;
 		if (!TIFFSetDirectory(t, (tdir_t)i) || tiffin_page_info(t, &p) < 0) {
-			sandbox_report_fail(c, RENDER_E_CORRUPT, "page is not a bilevel fax image");
+			sandbox_report_fail(c, RENDER_E_UNSUPPORTED, "page is not a bilevel fax image");
 			goto out;
 		}
 		if (i == 0)
@@ -392,7 +392,7 @@ static int preview_child(struct sandbox_child *c, void *arg)
 	}
 	sandbox_report_pages(c, 1);
 	if (!TIFFSetDirectory(t, (tdir_t)(job->page - 1)) || tiffin_page_info(t, &p) < 0) {
-		sandbox_report_fail(c, RENDER_E_CORRUPT, "page is not a bilevel fax image");
+		sandbox_report_fail(c, RENDER_E_UNSUPPORTED, "page is not a bilevel fax image");
 		goto out;
 	}
 	uint8_t *bits = tiffin_decode(t, &p);

@@ -1,0 +1,352 @@
+/* Integration tests of the renderer: every input type rendered to TIFF-F
+ * with the right page count, width and resolution; hostile documents
+ * (corrupt, encrypted, wrong type, page/memory/time bombs) each refused with
+ * its reason within its cap, leaving the caller's process clean; TIFF to
+ * PDF and PNG; the CLI's JSON and exit codes. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <tiffio.h>
+#include <unistd.h>
+
+#include "render.h"
+
+static char tmpdir[64];
+
+static const char *data(const char *name)
+{
+	static char path[8][512];
+	static int k;
+	k = (k + 1) % 8;
+	snprintf(path[k], sizeof(path[k]), "%s/%s", RENDER_DATA_DIR, name);
+	return path[k];
+}
+
+static const char *tmp(const char *name)
+{
+	static char path[8][512];
+	static int k;
+	k = (k + 1) % 8;
+	snprintf(path[k], sizeof(path[k]), "%s/%s", tmpdir, name);
+	return path[k];
+}
+
+static int count_fds(void)
+{
+	int n = 0;
+	DIR *d = opendir("/proc/self/fd");
+	if (!d)
+		return -1;
+	while (readdir(d))
+		n++;
+	closedir(d);
+	return n;
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/fv-render-integ-XXXXXX");
+	return mkdtemp(tmpdir) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+struct tiff_facts {
+	int pages;
+	uint32_t width[64], rows[64];
+	float yres[64];
+	uint16_t comp[64];
+};
+
+static void read_tiff(const char *path, struct tiff_facts *f)
+{
+	memset(f, 0, sizeof(*f));
+	TIFF *t = TIFFOpen(path, "r");
+	assert_non_null(t);
+	do {
+		int i = f->pages++;
+		assert_true(i < 64);
+		TIFFGetField(t, TIFFTAG_IMAGEWIDTH, &f->width[i]);
+		TIFFGetField(t, TIFFTAG_IMAGELENGTH, &f->rows[i]);
+		TIFFGetField(t, TIFFTAG_YRESOLUTION, &f->yres[i]);
+		TIFFGetField(t, TIFFTAG_COMPRESSION, &f->comp[i]);
+		/* Every row decodes. */
+		uint8_t row[RENDER_WIDTH / 8];
+		for (uint32_t y = 0; y < f->rows[i]; y++)
+			assert_int_equal(TIFFReadScanline(t, row, y, 0), 1);
+	} while (TIFFReadDirectory(t));
+	TIFFClose(t);
+}
+
+static void render_one(const char *name, int fine, int want_pages)
+{
+	const char *in[] = {data(name)};
+	const char *out = tmp("one.tif");
+	struct render_opts o;
+	render_opts_init(&o);
+	o.fine = fine;
+	struct render_result r;
+	int rc = render_documents(in, 1, out, &o, &r);
+	if (rc != 0)
+		fail_msg("%s: %s (%s)", name, render_fail_code(r.fail), r.detail);
+	assert_int_equal(r.pages, want_pages);
+	assert_int_equal(r.width, 1728);
+	assert_int_equal(r.xres, 204);
+	assert_int_equal(r.yres, fine ? 196 : 98);
+	struct tiff_facts f;
+	read_tiff(out, &f);
+	assert_int_equal(f.pages, want_pages);
+	for (int i = 0; i < f.pages; i++) {
+		assert_int_equal(f.width[i], 1728);
+		assert_int_equal((int)f.yres[i], fine ? 196 : 98);
+		assert_int_equal(f.comp[i], COMPRESSION_CCITTFAX4);
+		assert_true(f.rows[i] > 100);
+	}
+}
+
+static void test_types(void **state)
+{
+	(void)state;
+	render_one("text3.pdf", 0, 3);
+	render_one("text3.pdf", 1, 3);
+	render_one("page.png", 0, 1);
+	render_one("page.jpg", 1, 1);
+	render_one("scan2.tif", 0, 2);
+	render_one("letter.txt", 1, 2);
+	/* A 200-inch page with a 1.6 GB image: scaled to the fax page, within caps. */
+	render_one("bomb-dims.pdf", 0, 1);
+}
+
+static void test_job_with_cover(void **state)
+{
+	(void)state;
+	const char *in[] = {data("text3.pdf"), data("page.png"), data("page.jpg"), data("scan2.tif"),
+		data("letter.txt")};
+	struct render_opts o;
+	render_opts_init(&o);
+	o.fine = 1;
+	o.coding = RENDER_CODING_MR;
+	o.cover_subject = "Test";
+	o.cover_text = "Five documents, ten pages.";
+	o.from = "ACME";
+	o.to = "+33 1 23 45 67 89";
+	o.header = "ACME +33 1 99 99 99 99";
+	o.lang = RENDER_LANG_FR;
+	struct render_result r;
+	assert_int_equal(render_documents(in, 5, tmp("job.tif"), &o, &r), 0);
+	assert_int_equal(r.pages, 10);
+	struct tiff_facts f;
+	read_tiff(tmp("job.tif"), &f);
+	assert_int_equal(f.pages, 10);
+	assert_int_equal(f.comp[0], COMPRESSION_CCITTFAX3);
+	/* The contract wrapper. */
+	int pages = 0;
+	char err[256];
+	assert_int_equal(render_to_tiff(in, 2, tmp("w.tif"), 0, &pages, err, sizeof(err)), 0);
+	assert_int_equal(pages, 4);
+}
+
+static void expect_fail(const char *const *in, size_t n, const struct render_opts *o,
+	enum render_fail want, int want_doc)
+{
+	const char *out = tmp("fail.tif");
+	struct render_result r;
+	int fds = count_fds();
+	assert_int_equal(render_documents(in, n, out, o, &r), -1);
+	if (r.fail != want)
+		fail_msg("%s: got %s (%s), want %s", in[n - 1], render_fail_code(r.fail), r.detail,
+			render_fail_code(want));
+	assert_int_equal(r.doc_index, want_doc);
+	/* Nothing left behind: no output, no child, no descriptor. */
+	assert_int_equal(access(out, F_OK), -1);
+	assert_int_equal(waitpid(-1, NULL, WNOHANG), -1);
+	assert_int_equal(errno, ECHILD);
+	assert_int_equal(count_fds(), fds);
+}
+
+static void test_hostile(void **state)
+{
+	(void)state;
+	struct render_opts o;
+	render_opts_init(&o);
+	const char *one[1];
+#define FAIL1(name, code) do { one[0] = data(name); expect_fail(one, 1, &o, code, 0); } while (0)
+	FAIL1("corrupt.pdf", RENDER_E_CORRUPT);
+	FAIL1("encrypted.pdf", RENDER_E_ENCRYPTED);
+	FAIL1("bomb-pages.pdf", RENDER_E_TOO_MANY_PAGES);
+	FAIL1("wrong.bin", RENDER_E_UNSUPPORTED);
+	FAIL1("wrong.zip", RENDER_E_UNSUPPORTED);
+	FAIL1("does-not-exist.pdf", RENDER_E_IO);
+	FILE *e = fopen(tmp("empty.pdf"), "w");
+	fclose(e);
+	one[0] = tmp("empty.pdf");
+	expect_fail(one, 1, &o, RENDER_E_EMPTY, 0);
+
+	/* The page cap counts over the whole job; the second document breaks it. */
+	const char *two[] = {data("text3.pdf"), data("scan2.tif")};
+	o.max_pages = 4;
+	expect_fail(two, 2, &o, RENDER_E_TOO_MANY_PAGES, 1);
+	render_opts_init(&o);
+
+	/* Memory: a path of ten million points against a 64 MiB cap. */
+	o.mem_bytes = (size_t)64 << 20;
+	FAIL1("bomb-mem.pdf", RENDER_E_MEMORY);
+	render_opts_init(&o);
+
+	/* Wall clock: 10^12 nested drawings, stopped by the parent. */
+	o.timeout_ms = 800;
+	FAIL1("bomb-time.pdf", RENDER_E_TIMEOUT);
+	/* CPU time: the same, stopped by RLIMIT_CPU before the wall clock. */
+	o.timeout_ms = 60000;
+	o.cpu_seconds = 1;
+	FAIL1("bomb-time.pdf", RENDER_E_CPU);
+	render_opts_init(&o);
+
+	/* Bad requests. */
+	o.max_pages = 0;
+	one[0] = data("text3.pdf");
+	expect_fail(one, 1, &o, RENDER_E_USAGE, -1);
+	render_opts_init(&o);
+	struct render_result r;
+	assert_int_equal(render_documents(one, 0, tmp("x.tif"), &o, &r), -1);
+	assert_int_equal(r.fail, RENDER_E_USAGE);
+#undef FAIL1
+}
+
+static int run(const char *cmd, char *out, size_t outlen)
+{
+	FILE *p = popen(cmd, "r");
+	assert_non_null(p);
+	size_t n = fread(out, 1, outlen - 1, p);
+	out[n] = 0;
+	int st = pclose(p);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static void png_size(const char *path, uint32_t *w, uint32_t *h)
+{
+	uint8_t hdr[24];
+	FILE *f = fopen(path, "rb");
+	assert_non_null(f);
+	assert_int_equal(fread(hdr, 1, 24, f), 24);
+	fclose(f);
+	assert_memory_equal(hdr, "\x89PNG\r\n\x1a\n", 8);
+	assert_memory_equal(hdr + 12, "IHDR", 4);
+	*w = (uint32_t)hdr[16] << 24 | (uint32_t)hdr[17] << 16 | (uint32_t)hdr[18] << 8 | hdr[19];
+	*h = (uint32_t)hdr[20] << 24 | (uint32_t)hdr[21] << 16 | (uint32_t)hdr[22] << 8 | hdr[23];
+}
+
+static void test_topdf_preview(void **state)
+{
+	(void)state;
+	const char *in[] = {data("text3.pdf"), data("letter.txt")};
+	struct render_opts o;
+	render_opts_init(&o);
+	struct render_result r;
+	const enum render_coding codings[] = {RENDER_CODING_MH, RENDER_CODING_MR, RENDER_CODING_MMR};
+	for (int c = 0; c < 3; c++) {
+		o.coding = codings[c];
+		o.fine = c == 1;
+		assert_int_equal(render_documents(in, 2, tmp("rx.tif"), &o, &r), 0);
+		assert_int_equal(r.pages, 5);
+		struct tiff_facts f;
+		read_tiff(tmp("rx.tif"), &f);
+		assert_int_equal(render_tiff_to_pdf(tmp("rx.tif"), tmp("rx.pdf"), &r), 0);
+		assert_int_equal(r.pages, 5);
+		assert_int_equal(r.width, 1728);
+		assert_int_equal(r.yres, o.fine ? 196 : 98);
+		/* mutool reads it: five pages, CCITT images of the TIFF's sizes. */
+		char cmd[1024], out[8192];
+		snprintf(cmd, sizeof(cmd), "mutool info '%s' 2>&1", tmp("rx.pdf"));
+		assert_int_equal(run(cmd, out, sizeof(out)), 0);
+		assert_non_null(strstr(out, "Pages: 5"));
+		char img[64];
+		snprintf(img, sizeof(img), "[ CCITTFax ] 1728x%u 1bpc", f.rows[0]);
+		assert_non_null(strstr(out, img));
+		/* And draws every page without complaint. */
+		snprintf(cmd, sizeof(cmd), "mutool draw -q -r 30 -o '%s/d%%d.png' '%s' 2>&1", tmpdir,
+			tmp("rx.pdf"));
+		assert_int_equal(run(cmd, out, sizeof(out)), 0);
+		assert_null(strstr(out, "error"));
+
+		assert_int_equal(render_tiff_preview(tmp("rx.tif"), 2, tmp("p.png"), &r), 0);
+		uint32_t w, h;
+		png_size(tmp("p.png"), &w, &h);
+		assert_int_equal(w, 1728);
+		assert_int_equal(h, (uint32_t)((double)f.rows[1] * 204.0 / (o.fine ? 196 : 98) + 0.5));
+		assert_int_equal((int)h, r.height);
+	}
+	assert_int_equal(render_tiff_preview(tmp("rx.tif"), 6, tmp("p.png"), &r), -1);
+	assert_int_equal(r.fail, RENDER_E_PAGE_RANGE);
+	assert_int_equal(render_tiff_preview(tmp("rx.tif"), 0, tmp("p.png"), &r), -1);
+	assert_int_equal(render_tiff_to_pdf(data("text3.pdf"), tmp("x.pdf"), &r), -1);
+	assert_int_equal(r.fail, RENDER_E_UNSUPPORTED);
+	/* topdf takes bilevel (fax) pages only, and says so of a greyscale scan. */
+	assert_int_equal(render_tiff_to_pdf(data("scan2.tif"), tmp("x.pdf"), &r), -1);
+	assert_int_equal(r.fail, RENDER_E_UNSUPPORTED);
+	assert_int_equal(access(tmp("x.pdf"), F_OK), -1);
+}
+
+static void test_cli(void **state)
+{
+	(void)state;
+	char cmd[2048], out[4096];
+	snprintf(cmd, sizeof(cmd),
+		"'%s' render '%s' '%s' -o '%s' --fine --cover-subject S --from F --to T "
+		"--cover-text 'Hello' --header 'ACME' --lang fr --max-pages 10 2>/dev/null",
+		RENDER_TOOL, data("text3.pdf"), data("page.png"), tmp("cli.tif"));
+	assert_int_equal(run(cmd, out, sizeof(out)), 0);
+	assert_non_null(strstr(out, "\"pages\":5"));
+	assert_non_null(strstr(out, "\"width\":1728"));
+	assert_non_null(strstr(out, "\"resolution\":\"204x196\""));
+	snprintf(cmd, sizeof(cmd), "'%s' render '%s' -o '%s' 2>/dev/null", RENDER_TOOL,
+		data("corrupt.pdf"), tmp("cli2.tif"));
+	assert_int_equal(run(cmd, out, sizeof(out)), 1);
+	assert_non_null(strstr(out, "\"error\":\"corrupt\""));
+	snprintf(cmd, sizeof(cmd), "'%s' render '%s' 2>/dev/null", RENDER_TOOL, data("text3.pdf"));
+	assert_int_equal(run(cmd, out, sizeof(out)), 2);
+	snprintf(cmd, sizeof(cmd), "'%s' render '%s' -o x --lang de 2>/dev/null", RENDER_TOOL,
+		data("text3.pdf"));
+	assert_int_equal(run(cmd, out, sizeof(out)), 2);
+	snprintf(cmd, sizeof(cmd), "'%s' topdf '%s' '%s' 2>/dev/null", RENDER_TOOL, tmp("cli.tif"),
+		tmp("cli.pdf"));
+	assert_int_equal(run(cmd, out, sizeof(out)), 0);
+	assert_non_null(strstr(out, "\"pages\":5"));
+	snprintf(cmd, sizeof(cmd), "'%s' preview '%s' --page 1 -o '%s' 2>/dev/null", RENDER_TOOL,
+		tmp("cli.tif"), tmp("cli.png"));
+	assert_int_equal(run(cmd, out, sizeof(out)), 0);
+	assert_non_null(strstr(out, "\"width\":1728"));
+	snprintf(cmd, sizeof(cmd), "'%s' preview '%s' --page 9 -o '%s' 2>/dev/null", RENDER_TOOL,
+		tmp("cli.tif"), tmp("cli.png"));
+	assert_int_equal(run(cmd, out, sizeof(out)), 1);
+	assert_non_null(strstr(out, "page_range"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_types),
+		cmocka_unit_test(test_job_with_cover),
+		cmocka_unit_test(test_hostile),
+		cmocka_unit_test(test_topdf_preview),
+		cmocka_unit_test(test_cli),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}

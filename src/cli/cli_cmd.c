@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -115,7 +116,18 @@ int cli_api(struct cli_ctx *ctx, const char *method, const char *path, const jso
 	struct cli_http_resp resp;
 	buf_t err;
 	buf_init(&err, 4096);
-	int rc = cli_http_request(ctx->conf->url, token, ctx->lang, method, path, json, &resp, &err);
+	const char *idem = cli_opt(ctx, "idempotency-key");
+	if (idem && cli_http_header_ok(idem) != 0) {
+		cli_secret_free(json);
+		buf_free(&err);
+		return cli_usage(ctx, "--idempotency-key must be printable and at most 200 bytes");
+	}
+	struct cli_http_req req = {
+		.base_url = ctx->conf->url, .method = method, .path = path, .json_body = json,
+		.token = token, .lang = ctx->lang,
+		.idempotency_key = strcmp(method, "POST") == 0 ? idem : NULL,
+	};
+	int rc = cli_http_request(&req, &resp, &err);
 	cli_secret_free(json); /* bodies may carry passwords */
 	if (rc != 0) {
 		rc = cli_fail(ctx, CLI_EXIT_SERVER, "%s", err.data ? err.data : "request failed");
@@ -299,7 +311,22 @@ int cli_read_line(struct cli_ctx *ctx, const char *prompt, char **out)
 	return 0;
 }
 
-/* Reads a line from the terminal without echo. 0 / -1. */
+/* The terminal whose echo is off, so that a signal can turn it back on. */
+static volatile sig_atomic_t quiet_fd = -1;
+static struct termios quiet_saved;
+
+static void restore_echo(int sig)
+{
+	if (quiet_fd >= 0)
+		tcsetattr(quiet_fd, TCSAFLUSH, &quiet_saved); /* async-signal-safe */
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static const int quiet_signals[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
+
+/* Reads a line from the terminal without echo. 0 / -1. An interrupt
+ * while reading restores the echo before the process dies. */
 static int tty_secret(const char *prompt, char **out)
 {
 	int fd = open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY);
@@ -313,12 +340,21 @@ static int tty_secret(const char *prompt, char **out)
 	quiet = old;
 	quiet.c_lflag &= (tcflag_t)~(ECHO | ECHONL);
 	quiet.c_lflag |= ICANON;
-	if (write(fd, prompt, strlen(prompt)) < 0 || tcsetattr(fd, TCSAFLUSH, &quiet) != 0) {
-		close(fd);
-		return -1;
-	}
-	int rc = fd_read_line(fd, out);
+	struct sigaction sa, prev[sizeof quiet_signals / sizeof quiet_signals[0]];
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = restore_echo;
+	sigemptyset(&sa.sa_mask);
+	quiet_saved = old;
+	quiet_fd = fd;
+	for (size_t i = 0; i < sizeof quiet_signals / sizeof quiet_signals[0]; i++)
+		sigaction(quiet_signals[i], &sa, &prev[i]);
+	int rc = -1;
+	if (write(fd, prompt, strlen(prompt)) >= 0 && tcsetattr(fd, TCSAFLUSH, &quiet) == 0)
+		rc = fd_read_line(fd, out);
 	tcsetattr(fd, TCSAFLUSH, &old);
+	quiet_fd = -1;
+	for (size_t i = 0; i < sizeof quiet_signals / sizeof quiet_signals[0]; i++)
+		sigaction(quiet_signals[i], &prev[i], NULL);
 	ssize_t w = write(fd, "\n", 1); /* end the silent line; nothing to do on failure */
 	(void)w;
 	close(fd);

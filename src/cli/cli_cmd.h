@@ -18,6 +18,11 @@
 	{ "cursor", "CURSOR", 0, "start at this cursor (from a previous page)" }, \
 	{ "all", NULL, 0, "follow cursors and print every item" }
 
+/* Option of the commands that create something: a key that makes a retried
+ * request harmless (the server answers the first result again). */
+#define CLI_IDEMPOTENCY_OPT \
+	{ "idempotency-key", "KEY", 0, "send Idempotency-Key: KEY (safe retries)" }
+
 #define CLI_NCOLS(a) (sizeof(a) / sizeof((a)[0]))
 
 /* Calls the API. body (borrowed, may be NULL) is sent as JSON. auth says

@@ -49,10 +49,19 @@ static size_t on_header(char *p, size_t size, size_t nmemb, void *ud)
 	return n;
 }
 
-int cli_http_request(const char *base_url, const char *token, const char *lang,
-	const char *method, const char *path, const char *json_body,
-	struct cli_http_resp *resp, buf_t *err)
+int cli_http_header_ok(const char *value)
 {
+	size_t n = 0;
+	for (const unsigned char *p = (const unsigned char *)value; *p; p++, n++)
+		if (*p < 0x20 || *p == 0x7f || n >= 200)
+			return -1;
+	return 0;
+}
+
+int cli_http_request(const struct cli_http_req *req, struct cli_http_resp *resp, buf_t *err)
+{
+	const char *base_url = req->base_url, *method = req->method, *path = req->path;
+	const char *json_body = req->json_body, *token = req->token, *lang = req->lang;
 	memset(resp, 0, sizeof *resp);
 	buf_init(&resp->body, CLI_HTTP_BODY_MAX);
 
@@ -68,13 +77,17 @@ int cli_http_request(const char *base_url, const char *token, const char *lang,
 	}
 	struct sink sink = { resp, 0 };
 	struct curl_slist *hdr = NULL;
-	char *auth = NULL, *accept_lang = NULL;
+	char *auth = NULL, *accept_lang = NULL, *idem = NULL;
 	hdr = curl_slist_append(hdr, "Accept: application/json, application/problem+json");
 	if (json_body)
 		hdr = curl_slist_append(hdr, "Content-Type: application/json");
 	if (lang && lang[0]) {
 		accept_lang = xasprintf("Accept-Language: %s", lang);
 		hdr = curl_slist_append(hdr, accept_lang);
+	}
+	if (req->idempotency_key && cli_http_header_ok(req->idempotency_key) == 0) {
+		idem = xasprintf("Idempotency-Key: %s", req->idempotency_key);
+		hdr = curl_slist_append(hdr, idem);
 	}
 	if (token) {
 		auth = xasprintf("Authorization: Bearer %s", token);
@@ -126,6 +139,7 @@ int cli_http_request(const char *base_url, const char *token, const char *lang,
 		free(auth);
 	}
 	free(accept_lang);
+	free(idem);
 	free(url);
 	return ret;
 }

@@ -18,16 +18,27 @@ struct cli_http_resp {
 	char request_id[96]; /* X-Request-Id of the answer, or "" */
 };
 
-/* Sends METHOD base_url+path with optional JSON body (NULL: none) and
- * bearer token (NULL: no Authorization header) and language (NULL or "":
- * no Accept-Language). Redirects are not
- * followed (they would carry the token elsewhere); only http and https are
- * spoken. On an answer returns 0 with resp filled (release it with
- * cli_http_resp_free()). On a transport failure returns -1 with a message
- * in err. resp is initialised in both cases. */
-int cli_http_request(const char *base_url, const char *token, const char *lang,
-	const char *method, const char *path, const char *json_body,
-	struct cli_http_resp *resp, buf_t *err);
+/* One request. All strings borrowed; the optional ones may be NULL. */
+struct cli_http_req {
+	const char *base_url;        /* "http://127.0.0.1:8080" */
+	const char *method;          /* "GET", "POST", … */
+	const char *path;            /* "/v1/…", query included, already encoded */
+	const char *json_body;       /* sent as application/json */
+	const char *token;           /* Authorization: Bearer */
+	const char *lang;            /* Accept-Language */
+	const char *idempotency_key; /* Idempotency-Key */
+};
+
+/* Sends req. Redirects are not followed (they would carry the token
+ * elsewhere); only http and https are spoken. On an answer returns 0 with
+ * resp filled (release it with cli_http_resp_free()). On a transport
+ * failure returns -1 with a message in err. resp is initialised in both
+ * cases. */
+int cli_http_request(const struct cli_http_req *req, struct cli_http_resp *resp, buf_t *err);
+
+/* Checks a header value given by the user (no control characters, at most
+ * 200 bytes). 0 / -1. */
+int cli_http_header_ok(const char *value);
 
 /* Releases resp's body. NULL is a no-op. */
 void cli_http_resp_free(struct cli_http_resp *resp);

@@ -41,8 +41,8 @@ static int cmd_health(struct cli_ctx *ctx)
 	struct cli_http_resp resp;
 	buf_t err;
 	buf_init(&err, 4096);
-	int rc = cli_http_request(ctx->conf->url, NULL, NULL, "GET", "/healthz", NULL, &resp,
-		&err);
+	struct cli_http_req req = { .base_url = ctx->conf->url, .method = "GET", .path = "/healthz" };
+	int rc = cli_http_request(&req, &resp, &err);
 	if (rc != 0) {
 		rc = cli_fail(ctx, CLI_EXIT_SERVER, "%s", cli_buf_str(&err));
 	} else if ((rc = cli_http_exit_code(resp.status)) != CLI_EXIT_OK) {

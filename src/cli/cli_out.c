@@ -65,6 +65,8 @@ static const json_t *lookup(const json_t *obj, const char *path)
 {
 	const json_t *cur = obj;
 	const char *p = path;
+	if (!*p)
+		return NULL;
 	while (cur && *p) {
 		const char *dot = strchr(p, '.');
 		size_t n = dot ? (size_t)(dot - p) : strlen(p);
@@ -118,11 +120,18 @@ static void cell_value(const json_t *v, buf_t *out)
 
 char *cli_out_cell(const json_t *obj, const char *path)
 {
-	const json_t *v = lookup(obj, path);
 	buf_t b;
 	buf_init(&b, (size_t)1 << 20);
-	if (v)
-		cell_value(v, &b);
+	const char *p = path;
+	while (b.len == 0 && p) {
+		const char *bar = strchr(p, '|');
+		char *one = bar ? xstrndup(p, (size_t)(bar - p)) : NULL;
+		const json_t *v = lookup(obj, one ? one : p);
+		if (v)
+			cell_value(v, &b);
+		free(one);
+		p = bar ? bar + 1 : NULL;
+	}
 	if (b.len == 0)
 		buf_puts(&b, "-");
 	return buf_steal(&b);

@@ -14,7 +14,9 @@
 #include "buf.h"
 
 /* One column of a table or one line of a key/value block: a header and a
- * dotted path into the object ("owner.email"). */
+ * dotted path into the object ("owner.email"). A path may list
+ * alternatives separated by '|' ("owner.email|owner_id"): the first that
+ * gives a non-empty value wins. */
 struct cli_col {
 	const char *header;
 	const char *path;

@@ -8,13 +8,13 @@
 
 static const struct cli_col account_cols[] = {
 	{ "ID", "id" }, { "NAME", "name" }, { "STATUS", "status" },
-	{ "PROFILE", "regulatory_profile" }, { "OWNER", "owner.email" }, { "CREATED", "created_at" },
+	{ "PROFILE", "regulatory_profile" }, { "OWNER", "owner.email|owner_id" }, { "CREATED", "created_at" },
 };
 
 static const struct cli_col account_fields[] = {
 	{ "ID", "id" }, { "Name", "name" }, { "Status", "status" },
 	{ "Regulatory profile", "regulatory_profile" }, { "Owner", "owner.email" },
-	{ "Owner id", "owner.id" }, { "Partner", "partner_id" }, { "Created", "created_at" },
+	{ "Owner id", "owner.id|owner_id" }, { "Partner", "partner_id" }, { "Created", "created_at" },
 	{ "Updated", "updated_at" },
 };
 
@@ -40,6 +40,7 @@ static const struct cli_opt create_opts[] = {
 	{ "billing", "EMAIL[:NAME]", CLI_OPT_REPEAT, "a billing contact" },
 	{ "regulatory-profile", "PROFILE", 0, "regulatory profile of the account" },
 	{ "partner", "PARTNER_ID", 0, "the partner organization that provisions it" },
+	CLI_IDEMPOTENCY_OPT,
 	{ NULL, NULL, 0, NULL },
 };
 

@@ -28,6 +28,7 @@ static const struct cli_opt create_opts[] = {
 	{ "permission", "PERM[,PERM...]", CLI_OPT_REQUIRED | CLI_OPT_REPEAT,
 		"a permission of the key (a subset of yours)" },
 	{ "expires-at", "TIME", 0, "expiry, RFC 3339 (e.g. 2027-01-01T00:00:00Z)" },
+	CLI_IDEMPOTENCY_OPT,
 	{ NULL, NULL, 0, NULL },
 };
 

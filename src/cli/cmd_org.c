@@ -41,6 +41,7 @@ static const struct cli_opt staff_create_opts[] = {
 	{ "email", "EMAIL", CLI_OPT_REQUIRED, "e-mail address" },
 	{ "name", "NAME", CLI_OPT_REQUIRED, "name" },
 	{ "role", "ROLE", CLI_OPT_REQUIRED, "operator, support or security" },
+	CLI_IDEMPOTENCY_OPT,
 	{ NULL, NULL, 0, NULL },
 };
 
@@ -71,6 +72,7 @@ static int partners_list(struct cli_ctx *ctx)
 
 static const struct cli_opt partner_create_opts[] = {
 	{ "name", "NAME", CLI_OPT_REQUIRED, "the partner organization's name" },
+	CLI_IDEMPOTENCY_OPT,
 	{ NULL, NULL, 0, NULL },
 };
 
@@ -108,6 +110,7 @@ static const struct cli_opt pstaff_create_opts[] = {
 	PARTNER_OPT,
 	{ "email", "EMAIL", CLI_OPT_REQUIRED, "e-mail address" },
 	{ "name", "NAME", CLI_OPT_REQUIRED, "name" },
+	CLI_IDEMPOTENCY_OPT,
 	{ NULL, NULL, 0, NULL },
 };
 

@@ -65,6 +65,7 @@ static const struct cli_opt create_opts[] = {
 	{ "name", "NAME", CLI_OPT_REQUIRED, "name of the new member" },
 	{ "role", "ROLE", CLI_OPT_REQUIRED, "owner, admin, billing, user or custom" },
 	{ "permission", "PERM[,PERM...]", CLI_OPT_REPEAT, "a permission of a custom role" },
+	CLI_IDEMPOTENCY_OPT,
 	{ NULL, NULL, 0, NULL },
 };
 

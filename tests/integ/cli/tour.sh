@@ -184,6 +184,13 @@ owner_inv=$(jout .owner_invitation.token)
 check "account id and owner invitation" test -n "$acc" -a "$acc" != null -a -n "$owner_inv" -a "$owner_inv" != null
 check "billing invitation listed" test "$(jout '.billing_invitations | length')" = 1
 
+expect 0 "create with an Idempotency-Key" -- "$FV" accounts create --json --name "Once Only" \
+	--owner-email once@once.example --owner-name Once --idempotency-key tour-once-1
+once_id=$(jout .id)
+expect 0 "the same key again" -- "$FV" accounts create --json --name "Once Only" \
+	--owner-email once@once.example --owner-name Once --idempotency-key tour-once-1
+check "…answers the first account, no second one" test "$(jout .id)" = "$once_id"
+
 expect 0 "accounts list" -- "$FV" accounts list
 check "accounts table has a header" out_has "ID"
 check "accounts table lists Acme" out_has "Acme Fax"

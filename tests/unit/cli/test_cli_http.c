@@ -106,12 +106,28 @@ static void test_escape_and_paths(void **state)
 	buf_free(&b);
 }
 
+static void test_header_values(void **state)
+{
+	(void)state;
+	assert_int_equal(cli_http_header_ok("retry-2026-01-01"), 0);
+	assert_int_equal(cli_http_header_ok(""), 0);
+	assert_int_equal(cli_http_header_ok("a\r\nX-Evil: 1"), -1);
+	assert_int_equal(cli_http_header_ok("tab\t"), -1);
+	char big[300];
+	memset(big, 'k', sizeof big - 1);
+	big[sizeof big - 1] = '\0';
+	assert_int_equal(cli_http_header_ok(big), -1);
+	big[200] = '\0';
+	assert_int_equal(cli_http_header_ok(big), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_exit_codes),
 		cmocka_unit_test(test_problem),
 		cmocka_unit_test(test_escape_and_paths),
+		cmocka_unit_test(test_header_values),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -57,6 +57,9 @@ static void test_cells(void **state)
 		{ "n", "-" }, { "e", "-" }, { "missing", "-" }, { "a", "p,q" }, { "ea", "-" },
 		{ "o.k", "v" }, { "o.deep.x", "7" }, { "o", "{\"k\":\"v\",\"deep\":{\"x\":7}}" },
 		{ "o.none", "-" }, { "s.sub", "-" }, { "esc", "a?b" },
+		/* Alternatives: the first non-empty one wins. */
+		{ "missing|s", "x" }, { "n|e|i", "42" }, { "s|i", "x" }, { "n|e", "-" },
+		{ "o.none|o.k", "v" }, { "|s", "x" },
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		char *c = cli_out_cell(o, cases[i].path);

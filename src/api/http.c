@@ -380,7 +380,7 @@ static void handle(api_t *a, struct MHD_Connection *conn, const char *url, const
 			ans->replayed = true;
 			json_decref(rec);
 			store_rollback(tx);
-			goto out;
+			goto done;
 		}
 		idem_key = xstrdup(ik);
 	}

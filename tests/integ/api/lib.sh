@@ -1,0 +1,108 @@
+# Shared helpers of the HTTP integration tests: start the real faxvaultd on a
+# free loopback port with a temporary data directory, call it with curl, and
+# assert with jq. Sourced by each test; FAXVAULTD is the daemon binary.
+set -u
+FAILS=0
+CHECKS=0
+TMP=$(mktemp -d)
+LOG="$TMP/faxvaultd.log"
+DAEMON_PID=""
+
+cleanup() {
+	[ -n "$DAEMON_PID" ] && kill "$DAEMON_PID" 2>/dev/null && wait "$DAEMON_PID" 2>/dev/null
+	if [ "$FAILS" -ne 0 ]; then
+		echo "---- daemon log (last 40 lines) ----"
+		tail -n 40 "$LOG" 2>/dev/null
+	fi
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+# Fast password hashing for tests; the algorithm (Argon2id) is unchanged.
+FV_TEST_FLAGS="--set auth.argon2_memory_kib=8192 --set auth.argon2_ops=1"
+
+# start_daemon [EXTRA FLAGS...]: port 0 lets the kernel choose; the daemon
+# logs the port it bound.
+start_daemon() {
+	DATA="$TMP/var"
+	# shellcheck disable=SC2086
+	"$FAXVAULTD" --data-dir "$DATA" $FV_TEST_FLAGS bootstrap --operator op@example.com --json >"$TMP/boot.json" || {
+		echo "bootstrap failed"; exit 1; }
+	# shellcheck disable=SC2086
+	"$FAXVAULTD" --data-dir "$DATA" --http "127.0.0.1:0" --set log.file="$LOG" $FV_TEST_FLAGS "$@" &
+	DAEMON_PID=$!
+	for _ in $(seq 1 100); do
+		PORT=$(sed -n 's/.*event=daemon.started .* port=\([0-9]*\).*/\1/p' "$LOG" 2>/dev/null | tail -n 1)
+		if [ -n "$PORT" ]; then
+			BASE="http://127.0.0.1:$PORT"
+			curl -sf "$BASE/healthz" >/dev/null 2>&1 && return 0
+		fi
+		sleep 0.1
+	done
+	echo "faxvaultd did not start"; cat "$LOG"; exit 1
+}
+
+stop_daemon() {
+	kill -TERM "$DAEMON_PID"
+	wait "$DAEMON_PID"
+	local rc=$?
+	DAEMON_PID=""
+	return $rc
+}
+
+# req METHOD PATH [TOKEN] [BODY] [extra curl args...]
+# Sets STATUS, BODY (response) and HEADERS (file).
+req() {
+	local method=$1 path=$2 token=${3:-} body=${4:-}
+	shift 4 2>/dev/null || shift $#
+	local args=(-s -X "$method" -o "$TMP/body" -D "$TMP/headers" -w '%{http_code}')
+	[ -n "$token" ] && args+=(-H "Authorization: Bearer $token")
+	[ -n "$body" ] && args+=(-H 'Content-Type: application/json' --data-binary "$body")
+	STATUS=$(curl "${args[@]}" "$@" "$BASE$path")
+	BODY=$(cat "$TMP/body")
+	HEADERS="$TMP/headers"
+}
+
+ok() { CHECKS=$((CHECKS + 1)); }
+fail() { CHECKS=$((CHECKS + 1)); FAILS=$((FAILS + 1)); echo "FAIL: $*"; }
+
+# expect_status CODE DESCRIPTION
+expect_status() {
+	if [ "$STATUS" = "$1" ]; then ok; else fail "$2: status $STATUS, want $1; body: ${BODY:0:300}"; fi
+}
+
+# expect_jq FILTER DESCRIPTION: the filter must yield true on BODY.
+expect_jq() {
+	if [ "$(printf '%s' "$BODY" | jq -r "$1" 2>/dev/null)" = "true" ]; then ok; else
+		fail "$2: jq '$1' is not true on ${BODY:0:300}"; fi
+}
+
+# expect_problem STATUS KIND DESCRIPTION
+expect_problem() {
+	expect_status "$1" "$3"
+	expect_jq ".type == \"urn:faxvault:problem:$2\"" "$3 (problem type)"
+	if grep -qi '^content-type: application/problem+json' "$HEADERS"; then ok; else
+		fail "$3: content type is not application/problem+json"; fi
+}
+
+jqr() { printf '%s' "$BODY" | jq -r "$1"; }
+
+login() { # login EMAIL PASSWORD -> prints token
+	req POST /v1/sessions "" "{\"email\":\"$1\",\"password\":\"$2\"}"
+	[ "$STATUS" = 201 ] || { fail "login $1: $STATUS $BODY"; echo ""; return; }
+	jqr .token
+}
+
+accept() { # accept TOKEN PASSWORD
+	req POST "/v1/invitations/$1/accept" "" "{\"password\":\"$2\"}"
+	expect_status 200 "accept invitation"
+}
+
+operator_token() {
+	login op@example.com "$(jq -r .password "$TMP/boot.json")"
+}
+
+finish() {
+	echo "$((CHECKS - FAILS)) passed, $FAILS failed"
+	[ "$FAILS" -eq 0 ]
+}

@@ -42,6 +42,7 @@ struct cli_ctx {
 	const struct cli_conf *conf; /* resolved url, token, config path */
 	int json;                    /* --json given */
 	char lang[8];                /* Accept-Language ("fr"), or "" */
+	int warned_insecure;         /* the clear-text warning was printed */
 };
 
 /* The language tag to ask the server for, from a POSIX locale name:

@@ -122,6 +122,11 @@ int cli_api(struct cli_ctx *ctx, const char *method, const char *path, const jso
 		buf_free(&err);
 		return cli_usage(ctx, "--idempotency-key must be printable and at most 200 bytes");
 	}
+	if ((token || body) && !ctx->warned_insecure && cli_http_url_insecure(ctx->conf->url)) {
+		fprintf(ctx->err, "warning: %s is plain http to another machine: "
+			"credentials travel in clear text (use https)\n", ctx->conf->url);
+		ctx->warned_insecure = 1;
+	}
 	struct cli_http_req req = {
 		.base_url = ctx->conf->url, .method = method, .path = path, .json_body = json,
 		.token = token, .lang = ctx->lang,

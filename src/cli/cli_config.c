@@ -132,7 +132,8 @@ int cli_config_load(const char *path, char **url, char **token, int *loose, buf_
 }
 
 /* mkdir -p for the parent directories of path; the ones we create get mode
- * 0700 (the last one, ours, is made 0700 even when it existed looser). */
+ * 0700. Existing directories are left as they are: --config may name a file
+ * in a directory that is not ours. */
 static int make_parents(const char *path, buf_t *err)
 {
 	char *dir = xstrdup(path);
@@ -280,6 +281,8 @@ void cli_conf_free(struct cli_conf *c)
 	if (!c)
 		return;
 	free(c->url);
+	if (c->token)
+		explicit_bzero(c->token, strlen(c->token));
 	free(c->token);
 	free(c->path);
 	free(c->file_url);

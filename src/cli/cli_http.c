@@ -49,6 +49,39 @@ static size_t on_header(char *p, size_t size, size_t nmemb, void *ud)
 	return n;
 }
 
+int cli_http_url_insecure(const char *url)
+{
+	static const char scheme[] = "http://";
+	if (strncasecmp(url, scheme, sizeof scheme - 1) != 0)
+		return 0;
+	const char *host = url + sizeof scheme - 1;
+	const char *at = NULL;
+	for (const char *p = host; *p && *p != '/' && *p != '?' && *p != '#'; p++)
+		if (*p == '@')
+			at = p;
+	if (at)
+		host = at + 1;
+	size_t n = 0;
+	if (host[0] == '[') {
+		while (host[n] && host[n] != ']')
+			n++;
+		char after = host[n] == ']' ? host[n + 1] : 'x';
+		int end = after == '\0' || after == ':' || after == '/' || after == '?' || after == '#';
+		return !(n == 4 && memcmp(host, "[::1", 4) == 0 && end);
+	}
+	while (host[n] && host[n] != ':' && host[n] != '/' && host[n] != '?' && host[n] != '#')
+		n++;
+	if (n == 9 && strncasecmp(host, "localhost", 9) == 0)
+		return 0;
+	if (n >= 4 && memcmp(host, "127.", 4) == 0) {
+		for (size_t i = 4; i < n; i++)
+			if (!(host[i] == '.' || (host[i] >= '0' && host[i] <= '9')))
+				return 1;
+		return 0;
+	}
+	return 1;
+}
+
 int cli_http_header_ok(const char *value)
 {
 	size_t n = 0;

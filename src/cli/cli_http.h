@@ -36,6 +36,10 @@ struct cli_http_req {
  * cases. */
 int cli_http_request(const struct cli_http_req *req, struct cli_http_resp *resp, buf_t *err);
 
+/* 1 when url sends credentials in clear text to another machine: plain
+ * http:// to a host other than localhost, 127.0.0.0/8 or [::1]. 0 else. */
+int cli_http_url_insecure(const char *url);
+
 /* Checks a header value given by the user (no control characters, at most
  * 200 bytes). 0 / -1. */
 int cli_http_header_ok(const char *value);

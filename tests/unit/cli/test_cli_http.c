@@ -121,6 +121,25 @@ static void test_header_values(void **state)
 	assert_int_equal(cli_http_header_ok(big), 0);
 }
 
+static void test_insecure_urls(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *url;
+		int insecure;
+	} cases[] = {
+		{ "http://127.0.0.1:8080", 0 }, { "http://127.1.2.3", 0 }, { "http://localhost:8080/", 0 },
+		{ "HTTP://LOCALHOST", 0 }, { "http://[::1]:8080", 0 }, { "https://fax.example", 0 },
+		{ "https://10.0.0.1", 0 }, { "http://fax.example", 1 }, { "http://10.0.0.1:8080", 1 },
+		{ "http://127.0.0.1.evil.example", 1 }, { "http://localhost.evil.example", 1 },
+		{ "http://[::2]:80", 1 }, { "http://user@fax.example", 1 },
+		{ "http://evil.example@127.0.0.1/", 0 }, { "http://[::1].x", 1 },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+		if (cli_http_url_insecure(cases[i].url) != cases[i].insecure)
+			fail_msg("%s: want %d", cases[i].url, cases[i].insecure);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -128,6 +147,7 @@ int main(void)
 		cmocka_unit_test(test_problem),
 		cmocka_unit_test(test_escape_and_paths),
 		cmocka_unit_test(test_header_values),
+		cmocka_unit_test(test_insecure_urls),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

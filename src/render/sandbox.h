@@ -19,7 +19,9 @@ struct sandbox_limits {
 	int max_pages;      /* the child may announce at most this many pages */
 };
 
-/* The child side: reports through these, then returns an exit status. */
+/* The child side: reports through these, then returns an exit status.
+ * A NULL child makes them no-ops (the same code run in-process, by a fuzz
+ * target). */
 struct sandbox_child;
 /* Announces the page count (before rendering); the parent kills the child
  * when it exceeds max_pages. */

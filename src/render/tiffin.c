@@ -6,6 +6,7 @@
 #include "render.h"
 #include "render_io.h"
 #include "sandbox.h"
+#include "tiffin.h"
 #include "xalloc.h"
 
 #include <errno.h>
@@ -181,31 +182,29 @@ static uint8_t *tiffin_decode(TIFF *t, const struct tiffin_page *p)
 
 /* ---- topdf ---- */
 
-static int topdf_child(struct sandbox_child *c, void *arg)
+int tiffin_topdf_mem(struct sandbox_child *c, const uint8_t *data, size_t len, int max_pages,
+	buf_t *out)
 {
-	struct tiffin_job *job = arg;
-	struct memtiff m = {job->data, job->len, 0};
+	struct memtiff m = {data, len, 0};
 	TIFF *t = tiffin_open(&m);
 	if (!t) {
 		sandbox_report_fail(c, RENDER_E_CORRUPT, "not a readable TIFF");
-		return 1;
+		return -1;
 	}
 	int pages = TIFFNumberOfDirectories(t);
 	if (pages < 1) {
 		TIFFClose(t);
 		sandbox_report_fail(c, RENDER_E_EMPTY, "no pages");
-		return 1;
+		return -1;
 	}
-	if (pages > job->max_pages) {
+	if (pages > max_pages) {
 		TIFFClose(t);
 		sandbox_report_fail(c, RENDER_E_TOO_MANY_PAGES, "too many pages");
-		return 1;
+		return -1;
 	}
 	sandbox_report_pages(c, pages);
-	buf_t out;
-	buf_init(&out, TIFFIN_PDF_MAX);
-	struct pdfw *w = pdfw_begin(&out);
-	int rc = 1;
+	struct pdfw *w = pdfw_begin(out);
+	int rc = -1;
 	for (int i = 0; i < pages; i++) {
 		struct tiffin_page p;
 		if (!TIFFSetDirectory(t, (tdir_t)i) || tiffin_page_info(t, &p) < 0) {
@@ -226,7 +225,7 @@ static int topdf_child(struct sandbox_child *c, void *arg)
 			int ok = 1;
 			for (uint32_t k = 0; k < nstrips && ok; k++) {
 				uint64_t bc = TIFFGetStrileByteCount(t, k);
-				if (bc == 0 || bc > job->len) {
+				if (bc == 0 || bc > len) {
 					ok = 0;
 					break;
 				}
@@ -300,16 +299,25 @@ static int topdf_child(struct sandbox_child *c, void *arg)
 		sandbox_report_fail(c, RENDER_E_TOO_LARGE, "PDF too large");
 		goto out;
 	}
-	if (write_all(job->out_fd, out.data, out.len) < 0) {
-		sandbox_report_fail(c, RENDER_E_IO, "cannot write the PDF");
-		goto out;
-	}
 	rc = 0;
 out:
 	pdfw_abort(w);
-	buf_free(&out);
 	TIFFClose(t);
 	return rc;
+}
+
+static int topdf_child(struct sandbox_child *c, void *arg)
+{
+	struct tiffin_job *job = arg;
+	buf_t out;
+	buf_init(&out, TIFFIN_PDF_MAX);
+	int rc = tiffin_topdf_mem(c, job->data, job->len, job->max_pages, &out);
+	if (rc == 0 && write_all(job->out_fd, out.data, out.len) < 0) {
+		sandbox_report_fail(c, RENDER_E_IO, "cannot write the PDF");
+		rc = -1;
+	}
+	buf_free(&out);
+	return rc == 0 ? 0 : 1;
 }
 
 /* ---- preview ---- */

@@ -1,0 +1,42 @@
+/* The page-stream header that the parent reads from a renderer child (which
+ * may be compromised): any 16 bytes, and a whole stream through a pipe-like
+ * file, never accepted out of bounds. */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "bitmap.h"
+#include "render.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	if (size >= 16) {
+		int w, h;
+		if (bitmap_parse_header(data, RENDER_WIDTH, 2000, &w, &h) == 0 &&
+			(w != RENDER_WIDTH || h < 1 || h > 2000))
+			abort();
+	}
+	FILE *f = tmpfile();
+	if (!f)
+		return 0;
+	if (size && fwrite(data, 1, size, f) != size) {
+		fclose(f);
+		return 0;
+	}
+	fflush(f);
+	int fd = fileno(f);
+	lseek(fd, 0, SEEK_SET);
+	for (int pages = 0; pages < 64; pages++) {
+		struct bitmap *b;
+		int rc = bitmap_read_fd(fd, RENDER_WIDTH, 64, &b);
+		if (rc <= 0)
+			break;
+		if (b->w != RENDER_WIDTH || b->h < 1 || b->h > 64)
+			abort();
+		bitmap_free(b);
+	}
+	fclose(f);
+	return 0;
+}

@@ -1,0 +1,22 @@
+/* The TIFF side of topdf over any bytes (in-process, no sandbox): libtiff's
+ * parsing as we drive it, strip handling, and the PDF writer. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "tiffin.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	buf_t out;
+	buf_init(&out, (size_t)8 << 20);
+	if (tiffin_topdf_mem(NULL, data, size, 16, &out) == 0) {
+		if (out.len < 20 || memcmp(out.data, "%PDF-", 5) != 0 ||
+			memcmp(out.data + out.len - 6, "%%EOF\n", 6) != 0)
+			abort();
+	}
+	buf_free(&out);
+	return 0;
+}

@@ -1,0 +1,18 @@
+/* TIFF (as received by fax) to PDF over memory, the part of topdf that
+ * parses: exposed so a fuzz target can run it in-process. */
+#ifndef FV_RENDER_TIFFIN_H
+#define FV_RENDER_TIFFIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "sandbox.h"
+
+/* Converts the TIFF data[0..len) into a PDF appended to out (whose ceiling
+ * bounds it), reporting pages, facts and failures through c (NULL: none).
+ * 0 / -1. Pure apart from libtiff's and the allocator's state. */
+int tiffin_topdf_mem(struct sandbox_child *c, const uint8_t *data, size_t len, int max_pages,
+	buf_t *out);
+
+#endif

@@ -236,10 +236,8 @@ static int cmd_serve(const config_t *cfg)
 	return 0;
 }
 
-int main(int argc, char **argv)
+static int run(config_t *cfg, int argc, char **argv)
 {
-	config_t cfg;
-	config_defaults(&cfg);
 	const char *config_file = getenv("FAXVAULT_CONFIG");
 	char err[512];
 	int i = 1;
@@ -247,7 +245,7 @@ int main(int argc, char **argv)
 	for (int k = 1; k < argc; k++)
 		if (strcmp(argv[k], "--config") == 0 && k + 1 < argc)
 			config_file = argv[k + 1];
-	if (config_file && *config_file && config_load_file(&cfg, config_file, err, sizeof err) != 0) {
+	if (config_file && *config_file && config_load_file(cfg, config_file, err, sizeof err) != 0) {
 		fprintf(stderr, "faxvaultd: configuration: %s\n", err);
 		return 2;
 	}
@@ -267,10 +265,10 @@ int main(int argc, char **argv)
 		} else if (strcmp(a, "--config") == 0 && next) {
 			i++;
 		} else if (strcmp(a, "--data-dir") == 0 && next) {
-			rc = config_set(&cfg, "data_dir", next, err, sizeof err);
+			rc = config_set(cfg, "data_dir", next, err, sizeof err);
 			i++;
 		} else if (strcmp(a, "--http") == 0 && next) {
-			rc = config_set(&cfg, "http.listen", next, err, sizeof err);
+			rc = config_set(cfg, "http.listen", next, err, sizeof err);
 			i++;
 		} else if (strcmp(a, "--set") == 0 && next) {
 			char *eq = strchr(next, '=');
@@ -279,7 +277,7 @@ int main(int argc, char **argv)
 				rc = -1;
 			} else {
 				char *name = xstrndup(next, (size_t)(eq - next));
-				rc = config_set(&cfg, name, eq + 1, err, sizeof err);
+				rc = config_set(cfg, name, eq + 1, err, sizeof err);
 				free(name);
 			}
 			i++;
@@ -292,42 +290,50 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (config_validate(&cfg, err, sizeof err) != 0) {
+	if (config_validate(cfg, err, sizeof err) != 0) {
 		fprintf(stderr, "faxvaultd: configuration: %s\n", err);
 		return 2;
 	}
 	static const char *const levels[] = { "debug", "info", "warn", "error" };
 	for (int l = 0; l < 4; l++)
-		if (strcmp(cfg.log_level, levels[l]) == 0)
+		if (strcmp(cfg->log_level, levels[l]) == 0)
 			log_set_level((enum log_level)l);
-	if (*cfg.log_file && log_open(cfg.log_file) != 0) {
-		fprintf(stderr, "faxvaultd: cannot open log file %s\n", cfg.log_file);
+	if (*cfg->log_file && log_open(cfg->log_file) != 0) {
+		fprintf(stderr, "faxvaultd: cannot open log file %s\n", cfg->log_file);
 		return 2;
 	}
 	if (sec_init() != 0) {
 		fputs("faxvaultd: cannot initialise libsodium\n", stderr);
 		return 1;
 	}
-	sec_pwhash_set_cost((unsigned long long)cfg.argon2_ops, (size_t)cfg.argon2_mem_kib * 1024);
+	sec_pwhash_set_cost((unsigned long long)cfg->argon2_ops, (size_t)cfg->argon2_mem_kib * 1024);
 
 	const char *cmd = i < argc ? argv[i] : "serve";
 	int rc;
 	if (strcmp(cmd, "serve") == 0)
-		rc = cmd_serve(&cfg);
+		rc = cmd_serve(cfg);
 	else if (strcmp(cmd, "bootstrap") == 0)
-		rc = cmd_bootstrap(&cfg, argc - i, argv + i);
+		rc = cmd_bootstrap(cfg, argc - i, argv + i);
 	else if (strcmp(cmd, "audit-verify") == 0)
-		rc = cmd_audit_verify(&cfg, argc - i, argv + i);
+		rc = cmd_audit_verify(cfg, argc - i, argv + i);
 	else if (strcmp(cmd, "check-config") == 0) {
 		puts("configuration is valid");
 		rc = 0;
 	} else if (strcmp(cmd, "print-config") == 0) {
-		config_print(&cfg, stdout);
+		config_print(cfg, stdout);
 		rc = 0;
 	} else {
 		fprintf(stderr, "faxvaultd: unknown command %s (try --help)\n", cmd);
 		rc = 2;
 	}
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	config_t cfg;
+	config_defaults(&cfg);
+	int rc = run(&cfg, argc, argv);
 	config_free(&cfg);
 	return rc;
 }

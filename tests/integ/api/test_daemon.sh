@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# faxvaultd as a program: --help/--version, configuration errors, health,
+# readiness, metrics, SIGHUP log reopening and a clean SIGTERM.
+. "$(dirname "$0")/lib.sh"
+
+"$FAXVAULTD" --help | grep -q "audit-verify" && ok || fail "--help lists commands"
+"$FAXVAULTD" --version | grep -q "^faxvaultd [0-9]" && ok || fail "--version"
+"$FAXVAULTD" --print-config-reference | grep -q "session_idle_minutes = 30" && ok || fail "config reference"
+
+out=$("$FAXVAULTD" --set http.threads=0 check-config 2>&1); rc=$?
+[ $rc -eq 2 ] && ok || fail "out-of-bounds setting exits 2 (got $rc)"
+echo "$out" | grep -q "http.threads = 0 is out of bounds \[1, 64\]" && ok || fail "bounds named: $out"
+printf '[http]\nthreads = 4\n[auth]\nsession_idle_minutes = lots\n' > "$TMP/bad.conf"
+out=$("$FAXVAULTD" --config "$TMP/bad.conf" check-config 2>&1); rc=$?
+[ $rc -eq 2 ] && ok || fail "bad config file exits 2"
+echo "$out" | grep -q "bad.conf: line 4: auth.session_idle_minutes" && ok || fail "file and line named: $out"
+printf '[http]\nlisten = 127.0.0.1:9999\nthreads = 3\n' > "$TMP/good.conf"
+"$FAXVAULTD" --config "$TMP/good.conf" --http 127.0.0.1:7777 print-config | grep -q "listen = 127.0.0.1:7777" && ok ||
+	fail "--http overrides the file"
+"$FAXVAULTD" --config "$TMP/good.conf" print-config | grep -q "threads = 3" && ok || fail "file is read"
+out=$("$FAXVAULTD" --set nope=1 check-config 2>&1)
+echo "$out" | grep -q 'unknown setting "nope"' && ok || fail "unknown setting named"
+"$FAXVAULTD" --data-dir "$TMP/var2" bootstrap 2>/dev/null; [ $? -eq 2 ] && ok || fail "bootstrap without --operator is a usage error"
+
+start_daemon
+"$FAXVAULTD" --data-dir "$DATA" bootstrap --operator second@example.com >/dev/null 2>&1
+[ $? -eq 3 ] && ok || fail "second bootstrap refused with exit 3"
+
+req GET /healthz
+expect_jq '.status == "ok"' "healthz"
+req GET /readyz
+expect_jq '.status == "ready" and .schema_version >= 1' "readyz"
+OP=$(operator_token)
+req GET /v1/me "fvs_bogus"
+req GET /v1/me "$OP"
+req GET /metrics
+expect_status 200 "metrics"
+grep -qi '^content-type: text/plain' "$HEADERS" && ok || fail "metrics content type"
+echo "$BODY" | grep -q 'faxvault_http_requests_total{route="/v1/me",method="GET",status="200"} 1' && ok || fail "requests by route and status"
+echo "$BODY" | grep -q 'faxvault_http_requests_total{route="/v1/me",method="GET",status="401"} 1' && ok || fail "401 counted"
+echo "$BODY" | grep -q '^faxvault_auth_failures_total 1$' && ok || fail "auth failures counted"
+echo "$BODY" | grep -q '^faxvault_http_request_duration_seconds_bucket{le="+Inf"}' && ok || fail "latency histogram"
+echo "$BODY" | grep -q '^faxvault_db_seconds_total [0-9.]*$' && ok || fail "db time"
+req GET /v1/openapi.json
+expect_jq '.openapi | startswith("3.1")' "OpenAPI served"
+
+# Logs: key=value with request ids, never a token.
+grep -q 'event=http.request rid=req_[a-z0-9]* method=GET path="/v1/me" route=/v1/me status=200' "$LOG" && ok || fail "request log line"
+grep -q "$OP" "$LOG" && fail "a session token leaked into the log" || ok
+grep -q "$(jq -r .password "$TMP/boot.json")" "$LOG" && fail "a password leaked into the log" || ok
+
+# SIGHUP reopens the log file (rotation).
+mv "$LOG" "$LOG.1"
+kill -HUP "$DAEMON_PID"
+for _ in $(seq 1 50); do [ -f "$LOG" ] && break; sleep 0.1; done
+req GET /healthz
+sleep 0.2
+grep -q 'event=daemon.reopen_logs' "$LOG" && ok || fail "log reopened after SIGHUP"
+grep -q 'path="/healthz"' "$LOG" && ok || fail "new requests go to the new file"
+
+# SIGTERM drains and exits 0.
+kill -TERM "$DAEMON_PID"
+wait "$DAEMON_PID"; rc=$?; DAEMON_PID=""
+[ $rc -eq 0 ] && ok || fail "SIGTERM exits 0 (got $rc)"
+grep -q 'event=daemon.stopped' "$LOG" && ok || fail "stop logged"
+finish

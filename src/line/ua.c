@@ -1132,7 +1132,9 @@ static void handle_request(ua_t *ua, const sip_msg_t *m, const struct sockaddr_i
 		return;
 	}
 	if (sip_str_eq(m->method, "BYE")) {
-		if (!c || (has_totag && !sip_str_eq(totag, c->ltag) && !sip_str_eq(totag, c->rtag))) {
+		if (!c || c->state == CS_ENDED ||
+		    (has_totag && !sip_str_eq(totag, c->ltag) && !sip_str_eq(totag, c->rtag))) {
+			/* No such dialog, or it is over (retransmissions were answered above). */
 			respond(ua, &to, m, 481, NULL, NULL, NULL, NULL);
 			return;
 		}

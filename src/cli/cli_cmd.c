@@ -112,12 +112,15 @@ int cli_api(struct cli_ctx *ctx, const char *method, const char *path, const jso
 	const char *token = auth ? ctx->conf->token : NULL;
 	if (auth && !token)
 		return no_token(ctx);
+	if (token && cli_http_header_ok(token, CLI_HTTP_TOKEN_MAX) != 0)
+		return cli_fail(ctx, CLI_EXIT_UNAUTH, "the token is malformed (control characters "
+			"or longer than %d bytes)", CLI_HTTP_TOKEN_MAX);
 	char *json = body ? json_dumps(body, JSON_COMPACT) : NULL;
 	struct cli_http_resp resp;
 	buf_t err;
 	buf_init(&err, 4096);
 	const char *idem = cli_opt(ctx, "idempotency-key");
-	if (idem && cli_http_header_ok(idem) != 0) {
+	if (idem && cli_http_header_ok(idem, CLI_HTTP_IDEM_MAX) != 0) {
 		cli_secret_free(json);
 		buf_free(&err);
 		return cli_usage(ctx, "--idempotency-key must be printable and at most 200 bytes");

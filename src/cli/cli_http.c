@@ -82,11 +82,11 @@ int cli_http_url_insecure(const char *url)
 	return 1;
 }
 
-int cli_http_header_ok(const char *value)
+int cli_http_header_ok(const char *value, size_t max)
 {
 	size_t n = 0;
 	for (const unsigned char *p = (const unsigned char *)value; *p; p++, n++)
-		if (*p < 0x20 || *p == 0x7f || n >= 200)
+		if (*p < 0x20 || *p == 0x7f || n >= max)
 			return -1;
 	return 0;
 }
@@ -118,7 +118,7 @@ int cli_http_request(const struct cli_http_req *req, struct cli_http_resp *resp,
 		accept_lang = xasprintf("Accept-Language: %s", lang);
 		hdr = curl_slist_append(hdr, accept_lang);
 	}
-	if (req->idempotency_key && cli_http_header_ok(req->idempotency_key) == 0) {
+	if (req->idempotency_key && cli_http_header_ok(req->idempotency_key, CLI_HTTP_IDEM_MAX) == 0) {
 		idem = xasprintf("Idempotency-Key: %s", req->idempotency_key);
 		hdr = curl_slist_append(hdr, idem);
 	}

@@ -11,6 +11,9 @@
 #define CLI_HTTP_BODY_MAX (32u * 1024 * 1024)
 #define CLI_HTTP_CONNECT_TIMEOUT_S 10L
 #define CLI_HTTP_TIMEOUT_S 120L
+/* Longest Idempotency-Key and bearer token we send. */
+#define CLI_HTTP_IDEM_MAX 200
+#define CLI_HTTP_TOKEN_MAX 1024
 
 struct cli_http_resp {
 	long status;       /* HTTP status; 0 when no answer arrived */
@@ -40,9 +43,9 @@ int cli_http_request(const struct cli_http_req *req, struct cli_http_resp *resp,
  * http:// to a host other than localhost, 127.0.0.0/8 or [::1]. 0 else. */
 int cli_http_url_insecure(const char *url);
 
-/* Checks a header value given by the user (no control characters, at most
- * 200 bytes). 0 / -1. */
-int cli_http_header_ok(const char *value);
+/* Checks a header value given by the user: no control characters, at most
+ * max bytes. 0 / -1. */
+int cli_http_header_ok(const char *value, size_t max);
 
 /* Releases resp's body. NULL is a no-op. */
 void cli_http_resp_free(struct cli_http_resp *resp);

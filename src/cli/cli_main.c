@@ -139,6 +139,22 @@ int cli_run(int argc, char **argv, const struct cli_env *env, FILE *out, FILE *e
 		rc = CLI_EXIT_USAGE;
 		goto done;
 	}
+	/* Everything we send is JSON or a URL: refuse bytes that are not text
+	 * here, with a clear message, instead of a field silently dropped. */
+	for (size_t i = 0; rc == 0 && i < args.nopts; i++) {
+		if (args.opts[i].value && !cli_out_text_ok(args.opts[i].value)) {
+			fprintf(err, "error: the value of --%s is not valid UTF-8 text\n", args.opts[i].opt->name);
+			rc = CLI_EXIT_USAGE;
+			goto done;
+		}
+	}
+	for (size_t i = 0; i < args.npos; i++) {
+		if (!cli_out_text_ok(args.pos[i])) {
+			fprintf(err, "error: argument %zu is not valid UTF-8 text\n", i + 1);
+			rc = CLI_EXIT_USAGE;
+			goto done;
+		}
+	}
 	if (args.help) {
 		cli_args_help(&args, cli_globals, cli_epilogue, &msg);
 		cli_out_write(out, &msg);

@@ -52,6 +52,18 @@ void cli_out_sanitize(const char *s, buf_t *out)
 	}
 }
 
+int cli_out_text_ok(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	while (*p) {
+		size_t n = utf8_len(p);
+		if (n == 0 || (n == 1 && ((*p < 0x20 && *p != '\t') || *p == 0x7f)))
+			return 0;
+		p += n;
+	}
+	return 1;
+}
+
 size_t cli_out_width(const char *s)
 {
 	size_t w = 0;

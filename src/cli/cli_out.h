@@ -26,6 +26,10 @@ struct cli_col {
  * UTF-8 bytes) replaced by '?'. */
 void cli_out_sanitize(const char *s, buf_t *out);
 
+/* 1 when s is valid UTF-8 without control characters other than tab,
+ * 0 otherwise. */
+int cli_out_text_ok(const char *s);
+
 /* Display width of s: the number of UTF-8 code points. */
 size_t cli_out_width(const char *s);
 

@@ -109,16 +109,16 @@ static void test_escape_and_paths(void **state)
 static void test_header_values(void **state)
 {
 	(void)state;
-	assert_int_equal(cli_http_header_ok("retry-2026-01-01"), 0);
-	assert_int_equal(cli_http_header_ok(""), 0);
-	assert_int_equal(cli_http_header_ok("a\r\nX-Evil: 1"), -1);
-	assert_int_equal(cli_http_header_ok("tab\t"), -1);
+	assert_int_equal(cli_http_header_ok("retry-2026-01-01", CLI_HTTP_IDEM_MAX), 0);
+	assert_int_equal(cli_http_header_ok("", CLI_HTTP_IDEM_MAX), 0);
+	assert_int_equal(cli_http_header_ok("a\r\nX-Evil: 1", CLI_HTTP_IDEM_MAX), -1);
+	assert_int_equal(cli_http_header_ok("tab\t", CLI_HTTP_IDEM_MAX), -1);
 	char big[300];
 	memset(big, 'k', sizeof big - 1);
 	big[sizeof big - 1] = '\0';
-	assert_int_equal(cli_http_header_ok(big), -1);
+	assert_int_equal(cli_http_header_ok(big, CLI_HTTP_IDEM_MAX), -1);
 	big[200] = '\0';
-	assert_int_equal(cli_http_header_ok(big), 0);
+	assert_int_equal(cli_http_header_ok(big, CLI_HTTP_IDEM_MAX), 0);
 }
 
 static void test_insecure_urls(void **state)

@@ -40,6 +40,16 @@ static void test_sanitize(void **state)
 		buf_free(&b);
 	}
 	assert_int_equal(cli_out_width("caf\xc3\xa9"), 4);
+	static const struct {
+		const char *in;
+		int ok;
+	} text[] = {
+		{ "", 1 }, { "Acme Fax", 1 }, { "caf\xc3\xa9", 1 }, { "tab\tok", 1 },
+		{ "\xf0\x9f\x93\xa0", 1 }, { "nl\n", 0 }, { "esc\x1b", 0 }, { "bad\xff", 0 },
+		{ "cut\xe2\x82", 0 }, { "del\x7f", 0 },
+	};
+	for (size_t i = 0; i < sizeof text / sizeof text[0]; i++)
+		assert_int_equal(cli_out_text_ok(text[i].in), text[i].ok);
 	assert_int_equal(cli_out_width(""), 0);
 }
 

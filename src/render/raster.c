@@ -140,6 +140,8 @@ static int raster_page(fz_context *ctx, fz_document *doc, int i, const struct ra
 	fz_var(page);
 	fz_var(pix);
 	fz_var(dev);
+	fz_var(bm);
+	fz_var(rc);
 	fz_try(ctx)
 	{
 		page = fz_load_page(ctx, doc, i);

@@ -276,10 +276,23 @@ check "events carry hashes" test "$(jout '.items[0].hash')" != null
 expect 0 "audit list --since --all" -- "$FV" audit list --account "$acc" --since 2000-01-01T00:00:00Z --all --limit 2 --json
 check "--all follows cursors" test "$(jout '.items | length')" -gt 2
 
+expect 0 "audit list --action user.create" -- "$FV" audit list --account "$acc" --action user.create --json
+check "only user.create events, at least three" test \
+	"$(jout '[.items[] | select(.action != "user.create")] | length')" = 0 -a "$(jout '.items | length')" -ge 3
+
 # ---- sessions, deprovisioning, ownership -----------------------------------
 
+STDIN=$OWNER_PW must "owner logs in a second time (other config)" -- \
+	"$FV" --config "$tmp/owner2.conf" login --email owner@acme.example --password-stdin
 expect 0 "sessions list" -- "$FV" sessions list --json
 check "one session is current" test "$(jout '[.items[] | select(.current == true)] | length')" = 1
+other_session=$(jout '[.items[] | select(.current == false)][0].id')
+check "the second session is listed" test -n "$other_session" -a "$other_session" != null
+expect 0 "sessions list (table)" -- "$FV" sessions list
+check "sessions table header" grep -qE '^ID +CREATED +LAST SEEN +EXPIRES +CURRENT' "$OUT"
+expect 0 "revoke the second session" -- "$FV" sessions revoke "$other_session"
+expect 3 "the revoked session is dead" -- "$FV" --config "$tmp/owner2.conf" whoami
+check "…with a hint to log in again" err_has "faxvault login"
 expect 0 "deprovision the user" -- "$FV" users delete --account "$acc" "$user_id"
 expect 0 "deprovisioned user shows" -- "$FV" users show --account "$acc" "$user_id" --json
 check "status deprovisioned" test "$(jout .status)" = deprovisioned

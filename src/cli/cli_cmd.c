@@ -108,6 +108,12 @@ static int no_token(struct cli_ctx *ctx)
 int cli_api(struct cli_ctx *ctx, const char *method, const char *path, const json_t *body,
 	int auth, json_t **out)
 {
+	return cli_api_timed(ctx, method, path, body, auth, 0, out);
+}
+
+int cli_api_timed(struct cli_ctx *ctx, const char *method, const char *path, const json_t *body,
+	int auth, long timeout_s, json_t **out)
+{
 	*out = NULL;
 	const char *token = auth ? ctx->conf->token : NULL;
 	if (auth && !token)
@@ -134,6 +140,7 @@ int cli_api(struct cli_ctx *ctx, const char *method, const char *path, const jso
 		.base_url = ctx->conf->url, .method = method, .path = path, .json_body = json,
 		.token = token, .lang = ctx->lang,
 		.idempotency_key = strcmp(method, "POST") == 0 ? idem : NULL,
+		.timeout_s = timeout_s,
 	};
 	int rc = cli_http_request(&req, &resp, &err);
 	cli_secret_free(json); /* bodies may carry passwords */

@@ -32,6 +32,10 @@
  * prints the problem to ctx->err and returns its exit code. */
 int cli_api(struct cli_ctx *ctx, const char *method, const char *path, const json_t *body,
 	int auth, json_t **out);
+/* The same with a time limit for the whole request (seconds; 0: default),
+ * for operations the server may take long over. */
+int cli_api_timed(struct cli_ctx *ctx, const char *method, const char *path, const json_t *body,
+	int auth, long timeout_s, json_t **out);
 
 /* GET path (which may already carry a query) with --limit/--cursor/--all
  * and prints the items as a table, or the JSON answer with --json (with

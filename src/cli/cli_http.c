@@ -137,7 +137,7 @@ int cli_http_request(const struct cli_http_req *req, struct cli_http_resp *resp,
 	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, CLI_HTTP_CONNECT_TIMEOUT_S);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, CLI_HTTP_TIMEOUT_S);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, req->timeout_s > 0 ? req->timeout_s : CLI_HTTP_TIMEOUT_S);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, &sink);
 	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
@@ -146,12 +146,13 @@ int cli_http_request(const struct cli_http_req *req, struct cli_http_resp *resp,
 		curl_easy_setopt(c, CURLOPT_POSTFIELDS, json_body);
 		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(json_body));
 	} else if (strcmp(method, "GET") != 0 && strcmp(method, "DELETE") != 0) {
-		/* POST without a body: send an empty one, not a hanging request. */
+		/* POST without a body: an empty one, and no form content type
+		 * (curl would add one). */
 		curl_easy_setopt(c, CURLOPT_POSTFIELDS, "");
 		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)0);
+		hdr = curl_slist_append(hdr, "Content-Type:");
+		curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdr);
 	}
-	if (strcmp(method, "HEAD") == 0)
-		curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
 
 	CURLcode rc = curl_easy_perform(c);
 	int ret = 0;

@@ -30,6 +30,7 @@ struct cli_http_req {
 	const char *token;           /* Authorization: Bearer */
 	const char *lang;            /* Accept-Language */
 	const char *idempotency_key; /* Idempotency-Key */
+	long timeout_s;              /* whole request; 0: CLI_HTTP_TIMEOUT_S */
 };
 
 /* Sends req. Redirects are not followed (they would carry the token

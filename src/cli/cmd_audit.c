@@ -5,6 +5,8 @@
 #include "cli_http.h"
 #include "xalloc.h"
 
+#define AUDIT_VERIFY_TIMEOUT_S 3600L
+
 static const struct cli_col event_cols[] = {
 	{ "SEQ", "seq" }, { "TIME", "time" }, { "ACTOR", "actor.id" },
 	{ "ON BEHALF OF", "actor.on_behalf_of" }, { "ACTION", "action" }, { "TARGET", "target" },
@@ -47,7 +49,8 @@ static int audit_list(struct cli_ctx *ctx)
 static int audit_verify(struct cli_ctx *ctx)
 {
 	json_t *res = NULL;
-	int rc = cli_api(ctx, "GET", "/v1/provider/audit/verify", NULL, 1, &res);
+	/* The server reads the whole chain: give it time on a large log. */
+	int rc = cli_api_timed(ctx, "GET", "/v1/provider/audit/verify", NULL, 1, AUDIT_VERIFY_TIMEOUT_S, &res);
 	if (rc != CLI_EXIT_OK)
 		return rc;
 	const json_t *ok = json_object_get(res, "ok");

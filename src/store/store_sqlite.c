@@ -123,6 +123,19 @@ static sqlite3_stmt *conn_prepare(struct conn *c, const char *sql)
 
 /* ---- binding and rows ---- */
 
+/* Binds one JSON scalar: string, integer, boolean, anything else NULL. */
+static int bind_json(sqlite3_stmt *s, int idx, const json_t *v)
+{
+	if (json_is_string(v))
+		return sqlite3_bind_text(s, idx, json_string_value(v), (int)json_string_length(v),
+			SQLITE_TRANSIENT);
+	if (json_is_integer(v))
+		return sqlite3_bind_int64(s, idx, json_integer_value(v));
+	if (json_is_boolean(v))
+		return sqlite3_bind_int(s, idx, json_is_true(v));
+	return sqlite3_bind_null(s, idx);
+}
+
 /* Binds arguments by a type string: 's' const char * (NULL binds NULL),
  * 'i' int64_t, 'n' int (narrow), 'j' a json_t * scalar. */
 static int bind_va(sqlite3_stmt *s, const char *types, va_list ap)
@@ -141,19 +154,9 @@ static int bind_va(sqlite3_stmt *s, const char *types, va_list ap)
 		case 'n':
 			rc = sqlite3_bind_int(s, idx, va_arg(ap, int));
 			break;
-		case 'j': {
-			const json_t *v = va_arg(ap, const json_t *);
-			if (json_is_string(v))
-				rc = sqlite3_bind_text(s, idx, json_string_value(v), (int)json_string_length(v),
-					SQLITE_TRANSIENT);
-			else if (json_is_integer(v))
-				rc = sqlite3_bind_int64(s, idx, json_integer_value(v));
-			else if (json_is_boolean(v))
-				rc = sqlite3_bind_int(s, idx, json_is_true(v));
-			else
-				rc = sqlite3_bind_null(s, idx);
+		case 'j':
+			rc = bind_json(s, idx, va_arg(ap, const json_t *));
 			break;
-		}
 		default:
 			return -1;
 		}
@@ -287,33 +290,31 @@ static int q_exec(store_tx_t *tx, bool must_change, const char *sql, const char 
 	return out;
 }
 
-/* INSERT INTO table (cols…) VALUES (?…) with values taken from obj by the same
- * names (missing keys bind NULL). Column names come from our own tables. */
+/* INSERT INTO table (cols…) VALUES (?…) for the columns of `cols` that obj
+ * has (absent ones take the column's default). Column names come from our
+ * own tables, values are bound. */
 static int insert_obj(store_tx_t *tx, const char *table, const char *const *cols, const json_t *obj)
 {
-	char sql[1024];
+	char sql[1024], marks[256];
+	const json_t *vals[32];
+	int nv = 0;
 	int n = snprintf(sql, sizeof sql, "INSERT INTO %s (", table);
-	int ncols = 0;
-	for (; cols[ncols]; ncols++)
-		n += snprintf(sql + n, sizeof sql - (size_t)n, "%s%s", ncols ? "," : "", cols[ncols]);
-	n += snprintf(sql + n, sizeof sql - (size_t)n, ") VALUES (");
-	for (int i = 0; i < ncols; i++)
-		n += snprintf(sql + n, sizeof sql - (size_t)n, "%s?", i ? "," : "");
-	snprintf(sql + n, sizeof sql - (size_t)n, ")");
+	int mn = 0;
+	for (int i = 0; cols[i] && nv < 32; i++) {
+		const json_t *v = json_object_get(obj, cols[i]);
+		if (!v)
+			continue;
+		n += snprintf(sql + n, sizeof sql - (size_t)n, "%s%s", nv ? "," : "", cols[i]);
+		mn += snprintf(marks + mn, sizeof marks - (size_t)mn, "%s?", nv ? "," : "");
+		vals[nv++] = v;
+	}
+	snprintf(sql + n, sizeof sql - (size_t)n, ") VALUES (%s)", marks);
 	int64_t t0 = time_mono_ns();
 	sqlite3_stmt *s = conn_prepare(tx->c, sql);
 	if (!s)
 		return STORE_ERROR;
-	for (int i = 0; i < ncols; i++) {
-		const json_t *v = json_object_get(obj, cols[i]);
-		if (json_is_string(v))
-			sqlite3_bind_text(s, i + 1, json_string_value(v), (int)json_string_length(v),
-				SQLITE_TRANSIENT);
-		else if (json_is_integer(v))
-			sqlite3_bind_int64(s, i + 1, json_integer_value(v));
-		else
-			sqlite3_bind_null(s, i + 1);
-	}
+	for (int i = 0; i < nv; i++)
+		bind_json(s, i + 1, vals[i]);
 	int rc = map_rc(tx, sqlite3_step(s), sql);
 	sqlite3_reset(s);
 	db_time(tx, t0);
@@ -344,15 +345,8 @@ static int update_obj(store_tx_t *tx, const char *table, const char *const *allo
 	sqlite3_stmt *s = conn_prepare(tx->c, sql);
 	if (!s)
 		return STORE_ERROR;
-	for (int i = 0; i < nv; i++) {
-		if (json_is_string(vals[i]))
-			sqlite3_bind_text(s, i + 1, json_string_value(vals[i]),
-				(int)json_string_length(vals[i]), SQLITE_TRANSIENT);
-		else if (json_is_integer(vals[i]))
-			sqlite3_bind_int64(s, i + 1, json_integer_value(vals[i]));
-		else
-			sqlite3_bind_null(s, i + 1);
-	}
+	for (int i = 0; i < nv; i++)
+		bind_json(s, i + 1, vals[i]);
 	sqlite3_bind_text(s, nv + 1, id, -1, SQLITE_TRANSIENT);
 	int rc = map_rc(tx, sqlite3_step(s), sql);
 	if (rc == STORE_OK && sqlite3_changes(tx->c->db) == 0)

@@ -1,0 +1,287 @@
+/* Unit tests of src/domain: permission table, the authorization function,
+ * the audit chain, validation, and credential rules (expiry, key scoping). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "audit.h"
+#include "authz.h"
+#include "domain.h"
+#include "perm.h"
+#include "sec.h"
+#include "timeutil.h"
+#include "validate.h"
+
+#define B PERM_BIT
+
+static void test_roles(void **state)
+{
+	(void)state;
+	perm_set_t seven = B(PERM_NUMBERS_MANAGE) | B(PERM_USERS_MANAGE) | B(PERM_ADMINS_MANAGE) |
+		B(PERM_SECURITY_MANAGE) | B(PERM_DATA_READ) | B(PERM_BILLING_READ) | B(PERM_SETTINGS_MANAGE);
+	assert_true((perm_role("account", "admin") & seven) == seven);
+	assert_true((perm_role("account", "owner") & perm_role("account", "admin")) == perm_role("account", "admin"));
+	assert_true(perm_role("account", "owner") & B(PERM_OWNERSHIP_TRANSFER));
+	assert_false(perm_role("account", "admin") & B(PERM_OWNERSHIP_TRANSFER));
+	assert_true(perm_role("account", "billing") & B(PERM_BILLING_READ));
+	assert_false(perm_role("account", "billing") & (seven & ~B(PERM_BILLING_READ)));
+	assert_true(perm_role("account", "user") & B(PERM_FAX_SEND));
+	assert_true(perm_role("account", "user") & B(PERM_FAX_READ_OWN));
+	assert_false(perm_role("account", "user") & seven);
+	assert_int_equal(perm_role("account", "operator"), 0);
+	assert_int_equal(perm_role("provider", "admin"), 0);
+	assert_false(perm_role("provider", "operator") & perm_account_scope());
+	assert_false(perm_role("provider", "security") & B(PERM_PROVIDER_ACCOUNTS_MANAGE));
+}
+
+static void test_perm_names(void **state)
+{
+	(void)state;
+	for (int p = 0; p < PERM_COUNT; p++) {
+		assert_non_null(perm_info(p)->name);
+		assert_int_equal(perm_by_name(perm_info(p)->name), p);
+		assert_true(strlen(perm_info(p)->desc_en) > 0 && strlen(perm_info(p)->desc_fr) > 0);
+		for (int q = p + 1; q < PERM_COUNT; q++)
+			assert_string_not_equal(perm_info(p)->name, perm_info(q)->name);
+	}
+	char *s = perm_set_to_string(B(PERM_DATA_READ) | B(PERM_FAX_SEND));
+	assert_string_equal(s, "data.read fax.send");
+	assert_true(perm_set_from_string(s) == (B(PERM_DATA_READ) | B(PERM_FAX_SEND)));
+	free(s);
+	json_t *ok = json_pack("[s,s]", "users.manage", "billing.read");
+	perm_set_t out;
+	assert_int_equal(perm_set_from_json(ok, &out, NULL), 0);
+	assert_true(out == (B(PERM_USERS_MANAGE) | B(PERM_BILLING_READ)));
+	json_t *bad = json_pack("[s,s]", "users.manage", "root");
+	const char *which = NULL;
+	assert_int_equal(perm_set_from_json(bad, &out, &which), -1);
+	assert_string_equal(which, "root");
+	json_decref(ok);
+	json_decref(bad);
+	json_t *notarr = json_string("users.manage");
+	assert_int_equal(perm_set_from_json(notarr, &out, NULL), -1);
+	json_decref(notarr);
+}
+
+static principal_t member(const char *acc, const char *role)
+{
+	principal_t p = { 0 };
+	strcpy(p.kind, "account");
+	strcpy(p.account_id, acc);
+	strcpy(p.role, role);
+	p.perms = perm_role("account", role);
+	return p;
+}
+
+static void test_authz(void **state)
+{
+	(void)state;
+	principal_t admin = member("acc_a", "admin"), user = member("acc_a", "user");
+	principal_t partner = { .kind = "partner", .partner_id = "prt_1",
+		.perms = perm_role("partner", "partner_admin") };
+	principal_t op = { .kind = "provider", .perms = perm_role("provider", "operator") };
+	const struct {
+		const principal_t *p;
+		perm_set_t need;
+		const char *acc, *acc_partner;
+		enum authz_result want;
+	} cases[] = {
+		{ NULL, B(PERM_DATA_READ), "acc_a", NULL, AUTHZ_UNAUTHENTICATED },
+		{ &admin, B(PERM_USERS_MANAGE), "acc_a", NULL, AUTHZ_ALLOW },
+		{ &admin, B(PERM_USERS_MANAGE), "acc_b", NULL, AUTHZ_NOT_FOUND },
+		{ &admin, B(PERM_OWNERSHIP_TRANSFER), "acc_a", NULL, AUTHZ_FORBIDDEN },
+		{ &user, B(PERM_USERS_MANAGE), "acc_a", NULL, AUTHZ_FORBIDDEN },
+		{ &user, B(PERM_USERS_MANAGE), "acc_b", NULL, AUTHZ_NOT_FOUND },
+		{ &user, B(PERM_USERS_MANAGE) | B(PERM_FAX_SEND), "acc_a", NULL, AUTHZ_ALLOW },
+		{ &partner, B(PERM_PARTNER_ACCOUNTS_READ), "acc_a", "prt_1", AUTHZ_ALLOW },
+		{ &partner, B(PERM_PARTNER_ACCOUNTS_READ), "acc_a", "prt_2", AUTHZ_NOT_FOUND },
+		{ &partner, B(PERM_PARTNER_ACCOUNTS_READ), "acc_a", NULL, AUTHZ_NOT_FOUND },
+		{ &partner, B(PERM_DATA_READ), "acc_a", "prt_1", AUTHZ_FORBIDDEN },
+		{ &op, B(PERM_PROVIDER_ACCOUNTS_MANAGE), "acc_a", NULL, AUTHZ_ALLOW },
+		{ &op, B(PERM_DATA_READ), "acc_a", NULL, AUTHZ_FORBIDDEN },
+		{ &op, B(PERM_PROVIDER_STAFF_MANAGE), NULL, NULL, AUTHZ_ALLOW },
+		{ &admin, B(PERM_PROVIDER_STAFF_MANAGE), NULL, NULL, AUTHZ_FORBIDDEN },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		enum authz_result got = authz_check(cases[i].p, cases[i].need, cases[i].acc, cases[i].acc_partner);
+		if (got != cases[i].want)
+			fail_msg("case %zu: got %d want %d", i, got, cases[i].want);
+	}
+}
+
+static void test_validate(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *s;
+		bool ok;
+	} emails[] = {
+		{ "a@b.example", true }, { "first.last+tag@sub.example.org", true },
+		{ "élodie@exemple.fr", true }, { "a@b", false }, { "@b.example", false },
+		{ "a@", false }, { "a b@c.example", false }, { "a@@c.example", false },
+		{ "a@b..example", false }, { ".a@b.example", false }, { "a.@b.example", false },
+		{ "a..b@c.example", false }, { "a@-b.example", false }, { "a@b-.example", false },
+		{ "a\"b@c.example", false }, { "a@b.example.", false },
+	};
+	for (size_t i = 0; i < sizeof emails / sizeof emails[0]; i++)
+		if (valid_email(emails[i].s, strlen(emails[i].s)) != emails[i].ok)
+			fail_msg("email %s", emails[i].s);
+	assert_true(valid_utf8("h\xc3\xa9", 3));
+	assert_false(valid_utf8("\xc0\xaf", 2));       /* overlong */
+	assert_false(valid_utf8("\xed\xa0\x80", 3));   /* surrogate */
+	assert_false(valid_utf8("\xf4\x90\x80\x80", 4)); /* > U+10FFFF */
+	assert_false(valid_utf8("\xe2\x82", 2));       /* truncated */
+	assert_true(valid_name("Zoë", strlen("Zoë")));
+	assert_false(valid_name("   ", 3));
+	assert_false(valid_name("a\nb", 3));
+	assert_false(valid_name("", 0));
+	assert_non_null(password_problem("short"));
+	assert_null(password_problem("long enough passphrase"));
+}
+
+/* A fresh store in a temporary file, removed with its WAL files. */
+static store_t *temp_store(char *path, size_t n)
+{
+	snprintf(path, n, "/tmp/fv-unit-%d-XXXXXX", getpid());
+	int fd = mkstemp(path);
+	close(fd);
+	char err[256];
+	store_t *st = store_open(path, err, sizeof err);
+	if (!st)
+		fail_msg("store_open: %s", err);
+	return st;
+}
+
+static void drop_store(store_t *st, const char *path)
+{
+	store_close(st);
+	char p[300];
+	unlink(path);
+	snprintf(p, sizeof p, "%s-wal", path);
+	unlink(p);
+	snprintf(p, sizeof p, "%s-shm", path);
+	unlink(p);
+}
+
+static void test_audit_canonical(void **state)
+{
+	(void)state;
+	json_t *ev = json_pack("{s:I, s:s, s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}",
+		"seq", (json_int_t)7, "id", "evt_x", "time", (json_int_t)1000, "actor_id", "usr_a",
+		"actor_type", "user", "on_behalf_of", "", "action", "user.read", "target", "usr_b",
+		"account_id", "acc_1", "source", "127.0.0.1", "outcome", "success", "detail", "{}");
+	buf_t b;
+	buf_init(&b, 4096);
+	assert_int_equal(audit_canonical(ev, &b), 0);
+	/* Golden: changing this encoding breaks every stored chain. */
+	assert_string_equal(b.data, "1:7,5:evt_x,4:1000,5:usr_a,4:user,0:,9:user.read,5:usr_b,"
+				    "5:acc_1,9:127.0.0.1,7:success,2:{},");
+	char h1[AUDIT_HASH_HEX], h2[AUDIT_HASH_HEX];
+	audit_hash("0000", ev, h1);
+	json_object_set_new(ev, "target", json_string("usr_c"));
+	audit_hash("0000", ev, h2);
+	assert_string_not_equal(h1, h2);
+	/* Netstrings keep field boundaries: moving a byte across fields changes the hash. */
+	json_object_set_new(ev, "target", json_string("usr_b"));
+	json_object_set_new(ev, "account_id", json_string("acc_1"));
+	audit_hash("0000", ev, h2);
+	assert_string_equal(h1, h2);
+	json_object_set_new(ev, "target", json_string("usr_"));
+	json_object_set_new(ev, "account_id", json_string("bacc_1"));
+	audit_hash("0000", ev, h2);
+	assert_string_not_equal(h1, h2);
+	buf_free(&b);
+	json_decref(ev);
+}
+
+static void test_audit_chain(void **state)
+{
+	(void)state;
+	char path[128];
+	store_t *st = temp_store(path, sizeof path);
+	principal_t who = member("acc_1", "admin");
+	strcpy(who.id, "usr_1");
+	strcpy(who.type, "user");
+	audit_ctx_t ctx = { .who = &who, .source = "127.0.0.1" };
+	for (int i = 0; i < 5; i++) {
+		store_tx_t *tx = store_begin(st, true);
+		assert_int_equal(audit_record(tx, &ctx, "user.read", "usr_2", "acc_1", "success", NULL), 0);
+		assert_int_equal(store_commit(tx), 0);
+	}
+	audit_report_t r;
+	assert_int_equal(audit_verify(st, &r), 0);
+	assert_int_equal(r.events, 5);
+	drop_store(st, path);
+}
+
+static void test_session_expiry(void **state)
+{
+	(void)state;
+	char path[128];
+	store_t *st = temp_store(path, sizeof path);
+	sec_init();
+	sec_pwhash_set_cost(1, 8192);
+	dom_config_t cfg = { .session_idle_minutes = 30, .session_max_hours = 12, .invitation_days = 7 };
+	store_tx_t *tx = store_begin(st, true);
+	principal_t op = { .kind = "provider", .type = "user", .perms = perm_role("provider", "operator") };
+	dom_ctx_t c = { .store = st, .tx = tx, .who = &op, .source = "t", .lang = "en", .cfg = &cfg };
+	dom_err_t e = { 0 };
+	json_t *body = json_pack("{s:s, s:{s:s, s:s}}", "name", "Acme", "owner", "email", "o@acme.example",
+		"name", "O");
+	json_t *acc = NULL;
+	assert_int_equal(dom_account_create(&c, body, &acc, &e), 0);
+	json_t *accept = json_pack("{s:s}", "password", "a long password");
+	json_t *out = NULL;
+	assert_int_equal(dom_invitation_accept(&c, json_string_value(json_object_get(
+		json_object_get(acc, "owner_invitation"), "token")), accept, &out, &e), 0);
+	json_decref(out);
+	json_t *login = json_pack("{s:s, s:s}", "email", "o@acme.example", "password", "a long password");
+	assert_int_equal(dom_login(&c, login, &out, &e), 0);
+	char *tok = strdup(json_string_value(json_object_get(out, "token")));
+	json_decref(out);
+	principal_t p;
+	int64_t now = time_now_ms();
+	assert_int_equal(dom_authenticate(tx, &cfg, tok, now + 29 * 60000, &p, &e), 0);
+	assert_string_equal(p.role, "owner");
+	/* Idle: 30 minutes after the last use (touched just now) it expires. */
+	assert_int_equal(dom_authenticate(tx, &cfg, tok, now + 29 * 60000 + 31 * 60000, &p, &e), -1);
+	assert_string_equal(e.kind, "unauthenticated");
+	/* Absolute: even in steady use, 12 hours is the end. */
+	int64_t t = now;
+	for (int i = 0; i < 25; i++) {
+		t += 29 * 60000;
+		if (dom_authenticate(tx, &cfg, tok, t, &p, &e) != 0)
+			break;
+	}
+	assert_true(t - now <= 12 * 3600000 + 29 * 60000);
+	assert_int_equal(dom_authenticate(tx, &cfg, tok, now + 12 * 3600000, &p, &e), -1);
+	assert_int_equal(dom_authenticate(tx, &cfg, "fvs_unknown", now, &p, &e), -1);
+	assert_int_equal(dom_authenticate(tx, &cfg, "garbage", now, &p, &e), -1);
+	free(tok);
+	json_decref(login);
+	json_decref(accept);
+	json_decref(body);
+	json_decref(acc);
+	store_rollback(tx);
+	drop_store(st, path);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_roles),
+		cmocka_unit_test(test_perm_names),
+		cmocka_unit_test(test_authz),
+		cmocka_unit_test(test_validate),
+		cmocka_unit_test(test_audit_canonical),
+		cmocka_unit_test(test_audit_chain),
+		cmocka_unit_test(test_session_expiry),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

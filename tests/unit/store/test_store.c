@@ -1,0 +1,152 @@
+/* Unit tests of the SQLite store: migrations, tenant scoping, uniqueness,
+ * pagination, invitations and transactions. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "store.h"
+
+static char path[128];
+
+static int setup(void **state)
+{
+	snprintf(path, sizeof path, "/tmp/fv-store-%d-XXXXXX", getpid());
+	close(mkstemp(path));
+	char err[256];
+	*state = store_open(path, err, sizeof err);
+	return *state ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	store_close(*state);
+	char p[160];
+	unlink(path);
+	snprintf(p, sizeof p, "%s-wal", path);
+	unlink(p);
+	snprintf(p, sizeof p, "%s-shm", path);
+	unlink(p);
+	return 0;
+}
+
+static void add_account(store_tx_t *tx, const char *id)
+{
+	json_t *a = json_pack("{s:s, s:s, s:s, s:I, s:I}", "id", id, "name", id, "status", "active",
+		"created_at", (json_int_t)1, "updated_at", (json_int_t)1);
+	assert_int_equal(store_account_insert(tx, a), STORE_OK);
+	json_decref(a);
+}
+
+static int add_member(store_tx_t *tx, const char *id, const char *acc, const char *email)
+{
+	json_t *p = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I}", "id", id, "kind",
+		"account", "account_id", acc, "email", email, "name", "N", "role", "user", "status",
+		"active", "created_at", (json_int_t)1, "updated_at", (json_int_t)1);
+	int rc = store_principal_insert(tx, p);
+	json_decref(p);
+	return rc;
+}
+
+static void test_migrations_idempotent(void **state)
+{
+	assert_int_equal(store_schema_version(*state), 1);
+	char err[256];
+	store_t *again = store_open(path, err, sizeof err);
+	assert_non_null(again);
+	assert_int_equal(store_schema_version(again), 1);
+	store_close(again);
+}
+
+static void test_tenant_scoping(void **state)
+{
+	store_tx_t *tx = store_begin(*state, true);
+	add_account(tx, "acc_a");
+	add_account(tx, "acc_b");
+	assert_int_equal(add_member(tx, "usr_a", "acc_a", "a@x.example"), STORE_OK);
+	json_t *m = store_member_get(tx, "acc_a", "usr_a");
+	assert_non_null(m);
+	json_decref(m);
+	assert_null(store_member_get(tx, "acc_b", "usr_a"));
+	/* Live e-mail addresses are unique; a deprovisioned one is free again. */
+	assert_int_equal(add_member(tx, "usr_a2", "acc_b", "a@x.example"), STORE_CONFLICT);
+	json_t *upd = json_pack("{s:s}", "status", "deprovisioned");
+	assert_int_equal(store_principal_update(tx, "usr_a", upd), STORE_OK);
+	json_decref(upd);
+	assert_int_equal(add_member(tx, "usr_a2", "acc_b", "a@x.example"), STORE_OK);
+	assert_int_equal(store_apikey_revoke(tx, "acc_b", "key_nope", 1), STORE_NOTFOUND);
+	store_commit(tx);
+}
+
+static void test_pagination(void **state)
+{
+	store_tx_t *tx = store_begin(*state, true);
+	add_account(tx, "acc_p");
+	char id[32], email[64];
+	for (int i = 0; i < 7; i++) {
+		snprintf(id, sizeof id, "usr_p%d", i);
+		snprintf(email, sizeof email, "p%d@x.example", i);
+		assert_int_equal(add_member(tx, id, "acc_p", email), STORE_OK);
+	}
+	store_page_t pg;
+	char *cursor = NULL;
+	int seen = 0, pages = 0;
+	do {
+		assert_int_equal(store_principal_list(tx, "account", "acc_p", cursor, 3, &pg), STORE_OK);
+		for (size_t i = 0; i < json_array_size(pg.items); i++) {
+			snprintf(id, sizeof id, "usr_p%d", seen++);
+			assert_string_equal(json_string_value(json_object_get(json_array_get(pg.items, i), "id")), id);
+			assert_null(json_object_get(json_array_get(pg.items, i), "_k"));
+		}
+		free(cursor);
+		cursor = pg.next_cursor ? strdup(pg.next_cursor) : NULL;
+		store_page_free(&pg);
+		pages++;
+	} while (cursor);
+	assert_int_equal(seen, 7);
+	assert_int_equal(pages, 3);
+	store_rollback(tx);
+}
+
+static void test_invitation_single_use(void **state)
+{
+	store_tx_t *tx = store_begin(*state, true);
+	add_account(tx, "acc_i");
+	assert_int_equal(add_member(tx, "usr_i", "acc_i", "i@x.example"), STORE_OK);
+	assert_int_equal(store_invitation_insert(tx, "h1", "usr_i", 1000), STORE_OK);
+	assert_null(store_invitation_take(tx, "h1", 1000)); /* expired at 1000 */
+	assert_int_equal(store_invitation_insert(tx, "h2", "usr_i", 5000), STORE_OK);
+	char *who = store_invitation_take(tx, "h2", 10);
+	assert_string_equal(who, "usr_i");
+	free(who);
+	assert_null(store_invitation_take(tx, "h2", 11));
+	assert_null(store_invitation_take(tx, "nope", 11));
+	store_rollback(tx);
+}
+
+static void test_rollback_discards(void **state)
+{
+	store_tx_t *tx = store_begin(*state, true);
+	add_account(tx, "acc_gone");
+	store_rollback(tx);
+	tx = store_begin(*state, false);
+	assert_null(store_account_get(tx, "acc_gone", NULL));
+	store_rollback(tx);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_migrations_idempotent),
+		cmocka_unit_test(test_tenant_scoping),
+		cmocka_unit_test(test_pagination),
+		cmocka_unit_test(test_invitation_single_use),
+		cmocka_unit_test(test_rollback_discards),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -67,7 +67,22 @@ void bitmap_dither_gray(struct bitmap *b, int x0, int y0, const uint8_t *gray, i
 		const uint8_t *g = gray + (ptrdiff_t)y * gstride;
 		const uint8_t *t = thr[by & 7];
 		uint8_t *row = b->bits + (size_t)by * b->stride;
-		for (int x = 0; x < gw; x++) {
+		int x = 0;
+		if (x0 == 0 && gw <= b->w) {
+			/* The common case, whole aligned bytes: white bytes skipped,
+			 * eight pixels packed at a time. */
+			for (; x + 8 <= gw; x += 8) {
+				uint64_t w8;
+				memcpy(&w8, g + x, 8);
+				if (w8 == UINT64_MAX)
+					continue;
+				uint8_t out = 0;
+				for (int k = 0; k < 8; k++)
+					out |= (uint8_t)((g[x + k] < t[k]) << (7 - k));
+				row[x >> 3] |= out;
+			}
+		}
+		for (; x < gw; x++) {
 			int bx = x0 + x;
 			if (g[x] == 255 || bx < 0 || bx >= b->w)
 				continue;

@@ -174,6 +174,18 @@ int config_load_file(config_t *cfg, const char *path, char *err, size_t errlen)
 	return 0;
 }
 
+int config_load_string(config_t *cfg, const char *text, char *err, size_t errlen)
+{
+	char why[300] = "";
+	struct load l = { cfg, why, sizeof why, false };
+	int rc = ini_parse_string(text, on_ini, &l);
+	if (l.failed || rc != 0) {
+		snprintf(err, errlen, "line %d: %s", rc, l.failed ? why : "syntax error");
+		return -1;
+	}
+	return 0;
+}
+
 int config_validate(const config_t *cfg, char *err, size_t errlen)
 {
 	if (cfg->session_idle_minutes > cfg->session_max_hours * 60) {

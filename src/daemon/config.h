@@ -34,6 +34,8 @@ int config_set(config_t *cfg, const char *name, const char *value, char *err, si
 /* Reads an INI file ([section] key = value). 0, or -1 with the file, line
  * and reason in err. */
 int config_load_file(config_t *cfg, const char *path, char *err, size_t errlen);
+/* Same from text in memory (tests, fuzzing). */
+int config_load_string(config_t *cfg, const char *text, char *err, size_t errlen);
 /* Checks the settings that depend on each other. 0 / -1 with err. */
 int config_validate(const config_t *cfg, char *err, size_t errlen);
 /* Writes the reference (every setting, default, bounds, help) as an INI

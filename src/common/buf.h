@@ -26,7 +26,7 @@ void buf_reset(buf_t *b);
 int buf_append(buf_t *b, const void *p, size_t n);
 int buf_puts(buf_t *b, const char *s);
 int buf_printf(buf_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-int buf_vprintf(buf_t *b, const char *fmt, va_list ap);
+int buf_vprintf(buf_t *b, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 /* Hands the storage to the caller (free() it); the buffer is left empty. */
 char *buf_steal(buf_t *b);
 

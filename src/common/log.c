@@ -49,6 +49,7 @@ void log_set_level(enum log_level m)
 	min_level = m;
 }
 
+__attribute__((format(printf, 3, 0)))
 static void vlog(enum log_level lvl, const char *event, const char *fmt, va_list ap)
 {
 	if (lvl < min_level)

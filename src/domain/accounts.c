@@ -153,13 +153,16 @@ fail:
 
 static json_t *account_item(const json_t *a)
 {
-	/* List items carry the owner id only; GET /v1/accounts/{id} expands it. */
+	/* List rows carry the owner's identity from a join (see store_account_list). */
+	json_t *owner = *rec_str(a, "owner_id")
+		? json_pack("{s:s, s:s, s:s}", "id", rec_str(a, "owner_id"), "email",
+			rec_str(a, "owner_email"), "name", rec_str(a, "owner_name"))
+		: json_null();
 	return json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:o}", "id", rec_str(a, "id"), "name",
 		rec_str(a, "name"), "status", rec_str(a, "status"), "regulatory_profile",
 		rec_str(a, "regulatory_profile"), "partner_id",
 		*rec_str(a, "partner_id") ? json_string(rec_str(a, "partner_id")) : json_null(),
-		"owner_id", *rec_str(a, "owner_id") ? json_string(rec_str(a, "owner_id")) : json_null(),
-		"created_at", time_json(json_object_get(a, "created_at")));
+		"owner", owner, "created_at", time_json(json_object_get(a, "created_at")));
 }
 
 int dom_account_list(dom_ctx_t *c, const char *cursor, int limit, json_t **out, dom_err_t *e)
@@ -170,7 +173,7 @@ int dom_account_list(dom_ctx_t *c, const char *cursor, int limit, json_t **out, 
 		json_t *a = store_account_get(c->tx, c->who->account_id, NULL);
 		json_t *items = json_array();
 		if (a && !(cursor && *cursor))
-			json_array_append_new(items, account_item(a));
+			json_array_append_new(items, account_view(c->tx, a));
 		json_decref(a);
 		*out = json_pack("{s:o, s:n}", "items", items, "next_cursor");
 		return 0;

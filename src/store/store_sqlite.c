@@ -608,9 +608,10 @@ int store_account_list(store_tx_t *tx, const char *partner_id, const char *curso
 	store_page_t *out)
 {
 	return page_finish(q_rows(tx,
-		"SELECT rowid AS _k, id, name, status, regulatory_profile, partner_id, owner_id,"
-		" created_at, updated_at FROM accounts WHERE rowid > ? AND (? IS NULL OR partner_id = ?)"
-		" ORDER BY rowid LIMIT ?", "issn", cursor_value(cursor, 0), partner_id, partner_id,
+		"SELECT a.rowid AS _k, a.id, a.name, a.status, a.regulatory_profile, a.partner_id,"
+		" a.owner_id, p.email AS owner_email, p.name AS owner_name, a.created_at, a.updated_at"
+		" FROM accounts a LEFT JOIN principals p ON p.id = a.owner_id"
+		" WHERE a.rowid > ? AND (? IS NULL OR a.partner_id = ?) ORDER BY a.rowid LIMIT ?", "issn", cursor_value(cursor, 0), partner_id, partner_id,
 		limit + 1), limit, out);
 }
 

@@ -1,0 +1,749 @@
+/* The authorization matrix: every route of router_routes() called by every
+ * kind of principal against the real faxvaultd, each outcome asserted.
+ *
+ * The expectation of a cell is computed here from the route table (the
+ * route's permissions, ROUTE_PUBLIC, ROUTE_ACCOUNT) and the role table
+ * (perm_role()), with the rules of the specification written out in
+ * expect() independently of authz_check(): anonymous callers get 401; a
+ * member of another account, or partner staff of another partner, gets 404
+ * on an account's routes (no existence leak); a caller without any of the
+ * route's permissions gets 403; everyone else is let through and gets the
+ * route's success status (or the one the fixture names, e.g. 422 for a
+ * harmless invalid body). A golden copy of the route policy (POLICY below)
+ * makes a changed route permission fail here too, until it is reviewed.
+ *
+ * Cells with destructive effects get fresh targets (a new member to
+ * deprovision, a new key to revoke, a new session to log out), a suspended
+ * account is reactivated at once, and ownership is never actually moved, so
+ * that the order of the cells does not matter.
+ *
+ * Usage: authz_matrix FAXVAULTD */
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+#include "perm.h"
+#include "router.h"
+
+/* Cells known to be wrong in the server, to be fixed there: a cell listed
+ * here is reported but does not fail the test; an entry whose cell behaves
+ * as expected fails it (remove the entry once the bug is fixed). */
+static const struct known_bug {
+	const char *action;
+	const char *principal;
+	long actual;
+	const char *note;
+} KNOWN_BUGS[] = {
+	{ NULL, NULL, 0, NULL },
+};
+
+/* The route policy as specified (issue 2): action, accepted permissions
+ * (space-separated; "" = any authenticated caller), public, account-scoped.
+ * The route table must match it; a deliberate change updates both. */
+static const struct policy {
+	const char *action;
+	const char *perms;
+	bool public, account;
+} POLICY[] = {
+	{ "system.health", "", true, false },
+	{ "system.ready", "", true, false },
+	{ "system.metrics", "", true, false },
+	{ "system.openapi", "", true, false },
+	{ "sessions.create", "", true, false },
+	{ "sessions.delete", "", false, false },
+	{ "me.get", "", false, false },
+	{ "me.sessions.list", "", false, false },
+	{ "me.sessions.delete", "", false, false },
+	{ "invitations.accept", "", true, false },
+	{ "permissions.list", "", false, false },
+	{ "accounts.create", "provider.accounts.manage", false, false },
+	{ "accounts.list", "provider.accounts.read partner.accounts.read account.read", false, false },
+	{ "accounts.get", "provider.accounts.read partner.accounts.read account.read", false, true },
+	{ "accounts.update", "provider.accounts.manage settings.manage", false, true },
+	{ "accounts.suspend", "provider.accounts.manage", false, true },
+	{ "accounts.reactivate", "provider.accounts.manage", false, true },
+	{ "accounts.owner_transfer", "ownership.transfer", false, true },
+	{ "users.list", "users.manage admins.manage data.read", false, true },
+	{ "users.create", "users.manage admins.manage", false, true },
+	{ "users.get", "users.manage admins.manage data.read", false, true },
+	{ "users.update", "users.manage admins.manage", false, true },
+	{ "users.delete", "users.manage admins.manage", false, true },
+	{ "api_keys.list", "api_keys.own security.manage", false, true },
+	{ "api_keys.create", "api_keys.own", false, true },
+	{ "api_keys.delete", "api_keys.own security.manage", false, true },
+	{ "audit_events.list", "data.read security.manage provider.audit.read", false, true },
+	{ "provider.audit_events.list", "provider.audit.read", false, false },
+	{ "provider.audit.verify", "provider.audit.read", false, false },
+	{ "staff.list", "provider.staff.manage", false, false },
+	{ "staff.create", "provider.staff.manage", false, false },
+	{ "partners.list", "provider.partners.manage", false, false },
+	{ "partners.create", "provider.partners.manage", false, false },
+	{ "partners.get", "provider.partners.manage partner.staff.read", false, false },
+	{ "partners.staff.list", "provider.partners.manage partner.staff.read", false, false },
+	{ "partners.staff.create", "provider.partners.manage", false, false },
+	{ NULL, NULL, false, false },
+};
+
+#define PASSWORD "correct horse battery staple"
+#define CUSTOM_PERMS "users.manage data.read"
+#define KEY_PERMS "data.read api_keys.own account.read"
+#define ID_LEN 64
+
+/* The principals of the matrix (columns). */
+enum who {
+	W_ANON,
+	W_OWNER,
+	W_ADMIN,
+	W_BILLING,
+	W_USER,
+	W_CUSTOM,
+	W_KEY,
+	W_OTHER_ADMIN,
+	W_OPERATOR,
+	W_SUPPORT,
+	W_SECURITY,
+	W_PARTNER,
+	W_PARTNER_OTHER,
+	W_COUNT
+};
+
+struct actor {
+	const char *label;
+	const char *kind; /* "account", "provider", "partner"; NULL: anonymous */
+	char token[160];
+	char email[128];  /* "" for an API key: no password login */
+	char person_id[ID_LEN];
+	char account_id[ID_LEN];
+	char partner_id[ID_LEN];
+	perm_set_t perms; /* what the specification says it holds */
+};
+
+struct world {
+	fvd_t d;
+	char boot[160]; /* the bootstrapped operator's session: sets things up */
+	char acc_a[ID_LEN], acc_b[ID_LEN], prt_1[ID_LEN], prt_2[ID_LEN];
+	char target_user[ID_LEN]; /* a member of A the cells read and rename */
+	struct actor p[W_COUNT];
+	int seq;
+	int setup_errors;
+};
+
+/* What one cell sends and, when let through, the status it should get. */
+struct cell {
+	char path[512];
+	json_t *body;       /* owned; NULL: no body */
+	const char *token;  /* borrowed; NULL: anonymous */
+	char token_buf[160];
+	long ok_status;     /* expected status when authorization lets it through */
+	const char *note;   /* why ok_status differs from the route's, or NULL */
+};
+
+static int failures;
+
+/* ---- set-up through the API ---- */
+
+static const char *jstr(const json_t *o, const char *key)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+	return s ? s : "";
+}
+
+static void copy(char *dst, size_t n, const char *src)
+{
+	snprintf(dst, n, "%s", src ? src : "");
+}
+
+/* A request that set-up needs; NULL (and a failure counted) unless it
+ * answers `want`. Returns the parsed answer (new reference). */
+static json_t *must(struct world *w, const char *method, const char *path, const char *token,
+	json_t *body, long want)
+{
+	long st;
+	json_t *r = http_jcall(&w->d, method, path, token, body, &st);
+	json_decref(body);
+	if (st != want) {
+		char *s = r ? json_dumps(r, JSON_COMPACT) : NULL;
+		printf("SETUP FAILED: %s %s: status %ld, want %ld: %s\n", method, path, st, want,
+			s ? s : "");
+		free(s);
+		json_decref(r);
+		w->setup_errors++;
+		return NULL;
+	}
+	return r ? r : json_object();
+}
+
+static int login(struct world *w, const char *email, char *token, size_t n, char *sid, size_t sn)
+{
+	json_t *r = must(w, "POST", "/v1/sessions", NULL,
+		json_pack("{s:s, s:s}", "email", email, "password", PASSWORD), 201);
+	copy(token, n, jstr(r, "token"));
+	if (sid)
+		copy(sid, sn, jstr(r, "session_id"));
+	json_decref(r);
+	return r ? 0 : -1;
+}
+
+static int accept_invitation(struct world *w, const char *tok)
+{
+	char path[256];
+	snprintf(path, sizeof path, "/v1/invitations/%s/accept", tok);
+	json_t *r = must(w, "POST", path, NULL, json_pack("{s:s}", "password", PASSWORD), 200);
+	json_decref(r);
+	return r ? 0 : -1;
+}
+
+static void next_email(struct world *w, const char *tag, char *out, size_t n)
+{
+	snprintf(out, n, "%s-%d@matrix.test", tag, ++w->seq);
+}
+
+/* Creates a person (POST path with body by creator), accepts the
+ * invitation and logs in as p. body is consumed; its "email" is set. */
+static void make_person(struct world *w, const char *path, const char *creator, json_t *body,
+	const char *tag, struct actor *p)
+{
+	next_email(w, tag, p->email, sizeof p->email);
+	json_object_set_new(body, "email", json_string(p->email));
+	json_object_set_new(body, "name", json_string(p->label));
+	json_t *r = must(w, "POST", path, creator, body, 201);
+	if (!r)
+		return;
+	copy(p->person_id, sizeof p->person_id, jstr(r, "id"));
+	const char *inv = jstr(json_object_get(r, "invitation"), "token");
+	if (accept_invitation(w, inv) == 0)
+		login(w, p->email, p->token, sizeof p->token, NULL, 0);
+	json_decref(r);
+}
+
+/* An account with its owner logged in as `owner`. */
+static void make_account(struct world *w, const char *name, const char *partner, char *acc,
+	struct actor *owner, struct actor *billing)
+{
+	next_email(w, "owner", owner->email, sizeof owner->email);
+	json_t *body = json_pack("{s:s, s:{s:s, s:s}}", "name", name, "owner", "email", owner->email,
+		"name", owner->label);
+	if (partner)
+		json_object_set_new(body, "partner_id", json_string(partner));
+	if (billing) {
+		next_email(w, "billing", billing->email, sizeof billing->email);
+		json_object_set_new(body, "billing_contacts", json_pack("[{s:s, s:s}]", "email",
+			billing->email, "name", billing->label));
+	}
+	json_t *r = must(w, "POST", "/v1/accounts", w->boot, body, 201);
+	if (!r)
+		return;
+	copy(acc, ID_LEN, jstr(r, "id"));
+	copy(owner->person_id, sizeof owner->person_id, jstr(json_object_get(r, "owner"), "id"));
+	if (accept_invitation(w, jstr(json_object_get(r, "owner_invitation"), "token")) == 0)
+		login(w, owner->email, owner->token, sizeof owner->token, NULL, 0);
+	if (billing) {
+		const json_t *bi = json_array_get(json_object_get(r, "billing_invitations"), 0);
+		copy(billing->person_id, sizeof billing->person_id, jstr(bi, "user_id"));
+		if (accept_invitation(w, jstr(bi, "token")) == 0)
+			login(w, billing->email, billing->token, sizeof billing->token, NULL, 0);
+	}
+	json_decref(r);
+}
+
+static void init_principals(struct world *w)
+{
+	static const struct {
+		const char *label, *kind, *role;
+	} cols[W_COUNT] = {
+		[W_ANON] = { "anonymous", NULL, NULL },
+		[W_OWNER] = { "owner", "account", "owner" },
+		[W_ADMIN] = { "admin", "account", "admin" },
+		[W_BILLING] = { "billing", "account", "billing" },
+		[W_USER] = { "user", "account", "user" },
+		[W_CUSTOM] = { "custom", "account", NULL },
+		[W_KEY] = { "api-key", "account", NULL },
+		[W_OTHER_ADMIN] = { "other-admin", "account", "admin" },
+		[W_OPERATOR] = { "operator", "provider", "operator" },
+		[W_SUPPORT] = { "support", "provider", "support" },
+		[W_SECURITY] = { "security", "provider", "security" },
+		[W_PARTNER] = { "partner", "partner", "partner_admin" },
+		[W_PARTNER_OTHER] = { "partner-other", "partner", "partner_admin" },
+	};
+	for (int i = 0; i < W_COUNT; i++) {
+		w->p[i].label = cols[i].label;
+		w->p[i].kind = cols[i].kind;
+		w->p[i].perms = cols[i].role ? perm_role(cols[i].kind, cols[i].role) : 0;
+	}
+	w->p[W_CUSTOM].perms = perm_set_from_string(CUSTOM_PERMS);
+	/* A key holds its own permissions within its creator's (an admin). */
+	w->p[W_KEY].perms = perm_set_from_string(KEY_PERMS) & perm_role("account", "admin");
+}
+
+static void setup(struct world *w)
+{
+	init_principals(w);
+	json_t *r = must(w, "POST", "/v1/sessions", NULL, json_pack("{s:s, s:s}", "email",
+		w->d.op_email, "password", w->d.op_password), 201);
+	copy(w->boot, sizeof w->boot, jstr(r, "token"));
+	json_decref(r);
+	r = must(w, "POST", "/v1/partners", w->boot, json_pack("{s:s}", "name", "Partner One"), 201);
+	copy(w->prt_1, ID_LEN, jstr(r, "id"));
+	json_decref(r);
+	r = must(w, "POST", "/v1/partners", w->boot, json_pack("{s:s}", "name", "Partner Two"), 201);
+	copy(w->prt_2, ID_LEN, jstr(r, "id"));
+	json_decref(r);
+
+	/* Account A, provisioned for partner 1, holds the members under test;
+	 * account B is another tenant. */
+	make_account(w, "Acme", w->prt_1, w->acc_a, &w->p[W_OWNER], &w->p[W_BILLING]);
+	struct actor owner_b = { .label = "owner-b" };
+	make_account(w, "Beta", NULL, w->acc_b, &owner_b, NULL);
+
+	char path[256];
+	snprintf(path, sizeof path, "/v1/accounts/%s/users", w->acc_a);
+	const char *owner = w->p[W_OWNER].token;
+	make_person(w, path, owner, json_pack("{s:s}", "role", "admin"), "admin", &w->p[W_ADMIN]);
+	make_person(w, path, owner, json_pack("{s:s}", "role", "user"), "user", &w->p[W_USER]);
+	json_t *custom = perm_set_to_json(perm_set_from_string(CUSTOM_PERMS));
+	make_person(w, path, owner, json_pack("{s:s, s:o}", "role", "custom", "permissions", custom),
+		"custom", &w->p[W_CUSTOM]);
+	char email[128];
+	next_email(w, "target", email, sizeof email);
+	r = must(w, "POST", path, owner, json_pack("{s:s, s:s, s:s}", "email", email, "name", "Target",
+		"role", "user"), 201);
+	copy(w->target_user, ID_LEN, jstr(r, "id"));
+	json_decref(r);
+
+	snprintf(path, sizeof path, "/v1/accounts/%s/api-keys", w->acc_a);
+	r = must(w, "POST", path, w->p[W_ADMIN].token, json_pack("{s:s, s:o}", "name", "matrix key",
+		"permissions", perm_set_to_json(perm_set_from_string(KEY_PERMS))), 201);
+	copy(w->p[W_KEY].token, sizeof w->p[W_KEY].token, jstr(r, "secret"));
+	copy(w->p[W_KEY].person_id, ID_LEN, w->p[W_ADMIN].person_id);
+	json_decref(r);
+
+	snprintf(path, sizeof path, "/v1/accounts/%s/users", w->acc_b);
+	make_person(w, path, owner_b.token, json_pack("{s:s}", "role", "admin"), "other-admin",
+		&w->p[W_OTHER_ADMIN]);
+
+	static const struct {
+		enum who w;
+		const char *role;
+	} staff[] = { { W_OPERATOR, "operator" }, { W_SUPPORT, "support" }, { W_SECURITY, "security" } };
+	for (size_t i = 0; i < sizeof staff / sizeof staff[0]; i++)
+		make_person(w, "/v1/provider/staff", w->boot, json_pack("{s:s}", "role", staff[i].role),
+			staff[i].role, &w->p[staff[i].w]);
+
+	snprintf(path, sizeof path, "/v1/partners/%s/staff", w->prt_1);
+	make_person(w, path, w->boot, json_object(), "partner", &w->p[W_PARTNER]);
+	snprintf(path, sizeof path, "/v1/partners/%s/staff", w->prt_2);
+	make_person(w, path, w->boot, json_object(), "partner-other", &w->p[W_PARTNER_OTHER]);
+
+	for (int i = W_OWNER; i <= W_CUSTOM; i++)
+		copy(w->p[i].account_id, ID_LEN, w->acc_a);
+	copy(w->p[W_KEY].account_id, ID_LEN, w->acc_a);
+	copy(w->p[W_OTHER_ADMIN].account_id, ID_LEN, w->acc_b);
+	copy(w->p[W_PARTNER].partner_id, ID_LEN, w->prt_1);
+	copy(w->p[W_PARTNER_OTHER].partner_id, ID_LEN, w->prt_2);
+	for (int i = W_OWNER; i < W_COUNT; i++)
+		if (!w->p[i].token[0]) {
+			printf("SETUP FAILED: no credential for %s\n", w->p[i].label);
+			w->setup_errors++;
+		}
+}
+
+/* ---- the route policy ---- */
+
+static const struct policy *policy_of(const char *action)
+{
+	for (const struct policy *p = POLICY; p->action; p++)
+		if (strcmp(p->action, action) == 0)
+			return p;
+	return NULL;
+}
+
+/* The route table against POLICY, both ways. */
+static void check_policy(void)
+{
+	int nroutes = 0;
+	for (const struct route *r = router_routes(); r->method; r++, nroutes++) {
+		const struct policy *p = policy_of(r->action);
+		if (!p) {
+			printf("POLICY: route %s %s (%s) is not in POLICY: review its permissions and add it\n",
+				r->method, r->pattern, r->action);
+			failures++;
+			continue;
+		}
+		perm_set_t want = perm_set_from_string(p->perms);
+		if (want != r->perms || p->public != !!(r->flags & ROUTE_PUBLIC) ||
+		    p->account != !!(r->flags & ROUTE_ACCOUNT)) {
+			char *got = perm_set_to_string(r->perms);
+			printf("POLICY: %s %s (%s) accepts [%s]%s%s; the policy says [%s]%s%s\n", r->method,
+				r->pattern, r->action, got, r->flags & ROUTE_PUBLIC ? " public" : "",
+				r->flags & ROUTE_ACCOUNT ? " account-scoped" : "", p->perms,
+				p->public ? " public" : "", p->account ? " account-scoped" : "");
+			free(got);
+			failures++;
+		}
+	}
+	int npolicy = 0;
+	for (const struct policy *p = POLICY; p->action; p++, npolicy++) {
+		bool found = false;
+		for (const struct route *r = router_routes(); r->method && !found; r++)
+			found = strcmp(r->action, p->action) == 0;
+		if (!found) {
+			printf("POLICY: %s is in POLICY but not a route\n", p->action);
+			failures++;
+		}
+	}
+	(void)nroutes;
+	(void)npolicy;
+}
+
+/* ---- expectations ---- */
+
+struct expect {
+	long status;      /* 401, 403, 404 for a denial; 0: let through */
+	const char *kind; /* the problem kind of a denial */
+};
+
+static bool has_param(const struct route *r, const char *name)
+{
+	char b[64];
+	snprintf(b, sizeof b, "{%s}", name);
+	return strstr(r->pattern, b) != NULL;
+}
+
+/* The specification, cell by cell. Account-scoped routes target account A
+ * (partner 1's); partner routes target partner 1. */
+static struct expect expect(const struct world *w, const struct route *r, const struct actor *p)
+{
+	struct expect e = { 0, NULL };
+	if (r->flags & ROUTE_PUBLIC)
+		return e;
+	if (!p->kind)
+		return (struct expect) { 401, "unauthenticated" };
+	if (r->flags & ROUTE_ACCOUNT) {
+		bool other_tenant = strcmp(p->kind, "account") == 0 && strcmp(p->account_id, w->acc_a) != 0;
+		bool other_partner = strcmp(p->kind, "partner") == 0 && strcmp(p->partner_id, w->prt_1) != 0;
+		if (other_tenant || other_partner)
+			return (struct expect) { 404, "not-found" };
+	}
+	if (r->perms && !(r->perms & p->perms))
+		return (struct expect) { 403, "forbidden" };
+	/* Partner staff see their own organization only. */
+	if (has_param(r, "partner_id") && strcmp(p->kind, "partner") == 0 &&
+	    strcmp(p->partner_id, w->prt_1) != 0)
+		return (struct expect) { 404, "not-found" };
+	return e;
+}
+
+/* ---- fixtures: what each cell sends ---- */
+
+static void fill_path(const struct world *w, const struct route *r, struct cell *c,
+	const char *user_id, const char *key_id, const char *session_id)
+{
+	char *o = c->path;
+	size_t n = sizeof c->path;
+	for (const char *s = r->pattern; *s && n > 1;) {
+		if (*s != '{') {
+			*o++ = *s++;
+			n--;
+			continue;
+		}
+		size_t len = strcspn(s + 1, "}");
+		char name[32];
+		snprintf(name, sizeof name, "%.*s", (int)len, s + 1);
+		const char *v = strcmp(name, "id") == 0 ? w->acc_a
+			: strcmp(name, "user_id") == 0 ? user_id
+			: strcmp(name, "key_id") == 0 ? key_id
+			: strcmp(name, "partner_id") == 0 ? w->prt_1
+			: strcmp(name, "session_id") == 0 ? session_id
+			: strcmp(name, "token") == 0 ? "fvi_no-such-invitation" : NULL;
+		if (!v) {
+			printf("FIXTURE: %s: no value for path parameter {%s}: extend fill_path()\n", r->pattern,
+				name);
+			failures++;
+			v = "x";
+		}
+		int k = snprintf(o, n, "%s", v);
+		if (k < 0 || (size_t)k >= n)
+			break;
+		o += k;
+		n -= (size_t)k;
+		s += len + 2;
+	}
+	*o = '\0';
+}
+
+/* A new member of A (role user), to be deprovisioned by the cell. */
+static void fresh_member(struct world *w, char *id)
+{
+	char path[256], email[128];
+	snprintf(path, sizeof path, "/v1/accounts/%s/users", w->acc_a);
+	next_email(w, "doomed", email, sizeof email);
+	json_t *r = must(w, "POST", path, w->p[W_OWNER].token, json_pack("{s:s, s:s, s:s}", "email",
+		email, "name", "Doomed", "role", "user"), 201);
+	copy(id, ID_LEN, jstr(r, "id"));
+	json_decref(r);
+}
+
+/* A new key of A, made by the caller when it may make keys there (so that
+ * revoking it is revoking one's own), else by the owner. */
+static void fresh_key(struct world *w, const struct actor *p, char *id)
+{
+	char path[256];
+	snprintf(path, sizeof path, "/v1/accounts/%s/api-keys", w->acc_a);
+	bool own = p->kind && strcmp(p->kind, "account") == 0 && strcmp(p->account_id, w->acc_a) == 0 &&
+		(p->perms & PERM_BIT(PERM_APIKEYS_OWN));
+	json_t *r = must(w, "POST", path, own ? p->token : w->p[W_OWNER].token,
+		json_pack("{s:s, s:[s]}", "name", "doomed", "permissions", "api_keys.own"), 201);
+	copy(id, ID_LEN, jstr(r, "id"));
+	json_decref(r);
+}
+
+/* Prepares the cell of route r for principal p. */
+static void prepare(struct world *w, const struct route *r, struct actor *p, struct cell *c)
+{
+	char user_id[ID_LEN], key_id[ID_LEN] = "key_none", sid[ID_LEN] = "ses_none";
+	copy(user_id, sizeof user_id, w->target_user);
+	c->token = p->kind ? p->token : NULL;
+	c->ok_status = r->status;
+	c->note = NULL;
+	c->body = (r->flags & ROUTE_BODY) ? json_object() : NULL;
+	const char *a = r->action;
+	char email[128];
+
+	if (strcmp(a, "sessions.create") == 0) {
+		c->ok_status = 422; /* {} lacks the password: nobody logs in */
+		c->note = "empty body";
+	} else if (strcmp(a, "sessions.delete") == 0) {
+		if (p->kind && p->email[0]) {
+			login(w, p->email, c->token_buf, sizeof c->token_buf, NULL, 0);
+			c->token = c->token_buf; /* log out a fresh session */
+		} else if (p->kind) {
+			c->ok_status = 422; /* an API key is not a session */
+			c->note = "API key";
+		}
+	} else if (strcmp(a, "me.sessions.delete") == 0) {
+		if (p->kind && p->email[0]) {
+			char tmp[160];
+			login(w, p->email, tmp, sizeof tmp, sid, sizeof sid);
+		} else if (p->kind) {
+			c->ok_status = 404; /* the key's person has no such session */
+			c->note = "no session";
+		}
+	} else if (strcmp(a, "invitations.accept") == 0) {
+		json_object_set_new(c->body, "password", json_string(PASSWORD));
+		c->ok_status = 404; /* invitation-invalid */
+		c->note = "unknown token";
+	} else if (strcmp(a, "accounts.create") == 0) {
+		next_email(w, "new-owner", email, sizeof email);
+		json_object_set_new(c->body, "name", json_string("Matrix Co"));
+		json_object_set_new(c->body, "owner", json_pack("{s:s, s:s}", "email", email, "name", "N"));
+	} else if (strcmp(a, "accounts.update") == 0) {
+		json_object_set_new(c->body, "name", json_string("Acme"));
+	} else if (strcmp(a, "accounts.owner_transfer") == 0) {
+		json_object_set_new(c->body, "user_id", json_string(w->p[W_OWNER].person_id));
+		c->ok_status = 422; /* "you already own this account": ownership stays */
+		c->note = "to self";
+	} else if (strcmp(a, "users.create") == 0) {
+		next_email(w, "new-member", email, sizeof email);
+		json_object_set_new(c->body, "email", json_string(email));
+		json_object_set_new(c->body, "name", json_string("New"));
+		json_object_set_new(c->body, "role", json_string("custom"));
+		json_object_set_new(c->body, "permissions", json_pack("[s]", "data.read"));
+	} else if (strcmp(a, "users.update") == 0) {
+		json_object_set_new(c->body, "name", json_string("Target"));
+	} else if (strcmp(a, "users.delete") == 0) {
+		fresh_member(w, user_id);
+	} else if (strcmp(a, "api_keys.create") == 0) {
+		json_object_set_new(c->body, "name", json_string("cell key"));
+		json_object_set_new(c->body, "permissions", json_pack("[s]", "api_keys.own"));
+	} else if (strcmp(a, "api_keys.delete") == 0) {
+		fresh_key(w, p, key_id);
+	} else if (strcmp(a, "staff.create") == 0) {
+		next_email(w, "new-staff", email, sizeof email);
+		json_object_set_new(c->body, "email", json_string(email));
+		json_object_set_new(c->body, "name", json_string("New staff"));
+		json_object_set_new(c->body, "role", json_string("support"));
+	} else if (strcmp(a, "partners.create") == 0) {
+		json_object_set_new(c->body, "name", json_string("New partner"));
+	} else if (strcmp(a, "partners.staff.create") == 0) {
+		next_email(w, "new-partner-staff", email, sizeof email);
+		json_object_set_new(c->body, "email", json_string(email));
+		json_object_set_new(c->body, "name", json_string("New partner staff"));
+	} else if (r->flags & ROUTE_BODY) {
+		printf("FIXTURE: %s takes a body but has no fixture: extend prepare()\n", a);
+		failures++;
+	}
+	fill_path(w, r, c, user_id, key_id, sid);
+	if (strstr(a, "audit_events.list"))
+		strncat(c->path, "?limit=5", sizeof c->path - strlen(c->path) - 1);
+}
+
+/* Undoes what an allowed destructive cell changed for the cells after it. */
+static void restore(struct world *w, const struct route *r)
+{
+	if (strcmp(r->action, "accounts.suspend") == 0) {
+		char path[256];
+		snprintf(path, sizeof path, "/v1/accounts/%s/reactivate", w->acc_a);
+		json_decref(must(w, "POST", path, w->boot, NULL, 200));
+	}
+}
+
+/* ---- running and reporting ---- */
+
+struct outcome {
+	long status;
+	char kind[64];
+	bool mismatch, known;
+	char why[160];
+};
+
+static const struct known_bug *known_bug(const char *action, const char *who, long status)
+{
+	for (const struct known_bug *k = KNOWN_BUGS; k->action; k++)
+		if (strcmp(k->action, action) == 0 && strcmp(k->principal, who) == 0 && k->actual == status)
+			return k;
+	return NULL;
+}
+
+static void judge(const struct route *r, const struct actor *p, const struct expect *e,
+	const struct cell *c, struct outcome *o)
+{
+	o->mismatch = false;
+	if (e->status) {
+		if (o->status != e->status || strcmp(o->kind, e->kind) != 0) {
+			o->mismatch = true;
+			snprintf(o->why, sizeof o->why, "want %ld %s (denied), got %ld %s", e->status, e->kind,
+				o->status, o->kind[0] ? o->kind : "");
+		}
+	} else if (o->status == 401 || o->status == 403 || (o->status == 404 && c->ok_status != 404)) {
+		o->mismatch = true;
+		snprintf(o->why, sizeof o->why, "want allowed (%ld%s%s), got %ld %s (DENIED)", c->ok_status,
+			c->note ? ": " : "", c->note ? c->note : "", o->status, o->kind);
+	} else if (o->status != c->ok_status) {
+		o->mismatch = true;
+		snprintf(o->why, sizeof o->why, "want allowed (%ld%s%s), got %ld %s", c->ok_status,
+			c->note ? ": " : "", c->note ? c->note : "", o->status, o->kind);
+	}
+	const struct known_bug *k = known_bug(r->action, p->label, o->status);
+	o->known = o->mismatch && k;
+}
+
+static void run_cell(struct world *w, const struct route *r, struct actor *p, struct outcome *o)
+{
+	struct cell c;
+	memset(&c, 0, sizeof c);
+	prepare(w, r, p, &c);
+	struct expect e = expect(w, r, p);
+	char *body = c.body ? json_dumps(c.body, JSON_COMPACT) : NULL;
+	http_resp_t resp;
+	memset(o, 0, sizeof *o);
+	if (http_call(&w->d, r->method, c.path, c.token, body, NULL, &resp) == 0) {
+		o->status = resp.status;
+		json_t *j = strstr(resp.ctype, "problem+json") ? http_json(&resp) : NULL;
+		const char *t = jstr(j, "type");
+		const char *colon = strrchr(t, ':');
+		copy(o->kind, sizeof o->kind, colon ? colon + 1 : "");
+		json_decref(j);
+		http_resp_free(&resp);
+	}
+	free(body);
+	json_decref(c.body);
+	judge(r, p, &e, &c, o);
+	restore(w, r);
+}
+
+static void print_header(void)
+{
+	printf("\n%-44s", "route \\ principal");
+	static const char *const short_names[W_COUNT] = { "anon", "ownr", "admn", "bill", "user", "cust",
+		"key", "oadm", "oper", "supp", "secu", "prtn", "prt2" };
+	for (int i = 0; i < W_COUNT; i++)
+		printf(" %5s", short_names[i]);
+	printf("\n");
+}
+
+int main(int argc, char **argv)
+{
+	if (argc != 2) {
+		fprintf(stderr, "usage: %s FAXVAULTD\n", argv[0]);
+		return 2;
+	}
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	check_policy();
+	static struct world w;
+	if (fvd_start(&w.d, argv[1]) != 0)
+		return 1;
+	setup(&w);
+	if (w.setup_errors) {
+		printf("set-up failed (%d errors); the matrix cannot run\n", w.setup_errors);
+		fvd_stop(&w.d);
+		http_cleanup();
+		return 1;
+	}
+
+	int nroutes = 0;
+	for (const struct route *r = router_routes(); r->method; r++)
+		nroutes++;
+	struct outcome(*res)[W_COUNT] = calloc((size_t)nroutes, sizeof *res);
+	int cells = 0, known = 0, i = 0;
+	for (const struct route *r = router_routes(); r->method; r++, i++)
+		for (int k = 0; k < W_COUNT; k++, cells++)
+			run_cell(&w, r, &w.p[k], &res[i][k]);
+
+	/* The whole matrix: status per cell, '!' marks a mismatch, '~' a known bug. */
+	print_header();
+	i = 0;
+	for (const struct route *r = router_routes(); r->method; r++, i++) {
+		char name[64];
+		snprintf(name, sizeof name, "%s %s", r->method, r->pattern);
+		printf("%-44.44s", name);
+		for (int k = 0; k < W_COUNT; k++)
+			printf("   %3ld%c", res[i][k].status,
+				res[i][k].known ? '~' : res[i][k].mismatch ? '!' : ' ');
+		printf("\n");
+	}
+
+	printf("\nMismatches:\n");
+	i = 0;
+	int mism = 0;
+	for (const struct route *r = router_routes(); r->method; r++, i++)
+		for (int k = 0; k < W_COUNT; k++) {
+			struct outcome *o = &res[i][k];
+			if (!o->mismatch)
+				continue;
+			printf("  %-7s %-38s %-14s %s%s\n", r->method, r->pattern, w.p[k].label, o->why,
+				o->known ? "  [known bug]" : "");
+			if (o->known)
+				known++;
+			else
+				mism++;
+		}
+	if (!mism && !known)
+		printf("  none\n");
+	/* Known bugs that no longer happen: the list must shrink with the fixes. */
+	for (const struct known_bug *kb = KNOWN_BUGS; kb->action; kb++) {
+		bool seen = false;
+		i = 0;
+		for (const struct route *r = router_routes(); r->method; r++, i++)
+			for (int k = 0; k < W_COUNT; k++)
+				seen |= res[i][k].known && strcmp(r->action, kb->action) == 0 &&
+					strcmp(w.p[k].label, kb->principal) == 0;
+		if (!seen) {
+			printf("  stale KNOWN_BUGS entry %s / %s (%ld): the cell now behaves; remove the entry\n",
+				kb->action, kb->principal, kb->actual);
+			failures++;
+		}
+	}
+	failures += mism + w.setup_errors;
+	printf("\n%d routes x %d principals = %d cells, %d mismatches, %d known bugs, %d failures\n",
+		nroutes, W_COUNT, cells, mism, known, failures);
+	free(res);
+	int stop = fvd_stop(&w.d);
+	http_cleanup();
+	if (stop != 0) {
+		printf("faxvaultd did not stop cleanly\n");
+		failures++;
+	}
+	return failures ? 1 : 0;
+}

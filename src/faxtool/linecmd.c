@@ -82,12 +82,32 @@ static void env_speed(line_cfg_t *cfg)
 	}
 }
 
+typedef struct rx_ctx {
+	int failed;
+	int calls;
+} rx_ctx_t;
+
+static void print_result(void *ud, const fax_result_t *r)
+{
+	rx_ctx_t *x = ud;
+	x->calls++;
+	if (!r->ok)
+		x->failed++;
+	buf_t out;
+	buf_init(&out, 1 << 20);
+	fax_result_json(r, &out);
+	printf("%s\n", out.data ? out.data : "{}");
+	fflush(stdout);
+	buf_free(&out);
+}
+
 int faxtool_send(int argc, char **argv)
 {
 	line_cfg_t cfg;
 	line_cfg_defaults(&cfg);
 	env_speed(&cfg);
 	const char *target = NULL, *file = NULL;
+	int ncalls = 1;
 	for (int i = 1; i < argc; i++) {
 		int r = common_opt(&cfg, argc, argv, &i);
 		if (r < 0)
@@ -107,6 +127,9 @@ int faxtool_send(int argc, char **argv)
 			i++;
 		} else if (strcmp(a, "--ring-timeout") == 0 && v && parse_i64z(v, 1, 600, &n) == 0) {
 			cfg.ring_ms = (int)n * 1000;
+			i++;
+		} else if (strcmp(a, "--calls") == 0 && v && parse_i64z(v, 1, LINE_CALLS_MAX / 2, &n) == 0) {
+			ncalls = (int)n; /* that many calls at once (load tests, benchmarks) */
 			i++;
 		} else if (strcmp(a, "--refresh-ms") == 0 && v && parse_i64z(v, 100, 3600000, &n) == 0) {
 			cfg.refresh_ms = (int)n; /* session refresh re-INVITEs (tests) */
@@ -128,6 +151,15 @@ int faxtool_send(int argc, char **argv)
 		return 2;
 	}
 	cfg.password = getenv("FV_SIP_PASSWORD");
+	if (ncalls > 1) {
+		rx_ctx_t x = {0};
+		char err[160];
+		if (line_send_many(&cfg, target, file, ncalls, print_result, &x, err, sizeof err) != 0) {
+			fprintf(stderr, "faxvault-fax send: %s\n", err);
+			return 2;
+		}
+		return x.failed || x.calls != ncalls ? 1 : 0;
+	}
 	fax_result_t *res = calloc(1, sizeof *res);
 	if (!res)
 		return 2;
@@ -146,11 +178,6 @@ int faxtool_send(int argc, char **argv)
 	free(res);
 	return ok ? 0 : 1;
 }
-
-typedef struct rx_ctx {
-	int failed;
-	int calls;
-} rx_ctx_t;
 
 static void on_result(void *ud, const fax_result_t *r)
 {

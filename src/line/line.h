@@ -9,7 +9,7 @@
 
 #include "result.h"
 
-#define LINE_CALLS_MAX 64
+#define LINE_CALLS_MAX 1024
 
 typedef struct line_cfg {
 	const char *listen;     /* "IP:PORT" to bind SIP to (receive); NULL: any port (send) */
@@ -33,13 +33,20 @@ typedef struct line_cfg {
 /* Defaults for every field (real time, T.38 on, ECM on, 14400). */
 void line_cfg_defaults(line_cfg_t *cfg);
 
+/* Called once per finished call; r is valid during the call only. */
+typedef void line_result_fn(void *ud, const fax_result_t *r);
+
 /* Sends tiff to target ("sip:NUMBER@HOST[:PORT]") and fills res. Returns 0
  * when the call ran (see res->ok for success), -1 on a local error before
  * dialling (bad target, unreadable file, no socket), with res->reason set. */
 int line_send(const line_cfg_t *cfg, const char *target, const char *tiff, fax_result_t *res);
 
-/* Called once per finished inbound call; r is valid during the call only. */
-typedef void line_result_fn(void *ud, const fax_result_t *r);
+
+/* Places n calls at once to target, each sending tiff, in one engine loop
+ * (load tests, benchmarks); reports each result to cb. 0 when the calls ran,
+ * -1 on a local error before dialling (reason in err). */
+int line_send_many(const line_cfg_t *cfg, const char *target, const char *tiff, int n, line_result_fn *cb,
+		   void *ud, char *err, size_t errlen);
 
 /* Answers calls on cfg->listen until cfg->calls calls ended (or SIGINT /
  * SIGTERM). Writes each call's TIFF into cfg->out_dir and reports each

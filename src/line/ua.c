@@ -136,6 +136,7 @@ struct ua {
 	void *cb_ud;
 	const char *tx_file;
 	int pages_total;
+	int nsend;               /* send: calls placed */
 };
 
 static volatile sig_atomic_t stop_flag;
@@ -481,40 +482,57 @@ static void play_audio(call_t *c)
 	}
 }
 
-static void media_readable(call_t *c)
+#define MEDIA_BATCH 16
+
+static void media_packet(call_t *c, const uint8_t *pkt, size_t n)
 {
-	uint8_t pkt[2048];
-	for (int k = 0; k < 64; k++) {
-		struct sockaddr_in from;
-		socklen_t fl = sizeof from;
-		ssize_t n = recvfrom(c->mfd, pkt, sizeof pkt, 0, (struct sockaddr *)&from, &fl);
-		if (n < 0)
+	if (c->media == MEDIA_AUDIO) {
+		rtp_pkt_t p;
+		if (rtp_parse(pkt, n, &p) != 0 || (p.pt != 0 && p.pt != 8)) {
+			c->bad_media++;
 			return;
-		if (c->state == CS_ENDED || !c->fc)
-			continue;
-		if (c->media == MEDIA_AUDIO) {
-			rtp_pkt_t p;
-			if (rtp_parse(pkt, (size_t)n, &p) != 0 || (p.pt != 0 && p.pt != 8)) {
-				c->bad_media++;
-				continue;
-			}
-			if (p.pt != c->pt)
-				c->pt = p.pt; /* follow the peer's law */
-			c->last_rx_tick = c->ticks;
-			rtp_jb_put(&c->jb, p.seq, p.payload, p.plen);
-			play_audio(c);
-		} else if (c->media == MEDIA_T38) {
-			udptl_pkt_t u;
-			if (udptl_decode(pkt, (size_t)n, &u) != 0) {
-				if (c->bad_media++ % 50 == 0)
-					log_event(LOG_WARN, "udptl_bad_packet", "call=%s len=%zd count=%u", c->call_id, n,
-						  c->bad_media);
-				continue;
-			}
-			c->last_rx_tick = c->ticks;
-			udptl_rx_packet(&c->urx, &u, deliver_ifp, c);
 		}
+		if (p.pt != c->pt)
+			c->pt = p.pt; /* follow the peer's law */
+		c->last_rx_tick = c->ticks;
+		rtp_jb_put(&c->jb, p.seq, p.payload, p.plen);
+	} else if (c->media == MEDIA_T38) {
+		udptl_pkt_t u;
+		if (udptl_decode(pkt, n, &u) != 0) {
+			if (c->bad_media++ % 50 == 0)
+				log_event(LOG_WARN, "udptl_bad_packet", "call=%s len=%zu count=%u", c->call_id, n,
+					  c->bad_media);
+			return;
+		}
+		c->last_rx_tick = c->ticks;
+		udptl_rx_packet(&c->urx, &u, deliver_ifp, c);
 	}
+}
+
+/* Drains the call's media socket: called once per media tick (timer-driven
+ * media, as media servers do: one wake-up per 20 ms for every call, and one
+ * recvmmsg for all the packets of a call). */
+static void media_drain(call_t *c)
+{
+	static __thread uint8_t bufs[MEDIA_BATCH][2048];
+	struct mmsghdr msgs[MEDIA_BATCH];
+	struct iovec iov[MEDIA_BATCH];
+	for (int round = 0; round < 8; round++) {
+		for (int i = 0; i < MEDIA_BATCH; i++) {
+			iov[i] = (struct iovec){bufs[i], sizeof bufs[i]};
+			msgs[i] = (struct mmsghdr){.msg_hdr = {.msg_iov = &iov[i], .msg_iovlen = 1}};
+		}
+		int n = recvmmsg(c->mfd, msgs, MEDIA_BATCH, MSG_DONTWAIT, NULL);
+		if (n <= 0)
+			break;
+		if (c->state != CS_ENDED && c->fc)
+			for (int i = 0; i < n; i++)
+				media_packet(c, bufs[i], msgs[i].msg_len);
+		if (n < MEDIA_BATCH)
+			break;
+	}
+	if (c->media == MEDIA_AUDIO && c->fc)
+		play_audio(c);
 }
 
 /* ---------- call lifecycle ---------- */
@@ -659,6 +677,7 @@ static void call_tick(call_t *c)
 	if (c->state != CS_UP || !c->fc)
 		return;
 	c->ticks++;
+	media_drain(c);
 	if (c->media == MEDIA_AUDIO) {
 		int16_t amp[SAMPLES_PER_TICK];
 		uint8_t pl[SAMPLES_PER_TICK], pkt[RTP_HDR_MIN + SAMPLES_PER_TICK];
@@ -1284,7 +1303,7 @@ static void ua_reap(ua_t *ua, int64_t now)
 static int ua_done(ua_t *ua, int sending)
 {
 	if (sending)
-		return ua->calls_ended >= 1;
+		return ua->calls_ended >= ua->nsend;
 	if (ua->cfg->calls > 0 && ua->calls_ended >= ua->cfg->calls)
 		return 1;
 	return 0;
@@ -1292,10 +1311,9 @@ static int ua_done(ua_t *ua, int sending)
 
 static void ua_run(ua_t *ua, int sending)
 {
-	struct pollfd pfd[LINE_CALLS_MAX + 1];
-	call_t *owner[LINE_CALLS_MAX + 1];
 	ua->next_tick_ns = time_mono_ns() + ua->tick_ns;
 	int stopping = 0;
+	int64_t grace_until = 0;
 	for (;;) {
 		if (stop_flag && !stopping) {
 			stopping = 1;
@@ -1306,8 +1324,16 @@ static void ua_run(ua_t *ua, int sending)
 					call_end(ua->calls[i]);
 			}
 		}
-		if (ua_done(ua, sending))
-			break;
+		if (ua_done(ua, sending)) {
+			/* A receiver lingers a moment to answer retransmissions and late
+			 * requests of the calls it served (481 for a dialog that is over). */
+			if (sending)
+				break;
+			if (!grace_until)
+				grace_until = now_ms() + 1000;
+			else if (now_ms() >= grace_until)
+				break;
+		}
 		if (stopping) {
 			int busy = 0;
 			for (int i = 0; i < ua->ncalls; i++)
@@ -1315,30 +1341,14 @@ static void ua_run(ua_t *ua, int sending)
 			if (!busy)
 				break;
 		}
-		int nf = 0;
-		pfd[nf] = (struct pollfd){.fd = ua->fd, .events = POLLIN};
-		owner[nf++] = NULL;
-		for (int i = 0; i < ua->ncalls; i++) {
-			if (ua->calls[i]->mfd >= 0) {
-				pfd[nf] = (struct pollfd){.fd = ua->calls[i]->mfd, .events = POLLIN};
-				owner[nf++] = ua->calls[i];
-			}
-		}
+		/* Only signalling wakes the loop early; media is read at each tick. */
+		struct pollfd pfd = {.fd = ua->fd, .events = POLLIN};
 		int64_t wait_ns = ua->next_tick_ns - time_mono_ns();
 		if (wait_ns > 50000000)
 			wait_ns = 50000000;
 		struct timespec ts = {.tv_sec = 0, .tv_nsec = wait_ns > 0 ? wait_ns : 0};
-		int r = ppoll(pfd, (nfds_t)nf, &ts, NULL);
-		if (r > 0) {
-			for (int i = 0; i < nf; i++) {
-				if (!(pfd[i].revents & (POLLIN | POLLERR)))
-					continue;
-				if (owner[i])
-					media_readable(owner[i]);
-				else
-					sip_readable(ua);
-			}
-		}
+		if (ppoll(&pfd, 1, &ts, NULL) > 0)
+			sip_readable(ua);
 		/* Media clock: catch up on late ticks, but never more than 1 s. */
 		int64_t now_ns = time_mono_ns();
 		if (now_ns - ua->next_tick_ns > 1000000000LL)
@@ -1418,17 +1428,20 @@ static void copy_result(void *ud, const fax_result_t *r)
 	memcpy(ud, r, sizeof *r);
 }
 
-int line_send(const line_cfg_t *cfg, const char *target, const char *tiff, fax_result_t *res)
+int line_send_many(const line_cfg_t *cfg, const char *target, const char *tiff, int n, line_result_fn *cb,
+		   void *ud, char *err, size_t errlen)
 {
-	fax_result_init(res, 1);
 	ua_t ua;
 	ua_init(&ua, cfg);
 	ua.tx_file = tiff;
+	if (n < 1 || n > LINE_CALLS_MAX / 2) {
+		snprintf(err, errlen, "number of calls out of range (1..%d)", LINE_CALLS_MAX / 2);
+		return -1;
+	}
 	char why[128];
 	int pages = count_pages(tiff, why, sizeof why);
 	if (pages <= 0) {
-		snprintf(res->reason, sizeof res->reason, "%s: %s", tiff, pages == 0 ? "no pages" : why);
-		snprintf(res->fail_class, sizeof res->fail_class, "rejected");
+		snprintf(err, errlen, "%s: %s", tiff, pages == 0 ? "no pages" : why);
 		return -1;
 	}
 	sip_str_t uri = {target, strlen(target)}, user, host;
@@ -1436,61 +1449,76 @@ int line_send(const line_cfg_t *cfg, const char *target, const char *tiff, fax_r
 	char hostz[128];
 	struct sockaddr_in peer;
 	if (sip_uri_parse(uri, &user, &host, &port) != 0 || host.n >= sizeof hostz) {
-		snprintf(res->reason, sizeof res->reason, "bad target URI (want sip:NUMBER@HOST:PORT)");
+		snprintf(err, errlen, "bad target URI (want sip:NUMBER@HOST:PORT)");
 		return -1;
 	}
 	copy_str(hostz, sizeof hostz, host);
 	char hp[160];
 	snprintf(hp, sizeof hp, "%s:%u", hostz, port);
 	if (parse_hostport(hp, &peer) != 0) {
-		snprintf(res->reason, sizeof res->reason, "cannot resolve %s", hostz);
+		snprintf(err, errlen, "cannot resolve %s", hostz);
 		return -1;
 	}
 	struct sockaddr_in any = {.sin_family = AF_INET};
 	if (cfg->listen && parse_hostport(cfg->listen, &any) != 0) {
-		snprintf(res->reason, sizeof res->reason, "bad local address %s", cfg->listen);
+		snprintf(err, errlen, "bad local address %s", cfg->listen);
 		return -1;
 	}
 	ua.fd = udp_bind(&any);
 	if (ua.fd < 0) {
-		snprintf(res->reason, sizeof res->reason, "cannot open a SIP socket");
+		snprintf(err, errlen, "cannot open a SIP socket");
 		return -1;
 	}
 	socklen_t bl = sizeof ua.bound;
 	getsockname(ua.fd, (struct sockaddr *)&ua.bound, &bl);
-	call_t *c = call_new(&ua, 1);
-	c->peer = peer;
-	local_ip_toward(&peer, &ua.bound, c->local_ip);
-	char h[33];
-	rand_hex(h, 12);
-	snprintf(c->call_id, sizeof c->call_id, "%s@%s", h, c->local_ip);
-	snprintf(c->req_uri, sizeof c->req_uri, "%s", target);
-	snprintf(c->remote_uri, sizeof c->remote_uri, "%s", target);
-	snprintf(c->remote_target, sizeof c->remote_target, "%s", target);
-	snprintf(c->local_uri, sizeof c->local_uri, "sip:%s@%s", cfg->from_user, c->local_ip);
-	c->lcseq = 1;
-	c->res.pages_total = pages;
 	ua.pages_total = pages;
-	if (call_open_media(c) != 0) {
-		snprintf(res->reason, sizeof res->reason, "cannot open a media socket");
-		call_free(c);
-		close(ua.fd);
-		return -1;
+	ua.nsend = n;
+	ua.cb = cb;
+	ua.cb_ud = ud;
+	for (int i = 0; i < n; i++) {
+		call_t *c = call_new(&ua, 1);
+		c->peer = peer;
+		local_ip_toward(&peer, &ua.bound, c->local_ip);
+		char h[33];
+		rand_hex(h, 12);
+		snprintf(c->call_id, sizeof c->call_id, "%s@%s", h, c->local_ip);
+		snprintf(c->req_uri, sizeof c->req_uri, "%s", target);
+		snprintf(c->remote_uri, sizeof c->remote_uri, "%s", target);
+		snprintf(c->remote_target, sizeof c->remote_target, "%s", target);
+		snprintf(c->local_uri, sizeof c->local_uri, "sip:%s@%s", cfg->from_user, c->local_ip);
+		c->lcseq = 1;
+		c->res.pages_total = pages;
+		if (call_open_media(c) != 0) {
+			snprintf(err, errlen, "cannot open a media socket");
+			call_free(c);
+			for (int k = 0; k < ua.ncalls; k++)
+				call_free(ua.calls[k]);
+			close(ua.fd);
+			return -1;
+		}
+		call_make_faxcall(c, NULL);
+		ua.calls[ua.ncalls++] = c;
+		log_event(LOG_INFO, "call_start", "call=%s pages=%d t38=%d ecm=%d max_rate=%d", c->call_id, pages,
+			  cfg->t38, cfg->ecm, cfg->max_rate);
+		buf_t sdp;
+		buf_init(&sdp, SDP_MAX);
+		make_sdp(c, &sdp, 0, NULL);
+		ctx_start(c, "INVITE", c->req_uri, c->lcseq, NULL, sdp.data);
+		buf_free(&sdp);
 	}
-	call_make_faxcall(c, NULL);
-	ua.calls[ua.ncalls++] = c;
-	log_event(LOG_INFO, "call_start", "call=%s pages=%d t38=%d ecm=%d max_rate=%d", c->call_id, pages, cfg->t38,
-		  cfg->ecm, cfg->max_rate);
-	buf_t sdp;
-	buf_init(&sdp, SDP_MAX);
-	make_sdp(c, &sdp, 0, NULL);
-	ctx_start(c, "INVITE", c->req_uri, c->lcseq, NULL, sdp.data);
-	buf_free(&sdp);
-	/* The result is copied out (by copy_result) before ua_run frees the call. */
-	ua.cb = copy_result;
-	ua.cb_ud = res;
 	ua_run(&ua, 1);
 	close(ua.fd);
+	return 0;
+}
+
+int line_send(const line_cfg_t *cfg, const char *target, const char *tiff, fax_result_t *res)
+{
+	fax_result_init(res, 1);
+	/* The result is copied out (by copy_result) before the engine frees the call. */
+	if (line_send_many(cfg, target, tiff, 1, copy_result, res, res->reason, sizeof res->reason) != 0) {
+		snprintf(res->fail_class, sizeof res->fail_class, "rejected");
+		return -1;
+	}
 	return 0;
 }
 

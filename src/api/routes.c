@@ -51,6 +51,11 @@ static int h_permissions(const api_call_t *r, dom_ctx_t *c, json_t **out, dom_er
 	return 0;
 }
 
+static int h_password_change(const api_call_t *r, dom_ctx_t *c, json_t **out, dom_err_t *e)
+{
+	return dom_password_change(c, r->body, out, e);
+}
+
 /* ---- accounts ---- */
 
 static int h_account_create(const api_call_t *r, dom_ctx_t *c, json_t **out, dom_err_t *e)
@@ -81,6 +86,11 @@ static int h_account_suspend(const api_call_t *r, dom_ctx_t *c, json_t **out, do
 static int h_account_reactivate(const api_call_t *r, dom_ctx_t *c, json_t **out, dom_err_t *e)
 {
 	return dom_account_set_status(c, r->account, "active", out, e);
+}
+
+static int h_account_close(const api_call_t *r, dom_ctx_t *c, json_t **out, dom_err_t *e)
+{
+	return dom_account_close(c, r->account, out, e);
 }
 
 static int h_owner_transfer(const api_call_t *r, dom_ctx_t *c, json_t **out, dom_err_t *e)
@@ -157,6 +167,32 @@ static int h_staff_create(const api_call_t *r, dom_ctx_t *c, json_t **out, dom_e
 	return dom_staff_create(c, r->body, out, e);
 }
 
+static int h_staff_get(const api_call_t *r, dom_ctx_t *c, json_t **out, dom_err_t *e)
+{
+	return dom_staff_get(c, route_param(r->m, "user_id"), out, e);
+}
+
+static int h_staff_update(const api_call_t *r, dom_ctx_t *c, json_t **out, dom_err_t *e)
+{
+	return dom_staff_update(c, route_param(r->m, "user_id"), r->body, out, e);
+}
+
+static int h_staff_delete(const api_call_t *r, dom_ctx_t *c, json_t **out, dom_err_t *e)
+{
+	return dom_staff_delete(c, route_param(r->m, "user_id"), out, e);
+}
+
+static int h_partner_update(const api_call_t *r, dom_ctx_t *c, json_t **out, dom_err_t *e)
+{
+	return dom_partner_update(c, route_param(r->m, "partner_id"), r->body, out, e);
+}
+
+static int h_partner_staff_delete(const api_call_t *r, dom_ctx_t *c, json_t **out, dom_err_t *e)
+{
+	return dom_partner_staff_delete(c, route_param(r->m, "partner_id"), route_param(r->m, "user_id"),
+		out, e);
+}
+
 static int h_partner_list(const api_call_t *r, dom_ctx_t *c, json_t **out, dom_err_t *e)
 {
 	return dom_partner_list(c, r->cursor, r->limit, out, e);
@@ -196,6 +232,7 @@ static const struct route routes[] = {
 	{ "GET", "/v1/me", "me.get", 0, 0, 200, h_me },
 	{ "GET", "/v1/me/sessions", "me.sessions.list", 0, 0, 200, h_my_sessions },
 	{ "DELETE", "/v1/me/sessions/{session_id}", "me.sessions.delete", 0, 0, 204, h_my_session_revoke },
+	{ "POST", "/v1/me/password", "me.password.change", 0, ROUTE_BODY, 204, h_password_change },
 	{ "POST", "/v1/invitations/{token}/accept", "invitations.accept", 0, ROUTE_PUBLIC | ROUTE_BODY,
 		200, h_invitation_accept },
 	{ "GET", "/v1/permissions", "permissions.list", 0, ROUTE_READONLY, 200, h_permissions },
@@ -213,6 +250,8 @@ static const struct route routes[] = {
 		ROUTE_ACCOUNT, 200, h_account_suspend },
 	{ "POST", "/v1/accounts/{id}/reactivate", "accounts.reactivate", P(PROVIDER_ACCOUNTS_MANAGE),
 		ROUTE_ACCOUNT, 200, h_account_reactivate },
+	{ "POST", "/v1/accounts/{id}/close", "accounts.close", P(PROVIDER_ACCOUNTS_MANAGE),
+		ROUTE_ACCOUNT, 200, h_account_close },
 	{ "POST", "/v1/accounts/{id}/owner-transfer", "accounts.owner_transfer", P(OWNERSHIP_TRANSFER),
 		ROUTE_ACCOUNT | ROUTE_BODY, 200, h_owner_transfer },
 
@@ -244,15 +283,24 @@ static const struct route routes[] = {
 	{ "GET", "/v1/provider/staff", "staff.list", P(PROVIDER_STAFF_MANAGE), 0, 200, h_staff_list },
 	{ "POST", "/v1/provider/staff", "staff.create", P(PROVIDER_STAFF_MANAGE),
 		ROUTE_BODY | ROUTE_CREATE, 201, h_staff_create },
+	{ "GET", "/v1/provider/staff/{user_id}", "staff.get", P(PROVIDER_STAFF_MANAGE), 0, 200, h_staff_get },
+	{ "PATCH", "/v1/provider/staff/{user_id}", "staff.update", P(PROVIDER_STAFF_MANAGE), ROUTE_BODY, 200,
+		h_staff_update },
+	{ "DELETE", "/v1/provider/staff/{user_id}", "staff.delete", P(PROVIDER_STAFF_MANAGE), 0, 204,
+		h_staff_delete },
 	{ "GET", "/v1/partners", "partners.list", P(PROVIDER_PARTNERS_MANAGE), 0, 200, h_partner_list },
 	{ "POST", "/v1/partners", "partners.create", P(PROVIDER_PARTNERS_MANAGE),
 		ROUTE_BODY | ROUTE_CREATE, 201, h_partner_create },
 	{ "GET", "/v1/partners/{partner_id}", "partners.get",
 		P(PROVIDER_PARTNERS_MANAGE) | P(PARTNER_STAFF_READ), 0, 200, h_partner_get },
+	{ "PATCH", "/v1/partners/{partner_id}", "partners.update", P(PROVIDER_PARTNERS_MANAGE), ROUTE_BODY,
+		200, h_partner_update },
 	{ "GET", "/v1/partners/{partner_id}/staff", "partners.staff.list",
 		P(PROVIDER_PARTNERS_MANAGE) | P(PARTNER_STAFF_READ), 0, 200, h_partner_staff_list },
 	{ "POST", "/v1/partners/{partner_id}/staff", "partners.staff.create", P(PROVIDER_PARTNERS_MANAGE),
 		ROUTE_BODY | ROUTE_CREATE, 201, h_partner_staff_create },
+	{ "DELETE", "/v1/partners/{partner_id}/staff/{user_id}", "partners.staff.delete",
+		P(PROVIDER_PARTNERS_MANAGE), 0, 204, h_partner_staff_delete },
 	{ NULL, NULL, NULL, 0, 0, 0, NULL },
 };
 

@@ -232,13 +232,14 @@ int dom_account_set_status(dom_ctx_t *c, const json_t *a, const char *status, js
 	const char *old = rec_str(a, "status");
 	if (strcmp(old, "closed") == 0)
 		return dom_fail(e, "conflict", "", "a closed account cannot change status");
+	const char *action = strcmp(status, "suspended") == 0 ? "account.suspend"
+		: strcmp(status, "closed") == 0 ? "account.close" : "account.reactivate";
 	json_t *upd = json_pack("{s:s, s:I}", "status", status, "updated_at", (json_int_t)time_now_ms());
 	int rc = store_account_update(c->tx, rec_str(a, "id"), upd);
 	json_decref(upd);
 	json_t *detail = json_pack("{s:s, s:s}", "old", old, "new", status);
 	if (rc == STORE_OK)
-		rc = dom_audit(c, strcmp(status, "suspended") == 0 ? "account.suspend" : "account.reactivate",
-			rec_str(a, "id"), rec_str(a, "id"), "success", detail);
+		rc = dom_audit(c, action, rec_str(a, "id"), rec_str(a, "id"), "success", detail);
 	json_decref(detail);
 	if (rc != 0)
 		return dom_fail(e, "internal", "", "the account could not be updated");
@@ -293,4 +294,9 @@ int dom_owner_transfer(dom_ctx_t *c, const json_t *a, const json_t *body, json_t
 	*out = account_view(c->tx, stored);
 	json_decref(stored);
 	return 0;
+}
+
+int dom_account_close(dom_ctx_t *c, const json_t *a, json_t **out, dom_err_t *e)
+{
+	return dom_account_set_status(c, a, "closed", out, e);
 }

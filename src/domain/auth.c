@@ -39,6 +39,13 @@ static int person_usable(store_tx_t *tx, const json_t *person, dom_err_t *e)
 {
 	if (!person || strcmp(rec_str(person, "status"), "active") != 0)
 		return dom_fail(e, "unauthenticated", "", "the credential is not valid");
+	if (strcmp(rec_str(person, "kind"), "partner") == 0) {
+		json_t *pa = store_partner_get(tx, rec_str(person, "partner_id"));
+		bool active = pa && strcmp(rec_str(pa, "status"), "active") == 0;
+		json_decref(pa);
+		if (!active)
+			return dom_fail(e, "account-suspended", "", "the partner organization is suspended");
+	}
 	if (strcmp(rec_str(person, "kind"), "account") == 0) {
 		json_t *acc = store_account_get(tx, rec_str(person, "account_id"), NULL);
 		bool active = acc && strcmp(rec_str(acc, "status"), "active") == 0;
@@ -290,4 +297,41 @@ int dom_bootstrap(dom_ctx_t *c, const char *email, char **password, dom_err_t *e
 		return dom_fail(e, "internal", "", "the operator could not be stored");
 	*password = xstrdup(hex);
 	return 0;
+}
+
+int dom_password_change(dom_ctx_t *c, const json_t *body, json_t **out, dom_err_t *e)
+{
+	static const char *const allowed[] = { "current_password", "new_password", NULL };
+	const char *cur, *nw;
+	*out = NULL;
+	if (body_only(body, allowed, e) || body_str(body, "current_password", true, &cur, e) ||
+	    body_str(body, "new_password", true, &nw, e))
+		return -1;
+	if (strcmp(c->who->type, "user") != 0)
+		return dom_fail(e, "forbidden", "", "an API key cannot change a password");
+	json_t *person = store_principal_get(c->tx, c->who->person_id);
+	if (!person)
+		return dom_fail(e, "not-found", "", "no such person");
+	int ok = sec_pwhash_verify(rec_str(person, "password_hash"), cur);
+	json_decref(person);
+	if (!ok)
+		return dom_fail(e, "invalid-credentials", "current_password", "the current password is wrong");
+	const char *why = password_problem(nw);
+	if (why)
+		return dom_fail(e, "weak-password", "new_password", "%s", why);
+	if (strcmp(cur, nw) == 0)
+		return dom_fail(e, "weak-password", "new_password", "the new password must differ from the current one");
+	char ph[SEC_PWHASH_MAX];
+	if (sec_pwhash(nw, ph) != 0)
+		return dom_fail(e, "internal", "", "the password could not be hashed");
+	int64_t now = time_now_ms();
+	json_t *upd = json_pack("{s:s, s:I}", "password_hash", ph, "updated_at", (json_int_t)now);
+	int rc = store_principal_update(c->tx, c->who->person_id, upd);
+	json_decref(upd);
+	/* Every other session ends: whoever knew the old password is out. */
+	if (rc == STORE_OK)
+		rc = store_session_revoke_all(c->tx, c->who->person_id, c->who->session_id, now);
+	if (rc == STORE_OK)
+		rc = dom_audit(c, "password.change", c->who->person_id, c->who->account_id, "success", NULL);
+	return rc == 0 ? 0 : dom_fail(e, "internal", "", "the password could not be changed");
 }

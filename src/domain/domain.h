@@ -59,6 +59,9 @@ int dom_logout(dom_ctx_t *c, json_t **out, dom_err_t *e);
 int dom_me(dom_ctx_t *c, json_t **out, dom_err_t *e);
 int dom_my_sessions(dom_ctx_t *c, json_t **out, dom_err_t *e);
 int dom_my_session_revoke(dom_ctx_t *c, const char *session_id, json_t **out, dom_err_t *e);
+/* {current_password, new_password}: checks the current one, sets the new
+ * one, and ends every other session of the person. */
+int dom_password_change(dom_ctx_t *c, const json_t *body, json_t **out, dom_err_t *e);
 int dom_invitation_accept(dom_ctx_t *c, const char *token, const json_t *body, json_t **out,
 	dom_err_t *e);
 /* Creates the first provider operator with a random one-time password
@@ -74,6 +77,8 @@ int dom_account_update(dom_ctx_t *c, const json_t *account, const json_t *body, 
 	dom_err_t *e);
 int dom_account_set_status(dom_ctx_t *c, const json_t *account, const char *status, json_t **out,
 	dom_err_t *e);
+/* Closes the account for good: members can no longer log in. */
+int dom_account_close(dom_ctx_t *c, const json_t *account, json_t **out, dom_err_t *e);
 int dom_owner_transfer(dom_ctx_t *c, const json_t *account, const json_t *body, json_t **out,
 	dom_err_t *e);
 
@@ -109,6 +114,15 @@ int dom_audit_verify(dom_ctx_t *c, json_t **out, dom_err_t *e);
 /* ---- provider staff and partners ---- */
 int dom_staff_list(dom_ctx_t *c, const char *cursor, int limit, json_t **out, dom_err_t *e);
 int dom_staff_create(dom_ctx_t *c, const json_t *body, json_t **out, dom_err_t *e);
+int dom_staff_get(dom_ctx_t *c, const char *id, json_t **out, dom_err_t *e);
+/* {name?, role?}; the last active operator keeps the role. */
+int dom_staff_update(dom_ctx_t *c, const char *id, const json_t *body, json_t **out, dom_err_t *e);
+/* Deprovisions a staff member (sessions die); never the last operator. */
+int dom_staff_delete(dom_ctx_t *c, const char *id, json_t **out, dom_err_t *e);
+int dom_partner_update(dom_ctx_t *c, const char *id, const json_t *body, json_t **out,
+	dom_err_t *e);
+int dom_partner_staff_delete(dom_ctx_t *c, const char *partner_id, const char *id, json_t **out,
+	dom_err_t *e);
 int dom_partner_list(dom_ctx_t *c, const char *cursor, int limit, json_t **out, dom_err_t *e);
 int dom_partner_create(dom_ctx_t *c, const json_t *body, json_t **out, dom_err_t *e);
 int dom_partner_get(dom_ctx_t *c, const char *id, json_t **out, dom_err_t *e);

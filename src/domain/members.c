@@ -197,7 +197,7 @@ int dom_member_delete(dom_ctx_t *c, const json_t *a, const char *uid, json_t **o
 		json_decref(upd);
 		/* C05: the person's credentials die with them, at once. */
 		if (rc == STORE_OK)
-			rc = store_session_revoke_all(c->tx, uid, now);
+			rc = store_session_revoke_all(c->tx, uid, NULL, now);
 		if (rc == STORE_OK)
 			rc = store_apikey_revoke_by_creator(c->tx, uid, now);
 		if (rc == STORE_OK)

@@ -196,3 +196,148 @@ int dom_audit_verify(dom_ctx_t *c, json_t **out, dom_err_t *e)
 	json_decref(detail);
 	return arc;
 }
+
+/* ---- staff and partner management ---- */
+
+static json_t *staff_get(dom_ctx_t *c, const char *kind, const char *scope, const char *id)
+{
+	json_t *p = store_principal_get(c->tx, id);
+	if (p && (strcmp(rec_str(p, "kind"), kind) != 0 ||
+		    (scope && strcmp(rec_str(p, "partner_id"), scope) != 0))) {
+		json_decref(p);
+		return NULL;
+	}
+	return p;
+}
+
+/* Marks a person deprovisioned and ends their sessions, in c->tx. */
+static int deprovision(dom_ctx_t *c, const json_t *p, const char *action, dom_err_t *e)
+{
+	if (strcmp(rec_str(p, "status"), "deprovisioned") == 0)
+		return 0;
+	int64_t now = time_now_ms();
+	json_t *upd = json_pack("{s:s, s:n, s:I}", "status", "deprovisioned", "password_hash",
+		"updated_at", (json_int_t)now);
+	int rc = store_principal_update(c->tx, rec_str(p, "id"), upd);
+	json_decref(upd);
+	if (rc == STORE_OK)
+		rc = store_session_revoke_all(c->tx, rec_str(p, "id"), NULL, now);
+	if (rc == STORE_OK)
+		rc = dom_audit(c, action, rec_str(p, "id"), NULL, "success", NULL);
+	return rc == 0 ? 0 : dom_fail(e, "internal", "", "the person could not be deprovisioned");
+}
+
+static bool last_operator(dom_ctx_t *c, const json_t *p)
+{
+	return strcmp(rec_str(p, "role"), "operator") == 0 &&
+		strcmp(rec_str(p, "status"), "active") == 0 &&
+		store_principal_count_role(c->tx, "provider", "operator") <= 1;
+}
+
+int dom_staff_get(dom_ctx_t *c, const char *id, json_t **out, dom_err_t *e)
+{
+	json_t *p = staff_get(c, "provider", NULL, id);
+	if (!p)
+		return dom_fail(e, "not-found", "", "no such staff member");
+	*out = person_public(p);
+	json_decref(p);
+	return 0;
+}
+
+int dom_staff_update(dom_ctx_t *c, const char *id, const json_t *body, json_t **out, dom_err_t *e)
+{
+	static const char *const allowed[] = { "name", "role", NULL };
+	const char *name, *role;
+	if (body_only(body, allowed, e) || body_name(body, "name", false, &name, e) ||
+	    body_str(body, "role", false, &role, e))
+		return -1;
+	if (role && !perm_role("provider", role))
+		return dom_fail(e, "validation-failed", "role", "role must be operator, support or security");
+	json_t *p = staff_get(c, "provider", NULL, id);
+	if (!p)
+		return dom_fail(e, "not-found", "", "no such staff member");
+	if (role && strcmp(role, "operator") != 0 && last_operator(c, p)) {
+		json_decref(p);
+		return dom_fail(e, "conflict", "role", "the last active operator keeps the operator role");
+	}
+	json_t *upd = json_pack("{s:I}", "updated_at", (json_int_t)time_now_ms());
+	json_t *detail = json_object();
+	if (name) {
+		json_object_set_new(upd, "name", json_string(name));
+		json_object_set_new(detail, "name", json_pack("{s:s, s:s}", "old", rec_str(p, "name"), "new", name));
+	}
+	if (role) {
+		json_object_set_new(upd, "role", json_string(role));
+		json_object_set_new(detail, "role", json_pack("{s:s, s:s}", "old", rec_str(p, "role"), "new", role));
+	}
+	int rc = store_principal_update(c->tx, id, upd);
+	json_decref(upd);
+	if (rc == STORE_OK)
+		rc = dom_audit(c, "staff.update", id, NULL, "success", detail);
+	json_decref(detail);
+	json_decref(p);
+	if (rc != 0)
+		return dom_fail(e, "internal", "", "the staff member could not be updated");
+	return dom_staff_get(c, id, out, e);
+}
+
+int dom_staff_delete(dom_ctx_t *c, const char *id, json_t **out, dom_err_t *e)
+{
+	*out = NULL;
+	json_t *p = staff_get(c, "provider", NULL, id);
+	if (!p)
+		return dom_fail(e, "not-found", "", "no such staff member");
+	int rc;
+	if (last_operator(c, p))
+		rc = dom_fail(e, "conflict", "", "the last active operator cannot be removed");
+	else
+		rc = deprovision(c, p, "staff.deprovision", e);
+	json_decref(p);
+	return rc;
+}
+
+int dom_partner_update(dom_ctx_t *c, const char *id, const json_t *body, json_t **out,
+	dom_err_t *e)
+{
+	static const char *const allowed[] = { "name", "status", NULL };
+	const char *name, *status;
+	if (body_only(body, allowed, e) || body_name(body, "name", false, &name, e) ||
+	    body_str(body, "status", false, &status, e))
+		return -1;
+	if (status && strcmp(status, "active") != 0 && strcmp(status, "suspended") != 0)
+		return dom_fail(e, "validation-failed", "status", "status must be active or suspended");
+	json_t *p = store_partner_get(c->tx, id);
+	if (!p)
+		return dom_fail(e, "not-found", "", "no such partner");
+	json_t *upd = json_object();
+	json_t *detail = json_object();
+	if (name) {
+		json_object_set_new(upd, "name", json_string(name));
+		json_object_set_new(detail, "name", json_pack("{s:s, s:s}", "old", rec_str(p, "name"), "new", name));
+	}
+	if (status) {
+		json_object_set_new(upd, "status", json_string(status));
+		json_object_set_new(detail, "status", json_pack("{s:s, s:s}", "old", rec_str(p, "status"), "new", status));
+	}
+	int rc = json_object_size(upd) ? store_partner_update(c->tx, id, upd) : STORE_OK;
+	json_decref(upd);
+	if (rc == STORE_OK)
+		rc = dom_audit(c, "partner.update", id, NULL, "success", detail);
+	json_decref(detail);
+	json_decref(p);
+	if (rc != 0)
+		return dom_fail(e, "internal", "", "the partner could not be updated");
+	return dom_partner_get(c, id, out, e);
+}
+
+int dom_partner_staff_delete(dom_ctx_t *c, const char *partner_id, const char *id, json_t **out,
+	dom_err_t *e)
+{
+	*out = NULL;
+	json_t *p = staff_get(c, "partner", partner_id, id);
+	if (!p)
+		return dom_fail(e, "not-found", "", "no such partner staff member");
+	int rc = deprovision(c, p, "partner_staff.deprovision", e);
+	json_decref(p);
+	return rc;
+}

@@ -59,6 +59,8 @@ void store_page_free(store_page_t *p);
 int store_partner_insert(store_tx_t *tx, const json_t *partner);
 json_t *store_partner_get(store_tx_t *tx, const char *id);
 int store_partner_list(store_tx_t *tx, const char *cursor, int limit, store_page_t *out);
+/* Sets the given keys (name, status). */
+int store_partner_update(store_tx_t *tx, const char *id, const json_t *fields);
 
 /* --- accounts --- */
 int store_account_insert(store_tx_t *tx, const json_t *account);
@@ -83,6 +85,8 @@ int store_principal_update(store_tx_t *tx, const char *id, const json_t *fields)
 int store_principal_list(store_tx_t *tx, const char *kind, const char *scope_id,
 	const char *cursor, int limit, store_page_t *out);
 int store_principal_count(store_tx_t *tx, const char *kind);
+/* Active principals of a kind holding a role (e.g. the last operator). */
+int store_principal_count_role(store_tx_t *tx, const char *kind, const char *role);
 
 /* --- invitations (stored by token hash) --- */
 int store_invitation_insert(store_tx_t *tx, const char *token_hash, const char *principal_id,
@@ -99,7 +103,9 @@ json_t *store_session_by_hash(store_tx_t *tx, const char *token_hash);
 int store_session_touch(store_tx_t *tx, const char *id, int64_t now);
 /* Revokes one session of principal_id; STORE_NOTFOUND if it is not theirs. */
 int store_session_revoke(store_tx_t *tx, const char *principal_id, const char *id, int64_t now);
-int store_session_revoke_all(store_tx_t *tx, const char *principal_id, int64_t now);
+/* Revokes every session of principal_id except keep_id (NULL: all). */
+int store_session_revoke_all(store_tx_t *tx, const char *principal_id, const char *keep_id,
+	int64_t now);
 json_t *store_session_list(store_tx_t *tx, const char *principal_id, int64_t now);
 
 /* --- API keys (stored by secret hash) --- */

@@ -577,6 +577,12 @@ int store_partner_list(store_tx_t *tx, const char *cursor, int limit, store_page
 		" ORDER BY rowid LIMIT ?", "in", cursor_value(cursor, 0), limit + 1), limit, out);
 }
 
+int store_partner_update(store_tx_t *tx, const char *id, const json_t *fields)
+{
+	static const char *const allowed[] = { "name", "status", NULL };
+	return update_obj(tx, "partners", allowed, id, fields, NULL);
+}
+
 /* ---- accounts ---- */
 
 static const char *const account_cols[] = { "id", "name", "status", "regulatory_profile",
@@ -677,6 +683,15 @@ int store_principal_count(store_tx_t *tx, const char *kind)
 	return n;
 }
 
+int store_principal_count_role(store_tx_t *tx, const char *kind, const char *role)
+{
+	json_t *r = q_one(tx, "SELECT count(*) AS n FROM principals WHERE kind=? AND role=?"
+		" AND status='active'", "ss", kind, role);
+	int n = r ? (int)json_integer_value(json_object_get(r, "n")) : -1;
+	json_decref(r);
+	return n;
+}
+
 /* ---- invitations ---- */
 
 int store_invitation_insert(store_tx_t *tx, const char *token_hash, const char *principal_id,
@@ -729,10 +744,12 @@ int store_session_revoke(store_tx_t *tx, const char *principal_id, const char *i
 		" AND revoked_at IS NULL", "iss", now, id, principal_id);
 }
 
-int store_session_revoke_all(store_tx_t *tx, const char *principal_id, int64_t now)
+int store_session_revoke_all(store_tx_t *tx, const char *principal_id, const char *keep_id,
+	int64_t now)
 {
 	return q_exec(tx, false, "UPDATE sessions SET revoked_at=? WHERE principal_id=?"
-		" AND revoked_at IS NULL", "is", now, principal_id);
+		" AND revoked_at IS NULL AND (? IS NULL OR id <> ?)", "isss", now, principal_id, keep_id,
+		keep_id);
 }
 
 json_t *store_session_list(store_tx_t *tx, const char *principal_id, int64_t now)

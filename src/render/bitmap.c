@@ -159,6 +159,23 @@ int bitmap_parse_header(const uint8_t hdr[16], int width, int rows_max, int *w, 
 	return 0;
 }
 
+int bitmap_read_fd_reuse(int fd, int width, int rows_max, struct bitmap **b)
+{
+	uint8_t hdr[16];
+	int w, h;
+	int rc = read_all(fd, hdr, sizeof(hdr));
+	if (rc <= 0)
+		return rc;
+	if (bitmap_parse_header(hdr, width, rows_max, &w, &h) < 0)
+		return -1;
+	if (!*b || (*b)->w != w || (size_t)(*b)->h * (*b)->stride < (size_t)h * (size_t)((w + 7) / 8)) {
+		bitmap_free(*b);
+		*b = bitmap_new(w, h);
+	}
+	(*b)->h = h;
+	return read_all(fd, (*b)->bits, (size_t)h * (*b)->stride) == 1 ? 1 : -1;
+}
+
 int bitmap_read_fd(int fd, int width, int rows_max, struct bitmap **out)
 {
 	uint8_t hdr[16];

@@ -46,6 +46,10 @@ int bitmap_write_fd(int fd, const struct bitmap *b);
  * -1 on a malformed stream (a width other than `width`, 0 or more than
  * rows_max rows, short data). Trusts nothing the stream says. */
 int bitmap_read_fd(int fd, int width, int rows_max, struct bitmap **out);
+/* The same into *b, reusing its storage when it is large enough (*b may
+ * be NULL; the caller frees it in the end). 1 / 0 / -1 as above; on -1 the
+ * bitmap's content is undefined. */
+int bitmap_read_fd_reuse(int fd, int width, int rows_max, struct bitmap **b);
 /* Parses a page header (pure; fuzzed): 0 with *w, *h set, -1 when bad. */
 int bitmap_parse_header(const uint8_t hdr[16], int width, int rows_max, int *w, int *h);
 

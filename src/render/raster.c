@@ -4,6 +4,7 @@
 #include "raster.h"
 #include "bitmap.h"
 
+#include <malloc.h>
 #include <math.h>
 #include <mupdf/fitz.h>
 #include <stdio.h>
@@ -377,6 +378,10 @@ out:
 int raster_child(struct sandbox_child *c, void *arg)
 {
 	const struct raster_job *job = arg;
+	/* One short-lived process per document: keep freed page-sized blocks
+	 * for reuse instead of unmapping and faulting them in again. */
+	mallopt(M_MMAP_THRESHOLD, 64 << 20);
+	mallopt(M_TRIM_THRESHOLD, 256 << 20);
 	if (job->type == RENDER_TYPE_TEXT)
 		return raster_text(c, job);
 	if (raster_magic(job->type) == NULL) {

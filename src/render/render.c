@@ -158,6 +158,7 @@ int render_documents(const char *const *inputs, size_t n, const char *out_tif,
 		tmp[i] = -1;
 	struct fonts *fonts = NULL;
 	struct tiffw *tw = NULL;
+	struct bitmap *page = NULL; /* one page buffer for the whole job */
 	char *part = NULL;
 	int total = cover, rc = -1;
 
@@ -242,21 +243,18 @@ int render_documents(const char *const *inputs, size_t n, const char *out_tif,
 			goto out;
 		}
 		for (int k = 0;; k++) {
-			struct bitmap *b;
-			int got = bitmap_read_fd(tmp[i], RENDER_WIDTH, yres * BITMAP_PAGE_INCHES_MAX, &b);
+			int got = bitmap_read_fd_reuse(tmp[i], RENDER_WIDTH, yres * BITMAP_PAGE_INCHES_MAX,
+				&page);
 			if (got == 0 && k == count[i])
 				break;
 			if (got <= 0 || k >= count[i]) {
-				bitmap_free(b);
 				r->doc_index = (int)i;
 				render_set_fail(r, RENDER_E_CRASH, "malformed page stream from the renderer");
 				goto out;
 			}
 			if (o->header)
-				cover_draw_header(fonts, b, yres, o->lang, date, o->header, pageno + 1, total);
-			int wrc = tiffw_page(tw, b, pageno++, total);
-			bitmap_free(b);
-			if (wrc < 0) {
+				cover_draw_header(fonts, page, yres, o->lang, date, o->header, pageno + 1, total);
+			if (tiffw_page(tw, page, pageno++, total) < 0) {
 				render_set_fail(r, RENDER_E_IO, "cannot write %s", out_tif);
 				goto out;
 			}
@@ -286,6 +284,7 @@ out:
 			close(tmp[i]);
 	free(tmp);
 	free(count);
+	bitmap_free(page);
 	fonts_free(fonts);
 	font_data_free(&fd);
 	return rc;

@@ -1,5 +1,6 @@
 /* TIFF-F writing through libtiff. */
 #include "tiffw.h"
+#include "g4enc.h"
 #include "xalloc.h"
 
 #include <stdio.h>
@@ -72,9 +73,19 @@ int tiffw_page(struct tiffw *t, const struct bitmap *b, int pageno, int total)
 	TIFFSetField(tif, TIFFTAG_PAGENUMBER, (uint16_t)pageno, (uint16_t)total);
 	TIFFSetField(tif, TIFFTAG_CLEANFAXDATA, CLEANFAXDATA_CLEAN);
 	TIFFSetField(tif, TIFFTAG_SOFTWARE, "faxvault " FV_VERSION);
-	tmsize_t n = (tmsize_t)b->h * b->stride;
-	if (TIFFWriteEncodedStrip(tif, 0, b->bits, n) != n)
-		return -1;
+	if (t->coding == RENDER_CODING_MMR) {
+		/* Our own T.6 encoder; libtiff stores the strip as it is. */
+		size_t len;
+		uint8_t *g4 = g4_encode(b->bits, b->w, b->h, (size_t)b->stride, &len);
+		tmsize_t w = TIFFWriteRawStrip(tif, 0, g4, (tmsize_t)len);
+		free(g4);
+		if (w != (tmsize_t)len)
+			return -1;
+	} else {
+		tmsize_t n = (tmsize_t)b->h * b->stride;
+		if (TIFFWriteEncodedStrip(tif, 0, b->bits, n) != n)
+			return -1;
+	}
 	return TIFFWriteDirectory(tif) ? 0 : -1;
 }
 

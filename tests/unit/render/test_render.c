@@ -277,6 +277,21 @@ static void test_tiffw(void **state)
 		bitmap_fill(b[1], 1000, 50, 7, 7, 1);
 		for (int i = 0; i < 37; i++)
 			bitmap_set(b[1], i * 41, 100 + i);
+		/* Noise, long runs of both colours, and edges near the row ends:
+		 * every mode and make-up code of the encoders. */
+		uint32_t seed = 12345;
+		for (int y = 120; y < 200; y++) {
+			for (int x = 0; x < RENDER_WIDTH; x++) {
+				seed = seed * 1103515245u + 12345u;
+				int on = y < 140 ? (seed >> 16) & 1 : y < 160 ? ((seed >> 16) % 97) == 0
+					: y < 180 ? x > 3 && x < RENDER_WIDTH - 2 : ((x / (y - 150)) & 1);
+				if (on)
+					bitmap_set(b[1], x, y);
+			}
+		}
+		bitmap_fill(b[0], 0, 200, RENDER_WIDTH, 3, 1);
+		bitmap_fill(b[0], RENDER_WIDTH - 1, 210, 1, 3, 1);
+		bitmap_fill(b[0], 0, 220, 1, 1, 1);
 		assert_int_equal(tiffw_page(t, b[0], 0, 2), 0);
 		assert_int_equal(tiffw_page(t, b[1], 1, 2), 0);
 		assert_int_equal(tiffw_close(t), 0);

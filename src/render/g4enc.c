@@ -1,0 +1,203 @@
+/* T.6 two-dimensional coding. Codes are the T.4 modified Huffman tables
+ * (terminating codes 0..63, make-up codes 64..2560) and the T.6 mode codes
+ * (pass, horizontal, vertical -3..+3), written most significant bit first. */
+#include "g4enc.h"
+#include "xalloc.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct code {
+	uint16_t bits;
+	uint8_t len;
+};
+
+/* T.4 table 2: white and black terminating codes, runs 0..63. */
+static const struct code term[2][64] = {
+	{ /* white */
+	{0x35, 8}, {0x07, 6}, {0x07, 4}, {0x08, 4}, {0x0b, 4}, {0x0c, 4}, {0x0e, 4}, {0x0f, 4},
+	{0x13, 5}, {0x14, 5}, {0x07, 5}, {0x08, 5}, {0x08, 6}, {0x03, 6}, {0x34, 6}, {0x35, 6},
+	{0x2a, 6}, {0x2b, 6}, {0x27, 7}, {0x0c, 7}, {0x08, 7}, {0x17, 7}, {0x03, 7}, {0x04, 7},
+	{0x28, 7}, {0x2b, 7}, {0x13, 7}, {0x24, 7}, {0x18, 7}, {0x02, 8}, {0x03, 8}, {0x1a, 8},
+	{0x1b, 8}, {0x12, 8}, {0x13, 8}, {0x14, 8}, {0x15, 8}, {0x16, 8}, {0x17, 8}, {0x28, 8},
+	{0x29, 8}, {0x2a, 8}, {0x2b, 8}, {0x2c, 8}, {0x2d, 8}, {0x04, 8}, {0x05, 8}, {0x0a, 8},
+	{0x0b, 8}, {0x52, 8}, {0x53, 8}, {0x54, 8}, {0x55, 8}, {0x24, 8}, {0x25, 8}, {0x58, 8},
+	{0x59, 8}, {0x5a, 8}, {0x5b, 8}, {0x4a, 8}, {0x4b, 8}, {0x32, 8}, {0x33, 8}, {0x34, 8},
+	},
+	{ /* black */
+	{0x37, 10}, {0x02, 3}, {0x03, 2}, {0x02, 2}, {0x03, 3}, {0x03, 4}, {0x02, 4}, {0x03, 5},
+	{0x05, 6}, {0x04, 6}, {0x04, 7}, {0x05, 7}, {0x07, 7}, {0x04, 8}, {0x07, 8}, {0x18, 9},
+	{0x17, 10}, {0x18, 10}, {0x08, 10}, {0x67, 11}, {0x68, 11}, {0x6c, 11}, {0x37, 11}, {0x28, 11},
+	{0x17, 11}, {0x18, 11}, {0xca, 12}, {0xcb, 12}, {0xcc, 12}, {0xcd, 12}, {0x68, 12}, {0x69, 12},
+	{0x6a, 12}, {0x6b, 12}, {0xd2, 12}, {0xd3, 12}, {0xd4, 12}, {0xd5, 12}, {0xd6, 12}, {0xd7, 12},
+	{0x6c, 12}, {0x6d, 12}, {0xda, 12}, {0xdb, 12}, {0x54, 12}, {0x55, 12}, {0x56, 12}, {0x57, 12},
+	{0x64, 12}, {0x65, 12}, {0x52, 12}, {0x53, 12}, {0x24, 12}, {0x37, 12}, {0x38, 12}, {0x27, 12},
+	{0x28, 12}, {0x58, 12}, {0x59, 12}, {0x2b, 12}, {0x2c, 12}, {0x5a, 12}, {0x66, 12}, {0x67, 12},
+	},
+};
+
+/* T.4 table 3: make-up codes for 64, 128, ... 1728 (index run/64 - 1),
+ * then the extended ones common to both colours, 1792 ... 2560. */
+static const struct code makeup[2][27] = {
+	{ /* white */
+	{0x1b, 5}, {0x12, 5}, {0x17, 6}, {0x37, 7}, {0x36, 8}, {0x37, 8}, {0x64, 8}, {0x65, 8},
+	{0x68, 8}, {0x67, 8}, {0xcc, 9}, {0xcd, 9}, {0xd2, 9}, {0xd3, 9}, {0xd4, 9}, {0xd5, 9},
+	{0xd6, 9}, {0xd7, 9}, {0xd8, 9}, {0xd9, 9}, {0xda, 9}, {0xdb, 9}, {0x98, 9}, {0x99, 9},
+	{0x9a, 9}, {0x18, 6}, {0x9b, 9},
+	},
+	{ /* black */
+	{0x0f, 10}, {0xc8, 12}, {0xc9, 12}, {0x5b, 12}, {0x33, 12}, {0x34, 12}, {0x35, 12}, {0x6c, 13},
+	{0x6d, 13}, {0x4a, 13}, {0x4b, 13}, {0x4c, 13}, {0x4d, 13}, {0x72, 13}, {0x73, 13}, {0x74, 13},
+	{0x75, 13}, {0x76, 13}, {0x77, 13}, {0x52, 13}, {0x53, 13}, {0x54, 13}, {0x55, 13}, {0x5a, 13},
+	{0x5b, 13}, {0x64, 13}, {0x65, 13},
+	},
+};
+
+static const struct code makeup_ext[13] = {
+	{0x08, 11}, {0x0c, 11}, {0x0d, 11}, {0x12, 12}, {0x13, 12}, {0x14, 12}, {0x15, 12},
+	{0x16, 12}, {0x17, 12}, {0x1c, 12}, {0x1d, 12}, {0x1e, 12}, {0x1f, 12},
+};
+
+/* Vertical mode codes for a1 - b1 = -3 .. +3. */
+static const struct code vcode[7] = {
+	{0x02, 7}, {0x02, 6}, {0x02, 3}, {0x01, 1}, {0x03, 3}, {0x03, 6}, {0x03, 7},
+};
+#define PASS_CODE 0x1, 4
+#define HORIZ_CODE 0x1, 3
+
+struct bitw {
+	uint8_t *out;
+	size_t len, cap;
+	uint64_t acc; /* pending bits, left-aligned count in n */
+	int n;
+};
+
+static inline void put(struct bitw *w, uint32_t bits, int len)
+{
+	w->acc = (w->acc << len) | bits;
+	w->n += len;
+	while (w->n >= 8) {
+		w->n -= 8;
+		w->out[w->len++] = (uint8_t)(w->acc >> w->n);
+	}
+}
+
+static void put_run(struct bitw *w, int run, int black)
+{
+	while (run >= 2560 + 64) {
+		put(w, makeup_ext[12].bits, makeup_ext[12].len);
+		run -= 2560;
+	}
+	if (run >= 64) {
+		int m = run / 64;
+		const struct code *c = m <= 27 ? &makeup[black][m - 1] : &makeup_ext[m - 28];
+		put(w, c->bits, c->len);
+		run -= m * 64;
+	}
+	put(w, term[black][run].bits, term[black][run].len);
+}
+
+/* The changing elements of a row (positions whose colour differs from the
+ * pixel before, an imaginary white pixel before the first), then three
+ * sentinels at w. c must hold w + 11 entries. Returns the count. Bytes
+ * holding no change are skipped eight at a time; in a byte, a pixel that
+ * differs from its left neighbour is found by xor with the byte shifted. */
+static int row_changes(const uint8_t *line, int w, int *c)
+{
+	int n = 0, wbytes = (w + 7) >> 3;
+	unsigned last = 0; /* colour of the pixel before the current byte */
+	for (int i = 0; i < wbytes; i++) {
+		uint8_t fill = last ? 0xff : 0x00;
+		if (line[i] == fill) {
+			uint64_t fill8 = last ? UINT64_MAX : 0, v;
+			while (i + 8 <= wbytes && (memcpy(&v, line + i, 8), v == fill8))
+				i += 8;
+			while (i < wbytes && line[i] == fill)
+				i++;
+			if (i >= wbytes)
+				break;
+		}
+		unsigned b = line[i];
+		unsigned t = (b ^ ((b >> 1) | (last << 7))) & 0xff;
+		while (t) {
+			int k = __builtin_clz(t << 24);
+			c[n++] = i * 8 + k;
+			t &= ~(0x80u >> k);
+		}
+		last = b & 1;
+	}
+	while (n > 0 && c[n - 1] >= w) /* bits past the width in the last byte */
+		n--;
+	c[n] = c[n + 1] = c[n + 2] = w;
+	return n;
+}
+
+/* One row in T.6, from its changes ca and the reference row's changes rb.
+ * A change at an even index turns the line black, at an odd one white. */
+static void encode_row(struct bitw *wr, const int *ca, const int *rb, int w)
+{
+	int a0 = -1, color = 0, ia = 0, jb = 0;
+	for (;;) {
+		while (ca[ia] <= a0 && ca[ia] < w)
+			ia++;
+		while (jb > 0 && rb[jb - 1] > a0)
+			jb--;
+		while (rb[jb] < w && (rb[jb] <= a0 || (jb & 1) != color))
+			jb++;
+		int a1 = ca[ia], b1 = rb[jb], b2 = rb[jb] < w ? rb[jb + 1] : w;
+		if (b2 < a1) {
+			put(wr, PASS_CODE);
+			a0 = b2;
+		} else if (a1 - b1 >= -3 && a1 - b1 <= 3) {
+			put(wr, vcode[a1 - b1 + 3].bits, vcode[a1 - b1 + 3].len);
+			a0 = a1;
+			color ^= 1;
+		} else {
+			int a2 = a1 < w ? ca[ia + 1] : w;
+			put(wr, HORIZ_CODE);
+			put_run(wr, a1 - (a0 < 0 ? 0 : a0), color);
+			put_run(wr, a2 - a1, !color);
+			a0 = a2;
+		}
+		if (a0 >= w)
+			break;
+	}
+}
+
+uint8_t *g4_encode(const uint8_t *bits, int w, int h, size_t stride, size_t *len)
+{
+	size_t rowbytes = (size_t)(w + 7) / 8;
+	uint8_t *white = xcalloc(rowbytes + 8, 1);
+	struct bitw wr = {NULL, 0, 0, 0, 0};
+	/* A row costs at most w + 1 changes of at most 3 + 2 x 27 bits. */
+	size_t row_max = ((size_t)w + 2) * 8 + 16;
+	wr.cap = row_max * 2 + 64;
+	wr.out = xmalloc(wr.cap);
+	int *ca = xmalloc(((size_t)w + 11) * sizeof(int));
+	int *rb = xmalloc(((size_t)w + 11) * sizeof(int));
+	row_changes(white, w, rb);
+	for (int y = 0; y < h; y++) {
+		if (wr.cap - wr.len < row_max) {
+			wr.cap = wr.cap * 2 + row_max;
+			wr.out = xrealloc(wr.out, wr.cap);
+		}
+		row_changes(bits + (size_t)y * stride, w, ca);
+		encode_row(&wr, ca, rb, w);
+		int *t = rb;
+		rb = ca;
+		ca = t;
+	}
+	free(ca);
+	free(rb);
+	if (wr.cap - wr.len < 16) {
+		wr.cap += 16;
+		wr.out = xrealloc(wr.out, wr.cap);
+	}
+	put(&wr, 0x001, 12); /* EOFB: two EOLs */
+	put(&wr, 0x001, 12);
+	if (wr.n > 0)
+		put(&wr, 0, 8 - wr.n);
+	free(white);
+	*len = wr.len;
+	return wr.out;
+}

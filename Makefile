@@ -17,11 +17,11 @@ deps:
 	@scripts/install-deps
 
 build: deps
-	@cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFV_WERROR=ON >/dev/null
+	@cmake -S . -B build -G Ninja -UFV_PARTS -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFV_WERROR=ON >/dev/null
 	@ninja -C build -j $(JOBS)
 
 build-asan: deps
-	@cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DFV_WERROR=ON -DFV_SANITIZE=ON >/dev/null
+	@cmake -S . -B build-asan -G Ninja -UFV_PARTS -DCMAKE_BUILD_TYPE=Debug -DFV_WERROR=ON -DFV_SANITIZE=ON >/dev/null
 	@ninja -C build-asan -j $(JOBS)
 
 check: build build-asan
@@ -31,7 +31,7 @@ run: build
 	@scripts/run-daemon build "$(DATA_DIR)" "$(HTTP)"
 
 fuzz: deps
-	@CC=clang cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=Debug -DFV_FUZZ=ON >/dev/null
+	@CC=clang cmake -S . -B build-fuzz -G Ninja -UFV_PARTS -DCMAKE_BUILD_TYPE=Debug -DFV_FUZZ=ON >/dev/null
 	@ninja -C build-fuzz -j $(JOBS)
 
 bench: build

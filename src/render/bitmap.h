@@ -33,7 +33,7 @@ static inline int bitmap_get(const struct bitmap *b, int x, int y)
 {
 	return (b->bits[(size_t)y * b->stride + (x >> 3)] >> (7 - (x & 7))) & 1;
 }
-/* Ordered (Bayer 8x8) dither of an 8-bit gray image (0 black, 255 white)
+/* Ordered dither (clustered-dot 8x8 screen) of an 8-bit gray image (0 black, 255 white)
  * into b at (x0, y0). Pure black and white stay crisp; greys become dots. */
 void bitmap_dither_gray(struct bitmap *b, int x0, int y0, const uint8_t *gray, int gw, int gh,
 	ptrdiff_t gstride);

@@ -1,0 +1,43 @@
+/* fv-render-bench [--fine] OUT.tif FILE...: renders each FILE as its own job
+ * through render_documents(), the way the fax service calls the renderer
+ * (one process, a sandboxed child per document), and prints
+ * "pages=N seconds=S" (wall clock over all jobs). */
+#include <stdio.h>
+#include <string.h>
+
+#include "log.h"
+#include "render.h"
+#include "timeutil.h"
+
+int main(int argc, char **argv)
+{
+	int i = 1, fine = 0;
+	if (i < argc && strcmp(argv[i], "--fine") == 0) {
+		fine = 1;
+		i++;
+	}
+	if (argc - i < 2) {
+		fprintf(stderr, "usage: fv-render-bench [--fine] OUT.tif FILE...\n");
+		return 2;
+	}
+	log_set_level(LOG_WARN);
+	const char *out = argv[i++];
+	struct render_opts o;
+	render_opts_init(&o);
+	o.fine = fine;
+	long pages = 0;
+	int64_t t0 = time_mono_ns();
+	for (; i < argc; i++) {
+		const char *in[] = {argv[i]};
+		struct render_result r;
+		if (render_documents(in, 1, out, &o, &r) < 0) {
+			fprintf(stderr, "fv-render-bench: %s: %s (%s)\n", argv[i], render_fail_code(r.fail),
+				r.detail);
+			return 1;
+		}
+		pages += r.pages;
+	}
+	double s = (double)(time_mono_ns() - t0) / 1e9;
+	printf("pages=%ld seconds=%.4f\n", pages, s);
+	return 0;
+}

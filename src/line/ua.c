@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <tiffio.h>
@@ -120,6 +121,7 @@ typedef struct call {
 	int64_t linger_until_ms;
 	int reported;
 	int seqno;
+	int media_ready;          /* epoll saw packets since the last drain */
 } call_t;
 
 struct ua {
@@ -137,6 +139,7 @@ struct ua {
 	const char *tx_file;
 	int pages_total;
 	int nsend;               /* send: calls placed */
+	int epfd;                /* media sockets: which calls have packets */
 };
 
 static volatile sig_atomic_t stop_flag;
@@ -587,6 +590,10 @@ static int call_open_media(call_t *c)
 	socklen_t sl = sizeof sa;
 	getsockname(c->mfd, (struct sockaddr *)&sa, &sl);
 	c->mport = ntohs(sa.sin_port);
+	/* Level-triggered: a socket stays "ready" until drained. */
+	struct epoll_event ev = {.events = EPOLLIN, .data.ptr = c};
+	if (epoll_ctl(c->ua->epfd, EPOLL_CTL_ADD, c->mfd, &ev) != 0)
+		c->media_ready = 1; /* fall back to draining at every tick */
 	return 0;
 }
 
@@ -677,7 +684,10 @@ static void call_tick(call_t *c)
 	if (c->state != CS_UP || !c->fc)
 		return;
 	c->ticks++;
-	media_drain(c);
+	if (c->media_ready) {
+		c->media_ready = 0;
+		media_drain(c);
+	}
 	if (c->media == MEDIA_AUDIO) {
 		int16_t amp[SAMPLES_PER_TICK];
 		uint8_t pl[SAMPLES_PER_TICK], pkt[RTP_HDR_MIN + SAMPLES_PER_TICK];
@@ -1354,6 +1364,14 @@ static void ua_run(ua_t *ua, int sending)
 		if (now_ns - ua->next_tick_ns > 1000000000LL)
 			ua->next_tick_ns = now_ns;
 		while (now_ns >= ua->next_tick_ns) {
+			/* One readiness check for every media socket of the loop. */
+			struct epoll_event evs[256];
+			int ne;
+			do {
+				ne = epoll_wait(ua->epfd, evs, 256, 0);
+				for (int i = 0; i < ne; i++)
+					((call_t *)evs[i].data.ptr)->media_ready = 1;
+			} while (ne == 256);
 			for (int i = 0; i < ua->ncalls; i++)
 				call_tick(ua->calls[i]);
 			ua->next_tick_ns += ua->tick_ns;
@@ -1368,6 +1386,8 @@ static void ua_run(ua_t *ua, int sending)
 		call_free(ua->calls[i]);
 	}
 	ua->ncalls = 0;
+	close(ua->epfd);
+	ua->epfd = -1;
 }
 
 static void ua_init(ua_t *ua, const line_cfg_t *cfg)
@@ -1375,6 +1395,9 @@ static void ua_init(ua_t *ua, const line_cfg_t *cfg)
 	memset(ua, 0, sizeof *ua);
 	ua->cfg = cfg;
 	ua->fd = -1;
+	ua->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (ua->epfd < 0)
+		fatal("epoll_create1: %s", strerror(errno));
 	double speed = cfg->clock_speed > 0 ? cfg->clock_speed : 1.0;
 	ua->tick_ns = (int64_t)(20000000.0 / speed);
 	if (ua->tick_ns < 100000)
@@ -1436,13 +1459,19 @@ int line_send_many(const line_cfg_t *cfg, const char *target, const char *tiff, 
 	ua.tx_file = tiff;
 	if (n < 1 || n > LINE_CALLS_MAX / 2) {
 		snprintf(err, errlen, "number of calls out of range (1..%d)", LINE_CALLS_MAX / 2);
-		return -1;
+		{
+			close(ua.epfd);
+			return -1;
+		}
 	}
 	char why[128];
 	int pages = count_pages(tiff, why, sizeof why);
 	if (pages <= 0) {
 		snprintf(err, errlen, "%s: %s", tiff, pages == 0 ? "no pages" : why);
-		return -1;
+		{
+			close(ua.epfd);
+			return -1;
+		}
 	}
 	sip_str_t uri = {target, strlen(target)}, user, host;
 	uint16_t port;
@@ -1450,24 +1479,36 @@ int line_send_many(const line_cfg_t *cfg, const char *target, const char *tiff, 
 	struct sockaddr_in peer;
 	if (sip_uri_parse(uri, &user, &host, &port) != 0 || host.n >= sizeof hostz) {
 		snprintf(err, errlen, "bad target URI (want sip:NUMBER@HOST:PORT)");
-		return -1;
+		{
+			close(ua.epfd);
+			return -1;
+		}
 	}
 	copy_str(hostz, sizeof hostz, host);
 	char hp[160];
 	snprintf(hp, sizeof hp, "%s:%u", hostz, port);
 	if (parse_hostport(hp, &peer) != 0) {
 		snprintf(err, errlen, "cannot resolve %s", hostz);
-		return -1;
+		{
+			close(ua.epfd);
+			return -1;
+		}
 	}
 	struct sockaddr_in any = {.sin_family = AF_INET};
 	if (cfg->listen && parse_hostport(cfg->listen, &any) != 0) {
 		snprintf(err, errlen, "bad local address %s", cfg->listen);
-		return -1;
+		{
+			close(ua.epfd);
+			return -1;
+		}
 	}
 	ua.fd = udp_bind(&any);
 	if (ua.fd < 0) {
 		snprintf(err, errlen, "cannot open a SIP socket");
-		return -1;
+		{
+			close(ua.epfd);
+			return -1;
+		}
 	}
 	socklen_t bl = sizeof ua.bound;
 	getsockname(ua.fd, (struct sockaddr *)&ua.bound, &bl);
@@ -1494,7 +1535,10 @@ int line_send_many(const line_cfg_t *cfg, const char *target, const char *tiff, 
 			for (int k = 0; k < ua.ncalls; k++)
 				call_free(ua.calls[k]);
 			close(ua.fd);
+			{
+			close(ua.epfd);
 			return -1;
+		}
 		}
 		call_make_faxcall(c, NULL);
 		ua.calls[ua.ncalls++] = c;
@@ -1529,12 +1573,18 @@ int line_receive(const line_cfg_t *cfg, line_result_fn *cb, void *ud)
 	struct sockaddr_in sa;
 	if (!cfg->listen || parse_hostport(cfg->listen, &sa) != 0) {
 		log_event(LOG_ERROR, "line_bad_listen", "call=- listen=%s", cfg->listen ? cfg->listen : "-");
-		return -1;
+		{
+			close(ua.epfd);
+			return -1;
+		}
 	}
 	ua.fd = udp_bind(&sa);
 	if (ua.fd < 0) {
 		log_event(LOG_ERROR, "line_bind_failed", "call=- listen=%s errno=%d", cfg->listen, errno);
-		return -1;
+		{
+			close(ua.epfd);
+			return -1;
+		}
 	}
 	socklen_t bl = sizeof ua.bound;
 	getsockname(ua.fd, (struct sockaddr *)&ua.bound, &bl);

@@ -31,11 +31,14 @@ fallback-488)     # the receiver refuses T.38 with 488: the fax goes through on 
                   tx_opts=(--t38); rx_opts=(--no-t38); want_transport=g711 ;;
 partial)          # the receiver hangs up after page 2
                   tx_opts=(--no-t38); rx_opts=(--no-t38 --drop-after-pages 2); want_rc=1; want_class=partial; want_confirmed=2 ;;
-pcma)             tx_opts=(--no-t38); rx_opts=(--no-t38); want_transport=g711 ;;
+concurrent)       # 4 calls at once in one sender loop, to one receiver loop, T.38 on
+                  tx_opts=(--t38 --calls 4); rx_opts=(--t38); want_transport=t38 ;;
 *) echo "unknown scenario $scen"; exit 2 ;;
 esac
 
-"$fax" receive --listen "127.0.0.1:$port" --out "$dir/out" --calls 1 --clock-speed "$speed" \
+ncalls=1
+[ "$scen" = concurrent ] && ncalls=4
+"$fax" receive --listen "127.0.0.1:$port" --out "$dir/out" --calls "$ncalls" --clock-speed "$speed" \
 	--log "$dir/rx.log" "${rx_opts[@]}" >"$dir/rx.json" &
 rxpid=$!
 for _ in $(seq 50); do grep -q line_listen "$dir/rx.log" 2>/dev/null && break; sleep 0.1; done
@@ -48,6 +51,14 @@ wait "$rxpid" || true
 rxpid=
 
 [ "$rc" = "$want_rc" ] || fail "send exit code $rc, want $want_rc"
+if [ "$scen" = concurrent ]; then
+	[ "$(jq -r 'select(.status == "done" and .transport == "t38" and .pages_confirmed == 3) | .call_id' "$dir/tx.json" | sort -u | wc -l)" = 4 ] ||
+		fail "not 4 distinct calls done"
+	[ "$(jq -r 'select(.status == "done" and .pages_received == 3) | .file' "$dir/rx.json" | wc -l)" = 4 ] || fail "receiver"
+	for f in $(jq -r .file "$dir/rx.json"); do "$tt" cmp "$dir/doc.tif" "$f" exact || fail "pages differ in $f"; done
+	echo "ok [$scen]: 4 calls at once"
+	exit 0
+fi
 j() { jq -r "$1" "$dir/tx.json"; }
 [ "$(j .pages_total)" = 3 ] || fail "pages_total"
 [ "$(j .pages_confirmed)" = "$want_confirmed" ] || fail "pages_confirmed $(j .pages_confirmed), want $want_confirmed"

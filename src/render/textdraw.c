@@ -245,6 +245,10 @@ int textdoc_layout(const uint8_t *p, size_t n, int cols, int rows, int page_cap,
 		col++;
 		used = 1;
 	}
+	/* A run started on a page past the cap (a wrap on the last character)
+	 * is not handed out: the caller only learns "over the cap". */
+	if (page > page_cap)
+		return page_cap + 1;
 	FLUSH();
 #undef FLUSH
 #undef NEWLINE

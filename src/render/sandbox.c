@@ -155,7 +155,14 @@ static void sandbox_child_main(sandbox_fn fn, void *arg, int report_fd, const in
 		if (devnull > 2)
 			close(devnull);
 	}
-	signal(SIGPIPE, SIG_DFL);
+	/* Default dispositions and no blocked signal: handlers inherited from
+	 * the caller (a daemon's, a test framework's) must not run here. */
+	for (int sig = 1; sig < NSIG; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP)
+			signal(sig, SIG_DFL);
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (getppid() == 1)
 		_exit(121);

@@ -7,9 +7,14 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
 #include <tiffio.h>
 #include <unistd.h>
 
@@ -17,6 +22,7 @@
 #include "cover.h"
 #include "pdfw.h"
 #include "raster.h"
+#include "sandbox.h"
 #include "render.h"
 #include "textdraw.h"
 #include "tiffw.h"
@@ -507,6 +513,83 @@ static void test_cover(void **state)
 	assert_int_equal(font_data_load(&bad, "/nonexistent", err, sizeof(err)), -1);
 }
 
+/* In the sandbox: files cannot be opened, sockets not created, processes
+ * not started; what the child was given still works. */
+static int probe_child(struct sandbox_child *c, void *arg)
+{
+	int fd = *(int *)arg;
+	int open_denied = open("/etc/hostname", O_RDONLY) < 0 && errno == EACCES;
+	int sock_denied = socket(AF_INET, SOCK_STREAM, 0) < 0;
+	pid_t p = fork();
+	if (p == 0)
+		_exit(0);
+	int fork_denied = p < 0;
+	int write_ok = write(fd, "ok", 2) == 2;
+	sandbox_report_info(c, open_denied && sock_denied, fork_denied, write_ok);
+	return 0;
+}
+
+static int crash_child(struct sandbox_child *c, void *arg)
+{
+	(void)c;
+	(void)arg;
+	raise(SIGSEGV);
+	return 0;
+}
+
+static int liar_child(struct sandbox_child *c, void *arg)
+{
+	(void)arg;
+	sandbox_report_pages(c, 2);
+	for (int i = 0; i < 5; i++)
+		sandbox_report_progress(c, i + 1);
+	return 0;
+}
+
+static int sleeper_child(struct sandbox_child *c, void *arg)
+{
+	(void)c;
+	(void)arg;
+	for (;;)
+		pause();
+	return 0;
+}
+
+static int failing_child(struct sandbox_child *c, void *arg)
+{
+	(void)arg;
+	sandbox_report_fail(c, RENDER_E_ENCRYPTED, "detail");
+	return 1;
+}
+
+static void test_sandbox(void **state)
+{
+	(void)state;
+	struct sandbox_limits lim = {5000, 5, (size_t)256 << 20, 3};
+	struct sandbox_out so;
+	struct render_result r;
+	FILE *f = tmpfile();
+	int fd = fileno(f);
+	assert_int_equal(sandbox_run(probe_child, &fd, &fd, 1, &lim, &so, &r), 0);
+	assert_int_equal(so.info[0], 1);
+	assert_int_equal(so.info[1], 1);
+	assert_int_equal(so.info[2], 1);
+	fclose(f);
+
+	assert_int_equal(sandbox_run(crash_child, NULL, NULL, 0, &lim, &so, &r), -1);
+	assert_int_equal(r.fail, RENDER_E_CRASH);
+	assert_int_equal(sandbox_run(liar_child, NULL, NULL, 0, &lim, &so, &r), -1);
+	assert_int_equal(r.fail, RENDER_E_TOO_MANY_PAGES);
+	assert_int_equal(sandbox_run(failing_child, NULL, NULL, 0, &lim, &so, &r), -1);
+	assert_int_equal(r.fail, RENDER_E_ENCRYPTED);
+	assert_string_equal(r.detail, "detail");
+	lim.timeout_ms = 100;
+	assert_int_equal(sandbox_run(sleeper_child, NULL, NULL, 0, &lim, &so, &r), -1);
+	assert_int_equal(r.fail, RENDER_E_TIMEOUT);
+	/* Every child was reaped. */
+	assert_int_equal(waitpid(-1, NULL, WNOHANG), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -521,6 +604,7 @@ int main(void)
 		cmocka_unit_test(test_pdfw),
 		cmocka_unit_test(test_header),
 		cmocka_unit_test(test_cover),
+		cmocka_unit_test(test_sandbox),
 	};
 	return cmocka_run_group_tests(tests, fonts_setup, fonts_teardown);
 }

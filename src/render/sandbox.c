@@ -196,128 +196,227 @@ static void sandbox_set_fail(struct render_result *r, enum render_fail f, const 
 	va_end(ap);
 }
 
-int sandbox_run(sandbox_fn fn, void *arg, const int *keep_fds, int nkeep,
-	const struct sandbox_limits *lim, struct sandbox_out *out, struct render_result *r)
-{
-	int p[2];
-	memset(out, 0, sizeof(*out));
-	out->pages = -1;
-	int *pages = &out->pages;
-	if (pipe2(p, O_CLOEXEC) != 0) {
-		sandbox_set_fail(r, RENDER_E_INTERNAL, "pipe: %s", strerror(errno));
-		return -1;
-	}
-	pid_t pid = fork();
-	if (pid < 0) {
-		close(p[0]);
-		close(p[1]);
-		sandbox_set_fail(r, RENDER_E_INTERNAL, "fork: %s", strerror(errno));
-		return -1;
-	}
-	if (pid == 0) {
-		close(p[0]);
-		sandbox_child_main(fn, arg, p[1], keep_fds, nkeep, lim);
-		_exit(127);
-	}
-	close(p[1]);
-
-	int64_t deadline = time_mono_ns() + (int64_t)lim->timeout_ms * 1000000;
-	enum render_fail fail = RENDER_OK, killed_for = RENDER_OK;
-	char detail[200] = "";
-	int progress = 0, eof = 0;
+/* What the parent knows of one child. */
+struct sandbox_kid {
+	pid_t pid;
+	int fd;                  /* report pipe, -1 once at its end */
 	struct sandbox_msg m;
-	size_t have = 0;
-	while (!eof && killed_for == RENDER_OK) {
-		int64_t left = (deadline - time_mono_ns()) / 1000000;
-		if (left <= 0) {
-			killed_for = RENDER_E_TIMEOUT;
-			snprintf(detail, sizeof(detail), "wall-clock cap of %d ms", lim->timeout_ms);
-			break;
-		}
-		struct pollfd pfd = {p[0], POLLIN, 0};
-		int n = poll(&pfd, 1, left > 1000 ? 1000 : (int)left);
-		if (n < 0 && errno != EINTR) {
-			killed_for = RENDER_E_INTERNAL;
-			snprintf(detail, sizeof(detail), "poll: %s", strerror(errno));
-			break;
-		}
-		if (n <= 0)
-			continue;
-		ssize_t got = read(p[0], (char *)&m + have, sizeof(m) - have);
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got <= 0) {
-			eof = 1;
-			break;
-		}
-		have += (size_t)got;
-		if (have < sizeof(m))
-			continue;
-		have = 0;
-		if (m.magic != SANDBOX_MAGIC) {
-			killed_for = RENDER_E_CRASH;
-			snprintf(detail, sizeof(detail), "malformed message from renderer");
-			break;
-		}
-		m.detail[sizeof(m.detail) - 1] = 0;
-		if (m.kind == MSG_PAGES) {
-			if (m.value < 0 || m.value > lim->max_pages || *pages >= 0) {
-				killed_for = m.value > lim->max_pages ? RENDER_E_TOO_MANY_PAGES : RENDER_E_CRASH;
-				snprintf(detail, sizeof(detail), "%d pages, cap %d", m.value, lim->max_pages);
-				break;
-			}
-			*pages = m.value;
-		} else if (m.kind == MSG_PROGRESS) {
-			if (++progress > lim->max_pages || (*pages >= 0 && progress > *pages)) {
-				killed_for = RENDER_E_TOO_MANY_PAGES;
-				snprintf(detail, sizeof(detail), "more than %d pages rendered", lim->max_pages);
-				break;
-			}
-		} else if (m.kind == MSG_INFO) {
-			out->info[0] = m.value;
-			out->info[1] = m.fail;
-			out->info[2] = m.extra;
-		} else if (m.kind == MSG_FAIL && fail == RENDER_OK && m.fail > RENDER_OK &&
-			m.fail < RENDER_E_COUNT_) {
-			fail = (enum render_fail)m.fail;
-			snprintf(detail, sizeof(detail), "%s", m.detail);
-		} else {
-			killed_for = RENDER_E_CRASH;
-			snprintf(detail, sizeof(detail), "unexpected message from renderer");
-			break;
-		}
-	}
-	if (killed_for != RENDER_OK)
-		kill(pid, SIGKILL);
-	close(p[0]);
-	int st = 0;
-	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-		;
-	if (killed_for != RENDER_OK) {
-		sandbox_set_fail(r, killed_for, "%s", detail);
+	size_t have;
+	int progress;
+	enum render_fail fail;   /* reported by the child */
+	enum render_fail killed; /* decided by the parent */
+	char detail[200];
+	struct sandbox_out *out;
+};
+
+/* Reads what is there from k's pipe. 0 / -1 at its end. */
+static int sandbox_kid_read(struct sandbox_kid *k, const struct sandbox_limits *lim)
+{
+	ssize_t got = read(k->fd, (char *)&k->m + k->have, sizeof(k->m) - k->have);
+	if (got < 0 && (errno == EINTR || errno == EAGAIN))
+		return 0;
+	if (got <= 0)
+		return -1;
+	k->have += (size_t)got;
+	if (k->have < sizeof(k->m))
+		return 0;
+	k->have = 0;
+	struct sandbox_msg *m = &k->m;
+	int *pages = &k->out->pages;
+	if (m->magic != SANDBOX_MAGIC) {
+		k->killed = RENDER_E_CRASH;
+		snprintf(k->detail, sizeof(k->detail), "malformed message from renderer");
 		return -1;
 	}
-	if (fail != RENDER_OK) {
-		sandbox_set_fail(r, fail, "%s", detail);
-		return -1;
-	}
-	if (WIFSIGNALED(st)) {
-		int sig = WTERMSIG(st);
-		if (sig == SIGXCPU || sig == SIGKILL)
-			sandbox_set_fail(r, RENDER_E_CPU, "CPU cap of %d s (signal %d)", lim->cpu_seconds, sig);
-		else
-			sandbox_set_fail(r, RENDER_E_CRASH, "renderer killed by signal %d", sig);
-		return -1;
-	}
-	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
-		sandbox_set_fail(r, RENDER_E_CRASH, "renderer exited with status %d",
-			WIFEXITED(st) ? WEXITSTATUS(st) : -1);
-		return -1;
-	}
-	if (*pages >= 0 && progress != *pages && progress != 0) {
-		sandbox_set_fail(r, RENDER_E_CRASH, "renderer announced %d pages, rendered %d",
-			*pages, progress);
+	m->detail[sizeof(m->detail) - 1] = 0;
+	if (m->kind == MSG_PAGES) {
+		if (m->value < 0 || m->value > lim->max_pages || *pages >= 0) {
+			k->killed = m->value > lim->max_pages ? RENDER_E_TOO_MANY_PAGES : RENDER_E_CRASH;
+			snprintf(k->detail, sizeof(k->detail), "%d pages, cap %d", m->value, lim->max_pages);
+			return -1;
+		}
+		*pages = m->value;
+	} else if (m->kind == MSG_PROGRESS) {
+		if (++k->progress > lim->max_pages || (*pages >= 0 && k->progress > *pages)) {
+			k->killed = RENDER_E_TOO_MANY_PAGES;
+			snprintf(k->detail, sizeof(k->detail), "more than %d pages rendered", lim->max_pages);
+			return -1;
+		}
+	} else if (m->kind == MSG_INFO) {
+		k->out->info[0] = m->value;
+		k->out->info[1] = m->fail;
+		k->out->info[2] = m->extra;
+	} else if (m->kind == MSG_FAIL && k->fail == RENDER_OK && m->fail > RENDER_OK &&
+		m->fail < RENDER_E_COUNT_) {
+		k->fail = (enum render_fail)m->fail;
+		snprintf(k->detail, sizeof(k->detail), "%s", m->detail);
+	} else {
+		k->killed = RENDER_E_CRASH;
+		snprintf(k->detail, sizeof(k->detail), "unexpected message from renderer");
 		return -1;
 	}
 	return 0;
+}
+
+/* The verdict on a reaped child: RENDER_OK or a failure with its detail. */
+static enum render_fail sandbox_kid_verdict(struct sandbox_kid *k, int st,
+	const struct sandbox_limits *lim)
+{
+	if (k->killed != RENDER_OK)
+		return k->killed;
+	if (k->fail != RENDER_OK)
+		return k->fail;
+	if (WIFSIGNALED(st)) {
+		int sig = WTERMSIG(st);
+		if (sig == SIGXCPU || sig == SIGKILL) {
+			snprintf(k->detail, sizeof(k->detail), "CPU cap of %d s (signal %d)",
+				lim->cpu_seconds, sig);
+			return RENDER_E_CPU;
+		}
+		snprintf(k->detail, sizeof(k->detail), "renderer killed by signal %d", sig);
+		return RENDER_E_CRASH;
+	}
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+		snprintf(k->detail, sizeof(k->detail), "renderer exited with status %d",
+			WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+		return RENDER_E_CRASH;
+	}
+	if (k->out->pages >= 0 && k->progress != k->out->pages) {
+		snprintf(k->detail, sizeof(k->detail), "renderer announced %d pages, rendered %d",
+			k->out->pages, k->progress);
+		return RENDER_E_CRASH;
+	}
+	return RENDER_OK;
+}
+
+int sandbox_run_n(int n, sandbox_fn fn, void *const *args, const int *keep_fds,
+	const struct sandbox_limits *lim, struct sandbox_out *outs, struct render_result *r)
+{
+	struct sandbox_kid kids[SANDBOX_KIDS_MAX];
+	if (n < 1 || n > SANDBOX_KIDS_MAX) {
+		sandbox_set_fail(r, RENDER_E_INTERNAL, "bad number of renderer processes");
+		return -1;
+	}
+	memset(kids, 0, sizeof(kids));
+	int started = 0;
+	enum render_fail startfail = RENDER_OK;
+	for (int i = 0; i < n; i++) {
+		memset(&outs[i], 0, sizeof(outs[i]));
+		outs[i].pages = -1;
+		kids[i].out = &outs[i];
+		kids[i].fd = -1;
+		int p[2];
+		if (pipe2(p, O_CLOEXEC) != 0) {
+			startfail = RENDER_E_INTERNAL;
+			snprintf(kids[0].detail, sizeof(kids[0].detail), "pipe: %s", strerror(errno));
+			break;
+		}
+		pid_t pid = fork();
+		if (pid < 0) {
+			close(p[0]);
+			close(p[1]);
+			startfail = RENDER_E_INTERNAL;
+			snprintf(kids[0].detail, sizeof(kids[0].detail), "fork: %s", strerror(errno));
+			break;
+		}
+		if (pid == 0) {
+			close(p[0]);
+			sandbox_child_main(fn, args[i], p[1], keep_fds ? &keep_fds[i] : NULL,
+				keep_fds ? 1 : 0, lim);
+			_exit(127);
+		}
+		close(p[1]);
+		kids[i].pid = pid;
+		kids[i].fd = p[0];
+		started++;
+	}
+
+	int64_t deadline = time_mono_ns() + (int64_t)lim->timeout_ms * 1000000;
+	int open = started, stop = startfail != RENDER_OK;
+	enum render_fail timeout = RENDER_OK;
+	while (open > 0 && !stop) {
+		int64_t left = (deadline - time_mono_ns()) / 1000000;
+		if (left <= 0) {
+			timeout = RENDER_E_TIMEOUT;
+			break;
+		}
+		struct pollfd pfd[SANDBOX_KIDS_MAX];
+		int map[SANDBOX_KIDS_MAX], np = 0;
+		for (int i = 0; i < started; i++) {
+			if (kids[i].fd >= 0) {
+				pfd[np].fd = kids[i].fd;
+				pfd[np].events = POLLIN;
+				pfd[np].revents = 0;
+				map[np++] = i;
+			}
+		}
+		int got = poll(pfd, (nfds_t)np, left > 1000 ? 1000 : (int)left);
+		if (got < 0 && errno != EINTR) {
+			startfail = RENDER_E_INTERNAL;
+			snprintf(kids[0].detail, sizeof(kids[0].detail), "poll: %s", strerror(errno));
+			break;
+		}
+		for (int j = 0; j < np && got > 0; j++) {
+			if (!pfd[j].revents)
+				continue;
+			struct sandbox_kid *k = &kids[map[j]];
+			if (sandbox_kid_read(k, lim) < 0) {
+				close(k->fd);
+				k->fd = -1;
+				open--;
+			}
+			/* One process failing fails the document: stop the others. */
+			if (k->killed != RENDER_OK || k->fail != RENDER_OK)
+				stop = 1;
+		}
+	}
+	/* Whoever is still running is killed (a timeout, a failure, a cap
+	 * broken by a sibling), and so is a child the parent condemned. */
+	int bystander[SANDBOX_KIDS_MAX] = {0};
+	for (int i = 0; i < started; i++) {
+		if (kids[i].fd >= 0 || kids[i].killed != RENDER_OK) {
+			kill(kids[i].pid, SIGKILL);
+			bystander[i] = kids[i].killed == RENDER_OK && kids[i].fail == RENDER_OK;
+		}
+		if (kids[i].fd >= 0)
+			close(kids[i].fd);
+	}
+	enum render_fail verdict = startfail;
+	const char *detail = kids[0].detail;
+	char tdetail[64];
+	if (verdict == RENDER_OK && timeout != RENDER_OK) {
+		verdict = timeout;
+		snprintf(tdetail, sizeof(tdetail), "wall-clock cap of %d ms", lim->timeout_ms);
+		detail = tdetail;
+	}
+	for (int i = 0; i < started; i++) {
+		int st = 0;
+		while (waitpid(kids[i].pid, &st, 0) < 0 && errno == EINTR)
+			;
+		/* The first culprit is reported; a child killed only because of
+		 * another is not one. */
+		if (verdict != RENDER_OK || bystander[i])
+			continue;
+		enum render_fail v = sandbox_kid_verdict(&kids[i], st, lim);
+		if (v != RENDER_OK) {
+			verdict = v;
+			detail = kids[i].detail;
+		}
+	}
+	if (verdict != RENDER_OK) {
+		sandbox_set_fail(r, verdict, "%s", detail);
+		return -1;
+	}
+	return 0;
+}
+
+int sandbox_run(sandbox_fn fn, void *arg, const int *keep_fds, int nkeep,
+	const struct sandbox_limits *lim, struct sandbox_out *out, struct render_result *r)
+{
+	if (nkeep > 1) {
+		sandbox_set_fail(r, RENDER_E_INTERNAL, "one descriptor per renderer process");
+		return -1;
+	}
+	void *args[1] = {arg};
+	return sandbox_run_n(1, fn, args, nkeep ? keep_fds : NULL, lim, out, r);
 }

@@ -41,11 +41,20 @@ struct sandbox_out {
 	int info[3]; /* the last sandbox_report_info, or zeros */
 };
 
+#define SANDBOX_KIDS_MAX 8
+
 /* Forks a child that keeps only the descriptors keep_fds[0..nkeep) (same
- * numbers), applies the limits and the filter, and runs fn(arg). Waits for
- * it within the limits. 0 on success with *out filled; -1 with r->fail and
- * r->detail set. */
+ * numbers; nkeep <= 1), applies the limits and the filter, and runs
+ * fn(arg). Waits for it within the limits. 0 on success with *out filled;
+ * -1 with r->fail and r->detail set. */
 int sandbox_run(sandbox_fn fn, void *arg, const int *keep_fds, int nkeep,
 	const struct sandbox_limits *lim, struct sandbox_out *out, struct render_result *r);
+
+/* The same for n children at once (n <= SANDBOX_KIDS_MAX), child i running
+ * fn(args[i]) and keeping keep_fds[i] (keep_fds may be NULL); one wall
+ * clock for all; the first failure kills the others and is the one
+ * reported. outs[i] for child i. */
+int sandbox_run_n(int n, sandbox_fn fn, void *const *args, const int *keep_fds,
+	const struct sandbox_limits *lim, struct sandbox_out *outs, struct render_result *r);
 
 #endif

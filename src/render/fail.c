@@ -81,4 +81,5 @@ void render_opts_init(struct render_opts *o)
 	o->timeout_ms = 60000;
 	o->cpu_seconds = 30;
 	o->mem_bytes = (size_t)512 << 20;
+	o->workers = 1;
 }

@@ -47,6 +47,16 @@ int raster_geometry(double w_pt, double h_pt, int yres, struct raster_geom *g)
 	return 0;
 }
 
+void raster_share(int pages, int part, int nparts, int *lo, int *hi)
+{
+	if (nparts < 1 || part < 0 || part >= nparts || pages < 0) {
+		*lo = *hi = 0;
+		return;
+	}
+	*lo = (int)((long long)pages * part / nparts);
+	*hi = (int)((long long)pages * (part + 1) / nparts);
+}
+
 /* ---- Capped allocator ---- */
 
 struct capalloc {
@@ -258,8 +268,11 @@ static int raster_mupdf(struct sandbox_child *c, const struct raster_job *job)
 		sandbox_report_fail(c, RENDER_E_TOO_MANY_PAGES, d);
 		goto out;
 	}
-	sandbox_report_pages(c, pages);
-	for (int i = 0; i < pages; i++) {
+	int lo, hi;
+	raster_share(pages, job->part, job->nparts, &lo, &hi);
+	sandbox_report_info(c, pages, 0, 0);
+	sandbox_report_pages(c, hi - lo);
+	for (int i = lo; i < hi; i++) {
 		int prc = raster_page(ctx, doc, i, job, c);
 		if (prc == -2)
 			goto out;
@@ -294,6 +307,7 @@ out:
 
 struct textjob {
 	const struct raster_job *job;
+	int lo, hi;     /* this child's share of the pages */
 	struct sandbox_child *c;
 	struct fonts *f;
 	struct bitmap *bm;
@@ -319,6 +333,8 @@ static int text_emit(struct textjob *t)
 static void text_run(void *ctx, int page, int row, int col, const uint8_t *s, size_t n)
 {
 	struct textjob *t = ctx;
+	if (page < t->lo || page >= t->hi)
+		return;
 	while (!t->err && t->page < page)
 		text_emit(t);
 	if (t->err)
@@ -359,10 +375,14 @@ static int raster_text(struct sandbox_child *c, const struct raster_job *job)
 		sandbox_report_fail(c, RENDER_E_TOO_MANY_PAGES, d);
 		goto out;
 	}
-	sandbox_report_pages(c, pages);
+	raster_share(pages, job->part, job->nparts, &t.lo, &t.hi);
+	sandbox_report_info(c, pages, 0, 0);
+	sandbox_report_pages(c, t.hi - t.lo);
 	t.bm = bitmap_new(RENDER_WIDTH, h);
-	textdoc_layout(job->data, job->len, cols, t.rows, job->max_pages, text_run, &t);
-	while (!t.err && t.page < pages)
+	t.page = t.lo;
+	if (t.hi > t.lo)
+		textdoc_layout(job->data, job->len, cols, t.rows, job->max_pages, text_run, &t);
+	while (!t.err && t.page < t.hi)
 		text_emit(&t);
 	if (t.err) {
 		sandbox_report_fail(c, RENDER_E_IO, "cannot write the page stream");

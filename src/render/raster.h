@@ -25,9 +25,17 @@ struct raster_job {
 	size_t mem_bytes;
 	const struct font_data *fonts; /* for text documents */
 	int out_fd;            /* page stream goes here */
+	int part, nparts;      /* this child renders part `part` of `nparts` equal
+	                        * shares of the pages (0 of 1: all of them) */
 };
 
-/* A sandbox_fn: renders job (a struct raster_job *) into job->out_fd. */
+/* The share [*lo, *hi) of part `part` of `nparts` for a document of pages
+ * pages (pure). */
+void raster_share(int pages, int part, int nparts, int *lo, int *hi);
+
+/* A sandbox_fn: renders job (a struct raster_job *) into job->out_fd. It
+ * announces the pages of its share (sandbox_report_pages) and the
+ * document's page count as info[0]. */
 int raster_child(struct sandbox_child *c, void *job);
 
 /* Page geometry (pure): for a page of w_pt x h_pt points, whether to turn it

@@ -117,7 +117,8 @@ void render_limits(const struct render_opts *o, struct sandbox_limits *lim)
 static int render_check_opts(const struct render_opts *o, struct render_result *r)
 {
 	if (o->max_pages < 1 || o->max_pages > RENDER_PAGES_MAX || o->timeout_ms < 1 ||
-		o->cpu_seconds < 1 || o->mem_bytes < ((size_t)16 << 20) ||
+		o->cpu_seconds < 1 || o->mem_bytes < ((size_t)16 << 20) || o->workers < 1 ||
+		o->workers > SANDBOX_KIDS_MAX ||
 		(unsigned)o->coding > RENDER_CODING_MMR) {
 		render_set_fail(r, RENDER_E_USAGE, "option out of range");
 		return -1;
@@ -152,9 +153,10 @@ int render_documents(const char *const *inputs, size_t n, const char *out_tif,
 		render_set_fail(r, RENDER_E_INTERNAL, "%s", err);
 		return -1;
 	}
-	int *tmp = xcalloc(n, sizeof(int));
-	int *count = xcalloc(n, sizeof(int));
-	for (size_t i = 0; i < n; i++)
+	int np = o->workers;
+	int *tmp = xcalloc(n * (size_t)np, sizeof(int)); /* page streams, doc i part p at i*np+p */
+	int *count = xcalloc(n * (size_t)np, sizeof(int));
+	for (size_t i = 0; i < n * (size_t)np; i++)
 		tmp[i] = -1;
 	struct fonts *fonts = NULL;
 	struct tiffw *tw = NULL;
@@ -183,33 +185,46 @@ int render_documents(const char *const *inputs, size_t n, const char *out_tif,
 				o->max_pages, i + 1);
 			goto out;
 		}
-		tmp[i] = render_tmpfile(out_tif);
-		if (tmp[i] < 0) {
-			free(data);
-			render_set_fail(r, RENDER_E_IO, "cannot create a temporary file: %s", strerror(errno));
-			goto out;
+		int *t = &tmp[i * (size_t)np];
+		struct raster_job job[SANDBOX_KIDS_MAX];
+		void *args[SANDBOX_KIDS_MAX];
+		for (int p = 0; p < np; p++) {
+			t[p] = render_tmpfile(out_tif);
+			if (t[p] < 0) {
+				free(data);
+				render_set_fail(r, RENDER_E_IO, "cannot create a temporary file: %s",
+					strerror(errno));
+				goto out;
+			}
+			job[p] = (struct raster_job){data, len, type, yres, budget, o->mem_bytes, &fd, t[p], p, np};
+			args[p] = &job[p];
 		}
-		struct raster_job job = {data, len, type, yres, budget, o->mem_bytes, &fd, tmp[i]};
 		struct sandbox_limits lim;
 		render_limits(o, &lim);
 		lim.max_pages = budget;
-		struct sandbox_out so;
+		struct sandbox_out so[SANDBOX_KIDS_MAX];
 		int64_t t0 = time_mono_ns();
-		int src = sandbox_run(raster_child, &job, &tmp[i], 1, &lim, &so, r);
+		int src = sandbox_run_n(np, raster_child, args, t, &lim, so, r);
 		free(data);
 		if (src < 0) {
 			log_event(LOG_INFO, "render_fail", "doc=%zu type=%s reason=%s", i + 1,
 				render_type_name(type), render_fail_code(r->fail));
 			goto out;
 		}
-		if (so.pages < 1) {
-			render_set_fail(r, RENDER_E_CRASH, "renderer announced no pages");
+		/* The shares must agree on the document and add up to it. */
+		int sum = 0, agree = 1;
+		for (int p = 0; p < np; p++) {
+			count[i * (size_t)np + p] = so[p].pages;
+			sum += so[p].pages;
+			agree &= so[p].pages >= 0 && so[p].info[0] == so[0].info[0];
+		}
+		if (!agree || sum < 1 || sum != so[0].info[0]) {
+			render_set_fail(r, RENDER_E_CRASH, "renderer processes disagree on the pages");
 			goto out;
 		}
-		count[i] = so.pages;
-		total += so.pages;
+		total += sum;
 		log_event(LOG_DEBUG, "render_doc", "doc=%zu type=%s pages=%d ms=%lld", i + 1,
-			render_type_name(type), so.pages, (long long)((time_mono_ns() - t0) / 1000000));
+			render_type_name(type), sum, (long long)((time_mono_ns() - t0) / 1000000));
 	}
 	r->doc_index = -1;
 
@@ -237,18 +252,18 @@ int render_documents(const char *const *inputs, size_t n, const char *out_tif,
 			goto out;
 		}
 	}
-	for (size_t i = 0; i < n; i++) {
-		if (lseek(tmp[i], 0, SEEK_SET) != 0) {
+	for (size_t q = 0; q < n * (size_t)np; q++) {
+		if (lseek(tmp[q], 0, SEEK_SET) != 0) {
 			render_set_fail(r, RENDER_E_IO, "cannot rewind the page stream");
 			goto out;
 		}
 		for (int k = 0;; k++) {
-			int got = bitmap_read_fd_reuse(tmp[i], RENDER_WIDTH, yres * BITMAP_PAGE_INCHES_MAX,
+			int got = bitmap_read_fd_reuse(tmp[q], RENDER_WIDTH, yres * BITMAP_PAGE_INCHES_MAX,
 				&page);
-			if (got == 0 && k == count[i])
+			if (got == 0 && k == count[q])
 				break;
-			if (got <= 0 || k >= count[i]) {
-				r->doc_index = (int)i;
+			if (got <= 0 || k >= count[q]) {
+				r->doc_index = (int)(q / (size_t)np);
 				render_set_fail(r, RENDER_E_CRASH, "malformed page stream from the renderer");
 				goto out;
 			}
@@ -279,7 +294,7 @@ out:
 	if (rc < 0 && part)
 		unlink(part);
 	free(part);
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n * (size_t)np; i++)
 		if (tmp[i] >= 0)
 			close(tmp[i]);
 	free(tmp);

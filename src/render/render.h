@@ -78,7 +78,10 @@ struct render_opts {
 	int max_pages;              /* page cap over the whole job (documents + cover) */
 	int timeout_ms;             /* wall-clock cap per document */
 	int cpu_seconds;            /* CPU-time cap per document */
-	size_t mem_bytes;           /* memory cap per document */
+	size_t mem_bytes;           /* memory cap per renderer process */
+	int workers;                /* renderer processes per document, each a share
+	                             * of its pages (1..8; default 1). More cuts a
+	                             * long document's latency on an idle machine. */
 	/* Cover page: drawn when cover is set or any cover field is non-NULL.
 	 * Strings are UTF-8, borrowed for the call. */
 	int cover;

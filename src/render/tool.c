@@ -61,7 +61,8 @@ static int tool_usage(const char *cmd)
 	if (strcmp(cmd, "render") == 0)
 		fprintf(stderr, "usage: faxvault-fax render IN... -o OUT.tif [--fine] [--coding mh|mr|mmr]\n"
 			"       [--cover] [--cover-subject S] [--cover-text T] [--from F] [--to T]\n"
-			"       [--header IDENTITY] [--lang en|fr] [--max-pages N] [--timeout SECONDS]\n");
+			"       [--header IDENTITY] [--lang en|fr] [--max-pages N] [--timeout SECONDS]\n"
+			"       [--workers N]\n");
 	else if (strcmp(cmd, "topdf") == 0)
 		fprintf(stderr, "usage: faxvault-fax topdf IN.tif OUT.pdf\n");
 	else
@@ -126,6 +127,12 @@ static int tool_render(int argc, char **argv)
 				goto out;
 			}
 			o.max_pages = (int)num, i++;
+		} else if (strcmp(a, "--workers") == 0) {
+			if (parse_i64z(v, 1, 8, &num) < 0) {
+				fprintf(stderr, "faxvault-fax render: --workers is 1..8\n");
+				goto out;
+			}
+			o.workers = (int)num, i++;
 		} else if (strcmp(a, "--timeout") == 0) {
 			if (parse_i64z(v, 1, 3600, &num) < 0) {
 				fprintf(stderr, "faxvault-fax render: --timeout is 1..3600 seconds\n");

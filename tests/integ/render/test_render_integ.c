@@ -230,6 +230,67 @@ static void test_hostile(void **state)
 #undef FAIL1
 }
 
+static char *slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	assert_non_null(f);
+	fseek(f, 0, SEEK_END);
+	long n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	char *b = malloc((size_t)n + 1);
+	assert_int_equal(fread(b, 1, (size_t)n, f), (size_t)n);
+	fclose(f);
+	*len = (size_t)n;
+	return b;
+}
+
+/* Several renderer processes per document (a share of the pages each) give
+ * the very same file as one; and a hostile document fails the same way. */
+static void test_workers(void **state)
+{
+	(void)state;
+	const char *in[] = {data("text3.pdf"), data("letter.txt"), data("page.png"), data("scan2.tif")};
+	struct render_opts o;
+	render_opts_init(&o);
+	o.header = "ACME";
+	o.cover_subject = "Workers";
+	o.date_ms = 1790000000000LL;
+	struct render_result r;
+	assert_int_equal(render_documents(in, 4, tmp("w1.tif"), &o, &r), 0);
+	assert_int_equal(r.pages, 9);
+	size_t l1, l2;
+	char *one = slurp(tmp("w1.tif"), &l1);
+	for (int w = 2; w <= 4; w++) {
+		o.workers = w;
+		assert_int_equal(render_documents(in, 4, tmp("w2.tif"), &o, &r), 0);
+		assert_int_equal(r.pages, 9);
+		char *two = slurp(tmp("w2.tif"), &l2);
+		assert_int_equal(l1, l2);
+		assert_memory_equal(one, two, l1);
+		free(two);
+	}
+	free(one);
+
+	const char *bad[1];
+	render_opts_init(&o);
+	o.workers = 2;
+	bad[0] = data("corrupt.pdf");
+	expect_fail(bad, 1, &o, RENDER_E_CORRUPT, 0);
+	bad[0] = data("bomb-pages.pdf");
+	expect_fail(bad, 1, &o, RENDER_E_TOO_MANY_PAGES, 0);
+	o.mem_bytes = (size_t)64 << 20;
+	bad[0] = data("bomb-mem.pdf");
+	expect_fail(bad, 1, &o, RENDER_E_MEMORY, 0);
+	render_opts_init(&o);
+	o.workers = 2;
+	o.timeout_ms = 500;
+	bad[0] = data("bomb-time.pdf");
+	expect_fail(bad, 1, &o, RENDER_E_TIMEOUT, 0);
+	o.workers = 9;
+	bad[0] = data("text3.pdf");
+	expect_fail(bad, 1, &o, RENDER_E_USAGE, -1);
+}
+
 static int run(const char *cmd, char *out, size_t outlen)
 {
 	FILE *p = popen(cmd, "r");
@@ -345,6 +406,7 @@ int main(void)
 		cmocka_unit_test(test_types),
 		cmocka_unit_test(test_job_with_cover),
 		cmocka_unit_test(test_hostile),
+		cmocka_unit_test(test_workers),
 		cmocka_unit_test(test_topdf_preview),
 		cmocka_unit_test(test_cli),
 	};

@@ -1,4 +1,4 @@
-/* fv-render-bench [--fine] OUT.tif FILE...: renders each FILE as its own job
+/* fv-render-bench [--fine] [--workers N] OUT.tif FILE...: renders each FILE as its own job
  * through render_documents(), the way the fax service calls the renderer
  * (one process, a sandboxed child per document), and prints
  * "pages=N seconds=S" (wall clock over all jobs). */
@@ -11,13 +11,17 @@
 
 int main(int argc, char **argv)
 {
-	int i = 1, fine = 0;
-	if (i < argc && strcmp(argv[i], "--fine") == 0) {
-		fine = 1;
-		i++;
+	int i = 1, fine = 0, workers = 1;
+	for (; i < argc && argv[i][0] == '-'; i++) {
+		if (strcmp(argv[i], "--fine") == 0)
+			fine = 1;
+		else if (strcmp(argv[i], "--workers") == 0 && i + 1 < argc)
+			workers = argv[++i][0] - '0';
+		else
+			break;
 	}
 	if (argc - i < 2) {
-		fprintf(stderr, "usage: fv-render-bench [--fine] OUT.tif FILE...\n");
+		fprintf(stderr, "usage: fv-render-bench [--fine] [--workers N] OUT.tif FILE...\n");
 		return 2;
 	}
 	log_set_level(LOG_WARN);
@@ -25,6 +29,7 @@ int main(int argc, char **argv)
 	struct render_opts o;
 	render_opts_init(&o);
 	o.fine = fine;
+	o.workers = workers;
 	long pages = 0;
 	int64_t t0 = time_mono_ns();
 	for (; i < argc; i++) {

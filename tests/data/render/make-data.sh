@@ -19,6 +19,13 @@ gs -q -dSAFER -sDEVICE=pnggray -r40 -dFirstPage=1 -dLastPage=1 -o page.png text3
 gs -q -dSAFER -sDEVICE=jpeggray -r40 -dFirstPage=1 -dLastPage=1 -o page.jpg text3.pdf
 # A 2-page LZW-compressed greyscale TIFF, as a scanner would make.
 gs -q -dSAFER -sDEVICE=tiffgray -sCompression=lzw -r40 -dFirstPage=1 -dLastPage=2 -o scan2.tif text3.pdf
+# TIFF in other codings: bilevel G4 and G3 (as fax software writes them,
+# 60 dpi so that topdf's output can be checked pixel for pixel), PackBits
+# greyscale, uncompressed RGB.
+gs -q -dSAFER -sDEVICE=tiffg4 -r60 -dFirstPage=1 -dLastPage=3 -o fax-g4.tif text3.pdf
+gs -q -dSAFER -sDEVICE=tiffg3 -r60 -dFirstPage=1 -dLastPage=2 -o fax-g3.tif text3.pdf
+gs -q -dSAFER -sDEVICE=tiffpack -r30 -dFirstPage=1 -dLastPage=1 -o packbits.tif text3.pdf
+gs -q -dSAFER -sDEVICE=tiff24nc -r12 -dFirstPage=2 -dLastPage=2 -o rgb.tif text3.pdf
 # Encrypted with a user password.
 qpdf --encrypt secret owner 256 -- text3.pdf encrypted.pdf
 python3 - <<'PY'

@@ -128,7 +128,11 @@ static void test_types(void **state)
 	render_one("text3.pdf", 1, 3);
 	render_one("page.png", 0, 1);
 	render_one("page.jpg", 1, 1);
-	render_one("scan2.tif", 0, 2);
+	render_one("scan2.tif", 0, 2);      /* greyscale LZW */
+	render_one("fax-g4.tif", 1, 3);     /* bilevel CCITT G4 */
+	render_one("fax-g3.tif", 0, 2);     /* bilevel CCITT G3 */
+	render_one("packbits.tif", 0, 1);   /* greyscale PackBits */
+	render_one("rgb.tif", 1, 1);        /* RGB, uncompressed */
 	render_one("letter.txt", 1, 2);
 	/* A 200-inch page with a 1.6 GB image: scaled to the fax page, within caps. */
 	render_one("bomb-dims.pdf", 0, 1);
@@ -365,6 +369,64 @@ static void test_topdf_preview(void **state)
 	assert_int_equal(access(tmp("x.pdf"), F_OK), -1);
 }
 
+/* Reads a binary PBM (P4) written by mutool: 1 = black, rows padded to bytes. */
+static uint8_t *read_pbm(const char *path, int *w, int *h)
+{
+	FILE *f = fopen(path, "rb");
+	assert_non_null(f);
+	assert_int_equal(fscanf(f, "P4 %d %d", w, h), 2);
+	fgetc(f);
+	size_t n = (size_t)((*w + 7) / 8) * (size_t)*h;
+	uint8_t *b = malloc(n);
+	assert_int_equal(fread(b, 1, n, f), n);
+	fclose(f);
+	return b;
+}
+
+/* topdf keeps the coded data as it is: a third party's G3 and G4 TIFFs
+ * (Ghostscript's, 60 dpi so the PDF page renders pixel for pixel at 60 dpi)
+ * come out of the PDF exactly as libtiff decodes them. */
+static void test_topdf_exact(void **state)
+{
+	(void)state;
+	const char *names[] = {"fax-g3.tif", "fax-g4.tif"};
+	const int pages[] = {2, 3};
+	for (int k = 0; k < 2; k++) {
+		struct render_result r;
+		assert_int_equal(render_tiff_to_pdf(data(names[k]), tmp("x.pdf"), &r), 0);
+		assert_int_equal(r.pages, pages[k]);
+		char cmd[1024], out[4096];
+		snprintf(cmd, sizeof(cmd), "mutool draw -q -r 60 -o '%s/x%%d.pbm' '%s' 2>&1", tmpdir,
+			tmp("x.pdf"));
+		assert_int_equal(run(cmd, out, sizeof(out)), 0);
+		TIFF *t = TIFFOpen(data(names[k]), "r");
+		assert_non_null(t);
+		for (int p = 0; p < pages[k]; p++) {
+			assert_true(TIFFSetDirectory(t, (tdir_t)p));
+			uint32_t tw, th;
+			TIFFGetField(t, TIFFTAG_IMAGEWIDTH, &tw);
+			TIFFGetField(t, TIFFTAG_IMAGELENGTH, &th);
+			char pbm[64];
+			snprintf(pbm, sizeof(pbm), "x%d.pbm", p + 1);
+			int w, h;
+			uint8_t *img = read_pbm(tmp(pbm), &w, &h);
+			assert_int_equal(w, (int)tw);
+			assert_int_equal(h, (int)th);
+			size_t stride = (tw + 7) / 8;
+			uint8_t *row = malloc(stride);
+			for (uint32_t y = 0; y < th; y++) {
+				assert_int_equal(TIFFReadScanline(t, row, y, 0), 1);
+				if (tw & 7)
+					row[stride - 1] &= (uint8_t)(0xff00 >> (tw & 7));
+				assert_memory_equal(row, img + stride * y, stride);
+			}
+			free(row);
+			free(img);
+		}
+		TIFFClose(t);
+	}
+}
+
 static void test_cli(void **state)
 {
 	(void)state;
@@ -408,6 +470,7 @@ int main(void)
 		cmocka_unit_test(test_hostile),
 		cmocka_unit_test(test_workers),
 		cmocka_unit_test(test_topdf_preview),
+		cmocka_unit_test(test_topdf_exact),
 		cmocka_unit_test(test_cli),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -7,6 +7,7 @@
 #include "render_io.h"
 #include "sandbox.h"
 #include "tiffin.h"
+#include "g4enc.h"
 #include "xalloc.h"
 
 #include <errno.h>
@@ -17,7 +18,6 @@
 #include <string.h>
 #include <tiffio.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #define TIFFIN_PDF_MAX ((size_t)512 << 20)
 #define TIFFIN_ROWS_MAX 100000
@@ -218,78 +218,67 @@ int tiffin_topdf_mem(struct sandbox_child *c, const uint8_t *data, size_t len, i
 		uint32_t nstrips = TIFFNumberOfStrips(t);
 		uint32_t rps = 0;
 		TIFFGetFieldDefaulted(t, TIFFTAG_ROWSPERSTRIP, &rps);
-		if (ccitt && nstrips >= 1 && nstrips <= 4096 && rps >= 1) {
-			/* The coded strips as they are (bit order put right). */
-			struct pdfw_strip *s = xcalloc(nstrips, sizeof(*s));
-			uint8_t **raw = xcalloc(nstrips, sizeof(*raw));
-			int ok = 1;
-			for (uint32_t k = 0; k < nstrips && ok; k++) {
+		/* One image per page, so no viewer draws a seam between strips.
+		 * CCITT data goes in as it is: one strip, or several G3/RLE
+		 * strips joined (their rows are self-contained and every strip
+		 * starts on a byte). Several G4 strips (each restarts from a
+		 * white reference row) and other codings are decoded and coded
+		 * again with our T.6 encoder: lossless, one stream. */
+		int passthrough = ccitt && nstrips >= 1 && nstrips <= 4096 && rps >= 1 &&
+			(nstrips == 1 || p.comp != COMPRESSION_CCITTFAX4);
+		struct pdfw_strip s = {NULL, 0, (int)p.h, PDFW_CCITT, -1, 0, 0};
+		uint8_t *coded = NULL;
+		if (passthrough) {
+			size_t total = 0, cap = 0;
+			for (uint32_t k = 0; k < nstrips; k++) {
 				uint64_t bc = TIFFGetStrileByteCount(t, k);
-				if (bc == 0 || bc > len) {
-					ok = 0;
-					break;
+				if (bc == 0 || bc > len || total + bc > len) {
+					free(coded);
+					sandbox_report_fail(c, RENDER_E_CORRUPT, "bad strip");
+					goto out;
 				}
-				raw[k] = xmalloc((size_t)bc);
-				tmsize_t got = TIFFReadRawStrip(t, k, raw[k], (tmsize_t)bc);
+				if (total + bc > cap) {
+					cap = total + bc;
+					coded = xrealloc(coded, cap);
+				}
+				tmsize_t got = TIFFReadRawStrip(t, k, coded + total, (tmsize_t)bc);
 				if (got <= 0) {
-					ok = 0;
-					break;
+					free(coded);
+					sandbox_report_fail(c, RENDER_E_CORRUPT, "bad strip");
+					goto out;
 				}
-				if (p.fill == FILLORDER_LSB2MSB)
-					for (tmsize_t j = 0; j < got; j++)
-						raw[k][j] = rev8(raw[k][j]);
-				uint32_t first = k * rps;
-				s[k].data = raw[k];
-				s[k].len = (size_t)got;
-				s[k].rows = (int)(first + rps > p.h ? p.h - first : rps);
-				s[k].filter = PDFW_CCITT;
-				s[k].invert = p.photo == PHOTOMETRIC_MINISBLACK;
-				if (p.comp == COMPRESSION_CCITTFAX4) {
-					s[k].k = -1;
-				} else if (p.comp == COMPRESSION_CCITTRLE) {
-					s[k].k = 0;
-					s[k].byte_align = 1;
-				} else {
-					s[k].k = (p.g3opt & GROUP3OPT_2DENCODING) ? 4 : 0;
-				}
-				if (first >= p.h)
-					ok = 0;
+				total += (size_t)got;
 			}
-			if (ok && pdfw_page(w, (int)p.w, p.xres, p.yres, s, (int)nstrips) < 0) {
-				for (uint32_t k = 0; k < nstrips; k++)
-					free(raw[k]);
-				free(raw);
-				free(s);
-				sandbox_report_fail(c, RENDER_E_TOO_LARGE, "PDF too large");
-				goto out;
-			}
-			for (uint32_t k = 0; k < nstrips; k++)
-				free(raw[k]);
-			free(raw);
-			free(s);
-			if (!ok) {
-				sandbox_report_fail(c, RENDER_E_CORRUPT, "bad strip");
-				goto out;
+			/* LSB-first data put in PDF's bit order: not a re-encoding. */
+			if (p.fill == FILLORDER_LSB2MSB)
+				for (size_t j = 0; j < total; j++)
+					coded[j] = rev8(coded[j]);
+			s.data = coded;
+			s.len = total;
+			s.invert = p.photo == PHOTOMETRIC_MINISBLACK;
+			if (p.comp == COMPRESSION_CCITTFAX4) {
+				s.k = -1;
+			} else if (p.comp == COMPRESSION_CCITTRLE) {
+				s.k = 0;
+				s.byte_align = 1;
+			} else {
+				s.k = (p.g3opt & GROUP3OPT_2DENCODING) ? 4 : 0;
 			}
 		} else {
-			/* Another coding: decode and embed Flate-compressed 1-bit rows. */
 			uint8_t *bits = tiffin_decode(t, &p);
 			if (!bits) {
 				sandbox_report_fail(c, RENDER_E_CORRUPT, "cannot decode page");
 				goto out;
 			}
-			size_t stride = (p.w + 7) / 8, rawlen = stride * p.h;
-			uLongf zl = compressBound(rawlen);
-			uint8_t *z = xmalloc(zl);
-			int zrc = compress2(z, &zl, bits, rawlen, 6);
+			coded = g4_encode(bits, (int)p.w, (int)p.h, (p.w + 7) / 8, &s.len);
 			free(bits);
-			struct pdfw_strip s = {z, zl, (int)p.h, PDFW_FLATE, 0, 0, 0};
-			int prc = zrc == Z_OK ? pdfw_page(w, (int)p.w, p.xres, p.yres, &s, 1) : -1;
-			free(z);
-			if (prc < 0) {
-				sandbox_report_fail(c, RENDER_E_TOO_LARGE, "PDF too large");
-				goto out;
-			}
+			s.data = coded;
+		}
+		int prc = pdfw_page(w, (int)p.w, p.xres, p.yres, &s, 1);
+		free(coded);
+		if (prc < 0) {
+			sandbox_report_fail(c, RENDER_E_TOO_LARGE, "PDF too large");
+			goto out;
 		}
 		sandbox_report_progress(c, i + 1);
 	}

@@ -427,6 +427,84 @@ static void test_topdf_exact(void **state)
 	}
 }
 
+/* Received TIFFs come in many shapes: several strips, G3 2-D, LSB-first
+ * fill order, min-is-black. Each is written here with libtiff, turned into
+ * a PDF and drawn back pixel for pixel. */
+static void test_topdf_shapes(void **state)
+{
+	(void)state;
+	const uint32_t w = 300, h = 250;
+	const size_t stride = (w + 7) / 8;
+	uint8_t *img = calloc(h, stride);
+	uint32_t seed = 7;
+	for (uint32_t y = 0; y < h; y++)
+		for (uint32_t x = 0; x < w; x++) {
+			seed = seed * 1103515245u + 12345u;
+			int on = (x / 10 + y / 7) % 3 == 0 || ((seed >> 16) % 23) == 0 || (x > 200 && y < 40);
+			if (on)
+				img[y * stride + x / 8] |= (uint8_t)(0x80 >> (x & 7));
+		}
+	struct {
+		uint16_t comp;
+		uint32_t g3opt;
+		uint32_t rps;
+		uint16_t fill, photo;
+	} shapes[] = {
+		{COMPRESSION_CCITTFAX4, 0, 64, FILLORDER_MSB2LSB, PHOTOMETRIC_MINISWHITE},
+		{COMPRESSION_CCITTFAX3, GROUP3OPT_2DENCODING, 100, FILLORDER_MSB2LSB, PHOTOMETRIC_MINISWHITE},
+		{COMPRESSION_CCITTFAX3, GROUP3OPT_FILLBITS, 250, FILLORDER_LSB2MSB, PHOTOMETRIC_MINISWHITE},
+		{COMPRESSION_CCITTRLE, 0, 30, FILLORDER_MSB2LSB, PHOTOMETRIC_MINISWHITE},
+		{COMPRESSION_CCITTFAX4, 0, 250, FILLORDER_MSB2LSB, PHOTOMETRIC_MINISBLACK},
+		{COMPRESSION_LZW, 0, 40, FILLORDER_MSB2LSB, PHOTOMETRIC_MINISWHITE},
+	};
+	for (size_t k = 0; k < sizeof(shapes) / sizeof(shapes[0]); k++) {
+		TIFF *t = TIFFOpen(tmp("shape.tif"), "w");
+		assert_non_null(t);
+		TIFFSetField(t, TIFFTAG_IMAGEWIDTH, w);
+		TIFFSetField(t, TIFFTAG_IMAGELENGTH, h);
+		TIFFSetField(t, TIFFTAG_BITSPERSAMPLE, 1);
+		TIFFSetField(t, TIFFTAG_SAMPLESPERPIXEL, 1);
+		TIFFSetField(t, TIFFTAG_PHOTOMETRIC, shapes[k].photo);
+		TIFFSetField(t, TIFFTAG_FILLORDER, shapes[k].fill);
+		TIFFSetField(t, TIFFTAG_COMPRESSION, shapes[k].comp);
+		if (shapes[k].comp == COMPRESSION_CCITTFAX3)
+			TIFFSetField(t, TIFFTAG_GROUP3OPTIONS, shapes[k].g3opt);
+		TIFFSetField(t, TIFFTAG_ROWSPERSTRIP, shapes[k].rps);
+		TIFFSetField(t, TIFFTAG_XRESOLUTION, 60.0f);
+		TIFFSetField(t, TIFFTAG_YRESOLUTION, 60.0f);
+		TIFFSetField(t, TIFFTAG_RESOLUTIONUNIT, RESUNIT_INCH);
+		uint8_t *row = malloc(stride);
+		for (uint32_t y = 0; y < h; y++) {
+			for (size_t i = 0; i < stride; i++)
+				row[i] = shapes[k].photo == PHOTOMETRIC_MINISBLACK ? (uint8_t)~img[y * stride + i]
+					: img[y * stride + i];
+			assert_int_equal(TIFFWriteScanline(t, row, y, 0), 1);
+		}
+		free(row);
+		TIFFClose(t);
+
+		struct render_result r;
+		if (render_tiff_to_pdf(tmp("shape.tif"), tmp("shape.pdf"), &r) != 0)
+			fail_msg("shape %zu: %s (%s)", k, render_fail_code(r.fail), r.detail);
+		char cmd[1024], out[4096];
+		snprintf(cmd, sizeof(cmd), "mutool draw -q -r 60 -o '%s' '%s' 1 2>&1", tmp("shape.pbm"),
+			tmp("shape.pdf"));
+		assert_int_equal(run(cmd, out, sizeof(out)), 0);
+		int pw, ph;
+		uint8_t *got = read_pbm(tmp("shape.pbm"), &pw, &ph);
+		assert_int_equal(pw, (int)w);
+		assert_int_equal(ph, (int)h);
+		for (uint32_t y = 0; y < h; y++) {
+			uint8_t last = (uint8_t)(0xff00 >> (w & 7));
+			if (memcmp(got + y * stride, img + y * stride, stride - 1) != 0 ||
+				((got[y * stride + stride - 1] ^ img[y * stride + stride - 1]) & last) != 0)
+				fail_msg("shape %zu: row %u differs", k, y);
+		}
+		free(got);
+	}
+	free(img);
+}
+
 static void test_cli(void **state)
 {
 	(void)state;
@@ -471,6 +549,7 @@ int main(void)
 		cmocka_unit_test(test_workers),
 		cmocka_unit_test(test_topdf_preview),
 		cmocka_unit_test(test_topdf_exact),
+		cmocka_unit_test(test_topdf_shapes),
 		cmocka_unit_test(test_cli),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -153,6 +153,8 @@ int render_documents(const char *const *inputs, size_t n, const char *out_tif,
 		render_set_fail(r, RENDER_E_INTERNAL, "%s", err);
 		return -1;
 	}
+	char jid[300];
+	log_quote(o->log_id ? o->log_id : "-", jid, sizeof(jid));
 	int np = o->workers;
 	int *tmp = xcalloc(n * (size_t)np, sizeof(int)); /* page streams, doc i part p at i*np+p */
 	int *count = xcalloc(n * (size_t)np, sizeof(int));
@@ -207,7 +209,7 @@ int render_documents(const char *const *inputs, size_t n, const char *out_tif,
 		int src = sandbox_run_n(np, raster_child, args, t, &lim, so, r);
 		free(data);
 		if (src < 0) {
-			log_event(LOG_INFO, "render_fail", "doc=%zu type=%s reason=%s", i + 1,
+			log_event(LOG_INFO, "render_fail", "job=%s doc=%zu type=%s reason=%s", jid, i + 1,
 				render_type_name(type), render_fail_code(r->fail));
 			goto out;
 		}
@@ -223,7 +225,7 @@ int render_documents(const char *const *inputs, size_t n, const char *out_tif,
 			goto out;
 		}
 		total += sum;
-		log_event(LOG_DEBUG, "render_doc", "doc=%zu type=%s pages=%d ms=%lld", i + 1,
+		log_event(LOG_DEBUG, "render_doc", "job=%s doc=%zu type=%s pages=%d ms=%lld", jid, i + 1,
 			render_type_name(type), sum, (long long)((time_mono_ns() - t0) / 1000000));
 	}
 	r->doc_index = -1;

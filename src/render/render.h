@@ -94,6 +94,7 @@ struct render_opts {
 	const char *header;
 	int64_t date_ms;            /* header/cover date; 0 = now */
 	const char *font_dir;       /* NULL: the DejaVu fonts of fonts-dejavu-core */
+	const char *log_id;         /* job id for the log lines ("fax_…"); NULL: none */
 };
 
 /* Fills o with the defaults (standard resolution, MMR, English, 200 pages,

@@ -100,6 +100,10 @@ void bitmap_dither_gray(struct bitmap *b, int x0, int y0, const uint8_t *gray, i
 				memcpy(&w8, g + x, 8);
 				if (w8 == UINT64_MAX)
 					continue;
+				if (w8 == 0) {
+					row[x >> 3] = 0xff;
+					continue;
+				}
 				uint8_t out = 0;
 				for (int k = 0; k < 8; k++)
 					out |= (uint8_t)((g[x + k] < t[k]) << (7 - k));

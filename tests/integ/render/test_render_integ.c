@@ -345,6 +345,13 @@ static void test_topdf_preview(void **state)
 		char img[64];
 		snprintf(img, sizeof(img), "[ CCITTFax ] 1728x%u 1bpc", f.rows[0]);
 		assert_non_null(strstr(out, img));
+		/* qpdf, where installed, finds no syntax or stream error. */
+		if (system("command -v qpdf >/dev/null 2>&1") == 0) {
+			snprintf(cmd, sizeof(cmd), "qpdf --check '%s' 2>&1", tmp("rx.pdf"));
+			if (run(cmd, out, sizeof(out)) != 0)
+				fail_msg("qpdf --check: %s", out);
+			assert_non_null(strstr(out, "No syntax or stream encoding errors"));
+		}
 		/* And draws every page without complaint. */
 		snprintf(cmd, sizeof(cmd), "mutool draw -q -r 30 -o '%s/d%%d.png' '%s' 2>&1", tmpdir,
 			tmp("rx.pdf"));

@@ -4,6 +4,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "bitmap.h"
@@ -18,6 +19,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			(w != RENDER_WIDTH || h < 1 || h > 2000))
 			abort();
 	}
+	/* In memory, as the parent reads a mapped stream. */
+	uint8_t *copy = malloc(size ? size : 1);
+	if (!copy)
+		abort();
+	if (size)
+		memcpy(copy, data, size);
+	size_t off = 0;
+	for (int pages = 0; pages < 64; pages++) {
+		struct bitmap v;
+		int rc = bitmap_stream_next(copy, size, &off, RENDER_WIDTH, 64, &v);
+		if (rc <= 0)
+			break;
+		if (v.w != RENDER_WIDTH || v.h < 1 || v.h > 64 || off > size ||
+			v.bits + (size_t)v.h * v.stride > copy + size)
+			abort();
+	}
+	free(copy);
+
 	FILE *f = tmpfile();
 	if (!f)
 		return 0;

@@ -187,6 +187,27 @@ int bitmap_parse_header(const uint8_t hdr[16], int width, int rows_max, int *w, 
 	return 0;
 }
 
+int bitmap_stream_next(uint8_t *mem, size_t len, size_t *off, int width, int rows_max,
+	struct bitmap *view)
+{
+	if (*off == len)
+		return 0;
+	if (*off > len || len - *off < 16)
+		return -1;
+	int w, h;
+	if (bitmap_parse_header(mem + *off, width, rows_max, &w, &h) < 0)
+		return -1;
+	size_t stride = (size_t)(w + 7) / 8, n = stride * (size_t)h;
+	if (len - *off - 16 < n)
+		return -1;
+	view->w = w;
+	view->h = h;
+	view->stride = (int)stride;
+	view->bits = mem + *off + 16;
+	*off += 16 + n;
+	return 1;
+}
+
 int bitmap_read_fd_reuse(int fd, int width, int rows_max, struct bitmap **b)
 {
 	uint8_t hdr[16];

@@ -50,6 +50,12 @@ int bitmap_read_fd(int fd, int width, int rows_max, struct bitmap **out);
  * be NULL; the caller frees it in the end). 1 / 0 / -1 as above; on -1 the
  * bitmap's content is undefined. */
 int bitmap_read_fd_reuse(int fd, int width, int rows_max, struct bitmap **b);
+/* The next page of a page stream held in memory (a mapping of the
+ * stream's file) at *off: 1 with view pointing into mem (no copy; view
+ * owns nothing, never bitmap_free it) and *off advanced, 0 at a clean end,
+ * -1 when malformed. Pure. */
+int bitmap_stream_next(uint8_t *mem, size_t len, size_t *off, int width, int rows_max,
+	struct bitmap *view);
 /* Parses a page header (pure; fuzzed): 0 with *w, *h set, -1 when bad. */
 int bitmap_parse_header(const uint8_t hdr[16], int width, int rows_max, int *w, int *h);
 

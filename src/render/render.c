@@ -19,6 +19,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define COVER_STR_MAX 4000
@@ -162,7 +164,6 @@ int render_documents(const char *const *inputs, size_t n, const char *out_tif,
 		tmp[i] = -1;
 	struct fonts *fonts = NULL;
 	struct tiffw *tw = NULL;
-	struct bitmap *page = NULL; /* one page buffer for the whole job */
 	char *part = NULL;
 	int total = cover, rc = -1;
 
@@ -255,26 +256,51 @@ int render_documents(const char *const *inputs, size_t n, const char *out_tif,
 		}
 	}
 	for (size_t q = 0; q < n * (size_t)np; q++) {
-		if (lseek(tmp[q], 0, SEEK_SET) != 0) {
-			render_set_fail(r, RENDER_E_IO, "cannot rewind the page stream");
+		/* The stream is mapped, not read: pages are used where they lie
+		 * (private mapping: the header line's writes stay ours). */
+		struct stat st;
+		if (fstat(tmp[q], &st) != 0 || st.st_size < 0) {
+			render_set_fail(r, RENDER_E_IO, "cannot read the page stream");
 			goto out;
 		}
+		size_t mlen = (size_t)st.st_size;
+		uint8_t *map = NULL;
+		if (mlen > 0) {
+			map = mmap(NULL, mlen, PROT_READ | PROT_WRITE, MAP_PRIVATE, tmp[q], 0);
+			if (map == MAP_FAILED) {
+				render_set_fail(r, RENDER_E_IO, "cannot map the page stream: %s", strerror(errno));
+				goto out;
+			}
+		}
+		size_t off = 0;
+		int bad = 0;
 		for (int k = 0;; k++) {
-			int got = bitmap_read_fd_reuse(tmp[q], RENDER_WIDTH, yres * BITMAP_PAGE_INCHES_MAX,
-				&page);
+			struct bitmap view;
+			int got = bitmap_stream_next(map, mlen, &off, RENDER_WIDTH,
+				yres * BITMAP_PAGE_INCHES_MAX, &view);
 			if (got == 0 && k == count[q])
 				break;
 			if (got <= 0 || k >= count[q]) {
-				r->doc_index = (int)(q / (size_t)np);
-				render_set_fail(r, RENDER_E_CRASH, "malformed page stream from the renderer");
-				goto out;
+				bad = RENDER_E_CRASH;
+				break;
 			}
 			if (o->header)
-				cover_draw_header(fonts, page, yres, o->lang, date, o->header, pageno + 1, total);
-			if (tiffw_page(tw, page, pageno++, total) < 0) {
-				render_set_fail(r, RENDER_E_IO, "cannot write %s", out_tif);
-				goto out;
+				cover_draw_header(fonts, &view, yres, o->lang, date, o->header, pageno + 1, total);
+			if (tiffw_page(tw, &view, pageno++, total) < 0) {
+				bad = RENDER_E_IO;
+				break;
 			}
+		}
+		if (map)
+			munmap(map, mlen);
+		if (bad == RENDER_E_CRASH) {
+			r->doc_index = (int)(q / (size_t)np);
+			render_set_fail(r, RENDER_E_CRASH, "malformed page stream from the renderer");
+			goto out;
+		}
+		if (bad) {
+			render_set_fail(r, RENDER_E_IO, "cannot write %s", out_tif);
+			goto out;
 		}
 	}
 	int crc = tiffw_close(tw);
@@ -301,7 +327,6 @@ out:
 			close(tmp[i]);
 	free(tmp);
 	free(count);
-	bitmap_free(page);
 	fonts_free(fonts);
 	font_data_free(&fd);
 	return rc;

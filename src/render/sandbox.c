@@ -19,6 +19,11 @@
 #include <unistd.h>
 
 #define SANDBOX_MAGIC 0x46565244u /* "FVRD" */
+/* Exit statuses of a child whose sandbox could not be set up. */
+#define SANDBOX_EXIT_RLIMIT 120
+#define SANDBOX_EXIT_ORPHAN 121
+#define SANDBOX_EXIT_NNP 122
+#define SANDBOX_EXIT_SECCOMP 123
 
 enum sandbox_kind { MSG_PAGES = 1, MSG_PROGRESS, MSG_FAIL, MSG_INFO };
 
@@ -129,7 +134,7 @@ static void sandbox_limit(int res, rlim_t soft, rlim_t hard)
 {
 	struct rlimit rl = {soft, hard};
 	if (setrlimit(res, &rl) != 0)
-		_exit(120);
+		_exit(SANDBOX_EXIT_RLIMIT);
 }
 
 static void sandbox_child_main(sandbox_fn fn, void *arg, int report_fd, const int *keep,
@@ -165,7 +170,7 @@ static void sandbox_child_main(sandbox_fn fn, void *arg, int report_fd, const in
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (getppid() == 1)
-		_exit(121);
+		_exit(SANDBOX_EXIT_ORPHAN);
 	sandbox_limit(RLIMIT_CPU, (rlim_t)lim->cpu_seconds, (rlim_t)lim->cpu_seconds + 1);
 	sandbox_limit(RLIMIT_CORE, 0, 0);
 	sandbox_limit(RLIMIT_NPROC, 0, 0);
@@ -177,9 +182,9 @@ static void sandbox_child_main(sandbox_fn fn, void *arg, int report_fd, const in
 		(rlim_t)lim->mem_bytes + ((rlim_t)128 << 20));
 #endif
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
-		_exit(122);
+		_exit(SANDBOX_EXIT_NNP);
 	if (sandbox_seccomp() != 0)
-		_exit(123);
+		_exit(SANDBOX_EXIT_SECCOMP);
 	struct sandbox_child c = {report_fd};
 	int rc = fn(&c, arg);
 	_exit(rc == 0 ? 0 : 1);
@@ -275,6 +280,14 @@ static enum render_fail sandbox_kid_verdict(struct sandbox_kid *k, int st,
 		}
 		snprintf(k->detail, sizeof(k->detail), "renderer killed by signal %d", sig);
 		return RENDER_E_CRASH;
+	}
+	if (WIFEXITED(st) && WEXITSTATUS(st) >= SANDBOX_EXIT_RLIMIT &&
+		WEXITSTATUS(st) <= SANDBOX_EXIT_SECCOMP && k->out->pages < 0) {
+		/* Our set-up failed before the document was opened: the system's
+		 * fault (or ours), not the document's. */
+		snprintf(k->detail, sizeof(k->detail), "sandbox set-up failed (status %d)",
+			WEXITSTATUS(st));
+		return RENDER_E_INTERNAL;
 	}
 	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
 		snprintf(k->detail, sizeof(k->detail), "renderer exited with status %d",

@@ -138,7 +138,7 @@ static void sandbox_limit(int res, rlim_t soft, rlim_t hard)
 }
 
 static void sandbox_child_main(sandbox_fn fn, void *arg, int report_fd, const int *keep,
-	int nkeep, const struct sandbox_limits *lim)
+	int nkeep, const struct sandbox_limits *lim, pid_t parent)
 {
 	/* Keep the report pipe and the caller's descriptors, close the rest. */
 	int maxkeep = report_fd;
@@ -169,7 +169,7 @@ static void sandbox_child_main(sandbox_fn fn, void *arg, int report_fd, const in
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	if (getppid() == 1)
+	if (getppid() != parent) /* the parent died before PDEATHSIG was set */
 		_exit(SANDBOX_EXIT_ORPHAN);
 	sandbox_limit(RLIMIT_CPU, (rlim_t)lim->cpu_seconds, (rlim_t)lim->cpu_seconds + 1);
 	sandbox_limit(RLIMIT_CORE, 0, 0);
@@ -313,6 +313,7 @@ int sandbox_run_n(int n, sandbox_fn fn, void *const *args, const int *keep_fds,
 	memset(kids, 0, sizeof(kids));
 	int started = 0;
 	enum render_fail startfail = RENDER_OK;
+	pid_t self = getpid();
 	for (int i = 0; i < n; i++) {
 		memset(&outs[i], 0, sizeof(outs[i]));
 		outs[i].pages = -1;
@@ -335,7 +336,7 @@ int sandbox_run_n(int n, sandbox_fn fn, void *const *args, const int *keep_fds,
 		if (pid == 0) {
 			close(p[0]);
 			sandbox_child_main(fn, args[i], p[1], keep_fds ? &keep_fds[i] : NULL,
-				keep_fds ? 1 : 0, lim);
+				keep_fds ? 1 : 0, lim, self);
 			_exit(127);
 		}
 		close(p[1]);

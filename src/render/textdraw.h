@@ -24,7 +24,9 @@ struct font_data {
 int font_data_load(struct font_data *fd, const char *dir, char *err, size_t errlen);
 void font_data_free(struct font_data *fd);
 
-/* A set of FreeType faces over font_data (which must outlive it). */
+/* A set of FreeType faces over font_data (which must outlive it), owned by
+ * the caller and released with fonts_free (NULL-safe). NULL when FreeType
+ * rejects a font. Not for use by two threads at once. */
 struct fonts;
 struct fonts *fonts_new(const struct font_data *fd);
 void fonts_free(struct fonts *f);

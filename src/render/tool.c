@@ -56,18 +56,24 @@ static int tool_fail(const struct render_result *r, enum render_lang lang)
 	return tool_exit_code(r->fail);
 }
 
-static int tool_usage(const char *cmd)
+/* Usage on f; returns the exit code of a usage error. */
+static int tool_usage_to(FILE *f, const char *cmd)
 {
 	if (strcmp(cmd, "render") == 0)
-		fprintf(stderr, "usage: faxvault-fax render IN... -o OUT.tif [--fine] [--coding mh|mr|mmr]\n"
+		fprintf(f, "usage: faxvault-fax render IN... -o OUT.tif [--fine] [--coding mh|mr|mmr]\n"
 			"       [--cover] [--cover-subject S] [--cover-text T] [--from F] [--to T]\n"
 			"       [--header IDENTITY] [--lang en|fr] [--max-pages N] [--timeout SECONDS]\n"
 			"       [--workers N]\n");
 	else if (strcmp(cmd, "topdf") == 0)
-		fprintf(stderr, "usage: faxvault-fax topdf IN.tif OUT.pdf\n");
+		fprintf(f, "usage: faxvault-fax topdf IN.tif OUT.pdf\n");
 	else
-		fprintf(stderr, "usage: faxvault-fax preview IN.tif --page N -o OUT.png\n");
+		fprintf(f, "usage: faxvault-fax preview IN.tif --page N -o OUT.png\n");
 	return 2;
+}
+
+static int tool_usage(const char *cmd)
+{
+	return tool_usage_to(stderr, cmd);
 }
 
 static int tool_render(int argc, char **argv)
@@ -207,6 +213,15 @@ int render_tool_main(const char *cmd, int argc, char **argv)
 	int rc;
 	if (!cmd)
 		return 2;
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+			if (strcmp(cmd, "render") != 0 && strcmp(cmd, "topdf") != 0 &&
+				strcmp(cmd, "preview") != 0)
+				return 2;
+			tool_usage_to(stdout, cmd);
+			return 0;
+		}
+	}
 	if (strcmp(cmd, "render") == 0)
 		rc = tool_render(argc, argv);
 	else if (strcmp(cmd, "topdf") == 0)

@@ -530,6 +530,9 @@ static void test_cli(void **state)
 	assert_non_null(strstr(out, "\"error\":\"corrupt\""));
 	snprintf(cmd, sizeof(cmd), "'%s' render '%s' 2>/dev/null", RENDER_TOOL, data("text3.pdf"));
 	assert_int_equal(run(cmd, out, sizeof(out)), 2);
+	snprintf(cmd, sizeof(cmd), "'%s' render --help 2>/dev/null", RENDER_TOOL);
+	assert_int_equal(run(cmd, out, sizeof(out)), 0);
+	assert_non_null(strstr(out, "usage: faxvault-fax render"));
 	snprintf(cmd, sizeof(cmd), "'%s' render '%s' -o x --lang de 2>/dev/null", RENDER_TOOL,
 		data("text3.pdf"));
 	assert_int_equal(run(cmd, out, sizeof(out)), 2);

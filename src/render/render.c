@@ -149,12 +149,12 @@ int render_documents(const char *const *inputs, size_t n, const char *out_tif,
 	int yres = o->fine ? RENDER_YRES_FINE : RENDER_YRES_STANDARD;
 	int cover = o->cover || o->cover_subject || o->cover_text || o->from || o->to;
 	int64_t date = o->date_ms ? o->date_ms : time_now_ms();
+	/* Fonts are read (before any fork) only when something draws text:
+	 * a text document, the cover page or the header line. */
 	struct font_data fd;
+	memset(&fd, 0, sizeof(fd));
+	int have_fonts = 0;
 	char err[256];
-	if (font_data_load(&fd, o->font_dir, err, sizeof(err)) < 0) {
-		render_set_fail(r, RENDER_E_INTERNAL, "%s", err);
-		return -1;
-	}
 	char jid[300];
 	log_quote(o->log_id ? o->log_id : "-", jid, sizeof(jid));
 	int np = o->workers;
@@ -187,6 +187,14 @@ int render_documents(const char *const *inputs, size_t n, const char *out_tif,
 			render_set_fail(r, RENDER_E_TOO_MANY_PAGES, "page cap %d reached before document %zu",
 				o->max_pages, i + 1);
 			goto out;
+		}
+		if (type == RENDER_TYPE_TEXT && !have_fonts) {
+			if (font_data_load(&fd, o->font_dir, err, sizeof(err)) < 0) {
+				free(data);
+				render_set_fail(r, RENDER_E_INTERNAL, "%s", err);
+				goto out;
+			}
+			have_fonts = 1;
 		}
 		int *t = &tmp[i * (size_t)np];
 		struct raster_job job[SANDBOX_KIDS_MAX];
@@ -232,10 +240,19 @@ int render_documents(const char *const *inputs, size_t n, const char *out_tif,
 	r->doc_index = -1;
 
 	/* 2. Compose: cover, then every page with its header line. */
-	fonts = fonts_new(&fd);
-	if (!fonts) {
-		render_set_fail(r, RENDER_E_INTERNAL, "cannot load fonts");
-		goto out;
+	if ((cover || o->header) && !have_fonts) {
+		if (font_data_load(&fd, o->font_dir, err, sizeof(err)) < 0) {
+			render_set_fail(r, RENDER_E_INTERNAL, "%s", err);
+			goto out;
+		}
+		have_fonts = 1;
+	}
+	if (have_fonts) {
+		fonts = fonts_new(&fd);
+		if (!fonts) {
+			render_set_fail(r, RENDER_E_INTERNAL, "cannot load fonts");
+			goto out;
+		}
 	}
 	part = xasprintf("%s.%d.part", out_tif, (int)getpid());
 	tw = tiffw_open(part, o->coding, yres, err, sizeof(err));

@@ -188,6 +188,7 @@ static void expect_fail(const char *const *in, size_t n, const struct render_opt
 static void test_hostile(void **state)
 {
 	(void)state;
+	struct render_result r0;
 	struct render_opts o;
 	render_opts_init(&o);
 	const char *one[1];
@@ -221,6 +222,18 @@ static void test_hostile(void **state)
 	o.timeout_ms = 60000;
 	o.cpu_seconds = 1;
 	FAIL1("bomb-time.pdf", RENDER_E_CPU);
+	render_opts_init(&o);
+
+	/* Fonts are needed only to draw text: a PDF renders without them, a
+	 * text document or a header line fails as an internal error. */
+	o.font_dir = "/nonexistent";
+	one[0] = data("text3.pdf");
+	assert_int_equal(render_documents(one, 1, tmp("nofont.tif"), &o, &r0), 0);
+	one[0] = data("letter.txt");
+	expect_fail(one, 1, &o, RENDER_E_INTERNAL, 0);
+	o.header = "ACME";
+	one[0] = data("text3.pdf");
+	expect_fail(one, 1, &o, RENDER_E_INTERNAL, -1);
 	render_opts_init(&o);
 
 	/* Bad requests. */

@@ -213,6 +213,15 @@ static int raster_page(fz_context *ctx, fz_document *doc, int i, const struct ra
 	return rc;
 }
 
+/* MuPDF refuses oversized images with an error, not a failed allocation:
+ * tell a person "too large" rather than "damaged". */
+static enum render_fail raster_reason(const char *msg)
+{
+	if (msg && (strstr(msg, "too large") || strstr(msg, "overflow") || strstr(msg, "too big")))
+		return RENDER_E_TOO_LARGE;
+	return RENDER_E_CORRUPT;
+}
+
 static int raster_mupdf(struct sandbox_child *c, const struct raster_job *job)
 {
 	struct capalloc cap = {0, job->mem_bytes, 0};
@@ -255,7 +264,7 @@ static int raster_mupdf(struct sandbox_child *c, const struct raster_job *job)
 		else if (stage == 2)
 			sandbox_report_fail(c, RENDER_E_ENCRYPTED, "the PDF needs a password");
 		else
-			sandbox_report_fail(c, RENDER_E_CORRUPT, fz_caught_message(ctx));
+			sandbox_report_fail(c, raster_reason(fz_caught_message(ctx)), fz_caught_message(ctx));
 		goto out;
 	}
 	if (pages <= 0) {
@@ -282,8 +291,9 @@ static int raster_mupdf(struct sandbox_child *c, const struct raster_job *job)
 				snprintf(d, sizeof(d), "memory cap on page %d", i + 1);
 				sandbox_report_fail(c, RENDER_E_MEMORY, d);
 			} else {
-				snprintf(d, sizeof(d), "page %d: %s", i + 1, fz_caught_message(ctx));
-				sandbox_report_fail(c, RENDER_E_CORRUPT, d);
+				const char *msg = fz_caught_message(ctx);
+				snprintf(d, sizeof(d), "page %d: %s", i + 1, msg);
+				sandbox_report_fail(c, raster_reason(msg), d);
 			}
 			goto out;
 		}

@@ -83,6 +83,17 @@ for i in range(levels):
     else:
         objs.append(stream(b"/Type /XObject /Subtype /Form /BBox [0 0 612 792]", b"10 10 500 700 re f"))
 pdf(objs, "bomb-time.pdf")
+# Images that claim 60000 x 60000 pixels (3.6 GB) with almost no data, and
+# a JPEG frame header with no scan.
+import struct
+def chunk(t, d): return struct.pack('>I', len(d)) + t + d + struct.pack('>I', zlib.crc32(t + d) & 0xffffffff)
+open("bomb-dims.png", "wb").write(b'\x89PNG\r\n\x1a\n' + chunk(b'IHDR', struct.pack('>IIBBBBB', 60000, 60000, 8, 0, 0, 0, 0))
+    + chunk(b'IDAT', zlib.compress(b'\0' * 100000)) + chunk(b'IEND', b''))
+ifd = [(256, 4, 1, 60000), (257, 4, 1, 60000), (258, 3, 1, 8), (259, 3, 1, 1), (262, 3, 1, 1),
+       (273, 4, 1, 8), (277, 3, 1, 1), (278, 4, 1, 60000), (279, 4, 1, 100)]
+open("bomb-dims.tif", "wb").write(b'II*\0' + struct.pack('<I', 200) + b'\0' * 192 + struct.pack('<H', len(ifd))
+    + b''.join(struct.pack('<HHII', *e) for e in ifd) + b'\0\0\0\0')
+open("bad-dims.jpg", "wb").write(b'\xff\xd8\xff\xc0' + struct.pack('>HBHHB', 11, 8, 60000, 60000, 1) + b'\x01\x11\x00\xff\xd9')
 # Corrupt: a PDF header, then the middle of a real file, cut.
 t = open("text3.pdf", "rb").read()
 open("corrupt.pdf", "wb").write(b"%PDF-1.7\n" + bytes(b ^ 0x5a for b in t[200:1200]))

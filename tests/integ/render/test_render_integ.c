@@ -196,6 +196,9 @@ static void test_hostile(void **state)
 	FAIL1("corrupt.pdf", RENDER_E_CORRUPT);
 	FAIL1("encrypted.pdf", RENDER_E_ENCRYPTED);
 	FAIL1("bomb-pages.pdf", RENDER_E_TOO_MANY_PAGES);
+	FAIL1("bomb-dims.png", RENDER_E_TOO_LARGE);   /* 60000 x 60000 claimed */
+	FAIL1("bomb-dims.tif", RENDER_E_TOO_LARGE);
+	FAIL1("bad-dims.jpg", RENDER_E_CORRUPT);
 	FAIL1("wrong.bin", RENDER_E_UNSUPPORTED);
 	FAIL1("wrong.zip", RENDER_E_UNSUPPORTED);
 	FAIL1("does-not-exist.pdf", RENDER_E_IO);

@@ -1,5 +1,7 @@
-/* The TIFF side of topdf over any bytes (in-process, no sandbox): libtiff's
- * parsing as we drive it, strip handling, and the PDF writer. */
+/* The TIFF side of topdf and preview over any bytes (in-process, no
+ * sandbox): libtiff's parsing as we drive it, strip handling, the PDF
+ * writer, decoding and the PNG writer. */
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,5 +20,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 	}
 	buf_free(&out);
+	/* The preview of page 1 (and 2), thrown away. */
+	static int devnull = -1;
+	if (devnull < 0)
+		devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	tiffin_preview_mem(NULL, data, size, 1, devnull);
+	tiffin_preview_mem(NULL, data, size, 2, devnull);
 	return 0;
 }

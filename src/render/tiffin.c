@@ -371,24 +371,24 @@ static int preview_write_png(int fd, const uint8_t *bits, uint32_t w, uint32_t h
 	return sink.err ? -1 : 0;
 }
 
-static int preview_child(struct sandbox_child *c, void *arg)
+int tiffin_preview_mem(struct sandbox_child *c, const uint8_t *data, size_t len, int page,
+	int out_fd)
 {
-	struct tiffin_job *job = arg;
-	struct memtiff m = {job->data, job->len, 0};
+	struct memtiff m = {data, len, 0};
 	TIFF *t = tiffin_open(&m);
 	if (!t) {
 		sandbox_report_fail(c, RENDER_E_CORRUPT, "not a readable TIFF");
-		return 1;
+		return -1;
 	}
 	int pages = TIFFNumberOfDirectories(t);
 	struct tiffin_page p;
-	int rc = 1;
-	if (job->page < 1 || job->page > pages) {
+	int rc = -1;
+	if (page < 1 || page > pages) {
 		sandbox_report_fail(c, RENDER_E_PAGE_RANGE, "no such page");
 		goto out;
 	}
 	sandbox_report_pages(c, 1);
-	if (!TIFFSetDirectory(t, (tdir_t)(job->page - 1)) || tiffin_page_info(t, &p) < 0) {
+	if (!TIFFSetDirectory(t, (tdir_t)(page - 1)) || tiffin_page_info(t, &p) < 0) {
 		sandbox_report_fail(c, RENDER_E_UNSUPPORTED, "page is not a bilevel fax image");
 		goto out;
 	}
@@ -403,7 +403,7 @@ static int preview_child(struct sandbox_child *c, void *arg)
 	if (outh > TIFFIN_ROWS_MAX * 2)
 		outh = TIFFIN_ROWS_MAX * 2;
 	sandbox_report_info(c, (int)p.w, (int)(p.xres + 0.5f), (int)outh);
-	int wrc = preview_write_png(job->out_fd, bits, p.w, p.h, (uint32_t)outh);
+	int wrc = preview_write_png(out_fd, bits, p.w, p.h, (uint32_t)outh);
 	free(bits);
 	if (wrc < 0) {
 		sandbox_report_fail(c, RENDER_E_IO, "cannot write the PNG");
@@ -414,6 +414,12 @@ static int preview_child(struct sandbox_child *c, void *arg)
 out:
 	TIFFClose(t);
 	return rc;
+}
+
+static int preview_child(struct sandbox_child *c, void *arg)
+{
+	struct tiffin_job *job = arg;
+	return tiffin_preview_mem(c, job->data, job->len, job->page, job->out_fd) == 0 ? 0 : 1;
 }
 
 /* ---- Parent side ---- */

@@ -1,5 +1,5 @@
-/* TIFF (as received by fax) to PDF over memory, the part of topdf that
- * parses: exposed so a fuzz target can run it in-process. */
+/* TIFF (as received by fax) to PDF or PNG over memory: the parts of topdf
+ * and preview that parse, exposed so a fuzz target can run them in-process. */
 #ifndef FV_RENDER_TIFFIN_H
 #define FV_RENDER_TIFFIN_H
 
@@ -14,5 +14,10 @@
  * 0 / -1. Pure apart from libtiff's and the allocator's state. */
 int tiffin_topdf_mem(struct sandbox_child *c, const uint8_t *data, size_t len, int max_pages,
 	buf_t *out);
+
+/* Page `page` (1-based) of the TIFF data[0..len) as a PNG written to
+ * out_fd, reporting through c (NULL: none). 0 / -1. */
+int tiffin_preview_mem(struct sandbox_child *c, const uint8_t *data, size_t len, int page,
+	int out_fd);
 
 #endif

@@ -130,6 +130,27 @@ static int sandbox_seccomp(void)
 	return rc == 0 ? 0 : -1;
 }
 
+#ifndef FV_SANITIZED
+/* Bytes of address space mapped now (first field of /proc/self/statm);
+ * 0 when it cannot be read. */
+static rlim_t sandbox_mapped_bytes(void)
+{
+	int fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	char buf[128];
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = 0;
+	unsigned long long pages = 0;
+	for (ssize_t i = 0; i < n && buf[i] >= '0' && buf[i] <= '9'; i++)
+		pages = pages * 10 + (unsigned long long)(buf[i] - '0');
+	return (rlim_t)(pages * (unsigned long long)sysconf(_SC_PAGESIZE));
+}
+#endif
+
 static void sandbox_limit(int res, rlim_t soft, rlim_t hard)
 {
 	struct rlimit rl = {soft, hard};
@@ -176,10 +197,12 @@ static void sandbox_child_main(sandbox_fn fn, void *arg, int report_fd, const in
 	sandbox_limit(RLIMIT_NPROC, 0, 0);
 	sandbox_limit(RLIMIT_FSIZE, (rlim_t)1 << 31, (rlim_t)1 << 31);
 #ifndef FV_SANITIZED
-	/* The address-space cap; the sanitizers reserve terabytes of shadow
-	 * memory, so under them the child's allocator cap alone holds. */
-	sandbox_limit(RLIMIT_AS, (rlim_t)lim->mem_bytes + ((rlim_t)128 << 20),
-		(rlim_t)lim->mem_bytes + ((rlim_t)128 << 20));
+	/* The address-space cap, on top of what the process already maps (a
+	 * daemon's heap and thread stacks come with the fork). The sanitizers
+	 * reserve terabytes of shadow memory, so under them the child's
+	 * allocator cap alone holds. */
+	rlim_t as = sandbox_mapped_bytes() + (rlim_t)lim->mem_bytes + ((rlim_t)128 << 20);
+	sandbox_limit(RLIMIT_AS, as, as);
 #endif
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
 		_exit(SANDBOX_EXIT_NNP);

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <tiffio.h>
@@ -136,6 +137,18 @@ static void test_types(void **state)
 	render_one("letter.txt", 1, 2);
 	/* A 200-inch page with a 1.6 GB image: scaled to the fax page, within caps. */
 	render_one("bomb-dims.pdf", 0, 1);
+}
+
+/* A caller that already maps a lot (a daemon's heap, thread stacks) still
+ * renders: the address-space cap comes on top of what the process maps. */
+static void test_big_caller(void **state)
+{
+	(void)state;
+	size_t big = (size_t)3 << 30;
+	void *reserve = mmap(NULL, big, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	assert_true(reserve != MAP_FAILED);
+	render_one("text3.pdf", 0, 3);
+	munmap(reserve, big);
 }
 
 static void test_job_with_cover(void **state)
@@ -570,6 +583,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_types),
+		cmocka_unit_test(test_big_caller),
 		cmocka_unit_test(test_job_with_cover),
 		cmocka_unit_test(test_hostile),
 		cmocka_unit_test(test_workers),

@@ -140,6 +140,8 @@ struct ua {
 	int pages_total;
 	int nsend;               /* send: calls placed */
 	int epfd;                /* media sockets: which calls have packets */
+	int64_t ticks_run, late_ticks, max_late_ns;
+	struct epoll_event *evs; /* LINE_CALLS_MAX entries */
 };
 
 static volatile sig_atomic_t stop_flag;
@@ -1361,17 +1363,26 @@ static void ua_run(ua_t *ua, int sending)
 			sip_readable(ua);
 		/* Media clock: catch up on late ticks, but never more than 1 s. */
 		int64_t now_ns = time_mono_ns();
+		if (now_ns >= ua->next_tick_ns) {
+			/* A tick served more than one period after its deadline means
+			 * packets left late: the loop is overloaded. */
+			int64_t late = now_ns - ua->next_tick_ns;
+			ua->ticks_run++;
+			if (late > ua->tick_ns)
+				ua->late_ticks++;
+			if (late > ua->max_late_ns)
+				ua->max_late_ns = late;
+		}
 		if (now_ns - ua->next_tick_ns > 1000000000LL)
 			ua->next_tick_ns = now_ns;
 		while (now_ns >= ua->next_tick_ns) {
 			/* One readiness check for every media socket of the loop. */
-			struct epoll_event evs[256];
-			int ne;
-			do {
-				ne = epoll_wait(ua->epfd, evs, 256, 0);
-				for (int i = 0; i < ne; i++)
-					((call_t *)evs[i].data.ptr)->media_ready = 1;
-			} while (ne == 256);
+			/* Level-triggered and sized for every call of the loop: one
+			 * call returns all ready sockets (never loop on a full batch:
+			 * undrained sockets stay ready). */
+			int ne = epoll_wait(ua->epfd, ua->evs, LINE_CALLS_MAX, 0);
+			for (int i = 0; i < ne; i++)
+				((call_t *)ua->evs[i].data.ptr)->media_ready = 1;
 			for (int i = 0; i < ua->ncalls; i++)
 				call_tick(ua->calls[i]);
 			ua->next_tick_ns += ua->tick_ns;
@@ -1386,8 +1397,12 @@ static void ua_run(ua_t *ua, int sending)
 		call_free(ua->calls[i]);
 	}
 	ua->ncalls = 0;
+	log_event(LOG_INFO, "loop_stats", "call=- ticks=%lld late_ticks=%lld max_late_ms=%.1f calls=%d",
+		  (long long)ua->ticks_run, (long long)ua->late_ticks, (double)ua->max_late_ns / 1e6, ua->calls_started);
 	close(ua->epfd);
 	ua->epfd = -1;
+	free(ua->evs);
+	ua->evs = NULL;
 }
 
 static void ua_init(ua_t *ua, const line_cfg_t *cfg)
@@ -1395,6 +1410,7 @@ static void ua_init(ua_t *ua, const line_cfg_t *cfg)
 	memset(ua, 0, sizeof *ua);
 	ua->cfg = cfg;
 	ua->fd = -1;
+	ua->evs = xcalloc(LINE_CALLS_MAX, sizeof *ua->evs);
 	ua->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (ua->epfd < 0)
 		fatal("epoll_create1: %s", strerror(errno));
@@ -1461,6 +1477,7 @@ int line_send_many(const line_cfg_t *cfg, const char *target, const char *tiff, 
 		snprintf(err, errlen, "number of calls out of range (1..%d)", LINE_CALLS_MAX / 2);
 		{
 			close(ua.epfd);
+			free(ua.evs);
 			return -1;
 		}
 	}
@@ -1470,6 +1487,7 @@ int line_send_many(const line_cfg_t *cfg, const char *target, const char *tiff, 
 		snprintf(err, errlen, "%s: %s", tiff, pages == 0 ? "no pages" : why);
 		{
 			close(ua.epfd);
+			free(ua.evs);
 			return -1;
 		}
 	}
@@ -1481,6 +1499,7 @@ int line_send_many(const line_cfg_t *cfg, const char *target, const char *tiff, 
 		snprintf(err, errlen, "bad target URI (want sip:NUMBER@HOST:PORT)");
 		{
 			close(ua.epfd);
+			free(ua.evs);
 			return -1;
 		}
 	}
@@ -1491,6 +1510,7 @@ int line_send_many(const line_cfg_t *cfg, const char *target, const char *tiff, 
 		snprintf(err, errlen, "cannot resolve %s", hostz);
 		{
 			close(ua.epfd);
+			free(ua.evs);
 			return -1;
 		}
 	}
@@ -1499,6 +1519,7 @@ int line_send_many(const line_cfg_t *cfg, const char *target, const char *tiff, 
 		snprintf(err, errlen, "bad local address %s", cfg->listen);
 		{
 			close(ua.epfd);
+			free(ua.evs);
 			return -1;
 		}
 	}
@@ -1507,6 +1528,7 @@ int line_send_many(const line_cfg_t *cfg, const char *target, const char *tiff, 
 		snprintf(err, errlen, "cannot open a SIP socket");
 		{
 			close(ua.epfd);
+			free(ua.evs);
 			return -1;
 		}
 	}
@@ -1537,6 +1559,7 @@ int line_send_many(const line_cfg_t *cfg, const char *target, const char *tiff, 
 			close(ua.fd);
 			{
 			close(ua.epfd);
+			free(ua.evs);
 			return -1;
 		}
 		}
@@ -1575,6 +1598,7 @@ int line_receive(const line_cfg_t *cfg, line_result_fn *cb, void *ud)
 		log_event(LOG_ERROR, "line_bad_listen", "call=- listen=%s", cfg->listen ? cfg->listen : "-");
 		{
 			close(ua.epfd);
+			free(ua.evs);
 			return -1;
 		}
 	}
@@ -1583,6 +1607,7 @@ int line_receive(const line_cfg_t *cfg, line_result_fn *cb, void *ud)
 		log_event(LOG_ERROR, "line_bind_failed", "call=- listen=%s errno=%d", cfg->listen, errno);
 		{
 			close(ua.epfd);
+			free(ua.evs);
 			return -1;
 		}
 	}

@@ -42,7 +42,7 @@ calls=1
 	--log "$dir/rx.log" >"$dir/rx.json" &
 pid=$!
 for _ in $(seq 50); do grep -q line_listen "$dir/rx.log" 2>/dev/null && break; sleep 0.1; done
-sipp -sf "$sdir/$scen.xml" -i 127.0.0.1 -p "$sippport" -mp $((port + 20000)) "127.0.0.1:$port" -m 1 -nostdin \
+sipp -sf "$sdir/$scen.xml" -i 127.0.0.1 -p "$sippport" -mp $((port - 10000)) "127.0.0.1:$port" -m 1 -nostdin \
 	-timeout 30 -timeout_error -trace_err >"$dir/sipp.out" 2>&1 ||
 	fail "sipp failed: $(tail -n 20 "$dir/sipp.out"; cat "$dir"/*errors.log 2>/dev/null | head -n 60)"
 if [ "$scen" = malformed ]; then

@@ -108,6 +108,20 @@ int render_tmpfile(const char *near)
 	return fd;
 }
 
+int render_create_part(const char *out, char **name)
+{
+	char *tmpl = xasprintf("%s.XXXXXX", out);
+	int fd = mkostemp(tmpl, O_CLOEXEC);
+	if (fd < 0) {
+		free(tmpl);
+		*name = NULL;
+		return -1;
+	}
+	fchmod(fd, 0644);
+	*name = tmpl;
+	return fd;
+}
+
 void render_limits(const struct render_opts *o, struct sandbox_limits *lim)
 {
 	lim->timeout_ms = o->timeout_ms;
@@ -254,8 +268,13 @@ int render_documents(const char *const *inputs, size_t n, const char *out_tif,
 			goto out;
 		}
 	}
-	part = xasprintf("%s.%d.part", out_tif, (int)getpid());
-	tw = tiffw_open(part, o->coding, yres, err, sizeof(err));
+	int pfd = render_create_part(out_tif, &part);
+	if (pfd < 0) {
+		render_set_fail(r, RENDER_E_IO, "cannot create a file next to %s: %s", out_tif,
+			strerror(errno));
+		goto out;
+	}
+	tw = tiffw_open_fd(pfd, part, o->coding, yres, err, sizeof(err));
 	if (!tw) {
 		render_set_fail(r, RENDER_E_IO, "%s", err);
 		goto out;

@@ -441,8 +441,8 @@ static int tiffin_run(sandbox_fn fn, const char *in, const char *out, int page,
 		render_set_fail(r, RENDER_E_UNSUPPORTED, "%s is not a TIFF", in);
 		return -1;
 	}
-	char *part = xasprintf("%s.%d.part", out, (int)getpid());
-	int fd = open(part, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	char *part;
+	int fd = render_create_part(out, &part);
 	if (fd < 0) {
 		render_set_fail(r, RENDER_E_IO, "cannot create %s: %s", out, strerror(errno));
 		free(part);

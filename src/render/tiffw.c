@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <tiffio.h>
+#include <unistd.h>
 
 struct tiffw {
 	TIFF *tif;
@@ -31,6 +32,24 @@ struct tiffw *tiffw_open(const char *path, enum render_coding coding, int yres, 
 	TIFF *tif = TIFFOpen(path, "w");
 	if (!tif) {
 		snprintf(err, errlen, "cannot create %s", path);
+		return NULL;
+	}
+	struct tiffw *t = xcalloc(1, sizeof(*t));
+	t->tif = tif;
+	t->coding = coding;
+	t->yres = yres;
+	return t;
+}
+
+struct tiffw *tiffw_open_fd(int fd, const char *name, enum render_coding coding, int yres,
+	char *err, size_t errlen)
+{
+	TIFFSetWarningHandler(tiffw_quiet);
+	TIFFSetErrorHandler(tiffw_quiet);
+	TIFF *tif = TIFFFdOpen(fd, name, "w");
+	if (!tif) {
+		close(fd);
+		snprintf(err, errlen, "cannot write %s", name);
 		return NULL;
 	}
 	struct tiffw *t = xcalloc(1, sizeof(*t));

@@ -12,6 +12,10 @@ struct tiffw;
  * is owned by the caller and released by tiffw_close or tiffw_abort. */
 struct tiffw *tiffw_open(const char *path, enum render_coding coding, int yres, char *err,
 	size_t errlen);
+/* The same on fd, opened for writing (the handle owns it from now on, even
+ * on failure: it is closed). name is for messages. */
+struct tiffw *tiffw_open_fd(int fd, const char *name, enum render_coding coding, int yres,
+	char *err, size_t errlen);
 /* Appends page pageno (0-based) of total. 0 / -1. */
 int tiffw_page(struct tiffw *t, const struct bitmap *b, int pageno, int total);
 /* Flushes and closes: 0 / -1. */

@@ -191,8 +191,16 @@ static void expect_fail(const char *const *in, size_t n, const struct render_opt
 		fail_msg("%s: got %s (%s), want %s", in[n - 1], render_fail_code(r.fail), r.detail,
 			render_fail_code(want));
 	assert_int_equal(r.doc_index, want_doc);
-	/* Nothing left behind: no output, no child, no descriptor. */
+	/* Nothing left behind: no output, no partial file, no child, no
+	 * descriptor. */
 	assert_int_equal(access(out, F_OK), -1);
+	DIR *d = opendir(tmpdir);
+	assert_non_null(d);
+	struct dirent *e;
+	while ((e = readdir(d)) != NULL)
+		if (strncmp(e->d_name, "fail.tif.", 9) == 0)
+			fail_msg("partial file left: %s", e->d_name);
+	closedir(d);
 	assert_int_equal(waitpid(-1, NULL, WNOHANG), -1);
 	assert_int_equal(errno, ECHILD);
 	assert_int_equal(count_fds(), fds);

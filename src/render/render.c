@@ -153,6 +153,11 @@ static int render_check_opts(const struct render_opts *o, struct render_result *
 int render_documents(const char *const *inputs, size_t n, const char *out_tif,
 	const struct render_opts *o, struct render_result *r)
 {
+	struct render_opts defaults;
+	if (!o) {
+		render_opts_init(&defaults);
+		o = &defaults;
+	}
 	render_result_init(r);
 	if (n == 0 || n > RENDER_INPUTS_MAX || !out_tif || !inputs) {
 		render_set_fail(r, RENDER_E_USAGE, "between 1 and %d documents", RENDER_INPUTS_MAX);

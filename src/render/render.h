@@ -114,8 +114,11 @@ struct render_result {
 /* ---- Operations (each opens documents only in a sandboxed child) ---- */
 
 /* Renders n input documents, in order, into one multi-page TIFF-F file at
- * out_tif (written to a temporary name, then renamed). 0 on success with r
- * filled; -1 with r->fail and r->detail set, and no out_tif left behind. */
+ * out_tif (written to a temporary name, then renamed). o NULL: defaults.
+ * 0 on success with r filled; -1 with r->fail and r->detail set, and no
+ * out_tif left behind. Blocks until done; may be called from several
+ * threads at once (each call forks its own children and waits for them
+ * alone). */
 int render_documents(const char *const *inputs, size_t n, const char *out_tif,
 	const struct render_opts *o, struct render_result *r);
 

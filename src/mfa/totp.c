@@ -80,12 +80,11 @@ int64_t totp_verify_digits(const uint8_t *key, size_t keylen, const char *code,
 	int64_t found = -1;
 	for (int d = -window; d <= window; d++) {
 		/* Steps before 0 or past INT64_MAX do not exist for us. */
-		if (d < 0 && now_step < (uint64_t)-d)
+		uint64_t step, dist = (uint64_t)(d < 0 ? -d : d);
+		if (d < 0 ? now_step < dist : now_step > UINT64_MAX - dist)
 			continue;
-		uint64_t step = now_step + (uint64_t)(int64_t)d;
-		if (d > 0 && (step < now_step || step > (uint64_t)INT64_MAX))
-			continue;
-		if (d <= 0 && step > (uint64_t)INT64_MAX)
+		step = d < 0 ? now_step - dist : now_step + dist;
+		if (step > (uint64_t)INT64_MAX)
 			continue;
 		uint32_t c = totp_code(key, keylen, step, digits);
 		uint8_t got[4] = { (uint8_t)(c >> 24), (uint8_t)(c >> 16), (uint8_t)(c >> 8),

@@ -118,7 +118,9 @@ struct render_result {
  * 0 on success with r filled; -1 with r->fail and r->detail set, and no
  * out_tif left behind. Blocks until done; may be called from several
  * threads at once (each call forks its own children and waits for them
- * alone). */
+ * alone). The caller must not reap children it did not start (SIGCHLD set
+ * to SIG_IGN, waitpid(-1)): a renderer whose exit status is lost fails the
+ * job as internal. */
 int render_documents(const char *const *inputs, size_t n, const char *out_tif,
 	const struct render_opts *o, struct render_result *r);
 

@@ -428,12 +428,21 @@ int sandbox_run_n(int n, sandbox_fn fn, void *const *args, const int *keep_fds,
 	}
 	for (int i = 0; i < started; i++) {
 		int st = 0;
-		while (waitpid(kids[i].pid, &st, 0) < 0 && errno == EINTR)
+		pid_t w;
+		while ((w = waitpid(kids[i].pid, &st, 0)) < 0 && errno == EINTR)
 			;
 		/* The first culprit is reported; a child killed only because of
 		 * another is not one. */
 		if (verdict != RENDER_OK || bystander[i])
 			continue;
+		if (w < 0) {
+			/* Someone else reaped it (SIGCHLD ignored, a waitpid(-1)):
+			 * its fate is unknown, so nothing it wrote is trusted. */
+			verdict = RENDER_E_INTERNAL;
+			snprintf(tdetail, sizeof(tdetail), "renderer status lost: %s", strerror(errno));
+			detail = tdetail;
+			continue;
+		}
 		enum render_fail v = sandbox_kid_verdict(&kids[i], st, lim);
 		if (v != RENDER_OK) {
 			verdict = v;

@@ -546,6 +546,14 @@ static int liar_child(struct sandbox_child *c, void *arg)
 	return 0;
 }
 
+static int ok_child(struct sandbox_child *c, void *arg)
+{
+	(void)arg;
+	sandbox_report_pages(c, 1);
+	sandbox_report_progress(c, 1);
+	return 0;
+}
+
 static int sleeper_child(struct sandbox_child *c, void *arg)
 {
 	(void)c;
@@ -588,6 +596,17 @@ static void test_sandbox(void **state)
 	assert_int_equal(r.fail, RENDER_E_TIMEOUT);
 	/* Every child was reaped. */
 	assert_int_equal(waitpid(-1, NULL, WNOHANG), -1);
+	/* A caller that lets the kernel reap its children loses the status:
+	 * nothing is trusted then. */
+	lim.timeout_ms = 5000;
+	signal(SIGCHLD, SIG_IGN);
+	int rc = sandbox_run(ok_child, NULL, NULL, 0, &lim, &so, &r);
+	signal(SIGCHLD, SIG_DFL);
+	assert_int_equal(rc, -1);
+	assert_int_equal(r.fail, RENDER_E_INTERNAL);
+	/* And the same child is fine otherwise. */
+	assert_int_equal(sandbox_run(ok_child, NULL, NULL, 0, &lim, &so, &r), 0);
+	assert_int_equal(so.pages, 1);
 }
 
 int main(void)

@@ -29,7 +29,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		json_decref(body);
 		return 0;
 	}
-	dom_config_t cfg = { 30, 12, 7, 0 };
+	dom_config_t cfg = { .session_idle_minutes = 30, .session_max_hours = 12, .invitation_days = 7,
+		.limits = { 12, 10, 15, 30, 12, 600, 120, 12 }, .source_lock_threshold = 50,
+		.source_lock_minutes = 15, .reset_minutes = 60 };
 	store_tx_t *tx = store_begin(st, true);
 	principal_t op = { .id = "usr_op", .type = "user", .person_id = "usr_op", .kind = "provider",
 		.role = "operator", .perms = perm_role("provider", "operator") };

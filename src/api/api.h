@@ -17,6 +17,8 @@ typedef struct api_config {
 	size_t max_body;         /* request body ceiling, bytes */
 	int connection_timeout;  /* seconds of inactivity before a connection is closed */
 	const char *openapi;     /* the OpenAPI document served at /v1/openapi.json (borrowed) */
+	int login_rpm, login_burst; /* rate limit of unauthenticated calls per source address */
+	const char *clock_file;  /* tests only: a file holding a clock offset in ms, or NULL */
 	dom_config_t dom;
 } api_config_t;
 

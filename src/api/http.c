@@ -18,6 +18,7 @@
 #include "metrics.h"
 #include "numparse.h"
 #include "problem.h"
+#include "ratelimit.h"
 #include "router.h"
 #include "sec.h"
 #include "timeutil.h"
@@ -57,6 +58,9 @@ struct answer {
 	char principal[ID_MAX];
 	const char *allow; /* for 405 */
 	bool replayed;
+	bool limited;      /* rate-limit headers apply */
+	rl_result_t rl;
+	api_raw_t raw;     /* a non-JSON body, when set */
 };
 
 static const char *pick_lang(struct MHD_Connection *conn)
@@ -147,7 +151,8 @@ static enum MHD_Result collect_arg(void *cls, enum MHD_ValueKind kind, const cha
 static bool audit_worthy(const char *kind)
 {
 	static const char *const k[] = { "unauthenticated", "invalid-credentials", "forbidden",
-		"permission-not-held", "owner-protected", "owner-only", "account-suspended", NULL };
+		"permission-not-held", "owner-protected", "owner-only", "account-suspended",
+		"ip-not-allowed", NULL };
 	for (int i = 0; k[i]; i++)
 		if (strcmp(kind, k[i]) == 0)
 			return true;
@@ -204,6 +209,34 @@ static void serve_system(api_t *a, const struct route *r, struct answer *ans, co
 	}
 }
 
+/* Tests only: the daemon's clock follows an offset kept in a file. */
+static void follow_test_clock(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return;
+	char line[32] = "";
+	if (fgets(line, sizeof line, f)) {
+		int64_t off;
+		line[strcspn(line, "\n")] = '\0';
+		if (parse_i64z(line, -INT64_MAX / 2, INT64_MAX / 2, &off) == 0)
+			time_set_offset_ms(off);
+	}
+	fclose(f);
+}
+
+/* The gate a caller must pass first, as a problem kind, or NULL. */
+static const char *gate_kind(unsigned gates)
+{
+	if (gates & PRINCIPAL_GATE_TERMS)
+		return "terms-not-accepted";
+	if (gates & PRINCIPAL_GATE_MFA)
+		return "mfa-enrolment-required";
+	if (gates & PRINCIPAL_GATE_PASSWORD)
+		return "password-expired";
+	return NULL;
+}
+
 /* The pipeline for one complete request. */
 static void handle(api_t *a, struct MHD_Connection *conn, const char *url, const char *method,
 	struct req *rq, struct answer *ans)
@@ -233,6 +266,8 @@ static void handle(api_t *a, struct MHD_Connection *conn, const char *url, const
 		set_problem(ans, "unavailable", "the server is shutting down", NULL, rq->rid, lang);
 		return;
 	}
+	if (a->cfg.clock_file)
+		follow_test_clock(a->cfg.clock_file);
 
 	/* Body. */
 	json_t *body = NULL;
@@ -264,7 +299,7 @@ static void handle(api_t *a, struct MHD_Connection *conn, const char *url, const
 	/* Query. */
 	struct qargs q = { .obj = json_object() };
 	MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_arg, &q);
-	api_call_t call = { .m = &m, .body = body, .query = q.obj, .limit = LIMIT_DEFAULT };
+	api_call_t call = { .m = &m, .body = body, .query = q.obj, .limit = LIMIT_DEFAULT, .raw = &ans->raw };
 	const char *lim = json_string_value(json_object_get(q.obj, "limit"));
 	int64_t lv;
 	call.cursor = json_string_value(json_object_get(q.obj, "cursor"));
@@ -296,10 +331,15 @@ static void handle(api_t *a, struct MHD_Connection *conn, const char *url, const
 	const char *authz = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization");
 	if (authz) {
 		if (strncasecmp(authz, "Bearer ", 7) != 0 || strlen(authz + 7) > 256 ||
-		    dom_authenticate(tx, &a->cfg.dom, authz + 7, time_now_ms(), &who, &e) != 0) {
+		    dom_authenticate(tx, &a->cfg.dom, authz + 7, peer, time_now_ms(), &who, &e) != 0) {
 			if (!e.kind)
 				dom_fail(&e, "unauthenticated", "", "use Authorization: Bearer <token>");
-			metrics_auth_failure();
+			/* Refused for its address: the person is known, and the refusal
+			 * belongs in their account's log. */
+			if (strcmp(e.kind, "ip-not-allowed") == 0)
+				c.who = &who;
+			else
+				metrics_auth_failure();
 			goto fail;
 		}
 		c.who = &who;
@@ -307,6 +347,42 @@ static void handle(api_t *a, struct MHD_Connection *conn, const char *url, const
 		call.bearer = authz + 7;
 	} else if (!(r->flags & ROUTE_PUBLIC)) {
 		dom_fail(&e, "unauthenticated", "", "this operation needs Authorization: Bearer <token>");
+		goto fail;
+	}
+
+	/* Rate limits (C14): per API key, per account, per person; callers
+	 * without a credential share their address's stricter bucket. */
+	{
+		char key[96];
+		int rpm = a->cfg.login_rpm, burst = a->cfg.login_burst;
+		if (!c.who)
+			snprintf(key, sizeof key, "src:%s", peer);
+		else if (strcmp(who.type, "api_key") == 0)
+			snprintf(key, sizeof key, "key:%s", who.id);
+		else if (who.account_id[0])
+			snprintf(key, sizeof key, "acc:%s", who.account_id);
+		else
+			snprintf(key, sizeof key, "usr:%s", who.person_id);
+		if (c.who) {
+			rpm = who.rpm;
+			burst = who.burst;
+		}
+		ratelimit_take(key, rpm, burst, time_now_ms(), &ans->rl);
+		ans->limited = true;
+		if (!ans->rl.allowed) {
+			dom_fail(&e, "rate-limited", "", "retry in %d s", ans->rl.retry_after);
+			goto fail;
+		}
+	}
+
+	/* Steps the person must take before anything else. */
+	if (c.who && who.gates && !(r->flags & ROUTE_UNGATED)) {
+		const char *g = gate_kind(who.gates);
+		dom_fail(&e, g, "", "%s", strcmp(g, "terms-not-accepted") == 0
+			? "accept the terms: GET /v1/terms/current, then POST /v1/me/terms/accept"
+			: strcmp(g, "mfa-enrolment-required") == 0
+			? "enrol a second factor: POST /v1/me/mfa/totp, then POST /v1/me/mfa/totp/confirm"
+			: "change your password: POST /v1/me/password");
 		goto fail;
 	}
 
@@ -388,9 +464,14 @@ static void handle(api_t *a, struct MHD_Connection *conn, const char *url, const
 	/* The operation. */
 	if (r->fn(&call, &c, &result, &e) != 0)
 		goto fail;
-	set_json(ans, r->status, r->status == 204 ? NULL : result, "application/json");
-	if (r->status == 204)
+	if (ans->raw.data) {
+		ans->status = r->status;
 		json_decref(result);
+	} else {
+		set_json(ans, r->status, r->status == 204 ? NULL : result, "application/json");
+		if (r->status == 204)
+			json_decref(result);
+	}
 	if (idem_key && store_idem_put(tx, who.person_id, idem_key, idem_hash, ans->status,
 				ans->body ? ans->body : "", time_now_ms()) != STORE_OK) {
 		free(ans->body);
@@ -406,9 +487,19 @@ static void handle(api_t *a, struct MHD_Connection *conn, const char *url, const
 	goto done;
 
 fail:
-	store_rollback(tx);
+	free(ans->raw.data);
+	ans->raw.data = NULL;
+	/* A failure whose own record must stay (a failed login's counters and
+	 * event) is committed; anything else is rolled back whole. */
+	if (c.keep_on_error) {
+		if (store_commit(tx) != STORE_OK)
+			log_event(LOG_ERROR, "http.keep_failed", "rid=%s", rq->rid);
+	} else {
+		store_rollback(tx);
+	}
 	set_problem(ans, e.kind, e.detail, e.field, rq->rid, lang);
-	if (audit_worthy(e.kind) || (r->flags & ROUTE_ACCOUNT && c.who && strcmp(e.kind, "not-found") == 0))
+	if (!c.keep_on_error && (audit_worthy(e.kind) ||
+		    (r->flags & ROUTE_ACCOUNT && c.who && strcmp(e.kind, "not-found") == 0)))
 		audit_failure(a, c.who, peer, rq->rid, r, &m, e.kind, e.detail);
 	if (strcmp(e.kind, "invalid-credentials") == 0)
 		metrics_auth_failure();
@@ -424,8 +515,15 @@ static enum MHD_Result send_answer(struct MHD_Connection *conn, struct req *rq, 
 	const char *method)
 {
 	size_t len = ans->body ? strlen(ans->body) : 0;
-	struct MHD_Response *resp = MHD_create_response_from_buffer(len, ans->body,
-		ans->body ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
+	void *data = ans->body;
+	if (ans->raw.data) {
+		data = ans->raw.data;
+		len = ans->raw.len;
+		ans->ctype = ans->raw.ctype;
+		ans->raw.data = NULL;
+	}
+	struct MHD_Response *resp = MHD_create_response_from_buffer(len, data,
+		data ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
 	ans->body = NULL;
 	if (!resp)
 		return MHD_NO;
@@ -438,6 +536,19 @@ static enum MHD_Result send_answer(struct MHD_Connection *conn, struct req *rq, 
 		MHD_add_response_header(resp, "WWW-Authenticate", "Bearer realm=\"faxvault\"");
 	if (ans->replayed)
 		MHD_add_response_header(resp, "Idempotent-Replayed", "true");
+	if (ans->limited) {
+		char v[24];
+		snprintf(v, sizeof v, "%d", ans->rl.limit);
+		MHD_add_response_header(resp, "RateLimit-Limit", v);
+		snprintf(v, sizeof v, "%d", ans->rl.remaining);
+		MHD_add_response_header(resp, "RateLimit-Remaining", v);
+		snprintf(v, sizeof v, "%d", ans->rl.reset_s);
+		MHD_add_response_header(resp, "RateLimit-Reset", v);
+		if (!ans->rl.allowed) {
+			snprintf(v, sizeof v, "%d", ans->rl.retry_after);
+			MHD_add_response_header(resp, "Retry-After", v);
+		}
+	}
 	(void)method;
 	enum MHD_Result rc = MHD_queue_response(conn, (unsigned)ans->status, resp);
 	MHD_destroy_response(resp);

@@ -20,8 +20,17 @@ enum route_flags {
 	ROUTE_BODY = 1 << 2,    /* takes a JSON object body */
 	ROUTE_CREATE = 1 << 3,  /* creates: honours Idempotency-Key */
 	ROUTE_SYSTEM = 1 << 4,  /* served without the store: health, metrics, OpenAPI */
-	ROUTE_READONLY = 1 << 5 /* does not write (still may audit) */
+	ROUTE_READONLY = 1 << 5, /* does not write (still may audit) */
+	ROUTE_UNGATED = 1 << 6   /* open to a caller who must still accept terms, enrol a
+				    second factor or change an expired password */
 };
+
+/* A non-JSON answer (e.g. a PNG), set by the few handlers that make one. */
+typedef struct api_raw {
+	unsigned char *data; /* malloc'd; the HTTP layer frees it */
+	size_t len;
+	const char *ctype;
+} api_raw_t;
 
 typedef struct route_match {
 	const struct route *route;
@@ -39,6 +48,7 @@ typedef struct api_call {
 	const char *cursor;
 	int limit;
 	const char *bearer;    /* raw credential, for handlers that need it */
+	api_raw_t *raw;        /* where a handler may put a non-JSON answer */
 } api_call_t;
 
 typedef int (*route_fn)(const api_call_t *call, dom_ctx_t *c, json_t **out, dom_err_t *e);

@@ -218,6 +218,99 @@ static int h_partner_staff_create(const api_call_t *r, dom_ctx_t *c, json_t **ou
 	return dom_partner_staff_create(c, route_param(r->m, "partner_id"), r->body, out, e);
 }
 
+/* ---- security controls ---- */
+
+static int h_security_get(const api_call_t *r, dom_ctx_t *c, json_t **out, dom_err_t *e)
+{
+	return dom_security_get(c, r->account, out, e);
+}
+
+static int h_security_patch(const api_call_t *r, dom_ctx_t *c, json_t **out, dom_err_t *e)
+{
+	return dom_security_patch(c, r->account, r->body, out, e);
+}
+
+static int h_user_unlock(const api_call_t *r, dom_ctx_t *c, json_t **out, dom_err_t *e)
+{
+	return dom_member_unlock(c, r->account, route_param(r->m, "user_id"), out, e);
+}
+
+static int h_account_sessions(const api_call_t *r, dom_ctx_t *c, json_t **out, dom_err_t *e)
+{
+	return dom_account_sessions(c, r->account, out, e);
+}
+
+static int h_account_session_revoke(const api_call_t *r, dom_ctx_t *c, json_t **out, dom_err_t *e)
+{
+	return dom_account_session_revoke(c, r->account, route_param(r->m, "session_id"), out, e);
+}
+
+static int h_terms_publish(const api_call_t *r, dom_ctx_t *c, json_t **out, dom_err_t *e)
+{
+	return dom_terms_publish(c, r->body, out, e);
+}
+
+static int h_terms_current(const api_call_t *r, dom_ctx_t *c, json_t **out, dom_err_t *e)
+{
+	(void)r;
+	return dom_terms_current(c, out, e);
+}
+
+static int h_terms_accept(const api_call_t *r, dom_ctx_t *c, json_t **out, dom_err_t *e)
+{
+	return dom_terms_accept(c, r->body, out, e);
+}
+
+static int h_terms_pending(const api_call_t *r, dom_ctx_t *c, json_t **out, dom_err_t *e)
+{
+	return dom_terms_pending(c, r->account, out, e);
+}
+
+static int h_contacts_confirm(const api_call_t *r, dom_ctx_t *c, json_t **out, dom_err_t *e)
+{
+	return dom_contacts_confirm(c, r->account, out, e);
+}
+
+static int h_posture(const api_call_t *r, dom_ctx_t *c, json_t **out, dom_err_t *e)
+{
+	return dom_posture(c, r->account, out, e);
+}
+
+static int h_mfa_begin(const api_call_t *r, dom_ctx_t *c, json_t **out, dom_err_t *e)
+{
+	(void)r;
+	return dom_mfa_begin(c, out, e);
+}
+
+static int h_mfa_qr(const api_call_t *r, dom_ctx_t *c, json_t **out, dom_err_t *e)
+{
+	*out = NULL;
+	if (dom_mfa_qr(c, &r->raw->data, &r->raw->len, e) != 0)
+		return -1;
+	r->raw->ctype = "image/png";
+	return 0;
+}
+
+static int h_mfa_confirm(const api_call_t *r, dom_ctx_t *c, json_t **out, dom_err_t *e)
+{
+	return dom_mfa_confirm(c, r->body, out, e);
+}
+
+static int h_mfa_remove(const api_call_t *r, dom_ctx_t *c, json_t **out, dom_err_t *e)
+{
+	return dom_mfa_remove(c, r->body, out, e);
+}
+
+static int h_reset_request(const api_call_t *r, dom_ctx_t *c, json_t **out, dom_err_t *e)
+{
+	return dom_reset_request(c, r->body, out, e);
+}
+
+static int h_reset_complete(const api_call_t *r, dom_ctx_t *c, json_t **out, dom_err_t *e)
+{
+	return dom_reset_complete(c, route_param(r->m, "token"), r->body, out, e);
+}
+
 /* System routes are answered by the HTTP layer itself (see http.c). */
 #define SYSTEM (ROUTE_PUBLIC | ROUTE_SYSTEM | ROUTE_READONLY)
 
@@ -228,14 +321,28 @@ static const struct route routes[] = {
 	{ "GET", "/v1/openapi.json", "system.openapi", 0, SYSTEM, 200, NULL },
 
 	{ "POST", "/v1/sessions", "sessions.create", 0, ROUTE_PUBLIC | ROUTE_BODY, 201, h_login },
-	{ "DELETE", "/v1/sessions/current", "sessions.delete", 0, 0, 204, h_logout },
-	{ "GET", "/v1/me", "me.get", 0, 0, 200, h_me },
+	{ "DELETE", "/v1/sessions/current", "sessions.delete", 0, ROUTE_UNGATED, 204, h_logout },
+	{ "GET", "/v1/me", "me.get", 0, ROUTE_UNGATED, 200, h_me },
 	{ "GET", "/v1/me/sessions", "me.sessions.list", 0, 0, 200, h_my_sessions },
 	{ "DELETE", "/v1/me/sessions/{session_id}", "me.sessions.delete", 0, 0, 204, h_my_session_revoke },
-	{ "POST", "/v1/me/password", "me.password.change", 0, ROUTE_BODY, 204, h_password_change },
+	{ "POST", "/v1/me/password", "me.password.change", 0, ROUTE_BODY | ROUTE_UNGATED, 204,
+		h_password_change },
+	{ "POST", "/v1/me/mfa/totp", "me.mfa.begin", 0, ROUTE_UNGATED, 201, h_mfa_begin },
+	{ "GET", "/v1/me/mfa/totp/qr.png", "me.mfa.qr", 0, ROUTE_UNGATED, 200, h_mfa_qr },
+	{ "POST", "/v1/me/mfa/totp/confirm", "me.mfa.confirm", 0, ROUTE_BODY | ROUTE_UNGATED, 200,
+		h_mfa_confirm },
+	{ "DELETE", "/v1/me/mfa/totp", "me.mfa.remove", 0, ROUTE_BODY, 204, h_mfa_remove },
+	{ "POST", "/v1/me/terms/accept", "me.terms.accept", 0, ROUTE_BODY | ROUTE_UNGATED, 200,
+		h_terms_accept },
+	{ "GET", "/v1/terms/current", "terms.current", 0, ROUTE_PUBLIC | ROUTE_UNGATED, 200, h_terms_current },
+	{ "POST", "/v1/password-resets", "password_resets.create", 0, ROUTE_PUBLIC | ROUTE_BODY, 202,
+		h_reset_request },
+	{ "POST", "/v1/password-resets/{token}", "password_resets.complete", 0, ROUTE_PUBLIC | ROUTE_BODY,
+		204, h_reset_complete },
 	{ "POST", "/v1/invitations/{token}/accept", "invitations.accept", 0, ROUTE_PUBLIC | ROUTE_BODY,
 		200, h_invitation_accept },
-	{ "GET", "/v1/permissions", "permissions.list", 0, ROUTE_READONLY, 200, h_permissions },
+	{ "GET", "/v1/permissions", "permissions.list", 0, ROUTE_READONLY | ROUTE_UNGATED, 200,
+		h_permissions },
 
 	{ "POST", "/v1/accounts", "accounts.create", P(PROVIDER_ACCOUNTS_MANAGE),
 		ROUTE_BODY | ROUTE_CREATE, 201, h_account_create },
@@ -266,6 +373,22 @@ static const struct route routes[] = {
 	{ "DELETE", "/v1/accounts/{id}/users/{user_id}", "users.delete", P(USERS_MANAGE) | P(ADMINS_MANAGE),
 		ROUTE_ACCOUNT, 204, h_user_delete },
 
+	{ "POST", "/v1/accounts/{id}/users/{user_id}/unlock", "users.unlock",
+		P(USERS_MANAGE) | P(SECURITY_MANAGE), ROUTE_ACCOUNT, 200, h_user_unlock },
+	{ "GET", "/v1/accounts/{id}/security", "security.get", P(DATA_READ) | P(SECURITY_MANAGE),
+		ROUTE_ACCOUNT, 200, h_security_get },
+	{ "PATCH", "/v1/accounts/{id}/security", "security.update", P(SECURITY_MANAGE),
+		ROUTE_ACCOUNT | ROUTE_BODY, 200, h_security_patch },
+	{ "GET", "/v1/accounts/{id}/sessions", "account_sessions.list", P(SECURITY_MANAGE), ROUTE_ACCOUNT,
+		200, h_account_sessions },
+	{ "DELETE", "/v1/accounts/{id}/sessions/{session_id}", "account_sessions.delete",
+		P(SECURITY_MANAGE), ROUTE_ACCOUNT, 204, h_account_session_revoke },
+	{ "GET", "/v1/accounts/{id}/terms/pending", "terms.pending",
+		P(USERS_MANAGE) | P(DATA_READ) | P(SECURITY_MANAGE), ROUTE_ACCOUNT, 200, h_terms_pending },
+	{ "POST", "/v1/accounts/{id}/contacts/confirm", "contacts.confirm", P(OWNERSHIP_TRANSFER),
+		ROUTE_ACCOUNT, 200, h_contacts_confirm },
+	{ "GET", "/v1/accounts/{id}/posture", "posture.get", P(DATA_READ) | P(SECURITY_MANAGE),
+		ROUTE_ACCOUNT, 200, h_posture },
 	{ "GET", "/v1/accounts/{id}/api-keys", "api_keys.list", P(APIKEYS_OWN) | P(SECURITY_MANAGE),
 		ROUTE_ACCOUNT, 200, h_key_list },
 	{ "POST", "/v1/accounts/{id}/api-keys", "api_keys.create", P(APIKEYS_OWN),
@@ -280,6 +403,8 @@ static const struct route routes[] = {
 
 	{ "GET", "/v1/provider/audit/verify", "provider.audit.verify", P(PROVIDER_AUDIT_READ), 0, 200,
 		h_audit_verify },
+	{ "POST", "/v1/provider/terms", "terms.publish", P(PROVIDER_TERMS_MANAGE), ROUTE_BODY | ROUTE_CREATE,
+		201, h_terms_publish },
 	{ "GET", "/v1/provider/staff", "staff.list", P(PROVIDER_STAFF_MANAGE), 0, 200, h_staff_list },
 	{ "POST", "/v1/provider/staff", "staff.create", P(PROVIDER_STAFF_MANAGE),
 		ROUTE_BODY | ROUTE_CREATE, 201, h_staff_create },

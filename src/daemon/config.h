@@ -23,6 +23,19 @@ typedef struct config {
 	int64_t argon2_ops;
 	int64_t argon2_mem_kib;
 	int64_t drain_seconds;
+	int64_t password_min_length;
+	int64_t lockout_threshold;
+	int64_t lockout_minutes;
+	int64_t source_lockout_threshold;
+	int64_t source_lockout_minutes;
+	int64_t reset_minutes;
+	char *common_passwords_file;
+	int64_t rate_rpm;
+	int64_t rate_burst;
+	int64_t login_rpm;
+	int64_t login_burst;
+	int64_t contacts_review_months;
+	char *test_clock_file;
 } config_t;
 
 /* Fills every setting with its default. Strings are owned by cfg. */

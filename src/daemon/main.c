@@ -18,6 +18,7 @@
 #include "config.h"
 #include "domain.h"
 #include "log.h"
+#include "pwlist.h"
 #include "sec.h"
 #include "store.h"
 #include "xalloc.h"
@@ -36,6 +37,7 @@ static void usage(FILE *out)
 	      "  serve (default)                     run the service\n"
 	      "  bootstrap --operator EMAIL [--json]  create the first provider operator and print\n"
 	      "                                      a one-time password\n"
+	      "  password-reset --email EMAIL        issue a password-reset token and print it\n"
 	      "  audit-verify [--json]               check the audit hash chain offline; exit 0 when\n"
 	      "                                      intact, 1 naming the first broken event\n"
 	      "  check-config                        validate the configuration and exit\n"
@@ -88,6 +90,19 @@ static dom_config_t dom_config(const config_t *cfg)
 		.session_max_hours = (int)cfg->session_max_hours,
 		.invitation_days = (int)cfg->invitation_days,
 		.apikey_max_days = (int)cfg->apikey_max_days,
+		.limits = {
+			.min_length = (int)cfg->password_min_length,
+			.lockout_threshold = (int)cfg->lockout_threshold,
+			.lockout_minutes = (int)cfg->lockout_minutes,
+			.idle_minutes = (int)cfg->session_idle_minutes,
+			.max_hours = (int)cfg->session_max_hours,
+			.rpm = (int)cfg->rate_rpm,
+			.burst = (int)cfg->rate_burst,
+			.contacts_review_months = (int)cfg->contacts_review_months,
+		},
+		.source_lock_threshold = (int)cfg->source_lockout_threshold,
+		.source_lock_minutes = (int)cfg->source_lockout_minutes,
+		.reset_minutes = (int)cfg->reset_minutes,
 	};
 	return d;
 }
@@ -142,6 +157,39 @@ static int cmd_bootstrap(const config_t *cfg, int argc, char **argv)
 		       "This password is shown once and stored only as a hash.\n", email, pw);
 	}
 	free(pw);
+	return 0;
+}
+
+static int cmd_password_reset(const config_t *cfg, int argc, char **argv)
+{
+	const char *email = argc == 3 && strcmp(argv[1], "--email") == 0 ? argv[2] : NULL;
+	if (!email) {
+		fputs("usage: faxvaultd [--data-dir DIR] password-reset --email EMAIL\n", stderr);
+		return 2;
+	}
+	store_t *st = open_store(cfg);
+	if (!st)
+		return 1;
+	store_tx_t *tx = store_begin(st, true);
+	dom_config_t dc = dom_config(cfg);
+	dom_ctx_t c = { .store = st, .tx = tx, .source = "local", .request_id = "password-reset",
+		.lang = "en", .cfg = &dc };
+	dom_err_t e = { 0 };
+	char *tok = NULL;
+	int rc = tx ? dom_reset_create(&c, email, &tok, &e) : dom_fail(&e, "internal", "", "database unreachable");
+	if (rc == 0 && store_commit(tx) != STORE_OK)
+		rc = dom_fail(&e, "internal", "", "commit failed");
+	else if (rc != 0 && tx)
+		store_rollback(tx);
+	store_close(st);
+	if (rc != 0) {
+		fprintf(stderr, "faxvaultd password-reset: %s\n", e.detail);
+		return 1;
+	}
+	printf("Password-reset token for %s (valid %lld minutes, single use):\n%s\n"
+	       "Complete with: POST /v1/password-resets/<token> {\"password\": \"…\"}\n",
+		email, (long long)cfg->reset_minutes, tok);
+	free(tok);
 	return 0;
 }
 
@@ -205,8 +253,20 @@ static int cmd_serve(const config_t *cfg)
 		.max_body = (size_t)cfg->http_max_body,
 		.connection_timeout = (int)cfg->http_timeout,
 		.openapi = fv_openapi_doc[0].text,
+		.login_rpm = (int)cfg->login_rpm,
+		.login_burst = (int)cfg->login_burst,
+		.clock_file = *cfg->test_clock_file ? cfg->test_clock_file : NULL,
 		.dom = dom_config(cfg),
 	};
+	if (ac.clock_file)
+		log_event(LOG_WARN, "daemon.test_clock", "file=%s note=\"the clock follows a test file; never in production\"",
+			ac.clock_file);
+	long npw = pwlist_load(cfg->common_passwords_file);
+	if (npw < 0 && *cfg->common_passwords_file)
+		log_event(LOG_WARN, "daemon.common_passwords", "file=%s err=unreadable entries=%zu",
+			cfg->common_passwords_file, pwlist_size());
+	else
+		log_event(LOG_INFO, "daemon.common_passwords", "entries=%zu", pwlist_size());
 	char err[256];
 	api_t *api = api_start(&ac, st, err, sizeof err);
 	if (!api) {
@@ -232,6 +292,7 @@ static int cmd_serve(const config_t *cfg)
 	}
 	api_stop(api, (int)cfg->drain_seconds * 1000);
 	store_close(st);
+	pwlist_free();
 	log_event(LOG_INFO, "daemon.stopped", "ok=1");
 	return 0;
 }
@@ -314,6 +375,8 @@ static int run(config_t *cfg, int argc, char **argv)
 		rc = cmd_serve(cfg);
 	else if (strcmp(cmd, "bootstrap") == 0)
 		rc = cmd_bootstrap(cfg, argc - i, argv + i);
+	else if (strcmp(cmd, "password-reset") == 0)
+		rc = cmd_password_reset(cfg, argc - i, argv + i);
 	else if (strcmp(cmd, "audit-verify") == 0)
 		rc = cmd_audit_verify(cfg, argc - i, argv + i);
 	else if (strcmp(cmd, "check-config") == 0) {

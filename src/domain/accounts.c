@@ -189,6 +189,7 @@ int dom_account_get(dom_ctx_t *c, const json_t *a, json_t **out, dom_err_t *e)
 {
 	(void)e;
 	*out = account_view(c->tx, a);
+	json_object_set_new(*out, "contacts_review_due", json_boolean(dom_contacts_overdue(c, a)));
 	return dom_audit(c, "account.read", rec_str(a, "id"), rec_str(a, "id"), "success", NULL);
 }
 

@@ -3,7 +3,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "dom_util.h"
+#include "totp.h"
 #include "sec.h"
 #include "timeutil.h"
 #include "validate.h"
@@ -56,8 +59,68 @@ static int person_usable(store_tx_t *tx, const json_t *person, dom_err_t *e)
 	return 0;
 }
 
-int dom_authenticate(store_tx_t *tx, const dom_config_t *cfg, const char *bearer, int64_t now,
-	principal_t *p, dom_err_t *e)
+void dom_policy(store_tx_t *tx, const dom_config_t *cfg, const char *account_id, sec_policy_t *p)
+{
+	json_t *row = account_id && *account_id ? store_settings_get(tx, account_id) : NULL;
+	json_t *doc = row ? json_loads(rec_str(row, "security"), 0, NULL) : NULL;
+	policy_from_json(&cfg->limits, doc, p);
+	json_decref(doc);
+	json_decref(row);
+}
+
+/* Fills the gates and the rate limit of an authenticated person. */
+static int apply_account_rules(store_tx_t *tx, const dom_config_t *cfg, const json_t *person,
+	const char *source, int64_t now, bool is_session, principal_t *p, dom_err_t *e)
+{
+	p->rpm = cfg->limits.rpm;
+	p->burst = cfg->limits.burst;
+	if (strcmp(p->kind, "account") != 0)
+		return 0;
+	sec_policy_t pol;
+	dom_policy(tx, cfg, p->account_id, &pol);
+	if (source && !policy_ip_allowed(&pol, source))
+		return dom_fail(e, "ip-not-allowed", "",
+			"this account accepts connections only from its allowed networks");
+	p->rpm = pol.rpm;
+	p->burst = pol.burst;
+	bool adminish = strcmp(p->role, "owner") == 0 || (p->perms & PERM_BIT(PERM_ADMINS_MANAGE));
+	bool needs_mfa = pol.mfa == MFA_ALL || (pol.mfa == MFA_ADMINS && adminish);
+	if (needs_mfa && !json_is_integer(json_object_get(person, "totp_confirmed_at")))
+		p->gates |= PRINCIPAL_GATE_MFA;
+	json_t *terms = store_terms_current(tx);
+	if (terms && !store_terms_accepted(tx, p->person_id, rec_str(terms, "version")))
+		p->gates |= PRINCIPAL_GATE_TERMS;
+	json_decref(terms);
+	if (is_session && pol.max_age_days > 0) {
+		const json_t *changed = json_object_get(person, "password_changed_at");
+		int64_t since = json_is_integer(changed) ? json_integer_value(changed)
+			: json_integer_value(json_object_get(person, "created_at"));
+		if (now - since > (int64_t)pol.max_age_days * 86400000)
+			p->gates |= PRINCIPAL_GATE_PASSWORD;
+	}
+	return 0;
+}
+
+/* Idle timeout and absolute lifetime in force for a person's sessions:
+ * the account's, which are never looser than the provider's. */
+static void session_limits(store_tx_t *tx, const dom_config_t *cfg, const json_t *person,
+	int64_t *idle_ms, int64_t *life_ms)
+{
+	int idle = cfg->session_idle_minutes, hours = cfg->session_max_hours;
+	if (strcmp(rec_str(person, "kind"), "account") == 0) {
+		sec_policy_t pol;
+		dom_policy(tx, cfg, rec_str(person, "account_id"), &pol);
+		if (pol.idle_minutes < idle)
+			idle = pol.idle_minutes;
+		if (pol.max_hours < hours)
+			hours = pol.max_hours;
+	}
+	*idle_ms = (int64_t)idle * 60000;
+	*life_ms = (int64_t)hours * 3600000;
+}
+
+int dom_authenticate(store_tx_t *tx, const dom_config_t *cfg, const char *bearer,
+	const char *source, int64_t now, principal_t *p, dom_err_t *e)
 {
 	char h[SEC_SHA256_HEX];
 	sec_token_hash(bearer, h);
@@ -65,20 +128,25 @@ int dom_authenticate(store_tx_t *tx, const dom_config_t *cfg, const char *bearer
 		json_t *s = store_session_by_hash(tx, h);
 		if (!s)
 			return dom_fail(e, "unauthenticated", "", "the session is not valid");
-		int64_t last = json_integer_value(json_object_get(s, "last_seen_at"));
-		int64_t exp = json_integer_value(json_object_get(s, "expires_at"));
-		if (now >= exp || now - last >= (int64_t)cfg->session_idle_minutes * 60000) {
-			json_decref(s);
-			return dom_fail(e, "unauthenticated", "", "the session has expired");
-		}
 		json_t *person = store_principal_get(tx, rec_str(s, "principal_id"));
-		int rc = person_usable(tx, person, e);
+		int64_t last = json_integer_value(json_object_get(s, "last_seen_at"));
+		int64_t created = json_integer_value(json_object_get(s, "created_at"));
+		int64_t exp = json_integer_value(json_object_get(s, "expires_at"));
+		int64_t idle_ms = 0, life_ms = 0;
+		if (person)
+			session_limits(tx, cfg, person, &idle_ms, &life_ms);
+		int rc;
+		if (!person || now >= exp || now >= created + life_ms || now - last >= idle_ms)
+			rc = dom_fail(e, "unauthenticated", "", "the session has expired");
+		else
+			rc = person_usable(tx, person, e);
 		if (rc == 0) {
 			dom_principal_from_record(tx, person, p);
 			copy(p->session_id, sizeof p->session_id, rec_str(s, "id"));
-			if (now - last >= TOUCH_EVERY_MS)
-				store_session_touch(tx, rec_str(s, "id"), now);
+			rc = apply_account_rules(tx, cfg, person, source, now, true, p, e);
 		}
+		if (rc == 0 && now - last >= TOUCH_EVERY_MS)
+			store_session_touch(tx, rec_str(s, "id"), now);
 		json_decref(person);
 		json_decref(s);
 		return rc;
@@ -100,10 +168,11 @@ int dom_authenticate(store_tx_t *tx, const dom_config_t *cfg, const char *bearer
 			copy(p->type, sizeof p->type, "api_key");
 			/* A key never holds more than its creator holds today. */
 			p->perms &= perm_set_from_string(rec_str(k, "permissions"));
-			const json_t *lu = json_object_get(k, "last_used_at");
-			if (!json_is_integer(lu) || now - json_integer_value(lu) >= TOUCH_EVERY_MS)
-				store_apikey_touch(tx, rec_str(k, "id"), now);
+			rc = apply_account_rules(tx, cfg, person, source, now, false, p, e);
 		}
+		const json_t *lu = json_object_get(k, "last_used_at");
+		if (rc == 0 && (!json_is_integer(lu) || now - json_integer_value(lu) >= TOUCH_EVERY_MS))
+			store_apikey_touch(tx, rec_str(k, "id"), now);
 		json_decref(person);
 		json_decref(k);
 		return rc;
@@ -111,13 +180,112 @@ int dom_authenticate(store_tx_t *tx, const dom_config_t *cfg, const char *bearer
 	return dom_fail(e, "unauthenticated", "", "the credential is not valid");
 }
 
+/* A failed login: counts it for the person (lockout after the account's
+ * threshold) and for the source address, records the event, and asks the
+ * caller to keep these writes although the request fails. */
+static int login_failed(dom_ctx_t *c, const json_t *person, const char *reason, const char *kind,
+	const char *detail, dom_err_t *e)
+{
+	int64_t now = time_now_ms();
+	c->keep_on_error = true;
+	const char *src = c->source ? c->source : "";
+	json_t *f = store_login_failures_get(c->tx, src);
+	int64_t window = (int64_t)c->cfg->source_lock_minutes * 60000;
+	int n = 1;
+	int64_t first = now;
+	if (f && now - json_integer_value(json_object_get(f, "first_at")) < window) {
+		n = (int)json_integer_value(json_object_get(f, "failures")) + 1;
+		first = json_integer_value(json_object_get(f, "first_at"));
+	}
+	json_decref(f);
+	int64_t src_lock = n >= c->cfg->source_lock_threshold ? now + window : 0;
+	store_login_failures_put(c->tx, src, n, first, src_lock);
+	principal_t who;
+	const principal_t *prev = c->who;
+	json_t *d = json_pack("{s:s}", "reason", reason);
+	if (person) {
+		dom_principal_from_record(c->tx, person, &who);
+		c->who = &who;
+		sec_policy_t pol;
+		dom_policy(c->tx, c->cfg, rec_str(person, "account_id"), &pol);
+		int fails = (int)json_integer_value(json_object_get(person, "failed_logins")) + 1;
+		json_t *upd = json_pack("{s:i}", "failed_logins", fails);
+		bool lock = fails >= pol.lockout_threshold;
+		if (lock)
+			json_object_set_new(upd, "locked_until",
+				json_integer(now + (int64_t)pol.lockout_minutes * 60000));
+		store_principal_update(c->tx, rec_str(person, "id"), upd);
+		json_decref(upd);
+		if (lock && strcmp(reason, "locked") != 0) {
+			json_t *ld = json_pack("{s:i, s:i}", "failures", fails, "minutes", pol.lockout_minutes);
+			dom_audit(c, "user.lockout", who.id, who.account_id, "success", ld);
+			json_decref(ld);
+		}
+	} else {
+		c->who = NULL;
+	}
+	if (src_lock && n == c->cfg->source_lock_threshold)
+		json_object_set_new(d, "source_locked", json_true());
+	dom_audit(c, "session.create", person ? rec_str(person, "id") : "", person ? who.account_id : NULL,
+		"failure", d);
+	json_decref(d);
+	c->who = prev;
+	return dom_fail(e, kind, "", "%s", detail);
+}
+
+/* Checks the second factor of a person who enrolled one: a TOTP code (not
+ * replayed) or an unused recovery code. 0 when it passes. */
+static int second_factor(dom_ctx_t *c, const json_t *person, const char *totp, const char *rcode,
+	const char **reason)
+{
+	if (totp) {
+		uint8_t key[64];
+		int klen = totp_base32_decode(rec_str(person, "totp_secret"), key, sizeof key);
+		int64_t step = klen > 0 ? totp_verify(key, (size_t)klen, totp,
+			(uint64_t)(time_now_ms() / 1000 / 30), 1) : -1;
+		sodium_memzero(key, sizeof key);
+		const json_t *last = json_object_get(person, "totp_last_step");
+		if (step < 0) {
+			*reason = "wrong_totp";
+			return -1;
+		}
+		if (json_is_integer(last) && step <= json_integer_value(last)) {
+			*reason = "replayed_totp";
+			return -1;
+		}
+		json_t *upd = json_pack("{s:I}", "totp_last_step", (json_int_t)step);
+		store_principal_update(c->tx, rec_str(person, "id"), upd);
+		json_decref(upd);
+		return 0;
+	}
+	char norm[32], h[SEC_SHA256_HEX];
+	if (totp_recovery_normalize(rcode, norm, sizeof norm) != 0) {
+		*reason = "wrong_recovery_code";
+		return -1;
+	}
+	sec_token_hash(norm, h);
+	if (store_recovery_use(c->tx, rec_str(person, "id"), h, time_now_ms()) != STORE_OK) {
+		*reason = "wrong_recovery_code";
+		return -1;
+	}
+	return 0;
+}
+
 int dom_login(dom_ctx_t *c, const json_t *body, json_t **out, dom_err_t *e)
 {
-	static const char *const allowed[] = { "email", "password", NULL };
+	static const char *const allowed[] = { "email", "password", "totp", "recovery_code", NULL };
+	static const char *const wrong = "the e-mail address, the password or the code is wrong";
 	char email[EMAIL_MAX + 1];
-	const char *pw;
-	if (body_only(body, allowed, e) || body_str(body, "password", true, &pw, e))
+	const char *pw, *totp, *rcode;
+	if (body_only(body, allowed, e) || body_str(body, "password", true, &pw, e) ||
+	    body_str(body, "totp", false, &totp, e) || body_str(body, "recovery_code", false, &rcode, e))
 		return -1;
+	int64_t now = time_now_ms();
+	/* An address with too many failures is refused before any work. */
+	json_t *sf = store_login_failures_get(c->tx, c->source ? c->source : "");
+	bool src_locked = sf && json_is_integer(json_object_get(sf, "locked_until")) &&
+		json_integer_value(json_object_get(sf, "locked_until")) > now;
+	json_decref(sf);
 	/* A malformed address is simply not a known one: same answer, same work. */
 	dom_err_t ignored;
 	json_t *person = NULL;
@@ -127,9 +295,27 @@ int dom_login(dom_ctx_t *c, const json_t *body, json_t **out, dom_err_t *e)
 		? rec_str(person, "password_hash") : sec_pwhash_dummy();
 	int ok = sec_pwhash_verify(hash, pw) && person &&
 		strcmp(rec_str(person, "status"), "active") == 0;
-	if (!ok) {
+	const json_t *lu = person ? json_object_get(person, "locked_until") : NULL;
+	bool locked = json_is_integer(lu) && json_integer_value(lu) > now;
+	int rc;
+	if (src_locked || locked || !ok) {
+		rc = login_failed(c, person, src_locked ? "source_locked" : locked ? "locked" : "wrong_password",
+			"invalid-credentials", wrong, e);
 		json_decref(person);
-		return dom_fail(e, "invalid-credentials", "", "the e-mail address or the password is wrong");
+		return rc;
+	}
+	if (json_is_integer(json_object_get(person, "totp_confirmed_at"))) {
+		const char *reason = NULL;
+		if (!totp && !rcode) {
+			json_decref(person);
+			return dom_fail(e, "mfa-required", "totp",
+				"this account has a second factor: send \"totp\" or \"recovery_code\" with the password");
+		}
+		if (second_factor(c, person, totp, rcode, &reason) != 0) {
+			rc = login_failed(c, person, reason, "invalid-credentials", wrong, e);
+			json_decref(person);
+			return rc;
+		}
 	}
 	if (person_usable(c->tx, person, e)) {
 		json_decref(person);
@@ -137,8 +323,9 @@ int dom_login(dom_ctx_t *c, const json_t *body, json_t **out, dom_err_t *e)
 	}
 	principal_t who;
 	dom_principal_from_record(c->tx, person, &who);
-	int64_t now = time_now_ms();
-	int64_t exp = now + (int64_t)c->cfg->session_max_hours * 3600000;
+	int64_t idle_ms, life_ms;
+	session_limits(c->tx, c->cfg, person, &idle_ms, &life_ms);
+	int64_t exp = now + life_ms;
 	char *tok = sec_new_token(SESSION_PREFIX);
 	char h[SEC_SHA256_HEX];
 	sec_token_hash(tok, h);
@@ -146,19 +333,29 @@ int dom_login(dom_ctx_t *c, const json_t *body, json_t **out, dom_err_t *e)
 	json_t *s = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:I}", "id", sid, "token_hash", h,
 		"principal_id", who.id, "source", c->source ? c->source : "", "created_at",
 		(json_int_t)now, "last_seen_at", (json_int_t)now, "expires_at", (json_int_t)exp);
-	int rc = store_session_insert(c->tx, s);
+	rc = store_session_insert(c->tx, s);
 	json_decref(s);
+	json_t *upd = json_pack("{s:i, s:n, s:I}", "failed_logins", 0, "locked_until", "last_login_at",
+		(json_int_t)now);
+	if (rc == STORE_OK)
+		rc = store_principal_update(c->tx, who.id, upd);
+	json_decref(upd);
 	const principal_t *prev = c->who;
 	c->who = &who;
+	json_t *d = json_pack("{s:s}", "second_factor", totp ? "totp" : rcode ? "recovery_code" : "none");
 	if (rc == STORE_OK)
-		rc = dom_audit(c, "session.create", sid, who.account_id, "success", NULL);
+		rc = dom_audit(c, "session.create", sid, who.account_id, "success", d);
+	json_decref(d);
 	c->who = prev;
 	if (rc == 0) {
 		char b[40], b2[40];
-		int64_t idle = now + (int64_t)c->cfg->session_idle_minutes * 60000;
+		int64_t idle = now + idle_ms;
 		*out = json_pack("{s:s, s:s, s:s, s:s}", "token", tok, "session_id", sid, "expires_at",
 			time_format_rfc3339(exp, b, sizeof b), "idle_expires_at",
 			time_format_rfc3339(idle < exp ? idle : exp, b2, sizeof b2));
+		if (rcode)
+			json_object_set_new(*out, "recovery_codes_left",
+				json_integer(store_recovery_unused(c->tx, who.id)));
 	}
 	free(tok);
 	free(sid);
@@ -182,7 +379,6 @@ int dom_me(dom_ctx_t *c, json_t **out, dom_err_t *e)
 	if (!person)
 		return dom_fail(e, "not-found", "", "no such person");
 	json_t *o = person_public(person);
-	json_decref(person);
 	json_object_set_new(o, "kind", json_string(c->who->kind));
 	json_object_set_new(o, "permissions", perm_set_to_json(c->who->perms));
 	json_object_set_new(o, "credential", json_pack("{s:s, s:s}", "type", c->who->type, "id",
@@ -191,6 +387,17 @@ int dom_me(dom_ctx_t *c, json_t **out, dom_err_t *e)
 		json_object_set_new(o, "account_id", json_null());
 	if (!json_object_get(o, "partner_id"))
 		json_object_set_new(o, "partner_id", json_null());
+	json_t *pending = json_array();
+	if (c->who->gates & PRINCIPAL_GATE_TERMS)
+		json_array_append_new(pending, json_string("accept_terms"));
+	if (c->who->gates & PRINCIPAL_GATE_MFA)
+		json_array_append_new(pending, json_string("enrol_mfa"));
+	if (c->who->gates & PRINCIPAL_GATE_PASSWORD)
+		json_array_append_new(pending, json_string("change_password"));
+	json_object_set_new(o, "pending", pending);
+	json_object_set_new(o, "mfa", json_pack("{s:b}", "totp",
+		json_is_integer(json_object_get(person, "totp_confirmed_at"))));
+	json_decref(person);
 	*out = o;
 	return 0;
 }
@@ -231,9 +438,6 @@ int dom_invitation_accept(dom_ctx_t *c, const char *token, const json_t *body, j
 	if (body_only(body, allowed, e) || body_str(body, "password", true, &pw, e) ||
 	    body_name(body, "name", false, &name, e))
 		return -1;
-	const char *why = password_problem(pw);
-	if (why)
-		return dom_fail(e, "weak-password", "password", "%s", why);
 	char h[SEC_SHA256_HEX];
 	sec_token_hash(token, h);
 	char *pid = store_invitation_take(c->tx, h, time_now_ms());
@@ -243,13 +447,12 @@ int dom_invitation_accept(dom_ctx_t *c, const char *token, const json_t *body, j
 		json_decref(person);
 		return dom_fail(e, "invitation-invalid", "", "the invitation is unknown, used or expired");
 	}
-	char ph[SEC_PWHASH_MAX];
-	if (sec_pwhash(pw, ph) != 0) {
+	if (dom_password_set(c, person, pw, e) != 0) {
+		snprintf(e->field, sizeof e->field, "password");
 		json_decref(person);
-		return dom_fail(e, "internal", "", "the password could not be hashed");
+		return -1;
 	}
-	json_t *upd = json_pack("{s:s, s:s, s:I}", "password_hash", ph, "status", "active",
-		"updated_at", (json_int_t)time_now_ms());
+	json_t *upd = json_pack("{s:s, s:I}", "status", "active", "updated_at", (json_int_t)time_now_ms());
 	if (name)
 		json_object_set_new(upd, "name", json_string(name));
 	int rc = store_principal_update(c->tx, rec_str(person, "id"), upd);
@@ -312,23 +515,17 @@ int dom_password_change(dom_ctx_t *c, const json_t *body, json_t **out, dom_err_
 	json_t *person = store_principal_get(c->tx, c->who->person_id);
 	if (!person)
 		return dom_fail(e, "not-found", "", "no such person");
-	int ok = sec_pwhash_verify(rec_str(person, "password_hash"), cur);
+	int rc;
+	if (!sec_pwhash_verify(rec_str(person, "password_hash"), cur))
+		rc = dom_fail(e, "invalid-credentials", "current_password", "the current password is wrong");
+	else if (strcmp(cur, nw) == 0)
+		rc = dom_fail(e, "weak-password", "new_password", "the new password must differ from the current one");
+	else if ((rc = dom_password_set(c, person, nw, e)) != 0)
+		snprintf(e->field, sizeof e->field, "new_password");
 	json_decref(person);
-	if (!ok)
-		return dom_fail(e, "invalid-credentials", "current_password", "the current password is wrong");
-	const char *why = password_problem(nw);
-	if (why)
-		return dom_fail(e, "weak-password", "new_password", "%s", why);
-	if (strcmp(cur, nw) == 0)
-		return dom_fail(e, "weak-password", "new_password", "the new password must differ from the current one");
-	char ph[SEC_PWHASH_MAX];
-	if (sec_pwhash(nw, ph) != 0)
-		return dom_fail(e, "internal", "", "the password could not be hashed");
+	if (rc != 0)
+		return -1;
 	int64_t now = time_now_ms();
-	json_t *upd = json_pack("{s:s, s:I}", "password_hash", ph, "updated_at", (json_int_t)now);
-	int rc = store_principal_update(c->tx, c->who->person_id, upd);
-	json_decref(upd);
-	/* Every other session ends: whoever knew the old password is out. */
 	if (rc == STORE_OK)
 		rc = store_session_revoke_all(c->tx, c->who->person_id, c->who->session_id, now);
 	if (rc == STORE_OK)

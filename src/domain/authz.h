@@ -24,7 +24,17 @@ typedef struct principal {
 	char partner_id[ID_MAX]; /* kind "partner" */
 	char session_id[ID_MAX]; /* when authenticated by a session */
 	perm_set_t perms;        /* effective permissions */
+	unsigned gates;          /* PRINCIPAL_GATE_*: what must be done before anything else */
+	int rpm, burst;          /* API rate limit of this caller's bucket */
 } principal_t;
+
+/* Steps a person must take before using the API (only routes marked as
+ * open to gated callers answer until then). */
+enum {
+	PRINCIPAL_GATE_TERMS = 1 << 0,    /* accept the current terms of service */
+	PRINCIPAL_GATE_MFA = 1 << 1,      /* enrol a second factor */
+	PRINCIPAL_GATE_PASSWORD = 1 << 2, /* change an expired password */
+};
 
 enum authz_result {
 	AUTHZ_ALLOW,

@@ -15,13 +15,18 @@
 
 #include "audit.h"
 #include "authz.h"
+#include "policy.h"
 #include "store.h"
 
 typedef struct dom_config {
 	int session_idle_minutes;
 	int session_max_hours;
 	int invitation_days;
-	int apikey_max_days; /* 0: no ceiling on expiry */
+	int apikey_max_days;       /* 0: no ceiling on expiry */
+	sec_limits_t limits;       /* provider defaults and limits of account settings */
+	int source_lock_threshold; /* failed logins from one address before it is locked */
+	int source_lock_minutes;
+	int reset_minutes;         /* lifetime of a password-reset token */
 } dom_config_t;
 
 typedef struct dom_ctx {
@@ -32,6 +37,9 @@ typedef struct dom_ctx {
 	const char *request_id;
 	const char *lang;       /* "en" or "fr" */
 	const dom_config_t *cfg;
+	/* Set by an operation that fails but whose side effects must stay (a
+	 * failed login's counters and audit event): the caller commits. */
+	bool keep_on_error;
 } dom_ctx_t;
 
 /* An error of an operation: its problem kind (see api/problem.c for the
@@ -50,8 +58,10 @@ int dom_fail(dom_err_t *e, const char *kind, const char *field, const char *fmt,
 /* Resolves a bearer credential (session token or API key secret) at `now`.
  * 0 with *p filled; -1 with e (unauthenticated / account-suspended). Touches
  * last-seen times (needs a write transaction). */
-int dom_authenticate(store_tx_t *tx, const dom_config_t *cfg, const char *bearer, int64_t now,
-	principal_t *p, dom_err_t *e);
+int dom_authenticate(store_tx_t *tx, const dom_config_t *cfg, const char *bearer,
+	const char *source, int64_t now, principal_t *p, dom_err_t *e);
+/* The security settings in force for an account (defaults when none). */
+void dom_policy(store_tx_t *tx, const dom_config_t *cfg, const char *account_id, sec_policy_t *p);
 /* Loads the principal_t of a person record (no credential check). */
 int dom_principal_from_record(store_tx_t *tx, const json_t *person, principal_t *p);
 int dom_login(dom_ctx_t *c, const json_t *body, json_t **out, dom_err_t *e);
@@ -130,6 +140,41 @@ int dom_partner_staff_list(dom_ctx_t *c, const char *partner_id, const char *cur
 	json_t **out, dom_err_t *e);
 int dom_partner_staff_create(dom_ctx_t *c, const char *partner_id, const json_t *body,
 	json_t **out, dom_err_t *e);
+
+/* ---- security controls (settings, lockout, sessions, terms, contacts,
+ * posture, second factor, password reset) ---- */
+int dom_security_get(dom_ctx_t *c, const json_t *account, json_t **out, dom_err_t *e);
+int dom_security_patch(dom_ctx_t *c, const json_t *account, const json_t *body, json_t **out,
+	dom_err_t *e);
+int dom_member_unlock(dom_ctx_t *c, const json_t *account, const char *user_id, json_t **out,
+	dom_err_t *e);
+int dom_account_sessions(dom_ctx_t *c, const json_t *account, json_t **out, dom_err_t *e);
+int dom_account_session_revoke(dom_ctx_t *c, const json_t *account, const char *session_id,
+	json_t **out, dom_err_t *e);
+int dom_terms_publish(dom_ctx_t *c, const json_t *body, json_t **out, dom_err_t *e);
+int dom_terms_current(dom_ctx_t *c, json_t **out, dom_err_t *e);
+int dom_terms_accept(dom_ctx_t *c, const json_t *body, json_t **out, dom_err_t *e);
+int dom_terms_pending(dom_ctx_t *c, const json_t *account, json_t **out, dom_err_t *e);
+/* Whether the owner's periodic confirmation of the contacts is overdue. */
+bool dom_contacts_overdue(dom_ctx_t *c, const json_t *account);
+int dom_contacts_confirm(dom_ctx_t *c, const json_t *account, json_t **out, dom_err_t *e);
+int dom_posture(dom_ctx_t *c, const json_t *account, json_t **out, dom_err_t *e);
+/* Second factor: begin enrolment {secret, otpauth_uri}; the QR code as PNG
+ * (*png malloc'd, caller frees); confirm with a first code -> recovery codes;
+ * remove (needs a current code). */
+int dom_mfa_begin(dom_ctx_t *c, json_t **out, dom_err_t *e);
+int dom_mfa_qr(dom_ctx_t *c, unsigned char **png, size_t *len, dom_err_t *e);
+int dom_mfa_confirm(dom_ctx_t *c, const json_t *body, json_t **out, dom_err_t *e);
+int dom_mfa_remove(dom_ctx_t *c, const json_t *body, json_t **out, dom_err_t *e);
+/* Password reset: a request always answers the same (no enumeration); the
+ * token (would be mailed) is created and stored hashed. dom_reset_create is
+ * also what `faxvaultd password-reset` uses to print a token. */
+int dom_reset_request(dom_ctx_t *c, const json_t *body, json_t **out, dom_err_t *e);
+int dom_reset_create(dom_ctx_t *c, const char *email, char **token, dom_err_t *e);
+int dom_reset_complete(dom_ctx_t *c, const char *token, const json_t *body, json_t **out,
+	dom_err_t *e);
+/* Sets a new password for person after the policy and history checks. */
+int dom_password_set(dom_ctx_t *c, const json_t *person, const char *pw, dom_err_t *e);
 
 /* Records an event in the caller's transaction (thin wrapper of audit_record
  * with the context's actor and source). */

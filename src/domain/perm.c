@@ -41,6 +41,8 @@ static const struct perm_info table[PERM_COUNT] = {
 		"Manage partner organizations and their staff", "Gérer les partenaires et leur personnel" },
 	[PERM_PROVIDER_AUDIT_READ] = { "provider.audit.read", "provider", "P06",
 		"Read and verify the audit log of every account", "Lire et vérifier le journal d'audit de tous les comptes" },
+	[PERM_PROVIDER_TERMS_MANAGE] = { "provider.terms.manage", "provider", "C06",
+		"Publish the terms of service", "Publier les conditions d'utilisation" },
 	[PERM_PARTNER_ACCOUNTS_READ] = { "partner.accounts.read", "partner", "R02",
 		"See the accounts the partner provisioned", "Voir les comptes créés par le partenaire" },
 	[PERM_PARTNER_STAFF_READ] = { "partner.staff.read", "partner", "R02",
@@ -61,7 +63,8 @@ static const struct {
 	{ "account", "billing", B(PERM_BILLING_READ) | B(PERM_ACCOUNT_READ) | B(PERM_APIKEYS_OWN) },
 	{ "account", "user", EVERYDAY },
 	{ "provider", "operator", B(PERM_PROVIDER_ACCOUNTS_MANAGE) | B(PERM_PROVIDER_ACCOUNTS_READ) |
-		B(PERM_PROVIDER_STAFF_MANAGE) | B(PERM_PROVIDER_PARTNERS_MANAGE) },
+		B(PERM_PROVIDER_STAFF_MANAGE) | B(PERM_PROVIDER_PARTNERS_MANAGE) |
+		B(PERM_PROVIDER_TERMS_MANAGE) },
 	{ "provider", "support", B(PERM_PROVIDER_ACCOUNTS_READ) },
 	{ "provider", "security", B(PERM_PROVIDER_ACCOUNTS_READ) | B(PERM_PROVIDER_AUDIT_READ) },
 	{ "partner", "partner_admin", B(PERM_PARTNER_ACCOUNTS_READ) | B(PERM_PARTNER_STAFF_READ) },

@@ -135,6 +135,54 @@ int store_audit_list(store_tx_t *tx, const store_audit_filter_t *f, const char *
  * then returned). The event is borrowed for the duration of the call. */
 int store_audit_foreach(store_t *st, int (*fn)(const json_t *event, void *arg), void *arg);
 
+/* --- account settings (security controls) --- */
+/* {security (JSON text), contacts_confirmed_at, updated_at}, or NULL when the
+ * account never changed its settings. */
+json_t *store_settings_get(store_tx_t *tx, const char *account_id);
+int store_settings_put(store_tx_t *tx, const char *account_id, const char *security_json,
+	int64_t now);
+int store_contacts_confirm(store_tx_t *tx, const char *account_id, int64_t now);
+/* Every member of an account (not paginated: for posture checks). */
+json_t *store_members_all(store_tx_t *tx, const char *account_id);
+/* Live sessions of every member of an account, with principal_id. */
+json_t *store_account_sessions(store_tx_t *tx, const char *account_id, int64_t now);
+/* Revokes a session of a member of account_id; STORE_NOTFOUND otherwise. */
+int store_account_session_revoke(store_tx_t *tx, const char *account_id, const char *id, int64_t now);
+
+/* --- passwords: history, lockout by source, reset tokens --- */
+int store_pwhistory_add(store_tx_t *tx, const char *principal_id, const char *hash, int64_t now);
+/* The n most recent previous hashes: array of strings. */
+json_t *store_pwhistory_recent(store_tx_t *tx, const char *principal_id, int n);
+/* {failures, first_at, locked_until} for a source address, or NULL. */
+json_t *store_login_failures_get(store_tx_t *tx, const char *source);
+int store_login_failures_put(store_tx_t *tx, const char *source, int failures, int64_t first_at,
+	int64_t locked_until);
+int store_login_failures_clear(store_tx_t *tx, const char *source);
+int store_reset_insert(store_tx_t *tx, const char *token_hash, const char *principal_id,
+	int64_t expires_at);
+/* Marks the reset token used; its principal id (caller frees) or NULL. */
+char *store_reset_take(store_tx_t *tx, const char *token_hash, int64_t now);
+
+/* --- second factor --- */
+/* Replaces the person's recovery codes by these hashes. */
+int store_recovery_replace(store_tx_t *tx, const char *principal_id, const char *const *hashes,
+	int n);
+/* Uses one unused code: STORE_OK, or STORE_NOTFOUND when unknown or used. */
+int store_recovery_use(store_tx_t *tx, const char *principal_id, const char *hash, int64_t now);
+int store_recovery_unused(store_tx_t *tx, const char *principal_id);
+
+/* --- terms of service --- */
+/* STORE_CONFLICT when the version exists. */
+int store_terms_insert(store_tx_t *tx, const char *version, const char *text_en,
+	const char *text_fr, const char *by, int64_t now);
+/* The latest published terms {version, text_en, text_fr, published_at}, or NULL. */
+json_t *store_terms_current(store_tx_t *tx);
+bool store_terms_accepted(store_tx_t *tx, const char *principal_id, const char *version);
+int store_terms_accept(store_tx_t *tx, const char *principal_id, const char *version,
+	const char *source, int64_t now);
+/* Active members of an account who have not accepted version. */
+json_t *store_terms_pending(store_tx_t *tx, const char *account_id, const char *version);
+
 /* --- idempotency --- */
 /* The stored answer for (principal, key): 0 and *rec set ({request_hash,
  * status, body}), or STORE_NOTFOUND. */

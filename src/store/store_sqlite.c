@@ -626,10 +626,12 @@ int store_account_list(store_tx_t *tx, const char *partner_id, const char *curso
 static const char *const principal_cols[] = { "id", "kind", "account_id", "partner_id", "email",
 	"name", "role", "permissions", "status", "password_hash", "created_at", "updated_at", NULL };
 static const char *const principal_upd[] = { "name", "role", "permissions", "status",
-	"password_hash", "updated_at", NULL };
+	"password_hash", "updated_at", "password_changed_at", "failed_logins", "locked_until",
+	"last_login_at", "totp_secret", "totp_confirmed_at", "totp_last_step", "lang", NULL };
 
 #define PRINCIPAL_COLS "id, kind, account_id, partner_id, email, name, role, permissions," \
-	" status, password_hash, created_at, updated_at"
+	" status, password_hash, created_at, updated_at, password_changed_at, failed_logins," \
+	" locked_until, last_login_at, totp_secret, totp_confirmed_at, totp_last_step, lang"
 
 int store_principal_insert(store_tx_t *tx, const json_t *p)
 {
@@ -873,6 +875,178 @@ int store_audit_foreach(store_t *st, int (*fn)(const json_t *, void *), void *ar
 	sqlite3_finalize(s);
 	store_rollback(tx);
 	return rc;
+}
+
+/* ---- account settings ---- */
+
+json_t *store_settings_get(store_tx_t *tx, const char *account_id)
+{
+	return q_one(tx, "SELECT security, contacts_confirmed_at, updated_at FROM account_settings"
+		" WHERE account_id=?", "s", account_id);
+}
+
+int store_settings_put(store_tx_t *tx, const char *account_id, const char *security, int64_t now)
+{
+	return q_exec(tx, false, "INSERT INTO account_settings (account_id, security, updated_at)"
+		" VALUES (?,?,?) ON CONFLICT (account_id) DO UPDATE SET security=excluded.security,"
+		" updated_at=excluded.updated_at", "ssi", account_id, security, now);
+}
+
+int store_contacts_confirm(store_tx_t *tx, const char *account_id, int64_t now)
+{
+	return q_exec(tx, false, "INSERT INTO account_settings (account_id, contacts_confirmed_at,"
+		" updated_at) VALUES (?,?,?) ON CONFLICT (account_id) DO UPDATE SET"
+		" contacts_confirmed_at=excluded.contacts_confirmed_at", "sii", account_id, now, now);
+}
+
+json_t *store_members_all(store_tx_t *tx, const char *account_id)
+{
+	return q_rows(tx, "SELECT " PRINCIPAL_COLS " FROM principals WHERE kind='account'"
+		" AND account_id=? ORDER BY rowid", "s", account_id);
+}
+
+json_t *store_account_sessions(store_tx_t *tx, const char *account_id, int64_t now)
+{
+	return q_rows(tx, "SELECT s.id, s.principal_id, p.email, s.source, s.created_at,"
+		" s.last_seen_at, s.expires_at FROM sessions s JOIN principals p ON p.id = s.principal_id"
+		" WHERE p.account_id=? AND s.revoked_at IS NULL AND s.expires_at > ?"
+		" ORDER BY s.created_at", "si", account_id, now);
+}
+
+int store_account_session_revoke(store_tx_t *tx, const char *account_id, const char *id, int64_t now)
+{
+	return q_exec(tx, true, "UPDATE sessions SET revoked_at=? WHERE id=? AND revoked_at IS NULL"
+		" AND principal_id IN (SELECT id FROM principals WHERE account_id=?)", "iss", now, id,
+		account_id);
+}
+
+/* ---- passwords ---- */
+
+int store_pwhistory_add(store_tx_t *tx, const char *principal_id, const char *hash, int64_t now)
+{
+	return q_exec(tx, false, "INSERT INTO password_history (principal_id, hash, created_at)"
+		" VALUES (?,?,?)", "ssi", principal_id, hash, now);
+}
+
+json_t *store_pwhistory_recent(store_tx_t *tx, const char *principal_id, int n)
+{
+	json_t *rows = q_rows(tx, "SELECT hash FROM password_history WHERE principal_id=?"
+		" ORDER BY created_at DESC, rowid DESC LIMIT ?", "sn", principal_id, n);
+	json_t *out = json_array();
+	size_t i;
+	json_t *r;
+	json_array_foreach(rows, i, r)
+		json_array_append(out, json_object_get(r, "hash"));
+	json_decref(rows);
+	return out;
+}
+
+json_t *store_login_failures_get(store_tx_t *tx, const char *source)
+{
+	return q_one(tx, "SELECT failures, first_at, locked_until FROM login_failures WHERE source=?",
+		"s", source);
+}
+
+int store_login_failures_put(store_tx_t *tx, const char *source, int failures, int64_t first_at,
+	int64_t locked_until)
+{
+	return q_exec(tx, false, "INSERT INTO login_failures (source, failures, first_at, locked_until)"
+		" VALUES (?,?,?,?) ON CONFLICT (source) DO UPDATE SET failures=excluded.failures,"
+		" first_at=excluded.first_at, locked_until=excluded.locked_until", "snii", source,
+		failures, first_at, locked_until);
+}
+
+int store_login_failures_clear(store_tx_t *tx, const char *source)
+{
+	return q_exec(tx, false, "DELETE FROM login_failures WHERE source=?", "s", source);
+}
+
+int store_reset_insert(store_tx_t *tx, const char *token_hash, const char *principal_id,
+	int64_t expires_at)
+{
+	return q_exec(tx, false, "INSERT INTO password_resets (token_hash, principal_id, expires_at)"
+		" VALUES (?,?,?)", "ssi", token_hash, principal_id, expires_at);
+}
+
+char *store_reset_take(store_tx_t *tx, const char *token_hash, int64_t now)
+{
+	json_t *r = q_one(tx, "SELECT principal_id FROM password_resets WHERE token_hash=?"
+		" AND used_at IS NULL AND expires_at > ?", "si", token_hash, now);
+	if (!r)
+		return NULL;
+	char *id = xstrdup(json_string_value(json_object_get(r, "principal_id")));
+	json_decref(r);
+	if (q_exec(tx, true, "UPDATE password_resets SET used_at=? WHERE token_hash=?", "is", now,
+		    token_hash) != STORE_OK) {
+		free(id);
+		return NULL;
+	}
+	return id;
+}
+
+/* ---- second factor ---- */
+
+int store_recovery_replace(store_tx_t *tx, const char *principal_id, const char *const *hashes, int n)
+{
+	int rc = q_exec(tx, false, "DELETE FROM recovery_codes WHERE principal_id=?", "s", principal_id);
+	for (int i = 0; rc == STORE_OK && i < n; i++)
+		rc = q_exec(tx, false, "INSERT INTO recovery_codes (principal_id, code_hash) VALUES (?,?)",
+			"ss", principal_id, hashes[i]);
+	return rc;
+}
+
+int store_recovery_use(store_tx_t *tx, const char *principal_id, const char *hash, int64_t now)
+{
+	return q_exec(tx, true, "UPDATE recovery_codes SET used_at=? WHERE principal_id=?"
+		" AND code_hash=? AND used_at IS NULL", "iss", now, principal_id, hash);
+}
+
+int store_recovery_unused(store_tx_t *tx, const char *principal_id)
+{
+	json_t *r = q_one(tx, "SELECT count(*) AS n FROM recovery_codes WHERE principal_id=?"
+		" AND used_at IS NULL", "s", principal_id);
+	int n = r ? (int)json_integer_value(json_object_get(r, "n")) : -1;
+	json_decref(r);
+	return n;
+}
+
+/* ---- terms of service ---- */
+
+int store_terms_insert(store_tx_t *tx, const char *version, const char *text_en,
+	const char *text_fr, const char *by, int64_t now)
+{
+	return q_exec(tx, false, "INSERT INTO terms (version, text_en, text_fr, published_at,"
+		" published_by) VALUES (?,?,?,?,?)", "sssis", version, text_en, text_fr, now, by);
+}
+
+json_t *store_terms_current(store_tx_t *tx)
+{
+	return q_one(tx, "SELECT version, text_en, text_fr, published_at FROM terms"
+		" ORDER BY published_at DESC, rowid DESC LIMIT 1", "");
+}
+
+bool store_terms_accepted(store_tx_t *tx, const char *principal_id, const char *version)
+{
+	json_t *r = q_one(tx, "SELECT 1 AS y FROM terms_acceptances WHERE principal_id=? AND version=?",
+		"ss", principal_id, version);
+	json_decref(r);
+	return r != NULL;
+}
+
+int store_terms_accept(store_tx_t *tx, const char *principal_id, const char *version,
+	const char *source, int64_t now)
+{
+	return q_exec(tx, false, "INSERT INTO terms_acceptances (principal_id, version, accepted_at,"
+		" source) VALUES (?,?,?,?) ON CONFLICT DO NOTHING", "ssis", principal_id, version, now,
+		source);
+}
+
+json_t *store_terms_pending(store_tx_t *tx, const char *account_id, const char *version)
+{
+	return q_rows(tx, "SELECT p.id, p.email, p.name, p.role FROM principals p"
+		" WHERE p.kind='account' AND p.account_id=? AND p.status='active' AND NOT EXISTS"
+		" (SELECT 1 FROM terms_acceptances t WHERE t.principal_id=p.id AND t.version=?)"
+		" ORDER BY p.rowid", "ss", account_id, version);
 }
 
 /* ---- idempotency ---- */

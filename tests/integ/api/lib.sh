@@ -18,8 +18,18 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# Fast password hashing for tests; the algorithm (Argon2id) is unchanged.
-FV_TEST_FLAGS="--set auth.argon2_memory_kib=8192 --set auth.argon2_ops=1"
+# Fast password hashing for tests (the algorithm, Argon2id, is unchanged), a
+# clock the test can move (testing.clock_file), and limits on unauthenticated
+# calls loose enough for tests that log many people in from one address.
+CLOCK="$TMP/clock"
+echo 0 > "$CLOCK"
+FV_TEST_FLAGS="--set auth.argon2_memory_kib=8192 --set auth.argon2_ops=1 --set testing.clock_file=$CLOCK --set ratelimit.login_per_minute=100000 --set ratelimit.login_burst=100000"
+
+# advance_clock MINUTES: moves the daemon's clock forward.
+advance_clock() {
+	echo $(( $(cat "$CLOCK") + $1 * 60000 )) > "$CLOCK"
+}
+clock_seconds() { echo $(( $(date +%s) + $(cat "$CLOCK") / 1000 )); }
 
 # start_daemon [EXTRA FLAGS...]: port 0 lets the kernel choose; the daemon
 # logs the port it bound.

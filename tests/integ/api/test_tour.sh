@@ -23,12 +23,12 @@ BILL_INV=$(jqr '.billing_invitations[0].token')
 # Weak password refused, the invitation stays usable.
 req POST "/v1/invitations/$OWNER_INV/accept" "" '{"password":"short"}'
 expect_problem 422 weak-password "short password refused"
-accept "$OWNER_INV" "owner-password-123"
-req POST "/v1/invitations/$OWNER_INV/accept" "" '{"password":"owner-password-123"}'
+accept "$OWNER_INV" "olive-tree-lantern-12"
+req POST "/v1/invitations/$OWNER_INV/accept" "" '{"password":"olive-tree-lantern-12"}'
 expect_problem 404 invitation-invalid "invitation is single-use"
-accept "$BILL_INV" "billing-password-123"
-OWNER=$(login owner@clinic.example owner-password-123)
-BILL=$(login bill@clinic.example billing-password-123)
+accept "$BILL_INV" "ledger-quill-amber-12"
+OWNER=$(login owner@clinic.example olive-tree-lantern-12)
+BILL=$(login bill@clinic.example ledger-quill-amber-12)
 
 # No user enumeration: unknown e-mail and wrong password answer the same.
 req POST /v1/sessions "" '{"email":"nobody@clinic.example","password":"whatever-123456"}'
@@ -42,12 +42,12 @@ expect_problem 401 invalid-credentials "wrong password"
 req POST "/v1/accounts/$ACC/users" "$OWNER" '{"email":"admin@clinic.example","name":"Ada Admin","role":"admin"}'
 expect_status 201 "owner adds admin"
 expect_jq '.role == "admin" and .status == "invited" and (.permissions | index("admins.manage") != null)' "admin record"
-ADMIN_ID=$(jqr .id); accept "$(jqr .invitation.token)" "admin-password-123"
-ADMIN=$(login admin@clinic.example admin-password-123)
+ADMIN_ID=$(jqr .id); accept "$(jqr .invitation.token)" "granite-harbour-1234"
+ADMIN=$(login admin@clinic.example granite-harbour-1234)
 req POST "/v1/accounts/$ACC/users" "$ADMIN" '{"email":"user@clinic.example","name":"Ursula User","role":"user"}'
 expect_status 201 "admin adds user"
-USER_ID=$(jqr .id); accept "$(jqr .invitation.token)" "user-password-1234"
-USER=$(login user@clinic.example user-password-1234)
+USER_ID=$(jqr .id); accept "$(jqr .invitation.token)" "meadow-violin-12345"
+USER=$(login user@clinic.example meadow-violin-12345)
 
 # Users cannot manage users; billing reads billing only.
 req POST "/v1/accounts/$ACC/users" "$USER" '{"email":"x@clinic.example","name":"X","role":"user"}'
@@ -60,8 +60,8 @@ expect_status 200 "billing reads its account"
 # --- custom role: a helpdesk person who manages users only
 req POST "/v1/accounts/$ACC/users" "$ADMIN" '{"email":"desk@clinic.example","name":"Desk","role":"custom","permissions":["users.manage","account.read"]}'
 expect_status 201 "custom role created"
-DESK_ID=$(jqr .id); accept "$(jqr .invitation.token)" "desk-password-1234"
-DESK=$(login desk@clinic.example desk-password-1234)
+DESK_ID=$(jqr .id); accept "$(jqr .invitation.token)" "copper-kettle-12345"
+DESK=$(login desk@clinic.example copper-kettle-12345)
 req POST "/v1/accounts/$ACC/users" "$DESK" '{"email":"u2@clinic.example","name":"U2","role":"user"}'
 expect_problem 403 permission-not-held "custom role cannot grant fax.send it lacks"
 req POST "/v1/accounts/$ACC/users" "$DESK" '{"email":"u3@clinic.example","name":"U3","role":"custom","permissions":["users.manage"]}'
@@ -103,7 +103,7 @@ req DELETE "/v1/accounts/$ACC/users/$USER_ID" "$KEY"
 expect_status 204 "key with users.manage deprovisions a user"
 req GET "/v1/me" "$USER"
 expect_problem 401 unauthenticated "deprovisioned user's session died at once (C05)"
-req POST /v1/sessions "" '{"email":"user@clinic.example","password":"user-password-1234"}'
+req POST /v1/sessions "" '{"email":"user@clinic.example","password":"meadow-violin-12345"}'
 expect_problem 401 invalid-credentials "deprovisioned user cannot log in"
 req POST "/v1/accounts/$ACC/api-keys" "$KEY" '{"name":"child","permissions":["users.manage","admins.manage"]}'
 expect_problem 403 forbidden "key without api_keys.own cannot mint keys"
@@ -133,8 +133,8 @@ expect_status 200 "keys of other people survive"
 
 # --- another tenant sees nothing of this one
 req POST /v1/accounts "$OP" '{"name":"Other Firm","owner":{"email":"boss@other.example","name":"Boss"}}'
-ACC2=$(jqr .id); accept "$(jqr .owner_invitation.token)" "other-password-12"
-OTHER=$(login boss@other.example other-password-12)
+ACC2=$(jqr .id); accept "$(jqr .owner_invitation.token)" "saffron-pebble-1234"
+OTHER=$(login boss@other.example saffron-pebble-1234)
 req GET "/v1/accounts/$ACC" "$OTHER"
 expect_problem 404 not-found "other tenant's account is not found"
 req GET "/v1/accounts/$ACC/users/$ADMIN_ID" "$OTHER"
@@ -154,7 +154,7 @@ req GET "/v1/accounts?limit=1&cursor=$C" "$OP"
 expect_jq "(.items | length == 1) and .items[0].id == \"$ACC2\"" "second page"
 
 # --- sessions: list, revoke, logout
-SECOND=$(login admin@clinic.example admin-password-123)
+SECOND=$(login admin@clinic.example granite-harbour-1234)
 req GET /v1/me/sessions "$ADMIN"
 expect_jq '(.items | length >= 2) and ([.items[] | select(.current)] | length == 1)' "list own sessions"
 SID=$(curl -s "$BASE/v1/me" -H "Authorization: Bearer $SECOND" | jq -r .credential.id)
@@ -168,7 +168,7 @@ req GET /v1/me "$ADMIN"
 expect_status 401 "logged-out session refused"
 
 # --- suspension stops the account's members
-ADMIN=$(login admin@clinic.example admin-password-123)
+ADMIN=$(login admin@clinic.example granite-harbour-1234)
 req POST "/v1/accounts/$ACC/suspend" "$OP"
 expect_jq '.status == "suspended"' "operator suspends"
 req GET /v1/me "$ADMIN"

@@ -209,7 +209,7 @@ check "status active" test "$(jout .status)" = active
 
 # ---- the owner accepts and logs in -----------------------------------------
 
-OWNER_PW="olive-owner-passphrase-2026"
+OWNER_PW="olive-orchard-lantern-2026"
 STDIN=$OWNER_PW must "owner accepts the invitation" -- "$FV" invitations accept "$owner_inv" --password-stdin
 STDIN=$OWNER_PW expect 5 "an invitation works once" -- "$FV" invitations accept "$owner_inv" --password-stdin
 STDIN=$OWNER_PW expect 5 "unknown invitation" -- "$FV" invitations accept fvi_nosuchinvitation --password-stdin
@@ -238,8 +238,8 @@ expect 0 "invite a custom-role member" -- "$FV" users create --account "$acc" --
 check "human create output shows the invitation once" out_has "shown once"
 expect 6 "the same e-mail twice is a conflict" -- "$FV" users create --account "$acc" \
 	--email admin@acme.example --name Again --role user
-STDIN="ada-admin-passphrase-2026" expect 0 "admin accepts" -- "$FV" invitations accept "$admin_inv" --password-stdin
-STDIN="ulysses-user-passphrase-2026" expect 0 "user accepts" -- "$FV" invitations accept "$user_inv" --password-stdin
+STDIN="ada-granite-harbour-2026" expect 0 "admin accepts" -- "$FV" invitations accept "$admin_inv" --password-stdin
+STDIN="ulysses-meadow-violin-2026" expect 0 "user accepts" -- "$FV" invitations accept "$user_inv" --password-stdin
 
 expect 0 "users list" -- "$FV" users list --account "$acc"
 check "users table header" grep -qE '^ID +EMAIL +NAME +ROLE +STATUS' "$OUT"
@@ -296,7 +296,7 @@ check "…with a hint to log in again" err_has "faxvault login"
 expect 0 "deprovision the user" -- "$FV" users delete --account "$acc" "$user_id"
 expect 0 "deprovisioned user shows" -- "$FV" users show --account "$acc" "$user_id" --json
 check "status deprovisioned" test "$(jout .status)" = deprovisioned
-STDIN="ulysses-user-passphrase-2026" expect 3 "a deprovisioned user cannot log in" -- \
+STDIN="ulysses-meadow-violin-2026" expect 3 "a deprovisioned user cannot log in" -- \
 	"$FV" --config "$tmp/user.conf" login --email user@acme.example --password-stdin
 expect 0 "transfer ownership to the admin" -- "$FV" accounts transfer-owner "$acc" --to "$admin_id"
 expect 0 "account shows the new owner" -- "$FV" accounts show "$acc" --json

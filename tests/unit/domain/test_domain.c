@@ -227,7 +227,9 @@ static void test_session_expiry(void **state)
 	store_t *st = temp_store(path, sizeof path);
 	sec_init();
 	sec_pwhash_set_cost(1, 8192);
-	dom_config_t cfg = { .session_idle_minutes = 30, .session_max_hours = 12, .invitation_days = 7 };
+	dom_config_t cfg = { .session_idle_minutes = 30, .session_max_hours = 12, .invitation_days = 7,
+		.limits = { 12, 10, 15, 30, 12, 600, 120, 12 }, .source_lock_threshold = 50,
+		.source_lock_minutes = 15, .reset_minutes = 60 };
 	store_tx_t *tx = store_begin(st, true);
 	principal_t op = { .kind = "provider", .type = "user", .perms = perm_role("provider", "operator") };
 	dom_ctx_t c = { .store = st, .tx = tx, .who = &op, .source = "t", .lang = "en", .cfg = &cfg };
@@ -247,22 +249,22 @@ static void test_session_expiry(void **state)
 	json_decref(out);
 	principal_t p;
 	int64_t now = time_now_ms();
-	assert_int_equal(dom_authenticate(tx, &cfg, tok, now + 29 * 60000, &p, &e), 0);
+	assert_int_equal(dom_authenticate(tx, &cfg, tok, "127.0.0.1", now + 29 * 60000, &p, &e), 0);
 	assert_string_equal(p.role, "owner");
 	/* Idle: 30 minutes after the last use (touched just now) it expires. */
-	assert_int_equal(dom_authenticate(tx, &cfg, tok, now + 29 * 60000 + 31 * 60000, &p, &e), -1);
+	assert_int_equal(dom_authenticate(tx, &cfg, tok, "127.0.0.1", now + 29 * 60000 + 31 * 60000, &p, &e), -1);
 	assert_string_equal(e.kind, "unauthenticated");
 	/* Absolute: even in steady use, 12 hours is the end. */
 	int64_t t = now;
 	for (int i = 0; i < 25; i++) {
 		t += 29 * 60000;
-		if (dom_authenticate(tx, &cfg, tok, t, &p, &e) != 0)
+		if (dom_authenticate(tx, &cfg, tok, "127.0.0.1", t, &p, &e) != 0)
 			break;
 	}
 	assert_true(t - now <= 12 * 3600000 + 29 * 60000);
-	assert_int_equal(dom_authenticate(tx, &cfg, tok, now + 12 * 3600000, &p, &e), -1);
-	assert_int_equal(dom_authenticate(tx, &cfg, "fvs_unknown", now, &p, &e), -1);
-	assert_int_equal(dom_authenticate(tx, &cfg, "garbage", now, &p, &e), -1);
+	assert_int_equal(dom_authenticate(tx, &cfg, tok, "127.0.0.1", now + 12 * 3600000, &p, &e), -1);
+	assert_int_equal(dom_authenticate(tx, &cfg, "fvs_unknown", "127.0.0.1", now, &p, &e), -1);
+	assert_int_equal(dom_authenticate(tx, &cfg, "garbage", "127.0.0.1", now, &p, &e), -1);
 	free(tok);
 	json_decref(login);
 	json_decref(accept);

@@ -1,0 +1,78 @@
+/* In-memory token buckets (see ratelimit.h): an open-addressing table of
+ * fixed size; when full, the stalest bucket is reused. */
+#include "ratelimit.h"
+
+#include <pthread.h>
+#include <string.h>
+
+#define RL_SLOTS 8192
+#define RL_KEY_MAX 80
+
+struct bucket {
+	char key[RL_KEY_MAX];
+	double tokens;
+	int64_t at; /* last refill, ms */
+};
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static struct bucket table[RL_SLOTS];
+
+static uint64_t hash(const char *s)
+{
+	uint64_t h = 1469598103934665603ULL;
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return h;
+}
+
+static struct bucket *find(const char *key, int burst, int64_t now)
+{
+	size_t start = hash(key) % RL_SLOTS, stalest = start;
+	for (size_t n = 0; n < 64; n++) {
+		struct bucket *b = &table[(start + n) % RL_SLOTS];
+		if (strcmp(b->key, key) == 0)
+			return b;
+		if (!b->key[0]) {
+			stalest = (start + n) % RL_SLOTS;
+			break;
+		}
+		if (b->at < table[stalest].at)
+			stalest = (start + n) % RL_SLOTS;
+	}
+	struct bucket *b = &table[stalest];
+	strncpy(b->key, key, RL_KEY_MAX - 1);
+	b->key[RL_KEY_MAX - 1] = '\0';
+	b->tokens = burst;
+	b->at = now;
+	return b;
+}
+
+void ratelimit_take(const char *key, int rpm, int burst, int64_t now, rl_result_t *r)
+{
+	double rate = rpm / 60000.0; /* tokens per ms */
+	pthread_mutex_lock(&lock);
+	struct bucket *b = find(key, burst, now);
+	if (now > b->at) {
+		b->tokens += (double)(now - b->at) * rate;
+		if (b->tokens > burst)
+			b->tokens = burst;
+		b->at = now;
+	}
+	r->limit = rpm;
+	r->allowed = b->tokens >= 1.0;
+	if (r->allowed)
+		b->tokens -= 1.0;
+	r->remaining = (int)b->tokens;
+	r->reset_s = (int)((burst - b->tokens) / rate / 1000.0 + 0.999);
+	r->retry_after = r->allowed ? 0 : (int)((1.0 - b->tokens) / rate / 1000.0 + 0.999);
+	if (!r->allowed && r->retry_after < 1)
+		r->retry_after = 1;
+	pthread_mutex_unlock(&lock);
+}
+
+void ratelimit_reset(void)
+{
+	pthread_mutex_lock(&lock);
+	memset(table, 0, sizeof table);
+	pthread_mutex_unlock(&lock);
+}

@@ -1,0 +1,329 @@
+/* Security settings of an account (see policy.h). */
+#include "policy.h"
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "pwlist.h"
+#include "validate.h"
+
+void policy_defaults(const sec_limits_t *lim, sec_policy_t *p)
+{
+	memset(p, 0, sizeof *p);
+	p->min_length = lim->min_length;
+	p->max_length = PASSWORD_MAX;
+	p->check_common = true;
+	p->lockout_threshold = lim->lockout_threshold;
+	p->lockout_minutes = lim->lockout_minutes;
+	p->mfa = MFA_NONE;
+	p->idle_minutes = lim->idle_minutes;
+	p->max_hours = lim->max_hours;
+	p->rpm = lim->rpm;
+	p->burst = lim->burst;
+	p->contacts_review_months = lim->contacts_review_months;
+}
+
+static const char *const mfa_names[] = { "none", "admins", "all" };
+
+json_t *policy_to_json(const sec_policy_t *p)
+{
+	json_t *cidrs = json_array();
+	for (int i = 0; i < p->ncidr; i++) {
+		char b[64];
+		cidr_format(&p->cidr[i], b, sizeof b);
+		json_array_append_new(cidrs, json_string(b));
+	}
+	return json_pack("{s:{s:i, s:i, s:b, s:i, s:i, s:i, s:i, s:{s:b, s:b, s:b, s:b}},"
+			 " s:{s:s}, s:{s:i, s:i}, s:o, s:{s:i, s:i}, s:i}",
+		"password_policy", "min_length", p->min_length, "max_length", p->max_length,
+		"check_common", p->check_common, "history", p->history, "max_age_days", p->max_age_days,
+		"lockout_threshold", p->lockout_threshold, "lockout_minutes", p->lockout_minutes,
+		"composition", "require_upper", p->require_upper, "require_lower", p->require_lower,
+		"require_digit", p->require_digit, "require_symbol", p->require_symbol,
+		"mfa", "required_for", mfa_names[p->mfa],
+		"session", "idle_timeout_minutes", p->idle_minutes, "max_lifetime_hours", p->max_hours,
+		"ip_allowlist", cidrs,
+		"rate_limit", "requests_per_minute", p->rpm, "burst", p->burst,
+		"contacts_review_months", p->contacts_review_months);
+}
+
+struct ctx {
+	const sec_limits_t *lim;
+	char *field, *why;
+	size_t fl, wl;
+};
+
+__attribute__((format(printf, 3, 4)))
+static int bad(struct ctx *c, const char *field, const char *fmt, ...)
+{
+	snprintf(c->field, c->fl, "%s", field);
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(c->why, c->wl, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* An integer member within [lo, hi]; absent leaves *out. */
+static int get_int(struct ctx *c, const json_t *o, const char *key, const char *path, int lo, int hi,
+	const char *looser, int *out)
+{
+	const json_t *v = json_object_get(o, key);
+	if (!v)
+		return 0;
+	if (!json_is_integer(v))
+		return bad(c, path, "must be an integer");
+	json_int_t x = json_integer_value(v);
+	if (x < lo || x > hi) {
+		if (looser && ((x < lo && strcmp(looser, "floor") == 0) || (x > hi && strcmp(looser, "ceiling") == 0)))
+			return bad(c, path, "is looser than the provider allows (limit %d)",
+				strcmp(looser, "floor") == 0 ? lo : hi);
+		return bad(c, path, "must be between %d and %d", lo, hi);
+	}
+	*out = (int)x;
+	return 0;
+}
+
+static int get_bool(struct ctx *c, const json_t *o, const char *key, const char *path, bool *out)
+{
+	const json_t *v = json_object_get(o, key);
+	if (!v)
+		return 0;
+	if (!json_is_boolean(v))
+		return bad(c, path, "must be true or false");
+	*out = json_is_true(v);
+	return 0;
+}
+
+static int only(struct ctx *c, const json_t *o, const char *path, const char *const *keys)
+{
+	if (!json_is_object(o))
+		return bad(c, path, "must be an object");
+	const char *k;
+	const json_t *v;
+	json_object_foreach((json_t *)o, k, v) {
+		bool ok = false;
+		for (int i = 0; keys[i] && !ok; i++)
+			ok = strcmp(keys[i], k) == 0;
+		if (!ok) {
+			char f[96];
+			snprintf(f, sizeof f, "%s%s%.60s", path, *path ? "." : "", k);
+			return bad(c, f, "is not a known setting");
+		}
+	}
+	return 0;
+}
+
+static int apply(struct ctx *c, sec_policy_t *p, const json_t *doc, bool strict)
+{
+	static const char *const top[] = { "password_policy", "mfa", "session", "ip_allowlist",
+		"rate_limit", "contacts_review_months", NULL };
+	static const char *const pwk[] = { "min_length", "max_length", "check_common", "history",
+		"max_age_days", "lockout_threshold", "lockout_minutes", "composition", NULL };
+	static const char *const comp[] = { "require_upper", "require_lower", "require_digit",
+		"require_symbol", NULL };
+	const sec_limits_t *L = c->lim;
+	if (only(c, doc, "", top))
+		return -1;
+	const json_t *pw = json_object_get(doc, "password_policy");
+	if (pw) {
+		if (only(c, pw, "password_policy", pwk) ||
+		    get_int(c, pw, "min_length", "password_policy.min_length", L->min_length, PASSWORD_MAX,
+			    strict ? "floor" : NULL, &p->min_length) ||
+		    get_int(c, pw, "max_length", "password_policy.max_length", 64, PASSWORD_MAX, NULL,
+			    &p->max_length) ||
+		    get_bool(c, pw, "check_common", "password_policy.check_common", &p->check_common) ||
+		    get_int(c, pw, "history", "password_policy.history", 0, 24, NULL, &p->history) ||
+		    get_int(c, pw, "max_age_days", "password_policy.max_age_days", 0, 3650, NULL,
+			    &p->max_age_days) ||
+		    get_int(c, pw, "lockout_threshold", "password_policy.lockout_threshold", 1,
+			    L->lockout_threshold, strict ? "ceiling" : NULL, &p->lockout_threshold) ||
+		    get_int(c, pw, "lockout_minutes", "password_policy.lockout_minutes", L->lockout_minutes,
+			    1440, strict ? "floor" : NULL, &p->lockout_minutes))
+			return -1;
+		if (strict && json_is_false(json_object_get(pw, "check_common")))
+			return bad(c, "password_policy.check_common",
+				"cannot be turned off: the provider requires the common-password check");
+		const json_t *cm = json_object_get(pw, "composition");
+		if (cm && (only(c, cm, "password_policy.composition", comp) ||
+			    get_bool(c, cm, "require_upper", "password_policy.composition.require_upper", &p->require_upper) ||
+			    get_bool(c, cm, "require_lower", "password_policy.composition.require_lower", &p->require_lower) ||
+			    get_bool(c, cm, "require_digit", "password_policy.composition.require_digit", &p->require_digit) ||
+			    get_bool(c, cm, "require_symbol", "password_policy.composition.require_symbol", &p->require_symbol)))
+			return -1;
+		if (p->min_length > p->max_length)
+			return bad(c, "password_policy.min_length", "is above max_length (%d)", p->max_length);
+	}
+	const json_t *mfa = json_object_get(doc, "mfa");
+	if (mfa) {
+		static const char *const mk[] = { "required_for", NULL };
+		if (only(c, mfa, "mfa", mk))
+			return -1;
+		const json_t *r = json_object_get(mfa, "required_for");
+		if (r) {
+			int found = -1;
+			for (int i = 0; i < 3; i++)
+				if (json_is_string(r) && strcmp(json_string_value(r), mfa_names[i]) == 0)
+					found = i;
+			if (found < 0)
+				return bad(c, "mfa.required_for", "must be none, admins or all");
+			p->mfa = (enum mfa_required)found;
+		}
+	}
+	const json_t *ses = json_object_get(doc, "session");
+	if (ses) {
+		static const char *const sk[] = { "idle_timeout_minutes", "max_lifetime_hours", NULL };
+		if (only(c, ses, "session", sk) ||
+		    get_int(c, ses, "idle_timeout_minutes", "session.idle_timeout_minutes", 1, L->idle_minutes,
+			    strict ? "ceiling" : NULL, &p->idle_minutes) ||
+		    get_int(c, ses, "max_lifetime_hours", "session.max_lifetime_hours", 1, L->max_hours,
+			    strict ? "ceiling" : NULL, &p->max_hours))
+			return -1;
+	}
+	const json_t *ips = json_object_get(doc, "ip_allowlist");
+	if (ips) {
+		if (!json_is_array(ips))
+			return bad(c, "ip_allowlist", "must be an array of CIDR strings");
+		if (json_array_size(ips) > POLICY_CIDR_MAX)
+			return bad(c, "ip_allowlist", "holds at most %d networks", POLICY_CIDR_MAX);
+		int n = 0;
+		cidr_t tmp[POLICY_CIDR_MAX];
+		size_t i;
+		const json_t *v;
+		json_array_foreach(ips, i, v) {
+			const char *why = "must be a string";
+			if (!json_is_string(v) || cidr_parse(json_string_value(v), &tmp[n], &why) != 0) {
+				char f[48];
+				snprintf(f, sizeof f, "ip_allowlist[%zu]", i);
+				snprintf(c->field, c->fl, "%s", f);
+				snprintf(c->why, c->wl, "%s", why);
+				return -1;
+			}
+			n++;
+		}
+		memcpy(p->cidr, tmp, sizeof tmp[0] * (size_t)n);
+		p->ncidr = n;
+	}
+	const json_t *rl = json_object_get(doc, "rate_limit");
+	if (rl) {
+		static const char *const rk[] = { "requests_per_minute", "burst", NULL };
+		if (only(c, rl, "rate_limit", rk) ||
+		    get_int(c, rl, "requests_per_minute", "rate_limit.requests_per_minute", 1, L->rpm,
+			    strict ? "ceiling" : NULL, &p->rpm) ||
+		    get_int(c, rl, "burst", "rate_limit.burst", 1, L->burst, strict ? "ceiling" : NULL, &p->burst))
+			return -1;
+	}
+	if (get_int(c, doc, "contacts_review_months", "contacts_review_months", 1, L->contacts_review_months,
+		    strict ? "ceiling" : NULL, &p->contacts_review_months))
+		return -1;
+	return 0;
+}
+
+void policy_from_json(const sec_limits_t *lim, const json_t *doc, sec_policy_t *p)
+{
+	policy_defaults(lim, p);
+	if (!json_is_object(doc))
+		return;
+	char f[96], w[160];
+	struct ctx c = { lim, f, w, sizeof f, sizeof w };
+	sec_policy_t tmp = *p;
+	/* Not strict: a value the provider has since tightened is clamped below
+	 * rather than failing the whole document. */
+	if (apply(&c, &tmp, doc, false) == 0)
+		*p = tmp;
+	if (p->min_length < lim->min_length)
+		p->min_length = lim->min_length;
+	if (p->lockout_threshold > lim->lockout_threshold)
+		p->lockout_threshold = lim->lockout_threshold;
+	if (p->lockout_minutes < lim->lockout_minutes)
+		p->lockout_minutes = lim->lockout_minutes;
+	if (p->idle_minutes > lim->idle_minutes)
+		p->idle_minutes = lim->idle_minutes;
+	if (p->max_hours > lim->max_hours)
+		p->max_hours = lim->max_hours;
+	if (p->rpm > lim->rpm)
+		p->rpm = lim->rpm;
+	if (p->burst > lim->burst)
+		p->burst = lim->burst;
+	p->check_common = true;
+}
+
+int policy_patch(const sec_limits_t *lim, sec_policy_t *p, const json_t *patch, char *field,
+	size_t fieldlen, char *why, size_t whylen)
+{
+	struct ctx c = { lim, field, why, fieldlen, whylen };
+	sec_policy_t tmp = *p;
+	if (apply(&c, &tmp, patch, true) != 0)
+		return -1;
+	*p = tmp;
+	return 0;
+}
+
+const char *policy_password_problem(const sec_policy_t *p, const char *pw, const char *email)
+{
+	size_t n = strlen(pw);
+	if (!valid_utf8(pw, n))
+		return "the password must be valid UTF-8";
+	/* Length in characters, not bytes (NIST counts characters). */
+	size_t chars = 0;
+	for (size_t i = 0; i < n; i++)
+		chars += ((unsigned char)pw[i] & 0xc0) != 0x80;
+	if ((int)chars < p->min_length)
+		return "the password is shorter than the policy's minimum length";
+	if ((int)chars > p->max_length)
+		return "the password is longer than the policy's maximum length";
+	if (p->check_common && pwlist_is_common(pw))
+		return "the password is too common: it appears in lists of breached or common passwords";
+	if (email) {
+		const char *at = strchr(email, '@');
+		size_t ln = at ? (size_t)(at - email) : 0;
+		if (ln >= 4) {
+			char local[64];
+			if (ln >= sizeof local)
+				ln = sizeof local - 1;
+			memcpy(local, email, ln);
+			local[ln] = '\0';
+			if (strcasestr(pw, local))
+				return "the password must not contain the e-mail address";
+		}
+	}
+	bool up = false, low = false, dig = false, sym = false;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)pw[i];
+		up |= isupper(ch) != 0;
+		low |= islower(ch) != 0;
+		dig |= isdigit(ch) != 0;
+		sym |= ch >= 0x80 || (ispunct(ch) != 0) || ch == ' ';
+	}
+	if (p->require_upper && !up)
+		return "the policy requires an upper-case letter";
+	if (p->require_lower && !low)
+		return "the policy requires a lower-case letter";
+	if (p->require_digit && !dig)
+		return "the policy requires a digit";
+	if (p->require_symbol && !sym)
+		return "the policy requires a symbol";
+	return NULL;
+}
+
+bool policy_ip_allowed(const sec_policy_t *p, const char *addr)
+{
+	if (p->ncidr == 0)
+		return true;
+	int fam;
+	uint8_t a[16];
+	if (cidr_addr_parse(addr, &fam, a) != 0)
+		return false;
+	for (int i = 0; i < p->ncidr; i++)
+		if (cidr_contains(&p->cidr[i], fam, a))
+			return true;
+	return false;
+}
+
+bool policy_meets_defaults(const sec_policy_t *p, const sec_limits_t *lim)
+{
+	return p->min_length >= lim->min_length && p->check_common &&
+		p->lockout_threshold <= lim->lockout_threshold && p->lockout_minutes >= lim->lockout_minutes;
+}

@@ -1,0 +1,66 @@
+/* An account's security settings (issue "customer security controls"):
+ * password policy, second factor, session lifetimes, IP allow-list, API rate
+ * limit, contacts review. Stored as one JSON document per account; the
+ * provider's configuration gives the defaults and the limits an account can
+ * only tighten. */
+#ifndef FV_POLICY_H
+#define FV_POLICY_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "cidr.h"
+
+#define POLICY_CIDR_MAX 64
+
+/* The provider's defaults, which are also the loosest an account may set. */
+typedef struct sec_limits {
+	int min_length;        /* floor of password_policy.min_length */
+	int lockout_threshold; /* ceiling of password_policy.lockout_threshold */
+	int lockout_minutes;   /* floor of password_policy.lockout_minutes */
+	int idle_minutes;      /* ceiling of session.idle_timeout_minutes */
+	int max_hours;         /* ceiling of session.max_lifetime_hours */
+	int rpm, burst;        /* ceiling of rate_limit */
+	int contacts_review_months;
+} sec_limits_t;
+
+enum mfa_required { MFA_NONE, MFA_ADMINS, MFA_ALL };
+
+typedef struct sec_policy {
+	int min_length, max_length;
+	bool check_common;
+	int history;        /* previous passwords that may not be reused */
+	int max_age_days;   /* 0: no expiry */
+	int lockout_threshold, lockout_minutes;
+	bool require_upper, require_lower, require_digit, require_symbol;
+	enum mfa_required mfa;
+	int idle_minutes, max_hours;
+	int ncidr;
+	cidr_t cidr[POLICY_CIDR_MAX];
+	int rpm, burst;
+	int contacts_review_months;
+} sec_policy_t;
+
+/* The provider defaults. */
+void policy_defaults(const sec_limits_t *lim, sec_policy_t *p);
+/* Overlays a stored document (as written by policy_to_json) on the defaults;
+ * values outside today's limits are clamped to them. */
+void policy_from_json(const sec_limits_t *lim, const json_t *doc, sec_policy_t *p);
+/* The resource of GET /v1/accounts/{id}/security (new reference). */
+json_t *policy_to_json(const sec_policy_t *p);
+/* Applies a PATCH document to p: unknown fields, wrong types, values out of
+ * bounds, a policy looser than the provider's, min above max, bad CIDRs are
+ * refused with the field path in *field and a reason in why (English).
+ * 0, or -1 with p unchanged. */
+int policy_patch(const sec_limits_t *lim, sec_policy_t *p, const json_t *patch, char *field,
+	size_t fieldlen, char *why, size_t whylen);
+/* Checks a new password against the policy (length, common list,
+ * composition when enabled, e-mail local part). NULL when acceptable, else
+ * a static English reason. History is checked by the caller (needs hashes). */
+const char *policy_password_problem(const sec_policy_t *p, const char *pw, const char *email);
+/* Whether the address is allowed (an empty list allows every address). */
+bool policy_ip_allowed(const sec_policy_t *p, const char *addr);
+/* Whether the policy is at least as strict as the NIST-style defaults. */
+bool policy_meets_defaults(const sec_policy_t *p, const sec_limits_t *lim);
+
+#endif

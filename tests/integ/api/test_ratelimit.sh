@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Limits on unauthenticated calls per address (429 with standard headers) and
+# the per-address lockout after many failed logins, which answers exactly as
+# a wrong password does.
+. "$(dirname "$0")/lib.sh"
+FV_TEST_FLAGS="$FV_TEST_FLAGS --set ratelimit.login_per_minute=6 --set ratelimit.login_burst=5 --set auth.source_lockout_threshold=5 --set auth.source_lockout_minutes=10"
+start_daemon
+
+PW=$(jq -r .password "$TMP/boot.json")
+for i in 1 2 3 4 5; do
+	req POST /v1/sessions "" '{"email":"op@example.com","password":"not the password"}'
+done
+expect_problem 401 invalid-credentials "fifth failure"
+grep -qi '^ratelimit-limit: 6' "$HEADERS" && ok || fail "login calls carry RateLimit-Limit"
+req POST /v1/sessions "" "{\"email\":\"op@example.com\",\"password\":\"$PW\"}"
+expect_problem 429 rate-limited "the sixth call in a burst of five is refused"
+grep -qi '^retry-after: [0-9]' "$HEADERS" && ok || fail "Retry-After on 429"
+advance_clock 2
+req POST /v1/sessions "" "{\"email\":\"op@example.com\",\"password\":\"$PW\"}"
+expect_problem 401 invalid-credentials "the address is locked: the right password gets the usual answer"
+req POST /v1/sessions "" "{\"email\":\"op@example.com\",\"password\":\"$PW\"}" --interface 127.0.0.2
+expect_status 201 "another address is not locked"
+OP=$(jqr .token)
+req GET "/v1/provider/audit-events?action=session.create&limit=50" "$OP"
+expect_status 403 "operators do not read the audit log (security staff do)"
+advance_clock 11
+req POST /v1/sessions "" "{\"email\":\"op@example.com\",\"password\":\"$PW\"}"
+expect_status 201 "the address lockout ends"
+finish

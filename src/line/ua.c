@@ -115,6 +115,7 @@ typedef struct call {
 	int64_t tone_tick;        /* tick when the fax tone was heard */
 	int64_t ticks;            /* media clock of this call */
 	int64_t last_rx_tick;
+	int64_t last_rx_ms;       /* wall clock of the last media packet */
 	int64_t next_refresh_tick;
 	int64_t drop_tick;
 	int64_t ring_deadline_ms;
@@ -447,6 +448,7 @@ static void media_audio(call_t *c, const sdp_media_t *m, int pt)
 	rtp_jb_init(&c->jb);
 	c->media = MEDIA_AUDIO;
 	c->last_rx_tick = c->ticks;
+	c->last_rx_ms = now_ms();
 	faxcall_start_audio(c->fc);
 	log_event(LOG_INFO, "media_audio", "call=%s codec=%s peer=%s:%u", c->call_id, c->res.codec, m->addr, m->port);
 }
@@ -459,6 +461,7 @@ static void media_t38(call_t *c, const sdp_media_t *m)
 	udptl_rx_init(&c->urx);
 	c->media = MEDIA_T38;
 	c->last_rx_tick = c->ticks;
+	c->last_rx_ms = now_ms();
 	faxcall_start_t38(c->fc, &m->t38, t38_send, c);
 	log_event(LOG_INFO, "media_t38", "call=%s peer=%s:%u ec=%d max_rate=%d", c->call_id, m->addr, m->port,
 		  m->t38.ec, m->t38.max_bit_rate);
@@ -500,6 +503,7 @@ static void media_packet(call_t *c, const uint8_t *pkt, size_t n)
 		if (p.pt != c->pt)
 			c->pt = p.pt; /* follow the peer's law */
 		c->last_rx_tick = c->ticks;
+		c->last_rx_ms = now_ms();
 		rtp_jb_put(&c->jb, p.seq, p.payload, p.plen);
 	} else if (c->media == MEDIA_T38) {
 		udptl_pkt_t u;
@@ -510,6 +514,7 @@ static void media_packet(call_t *c, const uint8_t *pkt, size_t n)
 			return;
 		}
 		c->last_rx_tick = c->ticks;
+		c->last_rx_ms = now_ms();
 		udptl_rx_packet(&c->urx, &u, deliver_ifp, c);
 	}
 }
@@ -530,14 +535,17 @@ static void media_drain(call_t *c)
 		int n = recvmmsg(c->mfd, msgs, MEDIA_BATCH, MSG_DONTWAIT, NULL);
 		if (n <= 0)
 			break;
-		if (c->state != CS_ENDED && c->fc)
+		if (c->state != CS_ENDED && c->fc) {
 			for (int i = 0; i < n; i++)
 				media_packet(c, bufs[i], msgs[i].msg_len);
+			/* Play each batch at once: after a burst from a late peer the
+			 * buffer never holds more than a batch ahead. */
+			if (c->media == MEDIA_AUDIO)
+				play_audio(c);
+		}
 		if (n < MEDIA_BATCH)
 			break;
 	}
-	if (c->media == MEDIA_AUDIO && c->fc)
-		play_audio(c);
 }
 
 /* ---------- call lifecycle ---------- */
@@ -679,6 +687,13 @@ static void call_refresh(call_t *c)
 	log_event(LOG_INFO, "session_refresh", "call=%s media=%s", c->call_id, c->media == MEDIA_T38 ? "t38" : "g711");
 }
 
+/* The peer sent nothing for ms of wall-clock time too: with a sped-up
+ * clock, call time alone would mistake a descheduled peer for a silent one. */
+static int peer_silent(const call_t *c, int64_t ms)
+{
+	return now_ms() - c->last_rx_ms > ms;
+}
+
 /* One 20 ms step of the call's media clock. */
 static void call_tick(call_t *c)
 {
@@ -704,7 +719,7 @@ static void call_tick(call_t *c)
 		    errno != EAGAIN)
 			c->bad_media++;
 		/* The peer's audio stopped: keep T.30 timers running with fill-in. */
-		if (c->ticks - c->last_rx_tick > ms_to_ticks(FILLIN_AFTER_MS))
+		if (c->ticks - c->last_rx_tick > ms_to_ticks(FILLIN_AFTER_MS) && peer_silent(c, FILLIN_AFTER_MS))
 			faxcall_audio_rx(c->fc, NULL, SAMPLES_PER_TICK);
 		if (!c->t38_tried && cfg->t38 == 1 && faxcall_tone_heard(c->fc)) {
 			if (!c->tone_tick)
@@ -716,7 +731,7 @@ static void call_tick(call_t *c)
 	} else if (c->media == MEDIA_T38) {
 		faxcall_t38_tick(c->fc, SAMPLES_PER_TICK);
 	}
-	if (c->ticks - c->last_rx_tick > ms_to_ticks(MEDIA_SILENCE_MS)) {
+	if (c->ticks - c->last_rx_tick > ms_to_ticks(MEDIA_SILENCE_MS) && peer_silent(c, MEDIA_SILENCE_MS)) {
 		log_event(LOG_WARN, "media_silence", "call=%s", c->call_id);
 		c->res.network_error = 1;
 		call_send_bye(c);

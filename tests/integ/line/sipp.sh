@@ -38,7 +38,7 @@ fi
 
 calls=1
 [ "$scen" = malformed ] && calls=0
-"$fax" receive --listen "127.0.0.1:$port" --out "$dir/out" --calls "$calls" --clock-speed 10 \
+"$fax" receive --listen "127.0.0.1:$port" --out "$dir/out" --calls "$calls" \
 	--log "$dir/rx.log" >"$dir/rx.json" &
 pid=$!
 for _ in $(seq 50); do grep -q line_listen "$dir/rx.log" 2>/dev/null && break; sleep 0.1; done

@@ -285,6 +285,29 @@ static char *slurp(const char *path, size_t *len)
 	return b;
 }
 
+/* A TIFF-F we made, rendered again (a forwarded or resent fax), gives the
+ * very same file: pages are drawn one to one, nothing is resampled. */
+static void test_idempotent(void **state)
+{
+	(void)state;
+	for (int fine = 0; fine <= 1; fine++) {
+		const char *in[] = {data("text3.pdf"), data("letter.txt"), data("page.jpg")};
+		struct render_opts o;
+		render_opts_init(&o);
+		o.fine = fine;
+		struct render_result r;
+		assert_int_equal(render_documents(in, 3, tmp("i1.tif"), &o, &r), 0);
+		const char *again[] = {tmp("i1.tif")};
+		assert_int_equal(render_documents(again, 1, tmp("i2.tif"), &o, &r), 0);
+		size_t l1, l2;
+		char *a = slurp(tmp("i1.tif"), &l1), *b = slurp(tmp("i2.tif"), &l2);
+		assert_int_equal(l1, l2);
+		assert_memory_equal(a, b, l1);
+		free(a);
+		free(b);
+	}
+}
+
 /* Several renderer processes per document (a share of the pages each) give
  * the very same file as one; and a hostile document fails the same way. */
 static void test_workers(void **state)
@@ -595,6 +618,7 @@ int main(void)
 		cmocka_unit_test(test_job_with_cover),
 		cmocka_unit_test(test_hostile),
 		cmocka_unit_test(test_workers),
+		cmocka_unit_test(test_idempotent),
 		cmocka_unit_test(test_topdf_preview),
 		cmocka_unit_test(test_topdf_exact),
 		cmocka_unit_test(test_topdf_shapes),

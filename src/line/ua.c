@@ -508,6 +508,11 @@ static void media_packet(call_t *c, const uint8_t *pkt, size_t n)
 	} else if (c->media == MEDIA_T38) {
 		udptl_pkt_t u;
 		if (udptl_decode(pkt, n, &u) != 0) {
+			rtp_pkt_t r;
+			if (rtp_parse(pkt, n, &r) == 0 && (r.pt == 0 || r.pt == 8)) {
+				c->bad_media++; /* audio still in flight after the switch: expected */
+				return;
+			}
 			if (c->bad_media++ % 50 == 0)
 				log_event(LOG_WARN, "udptl_bad_packet", "call=%s len=%zu count=%u", c->call_id, n,
 					  c->bad_media);

@@ -24,7 +24,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static int devnull = -1;
 	if (devnull < 0)
 		devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
-	tiffin_preview_mem(NULL, data, size, 1, devnull);
-	tiffin_preview_mem(NULL, data, size, 2, devnull);
+	tiffin_preview_mem(NULL, data, size, 1, 0, devnull);
+	tiffin_preview_mem(NULL, data, size, 2, 200, devnull);
 	return 0;
 }

@@ -139,6 +139,12 @@ int render_tiff_to_pdf(const char *in_tif, const char *out_pdf, struct render_re
 int render_tiff_preview(const char *in_tif, int page, const char *out_png,
 	struct render_result *r);
 
+/* The same, grey and `width` pixels wide (RENDER_PREVIEW_WIDTH_MIN..1728;
+ * 0: the 1-bit page as above): thumbnails for a web page. */
+#define RENDER_PREVIEW_WIDTH_MIN 16
+int render_tiff_preview_scaled(const char *in_tif, int page, int width, const char *out_png,
+	struct render_result *r);
+
 /* Subcommands of faxvault-fax implemented by the renderer: cmd is "render",
  * "topdf" or "preview"; argv[0] is the subcommand name, the rest its arguments
  * as in the issue. Returns the process exit code. */

@@ -93,6 +93,7 @@ struct tiffin_job {
 	size_t len;
 	int out_fd;
 	int page;         /* preview: 1-based */
+	int width;        /* preview: 0 for the page's own width (1 bit), else grey */
 	int max_pages;
 };
 
@@ -371,8 +372,66 @@ static int preview_write_png(int fd, const uint8_t *bits, uint32_t w, uint32_t h
 	return sink.err ? -1 : 0;
 }
 
+/* A grey PNG of outw x outh: each output pixel the share of white in its
+ * box of source pixels. */
+static int preview_write_png_grey(int fd, const uint8_t *bits, uint32_t w, uint32_t h,
+	uint32_t outw, uint32_t outh)
+{
+	size_t stride = (w + 7) / 8;
+	struct pngsink sink = {fd, 0};
+	png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, NULL, png_quiet, png_quiet_warn);
+	if (!png)
+		return -1;
+	png_infop info = png_create_info_struct(png);
+	uint8_t *row = xmalloc(outw);
+	uint32_t *acc = xcalloc(outw, sizeof(*acc));
+	uint32_t *col = xmalloc((size_t)w * sizeof(*col));
+	uint32_t *area = xcalloc(outw, sizeof(*area));
+	for (uint32_t x = 0; x < w; x++) {
+		col[x] = (uint32_t)((uint64_t)x * outw / w);
+		area[col[x]]++;
+	}
+	if (!info || setjmp(png_jmpbuf(png))) {
+		png_destroy_write_struct(&png, &info);
+		free(row);
+		free(acc);
+		free(col);
+		free(area);
+		return -1;
+	}
+	png_set_write_fn(png, &sink, png_sink_write, png_sink_flush);
+	png_set_IHDR(png, info, outw, outh, 8, PNG_COLOR_TYPE_GRAY, PNG_INTERLACE_NONE,
+		PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+	png_write_info(png, info);
+	for (uint32_t oy = 0; oy < outh; oy++) {
+		uint32_t y0 = (uint32_t)((uint64_t)oy * h / outh);
+		uint32_t y1 = (uint32_t)((uint64_t)(oy + 1) * h / outh);
+		if (y1 <= y0)
+			y1 = y0 + 1;
+		memset(acc, 0, outw * sizeof(*acc));
+		for (uint32_t y = y0; y < y1 && y < h; y++) {
+			const uint8_t *src = bits + stride * y;
+			for (uint32_t x = 0; x < w; x++)
+				if (src[x >> 3] & (0x80 >> (x & 7)))
+					acc[col[x]]++;
+		}
+		for (uint32_t ox = 0; ox < outw; ox++) {
+			uint64_t n = (uint64_t)area[ox] * (y1 - y0);
+			row[ox] = n ? (uint8_t)(255 - acc[ox] * 255 / n) : 255;
+		}
+		png_write_row(png, row);
+	}
+	png_write_end(png, info);
+	png_destroy_write_struct(&png, &info);
+	free(row);
+	free(acc);
+	free(col);
+	free(area);
+	return sink.err ? -1 : 0;
+}
+
 int tiffin_preview_mem(struct sandbox_child *c, const uint8_t *data, size_t len, int page,
-	int out_fd)
+	int width, int out_fd)
 {
 	struct memtiff m = {data, len, 0};
 	TIFF *t = tiffin_open(&m);
@@ -402,8 +461,17 @@ int tiffin_preview_mem(struct sandbox_child *c, const uint8_t *data, size_t len,
 		outh = 1;
 	if (outh > TIFFIN_ROWS_MAX * 2)
 		outh = TIFFIN_ROWS_MAX * 2;
-	sandbox_report_info(c, (int)p.w, (int)(p.xres + 0.5f), (int)outh);
-	int wrc = preview_write_png(out_fd, bits, p.w, p.h, (uint32_t)outh);
+	uint32_t outw = p.w;
+	if (width > 0 && (uint32_t)width < p.w) {
+		/* Smaller and grey: the height keeps the page's aspect. */
+		outw = (uint32_t)width;
+		outh = outh * outw / p.w + 0.5;
+		if (outh < 1)
+			outh = 1;
+	}
+	sandbox_report_info(c, (int)outw, (int)(p.xres + 0.5f), (int)outh);
+	int wrc = outw == p.w ? preview_write_png(out_fd, bits, p.w, p.h, (uint32_t)outh)
+		: preview_write_png_grey(out_fd, bits, p.w, p.h, outw, (uint32_t)outh);
 	free(bits);
 	if (wrc < 0) {
 		sandbox_report_fail(c, RENDER_E_IO, "cannot write the PNG");
@@ -419,12 +487,13 @@ out:
 static int preview_child(struct sandbox_child *c, void *arg)
 {
 	struct tiffin_job *job = arg;
-	return tiffin_preview_mem(c, job->data, job->len, job->page, job->out_fd) == 0 ? 0 : 1;
+	return tiffin_preview_mem(c, job->data, job->len, job->page, job->width, job->out_fd) == 0
+		? 0 : 1;
 }
 
 /* ---- Parent side ---- */
 
-static int tiffin_run(sandbox_fn fn, const char *in, const char *out, int page,
+static int tiffin_run(sandbox_fn fn, const char *in, const char *out, int page, int width,
 	struct sandbox_out *so, struct render_result *r)
 {
 	render_result_init(r);
@@ -454,7 +523,7 @@ static int tiffin_run(sandbox_fn fn, const char *in, const char *out, int page,
 	o.max_pages = RENDER_PAGES_MAX;
 	struct sandbox_limits lim;
 	render_limits(&o, &lim);
-	struct tiffin_job job = {data, len, fd, page, RENDER_PAGES_MAX};
+	struct tiffin_job job = {data, len, fd, page, width, RENDER_PAGES_MAX};
 	int rc = sandbox_run(fn, &job, &fd, 1, &lim, so, r);
 	free(data);
 	if (close(fd) != 0 && rc == 0) {
@@ -474,7 +543,7 @@ static int tiffin_run(sandbox_fn fn, const char *in, const char *out, int page,
 int render_tiff_to_pdf(const char *in_tif, const char *out_pdf, struct render_result *r)
 {
 	struct sandbox_out so;
-	if (tiffin_run(topdf_child, in_tif, out_pdf, 0, &so, r) < 0)
+	if (tiffin_run(topdf_child, in_tif, out_pdf, 0, 0, &so, r) < 0)
 		return -1;
 	r->pages = so.pages;
 	r->width = so.info[0];
@@ -485,8 +554,20 @@ int render_tiff_to_pdf(const char *in_tif, const char *out_pdf, struct render_re
 
 int render_tiff_preview(const char *in_tif, int page, const char *out_png, struct render_result *r)
 {
+	return render_tiff_preview_scaled(in_tif, page, 0, out_png, r);
+}
+
+int render_tiff_preview_scaled(const char *in_tif, int page, int width, const char *out_png,
+	struct render_result *r)
+{
 	struct sandbox_out so;
-	if (tiffin_run(preview_child, in_tif, out_png, page, &so, r) < 0)
+	if (width != 0 && (width < RENDER_PREVIEW_WIDTH_MIN || width > RENDER_WIDTH)) {
+		render_result_init(r);
+		render_set_fail(r, RENDER_E_USAGE, "preview width %d..%d", RENDER_PREVIEW_WIDTH_MIN,
+			RENDER_WIDTH);
+		return -1;
+	}
+	if (tiffin_run(preview_child, in_tif, out_png, page, width, &so, r) < 0)
 		return -1;
 	r->pages = 1;
 	r->width = so.info[0];

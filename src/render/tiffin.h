@@ -16,8 +16,9 @@ int tiffin_topdf_mem(struct sandbox_child *c, const uint8_t *data, size_t len, i
 	buf_t *out);
 
 /* Page `page` (1-based) of the TIFF data[0..len) as a PNG written to
- * out_fd, reporting through c (NULL: none). 0 / -1. */
+ * out_fd, reporting through c (NULL: none): 1 bit at the page's width when
+ * width is 0 or not smaller, else grey at that width. 0 / -1. */
 int tiffin_preview_mem(struct sandbox_child *c, const uint8_t *data, size_t len, int page,
-	int out_fd);
+	int width, int out_fd);
 
 #endif

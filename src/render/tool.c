@@ -67,7 +67,7 @@ static int tool_usage_to(FILE *f, const char *cmd)
 	else if (strcmp(cmd, "topdf") == 0)
 		fprintf(f, "usage: faxvault-fax topdf IN.tif OUT.pdf\n");
 	else
-		fprintf(f, "usage: faxvault-fax preview IN.tif --page N -o OUT.png\n");
+		fprintf(f, "usage: faxvault-fax preview IN.tif --page N -o OUT.png [--width PIXELS]\n");
 	return 2;
 }
 
@@ -184,7 +184,7 @@ static int tool_topdf(int argc, char **argv)
 static int tool_preview(int argc, char **argv)
 {
 	const char *in = NULL, *out = NULL;
-	int64_t page = 1;
+	int64_t page = 1, width = 0;
 	for (int i = 1; i < argc; i++) {
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
 		if (strcmp(argv[i], "--page") == 0 && v) {
@@ -193,6 +193,10 @@ static int tool_preview(int argc, char **argv)
 			i++;
 		} else if ((strcmp(argv[i], "-o") == 0 || strcmp(argv[i], "--output") == 0) && v) {
 			out = v, i++;
+		} else if (strcmp(argv[i], "--width") == 0 && v) {
+			if (parse_i64z(v, RENDER_PREVIEW_WIDTH_MIN, RENDER_WIDTH, &width) < 0)
+				return tool_usage("preview");
+			i++;
 		} else if (argv[i][0] != '-' && !in) {
 			in = argv[i];
 		} else {
@@ -202,7 +206,7 @@ static int tool_preview(int argc, char **argv)
 	if (!in || !out)
 		return tool_usage("preview");
 	struct render_result r;
-	if (render_tiff_preview(in, (int)page, out, &r) < 0)
+	if (render_tiff_preview_scaled(in, (int)page, (int)width, out, &r) < 0)
 		return tool_fail(&r, RENDER_LANG_EN);
 	printf("{\"page\":%d,\"width\":%d,\"height\":%d}\n", (int)page, r.width, r.height);
 	return 0;

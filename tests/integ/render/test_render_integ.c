@@ -378,6 +378,17 @@ static void png_size(const char *path, uint32_t *w, uint32_t *h)
 	*h = (uint32_t)hdr[20] << 24 | (uint32_t)hdr[21] << 16 | (uint32_t)hdr[22] << 8 | hdr[23];
 }
 
+static int png_depth(const char *path)
+{
+	uint8_t hdr[26];
+	FILE *f = fopen(path, "rb");
+	assert_non_null(f);
+	assert_int_equal(fread(hdr, 1, 26, f), 26);
+	fclose(f);
+	assert_int_equal(hdr[25], 0); /* greyscale */
+	return hdr[24];
+}
+
 static void test_topdf_preview(void **state)
 {
 	(void)state;
@@ -424,7 +435,17 @@ static void test_topdf_preview(void **state)
 		assert_int_equal(w, 1728);
 		assert_int_equal(h, (uint32_t)((double)f.rows[1] * 204.0 / (o.fine ? 196 : 98) + 0.5));
 		assert_int_equal((int)h, r.height);
+		/* A grey thumbnail keeps the aspect. */
+		assert_int_equal(render_tiff_preview_scaled(tmp("rx.tif"), 2, 200, tmp("t.png"), &r), 0);
+		png_size(tmp("t.png"), &w, &h);
+		assert_int_equal(w, 200);
+		double want = (double)f.rows[1] * 204.0 / (o.fine ? 196 : 98) * 200.0 / 1728.0;
+		assert_true(h >= (uint32_t)want - 1 && h <= (uint32_t)want + 1);
+		assert_int_equal(png_depth(tmp("t.png")), 8);
+		assert_int_equal(png_depth(tmp("p.png")), 1);
 	}
+	assert_int_equal(render_tiff_preview_scaled(tmp("rx.tif"), 1, 5, tmp("t.png"), &r), -1);
+	assert_int_equal(r.fail, RENDER_E_USAGE);
 	assert_int_equal(render_tiff_preview(tmp("rx.tif"), 6, tmp("p.png"), &r), -1);
 	assert_int_equal(r.fail, RENDER_E_PAGE_RANGE);
 	assert_int_equal(render_tiff_preview(tmp("rx.tif"), 0, tmp("p.png"), &r), -1);

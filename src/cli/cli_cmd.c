@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -114,33 +115,80 @@ int cli_api(struct cli_ctx *ctx, const char *method, const char *path, const jso
 int cli_api_timed(struct cli_ctx *ctx, const char *method, const char *path, const json_t *body,
 	int auth, long timeout_s, json_t **out)
 {
-	*out = NULL;
-	const char *token = auth ? ctx->conf->token : NULL;
-	if (auth && !token)
+	struct cli_call call = {
+		.method = method, .path = path, .body = body, .auth = auth, .timeout_s = timeout_s,
+	};
+	struct cli_result res;
+	int rc = cli_api_call(ctx, &call, &res);
+	*out = res.json;
+	res.json = NULL;
+	cli_result_free(&res);
+	return rc;
+}
+
+void cli_result_free(struct cli_result *res)
+{
+	if (!res)
+		return;
+	json_decref(res->json);
+	json_decref(res->problem);
+	buf_free(&res->raw);
+	res->json = res->problem = NULL;
+}
+
+/* The next step for a problem the server answers until the person acts,
+ * as a CLI command, or NULL. */
+static const char *gate_hint(const char *type)
+{
+	static const struct {
+		const char *type, *hint;
+	} hints[] = {
+		{ "urn:faxvault:problem:terms-not-accepted",
+			"accept the terms of service first: read them with 'faxvault terms show', "
+			"then run 'faxvault terms accept'" },
+		{ "urn:faxvault:problem:mfa-enrolment-required",
+			"this account requires a second factor: run 'faxvault mfa enrol' first" },
+		{ "urn:faxvault:problem:password-expired",
+			"your password has expired: run 'faxvault password change' first" },
+		{ "urn:faxvault:problem:ip-not-allowed",
+			"your address is outside the account's IP allow-list "
+			"(see 'faxvault security show'; an admin can change it from an allowed address)" },
+		{ "urn:faxvault:problem:mfa-required",
+			"this person has a second factor: add --totp CODE (or --recovery-code CODE)" },
+	};
+	for (size_t i = 0; type && i < sizeof hints / sizeof hints[0]; i++)
+		if (strcmp(type, hints[i].type) == 0)
+			return hints[i].hint;
+	return NULL;
+}
+
+int cli_api_call(struct cli_ctx *ctx, const struct cli_call *call, struct cli_result *res)
+{
+	memset(res, 0, sizeof *res);
+	buf_init(&res->raw, CLI_HTTP_BODY_MAX);
+	const char *token = call->auth != CLI_AUTH_NONE ? ctx->conf->token : NULL;
+	if (call->auth == CLI_AUTH_REQUIRED && !token)
 		return no_token(ctx);
 	if (token && cli_http_header_ok(token, CLI_HTTP_TOKEN_MAX) != 0)
 		return cli_fail(ctx, CLI_EXIT_UNAUTH, "the token is malformed (control characters "
 			"or longer than %d bytes)", CLI_HTTP_TOKEN_MAX);
-	char *json = body ? json_dumps(body, JSON_COMPACT) : NULL;
+	const char *idem = cli_opt(ctx, "idempotency-key");
+	if (idem && cli_http_header_ok(idem, CLI_HTTP_IDEM_MAX) != 0)
+		return cli_usage(ctx, "--idempotency-key must be printable and at most 200 bytes");
+	char *json = call->body ? json_dumps(call->body, JSON_COMPACT) : NULL;
 	struct cli_http_resp resp;
 	buf_t err;
 	buf_init(&err, 4096);
-	const char *idem = cli_opt(ctx, "idempotency-key");
-	if (idem && cli_http_header_ok(idem, CLI_HTTP_IDEM_MAX) != 0) {
-		cli_secret_free(json);
-		buf_free(&err);
-		return cli_usage(ctx, "--idempotency-key must be printable and at most 200 bytes");
-	}
-	if ((token || body) && !ctx->warned_insecure && cli_http_url_insecure(ctx->conf->url)) {
+	if ((token || call->body) && !ctx->warned_insecure && cli_http_url_insecure(ctx->conf->url)) {
 		fprintf(ctx->err, "warning: %s is plain http to another machine: "
 			"credentials travel in clear text (use https)\n", ctx->conf->url);
 		ctx->warned_insecure = 1;
 	}
 	struct cli_http_req req = {
-		.base_url = ctx->conf->url, .method = method, .path = path, .json_body = json,
-		.token = token, .lang = ctx->lang,
-		.idempotency_key = strcmp(method, "POST") == 0 ? idem : NULL,
-		.timeout_s = timeout_s,
+		.base_url = ctx->conf->url, .method = call->method, .path = call->path,
+		.json_body = json, .token = token, .lang = ctx->lang,
+		.idempotency_key = strcmp(call->method, "POST") == 0 ? idem : NULL,
+		.accept = call->accept, .timeout_s = call->timeout_s,
 	};
 	int rc = cli_http_request(&req, &resp, &err);
 	cli_secret_free(json); /* bodies may carry passwords */
@@ -148,22 +196,46 @@ int cli_api_timed(struct cli_ctx *ctx, const char *method, const char *path, con
 		rc = cli_fail(ctx, CLI_EXIT_SERVER, "%s", err.data ? err.data : "request failed");
 		goto done;
 	}
+	res->status = resp.status;
 	rc = cli_http_exit_code(resp.status);
 	if (rc != CLI_EXIT_OK) {
+		json_t *prob = resp.body.len
+			? json_loadb(resp.body.data, resp.body.len, JSON_REJECT_DUPLICATES, NULL) : NULL;
+		const char *type = json_string_value(json_object_get(prob, "type"));
+		if (call->quiet_type && type && strcmp(type, call->quiet_type) == 0) {
+			res->quiet = 1;
+			res->problem = prob;
+			goto done;
+		}
 		buf_t msg;
 		buf_init(&msg, 8192);
 		cli_http_problem_format(resp.status, resp.body.data, resp.body.len,
 			resp.request_id, &msg);
 		cli_out_write(ctx->err, &msg);
 		buf_free(&msg);
-		if (resp.status == 401 && auth && ctx->conf->token_src == CLI_SRC_FILE)
+		const char *hint = gate_hint(type);
+		if (hint)
+			fprintf(ctx->err, "hint: %s\n", hint);
+		if (resp.status == 429) {
+			long wait = resp.retry_after >= 0 ? resp.retry_after : resp.ratelimit_reset;
+			if (wait >= 0)
+				fprintf(ctx->err, "rate limited, retry in %ld s\n", wait);
+			else
+				fputs("rate limited, retry later\n", ctx->err);
+		}
+		if (resp.status == 401 && call->auth != CLI_AUTH_NONE && token &&
+		    ctx->conf->token_src == CLI_SRC_FILE)
 			fputs("hint: the stored session may have expired: run 'faxvault login'\n", ctx->err);
+		json_decref(prob);
 		goto done;
 	}
-	if (resp.body.len) {
+	if (call->accept) {
+		if (resp.body.len && buf_append(&res->raw, resp.body.data, resp.body.len) != 0)
+			rc = cli_fail(ctx, CLI_EXIT_SERVER, "the server's answer is too large");
+	} else if (resp.body.len) {
 		json_error_t je;
-		*out = json_loadb(resp.body.data, resp.body.len, JSON_REJECT_DUPLICATES, &je);
-		if (!*out)
+		res->json = json_loadb(resp.body.data, resp.body.len, JSON_REJECT_DUPLICATES, &je);
+		if (!res->json)
 			rc = cli_fail(ctx, CLI_EXIT_SERVER, "the server's answer is not JSON (%s)", je.text);
 	}
 done:
@@ -427,4 +499,69 @@ void cli_print_invitation(struct cli_ctx *ctx, const char *role, const char *ema
 	buf_free(&t);
 	buf_free(&e);
 	buf_free(&x);
+}
+
+int cli_opt_int(struct cli_ctx *ctx, const char *opt, int64_t min, int64_t max, int64_t *out,
+	int *given)
+{
+	const char *v = cli_opt(ctx, opt);
+	*given = v != NULL;
+	if (v && parse_i64z(v, min, max, out) != 0)
+		return cli_usage(ctx, "--%s wants a whole number from %" PRId64 " to %" PRId64, opt,
+			min, max);
+	return 0;
+}
+
+int cli_read_file(struct cli_ctx *ctx, const char *path, size_t max, buf_t *out)
+{
+	buf_init(out, max);
+	int fd = strcmp(path, "-") == 0 ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return cli_fail(ctx, CLI_EXIT_ERROR, "cannot open %s: %s", path, strerror(errno));
+	int rc = 0;
+	for (;;) {
+		char chunk[8192];
+		ssize_t r = read(fd, chunk, sizeof chunk);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			rc = cli_fail(ctx, CLI_EXIT_ERROR, "cannot read %s: %s", path, strerror(errno));
+			break;
+		}
+		if (r == 0)
+			break;
+		if (buf_append(out, chunk, (size_t)r) != 0) {
+			rc = cli_fail(ctx, CLI_EXIT_USAGE, "%s is larger than %zu bytes", path, max);
+			break;
+		}
+	}
+	if (fd != STDIN_FILENO)
+		close(fd);
+	if (rc != 0)
+		buf_free(out);
+	return rc;
+}
+
+void cli_out_text(FILE *f, const char *text)
+{
+	buf_t b;
+	buf_init(&b, (size_t)1 << 26);
+	const char *p = text;
+	while (*p) {
+		const char *nl = strchr(p, '\n');
+		size_t n = nl ? (size_t)(nl - p) : strlen(p);
+		if (n && p[n - 1] == '\r')
+			n--; /* CRLF text: the CR would be shown as '?' */
+		char *line = xstrndup(p, n);
+		/* Tabs are text, not terminal control. */
+		for (char *t = line; *t; t++)
+			if (*t == '\t')
+				*t = ' ';
+		cli_out_sanitize(line, &b);
+		buf_puts(&b, "\n");
+		free(line);
+		p = nl ? nl + 1 : p + strlen(p);
+	}
+	cli_out_write(f, &b);
+	buf_free(&b);
 }

@@ -6,6 +6,8 @@
 #ifndef FV_CLI_CMD_H
 #define FV_CLI_CMD_H
 
+#include <stdint.h>
+
 #include <jansson.h>
 
 #include "cli.h"
@@ -25,17 +27,50 @@
 
 #define CLI_NCOLS(a) (sizeof(a) / sizeof((a)[0]))
 
-/* Calls the API. body (borrowed, may be NULL) is sent as JSON. auth says
- * whether the session token is required (missing token: exit code 3
- * without a request). On 2xx returns 0 and sets *out to the parsed answer
- * (owned by the caller; NULL when the answer has no body). Otherwise
- * prints the problem to ctx->err and returns its exit code. */
+/* Values of the auth argument of cli_api(): no token sent, the token
+ * required (missing token: exit code 3 without a request), or the token
+ * sent when there is one (public calls that say more to a known caller). */
+enum { CLI_AUTH_NONE = 0, CLI_AUTH_REQUIRED = 1, CLI_AUTH_OPTIONAL = 2 };
+
+/* Calls the API. body (borrowed, may be NULL) is sent as JSON. auth is a
+ * CLI_AUTH_* value (1 means required). On 2xx returns 0 and sets *out to
+ * the parsed answer (owned by the caller; NULL when the answer has no
+ * body). Otherwise prints the problem to ctx->err, with a hint naming the
+ * command to run for the steps the server insists on (terms, second
+ * factor, expired password) and the wait of a 429, and returns its exit
+ * code. */
 int cli_api(struct cli_ctx *ctx, const char *method, const char *path, const json_t *body,
 	int auth, json_t **out);
 /* The same with a time limit for the whole request (seconds; 0: default),
  * for operations the server may take long over. */
 int cli_api_timed(struct cli_ctx *ctx, const char *method, const char *path, const json_t *body,
 	int auth, long timeout_s, json_t **out);
+
+/* One call with everything cli_api() leaves out. Strings borrowed. */
+struct cli_call {
+	const char *method, *path;
+	const json_t *body;     /* sent as JSON; may be NULL */
+	int auth;               /* CLI_AUTH_* */
+	long timeout_s;         /* 0: the default */
+	const char *accept;     /* a media type such as "image/png": the 2xx answer
+				   is kept as bytes in raw, not parsed; NULL: JSON */
+	const char *quiet_type; /* a problem type the caller handles itself: such an
+				   answer is not printed and sets quiet; NULL: none */
+};
+
+/* What a call brought back. Release with cli_result_free(). */
+struct cli_result {
+	json_t *json;    /* parsed 2xx answer (owned), NULL without a body */
+	buf_t raw;       /* the 2xx answer's bytes when call->accept was given */
+	long status;     /* HTTP status, 0 without an answer */
+	int quiet;       /* the answer was the problem call->quiet_type (not printed) */
+	json_t *problem; /* that problem document (owned), when quiet */
+};
+
+/* Makes call; res is initialised in every case. Returns like cli_api(),
+ * except that a quiet problem returns its exit code without printing. */
+int cli_api_call(struct cli_ctx *ctx, const struct cli_call *call, struct cli_result *res);
+void cli_result_free(struct cli_result *res);
 
 /* GET path (which may already carry a query) with --limit/--cursor/--all
  * and prints the items as a table, or the JSON answer with --json (with
@@ -76,6 +111,24 @@ void cli_secret_free(char *s);
 /* Reads one line from the terminal (with echo) after prompt; owned. */
 int cli_read_line(struct cli_ctx *ctx, const char *prompt, char **out);
 
+/* An option that holds a whole number from min to max: 0 and *out set
+ * (untouched when the option is absent, *given 0), or exit 2. */
+int cli_opt_int(struct cli_ctx *ctx, const char *opt, int64_t min, int64_t max, int64_t *out,
+	int *given);
+
+/* Reads a whole file, or standard input for "-", into *out (owned), at
+ * most max bytes. 0, or an exit code with the error printed. */
+int cli_read_file(struct cli_ctx *ctx, const char *path, size_t max, buf_t *out);
+
+/* Writes text that may span lines (terms, notes) to f: each line
+ * sanitized, line ends kept. */
+void cli_out_text(FILE *f, const char *text);
+
+/* A second-factor code typed by a person, into out without spaces (apps
+ * show "123 456"): 1 when it is a TOTP code (6 to 8 digits), 0 when it is
+ * something else (a recovery code), -1 when empty or longer than outlen. */
+int cli_code_split(const char *code, char *out, size_t outlen);
+
 /* Prints an invitation (token shown once) for who. */
 void cli_print_invitation(struct cli_ctx *ctx, const char *role, const char *email,
 	const json_t *inv);
@@ -93,6 +146,13 @@ extern const struct cli_cmd cmd_users_subs[];
 extern const struct cli_cmd cmd_apikeys_subs[];
 extern const struct cli_cmd cmd_audit_subs[];
 extern const struct cli_cmd cmd_staff_subs[], cmd_partners_subs[];
+extern const struct cli_cmd cmd_security_subs[];
+extern const struct cli_cmd cmd_mfa_subs[];
+extern const struct cli_cmd cmd_terms_subs[];
+extern const struct cli_cmd cmd_password_subs[];
+extern const struct cli_cmd cmd_contacts_subs[];
+extern const struct cli_opt cmd_posture_opts[];
+int cmd_posture(struct cli_ctx *ctx);
 
 /* The root of the tree, its global options and --help epilogue. */
 extern const struct cli_cmd cli_root;

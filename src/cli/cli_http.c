@@ -29,22 +29,57 @@ static size_t on_body(char *p, size_t size, size_t nmemb, void *ud)
 	return n;
 }
 
+long cli_http_seconds(const char *v, size_t n)
+{
+	long secs = 0;
+	if (n == 0 || n > 6)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		if (v[i] < '0' || v[i] > '9')
+			return -1;
+		secs = secs * 10 + (v[i] - '0');
+	}
+	return secs <= 86400 ? secs : -1;
+}
+
+/* Copies the value v[0..n) into out (outlen bytes with the NUL), cut. */
+static void header_copy(const char *v, size_t n, char *out, size_t outlen)
+{
+	if (n >= outlen)
+		n = outlen - 1;
+	memcpy(out, v, n);
+	out[n] = '\0';
+}
+
 static size_t on_header(char *p, size_t size, size_t nmemb, void *ud)
 {
 	struct sink *s = ud;
 	size_t n = size * nmemb;
-	static const char key[] = "x-request-id:";
-	if (n > sizeof key - 1 && strncasecmp(p, key, sizeof key - 1) == 0) {
-		const char *v = p + sizeof key - 1, *e = p + n;
-		while (v < e && (*v == ' ' || *v == '\t'))
-			v++;
-		while (e > v && isspace((unsigned char)e[-1]))
-			e--;
-		size_t len = (size_t)(e - v);
-		if (len >= sizeof s->resp->request_id)
-			len = sizeof s->resp->request_id - 1;
-		memcpy(s->resp->request_id, v, len);
-		s->resp->request_id[len] = '\0';
+	const char *colon = memchr(p, ':', n);
+	if (!colon)
+		return n;
+	size_t klen = (size_t)(colon - p);
+	const char *v = colon + 1, *e = p + n;
+	while (v < e && (*v == ' ' || *v == '\t'))
+		v++;
+	while (e > v && isspace((unsigned char)e[-1]))
+		e--;
+	size_t len = (size_t)(e - v);
+	struct cli_http_resp *r = s->resp;
+	if (klen == 12 && strncasecmp(p, "x-request-id", klen) == 0) {
+		header_copy(v, len, r->request_id, sizeof r->request_id);
+	} else if (klen == 11 && strncasecmp(p, "retry-after", klen) == 0) {
+		r->retry_after = cli_http_seconds(v, len);
+	} else if (klen == 15 && strncasecmp(p, "ratelimit-reset", klen) == 0) {
+		r->ratelimit_reset = cli_http_seconds(v, len);
+	} else if (klen == 12 && strncasecmp(p, "content-type", klen) == 0) {
+		const char *semi = memchr(v, ';', len);
+		size_t tl = semi ? (size_t)(semi - v) : len;
+		while (tl && isspace((unsigned char)v[tl - 1]))
+			tl--;
+		header_copy(v, tl, r->content_type, sizeof r->content_type);
+		for (char *c = r->content_type; *c; c++)
+			*c = (char)tolower((unsigned char)*c);
 	}
 	return n;
 }
@@ -96,6 +131,7 @@ int cli_http_request(const struct cli_http_req *req, struct cli_http_resp *resp,
 	const char *base_url = req->base_url, *method = req->method, *path = req->path;
 	const char *json_body = req->json_body, *token = req->token, *lang = req->lang;
 	memset(resp, 0, sizeof *resp);
+	resp->retry_after = resp->ratelimit_reset = -1;
 	buf_init(&resp->body, CLI_HTTP_BODY_MAX);
 
 	size_t bl = strlen(base_url);
@@ -110,8 +146,13 @@ int cli_http_request(const struct cli_http_req *req, struct cli_http_resp *resp,
 	}
 	struct sink sink = { resp, 0 };
 	struct curl_slist *hdr = NULL;
-	char *auth = NULL, *accept_lang = NULL, *idem = NULL;
-	hdr = curl_slist_append(hdr, "Accept: application/json, application/problem+json");
+	char *auth = NULL, *accept_lang = NULL, *idem = NULL, *accept = NULL;
+	if (req->accept && cli_http_header_ok(req->accept, 200) == 0) {
+		accept = xasprintf("Accept: %s, application/problem+json", req->accept);
+		hdr = curl_slist_append(hdr, accept);
+	} else {
+		hdr = curl_slist_append(hdr, "Accept: application/json, application/problem+json");
+	}
 	if (json_body)
 		hdr = curl_slist_append(hdr, "Content-Type: application/json");
 	if (lang && lang[0]) {
@@ -173,6 +214,7 @@ int cli_http_request(const struct cli_http_req *req, struct cli_http_resp *resp,
 		free(auth);
 	}
 	free(accept_lang);
+	free(accept);
 	free(idem);
 	free(url);
 	return ret;

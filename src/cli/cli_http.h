@@ -19,6 +19,9 @@ struct cli_http_resp {
 	long status;       /* HTTP status; 0 when no answer arrived */
 	buf_t body;        /* response body, NUL-terminated when non-empty */
 	char request_id[96]; /* X-Request-Id of the answer, or "" */
+	char content_type[96]; /* Content-Type of the answer (lower case, no parameters), or "" */
+	long retry_after;    /* Retry-After in seconds, or -1 when absent or not a number */
+	long ratelimit_reset; /* RateLimit-Reset in seconds, or -1 */
 };
 
 /* One request. All strings borrowed; the optional ones may be NULL. */
@@ -30,6 +33,7 @@ struct cli_http_req {
 	const char *token;           /* Authorization: Bearer */
 	const char *lang;            /* Accept-Language */
 	const char *idempotency_key; /* Idempotency-Key */
+	const char *accept;          /* Accept; NULL: JSON and problem+json */
 	long timeout_s;              /* whole request; 0: CLI_HTTP_TIMEOUT_S */
 };
 
@@ -47,6 +51,11 @@ int cli_http_url_insecure(const char *url);
 /* Checks a header value given by the user: no control characters, at most
  * max bytes. 0 / -1. */
 int cli_http_header_ok(const char *value, size_t max);
+
+/* The seconds of a Retry-After or RateLimit-Reset header value v[0..n):
+ * a decimal number of seconds (at most a day), else -1 (HTTP dates are
+ * not interpreted). */
+long cli_http_seconds(const char *v, size_t n);
 
 /* Releases resp's body. NULL is a no-op. */
 void cli_http_resp_free(struct cli_http_resp *resp);

@@ -34,7 +34,7 @@ const char cli_epilogue[] =
 	"  5  not found (HTTP 404, 410)\n"
 	"  6  conflict or invalid input (HTTP 400, 409, 413, 415, 422)\n"
 	"  7  server or network error (HTTP 5xx, connection failure, bad answer)\n"
-	"  8  rate limited (HTTP 429)\n";
+	"  8  rate limited (HTTP 429; the wait is printed)\n";
 
 static int cmd_health(struct cli_ctx *ctx)
 {
@@ -64,8 +64,10 @@ static int cmd_health(struct cli_ctx *ctx)
 static const struct cli_cmd root_subs[] = {
 	{ "login", "Log in and store a session token in the config file", NULL,
 		"Asks for the e-mail address (unless --email) and the password (on the terminal "
-		"without echo, or the first line of standard input with --password-stdin). The "
-		"session token is written to the config file with mode 0600, next to the URL.",
+		"without echo, or the first line of standard input with --password-stdin). A "
+		"person with a second factor gives --totp CODE or --recovery-code CODE, or is "
+		"asked for the code on the terminal. The session token is written to the config "
+		"file with mode 0600, next to the URL.",
 		cmd_login_opts, 0, 0, cmd_login, NULL },
 	{ "logout", "End the session and forget the stored token", NULL, NULL, NULL, 0, 0,
 		cmd_logout, NULL },
@@ -84,6 +86,19 @@ static const struct cli_cmd root_subs[] = {
 	{ "staff", "Manage provider staff", NULL, NULL, NULL, 0, 0, NULL, cmd_staff_subs },
 	{ "partners", "Manage partner organizations and their staff", NULL, NULL, NULL, 0, 0, NULL,
 		cmd_partners_subs },
+	{ "security", "Show or change an account's security settings", NULL, NULL, NULL, 0, 0,
+		NULL, cmd_security_subs },
+	{ "posture", "Check an account against the customer's security responsibilities", NULL,
+		"One line per responsibility (C01-C18) the service can observe: pass, FAIL or "
+		"not applicable, with the reason, in the language of the locale. Exits 0 even "
+		"when checks fail, unless --strict (then 1).",
+		cmd_posture_opts, 0, 0, cmd_posture, NULL },
+	{ "mfa", "Manage your second factor (TOTP)", NULL, NULL, NULL, 0, 0, NULL, cmd_mfa_subs },
+	{ "password", "Change or reset a password", NULL, NULL, NULL, 0, 0, NULL, cmd_password_subs },
+	{ "terms", "Read, accept and publish the terms of service", NULL, NULL, NULL, 0, 0, NULL,
+		cmd_terms_subs },
+	{ "contacts", "Confirm an account's owner and billing contacts", NULL, NULL, NULL, 0, 0,
+		NULL, cmd_contacts_subs },
 	{ "health", "Check that the server answers (GET /healthz)", NULL, NULL, NULL, 0, 0,
 		cmd_health, NULL },
 	{ NULL, NULL, NULL, NULL, NULL, 0, 0, NULL, NULL },

@@ -2,6 +2,7 @@
  * invitations. */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli_cmd.h"
 #include "cli_config.h"
@@ -11,8 +12,30 @@
 const struct cli_opt cmd_login_opts[] = {
 	{ "email", "EMAIL", 0, "log in as EMAIL (asked when missing)" },
 	{ "password-stdin", NULL, 0, "read the password from the first line of standard input" },
+	{ "totp", "CODE", 0, "the code of your authenticator app (second factor)" },
+	{ "recovery-code", "CODE", 0, "a single-use recovery code instead of --totp" },
 	{ NULL, NULL, 0, NULL },
 };
+
+#define MFA_REQUIRED "urn:faxvault:problem:mfa-required"
+
+/* Adds the second factor typed on the terminal to body: a TOTP code or a
+ * recovery code, told apart by their form. 0 or an exit code. */
+static int ask_second_factor(struct cli_ctx *ctx, json_t *body)
+{
+	char *line = NULL;
+	int rc = cli_read_line(ctx, "Code from your authenticator app (or a recovery code): ", &line);
+	if (rc != 0)
+		return rc;
+	char norm[256];
+	int kind = cli_code_split(line, norm, sizeof norm);
+	free(line);
+	if (kind < 0)
+		return cli_fail(ctx, CLI_EXIT_USAGE, "no code given");
+	json_object_set_new(body, kind ? "totp" : "recovery_code", json_string(norm));
+	explicit_bzero(norm, sizeof norm);
+	return 0;
+}
 
 int cmd_login(struct cli_ctx *ctx)
 {
@@ -34,12 +57,46 @@ int cmd_login(struct cli_ctx *ctx)
 		free(email);
 		return rc;
 	}
+	const char *totp = cli_opt(ctx, "totp"), *rcode = cli_opt(ctx, "recovery-code");
 	json_t *body = json_object();
 	json_object_set_new(body, "email", json_string(email));
 	json_object_set_new(body, "password", json_string(password));
 	cli_secret_free(password);
+	if (totp && rcode) {
+		json_decref(body);
+		free(email);
+		return cli_usage(ctx, "give --totp or --recovery-code, not both");
+	}
+	if (totp || rcode) {
+		char norm[256];
+		if (cli_code_split(totp ? totp : rcode, norm, sizeof norm) < 0) {
+			json_decref(body);
+			free(email);
+			return cli_usage(ctx, "--%s is empty", totp ? "totp" : "recovery-code");
+		}
+		json_object_set_new(body, totp ? "totp" : "recovery_code", json_string(norm));
+	}
 	json_t *res = NULL;
-	rc = cli_api(ctx, "POST", "/v1/sessions", body, 0, &res);
+	/* A person with a second factor is asked for it: on a terminal we ask
+	 * and try again; otherwise the error says which option to add. */
+	int can_ask = !totp && !rcode && isatty(STDIN_FILENO);
+	struct cli_call call = { .method = "POST", .path = "/v1/sessions", .body = body,
+		.auth = CLI_AUTH_NONE, .quiet_type = can_ask ? MFA_REQUIRED : NULL };
+	struct cli_result r;
+	rc = cli_api_call(ctx, &call, &r);
+	if (r.quiet) {
+		cli_result_free(&r);
+		rc = ask_second_factor(ctx, body);
+		if (rc == 0) {
+			call.quiet_type = NULL;
+			rc = cli_api_call(ctx, &call, &r);
+		} else {
+			memset(&r, 0, sizeof r);
+		}
+	}
+	res = r.json;
+	r.json = NULL;
+	cli_result_free(&r);
 	json_decref(body);
 	if (rc != CLI_EXIT_OK)
 		goto out;
@@ -71,6 +128,11 @@ int cmd_login(struct cli_ctx *ctx)
 			conf->url, email, cli_buf_str(&e), conf->path);
 		buf_free(&e);
 	}
+	const json_t *left = json_object_get(res, "recovery_codes_left");
+	if (json_is_integer(left))
+		fprintf(ctx->err, "note: recovery code used; %" JSON_INTEGER_FORMAT " left.%s\n",
+			json_integer_value(left), json_integer_value(left) <= 3
+			? " Enrol again ('faxvault mfa disable', then 'faxvault mfa enrol') for new ones." : "");
 out:
 	json_decref(res);
 	free(email);
@@ -108,6 +170,7 @@ static const struct cli_col me_fields[] = {
 	{ "ID", "id" }, { "Email", "email" }, { "Name", "name" }, { "Kind", "kind" },
 	{ "Role", "role" }, { "Account", "account_id" }, { "Partner", "partner_id" },
 	{ "Permissions", "permissions" }, { "Credential", "credential.type" },
+	{ "MFA (TOTP)", "mfa.totp" }, { "Pending", "pending" },
 };
 
 int cmd_whoami(struct cli_ctx *ctx)
@@ -120,27 +183,49 @@ static const struct cli_col session_cols[] = {
 	{ "EXPIRES", "expires_at" }, { "CURRENT", "current" },
 };
 
-static const struct cli_opt list_opts[] = { CLI_LIST_OPTS, { NULL, NULL, 0, NULL } };
+static const struct cli_col account_session_cols[] = {
+	{ "ID", "id" }, { "USER", "user_id" }, { "EMAIL", "email" }, { "SOURCE", "source" },
+	{ "CREATED", "created_at" }, { "LAST SEEN", "last_seen_at" }, { "EXPIRES", "expires_at" },
+};
+
+#define SESSION_ACCOUNT_OPT { "account", "ACCOUNT_ID", 0, \
+	"the sessions of every member of this account (security.manage)" }
+
+static const struct cli_opt list_opts[] = { SESSION_ACCOUNT_OPT, CLI_LIST_OPTS,
+	{ NULL, NULL, 0, NULL } };
+static const struct cli_opt revoke_opts[] = { SESSION_ACCOUNT_OPT, { NULL, NULL, 0, NULL } };
 
 static int sessions_list(struct cli_ctx *ctx)
 {
-	return cli_list(ctx, "/v1/me/sessions", session_cols, CLI_NCOLS(session_cols));
+	const char *account = cli_opt(ctx, "account");
+	if (!account)
+		return cli_list(ctx, "/v1/me/sessions", session_cols, CLI_NCOLS(session_cols));
+	char *path = cli_http_path("/v1/accounts/%s/sessions", account);
+	int rc = cli_list(ctx, path, account_session_cols, CLI_NCOLS(account_session_cols));
+	free(path);
+	return rc;
 }
 
 static int sessions_revoke(struct cli_ctx *ctx)
 {
-	char *path = cli_http_path("/v1/me/sessions/%s", cli_pos(ctx, 0));
+	const char *account = cli_opt(ctx, "account");
+	char *path = account
+		? cli_http_path("/v1/accounts/%s/sessions/%s", account, cli_pos(ctx, 0))
+		: cli_http_path("/v1/me/sessions/%s", cli_pos(ctx, 0));
 	int rc = cli_show(ctx, "DELETE", path, NULL, NULL, 0, "Session revoked.");
 	free(path);
 	return rc;
 }
 
 const struct cli_cmd cmd_sessions_subs[] = {
-	{ "list", "List your sessions", NULL, NULL, list_opts, 0, 0, sessions_list, NULL },
-	{ "revoke", "End one of your sessions", "SESSION_ID",
+	{ "list", "List your sessions, or with --account those of an account's members", NULL,
+		NULL, list_opts, 0, 0, sessions_list, NULL },
+	{ "revoke", "End one of your sessions, or with --account any session of the account",
+		"SESSION_ID",
 		"Revoking the current session is the same as 'faxvault logout' on the server "
-		"side; the stored token then stops working.",
-		NULL, 1, 1, sessions_revoke, NULL },
+		"side; the stored token then stops working. With --account, an admin holding "
+		"security.manage ends any member's session.",
+		revoke_opts, 1, 1, sessions_revoke, NULL },
 	{ NULL, NULL, NULL, NULL, NULL, 0, 0, NULL, NULL },
 };
 

@@ -136,6 +136,16 @@ static int users_delete(struct cli_ctx *ctx)
 	return rc;
 }
 
+static int users_unlock(struct cli_ctx *ctx)
+{
+	char *path = cli_http_path("/v1/accounts/%s/users/%s/unlock", cli_opt(ctx, "account"),
+		cli_pos(ctx, 0));
+	int rc = cli_show(ctx, "POST", path, NULL, user_fields, CLI_NCOLS(user_fields),
+		"User unlocked: the failed-login count is reset.");
+	free(path);
+	return rc;
+}
+
 const struct cli_cmd cmd_users_subs[] = {
 	{ "list", "List the members of an account", NULL, NULL, list_opts, 0, 0, users_list, NULL },
 	{ "show", "Show one member", "USER_ID", NULL, account_opts, 1, 1, users_show, NULL },
@@ -147,5 +157,9 @@ const struct cli_cmd cmd_users_subs[] = {
 		update_opts, 1, 1, users_update, NULL },
 	{ "delete", "Deprovision a member (revokes its sessions and API keys at once)", "USER_ID",
 		NULL, account_opts, 1, 1, users_delete, NULL },
+	{ "unlock", "Lift a member's lockout after too many failed logins", "USER_ID",
+		"A locked login answers like a wrong password; the lockout also ends by itself "
+		"after the policy's lockout duration.",
+		account_opts, 1, 1, users_unlock, NULL },
 	{ NULL, NULL, NULL, NULL, NULL, 0, 0, NULL, NULL },
 };

@@ -26,10 +26,16 @@
 
 #define MAX_EXCHANGES 4
 
+/* The tables below leave trailing fields (extra headers, standard input)
+ * out where a case does not need them: they are zero. */
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+
 struct reply {
 	int status;
 	const char *body; /* NULL: no body (204) */
 	const char *content_type;
+	const char *headers; /* extra header lines, each ending in \r\n, or NULL */
+	size_t len;          /* body length when it holds NUL bytes; 0: strlen */
 };
 
 struct seen {
@@ -94,12 +100,13 @@ static void *serve(void *arg)
 		if (srv.nseen < MAX_EXCHANGES)
 			record(c, &srv.seen[srv.nseen++]);
 		const struct reply *r = &srv.replies[i];
-		char head[512];
-		size_t blen = r->body ? strlen(r->body) : 0;
+		char head[1024];
+		size_t blen = r->len ? r->len : r->body ? strlen(r->body) : 0;
 		int hn = snprintf(head, sizeof head,
 			"HTTP/1.1 %d X\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
-			"X-Request-Id: req_fake%zu\r\nConnection: close\r\n\r\n",
-			r->status, r->content_type ? r->content_type : "application/json", blen, i);
+			"X-Request-Id: req_fake%zu\r\n%sConnection: close\r\n\r\n",
+			r->status, r->content_type ? r->content_type : "application/json", blen, i,
+			r->headers ? r->headers : "");
 		if (write(c, head, (size_t)hn) < 0 || (blen && write(c, r->body, blen) < 0))
 			perror("fake server write");
 		close(c);
@@ -138,7 +145,7 @@ static void server_stop(void)
 /* Runs the client with argv (NUL-separated words in a string list). */
 static int run(const char *const *words, const char *token, char **out, char **err)
 {
-	char *argv[32];
+	char *argv[64];
 	int argc = 0;
 	char *url = xasprintf("http://127.0.0.1:%d", srv.port);
 	argv[argc++] = "faxvault";
@@ -170,6 +177,26 @@ static const char PAGE2[] = "{\"items\":[{\"id\":\"acc_2\",\"name\":\"Two\",\"st
 static const char PROBLEM404[] = "{\"type\":\"urn:faxvault:problem:not-found\",\"title\":\"Not found\","
 	"\"status\":404,\"detail\":\"no such account\",\"request_id\":\"req_p\"}";
 
+static const char SECURITY_DOC[] = "{\"password_policy\":{\"min_length\":12,\"max_length\":128,"
+	"\"check_common\":true,\"history\":0,\"max_age_days\":0,\"lockout_threshold\":10,"
+	"\"lockout_minutes\":15,\"composition\":{\"require_upper\":false,\"require_lower\":false,"
+	"\"require_digit\":false,\"require_symbol\":false}},\"mfa\":{\"required_for\":\"admins\"},"
+	"\"session\":{\"idle_timeout_minutes\":30,\"max_lifetime_hours\":12},\"ip_allowlist\":[],"
+	"\"rate_limit\":{\"requests_per_minute\":600,\"burst\":120},\"contacts_review_months\":12,"
+	"\"updated_at\":null}";
+static const char POSTURE_DOC[] = "{\"account_id\":\"acc_1\",\"items\":["
+	"{\"id\":\"C01\",\"status\":\"pass\",\"title\":\"Contacts à jour\",\"detail\":\"Prochaine révision le 2027-01-01.\"},"
+	"{\"id\":\"C07\",\"status\":\"fail\",\"title\":\"Second facteur\",\"detail\":\"1 admin sans second facteur.\"},"
+	"{\"id\":\"C09\",\"status\":\"not_applicable\",\"title\":\"Durées conservation\",\"detail\":\"Pas encore disponible.\"}]}";
+static const char MFA_BEGIN[] = "{\"secret\":\"JBSWY3DPEHPK3PXP\",\"otpauth_uri\":"
+	"\"otpauth://totp/faxvault:a%40b.example?secret=JBSWY3DPEHPK3PXP&issuer=faxvault\","
+	"\"qr_png\":\"/v1/me/mfa/totp/qr.png\"}";
+static const char MFA_CONFIRM[] = "{\"recovery_codes\":[\"aaaa-bbbb\",\"cccc-dddd\"],"
+	"\"note\":\"Each works once.\"}";
+static const char TERMS_DOC[] = "{\"version\":\"2026-11\",\"text\":\"Conditions, ligne 1\\nligne \\u001b 2\","
+	"\"text_en\":\"Terms, line 1\\r\\nline 2\",\"text_fr\":\"Conditions, ligne 1\\nligne \\u001b 2\","
+	"\"published_at\":\"2026-11-01T00:00:00Z\",\"accepted\":false}";
+
 struct want_req {
 	const char *method, *target;
 	const char *hdr;    /* header line that must be present (case-sensitive), or NULL */
@@ -187,6 +214,7 @@ static const struct {
 	struct want_req req[MAX_EXCHANGES];
 	const char *out; /* substring of stdout, or NULL */
 	const char *err; /* substring of stderr, or NULL */
+	const char *stdin_text; /* standard input, or NULL to leave it alone */
 } cases[] = {
 	{ "list: table, fallback owner column, cursor note",
 		W("accounts", "list", "--limit", "1"), "tok1",
@@ -291,10 +319,242 @@ static const struct {
 	{ "logout with an environment token keeps no file", W("logout"), "tok1",
 		{ { 204, NULL, NULL } }, 1, 0,
 		{ { "DELETE", "/v1/sessions/current", "Authorization: Bearer tok1", NULL, "" } }, "Logged out.", NULL },
+	/* ---- security controls (issue 5) ---- */
+	{ "security show: two columns, words for empty values", W("security", "show", "--account", "acc_1"),
+		"tok1", { { 200, SECURITY_DOC, NULL } }, 1, 0,
+		{ { "GET", "/v1/accounts/acc_1/security", "Authorization: Bearer tok1", NULL, NULL } },
+		"Second factor required for:        admins\n", NULL },
+	{ "security show: empty allow-list said in words", W("security", "show", "--account", "acc_1"),
+		"tok1", { { 200, SECURITY_DOC, NULL } }, 1, 0,
+		{ { "GET", "/v1/accounts/acc_1/security", NULL, NULL, NULL } },
+		"IP allow-list:                     any address (empty list)\n", NULL },
+	{ "security show --json is the raw document", W("security", "show", "--account", "acc_1", "--json"),
+		"tok1", { { 200, SECURITY_DOC, NULL } }, 1, 0,
+		{ { "GET", "/v1/accounts/acc_1/security", NULL, NULL, NULL } },
+		"\"ip_allowlist\": []", NULL },
+	{ "security set builds a nested partial PATCH",
+		W("security", "set", "--account", "acc_1", "--min-length", "14", "--history", "5",
+			"--no-require-upper", "--require-digit", "--mfa", "admins", "--idle-timeout", "15",
+			"--allow", "10.0.0.0/8", "--allow", "2001:db8::/32,192.0.2.1/32", "--rate-limit", "100",
+			"--contacts-review-months", "6"), "tok1",
+		{ { 200, SECURITY_DOC, NULL } }, 1, 0,
+		{ { "PATCH", "/v1/accounts/acc_1/security", "Content-Type: application/json", NULL,
+			"{\"password_policy\":{\"min_length\":14,\"history\":5,\"composition\":"
+			"{\"require_upper\":false,\"require_digit\":true}},\"session\":{\"idle_timeout_minutes\":15},"
+			"\"rate_limit\":{\"requests_per_minute\":100},\"contacts_review_months\":6,"
+			"\"mfa\":{\"required_for\":\"admins\"},"
+			"\"ip_allowlist\":[\"10.0.0.0/8\",\"2001:db8::/32\",\"192.0.2.1/32\"]}" } },
+		"Security settings updated.\nPassword minimum length:", NULL },
+	{ "security set --clear-allowlist sends an empty list",
+		W("security", "set", "--account", "acc_1", "--clear-allowlist", "--json"), "tok1",
+		{ { 200, SECURITY_DOC, NULL } }, 1, 0,
+		{ { "PATCH", "/v1/accounts/acc_1/security", NULL, NULL, "{\"ip_allowlist\":[]}" } },
+		"\"min_length\": 12", NULL },
+	{ "security set: the other flags and limits",
+		W("security", "set", "--account", "acc_1", "--max-length", "128", "--no-check-common",
+			"--max-age-days", "0", "--lockout-threshold", "5", "--lockout-minutes", "30",
+			"--require-upper", "--require-lower", "--no-require-symbol", "--max-lifetime", "8",
+			"--burst", "20"), "tok1",
+		{ { 200, SECURITY_DOC, NULL } }, 1, 0,
+		{ { "PATCH", "/v1/accounts/acc_1/security", NULL, NULL,
+			"{\"password_policy\":{\"max_length\":128,\"max_age_days\":0,\"lockout_threshold\":5,"
+			"\"lockout_minutes\":30,\"check_common\":false,\"composition\":{\"require_upper\":true,"
+			"\"require_lower\":true,\"require_symbol\":false}},\"session\":{\"max_lifetime_hours\":8},"
+			"\"rate_limit\":{\"burst\":20}}" } }, NULL, NULL },
+	{ "security set: 422 names the field, exit 6",
+		W("security", "set", "--account", "acc_1", "--min-length", "8"), "tok1",
+		{ { 422, "{\"type\":\"urn:faxvault:problem:validation-failed\",\"title\":\"The request is not valid\","
+			"\"detail\":\"password_policy.min_length must be at least 12\",\"field\":\"password_policy.min_length\"}",
+			"application/problem+json" } }, 1, CLI_EXIT_INVALID,
+		{ { "PATCH", "/v1/accounts/acc_1/security", NULL, NULL, "{\"password_policy\":{\"min_length\":8}}" } },
+		NULL, "password_policy.min_length must be at least 12" },
+	{ "security set --json-patch -: the document as it is, updated_at dropped",
+		W("security", "set", "--account", "acc_1", "--json-patch", "-"), "tok1",
+		{ { 200, SECURITY_DOC, NULL } }, 1, 0,
+		{ { "PATCH", "/v1/accounts/acc_1/security", NULL, NULL,
+			"{\"session\":{\"idle_timeout_minutes\":10},\"ip_allowlist\":[\"::1/128\"]}" } },
+		"Security settings updated.", NULL,
+		"{\"session\":{\"idle_timeout_minutes\":10},\"updated_at\":\"2026-01-01T00:00:00Z\","
+		"\"ip_allowlist\":[\"::1/128\"]}" },
+	{ "security set --json-patch that is not an object: no request",
+		W("security", "set", "--account", "acc_1", "--json-patch", "-"), "tok1",
+		{ { 200, SECURITY_DOC, NULL } }, 1, CLI_EXIT_USAGE, { { NULL, NULL, NULL, NULL, NULL } },
+		NULL, "must hold a JSON object", "[1,2]" },
+	{ "security set --json-patch that is not JSON: no request",
+		W("security", "set", "--account", "acc_1", "--json-patch", "-"), "tok1",
+		{ { 200, SECURITY_DOC, NULL } }, 1, CLI_EXIT_USAGE, { { NULL, NULL, NULL, NULL, NULL } },
+		NULL, "is not JSON", "{nope" },
+	{ "posture: a marker per status, summary, exit 0 despite a failure",
+		W("posture", "--account", "acc_1"), "tok1", { { 200, POSTURE_DOC, NULL } }, 1, 0,
+		{ { "GET", "/v1/accounts/acc_1/posture", "Accept-Language: fr", NULL, NULL } },
+		"ID   STATUS  TITLE                DETAIL\n"
+		"C01  [ok]    Contacts à jour      Prochaine révision le 2027-01-01.\n"
+		"C07  [FAIL]  Second facteur       1 admin sans second facteur.\n"
+		"C09  [n/a]   Durées conservation  Pas encore disponible.\n"
+		"\n1 passed, 1 failed, 1 not applicable.\n", NULL },
+	{ "posture --strict: exit 1 when a check fails",
+		W("posture", "--account", "acc_1", "--strict"), "tok1", { { 200, POSTURE_DOC, NULL } }, 1,
+		CLI_EXIT_ERROR, { { "GET", "/v1/accounts/acc_1/posture", NULL, NULL, NULL } },
+		"[FAIL]", "1 posture check failed" },
+	{ "posture --strict --json: all pass, exit 0",
+		W("posture", "--account", "acc_1", "--strict", "--json"), "tok1",
+		{ { 200, "{\"account_id\":\"acc_1\",\"items\":[{\"id\":\"C01\",\"status\":\"pass\","
+			"\"title\":\"t\",\"detail\":\"d\"}]}", NULL } }, 1, 0,
+		{ { "GET", "/v1/accounts/acc_1/posture", NULL, NULL, NULL } }, "\"status\": \"pass\"", NULL },
+	{ "posture without items", W("posture", "--account", "acc_1"), "tok1",
+		{ { 200, "{\"account_id\":\"acc_1\"}", NULL } }, 1, CLI_EXIT_SERVER,
+		{ { "GET", "/v1/accounts/acc_1/posture", NULL, NULL, NULL } }, NULL, "no \"items\"" },
+	{ "mfa enrol without a terminal only begins",
+		W("mfa", "enrol"), "tok1",
+		{ { 201, MFA_BEGIN, NULL } }, 1, 0,
+		{ { "POST", "/v1/me/mfa/totp", "Content-Length: 0", NULL, "" } },
+		"    Secret:  JBSWY3DPEHPK3PXP\n    URI:     otpauth://totp/faxvault:a%40b.example?secret=JBSWY3DPEHPK3PXP&issuer=faxvault\n",
+		NULL, "" },
+	{ "mfa enrol --no-confirm --json prints the begin answer",
+		W("mfa", "enrol", "--no-confirm", "--json"), "tok1",
+		{ { 201, MFA_BEGIN, NULL } }, 1, 0, { { "POST", "/v1/me/mfa/totp", NULL, NULL, "" } },
+		"\"secret\": \"JBSWY3DPEHPK3PXP\"", NULL },
+	{ "mfa confirm: spaces dropped, recovery codes printed once",
+		W("mfa", "confirm", "--code", "123 456"), "tok1",
+		{ { 200, MFA_CONFIRM, NULL } }, 1, 0,
+		{ { "POST", "/v1/me/mfa/totp/confirm", NULL, NULL, "{\"code\":\"123456\"}" } },
+		"store them safely):\n\n    aaaa-bbbb\n    cccc-dddd\n\nEach works once.\n", NULL },
+	{ "mfa confirm: a wrong code is invalid input",
+		W("mfa", "confirm", "--code", "000000"), "tok1",
+		{ { 422, "{\"type\":\"urn:faxvault:problem:invalid-mfa-code\",\"title\":\"The second-factor code is wrong\"}",
+			"application/problem+json" } }, 1, CLI_EXIT_INVALID,
+		{ { "POST", "/v1/me/mfa/totp/confirm", NULL, NULL, "{\"code\":\"000000\"}" } },
+		NULL, "The second-factor code is wrong" },
+	{ "mfa confirm: not a code, no request", W("mfa", "confirm", "--code", "12ab"), "tok1",
+		{ { 200, "{}", NULL } }, 1, CLI_EXIT_USAGE, { { NULL, NULL, NULL, NULL, NULL } },
+		NULL, "6 digits" },
+	{ "mfa disable: DELETE with a JSON body", W("mfa", "disable", "--code", "654321"), "tok1",
+		{ { 204, NULL, NULL } }, 1, 0,
+		{ { "DELETE", "/v1/me/mfa/totp", "Content-Type: application/json", NULL, "{\"code\":\"654321\"}" } },
+		"Second factor removed", NULL },
+	{ "mfa status", W("mfa", "status"), "tok1",
+		{ { 200, "{\"id\":\"usr_1\",\"mfa\":{\"totp\":true}}", NULL } }, 1, 0,
+		{ { "GET", "/v1/me", NULL, NULL, NULL } }, "Second factor: enrolled", NULL },
+	{ "whoami shows the second factor and pending steps", W("whoami"), "tok1",
+		{ { 200, "{\"id\":\"usr_1\",\"mfa\":{\"totp\":false},\"pending\":[\"accept_terms\",\"enrol_mfa\"]}",
+			NULL } }, 1, 0, { { "GET", "/v1/me", NULL, NULL, NULL } },
+		"MFA (TOTP):   no\nPending:      accept_terms,enrol_mfa\n", NULL },
+	{ "terms show: token sent when there is one, lines kept", W("terms", "show"), "tok1",
+		{ { 200, TERMS_DOC, NULL } }, 1, 0,
+		{ { "GET", "/v1/terms/current", "Authorization: Bearer tok1", NULL, NULL } },
+		"Terms of service, version 2026-11 (published 2026-11-01T00:00:00Z)\n"
+		"You have not accepted this version. Accept it with 'faxvault terms accept'.\n\n"
+		"Conditions, ligne 1\nligne ? 2\n", NULL },
+	{ "terms show --lang en without a session: no token needed", W("terms", "show", "--lang", "en"), NULL,
+		{ { 200, TERMS_DOC, NULL } }, 1, 0,
+		{ { "GET", "/v1/terms/current", NULL, "Authorization", NULL } }, "\nTerms, line 1\nline 2\n", NULL },
+	{ "terms show --lang de", W("terms", "show", "--lang", "de"), NULL,
+		{ { 200, TERMS_DOC, NULL } }, 1, CLI_EXIT_USAGE, { { NULL, NULL, NULL, NULL, NULL } }, NULL, "en or fr" },
+	{ "terms accept without a version accepts the current one", W("terms", "accept"), "tok1",
+		{ { 200, TERMS_DOC, NULL }, { 200, "{\"version\":\"2026-11\",\"accepted_at\":\"2026-11-23T10:00:00Z\","
+			"\"source\":\"127.0.0.1\"}", NULL } }, 2, 0,
+		{ { "GET", "/v1/terms/current", NULL, NULL, NULL },
+		  { "POST", "/v1/me/terms/accept", "Authorization: Bearer tok1", NULL, "{\"version\":\"2026-11\"}" } },
+		"Accepted the terms of service, version 2026-11, at 2026-11-23T10:00:00Z.", NULL },
+	{ "terms accept VERSION: one request", W("terms", "accept", "2026-10", "--json"), "tok1",
+		{ { 422, "{\"title\":\"The request is not valid\",\"detail\":\"only the current version can be accepted\"}",
+			NULL } }, 1, CLI_EXIT_INVALID,
+		{ { "POST", "/v1/me/terms/accept", NULL, NULL, "{\"version\":\"2026-10\"}" } },
+		NULL, "only the current version" },
+	{ "terms pending", W("terms", "pending", "--account", "acc_1"), "tok1",
+		{ { 200, "{\"version\":\"2026-11\",\"items\":[{\"id\":\"usr_2\",\"email\":\"u@a.example\","
+			"\"name\":\"U\",\"role\":\"user\"}],\"next_cursor\":null}", NULL } }, 1, 0,
+		{ { "GET", "/v1/accounts/acc_1/terms/pending", NULL, NULL, NULL } },
+		"ID     EMAIL        NAME  ROLE\nusr_2  u@a.example  U     user\n", NULL },
+	{ "contacts confirm", W("contacts", "confirm", "--account", "acc_1"), "tok1",
+		{ { 200, "{\"confirmed_at\":\"2026-11-23T10:00:00Z\",\"next_review_due\":\"2027-11-18T10:00:00Z\"}",
+			NULL } }, 1, 0,
+		{ { "POST", "/v1/accounts/acc_1/contacts/confirm", "Content-Length: 0", NULL, "" } },
+		"Next review due:  2027-11-18T10:00:00Z\n", NULL },
+	{ "contacts confirm by someone else than the owner",
+		W("contacts", "confirm", "--account", "acc_1"), "tok1",
+		{ { 403, "{\"type\":\"urn:faxvault:problem:owner-only\",\"title\":\"Only the owner\"}", NULL } }, 1,
+		CLI_EXIT_FORBIDDEN, { { "POST", "/v1/accounts/acc_1/contacts/confirm", NULL, NULL, "" } },
+		NULL, "Only the owner" },
+	{ "users unlock", W("users", "unlock", "--account", "acc_1", "usr_2"), "tok1",
+		{ { 200, "{\"id\":\"usr_2\",\"email\":\"u@a.example\",\"status\":\"active\"}", NULL } }, 1, 0,
+		{ { "POST", "/v1/accounts/acc_1/users/usr_2/unlock", NULL, NULL, "" } },
+		"User unlocked", NULL },
+	{ "sessions list --account: every member's sessions",
+		W("sessions", "list", "--account", "acc_1"), "tok1",
+		{ { 200, "{\"items\":[{\"id\":\"ses_1\",\"user_id\":\"usr_1\",\"email\":\"a@b.example\","
+			"\"source\":\"127.0.0.1\",\"created_at\":\"c\",\"last_seen_at\":\"l\",\"expires_at\":\"e\"}],"
+			"\"next_cursor\":null}", NULL } }, 1, 0,
+		{ { "GET", "/v1/accounts/acc_1/sessions", NULL, NULL, NULL } },
+		"ID     USER   EMAIL        SOURCE     CREATED  LAST SEEN  EXPIRES\n"
+		"ses_1  usr_1  a@b.example  127.0.0.1  c        l          e\n", NULL },
+	{ "sessions list without --account: your own", W("sessions", "list"), "tok1",
+		{ { 200, "{\"items\":[],\"next_cursor\":null}", NULL } }, 1, 0,
+		{ { "GET", "/v1/me/sessions", NULL, NULL, NULL } }, "ID  CREATED  LAST SEEN", NULL },
+	{ "sessions revoke --account", W("sessions", "revoke", "--account", "acc_1", "ses_9"), "tok1",
+		{ { 204, NULL, NULL } }, 1, 0,
+		{ { "DELETE", "/v1/accounts/acc_1/sessions/ses_9", NULL, NULL, "" } }, "Session revoked.", NULL },
+	{ "sessions revoke: your own", W("sessions", "revoke", "ses_9"), "tok1",
+		{ { 204, NULL, NULL } }, 1, 0,
+		{ { "DELETE", "/v1/me/sessions/ses_9", NULL, NULL, "" } }, "Session revoked.", NULL },
+	{ "password change: two lines of standard input", W("password", "change", "--password-stdin"), "tok1",
+		{ { 204, NULL, NULL } }, 1, 0,
+		{ { "POST", "/v1/me/password", "Authorization: Bearer tok1", NULL,
+			"{\"current_password\":\"old pass 1\",\"new_password\":\"new-pass-2026\"}" } },
+		"Password changed.", NULL, "old pass 1\nnew-pass-2026\n" },
+	{ "password change: the policy refuses", W("password", "change", "--password-stdin"), "tok1",
+		{ { 422, "{\"type\":\"urn:faxvault:problem:weak-password\",\"title\":\"The password does not meet the policy\","
+			"\"detail\":\"too short\"}", NULL } }, 1, CLI_EXIT_INVALID,
+		{ { "POST", "/v1/me/password", NULL, NULL, NULL } }, NULL, "too short", "old pass 1\nshort\n" },
+	{ "password change: one line only", W("password", "change", "--password-stdin"), "tok1",
+		{ { 204, NULL, NULL } }, 1, CLI_EXIT_USAGE, { { NULL, NULL, NULL, NULL, NULL } },
+		NULL, "expected the password", "only-one\n" },
+	{ "password change: the same password", W("password", "change", "--password-stdin"), "tok1",
+		{ { 204, NULL, NULL } }, 1, CLI_EXIT_USAGE, { { NULL, NULL, NULL, NULL, NULL } },
+		NULL, "is the current one", "same\nsame\n" },
+	{ "password reset request: public, 202", W("password", "reset", "request", "--email", "a@b.example"),
+		"tok1", { { 202, "{\"status\":\"accepted\"}", NULL } }, 1, 0,
+		{ { "POST", "/v1/password-resets", NULL, "Authorization", "{\"email\":\"a@b.example\"}" } },
+		"Reset requested.", NULL },
+	{ "password reset complete: the token is one path segment",
+		W("password", "reset", "complete", "fvr_a/b", "--password-stdin"), "tok1",
+		{ { 204, NULL, NULL } }, 1, 0,
+		{ { "POST", "/v1/password-resets/fvr_a%2Fb", NULL, "Authorization", "{\"password\":\"brand-new-2026\"}" } },
+		"Password reset", NULL, "brand-new-2026\n" },
+	{ "password reset complete: an unknown token",
+		W("password", "reset", "complete", "fvr_x", "--password-stdin"), NULL,
+		{ { 410, "{\"title\":\"The token is unknown, used or expired\"}", NULL } }, 1, CLI_EXIT_NOTFOUND,
+		{ { "POST", "/v1/password-resets/fvr_x", NULL, NULL, NULL } }, NULL, "unknown, used or expired",
+		"brand-new-2026\n" },
+	{ "429: Retry-After printed", W("whoami"), "tok1",
+		{ { 429, "{\"type\":\"urn:faxvault:problem:rate-limited\",\"title\":\"Too many requests: slow down\"}",
+			"application/problem+json", "Retry-After: 7\r\nRateLimit-Limit: 60\r\nRateLimit-Remaining: 0\r\n"
+			"RateLimit-Reset: 7\r\n" } }, 1, CLI_EXIT_RATELIMIT,
+		{ { "GET", "/v1/me", NULL, NULL, NULL } }, NULL, "rate limited, retry in 7 s\n" },
+	{ "429: RateLimit-Reset when Retry-After is missing", W("users", "list", "--account", "acc_1"), "tok1",
+		{ { 429, "{\"title\":\"Too many requests\"}", NULL, "ratelimit-reset:  12 \r\n" } }, 1, CLI_EXIT_RATELIMIT,
+		{ { "GET", "/v1/accounts/acc_1/users", NULL, NULL, NULL } }, NULL, "rate limited, retry in 12 s\n" },
+	{ "429 without headers", W("whoami"), "tok1",
+		{ { 429, "{\"title\":\"Too many requests\"}", NULL, "Retry-After: Wed, 21 Oct 2026 07:28:00 GMT\r\n" } },
+		1, CLI_EXIT_RATELIMIT, { { "GET", "/v1/me", NULL, NULL, NULL } }, NULL, "rate limited, retry later\n" },
+	{ "403 terms not accepted: names the command", W("users", "list", "--account", "acc_1"), "tok1",
+		{ { 403, "{\"type\":\"urn:faxvault:problem:terms-not-accepted\",\"title\":\"You must accept the current terms\"}",
+			NULL } }, 1, CLI_EXIT_FORBIDDEN, { { "GET", "/v1/accounts/acc_1/users", NULL, NULL, NULL } },
+		NULL, "hint: accept the terms of service first: read them with 'faxvault terms show', then run 'faxvault terms accept'" },
+	{ "403 second factor required: names the command", W("accounts", "list"), "tok1",
+		{ { 403, "{\"type\":\"urn:faxvault:problem:mfa-enrolment-required\",\"title\":\"Enrol\"}", NULL } }, 1,
+		CLI_EXIT_FORBIDDEN, { { "GET", "/v1/accounts", NULL, NULL, NULL } }, NULL, "run 'faxvault mfa enrol'" },
+	{ "403 password expired: names the command", W("accounts", "list"), "tok1",
+		{ { 403, "{\"type\":\"urn:faxvault:problem:password-expired\",\"title\":\"Expired\"}", NULL } }, 1,
+		CLI_EXIT_FORBIDDEN, { { "GET", "/v1/accounts", NULL, NULL, NULL } }, NULL,
+		"run 'faxvault password change'" },
 	{ "a server-sent escape cannot reach the terminal", W("accounts", "show", "acc_1"), "tok1",
 		{ { 200, "{\"id\":\"acc_1\",\"name\":\"\\u001b]0;pwned\\u0007Acme\"}", NULL } }, 1, 0,
 		{ { "GET", "/v1/accounts/acc_1", NULL, NULL, NULL } }, "?]0;pwned?Acme", NULL },
 };
+
+static int run_stdin(const char *const *words, const char *token, const char *text, char **out,
+	char **err);
 
 static void test_api_table(void **state)
 {
@@ -302,7 +562,9 @@ static void test_api_table(void **state)
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		server_start_port(0, cases[i].replies, cases[i].nreplies);
 		char *out, *err;
-		int rc = run(cases[i].argv, cases[i].token, &out, &err);
+		int rc = cases[i].stdin_text
+			? run_stdin(cases[i].argv, cases[i].token, cases[i].stdin_text, &out, &err)
+			: run(cases[i].argv, cases[i].token, &out, &err);
 		server_stop();
 		if (rc != cases[i].rc)
 			fail_msg("%s: rc %d want %d\nstdout: %s\nstderr: %s", cases[i].name, rc, cases[i].rc, out, err);
@@ -467,6 +729,232 @@ static void test_no_token_no_request(void **state)
 	free(err);
 }
 
+/* A temporary directory for files; removed with rmdir_all(). */
+static char *tmpdir_make(void)
+{
+	char *dir = xstrdup("/tmp/fv-cli-test-XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	return dir;
+}
+
+static void rmdir_all(char *dir)
+{
+	char *rm = xasprintf("rm -rf '%s'", dir);
+	assert_int_equal(system(rm), 0);
+	free(rm);
+	free(dir);
+}
+
+static size_t file_read(const char *path, char *buf, size_t cap)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return 0;
+	size_t n = fread(buf, 1, cap - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	return n;
+}
+
+/* login with a second factor: --totp and --recovery-code go in the body;
+ * without a code and without a terminal, mfa-required says which option to
+ * add and nothing is stored. */
+static void test_login_mfa(void **state)
+{
+	(void)state;
+	char *dir = tmpdir_make();
+	char *cfg = xasprintf("%s/config", dir);
+	char *out, *err;
+	static const struct reply ok[1] = {
+		{ 201, "{\"token\":\"fvs_T\",\"session_id\":\"ses_1\",\"expires_at\":\"2030-01-01T00:00:00Z\"}", NULL },
+	};
+	server_start_port(0, ok, 1);
+	int rc = run_stdin(W("login", "--email", "a@b.example", "--password-stdin", "--totp", "123 456",
+		"--config", cfg), NULL, "pw-123456789\n", &out, &err);
+	server_stop();
+	if (rc != 0)
+		fail_msg("rc %d: %s", rc, err);
+	assert_string_equal(srv.seen[0].body,
+		"{\"email\":\"a@b.example\",\"password\":\"pw-123456789\",\"totp\":\"123456\"}");
+	free(out);
+	free(err);
+
+	static const struct reply rec[1] = {
+		{ 201, "{\"token\":\"fvs_R\",\"expires_at\":\"2030-01-01T00:00:00Z\",\"recovery_codes_left\":2}", NULL },
+	};
+	server_start_port(0, rec, 1);
+	rc = run_stdin(W("login", "--email", "a@b.example", "--password-stdin", "--recovery-code",
+		"abcd-efgh", "--config", cfg), NULL, "pw-123456789\n", &out, &err);
+	server_stop();
+	assert_int_equal(rc, 0);
+	assert_string_equal(srv.seen[0].body,
+		"{\"email\":\"a@b.example\",\"password\":\"pw-123456789\",\"recovery_code\":\"abcd-efgh\"}");
+	assert_non_null(strstr(err, "recovery code used; 2 left"));
+	assert_non_null(strstr(err, "faxvault mfa enrol"));
+	free(out);
+	free(err);
+
+	/* mfa-required without a terminal: exit 3, the hint, no token stored. */
+	char *cfg2 = xasprintf("%s/config2", dir);
+	static const struct reply need[1] = {
+		{ 401, "{\"type\":\"urn:faxvault:problem:mfa-required\",\"title\":\"A second-factor code is required\","
+			"\"field\":\"totp\"}", "application/problem+json" },
+	};
+	server_start_port(0, need, 1);
+	rc = run_stdin(W("login", "--email", "a@b.example", "--password-stdin", "--config", cfg2), NULL,
+		"pw-123456789\n", &out, &err);
+	server_stop();
+	assert_int_equal(rc, CLI_EXIT_UNAUTH);
+	assert_int_equal(srv.nseen, 1);
+	assert_non_null(strstr(err, "A second-factor code is required"));
+	assert_non_null(strstr(err, "add --totp CODE (or --recovery-code CODE)"));
+	struct stat st;
+	assert_int_not_equal(stat(cfg2, &st), 0);
+	free(out);
+	free(err);
+
+	/* Both codes: a usage error before any request. */
+	server_start_port(0, need, 1);
+	rc = run_stdin(W("login", "--email", "a@b.example", "--password-stdin", "--totp", "123456",
+		"--recovery-code", "x", "--config", cfg2), NULL, "pw\n", &out, &err);
+	server_stop();
+	assert_int_equal(rc, CLI_EXIT_USAGE);
+	assert_int_equal(srv.nseen, 0);
+	free(out);
+	free(err);
+	free(cfg);
+	free(cfg2);
+	rmdir_all(dir);
+}
+
+static const char PNG[] = "\x89PNG\r\n\x1a\n\0\0\0\rIHDR-fake";
+
+/* mfa enrol --qr: begins, fetches the PNG (asking for image/png), writes
+ * it with mode 0600, then (no terminal) tells how to confirm. A QR answer
+ * that is not a PNG is refused and nothing is written. */
+static void test_mfa_qr(void **state)
+{
+	(void)state;
+	char *dir = tmpdir_make();
+	char *png = xasprintf("%s/qr.png", dir);
+	/* An existing file with a loose mode is tightened. */
+	FILE *f = fopen(png, "w");
+	fputs("old", f);
+	fclose(f);
+	assert_int_equal(chmod(png, 0644), 0);
+	const struct reply two[2] = {
+		{ 201, MFA_BEGIN, NULL },
+		{ 200, PNG, "image/png", NULL, sizeof PNG - 1 },
+	};
+	server_start_port(0, two, 2);
+	char *out, *err;
+	int rc = run_stdin(W("mfa", "enrol", "--qr", png), "tok1", "", &out, &err);
+	server_stop();
+	if (rc != 0)
+		fail_msg("rc %d: %s", rc, err);
+	assert_int_equal(srv.nseen, 2);
+	assert_string_equal(srv.seen[0].method, "POST");
+	assert_string_equal(srv.seen[0].target, "/v1/me/mfa/totp");
+	assert_string_equal(srv.seen[1].method, "GET");
+	assert_string_equal(srv.seen[1].target, "/v1/me/mfa/totp/qr.png");
+	assert_non_null(strstr(srv.seen[1].headers, "Accept: image/png, application/problem+json"));
+	char buf[256];
+	assert_int_equal(file_read(png, buf, sizeof buf), sizeof PNG - 1);
+	assert_memory_equal(buf, PNG, sizeof PNG - 1);
+	struct stat st;
+	assert_int_equal(stat(png, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	assert_non_null(strstr(out, "QR code written to"));
+	assert_non_null(strstr(out, "faxvault mfa confirm --code CODE"));
+	free(out);
+	free(err);
+
+	/* mfa qr --output with an answer that is not a PNG. */
+	char *bad = xasprintf("%s/bad.png", dir);
+	static const struct reply html[1] = { { 200, "<html>", "text/html" } };
+	server_start_port(0, html, 1);
+	rc = run(W("mfa", "qr", "--output", bad), "tok1", &out, &err);
+	server_stop();
+	assert_int_equal(rc, CLI_EXIT_SERVER);
+	assert_non_null(strstr(err, "not a PNG"));
+	assert_int_not_equal(stat(bad, &st), 0);
+	free(out);
+	free(err);
+
+	/* No enrolment in progress: the 404 problem, exit 5. */
+	static const struct reply none[1] = { { 404, "{\"title\":\"Not found\",\"detail\":\"no enrolment in progress\"}",
+		"application/problem+json" } };
+	server_start_port(0, none, 1);
+	rc = run(W("mfa", "qr", "--output", bad), "tok1", &out, &err);
+	server_stop();
+	assert_int_equal(rc, CLI_EXIT_NOTFOUND);
+	assert_non_null(strstr(err, "no enrolment in progress"));
+	free(out);
+	free(err);
+	free(bad);
+	free(png);
+	rmdir_all(dir);
+}
+
+/* terms publish: both texts read from files (one may be standard input),
+ * sent with the version. */
+static void test_terms_publish(void **state)
+{
+	(void)state;
+	char *dir = tmpdir_make();
+	char *en = xasprintf("%s/en.txt", dir);
+	FILE *f = fopen(en, "w");
+	fputs("Terms \"v3\"\nline 2\n", f);
+	fclose(f);
+	static const struct reply ok[1] = {
+		{ 201, "{\"version\":\"v3\",\"published_at\":\"2026-11-23T10:00:00Z\"}", NULL },
+	};
+	server_start_port(0, ok, 1);
+	char *out, *err;
+	int rc = run_stdin(W("terms", "publish", "v3", "--en", en, "--fr", "-",
+		"--idempotency-key", "pub-1"), "tok1", "Conditions v3\n", &out, &err);
+	server_stop();
+	if (rc != 0)
+		fail_msg("rc %d: %s", rc, err);
+	assert_string_equal(srv.seen[0].method, "POST");
+	assert_string_equal(srv.seen[0].target, "/v1/provider/terms");
+	assert_non_null(strstr(srv.seen[0].headers, "Idempotency-Key: pub-1"));
+	assert_string_equal(srv.seen[0].body, "{\"version\":\"v3\",\"text_en\":\"Terms \\\"v3\\\"\\nline 2\\n\","
+		"\"text_fr\":\"Conditions v3\\n\"}");
+	assert_non_null(strstr(out, "Terms published"));
+	free(out);
+	free(err);
+
+	/* A missing file, an empty file, both on standard input: no request. */
+	char *empty = xasprintf("%s/empty.txt", dir);
+	f = fopen(empty, "w");
+	fclose(f);
+	char *missing = xasprintf("%s/missing.txt", dir);
+	const struct {
+		const char *const *argv;
+		int rc;
+		const char *err;
+	} bad[] = {
+		{ W("terms", "publish", "v4", "--en", missing, "--fr", en), CLI_EXIT_ERROR, "cannot open" },
+		{ W("terms", "publish", "v4", "--en", en, "--fr", empty), CLI_EXIT_USAGE, "is empty" },
+		{ W("terms", "publish", "v4", "--en", "-", "--fr", "-"), CLI_EXIT_USAGE, "only one of" },
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		server_start_port(0, ok, 1);
+		rc = run_stdin(bad[i].argv, "tok1", "x\n", &out, &err);
+		server_stop();
+		if (rc != bad[i].rc || !strstr(err, bad[i].err))
+			fail_msg("bad case %zu: rc %d, err %s", i, rc, err);
+		assert_int_equal(srv.nseen, 0);
+		free(out);
+		free(err);
+	}
+	free(empty);
+	free(missing);
+	free(en);
+	rmdir_all(dir);
+}
+
 int main(void)
 {
 	curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -475,6 +963,9 @@ int main(void)
 		cmocka_unit_test(test_no_token_no_request),
 		cmocka_unit_test(test_accept),
 		cmocka_unit_test(test_login),
+		cmocka_unit_test(test_login_mfa),
+		cmocka_unit_test(test_mfa_qr),
+		cmocka_unit_test(test_terms_publish),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	curl_global_cleanup();

@@ -233,6 +233,12 @@ static void walk_help(const struct cli_cmd *cmd, const char *path, size_t *count
 	} else {
 		assert_non_null(cmd->run);
 		assert_true(cmd->min_pos <= cmd->max_pos);
+		/* A command's option never shadows a global one (--version would
+		 * print the version instead of running the command). */
+		for (const struct cli_opt *o = cmd->opts; o && o->name; o++)
+			for (const struct cli_opt *g = cli_globals; g->name; g++)
+				if (strcmp(o->name, g->name) == 0)
+					fail_msg("'%s' has --%s, a global option", path, o->name);
 	}
 }
 
@@ -287,6 +293,32 @@ static void test_run_exit_codes(void **state)
 		{ "accounts list", CLI_EXIT_UNAUTH, "not logged in", NULL },
 		{ "whoami", CLI_EXIT_UNAUTH, "not logged in", NULL },
 		{ "login --password-stdin", CLI_EXIT_USAGE, "needs --email", NULL },
+		{ "security set --account a --token t", CLI_EXIT_USAGE, "nothing to change", NULL },
+		{ "security set --account a --require-upper --no-require-upper --token t", CLI_EXIT_USAGE,
+			"contradict", NULL },
+		{ "security set --account a --allow 10.0.0.0/8 --clear-allowlist --token t", CLI_EXIT_USAGE,
+			"contradict", NULL },
+		{ "security set --account a --mfa everyone --token t", CLI_EXIT_USAGE,
+			"--mfa wants none, admins or all", NULL },
+		{ "security set --account a --min-length -1 --token t", CLI_EXIT_USAGE,
+			"--min-length wants a whole number", NULL },
+		{ "security set --account a --idle-timeout 5m --token t", CLI_EXIT_USAGE,
+			"--idle-timeout wants a whole number", NULL },
+		{ "security set --account a --history 2 --json-patch p.json --token t", CLI_EXIT_USAGE,
+			"--json-patch goes alone", NULL },
+		{ "security set --account a --json-patch /nonexistent-faxvault.json --token t", CLI_EXIT_ERROR,
+			"cannot open", NULL },
+		{ "security show", CLI_EXIT_USAGE, "missing option '--account", NULL },
+		{ "posture", CLI_EXIT_USAGE, "missing option '--account", NULL },
+		{ "posture --account a", CLI_EXIT_UNAUTH, "not logged in", NULL },
+		{ "users unlock --account a", CLI_EXIT_USAGE, "missing argument", NULL },
+		{ "sessions revoke --account a", CLI_EXIT_USAGE, "missing argument", NULL },
+		{ "mfa disable --code abc --token t", CLI_EXIT_USAGE, "6 digits", NULL },
+		{ "terms accept v1 v2", CLI_EXIT_USAGE, "unexpected argument", NULL },
+		{ "terms publish v1 --en a", CLI_EXIT_USAGE, "missing option '--fr", NULL },
+		{ "terms publish --en a --fr b", CLI_EXIT_USAGE, "missing argument", NULL },
+		{ "password reset complete", CLI_EXIT_USAGE, "missing argument", NULL },
+		{ "password reset request", CLI_EXIT_USAGE, "missing option '--email", NULL },
 		/* Nothing listens on port 1 of loopback. */
 		{ "--url http://127.0.0.1:1 --token t accounts list", CLI_EXIT_SERVER, "cannot reach", NULL },
 		{ "--url http://127.0.0.1:1 health", CLI_EXIT_SERVER, "cannot reach", NULL },

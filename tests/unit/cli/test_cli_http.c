@@ -140,6 +140,20 @@ static void test_insecure_urls(void **state)
 			fail_msg("%s: want %d", cases[i].url, cases[i].insecure);
 }
 
+static void test_seconds(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *v;
+		long want;
+	} cases[] = {
+		{ "7", 7 }, { "0", 0 }, { "86400", 86400 }, { "86401", -1 }, { "", -1 }, { "-1", -1 },
+		{ "1.5", -1 }, { "12s", -1 }, { "9999999", -1 }, { "Wed, 21 Oct 2026 07:28:00 GMT", -1 },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+		assert_int_equal(cli_http_seconds(cases[i].v, strlen(cases[i].v)), cases[i].want);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -148,6 +162,7 @@ int main(void)
 		cmocka_unit_test(test_escape_and_paths),
 		cmocka_unit_test(test_header_values),
 		cmocka_unit_test(test_insecure_urls),
+		cmocka_unit_test(test_seconds),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -130,12 +130,15 @@ int render_documents(const char *const *inputs, size_t n, const char *out_tif,
 int render_to_tiff(const char *const *inputs, size_t n, const char *out_tif, int fine,
 	int *pages, char *err, size_t errlen);
 
-/* Received TIFF (G3/G4) to PDF, the coded data embedded as CCITTFaxDecode
- * streams without re-encoding. r->pages, width and resolution of page 1. */
+/* Received TIFF (bilevel) to PDF, one CCITTFaxDecode image per page: the
+ * coded data as it is for single-strip and G3 pages (fax TIFFs), coded again
+ * losslessly (T.6) for multi-strip G4 and other codings. 0 with r->pages and
+ * the width and resolution of page 1; -1 with r->fail. */
 int render_tiff_to_pdf(const char *in_tif, const char *out_pdf, struct render_result *r);
 
-/* Page `page` (1-based) of a TIFF to a PNG, 1728 px wide, rows scaled so the
- * aspect is right (height = rows * xres / yres). */
+/* Page `page` (1-based) of a TIFF to a 1-bit PNG at the page's width (1728
+ * for a fax), rows scaled so the aspect is right (height = rows * xres /
+ * yres; r->height). 0 / -1 with r->fail (page_range for no such page). */
 int render_tiff_preview(const char *in_tif, int page, const char *out_png,
 	struct render_result *r);
 

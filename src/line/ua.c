@@ -108,6 +108,7 @@ typedef struct call {
 	sdp_t38_t remote_t38;
 	uint64_t sess_id, sess_ver;
 	unsigned bad_media;
+	unsigned stale_audio;
 	faxcall_t *fc;
 	fax_result_t res;
 	int t38_tried;            /* we offered T.38 (accepted or not) */
@@ -450,7 +451,8 @@ static void media_audio(call_t *c, const sdp_media_t *m, int pt)
 	c->last_rx_tick = c->ticks;
 	c->last_rx_ms = now_ms();
 	faxcall_start_audio(c->fc);
-	log_event(LOG_INFO, "media_audio", "call=%s codec=%s peer=%s:%u", c->call_id, c->res.codec, m->addr, m->port);
+	log_event(LOG_INFO, "media_audio", "call=%s codec=%s local_port=%u peer=%s:%u", c->call_id, c->res.codec, c->mport,
+		  m->addr, m->port);
 }
 
 static void media_t38(call_t *c, const sdp_media_t *m)
@@ -463,7 +465,8 @@ static void media_t38(call_t *c, const sdp_media_t *m)
 	c->last_rx_tick = c->ticks;
 	c->last_rx_ms = now_ms();
 	faxcall_start_t38(c->fc, &m->t38, t38_send, c);
-	log_event(LOG_INFO, "media_t38", "call=%s peer=%s:%u ec=%d max_rate=%d", c->call_id, m->addr, m->port,
+	log_event(LOG_INFO, "media_t38", "call=%s local_port=%u peer=%s:%u ec=%d max_rate=%d", c->call_id, c->mport,
+		  m->addr, m->port,
 		  m->t38.ec, m->t38.max_bit_rate);
 }
 
@@ -510,7 +513,7 @@ static void media_packet(call_t *c, const uint8_t *pkt, size_t n)
 		if (udptl_decode(pkt, n, &u) != 0) {
 			rtp_pkt_t r;
 			if (rtp_parse(pkt, n, &r) == 0 && (r.pt == 0 || r.pt == 8)) {
-				c->bad_media++; /* audio still in flight after the switch: expected */
+				c->stale_audio++; /* audio still in flight after the switch: expected */
 				return;
 			}
 			if (c->bad_media++ % 50 == 0)

@@ -8,7 +8,7 @@ fax=$1 tt=$2 port=$3 scen=$4 speed=${5:-10}
 dir=$(mktemp -d)
 rxpid=
 cleanup() { [ -n "$rxpid" ] && kill "$rxpid" 2>/dev/null; rm -rf "$dir"; }
-trap cleanup EXIT
+trap cleanup EXIT; [ -n "${KEEP:-}" ] && trap - EXIT
 fail() { echo "FAIL [$scen]: $*"; echo "--- send:"; cat "$dir/tx.json" 2>/dev/null; echo "--- receive:"; cat "$dir/rx.json" 2>/dev/null; echo "--- logs:"; tail -n 40 "$dir/rx.log" "$dir/tx.log" 2>/dev/null; exit 1; }
 mkdir -p "$dir/out"
 "$tt" mk "$dir/doc.tif" 3
@@ -31,6 +31,10 @@ fallback-488)     # the receiver refuses T.38 with 488: the fax goes through on 
                   tx_opts=(--t38); rx_opts=(--no-t38); want_transport=g711 ;;
 partial)          # the receiver hangs up after page 2
                   tx_opts=(--no-t38); rx_opts=(--no-t38 --drop-after-pages 2); want_rc=1; want_class=partial; want_confirmed=2 ;;
+vanish)           # the receiver process is killed (SIGKILL) after page 2: no BYE, no media
+                  tx_opts=(--no-t38); rx_opts=(--no-t38); want_rc=1; want_class=partial; want_confirmed=2 ;;
+garbage-media)    # junk, bad UDPTL lengths and stale/duplicate T.38 packets hit both media ports mid-call
+                  tx_opts=(--t38); rx_opts=(--t38); want_transport=t38 ;;
 concurrent)       # 4 calls at once in one sender loop, to one receiver loop, T.38 on
                   tx_opts=(--t38 --calls 4); rx_opts=(--t38); want_transport=t38 ;;
 *) echo "unknown scenario $scen"; exit 2 ;;
@@ -42,13 +46,42 @@ ncalls=1
 	--log "$dir/rx.log" "${rx_opts[@]}" >"$dir/rx.json" &
 rxpid=$!
 for _ in $(seq 50); do grep -q line_listen "$dir/rx.log" 2>/dev/null && break; sleep 0.1; done
+# Helpers that act on the call while it runs (background, end with it).
+if [ "$scen" = vanish ]; then
+	( set +e; for _ in $(seq 600); do
+		if grep -q 'event=t30_page_sent.*page=2 answer=MCF' "$dir/tx.log" 2>/dev/null; then
+			sleep 0.5 # into page 3
+			kill -KILL "$rxpid"
+			exit 0
+		fi
+		sleep 0.05
+	done ) &
+fi
+if [ "$scen" = garbage-media ]; then
+	( set +e; for _ in $(seq 600); do
+		ports=$(sed -n 's/.*event=media_t38 .*local_port=\([0-9]*\).*/\1/p' "$dir/rx.log" "$dir/tx.log" 2>/dev/null | sort -u)
+		[ "$(echo "$ports" | grep -c .)" = 2 ] && break
+		sleep 0.05
+	done
+	for round in $(seq 20); do
+		for p in $ports; do
+			printf 'garbage %s' "$round" >/dev/udp/127.0.0.1/"$p"          # not UDPTL
+			printf '\x00\x05\x7f\x01\x02' >/dev/udp/127.0.0.1/"$p"     # IFP length past the end
+			printf '\x00\x01\x01\x09\x00\x02\x01\x07' >/dev/udp/127.0.0.1/"$p" # missing secondary
+			printf '\x00\x00\x01\x09\x00\x00' >/dev/udp/127.0.0.1/"$p"     # seq 0 again: stale
+			printf '\x80\x00\x00\x01' >/dev/udp/127.0.0.1/"$p"             # a torn RTP header
+		done
+		sleep 0.1
+	done ) 2>/dev/null &
+fi
 set +e
 "$fax" send "sip:5551234@127.0.0.1:$port" "$dir/doc.tif" --clock-speed "$speed" --log "$dir/tx.log" \
 	"${tx_opts[@]}" >"$dir/tx.json"
 rc=$?
 set -e
-wait "$rxpid" || true
+wait "$rxpid" 2>/dev/null || true
 rxpid=
+wait
 
 [ "$rc" = "$want_rc" ] || fail "send exit code $rc, want $want_rc"
 if [ "$scen" = concurrent ]; then
@@ -62,6 +95,7 @@ fi
 j() { jq -r "$1" "$dir/tx.json"; }
 [ "$(j .pages_total)" = 3 ] || fail "pages_total"
 [ "$(j .pages_confirmed)" = "$want_confirmed" ] || fail "pages_confirmed $(j .pages_confirmed), want $want_confirmed"
+if [ "$scen" = garbage-media ]; then grep -q udptl_bad_packet "$dir/rx.log" "$dir/tx.log" || fail "no garbage reached the engine"; fi
 if [ -n "$want_class" ]; then
 	[ "$(j .class)" = "$want_class" ] || fail "class $(j .class), want $want_class"
 	[ "$(j .status)" = failed ] || fail "status"

@@ -55,11 +55,11 @@ static int add_member(store_tx_t *tx, const char *id, const char *acc, const cha
 
 static void test_migrations_idempotent(void **state)
 {
-	assert_int_equal(store_schema_version(*state), 1);
+	assert_int_equal(store_schema_version(*state), 2);
 	char err[256];
 	store_t *again = store_open(path, err, sizeof err);
 	assert_non_null(again);
-	assert_int_equal(store_schema_version(again), 1);
+	assert_int_equal(store_schema_version(again), 2);
 	store_close(again);
 }
 

@@ -159,16 +159,23 @@ static bool audit_worthy(const char *kind)
 	return false;
 }
 
+/* Records a refusal in its own transaction. The event goes to the caller's
+ * own account when the caller is a member (never into the log of an account
+ * they were refused, which would tell that account's admins about them and
+ * let anyone write arbitrary ids into a log); to the targeted account when
+ * it exists and the caller is provider or partner staff; else to none. */
 static void audit_failure(api_t *a, const principal_t *who, const char *source, const char *rid,
-	const struct route *r, const route_match_t *m, const char *kind, const char *detail)
+	const struct route *r, const json_t *account, const char *kind, const char *detail)
 {
 	store_tx_t *tx = store_begin(a->st, true);
 	if (!tx)
 		return;
 	audit_ctx_t ctx = { .who = who, .source = source, .request_id = rid };
-	const char *acc = (r->flags & ROUTE_ACCOUNT) ? route_param(m, "id") : NULL;
-	if (!acc && who && who->account_id[0])
+	const char *acc = NULL;
+	if (who && who->account_id[0])
 		acc = who->account_id;
+	else if (account && (!who || strcmp(who->kind, "account") != 0))
+		acc = json_string_value(json_object_get(account, "id"));
 	json_t *d = json_pack("{s:s, s:s, s:s}", "problem", kind, "detail", detail ? detail : "",
 		"request_id", rid);
 	const char *outcome = strcmp(kind, "unauthenticated") == 0 || strcmp(kind, "invalid-credentials") == 0
@@ -500,7 +507,7 @@ fail:
 	set_problem(ans, e.kind, e.detail, e.field, rq->rid, lang);
 	if (!c.keep_on_error && (audit_worthy(e.kind) ||
 		    (r->flags & ROUTE_ACCOUNT && c.who && strcmp(e.kind, "not-found") == 0)))
-		audit_failure(a, c.who, peer, rq->rid, r, &m, e.kind, e.detail);
+		audit_failure(a, c.who, peer, rq->rid, r, account, e.kind, e.detail);
 	if (strcmp(e.kind, "invalid-credentials") == 0)
 		metrics_auth_failure();
 done:

@@ -27,7 +27,7 @@ static const struct setting settings[] = {
 		"Directory of the database and documents; created with mode 0700." },
 	{ "http.listen", C_STR, OFF(http_listen), "127.0.0.1:8080", 3, 64, NULL,
 		"Address and port of the HTTP API: A.B.C.D:PORT or [v6]:PORT (port 0: any free port)." },
-	{ "http.threads", C_INT, OFF(http_threads), "4", 1, 64, NULL,
+	{ "http.threads", C_INT, OFF(http_threads), "2", 1, 64, NULL,
 		"Worker threads serving HTTP requests." },
 	{ "http.max_body_bytes", C_INT, OFF(http_max_body), "1048576", 1024, 67108864, NULL,
 		"Largest request body accepted; larger ones get 413." },

@@ -158,11 +158,12 @@ static json_t *account_item(const json_t *a)
 		? json_pack("{s:s, s:s, s:s}", "id", rec_str(a, "owner_id"), "email",
 			rec_str(a, "owner_email"), "name", rec_str(a, "owner_name"))
 		: json_null();
-	return json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:o}", "id", rec_str(a, "id"), "name",
+	return json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:o}", "id", rec_str(a, "id"), "name",
 		rec_str(a, "name"), "status", rec_str(a, "status"), "regulatory_profile",
 		rec_str(a, "regulatory_profile"), "partner_id",
 		*rec_str(a, "partner_id") ? json_string(rec_str(a, "partner_id")) : json_null(),
-		"owner", owner, "created_at", time_json(json_object_get(a, "created_at")));
+		"owner", owner, "created_at", time_json(json_object_get(a, "created_at")),
+		"updated_at", time_json(json_object_get(a, "updated_at")));
 }
 
 int dom_account_list(dom_ctx_t *c, const char *cursor, int limit, json_t **out, dom_err_t *e)

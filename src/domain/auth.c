@@ -507,11 +507,11 @@ int dom_password_change(dom_ctx_t *c, const json_t *body, json_t **out, dom_err_
 	static const char *const allowed[] = { "current_password", "new_password", NULL };
 	const char *cur, *nw;
 	*out = NULL;
+	if (strcmp(c->who->type, "user") != 0)
+		return dom_fail(e, "forbidden", "", "an API key cannot change a password");
 	if (body_only(body, allowed, e) || body_str(body, "current_password", true, &cur, e) ||
 	    body_str(body, "new_password", true, &nw, e))
 		return -1;
-	if (strcmp(c->who->type, "user") != 0)
-		return dom_fail(e, "forbidden", "", "an API key cannot change a password");
 	json_t *person = store_principal_get(c->tx, c->who->person_id);
 	if (!person)
 		return dom_fail(e, "not-found", "", "no such person");

@@ -40,6 +40,9 @@ struct conn {
 struct store {
 	char *path;
 	pthread_mutex_t lock;
+	/* Writers of this process queue here rather than in SQLite's busy
+	 * handler, which sleeps in steps and makes a long latency tail. */
+	pthread_mutex_t wlock;
 	struct conn *free_conns[STORE_POOL_MAX];
 	int nfree;
 	_Atomic int64_t db_ns;
@@ -50,6 +53,7 @@ struct store_tx {
 	store_t *st;
 	struct conn *c;
 	int64_t t0;
+	bool write; /* holds st->wlock */
 };
 
 /* ---- connections ---- */
@@ -459,6 +463,7 @@ store_t *store_open(const char *path, char *err, size_t errlen)
 	store_t *st = xcalloc(1, sizeof *st);
 	st->path = xstrdup(path);
 	pthread_mutex_init(&st->lock, NULL);
+	pthread_mutex_init(&st->wlock, NULL);
 	if (migrate(st, c, err, errlen) != 0) {
 		conn_close(c);
 		store_close(st);
@@ -475,6 +480,7 @@ void store_close(store_t *st)
 	for (int i = 0; i < st->nfree; i++)
 		conn_close(st->free_conns[i]);
 	pthread_mutex_destroy(&st->lock);
+	pthread_mutex_destroy(&st->wlock);
 	free(st->path);
 	free(st);
 }
@@ -520,8 +526,12 @@ store_tx_t *store_begin(store_t *st, bool write)
 	if (!c)
 		return NULL;
 	int64_t t0 = time_mono_ns();
+	if (write)
+		pthread_mutex_lock(&st->wlock);
 	if (sqlite3_exec(c->db, write ? "BEGIN IMMEDIATE" : "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
 		log_event(LOG_ERROR, "store.begin", "err=\"%s\"", sqlite3_errmsg(c->db));
+		if (write)
+			pthread_mutex_unlock(&st->wlock);
 		pool_put(st, c);
 		return NULL;
 	}
@@ -529,6 +539,7 @@ store_tx_t *store_begin(store_t *st, bool write)
 	tx->st = st;
 	tx->c = c;
 	tx->t0 = t0;
+	tx->write = write;
 	db_time(tx, t0);
 	return tx;
 }
@@ -542,6 +553,8 @@ int store_commit(store_tx_t *tx)
 		sqlite3_exec(tx->c->db, "ROLLBACK", NULL, NULL, NULL);
 	}
 	db_time(tx, t0);
+	if (tx->write)
+		pthread_mutex_unlock(&tx->st->wlock);
 	pool_put(tx->st, tx->c);
 	free(tx);
 	return rc;
@@ -552,6 +565,8 @@ void store_rollback(store_tx_t *tx)
 	if (!tx)
 		return;
 	sqlite3_exec(tx->c->db, "ROLLBACK", NULL, NULL, NULL);
+	if (tx->write)
+		pthread_mutex_unlock(&tx->st->wlock);
 	pool_put(tx->st, tx->c);
 	free(tx);
 }

@@ -212,6 +212,7 @@ grep -qi '^ratelimit-reset: [0-9]' "$HEADERS" && ok || fail "RateLimit-Reset"
 advance_clock 1
 req PATCH "/v1/accounts/$ACC/security" "$OWNER" '{"rate_limit":{"requests_per_minute":600,"burst":120}}'
 expect_status 200 "the bucket refills with time"
+advance_clock 1 # the bucket fills up to the restored burst
 
 # --- terms of service
 OP=$(operator_token)

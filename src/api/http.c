@@ -67,7 +67,7 @@ static const char *pick_lang(struct MHD_Connection *conn)
 {
 	const char *al = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Accept-Language");
 	if (!al)
-		return "en";
+		return NULL;
 	/* First of "fr…" or "en…" in the header's order wins; q=0 excludes. */
 	const char *p = al;
 	while (*p) {
@@ -248,7 +248,9 @@ static const char *gate_kind(unsigned gates)
 static void handle(api_t *a, struct MHD_Connection *conn, const char *url, const char *method,
 	struct req *rq, struct answer *ans)
 {
-	const char *lang = pick_lang(conn);
+	/* Accept-Language first; else the person's setting once known; else English. */
+	const char *asked = pick_lang(conn);
+	const char *lang = asked ? asked : "en";
 	route_match_t m;
 	int mr = router_match(method, url, &m);
 	if (mr == -1) {
@@ -350,6 +352,8 @@ static void handle(api_t *a, struct MHD_Connection *conn, const char *url, const
 			goto fail;
 		}
 		c.who = &who;
+		if (!asked && strcmp(who.lang, "fr") == 0)
+			c.lang = lang = "fr";
 		snprintf(ans->principal, sizeof ans->principal, "%s", who.id);
 		call.bearer = authz + 7;
 	} else if (!(r->flags & ROUTE_PUBLIC)) {

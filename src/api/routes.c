@@ -27,6 +27,11 @@ static int h_me(const api_call_t *r, dom_ctx_t *c, json_t **out, dom_err_t *e)
 	return dom_me(c, out, e);
 }
 
+static int h_me_update(const api_call_t *r, dom_ctx_t *c, json_t **out, dom_err_t *e)
+{
+	return dom_me_update(c, r->body, out, e);
+}
+
 static int h_my_sessions(const api_call_t *r, dom_ctx_t *c, json_t **out, dom_err_t *e)
 {
 	(void)r;
@@ -323,6 +328,7 @@ static const struct route routes[] = {
 	{ "POST", "/v1/sessions", "sessions.create", 0, ROUTE_PUBLIC | ROUTE_BODY, 201, h_login },
 	{ "DELETE", "/v1/sessions/current", "sessions.delete", 0, ROUTE_UNGATED, 204, h_logout },
 	{ "GET", "/v1/me", "me.get", 0, ROUTE_UNGATED, 200, h_me },
+	{ "PATCH", "/v1/me", "me.update", 0, ROUTE_BODY | ROUTE_UNGATED, 200, h_me_update },
 	{ "GET", "/v1/me/sessions", "me.sessions.list", 0, 0, 200, h_my_sessions },
 	{ "DELETE", "/v1/me/sessions/{session_id}", "me.sessions.delete", 0, 0, 204, h_my_session_revoke },
 	{ "POST", "/v1/me/password", "me.password.change", 0, ROUTE_BODY | ROUTE_UNGATED, 204,

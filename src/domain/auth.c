@@ -33,6 +33,7 @@ int dom_principal_from_record(store_tx_t *tx, const json_t *person, principal_t 
 	copy(p->role, sizeof p->role, rec_str(person, "role"));
 	copy(p->account_id, sizeof p->account_id, rec_str(person, "account_id"));
 	copy(p->partner_id, sizeof p->partner_id, rec_str(person, "partner_id"));
+	copy(p->lang, sizeof p->lang, rec_str(person, "lang"));
 	p->perms = person_perms(person);
 	return 0;
 }
@@ -395,11 +396,39 @@ int dom_me(dom_ctx_t *c, json_t **out, dom_err_t *e)
 	if (c->who->gates & PRINCIPAL_GATE_PASSWORD)
 		json_array_append_new(pending, json_string("change_password"));
 	json_object_set_new(o, "pending", pending);
+	json_object_set_new(o, "lang", json_string(*rec_str(person, "lang") ? rec_str(person, "lang") : "en"));
 	json_object_set_new(o, "mfa", json_pack("{s:b}", "totp",
 		json_is_integer(json_object_get(person, "totp_confirmed_at"))));
 	json_decref(person);
 	*out = o;
 	return 0;
+}
+
+int dom_me_update(dom_ctx_t *c, const json_t *body, json_t **out, dom_err_t *e)
+{
+	static const char *const allowed[] = { "name", "lang", NULL };
+	const char *name, *lang;
+	if (body_only(body, allowed, e) || body_name(body, "name", false, &name, e) ||
+	    body_str(body, "lang", false, &lang, e))
+		return -1;
+	if (strcmp(c->who->type, "user") != 0)
+		return dom_fail(e, "forbidden", "", "an API key cannot change its person's profile");
+	if (lang && strcmp(lang, "en") != 0 && strcmp(lang, "fr") != 0)
+		return dom_fail(e, "validation-failed", "lang", "lang must be en or fr");
+	json_t *upd = json_pack("{s:I}", "updated_at", (json_int_t)time_now_ms());
+	if (name)
+		json_object_set_new(upd, "name", json_string(name));
+	if (lang)
+		json_object_set_new(upd, "lang", json_string(lang));
+	int rc = store_principal_update(c->tx, c->who->person_id, upd);
+	json_decref(upd);
+	json_t *d = json_pack("{s:s?, s:s?}", "name", name, "lang", lang);
+	if (rc == STORE_OK)
+		rc = dom_audit(c, "me.update", c->who->person_id, c->who->account_id, "success", d);
+	json_decref(d);
+	if (rc != 0)
+		return dom_fail(e, "internal", "", "the profile could not be updated");
+	return dom_me(c, out, e);
 }
 
 int dom_my_sessions(dom_ctx_t *c, json_t **out, dom_err_t *e)

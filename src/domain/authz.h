@@ -26,6 +26,7 @@ typedef struct principal {
 	perm_set_t perms;        /* effective permissions */
 	unsigned gates;          /* PRINCIPAL_GATE_*: what must be done before anything else */
 	int rpm, burst;          /* API rate limit of this caller's bucket */
+	char lang[4];            /* the person's language setting, or "" */
 } principal_t;
 
 /* Steps a person must take before using the API (only routes marked as

@@ -67,6 +67,8 @@ int dom_principal_from_record(store_tx_t *tx, const json_t *person, principal_t 
 int dom_login(dom_ctx_t *c, const json_t *body, json_t **out, dom_err_t *e);
 int dom_logout(dom_ctx_t *c, json_t **out, dom_err_t *e);
 int dom_me(dom_ctx_t *c, json_t **out, dom_err_t *e);
+/* {name?, lang?: "en"|"fr"}: the person's own display name and language. */
+int dom_me_update(dom_ctx_t *c, const json_t *body, json_t **out, dom_err_t *e);
 int dom_my_sessions(dom_ctx_t *c, json_t **out, dom_err_t *e);
 int dom_my_session_revoke(dom_ctx_t *c, const char *session_id, json_t **out, dom_err_t *e);
 /* {current_password, new_password}: checks the current one, sets the new

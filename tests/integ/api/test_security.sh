@@ -198,6 +198,28 @@ expect_status 200 "127.0.0.1 is allowed"
 req GET "/v1/accounts/$ACC/audit-events?action=me.get" "$OWNER"
 expect_jq '[.items[] | select(.outcome == "denied" and .source == "127.0.0.2")] | length == 1' "refusal audited with its address"
 req PATCH "/v1/accounts/$ACC/security" "$OWNER" '{"ip_allowlist":[]}'
+# IPv6: a second daemon on [::1] over the same data directory.
+# shellcheck disable=SC2086
+"$FAXVAULTD" --data-dir "$DATA" --http "[::1]:0" --set log.file="$TMP/v6.log" $FV_TEST_FLAGS &
+V6_PID=$!
+for _ in $(seq 1 100); do
+	V6_PORT=$(sed -n 's/.*event=daemon.started .* port=\([0-9]*\).*/\1/p' "$TMP/v6.log" 2>/dev/null | tail -n 1)
+	[ -n "$V6_PORT" ] && break
+	sleep 0.1
+done
+V6="http://[::1]:$V6_PORT"
+v6() { curl -s -g -o "$TMP/body" -w '%{http_code}' "$@"; }
+ST=$(v6 -X PATCH "$V6/v1/accounts/$ACC/security" -H "Authorization: Bearer $OWNER" -H 'Content-Type: application/json' -d '{"ip_allowlist":["::1/128"]}')
+[ "$ST" = 200 ] && ok || fail "allow-list of ::1 set from ::1 ($ST: $(cat "$TMP/body"))"
+ST=$(v6 "$V6/v1/me" -H "Authorization: Bearer $OWNER")
+[ "$ST" = 200 ] && ok || fail "IPv6 ::1 is allowed ($ST)"
+req GET /v1/me "$OWNER"
+expect_problem 403 ip-not-allowed "IPv4 is refused by an IPv6-only allow-list"
+ST=$(v6 -X PATCH "$V6/v1/accounts/$ACC/security" -H "Authorization: Bearer $OWNER" -H 'Content-Type: application/json' -d '{"ip_allowlist":[]}')
+[ "$ST" = 200 ] && ok || fail "allow-list cleared over IPv6 ($ST)"
+kill "$V6_PID"; wait "$V6_PID" 2>/dev/null
+req GET /v1/me "$OWNER"
+expect_status 200 "IPv4 allowed again"
 
 # --- rate limit with standard headers
 req PATCH "/v1/accounts/$ACC/security" "$OWNER" '{"rate_limit":{"requests_per_minute":60,"burst":3}}'
@@ -244,6 +266,14 @@ EN=$(jqr '.items[] | select(.id == "C07") | .title')
 req GET "/v1/accounts/$ACC/posture" "$OWNER" "" -H 'Accept-Language: fr-FR'
 FR=$(jqr '.items[] | select(.id == "C07") | .title')
 [ "$EN" != "$FR" ] && [ "$FR" = "Les administrateurs protègent leurs identifiants par un second facteur" ] && ok || fail "posture in French: $FR"
+req PATCH /v1/me "$OWNER" '{"lang":"fr"}'
+expect_jq '.lang == "fr"' "the owner prefers French"
+req GET "/v1/accounts/$ACC/posture" "$OWNER"
+[ "$(jqr '.items[] | select(.id == "C07") | .title')" = "$FR" ] && ok || fail "the person's language applies without Accept-Language"
+req GET "/v1/accounts/$ACC/posture" "$OWNER" "" -H 'Accept-Language: en'
+[ "$(jqr '.items[] | select(.id == "C07") | .title')" = "$EN" ] && ok || fail "Accept-Language wins over the setting"
+req PATCH /v1/me "$OWNER" '{"lang":"de"}'
+expect_problem 422 validation-failed "unsupported language"
 advance_clock $((13 * 30 * 24 * 60))
 login_owner
 req POST /v1/me/terms/accept "$OWNER" '{"version":"2026-11"}'

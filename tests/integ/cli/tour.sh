@@ -15,13 +15,18 @@ command -v jq >/dev/null || { echo "tour.sh: jq is required" >&2; exit 1; }
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/fv-cli-tour.XXXXXX")
 daemon_pid=""
-cleanup() {
-	if [ -n "$daemon_pid" ] && kill -0 "$daemon_pid" 2>/dev/null; then
-		kill -TERM "$daemon_pid" 2>/dev/null
-		for _ in $(seq 50); do kill -0 "$daemon_pid" 2>/dev/null || break; sleep 0.1; done
-		kill -KILL "$daemon_pid" 2>/dev/null
-		wait "$daemon_pid" 2>/dev/null
+rl_pid=""
+stop_pid() {
+	if [ -n "$1" ] && kill -0 "$1" 2>/dev/null; then
+		kill -TERM "$1" 2>/dev/null
+		for _ in $(seq 50); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
+		kill -KILL "$1" 2>/dev/null
+		wait "$1" 2>/dev/null
 	fi
+}
+cleanup() {
+	stop_pid "$daemon_pid"
+	stop_pid "$rl_pid"
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -468,6 +473,40 @@ expect 0 "password reset request (no login)" -- "$FV" --config "$tmp/nobody.conf
 expect 5 "a reset with an unknown token" -- bash -c 'printf "%s\n" "a-long-enough-passphrase-2026" |
 	"$0" --config "$1" password reset complete fvr_nosuchtoken --password-stdin' "$FV" "$tmp/nobody.conf"
 must "owner logs out at the end" -- "$FV" logout
+
+# ---- rate limits -----------------------------------------------------------
+# A second daemon whose limit for callers without a credential is one
+# request per minute: the next call answers 429, and the client says how long
+# to wait (exit 8).
+if [ ${#daemon_flags[@]} -gt 0 ]; then
+	mkdir -p "$tmp/rl-data"
+	for _ in $(seq 8); do
+		rl_port=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
+		"$FVD" --data-dir "$tmp/rl-data" --http "127.0.0.1:$rl_port" --set ratelimit.login_per_minute=1 \
+			--set ratelimit.login_burst=1 >"$tmp/rl.log" 2>&1 &
+		rl_pid=$!
+		for _ in $(seq 100); do
+			kill -0 "$rl_pid" 2>/dev/null || break
+			grep -q "event=daemon.started" "$tmp/rl.log" 2>/dev/null && break
+			sleep 0.05
+		done
+		kill -0 "$rl_pid" 2>/dev/null && break
+		wait "$rl_pid" 2>/dev/null
+		rl_pid=""
+	done
+	# The first call may go to the readiness probe's budget: call until refused.
+	got=""
+	for _ in $(seq 3); do
+		"$FV" --url "http://127.0.0.1:$rl_port" terms show </dev/null >"$OUT" 2>"$ERR"
+		if [ $? = 8 ]; then got=8; break; fi
+	done
+	steps=$((steps + 1))
+	if [ "$got" = 8 ]; then echo "ok: a throttled caller gets exit 8"; else
+		failures=$((failures + 1)); echo "FAIL: a throttled caller gets exit 8"; show_last; fi
+	check "…and the wait in seconds" grep -qE '^rate limited, retry in [0-9]+ s$' "$ERR"
+	stop_pid "$rl_pid"
+	rl_pid=""
+fi
 
 summary
 [ "$failures" -eq 0 ]

@@ -107,6 +107,29 @@ static dom_config_t dom_config(const config_t *cfg)
 	return d;
 }
 
+/* Runs one domain operation that yields a secret (a password, a token) in a
+ * local transaction, as the daemon's administrative commands do. 0 with
+ * *secret (caller frees), or -1 with e. */
+static int local_op(const config_t *cfg, const char *what,
+	int (*op)(dom_ctx_t *, const char *, char **, dom_err_t *), const char *arg, char **secret,
+	dom_err_t *e)
+{
+	store_t *st = open_store(cfg);
+	if (!st)
+		return dom_fail(e, "internal", "", "the database could not be opened");
+	store_tx_t *tx = store_begin(st, true);
+	dom_config_t dc = dom_config(cfg);
+	dom_ctx_t c = { .store = st, .tx = tx, .source = "local", .request_id = what, .lang = "en",
+		.cfg = &dc };
+	int rc = tx ? op(&c, arg, secret, e) : dom_fail(e, "internal", "", "database unreachable");
+	if (rc == 0 && store_commit(tx) != STORE_OK)
+		rc = dom_fail(e, "internal", "", "commit failed");
+	else if (rc != 0 && tx)
+		store_rollback(tx);
+	store_close(st);
+	return rc;
+}
+
 static int cmd_bootstrap(const config_t *cfg, int argc, char **argv)
 {
 	const char *email = NULL;
@@ -125,22 +148,9 @@ static int cmd_bootstrap(const config_t *cfg, int argc, char **argv)
 		fputs("usage: faxvaultd [--data-dir DIR] bootstrap --operator EMAIL [--json]\n", stderr);
 		return 2;
 	}
-	store_t *st = open_store(cfg);
-	if (!st)
-		return 1;
-	store_tx_t *tx = store_begin(st, true);
-	dom_config_t dc = dom_config(cfg);
-	dom_ctx_t c = { .store = st, .tx = tx, .source = "local", .request_id = "bootstrap",
-		.lang = "en", .cfg = &dc };
 	dom_err_t e = { 0 };
 	char *pw = NULL;
-	int rc = tx ? dom_bootstrap(&c, email, &pw, &e) : dom_fail(&e, "internal", "", "database unreachable");
-	if (rc == 0 && store_commit(tx) != STORE_OK)
-		rc = dom_fail(&e, "internal", "", "commit failed");
-	else if (rc != 0 && tx)
-		store_rollback(tx);
-	store_close(st);
-	if (rc != 0) {
+	if (local_op(cfg, "bootstrap", dom_bootstrap, email, &pw, &e) != 0) {
 		fprintf(stderr, "faxvaultd bootstrap: %s\n", e.detail);
 		return strcmp(e.kind, "already-bootstrapped") == 0 ? 3 : 1;
 	}
@@ -167,22 +177,9 @@ static int cmd_password_reset(const config_t *cfg, int argc, char **argv)
 		fputs("usage: faxvaultd [--data-dir DIR] password-reset --email EMAIL\n", stderr);
 		return 2;
 	}
-	store_t *st = open_store(cfg);
-	if (!st)
-		return 1;
-	store_tx_t *tx = store_begin(st, true);
-	dom_config_t dc = dom_config(cfg);
-	dom_ctx_t c = { .store = st, .tx = tx, .source = "local", .request_id = "password-reset",
-		.lang = "en", .cfg = &dc };
 	dom_err_t e = { 0 };
 	char *tok = NULL;
-	int rc = tx ? dom_reset_create(&c, email, &tok, &e) : dom_fail(&e, "internal", "", "database unreachable");
-	if (rc == 0 && store_commit(tx) != STORE_OK)
-		rc = dom_fail(&e, "internal", "", "commit failed");
-	else if (rc != 0 && tx)
-		store_rollback(tx);
-	store_close(st);
-	if (rc != 0) {
+	if (local_op(cfg, "password-reset", dom_reset_create, email, &tok, &e) != 0) {
 		fprintf(stderr, "faxvaultd password-reset: %s\n", e.detail);
 		return 1;
 	}

@@ -467,15 +467,9 @@ int dom_invitation_accept(dom_ctx_t *c, const char *token, const json_t *body, j
 	if (body_only(body, allowed, e) || body_str(body, "password", true, &pw, e) ||
 	    body_name(body, "name", false, &name, e))
 		return -1;
-	char h[SEC_SHA256_HEX];
-	sec_token_hash(token, h);
-	char *pid = store_invitation_take(c->tx, h, time_now_ms());
-	json_t *person = pid ? store_principal_get(c->tx, pid) : NULL;
-	free(pid);
-	if (!person || strcmp(rec_str(person, "status"), "invited") != 0) {
-		json_decref(person);
+	json_t *person = person_by_token(c, store_invitation_take, token, "invited");
+	if (!person)
 		return dom_fail(e, "invitation-invalid", "", "the invitation is unknown, used or expired");
-	}
 	if (dom_password_set(c, person, pw, e) != 0) {
 		snprintf(e->field, sizeof e->field, "password");
 		json_decref(person);

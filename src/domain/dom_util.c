@@ -163,6 +163,38 @@ char *person_insert(dom_ctx_t *c, const char *kind, const char *account_id,
 	return id;
 }
 
+json_t *person_by_token(dom_ctx_t *c, char *(*take)(store_tx_t *, const char *, int64_t),
+	const char *token, const char *status)
+{
+	char h[SEC_SHA256_HEX];
+	sec_token_hash(token, h);
+	char *pid = take(c->tx, h, time_now_ms());
+	json_t *p = pid ? store_principal_get(c->tx, pid) : NULL;
+	free(pid);
+	if (p && strcmp(rec_str(p, "status"), status) != 0) {
+		json_decref(p);
+		p = NULL;
+	}
+	return p;
+}
+
+int invited_person_answer(dom_ctx_t *c, const char *id, const char *action,
+	const char *account_id, const json_t *detail, json_t **out, dom_err_t *e)
+{
+	json_t *inv = invite(c, id);
+	int rc = dom_audit(c, action, id, account_id, "success", detail);
+	json_t *p = store_principal_get(c->tx, id);
+	if (rc != 0 || !p || !inv) {
+		json_decref(p);
+		json_decref(inv);
+		return dom_fail(e, "internal", "", "the person could not be stored");
+	}
+	*out = person_public(p);
+	json_object_set_new(*out, "invitation", inv);
+	json_decref(p);
+	return 0;
+}
+
 json_t *page_json(store_page_t *pg, json_t *(*fn)(const json_t *))
 {
 	json_t *items = json_array();

@@ -29,6 +29,14 @@ json_t *invite(dom_ctx_t *c, const char *principal_id);
 char *person_insert(dom_ctx_t *c, const char *kind, const char *account_id,
 	const char *partner_id, const char *email, const char *name, const char *role,
 	perm_set_t custom, dom_err_t *e);
+/* The person behind a single-use token (take: store_invitation_take or
+ * store_reset_take), if their status is `status`; new reference or NULL. */
+json_t *person_by_token(dom_ctx_t *c, char *(*take)(store_tx_t *, const char *, int64_t),
+	const char *token, const char *status);
+/* The answer to creating an invited person: audits `action` with detail,
+ * then {person…, invitation: {token, expires_at}}. 0, or -1 with e. */
+int invited_person_answer(dom_ctx_t *c, const char *id, const char *action,
+	const char *account_id, const json_t *detail, json_t **out, dom_err_t *e);
 /* {items, next_cursor} from a store page, each item mapped by fn (new ref). */
 json_t *page_json(store_page_t *pg, json_t *(*fn)(const json_t *));
 /* String member of a record, "" when absent. */

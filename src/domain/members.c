@@ -98,22 +98,12 @@ int dom_member_create(dom_ctx_t *c, const json_t *a, const json_t *body, json_t 
 		strcmp(role, "custom") == 0 ? perms : 0, e);
 	if (!id)
 		return -1;
-	json_t *inv = invite(c, id);
 	json_t *detail = json_pack("{s:s, s:s, s:o}", "email", email, "role", role, "permissions",
 		perm_set_to_json(perms));
-	int rc = dom_audit(c, "user.create", id, rec_str(a, "id"), "success", detail);
+	int rc = invited_person_answer(c, id, "user.create", rec_str(a, "id"), detail, out, e);
 	json_decref(detail);
-	json_t *p = store_principal_get(c->tx, id);
 	free(id);
-	if (rc != 0 || !p || !inv) {
-		json_decref(p);
-		json_decref(inv);
-		return dom_fail(e, "internal", "", "the user could not be stored");
-	}
-	*out = person_public(p);
-	json_object_set_new(*out, "invitation", inv);
-	json_decref(p);
-	return 0;
+	return rc;
 }
 
 int dom_member_get(dom_ctx_t *c, const json_t *a, const char *uid, json_t **out, dom_err_t *e)

@@ -18,22 +18,12 @@ static int create_person(dom_ctx_t *c, const char *kind, const char *partner_id,
 	char *id = person_insert(c, kind, NULL, partner_id, email, name, role, 0, e);
 	if (!id)
 		return -1;
-	json_t *inv = invite(c, id);
 	json_t *detail = json_pack("{s:s, s:s}", "email", email, "role", role);
-	int rc = dom_audit(c, strcmp(kind, "provider") == 0 ? "staff.create" : "partner_staff.create",
-		id, NULL, "success", detail);
+	int rc = invited_person_answer(c, id, strcmp(kind, "provider") == 0 ? "staff.create"
+		: "partner_staff.create", NULL, detail, out, e);
 	json_decref(detail);
-	json_t *p = store_principal_get(c->tx, id);
 	free(id);
-	if (rc != 0 || !p || !inv) {
-		json_decref(p);
-		json_decref(inv);
-		return dom_fail(e, "internal", "", "the person could not be stored");
-	}
-	*out = person_public(p);
-	json_object_set_new(*out, "invitation", inv);
-	json_decref(p);
-	return 0;
+	return rc;
 }
 
 int dom_staff_list(dom_ctx_t *c, const char *cursor, int limit, json_t **out, dom_err_t *e)

@@ -338,15 +338,9 @@ int dom_reset_complete(dom_ctx_t *c, const char *token, const json_t *body, json
 	*out = NULL;
 	if (body_only(body, allowed, e) || body_str(body, "password", true, &pw, e))
 		return -1;
-	char h[SEC_SHA256_HEX];
-	sec_token_hash(token, h);
-	char *pid = store_reset_take(c->tx, h, time_now_ms());
-	json_t *p = pid ? store_principal_get(c->tx, pid) : NULL;
-	free(pid);
-	if (!p || strcmp(rec_str(p, "status"), "active") != 0) {
-		json_decref(p);
+	json_t *p = person_by_token(c, store_reset_take, token, "active");
+	if (!p)
 		return dom_fail(e, "invitation-invalid", "", "the reset token is unknown, used or expired");
-	}
 	int rc = dom_password_set(c, p, pw, e);
 	if (rc == 0) {
 		principal_t who;

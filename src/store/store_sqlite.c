@@ -718,20 +718,30 @@ int store_invitation_insert(store_tx_t *tx, const char *token_hash, const char *
 		" VALUES (?,?,?)", "ssi", token_hash, principal_id, expires_at);
 }
 
-char *store_invitation_take(store_tx_t *tx, const char *token_hash, int64_t now)
+/* Marks a single-use token of `table` (invitations, password_resets) used
+ * and returns its principal id (caller frees), or NULL when it is unknown,
+ * used or expired. The table name is ours, never a caller's. */
+static char *token_take(store_tx_t *tx, const char *table, const char *token_hash, int64_t now)
 {
-	json_t *r = q_one(tx, "SELECT principal_id FROM invitations WHERE token_hash=?"
-		" AND used_at IS NULL AND expires_at > ?", "si", token_hash, now);
+	char sel[160], upd[160];
+	snprintf(sel, sizeof sel, "SELECT principal_id FROM %s WHERE token_hash=? AND used_at IS NULL"
+		" AND expires_at > ?", table);
+	snprintf(upd, sizeof upd, "UPDATE %s SET used_at=? WHERE token_hash=?", table);
+	json_t *r = q_one(tx, sel, "si", token_hash, now);
 	if (!r)
 		return NULL;
 	char *id = xstrdup(json_string_value(json_object_get(r, "principal_id")));
 	json_decref(r);
-	if (q_exec(tx, true, "UPDATE invitations SET used_at=? WHERE token_hash=?", "is", now,
-		    token_hash) != STORE_OK) {
+	if (q_exec(tx, true, upd, "is", now, token_hash) != STORE_OK) {
 		free(id);
 		return NULL;
 	}
 	return id;
+}
+
+char *store_invitation_take(store_tx_t *tx, const char *token_hash, int64_t now)
+{
+	return token_take(tx, "invitations", token_hash, now);
 }
 
 /* ---- sessions ---- */
@@ -985,18 +995,7 @@ int store_reset_insert(store_tx_t *tx, const char *token_hash, const char *princ
 
 char *store_reset_take(store_tx_t *tx, const char *token_hash, int64_t now)
 {
-	json_t *r = q_one(tx, "SELECT principal_id FROM password_resets WHERE token_hash=?"
-		" AND used_at IS NULL AND expires_at > ?", "si", token_hash, now);
-	if (!r)
-		return NULL;
-	char *id = xstrdup(json_string_value(json_object_get(r, "principal_id")));
-	json_decref(r);
-	if (q_exec(tx, true, "UPDATE password_resets SET used_at=? WHERE token_hash=?", "is", now,
-		    token_hash) != STORE_OK) {
-		free(id);
-		return NULL;
-	}
-	return id;
+	return token_take(tx, "password_resets", token_hash, now);
 }
 
 /* ---- second factor ---- */

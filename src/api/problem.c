@@ -36,6 +36,8 @@ static const struct problem_kind kinds[] = {
 		"La ressource n'existe pas" },
 	{ "invitation-invalid", 404, "The invitation is unknown, used or expired",
 		"L'invitation est inconnue, déjà utilisée ou expirée" },
+	{ "reset-invalid", 404, "The password-reset token is unknown, used or expired",
+		"Le jeton de réinitialisation est inconnu, déjà utilisé ou expiré" },
 	{ "method-not-allowed", 405, "The method is not allowed on this resource",
 		"La méthode n'est pas permise sur cette ressource" },
 	{ "conflict", 409, "The request conflicts with the current state",

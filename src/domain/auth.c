@@ -75,6 +75,14 @@ static int apply_account_rules(store_tx_t *tx, const dom_config_t *cfg, const js
 {
 	p->rpm = cfg->limits.rpm;
 	p->burst = cfg->limits.burst;
+	/* Customers and resellers accept the provider's terms; the provider's
+	 * own staff publish them. */
+	if (strcmp(p->kind, "provider") != 0) {
+		json_t *terms = store_terms_current(tx);
+		if (terms && !store_terms_accepted(tx, p->person_id, rec_str(terms, "version")))
+			p->gates |= PRINCIPAL_GATE_TERMS;
+		json_decref(terms);
+	}
 	if (strcmp(p->kind, "account") != 0)
 		return 0;
 	sec_policy_t pol;
@@ -88,10 +96,6 @@ static int apply_account_rules(store_tx_t *tx, const dom_config_t *cfg, const js
 	bool needs_mfa = pol.mfa == MFA_ALL || (pol.mfa == MFA_ADMINS && adminish);
 	if (needs_mfa && !json_is_integer(json_object_get(person, "totp_confirmed_at")))
 		p->gates |= PRINCIPAL_GATE_MFA;
-	json_t *terms = store_terms_current(tx);
-	if (terms && !store_terms_accepted(tx, p->person_id, rec_str(terms, "version")))
-		p->gates |= PRINCIPAL_GATE_TERMS;
-	json_decref(terms);
 	if (is_session && pol.max_age_days > 0) {
 		const json_t *changed = json_object_get(person, "password_changed_at");
 		int64_t since = json_is_integer(changed) ? json_integer_value(changed)

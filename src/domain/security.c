@@ -73,7 +73,13 @@ int dom_security_patch(dom_ctx_t *c, const json_t *a, const json_t *body, json_t
 	dom_policy(c->tx, c->cfg, rec_str(a, "id"), &pol);
 	json_t *before = policy_to_json(&pol);
 	char field[96] = "", why[200] = "";
-	if (policy_patch(&c->cfg->limits, &pol, body, field, sizeof field, why, sizeof why) != 0) {
+	/* A document read with GET can be sent back as it is: its read-only
+	 * updated_at is ignored. */
+	json_t *patch = json_deep_copy(body);
+	json_object_del(patch, "updated_at");
+	int prc = policy_patch(&c->cfg->limits, &pol, patch, field, sizeof field, why, sizeof why);
+	json_decref(patch);
+	if (prc != 0) {
 		json_decref(before);
 		return dom_fail(e, "validation-failed", field, "%s %s", field, why);
 	}
@@ -340,7 +346,7 @@ int dom_reset_complete(dom_ctx_t *c, const char *token, const json_t *body, json
 		return -1;
 	json_t *p = person_by_token(c, store_reset_take, token, "active");
 	if (!p)
-		return dom_fail(e, "invitation-invalid", "", "the reset token is unknown, used or expired");
+		return dom_fail(e, "reset-invalid", "", "the reset token is unknown, used or expired");
 	int rc = dom_password_set(c, p, pw, e);
 	if (rc == 0) {
 		principal_t who;

@@ -31,6 +31,8 @@ expect_status 200 "read settings"
 expect_jq '.password_policy == {"min_length":12,"max_length":256,"check_common":true,"history":0,"max_age_days":0,"lockout_threshold":10,"lockout_minutes":15,"composition":{"require_upper":false,"require_lower":false,"require_digit":false,"require_symbol":false}}' "NIST defaults"
 expect_jq '.mfa.required_for == "none" and .session == {"idle_timeout_minutes":30,"max_lifetime_hours":12} and .ip_allowlist == [] and .rate_limit.requests_per_minute == 600 and .contacts_review_months == 12' "other defaults"
 DEFAULTS=$(printf '%s' "$BODY" | jq -c 'del(.updated_at)')
+req PATCH "/v1/accounts/$ACC/security" "$OWNER" "$BODY"
+expect_status 200 "a document read with GET can be sent back unchanged"
 
 bad_patch() { # bad_patch BODY FIELD DESCRIPTION
 	req PATCH "/v1/accounts/$ACC/security" "$OWNER" "$1"
@@ -87,7 +89,7 @@ expect_problem 422 weak-password "policy on the reset path"
 req POST "/v1/password-resets/$RTOK" "" '{"password":"lithographie 1796"}'
 expect_status 204 "reset completes"
 req POST "/v1/password-resets/$RTOK" "" '{"password":"lithographie 1797"}'
-expect_problem 404 invitation-invalid "reset token is single-use"
+expect_problem 404 reset-invalid "reset token is single-use"
 req GET /v1/me "$ADMIN"
 expect_status 401 "a reset ends the person's sessions"
 ADMIN=$(login admin@etude.example "lithographie 1796")
@@ -246,6 +248,18 @@ req GET "/v1/accounts/$ACC" "$OWNER"
 expect_problem 403 terms-not-accepted "terms first"
 req GET /v1/terms/current "$OWNER" "" -H 'Accept-Language: fr'
 expect_jq '.version == "2026-11" and .text == "Article 4 : pas d abus." and .accepted == false' "terms in French"
+req POST /v1/partners "$OP" '{"name":"Revendeur SA"}'
+PRT=$(jqr .id)
+req POST "/v1/partners/$PRT/staff" "$OP" '{"email":"vente@revendeur.example","name":"Vente"}'
+accept "$(jqr .invitation.token)" "catalogue remise 2026"
+REP=$(login vente@revendeur.example "catalogue remise 2026")
+req GET "/v1/partners/$PRT" "$REP"
+expect_problem 403 terms-not-accepted "partner staff accept the terms too"
+req POST /v1/me/terms/accept "$REP" '{"version":"2026-11"}'
+req GET "/v1/partners/$PRT" "$REP"
+expect_status 200 "partner staff after accepting"
+req GET /v1/partners "$OP"
+expect_status 200 "provider staff publish the terms and are not gated"
 req POST /v1/me/terms/accept "$OWNER" '{"version":"2025-01"}'
 expect_problem 422 validation-failed "only the current version"
 req POST /v1/me/terms/accept "$OWNER" '{"version":"2026-11"}'

@@ -57,6 +57,13 @@ static int common_opt(line_cfg_t *cfg, int argc, char **argv, int *i)
 		}
 		cfg->clock_speed = d;
 		(*i)++;
+	} else if (strcmp(a, "--media-threads") == 0) {
+		if (!v || parse_i64z(v, 0, 64, &n) != 0) {
+			fprintf(stderr, "faxvault-fax: --media-threads takes 0..64\n");
+			return -1;
+		}
+		cfg->media_threads = (int)n;
+		(*i)++;
 	} else if (strcmp(a, "--log") == 0 && v) {
 		if (log_open(v) != 0) {
 			fprintf(stderr, "faxvault-fax: cannot open log %s\n", v);

@@ -1,9 +1,11 @@
 /* The line engine: places and answers fax calls over SIP (UDP), with media
  * on RTP/G.711 or UDPTL/T.38, T.30 through spandsp.
  *
- * One event loop per engine (line_send / line_receive): SIP signalling and
- * the media of every call of that engine, driven by a 20 ms media clock. The
- * engine has no global state: two engines may run in two threads. */
+ * One event loop per engine (line_send / line_receive) for SIP signalling;
+ * the media of its calls, driven by a 20 ms media clock, runs in the same
+ * thread or, with media_threads > 0, in that many worker threads (each call
+ * belongs to one worker). The engine has no global state: two engines may
+ * run in two threads. */
 #ifndef FV_LINE_LINE_H
 #define FV_LINE_LINE_H
 
@@ -28,6 +30,7 @@ typedef struct line_cfg {
 	int refresh_ms;         /* send: session refresh re-INVITE every N ms of call time */
 	int ring_ms;            /* send: give up (CANCEL) after ringing this long */
 	int max_call_ms;        /* hard cap on a call, in call time */
+	int media_threads;      /* 0: SIP and media in one loop; N: SIP thread + N media threads */
 } line_cfg_t;
 
 /* Defaults for every field (real time, T.38 on, ECM on, 14400). */

@@ -13,6 +13,8 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,6 +37,7 @@
 #include "sdp.h"
 #include "sipmsg.h"
 #include "timeutil.h"
+#include "tsafe.h"
 #include "udptl.h"
 #include "xalloc.h"
 
@@ -126,7 +129,24 @@ typedef struct call {
 	int media_ready;          /* epoll saw packets since the last drain */
 	int invite_pending;       /* outbound: INVITE not sent yet */
 	int64_t invite_at_ms;
+	/* With media threads: the call's worker, and the lock that every access
+	 * to the call takes (SIP thread and its worker). Lock order: a worker's
+	 * list lock, then a call lock; never the other way. */
+	struct worker *w;
+	pthread_mutex_t lock;
 } call_t;
+
+/* A media worker thread: ticks the calls it was given, every 20 ms. */
+typedef struct worker {
+	ua_t *ua;
+	pthread_t th;
+	pthread_mutex_t lock;     /* guards calls/n */
+	call_t **calls;
+	int n;
+	int epfd;
+	struct epoll_event *evs;
+	int64_t ticks_run, late_ticks, max_late_ns;
+} worker_t;
 
 struct ua {
 	const line_cfg_t *cfg;
@@ -146,6 +166,10 @@ struct ua {
 	int epfd;                /* media sockets: which calls have packets */
 	int64_t ticks_run, late_ticks, max_late_ns;
 	struct epoll_event *evs; /* LINE_CALLS_MAX entries */
+	int nworkers;            /* 0: media in this loop's thread */
+	worker_t *workers;
+	int next_worker;
+	atomic_int workers_stop;
 };
 
 static volatile sig_atomic_t stop_flag;
@@ -560,6 +584,46 @@ static void media_drain(call_t *c)
 
 /* ---------- call lifecycle ---------- */
 
+static void call_lock(call_t *c)
+{
+	if (c->ua->nworkers)
+		pthread_mutex_lock(&c->lock);
+}
+
+static void call_unlock(call_t *c)
+{
+	if (c->ua->nworkers)
+		pthread_mutex_unlock(&c->lock);
+}
+
+/* Hands a fully set-up call to its worker, which ticks it from now on. */
+static void call_publish(call_t *c)
+{
+	worker_t *w = c->w;
+	if (!w)
+		return;
+	pthread_mutex_lock(&w->lock);
+	w->calls[w->n++] = c;
+	pthread_mutex_unlock(&w->lock);
+}
+
+/* Takes the call back from its worker (before freeing it). */
+static void call_unpublish(call_t *c)
+{
+	worker_t *w = c->w;
+	if (!w)
+		return;
+	pthread_mutex_lock(&w->lock);
+	for (int i = 0; i < w->n; i++) {
+		if (w->calls[i] == c) {
+			w->calls[i] = w->calls[--w->n];
+			break;
+		}
+	}
+	pthread_mutex_unlock(&w->lock);
+	c->w = NULL;
+}
+
 static call_t *call_new(ua_t *ua, int outbound)
 {
 	call_t *c = xcalloc(1, sizeof *c);
@@ -583,6 +647,9 @@ static call_t *call_new(ua_t *ua, int outbound)
 	c->res.start_ms = time_now_ms();
 	c->seqno = ++ua->calls_started;
 	c->ctx.next_ms = INT64_MAX;
+	pthread_mutex_init(&c->lock, NULL);
+	if (ua->nworkers)
+		c->w = &ua->workers[ua->next_worker++ % ua->nworkers];
 	return c;
 }
 
@@ -590,6 +657,8 @@ static void call_free(call_t *c)
 {
 	if (!c)
 		return;
+	call_unpublish(c);
+	pthread_mutex_destroy(&c->lock);
 	faxcall_free(c->fc);
 	if (c->mfd >= 0)
 		close(c->mfd);
@@ -612,7 +681,7 @@ static int call_open_media(call_t *c)
 	c->mport = ntohs(sa.sin_port);
 	/* Level-triggered: a socket stays "ready" until drained. */
 	struct epoll_event ev = {.events = EPOLLIN, .data.ptr = c};
-	if (epoll_ctl(c->ua->epfd, EPOLL_CTL_ADD, c->mfd, &ev) != 0)
+	if (epoll_ctl(c->w ? c->w->epfd : c->ua->epfd, EPOLL_CTL_ADD, c->mfd, &ev) != 0)
 		c->media_ready = 1; /* fall back to draining at every tick */
 	return 0;
 }
@@ -1076,6 +1145,7 @@ static void handle_new_invite(ua_t *ua, const sip_msg_t *m, const struct sockadd
 	c->stx_next_ms = now_ms() + SIP_T1_MS;
 	c->stx_deadline_ms = now_ms() + SIP_TXN_MS;
 	send_rtp_start(c);
+	call_publish(c);
 }
 
 static void handle_reinvite(ua_t *ua, call_t *c, const sip_msg_t *m, const struct sockaddr_in *to, uint32_t cseq)
@@ -1260,11 +1330,23 @@ static void sip_readable(ua_t *ua)
 			continue;
 		}
 		if (m.is_request) {
+			/* The call this request belongs to (if any) is locked while
+			 * it is handled; a new call is published to its worker only
+			 * once it is fully set up. */
+			call_t *c = find_call(ua, *sip_msg_header(&m, "Call-ID"));
+			if (c)
+				call_lock(c);
 			handle_request(ua, &m, &src);
+			if (c)
+				call_unlock(c);
 		} else {
 			call_t *c = find_call(ua, *sip_msg_header(&m, "Call-ID"));
 			if (c)
+			{
+				call_lock(c);
 				handle_response(ua, c, &m);
+				call_unlock(c);
+			}
 		}
 	}
 }
@@ -1336,7 +1418,10 @@ static void ua_reap(ua_t *ua, int64_t now)
 {
 	for (int i = 0; i < ua->ncalls;) {
 		call_t *c = ua->calls[i];
-		if (c->state == CS_ENDED && now >= c->linger_until_ms) {
+		call_lock(c);
+		int gone = c->state == CS_ENDED && now >= c->linger_until_ms;
+		call_unlock(c);
+		if (gone) {
 			call_free(c);
 			ua->calls[i] = ua->calls[--ua->ncalls];
 		} else {
@@ -1354,19 +1439,27 @@ static int ua_done(ua_t *ua, int sending)
 	return 0;
 }
 
+static void *worker_main(void *arg);
+static void ua_fini(ua_t *ua);
+
 static void ua_run(ua_t *ua, int sending)
 {
 	ua->next_tick_ns = time_mono_ns() + ua->tick_ns;
+	for (int i = 0; i < ua->nworkers; i++)
+		if (pthread_create(&ua->workers[i].th, NULL, worker_main, &ua->workers[i]) != 0)
+			fatal("cannot start a media thread");
 	int stopping = 0;
 	int64_t grace_until = 0;
 	for (;;) {
 		if (stop_flag && !stopping) {
 			stopping = 1;
 			for (int i = 0; i < ua->ncalls; i++) {
+				call_lock(ua->calls[i]);
 				if (ua->calls[i]->state == CS_UP)
 					call_send_bye(ua->calls[i]);
 				else if (ua->calls[i]->state == CS_INVITING)
 					call_end(ua->calls[i]);
+				call_unlock(ua->calls[i]);
 			}
 		}
 		if (ua_done(ua, sending)) {
@@ -1381,14 +1474,17 @@ static void ua_run(ua_t *ua, int sending)
 		}
 		if (stopping) {
 			int busy = 0;
-			for (int i = 0; i < ua->ncalls; i++)
+			for (int i = 0; i < ua->ncalls; i++) {
+				call_lock(ua->calls[i]);
 				busy |= ua->calls[i]->state != CS_ENDED;
+				call_unlock(ua->calls[i]);
+			}
 			if (!busy)
 				break;
 		}
 		/* Only signalling wakes the loop early; media is read at each tick. */
 		struct pollfd pfd = {.fd = ua->fd, .events = POLLIN};
-		int64_t wait_ns = ua->next_tick_ns - time_mono_ns();
+		int64_t wait_ns = ua->nworkers ? 10000000 : ua->next_tick_ns - time_mono_ns();
 		if (wait_ns > 50000000)
 			wait_ns = 50000000;
 		struct timespec ts = {.tv_sec = 0, .tv_nsec = wait_ns > 0 ? wait_ns : 0};
@@ -1396,6 +1492,8 @@ static void ua_run(ua_t *ua, int sending)
 			sip_readable(ua);
 		/* Media clock: catch up on late ticks, but never more than 1 s. */
 		int64_t now_ns = time_mono_ns();
+		if (ua->nworkers)
+			ua->next_tick_ns = INT64_MAX; /* the workers tick */
 		if (now_ns >= ua->next_tick_ns) {
 			/* A tick served more than one period after its deadline means
 			 * packets left late: the loop is overloaded. */
@@ -1421,9 +1519,21 @@ static void ua_run(ua_t *ua, int sending)
 			ua->next_tick_ns += ua->tick_ns;
 		}
 		int64_t now = now_ms();
-		for (int i = 0; i < ua->ncalls; i++)
+		for (int i = 0; i < ua->ncalls; i++) {
+			call_lock(ua->calls[i]);
 			call_timers(ua->calls[i], now);
+			call_unlock(ua->calls[i]);
+		}
 		ua_reap(ua, now);
+	}
+	atomic_store(&ua->workers_stop, 1);
+	for (int i = 0; i < ua->nworkers; i++) {
+		worker_t *w = &ua->workers[i];
+		pthread_join(w->th, NULL);
+		ua->ticks_run += w->ticks_run;
+		ua->late_ticks += w->late_ticks;
+		if (w->max_late_ns > ua->max_late_ns)
+			ua->max_late_ns = w->max_late_ns;
 	}
 	for (int i = 0; i < ua->ncalls; i++) {
 		call_end(ua->calls[i]);
@@ -1432,10 +1542,62 @@ static void ua_run(ua_t *ua, int sending)
 	ua->ncalls = 0;
 	log_event(LOG_INFO, "loop_stats", "call=- ticks=%lld late_ticks=%lld max_late_ms=%.1f calls=%d",
 		  (long long)ua->ticks_run, (long long)ua->late_ticks, (double)ua->max_late_ns / 1e6, ua->calls_started);
-	close(ua->epfd);
+	ua_fini(ua);
+}
+
+static void *worker_main(void *arg)
+{
+	worker_t *w = arg;
+	ua_t *ua = w->ua;
+	int64_t next = time_mono_ns() + ua->tick_ns;
+	while (!atomic_load(&ua->workers_stop)) {
+		struct timespec ts = {.tv_sec = next / 1000000000LL, .tv_nsec = next % 1000000000LL};
+		clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
+		int64_t now_ns = time_mono_ns();
+		if (now_ns < next)
+			continue;
+		int64_t late = now_ns - next;
+		w->ticks_run++;
+		if (late > ua->tick_ns && ++w->late_ticks <= 20)
+			log_event(LOG_INFO, "tick_late", "call=- late_ms=%.1f worker=%d", (double)late / 1e6,
+				  (int)(w - ua->workers));
+		if (late > w->max_late_ns)
+			w->max_late_ns = late;
+		if (late > 1000000000LL)
+			next = now_ns;
+		while (now_ns >= next) {
+			pthread_mutex_lock(&w->lock);
+			int ne = epoll_wait(w->epfd, w->evs, LINE_CALLS_MAX, 0);
+			for (int i = 0; i < ne; i++)
+				((call_t *)w->evs[i].data.ptr)->media_ready = 1;
+			for (int i = 0; i < w->n; i++) {
+				pthread_mutex_lock(&w->calls[i]->lock);
+				call_tick(w->calls[i]);
+				pthread_mutex_unlock(&w->calls[i]->lock);
+			}
+			pthread_mutex_unlock(&w->lock);
+			next += ua->tick_ns;
+		}
+	}
+	return NULL;
+}
+
+static void ua_fini(ua_t *ua)
+{
+	if (ua->epfd >= 0)
+		close(ua->epfd);
 	ua->epfd = -1;
 	free(ua->evs);
 	ua->evs = NULL;
+	for (int i = 0; i < ua->nworkers; i++) {
+		close(ua->workers[i].epfd);
+		free(ua->workers[i].evs);
+		free(ua->workers[i].calls);
+		pthread_mutex_destroy(&ua->workers[i].lock);
+	}
+	free(ua->workers);
+	ua->workers = NULL;
+	ua->nworkers = 0;
 }
 
 static void ua_init(ua_t *ua, const line_cfg_t *cfg)
@@ -1447,6 +1609,21 @@ static void ua_init(ua_t *ua, const line_cfg_t *cfg)
 	ua->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (ua->epfd < 0)
 		fatal("epoll_create1: %s", strerror(errno));
+	if (cfg->media_threads > 0) {
+		line_tsafe_init();
+		ua->nworkers = cfg->media_threads > 64 ? 64 : cfg->media_threads;
+		ua->workers = xcalloc((size_t)ua->nworkers, sizeof *ua->workers);
+		for (int i = 0; i < ua->nworkers; i++) {
+			worker_t *w = &ua->workers[i];
+			w->ua = ua;
+			pthread_mutex_init(&w->lock, NULL);
+			w->calls = xcalloc(LINE_CALLS_MAX, sizeof *w->calls);
+			w->evs = xcalloc(LINE_CALLS_MAX, sizeof *w->evs);
+			w->epfd = epoll_create1(EPOLL_CLOEXEC);
+			if (w->epfd < 0)
+				fatal("epoll_create1: %s", strerror(errno));
+		}
+	}
 	double speed = cfg->clock_speed > 0 ? cfg->clock_speed : 1.0;
 	ua->tick_ns = (int64_t)(20000000.0 / speed);
 	if (ua->tick_ns < 100000)
@@ -1509,8 +1686,7 @@ int line_send_many(const line_cfg_t *cfg, const char *target, const char *tiff, 
 	if (n < 1 || n > LINE_CALLS_MAX / 2) {
 		snprintf(err, errlen, "number of calls out of range (1..%d)", LINE_CALLS_MAX / 2);
 		{
-			close(ua.epfd);
-			free(ua.evs);
+			ua_fini(&ua);
 			return -1;
 		}
 	}
@@ -1519,8 +1695,7 @@ int line_send_many(const line_cfg_t *cfg, const char *target, const char *tiff, 
 	if (pages <= 0) {
 		snprintf(err, errlen, "%s: %s", tiff, pages == 0 ? "no pages" : why);
 		{
-			close(ua.epfd);
-			free(ua.evs);
+			ua_fini(&ua);
 			return -1;
 		}
 	}
@@ -1531,8 +1706,7 @@ int line_send_many(const line_cfg_t *cfg, const char *target, const char *tiff, 
 	if (sip_uri_parse(uri, &user, &host, &port) != 0 || host.n >= sizeof hostz) {
 		snprintf(err, errlen, "bad target URI (want sip:NUMBER@HOST:PORT)");
 		{
-			close(ua.epfd);
-			free(ua.evs);
+			ua_fini(&ua);
 			return -1;
 		}
 	}
@@ -1542,8 +1716,7 @@ int line_send_many(const line_cfg_t *cfg, const char *target, const char *tiff, 
 	if (parse_hostport(hp, &peer) != 0) {
 		snprintf(err, errlen, "cannot resolve %s", hostz);
 		{
-			close(ua.epfd);
-			free(ua.evs);
+			ua_fini(&ua);
 			return -1;
 		}
 	}
@@ -1551,8 +1724,7 @@ int line_send_many(const line_cfg_t *cfg, const char *target, const char *tiff, 
 	if (cfg->listen && parse_hostport(cfg->listen, &any) != 0) {
 		snprintf(err, errlen, "bad local address %s", cfg->listen);
 		{
-			close(ua.epfd);
-			free(ua.evs);
+			ua_fini(&ua);
 			return -1;
 		}
 	}
@@ -1560,8 +1732,7 @@ int line_send_many(const line_cfg_t *cfg, const char *target, const char *tiff, 
 	if (ua.fd < 0) {
 		snprintf(err, errlen, "cannot open a SIP socket");
 		{
-			close(ua.epfd);
-			free(ua.evs);
+			ua_fini(&ua);
 			return -1;
 		}
 	}
@@ -1591,13 +1762,13 @@ int line_send_many(const line_cfg_t *cfg, const char *target, const char *tiff, 
 				call_free(ua.calls[k]);
 			close(ua.fd);
 			{
-			close(ua.epfd);
-			free(ua.evs);
+			ua_fini(&ua);
 			return -1;
 		}
 		}
 		call_make_faxcall(c, NULL);
 		ua.calls[ua.ncalls++] = c;
+		call_publish(c);
 		log_event(LOG_INFO, "call_start", "call=%s pages=%d t38=%d ecm=%d max_rate=%d", c->call_id, pages,
 			  cfg->t38, cfg->ecm, cfg->max_rate);
 		/* Calls placed together are spread 10 ms apart (at most 5 s in
@@ -1630,8 +1801,7 @@ int line_receive(const line_cfg_t *cfg, line_result_fn *cb, void *ud)
 	if (!cfg->listen || parse_hostport(cfg->listen, &sa) != 0) {
 		log_event(LOG_ERROR, "line_bad_listen", "call=- listen=%s", cfg->listen ? cfg->listen : "-");
 		{
-			close(ua.epfd);
-			free(ua.evs);
+			ua_fini(&ua);
 			return -1;
 		}
 	}
@@ -1639,8 +1809,7 @@ int line_receive(const line_cfg_t *cfg, line_result_fn *cb, void *ud)
 	if (ua.fd < 0) {
 		log_event(LOG_ERROR, "line_bind_failed", "call=- listen=%s errno=%d", cfg->listen, errno);
 		{
-			close(ua.epfd);
-			free(ua.evs);
+			ua_fini(&ua);
 			return -1;
 		}
 	}

@@ -35,13 +35,15 @@ vanish)           # the receiver process is killed (SIGKILL) after page 2: no BY
                   tx_opts=(--no-t38); rx_opts=(--no-t38); want_rc=1; want_class=partial; want_confirmed=2 ;;
 garbage-media)    # junk, bad UDPTL lengths and stale/duplicate T.38 packets hit both media ports mid-call
                   tx_opts=(--t38); rx_opts=(--t38); want_transport=t38 ;;
+media-threads)    # SIP thread + media worker threads on both sides, 4 calls, T.38 with refreshes
+                  tx_opts=(--t38 --calls 4 --media-threads 2 --refresh-ms 2000); rx_opts=(--t38 --media-threads 2); want_transport=t38 ;;
 concurrent)       # 4 calls at once in one sender loop, to one receiver loop, T.38 on
                   tx_opts=(--t38 --calls 4); rx_opts=(--t38); want_transport=t38 ;;
 *) echo "unknown scenario $scen"; exit 2 ;;
 esac
 
 ncalls=1
-[ "$scen" = concurrent ] && ncalls=4
+case $scen in concurrent|media-threads) ncalls=4 ;; esac
 "$fax" receive --listen "127.0.0.1:$port" --out "$dir/out" --calls "$ncalls" --clock-speed "$speed" \
 	--log "$dir/rx.log" "${rx_opts[@]}" >"$dir/rx.json" &
 rxpid=$!
@@ -84,7 +86,7 @@ rxpid=
 wait
 
 [ "$rc" = "$want_rc" ] || fail "send exit code $rc, want $want_rc"
-if [ "$scen" = concurrent ]; then
+if [ "$scen" = concurrent ] || [ "$scen" = media-threads ]; then
 	[ "$(jq -r 'select(.status == "done" and .transport == "t38" and .pages_confirmed == 3) | .call_id' "$dir/tx.json" | sort -u | wc -l)" = 4 ] ||
 		fail "not 4 distinct calls done"
 	[ "$(jq -r 'select(.status == "done" and .pages_received == 3) | .file' "$dir/rx.json" | wc -l)" = 4 ] || fail "receiver"

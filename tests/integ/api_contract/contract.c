@@ -8,6 +8,14 @@
  * Idempotency-Key (ROUTE_CREATE), and the denial responses (401, 403, 404)
  * the pipeline can give are documented; every problem type named in the
  * document is a kind of problem.c with the status it is documented under.
+ * The pipeline's security controls (issue 5), on every route but the system
+ * ones (served before them): 429 `rate-limited` with Retry-After, the
+ * RateLimit-* headers on the success answer (public routes too: their
+ * per-address bucket), 403 `ip-not-allowed` and `account-suspended`, 401
+ * `unauthenticated` (on a public route, for a credential sent but not
+ * valid); the three gate 403s (`terms-not-accepted`,
+ * `mfa-enrolment-required`, `password-expired`) on every route without
+ * ROUTE_UNGATED and on none with it. System routes document none of these.
  * And the other way round: every operation of the document is a route.
  * Finally starts faxvaultd and compares GET /v1/openapi.json with the file.
  *
@@ -163,11 +171,18 @@ static void check_params(const struct route *r, const json_t *op)
 	if (r->flags & ROUTE_CREATE)
 		CHECK(find_param(op, "header", "Idempotency-Key"),
 			"%s %s: creating route without the Idempotency-Key header", r->method, r->pattern);
-	if (strstr(r->action, ".list") && strcmp(r->action, "permissions.list") != 0 &&
-	    strcmp(r->action, "me.sessions.list") != 0) {
+	/* Lists answered whole in one page take no limit/cursor. */
+	static const char *const unpaged[] = { "permissions.list", "me.sessions.list",
+		"account_sessions.list", NULL };
+	bool paged = strstr(r->action, ".list") != NULL;
+	for (int u = 0; unpaged[u]; u++)
+		paged = paged && strcmp(r->action, unpaged[u]) != 0;
+	if (paged)
 		CHECK(find_param(op, "query", "limit") && find_param(op, "query", "cursor"),
 			"%s %s: list without limit/cursor parameters", r->method, r->pattern);
-	}
+	else
+		CHECK(!find_param(op, "query", "limit") && !find_param(op, "query", "cursor"),
+			"%s %s: limit/cursor documented on a route that does not page", r->method, r->pattern);
 }
 
 static bool has_status(const json_t *op, int status)
@@ -175,6 +190,76 @@ static bool has_status(const json_t *op, int status)
 	char s[8];
 	snprintf(s, sizeof s, "%d", status);
 	return deref(json_object_get(json_object_get(op, "responses"), s)) != NULL;
+}
+
+/* The response of op for status (dereferenced), or NULL. */
+static const json_t *response(const json_t *op, int status)
+{
+	char s[8];
+	snprintf(s, sizeof s, "%d", status);
+	return deref(json_object_get(json_object_get(op, "responses"), s));
+}
+
+/* Whether op's response for status names the problem kind. */
+static bool has_kind(const json_t *op, int status, const char *kind)
+{
+	const json_t *schema = json_object_get(json_object_get(json_object_get(response(op, status),
+		"content"), "application/problem+json"), "schema");
+	char want[96];
+	snprintf(want, sizeof want, "%s%s", PROBLEM_TYPE_PREFIX, kind);
+	size_t i, k;
+	const json_t *part, *t;
+	json_array_foreach(json_object_get(schema, "allOf"), i, part) {
+		json_array_foreach(json_object_get(json_object_get(json_object_get(part, "properties"),
+					   "type"), "enum"), k, t)
+			if (strcmp(sv(t), want) == 0)
+				return true;
+	}
+	return false;
+}
+
+/* Whether op's response for status documents the header. */
+static bool has_header(const json_t *op, int status, const char *name)
+{
+	const json_t *h = json_object_get(json_object_get(response(op, status), "headers"), name);
+	return h && deref(h);
+}
+
+/* Rate limits, the IP allow-list and the gates: applied by the pipeline to
+ * every route but the system ones. */
+static void check_controls(const struct route *r, const json_t *op)
+{
+	static const char *const rl[] = { "RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset",
+		NULL };
+	static const char *const gates[] = { "terms-not-accepted", "mfa-enrolment-required",
+		"password-expired", NULL };
+	if (r->flags & ROUTE_SYSTEM) {
+		CHECK(!has_status(op, 429) && !has_header(op, r->status, "RateLimit-Limit"),
+			"%s %s: a system route documents rate limiting (it is served before)", r->method,
+			r->pattern);
+		return;
+	}
+	CHECK(has_kind(op, 429, "rate-limited") && has_header(op, 429, "Retry-After"),
+		"%s %s: 429 rate-limited with Retry-After not documented%s", r->method, r->pattern,
+		r->flags & ROUTE_PUBLIC ? " (public: the per-address limit)" : "");
+	for (int i = 0; rl[i]; i++) {
+		CHECK(has_header(op, r->status, rl[i]), "%s %s: header %s not documented on %d",
+			r->method, r->pattern, rl[i], r->status);
+		CHECK(has_header(op, 429, rl[i]), "%s %s: header %s not documented on 429", r->method,
+			r->pattern, rl[i]);
+	}
+	CHECK(has_kind(op, 401, "unauthenticated"), "%s %s: 401 unauthenticated not documented%s",
+		r->method, r->pattern, r->flags & ROUTE_PUBLIC ? " (a credential sent but not valid)" : "");
+	CHECK(has_kind(op, 403, "ip-not-allowed") && has_kind(op, 403, "account-suspended"),
+		"%s %s: 403 ip-not-allowed / account-suspended not documented", r->method, r->pattern);
+	for (int i = 0; gates[i]; i++) {
+		if (r->flags & ROUTE_UNGATED)
+			CHECK(!has_kind(op, 403, gates[i]), "%s %s: ungated route documents the gate 403 %s",
+				r->method, r->pattern, gates[i]);
+		else
+			CHECK(has_kind(op, 403, gates[i]), "%s %s: gate 403 %s not documented", r->method,
+				r->pattern, gates[i]);
+	}
 }
 
 static void check_responses(const struct route *r, const json_t *op)
@@ -240,6 +325,7 @@ static void check_route(const struct route *r)
 	check_security(r, op);
 	check_params(r, op);
 	check_responses(r, op);
+	check_controls(r, op);
 }
 
 static const struct route *route_of(const char *method, const char *pattern)

@@ -18,6 +18,17 @@
  * passwords are never actually changed, so that the order of the cells does
  * not matter.
  *
+ * The security controls (issue 5) are kept out of the way: terms of service
+ * are published in set-up and every person accepts them, so the terms gate
+ * never answers a cell (the gates are tested in tests/integ/api); the one cell
+ * that publishes a new version (the operator's) is followed by every person
+ * accepting it. Second factors are never confirmed (enrolments are begun, a
+ * wrong code is confirmed, removal finds none), the security settings PATCH
+ * sets a value the settings already have, an unlock targets a fresh member,
+ * an account-session revocation a fresh session of the user, and password
+ * resets use an unknown address and an unknown token. Confirming the contacts
+ * is the owner's in person: no other principal holds ownership.transfer.
+ *
  * Usage: authz_matrix FAXVAULTD */
 #include <stdbool.h>
 #include <stdio.h>
@@ -40,58 +51,79 @@ static const struct known_bug {
 	{ NULL, NULL, 0, NULL },
 };
 
-/* The route policy as specified (issue 2): action, accepted permissions
- * (space-separated; "" = any authenticated caller), public, account-scoped.
- * The route table must match it; a deliberate change updates both. */
+/* The route policy as specified (issues 2 and 5): action, accepted
+ * permissions (space-separated; "" = any authenticated caller), public,
+ * account-scoped, ungated (open to a person who must still accept the terms,
+ * enrol a second factor or change an expired password: only the routes that
+ * do those steps, read what is pending, or log out). The route table must
+ * match it; a deliberate change updates both. */
 static const struct policy {
 	const char *action;
 	const char *perms;
-	bool public, account;
+	bool public, account, ungated;
 } POLICY[] = {
-	{ "system.health", "", true, false },
-	{ "system.ready", "", true, false },
-	{ "system.metrics", "", true, false },
-	{ "system.openapi", "", true, false },
-	{ "sessions.create", "", true, false },
-	{ "sessions.delete", "", false, false },
-	{ "me.get", "", false, false },
-	{ "me.sessions.list", "", false, false },
-	{ "me.sessions.delete", "", false, false },
-	{ "me.password.change", "", false, false },
-	{ "invitations.accept", "", true, false },
-	{ "permissions.list", "", false, false },
-	{ "accounts.create", "provider.accounts.manage", false, false },
-	{ "accounts.list", "provider.accounts.read partner.accounts.read account.read", false, false },
-	{ "accounts.get", "provider.accounts.read partner.accounts.read account.read", false, true },
-	{ "accounts.update", "provider.accounts.manage settings.manage", false, true },
-	{ "accounts.suspend", "provider.accounts.manage", false, true },
-	{ "accounts.reactivate", "provider.accounts.manage", false, true },
-	{ "accounts.close", "provider.accounts.manage", false, true },
-	{ "accounts.owner_transfer", "ownership.transfer", false, true },
-	{ "users.list", "users.manage admins.manage data.read", false, true },
-	{ "users.create", "users.manage admins.manage", false, true },
-	{ "users.get", "users.manage admins.manage data.read", false, true },
-	{ "users.update", "users.manage admins.manage", false, true },
-	{ "users.delete", "users.manage admins.manage", false, true },
-	{ "api_keys.list", "api_keys.own security.manage", false, true },
-	{ "api_keys.create", "api_keys.own", false, true },
-	{ "api_keys.delete", "api_keys.own security.manage", false, true },
-	{ "audit_events.list", "data.read security.manage provider.audit.read", false, true },
-	{ "provider.audit_events.list", "provider.audit.read", false, false },
-	{ "provider.audit.verify", "provider.audit.read", false, false },
-	{ "staff.list", "provider.staff.manage", false, false },
-	{ "staff.create", "provider.staff.manage", false, false },
-	{ "staff.get", "provider.staff.manage", false, false },
-	{ "staff.update", "provider.staff.manage", false, false },
-	{ "staff.delete", "provider.staff.manage", false, false },
-	{ "partners.list", "provider.partners.manage", false, false },
-	{ "partners.create", "provider.partners.manage", false, false },
-	{ "partners.get", "provider.partners.manage partner.staff.read", false, false },
-	{ "partners.update", "provider.partners.manage", false, false },
-	{ "partners.staff.list", "provider.partners.manage partner.staff.read", false, false },
-	{ "partners.staff.create", "provider.partners.manage", false, false },
-	{ "partners.staff.delete", "provider.partners.manage", false, false },
-	{ NULL, NULL, false, false },
+	{ "system.health", "", true, false, false },
+	{ "system.ready", "", true, false, false },
+	{ "system.metrics", "", true, false, false },
+	{ "system.openapi", "", true, false, false },
+	{ "sessions.create", "", true, false, false },
+	{ "sessions.delete", "", false, false, true },
+	{ "me.get", "", false, false, true },
+	{ "me.update", "", false, false, true },
+	{ "me.sessions.list", "", false, false, false },
+	{ "me.sessions.delete", "", false, false, false },
+	{ "me.password.change", "", false, false, true },
+	{ "me.mfa.begin", "", false, false, true },
+	{ "me.mfa.qr", "", false, false, true },
+	{ "me.mfa.confirm", "", false, false, true },
+	{ "me.mfa.remove", "", false, false, false },
+	{ "me.terms.accept", "", false, false, true },
+	{ "terms.current", "", true, false, true },
+	{ "password_resets.create", "", true, false, false },
+	{ "password_resets.complete", "", true, false, false },
+	{ "invitations.accept", "", true, false, false },
+	{ "permissions.list", "", false, false, true },
+	{ "accounts.create", "provider.accounts.manage", false, false, false },
+	{ "accounts.list", "provider.accounts.read partner.accounts.read account.read", false, false, false },
+	{ "accounts.get", "provider.accounts.read partner.accounts.read account.read", false, true, false },
+	{ "accounts.update", "provider.accounts.manage settings.manage", false, true, false },
+	{ "accounts.suspend", "provider.accounts.manage", false, true, false },
+	{ "accounts.reactivate", "provider.accounts.manage", false, true, false },
+	{ "accounts.close", "provider.accounts.manage", false, true, false },
+	{ "accounts.owner_transfer", "ownership.transfer", false, true, false },
+	{ "users.list", "users.manage admins.manage data.read", false, true, false },
+	{ "users.create", "users.manage admins.manage", false, true, false },
+	{ "users.get", "users.manage admins.manage data.read", false, true, false },
+	{ "users.update", "users.manage admins.manage", false, true, false },
+	{ "users.delete", "users.manage admins.manage", false, true, false },
+	{ "users.unlock", "users.manage security.manage", false, true, false },
+	{ "security.get", "data.read security.manage", false, true, false },
+	{ "security.update", "security.manage", false, true, false },
+	{ "account_sessions.list", "security.manage", false, true, false },
+	{ "account_sessions.delete", "security.manage", false, true, false },
+	{ "terms.pending", "users.manage data.read security.manage", false, true, false },
+	{ "contacts.confirm", "ownership.transfer", false, true, false },
+	{ "posture.get", "data.read security.manage", false, true, false },
+	{ "api_keys.list", "api_keys.own security.manage", false, true, false },
+	{ "api_keys.create", "api_keys.own", false, true, false },
+	{ "api_keys.delete", "api_keys.own security.manage", false, true, false },
+	{ "audit_events.list", "data.read security.manage provider.audit.read", false, true, false },
+	{ "provider.audit_events.list", "provider.audit.read", false, false, false },
+	{ "provider.audit.verify", "provider.audit.read", false, false, false },
+	{ "terms.publish", "provider.terms.manage", false, false, false },
+	{ "staff.list", "provider.staff.manage", false, false, false },
+	{ "staff.create", "provider.staff.manage", false, false, false },
+	{ "staff.get", "provider.staff.manage", false, false, false },
+	{ "staff.update", "provider.staff.manage", false, false, false },
+	{ "staff.delete", "provider.staff.manage", false, false, false },
+	{ "partners.list", "provider.partners.manage", false, false, false },
+	{ "partners.create", "provider.partners.manage", false, false, false },
+	{ "partners.get", "provider.partners.manage partner.staff.read", false, false, false },
+	{ "partners.update", "provider.partners.manage", false, false, false },
+	{ "partners.staff.list", "provider.partners.manage partner.staff.read", false, false, false },
+	{ "partners.staff.create", "provider.partners.manage", false, false, false },
+	{ "partners.staff.delete", "provider.partners.manage", false, false, false },
+	{ NULL, NULL, false, false, false },
 };
 
 #define PASSWORD "correct horse battery staple"
@@ -134,6 +166,7 @@ struct world {
 	char acc_a[ID_LEN], acc_b[ID_LEN], prt_1[ID_LEN], prt_2[ID_LEN];
 	char target_user[ID_LEN]; /* a member of A the cells read and rename */
 	char target_staff[ID_LEN]; /* a provider staff member read and renamed */
+	char terms_version[48];    /* the current terms, accepted by every person */
 	struct actor p[W_COUNT];
 	int seq;
 	int setup_errors;
@@ -260,6 +293,31 @@ static void make_account(struct world *w, const char *name, const char *partner,
 	json_decref(r);
 }
 
+/* The operator `token` publishes a new version of the terms of service. */
+static void publish_terms(struct world *w, const char *token)
+{
+	char v[48];
+	snprintf(v, sizeof v, "matrix-%d", ++w->seq);
+	json_decref(must(w, "POST", "/v1/provider/terms", token, json_pack("{s:s, s:s, s:s}", "version", v,
+		"text_en", "Terms of the matrix.", "text_fr", "Conditions de la matrice."), 201));
+}
+
+/* Every person of the matrix accepts the current terms when they changed
+ * (an API key cannot: its person, the admin, does). */
+static void accept_terms(struct world *w)
+{
+	json_t *t = must(w, "GET", "/v1/terms/current", NULL, NULL, 200);
+	const char *v = jstr(t, "version");
+	if (t && strcmp(v, w->terms_version) != 0) {
+		copy(w->terms_version, sizeof w->terms_version, v);
+		for (int i = W_OWNER; i < W_COUNT; i++)
+			if (w->p[i].email[0])
+				json_decref(must(w, "POST", "/v1/me/terms/accept", w->p[i].token,
+					json_pack("{s:s}", "version", v), 200));
+	}
+	json_decref(t);
+}
+
 static void init_principals(struct world *w)
 {
 	static const struct {
@@ -365,6 +423,8 @@ static void setup(struct world *w)
 			printf("SETUP FAILED: no credential for %s\n", w->p[i].label);
 			w->setup_errors++;
 		}
+	publish_terms(w, w->boot);
+	accept_terms(w);
 }
 
 /* ---- the route policy ---- */
@@ -390,12 +450,14 @@ static void check_policy(void)
 		}
 		perm_set_t want = perm_set_from_string(p->perms);
 		if (want != r->perms || p->public != !!(r->flags & ROUTE_PUBLIC) ||
-		    p->account != !!(r->flags & ROUTE_ACCOUNT)) {
+		    p->account != !!(r->flags & ROUTE_ACCOUNT) ||
+		    p->ungated != !!(r->flags & ROUTE_UNGATED)) {
 			char *got = perm_set_to_string(r->perms);
-			printf("POLICY: %s %s (%s) accepts [%s]%s%s; the policy says [%s]%s%s\n", r->method,
+			printf("POLICY: %s %s (%s) accepts [%s]%s%s%s; the policy says [%s]%s%s%s\n", r->method,
 				r->pattern, r->action, got, r->flags & ROUTE_PUBLIC ? " public" : "",
-				r->flags & ROUTE_ACCOUNT ? " account-scoped" : "", p->perms,
-				p->public ? " public" : "", p->account ? " account-scoped" : "");
+				r->flags & ROUTE_ACCOUNT ? " account-scoped" : "",
+				r->flags & ROUTE_UNGATED ? " ungated" : "", p->perms, p->public ? " public" : "",
+				p->account ? " account-scoped" : "", p->ungated ? " ungated" : "");
 			free(got);
 			failures++;
 		}
@@ -473,6 +535,8 @@ static void fill_path(const struct world *w, const struct route *r, struct cell 
 			: strcmp(name, "key_id") == 0 ? key_id
 			: strcmp(name, "partner_id") == 0 ? w->prt_1
 			: strcmp(name, "session_id") == 0 ? session_id
+			: strcmp(name, "token") == 0 && strncmp(r->pattern, "/v1/password-resets/", 20) == 0
+			? "fvr_no-such-reset"
 			: strcmp(name, "token") == 0 ? "fvi_no-such-invitation" : NULL;
 		if (!v) {
 			printf("FIXTURE: %s: no value for path parameter {%s}: extend fill_path()\n", r->pattern,
@@ -540,6 +604,24 @@ static void fresh_account(struct world *w, char *id)
 	json_decref(r);
 }
 
+/* A cell of an API key on a route for persons only: the domain refuses it. */
+static void key_refused(const struct actor *p, struct cell *c)
+{
+	if (p->kind && !p->email[0]) {
+		c->ok_status = 403;
+		c->ok_kind = "forbidden";
+		c->note = "API key";
+	}
+}
+
+/* Begins a second-factor enrolment for a person (harmless: nothing changes
+ * at login until it is confirmed). */
+static void begin_enrolment(struct world *w, const struct actor *p)
+{
+	if (p->kind && p->email[0])
+		json_decref(must(w, "POST", "/v1/me/mfa/totp", p->token, NULL, 201));
+}
+
 /* Prepares the cell of route r for principal p. */
 static void prepare(struct world *w, const struct route *r, struct actor *p, struct cell *c)
 {
@@ -586,6 +668,52 @@ static void prepare(struct world *w, const struct route *r, struct actor *p, str
 			c->ok_kind = "forbidden";
 			c->note = "API key";
 		}
+	} else if (strcmp(a, "me.update") == 0) {
+		json_object_set_new(c->body, "lang", json_string("en")); /* the default: nothing changes */
+		key_refused(p, c);
+	} else if (strcmp(a, "me.mfa.begin") == 0) {
+		key_refused(p, c);
+	} else if (strcmp(a, "me.mfa.qr") == 0) {
+		begin_enrolment(w, p); /* the QR code of an enrolment in progress */
+		key_refused(p, c);
+	} else if (strcmp(a, "me.mfa.confirm") == 0) {
+		begin_enrolment(w, p);
+		json_object_set_new(c->body, "code", json_string("not-a-code"));
+		c->ok_status = 422; /* never confirmed: logins stay password-only */
+		c->ok_kind = "invalid-mfa-code";
+		c->note = "wrong code";
+		key_refused(p, c);
+	} else if (strcmp(a, "me.mfa.remove") == 0) {
+		json_object_set_new(c->body, "code", json_string("000000"));
+		c->ok_status = 404; /* nobody of the matrix has a second factor */
+		c->ok_kind = "not-found";
+		c->note = "none enrolled";
+		key_refused(p, c);
+	} else if (strcmp(a, "me.terms.accept") == 0) {
+		json_object_set_new(c->body, "version", json_string(w->terms_version)); /* again: idempotent */
+		key_refused(p, c);
+	} else if (strcmp(a, "terms.publish") == 0) {
+		/* Allowed: a new version, which restore() has everyone accept. */
+		snprintf(email, sizeof email, "matrix-%d", ++w->seq);
+		json_object_set_new(c->body, "version", json_string(email));
+		json_object_set_new(c->body, "text_en", json_string("New terms of the matrix."));
+		json_object_set_new(c->body, "text_fr", json_string("Nouvelles conditions de la matrice."));
+	} else if (strcmp(a, "password_resets.create") == 0) {
+		next_email(w, "nobody", email, sizeof email); /* unknown: no token is issued */
+		json_object_set_new(c->body, "email", json_string(email));
+	} else if (strcmp(a, "password_resets.complete") == 0) {
+		json_object_set_new(c->body, "password", json_string(PASSWORD));
+		c->ok_status = 404;
+		c->ok_kind = "reset-invalid";
+		c->note = "unknown token";
+	} else if (strcmp(a, "users.unlock") == 0) {
+		fresh_member(w, user_id);
+	} else if (strcmp(a, "security.update") == 0) {
+		/* A value the settings have already: no lock-out, no lower limits. */
+		json_object_set_new(c->body, "password_policy", json_pack("{s:i}", "history", 0));
+	} else if (strcmp(a, "account_sessions.delete") == 0) {
+		char tmp[160]; /* a fresh session of the user of A */
+		login(w, w->p[W_USER].email, tmp, sizeof tmp, sid, sizeof sid);
 	} else if (strcmp(a, "accounts.close") == 0) {
 		/* Closing is for good: staff close a fresh account of partner 1;
 		 * members of A aim at A, which they must not be able to close. */
@@ -656,6 +784,8 @@ static void prepare(struct world *w, const struct route *r, struct actor *p, str
 /* Undoes what an allowed destructive cell changed for the cells after it. */
 static void restore(struct world *w, const struct route *r)
 {
+	if (strcmp(r->action, "terms.publish") == 0)
+		accept_terms(w); /* new terms published by the cell: everyone accepts them */
 	if (strcmp(r->action, "accounts.suspend") == 0) {
 		char path[256];
 		snprintf(path, sizeof path, "/v1/accounts/%s/reactivate", w->acc_a);

@@ -2,9 +2,11 @@
  * kind of principal against the real faxvaultd, each outcome asserted.
  *
  * The expectation of a cell is computed here from the route table (the
- * route's permissions, ROUTE_PUBLIC, ROUTE_ACCOUNT) and the role table
- * (perm_role()), with the rules of the specification written out in
- * expect() independently of authz_check(): anonymous callers get 401; a
+ * route's permissions, ROUTE_PUBLIC, ROUTE_ACCOUNT, ROUTE_UNGATED) and the
+ * role table (perm_role()), with the rules of the specification written out
+ * in expect() independently of authz_check(): a person who has not accepted
+ * the current terms gets 403 `terms-not-accepted` first, except on the
+ * ungated routes; anonymous callers get 401; a
  * member of another account, or partner staff of another partner, gets 404
  * on an account's routes (no existence leak); a caller without any of the
  * route's permissions gets 403; everyone else is let through and gets the
@@ -19,10 +21,11 @@
  * not matter.
  *
  * The security controls (issue 5) are kept out of the way: terms of service
- * are published in set-up and every person accepts them, so the terms gate
- * never answers a cell (the gates are tested in tests/integ/api); the one cell
- * that publishes a new version (the operator's) is followed by every person
- * accepting it. Second factors are never confirmed (enrolments are begun, a
+ * are published in set-up and every person accepts them but one, the gated
+ * user of A, whose column is 403 `terms-not-accepted` on every route except
+ * the system ones and those marked ROUTE_UNGATED (which it calls like any
+ * user, never accepting the terms); the one cell that publishes a new version
+ * (the operator's) is followed by every other person accepting it. Second factors are never confirmed (enrolments are begun, a
  * wrong code is confirmed, removal finds none), the security settings PATCH
  * sets a value the settings already have, an unlock targets a fresh member,
  * an account-session revocation a fresh session of the user, and password
@@ -139,6 +142,7 @@ enum who {
 	W_BILLING,
 	W_USER,
 	W_CUSTOM,
+	W_GATED,
 	W_KEY,
 	W_OTHER_ADMIN,
 	W_OPERATOR,
@@ -158,6 +162,7 @@ struct actor {
 	char account_id[ID_LEN];
 	char partner_id[ID_LEN];
 	perm_set_t perms; /* what the specification says it holds */
+	bool gated;       /* has not accepted the current terms of service */
 };
 
 struct world {
@@ -302,8 +307,8 @@ static void publish_terms(struct world *w, const char *token)
 		"text_en", "Terms of the matrix.", "text_fr", "Conditions de la matrice."), 201));
 }
 
-/* Every person of the matrix accepts the current terms when they changed
- * (an API key cannot: its person, the admin, does). */
+/* Every person of the matrix but the gated one accepts the current terms
+ * when they changed (an API key cannot: its person, the admin, does). */
 static void accept_terms(struct world *w)
 {
 	json_t *t = must(w, "GET", "/v1/terms/current", NULL, NULL, 200);
@@ -311,7 +316,7 @@ static void accept_terms(struct world *w)
 	if (t && strcmp(v, w->terms_version) != 0) {
 		copy(w->terms_version, sizeof w->terms_version, v);
 		for (int i = W_OWNER; i < W_COUNT; i++)
-			if (w->p[i].email[0])
+			if (w->p[i].email[0] && !w->p[i].gated)
 				json_decref(must(w, "POST", "/v1/me/terms/accept", w->p[i].token,
 					json_pack("{s:s}", "version", v), 200));
 	}
@@ -329,6 +334,7 @@ static void init_principals(struct world *w)
 		[W_BILLING] = { "billing", "account", "billing" },
 		[W_USER] = { "user", "account", "user" },
 		[W_CUSTOM] = { "custom", "account", NULL },
+		[W_GATED] = { "gated-user", "account", "user" },
 		[W_KEY] = { "api-key", "account", NULL },
 		[W_OTHER_ADMIN] = { "other-admin", "account", "admin" },
 		[W_OPERATOR] = { "operator", "provider", "operator" },
@@ -343,6 +349,7 @@ static void init_principals(struct world *w)
 		w->p[i].perms = cols[i].role ? perm_role(cols[i].kind, cols[i].role) : 0;
 	}
 	w->p[W_CUSTOM].perms = perm_set_from_string(CUSTOM_PERMS);
+	w->p[W_GATED].gated = true;
 	/* A key holds its own permissions within its creator's (an admin). */
 	w->p[W_KEY].perms = perm_set_from_string(KEY_PERMS) & perm_role("account", "admin");
 }
@@ -375,6 +382,7 @@ static void setup(struct world *w)
 	json_t *custom = perm_set_to_json(perm_set_from_string(CUSTOM_PERMS));
 	make_person(w, path, owner, json_pack("{s:s, s:o}", "role", "custom", "permissions", custom),
 		"custom", &w->p[W_CUSTOM]);
+	make_person(w, path, owner, json_pack("{s:s}", "role", "user"), "gated", &w->p[W_GATED]);
 	char email[128];
 	next_email(w, "target", email, sizeof email);
 	r = must(w, "POST", path, owner, json_pack("{s:s, s:s, s:s}", "email", email, "name", "Target",
@@ -412,7 +420,7 @@ static void setup(struct world *w)
 	copy(w->target_staff, ID_LEN, jstr(r, "id"));
 	json_decref(r);
 
-	for (int i = W_OWNER; i <= W_CUSTOM; i++)
+	for (int i = W_OWNER; i <= W_GATED; i++)
 		copy(w->p[i].account_id, ID_LEN, w->acc_a);
 	copy(w->p[W_KEY].account_id, ID_LEN, w->acc_a);
 	copy(w->p[W_OTHER_ADMIN].account_id, ID_LEN, w->acc_b);
@@ -494,6 +502,11 @@ static struct expect expect(const struct world *w, const struct route *r, const 
 	const struct cell *c)
 {
 	struct expect e = { 0, NULL };
+	/* A person with a step pending is held at the gate before anything
+	 * else, public routes included (the matrix sends its credential), but
+	 * on the routes that do the steps. */
+	if (p->gated && !(r->flags & (ROUTE_SYSTEM | ROUTE_UNGATED)))
+		return (struct expect) { 403, "terms-not-accepted" };
 	if (r->flags & ROUTE_PUBLIC)
 		return e;
 	if (!p->kind)
@@ -573,7 +586,7 @@ static void fresh_key(struct world *w, const struct actor *p, char *id)
 	char path[256];
 	snprintf(path, sizeof path, "/v1/accounts/%s/api-keys", w->acc_a);
 	bool own = p->kind && strcmp(p->kind, "account") == 0 && strcmp(p->account_id, w->acc_a) == 0 &&
-		(p->perms & PERM_BIT(PERM_APIKEYS_OWN));
+		(p->perms & PERM_BIT(PERM_APIKEYS_OWN)) && !p->gated;
 	json_t *r = must(w, "POST", path, own ? p->token : w->p[W_OWNER].token,
 		json_pack("{s:s, s:[s]}", "name", "doomed", "permissions", "api_keys.own"), 201);
 	copy(id, ID_LEN, jstr(r, "id"));
@@ -692,6 +705,13 @@ static void prepare(struct world *w, const struct route *r, struct actor *p, str
 	} else if (strcmp(a, "me.terms.accept") == 0) {
 		json_object_set_new(c->body, "version", json_string(w->terms_version)); /* again: idempotent */
 		key_refused(p, c);
+		if (p->gated) {
+			/* Not the current version: the gated person stays gated. */
+			json_object_set_new(c->body, "version", json_string("not-the-current-version"));
+			c->ok_status = 422;
+			c->ok_kind = "validation-failed";
+			c->note = "old version";
+		}
 	} else if (strcmp(a, "terms.publish") == 0) {
 		/* Allowed: a new version, which restore() has everyone accept. */
 		snprintf(email, sizeof email, "matrix-%d", ++w->seq);
@@ -865,7 +885,7 @@ static void print_header(void)
 {
 	printf("\n%-44s", "route \\ principal");
 	static const char *const short_names[W_COUNT] = { "anon", "ownr", "admn", "bill", "user", "cust",
-		"key", "oadm", "oper", "supp", "secu", "prtn", "prt2" };
+		"gatd", "key", "oadm", "oper", "supp", "secu", "prtn", "prt2" };
 	for (int i = 0; i < W_COUNT; i++)
 		printf(" %5s", short_names[i]);
 	printf("\n");

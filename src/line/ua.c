@@ -128,6 +128,7 @@ typedef struct call {
 	int seqno;
 	int media_ready;          /* epoll saw packets since the last drain */
 	int invite_pending;       /* outbound: INVITE not sent yet */
+	int await_ack_sdp;        /* inbound: we offered in the 200, the answer is in the ACK */
 	int64_t invite_at_ms;
 	/* With media threads: the call's worker, and the lock that every access
 	 * to the call takes (SIP thread and its worker). Lock order: a worker's
@@ -1073,14 +1074,21 @@ static void handle_new_invite(ua_t *ua, const sip_msg_t *m, const struct sockadd
 		return;
 	}
 	sdp_t offer;
-	if (m->body.n == 0 || sdp_parse((const uint8_t *)m->body.p, m->body.n, &offer) != 0) {
+	/* No SDP: we make the offer in the 200 and expect the answer in the
+	 * ACK (RFC 3261 §13.2.1). */
+	int no_offer = m->body.n == 0;
+	if (!no_offer && sdp_parse((const uint8_t *)m->body.p, m->body.n, &offer) != 0) {
 		log_event(LOG_WARN, "sip_invite_bad_sdp", "call=- len=%zu", m->body.n);
-		respond(ua, &to, m, m->body.n ? 400 : 488, NULL, NULL, NULL, NULL);
+		respond(ua, &to, m, 400, NULL, NULL, NULL, NULL);
 		return;
 	}
-	int pt = -1, ai = sdp_find_audio(&offer, &pt), ti = sdp_find_t38(&offer);
+	int pt = -1, ai = -1, ti = -1;
+	if (!no_offer) {
+		ai = sdp_find_audio(&offer, &pt);
+		ti = sdp_find_t38(&offer);
+	}
 	int use_t38 = 0;
-	if (ai < 0) {
+	if (ai < 0 && !no_offer) {
 		if (ti >= 0 && cfg->t38) {
 			use_t38 = 1;
 		} else {
@@ -1127,14 +1135,16 @@ static void handle_new_invite(ua_t *ua, const sip_msg_t *m, const struct sockadd
 	call_make_faxcall(c, path[0] ? path : NULL);
 	ua->calls[ua->ncalls++] = c;
 	c->pt = pt;
-	if (use_t38)
+	if (no_offer)
+		c->await_ack_sdp = 1;
+	else if (use_t38)
 		media_t38(c, &offer.m[ti]);
 	else
 		media_audio(c, &offer.m[ai], pt);
 	respond(ua, &to, m, 100, NULL, NULL, NULL, NULL);
 	buf_t sdp;
 	buf_init(&sdp, SDP_MAX);
-	make_sdp(c, &sdp, use_t38, &offer);
+	make_sdp(c, &sdp, use_t38, no_offer ? NULL : &offer);
 	char contact[256];
 	contact_of(c, contact, sizeof contact);
 	respond(ua, &to, m, 200, c->ltag, contact, sdp.data, &c->stx_resp);
@@ -1247,8 +1257,20 @@ static void handle_request(ua_t *ua, const sip_msg_t *m, const struct sockaddr_i
 	if (sip_str_eq(m->method, "ACK")) {
 		if (c && cseq == c->stx_cseq) {
 			c->stx_active = 0;
-			if (c->outbound == 0 && c->media == MEDIA_NONE)
-				c->state = CS_UP;
+			if (c->await_ack_sdp) {
+				/* The answer to the offer we made in our 200. */
+				c->await_ack_sdp = 0;
+				sdp_t ans;
+				int pt = -1, ai = -1;
+				if (m->body.n && sdp_parse((const uint8_t *)m->body.p, m->body.n, &ans) == 0)
+					ai = sdp_find_audio(&ans, &pt);
+				if (ai >= 0) {
+					media_audio(c, &ans.m[ai], pt);
+				} else {
+					log_event(LOG_WARN, "sip_ack_bad_answer", "call=%s", c->call_id);
+					call_send_bye(c);
+				}
+			}
 		}
 		return; /* ACKs are never answered */
 	}

@@ -2,7 +2,7 @@
 # SIPp (Debian sip-tester) scenarios against the line engine.
 # Usage: sipp.sh FAXTOOL TIFFTOOL SCENARIO_DIR PORT SCENARIO
 #   UAC scenarios (sipp calls `faxvault-fax receive`): invite_t38, reinvite,
-#   bye_midcall, malformed. UAS scenario (`faxvault-fax send` calls sipp):
+#   bye_midcall, malformed, invite_no_sdp. UAS scenario (`faxvault-fax send` calls sipp):
 #   uas_auth_busy (digest challenge, then 486).
 set -euo pipefail
 fax=$1 tt=$2 sdir=$3 port=$4 scen=$5
@@ -61,6 +61,8 @@ invite_t38)
 reinvite)
 	[ "$(jq -r .transport "$dir/rx.json")" = t38 ] || fail "transport"
 	grep -q media_t38 "$dir/rx.log" || fail "no switch to T.38" ;;
+invite_no_sdp)
+	grep -q 'event=media_audio.*codec=PCMA' "$dir/rx.log" || fail "the answer in the ACK was not used" ;;
 bye_midcall)
 	[ "$(jq -r .class "$dir/rx.json")" = not_a_fax ] || fail "class $(jq -r .class "$dir/rx.json")" ;;
 malformed)

@@ -6,31 +6,32 @@
  * role table (perm_role()), with the rules of the specification written out
  * in expect() independently of authz_check(): a person who has not accepted
  * the current terms gets 403 `terms-not-accepted` first, except on the
- * ungated routes; anonymous callers get 401; a
- * member of another account, or partner staff of another partner, gets 404
- * on an account's routes (no existence leak); a caller without any of the
- * route's permissions gets 403; everyone else is let through and gets the
- * route's success status (or the one the fixture names, e.g. 422 for a
- * harmless invalid body). A golden copy of the route policy (POLICY below)
- * makes a changed route permission fail here too, until it is reviewed.
+ * ungated routes; anonymous callers get 401; a member of another account, or
+ * partner staff of another partner, gets 404 on an account's routes (no
+ * existence leak); a caller without any of the route's permissions gets 403;
+ * everyone else is let through and gets the route's success status (or the
+ * one the fixture names, e.g. 422 for a harmless invalid body). A golden copy
+ * of the route policy (POLICY below) makes a changed route permission or
+ * gate exemption fail here too, until it is reviewed.
  *
  * Cells with destructive effects get fresh targets (a new member to
- * deprovision, a new key to revoke, a new session to log out, a new account
- * to close), a suspended account is reactivated at once, and ownership and
- * passwords are never actually changed, so that the order of the cells does
- * not matter.
+ * deprovision or unlock, a new key to revoke, a new session to log out or to
+ * revoke as an account's session, a new account to close), a suspended
+ * account is reactivated at once, and ownership and passwords are never
+ * actually changed, so that the order of the cells does not matter.
  *
- * The security controls (issue 5) are kept out of the way: terms of service
+ * The security controls (issue 5) are kept out of the way. Terms of service
  * are published in set-up and every person accepts them but one, the gated
  * user of A, whose column is 403 `terms-not-accepted` on every route except
  * the system ones and those marked ROUTE_UNGATED (which it calls like any
- * user, never accepting the terms); the one cell that publishes a new version
- * (the operator's) is followed by every other person accepting it. Second factors are never confirmed (enrolments are begun, a
- * wrong code is confirmed, removal finds none), the security settings PATCH
- * sets a value the settings already have, an unlock targets a fresh member,
- * an account-session revocation a fresh session of the user, and password
- * resets use an unknown address and an unknown token. Confirming the contacts
- * is the owner's in person: no other principal holds ownership.transfer.
+ * user, never accepting the terms: it sends a stale version). The one cell
+ * that publishes a new version (the operator's) is followed at once by every
+ * other person accepting it. Second factors are never confirmed (enrolments
+ * are begun, a wrong code is confirmed, removal finds none); the security
+ * settings PATCH sets a value the settings have already (no lock-out, no
+ * lower rate limit); password resets use an unknown address and an unknown
+ * token. Confirming the contacts is the owner's in person: no other principal
+ * holds ownership.transfer, so the owner's cell is the one that succeeds.
  *
  * Usage: authz_matrix FAXVAULTD */
 #include <stdbool.h>

@@ -107,9 +107,10 @@ static void phase_e(t30_state_t *s, void *ud, int code)
 				r->remote_ident[k++] = *p;
 		r->remote_ident[k] = '\0';
 	}
-	if (st.bit_rate)
+	/* Rate and ECM mean something only once a page went through (phase D
+	 * set them); spandsp reports its defaults otherwise. */
+	if (st.pages_tx + st.pages_rx > 0 && st.bit_rate)
 		r->bit_rate = st.bit_rate;
-	r->ecm = r->ecm || st.error_correcting_mode;
 	if (fc->cfg.caller)
 		r->pages_confirmed = st.pages_tx;
 	else
@@ -233,7 +234,9 @@ int faxcall_start_t38(faxcall_t *fc, const sdp_t38_t *remote, faxcall_t38_tx_fn 
 	if (!fc->t38)
 		return -1;
 	t38_core_state_t *core = t38_terminal_get_t38_core_state(fc->t38);
-	t38_set_t38_version(core, remote && remote->version > 0 ? 0 : 0);
+	/* We announce T38FaxVersion 0 and speak version 0 whatever the peer
+	 * announces: every version is required to understand version 0 IFPs. */
+	t38_set_t38_version(core, 0);
 	int rate = fc->cfg.max_rate > 9600 ? 14400 : 9600;
 	if (remote && remote->max_bit_rate > 0 && remote->max_bit_rate < rate)
 		rate = remote->max_bit_rate;

@@ -848,8 +848,6 @@ static void send_ack_non2xx(call_t *c, const sip_msg_t *resp)
 	buf_t b;
 	buf_init(&b, SIP_MSG_MAX);
 	const sip_str_t *to = sip_msg_header(resp, "To");
-	char contact[8];
-	(void)contact;
 	buf_printf(&b, "ACK %s SIP/2.0\r\nVia: SIP/2.0/UDP %s:%u;branch=%s;rport\r\nMax-Forwards: 70\r\n", c->req_uri,
 		   c->local_ip, ntohs(c->ua->bound.sin_port), c->ctx.branch);
 	buf_printf(&b, "From: <%s>;tag=%s\r\n", c->local_uri, c->ltag);
@@ -1052,7 +1050,8 @@ static void response_target(const sip_msg_t *m, const struct sockaddr_in *src, s
 	(void)m; /* symmetric response routing: always reply to the source */
 }
 
-static void send_rtp_start(call_t *c)
+/* Our 200 is out: the call is up (media runs from now, before the ACK). */
+static void call_answered(call_t *c)
 {
 	c->state = CS_UP;
 	c->res.answered = 1;
@@ -1154,7 +1153,7 @@ static void handle_new_invite(ua_t *ua, const sip_msg_t *m, const struct sockadd
 	c->stx_interval_ms = SIP_T1_MS;
 	c->stx_next_ms = now_ms() + SIP_T1_MS;
 	c->stx_deadline_ms = now_ms() + SIP_TXN_MS;
-	send_rtp_start(c);
+	call_answered(c);
 	call_publish(c);
 }
 
@@ -1233,8 +1232,7 @@ static void handle_request(ua_t *ua, const sip_msg_t *m, const struct sockaddr_i
 	const sip_str_t *toh = sip_msg_header(m, "To");
 	sip_str_t totag = {0};
 	int has_totag = sip_param(*toh, "tag", &totag) == 0;
-	int is = 0;
-	if ((is = sip_str_eq(m->method, "INVITE"))) {
+	if (sip_str_eq(m->method, "INVITE")) {
 		if (!c && !has_totag) {
 			handle_new_invite(ua, m, src);
 			return;
@@ -1311,7 +1309,6 @@ static void handle_request(ua_t *ua, const sip_msg_t *m, const struct sockaddr_i
 		respond(ua, &to, m, 200, c ? c->ltag : NULL, NULL, NULL, NULL);
 		return;
 	}
-	(void)is;
 	static const char *const known[] = {"REGISTER", "SUBSCRIBE", "NOTIFY", "REFER", "MESSAGE",
 					    "INFO",     "UPDATE",    "PRACK",  "PUBLISH"};
 	for (size_t k = 0; k < sizeof known / sizeof known[0]; k++) {

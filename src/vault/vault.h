@@ -117,6 +117,13 @@ vault_err_t vault_account_key_new(const vault_key_t *master, const char *account
 vault_err_t vault_account_key_unwrap(const vault_key_t *master, const char *account_id,
 	const uint8_t *wrapped, size_t len, vault_key_t **out);
 
+/* Master key rotation: opens a wrapped account key under old_master and
+ * seals the same key under new_master (fresh nonce) into out. Documents
+ * need no re-encryption. The caller replaces the stored blob, and retires
+ * the old key file only once every account has been rewrapped. */
+vault_err_t vault_account_key_rewrap(const vault_key_t *old_master, const vault_key_t *new_master,
+	const char *account_id, const uint8_t *wrapped, size_t len, uint8_t out[VAULT_WRAPPED_LEN]);
+
 /* The same one level down: a new random document key sealed by the account
  * key, bound to (account_id, doc_id). */
 vault_err_t vault_doc_key_new(const vault_key_t *account_key, const char *account_id,

@@ -390,6 +390,26 @@ vault_err_t vault_account_key_unwrap(const vault_key_t *master, const char *acco
 	return unwrap(master, ad, adlen, wrapped, len, out);
 }
 
+vault_err_t vault_account_key_rewrap(const vault_key_t *old_master, const vault_key_t *new_master,
+	const char *account_id, const uint8_t *wrapped, size_t len, uint8_t out[VAULT_WRAPPED_LEN])
+{
+	if (!old_master || !new_master || !wrapped || !out || !vault_id_valid(account_id))
+		return VAULT_ERR_ARG;
+	uint8_t ad[AD_MAX];
+	size_t adlen = wrap_ad(ad, "faxvault account key", account_id, NULL);
+	vault_key_t *k = NULL;
+	vault_err_t rc = unwrap(old_master, ad, adlen, wrapped, len, &k);
+	if (rc != VAULT_OK)
+		return rc;
+	out[0] = WRAP_VERSION;
+	randombytes_buf(out + 1, WRAP_NONCE);
+	unsigned long long clen = 0;
+	crypto_aead_xchacha20poly1305_ietf_encrypt(out + 1 + WRAP_NONCE, &clen, k->k, VAULT_KEY_LEN,
+		ad, adlen, NULL, out + 1, new_master->k);
+	vault_key_free(k);
+	return VAULT_OK;
+}
+
 vault_err_t vault_doc_key_new(const vault_key_t *account_key, const char *account_id,
 	const char *doc_id, uint8_t wrapped[VAULT_WRAPPED_LEN], vault_key_t **key_out)
 {

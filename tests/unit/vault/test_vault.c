@@ -554,6 +554,24 @@ static void test_master_file(void **state)
 	assert_int_equal(vault_account_key_unwrap(k2, "acc_M", wa, sizeof wa, &a), VAULT_OK);
 	vault_key_free(a);
 	vault_key_free(k2);
+	/* Rotation: the account key moves to a new master, unchanged. */
+	char *p2 = xasprintf("%s/m3.key", dir);
+	vault_key_t *k3, *a1, *a2;
+	uint8_t wa3[VAULT_WRAPPED_LEN];
+	assert_int_equal(vault_master_load(p2, 1, &k3), VAULT_OK);
+	assert_int_equal(vault_account_key_rewrap(k, k3, "acc_M", wa, sizeof wa, wa3), VAULT_OK);
+	assert_int_equal(vault_account_key_rewrap(k, k3, "acc_N", wa, sizeof wa, wa3), VAULT_ERR_UNWRAP);
+	assert_int_equal(vault_account_key_unwrap(k, "acc_M", wa3, sizeof wa3, &a1), VAULT_ERR_UNWRAP);
+	assert_int_equal(vault_account_key_unwrap(k3, "acc_M", wa3, sizeof wa3, &a2), VAULT_OK);
+	assert_int_equal(vault_account_key_unwrap(k, "acc_M", wa, sizeof wa, &a1), VAULT_OK);
+	vault_key_fingerprint(a1, f1);
+	vault_key_fingerprint(a2, f2);
+	assert_string_equal(f1, f2);
+	vault_key_free(a1);
+	vault_key_free(a2);
+	vault_key_free(k3);
+	unlink(p2);
+	free(p2);
 	vault_key_free(k);
 	/* Readable or writable by group or others: refused. */
 	mode_t bad[] = { 0644, 0640, 0604, 0660, 0602 };

@@ -302,10 +302,18 @@ int dom_login(dom_ctx_t *c, const json_t *body, json_t **out, dom_err_t *e)
 		strcmp(rec_str(person, "status"), "active") == 0;
 	const json_t *lu = person ? json_object_get(person, "locked_until") : NULL;
 	bool locked = json_is_integer(lu) && json_integer_value(lu) > now;
+	/* From outside the account's allowed networks a login fails like a wrong
+	 * password, so that it cannot even confirm a password there. */
+	bool outside = false;
+	if (person && strcmp(rec_str(person, "kind"), "account") == 0 && c->source) {
+		sec_policy_t pol;
+		dom_policy(c->tx, c->cfg, rec_str(person, "account_id"), &pol);
+		outside = !policy_ip_allowed(&pol, c->source);
+	}
 	int rc;
-	if (src_locked || locked || !ok) {
-		rc = login_failed(c, person, src_locked ? "source_locked" : locked ? "locked" : "wrong_password",
-			"invalid-credentials", wrong, e);
+	if (src_locked || locked || outside || !ok) {
+		rc = login_failed(c, person, src_locked ? "source_locked" : locked ? "locked"
+			: outside ? "ip_not_allowed" : "wrong_password", "invalid-credentials", wrong, e);
 		json_decref(person);
 		return rc;
 	}

@@ -197,6 +197,8 @@ req GET /v1/me "$OWNER" "" --interface 127.0.0.2
 expect_problem 403 ip-not-allowed "a request from 127.0.0.2 is refused"
 req GET /v1/me "$OWNER"
 expect_status 200 "127.0.0.1 is allowed"
+req POST /v1/sessions "" '{"email":"compta@etude.example","password":"facture trimestre bleu"}' --interface 127.0.0.2
+expect_problem 401 invalid-credentials "a login from outside the allow-list fails like a wrong password"
 req GET "/v1/accounts/$ACC/audit-events?action=me.get" "$OWNER"
 expect_jq '[.items[] | select(.outcome == "denied" and .source == "127.0.0.2")] | length == 1' "refusal audited with its address"
 req PATCH "/v1/accounts/$ACC/security" "$OWNER" '{"ip_allowlist":[]}'

@@ -177,8 +177,11 @@ vault_err_t vault_writer_write(vault_writer_t *w, const void *data, size_t len);
 
 /* Writes the final chunk and the header, fsyncs, renames the temporary file
  * to DIR/DOC_ID.fvb (replacing an earlier one) and fsyncs DIR. Frees w in
- * every case; on any failure the temporary file is removed and no blob file
- * appears (an earlier one under that name is left as it was). */
+ * every case. On a failure up to the rename, the temporary file is removed
+ * and no blob file appears (an earlier one under that name is left as it
+ * was). If only the final fsync of DIR fails (VAULT_ERR_IO), the new file is
+ * in place but its name might not survive a crash: treat it as a failure
+ * and write again. */
 vault_err_t vault_writer_close(vault_writer_t *w);
 
 /* Removes the temporary file and frees w (NULL is a no-op). */

@@ -24,6 +24,7 @@
 
 #include "log.h"
 #include "vault.h"
+#include "vault_int.h"
 #include "xalloc.h"
 
 #define ACC "acc_test1"
@@ -787,6 +788,69 @@ static void test_crypto_shredding(void **state)
 	free(data);
 }
 
+/* Builds a version-1 file by hand (as another writer would) with chunks
+ * of chunk bytes: the reader must follow the header's chunk size. */
+static void handmade(size_t chunk, const uint8_t *data, size_t n)
+{
+	size_t records = n / chunk + 1;
+	size_t fl = VAULT_HEADER_LEN + n + records * 21;
+	uint8_t *f = xcalloc(1, fl);
+	memcpy(f, "FVVAULT", 8);
+	f[9] = 1;
+	f[11] = VAULT_HEADER_LEN;
+	for (int i = 0; i < 4; i++)
+		f[12 + i] = (uint8_t)(chunk >> (24 - 8 * i));
+	for (int i = 0; i < 8; i++)
+		f[16 + i] = (uint8_t)((uint64_t)n >> (56 - 8 * i));
+	f[24] = (uint8_t)strlen(DOC);
+	memcpy(f + 32, DOC, strlen(DOC));
+	uint8_t sk[32], mk[32];
+	vault_subkey(dockey, VAULT_SUBKEY_ID, f + 96, 16);
+	vault_subkey(dockey, VAULT_SUBKEY_STREAM, sk, sizeof sk);
+	vault_subkey(dockey, VAULT_SUBKEY_MAC, mk, sizeof mk);
+	crypto_secretstream_xchacha20poly1305_state st;
+	crypto_secretstream_xchacha20poly1305_init_push(&st, f + 112, sk);
+	crypto_generichash(f + 136, 32, f, 136, mk, sizeof mk);
+	uint8_t *p = f + VAULT_HEADER_LEN;
+	for (size_t r = 0; r < records; r++) {
+		int last = r + 1 == records;
+		size_t k = last ? n % chunk : chunk;
+		p[0] = (uint8_t)(r >> 24);
+		p[1] = (uint8_t)(r >> 16);
+		p[2] = (uint8_t)(r >> 8);
+		p[3] = (uint8_t)r;
+		crypto_secretstream_xchacha20poly1305_push(&st, p + 4, NULL, data + r * chunk, k, p, 4,
+			last ? crypto_secretstream_xchacha20poly1305_TAG_FINAL : 0);
+		p += 4 + k + 17;
+	}
+	assert_true(p == f + fl);
+	assert_int_equal(fl, vault_blob_size(n, (uint32_t)chunk));
+	char *path = blob(DOC);
+	spit(path, f, fl);
+	free(path);
+	free(f);
+}
+
+static void test_other_chunk_sizes(void **state)
+{
+	(void)state;
+	size_t chunks[] = { VAULT_CHUNK_MIN, 1000, VAULT_CHUNK_MAX };
+	size_t sizes[] = { 0, 1, 3000, 2 * 1024 * 1024 };
+	uint8_t *data = pattern(2 * 1024 * 1024, 21);
+	for (size_t c = 0; c < 3; c++) {
+		for (size_t i = 0; i < 4; i++) {
+			handmade(chunks[c], data, sizes[i]);
+			uint8_t *back;
+			size_t len;
+			assert_int_equal(vault_blob_get(dir, DOC, dockey, SIZE_MAX, &back, &len), VAULT_OK);
+			assert_int_equal(len, sizes[i]);
+			assert_memory_equal(back, data, sizes[i]);
+			free(back);
+		}
+	}
+	free(data);
+}
+
 static void test_strerror(void **state)
 {
 	(void)state;
@@ -816,6 +880,7 @@ int main(void)
 		cmocka_unit_test(test_master_file),
 		cmocka_unit_test(test_no_temp_left),
 		cmocka_unit_test(test_crypto_shredding),
+		cmocka_unit_test(test_other_chunk_sizes),
 		cmocka_unit_test(test_strerror),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -81,7 +81,9 @@ typedef struct call {
 	char req_uri[256];        /* initial INVITE Request-URI */
 	uint32_t lcseq;
 	uint32_t rcseq;
-	struct sockaddr_in peer;  /* where signalling goes */
+	struct sockaddr_in peer;  /* where our requests go (first route, else the peer) */
+	struct sockaddr_in resp_to; /* where our responses to the INVITE go (its source) */
+	char route[1024];         /* route set, as a Route header value; "" when none */
 	char local_ip[64];
 	ctxn_t ctx;
 	/* INVITE server transaction: the final response, resent until ACK */
@@ -343,6 +345,10 @@ static void build_response(buf_t *b, const sip_msg_t *req, int status, const cha
 		buf_printf(b, "Call-ID: %.*s\r\n", (int)v->n, v->p);
 	if ((v = sip_msg_header(req, "CSeq")))
 		buf_printf(b, "CSeq: %.*s\r\n", (int)v->n, v->p);
+	if (status > 100 && status < 300 && sip_str_eq(req->method, "INVITE"))
+		for (size_t k = 0; k < req->nhdrs; k++)
+			if (sip_str_eq(req->hdrs[k].name, "Record-Route"))
+				buf_printf(b, "Record-Route: %.*s\r\n", (int)req->hdrs[k].value.n, req->hdrs[k].value.p);
 	if (contact)
 		buf_printf(b, "Contact: %s\r\n", contact);
 	buf_puts(b, ALLOW_HDR "Supported: timer\r\nUser-Agent: faxvault/" FV_VERSION "\r\n");
@@ -388,6 +394,8 @@ static void build_request(call_t *c, buf_t *b, const char *method, const char *r
 		   branch);
 	buf_puts(b, "Max-Forwards: 70\r\n");
 	dialog_headers(c, b);
+	if (c->route[0] && strcmp(method, "CANCEL") != 0)
+		buf_printf(b, "Route: %s\r\n", c->route);
 	buf_printf(b, "Call-ID: %s\r\nCSeq: %u %s\r\n", c->call_id, cseq, method);
 	if (strcmp(method, "ACK") != 0 && strcmp(method, "CANCEL") != 0)
 		buf_printf(b, "Contact: %s\r\n" ALLOW_HDR "Supported: timer\r\n", contact);
@@ -866,8 +874,68 @@ static void send_ack_2xx(call_t *c, uint32_t cseq)
 	sip_send(c->ua, &c->peer, &c->ack, c->call_id);
 }
 
+#define ROUTES_MAX 8
+
+/* The route set of the dialog (RFC 3261 §12.1): Record-Route entries of the
+ * INVITE in order (we answer) or of the 2xx reversed (we called). In-dialog
+ * requests then carry Route and go to the first route (loose routing). */
+static void learn_routes(call_t *c, const sip_msg_t *m)
+{
+	char ent[ROUTES_MAX][256];
+	int n = 0;
+	for (size_t k = 0; k < m->nhdrs && n < ROUTES_MAX; k++) {
+		if (!sip_str_eq(m->hdrs[k].name, "Record-Route"))
+			continue;
+		sip_str_t v = m->hdrs[k].value;
+		size_t start = 0;
+		int angle = 0;
+		for (size_t i = 0; i <= v.n && n < ROUTES_MAX; i++) {
+			if (i < v.n && v.p[i] == '<')
+				angle = 1;
+			else if (i < v.n && v.p[i] == '>')
+				angle = 0;
+			if (i == v.n || (v.p[i] == ',' && !angle)) {
+				sip_str_t e = {v.p + start, i - start};
+				while (e.n && (e.p[0] == ' ' || e.p[0] == '\t')) {
+					e.p++;
+					e.n--;
+				}
+				while (e.n && (e.p[e.n - 1] == ' ' || e.p[e.n - 1] == '\t'))
+					e.n--;
+				if (e.n && e.n < sizeof ent[0] && e.p[0] == '<')
+					copy_str(ent[n++], sizeof ent[0], e);
+				start = i + 1;
+			}
+		}
+	}
+	if (n == 0)
+		return;
+	buf_t b;
+	buf_init(&b, sizeof c->route - 1);
+	for (int i = 0; i < n; i++)
+		buf_printf(&b, "%s%s", i ? ", " : "", ent[c->outbound ? n - 1 - i : i]);
+	const char *first = ent[c->outbound ? n - 1 : 0];
+	sip_str_t u = sip_addr_uri((sip_str_t){first, strlen(first)}), user, host;
+	uint16_t port;
+	char hp[300];
+	struct sockaddr_in dst;
+	if (b.data && sip_uri_parse(u, &user, &host, &port) == 0 && host.n < 256 &&
+	    snprintf(hp, sizeof hp, "%.*s:%u", (int)host.n, host.p, port) > 0 && parse_hostport(hp, &dst) == 0) {
+		snprintf(c->route, sizeof c->route, "%s", b.data);
+		c->peer = dst;
+		sip_str_t lr;
+		if (sip_param(u, "lr", &lr) != 0)
+			log_event(LOG_WARN, "sip_strict_route", "call=%s (treated as loose)", c->call_id);
+		log_event(LOG_INFO, "sip_route_set", "call=%s routes=%d", c->call_id, n);
+	} else {
+		log_event(LOG_WARN, "sip_bad_route", "call=%s", c->call_id);
+	}
+	buf_free(&b);
+}
+
 static void learn_dialog(call_t *c, const sip_msg_t *m)
 {
+	learn_routes(c, m);
 	const sip_str_t *to = sip_msg_header(m, "To");
 	sip_str_t tag;
 	if (to && sip_param(*to, "tag", &tag) == 0 && !c->rtag[0])
@@ -1104,8 +1172,9 @@ static void handle_new_invite(ua_t *ua, const sip_msg_t *m, const struct sockadd
 	copy_str(c->remote_uri, sizeof c->remote_uri, sip_addr_uri(*from));
 	copy_str(c->local_uri, sizeof c->local_uri, sip_addr_uri(*toh));
 	copy_str(c->remote_target, sizeof c->remote_target, sip_addr_uri(*from));
-	learn_dialog(c, m);
 	c->peer = *src;
+	c->resp_to = *src;
+	learn_dialog(c, m);
 	sip_cseq(m, &c->rcseq, NULL);
 	c->lcseq = rand32() % 10000;
 	local_ip_toward(src, &ua->bound, c->local_ip);
@@ -1418,7 +1487,7 @@ static void call_timers(call_t *c, int64_t now)
 	}
 	if (c->stx_active) {
 		if (now >= c->stx_next_ms) {
-			sip_send(ua, &c->peer, &c->stx_resp, c->call_id);
+			sip_send(ua, c->resp_to.sin_family ? &c->resp_to : &c->peer, &c->stx_resp, c->call_id);
 			c->stx_interval_ms = c->stx_interval_ms * 2 > SIP_T2_MS ? SIP_T2_MS : c->stx_interval_ms * 2;
 			c->stx_next_ms = now + c->stx_interval_ms;
 		}

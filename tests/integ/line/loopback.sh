@@ -33,6 +33,8 @@ partial)          # the receiver hangs up after page 2
                   tx_opts=(--no-t38); rx_opts=(--no-t38 --drop-after-pages 2); want_rc=1; want_class=partial; want_confirmed=2 ;;
 vanish)           # the receiver process is killed (SIGKILL) after page 2: no BYE, no media
                   tx_opts=(--no-t38); rx_opts=(--no-t38); want_rc=1; want_class=partial; want_confirmed=2 ;;
+vanish-t38)       # the same on T.38 (the sender's T.30 timers run on its own clock)
+                  tx_opts=(--t38); rx_opts=(--t38); want_rc=1; want_class=partial; want_confirmed=2 ;;
 garbage-media)    # junk, bad UDPTL lengths and stale/duplicate T.38 packets hit both media ports mid-call
                   tx_opts=(--t38); rx_opts=(--t38); want_transport=t38 ;;
 media-threads)    # SIP thread + media worker threads on both sides, 4 calls, T.38 with refreshes
@@ -49,7 +51,7 @@ case $scen in concurrent|media-threads) ncalls=4 ;; esac
 rxpid=$!
 for _ in $(seq 50); do grep -q line_listen "$dir/rx.log" 2>/dev/null && break; sleep 0.1; done
 # Helpers that act on the call while it runs (background, end with it).
-if [ "$scen" = vanish ]; then
+if [ "$scen" = vanish ] || [ "$scen" = vanish-t38 ]; then
 	( set +e; for _ in $(seq 600); do
 		if grep -q 'event=t30_page_sent.*page=2 answer=MCF' "$dir/tx.log" 2>/dev/null; then
 			sleep 0.5 # into page 3

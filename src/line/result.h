@@ -51,6 +51,12 @@ typedef struct fax_result {
 	int pages_received;     /* inbound */
 	fax_page_res_t pages[FAX_PAGES_MAX];
 	int npages;
+	/* media counters (diagnostics) */
+	unsigned bad_packets;    /* undecodable RTP/UDPTL datagrams */
+	unsigned lost_frames;    /* audio frames declared lost (filled in) */
+	unsigned late_frames;    /* audio frames too late or duplicate */
+	unsigned ifp_recovered;  /* T.38 IFPs rebuilt from redundancy */
+	unsigned ifp_lost;       /* T.38 IFPs lost beyond redundancy */
 	int64_t start_ms;
 	int64_t duration_ms;
 	char file[512];

@@ -170,6 +170,7 @@ struct ua {
 	int epfd;                /* media sockets: which calls have packets */
 	int64_t ticks_run, late_ticks, max_late_ns;
 	struct epoll_event *evs; /* LINE_CALLS_MAX entries */
+	int linger_ms;           /* send: stay this long after the last call ended */
 	int nworkers;            /* 0: media in this loop's thread */
 	worker_t *workers;
 	int next_worker;
@@ -661,6 +662,11 @@ static void call_end(call_t *c)
 		c->mfd = -1;
 	}
 	c->res.duration_ms = time_now_ms() - c->res.start_ms;
+	c->res.bad_packets = c->bad_media;
+	c->res.lost_frames = c->jb.lost;
+	c->res.late_frames = c->jb.late;
+	c->res.ifp_recovered = c->urx.recovered;
+	c->res.ifp_lost = c->urx.lost;
 	snprintf(c->res.call_id, sizeof c->res.call_id, "%s", c->call_id);
 	fax_result_classify(&c->res);
 	c->linger_until_ms = now_ms() + CALL_LINGER_MS;
@@ -709,6 +715,23 @@ static void call_refresh(call_t *c)
 	ctx_start(c, "INVITE", c->remote_target, ++c->lcseq, "Session-Expires: 90;refresher=uac\r\n", sdp.data);
 	buf_free(&sdp);
 	log_event(LOG_INFO, "session_refresh", "call=%s media=%s", c->call_id, c->media == MEDIA_T38 ? "t38" : "g711");
+}
+
+/* Gives up an outbound call not answered yet: CANCEL when the INVITE is out
+ * (same branch, RFC 3261 §9.1), then the call ends (class no_answer). */
+static void call_cancel(call_t *c)
+{
+	if (c->ctx.active && strcmp(c->ctx.method, "INVITE") == 0) {
+		buf_t b;
+		buf_init(&b, SIP_MSG_MAX);
+		build_request(c, &b, "CANCEL", c->req_uri, c->ctx.cseq, c->ctx.branch, NULL, NULL);
+		sip_send(c->ua, &c->peer, &b, c->call_id);
+		buf_free(&b);
+		log_event(LOG_INFO, "sip_cancel", "call=%s", c->call_id);
+		c->res.sip_status = 487;
+		c->ua->linger_ms = 2000; /* stay to ACK the 487 */
+	}
+	call_end(c);
 }
 
 /* The peer sent nothing for ms of wall-clock time too: with a sped-up
@@ -939,6 +962,11 @@ static void handle_response(ua_t *ua, call_t *c, const sip_msg_t *m)
 		return;
 	}
 	ctxn_t *t = &c->ctx;
+	if (!t->active && t->cseq == cseq && sip_str_eq(meth, "INVITE") && strcmp(t->method, "INVITE") == 0 &&
+	    m->status >= 300) {
+		send_ack_non2xx(c, m); /* the 487 after our CANCEL (or a retransmitted final) */
+		return;
+	}
 	if (!t->active || t->cseq != cseq || !sip_str_eq(meth, t->method))
 		return;
 	int is_invite = strcmp(t->method, "INVITE") == 0;
@@ -1410,17 +1438,8 @@ static void call_timers(call_t *c, int64_t now)
 			}
 		}
 	}
-	if (c->state == CS_INVITING && c->ring_deadline_ms && now >= c->ring_deadline_ms) {
-		/* Ringing too long: CANCEL (same branch as the INVITE). */
-		buf_t b;
-		buf_init(&b, SIP_MSG_MAX);
-		build_request(c, &b, "CANCEL", c->req_uri, c->ctx.cseq, c->ctx.branch, NULL, NULL);
-		sip_send(ua, &c->peer, &b, c->call_id);
-		buf_free(&b);
-		log_event(LOG_INFO, "sip_cancel", "call=%s", c->call_id);
-		c->res.sip_status = 487;
-		call_end(c);
-	}
+	if (c->state == CS_INVITING && c->ring_deadline_ms && now >= c->ring_deadline_ms)
+		call_cancel(c); /* ringing too long */
 	if (c->stx_active) {
 		if (now >= c->stx_next_ms) {
 			sip_send(ua, c->resp_to.sin_family ? &c->resp_to : &c->peer, &c->stx_resp, c->call_id);
@@ -1482,17 +1501,17 @@ static void ua_run(ua_t *ua, int sending)
 				if (ua->calls[i]->state == CS_UP)
 					call_send_bye(ua->calls[i]);
 				else if (ua->calls[i]->state == CS_INVITING)
-					call_end(ua->calls[i]);
+					call_cancel(ua->calls[i]);
 				call_unlock(ua->calls[i]);
 			}
 		}
 		if (ua_done(ua, sending)) {
 			/* A receiver lingers a moment to answer retransmissions and late
 			 * requests of the calls it served (481 for a dialog that is over). */
-			if (sending)
+			if (sending && !ua->linger_ms)
 				break;
 			if (!grace_until)
-				grace_until = now_ms() + 1000;
+				grace_until = now_ms() + (sending ? ua->linger_ms : 1000);
 			else if (now_ms() >= grace_until)
 				break;
 		}

@@ -3,7 +3,8 @@
 # Usage: sipp.sh FAXTOOL TIFFTOOL SCENARIO_DIR PORT SCENARIO
 #   UAC scenarios (sipp calls `faxvault-fax receive`): invite_t38, reinvite,
 #   bye_midcall, malformed, invite_no_sdp. UAS scenario (`faxvault-fax send` calls sipp):
-#   uas_auth_busy (digest challenge, then 486), uas_record_route (route set).
+#   uas_auth_busy (digest challenge, then 486), uas_record_route (route set),
+#   uas_cancel (ringing forever: CANCEL, 487, ACK).
 set -euo pipefail
 fax=$1 tt=$2 sdir=$3 port=$4 scen=$5
 command -v sipp >/dev/null || { echo "sipp not installed (Debian sip-tester): skipped"; exit 77; }
@@ -33,6 +34,24 @@ if [ "$scen" = uas_auth_busy ]; then
 	[ "$(jq -r .class "$dir/tx.json")" = busy ] || fail "class $(jq -r .class "$dir/tx.json"), want busy"
 	[ "$(jq -r .sip_status "$dir/tx.json")" = 486 ] || fail "sip_status"
 	echo "ok [$scen]: digest accepted, busy reported"
+	exit 0
+fi
+
+if [ "$scen" = uas_cancel ]; then
+	"$tt" mk "$dir/doc.tif" 1
+	sipp -sf "$sdir/$scen.xml" -i 127.0.0.1 -p "$port" -m 1 -nostdin -timeout 30 -timeout_error -trace_err \
+		>"$dir/sipp.out" 2>&1 &
+	pid=$!
+	sleep 0.5
+	set +e
+	"$fax" send "sip:5551234@127.0.0.1:$port" "$dir/doc.tif" --ring-timeout 2 --log "$dir/tx.log" >"$dir/tx.json"
+	rc=$?
+	set -e
+	wait "$pid" || fail "sipp failed: $(tail -n 20 "$dir/sipp.out"; cat "$dir"/*errors.log 2>/dev/null | head -n 40)"
+	pid=
+	[ "$rc" = 1 ] || fail "send exit code $rc, want 1"
+	[ "$(jq -r .class "$dir/tx.json")" = no_answer ] || fail "class $(jq -r .class "$dir/tx.json"), want no_answer"
+	echo "ok [$scen]"
 	exit 0
 fi
 

@@ -251,7 +251,13 @@ int faxtool_receive(int argc, char **argv)
 		fprintf(stderr, "usage: faxvault-fax receive --listen IP:PORT --out DIR [options]\n");
 		return 2;
 	}
+	/* The output folder is made when missing (received faxes are private:
+	 * mode 0700); anything else in its place is an error. */
 	struct stat st;
+	if (stat(cfg.out_dir, &st) != 0 && errno == ENOENT && mkdir(cfg.out_dir, 0700) != 0) {
+		fprintf(stderr, "faxvault-fax receive: cannot create %s: %s\n", cfg.out_dir, strerror(errno));
+		return 2;
+	}
 	if (stat(cfg.out_dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
 		fprintf(stderr, "faxvault-fax receive: %s is not a directory\n", cfg.out_dir);
 		return 2;

@@ -194,6 +194,22 @@ int dom_account_get(dom_ctx_t *c, const json_t *a, json_t **out, dom_err_t *e)
 	return dom_audit(c, "account.read", rec_str(a, "id"), rec_str(a, "id"), "success", NULL);
 }
 
+/* Writes fields to the account, records `action` with detail, and answers
+ * the account as it now is. */
+static int account_apply(dom_ctx_t *c, const json_t *a, const json_t *fields, const char *action,
+	const json_t *detail, json_t **out, dom_err_t *e)
+{
+	int rc = store_account_update(c->tx, rec_str(a, "id"), fields);
+	if (rc == STORE_OK)
+		rc = dom_audit(c, action, rec_str(a, "id"), rec_str(a, "id"), "success", detail);
+	if (rc != 0)
+		return dom_fail(e, "internal", "", "the account could not be updated");
+	json_t *stored = store_account_get(c->tx, rec_str(a, "id"), NULL);
+	*out = account_view(c->tx, stored);
+	json_decref(stored);
+	return 0;
+}
+
 int dom_account_update(dom_ctx_t *c, const json_t *a, const json_t *body, json_t **out,
 	dom_err_t *e)
 {
@@ -215,17 +231,10 @@ int dom_account_update(dom_ctx_t *c, const json_t *a, const json_t *body, json_t
 		json_object_set_new(detail, "regulatory_profile", json_pack("{s:s, s:s}", "old",
 			rec_str(a, "regulatory_profile"), "new", profile));
 	}
-	int rc = store_account_update(c->tx, rec_str(a, "id"), upd);
+	int rc = account_apply(c, a, upd, "account.update", detail, out, e);
 	json_decref(upd);
-	if (rc == STORE_OK)
-		rc = dom_audit(c, "account.update", rec_str(a, "id"), rec_str(a, "id"), "success", detail);
 	json_decref(detail);
-	if (rc != 0)
-		return dom_fail(e, "internal", "", "the account could not be updated");
-	json_t *stored = store_account_get(c->tx, rec_str(a, "id"), NULL);
-	*out = account_view(c->tx, stored);
-	json_decref(stored);
-	return 0;
+	return rc;
 }
 
 int dom_account_set_status(dom_ctx_t *c, const json_t *a, const char *status, json_t **out,
@@ -237,18 +246,11 @@ int dom_account_set_status(dom_ctx_t *c, const json_t *a, const char *status, js
 	const char *action = strcmp(status, "suspended") == 0 ? "account.suspend"
 		: strcmp(status, "closed") == 0 ? "account.close" : "account.reactivate";
 	json_t *upd = json_pack("{s:s, s:I}", "status", status, "updated_at", (json_int_t)time_now_ms());
-	int rc = store_account_update(c->tx, rec_str(a, "id"), upd);
-	json_decref(upd);
 	json_t *detail = json_pack("{s:s, s:s}", "old", old, "new", status);
-	if (rc == STORE_OK)
-		rc = dom_audit(c, action, rec_str(a, "id"), rec_str(a, "id"), "success", detail);
+	int rc = account_apply(c, a, upd, action, detail, out, e);
+	json_decref(upd);
 	json_decref(detail);
-	if (rc != 0)
-		return dom_fail(e, "internal", "", "the account could not be updated");
-	json_t *stored = store_account_get(c->tx, rec_str(a, "id"), NULL);
-	*out = account_view(c->tx, stored);
-	json_decref(stored);
-	return 0;
+	return rc;
 }
 
 int dom_owner_transfer(dom_ctx_t *c, const json_t *a, const json_t *body, json_t **out,

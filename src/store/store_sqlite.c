@@ -217,22 +217,28 @@ static int map_rc(store_tx_t *tx, int rc, const char *sql)
 	return STORE_ERROR;
 }
 
+/* The cached statement for sql with its arguments bound, or NULL. */
+static sqlite3_stmt *bound(store_tx_t *tx, const char *sql, const char *types, va_list ap)
+{
+	sqlite3_stmt *s = conn_prepare(tx->c, sql);
+	if (s && bind_va(s, types, ap) != 0) {
+		sqlite3_reset(s);
+		return NULL;
+	}
+	return s;
+}
+
 /* Runs a query and returns every row as an array of objects (new reference),
  * or NULL on error. */
 static json_t *q_rows(store_tx_t *tx, const char *sql, const char *types, ...)
 {
 	int64_t t0 = time_mono_ns();
-	sqlite3_stmt *s = conn_prepare(tx->c, sql);
-	if (!s)
-		return NULL;
 	va_list ap;
 	va_start(ap, types);
-	int brc = bind_va(s, types, ap);
+	sqlite3_stmt *s = bound(tx, sql, types, ap);
 	va_end(ap);
-	if (brc != 0) {
-		sqlite3_reset(s);
+	if (!s)
 		return NULL;
-	}
 	json_t *rows = json_array();
 	int rc;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
@@ -250,21 +256,18 @@ static json_t *q_rows(store_tx_t *tx, const char *sql, const char *types, ...)
 static json_t *q_one(store_tx_t *tx, const char *sql, const char *types, ...)
 {
 	int64_t t0 = time_mono_ns();
-	sqlite3_stmt *s = conn_prepare(tx->c, sql);
-	if (!s)
-		return NULL;
 	va_list ap;
 	va_start(ap, types);
-	int brc = bind_va(s, types, ap);
+	sqlite3_stmt *s = bound(tx, sql, types, ap);
 	va_end(ap);
+	if (!s)
+		return NULL;
 	json_t *row = NULL;
-	if (brc == 0) {
-		int rc = sqlite3_step(s);
-		if (rc == SQLITE_ROW)
-			row = row_to_json(s);
-		else
-			map_rc(tx, rc, sql);
-	}
+	int rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		row = row_to_json(s);
+	else
+		map_rc(tx, rc, sql);
 	sqlite3_reset(s);
 	db_time(tx, t0);
 	return row;
@@ -275,20 +278,15 @@ static json_t *q_one(store_tx_t *tx, const char *sql, const char *types, ...)
 static int q_exec(store_tx_t *tx, bool must_change, const char *sql, const char *types, ...)
 {
 	int64_t t0 = time_mono_ns();
-	sqlite3_stmt *s = conn_prepare(tx->c, sql);
-	if (!s)
-		return STORE_ERROR;
 	va_list ap;
 	va_start(ap, types);
-	int brc = bind_va(s, types, ap);
+	sqlite3_stmt *s = bound(tx, sql, types, ap);
 	va_end(ap);
-	int out = STORE_ERROR;
-	if (brc == 0) {
-		int rc = sqlite3_step(s);
-		out = map_rc(tx, rc, sql);
-		if (out == STORE_OK && must_change && sqlite3_changes(tx->c->db) == 0)
-			out = STORE_NOTFOUND;
-	}
+	if (!s)
+		return STORE_ERROR;
+	int out = map_rc(tx, sqlite3_step(s), sql);
+	if (out == STORE_OK && must_change && sqlite3_changes(tx->c->db) == 0)
+		out = STORE_NOTFOUND;
 	sqlite3_reset(s);
 	db_time(tx, t0);
 	return out;

@@ -1690,6 +1690,9 @@ void line_cfg_defaults(line_cfg_t *cfg)
 	cfg->clock_speed = 1.0;
 	cfg->ring_ms = 60000;
 	cfg->max_call_ms = 30 * 60 * 1000;
+	/* SIP signalling on the loop thread, media in a worker (more with
+	 * --media-threads N; 0 puts both in one loop). */
+	cfg->media_threads = 1;
 }
 
 static int count_pages(const char *path, char *why, size_t whylen)

@@ -1,7 +1,11 @@
 /* Prometheus counters and a latency histogram (see metrics.h). */
 #include "metrics.h"
 
+#include <jansson.h>
+#include <microhttpd.h>
 #include <pthread.h>
+#include <sodium.h>
+#include <sqlite3.h>
 #include <string.h>
 
 #define METRICS_SERIES_MAX 512
@@ -97,6 +101,11 @@ void metrics_render(buf_t *o, int64_t db_ns, int64_t in_flight)
 	buf_printf(o, "# HELP faxvault_db_seconds_total Time spent in the database.\n"
 		      "# TYPE faxvault_db_seconds_total counter\n"
 		      "faxvault_db_seconds_total %.6f\n", (double)db_ns / 1e9);
+	buf_printf(o, "# HELP faxvault_build_info The version of faxvault and of the libraries it runs on.\n"
+		      "# TYPE faxvault_build_info gauge\n"
+		      "faxvault_build_info{version=\"%s\",sqlite=\"%s\",microhttpd=\"%s\",jansson=\"%s\","
+		      "sodium=\"%s\"} 1\n", FV_VERSION, sqlite3_libversion(), MHD_get_version(),
+		jansson_version_str(), sodium_version_string());
 	buf_printf(o, "# HELP faxvault_http_requests_in_flight Requests being served.\n"
 		      "# TYPE faxvault_http_requests_in_flight gauge\n"
 		      "faxvault_http_requests_in_flight %lld\n", (long long)in_flight);

@@ -7,6 +7,10 @@
  */
 #include <errno.h>
 #include <jansson.h>
+#include <microhttpd.h>
+#include <openssl/crypto.h>
+#include <sodium.h>
+#include <sqlite3.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,6 +57,18 @@ static void usage(FILE *out)
 	      "\n"
 	      "Exit codes: 0 ok, 1 failure (e.g. broken audit chain), 2 usage or configuration error,\n"
 	      "3 bootstrap refused (already set up).\n", out);
+}
+
+/* The versions of what faxvaultd is built on, for operators (P01: patching)
+ * and for /metrics. */
+static void print_versions(FILE *out)
+{
+	fprintf(out, "faxvaultd %s\n", FV_VERSION);
+	fprintf(out, "  sqlite        %s\n", sqlite3_libversion());
+	fprintf(out, "  libmicrohttpd %s\n", MHD_get_version());
+	fprintf(out, "  jansson       %s\n", jansson_version_str());
+	fprintf(out, "  libsodium     %s\n", sodium_version_string());
+	fprintf(out, "  openssl       %s\n", OpenSSL_version(OPENSSL_VERSION));
 }
 
 static int ensure_dir(const char *dir)
@@ -272,8 +288,10 @@ static int cmd_serve(const config_t *cfg)
 		store_close(st);
 		return 1;
 	}
-	log_event(LOG_INFO, "daemon.started", "version=%s listen=%s port=%d data_dir=%s schema=%d",
-		FV_VERSION, cfg->http_listen, api_port(api), cfg->data_dir, store_schema_version(st));
+	log_event(LOG_INFO, "daemon.started", "version=%s listen=%s port=%d data_dir=%s schema=%d"
+		" sqlite=%s microhttpd=%s jansson=%s sodium=%s",
+		FV_VERSION, cfg->http_listen, api_port(api), cfg->data_dir, store_schema_version(st),
+		sqlite3_libversion(), MHD_get_version(), jansson_version_str(), sodium_version_string());
 	for (;;) {
 		int sig = 0;
 		if (sigwait(&set, &sig) != 0)
@@ -315,7 +333,7 @@ static int run(config_t *cfg, int argc, char **argv)
 			usage(stdout);
 			return 0;
 		} else if (strcmp(a, "--version") == 0) {
-			printf("faxvaultd %s\n", FV_VERSION);
+			print_versions(stdout);
 			return 0;
 		} else if (strcmp(a, "--print-config-reference") == 0) {
 			config_print_reference(stdout);
@@ -356,7 +374,11 @@ static int run(config_t *cfg, int argc, char **argv)
 	for (int l = 0; l < 4; l++)
 		if (strcmp(cfg->log_level, levels[l]) == 0)
 			log_set_level((enum log_level)l);
-	if (*cfg->log_file && log_open(cfg->log_file) != 0) {
+	const char *cmd = i < argc ? argv[i] : "serve";
+	/* The log file is the service's; checking or printing the configuration
+	 * (perhaps as another user) does not open it. */
+	if (strcmp(cmd, "check-config") != 0 && strcmp(cmd, "print-config") != 0 && *cfg->log_file &&
+	    log_open(cfg->log_file) != 0) {
 		fprintf(stderr, "faxvaultd: cannot open log file %s\n", cfg->log_file);
 		return 2;
 	}
@@ -366,7 +388,6 @@ static int run(config_t *cfg, int argc, char **argv)
 	}
 	sec_pwhash_set_cost((unsigned long long)cfg->argon2_ops, (size_t)cfg->argon2_mem_kib * 1024);
 
-	const char *cmd = i < argc ? argv[i] : "serve";
 	int rc;
 	if (strcmp(cmd, "serve") == 0)
 		rc = cmd_serve(cfg);

@@ -22,6 +22,7 @@
 #include "config.h"
 #include "domain.h"
 #include "log.h"
+#include "numparse.h"
 #include "pwlist.h"
 #include "sec.h"
 #include "store.h"
@@ -42,7 +43,9 @@ static void usage(FILE *out)
 	      "  bootstrap --operator EMAIL [--json]  create the first provider operator and print\n"
 	      "                                      a one-time password\n"
 	      "  password-reset --email EMAIL        issue a password-reset token and print it\n"
-	      "  audit-verify [--json]               check the audit hash chain offline; exit 0 when\n"
+	      "  audit-verify [--json] [--expect-head SEQ:HASH]\n"
+	      "                                      check the audit hash chain offline (and that it\n"
+	      "                                      still holds a head recorded earlier); exit 0 when\n"
 	      "                                      intact, 1 naming the first broken event\n"
 	      "  check-config                        validate the configuration and exit\n"
 	      "  print-config                        print the effective configuration\n"
@@ -208,7 +211,25 @@ static int cmd_password_reset(const config_t *cfg, int argc, char **argv)
 
 static int cmd_audit_verify(const config_t *cfg, int argc, char **argv)
 {
-	bool json = argc > 1 && strcmp(argv[1], "--json") == 0;
+	bool json = false;
+	int64_t head_seq = 0;
+	const char *head_hash = NULL;
+	for (int k = 1; k < argc; k++) {
+		if (strcmp(argv[k], "--json") == 0) {
+			json = true;
+		} else if (strcmp(argv[k], "--expect-head") == 0 && k + 1 < argc) {
+			const char *v = argv[++k], *colon = strchr(v, ':');
+			if (!colon || parse_i64(v, (size_t)(colon - v), 1, INT64_MAX, &head_seq) != 0 ||
+			    strlen(colon + 1) != 64) {
+				fputs("faxvaultd audit-verify: --expect-head takes SEQ:HASH (64 hex digits)\n", stderr);
+				return 2;
+			}
+			head_hash = colon + 1;
+		} else {
+			fputs("usage: faxvaultd [--data-dir DIR] audit-verify [--json] [--expect-head SEQ:HASH]\n", stderr);
+			return 2;
+		}
+	}
 	char *p = db_path(cfg);
 	struct stat sb;
 	if (stat(p, &sb) != 0) {
@@ -221,14 +242,15 @@ static int cmd_audit_verify(const config_t *cfg, int argc, char **argv)
 	if (!st)
 		return 2;
 	audit_report_t r;
-	int rc = audit_verify(st, &r);
+	int rc = head_hash ? audit_verify_head(st, head_seq, head_hash, &r) : audit_verify(st, &r);
 	store_close(st);
 	if (rc < 0) {
 		fputs("faxvaultd audit-verify: the audit log could not be read\n", stderr);
 		return 2;
 	}
 	if (json) {
-		json_t *o = json_pack("{s:b, s:I}", "ok", rc == 0, "events", (json_int_t)r.events);
+		json_t *o = json_pack("{s:b, s:I, s:{s:I, s:s}}", "ok", rc == 0, "events", (json_int_t)r.events,
+			"head", "seq", (json_int_t)r.head_seq, "hash", r.head_hash);
 		json_object_set_new(o, "first_broken", rc == 0 ? json_null()
 			: json_pack("{s:I, s:s, s:s}", "seq", (json_int_t)r.broken_seq, "id", r.broken_id,
 				"reason", r.reason));
@@ -237,7 +259,8 @@ static int cmd_audit_verify(const config_t *cfg, int argc, char **argv)
 		free(s);
 		json_decref(o);
 	} else if (rc == 0) {
-		printf("audit chain intact: %lld events\n", (long long)r.events);
+		printf("audit chain intact: %lld events; head %lld:%s\n", (long long)r.events,
+			(long long)r.head_seq, r.head_hash);
 	} else {
 		printf("audit chain BROKEN at event seq=%lld id=%s: %s\n", (long long)r.broken_seq,
 			r.broken_id, r.reason);
@@ -306,6 +329,16 @@ static int cmd_serve(const config_t *cfg)
 		break;
 	}
 	api_stop(api, (int)cfg->drain_seconds * 1000);
+	/* The head of the audit chain goes to the log at every stop (and every
+	 * 1000 events): `audit-verify --expect-head` checks the chain still has it. */
+	store_tx_t *htx = store_begin(st, false);
+	if (htx) {
+		int64_t hseq;
+		char hhash[65];
+		if (store_audit_head(htx, &hseq, hhash) == STORE_OK)
+			log_event(LOG_INFO, "audit.head", "seq=%lld hash=%s", (long long)hseq, hhash);
+		store_rollback(htx);
+	}
 	store_close(st);
 	pwlist_free();
 	log_event(LOG_INFO, "daemon.stopped", "ok=1");

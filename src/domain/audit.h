@@ -38,6 +38,9 @@ int audit_record(store_tx_t *tx, const audit_ctx_t *ctx, const char *action, con
 
 typedef struct audit_report {
 	int64_t events;        /* events checked */
+	int64_t head_seq;      /* the last event: keep (head_seq, head_hash) outside the
+				  database to detect later truncation */
+	char head_hash[AUDIT_HASH_HEX];
 	int64_t broken_seq;    /* 0 when intact */
 	char broken_id[48];
 	char reason[160];
@@ -45,5 +48,9 @@ typedef struct audit_report {
 /* Verifies the whole chain. 0 when intact, 1 when broken (report says where),
  * -1 when the store could not be read. */
 int audit_verify(store_t *st, audit_report_t *r);
+/* Same, and checks that the chain still holds a head recorded earlier
+ * (seq, hash), e.g. from the logs or a previous report: an intact chain
+ * that lost its newest events fails here. */
+int audit_verify_head(store_t *st, int64_t seq, const char *hash, audit_report_t *r);
 
 #endif

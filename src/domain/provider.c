@@ -179,8 +179,8 @@ int dom_audit_verify(dom_ctx_t *c, json_t **out, dom_err_t *e)
 	json_t *broken = rc == 0 ? json_null()
 		: json_pack("{s:I, s:s, s:s}", "seq", (json_int_t)rep.broken_seq, "id", rep.broken_id,
 			"reason", rep.reason);
-	*out = json_pack("{s:b, s:I, s:o}", "ok", rc == 0, "events", (json_int_t)rep.events,
-		"first_broken", broken);
+	*out = json_pack("{s:b, s:I, s:{s:I, s:s}, s:o}", "ok", rc == 0, "events", (json_int_t)rep.events,
+		"head", "seq", (json_int_t)rep.head_seq, "hash", rep.head_hash, "first_broken", broken);
 	json_t *detail = json_pack("{s:b, s:I}", "ok", rc == 0, "events", (json_int_t)rep.events);
 	int arc = dom_audit(c, "audit.verify", "*", NULL, rc == 0 ? "success" : "failure", detail);
 	json_decref(detail);

@@ -22,11 +22,28 @@ expect_problem 403 forbidden "operators cannot verify the audit log"
 req GET "/v1/provider/audit-events?action=account.create" "$SEC"
 expect_jq '.items | length == 3' "security reads every account's events"
 stop_daemon && ok || fail "clean stop on SIGTERM"
+HEAD=$(sed -n 's/.*event=audit.head seq=\([0-9]*\) hash=\([0-9a-f]*\).*/\1:\2/p' "$LOG" | tail -n 1)
+[ -n "$HEAD" ] && ok || fail "the chain's head is logged at stop"
 
 DB="$DATA/faxvault.db"
 "$FAXVAULTD" --data-dir "$DATA" audit-verify > "$TMP/v.out"
 [ $? -eq 0 ] && ok || fail "audit-verify passes on an intact chain"
 grep -q "intact" "$TMP/v.out" && ok || fail "audit-verify says intact"
+
+# 0. Remove the newest events: the chain is still consistent, but it no
+#    longer holds the head recorded in the log.
+cp "$DB" "$TMP/before-truncation.db"
+sqlite3 "$DB" "DELETE FROM audit_events WHERE seq >= ${HEAD%%:*} - 1"
+"$FAXVAULTD" --data-dir "$DATA" audit-verify > "$TMP/v.out"
+[ $? -eq 0 ] && ok || fail "a truncated chain is consistent on its own"
+"$FAXVAULTD" --data-dir "$DATA" audit-verify --expect-head "$HEAD" > "$TMP/v.out"
+[ $? -eq 1 ] && ok || fail "audit-verify --expect-head detects the truncation"
+grep -q "newest events were removed" "$TMP/v.out" && ok || fail "truncation named: $(cat "$TMP/v.out")"
+cp "$TMP/before-truncation.db" "$DB"; rm -f "$DB-wal" "$DB-shm"
+"$FAXVAULTD" --data-dir "$DATA" audit-verify --expect-head "$HEAD" > "$TMP/v.out"
+[ $? -eq 0 ] && ok || fail "the intact chain holds its recorded head"
+"$FAXVAULTD" --data-dir "$DATA" audit-verify --expect-head "${HEAD%%:*}:$(printf '%064d' 7)" > "$TMP/v.out"
+[ $? -eq 1 ] && ok || fail "a different head at the same place is a rewrite"
 
 # 1. Change one event's content.
 SEQ=$(sqlite3 "$DB" "SELECT seq FROM audit_events WHERE action='account.create' ORDER BY seq LIMIT 1 OFFSET 1")

@@ -1,5 +1,6 @@
 /* Bilevel page bitmaps, ordered dithering and the page stream. */
 #include "bitmap.h"
+#include "fdio.h"
 #include "render.h"
 #include "xalloc.h"
 
@@ -130,21 +131,6 @@ static uint32_t get32(const uint8_t *p)
 	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
-static int write_all(int fd, const void *p, size_t n)
-{
-	const uint8_t *c = p;
-	while (n) {
-		ssize_t w = write(fd, c, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		c += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 /* 1 read fully, 0 nothing at all (EOF), -1 error or short. */
 static int read_all(int fd, void *p, size_t n)
 {
@@ -170,9 +156,9 @@ int bitmap_write_fd(int fd, const struct bitmap *b)
 	put32(hdr + 4, (uint32_t)b->w);
 	put32(hdr + 8, (uint32_t)b->h);
 	put32(hdr + 12, 0);
-	if (write_all(fd, hdr, sizeof(hdr)) < 0)
+	if (fd_write_all(fd, hdr, sizeof(hdr)) < 0)
 		return -1;
-	return write_all(fd, b->bits, (size_t)b->h * b->stride);
+	return fd_write_all(fd, b->bits, (size_t)b->h * b->stride);
 }
 
 int bitmap_parse_header(const uint8_t hdr[16], int width, int rows_max, int *w, int *h)

@@ -1,6 +1,7 @@
 /* Received TIFF to PDF (CCITT data embedded without re-encoding) and to a
  * PNG preview. The TIFF is parsed by libtiff from memory inside a sandboxed
  * child; the child writes the result into a descriptor the parent opened. */
+#include "fdio.h"
 #include "log.h"
 #include "pdfw.h"
 #include "render.h"
@@ -96,21 +97,6 @@ struct tiffin_job {
 	int width;        /* preview: 0 for the page's own width (1 bit), else grey */
 	int max_pages;
 };
-
-static int write_all(int fd, const void *p, size_t n)
-{
-	const uint8_t *c = p;
-	while (n) {
-		ssize_t w = write(fd, c, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		c += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
 
 struct tiffin_page {
 	uint32_t w, h;
@@ -302,7 +288,7 @@ static int topdf_child(struct sandbox_child *c, void *arg)
 	buf_t out;
 	buf_init(&out, TIFFIN_PDF_MAX);
 	int rc = tiffin_topdf_mem(c, job->data, job->len, job->max_pages, &out);
-	if (rc == 0 && write_all(job->out_fd, out.data, out.len) < 0) {
+	if (rc == 0 && fd_write_all(job->out_fd, out.data, out.len) < 0) {
 		sandbox_report_fail(c, RENDER_E_IO, "cannot write the PDF");
 		rc = -1;
 	}
@@ -320,7 +306,7 @@ struct pngsink {
 static void png_sink_write(png_structp png, png_bytep data, size_t n)
 {
 	struct pngsink *s = png_get_io_ptr(png);
-	if (write_all(s->fd, data, n) < 0)
+	if (fd_write_all(s->fd, data, n) < 0)
 		s->err = 1;
 }
 

@@ -37,6 +37,7 @@
 
 #include <sodium.h>
 
+#include "fdio.h"
 #include "vault_int.h"
 #include "xalloc.h"
 
@@ -155,21 +156,6 @@ char *vault_blob_path(const char *dir, const char *doc_id)
 
 /* ---- I/O helpers ------------------------------------------------------------ */
 
-static int write_full(int fd, const uint8_t *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 /* Reads up to n bytes, stopping only at end of file; -1 on error. */
 static ssize_t read_full(int fd, uint8_t *p, size_t n)
 {
@@ -276,7 +262,7 @@ vault_err_t vault_writer_open(const char *dir, const char *doc_id, const vault_k
 	sodium_memzero(stream_key, sizeof stream_key);
 	/* Room for the header, written for real at close. */
 	uint8_t zero[VAULT_HEADER_LEN] = { 0 };
-	if (write_full(w->fd, zero, sizeof zero) != 0) {
+	if (fd_write_all(w->fd, zero, sizeof zero) != 0) {
 		writer_discard(w);
 		return VAULT_ERR_IO;
 	}
@@ -293,7 +279,7 @@ static vault_err_t writer_push(vault_writer_t *w, unsigned char tag)
 	sodium_memzero(w->in, w->fill);
 	w->fill = 0;
 	w->index++;
-	if (write_full(w->fd, w->out, IDX_LEN + (size_t)clen) != 0) {
+	if (fd_write_all(w->fd, w->out, IDX_LEN + (size_t)clen) != 0) {
 		w->failed = VAULT_ERR_IO;
 		return VAULT_ERR_IO;
 	}

@@ -12,6 +12,7 @@
 
 #include <sodium.h>
 
+#include "fdio.h"
 #include "log.h"
 #include "vault_int.h"
 #include "xalloc.h"
@@ -131,21 +132,6 @@ static void master_check(const uint8_t key[VAULT_KEY_LEN], uint8_t out[16])
 	crypto_generichash(out, 16, (const uint8_t *)msg, sizeof msg - 1, key, VAULT_KEY_LEN);
 }
 
-static int write_full(int fd, const uint8_t *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 /* fsync of the directory holding path, so that a new name is durable. */
 static int fsync_parent(const char *path)
 {
@@ -232,7 +218,7 @@ static vault_err_t master_create(const char *path, int *raced)
 	randombytes_buf(buf + 12, VAULT_KEY_LEN);
 	master_check(buf + 12, buf + 12 + VAULT_KEY_LEN);
 	vault_err_t rc = VAULT_OK;
-	if (fchmod(fd, 0600) != 0 || write_full(fd, buf, sizeof buf) != 0 || fsync(fd) != 0)
+	if (fchmod(fd, 0600) != 0 || fd_write_all(fd, buf, sizeof buf) != 0 || fsync(fd) != 0)
 		rc = VAULT_ERR_IO;
 	sodium_memzero(buf, sizeof buf);
 	int e = errno;

@@ -1,0 +1,12 @@
+/* Whole writes to file descriptors. */
+#ifndef FV_FDIO_H
+#define FV_FDIO_H
+
+#include <stddef.h>
+
+/* Writes all n bytes of p to fd, retrying after EINTR and short writes.
+ * 0, or -1 with errno set by the failing write (a write of 0 bytes counts as
+ * a failure). */
+int fd_write_all(int fd, const void *p, size_t n);
+
+#endif

@@ -15,6 +15,7 @@ typedef struct api_config {
 	const char *listen;      /* "ADDR:PORT"; port 0 picks a free one */
 	int threads;             /* worker threads */
 	size_t max_body;         /* request body ceiling, bytes */
+	size_t max_upload;       /* body ceiling of upload routes (fax documents), bytes */
 	int connection_timeout;  /* seconds of inactivity before a connection is closed */
 	const char *openapi;     /* the OpenAPI document served at /v1/openapi.json (borrowed) */
 	int login_rpm, login_burst; /* rate limit of unauthenticated calls per source address */

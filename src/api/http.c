@@ -305,10 +305,29 @@ static void handle(api_t *a, struct MHD_Connection *conn, const char *url, const
 		}
 	}
 
+	/* A multipart/form-data body (documents). */
+	mp_form_t form = { 0 };
+	if (r->flags & ROUTE_UPLOAD) {
+		char boundary[80], merr[160];
+		const char *ct = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type");
+		if (multipart_boundary(ct, boundary, sizeof boundary) != 0) {
+			set_problem(ans, "unsupported-media-type", "send multipart/form-data with a boundary",
+				NULL, rq->rid, lang);
+			return;
+		}
+		if (multipart_parse((const unsigned char *)(rq->body.data ? rq->body.data : ""),
+			    rq->body.len, boundary, &form, merr, sizeof merr) != 0) {
+			set_problem(ans, "invalid-multipart", merr, NULL, rq->rid, lang);
+			return;
+		}
+	}
+
 	/* Query. */
 	struct qargs q = { .obj = json_object() };
 	MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_arg, &q);
-	api_call_t call = { .m = &m, .body = body, .query = q.obj, .limit = LIMIT_DEFAULT, .raw = &ans->raw };
+	api_call_t call = { .m = &m, .body = body, .query = q.obj, .limit = LIMIT_DEFAULT, .raw = &ans->raw,
+		.form = &form,
+		.accept = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Accept") };
 	const char *lim = json_string_value(json_object_get(q.obj, "limit"));
 	int64_t lv;
 	call.cursor = json_string_value(json_object_get(q.obj, "cursor"));
@@ -472,9 +491,20 @@ static void handle(api_t *a, struct MHD_Connection *conn, const char *url, const
 		idem_key = xstrdup(ik);
 	}
 
-	/* The operation. */
-	if (r->fn(&call, &c, &result, &e) != 0)
+	/* The operation. It may end its transaction and start another one
+	 * (dom_tx_pause / dom_tx_resume) around slow work such as rendering a
+	 * document: from here on the transaction is c.tx. */
+	int frc = r->fn(&call, &c, &result, &e);
+	tx = c.tx;
+	if (frc != 0)
 		goto fail;
+	if (!tx) {
+		json_decref(result);
+		free(ans->raw.data);
+		ans->raw.data = NULL;
+		set_problem(ans, "unavailable", "the database is not reachable", NULL, rq->rid, lang);
+		goto done;
+	}
 	if (ans->raw.data) {
 		ans->status = r->status;
 		json_decref(result);
@@ -502,7 +532,9 @@ fail:
 	ans->raw.data = NULL;
 	/* A failure whose own record must stay (a failed login's counters and
 	 * event) is committed; anything else is rolled back whole. */
-	if (c.keep_on_error) {
+	if (!tx) {
+		/* The operation ended its transaction and could not start another. */
+	} else if (c.keep_on_error) {
 		if (store_commit(tx) != STORE_OK)
 			log_event(LOG_ERROR, "http.keep_failed", "rid=%s", rq->rid);
 	} else {
@@ -520,6 +552,7 @@ done:
 out:
 	json_decref(q.obj);
 	json_decref(body);
+	multipart_free(&form);
 }
 
 static enum MHD_Result send_answer(struct MHD_Connection *conn, struct req *rq, struct answer *ans,
@@ -593,12 +626,18 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 	struct req *rq = *con_cls;
 	if (!rq) {
 		rq = xcalloc(1, sizeof *rq);
-		buf_init(&rq->body, a->cfg.max_body);
+		/* Upload routes (fax documents) have their own, larger ceiling. */
+		size_t ceiling = a->cfg.max_body;
+		route_match_t um;
+		if (router_match(method, url, &um) == 0 && (um.route->flags & ROUTE_UPLOAD) &&
+		    a->cfg.max_upload > ceiling)
+			ceiling = a->cfg.max_upload;
+		buf_init(&rq->body, ceiling);
 		rq->t0 = time_mono_ns();
 		make_request_id(conn, rq->rid, sizeof rq->rid);
 		const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
 		uint64_t len;
-		if (cl && (parse_u64(cl, strlen(cl), UINT64_MAX, &len) != 0 || len > a->cfg.max_body))
+		if (cl && (parse_u64(cl, strlen(cl), UINT64_MAX, &len) != 0 || len > ceiling))
 			rq->too_large = true;
 		*con_cls = rq;
 		atomic_fetch_add(&a->inflight, 1);

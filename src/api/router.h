@@ -10,6 +10,7 @@
 #include <jansson.h>
 
 #include "domain.h"
+#include "multipart.h"
 
 #define ROUTE_PARAMS_MAX 4
 #define ROUTE_PARAM_LEN 128
@@ -21,8 +22,10 @@ enum route_flags {
 	ROUTE_CREATE = 1 << 3,  /* creates: honours Idempotency-Key */
 	ROUTE_SYSTEM = 1 << 4,  /* served without the store: health, metrics, OpenAPI */
 	ROUTE_READONLY = 1 << 5, /* does not write (still may audit) */
-	ROUTE_UNGATED = 1 << 6   /* open to a caller who must still accept terms, enrol a
+	ROUTE_UNGATED = 1 << 6,  /* open to a caller who must still accept terms, enrol a
 				    second factor or change an expired password */
+	ROUTE_UPLOAD = 1 << 7    /* takes a multipart/form-data body up to the upload
+				    ceiling (api_config.max_upload), parsed into call->form */
 };
 
 /* A non-JSON answer (e.g. a PNG), set by the few handlers that make one. */
@@ -49,6 +52,8 @@ typedef struct api_call {
 	int limit;
 	const char *bearer;    /* raw credential, for handlers that need it */
 	api_raw_t *raw;        /* where a handler may put a non-JSON answer */
+	const mp_form_t *form; /* the parts of a ROUTE_UPLOAD body */
+	const char *accept;    /* the Accept header, or NULL */
 } api_call_t;
 
 typedef int (*route_fn)(const api_call_t *call, dom_ctx_t *c, json_t **out, dom_err_t *e);

@@ -1,7 +1,10 @@
 /* The routes of the HTTP API: each maps a request onto one domain operation.
  * Handlers only pick arguments out of the request; validation, rules and
  * audit are the domain's. */
+#include <pthread.h>
 #include <string.h>
+
+#include "xalloc.h"
 
 #include "perm.h"
 #include "router.h"
@@ -319,7 +322,7 @@ static int h_reset_complete(const api_call_t *r, dom_ctx_t *c, json_t **out, dom
 /* System routes are answered by the HTTP layer itself (see http.c). */
 #define SYSTEM (ROUTE_PUBLIC | ROUTE_SYSTEM | ROUTE_READONLY)
 
-static const struct route routes[] = {
+static const struct route routes_core[] = {
 	{ "GET", "/healthz", "system.health", 0, SYSTEM, 200, NULL },
 	{ "GET", "/readyz", "system.ready", 0, SYSTEM, 200, NULL },
 	{ "GET", "/metrics", "system.metrics", 0, SYSTEM, 200, NULL },
@@ -435,7 +438,38 @@ static const struct route routes[] = {
 	{ NULL, NULL, NULL, 0, 0, 0, NULL },
 };
 
+/* The tables of the other areas (routes_<area>.c), each ended by a NULL
+ * method, joined after the core table once. */
+extern const struct route routes_numbers[], routes_faxes[], routes_webhooks[];
+
+static struct route *all_routes;
+static pthread_once_t all_once = PTHREAD_ONCE_INIT;
+
+static size_t table_len(const struct route *t)
+{
+	size_t n = 0;
+	while (t[n].method)
+		n++;
+	return n;
+}
+
+static void join_tables(void)
+{
+	const struct route *parts[] = { routes_core, routes_numbers, routes_faxes, routes_webhooks };
+	size_t total = 1;
+	for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++)
+		total += table_len(parts[i]);
+	all_routes = xcalloc(total, sizeof *all_routes);
+	size_t at = 0;
+	for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
+		size_t n = table_len(parts[i]);
+		memcpy(all_routes + at, parts[i], n * sizeof *all_routes);
+		at += n;
+	}
+}
+
 const struct route *router_routes(void)
 {
-	return routes;
+	pthread_once(&all_once, join_tables);
+	return all_routes;
 }

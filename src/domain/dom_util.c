@@ -206,3 +206,24 @@ json_t *page_json(store_page_t *pg, json_t *(*fn)(const json_t *))
 	store_page_free(pg);
 	return o;
 }
+
+int dom_tx_pause(dom_ctx_t *c, dom_err_t *e)
+{
+	if (!c->tx)
+		return dom_fail(e, "internal", "", "no transaction to pause");
+	int rc = store_commit(c->tx);
+	c->tx = NULL;
+	if (rc != STORE_OK)
+		return dom_fail(e, "unavailable", "", "the change could not be committed");
+	return 0;
+}
+
+int dom_tx_resume(dom_ctx_t *c, dom_err_t *e)
+{
+	if (c->tx)
+		return 0;
+	c->tx = store_begin(c->store, true);
+	if (!c->tx)
+		return dom_fail(e, "unavailable", "", "the database is not reachable");
+	return 0;
+}

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "audit.h"
+#include "faxenv.h"
 #include "authz.h"
 #include "policy.h"
 #include "store.h"
@@ -27,6 +28,8 @@ typedef struct dom_config {
 	int source_lock_threshold; /* failed logins from one address before it is locked */
 	int source_lock_minutes;
 	int reset_minutes;         /* lifetime of a password-reset token */
+	const fax_env_t *fax;      /* fax documents, numbers and limits; NULL in tools
+				      that serve no fax (then fax operations answer 503) */
 } dom_config_t;
 
 typedef struct dom_ctx {
@@ -49,6 +52,13 @@ typedef struct dom_err {
 	char detail[256];
 	char field[64]; /* the offending input field, or "" */
 } dom_err_t;
+
+/* Ends the request's transaction early (commit) so that slow work outside
+ * the database (rendering, encrypting a document) does not hold the write
+ * lock; dom_tx_resume() starts the next one, which the HTTP layer commits.
+ * Both return 0, or -1 with e set (c->tx is then NULL). */
+int dom_tx_pause(dom_ctx_t *c, dom_err_t *e);
+int dom_tx_resume(dom_ctx_t *c, dom_err_t *e);
 
 /* Sets e and returns -1: `return dom_fail(e, "not-found", "", "no such user");` */
 int dom_fail(dom_err_t *e, const char *kind, const char *field, const char *fmt, ...)

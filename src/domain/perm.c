@@ -43,6 +43,9 @@ static const struct perm_info table[PERM_COUNT] = {
 		"Read and verify the audit log of every account", "Lire et vérifier le journal d'audit de tous les comptes" },
 	[PERM_PROVIDER_TERMS_MANAGE] = { "provider.terms.manage", "provider", "C06",
 		"Publish the terms of service", "Publier les conditions d'utilisation" },
+	[PERM_PROVIDER_TELEPHONY_MANAGE] = { "provider.telephony.manage", "provider", "P12",
+		"Manage SIP trunks, the number inventory, port requests and the rate table",
+		"Gérer les liaisons SIP, le stock de numéros, les portabilités et la grille tarifaire" },
 	[PERM_PARTNER_ACCOUNTS_READ] = { "partner.accounts.read", "partner", "R02",
 		"See the accounts the partner provisioned", "Voir les comptes créés par le partenaire" },
 	[PERM_PARTNER_STAFF_READ] = { "partner.staff.read", "partner", "R02",
@@ -64,7 +67,7 @@ static const struct {
 	{ "account", "user", EVERYDAY },
 	{ "provider", "operator", B(PERM_PROVIDER_ACCOUNTS_MANAGE) | B(PERM_PROVIDER_ACCOUNTS_READ) |
 		B(PERM_PROVIDER_STAFF_MANAGE) | B(PERM_PROVIDER_PARTNERS_MANAGE) |
-		B(PERM_PROVIDER_TERMS_MANAGE) },
+		B(PERM_PROVIDER_TERMS_MANAGE) | B(PERM_PROVIDER_TELEPHONY_MANAGE) },
 	{ "provider", "support", B(PERM_PROVIDER_ACCOUNTS_READ) },
 	{ "provider", "security", B(PERM_PROVIDER_ACCOUNTS_READ) | B(PERM_PROVIDER_AUDIT_READ) },
 	{ "partner", "partner_admin", B(PERM_PARTNER_ACCOUNTS_READ) | B(PERM_PARTNER_STAFF_READ) },

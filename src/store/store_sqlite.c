@@ -2,6 +2,7 @@
  * connections (one per concurrent transaction), prepared statements cached
  * per connection, parameterized statements only. */
 #include "store.h"
+#include "store_int.h"
 
 #include <pthread.h>
 #include <sqlite3.h>
@@ -230,7 +231,7 @@ static sqlite3_stmt *bound(store_tx_t *tx, const char *sql, const char *types, v
 
 /* Runs a query and returns every row as an array of objects (new reference),
  * or NULL on error. */
-static json_t *q_rows(store_tx_t *tx, const char *sql, const char *types, ...)
+json_t *sq_rows(store_tx_t *tx, const char *sql, const char *types, ...)
 {
 	int64_t t0 = time_mono_ns();
 	va_list ap;
@@ -253,7 +254,7 @@ static json_t *q_rows(store_tx_t *tx, const char *sql, const char *types, ...)
 }
 
 /* First row of a query or NULL (none, or error). */
-static json_t *q_one(store_tx_t *tx, const char *sql, const char *types, ...)
+json_t *sq_one(store_tx_t *tx, const char *sql, const char *types, ...)
 {
 	int64_t t0 = time_mono_ns();
 	va_list ap;
@@ -275,7 +276,7 @@ static json_t *q_one(store_tx_t *tx, const char *sql, const char *types, ...)
 
 /* Executes a statement; returns STORE_OK / STORE_CONFLICT / STORE_ERROR, or
  * STORE_NOTFOUND when must_change is set and no row changed. */
-static int q_exec(store_tx_t *tx, bool must_change, const char *sql, const char *types, ...)
+int sq_exec(store_tx_t *tx, bool must_change, const char *sql, const char *types, ...)
 {
 	int64_t t0 = time_mono_ns();
 	va_list ap;
@@ -295,7 +296,7 @@ static int q_exec(store_tx_t *tx, bool must_change, const char *sql, const char 
 /* INSERT INTO table (cols…) VALUES (?…) for the columns of `cols` that obj
  * has (absent ones take the column's default). Column names come from our
  * own tables, values are bound. */
-static int insert_obj(store_tx_t *tx, const char *table, const char *const *cols, const json_t *obj)
+int sq_insert(store_tx_t *tx, const char *table, const char *const *cols, const json_t *obj)
 {
 	char sql[1024], marks[256];
 	const json_t *vals[32];
@@ -325,7 +326,7 @@ static int insert_obj(store_tx_t *tx, const char *table, const char *const *cols
 
 /* UPDATE table SET k=? … WHERE id=? for the keys of fields that are in the
  * allowed list (others are ignored). `extra` adds a fixed condition. */
-static int update_obj(store_tx_t *tx, const char *table, const char *const *allowed,
+int sq_update(store_tx_t *tx, const char *table, const char *const *allowed,
 	const char *id, const json_t *fields, const char *extra)
 {
 	char sql[1024];
@@ -358,6 +359,11 @@ static int update_obj(store_tx_t *tx, const char *table, const char *const *allo
 	return rc;
 }
 
+int sq_changes(store_tx_t *tx)
+{
+	return sqlite3_changes(tx->c->db);
+}
+
 /* ---- pages ---- */
 
 void store_page_free(store_page_t *p)
@@ -371,7 +377,7 @@ void store_page_free(store_page_t *p)
 }
 
 /* Cursors are the decimal rowid (or seq) of the last item seen. */
-static int64_t cursor_value(const char *cursor, int64_t dflt)
+int64_t sq_cursor(const char *cursor, int64_t dflt)
 {
 	int64_t v;
 	if (!cursor || !*cursor || parse_i64z(cursor, 0, INT64_MAX, &v) != 0)
@@ -381,7 +387,7 @@ static int64_t cursor_value(const char *cursor, int64_t dflt)
 
 /* Rows were fetched with limit+1 and carry a "_k" sort key: trim to limit,
  * set the next cursor, and drop "_k" from every item. */
-static int page_finish(json_t *rows, int limit, store_page_t *out)
+int sq_page_finish(json_t *rows, int limit, store_page_t *out)
 {
 	if (!rows)
 		return STORE_ERROR;
@@ -575,25 +581,25 @@ static const char *const partner_cols[] = { "id", "name", "status", "created_at"
 
 int store_partner_insert(store_tx_t *tx, const json_t *p)
 {
-	return insert_obj(tx, "partners", partner_cols, p);
+	return sq_insert(tx, "partners", partner_cols, p);
 }
 
 json_t *store_partner_get(store_tx_t *tx, const char *id)
 {
-	return q_one(tx, "SELECT id, name, status, created_at FROM partners WHERE id=?", "s", id);
+	return sq_one(tx, "SELECT id, name, status, created_at FROM partners WHERE id=?", "s", id);
 }
 
 int store_partner_list(store_tx_t *tx, const char *cursor, int limit, store_page_t *out)
 {
-	return page_finish(q_rows(tx,
+	return sq_page_finish(sq_rows(tx,
 		"SELECT rowid AS _k, id, name, status, created_at FROM partners WHERE rowid > ?"
-		" ORDER BY rowid LIMIT ?", "in", cursor_value(cursor, 0), limit + 1), limit, out);
+		" ORDER BY rowid LIMIT ?", "in", sq_cursor(cursor, 0), limit + 1), limit, out);
 }
 
 int store_partner_update(store_tx_t *tx, const char *id, const json_t *fields)
 {
 	static const char *const allowed[] = { "name", "status", NULL };
-	return update_obj(tx, "partners", allowed, id, fields, NULL);
+	return sq_update(tx, "partners", allowed, id, fields, NULL);
 }
 
 /* ---- accounts ---- */
@@ -605,7 +611,7 @@ static const char *const account_upd[] = { "name", "status", "regulatory_profile
 
 int store_account_insert(store_tx_t *tx, const json_t *a)
 {
-	return insert_obj(tx, "accounts", account_cols, a);
+	return sq_insert(tx, "accounts", account_cols, a);
 }
 
 #define ACCOUNT_SELECT "SELECT id, name, status, regulatory_profile, partner_id, owner_id," \
@@ -614,23 +620,23 @@ int store_account_insert(store_tx_t *tx, const json_t *a)
 json_t *store_account_get(store_tx_t *tx, const char *id, const char *partner_id)
 {
 	if (partner_id)
-		return q_one(tx, ACCOUNT_SELECT " WHERE id=? AND partner_id=?", "ss", id, partner_id);
-	return q_one(tx, ACCOUNT_SELECT " WHERE id=?", "s", id);
+		return sq_one(tx, ACCOUNT_SELECT " WHERE id=? AND partner_id=?", "ss", id, partner_id);
+	return sq_one(tx, ACCOUNT_SELECT " WHERE id=?", "s", id);
 }
 
 int store_account_update(store_tx_t *tx, const char *id, const json_t *fields)
 {
-	return update_obj(tx, "accounts", account_upd, id, fields, NULL);
+	return sq_update(tx, "accounts", account_upd, id, fields, NULL);
 }
 
 int store_account_list(store_tx_t *tx, const char *partner_id, const char *cursor, int limit,
 	store_page_t *out)
 {
-	return page_finish(q_rows(tx,
+	return sq_page_finish(sq_rows(tx,
 		"SELECT a.rowid AS _k, a.id, a.name, a.status, a.regulatory_profile, a.partner_id,"
 		" a.owner_id, p.email AS owner_email, p.name AS owner_name, a.created_at, a.updated_at"
 		" FROM accounts a LEFT JOIN principals p ON p.id = a.owner_id"
-		" WHERE a.rowid > ? AND (? IS NULL OR a.partner_id = ?) ORDER BY a.rowid LIMIT ?", "issn", cursor_value(cursor, 0), partner_id, partner_id,
+		" WHERE a.rowid > ? AND (? IS NULL OR a.partner_id = ?) ORDER BY a.rowid LIMIT ?", "issn", sq_cursor(cursor, 0), partner_id, partner_id,
 		limit + 1), limit, out);
 }
 
@@ -648,29 +654,29 @@ static const char *const principal_upd[] = { "name", "role", "permissions", "sta
 
 int store_principal_insert(store_tx_t *tx, const json_t *p)
 {
-	return insert_obj(tx, "principals", principal_cols, p);
+	return sq_insert(tx, "principals", principal_cols, p);
 }
 
 json_t *store_principal_get(store_tx_t *tx, const char *id)
 {
-	return q_one(tx, "SELECT " PRINCIPAL_COLS " FROM principals WHERE id=?", "s", id);
+	return sq_one(tx, "SELECT " PRINCIPAL_COLS " FROM principals WHERE id=?", "s", id);
 }
 
 json_t *store_principal_by_email(store_tx_t *tx, const char *email)
 {
-	return q_one(tx, "SELECT " PRINCIPAL_COLS " FROM principals WHERE email=?"
+	return sq_one(tx, "SELECT " PRINCIPAL_COLS " FROM principals WHERE email=?"
 		" AND status <> 'deprovisioned'", "s", email);
 }
 
 json_t *store_member_get(store_tx_t *tx, const char *account_id, const char *id)
 {
-	return q_one(tx, "SELECT " PRINCIPAL_COLS " FROM principals WHERE id=? AND kind='account'"
+	return sq_one(tx, "SELECT " PRINCIPAL_COLS " FROM principals WHERE id=? AND kind='account'"
 		" AND account_id=?", "ss", id, account_id);
 }
 
 int store_principal_update(store_tx_t *tx, const char *id, const json_t *fields)
 {
-	return update_obj(tx, "principals", principal_upd, id, fields, NULL);
+	return sq_update(tx, "principals", principal_upd, id, fields, NULL);
 }
 
 int store_principal_list(store_tx_t *tx, const char *kind, const char *scope_id,
@@ -686,13 +692,13 @@ int store_principal_list(store_tx_t *tx, const char *kind, const char *scope_id,
 	else
 		sql = "SELECT rowid AS _k, " PRINCIPAL_COLS " FROM principals WHERE rowid > ?"
 		      " AND kind='provider' AND ? IS NULL ORDER BY rowid LIMIT ?";
-	return page_finish(q_rows(tx, sql, "isn", cursor_value(cursor, 0),
+	return sq_page_finish(sq_rows(tx, sql, "isn", sq_cursor(cursor, 0),
 		strcmp(kind, "provider") == 0 ? NULL : scope_id, limit + 1), limit, out);
 }
 
 int store_principal_count(store_tx_t *tx, const char *kind)
 {
-	json_t *r = q_one(tx, "SELECT count(*) AS n FROM principals WHERE kind=?", "s", kind);
+	json_t *r = sq_one(tx, "SELECT count(*) AS n FROM principals WHERE kind=?", "s", kind);
 	int n = r ? (int)json_integer_value(json_object_get(r, "n")) : -1;
 	json_decref(r);
 	return n;
@@ -700,7 +706,7 @@ int store_principal_count(store_tx_t *tx, const char *kind)
 
 int store_principal_count_role(store_tx_t *tx, const char *kind, const char *role)
 {
-	json_t *r = q_one(tx, "SELECT count(*) AS n FROM principals WHERE kind=? AND role=?"
+	json_t *r = sq_one(tx, "SELECT count(*) AS n FROM principals WHERE kind=? AND role=?"
 		" AND status='active'", "ss", kind, role);
 	int n = r ? (int)json_integer_value(json_object_get(r, "n")) : -1;
 	json_decref(r);
@@ -712,7 +718,7 @@ int store_principal_count_role(store_tx_t *tx, const char *kind, const char *rol
 int store_invitation_insert(store_tx_t *tx, const char *token_hash, const char *principal_id,
 	int64_t expires_at)
 {
-	return q_exec(tx, false, "INSERT INTO invitations (token_hash, principal_id, expires_at)"
+	return sq_exec(tx, false, "INSERT INTO invitations (token_hash, principal_id, expires_at)"
 		" VALUES (?,?,?)", "ssi", token_hash, principal_id, expires_at);
 }
 
@@ -725,12 +731,12 @@ static char *token_take(store_tx_t *tx, const char *table, const char *token_has
 	snprintf(sel, sizeof sel, "SELECT principal_id FROM %s WHERE token_hash=? AND used_at IS NULL"
 		" AND expires_at > ?", table);
 	snprintf(upd, sizeof upd, "UPDATE %s SET used_at=? WHERE token_hash=?", table);
-	json_t *r = q_one(tx, sel, "si", token_hash, now);
+	json_t *r = sq_one(tx, sel, "si", token_hash, now);
 	if (!r)
 		return NULL;
 	char *id = xstrdup(json_string_value(json_object_get(r, "principal_id")));
 	json_decref(r);
-	if (q_exec(tx, true, upd, "is", now, token_hash) != STORE_OK) {
+	if (sq_exec(tx, true, upd, "is", now, token_hash) != STORE_OK) {
 		free(id);
 		return NULL;
 	}
@@ -749,37 +755,37 @@ static const char *const session_cols[] = { "id", "token_hash", "principal_id", 
 
 int store_session_insert(store_tx_t *tx, const json_t *s)
 {
-	return insert_obj(tx, "sessions", session_cols, s);
+	return sq_insert(tx, "sessions", session_cols, s);
 }
 
 json_t *store_session_by_hash(store_tx_t *tx, const char *h)
 {
-	return q_one(tx, "SELECT id, principal_id, source, created_at, last_seen_at, expires_at"
+	return sq_one(tx, "SELECT id, principal_id, source, created_at, last_seen_at, expires_at"
 		" FROM sessions WHERE token_hash=? AND revoked_at IS NULL", "s", h);
 }
 
 int store_session_touch(store_tx_t *tx, const char *id, int64_t now)
 {
-	return q_exec(tx, true, "UPDATE sessions SET last_seen_at=? WHERE id=?", "is", now, id);
+	return sq_exec(tx, true, "UPDATE sessions SET last_seen_at=? WHERE id=?", "is", now, id);
 }
 
 int store_session_revoke(store_tx_t *tx, const char *principal_id, const char *id, int64_t now)
 {
-	return q_exec(tx, true, "UPDATE sessions SET revoked_at=? WHERE id=? AND principal_id=?"
+	return sq_exec(tx, true, "UPDATE sessions SET revoked_at=? WHERE id=? AND principal_id=?"
 		" AND revoked_at IS NULL", "iss", now, id, principal_id);
 }
 
 int store_session_revoke_all(store_tx_t *tx, const char *principal_id, const char *keep_id,
 	int64_t now)
 {
-	return q_exec(tx, false, "UPDATE sessions SET revoked_at=? WHERE principal_id=?"
+	return sq_exec(tx, false, "UPDATE sessions SET revoked_at=? WHERE principal_id=?"
 		" AND revoked_at IS NULL AND (? IS NULL OR id <> ?)", "isss", now, principal_id, keep_id,
 		keep_id);
 }
 
 json_t *store_session_list(store_tx_t *tx, const char *principal_id, int64_t now)
 {
-	return q_rows(tx, "SELECT id, source, created_at, last_seen_at, expires_at FROM sessions"
+	return sq_rows(tx, "SELECT id, source, created_at, last_seen_at, expires_at FROM sessions"
 		" WHERE principal_id=? AND revoked_at IS NULL AND expires_at > ? ORDER BY created_at",
 		"si", principal_id, now);
 }
@@ -793,45 +799,45 @@ static const char *const apikey_cols[] = { "id", "account_id", "creator_id", "na
 
 int store_apikey_insert(store_tx_t *tx, const json_t *k)
 {
-	return insert_obj(tx, "api_keys", apikey_cols, k);
+	return sq_insert(tx, "api_keys", apikey_cols, k);
 }
 
 json_t *store_apikey_by_hash(store_tx_t *tx, const char *h)
 {
-	return q_one(tx, "SELECT " APIKEY_COLS " FROM api_keys WHERE secret_hash=?"
+	return sq_one(tx, "SELECT " APIKEY_COLS " FROM api_keys WHERE secret_hash=?"
 		" AND revoked_at IS NULL", "s", h);
 }
 
 int store_apikey_list(store_tx_t *tx, const char *account_id, const char *creator_id,
 	const char *cursor, int limit, store_page_t *out)
 {
-	return page_finish(q_rows(tx, "SELECT rowid AS _k, " APIKEY_COLS " FROM api_keys"
+	return sq_page_finish(sq_rows(tx, "SELECT rowid AS _k, " APIKEY_COLS " FROM api_keys"
 		" WHERE rowid > ? AND account_id=? AND (? IS NULL OR creator_id=?) AND revoked_at IS NULL"
-		" ORDER BY rowid LIMIT ?", "isssn", cursor_value(cursor, 0), account_id, creator_id,
+		" ORDER BY rowid LIMIT ?", "isssn", sq_cursor(cursor, 0), account_id, creator_id,
 		creator_id, limit + 1), limit, out);
 }
 
 json_t *store_apikey_get(store_tx_t *tx, const char *account_id, const char *id)
 {
-	return q_one(tx, "SELECT " APIKEY_COLS " FROM api_keys WHERE id=? AND account_id=?"
+	return sq_one(tx, "SELECT " APIKEY_COLS " FROM api_keys WHERE id=? AND account_id=?"
 		" AND revoked_at IS NULL", "ss", id, account_id);
 }
 
 int store_apikey_revoke(store_tx_t *tx, const char *account_id, const char *id, int64_t now)
 {
-	return q_exec(tx, true, "UPDATE api_keys SET revoked_at=? WHERE id=? AND account_id=?"
+	return sq_exec(tx, true, "UPDATE api_keys SET revoked_at=? WHERE id=? AND account_id=?"
 		" AND revoked_at IS NULL", "iss", now, id, account_id);
 }
 
 int store_apikey_revoke_by_creator(store_tx_t *tx, const char *creator_id, int64_t now)
 {
-	return q_exec(tx, false, "UPDATE api_keys SET revoked_at=? WHERE creator_id=?"
+	return sq_exec(tx, false, "UPDATE api_keys SET revoked_at=? WHERE creator_id=?"
 		" AND revoked_at IS NULL", "is", now, creator_id);
 }
 
 int store_apikey_touch(store_tx_t *tx, const char *id, int64_t now)
 {
-	return q_exec(tx, true, "UPDATE api_keys SET last_used_at=? WHERE id=?", "is", now, id);
+	return sq_exec(tx, true, "UPDATE api_keys SET last_used_at=? WHERE id=?", "is", now, id);
 }
 
 /* ---- audit ---- */
@@ -844,7 +850,7 @@ static const char *const audit_cols[] = { "seq", "id", "time", "actor_id", "acto
 
 int store_audit_head(store_tx_t *tx, int64_t *seq, char hash[65])
 {
-	json_t *r = q_one(tx, "SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1", "");
+	json_t *r = sq_one(tx, "SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1", "");
 	if (!r) {
 		*seq = 0;
 		memset(hash, '0', 64);
@@ -859,17 +865,17 @@ int store_audit_head(store_tx_t *tx, int64_t *seq, char hash[65])
 
 int store_audit_insert(store_tx_t *tx, const json_t *e)
 {
-	return insert_obj(tx, "audit_events", audit_cols, e);
+	return sq_insert(tx, "audit_events", audit_cols, e);
 }
 
 int store_audit_list(store_tx_t *tx, const store_audit_filter_t *f, const char *cursor,
 	int limit, store_page_t *out)
 {
-	return page_finish(q_rows(tx, "SELECT seq AS _k, " AUDIT_COLS " FROM audit_events"
+	return sq_page_finish(sq_rows(tx, "SELECT seq AS _k, " AUDIT_COLS " FROM audit_events"
 		" WHERE seq < ? AND (? IS NULL OR account_id = ?) AND (? = 0 OR time >= ?)"
 		" AND (? = 0 OR time < ?) AND (? IS NULL OR actor_id = ? OR on_behalf_of = ?)"
 		" AND (? IS NULL OR action = ?) ORDER BY seq DESC LIMIT ?",
-		"issiiiisssssn", cursor_value(cursor, INT64_MAX), f->account_id, f->account_id,
+		"issiiiisssssn", sq_cursor(cursor, INT64_MAX), f->account_id, f->account_id,
 		f->since, f->since, f->until, f->until, f->actor_id, f->actor_id, f->actor_id,
 		f->action, f->action, limit + 1), limit, out);
 }
@@ -904,33 +910,33 @@ int store_audit_foreach(store_t *st, int (*fn)(const json_t *, void *), void *ar
 
 json_t *store_settings_get(store_tx_t *tx, const char *account_id)
 {
-	return q_one(tx, "SELECT security, contacts_confirmed_at, updated_at FROM account_settings"
+	return sq_one(tx, "SELECT security, contacts_confirmed_at, updated_at FROM account_settings"
 		" WHERE account_id=?", "s", account_id);
 }
 
 int store_settings_put(store_tx_t *tx, const char *account_id, const char *security, int64_t now)
 {
-	return q_exec(tx, false, "INSERT INTO account_settings (account_id, security, updated_at)"
+	return sq_exec(tx, false, "INSERT INTO account_settings (account_id, security, updated_at)"
 		" VALUES (?,?,?) ON CONFLICT (account_id) DO UPDATE SET security=excluded.security,"
 		" updated_at=excluded.updated_at", "ssi", account_id, security, now);
 }
 
 int store_contacts_confirm(store_tx_t *tx, const char *account_id, int64_t now)
 {
-	return q_exec(tx, false, "INSERT INTO account_settings (account_id, contacts_confirmed_at,"
+	return sq_exec(tx, false, "INSERT INTO account_settings (account_id, contacts_confirmed_at,"
 		" updated_at) VALUES (?,?,?) ON CONFLICT (account_id) DO UPDATE SET"
 		" contacts_confirmed_at=excluded.contacts_confirmed_at", "sii", account_id, now, now);
 }
 
 json_t *store_members_all(store_tx_t *tx, const char *account_id)
 {
-	return q_rows(tx, "SELECT " PRINCIPAL_COLS " FROM principals WHERE kind='account'"
+	return sq_rows(tx, "SELECT " PRINCIPAL_COLS " FROM principals WHERE kind='account'"
 		" AND account_id=? ORDER BY rowid", "s", account_id);
 }
 
 json_t *store_account_sessions(store_tx_t *tx, const char *account_id, int64_t now)
 {
-	return q_rows(tx, "SELECT s.id, s.principal_id, p.email, s.source, s.created_at,"
+	return sq_rows(tx, "SELECT s.id, s.principal_id, p.email, s.source, s.created_at,"
 		" s.last_seen_at, s.expires_at FROM sessions s JOIN principals p ON p.id = s.principal_id"
 		" WHERE p.account_id=? AND s.revoked_at IS NULL AND s.expires_at > ?"
 		" ORDER BY s.created_at", "si", account_id, now);
@@ -938,7 +944,7 @@ json_t *store_account_sessions(store_tx_t *tx, const char *account_id, int64_t n
 
 int store_account_session_revoke(store_tx_t *tx, const char *account_id, const char *id, int64_t now)
 {
-	return q_exec(tx, true, "UPDATE sessions SET revoked_at=? WHERE id=? AND revoked_at IS NULL"
+	return sq_exec(tx, true, "UPDATE sessions SET revoked_at=? WHERE id=? AND revoked_at IS NULL"
 		" AND principal_id IN (SELECT id FROM principals WHERE account_id=?)", "iss", now, id,
 		account_id);
 }
@@ -947,13 +953,13 @@ int store_account_session_revoke(store_tx_t *tx, const char *account_id, const c
 
 int store_pwhistory_add(store_tx_t *tx, const char *principal_id, const char *hash, int64_t now)
 {
-	return q_exec(tx, false, "INSERT INTO password_history (principal_id, hash, created_at)"
+	return sq_exec(tx, false, "INSERT INTO password_history (principal_id, hash, created_at)"
 		" VALUES (?,?,?)", "ssi", principal_id, hash, now);
 }
 
 json_t *store_pwhistory_recent(store_tx_t *tx, const char *principal_id, int n)
 {
-	json_t *rows = q_rows(tx, "SELECT hash FROM password_history WHERE principal_id=?"
+	json_t *rows = sq_rows(tx, "SELECT hash FROM password_history WHERE principal_id=?"
 		" ORDER BY created_at DESC, rowid DESC LIMIT ?", "sn", principal_id, n);
 	json_t *out = json_array();
 	size_t i;
@@ -966,14 +972,14 @@ json_t *store_pwhistory_recent(store_tx_t *tx, const char *principal_id, int n)
 
 json_t *store_login_failures_get(store_tx_t *tx, const char *source)
 {
-	return q_one(tx, "SELECT failures, first_at, locked_until FROM login_failures WHERE source=?",
+	return sq_one(tx, "SELECT failures, first_at, locked_until FROM login_failures WHERE source=?",
 		"s", source);
 }
 
 int store_login_failures_put(store_tx_t *tx, const char *source, int failures, int64_t first_at,
 	int64_t locked_until)
 {
-	return q_exec(tx, false, "INSERT INTO login_failures (source, failures, first_at, locked_until)"
+	return sq_exec(tx, false, "INSERT INTO login_failures (source, failures, first_at, locked_until)"
 		" VALUES (?,?,?,?) ON CONFLICT (source) DO UPDATE SET failures=excluded.failures,"
 		" first_at=excluded.first_at, locked_until=excluded.locked_until", "snii", source,
 		failures, first_at, locked_until);
@@ -981,13 +987,13 @@ int store_login_failures_put(store_tx_t *tx, const char *source, int failures, i
 
 int store_login_failures_clear(store_tx_t *tx, const char *source)
 {
-	return q_exec(tx, false, "DELETE FROM login_failures WHERE source=?", "s", source);
+	return sq_exec(tx, false, "DELETE FROM login_failures WHERE source=?", "s", source);
 }
 
 int store_reset_insert(store_tx_t *tx, const char *token_hash, const char *principal_id,
 	int64_t expires_at)
 {
-	return q_exec(tx, false, "INSERT INTO password_resets (token_hash, principal_id, expires_at)"
+	return sq_exec(tx, false, "INSERT INTO password_resets (token_hash, principal_id, expires_at)"
 		" VALUES (?,?,?)", "ssi", token_hash, principal_id, expires_at);
 }
 
@@ -1000,22 +1006,22 @@ char *store_reset_take(store_tx_t *tx, const char *token_hash, int64_t now)
 
 int store_recovery_replace(store_tx_t *tx, const char *principal_id, const char *const *hashes, int n)
 {
-	int rc = q_exec(tx, false, "DELETE FROM recovery_codes WHERE principal_id=?", "s", principal_id);
+	int rc = sq_exec(tx, false, "DELETE FROM recovery_codes WHERE principal_id=?", "s", principal_id);
 	for (int i = 0; rc == STORE_OK && i < n; i++)
-		rc = q_exec(tx, false, "INSERT INTO recovery_codes (principal_id, code_hash) VALUES (?,?)",
+		rc = sq_exec(tx, false, "INSERT INTO recovery_codes (principal_id, code_hash) VALUES (?,?)",
 			"ss", principal_id, hashes[i]);
 	return rc;
 }
 
 int store_recovery_use(store_tx_t *tx, const char *principal_id, const char *hash, int64_t now)
 {
-	return q_exec(tx, true, "UPDATE recovery_codes SET used_at=? WHERE principal_id=?"
+	return sq_exec(tx, true, "UPDATE recovery_codes SET used_at=? WHERE principal_id=?"
 		" AND code_hash=? AND used_at IS NULL", "iss", now, principal_id, hash);
 }
 
 int store_recovery_unused(store_tx_t *tx, const char *principal_id)
 {
-	json_t *r = q_one(tx, "SELECT count(*) AS n FROM recovery_codes WHERE principal_id=?"
+	json_t *r = sq_one(tx, "SELECT count(*) AS n FROM recovery_codes WHERE principal_id=?"
 		" AND used_at IS NULL", "s", principal_id);
 	int n = r ? (int)json_integer_value(json_object_get(r, "n")) : -1;
 	json_decref(r);
@@ -1027,19 +1033,19 @@ int store_recovery_unused(store_tx_t *tx, const char *principal_id)
 int store_terms_insert(store_tx_t *tx, const char *version, const char *text_en,
 	const char *text_fr, const char *by, int64_t now)
 {
-	return q_exec(tx, false, "INSERT INTO terms (version, text_en, text_fr, published_at,"
+	return sq_exec(tx, false, "INSERT INTO terms (version, text_en, text_fr, published_at,"
 		" published_by) VALUES (?,?,?,?,?)", "sssis", version, text_en, text_fr, now, by);
 }
 
 json_t *store_terms_current(store_tx_t *tx)
 {
-	return q_one(tx, "SELECT version, text_en, text_fr, published_at FROM terms"
+	return sq_one(tx, "SELECT version, text_en, text_fr, published_at FROM terms"
 		" ORDER BY published_at DESC, rowid DESC LIMIT 1", "");
 }
 
 bool store_terms_accepted(store_tx_t *tx, const char *principal_id, const char *version)
 {
-	json_t *r = q_one(tx, "SELECT 1 AS y FROM terms_acceptances WHERE principal_id=? AND version=?",
+	json_t *r = sq_one(tx, "SELECT 1 AS y FROM terms_acceptances WHERE principal_id=? AND version=?",
 		"ss", principal_id, version);
 	json_decref(r);
 	return r != NULL;
@@ -1048,14 +1054,14 @@ bool store_terms_accepted(store_tx_t *tx, const char *principal_id, const char *
 int store_terms_accept(store_tx_t *tx, const char *principal_id, const char *version,
 	const char *source, int64_t now)
 {
-	return q_exec(tx, false, "INSERT INTO terms_acceptances (principal_id, version, accepted_at,"
+	return sq_exec(tx, false, "INSERT INTO terms_acceptances (principal_id, version, accepted_at,"
 		" source) VALUES (?,?,?,?) ON CONFLICT DO NOTHING", "ssis", principal_id, version, now,
 		source);
 }
 
 json_t *store_terms_pending(store_tx_t *tx, const char *account_id, const char *version)
 {
-	return q_rows(tx, "SELECT p.id, p.email, p.name, p.role FROM principals p"
+	return sq_rows(tx, "SELECT p.id, p.email, p.name, p.role FROM principals p"
 		" WHERE p.kind='account' AND p.account_id=? AND p.status='active' AND NOT EXISTS"
 		" (SELECT 1 FROM terms_acceptances t WHERE t.principal_id=p.id AND t.version=?)"
 		" ORDER BY p.rowid", "ss", account_id, version);
@@ -1065,7 +1071,7 @@ json_t *store_terms_pending(store_tx_t *tx, const char *account_id, const char *
 
 int store_idem_get(store_tx_t *tx, const char *principal_id, const char *key, json_t **rec)
 {
-	*rec = q_one(tx, "SELECT request_hash, status, body FROM idempotency_keys"
+	*rec = sq_one(tx, "SELECT request_hash, status, body FROM idempotency_keys"
 		" WHERE principal_id=? AND key=?", "ss", principal_id, key);
 	return *rec ? STORE_OK : STORE_NOTFOUND;
 }
@@ -1073,7 +1079,7 @@ int store_idem_get(store_tx_t *tx, const char *principal_id, const char *key, js
 int store_idem_put(store_tx_t *tx, const char *principal_id, const char *key,
 	const char *request_hash, int status, const char *body, int64_t now)
 {
-	return q_exec(tx, false, "INSERT INTO idempotency_keys (principal_id, key, request_hash,"
+	return sq_exec(tx, false, "INSERT INTO idempotency_keys (principal_id, key, request_hash,"
 		" status, body, created_at) VALUES (?,?,?,?,?,?)", "sssnsi", principal_id, key,
 		request_hash, status, body, now);
 }

@@ -1,0 +1,27 @@
+/* What the fax operations of the domain need from the running service:
+ * where documents live, the master key of the vault, and the limits the
+ * provider set. Filled by the daemon from its configuration; borrowed by
+ * the domain (dom_config_t.fax) for the life of the service. */
+#ifndef FV_DOMAIN_FAXENV_H
+#define FV_DOMAIN_FAXENV_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vault.h"
+
+typedef struct fax_env {
+	const vault_key_t *master; /* NULL: fax documents are unavailable (503) */
+	const char *doc_dir;       /* encrypted document blobs (DOC_ID.fvb) */
+	const char *work_dir;      /* parent of private per-job temporary directories (0700),
+				      each wiped when its job ends */
+	int max_pages;             /* page cap of one submission (cover included) */
+	int render_timeout_ms;     /* wall-clock cap of rendering one document */
+	const char *loopback_sip;  /* "IP:PORT" of the loopback trunk's SIP listener */
+	const char *webhook_allow; /* CIDRs webhook URLs may resolve to despite being
+				      loopback, private or link-local ("" : none) */
+	int number_quarantine_days; /* a released number returns to inventory after this */
+	const char *currency;      /* default currency of accounts (ISO 4217) */
+} fax_env_t;
+
+#endif

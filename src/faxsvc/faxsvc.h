@@ -1,0 +1,35 @@
+/* The fax service inside faxvaultd: the job runner (claims due faxes,
+ * dials them over their trunk, applies the retry policy), the receivers of
+ * the trunks (inbound faxes to the routed inboxes), recovery after a crash,
+ * and the webhook sender. See docs/fax-service.md.
+ *
+ * Ownership: the store, the configuration and the fax environment are
+ * borrowed and must outlive the service. */
+#ifndef FV_FAXSVC_H
+#define FV_FAXSVC_H
+
+#include "domain.h"
+#include "store.h"
+
+typedef struct faxsvc_config {
+	const dom_config_t *dom;   /* dom->fax is the fax environment (required) */
+	const char *node_id;       /* names this node's attempts ("node-1") */
+	int workers;               /* outbound calls at once on this node */
+	int poll_ms;               /* how often due jobs are looked for */
+	double clock_speed;        /* tests only: media clock speed-up (1.0: real time) */
+	int ring_ms;               /* give up on an unanswered call after this */
+	int max_call_ms;           /* hard cap on one call */
+	int webhook_timeout_ms;    /* one webhook delivery */
+} faxsvc_config_t;
+
+typedef struct faxsvc faxsvc_t;
+
+/* Recovers what a crash left (interrupted attempts, faxes left rendering,
+ * work directories, orphan blobs), then starts the threads. NULL with a
+ * reason in err. */
+faxsvc_t *faxsvc_start(const faxsvc_config_t *cfg, store_t *st, char *err, size_t errlen);
+/* Stops taking jobs, ends calls in flight (they are recorded as
+ * interrupted and retried at the next start), joins the threads. */
+void faxsvc_stop(faxsvc_t *s);
+
+#endif

@@ -1,0 +1,37 @@
+/* Inside the store: the query helpers shared by the files of the SQLite
+ * backend (store_sqlite.c for the platform tables, store_<area>.c for each
+ * other area). Not for use outside src/store.
+ *
+ * Argument type strings: 's' const char * (NULL binds NULL), 'i' int64_t,
+ * 'n' int, 'j' a json_t * scalar. Rows come back as JSON objects keyed by
+ * column name (new references, owned by the caller). */
+#ifndef FV_STORE_INT_H
+#define FV_STORE_INT_H
+
+#include <stdbool.h>
+
+#include "store.h"
+
+/* Every row of a query as an array of objects, or NULL on error. */
+json_t *sq_rows(store_tx_t *tx, const char *sql, const char *types, ...);
+/* The first row, or NULL (none, or error). */
+json_t *sq_one(store_tx_t *tx, const char *sql, const char *types, ...);
+/* Executes one statement: STORE_OK / STORE_CONFLICT / STORE_ERROR, or
+ * STORE_NOTFOUND when must_change is set and no row changed. */
+int sq_exec(store_tx_t *tx, bool must_change, const char *sql, const char *types, ...);
+/* Rows changed by the last statement of this transaction. */
+int sq_changes(store_tx_t *tx);
+/* INSERT of the keys of obj that are listed in cols (NULL-terminated, at
+ * most 32 columns); absent keys take the column's default. */
+int sq_insert(store_tx_t *tx, const char *table, const char *const *cols, const json_t *obj);
+/* UPDATE table SET (keys of fields that are in allowed) WHERE id=? [AND
+ * extra]. STORE_NOTFOUND when no row matched. */
+int sq_update(store_tx_t *tx, const char *table, const char *const *allowed, const char *id,
+	const json_t *fields, const char *extra);
+/* Cursor (decimal sort key of the last item seen) to a value, or dflt. */
+int64_t sq_cursor(const char *cursor, int64_t dflt);
+/* Rows fetched with limit+1 and a "_k" sort key column: trims to limit,
+ * sets out->next_cursor, removes "_k", and moves rows into out->items. */
+int sq_page_finish(json_t *rows, int limit, store_page_t *out);
+
+#endif

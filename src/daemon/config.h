@@ -36,6 +36,22 @@ typedef struct config {
 	int64_t login_burst;
 	int64_t contacts_review_months;
 	char *test_clock_file;
+	char *master_key_file;
+	int64_t fax_enabled;
+	char *fax_node_id;
+	int64_t fax_workers;
+	int64_t fax_poll_ms;
+	int64_t fax_max_pages;
+	int64_t fax_max_upload;
+	int64_t fax_render_timeout;
+	char *fax_loopback_sip;
+	int64_t fax_ring_seconds;
+	int64_t fax_max_call_minutes;
+	int64_t fax_quarantine_days;
+	char *fax_currency;
+	char *webhook_allow;
+	int64_t webhook_timeout;
+	int64_t test_media_speed;
 } config_t;
 
 /* Fills every setting with its default. Strings are owned by cfg. */

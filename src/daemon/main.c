@@ -16,16 +16,19 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "api.h"
 #include "audit.h"
 #include "config.h"
 #include "domain.h"
+#include "faxsvc.h"
 #include "log.h"
 #include "numparse.h"
 #include "pwlist.h"
 #include "sec.h"
 #include "store.h"
+#include "vault.h"
 #include "xalloc.h"
 
 struct fv_embedded {
@@ -268,6 +271,67 @@ static int cmd_audit_verify(const config_t *cfg, int argc, char **argv)
 	return rc == 0 ? 0 : 1;
 }
 
+/* What the fax service and the fax operations of the API share: the
+ * vault's master key, the document and work directories, the limits. */
+struct fax_runtime {
+	fax_env_t env;
+	vault_key_t *master;
+	char *doc_dir, *work_dir, *key_path;
+	char loopback[80]; /* the loopback trunk's bound "IP:PORT" */
+	char node[72];
+};
+
+static int fax_runtime_open(const config_t *cfg, struct fax_runtime *fr)
+{
+	memset(fr, 0, sizeof *fr);
+	fr->doc_dir = xasprintf("%s/docs", cfg->data_dir);
+	fr->work_dir = xasprintf("%s/work", cfg->data_dir);
+	fr->key_path = *cfg->master_key_file ? xstrdup(cfg->master_key_file)
+		: xasprintf("%s/master.key", cfg->data_dir);
+	if (ensure_dir(fr->doc_dir) != 0 || ensure_dir(fr->work_dir) != 0) {
+		fprintf(stderr, "faxvaultd: cannot create %s or %s: %s\n", fr->doc_dir, fr->work_dir,
+			strerror(errno));
+		return -1;
+	}
+	vault_err_t ve = vault_master_load(fr->key_path, 1, &fr->master);
+	if (ve != VAULT_OK) {
+		log_event(LOG_ERROR, "daemon.master_key", "file=%s err=\"%s\"", fr->key_path,
+			vault_strerror(ve));
+		fprintf(stderr, "faxvaultd: master key %s: %s\n", fr->key_path, vault_strerror(ve));
+		return -1;
+	}
+	char fp[VAULT_FINGERPRINT_LEN];
+	vault_key_fingerprint(fr->master, fp);
+	log_event(LOG_INFO, "daemon.master_key", "file=%s fingerprint=%s", fr->key_path, fp);
+	if (*cfg->fax_node_id) {
+		snprintf(fr->node, sizeof fr->node, "%s", cfg->fax_node_id);
+	} else if (gethostname(fr->node, sizeof fr->node - 1) != 0 || !fr->node[0]) {
+		snprintf(fr->node, sizeof fr->node, "node");
+	}
+	snprintf(fr->loopback, sizeof fr->loopback, "%s", cfg->fax_loopback_sip);
+	fr->env = (fax_env_t){
+		.master = fr->master,
+		.doc_dir = fr->doc_dir,
+		.work_dir = fr->work_dir,
+		.max_pages = (int)cfg->fax_max_pages,
+		.render_timeout_ms = (int)cfg->fax_render_timeout * 1000,
+		.loopback_sip = fr->loopback,
+		.webhook_allow = cfg->webhook_allow,
+		.number_quarantine_days = (int)cfg->fax_quarantine_days,
+		.currency = cfg->fax_currency,
+	};
+	return 0;
+}
+
+static void fax_runtime_close(struct fax_runtime *fr)
+{
+	vault_key_free(fr->master);
+	free(fr->doc_dir);
+	free(fr->work_dir);
+	free(fr->key_path);
+	memset(fr, 0, sizeof *fr);
+}
+
 static int cmd_serve(const config_t *cfg)
 {
 	/* Signals are taken synchronously by this thread; block them before any
@@ -283,6 +347,12 @@ static int cmd_serve(const config_t *cfg)
 	store_t *st = open_store(cfg);
 	if (!st)
 		return 1;
+	struct fax_runtime fr;
+	if (fax_runtime_open(cfg, &fr) != 0) {
+		fax_runtime_close(&fr);
+		store_close(st);
+		return 1;
+	}
 	api_config_t ac = {
 		.listen = cfg->http_listen,
 		.threads = (int)cfg->http_threads,
@@ -293,7 +363,9 @@ static int cmd_serve(const config_t *cfg)
 		.login_burst = (int)cfg->login_burst,
 		.clock_file = *cfg->test_clock_file ? cfg->test_clock_file : NULL,
 		.dom = dom_config(cfg),
+		.max_upload = (size_t)cfg->fax_max_upload,
 	};
+	ac.dom.fax = &fr.env;
 	if (ac.clock_file)
 		log_event(LOG_WARN, "daemon.test_clock", "file=%s note=\"the clock follows a test file; never in production\"",
 			ac.clock_file);
@@ -304,16 +376,50 @@ static int cmd_serve(const config_t *cfg)
 	else
 		log_event(LOG_INFO, "daemon.common_passwords", "entries=%zu", pwlist_size());
 	char err[256];
+	/* The fax service first: it recovers what a crash left before the API
+	 * takes new work, and binds the loopback trunk (whose port the API's
+	 * routing needs). */
+	faxsvc_t *fax = NULL;
+	if (cfg->fax_enabled) {
+		faxsvc_config_t fc = {
+			.dom = &ac.dom,
+			.node_id = fr.node,
+			.workers = (int)cfg->fax_workers,
+			.poll_ms = (int)cfg->fax_poll_ms,
+			.clock_speed = (double)cfg->test_media_speed,
+			.ring_ms = (int)cfg->fax_ring_seconds * 1000,
+			.max_call_ms = (int)cfg->fax_max_call_minutes * 60000,
+			.webhook_timeout_ms = (int)cfg->webhook_timeout * 1000,
+			.loopback_listen = cfg->fax_loopback_sip,
+			.loopback_bound = fr.loopback,
+			.loopback_bound_len = sizeof fr.loopback,
+		};
+		if (cfg->test_media_speed > 1)
+			log_event(LOG_WARN, "daemon.test_media_clock", "speed=%lld note=\"tests only\"",
+				(long long)cfg->test_media_speed);
+		fax = faxsvc_start(&fc, st, err, sizeof err);
+		if (!fax) {
+			log_event(LOG_ERROR, "daemon.start", "part=fax err=\"%s\"", err);
+			fprintf(stderr, "faxvaultd: %s\n", err);
+			fax_runtime_close(&fr);
+			store_close(st);
+			return 1;
+		}
+	}
 	api_t *api = api_start(&ac, st, err, sizeof err);
 	if (!api) {
 		log_event(LOG_ERROR, "daemon.start", "err=\"%s\"", err);
 		fprintf(stderr, "faxvaultd: %s\n", err);
+		faxsvc_stop(fax);
+		fax_runtime_close(&fr);
 		store_close(st);
 		return 1;
 	}
 	log_event(LOG_INFO, "daemon.started", "version=%s listen=%s port=%d data_dir=%s schema=%d"
+		" fax=%d loopback_sip=%s"
 		" sqlite=%s microhttpd=%s jansson=%s sodium=%s",
 		FV_VERSION, cfg->http_listen, api_port(api), cfg->data_dir, store_schema_version(st),
+		fax != NULL, fr.loopback[0] ? fr.loopback : "-",
 		sqlite3_libversion(), MHD_get_version(), jansson_version_str(), sodium_version_string());
 	for (;;) {
 		int sig = 0;
@@ -329,6 +435,7 @@ static int cmd_serve(const config_t *cfg)
 		break;
 	}
 	api_stop(api, (int)cfg->drain_seconds * 1000);
+	faxsvc_stop(fax);
 	/* The head of the audit chain goes to the log at every stop (and every
 	 * 1000 events): `audit-verify --expect-head` checks the chain still has it. */
 	store_tx_t *htx = store_begin(st, false);
@@ -340,6 +447,7 @@ static int cmd_serve(const config_t *cfg)
 		store_rollback(htx);
 	}
 	store_close(st);
+	fax_runtime_close(&fr);
 	pwlist_free();
 	log_event(LOG_INFO, "daemon.stopped", "ok=1");
 	return 0;

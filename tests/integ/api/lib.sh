@@ -23,7 +23,7 @@ trap cleanup EXIT
 # calls loose enough for tests that log many people in from one address.
 CLOCK="$TMP/clock"
 echo 0 > "$CLOCK"
-FV_TEST_FLAGS="--set auth.argon2_memory_kib=8192 --set auth.argon2_ops=1 --set testing.clock_file=$CLOCK --set ratelimit.login_per_minute=100000 --set ratelimit.login_burst=100000"
+FV_TEST_FLAGS="--set auth.argon2_memory_kib=8192 --set auth.argon2_ops=1 --set testing.clock_file=$CLOCK --set ratelimit.login_per_minute=100000 --set ratelimit.login_burst=100000 --set fax.loopback_sip=127.0.0.1:0"
 
 # advance_clock MINUTES: moves the daemon's clock forward.
 advance_clock() {

@@ -138,13 +138,13 @@ int fvd_start(fvd_t *d, const char *bin)
 	if (d->pid == 0) {
 		char *argv[] = { (char *)bin, "--data-dir", data, "--http", "127.0.0.1:0", "--set",
 			"auth.argon2_memory_kib=8192", "--set", "auth.argon2_ops=1", "--set", logset,
-			"--set", "shutdown.drain_seconds=1", NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
-			NULL };
+			"--set", "shutdown.drain_seconds=1", "--set", "fax.loopback_sip=127.0.0.1:0", NULL,
+			NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL };
 		static char *const limits[] = { "--set", "ratelimit.requests_per_minute=1000000", "--set",
 			"ratelimit.burst=1000000", "--set", "ratelimit.login_per_minute=100000", "--set",
 			"ratelimit.login_burst=100000" };
 		for (size_t i = 0; lift && i < sizeof limits / sizeof limits[0]; i++)
-			argv[13 + i] = limits[i];
+			argv[15 + i] = limits[i];
 		execv(bin, argv);
 		_exit(127);
 	}

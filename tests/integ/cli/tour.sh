@@ -120,6 +120,10 @@ if "$FVD" --set ratelimit.requests_per_minute=1000000 --print-config-reference >
 	daemon_flags=(--set ratelimit.requests_per_minute=1000000 --set ratelimit.burst=1000000
 		--set ratelimit.login_per_minute=100000 --set ratelimit.login_burst=100000)
 fi
+# The loopback trunk's SIP listener on a free port (tests run in parallel).
+if "$FVD" --set fax.loopback_sip=127.0.0.1:0 --print-config-reference >/dev/null 2>&1; then
+	daemon_flags+=(--set fax.loopback_sip=127.0.0.1:0)
+fi
 
 start_daemon() {
 	local tries=0
@@ -483,7 +487,7 @@ if [ ${#daemon_flags[@]} -gt 0 ]; then
 	for _ in $(seq 8); do
 		rl_port=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
 		"$FVD" --data-dir "$tmp/rl-data" --http "127.0.0.1:$rl_port" --set ratelimit.login_per_minute=1 \
-			--set ratelimit.login_burst=1 >"$tmp/rl.log" 2>&1 &
+			--set ratelimit.login_burst=1 --set fax.loopback_sip=127.0.0.1:0 >"$tmp/rl.log" 2>&1 &
 		rl_pid=$!
 		for _ in $(seq 100); do
 			kill -0 "$rl_pid" 2>/dev/null || break

@@ -1,0 +1,372 @@
+/* Encrypted documents and private work directories (see docs.h). */
+#include "docs.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "dom_util.h"
+#include "fdio.h"
+#include "log.h"
+#include "render.h"
+#include "sec.h"
+#include "store_fax.h"
+#include "timeutil.h"
+#include "vault.h"
+#include "xalloc.h"
+
+static int hex_decode(const char *hex, uint8_t *out, size_t n)
+{
+	if (strlen(hex) != 2 * n)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		unsigned v = 0;
+		for (int k = 0; k < 2; k++) {
+			char ch = hex[2 * i + (size_t)k];
+			v <<= 4;
+			if (ch >= '0' && ch <= '9')
+				v |= (unsigned)(ch - '0');
+			else if (ch >= 'a' && ch <= 'f')
+				v |= (unsigned)(ch - 'a' + 10);
+			else
+				return -1;
+		}
+		out[i] = (uint8_t)v;
+	}
+	return 0;
+}
+
+/* The account's key, created (and stored wrapped) on first use. */
+static int account_key(store_tx_t *tx, const fax_env_t *env, const char *account_id,
+	vault_key_t **out)
+{
+	*out = NULL;
+	if (!env || !env->master)
+		return -1;
+	json_t *row = store_account_key_get(tx, account_id);
+	uint8_t w[VAULT_WRAPPED_LEN];
+	vault_err_t ve;
+	if (row) {
+		int bad = hex_decode(rec_str(row, "wrapped_key"), w, sizeof w);
+		json_decref(row);
+		if (bad)
+			return -1;
+		ve = vault_account_key_unwrap(env->master, account_id, w, sizeof w, out);
+	} else {
+		ve = vault_account_key_new(env->master, account_id, w, out);
+		if (ve == VAULT_OK) {
+			char hex[2 * VAULT_WRAPPED_LEN + 1];
+			sec_hex(w, sizeof w, hex);
+			if (store_account_key_insert(tx, account_id, hex, time_now_ms()) != STORE_OK) {
+				vault_key_free(*out);
+				*out = NULL;
+				return -1;
+			}
+		}
+	}
+	if (ve != VAULT_OK) {
+		log_event(LOG_ERROR, "docs.account_key", "account=%s err=\"%s\"", account_id,
+			vault_strerror(ve));
+		return -1;
+	}
+	return 0;
+}
+
+static int doc_key(store_tx_t *tx, const fax_env_t *env, const char *account_id,
+	const char *doc_id, vault_key_t **out)
+{
+	*out = NULL;
+	json_t *row = store_doc_get(tx, account_id, doc_id);
+	if (!row)
+		return -1;
+	uint8_t w[VAULT_WRAPPED_LEN];
+	int bad = hex_decode(rec_str(row, "wrapped_key"), w, sizeof w);
+	json_decref(row);
+	vault_key_t *ak = NULL;
+	if (bad || account_key(tx, env, account_id, &ak) != 0)
+		return -1;
+	vault_err_t ve = vault_doc_key_unwrap(ak, account_id, doc_id, w, sizeof w, out);
+	vault_key_free(ak);
+	if (ve != VAULT_OK) {
+		log_event(LOG_ERROR, "docs.doc_key", "account=%s doc=%s err=\"%s\"", account_id, doc_id,
+			vault_strerror(ve));
+		return -1;
+	}
+	return 0;
+}
+
+int doc_put_tx(store_tx_t *tx, const fax_env_t *env, const char *account_id, const char *kind,
+	const void *data, size_t len, int pages, char doc_id[DOC_ID_MAX])
+{
+	vault_key_t *ak = NULL, *dk = NULL;
+	if (account_key(tx, env, account_id, &ak) != 0)
+		return -1;
+	char *id = sec_new_id("doc");
+	uint8_t w[VAULT_WRAPPED_LEN];
+	vault_err_t ve = vault_doc_key_new(ak, account_id, id, w, &dk);
+	vault_key_free(ak);
+	if (ve == VAULT_OK)
+		ve = vault_blob_put(env->doc_dir, id, dk, data, len);
+	vault_key_free(dk);
+	if (ve != VAULT_OK) {
+		log_event(LOG_ERROR, "docs.put", "account=%s doc=%s err=\"%s\"", account_id, id,
+			vault_strerror(ve));
+		free(id);
+		return -1;
+	}
+	char hex[2 * VAULT_WRAPPED_LEN + 1];
+	sec_hex(w, sizeof w, hex);
+	json_t *row = json_pack("{s:s, s:s, s:s, s:I, s:s, s:I}", "id", id, "account_id", account_id,
+		"kind", kind, "size", (json_int_t)len, "wrapped_key", hex, "created_at",
+		(json_int_t)time_now_ms());
+	if (pages >= 0)
+		json_object_set_new(row, "pages", json_integer(pages));
+	int rc = store_doc_insert(tx, row);
+	json_decref(row);
+	if (rc != STORE_OK) {
+		vault_blob_remove(env->doc_dir, id);
+		free(id);
+		return -1;
+	}
+	snprintf(doc_id, DOC_ID_MAX, "%s", id);
+	free(id);
+	return 0;
+}
+
+/* Reads a whole file (at most RENDER_INPUT_MAX bytes) into *out. */
+static int slurp(const char *path, uint8_t **out, size_t *len)
+{
+	*out = NULL;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	struct stat sb;
+	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) || (uint64_t)sb.st_size > RENDER_INPUT_MAX) {
+		close(fd);
+		return -1;
+	}
+	size_t n = (size_t)sb.st_size, got = 0;
+	uint8_t *p = xmalloc(n ? n : 1);
+	while (got < n) {
+		ssize_t r = read(fd, p + got, n - got);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		got += (size_t)r;
+	}
+	close(fd);
+	if (got != n) {
+		free(p);
+		return -1;
+	}
+	*out = p;
+	*len = n;
+	return 0;
+}
+
+int doc_put_file_tx(store_tx_t *tx, const fax_env_t *env, const char *account_id,
+	const char *kind, const char *path, int pages, char doc_id[DOC_ID_MAX])
+{
+	uint8_t *data;
+	size_t len;
+	if (slurp(path, &data, &len) != 0)
+		return -1;
+	int rc = doc_put_tx(tx, env, account_id, kind, data, len, pages, doc_id);
+	free(data);
+	return rc;
+}
+
+int doc_get_file_tx(store_tx_t *tx, const fax_env_t *env, const char *account_id,
+	const char *doc_id, const char *path)
+{
+	vault_key_t *dk = NULL;
+	if (doc_key(tx, env, account_id, doc_id, &dk) != 0)
+		return -1;
+	vault_reader_t *r = NULL;
+	vault_err_t ve = vault_reader_open(env->doc_dir, doc_id, dk, &r);
+	vault_key_free(dk);
+	if (ve != VAULT_OK) {
+		log_event(LOG_ERROR, "docs.get", "doc=%s err=\"%s\"", doc_id, vault_strerror(ve));
+		return -1;
+	}
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		vault_reader_close(r);
+		return -1;
+	}
+	uint8_t buf[65536];
+	size_t got;
+	int rc = 0;
+	for (;;) {
+		ve = vault_reader_read(r, buf, sizeof buf, &got);
+		if (ve != VAULT_OK || (got && fd_write_all(fd, buf, got) != 0)) {
+			rc = -1;
+			break;
+		}
+		if (!got)
+			break;
+	}
+	explicit_bzero(buf, sizeof buf);
+	vault_reader_close(r);
+	if (close(fd) != 0)
+		rc = -1;
+	if (rc != 0) {
+		log_event(LOG_ERROR, "docs.get", "doc=%s err=\"%s\"", doc_id,
+			ve != VAULT_OK ? vault_strerror(ve) : "write failed");
+		unlink(path);
+	}
+	return rc;
+}
+
+int doc_shred_tx(store_tx_t *tx, const fax_env_t *env, const char *account_id,
+	const char *doc_id)
+{
+	int rc = store_doc_delete(tx, account_id, doc_id);
+	if (rc == STORE_ERROR)
+		return -1;
+	vault_err_t ve = vault_blob_remove(env->doc_dir, doc_id);
+	return ve == VAULT_OK || ve == VAULT_ERR_NOT_FOUND ? 0 : -1;
+}
+
+static int need_env(dom_ctx_t *c, dom_err_t *e)
+{
+	if (!c->cfg || !c->cfg->fax || !c->cfg->fax->master)
+		return dom_fail(e, "unavailable", "", "fax documents are not available on this service");
+	return 0;
+}
+
+int dom_doc_put(dom_ctx_t *c, const char *account_id, const char *kind, const void *data,
+	size_t len, char doc_id[DOC_ID_MAX], dom_err_t *e)
+{
+	if (need_env(c, e) != 0)
+		return -1;
+	if (doc_put_tx(c->tx, c->cfg->fax, account_id, kind, data, len, -1, doc_id) != 0)
+		return dom_fail(e, "internal", "", "the document could not be stored");
+	return 0;
+}
+
+int dom_doc_put_file(dom_ctx_t *c, const char *account_id, const char *kind, const char *path,
+	char doc_id[DOC_ID_MAX], dom_err_t *e)
+{
+	if (need_env(c, e) != 0)
+		return -1;
+	if (doc_put_file_tx(c->tx, c->cfg->fax, account_id, kind, path, -1, doc_id) != 0)
+		return dom_fail(e, "internal", "", "the document could not be stored");
+	return 0;
+}
+
+int dom_doc_get_file(dom_ctx_t *c, const char *account_id, const char *doc_id, const char *path,
+	dom_err_t *e)
+{
+	if (need_env(c, e) != 0)
+		return -1;
+	if (doc_get_file_tx(c->tx, c->cfg->fax, account_id, doc_id, path) != 0)
+		return dom_fail(e, "internal", "", "the document could not be read");
+	return 0;
+}
+
+int dom_doc_shred(dom_ctx_t *c, const char *account_id, const char *doc_id, dom_err_t *e)
+{
+	if (need_env(c, e) != 0)
+		return -1;
+	if (doc_shred_tx(c->tx, c->cfg->fax, account_id, doc_id) != 0)
+		return dom_fail(e, "internal", "", "the document could not be destroyed");
+	return 0;
+}
+
+/* ---- work directories ---- */
+
+int dom_workdir_new(const fax_env_t *env, char *out, size_t outlen)
+{
+	if (!env || !env->work_dir)
+		return -1;
+	mkdir(env->work_dir, 0700);
+	int n = snprintf(out, outlen, "%s/job-XXXXXX", env->work_dir);
+	if (n < 0 || (size_t)n >= outlen || !mkdtemp(out)) {
+		log_event(LOG_ERROR, "docs.workdir", "err=\"%s\"", strerror(errno));
+		if (outlen)
+			out[0] = '\0';
+		return -1;
+	}
+	return 0;
+}
+
+void dom_workdir_wipe(const char *path)
+{
+	if (!path || !*path)
+		return;
+	DIR *d = opendir(path);
+	if (d) {
+		struct dirent *de;
+		while ((de = readdir(d))) {
+			if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+				continue;
+			unlinkat(dirfd(d), de->d_name, 0);
+		}
+		closedir(d);
+	}
+	rmdir(path);
+}
+
+int dom_workdir_sweep(const fax_env_t *env)
+{
+	if (!env || !env->work_dir)
+		return 0;
+	DIR *d = opendir(env->work_dir);
+	if (!d)
+		return 0;
+	int n = 0;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		if (strncmp(de->d_name, "job-", 4) != 0)
+			continue;
+		char *p = xasprintf("%s/%s", env->work_dir, de->d_name);
+		dom_workdir_wipe(p);
+		free(p);
+		n++;
+	}
+	closedir(d);
+	if (n)
+		log_event(LOG_INFO, "docs.workdir_swept", "removed=%d", n);
+	return n;
+}
+
+int dom_docs_sweep_orphans(store_t *st, const fax_env_t *env)
+{
+	if (!env || !env->doc_dir)
+		return 0;
+	int tmp = 0;
+	vault_sweep_temp(env->doc_dir, &tmp);
+	DIR *d = opendir(env->doc_dir);
+	if (!d)
+		return tmp;
+	store_tx_t *tx = store_begin(st, false);
+	if (!tx) {
+		closedir(d);
+		return -1;
+	}
+	int n = 0;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		size_t len = strlen(de->d_name), sl = strlen(VAULT_BLOB_SUFFIX);
+		if (len <= sl || len - sl >= DOC_ID_MAX ||
+		    strcmp(de->d_name + len - sl, VAULT_BLOB_SUFFIX) != 0)
+			continue;
+		char id[DOC_ID_MAX];
+		memcpy(id, de->d_name, len - sl);
+		id[len - sl] = '\0';
+		if (store_doc_exists(tx, id) == 0 && vault_blob_remove(env->doc_dir, id) == VAULT_OK)
+			n++;
+	}
+	store_rollback(tx);
+	closedir(d);
+	if (n || tmp)
+		log_event(LOG_INFO, "docs.orphans_swept", "blobs=%d temp=%d", n, tmp);
+	return n + tmp;
+}

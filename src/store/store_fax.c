@@ -1,0 +1,298 @@
+/* The faxes area of the SQLite store (see store_fax.h). */
+#include "store_fax.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "store_int.h"
+
+static int count_of(json_t *row)
+{
+	int n = row ? (int)json_integer_value(json_object_get(row, "n")) : -1;
+	json_decref(row);
+	return n;
+}
+
+/* ---- account keys and documents ---- */
+
+json_t *store_account_key_get(store_tx_t *tx, const char *account_id)
+{
+	return sq_one(tx, "SELECT account_id, wrapped_key, created_at FROM account_keys"
+		" WHERE account_id=?", "s", account_id);
+}
+
+int store_account_key_insert(store_tx_t *tx, const char *account_id, const char *wrapped_hex,
+	int64_t now)
+{
+	return sq_exec(tx, false, "INSERT INTO account_keys (account_id, wrapped_key, created_at)"
+		" VALUES (?,?,?)", "ssi", account_id, wrapped_hex, now);
+}
+
+static const char *const doc_cols[] = { "id", "account_id", "kind", "size", "pages",
+	"wrapped_key", "created_at", NULL };
+
+int store_doc_insert(store_tx_t *tx, const json_t *doc)
+{
+	return sq_insert(tx, "documents", doc_cols, doc);
+}
+
+json_t *store_doc_get(store_tx_t *tx, const char *account_id, const char *id)
+{
+	return sq_one(tx, "SELECT id, account_id, kind, size, pages, wrapped_key, created_at"
+		" FROM documents WHERE id=? AND account_id=?", "ss", id, account_id);
+}
+
+int store_doc_set_pages(store_tx_t *tx, const char *id, int pages)
+{
+	return sq_exec(tx, true, "UPDATE documents SET pages=? WHERE id=?", "ns", pages, id);
+}
+
+int store_doc_delete(store_tx_t *tx, const char *account_id, const char *id)
+{
+	return sq_exec(tx, true, "DELETE FROM documents WHERE id=? AND account_id=?", "ss", id,
+		account_id);
+}
+
+int store_doc_exists(store_tx_t *tx, const char *id)
+{
+	return count_of(sq_one(tx, "SELECT count(*) AS n FROM documents WHERE id=?", "s", id));
+}
+
+/* ---- submissions ---- */
+
+static const char *const sub_cols[] = { "id", "account_id", "user_id", "originals", "options",
+	"created_at", NULL };
+
+int store_submission_insert(store_tx_t *tx, const json_t *sub)
+{
+	return sq_insert(tx, "submissions", sub_cols, sub);
+}
+
+int store_submission_delete(store_tx_t *tx, const char *id)
+{
+	return sq_exec(tx, false, "DELETE FROM submissions WHERE id=?", "s", id);
+}
+
+json_t *store_submissions_all(store_tx_t *tx)
+{
+	return sq_rows(tx, "SELECT id, account_id, user_id, originals, options, created_at"
+		" FROM submissions ORDER BY created_at", "");
+}
+
+/* ---- faxes ---- */
+
+#define FAX_COLS "id, account_id, user_id, direction, status, from_number, to_number, trunk_id," \
+	" doc_id, submission_id, page_count, pages_confirmed, resolution, header_text," \
+	" cover_subject, send_at, retries, retry_delay_seconds, attempts_made, next_attempt_at," \
+	" next_ecm, next_max_rate, failure_class, failure_reason, estimated_cost, cost, currency," \
+	" resent_from, created_at, updated_at, completed_at"
+
+static const char *const fax_cols[] = { "id", "account_id", "user_id", "direction", "status",
+	"from_number", "to_number", "trunk_id", "doc_id", "submission_id", "page_count",
+	"pages_confirmed", "resolution", "header_text", "cover_subject", "send_at", "retries",
+	"retry_delay_seconds", "attempts_made", "next_attempt_at", "next_ecm", "next_max_rate",
+	"failure_class", "failure_reason", "estimated_cost", "cost", "currency", "resent_from",
+	"created_at", "updated_at", "completed_at", NULL };
+static const char *const fax_upd[] = { "status", "doc_id", "page_count", "pages_confirmed",
+	"attempts_made", "next_attempt_at", "next_ecm", "next_max_rate", "failure_class",
+	"failure_reason", "estimated_cost", "cost", "trunk_id", "from_number", "submission_id",
+	"updated_at", "completed_at", NULL };
+
+int store_fax_insert(store_tx_t *tx, const json_t *fax)
+{
+	return sq_insert(tx, "faxes", fax_cols, fax);
+}
+
+json_t *store_fax_get(store_tx_t *tx, const char *account_id, const char *id)
+{
+	if (account_id)
+		return sq_one(tx, "SELECT " FAX_COLS " FROM faxes WHERE id=? AND account_id=?", "ss",
+			id, account_id);
+	return sq_one(tx, "SELECT " FAX_COLS " FROM faxes WHERE id=?", "s", id);
+}
+
+int store_fax_update(store_tx_t *tx, const char *id, const json_t *fields)
+{
+	return sq_update(tx, "faxes", fax_upd, id, fields, NULL);
+}
+
+int store_fax_update_if(store_tx_t *tx, const char *id, const char *status, const json_t *fields)
+{
+	/* The condition is one of our fixed status names, never input. */
+	static const char *const ok[] = { "queued", "rendering", "sending", NULL };
+	for (int i = 0; ok[i]; i++)
+		if (strcmp(ok[i], status) == 0) {
+			char extra[40];
+			snprintf(extra, sizeof extra, "status='%s'", ok[i]);
+			return sq_update(tx, "faxes", fax_upd, id, fields, extra);
+		}
+	return STORE_ERROR;
+}
+
+int store_fax_list(store_tx_t *tx, const store_fax_filter_t *f, const char *cursor, int limit,
+	store_page_t *out)
+{
+	return sq_page_finish(sq_rows(tx,
+		"SELECT f.rowid AS _k, " FAX_COLS " FROM faxes f WHERE f.rowid < ? AND f.account_id=?"
+		" AND (? IS NULL OR f.direction=?) AND (? IS NULL OR f.status=?)"
+		" AND (? IS NULL OR f.user_id=?)"
+		" ORDER BY f.rowid DESC LIMIT ?", "isssssssn", sq_cursor(cursor, INT64_MAX),
+		f->account_id, f->direction, f->direction, f->status, f->status, f->user_id,
+		f->user_id, limit + 1), limit, out);
+}
+
+json_t *store_fax_due(store_tx_t *tx, int64_t now, int limit)
+{
+	return sq_rows(tx, "SELECT " FAX_COLS " FROM faxes WHERE status='queued'"
+		" AND direction='outbound' AND next_attempt_at <= ? ORDER BY next_attempt_at, rowid"
+		" LIMIT ?", "in", now, limit);
+}
+
+int store_fax_count_sending(store_tx_t *tx, const char *account_id, const char *trunk_id)
+{
+	return count_of(sq_one(tx, "SELECT count(*) AS n FROM faxes WHERE status='sending'"
+		" AND (? IS NULL OR account_id=?) AND (? IS NULL OR trunk_id=?)", "ssss", account_id,
+		account_id, trunk_id, trunk_id));
+}
+
+json_t *store_fax_by_submission(store_tx_t *tx, const char *submission_id)
+{
+	return sq_rows(tx, "SELECT " FAX_COLS " FROM faxes WHERE submission_id=? ORDER BY rowid",
+		"s", submission_id);
+}
+
+/* ---- pages ---- */
+
+int store_fax_pages_init(store_tx_t *tx, const char *fax_id, int n, const char *status)
+{
+	for (int p = 1; p <= n; p++) {
+		int rc = sq_exec(tx, false, "INSERT OR REPLACE INTO fax_pages (fax_id, page, status)"
+			" VALUES (?,?,?)", "sns", fax_id, p, status);
+		if (rc != STORE_OK)
+			return rc;
+	}
+	return STORE_OK;
+}
+
+int store_fax_page_set(store_tx_t *tx, const char *fax_id, int page, const char *status)
+{
+	return sq_exec(tx, true, "UPDATE fax_pages SET status=? WHERE fax_id=? AND page=?", "ssn",
+		status, fax_id, page);
+}
+
+int store_fax_pages_move(store_tx_t *tx, const char *fax_id, const char *from, const char *to)
+{
+	return sq_exec(tx, false, "UPDATE fax_pages SET status=? WHERE fax_id=? AND status=?", "sss",
+		to, fax_id, from);
+}
+
+json_t *store_fax_pages(store_tx_t *tx, const char *fax_id)
+{
+	return sq_rows(tx, "SELECT page, status FROM fax_pages WHERE fax_id=? ORDER BY page", "s",
+		fax_id);
+}
+
+int store_fax_pages_count(store_tx_t *tx, const char *fax_id, const char *status)
+{
+	return count_of(sq_one(tx, "SELECT count(*) AS n FROM fax_pages WHERE fax_id=? AND status=?",
+		"ss", fax_id, status));
+}
+
+/* ---- attempts ---- */
+
+#define ATTEMPT_COLS "id, fax_id, account_id, user_id, attempt, direction, from_number," \
+	" to_number, trunk_id, node, result, started_at, answered_at, ended_at, duration_ms," \
+	" pages_sent, pages_confirmed, first_page, transport, bit_rate, ecm, remote_ident," \
+	" t30_code, t30_text, failure_class, cost"
+
+static const char *const attempt_cols[] = { "id", "fax_id", "account_id", "user_id", "attempt",
+	"direction", "from_number", "to_number", "trunk_id", "node", "result", "started_at",
+	"answered_at", "ended_at", "duration_ms", "pages_sent", "pages_confirmed", "first_page",
+	"transport", "bit_rate", "ecm", "remote_ident", "t30_code", "t30_text", "failure_class",
+	"cost", NULL };
+static const char *const attempt_upd[] = { "result", "answered_at", "ended_at", "duration_ms",
+	"pages_sent", "pages_confirmed", "transport", "bit_rate", "ecm", "remote_ident", "t30_code",
+	"t30_text", "failure_class", "cost", NULL };
+
+int store_attempt_insert(store_tx_t *tx, const json_t *attempt)
+{
+	return sq_insert(tx, "fax_attempts", attempt_cols, attempt);
+}
+
+int store_attempt_update(store_tx_t *tx, const char *id, const json_t *fields)
+{
+	return sq_update(tx, "fax_attempts", attempt_upd, id, fields, NULL);
+}
+
+json_t *store_attempt_get(store_tx_t *tx, const char *id)
+{
+	return sq_one(tx, "SELECT " ATTEMPT_COLS " FROM fax_attempts WHERE id=?", "s", id);
+}
+
+json_t *store_attempts_of(store_tx_t *tx, const char *fax_id)
+{
+	return sq_rows(tx, "SELECT " ATTEMPT_COLS " FROM fax_attempts WHERE fax_id=?"
+		" ORDER BY attempt", "s", fax_id);
+}
+
+json_t *store_attempts_open(store_tx_t *tx, const char *node, int64_t stale_before)
+{
+	return sq_rows(tx, "SELECT " ATTEMPT_COLS " FROM fax_attempts WHERE result='in_progress'"
+		" AND (node=? OR started_at < ?) ORDER BY started_at", "si", node ? node : "",
+		stale_before);
+}
+
+int store_cdr_list(store_tx_t *tx, const store_cdr_filter_t *f, const char *cursor, int limit,
+	store_page_t *out)
+{
+	int all = limit <= 0;
+	json_t *rows = sq_rows(tx,
+		"SELECT rowid AS _k, " ATTEMPT_COLS " FROM fax_attempts WHERE rowid < ?"
+		" AND account_id=? AND result <> 'in_progress'"
+		" AND (? = 0 OR started_at >= ?) AND (? = 0 OR started_at < ?)"
+		" AND (? IS NULL OR direction=?) AND (? IS NULL OR result=?)"
+		" ORDER BY rowid DESC LIMIT ?", "isiiiissssn", all ? INT64_MAX : sq_cursor(cursor, INT64_MAX),
+		f->account_id, f->since, f->since, f->until, f->until, f->direction, f->direction,
+		f->result, f->result, all ? -1 : limit + 1);
+	if (all) {
+		if (!rows)
+			return STORE_ERROR;
+		size_t i;
+		json_t *it;
+		json_array_foreach(rows, i, it)
+			json_object_del(it, "_k");
+		out->items = rows;
+		out->next_cursor = NULL;
+		return STORE_OK;
+	}
+	return sq_page_finish(rows, limit, out);
+}
+
+/* ---- rates ---- */
+
+json_t *store_rates_list(store_tx_t *tx)
+{
+	return sq_rows(tx, "SELECT prefix, price_per_page, currency FROM rates ORDER BY prefix", "");
+}
+
+int store_rates_replace(store_tx_t *tx, const json_t *rates, const char *currency)
+{
+	int rc = sq_exec(tx, false, "DELETE FROM rates", "");
+	size_t i;
+	json_t *r;
+	json_array_foreach(rates, i, r) {
+		if (rc != STORE_OK)
+			break;
+		rc = sq_exec(tx, false, "INSERT INTO rates (prefix, price_per_page, currency)"
+			" VALUES (?,?,?)", "sjs", json_string_value(json_object_get(r, "prefix")),
+			json_object_get(r, "price_per_page"), currency);
+	}
+	return rc;
+}
+
+json_t *store_rate_for(store_tx_t *tx, const char *number)
+{
+	return sq_one(tx, "SELECT prefix, price_per_page, currency FROM rates"
+		" WHERE substr(?, 1, length(prefix)) = prefix ORDER BY length(prefix) DESC LIMIT 1",
+		"s", number);
+}

@@ -1,0 +1,105 @@
+/* The store of the faxes area: account keys, encrypted documents, fax jobs,
+ * their pages and attempts (CDRs), submissions being rendered, the rate
+ * table. Conventions of store.h: records are JSON objects keyed by column
+ * (faxes and attempts carry from_number / to_number), returned references
+ * are owned by the caller, errors are STORE_*.
+ *
+ * Tenant scoping: the reads of the API take the account id; the runner's
+ * (claim, recover), which serve every account, are named as such. */
+#ifndef FV_STORE_FAX_H
+#define FV_STORE_FAX_H
+
+#include "store.h"
+
+/* ---- account keys and documents ---- */
+/* {account_id, wrapped_key (hex), created_at}, or NULL. */
+json_t *store_account_key_get(store_tx_t *tx, const char *account_id);
+/* STORE_CONFLICT when the account already has one. */
+int store_account_key_insert(store_tx_t *tx, const char *account_id, const char *wrapped_hex,
+	int64_t now);
+/* {id, account_id, kind, size, pages, wrapped_key, created_at}. */
+int store_doc_insert(store_tx_t *tx, const json_t *doc);
+json_t *store_doc_get(store_tx_t *tx, const char *account_id, const char *id);
+int store_doc_set_pages(store_tx_t *tx, const char *id, int pages);
+/* Deletes the row (and with it the wrapped key). STORE_NOTFOUND if absent. */
+int store_doc_delete(store_tx_t *tx, const char *account_id, const char *id);
+/* 1 when a documents row with this id exists, 0 when not, -1 on error. */
+int store_doc_exists(store_tx_t *tx, const char *id);
+
+/* ---- submissions being rendered ---- */
+/* {id, account_id, user_id, originals (JSON text), options (JSON text), created_at} */
+int store_submission_insert(store_tx_t *tx, const json_t *sub);
+int store_submission_delete(store_tx_t *tx, const char *id);
+/* Every submission (recovery); array or NULL on error. */
+json_t *store_submissions_all(store_tx_t *tx);
+
+/* ---- faxes ---- */
+int store_fax_insert(store_tx_t *tx, const json_t *fax);
+/* account_id NULL: any account (the runner). */
+json_t *store_fax_get(store_tx_t *tx, const char *account_id, const char *id);
+/* Sets the given keys (status, doc_id, page_count, pages_confirmed,
+ * attempts_made, next_attempt_at, next_ecm, next_max_rate, failure_class,
+ * failure_reason, estimated_cost, cost, trunk_id, from_number, submission_id,
+ * updated_at, completed_at). */
+int store_fax_update(store_tx_t *tx, const char *id, const json_t *fields);
+/* Same, only when the fax's status is `status` (STORE_NOTFOUND otherwise). */
+int store_fax_update_if(store_tx_t *tx, const char *id, const char *status, const json_t *fields);
+typedef struct store_fax_filter {
+	const char *account_id; /* required */
+	const char *user_id;    /* NULL: every fax of the account; else sent by or routed to */
+	const char *direction;  /* NULL: both */
+	const char *status;     /* NULL: any */
+} store_fax_filter_t;
+/* Newest first. */
+int store_fax_list(store_tx_t *tx, const store_fax_filter_t *f, const char *cursor, int limit,
+	store_page_t *out);
+/* Queued outbound faxes due at now, oldest due first, at most limit (runner). */
+json_t *store_fax_due(store_tx_t *tx, int64_t now, int limit);
+/* Faxes in status `sending` of an account, or over a trunk (runner). */
+int store_fax_count_sending(store_tx_t *tx, const char *account_id, const char *trunk_id);
+/* Faxes of a submission (recovery). */
+json_t *store_fax_by_submission(store_tx_t *tx, const char *submission_id);
+
+/* ---- pages ---- */
+/* Inserts pages 1..n with status. */
+int store_fax_pages_init(store_tx_t *tx, const char *fax_id, int n, const char *status);
+int store_fax_page_set(store_tx_t *tx, const char *fax_id, int page, const char *status);
+/* Every page whose status is from becomes to. */
+int store_fax_pages_move(store_tx_t *tx, const char *fax_id, const char *from, const char *to);
+/* [{page, status}] in page order. */
+json_t *store_fax_pages(store_tx_t *tx, const char *fax_id);
+/* Pages of a fax with status (count), -1 on error. */
+int store_fax_pages_count(store_tx_t *tx, const char *fax_id, const char *status);
+
+/* ---- attempts (CDRs) ---- */
+int store_attempt_insert(store_tx_t *tx, const json_t *attempt);
+/* Sets the CDR columns given (result, answered_at, ended_at, duration_ms,
+ * pages_sent, pages_confirmed, transport, bit_rate, ecm, remote_ident,
+ * t30_code, t30_text, failure_class, cost). */
+int store_attempt_update(store_tx_t *tx, const char *id, const json_t *fields);
+json_t *store_attempt_get(store_tx_t *tx, const char *id);
+/* Attempts of a fax in order. */
+json_t *store_attempts_of(store_tx_t *tx, const char *fax_id);
+/* Attempts in_progress of node, or of any node started before stale_before
+ * (0: none), for recovery. */
+json_t *store_attempts_open(store_tx_t *tx, const char *node, int64_t stale_before);
+typedef struct store_cdr_filter {
+	const char *account_id; /* required */
+	int64_t since, until;   /* started_at bounds, 0: open */
+	const char *direction;  /* NULL: both */
+	const char *result;     /* NULL: any */
+} store_cdr_filter_t;
+/* Newest first; limit <= 0: every row (CSV export, cursor ignored). */
+int store_cdr_list(store_tx_t *tx, const store_cdr_filter_t *f, const char *cursor, int limit,
+	store_page_t *out);
+
+/* ---- rates ---- */
+/* [{prefix, price_per_page, currency}] by prefix. */
+json_t *store_rates_list(store_tx_t *tx);
+/* Replaces the table with rates (array of {prefix, price_per_page}). */
+int store_rates_replace(store_tx_t *tx, const json_t *rates, const char *currency);
+/* The rate of the longest prefix of number: {prefix, price_per_page,
+ * currency}, or NULL. */
+json_t *store_rate_for(store_tx_t *tx, const char *number);
+
+#endif

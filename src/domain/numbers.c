@@ -1,0 +1,1023 @@
+/* Trunks, the number inventory, the numbers of an account, port-in
+ * requests and their notifications (P12, C04a), and the routing answers the
+ * fax service asks of them (see numbers.h, docs/fax-service.md). */
+#include "numbers.h"
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "docs.h"
+#include "dom_util.h"
+#include "numparse.h"
+#include "render.h"
+#include "sec.h"
+#include "store_numbers.h"
+#include "timeutil.h"
+#include "validate.h"
+#include "xalloc.h"
+
+#define TRUNK_ID_MAX 32
+#define TRUNK_PREFIXES_MAX 64
+#define IMPORT_MAX 10000
+#define PORT_NUMBERS_MAX 100
+#define CRED_MAX 128
+#define AREA_MAX 6
+#define QUARANTINE_DEFAULT_DAYS 30
+#define LOOPBACK "loopback"
+
+/* ---- pure rules ---- */
+
+size_t numbers_prefix_match(const json_t *prefixes, const char *to)
+{
+	size_t best = 0, i;
+	const json_t *p;
+	json_array_foreach(prefixes, i, p) {
+		const char *s = json_string_value(p);
+		size_t n = s ? strlen(s) : 0;
+		if (n > best && strncmp(to, s, n) == 0)
+			best = n;
+	}
+	return best;
+}
+
+int64_t numbers_quarantine_until(int64_t released_at, int days)
+{
+	return released_at + (int64_t)(days < 0 ? 0 : days) * 86400000;
+}
+
+int numbers_pickable(const char *status, int64_t quarantine_until, int64_t now)
+{
+	if (strcmp(status, "available") == 0)
+		return 1;
+	return strcmp(status, "quarantined") == 0 && quarantine_until <= now;
+}
+
+static int quarantine_days(const dom_ctx_t *c)
+{
+	return c->cfg && c->cfg->fax ? c->cfg->fax->number_quarantine_days : QUARANTINE_DEFAULT_DAYS;
+}
+
+/* "+"-led number from a path segment: the HTTP layer may hand it decoded
+ * ("+33…"), still encoded ("%2B33…"), or with the "+" taken for a space. */
+static int path_number(const char *s, char out[E164_MAX + 1])
+{
+	if (!s)
+		return -1;
+	const char *digits = NULL;
+	if (s[0] == '+' || s[0] == ' ')
+		digits = s + 1;
+	else if (s[0] == '%' && s[1] == '2' && (s[2] == 'B' || s[2] == 'b'))
+		digits = s + 3;
+	if (!digits || strlen(digits) > E164_MAX - 1)
+		return -1;
+	snprintf(out, E164_MAX + 1, "+%s", digits);
+	return e164_valid(out) ? 0 : -1;
+}
+
+/* ---- routing ---- */
+
+json_t *dom_number_inbound(store_tx_t *tx, const char *number)
+{
+	if (!e164_valid(number))
+		return NULL;
+	json_t *n = store_number_get(tx, number);
+	json_t *out = NULL;
+	if (n && strcmp(rec_str(n, "status"), "assigned") == 0 && *rec_str(n, "account_id")) {
+		const char *user = rec_str(n, "route_user_id");
+		out = json_pack("{s:s, s:s, s:s, s:s}", "number", number, "account_id",
+			rec_str(n, "account_id"), "route_to", *user ? user : "shared", "trunk_id",
+			rec_str(n, "trunk_id"));
+	}
+	json_decref(n);
+	return out;
+}
+
+static const char *loopback_peer(const fax_env_t *env)
+{
+	return env && env->loopback_sip ? env->loopback_sip : "";
+}
+
+/* The trunk as the caller that dials needs it, password included. */
+static json_t *trunk_dial(const json_t *t, const fax_env_t *env)
+{
+	int lo = strcmp(rec_str(t, "id"), LOOPBACK) == 0;
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:s}", "id", rec_str(t, "id"), "name",
+		rec_str(t, "name"), "peer", lo ? loopback_peer(env) : rec_str(t, "peer"), "username",
+		rec_str(t, "username"), "password", rec_str(t, "secret"), "transport",
+		rec_str(t, "transport"), "max_calls",
+		(json_int_t)json_integer_value(json_object_get(t, "max_calls")), "status",
+		rec_str(t, "status"));
+}
+
+json_t *dom_trunk_for(store_tx_t *tx, const fax_env_t *env, const char *to)
+{
+	if (!e164_valid(to))
+		return NULL;
+	json_t *trunks = store_trunk_list(tx);
+	if (!trunks)
+		return NULL;
+	json_t *n = store_number_get(tx, to);
+	int on_loopback = n && strcmp(rec_str(n, "trunk_id"), LOOPBACK) == 0;
+	json_decref(n);
+	const json_t *best = NULL;
+	size_t best_len = 0, i;
+	json_t *t;
+	json_array_foreach(trunks, i, t) {
+		if (strcmp(rec_str(t, "status"), "active") != 0)
+			continue;
+		if (strcmp(rec_str(t, "id"), LOOPBACK) == 0) {
+			if (on_loopback) {
+				best = t;
+				break;
+			}
+		}
+		json_t *prefixes = json_loads(rec_str(t, "prefixes"), 0, NULL);
+		size_t len = numbers_prefix_match(prefixes, to);
+		json_decref(prefixes);
+		if (len > best_len) {
+			best = t;
+			best_len = len;
+		}
+	}
+	json_t *out = best ? trunk_dial(best, env) : NULL;
+	json_decref(trunks);
+	return out;
+}
+
+void dom_caller_id(store_tx_t *tx, const char *account_id, const char *user_id, char out[32])
+{
+	out[0] = '\0';
+	json_t *all = store_number_all(tx, account_id);
+	const json_t *mine = NULL, *shared = NULL;
+	size_t i;
+	json_t *n;
+	json_array_foreach(all, i, n) {
+		const char *u = rec_str(n, "route_user_id");
+		if (!mine && user_id && *u && strcmp(u, user_id) == 0)
+			mine = n;
+		if (!shared && !*u)
+			shared = n;
+	}
+	const json_t *pick = mine ? mine : shared ? shared : json_array_get(all, 0);
+	if (pick)
+		snprintf(out, 32, "%s", rec_str(pick, "number"));
+	json_decref(all);
+}
+
+/* ---- trunks ---- */
+
+static json_t *trunk_public(const json_t *t, const fax_env_t *env)
+{
+	int lo = strcmp(rec_str(t, "id"), LOOPBACK) == 0;
+	json_t *prefixes = json_loads(rec_str(t, "prefixes"), 0, NULL);
+	const char *user = rec_str(t, "username");
+	return json_pack("{s:s, s:s, s:s, s:o, s:b, s:s, s:I, s:s, s:o, s:s, s:b, s:o, s:o}", "id",
+		rec_str(t, "id"), "name", rec_str(t, "name"), "peer",
+		lo ? loopback_peer(env) : rec_str(t, "peer"), "username",
+		*user ? json_string(user) : json_null(), "has_password", *rec_str(t, "secret") != '\0',
+		"transport", rec_str(t, "transport"), "max_calls",
+		(json_int_t)json_integer_value(json_object_get(t, "max_calls")), "caller_id_rule",
+		rec_str(t, "caller_id_rule"), "prefixes",
+		json_is_array(prefixes) ? prefixes : (json_decref(prefixes), json_array()), "status",
+		rec_str(t, "status"), "builtin", lo, "created_at",
+		time_json(json_object_get(t, "created_at")), "updated_at",
+		time_json(json_object_get(t, "updated_at")));
+}
+
+static const fax_env_t *env_of(const dom_ctx_t *c)
+{
+	return c->cfg ? c->cfg->fax : NULL;
+}
+
+int dom_trunk_list(dom_ctx_t *c, json_t **out, dom_err_t *e)
+{
+	json_t *rows = store_trunk_list(c->tx);
+	if (!rows)
+		return dom_fail(e, "internal", "", "trunks could not be read");
+	json_t *items = json_array();
+	size_t i;
+	json_t *t;
+	json_array_foreach(rows, i, t)
+		json_array_append_new(items, trunk_public(t, env_of(c)));
+	json_decref(rows);
+	*out = json_pack("{s:o, s:n}", "items", items, "next_cursor");
+	return 0;
+}
+
+int dom_trunk_get(dom_ctx_t *c, const char *id, json_t **out, dom_err_t *e)
+{
+	json_t *t = store_trunk_get(c->tx, id);
+	if (!t)
+		return dom_fail(e, "not-found", "", "no such trunk");
+	*out = trunk_public(t, env_of(c));
+	json_decref(t);
+	return 0;
+}
+
+static int one_of(const char *s, const char *const *words)
+{
+	for (int i = 0; words[i]; i++)
+		if (strcmp(s, words[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/* "IP:PORT", IPv6 in brackets. */
+static int valid_peer(const char *s)
+{
+	const char *colon = strrchr(s, ':');
+	if (!colon || colon == s)
+		return 0;
+	int64_t port;
+	if (parse_i64z(colon + 1, 1, 65535, &port) != 0)
+		return 0;
+	char host[64];
+	size_t n = (size_t)(colon - s);
+	unsigned char addr[16];
+	if (s[0] == '[') {
+		if (n < 3 || s[n - 1] != ']' || n - 2 >= sizeof host)
+			return 0;
+		memcpy(host, s + 1, n - 2);
+		host[n - 2] = '\0';
+		return inet_pton(AF_INET6, host, addr) == 1;
+	}
+	if (n >= sizeof host)
+		return 0;
+	memcpy(host, s, n);
+	host[n] = '\0';
+	return inet_pton(AF_INET, host, addr) == 1;
+}
+
+static int valid_prefix(const char *s)
+{
+	size_t n = strlen(s);
+	if (n < 2 || n > E164_MAX || s[0] != '+' || s[1] == '0')
+		return 0;
+	for (size_t i = 1; i < n; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return 0;
+	return 1;
+}
+
+static int valid_trunk_id(const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n > TRUNK_ID_MAX)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '_' ||
+			    s[i] == '-'))
+			return 0;
+	return 1;
+}
+
+/* Checks the trunk fields of body and copies them, in store form, into
+ * rec. creating: name and peer are required. */
+static int trunk_fields(const json_t *body, bool creating, bool loopback, json_t *rec, dom_err_t *e)
+{
+	static const char *const transports[] = { "t38_first", "g711_only", "t38_only", NULL };
+	static const char *const statuses[] = { "active", "disabled", NULL };
+	const char *name, *peer, *user, *pw, *transport, *rule, *status;
+	if (body_name(body, "name", creating, &name, e) ||
+		body_str(body, "peer", creating && !loopback, &peer, e) ||
+		body_str(body, "username", false, &user, e) ||
+		body_str(body, "password", false, &pw, e) ||
+		body_str(body, "transport", false, &transport, e) ||
+		body_str(body, "caller_id_rule", false, &rule, e) ||
+		body_str(body, "status", false, &status, e))
+		return -1;
+	if (name)
+		json_object_set_new(rec, "name", json_string(name));
+	if (peer) {
+		if (loopback)
+			return dom_fail(e, "validation-failed", "peer",
+				"the loopback trunk's peer is the service's own listener");
+		if (!valid_peer(peer))
+			return dom_fail(e, "validation-failed", "peer", "\"peer\" must be IP:PORT");
+		json_object_set_new(rec, "peer", json_string(peer));
+	}
+	if (user) {
+		if (*user && (strlen(user) > CRED_MAX || !valid_name(user, strlen(user))))
+			return dom_fail(e, "validation-failed", "username", "\"username\" is too long or not text");
+		json_object_set_new(rec, "username", *user ? json_string(user) : json_null());
+	}
+	if (pw) {
+		if (strlen(pw) > CRED_MAX)
+			return dom_fail(e, "validation-failed", "password", "\"password\" is too long");
+		json_object_set_new(rec, "secret", *pw ? json_string(pw) : json_null());
+	}
+	if (transport) {
+		if (!one_of(transport, transports))
+			return dom_fail(e, "validation-failed", "transport",
+				"\"transport\" must be t38_first, g711_only or t38_only");
+		json_object_set_new(rec, "transport", json_string(transport));
+	}
+	if (rule) {
+		if (strcmp(rule, "account_number") != 0 &&
+			!(strncmp(rule, "fixed:", 6) == 0 && e164_valid(rule + 6)))
+			return dom_fail(e, "validation-failed", "caller_id_rule",
+				"\"caller_id_rule\" must be account_number or fixed:+E164");
+		json_object_set_new(rec, "caller_id_rule", json_string(rule));
+	}
+	if (status) {
+		if (!one_of(status, statuses))
+			return dom_fail(e, "validation-failed", "status", "\"status\" must be active or disabled");
+		json_object_set_new(rec, "status", json_string(status));
+	}
+	const json_t *mc = json_object_get(body, "max_calls");
+	if (mc) {
+		if (!json_is_integer(mc) || json_integer_value(mc) < 1 || json_integer_value(mc) > 10000)
+			return dom_fail(e, "validation-failed", "max_calls",
+				"\"max_calls\" must be an integer from 1 to 10000");
+		json_object_set_new(rec, "max_calls", json_integer(json_integer_value(mc)));
+	}
+	const json_t *px = json_object_get(body, "prefixes");
+	if (px) {
+		if (!json_is_array(px) || json_array_size(px) > TRUNK_PREFIXES_MAX)
+			return dom_fail(e, "validation-failed", "prefixes",
+				"\"prefixes\" must be an array of at most 64 \"+digits\" strings");
+		size_t i;
+		const json_t *p;
+		json_array_foreach(px, i, p)
+			if (!json_is_string(p) || !valid_prefix(json_string_value(p)))
+				return dom_fail(e, "validation-failed", "prefixes",
+					"each prefix must be \"+\" and 1 to 15 digits, not starting with 0");
+		char *txt = json_dumps(px, JSON_COMPACT);
+		json_object_set_new(rec, "prefixes", json_string(txt));
+		free(txt);
+	}
+	return 0;
+}
+
+/* What an audit event says of a change to a trunk: never the password. */
+static json_t *trunk_detail(const json_t *body)
+{
+	json_t *d = json_deep_copy(body);
+	if (json_object_get(d, "password"))
+		json_object_set_new(d, "password", json_string("(set)"));
+	return d;
+}
+
+int dom_trunk_create(dom_ctx_t *c, const json_t *body, json_t **out, dom_err_t *e)
+{
+	static const char *const allowed[] = { "id", "name", "peer", "username", "password",
+		"transport", "max_calls", "caller_id_rule", "prefixes", "status", NULL };
+	const char *idin;
+	if (body_only(body, allowed, e) || body_str(body, "id", false, &idin, e))
+		return -1;
+	if (idin && !valid_trunk_id(idin))
+		return dom_fail(e, "validation-failed", "id",
+			"\"id\" must be 1 to 32 characters among a-z, 0-9, _ and -");
+	json_t *rec = json_object();
+	if (trunk_fields(body, true, false, rec, e)) {
+		json_decref(rec);
+		return -1;
+	}
+	char *id = idin ? xstrdup(idin) : sec_new_id("trk");
+	int64_t now = time_now_ms();
+	json_object_set_new(rec, "id", json_string(id));
+	json_object_set_new(rec, "created_at", json_integer(now));
+	json_object_set_new(rec, "updated_at", json_integer(now));
+	int rc = store_trunk_insert(c->tx, rec);
+	json_decref(rec);
+	if (rc == STORE_CONFLICT) {
+		free(id);
+		return dom_fail(e, "conflict", "id", "a trunk with this id exists");
+	}
+	json_t *detail = trunk_detail(body);
+	if (rc == STORE_OK)
+		rc = dom_audit(c, "trunk.create", id, NULL, "success", detail);
+	json_decref(detail);
+	if (rc == 0)
+		rc = dom_trunk_get(c, id, out, e);
+	else
+		rc = dom_fail(e, "internal", "", "the trunk could not be stored");
+	free(id);
+	return rc;
+}
+
+int dom_trunk_update(dom_ctx_t *c, const char *id, const json_t *body, json_t **out, dom_err_t *e)
+{
+	static const char *const allowed[] = { "name", "peer", "username", "password", "transport",
+		"max_calls", "caller_id_rule", "prefixes", "status", NULL };
+	if (body_only(body, allowed, e))
+		return -1;
+	json_t *t = store_trunk_get(c->tx, id);
+	if (!t)
+		return dom_fail(e, "not-found", "", "no such trunk");
+	json_decref(t);
+	json_t *rec = json_object();
+	if (trunk_fields(body, false, strcmp(id, LOOPBACK) == 0, rec, e)) {
+		json_decref(rec);
+		return -1;
+	}
+	json_object_set_new(rec, "updated_at", json_integer(time_now_ms()));
+	int rc = store_trunk_update(c->tx, id, rec);
+	json_decref(rec);
+	json_t *detail = trunk_detail(body);
+	if (rc == STORE_OK)
+		rc = dom_audit(c, "trunk.update", id, NULL, "success", detail);
+	json_decref(detail);
+	if (rc != 0)
+		return dom_fail(e, "internal", "", "the trunk could not be stored");
+	return dom_trunk_get(c, id, out, e);
+}
+
+/* ---- inventory ---- */
+
+static json_t *time_or_null(const json_t *rec, const char *key)
+{
+	return time_json(json_object_get(rec, key));
+}
+
+static json_t *route_to_json(const json_t *n)
+{
+	const char *u = rec_str(n, "route_user_id");
+	return json_string(*u ? u : "shared");
+}
+
+/* An account's view of one of its numbers. */
+static json_t *number_public(const json_t *n)
+{
+	return json_pack("{s:s, s:s, s:s, s:s, s:o, s:o}", "number", rec_str(n, "number"), "country",
+		rec_str(n, "country"), "trunk", rec_str(n, "trunk_id"), "status", rec_str(n, "status"),
+		"route_to", route_to_json(n), "assigned_at", time_or_null(n, "assigned_at"));
+}
+
+/* The provider's view: where the number is, whoever holds it. A quarantine
+ * that has ended shows as available (it is taken back lazily, when picked). */
+static json_t *inventory_public(const json_t *n)
+{
+	const char *status = rec_str(n, "status");
+	int64_t until = json_integer_value(json_object_get(n, "quarantine_until"));
+	if (strcmp(status, "quarantined") == 0 && numbers_pickable(status, until, time_now_ms()))
+		status = "available";
+	const char *acc = rec_str(n, "account_id");
+	return json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o}", "number",
+		rec_str(n, "number"), "country", rec_str(n, "country"), "trunk", rec_str(n, "trunk_id"),
+		"status", status, "account_id", *acc ? json_string(acc) : json_null(), "route_to",
+		*acc ? route_to_json(n) : json_null(), "assigned_at", time_or_null(n, "assigned_at"),
+		"released_at", time_or_null(n, "released_at"), "quarantine_until",
+		time_or_null(n, "quarantine_until"), "created_at", time_or_null(n, "created_at"));
+}
+
+/* A new inventory row for number on trunk_id. */
+static json_t *inventory_row(const char *number, const char *trunk_id, int64_t now)
+{
+	const e164_country_t *cty = e164_country_of(number);
+	return json_pack("{s:s, s:s, s:s, s:s, s:I}", "number", number, "trunk_id", trunk_id,
+		"country", cty ? cty->iso : "", "status", "available", "created_at", (json_int_t)now);
+}
+
+int dom_numbers_import(dom_ctx_t *c, const json_t *body, json_t **out, dom_err_t *e)
+{
+	static const char *const allowed[] = { "trunk", "numbers", NULL };
+	const char *trunk_id;
+	if (body_only(body, allowed, e) || body_str(body, "trunk", true, &trunk_id, e))
+		return -1;
+	json_t *t = store_trunk_get(c->tx, trunk_id);
+	if (!t)
+		return dom_fail(e, "validation-failed", "trunk", "no such trunk: %s", trunk_id);
+	json_decref(t);
+	const json_t *nums = json_object_get(body, "numbers");
+	if (!json_is_array(nums) || json_array_size(nums) == 0 || json_array_size(nums) > IMPORT_MAX)
+		return dom_fail(e, "validation-failed", "numbers",
+			"\"numbers\" must be an array of 1 to 10000 E.164 numbers");
+	size_t i;
+	const json_t *v;
+	json_array_foreach(nums, i, v) {
+		if (!json_is_string(v) || !e164_valid(json_string_value(v)))
+			return dom_fail(e, "validation-failed", "numbers",
+				"item %zu is not an E.164 number (\"+\" then 8 to 15 digits, the first not 0)", i);
+	}
+	int64_t now = time_now_ms();
+	json_t *skipped = json_array();
+	int imported = 0;
+	json_array_foreach(nums, i, v) {
+		const char *num = json_string_value(v);
+		json_t *row = inventory_row(num, trunk_id, now);
+		int rc = store_number_insert(c->tx, row);
+		json_decref(row);
+		if (rc == STORE_CONFLICT) {
+			json_array_append_new(skipped, json_pack("{s:s, s:s}", "number", num, "reason",
+				"duplicate"));
+		} else if (rc != STORE_OK) {
+			json_decref(skipped);
+			return dom_fail(e, "internal", "", "the numbers could not be stored");
+		} else {
+			imported++;
+		}
+	}
+	json_t *detail = json_pack("{s:s, s:i, s:I}", "trunk", trunk_id, "imported", imported,
+		"skipped", (json_int_t)json_array_size(skipped));
+	int rc = dom_audit(c, "numbers.import", trunk_id, NULL, "success", detail);
+	json_decref(detail);
+	if (rc != 0) {
+		json_decref(skipped);
+		return dom_fail(e, "internal", "", "the numbers could not be stored");
+	}
+	*out = json_pack("{s:s, s:i, s:o}", "trunk", trunk_id, "imported", imported, "skipped",
+		skipped);
+	return 0;
+}
+
+int dom_numbers_inventory(dom_ctx_t *c, const json_t *q, const char *cursor, int limit,
+	json_t **out, dom_err_t *e)
+{
+	static const char *const statuses[] = { "available", "assigned", "quarantined", "porting",
+		NULL };
+	const char *status = json_string_value(json_object_get(q, "status"));
+	if (status && !one_of(status, statuses))
+		return dom_fail(e, "invalid-parameter", "status",
+			"status must be available, assigned, quarantined or porting");
+	store_page_t pg;
+	if (store_number_inventory(c->tx, status, json_string_value(json_object_get(q, "trunk")),
+		    json_string_value(json_object_get(q, "account")), time_now_ms(), cursor, limit,
+		    &pg) != STORE_OK)
+		return dom_fail(e, "internal", "", "the inventory could not be read");
+	*out = page_json(&pg, inventory_public);
+	return 0;
+}
+
+/* ---- the numbers of an account ---- */
+
+/* route_to of body as a member id (out: NULL for the shared inbox). */
+static int route_target(dom_ctx_t *c, const json_t *account, const json_t *body, bool required,
+	const char **out, dom_err_t *e)
+{
+	const char *r;
+	*out = NULL;
+	if (body_str(body, "route_to", required, &r, e))
+		return -1;
+	if (!r || strcmp(r, "shared") == 0)
+		return 0;
+	json_t *m = store_member_get(c->tx, rec_str(account, "id"), r);
+	int ok = m && strcmp(rec_str(m, "status"), "active") == 0;
+	json_decref(m);
+	if (!ok)
+		return dom_fail(e, "validation-failed", "route_to",
+			"\"route_to\" must be \"shared\" or an active member of the account");
+	*out = r;
+	return 0;
+}
+
+int dom_number_request(dom_ctx_t *c, const json_t *account, const json_t *body, json_t **out,
+	dom_err_t *e)
+{
+	static const char *const allowed[] = { "country", "area_code", "route_to", NULL };
+	const char *iso, *area, *user;
+	if (body_only(body, allowed, e) || body_str(body, "country", true, &iso, e) ||
+		body_str(body, "area_code", false, &area, e) ||
+		route_target(c, account, body, false, &user, e))
+		return -1;
+	const e164_country_t *cty = e164_country_by_iso(iso);
+	if (!cty)
+		return dom_fail(e, "validation-failed", "country",
+			"\"country\" must be an ISO 3166 alpha-2 code of a country we serve");
+	size_t alen = area ? strlen(area) : 0;
+	if (area && (alen == 0 || alen > AREA_MAX || strspn(area, "0123456789") != alen))
+		return dom_fail(e, "validation-failed", "area_code",
+			"\"area_code\" must be 1 to 6 digits (after the country calling code)");
+	char prefix[E164_MAX + 1];
+	snprintf(prefix, sizeof prefix, "+%s%s", cty->cc, area ? area : "");
+	int64_t now = time_now_ms();
+	json_t *n = store_number_pick(c->tx, cty->iso, prefix, now);
+	if (!n)
+		return dom_fail(e, "numbers-exhausted", "country", "no number is available in %s%s%s",
+			cty->iso, area ? " with area code " : "", area ? area : "");
+	const char *acc = rec_str(account, "id");
+	char number[E164_MAX + 1];
+	snprintf(number, sizeof number, "%s", rec_str(n, "number"));
+	json_decref(n);
+	int rc = store_number_assign(c->tx, number, acc, user, NULL, now);
+	json_t *detail = json_pack("{s:s, s:s, s:s}", "country", cty->iso, "area_code",
+		area ? area : "", "route_to", user ? user : "shared");
+	if (rc == STORE_OK)
+		rc = dom_audit(c, "number.assign", number, acc, "success", detail);
+	json_decref(detail);
+	if (rc != 0)
+		return dom_fail(e, "internal", "", "the number could not be assigned");
+	return dom_number_get(c, account, number, out, e);
+}
+
+int dom_number_list(dom_ctx_t *c, const json_t *account, const char *cursor, int limit,
+	json_t **out, dom_err_t *e)
+{
+	store_page_t pg;
+	if (store_number_list(c->tx, rec_str(account, "id"), cursor, limit, &pg) != STORE_OK)
+		return dom_fail(e, "internal", "", "numbers could not be read");
+	*out = page_json(&pg, number_public);
+	return 0;
+}
+
+/* The account's number named by a path segment, or NULL with e set. */
+static json_t *account_number(dom_ctx_t *c, const json_t *account, const char *raw,
+	char number[E164_MAX + 1], dom_err_t *e)
+{
+	json_t *n = NULL;
+	if (path_number(raw, number) == 0)
+		n = store_number_of_account(c->tx, rec_str(account, "id"), number);
+	if (!n)
+		dom_fail(e, "not-found", "", "the account has no such number");
+	return n;
+}
+
+int dom_number_get(dom_ctx_t *c, const json_t *account, const char *raw, json_t **out,
+	dom_err_t *e)
+{
+	char number[E164_MAX + 1];
+	json_t *n = account_number(c, account, raw, number, e);
+	if (!n)
+		return -1;
+	*out = number_public(n);
+	json_decref(n);
+	return 0;
+}
+
+int dom_number_route(dom_ctx_t *c, const json_t *account, const char *raw, const json_t *body,
+	json_t **out, dom_err_t *e)
+{
+	static const char *const allowed[] = { "route_to", NULL };
+	char number[E164_MAX + 1];
+	const char *user;
+	if (body_only(body, allowed, e))
+		return -1;
+	json_t *n = account_number(c, account, raw, number, e);
+	if (!n)
+		return -1;
+	json_decref(n);
+	if (route_target(c, account, body, true, &user, e))
+		return -1;
+	const char *acc = rec_str(account, "id");
+	int rc = store_number_route(c->tx, acc, number, user);
+	json_t *detail = json_pack("{s:s}", "route_to", user ? user : "shared");
+	if (rc == STORE_OK)
+		rc = dom_audit(c, "number.route", number, acc, "success", detail);
+	json_decref(detail);
+	if (rc != 0)
+		return dom_fail(e, "internal", "", "the number could not be routed");
+	return dom_number_get(c, account, number, out, e);
+}
+
+int dom_number_release(dom_ctx_t *c, const json_t *account, const char *raw, json_t **out,
+	dom_err_t *e)
+{
+	char number[E164_MAX + 1];
+	json_t *n = account_number(c, account, raw, number, e);
+	if (!n)
+		return -1;
+	json_decref(n);
+	const char *acc = rec_str(account, "id");
+	int64_t now = time_now_ms();
+	int64_t until = numbers_quarantine_until(now, quarantine_days(c));
+	int rc = store_number_release(c->tx, acc, number, now, until);
+	json_t *detail = json_pack("{s:I}", "quarantine_days", (json_int_t)quarantine_days(c));
+	if (rc == STORE_OK)
+		rc = dom_audit(c, "number.release", number, acc, "success", detail);
+	json_decref(detail);
+	if (rc != 0)
+		return dom_fail(e, "internal", "", "the number could not be released");
+	*out = NULL;
+	return 0;
+}
+
+/* ---- port-in requests ---- */
+
+static json_t *port_public(const json_t *p)
+{
+	json_t *nums = json_loads(rec_str(p, "numbers"), 0, NULL);
+	const char *acn = rec_str(p, "account_number_at_carrier");
+	const char *doc = rec_str(p, "loa_document_id");
+	const char *reason = rec_str(p, "reason");
+	const char *trunk = rec_str(p, "trunk_id");
+	return json_pack("{s:s, s:s, s:s, s:o, s:s, s:o, s:o, s:o, s:o, s:o, s:o}", "id",
+		rec_str(p, "id"), "account_id", rec_str(p, "account_id"), "status", rec_str(p, "status"),
+		"numbers", json_is_array(nums) ? nums : (json_decref(nums), json_array()),
+		"losing_carrier", rec_str(p, "losing_carrier"), "account_number_at_carrier",
+		*acn ? json_string(acn) : json_null(), "loa_document_id",
+		*doc ? json_string(doc) : json_null(), "reason", *reason ? json_string(reason) : json_null(),
+		"trunk", *trunk ? json_string(trunk) : json_null(), "created_at",
+		time_or_null(p, "created_at"), "updated_at", time_or_null(p, "updated_at"));
+}
+
+/* The numbers of a port request: every string of arr, each one number or
+ * several separated by commas, normalized, without repeats. */
+static json_t *port_numbers(const json_t *arr, dom_err_t *e)
+{
+	json_t *out = json_array();
+	size_t i;
+	const json_t *v;
+	json_array_foreach(arr, i, v) {
+		const char *s = json_string_value(v);
+		if (!s)
+			goto bad;
+		while (*s) {
+			const char *comma = strchr(s, ',');
+			size_t len = comma ? (size_t)(comma - s) : strlen(s);
+			char num[E164_MAX + 1];
+			if (e164_normalize(s, len, num) != 0)
+				goto bad;
+			size_t j;
+			const json_t *w;
+			int dup = 0;
+			json_array_foreach(out, j, w)
+				dup |= strcmp(json_string_value(w), num) == 0;
+			if (!dup)
+				json_array_append_new(out, json_string(num));
+			if (json_array_size(out) > PORT_NUMBERS_MAX) {
+				json_decref(out);
+				dom_fail(e, "validation-failed", "numbers",
+					"a port request has at most 100 numbers");
+				return NULL;
+			}
+			s = comma ? comma + 1 : s + len;
+		}
+	}
+	if (json_array_size(out) == 0) {
+		json_decref(out);
+		dom_fail(e, "validation-failed", "numbers", "\"numbers\" is required");
+		return NULL;
+	}
+	return out;
+bad:
+	json_decref(out);
+	dom_fail(e, "validation-failed", "numbers",
+		"each number must be E.164 (\"+\" then 8 to 15 digits, the first not 0)");
+	return NULL;
+}
+
+/* A number already held by an account cannot be ported in again. */
+static int port_numbers_free(dom_ctx_t *c, const json_t *nums, const char *account_id,
+	dom_err_t *e)
+{
+	size_t i;
+	const json_t *v;
+	json_array_foreach(nums, i, v) {
+		json_t *n = store_number_get(c->tx, json_string_value(v));
+		int held = n && strcmp(rec_str(n, "status"), "assigned") == 0 &&
+			(!account_id || strcmp(rec_str(n, "account_id"), account_id) != 0);
+		json_decref(n);
+		if (held)
+			return dom_fail(e, "conflict", "numbers", "%s is already in service here",
+				json_string_value(v));
+	}
+	return 0;
+}
+
+/* Records the notification of a request's status for the account's people
+ * (mailed later), in both languages. */
+static int port_notify(dom_ctx_t *c, const json_t *p, const char *status, const char *reason)
+{
+	static const struct { const char *status, *en, *fr; } words[] = {
+		{ "submitted", "submitted", "soumise" },
+		{ "in_progress", "in progress", "en cours" },
+		{ "completed", "completed: the numbers are now yours", "terminée : les numéros sont à vous" },
+		{ "rejected", "rejected", "refusée" },
+	};
+	const char *en = status, *fr = status;
+	for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
+		if (strcmp(words[i].status, status) == 0) {
+			en = words[i].en;
+			fr = words[i].fr;
+		}
+	json_t *nums = json_loads(rec_str(p, "numbers"), 0, NULL);
+	char list[512] = "";
+	size_t i, off = 0;
+	const json_t *v;
+	json_array_foreach(nums, i, v) {
+		int w = snprintf(list + off, sizeof list - off, "%s%s", i ? ", " : "", json_string_value(v));
+		if (w < 0 || (size_t)w >= sizeof list - off)
+			break;
+		off += (size_t)w;
+	}
+	json_decref(nums);
+	const char *id = rec_str(p, "id");
+	char *subj_en = xasprintf("Port request %s: %s", id, en);
+	char *subj_fr = xasprintf("Demande de portabilité %s : %s", id, fr);
+	char *body_en = xasprintf("Your request to port %s from %s is %s.%s%s", list,
+		rec_str(p, "losing_carrier"), en, reason ? " Reason: " : "", reason ? reason : "");
+	char *body_fr = xasprintf("Votre demande de portabilité de %s depuis %s est %s.%s%s", list,
+		rec_str(p, "losing_carrier"), fr, reason ? " Motif : " : "", reason ? reason : "");
+	char *nid = sec_new_id("ntf");
+	json_t *n = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I}", "id", nid,
+		"account_id", rec_str(p, "account_id"), "kind", "port_request.status", "target", id,
+		"subject_en", subj_en, "subject_fr", subj_fr, "body_en", body_en, "body_fr", body_fr,
+		"created_at", (json_int_t)time_now_ms());
+	int rc = store_notification_insert(c->tx, n);
+	json_decref(n);
+	free(nid);
+	free(subj_en);
+	free(subj_fr);
+	free(body_en);
+	free(body_fr);
+	return rc;
+}
+
+int dom_port_create(dom_ctx_t *c, const json_t *account, const json_t *fields, const void *loa,
+	size_t loa_len, json_t **out, dom_err_t *e)
+{
+	const char *carrier, *acn;
+	if (body_name(fields, "losing_carrier", true, &carrier, e) ||
+		body_name(fields, "account_number_at_carrier", false, &acn, e))
+		return -1;
+	if (!loa)
+		return dom_fail(e, "validation-failed", "loa",
+			"the signed letter of authorization (file part \"loa\", a PDF) is required");
+	if (render_sniff(loa, loa_len) != RENDER_TYPE_PDF)
+		return dom_fail(e, "document-unsupported", "loa",
+			"the letter of authorization must be a PDF");
+	const char *acc = rec_str(account, "id");
+	json_t *nums = port_numbers(json_object_get(fields, "numbers"), e);
+	if (!nums)
+		return -1;
+	if (port_numbers_free(c, nums, NULL, e)) {
+		json_decref(nums);
+		return -1;
+	}
+	char doc_id[DOC_ID_MAX];
+	if (dom_doc_put(c, acc, "loa", loa, loa_len, doc_id, e)) {
+		json_decref(nums);
+		return -1;
+	}
+	char *id = sec_new_id("prt");
+	int64_t now = time_now_ms();
+	char *nums_txt = json_dumps(nums, JSON_COMPACT);
+	json_t *p = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s?, s:s, s:s, s:I, s:I}", "id", id,
+		"account_id", acc, "status", "submitted", "numbers", nums_txt, "losing_carrier", carrier,
+		"account_number_at_carrier", acn, "loa_document_id", doc_id, "created_by",
+		c->who ? c->who->id : "", "created_at", (json_int_t)now, "updated_at", (json_int_t)now);
+	free(nums_txt);
+	int rc = store_port_insert(c->tx, p);
+	json_t *detail = json_pack("{s:o, s:s, s:s}", "numbers", nums, "losing_carrier", carrier,
+		"loa_document_id", doc_id);
+	if (rc == STORE_OK)
+		rc = port_notify(c, p, "submitted", NULL);
+	if (rc == STORE_OK)
+		rc = dom_audit(c, "port_request.create", id, acc, "success", detail);
+	json_decref(detail);
+	if (rc == 0)
+		*out = port_public(p);
+	json_decref(p);
+	free(id);
+	return rc == 0 ? 0 : dom_fail(e, "internal", "", "the port request could not be stored");
+}
+
+int dom_port_list(dom_ctx_t *c, const json_t *account, const char *cursor, int limit,
+	json_t **out, dom_err_t *e)
+{
+	store_page_t pg;
+	if (store_port_list(c->tx, rec_str(account, "id"), NULL, cursor, limit, &pg) != STORE_OK)
+		return dom_fail(e, "internal", "", "port requests could not be read");
+	*out = page_json(&pg, port_public);
+	return 0;
+}
+
+int dom_port_get(dom_ctx_t *c, const json_t *account, const char *id, json_t **out, dom_err_t *e)
+{
+	json_t *p = store_port_get(c->tx, rec_str(account, "id"), id);
+	if (!p)
+		return dom_fail(e, "not-found", "", "no such port request");
+	*out = port_public(p);
+	json_decref(p);
+	return 0;
+}
+
+static const char *const port_statuses[] = { "submitted", "in_progress", "completed", "rejected",
+	NULL };
+
+int dom_port_queue(dom_ctx_t *c, const char *status, const char *cursor, int limit, json_t **out,
+	dom_err_t *e)
+{
+	if (status && !one_of(status, port_statuses))
+		return dom_fail(e, "invalid-parameter", "status",
+			"status must be submitted, in_progress, completed or rejected");
+	store_page_t pg;
+	if (store_port_list(c->tx, NULL, status, cursor, limit, &pg) != STORE_OK)
+		return dom_fail(e, "internal", "", "port requests could not be read");
+	*out = page_json(&pg, port_public);
+	return 0;
+}
+
+/* The workflow: submitted -> in_progress -> completed | rejected (a
+ * submitted request may also be rejected at once). */
+static int port_may_move(const char *from, const char *to)
+{
+	if (strcmp(to, "in_progress") == 0)
+		return strcmp(from, "submitted") == 0;
+	if (strcmp(to, "completed") == 0)
+		return strcmp(from, "in_progress") == 0;
+	if (strcmp(to, "rejected") == 0)
+		return strcmp(from, "submitted") == 0 || strcmp(from, "in_progress") == 0;
+	return 0;
+}
+
+/* On completion the numbers join the account, routed to its shared inbox. */
+static int port_complete(dom_ctx_t *c, const json_t *p, const char *trunk_id, dom_err_t *e)
+{
+	const char *acc = rec_str(p, "account_id");
+	json_t *nums = json_loads(rec_str(p, "numbers"), 0, NULL);
+	if (port_numbers_free(c, nums, acc, e)) {
+		json_decref(nums);
+		return -1;
+	}
+	int64_t now = time_now_ms();
+	size_t i;
+	const json_t *v;
+	int rc = STORE_OK;
+	json_array_foreach(nums, i, v) {
+		const char *num = json_string_value(v);
+		json_t *row = inventory_row(num, trunk_id, now);
+		rc = store_number_insert(c->tx, row);
+		json_decref(row);
+		if (rc == STORE_CONFLICT || rc == STORE_OK)
+			rc = store_number_assign(c->tx, num, acc, NULL, trunk_id, now);
+		if (rc == STORE_OK)
+			rc = dom_audit(c, "number.assign", num, acc, "success", NULL);
+		if (rc != STORE_OK)
+			break;
+	}
+	json_decref(nums);
+	return rc == STORE_OK ? 0 : dom_fail(e, "internal", "", "the numbers could not be assigned");
+}
+
+int dom_port_set_status(dom_ctx_t *c, const char *id, const json_t *body, json_t **out,
+	dom_err_t *e)
+{
+	static const char *const allowed[] = { "status", "reason", "trunk", NULL };
+	static const char *const targets[] = { "in_progress", "completed", "rejected", NULL };
+	const char *to, *reason, *trunk;
+	if (body_only(body, allowed, e) || body_str(body, "status", true, &to, e) ||
+		body_name(body, "reason", false, &reason, e) || body_str(body, "trunk", false, &trunk, e))
+		return -1;
+	if (!one_of(to, targets))
+		return dom_fail(e, "validation-failed", "status",
+			"\"status\" must be in_progress, completed or rejected");
+	if (strcmp(to, "rejected") == 0 && !reason)
+		return dom_fail(e, "validation-failed", "reason", "a rejection needs a reason");
+	if (trunk && strcmp(to, "completed") != 0)
+		return dom_fail(e, "validation-failed", "trunk", "\"trunk\" goes with status completed");
+	json_t *p = store_port_get(c->tx, NULL, id);
+	if (!p)
+		return dom_fail(e, "not-found", "", "no such port request");
+	char from[16];
+	snprintf(from, sizeof from, "%s", rec_str(p, "status"));
+	if (!port_may_move(from, to)) {
+		json_decref(p);
+		return dom_fail(e, "invalid-state", "status", "a %s request cannot become %s", from, to);
+	}
+	const char *trunk_id = NULL;
+	if (strcmp(to, "completed") == 0) {
+		trunk_id = trunk ? trunk : LOOPBACK;
+		json_t *t = store_trunk_get(c->tx, trunk_id);
+		json_decref(t);
+		if (!t) {
+			json_decref(p);
+			return dom_fail(e, "validation-failed", "trunk", "no such trunk: %s", trunk_id);
+		}
+		if (port_complete(c, p, trunk_id, e)) {
+			json_decref(p);
+			return -1;
+		}
+	}
+	int rc = store_port_set_status(c->tx, id, from, to, reason, trunk_id, time_now_ms());
+	if (rc == STORE_NOTFOUND) {
+		json_decref(p);
+		return dom_fail(e, "invalid-state", "status", "the request changed meanwhile");
+	}
+	json_t *detail = json_pack("{s:s, s:s, s:s?, s:s?}", "from", from, "to", to, "reason", reason,
+		"trunk", trunk_id);
+	if (rc == STORE_OK)
+		rc = port_notify(c, p, to, reason);
+	if (rc == STORE_OK)
+		rc = dom_audit(c, "port_request.status", id, rec_str(p, "account_id"), "success", detail);
+	json_decref(detail);
+	json_decref(p);
+	if (rc != 0)
+		return dom_fail(e, "internal", "", "the port request could not be updated");
+	json_t *now = store_port_get(c->tx, NULL, id);
+	*out = port_public(now);
+	json_decref(now);
+	return 0;
+}
+
+/* ---- notifications ---- */
+
+static json_t *notification_public(const json_t *n)
+{
+	return json_pack("{s:s, s:s, s:s, s:s, s:{s:s, s:s}, s:{s:s, s:s}, s:o}", "id",
+		rec_str(n, "id"), "account_id", rec_str(n, "account_id"), "kind", rec_str(n, "kind"),
+		"target", rec_str(n, "target"), "subject", "en", rec_str(n, "subject_en"), "fr",
+		rec_str(n, "subject_fr"), "body", "en", rec_str(n, "body_en"), "fr",
+		rec_str(n, "body_fr"), "created_at", time_or_null(n, "created_at"));
+}
+
+int dom_notification_list(dom_ctx_t *c, const json_t *account, const char *cursor, int limit,
+	json_t **out, dom_err_t *e)
+{
+	store_page_t pg;
+	if (store_notification_list(c->tx, rec_str(account, "id"), cursor, limit, &pg) != STORE_OK)
+		return dom_fail(e, "internal", "", "notifications could not be read");
+	*out = page_json(&pg, notification_public);
+	return 0;
+}

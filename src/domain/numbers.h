@@ -1,0 +1,93 @@
+/* Trunks, the number inventory, number requests and port-in requests
+ * (P12, C04a), and the routing questions the fax service asks about them:
+ * which account an inbound number belongs to, which trunk carries a call,
+ * which caller id an outbound fax shows.
+ *
+ * The dom_* operations follow the conventions of domain.h (c->tx, 0 with
+ * *out a new reference, or -1 with e). The routing functions run in any
+ * transaction of the caller and never write. */
+#ifndef FV_DOMAIN_NUMBERS_H
+#define FV_DOMAIN_NUMBERS_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#include "domain.h"
+#include "e164.h"
+#include "faxenv.h"
+#include "store.h"
+
+/* ---- routing (used by the fax service) ---- */
+
+/* The assignment of an inbound number: {number, account_id, route_to ("shared"|"usr_..."), trunk_id}
+ * (new reference) or NULL when the number is not assigned to an account. */
+json_t *dom_number_inbound(store_tx_t *tx, const char *number);
+/* The trunk that carries a call to `to` (E.164): the loopback trunk when `to` is a number of its
+ * inventory (whatever its status), else the active trunk with the longest matching prefix.
+ * A new reference {id, name, peer, username, password, transport, max_calls, status}, with the
+ * password (for the caller's SIP digest) and with peer filled for loopback; NULL when no route. */
+json_t *dom_trunk_for(store_tx_t *tx, const fax_env_t *env, const char *to);
+/* The caller id for a fax sent by user_id of account_id: a number of the account routed to that
+ * user, else one routed to "shared", else any of the account's; "" when it has none. */
+void dom_caller_id(store_tx_t *tx, const char *account_id, const char *user_id, char out[32]);
+
+/* ---- pure rules (unit-tested) ---- */
+
+/* The prefix of `prefixes` (JSON array of "+digits") that matches `to`, as
+ * its length in characters; 0 when none matches. */
+size_t numbers_prefix_match(const json_t *prefixes, const char *to);
+/* When a number released at `released_at` (ms) may be assigned again. */
+int64_t numbers_quarantine_until(int64_t released_at, int days);
+/* Whether a number of status `status` with `quarantine_until` may be picked at `now`. */
+int numbers_pickable(const char *status, int64_t quarantine_until, int64_t now);
+
+/* ---- trunks (provider, provider.telephony.manage) ---- */
+int dom_trunk_list(dom_ctx_t *c, json_t **out, dom_err_t *e);
+int dom_trunk_create(dom_ctx_t *c, const json_t *body, json_t **out, dom_err_t *e);
+int dom_trunk_get(dom_ctx_t *c, const char *id, json_t **out, dom_err_t *e);
+int dom_trunk_update(dom_ctx_t *c, const char *id, const json_t *body, json_t **out, dom_err_t *e);
+
+/* ---- inventory (provider) ---- */
+/* {trunk, numbers: [...]} -> {trunk, imported, skipped: [{number, reason}]}. */
+int dom_numbers_import(dom_ctx_t *c, const json_t *body, json_t **out, dom_err_t *e);
+/* query: {status, trunk, account} strings, borrowed. */
+int dom_numbers_inventory(dom_ctx_t *c, const json_t *query, const char *cursor, int limit,
+	json_t **out, dom_err_t *e);
+
+/* ---- numbers of an account (numbers.manage; listing also data.read, account.read) ---- */
+/* {country, area_code?, route_to?} -> the assigned number; numbers-exhausted when none. */
+int dom_number_request(dom_ctx_t *c, const json_t *account, const json_t *body, json_t **out,
+	dom_err_t *e);
+int dom_number_list(dom_ctx_t *c, const json_t *account, const char *cursor, int limit,
+	json_t **out, dom_err_t *e);
+int dom_number_get(dom_ctx_t *c, const json_t *account, const char *number, json_t **out,
+	dom_err_t *e);
+/* {route_to: "shared" | a member's id}. */
+int dom_number_route(dom_ctx_t *c, const json_t *account, const char *number, const json_t *body,
+	json_t **out, dom_err_t *e);
+/* Releases the number into quarantine. */
+int dom_number_release(dom_ctx_t *c, const json_t *account, const char *number, json_t **out,
+	dom_err_t *e);
+
+/* ---- port-in requests ---- */
+/* fields {numbers: [strings, each one number or comma-separated ones],
+ * losing_carrier, account_number_at_carrier?} (the form fields of the
+ * upload), loa/loa_len the signed letter of authorization (a PDF; NULL when
+ * the form had none). Borrowed. */
+int dom_port_create(dom_ctx_t *c, const json_t *account, const json_t *fields, const void *loa,
+	size_t loa_len, json_t **out, dom_err_t *e);
+int dom_port_list(dom_ctx_t *c, const json_t *account, const char *cursor, int limit,
+	json_t **out, dom_err_t *e);
+int dom_port_get(dom_ctx_t *c, const json_t *account, const char *id, json_t **out, dom_err_t *e);
+/* Every account's requests, optionally of one status (provider). */
+int dom_port_queue(dom_ctx_t *c, const char *status, const char *cursor, int limit, json_t **out,
+	dom_err_t *e);
+/* {status: in_progress|completed|rejected, reason?, trunk?} (provider). */
+int dom_port_set_status(dom_ctx_t *c, const char *id, const json_t *body, json_t **out,
+	dom_err_t *e);
+
+/* ---- notifications of an account ---- */
+int dom_notification_list(dom_ctx_t *c, const json_t *account, const char *cursor, int limit,
+	json_t **out, dom_err_t *e);
+
+#endif

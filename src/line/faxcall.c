@@ -73,18 +73,23 @@ static int phase_d(t30_state_t *s, void *ud, int result)
 		/* Sender: result is the receiver's answer to the page just sent.
 		 * pages_tx already counts this page when it was confirmed. */
 		int confirmed = (result == T30_MCF || result == T30_PIP);
-		int page = confirmed ? st.pages_tx : st.pages_tx + 1;
+		int off = fc->cfg.first_page > 1 ? fc->cfg.first_page - 1 : 0;
+		int page = (confirmed ? st.pages_tx : st.pages_tx + 1) + off;
 		add_page(r, page, fname, 0);
 		r->pages_confirmed = st.pages_tx;
-		if (page > r->pages_sent)
-			r->pages_sent = page;
+		if (page - off > r->pages_sent)
+			r->pages_sent = page - off;
 		log_event(LOG_INFO, "t30_page_sent", "call=%s page=%d answer=%s rate=%d ecm=%d", fc->call_id, page,
 			  fname, st.bit_rate, st.error_correcting_mode);
+		if (fc->cfg.on_page && (confirmed || result == T30_RTN || result == T30_PIN))
+			fc->cfg.on_page(fc->cfg.page_ud, page, confirmed);
 	} else {
 		r->pages_received = st.pages_rx;
 		add_page(r, st.pages_rx, st.bad_rows ? "BAD" : "OK", st.bad_rows);
 		log_event(LOG_INFO, "t30_page_received", "call=%s page=%d command=%s bad_rows=%d rate=%d ecm=%d",
 			  fc->call_id, st.pages_rx, fname, st.bad_rows, st.bit_rate, st.error_correcting_mode);
+		if (fc->cfg.on_page)
+			fc->cfg.on_page(fc->cfg.page_ud, st.pages_rx, st.bad_rows == 0);
 	}
 	return T30_ERR_OK;
 }
@@ -192,8 +197,10 @@ static void setup_t30(faxcall_t *fc, t30_state_t *t)
 	t30_set_phase_b_handler(t, phase_b, fc);
 	t30_set_phase_d_handler(t, phase_d, fc);
 	t30_set_phase_e_handler(t, phase_e, fc);
+	/* spandsp counts pages from 0, both ends inclusive; -1: no limit. */
 	if (fc->tx_file)
-		t30_set_tx_file(t, fc->tx_file, -1, -1);
+		t30_set_tx_file(t, fc->tx_file, fc->cfg.first_page > 0 ? fc->cfg.first_page - 1 : -1,
+				fc->cfg.last_page > 0 ? fc->cfg.last_page - 1 : -1);
 	if (fc->rx_file)
 		t30_set_rx_file(t, fc->rx_file, -1);
 }

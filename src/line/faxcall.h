@@ -28,6 +28,11 @@ typedef struct faxcall_cfg {
 	const char *header;     /* page header info, may be NULL */
 	const char *call_id;    /* for logs */
 	fax_result_t *res;
+	int first_page;         /* tx: 1-based first page to send (0: the first) */
+	int last_page;          /* tx: 1-based last page to send (0: the last) */
+	/* Per page, from phase D (see line_cfg_t.on_page); may be NULL. */
+	void (*on_page)(void *ud, int page, int ok);
+	void *page_ud;
 } faxcall_cfg_t;
 
 /* Sends one IFP packet; returns 0 / -1. */

@@ -9,6 +9,9 @@
 #ifndef FV_LINE_LINE_H
 #define FV_LINE_LINE_H
 
+#include <stdatomic.h>
+#include <stddef.h>
+
 #include "result.h"
 
 #define LINE_CALLS_MAX 1024
@@ -31,6 +34,52 @@ typedef struct line_cfg {
 	int ring_ms;            /* send: give up (CANCEL) after ringing this long */
 	int max_call_ms;        /* hard cap on a call, in call time */
 	int media_threads;      /* 0: SIP and media in one loop; N: SIP thread + N media threads */
+
+	/* send: the pages of the TIFF to send, 1-based and inclusive (0: from
+	 * the first page / to the last). A range outside the document is a
+	 * local error (-1, no call). Results count the pages of the range
+	 * (pages_total) and number them in the whole document (pages[],
+	 * on_page); fax_result_t.first_page says where the range began. */
+	int first_page, last_page;
+
+	/* Called for every page as it is confirmed or received: sender, on the
+	 * receiver's answer (ok 1: MCF or PIP; ok 0: RTN or PIN, the page was
+	 * refused); receiver, once a page is in (ok 1: no bad rows; ok 0: kept
+	 * with bad rows). page is the page number in the whole document (the
+	 * sender adds first_page - 1). Called from the thread running the call
+	 * (a media worker), with the call locked: it must not block long and
+	 * must not call back into the engine. NULL: not called. */
+	void (*on_page)(void *ud, int page, int ok);
+	void *page_ud;
+
+	/* When non-NULL: the engine polls it (at least every 50 ms) and, once it
+	 * is non-zero, ends every call (BYE when up, CANCEL when ringing),
+	 * refuses new INVITEs (503) and returns once those calls ended
+	 * (line_send: its call; line_receive: all of them). The engine then
+	 * installs no signal handler at all (the caller handles SIGINT/SIGTERM,
+	 * e.g. with sigwait); when NULL, SIGINT and SIGTERM stop the engine as
+	 * before (tools). */
+	atomic_int *stop;
+
+	/* receive: called for each new INVITE, from the engine's SIP thread,
+	 * before it is answered. to_user and from_user are the user parts of
+	 * the Request-URI and of From (peer text, printable ASCII, at most 63
+	 * bytes). Return 0 to answer: tiff_path (pathlen bytes, filled with a
+	 * NUL-terminated path) is where this call's TIFF goes (instead of
+	 * out_dir), and *call_ud comes back in that call's fax_result_t
+	 * (call_ud), reported exactly once through the result callback.
+	 * Return a SIP status (404, 480, 486, 503; anything outside 400..699
+	 * is sent as 500) to refuse the call with that response: no call, no
+	 * result. NULL: every call is answered into out_dir. */
+	int (*accept)(void *ud, const char *to_user, const char *from_user, char *tiff_path, size_t pathlen,
+		      void **call_ud);
+	void *accept_ud;
+
+	/* When non-NULL: the local SIP port, stored once the socket is bound
+	 * (before any call) with a release store; another thread reads it with
+	 * __atomic_load_n(p, __ATOMIC_ACQUIRE) (0 until then). Useful with
+	 * listen "127.0.0.1:0". */
+	int *bound_port;
 } line_cfg_t;
 
 /* Defaults for every field (real time, T.38 on, ECM on, 14400). */
@@ -41,7 +90,9 @@ typedef void line_result_fn(void *ud, const fax_result_t *r);
 
 /* Sends tiff to target ("sip:NUMBER@HOST[:PORT]") and fills res. Returns 0
  * when the call ran (see res->ok for success), -1 on a local error before
- * dialling (bad target, unreadable file, no socket), with res->reason set. */
+ * dialling (bad target, unreadable file, bad page range, no socket), with
+ * res->reason set. Safe to call from several threads at once (each call
+ * runs its own engine; cfg is only read). */
 int line_send(const line_cfg_t *cfg, const char *target, const char *tiff, fax_result_t *res);
 
 
@@ -51,9 +102,11 @@ int line_send(const line_cfg_t *cfg, const char *target, const char *tiff, fax_r
 int line_send_many(const line_cfg_t *cfg, const char *target, const char *tiff, int n, line_result_fn *cb,
 		   void *ud, char *err, size_t errlen);
 
-/* Answers calls on cfg->listen until cfg->calls calls ended (or SIGINT /
- * SIGTERM). Writes each call's TIFF into cfg->out_dir and reports each
- * result to cb. Returns 0, or -1 when it cannot start (bad address, bind). */
+/* Answers calls on cfg->listen until cfg->calls calls ended (or *cfg->stop,
+ * or SIGINT / SIGTERM when cfg->stop is NULL). Writes each call's TIFF
+ * where cfg->accept says (else into cfg->out_dir) and reports each result
+ * to cb, from the engine's SIP thread. Returns 0, or -1 when it cannot
+ * start (bad address, bind). */
 int line_receive(const line_cfg_t *cfg, line_result_fn *cb, void *ud);
 
 #endif

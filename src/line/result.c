@@ -9,6 +9,7 @@ void fax_result_init(fax_result_t *r, int outbound)
 	memset(r, 0, sizeof *r);
 	r->outbound = outbound;
 	r->t30_code = -1;
+	r->first_page = outbound ? 1 : 0;
 }
 
 static void set_class(fax_result_t *r, const char *cls, const char *reason)
@@ -108,6 +109,12 @@ int fax_result_json(const fax_result_t *r, buf_t *o)
 			 r->bad_packets, r->lost_frames, r->late_frames, r->ifp_recovered, r->ifp_lost);
 	rc |= buf_printf(o, ",\"duration_ms\":%lld,\"file\":", (long long)r->duration_ms);
 	rc |= json_str(o, r->file);
+	rc |= buf_puts(o, ",\"to_user\":");
+	rc |= json_str(o, r->to_user);
+	rc |= buf_puts(o, ",\"from_user\":");
+	rc |= json_str(o, r->from_user);
+	if (r->outbound)
+		rc |= buf_printf(o, ",\"first_page\":%d", r->first_page);
 	rc |= buf_puts(o, "}");
 	return rc ? -1 : 0;
 }

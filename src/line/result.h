@@ -60,6 +60,13 @@ typedef struct fax_result {
 	int64_t start_ms;
 	int64_t duration_ms;
 	char file[512];
+	/* who: outbound, the user part of the target URI and our From user;
+	 * inbound, the user parts of the Request-URI and of From (peer text,
+	 * printable ASCII only, truncated to 63 bytes) */
+	char to_user[64];
+	char from_user[64];
+	int first_page;         /* outbound: page of the document sent first (1-based) */
+	void *call_ud;          /* inbound: what line_cfg_t.accept gave for this call; else NULL */
 	/* filled by fax_result_classify */
 	int ok;
 	char fail_class[16];

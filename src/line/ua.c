@@ -14,6 +14,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <signal.h>
 #include <stdio.h>
@@ -175,14 +176,36 @@ struct ua {
 	worker_t *workers;
 	int next_worker;
 	atomic_int workers_stop;
+	int stopping;            /* the stop flag (or a signal) was seen: ending every call */
 };
 
-static volatile sig_atomic_t stop_flag;
+/* SIGINT/SIGTERM seen, for engines without line_cfg_t.stop (tools). A
+ * lock-free atomic: safe to store from a signal handler, and several
+ * engines (threads) may read it. */
+static atomic_int stop_flag;
 
 static void on_signal(int sig)
 {
 	(void)sig;
-	stop_flag = 1;
+	atomic_store(&stop_flag, 1);
+}
+
+static int ua_stop_requested(const ua_t *ua)
+{
+	if (ua->cfg->stop)
+		return atomic_load(ua->cfg->stop) != 0;
+	return atomic_load(&stop_flag) != 0;
+}
+
+/* Keeps the printable ASCII of a peer-supplied user part (for result
+ * fields and the accept callback). */
+static void copy_user(char *dst, size_t cap, const char *p, size_t n)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < n && k < cap - 1; i++)
+		if (p[i] > 0x20 && p[i] < 0x7f)
+			dst[k++] = p[i];
+	dst[k] = '\0';
 }
 
 static int64_t now_ms(void)
@@ -645,6 +668,10 @@ static void call_make_faxcall(call_t *c, const char *rx_file)
 		.header = cfg->header,
 		.call_id = c->call_id,
 		.res = &c->res,
+		.first_page = c->outbound ? cfg->first_page : 0,
+		.last_page = c->outbound ? cfg->last_page : 0,
+		.on_page = cfg->on_page,
+		.page_ud = cfg->page_ud,
 	};
 	c->fc = faxcall_new(&fcfg);
 }
@@ -1099,6 +1126,10 @@ static void handle_new_invite(ua_t *ua, const sip_msg_t *m, const struct sockadd
 	for (int i = 0; i < ua->ncalls; i++)
 		if (ua->calls[i]->state != CS_ENDED)
 			active++;
+	if (ua->stopping) {
+		respond(ua, &to, m, 503, NULL, NULL, NULL, NULL);
+		return;
+	}
 	if (ua->ncalls >= LINE_CALLS_MAX || (cfg->calls > 0 && ua->calls_started >= cfg->calls) ||
 	    active >= LINE_CALLS_MAX / 2) {
 		respond(ua, &to, m, 486, NULL, NULL, NULL, NULL);
@@ -1127,7 +1158,34 @@ static void handle_new_invite(ua_t *ua, const sip_msg_t *m, const struct sockadd
 			return;
 		}
 	}
+	/* Who is called and who calls: the user parts of the Request-URI
+	 * (the To header's when the Request-URI has none) and of From. */
+	char to_user[64] = "", from_user[64] = "";
+	sip_str_t uu, uh;
+	uint16_t up;
+	if (sip_uri_parse(m->uri, &uu, &uh, &up) == 0 && uu.n)
+		copy_user(to_user, sizeof to_user, uu.p, uu.n);
+	else if (sip_uri_parse(sip_addr_uri(*sip_msg_header(m, "To")), &uu, &uh, &up) == 0)
+		copy_user(to_user, sizeof to_user, uu.p, uu.n);
+	if (sip_uri_parse(sip_addr_uri(*sip_msg_header(m, "From")), &uu, &uh, &up) == 0)
+		copy_user(from_user, sizeof from_user, uu.p, uu.n);
+	char path[1024] = "";
+	void *call_ud = NULL;
+	if (cfg->accept) {
+		int st = cfg->accept(cfg->accept_ud, to_user, from_user, path, sizeof path, &call_ud);
+		if (st != 0) {
+			if (st < 400 || st > 699)
+				st = 500;
+			log_event(LOG_INFO, "sip_invite_refused", "call=- status=%d", st);
+			respond(ua, &to, m, st, NULL, NULL, NULL, NULL);
+			return;
+		}
+		path[sizeof path - 1] = '\0';
+	}
 	call_t *c = call_new(ua, 0);
+	c->res.call_ud = call_ud;
+	memcpy(c->res.to_user, to_user, sizeof to_user);
+	memcpy(c->res.from_user, from_user, sizeof from_user);
 	copy_str(c->call_id, sizeof c->call_id, *sip_msg_header(m, "Call-ID"));
 	const sip_str_t *from = sip_msg_header(m, "From"), *toh = sip_msg_header(m, "To");
 	sip_str_t tag;
@@ -1147,11 +1205,18 @@ static void handle_new_invite(ua_t *ua, const sip_msg_t *m, const struct sockadd
 		  c->remote_uri[0] ? "present" : "-", ti >= 0);
 	if (call_open_media(c) != 0) {
 		respond(ua, &to, m, 500, c->ltag, NULL, NULL, NULL);
+		/* Accepted calls are always reported (the caller's call_ud). */
+		c->res.sip_status = 500;
+		c->res.network_error = 1;
+		call_end(c);
 		call_free(c);
 		return;
 	}
-	char path[1024] = "";
-	if (cfg->out_dir) {
+	if (path[0]) {
+		size_t pl = strlen(path) < sizeof c->res.file - 1 ? strlen(path) : sizeof c->res.file - 1;
+		memcpy(c->res.file, path, pl);
+		c->res.file[pl] = 0;
+	} else if (cfg->out_dir) {
 		char safe[48];
 		size_t k = 0;
 		for (const char *p = c->call_id; *p && k < sizeof safe - 1; p++)
@@ -1493,9 +1558,12 @@ static void ua_run(ua_t *ua, int sending)
 			fatal("cannot start a media thread");
 	int stopping = 0;
 	int64_t grace_until = 0;
+	ua->stopping = 0;
 	for (;;) {
-		if (stop_flag && !stopping) {
+		if (!stopping && ua_stop_requested(ua)) {
 			stopping = 1;
+			ua->stopping = 1;
+			log_event(LOG_INFO, "line_stopping", "call=- calls=%d", ua->ncalls);
 			for (int i = 0; i < ua->ncalls; i++) {
 				call_lock(ua->calls[i]);
 				if (ua->calls[i]->state == CS_UP)
@@ -1671,12 +1739,16 @@ static void ua_init(ua_t *ua, const line_cfg_t *cfg)
 	ua->tick_ns = (int64_t)(20000000.0 / speed);
 	if (ua->tick_ns < 100000)
 		ua->tick_ns = 100000;
-	struct sigaction sa = {.sa_handler = on_signal};
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
-	stop_flag = 0;
+	/* With a stop flag the caller owns the signals (a daemon blocks them
+	 * and uses sigwait): install nothing. */
+	if (!cfg->stop) {
+		struct sigaction sa = {.sa_handler = on_signal};
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGINT, &sa, NULL);
+		sigaction(SIGTERM, &sa, NULL);
+		signal(SIGPIPE, SIG_IGN);
+		atomic_store(&stop_flag, 0);
+	}
 }
 
 void line_cfg_defaults(line_cfg_t *cfg)
@@ -1695,11 +1767,25 @@ void line_cfg_defaults(line_cfg_t *cfg)
 	cfg->media_threads = 1;
 }
 
+/* libtiff's messages for the file we count, kept quiet per handle: the
+ * process-wide handlers must not be swapped while other engines run. */
+static int tiff_quiet(TIFF *t, void *ud, const char *module, const char *fmt, va_list ap)
+{
+	(void)t;
+	(void)ud;
+	(void)module;
+	(void)fmt;
+	(void)ap;
+	return 1;
+}
+
 static int count_pages(const char *path, char *why, size_t whylen)
 {
-	TIFFErrorHandler old = TIFFSetErrorHandler(NULL);
-	TIFFErrorHandler oldw = TIFFSetWarningHandler(NULL);
-	TIFF *t = TIFFOpen(path, "r");
+	TIFFOpenOptions *opts = TIFFOpenOptionsAlloc();
+	TIFFOpenOptionsSetErrorHandlerExtR(opts, tiff_quiet, NULL);
+	TIFFOpenOptionsSetWarningHandlerExtR(opts, tiff_quiet, NULL);
+	TIFF *t = TIFFOpenExt(path, "r", opts);
+	TIFFOpenOptionsFree(opts);
 	int n = -1;
 	if (!t) {
 		snprintf(why, whylen, "cannot open the TIFF file");
@@ -1713,8 +1799,6 @@ static int count_pages(const char *path, char *why, size_t whylen)
 		}
 		TIFFClose(t);
 	}
-	TIFFSetErrorHandler(old);
-	TIFFSetWarningHandler(oldw);
 	return n;
 }
 
@@ -1744,6 +1828,15 @@ int line_send_many(const line_cfg_t *cfg, const char *target, const char *tiff, 
 			ua_fini(&ua);
 			return -1;
 		}
+	}
+	/* The range of pages to send (1-based, inclusive; 0: open end). */
+	int first = cfg->first_page > 0 ? cfg->first_page : 1;
+	int last = cfg->last_page > 0 ? cfg->last_page : pages;
+	if (cfg->first_page < 0 || cfg->last_page < 0 || first > pages || last > pages || first > last) {
+		snprintf(err, errlen, "page range %d..%d is outside the document (%d page%s)", first, last, pages,
+			 pages == 1 ? "" : "s");
+		ua_fini(&ua);
+		return -1;
 	}
 	sip_str_t uri = {target, strlen(target)}, user, host;
 	uint16_t port;
@@ -1784,7 +1877,9 @@ int line_send_many(const line_cfg_t *cfg, const char *target, const char *tiff, 
 	}
 	socklen_t bl = sizeof ua.bound;
 	getsockname(ua.fd, (struct sockaddr *)&ua.bound, &bl);
-	ua.pages_total = pages;
+	if (cfg->bound_port)
+		__atomic_store_n(cfg->bound_port, (int)ntohs(ua.bound.sin_port), __ATOMIC_RELEASE);
+	ua.pages_total = last - first + 1;
 	ua.nsend = n;
 	ua.cb = cb;
 	ua.cb_ud = ud;
@@ -1800,7 +1895,11 @@ int line_send_many(const line_cfg_t *cfg, const char *target, const char *tiff, 
 		snprintf(c->remote_target, sizeof c->remote_target, "%s", target);
 		snprintf(c->local_uri, sizeof c->local_uri, "sip:%s@%s", cfg->from_user, c->local_ip);
 		c->lcseq = 1;
-		c->res.pages_total = pages;
+		c->res.pages_total = ua.pages_total;
+		c->res.first_page = first;
+		if (user.n)
+			copy_user(c->res.to_user, sizeof c->res.to_user, user.p, user.n);
+		copy_user(c->res.from_user, sizeof c->res.from_user, cfg->from_user, strlen(cfg->from_user));
 		if (call_open_media(c) != 0) {
 			snprintf(err, errlen, "cannot open a media socket");
 			call_free(c);
@@ -1815,8 +1914,8 @@ int line_send_many(const line_cfg_t *cfg, const char *target, const char *tiff, 
 		call_make_faxcall(c, NULL);
 		ua.calls[ua.ncalls++] = c;
 		call_publish(c);
-		log_event(LOG_INFO, "call_start", "call=%s pages=%d t38=%d ecm=%d max_rate=%d", c->call_id, pages,
-			  cfg->t38, cfg->ecm, cfg->max_rate);
+		log_event(LOG_INFO, "call_start", "call=%s pages=%d first_page=%d t38=%d ecm=%d max_rate=%d", c->call_id,
+			  ua.pages_total, first, cfg->t38, cfg->ecm, cfg->max_rate);
 		/* Calls placed together are spread 10 ms apart (at most 5 s in
 		 * all), as real traffic is: in lockstep, every call would start
 		 * and end its pages in the same 20 ms tick. */
@@ -1861,10 +1960,12 @@ int line_receive(const line_cfg_t *cfg, line_result_fn *cb, void *ud)
 	}
 	socklen_t bl = sizeof ua.bound;
 	getsockname(ua.fd, (struct sockaddr *)&ua.bound, &bl);
+	if (cfg->bound_port)
+		__atomic_store_n(cfg->bound_port, (int)ntohs(ua.bound.sin_port), __ATOMIC_RELEASE);
 	ua.cb = cb;
 	ua.cb_ud = ud;
-	log_event(LOG_INFO, "line_listen", "call=- listen=%s calls=%d t38=%d ecm=%d", cfg->listen, cfg->calls, cfg->t38,
-		  cfg->ecm);
+	log_event(LOG_INFO, "line_listen", "call=- listen=%s port=%u calls=%d t38=%d ecm=%d", cfg->listen,
+		  ntohs(ua.bound.sin_port), cfg->calls, cfg->t38, cfg->ecm);
 	ua_run(&ua, 0);
 	close(ua.fd);
 	return 0;

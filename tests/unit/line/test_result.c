@@ -100,6 +100,9 @@ static void t_json(void **state)
 	r.npages = 1;
 	r.pages[0].page = 1;
 	strcpy(r.pages[0].result, "MCF");
+	strcpy(r.to_user, "+3312\"34");
+	strcpy(r.from_user, "faxvault");
+	r.first_page = 2;
 	fax_result_classify(&r);
 	buf_t b;
 	buf_init(&b, 1 << 16);
@@ -107,6 +110,7 @@ static void t_json(void **state)
 	assert_non_null(strstr(b.data, "\"remote_ident\":\"A\\\"B\\\\C\\u0001\""));
 	assert_non_null(strstr(b.data, "\"class\":\"no_answer\""));
 	assert_non_null(strstr(b.data, "\"pages\":[{\"page\":1,\"result\":\"MCF\",\"bad_rows\":0}]"));
+	assert_non_null(strstr(b.data, "\"to_user\":\"+3312\\\"34\",\"from_user\":\"faxvault\",\"first_page\":2}"));
 	buf_free(&b);
 }
 

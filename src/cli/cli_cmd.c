@@ -179,7 +179,7 @@ int cli_api_call(struct cli_ctx *ctx, const struct cli_call *call, struct cli_re
 	struct cli_http_resp resp;
 	buf_t err;
 	buf_init(&err, 4096);
-	if ((token || call->body) && !ctx->warned_insecure && cli_http_url_insecure(ctx->conf->url)) {
+	if ((token || call->body || call->nparts) && !ctx->warned_insecure && cli_http_url_insecure(ctx->conf->url)) {
 		fprintf(ctx->err, "warning: %s is plain http to another machine: "
 			"credentials travel in clear text (use https)\n", ctx->conf->url);
 		ctx->warned_insecure = 1;
@@ -189,6 +189,7 @@ int cli_api_call(struct cli_ctx *ctx, const struct cli_call *call, struct cli_re
 		.json_body = json, .token = token, .lang = ctx->lang,
 		.idempotency_key = strcmp(call->method, "POST") == 0 ? idem : NULL,
 		.accept = call->accept, .timeout_s = call->timeout_s,
+		.parts = call->parts, .nparts = call->nparts,
 	};
 	int rc = cli_http_request(&req, &resp, &err);
 	cli_secret_free(json); /* bodies may carry passwords */
@@ -246,6 +247,12 @@ done:
 
 int cli_list(struct cli_ctx *ctx, const char *path, const struct cli_col *cols, size_t ncols)
 {
+	return cli_list_with(ctx, path, cols, ncols, NULL);
+}
+
+int cli_list_with(struct cli_ctx *ctx, const char *path, const struct cli_col *cols, size_t ncols,
+	void (*decorate)(json_t *item))
+{
 	int64_t limit = 0;
 	const char *slimit = cli_opt(ctx, "limit");
 	if (slimit && parse_i64z(slimit, 1, 1000, &limit) != 0)
@@ -299,6 +306,11 @@ int cli_list(struct cli_ctx *ctx, const char *path, const struct cli_col *cols, 
 		} else {
 			buf_t t;
 			buf_init(&t, (size_t)1 << 30);
+			size_t i;
+			json_t *item;
+			json_array_foreach(items, i, item)
+				if (decorate && json_is_object(item))
+					decorate(item);
 			cli_out_table(cols, ncols, items, &t);
 			cli_out_write(ctx->out, &t);
 			buf_free(&t);

@@ -12,6 +12,7 @@
 
 #include "cli.h"
 #include "cli_args.h"
+#include "cli_http.h"
 #include "cli_out.h"
 
 /* Options every list command takes. */
@@ -56,6 +57,9 @@ struct cli_call {
 				   is kept as bytes in raw, not parsed; NULL: JSON */
 	const char *quiet_type; /* a problem type the caller handles itself: such an
 				   answer is not printed and sets quiet; NULL: none */
+	const struct cli_http_part *parts; /* a multipart/form-data body (instead
+					      of body) when nparts > 0 */
+	size_t nparts;
 };
 
 /* What a call brought back. Release with cli_result_free(). */
@@ -76,6 +80,11 @@ void cli_result_free(struct cli_result *res);
  * and prints the items as a table, or the JSON answer with --json (with
  * --all: one {"items": [...], "next_cursor": null} of every page). */
 int cli_list(struct cli_ctx *ctx, const char *path, const struct cli_col *cols, size_t ncols);
+/* The same, calling decorate (may be NULL) on each item before the table
+ * is made, so that columns can show values computed from several fields
+ * (e.g. an amount with its currency). --json prints the answer as it is. */
+int cli_list_with(struct cli_ctx *ctx, const char *path, const struct cli_col *cols, size_t ncols,
+	void (*decorate)(json_t *item));
 
 /* Sends method path body and prints the answer as a key/value block (or
  * JSON). An answer without body prints done_msg (may be NULL). */
@@ -153,6 +162,52 @@ extern const struct cli_cmd cmd_password_subs[];
 extern const struct cli_cmd cmd_contacts_subs[];
 extern const struct cli_opt cmd_posture_opts[];
 int cmd_posture(struct cli_ctx *ctx);
+extern const struct cli_cmd cmd_fax_subs[], cmd_numbers_subs[], cmd_trunks_subs[];
+extern const struct cli_cmd cmd_webhooks_subs[];
+extern const struct cli_opt cmd_cdrs_opts[];
+int cmd_cdrs(struct cli_ctx *ctx);
+
+/* The fax service (cmd_fax.c, cmd_numbers.c, cmd_cdrs.c). */
+
+/* 1 when a fax in status will not change any more (delivered, partial,
+ * failed, cancelled), 0 otherwise (also for NULL). */
+int cli_fax_final(const char *status);
+/* The exit code of `fax send --wait` once the faxes (a JSON array) are
+ * final: 0 when every one was delivered, CLI_EXIT_ERROR otherwise. */
+int cli_fax_wait_code(const json_t *faxes);
+/* The media type of a file to fax from its extension (pdf, tif, tiff, png,
+ * jpg, jpeg, txt, any case), or NULL when unknown. Static string. */
+const char *cli_fax_media_type(const char *path);
+/* Appends an amount in minor units as text: "1.25 EUR", "300 JPY",
+ * "0.125 KWD"; the number alone without currency (NULL or ""). */
+void cli_money(json_int_t minor, const char *currency, buf_t *out);
+/* Appends a duration in milliseconds, rounded to the second: "45s",
+ * "2m05s", "1h02m". */
+void cli_duration(json_int_t ms, buf_t *out);
+/* Adds the display fields the tables show to a fax (and its attempts):
+ * "_pages" (confirmed/total), "_est_cost", "_cost", "_failure"
+ * (class: reason), "_page_runs" ("1-2 confirmed, 3 failed"); to an attempt
+ * or CDR: "_duration", "_pages" (confirmed/sent), "_t30", "_cost". */
+void cli_fax_decorate(json_t *fax);
+void cli_cdr_decorate(json_t *cdr);
+/* Appends the details of a fax (`fax status`): a key/value block, then
+ * the attempts as a table. fax is not changed. */
+void cli_fax_format(const json_t *fax, buf_t *out);
+/* 1 when s is an E.164 number: '+', a digit 1-9, then digits, 3 to 15
+ * digits in all. */
+int cli_e164_ok(const char *s);
+/* Appends the numbers of text[0..n) (one per line, or separated by
+ * blanks, commas or semicolons; '#' starts a comment) to arr as strings.
+ * 0, or -1 with *errline (1-based) naming the first line holding something
+ * that is not an E.164 number (arr unchanged). */
+int cli_numbers_parse(const char *text, size_t n, json_t *arr, unsigned *errline);
+/* The account a command acts on: --account, else the logged-in person's
+ * (GET /v1/me). *out owned by the caller. 0 or an exit code. */
+int cli_account(struct cli_ctx *ctx, char **out);
+/* Writes data[0..n) to path with mode 0600, or to ctx->out for "-". An
+ * existing file is replaced only when force (a symbolic link never is). 0
+ * or an exit code, with no partial file left behind. */
+int cli_save_file(struct cli_ctx *ctx, const char *path, const void *data, size_t n, int force);
 
 /* The root of the tree, its global options and --help epilogue. */
 extern const struct cli_cmd cli_root;

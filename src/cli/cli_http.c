@@ -126,6 +126,42 @@ int cli_http_header_ok(const char *value, size_t max)
 	return 0;
 }
 
+/* The multipart/form-data body of parts, or NULL with a message in err
+ * (a file that cannot be read). Released with curl_mime_free(). */
+static curl_mime *mime_build(CURL *c, const struct cli_http_part *parts, size_t n, buf_t *err)
+{
+	if (n > CLI_HTTP_PARTS_MAX) {
+		buf_printf(err, "more than %d form fields", CLI_HTTP_PARTS_MAX);
+		return NULL;
+	}
+	curl_mime *m = curl_mime_init(c);
+	if (!m) {
+		buf_puts(err, "cannot build the form");
+		return NULL;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct cli_http_part *p = &parts[i];
+		curl_mimepart *part = curl_mime_addpart(m);
+		CURLcode rc = part ? curl_mime_name(part, p->name) : CURLE_OUT_OF_MEMORY;
+		if (rc == CURLE_OK && p->file) {
+			rc = curl_mime_filedata(part, p->file);
+			if (rc == CURLE_OK)
+				rc = curl_mime_type(part, p->type ? p->type : "application/octet-stream");
+		} else if (rc == CURLE_OK) {
+			rc = curl_mime_data(part, p->value ? p->value : "", CURL_ZERO_TERMINATED);
+		}
+		if (rc != CURLE_OK) {
+			if (p->file)
+				buf_printf(err, "cannot read %s: %s", p->file, curl_easy_strerror(rc));
+			else
+				buf_printf(err, "cannot build the form field %s", p->name);
+			curl_mime_free(m);
+			return NULL;
+		}
+	}
+	return m;
+}
+
 int cli_http_request(const struct cli_http_req *req, struct cli_http_resp *resp, buf_t *err)
 {
 	const char *base_url = req->base_url, *method = req->method, *path = req->path;
@@ -153,7 +189,7 @@ int cli_http_request(const struct cli_http_req *req, struct cli_http_resp *resp,
 	} else {
 		hdr = curl_slist_append(hdr, "Accept: application/json, application/problem+json");
 	}
-	if (json_body)
+	if (json_body && req->nparts == 0)
 		hdr = curl_slist_append(hdr, "Content-Type: application/json");
 	if (lang && lang[0]) {
 		accept_lang = xasprintf("Accept-Language: %s", lang);
@@ -183,7 +219,16 @@ int cli_http_request(const struct cli_http_req *req, struct cli_http_resp *resp,
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, &sink);
 	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(c, CURLOPT_HEADERDATA, &sink);
-	if (json_body) {
+	curl_mime *mime = NULL;
+	int ret = 0;
+	if (req->nparts > 0) {
+		mime = mime_build(c, req->parts, req->nparts, err);
+		if (!mime) {
+			ret = -1;
+			goto out;
+		}
+		curl_easy_setopt(c, CURLOPT_MIMEPOST, mime);
+	} else if (json_body) {
 		curl_easy_setopt(c, CURLOPT_POSTFIELDS, json_body);
 		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(json_body));
 	} else if (strcmp(method, "GET") != 0 && strcmp(method, "DELETE") != 0) {
@@ -196,10 +241,11 @@ int cli_http_request(const struct cli_http_req *req, struct cli_http_resp *resp,
 	}
 
 	CURLcode rc = curl_easy_perform(c);
-	int ret = 0;
 	if (rc != CURLE_OK) {
 		if (sink.overflow)
 			buf_printf(err, "answer from %s is larger than %u bytes", url, CLI_HTTP_BODY_MAX);
+		else if (mime && rc == CURLE_READ_ERROR)
+			buf_puts(err, "a file to upload could not be read while sending");
 		else
 			buf_printf(err, "cannot reach %s: %s", url, curl_easy_strerror(rc));
 		resp->status = 0;
@@ -207,8 +253,10 @@ int cli_http_request(const struct cli_http_req *req, struct cli_http_resp *resp,
 	} else {
 		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp->status);
 	}
+out:
 	curl_slist_free_all(hdr);
 	curl_easy_cleanup(c);
+	curl_mime_free(mime);
 	if (auth) {
 		explicit_bzero(auth, strlen(auth));
 		free(auth);

@@ -24,12 +24,27 @@ struct cli_http_resp {
 	long ratelimit_reset; /* RateLimit-Reset in seconds, or -1 */
 };
 
+/* One part of a multipart/form-data body: a text field (value) or a file
+ * streamed from disk (file). Strings borrowed. */
+struct cli_http_part {
+	const char *name;     /* the form field's name */
+	const char *value;    /* text of a field; NULL for a file part */
+	const char *file;     /* path of a file to upload; NULL for a text field */
+	const char *type;     /* media type of a file part; NULL: application/octet-stream */
+};
+
+/* Longest multipart body: parts a request may carry. */
+#define CLI_HTTP_PARTS_MAX 256
+
 /* One request. All strings borrowed; the optional ones may be NULL. */
 struct cli_http_req {
 	const char *base_url;        /* "http://127.0.0.1:8080" */
 	const char *method;          /* "GET", "POST", … */
 	const char *path;            /* "/v1/…", query included, already encoded */
 	const char *json_body;       /* sent as application/json */
+	const struct cli_http_part *parts; /* sent as multipart/form-data when
+					      nparts > 0 (instead of json_body) */
+	size_t nparts;
 	const char *token;           /* Authorization: Bearer */
 	const char *lang;            /* Accept-Language */
 	const char *idempotency_key; /* Idempotency-Key */
@@ -38,7 +53,8 @@ struct cli_http_req {
 };
 
 /* Sends req. Redirects are not followed (they would carry the token
- * elsewhere); only http and https are spoken. On an answer returns 0 with
+ * elsewhere); only http and https are spoken. File parts are read while
+ * sending, with the file's base name as the part's filename. On an answer returns 0 with
  * resp filled (release it with cli_http_resp_free()). On a transport
  * failure returns -1 with a message in err. resp is initialised in both
  * cases. */

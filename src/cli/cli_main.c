@@ -27,7 +27,7 @@ const char cli_epilogue[] =
 	"\n"
 	"Exit codes:\n"
 	"  0  success\n"
-	"  1  error (local failure; broken audit chain)\n"
+	"  1  error (local failure; broken audit chain; fax send --wait: a fax not delivered)\n"
 	"  2  usage error (bad command line)\n"
 	"  3  not authenticated (HTTP 401, or no token)\n"
 	"  4  forbidden (HTTP 403)\n"
@@ -99,6 +99,18 @@ static const struct cli_cmd root_subs[] = {
 		cmd_terms_subs },
 	{ "contacts", "Confirm an account's owner and billing contacts", NULL, NULL, NULL, 0, 0,
 		NULL, cmd_contacts_subs },
+	{ "fax", "Send faxes, follow them, fetch their documents", NULL, NULL, NULL, 0, 0, NULL,
+		cmd_fax_subs },
+	{ "numbers", "Request, route and release fax numbers; the provider's inventory", NULL, NULL,
+		NULL, 0, 0, NULL, cmd_numbers_subs },
+	{ "trunks", "Manage the provider's SIP trunks", NULL, NULL, NULL, 0, 0, NULL,
+		cmd_trunks_subs },
+	{ "cdrs", "List or export an account's call detail records", NULL,
+		"One record per call attempt, both directions. --csv asks the server for CSV "
+		"(Accept: text/csv) and writes it as received.",
+		cmd_cdrs_opts, 0, 0, cmd_cdrs, NULL },
+	{ "webhooks", "Subscribe URLs to an account's fax events", NULL, NULL, NULL, 0, 0, NULL,
+		cmd_webhooks_subs },
 	{ "health", "Check that the server answers (GET /healthz)", NULL, NULL, NULL, 0, 0,
 		cmd_health, NULL },
 	{ NULL, NULL, NULL, NULL, NULL, 0, 0, NULL, NULL },

@@ -1,0 +1,128 @@
+/* SIP trunks of the provider: `faxvault trunks list|show|create|update`
+ * (provider operators). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli_cmd.h"
+#include "cli_http.h"
+
+static const struct cli_col trunk_cols[] = {
+	{ "ID", "id" }, { "NAME", "name" }, { "PEER", "peer" }, { "TRANSPORT", "transport" },
+	{ "MAX CALLS", "max_calls" }, { "PREFIXES", "prefixes" }, { "STATUS", "status" },
+};
+
+static const struct cli_col trunk_fields[] = {
+	{ "ID", "id" }, { "Name", "name" }, { "Peer", "peer" }, { "Username", "username" },
+	{ "Transport", "transport" }, { "Max calls", "max_calls" },
+	{ "Caller-ID rule", "caller_id_rule" }, { "Prefixes", "prefixes" }, { "Status", "status" },
+};
+
+static const struct cli_opt list_opts[] = { CLI_LIST_OPTS, { NULL, NULL, 0, NULL } };
+
+static int trunks_list(struct cli_ctx *ctx)
+{
+	return cli_list(ctx, "/v1/provider/trunks", trunk_cols, CLI_NCOLS(trunk_cols));
+}
+
+static int trunks_show(struct cli_ctx *ctx)
+{
+	char *path = cli_http_path("/v1/provider/trunks/%s", cli_pos(ctx, 0));
+	int rc = cli_show(ctx, "GET", path, NULL, trunk_fields, CLI_NCOLS(trunk_fields), NULL);
+	free(path);
+	return rc;
+}
+
+#define TRUNK_SETTINGS(req) \
+	{ "name", "NAME", req, "name of the trunk" }, \
+	{ "peer", "HOST[:PORT]", req, "SIP address of the carrier" }, \
+	{ "username", "USER", 0, "SIP digest user name" }, \
+	{ "secret-stdin", NULL, 0, "read the SIP digest secret from the first line of standard input" }, \
+	{ "transport", "t38_first|g711_only|t38_only", 0, "fax transport (default t38_first)" }, \
+	{ "max-calls", "N", 0, "concurrent calls at most" }, \
+	{ "caller-id-rule", "RULE", 0, "how the caller id is presented" }, \
+	{ "prefix", "PREFIX[,PREFIX...]", CLI_OPT_REPEAT, "destinations routed here (e.g. +33)" }
+
+static const struct cli_opt create_opts[] = {
+	TRUNK_SETTINGS(CLI_OPT_REQUIRED),
+	CLI_IDEMPOTENCY_OPT,
+	{ NULL, NULL, 0, NULL },
+};
+
+static const struct cli_opt update_opts[] = {
+	TRUNK_SETTINGS(0),
+	{ "status", "STATUS", 0, "active or disabled" },
+	{ NULL, NULL, 0, NULL },
+};
+
+/* The body of create and update from the options. 0 or an exit code. */
+static int trunk_body(struct cli_ctx *ctx, json_t *body)
+{
+	const char *tr = cli_opt(ctx, "transport");
+	if (tr && strcmp(tr, "t38_first") != 0 && strcmp(tr, "g711_only") != 0 &&
+	    strcmp(tr, "t38_only") != 0)
+		return cli_usage(ctx, "--transport wants t38_first, g711_only or t38_only");
+	int64_t max_calls;
+	int given;
+	int rc = cli_opt_int(ctx, "max-calls", 1, 100000, &max_calls, &given);
+	if (rc != 0)
+		return rc;
+	cli_set_opt(body, "name", ctx, "name");
+	cli_set_opt(body, "peer", ctx, "peer");
+	cli_set_opt(body, "username", ctx, "username");
+	cli_set_opt(body, "transport", ctx, "transport");
+	if (given)
+		json_object_set_new(body, "max_calls", json_integer(max_calls));
+	cli_set_opt(body, "caller_id_rule", ctx, "caller-id-rule");
+	if (cli_args_has(ctx->args, "prefix"))
+		json_object_set_new(body, "prefixes", cli_opt_list(ctx, "prefix"));
+	if (cli_args_has(ctx->args, "status"))
+		cli_set_opt(body, "status", ctx, "status");
+	if (cli_args_has(ctx->args, "secret-stdin")) {
+		char *secret = NULL;
+		rc = cli_read_secret(ctx, "", 1, 0, &secret);
+		if (rc != 0)
+			return rc;
+		json_object_set_new(body, "secret", json_string(secret));
+		cli_secret_free(secret);
+	}
+	return 0;
+}
+
+static int trunks_create(struct cli_ctx *ctx)
+{
+	json_t *body = json_object();
+	int rc = trunk_body(ctx, body);
+	if (rc == 0)
+		rc = cli_show(ctx, "POST", "/v1/provider/trunks", body, trunk_fields,
+			CLI_NCOLS(trunk_fields), "Trunk created.");
+	json_decref(body);
+	return rc;
+}
+
+static int trunks_update(struct cli_ctx *ctx)
+{
+	json_t *body = json_object();
+	int rc = trunk_body(ctx, body);
+	if (rc == 0 && json_object_size(body) == 0)
+		rc = cli_usage(ctx, "nothing to change: give at least one setting");
+	if (rc == 0) {
+		char *path = cli_http_path("/v1/provider/trunks/%s", cli_pos(ctx, 0));
+		rc = cli_show(ctx, "PATCH", path, body, trunk_fields, CLI_NCOLS(trunk_fields),
+			"Trunk updated.");
+		free(path);
+	}
+	json_decref(body);
+	return rc;
+}
+
+const struct cli_cmd cmd_trunks_subs[] = {
+	{ "list", "List the SIP trunks", NULL, NULL, list_opts, 0, 0, trunks_list, NULL },
+	{ "show", "Show one trunk", "TRUNK_ID", NULL, NULL, 1, 1, trunks_show, NULL },
+	{ "create", "Add a SIP trunk", NULL,
+		"The secret is never printed back. The built-in trunk 'loopback' routes calls "
+		"between numbers of this installation.",
+		create_opts, 0, 0, trunks_create, NULL },
+	{ "update", "Change a trunk's settings", "TRUNK_ID", NULL, update_opts, 1, 1, trunks_update,
+		NULL },
+	{ NULL, NULL, NULL, NULL, NULL, 0, 0, NULL, NULL },
+};

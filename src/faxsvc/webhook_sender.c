@@ -1,0 +1,286 @@
+/* The webhook sender thread (see webhook_sender.h). */
+#include "webhook_sender.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "ssrf.h"
+#include "store_webhooks.h"
+#include "timeutil.h"
+#include "webhooks.h"
+#include "xalloc.h"
+
+#define SENDER_POLL_MS 500
+#define SENDER_BATCH 16
+
+struct webhook_sender {
+	store_t *st;
+	const fax_env_t *env;
+	int timeout_ms;
+	char node[96];
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	bool stop, woken;
+};
+
+/* What one attempt came to. */
+struct outcome {
+	long code;                     /* HTTP status, 0 when none */
+	char error[WEBHOOK_ERROR_MAX]; /* "" when delivered */
+	size_t elen;
+};
+
+/* Keeps the first bytes of a response body as the error, drops the rest. */
+static size_t keep_head(char *p, size_t size, size_t n, void *arg)
+{
+	struct outcome *o = arg;
+	size_t len = size * n, room = sizeof o->error - 1 - o->elen;
+	size_t take = len < room ? len : room;
+	for (size_t i = 0; i < take; i++) {
+		unsigned char ch = (unsigned char)p[i];
+		o->error[o->elen++] = ch >= 0x20 && ch < 0x7f ? (char)ch : ' ';
+	}
+	o->error[o->elen] = '\0';
+	return len;
+}
+
+static void post(webhook_sender_t *w, const json_t *d, struct outcome *o)
+{
+	memset(o, 0, sizeof *o);
+	const char *url = json_string_value(json_object_get(d, "url"));
+	const char *secret = json_string_value(json_object_get(d, "secret"));
+	const char *msg_id = json_string_value(json_object_get(d, "event_id"));
+	const char *payload = json_string_value(json_object_get(d, "payload"));
+	ssrf_url_t u;
+	const char *why;
+	char addr[64];
+	if (!url || !secret || !msg_id || !payload) {
+		snprintf(o->error, sizeof o->error, "delivery record incomplete");
+		return;
+	}
+	if (ssrf_url_parse(url, strlen(url), &u, &why) != 0 ||
+	    ssrf_resolve(&u, w->env ? w->env->webhook_allow : NULL, addr, sizeof addr, &why) != 0) {
+		snprintf(o->error, sizeof o->error, "url not allowed: %s", why);
+		return;
+	}
+	int64_t ts = time_now_ms() / 1000;
+	char sig[WEBHOOK_SIG_MAX];
+	if (webhook_sign(secret, msg_id, ts, payload, strlen(payload), sig) != 0) {
+		snprintf(o->error, sizeof o->error, "the secret does not decode");
+		return;
+	}
+	CURL *h = curl_easy_init();
+	if (!h) {
+		snprintf(o->error, sizeof o->error, "no HTTP client");
+		return;
+	}
+	char hdr[4][160];
+	snprintf(hdr[0], sizeof hdr[0], "webhook-id: %s", msg_id);
+	snprintf(hdr[1], sizeof hdr[1], "webhook-timestamp: %lld", (long long)ts);
+	snprintf(hdr[2], sizeof hdr[2], "webhook-signature: %s", sig);
+	snprintf(hdr[3], sizeof hdr[3], "User-Agent: faxvault-webhooks/%s", FV_VERSION);
+	struct curl_slist *hl = curl_slist_append(NULL, "Content-Type: application/json");
+	for (int i = 0; i < 4; i++)
+		hl = curl_slist_append(hl, hdr[i]);
+	hl = curl_slist_append(hl, "Expect:");
+	/* Pin the connection to the address that was checked: curl would
+	 * otherwise resolve the name again and could get another answer. */
+	struct curl_slist *pin = NULL;
+	if (!u.literal) {
+		char r[SSRF_HOST_MAX + 80];
+		snprintf(r, sizeof r, strchr(addr, ':') ? "%s:%d:[%s]" : "%s:%d:%s", u.host, u.port,
+			addr);
+		pin = curl_slist_append(NULL, r);
+		curl_easy_setopt(h, CURLOPT_RESOLVE, pin);
+	}
+	curl_easy_setopt(h, CURLOPT_URL, url);
+	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "");
+	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(h, CURLOPT_NOPROXY, "*");
+	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)w->timeout_ms);
+	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long)w->timeout_ms);
+	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hl);
+	curl_easy_setopt(h, CURLOPT_POSTFIELDS, payload);
+	curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)strlen(payload));
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, keep_head);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, o);
+	CURLcode rc = curl_easy_perform(h);
+	if (rc != CURLE_OK) {
+		snprintf(o->error, sizeof o->error, "%s", curl_easy_strerror(rc));
+	} else {
+		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &o->code);
+		if (o->code >= 200 && o->code < 300)
+			o->error[0] = '\0';
+		else if (o->elen == 0)
+			snprintf(o->error, sizeof o->error, "HTTP %ld", o->code);
+	}
+	curl_slist_free_all(hl);
+	curl_slist_free_all(pin);
+	curl_easy_cleanup(h);
+}
+
+/* Records the outcome of one attempt of d (leased to this node). */
+static void record(webhook_sender_t *w, const json_t *d, const struct outcome *o,
+	bool give_up)
+{
+	int attempts = (int)json_integer_value(json_object_get(d, "attempts")) + 1;
+	int64_t now = time_now_ms();
+	bool ok = !give_up && o->code >= 200 && o->code < 300;
+	int64_t delay = ok || give_up ? -1 : webhook_backoff_ms(attempts);
+	const char *status = ok ? "delivered" : delay < 0 ? "failed" : "pending";
+	json_t *f = json_pack("{s:s, s:i, s:I, s:I}", "status", status, "attempts", attempts,
+		"last_status_code", (json_int_t)o->code, "next_attempt_at",
+		(json_int_t)(delay < 0 ? now : now + delay));
+	if (!ok)
+		json_object_set_new(f, "last_error", json_string(o->error));
+	if (ok)
+		json_object_set_new(f, "delivered_at", json_integer(now));
+	const char *id = json_string_value(json_object_get(d, "id"));
+	store_tx_t *tx = store_begin(w->st, true);
+	int rc = tx ? store_webhook_delivery_done(tx, id, w->node, f) : STORE_ERROR;
+	if (tx && rc == STORE_OK)
+		rc = store_commit(tx);
+	else if (tx)
+		store_rollback(tx);
+	json_decref(f);
+	char q[WEBHOOK_ERROR_MAX + 16];
+	log_event(ok ? LOG_INFO : LOG_WARN, "webhook.attempt",
+		"delivery=%s event=%s webhook=%s attempt=%d status=%s http=%ld error=%s%s", id,
+		json_string_value(json_object_get(d, "event_id")),
+		json_string_value(json_object_get(d, "webhook_id")), attempts, status, o->code,
+		log_quote(o->error, q, sizeof q), rc == STORE_OK ? "" : " recorded=no");
+}
+
+/* One pass: claims what is due and sends it. The number handled. */
+static int drain(webhook_sender_t *w)
+{
+	store_tx_t *tx = store_begin(w->st, true);
+	if (!tx)
+		return 0;
+	/* The lease outlives the longest attempt, so a live sender keeps it. */
+	json_t *batch = store_webhook_claim(tx, time_now_ms(), w->node,
+		(int64_t)w->timeout_ms * SENDER_BATCH + 60000, SENDER_BATCH);
+	if (!batch || store_commit(tx) != STORE_OK) {
+		if (batch)
+			json_decref(batch);
+		else
+			store_rollback(tx);
+		return 0;
+	}
+	size_t i;
+	json_t *d;
+	json_array_foreach(batch, i, d) {
+		struct outcome o;
+		const char *ws = json_string_value(json_object_get(d, "webhook_status"));
+		bool active = ws && strcmp(ws, "active") == 0;
+		if (!active) {
+			memset(&o, 0, sizeof o);
+			snprintf(o.error, sizeof o.error, "subscription disabled");
+			record(w, d, &o, true);
+			continue;
+		}
+		post(w, d, &o);
+		record(w, d, &o, false);
+	}
+	int n = (int)json_array_size(batch);
+	json_decref(batch);
+	return n;
+}
+
+static void *run(void *arg)
+{
+	webhook_sender_t *w = arg;
+	pthread_mutex_lock(&w->mu);
+	while (!w->stop) {
+		pthread_mutex_unlock(&w->mu);
+		int n = drain(w);
+		pthread_mutex_lock(&w->mu);
+		if (n > 0 || w->stop)
+			continue; /* more may be due at once */
+		if (!w->woken) {
+			struct timespec t;
+			clock_gettime(CLOCK_MONOTONIC, &t);
+			t.tv_nsec += (long)SENDER_POLL_MS * 1000000L;
+			t.tv_sec += t.tv_nsec / 1000000000L;
+			t.tv_nsec %= 1000000000L;
+			pthread_cond_timedwait(&w->cv, &w->mu, &t);
+		}
+		w->woken = false;
+	}
+	pthread_mutex_unlock(&w->mu);
+	return NULL;
+}
+
+webhook_sender_t *webhook_sender_start(store_t *st, const fax_env_t *env, int timeout_ms,
+	char *err, size_t errlen)
+{
+	cidr_t allow[SSRF_ALLOW_MAX];
+	const char *why;
+	if (env && ssrf_allow_parse(env->webhook_allow, allow, SSRF_ALLOW_MAX, &why) < 0) {
+		snprintf(err, errlen, "webhooks.allow_cidrs: %s", why);
+		return NULL;
+	}
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		snprintf(err, errlen, "libcurl could not be initialised");
+		return NULL;
+	}
+	webhook_sender_t *w = xcalloc(1, sizeof *w);
+	w->st = st;
+	w->env = env;
+	w->timeout_ms = timeout_ms > 0 ? timeout_ms : 10000;
+	char host[64] = "";
+	if (gethostname(host, sizeof host - 1) != 0)
+		snprintf(host, sizeof host, "node");
+	snprintf(w->node, sizeof w->node, "%s-%ld", host, (long)getpid());
+	pthread_mutex_init(&w->mu, NULL);
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&w->cv, &ca);
+	pthread_condattr_destroy(&ca);
+	int rc = pthread_create(&w->thread, NULL, run, w);
+	if (rc != 0) {
+		snprintf(err, errlen, "webhook sender thread: %s", strerror(rc));
+		pthread_cond_destroy(&w->cv);
+		pthread_mutex_destroy(&w->mu);
+		free(w);
+		return NULL;
+	}
+	log_event(LOG_INFO, "webhook.sender_started", "node=%s timeout_ms=%d", w->node,
+		w->timeout_ms);
+	return w;
+}
+
+void webhook_sender_wake(webhook_sender_t *w)
+{
+	if (!w)
+		return;
+	pthread_mutex_lock(&w->mu);
+	w->woken = true;
+	pthread_cond_signal(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+}
+
+void webhook_sender_stop(webhook_sender_t *w)
+{
+	if (!w)
+		return;
+	pthread_mutex_lock(&w->mu);
+	w->stop = true;
+	pthread_cond_signal(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+	pthread_join(w->thread, NULL);
+	pthread_cond_destroy(&w->cv);
+	pthread_mutex_destroy(&w->mu);
+	free(w);
+}

@@ -22,6 +22,9 @@ typedef struct fax_env {
 				      loopback, private or link-local ("" : none) */
 	int number_quarantine_days; /* a released number returns to inventory after this */
 	const char *currency;      /* default currency of accounts (ISO 4217) */
+	const char *render_helper; /* the renderer helper program (render_default_helper());
+				      every render_* call of the service sets
+				      render_opts.helper_path to it. NULL only in tools */
 } fax_env_t;
 
 #endif

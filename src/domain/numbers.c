@@ -190,18 +190,23 @@ static const fax_env_t *env_of(const dom_ctx_t *c)
 	return c->cfg ? c->cfg->fax : NULL;
 }
 
-int dom_trunk_list(dom_ctx_t *c, json_t **out, dom_err_t *e)
+static json_t *trunk_item(const json_t *t)
 {
-	json_t *rows = store_trunk_list(c->tx);
-	if (!rows)
+	/* page_json maps without a context: the loopback peer is filled by the caller. */
+	return trunk_public(t, NULL);
+}
+
+int dom_trunk_list(dom_ctx_t *c, const char *cursor, int limit, json_t **out, dom_err_t *e)
+{
+	store_page_t pg;
+	if (store_trunk_page(c->tx, cursor, limit, &pg) != STORE_OK)
 		return dom_fail(e, "internal", "", "trunks could not be read");
-	json_t *items = json_array();
+	*out = page_json(&pg, trunk_item);
 	size_t i;
 	json_t *t;
-	json_array_foreach(rows, i, t)
-		json_array_append_new(items, trunk_public(t, env_of(c)));
-	json_decref(rows);
-	*out = json_pack("{s:o, s:n}", "items", items, "next_cursor");
+	json_array_foreach(json_object_get(*out, "items"), i, t)
+		if (json_is_true(json_object_get(t, "builtin")))
+			json_object_set_new(t, "peer", json_string(loopback_peer(env_of(c))));
 	return 0;
 }
 

@@ -42,7 +42,7 @@ int64_t numbers_quarantine_until(int64_t released_at, int days);
 int numbers_pickable(const char *status, int64_t quarantine_until, int64_t now);
 
 /* ---- trunks (provider, provider.telephony.manage) ---- */
-int dom_trunk_list(dom_ctx_t *c, json_t **out, dom_err_t *e);
+int dom_trunk_list(dom_ctx_t *c, const char *cursor, int limit, json_t **out, dom_err_t *e);
 int dom_trunk_create(dom_ctx_t *c, const json_t *body, json_t **out, dom_err_t *e);
 int dom_trunk_get(dom_ctx_t *c, const char *id, json_t **out, dom_err_t *e);
 int dom_trunk_update(dom_ctx_t *c, const char *id, const json_t *body, json_t **out, dom_err_t *e);

@@ -26,6 +26,13 @@ json_t *store_trunk_list(store_tx_t *tx)
 	return sq_rows(tx, "SELECT " TRUNK_COLS " FROM trunks ORDER BY rowid", "");
 }
 
+int store_trunk_page(store_tx_t *tx, const char *cursor, int limit, store_page_t *out)
+{
+	return sq_page_finish(sq_rows(tx, "SELECT rowid AS _k, " TRUNK_COLS " FROM trunks"
+		" WHERE rowid > ? ORDER BY rowid LIMIT ?", "in", sq_cursor(cursor, 0), limit + 1), limit,
+		out);
+}
+
 int store_trunk_update(store_tx_t *tx, const char *id, const json_t *fields)
 {
 	static const char *const allowed[] = { "name", "peer", "username", "secret", "transport",
@@ -110,7 +117,7 @@ int store_number_inventory(store_tx_t *tx, const char *status, const char *trunk
 		" WHERE rowid > ? AND (? IS NULL OR (CASE WHEN status='quarantined'"
 		" AND quarantine_until <= ? THEN 'available' ELSE status END) = ?)"
 		" AND (? IS NULL OR trunk_id=?) AND (? IS NULL OR account_id=?) ORDER BY rowid LIMIT ?",
-		"isissssn", sq_cursor(cursor, 0), status, now, status, trunk_id, trunk_id, account_id,
+		"isisssssn", sq_cursor(cursor, 0), status, now, status, trunk_id, trunk_id, account_id,
 		account_id, limit + 1), limit, out);
 }
 

@@ -21,8 +21,10 @@
 /* --- trunks --- */
 int store_trunk_insert(store_tx_t *tx, const json_t *trunk);
 json_t *store_trunk_get(store_tx_t *tx, const char *id);
-/* Every trunk, by creation (not paginated: a provider has a handful). */
+/* Every trunk, by creation (for routing: a provider has a handful). */
 json_t *store_trunk_list(store_tx_t *tx);
+/* The same, a page at a time. */
+int store_trunk_page(store_tx_t *tx, const char *cursor, int limit, store_page_t *out);
 /* Sets the given keys (name, peer, username, secret, transport, max_calls,
  * caller_id_rule, prefixes, status, updated_at). */
 int store_trunk_update(store_tx_t *tx, const char *id, const json_t *fields);

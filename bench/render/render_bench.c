@@ -1,6 +1,7 @@
-/* fv-render-bench [--fine] [--workers N] OUT.tif FILE...: renders each FILE as its own job
- * through render_documents(), the way the fax service calls the renderer
- * (one process, a sandboxed child per document), and prints
+/* fv-render-bench [--fine] [--workers N] [--helper] OUT.tif FILE...: renders each FILE as
+ * its own job through render_documents(), the way the fax service calls the
+ * renderer (one process, a sandboxed child per document; with --helper each
+ * child executes faxvault-render-helper, as faxvaultd's do), and prints
  * "pages=N seconds=S" (wall clock over all jobs). */
 #include <stdio.h>
 #include <string.h>
@@ -11,17 +12,19 @@
 
 int main(int argc, char **argv)
 {
-	int i = 1, fine = 0, workers = 1;
+	int i = 1, fine = 0, workers = 1, helper = 0;
 	for (; i < argc && argv[i][0] == '-'; i++) {
 		if (strcmp(argv[i], "--fine") == 0)
 			fine = 1;
+		else if (strcmp(argv[i], "--helper") == 0)
+			helper = 1;
 		else if (strcmp(argv[i], "--workers") == 0 && i + 1 < argc)
 			workers = argv[++i][0] - '0';
 		else
 			break;
 	}
 	if (argc - i < 2) {
-		fprintf(stderr, "usage: fv-render-bench [--fine] [--workers N] OUT.tif FILE...\n");
+		fprintf(stderr, "usage: fv-render-bench [--fine] [--workers N] [--helper] OUT.tif FILE...\n");
 		return 2;
 	}
 	log_set_level(LOG_WARN);
@@ -30,6 +33,10 @@ int main(int argc, char **argv)
 	render_opts_init(&o);
 	o.fine = fine;
 	o.workers = workers;
+	if (helper && !(o.helper_path = render_default_helper())) {
+		fprintf(stderr, "fv-render-bench: faxvault-render-helper not found\n");
+		return 1;
+	}
 	long pages = 0;
 	int64_t t0 = time_mono_ns();
 	for (; i < argc; i++) {

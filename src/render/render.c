@@ -4,6 +4,7 @@
 #include "render.h"
 #include "bitmap.h"
 #include "cover.h"
+#include "helper.h"
 #include "log.h"
 #include "raster.h"
 #include "render_io.h"
@@ -234,7 +235,34 @@ int render_documents(const char *const *inputs, size_t n, const char *out_tif,
 		lim.max_pages = budget;
 		struct sandbox_out so[SANDBOX_KIDS_MAX];
 		int64_t t0 = time_mono_ns();
-		int src = sandbox_run_n(np, raster_child, args, t, &lim, so, r);
+		int src;
+		if (o->helper_path) {
+			/* The children execute the helper: the job (document, and
+			 * fonts for a text document) goes in a sealed memfd. */
+			struct helper_job h;
+			memset(&h, 0, sizeof(h));
+			h.op = HELPER_OP_RASTER;
+			h.type = (int32_t)type;
+			h.yres = yres;
+			h.max_pages = budget;
+			h.nparts = np;
+			h.timeout_ms = lim.timeout_ms;
+			h.cpu_seconds = lim.cpu_seconds;
+			h.mem_bytes = lim.mem_bytes;
+			int jfd = helper_job_create(&h, data, len,
+				type == RENDER_TYPE_TEXT ? &fd : NULL);
+			if (jfd < 0) {
+				render_set_fail(r, RENDER_E_INTERNAL, "cannot create the renderer job: %s",
+					strerror(errno));
+				src = -1;
+			} else {
+				struct sandbox_exec ex = {o->helper_path, jfd};
+				src = sandbox_exec_n(np, &ex, t, &lim, so, r);
+				close(jfd);
+			}
+		} else {
+			src = sandbox_run_n(np, raster_child, args, t, &lim, so, r);
+		}
 		free(data);
 		if (src < 0) {
 			log_event(LOG_INFO, "render_fail", "job=%s doc=%zu type=%s reason=%s", jid, i + 1,

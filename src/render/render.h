@@ -5,7 +5,9 @@
  * on memory and CPU, a seccomp filter), with a page cap and a wall-clock cap
  * that the parent enforces: a document that breaks a cap fails with a stable
  * reason code and a message a person understands, and the caller's process
- * never parses the document. Type detection is by content, never by name. */
+ * never parses the document. Type detection is by content, never by name.
+ * A caller holding secrets passes render_opts.helper_path, so that each child
+ * executes the helper and holds none of the caller's memory (see below). */
 #ifndef FV_RENDER_H
 #define FV_RENDER_H
 
@@ -95,10 +97,17 @@ struct render_opts {
 	int64_t date_ms;            /* header/cover date; 0 = now */
 	const char *font_dir;       /* NULL: the DejaVu fonts of fonts-dejavu-core */
 	const char *log_id;         /* job id for the log lines ("fax_…"); NULL: none */
+	/* The renderer helper program (render_default_helper()). Set: every
+	 * renderer child executes it right after the fork, so it starts from a
+	 * fresh process image with none of the caller's memory, descriptors or
+	 * environment. NULL: the child is a plain fork of the caller, holding a
+	 * copy of all its memory; only for callers that hold no secret
+	 * (faxvault-fax, tests). Borrowed for the call. */
+	const char *helper_path;
 };
 
 /* Fills o with the defaults (standard resolution, MMR, English, 200 pages,
- * 60 s, 30 s CPU, 512 MiB, no cover, no header). */
+ * 60 s, 30 s CPU, 512 MiB, no cover, no header, no helper: forked children). */
 void render_opts_init(struct render_opts *o);
 
 struct render_result {
@@ -147,6 +156,26 @@ int render_tiff_preview(const char *in_tif, int page, const char *out_png,
 #define RENDER_PREVIEW_WIDTH_MIN 16
 int render_tiff_preview_scaled(const char *in_tif, int page, int width, const char *out_png,
 	struct render_result *r);
+
+/* The same three with options: o->helper_path (and the caps timeout_ms,
+ * cpu_seconds, mem_bytes) are used; o NULL: defaults. */
+int render_tiff_to_pdf_opts(const char *in_tif, const char *out_pdf, const struct render_opts *o,
+	struct render_result *r);
+int render_tiff_preview_opts(const char *in_tif, int page, int width, const char *out_png,
+	const struct render_opts *o, struct render_result *r);
+
+/* ---- The renderer helper ----
+ *
+ * A process that holds secrets (faxvaultd: the vault's master key, other
+ * tenants' documents in request buffers, session tokens) must render with
+ * o.helper_path = render_default_helper(), checked non-NULL at start-up
+ * (fail closed: never fall back to forked children), and must keep the
+ * helper's directory read-only. The helper, faxvault-render-helper, is
+ * looked for next to the running executable (/proc/self/exe), then in
+ * ../libexec/faxvault/ from there (where `install` puts it), then where
+ * the build tree made it. Returns a static path, or NULL when none is
+ * executable. Thread-safe; looked up once. */
+const char *render_default_helper(void);
 
 /* Subcommands of faxvault-fax implemented by the renderer: cmd is "render",
  * "topdf" or "preview"; argv[0] is the subcommand name, the rest its arguments

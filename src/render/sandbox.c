@@ -24,6 +24,7 @@
 #define SANDBOX_EXIT_ORPHAN 121
 #define SANDBOX_EXIT_NNP 122
 #define SANDBOX_EXIT_SECCOMP 123
+#define SANDBOX_EXIT_EXEC 124 /* the helper could not be started */
 
 enum sandbox_kind { MSG_PAGES = 1, MSG_PROGRESS, MSG_FAIL, MSG_INFO };
 
@@ -158,6 +159,46 @@ static void sandbox_limit(int res, rlim_t soft, rlim_t hard)
 		_exit(SANDBOX_EXIT_RLIMIT);
 }
 
+/* The confinement itself, in a process that holds nothing but its own
+ * descriptors (a forked child that closed the rest, or the helper after
+ * exec): default signals, death with the parent, rlimits, no_new_privs,
+ * seccomp; then fn. Never returns. */
+static _Noreturn void sandbox_enter_run(sandbox_fn fn, void *arg, int report_fd,
+	const struct sandbox_limits *lim, pid_t parent)
+{
+	/* Default dispositions and no blocked signal: handlers inherited from
+	 * the caller (a daemon's, a test framework's) must not run here. */
+	for (int sig = 1; sig < NSIG; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP)
+			signal(sig, SIG_DFL);
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != parent) /* the parent died before PDEATHSIG was set */
+		_exit(SANDBOX_EXIT_ORPHAN);
+	sandbox_limit(RLIMIT_CPU, (rlim_t)lim->cpu_seconds, (rlim_t)lim->cpu_seconds + 1);
+	sandbox_limit(RLIMIT_CORE, 0, 0);
+	sandbox_limit(RLIMIT_NPROC, 0, 0);
+	sandbox_limit(RLIMIT_FSIZE, (rlim_t)1 << 31, (rlim_t)1 << 31);
+#ifndef FV_SANITIZED
+	/* The address-space cap, on top of what the process already maps (a
+	 * daemon's heap and thread stacks come with a fork; the helper's own
+	 * image and the job after an exec). The sanitizers reserve terabytes
+	 * of shadow memory, so under them the child's allocator cap alone
+	 * holds. */
+	rlim_t as = sandbox_mapped_bytes() + (rlim_t)lim->mem_bytes + ((rlim_t)128 << 20);
+	sandbox_limit(RLIMIT_AS, as, as);
+#endif
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
+		_exit(SANDBOX_EXIT_NNP);
+	if (sandbox_seccomp() != 0)
+		_exit(SANDBOX_EXIT_SECCOMP);
+	struct sandbox_child c = {report_fd};
+	int rc = fn(&c, arg);
+	_exit(rc == 0 ? 0 : 1);
+}
+
 static void sandbox_child_main(sandbox_fn fn, void *arg, int report_fd, const int *keep,
 	int nkeep, const struct sandbox_limits *lim, pid_t parent)
 {
@@ -181,36 +222,53 @@ static void sandbox_child_main(sandbox_fn fn, void *arg, int report_fd, const in
 		if (devnull > 2)
 			close(devnull);
 	}
-	/* Default dispositions and no blocked signal: handlers inherited from
-	 * the caller (a daemon's, a test framework's) must not run here. */
+	sandbox_enter_run(fn, arg, report_fd, lim, parent);
+}
+
+/* The child of an exec'd renderer, between fork and execve: only
+ * async-signal-safe calls (the caller may have threads). Descriptors end
+ * as 0-2 /dev/null, 3 the report pipe, 4 the output (or /dev/null), 5 the
+ * job; everything else is closed, the environment is empty, and no signal
+ * is ignored or blocked. */
+static void sandbox_exec_child(const struct sandbox_exec *ex, int report_fd, int out_fd,
+	pid_t parent, const char *part_arg, const char *parent_arg)
+{
+	int devnull = open("/dev/null", O_RDWR);
+	if (devnull < 0)
+		_exit(SANDBOX_EXIT_EXEC);
+	/* Above the targets first, so no dup2 below clobbers a source. */
+	int a = fcntl(report_fd, F_DUPFD, 10);
+	int b = fcntl(out_fd >= 0 ? out_fd : devnull, F_DUPFD, 10);
+	int c = fcntl(ex->job_fd, F_DUPFD, 10);
+	int d = fcntl(devnull, F_DUPFD, 10);
+	if (a < 0 || b < 0 || c < 0 || d < 0 || dup2(d, 0) < 0 || dup2(d, 1) < 0 ||
+		dup2(d, 2) < 0 || dup2(a, SANDBOX_FD_REPORT) < 0 || dup2(b, SANDBOX_FD_OUT) < 0 ||
+		dup2(c, SANDBOX_FD_JOB) < 0)
+		_exit(SANDBOX_EXIT_EXEC);
+	close_range(SANDBOX_FD_JOB + 1, ~0u, 0);
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_DFL;
 	for (int sig = 1; sig < NSIG; sig++)
 		if (sig != SIGKILL && sig != SIGSTOP)
-			signal(sig, SIG_DFL);
+			sigaction(sig, &sa, NULL);
 	sigset_t none;
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	if (getppid() != parent) /* the parent died before PDEATHSIG was set */
+	prctl(PR_SET_PDEATHSIG, SIGKILL); /* kept across execve */
+	if (getppid() != parent)
 		_exit(SANDBOX_EXIT_ORPHAN);
-	sandbox_limit(RLIMIT_CPU, (rlim_t)lim->cpu_seconds, (rlim_t)lim->cpu_seconds + 1);
-	sandbox_limit(RLIMIT_CORE, 0, 0);
-	sandbox_limit(RLIMIT_NPROC, 0, 0);
-	sandbox_limit(RLIMIT_FSIZE, (rlim_t)1 << 31, (rlim_t)1 << 31);
-#ifndef FV_SANITIZED
-	/* The address-space cap, on top of what the process already maps (a
-	 * daemon's heap and thread stacks come with the fork). The sanitizers
-	 * reserve terabytes of shadow memory, so under them the child's
-	 * allocator cap alone holds. */
-	rlim_t as = sandbox_mapped_bytes() + (rlim_t)lim->mem_bytes + ((rlim_t)128 << 20);
-	sandbox_limit(RLIMIT_AS, as, as);
-#endif
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
-		_exit(SANDBOX_EXIT_NNP);
-	if (sandbox_seccomp() != 0)
-		_exit(SANDBOX_EXIT_SECCOMP);
-	struct sandbox_child c = {report_fd};
-	int rc = fn(&c, arg);
-	_exit(rc == 0 ? 0 : 1);
+	char *const argv[] = {(char *)ex->helper, (char *)SANDBOX_HELPER_ARG, (char *)part_arg,
+		(char *)parent_arg, NULL};
+	char *const envp[] = {NULL};
+	execve(ex->helper, argv, envp);
+	_exit(SANDBOX_EXIT_EXEC);
+}
+
+_Noreturn void sandbox_helper_enter(sandbox_fn fn, void *arg, const struct sandbox_limits *lim,
+	pid_t parent)
+{
+	sandbox_enter_run(fn, arg, SANDBOX_FD_REPORT, lim, parent);
 }
 
 static void sandbox_set_fail(struct render_result *r, enum render_fail f, const char *fmt, ...)
@@ -305,11 +363,14 @@ static enum render_fail sandbox_kid_verdict(struct sandbox_kid *k, int st,
 		return RENDER_E_CRASH;
 	}
 	if (WIFEXITED(st) && WEXITSTATUS(st) >= SANDBOX_EXIT_RLIMIT &&
-		WEXITSTATUS(st) <= SANDBOX_EXIT_SECCOMP && k->out->pages < 0) {
+		WEXITSTATUS(st) <= SANDBOX_EXIT_EXEC && k->out->pages < 0) {
 		/* Our set-up failed before the document was opened: the system's
 		 * fault (or ours), not the document's. */
-		snprintf(k->detail, sizeof(k->detail), "sandbox set-up failed (status %d)",
-			WEXITSTATUS(st));
+		if (WEXITSTATUS(st) == SANDBOX_EXIT_EXEC)
+			snprintf(k->detail, sizeof(k->detail), "cannot start the renderer helper");
+		else
+			snprintf(k->detail, sizeof(k->detail), "sandbox set-up failed (status %d)",
+				WEXITSTATUS(st));
 		return RENDER_E_INTERNAL;
 	}
 	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
@@ -325,8 +386,9 @@ static enum render_fail sandbox_kid_verdict(struct sandbox_kid *k, int st,
 	return RENDER_OK;
 }
 
-int sandbox_run_n(int n, sandbox_fn fn, void *const *args, const int *keep_fds,
-	const struct sandbox_limits *lim, struct sandbox_out *outs, struct render_result *r)
+static int sandbox_run_common(int n, sandbox_fn fn, void *const *args,
+	const struct sandbox_exec *ex, const int *keep_fds, const struct sandbox_limits *lim,
+	struct sandbox_out *outs, struct render_result *r)
 {
 	struct sandbox_kid kids[SANDBOX_KIDS_MAX];
 	if (n < 1 || n > SANDBOX_KIDS_MAX) {
@@ -337,7 +399,16 @@ int sandbox_run_n(int n, sandbox_fn fn, void *const *args, const int *keep_fds,
 	int started = 0;
 	enum render_fail startfail = RENDER_OK;
 	pid_t self = getpid();
+	char parent_arg[24];
+	snprintf(parent_arg, sizeof(parent_arg), "%ld", (long)self);
+	if (ex && access(ex->helper, X_OK) != 0) {
+		sandbox_set_fail(r, RENDER_E_INTERNAL, "renderer helper %.160s: %s", ex->helper,
+			strerror(errno));
+		return -1;
+	}
 	for (int i = 0; i < n; i++) {
+		char part_arg[16];
+		snprintf(part_arg, sizeof(part_arg), "%d", i);
 		memset(&outs[i], 0, sizeof(outs[i]));
 		outs[i].pages = -1;
 		kids[i].out = &outs[i];
@@ -355,6 +426,11 @@ int sandbox_run_n(int n, sandbox_fn fn, void *const *args, const int *keep_fds,
 			startfail = RENDER_E_INTERNAL;
 			snprintf(kids[0].detail, sizeof(kids[0].detail), "fork: %s", strerror(errno));
 			break;
+		}
+		if (pid == 0 && ex) {
+			sandbox_exec_child(ex, p[1], keep_fds ? keep_fds[i] : -1, self, part_arg,
+				parent_arg);
+			_exit(127);
 		}
 		if (pid == 0) {
 			close(p[0]);
@@ -454,6 +530,22 @@ int sandbox_run_n(int n, sandbox_fn fn, void *const *args, const int *keep_fds,
 		return -1;
 	}
 	return 0;
+}
+
+int sandbox_run_n(int n, sandbox_fn fn, void *const *args, const int *keep_fds,
+	const struct sandbox_limits *lim, struct sandbox_out *outs, struct render_result *r)
+{
+	return sandbox_run_common(n, fn, args, NULL, keep_fds, lim, outs, r);
+}
+
+int sandbox_exec_n(int n, const struct sandbox_exec *ex, const int *keep_fds,
+	const struct sandbox_limits *lim, struct sandbox_out *outs, struct render_result *r)
+{
+	if (!ex || !ex->helper || ex->job_fd < 0) {
+		sandbox_set_fail(r, RENDER_E_INTERNAL, "no renderer helper");
+		return -1;
+	}
+	return sandbox_run_common(n, NULL, NULL, ex, keep_fds, lim, outs, r);
 }
 
 int sandbox_run(sandbox_fn fn, void *arg, const int *keep_fds, int nkeep,

@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "render.h"
 
@@ -56,5 +57,36 @@ int sandbox_run(sandbox_fn fn, void *arg, const int *keep_fds, int nkeep,
  * reported. outs[i] for child i. */
 int sandbox_run_n(int n, sandbox_fn fn, void *const *args, const int *keep_fds,
 	const struct sandbox_limits *lim, struct sandbox_out *outs, struct render_result *r);
+
+/* ---- Children from a fresh process image ----
+ *
+ * The same, but each child executes the renderer helper (helper.h) after
+ * the fork, so it holds none of the caller's memory (keys, other tenants'
+ * buffers) and none of its descriptors. Child i gets, and only gets:
+ * descriptors 0-2 on /dev/null, SANDBOX_FD_REPORT (its report pipe),
+ * SANDBOX_FD_OUT (keep_fds[i], or /dev/null when keep_fds is NULL),
+ * SANDBOX_FD_JOB (ex->job_fd, shared by all); an empty environment; argv
+ * HELPER SANDBOX_HELPER_ARG I PARENT_PID. The helper applies the limits and
+ * the filter itself (sandbox_helper_enter). */
+#define SANDBOX_FD_REPORT 3
+#define SANDBOX_FD_OUT 4
+#define SANDBOX_FD_JOB 5
+#define SANDBOX_HELPER_ARG "--sandbox-child"
+
+struct sandbox_exec {
+	const char *helper; /* path of the helper program, borrowed */
+	int job_fd;         /* the job for the helper (helper_job_create) */
+};
+
+/* sandbox_run_n with exec'd children. A helper that is missing or not
+ * executable fails with RENDER_E_INTERNAL before any fork. */
+int sandbox_exec_n(int n, const struct sandbox_exec *ex, const int *keep_fds,
+	const struct sandbox_limits *lim, struct sandbox_out *outs, struct render_result *r);
+
+/* The helper's side: confines the process (signals, parent-death signal,
+ * rlimits, no_new_privs, seccomp) and runs fn(arg) reporting on
+ * SANDBOX_FD_REPORT. Exits with fn's verdict; never returns. */
+_Noreturn void sandbox_helper_enter(sandbox_fn fn, void *arg, const struct sandbox_limits *lim,
+	pid_t parent);
 
 #endif

@@ -2,6 +2,7 @@
  * PNG preview. The TIFF is parsed by libtiff from memory inside a sandboxed
  * child; the child writes the result into a descriptor the parent opened. */
 #include "fdio.h"
+#include "helper.h"
 #include "log.h"
 #include "pdfw.h"
 #include "render.h"
@@ -88,15 +89,6 @@ static TIFF *tiffin_open(struct memtiff *m)
 	return TIFFClientOpen("input", "rm", m, mt_read, mt_write, mt_seek, mt_close, mt_size, NULL,
 		NULL);
 }
-
-struct tiffin_job {
-	const uint8_t *data;
-	size_t len;
-	int out_fd;
-	int page;         /* preview: 1-based */
-	int width;        /* preview: 0 for the page's own width (1 bit), else grey */
-	int max_pages;
-};
 
 struct tiffin_page {
 	uint32_t w, h;
@@ -282,7 +274,7 @@ out:
 	return rc;
 }
 
-static int topdf_child(struct sandbox_child *c, void *arg)
+int tiffin_topdf_child(struct sandbox_child *c, void *arg)
 {
 	struct tiffin_job *job = arg;
 	buf_t out;
@@ -470,7 +462,7 @@ out:
 	return rc;
 }
 
-static int preview_child(struct sandbox_child *c, void *arg)
+int tiffin_preview_child(struct sandbox_child *c, void *arg)
 {
 	struct tiffin_job *job = arg;
 	return tiffin_preview_mem(c, job->data, job->len, job->page, job->width, job->out_fd) == 0
@@ -479,8 +471,8 @@ static int preview_child(struct sandbox_child *c, void *arg)
 
 /* ---- Parent side ---- */
 
-static int tiffin_run(sandbox_fn fn, const char *in, const char *out, int page, int width,
-	struct sandbox_out *so, struct render_result *r)
+static int tiffin_run(enum helper_op op, const char *in, const char *out, int page, int width,
+	const struct render_opts *ro, struct sandbox_out *so, struct render_result *r)
 {
 	render_result_init(r);
 	if (!in || !out) {
@@ -505,12 +497,39 @@ static int tiffin_run(sandbox_fn fn, const char *in, const char *out, int page, 
 		return -1;
 	}
 	struct render_opts o;
-	render_opts_init(&o);
+	if (ro)
+		o = *ro;
+	else
+		render_opts_init(&o);
 	o.max_pages = RENDER_PAGES_MAX;
 	struct sandbox_limits lim;
 	render_limits(&o, &lim);
-	struct tiffin_job job = {data, len, fd, page, width, RENDER_PAGES_MAX};
-	int rc = sandbox_run(fn, &job, &fd, 1, &lim, so, r);
+	int rc;
+	if (o.helper_path) {
+		struct helper_job h;
+		memset(&h, 0, sizeof(h));
+		h.op = op;
+		h.max_pages = lim.max_pages;
+		h.page = page;
+		h.width = width;
+		h.timeout_ms = lim.timeout_ms;
+		h.cpu_seconds = lim.cpu_seconds;
+		h.mem_bytes = lim.mem_bytes;
+		int jfd = helper_job_create(&h, data, len, NULL);
+		if (jfd < 0) {
+			render_set_fail(r, RENDER_E_INTERNAL, "cannot create the renderer job: %s",
+				strerror(errno));
+			rc = -1;
+		} else {
+			struct sandbox_exec ex = {o.helper_path, jfd};
+			rc = sandbox_exec_n(1, &ex, &fd, &lim, so, r);
+			close(jfd);
+		}
+	} else {
+		struct tiffin_job job = {data, len, fd, page, width, RENDER_PAGES_MAX};
+		rc = sandbox_run(op == HELPER_OP_TOPDF ? tiffin_topdf_child : tiffin_preview_child, &job,
+			&fd, 1, &lim, so, r);
+	}
 	free(data);
 	if (close(fd) != 0 && rc == 0) {
 		render_set_fail(r, RENDER_E_IO, "cannot write %s", out);
@@ -528,8 +547,14 @@ static int tiffin_run(sandbox_fn fn, const char *in, const char *out, int page, 
 
 int render_tiff_to_pdf(const char *in_tif, const char *out_pdf, struct render_result *r)
 {
+	return render_tiff_to_pdf_opts(in_tif, out_pdf, NULL, r);
+}
+
+int render_tiff_to_pdf_opts(const char *in_tif, const char *out_pdf, const struct render_opts *o,
+	struct render_result *r)
+{
 	struct sandbox_out so;
-	if (tiffin_run(topdf_child, in_tif, out_pdf, 0, 0, &so, r) < 0)
+	if (tiffin_run(HELPER_OP_TOPDF, in_tif, out_pdf, 0, 0, o, &so, r) < 0)
 		return -1;
 	r->pages = so.pages;
 	r->width = so.info[0];
@@ -546,6 +571,12 @@ int render_tiff_preview(const char *in_tif, int page, const char *out_png, struc
 int render_tiff_preview_scaled(const char *in_tif, int page, int width, const char *out_png,
 	struct render_result *r)
 {
+	return render_tiff_preview_opts(in_tif, page, width, out_png, NULL, r);
+}
+
+int render_tiff_preview_opts(const char *in_tif, int page, int width, const char *out_png,
+	const struct render_opts *o, struct render_result *r)
+{
 	struct sandbox_out so;
 	if (width != 0 && (width < RENDER_PREVIEW_WIDTH_MIN || width > RENDER_WIDTH)) {
 		render_result_init(r);
@@ -553,7 +584,7 @@ int render_tiff_preview_scaled(const char *in_tif, int page, int width, const ch
 			RENDER_WIDTH);
 		return -1;
 	}
-	if (tiffin_run(preview_child, in_tif, out_png, page, width, &so, r) < 0)
+	if (tiffin_run(HELPER_OP_PREVIEW, in_tif, out_png, page, width, o, &so, r) < 0)
 		return -1;
 	r->pages = 1;
 	r->width = so.info[0];

@@ -21,4 +21,18 @@ int tiffin_topdf_mem(struct sandbox_child *c, const uint8_t *data, size_t len, i
 int tiffin_preview_mem(struct sandbox_child *c, const uint8_t *data, size_t len, int page,
 	int width, int out_fd);
 
+/* What a topdf or preview child works on. */
+struct tiffin_job {
+	const uint8_t *data; /* the TIFF, borrowed */
+	size_t len;
+	int out_fd;          /* the PDF or PNG goes here */
+	int page;            /* preview: 1-based */
+	int width;           /* preview: 0 for the page's own width (1 bit), else grey */
+	int max_pages;
+};
+
+/* sandbox_fn's over a struct tiffin_job (the in-process fork and the helper). */
+int tiffin_topdf_child(struct sandbox_child *c, void *job);
+int tiffin_preview_child(struct sandbox_child *c, void *job);
+
 #endif

@@ -17,12 +17,30 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <tiffio.h>
 #include <unistd.h>
 
+#include "helper.h"
 #include "render.h"
 
 static char tmpdir[64];
+/* Run with --helper: every render goes through faxvault-render-helper (the
+ * daemon's way); without: forked children (faxvault-fax's way). */
+static const char *helper;
+
+static void opts_init(struct render_opts *o)
+{
+	render_opts_init(o);
+	o->helper_path = helper;
+}
+
+static const struct render_opts *hopts(void)
+{
+	static struct render_opts o;
+	opts_init(&o);
+	return &o;
+}
 
 static const char *data(const char *name)
 {
@@ -101,7 +119,7 @@ static void render_one(const char *name, int fine, int want_pages)
 	const char *in[] = {data(name)};
 	const char *out = tmp("one.tif");
 	struct render_opts o;
-	render_opts_init(&o);
+	opts_init(&o);
 	o.fine = fine;
 	struct render_result r;
 	int rc = render_documents(in, 1, out, &o, &r);
@@ -157,7 +175,7 @@ static void test_job_with_cover(void **state)
 	const char *in[] = {data("text3.pdf"), data("page.png"), data("page.jpg"), data("scan2.tif"),
 		data("letter.txt")};
 	struct render_opts o;
-	render_opts_init(&o);
+	opts_init(&o);
 	o.fine = 1;
 	o.coding = RENDER_CODING_MR;
 	o.cover_subject = "Test";
@@ -211,7 +229,7 @@ static void test_hostile(void **state)
 	(void)state;
 	struct render_result r0;
 	struct render_opts o;
-	render_opts_init(&o);
+	opts_init(&o);
 	const char *one[1];
 #define FAIL1(name, code) do { one[0] = data(name); expect_fail(one, 1, &o, code, 0); } while (0)
 	FAIL1("corrupt.pdf", RENDER_E_CORRUPT);
@@ -232,12 +250,12 @@ static void test_hostile(void **state)
 	const char *two[] = {data("text3.pdf"), data("scan2.tif")};
 	o.max_pages = 4;
 	expect_fail(two, 2, &o, RENDER_E_TOO_MANY_PAGES, 1);
-	render_opts_init(&o);
+	opts_init(&o);
 
 	/* Memory: a path of ten million points against a 64 MiB cap. */
 	o.mem_bytes = (size_t)64 << 20;
 	FAIL1("bomb-mem.pdf", RENDER_E_MEMORY);
-	render_opts_init(&o);
+	opts_init(&o);
 
 	/* Wall clock: 10^12 nested drawings, stopped by the parent. */
 	o.timeout_ms = 800;
@@ -246,7 +264,7 @@ static void test_hostile(void **state)
 	o.timeout_ms = 60000;
 	o.cpu_seconds = 1;
 	FAIL1("bomb-time.pdf", RENDER_E_CPU);
-	render_opts_init(&o);
+	opts_init(&o);
 
 	/* Fonts are needed only to draw text: a PDF renders without them, a
 	 * text document or a header line fails as an internal error. */
@@ -258,13 +276,13 @@ static void test_hostile(void **state)
 	o.header = "ACME";
 	one[0] = data("text3.pdf");
 	expect_fail(one, 1, &o, RENDER_E_INTERNAL, -1);
-	render_opts_init(&o);
+	opts_init(&o);
 
 	/* Bad requests. */
 	o.max_pages = 0;
 	one[0] = data("text3.pdf");
 	expect_fail(one, 1, &o, RENDER_E_USAGE, -1);
-	render_opts_init(&o);
+	opts_init(&o);
 	struct render_result r;
 	assert_int_equal(render_documents(one, 0, tmp("x.tif"), &o, &r), -1);
 	assert_int_equal(r.fail, RENDER_E_USAGE);
@@ -293,7 +311,7 @@ static void test_idempotent(void **state)
 	for (int fine = 0; fine <= 1; fine++) {
 		const char *in[] = {data("text3.pdf"), data("letter.txt"), data("page.jpg")};
 		struct render_opts o;
-		render_opts_init(&o);
+		opts_init(&o);
 		o.fine = fine;
 		struct render_result r;
 		assert_int_equal(render_documents(in, 3, tmp("i1.tif"), &o, &r), 0);
@@ -315,7 +333,7 @@ static void test_workers(void **state)
 	(void)state;
 	const char *in[] = {data("text3.pdf"), data("letter.txt"), data("page.png"), data("scan2.tif")};
 	struct render_opts o;
-	render_opts_init(&o);
+	opts_init(&o);
 	o.header = "ACME";
 	o.cover_subject = "Workers";
 	o.date_ms = 1790000000000LL;
@@ -336,7 +354,7 @@ static void test_workers(void **state)
 	free(one);
 
 	const char *bad[1];
-	render_opts_init(&o);
+	opts_init(&o);
 	o.workers = 2;
 	bad[0] = data("corrupt.pdf");
 	expect_fail(bad, 1, &o, RENDER_E_CORRUPT, 0);
@@ -345,7 +363,7 @@ static void test_workers(void **state)
 	o.mem_bytes = (size_t)64 << 20;
 	bad[0] = data("bomb-mem.pdf");
 	expect_fail(bad, 1, &o, RENDER_E_MEMORY, 0);
-	render_opts_init(&o);
+	opts_init(&o);
 	o.workers = 2;
 	o.timeout_ms = 500;
 	bad[0] = data("bomb-time.pdf");
@@ -394,7 +412,7 @@ static void test_topdf_preview(void **state)
 	(void)state;
 	const char *in[] = {data("text3.pdf"), data("letter.txt")};
 	struct render_opts o;
-	render_opts_init(&o);
+	opts_init(&o);
 	struct render_result r;
 	const enum render_coding codings[] = {RENDER_CODING_MH, RENDER_CODING_MR, RENDER_CODING_MMR};
 	for (int c = 0; c < 3; c++) {
@@ -404,7 +422,7 @@ static void test_topdf_preview(void **state)
 		assert_int_equal(r.pages, 5);
 		struct tiff_facts f;
 		read_tiff(tmp("rx.tif"), &f);
-		assert_int_equal(render_tiff_to_pdf(tmp("rx.tif"), tmp("rx.pdf"), &r), 0);
+		assert_int_equal(render_tiff_to_pdf_opts(tmp("rx.tif"), tmp("rx.pdf"), hopts(), &r), 0);
 		assert_int_equal(r.pages, 5);
 		assert_int_equal(r.width, 1728);
 		assert_int_equal(r.yres, o.fine ? 196 : 98);
@@ -429,14 +447,14 @@ static void test_topdf_preview(void **state)
 		assert_int_equal(run(cmd, out, sizeof(out)), 0);
 		assert_null(strstr(out, "error"));
 
-		assert_int_equal(render_tiff_preview(tmp("rx.tif"), 2, tmp("p.png"), &r), 0);
+		assert_int_equal(render_tiff_preview_opts(tmp("rx.tif"), 2, 0, tmp("p.png"), hopts(), &r), 0);
 		uint32_t w, h;
 		png_size(tmp("p.png"), &w, &h);
 		assert_int_equal(w, 1728);
 		assert_int_equal(h, (uint32_t)((double)f.rows[1] * 204.0 / (o.fine ? 196 : 98) + 0.5));
 		assert_int_equal((int)h, r.height);
 		/* A grey thumbnail keeps the aspect. */
-		assert_int_equal(render_tiff_preview_scaled(tmp("rx.tif"), 2, 200, tmp("t.png"), &r), 0);
+		assert_int_equal(render_tiff_preview_opts(tmp("rx.tif"), 2, 200, tmp("t.png"), hopts(), &r), 0);
 		png_size(tmp("t.png"), &w, &h);
 		assert_int_equal(w, 200);
 		double want = (double)f.rows[1] * 204.0 / (o.fine ? 196 : 98) * 200.0 / 1728.0;
@@ -444,15 +462,15 @@ static void test_topdf_preview(void **state)
 		assert_int_equal(png_depth(tmp("t.png")), 8);
 		assert_int_equal(png_depth(tmp("p.png")), 1);
 	}
-	assert_int_equal(render_tiff_preview_scaled(tmp("rx.tif"), 1, 5, tmp("t.png"), &r), -1);
+	assert_int_equal(render_tiff_preview_opts(tmp("rx.tif"), 1, 5, tmp("t.png"), hopts(), &r), -1);
 	assert_int_equal(r.fail, RENDER_E_USAGE);
-	assert_int_equal(render_tiff_preview(tmp("rx.tif"), 6, tmp("p.png"), &r), -1);
+	assert_int_equal(render_tiff_preview_opts(tmp("rx.tif"), 6, 0, tmp("p.png"), hopts(), &r), -1);
 	assert_int_equal(r.fail, RENDER_E_PAGE_RANGE);
-	assert_int_equal(render_tiff_preview(tmp("rx.tif"), 0, tmp("p.png"), &r), -1);
-	assert_int_equal(render_tiff_to_pdf(data("text3.pdf"), tmp("x.pdf"), &r), -1);
+	assert_int_equal(render_tiff_preview_opts(tmp("rx.tif"), 0, 0, tmp("p.png"), hopts(), &r), -1);
+	assert_int_equal(render_tiff_to_pdf_opts(data("text3.pdf"), tmp("x.pdf"), hopts(), &r), -1);
 	assert_int_equal(r.fail, RENDER_E_UNSUPPORTED);
 	/* topdf takes bilevel (fax) pages only, and says so of a greyscale scan. */
-	assert_int_equal(render_tiff_to_pdf(data("scan2.tif"), tmp("x.pdf"), &r), -1);
+	assert_int_equal(render_tiff_to_pdf_opts(data("scan2.tif"), tmp("x.pdf"), hopts(), &r), -1);
 	assert_int_equal(r.fail, RENDER_E_UNSUPPORTED);
 	assert_int_equal(access(tmp("x.pdf"), F_OK), -1);
 }
@@ -481,7 +499,7 @@ static void test_topdf_exact(void **state)
 	const int pages[] = {2, 3};
 	for (int k = 0; k < 2; k++) {
 		struct render_result r;
-		assert_int_equal(render_tiff_to_pdf(data(names[k]), tmp("x.pdf"), &r), 0);
+		assert_int_equal(render_tiff_to_pdf_opts(data(names[k]), tmp("x.pdf"), hopts(), &r), 0);
 		assert_int_equal(r.pages, pages[k]);
 		char cmd[1024], out[4096];
 		snprintf(cmd, sizeof(cmd), "mutool draw -q -r 60 -o '%s/x%%d.pbm' '%s' 2>&1", tmpdir,
@@ -572,7 +590,7 @@ static void test_topdf_shapes(void **state)
 		TIFFClose(t);
 
 		struct render_result r;
-		if (render_tiff_to_pdf(tmp("shape.tif"), tmp("shape.pdf"), &r) != 0)
+		if (render_tiff_to_pdf_opts(tmp("shape.tif"), tmp("shape.pdf"), hopts(), &r) != 0)
 			fail_msg("shape %zu: %s (%s)", k, render_fail_code(r.fail), r.detail);
 		char cmd[1024], out[4096];
 		snprintf(cmd, sizeof(cmd), "mutool draw -q -r 60 -o '%s' '%s' 1 2>&1", tmp("shape.pbm"),
@@ -631,8 +649,135 @@ static void test_cli(void **state)
 	assert_non_null(strstr(out, "page_range"));
 }
 
-int main(void)
+/* The renderer helper: a child that starts from a fresh process image holds
+ * none of the caller's memory, descriptors or environment; hostile documents
+ * fail the same way through it; a missing helper is a clear internal
+ * failure, never a fallback to a forked child. */
+static void test_helper(void **state)
 {
+	(void)state;
+	const char *h = render_default_helper();
+	assert_non_null(h);
+	/* A secret in the caller's heap, made at run time (never in the
+	 * helper's image), at an address the child is told to copy out. */
+	size_t n = 48;
+	char *secret = malloc(n);
+	assert_non_null(secret);
+	snprintf(secret, n, "master-key-%08lx-%08lx", (unsigned long)getpid() * 2654435761u,
+		(unsigned long)time(NULL));
+	for (int mode = 0; mode <= 1; mode++) {
+		FILE *f = tmpfile();
+		assert_non_null(f);
+		struct sandbox_out so;
+		struct render_result r;
+		int rc = helper_probe(mode ? h : NULL, secret, n, fileno(f), &so, &r);
+		if (rc != 0)
+			fail_msg("probe: %s (%s)", render_fail_code(r.fail), r.detail);
+		char got[64] = {0};
+		rewind(f);
+		size_t k = fread(got, 1, n, f);
+		fclose(f);
+		int leaked = k == n && memcmp(got, secret, n) == 0;
+		if (mode == 0) {
+			/* A forked child has the secret: the probe can see a leak. */
+			assert_int_equal(so.info[0], 1);
+			assert_true(leaked);
+		} else {
+			/* The helper's child has not, whatever lies at that address
+			 * in its own image; it holds 0-2 (/dev/null), its report pipe
+			 * and its output, and no environment variable. */
+			assert_false(leaked);
+			assert_int_equal(so.info[1], 5);
+			assert_int_equal(so.info[2], 0);
+		}
+	}
+	free(secret);
+
+	/* Hostile documents through the helper. */
+	struct render_opts o;
+	render_opts_init(&o);
+	o.helper_path = h;
+	const char *one[1];
+	one[0] = data("corrupt.pdf");
+	expect_fail(one, 1, &o, RENDER_E_CORRUPT, 0);
+	one[0] = data("bomb-pages.pdf");
+	expect_fail(one, 1, &o, RENDER_E_TOO_MANY_PAGES, 0);
+	one[0] = data("bomb-dims.png");
+	expect_fail(one, 1, &o, RENDER_E_TOO_LARGE, 0);
+	one[0] = data("wrong.zip");
+	expect_fail(one, 1, &o, RENDER_E_UNSUPPORTED, 0);
+	o.timeout_ms = 800;
+	one[0] = data("bomb-time.pdf");
+	expect_fail(one, 1, &o, RENDER_E_TIMEOUT, 0);
+
+	/* The same pages through the helper as through a fork. */
+	const char *in[] = {data("text3.pdf"), data("letter.txt"), data("page.png")};
+	struct render_result r;
+	render_opts_init(&o);
+	o.header = "ACME";
+	assert_int_equal(render_documents(in, 3, tmp("hf.tif"), &o, &r), 0);
+	o.helper_path = h;
+	o.workers = 2;
+	assert_int_equal(render_documents(in, 3, tmp("hh.tif"), &o, &r), 0);
+	assert_int_equal(r.pages, 6);
+	size_t la, lb;
+	char *a = slurp(tmp("hf.tif"), &la), *b = slurp(tmp("hh.tif"), &lb);
+	assert_int_equal(la, lb);
+	assert_memory_equal(a, b, la);
+	free(a);
+	free(b);
+	assert_int_equal(render_tiff_to_pdf_opts(tmp("hh.tif"), tmp("hh.pdf"), &o, &r), 0);
+	assert_int_equal(r.pages, 6);
+	assert_int_equal(render_tiff_preview_opts(tmp("hh.tif"), 2, 0, tmp("hh.png"), &o, &r), 0);
+	assert_int_equal(r.width, 1728);
+	/* The wrappers without options (forked children) give the same. */
+	assert_int_equal(render_tiff_to_pdf(tmp("hh.tif"), tmp("hf.pdf"), &r), 0);
+	assert_int_equal(render_tiff_preview(tmp("hh.tif"), 2, tmp("hf.png"), &r), 0);
+	assert_int_equal(render_tiff_preview_scaled(tmp("hh.tif"), 2, 100, tmp("hs.png"), &r), 0);
+	a = slurp(tmp("hh.png"), &la);
+	b = slurp(tmp("hf.png"), &lb);
+	assert_int_equal(la, lb);
+	assert_memory_equal(a, b, la);
+	free(a);
+	free(b);
+
+	/* No helper where it is said to be: internal, for each operation. */
+	o.helper_path = "/nonexistent/faxvault-render-helper";
+	one[0] = data("text3.pdf");
+	expect_fail(one, 1, &o, RENDER_E_INTERNAL, 0);
+	assert_non_null(strstr(render_fail_message(RENDER_E_INTERNAL, RENDER_LANG_EN), "internal"));
+	assert_int_equal(render_tiff_to_pdf_opts(tmp("hh.tif"), tmp("hx.pdf"), &o, &r), -1);
+	assert_int_equal(r.fail, RENDER_E_INTERNAL);
+	assert_non_null(strstr(r.detail, "/nonexistent/faxvault-render-helper"));
+	assert_int_equal(render_tiff_preview_opts(tmp("hh.tif"), 1, 0, tmp("hx.png"), &o, &r), -1);
+	assert_int_equal(r.fail, RENDER_E_INTERNAL);
+	assert_int_equal(access(tmp("hx.pdf"), F_OK), -1);
+	assert_int_equal(access(tmp("hx.png"), F_OK), -1);
+	/* An executable file that is no program: the exec fails in the child. */
+	FILE *x = fopen(tmp("not-a-program"), "w");
+	assert_non_null(x);
+	fputs("\x01\x02 not a program\n", x);
+	fclose(x);
+	assert_int_equal(chmod(tmp("not-a-program"), 0755), 0);
+	o.helper_path = tmp("not-a-program");
+	expect_fail(one, 1, &o, RENDER_E_INTERNAL, 0);
+	/* The helper refuses to run when not started by the renderer. */
+	char cmd[600], out[256];
+	snprintf(cmd, sizeof(cmd), "'%s' </dev/null 2>&1", h);
+	assert_int_equal(run(cmd, out, sizeof(out)), 2);
+	snprintf(cmd, sizeof(cmd), "'%s' --sandbox-child 0 1 </dev/null 2>&1", h);
+	assert_int_equal(run(cmd, out, sizeof(out)), 2);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc > 1 && strcmp(argv[1], "--helper") == 0) {
+		helper = render_default_helper();
+		if (!helper) {
+			fprintf(stderr, "test_render_integ: no faxvault-render-helper found\n");
+			return 1;
+		}
+	}
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_types),
 		cmocka_unit_test(test_big_caller),
@@ -644,6 +789,7 @@ int main(void)
 		cmocka_unit_test(test_topdf_exact),
 		cmocka_unit_test(test_topdf_shapes),
 		cmocka_unit_test(test_cli),
+		cmocka_unit_test(test_helper),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -1,0 +1,236 @@
+/* The renderer helper's two sides: the parent writes a job into a sealed
+ * memfd; the helper (after execve) maps it, checks it, confines itself and
+ * runs the child code of raster.c or tiffin.c. See helper.h. */
+#include "helper.h"
+#include "fdio.h"
+#include "numparse.h"
+#include "raster.h"
+#include "render_io.h"
+#include "tiffin.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#define HELPER_MAGIC "FVRJOB1"
+
+/* ---- Parent side ---- */
+
+int helper_job_create(struct helper_job *h, const uint8_t *data, size_t len,
+	const struct font_data *fonts)
+{
+	memcpy(h->magic, HELPER_MAGIC, sizeof(h->magic));
+	h->size = sizeof(*h);
+	uint64_t off = sizeof(*h);
+	h->data_off = off;
+	h->data_len = len;
+	off += len;
+	for (int i = 0; i < FONT_COUNT_; i++) {
+		h->font_off[i] = off;
+		h->font_len[i] = fonts && fonts->bytes[i] ? fonts->len[i] : 0;
+		off += h->font_len[i];
+	}
+	int fd = memfd_create("faxvault-render-job", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (fd < 0)
+		return -1;
+	int rc = fd_write_all(fd, h, sizeof(*h));
+	if (rc == 0 && len)
+		rc = fd_write_all(fd, data, len);
+	for (int i = 0; i < FONT_COUNT_ && rc == 0; i++)
+		if (h->font_len[i])
+			rc = fd_write_all(fd, fonts->bytes[i], h->font_len[i]);
+	/* Sealed: a child cannot change what its siblings read. */
+	if (rc == 0)
+		rc = fcntl(fd, F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL);
+	if (rc != 0) {
+		int e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return fd;
+}
+
+/* Where the build put the helper (a build tree's tests and tools). */
+#ifndef FV_RENDER_HELPER_BUILD
+#define FV_RENDER_HELPER_BUILD ""
+#endif
+
+static char helper_found[PATH_MAX];
+static pthread_once_t helper_once = PTHREAD_ONCE_INIT;
+
+static int helper_try(const char *dir, const char *rel)
+{
+	char p[PATH_MAX];
+	int n = snprintf(p, sizeof(p), "%s%s", dir, rel);
+	if (n <= 0 || (size_t)n >= sizeof(p) || access(p, X_OK) != 0)
+		return -1;
+	memcpy(helper_found, p, (size_t)n + 1);
+	return 0;
+}
+
+static void helper_locate(void)
+{
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n > 0) {
+		exe[n] = 0;
+		char *slash = strrchr(exe, '/');
+		if (slash) {
+			slash[1] = 0;
+			if (helper_try(exe, HELPER_NAME) == 0 ||
+				helper_try(exe, "../libexec/faxvault/" HELPER_NAME) == 0)
+				return;
+		}
+	}
+	if (FV_RENDER_HELPER_BUILD[0])
+		helper_try("", FV_RENDER_HELPER_BUILD);
+}
+
+const char *render_default_helper(void)
+{
+	pthread_once(&helper_once, helper_locate);
+	return helper_found[0] ? helper_found : NULL;
+}
+
+/* ---- The probe (tests) ---- */
+
+struct probe_arg {
+	const void *addr;
+	size_t len;
+	int out_fd;
+};
+
+extern char **environ;
+
+static int helper_probe_child(struct sandbox_child *c, void *arg)
+{
+	const struct probe_arg *p = arg;
+	/* The kernel reads the memory for us: EFAULT where nothing is mapped.
+	 * The raw system call, not write(): a sanitizer's wrapper would check
+	 * an address that is none of this program's objects. */
+	ssize_t w = syscall(SYS_write, p->out_fd, p->addr, p->len);
+	/* And what else the child holds: open descriptors (fstat is allowed
+	 * by the filter) and environment variables. */
+	int fds = 0, env = 0;
+	struct stat st;
+	for (int fd = 0; fd < 1024; fd++)
+		fds += fstat(fd, &st) == 0;
+	for (char **e = environ; e && *e; e++)
+		env++;
+	sandbox_report_info(c, w == (ssize_t)p->len, fds, env);
+	return 0;
+}
+
+int helper_probe(const char *helper, const void *addr, size_t len, int out_fd,
+	struct sandbox_out *so, struct render_result *r)
+{
+	render_result_init(r);
+	struct render_opts o;
+	render_opts_init(&o);
+	struct sandbox_limits lim;
+	render_limits(&o, &lim);
+	if (!helper) {
+		struct probe_arg pa = {addr, len, out_fd};
+		void *args[1] = {&pa};
+		return sandbox_run_n(1, helper_probe_child, args, &out_fd, &lim, so, r);
+	}
+	struct helper_job h;
+	memset(&h, 0, sizeof(h));
+	h.op = HELPER_OP_PROBE;
+	h.timeout_ms = lim.timeout_ms;
+	h.cpu_seconds = lim.cpu_seconds;
+	h.mem_bytes = lim.mem_bytes;
+	h.max_pages = lim.max_pages;
+	h.probe_addr = (uint64_t)(uintptr_t)addr;
+	h.probe_len = len;
+	int jfd = helper_job_create(&h, NULL, 0, NULL);
+	if (jfd < 0) {
+		render_set_fail(r, RENDER_E_INTERNAL, "memfd: %s", strerror(errno));
+		return -1;
+	}
+	struct sandbox_exec ex = {helper, jfd};
+	int rc = sandbox_exec_n(1, &ex, &out_fd, &lim, so, r);
+	close(jfd);
+	return rc;
+}
+
+/* ---- Helper side ---- */
+
+static int helper_bad(const char *why)
+{
+	fprintf(stderr, HELPER_NAME ": %s (this program is started by the renderer)\n", why);
+	return 2;
+}
+
+static int helper_range(size_t size, uint64_t off, uint64_t len)
+{
+	return off <= size && len <= size - off ? 0 : -1;
+}
+
+int helper_main(int argc, char **argv)
+{
+	int64_t part, parent;
+	if (argc != 4 || strcmp(argv[1], SANDBOX_HELPER_ARG) != 0 ||
+		parse_i64z(argv[2], 0, SANDBOX_KIDS_MAX - 1, &part) < 0 ||
+		parse_i64z(argv[3], 1, INT32_MAX, &parent) < 0)
+		return helper_bad("bad arguments");
+	struct stat st;
+	if (fstat(SANDBOX_FD_JOB, &st) != 0 || st.st_size < (off_t)sizeof(struct helper_job))
+		return helper_bad("no job");
+	size_t size = (size_t)st.st_size;
+	const uint8_t *map = mmap(NULL, size, PROT_READ, MAP_PRIVATE, SANDBOX_FD_JOB, 0);
+	if (map == MAP_FAILED)
+		return helper_bad("cannot map the job");
+	close(SANDBOX_FD_JOB);
+	struct helper_job h;
+	memcpy(&h, map, sizeof(h));
+	if (memcmp(h.magic, HELPER_MAGIC, sizeof(h.magic)) != 0 || h.size != sizeof(h) ||
+		h.op < HELPER_OP_RASTER || h.op >= HELPER_OP_COUNT_ || h.timeout_ms < 1 ||
+		h.cpu_seconds < 1 || h.mem_bytes < ((uint64_t)16 << 20) || h.max_pages < 0 ||
+		h.max_pages > RENDER_PAGES_MAX || helper_range(size, h.data_off, h.data_len) < 0)
+		return helper_bad("bad job");
+	struct font_data fonts;
+	memset(&fonts, 0, sizeof(fonts));
+	for (int i = 0; i < FONT_COUNT_; i++) {
+		if (helper_range(size, h.font_off[i], h.font_len[i]) < 0)
+			return helper_bad("bad job");
+		if (h.font_len[i]) {
+			/* Read-only mapping; FreeType only reads font memory. */
+			fonts.bytes[i] = (uint8_t *)(uintptr_t)(map + h.font_off[i]);
+			fonts.len[i] = h.font_len[i];
+		}
+	}
+	struct sandbox_limits lim = {h.timeout_ms, h.cpu_seconds, (size_t)h.mem_bytes, h.max_pages};
+	const uint8_t *data = map + h.data_off;
+	size_t len = (size_t)h.data_len;
+	switch (h.op) {
+	case HELPER_OP_RASTER: {
+		if (h.nparts < 1 || h.nparts > SANDBOX_KIDS_MAX || part >= h.nparts ||
+			(h.yres != RENDER_YRES_STANDARD && h.yres != RENDER_YRES_FINE))
+			return helper_bad("bad job");
+		struct raster_job job = {data, len, (enum render_type)h.type, h.yres, h.max_pages,
+			(size_t)h.mem_bytes, &fonts, SANDBOX_FD_OUT, (int)part, h.nparts};
+		sandbox_helper_enter(raster_child, &job, &lim, (pid_t)parent);
+	}
+	case HELPER_OP_TOPDF:
+	case HELPER_OP_PREVIEW: {
+		struct tiffin_job job = {data, len, SANDBOX_FD_OUT, h.page, h.width, h.max_pages};
+		sandbox_helper_enter(h.op == HELPER_OP_TOPDF ? tiffin_topdf_child : tiffin_preview_child,
+			&job, &lim, (pid_t)parent);
+	}
+	default: {
+		struct probe_arg pa = {(const void *)(uintptr_t)h.probe_addr, (size_t)h.probe_len,
+			SANDBOX_FD_OUT};
+		sandbox_helper_enter(helper_probe_child, &pa, &lim, (pid_t)parent);
+	}
+	}
+}

@@ -155,6 +155,16 @@ int store_fax_count_sending(store_tx_t *tx, const char *account_id, const char *
 		account_id, trunk_id, trunk_id));
 }
 
+int store_fax_delete_submission(store_tx_t *tx, const char *submission_id)
+{
+	int rc = sq_exec(tx, false, "DELETE FROM fax_pages WHERE fax_id IN (SELECT id FROM faxes"
+		" WHERE submission_id=? AND status='rendering')", "s", submission_id);
+	if (rc == STORE_OK)
+		rc = sq_exec(tx, false, "DELETE FROM faxes WHERE submission_id=? AND status='rendering'",
+			"s", submission_id);
+	return rc;
+}
+
 json_t *store_fax_by_submission(store_tx_t *tx, const char *submission_id)
 {
 	return sq_rows(tx, "SELECT " FAX_COLS " FROM faxes WHERE submission_id=? ORDER BY rowid",

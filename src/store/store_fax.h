@@ -57,6 +57,9 @@ int store_fax_list(store_tx_t *tx, const store_fax_filter_t *f, const char *curs
 json_t *store_fax_due(store_tx_t *tx, int64_t now, int limit);
 /* Faxes in status `sending` of an account, or over a trunk (runner). */
 int store_fax_count_sending(store_tx_t *tx, const char *account_id, const char *trunk_id);
+/* Deletes the faxes of a submission that could not be rendered (with their
+ * pages; they have no attempts yet). */
+int store_fax_delete_submission(store_tx_t *tx, const char *submission_id);
 /* Faxes of a submission (recovery). */
 json_t *store_fax_by_submission(store_tx_t *tx, const char *submission_id);
 

@@ -1,0 +1,1441 @@
+/* Faxes: submission, the inbox and outbox, cancel, resend, documents and
+ * previews (API), and the runner's side: claim, page confirmations, finish
+ * with the retry policy, recovery after a crash, inbound faxes. See
+ * docs/fax-service.md and faxes.h. */
+#include "faxes.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "docs.h"
+#include "dom_util.h"
+#include "fdio.h"
+#include "log.h"
+#include "numbers.h"
+#include "numparse.h"
+#include "render.h"
+#include "sec.h"
+#include "store_fax.h"
+#include "timeutil.h"
+#include "webhooks.h"
+#include "xalloc.h"
+
+static const audit_ctx_t system_actor = { .who = NULL, .source = "", .request_id = "" };
+
+/* ---- fields (pure) ---- */
+
+static int one_value(const json_t *fields, const char *name, const char **out, dom_err_t *e)
+{
+	*out = NULL;
+	const json_t *v = json_object_get(fields, name);
+	if (!v)
+		return 0;
+	if (!json_is_array(v) || json_array_size(v) != 1 || !json_is_string(json_array_get(v, 0)))
+		return dom_fail(e, "validation-failed", name, "\"%s\" must be given once", name);
+	*out = json_string_value(json_array_get(v, 0));
+	return 0;
+}
+
+static int text_field(const json_t *fields, const char *name, size_t max, const char **out,
+	dom_err_t *e)
+{
+	if (one_value(fields, name, out, e) != 0)
+		return -1;
+	if (*out && strlen(*out) > max)
+		return dom_fail(e, "validation-failed", name, "\"%s\" is longer than %zu bytes", name, max);
+	if (*out && !**out)
+		*out = NULL;
+	return 0;
+}
+
+static int int_field(const json_t *fields, const char *name, int64_t min, int64_t max, int dflt,
+	int *out, dom_err_t *e)
+{
+	const char *s;
+	if (one_value(fields, name, &s, e) != 0)
+		return -1;
+	*out = dflt;
+	if (!s)
+		return 0;
+	int64_t v;
+	if (parse_i64z(s, min, max, &v) != 0)
+		return dom_fail(e, "validation-failed", name, "\"%s\" must be a whole number from %lld to %lld",
+			name, (long long)min, (long long)max);
+	*out = (int)v;
+	return 0;
+}
+
+static int add_to(fax_opts_t *o, const char *s, size_t len, dom_err_t *e)
+{
+	while (len && (*s == ' ' || *s == '\t')) {
+		s++;
+		len--;
+	}
+	while (len && (s[len - 1] == ' ' || s[len - 1] == '\t'))
+		len--;
+	if (!len)
+		return 0;
+	char n[E164_MAX + 1];
+	if (e164_normalize(s, len, n) != 0)
+		return dom_fail(e, "destination-not-allowed", "to",
+			"\"%.*s\" is not an international number (E.164, like +33123456789)",
+			(int)(len > 40 ? 40 : len), s);
+	for (int i = 0; i < o->nto; i++)
+		if (strcmp(o->to[i], n) == 0)
+			return 0;
+	if (o->nto == FAX_TO_MAX)
+		return dom_fail(e, "validation-failed", "to", "at most %d recipients per submission",
+			FAX_TO_MAX);
+	memcpy(o->to[o->nto++], n, sizeof n);
+	return 0;
+}
+
+int fax_opts_parse(const json_t *fields, fax_opts_t *o, dom_err_t *e)
+{
+	static const char *const known[] = { "to", "cover_text", "cover_subject", "header_text",
+		"send_at", "retries", "retry_delay_seconds", "resolution", NULL };
+	memset(o, 0, sizeof *o);
+	if (!json_is_object(fields))
+		return dom_fail(e, "validation-failed", "", "the form has no fields");
+	const char *k;
+	const json_t *v;
+	json_object_foreach((json_t *)fields, k, v) {
+		int ok = 0;
+		for (int i = 0; known[i]; i++)
+			ok |= strcmp(known[i], k) == 0;
+		if (!ok)
+			return dom_fail(e, "validation-failed", k, "unknown field \"%.40s\"", k);
+	}
+	const json_t *to = json_object_get(fields, "to");
+	size_t i;
+	json_array_foreach(to, i, v) {
+		const char *s = json_string_value(v);
+		if (!s)
+			return dom_fail(e, "validation-failed", "to", "\"to\" must be text");
+		while (*s) {
+			size_t n = strcspn(s, ",");
+			if (add_to(o, s, n, e) != 0)
+				return -1;
+			s += n;
+			if (*s == ',')
+				s++;
+		}
+	}
+	if (o->nto == 0)
+		return dom_fail(e, "validation-failed", "to", "\"to\" needs at least one number");
+	if (text_field(fields, "cover_text", FAX_TEXT_MAX, &o->cover_text, e) != 0 ||
+	    text_field(fields, "cover_subject", FAX_LINE_MAX, &o->cover_subject, e) != 0 ||
+	    text_field(fields, "header_text", FAX_LINE_MAX, &o->header_text, e) != 0)
+		return -1;
+	const char *s;
+	if (one_value(fields, "send_at", &s, e) != 0)
+		return -1;
+	if (s && *s && time_parse_rfc3339(s, &o->send_at) != 0)
+		return dom_fail(e, "validation-failed", "send_at",
+			"\"send_at\" must be an RFC 3339 time, like 2026-05-01T09:00:00Z");
+	if (int_field(fields, "retries", 0, FAX_RETRIES_MAX, 3, &o->retries, e) != 0 ||
+	    int_field(fields, "retry_delay_seconds", FAX_DELAY_MIN, FAX_DELAY_MAX, 300,
+		    &o->retry_delay_seconds, e) != 0)
+		return -1;
+	if (one_value(fields, "resolution", &s, e) != 0)
+		return -1;
+	o->fine = 1;
+	if (s && strcmp(s, "standard") == 0)
+		o->fine = 0;
+	else if (s && strcmp(s, "fine") != 0)
+		return dom_fail(e, "validation-failed", "resolution",
+			"\"resolution\" must be \"standard\" or \"fine\"");
+	return 0;
+}
+
+/* ---- records to JSON ---- */
+
+static json_t *int_or_null(const json_t *v)
+{
+	return json_is_integer(v) ? json_integer(json_integer_value(v)) : json_null();
+}
+
+static json_t *str_or_null(const json_t *rec, const char *key)
+{
+	const char *s = json_string_value(json_object_get(rec, key));
+	return s ? json_string(s) : json_null();
+}
+
+json_t *fax_attempt_json(const json_t *a)
+{
+	const json_t *ecm = json_object_get(a, "ecm");
+	return json_pack("{s:s, s:s, s:I, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:I, s:I, s:I,"
+			 " s:o, s:o, s:o, s:o, s:o, s:o, s:s, s:o, s:I}",
+		"id", rec_str(a, "id"), "fax_id", rec_str(a, "fax_id"),
+		"attempt", json_integer_value(json_object_get(a, "attempt")),
+		"direction", rec_str(a, "direction"), "from", rec_str(a, "from_number"),
+		"to", rec_str(a, "to_number"), "trunk", str_or_null(a, "trunk_id"),
+		"started_at", time_json(json_object_get(a, "started_at")),
+		"answered_at", time_json(json_object_get(a, "answered_at")),
+		"ended_at", time_json(json_object_get(a, "ended_at")),
+		"duration_ms", int_or_null(json_object_get(a, "duration_ms")),
+		"pages_sent", json_integer_value(json_object_get(a, "pages_sent")),
+		"pages_confirmed", json_integer_value(json_object_get(a, "pages_confirmed")),
+		"first_page", json_integer_value(json_object_get(a, "first_page")),
+		"transport", str_or_null(a, "transport"),
+		"bit_rate", int_or_null(json_object_get(a, "bit_rate")),
+		"ecm", json_is_integer(ecm) ? json_boolean(json_integer_value(ecm)) : json_null(),
+		"remote_ident", str_or_null(a, "remote_ident"),
+		"t30_code", int_or_null(json_object_get(a, "t30_code")),
+		"t30_text", str_or_null(a, "t30_text"),
+		"result", rec_str(a, "result"),
+		"failure_class", str_or_null(a, "failure_class"),
+		"cost", json_integer_value(json_object_get(a, "cost")));
+}
+
+/* The API form of a fax record (new reference). */
+static json_t *fax_json(store_tx_t *tx, const json_t *f, bool with_attempts)
+{
+	const char *id = rec_str(f, "id");
+	json_t *pages = store_fax_pages(tx, id);
+	json_t *o = json_pack("{s:s, s:s, s:o, s:s, s:s, s:s, s:s, s:I, s:I, s:o, s:s, s:o, s:o,"
+			      " s:o, s:I, s:I, s:I, s:o, s:o, s:o, s:I, s:o, s:s, s:o, s:o, s:o}",
+		"id", id, "account_id", rec_str(f, "account_id"), "user_id", str_or_null(f, "user_id"),
+		"direction", rec_str(f, "direction"), "status", rec_str(f, "status"),
+		"from", rec_str(f, "from_number"), "to", rec_str(f, "to_number"),
+		"page_count", json_integer_value(json_object_get(f, "page_count")),
+		"pages_confirmed", json_integer_value(json_object_get(f, "pages_confirmed")),
+		"pages", pages ? pages : json_array(),
+		"resolution", rec_str(f, "resolution"),
+		"header_text", str_or_null(f, "header_text"),
+		"cover_subject", str_or_null(f, "cover_subject"),
+		"send_at", time_json(json_object_get(f, "send_at")),
+		"retries", json_integer_value(json_object_get(f, "retries")),
+		"retry_delay_seconds", json_integer_value(json_object_get(f, "retry_delay_seconds")),
+		"attempts_made", json_integer_value(json_object_get(f, "attempts_made")),
+		"next_attempt_at", time_json(json_object_get(f, "next_attempt_at")),
+		"failure_class", str_or_null(f, "failure_class"),
+		"failure_reason", str_or_null(f, "failure_reason"),
+		"estimated_cost", json_integer_value(json_object_get(f, "estimated_cost")),
+		"cost", int_or_null(json_object_get(f, "cost")),
+		"currency", rec_str(f, "currency"),
+		"created_at", time_json(json_object_get(f, "created_at")),
+		"updated_at", time_json(json_object_get(f, "updated_at")),
+		"completed_at", time_json(json_object_get(f, "completed_at")));
+	if (with_attempts) {
+		json_t *arr = json_array(), *rows = store_attempts_of(tx, id);
+		size_t i;
+		json_t *a;
+		json_array_foreach(rows, i, a)
+			json_array_append_new(arr, fax_attempt_json(a));
+		json_decref(rows);
+		json_object_set_new(o, "attempts", arr);
+	}
+	return o;
+}
+
+static json_t *fax_json_list(store_tx_t *tx, store_page_t *pg)
+{
+	json_t *items = json_array();
+	size_t i;
+	json_t *f;
+	json_array_foreach(pg->items, i, f)
+		json_array_append_new(items, fax_json(tx, f, false));
+	json_t *o = json_pack("{s:o, s:o}", "items", items, "next_cursor",
+		pg->next_cursor ? json_string(pg->next_cursor) : json_null());
+	store_page_free(pg);
+	return o;
+}
+
+/* ---- shared helpers ---- */
+
+static const fax_env_t *env_of(dom_ctx_t *c)
+{
+	return c->cfg && c->cfg->fax && c->cfg->fax->master ? c->cfg->fax : NULL;
+}
+
+static const char *currency_of(const fax_env_t *env)
+{
+	return env && env->currency && *env->currency ? env->currency : "EUR";
+}
+
+static int64_t price_for(store_tx_t *tx, const char *to)
+{
+	json_t *r = store_rate_for(tx, to);
+	int64_t p = r ? json_integer_value(json_object_get(r, "price_per_page")) : 0;
+	json_decref(r);
+	return p;
+}
+
+/* The caller as an account member (faxes belong to accounts). */
+static int need_member(dom_ctx_t *c, dom_err_t *e)
+{
+	if (!c->who || strcmp(c->who->kind, "account") != 0 || !c->who->account_id[0])
+		return dom_fail(e, "forbidden", "", "faxes belong to account members and API keys");
+	return 0;
+}
+
+static bool sees_all(dom_ctx_t *c)
+{
+	return (c->who->perms & PERM_BIT(PERM_DATA_READ)) != 0;
+}
+
+/* The fax if the caller may see it: every fax of the account with
+ * data.read, else those the caller sent or that are routed to them. */
+static json_t *visible_fax(dom_ctx_t *c, const char *fax_id, dom_err_t *e)
+{
+	if (need_member(c, e) != 0)
+		return NULL;
+	json_t *f = fax_id ? store_fax_get(c->tx, c->who->account_id, fax_id) : NULL;
+	if (f && !sees_all(c) && strcmp(rec_str(f, "user_id"), c->who->person_id) != 0) {
+		json_decref(f);
+		f = NULL;
+	}
+	if (!f)
+		dom_fail(e, "not-found", "", "no such fax");
+	return f;
+}
+
+static int emit(store_tx_t *tx, const json_t *fax_rec, const char *type)
+{
+	json_t *data = fax_json(tx, fax_rec, false);
+	int rc = dom_webhook_emit(tx, rec_str(fax_rec, "account_id"), type, data);
+	json_decref(data);
+	return rc;
+}
+
+static int write_file(const char *path, const void *data, size_t len)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -1;
+	int rc = len ? fd_write_all(fd, data, len) : 0;
+	if (close(fd) != 0)
+		rc = -1;
+	return rc;
+}
+
+static int read_file(const char *path, unsigned char **data, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return -1;
+	buf_t b;
+	buf_init(&b, RENDER_INPUT_MAX);
+	char chunk[65536];
+	size_t n;
+	int rc = 0;
+	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+		if (buf_append(&b, chunk, n) != 0) {
+			rc = -1;
+			break;
+		}
+	if (ferror(f))
+		rc = -1;
+	fclose(f);
+	if (rc != 0) {
+		buf_free(&b);
+		return -1;
+	}
+	*len = b.len;
+	*data = (unsigned char *)buf_steal(&b);
+	return 0;
+}
+
+/* ---- rendering a submission ---- */
+
+/* What a submission needs to be rendered again after a crash. */
+static json_t *render_options(const fax_opts_t *o, const char *from, const char *lang)
+{
+	json_t *to = json_array();
+	for (int i = 0; i < o->nto; i++)
+		json_array_append_new(to, json_string(o->to[i]));
+	json_t *opt = json_pack("{s:o, s:s, s:s, s:b}", "to", to, "from", from, "lang", lang, "fine",
+		o->fine);
+	if (o->cover_text)
+		json_object_set_new(opt, "cover_text", json_string(o->cover_text));
+	if (o->cover_subject)
+		json_object_set_new(opt, "cover_subject", json_string(o->cover_subject));
+	if (o->header_text)
+		json_object_set_new(opt, "header_text", json_string(o->header_text));
+	return opt;
+}
+
+/* Renders the inputs of a work directory (in-0, in-1, …) into dir/fax.tif
+ * with the options saved for the submission. 0 with *pages, or -1 with
+ * r->fail. */
+static int render_submission(const fax_env_t *env, const char *dir, int ninputs,
+	const json_t *opt, const char *log_id, int *pages, struct render_result *r)
+{
+	char **paths = xcalloc((size_t)ninputs, sizeof *paths);
+	for (int i = 0; i < ninputs; i++)
+		paths[i] = xasprintf("%s/in-%d", dir, i);
+	char *out = xasprintf("%s/fax.tif", dir);
+	struct render_opts ro;
+	render_opts_init(&ro);
+	ro.fine = json_is_true(json_object_get(opt, "fine"));
+	enum render_lang lang = RENDER_LANG_EN;
+	render_lang_parse(rec_str(opt, "lang"), &lang);
+	ro.lang = lang;
+	if (env->max_pages > 0)
+		ro.max_pages = env->max_pages;
+	if (env->render_timeout_ms > 0)
+		ro.timeout_ms = env->render_timeout_ms;
+	/* One rendering serves every recipient: the cover names them all. */
+	buf_t to;
+	buf_init(&to, 512);
+	size_t i;
+	json_t *v;
+	json_array_foreach(json_object_get(opt, "to"), i, v)
+		buf_printf(&to, "%s%s", i ? ", " : "", json_string_value(v));
+	const char *subject = json_string_value(json_object_get(opt, "cover_subject"));
+	const char *text = json_string_value(json_object_get(opt, "cover_text"));
+	if (subject || text) {
+		ro.cover = 1;
+		ro.cover_subject = subject;
+		ro.cover_text = text;
+		ro.from = rec_str(opt, "from");
+		ro.to = to.data ? to.data : "";
+	}
+	ro.header = json_string_value(json_object_get(opt, "header_text"));
+	ro.log_id = log_id;
+	memset(r, 0, sizeof *r);
+	int rc = render_documents((const char *const *)paths, (size_t)ninputs, out, &ro, r);
+	*pages = r->pages;
+	buf_free(&to);
+	for (int k = 0; k < ninputs; k++)
+		free(paths[k]);
+	free(paths);
+	free(out);
+	return rc;
+}
+
+static int render_problem(enum render_fail f, const char *lang, dom_err_t *e)
+{
+	enum render_lang l = RENDER_LANG_EN;
+	render_lang_parse(lang, &l);
+	const char *kind = f == RENDER_E_UNSUPPORTED ? "document-unsupported"
+		: f == RENDER_E_TOO_MANY_PAGES ? "too-many-pages" : "document-unrenderable";
+	return dom_fail(e, kind, "file", "%s", render_fail_message(f, l));
+}
+
+/* The rendered TIFF becomes the faxes' document: each fax of the
+ * submission is queued with its pages, estimated cost, webhook and audit
+ * event. The submission and its originals are destroyed. items (may be
+ * NULL) receives the faxes. */
+static int queue_submission(store_tx_t *tx, const fax_env_t *env, const audit_ctx_t *actor,
+	const json_t *sub, const char *tiff, int pages, json_t *items)
+{
+	char doc_id[DOC_ID_MAX];
+	const char *account_id = rec_str(sub, "account_id");
+	if (doc_put_file_tx(tx, env, account_id, "fax", tiff, pages, doc_id) != 0)
+		return -1;
+	json_t *faxes = store_fax_by_submission(tx, rec_str(sub, "id"));
+	int64_t now = time_now_ms();
+	size_t i;
+	json_t *f;
+	int rc = faxes ? 0 : -1;
+	json_array_foreach(faxes, i, f) {
+		const char *id = rec_str(f, "id");
+		const json_t *send_at = json_object_get(f, "send_at");
+		int64_t due = json_is_integer(send_at) && json_integer_value(send_at) > now
+			? json_integer_value(send_at) : now;
+		json_t *upd = json_pack("{s:s, s:s, s:i, s:I, s:I, s:I, s:n}", "status", "queued",
+			"doc_id", doc_id, "page_count", pages,
+			"estimated_cost", (json_int_t)(pages * price_for(tx, rec_str(f, "to_number"))),
+			"next_attempt_at", (json_int_t)due, "updated_at", (json_int_t)now,
+			"submission_id");
+		if (store_fax_update_if(tx, id, "rendering", upd) != STORE_OK ||
+		    store_fax_pages_init(tx, id, pages, "queued") != STORE_OK)
+			rc = -1;
+		json_decref(upd);
+		json_t *fresh = store_fax_get(tx, NULL, id);
+		if (!fresh || emit(tx, fresh, "fax.queued") != 0 ||
+		    audit_record(tx, actor, "fax.submit", id, account_id, "success",
+			    json_pack("{s:s, s:i}", "to", rec_str(fresh, "to_number"), "pages", pages)) != 0)
+			rc = -1;
+		if (fresh && items)
+			json_array_append_new(items, fax_json(tx, fresh, false));
+		json_decref(fresh);
+	}
+	json_decref(faxes);
+	return rc;
+}
+
+/* Destroys a submission's originals and row. */
+static void drop_submission(store_tx_t *tx, const fax_env_t *env, const json_t *sub)
+{
+	json_t *orig = json_loads(rec_str(sub, "originals"), 0, NULL);
+	size_t i;
+	json_t *v;
+	json_array_foreach(orig, i, v)
+		doc_shred_tx(tx, env, rec_str(sub, "account_id"), json_string_value(v));
+	json_decref(orig);
+	store_submission_delete(tx, rec_str(sub, "id"));
+}
+
+/* ---- submission ---- */
+
+int dom_fax_submit(dom_ctx_t *c, const json_t *fields, const fax_file_t *files, int nfiles,
+	json_t **out, dom_err_t *e)
+{
+	const fax_env_t *env = env_of(c);
+	if (!env)
+		return dom_fail(e, "unavailable", "", "faxing is not available on this service");
+	if (need_member(c, e) != 0)
+		return -1;
+	fax_opts_t o;
+	if (fax_opts_parse(fields, &o, e) != 0)
+		return -1;
+	if (nfiles <= 0)
+		return dom_fail(e, "validation-failed", "file", "attach at least one document as \"file\"");
+	if (nfiles > RENDER_INPUTS_MAX)
+		return dom_fail(e, "validation-failed", "file", "at most %d documents per fax",
+			RENDER_INPUTS_MAX);
+	enum render_lang lang = RENDER_LANG_EN;
+	render_lang_parse(c->lang, &lang);
+	for (int i = 0; i < nfiles; i++) {
+		if (files[i].len > RENDER_INPUT_MAX)
+			return dom_fail(e, "payload-too-large", "file", "a document is larger than %u bytes",
+				RENDER_INPUT_MAX);
+		if (render_sniff(files[i].data, files[i].len) == RENDER_TYPE_UNKNOWN)
+			return dom_fail(e, "document-unsupported", "file", "%s",
+				render_fail_message(RENDER_E_UNSUPPORTED, lang));
+	}
+	const char *account_id = c->who->account_id, *user_id = c->who->person_id;
+	json_t *acc = store_account_get(c->tx, account_id, NULL);
+	bool active = acc && strcmp(rec_str(acc, "status"), "active") == 0;
+	json_decref(acc);
+	if (!active)
+		return dom_fail(e, "account-suspended", "", "the account cannot send faxes");
+	for (int i = 0; i < o.nto; i++) {
+		json_t *trunk = dom_trunk_for(c->tx, env, o.to[i]);
+		if (!trunk)
+			return dom_fail(e, "no-route", "to", "no trunk can reach %s", o.to[i]);
+		json_decref(trunk);
+	}
+	char from[32];
+	dom_caller_id(c->tx, account_id, user_id, from);
+
+	/* Accepted: the originals are kept encrypted and the faxes exist in
+	 * status rendering, so that a crash during rendering loses nothing. */
+	int64_t now = time_now_ms();
+	json_t *orig = json_array();
+	for (int i = 0; i < nfiles; i++) {
+		char doc_id[DOC_ID_MAX];
+		if (doc_put_tx(c->tx, env, account_id, "original", files[i].data, files[i].len, -1,
+			    doc_id) != 0) {
+			json_decref(orig);
+			return dom_fail(e, "internal", "", "the document could not be stored");
+		}
+		json_array_append_new(orig, json_string(doc_id));
+	}
+	char *sub_id = sec_new_id("sub");
+	json_t *opt = render_options(&o, from, c->lang ? c->lang : "en");
+	char *orig_s = json_dumps(orig, JSON_COMPACT), *opt_s = json_dumps(opt, JSON_COMPACT);
+	json_t *sub = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I}", "id", sub_id, "account_id",
+		account_id, "user_id", user_id, "originals", orig_s, "options", opt_s, "created_at",
+		(json_int_t)now);
+	free(orig_s);
+	free(opt_s);
+	json_decref(orig);
+	int rc = store_submission_insert(c->tx, sub);
+	for (int i = 0; i < o.nto && rc == STORE_OK; i++) {
+		char *id = sec_new_id("fax");
+		json_t *f = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:i, s:s,"
+				      " s:I, s:I, s:i, s:i}",
+			"id", id, "account_id", account_id, "user_id", user_id, "direction", "outbound",
+			"status", "rendering", "from_number", from, "to_number", o.to[i],
+			"submission_id", sub_id, "resolution", o.fine ? "fine" : "standard",
+			"retries", o.retries, "retry_delay_seconds", o.retry_delay_seconds,
+			"currency", currency_of(env), "created_at", (json_int_t)now, "updated_at",
+			(json_int_t)now, "next_ecm", 1, "next_max_rate", 14400);
+		if (o.header_text)
+			json_object_set_new(f, "header_text", json_string(o.header_text));
+		if (o.cover_subject)
+			json_object_set_new(f, "cover_subject", json_string(o.cover_subject));
+		if (o.send_at)
+			json_object_set_new(f, "send_at", json_integer(o.send_at));
+		rc = store_fax_insert(c->tx, f);
+		json_decref(f);
+		free(id);
+	}
+	free(sub_id);
+	if (rc != STORE_OK) {
+		json_decref(opt);
+		json_decref(sub);
+		return dom_fail(e, "internal", "", "the fax could not be stored");
+	}
+
+	/* Rendering, outside the transaction, in a private directory. */
+	if (dom_tx_pause(c, e) != 0) {
+		json_decref(opt);
+		json_decref(sub);
+		return -1;
+	}
+	char dir[512];
+	struct render_result rr = { 0 };
+	int pages = 0, failed = 0;
+	if (dom_workdir_new(env, dir, sizeof dir) != 0) {
+		rr.fail = RENDER_E_INTERNAL;
+		failed = 1;
+	}
+	for (int i = 0; i < nfiles && !failed; i++) {
+		char *p = xasprintf("%s/in-%d", dir, i);
+		if (write_file(p, files[i].data, files[i].len) != 0) {
+			rr.fail = RENDER_E_IO;
+			failed = 1;
+		}
+		free(p);
+	}
+	if (!failed && render_submission(env, dir, nfiles, opt, rec_str(sub, "id"), &pages, &rr) != 0)
+		failed = 1;
+	json_decref(opt);
+	if (dom_tx_resume(c, e) != 0) {
+		dom_workdir_wipe(dir);
+		json_decref(sub);
+		return -1;
+	}
+	if (failed) {
+		/* Nothing is kept: the faxes, the submission and its originals go,
+		 * and that removal is what this failed request commits. */
+		log_event(LOG_INFO, "fax.render_failed", "sub=%s fail=%s detail=\"%s\"",
+			rec_str(sub, "id"), render_fail_code(rr.fail), rr.detail);
+		dom_workdir_wipe(dir);
+		store_fax_delete_submission(c->tx, rec_str(sub, "id"));
+		drop_submission(c->tx, env, sub);
+		json_decref(sub);
+		c->keep_on_error = true;
+		return render_problem(rr.fail, c->lang, e);
+	}
+	json_t *items = json_array();
+	char *tiff = xasprintf("%s/fax.tif", dir);
+	audit_ctx_t actor = { .who = c->who, .source = c->source, .request_id = c->request_id };
+	rc = queue_submission(c->tx, env, &actor, sub, tiff, pages, items);
+	free(tiff);
+	dom_workdir_wipe(dir);
+	if (rc == 0)
+		drop_submission(c->tx, env, sub);
+	json_decref(sub);
+	if (rc != 0) {
+		json_decref(items);
+		return dom_fail(e, "internal", "", "the fax could not be queued");
+	}
+	*out = json_pack("{s:o}", "items", items);
+	return 0;
+}
+
+/* ---- reading, cancelling, resending ---- */
+
+int dom_fax_list(dom_ctx_t *c, const json_t *query, const char *cursor, int limit, json_t **out,
+	dom_err_t *e)
+{
+	if (need_member(c, e) != 0)
+		return -1;
+	const char *dir = json_string_value(json_object_get(query, "direction"));
+	const char *status = json_string_value(json_object_get(query, "status"));
+	if (dir && strcmp(dir, "outbound") != 0 && strcmp(dir, "inbound") != 0)
+		return dom_fail(e, "invalid-parameter", "direction",
+			"direction must be outbound or inbound");
+	static const char *const statuses[] = { "queued", "rendering", "sending", "delivered",
+		"partial", "failed", "cancelled", NULL };
+	if (status) {
+		int ok = 0;
+		for (int i = 0; statuses[i]; i++)
+			ok |= strcmp(statuses[i], status) == 0;
+		if (!ok)
+			return dom_fail(e, "invalid-parameter", "status", "unknown status");
+	}
+	store_fax_filter_t f = { .account_id = c->who->account_id,
+		.user_id = sees_all(c) ? NULL : c->who->person_id, .direction = dir, .status = status };
+	store_page_t pg;
+	if (store_fax_list(c->tx, &f, cursor, limit, &pg) != STORE_OK)
+		return dom_fail(e, "internal", "", "the faxes could not be listed");
+	*out = fax_json_list(c->tx, &pg);
+	return 0;
+}
+
+int dom_fax_get(dom_ctx_t *c, const char *fax_id, json_t **out, dom_err_t *e)
+{
+	json_t *f = visible_fax(c, fax_id, e);
+	if (!f)
+		return -1;
+	*out = fax_json(c->tx, f, true);
+	json_decref(f);
+	return 0;
+}
+
+int dom_fax_cancel(dom_ctx_t *c, const char *fax_id, json_t **out, dom_err_t *e)
+{
+	json_t *f = visible_fax(c, fax_id, e);
+	if (!f)
+		return -1;
+	const char *st = rec_str(f, "status");
+	if (strcmp(st, "queued") != 0 && strcmp(st, "sending") != 0) {
+		dom_fail(e, "invalid-state", "", "a fax in status %s cannot be cancelled", st);
+		json_decref(f);
+		return -1;
+	}
+	int64_t now = time_now_ms();
+	json_t *upd = json_pack("{s:s, s:I, s:I, s:s, s:s}", "status", "cancelled", "updated_at",
+		(json_int_t)now, "completed_at", (json_int_t)now, "failure_class", "cancelled",
+		"failure_reason", "cancelled before all pages were sent");
+	int64_t confirmed = json_integer_value(json_object_get(f, "pages_confirmed"));
+	json_object_set_new(upd, "cost",
+		json_integer(confirmed * price_for(c->tx, rec_str(f, "to_number"))));
+	int rc = store_fax_update_if(c->tx, fax_id, st, upd);
+	json_decref(upd);
+	if (rc == STORE_OK)
+		rc = store_fax_pages_move(c->tx, fax_id, "queued", "failed");
+	if (rc == STORE_OK)
+		rc = dom_audit(c, "fax.cancel", fax_id, c->who->account_id, "success", NULL);
+	json_decref(f);
+	if (rc != STORE_OK)
+		return dom_fail(e, "internal", "", "the fax could not be cancelled");
+	json_t *g = store_fax_get(c->tx, c->who->account_id, fax_id);
+	*out = fax_json(c->tx, g, true);
+	json_decref(g);
+	return 0;
+}
+
+int dom_fax_resend(dom_ctx_t *c, const char *fax_id, const json_t *body, json_t **out,
+	dom_err_t *e)
+{
+	static const char *const allowed[] = { "pages", NULL };
+	if (body_only(body, allowed, e) != 0)
+		return -1;
+	const char *which = "all";
+	if (body_str(body, "pages", false, &which, e) != 0)
+		return -1;
+	if (!which)
+		which = "all";
+	if (strcmp(which, "all") != 0 && strcmp(which, "failed") != 0)
+		return dom_fail(e, "validation-failed", "pages", "\"pages\" must be \"failed\" or \"all\"");
+	json_t *f = visible_fax(c, fax_id, e);
+	if (!f)
+		return -1;
+	const fax_env_t *env = env_of(c);
+	const char *st = rec_str(f, "status");
+	int rc = -1;
+	if (!env) {
+		dom_fail(e, "unavailable", "", "faxing is not available on this service");
+	} else if (strcmp(rec_str(f, "direction"), "outbound") != 0 || !*rec_str(f, "doc_id")) {
+		dom_fail(e, "invalid-state", "", "only a sent fax with its document can be sent again");
+	} else if (strcmp(st, "partial") != 0 && strcmp(st, "failed") != 0 &&
+		   strcmp(st, "cancelled") != 0 && strcmp(st, "delivered") != 0) {
+		dom_fail(e, "invalid-state", "", "a fax in status %s is still being sent", st);
+	} else {
+		rc = 0;
+	}
+	json_t *trunk = rc == 0 ? dom_trunk_for(c->tx, env, rec_str(f, "to_number")) : NULL;
+	if (rc == 0 && !trunk) {
+		rc = dom_fail(e, "no-route", "to", "no trunk can reach %s", rec_str(f, "to_number"));
+	}
+	json_decref(trunk);
+	json_t *pages = rc == 0 ? store_fax_pages(c->tx, fax_id) : NULL;
+	int page_count = (int)json_integer_value(json_object_get(f, "page_count"));
+	int skip = 0; /* leading pages already confirmed */
+	if (rc == 0 && strcmp(which, "failed") == 0) {
+		size_t i;
+		json_t *p;
+		json_array_foreach(pages, i, p) {
+			if (strcmp(rec_str(p, "status"), "confirmed") != 0 &&
+			    strcmp(rec_str(p, "status"), "skipped") != 0)
+				break;
+			skip++;
+		}
+		if (skip >= page_count)
+			rc = dom_fail(e, "invalid-state", "pages", "every page of this fax went through");
+	}
+	json_decref(pages);
+	if (rc != 0) {
+		json_decref(f);
+		return -1;
+	}
+	int64_t now = time_now_ms();
+	char *id = sec_new_id("fax");
+	char from[32];
+	dom_caller_id(c->tx, c->who->account_id, c->who->person_id, from);
+	int64_t price = price_for(c->tx, rec_str(f, "to_number"));
+	json_t *nf = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:s, s:I, s:I, s:I, s:s,"
+			       " s:I, s:I, s:I, s:s, s:i, s:i}",
+		"id", id, "account_id", c->who->account_id, "user_id", c->who->person_id,
+		"direction", "outbound", "status", "queued", "from_number", from,
+		"to_number", rec_str(f, "to_number"), "doc_id", rec_str(f, "doc_id"),
+		"page_count", page_count, "resolution", rec_str(f, "resolution"),
+		"retries", json_integer_value(json_object_get(f, "retries")),
+		"retry_delay_seconds", json_integer_value(json_object_get(f, "retry_delay_seconds")),
+		"estimated_cost", (json_int_t)((page_count - skip) * price),
+		"currency", rec_str(f, "currency"), "next_attempt_at", (json_int_t)now,
+		"created_at", (json_int_t)now, "updated_at", (json_int_t)now, "resent_from", fax_id,
+		"next_ecm", 1, "next_max_rate", 14400);
+	if (*rec_str(f, "header_text"))
+		json_object_set_new(nf, "header_text", json_string(rec_str(f, "header_text")));
+	if (*rec_str(f, "cover_subject"))
+		json_object_set_new(nf, "cover_subject", json_string(rec_str(f, "cover_subject")));
+	rc = store_fax_insert(c->tx, nf);
+	json_decref(nf);
+	if (rc == STORE_OK)
+		rc = store_fax_pages_init(c->tx, id, page_count, "queued");
+	for (int p = 1; p <= skip && rc == STORE_OK; p++)
+		rc = store_fax_page_set(c->tx, id, p, "skipped");
+	json_t *g = rc == STORE_OK ? store_fax_get(c->tx, NULL, id) : NULL;
+	if (!g || emit(c->tx, g, "fax.queued") != 0 ||
+	    dom_audit(c, "fax.resend", id, c->who->account_id, "success",
+		    json_pack("{s:s, s:s}", "from_fax", fax_id, "pages", which)) != 0)
+		rc = STORE_ERROR;
+	json_decref(f);
+	free(id);
+	if (rc != STORE_OK) {
+		json_decref(g);
+		return dom_fail(e, "internal", "", "the fax could not be queued");
+	}
+	*out = json_pack("{s:[o]}", "items", fax_json(c->tx, g, false));
+	json_decref(g);
+	return 0;
+}
+
+/* Decrypts the fax's TIFF into a new work directory (dir, its path in
+ * tiff). The caller wipes dir. */
+static int fax_tiff(dom_ctx_t *c, const json_t *f, char *dir, size_t dirlen, char **tiff,
+	dom_err_t *e)
+{
+	const fax_env_t *env = env_of(c);
+	dir[0] = '\0';
+	*tiff = NULL;
+	if (!env)
+		return dom_fail(e, "unavailable", "", "fax documents are not available on this service");
+	if (!*rec_str(f, "doc_id"))
+		return dom_fail(e, "invalid-state", "", "this fax has no document yet");
+	if (dom_workdir_new(env, dir, dirlen) != 0)
+		return dom_fail(e, "internal", "", "no work directory");
+	*tiff = xasprintf("%s/fax.tif", dir);
+	if (doc_get_file_tx(c->tx, env, rec_str(f, "account_id"), rec_str(f, "doc_id"), *tiff) != 0)
+		return dom_fail(e, "internal", "", "the document could not be read");
+	return 0;
+}
+
+int dom_fax_document(dom_ctx_t *c, const char *fax_id, unsigned char **data, size_t *len,
+	dom_err_t *e)
+{
+	json_t *f = visible_fax(c, fax_id, e);
+	if (!f)
+		return -1;
+	char dir[512];
+	char *tiff = NULL, *pdf = NULL;
+	int rc = fax_tiff(c, f, dir, sizeof dir, &tiff, e);
+	if (rc == 0) {
+		pdf = xasprintf("%s/fax.pdf", dir);
+		struct render_result rr = { 0 };
+		if (render_tiff_to_pdf(tiff, pdf, &rr) != 0 || read_file(pdf, data, len) != 0)
+			rc = dom_fail(e, "internal", "", "the document could not be converted to PDF");
+	}
+	if (rc == 0 && dom_audit(c, "fax.document.read", fax_id, rec_str(f, "account_id"), "success",
+			       NULL) != 0) {
+		free(*data);
+		*data = NULL;
+		rc = dom_fail(e, "internal", "", "the read could not be recorded");
+	}
+	dom_workdir_wipe(dir);
+	free(tiff);
+	free(pdf);
+	json_decref(f);
+	return rc;
+}
+
+int dom_fax_page(dom_ctx_t *c, const char *fax_id, const char *page, const char *width,
+	unsigned char **data, size_t *len, dom_err_t *e)
+{
+	json_t *f = visible_fax(c, fax_id, e);
+	if (!f)
+		return -1;
+	int64_t n = 0, w = 0;
+	int rc = 0;
+	if (!page || parse_i64z(page, 1, FAX_PAGES_MAX, &n) != 0 ||
+	    n > json_integer_value(json_object_get(f, "page_count")))
+		rc = dom_fail(e, "not-found", "", "no such page");
+	else if (width && *width &&
+		 parse_i64z(width, RENDER_PREVIEW_WIDTH_MIN, RENDER_WIDTH, &w) != 0)
+		rc = dom_fail(e, "invalid-parameter", "width", "width must be %d to %d pixels",
+			RENDER_PREVIEW_WIDTH_MIN, RENDER_WIDTH);
+	char dir[512] = "";
+	char *tiff = NULL, *png = NULL;
+	if (rc == 0)
+		rc = fax_tiff(c, f, dir, sizeof dir, &tiff, e);
+	if (rc == 0) {
+		png = xasprintf("%s/page.png", dir);
+		struct render_result rr = { 0 };
+		int r = w ? render_tiff_preview_scaled(tiff, (int)n, (int)w, png, &rr)
+			  : render_tiff_preview(tiff, (int)n, png, &rr);
+		if (r != 0 && rr.fail == RENDER_E_PAGE_RANGE)
+			rc = dom_fail(e, "not-found", "", "no such page");
+		else if (r != 0 || read_file(png, data, len) != 0)
+			rc = dom_fail(e, "internal", "", "the page could not be drawn");
+	}
+	if (rc == 0 && dom_audit(c, "fax.page.read", fax_id, rec_str(f, "account_id"), "success",
+			       json_pack("{s:I}", "page", (json_int_t)n)) != 0) {
+		free(*data);
+		*data = NULL;
+		rc = dom_fail(e, "internal", "", "the read could not be recorded");
+	}
+	dom_workdir_wipe(dir);
+	free(tiff);
+	free(png);
+	json_decref(f);
+	return rc;
+}
+
+/* ---- the runner ---- */
+
+void fax_job_clear(fax_job_t *j)
+{
+	if (!j)
+		return;
+	json_decref(j->trunk);
+	j->trunk = NULL;
+}
+
+static int first_open_page(store_tx_t *tx, const char *fax_id)
+{
+	json_t *pages = store_fax_pages(tx, fax_id);
+	int first = 0;
+	size_t i;
+	json_t *p;
+	json_array_foreach(pages, i, p)
+		if (strcmp(rec_str(p, "status"), "queued") == 0) {
+			first = (int)json_integer_value(json_object_get(p, "page"));
+			break;
+		}
+	json_decref(pages);
+	return first;
+}
+
+static int pages_done(store_tx_t *tx, const char *fax_id)
+{
+	int a = store_fax_pages_count(tx, fax_id, "confirmed");
+	int b = store_fax_pages_count(tx, fax_id, "skipped");
+	return a < 0 || b < 0 ? -1 : a + b;
+}
+
+static const char *final_event(const char *status)
+{
+	return strcmp(status, "delivered") == 0 ? "fax.delivered"
+		: strcmp(status, "partial") == 0 ? "fax.partial" : "fax.failed";
+}
+
+/* Ends a fax in a final status: pages not confirmed fail, the cost is set,
+ * the webhook event and audit event are written. */
+static int fax_end(store_tx_t *tx, const char *fax_id, const char *status, const char *fclass,
+	const char *reason, int64_t now)
+{
+	json_t *f = store_fax_get(tx, NULL, fax_id);
+	if (!f)
+		return -1;
+	int confirmed = store_fax_pages_count(tx, fax_id, "confirmed");
+	int64_t cost = (int64_t)(confirmed < 0 ? 0 : confirmed) * price_for(tx, rec_str(f, "to_number"));
+	json_t *upd = json_pack("{s:s, s:I, s:I, s:I, s:i}", "status", status, "updated_at",
+		(json_int_t)now, "completed_at", (json_int_t)now, "cost", (json_int_t)cost,
+		"pages_confirmed", confirmed < 0 ? 0 : confirmed);
+	json_object_set_new(upd, "next_attempt_at", json_null());
+	json_object_set_new(upd, "failure_class", fclass && *fclass ? json_string(fclass) : json_null());
+	json_object_set_new(upd, "failure_reason", reason && *reason ? json_string(reason) : json_null());
+	int rc = store_fax_update(tx, fax_id, upd);
+	json_decref(upd);
+	if (rc == STORE_OK)
+		rc = store_fax_pages_move(tx, fax_id, "queued", "failed");
+	json_t *g = rc == STORE_OK ? store_fax_get(tx, NULL, fax_id) : NULL;
+	if (!g || emit(tx, g, final_event(status)) != 0 ||
+	    audit_record(tx, &system_actor, final_event(status), fax_id, rec_str(f, "account_id"),
+		    strcmp(status, "delivered") == 0 ? "success" : "failure",
+		    json_pack("{s:i, s:s}", "pages_confirmed", confirmed,
+			    "reason", reason ? reason : "")) != 0)
+		rc = -1;
+	json_decref(g);
+	json_decref(f);
+	return rc == STORE_OK ? 0 : -1;
+}
+
+static int t38_mode(const json_t *trunk)
+{
+	const char *t = rec_str(trunk, "transport");
+	if (strcmp(t, "g711_only") == 0)
+		return 0;
+	if (strcmp(t, "t38_only") == 0)
+		return 2;
+	return 1;
+}
+
+int dom_fax_claim(store_t *st, const fax_env_t *env, const char *node, int64_t now, int max,
+	fax_job_t *jobs)
+{
+	if (max <= 0)
+		return 0;
+	store_tx_t *tx = store_begin(st, true);
+	if (!tx)
+		return -1;
+	json_t *due = store_fax_due(tx, now, max * 4 + 16);
+	if (!due) {
+		store_rollback(tx);
+		return -1;
+	}
+	int n = 0, err = 0;
+	size_t i;
+	json_t *f;
+	json_array_foreach(due, i, f) {
+		if (n == max)
+			break;
+		const char *id = rec_str(f, "id"), *acc = rec_str(f, "account_id");
+		json_t *trunk = dom_trunk_for(tx, env, rec_str(f, "to_number"));
+		if (!trunk) {
+			/* The route went away since submission: a final answer, not a
+			 * fax waiting forever. */
+			if (fax_end(tx, id, "failed", "no_route",
+				    "no trunk can reach this number any more", now) != 0)
+				err = 1;
+			continue;
+		}
+		int maxc = (int)json_integer_value(json_object_get(trunk, "max_calls"));
+		if (store_fax_count_sending(tx, acc, NULL) >= FAX_ACCOUNT_MAX_CALLS ||
+		    (maxc > 0 && store_fax_count_sending(tx, NULL, rec_str(trunk, "id")) >= maxc)) {
+			json_decref(trunk);
+			continue;
+		}
+		int first = first_open_page(tx, id);
+		int count = (int)json_integer_value(json_object_get(f, "page_count"));
+		if (first == 0) {
+			/* Nothing left to send (every page confirmed before a crash). */
+			json_decref(trunk);
+			if (fax_end(tx, id, "delivered", NULL, NULL, now) != 0)
+				err = 1;
+			continue;
+		}
+		json_t *atts = store_attempts_of(tx, id);
+		int attempt = atts ? (int)json_array_size(atts) + 1 : 1;
+		json_decref(atts);
+		fax_job_t *j = &jobs[n];
+		memset(j, 0, sizeof *j);
+		char *aid = sec_new_id("att");
+		snprintf(j->attempt_id, sizeof j->attempt_id, "%s", aid);
+		free(aid);
+		snprintf(j->fax_id, sizeof j->fax_id, "%s", id);
+		snprintf(j->account_id, sizeof j->account_id, "%s", acc);
+		snprintf(j->user_id, sizeof j->user_id, "%s", rec_str(f, "user_id"));
+		snprintf(j->doc_id, sizeof j->doc_id, "%s", rec_str(f, "doc_id"));
+		snprintf(j->to, sizeof j->to, "%s", rec_str(f, "to_number"));
+		dom_caller_id(tx, acc, rec_str(f, "user_id"), j->from);
+		if (!j->from[0])
+			snprintf(j->from, sizeof j->from, "%s", rec_str(f, "from_number"));
+		j->first_page = first;
+		j->page_count = count;
+		j->attempt = attempt;
+		j->ecm = (int)json_integer_value(json_object_get(f, "next_ecm"));
+		j->max_rate = (int)json_integer_value(json_object_get(f, "next_max_rate"));
+		if (j->max_rate != 9600)
+			j->max_rate = 14400;
+		j->t38 = t38_mode(trunk);
+		j->started_at = now;
+		j->trunk = trunk;
+		json_t *upd = json_pack("{s:s, s:s, s:s, s:I, s:I}", "status", "sending", "trunk_id",
+			rec_str(trunk, "id"), "from_number", j->from, "attempts_made",
+			json_integer_value(json_object_get(f, "attempts_made")) + 1, "updated_at",
+			(json_int_t)now);
+		json_t *att = json_pack("{s:s, s:s, s:s, s:s, s:i, s:s, s:s, s:s, s:s, s:s, s:s, s:I,"
+					" s:i, s:i, s:i}",
+			"id", j->attempt_id, "fax_id", id, "account_id", acc, "user_id", j->user_id,
+			"attempt", attempt, "direction", "outbound", "from_number", j->from,
+			"to_number", j->to, "trunk_id", rec_str(trunk, "id"), "node", node ? node : "",
+			"result", "in_progress", "started_at", (json_int_t)now, "first_page", first,
+			"ecm", j->ecm, "bit_rate", j->max_rate);
+		int rc = store_fax_update_if(tx, id, "queued", upd);
+		if (rc == STORE_OK)
+			rc = store_attempt_insert(tx, att);
+		json_decref(upd);
+		json_decref(att);
+		if (rc != STORE_OK) {
+			fax_job_clear(j);
+			err = 1;
+			break;
+		}
+		n++;
+	}
+	json_decref(due);
+	if (err || store_commit(tx) != STORE_OK) {
+		if (err)
+			store_rollback(tx);
+		for (int k = 0; k < n; k++)
+			fax_job_clear(&jobs[k]);
+		log_event(LOG_ERROR, "fax.claim_failed", "node=%s", node ? node : "");
+		return -1;
+	}
+	for (int k = 0; k < n; k++)
+		log_event(LOG_INFO, "fax.claimed", "fax=%s attempt=%d first_page=%d pages=%d trunk=%s",
+			jobs[k].fax_id, jobs[k].attempt, jobs[k].first_page, jobs[k].page_count,
+			rec_str(jobs[k].trunk, "id"));
+	return n;
+}
+
+int dom_fax_page_confirmed(store_t *st, const fax_job_t *job, int page)
+{
+	store_tx_t *tx = store_begin(st, true);
+	if (!tx)
+		return -1;
+	int rc = store_fax_page_set(tx, job->fax_id, page, "confirmed");
+	int confirmed = store_fax_pages_count(tx, job->fax_id, "confirmed");
+	if (rc == STORE_OK && confirmed >= 0) {
+		json_t *upd = json_pack("{s:i, s:I}", "pages_confirmed", confirmed, "updated_at",
+			(json_int_t)time_now_ms());
+		rc = store_fax_update(tx, job->fax_id, upd);
+		json_decref(upd);
+		int in_call = page - job->first_page + 1;
+		json_t *a = json_pack("{s:i}", "pages_confirmed", in_call > 0 ? in_call : 0);
+		if (rc == STORE_OK)
+			rc = store_attempt_update(tx, job->attempt_id, a);
+		json_decref(a);
+	}
+	if (rc != STORE_OK || confirmed < 0) {
+		store_rollback(tx);
+		log_event(LOG_ERROR, "fax.page_confirm_failed", "fax=%s page=%d", job->fax_id, page);
+		return -1;
+	}
+	return store_commit(tx) == STORE_OK ? 0 : -1;
+}
+
+/* The CDR columns of a call's result. */
+static json_t *cdr_fields(const fax_result_t *r, const char *result, int64_t started,
+	int64_t now, int64_t cost)
+{
+	json_t *a = json_pack("{s:s, s:I, s:I, s:i, s:i, s:I}", "result", result, "ended_at",
+		(json_int_t)now, "duration_ms", (json_int_t)(r->duration_ms > 0 ? r->duration_ms
+			: now - started), "pages_sent", r->outbound ? r->pages_sent : r->pages_received,
+		"pages_confirmed", r->outbound ? r->pages_confirmed : r->pages_received,
+		"cost", (json_int_t)cost);
+	if (r->answered)
+		json_object_set_new(a, "answered_at", json_integer(r->start_ms > 0 ? r->start_ms : started));
+	if (r->transport[0])
+		json_object_set_new(a, "transport", json_string(r->transport));
+	if (r->bit_rate > 0)
+		json_object_set_new(a, "bit_rate", json_integer(r->bit_rate));
+	if (r->t30_heard)
+		json_object_set_new(a, "ecm", json_integer(r->ecm ? 1 : 0));
+	if (r->remote_ident[0])
+		json_object_set_new(a, "remote_ident", json_stringn_nocheck(r->remote_ident,
+			strnlen(r->remote_ident, sizeof r->remote_ident)));
+	if (r->t30_heard || r->t30_code)
+		json_object_set_new(a, "t30_code", json_integer(r->t30_code));
+	if (r->t30_text[0])
+		json_object_set_new(a, "t30_text", json_stringn_nocheck(r->t30_text,
+			strnlen(r->t30_text, sizeof r->t30_text)));
+	if (!r->ok && r->fail_class[0])
+		json_object_set_new(a, "failure_class", json_string(r->fail_class));
+	return a;
+}
+
+int dom_fax_finish(store_t *st, const fax_env_t *env, const fax_job_t *job, const fax_result_t *r)
+{
+	(void)env;
+	store_tx_t *tx = store_begin(st, true);
+	if (!tx)
+		return -1;
+	int64_t now = time_now_ms();
+	json_t *f = store_fax_get(tx, NULL, job->fax_id);
+	if (!f) {
+		store_rollback(tx);
+		return -1;
+	}
+	/* Pages confirmed in this call (they are sequential in T.30), and any
+	 * page the per-page results name as confirmed. */
+	int rc = STORE_OK;
+	for (int k = 0; k < r->pages_confirmed && rc != STORE_ERROR; k++) {
+		rc = store_fax_page_set(tx, job->fax_id, job->first_page + k, "confirmed");
+	}
+	for (int k = 0; k < r->npages && k < FAX_PAGES_MAX && rc != STORE_ERROR; k++)
+		if (strcmp(r->pages[k].result, "MCF") == 0 || strcmp(r->pages[k].result, "PIP") == 0)
+			rc = store_fax_page_set(tx, job->fax_id, job->first_page + r->pages[k].page - 1,
+				"confirmed");
+	int done = pages_done(tx, job->fax_id);
+	int confirmed = store_fax_pages_count(tx, job->fax_id, "confirmed");
+	int count = (int)json_integer_value(json_object_get(f, "page_count"));
+	int64_t price = price_for(tx, job->to);
+	bool all = count > 0 && done >= count;
+	const char *result = all ? "ok" : r->pages_confirmed > 0 ? "partial" : "failed";
+	json_t *cdr = cdr_fields(r, result, job->started_at, now, (int64_t)r->pages_confirmed * price);
+	if (store_attempt_update(tx, job->attempt_id, cdr) != STORE_OK)
+		rc = STORE_ERROR;
+	json_decref(cdr);
+
+	const char *status = rec_str(f, "status");
+	if (rc != STORE_ERROR && done >= 0 && confirmed >= 0) {
+		if (strcmp(status, "cancelled") == 0) {
+			/* Cancelled during the call: it stays cancelled, with what went
+			 * through counted. */
+			json_t *upd = json_pack("{s:i, s:I, s:I}", "pages_confirmed", confirmed, "cost",
+				(json_int_t)(confirmed * price), "updated_at", (json_int_t)now);
+			rc = store_fax_update(tx, job->fax_id, upd);
+			json_decref(upd);
+		} else {
+			retry_in_t in = { .ok = r->ok, .fail_class = r->fail_class, .reason = r->reason,
+				.attempts_made = (int)json_integer_value(json_object_get(f, "attempts_made")),
+				.retries = (int)json_integer_value(json_object_get(f, "retries")),
+				.retry_delay_seconds =
+					(int)json_integer_value(json_object_get(f, "retry_delay_seconds")),
+				.pages_done = done, .pages_confirmed = confirmed, .page_count = count,
+				.ecm = job->ecm, .max_rate = job->max_rate };
+			retry_out_t out;
+			retry_decide(&in, &out);
+			if (out.final) {
+				rc = fax_end(tx, job->fax_id, out.status, out.failure_class, out.failure_reason,
+					now) == 0 ? STORE_OK : STORE_ERROR;
+			} else {
+				json_t *upd = json_pack("{s:s, s:I, s:i, s:i, s:i, s:s, s:s, s:I}",
+					"status", "queued", "next_attempt_at", (json_int_t)(now + out.delay_ms),
+					"next_ecm", out.ecm, "next_max_rate", out.max_rate,
+					"pages_confirmed", confirmed, "failure_class", out.failure_class,
+					"failure_reason", out.failure_reason, "updated_at", (json_int_t)now);
+				rc = store_fax_update_if(tx, job->fax_id, "sending", upd);
+				json_decref(upd);
+			}
+			log_event(LOG_INFO, "fax.attempt_done", "fax=%s attempt=%d result=%s class=%s next=%s",
+				job->fax_id, job->attempt, result, r->ok ? "" : r->fail_class, out.status);
+		}
+	} else {
+		rc = STORE_ERROR;
+	}
+	json_decref(f);
+	if (rc != STORE_OK) {
+		store_rollback(tx);
+		log_event(LOG_ERROR, "fax.finish_failed", "fax=%s attempt=%d", job->fax_id, job->attempt);
+		return -1;
+	}
+	return store_commit(tx) == STORE_OK ? 0 : -1;
+}
+
+int dom_fax_cancelled(store_t *st, const char *fax_id)
+{
+	store_tx_t *tx = store_begin(st, false);
+	if (!tx)
+		return 0;
+	json_t *f = store_fax_get(tx, NULL, fax_id);
+	int c = f && strcmp(rec_str(f, "status"), "cancelled") == 0;
+	json_decref(f);
+	store_rollback(tx);
+	return c;
+}
+
+/* Renders a submission left by a crash again, from its originals. */
+static int recover_submission(store_t *st, const fax_env_t *env, const json_t *sub)
+{
+	const char *account_id = rec_str(sub, "account_id");
+	json_t *orig = json_loads(rec_str(sub, "originals"), 0, NULL);
+	json_t *opt = json_loads(rec_str(sub, "options"), 0, NULL);
+	char dir[512] = "";
+	int n = (int)json_array_size(orig), pages = 0, failed = 0;
+	struct render_result rr = { 0 };
+	rr.fail = RENDER_E_INTERNAL;
+	store_tx_t *tx = store_begin(st, true);
+	if (!tx || dom_workdir_new(env, dir, sizeof dir) != 0) {
+		failed = 1;
+	}
+	for (int i = 0; i < n && !failed; i++) {
+		char *p = xasprintf("%s/in-%d", dir, i);
+		if (doc_get_file_tx(tx, env, account_id, json_string_value(json_array_get(orig, (size_t)i)),
+			    p) != 0)
+			failed = 1;
+		free(p);
+	}
+	if (tx)
+		store_rollback(tx);
+	if (!failed && (n == 0 || render_submission(env, dir, n, opt, rec_str(sub, "id"), &pages,
+					   &rr) != 0))
+		failed = 1;
+	tx = store_begin(st, true);
+	int rc = tx ? 0 : -1;
+	if (tx && !failed) {
+		char *tiff = xasprintf("%s/fax.tif", dir);
+		rc = queue_submission(tx, env, &system_actor, sub, tiff, pages, NULL);
+		free(tiff);
+	} else if (tx) {
+		/* A final answer with the renderer's reason, never a fax left
+		 * rendering forever. */
+		json_t *faxes = store_fax_by_submission(tx, rec_str(sub, "id"));
+		size_t i;
+		json_t *f;
+		int64_t now = time_now_ms();
+		json_array_foreach(faxes, i, f)
+			if (fax_end(tx, rec_str(f, "id"), "failed", "document",
+				    render_fail_message(rr.fail, RENDER_LANG_EN), now) != 0)
+				rc = -1;
+		json_decref(faxes);
+	}
+	if (tx && rc == 0)
+		drop_submission(tx, env, sub);
+	if (tx && (rc != 0 || store_commit(tx) != STORE_OK)) {
+		if (rc != 0)
+			store_rollback(tx);
+		rc = -1;
+	}
+	dom_workdir_wipe(dir);
+	json_decref(orig);
+	json_decref(opt);
+	log_event(rc == 0 ? LOG_INFO : LOG_ERROR, "fax.submission_recovered", "sub=%s rendered=%s",
+		rec_str(sub, "id"), failed ? "no" : "yes");
+	return rc;
+}
+
+int dom_fax_recover(store_t *st, const fax_env_t *env, const char *node, int64_t now,
+	int64_t stale_ms)
+{
+	store_tx_t *tx = store_begin(st, true);
+	if (!tx)
+		return -1;
+	json_t *open = store_attempts_open(tx, node, stale_ms > 0 ? now - stale_ms : 0);
+	int n = 0, err = open ? 0 : 1;
+	size_t i;
+	json_t *a;
+	json_array_foreach(open, i, a) {
+		const char *fax_id = rec_str(a, "fax_id");
+		json_t *upd = json_pack("{s:s, s:I, s:I, s:s}", "result", "interrupted", "ended_at",
+			(json_int_t)now, "duration_ms",
+			(json_int_t)(now - json_integer_value(json_object_get(a, "started_at"))),
+			"failure_class", "interrupted");
+		int confirmed = store_fax_pages_count(tx, fax_id, "confirmed");
+		int first = (int)json_integer_value(json_object_get(a, "first_page"));
+		json_t *f = store_fax_get(tx, NULL, fax_id);
+		/* pages of this call already persisted one by one */
+		int in_call = 0;
+		json_t *pages = store_fax_pages(tx, fax_id);
+		size_t k;
+		json_t *p;
+		json_array_foreach(pages, k, p)
+			if (json_integer_value(json_object_get(p, "page")) >= first &&
+			    strcmp(rec_str(p, "status"), "confirmed") == 0)
+				in_call++;
+		json_decref(pages);
+		json_object_set_new(upd, "pages_confirmed", json_integer(in_call));
+		if (store_attempt_update(tx, rec_str(a, "id"), upd) != STORE_OK)
+			err = 1;
+		json_decref(upd);
+		if (f && strcmp(rec_str(f, "status"), "sending") == 0) {
+			int done = pages_done(tx, fax_id);
+			int count = (int)json_integer_value(json_object_get(f, "page_count"));
+			if (done >= count && count > 0) {
+				if (fax_end(tx, fax_id, "delivered", NULL, NULL, now) != 0)
+					err = 1;
+			} else {
+				/* The interrupted attempt does not count against the retries:
+				 * the crash was ours, not the line's. */
+				json_t *fu = json_pack("{s:s, s:I, s:I, s:i, s:I}", "status", "queued",
+					"next_attempt_at", (json_int_t)now, "updated_at", (json_int_t)now,
+					"pages_confirmed", confirmed < 0 ? 0 : confirmed, "attempts_made",
+					json_integer_value(json_object_get(f, "attempts_made")) > 0
+						? json_integer_value(json_object_get(f, "attempts_made")) - 1 : 0);
+				if (store_fax_update_if(tx, fax_id, "sending", fu) != STORE_OK)
+					err = 1;
+				json_decref(fu);
+			}
+			n++;
+		}
+		json_decref(f);
+		log_event(LOG_INFO, "fax.attempt_interrupted", "fax=%s attempt=%s node=%s", fax_id,
+			rec_str(a, "id"), rec_str(a, "node"));
+	}
+	json_decref(open);
+	json_t *subs = err ? NULL : store_submissions_all(tx);
+	if (err || store_commit(tx) != STORE_OK) {
+		if (err)
+			store_rollback(tx);
+		json_decref(subs);
+		return -1;
+	}
+	json_t *s;
+	json_array_foreach(subs, i, s) {
+		if (recover_submission(st, env, s) != 0)
+			err = 1;
+		n++;
+	}
+	json_decref(subs);
+	return err ? -1 : n;
+}
+
+int dom_fax_inbound(store_t *st, const fax_env_t *env, const json_t *route, const char *tiff_path,
+	const fax_result_t *r, char fax_id_out[64])
+{
+	const char *account_id = rec_str(route, "account_id");
+	const char *route_to = rec_str(route, "route_to");
+	store_tx_t *tx = store_begin(st, true);
+	if (!tx)
+		return -1;
+	int64_t now = time_now_ms();
+	int pages = r->pages_received;
+	char doc_id[DOC_ID_MAX] = "";
+	int rc = STORE_OK;
+	if (pages > 0 && doc_put_file_tx(tx, env, account_id, "received", tiff_path, pages, doc_id) != 0)
+		rc = STORE_ERROR;
+	const char *status = r->ok && pages > 0 ? "delivered" : pages > 0 ? "partial" : "failed";
+	char *id = sec_new_id("fax");
+	snprintf(fax_id_out, 64, "%s", id);
+	json_t *f = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:i, s:s, s:i, s:i, s:I, s:s,"
+			      " s:I, s:I, s:I, s:i}",
+		"id", id, "account_id", account_id, "direction", "inbound", "status", status,
+		"from_number", r->from_user, "to_number", rec_str(route, "number"),
+		"page_count", pages, "pages_confirmed", pages, "resolution", "fine", "retries", 0,
+		"attempts_made", 1, "cost", (json_int_t)0, "currency", currency_of(env),
+		"created_at", (json_int_t)now, "updated_at", (json_int_t)now,
+		"completed_at", (json_int_t)now, "estimated_cost", 0);
+	if (strncmp(route_to, "usr_", 4) == 0)
+		json_object_set_new(f, "user_id", json_string(route_to));
+	if (doc_id[0])
+		json_object_set_new(f, "doc_id", json_string(doc_id));
+	if (*rec_str(route, "trunk_id"))
+		json_object_set_new(f, "trunk_id", json_string(rec_str(route, "trunk_id")));
+	if (!r->ok) {
+		json_object_set_new(f, "failure_class", json_string(r->fail_class[0] ? r->fail_class : "network"));
+		json_object_set_new(f, "failure_reason", json_string(r->reason[0] ? r->reason
+			: "the call ended before the fax was received"));
+	}
+	if (rc == STORE_OK)
+		rc = store_fax_insert(tx, f);
+	json_decref(f);
+	if (rc == STORE_OK)
+		rc = store_fax_pages_init(tx, id, pages, "received");
+	for (int k = 0; k < r->npages && rc == STORE_OK; k++)
+		if (strcmp(r->pages[k].result, "OK") != 0 && r->pages[k].page >= 1 &&
+		    r->pages[k].page <= pages)
+			rc = store_fax_page_set(tx, id, r->pages[k].page, "bad");
+	char *aid = sec_new_id("att");
+	json_t *att = json_pack("{s:s, s:s, s:s, s:i, s:s, s:s, s:s, s:s, s:I, s:i}", "id", aid,
+		"fax_id", id, "account_id", account_id, "attempt", 1, "direction", "inbound",
+		"from_number", r->from_user, "to_number", rec_str(route, "number"),
+		"result", "in_progress", "started_at",
+		(json_int_t)(r->start_ms > 0 ? r->start_ms : now), "first_page", 1);
+	if (strncmp(route_to, "usr_", 4) == 0)
+		json_object_set_new(att, "user_id", json_string(route_to));
+	if (*rec_str(route, "trunk_id"))
+		json_object_set_new(att, "trunk_id", json_string(rec_str(route, "trunk_id")));
+	if (rc == STORE_OK)
+		rc = store_attempt_insert(tx, att);
+	json_decref(att);
+	json_t *cdr = cdr_fields(r, r->ok && pages > 0 ? "ok" : pages > 0 ? "partial" : "failed",
+		r->start_ms > 0 ? r->start_ms : now, now, 0);
+	if (rc == STORE_OK)
+		rc = store_attempt_update(tx, aid, cdr);
+	json_decref(cdr);
+	free(aid);
+	json_t *g = rc == STORE_OK ? store_fax_get(tx, NULL, id) : NULL;
+	if (!g || emit(tx, g, "fax.received") != 0 ||
+	    audit_record(tx, &system_actor, "fax.receive", id, account_id,
+		    r->ok ? "success" : "failure", json_pack("{s:s, s:i}", "number",
+			    rec_str(route, "number"), "pages", pages)) != 0)
+		rc = STORE_ERROR;
+	json_decref(g);
+	free(id);
+	if (rc != STORE_OK || store_commit(tx) != STORE_OK) {
+		if (rc != STORE_OK)
+			store_rollback(tx);
+		if (doc_id[0])
+			vault_blob_remove(env->doc_dir, doc_id);
+		log_event(LOG_ERROR, "fax.inbound_failed", "account=%s", account_id);
+		return -1;
+	}
+	log_event(LOG_INFO, "fax.received", "fax=%s account=%s pages=%d status=%s", fax_id_out,
+		account_id, pages, status);
+	return 0;
+}

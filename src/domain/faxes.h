@@ -1,0 +1,149 @@
+/* Faxes: submission (render, encrypt, queue), the inbox and outbox, cancel
+ * and resend, documents and page previews, CDRs and their CSV export, the
+ * rate table, the retry policy, and the functions the fax runner
+ * (src/faxsvc) calls without a request. See docs/fax-service.md.
+ *
+ * API operations follow domain.h (c->tx, 0 with *out a new reference, or -1
+ * with e). Runner functions open their own transactions on st and log what
+ * fails; they return 0 (or a count), or -1. */
+#ifndef FV_DOMAIN_FAXES_H
+#define FV_DOMAIN_FAXES_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "domain.h"
+#include "e164.h"
+#include "faxenv.h"
+#include "result.h"
+#include "store.h"
+
+#define FAX_TO_MAX 50              /* recipients of one submission */
+#define FAX_TEXT_MAX 2000          /* bytes of cover_text */
+#define FAX_LINE_MAX 120           /* bytes of cover_subject and header_text */
+#define FAX_RETRIES_MAX 10
+#define FAX_DELAY_MIN 30
+#define FAX_DELAY_MAX 86400
+#define FAX_ACCOUNT_MAX_CALLS 4    /* outbound calls of one account at once */
+#define FAX_RATES_MAX 10000        /* prefixes of the rate table */
+
+/* ---- submission fields (pure, fuzzed by fuzz/domain/fax_fields) ---- */
+
+typedef struct fax_opts {
+	char to[FAX_TO_MAX][E164_MAX + 1];
+	int nto;
+	const char *cover_text, *cover_subject, *header_text; /* borrowed from the fields, or NULL */
+	int64_t send_at;           /* ms, 0 when not given */
+	int retries;
+	int retry_delay_seconds;
+	int fine;
+} fax_opts_t;
+
+/* Reads the form fields of a submission: fields is an object of name ->
+ * array of string values (a field may repeat). Fills o (strings borrowed
+ * from fields) and answers 0, or -1 with e (validation-failed or
+ * destination-not-allowed, naming the field). Unknown fields are refused.
+ * Routes are not checked here. Pure. */
+int fax_opts_parse(const json_t *fields, fax_opts_t *o, dom_err_t *e);
+
+/* ---- retry policy (pure, retry.c) ---- */
+
+typedef struct retry_in {
+	int ok;                 /* the call ended well */
+	const char *fail_class; /* as fax_result_t (busy, no_answer, rejected, not_a_fax,
+				   t30_error, partial, network), "" when ok */
+	const char *reason;     /* person-readable reason of the call, or "" */
+	int attempts_made;      /* including the one that just ended */
+	int retries;            /* retries allowed after the first attempt */
+	int retry_delay_seconds;
+	int pages_done;         /* pages confirmed (or not to send) over all attempts */
+	int pages_confirmed;    /* pages confirmed over all attempts */
+	int page_count;
+	int ecm, max_rate;      /* what the attempt used */
+} retry_in_t;
+
+typedef struct retry_out {
+	int final;              /* 1: status is final */
+	char status[12];        /* delivered, partial, failed, or queued (retry) */
+	int64_t delay_ms;       /* retry: after this */
+	int ecm, max_rate;      /* retry: the next attempt's */
+	char failure_class[16]; /* "" when delivered */
+	char failure_reason[256];
+} retry_out_t;
+
+void retry_decide(const retry_in_t *in, retry_out_t *out);
+
+/* ---- CSV (pure, cdrs.c) ---- */
+/* Appends s as one RFC 4180 field (quoted when it holds a comma, a quote,
+ * CR or LF, or starts with a blank; quotes doubled). 0 / -1 (buffer full). */
+int csv_field(buf_t *b, const char *s);
+/* The CDRs (API form, as dom_cdr_list answers them) as CSV with a header
+ * line, CRLF line ends. New string, the caller frees. */
+char *cdr_csv(const json_t *items);
+
+/* The API form of an attempt / CDR record (new reference); shared by
+ * faxes.c and cdrs.c. */
+json_t *fax_attempt_json(const json_t *a);
+
+/* ---- API operations ---- */
+
+typedef struct fax_file {
+	const void *data;
+	size_t len;
+} fax_file_t;
+
+/* POST /v1/faxes: fields as fax_opts_parse takes them, files the uploaded
+ * documents in order. Answers {items: [fax…]} (one per recipient). */
+int dom_fax_submit(dom_ctx_t *c, const json_t *fields, const fax_file_t *files, int nfiles,
+	json_t **out, dom_err_t *e);
+/* query: {direction, status} strings. */
+int dom_fax_list(dom_ctx_t *c, const json_t *query, const char *cursor, int limit, json_t **out,
+	dom_err_t *e);
+int dom_fax_get(dom_ctx_t *c, const char *fax_id, json_t **out, dom_err_t *e);
+int dom_fax_cancel(dom_ctx_t *c, const char *fax_id, json_t **out, dom_err_t *e);
+/* body {pages: "failed"|"all"}: a new fax of the same document; answers {items: [fax]}. */
+int dom_fax_resend(dom_ctx_t *c, const char *fax_id, const json_t *body, json_t **out,
+	dom_err_t *e);
+/* The fax's document as PDF into *data (malloc'd, caller frees). */
+int dom_fax_document(dom_ctx_t *c, const char *fax_id, unsigned char **data, size_t *len,
+	dom_err_t *e);
+/* Page `page` ("3") as PNG, width "" / NULL for the fax's own width. */
+int dom_fax_page(dom_ctx_t *c, const char *fax_id, const char *page, const char *width,
+	unsigned char **data, size_t *len, dom_err_t *e);
+/* query: {since, until, direction, result}. csv non-NULL: every matching CDR
+ * as CSV into *csv (caller frees), *out NULL. */
+int dom_cdr_list(dom_ctx_t *c, const json_t *account, const json_t *query, const char *cursor,
+	int limit, char **csv, json_t **out, dom_err_t *e);
+int dom_rates_get(dom_ctx_t *c, json_t **out, dom_err_t *e);
+/* {currency?, rates: [{prefix, price_per_page}]}: replaces the table. */
+int dom_rates_put(dom_ctx_t *c, const json_t *body, json_t **out, dom_err_t *e);
+
+/* ---- the runner (no request context) ---- */
+
+typedef struct fax_job {
+	char fax_id[64], account_id[64], user_id[64], attempt_id[64], doc_id[64];
+	char to[32], from[32];
+	json_t *trunk;      /* owned: as dom_trunk_for() answers */
+	int first_page;     /* 1-based: first page not yet confirmed */
+	int page_count;
+	int attempt;        /* 1 for the first */
+	int ecm, max_rate, t38; /* as the retry policy chose: ecm 0/1, 9600|14400, t38 0 (refuse) 1 (offer) 2 (accept only) */
+	int64_t started_at;
+} fax_job_t;
+void fax_job_clear(fax_job_t *j); /* frees trunk */
+/* Claims up to max due faxes (queued, next_attempt_at <= now, within the per-account and per-trunk concurrency limits), marks them sending with a new attempt row in_progress naming node, in one write transaction. Returns how many (0..max) or -1. */
+int dom_fax_claim(store_t *st, const fax_env_t *env, const char *node, int64_t now, int max, fax_job_t *jobs);
+/* A page was confirmed (MCF) during the call: persisted at once (crash safety). page is 1-based in the whole document. */
+int dom_fax_page_confirmed(store_t *st, const fax_job_t *job, int page);
+/* The call ended: closes the attempt (the CDR: times, pages, transport, rate, ECM, remote ident, T.30 code/text, failure class), updates the pages and the fax, applies the retry policy (retry.c) and the final status, cost, webhook event, audit. */
+int dom_fax_finish(store_t *st, const fax_env_t *env, const fax_job_t *job, const fax_result_t *r);
+/* 1 when the fax was cancelled since it was claimed (the runner then hangs up). */
+int dom_fax_cancelled(store_t *st, const char *fax_id);
+/* At start: attempts in_progress of node (or of any node, older than stale_ms) become interrupted, their faxes queued again at once (confirmed pages kept); faxes left rendering are rendered again. Returns how many faxes were recovered, or -1. */
+int dom_fax_recover(store_t *st, const fax_env_t *env, const char *node, int64_t now, int64_t stale_ms);
+/* An inbound fax was received into tiff_path for route ({number, account_id, route_to, trunk_id} as dom_number_inbound answers): encrypts the TIFF as a document, inserts the inbound fax (status delivered, or partial/failed per r) with its CDR, emits fax.received, audits. fax_id_out receives the id. */
+int dom_fax_inbound(store_t *st, const fax_env_t *env, const json_t *route, const char *tiff_path, const fax_result_t *r, char fax_id_out[64]);
+
+#endif

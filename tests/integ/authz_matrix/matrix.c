@@ -111,6 +111,14 @@ static const struct policy {
 	{ "api_keys.list", "api_keys.own security.manage", false, true, false },
 	{ "api_keys.create", "api_keys.own", false, true, false },
 	{ "api_keys.delete", "api_keys.own security.manage", false, true, false },
+	{ "webhooks.list", "settings.manage data.read", false, true, false },
+	{ "webhooks.create", "settings.manage", false, true, false },
+	{ "webhooks.get", "settings.manage data.read", false, true, false },
+	{ "webhooks.update", "settings.manage", false, true, false },
+	{ "webhooks.delete", "settings.manage", false, true, false },
+	{ "webhooks.rotate_secret", "settings.manage", false, true, false },
+	{ "webhooks.test", "settings.manage", false, true, false },
+	{ "webhooks.deliveries.list", "settings.manage data.read", false, true, false },
 	{ "audit_events.list", "data.read security.manage provider.audit.read", false, true, false },
 	{ "provider.audit_events.list", "provider.audit.read", false, false, false },
 	{ "provider.audit.verify", "provider.audit.read", false, false, false },
@@ -530,6 +538,9 @@ static struct expect expect(const struct world *w, const struct route *r, const 
 
 /* ---- fixtures: what each cell sends ---- */
 
+/* The webhook subscription of A that the cell's {webhook_id} names. */
+static char cell_webhook[ID_LEN] = "whk_none";
+
 static void fill_path(const struct world *w, const struct route *r, struct cell *c,
 	const char *user_id, const char *key_id, const char *session_id)
 {
@@ -547,6 +558,7 @@ static void fill_path(const struct world *w, const struct route *r, struct cell 
 		const char *v = strcmp(name, "id") == 0 ? c->acc
 			: strcmp(name, "user_id") == 0 ? user_id
 			: strcmp(name, "key_id") == 0 ? key_id
+			: strcmp(name, "webhook_id") == 0 ? cell_webhook
 			: strcmp(name, "partner_id") == 0 ? w->prt_1
 			: strcmp(name, "session_id") == 0 ? session_id
 			: strcmp(name, "token") == 0 && strncmp(r->pattern, "/v1/password-resets/", 20) == 0
@@ -634,6 +646,22 @@ static void begin_enrolment(struct world *w, const struct actor *p)
 {
 	if (p->kind && p->email[0])
 		json_decref(must(w, "POST", "/v1/me/mfa/totp", p->token, NULL, 201));
+}
+
+/* A new webhook subscription of A, made by the owner and disabled at once:
+ * its URL is a public address literal (no resolver needed) that nothing is
+ * ever sent to. */
+static void fresh_webhook(struct world *w, char *id)
+{
+	char path[256];
+	snprintf(path, sizeof path, "/v1/accounts/%s/webhooks", w->acc_a);
+	json_t *r = must(w, "POST", path, w->p[W_OWNER].token, json_pack("{s:s, s:[s]}", "url",
+		"https://192.88.99.1/matrix", "events", "fax.queued"), 201);
+	copy(id, ID_LEN, jstr(r, "id"));
+	json_decref(r);
+	snprintf(path, sizeof path, "/v1/accounts/%s/webhooks/%s", w->acc_a, id);
+	json_decref(must(w, "PATCH", path, w->p[W_OWNER].token, json_pack("{s:s}", "status",
+		"disabled"), 200));
 }
 
 /* Prepares the cell of route r for principal p. */
@@ -782,6 +810,26 @@ static void prepare(struct world *w, const struct route *r, struct actor *p, str
 		json_object_set_new(c->body, "permissions", json_pack("[s]", "api_keys.own"));
 	} else if (strcmp(a, "api_keys.delete") == 0) {
 		fresh_key(w, p, key_id);
+	} else if (strncmp(a, "webhooks.", 9) == 0) {
+		static char shared[ID_LEN];
+		if (!shared[0])
+			fresh_webhook(w, shared);
+		copy(cell_webhook, sizeof cell_webhook, shared);
+		if (strcmp(a, "webhooks.create") == 0) {
+			json_object_set_new(c->body, "url", json_string("https://10.0.0.1/hook"));
+			json_object_set_new(c->body, "events", json_pack("[s]", "fax.queued"));
+			c->ok_status = 422; /* a private address: nothing is created */
+			c->ok_kind = "url-not-allowed";
+			c->note = "private address";
+		} else if (strcmp(a, "webhooks.update") == 0) {
+			json_object_set_new(c->body, "status", json_string("disabled")); /* as it is */
+		} else if (strcmp(a, "webhooks.delete") == 0) {
+			fresh_webhook(w, cell_webhook);
+		} else if (strcmp(a, "webhooks.test") == 0) {
+			c->ok_status = 409; /* disabled: no event is queued, nothing is sent */
+			c->ok_kind = "invalid-state";
+			c->note = "disabled";
+		}
 	} else if (strcmp(a, "staff.create") == 0) {
 		next_email(w, "new-staff", email, sizeof email);
 		json_object_set_new(c->body, "email", json_string(email));

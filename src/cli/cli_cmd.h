@@ -208,6 +208,9 @@ int cli_account(struct cli_ctx *ctx, char **out);
  * existing file is replaced only when force (a symbolic link never is). 0
  * or an exit code, with no partial file left behind. */
 int cli_save_file(struct cli_ctx *ctx, const char *path, const void *data, size_t n, int force);
+/* Checks before a download that cli_save_file() may write path: 0, or exit
+ * 1 with a message when the file exists and force is 0. */
+int cli_save_ok(struct cli_ctx *ctx, const char *path, int force);
 
 /* The root of the tree, its global options and --help epilogue. */
 extern const struct cli_cmd cli_root;

@@ -31,11 +31,14 @@ const struct cli_opt cmd_cdrs_opts[] = {
 /* The CSV export of path, written as received. */
 static int cdrs_csv(struct cli_ctx *ctx, const char *path)
 {
+	const char *out = cli_opt(ctx, "output");
+	int rc = out ? cli_save_ok(ctx, out, cli_args_has(ctx->args, "force")) : 0;
+	if (rc != 0)
+		return rc;
 	struct cli_call call = { .method = "GET", .path = path, .auth = CLI_AUTH_REQUIRED,
 		.accept = "text/csv", .timeout_s = CDRS_CSV_TIMEOUT_S };
 	struct cli_result res;
-	int rc = cli_api_call(ctx, &call, &res);
-	const char *out = cli_opt(ctx, "output");
+	rc = cli_api_call(ctx, &call, &res);
 	if (rc == CLI_EXIT_OK)
 		rc = cli_save_file(ctx, out ? out : "-", res.raw.data, res.raw.len,
 			cli_args_has(ctx->args, "force"));

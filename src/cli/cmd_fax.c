@@ -297,6 +297,14 @@ void cli_fax_format(const json_t *fax, buf_t *out)
 
 /* ---- shared with the other commands ------------------------------------ */
 
+int cli_save_ok(struct cli_ctx *ctx, const char *path, int force)
+{
+	struct stat st;
+	if (force || strcmp(path, "-") == 0 || lstat(path, &st) != 0)
+		return 0;
+	return cli_fail(ctx, CLI_EXIT_ERROR, "%s exists: add --force to replace it", path);
+}
+
 int cli_save_file(struct cli_ctx *ctx, const char *path, const void *data, size_t n, int force)
 {
 	if (strcmp(path, "-") == 0) {
@@ -648,10 +656,14 @@ static int fetch_to_file(struct cli_ctx *ctx, const char *path, const char *acce
 		return cli_usage(ctx, "this id cannot name a file: give --output FILE");
 	if (!out)
 		out = def;
+	/* Before the request: each read of a document is an audit event. */
+	int rc = cli_save_ok(ctx, out, cli_args_has(ctx->args, "force"));
+	if (rc != 0)
+		return rc;
 	struct cli_call call = { .method = "GET", .path = path, .auth = CLI_AUTH_REQUIRED,
 		.accept = accept };
 	struct cli_result res;
-	int rc = cli_api_call(ctx, &call, &res);
+	rc = cli_api_call(ctx, &call, &res);
 	if (rc == CLI_EXIT_OK && (res.raw.len < magic_len || memcmp(res.raw.data, magic, magic_len) != 0))
 		rc = cli_fail(ctx, CLI_EXIT_SERVER, "the server's answer is not a %s", what);
 	if (rc == CLI_EXIT_OK)

@@ -22,7 +22,7 @@ int cli_e164_ok(const char *s)
 	for (const char *p = s + 1; *p; p++, n++)
 		if (*p < '0' || *p > '9')
 			return 0;
-	return n >= 2 && n <= 15;
+	return n >= 3 && n <= 15;
 }
 
 int cli_numbers_parse(const char *text, size_t n, json_t *arr, unsigned *errline)

@@ -197,6 +197,19 @@ static const char TERMS_DOC[] = "{\"version\":\"2026-11\",\"text\":\"Conditions,
 	"\"text_en\":\"Terms, line 1\\r\\nline 2\",\"text_fr\":\"Conditions, ligne 1\\nligne \\u001b 2\","
 	"\"published_at\":\"2026-11-01T00:00:00Z\",\"accepted\":false}";
 
+/* The fax service (issue 4). */
+static const char FAX_PARTIAL[] = "{\"id\":\"fax_1\",\"direction\":\"outbound\",\"status\":\"partial\","
+	"\"from\":\"+33100000001\",\"to\":\"+33100000002\",\"page_count\":3,\"pages_confirmed\":2,"
+	"\"pages\":[{\"page\":1,\"status\":\"confirmed\"},{\"page\":2,\"status\":\"confirmed\"},"
+	"{\"page\":3,\"status\":\"failed\"}],\"estimated_cost\":30,\"cost\":20,\"currency\":\"EUR\","
+	"\"attempts\":[{\"attempt\":1,\"started_at\":\"t\",\"duration_ms\":61000,\"pages_sent\":3,"
+	"\"pages_confirmed\":2,\"transport\":\"t38\",\"bit_rate\":14400,\"ecm\":true,\"result\":\"partial\"}]}";
+static const char ME_ACC1[] = "{\"id\":\"usr_1\",\"kind\":\"account\",\"account_id\":\"acc_1\"}";
+#define NUMBER "{\"number\":\"+33100000001\",\"country\":\"FR\",\"trunk\":\"loopback\"," \
+	"\"status\":\"assigned\",\"route_to\":\"shared\",\"assigned_at\":\"t\"}"
+static const char CDR_CSV[] = "started_at,fax_id,direction,from,to,result,cost\r\n"
+	"2026-11-23T10:00:00Z,fax_1,outbound,+33100000001,+33100000002,ok,30\r\n";
+
 struct want_req {
 	const char *method, *target;
 	const char *hdr;    /* header line that must be present (case-sensitive), or NULL */
@@ -550,7 +563,156 @@ static const struct {
 		"run 'faxvault password change'" },
 	{ "a server-sent escape cannot reach the terminal", W("accounts", "show", "acc_1"), "tok1",
 		{ { 200, "{\"id\":\"acc_1\",\"name\":\"\\u001b]0;pwned\\u0007Acme\"}", NULL } }, 1, 0,
-		{ { "GET", "/v1/accounts/acc_1", NULL, NULL, NULL } }, "?]0;pwned?Acme", NULL },
+		{ { "GET", "/v1/accounts/acc_1", NULL, NULL, NULL } }, "?]0;pwned?Acme", NULL },	/* ---- the fax service (issue 4) ---- */
+	{ "fax status: details and the attempts table", W("fax", "status", "fax_1"), "tok1",
+		{ { 200, FAX_PARTIAL, NULL } }, 1, 0,
+		{ { "GET", "/v1/faxes/fax_1", "Authorization: Bearer tok1", NULL, NULL } },
+		"Page status:      1-2 confirmed, 3 failed\n", NULL },
+	{ "fax status --json is the server's document", W("fax", "status", "fax_1", "--json"), "tok1",
+		{ { 200, FAX_PARTIAL, NULL } }, 1, 0, { { "GET", "/v1/faxes/fax_1", NULL, NULL, NULL } },
+		"\"pages_confirmed\": 2", NULL },
+	{ "fax list: direction and status in the query, pages confirmed/total",
+		W("fax", "list", "--inbound", "--status", "delivered"), "tok1",
+		{ { 200, "{\"items\":[{\"id\":\"fax_9\",\"direction\":\"inbound\",\"from\":\"+33100000001\","
+			"\"to\":\"+33100000002\",\"page_count\":3,\"pages_confirmed\":3,\"status\":\"delivered\","
+			"\"created_at\":\"t\"}],\"next_cursor\":null}", NULL } }, 1, 0,
+		{ { "GET", "/v1/faxes?direction=inbound&status=delivered", NULL, NULL, NULL } },
+		"fax_9  inbound    +33100000001  +33100000002  3/3    delivered  t\n", NULL },
+	{ "fax cancel: empty POST", W("fax", "cancel", "fax_1"), "tok1",
+		{ { 200, "{\"id\":\"fax_1\",\"status\":\"cancelled\",\"to\":\"+33100000002\",\"page_count\":1}",
+			NULL } }, 1, 0,
+		{ { "POST", "/v1/faxes/fax_1/cancel", "Content-Length: 0", NULL, "" } },
+		"Fax cancelled.\nID:      fax_1\nStatus:  cancelled\n", NULL },
+	{ "fax cancel of a delivered fax: 409, exit 6", W("fax", "cancel", "fax_1"), "tok1",
+		{ { 409, "{\"type\":\"urn:faxvault:problem:conflict\",\"title\":\"Conflict\","
+			"\"detail\":\"the fax is already delivered\"}", "application/problem+json" } }, 1,
+		CLI_EXIT_INVALID, { { "POST", "/v1/faxes/fax_1/cancel", NULL, NULL, "" } }, NULL,
+		"the fax is already delivered" },
+	{ "fax resend: only the pages that failed", W("fax", "resend", "fax_1"), "tok1",
+		{ { 202, FAX_PARTIAL, NULL } }, 1, 0,
+		{ { "POST", "/v1/faxes/fax_1/resend", "Content-Type: application/json", NULL,
+			"{\"pages\":\"failed\"}" } }, "Fax queued again.\nID     TO", NULL },
+	{ "fax resend --all-pages", W("fax", "resend", "fax_1", "--all-pages", "--json"), "tok1",
+		{ { 202, FAX_PARTIAL, NULL } }, 1, 0,
+		{ { "POST", "/v1/faxes/fax_1/resend", NULL, NULL, "{\"pages\":\"all\"}" } },
+		"\"id\": \"fax_1\"", NULL },
+	{ "numbers request: the account from /v1/me", W("numbers", "request", "--country", "FR",
+			"--route-to", "shared", "--idempotency-key", "n-1"), "tok1",
+		{ { 200, ME_ACC1, NULL }, { 201, NUMBER, NULL } }, 2, 0,
+		{ { "GET", "/v1/me", NULL, NULL, NULL },
+		  { "POST", "/v1/accounts/acc_1/numbers", "Idempotency-Key: n-1", NULL,
+			"{\"country\":\"FR\",\"route_to\":\"shared\"}" } },
+		"Number assigned.\nNumber:    +33100000001\n", NULL },
+	{ "numbers request for another account: no /v1/me", W("numbers", "request", "--account", "acc_2",
+			"--country", "FR", "--area-code", "1"), "tok1",
+		{ { 201, NUMBER, NULL } }, 1, 0,
+		{ { "POST", "/v1/accounts/acc_2/numbers", NULL, NULL, "{\"country\":\"FR\",\"area_code\":\"1\"}" } },
+		"Route to:  shared", NULL },
+	{ "numbers request: inventory exhausted, exit 6", W("numbers", "request", "--account", "acc_1",
+			"--country", "FR"), "tok1",
+		{ { 409, "{\"type\":\"urn:faxvault:problem:numbers-exhausted\",\"title\":\"No number is available "
+			"for this request\"}", "application/problem+json" } }, 1, CLI_EXIT_INVALID,
+		{ { "POST", "/v1/accounts/acc_1/numbers", NULL, NULL, NULL } }, NULL, "No number is available" },
+	{ "numbers list without an account of one's own", W("numbers", "list"), "tok1",
+		{ { 200, "{\"id\":\"stf_1\",\"kind\":\"provider\",\"account_id\":null}", NULL } }, 1,
+		CLI_EXIT_USAGE, { { "GET", "/v1/me", NULL, NULL, NULL } }, NULL, "give --account" },
+	{ "numbers list", W("numbers", "list", "--account", "acc_1"), "tok1",
+		{ { 200, "{\"items\":[" NUMBER "],\"next_cursor\":null}", NULL } }, 1, 0,
+		{ { "GET", "/v1/accounts/acc_1/numbers", NULL, NULL, NULL } },
+		"+33100000001  FR       loopback  assigned  shared    t\n", NULL },
+	{ "numbers route: + encoded in the path", W("numbers", "route", "--account", "acc_1",
+			"+33100000001", "--to", "usr_2"), "tok1",
+		{ { 200, NUMBER, NULL } }, 1, 0,
+		{ { "PATCH", "/v1/accounts/acc_1/numbers/%2B33100000001", NULL, NULL, "{\"route_to\":\"usr_2\"}" } },
+		"Number routed.", NULL },
+	{ "numbers release: DELETE, 204", W("numbers", "release", "--account", "acc_1", "+33100000001"),
+		"tok1", { { 204, NULL, NULL } }, 1, 0,
+		{ { "DELETE", "/v1/accounts/acc_1/numbers/%2B33100000001", NULL, NULL, "" } },
+		"Number released", NULL },
+	{ "numbers import: trunk and numbers", W("numbers", "import", "--trunk", "loopback",
+			"+33100000001", "+33100000002"), "tok1",
+		{ { 201, "{\"imported\":2}", NULL } }, 1, 0,
+		{ { "POST", "/v1/provider/numbers", NULL, NULL,
+			"{\"trunk\":\"loopback\",\"numbers\":[\"+33100000001\",\"+33100000002\"]}" } },
+		"Imported 2 numbers.", NULL },
+	{ "numbers import --file -", W("numbers", "import", "--trunk", "loopback", "--file", "-"), "tok1",
+		{ { 201, "{\"items\":[{},{},{}]}", NULL } }, 1, 0,
+		{ { "POST", "/v1/provider/numbers", NULL, NULL,
+			"{\"trunk\":\"loopback\",\"numbers\":[\"+33100000001\",\"+33100000002\",\"+33100000003\"]}" } },
+		"Imported 3 numbers.", NULL, "# ours\n+33100000001\n+33100000002, +33100000003\n" },
+	{ "numbers inventory", W("numbers", "inventory"), "tok1",
+		{ { 200, "{\"items\":[{\"number\":\"+33100000001\",\"trunk_id\":\"loopback\",\"status\":"
+			"\"quarantined\",\"account_id\":null,\"quarantine_until\":\"2027-01-01T00:00:00Z\"}],"
+			"\"next_cursor\":null}", NULL } }, 1, 0,
+		{ { "GET", "/v1/provider/numbers", NULL, NULL, NULL } },
+		"+33100000001  loopback  quarantined  -        -         2027-01-01T00:00:00Z\n", NULL },
+	{ "cdrs: filters, durations, amounts with currency", W("cdrs", "--account", "acc_1",
+			"--since", "2026-11-01T00:00:00Z", "--direction", "outbound", "--result", "ok"), "tok1",
+		{ { 200, "{\"items\":[{\"started_at\":\"t\",\"fax_id\":\"fax_1\",\"direction\":\"outbound\","
+			"\"from\":\"+33100000001\",\"to\":\"+33100000002\",\"duration_ms\":65000,\"pages_sent\":3,"
+			"\"pages_confirmed\":3,\"transport\":\"t38\",\"result\":\"ok\",\"cost\":30,"
+			"\"currency\":\"EUR\"}],\"next_cursor\":null}", NULL } }, 1, 0,
+		{ { "GET", "/v1/accounts/acc_1/cdrs?since=2026-11-01T00%3A00%3A00Z&direction=outbound&result=ok",
+			NULL, NULL, NULL } },
+		"t        fax_1  outbound   +33100000001  +33100000002  1m05s     3/3    t38        ok      0.30 EUR\n",
+		NULL },
+	{ "cdrs --csv: Accept text/csv, written as received", W("cdrs", "--csv"), "tok1",
+		{ { 200, ME_ACC1, NULL }, { 200, CDR_CSV, "text/csv" } }, 2, 0,
+		{ { "GET", "/v1/me", NULL, NULL, NULL },
+		  { "GET", "/v1/accounts/acc_1/cdrs", "Accept: text/csv, application/problem+json", NULL, NULL } },
+		CDR_CSV, NULL },
+	{ "cdrs --csv without billing.read: 403, exit 4", W("cdrs", "--csv", "--account", "acc_1"), "tok1",
+		{ { 403, "{\"title\":\"Forbidden\",\"detail\":\"billing.read is required\"}",
+			"application/problem+json" } }, 1, CLI_EXIT_FORBIDDEN,
+		{ { "GET", "/v1/accounts/acc_1/cdrs", NULL, NULL, NULL } }, NULL, "billing.read is required" },
+	{ "webhooks create: url and events, the secret once", W("webhooks", "create", "--account", "acc_1",
+			"https://hooks.example/fax", "--event", "fax.delivered,fax.failed", "--event", "fax.received"),
+		"tok1", { { 201, "{\"id\":\"wh_1\",\"url\":\"https://hooks.example/fax\",\"secret\":\"whsec_S\"}",
+			NULL } }, 1, 0,
+		{ { "POST", "/v1/accounts/acc_1/webhooks", NULL, NULL,
+			"{\"url\":\"https://hooks.example/fax\",\"events\":[\"fax.delivered\",\"fax.failed\","
+			"\"fax.received\"]}" } },
+		"Created webhook wh_1.", NULL },
+	{ "webhooks list", W("webhooks", "list", "--account", "acc_1"), "tok1",
+		{ { 200, "{\"items\":[{\"id\":\"wh_1\",\"url\":\"https://hooks.example/fax\",\"events\":"
+			"[\"fax.delivered\",\"fax.failed\"],\"status\":\"active\",\"created_at\":\"t\"}],"
+			"\"next_cursor\":null}", NULL } }, 1, 0,
+		{ { "GET", "/v1/accounts/acc_1/webhooks", NULL, NULL, NULL } },
+		"wh_1  https://hooks.example/fax  fax.delivered,fax.failed  active  t\n", NULL },
+	{ "webhooks deliveries", W("webhooks", "deliveries", "--account", "acc_1", "wh_1", "--limit", "5"),
+		"tok1", { { 200, "{\"items\":[{\"id\":\"whd_1\",\"event\":\"fax.delivered\",\"status\":\"failed\","
+			"\"attempts\":3,\"response_status\":500,\"next_attempt_at\":\"t2\",\"created_at\":\"t\"}],"
+			"\"next_cursor\":null}", NULL } }, 1, 0,
+		{ { "GET", "/v1/accounts/acc_1/webhooks/wh_1/deliveries?limit=5", NULL, NULL, NULL } },
+		"whd_1  fax.delivered  failed  3         500   t2            t\n", NULL },
+	{ "webhooks test", W("webhooks", "test", "--account", "acc_1", "wh_1"), "tok1",
+		{ { 202, "{\"id\":\"whd_2\",\"event\":\"webhook.test\",\"status\":\"pending\"}", NULL } }, 1, 0,
+		{ { "POST", "/v1/accounts/acc_1/webhooks/wh_1/test", NULL, NULL, "" } }, "Test event sent.", NULL },
+	{ "webhooks delete", W("webhooks", "delete", "--account", "acc_1", "wh_1"), "tok1",
+		{ { 204, NULL, NULL } }, 1, 0,
+		{ { "DELETE", "/v1/accounts/acc_1/webhooks/wh_1", NULL, NULL, "" } }, "Webhook deleted.", NULL },
+	{ "trunks create: settings and the secret from stdin", W("trunks", "create", "--name", "Carrier",
+			"--peer", "sip.example:5060", "--username", "fv", "--secret-stdin", "--transport",
+			"g711_only", "--max-calls", "4", "--prefix", "+33,+32"), "tok1",
+		{ { 201, "{\"id\":\"trk_1\",\"name\":\"Carrier\",\"peer\":\"sip.example:5060\",\"status\":\"active\"}",
+			NULL } }, 1, 0,
+		{ { "POST", "/v1/provider/trunks", NULL, NULL,
+			"{\"name\":\"Carrier\",\"peer\":\"sip.example:5060\",\"username\":\"fv\",\"transport\":"
+			"\"g711_only\",\"max_calls\":4,\"prefixes\":[\"+33\",\"+32\"],\"secret\":\"s3cret\"}" } },
+		"Trunk created.\nID:", NULL, "s3cret\n" },
+	{ "trunks update", W("trunks", "update", "loopback", "--max-calls", "8", "--status", "disabled"),
+		"tok1", { { 200, "{\"id\":\"loopback\",\"max_calls\":8,\"status\":\"disabled\"}", NULL } }, 1, 0,
+		{ { "PATCH", "/v1/provider/trunks/loopback", NULL, NULL,
+			"{\"max_calls\":8,\"status\":\"disabled\"}" } }, "Trunk updated.", NULL },
+	{ "trunks list and show", W("trunks", "show", "loopback"), "tok1",
+		{ { 200, "{\"id\":\"loopback\",\"name\":\"Loopback\",\"transport\":\"t38_first\",\"prefixes\":[]}",
+			NULL } }, 1, 0, { { "GET", "/v1/provider/trunks/loopback", NULL, NULL, NULL } },
+		"Transport:       t38_first\n", NULL },
+	{ "trunks list", W("trunks", "list"), "tok1",
+		{ { 200, "{\"items\":[{\"id\":\"loopback\",\"name\":\"Loopback\",\"peer\":null,\"transport\":"
+			"\"t38_first\",\"max_calls\":10,\"prefixes\":[],\"status\":\"active\"}],\"next_cursor\":null}",
+			NULL } }, 1, 0, { { "GET", "/v1/provider/trunks", NULL, NULL, NULL } },
+		"loopback  Loopback  -     t38_first  10         -         active\n", NULL },
 };
 
 static int run_stdin(const char *const *words, const char *token, const char *text, char **out,
@@ -955,6 +1117,201 @@ static void test_terms_publish(void **state)
 	rmdir_all(dir);
 }
 
+/* fax send: a multipart/form-data body with the file streamed and one
+ * "to" field per recipient; --wait follows each fax to its final status;
+ * fax download / preview and cdrs --csv --output write files (mode 0600)
+ * and never replace one without --force. */
+static void test_fax_files(void **state)
+{
+	(void)state;
+	char *dir = tmpdir_make();
+	char *doc = xasprintf("%s/letter.txt", dir);
+	FILE *f = fopen(doc, "w");
+	fputs("Dear colleague,\nthe results.\n", f);
+	fclose(f);
+	static const char QUEUED2[] = "{\"items\":[{\"id\":\"fax_1\",\"to\":\"+33100000002\","
+		"\"page_count\":1,\"status\":\"queued\",\"estimated_cost\":10,\"currency\":\"EUR\"},"
+		"{\"id\":\"fax_2\",\"to\":\"+33100000003\",\"page_count\":1,\"status\":\"queued\","
+		"\"estimated_cost\":10,\"currency\":\"EUR\"}]}";
+	static const struct reply sent[1] = { { 202, QUEUED2, NULL } };
+	server_start_port(0, sent, 1);
+	char *out, *err;
+	int rc = run(W("fax", "send", doc, "--to", "+33100000002,+33100000003", "--cover-subject",
+		"Résultats", "--header", "Clinique", "--retries", "3", "--fine", "--idempotency-key", "k-9"),
+		"tok1", &out, &err);
+	server_stop();
+	if (rc != 0)
+		fail_msg("rc %d: %s", rc, err);
+	const struct seen *s = &srv.seen[0];
+	assert_string_equal(s->method, "POST");
+	assert_string_equal(s->target, "/v1/faxes");
+	assert_non_null(strstr(s->headers, "Content-Type: multipart/form-data; boundary="));
+	assert_non_null(strstr(s->headers, "Idempotency-Key: k-9"));
+	static const char *const parts[] = {
+		"name=\"file\"; filename=\"letter.txt\"\r\nContent-Type: text/plain\r\n\r\n"
+			"Dear colleague,\nthe results.\n\r\n",
+		"name=\"to\"\r\n\r\n+33100000002\r\n", "name=\"to\"\r\n\r\n+33100000003\r\n",
+		"name=\"cover_subject\"\r\n\r\nRésultats\r\n", "name=\"header_text\"\r\n\r\nClinique\r\n",
+		"name=\"retries\"\r\n\r\n3\r\n", "name=\"resolution\"\r\n\r\nfine\r\n",
+	};
+	for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++)
+		if (!strstr(s->body, parts[i]))
+			fail_msg("no part '%s' in\n%s", parts[i], s->body);
+	assert_null(strstr(s->body, "name=\"send_at\""));
+	assert_non_null(strstr(out, "2 faxes accepted:\nID     TO            PAGES  STATUS  EST. COST\n"
+		"fax_1  +33100000002  1      queued  0.10 EUR\n"));
+	free(out);
+	free(err);
+
+	/* --wait: polls until final; exit 0 only when delivered. */
+	static const char QUEUED1[] = "{\"items\":[{\"id\":\"fax_1\",\"to\":\"+33100000002\","
+		"\"page_count\":2,\"status\":\"queued\"}]}";
+	static const struct reply delivered[2] = {
+		{ 202, QUEUED1, NULL },
+		{ 200, "{\"id\":\"fax_1\",\"to\":\"+33100000002\",\"page_count\":2,\"pages_confirmed\":2,"
+			"\"status\":\"delivered\",\"cost\":20,\"currency\":\"EUR\"}", NULL },
+	};
+	server_start_port(0, delivered, 2);
+	rc = run(W("fax", "send", doc, "--to", "+33100000002", "--wait"), "tok1", &out, &err);
+	server_stop();
+	if (rc != 0)
+		fail_msg("rc %d: %s", rc, err);
+	assert_int_equal(srv.nseen, 2);
+	assert_string_equal(srv.seen[1].method, "GET");
+	assert_string_equal(srv.seen[1].target, "/v1/faxes/fax_1");
+	assert_non_null(strstr(err, "fax_1: delivered (2/2 pages confirmed)"));
+	assert_non_null(strstr(out, "Final:\nID     TO            PAGES  STATUS     COST      FAILURE\n"
+		"fax_1  +33100000002  2/2    delivered  0.20 EUR  -\n"));
+	free(out);
+	free(err);
+
+	static const struct reply failed[2] = {
+		{ 202, QUEUED1, NULL },
+		{ 200, "{\"id\":\"fax_1\",\"status\":\"failed\",\"failure_class\":\"not_a_fax\","
+			"\"failure_reason\":\"a voice answered\"}", NULL },
+	};
+	server_start_port(0, failed, 2);
+	rc = run(W("fax", "send", doc, "--to", "+33100000002", "--wait", "--json"), "tok1", &out, &err);
+	server_stop();
+	assert_int_equal(rc, CLI_EXIT_ERROR);
+	assert_non_null(strstr(err, "not every fax was delivered"));
+	assert_non_null(strstr(out, "\"failure_reason\": \"a voice answered\""));
+	free(out);
+	free(err);
+
+	/* A document the server cannot render: its problem, exit 6. */
+	static const struct reply unrenderable[1] = { { 422, "{\"type\":\"urn:faxvault:problem:"
+		"document-unrenderable\",\"title\":\"The document cannot be converted to fax pages\","
+		"\"detail\":\"letter.txt: not a PDF\"}", "application/problem+json" } };
+	server_start_port(0, unrenderable, 1);
+	rc = run(W("fax", "send", doc, "--to", "+33100000002"), "tok1", &out, &err);
+	server_stop();
+	assert_int_equal(rc, CLI_EXIT_INVALID);
+	assert_non_null(strstr(err, "cannot be converted to fax pages: letter.txt: not a PDF"));
+	free(out);
+	free(err);
+
+	/* download: PDF checked, written 0600, kept without --force. */
+	static const char PDF[] = "%PDF-1.4\n%fake\n";
+	char *pdf = xasprintf("%s/fax.pdf", dir);
+	static const struct reply doc_ok[1] = { { 200, PDF, "application/pdf" } };
+	server_start_port(0, doc_ok, 1);
+	rc = run(W("fax", "download", "fax_1", "--output", pdf), "tok1", &out, &err);
+	server_stop();
+	if (rc != 0)
+		fail_msg("rc %d: %s", rc, err);
+	assert_string_equal(srv.seen[0].target, "/v1/faxes/fax_1/document");
+	assert_non_null(strstr(srv.seen[0].headers, "Accept: application/pdf, application/problem+json"));
+	char buf[256];
+	assert_int_equal(file_read(pdf, buf, sizeof buf), sizeof PDF - 1);
+	assert_memory_equal(buf, PDF, sizeof PDF - 1);
+	struct stat st;
+	assert_int_equal(stat(pdf, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	free(out);
+	free(err);
+
+	server_start_port(0, doc_ok, 1);
+	rc = run(W("fax", "download", "fax_1", "--output", pdf), "tok1", &out, &err);
+	server_stop();
+	assert_int_equal(rc, CLI_EXIT_ERROR);
+	assert_int_equal(srv.nseen, 0); /* refused before reading (an audited read) */
+	assert_non_null(strstr(err, "add --force"));
+	free(out);
+	free(err);
+
+	/* The default name, ID.pdf in the current directory; --force replaces. */
+	char cwd[4096];
+	assert_non_null(getcwd(cwd, sizeof cwd));
+	assert_int_equal(chdir(dir), 0);
+	server_start_port(0, doc_ok, 1);
+	rc = run(W("fax", "download", "fax_1"), "tok1", &out, &err);
+	server_stop();
+	assert_int_equal(rc, 0);
+	assert_non_null(strstr(out, "Wrote fax_1.pdf"));
+	free(out);
+	free(err);
+	server_start_port(0, doc_ok, 1);
+	rc = run(W("fax", "download", "fax_1", "--force"), "tok1", &out, &err);
+	server_stop();
+	assert_int_equal(rc, 0);
+	free(out);
+	free(err);
+	unlink("fax_1.pdf");
+	assert_int_equal(chdir(cwd), 0);
+
+	/* Not a PDF: exit 7, no file. */
+	char *bad = xasprintf("%s/bad.pdf", dir);
+	static const struct reply html[1] = { { 200, "<html>", "text/html" } };
+	server_start_port(0, html, 1);
+	rc = run(W("fax", "download", "fax_1", "--output", bad), "tok1", &out, &err);
+	server_stop();
+	assert_int_equal(rc, CLI_EXIT_SERVER);
+	assert_non_null(strstr(err, "not a PDF document"));
+	assert_int_not_equal(stat(bad, &st), 0);
+	free(out);
+	free(err);
+
+	/* preview: the page in the path, a PNG checked. */
+	char *png = xasprintf("%s/p2.png", dir);
+	static const struct reply png_ok[1] = { { 200, PNG, "image/png", NULL, sizeof PNG - 1 } };
+	server_start_port(0, png_ok, 1);
+	rc = run(W("fax", "preview", "fax_1", "--page", "2", "--output", png), "tok1", &out, &err);
+	server_stop();
+	if (rc != 0)
+		fail_msg("rc %d: %s", rc, err);
+	assert_string_equal(srv.seen[0].target, "/v1/faxes/fax_1/pages/2.png");
+	assert_non_null(strstr(srv.seen[0].headers, "Accept: image/png, application/problem+json"));
+	assert_int_equal(file_read(png, buf, sizeof buf), sizeof PNG - 1);
+	free(out);
+	free(err);
+
+	/* cdrs --csv --output: the CSV as received, in a file. */
+	char *csv = xasprintf("%s/cdrs.csv", dir);
+	static const struct reply csv_ok[1] = { { 200, CDR_CSV, "text/csv" } };
+	server_start_port(0, csv_ok, 1);
+	rc = run(W("cdrs", "--account", "acc_1", "--csv", "--output", csv), "tok1", &out, &err);
+	server_stop();
+	if (rc != 0)
+		fail_msg("rc %d: %s", rc, err);
+	assert_int_equal(file_read(csv, buf, sizeof buf), sizeof CDR_CSV - 1);
+	assert_memory_equal(buf, CDR_CSV, sizeof CDR_CSV - 1);
+	assert_string_equal(out, "");
+	free(out);
+	free(err);
+
+	unlink(pdf);
+	unlink(png);
+	unlink(csv);
+	unlink(doc);
+	free(pdf);
+	free(png);
+	free(csv);
+	free(bad);
+	free(doc);
+	rmdir_all(dir);
+}
+
 int main(void)
 {
 	curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -966,6 +1323,7 @@ int main(void)
 		cmocka_unit_test(test_login_mfa),
 		cmocka_unit_test(test_mfa_qr),
 		cmocka_unit_test(test_terms_publish),
+		cmocka_unit_test(test_fax_files),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	curl_global_cleanup();

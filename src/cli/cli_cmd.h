@@ -193,8 +193,8 @@ void cli_cdr_decorate(json_t *cdr);
 /* Appends the details of a fax (`fax status`): a key/value block, then
  * the attempts as a table. fax is not changed. */
 void cli_fax_format(const json_t *fax, buf_t *out);
-/* 1 when s is an E.164 number: '+', a digit 1-9, then digits, 3 to 15
- * digits in all. */
+/* 1 when s is an E.164 number as the service takes them: '+', a digit 1-9,
+ * then digits, 8 to 15 digits in all. */
 int cli_e164_ok(const char *s);
 /* Appends the numbers of text[0..n) (one per line, or separated by
  * blanks, commas or semicolons; '#' starts a comment) to arr as strings.

@@ -22,7 +22,7 @@ int cli_e164_ok(const char *s)
 	for (const char *p = s + 1; *p; p++, n++)
 		if (*p < '0' || *p > '9')
 			return 0;
-	return n >= 3 && n <= 15;
+	return n >= 8 && n <= 15;
 }
 
 int cli_numbers_parse(const char *text, size_t n, json_t *arr, unsigned *errline)
@@ -236,10 +236,18 @@ static int numbers_import(struct cli_ctx *ctx)
 			cli_out_json(ctx->out, res);
 	} else {
 		const json_t *imported = json_object_get(res, "imported");
-		const json_t *items = json_object_get(res, "items");
-		size_t count = json_is_integer(imported) ? (size_t)json_integer_value(imported)
-			: json_is_array(items) ? json_array_size(items) : sent;
+		size_t count = json_is_integer(imported) ? (size_t)json_integer_value(imported) : sent;
 		fprintf(ctx->out, "Imported %zu number%s.\n", count, count == 1 ? "" : "s");
+		const json_t *skipped = json_object_get(res, "skipped");
+		size_t i;
+		const json_t *sk;
+		json_array_foreach(skipped, i, sk) {
+			char *num = cli_out_cell(sk, "number");
+			char *why = cli_out_cell(sk, "reason");
+			fprintf(ctx->out, "Skipped %s (%s).\n", num, why);
+			free(num);
+			free(why);
+		}
 	}
 	json_decref(res);
 	return CLI_EXIT_OK;

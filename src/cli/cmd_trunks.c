@@ -13,8 +13,9 @@ static const struct cli_col trunk_cols[] = {
 
 static const struct cli_col trunk_fields[] = {
 	{ "ID", "id" }, { "Name", "name" }, { "Peer", "peer" }, { "Username", "username" },
-	{ "Transport", "transport" }, { "Max calls", "max_calls" },
+	{ "Password stored", "has_password" }, { "Transport", "transport" }, { "Max calls", "max_calls" },
 	{ "Caller-ID rule", "caller_id_rule" }, { "Prefixes", "prefixes" }, { "Status", "status" },
+	{ "Built in", "builtin" },
 };
 
 static const struct cli_opt list_opts[] = { CLI_LIST_OPTS, { NULL, NULL, 0, NULL } };
@@ -34,15 +35,17 @@ static int trunks_show(struct cli_ctx *ctx)
 
 #define TRUNK_SETTINGS(req) \
 	{ "name", "NAME", req, "name of the trunk" }, \
-	{ "peer", "HOST[:PORT]", req, "SIP address of the carrier" }, \
+	{ "peer", "IP:PORT", req, "SIP address of the carrier ([IPv6]:PORT)" }, \
 	{ "username", "USER", 0, "SIP digest user name" }, \
-	{ "secret-stdin", NULL, 0, "read the SIP digest secret from the first line of standard input" }, \
+	{ "password-stdin", NULL, 0, "read the SIP digest password from the first line of " \
+		"standard input" }, \
 	{ "transport", "t38_first|g711_only|t38_only", 0, "fax transport (default t38_first)" }, \
 	{ "max-calls", "N", 0, "concurrent calls at most" }, \
-	{ "caller-id-rule", "RULE", 0, "how the caller id is presented" }, \
+	{ "caller-id-rule", "RULE", 0, "account_number (default) or fixed:+E164" }, \
 	{ "prefix", "PREFIX[,PREFIX...]", CLI_OPT_REPEAT, "destinations routed here (e.g. +33)" }
 
 static const struct cli_opt create_opts[] = {
+	{ "id", "ID", 0, "the trunk's id (a-z, 0-9, _, -; default: trk_...)" },
 	TRUNK_SETTINGS(CLI_OPT_REQUIRED),
 	CLI_IDEMPOTENCY_OPT,
 	{ NULL, NULL, 0, NULL },
@@ -66,6 +69,8 @@ static int trunk_body(struct cli_ctx *ctx, json_t *body)
 	int rc = cli_opt_int(ctx, "max-calls", 1, 100000, &max_calls, &given);
 	if (rc != 0)
 		return rc;
+	if (cli_args_has(ctx->args, "id"))
+		cli_set_opt(body, "id", ctx, "id");
 	cli_set_opt(body, "name", ctx, "name");
 	cli_set_opt(body, "peer", ctx, "peer");
 	cli_set_opt(body, "username", ctx, "username");
@@ -77,13 +82,13 @@ static int trunk_body(struct cli_ctx *ctx, json_t *body)
 		json_object_set_new(body, "prefixes", cli_opt_list(ctx, "prefix"));
 	if (cli_args_has(ctx->args, "status"))
 		cli_set_opt(body, "status", ctx, "status");
-	if (cli_args_has(ctx->args, "secret-stdin")) {
-		char *secret = NULL;
-		rc = cli_read_secret(ctx, "", 1, 0, &secret);
+	if (cli_args_has(ctx->args, "password-stdin")) {
+		char *pw = NULL;
+		rc = cli_read_secret(ctx, "", 1, 0, &pw);
 		if (rc != 0)
 			return rc;
-		json_object_set_new(body, "secret", json_string(secret));
-		cli_secret_free(secret);
+		json_object_set_new(body, "password", json_string(pw));
+		cli_secret_free(pw);
 	}
 	return 0;
 }
@@ -119,7 +124,7 @@ const struct cli_cmd cmd_trunks_subs[] = {
 	{ "list", "List the SIP trunks", NULL, NULL, list_opts, 0, 0, trunks_list, NULL },
 	{ "show", "Show one trunk", "TRUNK_ID", NULL, NULL, 1, 1, trunks_show, NULL },
 	{ "create", "Add a SIP trunk", NULL,
-		"The secret is never printed back. The built-in trunk 'loopback' routes calls "
+		"The password is never printed back. The built-in trunk 'loopback' routes calls "
 		"between numbers of this installation.",
 		create_opts, 0, 0, trunks_create, NULL },
 	{ "update", "Change a trunk's settings", "TRUNK_ID", NULL, update_opts, 1, 1, trunks_update,

@@ -14,14 +14,13 @@ static const struct cli_col hook_cols[] = {
 };
 
 static const struct cli_col delivery_cols[] = {
-	{ "ID", "id" }, { "EVENT", "event|event_type|type" }, { "STATUS", "status" },
-	{ "ATTEMPTS", "attempts" }, { "HTTP", "response_status|last_status" },
+	{ "ID", "id" }, { "EVENT", "event_id" }, { "TYPE", "type" }, { "STATUS", "status" },
+	{ "ATTEMPTS", "attempts" }, { "HTTP", "last_status_code" }, { "ERROR", "last_error" },
 	{ "NEXT ATTEMPT", "next_attempt_at" }, { "CREATED", "created_at" },
 };
 
-static const struct cli_col delivery_fields[] = {
-	{ "ID", "id" }, { "Event", "event|event_type|type" }, { "Status", "status" },
-	{ "HTTP status", "response_status|last_status" }, { "Error", "error|last_error" },
+static const struct cli_col test_fields[] = {
+	{ "Event", "event_id" }, { "Delivery", "delivery_id" }, { "Status", "status" },
 };
 
 static const struct cli_opt list_opts[] = { ACCOUNT_OPT, CLI_LIST_OPTS, { NULL, NULL, 0, NULL } };
@@ -61,6 +60,7 @@ static const struct cli_opt create_opts[] = {
 	ACCOUNT_OPT,
 	{ "event", "EVENT[,EVENT...]", CLI_OPT_REQUIRED | CLI_OPT_REPEAT,
 		"fax.queued, fax.delivered, fax.partial, fax.failed or fax.received" },
+	{ "description", "TEXT", 0, "what the webhook is for" },
 	CLI_IDEMPOTENCY_OPT,
 	{ NULL, NULL, 0, NULL },
 };
@@ -82,6 +82,7 @@ static int hooks_create(struct cli_ctx *ctx)
 		return rc;
 	}
 	json_t *body = json_pack("{s:s, s:o}", "url", url, "events", events);
+	cli_set_opt(body, "description", ctx, "description");
 	json_t *res = NULL;
 	rc = cli_api(ctx, "POST", path, body, CLI_AUTH_REQUIRED, &res);
 	free(path);
@@ -129,8 +130,8 @@ static int hooks_test(struct cli_ctx *ctx)
 	char *path = NULL;
 	int rc = hook_path(ctx, "test", &path);
 	if (rc == 0)
-		rc = cli_show(ctx, "POST", path, NULL, delivery_fields, CLI_NCOLS(delivery_fields),
-			"Test event sent.");
+		rc = cli_show(ctx, "POST", path, NULL, test_fields, CLI_NCOLS(test_fields),
+			"Test event queued (see 'faxvault webhooks deliveries').");
 	free(path);
 	return rc;
 }

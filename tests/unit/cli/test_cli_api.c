@@ -631,12 +631,13 @@ static const struct {
 		"Number released", NULL },
 	{ "numbers import: trunk and numbers", W("numbers", "import", "--trunk", "loopback",
 			"+33100000001", "+33100000002"), "tok1",
-		{ { 201, "{\"imported\":2}", NULL } }, 1, 0,
+		{ { 201, "{\"trunk\":\"loopback\",\"imported\":1,\"skipped\":[{\"number\":\"+33100000002\","
+			"\"reason\":\"duplicate\"}]}", NULL } }, 1, 0,
 		{ { "POST", "/v1/provider/numbers", NULL, NULL,
 			"{\"trunk\":\"loopback\",\"numbers\":[\"+33100000001\",\"+33100000002\"]}" } },
-		"Imported 2 numbers.", NULL },
+		"Imported 1 number.\nSkipped +33100000002 (duplicate).\n", NULL },
 	{ "numbers import --file -", W("numbers", "import", "--trunk", "loopback", "--file", "-"), "tok1",
-		{ { 201, "{\"items\":[{},{},{}]}", NULL } }, 1, 0,
+		{ { 201, "{\"trunk\":\"loopback\",\"imported\":3,\"skipped\":[]}", NULL } }, 1, 0,
 		{ { "POST", "/v1/provider/numbers", NULL, NULL,
 			"{\"trunk\":\"loopback\",\"numbers\":[\"+33100000001\",\"+33100000002\",\"+33100000003\"]}" } },
 		"Imported 3 numbers.", NULL, "# ours\n+33100000001\n+33100000002, +33100000003\n" },
@@ -666,13 +667,15 @@ static const struct {
 			"application/problem+json" } }, 1, CLI_EXIT_FORBIDDEN,
 		{ { "GET", "/v1/accounts/acc_1/cdrs", NULL, NULL, NULL } }, NULL, "billing.read is required" },
 	{ "webhooks create: url and events, the secret once", W("webhooks", "create", "--account", "acc_1",
-			"https://hooks.example/fax", "--event", "fax.delivered,fax.failed", "--event", "fax.received"),
+			"https://hooks.example/fax", "--event", "fax.delivered,fax.failed", "--event", "fax.received",
+			"--description", "EHR"),
 		"tok1", { { 201, "{\"id\":\"wh_1\",\"url\":\"https://hooks.example/fax\",\"secret\":\"whsec_S\"}",
 			NULL } }, 1, 0,
 		{ { "POST", "/v1/accounts/acc_1/webhooks", NULL, NULL,
 			"{\"url\":\"https://hooks.example/fax\",\"events\":[\"fax.delivered\",\"fax.failed\","
-			"\"fax.received\"]}" } },
-		"Created webhook wh_1.", NULL },
+			"\"fax.received\"],\"description\":\"EHR\"}" } },
+		"Created webhook wh_1.\nSigning secret, shown only now (verify the webhook-signature header "
+		"with it):\n\n    whsec_S\n", NULL },
 	{ "webhooks list", W("webhooks", "list", "--account", "acc_1"), "tok1",
 		{ { 200, "{\"items\":[{\"id\":\"wh_1\",\"url\":\"https://hooks.example/fax\",\"events\":"
 			"[\"fax.delivered\",\"fax.failed\"],\"status\":\"active\",\"created_at\":\"t\"}],"
@@ -680,26 +683,29 @@ static const struct {
 		{ { "GET", "/v1/accounts/acc_1/webhooks", NULL, NULL, NULL } },
 		"wh_1  https://hooks.example/fax  fax.delivered,fax.failed  active  t\n", NULL },
 	{ "webhooks deliveries", W("webhooks", "deliveries", "--account", "acc_1", "wh_1", "--limit", "5"),
-		"tok1", { { 200, "{\"items\":[{\"id\":\"whd_1\",\"event\":\"fax.delivered\",\"status\":\"failed\","
-			"\"attempts\":3,\"response_status\":500,\"next_attempt_at\":\"t2\",\"created_at\":\"t\"}],"
-			"\"next_cursor\":null}", NULL } }, 1, 0,
+		"tok1", { { 200, "{\"items\":[{\"id\":\"whd_1\",\"event_id\":\"msg_1\",\"type\":\"fax.delivered\","
+			"\"status\":\"failed\",\"attempts\":3,\"last_status_code\":500,\"last_error\":\"boom\","
+			"\"next_attempt_at\":null,\"created_at\":\"t\"}],\"next_cursor\":null}", NULL } }, 1, 0,
 		{ { "GET", "/v1/accounts/acc_1/webhooks/wh_1/deliveries?limit=5", NULL, NULL, NULL } },
-		"whd_1  fax.delivered  failed  3         500   t2            t\n", NULL },
+		"whd_1  msg_1  fax.delivered  failed  3         500   boom   -             t\n", NULL },
 	{ "webhooks test", W("webhooks", "test", "--account", "acc_1", "wh_1"), "tok1",
-		{ { 202, "{\"id\":\"whd_2\",\"event\":\"webhook.test\",\"status\":\"pending\"}", NULL } }, 1, 0,
-		{ { "POST", "/v1/accounts/acc_1/webhooks/wh_1/test", NULL, NULL, "" } }, "Test event sent.", NULL },
+		{ { 202, "{\"event_id\":\"msg_2\",\"delivery_id\":\"whd_2\",\"status\":\"pending\"}", NULL } }, 1, 0,
+		{ { "POST", "/v1/accounts/acc_1/webhooks/wh_1/test", NULL, NULL, "" } },
+		"Test event queued (see 'faxvault webhooks deliveries').\nEvent:     msg_2\n", NULL },
 	{ "webhooks delete", W("webhooks", "delete", "--account", "acc_1", "wh_1"), "tok1",
 		{ { 204, NULL, NULL } }, 1, 0,
 		{ { "DELETE", "/v1/accounts/acc_1/webhooks/wh_1", NULL, NULL, "" } }, "Webhook deleted.", NULL },
-	{ "trunks create: settings and the secret from stdin", W("trunks", "create", "--name", "Carrier",
-			"--peer", "sip.example:5060", "--username", "fv", "--secret-stdin", "--transport",
+	{ "trunks create: settings and the password from stdin", W("trunks", "create", "--id", "carrier",
+			"--name", "Carrier", "--peer", "192.0.2.7:5060", "--username", "fv", "--password-stdin", "--transport",
 			"g711_only", "--max-calls", "4", "--prefix", "+33,+32"), "tok1",
-		{ { 201, "{\"id\":\"trk_1\",\"name\":\"Carrier\",\"peer\":\"sip.example:5060\",\"status\":\"active\"}",
+		{ { 201, "{\"id\":\"carrier\",\"name\":\"Carrier\",\"peer\":\"192.0.2.7:5060\",\"status\":\"active\","
+			"\"has_password\":true}",
 			NULL } }, 1, 0,
 		{ { "POST", "/v1/provider/trunks", NULL, NULL,
-			"{\"name\":\"Carrier\",\"peer\":\"sip.example:5060\",\"username\":\"fv\",\"transport\":"
-			"\"g711_only\",\"max_calls\":4,\"prefixes\":[\"+33\",\"+32\"],\"secret\":\"s3cret\"}" } },
-		"Trunk created.\nID:", NULL, "s3cret\n" },
+			"{\"id\":\"carrier\",\"name\":\"Carrier\",\"peer\":\"192.0.2.7:5060\",\"username\":\"fv\","
+			"\"transport\":\"g711_only\",\"max_calls\":4,\"prefixes\":[\"+33\",\"+32\"],"
+			"\"password\":\"s3cret\"}" } },
+		"Password stored:  yes\n", NULL, "s3cret\n" },
 	{ "trunks update", W("trunks", "update", "loopback", "--max-calls", "8", "--status", "disabled"),
 		"tok1", { { 200, "{\"id\":\"loopback\",\"max_calls\":8,\"status\":\"disabled\"}", NULL } }, 1, 0,
 		{ { "PATCH", "/v1/provider/trunks/loopback", NULL, NULL,
@@ -707,7 +713,7 @@ static const struct {
 	{ "trunks list and show", W("trunks", "show", "loopback"), "tok1",
 		{ { 200, "{\"id\":\"loopback\",\"name\":\"Loopback\",\"transport\":\"t38_first\",\"prefixes\":[]}",
 			NULL } }, 1, 0, { { "GET", "/v1/provider/trunks/loopback", NULL, NULL, NULL } },
-		"Transport:       t38_first\n", NULL },
+		"Transport:        t38_first\n", NULL },
 	{ "trunks list", W("trunks", "list"), "tok1",
 		{ { 200, "{\"items\":[{\"id\":\"loopback\",\"name\":\"Loopback\",\"peer\":null,\"transport\":"
 			"\"t38_first\",\"max_calls\":10,\"prefixes\":[],\"status\":\"active\"}],\"next_cursor\":null}",

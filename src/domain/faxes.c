@@ -478,14 +478,14 @@ static void drop_submission(store_tx_t *tx, const fax_env_t *env, const json_t *
 int dom_fax_submit(dom_ctx_t *c, const json_t *fields, const fax_file_t *files, int nfiles,
 	json_t **out, dom_err_t *e)
 {
-	const fax_env_t *env = env_of(c);
-	if (!env)
-		return dom_fail(e, "unavailable", "", "faxing is not available on this service");
 	if (need_member(c, e) != 0)
 		return -1;
 	fax_opts_t o;
 	if (fax_opts_parse(fields, &o, e) != 0)
 		return -1;
+	const fax_env_t *env = env_of(c);
+	if (!env)
+		return dom_fail(e, "unavailable", "", "faxing is not available on this service");
 	if (nfiles <= 0)
 		return dom_fail(e, "validation-failed", "file", "attach at least one document as \"file\"");
 	if (nfiles > RENDER_INPUTS_MAX)

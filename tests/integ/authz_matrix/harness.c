@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -250,7 +251,8 @@ int http_call(const fvd_t *d, const char *method, const char *path, const char *
 		snprintf(auth, sizeof auth, "Authorization: Bearer %s", token);
 		hdr = curl_slist_append(hdr, auth);
 	}
-	if (body)
+	/* A Content-Type in extra_header (a multipart upload) replaces JSON's. */
+	if (body && !(extra_header && strncasecmp(extra_header, "Content-Type:", 13) == 0))
 		hdr = curl_slist_append(hdr, "Content-Type: application/json");
 	if (extra_header)
 		hdr = curl_slist_append(hdr, extra_header);

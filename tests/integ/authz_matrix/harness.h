@@ -35,7 +35,8 @@ typedef struct http_resp {
 
 /* One request to the daemon. token NULL: no Authorization header; body NULL:
  * no body (else sent as application/json). extra_header is one more
- * "Name: value" header or NULL. 0, or -1 on a transport error. resp must be
+ * "Name: value" header or NULL; a Content-Type there (a multipart upload)
+ * replaces application/json. 0, or -1 on a transport error. resp must be
  * freed with http_resp_free(). */
 int http_call(const fvd_t *d, const char *method, const char *path, const char *token,
 	const char *body, const char *extra_header, http_resp_t *resp);

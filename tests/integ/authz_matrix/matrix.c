@@ -119,6 +119,16 @@ static const struct policy {
 	{ "webhooks.rotate_secret", "settings.manage", false, true, false },
 	{ "webhooks.test", "settings.manage", false, true, false },
 	{ "webhooks.deliveries.list", "settings.manage data.read", false, true, false },
+	{ "faxes.create", "fax.send", false, false, false },
+	{ "faxes.list", "fax.read.own data.read", false, false, false },
+	{ "faxes.get", "fax.read.own data.read", false, false, false },
+	{ "faxes.cancel", "fax.send", false, false, false },
+	{ "faxes.resend", "fax.send", false, false, false },
+	{ "faxes.document", "fax.read.own data.read", false, false, false },
+	{ "faxes.page", "fax.read.own data.read", false, false, false },
+	{ "cdrs.list", "billing.read", false, true, false },
+	{ "rates.get", "provider.telephony.manage", false, false, false },
+	{ "rates.update", "provider.telephony.manage", false, false, false },
 	{ "audit_events.list", "data.read security.manage provider.audit.read", false, true, false },
 	{ "provider.audit_events.list", "provider.audit.read", false, false, false },
 	{ "provider.audit.verify", "provider.audit.read", false, false, false },
@@ -197,6 +207,8 @@ struct cell {
 	long ok_status;     /* expected status when authorization lets it through */
 	const char *ok_kind; /* its problem kind when ok_status is an error chosen by the domain */
 	const char *note;   /* why ok_status differs from the route's, or NULL */
+	char *raw;          /* owned: a non-JSON body (multipart upload), or NULL */
+	const char *header; /* its Content-Type header line */
 };
 
 static int failures;
@@ -561,6 +573,8 @@ static void fill_path(const struct world *w, const struct route *r, struct cell 
 			: strcmp(name, "webhook_id") == 0 ? cell_webhook
 			: strcmp(name, "partner_id") == 0 ? w->prt_1
 			: strcmp(name, "session_id") == 0 ? session_id
+			: strcmp(name, "fax_id") == 0 ? "fax_none"
+			: strcmp(name, "n") == 0 ? "1"
 			: strcmp(name, "token") == 0 && strncmp(r->pattern, "/v1/password-resets/", 20) == 0
 			? "fvr_no-such-reset"
 			: strcmp(name, "token") == 0 ? "fvi_no-such-invitation" : NULL;
@@ -841,6 +855,25 @@ static void prepare(struct world *w, const struct route *r, struct actor *p, str
 		next_email(w, "new-partner-staff", email, sizeof email);
 		json_object_set_new(c->body, "email", json_string(email));
 		json_object_set_new(c->body, "name", json_string("New partner staff"));
+	} else if (strcmp(a, "faxes.create") == 0) {
+		/* A document and a destination that is not a number: refused
+		 * before anything is rendered or queued. */
+		c->raw = strdup("--mx\r\nContent-Disposition: form-data; name=\"to\"\r\n\r\nnot-a-number\r\n"
+				"--mx\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.txt\"\r\n"
+				"Content-Type: text/plain\r\n\r\nHello\r\n--mx--\r\n");
+		c->header = "Content-Type: multipart/form-data; boundary=mx";
+		c->ok_status = 422;
+		c->ok_kind = "destination-not-allowed";
+		c->note = "bad number";
+	} else if (strncmp(a, "faxes.", 6) == 0 && strcmp(a, "faxes.list") != 0) {
+		/* No such fax: the cells that get through answer 404, nothing changes. */
+		if (strcmp(a, "faxes.resend") == 0)
+			json_object_set_new(c->body, "pages", json_string("all"));
+		c->ok_status = 404;
+		c->ok_kind = "not-found";
+		c->note = "no such fax";
+	} else if (strcmp(a, "rates.update") == 0) {
+		json_object_set_new(c->body, "rates", json_array()); /* the table stays empty */
 	} else if (r->flags & ROUTE_BODY) {
 		printf("FIXTURE: %s takes a body but has no fixture: extend prepare()\n", a);
 		failures++;
@@ -912,10 +945,10 @@ static void run_cell(struct world *w, const struct route *r, struct actor *p, st
 	memset(&c, 0, sizeof c);
 	prepare(w, r, p, &c);
 	struct expect e = expect(w, r, p, &c);
-	char *body = c.body ? json_dumps(c.body, JSON_COMPACT) : NULL;
+	char *body = c.raw ? c.raw : c.body ? json_dumps(c.body, JSON_COMPACT) : NULL;
 	http_resp_t resp;
 	memset(o, 0, sizeof *o);
-	if (http_call(&w->d, r->method, c.path, c.token, body, NULL, &resp) == 0) {
+	if (http_call(&w->d, r->method, c.path, c.token, body, c.header, &resp) == 0) {
 		o->status = resp.status;
 		json_t *j = strstr(resp.ctype, "problem+json") ? http_json(&resp) : NULL;
 		const char *t = jstr(j, "type");

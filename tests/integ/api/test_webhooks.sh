@@ -37,6 +37,16 @@ delivery_of() {
 	BODY=$(printf '%s' "$BODY" | jq -c --arg e "$1" '[.items[] | select(.event_id == $e)][0]')
 }
 
+# delivery_until EVENT_ID JQ: the delivery log entry of that event, once JQ
+# holds on it (bounded wait; the caller then asserts on BODY).
+delivery_until() {
+	for _ in $(seq 1 100); do
+		delivery_of "$1"
+		[ "$(printf '%s' "$BODY" | jq -r "$2")" = true ] && return
+		sleep 0.1
+	done
+}
+
 # verify N SECRET: the signature of request N, computed here with openssl.
 verify() {
 	local h="$RECV/$1.headers" key id ts want got
@@ -133,11 +143,7 @@ req POST "/v1/accounts/$ACC/webhooks/$WH/test" "$OWNER"
 expect_status 202 "second test event"
 EV2=$(jqr .event_id)
 wait_for 2 && ok || fail "the receiver got the second event"
-for _ in $(seq 1 100); do
-	delivery_of "$EV2"
-	[ "$(jqr .attempts)" = 1 ] && break
-	sleep 0.1
-done
+delivery_until "$EV2" '.attempts == 1'
 expect_jq '.status == "pending" and .attempts == 1 and .last_status_code == 500 and (.last_error | startswith("boom 2")) and (.next_attempt_at | type == "string")' "delivery log: 500 recorded, retry pending"
 [ ! -e "$RECV/3.done" ] && ok || fail "no retry before the backoff"
 advance_clock 1
@@ -145,11 +151,7 @@ wait_for 3 && ok || fail "the receiver got the retry"
 [ "$(jq -r '."webhook-id"' "$RECV/3.headers")" = "$EV2" ] && ok || fail "the retry keeps the webhook-id"
 cmp -s "$RECV/2.body" "$RECV/3.body" && ok || fail "the retry sends the same body"
 verify 3 "$SECRET" && ok || fail "the retry is signed"
-for _ in $(seq 1 100); do
-	delivery_of "$EV2"
-	[ "$(jqr .status)" = delivered ] && break
-	sleep 0.1
-done
+delivery_until "$EV2" '.status == "delivered"'
 expect_jq '.status == "delivered" and .attempts == 2 and .last_status_code == 200' "delivery log: delivered on the second attempt"
 req GET "/v1/accounts/$ACC/webhooks/$WH/deliveries?limit=1" "$READER"
 expect_status 200 "data.read reads the delivery log"
@@ -213,11 +215,7 @@ expect_problem 422 url-not-allowed "127.0.0.1 without the allow-list"
 req POST "/v1/accounts/$ACC/webhooks/$WH/test" "$OWNER"
 expect_status 202 "a test event to the old subscription"
 EV5=$(jqr .event_id)
-for _ in $(seq 1 100); do
-	delivery_of "$EV5"
-	[ "$(jqr .attempts)" = 1 ] && break
-	sleep 0.1
-done
+delivery_until "$EV5" '.attempts == 1'
 expect_jq '.status == "pending" and .attempts == 1 and .last_status_code == null and (.last_error | startswith("url not allowed"))' "checked again at delivery: not sent"
 [ ! -e "$RECV/5.done" ] && ok || fail "nothing reached the receiver"
 

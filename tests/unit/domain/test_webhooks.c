@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 #include <cmocka.h>
 
 #include "sec.h"
@@ -217,30 +216,6 @@ static void test_url_parse(void **state)
 	}
 }
 
-/* A fresh store in a temporary file, removed with its WAL files. */
-static store_t *temp_store(char *path, size_t n)
-{
-	snprintf(path, n, "/tmp/fv-unit-%d-XXXXXX", getpid());
-	int fd = mkstemp(path);
-	close(fd);
-	char err[256];
-	store_t *st = store_open(path, err, sizeof err);
-	if (!st)
-		fail_msg("store_open: %s", err);
-	return st;
-}
-
-static void drop_store(store_t *st, const char *path)
-{
-	store_close(st);
-	char p[300];
-	unlink(path);
-	snprintf(p, sizeof p, "%s-wal", path);
-	unlink(p);
-	snprintf(p, sizeof p, "%s-shm", path);
-	unlink(p);
-}
-
 static void add_webhook(store_tx_t *tx, const char *id, const char *account, const char *events,
 	const char *status)
 {
@@ -255,8 +230,10 @@ static void add_webhook(store_tx_t *tx, const char *id, const char *account, con
 static void test_emit_outbox(void **state)
 {
 	(void)state;
-	char path[128];
-	store_t *st = temp_store(path, sizeof path);
+	char err[256];
+	store_t *st = store_open(":memory:", err, sizeof err);
+	if (!st)
+		fail_msg("store_open: %s", err);
 	store_tx_t *tx = store_begin(st, true);
 	for (int i = 0; i < 2; i++) {
 		json_t *a = json_pack("{s:s, s:s, s:s, s:I, s:I}", "id", i ? "acc_b" : "acc_a", "name",
@@ -336,7 +313,7 @@ static void test_emit_outbox(void **state)
 	assert_int_equal(store_webhook_next_due(tx), 0);
 	assert_int_equal(store_webhook_delete(tx, "acc_a", "whk_1", now), STORE_NOTFOUND);
 	store_rollback(tx);
-	drop_store(st, path);
+	store_close(st);
 }
 
 int main(void)

@@ -110,7 +110,7 @@ int dom_cdr_list(dom_ctx_t *c, const json_t *account, const json_t *query, const
 		json_array_append_new(items, fax_attempt_json(a));
 	char *next = pg.next_cursor ? xstrdup(pg.next_cursor) : NULL;
 	store_page_free(&pg);
-	if (dom_audit(c, "cdrs.read", rec_str(account, "id"), rec_str(account, "id"), "success",
+	if (fax_audit_c(c, "cdrs.read", rec_str(account, "id"), rec_str(account, "id"), "success",
 		    json_pack("{s:I, s:b}", "count", (json_int_t)json_array_size(items), "csv", csv != NULL))
 	    != 0) {
 		json_decref(items);

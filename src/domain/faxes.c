@@ -26,6 +26,21 @@
 
 static const audit_ctx_t system_actor = { .who = NULL, .source = "", .request_id = "" };
 
+int fax_audit(store_tx_t *tx, const audit_ctx_t *actor, const char *action, const char *target,
+	const char *account_id, const char *outcome, json_t *detail)
+{
+	int rc = audit_record(tx, actor, action, target, account_id, outcome, detail);
+	json_decref(detail);
+	return rc;
+}
+
+int fax_audit_c(dom_ctx_t *c, const char *action, const char *target, const char *account_id,
+	const char *outcome, json_t *detail)
+{
+	audit_ctx_t a = { .who = c->who, .source = c->source, .request_id = c->request_id };
+	return fax_audit(c->tx, &a, action, target, account_id, outcome, detail);
+}
+
 /* ---- fields (pure) ---- */
 
 static int one_value(const json_t *fields, const char *name, const char **out, dom_err_t *e)
@@ -450,7 +465,7 @@ static int queue_submission(store_tx_t *tx, const fax_env_t *env, const audit_ct
 		json_decref(upd);
 		json_t *fresh = store_fax_get(tx, NULL, id);
 		if (!fresh || emit(tx, fresh, "fax.queued") != 0 ||
-		    audit_record(tx, actor, "fax.submit", id, account_id, "success",
+		    fax_audit(tx, actor, "fax.submit", id, account_id, "success",
 			    json_pack("{s:s, s:i}", "to", rec_str(fresh, "to_number"), "pages", pages)) != 0)
 			rc = -1;
 		if (fresh && items)
@@ -780,7 +795,7 @@ int dom_fax_resend(dom_ctx_t *c, const char *fax_id, const json_t *body, json_t 
 		rc = store_fax_page_set(c->tx, id, p, "skipped");
 	json_t *g = rc == STORE_OK ? store_fax_get(c->tx, NULL, id) : NULL;
 	if (!g || emit(c->tx, g, "fax.queued") != 0 ||
-	    dom_audit(c, "fax.resend", id, c->who->account_id, "success",
+	    fax_audit_c(c, "fax.resend", id, c->who->account_id, "success",
 		    json_pack("{s:s, s:s}", "from_fax", fax_id, "pages", which)) != 0)
 		rc = STORE_ERROR;
 	json_decref(f);
@@ -871,7 +886,7 @@ int dom_fax_page(dom_ctx_t *c, const char *fax_id, const char *page, const char 
 		else if (r != 0 || read_file(png, data, len) != 0)
 			rc = dom_fail(e, "internal", "", "the page could not be drawn");
 	}
-	if (rc == 0 && dom_audit(c, "fax.page.read", fax_id, rec_str(f, "account_id"), "success",
+	if (rc == 0 && fax_audit_c(c, "fax.page.read", fax_id, rec_str(f, "account_id"), "success",
 			       json_pack("{s:I}", "page", (json_int_t)n)) != 0) {
 		free(*data);
 		*data = NULL;
@@ -944,7 +959,7 @@ static int fax_end(store_tx_t *tx, const char *fax_id, const char *status, const
 		rc = store_fax_pages_move(tx, fax_id, "queued", "failed");
 	json_t *g = rc == STORE_OK ? store_fax_get(tx, NULL, fax_id) : NULL;
 	if (!g || emit(tx, g, final_event(status)) != 0 ||
-	    audit_record(tx, &system_actor, final_event(status), fax_id, rec_str(f, "account_id"),
+	    fax_audit(tx, &system_actor, final_event(status), fax_id, rec_str(f, "account_id"),
 		    strcmp(status, "delivered") == 0 ? "success" : "failure",
 		    json_pack("{s:i, s:s}", "pages_confirmed", confirmed,
 			    "reason", reason ? reason : "")) != 0)
@@ -1421,7 +1436,7 @@ int dom_fax_inbound(store_t *st, const fax_env_t *env, const json_t *route, cons
 	free(aid);
 	json_t *g = rc == STORE_OK ? store_fax_get(tx, NULL, id) : NULL;
 	if (!g || emit(tx, g, "fax.received") != 0 ||
-	    audit_record(tx, &system_actor, "fax.receive", id, account_id,
+	    fax_audit(tx, &system_actor, "fax.receive", id, account_id,
 		    r->ok ? "success" : "failure", json_pack("{s:s, s:i}", "number",
 			    rec_str(route, "number"), "pages", pages)) != 0)
 		rc = STORE_ERROR;

@@ -87,6 +87,13 @@ char *cdr_csv(const json_t *items);
  * faxes.c and cdrs.c. */
 json_t *fax_attempt_json(const json_t *a);
 
+/* audit_record / dom_audit taking over detail (owned, may be NULL); shared
+ * by faxes.c, cdrs.c and rates.c. */
+int fax_audit(store_tx_t *tx, const audit_ctx_t *actor, const char *action, const char *target,
+	const char *account_id, const char *outcome, json_t *detail);
+int fax_audit_c(dom_ctx_t *c, const char *action, const char *target, const char *account_id,
+	const char *outcome, json_t *detail);
+
 /* ---- API operations ---- */
 
 typedef struct fax_file {

@@ -89,7 +89,7 @@ int dom_rates_put(dom_ctx_t *c, const json_t *body, json_t **out, dom_err_t *e)
 				return dom_fail(e, "validation-failed", "rates", "prefix %s appears twice", p);
 	}
 	if (store_rates_replace(c->tx, rates, cur) != STORE_OK ||
-	    dom_audit(c, "rates.update", "rates", NULL, "success",
+	    fax_audit_c(c, "rates.update", "rates", NULL, "success",
 		    json_pack("{s:s, s:I}", "currency", cur, "prefixes", (json_int_t)json_array_size(rates)))
 	    != 0)
 		return dom_fail(e, "internal", "", "the rates could not be stored");

@@ -1,0 +1,562 @@
+/* Unit tests of the faxes area on a real SQLite store and a real vault in a
+ * temporary directory: documents (round trip, shredding, orphan sweep, work
+ * directories), submission fields, the runner's claim / page confirmation /
+ * finish (delivered, partial then the rest, retries running out, cancel),
+ * crash recovery (no fax lost, confirmed pages kept, never all pages sent
+ * again once confirmed), inbound faxes, and CSV quoting. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "docs.h"
+#include "faxes.h"
+#include "sec.h"
+#include "store.h"
+#include "store_fax.h"
+#include "store_numbers.h"
+#include "timeutil.h"
+#include "vault.h"
+
+#define TO "+33100000002"
+#define PRICE 12
+
+struct fx {
+	char dir[128], db[200], docs[200], work[200];
+	store_t *st;
+	vault_key_t *master;
+	fax_env_t env;
+};
+
+static void rm_tree(const char *dir)
+{
+	char cmd[300];
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		fail_msg("cannot remove %s", dir);
+}
+
+static const char *str(const json_t *o, const char *k)
+{
+	const char *s = json_string_value(json_object_get(o, k));
+	return s ? s : "";
+}
+
+static int64_t num(const json_t *o, const char *k)
+{
+	return json_integer_value(json_object_get(o, k));
+}
+
+static int setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof *f);
+	snprintf(f->dir, sizeof f->dir, "/tmp/fv-unit-fax-XXXXXX");
+	if (!mkdtemp(f->dir))
+		return -1;
+	snprintf(f->db, sizeof f->db, "%s/fv.db", f->dir);
+	snprintf(f->docs, sizeof f->docs, "%s/docs", f->dir);
+	snprintf(f->work, sizeof f->work, "%s/work", f->dir);
+	mkdir(f->docs, 0700);
+	mkdir(f->work, 0700);
+	char err[256], key[256];
+	f->st = store_open(f->db, err, sizeof err);
+	snprintf(key, sizeof key, "%s/master.key", f->dir);
+	if (!f->st || vault_master_load(key, 1, &f->master) != VAULT_OK)
+		return -1;
+	f->env = (fax_env_t) { .master = f->master, .doc_dir = f->docs, .work_dir = f->work,
+		.max_pages = 50, .render_timeout_ms = 30000, .loopback_sip = "127.0.0.1:5099",
+		.webhook_allow = "", .number_quarantine_days = 30, .currency = "EUR" };
+	store_tx_t *tx = store_begin(f->st, true);
+	json_t *a = json_pack("{s:s, s:s, s:s, s:I, s:I}", "id", "acc_a", "name", "A", "status",
+		"active", "created_at", (json_int_t)1, "updated_at", (json_int_t)1);
+	int rc = store_account_insert(tx, a);
+	json_decref(a);
+	json_t *n = json_pack("{s:s, s:s, s:s, s:s, s:I}", "number", TO, "trunk_id", "loopback",
+		"country", "FR", "status", "available", "created_at", (json_int_t)1);
+	rc |= store_number_insert(tx, n);
+	json_decref(n);
+	json_t *rates = json_pack("[{s:s, s:i}, {s:s, s:i}]", "prefix", "+33", "price_per_page", PRICE,
+		"prefix", "+1", "price_per_page", 5);
+	rc |= store_rates_replace(tx, rates, "EUR");
+	json_decref(rates);
+	if (rc != STORE_OK || store_commit(tx) != STORE_OK)
+		return -1;
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+	store_close(f->st);
+	vault_key_free(f->master);
+	rm_tree(f->dir);
+	free(f);
+	return 0;
+}
+
+/* A queued outbound fax of `pages` pages to TO, due now. */
+static void make_fax(struct fx *f, const char *id, int pages, int retries)
+{
+	store_tx_t *tx = store_begin(f->st, true);
+	char doc[DOC_ID_MAX];
+	assert_int_equal(doc_put_tx(tx, &f->env, "acc_a", "fax", "II*\0tiff", 8, pages, doc), 0);
+	json_t *fx = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:i, s:i, s:I, s:I,"
+			       " s:I, s:i, s:i, s:s}",
+		"id", id, "account_id", "acc_a", "user_id", "usr_u", "direction", "outbound", "status",
+		"queued", "from_number", "", "to_number", TO, "doc_id", doc, "page_count", pages,
+		"retries", retries, "retry_delay_seconds", 300, "next_attempt_at", (json_int_t)0,
+		"created_at", (json_int_t)1, "updated_at", (json_int_t)1, "next_ecm", 1,
+		"next_max_rate", 14400, "currency", "EUR");
+	assert_int_equal(store_fax_insert(tx, fx), STORE_OK);
+	json_decref(fx);
+	assert_int_equal(store_fax_pages_init(tx, id, pages, "queued"), STORE_OK);
+	assert_int_equal(store_commit(tx), STORE_OK);
+}
+
+static json_t *get_fax(struct fx *f, const char *id)
+{
+	store_tx_t *tx = store_begin(f->st, false);
+	json_t *r = store_fax_get(tx, "acc_a", id);
+	store_rollback(tx);
+	assert_non_null(r);
+	return r;
+}
+
+static json_t *attempts(struct fx *f, const char *id)
+{
+	store_tx_t *tx = store_begin(f->st, false);
+	json_t *r = store_attempts_of(tx, id);
+	store_rollback(tx);
+	return r;
+}
+
+static int confirmed_pages(struct fx *f, const char *id)
+{
+	store_tx_t *tx = store_begin(f->st, false);
+	int n = store_fax_pages_count(tx, id, "confirmed");
+	store_rollback(tx);
+	return n;
+}
+
+static void result_ok(fax_result_t *r, int pages)
+{
+	fax_result_init(r, 1);
+	r->answered = 1;
+	r->t30_heard = r->t30_done = 1;
+	r->ok = 1;
+	snprintf(r->transport, sizeof r->transport, "t38");
+	r->bit_rate = 14400;
+	r->ecm = 1;
+	r->pages_sent = r->pages_confirmed = pages;
+	snprintf(r->remote_ident, sizeof r->remote_ident, "+33 1 00 00 00 02");
+	r->duration_ms = 20000;
+}
+
+static void result_fail(fax_result_t *r, const char *fc, const char *reason, int confirmed)
+{
+	fax_result_init(r, 1);
+	r->ok = 0;
+	snprintf(r->fail_class, sizeof r->fail_class, "%s", fc);
+	snprintf(r->reason, sizeof r->reason, "%s", reason);
+	r->pages_sent = r->pages_confirmed = confirmed;
+	r->answered = confirmed > 0;
+}
+
+static int claim(struct fx *f, int64_t now, fax_job_t *jobs, int max)
+{
+	return dom_fax_claim(f->st, &f->env, "node-1", now, max, jobs);
+}
+
+static void test_docs(void **state)
+{
+	struct fx *f = *state;
+	store_tx_t *tx = store_begin(f->st, true);
+	char id[DOC_ID_MAX], out[600];
+	const char text[] = "a document that is never stored in clear";
+	assert_int_equal(doc_put_tx(tx, &f->env, "acc_a", "original", text, sizeof text - 1, -1, id), 0);
+	assert_int_equal(strncmp(id, "doc_", 4), 0);
+	/* The blob does not hold the text. */
+	char *blob = vault_blob_path(f->docs, id);
+	FILE *b = fopen(blob, "rb");
+	assert_non_null(b);
+	char raw[4096];
+	size_t n = fread(raw, 1, sizeof raw, b);
+	fclose(b);
+	assert_null(memmem(raw, n, "never stored", 12));
+	char wd[512];
+	assert_int_equal(dom_workdir_new(&f->env, wd, sizeof wd), 0);
+	struct stat sb;
+	assert_int_equal(stat(wd, &sb), 0);
+	assert_int_equal(sb.st_mode & 0777, 0700);
+	snprintf(out, sizeof out, "%s/plain", wd);
+	assert_int_equal(doc_get_file_tx(tx, &f->env, "acc_a", id, out), 0);
+	FILE *p = fopen(out, "rb");
+	n = fread(raw, 1, sizeof raw, p);
+	fclose(p);
+	assert_int_equal(n, sizeof text - 1);
+	assert_memory_equal(raw, text, n);
+	/* Another account's id does not open it. */
+	assert_int_equal(doc_get_file_tx(tx, &f->env, "acc_b", id, out), -1);
+	dom_workdir_wipe(wd);
+	assert_int_equal(stat(wd, &sb), -1);
+	/* Shredding removes the row and the blob. */
+	assert_int_equal(doc_shred_tx(tx, &f->env, "acc_a", id), 0);
+	assert_int_equal(stat(blob, &sb), -1);
+	assert_int_equal(store_commit(tx), STORE_OK);
+	free(blob);
+	/* A blob without a row is an orphan; a work directory left is swept. */
+	tx = store_begin(f->st, true);
+	assert_int_equal(doc_put_tx(tx, &f->env, "acc_a", "original", "x", 1, -1, id), 0);
+	store_rollback(tx); /* the row is gone, the blob stays */
+	assert_int_equal(dom_docs_sweep_orphans(f->st, &f->env), 1);
+	assert_int_equal(dom_workdir_new(&f->env, wd, sizeof wd), 0);
+	assert_int_equal(dom_workdir_sweep(&f->env), 1);
+	assert_int_equal(stat(wd, &sb), -1);
+}
+
+static void test_opts(void **state)
+{
+	(void)state;
+	fax_opts_t o;
+	dom_err_t e = { 0 };
+	json_t *fields = json_pack("{s:[s, s], s:[s], s:[s], s:[s]}", "to", "+33 1 00 00 00 02, +12125550100",
+		"+33100000002", "send_at", "2026-12-01T09:00:00Z", "retries", "5", "resolution",
+		"standard");
+	assert_int_equal(fax_opts_parse(fields, &o, &e), 0);
+	assert_int_equal(o.nto, 2); /* the repeated number counted once */
+	assert_string_equal(o.to[0], "+33100000002");
+	assert_string_equal(o.to[1], "+12125550100");
+	assert_int_equal(o.retries, 5);
+	assert_int_equal(o.retry_delay_seconds, 300);
+	assert_int_equal(o.fine, 0);
+	assert_true(o.send_at > 0);
+	json_decref(fields);
+	static const struct { const char *json, *kind, *field; } bad[] = {
+		{ "{\"to\":[\"12345\"]}", "destination-not-allowed", "to" },
+		{ "{}", "validation-failed", "to" },
+		{ "{\"to\":[\"+33100000002\"],\"retries\":[\"11\"]}", "validation-failed", "retries" },
+		{ "{\"to\":[\"+33100000002\"],\"retries\":[\"1\",\"2\"]}", "validation-failed", "retries" },
+		{ "{\"to\":[\"+33100000002\"],\"retry_delay_seconds\":[\"29\"]}", "validation-failed",
+			"retry_delay_seconds" },
+		{ "{\"to\":[\"+33100000002\"],\"send_at\":[\"tomorrow\"]}", "validation-failed", "send_at" },
+		{ "{\"to\":[\"+33100000002\"],\"resolution\":[\"superfine\"]}", "validation-failed",
+			"resolution" },
+		{ "{\"to\":[\"+33100000002\"],\"colour\":[\"red\"]}", "validation-failed", "colour" },
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		json_t *j = json_loads(bad[i].json, 0, NULL);
+		memset(&e, 0, sizeof e);
+		assert_int_equal(fax_opts_parse(j, &o, &e), -1);
+		assert_string_equal(e.kind, bad[i].kind);
+		assert_string_equal(e.field, bad[i].field);
+		json_decref(j);
+	}
+}
+
+static void test_claim_delivered(void **state)
+{
+	struct fx *f = *state;
+	make_fax(f, "fax_d", 3, 3);
+	fax_job_t jobs[4];
+	assert_int_equal(claim(f, time_now_ms(), jobs, 4), 1);
+	assert_string_equal(jobs[0].fax_id, "fax_d");
+	assert_int_equal(jobs[0].first_page, 1);
+	assert_int_equal(jobs[0].page_count, 3);
+	assert_int_equal(jobs[0].attempt, 1);
+	assert_int_equal(jobs[0].max_rate, 14400);
+	assert_int_equal(jobs[0].t38, 1);
+	assert_string_equal(str(jobs[0].trunk, "id"), "loopback");
+	json_t *fx = get_fax(f, "fax_d");
+	assert_string_equal(str(fx, "status"), "sending");
+	json_decref(fx);
+	/* Claimed once only. */
+	fax_job_t more[4];
+	assert_int_equal(claim(f, time_now_ms(), more, 4), 0);
+	for (int p = 1; p <= 3; p++)
+		assert_int_equal(dom_fax_page_confirmed(f->st, &jobs[0], p), 0);
+	fax_result_t r;
+	result_ok(&r, 3);
+	assert_int_equal(dom_fax_finish(f->st, &f->env, &jobs[0], &r), 0);
+	fax_job_clear(&jobs[0]);
+	fx = get_fax(f, "fax_d");
+	assert_string_equal(str(fx, "status"), "delivered");
+	assert_int_equal(num(fx, "pages_confirmed"), 3);
+	assert_int_equal(num(fx, "cost"), 3 * PRICE);
+	assert_true(num(fx, "completed_at") > 0);
+	json_decref(fx);
+	json_t *at = attempts(f, "fax_d");
+	assert_int_equal(json_array_size(at), 1);
+	const json_t *a = json_array_get(at, 0);
+	assert_string_equal(str(a, "result"), "ok");
+	assert_string_equal(str(a, "transport"), "t38");
+	assert_int_equal(num(a, "pages_confirmed"), 3);
+	assert_int_equal(num(a, "cost"), 3 * PRICE);
+	assert_string_equal(str(a, "node"), "node-1");
+	json_decref(at);
+}
+
+static void test_partial_then_rest(void **state)
+{
+	struct fx *f = *state;
+	make_fax(f, "fax_p", 3, 3);
+	fax_job_t j[2];
+	int64_t now = time_now_ms();
+	assert_int_equal(claim(f, now, j, 2), 1);
+	assert_int_equal(dom_fax_page_confirmed(f->st, &j[0], 1), 0);
+	assert_int_equal(dom_fax_page_confirmed(f->st, &j[0], 2), 0);
+	fax_result_t r;
+	result_fail(&r, "partial", "the call dropped after page 2", 2);
+	assert_int_equal(dom_fax_finish(f->st, &f->env, &j[0], &r), 0);
+	fax_job_clear(&j[0]);
+	json_t *fx = get_fax(f, "fax_p");
+	assert_string_equal(str(fx, "status"), "queued");
+	assert_int_equal(num(fx, "pages_confirmed"), 2);
+	assert_true(num(fx, "next_attempt_at") > now);
+	int64_t due = num(fx, "next_attempt_at");
+	json_decref(fx);
+	/* Not before its time; then only page 3. */
+	assert_int_equal(claim(f, due - 1, j, 2), 0);
+	assert_int_equal(claim(f, due, j, 2), 1);
+	assert_int_equal(j[0].first_page, 3);
+	assert_int_equal(j[0].attempt, 2);
+	result_ok(&r, 1);
+	assert_int_equal(dom_fax_finish(f->st, &f->env, &j[0], &r), 0);
+	fax_job_clear(&j[0]);
+	fx = get_fax(f, "fax_p");
+	assert_string_equal(str(fx, "status"), "delivered");
+	assert_int_equal(num(fx, "pages_confirmed"), 3);
+	assert_int_equal(num(fx, "cost"), 3 * PRICE);
+	json_decref(fx);
+	json_t *at = attempts(f, "fax_p");
+	assert_int_equal(json_array_size(at), 2);
+	assert_string_equal(str(json_array_get(at, 0), "result"), "partial");
+	assert_int_equal(num(json_array_get(at, 1), "first_page"), 3);
+	json_decref(at);
+}
+
+static void test_retries_run_out(void **state)
+{
+	struct fx *f = *state;
+	make_fax(f, "fax_b", 1, 1);
+	fax_job_t j[1];
+	fax_result_t r;
+	int64_t now = time_now_ms();
+	for (int attempt = 1; attempt <= 2; attempt++) {
+		assert_int_equal(claim(f, now, j, 1), 1);
+		assert_int_equal(j[0].attempt, attempt);
+		result_fail(&r, "busy", "the line was busy", 0);
+		assert_int_equal(dom_fax_finish(f->st, &f->env, &j[0], &r), 0);
+		fax_job_clear(&j[0]);
+		json_t *fx = get_fax(f, "fax_b");
+		now = num(fx, "next_attempt_at");
+		if (attempt == 1)
+			assert_string_equal(str(fx, "status"), "queued");
+		json_decref(fx);
+	}
+	json_t *fx = get_fax(f, "fax_b");
+	assert_string_equal(str(fx, "status"), "failed");
+	assert_string_equal(str(fx, "failure_class"), "busy");
+	assert_non_null(strstr(str(fx, "failure_reason"), "busy"));
+	assert_int_equal(num(fx, "cost"), 0);
+	json_decref(fx);
+	assert_int_equal(claim(f, now + 86400000LL, j, 1), 0);
+	/* t30_error, then a lower speed */
+	make_fax(f, "fax_t", 1, 3);
+	assert_int_equal(claim(f, time_now_ms(), j, 1), 1);
+	result_fail(&r, "t30_error", "the receiver did not train", 0);
+	assert_int_equal(dom_fax_finish(f->st, &f->env, &j[0], &r), 0);
+	fax_job_clear(&j[0]);
+	fx = get_fax(f, "fax_t");
+	int64_t due = num(fx, "next_attempt_at");
+	json_decref(fx);
+	assert_int_equal(claim(f, due, j, 1), 1);
+	assert_int_equal(j[0].max_rate, 9600);
+	assert_int_equal(j[0].ecm, 1);
+	/* not a fax: failed at once */
+	result_fail(&r, "not_a_fax", "a person answered, not a fax machine", 0);
+	assert_int_equal(dom_fax_finish(f->st, &f->env, &j[0], &r), 0);
+	fax_job_clear(&j[0]);
+	fx = get_fax(f, "fax_t");
+	assert_string_equal(str(fx, "status"), "failed");
+	assert_string_equal(str(fx, "failure_class"), "not_a_fax");
+	json_decref(fx);
+}
+
+static void test_crash_recovery(void **state)
+{
+	struct fx *f = *state;
+	make_fax(f, "fax_c", 3, 3);
+	fax_job_t j[1];
+	assert_int_equal(claim(f, time_now_ms(), j, 1), 1);
+	assert_int_equal(dom_fax_page_confirmed(f->st, &j[0], 1), 0);
+	fax_job_clear(&j[0]);
+	/* The daemon dies here; at the next start: */
+	assert_int_equal(dom_fax_recover(f->st, &f->env, "node-1", time_now_ms(), 0), 1);
+	json_t *fx = get_fax(f, "fax_c");
+	assert_string_equal(str(fx, "status"), "queued");
+	assert_int_equal(num(fx, "attempts_made"), 0); /* our crash, not the line's */
+	json_decref(fx);
+	json_t *at = attempts(f, "fax_c");
+	assert_string_equal(str(json_array_get(at, 0), "result"), "interrupted");
+	assert_int_equal(num(json_array_get(at, 0), "pages_confirmed"), 1);
+	json_decref(at);
+	assert_int_equal(confirmed_pages(f, "fax_c"), 1);
+	/* Sent again from page 2 only. */
+	assert_int_equal(claim(f, time_now_ms(), j, 1), 1);
+	assert_int_equal(j[0].first_page, 2);
+	assert_int_equal(j[0].attempt, 2);
+	assert_int_equal(dom_fax_page_confirmed(f->st, &j[0], 2), 0);
+	assert_int_equal(dom_fax_page_confirmed(f->st, &j[0], 3), 0);
+	fax_job_clear(&j[0]);
+	/* Dies after the last page was confirmed, before the call was closed:
+	 * the fax is delivered, never sent again. */
+	assert_int_equal(dom_fax_recover(f->st, &f->env, "node-1", time_now_ms(), 0), 1);
+	fx = get_fax(f, "fax_c");
+	assert_string_equal(str(fx, "status"), "delivered");
+	assert_int_equal(num(fx, "cost"), 3 * PRICE);
+	json_decref(fx);
+	assert_int_equal(claim(f, time_now_ms() + 86400000LL, j, 1), 0);
+	/* Another node's attempt is left alone until it is stale. */
+	make_fax(f, "fax_o", 1, 3);
+	assert_int_equal(dom_fax_claim(f->st, &f->env, "node-2", time_now_ms(), 1, j), 1);
+	fax_job_clear(&j[0]);
+	assert_int_equal(dom_fax_recover(f->st, &f->env, "node-1", time_now_ms(), 3600000), 0);
+	fx = get_fax(f, "fax_o");
+	assert_string_equal(str(fx, "status"), "sending");
+	json_decref(fx);
+	assert_int_equal(dom_fax_recover(f->st, &f->env, "node-1", time_now_ms() + 7200000, 3600000), 1);
+	fx = get_fax(f, "fax_o");
+	assert_string_equal(str(fx, "status"), "queued");
+	json_decref(fx);
+}
+
+static void test_cancel_during_call(void **state)
+{
+	struct fx *f = *state;
+	make_fax(f, "fax_x", 2, 3);
+	fax_job_t j[1];
+	assert_int_equal(claim(f, time_now_ms(), j, 1), 1);
+	assert_int_equal(dom_fax_cancelled(f->st, "fax_x"), 0);
+	store_tx_t *tx = store_begin(f->st, true);
+	json_t *upd = json_pack("{s:s}", "status", "cancelled");
+	assert_int_equal(store_fax_update_if(tx, "fax_x", "sending", upd), STORE_OK);
+	json_decref(upd);
+	assert_int_equal(store_commit(tx), STORE_OK);
+	assert_int_equal(dom_fax_cancelled(f->st, "fax_x"), 1);
+	fax_result_t r;
+	result_fail(&r, "network", "the call was ended", 1);
+	assert_int_equal(dom_fax_finish(f->st, &f->env, &j[0], &r), 0);
+	fax_job_clear(&j[0]);
+	json_t *fx = get_fax(f, "fax_x");
+	assert_string_equal(str(fx, "status"), "cancelled");
+	assert_int_equal(num(fx, "pages_confirmed"), 1);
+	assert_int_equal(num(fx, "cost"), PRICE);
+	json_decref(fx);
+}
+
+static void test_inbound(void **state)
+{
+	struct fx *f = *state;
+	char path[300], id[64];
+	snprintf(path, sizeof path, "%s/in.tif", f->dir);
+	FILE *t = fopen(path, "wb");
+	fputs("II*\0received pages", t);
+	fclose(t);
+	json_t *route = json_pack("{s:s, s:s, s:s, s:s}", "number", TO, "account_id", "acc_a",
+		"route_to", "usr_r", "trunk_id", "loopback");
+	fax_result_t r;
+	fax_result_init(&r, 0);
+	r.ok = 1;
+	r.answered = r.t30_heard = 1;
+	r.pages_received = 2;
+	r.npages = 2;
+	r.pages[0].page = 1;
+	snprintf(r.pages[0].result, sizeof r.pages[0].result, "OK");
+	r.pages[1].page = 2;
+	snprintf(r.pages[1].result, sizeof r.pages[1].result, "BAD");
+	snprintf(r.from_user, sizeof r.from_user, "+12125550100");
+	snprintf(r.transport, sizeof r.transport, "g711");
+	assert_int_equal(dom_fax_inbound(f->st, &f->env, route, path, &r, id), 0);
+	json_decref(route);
+	json_t *fx = get_fax(f, id);
+	assert_string_equal(str(fx, "direction"), "inbound");
+	assert_string_equal(str(fx, "status"), "delivered");
+	assert_string_equal(str(fx, "user_id"), "usr_r");
+	assert_string_equal(str(fx, "from_number"), "+12125550100");
+	assert_int_equal(num(fx, "page_count"), 2);
+	/* The stored document decrypts to what was received. */
+	store_tx_t *tx = store_begin(f->st, false);
+	char out[300];
+	snprintf(out, sizeof out, "%s/out.tif", f->dir);
+	assert_int_equal(doc_get_file_tx(tx, &f->env, "acc_a", str(fx, "doc_id"), out), 0);
+	json_t *pages = store_fax_pages(tx, id);
+	assert_string_equal(str(json_array_get(pages, 1), "status"), "bad");
+	json_decref(pages);
+	store_cdr_filter_t cf = { .account_id = "acc_a", .direction = "inbound" };
+	store_page_t pg;
+	assert_int_equal(store_cdr_list(tx, &cf, NULL, 0, &pg), STORE_OK);
+	assert_int_equal(json_array_size(pg.items), 1);
+	assert_string_equal(str(json_array_get(pg.items, 0), "result"), "ok");
+	store_page_free(&pg);
+	store_rollback(tx);
+	json_decref(fx);
+}
+
+static void test_csv(void **state)
+{
+	(void)state;
+	static const struct { const char *in, *out; } cases[] = {
+		{ "plain", "plain" }, { "", "" }, { "a,b", "\"a,b\"" }, { "say \"hi\"", "\"say \"\"hi\"\"\"" },
+		{ "two\nlines", "\"two\nlines\"" }, { "cr\r", "\"cr\r\"" }, { " lead", "\" lead\"" },
+		{ "=cmd()", "\"=cmd()\"" }, { "+33100000002", "\"+33100000002\"" },
+		{ "-1", "\"-1\"" }, { "@x", "\"@x\"" }, { "é,ü", "\"é,ü\"" },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		buf_t b;
+		buf_init(&b, 1024);
+		assert_int_equal(csv_field(&b, cases[i].in), 0);
+		assert_int_equal(b.len, strlen(cases[i].out));
+		assert_memory_equal(b.data, cases[i].out, b.len);
+		buf_free(&b);
+	}
+	json_t *items = json_pack("[{s:s, s:s, s:i, s:b, s:n}]", "id", "att_1", "remote_ident",
+		"ACME, Inc.", "cost", 24, "ecm", 1, "answered_at");
+	char *csv = cdr_csv(items);
+	assert_non_null(csv);
+	assert_int_equal(strncmp(csv, "id,fax_id,attempt,direction,from,to,", 36), 0);
+	assert_non_null(strstr(csv, "\r\natt_1,"));
+	assert_non_null(strstr(csv, ",\"ACME, Inc.\","));
+	assert_non_null(strstr(csv, ",true,"));
+	assert_non_null(strstr(csv, ",24\r\n"));
+	free(csv);
+	json_decref(items);
+	items = json_array();
+	csv = cdr_csv(items);
+	assert_non_null(strstr(csv, "failure_class,cost\r\n"));
+	free(csv);
+	json_decref(items);
+}
+
+int main(void)
+{
+	sec_init();
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_docs, setup, teardown),
+		cmocka_unit_test(test_opts),
+		cmocka_unit_test_setup_teardown(test_claim_delivered, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_partial_then_rest, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_retries_run_out, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_crash_recovery, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cancel_during_call, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_inbound, setup, teardown),
+		cmocka_unit_test(test_csv),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -129,6 +129,23 @@ static const struct policy {
 	{ "cdrs.list", "billing.read", false, true, false },
 	{ "rates.get", "provider.telephony.manage", false, false, false },
 	{ "rates.update", "provider.telephony.manage", false, false, false },
+	{ "trunks.list", "provider.telephony.manage", false, false, false },
+	{ "trunks.create", "provider.telephony.manage", false, false, false },
+	{ "trunks.get", "provider.telephony.manage", false, false, false },
+	{ "trunks.update", "provider.telephony.manage", false, false, false },
+	{ "numbers.import", "provider.telephony.manage", false, false, false },
+	{ "provider.numbers.list", "provider.telephony.manage", false, false, false },
+	{ "provider.port_requests.list", "provider.telephony.manage", false, false, false },
+	{ "port_requests.status", "provider.telephony.manage", false, false, false },
+	{ "numbers.list", "numbers.manage data.read account.read", false, true, false },
+	{ "numbers.request", "numbers.manage", false, true, false },
+	{ "numbers.get", "numbers.manage data.read account.read", false, true, false },
+	{ "numbers.route", "numbers.manage", false, true, false },
+	{ "numbers.release", "numbers.manage", false, true, false },
+	{ "port_requests.create", "numbers.manage", false, true, false },
+	{ "port_requests.list", "numbers.manage data.read", false, true, false },
+	{ "port_requests.get", "numbers.manage data.read", false, true, false },
+	{ "notifications.list", "account.read", false, true, false },
 	{ "audit_events.list", "data.read security.manage provider.audit.read", false, true, false },
 	{ "provider.audit_events.list", "provider.audit.read", false, false, false },
 	{ "provider.audit.verify", "provider.audit.read", false, false, false },
@@ -573,6 +590,9 @@ static void fill_path(const struct world *w, const struct route *r, struct cell 
 			: strcmp(name, "webhook_id") == 0 ? cell_webhook
 			: strcmp(name, "partner_id") == 0 ? w->prt_1
 			: strcmp(name, "session_id") == 0 ? session_id
+			: strcmp(name, "trunk_id") == 0 ? "loopback"
+			: strcmp(name, "number") == 0 ? "%2B99900000000" /* A has no number: 404 */
+			: strcmp(name, "port_id") == 0 ? "prt_none"
 			: strcmp(name, "fax_id") == 0 ? "fax_none"
 			: strcmp(name, "n") == 0 ? "1"
 			: strcmp(name, "token") == 0 && strncmp(r->pattern, "/v1/password-resets/", 20) == 0
@@ -844,6 +864,45 @@ static void prepare(struct world *w, const struct route *r, struct actor *p, str
 			c->ok_kind = "invalid-state";
 			c->note = "disabled";
 		}
+	} else if (strcmp(a, "trunks.create") == 0) {
+		snprintf(email, sizeof email, "matrix-%d", ++w->seq);
+		json_object_set_new(c->body, "id", json_string(email));
+		json_object_set_new(c->body, "name", json_string("Matrix trunk"));
+		json_object_set_new(c->body, "peer", json_string("192.0.2.1:5060"));
+		json_object_set_new(c->body, "status", json_string("disabled")); /* carries nothing */
+	} else if (strcmp(a, "trunks.update") == 0) {
+		json_object_set_new(c->body, "status", json_string("active")); /* as it is */
+	} else if (strcmp(a, "numbers.import") == 0) {
+		/* A number of no country we serve: nobody can request it. */
+		json_object_set_new(c->body, "trunk", json_string("loopback"));
+		json_object_set_new(c->body, "numbers", json_pack("[s]", "+99900000001"));
+	} else if (strcmp(a, "numbers.request") == 0) {
+		json_object_set_new(c->body, "country", json_string("FR"));
+		json_object_set_new(c->body, "area_code", json_string("999999"));
+		c->ok_status = 409; /* the inventory has none: nothing is assigned */
+		c->ok_kind = "numbers-exhausted";
+		c->note = "none in stock";
+	} else if (strncmp(a, "numbers.", 8) == 0 && strcmp(a, "numbers.list") != 0) {
+		if (r->flags & ROUTE_BODY)
+			json_object_set_new(c->body, "route_to", json_string("shared"));
+		c->ok_status = 404; /* get, route, release: A holds no number */
+		c->ok_kind = "not-found";
+		c->note = "no number";
+	} else if (strcmp(a, "port_requests.create") == 0) {
+		c->raw = strdup("--mx\r\nContent-Disposition: form-data; name=\"numbers\"\r\n\r\n+99900000002\r\n"
+				"--mx\r\nContent-Disposition: form-data; name=\"losing_carrier\"\r\n\r\nMatrix\r\n"
+				"--mx\r\nContent-Disposition: form-data; name=\"loa\"; filename=\"loa.txt\"\r\n"
+				"Content-Type: text/plain\r\n\r\nnot a PDF\r\n--mx--\r\n");
+		c->header = "Content-Type: multipart/form-data; boundary=mx";
+		c->ok_status = 415; /* the letter is not a PDF: nothing is stored */
+		c->ok_kind = "document-unsupported";
+		c->note = "not a PDF";
+	} else if (strcmp(a, "port_requests.get") == 0 || strcmp(a, "port_requests.status") == 0) {
+		if (r->flags & ROUTE_BODY)
+			json_object_set_new(c->body, "status", json_string("in_progress"));
+		c->ok_status = 404;
+		c->ok_kind = "not-found";
+		c->note = "no such request";
 	} else if (strcmp(a, "staff.create") == 0) {
 		next_email(w, "new-staff", email, sizeof email);
 		json_object_set_new(c->body, "email", json_string(email));

@@ -172,7 +172,10 @@ static json_t *delivery_public(const json_t *d)
 		time_json(json_object_get(d, "created_at")));
 }
 
-/* Checks a URL: its form, then every address its host resolves to. */
+/* Checks a URL: its form, then every address its host resolves to. A name
+ * is resolved outside the request's transaction (the resolver may take
+ * seconds, and the write lock is everyone's), so callers check the URL
+ * before they read or write anything. */
 static int check_url(dom_ctx_t *c, const char *url, dom_err_t *e)
 {
 	ssrf_url_t u;
@@ -181,7 +184,12 @@ static int check_url(dom_ctx_t *c, const char *url, dom_err_t *e)
 		return dom_fail(e, "validation-failed", "url", "\"url\" is not valid: %s", why);
 	char addr[64];
 	const char *allow = c->cfg && c->cfg->fax ? c->cfg->fax->webhook_allow : NULL;
-	if (ssrf_resolve(&u, allow, addr, sizeof addr, &why) != 0)
+	if (!u.literal && dom_tx_pause(c, e) != 0)
+		return -1;
+	int rc = ssrf_resolve(&u, allow, addr, sizeof addr, &why);
+	if (!u.literal && dom_tx_resume(c, e) != 0)
+		return -1;
+	if (rc != 0)
 		return dom_fail(e, "url-not-allowed", "url", "%s", why);
 	return 0;
 }
@@ -312,12 +320,12 @@ int dom_webhook_update(dom_ctx_t *c, const json_t *a, const char *id, const json
 	if (status && strcmp(status, "active") != 0 && strcmp(status, "disabled") != 0)
 		return dom_fail(e, "validation-failed", "status",
 			"\"status\" is \"active\" or \"disabled\"");
+	if (url && check_url(c, url, e))
+		return -1;
 	json_t *w = store_webhook_get(c->tx, rec_str(a, "id"), id);
 	if (!w)
 		return dom_fail(e, "not-found", "", "no such webhook");
 	json_decref(w);
-	if (url && check_url(c, url, e))
-		return -1;
 	char *events = NULL;
 	if (json_object_get(body, "events") && !(events = events_list(body, e)))
 		return -1;

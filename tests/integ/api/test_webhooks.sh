@@ -17,7 +17,7 @@ for _ in $(seq 1 100); do [ -s "$RECV/port" ] && break; sleep 0.1; done
 RPORT=$(cat "$RECV/port")
 HOOK="http://127.0.0.1:$RPORT/hook"
 
-start_daemon --set webhooks.allow_cidrs=127.0.0.1/32
+start_daemon --set webhooks.allow_cidrs=127.0.0.1/32,::1/128
 
 # wait_for N: until the receiver has completed its Nth request (bounded).
 wait_for() {
@@ -73,7 +73,7 @@ READER=$(login reader@hooks.example meadow-quartz-9174)
 
 # --- URLs and bodies refused
 for url in "https://10.0.0.1/hook" "https://169.254.169.254/latest/meta-data" \
-	"https://[::1]:$RPORT/hook" "https://[::ffff:127.0.0.2]/" "https://100.64.0.1/" \
+	"https://[::2]/hook" "https://[::ffff:127.0.0.2]/" "https://100.64.0.1/" \
 	"https://[fe80::1]/" "https://[fd00::1]/" "https://0.0.0.0/"; do
 	req POST "/v1/accounts/$ACC/webhooks" "$OWNER" "{\"url\":\"$url\",\"events\":[\"fax.queued\"]}"
 	expect_problem 422 url-not-allowed "$url refused"
@@ -93,6 +93,14 @@ for bad in '{"url":"ftp://127.0.0.1/","events":["fax.queued"]}' \
 done
 req POST "/v1/accounts/$ACC/webhooks" "$READER" "{\"url\":\"$HOOK\",\"events\":[\"fax.queued\"]}"
 expect_problem 403 forbidden "data.read does not subscribe"
+
+# A name is resolved, and all its addresses are checked (localhost: both allow-listed).
+req POST "/v1/accounts/$ACC/webhooks" "$OWNER" "{\"url\":\"http://localhost:$RPORT/\",\"events\":[\"fax.received\"]}"
+expect_status 201 "a name resolving to allow-listed addresses"
+req DELETE "/v1/accounts/$ACC/webhooks/$(jqr .id)" "$OWNER"
+expect_status 204 "delete it again"
+req POST "/v1/accounts/$ACC/webhooks" "$OWNER" '{"url":"https://no-such-host.invalid/","events":["fax.received"]}'
+expect_problem 422 url-not-allowed "a name that does not resolve"
 
 # --- a subscription to the receiver (loopback, allow-listed)
 req POST "/v1/accounts/$ACC/webhooks" "$OWNER" "{\"url\":\"$HOOK\",\"events\":[\"fax.queued\",\"fax.failed\",\"fax.queued\"],\"description\":\"the receiver\"}"
@@ -212,6 +220,8 @@ for _ in $(seq 1 100); do
 done
 req POST "/v1/accounts/$ACC/webhooks" "$OWNER" "{\"url\":\"$HOOK\",\"events\":[\"fax.queued\"]}"
 expect_problem 422 url-not-allowed "127.0.0.1 without the allow-list"
+req POST "/v1/accounts/$ACC/webhooks" "$OWNER" "{\"url\":\"https://localhost:$RPORT/\",\"events\":[\"fax.queued\"]}"
+expect_problem 422 url-not-allowed "localhost without the allow-list"
 req POST "/v1/accounts/$ACC/webhooks/$WH/test" "$OWNER"
 expect_status 202 "a test event to the old subscription"
 EV5=$(jqr .event_id)
@@ -227,5 +237,5 @@ expect_problem 404 not-found "deleted"
 req GET "/v1/accounts/$ACC/webhooks" "$OWNER"
 expect_jq '.items | length == 0' "list empty"
 req GET "/v1/accounts/$ACC/audit-events?action=webhook.delete" "$OWNER"
-expect_jq '(.items | length == 1) and (.items[0].target == "'"$WH"'")' "audited: webhook.delete"
+expect_jq 'any(.items[]; .target == "'"$WH"'")' "audited: webhook.delete"
 finish

@@ -1,0 +1,286 @@
+#!/bin/bash
+# Faxes through the API of the real faxvaultd (the fax service is off, so the
+# faxes stay queued; the call itself is the fax service's test): submission
+# of a real 3-page PDF, a text file with a cover page, several recipients,
+# the rate table and estimated costs, validation (corrupt, unsupported and
+# too long documents, bad and unroutable numbers), who may send and who sees
+# what, the PDF document and page previews with their audit events, CDRs as
+# JSON and CSV, cancel and resend.
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
+
+start_daemon --set fax.enabled=0 --set fax.max_pages=8
+PW="plume encre buvard 1789"
+
+# make_pdf FILE PAGES: a small, valid PDF with one line of text per page.
+make_pdf() {
+	local LC_ALL=C out=$1 n=$2 i k kids=""
+	local last=$((3 + 2 * n))
+	local -a objs offs
+	for i in $(seq 1 "$n"); do kids="$kids $((4 + 2 * (i - 1))) 0 R"; done
+	objs[1]="<< /Type /Catalog /Pages 2 0 R >>"
+	objs[2]="<< /Type /Pages /Kids [$kids ] /Count $n >>"
+	objs[3]="<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"
+	for i in $(seq 1 "$n"); do
+		local s="BT /F1 48 Tf 72 650 Td (Page $i of $n) Tj ET"
+		objs[$((4 + 2 * (i - 1)))]="<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 3 0 R >> >> /Contents $((5 + 2 * (i - 1))) 0 R >>"
+		objs[$((5 + 2 * (i - 1)))]="<< /Length ${#s} >>
+stream
+$s
+endstream"
+	done
+	local body="%PDF-1.4
+"
+	for k in $(seq 1 "$last"); do
+		offs[k]=${#body}
+		body="$body$k 0 obj
+${objs[$k]}
+endobj
+"
+	done
+	local xref=${#body}
+	body="${body}xref
+0 $((last + 1))
+0000000000 65535 f 
+"
+	for k in $(seq 1 "$last"); do
+		body="$body$(printf '%010d 00000 n ' "${offs[$k]}")
+"
+	done
+	body="${body}trailer
+<< /Size $((last + 1)) /Root 1 0 R >>
+startxref
+$xref
+%%EOF
+"
+	printf '%s' "$body" >"$out"
+}
+
+make_pdf "$TMP/three.pdf" 3
+make_pdf "$TMP/nine.pdf" 9
+printf '%%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 9 0 R >> endobj\ntrailer << /Root 1 0 R >>\n%%%%EOF\n' >"$TMP/corrupt.pdf"
+printf 'PK\003\004\024\000\000\000\010\000zip archive, not a document\000\001\002' >"$TMP/archive.zip"
+printf 'Bonjour,\nvoici la facture de mars.\n' >"$TMP/letter.txt"
+
+# fax_submit TOKEN [curl -F args...]: POST /v1/faxes as multipart/form-data.
+fax_submit() {
+	local tok=$1
+	shift
+	req POST /v1/faxes "$tok" "" "$@"
+}
+
+# ---- set-up: rates, numbers, two accounts ----
+OP=$(operator_token)
+req PUT /v1/provider/rates "$OP" '{"currency":"EUR","rates":[{"prefix":"+33","price_per_page":12},{"prefix":"+331","price_per_page":15}]}'
+expect_status 200 "rates replaced"
+expect_jq '.currency == "EUR" and (.rates | length) == 2' "rates answered"
+req GET /v1/provider/rates "$OP"
+expect_jq '[.rates[] | select(.prefix == "+331")][0].price_per_page == 15' "rates read back"
+req PUT /v1/provider/rates "$OP" '{"rates":[{"prefix":"33","price_per_page":1}]}'
+expect_problem 422 validation-failed "a prefix without +"
+req PUT /v1/provider/rates "$OP" '{"rates":[{"prefix":"+33","price_per_page":-1}]}'
+expect_problem 422 validation-failed "a negative price"
+req POST /v1/provider/numbers "$OP" '{"trunk":"loopback","numbers":["+33100000001","+33100000002","+33100000003","+33200000001"]}'
+expect_status 201 "numbers imported into the loopback trunk"
+
+req POST /v1/accounts "$OP" '{"name":"Clinique A","owner":{"email":"owner@a.example","name":"Olive"},"billing_contacts":[{"email":"bill@a.example","name":"Bill"}]}'
+expect_status 201 "account A"
+ACC_A=$(jqr .id)
+INV_OWNER=$(jqr .owner_invitation.token)
+INV_BILL=$(jqr '.billing_invitations[0].token')
+accept "$INV_OWNER" "$PW"
+accept "$INV_BILL" "$PW"
+OWN_A=$(login owner@a.example "$PW")
+BILL_A=$(login bill@a.example "$PW")
+for u in u1 u2; do
+	req POST "/v1/accounts/$ACC_A/users" "$OWN_A" "{\"email\":\"$u@a.example\",\"name\":\"$u\",\"role\":\"user\"}"
+	expect_status 201 "user $u"
+	accept "$(jqr .invitation.token)" "$PW"
+done
+U1=$(login u1@a.example "$PW")
+U2=$(login u2@a.example "$PW")
+req POST /v1/accounts "$OP" '{"name":"Cabinet B","owner":{"email":"owner@b.example","name":"Bea"}}'
+expect_status 201 "account B"
+accept "$(jqr .owner_invitation.token)" "$PW"
+OWN_B=$(login owner@b.example "$PW")
+
+# ---- a 3-page PDF ----
+fax_submit "$U1" -F "file=@$TMP/three.pdf;type=application/pdf" -F "to=+33100000002" \
+	-F "header_text=Clinique A" -F "retries=2" -F "retry_delay_seconds=60"
+expect_status 202 "3-page PDF accepted"
+expect_jq '(.items | length) == 1' "one fax per recipient"
+FAX=$(jqr '.items[0].id')
+expect_jq '.items[0] | .status == "queued" and .direction == "outbound" and .to == "+33100000002"' "queued outbound"
+expect_jq '.items[0] | .page_count == 3 and (.pages | length) == 3 and ([.pages[].status] | unique) == ["queued"]' "3 pages, each queued"
+expect_jq '.items[0] | .estimated_cost == 45 and .currency == "EUR" and .cost == null' "estimated cost from the longest prefix (+331: 15 x 3)"
+expect_jq '.items[0] | .retries == 2 and .retry_delay_seconds == 60 and .resolution == "fine" and .header_text == "Clinique A"' "options kept"
+expect_jq '.items[0] | .attempts_made == 0 and .pages_confirmed == 0 and .next_attempt_at != null and .completed_at == null' "not tried yet"
+expect_jq '.items[0] | has("attempts") | not' "no attempts in the submission answer"
+expect_jq '.items[0] | (.id | startswith("fax_")) and .account_id == "'"$ACC_A"'"' "id and account"
+for k in id account_id user_id direction status from to page_count pages_confirmed pages resolution header_text cover_subject send_at retries retry_delay_seconds attempts_made next_attempt_at failure_class failure_reason estimated_cost cost currency created_at updated_at completed_at; do
+	expect_jq ".items[0] | has(\"$k\")" "fax field $k"
+done
+if grep -q "Page 1 of 3" "$TMP/var/docs/"*.fvb 2>/dev/null; then fail "a document is stored in clear"; else ok; fi
+if [ -z "$(ls -A "$TMP/var/work" 2>/dev/null)" ]; then ok; else fail "work directory not wiped: $(ls "$TMP/var/work")"; fi
+
+# ---- a text letter with a cover page, two recipients, scheduled ----
+fax_submit "$U1" -F "file=@$TMP/letter.txt" -F "to=+33100000001, +33100000003" \
+	-F "cover_subject=Facture" -F "cover_text=Veuillez trouver la facture." -F "send_at=2099-01-01T08:00:00Z" \
+	-F "resolution=standard"
+expect_status 202 "text letter to two numbers"
+expect_jq '(.items | length) == 2 and ([.items[].to] | sort) == ["+33100000001", "+33100000003"]' "one fax per recipient"
+expect_jq '.items[0].page_count == 2 and .items[0].estimated_cost == 30' "cover page + letter, 2 x 15"
+expect_jq '(.items[0].send_at | startswith("2099-01-01T08:00:00")) and .items[0].next_attempt_at == .items[0].send_at' "scheduled"
+expect_jq '.items[0].cover_subject == "Facture" and .items[0].resolution == "standard"' "cover subject, resolution"
+LETTER=$(jqr '.items[0].id')
+# repeated "to" fields
+fax_submit "$OWN_A" -F "file=@$TMP/letter.txt" -F "to=+33100000001" -F "to=+33200000001"
+expect_status 202 "repeated to fields"
+expect_jq '(.items | length) == 2 and ([.items[] | select(.to == "+33200000001")][0].estimated_cost == 12)' "+33 price for +332"
+
+# ---- who may send ----
+fax_submit "$BILL_A" -F "file=@$TMP/letter.txt" -F "to=+33100000002"
+expect_problem 403 forbidden "billing contact cannot send"
+fax_submit "$OP" -F "file=@$TMP/letter.txt" -F "to=+33100000002"
+expect_problem 403 forbidden "operator cannot send"
+fax_submit "" -F "file=@$TMP/letter.txt" -F "to=+33100000002"
+expect_problem 401 unauthenticated "anonymous cannot send"
+
+# ---- bad documents: refused, nothing kept ----
+req GET "/v1/faxes?limit=200" "$OWN_A"
+BEFORE=$(jqr '.items | length')
+fax_submit "$U1" -F "file=@$TMP/corrupt.pdf" -F "to=+33100000002"
+expect_problem 422 document-unrenderable "corrupt PDF"
+expect_jq '.field == "file" and (.detail | length) > 10' "with the renderer's reason"
+EN_DETAIL=$(jqr .detail)
+fax_submit "$U1" -F "file=@$TMP/corrupt.pdf" -F "to=+33100000002" -H "Accept-Language: fr"
+expect_problem 422 document-unrenderable "corrupt PDF (fr)"
+if [ "$(jqr .detail)" != "$EN_DETAIL" ] && [ -n "$(jqr .detail)" ]; then ok; else fail "French reason: $(jqr .detail)"; fi
+fax_submit "$U1" -F "file=@$TMP/archive.zip" -F "to=+33100000002"
+expect_problem 415 document-unsupported "a zip archive"
+fax_submit "$U1" -F "file=@$TMP/nine.pdf" -F "to=+33100000002"
+expect_problem 422 too-many-pages "9 pages, 8 allowed"
+fax_submit "$U1" -F "to=+33100000002"
+expect_problem 422 validation-failed "no document"
+expect_jq '.field == "file"' "names the file field"
+req GET "/v1/faxes?limit=200" "$OWN_A"
+expect_jq "(.items | length) == $BEFORE" "refused submissions left no fax"
+if [ -z "$(ls -A "$TMP/var/work" 2>/dev/null)" ]; then ok; else fail "work directory not wiped after failures"; fi
+
+# ---- bad destinations ----
+fax_submit "$U1" -F "file=@$TMP/letter.txt" -F "to=12345"
+expect_problem 422 destination-not-allowed "not E.164"
+expect_jq '.field == "to"' "names to"
+fax_submit "$U1" -F "file=@$TMP/letter.txt" -F "to=+33100000002,+4930123456"
+expect_problem 422 no-route "no trunk for +49"
+expect_jq '.field == "to"' "names to (route)"
+fax_submit "$U1" -F "file=@$TMP/letter.txt"
+expect_problem 422 validation-failed "no to"
+fax_submit "$U1" -F "file=@$TMP/letter.txt" -F "to=+33100000002" -F "retries=11"
+expect_problem 422 validation-failed "retries out of range"
+fax_submit "$U1" -F "file=@$TMP/letter.txt" -F "to=+33100000002" -F "send_at=next tuesday"
+expect_problem 422 validation-failed "send_at not RFC 3339"
+fax_submit "$U1" -F "file=@$TMP/letter.txt" -F "to=+33100000002" -F "colour=blue"
+expect_problem 422 validation-failed "unknown field"
+req POST /v1/faxes "$U1" '{"to":"+33100000002"}'
+expect_problem 415 unsupported-media-type "JSON instead of a form"
+
+# ---- listing and reading ----
+req GET /v1/faxes "$U1"
+expect_status 200 "u1 lists"
+expect_jq '(.items | length) == 3 and all(.items[]; .user_id != null)' "u1 sees the faxes u1 sent"
+req GET /v1/faxes "$U2"
+expect_jq '(.items | length) == 0' "u2 sees none of them"
+req GET /v1/faxes "$OWN_A"
+expect_jq '(.items | length) == 5' "the owner (data.read) sees every fax of A"
+req GET "/v1/faxes?direction=inbound" "$OWN_A"
+expect_jq '(.items | length) == 0' "no inbound fax yet"
+req GET "/v1/faxes?direction=outbound&status=queued&limit=2" "$OWN_A"
+expect_jq '(.items | length) == 2 and .next_cursor != null' "paged"
+req GET "/v1/faxes?direction=outbound&status=queued&limit=2&cursor=$(jqr .next_cursor)" "$OWN_A"
+expect_jq '(.items | length) == 2' "second page"
+req GET "/v1/faxes?status=lost" "$OWN_A"
+expect_problem 400 invalid-parameter "unknown status"
+req GET /v1/faxes "$OWN_B"
+expect_jq '(.items | length) == 0' "B sees nothing of A"
+req GET /v1/faxes "$OP"
+expect_problem 403 forbidden "provider staff do not read faxes"
+req GET /v1/faxes "$BILL_A"
+expect_problem 403 forbidden "billing does not read faxes"
+
+req GET "/v1/faxes/$FAX" "$U1"
+expect_status 200 "fax detail"
+expect_jq '.id == "'"$FAX"'" and .attempts == [] and .page_count == 3' "with its (no) attempts"
+req GET "/v1/faxes/$FAX" "$OWN_B"
+expect_problem 404 not-found "another account's fax"
+req GET "/v1/faxes/$FAX" "$U2"
+expect_problem 404 not-found "another user's fax without data.read"
+req GET "/v1/faxes/fax_nope" "$OWN_A"
+expect_problem 404 not-found "no such fax"
+
+# ---- document and pages, audited ----
+req GET "/v1/faxes/$FAX/document" "$U1"
+expect_status 200 "document"
+if grep -qi '^content-type: application/pdf' "$HEADERS"; then ok; else fail "document content type"; fi
+if [ "$(head -c 4 "$TMP/body")" = "%PDF" ]; then ok; else fail "document is not a PDF"; fi
+req GET "/v1/faxes/$FAX/document" "$OWN_B"
+expect_problem 404 not-found "another account's document"
+req GET "/v1/faxes/$FAX/pages/2.png" "$OWN_A"
+expect_status 200 "page 2 preview"
+if grep -qi '^content-type: image/png' "$HEADERS"; then ok; else fail "page content type"; fi
+if [ "$(head -c 4 "$TMP/body" | tail -c 3)" = "PNG" ]; then ok; else fail "page is not a PNG"; fi
+req GET "/v1/faxes/$FAX/pages/1.png?width=200" "$U1"
+expect_status 200 "thumbnail"
+req GET "/v1/faxes/$FAX/pages/4.png" "$U1"
+expect_problem 404 not-found "no page 4"
+req GET "/v1/faxes/$FAX/pages/0.png" "$U1"
+expect_problem 404 not-found "no page 0"
+req GET "/v1/faxes/$FAX/pages/1.png?width=5" "$U1"
+expect_problem 400 invalid-parameter "width too small"
+req GET "/v1/accounts/$ACC_A/audit-events?action=fax.document.read" "$OWN_A"
+expect_jq '(.items | length) == 1 and .items[0].target == "'"$FAX"'"' "document read audited"
+req GET "/v1/accounts/$ACC_A/audit-events?action=fax.page.read" "$OWN_A"
+expect_jq '(.items | length) == 2' "page reads audited"
+req GET "/v1/accounts/$ACC_A/audit-events?action=fax.submit" "$OWN_A"
+expect_jq '(.items | length) == 5' "submissions audited"
+
+# ---- CDRs ----
+req GET "/v1/accounts/$ACC_A/cdrs" "$BILL_A"
+expect_status 200 "CDRs as JSON"
+expect_jq '.items == [] and .next_cursor == null' "no call yet"
+req GET "/v1/accounts/$ACC_A/cdrs?since=2020-01-01T00:00:00Z&direction=outbound" "$BILL_A" "" -H "Accept: text/csv"
+expect_status 200 "CDRs as CSV"
+if grep -qi '^content-type: text/csv' "$HEADERS"; then ok; else fail "CSV content type"; fi
+if head -n 1 "$TMP/body" | grep -q '^id,fax_id,attempt,direction,from,to,trunk,started_at'; then ok; else
+	fail "CSV header: $(head -n 1 "$TMP/body")"; fi
+req GET "/v1/accounts/$ACC_A/cdrs?since=yesterday" "$BILL_A"
+expect_problem 400 invalid-parameter "since not RFC 3339"
+req GET "/v1/accounts/$ACC_A/cdrs" "$U1"
+expect_problem 403 forbidden "a user has no billing.read"
+req GET "/v1/accounts/$ACC_A/cdrs" "$OWN_B"
+expect_problem 404 not-found "another account's CDRs"
+
+# ---- cancel and resend ----
+req POST "/v1/faxes/$FAX/cancel" "$U2"
+expect_problem 404 not-found "u2 cannot cancel u1's fax"
+req POST "/v1/faxes/$FAX/cancel" "$U1"
+expect_status 200 "cancel"
+expect_jq '.status == "cancelled" and .completed_at != null and ([.pages[].status] | unique) == ["failed"] and .cost == 0' "cancelled"
+req POST "/v1/faxes/$FAX/cancel" "$U1"
+expect_problem 409 invalid-state "cancel again"
+req POST "/v1/faxes/$FAX/resend" "$U1" '{"pages":"some"}'
+expect_problem 422 validation-failed "resend: bad pages"
+req POST "/v1/faxes/$FAX/resend" "$U1" '{"pages":"failed"}'
+expect_status 202 "resend the pages that failed"
+expect_jq '(.items | length) == 1 and .items[0].status == "queued" and .items[0].page_count == 3 and .items[0].id != "'"$FAX"'"' "a new fax of the same document"
+NEW=$(jqr '.items[0].id')
+req GET "/v1/faxes/$NEW/document" "$U1"
+if [ "$STATUS" = 200 ] && [ "$(head -c 4 "$TMP/body")" = "%PDF" ]; then ok; else fail "resent fax's document: $STATUS"; fi
+req POST "/v1/faxes/$NEW/resend" "$U1" '{"pages":"all"}'
+expect_problem 409 invalid-state "resend of a fax still queued"
+req POST "/v1/faxes/$LETTER/cancel" "$OWN_A"
+expect_status 200 "owner cancels a scheduled fax of u1"
+req GET "/v1/accounts/$ACC_A/audit-events?action=fax.cancel" "$OWN_A"
+expect_jq '(.items | length) == 2' "cancels audited"
+
+finish

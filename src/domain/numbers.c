@@ -84,10 +84,15 @@ json_t *dom_number_inbound(store_tx_t *tx, const char *number)
 	json_t *n = store_number_get(tx, number);
 	json_t *out = NULL;
 	if (n && strcmp(rec_str(n, "status"), "assigned") == 0 && *rec_str(n, "account_id")) {
+		/* A fax for someone who has left lands in the shared inbox. */
 		const char *user = rec_str(n, "route_user_id");
+		json_t *m = *user ? store_member_get(tx, rec_str(n, "account_id"), user) : NULL;
+		if (!m || strcmp(rec_str(m, "status"), "active") != 0)
+			user = "";
 		out = json_pack("{s:s, s:s, s:s, s:s}", "number", number, "account_id",
 			rec_str(n, "account_id"), "route_to", *user ? user : "shared", "trunk_id",
 			rec_str(n, "trunk_id"));
+		json_decref(m);
 	}
 	json_decref(n);
 	return out;
@@ -188,6 +193,17 @@ static json_t *trunk_public(const json_t *t, const fax_env_t *env)
 static const fax_env_t *env_of(const dom_ctx_t *c)
 {
 	return c->cfg ? c->cfg->fax : NULL;
+}
+
+/* Audits a change whose store result is rc (detail is consumed): 0, or -1
+ * with e when the store or the audit failed. */
+static int audited(dom_ctx_t *c, int rc, const char *action, const char *target,
+	const char *account_id, json_t *detail, dom_err_t *e)
+{
+	if (rc == STORE_OK)
+		rc = dom_audit(c, action, target, account_id, "success", detail);
+	json_decref(detail);
+	return rc == 0 ? 0 : dom_fail(e, "internal", "", "the change (%s) could not be stored", action);
 }
 
 static json_t *trunk_item(const json_t *t)
@@ -390,14 +406,9 @@ int dom_trunk_create(dom_ctx_t *c, const json_t *body, json_t **out, dom_err_t *
 		free(id);
 		return dom_fail(e, "conflict", "id", "a trunk with this id exists");
 	}
-	json_t *detail = trunk_detail(body);
-	if (rc == STORE_OK)
-		rc = dom_audit(c, "trunk.create", id, NULL, "success", detail);
-	json_decref(detail);
+	rc = audited(c, rc, "trunk.create", id, NULL, trunk_detail(body), e);
 	if (rc == 0)
 		rc = dom_trunk_get(c, id, out, e);
-	else
-		rc = dom_fail(e, "internal", "", "the trunk could not be stored");
 	free(id);
 	return rc;
 }
@@ -420,12 +431,8 @@ int dom_trunk_update(dom_ctx_t *c, const char *id, const json_t *body, json_t **
 	json_object_set_new(rec, "updated_at", json_integer(time_now_ms()));
 	int rc = store_trunk_update(c->tx, id, rec);
 	json_decref(rec);
-	json_t *detail = trunk_detail(body);
-	if (rc == STORE_OK)
-		rc = dom_audit(c, "trunk.update", id, NULL, "success", detail);
-	json_decref(detail);
-	if (rc != 0)
-		return dom_fail(e, "internal", "", "the trunk could not be stored");
+	if (audited(c, rc, "trunk.update", id, NULL, trunk_detail(body), e))
+		return -1;
 	return dom_trunk_get(c, id, out, e);
 }
 
@@ -514,13 +521,11 @@ int dom_numbers_import(dom_ctx_t *c, const json_t *body, json_t **out, dom_err_t
 			imported++;
 		}
 	}
-	json_t *detail = json_pack("{s:s, s:i, s:I}", "trunk", trunk_id, "imported", imported,
-		"skipped", (json_int_t)json_array_size(skipped));
-	int rc = dom_audit(c, "numbers.import", trunk_id, NULL, "success", detail);
-	json_decref(detail);
-	if (rc != 0) {
+	if (audited(c, STORE_OK, "numbers.import", trunk_id, NULL, json_pack("{s:s, s:i, s:I}",
+		    "trunk", trunk_id, "imported", imported, "skipped",
+		    (json_int_t)json_array_size(skipped)), e)) {
 		json_decref(skipped);
-		return dom_fail(e, "internal", "", "the numbers could not be stored");
+		return -1;
 	}
 	*out = json_pack("{s:s, s:i, s:o}", "trunk", trunk_id, "imported", imported, "skipped",
 		skipped);
@@ -596,13 +601,9 @@ int dom_number_request(dom_ctx_t *c, const json_t *account, const json_t *body, 
 	snprintf(number, sizeof number, "%s", rec_str(n, "number"));
 	json_decref(n);
 	int rc = store_number_assign(c->tx, number, acc, user, NULL, now);
-	json_t *detail = json_pack("{s:s, s:s, s:s}", "country", cty->iso, "area_code",
-		area ? area : "", "route_to", user ? user : "shared");
-	if (rc == STORE_OK)
-		rc = dom_audit(c, "number.assign", number, acc, "success", detail);
-	json_decref(detail);
-	if (rc != 0)
-		return dom_fail(e, "internal", "", "the number could not be assigned");
+	if (audited(c, rc, "number.assign", number, acc, json_pack("{s:s, s:s, s:s}", "country",
+		    cty->iso, "area_code", area ? area : "", "route_to", user ? user : "shared"), e))
+		return -1;
 	return dom_number_get(c, account, number, out, e);
 }
 
@@ -616,7 +617,8 @@ int dom_number_list(dom_ctx_t *c, const json_t *account, const char *cursor, int
 	return 0;
 }
 
-/* The account's number named by a path segment, or NULL with e set. */
+/* The account's number named by a path segment (into number), or NULL with
+ * e set. */
 static json_t *account_number(dom_ctx_t *c, const json_t *account, const char *raw,
 	char number[E164_MAX + 1], dom_err_t *e)
 {
@@ -626,6 +628,15 @@ static json_t *account_number(dom_ctx_t *c, const json_t *account, const char *r
 	if (!n)
 		dom_fail(e, "not-found", "", "the account has no such number");
 	return n;
+}
+
+/* Whether the account holds that number: 0, or -1 with e (not-found). */
+static int own_number(dom_ctx_t *c, const json_t *account, const char *raw,
+	char number[E164_MAX + 1], dom_err_t *e)
+{
+	json_t *n = account_number(c, account, raw, number, e);
+	json_decref(n);
+	return n ? 0 : -1;
 }
 
 int dom_number_get(dom_ctx_t *c, const json_t *account, const char *raw, json_t **out,
@@ -646,22 +657,14 @@ int dom_number_route(dom_ctx_t *c, const json_t *account, const char *raw, const
 	static const char *const allowed[] = { "route_to", NULL };
 	char number[E164_MAX + 1];
 	const char *user;
-	if (body_only(body, allowed, e))
-		return -1;
-	json_t *n = account_number(c, account, raw, number, e);
-	if (!n)
-		return -1;
-	json_decref(n);
-	if (route_target(c, account, body, true, &user, e))
+	if (body_only(body, allowed, e) || own_number(c, account, raw, number, e) ||
+		route_target(c, account, body, true, &user, e))
 		return -1;
 	const char *acc = rec_str(account, "id");
 	int rc = store_number_route(c->tx, acc, number, user);
-	json_t *detail = json_pack("{s:s}", "route_to", user ? user : "shared");
-	if (rc == STORE_OK)
-		rc = dom_audit(c, "number.route", number, acc, "success", detail);
-	json_decref(detail);
-	if (rc != 0)
-		return dom_fail(e, "internal", "", "the number could not be routed");
+	if (audited(c, rc, "number.route", number, acc, json_pack("{s:s}", "route_to",
+		    user ? user : "shared"), e))
+		return -1;
 	return dom_number_get(c, account, number, out, e);
 }
 
@@ -669,22 +672,15 @@ int dom_number_release(dom_ctx_t *c, const json_t *account, const char *raw, jso
 	dom_err_t *e)
 {
 	char number[E164_MAX + 1];
-	json_t *n = account_number(c, account, raw, number, e);
-	if (!n)
+	if (own_number(c, account, raw, number, e))
 		return -1;
-	json_decref(n);
 	const char *acc = rec_str(account, "id");
 	int64_t now = time_now_ms();
-	int64_t until = numbers_quarantine_until(now, quarantine_days(c));
-	int rc = store_number_release(c->tx, acc, number, now, until);
-	json_t *detail = json_pack("{s:I}", "quarantine_days", (json_int_t)quarantine_days(c));
-	if (rc == STORE_OK)
-		rc = dom_audit(c, "number.release", number, acc, "success", detail);
-	json_decref(detail);
-	if (rc != 0)
-		return dom_fail(e, "internal", "", "the number could not be released");
+	int days = quarantine_days(c);
+	int rc = store_number_release(c->tx, acc, number, now, numbers_quarantine_until(now, days));
 	*out = NULL;
-	return 0;
+	return audited(c, rc, "number.release", number, acc, json_pack("{s:i}", "quarantine_days",
+		days), e);
 }
 
 /* ---- port-in requests ---- */
@@ -854,18 +850,15 @@ int dom_port_create(dom_ctx_t *c, const json_t *account, const json_t *fields, c
 		c->who ? c->who->id : "", "created_at", (json_int_t)now, "updated_at", (json_int_t)now);
 	free(nums_txt);
 	int rc = store_port_insert(c->tx, p);
-	json_t *detail = json_pack("{s:o, s:s, s:s}", "numbers", nums, "losing_carrier", carrier,
-		"loa_document_id", doc_id);
 	if (rc == STORE_OK)
 		rc = port_notify(c, p, "submitted", NULL);
-	if (rc == STORE_OK)
-		rc = dom_audit(c, "port_request.create", id, acc, "success", detail);
-	json_decref(detail);
+	rc = audited(c, rc, "port_request.create", id, acc, json_pack("{s:o, s:s, s:s}", "numbers",
+		nums, "losing_carrier", carrier, "loa_document_id", doc_id), e);
 	if (rc == 0)
 		*out = port_public(p);
 	json_decref(p);
 	free(id);
-	return rc == 0 ? 0 : dom_fail(e, "internal", "", "the port request could not be stored");
+	return rc;
 }
 
 int dom_port_list(dom_ctx_t *c, const json_t *account, const char *cursor, int limit,
@@ -990,16 +983,13 @@ int dom_port_set_status(dom_ctx_t *c, const char *id, const json_t *body, json_t
 		json_decref(p);
 		return dom_fail(e, "invalid-state", "status", "the request changed meanwhile");
 	}
-	json_t *detail = json_pack("{s:s, s:s, s:s?, s:s?}", "from", from, "to", to, "reason", reason,
-		"trunk", trunk_id);
 	if (rc == STORE_OK)
 		rc = port_notify(c, p, to, reason);
-	if (rc == STORE_OK)
-		rc = dom_audit(c, "port_request.status", id, rec_str(p, "account_id"), "success", detail);
-	json_decref(detail);
+	rc = audited(c, rc, "port_request.status", id, rec_str(p, "account_id"), json_pack(
+		"{s:s, s:s, s:s?, s:s?}", "from", from, "to", to, "reason", reason, "trunk", trunk_id), e);
 	json_decref(p);
 	if (rc != 0)
-		return dom_fail(e, "internal", "", "the port request could not be updated");
+		return -1;
 	json_t *now = store_port_get(c->tx, NULL, id);
 	*out = port_public(now);
 	json_decref(now);

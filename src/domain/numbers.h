@@ -20,7 +20,8 @@
 /* ---- routing (used by the fax service) ---- */
 
 /* The assignment of an inbound number: {number, account_id, route_to ("shared"|"usr_..."), trunk_id}
- * (new reference) or NULL when the number is not assigned to an account. */
+ * (new reference) or NULL when the number is not assigned to an account. A number routed to a
+ * member who is no longer active answers "shared". */
 json_t *dom_number_inbound(store_tx_t *tx, const char *number);
 /* The trunk that carries a call to `to` (E.164): the loopback trunk when `to` is a number of its
  * inventory (whatever its status), else the active trunk with the longest matching prefix.

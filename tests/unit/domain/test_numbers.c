@@ -175,6 +175,17 @@ static void add_account(store_tx_t *tx, const char *id)
 	json_decref(a);
 }
 
+static void add_member(store_tx_t *tx, const char *id, const char *account, const char *status)
+{
+	char email[64];
+	snprintf(email, sizeof email, "%s@example.com", id);
+	json_t *p = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I}", "id", id, "kind",
+		"account", "account_id", account, "email", email, "name", id, "role", "user", "status",
+		status, "created_at", (json_int_t)1, "updated_at", (json_int_t)1);
+	assert_int_equal(store_principal_insert(tx, p), STORE_OK);
+	json_decref(p);
+}
+
 static const char *str(const json_t *o, const char *k)
 {
 	return json_string_value(json_object_get(o, k));
@@ -240,6 +251,8 @@ static void test_inbound_and_caller_id(void **state)
 	store_tx_t *tx = store_begin(st, true);
 	add_account(tx, "acc_a");
 	add_account(tx, "acc_b");
+	add_member(tx, "usr_1", "acc_a", "active");
+	add_member(tx, "usr_2", "acc_a", "deprovisioned");
 	add_number(tx, "+33100000001", "loopback");
 	add_number(tx, "+33100000002", "loopback");
 	add_number(tx, "+33100000003", "loopback");
@@ -269,6 +282,10 @@ static void test_inbound_and_caller_id(void **state)
 	json_decref(in);
 	in = dom_number_inbound(tx, "+33100000003");
 	assert_string_equal(str(in, "route_to"), "usr_1");
+	json_decref(in);
+	/* Routed to someone who has left: the shared inbox gets it. */
+	in = dom_number_inbound(tx, "+33100000001");
+	assert_string_equal(str(in, "route_to"), "shared");
 	json_decref(in);
 
 	/* Released: not routed inbound any more, not answered to its old account. */

@@ -829,6 +829,22 @@ static int fax_tiff(dom_ctx_t *c, const json_t *f, char *dir, size_t dirlen, cha
 	return 0;
 }
 
+/* The audit event of a read that succeeded (rc 0); when it cannot be
+ * recorded, the content is not answered. detail is taken over. */
+static int audit_read(dom_ctx_t *c, int rc, const json_t *f, const char *action, json_t *detail,
+	unsigned char **data, dom_err_t *e)
+{
+	if (rc != 0) {
+		json_decref(detail);
+		return rc;
+	}
+	if (fax_audit_c(c, action, rec_str(f, "id"), rec_str(f, "account_id"), "success", detail) == 0)
+		return 0;
+	free(*data);
+	*data = NULL;
+	return dom_fail(e, "internal", "", "the read could not be recorded");
+}
+
 int dom_fax_document(dom_ctx_t *c, const char *fax_id, unsigned char **data, size_t *len,
 	dom_err_t *e)
 {
@@ -844,12 +860,7 @@ int dom_fax_document(dom_ctx_t *c, const char *fax_id, unsigned char **data, siz
 		if (render_tiff_to_pdf(tiff, pdf, &rr) != 0 || read_file(pdf, data, len) != 0)
 			rc = dom_fail(e, "internal", "", "the document could not be converted to PDF");
 	}
-	if (rc == 0 && dom_audit(c, "fax.document.read", fax_id, rec_str(f, "account_id"), "success",
-			       NULL) != 0) {
-		free(*data);
-		*data = NULL;
-		rc = dom_fail(e, "internal", "", "the read could not be recorded");
-	}
+	rc = audit_read(c, rc, f, "fax.document.read", NULL, data, e);
 	dom_workdir_wipe(dir);
 	free(tiff);
 	free(pdf);
@@ -886,12 +897,7 @@ int dom_fax_page(dom_ctx_t *c, const char *fax_id, const char *page, const char 
 		else if (r != 0 || read_file(png, data, len) != 0)
 			rc = dom_fail(e, "internal", "", "the page could not be drawn");
 	}
-	if (rc == 0 && fax_audit_c(c, "fax.page.read", fax_id, rec_str(f, "account_id"), "success",
-			       json_pack("{s:I}", "page", (json_int_t)n)) != 0) {
-		free(*data);
-		*data = NULL;
-		rc = dom_fail(e, "internal", "", "the read could not be recorded");
-	}
+	rc = audit_read(c, rc, f, "fax.page.read", json_pack("{s:I}", "page", (json_int_t)n), data, e);
 	dom_workdir_wipe(dir);
 	free(tiff);
 	free(png);

@@ -14,7 +14,7 @@
 
 #include "result.h"
 
-#define LINE_CALLS_MAX 1024
+#define LINE_CALLS_MAX 4096
 
 typedef struct line_cfg {
 	const char *listen;     /* "IP:PORT" to bind SIP to (receive); NULL: any port (send) */

@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/mman.h>
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <tiffio.h>
@@ -32,6 +33,8 @@
 #include "buf.h"
 #include "digest.h"
 #include "faxcall.h"
+#include "fdio.h"
+#include "g711tab.h"
 #include "log.h"
 #include "numparse.h"
 #include "rtp.h"
@@ -134,6 +137,10 @@ typedef struct call {
 	int invite_pending;       /* outbound: INVITE not sent yet */
 	int await_ack_sdp;        /* inbound: we offered in the 200, the answer is in the ACK */
 	int64_t invite_at_ms;
+	/* inbound: spandsp writes the TIFF into this memory file; it is copied
+	 * to rx_path once the call ended (no file I/O on the media clock) */
+	int rx_memfd;
+	char *rx_path;
 	/* With media threads: the call's worker, and the lock that every access
 	 * to the call takes (SIP thread and its worker). Lock order: a worker's
 	 * list lock, then a call lock; never the other way. */
@@ -445,7 +452,8 @@ static void media_audio(call_t *c, const sdp_media_t *m, int pt)
 	c->media = MEDIA_AUDIO;
 	c->last_rx_tick = c->ticks;
 	c->last_rx_ms = now_ms();
-	faxcall_start_audio(c->fc);
+	if (c->fc)
+		faxcall_start_audio(c->fc);
 	log_event(LOG_INFO, "media_audio", "call=%s codec=%s local_port=%u peer=%s:%u", c->call_id, c->res.codec, c->mport,
 		  m->addr, m->port);
 }
@@ -459,7 +467,8 @@ static void media_t38(call_t *c, const sdp_media_t *m)
 	c->media = MEDIA_T38;
 	c->last_rx_tick = c->ticks;
 	c->last_rx_ms = now_ms();
-	faxcall_start_t38(c->fc, &m->t38, t38_send, c);
+	if (c->fc)
+		faxcall_start_t38(c->fc, &m->t38, t38_send, c);
 	log_event(LOG_INFO, "media_t38", "call=%s local_port=%u peer=%s:%u ec=%d max_rate=%d", c->call_id, c->mport,
 		  m->addr, m->port,
 		  m->t38.ec, m->t38.max_bit_rate);
@@ -482,8 +491,7 @@ static void play_audio(call_t *c)
 			faxcall_audio_rx(c->fc, NULL, SAMPLES_PER_TICK);
 			continue;
 		}
-		for (size_t i = 0; i < n; i++)
-			amp[i] = c->pt == 8 ? alaw_to_linear(frame[i]) : ulaw_to_linear(frame[i]);
+		g711tab_decode(amp, frame, n, c->pt == 8);
 		faxcall_audio_rx(c->fc, amp, (int)n);
 	}
 }
@@ -599,6 +607,7 @@ static call_t *call_new(ua_t *ua, int outbound)
 	c->ua = ua;
 	c->outbound = outbound;
 	c->mfd = -1;
+	c->rx_memfd = -1;
 	c->pt = -1;
 	buf_init(&c->ctx.msg, SIP_MSG_MAX);
 	buf_init(&c->stx_resp, SIP_MSG_MAX);
@@ -631,6 +640,9 @@ static void call_free(call_t *c)
 	faxcall_free(c->fc);
 	if (c->mfd >= 0)
 		close(c->mfd);
+	if (c->rx_memfd >= 0)
+		close(c->rx_memfd);
+	free(c->rx_path);
 	buf_free(&c->ctx.msg);
 	buf_free(&c->stx_resp);
 	buf_free(&c->last_resp);
@@ -676,6 +688,94 @@ static void call_make_faxcall(call_t *c, const char *rx_file)
 	c->fc = faxcall_new(&fcfg);
 }
 
+/* Copies the received TIFF from its memory file to rx_path (0600): done
+ * once, on the SIP thread, after the call ended. 0 / -1 (logged). */
+static int rx_file_save(call_t *c)
+{
+	int out = open(c->rx_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (out < 0) {
+		log_event(LOG_ERROR, "rx_file_failed", "call=%s errno=%d", c->call_id, errno);
+		return -1;
+	}
+	uint8_t buf[65536];
+	off_t off = 0;
+	int rc = 0;
+	for (;;) {
+		ssize_t n = pread(c->rx_memfd, buf, sizeof buf, off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			rc = n < 0 ? -1 : 0;
+			break;
+		}
+		if (fd_write_all(out, buf, (size_t)n) != 0) {
+			rc = -1;
+			break;
+		}
+		off += n;
+	}
+	if (close(out) != 0)
+		rc = -1;
+	if (rc != 0) {
+		log_event(LOG_ERROR, "rx_file_failed", "call=%s errno=%d", c->call_id, errno);
+		unlink(c->rx_path);
+	}
+	return rc;
+}
+
+/* Where spandsp writes a received TIFF: a memory file when the kernel has
+ * them (the final copy is made by rx_file_save), else path itself. Fills
+ * spandsp_path (n bytes). */
+static void rx_file_open(call_t *c, const char *path, char *spandsp_path, size_t n)
+{
+	snprintf(spandsp_path, n, "%s", path);
+	c->rx_memfd = memfd_create("faxvault-rx", MFD_CLOEXEC);
+	if (c->rx_memfd < 0)
+		return;
+	char p[64];
+	snprintf(p, sizeof p, "/proc/self/fd/%d", c->rx_memfd);
+	if (access(p, W_OK) != 0) { /* no /proc: write the file directly */
+		close(c->rx_memfd);
+		c->rx_memfd = -1;
+		return;
+	}
+	c->rx_path = xstrdup(path);
+	snprintf(spandsp_path, n, "%s", p);
+}
+
+/* A memory copy of the document to send, read once before dialling:
+ * spandsp then reads its pages (on the media clock) without file I/O, and
+ * every call of the engine shares it. Returns the memory file (its path in
+ * out, n bytes) or -1 when it cannot (then spandsp reads tiff itself). */
+static int tx_file_load(const char *tiff, char *out, size_t n)
+{
+	int in = open(tiff, O_RDONLY | O_CLOEXEC);
+	if (in < 0)
+		return -1;
+	int mfd = memfd_create("faxvault-tx", MFD_CLOEXEC);
+	uint8_t buf[65536];
+	int rc = mfd < 0 ? -1 : 0;
+	while (rc == 0) {
+		ssize_t r = read(in, buf, sizeof buf);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			rc = r < 0 ? -1 : 0;
+			break;
+		}
+		rc = fd_write_all(mfd, buf, (size_t)r);
+	}
+	close(in);
+	if (rc == 0) {
+		snprintf(out, n, "/proc/self/fd/%d", mfd);
+		if (access(out, R_OK) == 0)
+			return mfd;
+	}
+	if (mfd >= 0)
+		close(mfd);
+	return -1;
+}
+
 /* The call is over: close the result, report it, linger for retransmissions. */
 static void call_end(call_t *c)
 {
@@ -695,6 +795,16 @@ static void call_end(call_t *c)
 	c->res.ifp_recovered = c->urx.recovered;
 	c->res.ifp_lost = c->urx.lost;
 	snprintf(c->res.call_id, sizeof c->res.call_id, "%s", c->call_id);
+	/* T.30 is over: release spandsp now, which closes its TIFF, so the
+	 * received file is complete before the result is reported. */
+	faxcall_free(c->fc);
+	c->fc = NULL;
+	if (c->rx_memfd >= 0) {
+		if (c->res.pages_received > 0 && rx_file_save(c) != 0)
+			c->res.file[0] = '\0';
+		close(c->rx_memfd);
+		c->rx_memfd = -1;
+	}
 	fax_result_classify(&c->res);
 	c->linger_until_ms = now_ms() + CALL_LINGER_MS;
 	c->ctx.active = 0;
@@ -783,8 +893,7 @@ static void call_tick(call_t *c)
 		int16_t amp[SAMPLES_PER_TICK];
 		uint8_t pl[SAMPLES_PER_TICK], pkt[RTP_HDR_MIN + SAMPLES_PER_TICK];
 		faxcall_audio_tx(c->fc, amp, SAMPLES_PER_TICK);
-		for (int i = 0; i < SAMPLES_PER_TICK; i++)
-			pl[i] = c->pt == 8 ? linear_to_alaw(amp[i]) : linear_to_ulaw(amp[i]);
+		g711tab_encode(pl, amp, SAMPLES_PER_TICK, c->pt == 8);
 		rtp_pkt_t p = {.pt = (uint8_t)(c->pt < 0 ? 0 : c->pt), .seq = c->rtp_seq++, .ts = c->rtp_ts,
 			       .ssrc = c->ssrc, .payload = pl, .plen = SAMPLES_PER_TICK};
 		c->rtp_ts += SAMPLES_PER_TICK;
@@ -1229,7 +1338,10 @@ static void handle_new_invite(ua_t *ua, const sip_msg_t *m, const struct sockadd
 		memcpy(c->res.file, path, pl);
 		c->res.file[pl] = 0;
 	}
-	call_make_faxcall(c, path[0] ? path : NULL);
+	char rx_file[1024] = "";
+	if (path[0])
+		rx_file_open(c, path, rx_file, sizeof rx_file);
+	call_make_faxcall(c, rx_file[0] ? rx_file : NULL);
 	ua->calls[ua->ncalls++] = c;
 	c->pt = pt;
 	if (no_offer)
@@ -1522,6 +1634,33 @@ static void call_timers(call_t *c, int64_t now)
 	}
 }
 
+/* When call_timers has something to do for c next (ms, monotonic). */
+static int64_t call_next_due(const call_t *c)
+{
+	int64_t due = INT64_MAX;
+#define DUE(t) \
+	do { \
+		if ((t) < due) \
+			due = (t); \
+	} while (0)
+	if (c->invite_pending && c->state == CS_INVITING)
+		DUE(c->invite_at_ms);
+	if (c->ctx.active) {
+		DUE(c->ctx.next_ms);
+		DUE(c->ctx.deadline_ms);
+	}
+	if (c->state == CS_INVITING && c->ring_deadline_ms)
+		DUE(c->ring_deadline_ms);
+	if (c->stx_active) {
+		DUE(c->stx_next_ms);
+		DUE(c->stx_deadline_ms);
+	}
+	if (c->state == CS_ENDED)
+		DUE(c->linger_until_ms);
+#undef DUE
+	return due;
+}
+
 static void ua_reap(ua_t *ua, int64_t now)
 {
 	for (int i = 0; i < ua->ncalls;) {
@@ -1558,6 +1697,7 @@ static void ua_run(ua_t *ua, int sending)
 			fatal("cannot start a media thread");
 	int stopping = 0;
 	int64_t grace_until = 0;
+	int64_t next_due_ms = 0;
 	ua->stopping = 0;
 	for (;;) {
 		if (!stopping && ua_stop_requested(ua)) {
@@ -1593,9 +1733,12 @@ static void ua_run(ua_t *ua, int sending)
 			if (!busy)
 				break;
 		}
-		/* Only signalling wakes the loop early; media is read at each tick. */
+		/* Only signalling wakes the loop early; media is read at each tick.
+		 * With media workers this thread sleeps until the next SIP timer
+		 * is due (at most 50 ms, so the stop flag is seen): no idle
+		 * wake-ups. */
 		struct pollfd pfd = {.fd = ua->fd, .events = POLLIN};
-		int64_t wait_ns = ua->nworkers ? 10000000 : ua->next_tick_ns - time_mono_ns();
+		int64_t wait_ns = ua->nworkers ? (next_due_ms - now_ms()) * 1000000 : ua->next_tick_ns - time_mono_ns();
 		if (wait_ns > 50000000)
 			wait_ns = 50000000;
 		struct timespec ts = {.tv_sec = 0, .tv_nsec = wait_ns > 0 ? wait_ns : 0};
@@ -1630,10 +1773,14 @@ static void ua_run(ua_t *ua, int sending)
 			ua->next_tick_ns += ua->tick_ns;
 		}
 		int64_t now = now_ms();
+		next_due_ms = now + 50;
 		for (int i = 0; i < ua->ncalls; i++) {
 			call_lock(ua->calls[i]);
 			call_timers(ua->calls[i], now);
+			int64_t due = call_next_due(ua->calls[i]);
 			call_unlock(ua->calls[i]);
+			if (due < next_due_ms)
+				next_due_ms = due;
 		}
 		ua_reap(ua, now);
 	}
@@ -1720,6 +1867,7 @@ static void ua_init(ua_t *ua, const line_cfg_t *cfg)
 	ua->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (ua->epfd < 0)
 		fatal("epoll_create1: %s", strerror(errno));
+	g711tab_init();
 	if (cfg->media_threads > 0) {
 		line_tsafe_init();
 		ua->nworkers = cfg->media_threads > 64 ? 64 : cfg->media_threads;
@@ -1880,6 +2028,10 @@ int line_send_many(const line_cfg_t *cfg, const char *target, const char *tiff, 
 	if (cfg->bound_port)
 		__atomic_store_n(cfg->bound_port, (int)ntohs(ua.bound.sin_port), __ATOMIC_RELEASE);
 	ua.pages_total = last - first + 1;
+	char tx_mem[64];
+	int tx_memfd = tx_file_load(tiff, tx_mem, sizeof tx_mem);
+	if (tx_memfd >= 0)
+		ua.tx_file = tx_mem;
 	ua.nsend = n;
 	ua.cb = cb;
 	ua.cb_ud = ud;
@@ -1906,10 +2058,10 @@ int line_send_many(const line_cfg_t *cfg, const char *target, const char *tiff, 
 			for (int k = 0; k < ua.ncalls; k++)
 				call_free(ua.calls[k]);
 			close(ua.fd);
-			{
+			if (tx_memfd >= 0)
+				close(tx_memfd);
 			ua_fini(&ua);
 			return -1;
-		}
 		}
 		call_make_faxcall(c, NULL);
 		ua.calls[ua.ncalls++] = c;
@@ -1924,6 +2076,8 @@ int line_send_many(const line_cfg_t *cfg, const char *target, const char *tiff, 
 	}
 	ua_run(&ua, 1);
 	close(ua.fd);
+	if (tx_memfd >= 0)
+		close(tx_memfd);
 	return 0;
 }
 

@@ -1,4 +1,5 @@
-/* Unit tests of RTP, the jitter buffer, UDPTL and the redundancy sequencer. */
+/* Unit tests of RTP, the jitter buffer, UDPTL and the redundancy sequencer,
+ * and of the G.711 tables against spandsp's reference conversions. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -7,6 +8,10 @@
 
 #include <cmocka.h>
 
+#define SPANDSP_EXPOSE_INTERNAL_STRUCTURES 0
+#include <spandsp.h>
+
+#include "g711tab.h"
 #include "rtp.h"
 #include "udptl.h"
 
@@ -182,11 +187,34 @@ static void t_udptl_bad(void **state)
 	assert_int_equal(p.nsec, 0);
 }
 
+/* Every sample value and every code, both laws: the same as spandsp. */
+static void t_g711_tables(void **state)
+{
+	(void)state;
+	g711tab_init();
+	for (int v = -32768; v <= 32767; v++) {
+		int16_t x = (int16_t)v;
+		uint8_t u, a;
+		g711tab_encode(&u, &x, 1, 0);
+		g711tab_encode(&a, &x, 1, 1);
+		assert_int_equal(u, linear_to_ulaw(x));
+		assert_int_equal(a, linear_to_alaw(x));
+	}
+	for (int c = 0; c < 256; c++) {
+		uint8_t code = (uint8_t)c;
+		int16_t u, a;
+		g711tab_decode(&u, &code, 1, 0);
+		g711tab_decode(&a, &code, 1, 1);
+		assert_int_equal(u, ulaw_to_linear(code));
+		assert_int_equal(a, alaw_to_linear(code));
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(t_rtp_roundtrip),   cmocka_unit_test(t_rtp_bad), cmocka_unit_test(t_jb),
-		cmocka_unit_test(t_udptl_roundtrip), cmocka_unit_test(t_udptl_bad),
+		cmocka_unit_test(t_udptl_roundtrip), cmocka_unit_test(t_udptl_bad), cmocka_unit_test(t_g711_tables),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

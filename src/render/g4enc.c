@@ -68,18 +68,34 @@ static const struct code vcode[7] = {
 struct bitw {
 	uint8_t *out;
 	size_t len, cap;
-	uint64_t acc; /* pending bits, left-aligned count in n */
-	int n;
+	uint64_t acc; /* pending bits: the low n bits */
+	int n;        /* < 32 between calls */
 };
 
+/* Appends the low len (<= 24) bits of bits; whole 32-bit words go out. */
 static inline void put(struct bitw *w, uint32_t bits, int len)
 {
 	w->acc = (w->acc << len) | bits;
 	w->n += len;
-	while (w->n >= 8) {
-		w->n -= 8;
-		w->out[w->len++] = (uint8_t)(w->acc >> w->n);
+	if (w->n >= 32) {
+		w->n -= 32;
+		uint32_t v = (uint32_t)(w->acc >> w->n);
+		uint8_t *o = w->out + w->len;
+		o[0] = (uint8_t)(v >> 24);
+		o[1] = (uint8_t)(v >> 16);
+		o[2] = (uint8_t)(v >> 8);
+		o[3] = (uint8_t)v;
+		w->len += 4;
 	}
+}
+
+/* k vertical-mode-0 codes (one bit each). */
+static void put_v0s(struct bitw *w, int k)
+{
+	for (; k > 24; k -= 24)
+		put(w, 0xffffff, 24);
+	if (k > 0)
+		put(w, (1u << k) - 1, k);
 }
 
 static void put_run(struct bitw *w, int run, int black)
@@ -175,17 +191,27 @@ uint8_t *g4_encode(const uint8_t *bits, int w, int h, size_t stride, size_t *len
 	wr.out = xmalloc(wr.cap);
 	int *ca = xmalloc(((size_t)w + 11) * sizeof(int));
 	int *rb = xmalloc(((size_t)w + 11) * sizeof(int));
-	row_changes(white, w, rb);
+	int nb = row_changes(white, w, rb);
+	const uint8_t *ref = white;
 	for (int y = 0; y < h; y++) {
 		if (wr.cap - wr.len < row_max) {
 			wr.cap = wr.cap * 2 + row_max;
 			wr.out = xrealloc(wr.out, wr.cap);
 		}
-		row_changes(bits + (size_t)y * stride, w, ca);
+		const uint8_t *row = bits + (size_t)y * stride;
+		/* A row like the one above (blank lines, the second row of a
+		 * fine page): each change, and the end, is vertical mode 0. */
+		if (memcmp(row, ref, rowbytes) == 0) {
+			put_v0s(&wr, nb + 1);
+			ref = row;
+			continue;
+		}
+		nb = row_changes(row, w, ca);
 		encode_row(&wr, ca, rb, w);
 		int *t = rb;
 		rb = ca;
 		ca = t;
+		ref = row;
 	}
 	free(ca);
 	free(rb);
@@ -195,8 +221,12 @@ uint8_t *g4_encode(const uint8_t *bits, int w, int h, size_t stride, size_t *len
 	}
 	put(&wr, 0x001, 12); /* EOFB: two EOLs */
 	put(&wr, 0x001, 12);
-	if (wr.n > 0)
-		put(&wr, 0, 8 - wr.n);
+	if (wr.n % 8)
+		put(&wr, 0, 8 - wr.n % 8);
+	while (wr.n >= 8) {
+		wr.n -= 8;
+		wr.out[wr.len++] = (uint8_t)(wr.acc >> wr.n);
+	}
 	free(white);
 	*len = wr.len;
 	return wr.out;

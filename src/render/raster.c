@@ -3,6 +3,7 @@
  * our allocator (the cap), one API for PDF and images; see docs/render.md. */
 #include "raster.h"
 #include "bitmap.h"
+#include "thinline.h"
 
 #include <malloc.h>
 #include <math.h>
@@ -151,6 +152,74 @@ static unsigned char *job_samples(fz_context *ctx, int rows)
 	return raster_samples;
 }
 
+/* ---- Thin strokes ----
+ *
+ * The draw device's stroke_path is replaced by one that draws strokes no
+ * wider than a pixel itself (thinline.h) when nothing can change how they
+ * are painted: no clip, mask, group or tile open (MuPDF keeps that stack
+ * on the device), opaque, a plain colour space. Anything else goes to
+ * MuPDF's own. One page at a time per process, hence the static state. */
+
+static struct {
+	void (*stroke)(fz_context *, fz_device *, const fz_path *, const fz_stroke_state *,
+		fz_matrix, fz_colorspace *, const float *, float, fz_color_params);
+	struct thin_canvas cv;
+} raster_thin;
+
+static void thin_w_moveto(fz_context *ctx, void *arg, float x, float y)
+{
+	(void)ctx;
+	thin_moveto(arg, x, y);
+}
+
+static void thin_w_lineto(fz_context *ctx, void *arg, float x, float y)
+{
+	(void)ctx;
+	thin_lineto(arg, x, y);
+}
+
+static void thin_w_curveto(fz_context *ctx, void *arg, float x1, float y1, float x2, float y2,
+	float x3, float y3)
+{
+	(void)ctx;
+	thin_curveto(arg, x1, y1, x2, y2, x3, y3);
+}
+
+static void thin_w_closepath(fz_context *ctx, void *arg)
+{
+	(void)ctx;
+	thin_closepath(arg);
+}
+
+static const fz_path_walker thin_walker = {
+	thin_w_moveto, thin_w_lineto, thin_w_curveto, thin_w_closepath, NULL, NULL, NULL, NULL,
+};
+
+static void raster_stroke_path(fz_context *ctx, fz_device *dev, const fz_path *path,
+	const fz_stroke_state *st, fz_matrix ctm, fz_colorspace *cs, const float *color, float alpha,
+	fz_color_params cp)
+{
+	if (dev->container_len == 0 && alpha >= 1.0f && cs && color &&
+		st->linewidth * fz_matrix_max_expansion(ctm) <= THIN_WIDTH_MAX) {
+		enum fz_colorspace_type t = fz_colorspace_type(ctx, cs);
+		if (t == FZ_COLORSPACE_GRAY || t == FZ_COLORSPACE_RGB || t == FZ_COLORSPACE_BGR ||
+			t == FZ_COLORSPACE_CMYK) {
+			float g = 0;
+			fz_convert_color(ctx, cs, color, fz_device_gray(ctx), &g, NULL, cp);
+			double v = g * 255.0 + 0.5;
+			uint8_t value = v <= 0 ? 0 : v >= 255 ? 255 : (uint8_t)v;
+			const double m[6] = {ctm.a, ctm.b, ctm.c, ctm.d, ctm.e, ctm.f};
+			struct thin_stroke ts;
+			if (thin_stroke_init(&ts, &raster_thin.cv, value, m, st->dash_list, st->dash_len,
+				st->dash_phase) == 0) {
+				fz_walk_path(ctx, path, &thin_walker, &ts);
+				return;
+			}
+		}
+	}
+	raster_thin.stroke(ctx, dev, path, st, ctm, cs, color, alpha, cp);
+}
+
 static int raster_page(fz_context *ctx, fz_document *doc, int i, const struct raster_job *job,
 	struct sandbox_child *c)
 {
@@ -182,6 +251,10 @@ static int raster_page(fz_context *ctx, fz_document *doc, int i, const struct ra
 			RENDER_WIDTH, job_samples(ctx, g.rows));
 		fz_clear_pixmap_with_value(ctx, pix, 255);
 		dev = fz_new_draw_device(ctx, fz_identity, pix);
+		raster_thin.stroke = dev->stroke_path;
+		raster_thin.cv = (struct thin_canvas){fz_pixmap_samples(ctx, pix), RENDER_WIDTH, g.rows,
+			RENDER_WIDTH};
+		dev->stroke_path = raster_stroke_path;
 		/* Nearest-neighbour image scaling: interpolation costs a third of
 		 * the time of a scanned page and is lost in the dithering anyway. */
 		fz_enable_device_hints(ctx, dev, FZ_DONT_INTERPOLATE_IMAGES);

@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +26,7 @@
 #include "sandbox.h"
 #include "render.h"
 #include "textdraw.h"
+#include "thinline.h"
 #include "tiffw.h"
 
 static void test_sniff(void **state)
@@ -268,6 +270,121 @@ static void test_dither(void **state)
 	/* Offsets outside the bitmap are clipped. */
 	bitmap_dither_gray(b, 60, 14, g, 64, 16, 64);
 	bitmap_free(b);
+}
+
+/* Painted pixels of a W x H grey canvas (value 0 on 255). */
+#define TW 64
+#define TH 32
+static int thin_count(const uint8_t *p, int x0, int y0, int x1, int y1)
+{
+	int n = 0;
+	for (int y = y0; y < y1; y++)
+		for (int x = x0; x < x1; x++)
+			n += p[y * TW + x] == 0;
+	return n;
+}
+
+static void test_thinline(void **state)
+{
+	(void)state;
+	static uint8_t p[TH * TW];
+	struct thin_canvas cv = {p, TW, TH, TW};
+	const double id[6] = {1, 0, 0, 1, 0, 0};
+	struct thin_stroke s;
+
+	/* One pixel per column, on the row holding the line. */
+	memset(p, 255, sizeof(p));
+	thin_line(&cv, 0, 2.2, 5.5, 40.7, 5.5);
+	assert_int_equal(thin_count(p, 0, 0, TW, TH), 39);
+	assert_int_equal(thin_count(p, 0, 5, TW, 6), 39);
+	/* Steep: one pixel per row, 8-connected. */
+	memset(p, 255, sizeof(p));
+	thin_line(&cv, 0, 10.5, 0.5, 20.5, 30.5);
+	assert_int_equal(thin_count(p, 0, 0, TW, TH), 31);
+	for (int y = 0; y <= 30; y++)
+		assert_int_equal(thin_count(p, 0, y, TW, y + 1), 1);
+	/* Clipped to the canvas; far away or not finite: nothing, quickly. */
+	memset(p, 255, sizeof(p));
+	thin_line(&cv, 0, -1e30, 3.5, 1e30, 3.5);
+	assert_int_equal(thin_count(p, 0, 0, TW, TH), TW);
+	thin_line(&cv, 0, -100, -100, -50, -1);
+	thin_line(&cv, 0, NAN, 1, 5, 5);
+	thin_line(&cv, 0, 1, 1, INFINITY, 5);
+	assert_int_equal(thin_count(p, 0, 0, TW, TH), TW);
+
+	/* Dashes [4 4] along y = 10.5: ink on x in [0,4), [8,12), ... */
+	memset(p, 255, sizeof(p));
+	const float d44[] = {4, 4};
+	assert_int_equal(thin_stroke_init(&s, &cv, 0, id, d44, 2, 0), 0);
+	thin_moveto(&s, 0, 10.5);
+	thin_lineto(&s, 32, 10.5);
+	int on = thin_count(p, 0, 10, 32, 11);
+	assert_true(on >= 16 && on <= 20);
+	assert_int_equal(thin_count(p, 1, 10, 3, 11), 2);
+	assert_int_equal(thin_count(p, 5, 10, 7, 11), 0);
+	assert_int_equal(thin_count(p, 9, 10, 11, 11), 2);
+	/* Phase 4 starts in the gap; the pattern restarts at each subpath. */
+	memset(p, 255, sizeof(p));
+	assert_int_equal(thin_stroke_init(&s, &cv, 0, id, d44, 2, 4), 0);
+	thin_moveto(&s, 0, 10.5);
+	thin_lineto(&s, 8, 10.5);
+	thin_moveto(&s, 0, 20.5);
+	thin_lineto(&s, 8, 20.5);
+	assert_int_equal(thin_count(p, 1, 10, 3, 11), 0);
+	assert_int_equal(thin_count(p, 5, 10, 7, 11), 2);
+	assert_int_equal(thin_count(p, 1, 20, 3, 21), 0);
+	/* An odd pattern [3] is 3 on, 3 off. */
+	memset(p, 255, sizeof(p));
+	const float d3[] = {3};
+	assert_int_equal(thin_stroke_init(&s, &cv, 0, id, d3, 1, 0), 0);
+	thin_moveto(&s, 0, 1.5);
+	thin_lineto(&s, 12, 1.5);
+	assert_int_equal(thin_count(p, 1, 1, 2, 2), 1);
+	assert_int_equal(thin_count(p, 4, 1, 5, 2), 0);
+	assert_int_equal(thin_count(p, 7, 1, 8, 2), 1);
+	/* A dashed line across a huge off-page distance is not walked dash
+	 * by dash (this would take 10^12 steps). */
+	assert_int_equal(thin_stroke_init(&s, &cv, 0, id, d44, 2, 0), 0);
+	thin_moveto(&s, -1e13, 30.5);
+	thin_lineto(&s, 1e13, 30.5);
+	on = thin_count(p, 0, 30, TW, 31);
+	assert_true(on >= TW / 2 - 4 && on <= TW / 2 + 4);
+
+	/* Left to MuPDF: negative or non-finite dashes, a cycle under
+	 * THIN_DASH_CYCLE_MIN pixels in any direction, a flat matrix. */
+	const float neg[] = {2, -1}, tiny[] = {0.5, 0.5}, nanv[] = {NAN, 1};
+	assert_int_equal(thin_stroke_init(&s, &cv, 0, id, neg, 2, 0), -1);
+	assert_int_equal(thin_stroke_init(&s, &cv, 0, id, tiny, 2, 0), -1);
+	assert_int_equal(thin_stroke_init(&s, &cv, 0, id, nanv, 2, 0), -1);
+	const double squash[6] = {4, 0, 0, 0.1, 0, 0}, flat[6] = {1, 0, 2, 0, 0, 0};
+	assert_int_equal(thin_stroke_init(&s, &cv, 0, squash, d44, 2, 0), -1);
+	assert_int_equal(thin_stroke_init(&s, &cv, 0, flat, NULL, 0, 0), -1);
+	assert_int_equal(thin_stroke_init(&s, &cv, 0, squash, NULL, 0, 0), 0);
+
+	/* A closed square: its four sides; a curve: connected from end to
+	 * end, within a pixel of the true quarter circle. */
+	memset(p, 255, sizeof(p));
+	assert_int_equal(thin_stroke_init(&s, &cv, 0, id, NULL, 0, 0), 0);
+	thin_moveto(&s, 2.5, 2.5);
+	thin_lineto(&s, 12.5, 2.5);
+	thin_lineto(&s, 12.5, 12.5);
+	thin_lineto(&s, 2.5, 12.5);
+	thin_closepath(&s);
+	assert_int_equal(thin_count(p, 0, 0, TW, TH), 40);
+	memset(p, 255, sizeof(p));
+	const double k = 0.5523 * 20;
+	thin_moveto(&s, 40.5, 5.5);
+	thin_curveto(&s, 40.5 + k, 5.5, 60.5, 25.5 - k, 60.5, 25.5);
+	assert_int_equal(p[5 * TW + 40], 0);
+	assert_int_equal(p[25 * TW + 60], 0);
+	for (int y = 0; y < TH; y++)
+		for (int x = 0; x < TW; x++)
+			if (p[y * TW + x] == 0) {
+				double r = hypot(x + 0.5 - 40.5, y + 0.5 - 25.5);
+				assert_true(fabs(r - 20) < 1.5);
+			}
+	for (int y = 6; y <= 24; y++)
+		assert_true(thin_count(p, 0, y, TW, y + 1) >= 1);
 }
 
 static void test_tiffw(void **state)
@@ -619,6 +736,7 @@ int main(void)
 		cmocka_unit_test(test_geometry),
 		cmocka_unit_test(test_page_stream),
 		cmocka_unit_test(test_dither),
+		cmocka_unit_test(test_thinline),
 		cmocka_unit_test(test_tiffw),
 		cmocka_unit_test(test_pdfw),
 		cmocka_unit_test(test_header),

@@ -132,6 +132,7 @@ typedef struct call {
 	int64_t ring_deadline_ms;
 	int64_t linger_until_ms;
 	int reported;
+	int report_pending;       /* ended, result not reported yet (call_report) */
 	int seqno;
 	int media_ready;          /* epoll saw packets since the last drain */
 	int invite_pending;       /* outbound: INVITE not sent yet */
@@ -799,12 +800,6 @@ static void call_end(call_t *c)
 	 * received file is complete before the result is reported. */
 	faxcall_free(c->fc);
 	c->fc = NULL;
-	if (c->rx_memfd >= 0) {
-		if (c->res.pages_received > 0 && rx_file_save(c) != 0)
-			c->res.file[0] = '\0';
-		close(c->rx_memfd);
-		c->rx_memfd = -1;
-	}
 	fax_result_classify(&c->res);
 	c->linger_until_ms = now_ms() + CALL_LINGER_MS;
 	c->ctx.active = 0;
@@ -812,12 +807,30 @@ static void call_end(call_t *c)
 		  "call=%s ok=%d class=%s pages_confirmed=%d pages_received=%d transport=%s t30_code=%d",
 		  c->call_id, c->res.ok, c->res.ok ? "-" : c->res.fail_class, c->res.pages_confirmed,
 		  c->res.pages_received, c->res.transport[0] ? c->res.transport : "-", c->res.t30_code);
-	if (!c->reported) {
-		c->reported = 1;
-		c->ua->calls_ended++;
-		if (c->ua->cb)
-			c->ua->cb(c->ua->cb_ud, &c->res);
+	if (!c->reported)
+		c->report_pending = 1; /* call_report, once the lock is released */
+}
+
+/* Saves the received TIFF and reports the result of a call that ended: on
+ * the engine's SIP thread, without the call's lock (its media worker no
+ * longer touches an ended call), so neither the copy nor the caller's
+ * callback (which may store or encrypt the document) holds up the media
+ * clock of the other calls. */
+static void call_report(call_t *c)
+{
+	if (!c->report_pending)
+		return;
+	c->report_pending = 0;
+	if (c->rx_memfd >= 0) {
+		if (c->res.pages_received > 0 && rx_file_save(c) != 0)
+			c->res.file[0] = '\0';
+		close(c->rx_memfd);
+		c->rx_memfd = -1;
 	}
+	c->reported = 1;
+	c->ua->calls_ended++;
+	if (c->ua->cb)
+		c->ua->cb(c->ua->cb_ud, &c->res);
 }
 
 static void call_send_bye(call_t *c)
@@ -1318,6 +1331,7 @@ static void handle_new_invite(ua_t *ua, const sip_msg_t *m, const struct sockadd
 		c->res.sip_status = 500;
 		c->res.network_error = 1;
 		call_end(c);
+		call_report(c);
 		call_free(c);
 		return;
 	}
@@ -1782,6 +1796,8 @@ static void ua_run(ua_t *ua, int sending)
 			if (due < next_due_ms)
 				next_due_ms = due;
 		}
+		for (int i = 0; i < ua->ncalls; i++)
+			call_report(ua->calls[i]);
 		ua_reap(ua, now);
 	}
 	atomic_store(&ua->workers_stop, 1);
@@ -1795,6 +1811,7 @@ static void ua_run(ua_t *ua, int sending)
 	}
 	for (int i = 0; i < ua->ncalls; i++) {
 		call_end(ua->calls[i]);
+		call_report(ua->calls[i]);
 		call_free(ua->calls[i]);
 	}
 	ua->ncalls = 0;

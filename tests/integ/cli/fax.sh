@@ -1,0 +1,177 @@
+#!/usr/bin/env bash
+# The fax service with the `faxvault` CLI against the real faxvaultd (fax
+# service on, loopback trunk on a free port): the operator imports numbers
+# on the loopback trunk and looks at trunks and inventory; an account with
+# an owner, an admin and a user; the admin requests a number routed to the
+# user; the user sends a text file (queued, at least one page), lists it,
+# reads its status, downloads its PDF and a page preview, schedules one
+# and cancels it; the owner exports the CDRs as CSV and manages a webhook; the
+# admin routes and releases the number. Each person has a config file.
+#
+# Usage: fax.sh FAXVAULT FAXVAULTD
+FV=${1:?path of faxvault}
+FAXVAULTD=${2:?path of faxvaultd}
+command -v jq >/dev/null || { echo "fax.sh: jq is required" >&2; exit 1; }
+. "$(dirname "$0")/../api/lib.sh"
+
+export HOME=$TMP/home LC_ALL=C LANG=C
+unset FAXVAULT_URL FAXVAULT_TOKEN XDG_CONFIG_HOME
+mkdir -p "$HOME"
+OUT=$TMP/out
+ERR=$TMP/err
+
+# as PERSON WANT DESCRIPTION ARGS...: runs `faxvault --config PERSON.conf
+# ARGS` (standard input from $IN when set); output in $OUT and $ERR.
+as() {
+	local who=$1 want=$2 desc=$3 rc
+	shift 3
+	if [ -n "${IN+x}" ]; then
+		printf '%s\n' "$IN" | "$FV" --config "$TMP/$who.conf" "$@" >"$OUT" 2>"$ERR"
+	else
+		"$FV" --config "$TMP/$who.conf" "$@" </dev/null >"$OUT" 2>"$ERR"
+	fi
+	rc=$?
+	if [ "$rc" = "$want" ]; then
+		ok
+		return 0
+	fi
+	fail "$desc: exit $rc, want $want: faxvault $*"
+	sed 's/^/  out| /' "$OUT" | head -20
+	sed 's/^/  err| /' "$ERR" | head -20
+	return 1
+}
+
+# has TEXT DESCRIPTION / field JQ: conditions on the last output.
+has() { if grep -qF -- "$1" "$OUT"; then ok; else fail "$2: no '$1' in: $(head -c 300 "$OUT")"; fi; }
+field() { jq -r "$1" "$OUT" 2>/dev/null; }
+
+# stop PERSON: the steps after this one need it.
+stop() {
+	echo "fax.sh: stopping: later steps depend on the last one"
+	finish
+	exit 1
+}
+
+start_daemon --set testing.media_clock_speed=5 --set fax.poll_ms=100 \
+	--set webhooks.allow_cidrs=127.0.0.1/32
+export FAXVAULT_URL=$BASE
+
+# ---- the operator: numbers on the loopback trunk ---------------------------
+
+IN=$(jq -r .password "$TMP/boot.json") as op 0 "operator logs in" \
+	login --email op@example.com --password-stdin || stop
+as op 0 "trunks list" trunks list && has "loopback" "the built-in trunk is listed"
+as op 0 "trunks show loopback" trunks show loopback && has "Built in:" "trunk details"
+as op 0 "import two numbers" numbers import --trunk loopback +15555550101 +15555550102 || stop
+has "Imported 2 numbers." "import count"
+printf '# again\n+15555550101\n' >"$TMP/numbers.txt"
+as op 0 "import from a file" numbers import --trunk loopback --file "$TMP/numbers.txt"
+has "Skipped +15555550101 (duplicate)." "a number already there is skipped"
+as op 2 "a number that is not E.164" numbers import --trunk loopback 5550101
+as op 0 "inventory" numbers inventory && has "+15555550102" "inventory lists the numbers"
+
+# ---- an account with an owner, an admin and a user -------------------------
+
+as op 0 "create an account" accounts create --json --name "Fax Clinic" \
+	--owner-email owner@clinic.example --owner-name "Olive Owner" || stop
+acc=$(field .id)
+IN="olive-orchard-lantern-2026" as anon 0 "owner accepts" \
+	invitations accept "$(field .owner_invitation.token)" --password-stdin || stop
+IN="olive-orchard-lantern-2026" as owner 0 "owner logs in" \
+	login --email owner@clinic.example --password-stdin || stop
+as owner 0 "invite an admin" users create --account "$acc" --email admin@clinic.example \
+	--name "Ada Admin" --role admin --json || stop
+IN="ada-granite-harbour-2026" as anon 0 "admin accepts" \
+	invitations accept "$(field .invitation.token)" --password-stdin || stop
+as owner 0 "invite a user" users create --account "$acc" --email user@clinic.example \
+	--name "Ulysses User" --role user --json || stop
+user_id=$(field .id)
+IN="ulysses-meadow-violin-2026" as anon 0 "user accepts" \
+	invitations accept "$(field .invitation.token)" --password-stdin || stop
+IN="ada-granite-harbour-2026" as admin 0 "admin logs in" \
+	login --email admin@clinic.example --password-stdin || stop
+IN="ulysses-meadow-violin-2026" as user 0 "user logs in" \
+	login --email user@clinic.example --password-stdin || stop
+
+# ---- numbers: the admin requests one for the user --------------------------
+
+as admin 0 "request a number (account from /v1/me)" numbers request --country US \
+	--area-code 555 --route-to "$user_id" --json || stop
+num=$(field .number)
+if [ "$(field .route_to)" = "$user_id" ] && [ "${num#+1555}" != "$num" ]; then ok; else
+	fail "the number is +1555… and routes to the user: $(cat "$OUT")"; fi
+as admin 0 "numbers list" numbers list && has "$num" "the number is listed"
+as user 4 "a user cannot request numbers" numbers request --country US
+
+# ---- faxes: the user sends a text file -------------------------------------
+
+printf 'Dear colleague,\n\nthe results you asked for.\n' >"$TMP/letter.txt"
+as user 0 "fax send" fax send "$TMP/letter.txt" --to "$num" --header "Fax Clinic" --json || stop
+fax=$(field '.items[0].id')
+if [ "$(field '.items[0].status')" = queued ] && [ "$(field '.items[0].page_count')" -ge 1 ]; then ok; else
+	fail "fax send: a queued fax with pages: $(cat "$OUT")"; fi
+as user 0 "fax send (table)" fax send "$TMP/letter.txt" --to "$num" --idempotency-key fax-sh-1
+has "1 fax accepted:" "the table says how many"
+grep -qE '^ID +TO +PAGES +STATUS +EST\. COST$' "$OUT" && ok || fail "fax send table header: $(cat "$OUT")"
+as user 2 "a destination that is not E.164" fax send "$TMP/letter.txt" --to 0155
+as user 0 "fax list --outbound" fax list --outbound && has "$fax" "the fax is listed"
+as user 0 "fax status" fax status "$fax" && has "Status:" "status details"
+has "$num" "status shows the destination"
+as user 0 "fax download" fax download "$fax" --output "$TMP/fax.pdf"
+if head -c 4 "$TMP/fax.pdf" | grep -q '%PDF' && [ "$(stat -c %a "$TMP/fax.pdf")" = 600 ]; then ok; else
+	fail "fax download: a PDF with mode 0600"; fi
+as user 1 "download refuses to overwrite" fax download "$fax" --output "$TMP/fax.pdf"
+as user 0 "download --force" fax download "$fax" --output "$TMP/fax.pdf" --force
+as user 0 "fax preview" fax preview "$fax" --page 1 --output "$TMP/p1.png"
+if head -c 4 "$TMP/p1.png" | grep -q 'PNG'; then ok; else fail "fax preview: a PNG"; fi
+as user 5 "fax status of an unknown fax" fax status fax_doesnotexist0000000
+
+# A scheduled fax, cancelled before it goes.
+as user 0 "schedule a fax" fax send "$TMP/letter.txt" --to "$num" \
+	--send-at "$(date -u -d '+2 hours' +%Y-%m-%dT%H:%M:%SZ)" --json || stop
+later=$(field '.items[0].id')
+as user 0 "fax cancel" fax cancel "$later" && has "cancelled" "the fax is cancelled"
+as user 6 "a cancelled fax cannot be cancelled again" fax cancel "$later"
+as user 0 "fax list --status cancelled" fax list --status cancelled --json
+[ "$(field "[.items[] | select(.id == \"$later\")] | length")" = 1 ] && ok ||
+	fail "the cancelled fax is listed by status: $(cat "$OUT")"
+
+# ---- CDRs ------------------------------------------------------------------
+
+as owner 0 "cdrs --csv" cdrs --csv
+head -n 1 "$OUT" | grep -q '^id,fax_id,attempt,direction,from,to' && ok ||
+	fail "cdrs --csv prints the header line: $(head -c 300 "$OUT")"
+as owner 0 "cdrs --csv --output" cdrs --csv --output "$TMP/cdrs.csv"
+if [ -s "$OUT" ]; then fail "cdrs --output also wrote to standard output"; else ok; fi
+head -n 1 "$TMP/cdrs.csv" | grep -q '^id,fax_id' && ok || fail "cdrs.csv holds the CSV"
+as owner 0 "cdrs (table)" cdrs --direction outbound
+grep -qE '^STARTED +FAX +DIRECTION' "$OUT" && ok || fail "cdrs table header: $(cat "$OUT")"
+as user 4 "a user cannot read CDRs" cdrs --csv
+
+# ---- webhooks --------------------------------------------------------------
+
+as owner 0 "webhooks create" webhooks create http://127.0.0.1:9/hook --event fax.delivered,fax.failed \
+	--json || stop
+hook=$(field .id)
+case "$(field .secret)" in whsec_*) ok ;; *) fail "the signing secret is shown once" ;; esac
+as owner 0 "webhooks list" webhooks list && has "$hook" "the webhook is listed"
+if grep -q whsec_ "$OUT"; then fail "the list shows no secret"; else ok; fi
+as owner 0 "webhooks test" webhooks test "$hook" && has "Test event queued" "test event"
+as owner 0 "webhooks deliveries" webhooks deliveries "$hook" --json
+[ "$(field '.items | length')" -ge 1 ] && ok || fail "the test event is in the delivery log"
+as owner 6 "an unknown event" webhooks create http://127.0.0.1:9/hook --event fax.exploded
+as owner 0 "webhooks delete" webhooks delete "$hook" && has "Webhook deleted." "deleted"
+as owner 5 "deleted means gone" webhooks deliveries "$hook"
+
+# ---- the admin routes and releases the number ------------------------------
+
+as admin 0 "numbers route to the shared inbox" numbers route "$num" --to shared --json
+[ "$(field .route_to)" = shared ] && ok || fail "routed to shared: $(cat "$OUT")"
+as admin 0 "numbers release" numbers release "$num" && has "Number released" "released"
+as admin 0 "numbers list after release" numbers list --json
+[ "$(field '.items | length')" = 0 ] && ok || fail "no number left: $(cat "$OUT")"
+as op 0 "inventory after release" numbers inventory --json
+[ "$(field "[.items[] | select(.number == \"$num\")][0].status")" = quarantined ] && ok ||
+	fail "the released number is in quarantine: $(cat "$OUT")"
+
+finish

@@ -165,15 +165,28 @@ req GET "/v1/accounts/$ACC/webhooks/$WH/deliveries?limit=1" "$READER"
 expect_status 200 "data.read reads the delivery log"
 expect_jq '(.items | length == 1) and (.next_cursor | type == "string") and .items[0].event_id == "'"$EV2"'"' "delivery log paginated, newest first"
 
+# --- a redirect is an answer like any other: not followed, retried later
+echo 302 > "$RECV/plan"
+req POST "/v1/accounts/$ACC/webhooks/$WH/test" "$OWNER"
+EV3=$(jqr .event_id)
+wait_for 4 && ok || fail "the receiver got the redirected event"
+delivery_until "$EV3" '.attempts == 1'
+expect_jq '.status == "pending" and .last_status_code == 302' "delivery log: 302 recorded, retry pending"
+advance_clock 1
+wait_for 5 && ok || fail "the receiver got the retry after the redirect"
+[ "$(cat "$RECV/5.path")" = /hook ] && ok || fail "the redirect was not followed (the retry goes to the subscribed URL)"
+delivery_until "$EV3" '.status == "delivered"'
+expect_jq '.attempts == 2' "delivered on the second attempt"
+
 # --- rotating the secret
 req POST "/v1/accounts/$ACC/webhooks/$WH/rotate-secret" "$OWNER"
 expect_status 200 "rotate secret"
 NEW=$(jqr .secret)
 [ "$NEW" != "$SECRET" ] && [ "${NEW#whsec_}" != "$NEW" ] && ok || fail "a new secret"
 req POST "/v1/accounts/$ACC/webhooks/$WH/test" "$OWNER"
-wait_for 4 && ok || fail "the receiver got the event after rotation"
-verify 4 "$NEW" && ok || fail "signed with the new secret"
-verify 4 "$SECRET" && fail "still signed with the old secret" || ok
+wait_for 6 && ok || fail "the receiver got the event after rotation"
+verify 6 "$NEW" && ok || fail "signed with the new secret"
+verify 6 "$SECRET" && fail "still signed with the old secret" || ok
 
 # --- updates
 req PATCH "/v1/accounts/$ACC/webhooks/$WH" "$OWNER" '{"url":"https://10.1.2.3/x"}'
@@ -227,7 +240,7 @@ expect_status 202 "a test event to the old subscription"
 EV5=$(jqr .event_id)
 delivery_until "$EV5" '.attempts == 1'
 expect_jq '.status == "pending" and .attempts == 1 and .last_status_code == null and (.last_error | startswith("url not allowed"))' "checked again at delivery: not sent"
-[ ! -e "$RECV/5.done" ] && ok || fail "nothing reached the receiver"
+[ ! -e "$RECV/7.done" ] && ok || fail "nothing reached the receiver"
 
 # --- delete
 req DELETE "/v1/accounts/$ACC/webhooks/$WH" "$OWNER"

@@ -6,7 +6,8 @@ Listens on a free port and writes it to DIR/port. Each POST becomes
 DIR/N.body (the raw body) and DIR/N.headers (JSON, header names in lower
 case), then DIR/N.done once both are complete. The status answered comes
 from the first line of DIR/plan, which is consumed (200 when it is empty or
-absent); an answer other than 2xx carries the body "boom N"."""
+absent); an answer other than 2xx carries the body "boom N", and a 3xx a
+Location to /moved on this receiver (which a sender must not follow)."""
 import json
 import os
 import sys
@@ -42,9 +43,13 @@ class Handler(BaseHTTPRequestHandler):
             f.write(body)
         with open(os.path.join(DIR, "%d.headers" % n), "w") as f:
             json.dump({k.lower(): v for k, v in self.headers.items()}, f)
+        with open(os.path.join(DIR, "%d.path" % n), "w") as f:
+            f.write(self.path)
         status = next_status()
         answer = b"" if 200 <= status < 300 else b"boom %d" % n
         self.send_response(status)
+        if 300 <= status < 400:
+            self.send_header("Location", "http://127.0.0.1:%d/moved" % self.server.server_address[1])
         self.send_header("Content-Length", str(len(answer)))
         self.end_headers()
         self.wfile.write(answer)

@@ -137,51 +137,40 @@ int ssrf_url_parse(const char *s, size_t len, ssrf_url_t *out, const char **why)
 	return 0;
 }
 
+/* A refused range: the network and what it is, for the reason given. */
 struct range {
-	uint8_t net[16];
-	int prefix;
+	cidr_t net;
 	const char *name;
 };
 
-static bool in_range(const uint8_t *addr, const struct range *r)
-{
-	int full = r->prefix / 8, rest = r->prefix % 8;
-	if (memcmp(r->net, addr, (size_t)full) != 0)
-		return false;
-	if (rest == 0)
-		return true;
-	uint8_t mask = (uint8_t)(0xff << (8 - rest));
-	return (r->net[full] & mask) == (addr[full] & mask);
-}
-
 static const struct range v4_refused[] = {
-	{ { 0 }, 8, "0.0.0.0/8 (this network)" },
-	{ { 10 }, 8, "10.0.0.0/8 (private)" },
-	{ { 100, 64 }, 10, "100.64.0.0/10 (carrier-grade NAT)" },
-	{ { 127 }, 8, "127.0.0.0/8 (loopback)" },
-	{ { 169, 254 }, 16, "169.254.0.0/16 (link-local)" },
-	{ { 172, 16 }, 12, "172.16.0.0/12 (private)" },
-	{ { 192, 0, 0 }, 24, "192.0.0.0/24 (protocol assignments)" },
-	{ { 192, 0, 2 }, 24, "192.0.2.0/24 (documentation)" },
-	{ { 192, 168 }, 16, "192.168.0.0/16 (private)" },
-	{ { 198, 18 }, 15, "198.18.0.0/15 (benchmarking)" },
-	{ { 198, 51, 100 }, 24, "198.51.100.0/24 (documentation)" },
-	{ { 203, 0, 113 }, 24, "203.0.113.0/24 (documentation)" },
-	{ { 224 }, 4, "224.0.0.0/4 (multicast)" },
-	{ { 240 }, 4, "240.0.0.0/4 (reserved, broadcast)" },
+	{ { 4, { 0 }, 8 }, "0.0.0.0/8 (this network)" },
+	{ { 4, { 10 }, 8 }, "10.0.0.0/8 (private)" },
+	{ { 4, { 100, 64 }, 10 }, "100.64.0.0/10 (carrier-grade NAT)" },
+	{ { 4, { 127 }, 8 }, "127.0.0.0/8 (loopback)" },
+	{ { 4, { 169, 254 }, 16 }, "169.254.0.0/16 (link-local)" },
+	{ { 4, { 172, 16 }, 12 }, "172.16.0.0/12 (private)" },
+	{ { 4, { 192, 0, 0 }, 24 }, "192.0.0.0/24 (protocol assignments)" },
+	{ { 4, { 192, 0, 2 }, 24 }, "192.0.2.0/24 (documentation)" },
+	{ { 4, { 192, 168 }, 16 }, "192.168.0.0/16 (private)" },
+	{ { 4, { 198, 18 }, 15 }, "198.18.0.0/15 (benchmarking)" },
+	{ { 4, { 198, 51, 100 }, 24 }, "198.51.100.0/24 (documentation)" },
+	{ { 4, { 203, 0, 113 }, 24 }, "203.0.113.0/24 (documentation)" },
+	{ { 4, { 224 }, 4 }, "224.0.0.0/4 (multicast)" },
+	{ { 4, { 240 }, 4 }, "240.0.0.0/4 (reserved, broadcast)" },
 };
 
 static const struct range v6_refused[] = {
-	{ { 0 }, 128, ":: (unspecified)" },
-	{ { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1 }, 128, "::1 (loopback)" },
-	{ { 0 }, 96, "::/96 (IPv4-compatible)" },
-	{ { 0xfe, 0x80 }, 10, "fe80::/10 (link-local)" },
-	{ { 0xfe, 0xc0 }, 10, "fec0::/10 (site-local)" },
-	{ { 0xfc }, 7, "fc00::/7 (unique local)" },
-	{ { 0xff }, 8, "ff00::/8 (multicast)" },
-	{ { 0x20, 0x01, 0x0d, 0xb8 }, 32, "2001:db8::/32 (documentation)" },
-	{ { 0x20, 0x01, 0, 0 }, 32, "2001::/32 (Teredo)" },
-	{ { 0x01, 0, 0, 0, 0, 0, 0, 0 }, 64, "100::/64 (discard)" },
+	{ { 6, { 0 }, 128 }, ":: (unspecified)" },
+	{ { 6, { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1 }, 128 }, "::1 (loopback)" },
+	{ { 6, { 0 }, 96 }, "::/96 (IPv4-compatible)" },
+	{ { 6, { 0xfe, 0x80 }, 10 }, "fe80::/10 (link-local)" },
+	{ { 6, { 0xfe, 0xc0 }, 10 }, "fec0::/10 (site-local)" },
+	{ { 6, { 0xfc }, 7 }, "fc00::/7 (unique local)" },
+	{ { 6, { 0xff }, 8 }, "ff00::/8 (multicast)" },
+	{ { 6, { 0x20, 0x01, 0x0d, 0xb8 }, 32 }, "2001:db8::/32 (documentation)" },
+	{ { 6, { 0x20, 0x01, 0, 0 }, 32 }, "2001::/32 (Teredo)" },
+	{ { 6, { 0x01, 0, 0, 0, 0, 0, 0, 0 }, 64 }, "100::/64 (discard)" },
 };
 
 bool ssrf_addr_public(int family, const uint8_t addr[16], const char **why)
@@ -202,7 +191,7 @@ bool ssrf_addr_public(int family, const uint8_t addr[16], const char **why)
 			return ssrf_addr_public(4, v4, why);
 		}
 		for (size_t i = 0; i < sizeof v6_refused / sizeof v6_refused[0]; i++)
-			if (in_range(addr, &v6_refused[i])) {
+			if (cidr_contains(&v6_refused[i].net, 6, addr)) {
 				*why = v6_refused[i].name;
 				return false;
 			}
@@ -213,7 +202,7 @@ bool ssrf_addr_public(int family, const uint8_t addr[16], const char **why)
 		return false;
 	}
 	for (size_t i = 0; i < sizeof v4_refused / sizeof v4_refused[0]; i++)
-		if (in_range(addr, &v4_refused[i])) {
+		if (cidr_contains(&v4_refused[i].net, 4, addr)) {
 			*why = v4_refused[i].name;
 			return false;
 		}

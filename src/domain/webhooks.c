@@ -252,6 +252,23 @@ static char *new_secret(void)
 	return xasprintf("whsec_%s", b64);
 }
 
+/* When stored (the write went through), the subscription read back with its
+ * new secret in *out, and true; false otherwise. The secret is wiped and
+ * freed either way. */
+static bool answer_with_secret(dom_ctx_t *c, bool stored, const char *account_id,
+	const char *id, char *secret, json_t **out)
+{
+	json_t *w = stored ? store_webhook_get(c->tx, account_id, id) : NULL;
+	if (w) {
+		*out = webhook_public(w);
+		json_object_set_new(*out, "secret", json_string(secret));
+	}
+	json_decref(w);
+	sodium_memzero(secret, strlen(secret));
+	free(secret);
+	return w != NULL;
+}
+
 int dom_webhook_create(dom_ctx_t *c, const json_t *a, const json_t *body, json_t **out,
 	dom_err_t *e)
 {
@@ -276,14 +293,7 @@ int dom_webhook_create(dom_ctx_t *c, const json_t *a, const json_t *body, json_t
 	if (rc == STORE_OK)
 		rc = dom_audit(c, "webhook.create", id, rec_str(a, "id"), "success", detail);
 	json_decref(detail);
-	json_t *stored = rc == 0 ? store_webhook_get(c->tx, rec_str(a, "id"), id) : NULL;
-	if (stored) {
-		*out = webhook_public(stored);
-		json_object_set_new(*out, "secret", json_string(secret));
-	}
-	json_decref(stored);
-	sodium_memzero(secret, strlen(secret));
-	free(secret);
+	bool stored = answer_with_secret(c, rc == 0, rec_str(a, "id"), id, secret, out);
 	free(events);
 	free(id);
 	return stored ? 0 : dom_fail(e, "internal", "", "the webhook could not be stored");
@@ -378,17 +388,10 @@ int dom_webhook_rotate_secret(dom_ctx_t *c, const json_t *a, const char *id, jso
 	json_decref(f);
 	if (rc == STORE_OK)
 		rc = dom_audit(c, "webhook.rotate_secret", id, rec_str(a, "id"), "success", NULL);
-	json_t *w = rc == 0 ? store_webhook_get(c->tx, rec_str(a, "id"), id) : NULL;
-	if (w) {
-		*out = webhook_public(w);
-		json_object_set_new(*out, "secret", json_string(secret));
-	}
-	json_decref(w);
-	sodium_memzero(secret, strlen(secret));
-	free(secret);
-	if (rc == STORE_NOTFOUND)
-		return dom_fail(e, "not-found", "", "no such webhook");
-	return w ? 0 : dom_fail(e, "internal", "", "the secret could not be changed");
+	if (answer_with_secret(c, rc == 0, rec_str(a, "id"), id, secret, out))
+		return 0;
+	return rc == STORE_NOTFOUND ? dom_fail(e, "not-found", "", "no such webhook")
+				    : dom_fail(e, "internal", "", "the secret could not be changed");
 }
 
 int dom_webhook_test(dom_ctx_t *c, const json_t *a, const char *id, json_t **out, dom_err_t *e)

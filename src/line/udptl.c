@@ -125,17 +125,18 @@ int udptl_encode(udptl_tx_t *tx, const uint8_t *ifp, size_t n, uint8_t *out, siz
 	size_t nsec = tx->nhist < (size_t)tx->redundancy ? tx->nhist : (size_t)tx->redundancy;
 	if (put_len(out, cap, &off, nsec) != 0)
 		return -1;
-	for (size_t k = 0; k < nsec; k++)
-		if (put_open(out, cap, &off, tx->hist[k], tx->hlen[k]) != 0)
+	for (size_t k = 0; k < nsec; k++) {
+		size_t slot = (tx->head + UDPTL_RED_MAX - k) % UDPTL_RED_MAX;
+		if (put_open(out, cap, &off, tx->hist[slot], tx->hlen[slot]) != 0)
 			return -1;
-	/* History newest first. */
+	}
+	/* The history ring, newest at head. */
 	if (tx->redundancy > 0) {
-		size_t keep = tx->nhist < UDPTL_RED_MAX ? tx->nhist : UDPTL_RED_MAX - 1;
-		memmove(tx->hist[1], tx->hist[0], keep * UDPTL_IFP_MAX);
-		memmove(&tx->hlen[1], &tx->hlen[0], keep * sizeof tx->hlen[0]);
-		memcpy(tx->hist[0], ifp, n);
-		tx->hlen[0] = n;
-		tx->nhist = keep + 1;
+		tx->head = (tx->head + 1) % UDPTL_RED_MAX;
+		memcpy(tx->hist[tx->head], ifp, n);
+		tx->hlen[tx->head] = n;
+		if (tx->nhist < UDPTL_RED_MAX)
+			tx->nhist++;
 	}
 	tx->seq++;
 	return (int)off;

@@ -38,9 +38,12 @@ int udptl_decode(const uint8_t *data, size_t len, udptl_pkt_t *p);
 typedef struct udptl_tx {
 	uint16_t seq;
 	int redundancy;                       /* secondaries to send, 0..UDPTL_RED_MAX */
+	/* the last IFPs sent, a ring: hist[head] is the newest, hist[head - k]
+	 * (mod UDPTL_RED_MAX) the k-th before it; nothing moves per packet */
 	uint8_t hist[UDPTL_RED_MAX][UDPTL_IFP_MAX];
 	size_t hlen[UDPTL_RED_MAX];
 	size_t nhist;
+	size_t head;
 } udptl_tx_t;
 
 void udptl_tx_init(udptl_tx_t *tx, int redundancy);

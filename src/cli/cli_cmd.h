@@ -208,6 +208,13 @@ int cli_account(struct cli_ctx *ctx, char **out);
  * existing file is replaced only when force (a symbolic link never is). 0
  * or an exit code, with no partial file left behind. */
 int cli_save_file(struct cli_ctx *ctx, const char *path, const void *data, size_t n, int force);
+/* Makes call (whose accept is set) and saves the answer's bytes to out
+ * ("-": standard output; an existing file replaced only with --force,
+ * checked before the request), after checking that they start with magic
+ * (magic_len bytes; NULL: any) or failing with exit 7 naming what. Says
+ * what was written (JSON {file, bytes} with --json). 0 or an exit code. */
+int cli_fetch_file(struct cli_ctx *ctx, const struct cli_call *call, const char *magic,
+	size_t magic_len, const char *what, const char *out);
 /* Checks before a download that cli_save_file() may write path: 0, or exit
  * 1 with a message when the file exists and force is 0. */
 int cli_save_ok(struct cli_ctx *ctx, const char *path, int force);

@@ -28,26 +28,6 @@ const struct cli_opt cmd_cdrs_opts[] = {
 	{ NULL, NULL, 0, NULL },
 };
 
-/* The CSV export of path, written as received. */
-static int cdrs_csv(struct cli_ctx *ctx, const char *path)
-{
-	const char *out = cli_opt(ctx, "output");
-	int rc = out ? cli_save_ok(ctx, out, cli_args_has(ctx->args, "force")) : 0;
-	if (rc != 0)
-		return rc;
-	struct cli_call call = { .method = "GET", .path = path, .auth = CLI_AUTH_REQUIRED,
-		.accept = "text/csv", .timeout_s = CDRS_CSV_TIMEOUT_S };
-	struct cli_result res;
-	rc = cli_api_call(ctx, &call, &res);
-	if (rc == CLI_EXIT_OK)
-		rc = cli_save_file(ctx, out ? out : "-", res.raw.data, res.raw.len,
-			cli_args_has(ctx->args, "force"));
-	if (rc == CLI_EXIT_OK && out && strcmp(out, "-") != 0)
-		fprintf(ctx->err, "Wrote %s (%zu bytes).\n", out, res.raw.len);
-	cli_result_free(&res);
-	return rc;
-}
-
 int cmd_cdrs(struct cli_ctx *ctx)
 {
 	int csv = cli_args_has(ctx->args, "csv");
@@ -78,8 +58,11 @@ int cmd_cdrs(struct cli_ctx *ctx)
 	cli_http_query_add(&path, "until", cli_opt(ctx, "until"));
 	cli_http_query_add(&path, "direction", dir);
 	cli_http_query_add(&path, "result", cli_opt(ctx, "result"));
+	struct cli_call call = { .method = "GET", .path = path.data, .auth = CLI_AUTH_REQUIRED,
+		.accept = "text/csv", .timeout_s = CDRS_CSV_TIMEOUT_S };
+	const char *out = cli_opt(ctx, "output");
 	if (csv)
-		rc = cdrs_csv(ctx, path.data);
+		rc = cli_fetch_file(ctx, &call, NULL, 0, "CSV document", out ? out : "-");
 	else
 		rc = cli_list_with(ctx, path.data, cdr_cols, CLI_NCOLS(cdr_cols), cli_cdr_decorate);
 	buf_free(&path);

@@ -646,28 +646,21 @@ static int id_is_filename(const char *id)
 	return 1;
 }
 
-/* GETs path as media type accept, checks the magic bytes and saves the
- * answer to --output (default: def). */
-static int fetch_to_file(struct cli_ctx *ctx, const char *path, const char *accept,
-	const char *magic, size_t magic_len, const char *what, const char *def)
+int cli_fetch_file(struct cli_ctx *ctx, const struct cli_call *call, const char *magic,
+	size_t magic_len, const char *what, const char *out)
 {
-	const char *out = cli_opt(ctx, "output");
-	if (!out && !id_is_filename(cli_pos(ctx, 0)))
-		return cli_usage(ctx, "this id cannot name a file: give --output FILE");
-	if (!out)
-		out = def;
 	/* Before the request: each read of a document is an audit event. */
-	int rc = cli_save_ok(ctx, out, cli_args_has(ctx->args, "force"));
+	int force = cli_args_has(ctx->args, "force");
+	int rc = cli_save_ok(ctx, out, force);
 	if (rc != 0)
 		return rc;
-	struct cli_call call = { .method = "GET", .path = path, .auth = CLI_AUTH_REQUIRED,
-		.accept = accept };
 	struct cli_result res;
-	rc = cli_api_call(ctx, &call, &res);
-	if (rc == CLI_EXIT_OK && (res.raw.len < magic_len || memcmp(res.raw.data, magic, magic_len) != 0))
+	rc = cli_api_call(ctx, call, &res);
+	if (rc == CLI_EXIT_OK && magic &&
+	    (res.raw.len < magic_len || memcmp(res.raw.data, magic, magic_len) != 0))
 		rc = cli_fail(ctx, CLI_EXIT_SERVER, "the server's answer is not a %s", what);
 	if (rc == CLI_EXIT_OK)
-		rc = cli_save_file(ctx, out, res.raw.data, res.raw.len, cli_args_has(ctx->args, "force"));
+		rc = cli_save_file(ctx, out, res.raw.data, res.raw.len, force);
 	if (rc == CLI_EXIT_OK && strcmp(out, "-") != 0) {
 		if (ctx->json) {
 			json_t *o = json_pack("{s:s, s:I}", "file", out, (json_int_t)res.raw.len);
@@ -679,6 +672,19 @@ static int fetch_to_file(struct cli_ctx *ctx, const char *path, const char *acce
 	}
 	cli_result_free(&res);
 	return rc;
+}
+
+/* GETs path as media type accept into --output, by default def (made
+ * from the fax id, which must then be a plain name). */
+static int fetch_to_file(struct cli_ctx *ctx, const char *path, const char *accept,
+	const char *magic, size_t magic_len, const char *what, const char *def)
+{
+	const char *out = cli_opt(ctx, "output");
+	if (!out && !id_is_filename(cli_pos(ctx, 0)))
+		return cli_usage(ctx, "this id cannot name a file: give --output FILE");
+	struct cli_call call = { .method = "GET", .path = path, .auth = CLI_AUTH_REQUIRED,
+		.accept = accept };
+	return cli_fetch_file(ctx, &call, magic, magic_len, what, out ? out : def);
 }
 
 static const struct cli_opt download_opts[] = {

@@ -104,6 +104,27 @@ static const struct cli_col inventory_cols[] = {
 	{ "QUARANTINE UNTIL", "quarantine_until" },
 };
 
+/* Sends method (NULL: lists) to the account's numbers, or to the number
+ * named by the first argument when one, with body (may be NULL); the
+ * answer is shown as a number. */
+static int account_numbers(struct cli_ctx *ctx, int one, const char *method, const json_t *body,
+	const char *done)
+{
+	char *acc = NULL;
+	int rc = cli_account(ctx, &acc);
+	if (rc != 0)
+		return rc;
+	char *path = one ? cli_http_path("/v1/accounts/%s/numbers/%s", acc, cli_pos(ctx, 0))
+		: cli_http_path("/v1/accounts/%s/numbers", acc);
+	if (method)
+		rc = cli_show(ctx, method, path, body, number_fields, CLI_NCOLS(number_fields), done);
+	else
+		rc = cli_list(ctx, path, number_cols, CLI_NCOLS(number_cols));
+	free(path);
+	free(acc);
+	return rc;
+}
+
 static const struct cli_opt request_opts[] = {
 	ACCOUNT_OPT,
 	{ "country", "CC", CLI_OPT_REQUIRED, "country of the number (ISO 3166 code: FR, US, ...)" },
@@ -115,20 +136,12 @@ static const struct cli_opt request_opts[] = {
 
 static int numbers_request(struct cli_ctx *ctx)
 {
-	char *acc = NULL;
-	int rc = cli_account(ctx, &acc);
-	if (rc != 0)
-		return rc;
 	json_t *body = json_object();
 	cli_set_opt(body, "country", ctx, "country");
 	cli_set_opt(body, "area_code", ctx, "area-code");
 	cli_set_opt(body, "route_to", ctx, "route-to");
-	char *path = cli_http_path("/v1/accounts/%s/numbers", acc);
-	rc = cli_show(ctx, "POST", path, body, number_fields, CLI_NCOLS(number_fields),
-		"Number assigned.");
-	free(path);
+	int rc = account_numbers(ctx, 0, "POST", body, "Number assigned.");
 	json_decref(body);
-	free(acc);
 	return rc;
 }
 
@@ -136,15 +149,7 @@ static const struct cli_opt list_opts[] = { ACCOUNT_OPT, CLI_LIST_OPTS, { NULL, 
 
 static int numbers_list(struct cli_ctx *ctx)
 {
-	char *acc = NULL;
-	int rc = cli_account(ctx, &acc);
-	if (rc != 0)
-		return rc;
-	char *path = cli_http_path("/v1/accounts/%s/numbers", acc);
-	rc = cli_list(ctx, path, number_cols, CLI_NCOLS(number_cols));
-	free(path);
-	free(acc);
-	return rc;
+	return account_numbers(ctx, 0, NULL, NULL, NULL);
 }
 
 static const struct cli_opt route_opts[] = {
@@ -155,18 +160,10 @@ static const struct cli_opt route_opts[] = {
 
 static int numbers_route(struct cli_ctx *ctx)
 {
-	char *acc = NULL;
-	int rc = cli_account(ctx, &acc);
-	if (rc != 0)
-		return rc;
 	json_t *body = json_object();
 	cli_set_opt(body, "route_to", ctx, "to");
-	char *path = cli_http_path("/v1/accounts/%s/numbers/%s", acc, cli_pos(ctx, 0));
-	rc = cli_show(ctx, "PATCH", path, body, number_fields, CLI_NCOLS(number_fields),
-		"Number routed.");
-	free(path);
+	int rc = account_numbers(ctx, 1, "PATCH", body, "Number routed.");
 	json_decref(body);
-	free(acc);
 	return rc;
 }
 
@@ -174,16 +171,8 @@ static const struct cli_opt account_opts[] = { ACCOUNT_OPT, { NULL, NULL, 0, NUL
 
 static int numbers_release(struct cli_ctx *ctx)
 {
-	char *acc = NULL;
-	int rc = cli_account(ctx, &acc);
-	if (rc != 0)
-		return rc;
-	char *path = cli_http_path("/v1/accounts/%s/numbers/%s", acc, cli_pos(ctx, 0));
-	rc = cli_show(ctx, "DELETE", path, NULL, number_fields, CLI_NCOLS(number_fields),
+	return account_numbers(ctx, 1, "DELETE", NULL,
 		"Number released: it returns to the inventory after its quarantine.");
-	free(path);
-	free(acc);
-	return rc;
 }
 
 static const struct cli_opt import_opts[] = {

@@ -26,34 +26,45 @@ static const struct cli_col test_fields[] = {
 static const struct cli_opt list_opts[] = { ACCOUNT_OPT, CLI_LIST_OPTS, { NULL, NULL, 0, NULL } };
 static const struct cli_opt account_opts[] = { ACCOUNT_OPT, { NULL, NULL, 0, NULL } };
 
-/* path for the account of the command, with the webhook id when sub is
- * not NULL ("" for the webhook itself). */
-static int hook_path(struct cli_ctx *ctx, const char *sub, char **out)
+/* One webhook command once its path is known: a list (method NULL) or a
+ * call whose answer is shown with cols. */
+struct hook_op {
+	const char *sub; /* NULL: the account's webhooks; "": the webhook; else below it */
+	const char *method;
+	const struct cli_col *cols;
+	size_t ncols;
+	const char *done;
+};
+
+/* Runs op for the account of the command (and the webhook named by the
+ * first argument), sending body (may be NULL). */
+static int hook_run(struct cli_ctx *ctx, const struct hook_op *op, const json_t *body)
 {
 	char *acc = NULL;
 	int rc = cli_account(ctx, &acc);
 	if (rc != 0)
 		return rc;
-	if (!sub)
-		*out = cli_http_path("/v1/accounts/%s/webhooks", acc);
-	else if (!sub[0])
-		*out = cli_http_path("/v1/accounts/%s/webhooks/%s", acc, cli_pos(ctx, 0));
-	else if (strcmp(sub, "deliveries") == 0)
-		*out = cli_http_path("/v1/accounts/%s/webhooks/%s/deliveries", acc, cli_pos(ctx, 0));
+	buf_t path;
+	buf_init(&path, (size_t)1 << 16);
+	char *base = !op->sub ? cli_http_path("/v1/accounts/%s/webhooks", acc)
+		: cli_http_path("/v1/accounts/%s/webhooks/%s", acc, cli_pos(ctx, 0));
+	buf_puts(&path, base);
+	if (op->sub && op->sub[0])
+		buf_printf(&path, "/%s", op->sub);
+	if (op->method)
+		rc = cli_show(ctx, op->method, path.data, body, op->cols, op->ncols, op->done);
 	else
-		*out = cli_http_path("/v1/accounts/%s/webhooks/%s/test", acc, cli_pos(ctx, 0));
+		rc = cli_list(ctx, path.data, op->cols, op->ncols);
+	buf_free(&path);
+	free(base);
 	free(acc);
-	return 0;
+	return rc;
 }
 
 static int hooks_list(struct cli_ctx *ctx)
 {
-	char *path = NULL;
-	int rc = hook_path(ctx, NULL, &path);
-	if (rc == 0)
-		rc = cli_list(ctx, path, hook_cols, CLI_NCOLS(hook_cols));
-	free(path);
-	return rc;
+	static const struct hook_op op = { NULL, NULL, hook_cols, CLI_NCOLS(hook_cols), NULL };
+	return hook_run(ctx, &op, NULL);
 }
 
 static const struct cli_opt create_opts[] = {
@@ -65,8 +76,15 @@ static const struct cli_opt create_opts[] = {
 	{ NULL, NULL, 0, NULL },
 };
 
+static const struct cli_col created_fields[] = {
+	{ "ID", "id" }, { "URL", "url" }, { "Events", "events" }, { "Signing secret", "secret" },
+};
+
 static int hooks_create(struct cli_ctx *ctx)
 {
+	static const struct hook_op op = { NULL, "POST", created_fields, CLI_NCOLS(created_fields),
+		"Webhook created. Its signing secret is shown only now: verify each request's "
+		"webhook-signature header with it." };
 	const char *url = cli_pos(ctx, 0);
 	if (strncmp(url, "https://", 8) != 0 && strncmp(url, "http://", 7) != 0)
 		return cli_usage(ctx, "the URL must start with https:// (or http://)");
@@ -75,65 +93,32 @@ static int hooks_create(struct cli_ctx *ctx)
 		json_decref(events);
 		return cli_usage(ctx, "--event needs at least one event name");
 	}
-	char *path = NULL;
-	int rc = hook_path(ctx, NULL, &path);
-	if (rc != 0) {
-		json_decref(events);
-		return rc;
-	}
 	json_t *body = json_pack("{s:s, s:o}", "url", url, "events", events);
 	cli_set_opt(body, "description", ctx, "description");
-	json_t *res = NULL;
-	rc = cli_api(ctx, "POST", path, body, CLI_AUTH_REQUIRED, &res);
-	free(path);
+	int rc = hook_run(ctx, &op, body);
 	json_decref(body);
-	if (rc != CLI_EXIT_OK)
-		return rc;
-	if (ctx->json) {
-		cli_out_json(ctx->out, res);
-	} else {
-		char *id = cli_out_cell(res, "id");
-		char *secret = cli_out_cell(res, "secret");
-		fprintf(ctx->out, "Created webhook %s.\n"
-			"Signing secret, shown only now (verify the webhook-signature header with it):\n\n"
-			"    %s\n\n", id, secret);
-		free(id);
-		cli_secret_free(secret);
-	}
-	json_decref(res);
-	return CLI_EXIT_OK;
+	return rc;
 }
 
 static int hooks_delete(struct cli_ctx *ctx)
 {
-	char *path = NULL;
-	int rc = hook_path(ctx, "", &path);
-	if (rc == 0)
-		rc = cli_show(ctx, "DELETE", path, NULL, hook_cols, CLI_NCOLS(hook_cols),
-			"Webhook deleted.");
-	free(path);
-	return rc;
+	static const struct hook_op op = { "", "DELETE", hook_cols, CLI_NCOLS(hook_cols),
+		"Webhook deleted." };
+	return hook_run(ctx, &op, NULL);
 }
 
 static int hooks_deliveries(struct cli_ctx *ctx)
 {
-	char *path = NULL;
-	int rc = hook_path(ctx, "deliveries", &path);
-	if (rc == 0)
-		rc = cli_list(ctx, path, delivery_cols, CLI_NCOLS(delivery_cols));
-	free(path);
-	return rc;
+	static const struct hook_op op = { "deliveries", NULL, delivery_cols,
+		CLI_NCOLS(delivery_cols), NULL };
+	return hook_run(ctx, &op, NULL);
 }
 
 static int hooks_test(struct cli_ctx *ctx)
 {
-	char *path = NULL;
-	int rc = hook_path(ctx, "test", &path);
-	if (rc == 0)
-		rc = cli_show(ctx, "POST", path, NULL, test_fields, CLI_NCOLS(test_fields),
-			"Test event queued (see 'faxvault webhooks deliveries').");
-	free(path);
-	return rc;
+	static const struct hook_op op = { "test", "POST", test_fields, CLI_NCOLS(test_fields),
+		"Test event queued (see 'faxvault webhooks deliveries')." };
+	return hook_run(ctx, &op, NULL);
 }
 
 const struct cli_cmd cmd_webhooks_subs[] = {

@@ -161,7 +161,29 @@ static void record(webhook_sender_t *w, const json_t *d, const struct outcome *o
 		log_quote(o->error, q, sizeof q), rc == STORE_OK ? "" : " recorded=no");
 }
 
-/* One pass: claims what is due and sends it. The number handled. */
+static bool stopping(webhook_sender_t *w)
+{
+	pthread_mutex_lock(&w->mu);
+	bool stop = w->stop;
+	pthread_mutex_unlock(&w->mu);
+	return stop;
+}
+
+/* Gives back the lease of a claimed delivery that was not tried. */
+static void release(webhook_sender_t *w, const json_t *d)
+{
+	store_tx_t *tx = store_begin(w->st, true);
+	if (!tx)
+		return;
+	if (store_webhook_release(tx, json_string_value(json_object_get(d, "id")), w->node) ==
+	    STORE_ERROR)
+		store_rollback(tx);
+	else
+		store_commit(tx);
+}
+
+/* One pass: claims what is due and sends it (what is left when the sender
+ * is asked to stop is given back). The number handled. */
 static int drain(webhook_sender_t *w)
 {
 	store_tx_t *tx = store_begin(w->st, true);
@@ -180,6 +202,10 @@ static int drain(webhook_sender_t *w)
 	size_t i;
 	json_t *d;
 	json_array_foreach(batch, i, d) {
+		if (stopping(w)) {
+			release(w, d);
+			continue;
+		}
 		struct outcome o;
 		const char *ws = json_string_value(json_object_get(d, "webhook_status"));
 		bool active = ws && strcmp(ws, "active") == 0;

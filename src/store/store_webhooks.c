@@ -125,6 +125,12 @@ int store_webhook_delivery_done(store_tx_t *tx, const char *id, const char *node
 		delivered ? json_object_get(f, "delivered_at") : json_null(), id, node);
 }
 
+int store_webhook_release(store_tx_t *tx, const char *id, const char *node)
+{
+	return sq_exec(tx, true, "UPDATE webhook_deliveries SET lease_node=NULL, lease_until=NULL"
+		" WHERE id=? AND lease_node=? AND status='pending'", "ss", id, node);
+}
+
 int64_t store_webhook_next_due(store_tx_t *tx)
 {
 	json_t *r = sq_one(tx, "SELECT MIN(next_attempt_at) AS t FROM webhook_deliveries"

@@ -47,6 +47,9 @@ json_t *store_webhook_claim(store_tx_t *tx, int64_t now, const char *node, int64
  * STORE_NOTFOUND when the lease was lost. */
 int store_webhook_delivery_done(store_tx_t *tx, const char *id, const char *node,
 	const json_t *fields);
+/* Gives back the lease of a delivery claimed by node but not tried (the
+ * sender is stopping), so that it is due again at once. */
+int store_webhook_release(store_tx_t *tx, const char *id, const char *node);
 /* The earliest next_attempt_at of a pending delivery, or 0 when none. */
 int64_t store_webhook_next_due(store_tx_t *tx);
 

@@ -307,6 +307,12 @@ static void test_emit_outbox(void **state)
 	again = store_webhook_claim(tx, now + 5000, "node-2", 60000, 10);
 	assert_int_equal(json_array_size(again), 1);
 	json_decref(again);
+	/* A lease given back (a stopping sender) is free again at once, but only its holder gives it. */
+	assert_int_equal(store_webhook_release(tx, did, "node-1"), STORE_NOTFOUND);
+	assert_int_equal(store_webhook_release(tx, did, "node-2"), STORE_OK);
+	again = store_webhook_claim(tx, now + 5000, "node-3", 60000, 10);
+	assert_int_equal(json_array_size(again), 1);
+	json_decref(again);
 	json_decref(claim);
 	/* Deleting the subscription fails what is still pending. */
 	assert_int_equal(store_webhook_delete(tx, "acc_a", "whk_1", now), STORE_OK);

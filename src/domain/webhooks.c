@@ -70,8 +70,9 @@ int64_t webhook_backoff_ms(int attempts)
 /* ---- the outbox ---- */
 
 /* Writes one event and its deliveries: to `only` (a subscription id) or,
- * when NULL, to every active subscriber of type. The event id in *event_id
- * (caller frees) when asked. */
+ * when NULL, to every active subscriber of type (no subscriber: nothing is
+ * written). The event id in *event_id and the first delivery's id in
+ * *delivery_id (caller frees) when asked. */
 static int emit(store_tx_t *tx, const char *account_id, const char *type, const json_t *data,
 	const char *only, char **event_id, char **delivery_id)
 {
@@ -89,6 +90,11 @@ static int emit(store_tx_t *tx, const char *account_id, const char *type, const 
 	}
 	json_t *subs = only ? json_pack("[{s:s}]", "id", only)
 			    : store_webhook_subscribers(tx, account_id, type);
+	if (subs && json_array_size(subs) == 0) {
+		json_decref(subs);
+		free(payload);
+		return 0;
+	}
 	int rc = subs ? STORE_OK : STORE_ERROR;
 	char *id = sec_new_id("msg");
 	if (rc == STORE_OK) {
@@ -119,6 +125,10 @@ static int emit(store_tx_t *tx, const char *account_id, const char *type, const 
 		log_event(LOG_ERROR, "webhook.emit", "account=%s type=%s error=\"store\"", account_id,
 			type);
 		free(id);
+		if (delivery_id) {
+			free(*delivery_id);
+			*delivery_id = NULL;
+		}
 		return -1;
 	}
 	if (event_id)

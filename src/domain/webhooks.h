@@ -27,7 +27,8 @@
 
 /* Records an event for account_id in the caller's transaction: one event
  * (id msg_…, type, timestamp, data) and one pending delivery per active
- * subscription of the account that listens to type. The body sent is
+ * subscription of the account that listens to type (none listening:
+ * nothing is written). The body sent is
  * {"type": TYPE, "timestamp": RFC 3339, "data": DATA}. data is borrowed.
  * 0, or -1 (logged) when the store failed; the caller then rolls back. */
 int dom_webhook_emit(store_tx_t *tx, const char *account_id, const char *type,

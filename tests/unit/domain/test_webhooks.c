@@ -247,7 +247,7 @@ static void test_emit_outbox(void **state)
 	add_webhook(tx, "whk_4", "acc_b", "fax.queued", "active");
 	json_t *data = json_pack("{s:s}", "fax_id", "fax_1");
 	assert_int_equal(dom_webhook_emit(tx, "acc_a", "fax.queued", data), 0);
-	/* No subscriber: the event is kept, no delivery. */
+	/* No subscriber: nothing is written. */
 	assert_int_equal(dom_webhook_emit(tx, "acc_a", "fax.received", data), 0);
 	json_decref(data);
 	assert_int_equal(store_commit(tx), 0);

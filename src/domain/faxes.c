@@ -993,7 +993,7 @@ int dom_fax_claim(store_t *st, const fax_env_t *env, const char *node, int64_t n
 	store_tx_t *tx = store_begin(st, true);
 	if (!tx)
 		return -1;
-	json_t *due = store_fax_due(tx, now, max * 4 + 16);
+	json_t *due = store_fax_due(tx, now, max * 8 + 64);
 	if (!due) {
 		store_rollback(tx);
 		return -1;
@@ -1227,6 +1227,16 @@ int dom_fax_finish(store_t *st, const fax_env_t *env, const fax_job_t *job, cons
 		return -1;
 	}
 	return store_commit(tx) == STORE_OK ? 0 : -1;
+}
+
+int dom_fax_job_tiff(store_t *st, const fax_env_t *env, const fax_job_t *job, const char *path)
+{
+	store_tx_t *tx = store_begin(st, false);
+	if (!tx)
+		return -1;
+	int rc = doc_get_file_tx(tx, env, job->account_id, job->doc_id, path);
+	store_rollback(tx);
+	return rc;
 }
 
 int dom_fax_cancelled(store_t *st, const char *fax_id)

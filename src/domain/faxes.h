@@ -146,6 +146,9 @@ int dom_fax_claim(store_t *st, const fax_env_t *env, const char *node, int64_t n
 int dom_fax_page_confirmed(store_t *st, const fax_job_t *job, int page);
 /* The call ended: closes the attempt (the CDR: times, pages, transport, rate, ECM, remote ident, T.30 code/text, failure class), updates the pages and the fax, applies the retry policy (retry.c) and the final status, cost, webhook event, audit. */
 int dom_fax_finish(store_t *st, const fax_env_t *env, const fax_job_t *job, const fax_result_t *r);
+/* Decrypts the job's document (the whole TIFF-F) into path, a file in a
+ * private work directory (dom_workdir_new). 0 / -1. */
+int dom_fax_job_tiff(store_t *st, const fax_env_t *env, const fax_job_t *job, const char *path);
 /* 1 when the fax was cancelled since it was claimed (the runner then hangs up). */
 int dom_fax_cancelled(store_t *st, const char *fax_id);
 /* At start: attempts in_progress of node (or of any node, older than stale_ms) become interrupted, their faxes queued again at once (confirmed pages kept); faxes left rendering are rendered again. Returns how many faxes were recovered, or -1. */

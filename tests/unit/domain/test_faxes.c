@@ -273,6 +273,16 @@ static void test_claim_delivered(void **state)
 	assert_int_equal(jobs[0].max_rate, 14400);
 	assert_int_equal(jobs[0].t38, 1);
 	assert_string_equal(str(jobs[0].trunk, "id"), "loopback");
+	/* The runner decrypts the whole document for the call. */
+	char tif[300];
+	snprintf(tif, sizeof tif, "%s/job.tif", f->work);
+	assert_int_equal(dom_fax_job_tiff(f->st, &f->env, &jobs[0], tif), 0);
+	FILE *t = fopen(tif, "rb");
+	char head[16];
+	assert_int_equal(fread(head, 1, sizeof head, t), 8);
+	fclose(t);
+	assert_memory_equal(head, "II*\0tiff", 8);
+	unlink(tif);
 	json_t *fx = get_fax(f, "fax_d");
 	assert_string_equal(str(fx, "status"), "sending");
 	json_decref(fx);

@@ -1,29 +1,532 @@
-/* The fax service (see faxsvc.h). */
+/* The fax service (see faxsvc.h and docs/fax-service.md).
+ *
+ * Threads: one dispatcher that claims due faxes and watches cancellations,
+ * `workers` call threads that each run one outbound call at a time, one
+ * receiver per trunk with a listener (the loopback trunk), and the webhook
+ * sender. Every piece of state a call needs lives in its struct job; the
+ * threads share only the queue of claimed jobs, under one mutex. */
 #include "faxsvc.h"
 
+#include <dirent.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <tiffio.h>
+#include <unistd.h>
 
+#include "docs.h"
+#include "faxes.h"
+#include "line.h"
+#include "log.h"
+#include "numbers.h"
+#include "timeutil.h"
+#if __has_include("webhook_sender.h")
+#include "webhook_sender.h"
+#define HAVE_WEBHOOK_SENDER 1
+#endif
 #include "xalloc.h"
+
+#define FAXSVC_WORKERS_MAX 256
+#define RX_ROUTE_FILE "inbound.json"
+/* An attempt of another node older than this is taken as dead (the longest
+ * call plus a margin) by the recovery at start. */
+#define STALE_MARGIN_MS (10 * 60 * 1000)
+
+struct job {
+	fax_job_t fj;
+	atomic_int stop;       /* set on cancellation or service stop: ends the call */
+	int running;
+	struct job *next;
+};
+
+struct rx_call {
+	json_t *route;         /* dom_number_inbound() answer, owned */
+	char dir[512];         /* private work directory of the call */
+	char tiff[600];
+};
 
 struct faxsvc {
 	faxsvc_config_t cfg;
+	const fax_env_t *env;
 	store_t *st;
+	atomic_int stopping;
+
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct job *queue;            /* claimed, waiting for a worker */
+	struct job *running[FAXSVC_WORKERS_MAX];
+	int idle;                     /* workers waiting for a job */
+
+	pthread_t dispatcher;
+	pthread_t *workers;
+	int nworkers;
+
+	/* the loopback trunk's receiver */
+	pthread_t receiver;
+	int have_receiver;
+	atomic_int rx_stop;
+	atomic_int rx_state;          /* 0 starting, 1 listening, -1 failed */
+	int rx_port;
+
+#ifdef HAVE_WEBHOOK_SENDER
+	webhook_sender_t *hooks;
+#endif
 };
+
+/* ---- outbound ---- */
+
+struct page_ctx {
+	faxsvc_t *s;
+	struct job *j;
+};
+
+static void page_done(void *ud, int page, int ok)
+{
+	struct page_ctx *pc = ud;
+	if (ok && dom_fax_page_confirmed(pc->s->st, &pc->j->fj, page) != 0)
+		log_event(LOG_ERROR, "fax.page_record_failed", "fax=%s page=%d", pc->j->fj.fax_id, page);
+}
+
+static void run_job(faxsvc_t *s, struct job *j)
+{
+	fax_job_t *fj = &j->fj;
+	fax_result_t res;
+	fax_result_init(&res, 1);
+	char dir[512], tiff[600], target[256];
+	if (dom_workdir_new(s->env, dir, sizeof dir) != 0) {
+		snprintf(res.reason, sizeof res.reason, "the service could not prepare the document");
+		res.network_error = 1;
+		fax_result_classify(&res);
+		dom_fax_finish(s->st, s->env, fj, &res);
+		return;
+	}
+	snprintf(tiff, sizeof tiff, "%s/fax.tif", dir);
+	store_tx_t *rtx = store_begin(s->st, false);
+	int grc = rtx ? doc_get_file_tx(rtx, s->env, fj->account_id, fj->doc_id, tiff) : -1;
+	if (rtx)
+		store_rollback(rtx);
+	if (grc != 0) {
+		log_event(LOG_ERROR, "fax.document_unreadable", "fax=%s doc=%s", fj->fax_id, fj->doc_id);
+		fax_result_init(&res, 1);
+		res.network_error = 1;
+		fax_result_classify(&res);
+		snprintf(res.reason, sizeof res.reason, "the fax document could not be read");
+		dom_fax_finish(s->st, s->env, fj, &res);
+		dom_workdir_wipe(dir);
+		return;
+	}
+	const char *peer = json_string_value(json_object_get(fj->trunk, "peer"));
+	snprintf(target, sizeof target, "sip:%s@%s", fj->to, peer ? peer : "");
+
+	line_cfg_t lc;
+	line_cfg_defaults(&lc);
+	lc.t38 = fj->t38;
+	lc.ecm = fj->ecm;
+	lc.max_rate = fj->max_rate;
+	lc.ident = fj->from[0] ? fj->from : NULL;
+	lc.from_user = fj->from[0] ? fj->from : "faxvault";
+	lc.user = json_string_value(json_object_get(fj->trunk, "username"));
+	lc.password = json_string_value(json_object_get(fj->trunk, "password"));
+	if (lc.user && !*lc.user)
+		lc.user = lc.password = NULL;
+	lc.clock_speed = s->cfg.clock_speed > 1 ? s->cfg.clock_speed : 1.0;
+	if (s->cfg.ring_ms > 0)
+		lc.ring_ms = s->cfg.ring_ms;
+	if (s->cfg.max_call_ms > 0)
+		lc.max_call_ms = s->cfg.max_call_ms;
+	lc.media_threads = 0;
+	lc.first_page = fj->first_page;
+	struct page_ctx pc = { s, j };
+	lc.on_page = page_done;
+	lc.page_ud = &pc;
+	lc.stop = &j->stop;
+
+	log_event(LOG_INFO, "fax.call_start", "fax=%s attempt=%d to=%s trunk=%s first_page=%d ecm=%d rate=%d t38=%d",
+		fj->fax_id, fj->attempt, fj->to,
+		json_string_value(json_object_get(fj->trunk, "id")) ?: "-", fj->first_page, fj->ecm,
+		fj->max_rate, fj->t38);
+	int rc = line_send(&lc, target, tiff, &res);
+	if (rc != 0 && !res.fail_class[0]) {
+		res.network_error = 1;
+		fax_result_classify(&res);
+	}
+	dom_workdir_wipe(dir);
+	if (atomic_load(&s->stopping) && !dom_fax_cancelled(s->st, fj->fax_id)) {
+		/* Ended by the stop: the attempt stays in progress and is recovered
+		 * (as interrupted, confirmed pages kept) at the next start. */
+		log_event(LOG_INFO, "fax.call_interrupted", "fax=%s attempt=%d pages_confirmed=%d",
+			fj->fax_id, fj->attempt, res.pages_confirmed);
+		return;
+	}
+	log_event(LOG_INFO, "fax.call_end", "fax=%s attempt=%d ok=%d class=%s pages=%d/%d transport=%s",
+		fj->fax_id, fj->attempt, res.ok, res.fail_class[0] ? res.fail_class : "-",
+		res.pages_confirmed, res.pages_total, res.transport[0] ? res.transport : "-");
+	if (dom_fax_finish(s->st, s->env, fj, &res) != 0)
+		log_event(LOG_ERROR, "fax.finish_failed", "fax=%s attempt=%d", fj->fax_id, fj->attempt);
+}
+
+static void *worker_main(void *arg)
+{
+	faxsvc_t *s = arg;
+	pthread_mutex_lock(&s->mu);
+	for (;;) {
+		while (!s->queue && !atomic_load(&s->stopping)) {
+			s->idle++;
+			pthread_cond_wait(&s->cv, &s->mu);
+			s->idle--;
+		}
+		if (!s->queue)
+			break;
+		struct job *j = s->queue;
+		s->queue = j->next;
+		int slot = -1;
+		for (int i = 0; i < s->nworkers; i++)
+			if (!s->running[i]) {
+				slot = i;
+				break;
+			}
+		if (slot >= 0)
+			s->running[slot] = j;
+		pthread_mutex_unlock(&s->mu);
+		if (!atomic_load(&s->stopping))
+			run_job(s, j);
+		pthread_mutex_lock(&s->mu);
+		if (slot >= 0)
+			s->running[slot] = NULL;
+		fax_job_clear(&j->fj);
+		free(j);
+		pthread_cond_broadcast(&s->cv);
+	}
+	pthread_mutex_unlock(&s->mu);
+	return NULL;
+}
+
+/* Sleeps up to ms, or less when woken by a finished job or the stop. */
+static void dispatcher_wait(faxsvc_t *s, int ms)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += ms / 1000;
+	ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&s->mu);
+	if (!atomic_load(&s->stopping))
+		pthread_cond_timedwait(&s->cv, &s->mu, &ts);
+	pthread_mutex_unlock(&s->mu);
+}
+
+static void *dispatcher_main(void *arg)
+{
+	faxsvc_t *s = arg;
+	fax_job_t *claimed = xcalloc((size_t)s->nworkers, sizeof *claimed);
+	while (!atomic_load(&s->stopping)) {
+		/* Cancellations of running calls. */
+		char ids[FAXSVC_WORKERS_MAX][64];
+		struct job *jobs[FAXSVC_WORKERS_MAX];
+		int nrun = 0, free_slots;
+		pthread_mutex_lock(&s->mu);
+		for (int i = 0; i < s->nworkers; i++)
+			if (s->running[i]) {
+				jobs[nrun] = s->running[i];
+				snprintf(ids[nrun], sizeof ids[nrun], "%s", s->running[i]->fj.fax_id);
+				nrun++;
+			}
+		int queued = 0;
+		for (struct job *q = s->queue; q; q = q->next)
+			queued++;
+		free_slots = s->idle - queued;
+		pthread_mutex_unlock(&s->mu);
+		for (int i = 0; i < nrun; i++)
+			if (dom_fax_cancelled(s->st, ids[i]) == 1) {
+				pthread_mutex_lock(&s->mu);
+				/* Still the same job in a slot? Then end its call. */
+				for (int k = 0; k < s->nworkers; k++)
+					if (s->running[k] == jobs[i])
+						atomic_store(&jobs[i]->stop, 1);
+				pthread_mutex_unlock(&s->mu);
+			}
+
+		/* Due faxes, as many as there are idle workers. */
+		int n = 0;
+		if (free_slots > 0)
+			n = dom_fax_claim(s->st, s->env, s->cfg.node_id, time_now_ms(), free_slots, claimed);
+		if (n < 0) {
+			log_event(LOG_ERROR, "fax.claim_failed", "node=%s", s->cfg.node_id);
+			n = 0;
+		}
+		if (n > 0) {
+			pthread_mutex_lock(&s->mu);
+			struct job **tail = &s->queue;
+			while (*tail)
+				tail = &(*tail)->next;
+			for (int i = 0; i < n; i++) {
+				struct job *j = xcalloc(1, sizeof *j);
+				j->fj = claimed[i];
+				memset(&claimed[i], 0, sizeof claimed[i]);
+				*tail = j;
+				tail = &j->next;
+			}
+			pthread_cond_broadcast(&s->cv);
+			pthread_mutex_unlock(&s->mu);
+			continue; /* more may be due */
+		}
+		dispatcher_wait(s, s->cfg.poll_ms > 0 ? s->cfg.poll_ms : 500);
+	}
+	free(claimed);
+	return NULL;
+}
+
+/* ---- inbound (the loopback trunk's receiver) ---- */
+
+static int rx_accept(void *ud, const char *to_user, const char *from_user, char *tiff_path,
+	size_t pathlen, void **call_ud)
+{
+	faxsvc_t *s = ud;
+	if (atomic_load(&s->stopping))
+		return 503;
+	store_tx_t *tx = store_begin(s->st, false);
+	if (!tx)
+		return 503;
+	json_t *route = dom_number_inbound(tx, to_user);
+	store_rollback(tx);
+	if (!route) {
+		log_event(LOG_INFO, "fax.inbound_refused", "to=%s from=%s status=404", to_user,
+			from_user ? from_user : "-");
+		return 404;
+	}
+	struct rx_call *rc = xcalloc(1, sizeof *rc);
+	rc->route = route;
+	if (dom_workdir_new(s->env, rc->dir, sizeof rc->dir) != 0) {
+		json_decref(route);
+		free(rc);
+		return 503;
+	}
+	snprintf(rc->tiff, sizeof rc->tiff, "%s/rx.tif", rc->dir);
+	snprintf(tiff_path, pathlen, "%s", rc->tiff);
+	/* The route goes with the pages, so that a crash while they are stored
+	 * loses neither (recover_inbound at the next start). */
+	char rpath[600];
+	snprintf(rpath, sizeof rpath, "%s/" RX_ROUTE_FILE, rc->dir);
+	json_dump_file(route, rpath, JSON_COMPACT);
+	*call_ud = rc;
+	log_event(LOG_INFO, "fax.inbound_accepted", "to=%s from=%s account=%s", to_user,
+		from_user ? from_user : "-", json_string_value(json_object_get(route, "account_id")));
+	return 0;
+}
+
+static void rx_result(void *ud, const fax_result_t *r)
+{
+	faxsvc_t *s = ud;
+	struct rx_call *rc = r->call_ud;
+	if (!rc)
+		return;
+	struct stat sb;
+	const char *tiff = stat(rc->tiff, &sb) == 0 && sb.st_size > 0 ? rc->tiff : NULL;
+	char id[64] = "";
+	if (dom_fax_inbound(s->st, s->env, rc->route, tiff, r, id) != 0)
+		log_event(LOG_ERROR, "fax.inbound_store_failed", "to=%s pages=%d", r->to_user,
+			r->pages_received);
+	else
+		log_event(LOG_INFO, "fax.inbound_stored", "fax=%s to=%s pages=%d ok=%d", id, r->to_user,
+			r->pages_received, r->ok);
+	dom_workdir_wipe(rc->dir);
+	json_decref(rc->route);
+	free(rc);
+}
+
+static void *receiver_main(void *arg)
+{
+	faxsvc_t *s = arg;
+	line_cfg_t lc;
+	line_cfg_defaults(&lc);
+	lc.listen = s->cfg.loopback_listen;
+	lc.t38 = 1;
+	lc.ecm = 1;
+	lc.clock_speed = s->cfg.clock_speed > 1 ? s->cfg.clock_speed : 1.0;
+	if (s->cfg.max_call_ms > 0)
+		lc.max_call_ms = s->cfg.max_call_ms;
+	lc.media_threads = 1;
+	lc.calls = 0;
+	lc.accept = rx_accept;
+	lc.accept_ud = s;
+	lc.stop = &s->rx_stop;
+	lc.bound_port = &s->rx_port;
+	int rc = line_receive(&lc, rx_result, s);
+	if (rc != 0) {
+		log_event(LOG_ERROR, "fax.receiver_failed", "listen=%s", s->cfg.loopback_listen);
+		atomic_store(&s->rx_state, -1);
+	}
+	return NULL;
+}
+
+static int start_receiver(faxsvc_t *s, char *err, size_t errlen)
+{
+	if (pthread_create(&s->receiver, NULL, receiver_main, s) != 0) {
+		snprintf(err, errlen, "cannot start the loopback receiver");
+		return -1;
+	}
+	s->have_receiver = 1;
+	/* Wait until the socket is bound (its port goes into the trunk's peer). */
+	for (int i = 0; i < 500; i++) {
+		if (atomic_load(&s->rx_state) < 0)
+			break;
+		if (__atomic_load_n(&s->rx_port, __ATOMIC_ACQUIRE) > 0)
+			break;
+		usleep(10000);
+	}
+	int port = __atomic_load_n(&s->rx_port, __ATOMIC_ACQUIRE);
+	if (port <= 0) {
+		snprintf(err, errlen, "cannot listen for the loopback trunk on %s", s->cfg.loopback_listen);
+		return -1;
+	}
+	char host[64];
+	const char *colon = strrchr(s->cfg.loopback_listen, ':');
+	size_t hl = colon ? (size_t)(colon - s->cfg.loopback_listen) : strlen(s->cfg.loopback_listen);
+	if (hl >= sizeof host)
+		hl = sizeof host - 1;
+	memcpy(host, s->cfg.loopback_listen, hl);
+	host[hl] = '\0';
+	if (s->cfg.loopback_bound)
+		snprintf(s->cfg.loopback_bound, s->cfg.loopback_bound_len, "%s:%d", host, port);
+	log_event(LOG_INFO, "fax.loopback_listening", "sip=%s:%d", host, port);
+	return 0;
+}
+
+/* Faxes received before a crash but not yet stored: every work directory
+ * that holds a route and a TIFF becomes an inbound fax (the pages that
+ * arrived, marked as cut short). Runs before the work directories are
+ * wiped. */
+static int recover_inbound(faxsvc_t *s)
+{
+	DIR *d = opendir(s->env->work_dir);
+	if (!d)
+		return 0;
+	int n = 0;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		char rpath[1024], tpath[1024];
+		snprintf(rpath, sizeof rpath, "%s/%s/" RX_ROUTE_FILE, s->env->work_dir, de->d_name);
+		snprintf(tpath, sizeof tpath, "%s/%s/rx.tif", s->env->work_dir, de->d_name);
+		json_error_t je;
+		json_t *route = json_load_file(rpath, 0, &je);
+		if (!route)
+			continue;
+		int pages = 0;
+		TIFFSetErrorHandler(NULL);
+		TIFFSetWarningHandler(NULL);
+		TIFF *t = TIFFOpen(tpath, "r");
+		if (t) {
+			pages = TIFFNumberOfDirectories(t);
+			TIFFClose(t);
+		}
+		fax_result_t r;
+		fax_result_init(&r, 0);
+		r.answered = 1;
+		r.t30_heard = 1;
+		r.pages_received = pages;
+		r.network_error = 1;
+		fax_result_classify(&r);
+		snprintf(r.reason, sizeof r.reason,
+			"the service stopped while this fax was arriving; the pages received are kept");
+		snprintf(r.to_user, sizeof r.to_user, "%s",
+			json_string_value(json_object_get(route, "number")) ?: "");
+		char id[64] = "";
+		if (pages > 0 && dom_fax_inbound(s->st, s->env, route, tpath, &r, id) == 0) {
+			n++;
+			log_event(LOG_INFO, "fax.inbound_recovered", "fax=%s pages=%d", id, pages);
+		}
+		json_decref(route);
+	}
+	closedir(d);
+	return n;
+}
+
+/* ---- start and stop ---- */
 
 faxsvc_t *faxsvc_start(const faxsvc_config_t *cfg, store_t *st, char *err, size_t errlen)
 {
-	if (!cfg->dom || !cfg->dom->fax) {
+	if (!cfg->dom || !cfg->dom->fax || !cfg->node_id) {
 		snprintf(err, errlen, "the fax service needs its environment");
 		return NULL;
 	}
 	faxsvc_t *s = xcalloc(1, sizeof *s);
 	s->cfg = *cfg;
+	s->env = cfg->dom->fax;
 	s->st = st;
+	s->nworkers = cfg->workers < 1 ? 1 : cfg->workers > FAXSVC_WORKERS_MAX ? FAXSVC_WORKERS_MAX : cfg->workers;
+	pthread_mutex_init(&s->mu, NULL);
+	pthread_cond_init(&s->cv, NULL);
+
+	/* What a crash left behind. */
+	int rxrec = recover_inbound(s);
+	dom_workdir_sweep(s->env);
+	int swept = dom_docs_sweep_orphans(st, s->env);
+	int64_t stale = (int64_t)(cfg->max_call_ms > 0 ? cfg->max_call_ms : 3600000) + STALE_MARGIN_MS;
+	int rec = dom_fax_recover(st, s->env, cfg->node_id, time_now_ms(), stale);
+	log_event(LOG_INFO, "fax.recovered", "node=%s faxes=%d inbound=%d orphan_blobs=%d", cfg->node_id,
+		rec, rxrec, swept);
+
+	if (cfg->loopback_listen && *cfg->loopback_listen && start_receiver(s, err, errlen) != 0) {
+		faxsvc_stop(s);
+		return NULL;
+	}
+#ifdef HAVE_WEBHOOK_SENDER
+	s->hooks = webhook_sender_start(st, s->env, cfg->webhook_timeout_ms, err, errlen);
+	if (!s->hooks) {
+		faxsvc_stop(s);
+		return NULL;
+	}
+#endif
+	s->workers = xcalloc((size_t)s->nworkers, sizeof *s->workers);
+	for (int i = 0; i < s->nworkers; i++)
+		pthread_create(&s->workers[i], NULL, worker_main, s);
+	pthread_create(&s->dispatcher, NULL, dispatcher_main, s);
+	log_event(LOG_INFO, "fax.started", "node=%s workers=%d", cfg->node_id, s->nworkers);
 	return s;
 }
 
 void faxsvc_stop(faxsvc_t *s)
 {
+	if (!s)
+		return;
+	atomic_store(&s->stopping, 1);
+	pthread_mutex_lock(&s->mu);
+	for (int i = 0; i < s->nworkers; i++)
+		if (s->running[i])
+			atomic_store(&s->running[i]->stop, 1);
+	pthread_cond_broadcast(&s->cv);
+	pthread_mutex_unlock(&s->mu);
+	if (s->workers) {
+		pthread_join(s->dispatcher, NULL);
+		for (int i = 0; i < s->nworkers; i++)
+			pthread_join(s->workers[i], NULL);
+		free(s->workers);
+	}
+	/* Jobs claimed but never started stay in progress: recovered at start. */
+	while (s->queue) {
+		struct job *j = s->queue;
+		s->queue = j->next;
+		fax_job_clear(&j->fj);
+		free(j);
+	}
+	if (s->have_receiver) {
+		atomic_store(&s->rx_stop, 1);
+		pthread_join(s->receiver, NULL);
+	}
+#ifdef HAVE_WEBHOOK_SENDER
+	webhook_sender_stop(s->hooks);
+#endif
+	pthread_mutex_destroy(&s->mu);
+	pthread_cond_destroy(&s->cv);
 	free(s);
 }

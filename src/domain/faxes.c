@@ -1261,7 +1261,7 @@ static int recover_submission(store_t *st, const fax_env_t *env, const json_t *s
 	int n = (int)json_array_size(orig), pages = 0, failed = 0;
 	struct render_result rr = { 0 };
 	rr.fail = RENDER_E_INTERNAL;
-	store_tx_t *tx = store_begin(st, true);
+	store_tx_t *tx = store_begin(st, false);
 	if (!tx || dom_workdir_new(env, dir, sizeof dir) != 0) {
 		failed = 1;
 	}
@@ -1290,9 +1290,11 @@ static int recover_submission(store_t *st, const fax_env_t *env, const json_t *s
 		size_t i;
 		json_t *f;
 		int64_t now = time_now_ms();
+		enum render_lang lang = RENDER_LANG_EN;
+		render_lang_parse(rec_str(opt, "lang"), &lang);
 		json_array_foreach(faxes, i, f)
 			if (fax_end(tx, rec_str(f, "id"), "failed", "document",
-				    render_fail_message(rr.fail, RENDER_LANG_EN), now) != 0)
+				    render_fail_message(rr.fail, lang), now) != 0)
 				rc = -1;
 		json_decref(faxes);
 	}

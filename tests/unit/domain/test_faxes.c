@@ -447,6 +447,61 @@ static void test_crash_recovery(void **state)
 	json_decref(fx);
 }
 
+/* A submission accepted (originals stored, faxes in rendering) when the
+ * daemon died, before its rendering ended. */
+static void make_submission(struct fx *f, const char *sub, const char *fax, const char *content)
+{
+	store_tx_t *tx = store_begin(f->st, true);
+	char doc[DOC_ID_MAX];
+	assert_int_equal(doc_put_tx(tx, &f->env, "acc_a", "original", content, strlen(content), -1,
+		doc), 0);
+	char orig[100];
+	snprintf(orig, sizeof orig, "[\"%s\"]", doc);
+	json_t *row = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I}", "id", sub, "account_id", "acc_a",
+		"user_id", "usr_u", "originals", orig, "options",
+		"{\"to\":[\"" TO "\"],\"from\":\"\",\"lang\":\"fr\",\"fine\":true}",
+		"created_at", (json_int_t)1);
+	assert_int_equal(store_submission_insert(tx, row), STORE_OK);
+	json_decref(row);
+	json_t *fx = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:s}", "id", fax,
+		"account_id", "acc_a", "user_id", "usr_u", "direction", "outbound", "status", "rendering",
+		"to_number", TO, "submission_id", sub, "created_at", (json_int_t)1, "updated_at",
+		(json_int_t)1, "currency", "EUR");
+	assert_int_equal(store_fax_insert(tx, fx), STORE_OK);
+	json_decref(fx);
+	assert_int_equal(store_commit(tx), STORE_OK);
+}
+
+static void test_recover_rendering(void **state)
+{
+	struct fx *f = *state;
+	make_submission(f, "sub_ok", "fax_r", "Bonjour,\nune lettre.\n");
+	make_submission(f, "sub_bad", "fax_k", "%PDF-1.4\n1 0 obj << /Pages 9 0 R >> endobj\n");
+	assert_int_equal(dom_fax_recover(f->st, &f->env, "node-1", time_now_ms(), 0), 2);
+	json_t *fx = get_fax(f, "fax_r");
+	assert_string_equal(str(fx, "status"), "queued");
+	assert_int_equal(num(fx, "page_count"), 1);
+	assert_int_equal(num(fx, "estimated_cost"), PRICE);
+	assert_true(strncmp(str(fx, "doc_id"), "doc_", 4) == 0);
+	json_decref(fx);
+	fx = get_fax(f, "fax_k");
+	assert_string_equal(str(fx, "status"), "failed");
+	assert_string_equal(str(fx, "failure_class"), "document");
+	assert_true(strlen(str(fx, "failure_reason")) > 10);
+	json_decref(fx);
+	store_tx_t *tx = store_begin(f->st, false);
+	json_t *subs = store_submissions_all(tx);
+	assert_int_equal(json_array_size(subs), 0);
+	json_decref(subs);
+	store_rollback(tx);
+	/* The originals are gone: only the rendered document is left. */
+	assert_int_equal(dom_docs_sweep_orphans(f->st, &f->env), 0);
+	fax_job_t j[1];
+	assert_int_equal(claim(f, time_now_ms(), j, 1), 1);
+	assert_string_equal(j[0].fax_id, "fax_r");
+	fax_job_clear(&j[0]);
+}
+
 static void test_cancel_during_call(void **state)
 {
 	struct fx *f = *state;
@@ -564,6 +619,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_partial_then_rest, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_retries_run_out, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_crash_recovery, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_recover_rendering, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cancel_during_call, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_inbound, setup, teardown),
 		cmocka_unit_test(test_csv),

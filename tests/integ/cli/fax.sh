@@ -3,10 +3,12 @@
 # service on, loopback trunk on a free port): the operator imports numbers
 # on the loopback trunk and looks at trunks and inventory; an account with
 # an owner, an admin and a user; the admin requests a number routed to the
-# user; the user sends a text file (queued, at least one page), lists it,
-# reads its status, downloads its PDF and a page preview, schedules one
-# and cancels it; the owner exports the CDRs as CSV and manages a webhook; the
-# admin routes and releases the number. Each person has a config file.
+# user; the user sends a text file (queued, at least one page, its
+# estimated cost), lists it, reads its status, downloads its PDF and a page
+# preview, sends it to its own number with --wait (delivered over real SIP,
+# exit 0, back in its inbox), resends it, schedules one and cancels it; the
+# owner exports the CDRs as CSV and manages a webhook; the admin routes and
+# releases the number. Each person has a config file.
 #
 # Usage: fax.sh FAXVAULT FAXVAULTD
 FV=${1:?path of faxvault}
@@ -21,14 +23,16 @@ OUT=$TMP/out
 ERR=$TMP/err
 
 # as PERSON WANT DESCRIPTION ARGS...: runs `faxvault --config PERSON.conf
-# ARGS` (standard input from $IN when set); output in $OUT and $ERR.
+# ARGS` (standard input from $IN when set; at most STEP_SECONDS); output
+# in $OUT and $ERR.
+STEP_SECONDS=180
 as() {
 	local who=$1 want=$2 desc=$3 rc
 	shift 3
 	if [ -n "${IN+x}" ]; then
-		printf '%s\n' "$IN" | "$FV" --config "$TMP/$who.conf" "$@" >"$OUT" 2>"$ERR"
+		printf '%s\n' "$IN" | timeout "$STEP_SECONDS" "$FV" --config "$TMP/$who.conf" "$@" >"$OUT" 2>"$ERR"
 	else
-		"$FV" --config "$TMP/$who.conf" "$@" </dev/null >"$OUT" 2>"$ERR"
+		timeout "$STEP_SECONDS" "$FV" --config "$TMP/$who.conf" "$@" </dev/null >"$OUT" 2>"$ERR"
 	fi
 	rc=$?
 	if [ "$rc" = "$want" ]; then
@@ -69,6 +73,10 @@ as op 0 "import from a file" numbers import --trunk loopback --file "$TMP/number
 has "Skipped +15555550101 (duplicate)." "a number already there is skipped"
 as op 2 "a number that is not E.164" numbers import --trunk loopback 5550101
 as op 0 "inventory" numbers inventory && has "+15555550102" "inventory lists the numbers"
+# A price per page, so that costs show with their currency (no CLI command
+# sets the rate table).
+req PUT /v1/provider/rates "$(operator_token)" '{"currency":"EUR","rates":[{"prefix":"+1555","price_per_page":5}]}'
+expect_status 200 "rate table"
 
 # ---- an account with an owner, an admin and a user -------------------------
 
@@ -113,6 +121,8 @@ if [ "$(field '.items[0].status')" = queued ] && [ "$(field '.items[0].page_coun
 as user 0 "fax send (table)" fax send "$TMP/letter.txt" --to "$num" --idempotency-key fax-sh-1
 has "1 fax accepted:" "the table says how many"
 grep -qE '^ID +TO +PAGES +STATUS +EST\. COST$' "$OUT" && ok || fail "fax send table header: $(cat "$OUT")"
+grep -qE '^fax_[a-z0-9]+ +\+1555[0-9]+ +1 +queued +0\.05 EUR$' "$OUT" && ok ||
+	fail "fax send table row with the estimated cost: $(cat "$OUT")"
 as user 2 "a destination that is not E.164" fax send "$TMP/letter.txt" --to 0155
 as user 0 "fax list --outbound" fax list --outbound && has "$fax" "the fax is listed"
 as user 0 "fax status" fax status "$fax" && has "Status:" "status details"
@@ -125,6 +135,20 @@ as user 0 "download --force" fax download "$fax" --output "$TMP/fax.pdf" --force
 as user 0 "fax preview" fax preview "$fax" --page 1 --output "$TMP/p1.png"
 if head -c 4 "$TMP/p1.png" | grep -q 'PNG'; then ok; else fail "fax preview: a PNG"; fi
 as user 5 "fax status of an unknown fax" fax status fax_doesnotexist0000000
+
+# --wait: to the user's own number over the loopback trunk (real SIP on
+# 127.0.0.1); it comes back in the user's inbox.
+as user 0 "fax send --wait (delivered)" fax send "$TMP/letter.txt" --to "$num" --wait --json || stop
+sent=$(field '.items[0].id')
+[ "$(field '.items[0].status')" = delivered ] && [ "$(field '.items[0].pages_confirmed')" -ge 1 ] && ok ||
+	fail "--wait ends with the fax delivered: $(cat "$OUT")"
+grep -q "$sent: delivered" "$ERR" && ok || fail "--wait notes the changes of status: $(cat "$ERR")"
+as user 0 "fax status of the delivered fax" fax status "$sent" && has "Attempts:" "attempts table"
+grep -qE '^1 +[0-9TZ:.-]+ +[0-9]+s +1/1 +t38 ' "$OUT" && ok || fail "the attempt: 1 page over T.38: $(cat "$OUT")"
+has "Cost:             0.05 EUR" "the cost with its currency"
+as user 6 "resend of a fax whose pages all went through" fax resend "$sent"
+as user 0 "resend --all-pages" fax resend "$sent" --all-pages && has "Fax queued again." "resent"
+as user 0 "the inbox" fax list --inbound && has "inbound" "the fax came back to the user's number"
 
 # A scheduled fax, cancelled before it goes.
 as user 0 "schedule a fax" fax send "$TMP/letter.txt" --to "$num" \
@@ -144,8 +168,10 @@ head -n 1 "$OUT" | grep -q '^id,fax_id,attempt,direction,from,to' && ok ||
 as owner 0 "cdrs --csv --output" cdrs --csv --output "$TMP/cdrs.csv"
 if grep -q fax_id "$OUT"; then fail "cdrs --output also wrote the CSV to standard output"; else ok; fi
 head -n 1 "$TMP/cdrs.csv" | grep -q '^id,fax_id' && ok || fail "cdrs.csv holds the CSV"
+[ "$(grep -c "$sent" "$TMP/cdrs.csv")" -ge 1 ] && ok || fail "the CSV holds the delivered fax's call"
 as owner 0 "cdrs (table)" cdrs --direction outbound
 grep -qE '^STARTED +FAX +DIRECTION' "$OUT" && ok || fail "cdrs table header: $(cat "$OUT")"
+grep -qE " $sent +outbound .* 1/1 +t38 +ok +5$" "$OUT" && ok || fail "the CDR of the delivered fax: $(cat "$OUT")"
 as user 4 "a user cannot read CDRs" cdrs --csv
 
 # ---- webhooks --------------------------------------------------------------

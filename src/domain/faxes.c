@@ -1162,16 +1162,17 @@ int dom_fax_finish(store_t *st, const fax_env_t *env, const fax_job_t *job, cons
 		store_rollback(tx);
 		return -1;
 	}
-	/* Pages confirmed in this call (they are sequential in T.30), and any
-	 * page the per-page results name as confirmed. */
+	/* Pages confirmed in this call (they are sequential in T.30, from
+	 * first_page), and any page the per-page results (numbered in the whole
+	 * document) name as confirmed. A number beyond the document is ignored. */
 	int rc = STORE_OK;
-	for (int k = 0; k < r->pages_confirmed && rc != STORE_ERROR; k++) {
-		rc = store_fax_page_set(tx, job->fax_id, job->first_page + k, "confirmed");
-	}
+	for (int k = 0; k < r->pages_confirmed && rc != STORE_ERROR; k++)
+		if (store_fax_page_set(tx, job->fax_id, job->first_page + k, "confirmed") == STORE_ERROR)
+			rc = STORE_ERROR;
 	for (int k = 0; k < r->npages && k < FAX_PAGES_MAX && rc != STORE_ERROR; k++)
-		if (strcmp(r->pages[k].result, "MCF") == 0 || strcmp(r->pages[k].result, "PIP") == 0)
-			rc = store_fax_page_set(tx, job->fax_id, job->first_page + r->pages[k].page - 1,
-				"confirmed");
+		if ((strcmp(r->pages[k].result, "MCF") == 0 || strcmp(r->pages[k].result, "PIP") == 0) &&
+		    store_fax_page_set(tx, job->fax_id, r->pages[k].page, "confirmed") == STORE_ERROR)
+			rc = STORE_ERROR;
 	int done = pages_done(tx, job->fax_id);
 	int confirmed = store_fax_pages_count(tx, job->fax_id, "confirmed");
 	int count = (int)json_integer_value(json_object_get(f, "page_count"));

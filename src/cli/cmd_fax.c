@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -112,7 +113,7 @@ void cli_duration(json_int_t ms, buf_t *out)
 {
 	if (ms < 0)
 		ms = 0;
-	json_int_t s = (ms + 500) / 1000;
+	json_int_t s = ms / 1000 + (ms % 1000 >= 500);
 	if (s < 60)
 		buf_printf(out, "%" JSON_INTEGER_FORMAT "s", s);
 	else if (s < 3600)
@@ -175,7 +176,8 @@ static void page_runs(const json_t *pages, buf_t *out)
 			const json_t *q = json_array_get(pages, j);
 			const char *qs = json_string_value(json_object_get(q, "status"));
 			json_int_t qn = json_integer_value(json_object_get(q, "page"));
-			if (qn != last + 1 || !st || !qs || strcmp(st, qs) != 0)
+			/* The numbers come from the server: no overflow on a hostile one. */
+			if (last == LLONG_MAX || qn != last + 1 || !st || !qs || strcmp(st, qs) != 0)
 				break;
 			last = qn;
 		}

@@ -102,7 +102,8 @@ static void test_money_and_duration(void **state)
 	} d[] = {
 		{ 0, "0s" }, { 499, "0s" }, { 500, "1s" }, { 45000, "45s" }, { 59499, "59s" },
 		{ 60000, "1m00s" }, { 65000, "1m05s" }, { 3599000, "59m59s" }, { 3600000, "1h00m" },
-		{ 3720000, "1h02m" }, { -5, "0s" },
+		{ 3720000, "1h02m" }, { -5, "0s" }, { 1499, "1s" },
+		{ INT64_MAX, "2562047788015h12m" },
 	};
 	for (size_t i = 0; i < sizeof d / sizeof d[0]; i++) {
 		buf_t b;
@@ -183,6 +184,36 @@ static void test_fax_format(void **state)
 	buf_free(&b);
 	json_decref(q);
 	json_decref(fax);
+}
+
+/* Values a hostile server may send: wrong types, extreme numbers. */
+static void test_fax_format_hostile(void **state)
+{
+	(void)state;
+	static const char *const docs[] = {
+		"{\"pages\":[{\"page\":9223372036854775807,\"status\":\"ok\"},"
+			"{\"page\":-9223372036854775808,\"status\":\"ok\"}]}",
+		"{\"pages\":{},\"attempts\":\"x\",\"estimated_cost\":-9223372036854775808,"
+			"\"currency\":\"EUR\"}",
+		"{\"pages\":[1,null,{\"page\":\"1\"}],\"attempts\":[1,{\"duration_ms\":-1,"
+			"\"t30_code\":{},\"t30_text\":7}]}",
+		"{\"page_count\":\"3\",\"pages_confirmed\":{},\"cost\":1.5,\"currency\":7}",
+	};
+	for (size_t i = 0; i < sizeof docs / sizeof docs[0]; i++) {
+		json_t *fax = json_loads(docs[i], 0, NULL);
+		assert_non_null(fax);
+		buf_t b;
+		buf_init(&b, 1 << 20);
+		cli_fax_format(fax, &b);
+		assert_true(b.len > 0);
+		buf_free(&b);
+		json_decref(fax);
+	}
+	buf_t b;
+	buf_init(&b, 256);
+	cli_money(INT64_MIN, "EUR", &b);
+	assert_string_equal(cli_buf_str(&b), "-92233720368547758.08 EUR");
+	buf_free(&b);
 }
 
 static void test_cdr_decorate(void **state)
@@ -379,6 +410,7 @@ int main(void)
 		cmocka_unit_test(test_media_type),
 		cmocka_unit_test(test_money_and_duration),
 		cmocka_unit_test(test_fax_format),
+		cmocka_unit_test(test_fax_format_hostile),
 		cmocka_unit_test(test_cdr_decorate),
 		cmocka_unit_test(test_e164),
 		cmocka_unit_test(test_numbers_parse),

@@ -467,9 +467,19 @@ static void handle(api_t *a, struct MHD_Connection *conn, const char *url, const
 			goto fail;
 		}
 		buf_t h;
-		buf_init(&h, a->cfg.max_body + 4096);
+		buf_init(&h, rq->body.len + 4096 + (size_t)form.n * 512);
 		buf_printf(&h, "%s %s\n", method, url);
-		buf_append(&h, rq->body.data ? rq->body.data : "", rq->body.len);
+		if (r->flags & ROUTE_UPLOAD) {
+			/* A multipart body differs by its boundary alone from one
+			 * send to the next: hash what it carries instead. */
+			for (int i = 0; i < form.n; i++) {
+				const mp_part_t *p = &form.parts[i];
+				buf_printf(&h, "%s\n%s\n%s\n%zu\n", p->name, p->filename, p->ctype, p->len);
+				buf_append(&h, p->data, p->len);
+			}
+		} else {
+			buf_append(&h, rq->body.data ? rq->body.data : "", rq->body.len);
+		}
 		sec_sha256_hex(h.data, h.len, idem_hash);
 		buf_free(&h);
 		json_t *rec = NULL;

@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# Crash safety (issue 4): kill -9 of faxvaultd during rendering, during a
+# call, and while a received fax is being stored; after each restart every
+# accepted fax ends in a final state and none is sent twice whole.
+. "$(dirname "$0")/../api/lib.sh"
+. "$(dirname "$0")/lib_fax.sh"
+fax_setup
+make_pdf "$TMP/three.pdf" 3
+
+crash() { kill -9 "$DAEMON_PID"; wait "$DAEMON_PID" 2>/dev/null; DAEMON_PID=""; }
+restart() {
+	: >"$LOG"
+	# shellcheck disable=SC2086
+	"$FAXVAULTD" --data-dir "$DATA" --http "127.0.0.1:0" --set log.file="$LOG" $FV_TEST_FLAGS \
+		--set testing.media_clock_speed="$FAX_SPEED" --set fax.poll_ms=100 &
+	DAEMON_PID=$!
+	for _ in $(seq 1 100); do
+		PORT=$(sed -n 's/.*event=daemon.started .* port=\([0-9]*\).*/\1/p' "$LOG" 2>/dev/null | tail -n 1)
+		if [ -n "$PORT" ]; then
+			BASE="http://127.0.0.1:$PORT"
+			curl -sf "$BASE/healthz" >/dev/null 2>&1 && return 0
+		fi
+		sleep 0.1
+	done
+	fail "faxvaultd did not restart"; cat "$LOG"; exit 1
+}
+relogin() {
+	USER_A=$(login user@a-fax.example meadow-violin-otter-55)
+	USER_B=$(login user@b-fax.example meadow-violin-otter-55)
+}
+
+# --- 1. during a call: once a page is confirmed.
+send_fax "$USER_A" "$NUM_B" "$TMP/three.pdf"
+expect_status 202 "fax accepted"
+CALL=$FAX
+for _ in $(seq 1 400); do
+	req GET "/v1/faxes/$CALL" "$USER_A"
+	[ "$(jqr .pages_confirmed)" -ge 1 ] 2>/dev/null && break
+	sleep 0.1
+done
+expect_jq '.status == "sending" and .pages_confirmed >= 1 and .pages_confirmed < 3' "killed during the call, after a confirmed page"
+BEFORE=$(jqr .pages_confirmed)
+crash
+restart
+relogin
+grep -q 'event=fax.recovered .*faxes=[1-9]' "$LOG" && ok || fail "the restart recovered nothing: $(grep fax.recovered "$LOG")"
+wait_fax "$USER_A" "$CALL"
+expect_jq '.status == "delivered" and .pages_confirmed == 3' "delivered after the restart"
+expect_jq '.attempts[0].result == "interrupted" and .attempts[1].result == "ok"' "the first attempt recorded as interrupted"
+expect_jq ".attempts[1].first_page == $((BEFORE + 1))" "the retry sent only the pages not confirmed"
+wait_inbound "$USER_B" 1
+expect_jq '[.items[] | select(.page_count == 3)] | length == 0' "never received twice whole (nor whole at all: the pages were split)"
+
+# --- 2. while B stores the received fax: kill as the last page is confirmed.
+send_fax "$USER_A" "$NUM_B" "$TMP/three.pdf"
+STORE=$FAX
+for _ in $(seq 1 600); do
+	req GET "/v1/faxes/$STORE" "$USER_A"
+	[ "$(jqr .pages_confirmed)" = 3 ] && break
+	sleep 0.05
+done
+crash
+restart
+relogin
+wait_fax "$USER_A" "$STORE"
+expect_jq '.status == "delivered" and .pages_confirmed == 3' "all pages were confirmed: delivered without calling again"
+expect_jq '[.attempts[] | select(.result == "ok" or .result == "interrupted")] | length <= 2 and ([.attempts[] | select(.pages_sent == 3)] | length == 1)' "not sent whole twice"
+wait_inbound "$USER_B" 2
+expect_jq '[.items[] | select(.page_count == 3)] | length == 1' "B holds the fax exactly once"
+
+# --- 3. during rendering: a long document, killed while it renders.
+make_pdf "$TMP/long.pdf" 120
+( curl -s -o "$TMP/long.out" -H "Authorization: Bearer $USER_A" -F "file=@$TMP/long.pdf" -F "to=$NUM_B" \
+	"$BASE/v1/faxes" ) &
+CURL=$!
+for _ in $(seq 1 100); do
+	req GET "/v1/faxes?status=rendering" "$USER_A"
+	[ "$(jqr '.items | length')" -ge 1 ] 2>/dev/null && break
+	sleep 0.05
+done
+crash
+wait "$CURL" 2>/dev/null
+restart
+relogin
+# Every fax the service knows of ends in a final state.
+for _ in $(seq 1 600); do
+	req GET "/v1/faxes?direction=outbound&limit=200" "$USER_A"
+	[ "$(jqr '[.items[] | select(.status | IN("delivered","partial","failed","cancelled") | not)] | length')" = 0 ] && break
+	sleep 0.25
+done
+expect_jq '[.items[] | select(.status | IN("delivered","partial","failed","cancelled") | not)] | length == 0' "every accepted fax ends in a final state"
+expect_jq '[.items[] | select(.page_count == 120)] | all(.status == "delivered" or .status == "failed")' "the interrupted submission was finished"
+
+# No work directory and no clear document left behind.
+if [ -z "$(find "$DATA/work" -mindepth 1 -maxdepth 1 2>/dev/null)" ] || ! grep -rlsa -e '%PDF-' "$DATA/work" | grep -q .; then ok; else
+	fail "clear files left in the work directory"; fi
+
+stop_daemon || fail "daemon did not stop cleanly"
+finish

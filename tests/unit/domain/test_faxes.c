@@ -450,6 +450,50 @@ static void test_crash_recovery(void **state)
 	json_decref(fx);
 }
 
+static void test_claim_limits(void **state)
+{
+	struct fx *f = *state;
+	char id[32];
+	for (int i = 0; i < FAX_ACCOUNT_MAX_CALLS + 2; i++) {
+		snprintf(id, sizeof id, "fax_l%d", i);
+		make_fax(f, id, 1, 3);
+	}
+	/* One account holds at most FAX_ACCOUNT_MAX_CALLS calls at once. */
+	fax_job_t j[FAX_ACCOUNT_MAX_CALLS + 2];
+	assert_int_equal(claim(f, time_now_ms(), j, FAX_ACCOUNT_MAX_CALLS + 2), FAX_ACCOUNT_MAX_CALLS);
+	fax_job_t more[2];
+	assert_int_equal(claim(f, time_now_ms(), more, 2), 0);
+	/* One ends: one more may start. */
+	fax_result_t r;
+	result_ok(&r, 1);
+	assert_int_equal(dom_fax_finish(f->st, &f->env, &j[0], &r), 0);
+	assert_int_equal(claim(f, time_now_ms(), more, 2), 1);
+	fax_job_clear(&more[0]);
+	for (int i = 0; i < FAX_ACCOUNT_MAX_CALLS; i++)
+		fax_job_clear(&j[i]);
+	/* A destination no trunk reaches any more fails at the claim. */
+	store_tx_t *tx = store_begin(f->st, true);
+	json_t *fx = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:I, s:I, s:I, s:s}", "id", "fax_nr",
+		"account_id", "acc_b", "direction", "outbound", "status", "queued", "to_number",
+		"+4930123456", "doc_id", "doc_x", "page_count", 1, "next_attempt_at", (json_int_t)0,
+		"created_at", (json_int_t)1, "updated_at", (json_int_t)1, "currency", "EUR");
+	json_t *acc = json_pack("{s:s, s:s, s:s, s:I, s:I}", "id", "acc_b", "name", "B", "status",
+		"active", "created_at", (json_int_t)1, "updated_at", (json_int_t)1);
+	assert_int_equal(store_account_insert(tx, acc), STORE_OK);
+	assert_int_equal(store_fax_insert(tx, fx), STORE_OK);
+	assert_int_equal(store_fax_pages_init(tx, "fax_nr", 1, "queued"), STORE_OK);
+	json_decref(fx);
+	json_decref(acc);
+	assert_int_equal(store_commit(tx), STORE_OK);
+	assert_int_equal(claim(f, time_now_ms(), more, 2), 0);
+	tx = store_begin(f->st, false);
+	fx = store_fax_get(tx, "acc_b", "fax_nr");
+	store_rollback(tx);
+	assert_string_equal(str(fx, "status"), "failed");
+	assert_string_equal(str(fx, "failure_class"), "no_route");
+	json_decref(fx);
+}
+
 /* A submission accepted (originals stored, faxes in rendering) when the
  * daemon died, before its rendering ended. */
 static void make_submission(struct fx *f, const char *sub, const char *fax, const char *content)
@@ -622,6 +666,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_partial_then_rest, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_retries_run_out, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_crash_recovery, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_claim_limits, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_recover_rendering, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cancel_during_call, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_inbound, setup, teardown),

@@ -15,7 +15,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -168,7 +170,7 @@ int helper_probe(const char *helper, const void *addr, size_t len, int out_fd,
 static int helper_bad(const char *why)
 {
 	fprintf(stderr, HELPER_NAME ": %s (this program is started by the renderer)\n", why);
-	return 2;
+	return SANDBOX_EXIT_HELPER;
 }
 
 static int helper_range(size_t size, uint64_t off, uint64_t len)
@@ -183,6 +185,11 @@ int helper_main(int argc, char **argv)
 		parse_i64z(argv[2], 0, SANDBOX_KIDS_MAX - 1, &part) < 0 ||
 		parse_i64z(argv[3], 1, INT32_MAX, &parent) < 0)
 		return helper_bad("bad arguments");
+	/* Dies with the renderer that started it, from now on (the check
+	 * covers a renderer gone before this line). */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != (pid_t)parent)
+		return SANDBOX_EXIT_HELPER;
 	struct stat st;
 	if (fstat(SANDBOX_FD_JOB, &st) != 0 || st.st_size < (off_t)sizeof(struct helper_job))
 		return helper_bad("no job");

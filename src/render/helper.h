@@ -49,9 +49,9 @@ struct helper_job {
 int helper_job_create(struct helper_job *h, const uint8_t *data, size_t len,
 	const struct font_data *fonts);
 
-/* The helper program: argv as sandbox.h says. Returns an exit status when
- * the arguments or the job are wrong (never reached otherwise: the child
- * exits from sandbox_helper_enter). */
+/* The helper program: argv as sandbox.h says. Returns SANDBOX_EXIT_HELPER
+ * when the arguments or the job are wrong (never returns otherwise: the
+ * child exits from sandbox_helper_enter). */
 int helper_main(int argc, char **argv);
 
 /* Tests: runs a child (exec'd through helper, or forked in-process when

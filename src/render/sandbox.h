@@ -60,9 +60,9 @@ int sandbox_run_n(int n, sandbox_fn fn, void *const *args, const int *keep_fds,
 
 /* ---- Children from a fresh process image ----
  *
- * The same, but each child executes the renderer helper (helper.h) after
- * the fork, so it holds none of the caller's memory (keys, other tenants'
- * buffers) and none of its descriptors. Child i gets, and only gets:
+ * The same, but each child is the renderer helper (helper.h), started with
+ * posix_spawn, so it holds none of the caller's memory (keys, other
+ * tenants' buffers) and none of its descriptors. Child i gets, and only gets:
  * descriptors 0-2 on /dev/null, SANDBOX_FD_REPORT (its report pipe),
  * SANDBOX_FD_OUT (keep_fds[i], or /dev/null when keep_fds is NULL),
  * SANDBOX_FD_JOB (ex->job_fd, shared by all); an empty environment; argv
@@ -72,6 +72,9 @@ int sandbox_run_n(int n, sandbox_fn fn, void *const *args, const int *keep_fds,
 #define SANDBOX_FD_OUT 4
 #define SANDBOX_FD_JOB 5
 #define SANDBOX_HELPER_ARG "--sandbox-child"
+/* Exit status of a helper that refuses its arguments or its job (not
+ * started by this build's renderer): an internal failure. */
+#define SANDBOX_EXIT_HELPER 124
 
 struct sandbox_exec {
 	const char *helper; /* path of the helper program, borrowed */

@@ -761,12 +761,27 @@ static void test_helper(void **state)
 	assert_int_equal(chmod(tmp("not-a-program"), 0755), 0);
 	o.helper_path = tmp("not-a-program");
 	expect_fail(one, 1, &o, RENDER_E_INTERNAL, 0);
+	/* A helper of another build, refusing its job; one saying nothing. */
+	x = fopen(tmp("refusing-helper"), "w");
+	assert_non_null(x);
+	fprintf(x, "#!/bin/sh\nexit %d\n", SANDBOX_EXIT_HELPER);
+	fclose(x);
+	assert_int_equal(chmod(tmp("refusing-helper"), 0755), 0);
+	o.helper_path = tmp("refusing-helper");
+	expect_fail(one, 1, &o, RENDER_E_INTERNAL, 0);
+	x = fopen(tmp("silent-helper"), "w");
+	assert_non_null(x);
+	fputs("#!/bin/sh\nexit 0\n", x);
+	fclose(x);
+	assert_int_equal(chmod(tmp("silent-helper"), 0755), 0);
+	o.helper_path = tmp("silent-helper");
+	expect_fail(one, 1, &o, RENDER_E_CRASH, 0);
 	/* The helper refuses to run when not started by the renderer. */
 	char cmd[600], out[256];
 	snprintf(cmd, sizeof(cmd), "'%s' </dev/null 2>&1", h);
-	assert_int_equal(run(cmd, out, sizeof(out)), 2);
+	assert_int_equal(run(cmd, out, sizeof(out)), SANDBOX_EXIT_HELPER);
 	snprintf(cmd, sizeof(cmd), "'%s' --sandbox-child 0 1 </dev/null 2>&1", h);
-	assert_int_equal(run(cmd, out, sizeof(out)), 2);
+	assert_int_equal(run(cmd, out, sizeof(out)), SANDBOX_EXIT_HELPER);
 }
 
 int main(int argc, char **argv)

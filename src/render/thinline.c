@@ -50,6 +50,28 @@ static void thin_span(double a, double b, int n, int *from, int *to)
 	*to = t >= n ? n - 1 : t < 0 ? -1 : (int)t;
 }
 
+/* Along the major axis (a, na cells, sa bytes apart): for each cell whose
+ * centre [a0, a1] spans, the minor coordinate (b, nb cells, sb bytes
+ * apart) of the line there. */
+static void thin_walk(const struct thin_canvas *cv, uint8_t value, double a0, double b0,
+	double a1, double b1, int na, int nb, ptrdiff_t sa, ptrdiff_t sb)
+{
+	double lo = a0 < a1 ? a0 : a1, hi = a0 < a1 ? a1 : a0;
+	double slope = a1 != a0 ? (b1 - b0) / (a1 - a0) : 0;
+	int from, to;
+	thin_span(lo, hi, na, &from, &to);
+	for (int i = from; i <= to; i++) {
+		double c = i + 0.5;
+		if (c < lo)
+			c = lo;
+		if (c > hi)
+			c = hi;
+		double m = floor(b0 + (c - a0) * slope);
+		if (m >= 0 && m < nb)
+			cv->p[i * sa + (ptrdiff_t)m * sb] = value;
+	}
+}
+
 void thin_line(const struct thin_canvas *cv, uint8_t value, double x0, double y0, double x1,
 	double y1)
 {
@@ -62,38 +84,10 @@ void thin_line(const struct thin_canvas *cv, uint8_t value, double x0, double y0
 	/* Pixels are found from the original end points (clipped ones lose
 	 * precision when a point lies far away), over the columns (or rows)
 	 * of the canvas only. */
-	double dx = x1 - x0, dy = y1 - y0;
-	if (fabs(dx) >= fabs(dy)) {
-		double xa = x0 < x1 ? x0 : x1, xb = x0 < x1 ? x1 : x0;
-		double slope = dx != 0 ? dy / dx : 0;
-		int from, to;
-		thin_span(xa, xb, cv->w, &from, &to);
-		for (int i = from; i <= to; i++) {
-			double xc = i + 0.5;
-			if (xc < xa)
-				xc = xa;
-			if (xc > xb)
-				xc = xb;
-			double y = floor(y0 + (xc - x0) * slope);
-			if (y >= 0 && y < cv->h)
-				cv->p[(ptrdiff_t)y * cv->stride + i] = value;
-		}
-	} else {
-		double ya = y0 < y1 ? y0 : y1, yb = y0 < y1 ? y1 : y0;
-		double slope = dx / dy;
-		int from, to;
-		thin_span(ya, yb, cv->h, &from, &to);
-		for (int j = from; j <= to; j++) {
-			double yc = j + 0.5;
-			if (yc < ya)
-				yc = ya;
-			if (yc > yb)
-				yc = yb;
-			double x = floor(x0 + (yc - y0) * slope);
-			if (x >= 0 && x < cv->w)
-				cv->p[(ptrdiff_t)j * cv->stride + (ptrdiff_t)x] = value;
-		}
-	}
+	if (fabs(x1 - x0) >= fabs(y1 - y0))
+		thin_walk(cv, value, x0, y0, x1, y1, cv->w, cv->h, 1, cv->stride);
+	else
+		thin_walk(cv, value, y0, x0, y1, x1, cv->h, cv->w, cv->stride, 1);
 }
 
 int thin_stroke_init(struct thin_stroke *s, const struct thin_canvas *cv, uint8_t value,

@@ -303,6 +303,17 @@ static char *slurp(const char *path, size_t *len)
 	return b;
 }
 
+/* Two files with the same bytes. */
+static void assert_same_file(const char *p1, const char *p2)
+{
+	size_t l1, l2;
+	char *a = slurp(p1, &l1), *b = slurp(p2, &l2);
+	assert_int_equal(l1, l2);
+	assert_memory_equal(a, b, l1);
+	free(a);
+	free(b);
+}
+
 /* A TIFF-F we made, rendered again (a forwarded or resent fax), gives the
  * very same file: pages are drawn one to one, nothing is resampled. */
 static void test_idempotent(void **state)
@@ -317,12 +328,7 @@ static void test_idempotent(void **state)
 		assert_int_equal(render_documents(in, 3, tmp("i1.tif"), &o, &r), 0);
 		const char *again[] = {tmp("i1.tif")};
 		assert_int_equal(render_documents(again, 1, tmp("i2.tif"), &o, &r), 0);
-		size_t l1, l2;
-		char *a = slurp(tmp("i1.tif"), &l1), *b = slurp(tmp("i2.tif"), &l2);
-		assert_int_equal(l1, l2);
-		assert_memory_equal(a, b, l1);
-		free(a);
-		free(b);
+		assert_same_file(tmp("i1.tif"), tmp("i2.tif"));
 	}
 }
 
@@ -649,6 +655,18 @@ static void test_cli(void **state)
 	assert_non_null(strstr(out, "page_range"));
 }
 
+/* An executable file in the temporary directory; returns its path. */
+static const char *fake_helper(const char *name, const char *content)
+{
+	const char *path = tmp(name);
+	FILE *x = fopen(path, "w");
+	assert_non_null(x);
+	fputs(content, x);
+	fclose(x);
+	assert_int_equal(chmod(path, 0755), 0);
+	return path;
+}
+
 /* The renderer helper: a child that starts from a fresh process image holds
  * none of the caller's memory, descriptors or environment; hostile documents
  * fail the same way through it; a missing helper is a clear internal
@@ -720,12 +738,7 @@ static void test_helper(void **state)
 	o.workers = 2;
 	assert_int_equal(render_documents(in, 3, tmp("hh.tif"), &o, &r), 0);
 	assert_int_equal(r.pages, 6);
-	size_t la, lb;
-	char *a = slurp(tmp("hf.tif"), &la), *b = slurp(tmp("hh.tif"), &lb);
-	assert_int_equal(la, lb);
-	assert_memory_equal(a, b, la);
-	free(a);
-	free(b);
+	assert_same_file(tmp("hf.tif"), tmp("hh.tif"));
 	assert_int_equal(render_tiff_to_pdf_opts(tmp("hh.tif"), tmp("hh.pdf"), &o, &r), 0);
 	assert_int_equal(r.pages, 6);
 	assert_int_equal(render_tiff_preview_opts(tmp("hh.tif"), 2, 0, tmp("hh.png"), &o, &r), 0);
@@ -734,12 +747,7 @@ static void test_helper(void **state)
 	assert_int_equal(render_tiff_to_pdf(tmp("hh.tif"), tmp("hf.pdf"), &r), 0);
 	assert_int_equal(render_tiff_preview(tmp("hh.tif"), 2, tmp("hf.png"), &r), 0);
 	assert_int_equal(render_tiff_preview_scaled(tmp("hh.tif"), 2, 100, tmp("hs.png"), &r), 0);
-	a = slurp(tmp("hh.png"), &la);
-	b = slurp(tmp("hf.png"), &lb);
-	assert_int_equal(la, lb);
-	assert_memory_equal(a, b, la);
-	free(a);
-	free(b);
+	assert_same_file(tmp("hh.png"), tmp("hf.png"));
 
 	/* No helper where it is said to be: internal, for each operation. */
 	o.helper_path = "/nonexistent/faxvault-render-helper";
@@ -753,28 +761,14 @@ static void test_helper(void **state)
 	assert_int_equal(r.fail, RENDER_E_INTERNAL);
 	assert_int_equal(access(tmp("hx.pdf"), F_OK), -1);
 	assert_int_equal(access(tmp("hx.png"), F_OK), -1);
-	/* An executable file that is no program: the exec fails in the child. */
-	FILE *x = fopen(tmp("not-a-program"), "w");
-	assert_non_null(x);
-	fputs("\x01\x02 not a program\n", x);
-	fclose(x);
-	assert_int_equal(chmod(tmp("not-a-program"), 0755), 0);
-	o.helper_path = tmp("not-a-program");
+	/* An executable file that is no program: the exec fails in the child;
+	 * a helper of another build, refusing its job; one saying nothing. */
+	o.helper_path = fake_helper("not-a-program", "\x01\x02 not a program\n");
 	expect_fail(one, 1, &o, RENDER_E_INTERNAL, 0);
-	/* A helper of another build, refusing its job; one saying nothing. */
-	x = fopen(tmp("refusing-helper"), "w");
-	assert_non_null(x);
-	fprintf(x, "#!/bin/sh\nexit %d\n", SANDBOX_EXIT_HELPER);
-	fclose(x);
-	assert_int_equal(chmod(tmp("refusing-helper"), 0755), 0);
-	o.helper_path = tmp("refusing-helper");
+	o.helper_path = fake_helper("refusing-helper", "#!/bin/sh\nexit 124\n");
+	assert_int_equal(SANDBOX_EXIT_HELPER, 124);
 	expect_fail(one, 1, &o, RENDER_E_INTERNAL, 0);
-	x = fopen(tmp("silent-helper"), "w");
-	assert_non_null(x);
-	fputs("#!/bin/sh\nexit 0\n", x);
-	fclose(x);
-	assert_int_equal(chmod(tmp("silent-helper"), 0755), 0);
-	o.helper_path = tmp("silent-helper");
+	o.helper_path = fake_helper("silent-helper", "#!/bin/sh\nexit 0\n");
 	expect_fail(one, 1, &o, RENDER_E_CRASH, 0);
 	/* The helper refuses to run when not started by the renderer. */
 	char cmd[600], out[256];

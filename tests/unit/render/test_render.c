@@ -326,10 +326,10 @@ static void test_thinline(void **state)
 	/* Phase 4 starts in the gap; the pattern restarts at each subpath. */
 	memset(p, 255, sizeof(p));
 	assert_int_equal(thin_stroke_init(&s, &cv, 0, id, d44, 2, 4), 0);
-	thin_moveto(&s, 0, 10.5);
-	thin_lineto(&s, 8, 10.5);
-	thin_moveto(&s, 0, 20.5);
-	thin_lineto(&s, 8, 20.5);
+	for (int k = 1; k <= 2; k++) {
+		thin_moveto(&s, 0, k * 10 + 0.5);
+		thin_lineto(&s, 8, k * 10 + 0.5);
+	}
 	assert_int_equal(thin_count(p, 1, 10, 3, 11), 0);
 	assert_int_equal(thin_count(p, 5, 10, 7, 11), 2);
 	assert_int_equal(thin_count(p, 1, 20, 3, 21), 0);
@@ -365,10 +365,10 @@ static void test_thinline(void **state)
 	 * end, within a pixel of the true quarter circle. */
 	memset(p, 255, sizeof(p));
 	assert_int_equal(thin_stroke_init(&s, &cv, 0, id, NULL, 0, 0), 0);
+	const double sq[][2] = {{12.5, 2.5}, {12.5, 12.5}, {2.5, 12.5}};
 	thin_moveto(&s, 2.5, 2.5);
-	thin_lineto(&s, 12.5, 2.5);
-	thin_lineto(&s, 12.5, 12.5);
-	thin_lineto(&s, 2.5, 12.5);
+	for (int k = 0; k < 3; k++)
+		thin_lineto(&s, sq[k][0], sq[k][1]);
 	thin_closepath(&s);
 	assert_int_equal(thin_count(p, 0, 0, TW, TH), 40);
 	memset(p, 255, sizeof(p));

@@ -57,6 +57,8 @@ typedef struct fax_result {
 	unsigned late_frames;    /* audio frames too late or duplicate */
 	unsigned ifp_recovered;  /* T.38 IFPs rebuilt from redundancy */
 	unsigned ifp_lost;       /* T.38 IFPs lost beyond redundancy */
+	unsigned packets_sent;     /* media datagrams (RTP or UDPTL) sent */
+	unsigned packets_received; /* media datagrams received (bad ones included) */
 	int64_t start_ms;
 	int64_t duration_ms;
 	char file[512];

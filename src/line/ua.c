@@ -119,6 +119,7 @@ typedef struct call {
 	uint64_t sess_id, sess_ver;
 	unsigned bad_media;
 	unsigned stale_audio;
+	unsigned pkts_tx, pkts_rx;
 	faxcall_t *fc;
 	fax_result_t res;
 	int t38_tried;            /* we offered T.38 (accepted or not) */
@@ -432,6 +433,7 @@ static int t38_send(void *ud, const uint8_t *ifp, size_t n)
 		return -1;
 	if (sendto(c->mfd, pkt, (size_t)len, 0, (const struct sockaddr *)&c->mpeer, sizeof c->mpeer) < 0)
 		return -1;
+	c->pkts_tx++;
 	return 0;
 }
 
@@ -547,6 +549,7 @@ static void media_drain(call_t *c)
 		int n = recvmmsg(c->mfd, msgs, MEDIA_BATCH, MSG_DONTWAIT, NULL);
 		if (n <= 0)
 			break;
+		c->pkts_rx += (unsigned)n;
 		if (c->state != CS_ENDED && c->fc) {
 			for (int i = 0; i < n; i++)
 				media_packet(c, bufs[i], msgs[i].msg_len);
@@ -795,6 +798,8 @@ static void call_end(call_t *c)
 	c->res.late_frames = c->jb.late;
 	c->res.ifp_recovered = c->urx.recovered;
 	c->res.ifp_lost = c->urx.lost;
+	c->res.packets_sent = c->pkts_tx;
+	c->res.packets_received = c->pkts_rx;
 	snprintf(c->res.call_id, sizeof c->res.call_id, "%s", c->call_id);
 	/* T.30 is over: release spandsp now, which closes its TIFF, so the
 	 * received file is complete before the result is reported. */
@@ -911,9 +916,12 @@ static void call_tick(call_t *c)
 			       .ssrc = c->ssrc, .payload = pl, .plen = SAMPLES_PER_TICK};
 		c->rtp_ts += SAMPLES_PER_TICK;
 		size_t n = rtp_build(pkt, sizeof pkt, &p);
-		if (n && sendto(c->mfd, pkt, n, 0, (const struct sockaddr *)&c->mpeer, sizeof c->mpeer) < 0 &&
-		    errno != EAGAIN)
-			c->bad_media++;
+		if (n && sendto(c->mfd, pkt, n, 0, (const struct sockaddr *)&c->mpeer, sizeof c->mpeer) < 0) {
+			if (errno != EAGAIN)
+				c->bad_media++;
+		} else if (n) {
+			c->pkts_tx++;
+		}
 		/* The peer's audio stopped: keep T.30 timers running with fill-in. */
 		if (c->ticks - c->last_rx_tick > ms_to_ticks(FILLIN_AFTER_MS) && peer_silent(c, FILLIN_AFTER_MS))
 			faxcall_audio_rx(c->fc, NULL, SAMPLES_PER_TICK);

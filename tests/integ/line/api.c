@@ -115,6 +115,30 @@ static int rx_results(rx_t *rx)
 	return n;
 }
 
+/* Waits (bounded) until the receiver reported n results. */
+static void rx_wait_results(rx_t *rx, int n)
+{
+	for (int i = 0; i < 5000 && rx_results(rx) < n; i++)
+		msleep(2);
+}
+
+/* Waits (bounded) until *v reaches n, then lets about 2 s of call time
+ * pass: the moment to stop a call in the middle of the next page. */
+static void wait_then_mid_page(atomic_int *v, int n, double speed)
+{
+	for (int i = 0; i < 60000 && atomic_load(v) < n; i++)
+		msleep(2);
+	msleep((int)(2000 / speed));
+}
+
+/* A call ended by a stop flag in the middle: not done, partial or network. */
+static void check_cut(const fax_result_t *r, const char *who)
+{
+	CHECK(!r->ok, "%s: a stopped call is not done", who);
+	CHECK(strcmp(r->fail_class, "partial") == 0 || strcmp(r->fail_class, "network") == 0, "%s: class %s", who,
+	      r->fail_class);
+}
+
 static void rx_start(rx_t *rx, double speed, int t38, int media_threads)
 {
 	memset(rx, 0, sizeof *rx);
@@ -252,8 +276,7 @@ static int scen_accept(const char *doc, double speed)
 	      yes.res.to_user, yes.res.from_user);
 	CHECK(yes.res.first_page == 1, "first_page %d", yes.res.first_page);
 	/* The receiver reports its call once BYE went through; then its flag. */
-	for (int i = 0; i < 5000 && rx_results(&rx) < 1; i++)
-		msleep(2);
+	rx_wait_results(&rx, 1);
 	rx_stop(&rx);
 	CHECK(rx.nres == 1, "receiver results %d", rx.nres);
 	if (rx.nres >= 1) {
@@ -300,8 +323,7 @@ static int scen_range(const char *doc, double speed)
 	CHECK(tx.res.first_page == 2, "first_page %d", tx.res.first_page);
 	CHECK(!tx.page_seen[1] && tx.page_seen[2] && tx.page_seen[3], "pages reported as 2 and 3");
 	CHECK(tx.res.npages == 2 && tx.res.pages[0].page == 2 && tx.res.pages[1].page == 3, "result pages");
-	for (int i = 0; i < 5000 && rx_results(&rx) < 1; i++)
-		msleep(2);
+	rx_wait_results(&rx, 1);
 	rx_stop(&rx);
 	CHECK(rx.nres == 1 && rx.res[0].pages_received == 2, "receiver got %d pages",
 	      rx.nres ? rx.res[0].pages_received : -1);
@@ -311,55 +333,35 @@ static int scen_range(const char *doc, double speed)
 	return 0;
 }
 
-/* The sender's flag, once page 1 is confirmed and page 2 under way. */
-static int scen_stop(const char *doc, double speed)
+/* A stop flag in the middle of page 2: the sender's (it ends its call,
+ * line_send returns) or the receiver's (it ends the call, line_receive
+ * returns). Either way both sides report the call, cut. */
+static int scen_stop(const char *doc, double speed, int stop_receiver)
 {
 	rx_t rx;
-	rx_start(&rx, speed, 0, 1);
+	rx_start(&rx, speed, stop_receiver, 1);
 	tx_t tx;
-	tx_init(&tx, &rx, "200", doc, speed, 0);
+	tx_init(&tx, &rx, "200", doc, speed, stop_receiver);
 	pthread_create(&tx.th, NULL, tx_main, &tx);
-	for (int i = 0; i < 60000 && atomic_load(&tx.pages_ok) < 1; i++)
-		msleep(2);
-	msleep((int)(2000 / speed)); /* about 2 s of call time into page 2 */
-	atomic_store(&tx.stop, 1);
-	pthread_join(tx.th, NULL);
+	wait_then_mid_page(stop_receiver ? &rx.pages_ok : &tx.pages_ok, 1, speed);
+	if (stop_receiver) {
+		rx_stop(&rx);
+		pthread_join(tx.th, NULL);
+	} else {
+		atomic_store(&tx.stop, 1);
+		pthread_join(tx.th, NULL);
+		rx_wait_results(&rx, 1);
+		rx_stop(&rx);
+	}
 	CHECK(tx.rc == 0, "line_send rc %d", tx.rc);
-	CHECK(!tx.res.ok, "a stopped call is not done");
-	CHECK(strcmp(tx.res.fail_class, "partial") == 0 || strcmp(tx.res.fail_class, "network") == 0, "class %s",
-	      tx.res.fail_class);
-	CHECK(tx.res.pages_confirmed >= 1 && tx.res.pages_confirmed < 3, "pages_confirmed %d",
-	      tx.res.pages_confirmed);
-	for (int i = 0; i < 5000 && rx_results(&rx) < 1; i++)
-		msleep(2);
-	rx_stop(&rx);
+	check_cut(&tx.res, "sender");
+	CHECK(tx.res.pages_confirmed < 3, "pages_confirmed %d", tx.res.pages_confirmed);
 	CHECK(rx.nres == 1, "receiver results %d", rx.nres);
-	if (rx.nres)
-		CHECK(!rx.res[0].ok && rx.res[0].call_ud == &rx.tag, "receiver ok %d", rx.res[0].ok);
-	rx_cleanup(&rx);
-	return 0;
-}
-
-/* The receiver's flag in the middle of a call: it ends the call and returns. */
-static int scen_stop_rx(const char *doc, double speed)
-{
-	rx_t rx;
-	rx_start(&rx, speed, 1, 1);
-	tx_t tx;
-	tx_init(&tx, &rx, "200", doc, speed, 1);
-	pthread_create(&tx.th, NULL, tx_main, &tx);
-	for (int i = 0; i < 60000 && atomic_load(&rx.pages_ok) < 1; i++)
-		msleep(2);
-	msleep((int)(2000 / speed));
-	rx_stop(&rx);
-	CHECK(rx.nres == 1, "receiver results %d", rx.nres);
-	if (rx.nres)
+	if (rx.nres) {
+		CHECK(rx.res[0].call_ud == &rx.tag, "receiver call_ud");
 		CHECK(!rx.res[0].ok && rx.res[0].pages_received >= 1, "receiver ok %d pages %d", rx.res[0].ok,
 		      rx.res[0].pages_received);
-	pthread_join(tx.th, NULL);
-	CHECK(tx.rc == 0 && !tx.res.ok, "sender rc %d ok %d", tx.rc, tx.res.ok);
-	CHECK(strcmp(tx.res.fail_class, "partial") == 0 || strcmp(tx.res.fail_class, "network") == 0, "class %s",
-	      tx.res.fail_class);
+	}
 	rx_cleanup(&rx);
 	return 0;
 }
@@ -382,8 +384,7 @@ static int scen_threads(const char *doc, double speed)
 		CHECK(atomic_load(&tx[i].pages_ok) == 3, "sender %d page callbacks %d", i,
 		      atomic_load(&tx[i].pages_ok));
 	}
-	for (int i = 0; i < 5000 && rx_results(&rx) < 4; i++)
-		msleep(2);
+	rx_wait_results(&rx, 4);
 	rx_stop(&rx);
 	CHECK(rx.nres == 4, "receiver results %d", rx.nres);
 	for (int i = 0; i < rx.nres; i++)
@@ -424,9 +425,9 @@ int main(int argc, char **argv)
 	else if (strcmp(scen, "range") == 0)
 		scen_range(doc, speed);
 	else if (strcmp(scen, "stop") == 0)
-		scen_stop(doc, speed);
+		scen_stop(doc, speed, 0);
 	else if (strcmp(scen, "stop-rx") == 0)
-		scen_stop_rx(doc, speed);
+		scen_stop(doc, speed, 1);
 	else if (strcmp(scen, "threads") == 0)
 		scen_threads(doc, speed);
 	else

@@ -189,6 +189,10 @@ expect_status 201 "submit a port request with a PDF letter"
 expect_jq '(.id | startswith("prt_")) and .status == "submitted" and .numbers == ["+33400000001","+33400000002","+33400000003"] and .losing_carrier == "Vieux Télécom" and .account_number_at_carrier == "C-42" and (.loa_document_id | startswith("doc_")) and (.created_at | type) == "string"' \
 	"the request, numbers normalized"
 P1=$(jqr .id)
+LOA_DOC=$(jqr .loa_document_id)
+if [ -s "$DATA/docs/$LOA_DOC.fvb" ] && ! grep -q '%PDF' "$DATA/docs/$LOA_DOC.fvb"; then ok; else
+	fail "the letter of authorization is not stored encrypted as $LOA_DOC"; fi
+if grep -rqs --exclude-dir=docs '%PDF-1.4' "$DATA"; then fail "the letter in clear under the data directory"; else ok; fi
 port "$ADMIN" "$A" -F 'numbers=+33400000009' -F 'losing_carrier=Vieux' -F "loa=@$TMP/loa.txt;type=application/pdf"
 if [ "$STATUS" = 415 ] || [ "$STATUS" = 422 ]; then ok; else fail "a letter that is not a PDF: $STATUS $BODY"; fi
 expect_jq '.type == "urn:faxvault:problem:document-unsupported" or .type == "urn:faxvault:problem:validation-failed"' "not a PDF: its kind"

@@ -55,7 +55,9 @@ typedef struct line_cfg {
 	/* When non-NULL: the engine polls it (at least every 50 ms) and, once it
 	 * is non-zero, ends every call (BYE when up, CANCEL when ringing),
 	 * refuses new INVITEs (503) and returns once those calls ended
-	 * (line_send: its call; line_receive: all of them). The engine then
+	 * (line_send: its call; line_receive: all of them). A call stopped
+	 * before it was answered ends as class no_answer (sip_status 487 once
+	 * the INVITE was out); one stopped mid-fax as partial or network. The engine then
 	 * installs no signal handler at all (the caller handles SIGINT/SIGTERM,
 	 * e.g. with sigwait); when NULL, SIGINT and SIGTERM stop the engine as
 	 * before (tools). */
@@ -67,8 +69,10 @@ typedef struct line_cfg {
 	 * bytes). Return 0 to answer: tiff_path (pathlen bytes, filled with a
 	 * NUL-terminated path) is where this call's TIFF goes (instead of
 	 * out_dir), and *call_ud comes back in that call's fax_result_t
-	 * (call_ud), reported exactly once through the result callback.
-	 * Return a SIP status (404, 480, 486, 503; anything outside 400..699
+	 * (call_ud), reported exactly once through the result callback. The
+	 * TIFF is written there once the call ended, just before that
+	 * callback, and only when at least one page came in (pages_received
+	 * > 0); fax_result_t.file names it either way. Return a SIP status (404, 480, 486, 503; anything outside 400..699
 	 * is sent as 500) to refuse the call with that response: no call, no
 	 * result. NULL: every call is answered into out_dir. */
 	int (*accept)(void *ud, const char *to_user, const char *from_user, char *tiff_path, size_t pathlen,
@@ -85,7 +89,9 @@ typedef struct line_cfg {
 /* Defaults for every field (real time, T.38 on, ECM on, 14400). */
 void line_cfg_defaults(line_cfg_t *cfg);
 
-/* Called once per finished call; r is valid during the call only. */
+/* Called once per finished call, on the engine's SIP thread (outside any
+ * call's lock: the media keeps running while it works); r is valid during
+ * the call only. */
 typedef void line_result_fn(void *ud, const fax_result_t *r);
 
 /* Sends tiff to target ("sip:NUMBER@HOST[:PORT]") and fills res. Returns 0

@@ -8,6 +8,7 @@
  * (including libspandsp) and keep the standard contract, with one buffer per
  * thread instead of one per process. line_tsafe_init() sets the time zone
  * once, before any thread starts (glibc initialises it lazily otherwise). */
+#include <pthread.h>
 #include <time.h>
 
 #include "tsafe.h"
@@ -24,10 +25,18 @@ struct tm *gmtime(const time_t *t)
 	return gmtime_r(t, &utc_tm);
 }
 
-void line_tsafe_init(void)
+static void tz_init(void)
 {
 	tzset();
 	time_t now = time(NULL);
 	struct tm tmp;
 	localtime_r(&now, &tmp);
+}
+
+/* Once per process: engines start in several threads at once (line_send
+ * from the fax service's workers). */
+void line_tsafe_init(void)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	pthread_once(&once, tz_init);
 }

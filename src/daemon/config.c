@@ -105,6 +105,8 @@ static const struct setting settings[] = {
 		"Time allowed for one webhook delivery." },
 	{ "testing.media_clock_speed", C_INT, OFF(test_media_speed), "1", 1, 50, NULL,
 		"Tests only: runs the fax media clock this many times faster than real time. Never set in production." },
+	{ "testing.inbound_store_delay_ms", C_INT, OFF(test_store_delay_ms), "0", 0, 60000, NULL,
+		"Tests only: waits this long between the end of an inbound call and storing its fax (to test a crash there)." },
 	{ "testing.clock_file", C_STR, OFF(test_clock_file), "", 0, 1024, NULL,
 		"Tests only: a file whose content (ms) shifts the daemon's clock. Never set in production." },
 	{ "shutdown.drain_seconds", C_INT, OFF(drain_seconds), "10", 0, 300, NULL,

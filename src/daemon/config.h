@@ -52,6 +52,7 @@ typedef struct config {
 	char *webhook_allow;
 	int64_t webhook_timeout;
 	int64_t test_media_speed;
+	int64_t test_store_delay_ms;
 } config_t;
 
 /* Fills every setting with its default. Strings are owned by cfg. */

@@ -390,6 +390,7 @@ static int cmd_serve(const config_t *cfg)
 			.ring_ms = (int)cfg->fax_ring_seconds * 1000,
 			.max_call_ms = (int)cfg->fax_max_call_minutes * 60000,
 			.webhook_timeout_ms = (int)cfg->webhook_timeout * 1000,
+			.test_store_delay_ms = (int)cfg->test_store_delay_ms,
 			.loopback_listen = cfg->fax_loopback_sip,
 			.loopback_bound = fr.loopback,
 			.loopback_bound_len = sizeof fr.loopback,

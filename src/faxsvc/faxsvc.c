@@ -330,6 +330,11 @@ static void rx_result(void *ud, const fax_result_t *r)
 		return;
 	struct stat sb;
 	const char *tiff = stat(rc->tiff, &sb) == 0 && sb.st_size > 0 ? rc->tiff : NULL;
+	if (s->cfg.test_store_delay_ms > 0) {
+		log_event(LOG_INFO, "fax.inbound_storing", "to=%s pages=%d delay_ms=%d", r->to_user,
+			r->pages_received, s->cfg.test_store_delay_ms);
+		usleep((useconds_t)s->cfg.test_store_delay_ms * 1000);
+	}
 	char id[64] = "";
 	if (dom_fax_inbound(s->st, s->env, rc->route, tiff, r, id) != 0)
 		log_event(LOG_ERROR, "fax.inbound_store_failed", "to=%s pages=%d", r->to_user,

@@ -20,6 +20,7 @@ typedef struct faxsvc_config {
 	int ring_ms;               /* give up on an unanswered call after this */
 	int max_call_ms;           /* hard cap on one call */
 	int webhook_timeout_ms;    /* one webhook delivery */
+	int test_store_delay_ms;   /* tests only: pause before storing an inbound fax */
 	const char *loopback_listen; /* "IP:PORT" of the loopback trunk's receiver; "" or
 					NULL: none. Port 0: any free port */
 	char *loopback_bound;      /* receives the bound "IP:PORT" (the caller's buffer,

@@ -9,10 +9,11 @@ make_pdf "$TMP/three.pdf" 3
 
 crash() { kill -9 "$DAEMON_PID"; wait "$DAEMON_PID" 2>/dev/null; DAEMON_PID=""; }
 restart() {
+	[ -n "${FV_KEEP_LOGS:-}" ] && cp "$LOG" "$FV_KEEP_LOGS/crash.$(date +%s%N).log"
 	: >"$LOG"
 	# shellcheck disable=SC2086
 	"$FAXVAULTD" --data-dir "$DATA" --http "127.0.0.1:0" --set log.file="$LOG" $FV_TEST_FLAGS \
-		--set testing.media_clock_speed="$FAX_SPEED" --set fax.poll_ms=100 &
+		--set testing.media_clock_speed="$FAX_SPEED" --set fax.poll_ms=100 "$@" &
 	DAEMON_PID=$!
 	for _ in $(seq 1 100); do
 		PORT=$(sed -n 's/.*event=daemon.started .* port=\([0-9]*\).*/\1/p' "$LOG" 2>/dev/null | tail -n 1)
@@ -51,20 +52,24 @@ expect_jq ".attempts[1].first_page == $((BEFORE + 1))" "the retry sent only the 
 wait_inbound "$USER_B" 1
 expect_jq '[.items[] | select(.page_count == 3)] | length == 0' "never received twice whole (nor whole at all: the pages were split)"
 
-# --- 2. while B stores the received fax: kill as the last page is confirmed.
+# --- 2. while B stores the received fax (the daemon is told to pause there).
+crash
+restart --set testing.inbound_store_delay_ms=5000
+relogin
 send_fax "$USER_A" "$NUM_B" "$TMP/three.pdf"
 STORE=$FAX
 for _ in $(seq 1 600); do
-	req GET "/v1/faxes/$STORE" "$USER_A"
-	[ "$(jqr .pages_confirmed)" = 3 ] && break
+	grep -q 'event=fax.inbound_storing .*pages=3' "$LOG" && break
 	sleep 0.05
 done
+grep -q 'event=fax.inbound_storing .*pages=3' "$LOG" && ok || fail "the inbound fax never reached its storing step"
 crash
 restart
 relogin
+grep -q 'event=fax.recovered .*inbound=1' "$LOG" && ok || fail "the received fax was not stored at restart: $(grep fax.recovered "$LOG")"
 wait_fax "$USER_A" "$STORE"
 expect_jq '.status == "delivered" and .pages_confirmed == 3' "all pages were confirmed: delivered without calling again"
-expect_jq '[.attempts[] | select(.result == "ok" or .result == "interrupted")] | length <= 2 and ([.attempts[] | select(.pages_sent == 3)] | length == 1)' "not sent whole twice"
+expect_jq '([.attempts[] | select(.pages_sent == 3)] | length) == 1 and (.attempts | length) <= 2' "not sent whole twice"
 wait_inbound "$USER_B" 2
 expect_jq '[.items[] | select(.page_count == 3)] | length == 1' "B holds the fax exactly once"
 

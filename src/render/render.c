@@ -251,6 +251,10 @@ int render_documents(const char *const *inputs, size_t n, const char *out_tif,
 			h.mem_bytes = lim.mem_bytes;
 			int jfd = helper_job_create(&h, data, len,
 				type == RENDER_TYPE_TEXT ? &fd : NULL);
+			/* The job holds the document now: one copy of it while the
+			 * children run, not two. */
+			free(data);
+			data = NULL;
 			if (jfd < 0) {
 				render_set_fail(r, RENDER_E_INTERNAL, "cannot create the renderer job: %s",
 					strerror(errno));

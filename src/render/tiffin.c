@@ -516,6 +516,8 @@ static int tiffin_run(enum helper_op op, const char *in, const char *out, int pa
 		h.cpu_seconds = lim.cpu_seconds;
 		h.mem_bytes = lim.mem_bytes;
 		int jfd = helper_job_create(&h, data, len, NULL);
+		free(data); /* the job holds it now */
+		data = NULL;
 		if (jfd < 0) {
 			render_set_fail(r, RENDER_E_INTERNAL, "cannot create the renderer job: %s",
 				strerror(errno));

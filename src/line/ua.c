@@ -136,6 +136,8 @@ typedef struct call {
 	int report_pending;       /* ended, result not reported yet (call_report) */
 	int seqno;
 	int media_ready;          /* epoll saw packets since the last drain */
+	int in_epoll;             /* the media socket is in its loop's epoll set */
+	int drain_always;         /* drain at every tick without asking epoll (audio) */
 	int invite_pending;       /* outbound: INVITE not sent yet */
 	int await_ack_sdp;        /* inbound: we offered in the 200, the answer is in the ACK */
 	int64_t invite_at_ms;
@@ -446,6 +448,8 @@ static int set_mpeer(call_t *c, const sdp_media_t *m)
 	return 0;
 }
 
+static void media_watch(call_t *c, int on);
+
 static void media_audio(call_t *c, const sdp_media_t *m, int pt)
 {
 	set_mpeer(c, m);
@@ -453,6 +457,7 @@ static void media_audio(call_t *c, const sdp_media_t *m, int pt)
 	snprintf(c->res.codec, sizeof c->res.codec, "%s", pt == 8 ? "PCMA" : "PCMU");
 	rtp_jb_init(&c->jb);
 	c->media = MEDIA_AUDIO;
+	media_watch(c, 0);
 	c->last_rx_tick = c->ticks;
 	c->last_rx_ms = now_ms();
 	if (c->fc)
@@ -468,6 +473,7 @@ static void media_t38(call_t *c, const sdp_media_t *m)
 	udptl_tx_init(&c->utx, m->t38.ec == SDP_EC_REDUNDANCY ? 3 : (m->t38.ec == SDP_EC_NONE ? 1 : 3));
 	udptl_rx_init(&c->urx);
 	c->media = MEDIA_T38;
+	media_watch(c, 1);
 	c->last_rx_tick = c->ticks;
 	c->last_rx_ms = now_ms();
 	if (c->fc)
@@ -654,6 +660,29 @@ static void call_free(call_t *c)
 	free(c);
 }
 
+/* Puts the media socket in (on) or out of its loop's epoll set. Audio
+ * brings a packet every 20 ms, so an audio call is drained at every tick
+ * and its socket left out of epoll (which would only add a wake-up
+ * callback per datagram and an event per tick); T.38 sends a packet now
+ * and then, so a T.38 call is drained only when epoll says so. If epoll
+ * refuses the socket, the call is drained at every tick. */
+static void media_watch(call_t *c, int on)
+{
+	int epfd = c->w ? c->w->epfd : c->ua->epfd;
+	if (c->mfd < 0)
+		return;
+	if (on && !c->in_epoll) {
+		/* Level-triggered: a socket stays "ready" until drained. */
+		struct epoll_event ev = {.events = EPOLLIN, .data.ptr = c};
+		if (epoll_ctl(epfd, EPOLL_CTL_ADD, c->mfd, &ev) == 0)
+			c->in_epoll = 1;
+	} else if (!on && c->in_epoll) {
+		if (epoll_ctl(epfd, EPOLL_CTL_DEL, c->mfd, NULL) == 0)
+			c->in_epoll = 0;
+	}
+	c->drain_always = !on || !c->in_epoll;
+}
+
 static int call_open_media(call_t *c)
 {
 	struct sockaddr_in sa = {.sin_family = AF_INET};
@@ -664,10 +693,7 @@ static int call_open_media(call_t *c)
 	socklen_t sl = sizeof sa;
 	getsockname(c->mfd, (struct sockaddr *)&sa, &sl);
 	c->mport = ntohs(sa.sin_port);
-	/* Level-triggered: a socket stays "ready" until drained. */
-	struct epoll_event ev = {.events = EPOLLIN, .data.ptr = c};
-	if (epoll_ctl(c->w ? c->w->epfd : c->ua->epfd, EPOLL_CTL_ADD, c->mfd, &ev) != 0)
-		c->media_ready = 1; /* fall back to draining at every tick */
+	media_watch(c, 1);
 	return 0;
 }
 
@@ -903,7 +929,7 @@ static void call_tick(call_t *c)
 	if (c->state != CS_UP || !c->fc)
 		return;
 	c->ticks++;
-	if (c->media_ready) {
+	if (c->media_ready || c->drain_always) {
 		c->media_ready = 0;
 		media_drain(c);
 	}

@@ -306,21 +306,8 @@ static void handle(api_t *a, struct MHD_Connection *conn, const char *url, const
 	}
 
 	/* A multipart/form-data body (documents). */
+	/* Parsed once the caller is known to be allowed (below). */
 	mp_form_t form = { 0 };
-	if (r->flags & ROUTE_UPLOAD) {
-		char boundary[80], merr[160];
-		const char *ct = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type");
-		if (multipart_boundary(ct, boundary, sizeof boundary) != 0) {
-			set_problem(ans, "unsupported-media-type", "send multipart/form-data with a boundary",
-				NULL, rq->rid, lang);
-			return;
-		}
-		if (multipart_parse((const unsigned char *)(rq->body.data ? rq->body.data : ""),
-			    rq->body.len, boundary, &form, merr, sizeof merr) != 0) {
-			set_problem(ans, "invalid-multipart", merr, NULL, rq->rid, lang);
-			return;
-		}
-	}
 
 	/* Query. */
 	struct qargs q = { .obj = json_object() };
@@ -453,6 +440,22 @@ static void handle(api_t *a, struct MHD_Connection *conn, const char *url, const
 		}
 	}
 	call.account = account;
+
+	/* A multipart/form-data body (documents), parsed only for a caller
+	 * allowed to send it. */
+	if (r->flags & ROUTE_UPLOAD) {
+		char boundary[80], merr[160];
+		const char *ct = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type");
+		if (multipart_boundary(ct, boundary, sizeof boundary) != 0) {
+			dom_fail(&e, "unsupported-media-type", "", "send multipart/form-data with a boundary");
+			goto fail;
+		}
+		if (multipart_parse((const unsigned char *)(rq->body.data ? rq->body.data : ""),
+			    rq->body.len, boundary, &form, merr, sizeof merr) != 0) {
+			dom_fail(&e, "invalid-multipart", "", "%s", merr);
+			goto fail;
+		}
+	}
 
 	/* Idempotency-Key on creating POSTs. */
 	const char *ik = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Idempotency-Key");

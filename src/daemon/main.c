@@ -26,6 +26,7 @@
 #include "log.h"
 #include "numparse.h"
 #include "pwlist.h"
+#include "render.h"
 #include "sec.h"
 #include "store.h"
 #include "vault.h"
@@ -309,6 +310,17 @@ static int fax_runtime_open(const config_t *cfg, struct fax_runtime *fr)
 		snprintf(fr->node, sizeof fr->node, "node");
 	}
 	snprintf(fr->loopback, sizeof fr->loopback, "%s", cfg->fax_loopback_sip);
+	/* Documents are rendered by a helper started from a fresh image, never
+	 * by a fork of this process, which holds the master key and other
+	 * tenants' data: without the helper the service does not start. */
+	const char *helper = render_default_helper();
+	if (!helper) {
+		log_event(LOG_ERROR, "daemon.render_helper", "err=\"faxvault-render-helper not found\"");
+		fprintf(stderr, "faxvaultd: faxvault-render-helper not found next to faxvaultd or in "
+				"../libexec/faxvault/\n");
+		return -1;
+	}
+	log_event(LOG_INFO, "daemon.render_helper", "path=%s", helper);
 	fr->env = (fax_env_t){
 		.master = fr->master,
 		.doc_dir = fr->doc_dir,
@@ -319,6 +331,7 @@ static int fax_runtime_open(const config_t *cfg, struct fax_runtime *fr)
 		.webhook_allow = cfg->webhook_allow,
 		.number_quarantine_days = (int)cfg->fax_quarantine_days,
 		.currency = cfg->fax_currency,
+		.render_helper = helper,
 	};
 	return 0;
 }

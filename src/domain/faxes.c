@@ -413,6 +413,7 @@ static int render_submission(const fax_env_t *env, const char *dir, int ninputs,
 	}
 	ro.header = json_string_value(json_object_get(opt, "header_text"));
 	ro.log_id = log_id;
+	ro.helper_path = env->render_helper;
 	memset(r, 0, sizeof *r);
 	int rc = render_documents((const char *const *)paths, (size_t)ninputs, out, &ro, r);
 	*pages = r->pages;
@@ -857,7 +858,10 @@ int dom_fax_document(dom_ctx_t *c, const char *fax_id, unsigned char **data, siz
 	if (rc == 0) {
 		pdf = xasprintf("%s/fax.pdf", dir);
 		struct render_result rr = { 0 };
-		if (render_tiff_to_pdf(tiff, pdf, &rr) != 0 || read_file(pdf, data, len) != 0)
+		struct render_opts ro;
+		render_opts_init(&ro);
+		ro.helper_path = c->cfg->fax ? c->cfg->fax->render_helper : NULL;
+		if (render_tiff_to_pdf_opts(tiff, pdf, &ro, &rr) != 0 || read_file(pdf, data, len) != 0)
 			rc = dom_fail(e, "internal", "", "the document could not be converted to PDF");
 	}
 	rc = audit_read(c, rc, f, "fax.document.read", NULL, data, e);
@@ -890,8 +894,10 @@ int dom_fax_page(dom_ctx_t *c, const char *fax_id, const char *page, const char 
 	if (rc == 0) {
 		png = xasprintf("%s/page.png", dir);
 		struct render_result rr = { 0 };
-		int r = w ? render_tiff_preview_scaled(tiff, (int)n, (int)w, png, &rr)
-			  : render_tiff_preview(tiff, (int)n, png, &rr);
+		struct render_opts ro;
+		render_opts_init(&ro);
+		ro.helper_path = c->cfg->fax ? c->cfg->fax->render_helper : NULL;
+		int r = render_tiff_preview_opts(tiff, (int)n, (int)w, png, &ro, &rr);
 		if (r != 0 && rr.fail == RENDER_E_PAGE_RANGE)
 			rc = dom_fail(e, "not-found", "", "no such page");
 		else if (r != 0 || read_file(png, data, len) != 0)

@@ -125,11 +125,14 @@ struct render_result {
 /* Renders n input documents, in order, into one multi-page TIFF-F file at
  * out_tif (written to a temporary name, then renamed). o NULL: defaults.
  * 0 on success with r filled; -1 with r->fail and r->detail set, and no
- * out_tif left behind. Blocks until done; may be called from several
- * threads at once (each call forks its own children and waits for them
- * alone). The caller must not reap children it did not start (SIGCHLD set
- * to SIG_IGN, waitpid(-1)): a renderer whose exit status is lost fails the
- * job as internal. */
+ * out_tif left behind. Blocks until done. With o->helper_path set it may be
+ * called from several threads at once (each call starts its own children
+ * and waits for them alone); without, only from a process with one thread:
+ * a forked child of a threaded process may inherit a lock another thread
+ * held (seen under ASan: the child hangs until the wall-clock cap). The
+ * caller must not reap children it did not start (SIGCHLD set to SIG_IGN,
+ * waitpid(-1)): a renderer whose exit status is lost fails the job as
+ * internal. */
 int render_documents(const char *const *inputs, size_t n, const char *out_tif,
 	const struct render_opts *o, struct render_result *r);
 

@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include <dirent.h>
+#include <pthread.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -655,6 +656,68 @@ static void test_cli(void **state)
 	assert_non_null(strstr(out, "page_range"));
 }
 
+/* Several threads rendering at once, as the daemon's workers do: each job
+ * gets its own children and the pages it asked for. */
+#define THREADS 4
+struct thread_job {
+	int k;
+	int rc;
+	char out[128];
+};
+
+static void *thread_render(void *arg)
+{
+	struct thread_job *j = arg;
+	/* Paths of our own: data() is not for threads. */
+	char p[3][512];
+	const char *names[] = {"text3.pdf", "letter.txt", "page.png"};
+	for (int i = 0; i < 3; i++)
+		snprintf(p[i], sizeof(p[i]), "%s/%s", RENDER_DATA_DIR, names[i]);
+	const char *in[] = {p[0], p[1], p[2]};
+	struct render_opts o;
+	opts_init(&o);
+	o.fine = j->k % 2;
+	o.header = "ACME";
+	struct render_result r;
+	j->rc = render_documents(in, 3, j->out, &o, &r);
+	if (j->rc == 0 && r.pages != 6)
+		j->rc = -2;
+	if (j->rc != 0)
+		fprintf(stderr, "thread %d: %s (%s)\n", j->k, render_fail_code(r.fail), r.detail);
+	return NULL;
+}
+
+static void test_threads(void **state)
+{
+	(void)state;
+	/* Only through the helper: a plain fork of a process with threads may
+	 * inherit a lock another thread held (under ASan its allocator's: the
+	 * child then hangs until the wall-clock cap), which is one more reason
+	 * why the daemon must pass the helper. */
+	if (!helper)
+		skip();
+	pthread_t t[THREADS];
+	struct thread_job j[THREADS];
+	for (int k = 0; k < THREADS; k++) {
+		j[k] = (struct thread_job){k, -1, ""};
+		snprintf(j[k].out, sizeof(j[k].out), "%s/thread-%d.tif", tmpdir, k);
+		assert_int_equal(pthread_create(&t[k], NULL, thread_render, &j[k]), 0);
+	}
+	for (int k = 0; k < THREADS; k++) {
+		assert_int_equal(pthread_join(t[k], NULL), 0);
+		assert_int_equal(j[k].rc, 0);
+	}
+	/* The same job done alone gives the same file. */
+	struct thread_job one = {0, -1, ""};
+	snprintf(one.out, sizeof(one.out), "%s/thread-alone.tif", tmpdir);
+	thread_render(&one);
+	assert_int_equal(one.rc, 0);
+	assert_same_file(one.out, j[0].out);
+	assert_same_file(j[0].out, j[2].out);
+	assert_same_file(j[1].out, j[3].out);
+	assert_int_equal(waitpid(-1, NULL, WNOHANG), -1);
+}
+
 /* An executable file in the temporary directory; returns its path. */
 static const char *fake_helper(const char *name, const char *content)
 {
@@ -799,6 +862,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_topdf_shapes),
 		cmocka_unit_test(test_cli),
 		cmocka_unit_test(test_helper),
+		cmocka_unit_test(test_threads),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -2,9 +2,11 @@
 # Loopback fax test over real sockets on 127.0.0.1: starts `faxvault-fax
 # receive`, runs `faxvault-fax send` against it, checks both JSON results
 # and compares the received pages with the sent ones.
-# Usage: loopback.sh FAXTOOL TIFFTOOL PORT SCENARIO [SPEED]
+# Usage: loopback.sh FAXTOOL TIFFTOOL SCENARIO [SPEED]
+# The receiver binds port 0 and the test reads the port it got from its
+# log (line_listen ... port=N): no fixed port to collide with another run.
 set -euo pipefail
-fax=$1 tt=$2 port=$3 scen=$4 speed=${5:-10}
+fax=$1 tt=$2 scen=$3 speed=${4:-10}
 dir=$(mktemp -d)
 rxpid=
 cleanup() { [ -n "$rxpid" ] && kill "$rxpid" 2>/dev/null; rm -rf "$dir"; }
@@ -46,10 +48,12 @@ esac
 
 ncalls=1
 case $scen in concurrent|media-threads) ncalls=4 ;; esac
-"$fax" receive --listen "127.0.0.1:$port" --out "$dir/out" --calls "$ncalls" --clock-speed "$speed" \
+"$fax" receive --listen "127.0.0.1:0" --out "$dir/out" --calls "$ncalls" --clock-speed "$speed" \
 	--log "$dir/rx.log" "${rx_opts[@]}" >"$dir/rx.json" &
 rxpid=$!
 for _ in $(seq 50); do grep -q line_listen "$dir/rx.log" 2>/dev/null && break; sleep 0.1; done
+port=$(sed -n 's/.*event=line_listen .* port=\([0-9]*\).*/\1/p' "$dir/rx.log" 2>/dev/null | head -n 1)
+[ -n "$port" ] && [ "$port" != 0 ] || fail "the receiver did not report its port"
 # Helpers that act on the call while it runs (background, end with it).
 if [ "$scen" = vanish ] || [ "$scen" = vanish-t38 ]; then
 	( set +e; for _ in $(seq 600); do

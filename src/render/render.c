@@ -131,6 +131,44 @@ void render_limits(const struct render_opts *o, struct sandbox_limits *lim)
 	lim->max_pages = o->max_pages;
 }
 
+/* Threads of this process (field 20 of /proc/self/stat), 0 when unknown. */
+static int render_threads(void)
+{
+	int fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	char buf[1024];
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = 0;
+	/* After the command name (in parentheses, which may hold anything),
+	 * fields 3..: state is 3, num_threads is 20. */
+	char *p = strrchr(buf, ')');
+	int field = 2, threads = 0;
+	for (; p && *p; p++) {
+		if (*p == ' ' && ++field == 20) {
+			for (p++; *p >= '0' && *p <= '9'; p++)
+				threads = threads * 10 + (*p - '0');
+			break;
+		}
+	}
+	return threads;
+}
+
+void render_warn_fork(const struct render_opts *o)
+{
+	static _Atomic int warned;
+	if (o->helper_path || warned)
+		return;
+	int threads = render_threads();
+	if (threads > 1 && !warned++)
+		log_event(LOG_WARN, "render_fork_threaded",
+			"threads=%d note=\"renderer children forked from a threaded process; "
+			"pass render_opts.helper_path\"", threads);
+}
+
 static int render_check_opts(const struct render_opts *o, struct render_result *r)
 {
 	if (o->max_pages < 1 || o->max_pages > RENDER_PAGES_MAX || o->timeout_ms < 1 ||
@@ -166,6 +204,7 @@ int render_documents(const char *const *inputs, size_t n, const char *out_tif,
 	}
 	if (render_check_opts(o, r) < 0)
 		return -1;
+	render_warn_fork(o);
 	int yres = o->fine ? RENDER_YRES_FINE : RENDER_YRES_STANDARD;
 	int cover = o->cover || o->cover_subject || o->cover_text || o->from || o->to;
 	int64_t date = o->date_ms ? o->date_ms : time_now_ms();

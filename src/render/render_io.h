@@ -19,6 +19,9 @@ int render_read_file(const char *path, uint8_t **data, size_t *len, struct rende
 /* An unlinked read-write file on the file system of `near` (else /tmp). */
 int render_tmpfile(const char *near);
 void render_limits(const struct render_opts *o, struct sandbox_limits *lim);
+/* Logs once per process (render_fork_threaded) when children are about to
+ * be forked, not spawned through the helper, from a process with threads. */
+void render_warn_fork(const struct render_opts *o);
 /* Creates a new file next to `out` under a random name ("OUT.XXXXXX",
  * O_EXCL: never an existing file or a planted symlink), mode 0644. Returns
  * the descriptor and sets *name (caller frees), or -1. */

@@ -504,6 +504,7 @@ static int tiffin_run(enum helper_op op, const char *in, const char *out, int pa
 	o.max_pages = RENDER_PAGES_MAX;
 	struct sandbox_limits lim;
 	render_limits(&o, &lim);
+	render_warn_fork(&o);
 	int rc;
 	if (o.helper_path) {
 		struct helper_job h;

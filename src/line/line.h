@@ -86,7 +86,9 @@ typedef struct line_cfg {
 	int *bound_port;
 } line_cfg_t;
 
-/* Defaults for every field (real time, T.38 on, ECM on, 14400). */
+/* Defaults for every field (real time, T.38 on, ECM on, 14400). The engine
+ * reads cfg (and the strings and flags it points to) until line_send /
+ * line_receive returns: they must stay valid that long. */
 void line_cfg_defaults(line_cfg_t *cfg);
 
 /* Called once per finished call, on the engine's SIP thread (outside any

@@ -61,6 +61,31 @@ int helper_job_create(struct helper_job *h, const uint8_t *data, size_t len,
 	return fd;
 }
 
+int helper_run(const char *helper, struct helper_job *h, uint8_t **data, size_t len,
+	const struct font_data *fonts, int n, const int *out_fds, const struct sandbox_limits *lim,
+	struct sandbox_out *outs, struct render_result *r)
+{
+	h->timeout_ms = lim->timeout_ms;
+	h->cpu_seconds = lim->cpu_seconds;
+	h->mem_bytes = lim->mem_bytes;
+	h->max_pages = lim->max_pages;
+	int jfd = helper_job_create(h, data ? *data : NULL, len, fonts);
+	int e = errno;
+	if (data) {
+		free(*data);
+		*data = NULL;
+	}
+	if (jfd < 0) {
+		render_set_fail(r, RENDER_E_INTERNAL, "cannot create the renderer job: %s",
+			strerror(e));
+		return -1;
+	}
+	struct sandbox_exec ex = {helper, jfd};
+	int rc = sandbox_exec_n(n, &ex, out_fds, lim, outs, r);
+	close(jfd);
+	return rc;
+}
+
 /* Where the build put the helper (a build tree's tests and tools). */
 #ifndef FV_RENDER_HELPER_BUILD
 #define FV_RENDER_HELPER_BUILD ""
@@ -148,21 +173,9 @@ int helper_probe(const char *helper, const void *addr, size_t len, int out_fd,
 	struct helper_job h;
 	memset(&h, 0, sizeof(h));
 	h.op = HELPER_OP_PROBE;
-	h.timeout_ms = lim.timeout_ms;
-	h.cpu_seconds = lim.cpu_seconds;
-	h.mem_bytes = lim.mem_bytes;
-	h.max_pages = lim.max_pages;
 	h.probe_addr = (uint64_t)(uintptr_t)addr;
 	h.probe_len = len;
-	int jfd = helper_job_create(&h, NULL, 0, NULL);
-	if (jfd < 0) {
-		render_set_fail(r, RENDER_E_INTERNAL, "memfd: %s", strerror(errno));
-		return -1;
-	}
-	struct sandbox_exec ex = {helper, jfd};
-	int rc = sandbox_exec_n(1, &ex, &out_fd, &lim, so, r);
-	close(jfd);
-	return rc;
+	return helper_run(helper, &h, NULL, 0, NULL, 1, &out_fd, &lim, so, r);
 }
 
 /* ---- Helper side ---- */

@@ -49,6 +49,15 @@ struct helper_job {
 int helper_job_create(struct helper_job *h, const uint8_t *data, size_t len,
 	const struct font_data *fonts);
 
+/* Runs n children of the helper on the job h (its caps filled from lim
+ * here), the document *data[0..len) and the fonts (NULL: none); child i
+ * writes to out_fds[i]. Frees *data (and sets it NULL) once the job holds
+ * it, so the caller's copy does not live while the children run. 0 / -1
+ * with r set, as sandbox_exec_n. */
+int helper_run(const char *helper, struct helper_job *h, uint8_t **data, size_t len,
+	const struct font_data *fonts, int n, const int *out_fds, const struct sandbox_limits *lim,
+	struct sandbox_out *outs, struct render_result *r);
+
 /* The helper program: argv as sandbox.h says. Returns SANDBOX_EXIT_HELPER
  * when the arguments or the job are wrong (never returns otherwise: the
  * child exits from sandbox_helper_enter). */

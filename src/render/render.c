@@ -131,41 +131,15 @@ void render_limits(const struct render_opts *o, struct sandbox_limits *lim)
 	lim->max_pages = o->max_pages;
 }
 
-/* Threads of this process (field 20 of /proc/self/stat), 0 when unknown. */
-static int render_threads(void)
-{
-	int fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	char buf[1024];
-	ssize_t n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = 0;
-	/* After the command name (in parentheses, which may hold anything),
-	 * fields 3..: state is 3, num_threads is 20. */
-	char *p = strrchr(buf, ')');
-	int field = 2, threads = 0;
-	for (; p && *p; p++) {
-		if (*p == ' ' && ++field == 20) {
-			for (p++; *p >= '0' && *p <= '9'; p++)
-				threads = threads * 10 + (*p - '0');
-			break;
-		}
-	}
-	return threads;
-}
-
 void render_warn_fork(const struct render_opts *o)
 {
 	static _Atomic int warned;
 	if (o->helper_path || warned)
 		return;
-	int threads = render_threads();
+	long long threads = sandbox_proc_field("/proc/self/stat", 20);
 	if (threads > 1 && !warned++)
 		log_event(LOG_WARN, "render_fork_threaded",
-			"threads=%d note=\"renderer children forked from a threaded process; "
+			"threads=%lld note=\"renderer children forked from a threaded process; "
 			"pass render_opts.helper_path\"", threads);
 }
 
@@ -283,26 +257,9 @@ int render_documents(const char *const *inputs, size_t n, const char *out_tif,
 			h.op = HELPER_OP_RASTER;
 			h.type = (int32_t)type;
 			h.yres = yres;
-			h.max_pages = budget;
 			h.nparts = np;
-			h.timeout_ms = lim.timeout_ms;
-			h.cpu_seconds = lim.cpu_seconds;
-			h.mem_bytes = lim.mem_bytes;
-			int jfd = helper_job_create(&h, data, len,
-				type == RENDER_TYPE_TEXT ? &fd : NULL);
-			/* The job holds the document now: one copy of it while the
-			 * children run, not two. */
-			free(data);
-			data = NULL;
-			if (jfd < 0) {
-				render_set_fail(r, RENDER_E_INTERNAL, "cannot create the renderer job: %s",
-					strerror(errno));
-				src = -1;
-			} else {
-				struct sandbox_exec ex = {o->helper_path, jfd};
-				src = sandbox_exec_n(np, &ex, t, &lim, so, r);
-				close(jfd);
-			}
+			src = helper_run(o->helper_path, &h, &data, len,
+				type == RENDER_TYPE_TEXT ? &fd : NULL, np, t, &lim, so, r);
 		} else {
 			src = sandbox_run_n(np, raster_child, args, t, &lim, so, r);
 		}

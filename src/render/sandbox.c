@@ -131,24 +131,46 @@ static int sandbox_seccomp(void)
 	return rc == 0 ? 0 : -1;
 }
 
+long long sandbox_proc_field(const char *path, int field)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	char buf[1024];
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = 0;
+	/* A command name in parentheses (in /proc/PID/stat) may hold spaces:
+	 * the fields after it are counted from its end, as field 3. */
+	const char *p = buf;
+	int k = 1;
+	const char *paren = strrchr(buf, ')');
+	if (paren && field >= 3) {
+		p = paren + 1;
+		k = 2;
+	}
+	for (; *p && k < field; p++)
+		if (*p == ' ' && p[1] != ' ')
+			k++;
+	while (*p == ' ')
+		p++;
+	if (k != field || *p < '0' || *p > '9')
+		return -1;
+	long long v = 0;
+	for (; *p >= '0' && *p <= '9' && v < (1LL << 50); p++)
+		v = v * 10 + (*p - '0');
+	return v;
+}
+
 #ifndef FV_SANITIZED
 /* Bytes of address space mapped now (first field of /proc/self/statm);
  * 0 when it cannot be read. */
 static rlim_t sandbox_mapped_bytes(void)
 {
-	int fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	char buf[128];
-	ssize_t n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = 0;
-	unsigned long long pages = 0;
-	for (ssize_t i = 0; i < n && buf[i] >= '0' && buf[i] <= '9'; i++)
-		pages = pages * 10 + (unsigned long long)(buf[i] - '0');
-	return (rlim_t)(pages * (unsigned long long)sysconf(_SC_PAGESIZE));
+	long long pages = sandbox_proc_field("/proc/self/statm", 1);
+	return pages < 0 ? 0 : (rlim_t)pages * (rlim_t)sysconf(_SC_PAGESIZE);
 }
 #endif
 

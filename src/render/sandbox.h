@@ -37,6 +37,11 @@ void sandbox_report_fail(struct sandbox_child *c, enum render_fail f, const char
 /* Runs in the child after the sandbox is in place; returns 0 when done. */
 typedef int (*sandbox_fn)(struct sandbox_child *c, void *arg);
 
+/* Field `field` (1-based, space-separated) of a small /proc file as a
+ * number; in /proc/PID/stat fields are counted as proc(5) does (the
+ * command name may hold spaces). -1 when unreadable or not a number. */
+long long sandbox_proc_field(const char *path, int field);
+
 struct sandbox_out {
 	int pages;   /* the count the child announced, or -1 */
 	int info[3]; /* the last sandbox_report_info, or zeros */

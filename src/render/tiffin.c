@@ -510,24 +510,9 @@ static int tiffin_run(enum helper_op op, const char *in, const char *out, int pa
 		struct helper_job h;
 		memset(&h, 0, sizeof(h));
 		h.op = op;
-		h.max_pages = lim.max_pages;
 		h.page = page;
 		h.width = width;
-		h.timeout_ms = lim.timeout_ms;
-		h.cpu_seconds = lim.cpu_seconds;
-		h.mem_bytes = lim.mem_bytes;
-		int jfd = helper_job_create(&h, data, len, NULL);
-		free(data); /* the job holds it now */
-		data = NULL;
-		if (jfd < 0) {
-			render_set_fail(r, RENDER_E_INTERNAL, "cannot create the renderer job: %s",
-				strerror(errno));
-			rc = -1;
-		} else {
-			struct sandbox_exec ex = {o.helper_path, jfd};
-			rc = sandbox_exec_n(1, &ex, &fd, &lim, so, r);
-			close(jfd);
-		}
+		rc = helper_run(o.helper_path, &h, &data, len, NULL, 1, &fd, &lim, so, r);
 	} else {
 		struct tiffin_job job = {data, len, fd, page, width, RENDER_PAGES_MAX};
 		rc = sandbox_run(op == HELPER_OP_TOPDF ? tiffin_topdf_child : tiffin_preview_child, &job,

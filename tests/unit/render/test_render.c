@@ -687,6 +687,27 @@ static int failing_child(struct sandbox_child *c, void *arg)
 	return 1;
 }
 
+static void test_proc_field(void **state)
+{
+	(void)state;
+	char path[] = "/tmp/fv-render-proc-XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	const char *stat = "42 (a b) c) S 7  8 x\n";
+	assert_int_equal(write(fd, stat, strlen(stat)), (ssize_t)strlen(stat));
+	close(fd);
+	assert_int_equal(sandbox_proc_field(path, 1), 42);
+	assert_int_equal(sandbox_proc_field(path, 3), -1); /* "S" */
+	assert_int_equal(sandbox_proc_field(path, 4), 7);
+	assert_int_equal(sandbox_proc_field(path, 5), 8);
+	assert_int_equal(sandbox_proc_field(path, 6), -1);
+	assert_int_equal(sandbox_proc_field(path, 9), -1);
+	unlink(path);
+	assert_int_equal(sandbox_proc_field(path, 1), -1);
+	assert_true(sandbox_proc_field("/proc/self/stat", 20) >= 1); /* threads */
+	assert_true(sandbox_proc_field("/proc/self/statm", 1) > 0);
+}
+
 static void test_sandbox(void **state)
 {
 	(void)state;
@@ -741,6 +762,7 @@ int main(void)
 		cmocka_unit_test(test_pdfw),
 		cmocka_unit_test(test_header),
 		cmocka_unit_test(test_cover),
+		cmocka_unit_test(test_proc_field),
 		cmocka_unit_test(test_sandbox),
 	};
 	return cmocka_run_group_tests(tests, fonts_setup, fonts_teardown);

@@ -84,6 +84,14 @@ typedef struct line_cfg {
 	 * __atomic_load_n(p, __ATOMIC_ACQUIRE) (0 until then). Useful with
 	 * listen "127.0.0.1:0". */
 	int *bound_port;
+
+	/* receive: spandsp writes each received page into the call's TIFF file
+	 * as the page ends, before the page is confirmed (MCF), instead of
+	 * into a memory file copied when the call ends. A process killed in
+	 * the middle of a call then still holds, on disk, every page the
+	 * sender was told it has. Costs a file write per page on the media
+	 * thread. 0: the memory file (tools, benchmarks). */
+	int rx_durable;
 } line_cfg_t;
 
 /* Defaults for every field (real time, T.38 on, ECM on, 14400). The engine

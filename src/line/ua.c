@@ -759,6 +759,8 @@ static int rx_file_save(call_t *c)
 static void rx_file_open(call_t *c, const char *path, char *spandsp_path, size_t n)
 {
 	snprintf(spandsp_path, n, "%s", path);
+	if (c->ua->cfg->rx_durable)
+		return; /* every page on disk before it is confirmed */
 	c->rx_memfd = memfd_create("faxvault-rx", MFD_CLOEXEC);
 	if (c->rx_memfd < 0)
 		return;

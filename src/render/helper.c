@@ -229,7 +229,8 @@ int helper_main(int argc, char **argv)
 			fonts.len[i] = h.font_len[i];
 		}
 	}
-	struct sandbox_limits lim = {h.timeout_ms, h.cpu_seconds, (size_t)h.mem_bytes, h.max_pages};
+	struct sandbox_limits lim = {h.timeout_ms, h.cpu_seconds, (size_t)h.mem_bytes, h.max_pages,
+		NULL, NULL};
 	const uint8_t *data = map + h.data_off;
 	size_t len = (size_t)h.data_len;
 	switch (h.op) {

@@ -129,6 +129,8 @@ void render_limits(const struct render_opts *o, struct sandbox_limits *lim)
 	lim->cpu_seconds = o->cpu_seconds;
 	lim->mem_bytes = o->mem_bytes;
 	lim->max_pages = o->max_pages;
+	lim->on_page = NULL;
+	lim->on_page_ctx = NULL;
 }
 
 void render_warn_fork(const struct render_opts *o)
@@ -160,6 +162,171 @@ static int render_check_opts(const struct render_opts *o, struct render_result *
 			return -1;
 		}
 	}
+	return 0;
+}
+
+/* The output being written: cover, then every page with its header line.
+ * The pages of the last document are coded as its renderer reports them,
+ * while it renders the next ones (compose_on_page), the others once their
+ * document is done. */
+struct compose {
+	const struct render_opts *o;
+	const char *out;
+	int yres, cover, total;
+	int64_t date;
+	struct fonts *fonts;
+	struct tiffw *tw;
+	char *part;
+	int pageno;
+	/* Streams of the documents rendered before the last: */
+	const int *tmp, *count;
+	size_t nprev;
+	int np;         /* streams per document */
+	int last;       /* index of the last document */
+	/* The last document's stream, read as it grows: */
+	int sfd;
+	size_t soff;
+	int sdone;
+	uint8_t *sbuf;
+	size_t scap;
+	int total_before;
+	enum render_fail fail; /* of the composition itself */
+	char detail[300];
+	int fail_doc;
+};
+
+static int compose_failed(struct compose *c, enum render_fail f, int doc, const char *what)
+{
+	c->fail = f;
+	c->fail_doc = doc;
+	snprintf(c->detail, sizeof(c->detail), "%s", what);
+	return -1;
+}
+
+/* Creates the output and writes the cover page; fonts are loaded already. */
+static int compose_open(struct compose *c)
+{
+	char err[256];
+	int pfd = render_create_part(c->out, &c->part);
+	if (pfd < 0) {
+		snprintf(err, sizeof(err), "cannot create a file next to %s: %s", c->out,
+			strerror(errno));
+		return compose_failed(c, RENDER_E_IO, -1, err);
+	}
+	c->tw = tiffw_open_fd(pfd, c->part, c->o->coding, c->yres, err, sizeof(err));
+	if (!c->tw)
+		return compose_failed(c, RENDER_E_IO, -1, err);
+	if (c->cover) {
+		struct bitmap *b = cover_page(c->fonts, c->yres, c->o, c->date, c->total);
+		if (c->o->header)
+			cover_draw_header(c->fonts, b, c->yres, c->o->lang, c->date, c->o->header, 1,
+				c->total);
+		int wrc = tiffw_page(c->tw, b, c->pageno++, c->total);
+		bitmap_free(b);
+		if (wrc < 0)
+			return compose_failed(c, RENDER_E_IO, -1, "cannot write the output");
+	}
+	return 0;
+}
+
+static int compose_page(struct compose *c, struct bitmap *view)
+{
+	if (c->o->header)
+		cover_draw_header(c->fonts, view, c->yres, c->o->lang, c->date, c->o->header,
+			c->pageno + 1, c->total);
+	if (tiffw_page(c->tw, view, c->pageno++, c->total) < 0)
+		return compose_failed(c, RENDER_E_IO, -1, "cannot write the output");
+	return 0;
+}
+
+/* Every page of a finished stream, mapped, not read: pages are used where
+ * they lie (private mapping: the header line's writes stay ours). */
+static int compose_stream(struct compose *c, int fd, int count, int doc)
+{
+	struct stat st;
+	if (fstat(fd, &st) != 0 || st.st_size < 0)
+		return compose_failed(c, RENDER_E_IO, -1, "cannot read the page stream");
+	size_t mlen = (size_t)st.st_size;
+	uint8_t *map = NULL;
+	if (mlen > 0) {
+		map = mmap(NULL, mlen, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+		if (map == MAP_FAILED)
+			return compose_failed(c, RENDER_E_IO, -1, "cannot map the page stream");
+	}
+	size_t off = 0;
+	int rc = 0;
+	for (int k = 0;; k++) {
+		struct bitmap view;
+		int got = bitmap_stream_next(map, mlen, &off, RENDER_WIDTH,
+			c->yres * BITMAP_PAGE_INCHES_MAX, &view);
+		if (got == 0 && k == count)
+			break;
+		if (got <= 0 || k >= count) {
+			rc = compose_failed(c, RENDER_E_CRASH, doc, "malformed page stream from the renderer");
+			break;
+		}
+		if ((rc = compose_page(c, &view)) < 0)
+			break;
+	}
+	if (map)
+		munmap(map, mlen);
+	return rc;
+}
+
+/* The next page of the last document's stream, read at its offset with
+ * pread (the renderer still appends to it: its file offset is shared). */
+static int compose_stream_next(struct compose *c, int doc)
+{
+	uint8_t hdr[16];
+	int w, h;
+	if (pread(c->sfd, hdr, sizeof(hdr), (off_t)c->soff) != (ssize_t)sizeof(hdr) ||
+		bitmap_parse_header(hdr, RENDER_WIDTH, c->yres * BITMAP_PAGE_INCHES_MAX, &w, &h) < 0)
+		return compose_failed(c, RENDER_E_CRASH, doc, "malformed page stream from the renderer");
+	size_t need = 16 + (size_t)h * (size_t)((w + 7) / 8);
+	if (need > c->scap) {
+		c->sbuf = xrealloc(c->sbuf, need);
+		c->scap = need;
+	}
+	size_t got = 0;
+	while (got < need) {
+		ssize_t k = pread(c->sfd, c->sbuf + got, need - got, (off_t)(c->soff + got));
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			return compose_failed(c, RENDER_E_CRASH, doc,
+				"malformed page stream from the renderer");
+		got += (size_t)k;
+	}
+	size_t off = 0;
+	struct bitmap view;
+	if (bitmap_stream_next(c->sbuf, need, &off, RENDER_WIDTH, c->yres * BITMAP_PAGE_INCHES_MAX,
+		&view) != 1)
+		return compose_failed(c, RENDER_E_CRASH, doc, "malformed page stream from the renderer");
+	c->soff += need;
+	c->sdone++;
+	return compose_page(c, &view);
+}
+
+/* sandbox_limits.on_page for the last document: on its first page the
+ * total is known (cover, documents before, this one's announced pages), so
+ * the output is opened and the finished documents written; then each page
+ * the renderer reports is coded at once. */
+static int compose_on_page(void *ctx, int pages, int done)
+{
+	struct compose *c = ctx;
+	if (!c->tw) {
+		if (pages < 1)
+			return compose_failed(c, RENDER_E_CRASH, c->last, "renderer announced no pages");
+		c->total = c->total_before + pages;
+		if (compose_open(c) < 0)
+			return -1;
+		for (size_t q = 0; q < c->nprev; q++)
+			if (compose_stream(c, c->tmp[q], c->count[q], (int)(q / (size_t)c->np)) < 0)
+				return -1;
+	}
+	while (c->sdone < done && c->sdone < pages)
+		if (compose_stream_next(c, c->last) < 0)
+			return -1;
 	return 0;
 }
 
@@ -195,10 +362,29 @@ int render_documents(const char *const *inputs, size_t n, const char *out_tif,
 	int *count = xcalloc(n * (size_t)np, sizeof(int));
 	for (size_t i = 0; i < n * (size_t)np; i++)
 		tmp[i] = -1;
-	struct fonts *fonts = NULL;
-	struct tiffw *tw = NULL;
-	char *part = NULL;
 	int total = cover, rc = -1;
+	struct compose c;
+	memset(&c, 0, sizeof(c));
+	c.o = o;
+	c.out = out_tif;
+	c.yres = yres;
+	c.cover = cover;
+	c.date = date;
+	c.tmp = tmp;
+	c.count = count;
+	c.sfd = -1;
+	c.fail_doc = -1;
+	c.np = np;
+	c.last = (int)n - 1;
+
+	/* Fonts for the cover and header, before anything is rendered. */
+	if ((cover || o->header) && !have_fonts) {
+		if (font_data_load(&fd, o->font_dir, err, sizeof(err)) < 0) {
+			render_set_fail(r, RENDER_E_INTERNAL, "%s", err);
+			goto out;
+		}
+		have_fonts = 1;
+	}
 
 	/* 1. Every document to a page stream, each in its own child. */
 	for (size_t i = 0; i < n; i++) {
@@ -229,6 +415,15 @@ int render_documents(const char *const *inputs, size_t n, const char *out_tif,
 			}
 			have_fonts = 1;
 		}
+		if (i == n - 1 && have_fonts && !c.fonts && (cover || o->header)) {
+			c.fonts = fonts_new(&fd);
+			if (!c.fonts) {
+				free(data);
+				r->doc_index = -1;
+				render_set_fail(r, RENDER_E_INTERNAL, "cannot load fonts");
+				goto out;
+			}
+		}
 		int *t = &tmp[i * (size_t)np];
 		struct raster_job job[SANDBOX_KIDS_MAX];
 		void *args[SANDBOX_KIDS_MAX];
@@ -246,6 +441,14 @@ int render_documents(const char *const *inputs, size_t n, const char *out_tif,
 		struct sandbox_limits lim;
 		render_limits(o, &lim);
 		lim.max_pages = budget;
+		if (i == n - 1 && np == 1) {
+			/* The last document's pages are coded as they come. */
+			c.total_before = total;
+			c.nprev = i * (size_t)np;
+			c.sfd = t[0];
+			lim.on_page = compose_on_page;
+			lim.on_page_ctx = &c;
+		}
 		struct sandbox_out so[SANDBOX_KIDS_MAX];
 		int64_t t0 = time_mono_ns();
 		int src;
@@ -264,6 +467,11 @@ int render_documents(const char *const *inputs, size_t n, const char *out_tif,
 			src = sandbox_run_n(np, raster_child, args, t, &lim, so, r);
 		}
 		free(data);
+		if (src < 0 && c.fail != RENDER_OK) {
+			/* The composition failed and stopped the renderer. */
+			r->doc_index = c.fail_doc;
+			render_set_fail(r, c.fail, "%s", c.detail);
+		}
 		if (src < 0) {
 			log_event(LOG_INFO, "render_fail", "job=%s doc=%zu type=%s reason=%s", jid, i + 1,
 				render_type_name(type), render_fail_code(r->fail));
@@ -286,95 +494,45 @@ int render_documents(const char *const *inputs, size_t n, const char *out_tif,
 	}
 	r->doc_index = -1;
 
-	/* 2. Compose: cover, then every page with its header line. */
-	if ((cover || o->header) && !have_fonts) {
-		if (font_data_load(&fd, o->font_dir, err, sizeof(err)) < 0) {
-			render_set_fail(r, RENDER_E_INTERNAL, "%s", err);
-			goto out;
-		}
-		have_fonts = 1;
-	}
-	if (have_fonts) {
-		fonts = fonts_new(&fd);
-		if (!fonts) {
+	/* 2. Compose what was not composed while rendering: with several
+	 * renderer processes per document, everything. */
+	if (have_fonts && !c.fonts && (cover || o->header)) {
+		c.fonts = fonts_new(&fd);
+		if (!c.fonts) {
 			render_set_fail(r, RENDER_E_INTERNAL, "cannot load fonts");
 			goto out;
 		}
 	}
-	int pfd = render_create_part(out_tif, &part);
-	if (pfd < 0) {
-		render_set_fail(r, RENDER_E_IO, "cannot create a file next to %s: %s", out_tif,
-			strerror(errno));
+	if (!c.tw) {
+		c.total = total;
+		if (compose_open(&c) < 0)
+			goto composed;
+		for (size_t q = 0; q < n * (size_t)np; q++)
+			if (compose_stream(&c, tmp[q], count[q], (int)(q / (size_t)np)) < 0)
+				goto composed;
+	} else {
+		/* The last document: what the renderer wrote after its last report
+		 * was read (nothing, normally), and its pages must all be there. */
+		if (c.total != total) {
+			compose_failed(&c, RENDER_E_CRASH, c.last, "renderer processes disagree on the pages");
+			goto composed;
+		}
+		while (c.sdone < count[(n - 1) * (size_t)np])
+			if (compose_stream_next(&c, c.last) < 0)
+				goto composed;
+		uint8_t probe;
+		if (pread(c.sfd, &probe, 1, (off_t)c.soff) != 0)
+			compose_failed(&c, RENDER_E_CRASH, c.last, "malformed page stream from the renderer");
+	}
+composed:
+	if (c.fail != RENDER_OK) {
+		r->doc_index = c.fail_doc;
+		render_set_fail(r, c.fail, "%s", c.detail);
 		goto out;
 	}
-	tw = tiffw_open_fd(pfd, part, o->coding, yres, err, sizeof(err));
-	if (!tw) {
-		render_set_fail(r, RENDER_E_IO, "%s", err);
-		goto out;
-	}
-	int pageno = 0;
-	if (cover) {
-		struct bitmap *b = cover_page(fonts, yres, o, date, total);
-		if (o->header)
-			cover_draw_header(fonts, b, yres, o->lang, date, o->header, 1, total);
-		int wrc = tiffw_page(tw, b, pageno++, total);
-		bitmap_free(b);
-		if (wrc < 0) {
-			render_set_fail(r, RENDER_E_IO, "cannot write %s", out_tif);
-			goto out;
-		}
-	}
-	for (size_t q = 0; q < n * (size_t)np; q++) {
-		/* The stream is mapped, not read: pages are used where they lie
-		 * (private mapping: the header line's writes stay ours). */
-		struct stat st;
-		if (fstat(tmp[q], &st) != 0 || st.st_size < 0) {
-			render_set_fail(r, RENDER_E_IO, "cannot read the page stream");
-			goto out;
-		}
-		size_t mlen = (size_t)st.st_size;
-		uint8_t *map = NULL;
-		if (mlen > 0) {
-			map = mmap(NULL, mlen, PROT_READ | PROT_WRITE, MAP_PRIVATE, tmp[q], 0);
-			if (map == MAP_FAILED) {
-				render_set_fail(r, RENDER_E_IO, "cannot map the page stream: %s", strerror(errno));
-				goto out;
-			}
-		}
-		size_t off = 0;
-		int bad = 0;
-		for (int k = 0;; k++) {
-			struct bitmap view;
-			int got = bitmap_stream_next(map, mlen, &off, RENDER_WIDTH,
-				yres * BITMAP_PAGE_INCHES_MAX, &view);
-			if (got == 0 && k == count[q])
-				break;
-			if (got <= 0 || k >= count[q]) {
-				bad = RENDER_E_CRASH;
-				break;
-			}
-			if (o->header)
-				cover_draw_header(fonts, &view, yres, o->lang, date, o->header, pageno + 1, total);
-			if (tiffw_page(tw, &view, pageno++, total) < 0) {
-				bad = RENDER_E_IO;
-				break;
-			}
-		}
-		if (map)
-			munmap(map, mlen);
-		if (bad == RENDER_E_CRASH) {
-			r->doc_index = (int)(q / (size_t)np);
-			render_set_fail(r, RENDER_E_CRASH, "malformed page stream from the renderer");
-			goto out;
-		}
-		if (bad) {
-			render_set_fail(r, RENDER_E_IO, "cannot write %s", out_tif);
-			goto out;
-		}
-	}
-	int crc = tiffw_close(tw);
-	tw = NULL;
-	if (crc < 0 || rename(part, out_tif) != 0) {
+	int crc = tiffw_close(c.tw);
+	c.tw = NULL;
+	if (crc < 0 || rename(c.part, out_tif) != 0) {
 		render_set_fail(r, RENDER_E_IO, "cannot write %s", out_tif);
 		goto out;
 	}
@@ -386,17 +544,18 @@ int render_documents(const char *const *inputs, size_t n, const char *out_tif,
 	r->detail[0] = 0;
 	rc = 0;
 out:
-	if (tw)
-		tiffw_close(tw);
-	if (rc < 0 && part)
-		unlink(part);
-	free(part);
+	if (c.tw)
+		tiffw_close(c.tw);
+	if (rc < 0 && c.part)
+		unlink(c.part);
+	free(c.part);
+	free(c.sbuf);
 	for (size_t i = 0; i < n * (size_t)np; i++)
 		if (tmp[i] >= 0)
 			close(tmp[i]);
 	free(tmp);
 	free(count);
-	fonts_free(fonts);
+	fonts_free(c.fonts);
 	font_data_free(&fd);
 	return rc;
 }

@@ -343,7 +343,7 @@ struct sandbox_kid {
 };
 
 /* Reads what is there from k's pipe. 0 / -1 at its end. */
-static int sandbox_kid_read(struct sandbox_kid *k, const struct sandbox_limits *lim)
+static int sandbox_kid_read(struct sandbox_kid *k, const struct sandbox_limits *lim, int hook)
 {
 	ssize_t got = read(k->fd, (char *)&k->m + k->have, sizeof(k->m) - k->have);
 	if (got < 0 && (errno == EINTR || errno == EAGAIN))
@@ -373,6 +373,11 @@ static int sandbox_kid_read(struct sandbox_kid *k, const struct sandbox_limits *
 		if (++k->progress > lim->max_pages || (*pages >= 0 && k->progress > *pages)) {
 			k->killed = RENDER_E_TOO_MANY_PAGES;
 			snprintf(k->detail, sizeof(k->detail), "more than %d pages rendered", lim->max_pages);
+			return -1;
+		}
+		if (hook && lim->on_page && lim->on_page(lim->on_page_ctx, *pages, k->progress) < 0) {
+			k->killed = RENDER_E_CRASH;
+			snprintf(k->detail, sizeof(k->detail), "pages refused by the caller");
 			return -1;
 		}
 	} else if (m->kind == MSG_INFO) {
@@ -532,7 +537,7 @@ static int sandbox_run_common(int n, sandbox_fn fn, void *const *args,
 			if (!pfd[j].revents)
 				continue;
 			struct sandbox_kid *k = &kids[map[j]];
-			if (sandbox_kid_read(k, lim) < 0) {
+			if (sandbox_kid_read(k, lim, started == 1) < 0) {
 				close(k->fd);
 				k->fd = -1;
 				open--;

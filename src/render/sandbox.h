@@ -18,6 +18,12 @@ struct sandbox_limits {
 	int cpu_seconds;    /* RLIMIT_CPU */
 	size_t mem_bytes;   /* RLIMIT_AS (skipped under sanitizers) and the child's own allocator cap */
 	int max_pages;      /* the child may announce at most this many pages */
+	/* Called in the parent each time the only child of a run reports a
+	 * page done: pages is what it announced, done the pages reported so
+	 * far. A return < 0 stops the child and fails the run (the callback
+	 * says why to its own caller). NULL: none. */
+	int (*on_page)(void *ctx, int pages, int done);
+	void *on_page_ctx;
 };
 
 /* The child side: reports through these, then returns an exit status.

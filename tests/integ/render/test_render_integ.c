@@ -256,6 +256,20 @@ static void test_hostile(void **state)
 	/* Memory: a path of ten million points against a 64 MiB cap. */
 	o.mem_bytes = (size_t)64 << 20;
 	FAIL1("bomb-mem.pdf", RENDER_E_MEMORY);
+	/* The same bomb as page 4, after three good pages already coded into
+	 * the output (the last document's pages are coded as they come): the
+	 * job fails the same way and leaves nothing. */
+	char cmd[1200];
+	snprintf(cmd, sizeof(cmd), "qpdf --empty --pages '%s' '%s' -- '%s' 2>/dev/null",
+		data("text3.pdf"), data("bomb-mem.pdf"), tmp("late-bomb.pdf"));
+	if (system(cmd) == 0) {
+		const char *late[] = {data("page.png"), tmp("late-bomb.pdf")};
+		o.header = "ACME";
+		o.cover = 1;
+		expect_fail(late, 2, &o, RENDER_E_MEMORY, 1);
+		o.header = NULL;
+		o.cover = 0;
+	}
 	opts_init(&o);
 
 	/* Wall clock: 10^12 nested drawings, stopped by the parent. */

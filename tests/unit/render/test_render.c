@@ -711,7 +711,7 @@ static void test_proc_field(void **state)
 static void test_sandbox(void **state)
 {
 	(void)state;
-	struct sandbox_limits lim = {5000, 5, (size_t)256 << 20, 3};
+	struct sandbox_limits lim = {5000, 5, (size_t)256 << 20, 3, NULL, NULL};
 	struct sandbox_out so;
 	struct render_result r;
 	FILE *f = tmpfile();

@@ -692,6 +692,7 @@ static void *thread_render(void *arg)
 	opts_init(&o);
 	o.fine = j->k % 2;
 	o.header = "ACME";
+	o.date_ms = 1790000000000LL; /* the header's minute, the same for all */
 	struct render_result r;
 	j->rc = render_documents(in, 3, j->out, &o, &r);
 	if (j->rc == 0 && r.pages != 6)
@@ -810,6 +811,7 @@ static void test_helper(void **state)
 	struct render_result r;
 	render_opts_init(&o);
 	o.header = "ACME";
+	o.date_ms = 1790000000000LL;
 	assert_int_equal(render_documents(in, 3, tmp("hf.tif"), &o, &r), 0);
 	o.helper_path = h;
 	o.workers = 2;

@@ -363,19 +363,8 @@ int render_documents(const char *const *inputs, size_t n, const char *out_tif,
 	for (size_t i = 0; i < n * (size_t)np; i++)
 		tmp[i] = -1;
 	int total = cover, rc = -1;
-	struct compose c;
-	memset(&c, 0, sizeof(c));
-	c.o = o;
-	c.out = out_tif;
-	c.yres = yres;
-	c.cover = cover;
-	c.date = date;
-	c.tmp = tmp;
-	c.count = count;
-	c.sfd = -1;
-	c.fail_doc = -1;
-	c.np = np;
-	c.last = (int)n - 1;
+	struct compose c = {.o = o, .out = out_tif, .yres = yres, .cover = cover, .date = date,
+		.tmp = tmp, .count = count, .np = np, .last = (int)n - 1, .sfd = -1, .fail_doc = -1};
 
 	/* Fonts for the cover and header, before anything is rendered. */
 	if ((cover || o->header) && !have_fonts) {

@@ -81,6 +81,8 @@ static const struct setting settings[] = {
 		"Name of this node in the attempts it runs (several nodes share one database). Empty: the host name." },
 	{ "fax.workers", C_INT, OFF(fax_workers), "4", 1, 256, NULL,
 		"Outbound fax calls this node places at once." },
+	{ "fax.account_max_calls", C_INT, OFF(fax_account_max_calls), "4", 1, 1000, NULL,
+		"Outbound calls of one account at once (P05); trunks have their own limit (max_calls)." },
 	{ "fax.poll_ms", C_INT, OFF(fax_poll_ms), "500", 50, 60000, NULL,
 		"How often the job runner looks for due faxes." },
 	{ "fax.max_pages", C_INT, OFF(fax_max_pages), "200", 1, 1000, NULL,

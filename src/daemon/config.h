@@ -40,6 +40,7 @@ typedef struct config {
 	int64_t fax_enabled;
 	char *fax_node_id;
 	int64_t fax_workers;
+	int64_t fax_account_max_calls;
 	int64_t fax_poll_ms;
 	int64_t fax_max_pages;
 	int64_t fax_max_upload;

@@ -331,6 +331,7 @@ static int fax_runtime_open(const config_t *cfg, struct fax_runtime *fr)
 		.webhook_allow = cfg->webhook_allow,
 		.number_quarantine_days = (int)cfg->fax_quarantine_days,
 		.currency = cfg->fax_currency,
+		.account_max_calls = (int)cfg->fax_account_max_calls,
 		.render_helper = helper,
 	};
 	return 0;

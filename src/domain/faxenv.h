@@ -22,6 +22,7 @@ typedef struct fax_env {
 				      loopback, private or link-local ("" : none) */
 	int number_quarantine_days; /* a released number returns to inventory after this */
 	const char *currency;      /* default currency of accounts (ISO 4217) */
+	int account_max_calls;     /* outbound calls of one account at once (0: FAX_ACCOUNT_MAX_CALLS) */
 	const char *render_helper; /* the renderer helper program (render_default_helper());
 				      every render_* call of the service sets
 				      render_opts.helper_path to it. NULL only in tools */

@@ -1021,7 +1021,8 @@ int dom_fax_claim(store_t *st, const fax_env_t *env, const char *node, int64_t n
 			continue;
 		}
 		int maxc = (int)json_integer_value(json_object_get(trunk, "max_calls"));
-		if (store_fax_count_sending(tx, acc, NULL) >= FAX_ACCOUNT_MAX_CALLS ||
+		int acc_max = env->account_max_calls > 0 ? env->account_max_calls : FAX_ACCOUNT_MAX_CALLS;
+		if (store_fax_count_sending(tx, acc, NULL) >= acc_max ||
 		    (maxc > 0 && store_fax_count_sending(tx, NULL, rec_str(trunk, "id")) >= maxc)) {
 			json_decref(trunk);
 			continue;

@@ -38,6 +38,12 @@ start_daemon() {
 	# shellcheck disable=SC2086
 	"$FAXVAULTD" --data-dir "$DATA" $FV_TEST_FLAGS bootstrap --operator op@example.com --json >"$TMP/boot.json" || {
 		echo "bootstrap failed"; exit 1; }
+	launch_daemon "$@"
+}
+
+# launch_daemon [EXTRA FLAGS...]: starts faxvaultd on the existing $DATA
+# (after start_daemon, e.g. again after a crash) and waits until it answers.
+launch_daemon() {
 	# shellcheck disable=SC2086
 	"$FAXVAULTD" --data-dir "$DATA" --http "127.0.0.1:0" --set log.file="$LOG" $FV_TEST_FLAGS "$@" &
 	DAEMON_PID=$!

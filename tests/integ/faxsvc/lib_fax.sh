@@ -94,18 +94,6 @@ wait_fax() {
 	return 1
 }
 
-# wait_status TOKEN ID STATUS [SECONDS]
-wait_status() {
-	local i
-	for i in $(seq 1 $(( ${4:-120} * 4 ))); do
-		req GET "/v1/faxes/$2" "$1"
-		[ "$(jqr .status)" = "$3" ] && return 0
-		sleep 0.25
-	done
-	fail "fax $2 not $3 in time: $(jqr .status)"
-	return 1
-}
-
 # wait_inbound TOKEN COUNT [SECONDS]: until the inbox holds COUNT faxes.
 wait_inbound() {
 	local i

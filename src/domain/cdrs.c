@@ -31,7 +31,8 @@ int csv_field(buf_t *b, const char *s)
 	return buf_puts(b, "\"");
 }
 
-static const char *const csv_cols[] = { "id", "fax_id", "attempt", "direction", "from", "to",
+static const char *const csv_cols[] = { "id", "fax_id", "account_id", "user_id", "attempt",
+	"direction", "from", "to",
 	"trunk", "started_at", "answered_at", "ended_at", "duration_ms", "pages_sent",
 	"pages_confirmed", "first_page", "transport", "bit_rate", "ecm", "remote_ident", "t30_code",
 	"t30_text", "result", "failure_class", "cost", NULL };

@@ -183,9 +183,10 @@ static json_t *str_or_null(const json_t *rec, const char *key)
 json_t *fax_attempt_json(const json_t *a)
 {
 	const json_t *ecm = json_object_get(a, "ecm");
-	return json_pack("{s:s, s:s, s:I, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:I, s:I, s:I,"
-			 " s:o, s:o, s:o, s:o, s:o, s:o, s:s, s:o, s:I}",
+	return json_pack("{s:s, s:s, s:s, s:o, s:I, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:I, s:I,"
+			 " s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:s, s:o, s:I}",
 		"id", rec_str(a, "id"), "fax_id", rec_str(a, "fax_id"),
+		"account_id", rec_str(a, "account_id"), "user_id", str_or_null(a, "user_id"),
 		"attempt", json_integer_value(json_object_get(a, "attempt")),
 		"direction", rec_str(a, "direction"), "from", rec_str(a, "from_number"),
 		"to", rec_str(a, "to_number"), "trunk", str_or_null(a, "trunk_id"),

@@ -251,7 +251,7 @@ expect_jq '.items == [] and .next_cursor == null' "no call yet"
 req GET "/v1/accounts/$ACC_A/cdrs?since=2020-01-01T00:00:00Z&direction=outbound" "$BILL_A" "" -H "Accept: text/csv"
 expect_status 200 "CDRs as CSV"
 if grep -qi '^content-type: text/csv' "$HEADERS"; then ok; else fail "CSV content type"; fi
-if head -n 1 "$TMP/body" | grep -q '^id,fax_id,attempt,direction,from,to,trunk,started_at'; then ok; else
+if head -n 1 "$TMP/body" | grep -q '^id,fax_id,account_id,user_id,attempt,direction,from,to,trunk,started_at'; then ok; else
 	fail "CSV header: $(head -n 1 "$TMP/body")"; fi
 req GET "/v1/accounts/$ACC_A/cdrs?since=yesterday" "$BILL_A"
 expect_problem 400 invalid-parameter "since not RFC 3339"

@@ -163,7 +163,7 @@ as user 0 "fax list --status cancelled" fax list --status cancelled --json
 # ---- CDRs ------------------------------------------------------------------
 
 as owner 0 "cdrs --csv" cdrs --csv
-head -n 1 "$OUT" | grep -q '^id,fax_id,attempt,direction,from,to' && ok ||
+head -n 1 "$OUT" | grep -q '^id,fax_id,account_id,user_id,attempt,direction,from,to' && ok ||
 	fail "cdrs --csv prints the header line: $(head -c 300 "$OUT")"
 as owner 0 "cdrs --csv --output" cdrs --csv --output "$TMP/cdrs.csv"
 if grep -q fax_id "$OUT"; then fail "cdrs --output also wrote the CSV to standard output"; else ok; fi

@@ -642,7 +642,7 @@ static void test_csv(void **state)
 		"ACME, Inc.", "cost", 24, "ecm", 1, "answered_at");
 	char *csv = cdr_csv(items);
 	assert_non_null(csv);
-	assert_int_equal(strncmp(csv, "id,fax_id,attempt,direction,from,to,", 36), 0);
+	assert_int_equal(strncmp(csv, "id,fax_id,account_id,user_id,attempt,direction,from,to,", 36), 0);
 	assert_non_null(strstr(csv, "\r\natt_1,"));
 	assert_non_null(strstr(csv, ",\"ACME, Inc.\","));
 	assert_non_null(strstr(csv, ",true,"));

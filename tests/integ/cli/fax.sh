@@ -200,4 +200,5 @@ as op 0 "inventory after release" numbers inventory --json
 [ "$(field "[.items[] | select(.number == \"$num\")][0].status")" = quarantined ] && ok ||
 	fail "the released number is in quarantine: $(cat "$OUT")"
 
+stop_daemon || fail "the daemon did not stop cleanly (exit status, or a leak under ASan)"
 finish

@@ -856,6 +856,10 @@ int dom_fax_document(dom_ctx_t *c, const char *fax_id, unsigned char **data, siz
 	char dir[512];
 	char *tiff = NULL, *pdf = NULL;
 	int rc = fax_tiff(c, f, dir, sizeof dir, &tiff, e);
+	/* The conversion runs outside the transaction (the write lock is
+	 * shared); the read is audited in the next one. */
+	if (rc == 0)
+		rc = dom_tx_pause(c, e);
 	if (rc == 0) {
 		pdf = xasprintf("%s/fax.pdf", dir);
 		struct render_result rr = { 0 };
@@ -864,6 +868,11 @@ int dom_fax_document(dom_ctx_t *c, const char *fax_id, unsigned char **data, siz
 		ro.helper_path = c->cfg->fax ? c->cfg->fax->render_helper : NULL;
 		if (render_tiff_to_pdf_opts(tiff, pdf, &ro, &rr) != 0 || read_file(pdf, data, len) != 0)
 			rc = dom_fail(e, "internal", "", "the document could not be converted to PDF");
+		dom_err_t re = { 0 };
+		if (dom_tx_resume(c, &re) != 0 && rc == 0) {
+			*e = re;
+			rc = -1;
+		}
 	}
 	rc = audit_read(c, rc, f, "fax.document.read", NULL, data, e);
 	dom_workdir_wipe(dir);
@@ -892,6 +901,8 @@ int dom_fax_page(dom_ctx_t *c, const char *fax_id, const char *page, const char 
 	char *tiff = NULL, *png = NULL;
 	if (rc == 0)
 		rc = fax_tiff(c, f, dir, sizeof dir, &tiff, e);
+	if (rc == 0)
+		rc = dom_tx_pause(c, e);
 	if (rc == 0) {
 		png = xasprintf("%s/page.png", dir);
 		struct render_result rr = { 0 };
@@ -903,6 +914,11 @@ int dom_fax_page(dom_ctx_t *c, const char *fax_id, const char *page, const char 
 			rc = dom_fail(e, "not-found", "", "no such page");
 		else if (r != 0 || read_file(png, data, len) != 0)
 			rc = dom_fail(e, "internal", "", "the page could not be drawn");
+		dom_err_t re = { 0 };
+		if (dom_tx_resume(c, &re) != 0 && rc == 0) {
+			*e = re;
+			rc = -1;
+		}
 	}
 	rc = audit_read(c, rc, f, "fax.page.read", json_pack("{s:I}", "page", (json_int_t)n), data, e);
 	dom_workdir_wipe(dir);

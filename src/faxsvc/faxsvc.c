@@ -365,6 +365,7 @@ static void *receiver_main(void *arg)
 	lc.stop = &s->rx_stop;
 	lc.bound_port = &s->rx_port;
 	lc.rx_durable = 1;
+	lc.ident_called = 1;
 	int rc = line_receive(&lc, rx_result, s);
 	if (rc != 0) {
 		log_event(LOG_ERROR, "fax.receiver_failed", "listen=%s", s->cfg.loopback_listen);

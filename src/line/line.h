@@ -92,6 +92,11 @@ typedef struct line_cfg {
 	 * sender was told it has. Costs a file write per page on the media
 	 * thread. 0: the memory file (tools, benchmarks). */
 	int rx_durable;
+
+	/* receive: the local identity (CSI) of each call is the number it was
+	 * placed to (the Request-URI's user part, when it fits T.30's 20
+	 * characters) rather than ident: a service answering many numbers. */
+	int ident_called;
 } line_cfg_t;
 
 /* Defaults for every field (real time, T.38 on, ECM on, 14400). The engine

@@ -706,7 +706,8 @@ static void call_make_faxcall(call_t *c, const char *rx_file)
 		.rx_file = rx_file,
 		.ecm = cfg->ecm,
 		.max_rate = cfg->max_rate,
-		.ident = cfg->ident,
+		.ident = (!c->outbound && cfg->ident_called && c->res.to_user[0] &&
+			  strlen(c->res.to_user) <= 20) ? c->res.to_user : cfg->ident,
 		.header = cfg->header,
 		.call_id = c->call_id,
 		.res = &c->res,

@@ -29,6 +29,7 @@ expect_jq '(.attempts | length) == 1' "one attempt"
 expect_jq '.attempts[0].result == "ok" and .attempts[0].transport == "t38" and .attempts[0].pages_confirmed == 3' "attempt over T.38, 3 pages confirmed"
 expect_jq '.attempts[0].bit_rate >= 9600 and (.attempts[0].ecm == true or .attempts[0].ecm == 1) and .attempts[0].duration_ms > 0' "bit rate, ECM, duration recorded"
 expect_jq '.cost == 15 and .completed_at != null' "cost from the rate table"
+expect_jq ".attempts[0].remote_ident == \"$NUM_B\"" "the receiver identifies itself with the number called (CSI)"
 
 wait_inbound "$USER_B" 1
 IN=$(jqr '.items[0].id')

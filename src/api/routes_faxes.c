@@ -114,7 +114,7 @@ static int h_cdr_list(const api_call_t *r, dom_ctx_t *c, json_t **out, dom_err_t
 static int h_rates_get(const api_call_t *r, dom_ctx_t *c, json_t **out, dom_err_t *e)
 {
 	(void)r;
-	return dom_rates_get(c, out, e);
+	return dom_rates_get(c, json_string_value(json_object_get(r->query, "currency")), out, e);
 }
 
 static int h_rates_put(const api_call_t *r, dom_ctx_t *c, json_t **out, dom_err_t *e)

@@ -1,4 +1,5 @@
 /* Accounts (tenants): provisioning, status, regulatory profile, ownership. */
+#include <ctype.h>
 #include <string.h>
 
 #include "dom_util.h"
@@ -32,18 +33,39 @@ static void prefix_field(dom_err_t *e, const char *pre)
 	memcpy(e->field, f, sizeof f);
 }
 
-/* Public view of an account, with its owner's identity. */
-static json_t *account_view(store_tx_t *tx, const json_t *a)
+/* The currency an account's faxes are priced in: its own, else the
+ * provider's default (fax.currency). Static or the record's storage. */
+static const char *account_currency(const dom_ctx_t *c, const json_t *a)
 {
+	const char *cur = rec_str(a, "currency");
+	if (*cur)
+		return cur;
+	return c->cfg && c->cfg->fax && c->cfg->fax->currency && *c->cfg->fax->currency
+		? c->cfg->fax->currency : "EUR";
+}
+
+/* 0 when cur is an ISO 4217 code (three capital letters), else -1 with e. */
+static int check_currency(const char *cur, dom_err_t *e)
+{
+	if (strlen(cur) == 3 && isupper((unsigned char)cur[0]) && isupper((unsigned char)cur[1]) &&
+	    isupper((unsigned char)cur[2]))
+		return 0;
+	return dom_fail(e, "validation-failed", "currency", "currency must be an ISO 4217 code, like EUR");
+}
+
+/* Public view of an account, with its owner's identity. */
+static json_t *account_view(dom_ctx_t *c, const json_t *a)
+{
+	store_tx_t *tx = c->tx;
 	json_t *owner = json_null();
 	json_t *p = *rec_str(a, "owner_id") ? store_principal_get(tx, rec_str(a, "owner_id")) : NULL;
 	if (p)
 		owner = json_pack("{s:s, s:s, s:s}", "id", rec_str(p, "id"), "email", rec_str(p, "email"),
 			"name", rec_str(p, "name"));
 	json_decref(p);
-	return json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:o}", "id", rec_str(a, "id"),
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:o}", "id", rec_str(a, "id"),
 		"name", rec_str(a, "name"), "status", rec_str(a, "status"), "regulatory_profile",
-		rec_str(a, "regulatory_profile"), "partner_id",
+		rec_str(a, "regulatory_profile"), "currency", account_currency(c, a), "partner_id",
 		*rec_str(a, "partner_id") ? json_string(rec_str(a, "partner_id")) : json_null(),
 		"owner", owner, "created_at", time_json(json_object_get(a, "created_at")),
 		"updated_at", time_json(json_object_get(a, "updated_at")));
@@ -52,14 +74,17 @@ static json_t *account_view(store_tx_t *tx, const json_t *a)
 int dom_account_create(dom_ctx_t *c, const json_t *body, json_t **out, dom_err_t *e)
 {
 	static const char *const allowed[] = { "name", "owner", "billing_contacts",
-		"regulatory_profile", "partner_id", NULL };
+		"regulatory_profile", "partner_id", "currency", NULL };
 	static const char *const person_keys[] = { "email", "name", NULL };
-	const char *name, *profile, *partner_id;
+	const char *name, *profile, *partner_id, *currency;
 	if (body_only(body, allowed, e) || body_name(body, "name", true, &name, e) ||
 	    body_str(body, "regulatory_profile", false, &profile, e) ||
-	    body_str(body, "partner_id", false, &partner_id, e))
+	    body_str(body, "partner_id", false, &partner_id, e) ||
+	    body_str(body, "currency", false, &currency, e))
 		return -1;
 	if (profile && check_profile(profile, e))
+		return -1;
+	if (currency && check_currency(currency, e))
 		return -1;
 	/* Partner staff provision accounts for their own partner only. */
 	if (strcmp(c->who->kind, "partner") == 0)
@@ -89,9 +114,10 @@ int dom_account_create(dom_ctx_t *c, const json_t *body, json_t **out, dom_err_t
 
 	char *id = sec_new_id("acc");
 	int64_t now = time_now_ms();
-	json_t *acc = json_pack("{s:s, s:s, s:s, s:s, s:s?, s:I, s:I}", "id", id, "name", name,
+	json_t *acc = json_pack("{s:s, s:s, s:s, s:s, s:s?, s:s?, s:I, s:I}", "id", id, "name", name,
 		"status", "active", "regulatory_profile", profile ? profile : "none", "partner_id",
-		partner_id, "created_at", (json_int_t)now, "updated_at", (json_int_t)now);
+		partner_id, "currency", currency, "created_at", (json_int_t)now, "updated_at",
+		(json_int_t)now);
 	int rc = store_account_insert(c->tx, acc);
 	json_decref(acc);
 	if (rc != STORE_OK) {
@@ -136,7 +162,7 @@ int dom_account_create(dom_ctx_t *c, const json_t *body, json_t **out, dom_err_t
 	if (rc != 0)
 		goto fail;
 	json_t *stored = store_account_get(c->tx, id, NULL);
-	*out = account_view(c->tx, stored);
+	*out = account_view(c, stored);
 	json_decref(stored);
 	json_object_set_new(*out, "owner_invitation", oinv);
 	json_object_set_new(*out, "billing_invitations", binvs);
@@ -158,9 +184,10 @@ static json_t *account_item(const json_t *a)
 		? json_pack("{s:s, s:s, s:s}", "id", rec_str(a, "owner_id"), "email",
 			rec_str(a, "owner_email"), "name", rec_str(a, "owner_name"))
 		: json_null();
-	return json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:o}", "id", rec_str(a, "id"), "name",
+	return json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:o}", "id", rec_str(a, "id"), "name",
 		rec_str(a, "name"), "status", rec_str(a, "status"), "regulatory_profile",
-		rec_str(a, "regulatory_profile"), "partner_id",
+		rec_str(a, "regulatory_profile"), "currency",
+		*rec_str(a, "currency") ? json_string(rec_str(a, "currency")) : json_null(), "partner_id",
 		*rec_str(a, "partner_id") ? json_string(rec_str(a, "partner_id")) : json_null(),
 		"owner", owner, "created_at", time_json(json_object_get(a, "created_at")),
 		"updated_at", time_json(json_object_get(a, "updated_at")));
@@ -174,7 +201,7 @@ int dom_account_list(dom_ctx_t *c, const char *cursor, int limit, json_t **out, 
 		json_t *a = store_account_get(c->tx, c->who->account_id, NULL);
 		json_t *items = json_array();
 		if (a && !(cursor && *cursor))
-			json_array_append_new(items, account_view(c->tx, a));
+			json_array_append_new(items, account_view(c, a));
 		json_decref(a);
 		*out = json_pack("{s:o, s:n}", "items", items, "next_cursor");
 		return 0;
@@ -183,13 +210,19 @@ int dom_account_list(dom_ctx_t *c, const char *cursor, int limit, json_t **out, 
 	if (store_account_list(c->tx, partner, cursor, limit, &pg) != STORE_OK)
 		return dom_fail(e, "internal", "", "accounts could not be read");
 	*out = page_json(&pg, account_item);
+	/* Accounts without a currency of their own use the provider's. */
+	size_t i;
+	json_t *it;
+	json_array_foreach(json_object_get(*out, "items"), i, it)
+		if (json_is_null(json_object_get(it, "currency")))
+			json_object_set_new(it, "currency", json_string(account_currency(c, it)));
 	return 0;
 }
 
 int dom_account_get(dom_ctx_t *c, const json_t *a, json_t **out, dom_err_t *e)
 {
 	(void)e;
-	*out = account_view(c->tx, a);
+	*out = account_view(c, a);
 	json_object_set_new(*out, "contacts_review_due", json_boolean(dom_contacts_overdue(c, a)));
 	return dom_audit(c, "account.read", rec_str(a, "id"), rec_str(a, "id"), "success", NULL);
 }
@@ -205,7 +238,7 @@ static int account_apply(dom_ctx_t *c, const json_t *a, const json_t *fields, co
 	if (rc != 0)
 		return dom_fail(e, "internal", "", "the account could not be updated");
 	json_t *stored = store_account_get(c->tx, rec_str(a, "id"), NULL);
-	*out = account_view(c->tx, stored);
+	*out = account_view(c, stored);
 	json_decref(stored);
 	return 0;
 }
@@ -213,18 +246,30 @@ static int account_apply(dom_ctx_t *c, const json_t *a, const json_t *fields, co
 int dom_account_update(dom_ctx_t *c, const json_t *a, const json_t *body, json_t **out,
 	dom_err_t *e)
 {
-	static const char *const allowed[] = { "name", "regulatory_profile", NULL };
-	const char *name, *profile;
+	static const char *const allowed[] = { "name", "regulatory_profile", "currency", NULL };
+	const char *name, *profile, *currency;
 	if (body_only(body, allowed, e) || body_name(body, "name", false, &name, e) ||
-	    body_str(body, "regulatory_profile", false, &profile, e))
+	    body_str(body, "regulatory_profile", false, &profile, e) ||
+	    body_str(body, "currency", false, &currency, e))
 		return -1;
 	if (profile && check_profile(profile, e))
 		return -1;
+	if (currency && check_currency(currency, e))
+		return -1;
+	/* The currency prices the account's faxes: the provider's to set. */
+	if (currency && !(c->who->perms & PERM_BIT(PERM_PROVIDER_ACCOUNTS_MANAGE)))
+		return dom_fail(e, "forbidden", "currency",
+			"the account's currency is set by the provider (provider.accounts.manage)");
 	json_t *upd = json_pack("{s:I}", "updated_at", (json_int_t)time_now_ms());
 	json_t *detail = json_object();
 	if (name) {
 		json_object_set_new(upd, "name", json_string(name));
 		json_object_set_new(detail, "name", json_pack("{s:s, s:s}", "old", rec_str(a, "name"), "new", name));
+	}
+	if (currency) {
+		json_object_set_new(upd, "currency", json_string(currency));
+		json_object_set_new(detail, "currency", json_pack("{s:s, s:s}", "old",
+			account_currency(c, a), "new", currency));
 	}
 	if (profile) {
 		json_object_set_new(upd, "regulatory_profile", json_string(profile));
@@ -295,7 +340,7 @@ int dom_owner_transfer(dom_ctx_t *c, const json_t *a, const json_t *body, json_t
 	if (rc != 0)
 		return dom_fail(e, "internal", "", "ownership could not be transferred");
 	json_t *stored = store_account_get(c->tx, rec_str(a, "id"), NULL);
-	*out = account_view(c->tx, stored);
+	*out = account_view(c, stored);
 	json_decref(stored);
 	return 0;
 }

@@ -269,14 +269,24 @@ static const fax_env_t *env_of(dom_ctx_t *c)
 	return c->cfg && c->cfg->fax && c->cfg->fax->master ? c->cfg->fax : NULL;
 }
 
-static const char *currency_of(const fax_env_t *env)
+/* The currency of an account: its own, else the provider's default (into
+ * out, 4 bytes). */
+static const char *currency_of(store_tx_t *tx, const fax_env_t *env, const char *account_id,
+	char out[4])
 {
-	return env && env->currency && *env->currency ? env->currency : "EUR";
+	json_t *a = store_account_get(tx, account_id, NULL);
+	const char *cur = a ? rec_str(a, "currency") : "";
+	if (!*cur)
+		cur = env && env->currency && *env->currency ? env->currency : "EUR";
+	snprintf(out, 4, "%s", cur);
+	json_decref(a);
+	return out;
 }
 
-static int64_t price_for(store_tx_t *tx, const char *to)
+/* The price of a page to `to` in currency (0 when no rate matches). */
+static int64_t price_for(store_tx_t *tx, const char *to, const char *currency)
 {
-	json_t *r = store_rate_for(tx, to);
+	json_t *r = store_rate_for(tx, to, currency);
 	int64_t p = r ? json_integer_value(json_object_get(r, "price_per_page")) : 0;
 	json_decref(r);
 	return p;
@@ -458,7 +468,8 @@ static int queue_submission(store_tx_t *tx, const fax_env_t *env, const audit_ct
 			? json_integer_value(send_at) : now;
 		json_t *upd = json_pack("{s:s, s:s, s:i, s:I, s:I, s:I, s:n}", "status", "queued",
 			"doc_id", doc_id, "page_count", pages,
-			"estimated_cost", (json_int_t)(pages * price_for(tx, rec_str(f, "to_number"))),
+			"estimated_cost", (json_int_t)(pages * price_for(tx, rec_str(f, "to_number"),
+				rec_str(f, "currency"))),
 			"next_attempt_at", (json_int_t)due, "updated_at", (json_int_t)now,
 			"submission_id");
 		if (store_fax_update_if(tx, id, "rendering", upd) != STORE_OK ||
@@ -555,6 +566,8 @@ int dom_fax_submit(dom_ctx_t *c, const json_t *fields, const fax_file_t *files, 
 	free(orig_s);
 	free(opt_s);
 	json_decref(orig);
+	char cur[4];
+	currency_of(c->tx, env, account_id, cur);
 	int rc = store_submission_insert(c->tx, sub);
 	for (int i = 0; i < o.nto && rc == STORE_OK; i++) {
 		char *id = sec_new_id("fax");
@@ -564,7 +577,7 @@ int dom_fax_submit(dom_ctx_t *c, const json_t *fields, const fax_file_t *files, 
 			"status", "rendering", "from_number", from, "to_number", o.to[i],
 			"submission_id", sub_id, "resolution", o.fine ? "fine" : "standard",
 			"retries", o.retries, "retry_delay_seconds", o.retry_delay_seconds,
-			"currency", currency_of(env), "created_at", (json_int_t)now, "updated_at",
+			"currency", cur, "created_at", (json_int_t)now, "updated_at",
 			(json_int_t)now, "next_ecm", 1, "next_max_rate", 14400);
 		if (o.header_text)
 			json_object_set_new(f, "header_text", json_string(o.header_text));
@@ -698,7 +711,7 @@ int dom_fax_cancel(dom_ctx_t *c, const char *fax_id, json_t **out, dom_err_t *e)
 		"failure_reason", "cancelled before all pages were sent");
 	int64_t confirmed = json_integer_value(json_object_get(f, "pages_confirmed"));
 	json_object_set_new(upd, "cost",
-		json_integer(confirmed * price_for(c->tx, rec_str(f, "to_number"))));
+		json_integer(confirmed * price_for(c->tx, rec_str(f, "to_number"), rec_str(f, "currency"))));
 	int rc = store_fax_update_if(c->tx, fax_id, st, upd);
 	json_decref(upd);
 	if (rc == STORE_OK)
@@ -772,7 +785,7 @@ int dom_fax_resend(dom_ctx_t *c, const char *fax_id, const json_t *body, json_t 
 	char *id = sec_new_id("fax");
 	char from[32];
 	dom_caller_id(c->tx, c->who->account_id, c->who->person_id, from);
-	int64_t price = price_for(c->tx, rec_str(f, "to_number"));
+	int64_t price = price_for(c->tx, rec_str(f, "to_number"), rec_str(f, "currency"));
 	json_t *nf = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:s, s:I, s:I, s:I, s:s,"
 			       " s:I, s:I, s:I, s:s, s:i, s:i}",
 		"id", id, "account_id", c->who->account_id, "user_id", c->who->person_id,
@@ -975,7 +988,8 @@ static int fax_end(store_tx_t *tx, const char *fax_id, const char *status, const
 	if (!f)
 		return -1;
 	int confirmed = store_fax_pages_count(tx, fax_id, "confirmed");
-	int64_t cost = (int64_t)(confirmed < 0 ? 0 : confirmed) * price_for(tx, rec_str(f, "to_number"));
+	int64_t cost = (int64_t)(confirmed < 0 ? 0 : confirmed) *
+		price_for(tx, rec_str(f, "to_number"), rec_str(f, "currency"));
 	json_t *upd = json_pack("{s:s, s:I, s:I, s:I, s:i}", "status", status, "updated_at",
 		(json_int_t)now, "completed_at", (json_int_t)now, "cost", (json_int_t)cost,
 		"pages_confirmed", confirmed < 0 ? 0 : confirmed);
@@ -1200,7 +1214,7 @@ int dom_fax_finish(store_t *st, const fax_env_t *env, const fax_job_t *job, cons
 	int done = pages_done(tx, job->fax_id);
 	int confirmed = store_fax_pages_count(tx, job->fax_id, "confirmed");
 	int count = (int)json_integer_value(json_object_get(f, "page_count"));
-	int64_t price = price_for(tx, job->to);
+	int64_t price = price_for(tx, job->to, rec_str(f, "currency"));
 	bool all = count > 0 && done >= count;
 	const char *result = all ? "ok" : r->pages_confirmed > 0 ? "partial" : "failed";
 	json_t *cdr = cdr_fields(r, result, job->started_at, now, (int64_t)r->pages_confirmed * price);
@@ -1417,6 +1431,7 @@ int dom_fax_inbound(store_t *st, const fax_env_t *env, const json_t *route, cons
 	const fax_result_t *r, char fax_id_out[64])
 {
 	const char *account_id = rec_str(route, "account_id");
+	char cur[4];
 	const char *route_to = rec_str(route, "route_to");
 	store_tx_t *tx = store_begin(st, true);
 	if (!tx)
@@ -1435,7 +1450,7 @@ int dom_fax_inbound(store_t *st, const fax_env_t *env, const json_t *route, cons
 		"id", id, "account_id", account_id, "direction", "inbound", "status", status,
 		"from_number", r->from_user, "to_number", rec_str(route, "number"),
 		"page_count", pages, "pages_confirmed", pages, "resolution", "fine", "retries", 0,
-		"attempts_made", 1, "cost", (json_int_t)0, "currency", currency_of(env),
+		"attempts_made", 1, "cost", (json_int_t)0, "currency", currency_of(tx, env, account_id, cur),
 		"created_at", (json_int_t)now, "updated_at", (json_int_t)now,
 		"completed_at", (json_int_t)now, "estimated_cost", 0);
 	if (strncmp(route_to, "usr_", 4) == 0)

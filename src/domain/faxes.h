@@ -123,8 +123,10 @@ int dom_fax_page(dom_ctx_t *c, const char *fax_id, const char *page, const char 
  * as CSV into *csv (caller frees), *out NULL. */
 int dom_cdr_list(dom_ctx_t *c, const json_t *account, const json_t *query, const char *cursor,
 	int limit, char **csv, json_t **out, dom_err_t *e);
-int dom_rates_get(dom_ctx_t *c, json_t **out, dom_err_t *e);
-/* {currency?, rates: [{prefix, price_per_page}]}: replaces the table. */
+/* The rates of one currency (NULL: the provider's default). */
+int dom_rates_get(dom_ctx_t *c, const char *currency, json_t **out, dom_err_t *e);
+/* {currency?, rates: [{prefix, price_per_page}]}: replaces the table of that
+ * currency (default: the provider's). */
 int dom_rates_put(dom_ctx_t *c, const json_t *body, json_t **out, dom_err_t *e);
 
 /* ---- the runner (no request context) ---- */

@@ -1,7 +1,7 @@
-/* The provider's rate table: a price per page (integer minor units) by
- * destination prefix. The estimated cost of a fax is its pages times the
- * price of the longest matching prefix; its cost, the pages confirmed times
- * that price. */
+/* The provider's rate tables, one per currency: a price per page (integer
+ * minor units) by destination prefix. A fax is priced in its account's
+ * currency: the estimated cost is its pages times the price of the longest
+ * matching prefix; its cost, the pages confirmed times that price. */
 #include <ctype.h>
 #include <string.h>
 
@@ -33,12 +33,24 @@ static json_t *rates_json(dom_ctx_t *c, json_t *rows)
 	return o;
 }
 
-int dom_rates_get(dom_ctx_t *c, json_t **out, dom_err_t *e)
+static bool currency_ok(const char *cur)
 {
-	json_t *rows = store_rates_list(c->tx);
+	return strlen(cur) == 3 && isupper((unsigned char)cur[0]) && isupper((unsigned char)cur[1]) &&
+		isupper((unsigned char)cur[2]);
+}
+
+int dom_rates_get(dom_ctx_t *c, const char *currency, json_t **out, dom_err_t *e)
+{
+	if (!currency || !*currency)
+		currency = default_currency(c);
+	if (!currency_ok(currency))
+		return dom_fail(e, "invalid-parameter", "currency",
+			"currency must be an ISO 4217 code, like EUR");
+	json_t *rows = store_rates_list(c->tx, currency);
 	if (!rows)
 		return dom_fail(e, "internal", "", "the rates could not be read");
 	*out = rates_json(c, rows);
+	json_object_set_new(*out, "currency", json_string(currency));
 	json_decref(rows);
 	return 0;
 }
@@ -64,8 +76,7 @@ int dom_rates_put(dom_ctx_t *c, const json_t *body, json_t **out, dom_err_t *e)
 		return -1;
 	if (!cur)
 		cur = default_currency(c);
-	if (strlen(cur) != 3 || !isupper((unsigned char)cur[0]) || !isupper((unsigned char)cur[1]) ||
-	    !isupper((unsigned char)cur[2]))
+	if (!currency_ok(cur))
 		return dom_fail(e, "validation-failed", "currency",
 			"currency must be an ISO 4217 code, like EUR");
 	const json_t *rates = json_object_get(body, "rates");
@@ -93,5 +104,5 @@ int dom_rates_put(dom_ctx_t *c, const json_t *body, json_t **out, dom_err_t *e)
 		    json_pack("{s:s, s:I}", "currency", cur, "prefixes", (json_int_t)json_array_size(rates)))
 	    != 0)
 		return dom_fail(e, "internal", "", "the rates could not be stored");
-	return dom_rates_get(c, out, e);
+	return dom_rates_get(c, cur, out, e);
 }

@@ -280,14 +280,15 @@ int store_cdr_list(store_tx_t *tx, const store_cdr_filter_t *f, const char *curs
 
 /* ---- rates ---- */
 
-json_t *store_rates_list(store_tx_t *tx)
+json_t *store_rates_list(store_tx_t *tx, const char *currency)
 {
-	return sq_rows(tx, "SELECT prefix, price_per_page, currency FROM rates ORDER BY prefix", "");
+	return sq_rows(tx, "SELECT prefix, price_per_page, currency FROM rates WHERE currency=?"
+		" ORDER BY prefix", "s", currency);
 }
 
 int store_rates_replace(store_tx_t *tx, const json_t *rates, const char *currency)
 {
-	int rc = sq_exec(tx, false, "DELETE FROM rates", "");
+	int rc = sq_exec(tx, false, "DELETE FROM rates WHERE currency=?", "s", currency);
 	size_t i;
 	json_t *r;
 	json_array_foreach(rates, i, r) {
@@ -300,9 +301,9 @@ int store_rates_replace(store_tx_t *tx, const json_t *rates, const char *currenc
 	return rc;
 }
 
-json_t *store_rate_for(store_tx_t *tx, const char *number)
+json_t *store_rate_for(store_tx_t *tx, const char *number, const char *currency)
 {
 	return sq_one(tx, "SELECT prefix, price_per_page, currency FROM rates"
-		" WHERE substr(?, 1, length(prefix)) = prefix ORDER BY length(prefix) DESC LIMIT 1",
-		"s", number);
+		" WHERE currency=? AND substr(?, 1, length(prefix)) = prefix"
+		" ORDER BY length(prefix) DESC LIMIT 1", "ss", currency, number);
 }

@@ -96,13 +96,13 @@ typedef struct store_cdr_filter {
 int store_cdr_list(store_tx_t *tx, const store_cdr_filter_t *f, const char *cursor, int limit,
 	store_page_t *out);
 
-/* ---- rates ---- */
-/* [{prefix, price_per_page, currency}] by prefix. */
-json_t *store_rates_list(store_tx_t *tx);
-/* Replaces the table with rates (array of {prefix, price_per_page}). */
+/* ---- rates (one table per currency) ---- */
+/* [{prefix, price_per_page, currency}] of one currency, by prefix. */
+json_t *store_rates_list(store_tx_t *tx, const char *currency);
+/* Replaces the rates of currency with rates (array of {prefix, price_per_page}). */
 int store_rates_replace(store_tx_t *tx, const json_t *rates, const char *currency);
-/* The rate of the longest prefix of number: {prefix, price_per_page,
- * currency}, or NULL. */
-json_t *store_rate_for(store_tx_t *tx, const char *number);
+/* The rate of the longest prefix of number in currency: {prefix,
+ * price_per_page, currency}, or NULL. */
+json_t *store_rate_for(store_tx_t *tx, const char *number, const char *currency);
 
 #endif

@@ -116,5 +116,26 @@ wait_fax "$USER_A" "$FAX"
 expect_jq '.status == "failed" and .failure_class == "rejected" and .attempts_made == 1' "refused number fails at once, no retry"
 expect_jq '.failure_reason | length > 0' "with a reason"
 
+# --- a currency per account, a rate table per currency.
+req PUT /v1/provider/rates "$OP" '{"currency":"USD","rates":[{"prefix":"+1555","price_per_page":3}]}'
+expect_status 200 "a rate table in USD"
+req GET "/v1/provider/rates?currency=USD" "$OP"
+expect_jq '.currency == "USD" and (.rates | length) == 1' "the USD table"
+req GET /v1/provider/rates "$OP"
+expect_jq '.currency == "EUR" and (.rates | length) == 3' "the EUR table is untouched"
+req PATCH "/v1/accounts/$ACC_A" "$OWNER_A" '{"currency":"USD"}'
+expect_problem 403 forbidden "an account's own people cannot change its currency"
+req PATCH "/v1/accounts/$ACC_A" "$OP" '{"currency":"usd"}'
+expect_problem 422 validation-failed "a currency is an ISO 4217 code"
+req PATCH "/v1/accounts/$ACC_A" "$OP" '{"currency":"USD"}'
+expect_status 200 "the operator sets A's currency"
+expect_jq '.currency == "USD"' "the account shows it"
+send_fax "$USER_A" "$NUM_B" "$TMP/three.pdf" -F "send_at=2099-01-01T00:00:00Z"
+expect_jq '.items[0].currency == "USD" and .items[0].estimated_cost == 9' "priced in the account's currency"
+req POST "/v1/faxes/$FAX/cancel" "$USER_A"
+expect_status 200 "the scheduled fax is cancelled"
+req GET "/v1/accounts/$ACC_B" "$OWNER_B"
+expect_jq '.currency == "EUR"' "B keeps the provider's currency"
+
 stop_daemon || fail "daemon did not stop cleanly"
 finish

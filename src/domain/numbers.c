@@ -841,7 +841,7 @@ int dom_port_create(dom_ctx_t *c, const json_t *account, const json_t *fields, c
 		json_decref(nums);
 		return -1;
 	}
-	char *id = sec_new_id("prt");
+	char *id = sec_new_id("por");
 	int64_t now = time_now_ms();
 	char *nums_txt = json_dumps(nums, JSON_COMPACT);
 	json_t *p = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s?, s:s, s:s, s:I, s:I}", "id", id,

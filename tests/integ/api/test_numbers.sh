@@ -186,7 +186,7 @@ port() { # port TOKEN ACCOUNT CURL-FORM-ARGS...
 port "$ADMIN" "$A" -F 'numbers=+33 4 00 00 00 01, +33400000002' -F 'numbers=+33400000003' \
 	-F 'losing_carrier=Vieux Télécom' -F 'account_number_at_carrier=C-42' -F "loa=@$TMP/loa.pdf;type=application/pdf"
 expect_status 201 "submit a port request with a PDF letter"
-expect_jq '(.id | startswith("prt_")) and .status == "submitted" and .numbers == ["+33400000001","+33400000002","+33400000003"] and .losing_carrier == "Vieux Télécom" and .account_number_at_carrier == "C-42" and (.loa_document_id | startswith("doc_")) and (.created_at | type) == "string"' \
+expect_jq '(.id | startswith("por_")) and .status == "submitted" and .numbers == ["+33400000001","+33400000002","+33400000003"] and .losing_carrier == "Vieux Télécom" and .account_number_at_carrier == "C-42" and (.loa_document_id | startswith("doc_")) and (.created_at | type) == "string"' \
 	"the request, numbers normalized"
 P1=$(jqr .id)
 LOA_DOC=$(jqr .loa_document_id)
@@ -246,7 +246,7 @@ req POST "/v1/provider/port-requests/$P2/status" "$OP" '{"status":"rejected","re
 expect_jq '.status == "rejected" and .reason == "signature missing on the letter"' "rejected with a reason"
 req GET "/v1/accounts/$A/numbers/%2B33400000005" "$ADMIN"
 expect_problem 404 not-found "a rejected request brings no number"
-req POST /v1/provider/port-requests/prt_nothing/status "$OP" '{"status":"in_progress"}'
+req POST /v1/provider/port-requests/por_nothing/status "$OP" '{"status":"in_progress"}'
 expect_problem 404 not-found "unknown port request"
 
 # --- notifications

@@ -10,6 +10,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "temp_store.h"
+
 #include "audit.h"
 #include "authz.h"
 #include "domain.h"
@@ -143,30 +145,6 @@ static void test_validate(void **state)
 	assert_false(valid_name("", 0));
 	assert_non_null(password_problem("short"));
 	assert_null(password_problem("long enough passphrase"));
-}
-
-/* A fresh store in a temporary file, removed with its WAL files. */
-static store_t *temp_store(char *path, size_t n)
-{
-	snprintf(path, n, "/tmp/fv-unit-%d-XXXXXX", getpid());
-	int fd = mkstemp(path);
-	close(fd);
-	char err[256];
-	store_t *st = store_open(path, err, sizeof err);
-	if (!st)
-		fail_msg("store_open: %s", err);
-	return st;
-}
-
-static void drop_store(store_t *st, const char *path)
-{
-	store_close(st);
-	char p[300];
-	unlink(path);
-	snprintf(p, sizeof p, "%s-wal", path);
-	unlink(p);
-	snprintf(p, sizeof p, "%s-shm", path);
-	unlink(p);
 }
 
 static void test_audit_canonical(void **state)

@@ -12,6 +12,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "temp_store.h"
+
 #include "e164.h"
 #include "numbers.h"
 #include "store.h"
@@ -123,30 +125,6 @@ static void test_prefix_and_quarantine(void **state)
 	assert_false(numbers_pickable("porting", 0, 5));
 	assert_false(numbers_pickable("quarantined", 1000 + 30 * day, 1000 + 30 * day - 1));
 	assert_true(numbers_pickable("quarantined", 1000 + 30 * day, 1000 + 30 * day));
-}
-
-/* A fresh store in a temporary file, removed with its WAL files. */
-static store_t *temp_store(char *path, size_t n)
-{
-	snprintf(path, n, "/tmp/fv-unit-num-%d-XXXXXX", getpid());
-	int fd = mkstemp(path);
-	close(fd);
-	char err[256];
-	store_t *st = store_open(path, err, sizeof err);
-	if (!st)
-		fail_msg("store_open: %s", err);
-	return st;
-}
-
-static void drop_store(store_t *st, const char *path)
-{
-	store_close(st);
-	char p[300];
-	unlink(path);
-	snprintf(p, sizeof p, "%s-wal", path);
-	unlink(p);
-	snprintf(p, sizeof p, "%s-shm", path);
-	unlink(p);
 }
 
 static void add_trunk(store_tx_t *tx, const char *id, const char *prefixes, const char *status)

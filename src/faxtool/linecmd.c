@@ -13,7 +13,7 @@
 
 /* Options shared by send and receive. Returns 1 when argv[*i] was one
  * (consuming its value), 0 when not, -1 on a bad value. */
-static int common_opt(line_cfg_t *cfg, int argc, char **argv, int *i)
+static int common_opt(line_cfg_t *cfg, int argc, char **argv, int *i, const char **replay_path)
 {
 	const char *a = argv[*i];
 	const char *v = *i + 1 < argc ? argv[*i + 1] : NULL;
@@ -72,6 +72,12 @@ static int common_opt(line_cfg_t *cfg, int argc, char **argv, int *i)
 		(*i)++;
 	} else if (strcmp(a, "--quiet") == 0) {
 		log_set_level(LOG_WARN);
+	} else if (strcmp(a, "--record") == 0 && v) {
+		cfg->record_path = v; /* benchmarks: the audio the first call sent */
+		(*i)++;
+	} else if (strcmp(a, "--replay") == 0 && v) {
+		*replay_path = v; /* benchmarks: every call sends that audio instead of T.30 */
+		(*i)++;
 	} else {
 		return 0;
 	}
@@ -108,15 +114,57 @@ static void print_result(void *ud, const fax_result_t *r)
 	buf_free(&out);
 }
 
+/* Reads a recording made with --record (G.711 frames of 160 bytes) into
+ * cfg's replay (audio only: T.38 off). The caller frees *out once the
+ * engine returned. 0, or -1 with a message printed. */
+static int load_replay(line_cfg_t *cfg, const char *path, uint8_t **out)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f) {
+		fprintf(stderr, "faxvault-fax: cannot read %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	size_t cap = 1 << 16, len = 0;
+	uint8_t *b = malloc(cap);
+	size_t got;
+	while (b && (got = fread(b + len, 1, cap - len, f)) > 0) {
+		len += got;
+		if (len == cap && len < (64u << 20)) {
+			uint8_t *nb = realloc(b, cap * 2);
+			if (!nb) {
+				free(b);
+				b = NULL;
+				break;
+			}
+			b = nb;
+			cap *= 2;
+		} else if (len == cap) {
+			break;
+		}
+	}
+	fclose(f);
+	if (!b || len < 160 || len % 160) {
+		fprintf(stderr, "faxvault-fax: %s is not a recording (160-byte G.711 frames)\n", path);
+		free(b);
+		return -1;
+	}
+	*out = b;
+	cfg->replay = b;
+	cfg->replay_frames = len / 160;
+	cfg->t38 = 0;
+	return 0;
+}
+
 int faxtool_send(int argc, char **argv)
 {
 	line_cfg_t cfg;
 	line_cfg_defaults(&cfg);
 	env_speed(&cfg);
+	const char *replay_path = NULL;
 	const char *target = NULL, *file = NULL;
 	int ncalls = 1;
 	for (int i = 1; i < argc; i++) {
-		int r = common_opt(&cfg, argc, argv, &i);
+		int r = common_opt(&cfg, argc, argv, &i, &replay_path);
 		if (r < 0)
 			return 2;
 		if (r > 0)
@@ -158,10 +206,15 @@ int faxtool_send(int argc, char **argv)
 		return 2;
 	}
 	cfg.password = getenv("FV_SIP_PASSWORD");
-	if (ncalls > 1) {
+	uint8_t *replay = NULL;
+	if (replay_path && load_replay(&cfg, replay_path, &replay) != 0)
+		return 2;
+	if (ncalls > 1 || replay) {
 		rx_ctx_t x = {0};
 		char err[160];
-		if (line_send_many(&cfg, target, file, ncalls, print_result, &x, err, sizeof err) != 0) {
+		int rc = line_send_many(&cfg, target, file, ncalls, print_result, &x, err, sizeof err);
+		free(replay);
+		if (rc != 0) {
 			fprintf(stderr, "faxvault-fax send: %s\n", err);
 			return 2;
 		}
@@ -222,8 +275,9 @@ int faxtool_receive(int argc, char **argv)
 	line_cfg_t cfg;
 	line_cfg_defaults(&cfg);
 	env_speed(&cfg);
+	const char *replay_path = NULL;
 	for (int i = 1; i < argc; i++) {
-		int r = common_opt(&cfg, argc, argv, &i);
+		int r = common_opt(&cfg, argc, argv, &i, &replay_path);
 		if (r < 0)
 			return 2;
 		if (r > 0)
@@ -262,8 +316,13 @@ int faxtool_receive(int argc, char **argv)
 		fprintf(stderr, "faxvault-fax receive: %s is not a directory\n", cfg.out_dir);
 		return 2;
 	}
+	uint8_t *replay = NULL;
+	if (replay_path && load_replay(&cfg, replay_path, &replay) != 0)
+		return 2;
 	rx_ctx_t x = {0};
-	if (line_receive(&cfg, on_result, &x) != 0) {
+	int rc = line_receive(&cfg, on_result, &x);
+	free(replay);
+	if (rc != 0) {
 		fprintf(stderr, "faxvault-fax receive: cannot listen on %s\n", cfg.listen);
 		return 2;
 	}

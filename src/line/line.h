@@ -97,6 +97,21 @@ typedef struct line_cfg {
 	 * placed to (the Request-URI's user part, when it fits T.30's 20
 	 * characters) rather than ident: a service answering many numbers. */
 	int ident_called;
+
+	/* Benchmarks only: a far end that costs no more than its packet clock
+	 * (a test double for the other fax machine, which on a real network
+	 * runs elsewhere). record_path: the engine writes the G.711 payload it
+	 * sent on its first call (160 bytes per 20 ms tick) to this file once
+	 * that call is over. replay: every audio call sends these frames
+	 * (replay_frames of 160 bytes, in the call's law), one per tick,
+	 * instead of running T.30, silence after the last one; what it receives
+	 * is read and counted, not decoded; the call lasts until the peer hangs
+	 * up (or max_call_ms). An answering fax machine recorded this way
+	 * answers a sender of the same document with the same settings as it
+	 * did when recorded: spandsp is deterministic. NULL: off. */
+	const char *record_path;
+	const uint8_t *replay;
+	size_t replay_frames;
 } line_cfg_t;
 
 /* Defaults for every field (real time, T.38 on, ECM on, 14400). The engine

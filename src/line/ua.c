@@ -55,6 +55,10 @@
 #define MEDIA_SILENCE_MS 30000     /* call time without any media packet: network failure */
 #define FILLIN_AFTER_MS 500        /* call time without audio: feed fill-in to keep T.30 timers moving */
 #define CALLER_T38_DELAY_MS 4000   /* caller waits this long after the answer tone before offering T.38 */
+#define OUTQ_MAX 8                 /* datagrams a call may hold before they are due */
+#define OUTQ_BYTES 4096
+#define MEDIA_LEAD 2               /* ticks between making a datagram and sending it (see tick_calls) */
+#define LATE_PKT_NS 20000000LL     /* a datagram sent more than one packet time after its due time is late */
 
 enum call_state { CS_INVITING, CS_UP, CS_BYE_SENT, CS_ENDED };
 enum media_kind { MEDIA_NONE, MEDIA_AUDIO, MEDIA_T38 };
@@ -120,6 +124,14 @@ typedef struct call {
 	unsigned bad_media;
 	unsigned stale_audio;
 	unsigned pkts_tx, pkts_rx;
+	/* Datagrams made by the DSP, each sent at the loop tick it is due
+	 * (MEDIA_LEAD ticks later, see tick_calls), oldest first. */
+	uint8_t outbuf[OUTQ_BYTES];
+	uint16_t outlen[OUTQ_MAX];
+	int64_t outdue[OUTQ_MAX];
+	int outn;
+	size_t outused;
+	int64_t make_due;         /* the tick that what the DSP makes now is due at */
 	faxcall_t *fc;
 	fax_result_t res;
 	int t38_tried;            /* we offered T.38 (accepted or not) */
@@ -152,6 +164,20 @@ typedef struct call {
 	pthread_mutex_t lock;
 } call_t;
 
+/* What a media loop measured of its own timing (see tick_calls). */
+typedef struct loop_stats {
+	int64_t ticks_run, late_ticks, max_late_ns;
+	int64_t pkts, late_pkts, max_pkt_late_ns;
+} loop_stats_t;
+
+/* A media loop's tick count and what it has sent (see tick_calls). */
+typedef struct media_sched {
+	int64_t tick;             /* ticks run */
+	int64_t sent;             /* the last tick whose datagrams were sent */
+	int64_t tick_ns;
+	loop_stats_t st;
+} media_sched_t;
+
 /* A media worker thread: ticks the calls it was given, every 20 ms. */
 typedef struct worker {
 	ua_t *ua;
@@ -161,7 +187,7 @@ typedef struct worker {
 	int n;
 	int epfd;
 	struct epoll_event *evs;
-	int64_t ticks_run, late_ticks, max_late_ns;
+	media_sched_t ms;
 } worker_t;
 
 struct ua {
@@ -180,7 +206,7 @@ struct ua {
 	int pages_total;
 	int nsend;               /* send: calls placed */
 	int epfd;                /* media sockets: which calls have packets */
-	int64_t ticks_run, late_ticks, max_late_ns;
+	media_sched_t ms;
 	struct epoll_event *evs; /* LINE_CALLS_MAX entries */
 	int linger_ms;           /* send: stay this long after the last call ended */
 	int nworkers;            /* 0: media in this loop's thread */
@@ -188,6 +214,8 @@ struct ua {
 	int next_worker;
 	atomic_int workers_stop;
 	int stopping;            /* the stop flag (or a signal) was seen: ending every call */
+	uint8_t *rec;            /* cfg->record_path: the first call's sent audio */
+	size_t rec_len, rec_cap;
 };
 
 /* SIGINT/SIGTERM seen, for engines without line_cfg_t.stop (tools). A
@@ -426,16 +454,78 @@ static void make_sdp(call_t *c, buf_t *out, int use_t38, const sdp_t *like)
 
 /* ---------- media ---------- */
 
+static int media_send_due(call_t *c, int64_t upto);
+
+/* Room for one more datagram of up to cap bytes in the call's queue; a full
+ * queue is sent at once first (nothing made is ever dropped). */
+static uint8_t *outq_room(call_t *c, size_t cap)
+{
+	if (c->outn == OUTQ_MAX || c->outused + cap > sizeof c->outbuf)
+		media_send_due(c, INT64_MAX);
+	return c->outbuf + c->outused;
+}
+
+static void outq_commit(call_t *c, size_t n)
+{
+	c->outdue[c->outn] = c->make_due;
+	c->outlen[c->outn++] = (uint16_t)n;
+	c->outused += n;
+}
+
+/* Sends the queued datagrams due at tick upto or before: one sendto for one
+ * datagram (the usual case: one RTP packet per tick), one sendmmsg for
+ * several (T.38 bursts). Returns how many left. */
+static int media_send_due(call_t *c, int64_t upto)
+{
+	int k = 0;
+	size_t bytes = 0;
+	while (k < c->outn && c->outdue[k] <= upto)
+		bytes += c->outlen[k++];
+	if (!k)
+		return 0;
+	if (c->mfd >= 0 && c->state == CS_UP) {
+		if (k == 1) {
+			if (sendto(c->mfd, c->outbuf, c->outlen[0], 0, (const struct sockaddr *)&c->mpeer,
+				   sizeof c->mpeer) == (ssize_t)c->outlen[0])
+				c->pkts_tx++;
+			else if (errno != EAGAIN)
+				c->bad_media++;
+		} else {
+			struct mmsghdr m[OUTQ_MAX];
+			struct iovec iov[OUTQ_MAX];
+			size_t off = 0;
+			for (int i = 0; i < k; i++) {
+				iov[i] = (struct iovec){c->outbuf + off, c->outlen[i]};
+				m[i] = (struct mmsghdr){.msg_hdr = {.msg_name = &c->mpeer,
+								    .msg_namelen = sizeof c->mpeer,
+								    .msg_iov = &iov[i],
+								    .msg_iovlen = 1}};
+				off += c->outlen[i];
+			}
+			int sent = sendmmsg(c->mfd, m, (unsigned)k, 0);
+			if (sent > 0)
+				c->pkts_tx += (unsigned)sent;
+			if (sent < k)
+				c->bad_media++;
+		}
+	}
+	/* Keep the rest (not due yet), in order. */
+	memmove(c->outbuf, c->outbuf + bytes, c->outused - bytes);
+	memmove(c->outlen, c->outlen + k, (size_t)(c->outn - k) * sizeof c->outlen[0]);
+	memmove(c->outdue, c->outdue + k, (size_t)(c->outn - k) * sizeof c->outdue[0]);
+	c->outn -= k;
+	c->outused -= bytes;
+	return k;
+}
+
 static int t38_send(void *ud, const uint8_t *ifp, size_t n)
 {
 	call_t *c = ud;
-	uint8_t pkt[UDPTL_PKT_MAX];
-	int len = udptl_encode(&c->utx, ifp, n, pkt, sizeof pkt);
+	uint8_t *pkt = outq_room(c, UDPTL_PKT_MAX);
+	int len = udptl_encode(&c->utx, ifp, n, pkt, UDPTL_PKT_MAX);
 	if (len < 0)
 		return -1;
-	if (sendto(c->mfd, pkt, (size_t)len, 0, (const struct sockaddr *)&c->mpeer, sizeof c->mpeer) < 0)
-		return -1;
-	c->pkts_tx++;
+	outq_commit(c, (size_t)len);
 	return 0;
 }
 
@@ -519,7 +609,8 @@ static void media_packet(call_t *c, const uint8_t *pkt, size_t n)
 			c->pt = p.pt; /* follow the peer's law */
 		c->last_rx_tick = c->ticks;
 		c->last_rx_ms = now_ms();
-		rtp_jb_put(&c->jb, p.seq, p.payload, p.plen);
+		if (!c->ua->cfg->replay)
+			rtp_jb_put(&c->jb, p.seq, p.payload, p.plen);
 	} else if (c->media == MEDIA_T38) {
 		udptl_pkt_t u;
 		if (udptl_decode(pkt, n, &u) != 0) {
@@ -541,7 +632,8 @@ static void media_packet(call_t *c, const uint8_t *pkt, size_t n)
 
 /* Drains the call's media socket: called once per media tick (timer-driven
  * media, as media servers do: one wake-up per 20 ms for every call, and one
- * recvmmsg for all the packets of a call). */
+ * recvmmsg for all the packets of a call). Audio goes into the jitter
+ * buffer; T.38 IFPs go to spandsp (whose answers are queued, not sent). */
 static void media_drain(call_t *c)
 {
 	static __thread uint8_t bufs[MEDIA_BATCH][2048];
@@ -559,9 +651,10 @@ static void media_drain(call_t *c)
 		if (c->state != CS_ENDED && c->fc) {
 			for (int i = 0; i < n; i++)
 				media_packet(c, bufs[i], msgs[i].msg_len);
-			/* Play each batch at once: after a burst from a late peer the
-			 * buffer never holds more than a batch ahead. */
-			if (c->media == MEDIA_AUDIO)
+			/* A burst from a late peer (a full batch) is played at once,
+			 * so the buffer never holds more than a batch ahead; the usual
+			 * packet or two is played by the tick's DSP step. */
+			if (c->media == MEDIA_AUDIO && n == MEDIA_BATCH)
 				play_audio(c);
 		}
 		if (n < MEDIA_BATCH)
@@ -925,34 +1018,83 @@ static int peer_silent(const call_t *c, int64_t ms)
 	return now_ms() - c->last_rx_ms > ms;
 }
 
-/* One 20 ms step of the call's media clock. */
+/* cfg->record_path: keeps one frame of the first call's sent audio (the
+ * call's worker appends; the file is written after the workers stopped). */
+static void record_frame(ua_t *ua, const uint8_t *frame)
+{
+	if (ua->rec_len + SAMPLES_PER_TICK > ua->rec_cap) {
+		size_t cap = ua->rec_cap ? ua->rec_cap * 2 : 64 * 1024;
+		ua->rec = xrealloc(ua->rec, cap);
+		ua->rec_cap = cap;
+	}
+	memcpy(ua->rec + ua->rec_len, frame, SAMPLES_PER_TICK);
+	ua->rec_len += SAMPLES_PER_TICK;
+}
+
+static void record_save(ua_t *ua)
+{
+	const char *path = ua->cfg->record_path;
+	if (!path)
+		return;
+	FILE *f = fopen(path, "wb");
+	int ok = f != NULL;
+	if (f) {
+		ok = (ua->rec_len == 0 || fwrite(ua->rec, 1, ua->rec_len, f) == ua->rec_len);
+		ok = fclose(f) == 0 && ok;
+	}
+	if (!ok)
+		log_event(LOG_WARN, "record_failed", "call=- path=%s", path);
+	else
+		log_event(LOG_INFO, "record_saved", "call=- path=%s frames=%zu", path, ua->rec_len / SAMPLES_PER_TICK);
+	free(ua->rec);
+	ua->rec = NULL;
+}
+
+/* Receive step of a tick: the call's datagrams, read without DSP. */
+static void call_receive(call_t *c)
+{
+	if (c->state != CS_UP || !c->fc)
+		return;
+	if (c->media_ready || c->drain_always) {
+		c->media_ready = 0;
+		media_drain(c);
+	}
+}
+
+/* DSP step of a tick: one 20 ms step of the call's media clock. What it
+ * makes to send is queued for the next tick's send step. */
 static void call_tick(call_t *c)
 {
 	const line_cfg_t *cfg = c->ua->cfg;
 	if (c->state != CS_UP || !c->fc)
 		return;
 	c->ticks++;
-	if (c->media_ready || c->drain_always) {
-		c->media_ready = 0;
-		media_drain(c);
-	}
 	if (c->media == MEDIA_AUDIO) {
-		int16_t amp[SAMPLES_PER_TICK];
-		uint8_t pl[SAMPLES_PER_TICK], pkt[RTP_HDR_MIN + SAMPLES_PER_TICK];
-		faxcall_audio_tx(c->fc, amp, SAMPLES_PER_TICK);
-		g711tab_encode(pl, amp, SAMPLES_PER_TICK, c->pt == 8);
+		uint8_t pl[SAMPLES_PER_TICK];
+		if (cfg->replay) {
+			size_t k = (size_t)(c->ticks - 1);
+			if (k < cfg->replay_frames)
+				memcpy(pl, cfg->replay + k * SAMPLES_PER_TICK, SAMPLES_PER_TICK);
+			else
+				memset(pl, c->pt == 8 ? 0xD5 : 0xFF, sizeof pl);
+		} else {
+			int16_t amp[SAMPLES_PER_TICK];
+			play_audio(c);
+			faxcall_audio_tx(c->fc, amp, SAMPLES_PER_TICK);
+			g711tab_encode(pl, amp, SAMPLES_PER_TICK, c->pt == 8);
+		}
+		if (cfg->record_path && c->seqno == 1)
+			record_frame(c->ua, pl);
 		rtp_pkt_t p = {.pt = (uint8_t)(c->pt < 0 ? 0 : c->pt), .seq = c->rtp_seq++, .ts = c->rtp_ts,
 			       .ssrc = c->ssrc, .payload = pl, .plen = SAMPLES_PER_TICK};
 		c->rtp_ts += SAMPLES_PER_TICK;
-		size_t n = rtp_build(pkt, sizeof pkt, &p);
-		if (n && sendto(c->mfd, pkt, n, 0, (const struct sockaddr *)&c->mpeer, sizeof c->mpeer) < 0) {
-			if (errno != EAGAIN)
-				c->bad_media++;
-		} else if (n) {
-			c->pkts_tx++;
-		}
+		uint8_t *pkt = outq_room(c, RTP_HDR_MIN + SAMPLES_PER_TICK);
+		size_t n = rtp_build(pkt, RTP_HDR_MIN + SAMPLES_PER_TICK, &p);
+		if (n)
+			outq_commit(c, n);
 		/* The peer's audio stopped: keep T.30 timers running with fill-in. */
-		if (c->ticks - c->last_rx_tick > ms_to_ticks(FILLIN_AFTER_MS) && peer_silent(c, FILLIN_AFTER_MS))
+		if (!cfg->replay && c->ticks - c->last_rx_tick > ms_to_ticks(FILLIN_AFTER_MS) &&
+		    peer_silent(c, FILLIN_AFTER_MS))
 			faxcall_audio_rx(c->fc, NULL, SAMPLES_PER_TICK);
 		if (!c->t38_tried && cfg->t38 == 1 && faxcall_tone_heard(c->fc)) {
 			if (!c->tone_tick)
@@ -1739,6 +1881,7 @@ static int ua_done(ua_t *ua, int sending)
 
 static void *worker_main(void *arg);
 static void ua_fini(ua_t *ua);
+static void tick_calls(call_t **calls, int n, media_sched_t *ms, int64_t deadline_ns);
 
 static void ua_run(ua_t *ua, int sending)
 {
@@ -1803,11 +1946,11 @@ static void ua_run(ua_t *ua, int sending)
 			/* A tick served more than one period after its deadline means
 			 * packets left late: the loop is overloaded. */
 			int64_t late = now_ns - ua->next_tick_ns;
-			ua->ticks_run++;
-			if (late > ua->tick_ns && ++ua->late_ticks <= 20)
+			ua->ms.st.ticks_run++;
+			if (late > ua->tick_ns && ++ua->ms.st.late_ticks <= 20)
 				log_event(LOG_INFO, "tick_late", "call=- late_ms=%.1f calls=%d", (double)late / 1e6, ua->ncalls);
-			if (late > ua->max_late_ns)
-				ua->max_late_ns = late;
+			if (late > ua->ms.st.max_late_ns)
+				ua->ms.st.max_late_ns = late;
 		}
 		if (now_ns - ua->next_tick_ns > 1000000000LL)
 			ua->next_tick_ns = now_ns;
@@ -1819,8 +1962,7 @@ static void ua_run(ua_t *ua, int sending)
 			int ne = epoll_wait(ua->epfd, ua->evs, LINE_CALLS_MAX, 0);
 			for (int i = 0; i < ne; i++)
 				((call_t *)ua->evs[i].data.ptr)->media_ready = 1;
-			for (int i = 0; i < ua->ncalls; i++)
-				call_tick(ua->calls[i]);
+			tick_calls(ua->calls, ua->ncalls, &ua->ms, ua->next_tick_ns);
 			ua->next_tick_ns += ua->tick_ns;
 		}
 		int64_t now = now_ms();
@@ -1841,10 +1983,14 @@ static void ua_run(ua_t *ua, int sending)
 	for (int i = 0; i < ua->nworkers; i++) {
 		worker_t *w = &ua->workers[i];
 		pthread_join(w->th, NULL);
-		ua->ticks_run += w->ticks_run;
-		ua->late_ticks += w->late_ticks;
-		if (w->max_late_ns > ua->max_late_ns)
-			ua->max_late_ns = w->max_late_ns;
+		ua->ms.st.ticks_run += w->ms.st.ticks_run;
+		ua->ms.st.late_ticks += w->ms.st.late_ticks;
+		ua->ms.st.pkts += w->ms.st.pkts;
+		ua->ms.st.late_pkts += w->ms.st.late_pkts;
+		if (w->ms.st.max_late_ns > ua->ms.st.max_late_ns)
+			ua->ms.st.max_late_ns = w->ms.st.max_late_ns;
+		if (w->ms.st.max_pkt_late_ns > ua->ms.st.max_pkt_late_ns)
+			ua->ms.st.max_pkt_late_ns = w->ms.st.max_pkt_late_ns;
 	}
 	for (int i = 0; i < ua->ncalls; i++) {
 		call_end(ua->calls[i]);
@@ -1852,9 +1998,76 @@ static void ua_run(ua_t *ua, int sending)
 		call_free(ua->calls[i]);
 	}
 	ua->ncalls = 0;
-	log_event(LOG_INFO, "loop_stats", "call=- ticks=%lld late_ticks=%lld max_late_ms=%.1f calls=%d",
-		  (long long)ua->ticks_run, (long long)ua->late_ticks, (double)ua->max_late_ns / 1e6, ua->calls_started);
+	record_save(ua);
+	log_event(LOG_INFO, "loop_stats",
+		  "call=- ticks=%lld late_ticks=%lld max_late_ms=%.1f packets=%lld late_packets=%lld "
+		  "max_packet_late_ms=%.1f calls=%d",
+		  (long long)ua->ms.st.ticks_run, (long long)ua->ms.st.late_ticks, (double)ua->ms.st.max_late_ns / 1e6,
+		  (long long)ua->ms.st.pkts, (long long)ua->ms.st.late_pkts, (double)ua->ms.st.max_pkt_late_ns / 1e6,
+		  ua->calls_started);
 	ua_fini(ua);
+}
+
+/* Sends, for every call of the loop, the datagrams due at tick t, whose
+ * deadline is deadline_ns; measures when they left (in groups of 32 calls). */
+static void send_pass(call_t **calls, int n, int64_t t, int64_t deadline_ns, loop_stats_t *st)
+{
+	int group = 0;
+	for (int i = 0; i < n; i++) {
+		call_lock(calls[i]);
+		group += media_send_due(calls[i], t);
+		call_unlock(calls[i]);
+		if ((i & 31) == 31 || i == n - 1) {
+			int64_t late = time_mono_ns() - deadline_ns;
+			if (late > st->max_pkt_late_ns)
+				st->max_pkt_late_ns = late;
+			if (late > LATE_PKT_NS)
+				st->late_pkts += group;
+			st->pkts += group;
+			group = 0;
+		}
+	}
+}
+
+/* One media tick of a loop (tick ms->tick + 1, deadline deadline_ns), in
+ * three passes over its calls: (1) send the datagrams due now, (2) read
+ * what every call received, (3) the DSP of every call, which makes the
+ * datagrams due MEDIA_LEAD ticks later. Datagrams leave together at the
+ * start of their tick, and the kernel's send and receive paths run back to
+ * back, warm. The lead keeps a tick's packets on time when a DSP pass runs
+ * long (spandsp codes a page at once when it starts one, milliseconds of
+ * work in one call's step): every 32 calls the DSP pass checks the clock,
+ * and once the next tick's deadline has passed it sends that tick's
+ * datagrams (made a tick earlier) before going on. Audio thus leaves
+ * MEDIA_LEAD x 20 ms after it was made, far inside T.30's timings. */
+static void tick_calls(call_t **calls, int n, media_sched_t *ms, int64_t deadline_ns)
+{
+	int64_t t = ++ms->tick;
+	if (ms->sent < t) {
+		send_pass(calls, n, t, deadline_ns, &ms->st);
+		ms->sent = t;
+	}
+	for (int i = 0; i < n; i++) {
+		call_lock(calls[i]);
+		call_receive(calls[i]);
+		call_unlock(calls[i]);
+	}
+	for (int i = 0; i < n; i++) {
+		call_lock(calls[i]);
+		calls[i]->make_due = t + MEDIA_LEAD;
+		call_tick(calls[i]);
+		call_unlock(calls[i]);
+		if ((i & 31) == 31) {
+			/* Ticks whose datagrams are all made: up to t + MEDIA_LEAD - 1. */
+			while (ms->sent < t + MEDIA_LEAD - 1) {
+				int64_t due_ns = deadline_ns + (ms->sent + 1 - t) * ms->tick_ns;
+				if (time_mono_ns() < due_ns)
+					break;
+				send_pass(calls, n, ms->sent + 1, due_ns, &ms->st);
+				ms->sent++;
+			}
+		}
+	}
 }
 
 static void *worker_main(void *arg)
@@ -1869,12 +2082,12 @@ static void *worker_main(void *arg)
 		if (now_ns < next)
 			continue;
 		int64_t late = now_ns - next;
-		w->ticks_run++;
-		if (late > ua->tick_ns && ++w->late_ticks <= 20)
+		w->ms.st.ticks_run++;
+		if (late > ua->tick_ns && ++w->ms.st.late_ticks <= 20)
 			log_event(LOG_INFO, "tick_late", "call=- late_ms=%.1f worker=%d", (double)late / 1e6,
 				  (int)(w - ua->workers));
-		if (late > w->max_late_ns)
-			w->max_late_ns = late;
+		if (late > w->ms.st.max_late_ns)
+			w->ms.st.max_late_ns = late;
 		if (late > 1000000000LL)
 			next = now_ns;
 		while (now_ns >= next) {
@@ -1882,11 +2095,7 @@ static void *worker_main(void *arg)
 			int ne = epoll_wait(w->epfd, w->evs, LINE_CALLS_MAX, 0);
 			for (int i = 0; i < ne; i++)
 				((call_t *)w->evs[i].data.ptr)->media_ready = 1;
-			for (int i = 0; i < w->n; i++) {
-				pthread_mutex_lock(&w->calls[i]->lock);
-				call_tick(w->calls[i]);
-				pthread_mutex_unlock(&w->calls[i]->lock);
-			}
+			tick_calls(w->calls, w->n, &w->ms, next);
 			pthread_mutex_unlock(&w->lock);
 			next += ua->tick_ns;
 		}
@@ -1941,6 +2150,9 @@ static void ua_init(ua_t *ua, const line_cfg_t *cfg)
 	ua->tick_ns = (int64_t)(20000000.0 / speed);
 	if (ua->tick_ns < 100000)
 		ua->tick_ns = 100000;
+	ua->ms.tick_ns = ua->tick_ns;
+	for (int i = 0; i < ua->nworkers; i++)
+		ua->workers[i].ms.tick_ns = ua->tick_ns;
 	/* With a stop flag the caller owns the signals (a daemon blocks them
 	 * and uses sigwait): install nothing. */
 	if (!cfg->stop) {

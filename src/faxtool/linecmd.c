@@ -72,6 +72,8 @@ static int common_opt(line_cfg_t *cfg, int argc, char **argv, int *i, const char
 		(*i)++;
 	} else if (strcmp(a, "--quiet") == 0) {
 		log_set_level(LOG_WARN);
+	} else if (strcmp(a, "--shared-media") == 0) {
+		cfg->media_shared = 1; /* one media socket per media thread */
 	} else if (strcmp(a, "--record") == 0 && v) {
 		cfg->record_path = v; /* benchmarks: the audio the first call sent */
 		(*i)++;

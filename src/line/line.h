@@ -98,6 +98,15 @@ typedef struct line_cfg {
 	 * characters) rather than ident: a service answering many numbers. */
 	int ident_called;
 
+	/* 1: one UDP socket (one local port) per media loop for all its
+	 * calls, each datagram handed to its call by the address it came
+	 * from; a tick then sends with one sendmmsg and reads with a few
+	 * recvmmsg for every call of the loop. Needs peers that send from the
+	 * address they announce (symmetric RTP); datagrams from elsewhere are
+	 * dropped (counted as stray in loop_stats). 0: a socket per call,
+	 * which takes media from whatever address the peer sends it. */
+	int media_shared;
+
 	/* Benchmarks only: a far end that costs no more than its packet clock
 	 * (a test double for the other fax machine, which on a real network
 	 * runs elsewhere). record_path: the engine writes the G.711 payload it

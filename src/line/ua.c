@@ -36,6 +36,7 @@
 #include "fdio.h"
 #include "g711tab.h"
 #include "log.h"
+#include "mediamux.h"
 #include "numparse.h"
 #include "rtp.h"
 #include "sdp.h"
@@ -132,6 +133,11 @@ typedef struct call {
 	int outn;
 	size_t outused;
 	int64_t make_due;         /* the tick that what the DSP makes now is due at */
+	/* shared media socket (cfg->media_shared): the peer address this call
+	 * is known by in its loop's table */
+	struct sockaddr_in mux_key;
+	int mux_keyed;
+	unsigned rx_unplayed;     /* audio frames put since the last play */
 	faxcall_t *fc;
 	fax_result_t res;
 	int t38_tried;            /* we offered T.38 (accepted or not) */
@@ -168,6 +174,7 @@ typedef struct call {
 typedef struct loop_stats {
 	int64_t ticks_run, late_ticks, max_late_ns;
 	int64_t pkts, late_pkts, max_pkt_late_ns;
+	int64_t stray;            /* shared socket: datagrams from no call's peer */
 } loop_stats_t;
 
 /* A media loop's tick count and what it has sent (see tick_calls). */
@@ -188,6 +195,7 @@ typedef struct worker {
 	int epfd;
 	struct epoll_event *evs;
 	media_sched_t ms;
+	mediamux_t *mux;          /* cfg->media_shared: the loop's one media socket */
 } worker_t;
 
 struct ua {
@@ -207,6 +215,7 @@ struct ua {
 	int nsend;               /* send: calls placed */
 	int epfd;                /* media sockets: which calls have packets */
 	media_sched_t ms;
+	mediamux_t *mux;         /* cfg->media_shared, no workers: the one media socket */
 	struct epoll_event *evs; /* LINE_CALLS_MAX entries */
 	int linger_ms;           /* send: stay this long after the last call ended */
 	int nworkers;            /* 0: media in this loop's thread */
@@ -455,6 +464,12 @@ static void make_sdp(call_t *c, buf_t *out, int use_t38, const sdp_t *like)
 /* ---------- media ---------- */
 
 static int media_send_due(call_t *c, int64_t upto);
+static void outq_drop(call_t *c, int k, size_t bytes);
+
+static mediamux_t *call_mux(const call_t *c)
+{
+	return c->w ? c->w->mux : c->ua->mux;
+}
 
 /* Room for one more datagram of up to cap bytes in the call's queue; a full
  * queue is sent at once first (nothing made is ever dropped). */
@@ -483,9 +498,11 @@ static int media_send_due(call_t *c, int64_t upto)
 		bytes += c->outlen[k++];
 	if (!k)
 		return 0;
-	if (c->mfd >= 0 && c->state == CS_UP) {
+	mediamux_t *mx = c->mfd < 0 ? call_mux(c) : NULL;
+	int fd = mx ? mx->fd : c->mfd;
+	if (fd >= 0 && c->state == CS_UP) {
 		if (k == 1) {
-			if (sendto(c->mfd, c->outbuf, c->outlen[0], 0, (const struct sockaddr *)&c->mpeer,
+			if (sendto(fd, c->outbuf, c->outlen[0], 0, (const struct sockaddr *)&c->mpeer,
 				   sizeof c->mpeer) == (ssize_t)c->outlen[0])
 				c->pkts_tx++;
 			else if (errno != EAGAIN)
@@ -502,20 +519,25 @@ static int media_send_due(call_t *c, int64_t upto)
 								    .msg_iovlen = 1}};
 				off += c->outlen[i];
 			}
-			int sent = sendmmsg(c->mfd, m, (unsigned)k, 0);
+			int sent = sendmmsg(fd, m, (unsigned)k, 0);
 			if (sent > 0)
 				c->pkts_tx += (unsigned)sent;
 			if (sent < k)
 				c->bad_media++;
 		}
 	}
-	/* Keep the rest (not due yet), in order. */
+	outq_drop(c, k, bytes);
+	return k;
+}
+
+/* Removes the k oldest datagrams (bytes in all) from the call's queue. */
+static void outq_drop(call_t *c, int k, size_t bytes)
+{
 	memmove(c->outbuf, c->outbuf + bytes, c->outused - bytes);
 	memmove(c->outlen, c->outlen + k, (size_t)(c->outn - k) * sizeof c->outlen[0]);
 	memmove(c->outdue, c->outdue + k, (size_t)(c->outn - k) * sizeof c->outdue[0]);
 	c->outn -= k;
 	c->outused -= bytes;
-	return k;
 }
 
 static int t38_send(void *ud, const uint8_t *ifp, size_t n)
@@ -581,6 +603,7 @@ static void deliver_ifp(void *ud, const uint8_t *ifp, size_t n, uint16_t seq)
 
 static void play_audio(call_t *c)
 {
+	c->rx_unplayed = 0;
 	uint8_t frame[RTP_FRAME_MAX];
 	int16_t amp[RTP_FRAME_MAX];
 	size_t n;
@@ -700,6 +723,9 @@ static void call_unpublish(call_t *c)
 			break;
 		}
 	}
+	if (c->mux_keyed && w->mux)
+		mediamux_del(w->mux, &c->mux_key, c);
+	c->mux_keyed = 0;
 	pthread_mutex_unlock(&w->lock);
 	c->w = NULL;
 }
@@ -739,6 +765,8 @@ static void call_free(call_t *c)
 	if (!c)
 		return;
 	call_unpublish(c);
+	if (c->mux_keyed && c->ua->mux)
+		mediamux_del(c->ua->mux, &c->mux_key, c);
 	pthread_mutex_destroy(&c->lock);
 	faxcall_free(c->fc);
 	if (c->mfd >= 0)
@@ -776,8 +804,34 @@ static void media_watch(call_t *c, int on)
 	c->drain_always = !on || !c->in_epoll;
 }
 
-static int call_open_media(call_t *c)
+/* Whether another call of c's loop on the shared socket (ended ones
+ * included, while they linger) has peer as its media address: datagrams
+ * from there could not tell the two calls apart. Called on the SIP thread,
+ * the only writer of mfd and mpeer, so it reads them without the other
+ * calls' locks (it may hold c's: never two call locks at once). */
+static int mux_peer_taken(const call_t *c, const struct sockaddr_in *peer)
 {
+	ua_t *ua = c->ua;
+	for (int i = 0; i < ua->ncalls; i++) {
+		const call_t *o = ua->calls[i];
+		if (o != c && o->w == c->w && o->mfd < 0 && o->mpeer.sin_port &&
+		    o->mpeer.sin_addr.s_addr == peer->sin_addr.s_addr && o->mpeer.sin_port == peer->sin_port)
+			return 1;
+	}
+	return 0;
+}
+
+/* The call's media socket: its loop's shared one (cfg->media_shared),
+ * unless the peer's offered address (offer, when known) is already another
+ * call's there, or a socket of its own. */
+static int call_open_media(call_t *c, const struct sockaddr_in *offer)
+{
+	mediamux_t *mx = call_mux(c);
+	if (mx && !(offer && mux_peer_taken(c, offer))) {
+		c->mfd = -1;
+		c->mport = mx->port;
+		return 0;
+	}
 	struct sockaddr_in sa = {.sin_family = AF_INET};
 	inet_pton(AF_INET, c->local_ip, &sa.sin_addr);
 	c->mfd = udp_bind(&sa);
@@ -1260,6 +1314,12 @@ static void on_invite_answered(call_t *c, const sip_msg_t *m)
 	}
 	c->res.answered = 1;
 	c->state = CS_UP;
+	if (c->mfd < 0 && mux_peer_taken(c, &c->mpeer)) {
+		/* Our shared socket cannot tell this call's media from another's. */
+		log_event(LOG_WARN, "media_peer_in_use", "call=%s", c->call_id);
+		c->res.network_error = 1;
+		call_send_bye(c);
+	}
 }
 
 static void on_reinvite_answered(call_t *c, const sip_msg_t *m)
@@ -1504,7 +1564,11 @@ static void handle_new_invite(ua_t *ua, const sip_msg_t *m, const struct sockadd
 	char qcid[160];
 	log_event(LOG_INFO, "sip_invite", "call=%s from=%s t38_offer=%d", qs(c->call_id, qcid, sizeof qcid),
 		  c->remote_uri[0] ? "present" : "-", ti >= 0);
-	if (call_open_media(c) != 0) {
+	struct sockaddr_in offered = {.sin_family = AF_INET};
+	const sdp_media_t *om = ai >= 0 ? &offer.m[ai] : ti >= 0 ? &offer.m[ti] : NULL;
+	int have_offer = om && inet_pton(AF_INET, om->addr, &offered.sin_addr) == 1;
+	offered.sin_port = htons(have_offer ? om->port : 0);
+	if (call_open_media(c, have_offer ? &offered : NULL) != 0) {
 		respond(ua, &to, m, 500, c->ltag, NULL, NULL, NULL);
 		/* Accepted calls are always reported (the caller's call_ud). */
 		c->res.sip_status = 500;
@@ -1881,7 +1945,33 @@ static int ua_done(ua_t *ua, int sending)
 
 static void *worker_main(void *arg);
 static void ua_fini(ua_t *ua);
-static void tick_calls(call_t **calls, int n, media_sched_t *ms, int64_t deadline_ns);
+static void tick_calls(call_t **calls, int n, media_sched_t *ms, mediamux_t *mx, int64_t deadline_ns);
+
+/* cfg->media_shared: one media socket per loop, on the SIP socket's IP.
+ * When one cannot be opened the engine keeps a socket per call. */
+static void ua_open_muxes(ua_t *ua)
+{
+	if (!ua->cfg->media_shared)
+		return;
+	int ok = 1;
+	if (ua->nworkers) {
+		for (int i = 0; i < ua->nworkers && ok; i++)
+			ok = (ua->workers[i].mux = mediamux_open(&ua->bound)) != NULL;
+	} else {
+		ok = (ua->mux = mediamux_open(&ua->bound)) != NULL;
+	}
+	if (!ok) {
+		log_event(LOG_WARN, "media_shared_unavailable", "call=- errno=%d", errno);
+		for (int i = 0; i < ua->nworkers; i++) {
+			mediamux_close(ua->workers[i].mux);
+			ua->workers[i].mux = NULL;
+		}
+		return;
+	}
+	for (int i = 0; i < (ua->nworkers ? ua->nworkers : 1); i++)
+		log_event(LOG_INFO, "media_shared", "call=- loop=%d port=%u", i,
+			  ua->nworkers ? ua->workers[i].mux->port : ua->mux->port);
+}
 
 static void ua_run(ua_t *ua, int sending)
 {
@@ -1962,7 +2052,7 @@ static void ua_run(ua_t *ua, int sending)
 			int ne = epoll_wait(ua->epfd, ua->evs, LINE_CALLS_MAX, 0);
 			for (int i = 0; i < ne; i++)
 				((call_t *)ua->evs[i].data.ptr)->media_ready = 1;
-			tick_calls(ua->calls, ua->ncalls, &ua->ms, ua->next_tick_ns);
+			tick_calls(ua->calls, ua->ncalls, &ua->ms, ua->mux, ua->next_tick_ns);
 			ua->next_tick_ns += ua->tick_ns;
 		}
 		int64_t now = now_ms();
@@ -1987,6 +2077,7 @@ static void ua_run(ua_t *ua, int sending)
 		ua->ms.st.late_ticks += w->ms.st.late_ticks;
 		ua->ms.st.pkts += w->ms.st.pkts;
 		ua->ms.st.late_pkts += w->ms.st.late_pkts;
+		ua->ms.st.stray += w->ms.st.stray;
 		if (w->ms.st.max_late_ns > ua->ms.st.max_late_ns)
 			ua->ms.st.max_late_ns = w->ms.st.max_late_ns;
 		if (w->ms.st.max_pkt_late_ns > ua->ms.st.max_pkt_late_ns)
@@ -2001,11 +2092,22 @@ static void ua_run(ua_t *ua, int sending)
 	record_save(ua);
 	log_event(LOG_INFO, "loop_stats",
 		  "call=- ticks=%lld late_ticks=%lld max_late_ms=%.1f packets=%lld late_packets=%lld "
-		  "max_packet_late_ms=%.1f calls=%d",
+		  "max_packet_late_ms=%.1f stray=%lld calls=%d",
 		  (long long)ua->ms.st.ticks_run, (long long)ua->ms.st.late_ticks, (double)ua->ms.st.max_late_ns / 1e6,
 		  (long long)ua->ms.st.pkts, (long long)ua->ms.st.late_pkts, (double)ua->ms.st.max_pkt_late_ns / 1e6,
-		  ua->calls_started);
+		  (long long)ua->ms.st.stray, ua->calls_started);
 	ua_fini(ua);
+}
+
+/* Counts n datagrams that just left, due at deadline_ns. */
+static void count_sent(loop_stats_t *st, int n, int64_t deadline_ns)
+{
+	int64_t late = time_mono_ns() - deadline_ns;
+	if (late > st->max_pkt_late_ns)
+		st->max_pkt_late_ns = late;
+	if (late > LATE_PKT_NS)
+		st->late_pkts += n;
+	st->pkts += n;
 }
 
 /* Sends, for every call of the loop, the datagrams due at tick t, whose
@@ -2018,14 +2120,127 @@ static void send_pass(call_t **calls, int n, int64_t t, int64_t deadline_ns, loo
 		group += media_send_due(calls[i], t);
 		call_unlock(calls[i]);
 		if ((i & 31) == 31 || i == n - 1) {
-			int64_t late = time_mono_ns() - deadline_ns;
-			if (late > st->max_pkt_late_ns)
-				st->max_pkt_late_ns = late;
-			if (late > LATE_PKT_NS)
-				st->late_pkts += group;
-			st->pkts += group;
+			count_sent(st, group, deadline_ns);
 			group = 0;
 		}
+	}
+}
+
+/* send_pass for a shared media socket: the due datagrams of up to
+ * MUX_SEND_CALLS calls go out in one sendmmsg. Each call stays locked from
+ * gathering its datagrams to dropping them from its queue. */
+#define MUX_SEND_CALLS 64
+static void send_pass_mux(mediamux_t *mx, call_t **calls, int n, int64_t t, int64_t deadline_ns, loop_stats_t *st)
+{
+	struct mmsghdr m[MUX_SEND_CALLS * OUTQ_MAX];
+	struct iovec iov[MUX_SEND_CALLS * OUTQ_MAX];
+	struct sockaddr_in to[MUX_SEND_CALLS];
+	int cnt[MUX_SEND_CALLS];
+	size_t bytes[MUX_SEND_CALLS];
+	for (int i0 = 0; i0 < n; i0 += MUX_SEND_CALLS) {
+		int nc = n - i0 < MUX_SEND_CALLS ? n - i0 : MUX_SEND_CALLS, nm = 0;
+		for (int j = 0; j < nc; j++) {
+			call_t *c = calls[i0 + j];
+			call_lock(c);
+			cnt[j] = 0;
+			bytes[j] = 0;
+			if (c->mfd >= 0 || c->state != CS_UP || !c->mpeer.sin_port) {
+				media_send_due(c, t); /* its own socket, or nothing goes out */
+				continue;
+			}
+			to[j] = c->mpeer;
+			while (cnt[j] < c->outn && c->outdue[cnt[j]] <= t) {
+				uint16_t len = c->outlen[cnt[j]];
+				iov[nm] = (struct iovec){c->outbuf + bytes[j], len};
+				m[nm] = (struct mmsghdr){.msg_hdr = {.msg_name = &to[j],
+								     .msg_namelen = sizeof to[j],
+								     .msg_iov = &iov[nm],
+								     .msg_iovlen = 1}};
+				bytes[j] += len;
+				cnt[j]++;
+				nm++;
+			}
+		}
+		int sent = 0;
+		while (sent < nm) {
+			int r = sendmmsg(mx->fd, m + sent, (unsigned)(nm - sent), 0);
+			if (r <= 0)
+				break;
+			sent += r;
+		}
+		for (int j = 0, idx = 0; j < nc; j++) {
+			call_t *c = calls[i0 + j];
+			if (cnt[j]) {
+				int ok = sent - idx < 0 ? 0 : sent - idx > cnt[j] ? cnt[j] : sent - idx;
+				c->pkts_tx += (unsigned)ok;
+				if (ok < cnt[j])
+					c->bad_media++;
+				outq_drop(c, cnt[j], bytes[j]);
+				idx += cnt[j];
+			}
+			call_unlock(c);
+		}
+		count_sent(st, nm, deadline_ns);
+	}
+}
+
+/* The receive pass for a shared media socket: every call's table entry
+ * brought up to date (its peer may have moved with a re-INVITE, or the
+ * call ended), then the socket drained, each datagram to the call of the
+ * address it came from. */
+static void receive_pass_mux(mediamux_t *mx, call_t **calls, int n, loop_stats_t *st)
+{
+	for (int i = 0; i < n; i++) {
+		call_t *c = calls[i];
+		call_lock(c);
+		if (c->mfd >= 0) {
+			call_receive(c); /* a call with a socket of its own */
+			call_unlock(c);
+			continue;
+		}
+		int want = c->state == CS_UP && c->mpeer.sin_port;
+		if (c->mux_keyed && (!want || c->mux_key.sin_addr.s_addr != c->mpeer.sin_addr.s_addr ||
+				     c->mux_key.sin_port != c->mpeer.sin_port)) {
+			mediamux_del(mx, &c->mux_key, c);
+			c->mux_keyed = 0;
+		}
+		if (want && !c->mux_keyed && mediamux_set(mx, &c->mpeer, c) == 0) {
+			c->mux_key = c->mpeer;
+			c->mux_keyed = 1;
+		}
+		call_unlock(c);
+	}
+	struct mmsghdr msgs[MEDIAMUX_RX_BATCH];
+	struct iovec iov[MEDIAMUX_RX_BATCH];
+	for (int round = 0; round < 128; round++) {
+		for (int i = 0; i < MEDIAMUX_RX_BATCH; i++) {
+			iov[i] = (struct iovec){mx->rx[i], MEDIAMUX_RX_MAX};
+			msgs[i] = (struct mmsghdr){.msg_hdr = {.msg_name = &mx->rx_from[i],
+							       .msg_namelen = sizeof mx->rx_from[i],
+							       .msg_iov = &iov[i],
+							       .msg_iovlen = 1}};
+		}
+		int r = recvmmsg(mx->fd, msgs, MEDIAMUX_RX_BATCH, MSG_DONTWAIT, NULL);
+		if (r <= 0)
+			break;
+		for (int i = 0; i < r; i++) {
+			call_t *c = msgs[i].msg_hdr.msg_namelen == sizeof mx->rx_from[i] ? mediamux_find(mx, &mx->rx_from[i]) : NULL;
+			if (!c) {
+				st->stray++;
+				continue;
+			}
+			call_lock(c);
+			c->pkts_rx++;
+			if (c->state == CS_UP && c->fc) {
+				media_packet(c, mx->rx[i], msgs[i].msg_len);
+				/* a burst from a late peer is played at once (see media_drain) */
+				if (c->media == MEDIA_AUDIO && ++c->rx_unplayed >= MEDIA_BATCH)
+					play_audio(c);
+			}
+			call_unlock(c);
+		}
+		if (r < MEDIAMUX_RX_BATCH)
+			break;
 	}
 }
 
@@ -2040,17 +2255,29 @@ static void send_pass(call_t **calls, int n, int64_t t, int64_t deadline_ns, loo
  * and once the next tick's deadline has passed it sends that tick's
  * datagrams (made a tick earlier) before going on. Audio thus leaves
  * MEDIA_LEAD x 20 ms after it was made, far inside T.30's timings. */
-static void tick_calls(call_t **calls, int n, media_sched_t *ms, int64_t deadline_ns)
+static void tick_send(mediamux_t *mx, call_t **calls, int n, int64_t t, int64_t deadline_ns, loop_stats_t *st)
+{
+	if (mx)
+		send_pass_mux(mx, calls, n, t, deadline_ns, st);
+	else
+		send_pass(calls, n, t, deadline_ns, st);
+}
+
+static void tick_calls(call_t **calls, int n, media_sched_t *ms, mediamux_t *mx, int64_t deadline_ns)
 {
 	int64_t t = ++ms->tick;
 	if (ms->sent < t) {
-		send_pass(calls, n, t, deadline_ns, &ms->st);
+		tick_send(mx, calls, n, t, deadline_ns, &ms->st);
 		ms->sent = t;
 	}
-	for (int i = 0; i < n; i++) {
-		call_lock(calls[i]);
-		call_receive(calls[i]);
-		call_unlock(calls[i]);
+	if (mx) {
+		receive_pass_mux(mx, calls, n, &ms->st);
+	} else {
+		for (int i = 0; i < n; i++) {
+			call_lock(calls[i]);
+			call_receive(calls[i]);
+			call_unlock(calls[i]);
+		}
 	}
 	for (int i = 0; i < n; i++) {
 		call_lock(calls[i]);
@@ -2063,7 +2290,7 @@ static void tick_calls(call_t **calls, int n, media_sched_t *ms, int64_t deadlin
 				int64_t due_ns = deadline_ns + (ms->sent + 1 - t) * ms->tick_ns;
 				if (time_mono_ns() < due_ns)
 					break;
-				send_pass(calls, n, ms->sent + 1, due_ns, &ms->st);
+				tick_send(mx, calls, n, ms->sent + 1, due_ns, &ms->st);
 				ms->sent++;
 			}
 		}
@@ -2095,7 +2322,7 @@ static void *worker_main(void *arg)
 			int ne = epoll_wait(w->epfd, w->evs, LINE_CALLS_MAX, 0);
 			for (int i = 0; i < ne; i++)
 				((call_t *)w->evs[i].data.ptr)->media_ready = 1;
-			tick_calls(w->calls, w->n, &w->ms, next);
+			tick_calls(w->calls, w->n, &w->ms, w->mux, next);
 			pthread_mutex_unlock(&w->lock);
 			next += ua->tick_ns;
 		}
@@ -2110,7 +2337,10 @@ static void ua_fini(ua_t *ua)
 	ua->epfd = -1;
 	free(ua->evs);
 	ua->evs = NULL;
+	mediamux_close(ua->mux);
+	ua->mux = NULL;
 	for (int i = 0; i < ua->nworkers; i++) {
+		mediamux_close(ua->workers[i].mux);
 		close(ua->workers[i].epfd);
 		free(ua->workers[i].evs);
 		free(ua->workers[i].calls);
@@ -2291,6 +2521,7 @@ int line_send_many(const line_cfg_t *cfg, const char *target, const char *tiff, 
 	}
 	socklen_t bl = sizeof ua.bound;
 	getsockname(ua.fd, (struct sockaddr *)&ua.bound, &bl);
+	ua_open_muxes(&ua);
 	if (cfg->bound_port)
 		__atomic_store_n(cfg->bound_port, (int)ntohs(ua.bound.sin_port), __ATOMIC_RELEASE);
 	ua.pages_total = last - first + 1;
@@ -2318,7 +2549,7 @@ int line_send_many(const line_cfg_t *cfg, const char *target, const char *tiff, 
 		if (user.n)
 			copy_user(c->res.to_user, sizeof c->res.to_user, user.p, user.n);
 		copy_user(c->res.from_user, sizeof c->res.from_user, cfg->from_user, strlen(cfg->from_user));
-		if (call_open_media(c) != 0) {
+		if (call_open_media(c, NULL) != 0) {
 			snprintf(err, errlen, "cannot open a media socket");
 			call_free(c);
 			for (int k = 0; k < ua.ncalls; k++)
@@ -2380,6 +2611,7 @@ int line_receive(const line_cfg_t *cfg, line_result_fn *cb, void *ud)
 	}
 	socklen_t bl = sizeof ua.bound;
 	getsockname(ua.fd, (struct sockaddr *)&ua.bound, &bl);
+	ua_open_muxes(&ua);
 	if (cfg->bound_port)
 		__atomic_store_n(cfg->bound_port, (int)ntohs(ua.bound.sin_port), __ATOMIC_RELEASE);
 	ua.cb = cb;

@@ -43,11 +43,17 @@ media-threads)    # SIP thread + media worker threads on both sides, 4 calls, T.
                   tx_opts=(--t38 --calls 4 --media-threads 2 --refresh-ms 2000); rx_opts=(--t38 --media-threads 2); want_transport=t38 ;;
 concurrent)       # 4 calls at once in one sender loop, to one receiver loop, T.38 on
                   tx_opts=(--t38 --calls 4); rx_opts=(--t38); want_transport=t38 ;;
+shared-media)     # one media socket per media thread on both sides, 4 calls, G.711: the receiver sees the
+                  # sender's 4 calls from one address and gives calls 2-4 sockets of their own
+                  tx_opts=(--no-t38 --calls 4 --shared-media); rx_opts=(--no-t38 --shared-media); want_transport=g711 ;;
+shared-media-t38) # the same in T.38 with session refreshes, SIP and media in one loop
+                  tx_opts=(--t38 --calls 4 --shared-media --media-threads 0 --refresh-ms 2000)
+                  rx_opts=(--t38 --shared-media --media-threads 0); want_transport=t38 ;;
 *) echo "unknown scenario $scen"; exit 2 ;;
 esac
 
 ncalls=1
-case $scen in concurrent|media-threads) ncalls=4 ;; esac
+case $scen in concurrent|media-threads|shared-media*) ncalls=4 ;; esac
 "$fax" receive --listen "127.0.0.1:0" --out "$dir/out" --calls "$ncalls" --clock-speed "$speed" \
 	--log "$dir/rx.log" "${rx_opts[@]}" >"$dir/rx.json" &
 rxpid=$!
@@ -92,9 +98,17 @@ rxpid=
 wait
 
 [ "$rc" = "$want_rc" ] || fail "send exit code $rc, want $want_rc"
-if [ "$scen" = concurrent ] || [ "$scen" = media-threads ]; then
-	[ "$(jq -r 'select(.status == "done" and .transport == "t38" and .pages_confirmed == 3) | .call_id' "$dir/tx.json" | sort -u | wc -l)" = 4 ] ||
+if [ "$ncalls" = 4 ]; then
+	[ "$(jq -r 'select(.status == "done" and .transport == "'"$want_transport"'" and .pages_confirmed == 3) | .call_id' "$dir/tx.json" | sort -u | wc -l)" = 4 ] ||
 		fail "not 4 distinct calls done"
+	if [ "$scen" != "${scen#shared-media}" ]; then
+		grep -q 'event=media_shared ' "$dir/tx.log" && grep -q 'event=media_shared ' "$dir/rx.log" || fail "no shared media socket"
+		# the receiver's 4 calls: one on the shared socket, 3 on their own
+		[ "$(sed -n 's/.*event=media_\(audio\|t38\) .*local_port=\([0-9]*\).*/\2/p' "$dir/rx.log" | sort -u | wc -l)" -ge 4 ] ||
+			fail "the receiver's calls did not get distinct ports"
+		[ "$(sed -n 's/.*event=media_\(audio\|t38\) .*local_port=\([0-9]*\).*/\2/p' "$dir/tx.log" | sort -u | wc -l)" = 1 ] ||
+			fail "the sender's calls are not on one shared port"
+	fi
 	[ "$(jq -r 'select(.status == "done" and .pages_received == 3) | .file' "$dir/rx.json" | wc -l)" = 4 ] || fail "receiver"
 	for f in $(jq -r .file "$dir/rx.json"); do "$tt" cmp "$dir/doc.tif" "$f" exact || fail "pages differ in $f"; done
 	echo "ok [$scen]: 4 calls at once"

@@ -1,6 +1,7 @@
 /* Growable buffers with a ceiling (see buf.h). */
 #include "buf.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,6 +82,31 @@ int buf_printf(buf_t *b, const char *fmt, ...)
 	int rc = buf_vprintf(b, fmt, ap);
 	va_end(ap);
 	return rc;
+}
+
+int buf_read_file(buf_t *b, const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return -1;
+	size_t before = b->len;
+	char chunk[65536];
+	size_t n;
+	int err = 0;
+	while (!err && (n = fread(chunk, 1, sizeof chunk, f)) > 0)
+		if (buf_append(b, chunk, n) != 0)
+			err = EFBIG;
+	if (!err && ferror(f))
+		err = errno ? errno : EIO;
+	fclose(f);
+	if (err) {
+		b->len = before;
+		if (b->data)
+			b->data[before] = '\0';
+		errno = err;
+		return -1;
+	}
+	return 0;
 }
 
 char *buf_steal(buf_t *b)

@@ -27,6 +27,10 @@ int buf_append(buf_t *b, const void *p, size_t n);
 int buf_puts(buf_t *b, const char *s);
 int buf_printf(buf_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int buf_vprintf(buf_t *b, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+/* Appends the whole file at path. 0; -1 with errno set when it cannot be
+ * read, or EFBIG when it would pass the ceiling (then the buffer keeps
+ * what it had before the call). */
+int buf_read_file(buf_t *b, const char *path);
 /* Hands the storage to the caller (free() it); the buffer is left empty. */
 char *buf_steal(buf_t *b);
 

@@ -342,23 +342,9 @@ static int write_file(const char *path, const void *data, size_t len)
 
 static int read_file(const char *path, unsigned char **data, size_t *len)
 {
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return -1;
 	buf_t b;
 	buf_init(&b, RENDER_INPUT_MAX);
-	char chunk[65536];
-	size_t n;
-	int rc = 0;
-	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-		if (buf_append(&b, chunk, n) != 0) {
-			rc = -1;
-			break;
-		}
-	if (ferror(f))
-		rc = -1;
-	fclose(f);
-	if (rc != 0) {
+	if (buf_read_file(&b, path) != 0) {
 		buf_free(&b);
 		return -1;
 	}

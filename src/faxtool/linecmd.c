@@ -116,43 +116,29 @@ static void print_result(void *ud, const fax_result_t *r)
 	buf_free(&out);
 }
 
+#define REPLAY_MAX (160u * 50 * 3600) /* an hour of 20 ms frames */
+
 /* Reads a recording made with --record (G.711 frames of 160 bytes) into
  * cfg's replay (audio only: T.38 off). The caller frees *out once the
  * engine returned. 0, or -1 with a message printed. */
 static int load_replay(line_cfg_t *cfg, const char *path, uint8_t **out)
 {
-	FILE *f = fopen(path, "rb");
-	if (!f) {
-		fprintf(stderr, "faxvault-fax: cannot read %s: %s\n", path, strerror(errno));
+	buf_t b;
+	buf_init(&b, REPLAY_MAX);
+	if (buf_read_file(&b, path) != 0) {
+		fprintf(stderr, "faxvault-fax: cannot read %s: %s\n", path,
+			errno == EFBIG ? "larger than a recording of an hour" : strerror(errno));
+		buf_free(&b);
 		return -1;
 	}
-	size_t cap = 1 << 16, len = 0;
-	uint8_t *b = malloc(cap);
-	size_t got;
-	while (b && (got = fread(b + len, 1, cap - len, f)) > 0) {
-		len += got;
-		if (len == cap && len < (64u << 20)) {
-			uint8_t *nb = realloc(b, cap * 2);
-			if (!nb) {
-				free(b);
-				b = NULL;
-				break;
-			}
-			b = nb;
-			cap *= 2;
-		} else if (len == cap) {
-			break;
-		}
-	}
-	fclose(f);
-	if (!b || len < 160 || len % 160) {
+	if (b.len < 160 || b.len % 160) {
 		fprintf(stderr, "faxvault-fax: %s is not a recording (160-byte G.711 frames)\n", path);
-		free(b);
+		buf_free(&b);
 		return -1;
 	}
-	*out = b;
-	cfg->replay = b;
-	cfg->replay_frames = len / 160;
+	cfg->replay_frames = b.len / 160;
+	*out = (uint8_t *)buf_steal(&b);
+	cfg->replay = *out;
 	cfg->t38 = 0;
 	return 0;
 }

@@ -489,7 +489,8 @@ static void outq_commit(call_t *c, size_t n)
 
 /* Sends the queued datagrams due at tick upto or before: one sendto for one
  * datagram (the usual case: one RTP packet per tick), one sendmmsg for
- * several (T.38 bursts). Returns how many left. */
+ * several (T.38 bursts); a call that is not up sends nothing. Returns how
+ * many datagrams left the queue. */
 static int media_send_due(call_t *c, int64_t upto)
 {
 	int k = 0;

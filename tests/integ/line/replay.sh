@@ -68,4 +68,9 @@ set +e
 rc=$?
 set -e
 [ "$rc" = 2 ] && grep -q "is not a recording" "$dir/bad.err" || fail "a bad recording was not refused (rc=$rc)"
+set +e
+"$fax" send sip:1@127.0.0.1:9 "$dir/doc.tif" --replay "$dir/missing.g711" 2>"$dir/missing.err"
+rc=$?
+set -e
+[ "$rc" = 2 ] && grep -q "cannot read" "$dir/missing.err" || fail "a missing recording was not refused (rc=$rc)"
 echo "ok: replayed answer confirmed 2x3 pages; replayed caller delivered 2x3 identical pages; bad file refused"

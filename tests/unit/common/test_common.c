@@ -1,10 +1,12 @@
 /* Unit tests of src/common: buffers, number parsing, time, crypto helpers. */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "buf.h"
@@ -106,10 +108,35 @@ static void test_log_quote(void **state)
 	assert_string_equal(log_quote(NULL, q, sizeof q), "\"\"");
 }
 
+static void test_buf_read_file(void **state)
+{
+	(void)state;
+	char path[] = "/tmp/fv_buf_XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "0123456789", 10), 10);
+	close(fd);
+	buf_t b;
+	buf_init(&b, 14);
+	assert_int_equal(buf_puts(&b, "ab"), 0);
+	assert_int_equal(buf_read_file(&b, path), 0);
+	assert_string_equal(b.data, "ab0123456789");
+	/* past the ceiling: refused, and the buffer keeps what it had */
+	errno = 0;
+	assert_int_equal(buf_read_file(&b, path), -1);
+	assert_int_equal(errno, EFBIG);
+	assert_string_equal(b.data, "ab0123456789");
+	unlink(path);
+	assert_int_equal(buf_read_file(&b, path), -1);
+	assert_int_equal(errno, ENOENT);
+	buf_free(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_buf_ceiling),
+		cmocka_unit_test(test_buf_read_file),
 		cmocka_unit_test(test_numparse),
 		cmocka_unit_test(test_rfc3339),
 		cmocka_unit_test(test_crypto),

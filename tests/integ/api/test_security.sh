@@ -278,6 +278,13 @@ expect_jq '(.items[] | select(.id == "C01").status) == "pass"' "C01 passes for a
 expect_jq '(.items[] | select(.id == "C06").status) == "fail"' "C06 fails while members have not accepted"
 expect_jq '(.items[] | select(.id == "C07").status) == "pass"' "C07 passes: every admin has a second factor"
 expect_jq '(.items[] | select(.id == "C08").status) == "pass"' "C08 passes with a policy at least as strict as the defaults"
+expect_jq '(.items[] | select(.id == "C12")) | .status == "fail" and (.detail | test("session.idle_timeout_minutes to 15")) and (.detail | test("mfa") | not)' "C12 (hipaa) names the one setting still to change"
+expect_jq '(.items[] | select(.id == "C09")) | .status == "not_applicable" and (.detail | test("cannot yet apply a retention period"))' "C09 says retention is not built"
+req PATCH "/v1/accounts/$ACC/security" "$OWNER" '{"session":{"idle_timeout_minutes":15}}'
+req GET "/v1/accounts/$ACC/posture" "$OWNER" "" -H 'Accept-Language: fr'
+expect_jq '(.items[] | select(.id == "C12")) | .status == "pass" and (.detail | test("Pas encore disponibles"))' "C12 passes once the idle timeout fits, naming what is not built (fr)"
+req PATCH "/v1/accounts/$ACC/security" "$OWNER" '{"session":{"idle_timeout_minutes":30}}'
+req GET "/v1/accounts/$ACC/posture" "$OWNER"
 EN=$(jqr '.items[] | select(.id == "C07") | .title')
 req GET "/v1/accounts/$ACC/posture" "$OWNER" "" -H 'Accept-Language: fr-FR'
 FR=$(jqr '.items[] | select(.id == "C07") | .title')

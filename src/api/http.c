@@ -19,6 +19,7 @@
 #include "numparse.h"
 #include "problem.h"
 #include "ratelimit.h"
+#include "redact.h"
 #include "router.h"
 #include "sec.h"
 #include "timeutil.h"
@@ -670,10 +671,12 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 	metrics_request(ans.route, method, ans.status, dur);
 	char peer[INET6_ADDRSTRLEN + 1];
 	peer_address(conn, peer, sizeof peer);
-	char qpath[300];
+	/* Never a credential in the log: tokens in the path are redacted. */
+	char rpath[300], qpath[400];
+	redact_target(url, strcmp(ans.route, "unmatched") != 0 ? ans.route : NULL, rpath, sizeof rpath);
 	log_event(ans.status >= 500 ? LOG_ERROR : LOG_INFO, "http.request",
 		"rid=%s method=%s path=%s route=%s status=%d dur_ms=%.3f peer=%s principal=%s",
-		rq->rid, method, log_quote(url, qpath, sizeof qpath), ans.route, ans.status,
+		rq->rid, method, log_quote(rpath, qpath, sizeof qpath), ans.route, ans.status,
 		(double)dur / 1e6, peer, ans.principal[0] ? ans.principal : "-");
 	return send_answer(conn, rq, &ans, method);
 }

@@ -46,6 +46,8 @@ static int h_my_session_revoke(const api_call_t *r, dom_ctx_t *c, json_t **out, 
 	return dom_my_session_revoke(c, route_param(r->m, "session_id"), out, e);
 }
 
+/* The token comes in the body; the older form with the token in the path
+ * (route_param "token") still works, and the request log redacts it. */
 static int h_invitation_accept(const api_call_t *r, dom_ctx_t *c, json_t **out, dom_err_t *e)
 {
 	return dom_invitation_accept(c, route_param(r->m, "token"), r->body, out, e);
@@ -346,10 +348,14 @@ static const struct route routes_core[] = {
 	{ "GET", "/v1/terms/current", "terms.current", 0, ROUTE_PUBLIC | ROUTE_UNGATED, 200, h_terms_current },
 	{ "POST", "/v1/password-resets", "password_resets.create", 0, ROUTE_PUBLIC | ROUTE_BODY, 202,
 		h_reset_request },
-	{ "POST", "/v1/password-resets/{token}", "password_resets.complete", 0, ROUTE_PUBLIC | ROUTE_BODY,
-		204, h_reset_complete },
-	{ "POST", "/v1/invitations/{token}/accept", "invitations.accept", 0, ROUTE_PUBLIC | ROUTE_BODY,
-		200, h_invitation_accept },
+	{ "POST", "/v1/password-resets/complete", "password_resets.complete", 0,
+		ROUTE_PUBLIC | ROUTE_BODY, 204, h_reset_complete },
+	{ "POST", "/v1/password-resets/{token}", "password_resets.complete_in_path", 0,
+		ROUTE_PUBLIC | ROUTE_BODY, 204, h_reset_complete },
+	{ "POST", "/v1/invitations/accept", "invitations.accept", 0, ROUTE_PUBLIC | ROUTE_BODY, 200,
+		h_invitation_accept },
+	{ "POST", "/v1/invitations/{token}/accept", "invitations.accept_in_path", 0,
+		ROUTE_PUBLIC | ROUTE_BODY, 200, h_invitation_accept },
 	{ "GET", "/v1/permissions", "permissions.list", 0, ROUTE_READONLY | ROUTE_UNGATED, 200,
 		h_permissions },
 

@@ -241,13 +241,13 @@ static int invitations_accept(struct cli_ctx *ctx)
 		cli_args_has(ctx->args, "password-stdin"), 1, &password);
 	if (rc != 0)
 		return rc;
+	/* The token goes in the body, never in a URL (which servers and proxies log). */
 	json_t *body = json_object();
+	json_object_set_new(body, "token", json_string(cli_pos(ctx, 0)));
 	json_object_set_new(body, "password", json_string(password));
 	cli_secret_free(password);
-	char *path = cli_http_path("/v1/invitations/%s/accept", cli_pos(ctx, 0));
 	json_t *res = NULL;
-	rc = cli_api(ctx, "POST", path, body, 0, &res);
-	free(path);
+	rc = cli_api(ctx, "POST", "/v1/invitations/accept", body, 0, &res);
 	json_decref(body);
 	if (rc == CLI_EXIT_OK) {
 		if (ctx->json && res) {

@@ -77,13 +77,13 @@ static int reset_complete(struct cli_ctx *ctx)
 		&pw);
 	if (rc != 0)
 		return rc;
+	/* The token goes in the body, never in a URL (which servers and proxies log). */
 	json_t *body = json_object();
+	json_object_set_new(body, "token", json_string(cli_pos(ctx, 0)));
 	json_object_set_new(body, "password", json_string(pw));
 	cli_secret_free(pw);
-	char *path = cli_http_path("/v1/password-resets/%s", cli_pos(ctx, 0));
 	json_t *res = NULL;
-	rc = cli_api(ctx, "POST", path, body, CLI_AUTH_NONE, &res);
-	free(path);
+	rc = cli_api(ctx, "POST", "/v1/password-resets/complete", body, CLI_AUTH_NONE, &res);
 	json_decref(body);
 	json_decref(res);
 	if (rc == CLI_EXIT_OK && !ctx->json)

@@ -207,7 +207,7 @@ static int cmd_password_reset(const config_t *cfg, int argc, char **argv)
 		return 1;
 	}
 	printf("Password-reset token for %s (valid %lld minutes, single use):\n%s\n"
-	       "Complete with: POST /v1/password-resets/<token> {\"password\": \"…\"}\n",
+	       "Complete with: POST /v1/password-resets/complete {\"token\": \"…\", \"password\": \"…\"}\n",
 		email, (long long)cfg->reset_minutes, tok);
 	free(tok);
 	return 0;

@@ -474,23 +474,31 @@ int dom_my_session_revoke(dom_ctx_t *c, const char *sid, json_t **out, dom_err_t
 int dom_invitation_accept(dom_ctx_t *c, const char *token, const json_t *body, json_t **out,
 	dom_err_t *e)
 {
-	static const char *const allowed[] = { "password", "name", NULL };
+	static const char *const in_path[] = { "password", "name", NULL };
+	static const char *const in_body[] = { "token", "password", "name", NULL };
 	const char *pw, *name;
-	if (body_only(body, allowed, e) || body_str(body, "password", true, &pw, e) ||
-	    body_name(body, "name", false, &name, e))
+	if (body_only(body, token ? in_path : in_body, e) ||
+	    (!token && body_str(body, "token", true, &token, e)) ||
+	    body_str(body, "password", true, &pw, e) || body_name(body, "name", false, &name, e))
 		return -1;
-	json_t *person = person_by_token(c, store_invitation_take, token, "invited");
-	if (!person)
-		return dom_fail(e, "invitation-invalid", "", "the invitation is unknown, used or expired");
+	json_t *person = person_by_token(c, store_invitation_find, token, "invited");
+	if (!person) {
+		dom_fail(e, "invitation-invalid", "", "the invitation is unknown, used or expired");
+		return token_attempt_failed(c, "invitation.accept", NULL, "unknown_token");
+	}
 	if (dom_password_set(c, person, pw, e) != 0) {
 		snprintf(e->field, sizeof e->field, "password");
+		if (strcmp(e->kind, "weak-password") == 0)
+			token_attempt_failed(c, "invitation.accept", person, "weak_password");
 		json_decref(person);
 		return -1;
 	}
 	json_t *upd = json_pack("{s:s, s:I}", "status", "active", "updated_at", (json_int_t)time_now_ms());
 	if (name)
 		json_object_set_new(upd, "name", json_string(name));
-	int rc = store_principal_update(c->tx, rec_str(person, "id"), upd);
+	int rc = token_use(c, store_invitation_take, token) == 0 ? STORE_OK : STORE_ERROR;
+	if (rc == STORE_OK)
+		rc = store_principal_update(c->tx, rec_str(person, "id"), upd);
 	json_decref(upd);
 	principal_t who;
 	dom_principal_from_record(c->tx, person, &who);

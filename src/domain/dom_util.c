@@ -163,12 +163,12 @@ char *person_insert(dom_ctx_t *c, const char *kind, const char *account_id,
 	return id;
 }
 
-json_t *person_by_token(dom_ctx_t *c, char *(*take)(store_tx_t *, const char *, int64_t),
+json_t *person_by_token(dom_ctx_t *c, char *(*find)(store_tx_t *, const char *, int64_t),
 	const char *token, const char *status)
 {
 	char h[SEC_SHA256_HEX];
 	sec_token_hash(token, h);
-	char *pid = take(c->tx, h, time_now_ms());
+	char *pid = find(c->tx, h, time_now_ms());
 	json_t *p = pid ? store_principal_get(c->tx, pid) : NULL;
 	free(pid);
 	if (p && strcmp(rec_str(p, "status"), status) != 0) {
@@ -176,6 +176,34 @@ json_t *person_by_token(dom_ctx_t *c, char *(*take)(store_tx_t *, const char *, 
 		p = NULL;
 	}
 	return p;
+}
+
+int token_use(dom_ctx_t *c, char *(*take)(store_tx_t *, const char *, int64_t), const char *token)
+{
+	char h[SEC_SHA256_HEX];
+	sec_token_hash(token, h);
+	char *pid = take(c->tx, h, time_now_ms());
+	int rc = pid ? 0 : -1;
+	free(pid);
+	return rc;
+}
+
+int token_attempt_failed(dom_ctx_t *c, const char *action, const json_t *person,
+	const char *reason)
+{
+	principal_t who;
+	const principal_t *prev = c->who;
+	if (person) {
+		dom_principal_from_record(c->tx, person, &who);
+		c->who = &who;
+	}
+	json_t *d = json_pack("{s:s}", "reason", reason);
+	if (dom_audit(c, action, person ? rec_str(person, "id") : "",
+		    person ? rec_str(person, "account_id") : NULL, "failure", d) == 0)
+		c->keep_on_error = true;
+	json_decref(d);
+	c->who = prev;
+	return -1;
 }
 
 int invited_person_answer(dom_ctx_t *c, const char *id, const char *action,

@@ -29,10 +29,21 @@ json_t *invite(dom_ctx_t *c, const char *principal_id);
 char *person_insert(dom_ctx_t *c, const char *kind, const char *account_id,
 	const char *partner_id, const char *email, const char *name, const char *role,
 	perm_set_t custom, dom_err_t *e);
-/* The person behind a single-use token (take: store_invitation_take or
- * store_reset_take), if their status is `status`; new reference or NULL. */
-json_t *person_by_token(dom_ctx_t *c, char *(*take)(store_tx_t *, const char *, int64_t),
+/* The person behind a single-use token (find: store_invitation_find or
+ * store_reset_find, which leave it unused), if their status is `status`;
+ * new reference or NULL. */
+json_t *person_by_token(dom_ctx_t *c, char *(*find)(store_tx_t *, const char *, int64_t),
 	const char *token, const char *status);
+/* Marks a single-use token used (take: store_invitation_take or
+ * store_reset_take). 0, or -1 when it is no longer usable. */
+int token_use(dom_ctx_t *c, char *(*take)(store_tx_t *, const char *, int64_t), const char *token);
+/* A failed use of a single-use token, e already filled: nothing of the token
+ * is used up; the attempt is audited as `action` with outcome "failure" and
+ * {reason} (never the token), in the person's account when the token named
+ * one, and kept although the request fails (c->keep_on_error: nothing else
+ * may have been written in c->tx). Returns -1. */
+int token_attempt_failed(dom_ctx_t *c, const char *action, const json_t *person,
+	const char *reason);
 /* The answer to creating an invited person: audits `action` with detail,
  * then {person…, invitation: {token, expires_at}}. 0, or -1 with e. */
 int invited_person_answer(dom_ctx_t *c, const char *id, const char *action,

@@ -84,6 +84,10 @@ int dom_my_session_revoke(dom_ctx_t *c, const char *session_id, json_t **out, do
 /* {current_password, new_password}: checks the current one, sets the new
  * one, and ends every other session of the person. */
 int dom_password_change(dom_ctx_t *c, const json_t *body, json_t **out, dom_err_t *e);
+/* {token, password, name?} (token NULL: it is in the body; else from the
+ * older path form, and the body has no token): activates the invited person
+ * with the password. A failed attempt (unknown token, weak password) uses
+ * nothing up and is audited without the token (c->keep_on_error). */
 int dom_invitation_accept(dom_ctx_t *c, const char *token, const json_t *body, json_t **out,
 	dom_err_t *e);
 /* Creates the first provider operator with a random one-time password
@@ -183,6 +187,9 @@ int dom_mfa_remove(dom_ctx_t *c, const json_t *body, json_t **out, dom_err_t *e)
  * also what `faxvaultd password-reset` uses to print a token. */
 int dom_reset_request(dom_ctx_t *c, const json_t *body, json_t **out, dom_err_t *e);
 int dom_reset_create(dom_ctx_t *c, const char *email, char **token, dom_err_t *e);
+/* {token, password} (token as for dom_invitation_accept): sets the password
+ * and ends every session of the person; a failed attempt is kept the same
+ * way. */
 int dom_reset_complete(dom_ctx_t *c, const char *token, const json_t *body, json_t **out,
 	dom_err_t *e);
 /* Sets a new password for person after the policy and history checks. */

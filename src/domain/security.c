@@ -339,21 +339,29 @@ int dom_reset_request(dom_ctx_t *c, const json_t *body, json_t **out, dom_err_t 
 int dom_reset_complete(dom_ctx_t *c, const char *token, const json_t *body, json_t **out,
 	dom_err_t *e)
 {
-	static const char *const allowed[] = { "password", NULL };
+	static const char *const in_path[] = { "password", NULL };
+	static const char *const in_body[] = { "token", "password", NULL };
 	const char *pw;
 	*out = NULL;
-	if (body_only(body, allowed, e) || body_str(body, "password", true, &pw, e))
+	if (body_only(body, token ? in_path : in_body, e) ||
+	    (!token && body_str(body, "token", true, &token, e)) ||
+	    body_str(body, "password", true, &pw, e))
 		return -1;
-	json_t *p = person_by_token(c, store_reset_take, token, "active");
-	if (!p)
-		return dom_fail(e, "reset-invalid", "", "the reset token is unknown, used or expired");
+	json_t *p = person_by_token(c, store_reset_find, token, "active");
+	if (!p) {
+		dom_fail(e, "reset-invalid", "", "the reset token is unknown, used or expired");
+		return token_attempt_failed(c, "password_reset.complete", NULL, "unknown_token");
+	}
 	int rc = dom_password_set(c, p, pw, e);
+	if (rc != 0 && strcmp(e->kind, "weak-password") == 0)
+		token_attempt_failed(c, "password_reset.complete", p, "weak_password");
 	if (rc == 0) {
 		principal_t who;
 		dom_principal_from_record(c->tx, p, &who);
 		const principal_t *prev = c->who;
 		c->who = &who;
-		if (store_session_revoke_all(c->tx, who.id, NULL, time_now_ms()) != STORE_OK ||
+		if (token_use(c, store_reset_take, token) != 0 ||
+		    store_session_revoke_all(c->tx, who.id, NULL, time_now_ms()) != STORE_OK ||
 		    dom_audit(c, "password_reset.complete", who.id, who.account_id, "success", NULL) != 0)
 			rc = dom_fail(e, "internal", "", "the password could not be reset");
 		c->who = prev;

@@ -94,6 +94,8 @@ int store_invitation_insert(store_tx_t *tx, const char *token_hash, const char *
 /* Marks the invitation used and returns its principal id (caller frees), or
  * NULL when unknown, used or expired at `now`. */
 char *store_invitation_take(store_tx_t *tx, const char *token_hash, int64_t now);
+/* The same without marking it used. */
+char *store_invitation_find(store_tx_t *tx, const char *token_hash, int64_t now);
 
 /* --- sessions (stored by token hash) --- */
 int store_session_insert(store_tx_t *tx, const json_t *session);
@@ -162,6 +164,8 @@ int store_reset_insert(store_tx_t *tx, const char *token_hash, const char *princ
 	int64_t expires_at);
 /* Marks the reset token used; its principal id (caller frees) or NULL. */
 char *store_reset_take(store_tx_t *tx, const char *token_hash, int64_t now);
+/* The same without marking it used. */
+char *store_reset_find(store_tx_t *tx, const char *token_hash, int64_t now);
 
 /* --- second factor --- */
 /* Replaces the person's recovery codes by these hashes. */

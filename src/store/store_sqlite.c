@@ -722,10 +722,11 @@ int store_invitation_insert(store_tx_t *tx, const char *token_hash, const char *
 		" VALUES (?,?,?)", "ssi", token_hash, principal_id, expires_at);
 }
 
-/* Marks a single-use token of `table` (invitations, password_resets) used
- * and returns its principal id (caller frees), or NULL when it is unknown,
- * used or expired. The table name is ours, never a caller's. */
-static char *token_take(store_tx_t *tx, const char *table, const char *token_hash, int64_t now)
+/* The principal id (caller frees) of a single-use token of `table`
+ * (invitations, password_resets), or NULL when it is unknown, used or
+ * expired; `use` marks it used. The table name is ours, never a caller's. */
+static char *token_take(store_tx_t *tx, const char *table, const char *token_hash, int64_t now,
+	bool use)
 {
 	char sel[160], upd[160];
 	snprintf(sel, sizeof sel, "SELECT principal_id FROM %s WHERE token_hash=? AND used_at IS NULL"
@@ -736,7 +737,7 @@ static char *token_take(store_tx_t *tx, const char *table, const char *token_has
 		return NULL;
 	char *id = xstrdup(json_string_value(json_object_get(r, "principal_id")));
 	json_decref(r);
-	if (sq_exec(tx, true, upd, "is", now, token_hash) != STORE_OK) {
+	if (use && sq_exec(tx, true, upd, "is", now, token_hash) != STORE_OK) {
 		free(id);
 		return NULL;
 	}
@@ -745,7 +746,12 @@ static char *token_take(store_tx_t *tx, const char *table, const char *token_has
 
 char *store_invitation_take(store_tx_t *tx, const char *token_hash, int64_t now)
 {
-	return token_take(tx, "invitations", token_hash, now);
+	return token_take(tx, "invitations", token_hash, now, true);
+}
+
+char *store_invitation_find(store_tx_t *tx, const char *token_hash, int64_t now)
+{
+	return token_take(tx, "invitations", token_hash, now, false);
 }
 
 /* ---- sessions ---- */
@@ -999,7 +1005,12 @@ int store_reset_insert(store_tx_t *tx, const char *token_hash, const char *princ
 
 char *store_reset_take(store_tx_t *tx, const char *token_hash, int64_t now)
 {
-	return token_take(tx, "password_resets", token_hash, now);
+	return token_take(tx, "password_resets", token_hash, now, true);
+}
+
+char *store_reset_find(store_tx_t *tx, const char *token_hash, int64_t now)
+{
+	return token_take(tx, "password_resets", token_hash, now, false);
 }
 
 /* ---- second factor ---- */

@@ -110,7 +110,7 @@ login() { # login EMAIL PASSWORD -> prints token
 }
 
 accept() { # accept TOKEN PASSWORD
-	req POST "/v1/invitations/$1/accept" "" "{\"password\":\"$2\"}"
+	req POST /v1/invitations/accept "" "{\"token\":\"$1\",\"password\":\"$2\"}"
 	expect_status 200 "accept invitation"
 }
 

@@ -75,7 +75,7 @@ req GET /v1/me
 expect_problem 401 unauthenticated "no credential"
 req POST /v1/sessions "" '{"email":"op@example.com"}'
 expect_problem 422 validation-failed "login without password"
-req POST /v1/invitations/fvi_nonsense/accept "" '{"password":"long-enough-password"}'
+req POST /v1/invitations/accept "" '{"token":"fvi_nonsense","password":"long-enough-password"}'
 expect_problem 404 invitation-invalid "unknown invitation"
 
 # Request ids are echoed; problems speak French when asked.

@@ -14,11 +14,11 @@ req POST /v1/accounts "$OP" '{"name":"Étude Martin","regulatory_profile":"hipaa
 ACC=$(jqr .id); OINV=$(jqr .owner_invitation.token); BINV=$(jqr '.billing_invitations[0].token')
 
 # --- default policy on the invitation path: common passwords are refused
-req POST "/v1/invitations/$OINV/accept" "" '{"password":"password1234"}'
+req POST /v1/invitations/accept "" "{\"token\":\"$OINV\",\"password\":\"password1234\"}"
 expect_problem 422 weak-password "a common password"
-req POST "/v1/invitations/$OINV/accept" "" '{"password":"Sunshine2024!!"}'
+req POST /v1/invitations/accept "" "{\"token\":\"$OINV\",\"password\":\"Sunshine2024!!\"}"
 expect_problem 422 weak-password "a common word with digits and symbols appended"
-req POST "/v1/invitations/$OINV/accept" "" '{"password":"my owner login is long"}'
+req POST /v1/invitations/accept "" "{\"token\":\"$OINV\",\"password\":\"my owner login is long\"}"
 expect_problem 422 weak-password "a password containing the e-mail address"
 accept "$OINV" "plume encre buvard"
 accept "$BINV" "facture trimestre bleu"
@@ -65,7 +65,7 @@ expect_jq '.items[0].detail.old.password_policy.history == 0 and .items[0].detai
 # --- the policy on every password path
 req POST "/v1/accounts/$ACC/users" "$OWNER" '{"email":"admin@etude.example","name":"Adèle","role":"admin"}'
 ADMIN_ID=$(jqr .id); AINV=$(jqr .invitation.token)
-req POST "/v1/invitations/$AINV/accept" "" '{"password":"no digits in this one"}'
+req POST /v1/invitations/accept "" "{\"token\":\"$AINV\",\"password\":\"no digits in this one\"}"
 expect_problem 422 weak-password "composition rule on invitation"
 accept "$AINV" "gravure cuivre 1789"
 ADMIN=$(login admin@etude.example "gravure cuivre 1789")
@@ -84,11 +84,11 @@ expect_status 202 "reset request for a known address"
 [ "$BODY" = "$UNKNOWN" ] && ok || fail "reset answers differ (enumeration)"
 RTOK=$("$FAXVAULTD" --data-dir "$DATA" $FV_TEST_FLAGS password-reset --email admin@etude.example | grep '^fvr_')
 [ -n "$RTOK" ] && ok || fail "operator issues a reset token"
-req POST "/v1/password-resets/$RTOK" "" '{"password":"qwertyuiop123"}'
+req POST /v1/password-resets/complete "" "{\"token\":\"$RTOK\",\"password\":\"qwertyuiop123\"}"
 expect_problem 422 weak-password "policy on the reset path"
-req POST "/v1/password-resets/$RTOK" "" '{"password":"lithographie 1796"}'
+req POST /v1/password-resets/complete "" "{\"token\":\"$RTOK\",\"password\":\"lithographie 1796\"}"
 expect_status 204 "reset completes"
-req POST "/v1/password-resets/$RTOK" "" '{"password":"lithographie 1797"}'
+req POST /v1/password-resets/complete "" "{\"token\":\"$RTOK\",\"password\":\"lithographie 1797\"}"
 expect_problem 404 reset-invalid "reset token is single-use"
 req GET /v1/me "$ADMIN"
 expect_status 401 "a reset ends the person's sessions"

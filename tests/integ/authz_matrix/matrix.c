@@ -85,7 +85,9 @@ static const struct policy {
 	{ "terms.current", "", true, false, true },
 	{ "password_resets.create", "", true, false, false },
 	{ "password_resets.complete", "", true, false, false },
+	{ "password_resets.complete_in_path", "", true, false, false },
 	{ "invitations.accept", "", true, false, false },
+	{ "invitations.accept_in_path", "", true, false, false },
 	{ "permissions.list", "", false, false, true },
 	{ "accounts.create", "provider.accounts.manage", false, false, false },
 	{ "accounts.list", "provider.accounts.read partner.accounts.read account.read", false, false, false },
@@ -276,9 +278,8 @@ static int login(struct world *w, const char *email, char *token, size_t n, char
 
 static int accept_invitation(struct world *w, const char *tok)
 {
-	char path[256];
-	snprintf(path, sizeof path, "/v1/invitations/%s/accept", tok);
-	json_t *r = must(w, "POST", path, NULL, json_pack("{s:s}", "password", PASSWORD), 200);
+	json_t *r = must(w, "POST", "/v1/invitations/accept", NULL,
+		json_pack("{s:s, s:s}", "token", tok, "password", PASSWORD), 200);
 	json_decref(r);
 	return r ? 0 : -1;
 }
@@ -784,7 +785,9 @@ static void prepare(struct world *w, const struct route *r, struct actor *p, str
 	} else if (strcmp(a, "password_resets.create") == 0) {
 		next_email(w, "nobody", email, sizeof email); /* unknown: no token is issued */
 		json_object_set_new(c->body, "email", json_string(email));
-	} else if (strcmp(a, "password_resets.complete") == 0) {
+	} else if (strncmp(a, "password_resets.complete", 24) == 0) {
+		if (strcmp(a, "password_resets.complete") == 0) /* else in the path */
+			json_object_set_new(c->body, "token", json_string("fvr_no-such-reset"));
 		json_object_set_new(c->body, "password", json_string(PASSWORD));
 		c->ok_status = 404;
 		c->ok_kind = "reset-invalid";
@@ -815,7 +818,9 @@ static void prepare(struct world *w, const struct route *r, struct actor *p, str
 		char path[256];
 		snprintf(path, sizeof path, "/v1/partners/%s/staff", w->prt_1);
 		fresh_person(w, path, NULL, user_id);
-	} else if (strcmp(a, "invitations.accept") == 0) {
+	} else if (strncmp(a, "invitations.accept", 18) == 0) {
+		if (strcmp(a, "invitations.accept") == 0) /* else in the path */
+			json_object_set_new(c->body, "token", json_string("fvi_no-such-invitation"));
 		json_object_set_new(c->body, "password", json_string(PASSWORD));
 		c->ok_status = 404; /* invitation-invalid */
 		c->note = "unknown token";

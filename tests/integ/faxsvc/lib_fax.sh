@@ -30,7 +30,7 @@ member() {
 	local id inv
 	id=$(jqr .id)
 	inv=$(jqr .invitation.token)
-	req POST "/v1/invitations/$inv/accept" "" "{\"password\":\"$6\"}"
+	req POST /v1/invitations/accept "" "{\"token\":\"$inv\",\"password\":\"$6\"}"
 	echo "$id $(login "$3" "$6")"
 }
 
@@ -43,7 +43,7 @@ account() {
 	local acc inv
 	acc=$(jqr .id)
 	inv=$(jqr .owner_invitation.token)
-	req POST "/v1/invitations/$inv/accept" "" '{"password":"copper-kettle-lantern-42"}'
+	req POST /v1/invitations/accept "" "{\"token\":\"$inv\",\"password\":\"copper-kettle-lantern-42\"}"
 	local owner
 	owner=$(login "owner@$dom" copper-kettle-lantern-42)
 	local a u

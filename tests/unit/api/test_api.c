@@ -1,5 +1,6 @@
 /* Unit tests of src/api: route matching, the route table's own rules, the
- * problem kinds, and the metrics exposition. */
+ * problem kinds, the metrics exposition, and the redaction of credentials in
+ * request targets. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,6 +12,7 @@
 
 #include "metrics.h"
 #include "problem.h"
+#include "redact.h"
 #include "router.h"
 
 static void test_match(void **state)
@@ -96,6 +98,64 @@ static void test_metrics(void **state)
 	buf_free(&b);
 }
 
+/* redact_target(target, pattern) must give want. */
+static void redacts(const char *target, const char *pattern, const char *want)
+{
+	char out[400];
+	redact_target(target, pattern, out, sizeof out);
+	if (strcmp(out, want) != 0)
+		fail_msg("%s: got %s, want %s", target, out, want);
+}
+
+static void test_redact(void **state)
+{
+	(void)state;
+	const char *tok = "Qw3rTy-uIoP_aSdF9hJkL2zXcVbNm0q1W2e3R4t5Y6u";
+	char t[300], want[300];
+	/* Every kind of token faxvault issues, by its prefix, whatever follows. */
+	const char *prefixes[] = { "fvs_", "fvk_", "fvi_", "fvr_", "whsec_" };
+	for (size_t i = 0; i < sizeof prefixes / sizeof prefixes[0]; i++) {
+		snprintf(t, sizeof t, "/v1/x/%s%s/accept", prefixes[i], tok);
+		snprintf(want, sizeof want, "/v1/x/%s[redacted]/accept", prefixes[i]);
+		redacts(t, NULL, want);
+		snprintf(t, sizeof t, "/v1/x/%sshort", prefixes[i]);
+		snprintf(want, sizeof want, "/v1/x/%s[redacted]", prefixes[i]);
+		redacts(t, NULL, want);
+	}
+	redacts("/v1/password-resets/FVR_abc", NULL, "/v1/password-resets/fvr_[redacted]");
+	redacts("/v1/invitations/fvi%5Fabc/accept", NULL, "/v1/invitations/fvi_[redacted]/accept");
+	/* The route's {token} parameter, whatever it holds. */
+	redacts("/v1/invitations/abc/accept", "/v1/invitations/{token}/accept",
+		"/v1/invitations/[redacted]/accept");
+	redacts("/v1/password-resets/x", "/v1/password-resets/{token}", "/v1/password-resets/[redacted]");
+	/* Other credentials by their looks: high entropy, recovery codes. */
+	redacts("/v1/x/JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP", NULL, "/v1/x/[redacted]");
+	redacts("/v1/x/abcd-efgh-2345", NULL, "/v1/x/[redacted]");
+	snprintf(t, sizeof t, "/%s", tok);
+	redacts(t, NULL, "/[redacted]");
+	/* What the log needs stays: ids, route words, numbers, short values. */
+	redacts("/v1/accounts/acc_abcdefghijkmnpqrstuv/users/usr_23456789abcdefghijkm",
+		"/v1/accounts/{id}/users/{user_id}",
+		"/v1/accounts/acc_abcdefghijkmnpqrstuv/users/usr_23456789abcdefghijkm");
+	redacts("/v1/accounts/acc_1/notification-preferences", NULL, "/v1/accounts/acc_1/notification-preferences");
+	redacts("/v1/numbers/+15551234567", NULL, "/v1/numbers/+15551234567");
+	redacts("/v1/faxes/fax_1/pages/1.png", "/v1/faxes/{fax_id}/pages/{n}.png", "/v1/faxes/fax_1/pages/1.png");
+	redacts("/", NULL, "/");
+	redacts("", NULL, "");
+	/* Query: values under credential-like keys, credential-like values. */
+	redacts("/v1/x?limit=10&token=abc&api_key=x&cursor=c1", NULL,
+		"/v1/x?limit=10&token=[redacted]&api_key=[redacted]&cursor=c1");
+	snprintf(t, sizeof t, "/v1/x?next=%s&flag", tok);
+	redacts(t, NULL, "/v1/x?next=[redacted]&flag");
+	redacts("/v1/x?fvs_abc=1;Password=hunter2", NULL, "/v1/x?fvs_[redacted]=[redacted];Password=[redacted]");
+	/* A cut output stays terminated. */
+	char small[8];
+	assert_int_equal(redact_target("/v1/invitations/fvi_abc", NULL, small, sizeof small), 1);
+	assert_string_equal(small, "/v1/inv");
+	assert_true(redact_is_secret("fvk_x", 5));
+	assert_false(redact_is_secret("accounts", 8));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -103,6 +163,7 @@ int main(void)
 		cmocka_unit_test(test_route_table_rules),
 		cmocka_unit_test(test_problems),
 		cmocka_unit_test(test_metrics),
+		cmocka_unit_test(test_redact),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -529,15 +529,16 @@ static const struct {
 		"tok1", { { 202, "{\"status\":\"accepted\"}", NULL } }, 1, 0,
 		{ { "POST", "/v1/password-resets", NULL, "Authorization", "{\"email\":\"a@b.example\"}" } },
 		"Reset requested.", NULL },
-	{ "password reset complete: the token is one path segment",
+	{ "password reset complete: the token in the body, never in the URL",
 		W("password", "reset", "complete", "fvr_a/b", "--password-stdin"), "tok1",
 		{ { 204, NULL, NULL } }, 1, 0,
-		{ { "POST", "/v1/password-resets/fvr_a%2Fb", NULL, "Authorization", "{\"password\":\"brand-new-2026\"}" } },
+		{ { "POST", "/v1/password-resets/complete", NULL, "Authorization",
+			"{\"token\":\"fvr_a/b\",\"password\":\"brand-new-2026\"}" } },
 		"Password reset", NULL, "brand-new-2026\n" },
 	{ "password reset complete: an unknown token",
 		W("password", "reset", "complete", "fvr_x", "--password-stdin"), NULL,
 		{ { 410, "{\"title\":\"The token is unknown, used or expired\"}", NULL } }, 1, CLI_EXIT_NOTFOUND,
-		{ { "POST", "/v1/password-resets/fvr_x", NULL, NULL, NULL } }, NULL, "unknown, used or expired",
+		{ { "POST", "/v1/password-resets/complete", NULL, NULL, NULL } }, NULL, "unknown, used or expired",
 		"brand-new-2026\n" },
 	{ "429: Retry-After printed", W("whoami"), "tok1",
 		{ { 429, "{\"type\":\"urn:faxvault:problem:rate-limited\",\"title\":\"Too many requests: slow down\"}",
@@ -782,8 +783,8 @@ static int run_stdin(const char *const *words, const char *token, const char *te
 	return rc;
 }
 
-/* invitations accept: the password in the body, no Authorization even when
- * a token is configured. */
+/* invitations accept: the token and the password in the body, no
+ * Authorization even when a token is configured. */
 static void test_accept(void **state)
 {
 	(void)state;
@@ -797,9 +798,9 @@ static void test_accept(void **state)
 		fail_msg("rc %d: %s", rc, err);
 	assert_int_equal(srv.nseen, 1);
 	assert_string_equal(srv.seen[0].method, "POST");
-	assert_string_equal(srv.seen[0].target, "/v1/invitations/fvi_x%2Fy/accept");
+	assert_string_equal(srv.seen[0].target, "/v1/invitations/accept");
 	assert_null(strcasestr(srv.seen[0].headers, "authorization"));
-	assert_string_equal(srv.seen[0].body, "{\"password\":\"pw-123456\"}");
+	assert_string_equal(srv.seen[0].body, "{\"token\":\"fvi_x/y\",\"password\":\"pw-123456\"}");
 	assert_non_null(strstr(out, "a@b.example"));
 	free(out);
 	free(err);

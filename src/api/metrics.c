@@ -8,6 +8,8 @@
 #include <sqlite3.h>
 #include <string.h>
 
+#include "sec.h"
+
 #define METRICS_SERIES_MAX 512
 
 static const double bounds[] = { 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5 };
@@ -98,6 +100,9 @@ void metrics_render(buf_t *o, int64_t db_ns, int64_t in_flight)
 		      "# TYPE faxvault_auth_failures_total counter\n"
 		      "faxvault_auth_failures_total %llu\n", (unsigned long long)auth_failures);
 	pthread_mutex_unlock(&lock);
+	buf_printf(o, "# HELP faxvault_password_hashes_total Argon2id password hashes computed (logins, new passwords).\n"
+		      "# TYPE faxvault_password_hashes_total counter\n"
+		      "faxvault_password_hashes_total %llu\n", (unsigned long long)sec_pwhash_count());
 	buf_printf(o, "# HELP faxvault_db_seconds_total Time spent in the database.\n"
 		      "# TYPE faxvault_db_seconds_total counter\n"
 		      "faxvault_db_seconds_total %.6f\n", (double)db_ns / 1e9);

@@ -5,6 +5,7 @@
 #include <openssl/hmac.h>
 #include <pthread.h>
 #include <sodium.h>
+#include <stdatomic.h>
 #include <string.h>
 
 #include "xalloc.h"
@@ -13,6 +14,7 @@ static unsigned long long pw_ops;
 static size_t pw_mem;
 static char dummy_hash[SEC_PWHASH_MAX];
 static pthread_once_t dummy_once = PTHREAD_ONCE_INIT;
+static _Atomic uint64_t pwhash_count;
 
 int sec_init(void)
 {
@@ -97,6 +99,7 @@ int sec_pwhash(const char *password, char out[SEC_PWHASH_MAX])
 	_Static_assert(SEC_PWHASH_MAX >= crypto_pwhash_STRBYTES, "pwhash buffer");
 	if (!pw_ops)
 		sec_init();
+	atomic_fetch_add(&pwhash_count, 1);
 	return crypto_pwhash_str_alg(out, password, strlen(password), pw_ops, pw_mem,
 		crypto_pwhash_ALG_ARGON2ID13);
 }
@@ -105,6 +108,7 @@ int sec_pwhash_verify(const char *encoded, const char *password)
 {
 	if (!encoded || !password)
 		return 0;
+	atomic_fetch_add(&pwhash_count, 1);
 	return crypto_pwhash_str_verify(encoded, password, strlen(password)) == 0;
 }
 
@@ -116,6 +120,11 @@ static void make_dummy(void)
 	sec_hex(r, sizeof r, pw);
 	if (sec_pwhash(pw, dummy_hash) != 0)
 		dummy_hash[0] = '\0';
+}
+
+uint64_t sec_pwhash_count(void)
+{
+	return atomic_load(&pwhash_count);
 }
 
 const char *sec_pwhash_dummy(void)

@@ -43,6 +43,9 @@ int sec_pwhash_verify(const char *encoded, const char *password);
 void sec_pwhash_set_cost(unsigned long long ops, size_t mem);
 /* A valid hash of a random password, for equal-time checks of unknown users. */
 const char *sec_pwhash_dummy(void);
+/* How many Argon2id hashes (sec_pwhash, sec_pwhash_verify) this process
+ * has computed: what a flood of logins costs, and what tests count. */
+uint64_t sec_pwhash_count(void);
 
 /* Constant-time equality of two equal-length byte strings: 1 equal, 0 not. */
 int sec_equal(const void *a, const void *b, size_t n);

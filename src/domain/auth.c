@@ -185,11 +185,12 @@ int dom_authenticate(store_tx_t *tx, const dom_config_t *cfg, const char *bearer
 	return dom_fail(e, "unauthenticated", "", "the credential is not valid");
 }
 
-/* A failed login: counts it for the person (lockout after the account's
- * threshold) and for the source address, records the event, and asks the
- * caller to keep these writes although the request fails. */
-static int login_failed(dom_ctx_t *c, const json_t *person, const char *reason, const char *kind,
-	const char *detail, dom_err_t *e)
+/* A failed login: counts it for the source address and, when a password or
+ * code of the person was checked (count_person), for the person (lockout
+ * after the account's threshold); records the event, and asks the caller to
+ * keep these writes although the request fails. */
+static int login_failed(dom_ctx_t *c, const json_t *person, bool count_person, const char *reason,
+	const char *kind, const char *detail, dom_err_t *e)
 {
 	int64_t now = time_now_ms();
 	c->keep_on_error = true;
@@ -211,6 +212,10 @@ static int login_failed(dom_ctx_t *c, const json_t *person, const char *reason, 
 	if (person) {
 		dom_principal_from_record(c->tx, person, &who);
 		c->who = &who;
+	} else {
+		c->who = NULL;
+	}
+	if (person && count_person) {
 		sec_policy_t pol;
 		dom_policy(c->tx, c->cfg, rec_str(person, "account_id"), &pol);
 		int fails = (int)json_integer_value(json_object_get(person, "failed_logins")) + 1;
@@ -226,8 +231,6 @@ static int login_failed(dom_ctx_t *c, const json_t *person, const char *reason, 
 			dom_audit(c, "user.lockout", who.id, who.account_id, "success", ld);
 			json_decref(ld);
 		}
-	} else {
-		c->who = NULL;
 	}
 	if (src_lock && n == c->cfg->source_lock_threshold)
 		json_object_set_new(d, "source_locked", json_true());
@@ -276,6 +279,20 @@ static int second_factor(dom_ctx_t *c, const json_t *person, const char *totp, c
 	return 0;
 }
 
+/* A person who opened a session from an address within this many days may
+ * still sign in from it while the address is locked out (see dom_login). */
+#define KNOWN_SOURCE_DAYS 30
+
+/* Whether the address is locked out for too many failed logins at `now`. */
+static bool source_locked(store_tx_t *tx, const char *source, int64_t now)
+{
+	json_t *sf = store_login_failures_get(tx, source);
+	const json_t *lu = sf ? json_object_get(sf, "locked_until") : NULL;
+	bool locked = json_is_integer(lu) && json_integer_value(lu) > now;
+	json_decref(sf);
+	return locked;
+}
+
 int dom_login(dom_ctx_t *c, const json_t *body, json_t **out, dom_err_t *e)
 {
 	static const char *const allowed[] = { "email", "password", "totp", "recovery_code", NULL };
@@ -285,21 +302,55 @@ int dom_login(dom_ctx_t *c, const json_t *body, json_t **out, dom_err_t *e)
 	if (body_only(body, allowed, e) || body_str(body, "password", true, &pw, e) ||
 	    body_str(body, "totp", false, &totp, e) || body_str(body, "recovery_code", false, &rcode, e))
 		return -1;
-	int64_t now = time_now_ms();
-	/* An address with too many failures is refused before any work. */
-	json_t *sf = store_login_failures_get(c->tx, c->source ? c->source : "");
-	bool src_locked = sf && json_is_integer(json_object_get(sf, "locked_until")) &&
-		json_integer_value(json_object_get(sf, "locked_until")) > now;
-	json_decref(sf);
+	const char *src = c->source ? c->source : "";
 	/* A malformed address is simply not a known one: same answer, same work. */
 	dom_err_t ignored;
-	json_t *person = NULL;
-	if (body_email(body, "email", email, &ignored) == 0)
-		person = store_principal_by_email(c->tx, email);
-	const char *hash = person && json_is_string(json_object_get(person, "password_hash"))
-		? rec_str(person, "password_hash") : sec_pwhash_dummy();
-	int ok = sec_pwhash_verify(hash, pw) && person &&
-		strcmp(rec_str(person, "status"), "active") == 0;
+	bool email_ok = body_email(body, "email", email, &ignored) == 0;
+
+	/* 1. Read what the decision needs, then hold no transaction: Argon2id
+	 * takes a good part of a second, and a write transaction would stop
+	 * every other writer of the process for that long. */
+	if (dom_tx_pause(c, e) != 0)
+		return -1;
+	store_tx_t *rd = store_begin(c->store, false);
+	if (!rd)
+		return dom_fail(e, "unavailable", "", "the database is not reachable");
+	int64_t now = time_now_ms();
+	json_t *seen = email_ok ? store_principal_by_email(rd, email) : NULL;
+	bool src_locked = source_locked(rd, src, now);
+	/* The per-address lockout stops guessing across many people from one
+	 * address; it must not lock out the people who work there. Exempt: a
+	 * person who signed in from this address lately, or who has a second
+	 * factor (a password alone opens nothing). Their own lockout still
+	 * applies. Everyone else is refused before any hashing. */
+	bool exempt = seen && (json_is_integer(json_object_get(seen, "totp_confirmed_at")) ||
+		store_session_seen_from(rd, rec_str(seen, "id"), src,
+			now - (int64_t)KNOWN_SOURCE_DAYS * 86400000));
+	store_rollback(rd);
+	char verified[SEC_PWHASH_MAX];
+	snprintf(verified, sizeof verified, "%s", seen && json_is_string(json_object_get(seen, "password_hash"))
+		? rec_str(seen, "password_hash") : sec_pwhash_dummy());
+	bool ok = false;
+	if (!src_locked || exempt)
+		ok = sec_pwhash_verify(verified, pw) && seen;
+
+	/* 2. The outcome, in a short write transaction, on fresh records. */
+	if (dom_tx_resume(c, e) != 0) {
+		json_decref(seen);
+		return -1;
+	}
+	json_t *person = seen ? store_principal_get(c->tx, rec_str(seen, "id")) : NULL;
+	json_decref(seen);
+	int rc;
+	if (src_locked && !exempt) {
+		rc = login_failed(c, person, false, "source_locked", "invalid-credentials", wrong, e);
+		json_decref(person);
+		return rc;
+	}
+	/* The password changed while it was being checked: the check is void. */
+	if (person && strcmp(rec_str(person, "password_hash"), verified) != 0)
+		ok = false;
+	ok = ok && person && strcmp(rec_str(person, "status"), "active") == 0;
 	const json_t *lu = person ? json_object_get(person, "locked_until") : NULL;
 	bool locked = json_is_integer(lu) && json_integer_value(lu) > now;
 	/* From outside the account's allowed networks a login fails like a wrong
@@ -310,10 +361,9 @@ int dom_login(dom_ctx_t *c, const json_t *body, json_t **out, dom_err_t *e)
 		dom_policy(c->tx, c->cfg, rec_str(person, "account_id"), &pol);
 		outside = !policy_ip_allowed(&pol, c->source);
 	}
-	int rc;
-	if (src_locked || locked || outside || !ok) {
-		rc = login_failed(c, person, src_locked ? "source_locked" : locked ? "locked"
-			: outside ? "ip_not_allowed" : "wrong_password", "invalid-credentials", wrong, e);
+	if (locked || outside || !ok) {
+		rc = login_failed(c, person, true, locked ? "locked" : outside ? "ip_not_allowed"
+			: "wrong_password", "invalid-credentials", wrong, e);
 		json_decref(person);
 		return rc;
 	}
@@ -325,7 +375,7 @@ int dom_login(dom_ctx_t *c, const json_t *body, json_t **out, dom_err_t *e)
 				"this account has a second factor: send \"totp\" or \"recovery_code\" with the password");
 		}
 		if (second_factor(c, person, totp, rcode, &reason) != 0) {
-			rc = login_failed(c, person, reason, "invalid-credentials", wrong, e);
+			rc = login_failed(c, person, true, reason, "invalid-credentials", wrong, e);
 			json_decref(person);
 			return rc;
 		}

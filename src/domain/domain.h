@@ -74,6 +74,12 @@ int dom_authenticate(store_tx_t *tx, const dom_config_t *cfg, const char *bearer
 void dom_policy(store_tx_t *tx, const dom_config_t *cfg, const char *account_id, sec_policy_t *p);
 /* Loads the principal_t of a person record (no credential check). */
 int dom_principal_from_record(store_tx_t *tx, const json_t *person, principal_t *p);
+/* {email, password, totp?, recovery_code?}: a new session. Ends c->tx and
+ * starts another (dom_tx_pause, dom_tx_resume): the password is verified
+ * with no transaction or lock held, and the outcome is written in a short
+ * transaction of its own. An address locked out for failed logins is
+ * refused before any hashing, except for a person who signed in from it in
+ * the last 30 days or who has a second factor (see docs/security.md). */
 int dom_login(dom_ctx_t *c, const json_t *body, json_t **out, dom_err_t *e);
 int dom_logout(dom_ctx_t *c, json_t **out, dom_err_t *e);
 int dom_me(dom_ctx_t *c, json_t **out, dom_err_t *e);

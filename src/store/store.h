@@ -109,6 +109,10 @@ int store_session_revoke(store_tx_t *tx, const char *principal_id, const char *i
 int store_session_revoke_all(store_tx_t *tx, const char *principal_id, const char *keep_id,
 	int64_t now);
 json_t *store_session_list(store_tx_t *tx, const char *principal_id, int64_t now);
+/* Whether principal_id opened a session from source at or after `since`
+ * (revoked and expired sessions count). */
+bool store_session_seen_from(store_tx_t *tx, const char *principal_id, const char *source,
+	int64_t since);
 
 /* --- API keys (stored by secret hash) --- */
 int store_apikey_insert(store_tx_t *tx, const json_t *key);

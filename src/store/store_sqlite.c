@@ -796,6 +796,16 @@ json_t *store_session_list(store_tx_t *tx, const char *principal_id, int64_t now
 		"si", principal_id, now);
 }
 
+bool store_session_seen_from(store_tx_t *tx, const char *principal_id, const char *source,
+	int64_t since)
+{
+	json_t *r = sq_one(tx, "SELECT 1 AS seen FROM sessions WHERE principal_id=? AND source=?"
+		" AND created_at >= ? LIMIT 1", "ssi", principal_id, source, since);
+	bool seen = r != NULL;
+	json_decref(r);
+	return seen;
+}
+
 /* ---- API keys ---- */
 
 static const char *const apikey_cols[] = { "id", "account_id", "creator_id", "name", "prefix",

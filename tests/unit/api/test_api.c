@@ -95,6 +95,7 @@ static void test_metrics(void **state)
 	assert_non_null(strstr(b.data, "faxvault_http_request_duration_seconds_bucket{le=\"+Inf\"} 3\n"));
 	assert_non_null(strstr(b.data, "faxvault_auth_failures_total 1\n"));
 	assert_non_null(strstr(b.data, "faxvault_db_seconds_total 1.500000\n"));
+	assert_non_null(strstr(b.data, "faxvault_password_hashes_total "));
 	buf_free(&b);
 }
 

@@ -17,9 +17,14 @@ typedef struct api_config {
 	size_t max_body;         /* request body ceiling, bytes */
 	size_t max_upload;       /* body ceiling of upload routes (fax documents), bytes */
 	int connection_timeout;  /* seconds of inactivity before a connection is closed */
+	int request_deadline;    /* seconds a request's headers and body may take in all */
+	int upload_deadline;     /* the same for upload routes */
 	const char *openapi;     /* the OpenAPI document served at /v1/openapi.json (borrowed) */
 	int login_rpm, login_burst; /* rate limit of unauthenticated calls per source address */
 	const char *clock_file;  /* tests only: a file holding a clock offset in ms, or NULL */
+	const char *metrics_listen;     /* "ADDR:PORT" of a listener serving /metrics only, or NULL/"" */
+	const char *metrics_token_file; /* a bearer token for /metrics (then also served on the
+					   API listener), or NULL/"" */
 	dom_config_t dom;
 } api_config_t;
 
@@ -30,6 +35,8 @@ typedef struct api api_t;
 api_t *api_start(const api_config_t *cfg, store_t *st, char *err, size_t errlen);
 /* The port actually bound. */
 int api_port(const api_t *a);
+/* The port of the metrics listener, 0 without one. */
+int api_metrics_port(const api_t *a);
 /* Stops accepting, waits up to timeout_ms for requests in flight, stops. */
 void api_stop(api_t *a, int timeout_ms);
 

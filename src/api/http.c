@@ -4,13 +4,16 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <microhttpd.h>
+#include <sodium.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "buf.h"
@@ -31,6 +34,19 @@
 #define CURSOR_MAX 64
 #define IDEM_KEY_MAX 255
 #define REQUEST_ID_MAX 64
+/* How often the reaper looks for connections past their deadline. */
+#define REAP_EVERY_MS 250
+
+/* A connection, from accept to close, as the deadline reaper sees it. */
+struct conn_track {
+	struct conn_track *prev, *next;
+	int fd;
+	int64_t since_ns;  /* when the request being received began; 0: none is */
+	int64_t limit_ns;  /* how long its headers and body may take */
+	bool between;      /* kept alive between two requests */
+	bool cut;
+	char peer[INET6_ADDRSTRLEN + 1];
+};
 
 struct api {
 	struct MHD_Daemon *d;
@@ -39,12 +55,26 @@ struct api {
 	int port;
 	_Atomic int64_t inflight;
 	_Atomic int draining;
+	/* Connections, for the reaper thread that closes those whose request
+	 * takes longer than its deadline (slow clients). */
+	pthread_mutex_t conn_mu;
+	pthread_cond_t conn_cv;
+	struct conn_track *conns;
+	pthread_t reaper;
+	bool reaper_started, stopping;
+	/* /metrics: on a listener of its own (metrics.listen), and on the API
+	 * listener only to the bearer of metrics_token (metrics.token_file). */
+	struct MHD_Daemon *md;
+	int metrics_port;
+	char *metrics_token;
 };
 
 /* Per-request state, from the first callback to the completion callback. */
 struct req {
 	buf_t body;
 	bool too_large;
+	bool answered; /* a response was queued before the body was read */
+	size_t ceiling; /* the largest body of the route */
 	int64_t t0;
 	char rid[REQUEST_ID_MAX + 8];
 };
@@ -189,8 +219,32 @@ static void audit_failure(api_t *a, const principal_t *who, const char *source, 
 		store_rollback(tx);
 }
 
-static void serve_system(api_t *a, const struct route *r, struct answer *ans, const char *rid,
-	const char *lang)
+/* Whether the request carries the metrics token (constant time). */
+static bool metrics_bearer_ok(const api_t *a, struct MHD_Connection *conn)
+{
+	if (!a->metrics_token)
+		return false;
+	const char *h = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization");
+	if (!h || strncasecmp(h, "Bearer ", 7) != 0)
+		return false;
+	uint8_t want[SEC_SHA256_LEN], got[SEC_SHA256_LEN];
+	sec_sha256(a->metrics_token, strlen(a->metrics_token), want);
+	sec_sha256(h + 7, strlen(h + 7), got);
+	return sec_equal(want, got, sizeof want);
+}
+
+static void render_metrics(api_t *a, struct answer *ans)
+{
+	buf_t b;
+	buf_init(&b, 1 << 20);
+	metrics_render(&b, store_db_time_ns(a->st), atomic_load(&a->inflight));
+	ans->status = 200;
+	ans->body = buf_steal(&b);
+	ans->ctype = "text/plain; version=0.0.4";
+}
+
+static void serve_system(api_t *a, struct MHD_Connection *conn, const struct route *r,
+	struct answer *ans, const char *rid, const char *lang)
 {
 	if (strcmp(r->action, "system.health") == 0) {
 		set_json(ans, 200, json_pack("{s:s}", "status", "ok"), "application/json");
@@ -204,12 +258,15 @@ static void serve_system(api_t *a, const struct route *r, struct answer *ans, co
 		set_json(ans, 200, json_pack("{s:s, s:i}", "status", "ready", "schema_version",
 			store_schema_version(a->st)), "application/json");
 	} else if (strcmp(r->action, "system.metrics") == 0) {
-		buf_t b;
-		buf_init(&b, 1 << 20);
-		metrics_render(&b, store_db_time_ns(a->st), atomic_load(&a->inflight));
-		ans->status = 200;
-		ans->body = buf_steal(&b);
-		ans->ctype = "text/plain; version=0.0.4";
+		/* Not on the API listener unless a token is set, and then only to
+		 * its bearer. */
+		if (!a->metrics_token)
+			set_problem(ans, "not-found", "no such path", NULL, rid, lang);
+		else if (!metrics_bearer_ok(a, conn))
+			set_problem(ans, "unauthenticated", "GET /metrics needs Authorization: Bearer <metrics token>",
+				NULL, rid, lang);
+		else
+			render_metrics(a, ans);
 	} else {
 		ans->status = 200;
 		ans->body = xstrdup(a->cfg.openapi ? a->cfg.openapi : "{}");
@@ -265,11 +322,13 @@ static void handle(api_t *a, struct MHD_Connection *conn, const char *url, const
 	const struct route *r = m.route;
 	ans->route = r->pattern;
 	if (rq->too_large) {
-		set_problem(ans, "payload-too-large", NULL, NULL, rq->rid, lang);
+		char d[80];
+		snprintf(d, sizeof d, "this request's body may be at most %zu bytes", rq->ceiling);
+		set_problem(ans, "payload-too-large", d, NULL, rq->rid, lang);
 		return;
 	}
 	if ((r->flags & ROUTE_SYSTEM) && (r->flags & ROUTE_PUBLIC)) {
-		serve_system(a, r, ans, rq->rid, lang);
+		serve_system(a, conn, r, ans, rq->rid, lang);
 		return;
 	}
 	if (atomic_load(&a->draining)) {
@@ -631,6 +690,167 @@ static void make_request_id(struct MHD_Connection *conn, char *out, size_t n)
 	free(id);
 }
 
+/* ---- deadlines of connections (slow clients) ---- */
+
+static int64_t deadline_ns(int seconds)
+{
+	return (int64_t)(seconds > 0 ? seconds : 60) * 1000000000;
+}
+
+/* The tracking record of conn's connection, or NULL. */
+static struct conn_track *track_of(struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn,
+		MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	return ci ? ci->socket_context : NULL;
+}
+
+/* Sets the receiving phase of conn's connection: since 0 stops its clock
+ * (the request is complete and being answered), -1 keeps it; limit 0 keeps
+ * the deadline. */
+static void conn_phase(api_t *a, struct MHD_Connection *conn, int64_t since_ns, int64_t limit_ns)
+{
+	struct conn_track *t = track_of(conn);
+	if (!t)
+		return;
+	pthread_mutex_lock(&a->conn_mu);
+	if (since_ns >= 0)
+		t->since_ns = since_ns;
+	if (limit_ns)
+		t->limit_ns = limit_ns;
+	t->between = false;
+	pthread_mutex_unlock(&a->conn_mu);
+}
+
+/* A request has ended and the connection stays open for the next one: the
+ * idle timeout governs the wait, so the deadline (which a client that keeps
+ * the connection busy a byte at a time would still meet) is set above it
+ * until the next request line arrives (on_request_line). */
+static void conn_between(api_t *a, struct MHD_Connection *conn)
+{
+	conn_phase(a, conn, time_mono_ns(), deadline_ns(a->cfg.request_deadline) +
+		deadline_ns(a->cfg.connection_timeout));
+	struct conn_track *t = track_of(conn);
+	if (t) {
+		pthread_mutex_lock(&a->conn_mu);
+		t->between = true;
+		pthread_mutex_unlock(&a->conn_mu);
+	}
+}
+
+/* The request line of a request arrived (MHD_OPTION_URI_LOG_CALLBACK; the
+ * URI is not kept: it may carry a credential). On a kept-alive connection
+ * the request's own deadline starts now. Returns the request's initial
+ * context: none. */
+static void *on_request_line(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+	(void)uri;
+	api_t *a = cls;
+	struct conn_track *t = track_of(conn);
+	if (!t)
+		return NULL;
+	pthread_mutex_lock(&a->conn_mu);
+	if (t->between) {
+		t->since_ns = time_mono_ns();
+		t->limit_ns = deadline_ns(a->cfg.request_deadline);
+		t->between = false;
+	}
+	pthread_mutex_unlock(&a->conn_mu);
+	return NULL;
+}
+
+/* Connection opened or closed: MHD calls CLOSED before it closes the
+ * socket, so a tracked fd is always the connection's own. */
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+	enum MHD_ConnectionNotificationCode code)
+{
+	api_t *a = cls;
+	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+		const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn,
+			MHD_CONNECTION_INFO_CONNECTION_FD);
+		if (!ci)
+			return;
+		struct conn_track *t = xcalloc(1, sizeof *t);
+		t->fd = ci->connect_fd;
+		t->since_ns = time_mono_ns();
+		t->limit_ns = deadline_ns(a->cfg.request_deadline);
+		peer_address(conn, t->peer, sizeof t->peer);
+		pthread_mutex_lock(&a->conn_mu);
+		t->next = a->conns;
+		if (a->conns)
+			a->conns->prev = t;
+		a->conns = t;
+		pthread_mutex_unlock(&a->conn_mu);
+		*socket_context = t;
+		return;
+	}
+	struct conn_track *t = *socket_context;
+	if (!t)
+		return;
+	pthread_mutex_lock(&a->conn_mu);
+	if (t->prev)
+		t->prev->next = t->next;
+	else
+		a->conns = t->next;
+	if (t->next)
+		t->next->prev = t->prev;
+	pthread_mutex_unlock(&a->conn_mu);
+	free(t);
+	*socket_context = NULL;
+}
+
+/* Closes (shuts down: MHD then sees the end and cleans up) every connection
+ * whose request has taken longer than its deadline: a client that trickles
+ * its headers or body a byte at a time would otherwise hold a connection
+ * as long as it likes, the idle timeout never firing. */
+static void *reaper_main(void *arg)
+{
+	api_t *a = arg;
+	pthread_mutex_lock(&a->conn_mu);
+	while (!a->stopping) {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += REAP_EVERY_MS * 1000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&a->conn_cv, &a->conn_mu, &ts);
+		int64_t now = time_mono_ns();
+		for (struct conn_track *t = a->conns; t; t = t->next) {
+			if (t->cut || !t->since_ns || now - t->since_ns <= t->limit_ns)
+				continue;
+			t->cut = true;
+			shutdown(t->fd, SHUT_RDWR);
+			metrics_slow_client();
+			log_event(LOG_WARN, "http.slow_client", "peer=%s limit_s=%lld", t->peer,
+				(long long)(t->limit_ns / 1000000000));
+		}
+	}
+	pthread_mutex_unlock(&a->conn_mu);
+	return NULL;
+}
+
+/* Answers a complete request (or one refused before its body): metrics,
+ * the log line, and the response. */
+static enum MHD_Result finish(api_t *a, struct MHD_Connection *conn, const char *url,
+	const char *method, struct req *rq, struct answer *ans)
+{
+	conn_phase(a, conn, 0, 0);
+	int64_t dur = time_mono_ns() - rq->t0;
+	metrics_request(ans->route, method, ans->status, dur);
+	char peer[INET6_ADDRSTRLEN + 1];
+	peer_address(conn, peer, sizeof peer);
+	/* Never a credential in the log: tokens in the path are redacted. */
+	char rpath[300], qpath[400];
+	redact_target(url, strcmp(ans->route, "unmatched") != 0 ? ans->route : NULL, rpath, sizeof rpath);
+	log_event(ans->status >= 500 ? LOG_ERROR : LOG_INFO, "http.request",
+		"rid=%s method=%s path=%s route=%s status=%d dur_ms=%.3f peer=%s principal=%s",
+		rq->rid, method, log_quote(rpath, qpath, sizeof qpath), ans->route, ans->status,
+		(double)dur / 1e6, peer, ans->principal[0] ? ans->principal : "-");
+	return send_answer(conn, rq, ans, method);
+}
+
 static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const char *url,
 	const char *method, const char *version, const char *upload, size_t *upload_size,
 	void **con_cls)
@@ -640,13 +860,19 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 	struct req *rq = *con_cls;
 	if (!rq) {
 		rq = xcalloc(1, sizeof *rq);
-		/* Upload routes (fax documents) have their own, larger ceiling. */
+		/* Upload routes (fax documents) have their own, larger ceiling and
+		 * deadline. */
 		size_t ceiling = a->cfg.max_body;
 		route_match_t um;
-		if (router_match(method, url, &um) == 0 && (um.route->flags & ROUTE_UPLOAD) &&
-		    a->cfg.max_upload > ceiling)
-			ceiling = a->cfg.max_upload;
+		bool matched = router_match(method, url, &um) == 0;
+		if (matched && (um.route->flags & ROUTE_UPLOAD)) {
+			if (a->cfg.max_upload > ceiling)
+				ceiling = a->cfg.max_upload;
+			if (a->cfg.upload_deadline > a->cfg.request_deadline)
+				conn_phase(a, conn, -1, deadline_ns(a->cfg.upload_deadline));
+		}
 		buf_init(&rq->body, ceiling);
+		rq->ceiling = ceiling;
 		rq->t0 = time_mono_ns();
 		make_request_id(conn, rq->rid, sizeof rq->rid);
 		const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
@@ -655,6 +881,22 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 			rq->too_large = true;
 		*con_cls = rq;
 		atomic_fetch_add(&a->inflight, 1);
+		if (!rq->too_large)
+			return MHD_YES;
+		/* Refused at once, from the declared length: not a byte of the
+		 * body is read (no 100 Continue is sent), and the connection is
+		 * closed after the answer. */
+		rq->answered = true;
+		const char *lang = pick_lang(conn);
+		struct answer ans = { .route = matched ? um.route->pattern : "unmatched",
+			.ctype = "application/json" };
+		char d[80];
+		snprintf(d, sizeof d, "this request's body may be at most %zu bytes", ceiling);
+		set_problem(&ans, "payload-too-large", d, NULL, rq->rid, lang ? lang : "en");
+		return finish(a, conn, url, method, rq, &ans);
+	}
+	if (rq->answered) {
+		*upload_size = 0;
 		return MHD_YES;
 	}
 	if (*upload_size) {
@@ -667,26 +909,15 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 	}
 	struct answer ans = { .route = "unmatched", .ctype = "application/json" };
 	handle(a, conn, url, method, rq, &ans);
-	int64_t dur = time_mono_ns() - rq->t0;
-	metrics_request(ans.route, method, ans.status, dur);
-	char peer[INET6_ADDRSTRLEN + 1];
-	peer_address(conn, peer, sizeof peer);
-	/* Never a credential in the log: tokens in the path are redacted. */
-	char rpath[300], qpath[400];
-	redact_target(url, strcmp(ans.route, "unmatched") != 0 ? ans.route : NULL, rpath, sizeof rpath);
-	log_event(ans.status >= 500 ? LOG_ERROR : LOG_INFO, "http.request",
-		"rid=%s method=%s path=%s route=%s status=%d dur_ms=%.3f peer=%s principal=%s",
-		rq->rid, method, log_quote(rpath, qpath, sizeof qpath), ans.route, ans.status,
-		(double)dur / 1e6, peer, ans.principal[0] ? ans.principal : "-");
-	return send_answer(conn, rq, &ans, method);
+	return finish(a, conn, url, method, rq, &ans);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	enum MHD_RequestTerminationCode toe)
 {
-	(void)conn;
 	(void)toe;
 	api_t *a = cls;
+	conn_between(a, conn);
 	struct req *rq = *con_cls;
 	if (!rq)
 		return;
@@ -704,6 +935,67 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	msg[strcspn(msg, "\n")] = '\0';
 	log_event(LOG_WARN, "http.server", "msg=%s", log_quote(msg, q, sizeof q));
+}
+
+/* The metrics listener: GET /metrics and nothing else, to the bearer of
+ * the metrics token when one is set. Requests are not logged (a scraper
+ * calls every few seconds). */
+static enum MHD_Result on_metrics_access(void *cls, struct MHD_Connection *conn, const char *url,
+	const char *method, const char *version, const char *upload, size_t *upload_size,
+	void **con_cls)
+{
+	(void)version;
+	(void)upload;
+	api_t *a = cls;
+	if (!*con_cls) {
+		*con_cls = a; /* the headers: wait for the end of any body */
+		return MHD_YES;
+	}
+	if (*upload_size) {
+		*upload_size = 0;
+		return MHD_YES;
+	}
+	struct req rq = { 0 };
+	make_request_id(conn, rq.rid, sizeof rq.rid);
+	struct answer ans = { .route = "/metrics", .ctype = "application/json" };
+	if (strcmp(url, "/metrics") != 0)
+		set_problem(&ans, "not-found", "this listener serves /metrics only", NULL, rq.rid, "en");
+	else if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
+		set_problem(&ans, "method-not-allowed", NULL, NULL, rq.rid, "en");
+	else if (a->metrics_token && !metrics_bearer_ok(a, conn))
+		set_problem(&ans, "unauthenticated", "GET /metrics needs Authorization: Bearer <metrics token>",
+			NULL, rq.rid, "en");
+	else
+		render_metrics(a, &ans);
+	return send_answer(conn, &rq, &ans, method);
+}
+
+/* Reads the metrics token: the first line of path, at least 16 bytes of
+ * printable ASCII. 0, or -1 with err. */
+static int read_metrics_token(const char *path, char **out, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "r");
+	if (!f) {
+		snprintf(err, errlen, "metrics.token_file %s cannot be read", path);
+		return -1;
+	}
+	char line[512] = "";
+	bool got = fgets(line, sizeof line, f) != NULL;
+	fclose(f);
+	line[strcspn(line, "\r\n")] = '\0';
+	size_t n = strlen(line);
+	bool ok = got && n >= 16;
+	for (size_t i = 0; ok && i < n; i++)
+		ok = line[i] > 0x20 && line[i] < 0x7f;
+	if (!ok) {
+		sodium_memzero(line, sizeof line);
+		snprintf(err, errlen, "metrics.token_file %s must hold a token of 16 or more printable "
+			"characters on its first line", path);
+		return -1;
+	}
+	*out = xstrdup(line);
+	sodium_memzero(line, sizeof line);
+	return 0;
 }
 
 /* Parses "A.B.C.D:PORT" or "[v6]:PORT". */
@@ -741,6 +1033,31 @@ static int parse_listen(const char *s, struct sockaddr_storage *ss, socklen_t *l
 	return 0;
 }
 
+static void api_free(api_t *a)
+{
+	if (a->metrics_token) {
+		sodium_memzero(a->metrics_token, strlen(a->metrics_token));
+		free(a->metrics_token);
+	}
+	pthread_cond_destroy(&a->conn_cv);
+	pthread_mutex_destroy(&a->conn_mu);
+	free(a);
+}
+
+/* Stops the reaper; before MHD_stop_daemon, whose CLOSED notifications
+ * empty the list. */
+static void reaper_stop(api_t *a)
+{
+	if (!a->reaper_started)
+		return;
+	pthread_mutex_lock(&a->conn_mu);
+	a->stopping = true;
+	pthread_cond_broadcast(&a->conn_cv);
+	pthread_mutex_unlock(&a->conn_mu);
+	pthread_join(a->reaper, NULL);
+	a->reaper_started = false;
+}
+
 api_t *api_start(const api_config_t *cfg, store_t *st, char *err, size_t errlen)
 {
 	struct sockaddr_storage ss;
@@ -749,14 +1066,29 @@ api_t *api_start(const api_config_t *cfg, store_t *st, char *err, size_t errlen)
 		snprintf(err, errlen, "listen address \"%s\" is not ADDR:PORT", cfg->listen);
 		return NULL;
 	}
+	struct sockaddr_storage mss;
+	socklen_t msl;
+	bool metrics_listener = cfg->metrics_listen && *cfg->metrics_listen;
+	if (metrics_listener && parse_listen(cfg->metrics_listen, &mss, &msl) != 0) {
+		snprintf(err, errlen, "metrics.listen \"%s\" is not ADDR:PORT", cfg->metrics_listen);
+		return NULL;
+	}
 	api_t *a = xcalloc(1, sizeof *a);
 	a->cfg = *cfg;
 	a->st = st;
+	pthread_mutex_init(&a->conn_mu, NULL);
+	pthread_cond_init(&a->conn_cv, NULL);
+	if (cfg->metrics_token_file && *cfg->metrics_token_file &&
+	    read_metrics_token(cfg->metrics_token_file, &a->metrics_token, err, errlen) != 0) {
+		api_free(a);
+		return NULL;
+	}
 	metrics_init();
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_ERROR_LOG;
 	if (ss.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
 	a->d = MHD_start_daemon(flags, 0, NULL, NULL, on_access, a,
+		MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
 		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 		MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(cfg->threads > 0 ? cfg->threads : 1),
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->connection_timeout,
@@ -764,12 +1096,43 @@ api_t *api_start(const api_config_t *cfg, store_t *st, char *err, size_t errlen)
 		MHD_OPTION_PER_IP_CONNECTION_LIMIT, 256u,
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
 		MHD_OPTION_NOTIFY_COMPLETED, on_completed, a,
-		MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
+		MHD_OPTION_NOTIFY_CONNECTION, on_connection, a,
+		MHD_OPTION_URI_LOG_CALLBACK, on_request_line, a,
 		MHD_OPTION_END);
 	if (!a->d) {
 		snprintf(err, errlen, "cannot listen on %s (address in use or not permitted?)", cfg->listen);
-		free(a);
+		api_free(a);
 		return NULL;
+	}
+	if (pthread_create(&a->reaper, NULL, reaper_main, a) != 0) {
+		snprintf(err, errlen, "cannot start the connection reaper");
+		MHD_stop_daemon(a->d);
+		api_free(a);
+		return NULL;
+	}
+	a->reaper_started = true;
+	if (metrics_listener) {
+		unsigned mflags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
+			MHD_USE_ERROR_LOG | (mss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0);
+		a->md = MHD_start_daemon(mflags, 0, NULL, NULL, on_metrics_access, a,
+			MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
+			MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&mss,
+			MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->connection_timeout,
+			MHD_OPTION_CONNECTION_LIMIT, 16u,
+			MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(32 * 1024),
+			MHD_OPTION_END);
+		if (!a->md) {
+			snprintf(err, errlen, "cannot listen on metrics.listen %s (address in use or not permitted?)",
+				cfg->metrics_listen);
+			reaper_stop(a);
+			MHD_stop_daemon(a->d);
+			api_free(a);
+			return NULL;
+		}
+		const union MHD_DaemonInfo *mdi = MHD_get_daemon_info(a->md, MHD_DAEMON_INFO_BIND_PORT);
+		a->metrics_port = mdi ? mdi->port : 0;
+		log_event(LOG_INFO, "http.metrics_listening", "listen=%s port=%d token=%s", cfg->metrics_listen,
+			a->metrics_port, a->metrics_token ? "required" : "none");
 	}
 	const union MHD_DaemonInfo *di = MHD_get_daemon_info(a->d, MHD_DAEMON_INFO_BIND_PORT);
 	a->port = di ? di->port : 0;
@@ -779,6 +1142,11 @@ api_t *api_start(const api_config_t *cfg, store_t *st, char *err, size_t errlen)
 int api_port(const api_t *a)
 {
 	return a->port;
+}
+
+int api_metrics_port(const api_t *a)
+{
+	return a->metrics_port;
 }
 
 void api_stop(api_t *a, int timeout_ms)
@@ -791,6 +1159,9 @@ void api_stop(api_t *a, int timeout_ms)
 		close(s);
 	for (int waited = 0; atomic_load(&a->inflight) > 0 && waited < timeout_ms; waited += 10)
 		usleep(10000);
+	reaper_stop(a);
+	if (a->md)
+		MHD_stop_daemon(a->md);
 	MHD_stop_daemon(a->d);
-	free(a);
+	api_free(a);
 }

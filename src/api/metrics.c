@@ -29,6 +29,7 @@ static uint64_t hist[NB + 1];
 static double hist_sum;
 static uint64_t hist_count;
 static uint64_t auth_failures;
+static uint64_t slow_clients;
 
 void metrics_init(void)
 {
@@ -36,7 +37,7 @@ void metrics_init(void)
 	nseries = 0;
 	memset(hist, 0, sizeof hist);
 	hist_sum = 0;
-	hist_count = auth_failures = 0;
+	hist_count = auth_failures = slow_clients = 0;
 	pthread_mutex_unlock(&lock);
 }
 
@@ -74,6 +75,13 @@ void metrics_auth_failure(void)
 	pthread_mutex_unlock(&lock);
 }
 
+void metrics_slow_client(void)
+{
+	pthread_mutex_lock(&lock);
+	slow_clients++;
+	pthread_mutex_unlock(&lock);
+}
+
 void metrics_render(buf_t *o, int64_t db_ns, int64_t in_flight)
 {
 	pthread_mutex_lock(&lock);
@@ -99,6 +107,9 @@ void metrics_render(buf_t *o, int64_t db_ns, int64_t in_flight)
 	buf_printf(o, "# HELP faxvault_auth_failures_total Failed authentications (bad or expired credentials, failed logins).\n"
 		      "# TYPE faxvault_auth_failures_total counter\n"
 		      "faxvault_auth_failures_total %llu\n", (unsigned long long)auth_failures);
+	buf_printf(o, "# HELP faxvault_http_slow_clients_total Connections closed because a request's headers and body took longer than their deadline.\n"
+		      "# TYPE faxvault_http_slow_clients_total counter\n"
+		      "faxvault_http_slow_clients_total %llu\n", (unsigned long long)slow_clients);
 	pthread_mutex_unlock(&lock);
 	buf_printf(o, "# HELP faxvault_password_hashes_total Argon2id password hashes computed (logins, new passwords).\n"
 		      "# TYPE faxvault_password_hashes_total counter\n"

@@ -11,6 +11,8 @@ void metrics_init(void);
  * and duration. */
 void metrics_request(const char *route, const char *method, int status, int64_t ns);
 void metrics_auth_failure(void);
+/* A connection closed because its request took longer than its deadline. */
+void metrics_slow_client(void);
 /* Appends the exposition to out; db_ns is the store's cumulative time. */
 void metrics_render(buf_t *out, int64_t db_ns, int64_t in_flight);
 

@@ -33,6 +33,14 @@ static const struct setting settings[] = {
 		"Largest request body accepted; larger ones get 413." },
 	{ "http.connection_timeout_seconds", C_INT, OFF(http_timeout), "30", 1, 3600, NULL,
 		"Idle connections are closed after this many seconds." },
+	{ "http.request_deadline_seconds", C_INT, OFF(http_request_deadline), "60", 1, 3600, NULL,
+		"Longest time a client may take to send a request's headers and body, however steadily it sends; the connection is then closed (counted in faxvault_http_slow_clients_total)." },
+	{ "http.upload_deadline_seconds", C_INT, OFF(http_upload_deadline), "600", 1, 86400, NULL,
+		"The same for uploads of fax documents (from the headers on)." },
+	{ "metrics.listen", C_STR, OFF(metrics_listen), "", 0, 64, NULL,
+		"Address and port of a separate listener that serves only /metrics (ADDR:PORT; empty: none)." },
+	{ "metrics.token_file", C_STR, OFF(metrics_token_file), "", 0, 1024, NULL,
+		"File holding a bearer token: /metrics then also answers on the API listener, to Authorization: Bearer <token> only (and the metrics listener asks for it too). Empty: /metrics is not on the API listener." },
 	{ "log.file", C_STR, OFF(log_file), "", 0, 1024, NULL,
 		"Log file (appended; reopened on SIGHUP). Empty: standard error." },
 	{ "log.level", C_ENUM, OFF(log_level), "info", 0, 0, "debug|info|warn|error",
@@ -257,6 +265,10 @@ int config_validate(const config_t *cfg, char *err, size_t errlen)
 	}
 	if (!strchr(cfg->http_listen, ':')) {
 		snprintf(err, errlen, "http.listen = \"%s\" must be ADDR:PORT", cfg->http_listen);
+		return -1;
+	}
+	if (*cfg->metrics_listen && !strchr(cfg->metrics_listen, ':')) {
+		snprintf(err, errlen, "metrics.listen = \"%s\" must be ADDR:PORT or empty", cfg->metrics_listen);
 		return -1;
 	}
 	return 0;

@@ -14,6 +14,10 @@ typedef struct config {
 	int64_t http_threads;
 	int64_t http_max_body;
 	int64_t http_timeout;
+	int64_t http_request_deadline;
+	int64_t http_upload_deadline;
+	char *metrics_listen;
+	char *metrics_token_file;
 	char *log_file;
 	char *log_level;
 	int64_t session_idle_minutes;

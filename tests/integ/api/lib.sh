@@ -58,6 +58,12 @@ launch_daemon() {
 	echo "faxvaultd did not start"; cat "$LOG"; exit 1
 }
 
+# metrics_port: the port of the metrics listener (started with
+# --set metrics.listen=127.0.0.1:0), from the log.
+metrics_port() {
+	sed -n 's/.*event=http.metrics_listening .* port=\([0-9]*\).*/\1/p' "$LOG" | tail -n 1
+}
+
 stop_daemon() {
 	kill -TERM "$DAEMON_PID"
 	wait "$DAEMON_PID"

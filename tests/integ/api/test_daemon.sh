@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # faxvaultd as a program: --help/--version, configuration errors, health,
-# readiness, metrics, SIGHUP log reopening and a clean SIGTERM.
+# readiness, metrics (off the API listener by default; on a listener of
+# their own, or to the bearer of a token), SIGHUP log reopening and a clean
+# SIGTERM.
 . "$(dirname "$0")/lib.sh"
 
 "$FAXVAULTD" --help | grep -q "audit-verify" && ok || fail "--help lists commands"
@@ -31,10 +33,37 @@ req GET /healthz
 expect_jq '.status == "ok"' "healthz"
 req GET /readyz
 expect_jq '.status == "ready" and .schema_version >= 1' "readyz"
+req GET /metrics
+expect_problem 404 not-found "metrics are not on the API listener by default"
+
+# /metrics on a listener of its own, and on the API listener to the bearer
+# of the metrics token only.
+stop_daemon
+MTOKEN="metrics-$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+printf '%s\n' "$MTOKEN" > "$TMP/metrics.token"
+chmod 600 "$TMP/metrics.token"
+launch_daemon --set metrics.listen=127.0.0.1:0 --set "metrics.token_file=$TMP/metrics.token"
+MBASE="http://127.0.0.1:$(metrics_port)"
+mreq() { # mreq PATH [TOKEN]: like req, on the metrics listener
+	local saved=$BASE
+	BASE=$MBASE
+	req GET "$1" "${2:-}"
+	BASE=$saved
+}
+mreq /metrics
+expect_problem 401 unauthenticated "the metrics listener asks for the token"
+mreq /metrics "not-the-metrics-token"
+expect_problem 401 unauthenticated "a wrong token is refused"
+mreq /v1/me "$MTOKEN"
+expect_problem 404 not-found "the metrics listener serves nothing else"
 OP=$(operator_token)
+req GET /metrics "$OP"
+expect_problem 401 unauthenticated "a session is not the metrics token"
 req GET /v1/me "fvs_bogus"
 req GET /v1/me "$OP"
-req GET /metrics
+req GET /metrics "$MTOKEN"
+expect_status 200 "metrics on the API listener, to the token"
+mreq /metrics "$MTOKEN"
 expect_status 200 "metrics"
 grep -qi '^content-type: text/plain' "$HEADERS" && ok || fail "metrics content type"
 echo "$BODY" | grep -q 'faxvault_http_requests_total{route="/v1/me",method="GET",status="200"} 1' && ok || fail "requests by route and status"
@@ -50,6 +79,7 @@ expect_jq '.openapi | startswith("3.1")' "OpenAPI served"
 grep -q 'event=http.request rid=req_[a-z0-9]* method=GET path="/v1/me" route=/v1/me status=200' "$LOG" && ok || fail "request log line"
 grep -q "$OP" "$LOG" && fail "a session token leaked into the log" || ok
 grep -q "$(jq -r .password "$TMP/boot.json")" "$LOG" && fail "a password leaked into the log" || ok
+grep -qF "$MTOKEN" "$LOG" && fail "the metrics token leaked into the log" || ok
 
 # SIGHUP reopens the log file (rotation).
 mv "$LOG" "$LOG.1"

@@ -717,6 +717,10 @@ static void prepare(struct world *w, const struct route *r, struct actor *p, str
 	if (strcmp(a, "sessions.create") == 0) {
 		c->ok_status = 422; /* {} lacks the password: nobody logs in */
 		c->note = "empty body";
+	} else if (strcmp(a, "system.metrics") == 0) {
+		c->ok_status = 404; /* off the API listener unless metrics.token_file is set, */
+		c->ok_kind = "not-found"; /* and no session or API key opens it */
+		c->note = "off the API listener";
 	} else if (strcmp(a, "sessions.delete") == 0) {
 		if (p->kind && p->email[0]) {
 			login(w, p->email, c->token_buf, sizeof c->token_buf, NULL, 0);

@@ -32,7 +32,7 @@ run: build
 
 fuzz: deps
 	@CC=clang cmake -S . -B build-fuzz -G Ninja -UFV_PARTS -DCMAKE_BUILD_TYPE=Debug -DFV_FUZZ=ON >/dev/null
-	@ninja -C build-fuzz -j $(JOBS)
+	@ninja -C build-fuzz -j $(JOBS) fuzz-targets
 
 bench: build
 	@for b in bench/*/run; do echo "== $$b"; $$b build || exit 1; done

@@ -13,12 +13,18 @@ endfunction()
 # fv_fuzz_target(NAME SOURCE CORPUS_DIR LIBS lib...)
 # Without FV_FUZZ: a replay driver that runs every file of the corpus through
 # the target once (a CTest test, label "fuzz"). With FV_FUZZ: a libFuzzer binary.
+# `make fuzz` (and CI) build this target: every fuzz binary, and only what
+# they need.
+if(FV_FUZZ AND NOT TARGET fuzz-targets)
+  add_custom_target(fuzz-targets)
+endif()
 function(fv_fuzz_target name)
   cmake_parse_arguments(T "" "SOURCE;CORPUS" "LIBS" ${ARGN})
   if(FV_FUZZ)
     add_executable(${name} ${T_SOURCE})
     target_link_libraries(${name} PRIVATE ${T_LIBS})
     target_link_options(${name} PRIVATE -fsanitize=fuzzer)
+    add_dependencies(fuzz-targets ${name})
   else()
     add_executable(${name} ${T_SOURCE} ${PROJECT_SOURCE_DIR}/fuzz/replay_main.c)
     target_link_libraries(${name} PRIVATE ${T_LIBS})

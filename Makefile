@@ -1,6 +1,7 @@
 # Thin wrapper over CMake + Ninja + CTest for the README's commands.
 #   make run    build, prepare ./var, bootstrap the first operator, start faxvaultd
 #   make check  -Werror release build + ASan/UBSan build, all tests, "N passed, N failed"
+#   make check-load  the same tests beside a busy loop on every core
 #   make build  release build alone (programs under build/)
 #   make fuzz   libFuzzer builds of every fuzz target (clang), under build-fuzz/
 
@@ -9,7 +10,7 @@ HTTP     ?= 127.0.0.1:8080
 JOBS     ?= $(shell nproc)
 CTEST_J  ?= $(shell echo $$(( $$(nproc) * 3 )))
 
-.PHONY: all deps build build-asan check run fuzz bench clean
+.PHONY: all deps build build-asan check check-load run fuzz bench clean
 
 all: build
 
@@ -26,6 +27,9 @@ build-asan: deps
 
 check: build build-asan
 	@scripts/run-tests build-asan $(CTEST_J)
+
+check-load: build build-asan
+	@scripts/check-load build-asan $(CTEST_J)
 
 run: build
 	@scripts/run-daemon build "$(DATA_DIR)" "$(HTTP)"

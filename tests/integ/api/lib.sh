@@ -2,6 +2,7 @@
 # free loopback port with a temporary data directory, call it with curl, and
 # assert with jq. Sourced by each test; FAXVAULTD is the daemon binary.
 set -u
+. "$(dirname "${BASH_SOURCE[0]}")/../wait.sh"
 FAILS=0
 CHECKS=0
 TMP=$(mktemp -d)
@@ -47,15 +48,18 @@ launch_daemon() {
 	# shellcheck disable=SC2086
 	"$FAXVAULTD" --data-dir "$DATA" --http "127.0.0.1:0" --set log.file="$LOG" $FV_TEST_FLAGS "$@" &
 	DAEMON_PID=$!
-	for _ in $(seq 1 100); do
-		PORT=$(sed -n 's/.*event=daemon.started .* port=\([0-9]*\).*/\1/p' "$LOG" 2>/dev/null | tail -n 1)
-		if [ -n "$PORT" ]; then
-			BASE="http://127.0.0.1:$PORT"
-			curl -sf "$BASE/healthz" >/dev/null 2>&1 && return 0
-		fi
-		sleep 0.1
-	done
+	poll_until 300 daemon_answers && return 0
 	echo "faxvaultd did not start"; cat "$LOG"; exit 1
+}
+
+# daemon_answers: the daemon logged its port and answers /healthz (sets PORT
+# and BASE); fails at once when the daemon has exited.
+daemon_answers() {
+	kill -0 "$DAEMON_PID" 2>/dev/null || { echo "faxvaultd exited"; cat "$LOG"; exit 1; }
+	PORT=$(sed -n 's/.*event=daemon.started .* port=\([0-9]*\).*/\1/p' "$LOG" 2>/dev/null | tail -n 1)
+	[ -n "$PORT" ] || return 1
+	BASE="http://127.0.0.1:$PORT"
+	curl -sf "$BASE/healthz" >/dev/null 2>&1
 }
 
 # metrics_port: the port of the metrics listener (started with

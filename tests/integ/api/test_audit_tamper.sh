@@ -78,7 +78,7 @@ start_daemon_again() {
 	# shellcheck disable=SC2086
 	"$FAXVAULTD" --data-dir "$DATA" --http "127.0.0.1:0" --set log.file="$LOG" $FV_TEST_FLAGS &
 	DAEMON_PID=$!
-	for _ in $(seq 1 100); do
+	for _ in $(seq 1 3000); do
 		P=$(sed -n 's/.*event=daemon.started .* port=\([0-9]*\).*/\1/p' "$LOG" | tail -n 1)
 		[ -n "$P" ] && [ "$P" != "$PORT" ] && { PORT=$P; BASE="http://127.0.0.1:$PORT"; break; }
 		sleep 0.1

@@ -84,9 +84,9 @@ grep -qF "$MTOKEN" "$LOG" && fail "the metrics token leaked into the log" || ok
 # SIGHUP reopens the log file (rotation).
 mv "$LOG" "$LOG.1"
 kill -HUP "$DAEMON_PID"
-for _ in $(seq 1 50); do [ -f "$LOG" ] && break; sleep 0.1; done
+for _ in $(seq 1 3000); do [ -f "$LOG" ] && break; sleep 0.1; done
 req GET /healthz
-sleep 0.2
+for _ in $(seq 1 3000); do grep -q 'path="/healthz"' "$LOG" && break; sleep 0.1; done
 grep -q 'event=daemon.reopen_logs' "$LOG" && ok || fail "log reopened after SIGHUP"
 grep -q 'path="/healthz"' "$LOG" && ok || fail "new requests go to the new file"
 

@@ -13,7 +13,7 @@ mkdir -p "$RECV"
 python3 "$(dirname "$0")/webhook_receiver.py" "$RECV" &
 RECV_PID=$!
 trap 'kill "$RECV_PID" 2>/dev/null; wait "$RECV_PID" 2>/dev/null; cleanup' EXIT
-for _ in $(seq 1 100); do [ -s "$RECV/port" ] && break; sleep 0.1; done
+for _ in $(seq 1 3000); do [ -s "$RECV/port" ] && break; sleep 0.1; done
 RPORT=$(cat "$RECV/port")
 HOOK="http://127.0.0.1:$RPORT/hook"
 
@@ -21,7 +21,7 @@ start_daemon --set webhooks.allow_cidrs=127.0.0.1/32,::1/128
 
 # wait_for N: until the receiver has completed its Nth request (bounded).
 wait_for() {
-	for _ in $(seq 1 300); do
+	for _ in $(seq 1 3000); do
 		[ -e "$RECV/$1.done" ] && return 0
 		# Any API call makes the daemon follow the test clock.
 		curl -s -o /dev/null "$BASE/healthz"
@@ -40,7 +40,7 @@ delivery_of() {
 # delivery_until EVENT_ID JQ: the delivery log entry of that event, once JQ
 # holds on it (bounded wait; the caller then asserts on BODY).
 delivery_until() {
-	for _ in $(seq 1 100); do
+	for _ in $(seq 1 3000); do
 		delivery_of "$1"
 		[ "$(printf '%s' "$BODY" | jq -r "$2")" = true ] && return
 		sleep 0.1
@@ -223,7 +223,7 @@ stop_daemon
 "$FAXVAULTD" --data-dir "$DATA" --http "127.0.0.1:0" --set log.file="$LOG" $FV_TEST_FLAGS &
 DAEMON_PID=$!
 OLD_PORT=$PORT
-for _ in $(seq 1 100); do
+for _ in $(seq 1 3000); do
 	PORT=$(sed -n 's/.*event=daemon.started .* port=\([0-9]*\).*/\1/p' "$LOG" | tail -n 1)
 	if [ -n "$PORT" ] && [ "$PORT" != "$OLD_PORT" ]; then
 		BASE="http://127.0.0.1:$PORT"

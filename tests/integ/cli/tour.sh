@@ -132,7 +132,7 @@ start_daemon() {
 		port=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
 		"$FVD" --data-dir "$data" --http "127.0.0.1:$port" ${daemon_flags[@]+"${daemon_flags[@]}"} >"$tmp/daemon.log" 2>&1 &
 		daemon_pid=$!
-		for _ in $(seq 200); do
+		for _ in $(seq 3000); do
 			if ! kill -0 "$daemon_pid" 2>/dev/null; then
 				wait "$daemon_pid" 2>/dev/null
 				daemon_pid=""
@@ -489,7 +489,7 @@ if [ ${#daemon_flags[@]} -gt 0 ]; then
 		"$FVD" --data-dir "$tmp/rl-data" --http "127.0.0.1:$rl_port" --set ratelimit.login_per_minute=1 \
 			--set ratelimit.login_burst=1 --set fax.loopback_sip=127.0.0.1:0 >"$tmp/rl.log" 2>&1 &
 		rl_pid=$!
-		for _ in $(seq 100); do
+		for _ in $(seq 6000); do
 			kill -0 "$rl_pid" 2>/dev/null || break
 			grep -q "event=daemon.started" "$tmp/rl.log" 2>/dev/null && break
 			sleep 0.05

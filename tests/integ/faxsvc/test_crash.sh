@@ -22,11 +22,8 @@ relogin() {
 send_fax "$USER_A" "$NUM_B" "$TMP/three.pdf"
 expect_status 202 "fax accepted"
 CALL=$FAX
-for _ in $(seq 1 400); do
-	req GET "/v1/faxes/$CALL" "$USER_A"
-	[ "$(jqr .pages_confirmed)" -ge 1 ] 2>/dev/null && break
-	sleep 0.1
-done
+page_confirmed() { req GET "/v1/faxes/$CALL" "$USER_A"; [ "$(jqr .pages_confirmed)" -ge 1 ] 2>/dev/null; }
+poll_until 300 page_confirmed
 expect_jq '.status == "sending" and .pages_confirmed >= 1 and .pages_confirmed < 3' "killed during the call, after a confirmed page"
 BEFORE=$(jqr .pages_confirmed)
 crash
@@ -44,14 +41,11 @@ expect_jq '[.items[] | select(.page_count == 3)] | length == 0' "never received 
 
 # --- 2. while B stores the received fax (the daemon is told to pause there).
 crash
-restart --set testing.inbound_store_delay_ms=5000
+restart --set testing.inbound_store_delay_ms=60000
 relogin
 send_fax "$USER_A" "$NUM_B" "$TMP/three.pdf"
 STORE=$FAX
-for _ in $(seq 1 600); do
-	grep -q 'event=fax.inbound_storing .*pages=3' "$LOG" && break
-	sleep 0.05
-done
+poll_until 300 grep -q 'event=fax.inbound_storing .*pages=3' "$LOG"
 grep -q 'event=fax.inbound_storing .*pages=3' "$LOG" && ok || fail "the inbound fax never reached its storing step"
 crash
 restart
@@ -71,11 +65,13 @@ make_pdf "$TMP/long.pdf" 120
 ( curl -s -o "$TMP/long.out" -H "Authorization: Bearer $USER_A" -F "file=@$TMP/long.pdf" -F "to=+15555550103" \
 	"$BASE/v1/faxes" ) &
 CURL=$!
-for _ in $(seq 1 100); do
+# Until the submission is seen rendering (or the upload ended: then the
+# check below says what happened instead).
+rendering() {
 	req GET "/v1/faxes?status=rendering" "$USER_A"
-	[ "$(jqr '.items | length')" -ge 1 ] 2>/dev/null && break
-	sleep 0.05
-done
+	[ "$(jqr '.items | length')" -ge 1 ] 2>/dev/null || ! kill -0 "$CURL" 2>/dev/null
+}
+poll_until 300 rendering
 expect_jq '(.items | length) == 1 and .items[0].status == "rendering"' "killed while the submission renders"
 LONG=$(jqr '.items[0].id')
 crash
@@ -83,11 +79,11 @@ wait "$CURL" 2>/dev/null
 restart
 relogin
 # Every fax the service knows of ends in a final state.
-for _ in $(seq 1 600); do
+all_final() {
 	req GET "/v1/faxes?direction=outbound&limit=200" "$USER_A"
-	[ "$(jqr '[.items[] | select(.status | IN("delivered","partial","failed","cancelled") | not)] | length')" = 0 ] && break
-	sleep 0.25
-done
+	[ "$(jqr '[.items[] | select(.status | IN("delivered","partial","failed","cancelled") | not)] | length')" = 0 ]
+}
+poll_until 600 all_final
 expect_jq '[.items[] | select(.status | IN("delivered","partial","failed","cancelled") | not)] | length == 0' "every accepted fax ends in a final state"
 req GET "/v1/faxes/$LONG" "$USER_A"
 expect_jq '.page_count == 120 and .status == "failed" and .failure_class == "rejected"' "the interrupted submission was rendered again and dialled"

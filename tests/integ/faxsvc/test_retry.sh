@@ -24,7 +24,7 @@ expect_jq '.has_password == true and (.password == null)' "the trunk's password 
 send_fax "$USER_A" "+4930123456" "$TMP/three.pdf" -F retries=2 -F retry_delay_seconds=60
 expect_status 202 "fax to a busy line"
 BUSY=$FAX
-for _ in $(seq 1 240); do
+for _ in $(seq 1 1200); do
 	req GET "/v1/faxes/$BUSY" "$USER_A"
 	[ "$(jqr .attempts_made)" = 1 ] && [ "$(jqr .status)" = queued ] && break
 	sleep 0.25
@@ -34,7 +34,7 @@ expect_jq '.next_attempt_at != null' "with the time of the next attempt"
 wait "$SIPP" || fail "sipp busy scenario: $(tail -n 5 "$TMP/sipp_busy.out")"
 "$FAXTOOL" receive --listen "127.0.0.1:$BPORT" --out "$TMP/rx1" --calls 1 --clock-speed "$FAX_SPEED" >/dev/null 2>"$TMP/rx1.log" &
 RX=$!
-sleep 0.3
+for _ in $(seq 3000); do grep -q line_listen "$TMP/rx1.log" 2>/dev/null && break; sleep 0.1; done
 advance_clock 2
 kick
 wait_fax "$USER_A" "$BUSY"
@@ -61,7 +61,7 @@ RX=$!
 req POST /v1/provider/trunks "$OP" "{\"id\":\"flaky\",\"name\":\"Flaky carrier\",\"peer\":\"127.0.0.1:$DPORT\",\"transport\":\"t38_first\",\"max_calls\":2,\"prefixes\":[\"+33\"],\"status\":\"active\"}"
 send_fax "$USER_A" "+33140000000" "$TMP/three.pdf" -F retries=1 -F retry_delay_seconds=60
 DROP=$FAX
-for _ in $(seq 1 240); do
+for _ in $(seq 1 1200); do
 	req GET "/v1/faxes/$DROP" "$USER_A"
 	[ "$(jqr .attempts_made)" = 1 ] && [ "$(jqr .status)" = queued ] && break
 	sleep 0.25

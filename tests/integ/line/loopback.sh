@@ -57,12 +57,12 @@ case $scen in concurrent|media-threads|shared-media*) ncalls=4 ;; esac
 "$fax" receive --listen "127.0.0.1:0" --out "$dir/out" --calls "$ncalls" --clock-speed "$speed" \
 	--log "$dir/rx.log" "${rx_opts[@]}" >"$dir/rx.json" &
 rxpid=$!
-for _ in $(seq 50); do grep -q line_listen "$dir/rx.log" 2>/dev/null && break; sleep 0.1; done
+for _ in $(seq 3000); do grep -q line_listen "$dir/rx.log" 2>/dev/null && break; sleep 0.1; done
 port=$(sed -n 's/.*event=line_listen .* port=\([0-9]*\).*/\1/p' "$dir/rx.log" 2>/dev/null | head -n 1)
 [ -n "$port" ] && [ "$port" != 0 ] || fail "the receiver did not report its port"
 # Helpers that act on the call while it runs (background, end with it).
 if [ "$scen" = vanish ] || [ "$scen" = vanish-t38 ]; then
-	( set +e; for _ in $(seq 600); do
+	( set +e; for _ in $(seq 6000); do
 		if grep -q 'event=t30_page_sent.*page=2 answer=MCF' "$dir/tx.log" 2>/dev/null; then
 			sleep 0.5 # into page 3
 			kill -KILL "$rxpid"
@@ -72,7 +72,7 @@ if [ "$scen" = vanish ] || [ "$scen" = vanish-t38 ]; then
 	done ) &
 fi
 if [ "$scen" = garbage-media ]; then
-	( set +e; for _ in $(seq 600); do
+	( set +e; for _ in $(seq 6000); do
 		ports=$(sed -n 's/.*event=media_t38 .*local_port=\([0-9]*\).*/\1/p' "$dir/rx.log" "$dir/tx.log" 2>/dev/null | sort -u)
 		[ "$(echo "$ports" | grep -c .)" = 2 ] && break
 		sleep 0.05

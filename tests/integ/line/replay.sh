@@ -22,7 +22,7 @@ receive() {
 	shift
 	"$fax" receive --listen 127.0.0.1:0 --clock-speed "$speed" --no-t38 --log "$dir/$name.log" "$@" >"$dir/$name.json" &
 	rxpid=$!
-	for _ in $(seq 50); do grep -q line_listen "$dir/$name.log" 2>/dev/null && break; sleep 0.1; done
+	for _ in $(seq 3000); do grep -q line_listen "$dir/$name.log" 2>/dev/null && break; sleep 0.1; done
 	port=$(sed -n 's/.*event=line_listen .* port=\([0-9]*\).*/\1/p' "$dir/$name.log" | head -n 1)
 	[ -n "$port" ] && [ "$port" != 0 ] || fail "receiver $name did not report its port"
 }

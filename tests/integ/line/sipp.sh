@@ -79,7 +79,7 @@ calls=1
 "$fax" receive --listen "127.0.0.1:$port" --out "$dir/out" --calls "$calls" \
 	--log "$dir/rx.log" >"$dir/rx.json" &
 pid=$!
-for _ in $(seq 50); do grep -q line_listen "$dir/rx.log" 2>/dev/null && break; sleep 0.1; done
+for _ in $(seq 3000); do grep -q line_listen "$dir/rx.log" 2>/dev/null && break; sleep 0.1; done
 sipp -sf "$sdir/$scen.xml" -i 127.0.0.1 -p "$sippport" -mp $((port - 10000)) "127.0.0.1:$port" -m 1 -nostdin \
 	-timeout 30 -timeout_error -trace_err >"$dir/sipp.out" 2>&1 ||
 	fail "sipp failed: $(tail -n 20 "$dir/sipp.out"; cat "$dir"/*errors.log 2>/dev/null | head -n 60)"

@@ -33,6 +33,11 @@ typedef struct api_raw {
 	unsigned char *data; /* malloc'd; the HTTP layer frees it */
 	size_t len;
 	const char *ctype;
+	/* Content-Disposition: "attachment" or "inline" (NULL: no header), with
+	 * filename, made of record ids and fixed words only (no quoting needed;
+	 * characters outside [A-Za-z0-9._-] are replaced anyway). */
+	const char *disposition;
+	char filename[96];
 } api_raw_t;
 
 typedef struct route_match {

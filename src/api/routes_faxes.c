@@ -74,6 +74,8 @@ static int h_fax_document(const api_call_t *r, dom_ctx_t *c, json_t **out, dom_e
 	if (dom_fax_document(c, route_param(r->m, "fax_id"), &r->raw->data, &r->raw->len, e) != 0)
 		return -1;
 	r->raw->ctype = "application/pdf";
+	r->raw->disposition = "attachment";
+	snprintf(r->raw->filename, sizeof r->raw->filename, "%s.pdf", route_param(r->m, "fax_id"));
 	return 0;
 }
 
@@ -85,6 +87,9 @@ static int h_fax_page(const api_call_t *r, dom_ctx_t *c, json_t **out, dom_err_t
 		    e) != 0)
 		return -1;
 	r->raw->ctype = "image/png";
+	r->raw->disposition = "inline";
+	snprintf(r->raw->filename, sizeof r->raw->filename, "%s-p%s.png", route_param(r->m, "fax_id"),
+		route_param(r->m, "n"));
 	return 0;
 }
 
@@ -108,6 +113,8 @@ static int h_cdr_list(const api_call_t *r, dom_ctx_t *c, json_t **out, dom_err_t
 	r->raw->data = (unsigned char *)csv;
 	r->raw->len = strlen(csv);
 	r->raw->ctype = "text/csv; charset=utf-8";
+	r->raw->disposition = "attachment";
+	snprintf(r->raw->filename, sizeof r->raw->filename, "cdrs-%s.csv", route_param(r->m, "id"));
 	return 0;
 }
 

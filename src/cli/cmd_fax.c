@@ -36,7 +36,7 @@ static const char png_magic[8] = { '\x89', 'P', 'N', 'G', '\r', '\n', '\x1a', '\
 
 int cli_fax_final(const char *status)
 {
-	static const char *const finals[] = { "delivered", "partial", "failed", "cancelled" };
+	static const char *const finals[] = { "delivered", "received", "partial", "failed", "cancelled" };
 	for (size_t i = 0; status && i < sizeof finals / sizeof finals[0]; i++)
 		if (strcmp(status, finals[i]) == 0)
 			return 1;

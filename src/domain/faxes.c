@@ -653,7 +653,7 @@ int dom_fax_list(dom_ctx_t *c, const json_t *query, const char *cursor, int limi
 		return dom_fail(e, "invalid-parameter", "direction",
 			"direction must be outbound or inbound");
 	static const char *const statuses[] = { "queued", "rendering", "sending", "delivered",
-		"partial", "failed", "cancelled", NULL };
+		"received", "partial", "failed", "cancelled", NULL };
 	if (status) {
 		int ok = 0;
 		for (int i = 0; statuses[i]; i++)
@@ -1428,7 +1428,9 @@ int dom_fax_inbound(store_t *st, const fax_env_t *env, const json_t *route, cons
 	int rc = STORE_OK;
 	if (pages > 0 && doc_put_file_tx(tx, env, account_id, "received", tiff_path, pages, doc_id) != 0)
 		rc = STORE_ERROR;
-	const char *status = r->ok && pages > 0 ? "delivered" : pages > 0 ? "partial" : "failed";
+	/* Inbound: "received" when the call ended well with pages ("delivered"
+	 * is a sent fax's word), "partial" when it broke off after some. */
+	const char *status = r->ok && pages > 0 ? "received" : pages > 0 ? "partial" : "failed";
 	char *id = sec_new_id("fax");
 	snprintf(fax_id_out, 64, "%s", id);
 	json_t *f = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:i, s:s, s:i, s:i, s:I, s:s,"

@@ -408,9 +408,35 @@ int sq_page_finish(json_t *rows, int limit, store_page_t *out)
 
 /* ---- open, migrate, transactions ---- */
 
+static int migrate_all(store_t *st, struct conn *c, char *err, size_t errlen);
+
+/* Whether PRAGMA foreign_key_check finds a row breaking a foreign key. */
+static bool foreign_keys_broken(sqlite3 *db)
+{
+	sqlite3_stmt *s = NULL;
+	if (sqlite3_prepare_v2(db, "PRAGMA foreign_key_check", -1, &s, NULL) != SQLITE_OK)
+		return true;
+	bool broken = sqlite3_step(s) != SQLITE_DONE;
+	sqlite3_finalize(s);
+	return broken;
+}
+
+/* Applies the migrations not yet applied, each in its own transaction.
+ * Foreign keys are off while they run, as SQLite's procedure for rebuilding
+ * a table asks (a CHECK constraint cannot change in place), and each
+ * migration is checked with foreign_key_check before it commits. */
 static int migrate(store_t *st, struct conn *c, char *err, size_t errlen)
 {
+	int rc = migrate_all(st, c, err, errlen);
+	sqlite3_exec(c->db, "PRAGMA foreign_keys=ON", NULL, NULL, NULL);
+	return rc;
+}
+
+static int migrate_all(store_t *st, struct conn *c, char *err, size_t errlen)
+{
 	char *msg = NULL;
+	if (sqlite3_exec(c->db, "PRAGMA foreign_keys=OFF", NULL, NULL, &msg) != SQLITE_OK)
+		goto fail;
 	if (sqlite3_exec(c->db,
 		    "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY,"
 		    " name TEXT NOT NULL, applied_at INTEGER NOT NULL)",
@@ -436,6 +462,11 @@ static int migrate(store_t *st, struct conn *c, char *err, size_t errlen)
 		if (sqlite3_exec(c->db, fv_migrations[i].text, NULL, NULL, &msg) != SQLITE_OK) {
 			sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
 			goto fail;
+		}
+		if (foreign_keys_broken(c->db)) {
+			sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+			snprintf(err, errlen, "migration %s breaks a foreign key", fv_migrations[i].name);
+			return -1;
 		}
 		sqlite3_prepare_v2(c->db,
 			"INSERT INTO schema_migrations (version, name, applied_at) VALUES (?,?,?)", -1, &s, NULL);

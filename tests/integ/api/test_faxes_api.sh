@@ -223,6 +223,7 @@ req GET "/v1/faxes/$FAX/document" "$U1"
 expect_status 200 "document"
 if grep -qi '^content-type: application/pdf' "$HEADERS"; then ok; else fail "document content type"; fi
 if [ "$(head -c 4 "$TMP/body")" = "%PDF" ]; then ok; else fail "document is not a PDF"; fi
+if grep -qi "^content-disposition: attachment; filename=\"$FAX.pdf\"" "$HEADERS"; then ok; else fail "document Content-Disposition: $(grep -i disposition "$HEADERS")"; fi
 req GET "/v1/faxes/$FAX/document" "$OWN_B"
 expect_problem 404 not-found "another account's document"
 req GET "/v1/faxes/$FAX/pages/2.png" "$OWN_A"
@@ -231,6 +232,7 @@ if grep -qi '^content-type: image/png' "$HEADERS"; then ok; else fail "page cont
 if [ "$(head -c 4 "$TMP/body" | tail -c 3)" = "PNG" ]; then ok; else fail "page is not a PNG"; fi
 req GET "/v1/faxes/$FAX/pages/1.png?width=200" "$U1"
 expect_status 200 "thumbnail"
+if grep -qi "^content-disposition: inline; filename=\"$FAX-p1.png\"" "$HEADERS"; then ok; else fail "page Content-Disposition"; fi
 req GET "/v1/faxes/$FAX/pages/4.png" "$U1"
 expect_problem 404 not-found "no page 4"
 req GET "/v1/faxes/$FAX/pages/0.png" "$U1"
@@ -251,6 +253,7 @@ expect_jq '.items == [] and .next_cursor == null' "no call yet"
 req GET "/v1/accounts/$ACC_A/cdrs?since=2020-01-01T00:00:00Z&direction=outbound" "$BILL_A" "" -H "Accept: text/csv"
 expect_status 200 "CDRs as CSV"
 if grep -qi '^content-type: text/csv' "$HEADERS"; then ok; else fail "CSV content type"; fi
+if grep -qi "^content-disposition: attachment; filename=\"cdrs-$ACC_A.csv\"" "$HEADERS"; then ok; else fail "CSV Content-Disposition"; fi
 if head -n 1 "$TMP/body" | grep -q '^id,fax_id,account_id,user_id,attempt,direction,from,to,trunk,started_at'; then ok; else
 	fail "CSV header: $(head -n 1 "$TMP/body")"; fi
 req GET "/v1/accounts/$ACC_A/cdrs?since=yesterday" "$BILL_A"

@@ -34,7 +34,7 @@ expect_jq ".attempts[0].remote_ident == \"$NUM_B\"" "the receiver identifies its
 wait_inbound "$USER_B" 1
 IN=$(jqr '.items[0].id')
 expect_jq ".items[0].direction == \"inbound\" and .items[0].page_count == 3 and .items[0].from == \"$NUM_A\" and .items[0].to == \"$NUM_B\"" "in B's inbox with 3 pages"
-expect_jq '.items[0].status == "delivered"' "inbound fax complete"
+expect_jq '.items[0].status == "received"' "inbound fax complete: received"
 
 # The received pages are the sent pages, pixel for pixel (ECM).
 for n in 1 2 3; do

@@ -599,7 +599,7 @@ static void test_inbound(void **state)
 	json_decref(route);
 	json_t *fx = get_fax(f, id);
 	assert_string_equal(str(fx, "direction"), "inbound");
-	assert_string_equal(str(fx, "status"), "delivered");
+	assert_string_equal(str(fx, "status"), "received");
 	assert_string_equal(str(fx, "user_id"), "usr_r");
 	assert_string_equal(str(fx, "from_number"), "+12125550100");
 	assert_int_equal(num(fx, "page_count"), 2);

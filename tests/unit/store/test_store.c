@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include <sqlite3.h>
 
 #include "store.h"
 
@@ -23,15 +24,21 @@ static int setup(void **state)
 	return *state ? 0 : -1;
 }
 
+/* Removes a database file with its WAL and shared-memory files. */
+static void unlink_db(const char *db)
+{
+	char p[160];
+	unlink(db);
+	snprintf(p, sizeof p, "%s-wal", db);
+	unlink(p);
+	snprintf(p, sizeof p, "%s-shm", db);
+	unlink(p);
+}
+
 static int teardown(void **state)
 {
 	store_close(*state);
-	char p[160];
-	unlink(path);
-	snprintf(p, sizeof p, "%s-wal", path);
-	unlink(p);
-	snprintf(p, sizeof p, "%s-shm", path);
-	unlink(p);
+	unlink_db(path);
 	return 0;
 }
 
@@ -72,6 +79,59 @@ static void test_migrations_idempotent(void **state)
 	assert_non_null(again);
 	assert_int_equal(store_schema_version(again), n);
 	store_close(again);
+}
+
+static void sql(sqlite3 *db, const char *q)
+{
+	char *msg = NULL;
+	if (sqlite3_exec(db, q, NULL, NULL, &msg) != SQLITE_OK)
+		fail_msg("%s: %s", q, msg);
+}
+
+static int64_t sql_int(sqlite3 *db, const char *q)
+{
+	sqlite3_stmt *s = NULL;
+	assert_int_equal(sqlite3_prepare_v2(db, q, -1, &s, NULL), SQLITE_OK);
+	int64_t v = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : -1;
+	sqlite3_finalize(s);
+	return v;
+}
+
+/* Migration 0007 rebuilds the faxes table (a CHECK constraint changes): an
+ * inbound fax stored as "delivered" becomes "received", outbound ones keep
+ * their status, and the pages that point at the faxes survive. Run here by
+ * forgetting that 0007 was applied and opening the store again. */
+static void test_migration_rebuilds_faxes(void **state)
+{
+	(void)state;
+	char own[128], err[256];
+	snprintf(own, sizeof own, "/tmp/fv-store-m-%d-XXXXXX", getpid());
+	close(mkstemp(own));
+	store_t *st = store_open(own, err, sizeof err);
+	assert_non_null(st);
+	store_close(st);
+	sqlite3 *db = NULL;
+	assert_int_equal(sqlite3_open(own, &db), SQLITE_OK);
+	sql(db, "PRAGMA foreign_keys=ON;"
+		"INSERT INTO accounts (id, name, status, created_at, updated_at) VALUES ('acc_m', 'M', 'active', 1, 1);"
+		"INSERT INTO faxes (id, account_id, direction, status, to_number, created_at, updated_at) VALUES"
+		" ('fax_in', 'acc_m', 'inbound', 'delivered', '+1', 1, 1),"
+		" ('fax_out', 'acc_m', 'outbound', 'delivered', '+1', 1, 1);"
+		"INSERT INTO fax_pages (fax_id, page, status) VALUES ('fax_in', 1, 'received'), ('fax_in', 2, 'received');"
+		"DELETE FROM schema_migrations WHERE version = 7;");
+	sqlite3_close(db);
+	st = store_open(own, err, sizeof err);
+	assert_non_null(st);
+	assert_true(store_schema_version(st) >= 7);
+	assert_int_equal(sqlite3_open(own, &db), SQLITE_OK);
+	assert_int_equal(sql_int(db, "SELECT count(*) FROM faxes WHERE id = 'fax_in' AND status = 'received'"), 1);
+	assert_int_equal(sql_int(db, "SELECT count(*) FROM faxes WHERE id = 'fax_out' AND status = 'delivered'"), 1);
+	assert_int_equal(sql_int(db, "SELECT count(*) FROM fax_pages WHERE fax_id = 'fax_in'"), 2);
+	assert_int_equal(sql_int(db, "SELECT count(*) FROM pragma_foreign_key_check"), 0);
+	assert_int_equal(sql_int(db, "SELECT count(*) FROM sqlite_master WHERE name IN ('faxes_account', 'faxes_due')"), 2);
+	sqlite3_close(db);
+	store_close(st);
+	unlink_db(own);
 }
 
 static void test_tenant_scoping(void **state)
@@ -154,6 +214,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_migrations_idempotent),
+		cmocka_unit_test(test_migration_rebuilds_faxes),
 		cmocka_unit_test(test_tenant_scoping),
 		cmocka_unit_test(test_pagination),
 		cmocka_unit_test(test_invitation_single_use),

@@ -21,6 +21,7 @@
 #include "api.h"
 #include "audit.h"
 #include "config.h"
+#include "datadir.h"
 #include "domain.h"
 #include "faxsvc.h"
 #include "log.h"
@@ -92,7 +93,7 @@ static char *db_path(const config_t *cfg)
 
 static store_t *open_store(const config_t *cfg)
 {
-	if (ensure_dir(cfg->data_dir) != 0) {
+	if (ensure_dir(cfg->data_dir) != 0 || datadir_secure(cfg->data_dir) < 0) {
 		fprintf(stderr, "faxvaultd: cannot create data directory %s: %s\n", cfg->data_dir,
 			strerror(errno));
 		return NULL;
@@ -572,6 +573,9 @@ static int run(config_t *cfg, int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+	/* Every file the daemon creates (database, WAL, keys, documents, logs)
+	 * is its user's alone. */
+	umask(077);
 	config_t cfg;
 	config_defaults(&cfg);
 	int rc = run(&cfg, argc, argv);

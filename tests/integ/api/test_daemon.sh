@@ -95,4 +95,17 @@ kill -TERM "$DAEMON_PID"
 wait "$DAEMON_PID"; rc=$?; DAEMON_PID=""
 [ $rc -eq 0 ] && ok || fail "SIGTERM exits 0 (got $rc)"
 grep -q 'event=daemon.stopped' "$LOG" && ok || fail "stop logged"
+
+# The data directory is private: everything the daemon made is 0700/0600.
+bad=$(find "$DATA" \( -type d -perm /077 \) -o \( -type f -perm /077 \) | head -n 5)
+[ -z "$bad" ] && ok || fail "files of the data directory readable by others: $bad"
+# A data directory loosened by hand (or by an older version) is tightened at
+# start, each path named in a warning.
+chmod 755 "$DATA"; chmod 644 "$DATA/faxvault.db"; mkdir -p "$DATA/extra"; chmod 775 "$DATA/extra"
+: > "$LOG"
+"$FAXVAULTD" --data-dir "$DATA" --set log.file="$LOG" $FV_TEST_FLAGS audit-verify >/dev/null 2>"$TMP/verify.err"
+[ "$(stat -c %a "$DATA")" = 700 ] && [ "$(stat -c %a "$DATA/faxvault.db")" = 600 ] && [ "$(stat -c %a "$DATA/extra")" = 700 ] && ok ||
+	fail "modes not fixed: $(stat -c '%a %n' "$DATA" "$DATA/faxvault.db" "$DATA/extra")"
+grep -h 'event=datadir.mode_fixed' "$LOG" "$TMP/verify.err" | grep -q 'faxvault.db" old_mode=0644 new_mode=0600' && ok ||
+	fail "no warning naming the database and its old mode: $(cat "$LOG" "$TMP/verify.err")"
 finish

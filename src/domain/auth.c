@@ -248,7 +248,7 @@ static int second_factor(dom_ctx_t *c, const json_t *person, const char *totp, c
 {
 	if (totp) {
 		uint8_t key[64];
-		int klen = totp_base32_decode(rec_str(person, "totp_secret"), key, sizeof key);
+		int klen = dom_totp_key(c, person, key, sizeof key);
 		int64_t step = klen > 0 ? totp_verify(key, (size_t)klen, totp,
 			(uint64_t)(time_now_ms() / 1000 / 30), 1) : -1;
 		sodium_memzero(key, sizeof key);

@@ -38,8 +38,16 @@ int dom_mfa_begin(dom_ctx_t *c, json_t **out, dom_err_t *e)
 	char b32[64];
 	totp_base32_encode(key, sizeof key, b32, sizeof b32);
 	sodium_memzero(key, sizeof key);
-	/* A new enrolment replaces an unconfirmed one. */
-	json_t *upd = json_pack("{s:s, s:n, s:n}", "totp_secret", b32, "totp_confirmed_at", "totp_last_step");
+	/* A new enrolment replaces an unconfirmed one. The seed is stored
+	 * sealed: reading the database does not give the second factor. */
+	char *sealed = dom_secret_seal(c, "totp", c->who->person_id, b32);
+	if (!sealed) {
+		json_decref(p);
+		sodium_memzero(b32, sizeof b32);
+		return dom_fail(e, "unavailable", "", "second factors cannot be enrolled: the service has no master key");
+	}
+	json_t *upd = json_pack("{s:s, s:n, s:n}", "totp_secret", sealed, "totp_confirmed_at", "totp_last_step");
+	free(sealed);
 	int rc = store_principal_update(c->tx, c->who->person_id, upd);
 	json_decref(upd);
 	char *uri = totp_otpauth_uri(TOTP_ISSUER, rec_str(p, "email"), b32);
@@ -64,18 +72,25 @@ int dom_mfa_qr(dom_ctx_t *c, unsigned char **png, size_t *len, dom_err_t *e)
 		json_decref(p);
 		return dom_fail(e, "not-found", "", "no enrolment in progress: POST /v1/me/mfa/totp first");
 	}
-	char *uri = totp_otpauth_uri(TOTP_ISSUER, rec_str(p, "email"), rec_str(p, "totp_secret"));
+	char *b32 = dom_secret_open(c, "totp", c->who->person_id, rec_str(p, "totp_secret"));
+	if (!b32) {
+		json_decref(p);
+		return dom_fail(e, "unavailable", "", "the enrolment's secret cannot be opened");
+	}
+	char *uri = totp_otpauth_uri(TOTP_ISSUER, rec_str(p, "email"), b32);
+	dom_secret_free(b32);
 	json_decref(p);
 	int rc = qr_png(uri, 6, png, len);
+	sodium_memzero(uri, strlen(uri));
 	free(uri);
 	return rc == 0 ? 0 : dom_fail(e, "internal", "", "the QR code could not be drawn");
 }
 
 /* Checks a code against the person's secret; the matched step or -1. */
-static int64_t check_code(const json_t *p, const char *code)
+static int64_t check_code(const dom_ctx_t *c, const json_t *p, const char *code)
 {
 	uint8_t key[64];
-	int klen = totp_base32_decode(rec_str(p, "totp_secret"), key, sizeof key);
+	int klen = dom_totp_key(c, p, key, sizeof key);
 	int64_t step = klen > 0 ? totp_verify(key, (size_t)klen, code,
 		(uint64_t)(time_now_ms() / 1000 / 30), 1) : -1;
 	sodium_memzero(key, sizeof key);
@@ -97,7 +112,7 @@ int dom_mfa_confirm(dom_ctx_t *c, const json_t *body, json_t **out, dom_err_t *e
 		json_decref(p);
 		return dom_fail(e, "not-found", "", "no enrolment in progress: POST /v1/me/mfa/totp first");
 	}
-	int64_t step = check_code(p, code);
+	int64_t step = check_code(c, p, code);
 	json_decref(p);
 	if (step < 0)
 		return dom_fail(e, "invalid-mfa-code", "code", "the code is wrong or was used already");
@@ -144,7 +159,7 @@ int dom_mfa_remove(dom_ctx_t *c, const json_t *body, json_t **out, dom_err_t *e)
 		json_decref(p);
 		return dom_fail(e, "not-found", "", "no second factor is enrolled");
 	}
-	int64_t step = check_code(p, code);
+	int64_t step = check_code(c, p, code);
 	json_decref(p);
 	if (step < 0)
 		return dom_fail(e, "invalid-mfa-code", "code", "the code is wrong or was used already");

@@ -4,17 +4,21 @@
 #include "numbers.h"
 
 #include <arpa/inet.h>
+#include <sodium.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "docs.h"
 #include "dom_util.h"
+#include "log.h"
 #include "numparse.h"
 #include "render.h"
 #include "sec.h"
 #include "store_numbers.h"
 #include "timeutil.h"
 #include "validate.h"
+#include "vault.h"
 #include "xalloc.h"
 
 #define TRUNK_ID_MAX 32
@@ -107,12 +111,26 @@ static const char *loopback_peer(const fax_env_t *env)
 static json_t *trunk_dial(const json_t *t, const fax_env_t *env)
 {
 	int lo = strcmp(rec_str(t, "id"), LOOPBACK) == 0;
-	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:s}", "id", rec_str(t, "id"), "name",
-		rec_str(t, "name"), "peer", lo ? loopback_peer(env) : rec_str(t, "peer"), "username",
-		rec_str(t, "username"), "password", rec_str(t, "secret"), "transport",
+	/* The password is stored sealed; one stored in clear by an older
+	 * version is used as it is. One that does not open dials without. */
+	const char *stored = rec_str(t, "secret");
+	char *pw = NULL;
+	if (vault_secret_is_sealed(stored) &&
+	    (!env || !env->master ||
+		    vault_secret_open(env->master, "trunk", rec_str(t, "id"), stored, &pw) != VAULT_OK))
+		log_event(LOG_ERROR, "trunk.secret_unopened", "trunk=%s", rec_str(t, "id"));
+	json_t *out = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:s}", "id", rec_str(t, "id"),
+		"name", rec_str(t, "name"), "peer", lo ? loopback_peer(env) : rec_str(t, "peer"),
+		"username", rec_str(t, "username"), "password",
+		pw ? pw : vault_secret_is_sealed(stored) ? "" : stored, "transport",
 		rec_str(t, "transport"), "max_calls",
 		(json_int_t)json_integer_value(json_object_get(t, "max_calls")), "status",
 		rec_str(t, "status"));
+	if (pw) {
+		sodium_memzero(pw, strlen(pw));
+		free(pw);
+	}
+	return out;
 }
 
 json_t *dom_trunk_for(store_tx_t *tx, const fax_env_t *env, const char *to)
@@ -380,6 +398,21 @@ static json_t *trunk_detail(const json_t *body)
 	return d;
 }
 
+/* Seals the trunk password of rec (field "secret") for trunk id: the
+ * password is stored sealed (vault_secret_seal, "trunk"). 0, or -1 with e. */
+static int seal_trunk_secret(dom_ctx_t *c, const char *id, json_t *rec, dom_err_t *e)
+{
+	const char *pw = json_string_value(json_object_get(rec, "secret"));
+	if (!pw)
+		return 0;
+	char *sealed = dom_secret_seal(c, "trunk", id, pw);
+	if (!sealed)
+		return dom_fail(e, "unavailable", "password", "trunk passwords cannot be stored: the service has no master key");
+	json_object_set_new(rec, "secret", json_string(sealed));
+	free(sealed);
+	return 0;
+}
+
 int dom_trunk_create(dom_ctx_t *c, const json_t *body, json_t **out, dom_err_t *e)
 {
 	static const char *const allowed[] = { "id", "name", "peer", "username", "password",
@@ -396,6 +429,11 @@ int dom_trunk_create(dom_ctx_t *c, const json_t *body, json_t **out, dom_err_t *
 		return -1;
 	}
 	char *id = idin ? xstrdup(idin) : sec_new_id("trk");
+	if (seal_trunk_secret(c, id, rec, e)) {
+		json_decref(rec);
+		free(id);
+		return -1;
+	}
 	int64_t now = time_now_ms();
 	json_object_set_new(rec, "id", json_string(id));
 	json_object_set_new(rec, "created_at", json_integer(now));
@@ -424,7 +462,8 @@ int dom_trunk_update(dom_ctx_t *c, const char *id, const json_t *body, json_t **
 		return dom_fail(e, "not-found", "", "no such trunk");
 	json_decref(t);
 	json_t *rec = json_object();
-	if (trunk_fields(body, false, strcmp(id, LOOPBACK) == 0, rec, e)) {
+	if (trunk_fields(body, false, strcmp(id, LOOPBACK) == 0, rec, e) ||
+	    seal_trunk_secret(c, id, rec, e)) {
 		json_decref(rec);
 		return -1;
 	}

@@ -293,11 +293,13 @@ int dom_webhook_create(dom_ctx_t *c, const json_t *a, const json_t *body, json_t
 	int64_t now = time_now_ms();
 	char *id = sec_new_id("whk");
 	char *secret = new_secret();
-	json_t *w = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I}", "id", id,
+	char *sealed = dom_secret_seal(c, "webhook", id, secret);
+	json_t *w = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s?, s:I, s:I}", "id", id,
 		"account_id", rec_str(a, "id"), "url", url, "events", events, "description",
-		desc ? desc : "", "status", "active", "secret", secret, "created_at", (json_int_t)now,
+		desc ? desc : "", "status", "active", "secret", sealed, "created_at", (json_int_t)now,
 		"updated_at", (json_int_t)now);
-	int rc = store_webhook_insert(c->tx, w);
+	int rc = sealed ? store_webhook_insert(c->tx, w) : STORE_ERROR;
+	free(sealed);
 	json_decref(w);
 	json_t *detail = json_pack("{s:s, s:o}", "url", url, "events", events_json(events));
 	if (rc == STORE_OK)
@@ -392,9 +394,11 @@ int dom_webhook_rotate_secret(dom_ctx_t *c, const json_t *a, const char *id, jso
 	dom_err_t *e)
 {
 	char *secret = new_secret();
-	json_t *f = json_pack("{s:s, s:I}", "secret", secret, "updated_at",
+	char *sealed = dom_secret_seal(c, "webhook", id, secret);
+	json_t *f = json_pack("{s:s?, s:I}", "secret", sealed, "updated_at",
 		(json_int_t)time_now_ms());
-	int rc = store_webhook_update(c->tx, rec_str(a, "id"), id, f);
+	int rc = sealed ? store_webhook_update(c->tx, rec_str(a, "id"), id, f) : STORE_ERROR;
+	free(sealed);
 	json_decref(f);
 	if (rc == STORE_OK)
 		rc = dom_audit(c, "webhook.rotate_secret", id, rec_str(a, "id"), "success", NULL);

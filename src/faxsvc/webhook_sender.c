@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <sodium.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -14,6 +15,7 @@
 #include "ssrf.h"
 #include "store_webhooks.h"
 #include "timeutil.h"
+#include "vault.h"
 #include "webhooks.h"
 #include "xalloc.h"
 
@@ -73,7 +75,22 @@ static void post(webhook_sender_t *w, const json_t *d, struct outcome *o)
 	}
 	int64_t ts = time_now_ms() / 1000;
 	char sig[WEBHOOK_SIG_MAX];
-	if (webhook_sign(secret, msg_id, ts, payload, strlen(payload), sig) != 0) {
+	/* Secrets are stored sealed (vault_secret_seal, "webhook", webhook id);
+	 * one stored in clear by an older version is used as it is. */
+	char *clear = NULL;
+	const char *wid = json_string_value(json_object_get(d, "webhook_id"));
+	if (vault_secret_is_sealed(secret) &&
+	    (!w->env || !w->env->master || !wid ||
+		    vault_secret_open(w->env->master, "webhook", wid, secret, &clear) != VAULT_OK)) {
+		snprintf(o->error, sizeof o->error, "the secret does not open");
+		return;
+	}
+	int signed_ok = webhook_sign(clear ? clear : secret, msg_id, ts, payload, strlen(payload), sig);
+	if (clear) {
+		sodium_memzero(clear, strlen(clear));
+		free(clear);
+	}
+	if (signed_ok != 0) {
 		snprintf(o->error, sizeof o->error, "the secret does not decode");
 		return;
 	}

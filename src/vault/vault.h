@@ -236,4 +236,27 @@ vault_err_t vault_blob_remove(const char *dir, const char *doc_id);
  * *removed (may be NULL) gets the count. */
 vault_err_t vault_sweep_temp(const char *dir, int *removed);
 
+/* ---- small secrets at rest ----
+ * Secrets the service must use again (TOTP seeds, webhook signing secrets,
+ * SIP trunk passwords) are stored sealed, never in clear: XChaCha20-Poly1305
+ * under a subkey of the master key, with "purpose|owner_id" as associated
+ * data, so that a sealed value copied to another row, person or use does not
+ * open. Sealed text: VAULT_SECRET_PREFIX then base64url (no padding) of
+ * nonce || ciphertext. The functions are pure requests on the master key, as
+ * a key-holding process could serve them. */
+#define VAULT_SECRET_PREFIX "sealed1:"
+#define VAULT_SECRET_MAX 1024 /* longest secret sealed, bytes */
+
+/* Whether text is sealed (starts with VAULT_SECRET_PREFIX). */
+int vault_secret_is_sealed(const char *text);
+/* Seals plain (NUL-terminated, at most VAULT_SECRET_MAX bytes) into *out
+ * (NUL-terminated, owned by the caller, free()). */
+vault_err_t vault_secret_seal(const vault_key_t *master, const char *purpose,
+	const char *owner_id, const char *plain, char **out);
+/* Opens sealed into *out (owned by the caller: wipe with sodium_memzero and
+ * free()). VAULT_ERR_UNWRAP when it does not open (other key, purpose or
+ * owner, or altered), VAULT_ERR_ARG when it is not sealed text. */
+vault_err_t vault_secret_open(const vault_key_t *master, const char *purpose,
+	const char *owner_id, const char *sealed, char **out);
+
 #endif

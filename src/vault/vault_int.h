@@ -8,7 +8,7 @@
 #include "vault.h"
 
 /* Subkeys derived from a key with crypto_kdf (context "fvvault1"). */
-enum { VAULT_SUBKEY_STREAM = 1, VAULT_SUBKEY_MAC = 2, VAULT_SUBKEY_ID = 3 };
+enum { VAULT_SUBKEY_STREAM = 1, VAULT_SUBKEY_MAC = 2, VAULT_SUBKEY_ID = 3, VAULT_SUBKEY_SECRET = 4 };
 
 /* 0 when libsodium is ready, -1 otherwise (idempotent, thread-safe). */
 int vault_sodium_ready(void);

@@ -196,8 +196,13 @@ static bool audit_worthy(const char *kind)
  * let anyone write arbitrary ids into a log); to the targeted account when
  * it exists and the caller is provider or partner staff; else to none. */
 static void audit_failure(api_t *a, const principal_t *who, const char *source, const char *rid,
-	const struct route *r, const json_t *account, const char *kind, const char *detail)
+	const struct route *r, const char *url, const json_t *account, const char *kind,
+	const char *detail)
 {
+	/* The target is what was tried (the concrete path, credentials
+	 * redacted), the route template goes in the detail. */
+	char target[256];
+	redact_target(url, r->pattern, target, sizeof target);
 	store_tx_t *tx = store_begin(a->st, true);
 	if (!tx)
 		return;
@@ -207,11 +212,11 @@ static void audit_failure(api_t *a, const principal_t *who, const char *source, 
 		acc = who->account_id;
 	else if (account && (!who || strcmp(who->kind, "account") != 0))
 		acc = json_string_value(json_object_get(account, "id"));
-	json_t *d = json_pack("{s:s, s:s, s:s}", "problem", kind, "detail", detail ? detail : "",
-		"request_id", rid);
+	json_t *d = json_pack("{s:s, s:s, s:s, s:s}", "problem", kind, "detail", detail ? detail : "",
+		"request_id", rid, "route", r->pattern);
 	const char *outcome = strcmp(kind, "unauthenticated") == 0 || strcmp(kind, "invalid-credentials") == 0
 		? "failure" : "denied";
-	int rc = audit_record(tx, &ctx, r->action, r->pattern, acc, outcome, d);
+	int rc = audit_record(tx, &ctx, r->action, target, acc, outcome, d);
 	json_decref(d);
 	if (rc == 0)
 		store_commit(tx);
@@ -616,7 +621,7 @@ fail:
 	set_problem(ans, e.kind, e.detail, e.field, rq->rid, lang);
 	if (!c.keep_on_error && (audit_worthy(e.kind) ||
 		    (r->flags & ROUTE_ACCOUNT && c.who && strcmp(e.kind, "not-found") == 0)))
-		audit_failure(a, c.who, peer, rq->rid, r, account, e.kind, e.detail);
+		audit_failure(a, c.who, peer, rq->rid, r, url, account, e.kind, e.detail);
 	if (strcmp(e.kind, "invalid-credentials") == 0)
 		metrics_auth_failure();
 done:

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -86,6 +87,20 @@ static int ensure_dir(const char *dir)
 	return -1;
 }
 
+/* "cli:USER@HOST": who ran an administrative command of faxvaultd, as the
+ * audit log records it. */
+static void cli_actor(char *out, size_t len)
+{
+	const struct passwd *pw = getpwuid(geteuid());
+	char host[64] = "";
+	if (gethostname(host, sizeof host - 1) != 0 || !host[0])
+		snprintf(host, sizeof host, "localhost");
+	if (pw && pw->pw_name)
+		snprintf(out, len, "cli:%s@%s", pw->pw_name, host);
+	else
+		snprintf(out, len, "cli:uid%u@%s", (unsigned)geteuid(), host);
+}
+
 static char *db_path(const config_t *cfg)
 {
 	return xasprintf("%s/faxvault.db", cfg->data_dir);
@@ -143,8 +158,10 @@ static int local_op(const config_t *cfg, const char *what,
 		return dom_fail(e, "internal", "", "the database could not be opened");
 	store_tx_t *tx = store_begin(st, true);
 	dom_config_t dc = dom_config(cfg);
-	dom_ctx_t c = { .store = st, .tx = tx, .source = "local", .request_id = what, .lang = "en",
-		.cfg = &dc };
+	char actor[160];
+	cli_actor(actor, sizeof actor);
+	dom_ctx_t c = { .store = st, .tx = tx, .actor = actor, .source = "local", .request_id = what,
+		.lang = "en", .cfg = &dc };
 	int rc = tx ? op(&c, arg, secret, e) : dom_fail(e, "internal", "", "database unreachable");
 	if (rc == 0 && store_commit(tx) != STORE_OK)
 		rc = dom_fail(e, "internal", "", "commit failed");

@@ -58,11 +58,13 @@ int audit_record(store_tx_t *tx, const audit_ctx_t *ctx, const char *action, con
 	if (store_audit_head(tx, &seq, prev) != STORE_OK)
 		return -1;
 	const principal_t *p = ctx ? ctx->who : NULL;
+	const char *sys = !p && ctx && ctx->actor && *ctx->actor ? ctx->actor : NULL;
 	char *id = sec_new_id("evt");
 	char *dj = detail ? json_dumps(detail, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
 	json_t *ev = json_pack("{s:I, s:s, s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}",
 		"seq", (json_int_t)(seq + 1), "id", id, "time", (json_int_t)time_now_ms(),
-		"actor_id", p ? p->id : "anonymous", "actor_type", p ? p->type : "anonymous",
+		"actor_id", p ? p->id : sys ? sys : "anonymous", "actor_type",
+		p ? p->type : sys ? (strncmp(sys, "cli:", 4) == 0 ? "cli" : "system") : "anonymous",
 		"on_behalf_of", p && strcmp(p->type, "api_key") == 0 ? p->person_id : "",
 		"action", action, "target", target ? target : "", "account_id",
 		account_id ? account_id : "", "source", ctx && ctx->source ? ctx->source : "",

@@ -27,6 +27,8 @@ void audit_hash(const char *prev_hash, const json_t *event, char out[AUDIT_HASH_
 /* What the domain knows of the request when it records an event. */
 typedef struct audit_ctx {
 	const principal_t *who; /* NULL: anonymous or the system */
+	const char *actor;      /* when who is NULL: the system actor that acts
+				   ("system:faxsvc", "cli:USER@HOST"); NULL: anonymous */
 	const char *source;     /* peer address, or "" */
 	const char *request_id;
 } audit_ctx_t;

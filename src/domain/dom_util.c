@@ -30,7 +30,8 @@ int dom_fail(dom_err_t *e, const char *kind, const char *field, const char *fmt,
 int dom_audit(dom_ctx_t *c, const char *action, const char *target, const char *account_id,
 	const char *outcome, const json_t *detail)
 {
-	audit_ctx_t a = { .who = c->who, .source = c->source, .request_id = c->request_id };
+	audit_ctx_t a = { .who = c->who, .actor = c->actor, .source = c->source,
+		.request_id = c->request_id };
 	return audit_record(c->tx, &a, action, target, account_id, outcome, detail);
 }
 

@@ -35,7 +35,9 @@ typedef struct dom_config {
 typedef struct dom_ctx {
 	store_t *store;         /* for operations that read outside c->tx */
 	store_tx_t *tx;
-	const principal_t *who; /* NULL when anonymous */
+	const principal_t *who; /* NULL when anonymous or the system */
+	const char *actor;      /* when who is NULL: the system actor recorded in
+				   the audit log ("cli:USER@HOST"); NULL: anonymous */
 	const char *source;     /* peer address */
 	const char *request_id;
 	const char *lang;       /* "en" or "fr" */

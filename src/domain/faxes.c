@@ -24,7 +24,10 @@
 #include "webhooks.h"
 #include "xalloc.h"
 
-static const audit_ctx_t system_actor = { .who = NULL, .source = "", .request_id = "" };
+/* The fax service acting on its own (final statuses, received faxes,
+ * submissions rendered again after a crash). */
+static const audit_ctx_t system_actor = { .who = NULL, .actor = "system:faxsvc", .source = "",
+	.request_id = "" };
 
 int fax_audit(store_tx_t *tx, const audit_ctx_t *actor, const char *action, const char *target,
 	const char *account_id, const char *outcome, json_t *detail)
@@ -37,7 +40,8 @@ int fax_audit(store_tx_t *tx, const audit_ctx_t *actor, const char *action, cons
 int fax_audit_c(dom_ctx_t *c, const char *action, const char *target, const char *account_id,
 	const char *outcome, json_t *detail)
 {
-	audit_ctx_t a = { .who = c->who, .source = c->source, .request_id = c->request_id };
+	audit_ctx_t a = { .who = c->who, .actor = c->actor, .source = c->source,
+		.request_id = c->request_id };
 	return fax_audit(c->tx, &a, action, target, account_id, outcome, detail);
 }
 
@@ -625,7 +629,8 @@ int dom_fax_submit(dom_ctx_t *c, const json_t *fields, const fax_file_t *files, 
 	}
 	json_t *items = json_array();
 	char *tiff = xasprintf("%s/fax.tif", dir);
-	audit_ctx_t actor = { .who = c->who, .source = c->source, .request_id = c->request_id };
+	audit_ctx_t actor = { .who = c->who, .actor = c->actor, .source = c->source,
+		.request_id = c->request_id };
 	rc = queue_submission(c->tx, env, &actor, sub, tiff, pages, items);
 	free(tiff);
 	dom_workdir_wipe(dir);

@@ -59,6 +59,8 @@ expect_status 200 "path form: accepted"
 # --- password resets: body form, failures keep the token, audit
 RTOK=$("$FAXVAULTD" --data-dir "$DATA" $FV_TEST_FLAGS password-reset --email compta@niepce.example | grep '^fvr_')
 [ -n "$RTOK" ] && ok || fail "operator issues a reset token"
+req GET "/v1/accounts/$ACC/audit-events?action=password_reset.create" "$OWNER"
+expect_jq "(.items | length) == 1 and .items[0].actor.type == \"cli\" and (.items[0].actor.id | startswith(\"cli:$(id -un)@\"))" "the reset is attributed to the operator's command and unix user"
 SECRETS+=("$RTOK")
 req POST /v1/password-resets/complete "" "{\"token\":\"$RTOK\",\"password\":\"qwertyuiop123\"}"
 expect_problem 422 weak-password "reset: weak password"

@@ -187,6 +187,8 @@ for action in account.create invitation.accept session.create user.create api_ke
 	expect_jq "[.items[].action] | index(\"$action\") != null" "audit has $action"
 done
 expect_jq '[.items[] | select(.outcome == "denied")] | length > 0' "denials are audited"
+expect_jq '[.items[] | select(.outcome == "denied") | .target] | all(contains("{") | not)' "denials name the concrete target, not the route template"
+expect_jq '[.items[] | select(.outcome == "denied") | .detail.route // empty] | length > 0' "denials keep the route template in their detail"
 expect_jq "[.items[] | select(.action == \"user.read\" and .actor.type == \"api_key\" and .actor.on_behalf_of == \"$ADMIN_ID\")] | length == 1" "key reads are attributed to the key and its creator"
 req GET "/v1/accounts/$ACC/audit-events?action=account.suspend" "$ADMIN"
 expect_jq '(.items | length == 1) and .items[0].actor.type == "user"' "filter by action"

@@ -58,6 +58,8 @@ req GET "/v1/accounts/$ACC_B/audit-events?action=fax.document.read" "$OWNER_B"
 expect_jq "[.items[] | select(.target == \"$IN\")] | length >= 1" "document read audited"
 req GET "/v1/accounts/$ACC_B/audit-events?action=fax.page.read" "$OWNER_B"
 expect_jq '(.items | length) >= 3' "page reads audited"
+req GET "/v1/accounts/$ACC_B/audit-events?action=fax.receive" "$OWNER_B"
+expect_jq '(.items | length) >= 1 and all(.items[]; .actor.id == "system:faxsvc" and .actor.type == "system")' "the fax service is named as the actor of a reception"
 
 # Tenant isolation.
 req GET "/v1/faxes/$IN" "$USER_A"

@@ -305,3 +305,19 @@ int dom_totp_key(const dom_ctx_t *c, const json_t *person, uint8_t *key, size_t 
 	dom_secret_free(b32);
 	return klen > 0 ? klen : -1;
 }
+
+int dom_read_audited(dom_ctx_t *c, const char *action, const char *target,
+	const char *account_id, json_t **out, dom_err_t *e)
+{
+	const json_t *items = json_object_get(*out, "items");
+	json_t *d = json_is_array(items) ? json_pack("{s:I}", "count", (json_int_t)json_array_size(items))
+		: NULL;
+	int rc = dom_audit(c, action, target, account_id, "success", d);
+	json_decref(d);
+	if (rc != 0) {
+		json_decref(*out);
+		*out = NULL;
+		return dom_fail(e, "internal", "", "the read could not be recorded");
+	}
+	return 0;
+}

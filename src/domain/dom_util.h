@@ -53,6 +53,13 @@ json_t *page_json(store_page_t *pg, json_t *(*fn)(const json_t *));
 /* String member of a record, "" when absent. */
 const char *rec_str(const json_t *rec, const char *key);
 
+/* Records the read that produced *out (owned, a record or an {items} page)
+ * as the audit event `action` on target (detail: the number of items of a
+ * page). 0; or -1 with e, *out released and NULL, when it cannot be
+ * recorded: no customer data is answered without its event. */
+int dom_read_audited(dom_ctx_t *c, const char *action, const char *target,
+	const char *account_id, json_t **out, dom_err_t *e);
+
 /* ---- secrets sealed at rest (vault_secret_*: TOTP seeds, webhook
  * secrets, trunk passwords) ----
  * dom_secret_seal: plain sealed for purpose and owner_id (a new string,

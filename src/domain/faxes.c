@@ -672,7 +672,7 @@ int dom_fax_list(dom_ctx_t *c, const json_t *query, const char *cursor, int limi
 	if (store_fax_list(c->tx, &f, cursor, limit, &pg) != STORE_OK)
 		return dom_fail(e, "internal", "", "the faxes could not be listed");
 	*out = fax_json_list(c->tx, &pg);
-	return 0;
+	return dom_read_audited(c, "fax.list", c->who->account_id, c->who->account_id, out, e);
 }
 
 int dom_fax_get(dom_ctx_t *c, const char *fax_id, json_t **out, dom_err_t *e)
@@ -681,8 +681,9 @@ int dom_fax_get(dom_ctx_t *c, const char *fax_id, json_t **out, dom_err_t *e)
 	if (!f)
 		return -1;
 	*out = fax_json(c->tx, f, true);
+	int rc = dom_read_audited(c, "fax.read", fax_id, rec_str(f, "account_id"), out, e);
 	json_decref(f);
-	return 0;
+	return rc;
 }
 
 int dom_fax_cancel(dom_ctx_t *c, const char *fax_id, json_t **out, dom_err_t *e)

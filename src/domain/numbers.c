@@ -653,7 +653,7 @@ int dom_number_list(dom_ctx_t *c, const json_t *account, const char *cursor, int
 	if (store_number_list(c->tx, rec_str(account, "id"), cursor, limit, &pg) != STORE_OK)
 		return dom_fail(e, "internal", "", "numbers could not be read");
 	*out = page_json(&pg, number_public);
-	return 0;
+	return dom_read_audited(c, "number.list", rec_str(account, "id"), rec_str(account, "id"), out, e);
 }
 
 /* The account's number named by a path segment (into number), or NULL with
@@ -687,7 +687,7 @@ int dom_number_get(dom_ctx_t *c, const json_t *account, const char *raw, json_t 
 		return -1;
 	*out = number_public(n);
 	json_decref(n);
-	return 0;
+	return dom_read_audited(c, "number.read", number, rec_str(account, "id"), out, e);
 }
 
 int dom_number_route(dom_ctx_t *c, const json_t *account, const char *raw, const json_t *body,
@@ -1053,5 +1053,6 @@ int dom_notification_list(dom_ctx_t *c, const json_t *account, const char *curso
 	if (store_notification_list(c->tx, rec_str(account, "id"), cursor, limit, &pg) != STORE_OK)
 		return dom_fail(e, "internal", "", "notifications could not be read");
 	*out = page_json(&pg, notification_public);
-	return 0;
+	return dom_read_audited(c, "notification.list", rec_str(account, "id"), rec_str(account, "id"),
+		out, e);
 }

@@ -318,7 +318,7 @@ int dom_webhook_list(dom_ctx_t *c, const json_t *a, const char *cursor, int limi
 	if (store_webhook_list(c->tx, rec_str(a, "id"), cursor, limit, &pg) != STORE_OK)
 		return dom_fail(e, "internal", "", "webhooks could not be read");
 	*out = page_json(&pg, webhook_public);
-	return 0;
+	return dom_read_audited(c, "webhook.list", rec_str(a, "id"), rec_str(a, "id"), out, e);
 }
 
 int dom_webhook_get(dom_ctx_t *c, const json_t *a, const char *id, json_t **out, dom_err_t *e)
@@ -328,7 +328,7 @@ int dom_webhook_get(dom_ctx_t *c, const json_t *a, const char *id, json_t **out,
 		return dom_fail(e, "not-found", "", "no such webhook");
 	*out = webhook_public(w);
 	json_decref(w);
-	return 0;
+	return dom_read_audited(c, "webhook.read", id, rec_str(a, "id"), out, e);
 }
 
 int dom_webhook_update(dom_ctx_t *c, const json_t *a, const char *id, const json_t *body,
@@ -442,5 +442,5 @@ int dom_webhook_deliveries(dom_ctx_t *c, const json_t *a, const char *id, const 
 	    STORE_OK)
 		return dom_fail(e, "internal", "", "deliveries could not be read");
 	*out = page_json(&pg, delivery_public);
-	return 0;
+	return dom_read_audited(c, "webhook.deliveries.read", id, rec_str(a, "id"), out, e);
 }

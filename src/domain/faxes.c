@@ -522,6 +522,8 @@ int dom_fax_submit(dom_ctx_t *c, const json_t *fields, const fax_file_t *files, 
 	const char *account_id = c->who->account_id, *user_id = c->who->person_id;
 	json_t *acc = store_account_get(c->tx, account_id, NULL);
 	bool active = acc && strcmp(rec_str(acc, "status"), "active") == 0;
+	char sender[FAX_LINE_MAX + 1];
+	snprintf(sender, sizeof sender, "%s", acc ? rec_str(acc, "name") : "");
 	json_decref(acc);
 	if (!active)
 		return dom_fail(e, "account-suspended", "", "the account cannot send faxes");
@@ -533,6 +535,14 @@ int dom_fax_submit(dom_ctx_t *c, const json_t *fields, const fax_file_t *files, 
 	}
 	char from[32];
 	dom_caller_id(c->tx, account_id, user_id, from);
+	/* Every page carries a header line (date and time, sender, number,
+	 * page n/m), as 47 USC 227(d) requires and fax machines do; its sender
+	 * text is the account's name unless the submission gives one. */
+	char header[FAX_LINE_MAX + 40];
+	if (!o.header_text) {
+		snprintf(header, sizeof header, "%s%s%s", sender, *sender && *from ? "  " : "", from);
+		o.header_text = header;
+	}
 
 	/* Accepted: the originals are kept encrypted and the faxes exist in
 	 * status rendering, so that a crash during rendering loses nothing. */

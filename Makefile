@@ -4,13 +4,15 @@
 #   make check-load  the same tests beside a busy loop on every core
 #   make build  release build alone (programs under build/)
 #   make fuzz   libFuzzer builds of every fuzz target (clang), under build-fuzz/
+#   make install  programs, manual pages, docs and the systemd unit under PREFIX
 
 DATA_DIR ?= ./var
+PREFIX   ?= /usr/local
 HTTP     ?= 127.0.0.1:8080
 JOBS     ?= $(shell nproc)
 CTEST_J  ?= $(shell echo $$(( $$(nproc) * 3 )))
 
-.PHONY: all deps build build-asan check check-load run fuzz bench clean
+.PHONY: all deps build build-asan check check-load run fuzz bench install clean
 
 all: build
 
@@ -37,6 +39,9 @@ run: build
 fuzz: deps
 	@CC=clang cmake -S . -B build-fuzz -G Ninja -UFV_PARTS -DCMAKE_BUILD_TYPE=Debug -DFV_FUZZ=ON >/dev/null
 	@ninja -C build-fuzz -j $(JOBS) fuzz-targets
+
+install: build
+	@cmake --install build --prefix "$(PREFIX)"
 
 bench: build
 	@for b in bench/*/run; do echo "== $$b"; $$b build || exit 1; done

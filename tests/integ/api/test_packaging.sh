@@ -26,4 +26,28 @@ if command -v systemd-analyze >/dev/null; then
 else
 	echo "systemd-analyze not installed: the unit's systemd checks were not run"
 fi
+
+# `make install PREFIX=DIR` is `cmake --install BUILD --prefix DIR`: the three
+# programs in DIR/bin, the render helper where the installed daemon finds it,
+# the manual pages (faxvault.conf(5) listing every setting), the docs and a
+# unit whose ExecStart names the installed daemon. The installed engine tool
+# renders a document (it finds its helper from its own place).
+BUILD=$(cd "$(dirname "$FAXVAULTD")/../.." && pwd)
+PFX="$TMP/prefix"
+cmake --install "$BUILD" --prefix "$PFX" >"$TMP/install.out" 2>&1 && ok || fail "install: $(tail -n 5 "$TMP/install.out")"
+for p in faxvaultd faxvault faxvault-fax; do [ -x "$PFX/bin/$p" ] && ok || fail "$p not in PREFIX/bin"; done
+[ -x "$PFX/libexec/faxvault/faxvault-render-helper" ] && ok || fail "the render helper is not installed"
+for m in man1/faxvault.1 man1/faxvault-fax.1 man5/faxvault.conf.5 man8/faxvaultd.8; do
+	[ -s "$PFX/share/man/$m" ] && ok || fail "manual page $m missing"
+done
+for name in $("$FAXVAULTD" --print-config-reference | awk '/^\[.*\]$/ { s = substr($0, 2, length($0) - 2) "."; next } /^[a-z_0-9]+ = / { print s $1 }'); do
+	grep -qxF ".B $name" "$PFX/share/man/man5/faxvault.conf.5" || { fail "faxvault.conf(5) lacks $name"; break; }
+done
+ok
+[ -s "$PFX/share/doc/faxvault/README.md" ] && [ -s "$PFX/share/doc/faxvault/faxvault.conf.example" ] && ok || fail "docs or configuration example missing"
+grep -qx "ExecStart=$PFX/bin/faxvaultd --config /etc/faxvault/faxvault.conf" "$PFX/lib/systemd/system/faxvaultd.service" && ok ||
+	fail "the installed unit does not start the installed daemon: $(grep ExecStart "$PFX/lib/systemd/system/faxvaultd.service")"
+printf 'Installed.\n' > "$TMP/inst.txt"
+"$PFX/bin/faxvault-fax" render "$TMP/inst.txt" -o "$TMP/inst.tif" >"$TMP/inst.json" 2>"$TMP/inst.err" &&
+	jq -e '.pages == 1' "$TMP/inst.json" >/dev/null && ok || fail "the installed engine tool cannot render: $(cat "$TMP/inst.err")"
 finish

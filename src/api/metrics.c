@@ -82,6 +82,13 @@ void metrics_slow_client(void)
 	pthread_mutex_unlock(&lock);
 }
 
+static const libvers_t *libs;
+
+void metrics_set_libs(const libvers_t *l)
+{
+	libs = l;
+}
+
 void metrics_render(buf_t *o, int64_t db_ns, int64_t in_flight)
 {
 	pthread_mutex_lock(&lock);
@@ -120,8 +127,15 @@ void metrics_render(buf_t *o, int64_t db_ns, int64_t in_flight)
 	buf_printf(o, "# HELP faxvault_build_info The version of faxvault and of the libraries it runs on.\n"
 		      "# TYPE faxvault_build_info gauge\n"
 		      "faxvault_build_info{version=\"%s\",sqlite=\"%s\",microhttpd=\"%s\",jansson=\"%s\","
-		      "sodium=\"%s\"} 1\n", FV_VERSION, sqlite3_libversion(), MHD_get_version(),
+		      "sodium=\"%s\"", FV_VERSION, sqlite3_libversion(), MHD_get_version(),
 		jansson_version_str(), sodium_version_string());
+	for (size_t i = 0; libs && i < libs->n; i++) {
+		const char *n = libs->v[i].name;
+		if (strcmp(n, "sqlite") != 0 && strcmp(n, "microhttpd") != 0 && strcmp(n, "jansson") != 0 &&
+		    strcmp(n, "sodium") != 0)
+			buf_printf(o, ",%s=\"%s\"", n, libs->v[i].version);
+	}
+	buf_printf(o, "} 1\n");
 	buf_printf(o, "# HELP faxvault_http_requests_in_flight Requests being served.\n"
 		      "# TYPE faxvault_http_requests_in_flight gauge\n"
 		      "faxvault_http_requests_in_flight %lld\n", (long long)in_flight);

@@ -2,6 +2,7 @@
 #ifndef FV_METRICS_H
 #define FV_METRICS_H
 
+#include "libver.h"
 #include <stdint.h>
 
 #include "buf.h"
@@ -15,5 +16,9 @@ void metrics_auth_failure(void);
 void metrics_slow_client(void);
 /* Appends the exposition to out; db_ns is the store's cumulative time. */
 void metrics_render(buf_t *out, int64_t db_ns, int64_t in_flight);
+
+/* The libraries listed by faxvault_build_info{...}: borrowed, set once at
+ * start before the listener serves (NULL: faxvault's core libraries only). */
+void metrics_set_libs(const libvers_t *libs);
 
 #endif

@@ -5,6 +5,7 @@
  *   faxvaultd [OPTIONS] audit-verify [--json]
  *   faxvaultd [OPTIONS] check-config | print-config
  */
+#include <curl/curl.h>
 #include <errno.h>
 #include <jansson.h>
 #include <microhttpd.h>
@@ -25,7 +26,10 @@
 #include "datadir.h"
 #include "domain.h"
 #include "faxsvc.h"
+#include "libver.h"
+#include "line.h"
 #include "log.h"
+#include "metrics.h"
 #include "numparse.h"
 #include "pwlist.h"
 #include "render.h"
@@ -70,14 +74,27 @@ static void usage(FILE *out)
 
 /* The versions of what faxvaultd is built on, for operators (P01: patching)
  * and for /metrics. */
+static libvers_t libs;
+
+/* Every library faxvaultd parses untrusted input with, and its version. */
+static void collect_versions(libvers_t *l)
+{
+	l->n = 0;
+	libver_add(l, "sqlite", "the database", "%s", sqlite3_libversion());
+	libver_add(l, "microhttpd", "HTTP requests", "%s", MHD_get_version());
+	libver_add(l, "jansson", "JSON bodies", "%s", jansson_version_str());
+	libver_add(l, "sodium", "keys, tokens, sealed secrets", "%s", sodium_version_string());
+	libver_add(l, "openssl", "TLS of webhooks", "%s", OpenSSL_version(OPENSSL_VERSION_STRING));
+	libver_add(l, "libcurl", "webhook answers", "%s", curl_version_info(CURLVERSION_NOW)->version);
+	render_lib_versions(l);
+	line_lib_versions(l);
+}
+
 static void print_versions(FILE *out)
 {
 	fprintf(out, "faxvaultd %s\n", FV_VERSION);
-	fprintf(out, "  sqlite        %s\n", sqlite3_libversion());
-	fprintf(out, "  libmicrohttpd %s\n", MHD_get_version());
-	fprintf(out, "  jansson       %s\n", jansson_version_str());
-	fprintf(out, "  libsodium     %s\n", sodium_version_string());
-	fprintf(out, "  openssl       %s\n", OpenSSL_version(OPENSSL_VERSION));
+	for (size_t i = 0; i < libs.n; i++)
+		fprintf(out, "  %-12s %-22s %s\n", libs.v[i].name, libs.v[i].version, libs.v[i].parses);
 }
 
 static int ensure_dir(const char *dir)
@@ -593,6 +610,8 @@ int main(int argc, char **argv)
 	/* Every file the daemon creates (database, WAL, keys, documents, logs)
 	 * is its user's alone. */
 	umask(077);
+	collect_versions(&libs);
+	metrics_set_libs(&libs);
 	config_t cfg;
 	config_defaults(&cfg);
 	int rc = run(&cfg, argc, argv);

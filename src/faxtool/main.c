@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include "faxtool.h"
+#include "line.h"
 #include "log.h"
 
 #ifdef FV_HAVE_RENDER
@@ -49,6 +50,13 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(cmd, "--version") == 0) {
 		printf("faxvault-fax %s\n", FV_VERSION);
+		libvers_t libs = { .n = 0 };
+		line_lib_versions(&libs);
+#ifdef FV_HAVE_RENDER
+		render_lib_versions(&libs);
+#endif
+		for (size_t i = 0; i < libs.n; i++)
+			printf("  %-12s %-22s %s\n", libs.v[i].name, libs.v[i].version, libs.v[i].parses);
 		return 0;
 	}
 	if (strcmp(cmd, "send") == 0)

@@ -9,6 +9,7 @@
 #ifndef FV_LINE_LINE_H
 #define FV_LINE_LINE_H
 
+#include "libver.h"
 #include <stdatomic.h>
 #include <stddef.h>
 
@@ -153,5 +154,9 @@ int line_send_many(const line_cfg_t *cfg, const char *target, const char *tiff, 
  * to cb, from the engine's SIP thread. Returns 0, or -1 when it cannot
  * start (bad address, bind). */
 int line_receive(const line_cfg_t *cfg, line_result_fn *cb, void *ud);
+
+/* Appends the library the engine decodes the far end with (spandsp) and its
+ * version. */
+void line_lib_versions(libvers_t *l);
 
 #endif

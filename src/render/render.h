@@ -11,6 +11,7 @@
 #ifndef FV_RENDER_H
 #define FV_RENDER_H
 
+#include "libver.h"
 #include <stddef.h>
 #include <stdint.h>
 
@@ -184,5 +185,9 @@ const char *render_default_helper(void);
  * "topdf" or "preview"; argv[0] is the subcommand name, the rest its arguments
  * as in the issue. Returns the process exit code. */
 int render_tool_main(const char *cmd, int argc, char **argv);
+
+/* Appends the libraries the renderer parses documents with (MuPDF, libtiff,
+ * libpng, FreeType) and their versions. */
+void render_lib_versions(libvers_t *l);
 
 #endif

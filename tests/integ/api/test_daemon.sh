@@ -8,6 +8,11 @@
 "$FAXVAULTD" --help | grep -q "audit-verify" && ok || fail "--help lists commands"
 "$FAXVAULTD" --version | grep -q "^faxvaultd [0-9]" && ok || fail "--version"
 "$FAXVAULTD" --version | grep -q "^  sqlite  *3\." && ok || fail "--version reports the libraries (P01)"
+# Every library that parses untrusted input, with a version.
+PARSERS="sqlite microhttpd jansson sodium openssl libcurl mupdf libtiff libpng freetype spandsp"
+for lib in $PARSERS; do
+	"$FAXVAULTD" --version | grep -q "^  $lib  *[0-9]" && ok || fail "--version lacks $lib"
+done
 "$FAXVAULTD" --print-config-reference | grep -q "session_idle_minutes = 30" && ok || fail "config reference"
 
 out=$("$FAXVAULTD" --set http.threads=0 check-config 2>&1); rc=$?
@@ -72,6 +77,9 @@ echo "$BODY" | grep -q '^faxvault_auth_failures_total 1$' && ok || fail "auth fa
 echo "$BODY" | grep -q '^faxvault_http_request_duration_seconds_bucket{le="+Inf"}' && ok || fail "latency histogram"
 echo "$BODY" | grep -q '^faxvault_db_seconds_total [0-9.]*$' && ok || fail "db time"
 echo "$BODY" | grep -q '^faxvault_build_info{version="[0-9.]*",sqlite="3\.[0-9.]*",' && ok || fail "build info with library versions"
+for lib in $PARSERS; do
+	echo "$BODY" | grep '^faxvault_build_info{' | grep -q "[{,]$lib=\"[0-9]" && ok || fail "faxvault_build_info lacks $lib"
+done
 req GET /v1/openapi.json
 expect_jq '.openapi | startswith("3.1")' "OpenAPI served"
 

@@ -628,8 +628,11 @@ int dom_fax_submit(dom_ctx_t *c, const json_t *fields, const fax_file_t *files, 
 	if (failed) {
 		/* Nothing is kept: the faxes, the submission and its originals go,
 		 * and that removal is what this failed request commits. */
-		log_event(LOG_INFO, "fax.render_failed", "sub=%s fail=%s detail=\"%s\"",
-			rec_str(sub, "id"), render_fail_code(rr.fail), rr.detail);
+		/* The detail comes from the renderer, which reads what a stranger
+		 * sent: quoted, so that it cannot forge fields or lines. */
+		char q[300];
+		log_event(LOG_INFO, "fax.render_failed", "sub=%s fail=%s detail=%s", rec_str(sub, "id"),
+			render_fail_code(rr.fail), log_quote(rr.detail, q, sizeof q));
 		dom_workdir_wipe(dir);
 		store_fax_delete_submission(c->tx, rec_str(sub, "id"));
 		drop_submission(c->tx, env, sub);

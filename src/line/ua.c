@@ -2352,15 +2352,20 @@ static void ua_fini(ua_t *ua)
 	ua->nworkers = 0;
 }
 
-static void ua_init(ua_t *ua, const line_cfg_t *cfg)
+/* 0, or -1 (logged, everything released) when the process is out of
+ * descriptors or memory for it: a call may fail, the process may not. */
+static int ua_init(ua_t *ua, const line_cfg_t *cfg)
 {
 	memset(ua, 0, sizeof *ua);
 	ua->cfg = cfg;
 	ua->fd = -1;
 	ua->evs = xcalloc(LINE_CALLS_MAX, sizeof *ua->evs);
 	ua->epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (ua->epfd < 0)
-		fatal("epoll_create1: %s", strerror(errno));
+	if (ua->epfd < 0) {
+		log_event(LOG_ERROR, "line_no_resources", "call=- what=epoll errno=%d", errno);
+		ua_fini(ua);
+		return -1;
+	}
 	g711tab_init();
 	if (cfg->media_threads > 0) {
 		line_tsafe_init();
@@ -2373,8 +2378,12 @@ static void ua_init(ua_t *ua, const line_cfg_t *cfg)
 			w->calls = xcalloc(LINE_CALLS_MAX, sizeof *w->calls);
 			w->evs = xcalloc(LINE_CALLS_MAX, sizeof *w->evs);
 			w->epfd = epoll_create1(EPOLL_CLOEXEC);
-			if (w->epfd < 0)
-				fatal("epoll_create1: %s", strerror(errno));
+			if (w->epfd < 0) {
+				log_event(LOG_ERROR, "line_no_resources", "call=- what=epoll errno=%d", errno);
+				ua->nworkers = i + 1; /* ua_fini releases those set up so far */
+				ua_fini(ua);
+				return -1;
+			}
 		}
 	}
 	double speed = cfg->clock_speed > 0 ? cfg->clock_speed : 1.0;
@@ -2394,6 +2403,7 @@ static void ua_init(ua_t *ua, const line_cfg_t *cfg)
 		signal(SIGPIPE, SIG_IGN);
 		atomic_store(&stop_flag, 0);
 	}
+	return 0;
 }
 
 void line_cfg_defaults(line_cfg_t *cfg)
@@ -2456,7 +2466,10 @@ int line_send_many(const line_cfg_t *cfg, const char *target, const char *tiff, 
 		   void *ud, char *err, size_t errlen)
 {
 	ua_t ua;
-	ua_init(&ua, cfg);
+	if (ua_init(&ua, cfg) != 0) {
+		snprintf(err, errlen, "out of descriptors or memory for the call's event loop");
+		return -1;
+	}
 	ua.tx_file = tiff;
 	if (n < 1 || n > LINE_CALLS_MAX / 2) {
 		snprintf(err, errlen, "number of calls out of range (1..%d)", LINE_CALLS_MAX / 2);
@@ -2593,7 +2606,8 @@ int line_send(const line_cfg_t *cfg, const char *target, const char *tiff, fax_r
 int line_receive(const line_cfg_t *cfg, line_result_fn *cb, void *ud)
 {
 	ua_t ua;
-	ua_init(&ua, cfg);
+	if (ua_init(&ua, cfg) != 0)
+		return -1;
 	struct sockaddr_in sa;
 	if (!cfg->listen || parse_hostport(cfg->listen, &sa) != 0) {
 		log_event(LOG_ERROR, "line_bad_listen", "call=- listen=%s", cfg->listen ? cfg->listen : "-");

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "log.h"
 #include "numparse.h"
 #include "timeutil.h"
@@ -296,31 +297,73 @@ int sq_exec(store_tx_t *tx, bool must_change, const char *sql, const char *types
 /* INSERT INTO table (cols…) VALUES (?…) for the columns of `cols` that obj
  * has (absent ones take the column's default). Column names come from our
  * own tables, values are bound. */
-int sq_insert(store_tx_t *tx, const char *table, const char *const *cols, const json_t *obj)
+/* Columns one sq_insert or sq_update may set; more is a programming error,
+ * refused loudly rather than cut short. */
+#define SQ_COLS_MAX 64
+/* Longest statement they build. */
+#define SQ_SQL_MAX 8192
+
+/* Runs sql (complete) with vals bound from 1, then id when not NULL. */
+static int sq_run(store_tx_t *tx, const char *sql, const json_t *const *vals, int nv,
+	const char *id, bool want_change)
 {
-	char sql[1024], marks[256];
-	const json_t *vals[32];
-	int nv = 0;
-	int n = snprintf(sql, sizeof sql, "INSERT INTO %s (", table);
-	int mn = 0;
-	for (int i = 0; cols[i] && nv < 32; i++) {
-		const json_t *v = json_object_get(obj, cols[i]);
-		if (!v)
-			continue;
-		n += snprintf(sql + n, sizeof sql - (size_t)n, "%s%s", nv ? "," : "", cols[i]);
-		mn += snprintf(marks + mn, sizeof marks - (size_t)mn, "%s?", nv ? "," : "");
-		vals[nv++] = v;
-	}
-	snprintf(sql + n, sizeof sql - (size_t)n, ") VALUES (%s)", marks);
 	int64_t t0 = time_mono_ns();
 	sqlite3_stmt *s = conn_prepare(tx->c, sql);
 	if (!s)
 		return STORE_ERROR;
 	for (int i = 0; i < nv; i++)
 		bind_json(s, i + 1, vals[i]);
+	if (id)
+		sqlite3_bind_text(s, nv + 1, id, -1, SQLITE_TRANSIENT);
 	int rc = map_rc(tx, sqlite3_step(s), sql);
+	if (rc == STORE_OK && want_change && sqlite3_changes(tx->c->db) == 0)
+		rc = STORE_NOTFOUND;
 	sqlite3_reset(s);
 	db_time(tx, t0);
+	return rc;
+}
+
+/* Collects the members of obj named in names, in order, into vals; the
+ * count, or -1 (logged) when there are more than SQ_COLS_MAX. */
+static int sq_collect(const char *table, const char *const *names, const json_t *obj,
+	const json_t *vals[SQ_COLS_MAX])
+{
+	int nv = 0;
+	for (int i = 0; names[i]; i++) {
+		const json_t *v = json_object_get(obj, names[i]);
+		if (!v)
+			continue;
+		if (nv == SQ_COLS_MAX) {
+			log_event(LOG_ERROR, "store.too_many_columns", "table=%s max=%d", table, SQ_COLS_MAX);
+			return -1;
+		}
+		vals[nv++] = v;
+	}
+	return nv;
+}
+
+int sq_insert(store_tx_t *tx, const char *table, const char *const *cols, const json_t *obj)
+{
+	const json_t *vals[SQ_COLS_MAX];
+	int nv = sq_collect(table, cols, obj, vals);
+	if (nv < 0)
+		return STORE_ERROR;
+	buf_t sql, marks;
+	buf_init(&sql, SQ_SQL_MAX);
+	buf_init(&marks, SQ_SQL_MAX);
+	int bad = buf_printf(&sql, "INSERT INTO %s (", table);
+	for (int i = 0, k = 0; cols[i]; i++) {
+		if (!json_object_get(obj, cols[i]))
+			continue;
+		bad |= buf_printf(&sql, "%s%s", k ? "," : "", cols[i]);
+		bad |= buf_printf(&marks, "%s?", k++ ? "," : "");
+	}
+	bad |= buf_printf(&sql, ") VALUES (%s)", nv ? marks.data : "");
+	int rc = bad ? STORE_ERROR : sq_run(tx, sql.data, vals, nv, NULL, false);
+	if (bad)
+		log_event(LOG_ERROR, "store.statement_too_long", "table=%s max=%d", table, SQ_SQL_MAX);
+	buf_free(&sql);
+	buf_free(&marks);
 	return rc;
 }
 
@@ -329,33 +372,21 @@ int sq_insert(store_tx_t *tx, const char *table, const char *const *cols, const 
 int sq_update(store_tx_t *tx, const char *table, const char *const *allowed,
 	const char *id, const json_t *fields, const char *extra)
 {
-	char sql[1024];
-	const json_t *vals[32];
-	int nv = 0;
-	int n = snprintf(sql, sizeof sql, "UPDATE %s SET ", table);
-	for (int i = 0; allowed[i] && nv < 32; i++) {
-		const json_t *v = json_object_get(fields, allowed[i]);
-		if (!v)
-			continue;
-		n += snprintf(sql + n, sizeof sql - (size_t)n, "%s%s=?", nv ? "," : "", allowed[i]);
-		vals[nv++] = v;
-	}
-	if (nv == 0)
-		return STORE_OK;
-	snprintf(sql + n, sizeof sql - (size_t)n, " WHERE id=?%s%s", extra ? " AND " : "",
-		extra ? extra : "");
-	int64_t t0 = time_mono_ns();
-	sqlite3_stmt *s = conn_prepare(tx->c, sql);
-	if (!s)
-		return STORE_ERROR;
-	for (int i = 0; i < nv; i++)
-		bind_json(s, i + 1, vals[i]);
-	sqlite3_bind_text(s, nv + 1, id, -1, SQLITE_TRANSIENT);
-	int rc = map_rc(tx, sqlite3_step(s), sql);
-	if (rc == STORE_OK && sqlite3_changes(tx->c->db) == 0)
-		rc = STORE_NOTFOUND;
-	sqlite3_reset(s);
-	db_time(tx, t0);
+	const json_t *vals[SQ_COLS_MAX];
+	int nv = sq_collect(table, allowed, fields, vals);
+	if (nv <= 0)
+		return nv < 0 ? STORE_ERROR : STORE_OK;
+	buf_t sql;
+	buf_init(&sql, SQ_SQL_MAX);
+	int bad = buf_printf(&sql, "UPDATE %s SET ", table);
+	for (int i = 0, k = 0; allowed[i]; i++)
+		if (json_object_get(fields, allowed[i]))
+			bad |= buf_printf(&sql, "%s%s=?", k++ ? "," : "", allowed[i]);
+	bad |= buf_printf(&sql, " WHERE id=?%s%s", extra ? " AND " : "", extra ? extra : "");
+	int rc = bad ? STORE_ERROR : sq_run(tx, sql.data, vals, nv, id, true);
+	if (bad)
+		log_event(LOG_ERROR, "store.statement_too_long", "table=%s max=%d", table, SQ_SQL_MAX);
+	buf_free(&sql);
 	return rc;
 }
 

@@ -12,6 +12,7 @@
 #include <sqlite3.h>
 
 #include "store.h"
+#include "store_int.h"
 
 static char path[128];
 
@@ -134,6 +135,32 @@ static void test_migration_rebuilds_faxes(void **state)
 	unlink_db(own);
 }
 
+/* More columns than sq_insert/sq_update can set is refused loudly (an
+ * error), never cut short into a statement that silently drops some. */
+static void test_too_many_columns(void **state)
+{
+	store_tx_t *tx = store_begin(*state, true);
+	assert_non_null(tx);
+	static char names[80][8];
+	const char *cols[81];
+	json_t *obj = json_object();
+	for (int i = 0; i < 80; i++) {
+		snprintf(names[i], sizeof names[i], "c%d", i);
+		cols[i] = names[i];
+		json_object_set_new(obj, names[i], json_integer(i));
+	}
+	cols[80] = NULL;
+	assert_int_equal(sq_update(tx, "accounts", cols, "acc_none", obj, NULL), STORE_ERROR);
+	assert_int_equal(sq_insert(tx, "accounts", cols, obj), STORE_ERROR);
+	/* A few columns: the statement is built and runs (no such row here). */
+	static const char *const two[] = { "name", "status", NULL };
+	json_t *upd = json_pack("{s:s, s:s}", "name", "N", "status", "active");
+	assert_int_equal(sq_update(tx, "accounts", two, "acc_none", upd, NULL), STORE_NOTFOUND);
+	json_decref(upd);
+	json_decref(obj);
+	store_rollback(tx);
+}
+
 static void test_tenant_scoping(void **state)
 {
 	store_tx_t *tx = store_begin(*state, true);
@@ -215,6 +242,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_migrations_idempotent),
 		cmocka_unit_test(test_migration_rebuilds_faxes),
+		cmocka_unit_test(test_too_many_columns),
 		cmocka_unit_test(test_tenant_scoping),
 		cmocka_unit_test(test_pagination),
 		cmocka_unit_test(test_invitation_single_use),

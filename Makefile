@@ -8,6 +8,7 @@
 
 DATA_DIR ?= ./var
 PREFIX   ?= /usr/local
+SIP      ?=
 HTTP     ?= 127.0.0.1:8080
 JOBS     ?= $(shell nproc)
 CTEST_J  ?= $(shell echo $$(( $$(nproc) * 3 )))
@@ -34,7 +35,7 @@ check-load: build build-asan
 	@scripts/check-load build-asan $(CTEST_J)
 
 run: build
-	@scripts/run-daemon build "$(DATA_DIR)" "$(HTTP)"
+	@scripts/run-daemon build "$(DATA_DIR)" "$(HTTP)" "$(SIP)"
 
 fuzz: deps
 	@CC=clang cmake -S . -B build-fuzz -G Ninja -UFV_PARTS -DCMAKE_BUILD_TYPE=Debug -DFV_FUZZ=ON >/dev/null

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <pwd.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -31,6 +32,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "numparse.h"
+#include "probe.h"
 #include "pwlist.h"
 #include "render.h"
 #include "sec.h"
@@ -393,6 +395,16 @@ static int cmd_serve(const config_t *cfg)
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
+	/* Every listening address first: one already taken stops the start
+	 * before the database is migrated or a key created. */
+	char perr[256];
+	if (probe_bind(cfg->http_listen, SOCK_STREAM, perr, sizeof perr) != 0 ||
+	    probe_bind(cfg->metrics_listen, SOCK_STREAM, perr, sizeof perr) != 0 ||
+	    (cfg->fax_enabled && probe_bind(cfg->fax_loopback_sip, SOCK_DGRAM, perr, sizeof perr) != 0)) {
+		log_event(LOG_ERROR, "daemon.start", "err=\"%s\"", perr);
+		fprintf(stderr, "faxvaultd: %s\n", perr);
+		return 1;
+	}
 	store_t *st = open_store(cfg);
 	if (!st)
 		return 1;

@@ -116,4 +116,18 @@ chmod 755 "$DATA"; chmod 644 "$DATA/faxvault.db"; mkdir -p "$DATA/extra"; chmod 
 	fail "modes not fixed: $(stat -c '%a %n' "$DATA" "$DATA/faxvault.db" "$DATA/extra")"
 grep -h 'event=datadir.mode_fixed' "$LOG" "$TMP/verify.err" | grep -q 'faxvault.db" old_mode=0644 new_mode=0600' && ok ||
 	fail "no warning naming the database and its old mode: $(cat "$LOG" "$TMP/verify.err")"
+# A port already taken: the start stops naming the address, before the data
+# directory is created, migrated or given a key.
+BUSY_PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+python3 -c 'import socket, sys, time
+s = socket.socket(); s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(1); print("ready", flush=True); time.sleep(600)' "$BUSY_PORT" > "$TMP/holder.out" &
+HOLDER=$!
+for _ in $(seq 1 3000); do grep -q ready "$TMP/holder.out" 2>/dev/null && break; sleep 0.1; done
+"$FAXVAULTD" --data-dir "$TMP/fresh" --http "127.0.0.1:$BUSY_PORT" --set fax.loopback_sip=127.0.0.1:0 >/dev/null 2>"$TMP/busy.err"
+rc=$?
+kill "$HOLDER" 2>/dev/null; wait "$HOLDER" 2>/dev/null
+[ "$rc" = 1 ] && ok || fail "a taken port: exit status $rc (want 1)"
+grep -q "cannot listen on 127.0.0.1:$BUSY_PORT: Address already in use" "$TMP/busy.err" && ok || fail "the error names the address: $(cat "$TMP/busy.err")"
+[ ! -e "$TMP/fresh/faxvault.db" ] && [ ! -e "$TMP/fresh/master.key" ] && ok || fail "a database or key was created before the port was checked"
+
 finish

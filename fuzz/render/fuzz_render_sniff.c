@@ -28,6 +28,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	enum render_type t = render_sniff(data, size);
 	if (strcmp(render_type_name(t), "") == 0)
 		abort();
+	/* Windows-1252 text: when taken, the result is UTF-8 text for the sniffer. */
+	uint8_t *u = NULL;
+	size_t ulen = 0;
+	if (render_text_cp1252(data, size, &u, &ulen) == 0) {
+		if (render_sniff(u, ulen) != RENDER_TYPE_TEXT)
+			abort();
+		free(u);
+	} else if (u) {
+		abort();
+	}
 	size_t i = 0, adv;
 	while (i < size) {
 		uint32_t cp = utf8_next(data + i, size - i, &adv);

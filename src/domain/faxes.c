@@ -512,6 +512,9 @@ int dom_fax_submit(dom_ctx_t *c, const json_t *fields, const fax_file_t *files, 
 	enum render_lang lang = RENDER_LANG_EN;
 	render_lang_parse(c->lang, &lang);
 	for (int i = 0; i < nfiles; i++) {
+		if (files[i].len == 0)
+			return dom_fail(e, "document-empty", "file", "document %d of %d is an empty file", i + 1,
+				nfiles);
 		if (files[i].len > RENDER_INPUT_MAX)
 			return dom_fail(e, "payload-too-large", "file", "a document is larger than %u bytes",
 				RENDER_INPUT_MAX);

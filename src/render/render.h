@@ -39,6 +39,12 @@ enum render_type {
 enum render_type render_sniff(const uint8_t *p, size_t n);
 /* "pdf", "tiff", "png", "jpeg", "text", "unknown". Static string. */
 const char *render_type_name(enum render_type t);
+/* Text in Windows-1252 (and so Latin-1), as older systems save it: when
+ * p[0..n) is not one of the sniffed types, holds no NUL and only layout
+ * control characters, and every byte is a defined Windows-1252 character,
+ * *out gets it in UTF-8 (malloc'd, *outlen bytes; the caller frees) and 0
+ * is returned; else -1 and *out is NULL. Pure. */
+int render_text_cp1252(const uint8_t *p, size_t n, uint8_t **out, size_t *outlen);
 
 /* ---- Failure reasons: stable codes for programs, messages for people ---- */
 

@@ -2,6 +2,7 @@
  * Pure functions over bytes: no I/O, no globals, so they are fuzz targets. */
 #include "render.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 /* Acrobat accepts up to 1024 bytes of junk before the header; so do we. */
@@ -100,4 +101,65 @@ const char *render_type_name(enum render_type t)
 	case RENDER_TYPE_UNKNOWN: break;
 	}
 	return "unknown";
+}
+
+/* Windows-1252's 0x80-0x9F (0: undefined there). */
+static const uint16_t cp1252_high[32] = {
+	0x20ac, 0, 0x201a, 0x0192, 0x201e, 0x2026, 0x2020, 0x2021,
+	0x02c6, 0x2030, 0x0160, 0x2039, 0x0152, 0, 0x017d, 0,
+	0, 0x2018, 0x2019, 0x201c, 0x201d, 0x2022, 0x2013, 0x2014,
+	0x02dc, 0x2122, 0x0161, 0x203a, 0x0153, 0, 0x017e, 0x0178,
+};
+
+int render_text_cp1252(const uint8_t *p, size_t n, uint8_t **out, size_t *outlen)
+{
+	*out = NULL;
+	*outlen = 0;
+	if (!p || n == 0 || n > RENDER_INPUT_MAX || render_sniff(p, n) != RENDER_TYPE_UNKNOWN)
+		return -1;
+	size_t need = 0;
+	int printable = 0;
+	for (size_t i = 0; i < n; i++) {
+		uint8_t c = p[i];
+		if (c < 0x20 || c == 0x7f) {
+			if (c != '\t' && c != '\n' && c != '\r' && c != '\f' && c != '\v' && c != 0x1b)
+				return -1;
+			need++;
+		} else if (c < 0x80) {
+			need++;
+			printable = 1;
+		} else if (c < 0xa0) {
+			uint16_t u = cp1252_high[c - 0x80];
+			if (!u)
+				return -1;
+			need += u < 0x800 ? 2 : 3;
+			printable = 1;
+		} else {
+			need += 2;
+			printable = 1;
+		}
+	}
+	if (!printable)
+		return -1;
+	uint8_t *o = malloc(need ? need : 1);
+	if (!o)
+		return -1;
+	size_t j = 0;
+	for (size_t i = 0; i < n; i++) {
+		uint8_t c = p[i];
+		uint32_t u = c < 0x80 ? c : c < 0xa0 ? cp1252_high[c - 0x80] : c;
+		if (u < 0x80) {
+			o[j++] = (uint8_t)u;
+		} else if (u < 0x800) {
+			o[j++] = (uint8_t)(0xc0 | (u >> 6));
+			o[j++] = (uint8_t)(0x80 | (u & 0x3f));
+		} else {
+			o[j++] = (uint8_t)(0xe0 | (u >> 12));
+			o[j++] = (uint8_t)(0x80 | ((u >> 6) & 0x3f));
+			o[j++] = (uint8_t)(0x80 | (u & 0x3f));
+		}
+	}
+	*out = o;
+	*outlen = j;
+	return 0;
 }

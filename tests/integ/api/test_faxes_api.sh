@@ -158,6 +158,10 @@ expect_problem 422 document-unrenderable "corrupt PDF (fr)"
 if [ "$(jqr .detail)" != "$EN_DETAIL" ] && [ -n "$(jqr .detail)" ]; then ok; else fail "French reason: $(jqr .detail)"; fi
 fax_submit "$U1" -F "file=@$TMP/archive.zip" -F "to=+33100000002"
 expect_problem 415 document-unsupported "a zip archive"
+: > "$TMP/empty.txt"
+fax_submit "$U1" -F "file=@$TMP/empty.txt" -F "to=+33100000002"
+expect_problem 422 document-empty "an empty file has its own problem"
+expect_jq '.field == "file" and (.detail | test("empty"))' "and says which file"
 fax_submit "$U1" -F "file=@$TMP/nine.pdf" -F "to=+33100000002"
 expect_problem 422 too-many-pages "9 pages, 8 allowed"
 fax_submit "$U1" -F "to=+33100000002"
@@ -285,6 +289,15 @@ req POST "/v1/faxes/$LETTER/cancel" "$OWN_A"
 expect_status 200 "owner cancels a scheduled fax of u1"
 req GET "/v1/accounts/$ACC_A/audit-events?action=fax.cancel" "$OWN_A"
 expect_jq '(.items | length) == 2' "cancels audited"
+
+# Text saved by an older system, in Windows-1252 (é, €, curly quotes): taken
+# as such, not refused as an unknown type.
+printf 'Re\xe7u le d\xe9p\xf4t de 120 \x80, \x93merci\x94.\n' > "$TMP/latin1.txt"
+fax_submit "$U1" -F "file=@$TMP/latin1.txt" -F "to=+33100000001" -F "send_at=2099-01-01T08:00:00Z"
+expect_status 202 "Windows-1252 text is accepted"
+expect_jq '.items[0].page_count == 1' "and rendered as one page"
+req POST "/v1/faxes/$(jqr '.items[0].id')/cancel" "$U1"
+expect_status 200 "(cancelled again)"
 
 # ---- every read of customer data is an audit event (C04e, P06) ----
 req GET "/v1/faxes?limit=5" "$OWN_A"

@@ -856,6 +856,11 @@ static enum MHD_Result finish(api_t *a, struct MHD_Connection *conn, const char 
 	peer_address(conn, peer, sizeof peer);
 	/* Never a credential in the log: tokens in the path are redacted. */
 	char rpath[300], qpath[400];
+	/* Health probes arrive every few seconds from a supervisor: a
+	 * successful one is not news (a failing one is logged). */
+	bool probe = strcmp(url, "/healthz") == 0 || strcmp(url, "/readyz") == 0;
+	if (probe && ans->status < 400 && !a->cfg.log_health_probes)
+		return send_answer(conn, rq, ans, method);
 	redact_target(url, strcmp(ans->route, "unmatched") != 0 ? ans->route : NULL, rpath, sizeof rpath);
 	log_event(ans->status >= 500 ? LOG_ERROR : LOG_INFO, "http.request",
 		"rid=%s method=%s path=%s route=%s status=%d dur_ms=%.3f peer=%s principal=%s",

@@ -45,6 +45,8 @@ static const struct setting settings[] = {
 		"Log file (appended; reopened on SIGHUP). Empty: standard error." },
 	{ "log.level", C_ENUM, OFF(log_level), "info", 0, 0, "debug|info|warn|error",
 		"Lowest level written." },
+	{ "log.health_probes", C_INT, OFF(log_health_probes), "0", 0, 1, NULL,
+		"1: log the requests of /healthz and /readyz like any other (0: they are counted in /metrics, not logged, unless they fail)." },
 	{ "auth.session_idle_minutes", C_INT, OFF(session_idle_minutes), "30", 1, 1440, NULL,
 		"A session unused for this long expires." },
 	{ "auth.session_max_hours", C_INT, OFF(session_max_hours), "12", 1, 720, NULL,
@@ -280,40 +282,60 @@ static void print_one(FILE *out, const struct setting *s, const char *value)
 	fprintf(out, "%s = %s\n", dot ? dot + 1 : s->name, value);
 }
 
+/* The section of a setting's name ("http" of "http.listen", "" for none). */
+static void section_of(const struct setting *s, char *sec, size_t len)
+{
+	const char *dot = strchr(s->name, '.');
+	snprintf(sec, len, "%.*s", dot ? (int)(dot - s->name) : 0, s->name);
+}
+
+static void print_setting(FILE *out, const config_t *cfg, const struct setting *s, bool reference)
+{
+	if (reference) {
+		fprintf(out, "# %s\n", s->help);
+		if (s->type == C_INT)
+			fprintf(out, "# integer, %lld to %lld; default %s\n", (long long)s->min,
+				(long long)s->max, s->dflt);
+		else if (s->type == C_ENUM)
+			fprintf(out, "# one of %s; default %s\n", s->choices, s->dflt);
+		else
+			fprintf(out, "# text; default \"%s\"\n", s->dflt);
+		print_one(out, s, s->dflt);
+		return;
+	}
+	char num[32];
+	const char *v;
+	if (s->type == C_INT) {
+		snprintf(num, sizeof num, "%lld", (long long)*(const int64_t *)((const char *)cfg + s->off));
+		v = num;
+	} else {
+		v = *(char *const *)((const char *)cfg + s->off);
+	}
+	print_one(out, s, v);
+}
+
+/* Each section once, in the order of its first setting in the table, with
+ * every setting of that section under it (an INI file where a section
+ * appears twice is legal, but confusing to read). */
 static void print_sections(FILE *out, const config_t *cfg, bool reference)
 {
-	const char *cur = "";
 	for (size_t i = 0; i < NSETTINGS; i++) {
-		const struct setting *s = &settings[i];
-		const char *dot = strchr(s->name, '.');
-		char sec[64] = "";
-		if (dot)
-			snprintf(sec, sizeof sec, "%.*s", (int)(dot - s->name), s->name);
-		if (strcmp(sec, cur) != 0) {
-			fprintf(out, "\n[%s]\n", sec);
-			cur = dot ? s->name : "";
+		char sec[64], other[64];
+		section_of(&settings[i], sec, sizeof sec);
+		bool seen = false;
+		for (size_t j = 0; j < i && !seen; j++) {
+			section_of(&settings[j], other, sizeof other);
+			seen = strcmp(sec, other) == 0;
 		}
-		if (reference) {
-			fprintf(out, "# %s\n", s->help);
-			if (s->type == C_INT)
-				fprintf(out, "# integer, %lld to %lld; default %s\n", (long long)s->min,
-					(long long)s->max, s->dflt);
-			else if (s->type == C_ENUM)
-				fprintf(out, "# one of %s; default %s\n", s->choices, s->dflt);
-			else
-				fprintf(out, "# text; default \"%s\"\n", s->dflt);
-			print_one(out, s, s->dflt);
+		if (seen)
 			continue;
+		if (*sec)
+			fprintf(out, "\n[%s]\n", sec);
+		for (size_t k = i; k < NSETTINGS; k++) {
+			section_of(&settings[k], other, sizeof other);
+			if (strcmp(sec, other) == 0)
+				print_setting(out, cfg, &settings[k], reference);
 		}
-		char num[32];
-		const char *v;
-		if (s->type == C_INT) {
-			snprintf(num, sizeof num, "%lld", (long long)*(const int64_t *)((const char *)cfg + s->off));
-			v = num;
-		} else {
-			v = *(char *const *)((const char *)cfg + s->off);
-		}
-		print_one(out, s, v);
 	}
 }
 

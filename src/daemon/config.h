@@ -20,6 +20,7 @@ typedef struct config {
 	char *metrics_token_file;
 	char *log_file;
 	char *log_level;
+	int64_t log_health_probes;
 	int64_t session_idle_minutes;
 	int64_t session_max_hours;
 	int64_t invitation_days;

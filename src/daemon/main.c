@@ -429,6 +429,7 @@ static int cmd_serve(const config_t *cfg)
 		.clock_file = *cfg->test_clock_file ? cfg->test_clock_file : NULL,
 		.dom = dom_config(cfg),
 		.max_upload = (size_t)cfg->fax_max_upload,
+		.log_health_probes = (int)cfg->log_health_probes,
 	};
 	ac.dom.fax = &fr.env;
 	if (ac.clock_file)

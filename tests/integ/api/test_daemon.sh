@@ -26,6 +26,11 @@ printf '[http]\nlisten = 127.0.0.1:9999\nthreads = 3\n' > "$TMP/good.conf"
 "$FAXVAULTD" --config "$TMP/good.conf" --http 127.0.0.1:7777 print-config | grep -q "listen = 127.0.0.1:7777" && ok ||
 	fail "--http overrides the file"
 "$FAXVAULTD" --config "$TMP/good.conf" print-config | grep -q "threads = 3" && ok || fail "file is read"
+# print-config: each section once, and what it prints reads back the same.
+"$FAXVAULTD" --config "$TMP/good.conf" print-config > "$TMP/effective.conf"
+[ -z "$(grep '^\[' "$TMP/effective.conf" | sort | uniq -d)" ] && ok || fail "a section is printed twice"
+"$FAXVAULTD" --config "$TMP/effective.conf" print-config | cmp -s - "$TMP/effective.conf" && ok ||
+	fail "print-config's output does not read back as the same configuration"
 out=$("$FAXVAULTD" --set nope=1 check-config 2>&1)
 echo "$out" | grep -q 'unknown setting "nope"' && ok || fail "unknown setting named"
 "$FAXVAULTD" --data-dir "$TMP/var2" bootstrap 2>/dev/null; [ $? -eq 2 ] && ok || fail "bootstrap without --operator is a usage error"
@@ -93,10 +98,13 @@ grep -qF "$MTOKEN" "$LOG" && fail "the metrics token leaked into the log" || ok
 mv "$LOG" "$LOG.1"
 kill -HUP "$DAEMON_PID"
 for _ in $(seq 1 3000); do [ -f "$LOG" ] && break; sleep 0.1; done
-req GET /healthz
-for _ in $(seq 1 3000); do grep -q 'path="/healthz"' "$LOG" && break; sleep 0.1; done
+req GET /v1/openapi.json
+for _ in $(seq 1 3000); do grep -q 'path="/v1/openapi.json"' "$LOG" && break; sleep 0.1; done
 grep -q 'event=daemon.reopen_logs' "$LOG" && ok || fail "log reopened after SIGHUP"
-grep -q 'path="/healthz"' "$LOG" && ok || fail "new requests go to the new file"
+grep -q 'path="/v1/openapi.json"' "$LOG" && ok || fail "new requests go to the new file"
+# Health probes that succeed are not logged (a supervisor sends one every
+# few seconds); everything else is.
+! grep -q 'path="/healthz"' "$LOG" "$LOG.1" && ok || fail "a successful health probe was logged"
 
 # SIGTERM drains and exits 0.
 kill -TERM "$DAEMON_PID"

@@ -12,6 +12,6 @@ expect_jq '.items[0].page_count == 2' "cover page + 1 page"
 wait_fax "$USER_A" "$FAX" 300
 expect_jq '.status == "delivered" and .pages_confirmed == 2' "delivered in real time"
 wait_inbound "$USER_B" 1
-expect_jq '.items[0].page_count == 2 and .items[0].status == "delivered"' "received in real time"
+expect_jq '.items[0].page_count == 2 and .items[0].status == "received"' "received in real time"
 stop_daemon || fail "daemon did not stop cleanly"
 finish

@@ -36,6 +36,7 @@
 #include "pwlist.h"
 #include "render.h"
 #include "sec.h"
+#include "secrets.h"
 #include "store.h"
 #include "vault.h"
 #include "xalloc.h"
@@ -409,7 +410,9 @@ static int cmd_serve(const config_t *cfg)
 	if (!st)
 		return 1;
 	struct fax_runtime fr;
-	if (fax_runtime_open(cfg, &fr) != 0) {
+	/* Secrets an older version stored in clear are sealed before anything
+	 * can read them. */
+	if (fax_runtime_open(cfg, &fr) != 0 || dom_secrets_seal_all(st, &fr.env) < 0) {
 		fax_runtime_close(&fr);
 		store_close(st);
 		return 1;

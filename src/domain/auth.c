@@ -6,6 +6,7 @@
 #include <sodium.h>
 
 #include "dom_util.h"
+#include "secrets.h"
 #include "totp.h"
 #include "sec.h"
 #include "timeutil.h"

@@ -41,34 +41,39 @@ static int hex_decode(const char *hex, uint8_t *out, size_t n)
 	return 0;
 }
 
+int doc_account_key_wrapped(store_tx_t *tx, const fax_env_t *env, const char *account_id,
+	bool create, uint8_t wrapped[VAULT_WRAPPED_LEN])
+{
+	if (!env || !env->master)
+		return -1;
+	json_t *row = store_account_key_get(tx, account_id);
+	if (row) {
+		int bad = hex_decode(rec_str(row, "wrapped_key"), wrapped, VAULT_WRAPPED_LEN);
+		json_decref(row);
+		return bad ? -1 : 0;
+	}
+	if (!create)
+		return -1;
+	vault_err_t ve = vault_account_key_new(env->master, account_id, wrapped, NULL);
+	if (ve != VAULT_OK) {
+		log_event(LOG_ERROR, "docs.account_key", "account=%s err=\"%s\"", account_id,
+			vault_strerror(ve));
+		return -1;
+	}
+	char hex[2 * VAULT_WRAPPED_LEN + 1];
+	sec_hex(wrapped, VAULT_WRAPPED_LEN, hex);
+	return store_account_key_insert(tx, account_id, hex, time_now_ms()) == STORE_OK ? 0 : -1;
+}
+
 /* The account's key, created (and stored wrapped) on first use. */
 static int account_key(store_tx_t *tx, const fax_env_t *env, const char *account_id,
 	vault_key_t **out)
 {
 	*out = NULL;
-	if (!env || !env->master)
-		return -1;
-	json_t *row = store_account_key_get(tx, account_id);
 	uint8_t w[VAULT_WRAPPED_LEN];
-	vault_err_t ve;
-	if (row) {
-		int bad = hex_decode(rec_str(row, "wrapped_key"), w, sizeof w);
-		json_decref(row);
-		if (bad)
-			return -1;
-		ve = vault_account_key_unwrap(env->master, account_id, w, sizeof w, out);
-	} else {
-		ve = vault_account_key_new(env->master, account_id, w, out);
-		if (ve == VAULT_OK) {
-			char hex[2 * VAULT_WRAPPED_LEN + 1];
-			sec_hex(w, sizeof w, hex);
-			if (store_account_key_insert(tx, account_id, hex, time_now_ms()) != STORE_OK) {
-				vault_key_free(*out);
-				*out = NULL;
-				return -1;
-			}
-		}
-	}
+	if (doc_account_key_wrapped(tx, env, account_id, true, w) != 0)
+		return -1;
+	vault_err_t ve = vault_account_key_unwrap(env->master, account_id, w, sizeof w, out);
 	if (ve != VAULT_OK) {
 		log_event(LOG_ERROR, "docs.account_key", "account=%s err=\"%s\"", account_id,
 			vault_strerror(ve));

@@ -11,7 +11,9 @@
 #ifndef FV_DOMAIN_DOCS_H
 #define FV_DOMAIN_DOCS_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "domain.h"
 
@@ -42,6 +44,13 @@ int doc_get_file_tx(store_tx_t *tx, const fax_env_t *env, const char *account_id
 	const char *doc_id, const char *path);
 int doc_shred_tx(store_tx_t *tx, const fax_env_t *env, const char *account_id,
 	const char *doc_id);
+
+/* The key of account_id as stored (wrapped by the master key) into
+ * wrapped; when there is none and create is set, a new one is made and
+ * stored through tx (a write transaction). 0, or -1 (no master key, no key
+ * and create unset, or the store failed). */
+int doc_account_key_wrapped(store_tx_t *tx, const fax_env_t *env, const char *account_id,
+	bool create, uint8_t wrapped[VAULT_WRAPPED_LEN]);
 
 /* A new private work directory env->work_dir/job-XXXXXX (0700) into out. */
 int dom_workdir_new(const fax_env_t *env, char *out, size_t outlen);

@@ -6,12 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <sodium.h>
-#include <stdlib.h>
-
 #include "sec.h"
-#include "totp.h"
-#include "vault.h"
 #include "timeutil.h"
 #include "validate.h"
 #include "xalloc.h"
@@ -260,50 +255,6 @@ int dom_tx_resume(dom_ctx_t *c, dom_err_t *e)
 	if (!c->tx)
 		return dom_fail(e, "unavailable", "", "the database is not reachable");
 	return 0;
-}
-
-static const vault_key_t *master_of(const dom_ctx_t *c)
-{
-	return c->cfg && c->cfg->fax ? c->cfg->fax->master : NULL;
-}
-
-char *dom_secret_seal(const dom_ctx_t *c, const char *purpose, const char *owner_id,
-	const char *plain)
-{
-	char *out = NULL;
-	if (!master_of(c) || vault_secret_seal(master_of(c), purpose, owner_id, plain, &out) != VAULT_OK)
-		return NULL;
-	return out;
-}
-
-char *dom_secret_open(const dom_ctx_t *c, const char *purpose, const char *owner_id,
-	const char *stored)
-{
-	if (!stored)
-		return NULL;
-	if (!vault_secret_is_sealed(stored))
-		return xstrdup(stored);
-	char *out = NULL;
-	if (!master_of(c) || vault_secret_open(master_of(c), purpose, owner_id, stored, &out) != VAULT_OK)
-		return NULL;
-	return out;
-}
-
-void dom_secret_free(char *s)
-{
-	if (s) {
-		sodium_memzero(s, strlen(s));
-		free(s);
-	}
-}
-
-int dom_totp_key(const dom_ctx_t *c, const json_t *person, uint8_t *key, size_t cap)
-{
-	const char *stored = json_string_value(json_object_get(person, "totp_secret"));
-	char *b32 = stored ? dom_secret_open(c, "totp", rec_str(person, "id"), stored) : NULL;
-	int klen = b32 ? totp_base32_decode(b32, key, cap) : -1;
-	dom_secret_free(b32);
-	return klen > 0 ? klen : -1;
 }
 
 int dom_read_audited(dom_ctx_t *c, const char *action, const char *target,

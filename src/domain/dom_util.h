@@ -60,21 +60,4 @@ const char *rec_str(const json_t *rec, const char *key);
 int dom_read_audited(dom_ctx_t *c, const char *action, const char *target,
 	const char *account_id, json_t **out, dom_err_t *e);
 
-/* ---- secrets sealed at rest (vault_secret_*: TOTP seeds, webhook
- * secrets, trunk passwords) ----
- * dom_secret_seal: plain sealed for purpose and owner_id (a new string,
- * free()), or NULL when the service has no master key (tools).
- * dom_secret_open: the clear secret of a stored value (a new string: wipe
- * with dom_secret_free), or NULL when it does not open. A value stored in
- * clear by an older version is returned as it is (the start-up sweep,
- * dom_secrets_seal_all, seals those). */
-char *dom_secret_seal(const dom_ctx_t *c, const char *purpose, const char *owner_id,
-	const char *plain);
-char *dom_secret_open(const dom_ctx_t *c, const char *purpose, const char *owner_id,
-	const char *stored);
-void dom_secret_free(char *s);
-/* The person's TOTP key from their sealed seed into key (cap bytes): its
- * length, or -1 when there is none or it does not open. */
-int dom_totp_key(const dom_ctx_t *c, const json_t *person, uint8_t *key, size_t cap);
-
 #endif

@@ -6,6 +6,7 @@
 
 #include "dom_util.h"
 #include "qr.h"
+#include "secrets.h"
 #include "sec.h"
 #include "timeutil.h"
 #include "totp.h"
@@ -39,8 +40,9 @@ int dom_mfa_begin(dom_ctx_t *c, json_t **out, dom_err_t *e)
 	totp_base32_encode(key, sizeof key, b32, sizeof b32);
 	sodium_memzero(key, sizeof key);
 	/* A new enrolment replaces an unconfirmed one. The seed is stored
-	 * sealed: reading the database does not give the second factor. */
-	char *sealed = dom_secret_seal(c, "totp", c->who->person_id, b32);
+	 * sealed (under the account's key for a member, the provider's for
+	 * staff): reading the database does not give the second factor. */
+	char *sealed = dom_secret_seal(c, secret_totp_scope(p), "totp", c->who->person_id, b32);
 	if (!sealed) {
 		json_decref(p);
 		sodium_memzero(b32, sizeof b32);
@@ -57,6 +59,7 @@ int dom_mfa_begin(dom_ctx_t *c, json_t **out, dom_err_t *e)
 	if (rc == 0)
 		*out = json_pack("{s:s, s:s, s:s}", "secret", b32, "otpauth_uri", uri, "qr_png",
 			"/v1/me/mfa/totp/qr.png");
+	sodium_memzero(uri, strlen(uri));
 	free(uri);
 	sodium_memzero(b32, sizeof b32);
 	return rc == 0 ? 0 : dom_fail(e, "internal", "", "the enrolment could not be stored");
@@ -72,13 +75,14 @@ int dom_mfa_qr(dom_ctx_t *c, unsigned char **png, size_t *len, dom_err_t *e)
 		json_decref(p);
 		return dom_fail(e, "not-found", "", "no enrolment in progress: POST /v1/me/mfa/totp first");
 	}
-	char *b32 = dom_secret_open(c, "totp", c->who->person_id, rec_str(p, "totp_secret"));
+	char *b32 = dom_secret_open(c, secret_totp_scope(p), "totp", c->who->person_id,
+		rec_str(p, "totp_secret"));
 	if (!b32) {
 		json_decref(p);
 		return dom_fail(e, "unavailable", "", "the enrolment's secret cannot be opened");
 	}
 	char *uri = totp_otpauth_uri(TOTP_ISSUER, rec_str(p, "email"), b32);
-	dom_secret_free(b32);
+	vault_secret_free(b32);
 	json_decref(p);
 	int rc = qr_png(uri, 6, png, len);
 	sodium_memzero(uri, strlen(uri));
@@ -87,7 +91,7 @@ int dom_mfa_qr(dom_ctx_t *c, unsigned char **png, size_t *len, dom_err_t *e)
 }
 
 /* Checks a code against the person's secret; the matched step or -1. */
-static int64_t check_code(const dom_ctx_t *c, const json_t *p, const char *code)
+static int64_t check_code(dom_ctx_t *c, const json_t *p, const char *code)
 {
 	uint8_t key[64];
 	int klen = dom_totp_key(c, p, key, sizeof key);

@@ -4,21 +4,19 @@
 #include "numbers.h"
 
 #include <arpa/inet.h>
-#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "docs.h"
 #include "dom_util.h"
-#include "log.h"
 #include "numparse.h"
 #include "render.h"
 #include "sec.h"
+#include "secrets.h"
 #include "store_numbers.h"
 #include "timeutil.h"
 #include "validate.h"
-#include "vault.h"
 #include "xalloc.h"
 
 #define TRUNK_ID_MAX 32
@@ -111,25 +109,17 @@ static const char *loopback_peer(const fax_env_t *env)
 static json_t *trunk_dial(const json_t *t, const fax_env_t *env)
 {
 	int lo = strcmp(rec_str(t, "id"), LOOPBACK) == 0;
-	/* The password is stored sealed; one stored in clear by an older
-	 * version is used as it is. One that does not open dials without. */
+	/* The password is stored sealed, under the provider's key; one that
+	 * does not open (logged) dials without. */
 	const char *stored = rec_str(t, "secret");
-	char *pw = NULL;
-	if (vault_secret_is_sealed(stored) &&
-	    (!env || !env->master ||
-		    vault_secret_open(env->master, "trunk", rec_str(t, "id"), stored, &pw) != VAULT_OK))
-		log_event(LOG_ERROR, "trunk.secret_unopened", "trunk=%s", rec_str(t, "id"));
+	char *pw = *stored ? secret_open_row(env, NULL, NULL, "trunk", rec_str(t, "id"), stored) : NULL;
 	json_t *out = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:s}", "id", rec_str(t, "id"),
 		"name", rec_str(t, "name"), "peer", lo ? loopback_peer(env) : rec_str(t, "peer"),
-		"username", rec_str(t, "username"), "password",
-		pw ? pw : vault_secret_is_sealed(stored) ? "" : stored, "transport",
+		"username", rec_str(t, "username"), "password", pw ? pw : "", "transport",
 		rec_str(t, "transport"), "max_calls",
 		(json_int_t)json_integer_value(json_object_get(t, "max_calls")), "status",
 		rec_str(t, "status"));
-	if (pw) {
-		sodium_memzero(pw, strlen(pw));
-		free(pw);
-	}
+	vault_secret_free(pw);
 	return out;
 }
 
@@ -398,14 +388,14 @@ static json_t *trunk_detail(const json_t *body)
 	return d;
 }
 
-/* Seals the trunk password of rec (field "secret") for trunk id: the
- * password is stored sealed (vault_secret_seal, "trunk"). 0, or -1 with e. */
+/* Seals the trunk password of rec (field "secret") for trunk id: trunk
+ * passwords are the provider's, sealed under its key. 0, or -1 with e. */
 static int seal_trunk_secret(dom_ctx_t *c, const char *id, json_t *rec, dom_err_t *e)
 {
 	const char *pw = json_string_value(json_object_get(rec, "secret"));
 	if (!pw)
 		return 0;
-	char *sealed = dom_secret_seal(c, "trunk", id, pw);
+	char *sealed = dom_secret_seal(c, NULL, "trunk", id, pw);
 	if (!sealed)
 		return dom_fail(e, "unavailable", "password", "trunk passwords cannot be stored: the service has no master key");
 	json_object_set_new(rec, "secret", json_string(sealed));

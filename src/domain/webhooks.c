@@ -9,6 +9,7 @@
 #include "dom_util.h"
 #include "log.h"
 #include "sec.h"
+#include "secrets.h"
 #include "ssrf.h"
 #include "store_webhooks.h"
 #include "timeutil.h"
@@ -293,7 +294,8 @@ int dom_webhook_create(dom_ctx_t *c, const json_t *a, const json_t *body, json_t
 	int64_t now = time_now_ms();
 	char *id = sec_new_id("whk");
 	char *secret = new_secret();
-	char *sealed = dom_secret_seal(c, "webhook", id, secret);
+	/* Stored sealed under the account's key; shown once, in this answer. */
+	char *sealed = dom_secret_seal(c, rec_str(a, "id"), "webhook", id, secret);
 	json_t *w = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s?, s:I, s:I}", "id", id,
 		"account_id", rec_str(a, "id"), "url", url, "events", events, "description",
 		desc ? desc : "", "status", "active", "secret", sealed, "created_at", (json_int_t)now,
@@ -393,8 +395,10 @@ int dom_webhook_delete(dom_ctx_t *c, const json_t *a, const char *id, json_t **o
 int dom_webhook_rotate_secret(dom_ctx_t *c, const json_t *a, const char *id, json_t **out,
 	dom_err_t *e)
 {
+	if (!vault_id_valid(id)) /* no webhook has such an id, and it cannot be sealed for */
+		return dom_fail(e, "not-found", "", "no such webhook");
 	char *secret = new_secret();
-	char *sealed = dom_secret_seal(c, "webhook", id, secret);
+	char *sealed = dom_secret_seal(c, rec_str(a, "id"), "webhook", id, secret);
 	json_t *f = json_pack("{s:s?, s:I}", "secret", sealed, "updated_at",
 		(json_int_t)time_now_ms());
 	int rc = sealed ? store_webhook_update(c->tx, rec_str(a, "id"), id, f) : STORE_ERROR;

@@ -6,16 +6,15 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
-#include <sodium.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "log.h"
+#include "secrets.h"
 #include "ssrf.h"
 #include "store_webhooks.h"
 #include "timeutil.h"
-#include "vault.h"
 #include "webhooks.h"
 #include "xalloc.h"
 
@@ -75,21 +74,16 @@ static void post(webhook_sender_t *w, const json_t *d, struct outcome *o)
 	}
 	int64_t ts = time_now_ms() / 1000;
 	char sig[WEBHOOK_SIG_MAX];
-	/* Secrets are stored sealed (vault_secret_seal, "webhook", webhook id);
-	 * one stored in clear by an older version is used as it is. */
-	char *clear = NULL;
-	const char *wid = json_string_value(json_object_get(d, "webhook_id"));
-	if (vault_secret_is_sealed(secret) &&
-	    (!w->env || !w->env->master || !wid ||
-		    vault_secret_open(w->env->master, "webhook", wid, secret, &clear) != VAULT_OK)) {
+	/* The secret is stored sealed under the account's key. */
+	char *clear = secret_open_row(w->env, json_string_value(json_object_get(d, "account_id")),
+		json_string_value(json_object_get(d, "account_key")), "webhook",
+		json_string_value(json_object_get(d, "webhook_id")), secret);
+	if (!clear) {
 		snprintf(o->error, sizeof o->error, "the secret does not open");
 		return;
 	}
-	int signed_ok = webhook_sign(clear ? clear : secret, msg_id, ts, payload, strlen(payload), sig);
-	if (clear) {
-		sodium_memzero(clear, strlen(clear));
-		free(clear);
-	}
+	int signed_ok = webhook_sign(clear, msg_id, ts, payload, strlen(payload), sig);
+	vault_secret_free(clear);
 	if (signed_ok != 0) {
 		snprintf(o->error, sizeof o->error, "the secret does not decode");
 		return;

@@ -37,6 +37,12 @@ store_t *store_open(const char *path, char *err, size_t errlen);
 void store_close(store_t *st);
 /* Schema version after migrations. */
 int store_schema_version(store_t *st);
+/* Copies the write-ahead log into the database file and truncates it, so
+ * that no superseded page (a value replaced or deleted) stays in the log.
+ * Deleted and replaced values are overwritten in the database file itself
+ * (secure_delete). STORE_OK, STORE_CONFLICT when a reader kept it from
+ * finishing, STORE_ERROR (logged). */
+int store_checkpoint(store_t *st);
 /* Cumulative time spent inside the database, in ns (for /metrics). */
 int64_t store_db_time_ns(store_t *st);
 

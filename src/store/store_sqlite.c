@@ -75,7 +75,7 @@ static struct conn *conn_open(const char *path, char *err, size_t errlen)
 	char *msg = NULL;
 	rc = sqlite3_exec(db,
 		"PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
-		"PRAGMA temp_store=MEMORY;",
+		"PRAGMA temp_store=MEMORY; PRAGMA secure_delete=ON;",
 		NULL, NULL, &msg);
 	if (rc != SQLITE_OK) {
 		snprintf(err, errlen, "cannot configure database %s: %s", path, msg ? msg : "?");
@@ -635,6 +635,23 @@ void store_rollback(store_tx_t *tx)
 		pthread_mutex_unlock(&tx->st->wlock);
 	pool_put(tx->st, tx->c);
 	free(tx);
+}
+
+int store_checkpoint(store_t *st)
+{
+	struct conn *c = pool_get(st);
+	if (!c)
+		return STORE_ERROR;
+	pthread_mutex_lock(&st->wlock);
+	int busy = 0;
+	int rc = sqlite3_wal_checkpoint_v2(c->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+	if (rc == SQLITE_BUSY)
+		busy = 1;
+	else if (rc != SQLITE_OK)
+		log_event(LOG_ERROR, "store.checkpoint", "err=\"%s\"", sqlite3_errmsg(c->db));
+	pthread_mutex_unlock(&st->wlock);
+	pool_put(st, c);
+	return rc == SQLITE_OK ? STORE_OK : busy ? STORE_CONFLICT : STORE_ERROR;
 }
 
 /* ---- partners ---- */

@@ -88,9 +88,11 @@ int store_webhook_delivery_list(store_tx_t *tx, const char *account_id, const ch
 json_t *store_webhook_claim(store_tx_t *tx, int64_t now, const char *node, int64_t lease_ms,
 	int limit)
 {
-	json_t *rows = sq_rows(tx, "SELECT d.id, d.event_id, d.attempts, d.webhook_id, w.url,"
-		" w.secret, w.status AS webhook_status, e.payload FROM webhook_deliveries d"
+	json_t *rows = sq_rows(tx, "SELECT d.id, d.event_id, d.attempts, d.webhook_id,"
+		" w.account_id, w.url, w.secret, k.wrapped_key AS account_key,"
+		" w.status AS webhook_status, e.payload FROM webhook_deliveries d"
 		" JOIN webhooks w ON w.id = d.webhook_id JOIN webhook_events e ON e.id = d.event_id"
+		" LEFT JOIN account_keys k ON k.account_id = w.account_id"
 		" WHERE d.status='pending' AND d.next_attempt_at <= ?"
 		" AND (d.lease_until IS NULL OR d.lease_until <= ?)"
 		" ORDER BY d.next_attempt_at, d.rowid LIMIT ?", "iin", now, now, limit);

@@ -38,7 +38,9 @@ int store_webhook_delivery_list(store_tx_t *tx, const char *account_id, const ch
 /* Claims up to limit pending deliveries due at now whose lease is free or
  * expired, leasing them to node until now + lease_ms. Needs a write
  * transaction, so that two nodes never claim the same one. Array of {id,
- * event_id, attempts, webhook_id, url, secret, webhook_status, payload}. */
+ * event_id, attempts, webhook_id, account_id, url, secret (sealed),
+ * account_key (the account's wrapped key, hex, that seals it),
+ * webhook_status, payload}. */
 json_t *store_webhook_claim(store_tx_t *tx, int64_t now, const char *node, int64_t lease_ms,
 	int limit);
 /* Records an attempt of a delivery leased to node: status (pending,

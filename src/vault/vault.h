@@ -239,24 +239,43 @@ vault_err_t vault_sweep_temp(const char *dir, int *removed);
 /* ---- small secrets at rest ----
  * Secrets the service must use again (TOTP seeds, webhook signing secrets,
  * SIP trunk passwords) are stored sealed, never in clear: XChaCha20-Poly1305
- * under a subkey of the master key, with "purpose|owner_id" as associated
- * data, so that a sealed value copied to another row, person or use does not
- * open. Sealed text: VAULT_SECRET_PREFIX then base64url (no padding) of
- * nonce || ciphertext. The functions are pure requests on the master key, as
- * a key-holding process could serve them. */
+ * under the key of their scope, with the scope, the purpose and the owner's
+ * id as associated data, so that a sealed value copied to another row,
+ * owner, use or account does not open.
+ *
+ *   an account's secrets   a subkey of the account key (crypto_kdf, subkey
+ *                          VAULT_SUBKEY_SECRET): they go with the account key
+ *   the provider's secrets a subkey of the master key (the same subkey id)
+ *
+ * Sealed text: VAULT_SECRET_PREFIX then base64url (no padding) of nonce ||
+ * ciphertext || tag. A request carries only data (the scope as stored, the
+ * purpose, the owner id, the text) and needs only the master key, so that a
+ * key-holding process can serve it as a message. */
 #define VAULT_SECRET_PREFIX "sealed1:"
-#define VAULT_SECRET_MAX 1024 /* longest secret sealed, bytes */
+#define VAULT_SECRET_MAX 1024  /* longest secret sealed, bytes */
+#define VAULT_PURPOSE_MAX 32   /* "totp", "webhook", "trunk": [a-z_] */
+
+/* Where a secret belongs. */
+typedef struct vault_scope {
+	const char *account_id;     /* the account; NULL: the provider */
+	const uint8_t *wrapped_key; /* with account_id: its key as stored (vault_account_key_new) */
+	size_t wrapped_len;         /* VAULT_WRAPPED_LEN */
+} vault_scope_t;
 
 /* Whether text is sealed (starts with VAULT_SECRET_PREFIX). */
 int vault_secret_is_sealed(const char *text);
-/* Seals plain (NUL-terminated, at most VAULT_SECRET_MAX bytes) into *out
- * (NUL-terminated, owned by the caller, free()). */
-vault_err_t vault_secret_seal(const vault_key_t *master, const char *purpose,
-	const char *owner_id, const char *plain, char **out);
-/* Opens sealed into *out (owned by the caller: wipe with sodium_memzero and
- * free()). VAULT_ERR_UNWRAP when it does not open (other key, purpose or
+/* Seals plain (NUL-terminated, 1..VAULT_SECRET_MAX bytes) for owner_id (a
+ * valid id, vault_id_valid) and purpose in scope into *out (NUL-terminated,
+ * owned by the caller, free()). VAULT_ERR_ARG for a bad argument,
+ * VAULT_ERR_UNWRAP when the scope's account key does not open. */
+vault_err_t vault_secret_seal(const vault_key_t *master, const vault_scope_t *scope,
+	const char *purpose, const char *owner_id, const char *plain, char **out);
+/* Opens sealed into *out (owned by the caller: wipe it, vault_secret_free).
+ * VAULT_ERR_UNWRAP when it does not open (other key, scope, purpose or
  * owner, or altered), VAULT_ERR_ARG when it is not sealed text. */
-vault_err_t vault_secret_open(const vault_key_t *master, const char *purpose,
-	const char *owner_id, const char *sealed, char **out);
+vault_err_t vault_secret_open(const vault_key_t *master, const vault_scope_t *scope,
+	const char *purpose, const char *owner_id, const char *sealed, char **out);
+/* Wipes and frees an opened secret (NULL is a no-op). */
+void vault_secret_free(char *plain);
 
 #endif

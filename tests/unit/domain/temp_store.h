@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "store.h"
+#include "vault.h"
 
 /* Opens a new store at a fresh path (written into path, n bytes). */
 static store_t *temp_store(char *path, size_t n)
@@ -21,6 +22,22 @@ static store_t *temp_store(char *path, size_t n)
 	if (!st)
 		fail_msg("store_open: %s", err);
 	return st;
+}
+
+/* A new master key of the vault (its file removed at once; free with
+ * vault_key_free). */
+static inline vault_key_t *temp_master(void)
+{
+	char path[64];
+	snprintf(path, sizeof path, "/tmp/fv-unit-%d-master-XXXXXX", getpid());
+	int fd = mkstemp(path);
+	close(fd);
+	unlink(path);
+	vault_key_t *m = NULL;
+	if (vault_master_load(path, 1, &m) != VAULT_OK)
+		fail_msg("vault_master_load %s", path);
+	unlink(path);
+	return m;
 }
 
 /* Closes st and removes its files. */

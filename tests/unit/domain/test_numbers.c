@@ -16,6 +16,7 @@
 
 #include "e164.h"
 #include "numbers.h"
+#include "secrets.h"
 #include "store.h"
 #include "store_numbers.h"
 
@@ -127,13 +128,18 @@ static void test_prefix_and_quarantine(void **state)
 	assert_true(numbers_pickable("quarantined", 1000 + 30 * day, 1000 + 30 * day));
 }
 
-static void add_trunk(store_tx_t *tx, const char *id, const char *prefixes, const char *status)
+/* A trunk whose password "s3cret" is stored sealed, as the API stores it. */
+static void add_trunk(store_tx_t *tx, const fax_env_t *env, const char *id, const char *prefixes,
+	const char *status)
 {
+	char *sealed = secret_seal_tx(tx, env, NULL, "trunk", id, "s3cret");
+	assert_non_null(sealed);
 	json_t *t = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I}", "id", id, "name", id,
-		"peer", "192.0.2.1:5060", "secret", "s3cret", "prefixes", prefixes, "status", status,
+		"peer", "192.0.2.1:5060", "secret", sealed, "prefixes", prefixes, "status", status,
 		"created_at", (json_int_t)1, "updated_at", (json_int_t)1);
 	assert_int_equal(store_trunk_insert(tx, t), STORE_OK);
 	json_decref(t);
+	free(sealed);
 }
 
 static void add_number(store_tx_t *tx, const char *number, const char *trunk)
@@ -175,12 +181,19 @@ static void test_routing(void **state)
 	char path[128];
 	store_t *st = temp_store(path, sizeof path);
 	store_tx_t *tx = store_begin(st, true);
-	add_trunk(tx, "eu", "[\"+33\", \"+49\"]", "active");
-	add_trunk(tx, "paris", "[\"+331\"]", "active");
-	add_trunk(tx, "old", "[\"+3312\"]", "disabled");
+	vault_key_t *master = temp_master();
+	fax_env_t env = { .loopback_sip = "127.0.0.1:5099", .master = master };
+	add_trunk(tx, &env, "eu", "[\"+33\", \"+49\"]", "active");
+	add_trunk(tx, &env, "paris", "[\"+331\"]", "active");
+	add_trunk(tx, &env, "old", "[\"+3312\"]", "disabled");
 	add_number(tx, "+33100000001", "loopback");
 	add_number(tx, "+33200000001", "eu");
-	fax_env_t env = { .loopback_sip = "127.0.0.1:5099" };
+	/* The database refuses a password in clear. */
+	json_t *clear = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I}", "id", "plain", "name", "plain",
+		"peer", "192.0.2.1:5060", "secret", "s3cret", "status", "active", "created_at",
+		(json_int_t)1, "updated_at", (json_int_t)1);
+	assert_int_not_equal(store_trunk_insert(tx, clear), STORE_OK);
+	json_decref(clear);
 
 	/* A number of the loopback inventory goes over loopback, whatever its status. */
 	json_t *t = dom_trunk_for(tx, &env, "+33100000001");
@@ -203,7 +216,27 @@ static void test_routing(void **state)
 	json_decref(t);
 	t = dom_trunk_for(tx, &env, "+33200000001"); /* in the inventory, but not of loopback */
 	assert_string_equal(str(t, "id"), "eu");
+	assert_string_equal(str(t, "password"), "s3cret");
 	json_decref(t);
+	/* A sealed password is bound to its trunk: eu's copied to paris does
+	 * not open there (paris then dials without one). */
+	json_t *eu = store_trunk_get(tx, "eu");
+	json_t *f0 = json_pack("{s:s}", "secret", str(eu, "secret"));
+	assert_int_equal(store_trunk_update(tx, "paris", f0), STORE_OK);
+	json_decref(f0);
+	json_decref(eu);
+	t = dom_trunk_for(tx, &env, "+33123456789");
+	assert_string_equal(str(t, "id"), "paris");
+	assert_string_equal(str(t, "password"), "");
+	json_decref(t);
+	/* Without the master key (or with another) nothing opens. */
+	vault_key_t *other = temp_master();
+	fax_env_t env2 = { .loopback_sip = "127.0.0.1:5099", .master = other };
+	t = dom_trunk_for(tx, &env2, "+4930123456");
+	assert_string_equal(str(t, "id"), "eu");
+	assert_string_equal(str(t, "password"), "");
+	json_decref(t);
+	vault_key_free(other);
 	t = dom_trunk_for(tx, &env, "+4930123456");
 	assert_string_equal(str(t, "id"), "eu");
 	json_decref(t);
@@ -219,6 +252,7 @@ static void test_routing(void **state)
 	json_decref(t);
 	store_rollback(tx);
 	drop_store(st, path);
+	vault_key_free(master);
 }
 
 static void test_inbound_and_caller_id(void **state)

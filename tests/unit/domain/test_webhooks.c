@@ -221,7 +221,7 @@ static void add_webhook(store_tx_t *tx, const char *id, const char *account, con
 {
 	json_t *w = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I}", "id", id, "account_id",
 		account, "url", "https://example.com/h", "events", events, "status", status, "secret",
-		"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "created_at", (json_int_t)1, "updated_at",
+		"sealed1:not-opened-here", "created_at", (json_int_t)1, "updated_at",
 		(json_int_t)1);
 	assert_int_equal(store_webhook_insert(tx, w), STORE_OK);
 	json_decref(w);

@@ -1,7 +1,8 @@
 /* Unit tests of the documents-at-rest vault (src/vault): round trips of
  * several sizes, key wrapping bound to ids, detection of altered, truncated,
  * reordered and foreign files, the master key file's checks, no temporary
- * file left behind, and crypto-shredding. */
+ * file left behind, crypto-shredding, and small secrets sealed in their
+ * scope. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -865,6 +866,115 @@ static void test_strerror(void **state)
 	assert_false(vault_id_valid(NULL));
 }
 
+/* Small secrets: sealed in a scope (an account's key or the provider's),
+ * opened only with the same key, scope, purpose and owner; the clear text
+ * is nowhere in the sealed text; altered or malformed text is refused. */
+static void test_secrets(void **state)
+{
+	(void)state;
+	static const char *const seed = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP";
+	uint8_t wa[VAULT_WRAPPED_LEN], wb[VAULT_WRAPPED_LEN];
+	assert_int_equal(vault_account_key_new(master, "acc_A", wa, NULL), VAULT_OK);
+	assert_int_equal(vault_account_key_new(master, "acc_B", wb, NULL), VAULT_OK);
+	vault_scope_t a = { "acc_A", wa, sizeof wa }, b = { "acc_B", wb, sizeof wb };
+	vault_scope_t a_with_b = { "acc_A", wb, sizeof wb }, prov = { NULL, NULL, 0 };
+	char *sealed = NULL, *again = NULL, *open = NULL;
+
+	assert_int_equal(vault_secret_seal(master, &a, "totp", "usr_1", seed, &sealed), VAULT_OK);
+	assert_true(vault_secret_is_sealed(sealed));
+	assert_null(strstr(sealed, seed));
+	assert_null(strstr(sealed, "JBSWY3DP"));
+	assert_int_equal(vault_secret_open(master, &a, "totp", "usr_1", sealed, &open), VAULT_OK);
+	assert_string_equal(open, seed);
+	vault_secret_free(open);
+	/* A fresh nonce each time: the same secret seals differently. */
+	assert_int_equal(vault_secret_seal(master, &a, "totp", "usr_1", seed, &again), VAULT_OK);
+	assert_string_not_equal(sealed, again);
+	free(again);
+
+	/* Another owner, purpose, account, account key, scope or master: no. */
+	struct {
+		const vault_scope_t *scope;
+		const char *purpose, *owner;
+	} wrong[] = {
+		{ &a, "totp", "usr_2" }, { &a, "webhook", "usr_1" }, { &b, "totp", "usr_1" },
+		{ &prov, "totp", "usr_1" },
+	};
+	for (size_t i = 0; i < sizeof wrong / sizeof wrong[0]; i++) {
+		assert_int_equal(vault_secret_open(master, wrong[i].scope, wrong[i].purpose,
+					 wrong[i].owner, sealed, &open), VAULT_ERR_UNWRAP);
+		assert_null(open);
+	}
+	/* acc_B's wrapped key presented as acc_A's does not even unwrap. */
+	assert_int_equal(vault_secret_open(master, &a_with_b, "totp", "usr_1", sealed, &open),
+		VAULT_ERR_UNWRAP);
+	char *mp = xasprintf("%s/other.key", dir);
+	vault_key_t *other = NULL;
+	assert_int_equal(vault_master_load(mp, 1, &other), VAULT_OK);
+	free(mp);
+	assert_int_equal(vault_secret_open(other, &prov, "trunk", "carrier", sealed, &open),
+		VAULT_ERR_UNWRAP);
+
+	/* The provider's scope: its own key, not an account's. */
+	char *tp = NULL;
+	assert_int_equal(vault_secret_seal(master, &prov, "trunk", "carrier", "digest-pw", &tp), VAULT_OK);
+	assert_int_equal(vault_secret_open(master, &prov, "trunk", "carrier", tp, &open), VAULT_OK);
+	assert_string_equal(open, "digest-pw");
+	vault_secret_free(open);
+	assert_int_equal(vault_secret_open(other, &prov, "trunk", "carrier", tp, &open), VAULT_ERR_UNWRAP);
+	assert_int_equal(vault_secret_open(master, &a, "trunk", "carrier", tp, &open), VAULT_ERR_UNWRAP);
+	vault_key_free(other);
+
+	/* Every byte of the sealed text matters. */
+	size_t pre = strlen(VAULT_SECRET_PREFIX);
+	for (size_t i = pre; sealed[i]; i++) {
+		char keep = sealed[i];
+		sealed[i] = keep == 'A' ? 'B' : 'A';
+		vault_err_t e = vault_secret_open(master, &a, "totp", "usr_1", sealed, &open);
+		/* a changed last character may leave the bytes as they were
+		 * (base64 without padding has spare bits there) */
+		assert_true(e == VAULT_ERR_UNWRAP || e == VAULT_ERR_ARG ||
+			(e == VAULT_OK && sealed[i + 1] == '\0'));
+		vault_secret_free(open);
+		open = NULL;
+		sealed[i] = keep;
+	}
+	/* Truncated, extended, not sealed text, bad arguments. */
+	char *cut = xstrdup(sealed);
+	cut[strlen(cut) - 4] = '\0';
+	assert_int_equal(vault_secret_open(master, &a, "totp", "usr_1", cut, &open), VAULT_ERR_UNWRAP);
+	free(cut);
+	char *longer = xasprintf("%s!", sealed);
+	assert_int_equal(vault_secret_open(master, &a, "totp", "usr_1", longer, &open), VAULT_ERR_ARG);
+	free(longer);
+	assert_int_equal(vault_secret_open(master, &a, "totp", "usr_1", seed, &open), VAULT_ERR_ARG);
+	assert_int_equal(vault_secret_open(master, &a, "totp", "usr_1", "sealed1:", &open), VAULT_ERR_ARG);
+	assert_int_equal(vault_secret_open(master, &a, "totp", "usr_1", "sealed1:AAAA", &open), VAULT_ERR_ARG);
+	assert_false(vault_secret_is_sealed(NULL));
+	assert_int_equal(vault_secret_seal(master, &a, "totp", "usr_1", "", &again), VAULT_ERR_ARG);
+	assert_int_equal(vault_secret_seal(master, &a, "TOTP", "usr_1", seed, &again), VAULT_ERR_ARG);
+	assert_int_equal(vault_secret_seal(master, &a, "totp", "usr 1", seed, &again), VAULT_ERR_ARG);
+	assert_int_equal(vault_secret_seal(master, &a, "totp", NULL, seed, &again), VAULT_ERR_ARG);
+	assert_int_equal(vault_secret_seal(NULL, &a, "totp", "usr_1", seed, &again), VAULT_ERR_ARG);
+	assert_int_equal(vault_secret_seal(master, NULL, "totp", "usr_1", seed, &again), VAULT_ERR_ARG);
+	vault_scope_t short_key = { "acc_A", wa, sizeof wa - 1 };
+	assert_int_equal(vault_secret_seal(master, &short_key, "totp", "usr_1", seed, &again), VAULT_ERR_ARG);
+	assert_null(again);
+	/* The longest secret seals and opens; one byte more is refused. */
+	char big[VAULT_SECRET_MAX + 2];
+	memset(big, 'x', sizeof big - 1);
+	big[sizeof big - 1] = '\0';
+	assert_int_equal(vault_secret_seal(master, &b, "webhook", "whk_1", big, &again), VAULT_ERR_ARG);
+	big[VAULT_SECRET_MAX] = '\0';
+	assert_int_equal(vault_secret_seal(master, &b, "webhook", "whk_1", big, &again), VAULT_OK);
+	assert_int_equal(vault_secret_open(master, &b, "webhook", "whk_1", again, &open), VAULT_OK);
+	assert_string_equal(open, big);
+	vault_secret_free(open);
+	free(again);
+	free(tp);
+	free(sealed);
+}
+
 int main(void)
 {
 	log_set_level(LOG_WARN);
@@ -882,6 +992,7 @@ int main(void)
 		cmocka_unit_test(test_crypto_shredding),
 		cmocka_unit_test(test_other_chunk_sizes),
 		cmocka_unit_test(test_strerror),
+		cmocka_unit_test(test_secrets),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

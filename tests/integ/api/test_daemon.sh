@@ -116,14 +116,31 @@ grep -q 'event=daemon.stopped' "$LOG" && ok || fail "stop logged"
 bad=$(find "$DATA" \( -type d -perm /077 \) -o \( -type f -perm /077 \) | head -n 5)
 [ -z "$bad" ] && ok || fail "files of the data directory readable by others: $bad"
 # A data directory loosened by hand (or by an older version) is tightened at
-# start, each path named in a warning.
-chmod 755 "$DATA"; chmod 644 "$DATA/faxvault.db"; mkdir -p "$DATA/extra"; chmod 775 "$DATA/extra"
+# the next start, before anything is opened, each path named in a warning
+# with its old mode: the directory, the database, the master key (which the
+# vault would refuse as it is), the documents' directory, a file of its own.
+chmod 755 "$DATA" "$DATA/docs"; chmod 644 "$DATA/faxvault.db" "$DATA/master.key"
+mkdir -p "$DATA/extra"; chmod 775 "$DATA/extra"; : > "$DATA/extra/notes"; chmod 666 "$DATA/extra/notes"
 : > "$LOG"
-"$FAXVAULTD" --data-dir "$DATA" --set log.file="$LOG" $FV_TEST_FLAGS audit-verify >/dev/null 2>"$TMP/verify.err"
-[ "$(stat -c %a "$DATA")" = 700 ] && [ "$(stat -c %a "$DATA/faxvault.db")" = 600 ] && [ "$(stat -c %a "$DATA/extra")" = 700 ] && ok ||
-	fail "modes not fixed: $(stat -c '%a %n' "$DATA" "$DATA/faxvault.db" "$DATA/extra")"
-grep -h 'event=datadir.mode_fixed' "$LOG" "$TMP/verify.err" | grep -q 'faxvault.db" old_mode=0644 new_mode=0600' && ok ||
-	fail "no warning naming the database and its old mode: $(cat "$LOG" "$TMP/verify.err")"
+launch_daemon 2>"$TMP/start.err"
+modes=$(stat -c '%a %n' "$DATA" "$DATA/docs" "$DATA/extra" "$DATA/faxvault.db" "$DATA/master.key" "$DATA/extra/notes")
+[ "$(echo "$modes" | cut -d' ' -f1 | tr '\n' ' ')" = "700 700 700 600 600 600 " ] && ok || fail "modes not fixed: $modes"
+for w in "$DATA\" old_mode=0755 new_mode=0700" "$DATA/faxvault.db\" old_mode=0644 new_mode=0600" \
+	"$DATA/master.key\" old_mode=0644 new_mode=0600" "$DATA/docs\" old_mode=0755 new_mode=0700" \
+	"$DATA/extra\" old_mode=0775 new_mode=0700" "$DATA/extra/notes\" old_mode=0666 new_mode=0600"; do
+	grep 'level=warn event=datadir.mode_fixed' "$LOG" | grep -qF "path=\"$w" && ok || fail "no warning: $w"
+done
+[ "$(grep -c 'event=datadir.mode_fixed' "$LOG")" = 6 ] && ok || fail "one warning per path fixed: $(grep -c 'event=datadir.mode_fixed' "$LOG")"
+# While it runs, the files SQLite adds (WAL, shared memory) are private too.
+req GET /readyz
+bad=$(find "$DATA" \( -type d -perm /077 \) -o \( -type f -perm /077 \))
+[ -z "$bad" ] && [ -e "$DATA/faxvault.db-wal" ] && ok || fail "loose while running: $bad $(ls -la "$DATA")"
+stop_daemon || fail "the daemon did not stop cleanly"
+# A start on a private directory warns of nothing.
+: > "$LOG"
+launch_daemon
+! grep -q 'event=datadir.mode_fixed' "$LOG" && ok || fail "a warning on a private data directory"
+stop_daemon || fail "the daemon did not stop cleanly"
 # A port already taken: the start stops naming the address, before the data
 # directory is created, migrated or given a key.
 BUSY_PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')

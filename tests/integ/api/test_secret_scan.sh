@@ -1,25 +1,56 @@
 #!/usr/bin/env bash
-# No secret at rest or in a log: a tour issues every kind of secret the
-# service hands out or is given (the operator's one-time password, people's
-# passwords, session tokens, API keys, invitation and password-reset tokens,
-# recovery codes, a TOTP seed, a webhook signing secret, a SIP trunk
-# password), using each the way it is meant to be used; then every line of
-# the daemon's log (at debug level) and every byte of every file of the data
-# directory (database, WAL, keys, documents) are searched for each of them.
-# Hashes of secrets are stored, never the secrets: 0 found.
+# No secret at rest, in a log, in a URL or in an answer's headers. A tour
+# issues every kind of secret the service hands out or is given (the
+# operator's one-time password, people's passwords, session tokens, API
+# keys, invitation and password-reset tokens, recovery codes, a TOTP seed, a
+# webhook signing secret, a SIP trunk password) and uses each the way it is
+# meant to be used: a login with a TOTP code, a webhook delivered and its
+# signature checked with openssl, a fax through a trunk that asks for digest
+# credentials and checks them (SIPp). Then every line the daemon wrote (log
+# at debug level, standard error), every byte of every file of the data
+# directory (database, WAL, key, documents), every request target and every
+# answer's headers are searched for each secret (as issued, URL-encoded,
+# and for the TOTP seed and webhook keys as raw bytes): 0 found. The data
+# directory's files are 0600 and its directories 0700.
+# Last, a database as an older version left it (those three secrets in
+# clear) is sealed at the next start, and the secrets still work.
 . "$(dirname "$0")/lib.sh"
-start_daemon --set log.level=debug --set webhooks.allow_cidrs=127.0.0.1/32
+. "$(dirname "$0")/../faxsvc/lib_fax.sh"
+SIPP_DIR=${SIPP_DIR:-$(cd "$(dirname "$0")/../../data/line/sipp" && pwd)}
+
+RECV="$TMP/receiver"
+mkdir -p "$RECV"
+python3 "$(dirname "$0")/webhook_receiver.py" "$RECV" &
+RECV_PID=$!
+trap 'kill "$RECV_PID" 2>/dev/null; wait "$RECV_PID" 2>/dev/null; cleanup' EXIT
+poll_until 300 test -s "$RECV/port" || { echo "webhook receiver did not start"; exit 1; }
+HOOK="http://127.0.0.1:$(cat "$RECV/port")/hook"
+
+# Every request target and every answer's headers are kept for the search.
+eval "lib_req() $(declare -f req | tail -n +2)"
+req() {
+	lib_req "$@"
+	{ echo "> $1 $2"; cat "$TMP/headers"; } >>"$TMP/exchanges"
+}
+
 SECRETS=()
 keep() { [ -n "$1" ] && [ "$1" != null ] && SECRETS+=("$1") || fail "no secret issued: $2"; }
 
+fax_setup --set log.level=debug --set webhooks.allow_cidrs=127.0.0.1/32 2>"$TMP/daemon.err"
 keep "$(jq -r .password "$TMP/boot.json")" "operator password"
-OP=$(operator_token); keep "$OP" "operator session"
+keep "$OP" "operator session"
+for pw in copper-kettle-lantern-42 granite-harbour-owl-77 meadow-violin-otter-55; do keep "$pw" "member password"; done
+for tok in "$OWNER_A" "$ADMIN_A" "$USER_A" "$OWNER_B" "$ADMIN_B" "$USER_B"; do keep "$tok" "member session"; done
 
 req POST /v1/accounts "$OP" '{"name":"Cabinet Secret","owner":{"email":"owner@secret.example","name":"Owen"},"billing_contacts":[{"email":"bill@secret.example","name":"Billie"}]}'
 ACC=$(jqr .id); OINV=$(jqr .owner_invitation.token); BINV=$(jqr '.billing_invitations[0].token')
 keep "$OINV" "owner invitation"; keep "$BINV" "billing invitation"
 OPW="lanterne vitrail ogive 1163"; BPW="registre grand livre 1494"
 keep "$OPW" "owner password"; keep "$BPW" "billing password"
+# A failed accept (too short a password) first: the refusal writes nothing
+# of the token either.
+req POST /v1/invitations/accept "" "{\"token\":\"$OINV\",\"password\":\"short\"}"
+expect_status 422 "a weak password is refused"
 accept "$OINV" "$OPW"
 accept "$BINV" "$BPW"
 OWNER=$(login owner@secret.example "$OPW"); keep "$OWNER" "owner session"
@@ -30,59 +61,160 @@ KEY=$(jqr .secret); keep "$KEY" "API key"
 req GET "/v1/accounts/$ACC/users" "$KEY"
 expect_status 200 "the API key works"
 
-# A second factor: seed, first code, recovery codes (one used to log in).
+# A second factor: seed, first code, recovery codes, a login with a code
+# and one with a recovery code.
 req POST /v1/me/mfa/totp "$OWNER"
 expect_status 201 "TOTP enrolment"
 SEED=$(jqr .secret); keep "$SEED" "TOTP seed"
+req GET /v1/me/mfa/totp/qr.png "$OWNER" 2>/dev/null # (a PNG body)
+expect_status 200 "the enrolment's QR code (drawn from the sealed seed)"
 req POST /v1/me/mfa/totp/confirm "$OWNER" "{\"code\":\"$(oathtool --totp -b "$SEED" -N "@$(clock_seconds)")\"}"
 expect_status 200 "TOTP confirmed"
 for i in $(seq 0 9); do keep "$(jqr ".recovery_codes[$i]")" "recovery code $i"; done
 RC=$(jqr '.recovery_codes[0]')
+advance_clock 1 # the next code is another step's
+req POST /v1/sessions "" "{\"email\":\"owner@secret.example\",\"password\":\"$OPW\",\"totp\":\"$(oathtool --totp -b "$SEED" -N "@$(clock_seconds)")\"}"
+expect_status 201 "login with a TOTP code"
+keep "$(jqr .token)" "session after TOTP"
 req POST /v1/sessions "" "{\"email\":\"owner@secret.example\",\"password\":\"$OPW\",\"recovery_code\":\"$RC\"}"
 expect_status 201 "login with a recovery code"
-keep "$(jqr .token)" "session after MFA"
+keep "$(jqr .token)" "session after a recovery code"
 
 # A password reset issued by an operator's command, then used.
-RTOK=$("$FAXVAULTD" --data-dir "$DATA" $FV_TEST_FLAGS password-reset --email bill@secret.example | grep '^fvr_')
+RTOK=$("$FAXVAULTD" --data-dir "$DATA" $FV_TEST_FLAGS password-reset --email bill@secret.example 2>>"$TMP/daemon.err" | grep '^fvr_')
 keep "$RTOK" "reset token"
 NPW="colophon incunable 1501"; keep "$NPW" "new password"
 req POST /v1/password-resets/complete "" "{\"token\":\"$RTOK\",\"password\":\"$NPW\"}"
 expect_status 204 "reset completed"
 keep "$(login bill@secret.example "$NPW")" "billing session"
 
-# A webhook's signing secret, and its rotation.
-req POST "/v1/accounts/$ACC/webhooks" "$OWNER" '{"url":"http://127.0.0.1:9/hook","events":["fax.queued"]}'
+# A webhook's signing secret, rotated, then used: an event delivered and its
+# signature checked here with openssl.
+req POST "/v1/accounts/$ACC/webhooks" "$OWNER" "{\"url\":\"$HOOK\",\"events\":[\"fax.queued\"]}"
 expect_status 201 "webhook"
 WH=$(jqr .id); keep "$(jqr .secret)" "webhook secret"
 req POST "/v1/accounts/$ACC/webhooks/$WH/rotate-secret" "$OWNER"
-[ "$STATUS" = 200 ] && keep "$(jqr .secret)" "rotated webhook secret" || fail "webhook secret rotation: $STATUS $BODY"
+expect_status 200 "webhook secret rotated"
+WSECRET=$(jqr .secret); keep "$WSECRET" "rotated webhook secret"
+# verify N SECRET: request N to the receiver is signed with SECRET.
+verify() {
+	local h="$RECV/$1.headers" key want
+	key=$(printf '%s' "${2#whsec_}" | base64 -d | od -An -v -tx1 | tr -d ' \n')
+	want="v1,$({ printf '%s.%s.' "$(jq -r '."webhook-id"' "$h")" "$(jq -r '."webhook-timestamp"' "$h")"
+		cat "$RECV/$1.body"; } | openssl dgst -sha256 -mac HMAC -macopt "hexkey:$key" -binary | base64)"
+	[ "$(jq -r '."webhook-signature"' "$h")" = "$want" ]
+}
+delivered() { curl -s -o /dev/null "$BASE/healthz"; test -e "$RECV/$1.done"; }
+req POST "/v1/accounts/$ACC/webhooks/$WH/test" "$OWNER"
+expect_status 202 "test event"
+poll_until 300 delivered 1 && verify 1 "$WSECRET" && ok || fail "a delivery signed with the rotated secret"
 
-# A SIP trunk's digest password.
-TPW="digest-Kx8q2v-mZ93"; keep "$TPW" "trunk password"
-req POST /v1/provider/trunks "$OP" "{\"id\":\"carrier\",\"name\":\"Carrier\",\"peer\":\"192.0.2.10:5060\",\"username\":\"fv\",\"password\":\"$TPW\"}"
-expect_status 201 "trunk with a password"
+# A SIP trunk's digest password, used: the carrier (SIPp) challenges the
+# INVITE, checks the answer against the password, and says busy when it is
+# right (403 when it is wrong).
+TPW="digest-$(head -c 12 /dev/urandom | base64 | tr '+/' '-_')"; keep "$TPW" "trunk password"
+if command -v sipp >/dev/null; then
+	TPORT=$(( 30000 + RANDOM % 25000 ))
+	sed "s/password=\"s3cret\"/password=\"$TPW\"/" "$SIPP_DIR/uas_auth_busy.xml" >"$TMP/uas_auth.xml"
+	sipp -sf "$TMP/uas_auth.xml" -i 127.0.0.1 -p "$TPORT" -m 1 -nostdin -timeout 120 >"$TMP/sipp.out" 2>&1 &
+	SIPP=$!
+	req POST /v1/provider/trunks "$OP" "{\"id\":\"carrier\",\"name\":\"Carrier\",\"peer\":\"127.0.0.1:$TPORT\",\"username\":\"faxuser\",\"password\":\"$TPW\",\"transport\":\"g711_only\",\"max_calls\":2,\"prefixes\":[\"+49\"],\"status\":\"active\"}"
+	expect_status 201 "trunk with a password"
+	make_pdf "$TMP/one.pdf" 1
+	send_fax "$USER_A" "+4930123456" "$TMP/one.pdf" -F retries=0
+	expect_status 202 "a fax over the trunk"
+	wait_fax "$USER_A" "$FAX"
+	expect_jq '.status == "failed" and .failure_class == "busy"' "the carrier took the digest answer (busy, not forbidden)"
+	wait "$SIPP" && ok || fail "SIPp: $(tail -n 5 "$TMP/sipp.out")"
+else
+	echo "sipp not installed (Debian sip-tester): the trunk password is stored, not used"
+	req POST /v1/provider/trunks "$OP" "{\"id\":\"carrier\",\"name\":\"Carrier\",\"peer\":\"192.0.2.10:5060\",\"username\":\"faxuser\",\"password\":\"$TPW\"}"
+	expect_status 201 "trunk with a password"
+fi
 req GET /v1/provider/trunks/carrier "$OP"
-expect_jq '.has_password == true' "the trunk knows it has a password"
+expect_jq '.has_password == true and (has("password") | not)' "the trunk's password is never answered"
 
-stop_daemon || fail "daemon did not stop cleanly"
-
-# The search: the log, and every file under the data directory, byte for
-# byte (the database's WAL included). Each secret also in URL-encoded form.
-found=0
+# raw_hits HEX FILES...: how many files hold the bytes HEX (a seed or key as
+# bytes, which grep cannot take as a pattern).
+raw_hits() {
+	python3 - "$@" <<'EOF'
+import sys
+want = bytes.fromhex(sys.argv[1])
+print(sum(1 for p in sys.argv[2:] if want in open(p, "rb").read()))
+EOF
+}
+# The seed and the webhook keys as bytes (hex).
+SEEDHEX=$(python3 -c 'import base64, sys; print(base64.b32decode(sys.argv[1]).hex())' "$SEED")
+RAW=("$SEEDHEX")
 for s in "${SECRETS[@]}"; do
-	enc=$(jq -rn --arg s "$s" '$s | @uri')
-	for v in "$s" "$enc"; do
-		where=$( { grep -rlaF -- "$v" "$DATA" "$LOG" 2>/dev/null || true; } | head -n 3)
-		if [ -n "$where" ]; then
-			found=$((found + 1))
-			fail "a secret (${#v} characters, starting ${v:0:4}) is in: $where"
-		fi
-	done
+	case "$s" in whsec_*) RAW+=("$(printf '%s' "${s#whsec_}" | base64 -d | od -An -v -tx1 | tr -d ' \n')") ;; esac
 done
-[ "$found" = 0 ] && ok || fail "$found secret(s) found"
-# The search sees what is stored and logged: a person's e-mail address (not
-# a secret) is in the database, a request id in the log.
-grep -rqaF owner@secret.example "$DATA" && ok || fail "the search does not see the database's content"
-grep -qF 'event=http.request' "$LOG" && ok || fail "the log holds no request line"
-echo "searched ${#SECRETS[@]} secrets in $(find "$DATA" -type f | wc -l) files of the data directory and $(wc -l < "$LOG") log lines"
+
+# scan WHEN: searches every line the daemon wrote, every file of the data
+# directory byte for byte (the WAL too while the daemon runs), every request
+# target and answer header, for every secret as issued and URL-encoded, and
+# for the keys as bytes and as hex; and the modes of the data directory.
+scan() {
+	local found=0 s v enc where h n
+	mapfile -t FILES < <(find "$DATA" -type f)
+	WHERE=("${FILES[@]}" "$LOG" "$TMP/daemon.err" "$TMP/exchanges")
+	for s in "${SECRETS[@]}"; do
+		enc=$(jq -rn --arg s "$s" '$s | @uri')
+		for v in "$s" "$enc"; do
+			where=$( { grep -laF -- "$v" "${WHERE[@]}" 2>/dev/null || true; } | head -n 3)
+			if [ -n "$where" ]; then
+				found=$((found + 1))
+				fail "$1: a secret (${#v} characters, starting ${v:0:4}) is in: $where"
+			fi
+		done
+	done
+	for h in "${RAW[@]}"; do
+		n=$(raw_hits "$h" "${WHERE[@]}")
+		[ "$n" = 0 ] || { found=$((found + 1)); fail "$1: a key's bytes are in $n file(s)"; }
+		grep -qaF -- "$h" "${WHERE[@]}" && { found=$((found + 1)); fail "$1: a key's hex is in a file"; }
+	done
+	[ "$found" = 0 ] && ok || fail "$1: $found secret(s) found"
+	local bad
+	bad=$(find "$DATA" \( -type d -perm /077 \) -o \( -type f -perm /077 \))
+	[ -z "$bad" ] && ok || fail "$1: readable by others: $bad"
+	echo "$1: searched ${#SECRETS[@]} secrets (and ${#RAW[@]} keys as bytes) in ${#FILES[@]} files of the data directory ($(cd "$DATA" && find . -type f | sort | tr '\n' ' ')), $(cat "$LOG" "$TMP/daemon.err" | wc -l) lines of the daemon, $(grep -c '^> ' "$TMP/exchanges") requests and their answers' headers"
+}
+[ -e "$DATA/faxvault.db-wal" ] && ok || fail "no WAL to search while the daemon runs"
+scan "while running"
+stop_daemon || fail "daemon did not stop cleanly"
+scan "after the stop"
+# The search sees what is there: an e-mail address (not a secret) is in the
+# database, request lines in the log, and the trunk's sealed password in
+# the database.
+grep -qaF owner@secret.example "$DATA/faxvault.db" && ok || fail "the search does not see the database's content"
+grep -qF 'event=http.request' "$LOG" && grep -qF 'level=debug' "$LOG" && ok || fail "the log holds no request line or no debug line"
+[ "$(sqlite3 "$DATA/faxvault.db" "SELECT substr(secret, 1, 8) FROM trunks WHERE id='carrier'")" = "sealed1:" ] && ok ||
+	fail "the trunk password is not stored sealed"
+
+# --- An older version's database: the TOTP seed, the webhook secret and
+# the trunk password in clear, the rule of migration 0008 not there yet.
+DB="$DATA/faxvault.db"
+sqlite3 "$DB" "DROP TRIGGER principals_totp_sealed_insert; DROP TRIGGER principals_totp_sealed_update;
+	DROP TRIGGER webhooks_secret_sealed_insert; DROP TRIGGER webhooks_secret_sealed_update;
+	DROP TRIGGER trunks_secret_sealed_insert; DROP TRIGGER trunks_secret_sealed_update;
+	DELETE FROM schema_migrations WHERE version = 8;
+	UPDATE principals SET totp_secret = '$SEED' WHERE email = 'owner@secret.example';
+	UPDATE webhooks SET secret = '$WSECRET' WHERE id = '$WH';
+	UPDATE trunks SET secret = '$TPW' WHERE id = 'carrier';
+	PRAGMA wal_checkpoint(TRUNCATE);" >/dev/null
+for v in "$SEED" "$WSECRET" "$TPW"; do grep -qaF -- "$v" "$DB" || fail "the older database does not hold a secret in clear"; done
+: >"$LOG"
+launch_daemon --set webhooks.allow_cidrs=127.0.0.1/32 2>>"$TMP/daemon.err"
+grep -q 'event=secrets.sealed count=3 checkpoint=done' "$LOG" && ok || fail "the start does not seal three secrets: $(grep secrets "$LOG")"
+for v in "$SEED" "$WSECRET" "$TPW"; do
+	grep -laF -- "$v" "$DATA"/faxvault.db* && fail "a secret stays in clear after the start" || ok
+done
+# They still work: a login with a TOTP code, a delivery with the secret.
+advance_clock 1
+req POST /v1/sessions "" "{\"email\":\"owner@secret.example\",\"password\":\"$OPW\",\"totp\":\"$(oathtool --totp -b "$SEED" -N "@$(clock_seconds)")\"}"
+expect_status 201 "login with a TOTP code after the upgrade"
+req POST "/v1/accounts/$ACC/webhooks/$WH/test" "$OWNER"
+expect_status 202 "test event after the upgrade"
+poll_until 300 delivered 2 && verify 2 "$WSECRET" && ok || fail "a delivery signed with the secret after the upgrade"
+grep -q 'event=secrets.sealed' "$LOG" && [ "$(grep -c 'event=secrets.sealed' "$LOG")" = 1 ] && ok || fail "sealed more than once"
 finish

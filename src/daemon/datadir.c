@@ -5,6 +5,7 @@
 #include "datadir.h"
 
 #include <ftw.h>
+#include <stdlib.h>
 #include <sys/stat.h>
 
 #include "log.h"
@@ -20,8 +21,9 @@ static int visit(const char *path, const struct stat *sb, int type, struct FTW *
 	mode_t mode = sb->st_mode & 07777;
 	if ((mode & ~want) == 0)
 		return 0;
-	log_event(LOG_WARN, "datadir.mode_fixed", "path=\"%s\" old_mode=%04o new_mode=%04o",
-		path, (unsigned)mode, (unsigned)(mode & want));
+	char q[512];
+	log_event(LOG_WARN, "datadir.mode_fixed", "path=%s old_mode=%04o new_mode=%04o",
+		log_quote(path, q, sizeof q), (unsigned)mode, (unsigned)(mode & want));
 	if (chmod(path, mode & want) == 0)
 		fixed++;
 	return 0;
@@ -29,8 +31,14 @@ static int visit(const char *path, const struct stat *sb, int type, struct FTW *
 
 int datadir_secure(const char *dir)
 {
-	fixed = 0;
-	if (nftw(dir, visit, 16, FTW_PHYS) != 0)
+	/* The directory itself may be a symbolic link (a data volume mounted
+	 * elsewhere): its target is what is tightened. Links under it are not
+	 * followed. */
+	char *real = realpath(dir, NULL);
+	if (!real)
 		return -1;
-	return fixed;
+	fixed = 0;
+	int rc = nftw(real, visit, 16, FTW_PHYS);
+	free(real);
+	return rc == 0 ? fixed : -1;
 }

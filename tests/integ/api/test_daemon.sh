@@ -141,6 +141,19 @@ stop_daemon || fail "the daemon did not stop cleanly"
 launch_daemon
 ! grep -q 'event=datadir.mode_fixed' "$LOG" && ok || fail "a warning on a private data directory"
 stop_daemon || fail "the daemon did not stop cleanly"
+# A data directory given as a symbolic link (a volume mounted elsewhere):
+# its target is tightened.
+REAL_DATA=$DATA
+ln -s "$REAL_DATA" "$TMP/data-link"
+chmod 750 "$REAL_DATA"
+DATA="$TMP/data-link"
+: > "$LOG"
+launch_daemon
+[ "$(stat -c %a "$REAL_DATA")" = 700 ] && ok || fail "the target of a linked data directory is $(stat -c %a "$REAL_DATA")"
+grep 'event=datadir.mode_fixed' "$LOG" | grep -qF "path=\"$(realpath "$REAL_DATA")\" old_mode=0750" && ok ||
+	fail "no warning naming the target: $(grep datadir "$LOG")"
+stop_daemon || fail "the daemon did not stop cleanly"
+DATA=$REAL_DATA
 # A port already taken: the start stops naming the address, before the data
 # directory is created, migrated or given a key.
 BUSY_PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')

@@ -23,13 +23,39 @@
 /* Pages --all follows before giving up (a server that loops). */
 #define CLI_PAGES_MAX 100000
 
+/* With --json, an error is one JSON object on standard error, in the shape
+ * of a problem: {type, detail, exit_code} (urn:faxvault:cli:usage for the
+ * command line, urn:faxvault:cli:error for the rest). 1 when written. */
+static int json_error(struct cli_ctx *ctx, int code, const char *fmt, va_list ap)
+{
+	if (!ctx->json)
+		return 0;
+	buf_t msg;
+	buf_init(&msg, 4096);
+	buf_vprintf(&msg, fmt, ap);
+	json_t *o = json_pack("{s:s, s:s, s:i}", "type", code == CLI_EXIT_USAGE
+		? "urn:faxvault:cli:usage" : "urn:faxvault:cli:error", "detail",
+		msg.data ? msg.data : "", "exit_code", code);
+	char *line = o ? json_dumps(o, JSON_COMPACT) : NULL;
+	if (line)
+		fprintf(ctx->err, "%s\n", line);
+	free(line);
+	json_decref(o);
+	buf_free(&msg);
+	return 1;
+}
+
 int cli_fail(struct cli_ctx *ctx, int code, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	fputs("error: ", ctx->err);
-	vfprintf(ctx->err, fmt, ap);
-	fputc('\n', ctx->err);
+	if (!json_error(ctx, code, fmt, ap)) {
+		va_end(ap);
+		va_start(ap, fmt);
+		fputs("error: ", ctx->err);
+		vfprintf(ctx->err, fmt, ap);
+		fputc('\n', ctx->err);
+	}
 	va_end(ap);
 	return code;
 }
@@ -37,6 +63,12 @@ int cli_fail(struct cli_ctx *ctx, int code, const char *fmt, ...)
 int cli_usage(struct cli_ctx *ctx, const char *fmt, ...)
 {
 	va_list ap;
+	va_start(ap, fmt);
+	if (json_error(ctx, CLI_EXIT_USAGE, fmt, ap)) {
+		va_end(ap);
+		return CLI_EXIT_USAGE;
+	}
+	va_end(ap);
 	va_start(ap, fmt);
 	fputs("error: ", ctx->err);
 	vfprintf(ctx->err, fmt, ap);
@@ -208,16 +240,28 @@ int cli_api_call(struct cli_ctx *ctx, const struct cli_call *call, struct cli_re
 			res->problem = prob;
 			goto done;
 		}
-		buf_t msg;
-		buf_init(&msg, 8192);
-		cli_http_problem_format(resp.status, resp.body.data, resp.body.len,
-			resp.request_id, &msg);
-		cli_out_write(ctx->err, &msg);
-		buf_free(&msg);
-		const char *hint = gate_hint(type);
+		if (ctx->json && json_is_object(prob)) {
+			/* --json: the server's problem as it came (one line, on
+			 * standard error), with the exit code added. */
+			json_t *o = json_deep_copy(prob);
+			json_object_set_new(o, "exit_code", json_integer(rc));
+			char *line = json_dumps(o, JSON_COMPACT);
+			if (line)
+				fprintf(ctx->err, "%s\n", line);
+			free(line);
+			json_decref(o);
+		} else {
+			buf_t msg;
+			buf_init(&msg, 8192);
+			cli_http_problem_format(resp.status, resp.body.data, resp.body.len,
+				resp.request_id, &msg);
+			cli_out_write(ctx->err, &msg);
+			buf_free(&msg);
+		}
+		const char *hint = ctx->json ? NULL : gate_hint(type);
 		if (hint)
 			fprintf(ctx->err, "hint: %s\n", hint);
-		if (resp.status == 429) {
+		if (resp.status == 429 && !ctx->json) {
 			long wait = resp.retry_after >= 0 ? resp.retry_after : resp.ratelimit_reset;
 			if (wait >= 0)
 				fprintf(ctx->err, "rate limited, retry in %ld s\n", wait);

@@ -137,6 +137,25 @@ void cli_lang_from_locale(const char *locale, char *out, size_t outlen)
 	out[n] = '\0';
 }
 
+/* An error found before a command runs: with --json one JSON object
+ * {type, detail, exit_code} (as cli_fail writes them), else "error: …".
+ * 1 when it was JSON (nothing else should be printed). */
+static int early_error(FILE *err, const struct cli_args *args, int code, const char *msg)
+{
+	if (!cli_args_has(args, "json")) {
+		fprintf(err, "error: %s\n", msg);
+		return 0;
+	}
+	json_t *o = json_pack("{s:s, s:s, s:i}", "type", code == CLI_EXIT_USAGE
+		? "urn:faxvault:cli:usage" : "urn:faxvault:cli:error", "detail", msg, "exit_code", code);
+	char *line = o ? json_dumps(o, JSON_COMPACT) : NULL;
+	if (line)
+		fprintf(err, "%s\n", line);
+	free(line);
+	json_decref(o);
+	return 1;
+}
+
 int cli_run(int argc, char **argv, const struct cli_env *env, FILE *out, FILE *err)
 {
 	struct cli_args args;
@@ -153,7 +172,10 @@ int cli_run(int argc, char **argv, const struct cli_env *env, FILE *out, FILE *e
 		goto done;
 	}
 	if (rc != 0) {
-		fprintf(err, "error: %s\n", cli_buf_str(&msg));
+		if (early_error(err, &args, CLI_EXIT_USAGE, cli_buf_str(&msg))) {
+			rc = CLI_EXIT_USAGE;
+			goto done;
+		}
 		buf_reset(&msg);
 		if (cli_args_cmd(&args)->subs && args.npos == 0) {
 			/* A group without its command: show what it offers. */
@@ -190,7 +212,7 @@ int cli_run(int argc, char **argv, const struct cli_env *env, FILE *out, FILE *e
 	}
 	if (cli_config_resolve(cli_args_get(&args, "url"), cli_args_get(&args, "token"),
 		    cli_args_get(&args, "config"), env, &conf, &msg) != 0) {
-		fprintf(err, "error: %s\n", cli_buf_str(&msg));
+		early_error(err, &args, CLI_EXIT_ERROR, cli_buf_str(&msg));
 		rc = CLI_EXIT_ERROR;
 		goto done;
 	}

@@ -217,6 +217,11 @@ check "--all gathers every page" test "$(jout '.items | length')" -ge 1
 expect 0 "accounts show" -- "$FV" accounts show "$acc"
 check "show names the owner" out_has "owner@acme.example"
 expect 5 "unknown account is not found" -- "$FV" accounts show acc_doesnotexist0000000
+# With --json an error is JSON too: the server's problem, with the exit code.
+expect 5 "--json: not found" -- "$FV" --json accounts show acc_doesnotexist0000000
+check "--json: the problem as JSON on standard error" jq -e '.type == "urn:faxvault:problem:not-found" and .status == 404 and .exit_code == 5' "$ERR"
+expect 2 "--json: a usage error" -- "$FV" --json accounts show
+check "--json: a usage error as JSON" jq -e '.type == "urn:faxvault:cli:usage" and .exit_code == 2 and (.detail | length) > 0' "$ERR"
 expect 6 "invalid e-mail is invalid input" -- "$FV" accounts create --name Bad --owner-email not-an-email --owner-name X
 check "problem printed as error: title: detail (type)" grep -qE '^error: .+\(urn:faxvault:problem:[a-z-]+\)$' "$ERR"
 expect 0 "accounts update" -- "$FV" accounts update "$acc" --regulatory-profile hipaa

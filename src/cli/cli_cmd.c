@@ -27,6 +27,9 @@
  * of a problem: {type, detail, exit_code} (urn:faxvault:cli:usage for the
  * command line, urn:faxvault:cli:error for the rest). 1 when written. */
 static int json_error(struct cli_ctx *ctx, int code, const char *fmt, va_list ap)
+	__attribute__((format(printf, 3, 0)));
+
+static int json_error(struct cli_ctx *ctx, int code, const char *fmt, va_list ap)
 {
 	if (!ctx->json)
 		return 0;

@@ -165,6 +165,17 @@ static int h_audit_verify(const api_call_t *r, dom_ctx_t *c, json_t **out, dom_e
 	return dom_audit_verify(c, out, e);
 }
 
+static int h_audit_checkpoints(const api_call_t *r, dom_ctx_t *c, json_t **out, dom_err_t *e)
+{
+	return dom_audit_checkpoints(c, r->account, r->cursor, r->limit, out, e);
+}
+
+static int h_audit_checkpoint_now(const api_call_t *r, dom_ctx_t *c, json_t **out, dom_err_t *e)
+{
+	(void)r;
+	return dom_audit_checkpoint_now(c, out, e);
+}
+
 /* ---- provider and partners ---- */
 
 static int h_staff_list(const api_call_t *r, dom_ctx_t *c, json_t **out, dom_err_t *e)
@@ -416,8 +427,15 @@ static const struct route routes_core[] = {
 	{ "GET", "/v1/provider/audit-events", "provider.audit_events.list", P(PROVIDER_AUDIT_READ), 0, 200,
 		h_audit_list },
 
-	{ "GET", "/v1/provider/audit/verify", "provider.audit.verify", P(PROVIDER_AUDIT_READ), 0, 200,
+	{ "GET", "/v1/accounts/{id}/audit-checkpoints", "audit_checkpoints.list",
+		P(DATA_READ) | P(SECURITY_MANAGE) | P(PROVIDER_AUDIT_READ), ROUTE_ACCOUNT, 200,
+		h_audit_checkpoints },
+	{ "GET", "/v1/provider/audit/verify", "provider.audit.verify", P(PROVIDER_AUDIT_VERIFY), 0, 200,
 		h_audit_verify },
+	{ "GET", "/v1/provider/audit/checkpoints", "provider.audit_checkpoints.list",
+		P(PROVIDER_AUDIT_VERIFY), 0, 200, h_audit_checkpoints },
+	{ "POST", "/v1/provider/audit/checkpoints", "provider.audit_checkpoints.create",
+		P(PROVIDER_AUDIT_VERIFY), 0, 200, h_audit_checkpoint_now },
 	{ "POST", "/v1/provider/terms", "terms.publish", P(PROVIDER_TERMS_MANAGE), ROUTE_BODY | ROUTE_CREATE,
 		201, h_terms_publish },
 	{ "GET", "/v1/provider/staff", "staff.list", P(PROVIDER_STAFF_MANAGE), 0, 200, h_staff_list },

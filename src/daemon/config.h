@@ -42,6 +42,8 @@ typedef struct config {
 	int64_t contacts_review_months;
 	char *test_clock_file;
 	char *master_key_file;
+	char *audit_checkpoint_file;
+	int64_t audit_checkpoint_minutes;
 	int64_t fax_enabled;
 	char *fax_node_id;
 	int64_t fax_workers;

@@ -1,34 +1,83 @@
-/* The tamper-evident audit log (P06, P15, C04e).
+/* The tamper-evident audit log (P06, P08, P15, C04e).
  *
  * Every state change and every read of customer data becomes an event:
  * actor (and on whose behalf), action, target, account, time, source
- * address, outcome. Each event stores the SHA-256 of the previous event's
- * hash and its own canonical encoding, so that changing, removing or
- * reordering any stored event breaks the chain at that event. */
+ * address, outcome. Each event stores the hash of the event before it and
+ * its own hash over that and its canonical encoding, so that changing,
+ * removing or reordering any stored event breaks the chain at that event.
+ *
+ * Two chain versions (the event's `chain` column):
+ *   1  plain: hash = SHA-256(prev_hash || canonical). Events written before
+ *      the chain was keyed; anyone can recompute them.
+ *   2  keyed: hash = HMAC-SHA-256(K, prev_hash || canonical), K derived from
+ *      the vault's master key (crypto_kdf, context "fvaudit1", subkey 1),
+ *      which is not in the database. Once an event is keyed, every later one
+ *      is: a plain event after a keyed one breaks the chain.
+ * Signed checkpoints (seq, prev_seq, head hash, time; Ed25519 key derived
+ * the same way, subkey 2) are kept outside the database, so that removing
+ * the newest events or recomputing the chain shows against them.
+ *
+ * Files: audit.c (keys, recording), audit_verify.c (verification, report),
+ * audit_cp.c (checkpoints). */
 #ifndef FV_AUDIT_H
 #define FV_AUDIT_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "authz.h"
 #include "buf.h"
 #include "store.h"
+#include "vault.h"
 
-#define AUDIT_HASH_HEX 65
+#define AUDIT_HASH_HEX 65  /* 64 hex digits and NUL */
+#define AUDIT_SIG_HEX 129  /* an Ed25519 signature in hex, NUL included */
+#define AUDIT_PK_HEX 65    /* an Ed25519 public key in hex, NUL included */
+#define AUDIT_TIME_MAX 32  /* an RFC 3339 time, NUL included */
+#define AUDIT_ACTOR_MAX 176
+
+enum { AUDIT_CHAIN_PLAIN = 1, AUDIT_CHAIN_KEYED = 2 };
 
 /* Canonical encoding of an event: its fields in a fixed order, each as a
  * netstring "LEN:BYTES,", integers in decimal. Pure. 0, or -1 if it does not
  * fit in out's ceiling. */
 int audit_canonical(const json_t *event, buf_t *out);
-/* hash = hex SHA-256(prev_hash || canonical(event)). Pure. */
+/* Chain 1: hash = hex SHA-256(prev_hash || canonical(event)). Pure. */
 void audit_hash(const char *prev_hash, const json_t *event, char out[AUDIT_HASH_HEX]);
+
+/* ---- keys ---- */
+
+typedef struct audit_keys audit_keys_t;
+/* The chain key and the checkpoint signing key pair, derived from the
+ * vault's master key (owned by the caller: audit_keys_free). NULL when
+ * libsodium cannot allocate. */
+audit_keys_t *audit_keys_derive(const vault_key_t *master);
+/* Wipes and frees (NULL is a no-op). */
+void audit_keys_free(audit_keys_t *k);
+/* The checkpoint verification key (Ed25519), raw and in hex. */
+void audit_keys_public(const audit_keys_t *k, uint8_t pk[32]);
+void audit_keys_public_hex(const audit_keys_t *k, char out[AUDIT_PK_HEX]);
+/* Ed25519 signature of m with the checkpoint signing key. */
+void audit_keys_sign(const audit_keys_t *k, const uint8_t *m, size_t len, uint8_t sig[64]);
+/* Chain 2: hash = hex HMAC-SHA-256(chain key, prev_hash || canonical). */
+void audit_mac(const audit_keys_t *k, const char *prev_hash, const json_t *event,
+	char out[AUDIT_HASH_HEX]);
+/* The keys this process chains and signs with (borrowed, kept until the
+ * process stops using the audit log; NULL: none). Set once, before any
+ * thread records an event. Without keys, events are plain while the chain
+ * is, and refused once it is keyed. */
+void audit_use_keys(const audit_keys_t *k);
+const audit_keys_t *audit_keys(void);
+
+/* ---- recording ---- */
 
 /* What the domain knows of the request when it records an event. */
 typedef struct audit_ctx {
 	const principal_t *who; /* NULL: anonymous or the system */
 	const char *actor;      /* when who is NULL: the system actor that acts
-				   ("system:faxsvc", "cli:USER@HOST"); NULL: anonymous */
+				   ("system:faxsvc", "system:webhooks",
+				   "cli:USER@HOST"); NULL: anonymous */
 	const char *source;     /* peer address, or "" */
 	const char *request_id;
 } audit_ctx_t;
@@ -38,21 +87,100 @@ typedef struct audit_ctx {
 int audit_record(store_tx_t *tx, const audit_ctx_t *ctx, const char *action, const char *target,
 	const char *account_id, const char *outcome, const json_t *detail);
 
+/* ---- checkpoints ---- */
+
+typedef struct audit_checkpoint {
+	int64_t seq;                   /* the head when it was made */
+	int64_t prev_seq;              /* the checkpoint before it (0: none) */
+	char mac[AUDIT_HASH_HEX];      /* the hash of event seq */
+	char time[AUDIT_TIME_MAX];     /* RFC 3339, when it was made */
+	char signature[AUDIT_SIG_HEX]; /* Ed25519 over audit_checkpoint_message(); "" for a
+					  bare head (--expect-head), which is not signed */
+} audit_checkpoint_t;
+
+/* The exact text a checkpoint's signature covers:
+ * "faxvault audit checkpoint 1\nseq=S\nprev_seq=P\nmac=M\ntime=T\n". Pure.
+ * Its length, or -1 when out is too small. */
+int audit_checkpoint_message(const audit_checkpoint_t *cp, char *out, size_t len);
+/* Signs cp with k (fills cp->signature). */
+void audit_checkpoint_sign(const audit_keys_t *k, audit_checkpoint_t *cp);
+/* 1 when cp's signature verifies under pk, else 0. Pure. */
+int audit_checkpoint_signed_by(const uint8_t pk[32], const audit_checkpoint_t *cp);
+/* One line of the checkpoint file (a JSON object, no newline): a new string
+ * the caller frees. */
+char *audit_checkpoint_line(const audit_checkpoint_t *cp);
+/* Parses one line of a checkpoint file (untrusted: it comes back from
+ * wherever the operator kept it). Pure. 0, or -1 with a reason (static) in
+ * *why. */
+int audit_checkpoint_parse(const char *line, size_t len, audit_checkpoint_t *out,
+	const char **why);
+/* {seq, prev_seq, mac, time, signature, message} for the API (new ref). */
+json_t *audit_checkpoint_json(const audit_checkpoint_t *cp);
+/* A stored checkpoint row into cp. 0 / -1 when malformed. */
+int audit_checkpoint_from_row(const json_t *row, audit_checkpoint_t *cp);
+
+/* Makes a signed checkpoint of the chain's head in the caller's write
+ * transaction and stores it. 0 with *cp when made; 1 with *cp the newest
+ * one when the head has not moved since (or the chain is empty: cp->seq 0);
+ * -1 when there are no keys, the store fails, or the head is behind or
+ * differs from the newest checkpoint (events were removed or rewritten:
+ * logged as an error, nothing is signed). */
+int audit_checkpoint_make(store_tx_t *tx, int64_t now, audit_checkpoint_t *cp);
+/* After the commit: appends cp to file (created 0600; "" or NULL: none),
+ * fsyncs it, and logs it (event=audit.checkpoint). 0 / -1 when the file
+ * could not be written (logged). */
+int audit_checkpoint_announce(const audit_checkpoint_t *cp, const char *file);
+/* make + commit + announce in a transaction of its own (the daemon, at
+ * intervals and at stop). 0 made, 1 nothing new, -1 failed. */
+int audit_checkpoint_publish(store_t *st, const char *file, audit_checkpoint_t *cp);
+
+/* ---- verification ---- */
+
+typedef struct audit_verify_opts {
+	const audit_keys_t *keys;       /* NULL: keyed hashes and signatures not checked */
+	const char *no_key_reason;      /* why there are none (for the report), or NULL */
+	const audit_checkpoint_t *cps;  /* checkpoints kept elsewhere, any order */
+	size_t ncps;
+	bool cps_stored;                /* they come from the database itself (the API) */
+} audit_verify_opts_t;
+
+/* What a verification could not rule out (audit_report_t.caveats). */
+enum {
+	AUDIT_CAVEAT_NO_CHECKPOINT = 1 << 0,    /* the newest events may be gone */
+	AUDIT_CAVEAT_AFTER_CHECKPOINT = 1 << 1, /* those after the newest checkpoint may be */
+	AUDIT_CAVEAT_NO_KEY = 1 << 2,           /* changes and recomputation */
+	AUDIT_CAVEAT_NEVER_KEYED = 1 << 3,      /* a plain chain recomputed whole */
+	AUDIT_CAVEAT_UNSIGNED = 1 << 4,         /* checkpoints not checked for signature */
+	AUDIT_CAVEAT_STORED = 1 << 5,           /* checkpoints from the same database */
+};
+
 typedef struct audit_report {
-	int64_t events;        /* events checked */
-	int64_t head_seq;      /* the last event: keep (head_seq, head_hash) outside the
-				  database to detect later truncation */
+	int64_t events;                  /* events checked */
+	int64_t head_seq;                /* the last event */
 	char head_hash[AUDIT_HASH_HEX];
-	int64_t broken_seq;    /* 0 when intact */
+	char head_actor[AUDIT_ACTOR_MAX];  /* "ID (TYPE)" of the last event */
+	int64_t keyed_from;              /* the first keyed event; 0: none */
+	int64_t checkpoints;             /* checkpoints checked */
+	audit_checkpoint_t newest;       /* the newest of them (seq 0: none) */
+	int64_t broken_seq;              /* 0 when intact */
 	char broken_id[48];
-	char reason[160];
+	char broken_actor[AUDIT_ACTOR_MAX];
+	char reason[224];
+	unsigned caveats;                /* AUDIT_CAVEAT_*, when intact */
+	char no_key_reason[160];
 } audit_report_t;
-/* Verifies the whole chain. 0 when intact, 1 when broken (report says where),
- * -1 when the store could not be read. */
-int audit_verify(store_t *st, audit_report_t *r);
-/* Same, and checks that the chain still holds a head recorded earlier
- * (seq, hash), e.g. from the logs or a previous report: an intact chain
- * that lost its newest events fails here. */
-int audit_verify_head(store_t *st, int64_t seq, const char *hash, audit_report_t *r);
+
+/* Verifies the whole chain: every link, every hash (keyed ones with
+ * o->keys), that no plain event follows a keyed one, each checkpoint's
+ * signature (with o->keys) and that the chain still holds each checkpoint's
+ * head. 0 when intact (r->caveats says what could not be ruled out), 1 when
+ * broken (r says where and why), -1 when the store could not be read. o may
+ * be NULL (no keys, no checkpoints). */
+int audit_verify(store_t *st, const audit_verify_opts_t *o, audit_report_t *r);
+/* The report as JSON (new ref): {ok, events, head: {seq, hash, actor},
+ * keyed_from, checkpoints: {checked, newest}, first_broken: {seq, id, actor,
+ * reason} | null, not_ruled_out: [{code, detail}]}, details in lang ("en",
+ * "fr"). rc is audit_verify()'s. */
+json_t *audit_report_json(const audit_report_t *r, int rc, const char *lang);
 
 #endif

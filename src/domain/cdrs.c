@@ -111,9 +111,14 @@ int dom_cdr_list(dom_ctx_t *c, const json_t *account, const json_t *query, const
 		json_array_append_new(items, fax_attempt_json(a));
 	char *next = pg.next_cursor ? xstrdup(pg.next_cursor) : NULL;
 	store_page_free(&pg);
+	json_t *fl = json_object();
+	static const char *const keys[] = { "since", "until", "direction", "result", NULL };
+	for (int k = 0; keys[k]; k++)
+		if (json_is_string(json_object_get(query, keys[k])))
+			json_object_set(fl, keys[k], json_object_get(query, keys[k]));
 	if (fax_audit_c(c, "cdrs.read", rec_str(account, "id"), rec_str(account, "id"), "success",
-		    json_pack("{s:I, s:b}", "count", (json_int_t)json_array_size(items), "csv", csv != NULL))
-	    != 0) {
+		    json_pack("{s:I, s:b, s:o}", "count", (json_int_t)json_array_size(items), "csv",
+			    csv != NULL, "filter", fl)) != 0) {
 		json_decref(items);
 		free(next);
 		return dom_fail(e, "internal", "", "the read could not be recorded");

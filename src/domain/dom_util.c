@@ -260,9 +260,17 @@ int dom_tx_resume(dom_ctx_t *c, dom_err_t *e)
 int dom_read_audited(dom_ctx_t *c, const char *action, const char *target,
 	const char *account_id, json_t **out, dom_err_t *e)
 {
+	return dom_read_audited_filter(c, action, target, account_id, NULL, out, e);
+}
+
+int dom_read_audited_filter(dom_ctx_t *c, const char *action, const char *target,
+	const char *account_id, const json_t *filter, json_t **out, dom_err_t *e)
+{
 	const json_t *items = json_object_get(*out, "items");
 	json_t *d = json_is_array(items) ? json_pack("{s:I}", "count", (json_int_t)json_array_size(items))
 		: NULL;
+	if (d && filter && json_object_size(filter))
+		json_object_set(d, "filter", (json_t *)filter);
 	int rc = dom_audit(c, action, target, account_id, "success", d);
 	json_decref(d);
 	if (rc != 0) {

@@ -59,5 +59,9 @@ const char *rec_str(const json_t *rec, const char *key);
  * recorded: no customer data is answered without its event. */
 int dom_read_audited(dom_ctx_t *c, const char *action, const char *target,
 	const char *account_id, json_t **out, dom_err_t *e);
+/* The same for a filtered list: filter (borrowed, may be NULL; only the
+ * filter's known fields, never raw query text) goes in the detail too. */
+int dom_read_audited_filter(dom_ctx_t *c, const char *action, const char *target,
+	const char *account_id, const json_t *filter, json_t **out, dom_err_t *e);
 
 #endif

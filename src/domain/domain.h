@@ -30,6 +30,7 @@ typedef struct dom_config {
 	int reset_minutes;         /* lifetime of a password-reset token */
 	const fax_env_t *fax;      /* fax documents, numbers and limits; NULL in tools
 				      that serve no fax (then fax operations answer 503) */
+	const char *audit_checkpoint_file; /* where checkpoints are appended ("" or NULL: none) */
 } dom_config_t;
 
 typedef struct dom_ctx {
@@ -142,8 +143,17 @@ int dom_apikey_revoke(dom_ctx_t *c, const json_t *account, const char *key_id, j
 int dom_audit_list(dom_ctx_t *c, const json_t *account, const json_t *query, const char *cursor,
 	int limit, json_t **out, dom_err_t *e);
 
-/* Verifies the whole chain: {ok, events, first_broken: {seq, id, reason} | null}. */
+/* Verifies the whole chain with this process's audit key and the
+ * checkpoints stored in the database: audit_report_json()'s answer. */
 int dom_audit_verify(dom_ctx_t *c, json_t **out, dom_err_t *e);
+/* Signed checkpoints of the chain's head: those covering an event of
+ * account (NULL: all), newest first, with the key that verifies them
+ * {public_key, algorithm, items: [{seq, prev_seq, mac, time, signature,
+ * message}], next_cursor}; and one made now (published like the periodic
+ * ones: database, checkpoint file, log). */
+int dom_audit_checkpoints(dom_ctx_t *c, const json_t *account, const char *cursor, int limit,
+	json_t **out, dom_err_t *e);
+int dom_audit_checkpoint_now(dom_ctx_t *c, json_t **out, dom_err_t *e);
 
 /* ---- provider staff and partners ---- */
 int dom_staff_list(dom_ctx_t *c, const char *cursor, int limit, json_t **out, dom_err_t *e);

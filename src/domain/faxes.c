@@ -688,7 +688,14 @@ int dom_fax_list(dom_ctx_t *c, const json_t *query, const char *cursor, int limi
 	if (store_fax_list(c->tx, &f, cursor, limit, &pg) != STORE_OK)
 		return dom_fail(e, "internal", "", "the faxes could not be listed");
 	*out = fax_json_list(c->tx, &pg);
-	return dom_read_audited(c, "fax.list", c->who->account_id, c->who->account_id, out, e);
+	json_t *fl = json_object();
+	if (dir)
+		json_object_set_new(fl, "direction", json_string(dir));
+	if (status)
+		json_object_set_new(fl, "status", json_string(status));
+	int rc = dom_read_audited_filter(c, "fax.list", c->who->account_id, c->who->account_id, fl, out, e);
+	json_decref(fl);
+	return rc;
 }
 
 int dom_fax_get(dom_ctx_t *c, const char *fax_id, json_t **out, dom_err_t *e)

@@ -897,7 +897,8 @@ int dom_port_list(dom_ctx_t *c, const json_t *account, const char *cursor, int l
 	if (store_port_list(c->tx, rec_str(account, "id"), NULL, cursor, limit, &pg) != STORE_OK)
 		return dom_fail(e, "internal", "", "port requests could not be read");
 	*out = page_json(&pg, port_public);
-	return 0;
+	return dom_read_audited(c, "port_request.list", rec_str(account, "id"), rec_str(account, "id"),
+		out, e);
 }
 
 int dom_port_get(dom_ctx_t *c, const json_t *account, const char *id, json_t **out, dom_err_t *e)
@@ -907,7 +908,7 @@ int dom_port_get(dom_ctx_t *c, const json_t *account, const char *id, json_t **o
 		return dom_fail(e, "not-found", "", "no such port request");
 	*out = port_public(p);
 	json_decref(p);
-	return 0;
+	return dom_read_audited(c, "port_request.read", id, rec_str(account, "id"), out, e);
 }
 
 static const char *const port_statuses[] = { "submitted", "in_progress", "completed", "rejected",
@@ -923,7 +924,8 @@ int dom_port_queue(dom_ctx_t *c, const char *status, const char *cursor, int lim
 	if (store_port_list(c->tx, NULL, status, cursor, limit, &pg) != STORE_OK)
 		return dom_fail(e, "internal", "", "port requests could not be read");
 	*out = page_json(&pg, port_public);
-	return 0;
+	/* Every account's requests (their numbers and carriers). */
+	return dom_read_audited(c, "port_request.list", "*", NULL, out, e);
 }
 
 /* The workflow: submitted -> in_progress -> completed | rejected (a

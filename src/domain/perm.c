@@ -41,6 +41,9 @@ static const struct perm_info table[PERM_COUNT] = {
 		"Manage partner organizations and their staff", "Gérer les partenaires et leur personnel" },
 	[PERM_PROVIDER_AUDIT_READ] = { "provider.audit.read", "provider", "P06",
 		"Read and verify the audit log of every account", "Lire et vérifier le journal d'audit de tous les comptes" },
+	[PERM_PROVIDER_AUDIT_VERIFY] = { "provider.audit.verify", "provider", "P08",
+		"Verify the integrity of the audit chain and publish its checkpoints (no event content)",
+		"Vérifier l'intégrité de la chaîne d'audit et publier ses points de contrôle (sans le contenu des événements)" },
 	[PERM_PROVIDER_TERMS_MANAGE] = { "provider.terms.manage", "provider", "C06",
 		"Publish the terms of service", "Publier les conditions d'utilisation" },
 	[PERM_PROVIDER_TELEPHONY_MANAGE] = { "provider.telephony.manage", "provider", "P12",
@@ -67,9 +70,11 @@ static const struct {
 	{ "account", "user", EVERYDAY },
 	{ "provider", "operator", B(PERM_PROVIDER_ACCOUNTS_MANAGE) | B(PERM_PROVIDER_ACCOUNTS_READ) |
 		B(PERM_PROVIDER_STAFF_MANAGE) | B(PERM_PROVIDER_PARTNERS_MANAGE) |
-		B(PERM_PROVIDER_TERMS_MANAGE) | B(PERM_PROVIDER_TELEPHONY_MANAGE) },
+		B(PERM_PROVIDER_TERMS_MANAGE) | B(PERM_PROVIDER_TELEPHONY_MANAGE) |
+		B(PERM_PROVIDER_AUDIT_VERIFY) },
 	{ "provider", "support", B(PERM_PROVIDER_ACCOUNTS_READ) },
-	{ "provider", "security", B(PERM_PROVIDER_ACCOUNTS_READ) | B(PERM_PROVIDER_AUDIT_READ) },
+	{ "provider", "security", B(PERM_PROVIDER_ACCOUNTS_READ) | B(PERM_PROVIDER_AUDIT_READ) |
+		B(PERM_PROVIDER_AUDIT_VERIFY) },
 	{ "partner", "partner_admin", B(PERM_PARTNER_ACCOUNTS_READ) | B(PERM_PARTNER_STAFF_READ) },
 };
 #undef B

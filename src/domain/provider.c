@@ -170,21 +170,85 @@ int dom_audit_list(dom_ctx_t *c, const json_t *a, const json_t *q, const char *c
 		"success", NULL);
 }
 
+/* The checkpoints stored in the database, into a new array (*n of them). */
+static audit_checkpoint_t *stored_checkpoints(store_tx_t *tx, size_t *n)
+{
+	json_t *rows = store_audit_checkpoint_all(tx);
+	size_t cap = json_array_size(rows), i;
+	audit_checkpoint_t *cps = xcalloc(cap ? cap : 1, sizeof *cps);
+	json_t *row;
+	*n = 0;
+	json_array_foreach(rows, i, row)
+		if (audit_checkpoint_from_row(row, &cps[*n]) == 0)
+			(*n)++;
+	json_decref(rows);
+	return cps;
+}
+
 int dom_audit_verify(dom_ctx_t *c, json_t **out, dom_err_t *e)
 {
 	audit_report_t rep;
-	int rc = audit_verify(c->store, &rep);
+	audit_verify_opts_t o = { .keys = audit_keys(), .no_key_reason = "this process holds none",
+		.cps_stored = true };
+	audit_checkpoint_t *cps = stored_checkpoints(c->tx, &o.ncps);
+	o.cps = cps;
+	int rc = audit_verify(c->store, &o, &rep);
+	free(cps);
 	if (rc < 0)
 		return dom_fail(e, "internal", "", "the audit log could not be read");
-	json_t *broken = rc == 0 ? json_null()
-		: json_pack("{s:I, s:s, s:s}", "seq", (json_int_t)rep.broken_seq, "id", rep.broken_id,
-			"reason", rep.reason);
-	*out = json_pack("{s:b, s:I, s:{s:I, s:s}, s:o}", "ok", rc == 0, "events", (json_int_t)rep.events,
-		"head", "seq", (json_int_t)rep.head_seq, "hash", rep.head_hash, "first_broken", broken);
+	*out = audit_report_json(&rep, rc, c->lang);
 	json_t *detail = json_pack("{s:b, s:I}", "ok", rc == 0, "events", (json_int_t)rep.events);
 	int arc = dom_audit(c, "audit.verify", "*", NULL, rc == 0 ? "success" : "failure", detail);
 	json_decref(detail);
 	return arc;
+}
+
+static json_t *checkpoint_public(const json_t *row)
+{
+	audit_checkpoint_t cp;
+	return audit_checkpoint_from_row(row, &cp) == 0 ? audit_checkpoint_json(&cp) : json_object();
+}
+
+int dom_audit_checkpoints(dom_ctx_t *c, const json_t *a, const char *cursor, int limit,
+	json_t **out, dom_err_t *e)
+{
+	store_page_t pg;
+	if (store_audit_checkpoint_list(c->tx, a ? rec_str(a, "id") : NULL, cursor, limit, &pg) !=
+	    STORE_OK)
+		return dom_fail(e, "internal", "", "the checkpoints could not be read");
+	*out = page_json(&pg, checkpoint_public);
+	const audit_keys_t *k = audit_keys();
+	char pk[AUDIT_PK_HEX];
+	if (k)
+		audit_keys_public_hex(k, pk);
+	json_object_set_new(*out, "public_key", k ? json_string(pk) : json_null());
+	json_object_set_new(*out, "algorithm", json_string("Ed25519"));
+	return dom_read_audited(c, "audit_checkpoint.list", a ? rec_str(a, "id") : "*",
+		a ? rec_str(a, "id") : NULL, out, e);
+}
+
+int dom_audit_checkpoint_now(dom_ctx_t *c, json_t **out, dom_err_t *e)
+{
+	audit_checkpoint_t cp;
+	int rc = audit_checkpoint_make(c->tx, time_now_ms(), &cp);
+	if (rc < 0)
+		return dom_fail(e, audit_keys() ? "internal" : "unavailable", "",
+			audit_keys() ? "no checkpoint could be made: see the log (audit.checkpoint_refused)"
+				: "this process holds no audit key");
+	if (rc == 0)
+		audit_checkpoint_announce(&cp, c->cfg->audit_checkpoint_file);
+	if (!cp.seq)
+		return dom_fail(e, "invalid-state", "", "the audit log is empty");
+	*out = audit_checkpoint_json(&cp);
+	json_t *d = json_pack("{s:I, s:b}", "seq", (json_int_t)cp.seq, "new", rc == 0);
+	rc = dom_audit(c, "audit.checkpoint", "*", NULL, "success", d);
+	json_decref(d);
+	if (rc != 0) {
+		json_decref(*out);
+		*out = NULL;
+		return dom_fail(e, "internal", "", "the checkpoint could not be recorded");
+	}
+	return 0;
 }
 
 /* ---- staff and partner management ---- */

@@ -140,6 +140,9 @@ static void post(webhook_sender_t *w, const json_t *d, struct outcome *o)
 	curl_easy_cleanup(h);
 }
 
+static const audit_ctx_t sender_actor = { .actor = "system:webhooks", .source = "",
+	.request_id = "" };
+
 /* Records the outcome of one attempt of d (leased to this node). */
 static void record(webhook_sender_t *w, const json_t *d, const struct outcome *o,
 	bool give_up)
@@ -159,6 +162,19 @@ static void record(webhook_sender_t *w, const json_t *d, const struct outcome *o
 	const char *id = json_string_value(json_object_get(d, "id"));
 	store_tx_t *tx = store_begin(w->st, true);
 	int rc = tx ? store_webhook_delivery_done(tx, id, w->node, f) : STORE_ERROR;
+	/* The attempt sent the account's event to its URL: the webhook
+	 * sender is named as the actor. */
+	if (rc == STORE_OK) {
+		json_t *ad = json_pack("{s:s, s:s, s:i, s:I, s:s}", "webhook_id",
+			json_string_value(json_object_get(d, "webhook_id")), "event_id",
+			json_string_value(json_object_get(d, "event_id")), "attempt", attempts, "http",
+			(json_int_t)o->code, "status", status);
+		if (audit_record(tx, &sender_actor, "webhook.deliver", id,
+			    json_string_value(json_object_get(d, "account_id")), ok ? "success" : "failure",
+			    ad) != 0)
+			rc = STORE_ERROR;
+		json_decref(ad);
+	}
 	if (tx && rc == STORE_OK)
 		rc = store_commit(tx);
 	else if (tx)

@@ -132,8 +132,11 @@ int store_apikey_revoke_by_creator(store_tx_t *tx, const char *creator_id, int64
 int store_apikey_touch(store_tx_t *tx, const char *id, int64_t now);
 
 /* --- audit chain --- */
-/* The last event's seq and hash; seq 0 and an all-zero hash when empty. */
-int store_audit_head(store_tx_t *tx, int64_t *seq, char hash[65]);
+/* The last event's seq, hash and chain version (chain may be NULL); seq 0,
+ * an all-zero hash and chain 0 when empty. */
+int store_audit_head(store_tx_t *tx, int64_t *seq, char hash[65], int *chain);
+/* The hash of event seq; STORE_NOTFOUND when there is none. */
+int store_audit_hash_at(store_tx_t *tx, int64_t seq, char hash[65]);
 int store_audit_insert(store_tx_t *tx, const json_t *event);
 typedef struct store_audit_filter {
 	const char *account_id; /* NULL: every account (provider security) */
@@ -146,6 +149,15 @@ int store_audit_list(store_tx_t *tx, const store_audit_filter_t *f, const char *
 /* Calls fn for every event in seq order until it returns non-zero (which is
  * then returned). The event is borrowed for the duration of the call. */
 int store_audit_foreach(store_t *st, int (*fn)(const json_t *event, void *arg), void *arg);
+/* Signed checkpoints of the chain's head {seq, prev_seq, mac, time,
+ * signature, created_at}: insert one; the newest (NULL when none); all of
+ * them, oldest first (a new array, NULL on error); a page of those that
+ * cover an event of account_id (NULL: every one), newest first. */
+int store_audit_checkpoint_insert(store_tx_t *tx, const json_t *cp);
+json_t *store_audit_checkpoint_last(store_tx_t *tx);
+json_t *store_audit_checkpoint_all(store_tx_t *tx);
+int store_audit_checkpoint_list(store_tx_t *tx, const char *account_id, const char *cursor,
+	int limit, store_page_t *out);
 
 /* --- account settings (security controls) --- */
 /* {security (JSON text), contacts_confirmed_at, updated_at}, or NULL when the

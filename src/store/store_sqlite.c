@@ -939,13 +939,15 @@ int store_apikey_touch(store_tx_t *tx, const char *id, int64_t now)
 
 static const char *const audit_cols[] = { "seq", "id", "time", "actor_id", "actor_type",
 	"on_behalf_of", "action", "target", "account_id", "source", "outcome", "detail",
-	"prev_hash", "hash", NULL };
+	"prev_hash", "hash", "chain", NULL };
 #define AUDIT_COLS "seq, id, time, actor_id, actor_type, on_behalf_of, action, target," \
-	" account_id, source, outcome, detail, prev_hash, hash"
+	" account_id, source, outcome, detail, prev_hash, hash, chain"
 
-int store_audit_head(store_tx_t *tx, int64_t *seq, char hash[65])
+int store_audit_head(store_tx_t *tx, int64_t *seq, char hash[65], int *chain)
 {
-	json_t *r = sq_one(tx, "SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1", "");
+	json_t *r = sq_one(tx, "SELECT seq, hash, chain FROM audit_events ORDER BY seq DESC LIMIT 1", "");
+	if (chain)
+		*chain = 0;
 	if (!r) {
 		*seq = 0;
 		memset(hash, '0', 64);
@@ -953,6 +955,18 @@ int store_audit_head(store_tx_t *tx, int64_t *seq, char hash[65])
 		return STORE_OK;
 	}
 	*seq = json_integer_value(json_object_get(r, "seq"));
+	snprintf(hash, 65, "%s", json_string_value(json_object_get(r, "hash")));
+	if (chain)
+		*chain = (int)json_integer_value(json_object_get(r, "chain"));
+	json_decref(r);
+	return STORE_OK;
+}
+
+int store_audit_hash_at(store_tx_t *tx, int64_t seq, char hash[65])
+{
+	json_t *r = sq_one(tx, "SELECT hash FROM audit_events WHERE seq=?", "i", seq);
+	if (!r)
+		return STORE_NOTFOUND;
 	snprintf(hash, 65, "%s", json_string_value(json_object_get(r, "hash")));
 	json_decref(r);
 	return STORE_OK;
@@ -999,6 +1013,38 @@ int store_audit_foreach(store_t *st, int (*fn)(const json_t *, void *), void *ar
 	sqlite3_finalize(s);
 	store_rollback(tx);
 	return rc;
+}
+
+static const char *const checkpoint_cols[] = { "seq", "prev_seq", "mac", "time", "signature",
+	"created_at", NULL };
+#define CHECKPOINT_COLS "seq, prev_seq, mac, time, signature, created_at"
+
+int store_audit_checkpoint_insert(store_tx_t *tx, const json_t *cp)
+{
+	return sq_insert(tx, "audit_checkpoints", checkpoint_cols, cp);
+}
+
+json_t *store_audit_checkpoint_last(store_tx_t *tx)
+{
+	return sq_one(tx, "SELECT " CHECKPOINT_COLS " FROM audit_checkpoints ORDER BY seq DESC LIMIT 1",
+		"");
+}
+
+json_t *store_audit_checkpoint_all(store_tx_t *tx)
+{
+	return sq_rows(tx, "SELECT " CHECKPOINT_COLS " FROM audit_checkpoints ORDER BY seq", "");
+}
+
+int store_audit_checkpoint_list(store_tx_t *tx, const char *account_id, const char *cursor,
+	int limit, store_page_t *out)
+{
+	/* An account's checkpoints are those whose span (prev_seq, seq] holds
+	 * one of its events (the index on (account_id, seq) answers that). */
+	return sq_page_finish(sq_rows(tx, "SELECT c.seq AS _k, c.seq, c.prev_seq, c.mac, c.time,"
+		" c.signature, c.created_at FROM audit_checkpoints c WHERE c.seq < ? AND (? IS NULL OR"
+		" EXISTS (SELECT 1 FROM audit_events e WHERE e.account_id = ? AND e.seq > c.prev_seq"
+		" AND e.seq <= c.seq)) ORDER BY c.seq DESC LIMIT ?", "issn",
+		sq_cursor(cursor, INT64_MAX), account_id, account_id, limit + 1), limit, out);
 }
 
 /* ---- account settings ---- */

@@ -92,6 +92,14 @@ void vault_key_free(vault_key_t *k);
  * out: safe to log (it does not reveal the key), tells keys apart. */
 void vault_key_fingerprint(const vault_key_t *k, char out[VAULT_FINGERPRINT_LEN]);
 
+/* Derives len (16..64) bytes from k for another module's key with crypto_kdf,
+ * under that module's context (exactly 8 characters, never the vault's own
+ * "fvvault1") and subkey id: keys that follow the master key without being
+ * stored, such as the audit chain's (context "fvaudit1"). VAULT_ERR_ARG for
+ * a bad context or length. */
+vault_err_t vault_key_derive(const vault_key_t *k, const char *context, uint64_t id, uint8_t *out,
+	size_t len);
+
 /* Reads the master key file at path into *out (owned by the caller, free it
  * with vault_key_free()). When the file does not exist and create is
  * non-zero, makes a new random key and writes the file with mode 0600 (via

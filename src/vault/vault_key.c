@@ -101,6 +101,17 @@ void vault_subkey(const vault_key_t *k, uint64_t id, uint8_t *out, size_t len)
 	crypto_kdf_derive_from_key(out, len, id, "fvvault1", k->k);
 }
 
+vault_err_t vault_key_derive(const vault_key_t *k, const char *context, uint64_t id, uint8_t *out,
+	size_t len)
+{
+	/* The vault's own context stays the vault's: another module deriving
+	 * under it would get the vault's subkeys. */
+	if (!k || !context || !out || strlen(context) != crypto_kdf_CONTEXTBYTES ||
+	    strcmp(context, "fvvault1") == 0 || len < crypto_kdf_BYTES_MIN || len > crypto_kdf_BYTES_MAX)
+		return VAULT_ERR_ARG;
+	return crypto_kdf_derive_from_key(out, len, id, context, k->k) == 0 ? VAULT_OK : VAULT_ERR_CRYPTO;
+}
+
 void vault_key_fingerprint(const vault_key_t *k, char out[VAULT_FINGERPRINT_LEN])
 {
 	uint8_t id[16];

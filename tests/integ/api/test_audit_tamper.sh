@@ -1,7 +1,12 @@
 #!/usr/bin/env bash
 # The audit chain is tamper-evident: changing, removing or inserting one
 # stored event makes `faxvaultd audit-verify` fail and name that event, and
-# provider security staff see the same through the API.
+# the API says the same. The chain is keyed (HMAC under a key derived from
+# the master key) and the daemon publishes signed checkpoints of its head
+# (log, checkpoint file, accounts): with the shipped checkpoint file,
+# audit-verify also detects the removal of the newest events and a chain
+# recomputed with plain SHA-256; without it, it names what it could not rule
+# out. The bootstrap operator can verify the chain (not read its events).
 . "$(dirname "$0")/lib.sh"
 start_daemon
 
@@ -13,80 +18,176 @@ SEC=$(login sec@provider.example security-password-1)
 for i in 1 2 3; do
 	req POST /v1/accounts "$OP" "{\"name\":\"Tenant $i\",\"owner\":{\"email\":\"o$i@t.example\",\"name\":\"O$i\"}}"
 	expect_status 201 "account $i"
+	[ "$i" = 1 ] && { ACC1=$(jqr .id); OTOK=$(jqr .owner_invitation.token); }
 done
+accept "$OTOK" "owner-password-1"
+OWNER1=$(login o1@t.example owner-password-1)
+
 req GET /v1/provider/audit/verify "$SEC"
 expect_status 200 "security verifies through the API"
-expect_jq '.ok == true and .events > 5 and .first_broken == null' "chain intact"
+expect_jq '.ok == true and .events > 5 and .first_broken == null and .keyed_from == 1' "chain intact and keyed from its first event"
+expect_jq '[.not_ruled_out[].code] | index("no-checkpoint") != null' "without a checkpoint, the removal of the newest events is not ruled out"
 req GET /v1/provider/audit/verify "$OP"
-expect_problem 403 forbidden "operators cannot verify the audit log"
+expect_status 200 "the bootstrap operator verifies the chain"
+expect_jq '.ok == true and (.head.actor | length > 0)' "the operator's verification names the head's actor"
+req GET /v1/provider/audit-events "$OP"
+expect_problem 403 forbidden "operators still do not read the events"
 req GET "/v1/provider/audit-events?action=account.create" "$SEC"
 expect_jq '.items | length == 3' "security reads every account's events"
+req GET "/v1/provider/audit-events?action=provider.bootstrap" "$SEC"
+expect_jq "(.items | length) == 1 and .items[0].actor.type == \"cli\" and (.items[0].actor.id | startswith(\"cli:$(id -un)@\"))" "bootstrap is attributed to the operator's command and unix user"
+
+# A checkpoint now, signed; the account whose events it covers sees it.
+req POST /v1/provider/audit/checkpoints "$OP"
+expect_status 200 "the operator publishes a checkpoint"
+CP_SEQ=$(jqr .seq)
+expect_jq '(.mac | test("^[0-9a-f]{64}$")) and (.signature | test("^[0-9a-f]{128}$"))' "a checkpoint: head hash and signature"
+req GET "/v1/accounts/$ACC1/audit-checkpoints" "$OWNER1"
+expect_status 200 "the account's owner lists its checkpoints"
+expect_jq "(.items | length) == 1 and .items[0].seq == $CP_SEQ and .algorithm == \"Ed25519\"" "the checkpoint covering the account's events"
+# The signature verifies with openssl, from the published key alone.
+PK=$(jqr .public_key)
+printf '%s\n' "$BODY" | jq -j '.items[0].message' > "$TMP/msg"
+python3 -c 'import sys,binascii; sys.stdout.buffer.write(binascii.unhexlify(sys.argv[1]))' \
+	"302a300506032b6570032100$PK" > "$TMP/pk.der"
+python3 -c 'import sys,binascii; sys.stdout.buffer.write(binascii.unhexlify(sys.argv[1]))' \
+	"$(jqr '.items[0].signature')" > "$TMP/sig"
+openssl pkeyutl -verify -pubin -keyform DER -inkey "$TMP/pk.der" -rawin -in "$TMP/msg" -sigfile "$TMP/sig" >/dev/null &&
+	ok || fail "the checkpoint's signature verifies with openssl"
+printf 'x' >> "$TMP/msg"
+openssl pkeyutl -verify -pubin -keyform DER -inkey "$TMP/pk.der" -rawin -in "$TMP/msg" -sigfile "$TMP/sig" >/dev/null 2>&1 &&
+	fail "a changed message still verifies" || ok
+req GET "/v1/accounts/$ACC1/audit-events?action=audit_checkpoint.list" "$OWNER1"
+expect_jq '.items | length == 1' "reading the checkpoints is audited"
+
 stop_daemon && ok || fail "clean stop on SIGTERM"
-HEAD=$(sed -n 's/.*event=audit.head seq=\([0-9]*\) hash=\([0-9a-f]*\).*/\1:\2/p' "$LOG" | tail -n 1)
-[ -n "$HEAD" ] && ok || fail "the chain's head is logged at stop"
+CPFILE="$DATA/audit-checkpoints.jsonl"
+[ "$(stat -c %a "$CPFILE")" = 600 ] && ok || fail "the checkpoint file is 0600"
+[ "$(wc -l < "$CPFILE")" -eq 2 ] && ok || fail "two checkpoints in the file (one asked for, one at stop): $(cat "$CPFILE")"
+LAST=$(tail -n 1 "$CPFILE" | jq -r '"\(.seq):\(.mac)"')
+grep -q "event=audit.checkpoint seq=${LAST%%:*} prev_seq=$CP_SEQ mac=${LAST#*:} " "$LOG" && ok ||
+	fail "the checkpoint at stop is logged as in the file"
+SHIPPED="$TMP/shipped-checkpoints.jsonl"
+cp "$CPFILE" "$SHIPPED"
 
 DB="$DATA/faxvault.db"
-"$FAXVAULTD" --data-dir "$DATA" audit-verify > "$TMP/v.out"
-[ $? -eq 0 ] && ok || fail "audit-verify passes on an intact chain"
+verify() { "$FAXVAULTD" --data-dir "$DATA" audit-verify "$@" > "$TMP/v.out" 2>&1; }
+verify
+[ $? -eq 0 ] && ok || fail "audit-verify passes on an intact chain: $(cat "$TMP/v.out")"
 grep -q "intact" "$TMP/v.out" && ok || fail "audit-verify says intact"
+grep -q "keyed (HMAC-SHA-256) from event 1" "$TMP/v.out" && ok || fail "audit-verify says the chain is keyed"
+grep -q "cannot rule out deletion of the newest events: no checkpoint given" "$TMP/v.out" && ok ||
+	fail "without a checkpoint, audit-verify says what it could not rule out: $(cat "$TMP/v.out")"
+verify --checkpoint "$SHIPPED"
+[ $? -eq 0 ] && ok || fail "the intact chain holds its checkpoints: $(cat "$TMP/v.out")"
+grep -q "checkpoints checked: 2" "$TMP/v.out" && ok || fail "both checkpoints checked: $(cat "$TMP/v.out")"
+grep -q "no checkpoint given" "$TMP/v.out" && fail "with a checkpoint, truncation before it is ruled out" || ok
+grep -q "after the newest checkpoint (seq ${LAST%%:*}," "$TMP/v.out" && ok || fail "what comes after the newest checkpoint is named"
+cp "$DB" "$TMP/pristine.db"
+restore() { cp "$TMP/pristine.db" "$DB"; rm -f "$DB-wal" "$DB-shm"; }
 
-# 0. Remove the newest events: the chain is still consistent, but it no
-#    longer holds the head recorded in the log.
-cp "$DB" "$TMP/before-truncation.db"
-sqlite3 "$DB" "DELETE FROM audit_events WHERE seq >= ${HEAD%%:*} - 1"
-"$FAXVAULTD" --data-dir "$DATA" audit-verify > "$TMP/v.out"
+# 0. Remove the newest events: consistent on its own, caught by the checkpoint.
+sqlite3 "$DB" "DELETE FROM audit_events WHERE seq >= ${LAST%%:*} - 1"
+verify
 [ $? -eq 0 ] && ok || fail "a truncated chain is consistent on its own"
-"$FAXVAULTD" --data-dir "$DATA" audit-verify --expect-head "$HEAD" > "$TMP/v.out"
-[ $? -eq 1 ] && ok || fail "audit-verify --expect-head detects the truncation"
+grep -q "cannot rule out deletion of the newest events" "$TMP/v.out" && ok || fail "...and the output says so"
+verify --checkpoint "$SHIPPED"
+[ $? -eq 1 ] && ok || fail "audit-verify --checkpoint detects the truncation"
 grep -q "newest events were removed" "$TMP/v.out" && ok || fail "truncation named: $(cat "$TMP/v.out")"
-cp "$TMP/before-truncation.db" "$DB"; rm -f "$DB-wal" "$DB-shm"
-"$FAXVAULTD" --data-dir "$DATA" audit-verify --expect-head "$HEAD" > "$TMP/v.out"
-[ $? -eq 0 ] && ok || fail "the intact chain holds its recorded head"
-"$FAXVAULTD" --data-dir "$DATA" audit-verify --expect-head "${HEAD%%:*}:$(printf '%064d' 7)" > "$TMP/v.out"
-[ $? -eq 1 ] && ok || fail "a different head at the same place is a rewrite"
+verify --expect-head "$LAST"
+[ $? -eq 1 ] && ok || fail "a head recorded from the log (--expect-head) detects it too"
+restore
 
-# 1. Change one event's content.
+# 1. The chain recomputed with plain SHA-256 (what anyone without the key
+#    can compute).
+recompute() { # recompute MARK_PLAIN: every hash as SHA-256, chain column set to 1 when MARK_PLAIN
+	python3 - "$DB" "$1" <<'EOF'
+import hashlib, sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+fields = ["seq", "id", "time", "actor_id", "actor_type", "on_behalf_of", "action", "target",
+          "account_id", "source", "outcome", "detail"]
+prev = "0" * 64
+for row in db.execute("SELECT " + ", ".join(fields) + " FROM audit_events ORDER BY seq").fetchall():
+    enc = b"".join(b"%d:%s," % (len(v), v) for v in (str(x).encode() for x in row))
+    h = hashlib.sha256(prev.encode() + enc).hexdigest()
+    db.execute("UPDATE audit_events SET prev_hash=?, hash=?, chain=CASE WHEN ? THEN 1 ELSE chain END"
+               " WHERE seq=?", (prev, h, sys.argv[2] == "1", row[0]))
+    prev = h
+db.commit()
+EOF
+}
+recompute 0
+verify
+[ $? -eq 1 ] && ok || fail "recomputed with SHA-256 over keyed events: detected with the key alone"
+grep -q "keyed hash" "$TMP/v.out" && ok || fail "names the keyed hash: $(cat "$TMP/v.out")"
+restore
+recompute 1
+verify
+[ $? -eq 0 ] && ok || fail "recomputed whole and marked plain: consistent on its own"
+grep -q "cannot rule out a chain recomputed whole with plain SHA-256" "$TMP/v.out" && ok ||
+	fail "...and without a checkpoint the output says so: $(cat "$TMP/v.out")"
+verify --checkpoint "$SHIPPED"
+[ $? -eq 1 ] && ok || fail "audit-verify --checkpoint detects the recomputed chain"
+grep -q "differs from the checkpoint" "$TMP/v.out" && ok || fail "recomputation named: $(cat "$TMP/v.out")"
+restore
+
+# 2. A forged checkpoint (another head, the old signature) and a malformed file.
+jq -c '.mac = "'"$(printf '%064d' 7)"'"' "$SHIPPED" > "$TMP/forged.jsonl"
+verify --checkpoint "$TMP/forged.jsonl"
+[ $? -eq 1 ] && ok || fail "a forged checkpoint fails"
+grep -q "does not carry this service's signature" "$TMP/v.out" && ok || fail "forgery named: $(cat "$TMP/v.out")"
+echo 'not json' > "$TMP/bad.jsonl"
+verify --checkpoint "$TMP/bad.jsonl"
+[ $? -eq 2 ] && ok || fail "a checkpoint file that does not parse is a usage error"
+grep -q "bad.jsonl:1: not a checkpoint" "$TMP/v.out" && ok || fail "names the line: $(cat "$TMP/v.out")"
+
+# 3. Without the master key, the output says what it cannot check.
+mv "$DATA/master.key" "$TMP/master.key"
+verify
+[ $? -eq 0 ] && ok || fail "without the key, links still verify"
+grep -q "no audit key" "$TMP/v.out" && ok || fail "without the key, it says so: $(cat "$TMP/v.out")"
+mv "$TMP/master.key" "$DATA/master.key"
+
+# 4. Change one event's content.
 SEQ=$(sqlite3 "$DB" "SELECT seq FROM audit_events WHERE action='account.create' ORDER BY seq LIMIT 1 OFFSET 1")
 ID=$(sqlite3 "$DB" "SELECT id FROM audit_events WHERE seq=$SEQ")
-cp "$DB" "$TMP/pristine.db"
 sqlite3 "$DB" "UPDATE audit_events SET actor_id='usr_someone_else' WHERE seq=$SEQ"
-"$FAXVAULTD" --data-dir "$DATA" audit-verify > "$TMP/v.out"
+verify
 RC=$?
 [ $RC -eq 1 ] && ok || fail "audit-verify exits 1 on a changed event (got $RC)"
-grep -q "seq=$SEQ id=$ID" "$TMP/v.out" && ok || fail "audit-verify names the changed event: $(cat "$TMP/v.out")"
-"$FAXVAULTD" --data-dir "$DATA" audit-verify --json > "$TMP/v.json"
-jq -e ".ok == false and .first_broken.seq == $SEQ and .first_broken.id == \"$ID\"" "$TMP/v.json" >/dev/null && ok ||
-	fail "JSON report names the event: $(cat "$TMP/v.json")"
+grep -q "seq=$SEQ id=$ID by usr_someone_else (user)" "$TMP/v.out" && ok || fail "audit-verify names the changed event and its actor: $(cat "$TMP/v.out")"
+verify --json
+jq -e ".ok == false and .first_broken.seq == $SEQ and .first_broken.id == \"$ID\"" "$TMP/v.out" >/dev/null && ok ||
+	fail "JSON report names the event: $(cat "$TMP/v.out")"
 
-# 2. Remove one event in the middle.
-cp "$TMP/pristine.db" "$DB"; rm -f "$DB-wal" "$DB-shm"
+# 5. Remove one event in the middle.
+restore
 sqlite3 "$DB" "DELETE FROM audit_events WHERE seq=$SEQ"
-"$FAXVAULTD" --data-dir "$DATA" audit-verify > "$TMP/v.out"
+verify
 [ $? -eq 1 ] && ok || fail "audit-verify fails on a removed event"
 grep -q "seq=$((SEQ + 1))" "$TMP/v.out" && ok || fail "names the event after the gap: $(cat "$TMP/v.out")"
 
-# 3. Recompute a changed event's own hash: the next link breaks.
-cp "$TMP/pristine.db" "$DB"
+# 6. Recompute a changed event's own hash: the next link breaks.
+restore
 sqlite3 "$DB" "UPDATE audit_events SET outcome='failure', hash='$(printf '%064d' 0)' WHERE seq=$SEQ"
-"$FAXVAULTD" --data-dir "$DATA" audit-verify > "$TMP/v.out"
+verify
 [ $? -eq 1 ] && ok || fail "audit-verify fails on a rehashed event"
 
-# The API reports the same break to security staff.
-cp "$TMP/pristine.db" "$DB"
-sqlite3 "$DB" "UPDATE audit_events SET target='x' WHERE seq=$SEQ"
-start_daemon_again() {
-	# shellcheck disable=SC2086
-	"$FAXVAULTD" --data-dir "$DATA" --http "127.0.0.1:0" --set log.file="$LOG" $FV_TEST_FLAGS &
-	DAEMON_PID=$!
-	for _ in $(seq 1 3000); do
-		P=$(sed -n 's/.*event=daemon.started .* port=\([0-9]*\).*/\1/p' "$LOG" | tail -n 1)
-		[ -n "$P" ] && [ "$P" != "$PORT" ] && { PORT=$P; BASE="http://127.0.0.1:$PORT"; break; }
-		sleep 0.1
-	done
-	sleep 0.2
+# The API reports the same break, and the daemon signs no checkpoint of a
+# chain that no longer holds the last one.
+api_verify_after() { # api_verify_after SQL: the daemon on the pristine database changed by SQL
+	restore
+	sqlite3 "$DB" "$1"
+	launch_daemon
+	SEC=$(login sec@provider.example security-password-1)
+	req GET /v1/provider/audit/verify "$SEC"
 }
-start_daemon_again
-SEC=$(login sec@provider.example security-password-1)
-req GET /v1/provider/audit/verify "$SEC"
+api_verify_after "UPDATE audit_events SET target='x' WHERE seq=$SEQ"
 expect_jq ".ok == false and .first_broken.seq == $SEQ" "API names the broken event"
+stop_daemon && ok || fail "clean stop"
+api_verify_after "DELETE FROM audit_events WHERE seq > $SEQ"
+expect_jq '.ok == false and (.first_broken.reason | contains("newest events were removed"))' "API: truncation caught by the stored checkpoints"
+req POST /v1/provider/audit/checkpoints "$SEC"
+expect_problem 500 internal "no checkpoint signed over a truncated chain"
+grep -q "event=audit.checkpoint_refused" "$LOG" && ok || fail "the refusal is logged"
 finish

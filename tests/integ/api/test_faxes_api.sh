@@ -300,16 +300,18 @@ req POST "/v1/faxes/$(jqr '.items[0].id')/cancel" "$U1"
 expect_status 200 "(cancelled again)"
 
 # ---- every read of customer data is an audit event (C04e, P06) ----
-req GET "/v1/faxes?limit=5" "$OWN_A"
+req GET "/v1/faxes?limit=5&direction=outbound&status=cancelled" "$OWN_A"
 req GET "/v1/faxes/$FAX" "$OWN_A"
+req GET "/v1/accounts/$ACC_A/port-requests" "$OWN_A"
 req GET "/v1/accounts/$ACC_A/numbers" "$OWN_A"
 req GET "/v1/accounts/$ACC_A/notifications" "$OWN_A"
 req GET "/v1/accounts/$ACC_A/webhooks" "$OWN_A"
 req GET "/v1/accounts/$ACC_A/audit-events?limit=200" "$OWN_A"
-for action in fax.list fax.read number.list notification.list webhook.list cdrs.read; do
+for action in fax.list fax.read number.list notification.list webhook.list cdrs.read port_request.list; do
 	expect_jq "[.items[] | select(.action == \"$action\" and .outcome == \"success\")] | length >= 1" "the read $action is audited"
 done
 expect_jq "[.items[] | select(.action == \"fax.read\")][0].target == \"$FAX\"" "a fax read names the fax"
 expect_jq '[.items[] | select(.action == "fax.list")][0].detail.count | type == "number"' "a list read counts what it answered"
+expect_jq '[.items[] | select(.action == "fax.list")][0].detail.filter == {"direction": "outbound", "status": "cancelled"}' "a list read records its filter"
 
 finish

@@ -213,6 +213,8 @@ for action in webhook.create webhook.update webhook.rotate_secret; do
 	req GET "/v1/accounts/$ACC/audit-events?action=$action" "$OWNER"
 	expect_jq "(.items | length >= 1) and (.items[0].target == \"$WH\")" "audited: $action"
 done
+req GET "/v1/accounts/$ACC/audit-events?action=webhook.deliver&limit=200" "$OWNER"
+expect_jq 'any(.items[]; .outcome == "success" and .detail.http == 200) and any(.items[]; .outcome == "failure" and .detail.http == 500) and all(.items[]; .actor.id == "system:webhooks" and .actor.type == "system" and (.target | startswith("whd_")))' "each delivery attempt is audited, the webhook sender named as its actor"
 req GET "/v1/accounts/$ACC/audit-events?limit=200" "$OWNER"
 printf '%s' "$BODY" | grep -q "$SECRET\|$NEW" && fail "a secret in the audit log" || ok
 grep -q -- "${NEW#whsec_}" "$LOG" && fail "a secret in the daemon's log" || ok

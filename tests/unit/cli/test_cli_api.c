@@ -319,6 +319,11 @@ static const struct {
 	{ "audit verify intact", W("audit", "verify"), "tok1",
 		{ { 200, "{\"ok\":true,\"events\":12,\"first_broken\":null}", NULL } }, 1, 0,
 		{ { "GET", "/v1/provider/audit/verify", NULL, NULL, NULL } }, "intact: 12 events", NULL },
+	{ "audit verify prints what was not ruled out", W("audit", "verify"), "tok1",
+		{ { 200, "{\"ok\":true,\"events\":12,\"first_broken\":null,\"not_ruled_out\":[{\"code\":"
+			"\"no-checkpoint\",\"detail\":\"cannot rule out deletion of the newest events\"}]}", NULL } },
+		1, 0, { { "GET", "/v1/provider/audit/verify", NULL, NULL, NULL } },
+		"cannot rule out deletion of the newest events", NULL },
 	{ "audit verify broken exits 1", W("audit", "verify"), "tok1",
 		{ { 200, "{\"ok\":false,\"events\":12,\"first_broken\":{\"seq\":5,\"id\":\"evt_5\"}}", NULL } }, 1,
 		CLI_EXIT_ERROR, { { "GET", "/v1/provider/audit/verify", NULL, NULL, NULL } }, NULL,

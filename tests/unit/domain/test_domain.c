@@ -193,7 +193,7 @@ static void test_audit_chain(void **state)
 		assert_int_equal(store_commit(tx), 0);
 	}
 	audit_report_t r;
-	assert_int_equal(audit_verify(st, &r), 0);
+	assert_int_equal(audit_verify(st, NULL, &r), 0);
 	assert_int_equal(r.events, 5);
 	drop_store(st, path);
 }

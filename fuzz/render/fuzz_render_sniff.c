@@ -28,14 +28,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	enum render_type t = render_sniff(data, size);
 	if (strcmp(render_type_name(t), "") == 0)
 		abort();
-	/* Windows-1252 text: when taken, the result is UTF-8 text for the sniffer. */
+	/* Windows-1252 text: taken exactly when it is clearly such, and then
+	 * UTF-8 text for the sniffer; only what the sniffer refuses is text of
+	 * another kind. */
+	enum render_text_kind kind = render_text_kind(data, size);
+	if (kind != RENDER_TEXT_NONE && t != RENDER_TYPE_UNKNOWN)
+		abort();
 	uint8_t *u = NULL;
 	size_t ulen = 0;
 	if (render_text_cp1252(data, size, &u, &ulen) == 0) {
-		if (render_sniff(u, ulen) != RENDER_TYPE_TEXT)
+		if (kind != RENDER_TEXT_CP1252 || render_sniff(u, ulen) != RENDER_TYPE_TEXT)
 			abort();
 		free(u);
-	} else if (u) {
+	} else if (u || kind == RENDER_TEXT_CP1252) {
 		abort();
 	}
 	size_t i = 0, adv;

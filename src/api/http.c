@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "disposition.h"
 #include "log.h"
 #include "metrics.h"
 #include "numparse.h"
@@ -651,14 +652,10 @@ static enum MHD_Result send_answer(struct MHD_Connection *conn, struct req *rq, 
 		return MHD_NO;
 	if (len)
 		MHD_add_response_header(resp, "Content-Type", ans->ctype);
-	if (len && ans->raw.disposition && ans->raw.filename[0]) {
-		char cd[160];
-		for (char *f = ans->raw.filename; *f; f++)
-			if (!isalnum((unsigned char)*f) && !strchr("._-", *f))
-				*f = '_';
-		snprintf(cd, sizeof cd, "%s; filename=\"%s\"", ans->raw.disposition, ans->raw.filename);
+	char cd[400];
+	if (len && ans->raw.disposition &&
+	    disposition_format(ans->raw.disposition, ans->raw.filename, cd, sizeof cd) == 0)
 		MHD_add_response_header(resp, "Content-Disposition", cd);
-	}
 	MHD_add_response_header(resp, "X-Request-Id", rq->rid);
 	MHD_add_response_header(resp, "Cache-Control", "no-store");
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");

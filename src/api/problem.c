@@ -71,6 +71,7 @@ static const struct problem_kind kinds[] = {
 	{ "document-unsupported", 415, "The document type is not supported",
 		"Ce type de document n'est pas pris en charge" },
 	{ "document-empty", 422, "The document is empty", "Le document est vide" },
+	{ "document-not-utf8", 415, "The text is not in UTF-8", "Le texte n'est pas en UTF-8" },
 	{ "document-unrenderable", 422, "The document cannot be converted to fax pages",
 		"Le document ne peut pas être converti en pages de télécopie" },
 	{ "too-many-pages", 422, "The document has more pages than allowed",

@@ -34,8 +34,7 @@ typedef struct api_raw {
 	size_t len;
 	const char *ctype;
 	/* Content-Disposition: "attachment" or "inline" (NULL: no header), with
-	 * filename, made of record ids and fixed words only (no quoting needed;
-	 * characters outside [A-Za-z0-9._-] are replaced anyway). */
+	 * filename (UTF-8; written as disposition_format() says). */
 	const char *disposition;
 	char filename[96];
 } api_raw_t;

@@ -4,7 +4,6 @@
 #include <string.h>
 
 #include "faxes.h"
-#include "render.h"
 #include "router.h"
 #include "xalloc.h"
 
@@ -17,7 +16,6 @@ static int h_fax_submit(const api_call_t *r, dom_ctx_t *c, json_t **out, dom_err
 	const mp_form_t *form = r->form;
 	int n = form ? form->n : 0;
 	fax_file_t *files = xcalloc((size_t)(n ? n : 1), sizeof *files);
-	uint8_t **converted = xcalloc((size_t)(n ? n : 1), sizeof *converted);
 	int nfiles = 0, rc = 0;
 	json_t *fields = json_object();
 	for (int i = 0; i < n && rc == 0; i++) {
@@ -25,15 +23,6 @@ static int h_fax_submit(const api_call_t *r, dom_ctx_t *c, json_t **out, dom_err
 		if (strcmp(p->name, "file") == 0) {
 			files[nfiles].data = p->data;
 			files[nfiles].len = p->len;
-			/* Text from older systems (Windows-1252, Latin-1) is taken as
-			 * such, in UTF-8, rather than refused. */
-			uint8_t *u8 = NULL;
-			size_t u8len = 0;
-			if (render_text_cp1252(p->data, p->len, &u8, &u8len) == 0) {
-				files[nfiles].data = u8;
-				files[nfiles].len = u8len;
-				converted[nfiles] = u8;
-			}
 			nfiles++;
 			continue;
 		}
@@ -54,9 +43,6 @@ static int h_fax_submit(const api_call_t *r, dom_ctx_t *c, json_t **out, dom_err
 	if (rc == 0)
 		rc = dom_fax_submit(c, fields, files, nfiles, out, e);
 	json_decref(fields);
-	for (int k = 0; k < nfiles; k++)
-		free(converted[k]);
-	free(converted);
 	free(files);
 	return rc;
 }
@@ -100,9 +86,9 @@ static int h_fax_page(const api_call_t *r, dom_ctx_t *c, json_t **out, dom_err_t
 		    e) != 0)
 		return -1;
 	r->raw->ctype = "image/png";
-	r->raw->disposition = "inline";
-	snprintf(r->raw->filename, sizeof r->raw->filename, "%s-p%s.png", route_param(r->m, "fax_id"),
-		route_param(r->m, "n"));
+	r->raw->disposition = "attachment";
+	snprintf(r->raw->filename, sizeof r->raw->filename, "%s-page-%s.png",
+		route_param(r->m, "fax_id"), route_param(r->m, "n"));
 	return 0;
 }
 

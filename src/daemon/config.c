@@ -114,7 +114,8 @@ static const struct setting settings[] = {
 	{ "fax.number_quarantine_days", C_INT, OFF(fax_quarantine_days), "30", 0, 365, NULL,
 		"A released number returns to the inventory after this many days." },
 	{ "fax.currency", C_STR, OFF(fax_currency), "EUR", 3, 3, NULL,
-		"Currency of fax prices (ISO 4217)." },
+		"Currency of accounts without one of their own (ISO 4217): their faxes are priced "
+		"from its rate table." },
 	{ "webhooks.allow_cidrs", C_STR, OFF(webhook_allow), "", 0, 1024, NULL,
 		"Address ranges webhook URLs may reach although loopback, private or link-local (comma-separated CIDRs)." },
 	{ "webhooks.timeout_seconds", C_INT, OFF(webhook_timeout), "10", 1, 120, NULL,

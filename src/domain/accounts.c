@@ -40,8 +40,7 @@ static const char *account_currency(const dom_ctx_t *c, const json_t *a)
 	const char *cur = rec_str(a, "currency");
 	if (*cur)
 		return cur;
-	return c->cfg && c->cfg->fax && c->cfg->fax->currency && *c->cfg->fax->currency
-		? c->cfg->fax->currency : "EUR";
+	return fax_env_currency(c->cfg ? c->cfg->fax : NULL);
 }
 
 /* 0 when cur is an ISO 4217 code (three capital letters), else -1 with e. */
@@ -51,6 +50,35 @@ static int check_currency(const char *cur, dom_err_t *e)
 	    isupper((unsigned char)cur[2]))
 		return 0;
 	return dom_fail(e, "validation-failed", "currency", "currency must be an ISO 4217 code, like EUR");
+}
+
+/* The longest sender name of the header line, in characters: with the
+ * date, the sending number and "Page n/m" it fits the line. */
+#define FAX_HEADER_CHARS 60
+
+/* The "fax_header" of body: absent (*present false), null (reset to the
+ * account's name: *out NULL) or a sender name for the header line of every
+ * page sent: 1..FAX_HEADER_CHARS characters without control characters. */
+static int body_fax_header(const json_t *body, bool *present, const char **out, dom_err_t *e)
+{
+	*present = json_object_get(body, "fax_header") != NULL;
+	if (body_str(body, "fax_header", false, out, e))
+		return -1;
+	if (!*out)
+		return 0;
+	size_t chars = 0, n = strlen(*out);
+	for (size_t i = 0; i < n; i++)
+		chars += ((unsigned char)(*out)[i] & 0xc0) != 0x80;
+	if (!valid_name(*out, n) || chars > FAX_HEADER_CHARS)
+		return dom_fail(e, "validation-failed", "fax_header",
+			"fax_header must be 1 to %d characters without control characters (null: the "
+			"account's name)", FAX_HEADER_CHARS);
+	return 0;
+}
+
+static json_t *str_or_null(const json_t *a, const char *key)
+{
+	return *rec_str(a, key) ? json_string(rec_str(a, key)) : json_null();
 }
 
 /* Public view of an account, with its owner's identity. */
@@ -63,10 +91,10 @@ static json_t *account_view(dom_ctx_t *c, const json_t *a)
 		owner = json_pack("{s:s, s:s, s:s}", "id", rec_str(p, "id"), "email", rec_str(p, "email"),
 			"name", rec_str(p, "name"));
 	json_decref(p);
-	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:o}", "id", rec_str(a, "id"),
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:o}", "id", rec_str(a, "id"),
 		"name", rec_str(a, "name"), "status", rec_str(a, "status"), "regulatory_profile",
-		rec_str(a, "regulatory_profile"), "currency", account_currency(c, a), "partner_id",
-		*rec_str(a, "partner_id") ? json_string(rec_str(a, "partner_id")) : json_null(),
+		rec_str(a, "regulatory_profile"), "currency", account_currency(c, a), "fax_header",
+		str_or_null(a, "fax_header"), "partner_id", str_or_null(a, "partner_id"),
 		"owner", owner, "created_at", time_json(json_object_get(a, "created_at")),
 		"updated_at", time_json(json_object_get(a, "updated_at")));
 }
@@ -74,13 +102,15 @@ static json_t *account_view(dom_ctx_t *c, const json_t *a)
 int dom_account_create(dom_ctx_t *c, const json_t *body, json_t **out, dom_err_t *e)
 {
 	static const char *const allowed[] = { "name", "owner", "billing_contacts",
-		"regulatory_profile", "partner_id", "currency", NULL };
+		"regulatory_profile", "partner_id", "currency", "fax_header", NULL };
 	static const char *const person_keys[] = { "email", "name", NULL };
-	const char *name, *profile, *partner_id, *currency;
+	const char *name, *profile, *partner_id, *currency, *fax_header;
+	bool has_header;
 	if (body_only(body, allowed, e) || body_name(body, "name", true, &name, e) ||
 	    body_str(body, "regulatory_profile", false, &profile, e) ||
 	    body_str(body, "partner_id", false, &partner_id, e) ||
-	    body_str(body, "currency", false, &currency, e))
+	    body_str(body, "currency", false, &currency, e) ||
+	    body_fax_header(body, &has_header, &fax_header, e))
 		return -1;
 	if (profile && check_profile(profile, e))
 		return -1;
@@ -114,10 +144,10 @@ int dom_account_create(dom_ctx_t *c, const json_t *body, json_t **out, dom_err_t
 
 	char *id = sec_new_id("acc");
 	int64_t now = time_now_ms();
-	json_t *acc = json_pack("{s:s, s:s, s:s, s:s, s:s?, s:s?, s:I, s:I}", "id", id, "name", name,
-		"status", "active", "regulatory_profile", profile ? profile : "none", "partner_id",
-		partner_id, "currency", currency, "created_at", (json_int_t)now, "updated_at",
-		(json_int_t)now);
+	json_t *acc = json_pack("{s:s, s:s, s:s, s:s, s:s?, s:s?, s:s?, s:I, s:I}", "id", id, "name",
+		name, "status", "active", "regulatory_profile", profile ? profile : "none", "partner_id",
+		partner_id, "currency", currency, "fax_header", fax_header, "created_at", (json_int_t)now,
+		"updated_at", (json_int_t)now);
 	int rc = store_account_insert(c->tx, acc);
 	json_decref(acc);
 	if (rc != STORE_OK) {
@@ -184,11 +214,10 @@ static json_t *account_item(const json_t *a)
 		? json_pack("{s:s, s:s, s:s}", "id", rec_str(a, "owner_id"), "email",
 			rec_str(a, "owner_email"), "name", rec_str(a, "owner_name"))
 		: json_null();
-	return json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:o}", "id", rec_str(a, "id"), "name",
-		rec_str(a, "name"), "status", rec_str(a, "status"), "regulatory_profile",
-		rec_str(a, "regulatory_profile"), "currency",
-		*rec_str(a, "currency") ? json_string(rec_str(a, "currency")) : json_null(), "partner_id",
-		*rec_str(a, "partner_id") ? json_string(rec_str(a, "partner_id")) : json_null(),
+	return json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o}", "id", rec_str(a, "id"),
+		"name", rec_str(a, "name"), "status", rec_str(a, "status"), "regulatory_profile",
+		rec_str(a, "regulatory_profile"), "currency", str_or_null(a, "currency"), "fax_header",
+		str_or_null(a, "fax_header"), "partner_id", str_or_null(a, "partner_id"),
 		"owner", owner, "created_at", time_json(json_object_get(a, "created_at")),
 		"updated_at", time_json(json_object_get(a, "updated_at")));
 }
@@ -246,11 +275,14 @@ static int account_apply(dom_ctx_t *c, const json_t *a, const json_t *fields, co
 int dom_account_update(dom_ctx_t *c, const json_t *a, const json_t *body, json_t **out,
 	dom_err_t *e)
 {
-	static const char *const allowed[] = { "name", "regulatory_profile", "currency", NULL };
-	const char *name, *profile, *currency;
+	static const char *const allowed[] = { "name", "regulatory_profile", "currency", "fax_header",
+		NULL };
+	const char *name, *profile, *currency, *fax_header;
+	bool has_header;
 	if (body_only(body, allowed, e) || body_name(body, "name", false, &name, e) ||
 	    body_str(body, "regulatory_profile", false, &profile, e) ||
-	    body_str(body, "currency", false, &currency, e))
+	    body_str(body, "currency", false, &currency, e) ||
+	    body_fax_header(body, &has_header, &fax_header, e))
 		return -1;
 	if (profile && check_profile(profile, e))
 		return -1;
@@ -270,6 +302,12 @@ int dom_account_update(dom_ctx_t *c, const json_t *a, const json_t *body, json_t
 		json_object_set_new(upd, "currency", json_string(currency));
 		json_object_set_new(detail, "currency", json_pack("{s:s, s:s}", "old",
 			account_currency(c, a), "new", currency));
+	}
+	if (has_header) {
+		/* null: back to the account's name. */
+		json_object_set_new(upd, "fax_header", fax_header ? json_string(fax_header) : json_null());
+		json_object_set_new(detail, "fax_header", json_pack("{s:o, s:o}", "old",
+			str_or_null(a, "fax_header"), "new", fax_header ? json_string(fax_header) : json_null()));
 	}
 	if (profile) {
 		json_object_set_new(upd, "regulatory_profile", json_string(profile));

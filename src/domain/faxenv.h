@@ -28,4 +28,15 @@ typedef struct fax_env {
 				      render_opts.helper_path to it. NULL only in tools */
 } fax_env_t;
 
+/* What fax.currency defaults to; used only where no env is given (tools,
+ * tests): the service always passes the provider's setting. */
+#define FAX_CURRENCY_DEFAULT "EUR"
+
+/* The currency of an account that has none of its own: the provider's
+ * (fax.currency). Static or env's storage. */
+static inline const char *fax_env_currency(const fax_env_t *env)
+{
+	return env && env->currency && *env->currency ? env->currency : FAX_CURRENCY_DEFAULT;
+}
+
 #endif

@@ -281,7 +281,7 @@ static const char *currency_of(store_tx_t *tx, const fax_env_t *env, const char 
 	json_t *a = store_account_get(tx, account_id, NULL);
 	const char *cur = a ? rec_str(a, "currency") : "";
 	if (!*cur)
-		cur = env && env->currency && *env->currency ? env->currency : "EUR";
+		cur = fax_env_currency(env);
 	snprintf(out, 4, "%s", cur);
 	json_decref(a);
 	return out;
@@ -413,6 +413,7 @@ static int render_submission(const fax_env_t *env, const char *dir, int ninputs,
 		ro.to = to.data ? to.data : "";
 	}
 	ro.header = json_string_value(json_object_get(opt, "header_text"));
+	ro.header_number = rec_str(opt, "from");
 	ro.log_id = log_id;
 	ro.helper_path = env->render_helper;
 	memset(r, 0, sizeof *r);
@@ -426,13 +427,52 @@ static int render_submission(const fax_env_t *env, const char *dir, int ninputs,
 	return rc;
 }
 
-static int render_problem(enum render_fail f, const char *lang, dom_err_t *e)
+/* The problem of a refused rendering, with the page cap named when it is
+ * the reason. */
+static int render_problem(enum render_fail f, const char *lang, int max_pages, dom_err_t *e)
 {
 	enum render_lang l = RENDER_LANG_EN;
 	render_lang_parse(lang, &l);
+	if (f == RENDER_E_TOO_MANY_PAGES)
+		return dom_fail(e, "too-many-pages", "file", l == RENDER_LANG_FR
+			? "Un fax peut contenir au plus %d pages, page de garde comprise."
+			: "A fax may carry at most %d pages, the cover page included.",
+			max_pages > 0 ? max_pages : RENDER_PAGES_DEFAULT);
 	const char *kind = f == RENDER_E_UNSUPPORTED ? "document-unsupported"
-		: f == RENDER_E_TOO_MANY_PAGES ? "too-many-pages" : "document-unrenderable";
+		: f == RENDER_E_TEXT_ENCODING ? "document-not-utf8" : "document-unrenderable";
 	return dom_fail(e, kind, "file", "%s", render_fail_message(f, l));
+}
+
+/* 0 when document i of n can be handed to the renderer (its type read
+ * from the content), else -1 with a problem of its own for each reason:
+ * empty, too large, text in a character set we do not read, another type. */
+static int check_document(const fax_file_t *f, int i, int n, enum render_lang lang, dom_err_t *e)
+{
+	int fr = lang == RENDER_LANG_FR;
+	if (f->len == 0)
+		return dom_fail(e, "document-empty", "file", fr ? "Le document %d sur %d fait 0 octet."
+			: "Document %d of %d has 0 bytes.", i + 1, n);
+	if (f->len > RENDER_INPUT_MAX)
+		return dom_fail(e, "payload-too-large", "file", fr
+			? "Le document %d dépasse %u Mio, la taille maximale d'un document."
+			: "Document %d is larger than %u MiB, the most one document may be.", i + 1,
+			RENDER_INPUT_MAX >> 20);
+	if (render_sniff(f->data, f->len) != RENDER_TYPE_UNKNOWN)
+		return 0;
+	switch (render_text_kind(f->data, f->len)) {
+	case RENDER_TEXT_CP1252:
+		return 0; /* the renderer takes it as Windows-1252 */
+	case RENDER_TEXT_OTHER:
+		return dom_fail(e, "document-not-utf8", "file", fr
+			? "Le document %d est un texte dans un autre jeu de caractères (UTF-16, cyrillique, "
+			  "UTF-8 abîmé…) : enregistrez-le en UTF-8 et renvoyez-le."
+			: "Document %d is text in another character set (UTF-16, Cyrillic, damaged "
+			  "UTF-8…): save it as UTF-8 and send it again.", i + 1);
+	case RENDER_TEXT_NONE:
+		break;
+	}
+	return dom_fail(e, "document-unsupported", "file", "%s",
+		render_fail_message(RENDER_E_UNSUPPORTED, lang));
 }
 
 /* The rendered TIFF becomes the faxes' document: each fax of the
@@ -511,22 +551,17 @@ int dom_fax_submit(dom_ctx_t *c, const json_t *fields, const fax_file_t *files, 
 			RENDER_INPUTS_MAX);
 	enum render_lang lang = RENDER_LANG_EN;
 	render_lang_parse(c->lang, &lang);
-	for (int i = 0; i < nfiles; i++) {
-		if (files[i].len == 0)
-			return dom_fail(e, "document-empty", "file", "document %d of %d is an empty file", i + 1,
-				nfiles);
-		if (files[i].len > RENDER_INPUT_MAX)
-			return dom_fail(e, "payload-too-large", "file", "a document is larger than %u bytes",
-				RENDER_INPUT_MAX);
-		if (render_sniff(files[i].data, files[i].len) == RENDER_TYPE_UNKNOWN)
-			return dom_fail(e, "document-unsupported", "file", "%s",
-				render_fail_message(RENDER_E_UNSUPPORTED, lang));
-	}
+	for (int i = 0; i < nfiles; i++)
+		if (check_document(&files[i], i, nfiles, lang, e) != 0)
+			return -1;
 	const char *account_id = c->who->account_id, *user_id = c->who->person_id;
 	json_t *acc = store_account_get(c->tx, account_id, NULL);
 	bool active = acc && strcmp(rec_str(acc, "status"), "active") == 0;
-	char sender[FAX_LINE_MAX + 1];
-	snprintf(sender, sizeof sender, "%s", acc ? rec_str(acc, "name") : "");
+	/* The sender name of the header line: the account's setting, else its
+	 * name (both validated, at most 200 bytes). */
+	char sender[256];
+	const char *hdr = acc ? rec_str(acc, "fax_header") : "";
+	snprintf(sender, sizeof sender, "%s", *hdr ? hdr : acc ? rec_str(acc, "name") : "");
 	json_decref(acc);
 	if (!active)
 		return dom_fail(e, "account-suspended", "", "the account cannot send faxes");
@@ -540,12 +575,10 @@ int dom_fax_submit(dom_ctx_t *c, const json_t *fields, const fax_file_t *files, 
 	dom_caller_id(c->tx, account_id, user_id, from);
 	/* Every page carries a header line (date and time, sender, number,
 	 * page n/m), as 47 USC 227(d) requires and fax machines do; its sender
-	 * text is the account's name unless the submission gives one. */
-	char header[FAX_LINE_MAX + 40];
-	if (!o.header_text) {
-		snprintf(header, sizeof header, "%s%s%s", sender, *sender && *from ? "  " : "", from);
-		o.header_text = header;
-	}
+	 * text is the account's unless the submission gives one, and the
+	 * number is always the sending number (render_submission). */
+	if (!o.header_text)
+		o.header_text = sender;
 
 	/* Accepted: the originals are kept encrypted and the faxes exist in
 	 * status rendering, so that a crash during rendering loses nothing. */
@@ -641,7 +674,7 @@ int dom_fax_submit(dom_ctx_t *c, const json_t *fields, const fax_file_t *files, 
 		drop_submission(c->tx, env, sub);
 		json_decref(sub);
 		c->keep_on_error = true;
-		return render_problem(rr.fail, c->lang, e);
+		return render_problem(rr.fail, c->lang, env->max_pages, e);
 	}
 	json_t *items = json_array();
 	char *tiff = xasprintf("%s/fax.tif", dir);

@@ -13,8 +13,7 @@
 
 static const char *default_currency(dom_ctx_t *c)
 {
-	const char *cur = c->cfg && c->cfg->fax ? c->cfg->fax->currency : NULL;
-	return cur && *cur ? cur : "EUR";
+	return fax_env_currency(c->cfg ? c->cfg->fax : NULL);
 }
 
 static json_t *rates_json(dom_ctx_t *c, json_t *rows)

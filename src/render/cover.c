@@ -25,8 +25,20 @@ void cover_format_date(int64_t ms, enum render_lang lang, char *out, size_t outl
 		strftime(out, outlen, "%Y-%m-%d %H:%M UTC", &tm);
 }
 
+/* The longest prefix of s[0..len) (cut between UTF-8 characters) that is
+ * at most width pixels wide. */
+static size_t cover_fit(struct fonts *f, const char *s, size_t len, int width)
+{
+	while (len > 0 && fonts_measure(f, s, len) > width) {
+		do
+			len--;
+		while (len > 0 && ((uint8_t)s[len] & 0xc0) == 0x80);
+	}
+	return len;
+}
+
 void cover_draw_header(struct fonts *f, struct bitmap *b, int yres, enum render_lang lang,
-	int64_t date_ms, const char *identity, int n, int m)
+	int64_t date_ms, const char *identity, const char *number, int n, int m)
 {
 	int band = cover_header_rows(yres);
 	bitmap_fill(b, 0, 0, b->w, band, 0);
@@ -39,19 +51,22 @@ void cover_draw_header(struct fonts *f, struct bitmap *b, int yres, enum render_
 	if (base >= band)
 		base = band - 1;
 	int x = fonts_draw(f, b, 40, base, date, strlen(date));
-	if (identity && *identity) {
-		size_t len = strnlen(identity, 200);
-		int right = b->w - 40 - fonts_measure(f, page, strlen(page)) - 40;
-		int w = fonts_measure(f, identity, len);
-		int ix = x + 60;
-		/* An identity too long for the line is cut, never over the page number. */
-		while (len > 0 && ix + w > right) {
-			do
-				len--;
-			while (len > 0 && ((uint8_t)identity[len] & 0xc0) == 0x80);
-			w = fonts_measure(f, identity, len);
+	int right = b->w - 40 - fonts_measure(f, page, strlen(page)) - 40;
+	size_t ilen = identity ? strnlen(identity, 200) : 0;
+	size_t nlen = number ? strnlen(number, 40) : 0;
+	if (ilen || nlen) {
+		/* "From: identity  number": the number is what the law asks for,
+		 * so a long identity is cut before it, and nothing runs into the
+		 * page number. */
+		const char *label = lang == RENDER_LANG_FR ? "De : " : "From: ";
+		int ix = fonts_draw(f, b, x + 60, base, label, strlen(label));
+		int nw = nlen ? fonts_measure(f, number, nlen) + (ilen ? 30 : 0) : 0;
+		if (ilen) {
+			size_t fit = cover_fit(f, identity, ilen, right - nw - ix);
+			ix = fonts_draw(f, b, ix, base, identity, fit) + (nlen ? 30 : 0);
 		}
-		fonts_draw(f, b, ix, base, identity, len);
+		if (nlen)
+			fonts_draw(f, b, ix, base, number, cover_fit(f, number, nlen, right - ix));
 	}
 	fonts_draw(f, b, b->w - 40 - fonts_measure(f, page, strlen(page)), base, page, strlen(page));
 }

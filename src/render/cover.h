@@ -12,10 +12,12 @@
 /* Rows the header band takes at the top of each page (cleared to white). */
 int cover_header_rows(int yres);
 
-/* Draws the header line onto b: date, identity, "page n/m" (n 1-based).
- * identity may be NULL or "". */
+/* Draws the header line onto b: date and time (UTC), "From:"/"De :" with
+ * identity (the sender's name) and number (the sending number), "Page n/m"
+ * (n 1-based, m counting the cover page). identity and number may be NULL
+ * or "" (no label when both are). */
 void cover_draw_header(struct fonts *f, struct bitmap *b, int yres, enum render_lang lang,
-	int64_t date_ms, const char *identity, int n, int m);
+	int64_t date_ms, const char *identity, const char *number, int n, int m);
 
 /* A new cover page (caller frees) for a fax of total pages, cover included. */
 struct bitmap *cover_page(struct fonts *f, int yres, const struct render_opts *o, int64_t date_ms,

@@ -43,6 +43,11 @@ static const struct fail_text fail_texts[RENDER_E_COUNT_] = {
 		"Le document a fait échouer le convertisseur ; il est sans doute endommagé ou malveillant."},
 	[RENDER_E_INTERNAL] = {"internal", "The renderer failed for an internal reason.",
 		"Le convertisseur a échoué pour une raison interne."},
+	[RENDER_E_TEXT_ENCODING] = {"text_encoding",
+		"The text is not in UTF-8 (nor clearly in Windows-1252 or Latin-1): save it as UTF-8 "
+		"and send it again.",
+		"Le texte n'est pas en UTF-8 (ni clairement en Windows-1252 ou Latin-1) : enregistrez-le "
+		"en UTF-8 et renvoyez-le."},
 };
 
 const char *render_fail_code(enum render_fail f)

@@ -154,7 +154,8 @@ static int render_check_opts(const struct render_opts *o, struct render_result *
 		render_set_fail(r, RENDER_E_USAGE, "option out of range");
 		return -1;
 	}
-	const char *s[] = {o->cover_subject, o->cover_text, o->from, o->to, o->header};
+	const char *s[] = {o->cover_subject, o->cover_text, o->from, o->to, o->header,
+		o->header_number};
 	for (size_t i = 0; i < sizeof(s) / sizeof(s[0]); i++) {
 		if (s[i] && strlen(s[i]) > COVER_STR_MAX) {
 			render_set_fail(r, RENDER_E_USAGE, "cover or header text longer than %d bytes",
@@ -163,6 +164,12 @@ static int render_check_opts(const struct render_opts *o, struct render_result *
 		}
 	}
 	return 0;
+}
+
+/* Whether every page gets a header line. */
+static int render_has_header(const struct render_opts *o)
+{
+	return o->header || o->header_number;
 }
 
 /* The output being written: cover, then every page with its header line.
@@ -218,9 +225,9 @@ static int compose_open(struct compose *c)
 		return compose_failed(c, RENDER_E_IO, -1, err);
 	if (c->cover) {
 		struct bitmap *b = cover_page(c->fonts, c->yres, c->o, c->date, c->total);
-		if (c->o->header)
-			cover_draw_header(c->fonts, b, c->yres, c->o->lang, c->date, c->o->header, 1,
-				c->total);
+		if (render_has_header(c->o))
+			cover_draw_header(c->fonts, b, c->yres, c->o->lang, c->date, c->o->header,
+				c->o->header_number, 1, c->total);
 		int wrc = tiffw_page(c->tw, b, c->pageno++, c->total);
 		bitmap_free(b);
 		if (wrc < 0)
@@ -231,9 +238,9 @@ static int compose_open(struct compose *c)
 
 static int compose_page(struct compose *c, struct bitmap *view)
 {
-	if (c->o->header)
+	if (render_has_header(c->o))
 		cover_draw_header(c->fonts, view, c->yres, c->o->lang, c->date, c->o->header,
-			c->pageno + 1, c->total);
+			c->o->header_number, c->pageno + 1, c->total);
 	if (tiffw_page(c->tw, view, c->pageno++, c->total) < 0)
 		return compose_failed(c, RENDER_E_IO, -1, "cannot write the output");
 	return 0;
@@ -367,7 +374,7 @@ int render_documents(const char *const *inputs, size_t n, const char *out_tif,
 		.tmp = tmp, .count = count, .np = np, .last = (int)n - 1, .sfd = -1, .fail_doc = -1};
 
 	/* Fonts for the cover and header, before anything is rendered. */
-	if ((cover || o->header) && !have_fonts) {
+	if ((cover || render_has_header(o)) && !have_fonts) {
 		if (font_data_load(&fd, o->font_dir, err, sizeof(err)) < 0) {
 			render_set_fail(r, RENDER_E_INTERNAL, "%s", err);
 			goto out;
@@ -384,10 +391,21 @@ int render_documents(const char *const *inputs, size_t n, const char *out_tif,
 		if (render_read_file(inputs[i], &data, &len, r) < 0)
 			goto out;
 		enum render_type type = render_sniff(data, len);
-		if (type == RENDER_TYPE_UNKNOWN) {
+		uint8_t *u8;
+		size_t u8len;
+		if (type == RENDER_TYPE_UNKNOWN && render_text_cp1252(data, len, &u8, &u8len) == 0) {
+			/* Text from older systems (Windows-1252, Latin-1), in UTF-8. */
 			free(data);
-			render_set_fail(r, len ? RENDER_E_UNSUPPORTED : RENDER_E_EMPTY,
-				"document %zu is not PDF, TIFF, PNG, JPEG or UTF-8 text", i + 1);
+			data = u8;
+			len = u8len;
+			type = RENDER_TYPE_TEXT;
+		}
+		if (type == RENDER_TYPE_UNKNOWN) {
+			int other = render_text_kind(data, len) == RENDER_TEXT_OTHER;
+			free(data);
+			render_set_fail(r, !len ? RENDER_E_EMPTY : other ? RENDER_E_TEXT_ENCODING
+				: RENDER_E_UNSUPPORTED, other ? "document %zu is text in an encoding other "
+				"than UTF-8" : "document %zu is not PDF, TIFF, PNG, JPEG or UTF-8 text", i + 1);
 			goto out;
 		}
 		if (budget < 1) {
@@ -404,7 +422,7 @@ int render_documents(const char *const *inputs, size_t n, const char *out_tif,
 			}
 			have_fonts = 1;
 		}
-		if (i == n - 1 && have_fonts && !c.fonts && (cover || o->header)) {
+		if (i == n - 1 && have_fonts && !c.fonts && (cover || render_has_header(o))) {
 			c.fonts = fonts_new(&fd);
 			if (!c.fonts) {
 				free(data);
@@ -485,7 +503,7 @@ int render_documents(const char *const *inputs, size_t n, const char *out_tif,
 
 	/* 2. Compose what was not composed while rendering: with several
 	 * renderer processes per document, everything. */
-	if (have_fonts && !c.fonts && (cover || o->header)) {
+	if (have_fonts && !c.fonts && (cover || render_has_header(o))) {
 		c.fonts = fonts_new(&fd);
 		if (!c.fonts) {
 			render_set_fail(r, RENDER_E_INTERNAL, "cannot load fonts");

@@ -39,11 +39,24 @@ enum render_type {
 enum render_type render_sniff(const uint8_t *p, size_t n);
 /* "pdf", "tiff", "png", "jpeg", "text", "unknown". Static string. */
 const char *render_type_name(enum render_type t);
+/* What a document that render_sniff() does not take may still be. */
+enum render_text_kind {
+	RENDER_TEXT_NONE = 0, /* not text (or a type render_sniff() takes) */
+	RENDER_TEXT_CP1252,   /* clearly Western European text in Windows-1252 or
+			       * Latin-1: render_text_cp1252() converts it */
+	RENDER_TEXT_OTHER,    /* text, but not UTF-8 and not clearly Windows-1252:
+			       * UTF-16 or UTF-32, another 8-bit character set,
+			       * damaged UTF-8 */
+};
+/* Text is: no NUL and no control character other than tab, LF, CR, FF,
+ * VT, ESC (UTF-16/32 aside). Clearly Windows-1252: every byte defined there,
+ * no more bytes above 0x7F than ASCII letters, no valid UTF-8 sequence of
+ * two bytes or more. Pure. */
+enum render_text_kind render_text_kind(const uint8_t *p, size_t n);
 /* Text in Windows-1252 (and so Latin-1), as older systems save it: when
- * p[0..n) is not one of the sniffed types, holds no NUL and only layout
- * control characters, and every byte is a defined Windows-1252 character,
- * *out gets it in UTF-8 (malloc'd, *outlen bytes; the caller frees) and 0
- * is returned; else -1 and *out is NULL. Pure. */
+ * render_text_kind() is RENDER_TEXT_CP1252, *out gets it in UTF-8 (malloc'd,
+ * *outlen bytes; the caller frees) and 0 is returned; else -1 and *out is
+ * NULL. Pure. */
 int render_text_cp1252(const uint8_t *p, size_t n, uint8_t **out, size_t *outlen);
 
 /* ---- Failure reasons: stable codes for programs, messages for people ---- */
@@ -64,6 +77,7 @@ enum render_fail {
 	RENDER_E_PAGE_RANGE,     /* preview: no such page */
 	RENDER_E_CRASH,          /* the renderer process died: a broken document */
 	RENDER_E_INTERNAL,       /* our bug or the system's (fork, pipes) */
+	RENDER_E_TEXT_ENCODING,  /* text, but neither UTF-8 nor clearly Windows-1252 */
 	RENDER_E_COUNT_
 };
 
@@ -98,9 +112,12 @@ struct render_opts {
 	const char *cover_text;
 	const char *from;
 	const char *to;
-	/* Header line on every page: date, header (sender identity), "page n/m".
-	 * NULL: no header line. */
+	/* Header line on every page, the cover included: date and time (UTC),
+	 * "From:"/"De :" with header (the sender's name) and header_number (the
+	 * sending number), "Page n/m" (m counts the cover). Both NULL: no header
+	 * line. */
 	const char *header;
+	const char *header_number;
 	int64_t date_ms;            /* header/cover date; 0 = now */
 	const char *font_dir;       /* NULL: the DejaVu fonts of fonts-dejavu-core */
 	const char *log_id;         /* job id for the log lines ("fax_…"); NULL: none */

@@ -111,36 +111,68 @@ static const uint16_t cp1252_high[32] = {
 	0x02dc, 0x2122, 0x0161, 0x203a, 0x0153, 0, 0x017e, 0x0178,
 };
 
+/* Text in UTF-16 or UTF-32: a byte-order mark, or (without one) mostly
+ * ASCII characters each followed or preceded by zero bytes, in the first
+ * 512 bytes. */
+static int sniff_is_utf16_32(const uint8_t *p, size_t n)
+{
+	if ((n >= 2 && ((p[0] == 0xff && p[1] == 0xfe) || (p[0] == 0xfe && p[1] == 0xff))) ||
+	    (n >= 4 && p[0] == 0 && p[1] == 0 && p[2] == 0xfe && p[3] == 0xff))
+		return 1;
+	size_t lim = n < 512 ? n & ~(size_t)1 : 512, le = 0, be = 0;
+	for (size_t i = 0; i + 1 < lim; i += 2) {
+		le += p[i + 1] == 0 && p[i] >= 0x09 && p[i] < 0x7f;
+		be += p[i] == 0 && p[i + 1] >= 0x09 && p[i + 1] < 0x7f;
+	}
+	return lim >= 4 && (le * 10 >= lim / 2 * 9 || be * 10 >= lim / 2 * 9);
+}
+
+enum render_text_kind render_text_kind(const uint8_t *p, size_t n)
+{
+	if (!p || n == 0 || n > RENDER_INPUT_MAX || render_sniff(p, n) != RENDER_TYPE_UNKNOWN)
+		return RENDER_TEXT_NONE;
+	if (sniff_is_utf16_32(p, n))
+		return RENDER_TEXT_OTHER;
+	size_t letters = 0, high = 0, utf8seq = 0;
+	int undefined = 0;
+	for (size_t i = 0; i < n; i++) {
+		uint8_t c = p[i];
+		if (c < 0x20 || c == 0x7f) {
+			/* Binary, not text: NUL and control characters other than layout. */
+			if (c != '\t' && c != '\n' && c != '\r' && c != '\f' && c != '\v' && c != 0x1b)
+				return RENDER_TEXT_NONE;
+		} else if (c < 0x80) {
+			letters += (c | 0x20) >= 'a' && (c | 0x20) <= 'z';
+		} else {
+			high++;
+			undefined |= c < 0xa0 && !cp1252_high[c - 0x80];
+			size_t l = sniff_utf8_len(p + i, n - i);
+			if (l > 1) {
+				utf8seq++;
+				i += l - 1;
+			}
+		}
+	}
+	/* Clearly Windows-1252: every byte defined there, accented letters and
+	 * symbols no more frequent than plain letters (as in Western European
+	 * languages), and no valid UTF-8 sequence (UTF-8 with a stray byte
+	 * would otherwise turn every "é" into "Ã©"). Anything else is text in
+	 * an encoding we cannot tell (Cyrillic or Greek 8-bit sets, damaged
+	 * UTF-8). */
+	if (!undefined && !utf8seq && high <= letters && letters > 0)
+		return RENDER_TEXT_CP1252;
+	return RENDER_TEXT_OTHER;
+}
+
 int render_text_cp1252(const uint8_t *p, size_t n, uint8_t **out, size_t *outlen)
 {
 	*out = NULL;
 	*outlen = 0;
-	if (!p || n == 0 || n > RENDER_INPUT_MAX || render_sniff(p, n) != RENDER_TYPE_UNKNOWN)
+	if (render_text_kind(p, n) != RENDER_TEXT_CP1252)
 		return -1;
 	size_t need = 0;
-	int printable = 0;
-	for (size_t i = 0; i < n; i++) {
-		uint8_t c = p[i];
-		if (c < 0x20 || c == 0x7f) {
-			if (c != '\t' && c != '\n' && c != '\r' && c != '\f' && c != '\v' && c != 0x1b)
-				return -1;
-			need++;
-		} else if (c < 0x80) {
-			need++;
-			printable = 1;
-		} else if (c < 0xa0) {
-			uint16_t u = cp1252_high[c - 0x80];
-			if (!u)
-				return -1;
-			need += u < 0x800 ? 2 : 3;
-			printable = 1;
-		} else {
-			need += 2;
-			printable = 1;
-		}
-	}
-	if (!printable)
-		return -1;
+	for (size_t i = 0; i < n; i++)
+		need += p[i] < 0x80 ? 1 : p[i] >= 0xa0 || cp1252_high[p[i] - 0x80] < 0x800 ? 2 : 3;
 	uint8_t *o = malloc(need ? need : 1);
 	if (!o)
 		return -1;

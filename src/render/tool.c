@@ -62,8 +62,8 @@ static int tool_usage_to(FILE *f, const char *cmd)
 	if (strcmp(cmd, "render") == 0)
 		fprintf(f, "usage: faxvault-fax render IN... -o OUT.tif [--fine] [--coding mh|mr|mmr]\n"
 			"       [--cover] [--cover-subject S] [--cover-text T] [--from F] [--to T]\n"
-			"       [--header IDENTITY] [--lang en|fr] [--max-pages N] [--timeout SECONDS]\n"
-			"       [--workers N]\n");
+			"       [--header NAME] [--header-number NUMBER] [--lang en|fr] [--max-pages N]\n"
+			"       [--timeout SECONDS] [--workers N]\n");
 	else if (strcmp(cmd, "topdf") == 0)
 		fprintf(f, "usage: faxvault-fax topdf IN.tif OUT.pdf\n");
 	else
@@ -109,6 +109,8 @@ static int tool_render(int argc, char **argv)
 			o.to = v, i++;
 		} else if (strcmp(a, "--header") == 0) {
 			o.header = v, i++;
+		} else if (strcmp(a, "--header-number") == 0) {
+			o.header_number = v, i++;
 		} else if (strcmp(a, "--lang") == 0) {
 			if (render_lang_parse(v, &o.lang) < 0) {
 				fprintf(stderr, "faxvault-fax render: --lang is en or fr\n");

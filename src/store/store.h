@@ -72,7 +72,8 @@ int store_partner_update(store_tx_t *tx, const char *id, const json_t *fields);
 int store_account_insert(store_tx_t *tx, const json_t *account);
 /* partner_id, when non-NULL, restricts the answer to that partner's accounts. */
 json_t *store_account_get(store_tx_t *tx, const char *id, const char *partner_id);
-/* Sets the given keys (name, status, regulatory_profile, owner_id, currency). */
+/* Sets the given keys (name, status, regulatory_profile, owner_id, currency,
+ * fax_header). */
 int store_account_update(store_tx_t *tx, const char *id, const json_t *fields);
 int store_account_list(store_tx_t *tx, const char *partner_id, const char *cursor, int limit,
 	store_page_t *out);

@@ -684,9 +684,9 @@ int store_partner_update(store_tx_t *tx, const char *id, const json_t *fields)
 /* ---- accounts ---- */
 
 static const char *const account_cols[] = { "id", "name", "status", "regulatory_profile",
-	"partner_id", "owner_id", "currency", "created_at", "updated_at", NULL };
+	"partner_id", "owner_id", "currency", "fax_header", "created_at", "updated_at", NULL };
 static const char *const account_upd[] = { "name", "status", "regulatory_profile", "owner_id",
-	"currency", "updated_at", NULL };
+	"currency", "fax_header", "updated_at", NULL };
 
 int store_account_insert(store_tx_t *tx, const json_t *a)
 {
@@ -694,7 +694,7 @@ int store_account_insert(store_tx_t *tx, const json_t *a)
 }
 
 #define ACCOUNT_SELECT "SELECT id, name, status, regulatory_profile, partner_id, owner_id, currency," \
-	" created_at, updated_at FROM accounts"
+	" fax_header, created_at, updated_at FROM accounts"
 
 json_t *store_account_get(store_tx_t *tx, const char *id, const char *partner_id)
 {
@@ -713,7 +713,7 @@ int store_account_list(store_tx_t *tx, const char *partner_id, const char *curso
 {
 	return sq_page_finish(sq_rows(tx,
 		"SELECT a.rowid AS _k, a.id, a.name, a.status, a.regulatory_profile, a.partner_id, a.currency,"
-		" a.owner_id, p.email AS owner_email, p.name AS owner_name, a.created_at, a.updated_at"
+		" a.fax_header, a.owner_id, p.email AS owner_email, p.name AS owner_name, a.created_at, a.updated_at"
 		" FROM accounts a LEFT JOIN principals p ON p.id = a.owner_id"
 		" WHERE a.rowid > ? AND (? IS NULL OR a.partner_id = ?) ORDER BY a.rowid LIMIT ?", "issn", sq_cursor(cursor, 0), partner_id, partner_id,
 		limit + 1), limit, out);

@@ -161,9 +161,25 @@ expect_problem 415 document-unsupported "a zip archive"
 : > "$TMP/empty.txt"
 fax_submit "$U1" -F "file=@$TMP/empty.txt" -F "to=+33100000002"
 expect_problem 422 document-empty "an empty file has its own problem"
-expect_jq '.field == "file" and (.detail | test("empty"))' "and says which file"
+expect_jq '.field == "file" and .detail == "Document 1 of 1 has 0 bytes." and .title != .detail' "and says which file"
+fax_submit "$U1" -F "file=@$TMP/letter.txt" -F "file=@$TMP/empty.txt" -F "to=+33100000002" -H "Accept-Language: fr"
+expect_problem 422 document-empty "an empty second file (fr)"
+expect_jq '.detail == "Le document 2 sur 2 fait 0 octet." and .title == "Le document est vide"' "names the second file, in French"
+# Text that is not UTF-8 and not clearly Windows-1252 has its own problem:
+# UTF-16 (as some editors save "Unicode" text) and an 8-bit Cyrillic set.
+printf '\xff\xfeB\0o\0n\0j\0o\0u\0r\0\n\0' > "$TMP/utf16.txt"
+printf '\xf0\xd2\xc9\xd7\xc5\xd4, \xcd\xc9\xd2!\n' > "$TMP/koi8.txt"
+fax_submit "$U1" -F "file=@$TMP/utf16.txt" -F "to=+33100000002"
+expect_problem 415 document-not-utf8 "UTF-16 text"
+expect_jq '.field == "file" and (.detail | test("Document 1 .*save it as UTF-8")) and .title != .detail' "says what to do"
+fax_submit "$U1" -F "file=@$TMP/letter.txt" -F "file=@$TMP/koi8.txt" -F "to=+33100000002" -H "Accept-Language: fr"
+expect_problem 415 document-not-utf8 "KOI8-R text (fr)"
+expect_jq '(.detail | test("Le document 2 .*enregistrez-le en UTF-8")) and .title == "Le texte n'"'"'est pas en UTF-8"' "in French"
 fax_submit "$U1" -F "file=@$TMP/nine.pdf" -F "to=+33100000002"
 expect_problem 422 too-many-pages "9 pages, 8 allowed"
+expect_jq '.detail == "A fax may carry at most 8 pages, the cover page included."' "names the limit"
+fax_submit "$U1" -F "file=@$TMP/nine.pdf" -F "to=+33100000002" -H "Accept-Language: fr"
+expect_jq '.detail == "Un fax peut contenir au plus 8 pages, page de garde comprise."' "names the limit (fr)"
 fax_submit "$U1" -F "to=+33100000002"
 expect_problem 422 validation-failed "no document"
 expect_jq '.field == "file"' "names the file field"
@@ -227,7 +243,7 @@ req GET "/v1/faxes/$FAX/document" "$U1"
 expect_status 200 "document"
 if grep -qi '^content-type: application/pdf' "$HEADERS"; then ok; else fail "document content type"; fi
 if [ "$(head -c 4 "$TMP/body")" = "%PDF" ]; then ok; else fail "document is not a PDF"; fi
-if grep -qi "^content-disposition: attachment; filename=\"$FAX.pdf\"" "$HEADERS"; then ok; else fail "document Content-Disposition: $(grep -i disposition "$HEADERS")"; fi
+if grep -qi "^content-disposition: attachment; filename=\"$FAX.pdf\"; filename\*=UTF-8''$FAX.pdf" "$HEADERS"; then ok; else fail "document Content-Disposition: $(grep -i disposition "$HEADERS")"; fi
 req GET "/v1/faxes/$FAX/document" "$OWN_B"
 expect_problem 404 not-found "another account's document"
 req GET "/v1/faxes/$FAX/pages/2.png" "$OWN_A"
@@ -236,7 +252,7 @@ if grep -qi '^content-type: image/png' "$HEADERS"; then ok; else fail "page cont
 if [ "$(head -c 4 "$TMP/body" | tail -c 3)" = "PNG" ]; then ok; else fail "page is not a PNG"; fi
 req GET "/v1/faxes/$FAX/pages/1.png?width=200" "$U1"
 expect_status 200 "thumbnail"
-if grep -qi "^content-disposition: inline; filename=\"$FAX-p1.png\"" "$HEADERS"; then ok; else fail "page Content-Disposition"; fi
+if grep -qi "^content-disposition: attachment; filename=\"$FAX-page-1.png\"; filename\*=UTF-8''$FAX-page-1.png" "$HEADERS"; then ok; else fail "page Content-Disposition: $(grep -i disposition "$HEADERS")"; fi
 req GET "/v1/faxes/$FAX/pages/4.png" "$U1"
 expect_problem 404 not-found "no page 4"
 req GET "/v1/faxes/$FAX/pages/0.png" "$U1"
@@ -257,9 +273,11 @@ expect_jq '.items == [] and .next_cursor == null' "no call yet"
 req GET "/v1/accounts/$ACC_A/cdrs?since=2020-01-01T00:00:00Z&direction=outbound" "$BILL_A" "" -H "Accept: text/csv"
 expect_status 200 "CDRs as CSV"
 if grep -qi '^content-type: text/csv' "$HEADERS"; then ok; else fail "CSV content type"; fi
-if grep -qi "^content-disposition: attachment; filename=\"cdrs-$ACC_A.csv\"" "$HEADERS"; then ok; else fail "CSV Content-Disposition"; fi
+if grep -qi "^content-disposition: attachment; filename=\"cdrs-$ACC_A.csv\"; filename\*=UTF-8''cdrs-$ACC_A.csv" "$HEADERS"; then ok; else fail "CSV Content-Disposition: $(grep -i disposition "$HEADERS")"; fi
 if head -n 1 "$TMP/body" | grep -q '^id,fax_id,account_id,user_id,attempt,direction,from,to,trunk,started_at'; then ok; else
 	fail "CSV header: $(head -n 1 "$TMP/body")"; fi
+req GET "/v1/accounts/$ACC_A/cdrs" "$BILL_A"
+if grep -qi '^content-disposition' "$HEADERS"; then fail "JSON answers carry no Content-Disposition"; else ok; fi
 req GET "/v1/accounts/$ACC_A/cdrs?since=yesterday" "$BILL_A"
 expect_problem 400 invalid-parameter "since not RFC 3339"
 req GET "/v1/accounts/$ACC_A/cdrs" "$U1"
@@ -298,6 +316,43 @@ expect_status 202 "Windows-1252 text is accepted"
 expect_jq '.items[0].page_count == 1' "and rendered as one page"
 req POST "/v1/faxes/$(jqr '.items[0].id')/cancel" "$U1"
 expect_status 200 "(cancelled again)"
+
+# ---- the sender name of the header line: an account setting ----
+req GET "/v1/accounts/$ACC_A" "$OWN_A"
+expect_jq '.fax_header == null' "no header setting: the account's name is printed"
+fax_submit "$U1" -F "file=@$TMP/letter.txt" -F "to=+33100000001" -F "send_at=2099-01-01T08:00:00Z"
+expect_jq '.items[0].header_text == "Clinique A"' "the default sender name is the account's name"
+req POST "/v1/faxes/$(jqr '.items[0].id')/cancel" "$U1"
+req PATCH "/v1/accounts/$ACC_A" "$OWN_A" '{"fax_header":"Clinique A \u2014 Accueil"}'
+expect_status 200 "the owner sets the sender name"
+expect_jq '.fax_header == "Clinique A \u2014 Accueil" and .name == "Clinique A"' "answered with the account"
+fax_submit "$U1" -F "file=@$TMP/letter.txt" -F "to=+33100000001" -F "send_at=2099-01-01T08:00:00Z"
+expect_jq '.items[0].header_text == "Clinique A \u2014 Accueil"' "faxes print the setting"
+req POST "/v1/faxes/$(jqr '.items[0].id')/cancel" "$U1"
+fax_submit "$U1" -F "file=@$TMP/letter.txt" -F "to=+33100000001" -F "header_text=Dr Martin" -F "send_at=2099-01-01T08:00:00Z"
+expect_jq '.items[0].header_text == "Dr Martin"' "a submission's header_text replaces it"
+req POST "/v1/faxes/$(jqr '.items[0].id')/cancel" "$U1"
+req PATCH "/v1/accounts/$ACC_A" "$OWN_A" "{\"fax_header\":\"$(printf 'x%.0s' $(seq 1 61))\"}"
+expect_problem 422 validation-failed "61 characters"
+expect_jq '.field == "fax_header" and (.detail | test("1 to 60 characters"))' "names the limit"
+req PATCH "/v1/accounts/$ACC_A" "$OWN_A" "{\"fax_header\":\"$(printf '\u00e9%.0s' $(seq 1 60))\"}"
+expect_status 200 "60 accented characters (120 bytes) are 60 characters"
+req PATCH "/v1/accounts/$ACC_A" "$OWN_A" '{"fax_header":"line\nbreak"}'
+expect_problem 422 validation-failed "a control character"
+req PATCH "/v1/accounts/$ACC_A" "$OWN_A" '{"fax_header":""}'
+expect_problem 422 validation-failed "empty"
+req PATCH "/v1/accounts/$ACC_A" "$OWN_A" '{"fax_header":42}'
+expect_problem 422 validation-failed "not a string"
+req PATCH "/v1/accounts/$ACC_A" "$U1" '{"fax_header":"Someone else"}'
+expect_problem 403 forbidden "a user cannot change it"
+req PATCH "/v1/accounts/$ACC_A" "$OWN_A" '{"fax_header":null}'
+expect_status 200 "null: back to the account's name"
+expect_jq '.fax_header == null' "reset"
+req GET "/v1/accounts/$ACC_A/audit-events?action=account.update" "$OWN_A"
+expect_jq '[.items[] | select(.detail.fax_header != null)] | length == 3' "each change audited with old and new"
+expect_jq '[.items[] | select(.detail.fax_header.new == null)][0].detail.fax_header.old | startswith("\u00e9")' "the reset names the old text"
+req GET /v1/accounts "$OP"
+expect_jq "[.items[] | select(.id == \"$ACC_A\")][0] | has(\"fax_header\")" "listed with the setting"
 
 # ---- every read of customer data is an audit event (C04e, P06) ----
 req GET "/v1/faxes?limit=5&direction=outbound&status=cancelled" "$OWN_A"

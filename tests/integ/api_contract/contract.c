@@ -66,7 +66,7 @@ static const json_t *deref(const json_t *node)
 		if (strncmp(r, "#/", 2) != 0)
 			return NULL;
 		const json_t *cur = doc;
-		char seg[128];
+		char seg[256];
 		const char *p = r + 2;
 		while (*p && cur) {
 			size_t n = strcspn(p, "/");

@@ -139,30 +139,5 @@ expect_status 200 "the scheduled fax is cancelled"
 req GET "/v1/accounts/$ACC_B" "$OWNER_B"
 expect_jq '.currency == "EUR"' "B keeps the provider's currency"
 
-# --- A header line on every page by default (47 USC 227(d)): a blank page,
-# sent without header_text, arrives with dark pixels in its top 3 %.
-printf '%%!PS\nshowpage\n' > "$TMP/blank.ps"
-gs -q -dSAFER -dBATCH -dNOPAUSE -sDEVICE=pdfwrite -sPAPERSIZE=a4 -o "$TMP/blank.pdf" "$TMP/blank.ps" >/dev/null
-req GET "/v1/faxes?direction=inbound&limit=200" "$USER_B"
-BEFORE_IN=$(jqr '.items | length')
-send_fax "$USER_A" "$NUM_B" "$TMP/blank.pdf"
-expect_status 202 "a blank page, no header text given"
-BLANK=$FAX
-expect_jq ".items[0].header_text | contains(\"$NUM_A\")" "the default header names the sending number"
-wait_fax "$USER_A" "$BLANK"
-expect_jq '.status == "delivered"' "the blank page is delivered"
-wait_inbound "$USER_B" $((BEFORE_IN + 1))
-BIN=$(jqr '.items[0].id')
-req GET "/v1/faxes/$BIN" "$USER_B"
-NPAGES=$(jqr .page_count)
-[ "${NPAGES:-0}" -ge 1 ] && ok || fail "the blank fax arrived without pages"
-for n in $(seq 1 "${NPAGES:-0}"); do
-	req GET "/v1/faxes/$BIN/pages/$n.png" "$USER_B"; cp "$TMP/body" "$TMP/blank$n.png"
-	top=$(python3 "$(dirname "$0")/png_band.py" "$TMP/blank$n.png" 0 3)
-	rest=$(python3 "$(dirname "$0")/png_band.py" "$TMP/blank$n.png" 10 100)
-	[ "${top:-0}" -gt 100 ] && [ "${rest:-1}" = 0 ] && ok ||
-		fail "received page $n: $top dark pixels in the top 3 % (want a header line), $rest below 10 % (want none)"
-done
-
 stop_daemon || fail "daemon did not stop cleanly"
 finish

@@ -22,8 +22,10 @@
 #include <tiffio.h>
 #include <unistd.h>
 
+#include "cover.h"
 #include "helper.h"
 #include "render.h"
+#include "textdraw.h"
 
 static char tmpdir[64];
 /* Run with --helper: every render goes through faxvault-render-helper (the
@@ -197,6 +199,56 @@ static void test_job_with_cover(void **state)
 	char err[256];
 	assert_int_equal(render_to_tiff(in, 2, tmp("w.tif"), 0, &pages, err, sizeof(err)), 0);
 	assert_int_equal(pages, 4);
+}
+
+/* Every page, the cover included, carries the header line, and its "Page
+ * n/m" counts the cover: the header band of each page of a cover + 2-page
+ * letter is, bit for bit, the line drawn for page n of 3. */
+static void test_header_every_page(void **state)
+{
+	(void)state;
+	const char *in[] = {data("letter.txt")};
+	struct render_opts o;
+	opts_init(&o);
+	o.cover_subject = "Header";
+	o.header = "ACME";
+	o.header_number = "+15555550101";
+	o.lang = RENDER_LANG_FR;
+	o.date_ms = 1790000000000LL;
+	struct render_result r;
+	assert_int_equal(render_documents(in, 1, tmp("hdr.tif"), &o, &r), 0);
+	assert_int_equal(r.pages, 3);
+	struct font_data fd;
+	char err[256];
+	assert_int_equal(font_data_load(&fd, NULL, err, sizeof(err)), 0);
+	struct fonts *fonts = fonts_new(&fd);
+	assert_non_null(fonts);
+	int band = cover_header_rows(98);
+	TIFF *t = TIFFOpen(tmp("hdr.tif"), "r");
+	assert_non_null(t);
+	int page = 0;
+	do {
+		page++;
+		struct bitmap *want = bitmap_new(RENDER_WIDTH, band);
+		cover_draw_header(fonts, want, 98, RENDER_LANG_FR, o.date_ms, o.header, o.header_number,
+			page, 3);
+		uint8_t row[RENDER_WIDTH / 8];
+		int differ = 0, ink = 0;
+		for (int y = 0; y < band; y++) {
+			assert_int_equal(TIFFReadScanline(t, row, (uint32_t)y, 0), 1);
+			differ += memcmp(row, want->bits + (size_t)y * want->stride, sizeof(row)) != 0;
+			for (size_t k = 0; k < sizeof(row); k++)
+				ink += row[k] != 0;
+		}
+		if (differ)
+			fail_msg("page %d: %d header rows differ from \"Page %d/3\"", page, differ, page);
+		assert_true(ink > 20);
+		bitmap_free(want);
+	} while (TIFFReadDirectory(t));
+	TIFFClose(t);
+	assert_int_equal(page, 3);
+	fonts_free(fonts);
+	font_data_free(&fd);
 }
 
 static void expect_fail(const char *const *in, size_t n, const struct render_opts *o,
@@ -870,6 +922,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_types),
 		cmocka_unit_test(test_big_caller),
 		cmocka_unit_test(test_job_with_cover),
+		cmocka_unit_test(test_header_every_page),
 		cmocka_unit_test(test_hostile),
 		cmocka_unit_test(test_workers),
 		cmocka_unit_test(test_idempotent),

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "disposition.h"
 #include "metrics.h"
 #include "problem.h"
 #include "redact.h"
@@ -75,6 +76,28 @@ static void test_problems(void **state)
 	assert_string_equal(json_string_value(json_object_get(p, "field")), "user_id");
 	json_decref(p);
 	assert_string_equal(problem_lookup("no-such-kind")->kind, "internal");
+}
+
+/* Content-Disposition: a quoted name with nothing that could end or bend
+ * the header, and the exact name in RFC 8187's encoding. */
+static void test_disposition(void **state)
+{
+	(void)state;
+	char cd[200];
+	assert_int_equal(disposition_format("attachment", "fax_abc.pdf", cd, sizeof cd), 0);
+	assert_string_equal(cd, "attachment; filename=\"fax_abc.pdf\"; filename*=UTF-8''fax_abc.pdf");
+	assert_int_equal(disposition_format("attachment", "Facture été \"2\";\r\n.pdf", cd, sizeof cd), 0);
+	assert_string_equal(cd, "attachment; filename=\"Facture__t___2____.pdf\"; "
+		"filename*=UTF-8''Facture%20%C3%A9t%C3%A9%20%222%22%3B%0D%0A.pdf");
+	assert_int_equal(disposition_format("inline", "a/b\\c", cd, sizeof cd), 0);
+	assert_string_equal(cd, "inline; filename=\"a_b_c\"; filename*=UTF-8''a%2Fb%5Cc");
+	/* Too long for the buffer, or nothing to name: no header at all. */
+	char small[40];
+	assert_int_equal(disposition_format("attachment", "fax_0123456789abcdef.pdf", small,
+		sizeof small), -1);
+	assert_string_equal(small, "");
+	assert_int_equal(disposition_format("attachment", "", cd, sizeof cd), -1);
+	assert_int_equal(disposition_format("attachment", "x", cd, 0), -1);
 }
 
 static void test_metrics(void **state)
@@ -163,6 +186,7 @@ int main(void)
 		cmocka_unit_test(test_match),
 		cmocka_unit_test(test_route_table_rules),
 		cmocka_unit_test(test_problems),
+		cmocka_unit_test(test_disposition),
 		cmocka_unit_test(test_metrics),
 		cmocka_unit_test(test_redact),
 	};

@@ -29,6 +29,58 @@
 #include "thinline.h"
 #include "tiffw.h"
 
+/* Text that is not UTF-8: clearly Windows-1252 (converted), another
+ * character set (refused with its own reason), or not text at all. */
+static void test_text_kind(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *bytes;
+		size_t n;
+		enum render_text_kind want;
+	} cases[] = {
+#define T(s, k) {s, sizeof(s) - 1, k}
+		T("Re\xe7u le d\xe9p\xf4t de 120 \x80, \x93merci\x94.\n", RENDER_TEXT_CP1252),
+		T("Gr\xfc\xdf" "e aus K\xf6ln\r\n\tStra\xdf" "e 5\f", RENDER_TEXT_CP1252),
+		T("\xff\xfeH\0i\0", RENDER_TEXT_OTHER),              /* UTF-16LE, BOM */
+		T("\xfe\xff\0H\0i", RENDER_TEXT_OTHER),              /* UTF-16BE, BOM */
+		T("H\0e\0l\0l\0o\0 \0w\0o\0r\0l\0d\0\n\0", RENDER_TEXT_OTHER), /* no BOM */
+		T("\0H\0e\0l\0l\0o\0 \0w\0o\0r\0l\0d\0\n", RENDER_TEXT_OTHER),
+		T("\xf0\xd2\xc9\xd7\xc5\xd4, \xcd\xc9\xd2!\n", RENDER_TEXT_OTHER), /* KOI8-R */
+		T("caf\xc3\xa9 et \xe9t\xe9\n", RENDER_TEXT_OTHER),  /* UTF-8 with a stray byte */
+		T("abc\x81" "def\n", RENDER_TEXT_OTHER),             /* undefined in 1252 */
+		T("\x80\n", RENDER_TEXT_OTHER),                      /* no letter to tell */
+		T("\x01\x02\x03" "abc\xe9", RENDER_TEXT_NONE),       /* control bytes: binary */
+		T("PK\003\004\024\0\0\0zip", RENDER_TEXT_NONE),
+		T("plain UTF-8, d\xc3\xa9j\xc3\xa0 lisible\n", RENDER_TEXT_NONE), /* sniffed as text */
+		T("%PDF-1.4 \xe9", RENDER_TEXT_NONE),
+		T("", RENDER_TEXT_NONE),
+#undef T
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		enum render_text_kind k = render_text_kind((const uint8_t *)cases[i].bytes, cases[i].n);
+		if (k != cases[i].want)
+			fail_msg("case %zu: kind %d, want %d", i, (int)k, (int)cases[i].want);
+		uint8_t *u = NULL;
+		size_t ulen = 0;
+		int rc = render_text_cp1252((const uint8_t *)cases[i].bytes, cases[i].n, &u, &ulen);
+		assert_int_equal(rc == 0, k == RENDER_TEXT_CP1252);
+		if (rc == 0)
+			assert_int_equal(render_sniff(u, ulen), RENDER_TYPE_TEXT);
+		else
+			assert_null(u);
+		free(u);
+	}
+	uint8_t *u;
+	size_t ulen;
+	const char *in = "Re\xe7u 120 \x80 \x93ok\x94";
+	assert_int_equal(render_text_cp1252((const uint8_t *)in, strlen(in), &u, &ulen), 0);
+	const char *want = "Re\xc3\xa7u 120 \xe2\x82\xac \xe2\x80\x9cok\xe2\x80\x9d";
+	assert_int_equal(ulen, strlen(want));
+	assert_memory_equal(u, want, ulen);
+	free(u);
+}
+
 static void test_sniff(void **state)
 {
 	(void)state;
@@ -558,7 +610,7 @@ static void test_header(void **state)
 	bitmap_fill(b, 0, 0, RENDER_WIDTH, 1143, 1); /* a page all black */
 	int band = cover_header_rows(98);
 	assert_true(band > 8);
-	cover_draw_header(f, b, 98, RENDER_LANG_EN, 1790000000000LL, "ACME +33 1 23 45 67 89", 2, 7);
+	cover_draw_header(f, b, 98, RENDER_LANG_EN, 1790000000000LL, "ACME", "+33 1 23 45 67 89", 2, 7);
 	int black = count_black(b, 0, band);
 	/* The band was cleared and text drawn on it; the rest of the page kept. */
 	assert_true(black > 200 && black < RENDER_WIDTH * band / 3);
@@ -574,7 +626,7 @@ static void test_header(void **state)
 	memset(longid, 'W', sizeof(longid) - 1);
 	longid[sizeof(longid) - 1] = 0;
 	struct bitmap *c = bitmap_new(RENDER_WIDTH, 200);
-	cover_draw_header(f, c, 98, RENDER_LANG_FR, 1790000000000LL, longid, 1, 1);
+	cover_draw_header(f, c, 98, RENDER_LANG_FR, 1790000000000LL, longid, NULL, 1, 1);
 	int gap = 0;
 	for (int x = RENDER_WIDTH - 300; x < RENDER_WIDTH - 40; x++) {
 		int col = 0;
@@ -583,7 +635,43 @@ static void test_header(void **state)
 		gap += col == 0;
 	}
 	assert_true(gap > 20);
+	/* With the number, the identity is cut earlier and the number is
+	 * drawn whole before the page number: the two lines differ only in
+	 * the columns just left of that gap. */
+	struct bitmap *cn = bitmap_new(RENDER_WIDTH, 200);
+	cover_draw_header(f, cn, 98, RENDER_LANG_FR, 1790000000000LL, longid, "+15555550101", 1, 1);
+	int gapn = 0, diff_left = 0, diff_near = 0;
+	for (int x = 0; x < RENDER_WIDTH; x++) {
+		int col = 0, d = 0;
+		for (int y = 0; y < band; y++) {
+			col += bitmap_get(cn, x, y);
+			d += bitmap_get(cn, x, y) != bitmap_get(c, x, y);
+		}
+		if (x >= RENDER_WIDTH - 300 && x < RENDER_WIDTH - 40)
+			gapn += col == 0;
+		if (x < RENDER_WIDTH / 2)
+			diff_left += d;
+		else if (x < RENDER_WIDTH - 300)
+			diff_near += d;
+	}
+	assert_true(gapn > 20);
+	assert_int_equal(diff_left, 0);
+	assert_true(diff_near > 50);
+	bitmap_free(cn);
 	bitmap_free(c);
+	/* English and French lines differ ("From:" and "De :", the date);
+	 * without identity or number there is no label at all. */
+	struct bitmap *en = bitmap_new(RENDER_WIDTH, band), *fr = bitmap_new(RENDER_WIDTH, band),
+		      *bare = bitmap_new(RENDER_WIDTH, band);
+	cover_draw_header(f, en, 98, RENDER_LANG_EN, 1790000000000LL, "ACME", "+15555550101", 1, 2);
+	cover_draw_header(f, fr, 98, RENDER_LANG_FR, 1790000000000LL, "ACME", "+15555550101", 1, 2);
+	cover_draw_header(f, bare, 98, RENDER_LANG_EN, 1790000000000LL, "", NULL, 1, 2);
+	assert_memory_not_equal(en->bits, fr->bits, (size_t)band * en->stride);
+	assert_true(count_black(bare, 0, band) > 100);
+	assert_true(count_black(en, 0, band) > count_black(bare, 0, band) + 200);
+	bitmap_free(en);
+	bitmap_free(fr);
+	bitmap_free(bare);
 	bitmap_free(b);
 	fonts_free(f);
 
@@ -751,6 +839,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sniff),
+		cmocka_unit_test(test_text_kind),
 		cmocka_unit_test(test_fail_codes),
 		cmocka_unit_test(test_utf8),
 		cmocka_unit_test(test_textdoc),

@@ -83,6 +83,16 @@ void metrics_slow_client(void)
 }
 
 static const libvers_t *libs;
+static metrics_extra_fn *extra_fn;
+static void *extra_ud;
+
+void metrics_set_extra(metrics_extra_fn *fn, void *ud)
+{
+	pthread_mutex_lock(&lock);
+	extra_fn = fn;
+	extra_ud = ud;
+	pthread_mutex_unlock(&lock);
+}
 
 void metrics_set_libs(const libvers_t *l)
 {
@@ -136,6 +146,12 @@ void metrics_render(buf_t *o, int64_t db_ns, int64_t in_flight)
 			buf_printf(o, ",%s=\"%s\"", n, libs->v[i].version);
 	}
 	buf_printf(o, "} 1\n");
+	pthread_mutex_lock(&lock);
+	metrics_extra_fn *fn = extra_fn;
+	void *fud = extra_ud;
+	pthread_mutex_unlock(&lock);
+	if (fn)
+		fn(o, fud);
 	buf_printf(o, "# HELP faxvault_http_requests_in_flight Requests being served.\n"
 		      "# TYPE faxvault_http_requests_in_flight gauge\n"
 		      "faxvault_http_requests_in_flight %lld\n", (long long)in_flight);

@@ -21,4 +21,10 @@ void metrics_render(buf_t *out, int64_t db_ns, int64_t in_flight);
  * start before the listener serves (NULL: faxvault's core libraries only). */
 void metrics_set_libs(const libvers_t *libs);
 
+/* Another part's series (the fax service's), appended to every exposition
+ * by fn(out, ud); set once at start before the listener serves, ud
+ * borrowed until metrics_set_extra(NULL, NULL). fn must be thread-safe. */
+typedef void metrics_extra_fn(buf_t *out, void *ud);
+void metrics_set_extra(metrics_extra_fn *fn, void *ud);
+
 #endif

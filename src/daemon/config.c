@@ -107,6 +107,8 @@ static const struct setting settings[] = {
 		"Wall-clock cap on rendering one document." },
 	{ "fax.loopback_sip", C_STR, OFF(fax_loopback_sip), "127.0.0.1:5070", 0, 64, NULL,
 		"SIP listener of the built-in loopback trunk (IP:PORT; port 0: any free port). Empty: no loopback trunk." },
+	{ "fax.sip_listen", C_STR, OFF(fax_sip_listen), "", 0, 512, NULL,
+		"Carrier-facing SIP listeners, comma-separated udp:IP:PORT (port 0: any free port). INVITEs are taken only from the inbound_cidrs of an active trunk. Empty: none." },
 	{ "fax.ring_seconds", C_INT, OFF(fax_ring_seconds), "60", 5, 300, NULL,
 		"An unanswered outbound call is given up (no_answer) after this long." },
 	{ "fax.max_call_minutes", C_INT, OFF(fax_max_call_minutes), "60", 1, 600, NULL,

@@ -464,6 +464,7 @@ static int cmd_serve(const config_t *cfg)
 			.loopback_listen = cfg->fax_loopback_sip,
 			.loopback_bound = fr.loopback,
 			.loopback_bound_len = sizeof fr.loopback,
+			.sip_listen = cfg->fax_sip_listen,
 		};
 		if (cfg->test_media_speed > 1)
 			log_event(LOG_WARN, "daemon.test_media_clock", "speed=%lld note=\"tests only\"",
@@ -477,10 +478,12 @@ static int cmd_serve(const config_t *cfg)
 			return 1;
 		}
 	}
+	metrics_set_extra(faxsvc_metrics, fax);
 	api_t *api = api_start(&ac, st, err, sizeof err);
 	if (!api) {
 		log_event(LOG_ERROR, "daemon.start", "err=\"%s\"", err);
 		fprintf(stderr, "faxvaultd: %s\n", err);
+		metrics_set_extra(NULL, NULL);
 		faxsvc_stop(fax);
 		fax_runtime_close(&fr);
 		store_close(st);
@@ -513,6 +516,7 @@ static int cmd_serve(const config_t *cfg)
 		break;
 	}
 	api_stop(api, (int)cfg->drain_seconds * 1000);
+	metrics_set_extra(NULL, NULL);
 	faxsvc_stop(fax);
 	/* And one at every stop, once nothing else records. */
 	audit_checkpoint_publish(st, cpfile, &cp);

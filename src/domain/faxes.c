@@ -1475,6 +1475,22 @@ int dom_fax_recover(store_t *st, const fax_env_t *env, const char *node, int64_t
 	return err ? -1 : n;
 }
 
+int dom_fax_inbound_refused(store_t *st, const char *account_id, const char *number,
+	const char *trunk_id, int sip_status, const char *why)
+{
+	store_tx_t *tx = store_begin(st, true);
+	if (!tx)
+		return -1;
+	int rc = fax_audit(tx, &system_actor, "fax.inbound.refused", number, account_id, "failure",
+		json_pack("{s:s, s:s, s:i, s:s}", "number", number, "trunk", trunk_id, "sip_status",
+			sip_status, "reason", why));
+	if (rc != 0) {
+		store_rollback(tx);
+		return -1;
+	}
+	return store_commit(tx) == STORE_OK ? 0 : -1;
+}
+
 int dom_fax_inbound(store_t *st, const fax_env_t *env, const json_t *route, const char *tiff_path,
 	const fax_result_t *r, char fax_id_out[64])
 {

@@ -156,6 +156,12 @@ int dom_fax_cancelled(store_t *st, const char *fax_id);
 /* At start: attempts in_progress of node (or of any node, older than stale_ms) become interrupted, their faxes queued again at once (confirmed pages kept); faxes left rendering are rendered again. Returns how many faxes were recovered, or -1. */
 int dom_fax_recover(store_t *st, const fax_env_t *env, const char *node, int64_t now, int64_t stale_ms);
 /* An inbound fax was received into tiff_path for route ({number, account_id, route_to, trunk_id} as dom_number_inbound answers): encrypts the TIFF as a document, inserts the inbound fax (status delivered, or partial/failed per r) with its CDR, emits fax.received, audits. fax_id_out receives the id. */
+/* Audits (system:faxsvc, action fax.inbound.refused, outcome failure) a
+ * carrier call refused that concerns account_id: the number called, the
+ * trunk it came by, the SIP status sent and why ("account_max_calls",
+ * "trunk_max_calls"). 0 / -1. */
+int dom_fax_inbound_refused(store_t *st, const char *account_id, const char *number,
+	const char *trunk_id, int sip_status, const char *why);
 int dom_fax_inbound(store_t *st, const fax_env_t *env, const json_t *route, const char *tiff_path, const fax_result_t *r, char fax_id_out[64]);
 
 #endif

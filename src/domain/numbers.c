@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "carrier.h"
 #include "docs.h"
 #include "dom_util.h"
 #include "numparse.h"
@@ -21,6 +22,8 @@
 
 #define TRUNK_ID_MAX 32
 #define TRUNK_PREFIXES_MAX 64
+#define TRUNK_CIDRS_MAX 64
+#define TRUNK_REWRITE_MAX 16
 #define IMPORT_MAX 10000
 #define PORT_NUMBERS_MAX 100
 #define CRED_MAX 128
@@ -180,12 +183,51 @@ void dom_caller_id(store_tx_t *tx, const char *account_id, const char *user_id, 
 
 /* ---- trunks ---- */
 
+/* A JSON array stored as text, or a new empty array. */
+static json_t *json_array_col(const json_t *t, const char *col)
+{
+	json_t *a = json_loads(rec_str(t, col), 0, NULL);
+	if (json_is_array(a))
+		return a;
+	json_decref(a);
+	return json_array();
+}
+
+/* Adds inbound_cidrs, called_number and inbound_rewrite of row t to out. */
+static void trunk_inbound_fields(const json_t *t, json_t *out)
+{
+	const char *called = rec_str(t, "called_number");
+	json_object_set_new(out, "inbound_cidrs", json_array_col(t, "inbound_cidrs"));
+	json_object_set_new(out, "called_number", json_string(*called ? called : "request_uri"));
+	json_object_set_new(out, "inbound_rewrite", json_array_col(t, "inbound_rewrite"));
+}
+
+json_t *dom_trunks_inbound(store_tx_t *tx)
+{
+	json_t *trunks = store_trunk_list(tx);
+	if (!trunks)
+		return NULL;
+	json_t *out = json_array();
+	size_t i;
+	json_t *t;
+	json_array_foreach(trunks, i, t) {
+		if (strcmp(rec_str(t, "id"), LOOPBACK) == 0 || strcmp(rec_str(t, "status"), "active") != 0)
+			continue;
+		json_t *o = json_pack("{s:s, s:s, s:I}", "id", rec_str(t, "id"), "name", rec_str(t, "name"),
+			"max_calls", (json_int_t)json_integer_value(json_object_get(t, "max_calls")));
+		trunk_inbound_fields(t, o);
+		json_array_append_new(out, o);
+	}
+	json_decref(trunks);
+	return out;
+}
+
 static json_t *trunk_public(const json_t *t, const fax_env_t *env)
 {
 	int lo = strcmp(rec_str(t, "id"), LOOPBACK) == 0;
 	json_t *prefixes = json_loads(rec_str(t, "prefixes"), 0, NULL);
 	const char *user = rec_str(t, "username");
-	return json_pack("{s:s, s:s, s:s, s:o, s:b, s:s, s:I, s:s, s:o, s:s, s:b, s:o, s:o}", "id",
+	json_t *out = json_pack("{s:s, s:s, s:s, s:o, s:b, s:s, s:I, s:s, s:o, s:s, s:b, s:o, s:o}", "id",
 		rec_str(t, "id"), "name", rec_str(t, "name"), "peer",
 		lo ? loopback_peer(env) : rec_str(t, "peer"), "username",
 		*user ? json_string(user) : json_null(), "has_password", *rec_str(t, "secret") != '\0',
@@ -196,6 +238,9 @@ static json_t *trunk_public(const json_t *t, const fax_env_t *env)
 		rec_str(t, "status"), "builtin", lo, "created_at",
 		time_json(json_object_get(t, "created_at")), "updated_at",
 		time_json(json_object_get(t, "updated_at")));
+	if (out && !lo)
+		trunk_inbound_fields(t, out);
+	return out;
 }
 
 static const fax_env_t *env_of(const dom_ctx_t *c)
@@ -301,6 +346,75 @@ static int valid_trunk_id(const char *s)
 	return 1;
 }
 
+/* A header name a trunk may name for its called number (RFC 3261 token). */
+static int valid_header_name(const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n > 64)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
+			    (s[i] >= '0' && s[i] <= '9') || s[i] == '-' || s[i] == '_' || s[i] == '.'))
+			return 0;
+	return 1;
+}
+
+/* inbound_cidrs, called_number, inbound_rewrite of body into rec (store form). */
+static int trunk_inbound_body(const json_t *body, bool loopback, json_t *rec, dom_err_t *e)
+{
+	const json_t *cidrs = json_object_get(body, "inbound_cidrs");
+	const json_t *called = json_object_get(body, "called_number");
+	const json_t *rw = json_object_get(body, "inbound_rewrite");
+	if (loopback && (cidrs || called || rw))
+		return dom_fail(e, "validation-failed", cidrs ? "inbound_cidrs" : called ? "called_number" : "inbound_rewrite",
+			"the loopback trunk takes calls on the service's own listener only");
+	size_t i;
+	const json_t *v;
+	if (cidrs) {
+		if (!json_is_array(cidrs) || json_array_size(cidrs) > TRUNK_CIDRS_MAX)
+			return dom_fail(e, "validation-failed", "inbound_cidrs",
+				"\"inbound_cidrs\" must be an array of at most 64 CIDR strings");
+		json_array_foreach(cidrs, i, v) {
+			carrier_cidr_t c;
+			if (!json_is_string(v) || carrier_cidr_parse(json_string_value(v), &c) != 0)
+				return dom_fail(e, "validation-failed", "inbound_cidrs",
+					"each entry must be an IPv4 or IPv6 address or network (\"192.0.2.0/24\"), host bits clear");
+		}
+		char *txt = json_dumps(cidrs, JSON_COMPACT);
+		json_object_set_new(rec, "inbound_cidrs", json_string(txt));
+		free(txt);
+	}
+	if (called) {
+		const char *c = json_string_value(called);
+		if (!c || !(strcmp(c, "request_uri") == 0 || strcmp(c, "to") == 0 ||
+			    (strncmp(c, "header:", 7) == 0 && valid_header_name(c + 7))))
+			return dom_fail(e, "validation-failed", "called_number",
+				"\"called_number\" must be request_uri, to or header:NAME");
+		json_object_set_new(rec, "called_number", json_string(c));
+	}
+	if (rw) {
+		if (!json_is_array(rw) || json_array_size(rw) > TRUNK_REWRITE_MAX)
+			return dom_fail(e, "validation-failed", "inbound_rewrite",
+				"\"inbound_rewrite\" must be an array of at most 16 {match, replace} objects");
+		json_t *clean = json_array();
+		json_array_foreach(rw, i, v) {
+			const char *m = json_string_value(json_object_get(v, "match"));
+			const char *r = json_string_value(json_object_get(v, "replace"));
+			if (!json_is_object(v) || json_object_size(v) != 2 || !m || !r || carrier_rule_valid(m, r) != 0) {
+				json_decref(clean);
+				return dom_fail(e, "validation-failed", "inbound_rewrite",
+					"each rule is {\"match\": digits, \"replace\": \"+digits\" or \"\"}");
+			}
+			json_array_append_new(clean, json_pack("{s:s, s:s}", "match", m, "replace", r));
+		}
+		char *txt = json_dumps(clean, JSON_COMPACT);
+		json_decref(clean);
+		json_object_set_new(rec, "inbound_rewrite", json_string(txt));
+		free(txt);
+	}
+	return 0;
+}
+
 /* Checks the trunk fields of body and copies them, in store form, into
  * rec. creating: name and peer are required. */
 static int trunk_fields(const json_t *body, bool creating, bool loopback, json_t *rec, dom_err_t *e)
@@ -361,6 +475,8 @@ static int trunk_fields(const json_t *body, bool creating, bool loopback, json_t
 				"\"max_calls\" must be an integer from 1 to 10000");
 		json_object_set_new(rec, "max_calls", json_integer(json_integer_value(mc)));
 	}
+	if (trunk_inbound_body(body, loopback, rec, e))
+		return -1;
 	const json_t *px = json_object_get(body, "prefixes");
 	if (px) {
 		if (!json_is_array(px) || json_array_size(px) > TRUNK_PREFIXES_MAX)
@@ -406,7 +522,8 @@ static int seal_trunk_secret(dom_ctx_t *c, const char *id, json_t *rec, dom_err_
 int dom_trunk_create(dom_ctx_t *c, const json_t *body, json_t **out, dom_err_t *e)
 {
 	static const char *const allowed[] = { "id", "name", "peer", "username", "password",
-		"transport", "max_calls", "caller_id_rule", "prefixes", "status", NULL };
+		"transport", "max_calls", "caller_id_rule", "prefixes", "status", "inbound_cidrs",
+		"called_number", "inbound_rewrite", NULL };
 	const char *idin;
 	if (body_only(body, allowed, e) || body_str(body, "id", false, &idin, e))
 		return -1;
@@ -444,7 +561,8 @@ int dom_trunk_create(dom_ctx_t *c, const json_t *body, json_t **out, dom_err_t *
 int dom_trunk_update(dom_ctx_t *c, const char *id, const json_t *body, json_t **out, dom_err_t *e)
 {
 	static const char *const allowed[] = { "name", "peer", "username", "password", "transport",
-		"max_calls", "caller_id_rule", "prefixes", "status", NULL };
+		"max_calls", "caller_id_rule", "prefixes", "status", "inbound_cidrs", "called_number",
+		"inbound_rewrite", NULL };
 	if (body_only(body, allowed, e))
 		return -1;
 	json_t *t = store_trunk_get(c->tx, id);

@@ -19,6 +19,7 @@
 #include <tiffio.h>
 #include <unistd.h>
 
+#include "carrier.h"
 #include "docs.h"
 #include "faxes.h"
 #include "line.h"
@@ -32,6 +33,29 @@
 #include "xalloc.h"
 
 #define FAXSVC_WORKERS_MAX 256
+#define CARRIER_LISTEN_MAX 8
+#define CARRIER_BUSY_MAX 256   /* trunks / accounts with carrier calls up at once */
+#define CARRIER_RETRY_AFTER_S 30
+
+/* A carrier-facing listener (fax.sip_listen): its own engine. */
+struct carrier_rx {
+	faxsvc_t *s;
+	pthread_t th;
+	int started;
+	char listen[96];       /* "IP:PORT" as configured */
+	atomic_int state;      /* 0 starting, -1 failed */
+	int port;              /* bound port (release store by the engine) */
+};
+
+/* Carrier calls up, by trunk or by account id. */
+struct busy {
+	char id[64];
+	int n;
+};
+
+enum { REF_SOURCE, REF_NUMBER, REF_TRUNK_MAX, REF_ACCOUNT_MAX, REF_STOPPING, REF_N };
+static const char *const refusal_names[REF_N] = { "unknown_source", "unknown_number",
+	"trunk_max_calls", "account_max_calls", "stopping" };
 #define RX_ROUTE_FILE "inbound.json"
 /* An attempt of another node older than this is taken as dead (the longest
  * call plus a margin) by the recovery at start. */
@@ -46,6 +70,8 @@ struct job {
 
 struct rx_call {
 	json_t *route;         /* dom_number_inbound() answer, owned */
+	char trunk_id[64];     /* carrier calls: the trunk and account they count against */
+	char account_id[64];
 	char dir[512];         /* private work directory of the call */
 	char tiff[600];
 };
@@ -72,6 +98,15 @@ struct faxsvc {
 	atomic_int rx_stop;
 	atomic_int rx_state;          /* 0 starting, 1 listening, -1 failed */
 	int rx_port;
+
+	/* the carrier-facing listeners */
+	struct carrier_rx carriers[CARRIER_LISTEN_MAX];
+	int ncarriers;
+	atomic_int carrier_stop;
+	pthread_mutex_t cmu;          /* the busy tables */
+	struct busy trunk_busy[CARRIER_BUSY_MAX], acct_busy[CARRIER_BUSY_MAX];
+	atomic_ullong refused[REF_N];
+	atomic_ullong carrier_accepted;
 
 #ifdef HAVE_WEBHOOK_SENDER
 	webhook_sender_t *hooks;
@@ -286,6 +321,11 @@ static void *dispatcher_main(void *arg)
 
 /* ---- inbound (the loopback trunk's receiver) ---- */
 
+static int rx_prepare(faxsvc_t *s, json_t *route, const char *to_user, const char *from_user,
+	char *tiff_path, size_t pathlen, void **call_ud, struct rx_call **out);
+static void carrier_release(faxsvc_t *s, const char *trunk_id, const char *account_id);
+static int wait_bound(int *port, atomic_int *state);
+
 static int rx_accept(void *ud, const char *to_user, const char *from_user, char *tiff_path,
 	size_t pathlen, void **call_ud)
 {
@@ -302,6 +342,14 @@ static int rx_accept(void *ud, const char *to_user, const char *from_user, char 
 			from_user ? from_user : "-");
 		return 404;
 	}
+	return rx_prepare(s, route, to_user, from_user, tiff_path, pathlen, call_ud, NULL);
+}
+
+/* An accepted call's work directory, route file and rx_call (route is
+ * consumed). 0, or 503 when the directory cannot be made. */
+static int rx_prepare(faxsvc_t *s, json_t *route, const char *to_user, const char *from_user,
+	char *tiff_path, size_t pathlen, void **call_ud, struct rx_call **out)
+{
 	struct rx_call *rc = xcalloc(1, sizeof *rc);
 	rc->route = route;
 	if (dom_workdir_new(s->env, rc->dir, sizeof rc->dir) != 0) {
@@ -317,8 +365,11 @@ static int rx_accept(void *ud, const char *to_user, const char *from_user, char 
 	snprintf(rpath, sizeof rpath, "%s/" RX_ROUTE_FILE, rc->dir);
 	json_dump_file(route, rpath, JSON_COMPACT);
 	*call_ud = rc;
-	log_event(LOG_INFO, "fax.inbound_accepted", "to=%s from=%s account=%s", to_user,
-		from_user ? from_user : "-", json_string_value(json_object_get(route, "account_id")));
+	if (out)
+		*out = rc;
+	log_event(LOG_INFO, "fax.inbound_accepted", "to=%s from=%s account=%s trunk=%s", to_user,
+		from_user ? from_user : "-", json_string_value(json_object_get(route, "account_id")),
+		json_string_value(json_object_get(route, "trunk_id")) ?: "-");
 	return 0;
 }
 
@@ -343,6 +394,8 @@ static void rx_result(void *ud, const fax_result_t *r)
 		log_event(LOG_INFO, "fax.inbound_stored", "fax=%s to=%s pages=%d ok=%d", id, r->to_user,
 			r->pages_received, r->ok);
 	dom_workdir_wipe(rc->dir);
+	if (rc->trunk_id[0])
+		carrier_release(s, rc->trunk_id, rc->account_id);
 	json_decref(rc->route);
 	free(rc);
 }
@@ -382,14 +435,7 @@ static int start_receiver(faxsvc_t *s, char *err, size_t errlen)
 	}
 	s->have_receiver = 1;
 	/* Wait until the socket is bound (its port goes into the trunk's peer). */
-	for (int i = 0; i < 500; i++) {
-		if (atomic_load(&s->rx_state) < 0)
-			break;
-		if (__atomic_load_n(&s->rx_port, __ATOMIC_ACQUIRE) > 0)
-			break;
-		usleep(10000);
-	}
-	int port = __atomic_load_n(&s->rx_port, __ATOMIC_ACQUIRE);
+	int port = wait_bound(&s->rx_port, &s->rx_state);
 	if (port <= 0) {
 		snprintf(err, errlen, "cannot listen for the loopback trunk on %s", s->cfg.loopback_listen);
 		return -1;
@@ -405,6 +451,319 @@ static int start_receiver(faxsvc_t *s, char *err, size_t errlen)
 		snprintf(s->cfg.loopback_bound, s->cfg.loopback_bound_len, "%s:%d", host, port);
 	log_event(LOG_INFO, "fax.loopback_listening", "sip=%s:%d", host, port);
 	return 0;
+}
+
+/* ---- inbound from carriers (fax.sip_listen) ---- */
+
+/* Slot of id in table (created when add), or NULL. Under s->cmu. */
+static struct busy *busy_slot(struct busy *table, const char *id, int add)
+{
+	struct busy *free_slot = NULL;
+	for (int i = 0; i < CARRIER_BUSY_MAX; i++) {
+		if (table[i].n > 0 && strcmp(table[i].id, id) == 0)
+			return &table[i];
+		if (table[i].n == 0 && !free_slot)
+			free_slot = &table[i];
+	}
+	if (!add || !free_slot)
+		return NULL;
+	snprintf(free_slot->id, sizeof free_slot->id, "%s", id);
+	return free_slot;
+}
+
+/* Takes a call on trunk and account when both are under their limits:
+ * 0, or the REF_ reason. */
+static int carrier_take(faxsvc_t *s, const char *trunk_id, int trunk_max, const char *account_id,
+	int acct_max)
+{
+	int rc = 0;
+	pthread_mutex_lock(&s->cmu);
+	struct busy *t = busy_slot(s->trunk_busy, trunk_id, 0);
+	struct busy *a = busy_slot(s->acct_busy, account_id, 0);
+	if (t && t->n >= trunk_max)
+		rc = REF_TRUNK_MAX;
+	else if (a && a->n >= acct_max)
+		rc = REF_ACCOUNT_MAX;
+	else if (!(t = t ? t : busy_slot(s->trunk_busy, trunk_id, 1)) ||
+		 !(a = a ? a : busy_slot(s->acct_busy, account_id, 1))) {
+		if (t && t->n == 0)
+			t->id[0] = '\0';
+		rc = REF_TRUNK_MAX; /* the tables are full: more calls than any limit allows */
+	} else {
+		t->n++;
+		a->n++;
+	}
+	pthread_mutex_unlock(&s->cmu);
+	return rc;
+}
+
+static void carrier_release(faxsvc_t *s, const char *trunk_id, const char *account_id)
+{
+	pthread_mutex_lock(&s->cmu);
+	struct busy *t = busy_slot(s->trunk_busy, trunk_id, 0);
+	struct busy *a = busy_slot(s->acct_busy, account_id, 0);
+	if (t)
+		t->n--;
+	if (a)
+		a->n--;
+	pthread_mutex_unlock(&s->cmu);
+}
+
+/* The first active trunk one of whose inbound_cidrs holds ip (borrowed from
+ * trunks), or NULL. */
+static const json_t *trunk_by_source(const json_t *trunks, const char *ip)
+{
+	size_t i, k;
+	const json_t *t, *c;
+	json_array_foreach(trunks, i, t)
+		json_array_foreach(json_object_get(t, "inbound_cidrs"), k, c) {
+			carrier_cidr_t net;
+			if (carrier_cidr_parse(json_string_value(c), &net) == 0 &&
+			    carrier_cidr_contains(&net, ip))
+				return t;
+		}
+	return NULL;
+}
+
+/* raw by the trunk's rewrite rules into out: 0 / -1. */
+static int trunk_normalize(const json_t *t, const char *raw, char *out, size_t cap)
+{
+	carrier_rewrite_t rules[32];
+	size_t n = 0, i;
+	const json_t *r;
+	json_array_foreach(json_object_get(t, "inbound_rewrite"), i, r) {
+		if (n == sizeof rules / sizeof rules[0])
+			break;
+		rules[n].match = json_string_value(json_object_get(r, "match")) ?: "";
+		rules[n].replace = json_string_value(json_object_get(r, "replace")) ?: "";
+		n++;
+	}
+	return carrier_number_normalize(raw, rules, n, out, cap);
+}
+
+static int carrier_refuse(faxsvc_t *s, int why, int status, const line_invite_t *inv,
+	const char *trunk_id, const char *number)
+{
+	atomic_fetch_add(&s->refused[why], 1);
+	log_event(LOG_INFO, "fax.inbound_refused", "status=%d reason=%s src=%s trunk=%s to=%s", status,
+		refusal_names[why], inv->src_ip, trunk_id ? trunk_id : "-", number && *number ? number : "-");
+	return status;
+}
+
+static int carrier_accept(void *ud, line_invite_t *inv, char *tiff_path, size_t pathlen,
+	void **call_ud)
+{
+	struct carrier_rx *cr = ud;
+	faxsvc_t *s = cr->s;
+	if (atomic_load(&s->stopping)) {
+		inv->retry_after = CARRIER_RETRY_AFTER_S;
+		return carrier_refuse(s, REF_STOPPING, 503, inv, NULL, NULL);
+	}
+	store_tx_t *tx = store_begin(s->st, false);
+	if (!tx)
+		return 503;
+	json_t *trunks = dom_trunks_inbound(tx);
+	const json_t *t = trunks ? trunk_by_source(trunks, inv->src_ip) : NULL;
+	if (!t) {
+		store_rollback(tx);
+		json_decref(trunks);
+		return carrier_refuse(s, REF_SOURCE, 403, inv, NULL, NULL);
+	}
+	char trunk_id[64];
+	snprintf(trunk_id, sizeof trunk_id, "%s", json_string_value(json_object_get(t, "id")));
+	const char *from = json_string_value(json_object_get(t, "called_number")) ?: "request_uri";
+	char raw[64] = "";
+	if (strcmp(from, "to") == 0)
+		snprintf(raw, sizeof raw, "%s", inv->to_user);
+	else if (strncmp(from, "header:", 7) == 0)
+		line_invite_header_user(inv, from + 7, raw, sizeof raw);
+	else
+		snprintf(raw, sizeof raw, "%s", inv->ruri_user);
+	char number[CARRIER_NUMBER_MAX + 1] = "", caller[CARRIER_NUMBER_MAX + 1] = "";
+	json_t *route = trunk_normalize(t, raw, number, sizeof number) == 0 ?
+		dom_number_inbound(tx, number) : NULL;
+	store_rollback(tx);
+	/* The caller: the identity the trunk asserts, else From, in E.164 when
+	 * the rules make it so (kept as sent otherwise). */
+	const char *who = inv->pai_user[0] ? inv->pai_user : inv->from_user;
+	if (trunk_normalize(t, who, caller, sizeof caller) == 0)
+		snprintf(inv->caller, sizeof inv->caller, "%s", caller);
+	else
+		snprintf(inv->caller, sizeof inv->caller, "%s", who);
+	int trunk_max = (int)json_integer_value(json_object_get(t, "max_calls"));
+	json_decref(trunks);
+	if (!route)
+		return carrier_refuse(s, REF_NUMBER, 404, inv, trunk_id, number);
+	char account_id[64];
+	snprintf(account_id, sizeof account_id, "%s", json_string_value(json_object_get(route, "account_id")));
+	int acct_max = s->env->account_max_calls > 0 ? s->env->account_max_calls : FAX_ACCOUNT_MAX_CALLS;
+	int why = carrier_take(s, trunk_id, trunk_max > 0 ? trunk_max : 1, account_id, acct_max);
+	if (why) {
+		json_decref(route);
+		inv->retry_after = CARRIER_RETRY_AFTER_S;
+		if (why == REF_ACCOUNT_MAX &&
+		    dom_fax_inbound_refused(s->st, account_id, number, trunk_id, 503, refusal_names[why]) != 0)
+			log_event(LOG_ERROR, "fax.inbound_refusal_audit_failed", "account=%s", account_id);
+		return carrier_refuse(s, why, 503, inv, trunk_id, number);
+	}
+	/* The trunk that brought the call is the one its CDR names. */
+	json_object_set_new(route, "trunk_id", json_string(trunk_id));
+	snprintf(inv->called, sizeof inv->called, "%s", number);
+	struct rx_call *rc = NULL;
+	int st = rx_prepare(s, route, number, inv->caller, tiff_path, pathlen, call_ud, &rc);
+	if (st != 0) {
+		carrier_release(s, trunk_id, account_id);
+		return st;
+	}
+	snprintf(rc->trunk_id, sizeof rc->trunk_id, "%s", trunk_id);
+	snprintf(rc->account_id, sizeof rc->account_id, "%s", account_id);
+	atomic_fetch_add(&s->carrier_accepted, 1);
+	return 0;
+}
+
+static void *carrier_main(void *arg)
+{
+	struct carrier_rx *cr = arg;
+	faxsvc_t *s = cr->s;
+	line_cfg_t lc;
+	line_cfg_defaults(&lc);
+	lc.listen = cr->listen;
+	lc.t38 = 1;
+	lc.ecm = 1;
+	lc.clock_speed = s->cfg.clock_speed > 1 ? s->cfg.clock_speed : 1.0;
+	if (s->cfg.max_call_ms > 0)
+		lc.max_call_ms = s->cfg.max_call_ms;
+	lc.media_threads = 1;
+	lc.calls = 0;
+	lc.accept_ex = carrier_accept;
+	lc.accept_ud = cr;
+	lc.stop = &s->carrier_stop;
+	lc.bound_port = &cr->port;
+	lc.rx_durable = 1;
+	lc.ident_called = 1;
+	if (line_receive(&lc, rx_result, s) != 0) {
+		log_event(LOG_ERROR, "fax.carrier_listener_failed", "listen=%s", cr->listen);
+		atomic_store(&cr->state, -1);
+	}
+	return NULL;
+}
+
+/* Waits until the engine bound its socket: the port, or 0 when it failed. */
+static int wait_bound(int *port, atomic_int *state)
+{
+	for (int i = 0; i < 500; i++) {
+		if (atomic_load(state) < 0)
+			break;
+		if (__atomic_load_n(port, __ATOMIC_ACQUIRE) > 0)
+			break;
+		usleep(10000);
+	}
+	return __atomic_load_n(port, __ATOMIC_ACQUIRE);
+}
+
+/* Starts one engine per entry of fax.sip_listen. */
+static int start_carriers(faxsvc_t *s, char *err, size_t errlen)
+{
+	const char *p = s->cfg.sip_listen;
+	while (p && *p) {
+		const char *end = strchr(p, ',');
+		size_t n = end ? (size_t)(end - p) : strlen(p);
+		char item[96];
+		if (n >= sizeof item) {
+			snprintf(err, errlen, "fax.sip_listen: an entry is too long");
+			return -1;
+		}
+		memcpy(item, p, n);
+		item[n] = '\0';
+		p = end ? end + 1 : p + n;
+		if (!item[0])
+			continue;
+		if (strncmp(item, "tcp:", 4) == 0 || strncmp(item, "tls:", 4) == 0) {
+			snprintf(err, errlen, "fax.sip_listen: %.3s is not supported yet (udp:IP:PORT only)", item);
+			return -1;
+		}
+		if (strncmp(item, "udp:", 4) != 0 || !strchr(item + 4, ':')) {
+			snprintf(err, errlen, "fax.sip_listen: \"%s\" is not udp:IP:PORT", item);
+			return -1;
+		}
+		if (s->ncarriers == CARRIER_LISTEN_MAX) {
+			snprintf(err, errlen, "fax.sip_listen: at most %d listeners", CARRIER_LISTEN_MAX);
+			return -1;
+		}
+		struct carrier_rx *cr = &s->carriers[s->ncarriers];
+		cr->s = s;
+		snprintf(cr->listen, sizeof cr->listen, "%s", item + 4);
+		if (pthread_create(&cr->th, NULL, carrier_main, cr) != 0) {
+			snprintf(err, errlen, "cannot start the carrier listener %s", item);
+			return -1;
+		}
+		cr->started = 1;
+		s->ncarriers++;
+		int port = wait_bound(&cr->port, &cr->state);
+		if (port <= 0) {
+			snprintf(err, errlen, "cannot listen for carriers on %s", item);
+			return -1;
+		}
+		char bound[96];
+		faxsvc_carrier_bound(s, s->ncarriers - 1, bound, sizeof bound);
+		log_event(LOG_INFO, "fax.carrier_listening", "sip=udp:%s", bound);
+	}
+	return 0;
+}
+
+int faxsvc_carrier_bound(faxsvc_t *s, int i, char *out, size_t cap)
+{
+	if (!s || i < 0 || i >= s->ncarriers)
+		return -1;
+	const struct carrier_rx *cr = &s->carriers[i];
+	const char *colon = strrchr(cr->listen, ':');
+	int hl = colon ? (int)(colon - cr->listen) : (int)strlen(cr->listen);
+	snprintf(out, cap, "%.*s:%d", hl, cr->listen, __atomic_load_n(&cr->port, __ATOMIC_ACQUIRE));
+	return 0;
+}
+
+void faxsvc_metrics(buf_t *o, void *ud)
+{
+	faxsvc_t *s = ud;
+	if (!s)
+		return;
+	buf_puts(o, "# HELP faxvault_fax_inbound_refused_total INVITEs refused on the carrier listeners, by reason.\n"
+		    "# TYPE faxvault_fax_inbound_refused_total counter\n");
+	for (int i = 0; i < REF_N; i++)
+		buf_printf(o, "faxvault_fax_inbound_refused_total{reason=\"%s\"} %llu\n", refusal_names[i],
+			(unsigned long long)atomic_load(&s->refused[i]));
+	buf_printf(o, "# HELP faxvault_fax_inbound_accepted_total INVITEs answered on the carrier listeners.\n"
+		      "# TYPE faxvault_fax_inbound_accepted_total counter\n"
+		      "faxvault_fax_inbound_accepted_total %llu\n",
+		(unsigned long long)atomic_load(&s->carrier_accepted));
+	buf_puts(o, "# HELP faxvault_fax_calls_up Fax calls in progress on this node, by trunk and direction.\n"
+		    "# TYPE faxvault_fax_calls_up gauge\n");
+	pthread_mutex_lock(&s->cmu);
+	for (int i = 0; i < CARRIER_BUSY_MAX; i++)
+		if (s->trunk_busy[i].n > 0)
+			buf_printf(o, "faxvault_fax_calls_up{trunk=\"%s\",direction=\"inbound\"} %d\n",
+				s->trunk_busy[i].id, s->trunk_busy[i].n);
+	pthread_mutex_unlock(&s->cmu);
+	/* Outbound: the running jobs, by trunk id (ids are [a-z0-9_-]). */
+	char ids[FAXSVC_WORKERS_MAX][64];
+	int counts[FAXSVC_WORKERS_MAX], nids = 0;
+	pthread_mutex_lock(&s->mu);
+	for (int i = 0; i < s->nworkers; i++) {
+		if (!s->running[i])
+			continue;
+		const char *id = json_string_value(json_object_get(s->running[i]->fj.trunk, "id")) ?: "-";
+		int k = 0;
+		while (k < nids && strcmp(ids[k], id) != 0)
+			k++;
+		if (k == nids) {
+			snprintf(ids[nids], sizeof ids[nids], "%s", id);
+			counts[nids++] = 0;
+		}
+		counts[k]++;
+	}
+	pthread_mutex_unlock(&s->mu);
+	for (int k = 0; k < nids; k++)
+		buf_printf(o, "faxvault_fax_calls_up{trunk=\"%s\",direction=\"outbound\"} %d\n", ids[k], counts[k]);
 }
 
 /* Faxes received before a crash but not yet stored: every work directory
@@ -472,6 +831,7 @@ faxsvc_t *faxsvc_start(const faxsvc_config_t *cfg, store_t *st, char *err, size_
 	s->st = st;
 	s->nworkers = cfg->workers < 1 ? 1 : cfg->workers > FAXSVC_WORKERS_MAX ? FAXSVC_WORKERS_MAX : cfg->workers;
 	pthread_mutex_init(&s->mu, NULL);
+	pthread_mutex_init(&s->cmu, NULL);
 	pthread_cond_init(&s->cv, NULL);
 
 	/* What a crash left behind. */
@@ -484,6 +844,10 @@ faxsvc_t *faxsvc_start(const faxsvc_config_t *cfg, store_t *st, char *err, size_
 		rec, rxrec, swept);
 
 	if (cfg->loopback_listen && *cfg->loopback_listen && start_receiver(s, err, errlen) != 0) {
+		faxsvc_stop(s);
+		return NULL;
+	}
+	if (start_carriers(s, err, errlen) != 0) {
 		faxsvc_stop(s);
 		return NULL;
 	}
@@ -530,10 +894,15 @@ void faxsvc_stop(faxsvc_t *s)
 		atomic_store(&s->rx_stop, 1);
 		pthread_join(s->receiver, NULL);
 	}
+	atomic_store(&s->carrier_stop, 1);
+	for (int i = 0; i < s->ncarriers; i++)
+		if (s->carriers[i].started)
+			pthread_join(s->carriers[i].th, NULL);
 #ifdef HAVE_WEBHOOK_SENDER
 	webhook_sender_stop(s->hooks);
 #endif
 	pthread_mutex_destroy(&s->mu);
+	pthread_mutex_destroy(&s->cmu);
 	pthread_cond_destroy(&s->cv);
 	free(s);
 }

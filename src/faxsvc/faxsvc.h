@@ -8,6 +8,7 @@
 #ifndef FV_FAXSVC_H
 #define FV_FAXSVC_H
 
+#include "buf.h"
 #include "domain.h"
 #include "store.h"
 
@@ -26,6 +27,8 @@ typedef struct faxsvc_config {
 	char *loopback_bound;      /* receives the bound "IP:PORT" (the caller's buffer,
 				      which dom->fax->loopback_sip points to) */
 	size_t loopback_bound_len;
+	const char *sip_listen;    /* carrier-facing listeners: "udp:IP:PORT[,udp:IP:PORT...]";
+				      "" or NULL: none (fax.sip_listen) */
 } faxsvc_config_t;
 
 typedef struct faxsvc faxsvc_t;
@@ -37,5 +40,13 @@ faxsvc_t *faxsvc_start(const faxsvc_config_t *cfg, store_t *st, char *err, size_
 /* Stops taking jobs, ends calls in flight (they are recorded as
  * interrupted and retried at the next start), joins the threads. */
 void faxsvc_stop(faxsvc_t *s);
+
+/* The local "IP:PORT" of carrier listener i (0-based) into out, once bound;
+ * -1 when there is no such listener. */
+int faxsvc_carrier_bound(faxsvc_t *s, int i, char *out, size_t cap);
+
+/* Appends the fax service's Prometheus series to out (thread-safe; s may be
+ * NULL: nothing). The signature of metrics_extra_fn. */
+void faxsvc_metrics(buf_t *out, void *s);
 
 #endif

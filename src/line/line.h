@@ -17,6 +17,30 @@
 
 #define LINE_CALLS_MAX 4096
 
+/* An INVITE as the accept_ex callback sees it. Strings are peer text
+ * reduced to printable ASCII (at most 63 bytes), "" when absent; they and
+ * msg are valid during the callback only. */
+typedef struct line_invite {
+	char src_ip[48];          /* the address the datagram came from */
+	int src_port;
+	char ruri_user[64];       /* user part of the Request-URI */
+	char to_user[64];         /* of To */
+	char from_user[64];       /* of From */
+	char pai_user[64];        /* of P-Asserted-Identity */
+	const void *msg;          /* the request, for line_invite_header_user() */
+	char called[64];          /* out: the number the call is answered as
+				     (preset to ruri_user) */
+	char caller[64];          /* out: the caller's number in the result
+				     (preset to from_user) */
+	int retry_after;          /* out: seconds, with a 503 refusal */
+} line_invite_t;
+
+/* The user part of the URI in the first header named name of inv's request
+ * or, when that header holds no SIP/tel URI, its value up to the first ';'
+ * (printable ASCII, at most cap - 1 bytes) into out. 0, or -1 when the
+ * header is absent or empty. */
+int line_invite_header_user(const line_invite_t *inv, const char *name, char *out, size_t cap);
+
 typedef struct line_cfg {
 	const char *listen;     /* "IP:PORT" to bind SIP to (receive); NULL: any port (send) */
 	int t38;                /* 1: accept and offer T.38; 2: accept only; 0: refuse it (488) */
@@ -79,6 +103,14 @@ typedef struct line_cfg {
 	int (*accept)(void *ud, const char *to_user, const char *from_user, char *tiff_path, size_t pathlen,
 		      void **call_ud);
 	void *accept_ud;
+
+	/* receive, instead of accept when set: the same contract, with what a
+	 * carrier-facing listener screens an INVITE by (line_invite_t). The
+	 * callback writes the called number it answers into inv->called (it
+	 * becomes the result's to_user and, with ident_called, the CSI) and,
+	 * refusing with 503, may set inv->retry_after (seconds; a Retry-After
+	 * header is sent when > 0). */
+	int (*accept_ex)(void *ud, struct line_invite *inv, char *tiff_path, size_t pathlen, void **call_ud);
 
 	/* When non-NULL: the local SIP port, stored once the socket is bound
 	 * (before any call) with a release store; another thread reads it with

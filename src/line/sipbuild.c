@@ -10,6 +10,9 @@ const char *sip_status_text(int st)
 	case 180: return "Ringing";
 	case 200: return "OK";
 	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
 	case 405: return "Method Not Allowed";
 	case 481: return "Call/Transaction Does Not Exist";
 	case 486: return "Busy Here";
@@ -18,6 +21,7 @@ const char *sip_status_text(int st)
 	case 491: return "Request Pending";
 	case 500: return "Server Internal Error";
 	case 501: return "Not Implemented";
+	case 503: return "Service Unavailable";
 	default: return "Unknown";
 	}
 }
@@ -26,6 +30,12 @@ const char *sip_status_text(int st)
  * to To when To has none and status > 100. */
 void sip_build_response(buf_t *b, const sip_msg_t *req, int status, const char *to_tag,
 			   const char *contact, const char *body)
+{
+	sip_build_response_hdrs(b, req, status, to_tag, contact, body, NULL);
+}
+
+void sip_build_response_hdrs(buf_t *b, const sip_msg_t *req, int status, const char *to_tag,
+			     const char *contact, const char *body, const char *extra)
 {
 	buf_reset(b);
 	buf_printf(b, "SIP/2.0 %d %s\r\n", status, sip_status_text(status));
@@ -57,6 +67,8 @@ void sip_build_response(buf_t *b, const sip_msg_t *req, int status, const char *
 	buf_puts(b, ALLOW_HDR "Supported: timer\r\nUser-Agent: faxvault/" FV_VERSION "\r\n");
 	if (status == 405 || status == 501 || (status == 200 && body == NULL))
 		buf_puts(b, "Accept: application/sdp\r\n");
+	if (extra)
+		buf_puts(b, extra);
 	if (status == 488)
 		buf_puts(b, "Warning: 304 faxvault \"Media type not available\"\r\n");
 	if (body) {

@@ -20,5 +20,9 @@ const char *sip_status_text(int status);
  * NULL; body is an SDP body or NULL. b's ceiling bounds the result. */
 void sip_build_response(buf_t *b, const sip_msg_t *req, int status, const char *to_tag, const char *contact,
 			const char *body);
+/* The same with extra header lines (each ending in CRLF; NULL: none),
+ * e.g. "Retry-After: 30\r\n". */
+void sip_build_response_hdrs(buf_t *b, const sip_msg_t *req, int status, const char *to_tag,
+			     const char *contact, const char *body, const char *extra);
 
 #endif

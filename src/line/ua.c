@@ -8,6 +8,7 @@
 #include "line.h"
 
 #include <arpa/inet.h>
+#include <strings.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
@@ -1479,6 +1480,63 @@ static void call_answered(call_t *c)
 	c->res.sip_status = 200;
 }
 
+/* The user part of a header's URI (sip:, sips: or tel:), else its value
+ * up to ';'. */
+static int header_user(const sip_msg_t *m, const char *name, char *out, size_t cap)
+{
+	out[0] = '\0';
+	const sip_str_t *h = sip_msg_header(m, name);
+	if (!h || h->n == 0 || cap == 0)
+		return -1;
+	sip_str_t uri = sip_addr_uri(*h), uu, uh;
+	uint16_t up;
+	if (uri.n > 4 && strncasecmp(uri.p, "tel:", 4) == 0) {
+		size_t n = 4;
+		while (n < uri.n && uri.p[n] != ';')
+			n++;
+		copy_user(out, cap, uri.p + 4, n - 4);
+	} else if (uri.n > 4 && (strncasecmp(uri.p, "sip:", 4) == 0 || strncasecmp(uri.p, "sips:", 5) == 0) &&
+		   sip_uri_parse(uri, &uu, &uh, &up) == 0) {
+		copy_user(out, cap, uu.p, uu.n);
+	} else {
+		size_t n = 0;
+		while (n < h->n && h->p[n] != ';')
+			n++;
+		copy_user(out, cap, h->p, n);
+	}
+	return out[0] ? 0 : -1;
+}
+
+int line_invite_header_user(const line_invite_t *inv, const char *name, char *out, size_t cap)
+{
+	if (!inv || !inv->msg || !name || !out || cap == 0)
+		return -1;
+	return header_user(inv->msg, name, out, cap);
+}
+
+static void invite_info(const sip_msg_t *m, const struct sockaddr_in *src, line_invite_t *inv)
+{
+	memset(inv, 0, sizeof *inv);
+	inet_ntop(AF_INET, &src->sin_addr, inv->src_ip, sizeof inv->src_ip);
+	inv->src_port = ntohs(src->sin_port);
+	sip_str_t uu, uh;
+	uint16_t up;
+	if (m->uri.n > 4 && strncasecmp(m->uri.p, "tel:", 4) == 0) {
+		size_t n = 4;
+		while (n < m->uri.n && m->uri.p[n] != ';')
+			n++;
+		copy_user(inv->ruri_user, sizeof inv->ruri_user, m->uri.p + 4, n - 4);
+	} else if (sip_uri_parse(m->uri, &uu, &uh, &up) == 0) {
+		copy_user(inv->ruri_user, sizeof inv->ruri_user, uu.p, uu.n);
+	}
+	header_user(m, "To", inv->to_user, sizeof inv->to_user);
+	header_user(m, "From", inv->from_user, sizeof inv->from_user);
+	header_user(m, "P-Asserted-Identity", inv->pai_user, sizeof inv->pai_user);
+	inv->msg = m;
+	memcpy(inv->called, inv->ruri_user, sizeof inv->called);
+	memcpy(inv->caller, inv->from_user, sizeof inv->caller);
+}
+
 static void handle_new_invite(ua_t *ua, const sip_msg_t *m, const struct sockaddr_in *src)
 {
 	struct sockaddr_in to;
@@ -1533,7 +1591,30 @@ static void handle_new_invite(ua_t *ua, const sip_msg_t *m, const struct sockadd
 		copy_user(from_user, sizeof from_user, uu.p, uu.n);
 	char path[1024] = "";
 	void *call_ud = NULL;
-	if (cfg->accept) {
+	if (cfg->accept_ex) {
+		line_invite_t inv;
+		invite_info(m, src, &inv);
+		int st = cfg->accept_ex(cfg->accept_ud, &inv, path, sizeof path, &call_ud);
+		if (st != 0) {
+			if (st < 400 || st > 699)
+				st = 500;
+			log_event(LOG_INFO, "sip_invite_refused", "call=- status=%d", st);
+			char extra[48] = "";
+			if (st == 503 && inv.retry_after > 0)
+				snprintf(extra, sizeof extra, "Retry-After: %d\r\n", inv.retry_after);
+			buf_t b;
+			buf_init(&b, SIP_MSG_MAX);
+			sip_build_response_hdrs(&b, m, st, NULL, NULL, NULL, extra[0] ? extra : NULL);
+			sendto(ua->fd, b.data, b.len, 0, (const struct sockaddr *)&to, sizeof to);
+			buf_free(&b);
+			return;
+		}
+		inv.called[sizeof inv.called - 1] = '\0';
+		inv.caller[sizeof inv.caller - 1] = '\0';
+		copy_user(to_user, sizeof to_user, inv.called, strlen(inv.called));
+		copy_user(from_user, sizeof from_user, inv.caller, strlen(inv.caller));
+		path[sizeof path - 1] = '\0';
+	} else if (cfg->accept) {
 		int st = cfg->accept(cfg->accept_ud, to_user, from_user, path, sizeof path, &call_ud);
 		if (st != 0) {
 			if (st < 400 || st > 699)

@@ -7,9 +7,9 @@
 
 static const char *const trunk_cols[] = { "id", "name", "peer", "username", "secret",
 	"transport", "max_calls", "caller_id_rule", "prefixes", "status", "created_at",
-	"updated_at", NULL };
+	"updated_at", "inbound_cidrs", "called_number", "inbound_rewrite", NULL };
 #define TRUNK_COLS "id, name, peer, username, secret, transport, max_calls, caller_id_rule," \
-	" prefixes, status, created_at, updated_at"
+	" prefixes, status, created_at, updated_at, inbound_cidrs, called_number, inbound_rewrite"
 
 int store_trunk_insert(store_tx_t *tx, const json_t *t)
 {
@@ -36,7 +36,8 @@ int store_trunk_page(store_tx_t *tx, const char *cursor, int limit, store_page_t
 int store_trunk_update(store_tx_t *tx, const char *id, const json_t *fields)
 {
 	static const char *const allowed[] = { "name", "peer", "username", "secret", "transport",
-		"max_calls", "caller_id_rule", "prefixes", "status", "updated_at", NULL };
+		"max_calls", "caller_id_rule", "prefixes", "status", "updated_at", "inbound_cidrs",
+		"called_number", "inbound_rewrite", NULL };
 	return sq_update(tx, "trunks", allowed, id, fields, NULL);
 }
 

@@ -1475,6 +1475,32 @@ int dom_fax_recover(store_t *st, const fax_env_t *env, const char *node, int64_t
 	return err ? -1 : n;
 }
 
+int dom_fax_queue_depth(store_t *st, int *rendering, int *queued, int *sending)
+{
+	*rendering = *queued = *sending = 0;
+	store_tx_t *tx = store_begin(st, false);
+	if (!tx)
+		return -1;
+	json_t *rows = store_fax_count_open(tx);
+	store_rollback(tx);
+	if (!rows)
+		return -1;
+	size_t i;
+	json_t *r;
+	json_array_foreach(rows, i, r) {
+		const char *s = rec_str(r, "status");
+		int n = (int)json_integer_value(json_object_get(r, "n"));
+		if (strcmp(s, "rendering") == 0)
+			*rendering = n;
+		else if (strcmp(s, "queued") == 0)
+			*queued = n;
+		else if (strcmp(s, "sending") == 0)
+			*sending = n;
+	}
+	json_decref(rows);
+	return 0;
+}
+
 int dom_fax_inbound_refused(store_t *st, const char *account_id, const char *number,
 	const char *trunk_id, int sip_status, const char *why)
 {

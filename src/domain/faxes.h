@@ -160,6 +160,9 @@ int dom_fax_recover(store_t *st, const fax_env_t *env, const char *node, int64_t
  * carrier call refused that concerns account_id: the number called, the
  * trunk it came by, the SIP status sent and why ("account_max_calls",
  * "trunk_max_calls"). 0 / -1. */
+/* Outbound faxes by open status (rendering, queued, sending; 0 when none)
+ * into the counts; 0, or -1 when the store fails. */
+int dom_fax_queue_depth(store_t *st, int *rendering, int *queued, int *sending);
 int dom_fax_inbound_refused(store_t *st, const char *account_id, const char *number,
 	const char *trunk_id, int sip_status, const char *why);
 int dom_fax_inbound(store_t *st, const fax_env_t *env, const json_t *route, const char *tiff_path, const fax_result_t *r, char fax_id_out[64]);

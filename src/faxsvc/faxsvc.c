@@ -53,6 +53,21 @@ struct busy {
 	int n;
 };
 
+/* Call outcomes on /metrics: "ok" and the failure classes of result.h. */
+static const char *const class_names[] = { "ok", "busy", "no_answer", "rejected", "network",
+	"not_a_fax", "t30_error", "partial", "other" };
+#define CLASS_N (sizeof class_names / sizeof class_names[0])
+
+static size_t class_index(const fax_result_t *r)
+{
+	if (r->ok)
+		return 0;
+	for (size_t i = 1; i < CLASS_N - 1; i++)
+		if (strcmp(r->fail_class, class_names[i]) == 0)
+			return i;
+	return CLASS_N - 1;
+}
+
 enum { REF_SOURCE, REF_NUMBER, REF_TRUNK_MAX, REF_ACCOUNT_MAX, REF_STOPPING, REF_N };
 static const char *const refusal_names[REF_N] = { "unknown_source", "unknown_number",
 	"trunk_max_calls", "account_max_calls", "stopping" };
@@ -107,6 +122,9 @@ struct faxsvc {
 	struct busy trunk_busy[CARRIER_BUSY_MAX], acct_busy[CARRIER_BUSY_MAX];
 	atomic_ullong refused[REF_N];
 	atomic_ullong carrier_accepted;
+	/* calls ended, by direction (0 out, 1 in) and class; pages confirmed / received */
+	atomic_ullong calls_ended[2][CLASS_N];
+	atomic_ullong pages[2];
 
 #ifdef HAVE_WEBHOOK_SENDER
 	webhook_sender_t *hooks;
@@ -198,6 +216,9 @@ static void run_job(faxsvc_t *s, struct job *j)
 			fj->fax_id, fj->attempt, res.pages_confirmed);
 		return;
 	}
+	atomic_fetch_add(&s->calls_ended[0][class_index(&res)], 1);
+	if (res.pages_confirmed > 0)
+		atomic_fetch_add(&s->pages[0], (unsigned long long)res.pages_confirmed);
 	log_event(LOG_INFO, "fax.call_end", "fax=%s attempt=%d ok=%d class=%s pages=%d/%d transport=%s",
 		fj->fax_id, fj->attempt, res.ok, res.fail_class[0] ? res.fail_class : "-",
 		res.pages_confirmed, res.pages_total, res.transport[0] ? res.transport : "-");
@@ -379,6 +400,9 @@ static void rx_result(void *ud, const fax_result_t *r)
 	struct rx_call *rc = r->call_ud;
 	if (!rc)
 		return;
+	atomic_fetch_add(&s->calls_ended[1][class_index(r)], 1);
+	if (r->pages_received > 0)
+		atomic_fetch_add(&s->pages[1], (unsigned long long)r->pages_received);
 	struct stat sb;
 	const char *tiff = stat(rc->tiff, &sb) == 0 && sb.st_size > 0 ? rc->tiff : NULL;
 	if (s->cfg.test_store_delay_ms > 0) {
@@ -736,6 +760,25 @@ void faxsvc_metrics(buf_t *o, void *ud)
 		      "# TYPE faxvault_fax_inbound_accepted_total counter\n"
 		      "faxvault_fax_inbound_accepted_total %llu\n",
 		(unsigned long long)atomic_load(&s->carrier_accepted));
+	buf_puts(o, "# HELP faxvault_fax_calls_total Fax calls ended on this node, by direction and class (ok, or the failure class).\n"
+		    "# TYPE faxvault_fax_calls_total counter\n");
+	for (int d = 0; d < 2; d++)
+		for (size_t k = 0; k < CLASS_N; k++)
+			buf_printf(o, "faxvault_fax_calls_total{direction=\"%s\",class=\"%s\"} %llu\n",
+				d ? "inbound" : "outbound", class_names[k],
+				(unsigned long long)atomic_load(&s->calls_ended[d][k]));
+	buf_printf(o, "# HELP faxvault_fax_pages_total Pages confirmed to us (sent) and received, on this node.\n"
+		      "# TYPE faxvault_fax_pages_total counter\n"
+		      "faxvault_fax_pages_total{direction=\"sent\"} %llu\n"
+		      "faxvault_fax_pages_total{direction=\"received\"} %llu\n",
+		(unsigned long long)atomic_load(&s->pages[0]), (unsigned long long)atomic_load(&s->pages[1]));
+	int qr, qq, qs;
+	if (dom_fax_queue_depth(s->st, &qr, &qq, &qs) == 0)
+		buf_printf(o, "# HELP faxvault_fax_queue Outbound faxes not final (every node's), by status.\n"
+			      "# TYPE faxvault_fax_queue gauge\n"
+			      "faxvault_fax_queue{status=\"rendering\"} %d\n"
+			      "faxvault_fax_queue{status=\"queued\"} %d\n"
+			      "faxvault_fax_queue{status=\"sending\"} %d\n", qr, qq, qs);
 	buf_puts(o, "# HELP faxvault_fax_calls_up Fax calls in progress on this node, by trunk and direction.\n"
 		    "# TYPE faxvault_fax_calls_up gauge\n");
 	pthread_mutex_lock(&s->cmu);

@@ -155,6 +155,12 @@ int store_fax_count_sending(store_tx_t *tx, const char *account_id, const char *
 		account_id, trunk_id, trunk_id));
 }
 
+json_t *store_fax_count_open(store_tx_t *tx)
+{
+	return sq_rows(tx, "SELECT status, count(*) AS n FROM faxes WHERE direction='outbound'"
+		" AND status IN ('rendering','queued','sending') GROUP BY status", "");
+}
+
 int store_fax_delete_submission(store_tx_t *tx, const char *submission_id)
 {
 	int rc = sq_exec(tx, false, "DELETE FROM fax_pages WHERE fax_id IN (SELECT id FROM faxes"

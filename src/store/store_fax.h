@@ -57,6 +57,8 @@ int store_fax_list(store_tx_t *tx, const store_fax_filter_t *f, const char *curs
 json_t *store_fax_due(store_tx_t *tx, int64_t now, int limit);
 /* Faxes in status `sending` of an account, or over a trunk (runner). */
 int store_fax_count_sending(store_tx_t *tx, const char *account_id, const char *trunk_id);
+/* Outbound faxes not final, by status: rows {status, n} (new reference), NULL on error. */
+json_t *store_fax_count_open(store_tx_t *tx);
 /* Deletes the faxes of a submission that could not be rendered (with their
  * pages; they have no attempts yet). */
 int store_fax_delete_submission(store_tx_t *tx, const char *submission_id);

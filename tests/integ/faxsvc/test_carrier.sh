@@ -95,6 +95,12 @@ expect_jq '[.items[] | select(.to == "+14155550100")] | length == 2' "the second
 out=$($INVITE "$CPORT" 94155550100)
 [ "$out" = 404 ] && ok || fail "INVITE without the header: $out (want 404)"
 
+# --- the fax metrics: one inbound call ok (3 pages), one with no fax heard
+[ "$(metric 'faxvault_fax_calls_total{direction="inbound",class="ok"}')" = 1 ] && ok || fail "inbound ok call not counted"
+[ "$(metric 'faxvault_fax_calls_total{direction="inbound",class="not_a_fax"}')" = 1 ] && ok || fail "inbound call without a fax not counted"
+[ "$(metric 'faxvault_fax_pages_total{direction="received"}')" = 3 ] && ok || fail "received pages not counted"
+curl -sf "http://127.0.0.1:$MPORT/metrics" | grep -q '^faxvault_fax_queue{status="queued"} 0$' && ok || fail "no queue depth on /metrics"
+
 # --- a disabled trunk takes nothing
 req PATCH /v1/provider/trunks/carrier1 "$OP" '{"status":"disabled"}'
 out=$($INVITE "$CPORT" fax "X-Called-Number: +14155550100")

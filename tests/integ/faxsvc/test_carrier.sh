@@ -101,6 +101,28 @@ out=$($INVITE "$CPORT" 94155550100)
 [ "$(metric 'faxvault_fax_pages_total{direction="received"}')" = 3 ] && ok || fail "received pages not counted"
 curl -sf "http://127.0.0.1:$MPORT/metrics" | grep -q '^faxvault_fax_queue{status="queued"} 0$' && ok || fail "no queue depth on /metrics"
 
+# --- junk and a burst of INVITEs from an unknown source: refused, the listener goes on
+python3 - "$CPORT" <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for junk in (b"", b"\x00" * 1400, b"INVITE\r\n\r\n", b"SIP/2.0 200 OK\r\n\r\n",
+             b"INVITE sip:1@x SIP/2.0\r\nContent-Length: 99999\r\n\r\n", bytes(range(256)) * 5):
+    s.sendto(junk, ("127.0.0.1", int(sys.argv[1])))
+PY
+before=$(metric 'faxvault_fax_inbound_refused_total{reason="unknown_source"}')
+req PATCH /v1/provider/trunks/carrier1 "$OP" '{"inbound_cidrs":["192.0.2.0/24"]}'
+pids=()
+for i in $(seq 1 20); do $INVITE "$CPORT" 94155550100 >"$TMP/flood.$i" & pids+=($!); done
+wait "${pids[@]}"
+[ "$(cat "$TMP"/flood.* | sort | uniq -c | awk '{print $1 " " $2}')" = "20 403" ] && ok ||
+	fail "a burst of 20 INVITEs from an unknown source: $(cat "$TMP"/flood.* | sort | uniq -c)"
+[ "$(metric 'faxvault_fax_inbound_refused_total{reason="unknown_source"}')" = $((before + 20)) ] && ok ||
+	fail "the burst was not counted"
+req PATCH /v1/provider/trunks/carrier1 "$OP" '{"inbound_cidrs":["127.0.0.1/32"]}'
+out=$($INVITE "$CPORT" fax "X-Called-Number: +14155550100")
+[ "$out" = 200 ] && ok || fail "the listener no longer answers after junk and a burst: $out"
+wait_inbound "$USER_A" 3
+
 # --- a disabled trunk takes nothing
 req PATCH /v1/provider/trunks/carrier1 "$OP" '{"status":"disabled"}'
 out=$($INVITE "$CPORT" fax "X-Called-Number: +14155550100")

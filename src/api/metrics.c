@@ -8,6 +8,7 @@
 #include <sqlite3.h>
 #include <string.h>
 
+#include "mail_sender.h"
 #include "sec.h"
 
 #define METRICS_SERIES_MAX 512
@@ -131,6 +132,15 @@ void metrics_render(buf_t *o, int64_t db_ns, int64_t in_flight)
 	buf_printf(o, "# HELP faxvault_password_hashes_total Argon2id password hashes computed (logins, new passwords).\n"
 		      "# TYPE faxvault_password_hashes_total counter\n"
 		      "faxvault_password_hashes_total %llu\n", (unsigned long long)sec_pwhash_count());
+	uint64_t m_sent, m_failed, m_deferred;
+	mail_sender_counts(&m_sent, &m_failed, &m_deferred);
+	buf_printf(o, "# HELP faxvault_mail_messages_total Outbound mail attempts by outcome (sent, failed for good, deferred to a retry).\n"
+		      "# TYPE faxvault_mail_messages_total counter\n"
+		      "faxvault_mail_messages_total{outcome=\"sent\"} %llu\n"
+		      "faxvault_mail_messages_total{outcome=\"failed\"} %llu\n"
+		      "faxvault_mail_messages_total{outcome=\"deferred\"} %llu\n",
+		(unsigned long long)m_sent, (unsigned long long)m_failed,
+		(unsigned long long)m_deferred);
 	buf_printf(o, "# HELP faxvault_db_seconds_total Time spent in the database.\n"
 		      "# TYPE faxvault_db_seconds_total counter\n"
 		      "faxvault_db_seconds_total %.6f\n", (double)db_ns / 1e9);

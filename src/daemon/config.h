@@ -60,6 +60,10 @@ typedef struct config {
 	char *fax_currency;
 	char *webhook_allow;
 	int64_t webhook_timeout;
+	char *mail_relay;
+	char *mail_from;
+	char *mail_web_url;
+	int64_t mail_timeout;
 	int64_t test_media_speed;
 	int64_t test_store_delay_ms;
 } config_t;

@@ -28,6 +28,7 @@
 #include "datadir.h"
 #include "domain.h"
 #include "faxsvc.h"
+#include "mail_sender.h"
 #include "libver.h"
 #include "line.h"
 #include "log.h"
@@ -178,6 +179,7 @@ static dom_config_t dom_config(const config_t *cfg)
 		.source_lock_threshold = (int)cfg->source_lockout_threshold,
 		.source_lock_minutes = (int)cfg->source_lockout_minutes,
 		.reset_minutes = (int)cfg->reset_minutes,
+		.mail_on = *cfg->mail_relay != '\0',
 	};
 	return d;
 }
@@ -479,11 +481,34 @@ static int cmd_serve(const config_t *cfg)
 		}
 	}
 	metrics_set_extra(faxsvc_metrics, fax);
+	/* Outbound mail: queued by the API's operations, sent from here. */
+	mail_sender_t *mail = NULL;
+	char web_url[600];
+	if (*cfg->mail_relay) {
+		snprintf(web_url, sizeof web_url, *cfg->mail_web_url ? "%s" : "http://%s",
+			*cfg->mail_web_url ? cfg->mail_web_url : cfg->http_listen);
+		mail_sender_config_t mc = {
+			.relay = cfg->mail_relay,
+			.site = { .from = cfg->mail_from, .web_url = web_url },
+			.timeout_ms = (int)cfg->mail_timeout * 1000,
+			.node = fr.node,
+		};
+		mail = mail_sender_start(&mc, st, &fr.env, err, sizeof err);
+		if (!mail) {
+			log_event(LOG_ERROR, "daemon.start", "part=mail err=\"%s\"", err);
+			fprintf(stderr, "faxvaultd: %s\n", err);
+			faxsvc_stop(fax);
+			fax_runtime_close(&fr);
+			store_close(st);
+			return 1;
+		}
+	}
 	api_t *api = api_start(&ac, st, err, sizeof err);
 	if (!api) {
 		log_event(LOG_ERROR, "daemon.start", "err=\"%s\"", err);
 		fprintf(stderr, "faxvaultd: %s\n", err);
 		metrics_set_extra(NULL, NULL);
+		mail_sender_stop(mail);
 		faxsvc_stop(fax);
 		fax_runtime_close(&fr);
 		store_close(st);
@@ -517,6 +542,7 @@ static int cmd_serve(const config_t *cfg)
 	}
 	api_stop(api, (int)cfg->drain_seconds * 1000);
 	metrics_set_extra(NULL, NULL);
+	mail_sender_stop(mail);
 	faxsvc_stop(fax);
 	/* And one at every stop, once nothing else records. */
 	audit_checkpoint_publish(st, cpfile, &cp);

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "mailq.h"
 #include "sec.h"
 #include "timeutil.h"
 #include "validate.h"
@@ -132,6 +133,17 @@ json_t *invite(dom_ctx_t *c, const char *principal_id)
 	if (store_invitation_insert(c->tx, h, principal_id, exp) == STORE_OK) {
 		char b[40];
 		r = json_pack("{s:s, s:s}", "token", tok, "expires_at", time_format_rfc3339(exp, b, sizeof b));
+		/* The invitation goes by mail too, in the inviter's language
+		 * (the person has chosen none yet). */
+		json_t *p = store_principal_get(c->tx, principal_id);
+		json_t *params = json_pack("{s:s, s:s}", "name", p ? rec_str(p, "name") : "",
+			"expires_at", b);
+		if (!p || dom_mail_queue(c, MAIL_KIND_INVITATION, p, c->lang, params, tok) != 0) {
+			json_decref(r);
+			r = NULL;
+		}
+		json_decref(params);
+		json_decref(p);
 	}
 	free(tok);
 	return r;

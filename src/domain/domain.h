@@ -11,6 +11,7 @@
 #define FV_DOMAIN_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "audit.h"
@@ -31,6 +32,7 @@ typedef struct dom_config {
 	const fax_env_t *fax;      /* fax documents, numbers and limits; NULL in tools
 				      that serve no fax (then fax operations answer 503) */
 	const char *audit_checkpoint_file; /* where checkpoints are appended ("" or NULL: none) */
+	bool mail_on;              /* mail.relay is set: notices are queued (mailq.h) */
 } dom_config_t;
 
 typedef struct dom_ctx {
@@ -201,7 +203,8 @@ int dom_mfa_qr(dom_ctx_t *c, unsigned char **png, size_t *len, dom_err_t *e);
 int dom_mfa_confirm(dom_ctx_t *c, const json_t *body, json_t **out, dom_err_t *e);
 int dom_mfa_remove(dom_ctx_t *c, const json_t *body, json_t **out, dom_err_t *e);
 /* Password reset: a request always answers the same (no enumeration); the
- * token (would be mailed) is created and stored hashed. dom_reset_create is
+ * token is created and stored hashed, and mailed to the person when the
+ * service sends mail (mailq.h). dom_reset_create is
  * also what `faxvaultd password-reset` uses to print a token. */
 int dom_reset_request(dom_ctx_t *c, const json_t *body, json_t **out, dom_err_t *e);
 int dom_reset_create(dom_ctx_t *c, const char *email, char **token, dom_err_t *e);

@@ -7,6 +7,7 @@
 
 #include "dom_util.h"
 #include "pwlist.h"
+#include "mailq.h"
 #include "sec.h"
 #include "timeutil.h"
 #include "validate.h"
@@ -310,6 +311,14 @@ int dom_reset_create(dom_ctx_t *c, const char *email, char **token, dom_err_t *e
 	dom_principal_from_record(c->tx, p, &who);
 	if (rc == STORE_OK)
 		rc = dom_audit(c, "password_reset.create", who.id, who.account_id, "success", NULL);
+	if (rc == 0) {
+		char b[40];
+		json_t *params = json_pack("{s:s, s:s}", "name", rec_str(p, "name"), "expires_at",
+			time_format_rfc3339(time_now_ms() + (int64_t)c->cfg->reset_minutes * 60000, b,
+				sizeof b));
+		rc = dom_mail_queue(c, MAIL_KIND_RESET, p, c->lang, params, tok);
+		json_decref(params);
+	}
 	json_decref(p);
 	if (rc != 0) {
 		free(tok);
@@ -328,7 +337,7 @@ int dom_reset_request(dom_ctx_t *c, const json_t *body, json_t **out, dom_err_t 
 	char *tok = NULL;
 	dom_err_t ignored;
 	/* Same answer whether the address is known or not; the token goes by
-	 * e-mail (mail delivery comes with the mail service; operators can
+	 * e-mail when the service sends mail (mail.relay; operators can also
 	 * issue one with `faxvaultd password-reset`). */
 	dom_reset_create(c, email, &tok, &ignored);
 	free(tok);

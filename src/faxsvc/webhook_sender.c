@@ -3,7 +3,6 @@
 
 #include <curl/curl.h>
 #include <errno.h>
-#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -11,6 +10,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "poller.h"
 #include "secrets.h"
 #include "ssrf.h"
 #include "store_webhooks.h"
@@ -26,10 +26,7 @@ struct webhook_sender {
 	const fax_env_t *env;
 	int timeout_ms;
 	char node[96];
-	pthread_t thread;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	bool stop, woken;
+	poller_t *poller;
 };
 
 /* What one attempt came to. */
@@ -188,14 +185,6 @@ static void record(webhook_sender_t *w, const json_t *d, const struct outcome *o
 		log_quote(o->error, q, sizeof q), rc == STORE_OK ? "" : " recorded=no");
 }
 
-static bool stopping(webhook_sender_t *w)
-{
-	pthread_mutex_lock(&w->mu);
-	bool stop = w->stop;
-	pthread_mutex_unlock(&w->mu);
-	return stop;
-}
-
 /* Gives back the lease of a claimed delivery that was not tried. */
 static void release(webhook_sender_t *w, const json_t *d)
 {
@@ -211,8 +200,9 @@ static void release(webhook_sender_t *w, const json_t *d)
 
 /* One pass: claims what is due and sends it (what is left when the sender
  * is asked to stop is given back). The number handled. */
-static int drain(webhook_sender_t *w)
+static int drain(poller_t *p, void *arg)
 {
+	webhook_sender_t *w = arg;
 	store_tx_t *tx = store_begin(w->st, true);
 	if (!tx)
 		return 0;
@@ -229,7 +219,7 @@ static int drain(webhook_sender_t *w)
 	size_t i;
 	json_t *d;
 	json_array_foreach(batch, i, d) {
-		if (stopping(w)) {
+		if (poller_stopping(p)) {
 			release(w, d);
 			continue;
 		}
@@ -248,30 +238,6 @@ static int drain(webhook_sender_t *w)
 	int n = (int)json_array_size(batch);
 	json_decref(batch);
 	return n;
-}
-
-static void *run(void *arg)
-{
-	webhook_sender_t *w = arg;
-	pthread_mutex_lock(&w->mu);
-	while (!w->stop) {
-		pthread_mutex_unlock(&w->mu);
-		int n = drain(w);
-		pthread_mutex_lock(&w->mu);
-		if (n > 0 || w->stop)
-			continue; /* more may be due at once */
-		if (!w->woken) {
-			struct timespec t;
-			clock_gettime(CLOCK_MONOTONIC, &t);
-			t.tv_nsec += (long)SENDER_POLL_MS * 1000000L;
-			t.tv_sec += t.tv_nsec / 1000000000L;
-			t.tv_nsec %= 1000000000L;
-			pthread_cond_timedwait(&w->cv, &w->mu, &t);
-		}
-		w->woken = false;
-	}
-	pthread_mutex_unlock(&w->mu);
-	return NULL;
 }
 
 webhook_sender_t *webhook_sender_start(store_t *st, const fax_env_t *env, int timeout_ms,
@@ -295,17 +261,8 @@ webhook_sender_t *webhook_sender_start(store_t *st, const fax_env_t *env, int ti
 	if (gethostname(host, sizeof host - 1) != 0)
 		snprintf(host, sizeof host, "node");
 	snprintf(w->node, sizeof w->node, "%s-%ld", host, (long)getpid());
-	pthread_mutex_init(&w->mu, NULL);
-	pthread_condattr_t ca;
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&w->cv, &ca);
-	pthread_condattr_destroy(&ca);
-	int rc = pthread_create(&w->thread, NULL, run, w);
-	if (rc != 0) {
-		snprintf(err, errlen, "webhook sender thread: %s", strerror(rc));
-		pthread_cond_destroy(&w->cv);
-		pthread_mutex_destroy(&w->mu);
+	w->poller = poller_start("webhook sender", SENDER_POLL_MS, drain, w, err, errlen);
+	if (!w->poller) {
 		free(w);
 		return NULL;
 	}
@@ -316,24 +273,14 @@ webhook_sender_t *webhook_sender_start(store_t *st, const fax_env_t *env, int ti
 
 void webhook_sender_wake(webhook_sender_t *w)
 {
-	if (!w)
-		return;
-	pthread_mutex_lock(&w->mu);
-	w->woken = true;
-	pthread_cond_signal(&w->cv);
-	pthread_mutex_unlock(&w->mu);
+	if (w)
+		poller_wake(w->poller);
 }
 
 void webhook_sender_stop(webhook_sender_t *w)
 {
 	if (!w)
 		return;
-	pthread_mutex_lock(&w->mu);
-	w->stop = true;
-	pthread_cond_signal(&w->cv);
-	pthread_mutex_unlock(&w->mu);
-	pthread_join(w->thread, NULL);
-	pthread_cond_destroy(&w->cv);
-	pthread_mutex_destroy(&w->mu);
+	poller_stop(w->poller);
 	free(w);
 }

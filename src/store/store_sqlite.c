@@ -395,6 +395,25 @@ int sq_changes(store_tx_t *tx)
 	return sqlite3_changes(tx->c->db);
 }
 
+json_t *sq_lease(store_tx_t *tx, const char *table, json_t *rows, const char *node,
+	int64_t until)
+{
+	if (!rows)
+		return NULL;
+	char sql[128];
+	snprintf(sql, sizeof sql, "UPDATE %s SET lease_node=?, lease_until=? WHERE id=?", table);
+	size_t i;
+	json_t *r;
+	json_array_foreach(rows, i, r) {
+		if (sq_exec(tx, true, sql, "sis", node, until,
+			    json_string_value(json_object_get(r, "id"))) != STORE_OK) {
+			json_decref(rows);
+			return NULL;
+		}
+	}
+	return rows;
+}
+
 /* ---- pages ---- */
 
 void store_page_free(store_page_t *p)

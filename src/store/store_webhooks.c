@@ -96,19 +96,7 @@ json_t *store_webhook_claim(store_tx_t *tx, int64_t now, const char *node, int64
 		" WHERE d.status='pending' AND d.next_attempt_at <= ?"
 		" AND (d.lease_until IS NULL OR d.lease_until <= ?)"
 		" ORDER BY d.next_attempt_at, d.rowid LIMIT ?", "iin", now, now, limit);
-	if (!rows)
-		return NULL;
-	size_t i;
-	json_t *r;
-	json_array_foreach(rows, i, r) {
-		if (sq_exec(tx, true, "UPDATE webhook_deliveries SET lease_node=?, lease_until=?"
-			    " WHERE id=?", "sis", node, now + lease_ms,
-			    json_string_value(json_object_get(r, "id"))) != STORE_OK) {
-			json_decref(rows);
-			return NULL;
-		}
-	}
-	return rows;
+	return sq_lease(tx, "webhook_deliveries", rows, node, now + lease_ms);
 }
 
 int store_webhook_delivery_done(store_tx_t *tx, const char *id, const char *node,

@@ -1,0 +1,54 @@
+/* The outbox of outbound mail, domain side (see mailq.h). */
+#include "mailq.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "dom_util.h"
+#include "log.h"
+#include "sec.h"
+#include "secrets.h"
+#include "store_mail.h"
+#include "timeutil.h"
+
+int dom_mail_queue(dom_ctx_t *c, const char *kind, const json_t *person, const char *lang,
+	const json_t *params, const char *token)
+{
+	if (!c->cfg->mail_on)
+		return 0;
+	const char *to = rec_str(person, "email");
+	if (!*to)
+		return 0;
+	const char *plang = rec_str(person, "lang");
+	if (*plang)
+		lang = plang;
+	if (!lang || (strcmp(lang, "en") != 0 && strcmp(lang, "fr") != 0))
+		lang = "en";
+	char *id = sec_new_id("mail");
+	char *sealed = NULL;
+	if (token) {
+		sealed = secret_seal_tx(c->tx, c->cfg->fax, NULL, "mail", id, token);
+		if (!sealed) {
+			log_event(LOG_WARN, "mail.not_queued", "mail=%s kind=%s reason=no_key", id, kind);
+			free(id);
+			return 0;
+		}
+	}
+	char *ptext = json_dumps(params, JSON_COMPACT);
+	int64_t now = time_now_ms();
+	const char *acc = rec_str(person, "account_id");
+	json_t *m = json_pack("{s:s, s:s, s:s?, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I}", "id", id,
+		"kind", kind, "account_id", *acc ? acc : NULL, "principal_id", rec_str(person, "id"),
+		"to_addr", to, "lang", lang, "params", ptext ? ptext : "{}", "secret",
+		sealed ? sealed : "", "status", "pending", "next_attempt_at", (json_int_t)now,
+		"created_at", (json_int_t)now);
+	int rc = m ? store_mail_insert(c->tx, m) : STORE_ERROR;
+	json_decref(m);
+	free(ptext);
+	free(sealed);
+	if (rc == STORE_OK)
+		log_event(LOG_INFO, "mail.queued", "mail=%s kind=%s person=%s", id, kind,
+			rec_str(person, "id"));
+	free(id);
+	return rc == STORE_OK ? 0 : -1;
+}

@@ -1,0 +1,26 @@
+/* The outbox of outbound mail, domain side: an operation that causes a mail
+ * (an invitation, a password reset) queues it here, inside its own
+ * transaction c->tx, so that the mail exists if and only if the change is
+ * committed. The mail sender (src/mail) renders and delivers it.
+ *
+ * Nothing is queued when the service sends no mail (dom_config_t.mail_on
+ * is false) or has no master key to seal the token with (tools); the
+ * operation goes on (its answer or the operator still carries the token). */
+#ifndef FV_DOMAIN_MAILQ_H
+#define FV_DOMAIN_MAILQ_H
+
+#include "domain.h"
+
+/* Kinds of mail (the templates of src/mail/mail_msg.c). */
+#define MAIL_KIND_INVITATION "invitation"
+#define MAIL_KIND_RESET "password_reset"
+
+/* Queues a mail of kind to person (a person record: its email, id,
+ * account_id and lang, else lang), with params (borrowed JSON object, no
+ * secret: names, dates) and token (NULL: none), which is stored sealed and
+ * reaches only the message body. 0 when queued or when nothing is to be
+ * queued; -1 when the outbox could not be written (the caller fails). */
+int dom_mail_queue(dom_ctx_t *c, const char *kind, const json_t *person, const char *lang,
+	const json_t *params, const char *token);
+
+#endif

@@ -1,0 +1,248 @@
+/* Outbound messages (see mail_msg.h). */
+#include "mail_msg.h"
+
+#include <gmime/gmime.h>
+#include <sodium.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "xalloc.h"
+
+/* One template: the subject and the paragraphs of the body. In the body,
+ * {name}, {expires}, {web} and {token} are replaced; {token} lines are set
+ * apart (a line of their own, monospace in HTML). */
+struct tpl {
+	const char *kind;
+	const char *lang;
+	const char *subject;
+	const char *body;
+};
+
+static const struct tpl tpls[] = {
+	{ "invitation", "en", "Your faxvault invitation",
+		"Hello {name},\n\n"
+		"You are invited to faxvault. To accept the invitation and choose your password, "
+		"sign in at {web} with the invitation token below, or run "
+		"\"faxvault invitations accept\" with it:\n\n"
+		"{token}\n\n"
+		"The invitation expires on {expires} (UTC). If you did not expect it, ignore this "
+		"message: nothing happens without the token." },
+	{ "invitation", "fr", "Votre invitation à faxvault",
+		"Bonjour {name},\n\n"
+		"Vous êtes invité·e à faxvault. Pour accepter l'invitation et choisir votre mot de "
+		"passe, rendez-vous sur {web} avec le jeton d'invitation ci-dessous, ou lancez "
+		"« faxvault invitations accept » avec ce jeton :\n\n"
+		"{token}\n\n"
+		"L'invitation expire le {expires} (UTC). Si vous ne l'attendiez pas, ignorez ce "
+		"message : rien ne se passe sans le jeton." },
+	{ "password_reset", "en", "Reset your faxvault password",
+		"Hello {name},\n\n"
+		"A password reset was asked for your faxvault account. To choose a new password, "
+		"use the reset token below at {web}, or run "
+		"\"faxvault password reset complete\" with it:\n\n"
+		"{token}\n\n"
+		"The token expires on {expires} (UTC) and works once; every session of yours ends "
+		"when it is used. If you did not ask for it, ignore this message: your password "
+		"stays as it is." },
+	{ "password_reset", "fr", "Réinitialisation de votre mot de passe faxvault",
+		"Bonjour {name},\n\n"
+		"Une réinitialisation du mot de passe de votre compte faxvault a été demandée. Pour "
+		"choisir un nouveau mot de passe, utilisez le jeton ci-dessous sur {web}, ou lancez "
+		"« faxvault password reset complete » avec ce jeton :\n\n"
+		"{token}\n\n"
+		"Le jeton expire le {expires} (UTC) et ne sert qu'une fois ; toutes vos sessions "
+		"prennent fin quand il est utilisé. Si vous n'avez rien demandé, ignorez ce "
+		"message : votre mot de passe ne change pas." },
+};
+
+void mail_msg_init(void)
+{
+	g_mime_init();
+}
+
+static const struct tpl *tpl_find(const char *kind, const char *lang)
+{
+	const struct tpl *en = NULL;
+	for (size_t i = 0; i < sizeof tpls / sizeof tpls[0]; i++) {
+		if (strcmp(tpls[i].kind, kind) != 0)
+			continue;
+		if (lang && strcmp(tpls[i].lang, lang) == 0)
+			return &tpls[i];
+		if (strcmp(tpls[i].lang, "en") == 0)
+			en = &tpls[i];
+	}
+	return en;
+}
+
+int mail_msg_known(const char *kind)
+{
+	return tpl_find(kind, "en") != NULL;
+}
+
+static void put_html(buf_t *b, const char *s)
+{
+	for (; *s; s++) {
+		switch (*s) {
+		case '<': buf_puts(b, "&lt;"); break;
+		case '>': buf_puts(b, "&gt;"); break;
+		case '&': buf_puts(b, "&amp;"); break;
+		case '"': buf_puts(b, "&quot;"); break;
+		case '\'': buf_puts(b, "&#39;"); break;
+		default: buf_append(b, s, 1);
+		}
+	}
+}
+
+/* A value for a placeholder: control characters become spaces, so that a
+ * name cannot start lines of its own. */
+static void put_value(buf_t *b, const char *s, bool html)
+{
+	char *v = xstrdup(s);
+	for (char *p = v; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = ' ';
+	if (html)
+		put_html(b, v);
+	else
+		buf_puts(b, v);
+	free(v);
+}
+
+struct vars {
+	const char *name, *expires, *web, *token;
+};
+
+/* The body of t as text or HTML. */
+static char *render(const struct tpl *t, const struct vars *v, bool html)
+{
+	buf_t b;
+	buf_init(&b, 1 << 20);
+	if (html)
+		buf_puts(&b, "<!DOCTYPE html>\n<html><body style=\"font-family: sans-serif\">\n<p>");
+	for (const char *p = t->body; *p;) {
+		if (*p == '{') {
+			const char *end = strchr(p, '}');
+			size_t n = end ? (size_t)(end - p + 1) : 0;
+			const char *val = NULL;
+			bool token = false;
+			if (n == 6 && strncmp(p, "{name}", n) == 0)
+				val = v->name;
+			else if (n == 9 && strncmp(p, "{expires}", n) == 0)
+				val = v->expires;
+			else if (n == 5 && strncmp(p, "{web}", n) == 0)
+				val = v->web;
+			else if (n == 7 && strncmp(p, "{token}", n) == 0)
+				val = v->token, token = true;
+			if (val) {
+				if (html && token)
+					buf_puts(&b, "<code style=\"font-size: 120%\">");
+				if (html && !token && val == v->web) {
+					buf_puts(&b, "<a href=\"");
+					put_value(&b, val, true);
+					buf_puts(&b, "\">");
+				}
+				put_value(&b, val, html);
+				if (html && !token && val == v->web)
+					buf_puts(&b, "</a>");
+				if (html && token)
+					buf_puts(&b, "</code>");
+				p += n;
+				continue;
+			}
+		}
+		if (html && p[0] == '\n' && p[1] == '\n') {
+			buf_puts(&b, "</p>\n<p>");
+			p += 2;
+			continue;
+		}
+		if (html && strchr("<>&\"'", *p))
+			put_html(&b, (char[]){ *p, 0 });
+		else
+			buf_append(&b, p, 1);
+		p++;
+	}
+	buf_puts(&b, html ? "</p>\n</body></html>\n" : "\n\n-- \nfaxvault\n");
+	return buf_steal(&b);
+}
+
+static GMimePart *text_part(const char *subtype, const char *text)
+{
+	GMimePart *part = g_mime_part_new_with_type("text", subtype);
+	g_mime_object_set_content_type_parameter(GMIME_OBJECT(part), "charset", "utf-8");
+	GMimeStream *s = g_mime_stream_mem_new_with_buffer(text, strlen(text));
+	GMimeDataWrapper *dw = g_mime_data_wrapper_new_with_stream(s, GMIME_CONTENT_ENCODING_DEFAULT);
+	g_mime_part_set_content(part, dw);
+	g_mime_part_set_content_encoding(part, GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE);
+	g_object_unref(dw);
+	g_object_unref(s);
+	return part;
+}
+
+char *mail_msg_build(const char *kind, const char *lang, const char *id, const char *to,
+	const json_t *params, const char *token, const mail_site_t *site, size_t *len, char *err,
+	size_t errlen)
+{
+	const struct tpl *t = tpl_find(kind, lang);
+	if (!t) {
+		snprintf(err, errlen, "no template for %s", kind);
+		return NULL;
+	}
+	const char *name = json_string_value(json_object_get(params, "name"));
+	struct vars v = {
+		.name = name && *name ? name : to,
+		.expires = json_string_value(json_object_get(params, "expires_at")),
+		.web = site->web_url,
+		.token = token ? token : "",
+	};
+	if (!v.expires)
+		v.expires = "";
+	const char *at = strrchr(site->from, '@');
+	char msgid[256];
+	snprintf(msgid, sizeof msgid, "%s@%s", id, at ? at + 1 : "faxvault.invalid");
+
+	GMimeMessage *m = g_mime_message_new(TRUE);
+	g_mime_message_add_mailbox(m, GMIME_ADDRESS_TYPE_FROM, "faxvault", site->from);
+	g_mime_message_add_mailbox(m, GMIME_ADDRESS_TYPE_TO, name && *name ? name : NULL, to);
+	g_mime_message_set_subject(m, t->subject, "utf-8");
+	g_mime_message_set_message_id(m, msgid);
+	GDateTime *now = g_date_time_new_now_utc();
+	g_mime_message_set_date(m, now);
+	g_date_time_unref(now);
+	g_mime_object_set_header(GMIME_OBJECT(m), "Auto-Submitted", "auto-generated", NULL);
+	g_mime_object_set_header(GMIME_OBJECT(m), "Content-Language", t->lang, NULL);
+
+	char *text = render(t, &v, false), *html = render(t, &v, true);
+	GMimeMultipart *alt = g_mime_multipart_new_with_subtype("alternative");
+	GMimePart *tp = text_part("plain", text), *hp = text_part("html", html);
+	g_mime_multipart_add(alt, GMIME_OBJECT(tp));
+	g_mime_multipart_add(alt, GMIME_OBJECT(hp));
+	g_mime_message_set_mime_part(m, GMIME_OBJECT(alt));
+	g_object_unref(tp);
+	g_object_unref(hp);
+	g_object_unref(alt);
+
+	GMimeFormatOptions *fo = g_mime_format_options_new();
+	g_mime_format_options_set_newline_format(fo, GMIME_NEWLINE_FORMAT_DOS);
+	char *s = g_mime_object_to_string(GMIME_OBJECT(m), fo);
+	g_mime_format_options_free(fo);
+	g_object_unref(m);
+	/* The token was in these: wipe them. */
+	sodium_memzero(text, strlen(text));
+	sodium_memzero(html, strlen(html));
+	free(text);
+	free(html);
+	if (!s) {
+		snprintf(err, errlen, "the message could not be written");
+		return NULL;
+	}
+	size_t n = strlen(s);
+	char *out = xmalloc(n + 1);
+	memcpy(out, s, n + 1);
+	sodium_memzero(s, n);
+	g_free(s);
+	*len = n;
+	return out;
+}

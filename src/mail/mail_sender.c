@@ -1,0 +1,326 @@
+/* The mail sender thread (see mail_sender.h). */
+#include "mail_sender.h"
+
+#include <curl/curl.h>
+#include <sodium.h>
+#include <errno.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "poller.h"
+#include "secrets.h"
+#include "store_mail.h"
+#include "timeutil.h"
+#include "xalloc.h"
+
+#define SENDER_POLL_MS 1000
+#define SENDER_BATCH 16
+#define REPLY_MAX 200
+
+extern char **environ;
+
+struct mail_sender {
+	mail_sender_config_t cfg;
+	store_t *st;
+	const fax_env_t *env;
+	char node[96]; /* cfg.node and the process id: the name of leases */
+	poller_t *poller;
+};
+
+static atomic_uint_fast64_t n_sent, n_failed, n_deferred;
+
+void mail_sender_counts(uint64_t *sent, uint64_t *failed, uint64_t *deferred)
+{
+	*sent = atomic_load(&n_sent);
+	*failed = atomic_load(&n_failed);
+	*deferred = atomic_load(&n_deferred);
+}
+
+int64_t mail_backoff_ms(int attempts)
+{
+	int64_t d = 60000;
+	for (int i = 1; i < attempts && d < 6 * 3600000LL; i++)
+		d *= 2;
+	return d < 6 * 3600000LL ? d : 6 * 3600000LL;
+}
+
+int mail_relay_valid(const char *relay)
+{
+	return strcmp(relay, "sendmail") == 0 || strncmp(relay, "smtp://", 7) == 0 ||
+		strncmp(relay, "smtps://", 8) == 0;
+}
+
+/* What one attempt came to: the SMTP code (0: none) and the reply or error,
+ * printable ASCII only. */
+struct outcome {
+	long code;
+	bool permanent;
+	char reply[REPLY_MAX];
+};
+
+struct upload {
+	const char *p;
+	size_t left;
+};
+
+static size_t feed(char *dst, size_t size, size_t n, void *arg)
+{
+	struct upload *u = arg;
+	size_t take = size * n < u->left ? size * n : u->left;
+	memcpy(dst, u->p, take);
+	u->p += take;
+	u->left -= take;
+	return take;
+}
+
+static void printable(char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || (unsigned char)*s >= 0x7f)
+			*s = ' ';
+}
+
+static void send_smtp(mail_sender_t *s, const char *to, const char *msg, size_t len,
+	struct outcome *o)
+{
+	CURL *h = curl_easy_init();
+	if (!h) {
+		snprintf(o->reply, sizeof o->reply, "no SMTP client");
+		return;
+	}
+	char from[320], rcpt[320];
+	snprintf(from, sizeof from, "<%s>", s->cfg.site.from);
+	snprintf(rcpt, sizeof rcpt, "<%s>", to);
+	struct curl_slist *rl = curl_slist_append(NULL, rcpt);
+	struct upload u = { msg, len };
+	char ebuf[CURL_ERROR_SIZE] = "";
+	curl_easy_setopt(h, CURLOPT_URL, s->cfg.relay);
+	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
+	curl_easy_setopt(h, CURLOPT_USE_SSL, (long)CURLUSESSL_TRY);
+	curl_easy_setopt(h, CURLOPT_MAIL_FROM, from);
+	curl_easy_setopt(h, CURLOPT_MAIL_RCPT, rl);
+	curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
+	curl_easy_setopt(h, CURLOPT_READFUNCTION, feed);
+	curl_easy_setopt(h, CURLOPT_READDATA, &u);
+	curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)len);
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(h, CURLOPT_NOPROXY, "*");
+	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)s->cfg.timeout_ms);
+	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long)s->cfg.timeout_ms);
+	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, ebuf);
+	CURLcode rc = curl_easy_perform(h);
+	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &o->code);
+	if (rc == CURLE_OK) {
+		snprintf(o->reply, sizeof o->reply, "%ld accepted", o->code ? o->code : 250);
+		if (!o->code)
+			o->code = 250;
+	} else {
+		snprintf(o->reply, sizeof o->reply, "%.180s", *ebuf ? ebuf : curl_easy_strerror(rc));
+		o->permanent = o->code >= 500 && o->code < 600;
+		if (o->code >= 200 && o->code < 300)
+			o->code = 0; /* the session failed after a good answer */
+	}
+	printable(o->reply);
+	curl_slist_free_all(rl);
+	curl_easy_cleanup(h);
+}
+
+/* The local sendmail program: `sendmail -i -f FROM -- TO`, the message on
+ * its standard input. Exit 0 is accepted; EX_NOUSER, EX_DATAERR and the
+ * like (64..69 except EX_UNAVAILABLE and EX_TEMPFAIL) are permanent. */
+static void send_sendmail(mail_sender_t *s, const char *to, const char *msg, size_t len,
+	struct outcome *o)
+{
+	int fds[2];
+	if (pipe(fds) != 0) {
+		snprintf(o->reply, sizeof o->reply, "pipe: %s", strerror(errno));
+		return;
+	}
+	posix_spawn_file_actions_t fa;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, fds[0], 0);
+	posix_spawn_file_actions_addclose(&fa, fds[1]);
+	char *argv[] = { "sendmail", "-i", "-f", (char *)s->cfg.site.from, "--", (char *)to, NULL };
+	pid_t pid;
+	int rc = posix_spawnp(&pid, "sendmail", &fa, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	close(fds[0]);
+	if (rc != 0) {
+		close(fds[1]);
+		snprintf(o->reply, sizeof o->reply, "sendmail: %s", strerror(rc));
+		return;
+	}
+	size_t off = 0;
+	while (off < len) {
+		ssize_t w = write(fds[1], msg + off, len - off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			break;
+		off += (size_t)w;
+	}
+	close(fds[1]);
+	int st = 0;
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	int code = WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+	if (off == len && code == 0) {
+		o->code = 250;
+		snprintf(o->reply, sizeof o->reply, "sendmail accepted");
+		return;
+	}
+	o->permanent = code >= 64 && code <= 78 && code != 69 && code != 75;
+	snprintf(o->reply, sizeof o->reply, "sendmail exit %d", code);
+}
+
+/* Records the outcome of one attempt of row (leased to this node). */
+static void record(mail_sender_t *s, const json_t *row, const struct outcome *o)
+{
+	int attempts = (int)json_integer_value(json_object_get(row, "attempts")) + 1;
+	int64_t now = time_now_ms();
+	bool ok = o->code >= 200 && o->code < 300;
+	bool give_up = !ok && (o->permanent || attempts >= MAIL_MAX_ATTEMPTS);
+	const char *status = ok ? "sent" : give_up ? "failed" : "pending";
+	json_t *f = json_pack("{s:s, s:i, s:s, s:I, s:I}", "status", status, "attempts", attempts,
+		"last_reply", o->reply, "next_attempt_at",
+		(json_int_t)(ok || give_up ? now : now + mail_backoff_ms(attempts)), "sent_at",
+		(json_int_t)(ok ? now : 0));
+	const char *id = json_string_value(json_object_get(row, "id"));
+	store_tx_t *tx = store_begin(s->st, true);
+	int rc = tx ? store_mail_done(tx, id, s->node, f) : STORE_ERROR;
+	if (tx && rc == STORE_OK)
+		rc = store_commit(tx);
+	else if (tx)
+		store_rollback(tx);
+	json_decref(f);
+	atomic_fetch_add(ok ? &n_sent : give_up ? &n_failed : &n_deferred, 1);
+	char q[REPLY_MAX + 16];
+	log_event(ok ? LOG_INFO : LOG_WARN, "mail.attempt",
+		"mail=%s kind=%s attempt=%d status=%s code=%ld reply=%s%s", id,
+		json_string_value(json_object_get(row, "kind")), attempts, status, o->code,
+		log_quote(o->reply, q, sizeof q), rc == STORE_OK ? "" : " recorded=no");
+}
+
+static void deliver(mail_sender_t *s, const json_t *row)
+{
+	struct outcome o;
+	memset(&o, 0, sizeof o);
+	const char *id = json_string_value(json_object_get(row, "id"));
+	const char *to = json_string_value(json_object_get(row, "to_addr"));
+	const char *sealed = json_string_value(json_object_get(row, "secret"));
+	json_t *params = json_loads(json_string_value(json_object_get(row, "params")), 0, NULL);
+	char *token = NULL;
+	if (sealed && *sealed) {
+		token = secret_open_row(s->env, NULL, NULL, "mail", id, sealed);
+		if (!token) {
+			snprintf(o.reply, sizeof o.reply, "the token does not open");
+			o.permanent = true;
+		}
+	}
+	size_t len = 0;
+	char *msg = NULL;
+	if (!o.permanent) {
+		char err[128];
+		msg = mail_msg_build(json_string_value(json_object_get(row, "kind")),
+			json_string_value(json_object_get(row, "lang")), id, to, params, token,
+			&s->cfg.site, &len, err, sizeof err);
+		if (!msg) {
+			snprintf(o.reply, sizeof o.reply, "%s", err);
+			o.permanent = true;
+		}
+	}
+	vault_secret_free(token);
+	json_decref(params);
+	if (msg) {
+		if (strcmp(s->cfg.relay, "sendmail") == 0)
+			send_sendmail(s, to, msg, len, &o);
+		else
+			send_smtp(s, to, msg, len, &o);
+		sodium_memzero(msg, len);
+		free(msg);
+	}
+	record(s, row, &o);
+}
+
+static int drain(poller_t *p, void *arg)
+{
+	mail_sender_t *s = arg;
+	store_tx_t *tx = store_begin(s->st, true);
+	if (!tx)
+		return 0;
+	json_t *batch = store_mail_claim(tx, time_now_ms(), s->node,
+		(int64_t)s->cfg.timeout_ms * SENDER_BATCH + 60000, SENDER_BATCH);
+	if (!batch || store_commit(tx) != STORE_OK) {
+		if (batch)
+			json_decref(batch);
+		else
+			store_rollback(tx);
+		return 0;
+	}
+	size_t i;
+	json_t *row;
+	json_array_foreach(batch, i, row) {
+		if (poller_stopping(p)) {
+			store_tx_t *rt = store_begin(s->st, true);
+			if (rt && store_mail_release(rt, json_string_value(json_object_get(row, "id")),
+				      s->node) != STORE_ERROR)
+				store_commit(rt);
+			else if (rt)
+				store_rollback(rt);
+			continue;
+		}
+		deliver(s, row);
+	}
+	int n = (int)json_array_size(batch);
+	json_decref(batch);
+	return n;
+}
+
+mail_sender_t *mail_sender_start(const mail_sender_config_t *cfg, store_t *st,
+	const fax_env_t *env, char *err, size_t errlen)
+{
+	if (!mail_relay_valid(cfg->relay)) {
+		snprintf(err, errlen, "mail.relay must be smtp://HOST:PORT, smtps://HOST:PORT or sendmail");
+		return NULL;
+	}
+	if (!cfg->site.from || !strchr(cfg->site.from, '@') || strpbrk(cfg->site.from, "<>\r\n \t")) {
+		snprintf(err, errlen, "mail.from must be an address (user@domain)");
+		return NULL;
+	}
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		snprintf(err, errlen, "libcurl could not be initialised");
+		return NULL;
+	}
+	mail_msg_init();
+	mail_sender_t *s = xcalloc(1, sizeof *s);
+	s->cfg = *cfg;
+	if (s->cfg.timeout_ms <= 0)
+		s->cfg.timeout_ms = 30000;
+	s->st = st;
+	s->env = env;
+	snprintf(s->node, sizeof s->node, "%s-%ld", cfg->node ? cfg->node : "node", (long)getpid());
+	s->poller = poller_start("mail sender", SENDER_POLL_MS, drain, s, err, errlen);
+	if (!s->poller) {
+		free(s);
+		return NULL;
+	}
+	log_event(LOG_INFO, "mail.sender_started", "node=%s from=%s", s->node,
+		s->cfg.site.from);
+	return s;
+}
+
+void mail_sender_stop(mail_sender_t *s)
+{
+	if (!s)
+		return;
+	poller_stop(s->poller);
+	free(s);
+}

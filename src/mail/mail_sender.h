@@ -1,0 +1,53 @@
+/* The mail sender: one thread that drains the outbox (mailq.h writes it),
+ * renders each message (mail_msg.h) and hands it to the relay, mail.relay:
+ * an smtp:// or smtps:// URL (libcurl; STARTTLS when the relay offers it;
+ * user:password@ in the URL for AUTH) or "sendmail" (the local sendmail
+ * program, `sendmail -i -f FROM -- TO`). A 2xx answer marks the message
+ * sent; a permanent refusal (5xx) or MAIL_MAX_ATTEMPTS tries mark it failed;
+ * anything else is tried again on the schedule of mail_backoff_ms(). Every
+ * attempt is logged (mail.attempt) and recorded on the outbox row, which is
+ * the delivery log; the token of a message is erased from its row once the
+ * message is sent or given up.
+ *
+ * Several nodes may run one each on a shared database: messages are claimed
+ * with a lease, as webhook deliveries are. Ownership: st, env and the
+ * strings of cfg are borrowed and must outlive the sender. */
+#ifndef FV_MAIL_SENDER_H
+#define FV_MAIL_SENDER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "faxenv.h"
+#include "mail_msg.h"
+#include "store.h"
+
+#define MAIL_MAX_ATTEMPTS 8
+
+typedef struct mail_sender_config {
+	const char *relay;   /* mail.relay (non-empty) */
+	mail_site_t site;    /* mail.from and the sign-in address */
+	int timeout_ms;      /* one delivery, connection included */
+	const char *node;    /* this node's name in leases */
+} mail_sender_config_t;
+
+typedef struct mail_sender mail_sender_t;
+
+/* Delay before attempt number attempts + 1, after attempts failed ones:
+ * one minute, doubling, at most six hours. */
+int64_t mail_backoff_ms(int attempts);
+/* Whether relay is a value mail.relay accepts (smtp://, smtps://, sendmail). */
+int mail_relay_valid(const char *relay);
+
+/* Starts the thread. NULL with a reason in err. */
+mail_sender_t *mail_sender_start(const mail_sender_config_t *cfg, store_t *st,
+	const fax_env_t *env, char *err, size_t errlen);
+/* Stops and joins the thread (a delivery in flight ends first) and frees s.
+ * NULL is a no-op. */
+void mail_sender_stop(mail_sender_t *s);
+
+/* Counters since start, for /metrics: messages sent, failed for good, and
+ * attempts that will be retried. */
+void mail_sender_counts(uint64_t *sent, uint64_t *failed, uint64_t *deferred);
+
+#endif

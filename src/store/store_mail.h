@@ -1,0 +1,33 @@
+/* The store of outbound mail: the outbox the mail sender drains, which is
+ * also the delivery log.
+ *
+ * Conventions, ownership and error codes are those of store.h. A message
+ * record: {id, kind, account_id, principal_id, to_addr, lang, params (JSON
+ * text, no secret), secret (sealed, or ""), status, attempts, last_reply,
+ * next_attempt_at, sent_at, created_at}. */
+#ifndef FV_STORE_MAIL_H
+#define FV_STORE_MAIL_H
+
+#include "store.h"
+
+/* {id, kind, account_id?, principal_id?, to_addr, lang, params, secret,
+ * status, next_attempt_at, created_at}. */
+int store_mail_insert(store_tx_t *tx, const json_t *msg);
+/* Claims up to limit pending messages due at now whose lease is free or
+ * expired, leasing them to node until now + lease_ms (needs a write
+ * transaction). Array of {id, kind, to_addr, lang, params, secret,
+ * attempts}. */
+json_t *store_mail_claim(store_tx_t *tx, int64_t now, const char *node, int64_t lease_ms,
+	int limit);
+/* Records an attempt of a message leased to node: status (pending, sent,
+ * failed), attempts, last_reply, next_attempt_at, sent_at (0: none); a sent
+ * or failed message loses its secret. STORE_NOTFOUND when the lease was
+ * lost. */
+int store_mail_done(store_tx_t *tx, const char *id, const char *node, const json_t *fields);
+/* Gives back the lease of a message claimed by node but not tried. */
+int store_mail_release(store_tx_t *tx, const char *id, const char *node);
+/* The messages to an address, newest first (the delivery log; no params):
+ * array of {id, kind, status, attempts, last_reply, sent_at, created_at}. */
+json_t *store_mail_by_recipient(store_tx_t *tx, const char *to_addr, int limit);
+
+#endif

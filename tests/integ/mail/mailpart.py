@@ -1,0 +1,31 @@
+#!/usr/bin/env python3
+"""Reads one delivered message (a Maildir file) as a mail client would and
+prints what the mail tests check, as JSON: the decoded Subject, From, To,
+Message-ID, Content-Language, the content types of its parts, and the decoded
+text and HTML bodies. Independent of faxvault's own MIME code."""
+import email
+import email.policy
+import json
+import sys
+
+with open(sys.argv[1], 'rb') as f:
+    msg = email.message_from_binary_file(f, policy=email.policy.default)
+out = {
+    'subject': str(msg['Subject']),
+    'from': str(msg['From']),
+    'to': str(msg['To']),
+    'to_addr': msg['To'].addresses[0].addr_spec if msg['To'] else '',
+    'to_name': msg['To'].addresses[0].display_name if msg['To'] else '',
+    'message_id': str(msg['Message-ID']),
+    'lang': str(msg['Content-Language']),
+    'type': msg.get_content_type(),
+    'parts': [p.get_content_type() for p in msg.walk()],
+    'text': '',
+    'html': '',
+}
+for p in msg.walk():
+    if p.get_content_type() == 'text/plain':
+        out['text'] = p.get_content()
+    elif p.get_content_type() == 'text/html':
+        out['html'] = p.get_content()
+print(json.dumps(out))

@@ -1,0 +1,108 @@
+/* Unit tests of the outbound messages (src/mail/mail_msg.c): a hostile name
+ * (line breaks, a header of its own, markup) cannot add a header and is
+ * escaped in HTML; non-ASCII subjects and names are encoded, so the header
+ * block is ASCII; lines end in CRLF; French and English templates; the token
+ * is in both bodies and in no header; an unknown kind has no message. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "mail_msg.h"
+
+static const mail_site_t site = { "noreply@fax.example.net", "https://fax.example.net" };
+#define TOKEN "fvi_TESTTOKEN0123456789abcdef"
+
+static char *build(const char *kind, const char *lang, const char *name, size_t *len)
+{
+	json_t *p = json_pack("{s:s, s:s}", "name", name, "expires_at", "2026-12-12T10:00:00Z");
+	char err[128];
+	char *m = mail_msg_build(kind, lang, "mail_abc", "owner@example.com", p, TOKEN, &site, len,
+		err, sizeof err);
+	json_decref(p);
+	return m;
+}
+
+/* The header block (up to the first empty line), a new string. */
+static char *headers(const char *m)
+{
+	const char *end = strstr(m, "\r\n\r\n");
+	assert_non_null(end);
+	size_t n = (size_t)(end - m) + 2;
+	char *h = malloc(n + 1);
+	memcpy(h, m, n);
+	h[n] = '\0';
+	return h;
+}
+
+static void test_hostile_name(void **state)
+{
+	(void)state;
+	size_t len;
+	char *m = build("invitation", "en", "Eve\r\nBcc: victim@example.org\r\n<b>bold</b>", &len);
+	assert_non_null(m);
+	assert_int_equal(strlen(m), len);
+	char *h = headers(m);
+	assert_null(strstr(h, "\r\nBcc:"));
+	assert_null(strstr(h, "\nBcc:"));
+	for (const char *p = h; *p; p++) {
+		assert_true((unsigned char)*p < 0x80);
+		if (*p == '\n')
+			assert_true(p > h && p[-1] == '\r');
+	}
+	assert_null(strstr(h, TOKEN));
+	assert_non_null(strstr(h, "Message-Id: <mail_abc@fax.example.net>"));
+	assert_non_null(strstr(h, "Auto-Submitted: auto-generated"));
+	/* The HTML part escapes the markup (quoted-printable keeps & and ;). */
+	assert_non_null(strstr(m, "&lt;b&gt;bold&lt;/b&gt;"));
+	assert_non_null(strstr(m, "multipart/alternative"));
+	assert_non_null(strstr(m, "text/plain"));
+	assert_non_null(strstr(m, "text/html"));
+	assert_non_null(strstr(m, TOKEN));
+	free(h);
+	free(m);
+}
+
+static void test_languages(void **state)
+{
+	(void)state;
+	size_t len;
+	char *fr = build("password_reset", "fr", "Zoë", &len);
+	char *en = build("password_reset", "de", "Zoe", &len);
+	assert_non_null(fr);
+	assert_non_null(en);
+	char *hf = headers(fr), *he = headers(en);
+	assert_non_null(strstr(hf, "Subject: =?"));
+	assert_non_null(strstr(hf, "Content-Language: fr"));
+	assert_non_null(strstr(he, "Subject: Reset your faxvault password"));
+	assert_non_null(strstr(he, "Content-Language: en"));
+	for (const char *p = hf; *p; p++)
+		assert_true((unsigned char)*p < 0x80);
+	free(hf);
+	free(he);
+	free(fr);
+	free(en);
+}
+
+static void test_unknown_kind(void **state)
+{
+	(void)state;
+	size_t len = 0;
+	assert_null(build("no_such_kind", "en", "x", &len));
+	assert_true(mail_msg_known("invitation"));
+	assert_false(mail_msg_known("no_such_kind"));
+}
+
+int main(void)
+{
+	mail_msg_init();
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_hostile_name),
+		cmocka_unit_test(test_languages),
+		cmocka_unit_test(test_unknown_kind),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -497,6 +497,7 @@ static int cmd_serve(const config_t *cfg)
 		if (!mail) {
 			log_event(LOG_ERROR, "daemon.start", "part=mail err=\"%s\"", err);
 			fprintf(stderr, "faxvaultd: %s\n", err);
+			metrics_set_extra(NULL, NULL);
 			faxsvc_stop(fax);
 			fax_runtime_close(&fr);
 			store_close(st);

@@ -62,6 +62,12 @@ static int h_fax_cancel(const api_call_t *r, dom_ctx_t *c, json_t **out, dom_err
 	return dom_fax_cancel(c, route_param(r->m, "fax_id"), out, e);
 }
 
+static int h_fax_delete(const api_call_t *r, dom_ctx_t *c, json_t **out, dom_err_t *e)
+{
+	*out = NULL;
+	return dom_fax_delete(c, route_param(r->m, "fax_id"), e);
+}
+
 static int h_fax_resend(const api_call_t *r, dom_ctx_t *c, json_t **out, dom_err_t *e)
 {
 	return dom_fax_resend(c, route_param(r->m, "fax_id"), r->body, out, e);
@@ -135,6 +141,8 @@ const struct route routes_faxes[] = {
 		h_fax_list },
 	{ "GET", "/v1/faxes/{fax_id}", "faxes.get", P(FAX_READ_OWN) | P(DATA_READ), 0,
 		200, h_fax_get },
+	{ "DELETE", "/v1/faxes/{fax_id}", "faxes.delete", P(FAX_READ_OWN) | P(DATA_READ), 0, 204,
+		h_fax_delete },
 	{ "POST", "/v1/faxes/{fax_id}/cancel", "faxes.cancel", P(FAX_SEND), 0, 200, h_fax_cancel },
 	{ "POST", "/v1/faxes/{fax_id}/resend", "faxes.resend", P(FAX_SEND), ROUTE_BODY | ROUTE_CREATE,
 		202, h_fax_resend },

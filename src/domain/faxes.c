@@ -775,6 +775,42 @@ int dom_fax_cancel(dom_ctx_t *c, const char *fax_id, json_t **out, dom_err_t *e)
 	return 0;
 }
 
+int dom_fax_delete(dom_ctx_t *c, const char *fax_id, dom_err_t *e)
+{
+	json_t *f = visible_fax(c, fax_id, e);
+	if (!f)
+		return -1;
+	const char *st = rec_str(f, "status");
+	if (strcmp(st, "queued") == 0 || strcmp(st, "rendering") == 0 ||
+	    strcmp(st, "sending") == 0) {
+		dom_fail(e, "invalid-state", "", "a fax in status %s cannot be deleted; cancel it first",
+			st);
+		json_decref(f);
+		return -1;
+	}
+	const char *account_id = rec_str(f, "account_id");
+	char doc_id[DOC_ID_MAX];
+	snprintf(doc_id, sizeof doc_id, "%s", rec_str(f, "doc_id"));
+	int rc = store_fax_mark_deleted(c->tx, account_id, fax_id, time_now_ms());
+	int users = rc == STORE_OK && doc_id[0] ? store_fax_doc_users(c->tx, doc_id) : 0;
+	bool shred = doc_id[0] && users == 0;
+	if (rc == STORE_OK && users >= 0) {
+		json_t *detail = json_pack("{s:s, s:b}", "direction", rec_str(f, "direction"),
+			"document_destroyed", shred);
+		rc = dom_audit(c, "fax.delete", fax_id, account_id, "success", detail);
+		json_decref(detail);
+	} else if (rc == STORE_OK) {
+		rc = STORE_ERROR;
+	}
+	if (rc != STORE_OK) {
+		json_decref(f);
+		return dom_fail(e, "internal", "", "the fax could not be deleted");
+	}
+	rc = shred ? dom_doc_shred(c, account_id, doc_id, e) : 0;
+	json_decref(f);
+	return rc;
+}
+
 int dom_fax_resend(dom_ctx_t *c, const char *fax_id, const json_t *body, json_t **out,
 	dom_err_t *e)
 {

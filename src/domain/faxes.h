@@ -110,6 +110,11 @@ int dom_fax_list(dom_ctx_t *c, const json_t *query, const char *cursor, int limi
 	dom_err_t *e);
 int dom_fax_get(dom_ctx_t *c, const char *fax_id, json_t **out, dom_err_t *e);
 int dom_fax_cancel(dom_ctx_t *c, const char *fax_id, json_t **out, dom_err_t *e);
+/* Deletes a fax that is no longer in progress (delivered, partial, failed,
+ * cancelled; else invalid-state): its row stays as a tombstone for its
+ * attempts, its document is crypto-shredded (wrapped key, then blob) unless
+ * a live resend still uses it; audited as fax.delete. */
+int dom_fax_delete(dom_ctx_t *c, const char *fax_id, dom_err_t *e);
 /* body {pages: "failed"|"all"}: a new fax of the same document; answers {items: [fax]}. */
 int dom_fax_resend(dom_ctx_t *c, const char *fax_id, const json_t *body, json_t **out,
 	dom_err_t *e);

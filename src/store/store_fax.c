@@ -106,9 +106,11 @@ int store_fax_insert(store_tx_t *tx, const json_t *fax)
 json_t *store_fax_get(store_tx_t *tx, const char *account_id, const char *id)
 {
 	if (account_id)
-		return sq_one(tx, "SELECT " FAX_COLS " FROM faxes WHERE id=? AND account_id=?", "ss",
+		return sq_one(tx, "SELECT " FAX_COLS " FROM faxes WHERE id=? AND account_id=?"
+			" AND deleted_at IS NULL", "ss",
 			id, account_id);
-	return sq_one(tx, "SELECT " FAX_COLS " FROM faxes WHERE id=?", "s", id);
+	return sq_one(tx, "SELECT " FAX_COLS " FROM faxes WHERE id=? AND deleted_at IS NULL", "s",
+		id);
 }
 
 int store_fax_update(store_tx_t *tx, const char *id, const json_t *fields)
@@ -134,7 +136,7 @@ int store_fax_list(store_tx_t *tx, const store_fax_filter_t *f, const char *curs
 {
 	return sq_page_finish(sq_rows(tx,
 		"SELECT f.rowid AS _k, " FAX_COLS " FROM faxes f WHERE f.rowid < ? AND f.account_id=?"
-		" AND (? IS NULL OR f.direction=?) AND (? IS NULL OR f.status=?)"
+		" AND f.deleted_at IS NULL AND (? IS NULL OR f.direction=?) AND (? IS NULL OR f.status=?)"
 		" AND (? IS NULL OR f.user_id=?)"
 		" ORDER BY f.rowid DESC LIMIT ?", "isssssssn", sq_cursor(cursor, INT64_MAX),
 		f->account_id, f->direction, f->direction, f->status, f->status, f->user_id,
@@ -169,6 +171,19 @@ int store_fax_delete_submission(store_tx_t *tx, const char *submission_id)
 		rc = sq_exec(tx, false, "DELETE FROM faxes WHERE submission_id=? AND status='rendering'",
 			"s", submission_id);
 	return rc;
+}
+
+int store_fax_mark_deleted(store_tx_t *tx, const char *account_id, const char *id, int64_t now)
+{
+	return sq_exec(tx, true, "UPDATE faxes SET deleted_at=?, doc_id=NULL, header_text=NULL,"
+		" cover_subject=NULL, updated_at=? WHERE id=? AND account_id=? AND deleted_at IS NULL",
+		"iiss", now, now, id, account_id);
+}
+
+int store_fax_doc_users(store_tx_t *tx, const char *doc_id)
+{
+	return count_of(sq_one(tx, "SELECT count(*) AS n FROM faxes WHERE doc_id=?"
+		" AND deleted_at IS NULL", "s", doc_id));
 }
 
 json_t *store_fax_by_submission(store_tx_t *tx, const char *submission_id)

@@ -59,6 +59,14 @@ json_t *store_fax_due(store_tx_t *tx, int64_t now, int limit);
 int store_fax_count_sending(store_tx_t *tx, const char *account_id, const char *trunk_id);
 /* Outbound faxes not final, by status: rows {status, n} (new reference), NULL on error. */
 json_t *store_fax_count_open(store_tx_t *tx);
+/* Marks a fax of account_id deleted (a tombstone kept for its attempts):
+ * deleted_at, and doc_id, header_text, cover_subject cleared. Deleted faxes
+ * are invisible to store_fax_get and store_fax_list. STORE_NOTFOUND when
+ * there is no such live fax. */
+int store_fax_mark_deleted(store_tx_t *tx, const char *account_id, const char *id, int64_t now);
+/* How many live faxes use document doc_id (a resent fax shares its
+ * original's), or -1 on error. */
+int store_fax_doc_users(store_tx_t *tx, const char *doc_id);
 /* Deletes the faxes of a submission that could not be rendered (with their
  * pages; they have no attempts yet). */
 int store_fax_delete_submission(store_tx_t *tx, const char *submission_id);

@@ -369,4 +369,40 @@ expect_jq "[.items[] | select(.action == \"fax.read\")][0].target == \"$FAX\"" "
 expect_jq '[.items[] | select(.action == "fax.list")][0].detail.count | type == "number"' "a list read counts what it answered"
 expect_jq '[.items[] | select(.action == "fax.list")][0].detail.filter == {"direction": "outbound", "status": "cancelled"}' "a list read records its filter"
 
+# ---- delete on demand (C09): tombstone, crypto-shred once no fax uses the document ----
+req DELETE "/v1/faxes/$LETTER" "$BILL_A"
+expect_problem 403 forbidden "billing may not delete a fax"
+req DELETE "/v1/faxes/$FAX" "$U2"
+expect_problem 404 not-found "u2 cannot delete u1's fax"
+req DELETE "/v1/faxes/$FAX" "$OWN_B"
+expect_problem 404 not-found "nor another account"
+req GET "/v1/faxes/$NEW" "$U1"
+if [ "$(jqr .status)" = queued ]; then
+	req DELETE "/v1/faxes/$NEW" "$U1"
+	expect_problem 409 invalid-state "a queued fax is not deleted"
+	req POST "/v1/faxes/$NEW/cancel" "$U1"
+	expect_status 200 "(cancel the resent fax)"
+fi
+blobs_before=$(find "$DATA/docs" -name '*.fvb' | wc -l)
+req DELETE "/v1/faxes/$FAX" "$U1"
+expect_status 204 "u1 deletes the cancelled fax"
+req GET "/v1/faxes/$FAX" "$U1"
+expect_problem 404 not-found "a deleted fax is gone"
+req DELETE "/v1/faxes/$FAX" "$U1"
+expect_problem 404 not-found "deleting twice"
+req GET "/v1/faxes?limit=100" "$OWN_A"
+expect_jq "[.items[] | select(.id == \"$FAX\")] == []" "and no longer listed"
+req GET "/v1/faxes/$NEW/document" "$U1"
+if [ "$STATUS" = 200 ] && [ "$(head -c 4 "$TMP/body")" = "%PDF" ]; then ok; else fail "the resend keeps the shared document: $STATUS"; fi
+if [ "$(find "$DATA/docs" -name '*.fvb' | wc -l)" = "$blobs_before" ]; then ok; else fail "a shared document was destroyed"; fi
+req DELETE "/v1/faxes/$NEW" "$OWN_A"
+expect_status 204 "the owner deletes u1's resend (data.read)"
+if [ "$(find "$DATA/docs" -name '*.fvb' | wc -l)" = "$((blobs_before - 1))" ]; then ok; else fail "the last user's delete destroys the document's blob"; fi
+req GET "/v1/faxes/$NEW/document" "$U1"
+expect_problem 404 not-found "its document is gone"
+req GET "/v1/accounts/$ACC_A/cdrs" "$BILL_A"
+expect_status 200 "CDRs are still answered after deletes"
+req GET "/v1/accounts/$ACC_A/audit-events?action=fax.delete" "$OWN_A"
+expect_jq "(.items | length) == 2 and ([.items[] | select(.target == \"$FAX\")][0].detail.document_destroyed == false) and ([.items[] | select(.target == \"$NEW\")][0].detail.document_destroyed == true)" "each delete audited, saying whether the document was destroyed"
+
 finish

@@ -124,6 +124,7 @@ static const struct policy {
 	{ "faxes.create", "fax.send", false, false, false },
 	{ "faxes.list", "fax.read.own data.read", false, false, false },
 	{ "faxes.get", "fax.read.own data.read", false, false, false },
+	{ "faxes.delete", "fax.read.own data.read", false, false, false },
 	{ "faxes.cancel", "fax.send", false, false, false },
 	{ "faxes.resend", "fax.send", false, false, false },
 	{ "faxes.document", "fax.read.own data.read", false, false, false },

@@ -29,9 +29,11 @@ build-asan: deps
 	@ninja -C build-asan -j $(JOBS)
 
 check: build build-asan
+	@scripts/install-npm
 	@scripts/run-tests build-asan $(CTEST_J)
 
 check-load: build build-asan
+	@scripts/install-npm
 	@scripts/check-load build-asan $(CTEST_J)
 
 run: build

@@ -25,6 +25,7 @@ typedef struct api_config {
 	const char *metrics_listen;     /* "ADDR:PORT" of a listener serving /metrics only, or NULL/"" */
 	const char *metrics_token_file; /* a bearer token for /metrics (then also served on the
 					   API listener), or NULL/"" */
+	const char *portal_dir;  /* the web portal's assets (portal.h), or NULL: none served */
 	int log_health_probes;   /* 1: log /healthz and /readyz requests that succeed */
 	dom_config_t dom;
 } api_config_t;

@@ -21,6 +21,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "numparse.h"
+#include "portal.h"
 #include "problem.h"
 #include "ratelimit.h"
 #include "redact.h"
@@ -93,6 +94,7 @@ struct answer {
 	bool limited;      /* rate-limit headers apply */
 	rl_result_t rl;
 	api_raw_t raw;     /* a non-JSON body, when set */
+	bool portal;       /* a file of the web portal (portal.h): its own headers */
 };
 
 static const char *pick_lang(struct MHD_Connection *conn)
@@ -317,6 +319,13 @@ static void handle(api_t *a, struct MHD_Connection *conn, const char *url, const
 	const char *lang = asked ? asked : "en";
 	route_match_t m;
 	int mr = router_match(method, url, &m);
+	if (mr == -1 && (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0) &&
+	    portal_load(a->cfg.portal_dir, url, lang, &ans->raw) == 0) {
+		ans->status = 200;
+		ans->route = "/portal";
+		ans->portal = true;
+		return;
+	}
 	if (mr == -1) {
 		set_problem(ans, "not-found", "no such path", NULL, rq->rid, lang);
 		return;
@@ -634,6 +643,20 @@ out:
 	multipart_free(&form);
 }
 
+/* The portal's pages: revalidated at each use (ETag-less: they are small),
+ * and a policy that lets them run only their own files. */
+static void portal_headers(struct MHD_Response *resp)
+{
+	MHD_add_response_header(resp, "Cache-Control", "no-cache");
+	MHD_add_response_header(resp, "Vary", "Accept-Language");
+	MHD_add_response_header(resp, "Content-Security-Policy",
+		"default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+		"connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+		"frame-ancestors 'none'");
+	MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+	MHD_add_response_header(resp, "X-Frame-Options", "DENY");
+}
+
 static enum MHD_Result send_answer(struct MHD_Connection *conn, struct req *rq, struct answer *ans,
 	const char *method)
 {
@@ -657,7 +680,11 @@ static enum MHD_Result send_answer(struct MHD_Connection *conn, struct req *rq, 
 	    disposition_format(ans->raw.disposition, ans->raw.filename, cd, sizeof cd) == 0)
 		MHD_add_response_header(resp, "Content-Disposition", cd);
 	MHD_add_response_header(resp, "X-Request-Id", rq->rid);
-	MHD_add_response_header(resp, "Cache-Control", "no-store");
+	if (ans->portal) {
+		portal_headers(resp);
+	} else {
+		MHD_add_response_header(resp, "Cache-Control", "no-store");
+	}
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
 	if (ans->status == 401)
 		MHD_add_response_header(resp, "WWW-Authenticate", "Bearer realm=\"faxvault\"");

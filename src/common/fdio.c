@@ -22,3 +22,17 @@ int fd_write_all(int fd, const void *p, size_t n)
 	}
 	return 0;
 }
+
+int fd_read_all(int fd, void *p, size_t n)
+{
+	size_t got = 0;
+	while (got < n) {
+		ssize_t r = read(fd, (char *)p + got, n - got);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return -1;
+		got += (size_t)r;
+	}
+	return 0;
+}

@@ -41,6 +41,8 @@ static const struct setting settings[] = {
 		"Address and port of a separate listener that serves only /metrics (ADDR:PORT; empty: none)." },
 	{ "metrics.token_file", C_STR, OFF(metrics_token_file), "", 0, 1024, NULL,
 		"File holding a bearer token: /metrics then also answers on the API listener, to Authorization: Bearer <token> only (and the metrics listener asks for it too). Empty: /metrics is not on the API listener." },
+	{ "http.portal_dir", C_STR, OFF(portal_dir), "", 0, 1024, NULL,
+		"Directory of the web portal served at / (HTML, CSS, JavaScript and message catalogues). Empty: portal/ next to faxvaultd, else ../share/faxvault/portal from it." },
 	{ "log.file", C_STR, OFF(log_file), "", 0, 1024, NULL,
 		"Log file (appended; reopened on SIGHUP). Empty: standard error." },
 	{ "log.level", C_ENUM, OFF(log_level), "info", 0, 0, "debug|info|warn|error",

@@ -18,6 +18,7 @@ typedef struct config {
 	int64_t http_upload_deadline;
 	char *metrics_listen;
 	char *metrics_token_file;
+	char *portal_dir;
 	char *log_file;
 	char *log_level;
 	int64_t log_health_probes;

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "api.h"
+#include "portal.h"
 #include "audit.h"
 #include "audit_cmd.h"
 #include "config.h"
@@ -434,7 +435,12 @@ static int cmd_serve(const config_t *cfg)
 		.dom = dom_config(cfg),
 		.max_upload = (size_t)cfg->fax_max_upload,
 		.log_health_probes = (int)cfg->log_health_probes,
+		.portal_dir = *cfg->portal_dir ? cfg->portal_dir : portal_default_dir(),
 	};
+	if (ac.portal_dir)
+		log_event(LOG_INFO, "daemon.portal", "dir=%s", ac.portal_dir);
+	else
+		log_event(LOG_WARN, "daemon.portal", "note=\"no web portal found: / answers 404\"");
 	ac.dom.fax = &fr.env;
 	char *cpfile = checkpoint_path(cfg);
 	ac.dom.audit_checkpoint_file = cpfile;

@@ -37,6 +37,8 @@ PFX="$TMP/prefix"
 cmake --install "$BUILD" --prefix "$PFX" >"$TMP/install.out" 2>&1 && ok || fail "install: $(tail -n 5 "$TMP/install.out")"
 for p in faxvaultd faxvault faxvault-fax; do [ -x "$PFX/bin/$p" ] && ok || fail "$p not in PREFIX/bin"; done
 [ -x "$PFX/libexec/faxvault/faxvault-render-helper" ] && ok || fail "the render helper is not installed"
+[ -s "$PFX/share/faxvault/portal/index.html" ] && [ -s "$PFX/share/faxvault/portal/i18n/fr.json" ] && ok ||
+	fail "the web portal is not installed where faxvaultd finds it"
 for m in man1/faxvault.1 man1/faxvault-fax.1 man5/faxvault.conf.5 man8/faxvaultd.8; do
 	[ -s "$PFX/share/man/$m" ] && ok || fail "manual page $m missing"
 done

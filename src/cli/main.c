@@ -3,8 +3,10 @@
 #include <stdlib.h>
 
 #include <curl/curl.h>
+#include <jansson.h>
 
 #include "cli.h"
+#include "xalloc.h"
 
 /* The locale that names the language of messages, POSIX order. */
 static const char *lang_env(void)
@@ -20,6 +22,8 @@ static const char *lang_env(void)
 
 int main(int argc, char **argv)
 {
+	/* jansson allocates through xalloc.h too (see xalloc.h). */
+	json_set_alloc_funcs(xmalloc, free);
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 		fputs("error: cannot initialise libcurl\n", stderr);
 		return CLI_EXIT_ERROR;

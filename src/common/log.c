@@ -1,5 +1,6 @@
 /* Structured key=value logging (see log.h). */
 #include "log.h"
+#include "xalloc.h"
 
 #include <pthread.h>
 #include <stdarg.h>
@@ -19,7 +20,7 @@ int log_open(const char *path)
 {
 	pthread_mutex_lock(&lock);
 	free(out_path);
-	out_path = path ? strdup(path) : NULL;
+	out_path = path ? xstrdup(path) : NULL;
 	pthread_mutex_unlock(&lock);
 	return log_reopen();
 }

@@ -661,6 +661,9 @@ static int run(config_t *cfg, int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+	/* jansson allocates through xalloc.h too: running out of memory is
+	 * one fatal event, never a NULL object dropped silently. */
+	json_set_alloc_funcs(xmalloc, free);
 	/* Every file the daemon creates (database, WAL, keys, documents, logs)
 	 * is its user's alone. */
 	umask(077);

@@ -10,6 +10,7 @@
 #include "line.h"
 #include "log.h"
 #include "numparse.h"
+#include "xalloc.h"
 
 /* Options shared by send and receive. Returns 1 when argv[*i] was one
  * (consuming its value), 0 when not, -1 on a bad value. */
@@ -208,9 +209,7 @@ int faxtool_send(int argc, char **argv)
 		}
 		return x.failed || x.calls != ncalls ? 1 : 0;
 	}
-	fax_result_t *res = calloc(1, sizeof *res);
-	if (!res)
-		return 2;
+	fax_result_t *res = xcalloc(1, sizeof *res);
 	int rc = line_send(&cfg, target, file, res);
 	if (rc != 0) {
 		fprintf(stderr, "faxvault-fax send: %s\n", res->reason);

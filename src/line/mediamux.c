@@ -7,6 +7,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "xalloc.h"
+
 #define MASK (MEDIAMUX_SLOTS - 1)
 #define SOCK_BUF (8 << 20)
 
@@ -32,9 +34,7 @@ static void size_buffers(int fd)
 
 mediamux_t *mediamux_open(const struct sockaddr_in *bind_addr)
 {
-	mediamux_t *mx = calloc(1, sizeof *mx);
-	if (!mx)
-		return NULL;
+	mediamux_t *mx = xcalloc(1, sizeof *mx);
 	mx->fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr = bind_addr->sin_addr};
 	socklen_t sl = sizeof sa;
@@ -73,13 +73,10 @@ static mediamux_slot_t *lookup(const mediamux_t *mx, uint32_t ip, uint16_t port)
 	return NULL;
 }
 
-/* Rebuilds the table without its tombstones (left as it is when memory
- * is short: lookups stay correct, only longer). */
+/* Rebuilds the table without its tombstones. */
 static void rehash(mediamux_t *mx)
 {
-	mediamux_slot_t *old = malloc(sizeof mx->slot);
-	if (!old)
-		return;
+	mediamux_slot_t *old = xmalloc(sizeof mx->slot);
 	memcpy(old, mx->slot, sizeof mx->slot);
 	memset(mx->slot, 0, sizeof mx->slot);
 	mx->used = mx->dead = 0;

@@ -59,7 +59,13 @@ void raster_share(int pages, int part, int nparts, int *lo, int *hi)
 	*hi = (int)((long long)pages * (part + 1) / nparts);
 }
 
-/* ---- Capped allocator ---- */
+/* ---- Capped allocator ----
+ *
+ * MuPDF's allocator in the renderer child: the one place that calls malloc
+ * and realloc directly instead of xalloc.h, because saying no is its job.
+ * A document that needs more than the cap gets NULL, which MuPDF turns
+ * into an error the child reports (RENDER_E_MEMORY); aborting instead
+ * would read as a crash. */
 
 struct capalloc {
 	size_t used, cap;

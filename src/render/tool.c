@@ -5,6 +5,7 @@
 #include "log.h"
 #include "numparse.h"
 #include "render.h"
+#include "xalloc.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -81,11 +82,9 @@ static int tool_render(int argc, char **argv)
 	struct render_opts o;
 	render_opts_init(&o);
 	const char *out = NULL;
-	const char **inputs = calloc((size_t)argc + 1, sizeof(*inputs));
+	const char **inputs = xcalloc((size_t)argc + 1, sizeof(*inputs));
 	size_t n = 0;
 	int rc = 2;
-	if (!inputs)
-		return 3;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;

@@ -311,10 +311,20 @@ static int sq_run(store_tx_t *tx, const char *sql, const json_t *const *vals, in
 	sqlite3_stmt *s = conn_prepare(tx->c, sql);
 	if (!s)
 		return STORE_ERROR;
-	for (int i = 0; i < nv; i++)
-		bind_json(s, i + 1, vals[i]);
-	if (id)
-		sqlite3_bind_text(s, nv + 1, id, -1, SQLITE_TRANSIENT);
+	/* A value that cannot be bound (SQLite out of memory) must not run the
+	 * statement: its parameter would stay NULL, written as such or refused
+	 * by a NOT NULL rule and answered as a conflict. */
+	int brc = SQLITE_OK;
+	for (int i = 0; i < nv && brc == SQLITE_OK; i++)
+		brc = bind_json(s, i + 1, vals[i]);
+	if (id && brc == SQLITE_OK)
+		brc = sqlite3_bind_text(s, nv + 1, id, -1, SQLITE_TRANSIENT);
+	if (brc != SQLITE_OK) {
+		log_event(LOG_ERROR, "store.bind", "rc=%d sql=%.300s", brc, sql);
+		sqlite3_clear_bindings(s);
+		sqlite3_reset(s);
+		return STORE_ERROR;
+	}
 	int rc = map_rc(tx, sqlite3_step(s), sql);
 	if (rc == STORE_OK && want_change && sqlite3_changes(tx->c->db) == 0)
 		rc = STORE_NOTFOUND;

@@ -5,6 +5,7 @@
 #   make build  release build alone (programs under build/)
 #   make fuzz   libFuzzer builds of every fuzz target (clang), under build-fuzz/
 #   make install  programs, manual pages, docs and the systemd unit under PREFIX
+#   make deb    the Debian package of the release build, build/faxvault_VERSION_ARCH.deb
 
 DATA_DIR ?= ./var
 PREFIX   ?= /usr/local
@@ -13,7 +14,7 @@ HTTP     ?= 127.0.0.1:8080
 JOBS     ?= $(shell nproc)
 CTEST_J  ?= $(shell echo $$(( $$(nproc) * 3 )))
 
-.PHONY: all deps build build-asan check check-load run fuzz bench install clean
+.PHONY: all deps build build-asan check check-load run fuzz bench install deb clean
 
 all: build
 
@@ -45,6 +46,9 @@ fuzz: deps
 
 install: build
 	@cmake --install build --prefix "$(PREFIX)"
+
+deb: build
+	@packaging/debian/build-deb build build
 
 bench: build
 	@for b in bench/*/run; do echo "== $$b"; $$b build || exit 1; done

@@ -86,9 +86,15 @@ int helper_run(const char *helper, struct helper_job *h, uint8_t **data, size_t 
 	return rc;
 }
 
-/* Where the build put the helper (a build tree's tests and tools). */
+/* Where the build put the helper, for a build tree's programs, tests and
+ * tools, and the build tree itself: an installed program never falls back
+ * to a path of the machine it was built on (that directory may be gone, or
+ * writable by someone else, on the machine it runs on). */
 #ifndef FV_RENDER_HELPER_BUILD
 #define FV_RENDER_HELPER_BUILD ""
+#endif
+#ifndef FV_BUILD_DIR
+#define FV_BUILD_DIR ""
 #endif
 
 static char helper_found[PATH_MAX];
@@ -100,7 +106,9 @@ static int helper_try(const char *dir, const char *rel)
 	int n = snprintf(p, sizeof(p), "%s%s", dir, rel);
 	if (n <= 0 || (size_t)n >= sizeof(p) || access(p, X_OK) != 0)
 		return -1;
-	memcpy(helper_found, p, (size_t)n + 1);
+	/* Without "bin/../": the path is logged at start. */
+	if (!realpath(p, helper_found))
+		memcpy(helper_found, p, (size_t)n + 1);
 	return 0;
 }
 
@@ -108,17 +116,21 @@ static void helper_locate(void)
 {
 	char exe[PATH_MAX];
 	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (n > 0) {
-		exe[n] = 0;
-		char *slash = strrchr(exe, '/');
-		if (slash) {
-			slash[1] = 0;
-			if (helper_try(exe, HELPER_NAME) == 0 ||
-				helper_try(exe, "../libexec/faxvault/" HELPER_NAME) == 0)
-				return;
-		}
-	}
-	if (FV_RENDER_HELPER_BUILD[0])
+	if (n <= 0)
+		return;
+	exe[n] = 0;
+	char *slash = strrchr(exe, '/');
+	if (!slash)
+		return;
+	slash[1] = 0;
+	if (helper_try(exe, HELPER_NAME) == 0 ||
+		helper_try(exe, "../libexec/faxvault/" HELPER_NAME) == 0)
+		return;
+	char build[PATH_MAX];
+	if (!FV_RENDER_HELPER_BUILD[0] || !FV_BUILD_DIR[0] || !realpath(FV_BUILD_DIR, build))
+		return;
+	size_t bl = strlen(build);
+	if (strncmp(exe, build, bl) == 0 && exe[bl] == '/')
 		helper_try("", FV_RENDER_HELPER_BUILD);
 }
 

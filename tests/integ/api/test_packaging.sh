@@ -15,17 +15,6 @@ for opt in NoNewPrivileges=true ProtectSystem=strict PrivateTmp=true MemoryDenyW
 	'CapabilityBoundingSet=' 'RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX' SystemCallFilter=@system-service; do
 	grep -qx "$opt" "$UNIT" && ok || fail "unit sets $opt"
 done
-if command -v systemd-analyze >/dev/null; then
-	mkdir -p "$TMP/unit"
-	sed "s|/usr/local/bin/faxvaultd|$FAXVAULTD|" "$UNIT" > "$TMP/unit/faxvaultd.service"
-	out=$(systemd-analyze verify "$TMP/unit/faxvaultd.service" 2>&1)
-	[ -z "$out" ] && ok || fail "systemd-analyze verify: $out"
-	score=$(systemd-analyze security --offline=true "$TMP/unit/faxvaultd.service" 2>/dev/null |
-		sed -n 's/.*Overall exposure level for faxvaultd.service: \([0-9.]*\).*/\1/p')
-	awk -v s="$score" 'BEGIN { exit !(s != "" && s <= 2.0) }' && ok || fail "exposure level $score (want <= 2.0)"
-else
-	echo "systemd-analyze not installed: the unit's systemd checks were not run"
-fi
 
 # `make install PREFIX=DIR` is `cmake --install BUILD --prefix DIR`: the three
 # programs in DIR/bin, the render helper where the installed daemon finds it,
@@ -49,6 +38,29 @@ ok
 [ -s "$PFX/share/doc/faxvault/README.md" ] && [ -s "$PFX/share/doc/faxvault/faxvault.conf.example" ] && ok || fail "docs or configuration example missing"
 grep -qx "ExecStart=$PFX/bin/faxvaultd --config /etc/faxvault/faxvault.conf" "$PFX/lib/systemd/system/faxvaultd.service" && ok ||
 	fail "the installed unit does not start the installed daemon: $(grep ExecStart "$PFX/lib/systemd/system/faxvaultd.service")"
+# The unit is valid for systemd, its Documentation= manual pages among
+# those installed, and its exposure score stays low.
+if command -v systemd-analyze >/dev/null; then
+	mkdir -p "$TMP/unit"
+	sed "s|/usr/local/bin/faxvaultd|$FAXVAULTD|" "$UNIT" > "$TMP/unit/faxvaultd.service"
+	out=$(MANPATH="$PFX/share/man" systemd-analyze verify "$TMP/unit/faxvaultd.service" 2>&1)
+	[ -z "$out" ] && ok || fail "systemd-analyze verify: $out"
+	score=$(systemd-analyze security --offline=true "$TMP/unit/faxvaultd.service" 2>/dev/null |
+		sed -n 's/.*Overall exposure level for faxvaultd.service: \([0-9.]*\).*/\1/p')
+	awk -v s="$score" 'BEGIN { exit !(s != "" && s <= 2.0) }' && ok || fail "exposure level $score (want <= 2.0)"
+else
+	echo "systemd-analyze not installed: the unit's systemd checks were not run"
+fi
+# A daemon copied out of the build tree, with no helper beside it or in
+# ../libexec/faxvault, refuses to start rather than run the build tree's
+# helper (a path of the machine it was built on).
+mkdir "$TMP/lone"
+cp "$FAXVAULTD" "$TMP/lone/faxvaultd"
+timeout 300 "$TMP/lone/faxvaultd" --data-dir "$TMP/lone/var" --http 127.0.0.1:0 \
+	--set fax.loopback_sip=127.0.0.1:0 >/dev/null 2>"$TMP/lone.err"
+rc=$?
+[ "$rc" -ne 0 ] && [ "$rc" -ne 124 ] && grep -q "faxvault-render-helper not found" "$TMP/lone.err" && ok ||
+	fail "a daemon away from its helper: exit $rc, $(tail -n 2 "$TMP/lone.err")"
 printf 'Installed.\n' > "$TMP/inst.txt"
 "$PFX/bin/faxvault-fax" render "$TMP/inst.txt" -o "$TMP/inst.tif" >"$TMP/inst.json" 2>"$TMP/inst.err" &&
 	jq -e '.pages == 1' "$TMP/inst.json" >/dev/null && ok || fail "the installed engine tool cannot render: $(cat "$TMP/inst.err")"

@@ -1466,6 +1466,10 @@ int dom_fax_recover(store_t *st, const fax_env_t *env, const char *node, int64_t
 				in_call++;
 		json_decref(pages);
 		json_object_set_new(upd, "pages_confirmed", json_integer(in_call));
+		/* A confirmed page was sent: the attempt's count of pages sent
+		 * must not say less than it confirmed, whatever the crash cut. */
+		if (json_integer_value(json_object_get(a, "pages_sent")) < in_call)
+			json_object_set_new(upd, "pages_sent", json_integer(in_call));
 		if (store_attempt_update(tx, rec_str(a, "id"), upd) != STORE_OK)
 			err = 1;
 		json_decref(upd);

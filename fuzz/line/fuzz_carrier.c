@@ -1,4 +1,5 @@
-/* Fuzz target: carrier screening (CIDR texts, addresses, number rewriting).
+/* Fuzz target: carrier screening (a trunk's CIDR texts and source addresses,
+ * number rewriting).
  * The input is split at the first two NUL bytes: a CIDR, an address, a
  * called number. */
 #include <stddef.h>
@@ -6,6 +7,7 @@
 #include <string.h>
 
 #include "carrier.h"
+#include "cidr.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -23,9 +25,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if ((size_t)(num - buf) < size)
 			num++;
 	}
-	carrier_cidr_t c;
-	if (carrier_cidr_parse(cidr, &c) == 0)
-		(void)carrier_cidr_contains(&c, ip);
+	cidr_t c;
+	const char *why;
+	if (cidr_parse(cidr, &c, &why) == 0)
+		(void)cidr_contains_text(&c, ip);
 	const carrier_rewrite_t rules[] = { { "0", "+33" }, { "00", "+" }, { "", "+1" } };
 	char out[CARRIER_NUMBER_MAX + 1];
 	(void)carrier_number_normalize(num, rules, 3, out, sizeof out);

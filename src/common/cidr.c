@@ -74,6 +74,13 @@ bool cidr_contains(const cidr_t *net, int family, const uint8_t addr[16])
 	return (net->addr[full] & mask) == (addr[full] & mask);
 }
 
+bool cidr_contains_text(const cidr_t *net, const char *ip)
+{
+	int family;
+	uint8_t addr[16];
+	return ip && cidr_addr_parse(ip, &family, addr) == 0 && cidr_contains(net, family, addr);
+}
+
 void cidr_format(const cidr_t *net, char *out, unsigned outlen)
 {
 	char a[INET6_ADDRSTRLEN];

@@ -1,4 +1,5 @@
-/* IPv4 and IPv6 networks in CIDR notation, for the IP allow-list. Pure. */
+/* IPv4 and IPv6 networks in CIDR notation: the accounts' IP allow-lists, the
+ * webhook SSRF guard and the trunks' inbound source lists. Pure. */
 #ifndef FV_CIDR_H
 #define FV_CIDR_H
 
@@ -19,6 +20,9 @@ int cidr_parse(const char *s, cidr_t *out, const char **why);
 int cidr_addr_parse(const char *s, int *family, uint8_t addr[16]);
 /* Whether addr (as given by cidr_addr_parse) is inside net. */
 bool cidr_contains(const cidr_t *net, int family, const uint8_t addr[16]);
+/* Whether the address text ip is inside net; false when ip is not an
+ * address (an IPv4-mapped IPv6 address counts as IPv4). */
+bool cidr_contains_text(const cidr_t *net, const char *ip);
 /* Canonical text of net into out (>= 50 bytes). */
 void cidr_format(const cidr_t *net, char *out, unsigned outlen);
 

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "carrier.h"
+#include "cidr.h"
 #include "docs.h"
 #include "dom_util.h"
 #include "numparse.h"
@@ -375,8 +376,9 @@ static int trunk_inbound_body(const json_t *body, bool loopback, json_t *rec, do
 			return dom_fail(e, "validation-failed", "inbound_cidrs",
 				"\"inbound_cidrs\" must be an array of at most 64 CIDR strings");
 		json_array_foreach(cidrs, i, v) {
-			carrier_cidr_t c;
-			if (!json_is_string(v) || carrier_cidr_parse(json_string_value(v), &c) != 0)
+			cidr_t c;
+			const char *why;
+			if (!json_is_string(v) || cidr_parse(json_string_value(v), &c, &why) != 0)
 				return dom_fail(e, "validation-failed", "inbound_cidrs",
 					"each entry must be an IPv4 or IPv6 address or network (\"192.0.2.0/24\"), host bits clear");
 		}

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "carrier.h"
+#include "cidr.h"
 #include "docs.h"
 #include "faxes.h"
 #include "line.h"
@@ -424,25 +425,33 @@ static void rx_result(void *ud, const fax_result_t *r)
 	free(rc);
 }
 
+/* The engine settings every receiving listener shares: T.38 and ECM on,
+ * the service's clock and call ceiling, durable pages, the called number
+ * identified. The caller sets where it listens and who accepts. */
+static void rx_line_cfg(const faxsvc_t *s, line_cfg_t *lc, const char *listen, int *bound_port)
+{
+	line_cfg_defaults(lc);
+	lc->listen = listen;
+	lc->t38 = 1;
+	lc->ecm = 1;
+	lc->clock_speed = s->cfg.clock_speed > 1 ? s->cfg.clock_speed : 1.0;
+	if (s->cfg.max_call_ms > 0)
+		lc->max_call_ms = s->cfg.max_call_ms;
+	lc->media_threads = 1;
+	lc->calls = 0;
+	lc->bound_port = bound_port;
+	lc->rx_durable = 1;
+	lc->ident_called = 1;
+}
+
 static void *receiver_main(void *arg)
 {
 	faxsvc_t *s = arg;
 	line_cfg_t lc;
-	line_cfg_defaults(&lc);
-	lc.listen = s->cfg.loopback_listen;
-	lc.t38 = 1;
-	lc.ecm = 1;
-	lc.clock_speed = s->cfg.clock_speed > 1 ? s->cfg.clock_speed : 1.0;
-	if (s->cfg.max_call_ms > 0)
-		lc.max_call_ms = s->cfg.max_call_ms;
-	lc.media_threads = 1;
-	lc.calls = 0;
+	rx_line_cfg(s, &lc, s->cfg.loopback_listen, &s->rx_port);
 	lc.accept = rx_accept;
 	lc.accept_ud = s;
 	lc.stop = &s->rx_stop;
-	lc.bound_port = &s->rx_port;
-	lc.rx_durable = 1;
-	lc.ident_called = 1;
 	int rc = line_receive(&lc, rx_result, s);
 	if (rc != 0) {
 		log_event(LOG_ERROR, "fax.receiver_failed", "listen=%s", s->cfg.loopback_listen);
@@ -541,9 +550,10 @@ static const json_t *trunk_by_source(const json_t *trunks, const char *ip)
 	const json_t *t, *c;
 	json_array_foreach(trunks, i, t)
 		json_array_foreach(json_object_get(t, "inbound_cidrs"), k, c) {
-			carrier_cidr_t net;
-			if (carrier_cidr_parse(json_string_value(c), &net) == 0 &&
-			    carrier_cidr_contains(&net, ip))
+			cidr_t net;
+			const char *why;
+			if (json_is_string(c) && cidr_parse(json_string_value(c), &net, &why) == 0 &&
+			    cidr_contains_text(&net, ip))
 				return t;
 		}
 	return NULL;
@@ -650,21 +660,10 @@ static void *carrier_main(void *arg)
 	struct carrier_rx *cr = arg;
 	faxsvc_t *s = cr->s;
 	line_cfg_t lc;
-	line_cfg_defaults(&lc);
-	lc.listen = cr->listen;
-	lc.t38 = 1;
-	lc.ecm = 1;
-	lc.clock_speed = s->cfg.clock_speed > 1 ? s->cfg.clock_speed : 1.0;
-	if (s->cfg.max_call_ms > 0)
-		lc.max_call_ms = s->cfg.max_call_ms;
-	lc.media_threads = 1;
-	lc.calls = 0;
+	rx_line_cfg(s, &lc, cr->listen, &cr->port);
 	lc.accept_ex = carrier_accept;
 	lc.accept_ud = cr;
 	lc.stop = &s->carrier_stop;
-	lc.bound_port = &cr->port;
-	lc.rx_durable = 1;
-	lc.ident_called = 1;
 	if (line_receive(&lc, rx_result, s) != 0) {
 		log_event(LOG_ERROR, "fax.carrier_listener_failed", "listen=%s", cr->listen);
 		atomic_store(&cr->state, -1);

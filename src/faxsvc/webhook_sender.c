@@ -203,19 +203,11 @@ static void release(webhook_sender_t *w, const json_t *d)
 static int drain(poller_t *p, void *arg)
 {
 	webhook_sender_t *w = arg;
-	store_tx_t *tx = store_begin(w->st, true);
-	if (!tx)
-		return 0;
 	/* The lease outlives the longest attempt, so a live sender keeps it. */
-	json_t *batch = store_webhook_claim(tx, time_now_ms(), w->node,
+	json_t *batch = store_claim_batch(w->st, store_webhook_claim, time_now_ms(), w->node,
 		(int64_t)w->timeout_ms * SENDER_BATCH + 60000, SENDER_BATCH);
-	if (!batch || store_commit(tx) != STORE_OK) {
-		if (batch)
-			json_decref(batch);
-		else
-			store_rollback(tx);
+	if (!batch)
 		return 0;
-	}
 	size_t i;
 	json_t *d;
 	json_array_foreach(batch, i, d) {

@@ -17,20 +17,6 @@
 #define CARRIER_NUMBER_MAX 16  /* "+" and 15 digits */
 #define CARRIER_RULE_MAX 16    /* longest match / replace text */
 
-typedef struct carrier_cidr {
-	int family;          /* 4 or 6 */
-	uint8_t addr[16];    /* network address, host bits cleared */
-	int bits;            /* prefix length */
-} carrier_cidr_t;
-
-/* "IPv4[/0..32]" or "IPv6[/0..128]" (no prefix: one host). 0, or -1 when s
- * is not such a text (host bits set are refused: "10.0.0.1/8" is a typo). */
-int carrier_cidr_parse(const char *s, carrier_cidr_t *out);
-
-/* 1 when ip (text, IPv4 or IPv6; an IPv4-mapped IPv6 address counts as
- * IPv4) is inside c, 0 when not or when ip is not an address. */
-int carrier_cidr_contains(const carrier_cidr_t *c, const char *ip);
-
 typedef struct carrier_rewrite {
 	const char *match;    /* "" or digits, optionally "+"-led */
 	const char *replace;  /* "+" and digits, or "" */

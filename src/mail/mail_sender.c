@@ -253,18 +253,10 @@ static void deliver(mail_sender_t *s, const json_t *row)
 static int drain(poller_t *p, void *arg)
 {
 	mail_sender_t *s = arg;
-	store_tx_t *tx = store_begin(s->st, true);
-	if (!tx)
-		return 0;
-	json_t *batch = store_mail_claim(tx, time_now_ms(), s->node,
+	json_t *batch = store_claim_batch(s->st, store_mail_claim, time_now_ms(), s->node,
 		(int64_t)s->cfg.timeout_ms * SENDER_BATCH + 60000, SENDER_BATCH);
-	if (!batch || store_commit(tx) != STORE_OK) {
-		if (batch)
-			json_decref(batch);
-		else
-			store_rollback(tx);
+	if (!batch)
 		return 0;
-	}
 	size_t i;
 	json_t *row;
 	json_array_foreach(batch, i, row) {

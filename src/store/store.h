@@ -53,6 +53,16 @@ store_tx_t *store_begin(store_t *st, bool write);
 int store_commit(store_tx_t *tx);
 void store_rollback(store_tx_t *tx);
 
+/* A claim on an outbox: leases up to limit rows due at now to node until
+ * now + lease_ms, inside tx. */
+typedef json_t *(*store_claim_fn)(store_tx_t *tx, int64_t now, const char *node,
+	int64_t lease_ms, int limit);
+/* Runs claim in a write transaction of its own and commits it: the rows
+ * claimed (caller owns), or NULL when nothing could be claimed or the
+ * commit failed (then nothing is leased). */
+json_t *store_claim_batch(store_t *st, store_claim_fn claim, int64_t now, const char *node,
+	int64_t lease_ms, int limit);
+
 /* A page of a list: items plus the cursor to pass for the next page (NULL at
  * the end). Cursors are opaque strings. */
 typedef struct store_page {

@@ -639,6 +639,24 @@ store_tx_t *store_begin(store_t *st, bool write)
 	return tx;
 }
 
+json_t *store_claim_batch(store_t *st, store_claim_fn claim, int64_t now, const char *node,
+	int64_t lease_ms, int limit)
+{
+	store_tx_t *tx = store_begin(st, true);
+	if (!tx)
+		return NULL;
+	json_t *batch = claim(tx, now, node, lease_ms, limit);
+	if (!batch) {
+		store_rollback(tx);
+		return NULL;
+	}
+	if (store_commit(tx) != STORE_OK) {
+		json_decref(batch);
+		return NULL;
+	}
+	return batch;
+}
+
 int store_commit(store_tx_t *tx)
 {
 	int64_t t0 = time_mono_ns();

@@ -8,37 +8,39 @@
 #include <cmocka.h>
 
 #include "carrier.h"
+#include "cidr.h"
 
 static void t_cidr(void **state)
 {
 	(void)state;
-	carrier_cidr_t c;
-	assert_int_equal(carrier_cidr_parse("192.0.2.0/24", &c), 0);
+	cidr_t c;
+	const char *why;
+	assert_int_equal(cidr_parse("192.0.2.0/24", &c, &why), 0);
 	assert_int_equal(c.family, 4);
-	assert_int_equal(c.bits, 24);
-	assert_int_equal(carrier_cidr_contains(&c, "192.0.2.77"), 1);
-	assert_int_equal(carrier_cidr_contains(&c, "::ffff:192.0.2.1"), 1);
-	assert_int_equal(carrier_cidr_contains(&c, "192.0.3.1"), 0);
-	assert_int_equal(carrier_cidr_contains(&c, "2001:db8::1"), 0);
-	assert_int_equal(carrier_cidr_contains(&c, "not an address"), 0);
-	assert_int_equal(carrier_cidr_parse("127.0.0.1", &c), 0);
-	assert_int_equal(c.bits, 32);
-	assert_int_equal(carrier_cidr_contains(&c, "127.0.0.1"), 1);
-	assert_int_equal(carrier_cidr_contains(&c, "127.0.0.2"), 0);
-	assert_int_equal(carrier_cidr_parse("10.0.0.0/9", &c), 0);
-	assert_int_equal(carrier_cidr_contains(&c, "10.127.255.255"), 1);
-	assert_int_equal(carrier_cidr_contains(&c, "10.128.0.0"), 0);
-	assert_int_equal(carrier_cidr_parse("0.0.0.0/0", &c), 0);
-	assert_int_equal(carrier_cidr_contains(&c, "203.0.113.9"), 1);
-	assert_int_equal(carrier_cidr_parse("2001:db8::/32", &c), 0);
+	assert_int_equal(c.prefix, 24);
+	assert_int_equal((int)cidr_contains_text(&c, "192.0.2.77"), 1);
+	assert_int_equal((int)cidr_contains_text(&c, "::ffff:192.0.2.1"), 1);
+	assert_int_equal((int)cidr_contains_text(&c, "192.0.3.1"), 0);
+	assert_int_equal((int)cidr_contains_text(&c, "2001:db8::1"), 0);
+	assert_int_equal((int)cidr_contains_text(&c, "not an address"), 0);
+	assert_int_equal(cidr_parse("127.0.0.1", &c, &why), 0);
+	assert_int_equal(c.prefix, 32);
+	assert_int_equal((int)cidr_contains_text(&c, "127.0.0.1"), 1);
+	assert_int_equal((int)cidr_contains_text(&c, "127.0.0.2"), 0);
+	assert_int_equal(cidr_parse("10.0.0.0/9", &c, &why), 0);
+	assert_int_equal((int)cidr_contains_text(&c, "10.127.255.255"), 1);
+	assert_int_equal((int)cidr_contains_text(&c, "10.128.0.0"), 0);
+	assert_int_equal(cidr_parse("0.0.0.0/0", &c, &why), 0);
+	assert_int_equal((int)cidr_contains_text(&c, "203.0.113.9"), 1);
+	assert_int_equal(cidr_parse("2001:db8::/32", &c, &why), 0);
 	assert_int_equal(c.family, 6);
-	assert_int_equal(carrier_cidr_contains(&c, "2001:db8:ffff::5"), 1);
-	assert_int_equal(carrier_cidr_contains(&c, "2001:db9::5"), 0);
-	assert_int_equal(carrier_cidr_contains(&c, "192.0.2.1"), 0);
+	assert_int_equal((int)cidr_contains_text(&c, "2001:db8:ffff::5"), 1);
+	assert_int_equal((int)cidr_contains_text(&c, "2001:db9::5"), 0);
+	assert_int_equal((int)cidr_contains_text(&c, "192.0.2.1"), 0);
 	static const char *const bad[] = { "", "/24", "10.0.0.1/8", "10.0.0.0/33", "10.0.0.0/", "10.0.0.0/x",
 		"2001:db8::/129", "2001:db8::1/32", "host.example/24", "10.0.0.0/024x", "10.0.0.0/99999999999" };
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
-		assert_int_equal(carrier_cidr_parse(bad[i], &c), -1);
+		assert_int_equal(cidr_parse(bad[i], &c, &why), -1);
 }
 
 static void t_normalize(void **state)

@@ -5,7 +5,10 @@ import { chromium } from "playwright-core";
 
 const BASE = process.env.BASE;
 const EXE = process.env.CHROMIUM || "/usr/bin/chromium";
+// SCREENSHOT_DIR: where to save pictures of the main pages (docs/portal/).
+const SHOTS = process.env.SCREENSHOT_DIR || "";
 let checks = 0, fails = 0;
+async function shot(page, name) { if (SHOTS) await page.screenshot({ path: `${SHOTS}/${name}.png` }); }
 function check(cond, what) { checks++; if (!cond) { fails++; console.log("FAIL: " + what); } }
 
 const browser = await chromium.launch({ executablePath: EXE, args: ["--no-sandbox"] });
@@ -21,6 +24,7 @@ try {
     check(await page.getAttribute("html", "lang") === locale.slice(0, 2), `${locale}: <html lang>`);
     await page.waitForSelector("#signin", { timeout: 30000 });
     check((await page.textContent("h1")).trim() === title, `${locale}: sign-in title is ${title}`);
+    await shot(page, `signin-${locale.slice(0, 2)}`);
     // A wrong password: the message of the page's language, from the catalogue.
     await page.fill("#email", process.env.OP_EMAIL);
     await page.fill("#password", "not-the-password-1");
@@ -31,6 +35,7 @@ try {
     await page.click("#signin button[type=submit]");
     await page.waitForSelector("#signout", { timeout: 30000 });
     check((await page.textContent("h1")).startsWith(welcome), `${locale}: signed in (${welcome})`);
+    await shot(page, `home-${locale.slice(0, 2)}`);
     // The policy holds in the browser: an inline script does not run, and
     // the browser reports the violation.
     const blocked = await page.evaluate(() => new Promise((resolve) => {
@@ -56,6 +61,7 @@ try {
   await p.waitForSelector("#signin", { timeout: 30000 });
   const overflow = await p.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   check(overflow <= 0, `phone width: no horizontal overflow (${overflow}px)`);
+  await shot(p, "signin-phone-fr");
   // The language menu switches the page to English and is remembered.
   await p.selectOption("#lang-choice", "en");
   await p.waitForFunction(() => document.querySelector("h1").textContent === "Sign in", null, { timeout: 30000 });

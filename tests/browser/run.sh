@@ -2,6 +2,7 @@
 # CTest browser_portal: starts faxvaultd (tests/integ/api/lib.sh) and runs
 # portal.test.mjs in Debian's Chromium. Skipped (status 77) when Chromium or
 # the npm packages (scripts/install-npm, run by make check) are missing.
+# SCREENSHOT_DIR=DIR saves pictures of the main pages there (docs/portal/).
 HERE=$(cd "$(dirname "$0")" && pwd)
 if [ ! -x /usr/bin/chromium ] || [ ! -d "$HERE/node_modules/playwright-core" ] || ! command -v node >/dev/null; then
 	echo "browser tests skipped: run scripts/install-deps and scripts/install-npm"

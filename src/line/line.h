@@ -176,7 +176,9 @@ int line_send(const line_cfg_t *cfg, const char *target, const char *tiff, fax_r
 
 /* Places n calls at once to target, each sending tiff, in one engine loop
  * (load tests, benchmarks); reports each result to cb. 0 when the calls ran,
- * -1 on a local error before dialling (reason in err). */
+ * -1 on a local error (reason in err): before dialling, nothing reported; or
+ * when no media thread could be started, each call reported failed (class
+ * "network", so it is tried again). The process goes on either way. */
 int line_send_many(const line_cfg_t *cfg, const char *target, const char *tiff, int n, line_result_fn *cb,
 		   void *ud, char *err, size_t errlen);
 
@@ -184,7 +186,7 @@ int line_send_many(const line_cfg_t *cfg, const char *target, const char *tiff, 
  * or SIGINT / SIGTERM when cfg->stop is NULL). Writes each call's TIFF
  * where cfg->accept says (else into cfg->out_dir) and reports each result
  * to cb, from the engine's SIP thread. Returns 0, or -1 when it cannot
- * start (bad address, bind). */
+ * start (bad address, bind, no thread for its media loop). */
 int line_receive(const line_cfg_t *cfg, line_result_fn *cb, void *ud);
 
 /* Appends the library the engine decodes the far end with (spandsp) and its

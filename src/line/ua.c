@@ -2055,12 +2055,48 @@ static void ua_open_muxes(ua_t *ua)
 			  ua->nworkers ? ua->workers[i].mux->port : ua->mux->port);
 }
 
-static void ua_run(ua_t *ua, int sending)
+/* Starts the media threads: 0, or -1 (logged) with those started joined
+ * again, when the process has no thread to give. */
+static int ua_start_workers(ua_t *ua)
+{
+	for (int i = 0; i < ua->nworkers; i++) {
+		int rc = pthread_create(&ua->workers[i].th, NULL, worker_main, &ua->workers[i]);
+		if (rc != 0) {
+			log_event(LOG_ERROR, "line_no_resources", "call=- what=thread errno=%d", rc);
+			atomic_store(&ua->workers_stop, 1);
+			for (int k = 0; k < i; k++)
+				pthread_join(ua->workers[k].th, NULL);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* The engine could not run: every call placed ends unanswered (a network
+ * failure for the caller, so a fax is tried again) and is reported. */
+static void ua_abandon(ua_t *ua)
+{
+	for (int i = 0; i < ua->ncalls; i++) {
+		call_t *c = ua->calls[i];
+		c->res.network_error = 1;
+		call_end(c);
+		snprintf(c->res.reason, sizeof c->res.reason, "the engine could not start a media thread");
+		call_report(c);
+		call_free(c);
+	}
+	ua->ncalls = 0;
+	ua_fini(ua);
+}
+
+/* Runs the loop until every call is over (or, receiving, until stopped):
+ * 0, or -1 when the engine could not start (every call reported failed). */
+static int ua_run(ua_t *ua, int sending)
 {
 	ua->next_tick_ns = time_mono_ns() + ua->tick_ns;
-	for (int i = 0; i < ua->nworkers; i++)
-		if (pthread_create(&ua->workers[i].th, NULL, worker_main, &ua->workers[i]) != 0)
-			fatal("cannot start a media thread");
+	if (ua_start_workers(ua) != 0) {
+		ua_abandon(ua);
+		return -1;
+	}
 	int stopping = 0;
 	int64_t grace_until = 0;
 	int64_t next_due_ms = 0;
@@ -2179,6 +2215,7 @@ static void ua_run(ua_t *ua, int sending)
 		  (long long)ua->ms.st.pkts, (long long)ua->ms.st.late_pkts, (double)ua->ms.st.max_pkt_late_ns / 1e6,
 		  (long long)ua->ms.st.stray, ua->calls_started);
 	ua_fini(ua);
+	return 0;
 }
 
 /* Counts n datagrams that just left, due at deadline_ns. */
@@ -2666,10 +2703,14 @@ int line_send_many(const line_cfg_t *cfg, const char *target, const char *tiff, 
 		c->invite_at_ms = now_ms() + (int64_t)i * (n > 500 ? 5000 / n : 10);
 		c->invite_pending = 1;
 	}
-	ua_run(&ua, 1);
+	int run = ua_run(&ua, 1);
 	close(ua.fd);
 	if (tx_memfd >= 0)
 		close(tx_memfd);
+	if (run != 0) {
+		snprintf(err, errlen, "no thread for the engine's media loop (the calls were reported failed)");
+		return -1;
+	}
 	return 0;
 }
 
@@ -2678,7 +2719,9 @@ int line_send(const line_cfg_t *cfg, const char *target, const char *tiff, fax_r
 	fax_result_init(res, 1);
 	/* The result is copied out (by copy_result) before the engine frees the call. */
 	if (line_send_many(cfg, target, tiff, 1, copy_result, res, res->reason, sizeof res->reason) != 0) {
-		snprintf(res->fail_class, sizeof res->fail_class, "rejected");
+		/* A call that was placed keeps the class it ended with. */
+		if (!res->fail_class[0])
+			snprintf(res->fail_class, sizeof res->fail_class, "rejected");
 		return -1;
 	}
 	return 0;
@@ -2714,7 +2757,7 @@ int line_receive(const line_cfg_t *cfg, line_result_fn *cb, void *ud)
 	ua.cb_ud = ud;
 	log_event(LOG_INFO, "line_listen", "call=- listen=%s port=%u calls=%d t38=%d ecm=%d", cfg->listen,
 		  ntohs(ua.bound.sin_port), cfg->calls, cfg->t38, cfg->ecm);
-	ua_run(&ua, 0);
+	int run = ua_run(&ua, 0);
 	close(ua.fd);
-	return 0;
+	return run;
 }

@@ -25,6 +25,7 @@
 #include "portal.h"
 #include "audit.h"
 #include "audit_cmd.h"
+#include "backup_cmd.h"
 #include "config.h"
 #include "datadir.h"
 #include "domain.h"
@@ -35,6 +36,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "numparse.h"
+#include "paths.h"
 #include "probe.h"
 #include "pwlist.h"
 #include "render.h"
@@ -64,6 +66,16 @@ static void usage(FILE *out)
 	      "                                      the master key) and against checkpoints kept\n"
 	      "                                      elsewhere; exit 0 when intact (saying what it could\n"
 	      "                                      not rule out), 1 naming the first broken event\n"
+	      "  backup --to DIR [--passphrase-file FILE | --without-key]\n"
+	      "                                      copy the database (online, consistent), the\n"
+	      "                                      documents and the audit checkpoints, with the\n"
+	      "                                      master key sealed under a passphrase (the file,\n"
+	      "                                      or FAXVAULT_BACKUP_PASSPHRASE)\n"
+	      "  restore --from DIR [--data-dir DIR] [--passphrase-file FILE]\n"
+	      "                                      make a new data directory of a backup\n"
+	      "  backup-verify --from DIR [--passphrase-file FILE] [--sample N]\n"
+	      "                                      check a backup: every file, the audit chain,\n"
+	      "                                      N documents decrypted (default 20)\n"
 	      "  check-config                        validate the configuration and exit\n"
 	      "  print-config                        print the effective configuration\n"
 	      "\n"
@@ -123,25 +135,6 @@ static void cli_actor(char *out, size_t len)
 		snprintf(out, len, "cli:%s@%s", pw->pw_name, host);
 	else
 		snprintf(out, len, "cli:uid%u@%s", (unsigned)geteuid(), host);
-}
-
-static char *db_path(const config_t *cfg)
-{
-	return xasprintf("%s/faxvault.db", cfg->data_dir);
-}
-
-/* The master key file (caller frees). */
-static char *master_key_path(const config_t *cfg)
-{
-	return *cfg->master_key_file ? xstrdup(cfg->master_key_file)
-		: xasprintf("%s/master.key", cfg->data_dir);
-}
-
-/* Where checkpoints of the audit chain are appended (caller frees). */
-static char *checkpoint_path(const config_t *cfg)
-{
-	return *cfg->audit_checkpoint_file ? xstrdup(cfg->audit_checkpoint_file)
-		: xasprintf("%s/audit-checkpoints.jsonl", cfg->data_dir);
 }
 
 static store_t *open_store(const config_t *cfg)
@@ -316,7 +309,7 @@ struct fax_runtime {
 static int fax_runtime_open(const config_t *cfg, struct fax_runtime *fr)
 {
 	memset(fr, 0, sizeof *fr);
-	fr->doc_dir = xasprintf("%s/docs", cfg->data_dir);
+	fr->doc_dir = docs_path(cfg);
 	fr->work_dir = xasprintf("%s/work", cfg->data_dir);
 	fr->key_path = master_key_path(cfg);
 	if (ensure_dir(fr->doc_dir) != 0 || ensure_dir(fr->work_dir) != 0) {
@@ -646,6 +639,12 @@ static int run(config_t *cfg, int argc, char **argv)
 		rc = cmd_password_reset(cfg, argc - i, argv + i);
 	else if (strcmp(cmd, "audit-verify") == 0)
 		rc = cmd_audit_verify(cfg, argc - i, argv + i);
+	else if (strcmp(cmd, "backup") == 0)
+		rc = backup_cmd_backup(cfg, argc - i, argv + i);
+	else if (strcmp(cmd, "restore") == 0)
+		rc = backup_cmd_restore(cfg, argc - i, argv + i);
+	else if (strcmp(cmd, "backup-verify") == 0)
+		rc = backup_cmd_verify(cfg, argc - i, argv + i);
 	else if (strcmp(cmd, "check-config") == 0) {
 		puts("configuration is valid");
 		rc = 0;

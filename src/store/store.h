@@ -43,6 +43,11 @@ int store_schema_version(store_t *st);
  * (secure_delete). STORE_OK, STORE_CONFLICT when a reader kept it from
  * finishing, STORE_ERROR (logged). */
 int store_checkpoint(store_t *st);
+/* Writes a consistent copy of the whole database to path (which must not
+ * exist) while the service runs: one read snapshot (VACUUM INTO), so the
+ * copy holds every transaction committed before it began and none after.
+ * 0, or -1 with a reason in err. */
+int store_snapshot(store_t *st, const char *path, char *err, size_t errlen);
 /* Cumulative time spent inside the database, in ns (for /metrics). */
 int64_t store_db_time_ns(store_t *st);
 

@@ -58,6 +58,19 @@ int store_doc_exists(store_tx_t *tx, const char *id)
 	return count_of(sq_one(tx, "SELECT count(*) AS n FROM documents WHERE id=?", "s", id));
 }
 
+json_t *store_doc_sample(store_tx_t *tx, int limit)
+{
+	return sq_rows(tx, "SELECT id, account_id FROM documents ORDER BY random() LIMIT ?", "n", limit);
+}
+
+int64_t store_doc_count(store_tx_t *tx)
+{
+	json_t *r = sq_one(tx, "SELECT count(*) AS n FROM documents", "");
+	int64_t n = r ? (int64_t)json_integer_value(json_object_get(r, "n")) : -1;
+	json_decref(r);
+	return n;
+}
+
 /* ---- submissions ---- */
 
 static const char *const sub_cols[] = { "id", "account_id", "user_id", "originals", "options",

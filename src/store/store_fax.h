@@ -25,6 +25,11 @@ int store_doc_set_pages(store_tx_t *tx, const char *id, int pages);
 int store_doc_delete(store_tx_t *tx, const char *account_id, const char *id);
 /* 1 when a documents row with this id exists, 0 when not, -1 on error. */
 int store_doc_exists(store_tx_t *tx, const char *id);
+/* Up to limit documents chosen at random: array of {id, account_id}. */
+json_t *store_doc_sample(store_tx_t *tx, int limit);
+/* The number of documents, or -1. */
+int64_t store_doc_count(store_tx_t *tx);
+
 
 /* ---- submissions being rendered ---- */
 /* {id, account_id, user_id, originals (JSON text), options (JSON text), created_at} */

@@ -615,6 +615,26 @@ static void pool_put(store_t *st, struct conn *c)
 	conn_close(c);
 }
 
+int store_snapshot(store_t *st, const char *path, char *err, size_t errlen)
+{
+	struct conn *c = pool_get(st);
+	if (!c) {
+		snprintf(err, errlen, "the database could not be reached");
+		return -1;
+	}
+	sqlite3_stmt *q = NULL;
+	int rc = sqlite3_prepare_v2(c->db, "VACUUM INTO ?", -1, &q, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_text(q, 1, path, -1, SQLITE_TRANSIENT);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(q);
+	if (rc != SQLITE_DONE)
+		snprintf(err, errlen, "copy of the database to %s failed: %s", path, sqlite3_errmsg(c->db));
+	sqlite3_finalize(q);
+	pool_put(st, c);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
 store_tx_t *store_begin(store_t *st, bool write)
 {
 	struct conn *c = pool_get(st);

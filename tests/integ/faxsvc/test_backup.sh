@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# Backups (issue 15, P04): a restore drill. With faxes sent and received and
+# another in flight, `faxvaultd backup` copies the running service; the
+# daemon is killed and its data directory destroyed; `backup-verify` checks
+# the copy, `restore` makes a new data directory of it, the audit chain
+# verifies there and every fax known before the backup is back with its
+# documents. Damaged copies, wrong passphrases and occupied targets are
+# refused, and neither the passphrase nor the master key is in the copy.
+. "$(dirname "$0")/../api/lib.sh"
+. "$(dirname "$0")/lib_fax.sh"
+fax_setup
+make_pdf "$TMP/three.pdf" 3
+PASS="$TMP/passphrase"
+printf 'correct horse battery staple 42\n' >"$PASS"
+BK="$TMP/backup"
+bk() { "$FAXVAULTD" --data-dir "$DATA" $FV_TEST_FLAGS "$@"; }
+
+# --- Traffic: one fax delivered and received, one more on its way.
+send_fax "$USER_A" "$NUM_B" "$TMP/three.pdf"
+expect_status 202 "fax accepted"
+FIRST=$FAX
+wait_fax "$USER_A" "$FIRST"
+expect_jq '.status == "delivered"' "the first fax is delivered"
+wait_inbound "$USER_B" 1
+RECEIVED=$(jqr '.items[0].id')
+send_fax "$USER_A" "$NUM_B" "$TMP/three.pdf"
+SECOND=$FAX
+req GET "/v1/faxes?limit=200" "$USER_A"
+BEFORE_A=$(jqr '[.items[].id] | sort | join(" ")')
+
+# --- Refusals before anything is written.
+env -u FAXVAULT_BACKUP_PASSPHRASE "$FAXVAULTD" --data-dir "$DATA" $FV_TEST_FLAGS backup --to "$TMP/nopass" >"$TMP/o" 2>&1
+[ $? = 2 ] && grep -q 'no passphrase' "$TMP/o" && ok || fail "a backup without a passphrase: $(cat "$TMP/o")"
+FAXVAULT_BACKUP_PASSPHRASE=short bk backup --to "$TMP/short" >"$TMP/o" 2>&1
+[ $? = 2 ] && grep -q 'at least 12 characters' "$TMP/o" && ok || fail "a short passphrase: $(cat "$TMP/o")"
+mkdir -p "$TMP/full" && touch "$TMP/full/x"
+bk backup --to "$TMP/full" --passphrase-file "$PASS" >"$TMP/o" 2>&1
+[ $? = 1 ] && grep -q 'new or empty directory' "$TMP/o" && ok || fail "a backup into a non-empty directory: $(cat "$TMP/o")"
+
+# --- The backup, with the service running.
+bk backup --to "$BK" --passphrase-file "$PASS" >"$TMP/bk.out" 2>&1 && ok || fail "backup: $(cat "$TMP/bk.out")"
+grep -q 'master key: sealed under the passphrase' "$TMP/bk.out" && ok || fail "backup output: $(cat "$TMP/bk.out")"
+jq -e '.format == "faxvault-backup/1" and (.files | map(.path) | index("faxvault.db") != null) and (.files | map(select(.path | startswith("docs/"))) | length) >= 2 and .audit_head.seq > 0 and (.master_key.sealed.sealed | length) > 0' "$BK/manifest.json" >/dev/null \
+	&& ok || fail "manifest: $(head -c 600 "$BK/manifest.json")"
+HEAD=$(jq -r '"\(.audit_head.seq):\(.audit_head.hash)"' "$BK/manifest.json")
+# The passphrase and the master key are nowhere in the copy in the clear.
+python3 - "$DATA/master.key" "$BK" "correct horse battery staple 42" <<'PY' && ok || fail "a secret found in the backup"
+import os, sys
+key = open(sys.argv[1], 'rb').read()
+needles = [key, key[12:44], key[12:44].hex().encode(), sys.argv[3].encode()]
+for root, _, files in os.walk(sys.argv[2]):
+    for f in files:
+        data = open(os.path.join(root, f), 'rb').read()
+        for n in needles:
+            if n in data:
+                print("found in", f); sys.exit(1)
+PY
+
+# --- Disaster: the daemon dies, its data directory is gone.
+kill -9 "$DAEMON_PID"; wait "$DAEMON_PID" 2>/dev/null; DAEMON_PID=""
+rm -rf "$DATA"
+
+# --- The copy checks out; damaged copies and wrong passphrases do not.
+"$FAXVAULTD" $FV_TEST_FLAGS backup-verify --from "$BK" --passphrase-file "$PASS" >"$TMP/v.out" 2>&1 && ok || fail "backup-verify: $(cat "$TMP/v.out")"
+grep -q 'audit chain intact' "$TMP/v.out" && grep -q 'backup verified' "$TMP/v.out" && ok || fail "verify output: $(cat "$TMP/v.out")"
+grep -Eq 'documents: [1-9][0-9]* of a sample of [1-9][0-9]* decrypted whole and authentic, 0 without a blob.*, 0 damaged' "$TMP/v.out" && ok || fail "documents decrypted: $(grep documents "$TMP/v.out")"
+printf 'not the right passphrase\n' >"$TMP/wrong"
+"$FAXVAULTD" $FV_TEST_FLAGS backup-verify --from "$BK" --passphrase-file "$TMP/wrong" >"$TMP/o" 2>&1
+[ $? = 1 ] && grep -q 'does not open: wrong passphrase' "$TMP/o" && ok || fail "a wrong passphrase: $(cat "$TMP/o")"
+cp -a "$BK" "$TMP/damaged"
+BLOB=$(ls "$TMP/damaged/docs" | head -n 1)
+printf 'X' | dd of="$TMP/damaged/docs/$BLOB" bs=1 seek=100 conv=notrunc 2>/dev/null
+"$FAXVAULTD" $FV_TEST_FLAGS backup-verify --from "$TMP/damaged" --passphrase-file "$PASS" >"$TMP/o" 2>&1
+[ $? = 1 ] && grep -q "docs/$BLOB differs from the manifest" "$TMP/o" && ok || fail "a damaged blob: $(cat "$TMP/o")"
+"$FAXVAULTD" $FV_TEST_FLAGS restore --from "$TMP/damaged" --data-dir "$TMP/never" --passphrase-file "$PASS" >"$TMP/o" 2>&1
+[ $? = 1 ] && [ ! -e "$TMP/never/faxvault.db" ] && ok || fail "a damaged copy was restored: $(cat "$TMP/o")"
+rm -f "$TMP/damaged/manifest.json"
+"$FAXVAULTD" $FV_TEST_FLAGS backup-verify --from "$TMP/damaged" --passphrase-file "$PASS" >"$TMP/o" 2>&1
+[ $? = 1 ] && grep -q 'holds no faxvault backup' "$TMP/o" && ok || fail "a copy without its manifest: $(cat "$TMP/o")"
+
+# --- Restore into a new data directory; the chain verifies there.
+"$FAXVAULTD" $FV_TEST_FLAGS restore --from "$BK" --data-dir "$DATA" --passphrase-file "$PASS" >"$TMP/r.out" 2>&1 && ok || fail "restore: $(cat "$TMP/r.out")"
+[ "$(stat -c %a "$DATA/master.key")" = 600 ] && [ "$(stat -c %a "$DATA/faxvault.db")" = 600 ] && ok || fail "restored files are not private"
+"$FAXVAULTD" $FV_TEST_FLAGS restore --from "$BK" --data-dir "$DATA" --passphrase-file "$PASS" >"$TMP/o" 2>&1
+[ $? = 1 ] && grep -q 'already holds a database' "$TMP/o" && ok || fail "a restore over data: $(cat "$TMP/o")"
+"$FAXVAULTD" --data-dir "$DATA" $FV_TEST_FLAGS audit-verify >"$TMP/av.out" 2>&1 && ok || fail "audit-verify on the restored copy: $(cat "$TMP/av.out")"
+grep -q "audit chain intact: .* head $HEAD" "$TMP/av.out" && ok || fail "the restored head is not the backup's $HEAD: $(cat "$TMP/av.out")"
+
+# --- The service runs on the restored copy: every fax known before the
+# backup is there, documents decrypt, the one in flight ends.
+launch_daemon --set testing.media_clock_speed="$FAX_SPEED" --set fax.poll_ms=100
+USER_A=$(login user@a-fax.example meadow-violin-otter-55)
+USER_B=$(login user@b-fax.example meadow-violin-otter-55)
+req GET "/v1/faxes?limit=200" "$USER_A"
+AFTER_A=$(jqr '[.items[].id] | sort | join(" ")')
+[ "$AFTER_A" = "$BEFORE_A" ] && ok || fail "faxes before the backup: $BEFORE_A; after the restore: $AFTER_A"
+curl -s -o "$TMP/doc.pdf" -w '%{http_code}' -H "Authorization: Bearer $USER_B" "$BASE/v1/faxes/$RECEIVED/document" >"$TMP/code"
+[ "$(cat "$TMP/code")" = 200 ] && head -c 5 "$TMP/doc.pdf" | grep -q '%PDF-' && ok || fail "the received fax's document after the restore: $(cat "$TMP/code")"
+wait_fax "$USER_A" "$SECOND"
+expect_jq '.status | IN("delivered","partial","failed")' "the fax in flight at the backup ends after the restore"
+
+stop_daemon || fail "daemon did not stop cleanly"
+finish

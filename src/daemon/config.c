@@ -120,6 +120,12 @@ static const struct setting settings[] = {
 	{ "fax.currency", C_STR, OFF(fax_currency), "EUR", 3, 3, NULL,
 		"Currency of accounts without one of their own (ISO 4217): their faxes are priced "
 		"from its rate table." },
+	{ "retention.min_days", C_INT, OFF(retention_min_days), "0", 0, 36500, NULL,
+		"Fewest days an account's retention policy may keep a fax (0: no floor)." },
+	{ "retention.max_days", C_INT, OFF(retention_max_days), "0", 0, 36500, NULL,
+		"Most days an account's retention policy may keep a fax; accounts must then name a number of days (0: no ceiling, keeping is allowed)." },
+	{ "retention.sweep_minutes", C_INT, OFF(retention_sweep_minutes), "60", 1, 1440, NULL,
+		"How often the fax service deletes the faxes that retention policies made due." },
 	{ "webhooks.allow_cidrs", C_STR, OFF(webhook_allow), "", 0, 1024, NULL,
 		"Address ranges webhook URLs may reach although loopback, private or link-local (comma-separated CIDRs)." },
 	{ "webhooks.timeout_seconds", C_INT, OFF(webhook_timeout), "10", 1, 120, NULL,

@@ -59,6 +59,9 @@ typedef struct config {
 	int64_t fax_max_call_minutes;
 	int64_t fax_quarantine_days;
 	char *fax_currency;
+	int64_t retention_min_days;
+	int64_t retention_max_days;
+	int64_t retention_sweep_minutes;
 	char *webhook_allow;
 	int64_t webhook_timeout;
 	char *mail_relay;

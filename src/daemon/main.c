@@ -174,6 +174,8 @@ static dom_config_t dom_config(const config_t *cfg)
 		.source_lock_minutes = (int)cfg->source_lockout_minutes,
 		.reset_minutes = (int)cfg->reset_minutes,
 		.mail_on = *cfg->mail_relay != '\0',
+		.retention_min_days = (int)cfg->retention_min_days,
+		.retention_max_days = (int)cfg->retention_max_days,
 	};
 	return d;
 }
@@ -457,6 +459,7 @@ static int cmd_serve(const config_t *cfg)
 			.node_id = fr.node,
 			.workers = (int)cfg->fax_workers,
 			.poll_ms = (int)cfg->fax_poll_ms,
+			.retention_sweep_ms = cfg->retention_sweep_minutes * 60000,
 			.clock_speed = (double)cfg->test_media_speed,
 			.ring_ms = (int)cfg->fax_ring_seconds * 1000,
 			.max_call_ms = (int)cfg->fax_max_call_minutes * 60000,

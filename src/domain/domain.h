@@ -33,6 +33,8 @@ typedef struct dom_config {
 				      that serve no fax (then fax operations answer 503) */
 	const char *audit_checkpoint_file; /* where checkpoints are appended ("" or NULL: none) */
 	bool mail_on;              /* mail.relay is set: notices are queued (mailq.h) */
+	int retention_min_days;    /* bounds of retention policies (0: none) */
+	int retention_max_days;
 } dom_config_t;
 
 typedef struct dom_ctx {

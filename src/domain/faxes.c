@@ -21,6 +21,7 @@
 #include "sec.h"
 #include "store_fax.h"
 #include "timeutil.h"
+#include "retention.h"
 #include "webhooks.h"
 #include "xalloc.h"
 
@@ -241,6 +242,8 @@ static json_t *fax_json(store_tx_t *tx, const json_t *f, bool with_attempts)
 		"created_at", time_json(json_object_get(f, "created_at")),
 		"updated_at", time_json(json_object_get(f, "updated_at")),
 		"completed_at", time_json(json_object_get(f, "completed_at")));
+	json_object_set_new(o, "legal_hold", json_pack("{s:b, s:o}", "held",
+		*rec_str(f, "legal_hold_reason") != '\0', "reason", str_or_null(f, "legal_hold_reason")));
 	if (with_attempts) {
 		json_t *arr = json_array(), *rows = store_attempts_of(tx, id);
 		size_t i;
@@ -788,27 +791,50 @@ int dom_fax_delete(dom_ctx_t *c, const char *fax_id, dom_err_t *e)
 		json_decref(f);
 		return -1;
 	}
-	const char *account_id = rec_str(f, "account_id");
+	if (dom_retention_held(c->tx, f)) {
+		dom_fail(e, "legal-hold", "", "the fax is under a legal hold (on the fax or its account); "
+			"an administrator with security.manage must lift it first");
+		json_decref(f);
+		return -1;
+	}
+	if (!env_of(c)) {
+		json_decref(f);
+		return dom_fail(e, "unavailable", "", "fax documents are not available on this service");
+	}
+	audit_ctx_t who = { .who = c->who, .actor = c->actor, .source = c->source,
+		.request_id = c->request_id };
+	int rc = fax_destroy_tx(c->tx, env_of(c), &who, f, "fax.delete", NULL, time_now_ms());
+	json_decref(f);
+	if (rc != 0)
+		return dom_fail(e, "internal", "", "the fax could not be deleted");
+	return 0;
+}
+
+int fax_destroy_tx(store_tx_t *tx, const fax_env_t *env, const audit_ctx_t *actor,
+	const json_t *f, const char *action, json_t *detail, int64_t now)
+{
+	const char *fax_id = rec_str(f, "id"), *account_id = rec_str(f, "account_id");
 	char doc_id[DOC_ID_MAX];
 	snprintf(doc_id, sizeof doc_id, "%s", rec_str(f, "doc_id"));
-	int rc = store_fax_mark_deleted(c->tx, account_id, fax_id, time_now_ms());
-	int users = rc == STORE_OK && doc_id[0] ? store_fax_doc_users(c->tx, doc_id) : 0;
+	int rc = store_fax_mark_deleted(tx, account_id, fax_id, now);
+	int users = rc == STORE_OK && doc_id[0] ? store_fax_doc_users(tx, doc_id) : 0;
 	bool shred = doc_id[0] && users == 0;
+	if (!detail)
+		detail = json_object();
 	if (rc == STORE_OK && users >= 0) {
-		json_t *detail = json_pack("{s:s, s:b}", "direction", rec_str(f, "direction"),
-			"document_destroyed", shred);
-		rc = dom_audit(c, "fax.delete", fax_id, account_id, "success", detail);
-		json_decref(detail);
+		json_object_set_new(detail, "direction", json_string(rec_str(f, "direction")));
+		json_object_set_new(detail, "document_destroyed", json_boolean(shred));
+		rc = fax_audit(tx, actor, action, fax_id, account_id, "success", detail);
+		detail = NULL;
 	} else if (rc == STORE_OK) {
 		rc = STORE_ERROR;
 	}
-	if (rc != STORE_OK) {
-		json_decref(f);
-		return dom_fail(e, "internal", "", "the fax could not be deleted");
-	}
-	rc = shred ? dom_doc_shred(c, account_id, doc_id, e) : 0;
-	json_decref(f);
-	return rc;
+	json_decref(detail);
+	if (rc != STORE_OK)
+		return -1;
+	/* The wrapped key goes with this transaction; the blob at once (a crash
+	 * before the commit leaves the fax to be deleted again). */
+	return shred ? doc_shred_tx(tx, env, account_id, doc_id) : 0;
 }
 
 int dom_fax_resend(dom_ctx_t *c, const char *fax_id, const json_t *body, json_t **out,

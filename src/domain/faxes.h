@@ -94,6 +94,15 @@ int fax_audit(store_tx_t *tx, const audit_ctx_t *actor, const char *action, cons
 int fax_audit_c(dom_ctx_t *c, const char *action, const char *target, const char *account_id,
 	const char *outcome, json_t *detail);
 
+/* Deletes fax record f in tx: the row becomes a tombstone, an audit event
+ * action records it as actor (detail, owned, may be NULL, gains direction
+ * and document_destroyed), and its document is crypto-shredded when no
+ * other live fax uses it. 0, or -1 (the caller rolls back). Callers check
+ * legal holds first. Shared by DELETE /v1/faxes/{id} and the retention
+ * sweep. */
+int fax_destroy_tx(store_tx_t *tx, const fax_env_t *env, const audit_ctx_t *actor,
+	const json_t *f, const char *action, json_t *detail, int64_t now);
+
 /* ---- API operations ---- */
 
 typedef struct fax_file {

@@ -9,6 +9,7 @@
 #include "pwlist.h"
 #include "mailq.h"
 #include "sec.h"
+#include "store_retention.h"
 #include "timeutil.h"
 #include "validate.h"
 #include "xalloc.h"
@@ -414,6 +415,43 @@ static void entry(json_t *items, const char *lang, int idx, const char *status, 
 		status, "title", f ? titles[idx].title_fr : titles[idx].title_en, "detail", f ? fr : en));
 }
 
+/* C09: a retention policy was chosen (PATCH /v1/accounts/{id}/retention),
+ * and what it keeps. */
+static void retention_entry(dom_ctx_t *c, json_t *items, const char *lang, const char *account_id)
+{
+	json_t *p = store_retention_get(c->tx, account_id);
+	if (!p) {
+		entry(items, lang, 8, "fail",
+			"No retention period was chosen: faxes are kept until the account is closed. Choose one "
+			"(or choose to keep them) in the retention settings.",
+			"Aucune durée de conservation n'a été choisie : les fax sont gardés jusqu'à la fermeture "
+			"du compte. Choisissez-en une (ou choisissez de les garder) dans les paramètres de "
+			"conservation.");
+		return;
+	}
+	char en[320], fr[360], in_en[32] = "kept", out_en[32] = "kept", in_fr[32] = "gardés",
+		out_fr[32] = "gardés";
+	const json_t *in = json_object_get(p, "inbound_fax_days"), *out = json_object_get(p,
+		"outbound_fax_days");
+	if (in) {
+		long long n = (long long)json_integer_value(in);
+		snprintf(in_en, sizeof in_en, "%lld day%s", n, n == 1 ? "" : "s");
+		snprintf(in_fr, sizeof in_fr, "%lld jour%s", n, n == 1 ? "" : "s");
+	}
+	if (out) {
+		long long n = (long long)json_integer_value(out);
+		snprintf(out_en, sizeof out_en, "%lld day%s", n, n == 1 ? "" : "s");
+		snprintf(out_fr, sizeof out_fr, "%lld jour%s", n, n == 1 ? "" : "s");
+	}
+	bool held = json_integer_value(json_object_get(p, "legal_hold")) != 0;
+	snprintf(en, sizeof en, "Received faxes: %s; sent faxes: %s.%s", in_en, out_en,
+		held ? " A legal hold stops every deletion." : "");
+	snprintf(fr, sizeof fr, "Fax reçus : %s ; fax envoyés : %s.%s", in_fr, out_fr,
+		held ? " Une conservation légale suspend toute suppression." : "");
+	entry(items, lang, 8, "pass", en, fr);
+	json_decref(p);
+}
+
 static bool adminish(const json_t *m)
 {
 	return strcmp(rec_str(m, "role"), "owner") == 0 ||
@@ -503,9 +541,7 @@ int dom_posture(dom_ctx_t *c, const json_t *a, json_t **out, dom_err_t *e)
 		      : "The password policy is weaker than the defaults.",
 		pw_ok ? "La politique de mots de passe respecte les valeurs NIST SP 800-63B (l'authentification unique n'est pas encore disponible)."
 		      : "La politique de mots de passe est plus faible que les valeurs par défaut.");
-	entry(items, lang, 8, "not_applicable",
-		"Faxes and their documents are kept until the account is closed: faxvault cannot yet apply a retention period, so there is nothing to choose here.",
-		"Les fax et leurs documents sont conservés jusqu'à la fermeture du compte : faxvault ne sait pas encore appliquer de durée de conservation, il n'y a donc rien à choisir ici.");
+	retention_entry(c, items, lang, rec_str(a, "id"));
 	entry(items, lang, 9, "not_applicable", "Fax by email is not available yet.",
 		"Le fax par courriel n'est pas encore disponible.");
 

@@ -26,6 +26,8 @@
 #include "line.h"
 #include "log.h"
 #include "numbers.h"
+#include "poller.h"
+#include "retention.h"
 #include "timeutil.h"
 #if __has_include("webhook_sender.h")
 #include "webhook_sender.h"
@@ -130,6 +132,8 @@ struct faxsvc {
 #ifdef HAVE_WEBHOOK_SENDER
 	webhook_sender_t *hooks;
 #endif
+	poller_t *retention;          /* the retention sweep */
+	int64_t next_sweep_ms;        /* when it next runs (the service's clock) */
 };
 
 /* ---- outbound ---- */
@@ -861,6 +865,28 @@ static int recover_inbound(faxsvc_t *s)
 
 /* ---- start and stop ---- */
 
+/* ---- retention ---- */
+
+/* The sweep looks at the clock this often; it runs every
+ * cfg.retention_sweep_ms of the service's clock (the test clock moves it). */
+#define RETENTION_POLL_MS 1000
+#define RETENTION_BATCH 100
+
+static int retention_pass(poller_t *p, void *arg)
+{
+	(void)p;
+	faxsvc_t *s = arg;
+	int64_t now = time_now_ms();
+	if (now < s->next_sweep_ms)
+		return 0;
+	int n = dom_retention_sweep(s->st, s->env, now, RETENTION_BATCH);
+	/* A full batch: go on at once; otherwise wait for the next turn. */
+	if (n < RETENTION_BATCH)
+		s->next_sweep_ms = now + (s->cfg.retention_sweep_ms > 0 ? s->cfg.retention_sweep_ms
+									  : 3600000);
+	return n > 0 ? n : 0;
+}
+
 faxsvc_t *faxsvc_start(const faxsvc_config_t *cfg, store_t *st, char *err, size_t errlen)
 {
 	if (!cfg->dom || !cfg->dom->fax || !cfg->node_id) {
@@ -900,6 +926,11 @@ faxsvc_t *faxsvc_start(const faxsvc_config_t *cfg, store_t *st, char *err, size_
 		return NULL;
 	}
 #endif
+	s->retention = poller_start("retention", RETENTION_POLL_MS, retention_pass, s, err, errlen);
+	if (!s->retention) {
+		faxsvc_stop(s);
+		return NULL;
+	}
 	s->workers = xcalloc((size_t)s->nworkers, sizeof *s->workers);
 	for (int i = 0; i < s->nworkers; i++)
 		pthread_create(&s->workers[i], NULL, worker_main, s);
@@ -913,6 +944,8 @@ void faxsvc_stop(faxsvc_t *s)
 	if (!s)
 		return;
 	atomic_store(&s->stopping, 1);
+	poller_stop(s->retention);
+	s->retention = NULL;
 	pthread_mutex_lock(&s->mu);
 	for (int i = 0; i < s->nworkers; i++)
 		if (s->running[i])

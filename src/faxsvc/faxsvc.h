@@ -29,6 +29,7 @@ typedef struct faxsvc_config {
 	size_t loopback_bound_len;
 	const char *sip_listen;    /* carrier-facing listeners: "udp:IP:PORT[,udp:IP:PORT...]";
 				      "" or NULL: none (fax.sip_listen) */
+	int64_t retention_sweep_ms; /* how often due faxes are deleted (retention.sweep_minutes) */
 } faxsvc_config_t;
 
 typedef struct faxsvc faxsvc_t;

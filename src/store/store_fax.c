@@ -65,10 +65,7 @@ json_t *store_doc_sample(store_tx_t *tx, int limit)
 
 int64_t store_doc_count(store_tx_t *tx)
 {
-	json_t *r = sq_one(tx, "SELECT count(*) AS n FROM documents", "");
-	int64_t n = r ? (int64_t)json_integer_value(json_object_get(r, "n")) : -1;
-	json_decref(r);
-	return n;
+	return count_of(sq_one(tx, "SELECT count(*) AS n FROM documents", ""));
 }
 
 /* ---- submissions ---- */
@@ -98,7 +95,7 @@ json_t *store_submissions_all(store_tx_t *tx)
 	" doc_id, submission_id, page_count, pages_confirmed, resolution, header_text," \
 	" cover_subject, send_at, retries, retry_delay_seconds, attempts_made, next_attempt_at," \
 	" next_ecm, next_max_rate, failure_class, failure_reason, estimated_cost, cost, currency," \
-	" resent_from, created_at, updated_at, completed_at"
+	" resent_from, created_at, updated_at, completed_at, legal_hold_reason"
 
 static const char *const fax_cols[] = { "id", "account_id", "user_id", "direction", "status",
 	"from_number", "to_number", "trunk_id", "doc_id", "submission_id", "page_count",

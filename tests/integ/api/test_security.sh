@@ -281,7 +281,7 @@ expect_jq '(.items[] | select(.id == "C06").status) == "fail"' "C06 fails while 
 expect_jq '(.items[] | select(.id == "C07").status) == "pass"' "C07 passes: every admin has a second factor"
 expect_jq '(.items[] | select(.id == "C08").status) == "pass"' "C08 passes with a policy at least as strict as the defaults"
 expect_jq '(.items[] | select(.id == "C12")) | .status == "fail" and (.detail | test("session.idle_timeout_minutes to 15")) and (.detail | test("mfa") | not)' "C12 (hipaa) names the one setting still to change"
-expect_jq '(.items[] | select(.id == "C09")) | .status == "not_applicable" and (.detail | test("cannot yet apply a retention period"))' "C09 says retention is not built"
+expect_jq '(.items[] | select(.id == "C09")) | .status == "fail" and (.detail | test("No retention period was chosen"))' "C09: no retention period chosen yet"
 req PATCH "/v1/accounts/$ACC/security" "$OWNER" '{"session":{"idle_timeout_minutes":15}}'
 req GET "/v1/accounts/$ACC/posture" "$OWNER" "" -H 'Accept-Language: fr'
 expect_jq '(.items[] | select(.id == "C12")) | .status == "pass" and (.detail | test("Pas encore disponibles"))' "C12 passes once the idle timeout fits, naming what is not built (fr)"

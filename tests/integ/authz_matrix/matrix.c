@@ -125,6 +125,10 @@ static const struct policy {
 	{ "faxes.list", "fax.read.own data.read", false, false, false },
 	{ "faxes.get", "fax.read.own data.read", false, false, false },
 	{ "faxes.delete", "fax.read.own data.read", false, false, false },
+	{ "retention.get", "security.manage data.read", false, true, false },
+	{ "retention.update", "security.manage", false, true, false },
+	{ "faxes.legal_hold.set", "security.manage", false, true, false },
+	{ "faxes.legal_hold.lift", "security.manage", false, true, false },
 	{ "faxes.cancel", "fax.send", false, false, false },
 	{ "faxes.resend", "fax.send", false, false, false },
 	{ "faxes.document", "fax.read.own data.read", false, false, false },
@@ -941,9 +945,13 @@ static void prepare(struct world *w, const struct route *r, struct actor *p, str
 		/* No such fax: the cells that get through answer 404, nothing changes. */
 		if (strcmp(a, "faxes.resend") == 0)
 			json_object_set_new(c->body, "pages", json_string("all"));
+		if (strcmp(a, "faxes.legal_hold.set") == 0)
+			json_object_set_new(c->body, "reason", json_string("matrix"));
 		c->ok_status = 404;
 		c->ok_kind = "not-found";
 		c->note = "no such fax";
+	} else if (strcmp(a, "retention.update") == 0) {
+		json_object_set_new(c->body, "safebox_days", json_null()); /* keep, as it is */
 	} else if (strcmp(a, "rates.update") == 0) {
 		json_object_set_new(c->body, "rates", json_array()); /* the table stays empty */
 	} else if (r->flags & ROUTE_BODY) {

@@ -366,6 +366,7 @@ static int fax_runtime_open(const config_t *cfg, struct fax_runtime *fr)
 		.currency = cfg->fax_currency,
 		.account_max_calls = (int)cfg->fax_account_max_calls,
 		.render_helper = helper,
+		.mail_on = *cfg->mail_relay != '\0',
 	};
 	return 0;
 }

@@ -5,6 +5,7 @@
 #ifndef FV_DOMAIN_FAXENV_H
 #define FV_DOMAIN_FAXENV_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -26,6 +27,7 @@ typedef struct fax_env {
 	const char *render_helper; /* the renderer helper program (render_default_helper());
 				      every render_* call of the service sets
 				      render_opts.helper_path to it. NULL only in tools */
+	bool mail_on;              /* mail.relay is set: received faxes are mailed (mailq.h) */
 } fax_env_t;
 
 /* What fax.currency defaults to; used only where no env is given (tools,

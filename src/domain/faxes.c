@@ -21,6 +21,7 @@
 #include "sec.h"
 #include "store_fax.h"
 #include "timeutil.h"
+#include "mailq.h"
 #include "retention.h"
 #include "webhooks.h"
 #include "xalloc.h"
@@ -1005,6 +1006,62 @@ int dom_fax_document(dom_ctx_t *c, const char *fax_id, unsigned char **data, siz
 	return rc;
 }
 
+int fax_pdf_for_mail(store_t *st, const fax_env_t *env, const char *account_id,
+	const char *fax_id, const char *mail_id, const char *to, unsigned char **data, size_t *len)
+{
+	*data = NULL;
+	*len = 0;
+	char dir[512] = "";
+	char *tiff = NULL, *pdf = NULL;
+	store_tx_t *tx = store_begin(st, false);
+	json_t *f = tx ? store_fax_get(tx, account_id, fax_id) : NULL;
+	int rc = f && *rec_str(f, "doc_id") ? 0 : 1;
+	if (rc == 0 && dom_workdir_new(env, dir, sizeof dir) != 0)
+		rc = -1;
+	if (rc == 0) {
+		tiff = xasprintf("%s/fax.tif", dir);
+		pdf = xasprintf("%s/fax.pdf", dir);
+		if (doc_get_file_tx(tx, env, account_id, rec_str(f, "doc_id"), tiff) != 0)
+			rc = -1;
+	}
+	if (tx)
+		store_rollback(tx);
+	if (rc == 0) {
+		struct render_result rr = { 0 };
+		struct render_opts ro;
+		render_opts_init(&ro);
+		ro.helper_path = env->render_helper;
+		if (render_tiff_to_pdf_opts(tiff, pdf, &ro, &rr) != 0 || read_file(pdf, data, len) != 0)
+			rc = -1;
+	}
+	/* The document leaves by mail: an access to customer data. */
+	static const audit_ctx_t mailer = { .who = NULL, .actor = "system:mail", .source = "",
+		.request_id = "" };
+	if (rc == 0) {
+		store_tx_t *at = store_begin(st, true);
+		if (!at) {
+			rc = -1;
+		} else if (fax_audit(at, &mailer, "fax.document.mailed", fax_id, account_id, "success",
+				   json_pack("{s:s, s:s}", "mail", mail_id, "to", to)) != 0) {
+			store_rollback(at);
+			rc = -1;
+		} else if (store_commit(at) != STORE_OK) {
+			rc = -1;
+		}
+	}
+	if (rc != 0) {
+		free(*data);
+		*data = NULL;
+		*len = 0;
+	}
+	if (dir[0])
+		dom_workdir_wipe(dir);
+	free(tiff);
+	free(pdf);
+	json_decref(f);
+	return rc;
+}
+
 int dom_fax_page(dom_ctx_t *c, const char *fax_id, const char *page, const char *width,
 	unsigned char **data, size_t *len, dom_err_t *e)
 {
@@ -1583,6 +1640,52 @@ int dom_fax_inbound_refused(store_t *st, const char *account_id, const char *num
 	return store_commit(tx) == STORE_OK ? 0 : -1;
 }
 
+/* How the account mails received faxes (its security settings'
+ * received_fax_mail): "attachment" (the default), "link" or "none". */
+static const char *fax_mail_mode(store_tx_t *tx, const char *account_id)
+{
+	json_t *row = store_settings_get(tx, account_id);
+	json_t *doc = row ? json_loads(rec_str(row, "security"), 0, NULL) : NULL;
+	const char *m = json_string_value(json_object_get(doc, "received_fax_mail"));
+	const char *mode = "attachment";
+	if (m && strcmp(m, "link") == 0)
+		mode = "link";
+	else if (m && strcmp(m, "none") == 0)
+		mode = "none";
+	json_decref(doc);
+	json_decref(row);
+	return mode;
+}
+
+/* Fax to e-mail: queues the mail of received fax f to the member its
+ * number routes to, in f's transaction. 0 (queued, or nothing to queue),
+ * -1 when the outbox could not be written. */
+static int mail_received(store_tx_t *tx, const fax_env_t *env, const json_t *f,
+	const char *person_id)
+{
+	if (!env->mail_on)
+		return 0;
+	const char *mode = fax_mail_mode(tx, rec_str(f, "account_id"));
+	json_t *p = strcmp(mode, "none") != 0 ? store_principal_get(tx, person_id) : NULL;
+	if (!p || strcmp(rec_str(p, "status"), "active") != 0) {
+		json_decref(p);
+		return 0;
+	}
+	char when[40];
+	json_t *params = json_pack("{s:s, s:s, s:s, s:s, s:I, s:s, s:s, s:s}", "name",
+		rec_str(p, "name"), "fax_id", rec_str(f, "id"), "from", rec_str(f, "from_number"),
+		"number", rec_str(f, "to_number"), "pages",
+		json_integer_value(json_object_get(f, "page_count")), "received_at",
+		time_format_rfc3339(json_integer_value(json_object_get(f, "created_at")), when,
+			sizeof when), "mode", mode, "account_id", rec_str(f, "account_id"));
+	if (strcmp(mode, "attachment") == 0)
+		json_object_set_new(params, "doc_id", json_string(rec_str(f, "doc_id")));
+	int rc = mail_queue_tx(tx, env, true, MAIL_KIND_FAX_RECEIVED, p, "en", params, NULL);
+	json_decref(params);
+	json_decref(p);
+	return rc;
+}
+
 int dom_fax_inbound(store_t *st, const fax_env_t *env, const json_t *route, const char *tiff_path,
 	const fax_result_t *r, char fax_id_out[64])
 {
@@ -1651,6 +1754,9 @@ int dom_fax_inbound(store_t *st, const fax_env_t *env, const json_t *route, cons
 	json_decref(cdr);
 	free(aid);
 	json_t *g = rc == STORE_OK ? store_fax_get(tx, NULL, id) : NULL;
+	if (g && doc_id[0] && strncmp(route_to, "usr_", 4) == 0 &&
+	    mail_received(tx, env, g, route_to) != 0)
+		rc = STORE_ERROR;
 	if (!g || emit(tx, g, "fax.received") != 0 ||
 	    fax_audit(tx, &system_actor, "fax.receive", id, account_id,
 		    r->ok ? "success" : "failure", json_pack("{s:s, s:i}", "number",

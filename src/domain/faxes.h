@@ -103,6 +103,13 @@ int fax_audit_c(dom_ctx_t *c, const char *action, const char *target, const char
 int fax_destroy_tx(store_tx_t *tx, const fax_env_t *env, const audit_ctx_t *actor,
 	const json_t *f, const char *action, json_t *detail, int64_t now);
 
+/* Fax to e-mail: the received fax fax_id of account_id as a PDF for mail
+ * mail_id to address to, in *data (caller frees) and *len; the read is
+ * audited (fax.document.mailed by system:mail). 0, 1 when the fax or its
+ * document is gone (deleted meanwhile: nothing to send), -1 on error. */
+int fax_pdf_for_mail(store_t *st, const fax_env_t *env, const char *account_id,
+	const char *fax_id, const char *mail_id, const char *to, unsigned char **data, size_t *len);
+
 /* ---- API operations ---- */
 
 typedef struct fax_file {

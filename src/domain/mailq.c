@@ -14,7 +14,13 @@
 int dom_mail_queue(dom_ctx_t *c, const char *kind, const json_t *person, const char *lang,
 	const json_t *params, const char *token)
 {
-	if (!c->cfg->mail_on)
+	return mail_queue_tx(c->tx, c->cfg->fax, c->cfg->mail_on, kind, person, lang, params, token);
+}
+
+int mail_queue_tx(store_tx_t *tx, const fax_env_t *env, bool mail_on, const char *kind,
+	const json_t *person, const char *lang, const json_t *params, const char *token)
+{
+	if (!mail_on)
 		return 0;
 	const char *to = rec_str(person, "email");
 	if (!*to)
@@ -27,7 +33,7 @@ int dom_mail_queue(dom_ctx_t *c, const char *kind, const json_t *person, const c
 	char *id = sec_new_id("mail");
 	char *sealed = NULL;
 	if (token) {
-		sealed = secret_seal_tx(c->tx, c->cfg->fax, NULL, "mail", id, token);
+		sealed = secret_seal_tx(tx, env, NULL, "mail", id, token);
 		if (!sealed) {
 			log_event(LOG_WARN, "mail.not_queued", "mail=%s kind=%s reason=no_key", id, kind);
 			free(id);
@@ -42,7 +48,7 @@ int dom_mail_queue(dom_ctx_t *c, const char *kind, const json_t *person, const c
 		"to_addr", to, "lang", lang, "params", ptext ? ptext : "{}", "secret",
 		sealed ? sealed : "", "status", "pending", "next_attempt_at", (json_int_t)now,
 		"created_at", (json_int_t)now);
-	int rc = m ? store_mail_insert(c->tx, m) : STORE_ERROR;
+	int rc = m ? store_mail_insert(tx, m) : STORE_ERROR;
 	json_decref(m);
 	free(ptext);
 	free(sealed);

@@ -14,6 +14,7 @@
 /* Kinds of mail (the templates of src/mail/mail_msg.c). */
 #define MAIL_KIND_INVITATION "invitation"
 #define MAIL_KIND_RESET "password_reset"
+#define MAIL_KIND_FAX_RECEIVED "fax_received"
 
 /* Queues a mail of kind to person (a person record: its email, id,
  * account_id and lang, else lang), with params (borrowed JSON object, no
@@ -22,5 +23,9 @@
  * queued; -1 when the outbox could not be written (the caller fails). */
 int dom_mail_queue(dom_ctx_t *c, const char *kind, const json_t *person, const char *lang,
 	const json_t *params, const char *token);
+/* The same in tx for the services that act without a request (the fax
+ * service mailing a received fax): mail_on says whether mail is sent. */
+int mail_queue_tx(store_tx_t *tx, const fax_env_t *env, bool mail_on, const char *kind,
+	const json_t *person, const char *lang, const json_t *params, const char *token);
 
 #endif

@@ -26,6 +26,12 @@ void policy_defaults(const sec_limits_t *lim, sec_policy_t *p)
 }
 
 static const char *const mfa_names[] = { "none", "admins", "all" };
+static const char *const fax_mail_names[] = { "attachment", "link", "none" };
+
+const char *policy_fax_mail_name(enum fax_mail m)
+{
+	return fax_mail_names[m];
+}
 
 json_t *policy_to_json(const sec_policy_t *p)
 {
@@ -36,7 +42,7 @@ json_t *policy_to_json(const sec_policy_t *p)
 		json_array_append_new(cidrs, json_string(b));
 	}
 	return json_pack("{s:{s:i, s:i, s:b, s:i, s:i, s:i, s:i, s:{s:b, s:b, s:b, s:b}},"
-			 " s:{s:s}, s:{s:i, s:i}, s:o, s:{s:i, s:i}, s:i}",
+			 " s:{s:s}, s:{s:i, s:i}, s:o, s:{s:i, s:i}, s:i, s:s}",
 		"password_policy", "min_length", p->min_length, "max_length", p->max_length,
 		"check_common", p->check_common, "history", p->history, "max_age_days", p->max_age_days,
 		"lockout_threshold", p->lockout_threshold, "lockout_minutes", p->lockout_minutes,
@@ -46,7 +52,8 @@ json_t *policy_to_json(const sec_policy_t *p)
 		"session", "idle_timeout_minutes", p->idle_minutes, "max_lifetime_hours", p->max_hours,
 		"ip_allowlist", cidrs,
 		"rate_limit", "requests_per_minute", p->rpm, "burst", p->burst,
-		"contacts_review_months", p->contacts_review_months);
+		"contacts_review_months", p->contacts_review_months,
+		"received_fax_mail", fax_mail_names[p->fax_mail]);
 }
 
 struct ctx {
@@ -116,10 +123,22 @@ static int only(struct ctx *c, const json_t *o, const char *path, const char *co
 	return 0;
 }
 
+/* The index of string v among the three names, -1 when v is absent, -2
+ * when it is none of them. */
+static int name_index(const json_t *v, const char *const names[3])
+{
+	if (!v)
+		return -1;
+	for (int i = 0; i < 3; i++)
+		if (json_is_string(v) && strcmp(json_string_value(v), names[i]) == 0)
+			return i;
+	return -2;
+}
+
 static int apply(struct ctx *c, sec_policy_t *p, const json_t *doc, bool strict)
 {
 	static const char *const top[] = { "password_policy", "mfa", "session", "ip_allowlist",
-		"rate_limit", "contacts_review_months", NULL };
+		"rate_limit", "contacts_review_months", "received_fax_mail", NULL };
 	static const char *const pwk[] = { "min_length", "max_length", "check_common", "history",
 		"max_age_days", "lockout_threshold", "lockout_minutes", "composition", NULL };
 	static const char *const comp[] = { "require_upper", "require_lower", "require_digit",
@@ -161,16 +180,11 @@ static int apply(struct ctx *c, sec_policy_t *p, const json_t *doc, bool strict)
 		static const char *const mk[] = { "required_for", NULL };
 		if (only(c, mfa, "mfa", mk))
 			return -1;
-		const json_t *r = json_object_get(mfa, "required_for");
-		if (r) {
-			int found = -1;
-			for (int i = 0; i < 3; i++)
-				if (json_is_string(r) && strcmp(json_string_value(r), mfa_names[i]) == 0)
-					found = i;
-			if (found < 0)
-				return bad(c, "mfa.required_for", "must be none, admins or all");
+		int found = name_index(json_object_get(mfa, "required_for"), mfa_names);
+		if (found == -2)
+			return bad(c, "mfa.required_for", "must be none, admins or all");
+		if (found >= 0)
 			p->mfa = (enum mfa_required)found;
-		}
 	}
 	const json_t *ses = json_object_get(doc, "session");
 	if (ses) {
@@ -218,6 +232,11 @@ static int apply(struct ctx *c, sec_policy_t *p, const json_t *doc, bool strict)
 	if (get_int(c, doc, "contacts_review_months", "contacts_review_months", 1, L->contacts_review_months,
 		    strict ? "ceiling" : NULL, &p->contacts_review_months))
 		return -1;
+	int fm = name_index(json_object_get(doc, "received_fax_mail"), fax_mail_names);
+	if (fm == -2)
+		return bad(c, "received_fax_mail", "must be attachment, link or none");
+	if (fm >= 0)
+		p->fax_mail = (enum fax_mail)fm;
 	return 0;
 }
 

@@ -25,6 +25,12 @@ typedef struct sec_limits {
 } sec_limits_t;
 
 enum mfa_required { MFA_NONE, MFA_ADMINS, MFA_ALL };
+/* How a received fax reaches the member its number routes to by mail:
+ * the PDF attached, a notice that asks them to sign in, or no mail. */
+enum fax_mail { FAX_MAIL_ATTACHMENT, FAX_MAIL_LINK, FAX_MAIL_NONE };
+
+/* The name of m ("attachment", "link", "none"). */
+const char *policy_fax_mail_name(enum fax_mail m);
 
 typedef struct sec_policy {
 	int min_length, max_length;
@@ -39,6 +45,7 @@ typedef struct sec_policy {
 	cidr_t cidr[POLICY_CIDR_MAX];
 	int rpm, burst;
 	int contacts_review_months;
+	enum fax_mail fax_mail; /* received_fax_mail */
 } sec_policy_t;
 
 /* The provider defaults. */

@@ -11,9 +11,11 @@
 #include "buf.h"
 #include "xalloc.h"
 
-/* One template: the subject and the paragraphs of the body. In the body,
- * {name}, {expires}, {web} and {token} are replaced; {token} lines are set
- * apart (a line of their own, monospace in HTML). */
+/* One template: the subject and the paragraphs of the body. In the subject
+ * and the body, {web} and {token} are replaced, and any other {key} by the
+ * string or integer of that name in the params ({name} falls back to the
+ * address); {token} lines are set apart (a line of their own, monospace in
+ * HTML). */
 struct tpl {
 	const char *kind;
 	const char *lang;
@@ -28,7 +30,7 @@ static const struct tpl tpls[] = {
 		"sign in at {web} with the invitation token below, or run "
 		"\"faxvault invitations accept\" with it:\n\n"
 		"{token}\n\n"
-		"The invitation expires on {expires} (UTC). If you did not expect it, ignore this "
+		"The invitation expires on {expires_at} (UTC). If you did not expect it, ignore this "
 		"message: nothing happens without the token." },
 	{ "invitation", "fr", "Votre invitation à faxvault",
 		"Bonjour {name},\n\n"
@@ -36,7 +38,7 @@ static const struct tpl tpls[] = {
 		"passe, rendez-vous sur {web} avec le jeton d'invitation ci-dessous, ou lancez "
 		"« faxvault invitations accept » avec ce jeton :\n\n"
 		"{token}\n\n"
-		"L'invitation expire le {expires} (UTC). Si vous ne l'attendiez pas, ignorez ce "
+		"L'invitation expire le {expires_at} (UTC). Si vous ne l'attendiez pas, ignorez ce "
 		"message : rien ne se passe sans le jeton." },
 	{ "password_reset", "en", "Reset your faxvault password",
 		"Hello {name},\n\n"
@@ -44,7 +46,7 @@ static const struct tpl tpls[] = {
 		"use the reset token below at {web}, or run "
 		"\"faxvault password reset complete\" with it:\n\n"
 		"{token}\n\n"
-		"The token expires on {expires} (UTC) and works once; every session of yours ends "
+		"The token expires on {expires_at} (UTC) and works once; every session of yours ends "
 		"when it is used. If you did not ask for it, ignore this message: your password "
 		"stays as it is." },
 	{ "password_reset", "fr", "Réinitialisation de votre mot de passe faxvault",
@@ -53,9 +55,29 @@ static const struct tpl tpls[] = {
 		"choisir un nouveau mot de passe, utilisez le jeton ci-dessous sur {web}, ou lancez "
 		"« faxvault password reset complete » avec ce jeton :\n\n"
 		"{token}\n\n"
-		"Le jeton expire le {expires} (UTC) et ne sert qu'une fois ; toutes vos sessions "
+		"Le jeton expire le {expires_at} (UTC) et ne sert qu'une fois ; toutes vos sessions "
 		"prennent fin quand il est utilisé. Si vous n'avez rien demandé, ignorez ce "
 		"message : votre mot de passe ne change pas." },
+	{ "fax_received", "en", "Fax from {from} to {number}",
+		"Hello {name},\n\n"
+		"A fax from {from} arrived on your number {number} on {received_at} (UTC): "
+		"{pages} page(s), attached as a PDF.\n\n"
+		"It is also in your inbox at {web} (fax {fax_id})." },
+	{ "fax_received", "fr", "Fax de {from} pour {number}",
+		"Bonjour {name},\n\n"
+		"Un fax de {from} est arrivé sur votre numéro {number} le {received_at} (UTC) : "
+		"{pages} page(s), jointes en PDF.\n\n"
+		"Il est aussi dans votre boîte de réception sur {web} (fax {fax_id})." },
+	{ "fax_received_link", "en", "New fax on {number}",
+		"Hello {name},\n\n"
+		"A fax of {pages} page(s) arrived on your number {number} on {received_at} (UTC). "
+		"Your account does not send faxes by mail: sign in at {web} to read it "
+		"(fax {fax_id})." },
+	{ "fax_received_link", "fr", "Nouveau fax sur {number}",
+		"Bonjour {name},\n\n"
+		"Un fax de {pages} page(s) est arrivé sur votre numéro {number} le {received_at} "
+		"(UTC). Votre compte n'envoie pas les fax par courriel : connectez-vous sur {web} "
+		"pour le lire (fax {fax_id})." },
 };
 
 void mail_msg_init(void)
@@ -112,8 +134,78 @@ static void put_value(buf_t *b, const char *s, bool html)
 }
 
 struct vars {
-	const char *name, *expires, *web, *token;
+	const char *name, *web, *token;
+	const json_t *params;
 };
+
+/* The value of placeholder key (its name without braces, n bytes) into
+ * tmp, or NULL when there is none; *token set for {token}. */
+static const char *var_value(const struct vars *v, const char *key, size_t n, char *tmp,
+	size_t tmplen, bool *token)
+{
+	*token = false;
+	if (n == 4 && strncmp(key, "name", n) == 0)
+		return v->name;
+	if (n == 3 && strncmp(key, "web", n) == 0)
+		return v->web;
+	if (n == 5 && strncmp(key, "token", n) == 0) {
+		*token = true;
+		return v->token;
+	}
+	char k[32];
+	if (n == 0 || n >= sizeof k)
+		return NULL;
+	memcpy(k, key, n);
+	k[n] = '\0';
+	const json_t *p = json_object_get(v->params, k);
+	if (json_is_string(p))
+		return json_string_value(p);
+	if (json_is_integer(p)) {
+		snprintf(tmp, tmplen, "%lld", (long long)json_integer_value(p));
+		return tmp;
+	}
+	return NULL;
+}
+
+/* Appends text with its placeholders replaced, as text or HTML. */
+static void expand(buf_t *b, const char *text, const struct vars *v, bool html)
+{
+	for (const char *p = text; *p;) {
+		if (*p == '{') {
+			const char *end = strchr(p, '}');
+			size_t n = end ? (size_t)(end - p + 1) : 0;
+			char tmp[32];
+			bool token = false;
+			const char *val = n >= 2 ? var_value(v, p + 1, n - 2, tmp, sizeof tmp, &token) : NULL;
+			if (val) {
+				if (html && token)
+					buf_puts(b, "<code style=\"font-size: 120%\">");
+				if (html && !token && val == v->web) {
+					buf_puts(b, "<a href=\"");
+					put_value(b, val, true);
+					buf_puts(b, "\">");
+				}
+				put_value(b, val, html);
+				if (html && !token && val == v->web)
+					buf_puts(b, "</a>");
+				if (html && token)
+					buf_puts(b, "</code>");
+				p += n;
+				continue;
+			}
+		}
+		if (html && p[0] == '\n' && p[1] == '\n') {
+			buf_puts(b, "</p>\n<p>");
+			p += 2;
+			continue;
+		}
+		if (html && strchr("<>&\"'", *p))
+			put_html(b, (char[]){ *p, 0 });
+		else
+			buf_append(b, p, 1);
+		p++;
+	}
+}
 
 /* The body of t as text or HTML. */
 static char *render(const struct tpl *t, const struct vars *v, bool html)
@@ -122,48 +214,7 @@ static char *render(const struct tpl *t, const struct vars *v, bool html)
 	buf_init(&b, 1 << 20);
 	if (html)
 		buf_puts(&b, "<!DOCTYPE html>\n<html><body style=\"font-family: sans-serif\">\n<p>");
-	for (const char *p = t->body; *p;) {
-		if (*p == '{') {
-			const char *end = strchr(p, '}');
-			size_t n = end ? (size_t)(end - p + 1) : 0;
-			const char *val = NULL;
-			bool token = false;
-			if (n == 6 && strncmp(p, "{name}", n) == 0)
-				val = v->name;
-			else if (n == 9 && strncmp(p, "{expires}", n) == 0)
-				val = v->expires;
-			else if (n == 5 && strncmp(p, "{web}", n) == 0)
-				val = v->web;
-			else if (n == 7 && strncmp(p, "{token}", n) == 0)
-				val = v->token, token = true;
-			if (val) {
-				if (html && token)
-					buf_puts(&b, "<code style=\"font-size: 120%\">");
-				if (html && !token && val == v->web) {
-					buf_puts(&b, "<a href=\"");
-					put_value(&b, val, true);
-					buf_puts(&b, "\">");
-				}
-				put_value(&b, val, html);
-				if (html && !token && val == v->web)
-					buf_puts(&b, "</a>");
-				if (html && token)
-					buf_puts(&b, "</code>");
-				p += n;
-				continue;
-			}
-		}
-		if (html && p[0] == '\n' && p[1] == '\n') {
-			buf_puts(&b, "</p>\n<p>");
-			p += 2;
-			continue;
-		}
-		if (html && strchr("<>&\"'", *p))
-			put_html(&b, (char[]){ *p, 0 });
-		else
-			buf_append(&b, p, 1);
-		p++;
-	}
+	expand(&b, t->body, v, html);
 	buf_puts(&b, html ? "</p>\n</body></html>\n" : "\n\n-- \nfaxvault\n");
 	return buf_steal(&b);
 }
@@ -182,8 +233,8 @@ static GMimePart *text_part(const char *subtype, const char *text)
 }
 
 char *mail_msg_build(const char *kind, const char *lang, const char *id, const char *to,
-	const json_t *params, const char *token, const mail_site_t *site, size_t *len, char *err,
-	size_t errlen)
+	const json_t *params, const char *token, const mail_site_t *site,
+	const mail_attachment_t *att, size_t *len, char *err, size_t errlen)
 {
 	const struct tpl *t = tpl_find(kind, lang);
 	if (!t) {
@@ -193,12 +244,10 @@ char *mail_msg_build(const char *kind, const char *lang, const char *id, const c
 	const char *name = json_string_value(json_object_get(params, "name"));
 	struct vars v = {
 		.name = name && *name ? name : to,
-		.expires = json_string_value(json_object_get(params, "expires_at")),
 		.web = site->web_url,
 		.token = token ? token : "",
+		.params = params,
 	};
-	if (!v.expires)
-		v.expires = "";
 	const char *at = strrchr(site->from, '@');
 	char msgid[256];
 	snprintf(msgid, sizeof msgid, "%s@%s", id, at ? at + 1 : "faxvault.invalid");
@@ -206,7 +255,11 @@ char *mail_msg_build(const char *kind, const char *lang, const char *id, const c
 	GMimeMessage *m = g_mime_message_new(TRUE);
 	g_mime_message_add_mailbox(m, GMIME_ADDRESS_TYPE_FROM, "faxvault", site->from);
 	g_mime_message_add_mailbox(m, GMIME_ADDRESS_TYPE_TO, name && *name ? name : NULL, to);
-	g_mime_message_set_subject(m, t->subject, "utf-8");
+	buf_t subj;
+	buf_init(&subj, 1024);
+	expand(&subj, t->subject, &v, false);
+	g_mime_message_set_subject(m, subj.data ? subj.data : "", "utf-8");
+	buf_free(&subj);
 	g_mime_message_set_message_id(m, msgid);
 	GDateTime *now = g_date_time_new_now_utc();
 	g_mime_message_set_date(m, now);
@@ -219,7 +272,25 @@ char *mail_msg_build(const char *kind, const char *lang, const char *id, const c
 	GMimePart *tp = text_part("plain", text), *hp = text_part("html", html);
 	g_mime_multipart_add(alt, GMIME_OBJECT(tp));
 	g_mime_multipart_add(alt, GMIME_OBJECT(hp));
-	g_mime_message_set_mime_part(m, GMIME_OBJECT(alt));
+	if (att) {
+		GMimeMultipart *mixed = g_mime_multipart_new_with_subtype("mixed");
+		GMimePart *ap = g_mime_part_new_with_type("application", "pdf");
+		GMimeStream *s = g_mime_stream_mem_new_with_buffer((const char *)att->data, att->len);
+		GMimeDataWrapper *dw = g_mime_data_wrapper_new_with_stream(s,
+			GMIME_CONTENT_ENCODING_DEFAULT);
+		g_mime_part_set_content(ap, dw);
+		g_mime_part_set_content_encoding(ap, GMIME_CONTENT_ENCODING_BASE64);
+		g_mime_part_set_filename(ap, att->filename);
+		g_object_unref(dw);
+		g_object_unref(s);
+		g_mime_multipart_add(mixed, GMIME_OBJECT(alt));
+		g_mime_multipart_add(mixed, GMIME_OBJECT(ap));
+		g_mime_message_set_mime_part(m, GMIME_OBJECT(mixed));
+		g_object_unref(ap);
+		g_object_unref(mixed);
+	} else {
+		g_mime_message_set_mime_part(m, GMIME_OBJECT(alt));
+	}
 	g_object_unref(tp);
 	g_object_unref(hp);
 	g_object_unref(alt);

@@ -17,6 +17,13 @@ typedef struct mail_site {
 	const char *web_url; /* where people sign in, named in the bodies */
 } mail_site_t;
 
+/* A file sent with a message (a received fax as a PDF). Borrowed. */
+typedef struct mail_attachment {
+	const unsigned char *data;
+	size_t len;
+	const char *filename; /* ASCII, e.g. "fax_….pdf" */
+} mail_attachment_t;
+
 void mail_msg_init(void);
 
 /* Whether kind has a template. */
@@ -25,10 +32,11 @@ int mail_msg_known(const char *kind);
 /* The message of kind (mailq.h kinds) in lang ("en" or "fr"; anything else
  * is English) to address to, with params (borrowed: name, expires_at) and
  * token (NULL: none), its Message-ID built from id and the domain of
- * site->from. A new string with CRLF line ends (free()) and its length in
- * *len; NULL with a reason in err. */
+ * site->from, and att (NULL: none) as an application/pdf attachment after
+ * the text and HTML parts (multipart/mixed). A new string with CRLF line
+ * ends (free()) and its length in *len; NULL with a reason in err. */
 char *mail_msg_build(const char *kind, const char *lang, const char *id, const char *to,
-	const json_t *params, const char *token, const mail_site_t *site, size_t *len, char *err,
-	size_t errlen);
+	const json_t *params, const char *token, const mail_site_t *site,
+	const mail_attachment_t *att, size_t *len, char *err, size_t errlen);
 
 #endif

@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "faxes.h"
 #include "log.h"
 #include "poller.h"
 #include "secrets.h"
@@ -227,11 +228,38 @@ static void deliver(mail_sender_t *s, const json_t *row)
 	}
 	size_t len = 0;
 	char *msg = NULL;
-	if (!o.permanent) {
+	const char *kind = json_string_value(json_object_get(row, "kind"));
+	/* Fax to e-mail: the PDF is made now, from the fax as it is (a fax
+	 * deleted since is not sent); "link" mode has its own template. */
+	unsigned char *pdf = NULL;
+	size_t pdflen = 0;
+	char fname[96] = "";
+	mail_attachment_t att = { 0 };
+	if (!o.permanent && kind && strcmp(kind, "fax_received") == 0) {
+		const char *mode = json_string_value(json_object_get(params, "mode"));
+		const char *fax_id = json_string_value(json_object_get(params, "fax_id"));
+		if (mode && strcmp(mode, "link") == 0) {
+			kind = "fax_received_link";
+		} else {
+			int rc = fax_pdf_for_mail(s->st, s->env,
+				json_string_value(json_object_get(params, "account_id")), fax_id, id, to,
+				&pdf, &pdflen);
+			if (rc == 1) {
+				snprintf(o.reply, sizeof o.reply, "the fax was deleted before it was mailed");
+				o.permanent = true;
+			} else if (rc != 0) {
+				snprintf(o.reply, sizeof o.reply, "the fax could not be read");
+			} else {
+				snprintf(fname, sizeof fname, "%s.pdf", fax_id ? fax_id : "fax");
+				att = (mail_attachment_t){ pdf, pdflen, fname };
+			}
+		}
+	}
+	bool ready = !o.permanent && (!kind || strcmp(kind, "fax_received") != 0 || pdf);
+	if (ready) {
 		char err[128];
-		msg = mail_msg_build(json_string_value(json_object_get(row, "kind")),
-			json_string_value(json_object_get(row, "lang")), id, to, params, token,
-			&s->cfg.site, &len, err, sizeof err);
+		msg = mail_msg_build(kind, json_string_value(json_object_get(row, "lang")), id, to, params,
+			token, &s->cfg.site, pdf ? &att : NULL, &len, err, sizeof err);
 		if (!msg) {
 			snprintf(o.reply, sizeof o.reply, "%s", err);
 			o.permanent = true;
@@ -239,6 +267,10 @@ static void deliver(mail_sender_t *s, const json_t *row)
 	}
 	vault_secret_free(token);
 	json_decref(params);
+	if (pdf) {
+		sodium_memzero(pdf, pdflen);
+		free(pdf);
+	}
 	if (msg) {
 		if (strcmp(s->cfg.relay, "sendmail") == 0)
 			send_sendmail(s, to, msg, len, &o);

@@ -2,7 +2,9 @@
 """Reads one delivered message (a Maildir file) as a mail client would and
 prints what the mail tests check, as JSON: the decoded Subject, From, To,
 Message-ID, Content-Language, the content types of its parts, and the decoded
-text and HTML bodies. Independent of faxvault's own MIME code."""
+text and HTML bodies, and the attachments (type, file name, decoded size,
+whether it is a PDF and its pages). Independent of faxvault's own MIME
+code."""
 import email
 import email.policy
 import json
@@ -22,9 +24,15 @@ out = {
     'parts': [p.get_content_type() for p in msg.walk()],
     'text': '',
     'html': '',
+    'attachments': [],
 }
 for p in msg.walk():
-    if p.get_content_type() == 'text/plain':
+    if p.get_content_disposition() == 'attachment':
+        data = p.get_payload(decode=True) or b''
+        out['attachments'].append({'type': p.get_content_type(), 'filename': p.get_filename(),
+                                   'size': len(data), 'pdf': data.startswith(b'%PDF-'),
+                                   'pages': data.count(b'/Type /Page') - data.count(b'/Type /Pages')})
+    elif p.get_content_type() == 'text/plain':
         out['text'] = p.get_content()
     elif p.get_content_type() == 'text/html':
         out['html'] = p.get_content()

@@ -20,7 +20,7 @@ static char *build(const char *kind, const char *lang, const char *name, size_t 
 {
 	json_t *p = json_pack("{s:s, s:s}", "name", name, "expires_at", "2026-12-12T10:00:00Z");
 	char err[128];
-	char *m = mail_msg_build(kind, lang, "mail_abc", "owner@example.com", p, TOKEN, &site, len,
+	char *m = mail_msg_build(kind, lang, "mail_abc", "owner@example.com", p, TOKEN, &site, NULL, len,
 		err, sizeof err);
 	json_decref(p);
 	return m;

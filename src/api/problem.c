@@ -66,6 +66,8 @@ static const struct problem_kind kinds[] = {
 		"Aucune représentation ne correspond à l'en-tête Accept" },
 	{ "invalid-state", 409, "The resource is not in a state that allows this",
 		"La ressource n'est pas dans un état qui le permet" },
+	{ "malware-detected", 422, "The file contains malware",
+		"Le fichier contient un logiciel malveillant" },
 	{ "legal-hold", 409, "The data is under a legal hold",
 		"Les données font l'objet d'une conservation légale" },
 	{ "numbers-exhausted", 409, "No number is available for this request",

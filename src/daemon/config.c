@@ -120,6 +120,12 @@ static const struct setting settings[] = {
 	{ "fax.currency", C_STR, OFF(fax_currency), "EUR", 3, 3, NULL,
 		"Currency of accounts without one of their own (ISO 4217): their faxes are priced "
 		"from its rate table." },
+	{ "av.clamd", C_STR, OFF(av_clamd), "", 0, 256, NULL,
+		"The anti-virus scanner every upload goes through first: unix:/path/to/clamd.ctl or tcp:HOST:PORT (clamd's INSTREAM). Empty: uploads are not scanned." },
+	{ "av.timeout_seconds", C_INT, OFF(av_timeout), "60", 1, 600, NULL,
+		"Time allowed for scanning one upload." },
+	{ "av.fail_open", C_INT, OFF(av_fail_open), "0", 0, 1, NULL,
+		"1: while the scanner cannot be reached, accept uploads unscanned (logged and counted); 0: refuse them with 503." },
 	{ "retention.min_days", C_INT, OFF(retention_min_days), "0", 0, 36500, NULL,
 		"Fewest days an account's retention policy may keep a fax (0: no floor)." },
 	{ "retention.max_days", C_INT, OFF(retention_max_days), "0", 0, 36500, NULL,

@@ -59,6 +59,9 @@ typedef struct config {
 	int64_t fax_max_call_minutes;
 	int64_t fax_quarantine_days;
 	char *fax_currency;
+	char *av_clamd;
+	int64_t av_timeout;
+	int64_t av_fail_open;
 	int64_t retention_min_days;
 	int64_t retention_max_days;
 	int64_t retention_sweep_minutes;

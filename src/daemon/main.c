@@ -367,6 +367,9 @@ static int fax_runtime_open(const config_t *cfg, struct fax_runtime *fr)
 		.account_max_calls = (int)cfg->fax_account_max_calls,
 		.render_helper = helper,
 		.mail_on = *cfg->mail_relay != '\0',
+		.clamd = cfg->av_clamd,
+		.av_timeout_ms = (int)cfg->av_timeout * 1000,
+		.av_fail_open = cfg->av_fail_open != 0,
 	};
 	return 0;
 }

@@ -28,6 +28,9 @@ typedef struct fax_env {
 				      every render_* call of the service sets
 				      render_opts.helper_path to it. NULL only in tools */
 	bool mail_on;              /* mail.relay is set: received faxes are mailed (mailq.h) */
+	const char *clamd;         /* the scanner of uploads (av.clamd; "" or NULL: none) */
+	int av_timeout_ms;         /* one scan */
+	bool av_fail_open;         /* accept uploads while the scanner is unreachable */
 } fax_env_t;
 
 /* What fax.currency defaults to; used only where no env is given (tools,

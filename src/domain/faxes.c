@@ -21,6 +21,7 @@
 #include "sec.h"
 #include "store_fax.h"
 #include "timeutil.h"
+#include "avscan.h"
 #include "mailq.h"
 #include "retention.h"
 #include "webhooks.h"
@@ -556,7 +557,8 @@ int dom_fax_submit(dom_ctx_t *c, const json_t *fields, const fax_file_t *files, 
 	enum render_lang lang = RENDER_LANG_EN;
 	render_lang_parse(c->lang, &lang);
 	for (int i = 0; i < nfiles; i++)
-		if (check_document(&files[i], i, nfiles, lang, e) != 0)
+		if (dom_av_check(c, c->who->account_id, "file", files[i].data, files[i].len, e) != 0 ||
+		    check_document(&files[i], i, nfiles, lang, e) != 0)
 			return -1;
 	const char *account_id = c->who->account_id, *user_id = c->who->person_id;
 	json_t *acc = store_account_get(c->tx, account_id, NULL);

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "carrier.h"
+#include "avscan.h"
 #include "cidr.h"
 #include "docs.h"
 #include "dom_util.h"
@@ -974,6 +975,8 @@ int dom_port_create(dom_ctx_t *c, const json_t *account, const json_t *fields, c
 	if (!loa)
 		return dom_fail(e, "validation-failed", "loa",
 			"the signed letter of authorization (file part \"loa\", a PDF) is required");
+	if (dom_av_check(c, rec_str(account, "id"), "loa", loa, loa_len, e) != 0)
+		return -1;
 	if (render_sniff(loa, loa_len) != RENDER_TYPE_PDF)
 		return dom_fail(e, "document-unsupported", "loa",
 			"the letter of authorization must be a PDF");

@@ -53,13 +53,15 @@ out=$($INVITE "$CPORT" 0123)
 [ "$out" = 404 ] && ok || fail "INVITE for a number that is not E.164 after rewriting: $out (want 404)"
 [ "$(metric 'faxvault_fax_inbound_refused_total{reason="unknown_number"}')" = 2 ] && ok || fail "unknown numbers not counted"
 
-# --- a real fax from the carrier: 3 pages, R-URI 9 + national number
-"$TIFFTOOL" mk "$TMP/doc.tif" 3
+# --- a real fax from the carrier: 6 pages (a call long enough for the
+# checks below to see it up on a loaded machine), R-URI 9 + national number
+"$TIFFTOOL" mk "$TMP/doc.tif" 6
 "$FAXTOOL" send "sip:94155550100@127.0.0.1:$CPORT" "$TMP/doc.tif" --clock-speed "$FAX_SPEED" \
 	--from "+15550001111" --log "$TMP/tx.log" >"$TMP/tx.json" &
 TX=$!
 accepted() { grep -q 'event=fax.inbound_accepted .*trunk=carrier1' "$LOG"; }
 poll_until 120 accepted && ok || fail "the carrier's call was not accepted: $(grep inbound_ "$LOG" | tail -n 3)"
+[ "$(metric 'faxvault_fax_calls_up{trunk="carrier1",direction="inbound"}')" = 1 ] && ok || fail "the call up is not shown by trunk"
 
 # While it is up: the account is at its limit (1), the trunk not (2).
 out=$($INVITE "$CPORT" 94155550100 | tr '\n' ' ')
@@ -70,15 +72,14 @@ out=$($INVITE "$CPORT" 94155550100 | tr '\n' ' ')
 [ "$out" = "503 Retry-After: 30 " ] && ok || fail "second call over the trunk's max_calls: '$out' (want 503 with Retry-After)"
 [ "$(metric 'faxvault_fax_inbound_refused_total{reason="account_max_calls"}')" = 1 ] && ok || fail "account limit not counted"
 [ "$(metric 'faxvault_fax_inbound_refused_total{reason="trunk_max_calls"}')" = 1 ] && ok || fail "trunk limit not counted"
-[ "$(metric 'faxvault_fax_calls_up{trunk="carrier1",direction="inbound"}')" = 1 ] && ok || fail "the call up is not shown by trunk"
 
 wait "$TX" && ok || fail "the carrier's fax failed: $(cat "$TMP/tx.json")"
-jq -e '.status == "done" and .pages_confirmed == 3' "$TMP/tx.json" >/dev/null && ok || fail "sender: $(cat "$TMP/tx.json")"
+jq -e '.status == "done" and .pages_confirmed == 6' "$TMP/tx.json" >/dev/null && ok || fail "sender: $(cat "$TMP/tx.json")"
 wait_inbound "$USER_A" 1
-expect_jq '.items[0].to == "+14155550100" and .items[0].from == "+15550001111" and .items[0].status == "received" and .items[0].page_count == 3' "in A's inbox: rewritten to E.164, 3 pages"
+expect_jq '.items[0].to == "+14155550100" and .items[0].from == "+15550001111" and .items[0].status == "received" and .items[0].page_count == 6' "in A's inbox: rewritten to E.164, 6 pages"
 IN=$(jqr '.items[0].id')
 req GET "/v1/faxes/$IN" "$USER_A"
-expect_jq '.attempts[0].trunk == "carrier1" and .attempts[0].pages_confirmed == 3' "the CDR names the carrier trunk"
+expect_jq '.attempts[0].trunk == "carrier1" and .attempts[0].pages_confirmed == 6' "the CDR names the carrier trunk"
 if grep -rlsa -e 'II\*' "$DATA/docs" | grep -q .; then fail "a received document is stored in clear"; else ok; fi
 req GET "/v1/accounts/$ACC_A/audit-events?action=fax.inbound.refused" "$OWNER_A"
 expect_jq '(.items | length) == 1 and .items[0].actor.id == "system:faxsvc" and .items[0].outcome == "failure"' "the account's refusal is audited"
@@ -95,10 +96,10 @@ expect_jq '[.items[] | select(.to == "+14155550100")] | length == 2' "the second
 out=$($INVITE "$CPORT" 94155550100)
 [ "$out" = 404 ] && ok || fail "INVITE without the header: $out (want 404)"
 
-# --- the fax metrics: one inbound call ok (3 pages), one with no fax heard
+# --- the fax metrics: one inbound call ok (6 pages), one with no fax heard
 [ "$(metric 'faxvault_fax_calls_total{direction="inbound",class="ok"}')" = 1 ] && ok || fail "inbound ok call not counted"
 [ "$(metric 'faxvault_fax_calls_total{direction="inbound",class="not_a_fax"}')" = 1 ] && ok || fail "inbound call without a fax not counted"
-[ "$(metric 'faxvault_fax_pages_total{direction="received"}')" = 3 ] && ok || fail "received pages not counted"
+[ "$(metric 'faxvault_fax_pages_total{direction="received"}')" = 6 ] && ok || fail "received pages not counted"
 curl -sf "http://127.0.0.1:$MPORT/metrics" | grep -q '^faxvault_fax_queue{status="queued"} 0$' && ok || fail "no queue depth on /metrics"
 
 # --- junk and a burst of INVITEs from an unknown source: refused, the listener goes on

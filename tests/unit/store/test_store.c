@@ -101,8 +101,8 @@ static int64_t sql_int(sqlite3 *db, const char *q)
 /* Migration 0007 rebuilds the faxes table (a CHECK constraint changes): an
  * inbound fax stored as "delivered" becomes "received", outbound ones keep
  * their status, and the pages that point at the faxes survive. Run here by
- * forgetting that 0007 was applied (and 0013, which adds a column to faxes,
- * with its column dropped) and opening the store again. */
+ * forgetting that 0007 was applied (and 0013 and 0014, which add to faxes,
+ * with what they added dropped) and opening the store again. */
 static void test_migration_rebuilds_faxes(void **state)
 {
 	(void)state;
@@ -120,8 +120,10 @@ static void test_migration_rebuilds_faxes(void **state)
 		" ('fax_in', 'acc_m', 'inbound', 'delivered', '+1', 1, 1),"
 		" ('fax_out', 'acc_m', 'outbound', 'delivered', '+1', 1, 1);"
 		"INSERT INTO fax_pages (fax_id, page, status) VALUES ('fax_in', 1, 'received'), ('fax_in', 2, 'received');"
+		"DROP INDEX faxes_retention; ALTER TABLE faxes DROP COLUMN legal_hold_reason;"
 		"ALTER TABLE faxes DROP COLUMN deleted_at;"
-		"DELETE FROM schema_migrations WHERE version IN (7, 13);");
+		"DROP TABLE retention_policies;"
+		"DELETE FROM schema_migrations WHERE version IN (7, 13, 14);");
 	sqlite3_close(db);
 	st = store_open(own, err, sizeof err);
 	assert_non_null(st);
@@ -132,7 +134,8 @@ static void test_migration_rebuilds_faxes(void **state)
 	assert_int_equal(sql_int(db, "SELECT count(*) FROM fax_pages WHERE fax_id = 'fax_in'"), 2);
 	assert_int_equal(sql_int(db, "SELECT count(*) FROM faxes WHERE deleted_at IS NULL"), 2);
 	assert_int_equal(sql_int(db, "SELECT count(*) FROM pragma_foreign_key_check"), 0);
-	assert_int_equal(sql_int(db, "SELECT count(*) FROM sqlite_master WHERE name IN ('faxes_account', 'faxes_due')"), 2);
+	assert_int_equal(sql_int(db, "SELECT count(*) FROM sqlite_master WHERE name IN ('faxes_account', 'faxes_due', 'faxes_retention')"), 3);
+	assert_int_equal(sql_int(db, "SELECT count(*) FROM faxes WHERE legal_hold_reason IS NULL"), 2);
 	sqlite3_close(db);
 	store_close(st);
 	unlink_db(own);

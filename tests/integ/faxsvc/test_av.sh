@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# Anti-virus on uploads (issue 16, P08) with a real clamd: the test builds
+# its signature database (the EICAR test file's hash; the official database
+# needs the internet). A fax document or a port-in letter carrying EICAR is
+# refused with 422 malware-detected and nothing is kept, the refusal is
+# audited with the signature; clean files pass; with the scanner down
+# uploads are refused (503) unless the provider chose av.fail_open.
+. "$(dirname "$0")/../api/lib.sh"
+. "$(dirname "$0")/lib_fax.sh"
+command -v clamd >/dev/null || { echo "SKIP: clamd is not installed"; exit 77; }
+
+CL="$TMP/clamd"
+mkdir -p "$CL/db"
+printf '44d88612fea8a8f36de82e1278abb02f:68:Eicar-Test-Signature\n' >"$CL/db/test.hdb"
+cat >"$CL/clamd.conf" <<CONF
+LocalSocket $CL/clamd.sock
+DatabaseDirectory $CL/db
+Foreground yes
+LogClean yes
+LogFile $CL/clamd.log
+PidFile $CL/clamd.pid
+TemporaryDirectory $CL
+User $(id -un)
+CONF
+CLAMD_PID=""
+clamd_start() {
+	clamd -c "$CL/clamd.conf" >/dev/null 2>&1 &
+	CLAMD_PID=$!
+	poll_until 300 test -S "$CL/clamd.sock" || { echo "clamd did not start"; cat "$CL/clamd.log"; exit 1; }
+}
+clamd_stop() { [ -n "$CLAMD_PID" ] && kill "$CLAMD_PID" 2>/dev/null && wait "$CLAMD_PID" 2>/dev/null; CLAMD_PID=""; rm -f "$CL/clamd.sock"; }
+trap 'clamd_stop; cleanup' EXIT
+clamd_start
+
+AV="--set av.clamd=unix:$CL/clamd.sock"
+# shellcheck disable=SC2086
+fax_setup $AV
+make_pdf "$TMP/clean.pdf" 1
+printf 'X5O!P%%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*' >"$TMP/eicar.txt"
+[ "$(md5sum <"$TMP/eicar.txt" | cut -c1-32)" = 44d88612fea8a8f36de82e1278abb02f ] && ok || fail "the test file is not EICAR"
+faxes_of_a() { req GET "/v1/faxes?limit=200" "$USER_A"; jqr '.items | length'; }
+
+# --- infected: refused, nothing kept, audited
+send_fax "$USER_A" "$NUM_B" "$TMP/eicar.txt"
+expect_status 422 "EICAR as a fax document"
+expect_jq '.type == "urn:faxvault:problem:malware-detected" and (.detail | test("Eicar-Test-Signature"))' "problem malware-detected naming the signature"
+[ "$(faxes_of_a)" = 0 ] && ok || fail "a fax was created from an infected upload"
+send_fax "$USER_A" "$NUM_B" "$TMP/clean.pdf" -F "file=@$TMP/eicar.txt"
+expect_status 422 "one infected file among clean ones refuses the whole submission"
+[ "$(find "$DATA/docs" -name '*.fvb' | wc -l)" = 0 ] && ok || fail "a blob was kept from a refused submission"
+req GET "/v1/accounts/$ACC_A/audit-events?action=upload.malware_refused" "$ADMIN_A"
+expect_jq '(.items | length) == 2 and all(.items[]; .outcome == "failure" and (.detail.signature | test("Eicar")) and .detail.field == "file")' "each refusal is audited with the signature"
+req POST "/v1/accounts/$ACC_A/port-requests" "$ADMIN_A" "" -F numbers=+15555550199 -F losing_carrier=Acme -F "loa=@$TMP/eicar.txt;type=application/pdf"
+expect_status 422 "EICAR as a port-in letter"
+expect_jq '.type == "urn:faxvault:problem:malware-detected"' "the letter is refused as malware"
+
+# --- clean: accepted
+send_fax "$USER_A" "$NUM_B" "$TMP/clean.pdf"
+expect_status 202 "a clean document passes the scanner"
+grep -q 'instream.*OK' "$CL/clamd.log" && ok || fail "clamd did not see the clean upload: $(tail -3 "$CL/clamd.log")"
+
+# --- scanner down: fail closed by default
+clamd_stop
+send_fax "$USER_A" "$NUM_B" "$TMP/clean.pdf"
+expect_status 503 "no scanner: the upload is refused"
+expect_jq '.type == "urn:faxvault:problem:unavailable" and (.detail | test("malware"))' "the refusal says why"
+grep -q 'event=av.unavailable ' "$LOG" && ok || fail "the outage is not logged"
+
+# --- the provider may choose to fail open
+stop_daemon || fail "daemon did not stop cleanly"
+# shellcheck disable=SC2086
+launch_daemon --set testing.media_clock_speed="$FAX_SPEED" --set fax.poll_ms=100 $AV --set av.fail_open=1
+USER_A=$(login user@a-fax.example meadow-violin-otter-55)
+send_fax "$USER_A" "$NUM_B" "$TMP/clean.pdf"
+expect_status 202 "fail open: accepted unscanned"
+grep -q 'event=av.unavailable_accepted' "$LOG" && ok || fail "an unscanned upload is not logged"
+
+stop_daemon || fail "daemon did not stop cleanly"
+finish

@@ -19,6 +19,7 @@
 #include <tiffio.h>
 #include <unistd.h>
 
+#include "avscan.h"
 #include "carrier.h"
 #include "cidr.h"
 #include "docs.h"
@@ -754,6 +755,16 @@ void faxsvc_metrics(buf_t *o, void *ud)
 	faxsvc_t *s = ud;
 	if (!s)
 		return;
+	unsigned long long clean, infected, errors, open;
+	dom_av_counts(&clean, &infected, &errors, &open);
+	buf_printf(o, "# HELP faxvault_av_scans_total Uploads scanned by clamd, by result (error: no verdict).\n"
+		      "# TYPE faxvault_av_scans_total counter\n"
+		      "faxvault_av_scans_total{result=\"clean\"} %llu\n"
+		      "faxvault_av_scans_total{result=\"infected\"} %llu\n"
+		      "faxvault_av_scans_total{result=\"error\"} %llu\n"
+		      "# HELP faxvault_av_unscanned_total Uploads accepted unscanned while clamd was unreachable (av.fail_open).\n"
+		      "# TYPE faxvault_av_unscanned_total counter\n"
+		      "faxvault_av_unscanned_total %llu\n", clean, infected, errors, open);
 	buf_puts(o, "# HELP faxvault_fax_inbound_refused_total INVITEs refused on the carrier listeners, by reason.\n"
 		    "# TYPE faxvault_fax_inbound_refused_total counter\n");
 	for (int i = 0; i < REF_N; i++)

@@ -32,7 +32,10 @@ clamd_stop() { [ -n "$CLAMD_PID" ] && kill "$CLAMD_PID" 2>/dev/null && wait "$CL
 trap 'clamd_stop; cleanup' EXIT
 clamd_start
 
-AV="--set av.clamd=unix:$CL/clamd.sock"
+AV="--set av.clamd=unix:$CL/clamd.sock --set metrics.listen=127.0.0.1:0"
+metric() { # metric NAME_WITH_LABELS: its value (0 when absent)
+	curl -sf "http://127.0.0.1:$(metrics_port)/metrics" | awk -v k="$1" '$1 == k { v = $2 } END { print v + 0 }'
+}
 # shellcheck disable=SC2086
 fax_setup $AV
 make_pdf "$TMP/clean.pdf" 1
@@ -58,6 +61,8 @@ expect_jq '.type == "urn:faxvault:problem:malware-detected"' "the letter is refu
 send_fax "$USER_A" "$NUM_B" "$TMP/clean.pdf"
 expect_status 202 "a clean document passes the scanner"
 grep -q 'instream.*OK' "$CL/clamd.log" && ok || fail "clamd did not see the clean upload: $(tail -3 "$CL/clamd.log")"
+[ "$(metric 'faxvault_av_scans_total{result="infected"}')" = 3 ] && [ "$(metric 'faxvault_av_scans_total{result="clean"}')" -ge 2 ] && ok \
+	|| fail "scans not counted on /metrics: infected $(metric 'faxvault_av_scans_total{result="infected"}')"
 
 # --- scanner down: fail closed by default
 clamd_stop
@@ -74,6 +79,7 @@ USER_A=$(login user@a-fax.example meadow-violin-otter-55)
 send_fax "$USER_A" "$NUM_B" "$TMP/clean.pdf"
 expect_status 202 "fail open: accepted unscanned"
 grep -q 'event=av.unavailable_accepted' "$LOG" && ok || fail "an unscanned upload is not logged"
+[ "$(metric faxvault_av_unscanned_total)" = 1 ] && ok || fail "the unscanned upload is not counted"
 
 stop_daemon || fail "daemon did not stop cleanly"
 finish

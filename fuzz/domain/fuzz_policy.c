@@ -27,8 +27,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (j) {
 		sec_policy_t p;
 		policy_defaults(&lim, &p);
-		char field[96], w[200];
-		if (policy_patch(&lim, &p, j, field, sizeof field, w, sizeof w) == 0) {
+		char field[96];
+		i18n_msg_t w;
+		if (policy_patch(&lim, &p, j, field, sizeof field, &w) == 0) {
 			if (p.min_length < lim.min_length || p.min_length > p.max_length ||
 			    p.idle_minutes > lim.idle_minutes || p.rpm > lim.rpm || !p.check_common ||
 			    p.lockout_threshold > lim.lockout_threshold)

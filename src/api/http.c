@@ -18,6 +18,7 @@
 
 #include "buf.h"
 #include "disposition.h"
+#include "i18n.h"
 #include "log.h"
 #include "metrics.h"
 #include "numparse.h"
@@ -331,15 +332,17 @@ static void handle(api_t *a, struct MHD_Connection *conn, const char *url, const
 		return;
 	}
 	if (mr == -2) {
-		set_problem(ans, "method-not-allowed", NULL, NULL, rq->rid, lang);
+		i18n_msg_t d;
+		i18n_msg_set(&d, "this path does not take %.16s", method);
+		set_problem(ans, "method-not-allowed", i18n_msg_get(&d, lang), NULL, rq->rid, lang);
 		return;
 	}
 	const struct route *r = m.route;
 	ans->route = r->pattern;
 	if (rq->too_large) {
-		char d[80];
-		snprintf(d, sizeof d, "this request's body may be at most %zu bytes", rq->ceiling);
-		set_problem(ans, "payload-too-large", d, NULL, rq->rid, lang);
+		i18n_msg_t d;
+		i18n_msg_set(&d, "this request's body may be at most %zu bytes", rq->ceiling);
+		set_problem(ans, "payload-too-large", i18n_msg_get(&d, lang), NULL, rq->rid, lang);
 		return;
 	}
 	if ((r->flags & ROUTE_SYSTEM) && (r->flags & ROUTE_PUBLIC)) {
@@ -356,9 +359,12 @@ static void handle(api_t *a, struct MHD_Connection *conn, const char *url, const
 	/* Body. */
 	json_t *body = NULL;
 	if (r->flags & ROUTE_BODY) {
-		if (rq->body.len && !is_json_type(MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-					    "Content-Type"))) {
-			set_problem(ans, "unsupported-media-type", NULL, NULL, rq->rid, lang);
+		const char *ctype = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type");
+		if (rq->body.len && !is_json_type(ctype)) {
+			i18n_msg_t d;
+			i18n_msg_set(&d, "send the body as application/json (it came as %.80s)",
+				ctype ? ctype : "-");
+			set_problem(ans, "unsupported-media-type", i18n_msg_get(&d, lang), NULL, rq->rid, lang);
 			return;
 		}
 		if (rq->body.len == 0) {
@@ -367,9 +373,10 @@ static void handle(api_t *a, struct MHD_Connection *conn, const char *url, const
 			json_error_t jerr;
 			body = json_loadb(rq->body.data, rq->body.len, JSON_REJECT_DUPLICATES, &jerr);
 			if (!body) {
-				char d[200];
-				snprintf(d, sizeof d, "%s (line %d, column %d)", jerr.text, jerr.line, jerr.column);
-				set_problem(ans, "invalid-json", d, NULL, rq->rid, lang);
+				/* jansson's reason is English in both languages. */
+				i18n_msg_t d;
+				i18n_msg_set(&d, "%s (line %d, column %d)", jerr.text, jerr.line, jerr.column);
+				set_problem(ans, "invalid-json", i18n_msg_get(&d, lang), NULL, rq->rid, lang);
 				return;
 			}
 			if (!json_is_object(body)) {
@@ -470,11 +477,11 @@ static void handle(api_t *a, struct MHD_Connection *conn, const char *url, const
 	/* Steps the person must take before anything else. */
 	if (c.who && who.gates && !(r->flags & ROUTE_UNGATED)) {
 		const char *g = gate_kind(who.gates);
-		dom_fail(&e, g, "", "%s", strcmp(g, "terms-not-accepted") == 0
-			? "accept the terms: GET /v1/terms/current, then POST /v1/me/terms/accept"
+		dom_fail_text(&e, g, "", strcmp(g, "terms-not-accepted") == 0
+			? I18N("accept the terms: GET /v1/terms/current, then POST /v1/me/terms/accept")
 			: strcmp(g, "mfa-enrolment-required") == 0
-			? "enrol a second factor: POST /v1/me/mfa/totp, then POST /v1/me/mfa/totp/confirm"
-			: "change your password: POST /v1/me/password");
+			? I18N("enrol a second factor: POST /v1/me/mfa/totp, then POST /v1/me/mfa/totp/confirm")
+			: I18N("change your password: POST /v1/me/password"));
 		goto fail;
 	}
 
@@ -504,7 +511,7 @@ static void handle(api_t *a, struct MHD_Connection *conn, const char *url, const
 			dom_fail(&e, "not-found", "", "no such account");
 			goto fail;
 		case AUTHZ_UNAUTHENTICATED:
-			dom_fail(&e, "unauthenticated", "", "authentication is required");
+			dom_fail(&e, "unauthenticated", "", "this operation needs a session token or an API key");
 			goto fail;
 		case AUTHZ_FORBIDDEN: {
 			char *names = perm_set_to_string(r->perms);
@@ -527,7 +534,7 @@ static void handle(api_t *a, struct MHD_Connection *conn, const char *url, const
 		}
 		if (multipart_parse((const unsigned char *)(rq->body.data ? rq->body.data : ""),
 			    rq->body.len, boundary, &form, merr, sizeof merr) != 0) {
-			dom_fail(&e, "invalid-multipart", "", "%s", merr);
+			dom_fail_text(&e, "invalid-multipart", "", merr);
 			goto fail;
 		}
 	}
@@ -565,7 +572,7 @@ static void handle(api_t *a, struct MHD_Connection *conn, const char *url, const
 			if (strcmp(json_string_value(json_object_get(rec, "request_hash")), idem_hash) != 0) {
 				json_decref(rec);
 				dom_fail(&e, "idempotency-key-reused", "Idempotency-Key",
-					"this key was used with a different request");
+					"send a new key with a new request");
 				goto fail;
 			}
 			ans->status = (int)json_integer_value(json_object_get(rec, "status"));
@@ -628,7 +635,7 @@ fail:
 	} else {
 		store_rollback(tx);
 	}
-	set_problem(ans, e.kind, e.detail, e.field, rq->rid, lang);
+	set_problem(ans, e.kind, dom_err_detail(&e, lang), e.field, rq->rid, lang);
 	if (!c.keep_on_error && (audit_worthy(e.kind) ||
 		    (r->flags & ROUTE_ACCOUNT && c.who && strcmp(e.kind, "not-found") == 0)))
 		audit_failure(a, c.who, peer, rq->rid, r, url, account, e.kind, e.detail);
@@ -932,9 +939,9 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 		const char *lang = pick_lang(conn);
 		struct answer ans = { .route = matched ? um.route->pattern : "unmatched",
 			.ctype = "application/json" };
-		char d[80];
-		snprintf(d, sizeof d, "this request's body may be at most %zu bytes", ceiling);
-		set_problem(&ans, "payload-too-large", d, NULL, rq->rid, lang ? lang : "en");
+		i18n_msg_t d;
+		i18n_msg_set(&d, "this request's body may be at most %zu bytes", ceiling);
+		set_problem(&ans, "payload-too-large", i18n_msg_get(&d, lang), NULL, rq->rid, lang ? lang : "en");
 		return finish(a, conn, url, method, rq, &ans);
 	}
 	if (rq->answered) {
@@ -1003,7 +1010,7 @@ static enum MHD_Result on_metrics_access(void *cls, struct MHD_Connection *conn,
 	if (strcmp(url, "/metrics") != 0)
 		set_problem(&ans, "not-found", "this listener serves /metrics only", NULL, rq.rid, "en");
 	else if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
-		set_problem(&ans, "method-not-allowed", NULL, NULL, rq.rid, "en");
+		set_problem(&ans, "method-not-allowed", "this listener takes GET /metrics only", NULL, rq.rid, "en");
 	else if (a->metrics_token && !metrics_bearer_ok(a, conn))
 		set_problem(&ans, "unauthenticated", "GET /metrics needs Authorization: Bearer <metrics token>",
 			NULL, rq.rid, "en");

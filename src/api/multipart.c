@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "i18n.h"
 #include "xalloc.h"
 
 #define BOUNDARY_MAX 70
@@ -155,7 +156,7 @@ static int part_headers(const unsigned char *h, size_t hl, mp_part_t *p, char *e
 		const char *line = (const char *)h + i;
 		const char *colon = memchr(line, ':', ll);
 		if (!colon) {
-			snprintf(err, errlen, "a part header has no colon");
+			snprintf(err, errlen, "%s", I18N("a part header has no colon"));
 			return -1;
 		}
 		size_t nl = (size_t)(colon - line);
@@ -169,26 +170,26 @@ static int part_headers(const unsigned char *h, size_t hl, mp_part_t *p, char *e
 			vl--;
 		if (nl == 19 && strncasecmp(line, "Content-Disposition", 19) == 0) {
 			if (vl < 9 || strncasecmp(v, "form-data", 9) != 0) {
-				snprintf(err, errlen, "a part is not form-data");
+				snprintf(err, errlen, "%s", I18N("a part is not form-data"));
 				return -1;
 			}
 			if (disp_param(v, vl, "name", p->name, sizeof p->name) != 1 || !p->name[0]) {
-				snprintf(err, errlen, "a part has no valid name");
+				snprintf(err, errlen, "%s", I18N("a part has no valid name"));
 				return -1;
 			}
 			if (disp_param(v, vl, "filename", p->filename, sizeof p->filename) < 0) {
-				snprintf(err, errlen, "a part has an invalid file name");
+				snprintf(err, errlen, "%s", I18N("a part has an invalid file name"));
 				return -1;
 			}
 			have_disp = 1;
 		} else if (nl == 12 && strncasecmp(line, "Content-Type", 12) == 0) {
 			if (vl > MULTIPART_CTYPE_MAX) {
-				snprintf(err, errlen, "a part's content type is too long");
+				snprintf(err, errlen, "%s", I18N("a part's content type is too long"));
 				return -1;
 			}
 			for (size_t j = 0; j < vl; j++)
 				if ((unsigned char)v[j] < 0x20 || v[j] == 0x7f) {
-					snprintf(err, errlen, "a part's content type is invalid");
+					snprintf(err, errlen, "%s", I18N("a part's content type is invalid"));
 					return -1;
 				}
 			memcpy(p->ctype, v, vl);
@@ -197,7 +198,7 @@ static int part_headers(const unsigned char *h, size_t hl, mp_part_t *p, char *e
 		i += ll + 2;
 	}
 	if (!have_disp) {
-		snprintf(err, errlen, "a part has no Content-Disposition");
+		snprintf(err, errlen, "%s", I18N("a part has no Content-Disposition"));
 		return -1;
 	}
 	return 0;
@@ -210,7 +211,7 @@ int multipart_parse(const unsigned char *body, size_t len, const char *boundary,
 	form->n = 0;
 	size_t bl = strlen(boundary);
 	if (bl == 0 || bl > BOUNDARY_MAX)
-		return fail(form, err, errlen, "invalid boundary");
+		return fail(form, err, errlen, I18N("invalid boundary"));
 	/* "\r\n--" boundary: the delimiter; the first may sit at offset 0. */
 	unsigned char delim[BOUNDARY_MAX + 4];
 	memcpy(delim, "\r\n--", 4);
@@ -222,7 +223,7 @@ int multipart_parse(const unsigned char *body, size_t len, const char *boundary,
 	} else {
 		const unsigned char *d = find(body, len, delim, dl);
 		if (!d)
-			return fail(form, err, errlen, "the body has no boundary");
+			return fail(form, err, errlen, I18N("the body has no boundary"));
 		pos = (size_t)(d - body) + dl;
 	}
 	int cap = 0;
@@ -233,7 +234,7 @@ int multipart_parse(const unsigned char *body, size_t len, const char *boundary,
 		while (pos < len && (body[pos] == ' ' || body[pos] == '\t'))
 			pos++;
 		if (len - pos < 2 || body[pos] != '\r' || body[pos + 1] != '\n')
-			return fail(form, err, errlen, "malformed boundary line");
+			return fail(form, err, errlen, I18N("malformed boundary line"));
 		pos += 2;
 		const unsigned char *hend;
 		if (len - pos >= 2 && body[pos] == '\r' && body[pos + 1] == '\n')
@@ -242,9 +243,9 @@ int multipart_parse(const unsigned char *body, size_t len, const char *boundary,
 			hend = find(body + pos, len - pos < HEADER_BLOCK_MAX ? len - pos : HEADER_BLOCK_MAX,
 				(const unsigned char *)"\r\n\r\n", 4);
 		if (!hend)
-			return fail(form, err, errlen, "a part's headers do not end");
+			return fail(form, err, errlen, I18N("a part's headers do not end"));
 		if (form->n == MULTIPART_PARTS_MAX)
-			return fail(form, err, errlen, "too many parts");
+			return fail(form, err, errlen, I18N("too many parts"));
 		if (form->n == cap) {
 			cap = cap ? cap * 2 : 8;
 			form->parts = xrealloc(form->parts, (size_t)cap * sizeof *form->parts);
@@ -253,7 +254,7 @@ int multipart_parse(const unsigned char *body, size_t len, const char *boundary,
 		memset(p, 0, sizeof *p);
 		if (hend == body + pos) {
 			multipart_free(form);
-			snprintf(err, errlen, "a part has no Content-Disposition");
+			snprintf(err, errlen, "%s", I18N("a part has no Content-Disposition"));
 			return -1;
 		}
 		char perr[128];
@@ -262,7 +263,7 @@ int multipart_parse(const unsigned char *body, size_t len, const char *boundary,
 		pos = (size_t)(hend - body) + 4;
 		const unsigned char *d = find(body + pos, len - pos, delim, dl);
 		if (!d)
-			return fail(form, err, errlen, "a part does not end with the boundary");
+			return fail(form, err, errlen, I18N("a part does not end with the boundary"));
 		p->data = body + pos;
 		p->len = (size_t)(d - (body + pos));
 		form->n++;

@@ -2,6 +2,9 @@
 #include "problem.h"
 
 #include <string.h>
+#include <strings.h>
+
+#include "i18n.h"
 
 static const struct problem_kind kinds[] = {
 	{ "invalid-json", 400, "The request body is not valid JSON",
@@ -21,7 +24,7 @@ static const struct problem_kind kinds[] = {
 	{ "mfa-enrolment-required", 403, "You must enrol a second factor first",
 		"Vous devez d'abord enregistrer un second facteur" },
 	{ "password-expired", 403, "Your password has expired: change it first",
-		"Votre mot de passe a expiré : changez-le d'abord" },
+		"Votre mot de passe a expiré : changez-le d'abord" },
 	{ "forbidden", 403, "You do not have the permission for this",
 		"Vous n'avez pas la permission de faire cela" },
 	{ "permission-not-held", 403, "You cannot grant a permission you do not hold",
@@ -48,8 +51,8 @@ static const struct problem_kind kinds[] = {
 		"Le service a déjà été initialisé" },
 	{ "payload-too-large", 413, "The request body is too large",
 		"Le corps de la requête est trop volumineux" },
-	{ "unsupported-media-type", 415, "The request body must be application/json",
-		"Le corps de la requête doit être en application/json" },
+	{ "unsupported-media-type", 415, "The request body's media type is not accepted here",
+		"Le type de média du corps de la requête n'est pas accepté ici" },
 	{ "validation-failed", 422, "The request is not valid",
 		"La requête n'est pas valide" },
 	{ "weak-password", 422, "The password does not meet the policy",
@@ -57,7 +60,7 @@ static const struct problem_kind kinds[] = {
 	{ "invalid-mfa-code", 422, "The second-factor code is wrong",
 		"Le code de second facteur est incorrect" },
 	{ "rate-limited", 429, "Too many requests: slow down",
-		"Trop de requêtes : ralentissez" },
+		"Trop de requêtes : ralentissez" },
 	{ "idempotency-key-reused", 422, "The Idempotency-Key was used for another request",
 		"La clé d'idempotence a servi à une autre requête" },
 	{ "invalid-multipart", 400, "The multipart/form-data body is malformed",
@@ -112,16 +115,22 @@ json_t *problem_json(const char *kind, const char *detail, const char *field,
 	const char *request_id, const char *lang)
 {
 	const struct problem_kind *k = problem_lookup(kind);
-	int fr = lang && strcmp(lang, "fr") == 0;
+	int fr = i18n_is_fr(lang);
 	json_t *o = json_object();
 	char type[128];
 	strcpy(type, PROBLEM_TYPE_PREFIX);
 	strncat(type, k->kind, sizeof type - sizeof PROBLEM_TYPE_PREFIX);
 	json_object_set_new(o, "type", json_string(type));
-	json_object_set_new(o, "title", json_string(fr ? k->title_fr : k->title_en));
+	const char *title = fr ? k->title_fr : k->title_en;
+	json_object_set_new(o, "title", json_string(title));
 	json_object_set_new(o, "status", json_integer(k->status));
-	json_t *d = detail && *detail ? json_string(detail) : NULL;
-	json_object_set_new(o, "detail", d ? d : json_string(fr ? k->title_fr : k->title_en));
+	/* A detail says what the title does not: none rather than the title
+	 * again (RFC 9457 makes it optional). */
+	if (detail && *detail) {
+		const char *d = i18n_fmt(lang, detail);
+		if (strcasecmp(d, title) != 0 && strcasecmp(detail, k->title_en) != 0)
+			json_object_set_new(o, "detail", json_string(d));
+	}
 	if (field && *field)
 		json_object_set_new(o, "field", json_string(field));
 	if (request_id)

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli_msg.h"
 #include "xalloc.h"
 
 static const struct cli_opt *opt_find(const struct cli_opt *opts, const char *name, size_t n)
@@ -69,7 +70,7 @@ int cli_args_parse(const struct cli_cmd *root, const struct cli_opt *globals,
 		}
 		if (is_opt) {
 			if (t[1] != '-') {
-				buf_printf(err, "unknown option '%.64s' (options are long: --name)", t);
+				buf_printf(err, cli_tr("unknown option '%.64s' (options are long: --name)"), t);
 				return -1;
 			}
 			const char *name = t + 2;
@@ -81,7 +82,7 @@ int cli_args_parse(const struct cli_cmd *root, const struct cli_opt *globals,
 			if (!o)
 				o = opt_find(globals, name, n);
 			if (!o) {
-				buf_printf(err, "unknown option '--%.*s'", (int)(n > 64 ? 64 : n), name);
+				buf_printf(err, cli_tr("unknown option '--%.*s'"), (int)(n > 64 ? 64 : n), name);
 				return -1;
 			}
 			const char *value = NULL;
@@ -91,15 +92,15 @@ int cli_args_parse(const struct cli_cmd *root, const struct cli_opt *globals,
 				} else if (i + 1 < argc) {
 					value = argv[++i];
 				} else {
-					buf_printf(err, "option '--%s' needs a value (%s)", o->name, o->metavar);
+					buf_printf(err, cli_tr("option '--%s' needs a value (%s)"), o->name, o->metavar);
 					return -1;
 				}
 			} else if (eq) {
-				buf_printf(err, "option '--%s' takes no value", o->name);
+				buf_printf(err, cli_tr("option '--%s' takes no value"), o->name);
 				return -1;
 			}
 			if (!(o->flags & CLI_OPT_REPEAT) && count_opt(out, o) > 0) {
-				buf_printf(err, "option '--%s' given more than once", o->name);
+				buf_printf(err, cli_tr("option '--%s' given more than once"), o->name);
 				return -1;
 			}
 			out->opts[out->nopts].opt = o;
@@ -110,11 +111,11 @@ int cli_args_parse(const struct cli_cmd *root, const struct cli_opt *globals,
 		if (cmd->subs) {
 			const struct cli_cmd *sub = sub_find(cmd, t);
 			if (!sub) {
-				buf_printf(err, "unknown command '%.64s'", t);
+				buf_printf(err, cli_tr("unknown command '%.64s'"), t);
 				return -1;
 			}
 			if (out->depth >= CLI_DEPTH_MAX) {
-				buf_puts(err, "command nesting too deep");
+				buf_puts(err, cli_tr("command nesting too deep"));
 				return -1;
 			}
 			out->path[out->depth++] = sub;
@@ -127,21 +128,21 @@ int cli_args_parse(const struct cli_cmd *root, const struct cli_opt *globals,
 		return 0;
 	const struct cli_cmd *cmd = cli_args_cmd(out);
 	if (cmd->subs) {
-		buf_puts(err, "missing command");
+		buf_puts(err, cli_tr("missing command"));
 		return -1;
 	}
 	if (out->npos < cmd->min_pos) {
-		buf_printf(err, "missing argument%s: %s", cmd->min_pos > 1 ? "s" : "",
+		buf_printf(err, cmd->min_pos > 1 ? cli_tr("missing arguments: %s") : cli_tr("missing argument: %s"),
 			cmd->positional ? cmd->positional : "?");
 		return -1;
 	}
 	if (out->npos > cmd->max_pos) {
-		buf_printf(err, "unexpected argument '%.64s'", out->pos[cmd->max_pos]);
+		buf_printf(err, cli_tr("unexpected argument '%.64s'"), out->pos[cmd->max_pos]);
 		return -1;
 	}
 	for (const struct cli_opt *o = cmd->opts; o && o->name; o++) {
 		if ((o->flags & CLI_OPT_REQUIRED) && count_opt(out, o) == 0) {
-			buf_printf(err, "missing option '--%s %s'", o->name, o->metavar ? o->metavar : "");
+			buf_printf(err, cli_tr("missing option '--%s %s'"), o->name, o->metavar ? o->metavar : "");
 			return -1;
 		}
 	}

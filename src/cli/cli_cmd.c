@@ -14,6 +14,8 @@
 #include "buf.h"
 #include "cli_config.h"
 #include "cli_http.h"
+#include "cli_msg.h"
+#include "i18n.h"
 #include "numparse.h"
 #include "timeutil.h"
 #include "xalloc.h"
@@ -35,7 +37,7 @@ static int json_error(struct cli_ctx *ctx, int code, const char *fmt, va_list ap
 		return 0;
 	buf_t msg;
 	buf_init(&msg, 4096);
-	buf_vprintf(&msg, fmt, ap);
+	buf_vprintf(&msg, cli_tr(fmt), ap);
 	json_t *o = json_pack("{s:s, s:s, s:i}", "type", code == CLI_EXIT_USAGE
 		? "urn:faxvault:cli:usage" : "urn:faxvault:cli:error", "detail",
 		msg.data ? msg.data : "", "exit_code", code);
@@ -55,9 +57,7 @@ int cli_fail(struct cli_ctx *ctx, int code, const char *fmt, ...)
 	if (!json_error(ctx, code, fmt, ap)) {
 		va_end(ap);
 		va_start(ap, fmt);
-		fputs("error: ", ctx->err);
-		vfprintf(ctx->err, fmt, ap);
-		fputc('\n', ctx->err);
+		cli_msg_vprint(ctx->err, I18N("error: %s"), fmt, ap);
 	}
 	va_end(ap);
 	return code;
@@ -73,14 +73,12 @@ int cli_usage(struct cli_ctx *ctx, const char *fmt, ...)
 	}
 	va_end(ap);
 	va_start(ap, fmt);
-	fputs("error: ", ctx->err);
-	vfprintf(ctx->err, fmt, ap);
-	fputc('\n', ctx->err);
+	cli_msg_vprint(ctx->err, I18N("error: %s"), fmt, ap);
 	va_end(ap);
 	buf_t name;
 	buf_init(&name, 512);
 	cli_args_cmd_name(ctx->args, &name);
-	fprintf(ctx->err, "Run '%s --help' for usage.\n", name.data);
+	fprintf(ctx->err, cli_tr("Run '%s --help' for usage.\n"), name.data);
 	buf_free(&name);
 	return CLI_EXIT_USAGE;
 }
@@ -179,17 +177,17 @@ static const char *gate_hint(const char *type)
 		const char *type, *hint;
 	} hints[] = {
 		{ "urn:faxvault:problem:terms-not-accepted",
-			"accept the terms of service first: read them with 'faxvault terms show', "
-			"then run 'faxvault terms accept'" },
+			I18N("accept the terms of service first: read them with 'faxvault terms show', "
+			"then run 'faxvault terms accept'") },
 		{ "urn:faxvault:problem:mfa-enrolment-required",
-			"this account requires a second factor: run 'faxvault mfa enrol' first" },
+			I18N("this account requires a second factor: run 'faxvault mfa enrol' first") },
 		{ "urn:faxvault:problem:password-expired",
-			"your password has expired: run 'faxvault password change' first" },
+			I18N("your password has expired: run 'faxvault password change' first") },
 		{ "urn:faxvault:problem:ip-not-allowed",
-			"your address is outside the account's IP allow-list "
-			"(see 'faxvault security show'; an admin can change it from an allowed address)" },
+			I18N("your address is outside the account's IP allow-list "
+			"(see 'faxvault security show'; an admin can change it from an allowed address)") },
 		{ "urn:faxvault:problem:mfa-required",
-			"this person has a second factor: add --totp CODE (or --recovery-code CODE)" },
+			I18N("this person has a second factor: add --totp CODE (or --recovery-code CODE)") },
 	};
 	for (size_t i = 0; type && i < sizeof hints / sizeof hints[0]; i++)
 		if (strcmp(type, hints[i].type) == 0)
@@ -215,8 +213,8 @@ int cli_api_call(struct cli_ctx *ctx, const struct cli_call *call, struct cli_re
 	buf_t err;
 	buf_init(&err, 4096);
 	if ((token || call->body || call->nparts) && !ctx->warned_insecure && cli_http_url_insecure(ctx->conf->url)) {
-		fprintf(ctx->err, "warning: %s is plain http to another machine: "
-			"credentials travel in clear text (use https)\n", ctx->conf->url);
+		cli_warn(ctx, "%s is plain http to another machine: "
+			"credentials travel in clear text (use https)", ctx->conf->url);
 		ctx->warned_insecure = 1;
 	}
 	struct cli_http_req req = {
@@ -229,7 +227,7 @@ int cli_api_call(struct cli_ctx *ctx, const struct cli_call *call, struct cli_re
 	int rc = cli_http_request(&req, &resp, &err);
 	cli_secret_free(json); /* bodies may carry passwords */
 	if (rc != 0) {
-		rc = cli_fail(ctx, CLI_EXIT_SERVER, "%s", err.data ? err.data : "request failed");
+		rc = cli_fail(ctx, CLI_EXIT_SERVER, "%s", err.data ? err.data : cli_tr("request failed"));
 		goto done;
 	}
 	res->status = resp.status;
@@ -261,19 +259,19 @@ int cli_api_call(struct cli_ctx *ctx, const struct cli_call *call, struct cli_re
 			cli_out_write(ctx->err, &msg);
 			buf_free(&msg);
 		}
-		const char *hint = ctx->json ? NULL : gate_hint(type);
+		const char *hint = gate_hint(type);
 		if (hint)
-			fprintf(ctx->err, "hint: %s\n", hint);
-		if (resp.status == 429 && !ctx->json) {
+			cli_hint(ctx, "%s", cli_tr(hint));
+		if (resp.status == 429) {
 			long wait = resp.retry_after >= 0 ? resp.retry_after : resp.ratelimit_reset;
 			if (wait >= 0)
-				fprintf(ctx->err, "rate limited, retry in %ld s\n", wait);
+				cli_note(ctx, "rate limited, retry in %ld s", wait);
 			else
-				fputs("rate limited, retry later\n", ctx->err);
+				cli_note(ctx, "rate limited, retry later");
 		}
 		if (resp.status == 401 && call->auth != CLI_AUTH_NONE && token &&
 		    ctx->conf->token_src == CLI_SRC_FILE)
-			fputs("hint: the stored session may have expired: run 'faxvault login'\n", ctx->err);
+			cli_hint(ctx, "the stored session may have expired: run 'faxvault login'");
 		json_decref(prob);
 		goto done;
 	}
@@ -366,7 +364,7 @@ int cli_list_with(struct cli_ctx *ctx, const char *path, const struct cli_col *c
 				buf_t s;
 				buf_init(&s, 4096);
 				cli_out_sanitize(next, &s);
-				fprintf(ctx->err, "(more items: add --cursor %s, or --all)\n", cli_buf_str(&s));
+				cli_note(ctx, "(more items: add --cursor %s, or --all)", cli_buf_str(&s));
 				buf_free(&s);
 			}
 		}
@@ -386,12 +384,12 @@ int cli_show(struct cli_ctx *ctx, const char *method, const char *path, const js
 		return rc;
 	if (!res) {
 		if (done_msg && !ctx->json)
-			fprintf(ctx->out, "%s\n", done_msg);
+			cli_say(ctx, "%s", cli_tr(done_msg));
 	} else if (ctx->json) {
 		cli_out_json(ctx->out, res);
 	} else {
 		if (done_msg)
-			fprintf(ctx->out, "%s\n", done_msg);
+			cli_say(ctx, "%s", cli_tr(done_msg));
 		buf_t t;
 		buf_init(&t, (size_t)1 << 24);
 		cli_out_kv(fields, nfields, res, &t);
@@ -450,7 +448,7 @@ int cli_read_line(struct cli_ctx *ctx, const char *prompt, char **out)
 {
 	if (!isatty(STDIN_FILENO))
 		return cli_usage(ctx, "standard input is not a terminal; give the value as an option");
-	fputs(prompt, ctx->err);
+	fputs(cli_tr(prompt), ctx->err);
 	fflush(ctx->err);
 	if (fd_read_line(STDIN_FILENO, out) != 0)
 		return cli_fail(ctx, CLI_EXIT_ERROR, "no input");
@@ -520,7 +518,7 @@ int cli_read_secret(struct cli_ctx *ctx, const char *prompt, int from_stdin, int
 		return 0;
 	}
 	char *first = NULL;
-	if (tty_secret(prompt, &first) != 0)
+	if (tty_secret(cli_tr(prompt), &first) != 0)
 		return cli_usage(ctx, "no terminal to ask for the password: use --password-stdin");
 	if (!first[0]) {
 		cli_secret_free(first);
@@ -528,7 +526,7 @@ int cli_read_secret(struct cli_ctx *ctx, const char *prompt, int from_stdin, int
 	}
 	if (confirm) {
 		char *again = NULL;
-		int same = tty_secret("Repeat: ", &again) == 0 && strcmp(first, again) == 0;
+		int same = tty_secret(cli_tr("Repeat: "), &again) == 0 && strcmp(first, again) == 0;
 		cli_secret_free(again);
 		if (!same) {
 			cli_secret_free(first);
@@ -553,7 +551,7 @@ void cli_print_invitation(struct cli_ctx *ctx, const char *role, const char *ema
 	cli_out_sanitize(email ? email : "-", &e);
 	const char *exp = json_string_value(json_object_get(inv, "expires_at"));
 	cli_out_sanitize(exp ? exp : "-", &x);
-	fprintf(ctx->out, "Invitation for %s (%s), expires %s, shown once:\n  %s\n",
+	cli_say(ctx, "Invitation for %s (%s), expires %s, shown once:\n  %s",
 		cli_buf_str(&e), role, cli_buf_str(&x), cli_buf_str(&t));
 	buf_free(&t);
 	buf_free(&e);

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cli_msg.h"
 #include "xalloc.h"
 
 static int is_blank(char c)
@@ -92,17 +93,17 @@ int cli_config_load(const char *path, char **url, char **token, int *loose, buf_
 	if (fd < 0) {
 		if (errno == ENOENT)
 			return 0;
-		buf_printf(err, "cannot read config file %s: %s", path, strerror(errno));
+		buf_printf(err, cli_tr("cannot read config file %s: %s"), path, strerror(errno));
 		return -1;
 	}
 	struct stat st;
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		buf_printf(err, "config file %s is not a regular file", path);
+		buf_printf(err, cli_tr("config file %s is not a regular file"), path);
 		close(fd);
 		return -1;
 	}
 	if (st.st_size > CLI_CONFIG_MAX) {
-		buf_printf(err, "config file %s is larger than %d bytes", path, CLI_CONFIG_MAX);
+		buf_printf(err, cli_tr("config file %s is larger than %d bytes"), path, CLI_CONFIG_MAX);
 		close(fd);
 		return -1;
 	}
@@ -114,7 +115,7 @@ int cli_config_load(const char *path, char **url, char **token, int *loose, buf_
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0) {
-			buf_printf(err, "cannot read config file %s: %s", path, strerror(errno));
+			buf_printf(err, cli_tr("cannot read config file %s: %s"), path, strerror(errno));
 			free(text);
 			close(fd);
 			return -1;
@@ -127,7 +128,7 @@ int cli_config_load(const char *path, char **url, char **token, int *loose, buf_
 	int rc = cli_config_parse(text, n, url, token, &line);
 	free(text);
 	if (rc != 0)
-		buf_printf(err, "config file %s: line %u: expected 'key = value'", path, line);
+		buf_printf(err, cli_tr("config file %s: line %u: expected 'key = value'"), path, line);
 	return rc;
 }
 
@@ -149,7 +150,7 @@ static int make_parents(const char *path, buf_t *err)
 		char c = *p;
 		*p = '\0';
 		if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
-			buf_printf(err, "cannot create directory %s: %s", dir, strerror(errno));
+			buf_printf(err, cli_tr("cannot create directory %s: %s"), dir, strerror(errno));
 			free(dir);
 			return -1;
 		}
@@ -164,7 +165,7 @@ static int make_parents(const char *path, buf_t *err)
 int cli_config_save(const char *path, const char *url, const char *token, buf_t *err)
 {
 	if ((url && strpbrk(url, "\r\n")) || (token && strpbrk(token, "\r\n"))) {
-		buf_puts(err, "refusing to store a value with a line break");
+		buf_puts(err, cli_tr("refusing to store a value with a line break"));
 		return -1;
 	}
 	if (make_parents(path, err) != 0)
@@ -180,7 +181,7 @@ int cli_config_save(const char *path, const char *url, const char *token, buf_t 
 	int rc = -1;
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0) {
-		buf_printf(err, "cannot write %s: %s", tmp, strerror(errno));
+		buf_printf(err, cli_tr("cannot write %s: %s"), tmp, strerror(errno));
 		goto out;
 	}
 	/* The umask may only remove bits; make sure no stray ones remain. */
@@ -200,7 +201,7 @@ int cli_config_save(const char *path, const char *url, const char *token, buf_t 
 	if (close(fd) != 0)
 		ok = 0;
 	if (!ok || rename(tmp, path) != 0) {
-		buf_printf(err, "cannot write %s: %s", path, strerror(errno));
+		buf_printf(err, cli_tr("cannot write %s: %s"), path, strerror(errno));
 		unlink(tmp);
 		goto out;
 	}

@@ -11,6 +11,7 @@
 
 #include "cli.h"
 #include "cli_out.h"
+#include "cli_msg.h"
 #include "xalloc.h"
 
 struct sink {
@@ -131,12 +132,12 @@ int cli_http_header_ok(const char *value, size_t max)
 static curl_mime *mime_build(CURL *c, const struct cli_http_part *parts, size_t n, buf_t *err)
 {
 	if (n > CLI_HTTP_PARTS_MAX) {
-		buf_printf(err, "more than %d form fields", CLI_HTTP_PARTS_MAX);
+		buf_printf(err, cli_tr("more than %d form fields"), CLI_HTTP_PARTS_MAX);
 		return NULL;
 	}
 	curl_mime *m = curl_mime_init(c);
 	if (!m) {
-		buf_puts(err, "cannot build the form");
+		buf_puts(err, cli_tr("cannot build the form"));
 		return NULL;
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -152,9 +153,9 @@ static curl_mime *mime_build(CURL *c, const struct cli_http_part *parts, size_t 
 		}
 		if (rc != CURLE_OK) {
 			if (p->file)
-				buf_printf(err, "cannot read %s: %s", p->file, curl_easy_strerror(rc));
+				buf_printf(err, cli_tr("cannot read %s: %s"), p->file, curl_easy_strerror(rc));
 			else
-				buf_printf(err, "cannot build the form field %s", p->name);
+				buf_printf(err, cli_tr("cannot build the form field %s"), p->name);
 			curl_mime_free(m);
 			return NULL;
 		}
@@ -176,7 +177,7 @@ int cli_http_request(const struct cli_http_req *req, struct cli_http_resp *resp,
 	char *url = xasprintf("%.*s%s", (int)bl, base_url, path);
 	CURL *c = curl_easy_init();
 	if (!c) {
-		buf_puts(err, "cannot start the HTTP client");
+		buf_puts(err, cli_tr("cannot start the HTTP client"));
 		free(url);
 		return -1;
 	}
@@ -243,11 +244,11 @@ int cli_http_request(const struct cli_http_req *req, struct cli_http_resp *resp,
 	CURLcode rc = curl_easy_perform(c);
 	if (rc != CURLE_OK) {
 		if (sink.overflow)
-			buf_printf(err, "answer from %s is larger than %u bytes", url, CLI_HTTP_BODY_MAX);
+			buf_printf(err, cli_tr("answer from %s is larger than %u bytes"), url, CLI_HTTP_BODY_MAX);
 		else if (mime && rc == CURLE_READ_ERROR)
-			buf_puts(err, "a file to upload could not be read while sending");
+			buf_puts(err, cli_tr("a file to upload could not be read while sending"));
 		else
-			buf_printf(err, "cannot reach %s: %s", url, curl_easy_strerror(rc));
+			buf_printf(err, cli_tr("cannot reach %s: %s"), url, curl_easy_strerror(rc));
 		resp->status = 0;
 		ret = -1;
 	} else {
@@ -382,16 +383,22 @@ void cli_http_problem_format(long status, const char *body, size_t n,
 	if (!rid && request_id && request_id[0])
 		rid = request_id;
 
-	buf_puts(out, "error: ");
-	if (title || detail) {
-		if (title)
-			cli_out_sanitize(title, out);
-		if (title && detail)
-			buf_puts(out, ": ");
-		if (detail)
-			cli_out_sanitize(detail, out);
+	/* "error: title: detail (type)", the frame in the client's language. */
+	buf_t text;
+	buf_init(&text, (size_t)1 << 20);
+	if (title && detail) {
+		buf_t t, d;
+		buf_init(&t, (size_t)1 << 20);
+		buf_init(&d, (size_t)1 << 20);
+		cli_out_sanitize(title, &t);
+		cli_out_sanitize(detail, &d);
+		buf_printf(&text, cli_tr("%s: %s"), cli_buf_str(&t), cli_buf_str(&d));
+		buf_free(&t);
+		buf_free(&d);
+	} else if (title || detail) {
+		cli_out_sanitize(title ? title : detail, &text);
 	} else {
-		buf_printf(out, "HTTP %ld", status);
+		buf_printf(&text, "HTTP %ld", status);
 		if (n && !j) {
 			/* Not JSON: show the start of the first line, it often says why. */
 			size_t k = 0;
@@ -399,22 +406,31 @@ void cli_http_problem_format(long status, const char *body, size_t n,
 				k++;
 			if (k) {
 				char *first = xstrndup(body, k);
-				buf_puts(out, ": ");
-				cli_out_sanitize(first, out);
+				buf_t f;
+				buf_init(&f, 4096);
+				cli_out_sanitize(first, &f);
+				char *head = buf_steal(&text);
+				buf_printf(&text, cli_tr("%s: %s"), head ? head : "", cli_buf_str(&f));
+				free(head);
+				buf_free(&f);
 				free(first);
 			}
 		}
 	}
 	if (type) {
-		buf_puts(out, " (");
-		cli_out_sanitize(type, out);
-		buf_puts(out, ")");
+		buf_puts(&text, " (");
+		cli_out_sanitize(type, &text);
+		buf_puts(&text, ")");
 	}
+	buf_printf(out, cli_tr("error: %s"), text.data ? text.data : "");
 	buf_puts(out, "\n");
+	buf_free(&text);
 	if (rid) {
-		buf_puts(out, "request id: ");
-		cli_out_sanitize(rid, out);
-		buf_puts(out, "\n");
+		buf_t r;
+		buf_init(&r, 4096);
+		cli_out_sanitize(rid, &r);
+		buf_printf(out, cli_tr("request id: %s\n"), r.data ? r.data : "");
+		buf_free(&r);
 	}
 	json_decref(j);
 }

@@ -1,5 +1,6 @@
 /* The command tree of `faxvault` and cli_run(), which parses the command
  * line, resolves the configuration and runs one command. */
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -8,12 +9,15 @@
 #include "cli_cmd.h"
 #include "cli_config.h"
 #include "cli_http.h"
+#include "cli_msg.h"
+#include "i18n.h"
 
 const struct cli_opt cli_globals[] = {
 	{ "url", "URL", 0, "API base URL (env FAXVAULT_URL; default " CLI_DEFAULT_URL ")" },
 	{ "token", "TOKEN", 0, "session token or API key (env FAXVAULT_TOKEN)" },
 	{ "config", "FILE", 0, "config file (default $XDG_CONFIG_HOME/faxvault/config)" },
 	{ "json", NULL, 0, "print the API's JSON instead of tables" },
+	{ "lang", "en|fr", 0, "language of messages (default: from LC_ALL, LC_MESSAGES or LANG)" },
 	{ "version", NULL, 0, "print the version and exit" },
 	{ NULL, NULL, 0, NULL },
 };
@@ -46,7 +50,7 @@ static int cmd_health(struct cli_ctx *ctx)
 	if (rc != 0) {
 		rc = cli_fail(ctx, CLI_EXIT_SERVER, "%s", cli_buf_str(&err));
 	} else if ((rc = cli_http_exit_code(resp.status)) != CLI_EXIT_OK) {
-		fprintf(ctx->err, "error: %s is unhealthy (HTTP %ld)\n", ctx->conf->url, resp.status);
+		cli_fail(ctx, rc, "%s is unhealthy (HTTP %ld)", ctx->conf->url, resp.status);
 	} else if (ctx->json) {
 		json_t *j = resp.body.len ? json_loadb(resp.body.data, resp.body.len, 0, NULL) : NULL;
 		if (!j)
@@ -138,22 +142,48 @@ void cli_lang_from_locale(const char *locale, char *out, size_t outlen)
 }
 
 /* An error found before a command runs: with --json one JSON object
- * {type, detail, exit_code} (as cli_fail writes them), else "error: …".
- * 1 when it was JSON (nothing else should be printed). */
-static int early_error(FILE *err, const struct cli_args *args, int code, const char *msg)
+ * {type, detail, exit_code} (as cli_fail writes them), else "error: …",
+ * in the language of messages. 1 when it was JSON (nothing else should be
+ * printed). */
+__attribute__((format(printf, 4, 5)))
+static int early_error(FILE *err, const struct cli_args *args, int code, const char *fmt, ...)
 {
+	va_list ap;
+	va_start(ap, fmt);
 	if (!cli_args_has(args, "json")) {
-		fprintf(err, "error: %s\n", msg);
+		cli_msg_vprint(err, I18N("error: %s"), fmt, ap);
+		va_end(ap);
 		return 0;
 	}
+	buf_t msg;
+	buf_init(&msg, 1 << 16);
+	buf_vprintf(&msg, cli_tr(fmt), ap);
+	va_end(ap);
 	json_t *o = json_pack("{s:s, s:s, s:i}", "type", code == CLI_EXIT_USAGE
-		? "urn:faxvault:cli:usage" : "urn:faxvault:cli:error", "detail", msg, "exit_code", code);
+		? "urn:faxvault:cli:usage" : "urn:faxvault:cli:error", "detail", cli_buf_str(&msg),
+		"exit_code", code);
 	char *line = o ? json_dumps(o, JSON_COMPACT) : NULL;
 	if (line)
 		fprintf(err, "%s\n", line);
 	free(line);
 	json_decref(o);
+	buf_free(&msg);
 	return 1;
+}
+
+/* The value of --lang in argv, looked for before the command line is
+ * parsed so that a parse error is already in that language; NULL. */
+static const char *lang_arg(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0)
+			break;
+		if (strcmp(argv[i], "--lang") == 0 && i + 1 < argc)
+			return argv[i + 1];
+		if (strncmp(argv[i], "--lang=", 7) == 0)
+			return argv[i] + 7;
+	}
+	return NULL;
 }
 
 int cli_run(int argc, char **argv, const struct cli_env *env, FILE *out, FILE *err)
@@ -165,6 +195,16 @@ int cli_run(int argc, char **argv, const struct cli_env *env, FILE *out, FILE *e
 	memset(&conf, 0, sizeof conf);
 	buf_init(&msg, 1 << 20);
 
+	/* The language: --lang, else the locale's. */
+	char lang[8];
+	const char *asked = lang_arg(argc, argv);
+	int asked_ok = asked && (strcmp(asked, "en") == 0 || strcmp(asked, "fr") == 0);
+	if (asked_ok)
+		snprintf(lang, sizeof lang, "%s", asked);
+	else
+		cli_lang_from_locale(env->lang, lang, sizeof lang);
+	cli_msg_set_lang(lang);
+
 	rc = cli_args_parse(&cli_root, cli_globals, argc, argv, &args, &msg);
 	if (cli_args_has(&args, "version")) {
 		fprintf(out, "faxvault %s\n", FV_VERSION);
@@ -172,7 +212,7 @@ int cli_run(int argc, char **argv, const struct cli_env *env, FILE *out, FILE *e
 		goto done;
 	}
 	if (rc != 0) {
-		if (early_error(err, &args, CLI_EXIT_USAGE, cli_buf_str(&msg))) {
+		if (early_error(err, &args, CLI_EXIT_USAGE, "%s", cli_buf_str(&msg))) {
 			rc = CLI_EXIT_USAGE;
 			goto done;
 		}
@@ -183,8 +223,13 @@ int cli_run(int argc, char **argv, const struct cli_env *env, FILE *out, FILE *e
 			cli_out_write(err, &msg);
 		} else {
 			cli_args_cmd_name(&args, &msg);
-			fprintf(err, "Run '%s --help' for usage.\n", cli_buf_str(&msg));
+			fprintf(err, cli_tr("Run '%s --help' for usage.\n"), cli_buf_str(&msg));
 		}
+		rc = CLI_EXIT_USAGE;
+		goto done;
+	}
+	if (asked && !asked_ok) {
+		early_error(err, &args, CLI_EXIT_USAGE, "--lang wants en or fr");
 		rc = CLI_EXIT_USAGE;
 		goto done;
 	}
@@ -192,14 +237,15 @@ int cli_run(int argc, char **argv, const struct cli_env *env, FILE *out, FILE *e
 	 * here, with a clear message, instead of a field silently dropped. */
 	for (size_t i = 0; rc == 0 && i < args.nopts; i++) {
 		if (args.opts[i].value && !cli_out_text_ok(args.opts[i].value)) {
-			fprintf(err, "error: the value of --%s is not valid UTF-8 text\n", args.opts[i].opt->name);
+			early_error(err, &args, CLI_EXIT_USAGE, "the value of --%s is not valid UTF-8 text",
+				args.opts[i].opt->name);
 			rc = CLI_EXIT_USAGE;
 			goto done;
 		}
 	}
 	for (size_t i = 0; i < args.npos; i++) {
 		if (!cli_out_text_ok(args.pos[i])) {
-			fprintf(err, "error: argument %zu is not valid UTF-8 text\n", i + 1);
+			early_error(err, &args, CLI_EXIT_USAGE, "argument %zu is not valid UTF-8 text", i + 1);
 			rc = CLI_EXIT_USAGE;
 			goto done;
 		}
@@ -212,18 +258,18 @@ int cli_run(int argc, char **argv, const struct cli_env *env, FILE *out, FILE *e
 	}
 	if (cli_config_resolve(cli_args_get(&args, "url"), cli_args_get(&args, "token"),
 		    cli_args_get(&args, "config"), env, &conf, &msg) != 0) {
-		early_error(err, &args, CLI_EXIT_ERROR, cli_buf_str(&msg));
+		early_error(err, &args, CLI_EXIT_ERROR, "%s", cli_buf_str(&msg));
 		rc = CLI_EXIT_ERROR;
 		goto done;
 	}
-	if (conf.file_loose)
-		fprintf(err, "warning: %s is accessible by other users; run 'chmod 600 %s'\n",
-			conf.path, conf.path);
 	struct cli_ctx ctx = {
 		.out = out, .err = err, .args = &args, .conf = &conf,
 		.json = cli_args_has(&args, "json"),
 	};
-	cli_lang_from_locale(env->lang, ctx.lang, sizeof ctx.lang);
+	/* The server answers in the same language. */
+	snprintf(ctx.lang, sizeof ctx.lang, "%s", lang);
+	if (conf.file_loose)
+		cli_warn(&ctx, "%s is accessible by other users; run 'chmod 600 %s'", conf.path, conf.path);
 	rc = cli_args_cmd(&args)->run(&ctx);
 	if (fflush(out) != 0 && rc == CLI_EXIT_OK)
 		rc = CLI_EXIT_ERROR;

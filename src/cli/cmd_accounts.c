@@ -3,6 +3,8 @@
 #include <string.h>
 
 #include "cli_cmd.h"
+#include "cli_msg.h"
+#include "i18n.h"
 #include "cli_http.h"
 #include "xalloc.h"
 
@@ -74,7 +76,7 @@ static int accounts_create(struct cli_ctx *ctx)
 	} else {
 		char *id = cli_out_cell(res, "id");
 		char *name = cli_out_cell(res, "name");
-		fprintf(ctx->out, "Created account %s (%s).\n", id, name);
+		cli_say(ctx, "Created account %s (%s).", id, name);
 		free(id);
 		free(name);
 		cli_print_invitation(ctx, "owner", cli_opt(ctx, "owner-email"),
@@ -84,7 +86,7 @@ static int accounts_create(struct cli_ctx *ctx)
 		json_array_foreach(json_object_get(res, "billing_invitations"), i, inv)
 			cli_print_invitation(ctx, "billing",
 				json_string_value(json_object_get(inv, "email")), inv);
-		fprintf(ctx->out, "Each person accepts with 'faxvault invitations accept TOKEN'.\n");
+		cli_say(ctx, "Each person accepts with 'faxvault invitations accept TOKEN'.");
 	}
 	json_decref(res);
 	return CLI_EXIT_OK;
@@ -126,12 +128,12 @@ static int account_action(struct cli_ctx *ctx, const char *verb, const char *don
 
 static int accounts_suspend(struct cli_ctx *ctx)
 {
-	return account_action(ctx, "suspend", "Account suspended.");
+	return account_action(ctx, "suspend", I18N("Account suspended."));
 }
 
 static int accounts_reactivate(struct cli_ctx *ctx)
 {
-	return account_action(ctx, "reactivate", "Account reactivated.");
+	return account_action(ctx, "reactivate", I18N("Account reactivated."));
 }
 
 static const struct cli_opt transfer_opts[] = {

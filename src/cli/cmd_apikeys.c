@@ -2,6 +2,7 @@
 #include <stdlib.h>
 
 #include "cli_cmd.h"
+#include "cli_msg.h"
 #include "cli_http.h"
 
 #define ACCOUNT_OPT { "account", "ACCOUNT_ID", CLI_OPT_REQUIRED, "the account" }
@@ -59,10 +60,10 @@ static int keys_create(struct cli_ctx *ctx)
 	} else {
 		char *id = cli_out_cell(res, "id");
 		char *secret = cli_out_cell(res, "secret");
-		fprintf(ctx->out, "Created API key %s (%s).\n"
+		cli_say(ctx, "Created API key %s (%s).\n"
 			"Secret, shown only now (store it safely; it cannot be shown again):\n\n"
 			"    %s\n\n"
-			"Use it as FAXVAULT_TOKEN or in 'Authorization: Bearer …'.\n",
+			"Use it as FAXVAULT_TOKEN or in 'Authorization: Bearer …'.",
 			id, cli_opt(ctx, "name"), secret);
 		free(id);
 		cli_secret_free(secret);

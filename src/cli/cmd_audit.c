@@ -2,6 +2,7 @@
 #include <stdlib.h>
 
 #include "cli_cmd.h"
+#include "cli_msg.h"
 #include "cli_http.h"
 #include "xalloc.h"
 
@@ -62,7 +63,7 @@ static int audit_verify(struct cli_ctx *ctx)
 	if (ctx->json) {
 		cli_out_json(ctx->out, res);
 	} else if (json_is_true(ok)) {
-		fprintf(ctx->out, "Audit chain intact: %s events checked.\n", events);
+		cli_say(ctx, "Audit chain intact: %s events checked.", events);
 		/* What the server could not rule out, in the caller's language. */
 		size_t i;
 		const json_t *c;
@@ -73,8 +74,8 @@ static int audit_verify(struct cli_ctx *ctx)
 	if (!json_is_true(ok)) {
 		char *seq = cli_out_cell(res, "first_broken.seq");
 		char *id = cli_out_cell(res, "first_broken.id");
-		fprintf(ctx->err, "error: audit chain broken: first broken event seq %s (%s), "
-			"%s events checked\n", seq, id, events);
+		cli_fail(ctx, CLI_EXIT_ERROR, "audit chain broken: first broken event seq %s (%s), "
+			"%s events checked", seq, id, events);
 		free(seq);
 		free(id);
 		rc = CLI_EXIT_ERROR;

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "cli_cmd.h"
+#include "cli_msg.h"
 #include "cli_config.h"
 #include "cli_http.h"
 #include "xalloc.h"
@@ -124,15 +125,17 @@ int cmd_login(struct cli_ctx *ctx)
 		buf_t e;
 		buf_init(&e, 4096);
 		cli_out_sanitize(expires ? expires : "-", &e);
-		fprintf(ctx->out, "Logged in to %s as %s (session expires %s).\nSession saved in %s.\n",
+		cli_say(ctx, "Logged in to %s as %s (session expires %s).\nSession saved in %s.",
 			conf->url, email, cli_buf_str(&e), conf->path);
 		buf_free(&e);
 	}
 	const json_t *left = json_object_get(res, "recovery_codes_left");
 	if (json_is_integer(left))
-		fprintf(ctx->err, "note: recovery code used; %" JSON_INTEGER_FORMAT " left.%s\n",
-			json_integer_value(left), json_integer_value(left) <= 3
-			? " Enrol again ('faxvault mfa disable', then 'faxvault mfa enrol') for new ones." : "");
+		cli_note(ctx, json_integer_value(left) <= 3
+			? "note: recovery code used; %" JSON_INTEGER_FORMAT " left. Enrol again "
+			  "('faxvault mfa disable', then 'faxvault mfa enrol') for new ones."
+			: "note: recovery code used; %" JSON_INTEGER_FORMAT " left.",
+			json_integer_value(left));
 out:
 	json_decref(res);
 	free(email);
@@ -162,7 +165,7 @@ int cmd_logout(struct cli_ctx *ctx)
 		return rc;
 	}
 	if (!ctx->json)
-		fprintf(ctx->out, "Logged out.\n");
+		cli_say(ctx, "Logged out.");
 	return CLI_EXIT_OK;
 }
 
@@ -255,8 +258,8 @@ static int invitations_accept(struct cli_ctx *ctx)
 		} else if (!ctx->json) {
 			char *email = cli_out_cell(res, "email");
 			char *id = cli_out_cell(res, "user_id");
-			fprintf(ctx->out, "Invitation accepted: %s (%s) can now log in with "
-				"'faxvault login --email %s'.\n", email, id, email);
+			cli_say(ctx, "Invitation accepted: %s (%s) can now log in with "
+				"'faxvault login --email %s'.", email, id, email);
 			free(email);
 			free(id);
 		}

@@ -4,6 +4,8 @@
 #include <string.h>
 
 #include "cli_cmd.h"
+#include "cli_msg.h"
+#include "i18n.h"
 #include "cli_http.h"
 
 /* A year of CDRs can be long to export. */
@@ -62,7 +64,7 @@ int cmd_cdrs(struct cli_ctx *ctx)
 		.accept = "text/csv", .timeout_s = CDRS_CSV_TIMEOUT_S };
 	const char *out = cli_opt(ctx, "output");
 	if (csv)
-		rc = cli_fetch_file(ctx, &call, NULL, 0, "CSV document", out ? out : "-");
+		rc = cli_fetch_file(ctx, &call, NULL, 0, I18N("CSV document"), out ? out : "-");
 	else
 		rc = cli_list_with(ctx, path.data, cdr_cols, CLI_NCOLS(cdr_cols), cli_cdr_decorate);
 	buf_free(&path);

@@ -12,6 +12,8 @@
 #include <unistd.h>
 
 #include "cli_cmd.h"
+#include "cli_msg.h"
+#include "i18n.h"
 #include "cli_http.h"
 #include "fdio.h"
 #include "numparse.h"
@@ -404,7 +406,10 @@ static int wait_final(struct cli_ctx *ctx, json_t *faxes)
 				cli_out_sanitize(nst, &line);
 				char *pages = cli_out_cell(now, "pages_confirmed");
 				char *count = cli_out_cell(now, "page_count");
-				fprintf(ctx->err, "%s (%s/%s pages confirmed)\n", cli_buf_str(&line), pages, count);
+				/* Progress on standard error, with --json too. */
+				fprintf(ctx->err, cli_tr("%s (%s/%s pages confirmed)"), cli_buf_str(&line), pages,
+					count);
+				fputc('\n', ctx->err);
 				free(pages);
 				free(count);
 				buf_free(&line);
@@ -524,8 +529,8 @@ static int fax_send(struct cli_ctx *ctx)
 	if (ctx->json && !wait) {
 		cli_out_json(ctx->out, res.json);
 	} else if (!ctx->json) {
-		fprintf(ctx->out, "%zu fax%s accepted:\n", json_array_size(faxes),
-			json_array_size(faxes) == 1 ? "" : "es");
+		cli_say(ctx, json_array_size(faxes) == 1 ? "%zu fax accepted:" : "%zu faxes accepted:",
+			json_array_size(faxes));
 		print_faxes(ctx, faxes, fax_cols, CLI_NCOLS(fax_cols));
 	}
 	if (wait) {
@@ -535,13 +540,13 @@ static int fax_send(struct cli_ctx *ctx)
 			cli_out_json(ctx->out, o);
 			json_decref(o);
 		} else if (rc == CLI_EXIT_OK) {
-			fputs("\nFinal:\n", ctx->out);
+			cli_say(ctx, "\nFinal:");
 			print_faxes(ctx, faxes, fax_final_cols, CLI_NCOLS(fax_final_cols));
 		}
 		if (rc == CLI_EXIT_OK)
 			rc = cli_fax_wait_code(faxes);
 		if (rc == CLI_EXIT_ERROR)
-			fputs("error: not every fax was delivered\n", ctx->err);
+			cli_fail(ctx, rc, "not every fax was delivered");
 	}
 	json_decref(faxes);
 	cli_result_free(&res);
@@ -627,7 +632,7 @@ static int fax_resend(struct cli_ctx *ctx)
 	if (ctx->json) {
 		cli_out_json(ctx->out, res);
 	} else {
-		fputs("Fax queued again.\n", ctx->out);
+		cli_say(ctx, "Fax queued again.");
 		if (faxes)
 			print_faxes(ctx, faxes, fax_cols, CLI_NCOLS(fax_cols));
 	}
@@ -660,7 +665,7 @@ int cli_fetch_file(struct cli_ctx *ctx, const struct cli_call *call, const char 
 	rc = cli_api_call(ctx, call, &res);
 	if (rc == CLI_EXIT_OK && magic &&
 	    (res.raw.len < magic_len || memcmp(res.raw.data, magic, magic_len) != 0))
-		rc = cli_fail(ctx, CLI_EXIT_SERVER, "the server's answer is not a %s", what);
+		rc = cli_fail(ctx, CLI_EXIT_SERVER, "the server's answer is not a %s", cli_tr(what));
 	if (rc == CLI_EXIT_OK)
 		rc = cli_save_file(ctx, out, res.raw.data, res.raw.len, force);
 	if (rc == CLI_EXIT_OK && strcmp(out, "-") != 0) {
@@ -669,7 +674,7 @@ int cli_fetch_file(struct cli_ctx *ctx, const struct cli_call *call, const char 
 			cli_out_json(ctx->out, o);
 			json_decref(o);
 		} else {
-			fprintf(ctx->out, "Wrote %s (%zu bytes).\n", out, res.raw.len);
+			cli_say(ctx, "Wrote %s (%zu bytes).", out, res.raw.len);
 		}
 	}
 	cli_result_free(&res);
@@ -701,7 +706,7 @@ static int fax_download(struct cli_ctx *ctx)
 	char *path = cli_http_path("/v1/faxes/%s/document", id);
 	char *def = xasprintf("%s.pdf", id);
 	int rc = fetch_to_file(ctx, path, "application/pdf", pdf_magic, sizeof pdf_magic,
-		"PDF document", def);
+		I18N("PDF document"), def);
 	free(def);
 	free(path);
 	return rc;
@@ -725,7 +730,7 @@ static int fax_preview(struct cli_ctx *ctx)
 	char *base = cli_http_path("/v1/faxes/%s/pages/", id);
 	char *path = xasprintf("%s%" PRId64 ".png", base, page);
 	char *def = xasprintf("%s-p%" PRId64 ".png", id, page);
-	rc = fetch_to_file(ctx, path, "image/png", png_magic, sizeof png_magic, "PNG image", def);
+	rc = fetch_to_file(ctx, path, "image/png", png_magic, sizeof png_magic, I18N("PNG image"), def);
 	free(def);
 	free(path);
 	free(base);

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "cli_cmd.h"
+#include "cli_msg.h"
 #include "cli_http.h"
 #include "xalloc.h"
 
@@ -84,9 +85,9 @@ static int fetch_qr(struct cli_ctx *ctx, const char *file)
 /* Prints the answer of POST /v1/me/mfa/totp/confirm. */
 static void print_recovery(struct cli_ctx *ctx, const json_t *res)
 {
-	fputs("Second factor enrolled: logins now need a code from your app.\n"
+	cli_say(ctx, "Second factor enrolled: logins now need a code from your app.\n"
 		"Recovery codes, shown only now (each works once, in place of a code; "
-		"store them safely):\n\n", ctx->out);
+		"store them safely):\n");
 	size_t i;
 	const json_t *c;
 	json_array_foreach(json_object_get(res, "recovery_codes"), i, c) {
@@ -122,7 +123,7 @@ static int confirm_code(struct cli_ctx *ctx, const char *code, int quiet_wrong, 
 	json_decref(body);
 	if (res.quiet) {
 		*wrong = 1;
-		fputs("That code is wrong or was used already; wait for the next one.\n", ctx->err);
+		cli_note(ctx, "That code is wrong or was used already; wait for the next one.");
 	}
 	*out = res.json;
 	res.json = NULL;
@@ -195,27 +196,26 @@ static int mfa_enrol(struct cli_ctx *ctx)
 		buf_init(&u, 8192);
 		cli_out_sanitize(secret, &s);
 		cli_out_sanitize(uri, &u);
-		fprintf(ctx->out, "Enrolment started. Add this key to your authenticator app "
-			"(shown only now):\n\n    Secret:  %s\n    URI:     %s\n\n",
+		cli_say(ctx, "Enrolment started. Add this key to your authenticator app "
+			"(shown only now):\n\n    Secret:  %s\n    URI:     %s\n",
 			cli_buf_str(&s), cli_buf_str(&u));
 		buf_free(&s);
 		buf_free(&u);
 		if (qr)
-			fprintf(ctx->out, "QR code written to %s (scan it, then delete the file).\n", qr);
+			cli_say(ctx, "QR code written to %s (scan it, then delete the file).", qr);
 	} else if (later) {
 		cli_out_json(ctx->out, res);
 	}
 	if (later) {
 		if (!ctx->json)
-			fputs("Then confirm with the code the app shows: "
-				"'faxvault mfa confirm --code CODE'.\n", ctx->out);
+			cli_say(ctx, "Then confirm with the code the app shows: "
+				"'faxvault mfa confirm --code CODE'.");
 		json_decref(res);
 		return CLI_EXIT_OK;
 	}
 	rc = confirm_and_print(ctx, NULL, res);
 	if (rc != CLI_EXIT_OK)
-		fputs("hint: the enrolment stays open: 'faxvault mfa confirm --code CODE' finishes it\n",
-			ctx->err);
+		cli_hint(ctx, "the enrolment stays open: 'faxvault mfa confirm --code CODE' finishes it");
 	json_decref(res);
 	return rc;
 }
@@ -239,7 +239,7 @@ static int mfa_qr(struct cli_ctx *ctx)
 {
 	int rc = fetch_qr(ctx, cli_opt(ctx, "output"));
 	if (rc == 0 && !ctx->json)
-		fprintf(ctx->out, "QR code written to %s.\n", cli_opt(ctx, "output"));
+		cli_say(ctx, "QR code written to %s.", cli_opt(ctx, "output"));
 	return rc;
 }
 
@@ -255,9 +255,9 @@ static int mfa_status(struct cli_ctx *ctx)
 		cli_out_json(ctx->out, o);
 		json_decref(o);
 	} else if (json_is_true(totp)) {
-		fputs("Second factor: enrolled (TOTP).\n", ctx->out);
+		cli_say(ctx, "Second factor: enrolled (TOTP).");
 	} else {
-		fputs("Second factor: none. Enrol with 'faxvault mfa enrol'.\n", ctx->out);
+		cli_say(ctx, "Second factor: none. Enrol with 'faxvault mfa enrol'.");
 	}
 	json_decref(me);
 	return CLI_EXIT_OK;

@@ -4,6 +4,8 @@
 #include <string.h>
 
 #include "cli_cmd.h"
+#include "cli_msg.h"
+#include "i18n.h"
 #include "cli_http.h"
 #include "xalloc.h"
 
@@ -140,7 +142,7 @@ static int numbers_request(struct cli_ctx *ctx)
 	cli_set_opt(body, "country", ctx, "country");
 	cli_set_opt(body, "area_code", ctx, "area-code");
 	cli_set_opt(body, "route_to", ctx, "route-to");
-	int rc = account_numbers(ctx, 0, "POST", body, "Number assigned.");
+	int rc = account_numbers(ctx, 0, "POST", body, I18N("Number assigned."));
 	json_decref(body);
 	return rc;
 }
@@ -162,7 +164,7 @@ static int numbers_route(struct cli_ctx *ctx)
 {
 	json_t *body = json_object();
 	cli_set_opt(body, "route_to", ctx, "to");
-	int rc = account_numbers(ctx, 1, "PATCH", body, "Number routed.");
+	int rc = account_numbers(ctx, 1, "PATCH", body, I18N("Number routed."));
 	json_decref(body);
 	return rc;
 }
@@ -172,7 +174,7 @@ static const struct cli_opt account_opts[] = { ACCOUNT_OPT, { NULL, NULL, 0, NUL
 static int numbers_release(struct cli_ctx *ctx)
 {
 	return account_numbers(ctx, 1, "DELETE", NULL,
-		"Number released: it returns to the inventory after its quarantine.");
+		I18N("Number released: it returns to the inventory after its quarantine."));
 }
 
 static const struct cli_opt import_opts[] = {
@@ -226,14 +228,14 @@ static int numbers_import(struct cli_ctx *ctx)
 	} else {
 		const json_t *imported = json_object_get(res, "imported");
 		size_t count = json_is_integer(imported) ? (size_t)json_integer_value(imported) : sent;
-		fprintf(ctx->out, "Imported %zu number%s.\n", count, count == 1 ? "" : "s");
+		cli_say(ctx, count == 1 ? "Imported %zu number." : "Imported %zu numbers.", count);
 		const json_t *skipped = json_object_get(res, "skipped");
 		size_t i;
 		const json_t *sk;
 		json_array_foreach(skipped, i, sk) {
 			char *num = cli_out_cell(sk, "number");
 			char *why = cli_out_cell(sk, "reason");
-			fprintf(ctx->out, "Skipped %s (%s).\n", num, why);
+			cli_say(ctx, "Skipped %s (%s).", num, why);
 			free(num);
 			free(why);
 		}

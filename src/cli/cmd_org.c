@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include "cli_cmd.h"
+#include "cli_msg.h"
 #include "cli_http.h"
 
 static const struct cli_col staff_cols[] = {
@@ -23,10 +24,10 @@ static int invite(struct cli_ctx *ctx, const char *path, const json_t *body, con
 		cli_out_json(ctx->out, res);
 	} else {
 		char *id = cli_out_cell(res, "id");
-		fprintf(ctx->out, "Invited %s as %s (user %s).\n", cli_opt(ctx, "email"), role, id);
+		cli_say(ctx, "Invited %s as %s (user %s).", cli_opt(ctx, "email"), role, id);
 		free(id);
 		cli_print_invitation(ctx, role, cli_opt(ctx, "email"), json_object_get(res, "invitation"));
-		fprintf(ctx->out, "They accept with 'faxvault invitations accept TOKEN'.\n");
+		cli_say(ctx, "They accept with 'faxvault invitations accept TOKEN'.");
 	}
 	json_decref(res);
 	return CLI_EXIT_OK;

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cli_cmd.h"
+#include "cli_msg.h"
 #include "cli_http.h"
 
 static const struct cli_opt change_opts[] = {
@@ -38,7 +39,7 @@ static int password_change(struct cli_ctx *ctx)
 	json_decref(body); /* the dump sent was wiped; jansson's copy is freed */
 	json_decref(res);
 	if (rc == CLI_EXIT_OK && !ctx->json)
-		fputs("Password changed.\n", ctx->out);
+		cli_say(ctx, "Password changed.");
 	return rc;
 }
 
@@ -57,9 +58,9 @@ static int reset_request(struct cli_ctx *ctx)
 		if (ctx->json)
 			cli_out_json(ctx->out, res ? res : json_null());
 		else
-			fprintf(ctx->out, "Reset requested. If %s belongs to an active person, a reset "
+			cli_say(ctx, "Reset requested. If %s belongs to an active person, a reset "
 				"token is on its way to them; they finish with\n"
-				"'faxvault password reset complete TOKEN'.\n", cli_opt(ctx, "email"));
+				"'faxvault password reset complete TOKEN'.", cli_opt(ctx, "email"));
 	}
 	json_decref(res);
 	return rc;
@@ -87,8 +88,8 @@ static int reset_complete(struct cli_ctx *ctx)
 	json_decref(body);
 	json_decref(res);
 	if (rc == CLI_EXIT_OK && !ctx->json)
-		fputs("Password reset; every session of yours was ended. Log in with "
-			"'faxvault login'.\n", ctx->out);
+		cli_say(ctx, "Password reset; every session of yours was ended. Log in with "
+			"'faxvault login'.");
 	return rc;
 }
 

@@ -5,6 +5,8 @@
 #include <string.h>
 
 #include "cli_cmd.h"
+#include "cli_msg.h"
+#include "i18n.h"
 #include "cli_http.h"
 #include "xalloc.h"
 
@@ -57,7 +59,7 @@ static void print_security(struct cli_ctx *ctx, const json_t *doc, const char *d
 	if (json_is_integer(hist) && json_integer_value(hist) == 0)
 		json_object_set_new(pw, "history", json_string("0 (reuse allowed)"));
 	if (done)
-		fprintf(ctx->out, "%s\n", done);
+		cli_say(ctx, "%s", cli_tr(done));
 	buf_t t;
 	buf_init(&t, (size_t)1 << 24);
 	cli_out_kv(security_fields, CLI_NCOLS(security_fields), view, &t);
@@ -180,8 +182,8 @@ static int patch_from_file(struct cli_ctx *ctx, const char *file, json_t **out)
 	json_t *doc = len ? json_loadb(text.data, len, JSON_REJECT_DUPLICATES, &je) : NULL;
 	buf_free(&text);
 	if (!doc)
-		return cli_usage(ctx, "--json-patch %s is not JSON%s%s", file, len ? ": " : "",
-			len ? je.text : " (empty)");
+		return len ? cli_usage(ctx, "--json-patch %s is not JSON: %s", file, je.text)
+			: cli_usage(ctx, "--json-patch %s is not JSON (it is empty)", file);
 	if (!json_is_object(doc)) {
 		json_decref(doc);
 		return cli_usage(ctx, "--json-patch %s must hold a JSON object", file);
@@ -215,7 +217,7 @@ static int security_set(struct cli_ctx *ctx)
 		rc = cli_api(ctx, "PATCH", path, body, 1, &res);
 		free(path);
 		if (rc == CLI_EXIT_OK)
-			print_security(ctx, res ? res : json_null(), "Security settings updated.");
+			print_security(ctx, res ? res : json_null(), I18N("Security settings updated."));
 		json_decref(res);
 	}
 	json_decref(body);
@@ -328,13 +330,13 @@ int cmd_posture(struct cli_ctx *ctx)
 		cli_out_table(posture_cols, CLI_NCOLS(posture_cols), rows, &t);
 		cli_out_write(ctx->out, &t);
 		buf_free(&t);
-		fprintf(ctx->out, "\n%zu passed, %zu failed, %zu not applicable.\n", npass, nfail, nna);
+		cli_say(ctx, "\n%zu passed, %zu failed, %zu not applicable.", npass, nfail, nna);
 	}
 	json_decref(rows);
 	json_decref(res);
 	if (nfail > 0 && cli_args_has(ctx->args, "strict")) {
-		fprintf(ctx->err, "error: %zu posture check%s failed\n", nfail, nfail == 1 ? "" : "s");
-		return CLI_EXIT_ERROR;
+		return cli_fail(ctx, CLI_EXIT_ERROR, nfail == 1 ? "%zu posture check failed"
+			: "%zu posture checks failed", nfail);
 	}
 	return CLI_EXIT_OK;
 }

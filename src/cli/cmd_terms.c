@@ -3,21 +3,16 @@
 #include <string.h>
 
 #include "cli_cmd.h"
+#include "cli_msg.h"
 #include "cli_http.h"
 
 /* Largest terms text we read from a file (the server takes 200000 bytes). */
 #define TERMS_FILE_MAX (1024 * 1024)
 
-static const struct cli_opt show_opts[] = {
-	{ "lang", "en|fr", 0, "the text in this language (default: from the locale)" },
-	{ NULL, NULL, 0, NULL },
-};
-
 static int terms_show(struct cli_ctx *ctx)
 {
+	/* The global --lang (checked by cli_run) picks the text too. */
 	const char *lang = cli_opt(ctx, "lang");
-	if (lang && strcmp(lang, "en") != 0 && strcmp(lang, "fr") != 0)
-		return cli_usage(ctx, "--lang wants en or fr");
 	json_t *res = NULL;
 	/* Public, but a logged-in person also learns whether they accepted. */
 	int rc = cli_api(ctx, "GET", "/v1/terms/current", NULL, CLI_AUTH_OPTIONAL, &res);
@@ -30,12 +25,11 @@ static int terms_show(struct cli_ctx *ctx)
 	}
 	char *version = cli_out_cell(res, "version");
 	char *published = cli_out_cell(res, "published_at");
-	fprintf(ctx->out, "Terms of service, version %s (published %s)\n", version, published);
+	cli_say(ctx, "Terms of service, version %s (published %s)", version, published);
 	const json_t *acc = json_object_get(res, "accepted");
 	if (json_is_boolean(acc))
-		fprintf(ctx->out, "You %s accepted this version.%s\n",
-			json_is_true(acc) ? "have" : "have not",
-			json_is_true(acc) ? "" : " Accept it with 'faxvault terms accept'.");
+		cli_say(ctx, "%s", json_is_true(acc) ? cli_tr("You have accepted this version.")
+			: cli_tr("You have not accepted this version. Accept it with 'faxvault terms accept'."));
 	const char *key = lang ? (strcmp(lang, "fr") == 0 ? "text_fr" : "text_en") : "text";
 	const char *text = json_string_value(json_object_get(res, key));
 	if (!text)
@@ -74,7 +68,7 @@ static int terms_accept(struct cli_ctx *ctx)
 		} else {
 			char *v = cli_out_cell(res, "version");
 			char *at = cli_out_cell(res, "accepted_at");
-			fprintf(ctx->out, "Accepted the terms of service, version %s, at %s.\n", v, at);
+			cli_say(ctx, "Accepted the terms of service, version %s, at %s.", v, at);
 			free(v);
 			free(at);
 		}
@@ -103,7 +97,8 @@ static int read_text(struct cli_ctx *ctx, const char *opt, json_t **out)
 	size_t len = b.len;
 	if (len == 0 || strlen(text) != len) {
 		buf_free(&b);
-		return cli_usage(ctx, "--%s %s: %s", opt, file, len ? "holds a NUL byte" : "is empty");
+		return len ? cli_usage(ctx, "--%s %s holds a NUL byte", opt, file)
+			: cli_usage(ctx, "--%s %s is empty", opt, file);
 	}
 	*out = json_stringn(text, b.len);
 	buf_free(&b);
@@ -155,8 +150,9 @@ static int terms_pending(struct cli_ctx *ctx)
 
 const struct cli_cmd cmd_terms_subs[] = {
 	{ "show", "Show the current terms of service (no login needed)", NULL,
-		"When logged in, also says whether you accepted them.",
-		show_opts, 0, 0, terms_show, NULL },
+		"When logged in, also says whether you accepted them. The global --lang picks the "
+		"text's language (default: the server's choice from the locale).",
+		NULL, 0, 0, terms_show, NULL },
 	{ "accept", "Accept the current terms of service", "[VERSION]",
 		"Without VERSION, accepts the version 'faxvault terms show' prints. Until you "
 		"accept it, every other call is refused.",

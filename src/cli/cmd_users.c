@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cli_cmd.h"
+#include "cli_msg.h"
 #include "cli_http.h"
 
 #define ACCOUNT_OPT { "account", "ACCOUNT_ID", CLI_OPT_REQUIRED, "the account" }
@@ -90,12 +91,11 @@ static int users_create(struct cli_ctx *ctx)
 		cli_out_json(ctx->out, res);
 	} else {
 		char *id = cli_out_cell(res, "id");
-		fprintf(ctx->out, "Invited %s as %s (user %s).\n", cli_opt(ctx, "email"),
-			cli_opt(ctx, "role"), id);
+		cli_say(ctx, "Invited %s as %s (user %s).", cli_opt(ctx, "email"), cli_opt(ctx, "role"), id);
 		free(id);
 		cli_print_invitation(ctx, cli_opt(ctx, "role"), cli_opt(ctx, "email"),
 			json_object_get(res, "invitation"));
-		fprintf(ctx->out, "The user accepts with 'faxvault invitations accept TOKEN'.\n");
+		cli_say(ctx, "The user accepts with 'faxvault invitations accept TOKEN'.");
 	}
 	json_decref(res);
 	return CLI_EXIT_OK;

@@ -4,6 +4,8 @@
 #include <string.h>
 
 #include "cli_cmd.h"
+#include "cli_msg.h"
+#include "i18n.h"
 #include "cli_http.h"
 
 #define ACCOUNT_OPT { "account", "ACCOUNT_ID", 0, "the account (default: yours)" }
@@ -103,7 +105,7 @@ static int hooks_create(struct cli_ctx *ctx)
 static int hooks_delete(struct cli_ctx *ctx)
 {
 	static const struct hook_op op = { "", "DELETE", hook_cols, CLI_NCOLS(hook_cols),
-		"Webhook deleted." };
+		I18N("Webhook deleted.") };
 	return hook_run(ctx, &op, NULL);
 }
 
@@ -117,7 +119,7 @@ static int hooks_deliveries(struct cli_ctx *ctx)
 static int hooks_test(struct cli_ctx *ctx)
 {
 	static const struct hook_op op = { "test", "POST", test_fields, CLI_NCOLS(test_fields),
-		"Test event queued (see 'faxvault webhooks deliveries')." };
+		I18N("Test event queued (see 'faxvault webhooks deliveries').") };
 	return hook_run(ctx, &op, NULL);
 }
 

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "i18n.h"
 #include "numparse.h"
 
 int cidr_addr_parse(const char *s, int *family, uint8_t addr[16])
@@ -33,7 +34,7 @@ int cidr_parse(const char *s, cidr_t *out, const char **why)
 	char buf[64];
 	size_t n = strlen(s);
 	if (n == 0 || n >= sizeof buf) {
-		*why = "not an address or network";
+		*why = I18N("not an address or network");
 		return -1;
 	}
 	memcpy(buf, s, n + 1);
@@ -42,7 +43,7 @@ int cidr_parse(const char *s, cidr_t *out, const char **why)
 		*slash = '\0';
 	int family;
 	if (cidr_addr_parse(buf, &family, out->addr) != 0 || (strchr(buf, ':') && family == 4)) {
-		*why = "not an IPv4 or IPv6 address";
+		*why = I18N("not an IPv4 or IPv6 address");
 		return -1;
 	}
 	int max = family == 4 ? 32 : 128;
@@ -55,7 +56,7 @@ int cidr_parse(const char *s, cidr_t *out, const char **why)
 	out->prefix = (int)prefix;
 	for (int bit = (int)prefix; bit < max; bit++)
 		if (out->addr[bit / 8] & (0x80 >> (bit % 8))) {
-			*why = "host bits are set beyond the prefix (use the network address)";
+			*why = I18N("host bits are set beyond the prefix (use the network address)");
 			return -1;
 		}
 	return 0;

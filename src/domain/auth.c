@@ -239,7 +239,7 @@ static int login_failed(dom_ctx_t *c, const json_t *person, bool count_person, c
 		"failure", d);
 	json_decref(d);
 	c->who = prev;
-	return dom_fail(e, kind, "", "%s", detail);
+	return dom_fail_text(e, kind, "", detail);
 }
 
 /* Checks the second factor of a person who enrolled one: a TOTP code (not
@@ -297,7 +297,7 @@ static bool source_locked(store_tx_t *tx, const char *source, int64_t now)
 int dom_login(dom_ctx_t *c, const json_t *body, json_t **out, dom_err_t *e)
 {
 	static const char *const allowed[] = { "email", "password", "totp", "recovery_code", NULL };
-	static const char *const wrong = "the e-mail address, the password or the code is wrong";
+	static const char *const wrong = I18N("the e-mail address, the password or the code is wrong");
 	char email[EMAIL_MAX + 1];
 	const char *pw, *totp, *rcode;
 	if (body_only(body, allowed, e) || body_str(body, "password", true, &pw, e) ||
@@ -534,7 +534,8 @@ int dom_invitation_accept(dom_ctx_t *c, const char *token, const json_t *body, j
 		return -1;
 	json_t *person = person_by_token(c, store_invitation_find, token, "invited");
 	if (!person) {
-		dom_fail(e, "invitation-invalid", "", "the invitation is unknown, used or expired");
+		dom_fail(e, "invitation-invalid", "", "an invitation works once, for %d days: "
+			"ask for a new one", c->cfg->invitation_days);
 		return token_attempt_failed(c, "invitation.accept", NULL, "unknown_token");
 	}
 	if (dom_password_set(c, person, pw, e) != 0) {

@@ -129,7 +129,8 @@ int dom_cdr_list(dom_ctx_t *c, const json_t *account, const json_t *query, const
 		json_decref(items);
 		free(next);
 		if (!*csv)
-			return dom_fail(e, "payload-too-large", "", "too many records: narrow since/until");
+			return dom_fail(e, "payload-too-large", "",
+				"the records pass the export's %u bytes: narrow since/until", CSV_MAX);
 		return 0;
 	}
 	*out = json_pack("{s:o, s:o}", "items", items, "next_cursor",

@@ -12,15 +12,43 @@
 #include "validate.h"
 #include "xalloc.h"
 
-int dom_fail(dom_err_t *e, const char *kind, const char *field, const char *fmt, ...)
+int dom_fail_msg(dom_err_t *e, const char *kind, const char *field, const i18n_msg_t *m)
 {
 	e->kind = kind;
 	snprintf(e->field, sizeof e->field, "%s", field ? field : "");
+	snprintf(e->detail, sizeof e->detail, "%s", m->en);
+	snprintf(e->detail_fr, sizeof e->detail_fr, "%s", m->fr);
+	return -1;
+}
+
+int dom_fail(dom_err_t *e, const char *kind, const char *field, const char *fmt, ...)
+{
+	i18n_msg_t m;
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(e->detail, sizeof e->detail, fmt, ap);
+	i18n_msg_vset(&m, fmt, ap);
 	va_end(ap);
-	return -1;
+	return dom_fail_msg(e, kind, field, &m);
+}
+
+int dom_fail_text(dom_err_t *e, const char *kind, const char *field, const char *text)
+{
+	i18n_msg_t m;
+	i18n_msg_text(&m, text);
+	return dom_fail_msg(e, kind, field, &m);
+}
+
+int dom_fail_sub(dom_err_t *e, const char *kind, const char *field, const char *fmt,
+	const char *text)
+{
+	i18n_msg_t m;
+	i18n_msg_sub(&m, fmt, text);
+	return dom_fail_msg(e, kind, field, &m);
+}
+
+const char *dom_err_detail(const dom_err_t *e, const char *lang)
+{
+	return i18n_is_fr(lang) && e->detail_fr[0] ? e->detail_fr : e->detail;
 }
 
 int dom_audit(dom_ctx_t *c, const char *action, const char *target, const char *account_id,

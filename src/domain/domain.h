@@ -16,6 +16,7 @@
 
 #include "audit.h"
 #include "faxenv.h"
+#include "i18n.h"
 #include "authz.h"
 #include "policy.h"
 #include "store.h"
@@ -53,12 +54,17 @@ typedef struct dom_ctx {
 } dom_ctx_t;
 
 /* An error of an operation: its problem kind (see api/problem.c for the
- * table of kinds, statuses and titles) and a detail for people. */
+ * table of kinds, statuses and titles) and a detail for people, in English
+ * (also what the audit log records) and in French (src/common/i18n.h). */
 typedef struct dom_err {
 	const char *kind;
-	char detail[256];
+	char detail[I18N_MSG_MAX];
+	char detail_fr[I18N_MSG_MAX];
 	char field[64]; /* the offending input field, or "" */
 } dom_err_t;
+
+/* The detail of e in lang ("fr": French; anything else: English). */
+const char *dom_err_detail(const dom_err_t *e, const char *lang);
 
 /* Ends the request's transaction early (commit) so that slow work outside
  * the database (rendering, encrypting a document) does not hold the write
@@ -67,9 +73,20 @@ typedef struct dom_err {
 int dom_tx_pause(dom_ctx_t *c, dom_err_t *e);
 int dom_tx_resume(dom_ctx_t *c, dom_err_t *e);
 
-/* Sets e and returns -1: `return dom_fail(e, "not-found", "", "no such user");` */
+/* Sets e and returns -1: `return dom_fail(e, "not-found", "", "no such user");`
+ * The English format is also the key of its French (src/common/i18n_fr.c),
+ * formatted from the same arguments: a new format needs its French entry
+ * (scripts/i18n-check says which are missing). */
 int dom_fail(dom_err_t *e, const char *kind, const char *field, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
+/* The same with a message already in both languages. */
+int dom_fail_msg(dom_err_t *e, const char *kind, const char *field, const i18n_msg_t *m);
+/* The same with a text given by another module (a catalogue key, marked
+ * I18N() where it is written), translated by the catalogue. */
+int dom_fail_text(dom_err_t *e, const char *kind, const char *field, const char *text);
+/* fmt holds one "%s", filled with such a text in each language. */
+int dom_fail_sub(dom_err_t *e, const char *kind, const char *field, const char *fmt,
+	const char *text);
 
 /* ---- authentication ---- */
 /* Resolves a bearer credential (session token or API key secret) at `now`.

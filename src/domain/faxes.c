@@ -436,16 +436,17 @@ static int render_submission(const fax_env_t *env, const char *dir, int ninputs,
  * the reason. */
 static int render_problem(enum render_fail f, const char *lang, int max_pages, dom_err_t *e)
 {
-	enum render_lang l = RENDER_LANG_EN;
-	render_lang_parse(lang, &l);
+	(void)lang; /* both languages are formatted; the API answers the one asked for */
 	if (f == RENDER_E_TOO_MANY_PAGES)
-		return dom_fail(e, "too-many-pages", "file", l == RENDER_LANG_FR
-			? "Un fax peut contenir au plus %d pages, page de garde comprise."
-			: "A fax may carry at most %d pages, the cover page included.",
+		return dom_fail(e, "too-many-pages", "file",
+			"A fax may carry at most %d pages, the cover page included.",
 			max_pages > 0 ? max_pages : RENDER_PAGES_DEFAULT);
 	const char *kind = f == RENDER_E_UNSUPPORTED ? "document-unsupported"
 		: f == RENDER_E_TEXT_ENCODING ? "document-not-utf8" : "document-unrenderable";
-	return dom_fail(e, kind, "file", "%s", render_fail_message(f, l));
+	/* The renderer's messages carry their own French. */
+	i18n_msg_t m;
+	i18n_msg_pair(&m, render_fail_message(f, RENDER_LANG_EN), render_fail_message(f, RENDER_LANG_FR));
+	return dom_fail_msg(e, kind, "file", &m);
 }
 
 /* 0 when document i of n can be handed to the renderer (its type read
@@ -453,14 +454,12 @@ static int render_problem(enum render_fail f, const char *lang, int max_pages, d
  * empty, too large, text in a character set we do not read, another type. */
 static int check_document(const fax_file_t *f, int i, int n, enum render_lang lang, dom_err_t *e)
 {
-	int fr = lang == RENDER_LANG_FR;
+	(void)lang;
 	if (f->len == 0)
-		return dom_fail(e, "document-empty", "file", fr ? "Le document %d sur %d fait 0 octet."
-			: "Document %d of %d has 0 bytes.", i + 1, n);
+		return dom_fail(e, "document-empty", "file", "Document %d of %d has 0 bytes.", i + 1, n);
 	if (f->len > RENDER_INPUT_MAX)
-		return dom_fail(e, "payload-too-large", "file", fr
-			? "Le document %d dépasse %u Mio, la taille maximale d'un document."
-			: "Document %d is larger than %u MiB, the most one document may be.", i + 1,
+		return dom_fail(e, "payload-too-large", "file",
+			"Document %d is larger than %u MiB, the most one document may be.", i + 1,
 			RENDER_INPUT_MAX >> 20);
 	if (render_sniff(f->data, f->len) != RENDER_TYPE_UNKNOWN)
 		return 0;
@@ -468,16 +467,13 @@ static int check_document(const fax_file_t *f, int i, int n, enum render_lang la
 	case RENDER_TEXT_CP1252:
 		return 0; /* the renderer takes it as Windows-1252 */
 	case RENDER_TEXT_OTHER:
-		return dom_fail(e, "document-not-utf8", "file", fr
-			? "Le document %d est un texte dans un autre jeu de caractères (UTF-16, cyrillique, "
-			  "UTF-8 abîmé…) : enregistrez-le en UTF-8 et renvoyez-le."
-			: "Document %d is text in another character set (UTF-16, Cyrillic, damaged "
-			  "UTF-8…): save it as UTF-8 and send it again.", i + 1);
+		return dom_fail(e, "document-not-utf8", "file",
+			"Document %d is text in another character set (UTF-16, Cyrillic, damaged "
+			"UTF-8…): save it as UTF-8 and send it again.", i + 1);
 	case RENDER_TEXT_NONE:
 		break;
 	}
-	return dom_fail(e, "document-unsupported", "file", "%s",
-		render_fail_message(RENDER_E_UNSUPPORTED, lang));
+	return render_problem(RENDER_E_UNSUPPORTED, NULL, 0, e);
 }
 
 /* The rendered TIFF becomes the faxes' document: each fax of the

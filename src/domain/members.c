@@ -27,9 +27,10 @@ static int may_assign(dom_ctx_t *c, const json_t *body, const char *role, perm_s
 	if (strcmp(role, "custom") == 0) {
 		const char *bad = NULL;
 		if (perm_set_from_json(json_object_get(body, "permissions"), &p, &bad) != 0)
-			return dom_fail(e, "validation-failed", "permissions",
-				"\"permissions\" must list known permission names%s%.60s",
-				bad ? ": unknown " : "", bad ? bad : "");
+			return bad ? dom_fail(e, "validation-failed", "permissions",
+				"\"permissions\" must list known permission names: unknown %.60s", bad)
+				: dom_fail(e, "validation-failed", "permissions",
+				"\"permissions\" must list known permission names");
 		if (p == 0 || (p & ~perm_account_scope()) || (p & PERM_BIT(PERM_OWNERSHIP_TRANSFER)))
 			return dom_fail(e, "validation-failed", "permissions",
 				"a custom role holds one or more account permissions, never ownership.transfer");
@@ -234,9 +235,10 @@ int dom_apikey_create(dom_ctx_t *c, const json_t *a, const json_t *body, json_t 
 	if (!json_object_get(body, "permissions"))
 		return dom_fail(e, "validation-failed", "permissions", "\"permissions\" is required");
 	if (perm_set_from_json(json_object_get(body, "permissions"), &perms, &bad) != 0)
-		return dom_fail(e, "validation-failed", "permissions",
-			"\"permissions\" must list known permission names%s%.60s", bad ? ": unknown " : "",
-			bad ? bad : "");
+		return bad ? dom_fail(e, "validation-failed", "permissions",
+			"\"permissions\" must list known permission names: unknown %.60s", bad)
+			: dom_fail(e, "validation-failed", "permissions",
+			"\"permissions\" must list known permission names");
 	if (perms == 0)
 		return dom_fail(e, "validation-failed", "permissions", "a key needs at least one permission");
 	if (perms & ~c->who->perms) {

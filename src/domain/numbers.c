@@ -445,12 +445,14 @@ static int trunk_fields(const json_t *body, bool creating, bool loopback, json_t
 	}
 	if (user) {
 		if (*user && (strlen(user) > CRED_MAX || !valid_name(user, strlen(user))))
-			return dom_fail(e, "validation-failed", "username", "\"username\" is too long or not text");
+			return dom_fail(e, "validation-failed", "username",
+				"\"username\" must be text of at most %d bytes", CRED_MAX);
 		json_object_set_new(rec, "username", *user ? json_string(user) : json_null());
 	}
 	if (pw) {
 		if (strlen(pw) > CRED_MAX)
-			return dom_fail(e, "validation-failed", "password", "\"password\" is too long");
+			return dom_fail(e, "validation-failed", "password",
+				"\"password\" must be at most %d bytes", CRED_MAX);
 		json_object_set_new(rec, "secret", *pw ? json_string(pw) : json_null());
 	}
 	if (transport) {
@@ -744,8 +746,9 @@ int dom_number_request(dom_ctx_t *c, const json_t *account, const json_t *body, 
 	int64_t now = time_now_ms();
 	json_t *n = store_number_pick(c->tx, cty->iso, prefix, now);
 	if (!n)
-		return dom_fail(e, "numbers-exhausted", "country", "no number is available in %s%s%s",
-			cty->iso, area ? " with area code " : "", area ? area : "");
+		return area ? dom_fail(e, "numbers-exhausted", "country",
+			"no number is available in %s with area code %s", cty->iso, area)
+			: dom_fail(e, "numbers-exhausted", "country", "no number is available in %s", cty->iso);
 	const char *acc = rec_str(account, "id");
 	char number[E164_MAX + 1];
 	snprintf(number, sizeof number, "%s", rec_str(n, "number"));

@@ -58,17 +58,19 @@ json_t *policy_to_json(const sec_policy_t *p)
 
 struct ctx {
 	const sec_limits_t *lim;
-	char *field, *why;
-	size_t fl, wl;
+	char *field;
+	size_t fl;
+	i18n_msg_t *why;
 };
 
+/* Refuses the setting at field; fmt names it (its first conversion). */
 __attribute__((format(printf, 3, 4)))
-static int bad(struct ctx *c, const char *field, const char *fmt, ...)
+static int policy_bad(struct ctx *c, const char *field, const char *fmt, ...)
 {
 	snprintf(c->field, c->fl, "%s", field);
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(c->why, c->wl, fmt, ap);
+	i18n_msg_vset(c->why, fmt, ap);
 	va_end(ap);
 	return -1;
 }
@@ -81,13 +83,13 @@ static int get_int(struct ctx *c, const json_t *o, const char *key, const char *
 	if (!v)
 		return 0;
 	if (!json_is_integer(v))
-		return bad(c, path, "must be an integer");
+		return policy_bad(c, path, "%s must be an integer", path);
 	json_int_t x = json_integer_value(v);
 	if (x < lo || x > hi) {
 		if (looser && ((x < lo && strcmp(looser, "floor") == 0) || (x > hi && strcmp(looser, "ceiling") == 0)))
-			return bad(c, path, "is looser than the provider allows (limit %d)",
-				strcmp(looser, "floor") == 0 ? lo : hi);
-		return bad(c, path, "must be between %d and %d", lo, hi);
+			return policy_bad(c, path, "%s is looser than the provider allows (limit %d)",
+				path, strcmp(looser, "floor") == 0 ? lo : hi);
+		return policy_bad(c, path, "%s must be between %d and %d", path, lo, hi);
 	}
 	*out = (int)x;
 	return 0;
@@ -99,7 +101,7 @@ static int get_bool(struct ctx *c, const json_t *o, const char *key, const char 
 	if (!v)
 		return 0;
 	if (!json_is_boolean(v))
-		return bad(c, path, "must be true or false");
+		return policy_bad(c, path, "%s must be true or false", path);
 	*out = json_is_true(v);
 	return 0;
 }
@@ -107,7 +109,7 @@ static int get_bool(struct ctx *c, const json_t *o, const char *key, const char 
 static int only(struct ctx *c, const json_t *o, const char *path, const char *const *keys)
 {
 	if (!json_is_object(o))
-		return bad(c, path, "must be an object");
+		return policy_bad(c, path, "%s must be an object", path);
 	const char *k;
 	const json_t *v;
 	json_object_foreach((json_t *)o, k, v) {
@@ -117,7 +119,7 @@ static int only(struct ctx *c, const json_t *o, const char *path, const char *co
 		if (!ok) {
 			char f[96];
 			snprintf(f, sizeof f, "%s%s%.60s", path, *path ? "." : "", k);
-			return bad(c, f, "is not a known setting");
+			return policy_bad(c, f, "%s is not a known setting", f);
 		}
 	}
 	return 0;
@@ -163,8 +165,8 @@ static int apply(struct ctx *c, sec_policy_t *p, const json_t *doc, bool strict)
 			    1440, strict ? "floor" : NULL, &p->lockout_minutes))
 			return -1;
 		if (strict && json_is_false(json_object_get(pw, "check_common")))
-			return bad(c, "password_policy.check_common",
-				"cannot be turned off: the provider requires the common-password check");
+			return policy_bad(c, "password_policy.check_common", "%s cannot be turned off: "
+				"the provider requires the common-password check", "password_policy.check_common");
 		const json_t *cm = json_object_get(pw, "composition");
 		if (cm && (only(c, cm, "password_policy.composition", comp) ||
 			    get_bool(c, cm, "require_upper", "password_policy.composition.require_upper", &p->require_upper) ||
@@ -173,7 +175,8 @@ static int apply(struct ctx *c, sec_policy_t *p, const json_t *doc, bool strict)
 			    get_bool(c, cm, "require_symbol", "password_policy.composition.require_symbol", &p->require_symbol)))
 			return -1;
 		if (p->min_length > p->max_length)
-			return bad(c, "password_policy.min_length", "is above max_length (%d)", p->max_length);
+			return policy_bad(c, "password_policy.min_length", "%s is above max_length (%d)",
+				"password_policy.min_length", p->max_length);
 	}
 	const json_t *mfa = json_object_get(doc, "mfa");
 	if (mfa) {
@@ -182,7 +185,8 @@ static int apply(struct ctx *c, sec_policy_t *p, const json_t *doc, bool strict)
 			return -1;
 		int found = name_index(json_object_get(mfa, "required_for"), mfa_names);
 		if (found == -2)
-			return bad(c, "mfa.required_for", "must be none, admins or all");
+			return policy_bad(c, "mfa.required_for", "%s must be none, admins or all",
+				"mfa.required_for");
 		if (found >= 0)
 			p->mfa = (enum mfa_required)found;
 	}
@@ -199,20 +203,25 @@ static int apply(struct ctx *c, sec_policy_t *p, const json_t *doc, bool strict)
 	const json_t *ips = json_object_get(doc, "ip_allowlist");
 	if (ips) {
 		if (!json_is_array(ips))
-			return bad(c, "ip_allowlist", "must be an array of CIDR strings");
+			return policy_bad(c, "ip_allowlist", "%s must be an array of CIDR strings", "ip_allowlist");
 		if (json_array_size(ips) > POLICY_CIDR_MAX)
-			return bad(c, "ip_allowlist", "holds at most %d networks", POLICY_CIDR_MAX);
+			return policy_bad(c, "ip_allowlist", "%s holds at most %d networks", "ip_allowlist",
+				POLICY_CIDR_MAX);
 		int n = 0;
 		cidr_t tmp[POLICY_CIDR_MAX];
 		size_t i;
 		const json_t *v;
 		json_array_foreach(ips, i, v) {
-			const char *why = "must be a string";
+			const char *why = I18N("must be a string");
 			if (!json_is_string(v) || cidr_parse(json_string_value(v), &tmp[n], &why) != 0) {
 				char f[48];
 				snprintf(f, sizeof f, "ip_allowlist[%zu]", i);
 				snprintf(c->field, c->fl, "%s", f);
-				snprintf(c->why, c->wl, "%s", why);
+				/* The field, then cidr_parse's reason in each language. */
+				i18n_msg_t r;
+				i18n_msg_text(&r, why);
+				snprintf(c->why->en, sizeof c->why->en, "%s: %.200s", f, r.en);
+				snprintf(c->why->fr, sizeof c->why->fr, "%s : %.200s", f, r.fr);
 				return -1;
 			}
 			n++;
@@ -234,7 +243,8 @@ static int apply(struct ctx *c, sec_policy_t *p, const json_t *doc, bool strict)
 		return -1;
 	int fm = name_index(json_object_get(doc, "received_fax_mail"), fax_mail_names);
 	if (fm == -2)
-		return bad(c, "received_fax_mail", "must be attachment, link or none");
+		return policy_bad(c, "received_fax_mail", "%s must be attachment, link or none",
+			"received_fax_mail");
 	if (fm >= 0)
 		p->fax_mail = (enum fax_mail)fm;
 	return 0;
@@ -245,8 +255,9 @@ void policy_from_json(const sec_limits_t *lim, const json_t *doc, sec_policy_t *
 	policy_defaults(lim, p);
 	if (!json_is_object(doc))
 		return;
-	char f[96], w[160];
-	struct ctx c = { lim, f, w, sizeof f, sizeof w };
+	char f[96];
+	i18n_msg_t w;
+	struct ctx c = { lim, f, sizeof f, &w };
 	sec_policy_t tmp = *p;
 	/* Not strict: a value the provider has since tightened is clamped below
 	 * rather than failing the whole document. */
@@ -270,9 +281,9 @@ void policy_from_json(const sec_limits_t *lim, const json_t *doc, sec_policy_t *
 }
 
 int policy_patch(const sec_limits_t *lim, sec_policy_t *p, const json_t *patch, char *field,
-	size_t fieldlen, char *why, size_t whylen)
+	size_t fieldlen, i18n_msg_t *why)
 {
-	struct ctx c = { lim, field, why, fieldlen, whylen };
+	struct ctx c = { lim, field, fieldlen, why };
 	sec_policy_t tmp = *p;
 	if (apply(&c, &tmp, patch, true) != 0)
 		return -1;
@@ -280,21 +291,36 @@ int policy_patch(const sec_limits_t *lim, sec_policy_t *p, const json_t *patch, 
 	return 0;
 }
 
-const char *policy_password_problem(const sec_policy_t *p, const char *pw, const char *email)
+/* Sets why to the text key and answers -1. */
+static int weak(i18n_msg_t *why, const char *key)
+{
+	i18n_msg_text(why, key);
+	return -1;
+}
+
+int policy_password_problem(const sec_policy_t *p, const char *pw, const char *email,
+	i18n_msg_t *why)
 {
 	size_t n = strlen(pw);
 	if (!valid_utf8(pw, n))
-		return "the password must be valid UTF-8";
+		return weak(why, I18N("the password must be valid UTF-8"));
 	/* Length in characters, not bytes (NIST counts characters). */
 	size_t chars = 0;
 	for (size_t i = 0; i < n; i++)
 		chars += ((unsigned char)pw[i] & 0xc0) != 0x80;
-	if ((int)chars < p->min_length)
-		return "the password is shorter than the policy's minimum length";
-	if ((int)chars > p->max_length)
-		return "the password is longer than the policy's maximum length";
+	if ((int)chars < p->min_length) {
+		i18n_msg_set(why, "the password must have at least %d characters (it has %zu)",
+			p->min_length, chars);
+		return -1;
+	}
+	if ((int)chars > p->max_length) {
+		i18n_msg_set(why, "the password must have at most %d characters (it has %zu)",
+			p->max_length, chars);
+		return -1;
+	}
 	if (p->check_common && pwlist_is_common(pw))
-		return "the password is too common: it appears in lists of breached or common passwords";
+		return weak(why, I18N("the password is too common: it appears in lists of breached or "
+			"common passwords"));
 	if (email) {
 		const char *at = strchr(email, '@');
 		size_t ln = at ? (size_t)(at - email) : 0;
@@ -305,7 +331,7 @@ const char *policy_password_problem(const sec_policy_t *p, const char *pw, const
 			memcpy(local, email, ln);
 			local[ln] = '\0';
 			if (strcasestr(pw, local))
-				return "the password must not contain the e-mail address";
+				return weak(why, I18N("the password must not contain the e-mail address"));
 		}
 	}
 	bool up = false, low = false, dig = false, sym = false;
@@ -317,14 +343,14 @@ const char *policy_password_problem(const sec_policy_t *p, const char *pw, const
 		sym |= ch >= 0x80 || (ispunct(ch) != 0) || ch == ' ';
 	}
 	if (p->require_upper && !up)
-		return "the policy requires an upper-case letter";
+		return weak(why, I18N("the policy requires an upper-case letter"));
 	if (p->require_lower && !low)
-		return "the policy requires a lower-case letter";
+		return weak(why, I18N("the policy requires a lower-case letter"));
 	if (p->require_digit && !dig)
-		return "the policy requires a digit";
+		return weak(why, I18N("the policy requires a digit"));
 	if (p->require_symbol && !sym)
-		return "the policy requires a symbol";
-	return NULL;
+		return weak(why, I18N("the policy requires a symbol"));
+	return 0;
 }
 
 bool policy_ip_allowed(const sec_policy_t *p, const char *addr)

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 
 #include "cidr.h"
+#include "i18n.h"
 
 #define POLICY_CIDR_MAX 64
 
@@ -57,14 +58,16 @@ void policy_from_json(const sec_limits_t *lim, const json_t *doc, sec_policy_t *
 json_t *policy_to_json(const sec_policy_t *p);
 /* Applies a PATCH document to p: unknown fields, wrong types, values out of
  * bounds, a policy looser than the provider's, min above max, bad CIDRs are
- * refused with the field path in *field and a reason in why (English).
- * 0, or -1 with p unchanged. */
+ * refused with the field path in *field and a sentence naming it in why
+ * (English and French). 0, or -1 with p unchanged. */
 int policy_patch(const sec_limits_t *lim, sec_policy_t *p, const json_t *patch, char *field,
-	size_t fieldlen, char *why, size_t whylen);
+	size_t fieldlen, i18n_msg_t *why);
 /* Checks a new password against the policy (length, common list,
- * composition when enabled, e-mail local part). NULL when acceptable, else
- * a static English reason. History is checked by the caller (needs hashes). */
-const char *policy_password_problem(const sec_policy_t *p, const char *pw, const char *email);
+ * composition when enabled, e-mail local part). 0 when acceptable, else -1
+ * with the reason in why (naming the policy's limit where one applies).
+ * History is checked by the caller (needs hashes). */
+int policy_password_problem(const sec_policy_t *p, const char *pw, const char *email,
+	i18n_msg_t *why);
 /* Whether the address is allowed (an empty list allows every address). */
 bool policy_ip_allowed(const sec_policy_t *p, const char *addr);
 /* Whether the policy is at least as strict as the NIST-style defaults. */

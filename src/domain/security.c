@@ -25,9 +25,9 @@ int dom_password_set(dom_ctx_t *c, const json_t *person, const char *pw, dom_err
 	sec_policy_t pol;
 	dom_policy(c->tx, c->cfg, strcmp(rec_str(person, "kind"), "account") == 0
 		? rec_str(person, "account_id") : NULL, &pol);
-	const char *why = policy_password_problem(&pol, pw, rec_str(person, "email"));
-	if (why)
-		return dom_fail(e, "weak-password", "password", "%s", why);
+	i18n_msg_t why;
+	if (policy_password_problem(&pol, pw, rec_str(person, "email"), &why) != 0)
+		return dom_fail_msg(e, "weak-password", "password", &why);
 	const char *cur = json_string_value(json_object_get(person, "password_hash"));
 	if (pol.history > 0) {
 		json_t *old = store_pwhistory_recent(c->tx, rec_str(person, "id"), pol.history - (cur ? 1 : 0));
@@ -74,16 +74,17 @@ int dom_security_patch(dom_ctx_t *c, const json_t *a, const json_t *body, json_t
 	sec_policy_t pol;
 	dom_policy(c->tx, c->cfg, rec_str(a, "id"), &pol);
 	json_t *before = policy_to_json(&pol);
-	char field[96] = "", why[200] = "";
+	char field[96] = "";
+	i18n_msg_t why;
 	/* A document read with GET can be sent back as it is: its read-only
 	 * updated_at is ignored. */
 	json_t *patch = json_deep_copy(body);
 	json_object_del(patch, "updated_at");
-	int prc = policy_patch(&c->cfg->limits, &pol, patch, field, sizeof field, why, sizeof why);
+	int prc = policy_patch(&c->cfg->limits, &pol, patch, field, sizeof field, &why);
 	json_decref(patch);
 	if (prc != 0) {
 		json_decref(before);
-		return dom_fail(e, "validation-failed", field, "%s %s", field, why);
+		return dom_fail_msg(e, "validation-failed", field, &why);
 	}
 	/* Nobody locks themselves out with the allow-list. */
 	if (c->source && !policy_ip_allowed(&pol, c->source)) {
@@ -359,7 +360,8 @@ int dom_reset_complete(dom_ctx_t *c, const char *token, const json_t *body, json
 		return -1;
 	json_t *p = person_by_token(c, store_reset_find, token, "active");
 	if (!p) {
-		dom_fail(e, "reset-invalid", "", "the reset token is unknown, used or expired");
+		dom_fail(e, "reset-invalid", "", "a reset token works once, for %d minutes: "
+			"ask for a new one (POST /v1/password-resets)", c->cfg->reset_minutes);
 		return token_attempt_failed(c, "password_reset.complete", NULL, "unknown_token");
 	}
 	int rc = dom_password_set(c, p, pw, e);

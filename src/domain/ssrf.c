@@ -7,6 +7,8 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "i18n.h"
+
 static bool lower_eq(const char *s, size_t n, const char *word)
 {
 	if (strlen(word) != n)
@@ -25,16 +27,16 @@ int ssrf_url_parse(const char *s, size_t len, ssrf_url_t *out, const char **why)
 {
 	memset(out, 0, sizeof *out);
 	if (len == 0 || len > SSRF_URL_MAX) {
-		*why = "the URL is empty or longer than 2048 characters";
+		*why = I18N("the URL is empty or longer than 2048 characters");
 		return -1;
 	}
 	for (size_t i = 0; i < len; i++)
 		if ((unsigned char)s[i] <= 0x20 || (unsigned char)s[i] >= 0x7f) {
-			*why = "the URL must be printable ASCII without spaces";
+			*why = I18N("the URL must be printable ASCII without spaces");
 			return -1;
 		}
 	if (memchr(s, '#', len)) {
-		*why = "the URL must not have a fragment";
+		*why = I18N("the URL must not have a fragment");
 		return -1;
 	}
 	const char *sep = NULL;
@@ -44,34 +46,34 @@ int ssrf_url_parse(const char *s, size_t len, ssrf_url_t *out, const char **why)
 			break;
 		}
 	if (!sep) {
-		*why = "the URL must start with https://";
+		*why = I18N("the URL must start with https://");
 		return -1;
 	}
 	size_t sl = (size_t)(sep - s);
 	if (lower_eq(s, sl, "https"))
 		out->https = true;
 	else if (!lower_eq(s, sl, "http")) {
-		*why = "the URL must start with https://";
+		*why = I18N("the URL must start with https://");
 		return -1;
 	}
 	const char *a = sep + 3, *end = s + len, *ae = a;
 	while (ae < end && *ae != '/' && *ae != '?')
 		ae++;
 	if (memchr(a, '@', (size_t)(ae - a))) {
-		*why = "the URL must not carry a user name or password";
+		*why = I18N("the URL must not carry a user name or password");
 		return -1;
 	}
 	const char *h = a, *he, *port = NULL;
 	if (h < ae && *h == '[') {
 		he = memchr(h, ']', (size_t)(ae - h));
 		if (!he) {
-			*why = "the IPv6 address of the URL is not closed by ]";
+			*why = I18N("the IPv6 address of the URL is not closed by ]");
 			return -1;
 		}
 		h++;
 		if (he + 1 < ae) {
 			if (he[1] != ':') {
-				*why = "unexpected characters after the IPv6 address";
+				*why = I18N("unexpected characters after the IPv6 address");
 				return -1;
 			}
 			port = he + 2;
@@ -86,7 +88,7 @@ int ssrf_url_parse(const char *s, size_t len, ssrf_url_t *out, const char **why)
 	}
 	size_t hl = (size_t)(he - h);
 	if (hl == 0 || hl > SSRF_HOST_MAX) {
-		*why = "the URL has no host, or one longer than 253 characters";
+		*why = I18N("the URL has no host, or one longer than 253 characters");
 		return -1;
 	}
 	for (size_t i = 0; i < hl; i++) {
@@ -96,7 +98,7 @@ int ssrf_url_parse(const char *s, size_t len, ssrf_url_t *out, const char **why)
 		bool ok = (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '.' || ch == '-' ||
 			(out->literal && ch == ':');
 		if (!ok) {
-			*why = "the host of the URL has characters a host name cannot have";
+			*why = I18N("the host of the URL has characters a host name cannot have");
 			return -1;
 		}
 		out->host[i] = ch;
@@ -105,31 +107,31 @@ int ssrf_url_parse(const char *s, size_t len, ssrf_url_t *out, const char **why)
 	uint8_t tmp[16];
 	if (out->literal) {
 		if (inet_pton(AF_INET6, out->host, tmp) != 1) {
-			*why = "the IPv6 address of the URL is not valid";
+			*why = I18N("the IPv6 address of the URL is not valid");
 			return -1;
 		}
 	} else if (inet_pton(AF_INET, out->host, tmp) == 1) {
 		out->literal = true;
 	} else if (out->host[0] == '.' || out->host[0] == '-' || strstr(out->host, "..")) {
-		*why = "the host of the URL is not a valid name";
+		*why = I18N("the host of the URL is not a valid name");
 		return -1;
 	}
 	out->port = out->https ? 443 : 80;
 	if (port) {
 		if (port == ae) {
-			*why = "the port of the URL is empty";
+			*why = I18N("the port of the URL is empty");
 			return -1;
 		}
 		long p = 0;
 		for (const char *q = port; q < ae; q++) {
 			if (*q < '0' || *q > '9' || p > 65535) {
-				*why = "the port of the URL must be a number from 1 to 65535";
+				*why = I18N("the port of the URL must be a number from 1 to 65535");
 				return -1;
 			}
 			p = p * 10 + (*q - '0');
 		}
 		if (p < 1 || p > 65535) {
-			*why = "the port of the URL must be a number from 1 to 65535";
+			*why = I18N("the port of the URL must be a number from 1 to 65535");
 			return -1;
 		}
 		out->port = (int)p;
@@ -198,7 +200,7 @@ bool ssrf_addr_public(int family, const uint8_t addr[16], const char **why)
 		return true;
 	}
 	if (family != 4) {
-		*why = "not an IP address";
+		*why = I18N("not an IP address");
 		return false;
 	}
 	for (size_t i = 0; i < sizeof v4_refused / sizeof v4_refused[0]; i++)
@@ -225,11 +227,11 @@ int ssrf_allow_parse(const char *list, cidr_t *out, int max, const char **why)
 			break;
 		char item[64];
 		if ((size_t)(q - p) >= sizeof item) {
-			*why = "an allow-list entry is too long";
+			*why = I18N("an allow-list entry is too long");
 			return -1;
 		}
 		if (n >= max) {
-			*why = "too many allow-list entries";
+			*why = I18N("too many allow-list entries");
 			return -1;
 		}
 		memcpy(item, p, (size_t)(q - p));
@@ -262,7 +264,7 @@ int ssrf_check(const ssrf_url_t *u, int n, const int *families, const uint8_t (*
 	const cidr_t *allow, int nallow, const char **why)
 {
 	if (n <= 0) {
-		*why = "the host of the URL has no address";
+		*why = I18N("the host of the URL has no address");
 		return -1;
 	}
 	for (int i = 0; i < n; i++) {
@@ -270,12 +272,12 @@ int ssrf_check(const ssrf_url_t *u, int n, const int *families, const uint8_t (*
 		if (listed)
 			continue;
 		if (!u->https) {
-			*why = "http:// is only for hosts the operator allow-lists: use https://";
+			*why = I18N("http:// is only for hosts the operator allow-lists: use https://");
 			return -1;
 		}
 		const char *range;
 		if (!ssrf_addr_public(families[i], addrs[i], &range)) {
-			*why = "the URL's host resolves to an address that is not public";
+			*why = I18N("the URL's host resolves to an address that is not public");
 			return -1;
 		}
 	}
@@ -294,7 +296,7 @@ int ssrf_resolve(const ssrf_url_t *u, const char *allow_list, char *addr, size_t
 		hints.ai_flags = AI_NUMERICHOST;
 	struct addrinfo *res = NULL;
 	if (getaddrinfo(u->host, NULL, &hints, &res) != 0 || !res) {
-		*why = "the host of the URL could not be resolved";
+		*why = I18N("the host of the URL could not be resolved");
 		return -1;
 	}
 	int fams[SSRF_ADDRS_MAX], n = 0;
@@ -313,7 +315,7 @@ int ssrf_resolve(const ssrf_url_t *u, const char *allow_list, char *addr, size_t
 	if (ssrf_check(u, n, fams, (const uint8_t(*)[16])addrs, allow, nallow, why) != 0)
 		return -1;
 	if (!inet_ntop(fams[0] == 4 ? AF_INET : AF_INET6, addrs[0], addr, (socklen_t)addrlen)) {
-		*why = "the address of the URL's host could not be formatted";
+		*why = I18N("the address of the URL's host could not be formatted");
 		return -1;
 	}
 	return 0;

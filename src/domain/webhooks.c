@@ -192,7 +192,7 @@ static int check_url(dom_ctx_t *c, const char *url, dom_err_t *e)
 	ssrf_url_t u;
 	const char *why;
 	if (ssrf_url_parse(url, strlen(url), &u, &why) != 0)
-		return dom_fail(e, "validation-failed", "url", "\"url\" is not valid: %s", why);
+		return dom_fail_sub(e, "validation-failed", "url", "\"url\" is not valid: %s", why);
 	char addr[64];
 	const char *allow = c->cfg && c->cfg->fax ? c->cfg->fax->webhook_allow : NULL;
 	if (!u.literal && dom_tx_pause(c, e) != 0)
@@ -201,7 +201,7 @@ static int check_url(dom_ctx_t *c, const char *url, dom_err_t *e)
 	if (!u.literal && dom_tx_resume(c, e) != 0)
 		return -1;
 	if (rc != 0)
-		return dom_fail(e, "url-not-allowed", "url", "%s", why);
+		return dom_fail_text(e, "url-not-allowed", "url", why);
 	return 0;
 }
 

@@ -109,6 +109,8 @@ expect_problem() {
 	expect_jq ".type == \"urn:faxvault:problem:$2\"" "$3 (problem type)"
 	if grep -qi '^content-type: application/problem+json' "$HEADERS"; then ok; else
 		fail "$3: content type is not application/problem+json"; fi
+	# A detail says what the title does not.
+	expect_jq '(.detail // "" | ascii_downcase) != (.title | ascii_downcase)' "$3 (detail is not the title)"
 }
 
 jqr() { printf '%s' "$BODY" | jq -r "$1"; }

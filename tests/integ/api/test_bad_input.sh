@@ -45,6 +45,7 @@ expect_jq '.field == "billing_contacts[1].email"' "indexed field path"
 req POST /v1/accounts "$OP" '{"name":"Half","owner":{"email":"half@owner.example","name":"H"},"billing_contacts":[{"email":"ok@bill.example","name":"Ok"}]}'
 expect_status 201 "the same addresses are still free"
 ACC=$(jqr .id)
+OWNER_INV=$(jqr .owner_invitation.token)
 req POST /v1/accounts "$OP" '{"name":"Dup","owner":{"email":"half@owner.example","name":"H"}}'
 expect_problem 409 email-taken "address in use"
 [ "$(count_accounts)" = "$((N0 + 1))" ] && ok || fail "a conflicting create left an account behind"
@@ -84,6 +85,44 @@ grep -qi '^x-request-id: test-rid-42' "$HEADERS" && ok || fail "X-Request-Id ech
 expect_jq '.request_id == "test-rid-42" and .title == "La ressource n'"'"'existe pas"' "French title"
 req GET /v1/nothing "$OP" "" -H 'X-Request-Id: bad id with spaces'
 grep -qi '^x-request-id: req_' "$HEADERS" && ok || fail "unsafe X-Request-Id replaced"
+
+# Details in the language asked, saying what the title does not; limits named.
+req GET /v1/nothing "$OP" "" -H 'Accept-Language: fr'
+expect_jq '.title == "La ressource n'"'"'existe pas" and .detail == "ce chemin n'"'"'existe pas"' "French detail"
+req POST /v1/accounts "$OP" '{"name":"Acme","owner":{"email":"a@b.example","name":"A"},"colour":"red"}' \
+	-H 'Accept-Language: fr'
+expect_jq '.detail == "champ inconnu : « colour »"' "French detail with the field named"
+req POST /v1/invitations/accept "" "{\"token\":\"$OWNER_INV\",\"password\":\"short\"}"
+expect_problem 422 weak-password "a short password"
+expect_jq '.detail == "the password must have at least 12 characters (it has 5)"' "the policy's limit named"
+req POST /v1/invitations/accept "" "{\"token\":\"$OWNER_INV\",\"password\":\"short\"}" \
+	-H 'Accept-Language: fr'
+expect_jq '.detail == "le mot de passe doit compter au moins 12 caractères (il en a 5)"' "the limit named in French"
+req POST /v1/invitations/accept "" '{"token":"fvi_nonsense","password":"long-enough-password"}'
+expect_jq '.detail | test("for 7 days")' "an unknown invitation names the invitations' lifetime"
+req PUT "/v1/accounts/$ACC" "$OP" '{}'
+expect_jq '.detail == "this path does not take PUT"' "405 names the method"
+req POST /v1/accounts "$OP" "" -H 'Content-Type: text/plain' --data-binary '{}'
+expect_jq '.detail | test("it came as text/plain")' "415 names the type received"
+req POST /v1/accounts "$OP" '{"name":"Dup","owner":{"email":"half@owner.example","name":"H"}}' \
+	-H 'Accept-Language: fr'
+expect_problem 409 email-taken "address in use, in French"
+expect_jq '.detail == "l'"'"'adresse half@owner.example est déjà utilisée"' "409 detail in French"
+req POST /v1/accounts "$OP" "" -H 'Content-Type: application/json' -H 'Accept-Language: fr' --data-binary @"$TMP/big"
+expect_problem 413 payload-too-large "oversized body, in French"
+expect_jq '.detail | test("^le corps de cette requête ne peut dépasser [0-9]+ octets$")' "413 detail names the limit in French"
+req GET "/v1/accounts/$ACC/users/usr_unknown00000000000" "$OP" "" -H 'Accept-Language: fr-FR,fr;q=0.9'
+expect_problem 403 forbidden "operators do not read account users, in French"
+expect_jq '.detail | startswith("cette opération demande l'"'"'une de ces permissions\u00a0: ")' "403 detail in French"
+# The person's own setting when the request names no language.
+req PATCH /v1/me "$OP" '{"lang":"fr"}'
+expect_status 200 "operator switches to French"
+req GET /v1/accounts/acc_nonexistent0000000000 "$OP"
+expect_jq '.title == "La ressource n'"'"'existe pas" and .detail == "ce compte n'"'"'existe pas"' \
+	"the person's language without Accept-Language"
+req GET /v1/accounts/acc_nonexistent0000000000 "$OP" "" -H 'Accept-Language: en'
+expect_jq '.detail == "no such account"' "Accept-Language wins over the setting"
+req PATCH /v1/me "$OP" '{"lang":"en"}'
 
 # The server is still fine after all that.
 req GET /readyz

@@ -218,6 +218,11 @@ expect 0 "accounts show" -- "$FV" accounts show "$acc"
 check "show names the owner" out_has "owner@acme.example"
 expect 5 "unknown account is not found" -- "$FV" accounts show acc_doesnotexist0000000
 # With --json an error is JSON too: the server's problem, with the exit code.
+# Under a French locale the client and the server both speak French.
+expect 5 "unknown account under LC_ALL=fr_FR.UTF-8" -- env LC_ALL=fr_FR.UTF-8 "$FV" accounts show acc_doesnotexist0000000
+check "the server's detail in French, in the client's French frame" err_has "erreur : La ressource n'existe pas : ce compte n'existe pas"
+expect 2 "a usage error under LANG=fr_FR.UTF-8" -- env -u LC_ALL LANG=fr_FR.UTF-8 "$FV" accounts list --limit 0
+check "the client's own message in French" err_has "--limit attend un nombre de 1 à 1000"
 expect 5 "--json: not found" -- "$FV" --json accounts show acc_doesnotexist0000000
 check "--json: the problem as JSON on standard error" jq -e '.type == "urn:faxvault:problem:not-found" and .status == 404 and .exit_code == 5' "$ERR"
 expect 2 "--json: a usage error" -- "$FV" --json accounts show
@@ -373,7 +378,7 @@ expect 0 "terms show needs no login" -- "$FV" --config "$tmp/nobody.conf" terms 
 check "the English text, lines kept" out_has "Second line."
 expect 0 "terms show --lang fr, logged in" -- "$FV" terms show --lang fr
 check "the French text" out_has "Deuxième ligne."
-check "…and not accepted yet" out_has "have not accepted"
+check "…and not accepted yet, said in French too" out_has "Vous n'avez pas accepté cette version."
 expect 0 "terms accept (the current version)" -- "$FV" terms accept
 check "accepted tour-1" out_has "version tour-1"
 expect 0 "the operator goes on" -- "$FV" accounts list

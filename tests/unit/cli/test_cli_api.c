@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include <curl/curl.h>
+#include <jansson.h>
 
 #include "buf.h"
 #include "cli.h"
@@ -142,6 +143,9 @@ static void server_stop(void)
 	close(srv.fd);
 }
 
+/* The locale the client runs in (LC_ALL, LC_MESSAGES or LANG). */
+static const char *run_lang = "en_US.UTF-8";
+
 /* Runs the client with argv (NUL-separated words in a string list). */
 static int run(const char *const *words, const char *token, char **out, char **err)
 {
@@ -158,7 +162,7 @@ static int run(const char *const *words, const char *token, char **out, char **e
 	size_t olen = 0, elen = 0;
 	FILE *fo = open_memstream(&obuf, &olen);
 	FILE *fe = open_memstream(&ebuf, &elen);
-	struct cli_env env = { .token = token, .home = "/nonexistent-faxvault-home", .lang = "fr_FR.UTF-8" };
+	struct cli_env env = { .token = token, .home = "/nonexistent-faxvault-home", .lang = run_lang };
 	int rc = cli_run(argc, argv, &env, fo, fe);
 	fclose(fo);
 	fclose(fe);
@@ -251,7 +255,7 @@ static const struct {
 	{ "404 problem: message, request id, exit 5, language asked",
 		W("accounts", "show", "acc_9"), "tok1",
 		{ { 404, PROBLEM404, "application/problem+json" } }, 1, CLI_EXIT_NOTFOUND,
-		{ { "GET", "/v1/accounts/acc_9", "Accept-Language: fr", NULL, NULL } }, NULL,
+		{ { "GET", "/v1/accounts/acc_9", "Accept-Language: en", NULL, NULL } }, NULL,
 		"error: Not found: no such account (urn:faxvault:problem:not-found)\nrequest id: req_p\n" },
 	{ "ids are one path segment", W("users", "show", "--account", "a/b", "../x"), "tok1",
 		{ { 404, PROBLEM404, NULL } }, 1, CLI_EXIT_NOTFOUND,
@@ -403,13 +407,13 @@ static const struct {
 		{ { 200, SECURITY_DOC, NULL } }, 1, CLI_EXIT_USAGE, { { NULL, NULL, NULL, NULL, NULL } },
 		NULL, "is not JSON", "{nope" },
 	{ "posture: a marker per status, summary, exit 0 despite a failure",
-		W("posture", "--account", "acc_1"), "tok1", { { 200, POSTURE_DOC, NULL } }, 1, 0,
+		W("--lang", "fr", "posture", "--account", "acc_1"), "tok1", { { 200, POSTURE_DOC, NULL } }, 1, 0,
 		{ { "GET", "/v1/accounts/acc_1/posture", "Accept-Language: fr", NULL, NULL } },
 		"ID   STATUS  TITLE                DETAIL\n"
 		"C01  [ok]    Contacts à jour      Prochaine révision le 2027-01-01.\n"
 		"C07  [FAIL]  Second facteur       1 admin sans second facteur.\n"
 		"C09  [n/a]   Durées conservation  Pas encore disponible.\n"
-		"\n1 passed, 1 failed, 1 not applicable.\n", NULL },
+		"\nRéussis : 1 ; échoués : 1 ; sans objet : 1.\n", NULL },
 	{ "posture --strict: exit 1 when a check fails",
 		W("posture", "--account", "acc_1", "--strict"), "tok1", { { 200, POSTURE_DOC, NULL } }, 1,
 		CLI_EXIT_ERROR, { { "GET", "/v1/accounts/acc_1/posture", NULL, NULL, NULL } },
@@ -1318,6 +1322,79 @@ static void test_fax_files(void **state)
 	rmdir_all(dir);
 }
 
+/* Messages in French: from the locale, or --lang (which wins over it);
+ * the same language is asked of the server. */
+static void test_french(void **state)
+{
+	(void)state;
+	static const char prob_fr[] = "{\"type\":\"urn:faxvault:problem:not-found\","
+		"\"title\":\"La ressource n'existe pas\",\"status\":404,"
+		"\"detail\":\"ce compte n'existe pas\",\"request_id\":\"req_f\"}";
+	static const struct reply nf[1] = { { 404, prob_fr, "application/problem+json" } };
+	char *out, *err;
+	run_lang = "fr_FR.UTF-8";
+
+	/* The server's problem inside the client's French frame. */
+	server_start_port(0, nf, 1);
+	int rc = run(W("accounts", "show", "acc_9"), "tok1", &out, &err);
+	server_stop();
+	assert_int_equal(rc, CLI_EXIT_NOTFOUND);
+	assert_non_null(strstr(srv.seen[0].headers, "Accept-Language: fr"));
+	assert_string_equal(err, "erreur : La ressource n'existe pas : ce compte n'existe pas "
+		"(urn:faxvault:problem:not-found)\nidentifiant de la requête : req_f\n");
+	free(out);
+	free(err);
+
+	/* The client's own errors, usage line included. */
+	server_start_port(0, NULL, 0);
+	rc = run(W("accounts", "list", "--limit", "0"), "tok1", &out, &err);
+	server_stop();
+	assert_int_equal(rc, CLI_EXIT_USAGE);
+	assert_non_null(strstr(err, "erreur : --limit attend un nombre de 1 à 1000\n"));
+	assert_non_null(strstr(err, "Lancez 'faxvault accounts list --help' pour l'aide."));
+	free(out);
+	free(err);
+
+	/* A parse error, with --json: JSON, the detail in French. */
+	server_start_port(0, NULL, 0);
+	rc = run(W("--json", "accounts", "list", "--bogus"), "tok1", &out, &err);
+	server_stop();
+	assert_int_equal(rc, CLI_EXIT_USAGE);
+	json_t *j = json_loads(err, 0, NULL);
+	assert_non_null(j);
+	assert_string_equal(json_string_value(json_object_get(j, "detail")), "option inconnue '--bogus'");
+	json_decref(j);
+	free(out);
+	free(err);
+
+	/* --lang en wins over a French locale, for messages and the server. */
+	server_start_port(0, nf, 1);
+	rc = run(W("--lang", "en", "accounts", "show", "acc_9"), "tok1", &out, &err);
+	server_stop();
+	assert_non_null(strstr(srv.seen[0].headers, "Accept-Language: en"));
+	assert_non_null(strstr(err, "error: La ressource"));
+	assert_non_null(strstr(err, "request id: req_f"));
+	free(out);
+	free(err);
+
+	/* --lang fr in an English locale; a wrong --lang is a usage error. */
+	run_lang = "C";
+	server_start_port(0, NULL, 0);
+	rc = run(W("--lang", "fr", "accounts", "list", "--limit", "0"), "tok1", &out, &err);
+	server_stop();
+	assert_non_null(strstr(err, "erreur : --limit attend"));
+	free(out);
+	free(err);
+	server_start_port(0, NULL, 0);
+	rc = run(W("--lang", "de", "whoami"), "tok1", &out, &err);
+	server_stop();
+	assert_int_equal(rc, CLI_EXIT_USAGE);
+	assert_non_null(strstr(err, "error: --lang wants en or fr"));
+	free(out);
+	free(err);
+	run_lang = "en_US.UTF-8";
+}
+
 int main(void)
 {
 	curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -1330,6 +1407,7 @@ int main(void)
 		cmocka_unit_test(test_mfa_qr),
 		cmocka_unit_test(test_terms_publish),
 		cmocka_unit_test(test_fax_files),
+		cmocka_unit_test(test_french),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	curl_global_cleanup();

@@ -91,7 +91,8 @@ static void test_policy_patch(void **state)
 	(void)state;
 	sec_policy_t p;
 	policy_defaults(&lim, &p);
-	char field[96], why[200];
+	char field[96];
+	i18n_msg_t why;
 	static const struct {
 		const char *patch, *field;
 	} refused[] = {
@@ -113,7 +114,7 @@ static void test_policy_patch(void **state)
 	for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
 		json_t *j = json_loads(refused[i].patch, JSON_DECODE_ANY, NULL);
 		field[0] = '\0';
-		if (policy_patch(&lim, &p, j, field, sizeof field, why, sizeof why) != -1)
+		if (policy_patch(&lim, &p, j, field, sizeof field, &why) != -1)
 			fail_msg("accepted %s", refused[i].patch);
 		if (strcmp(field, refused[i].field) != 0)
 			fail_msg("%s: field %s", refused[i].patch, field);
@@ -123,7 +124,7 @@ static void test_policy_patch(void **state)
 	json_t *ok = json_loads("{\"password_policy\":{\"min_length\":16,\"history\":3},"
 		"\"mfa\":{\"required_for\":\"all\"},\"ip_allowlist\":[\"10.0.0.0/8\",\"2001:db8::/32\"],"
 		"\"session\":{\"idle_timeout_minutes\":10}}", 0, NULL);
-	assert_int_equal(policy_patch(&lim, &p, ok, field, sizeof field, why, sizeof why), 0);
+	assert_int_equal(policy_patch(&lim, &p, ok, field, sizeof field, &why), 0);
 	json_decref(ok);
 	assert_int_equal(p.min_length, 16);
 	assert_int_equal(p.mfa, MFA_ALL);
@@ -153,17 +154,21 @@ static void test_password_rules(void **state)
 {
 	(void)state;
 	sec_policy_t p;
+	i18n_msg_t why;
 	policy_defaults(&lim, &p);
-	assert_null(policy_password_problem(&p, "plume encre buvard", "o@x.example"));
-	assert_non_null(policy_password_problem(&p, "short", NULL));
+	assert_int_equal(policy_password_problem(&p, "plume encre buvard", "o@x.example", &why), 0);
+	assert_int_equal(policy_password_problem(&p, "short", NULL, &why), -1);
 	/* Characters, not bytes: twelve accented letters pass, eleven do not. */
-	assert_null(policy_password_problem(&p, "éèêëàâäôöûüç", NULL));
-	assert_non_null(policy_password_problem(&p, "éèêëàâäôöûü", NULL));
-	assert_non_null(policy_password_problem(&p, "password1234", NULL));
-	assert_non_null(policy_password_problem(&p, "x-jeanne.doe-x-long", "jeanne.doe@x.example"));
+	assert_int_equal(policy_password_problem(&p, "éèêëàâäôöûüç", NULL, &why), 0);
+	assert_int_equal(policy_password_problem(&p, "éèêëàâäôöûü", NULL, &why), -1);
+	/* The reason names the policy's limit, in both languages. */
+	assert_string_equal(why.en, "the password must have at least 12 characters (it has 11)");
+	assert_string_equal(why.fr, "le mot de passe doit compter au moins 12 caractères (il en a 11)");
+	assert_int_equal(policy_password_problem(&p, "password1234", NULL, &why), -1);
+	assert_int_equal(policy_password_problem(&p, "x-jeanne.doe-x-long", "jeanne.doe@x.example", &why), -1);
 	p.require_upper = p.require_digit = p.require_symbol = true;
-	assert_non_null(policy_password_problem(&p, "plume encre buvard", NULL));
-	assert_null(policy_password_problem(&p, "Plume encre buvard 7", NULL));
+	assert_int_equal(policy_password_problem(&p, "plume encre buvard", NULL, &why), -1);
+	assert_int_equal(policy_password_problem(&p, "Plume encre buvard 7", NULL, &why), 0);
 	assert_true(policy_meets_defaults(&p, &lim));
 }
 

@@ -9,6 +9,10 @@
 int64_t time_now_ms(void);
 /* Monotonic clock in ns (durations, latency). */
 int64_t time_mono_ns(void);
+/* The real-time clock ms from now, as pthread_cond_timedwait takes a
+ * deadline. */
+struct timespec;
+void time_deadline_in(int64_t ms, struct timespec *ts);
 /* Test hook: add offset_ms to every later time_now_ms(). */
 void time_set_offset_ms(int64_t offset_ms);
 /* Formats ms as "YYYY-MM-DDTHH:MM:SS.mmmZ" into out (>= 25 bytes); returns out. */

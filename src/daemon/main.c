@@ -38,6 +38,8 @@
 #include "numparse.h"
 #include "paths.h"
 #include "probe.h"
+#include "role.h"
+#include "keyd.h"
 #include "pwlist.h"
 #include "render.h"
 #include "sec.h"
@@ -90,6 +92,12 @@ static void usage(FILE *out)
 	      "Exit codes: 0 ok, 1 failure (e.g. broken audit chain), 2 usage or configuration error,\n"
 	      "3 bootstrap refused (already set up).\n", out);
 }
+
+/* The command line faxvaultd was started with: the key holder is started
+ * with the same one (same configuration) and its role. */
+static char **saved_argv;
+/* --role: "service" (default) or "vault". */
+static const char *role = "service";
 
 /* The versions of what faxvaultd is built on, for operators (P01: patching)
  * and for /metrics. */
@@ -301,8 +309,8 @@ static int cmd_audit_verify(const config_t *cfg, int argc, char **argv)
  * vault's master key, the document and work directories, the limits. */
 struct fax_runtime {
 	fax_env_t env;
-	vault_key_t *master;
-	audit_keys_t *audit; /* the audit chain's keys, derived from the master key */
+	keyd_client_t *keys; /* the key holder: the only process that reads master.key */
+	audit_keys_t *audit; /* the audit chain's keys, derived from the master key by it */
 	char *doc_dir, *work_dir, *key_path;
 	char loopback[80]; /* the loopback trunk's bound "IP:PORT" */
 	char node[72];
@@ -319,24 +327,37 @@ static int fax_runtime_open(const config_t *cfg, struct fax_runtime *fr)
 			strerror(errno));
 		return -1;
 	}
-	vault_err_t ve = vault_master_load(fr->key_path, 1, &fr->master);
-	if (ve != VAULT_OK) {
-		log_event(LOG_ERROR, "daemon.master_key", "file=%s err=\"%s\"", fr->key_path,
-			vault_strerror(ve));
-		fprintf(stderr, "faxvaultd: master key %s: %s\n", fr->key_path, vault_strerror(ve));
+	/* The key holder, from a fresh image of this program, before anything
+	 * here could read a key: this process never opens master.key. */
+	char *const *av = saved_argv;
+	size_t n = 0;
+	while (av[n])
+		n++;
+	char **kargv = xcalloc(n + 3, sizeof *kargv);
+	kargv[0] = (char *)"faxvaultd: vault";
+	kargv[1] = (char *)"--role";
+	kargv[2] = (char *)"vault";
+	for (size_t i = 1; i < n; i++)
+		kargv[i + 2] = av[i];
+	uint8_t chain[32], seed[32];
+	char err[300];
+	fr->keys = keyd_client_start("/proc/self/exe", kargv, chain, seed, err, sizeof err);
+	free(kargv);
+	if (!fr->keys) {
+		log_event(LOG_ERROR, "daemon.key_holder", "err=\"%s\"", err);
+		fprintf(stderr, "faxvaultd: %s\n", err);
 		return -1;
 	}
 	/* Every event from here on is chained with the key held apart from
 	 * the database (docs/security.md). */
-	fr->audit = audit_keys_derive(fr->master);
+	fr->audit = audit_keys_from_bytes(chain, seed);
+	explicit_bzero(chain, sizeof chain);
+	explicit_bzero(seed, sizeof seed);
 	if (!fr->audit) {
-		fprintf(stderr, "faxvaultd: the audit keys could not be derived\n");
+		fprintf(stderr, "faxvaultd: the audit keys could not be made\n");
 		return -1;
 	}
 	audit_use_keys(fr->audit);
-	char fp[VAULT_FINGERPRINT_LEN];
-	vault_key_fingerprint(fr->master, fp);
-	log_event(LOG_INFO, "daemon.master_key", "file=%s fingerprint=%s", fr->key_path, fp);
 	if (*cfg->fax_node_id) {
 		snprintf(fr->node, sizeof fr->node, "%s", cfg->fax_node_id);
 	} else if (gethostname(fr->node, sizeof fr->node - 1) != 0 || !fr->node[0]) {
@@ -355,7 +376,7 @@ static int fax_runtime_open(const config_t *cfg, struct fax_runtime *fr)
 	}
 	log_event(LOG_INFO, "daemon.render_helper", "path=%s", helper);
 	fr->env = (fax_env_t){
-		.master = fr->master,
+		.keys = fr->keys,
 		.doc_dir = fr->doc_dir,
 		.work_dir = fr->work_dir,
 		.max_pages = (int)cfg->fax_max_pages,
@@ -376,7 +397,7 @@ static int fax_runtime_open(const config_t *cfg, struct fax_runtime *fr)
 
 static void fax_runtime_close(struct fax_runtime *fr)
 {
-	vault_key_free(fr->master);
+	keyd_client_stop(fr->keys);
 	audit_use_keys(NULL);
 	audit_keys_free(fr->audit);
 	free(fr->doc_dir);
@@ -589,6 +610,9 @@ static int run(config_t *cfg, int argc, char **argv)
 			return 0;
 		} else if (strcmp(a, "--config") == 0 && next) {
 			i++;
+		} else if (strcmp(a, "--role") == 0 && next && strcmp(next, "vault") == 0) {
+			role = next;
+			i++;
 		} else if (strcmp(a, "--data-dir") == 0 && next) {
 			rc = config_set(cfg, "data_dir", next, err, sizeof err);
 			i++;
@@ -638,7 +662,9 @@ static int run(config_t *cfg, int argc, char **argv)
 	sec_pwhash_set_cost((unsigned long long)cfg->argon2_ops, (size_t)cfg->argon2_mem_kib * 1024);
 
 	int rc;
-	if (strcmp(cmd, "serve") == 0)
+	if (strcmp(role, "vault") == 0)
+		rc = role_vault_main(cfg);
+	else if (strcmp(cmd, "serve") == 0)
 		rc = cmd_serve(cfg);
 	else if (strcmp(cmd, "bootstrap") == 0)
 		rc = cmd_bootstrap(cfg, argc - i, argv + i);
@@ -675,6 +701,7 @@ int main(int argc, char **argv)
 	umask(077);
 	collect_versions(&libs);
 	metrics_set_libs(&libs);
+	saved_argv = argv;
 	config_t cfg;
 	config_defaults(&cfg);
 	int rc = run(&cfg, argc, argv);

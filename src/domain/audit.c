@@ -25,24 +25,42 @@ struct audit_keys {
 
 static const audit_keys_t *_Atomic process_keys;
 
-audit_keys_t *audit_keys_derive(const vault_key_t *master)
+int audit_keys_derive_bytes(const vault_key_t *master, uint8_t chain[32], uint8_t seed[32])
 {
-	if (!master || sodium_init() < 0)
+	if (!master ||
+	    vault_key_derive(master, AUDIT_KDF_CONTEXT, AUDIT_SUBKEY_CHAIN, chain, 32) != VAULT_OK ||
+	    vault_key_derive(master, AUDIT_KDF_CONTEXT, AUDIT_SUBKEY_SIGN, seed, 32) != VAULT_OK) {
+		sodium_memzero(chain, 32);
+		sodium_memzero(seed, 32);
+		return -1;
+	}
+	return 0;
+}
+
+audit_keys_t *audit_keys_from_bytes(const uint8_t chain[32], const uint8_t seed[32])
+{
+	if (sodium_init() < 0)
 		return NULL;
 	audit_keys_t *k = sodium_malloc(sizeof *k);
 	if (!k)
 		return NULL;
-	uint8_t seed[crypto_sign_SEEDBYTES];
-	if (vault_key_derive(master, AUDIT_KDF_CONTEXT, AUDIT_SUBKEY_CHAIN, k->chain, sizeof k->chain) !=
-		    VAULT_OK ||
-	    vault_key_derive(master, AUDIT_KDF_CONTEXT, AUDIT_SUBKEY_SIGN, seed, sizeof seed) != VAULT_OK ||
-	    crypto_sign_seed_keypair(k->pk, k->sk, seed) != 0) {
-		sodium_memzero(seed, sizeof seed);
+	memcpy(k->chain, chain, sizeof k->chain);
+	if (crypto_sign_seed_keypair(k->pk, k->sk, seed) != 0) {
 		sodium_free(k);
 		return NULL;
 	}
-	sodium_memzero(seed, sizeof seed);
 	sodium_mprotect_readonly(k);
+	return k;
+}
+
+audit_keys_t *audit_keys_derive(const vault_key_t *master)
+{
+	uint8_t chain[crypto_auth_hmacsha256_KEYBYTES], seed[crypto_sign_SEEDBYTES];
+	if (sodium_init() < 0 || audit_keys_derive_bytes(master, chain, seed) != 0)
+		return NULL;
+	audit_keys_t *k = audit_keys_from_bytes(chain, seed);
+	sodium_memzero(chain, sizeof chain);
+	sodium_memzero(seed, sizeof seed);
 	return k;
 }
 

@@ -53,6 +53,11 @@ typedef struct audit_keys audit_keys_t;
  * vault's master key (owned by the caller: audit_keys_free). NULL when
  * libsodium cannot allocate. */
 audit_keys_t *audit_keys_derive(const vault_key_t *master);
+/* The two halves of the above, for a key holder in another process: the
+ * chain key and the signing seed (32 bytes each) derived from master (0, or
+ * -1 with both wiped), and the keys made of them (as audit_keys_derive). */
+int audit_keys_derive_bytes(const vault_key_t *master, uint8_t chain[32], uint8_t seed[32]);
+audit_keys_t *audit_keys_from_bytes(const uint8_t chain[32], const uint8_t seed[32]);
 /* Wipes and frees (NULL is a no-op). */
 void audit_keys_free(audit_keys_t *k);
 /* The checkpoint verification key (Ed25519), raw and in hex. */

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -41,10 +42,25 @@ static int hex_decode(const char *hex, uint8_t *out, size_t n)
 	return 0;
 }
 
+/* The outcome of this thread's last key operation (doc_failure_kind). */
+static _Thread_local vault_err_t last_err;
+
+static vault_err_t noted(vault_err_t ve)
+{
+	last_err = ve;
+	return ve;
+}
+
+const char *doc_failure_kind(void)
+{
+	return last_err == VAULT_ERR_UNAVAILABLE ? "unavailable" : "internal";
+}
+
 int doc_account_key_wrapped(store_tx_t *tx, const fax_env_t *env, const char *account_id,
 	bool create, uint8_t wrapped[VAULT_WRAPPED_LEN])
 {
-	if (!env || !env->master)
+	last_err = VAULT_OK;
+	if (!fax_env_has_keys(env))
 		return -1;
 	json_t *row = store_account_key_get(tx, account_id);
 	if (row) {
@@ -54,7 +70,8 @@ int doc_account_key_wrapped(store_tx_t *tx, const fax_env_t *env, const char *ac
 	}
 	if (!create)
 		return -1;
-	vault_err_t ve = vault_account_key_new(env->master, account_id, wrapped, NULL);
+	keyd_target_t t = fax_env_keys(env);
+	vault_err_t ve = noted(keyd_account_key_new(&t, account_id, wrapped));
 	if (ve != VAULT_OK) {
 		log_event(LOG_ERROR, "docs.account_key", "account=%s err=\"%s\"", account_id,
 			vault_strerror(ve));
@@ -65,59 +82,17 @@ int doc_account_key_wrapped(store_tx_t *tx, const fax_env_t *env, const char *ac
 	return store_account_key_insert(tx, account_id, hex, time_now_ms()) == STORE_OK ? 0 : -1;
 }
 
-/* The account's key, created (and stored wrapped) on first use. */
-static int account_key(store_tx_t *tx, const fax_env_t *env, const char *account_id,
-	vault_key_t **out)
+/* A new document of len bytes read from fd (borrowed, from offset 0),
+ * encrypted by whoever holds the keys, and its row. */
+static int doc_put_fd(store_tx_t *tx, const fax_env_t *env, const char *account_id,
+	const char *kind, int fd, size_t len, int pages, char doc_id[DOC_ID_MAX])
 {
-	*out = NULL;
-	uint8_t w[VAULT_WRAPPED_LEN];
-	if (doc_account_key_wrapped(tx, env, account_id, true, w) != 0)
-		return -1;
-	vault_err_t ve = vault_account_key_unwrap(env->master, account_id, w, sizeof w, out);
-	if (ve != VAULT_OK) {
-		log_event(LOG_ERROR, "docs.account_key", "account=%s err=\"%s\"", account_id,
-			vault_strerror(ve));
-		return -1;
-	}
-	return 0;
-}
-
-static int doc_key(store_tx_t *tx, const fax_env_t *env, const char *account_id,
-	const char *doc_id, vault_key_t **out)
-{
-	*out = NULL;
-	json_t *row = store_doc_get(tx, account_id, doc_id);
-	if (!row)
-		return -1;
-	uint8_t w[VAULT_WRAPPED_LEN];
-	int bad = hex_decode(rec_str(row, "wrapped_key"), w, sizeof w);
-	json_decref(row);
-	vault_key_t *ak = NULL;
-	if (bad || account_key(tx, env, account_id, &ak) != 0)
-		return -1;
-	vault_err_t ve = vault_doc_key_unwrap(ak, account_id, doc_id, w, sizeof w, out);
-	vault_key_free(ak);
-	if (ve != VAULT_OK) {
-		log_event(LOG_ERROR, "docs.doc_key", "account=%s doc=%s err=\"%s\"", account_id, doc_id,
-			vault_strerror(ve));
-		return -1;
-	}
-	return 0;
-}
-
-int doc_put_tx(store_tx_t *tx, const fax_env_t *env, const char *account_id, const char *kind,
-	const void *data, size_t len, int pages, char doc_id[DOC_ID_MAX])
-{
-	vault_key_t *ak = NULL, *dk = NULL;
-	if (account_key(tx, env, account_id, &ak) != 0)
+	uint8_t wak[VAULT_WRAPPED_LEN], w[VAULT_WRAPPED_LEN];
+	if (doc_account_key_wrapped(tx, env, account_id, true, wak) != 0)
 		return -1;
 	char *id = sec_new_id("doc");
-	uint8_t w[VAULT_WRAPPED_LEN];
-	vault_err_t ve = vault_doc_key_new(ak, account_id, id, w, &dk);
-	vault_key_free(ak);
-	if (ve == VAULT_OK)
-		ve = vault_blob_put(env->doc_dir, id, dk, data, len);
-	vault_key_free(dk);
+	keyd_target_t t = fax_env_keys(env);
+	vault_err_t ve = noted(keyd_doc_put(&t, account_id, wak, id, fd, w));
 	if (ve != VAULT_OK) {
 		log_event(LOG_ERROR, "docs.put", "account=%s doc=%s err=\"%s\"", account_id, id,
 			vault_strerror(ve));
@@ -143,82 +118,54 @@ int doc_put_tx(store_tx_t *tx, const fax_env_t *env, const char *account_id, con
 	return 0;
 }
 
-/* Reads a whole file (at most RENDER_INPUT_MAX bytes) into *out. */
-static int slurp(const char *path, uint8_t **out, size_t *len)
+int doc_put_tx(store_tx_t *tx, const fax_env_t *env, const char *account_id, const char *kind,
+	const void *data, size_t len, int pages, char doc_id[DOC_ID_MAX])
 {
-	*out = NULL;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	struct stat sb;
-	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) || (uint64_t)sb.st_size > RENDER_INPUT_MAX) {
-		close(fd);
+	/* The plaintext goes to the key holder as an anonymous file. */
+	int fd = memfd_create("fv-doc", MFD_CLOEXEC);
+	if (fd < 0 || fd_write_all(fd, data, len) != 0) {
+		log_event(LOG_ERROR, "docs.put", "account=%s err=\"memfd: %s\"", account_id,
+			strerror(errno));
+		if (fd >= 0)
+			close(fd);
 		return -1;
 	}
-	size_t n = (size_t)sb.st_size, got = 0;
-	uint8_t *p = xmalloc(n ? n : 1);
-	while (got < n) {
-		ssize_t r = read(fd, p + got, n - got);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		got += (size_t)r;
-	}
+	int rc = doc_put_fd(tx, env, account_id, kind, fd, len, pages, doc_id);
 	close(fd);
-	if (got != n) {
-		free(p);
-		return -1;
-	}
-	*out = p;
-	*len = n;
-	return 0;
+	return rc;
 }
 
 int doc_put_file_tx(store_tx_t *tx, const fax_env_t *env, const char *account_id,
 	const char *kind, const char *path, int pages, char doc_id[DOC_ID_MAX])
 {
-	uint8_t *data;
-	size_t len;
-	if (slurp(path, &data, &len) != 0)
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
 		return -1;
-	int rc = doc_put_tx(tx, env, account_id, kind, data, len, pages, doc_id);
-	free(data);
+	struct stat sb;
+	int rc = -1;
+	if (fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) && (uint64_t)sb.st_size <= RENDER_INPUT_MAX)
+		rc = doc_put_fd(tx, env, account_id, kind, fd, (size_t)sb.st_size, pages, doc_id);
+	close(fd);
 	return rc;
 }
 
 int doc_get_file_tx(store_tx_t *tx, const fax_env_t *env, const char *account_id,
 	const char *doc_id, const char *path)
 {
-	vault_key_t *dk = NULL;
-	if (doc_key(tx, env, account_id, doc_id, &dk) != 0)
+	json_t *row = store_doc_get(tx, account_id, doc_id);
+	if (!row)
 		return -1;
-	vault_reader_t *r = NULL;
-	vault_err_t ve = vault_reader_open(env->doc_dir, doc_id, dk, &r);
-	vault_key_free(dk);
-	if (ve != VAULT_OK) {
-		log_event(LOG_ERROR, "docs.get", "doc=%s err=\"%s\"", doc_id, vault_strerror(ve));
+	uint8_t wdk[VAULT_WRAPPED_LEN], wak[VAULT_WRAPPED_LEN];
+	int bad = hex_decode(rec_str(row, "wrapped_key"), wdk, sizeof wdk);
+	json_decref(row);
+	if (bad || doc_account_key_wrapped(tx, env, account_id, true, wak) != 0)
 		return -1;
-	}
 	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		vault_reader_close(r);
+	if (fd < 0)
 		return -1;
-	}
-	uint8_t buf[65536];
-	size_t got;
-	int rc = 0;
-	for (;;) {
-		ve = vault_reader_read(r, buf, sizeof buf, &got);
-		if (ve != VAULT_OK || (got && fd_write_all(fd, buf, got) != 0)) {
-			rc = -1;
-			break;
-		}
-		if (!got)
-			break;
-	}
-	explicit_bzero(buf, sizeof buf);
-	vault_reader_close(r);
+	keyd_target_t t = fax_env_keys(env);
+	vault_err_t ve = noted(keyd_doc_get(&t, account_id, wak, doc_id, wdk, fd));
+	int rc = ve == VAULT_OK ? 0 : -1;
 	if (close(fd) != 0)
 		rc = -1;
 	if (rc != 0) {
@@ -241,7 +188,7 @@ int doc_shred_tx(store_tx_t *tx, const fax_env_t *env, const char *account_id,
 
 static int need_env(dom_ctx_t *c, dom_err_t *e)
 {
-	if (!c->cfg || !c->cfg->fax || !c->cfg->fax->master)
+	if (!c->cfg || !fax_env_has_keys(c->cfg->fax))
 		return dom_fail(e, "unavailable", "", "fax documents are not available on this service");
 	return 0;
 }
@@ -252,7 +199,7 @@ int dom_doc_put(dom_ctx_t *c, const char *account_id, const char *kind, const vo
 	if (need_env(c, e) != 0)
 		return -1;
 	if (doc_put_tx(c->tx, c->cfg->fax, account_id, kind, data, len, -1, doc_id) != 0)
-		return dom_fail(e, "internal", "", "the document could not be stored");
+		return dom_fail(e, doc_failure_kind(), "", "the document could not be stored");
 	return 0;
 }
 
@@ -262,7 +209,7 @@ int dom_doc_put_file(dom_ctx_t *c, const char *account_id, const char *kind, con
 	if (need_env(c, e) != 0)
 		return -1;
 	if (doc_put_file_tx(c->tx, c->cfg->fax, account_id, kind, path, -1, doc_id) != 0)
-		return dom_fail(e, "internal", "", "the document could not be stored");
+		return dom_fail(e, doc_failure_kind(), "", "the document could not be stored");
 	return 0;
 }
 
@@ -272,7 +219,7 @@ int dom_doc_get_file(dom_ctx_t *c, const char *account_id, const char *doc_id, c
 	if (need_env(c, e) != 0)
 		return -1;
 	if (doc_get_file_tx(c->tx, c->cfg->fax, account_id, doc_id, path) != 0)
-		return dom_fail(e, "internal", "", "the document could not be read");
+		return dom_fail(e, doc_failure_kind(), "", "the document could not be read");
 	return 0;
 }
 

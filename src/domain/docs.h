@@ -52,6 +52,11 @@ int doc_shred_tx(store_tx_t *tx, const fax_env_t *env, const char *account_id,
 int doc_account_key_wrapped(store_tx_t *tx, const fax_env_t *env, const char *account_id,
 	bool create, uint8_t wrapped[VAULT_WRAPPED_LEN]);
 
+/* "unavailable" when the last document or key operation of this thread
+ * failed because the key holder did not answer (a 503 that a retry may
+ * cure), else "internal". Static storage. */
+const char *doc_failure_kind(void);
+
 /* A new private work directory env->work_dir/job-XXXXXX (0700) into out. */
 int dom_workdir_new(const fax_env_t *env, char *out, size_t outlen);
 /* Removes the directory and every file in it (flat). NULL or "" is a no-op. */

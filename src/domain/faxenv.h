@@ -9,10 +9,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "keyd.h"
 #include "vault.h"
 
 typedef struct fax_env {
-	const vault_key_t *master; /* NULL: fax documents are unavailable (503) */
+	keyd_client_t *keys;       /* the key holder process (the service) */
+	const vault_key_t *master; /* or the master key in this process (tests, tools);
+				      neither: fax documents are unavailable (503) */
 	const char *doc_dir;       /* encrypted document blobs (DOC_ID.fvb) */
 	const char *work_dir;      /* parent of private per-job temporary directories (0700),
 				      each wiped when its job ends */
@@ -36,6 +39,18 @@ typedef struct fax_env {
 /* What fax.currency defaults to; used only where no env is given (tools,
  * tests): the service always passes the provider's setting. */
 #define FAX_CURRENCY_DEFAULT "EUR"
+
+/* Whether env can reach keys (the key holder, or a master key here). */
+static inline bool fax_env_has_keys(const fax_env_t *env)
+{
+	return env && (env->keys || env->master);
+}
+
+/* How to reach them (keyd.h). */
+static inline keyd_target_t fax_env_keys(const fax_env_t *env)
+{
+	return (keyd_target_t){ .client = env->keys, .master = env->master, .doc_dir = env->doc_dir };
+}
 
 /* The currency of an account that has none of its own: the provider's
  * (fax.currency). Static or env's storage. */

@@ -275,7 +275,7 @@ static json_t *fax_json_list(store_tx_t *tx, store_page_t *pg)
 
 static const fax_env_t *env_of(dom_ctx_t *c)
 {
-	return c->cfg && c->cfg->fax && c->cfg->fax->master ? c->cfg->fax : NULL;
+	return c->cfg && fax_env_has_keys(c->cfg->fax) ? c->cfg->fax : NULL;
 }
 
 /* The currency of an account: its own, else the provider's default (into
@@ -591,7 +591,7 @@ int dom_fax_submit(dom_ctx_t *c, const json_t *fields, const fax_file_t *files, 
 		if (doc_put_tx(c->tx, env, account_id, "original", files[i].data, files[i].len, -1,
 			    doc_id) != 0) {
 			json_decref(orig);
-			return dom_fail(e, "internal", "", "the document could not be stored");
+			return dom_fail(e, doc_failure_kind(), "", "the document could not be stored");
 		}
 		json_array_append_new(orig, json_string(doc_id));
 	}
@@ -949,7 +949,7 @@ static int fax_tiff(dom_ctx_t *c, const json_t *f, char *dir, size_t dirlen, cha
 		return dom_fail(e, "internal", "", "no work directory");
 	*tiff = xasprintf("%s/fax.tif", dir);
 	if (doc_get_file_tx(c->tx, env, rec_str(f, "account_id"), rec_str(f, "doc_id"), *tiff) != 0)
-		return dom_fail(e, "internal", "", "the document could not be read");
+		return dom_fail(e, doc_failure_kind(), "", "the document could not be read");
 	return 0;
 }
 

@@ -27,17 +27,15 @@ static void log_failure(const char *what, const char *account_id, const char *pu
 		vault_strerror(ve));
 }
 
-/* Seals (seal set) or opens text with the master key of env, in the scope
+/* Seals (seal set) or opens text with the keys of env (the key holder), in the scope
  * of account_id whose wrapped key is w (unused for the provider's). The
  * result, or NULL (logged). */
 static char *vault_call(const fax_env_t *env, const char *account_id, const uint8_t *w,
 	bool seal, const char *purpose, const char *owner_id, const char *text)
 {
-	vault_scope_t scope = { .account_id = account_id, .wrapped_key = account_id ? w : NULL,
-		.wrapped_len = account_id ? VAULT_WRAPPED_LEN : 0 };
 	char *out = NULL;
-	vault_err_t ve = seal ? vault_secret_seal(env->master, &scope, purpose, owner_id, text, &out)
-			      : vault_secret_open(env->master, &scope, purpose, owner_id, text, &out);
+	keyd_target_t t = fax_env_keys(env);
+	vault_err_t ve = keyd_secret(&t, seal, account_id, w, purpose, owner_id, text, &out);
 	if (ve != VAULT_OK)
 		log_failure(seal ? "secret.unsealed" : "secret.unopened", account_id, purpose, owner_id, ve);
 	return out;
@@ -47,7 +45,7 @@ char *secret_seal_tx(store_tx_t *tx, const fax_env_t *env, const char *account_i
 	const char *purpose, const char *owner_id, const char *plain)
 {
 	uint8_t w[VAULT_WRAPPED_LEN];
-	if (!env || !env->master ||
+	if (!fax_env_has_keys(env) ||
 	    (account_id && doc_account_key_wrapped(tx, env, account_id, true, w) != 0))
 		return NULL;
 	return vault_call(env, account_id, w, true, purpose, owner_id, plain);
@@ -57,7 +55,7 @@ char *secret_open_tx(store_tx_t *tx, const fax_env_t *env, const char *account_i
 	const char *purpose, const char *owner_id, const char *sealed)
 {
 	uint8_t w[VAULT_WRAPPED_LEN];
-	if (!env || !env->master || !sealed)
+	if (!fax_env_has_keys(env) || !sealed)
 		return NULL;
 	if (account_id && doc_account_key_wrapped(tx, env, account_id, false, w) != 0) {
 		log_failure("secret.unopened", account_id, purpose, owner_id, VAULT_ERR_NOT_FOUND);
@@ -71,7 +69,7 @@ char *secret_open_row(const fax_env_t *env, const char *account_id, const char *
 {
 	uint8_t w[VAULT_WRAPPED_LEN];
 	size_t wlen = 0;
-	if (!env || !env->master || !sealed)
+	if (!fax_env_has_keys(env) || !sealed)
 		return NULL;
 	if (account_id &&
 	    (!wrapped_hex || sodium_hex2bin(w, sizeof w, wrapped_hex, strlen(wrapped_hex), NULL, &wlen,
@@ -147,7 +145,7 @@ static void wipe_rows(json_t *rows)
 
 int dom_secrets_seal_all(store_t *st, const fax_env_t *env)
 {
-	if (!env || !env->master)
+	if (!fax_env_has_keys(env))
 		return -1;
 	store_tx_t *tx = store_begin(st, true);
 	if (!tx)

@@ -272,13 +272,7 @@ static void *worker_main(void *arg)
 static void dispatcher_wait(faxsvc_t *s, int ms)
 {
 	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += ms / 1000;
-	ts.tv_nsec += (long)(ms % 1000) * 1000000L;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
+	time_deadline_in(ms, &ts);
 	pthread_mutex_lock(&s->mu);
 	if (!atomic_load(&s->stopping))
 		pthread_cond_timedwait(&s->cv, &s->mu, &ts);

@@ -76,6 +76,7 @@ typedef enum vault_err {
 	VAULT_ERR_TRAILING,       /* data after the final chunk */
 	VAULT_ERR_TOO_LARGE,      /* document above the limit the caller gave */
 	VAULT_ERR_STATE,          /* writer or reader used after a failure */
+	VAULT_ERR_UNAVAILABLE,    /* the key holder process does not answer (keyd.h) */
 } vault_err_t;
 
 /* A short English sentence for e (static storage; never NULL). */

@@ -54,6 +54,7 @@ const char *vault_strerror(vault_err_t e)
 	case VAULT_ERR_TRAILING: return "document file has data after its final chunk";
 	case VAULT_ERR_TOO_LARGE: return "document is larger than allowed";
 	case VAULT_ERR_STATE: return "document writer or reader already failed";
+	case VAULT_ERR_UNAVAILABLE: return "the key holder does not answer";
 	}
 	return "unknown vault error";
 }

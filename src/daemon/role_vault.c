@@ -35,11 +35,16 @@ static int start_failed(const char *why)
 int role_vault_main(const config_t *cfg)
 {
 	role_set_name("fv-vault");
-	/* Gone with the service: nothing is served by a holder without one. */
-	prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0);
+	/* The holder ends when the service closes its socket, after the
+	 * service drained its requests: a SIGTERM or ^C sent to the whole
+	 * group does not end it first. If the service dies, so does it. */
+	signal(SIGTERM, SIG_IGN);
+	signal(SIGINT, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGPIPE, SIG_IGN);
+	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 	if (getppid() == 1)
 		return 1;
-	signal(SIGPIPE, SIG_IGN);
 	/* Only the socket and the standard streams come in (and the log file
 	 * this process opened itself, opened again after). */
 	close_range(KEYD_FD + 1, ~0U, 0);

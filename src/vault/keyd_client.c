@@ -60,7 +60,22 @@ static pid_t spawn_holder(const char *exe, char *const argv[], int *sock, uint8_
 	posix_spawn_file_actions_t fa;
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_adddup2(&fa, high, KEYD_FD);
-	int rc = high < 0 ? errno : posix_spawn(&pid, exe, &fa, NULL, argv, environ);
+	/* Signals as a new program has them: the service blocks the ones its
+	 * main thread waits for, and ignores SIGPIPE. */
+	posix_spawnattr_t at;
+	posix_spawnattr_init(&at);
+	sigset_t none, def;
+	sigemptyset(&none);
+	sigemptyset(&def);
+	sigaddset(&def, SIGPIPE);
+	sigaddset(&def, SIGTERM);
+	sigaddset(&def, SIGINT);
+	sigaddset(&def, SIGHUP);
+	posix_spawnattr_setsigmask(&at, &none);
+	posix_spawnattr_setsigdefault(&at, &def);
+	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+	int rc = high < 0 ? errno : posix_spawn(&pid, exe, &fa, &at, argv, environ);
+	posix_spawnattr_destroy(&at);
 	posix_spawn_file_actions_destroy(&fa);
 	if (high >= 0)
 		close(high);

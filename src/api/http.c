@@ -687,7 +687,8 @@ static enum MHD_Result send_answer(struct MHD_Connection *conn, struct req *rq, 
 	    disposition_format(ans->raw.disposition, ans->raw.filename, cd, sizeof cd) == 0)
 		MHD_add_response_header(resp, "Content-Disposition", cd);
 	MHD_add_response_header(resp, "X-Request-Id", rq->rid);
-	if (ans->portal) {
+	/* Pages made by a route (the status page) get the portal's policy. */
+	if (ans->portal || (len && ans->ctype && strncmp(ans->ctype, "text/html", 9) == 0)) {
 		portal_headers(resp);
 	} else {
 		MHD_add_response_header(resp, "Cache-Control", "no-store");

@@ -109,6 +109,22 @@ int buf_read_file(buf_t *b, const char *path)
 	return 0;
 }
 
+int buf_put_html(buf_t *b, const char *s)
+{
+	int rc = 0;
+	for (; s && *s; s++) {
+		switch (*s) {
+		case '<': rc |= buf_puts(b, "&lt;"); break;
+		case '>': rc |= buf_puts(b, "&gt;"); break;
+		case '&': rc |= buf_puts(b, "&amp;"); break;
+		case '"': rc |= buf_puts(b, "&quot;"); break;
+		case '\'': rc |= buf_puts(b, "&#39;"); break;
+		default: rc |= buf_append(b, s, 1);
+		}
+	}
+	return rc ? -1 : 0;
+}
+
 char *buf_steal(buf_t *b)
 {
 	char *p = b->data ? b->data : xstrdup("");

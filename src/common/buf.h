@@ -27,6 +27,9 @@ int buf_append(buf_t *b, const void *p, size_t n);
 int buf_puts(buf_t *b, const char *s);
 int buf_printf(buf_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int buf_vprintf(buf_t *b, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+/* Appends s (NULL: nothing) with the characters special to HTML and XML
+ * (< > & " ') written as entities. 0, or -1 at the ceiling. */
+int buf_put_html(buf_t *b, const char *s);
 /* Appends the whole file at path. 0; -1 with errno set when it cannot be
  * read, or EFBIG when it would pass the ceiling (then the buffer keeps
  * what it had before the call). */

@@ -49,6 +49,9 @@ static const struct perm_info table[PERM_COUNT] = {
 	[PERM_PROVIDER_TELEPHONY_MANAGE] = { "provider.telephony.manage", "provider", "P12",
 		"Manage SIP trunks, the number inventory, port requests and the rate table",
 		"Gérer les liaisons SIP, le stock de numéros, les portabilités et la grille tarifaire" },
+	[PERM_PROVIDER_STATUS_MANAGE] = { "provider.status.manage", "provider", "P13",
+		"Publish the service status: component states, incidents, maintenance windows",
+		"Publier l'état du service : état des composants, incidents, fenêtres de maintenance" },
 	[PERM_PARTNER_ACCOUNTS_READ] = { "partner.accounts.read", "partner", "R02",
 		"See the accounts the partner provisioned", "Voir les comptes créés par le partenaire" },
 	[PERM_PARTNER_STAFF_READ] = { "partner.staff.read", "partner", "R02",
@@ -71,7 +74,7 @@ static const struct {
 	{ "provider", "operator", B(PERM_PROVIDER_ACCOUNTS_MANAGE) | B(PERM_PROVIDER_ACCOUNTS_READ) |
 		B(PERM_PROVIDER_STAFF_MANAGE) | B(PERM_PROVIDER_PARTNERS_MANAGE) |
 		B(PERM_PROVIDER_TERMS_MANAGE) | B(PERM_PROVIDER_TELEPHONY_MANAGE) |
-		B(PERM_PROVIDER_AUDIT_VERIFY) },
+		B(PERM_PROVIDER_AUDIT_VERIFY) | B(PERM_PROVIDER_STATUS_MANAGE) },
 	{ "provider", "support", B(PERM_PROVIDER_ACCOUNTS_READ) },
 	{ "provider", "security", B(PERM_PROVIDER_ACCOUNTS_READ) | B(PERM_PROVIDER_AUDIT_READ) |
 		B(PERM_PROVIDER_AUDIT_VERIFY) },

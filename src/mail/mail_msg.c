@@ -104,20 +104,6 @@ int mail_msg_known(const char *kind)
 	return tpl_find(kind, "en") != NULL;
 }
 
-static void put_html(buf_t *b, const char *s)
-{
-	for (; *s; s++) {
-		switch (*s) {
-		case '<': buf_puts(b, "&lt;"); break;
-		case '>': buf_puts(b, "&gt;"); break;
-		case '&': buf_puts(b, "&amp;"); break;
-		case '"': buf_puts(b, "&quot;"); break;
-		case '\'': buf_puts(b, "&#39;"); break;
-		default: buf_append(b, s, 1);
-		}
-	}
-}
-
 /* A value for a placeholder: control characters become spaces, so that a
  * name cannot start lines of its own. */
 static void put_value(buf_t *b, const char *s, bool html)
@@ -127,7 +113,7 @@ static void put_value(buf_t *b, const char *s, bool html)
 		if ((unsigned char)*p < 0x20 || *p == 0x7f)
 			*p = ' ';
 	if (html)
-		put_html(b, v);
+		buf_put_html(b, v);
 	else
 		buf_puts(b, v);
 	free(v);
@@ -200,7 +186,7 @@ static void expand(buf_t *b, const char *text, const struct vars *v, bool html)
 			continue;
 		}
 		if (html && strchr("<>&\"'", *p))
-			put_html(b, (char[]){ *p, 0 });
+			buf_put_html(b, (char[]){ *p, 0 });
 		else
 			buf_append(b, p, 1);
 		p++;

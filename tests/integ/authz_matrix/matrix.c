@@ -172,6 +172,14 @@ static const struct policy {
 	{ "partners.staff.list", "provider.partners.manage partner.staff.read", false, false, false },
 	{ "partners.staff.create", "provider.partners.manage", false, false, false },
 	{ "partners.staff.delete", "provider.partners.manage", false, false, false },
+	{ "status.page", "", true, false, true },
+	{ "status.board", "", true, false, true },
+	{ "status.feed", "", true, false, true },
+	{ "provider.incidents.list", "provider.status.manage", false, false, false },
+	{ "provider.incidents.create", "provider.status.manage", false, false, false },
+	{ "provider.incidents.get", "provider.status.manage", false, false, false },
+	{ "provider.incidents.update", "provider.status.manage", false, false, false },
+	{ "provider.status.component_set", "provider.status.manage", false, false, false },
 	{ NULL, NULL, false, false, false },
 };
 
@@ -604,6 +612,8 @@ static void fill_path(const struct world *w, const struct route *r, struct cell 
 			: strcmp(name, "port_id") == 0 ? "prt_none"
 			: strcmp(name, "fax_id") == 0 ? "fax_none"
 			: strcmp(name, "n") == 0 ? "1"
+			: strcmp(name, "incident_id") == 0 ? "inc_none"
+			: strcmp(name, "component") == 0 ? "api"
 			: strcmp(name, "token") == 0 && strncmp(r->pattern, "/v1/password-resets/", 20) == 0
 			? "fvr_no-such-reset"
 			: strcmp(name, "token") == 0 ? "fvi_no-such-invitation" : NULL;
@@ -952,6 +962,27 @@ static void prepare(struct world *w, const struct route *r, struct actor *p, str
 		c->note = "no such fax";
 	} else if (strcmp(a, "retention.update") == 0) {
 		json_object_set_new(c->body, "safebox_days", json_null()); /* keep, as it is */
+	} else if (strcmp(a, "provider.incidents.create") == 0) {
+		json_object_set_new(c->body, "title_en", json_string("Matrix"));
+		json_object_set_new(c->body, "title_fr", json_string("Matrice"));
+		json_object_set_new(c->body, "message_en", json_string("Matrix"));
+		json_object_set_new(c->body, "message_fr", json_string("Matrice"));
+		json_object_set_new(c->body, "components", json_array());
+		c->ok_status = 422; /* no component: nothing reaches the status board */
+		c->ok_kind = "validation-failed";
+		c->note = "no component";
+	} else if (strcmp(a, "provider.incidents.get") == 0 ||
+		   strcmp(a, "provider.incidents.update") == 0) {
+		if (r->flags & ROUTE_BODY) {
+			json_object_set_new(c->body, "status", json_string("resolved"));
+			json_object_set_new(c->body, "message_en", json_string("Matrix"));
+			json_object_set_new(c->body, "message_fr", json_string("Matrice"));
+		}
+		c->ok_status = 404;
+		c->ok_kind = "not-found";
+		c->note = "no such incident";
+	} else if (strcmp(a, "provider.status.component_set") == 0) {
+		json_object_set_new(c->body, "state", json_string("operational")); /* as it is */
 	} else if (strcmp(a, "rates.update") == 0) {
 		json_object_set_new(c->body, "rates", json_array()); /* the table stays empty */
 	} else if (r->flags & ROUTE_BODY) {

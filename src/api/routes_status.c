@@ -1,0 +1,76 @@
+/* The routes of the status board (see routes.c for the conventions): the
+ * public page, JSON and Atom feed, open to anyone (no credential needed, a
+ * person with a step pending included), and the operators' incidents,
+ * maintenance windows and component states (provider.status.manage). */
+#include "perm.h"
+#include "router.h"
+#include "status.h"
+
+#define P(x) PERM_BIT(PERM_##x)
+#define BOARD (ROUTE_PUBLIC | ROUTE_READONLY | ROUTE_UNGATED)
+
+static int h_page(const api_call_t *r, dom_ctx_t *c, json_t **out, dom_err_t *e)
+{
+	*out = NULL;
+	if (dom_status_html(c, &r->raw->data, &r->raw->len, e) != 0)
+		return -1;
+	r->raw->ctype = "text/html; charset=utf-8";
+	return 0;
+}
+
+static int h_atom(const api_call_t *r, dom_ctx_t *c, json_t **out, dom_err_t *e)
+{
+	*out = NULL;
+	if (dom_status_atom(c, &r->raw->data, &r->raw->len, e) != 0)
+		return -1;
+	r->raw->ctype = "application/atom+xml; charset=utf-8";
+	return 0;
+}
+
+static int h_board(const api_call_t *r, dom_ctx_t *c, json_t **out, dom_err_t *e)
+{
+	(void)r;
+	return dom_status_board(c, out, e);
+}
+
+static int h_list(const api_call_t *r, dom_ctx_t *c, json_t **out, dom_err_t *e)
+{
+	return dom_status_incident_list(c, r->cursor, r->limit, out, e);
+}
+
+static int h_create(const api_call_t *r, dom_ctx_t *c, json_t **out, dom_err_t *e)
+{
+	return dom_status_incident_create(c, r->body, out, e);
+}
+
+static int h_get(const api_call_t *r, dom_ctx_t *c, json_t **out, dom_err_t *e)
+{
+	return dom_status_incident_get(c, route_param(r->m, "incident_id"), out, e);
+}
+
+static int h_update(const api_call_t *r, dom_ctx_t *c, json_t **out, dom_err_t *e)
+{
+	return dom_status_incident_update(c, route_param(r->m, "incident_id"), r->body, out, e);
+}
+
+static int h_component(const api_call_t *r, dom_ctx_t *c, json_t **out, dom_err_t *e)
+{
+	return dom_status_component_set(c, route_param(r->m, "component"), r->body, out, e);
+}
+
+const struct route routes_status[] = {
+	{ "GET", "/status", "status.page", 0, BOARD, 200, h_page },
+	{ "GET", "/status.json", "status.board", 0, BOARD, 200, h_board },
+	{ "GET", "/status.atom", "status.feed", 0, BOARD, 200, h_atom },
+	{ "GET", "/v1/provider/incidents", "provider.incidents.list", P(PROVIDER_STATUS_MANAGE), 0, 200,
+		h_list },
+	{ "POST", "/v1/provider/incidents", "provider.incidents.create", P(PROVIDER_STATUS_MANAGE),
+		ROUTE_BODY | ROUTE_CREATE, 201, h_create },
+	{ "GET", "/v1/provider/incidents/{incident_id}", "provider.incidents.get",
+		P(PROVIDER_STATUS_MANAGE), 0, 200, h_get },
+	{ "POST", "/v1/provider/incidents/{incident_id}/updates", "provider.incidents.update",
+		P(PROVIDER_STATUS_MANAGE), ROUTE_BODY, 200, h_update },
+	{ "PUT", "/v1/provider/status/components/{component}", "provider.status.component_set",
+		P(PROVIDER_STATUS_MANAGE), ROUTE_BODY, 200, h_component },
+	{ NULL, NULL, NULL, 0, 0, 0, NULL },
+};

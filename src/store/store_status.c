@@ -1,0 +1,75 @@
+/* SQLite backend of the status board (see store_status.h). */
+#include "store_status.h"
+
+#include "store_int.h"
+#include "xalloc.h"
+
+#define INCIDENT_COLS "id, kind, title_en, title_fr, impact, components, status, starts_at," \
+	" ends_at, created_by, created_at, updated_at, closed_at"
+
+json_t *store_status_components(store_tx_t *tx)
+{
+	return sq_rows(tx, "SELECT id, state, updated_at FROM status_components ORDER BY id", "");
+}
+
+int store_status_component_set(store_tx_t *tx, const char *id, const char *state, int64_t now)
+{
+	return sq_exec(tx, false, "INSERT INTO status_components (id, state, updated_at)"
+		" VALUES (?, ?, ?) ON CONFLICT (id) DO UPDATE SET state=excluded.state,"
+		" updated_at=excluded.updated_at", "ssi", id, state, now);
+}
+
+int store_status_incident_insert(store_tx_t *tx, const json_t *inc)
+{
+	static const char *const cols[] = { "id", "kind", "title_en", "title_fr", "impact",
+		"components", "status", "starts_at", "ends_at", "created_by", "created_at",
+		"updated_at", NULL };
+	return sq_insert(tx, "status_incidents", cols, inc);
+}
+
+json_t *store_status_incident_get(store_tx_t *tx, const char *id)
+{
+	return sq_one(tx, "SELECT " INCIDENT_COLS " FROM status_incidents WHERE id=?", "s", id);
+}
+
+int store_status_incident_set(store_tx_t *tx, const char *id, const char *status, int64_t now,
+	int64_t closed_at)
+{
+	return sq_exec(tx, true, "UPDATE status_incidents SET status=?, updated_at=?,"
+		" closed_at=NULLIF(?, 0) WHERE id=?", "siis", status, now, closed_at, id);
+}
+
+int store_status_incident_page(store_tx_t *tx, const char *cursor, int limit, store_page_t *out)
+{
+	return sq_page_finish(sq_rows(tx, "SELECT rowid AS _k, " INCIDENT_COLS " FROM status_incidents"
+		" WHERE rowid < ? ORDER BY rowid DESC LIMIT ?", "in", sq_cursor(cursor, INT64_MAX),
+		limit + 1), limit, out);
+}
+
+json_t *store_status_incident_board(store_tx_t *tx, int64_t since, int limit)
+{
+	return sq_rows(tx, "SELECT " INCIDENT_COLS " FROM status_incidents WHERE closed_at IS NULL"
+		" OR closed_at >= ? ORDER BY created_at DESC, rowid DESC LIMIT ?", "in", since, limit);
+}
+
+int store_status_update_insert(store_tx_t *tx, const json_t *upd)
+{
+	static const char *const cols[] = { "id", "incident_id", "status", "body_en", "body_fr",
+		"created_by", "created_at", NULL };
+	return sq_insert(tx, "status_updates", cols, upd);
+}
+
+json_t *store_status_updates(store_tx_t *tx, const char *incident_id)
+{
+	return sq_rows(tx, "SELECT id, incident_id, status, body_en, body_fr, created_by, created_at"
+		" FROM status_updates WHERE incident_id=? ORDER BY created_at, rowid", "s", incident_id);
+}
+
+char *store_status_feed_id(store_tx_t *tx)
+{
+	json_t *r = sq_one(tx, "SELECT id FROM status_feed LIMIT 1", "");
+	const char *v = json_string_value(json_object_get(r, "id"));
+	char *out = v ? xstrdup(v) : NULL;
+	json_decref(r);
+	return out;
+}

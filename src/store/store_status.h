@@ -1,0 +1,42 @@
+/* The store of the status board (P13): component states set by operators,
+ * incidents and maintenance windows, and their timeline of updates (see
+ * src/domain/status.h). Records are JSON objects keyed by column name (new
+ * references, owned by the caller); an incident's components column is a
+ * JSON text (an array of component ids). */
+#ifndef FV_STORE_STATUS_H
+#define FV_STORE_STATUS_H
+
+#include <stdint.h>
+
+#include "store.h"
+
+/* Every component state set by an operator: array of {id, state,
+ * updated_at}, or NULL on error. */
+json_t *store_status_components(store_tx_t *tx);
+/* Sets (or replaces) the state of component id. */
+int store_status_component_set(store_tx_t *tx, const char *id, const char *state, int64_t now);
+
+/* Inserts an incident {id, kind, title_en, title_fr, impact, components,
+ * status, starts_at?, ends_at?, created_by, created_at, updated_at}. */
+int store_status_incident_insert(store_tx_t *tx, const json_t *inc);
+json_t *store_status_incident_get(store_tx_t *tx, const char *id);
+/* Sets status, updated_at and closed_at (NULL: open) of an incident. */
+int store_status_incident_set(store_tx_t *tx, const char *id, const char *status, int64_t now,
+	int64_t closed_at);
+/* Page of incidents, newest first. */
+int store_status_incident_page(store_tx_t *tx, const char *cursor, int limit, store_page_t *out);
+/* The incidents the public board shows at now: every open one, every
+ * maintenance window not completed, and those closed since `since`; newest
+ * first, at most limit. */
+json_t *store_status_incident_board(store_tx_t *tx, int64_t since, int limit);
+
+/* Inserts an update {id, incident_id, status, body_en, body_fr, created_by,
+ * created_at}. */
+int store_status_update_insert(store_tx_t *tx, const json_t *upd);
+/* The updates of an incident, oldest first (array, or NULL on error). */
+json_t *store_status_updates(store_tx_t *tx, const char *incident_id);
+
+/* The installation's random feed name (32 hex digits, caller frees), or NULL. */
+char *store_status_feed_id(store_tx_t *tx);
+
+#endif

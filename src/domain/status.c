@@ -619,8 +619,8 @@ int dom_status_incident_update(dom_ctx_t *c, const char *id, const json_t *body,
 	bool maint = is_maintenance(inc), closed = !json_is_null(json_object_get(inc, "closed_at"));
 	json_decref(inc);
 	if (closed)
-		return dom_fail(e, "invalid-state", "", "this %s is closed",
-			maint ? "maintenance window" : "incident");
+		return dom_fail(e, "invalid-state", "", maint ? "this maintenance window is closed"
+			: "this incident is closed");
 	if (!status_fits(status, maint))
 		return dom_fail(e, "validation-failed", "status", maint
 			? "a window's status is scheduled, in_progress or completed"

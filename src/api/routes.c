@@ -466,6 +466,7 @@ static const struct route routes_core[] = {
  * method, joined after the core table once. */
 extern const struct route routes_numbers[], routes_faxes[], routes_webhooks[], routes_retention[],
 	routes_status[];
+extern const struct route routes_billing[];
 
 static struct route *all_routes;
 static pthread_once_t all_once = PTHREAD_ONCE_INIT;
@@ -481,7 +482,7 @@ static size_t table_len(const struct route *t)
 static void join_tables(void)
 {
 	const struct route *parts[] = { routes_core, routes_numbers, routes_faxes, routes_webhooks,
-		routes_retention, routes_status };
+		routes_retention, routes_status, routes_billing };
 	size_t total = 1;
 	for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++)
 		total += table_len(parts[i]);

@@ -113,6 +113,8 @@ static const struct cli_cmd root_subs[] = {
 		"One record per call attempt, both directions. --csv asks the server for CSV "
 		"(Accept: text/csv) and writes it as received.",
 		cmd_cdrs_opts, 0, 0, cmd_cdrs, NULL },
+	{ "billing", "An account's balance, plan and ledger; top-ups and credits", NULL, NULL, NULL,
+		0, 0, NULL, cmd_billing_subs },
 	{ "webhooks", "Subscribe URLs to an account's fax events", NULL, NULL, NULL, 0, 0, NULL,
 		cmd_webhooks_subs },
 	{ "health", "Check that the server answers (GET /healthz)", NULL, NULL, NULL, 0, 0,

@@ -852,6 +852,23 @@ const struct i18n_entry i18n_fr_entries[] = {
 		"ce processus ne détient aucune clé d'audit" },
 	{ "uploads cannot be checked for malware right now; try again later",
 		"les envois ne peuvent pas être analysés par l'antivirus pour l'instant ; réessayez plus tard" },
+	/* ---- billing (src/domain/billing.c, src/cli/cmd_billing.c) ---- */
+	{ "\"%s\" must be an integer from %lld to %lld",
+		"« %s » doit être un entier de %lld à %lld" },
+	{ "kind must be prepaid or postpaid", "kind doit valoir prepaid ou postpaid" },
+	{ "kind must be topup, credit or refund", "kind doit valoir topup, credit ou refund" },
+	{ "a refund of %lld cannot exceed the balance of %lld %s",
+		"un remboursement de %lld ne peut dépasser le solde de %lld %s" },
+	{ "reason must be 1 to %d characters", "reason doit compter de 1 à %d caractères" },
+	{ "reason must be one line of text", "reason doit tenir en une ligne de texte" },
+	{ "the balance could not be read", "le solde n'a pas pu être lu" },
+	{ "the charges could not be posted", "les débits n'ont pas pu être passés au grand livre" },
+	{ "the charges could not be read", "les débits n'ont pas pu être lus" },
+	{ "the ledger could not be read", "le grand livre n'a pas pu être lu" },
+	{ "the plan could not be stored", "la formule n'a pas pu être enregistrée" },
+	{ "the transaction could not be recorded", "l'opération n'a pas pu être enregistrée" },
+	{ "--kind wants prepaid or postpaid", "--kind attend prepaid ou postpaid" },
+	{ "--kind wants topup, credit or refund", "--kind attend topup, credit ou refund" },
 };
 
 const size_t i18n_fr_count = sizeof i18n_fr_entries / sizeof i18n_fr_entries[0];

@@ -134,6 +134,11 @@ static const struct policy {
 	{ "faxes.document", "fax.read.own data.read", false, false, false },
 	{ "faxes.page", "fax.read.own data.read", false, false, false },
 	{ "cdrs.list", "billing.read", false, true, false },
+	{ "billing.plan.get", "billing.read", false, true, false },
+	{ "billing.balance", "billing.read", false, true, false },
+	{ "billing.ledger.list", "billing.read", false, true, false },
+	{ "billing.plan.update", "provider.accounts.manage", false, true, false },
+	{ "billing.credit", "provider.accounts.manage", false, true, false },
 	{ "rates.get", "provider.telephony.manage", false, false, false },
 	{ "rates.update", "provider.telephony.manage", false, false, false },
 	{ "trunks.list", "provider.telephony.manage", false, false, false },
@@ -985,6 +990,16 @@ static void prepare(struct world *w, const struct route *r, struct actor *p, str
 		json_object_set_new(c->body, "state", json_string("operational")); /* as it is */
 	} else if (strcmp(a, "rates.update") == 0) {
 		json_object_set_new(c->body, "rates", json_array()); /* the table stays empty */
+	} else if (strcmp(a, "billing.plan.update") == 0) {
+		json_object_set_new(c->body, "kind", json_string("postpaid")); /* the default plan */
+	} else if (strcmp(a, "billing.credit") == 0) {
+		/* A refund from an empty balance: refused, the ledger unchanged. */
+		json_object_set_new(c->body, "amount_minor", json_integer(1));
+		json_object_set_new(c->body, "reason", json_string("matrix"));
+		json_object_set_new(c->body, "kind", json_string("refund"));
+		c->ok_status = 409;
+		c->ok_kind = "invalid-state";
+		c->note = "refund > balance";
 	} else if (r->flags & ROUTE_BODY) {
 		printf("FIXTURE: %s takes a body but has no fixture: extend prepare()\n", a);
 		failures++;

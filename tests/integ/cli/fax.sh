@@ -174,6 +174,32 @@ grep -qE '^STARTED +FAX +DIRECTION' "$OUT" && ok || fail "cdrs table header: $(c
 grep -qE " $sent +outbound .* 1/1 +t38 +ok +5$" "$OUT" && ok || fail "the CDR of the delivered fax: $(cat "$OUT")"
 as user 4 "a user cannot read CDRs" cdrs --csv
 
+# ---- billing ---------------------------------------------------------------
+
+# Every fax sent above has ended (its calls all in the CDRs) before the
+# balance is compared with them.
+outbound_settled() {
+	"$FV" --config "$TMP/user.conf" fax list --outbound --json 2>/dev/null | jq -e \
+		'[.items[] | select(.status | IN("delivered", "partial", "failed", "cancelled") | not)] | length == 0' \
+		>/dev/null
+}
+poll_until 300 outbound_settled && ok || fail "the faxes sent above did not end"
+as owner 0 "cdrs --json" cdrs --all --json
+cdr_total=$(field '[.items[].cost] | add')
+as owner 0 "billing balance" billing balance --json
+[ "$(field .balance_minor)" = "-$cdr_total" ] && [ "$cdr_total" -gt 0 ] && ok ||
+	fail "a postpaid balance is minus the CDR costs ($cdr_total): $(cat "$OUT")"
+as op 0 "billing set-plan" billing set-plan "$acc" --kind prepaid --low-balance 20 && has "prepaid" "plan set"
+as op 0 "billing credit" billing credit "$acc" --amount 1000 --reason "bank transfer 42" --json
+[ "$(field .balance_minor)" = "$((1000 - cdr_total))" ] && ok || fail "top-up: $(cat "$OUT")"
+as op 2 "billing credit --kind" billing credit "$acc" --amount 5 --reason x --kind gift
+as owner 4 "the owner cannot top up" billing credit "$acc" --amount 5 --reason x
+as owner 0 "billing ledger" billing ledger
+grep -qE '^WHEN +ID +KIND +AMOUNT' "$OUT" && has "bank transfer 42" "ledger table" ||
+	fail "ledger table: $(cat "$OUT")"
+has "charge" "the ledger lists the charges"
+as user 4 "a user cannot read the balance" billing balance
+
 # ---- webhooks --------------------------------------------------------------
 
 as owner 0 "webhooks create" webhooks create http://127.0.0.1:9/hook --event fax.delivered,fax.failed \

@@ -70,10 +70,14 @@ extern const struct fv_embedded fv_migrations[];
 
 static void test_migrations_idempotent(void **state)
 {
-	int n = 0;
-	while (fv_migrations[n].name)
-		n++;
+	/* The version is the highest number applied (numbers reserved for work
+	 * not yet merged may leave gaps). */
+	int n = 0, top = 0;
+	for (; fv_migrations[n].name; n++)
+		if (atoi(fv_migrations[n].name) > top)
+			top = atoi(fv_migrations[n].name);
 	assert_true(n >= 5);
+	n = top;
 	assert_int_equal(store_schema_version(*state), n);
 	char err[256];
 	store_t *again = store_open(path, err, sizeof err);

@@ -1,0 +1,34 @@
+/* Store of the billing area: plans and the double-entry ledger. Records
+ * are JSON objects keyed by column name; returned json_t * are new
+ * references owned by the caller, NULL when absent or on error. */
+#ifndef FV_STORE_BILLING_H
+#define FV_STORE_BILLING_H
+
+#include <stdint.h>
+
+#include "store.h"
+
+/* {account_id, kind, included_pages, low_balance_minor, updated_at}. */
+json_t *store_plan_get(store_tx_t *tx, const char *account_id);
+/* Inserts or replaces the plan of plan.account_id. */
+int store_plan_put(store_tx_t *tx, const json_t *plan);
+
+/* Appends one transaction {id, account_id, kind, amount_minor, currency,
+ * reason?, cdr_id?, actor, created_at} with its two postings: delta (signed)
+ * on the book 'account:<account_id>' and -delta on counter_book.
+ * STORE_CONFLICT when cdr_id is already billed. */
+int store_ledger_append(store_tx_t *tx, const json_t *txn, int64_t delta,
+	const char *counter_book);
+/* Sum of the postings of book in currency (0 when none); *ok is 0 on error. */
+int64_t store_ledger_book_sum(store_tx_t *tx, const char *book, const char *currency, int *ok);
+/* Sum of every posting in currency (0 for a balanced ledger). */
+int64_t store_ledger_total(store_tx_t *tx, const char *currency, int *ok);
+/* One page of an account's transactions, newest first, each with `delta`
+ * (its signed effect on the account's book). */
+int store_ledger_list(store_tx_t *tx, const char *account_id, const char *cursor, int limit,
+	store_page_t *out);
+/* CDRs of the account with a cost and no charge yet:
+ * [{id, cost, currency, ended_at}] (currency of the fax). */
+json_t *store_ledger_unbilled(store_tx_t *tx, const char *account_id);
+
+#endif

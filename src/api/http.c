@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "consents.h"
 #include "disposition.h"
 #include "i18n.h"
 #include "log.h"
@@ -485,11 +486,14 @@ static void handle(api_t *a, struct MHD_Connection *conn, const char *url, const
 		goto fail;
 	}
 
-	/* Authorization: the one choke point. */
+	/* Authorization: the one choke point. What may lend the caller
+	 * permissions on the account (a partner's consent, a support access
+	 * grant) is read afresh for every request. */
 	if (!(r->flags & ROUTE_PUBLIC)) {
-		const char *acc_id = NULL, *acc_partner = NULL;
+		authz_target_t target = { 0 };
+		dom_access_t access = { 0 };
 		if (r->flags & ROUTE_ACCOUNT) {
-			acc_id = route_param(&m, "id");
+			const char *acc_id = route_param(&m, "id");
 			/* Members never learn whether another account exists. */
 			if (strcmp(who.kind, "account") == 0 && strcmp(who.account_id, acc_id) != 0) {
 				dom_fail(&e, "not-found", "", "no such account");
@@ -500,11 +504,24 @@ static void handle(api_t *a, struct MHD_Connection *conn, const char *url, const
 				dom_fail(&e, "not-found", "", "no such account");
 				goto fail;
 			}
-			const char *pp = json_string_value(json_object_get(account, "partner_id"));
-			acc_partner = pp;
+			if (dom_access_load(tx, &who, account, time_now_ms(), &access, &target) != 0) {
+				dom_access_free(&access);
+				dom_fail(&e, "internal", "", "the account's delegations could not be read");
+				goto fail;
+			}
 		}
 		perm_set_t need = r->perms ? r->perms : ~(perm_set_t)0;
-		switch (authz_check(&who, need, acc_id, acc_partner)) {
+		authz_decision_t d;
+		authz_decide(&who, need, &target, time_now_ms(), &d);
+		if (d.result == AUTHZ_ALLOW) {
+			/* Acting under a consent or grant: its scope holds for the
+			 * whole operation, and every event names it. */
+			who.perms = d.perms;
+			snprintf(who.consent_id, sizeof who.consent_id, "%s", d.consent_id ? d.consent_id : "");
+			snprintf(who.grant_id, sizeof who.grant_id, "%s", d.grant_id ? d.grant_id : "");
+		}
+		dom_access_free(&access);
+		switch (d.result) {
 		case AUTHZ_ALLOW:
 			break;
 		case AUTHZ_NOT_FOUND:
@@ -520,6 +537,8 @@ static void handle(api_t *a, struct MHD_Connection *conn, const char *url, const
 			goto fail;
 		}
 		}
+		if (who.consent_id[0] && dom_consent_used(&c, account, who.consent_id, &e) != 0)
+			goto fail;
 	}
 	call.account = account;
 

@@ -869,6 +869,32 @@ const struct i18n_entry i18n_fr_entries[] = {
 	{ "the transaction could not be recorded", "l'opération n'a pas pu être enregistrée" },
 	{ "--kind wants prepaid or postpaid", "--kind attend prepaid ou postpaid" },
 	{ "--kind wants topup, credit or refund", "--kind attend topup, credit ou refund" },
+
+	/* ---- consents of owners to partners (src/domain/consents.c) ---- */
+	{ "\"scope\" must be \"full\" or a list of administrator permissions (numbers.manage, users.manage, admins.manage, security.manage, data.read, billing.read, settings.manage)",
+		"« scope » doit valoir « full » ou une liste de permissions d'administration (numbers.manage, users.manage, admins.manage, security.manage, data.read, billing.read, settings.manage)" },
+	{ "a consent lasts at most %d days", "un consentement dure au plus %d jours" },
+	{ "expires_at must be after the start", "expires_at doit suivre le début" },
+	{ "no such active partner", "aucun partenaire actif de ce nom" },
+	{ "no such consent in force", "aucun consentement en vigueur de ce nom" },
+	{ "only the account owner, in person, gives a consent",
+		"seul le propriétaire du compte, en personne, donne un consentement" },
+	{ "only the account owner, in person, revokes a consent",
+		"seul le propriétaire du compte, en personne, révoque un consentement" },
+	{ "the account's delegations could not be read",
+		"les délégations du compte n'ont pas pu être lues" },
+	{ "the consent could not be recorded", "le consentement n'a pas pu être consigné" },
+	{ "the consent could not be revoked", "le consentement n'a pas pu être révoqué" },
+	{ "the consent could not be stored", "le consentement n'a pas pu être enregistré" },
+	{ "the consents could not be read", "les consentements n'ont pas pu être lus" },
+	{ "the current consent text is version %s", "le texte de consentement en vigueur est la version %s" },
+	{ "the person could not be read", "la personne n'a pas pu être lue" },
+	{ "the second-factor check could not be stored",
+		"la vérification du second facteur n'a pas pu être enregistrée" },
+	{ "the use of the consent could not be recorded",
+		"l'usage du consentement n'a pas pu être consigné" },
+	{ "you have a second factor: send a current code as \"mfa_code\"",
+		"vous avez un second facteur : envoyez un code en cours dans « mfa_code »" },
 };
 
 const size_t i18n_fr_count = sizeof i18n_fr_entries / sizeof i18n_fr_entries[0];

@@ -132,6 +132,8 @@ static const struct setting settings[] = {
 		"Most days an account's retention policy may keep a fax; accounts must then name a number of days (0: no ceiling, keeping is allowed)." },
 	{ "retention.sweep_minutes", C_INT, OFF(retention_sweep_minutes), "60", 1, 1440, NULL,
 		"How often the fax service deletes the faxes that retention policies made due." },
+	{ "partners.consent_max_days", C_INT, OFF(consent_max_days), "365", 1, 3650, NULL,
+		"Longest consent an account owner may give a partner to administer the account." },
 	{ "webhooks.allow_cidrs", C_STR, OFF(webhook_allow), "", 0, 1024, NULL,
 		"Address ranges webhook URLs may reach although loopback, private or link-local (comma-separated CIDRs)." },
 	{ "webhooks.timeout_seconds", C_INT, OFF(webhook_timeout), "10", 1, 120, NULL,

@@ -65,6 +65,7 @@ typedef struct config {
 	int64_t retention_min_days;
 	int64_t retention_max_days;
 	int64_t retention_sweep_minutes;
+	int64_t consent_max_days;
 	char *webhook_allow;
 	int64_t webhook_timeout;
 	char *mail_relay;

@@ -184,6 +184,7 @@ static dom_config_t dom_config(const config_t *cfg)
 		.mail_on = *cfg->mail_relay != '\0',
 		.retention_min_days = (int)cfg->retention_min_days,
 		.retention_max_days = (int)cfg->retention_max_days,
+		.consent_max_days = (int)cfg->consent_max_days,
 	};
 	return d;
 }

@@ -173,7 +173,19 @@ int audit_record(store_tx_t *tx, const audit_ctx_t *ctx, const char *action, con
 	const principal_t *p = ctx ? ctx->who : NULL;
 	const char *sys = !p && ctx && ctx->actor && *ctx->actor ? ctx->actor : NULL;
 	char *id = sec_new_id("evt");
+	/* What a delegate does is recorded under the consent or grant that let
+	 * them (principal_t.consent_id, grant_id). */
+	json_t *dx = NULL;
+	if (p && (p->consent_id[0] || p->grant_id[0])) {
+		dx = json_is_object(detail) ? json_deep_copy(detail) : json_object();
+		if (p->consent_id[0])
+			json_object_set_new(dx, "consent_id", json_string(p->consent_id));
+		if (p->grant_id[0])
+			json_object_set_new(dx, "grant_id", json_string(p->grant_id));
+		detail = dx;
+	}
 	char *dj = detail ? json_dumps(detail, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+	json_decref(dx);
 	json_t *ev = json_pack("{s:I, s:s, s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:i}",
 		"seq", (json_int_t)(seq + 1), "id", id, "time", (json_int_t)time_now_ms(),
 		"actor_id", p ? p->id : sys ? sys : "anonymous", "actor_type",

@@ -8,6 +8,7 @@
 #define FV_AUTHZ_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "perm.h"
 
@@ -27,6 +28,11 @@ typedef struct principal {
 	unsigned gates;          /* PRINCIPAL_GATE_*: what must be done before anything else */
 	int rpm, burst;          /* API rate limit of this caller's bucket */
 	char lang[4];            /* the person's language setting, or "" */
+	/* Set for one request when the caller acts on an account under a
+	 * partner consent or a support access grant (authz_decide): the audit
+	 * log records it with every event of the request. */
+	char consent_id[ID_MAX];
+	char grant_id[ID_MAX];
 } principal_t;
 
 /* Steps a person must take before using the API (only routes marked as
@@ -50,5 +56,51 @@ enum authz_result {
  * (NULL if none), used to scope partner staff. p NULL means anonymous. */
 enum authz_result authz_check(const principal_t *p, perm_set_t any_of, const char *account_id,
 	const char *account_partner_id);
+
+/* Delegated access to one account, as stored; times in ms, 0 = not set. */
+typedef struct authz_consent {
+	const char *id;
+	const char *partner_id; /* the partner whose staff it lets act */
+	perm_set_t scope;       /* account permissions it lends */
+	int64_t starts_at, expires_at, revoked_at;
+} authz_consent_t;
+
+typedef struct authz_grant {
+	const char *id;
+	const char *staff_id; /* the provider staff member it lets act */
+	perm_set_t scope;
+	bool approved;
+	int64_t starts_at, expires_at; /* set when approved */
+} authz_grant_t;
+
+/* The account an operation touches, with what may lend its callers
+ * permissions on it. All borrowed. */
+typedef struct authz_target {
+	const char *account_id;         /* NULL: the operation is bound to no account */
+	const char *partner_id;         /* the account's partner, or NULL */
+	const authz_consent_t *consents; /* the account's consents (any state) */
+	int nconsents;
+	const authz_grant_t *grants;    /* the account's access grants (any state) */
+	int ngrants;
+} authz_target_t;
+
+typedef struct authz_decision {
+	enum authz_result result;
+	perm_set_t perms;       /* the caller's permissions on the target */
+	const char *consent_id; /* the consent that lent some of them (borrowed from the target), or NULL */
+	const char *grant_id;   /* likewise the access grant */
+} authz_decision_t;
+
+/* The one decision, at time now: may p use an operation accepting any of
+ * any_of on t? Members act on their own account only (another one: not
+ * found); partner staff on the accounts of their partner, and on an account
+ * whose owner gave their partner a live consent (started, not expired, not
+ * revoked), with the consent's scope added; provider staff on every
+ * account, with the scope of their own live approved grant added. A
+ * consent or grant lends its scope (and is named in the decision) only when
+ * the caller's own permissions do not suffice, or, for a consent, when it
+ * is what lets partner staff reach the account. Pure. */
+void authz_decide(const principal_t *p, perm_set_t any_of, const authz_target_t *t, int64_t now,
+	authz_decision_t *d);
 
 #endif

@@ -36,6 +36,7 @@ typedef struct dom_config {
 	bool mail_on;              /* mail.relay is set: notices are queued (mailq.h) */
 	int retention_min_days;    /* bounds of retention policies (0: none) */
 	int retention_max_days;
+	int consent_max_days;      /* longest consent an owner may give a partner */
 } dom_config_t;
 
 typedef struct dom_ctx {
@@ -221,6 +222,10 @@ int dom_mfa_begin(dom_ctx_t *c, json_t **out, dom_err_t *e);
 int dom_mfa_qr(dom_ctx_t *c, unsigned char **png, size_t *len, dom_err_t *e);
 int dom_mfa_confirm(dom_ctx_t *c, const json_t *body, json_t **out, dom_err_t *e);
 int dom_mfa_remove(dom_ctx_t *c, const json_t *body, json_t **out, dom_err_t *e);
+/* A fresh second-factor check of the calling person before a weighty act
+ * (a consent): nothing to do (*checked false) when they have none enrolled;
+ * else code must be a current, unused code (*checked true). 0 / -1 with e. */
+int dom_mfa_recheck(dom_ctx_t *c, const char *code, bool *checked, dom_err_t *e);
 /* Password reset: a request always answers the same (no enumeration); the
  * token is created and stored hashed, and mailed to the person when the
  * service sends mail (mailq.h). dom_reset_create is

@@ -15,6 +15,9 @@
 #define MAIL_KIND_INVITATION "invitation"
 #define MAIL_KIND_RESET "password_reset"
 #define MAIL_KIND_FAX_RECEIVED "fax_received"
+#define MAIL_KIND_CONSENT_STARTED "consent_started"
+#define MAIL_KIND_CONSENT_USED "consent_used"
+#define MAIL_KIND_CONSENT_ENDED "consent_ended"
 
 /* Queues a mail of kind to person (a person record: its email, id,
  * account_id and lang, else lang), with params (borrowed JSON object, no

@@ -47,8 +47,12 @@ static int may_assign(dom_ctx_t *c, const json_t *body, const char *role, perm_s
 	if (!(c->who->perms & need))
 		return dom_fail(e, "forbidden", "role", "managing this role needs the %s permission",
 			perm_info(need == PERM_BIT(PERM_ADMINS_MANAGE) ? PERM_ADMINS_MANAGE : PERM_USERS_MANAGE)->name);
-	if (p & ~c->who->perms) {
-		char *missing = perm_set_to_string(p & ~c->who->perms);
+	/* A partner acting under a consent administers in the owner's stead:
+	 * beside the powers lent, it may give the everyday permissions that
+	 * every member holds. */
+	perm_set_t ceiling = c->who->perms | (c->who->consent_id[0] ? perm_everyday() : 0);
+	if (p & ~ceiling) {
+		char *missing = perm_set_to_string(p & ~ceiling);
 		dom_fail(e, "permission-not-held", "role",
 			"you cannot grant permissions you do not hold: %.180s", missing);
 		free(missing);

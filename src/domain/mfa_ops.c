@@ -176,3 +176,31 @@ int dom_mfa_remove(dom_ctx_t *c, const json_t *body, json_t **out, dom_err_t *e)
 		rc = dom_audit(c, "mfa.remove", c->who->person_id, c->who->account_id, "success", NULL);
 	return rc == 0 ? 0 : dom_fail(e, "internal", "", "the second factor could not be removed");
 }
+
+int dom_mfa_recheck(dom_ctx_t *c, const char *code, bool *checked, dom_err_t *e)
+{
+	*checked = false;
+	json_t *p = store_principal_get(c->tx, c->who->person_id);
+	if (!p)
+		return dom_fail(e, "internal", "", "the person could not be read");
+	if (!json_is_integer(json_object_get(p, "totp_confirmed_at"))) {
+		json_decref(p);
+		return 0;
+	}
+	if (!code || !*code) {
+		json_decref(p);
+		return dom_fail(e, "validation-failed", "mfa_code",
+			"you have a second factor: send a current code as \"mfa_code\"");
+	}
+	int64_t step = check_code(c, p, code);
+	json_decref(p);
+	if (step < 0)
+		return dom_fail(e, "invalid-mfa-code", "mfa_code", "the code is wrong or was used already");
+	json_t *upd = json_pack("{s:I}", "totp_last_step", (json_int_t)step);
+	int rc = store_principal_update(c->tx, c->who->person_id, upd);
+	json_decref(upd);
+	if (rc != STORE_OK)
+		return dom_fail(e, "internal", "", "the second-factor check could not be stored");
+	*checked = true;
+	return 0;
+}

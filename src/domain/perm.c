@@ -103,6 +103,12 @@ perm_set_t perm_role(const char *kind, const char *role)
 	return 0;
 }
 
+perm_set_t perm_everyday(void)
+{
+	return PERM_BIT(PERM_FAX_SEND) | PERM_BIT(PERM_FAX_READ_OWN) | PERM_BIT(PERM_ACCOUNT_READ) |
+		PERM_BIT(PERM_APIKEYS_OWN);
+}
+
 perm_set_t perm_account_scope(void)
 {
 	perm_set_t s = 0;

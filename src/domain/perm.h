@@ -60,6 +60,9 @@ int perm_by_name(const char *name);
  * billing, user; "provider": operator, support, security; "partner":
  * partner_admin); 0 when the role is unknown for that kind. */
 perm_set_t perm_role(const char *kind, const char *role);
+/* The everyday permissions every account member holds (fax.send,
+ * fax.read.own, account.read, api_keys.own). */
+perm_set_t perm_everyday(void);
 /* Every permission whose scope is "account". */
 perm_set_t perm_account_scope(void);
 /* A JSON array of names (new reference). */

@@ -78,6 +78,39 @@ static const struct tpl tpls[] = {
 		"Un fax de {pages} page(s) est arrivé sur votre numéro {number} le {received_at} "
 		"(UTC). Votre compte n'envoie pas les fax par courriel : connectez-vous sur {web} "
 		"pour le lire (fax {fax_id})." },
+	{ "consent_started", "en", "You gave {partner} a consent on {account}",
+		"Hello {name},\n\n"
+		"You gave the staff of the partner {partner} a consent to administer your account "
+		"{account}: {scope}, from {starts_at} until {expires_at} (UTC). Consent {consent_id}.\n\n"
+		"Everything they do under it is in your account's audit log. You can revoke it at any "
+		"time at {web}. If you did not give it, revoke it now and change your password." },
+	{ "consent_started", "fr", "Vous avez donné un consentement à {partner} sur {account}",
+		"Bonjour {name},\n\n"
+		"Vous avez donné au personnel du partenaire {partner} un consentement pour administrer "
+		"votre compte {account} : {scope}, du {starts_at} au {expires_at} (UTC). Consentement "
+		"{consent_id}.\n\n"
+		"Tout ce qu'il fait à ce titre figure au journal d'audit de votre compte. Vous pouvez le "
+		"révoquer à tout moment sur {web}. Si vous ne l'avez pas donné, révoquez-le maintenant "
+		"et changez votre mot de passe." },
+	{ "consent_used", "en", "{partner} used your consent on {account}",
+		"Hello {name},\n\n"
+		"The partner {partner} acted on your account {account} under your consent {consent_id} "
+		"for the first time ({actor}).\n\n"
+		"The consent lasts until {expires_at} (UTC); you can revoke it at any time at {web}." },
+	{ "consent_used", "fr", "{partner} a utilisé votre consentement sur {account}",
+		"Bonjour {name},\n\n"
+		"Le partenaire {partner} a agi sur votre compte {account} au titre de votre "
+		"consentement {consent_id} pour la première fois ({actor}).\n\n"
+		"Le consentement court jusqu'au {expires_at} (UTC) ; vous pouvez le révoquer à tout "
+		"moment sur {web}." },
+	{ "consent_ended", "en", "Your consent to {partner} on {account} has ended",
+		"Hello {name},\n\n"
+		"Your consent {consent_id} to the partner {partner} on your account {account} has "
+		"ended: its staff no longer hold any power on the account through it." },
+	{ "consent_ended", "fr", "Votre consentement à {partner} sur {account} a pris fin",
+		"Bonjour {name},\n\n"
+		"Votre consentement {consent_id} au partenaire {partner} sur votre compte {account} a "
+		"pris fin : son personnel ne détient plus aucun pouvoir sur le compte à ce titre." },
 };
 
 void mail_msg_init(void)

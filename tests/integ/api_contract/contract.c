@@ -172,9 +172,10 @@ static void check_params(const struct route *r, const json_t *op)
 	if (r->flags & ROUTE_CREATE)
 		CHECK(find_param(op, "header", "Idempotency-Key"),
 			"%s %s: creating route without the Idempotency-Key header", r->method, r->pattern);
-	/* Lists answered whole in one page take no limit/cursor. */
+	/* Lists answered whole in one page take no limit/cursor (an
+	 * account's consents: the newest 500). */
 	static const char *const unpaged[] = { "permissions.list", "me.sessions.list",
-		"account_sessions.list", NULL };
+		"account_sessions.list", "consents.list", NULL };
 	bool paged = strstr(r->action, ".list") != NULL;
 	for (int u = 0; unpaged[u]; u++)
 		paged = paged && strcmp(r->action, unpaged[u]) != 0;

@@ -8,7 +8,10 @@
  * the current terms gets 403 `terms-not-accepted` first, except on the
  * ungated routes; anonymous callers get 401; a member of another account, or
  * partner staff of another partner, gets 404 on an account's routes (no
- * existence leak); a caller without any of the route's permissions gets 403;
+ * existence leak), unless the account's owner gave their partner a consent
+ * (the delegate column: a third partner's staff, lent CONSENT_PERMS on A,
+ * reach A and hold those there too); a caller without any of the route's
+ * permissions gets 403;
  * everyone else is let through and gets the route's success status (or the
  * one the fixture names, e.g. 422 for a harmless invalid body). A golden copy
  * of the route policy (POLICY below) makes a changed route permission or
@@ -38,6 +41,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "harness.h"
 #include "perm.h"
@@ -185,12 +189,16 @@ static const struct policy {
 	{ "provider.incidents.get", "provider.status.manage", false, false, false },
 	{ "provider.incidents.update", "provider.status.manage", false, false, false },
 	{ "provider.status.component_set", "provider.status.manage", false, false, false },
+	{ "consents.create", "ownership.transfer", false, true, false },
+	{ "consents.list", "ownership.transfer admins.manage security.manage partner.accounts.read", false, true, false },
+	{ "consents.delete", "ownership.transfer", false, true, false },
 	{ NULL, NULL, false, false, false },
 };
 
 #define PASSWORD "correct horse battery staple"
 #define CUSTOM_PERMS "users.manage data.read"
 #define KEY_PERMS "data.read api_keys.own account.read"
+#define CONSENT_PERMS "users.manage data.read"
 #define ID_LEN 64
 
 /* The principals of the matrix (columns). */
@@ -209,6 +217,7 @@ enum who {
 	W_SECURITY,
 	W_PARTNER,
 	W_PARTNER_OTHER,
+	W_DELEGATE, /* staff of a third partner, holding the owner's consent on A */
 	W_COUNT
 };
 
@@ -221,13 +230,14 @@ struct actor {
 	char account_id[ID_LEN];
 	char partner_id[ID_LEN];
 	perm_set_t perms; /* what the specification says it holds */
+	perm_set_t lent;  /* what a consent lends it on account A */
 	bool gated;       /* has not accepted the current terms of service */
 };
 
 struct world {
 	fvd_t d;
 	char boot[160]; /* the bootstrapped operator's session: sets things up */
-	char acc_a[ID_LEN], acc_b[ID_LEN], prt_1[ID_LEN], prt_2[ID_LEN];
+	char acc_a[ID_LEN], acc_b[ID_LEN], prt_1[ID_LEN], prt_2[ID_LEN], prt_3[ID_LEN];
 	char target_user[ID_LEN]; /* a member of A the cells read and rename */
 	char target_staff[ID_LEN]; /* a provider staff member read and renamed */
 	char terms_version[48];    /* the current terms, accepted by every person */
@@ -402,6 +412,7 @@ static void init_principals(struct world *w)
 		[W_SECURITY] = { "security", "provider", "security" },
 		[W_PARTNER] = { "partner", "partner", "partner_admin" },
 		[W_PARTNER_OTHER] = { "partner-other", "partner", "partner_admin" },
+		[W_DELEGATE] = { "delegate", "partner", "partner_admin" },
 	};
 	for (int i = 0; i < W_COUNT; i++) {
 		w->p[i].label = cols[i].label;
@@ -410,6 +421,7 @@ static void init_principals(struct world *w)
 	}
 	w->p[W_CUSTOM].perms = perm_set_from_string(CUSTOM_PERMS);
 	w->p[W_GATED].gated = true;
+	w->p[W_DELEGATE].lent = perm_set_from_string(CONSENT_PERMS);
 	/* A key holds its own permissions within its creator's (an admin). */
 	w->p[W_KEY].perms = perm_set_from_string(KEY_PERMS) & perm_role("account", "admin");
 }
@@ -473,6 +485,19 @@ static void setup(struct world *w)
 	make_person(w, path, w->boot, json_object(), "partner", &w->p[W_PARTNER]);
 	snprintf(path, sizeof path, "/v1/partners/%s/staff", w->prt_2);
 	make_person(w, path, w->boot, json_object(), "partner-other", &w->p[W_PARTNER_OTHER]);
+	/* A third partner, which did not provision A, holds a consent of A's
+	 * owner: its staff reach A, within the consent's scope. */
+	r = must(w, "POST", "/v1/partners", w->boot, json_pack("{s:s}", "name", "Partner Three"), 201);
+	copy(w->prt_3, ID_LEN, jstr(r, "id"));
+	json_decref(r);
+	snprintf(path, sizeof path, "/v1/partners/%s/staff", w->prt_3);
+	make_person(w, path, w->boot, json_object(), "delegate", &w->p[W_DELEGATE]);
+	char until[40];
+	time_t t = time(NULL) + 30 * 86400;
+	strftime(until, sizeof until, "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
+	snprintf(path, sizeof path, "/v1/accounts/%s/consents", w->acc_a);
+	json_decref(must(w, "POST", path, owner, json_pack("{s:s, s:o, s:s}", "partner_id", w->prt_3,
+		"scope", perm_set_to_json(perm_set_from_string(CONSENT_PERMS)), "expires_at", until), 201));
 
 	next_email(w, "target-staff", email, sizeof email);
 	r = must(w, "POST", "/v1/provider/staff", w->boot, json_pack("{s:s, s:s, s:s}", "email", email,
@@ -486,6 +511,7 @@ static void setup(struct world *w)
 	copy(w->p[W_OTHER_ADMIN].account_id, ID_LEN, w->acc_b);
 	copy(w->p[W_PARTNER].partner_id, ID_LEN, w->prt_1);
 	copy(w->p[W_PARTNER_OTHER].partner_id, ID_LEN, w->prt_2);
+	copy(w->p[W_DELEGATE].partner_id, ID_LEN, w->prt_3);
 	for (int i = W_OWNER; i < W_COUNT; i++)
 		if (!w->p[i].token[0]) {
 			printf("SETUP FAILED: no credential for %s\n", w->p[i].label);
@@ -571,14 +597,20 @@ static struct expect expect(const struct world *w, const struct route *r, const 
 		return e;
 	if (!p->kind)
 		return (struct expect) { 401, "unauthenticated" };
+	/* A consent lends its scope on A, and lets its holder see A. */
+	perm_set_t held = p->perms;
+	bool consent = (r->flags & ROUTE_ACCOUNT) && p->lent && strcmp(c->acc, w->acc_a) == 0;
+	if (consent)
+		held |= p->lent;
 	if (r->flags & ROUTE_ACCOUNT) {
 		const char *ap = c->acc_partner ? c->acc_partner : "";
 		bool other_tenant = strcmp(p->kind, "account") == 0 && strcmp(p->account_id, c->acc) != 0;
-		bool other_partner = strcmp(p->kind, "partner") == 0 && strcmp(p->partner_id, ap) != 0;
+		bool other_partner = strcmp(p->kind, "partner") == 0 && strcmp(p->partner_id, ap) != 0 &&
+			!consent;
 		if (other_tenant || other_partner)
 			return (struct expect) { 404, "not-found" };
 	}
-	if (r->perms && !(r->perms & p->perms))
+	if (r->perms && !(r->perms & held))
 		return (struct expect) { 403, "forbidden" };
 	/* Partner staff see their own organization only. */
 	if (has_param(r, "partner_id") && strcmp(p->kind, "partner") == 0 &&
@@ -616,6 +648,7 @@ static void fill_path(const struct world *w, const struct route *r, struct cell 
 			: strcmp(name, "number") == 0 ? "%2B99900000000" /* A has no number: 404 */
 			: strcmp(name, "port_id") == 0 ? "prt_none"
 			: strcmp(name, "fax_id") == 0 ? "fax_none"
+			: strcmp(name, "consent_id") == 0 ? "cns_none"
 			: strcmp(name, "n") == 0 ? "1"
 			: strcmp(name, "incident_id") == 0 ? "inc_none"
 			: strcmp(name, "component") == 0 ? "api"
@@ -965,6 +998,18 @@ static void prepare(struct world *w, const struct route *r, struct actor *p, str
 		c->ok_status = 404;
 		c->ok_kind = "not-found";
 		c->note = "no such fax";
+	} else if (strcmp(a, "consents.create") == 0) {
+		/* Ended before it starts: nothing is given. */
+		json_object_set_new(c->body, "partner_id", json_string(w->prt_1));
+		json_object_set_new(c->body, "scope", json_string("full"));
+		json_object_set_new(c->body, "expires_at", json_string("2000-01-01T00:00:00Z"));
+		c->ok_status = 422;
+		c->ok_kind = "validation-failed";
+		c->note = "already ended";
+	} else if (strcmp(a, "consents.delete") == 0) {
+		c->ok_status = 404; /* no such consent: the delegate's stays */
+		c->ok_kind = "not-found";
+		c->note = "no such consent";
 	} else if (strcmp(a, "retention.update") == 0) {
 		json_object_set_new(c->body, "safebox_days", json_null()); /* keep, as it is */
 	} else if (strcmp(a, "provider.incidents.create") == 0) {
@@ -1093,7 +1138,7 @@ static void print_header(void)
 {
 	printf("\n%-44s", "route \\ principal");
 	static const char *const short_names[W_COUNT] = { "anon", "ownr", "admn", "bill", "user", "cust",
-		"gatd", "key", "oadm", "oper", "supp", "secu", "prtn", "prt2" };
+		"gatd", "key", "oadm", "oper", "supp", "secu", "prtn", "prt2", "dlgt" };
 	for (int i = 0; i < W_COUNT; i++)
 		printf(" %5s", short_names[i]);
 	printf("\n");

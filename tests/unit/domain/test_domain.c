@@ -117,6 +117,65 @@ static void test_authz(void **state)
 	}
 }
 
+/* Consents in authz_decide(), at times chosen by the test (the injected
+ * clock): live, not yet started, expired, revoked; scope narrower than the
+ * operation; the wrong partner. */
+static void test_authz_consents(void **state)
+{
+	(void)state;
+	principal_t p1 = { .kind = "partner", .type = "user", .partner_id = "prt_1",
+		.perms = perm_role("partner", "partner_admin") };
+	principal_t p3 = p1;
+	strcpy(p3.partner_id, "prt_3");
+	const int64_t T = 1000000;
+	authz_consent_t k[] = {
+		{ "cns_live", "prt_1", B(PERM_USERS_MANAGE), T - 10, T + 10, 0 },
+		{ "cns_later", "prt_1", B(PERM_ADMINS_MANAGE), T + 5, T + 100, 0 },
+		{ "cns_revoked", "prt_1", B(PERM_SECURITY_MANAGE), T - 10, T + 100, T - 1 },
+		{ "cns_p3", "prt_3", B(PERM_DATA_READ), T - 10, T + 10, 0 },
+	};
+	authz_target_t own = { .account_id = "acc_a", .partner_id = "prt_1", .consents = k,
+		.nconsents = 4 };
+	authz_target_t none = { .account_id = "acc_a", .partner_id = "prt_1" };
+	const struct {
+		const principal_t *p;
+		const authz_target_t *t;
+		perm_set_t need;
+		int64_t now;
+		enum authz_result want;
+		const char *consent;
+	} cases[] = {
+		{ &p1, &own, B(PERM_USERS_MANAGE), T, AUTHZ_ALLOW, "cns_live" },
+		{ &p1, &none, B(PERM_USERS_MANAGE), T, AUTHZ_FORBIDDEN, NULL },     /* no consent */
+		{ &p1, &own, B(PERM_USERS_MANAGE), T + 10, AUTHZ_FORBIDDEN, NULL }, /* expired at its end */
+		{ &p1, &own, B(PERM_USERS_MANAGE), T - 11, AUTHZ_FORBIDDEN, NULL }, /* before its start */
+		{ &p1, &own, B(PERM_ADMINS_MANAGE), T, AUTHZ_FORBIDDEN, NULL },     /* not started yet */
+		{ &p1, &own, B(PERM_ADMINS_MANAGE), T + 50, AUTHZ_ALLOW, "cns_later" },
+		{ &p1, &own, B(PERM_SECURITY_MANAGE), T, AUTHZ_FORBIDDEN, NULL },   /* revoked */
+		{ &p1, &own, B(PERM_DATA_READ), T, AUTHZ_FORBIDDEN, NULL },         /* narrower scope */
+		{ &p1, &own, B(PERM_PARTNER_ACCOUNTS_READ), T, AUTHZ_ALLOW, NULL }, /* its own right */
+		/* The staff of partner 3 reach A only through their consent. */
+		{ &p3, &own, B(PERM_DATA_READ), T, AUTHZ_ALLOW, "cns_p3" },
+		{ &p3, &own, B(PERM_PARTNER_ACCOUNTS_READ), T, AUTHZ_ALLOW, "cns_p3" },
+		{ &p3, &own, B(PERM_USERS_MANAGE), T, AUTHZ_FORBIDDEN, NULL },      /* partner 1's consent */
+		{ &p3, &own, B(PERM_DATA_READ), T + 10, AUTHZ_NOT_FOUND, NULL },    /* expired: not seen */
+		{ &p3, &none, B(PERM_PARTNER_ACCOUNTS_READ), T, AUTHZ_NOT_FOUND, NULL },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		authz_decision_t d;
+		authz_decide(cases[i].p, cases[i].need, cases[i].t, cases[i].now, &d);
+		if (d.result != cases[i].want)
+			fail_msg("case %zu: got %d want %d", i, d.result, cases[i].want);
+		const char *want = cases[i].consent;
+		if (d.result == AUTHZ_ALLOW && ((want == NULL) != (d.consent_id == NULL) ||
+						(want && strcmp(want, d.consent_id) != 0)))
+			fail_msg("case %zu: consent %s want %s", i, d.consent_id ? d.consent_id : "none",
+				want ? want : "none");
+		if (d.result == AUTHZ_ALLOW && want && !(d.perms & cases[i].need))
+			fail_msg("case %zu: the lent scope is not in the decision's permissions", i);
+	}
+}
+
 static void test_validate(void **state)
 {
 	(void)state;
@@ -259,6 +318,7 @@ int main(void)
 		cmocka_unit_test(test_roles),
 		cmocka_unit_test(test_perm_names),
 		cmocka_unit_test(test_authz),
+		cmocka_unit_test(test_authz_consents),
 		cmocka_unit_test(test_validate),
 		cmocka_unit_test(test_audit_canonical),
 		cmocka_unit_test(test_audit_chain),

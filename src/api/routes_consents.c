@@ -1,0 +1,37 @@
+/* The routes of delegated access to an account (see routes.c for the
+ * conventions): consents given by the owner to a partner. Giving and
+ * revoking one is the owner's own act (ownership.transfer is the owner's
+ * alone; the domain checks it is the owner in person); the owner, the
+ * administrators who manage administrators or security, and the partner's
+ * staff see them. */
+#include "consents.h"
+#include "perm.h"
+#include "router.h"
+
+#define P(x) PERM_BIT(PERM_##x)
+
+static int h_create(const api_call_t *r, dom_ctx_t *c, json_t **out, dom_err_t *e)
+{
+	return dom_consent_create(c, r->account, r->body, out, e);
+}
+
+static int h_list(const api_call_t *r, dom_ctx_t *c, json_t **out, dom_err_t *e)
+{
+	return dom_consent_list(c, r->account, out, e);
+}
+
+static int h_revoke(const api_call_t *r, dom_ctx_t *c, json_t **out, dom_err_t *e)
+{
+	return dom_consent_revoke(c, r->account, route_param(r->m, "consent_id"), out, e);
+}
+
+const struct route routes_consents[] = {
+	{ "POST", "/v1/accounts/{id}/consents", "consents.create", P(OWNERSHIP_TRANSFER),
+		ROUTE_ACCOUNT | ROUTE_BODY | ROUTE_CREATE, 201, h_create },
+	{ "GET", "/v1/accounts/{id}/consents", "consents.list",
+		P(OWNERSHIP_TRANSFER) | P(ADMINS_MANAGE) | P(SECURITY_MANAGE) | P(PARTNER_ACCOUNTS_READ),
+		ROUTE_ACCOUNT | ROUTE_READONLY, 200, h_list },
+	{ "DELETE", "/v1/accounts/{id}/consents/{consent_id}", "consents.delete", P(OWNERSHIP_TRANSFER),
+		ROUTE_ACCOUNT, 204, h_revoke },
+	{ NULL, NULL, NULL, 0, 0, 0, NULL },
+};

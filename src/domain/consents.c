@@ -1,0 +1,373 @@
+/* Consents of account owners to partners (see consents.h). */
+#include "consents.h"
+
+#include <string.h>
+
+#include "buf.h"
+#include "dom_util.h"
+#include "log.h"
+#include "mailq.h"
+#include "sec.h"
+#include "store_consents.h"
+#include "timeutil.h"
+#include "xalloc.h"
+
+#define DAY_MS 86400000LL
+
+/* The text an owner agrees to, by version: one version now. {partner},
+ * {scope} and {expires_at} are the consent's. */
+static const char CONSENT_TEXT_EN[] =
+	"I am the owner of this account. I give the staff of the partner {partner} the following "
+	"administrative powers on the account: {scope}, until {expires_at} (UTC). I answer for what "
+	"they do under this consent. Every action they take under it is recorded in the account's "
+	"audit log with this consent's identifier, and I can revoke it at any time.";
+static const char CONSENT_TEXT_FR[] =
+	"Je suis le propriétaire de ce compte. J'accorde au personnel du partenaire {partner} les "
+	"pouvoirs d'administration suivants sur le compte : {scope}, jusqu'au {expires_at} (UTC). Je "
+	"réponds de ce qu'il fait au titre de ce consentement. Chacune de ses actions à ce titre est "
+	"inscrite au journal d'audit du compte avec l'identifiant de ce consentement, et je peux le "
+	"révoquer à tout moment.";
+
+/* The seven administrator powers: what a consent may lend. */
+static perm_set_t seven(void)
+{
+	return PERM_BIT(PERM_NUMBERS_MANAGE) | PERM_BIT(PERM_USERS_MANAGE) |
+		PERM_BIT(PERM_ADMINS_MANAGE) | PERM_BIT(PERM_SECURITY_MANAGE) | PERM_BIT(PERM_DATA_READ) |
+		PERM_BIT(PERM_BILLING_READ) | PERM_BIT(PERM_SETTINGS_MANAGE);
+}
+
+static int64_t rec_int(const json_t *r, const char *key)
+{
+	const json_t *v = json_object_get(r, key);
+	return json_is_integer(v) ? (int64_t)json_integer_value(v) : 0;
+}
+
+/* Replaces {partner}, {scope} and {expires_at} in a consent text (new string). */
+static char *text_fill(const char *tpl, const char *partner, const char *scope, const char *expires)
+{
+	buf_t b;
+	buf_init(&b, 8192);
+	for (const char *s = tpl; *s;) {
+		static const char *const keys[] = { "{partner}", "{scope}", "{expires_at}" };
+		const char *vals[] = { partner, scope, expires };
+		bool done = false;
+		for (size_t i = 0; i < 3 && !done; i++)
+			if (strncmp(s, keys[i], strlen(keys[i])) == 0) {
+				buf_puts(&b, vals[i]);
+				s += strlen(keys[i]);
+				done = true;
+			}
+		if (!done)
+			buf_append(&b, s++, 1);
+	}
+	return buf_steal(&b);
+}
+
+static const char *consent_status(const json_t *k, int64_t now)
+{
+	if (json_is_integer(json_object_get(k, "revoked_at")))
+		return "revoked";
+	if (rec_int(k, "expires_at") <= now)
+		return "expired";
+	if (rec_int(k, "starts_at") > now)
+		return "pending";
+	return "live";
+}
+
+/* The API view of a stored consent (new reference). */
+static json_t *consent_view(const json_t *k, int64_t now)
+{
+	perm_set_t scope = perm_set_from_string(rec_str(k, "scope"));
+	json_t *o = json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:s, s:s, s:s, s:b, s:o, s:o, s:o, s:s}",
+		"id", rec_str(k, "id"), "account_id", rec_str(k, "account_id"), "partner_id",
+		rec_str(k, "partner_id"), "scope",
+		rec_int(k, "full_scope") ? json_string("full") : perm_set_to_json(scope), "permissions",
+		perm_set_to_json(scope), "starts_at", time_json(json_object_get(k, "starts_at")),
+		"expires_at", time_json(json_object_get(k, "expires_at")), "signer_id",
+		rec_str(k, "signer_id"), "text_version", rec_str(k, "text_version"), "method",
+		rec_str(k, "method"), "mfa_checked", rec_int(k, "mfa_checked") != 0, "created_at",
+		time_json(json_object_get(k, "created_at")), "revoked_at",
+		time_json(json_object_get(k, "revoked_at")), "first_used_at",
+		time_json(json_object_get(k, "first_used_at")), "status", consent_status(k, now));
+	return o;
+}
+
+/* Mails the owner of account_id about consent k (kind: one of the consent
+ * mails); *partner is the partner's name. 0 / -1. */
+static int notify_owner(store_tx_t *tx, const dom_config_t *cfg, const char *account_id,
+	const json_t *k, const char *kind, const char *actor)
+{
+	json_t *a = store_account_get(tx, account_id, NULL);
+	json_t *owner = a ? store_principal_get(tx, rec_str(a, "owner_id")) : NULL;
+	json_t *prt = store_partner_get(tx, rec_str(k, "partner_id"));
+	int rc = 0;
+	if (owner) {
+		char *scope = rec_int(k, "full_scope") ? xstrdup("full") : xstrdup(rec_str(k, "scope"));
+		char b1[40], b2[40];
+		json_t *params = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "name",
+			rec_str(owner, "name"), "account", rec_str(a, "name"), "partner",
+			prt ? rec_str(prt, "name") : rec_str(k, "partner_id"), "consent_id", rec_str(k, "id"),
+			"scope", scope, "starts_at", time_format_rfc3339(rec_int(k, "starts_at"), b1, sizeof b1),
+			"expires_at", time_format_rfc3339(rec_int(k, "expires_at"), b2, sizeof b2), "actor",
+			actor ? actor : "");
+		rc = mail_queue_tx(tx, cfg->fax, cfg->mail_on, kind, owner, NULL, params, NULL);
+		json_decref(params);
+		free(scope);
+	}
+	json_decref(prt);
+	json_decref(owner);
+	json_decref(a);
+	return rc;
+}
+
+static bool is_owner_in_person(const dom_ctx_t *c)
+{
+	return c->who && strcmp(c->who->type, "user") == 0 && strcmp(c->who->kind, "account") == 0 &&
+		strcmp(c->who->role, "owner") == 0;
+}
+
+/* Reads body "scope": "full" or an array of the seven powers. */
+static int parse_scope(const json_t *body, perm_set_t *scope, bool *full, dom_err_t *e)
+{
+	const json_t *s = json_object_get(body, "scope");
+	*full = false;
+	if (json_is_string(s) && strcmp(json_string_value(s), "full") == 0) {
+		*full = true;
+		*scope = seven();
+		return 0;
+	}
+	const char *bad = NULL;
+	perm_set_t p = 0;
+	if (!s || perm_set_from_json(s, &p, &bad) != 0 || p == 0 || (p & ~seven()))
+		return dom_fail(e, "validation-failed", "scope",
+			"\"scope\" must be \"full\" or a list of administrator permissions (numbers.manage, "
+			"users.manage, admins.manage, security.manage, data.read, billing.read, "
+			"settings.manage)");
+	*scope = p;
+	return 0;
+}
+
+static int body_time(const json_t *body, const char *key, bool required, int64_t *ms, dom_err_t *e)
+{
+	const char *s;
+	if (body_str(body, key, required, &s, e))
+		return -1;
+	if (!s)
+		return 0;
+	if (time_parse_rfc3339(s, ms) != 0)
+		return dom_fail(e, "validation-failed", key, "%s must be an RFC 3339 time", key);
+	return 0;
+}
+
+int dom_consent_create(dom_ctx_t *c, const json_t *a, const json_t *body, json_t **out,
+	dom_err_t *e)
+{
+	static const char *const allowed[] = { "partner_id", "scope", "expires_at", "starts_at",
+		"text_version", "mfa_code", NULL };
+	const char *partner_id, *version, *code;
+	if (!is_owner_in_person(c))
+		return dom_fail(e, "owner-only", "", "only the account owner, in person, gives a consent");
+	int64_t now = time_now_ms(), starts = now, expires = 0;
+	perm_set_t scope = 0;
+	bool full = false, mfa = false;
+	if (body_only(body, allowed, e) || body_str(body, "partner_id", true, &partner_id, e) ||
+	    parse_scope(body, &scope, &full, e) || body_time(body, "expires_at", true, &expires, e) ||
+	    body_time(body, "starts_at", false, &starts, e) ||
+	    body_str(body, "text_version", false, &version, e) ||
+	    body_str(body, "mfa_code", false, &code, e))
+		return -1;
+	if (version && strcmp(version, CONSENT_TEXT_VERSION) != 0)
+		return dom_fail(e, "validation-failed", "text_version",
+			"the current consent text is version %s", CONSENT_TEXT_VERSION);
+	if (starts < now)
+		starts = now;
+	int max_days = c->cfg && c->cfg->consent_max_days > 0 ? c->cfg->consent_max_days : 365;
+	if (expires <= starts)
+		return dom_fail(e, "validation-failed", "expires_at", "expires_at must be after the start");
+	if (expires > now + (int64_t)max_days * DAY_MS)
+		return dom_fail(e, "validation-failed", "expires_at",
+			"a consent lasts at most %d days", max_days);
+	json_t *prt = store_partner_get(c->tx, partner_id);
+	bool active = prt && strcmp(rec_str(prt, "status"), "active") == 0;
+	json_decref(prt);
+	if (!active)
+		return dom_fail(e, "validation-failed", "partner_id", "no such active partner");
+	if (dom_mfa_recheck(c, code, &mfa, e))
+		return -1;
+
+	char *id = sec_new_id("cns");
+	char *names = perm_set_to_string(scope);
+	json_t *k = json_pack("{s:s, s:s, s:s, s:s, s:i, s:I, s:I, s:s, s:s, s:s, s:i, s:I}", "id", id,
+		"account_id", rec_str(a, "id"), "partner_id", partner_id, "scope", names, "full_scope",
+		full ? 1 : 0, "starts_at", (json_int_t)starts, "expires_at", (json_int_t)expires,
+		"signer_id", c->who->person_id, "text_version", CONSENT_TEXT_VERSION, "method",
+		"in-session", "mfa_checked", mfa ? 1 : 0, "created_at", (json_int_t)now);
+	free(names);
+	free(id);
+	int rc = store_consent_insert(c->tx, k);
+	json_t *stored = rc == STORE_OK ? store_consent_get(c->tx, rec_str(a, "id"), rec_str(k, "id")) : NULL;
+	json_decref(k);
+	if (!stored)
+		return dom_fail(e, "internal", "", "the consent could not be stored");
+	*out = consent_view(stored, now);
+	json_t *d = json_pack("{s:s, s:O, s:O, s:O, s:s, s:s, s:b}", "partner_id", partner_id, "scope",
+		json_object_get(*out, "scope"), "starts_at", json_object_get(*out, "starts_at"),
+		"expires_at", json_object_get(*out, "expires_at"), "text_version", CONSENT_TEXT_VERSION,
+		"method", "in-session", "mfa_checked", mfa);
+	rc = dom_audit(c, "consent.create", rec_str(stored, "id"), rec_str(a, "id"), "success", d);
+	json_decref(d);
+	if (rc == 0)
+		rc = notify_owner(c->tx, c->cfg, rec_str(a, "id"), stored, MAIL_KIND_CONSENT_STARTED, NULL);
+	if (rc == 0) {
+		json_t *p = store_partner_get(c->tx, partner_id);
+		const char *scope_txt = full ? "full" : rec_str(stored, "scope");
+		const char *exp = json_string_value(json_object_get(*out, "expires_at"));
+		char *en = text_fill(CONSENT_TEXT_EN, rec_str(p, "name"), scope_txt, exp);
+		char *fr = text_fill(CONSENT_TEXT_FR, rec_str(p, "name"), scope_txt, exp);
+		json_object_set_new(*out, "text", json_pack("{s:s, s:s}", "en", en, "fr", fr));
+		free(en);
+		free(fr);
+		json_decref(p);
+	}
+	json_decref(stored);
+	if (rc != 0) {
+		json_decref(*out);
+		*out = NULL;
+		return dom_fail(e, "internal", "", "the consent could not be recorded");
+	}
+	return 0;
+}
+
+int dom_consent_list(dom_ctx_t *c, const json_t *a, json_t **out, dom_err_t *e)
+{
+	const char *partner = strcmp(c->who->kind, "partner") == 0 ? c->who->partner_id : NULL;
+	json_t *rows = store_consent_list(c->tx, rec_str(a, "id"), partner);
+	if (!rows)
+		return dom_fail(e, "internal", "", "the consents could not be read");
+	int64_t now = time_now_ms();
+	json_t *items = json_array();
+	size_t i;
+	json_t *k;
+	json_array_foreach(rows, i, k)
+		json_array_append_new(items, consent_view(k, now));
+	json_decref(rows);
+	*out = json_pack("{s:o, s:s}", "items", items, "text_version", CONSENT_TEXT_VERSION);
+	if (dom_audit(c, "consent.list", rec_str(a, "id"), rec_str(a, "id"), "success", NULL) == 0)
+		return 0;
+	json_decref(*out);
+	*out = NULL;
+	return dom_fail(e, "internal", "", "the read could not be recorded");
+}
+
+int dom_consent_revoke(dom_ctx_t *c, const json_t *a, const char *consent_id, json_t **out,
+	dom_err_t *e)
+{
+	*out = NULL;
+	if (!is_owner_in_person(c))
+		return dom_fail(e, "owner-only", "", "only the account owner, in person, revokes a consent");
+	int64_t now = time_now_ms();
+	int rc = store_consent_revoke(c->tx, rec_str(a, "id"), consent_id, now, c->who->person_id);
+	if (rc == STORE_NOTFOUND)
+		return dom_fail(e, "not-found", "", "no such consent in force");
+	json_t *k = rc == STORE_OK ? store_consent_get(c->tx, rec_str(a, "id"), consent_id) : NULL;
+	if (!k)
+		return dom_fail(e, "internal", "", "the consent could not be revoked");
+	rc = dom_audit(c, "consent.revoke", consent_id, rec_str(a, "id"), "success", NULL);
+	/* The end is noticed now, not by the sweep. */
+	if (rc == 0 && store_consent_end_noted(c->tx, consent_id, now) == STORE_OK)
+		rc = notify_owner(c->tx, c->cfg, rec_str(a, "id"), k, MAIL_KIND_CONSENT_ENDED, NULL);
+	json_decref(k);
+	return rc == 0 ? 0 : dom_fail(e, "internal", "", "the consent could not be revoked");
+}
+
+int dom_consent_used(dom_ctx_t *c, const json_t *a, const char *consent_id, dom_err_t *e)
+{
+	int rc = store_consent_first_use(c->tx, consent_id, time_now_ms());
+	if (rc == STORE_NOTFOUND)
+		return 0; /* used before */
+	json_t *k = rc == STORE_OK ? store_consent_get(c->tx, rec_str(a, "id"), consent_id) : NULL;
+	json_t *who = k ? store_principal_get(c->tx, c->who->person_id) : NULL;
+	rc = k ? 0 : -1;
+	if (rc == 0)
+		rc = dom_audit(c, "consent.first_use", consent_id, rec_str(a, "id"), "success", NULL);
+	if (rc == 0) {
+		char actor[200];
+		snprintf(actor, sizeof actor, "%s <%s>", who ? rec_str(who, "name") : "",
+			who ? rec_str(who, "email") : "");
+		rc = notify_owner(c->tx, c->cfg, rec_str(a, "id"), k, MAIL_KIND_CONSENT_USED, actor);
+	}
+	json_decref(who);
+	json_decref(k);
+	return rc == 0 ? 0 : dom_fail(e, "internal", "", "the use of the consent could not be recorded");
+}
+
+int dom_consent_sweep(store_t *st, const dom_config_t *cfg, int64_t now, int limit)
+{
+	store_tx_t *tx = store_begin(st, true);
+	if (!tx)
+		return -1;
+	json_t *rows = store_consent_ended(tx, now, limit);
+	int n = 0, rc = rows ? 0 : -1;
+	size_t i;
+	json_t *k;
+	audit_ctx_t actx = { .actor = "system:consents", .source = "" };
+	json_array_foreach(rows, i, k) {
+		if (rc != 0)
+			break;
+		if (store_consent_end_noted(tx, rec_str(k, "id"), now) != STORE_OK)
+			continue;
+		rc = audit_record(tx, &actx, "consent.expire", rec_str(k, "id"), rec_str(k, "account_id"),
+			"success", NULL);
+		if (rc == 0)
+			rc = notify_owner(tx, cfg, rec_str(k, "account_id"), k, MAIL_KIND_CONSENT_ENDED, NULL);
+		n++;
+	}
+	json_decref(rows);
+	if (rc == 0 && store_commit(tx) == STORE_OK)
+		return n;
+	if (rc != 0)
+		store_rollback(tx);
+	log_event(LOG_ERROR, "consent.sweep_failed", "consents=%d", n);
+	return -1;
+}
+
+/* ---- what a request weighs (authz_decide) ---- */
+
+int dom_access_load(store_tx_t *tx, const principal_t *p, const json_t *account, int64_t now,
+	dom_access_t *a, authz_target_t *t)
+{
+	memset(a, 0, sizeof *a);
+	memset(t, 0, sizeof *t);
+	t->account_id = rec_str(account, "id");
+	const char *pp = rec_str(account, "partner_id");
+	t->partner_id = *pp ? pp : NULL;
+	if (!p)
+		return 0;
+	if (strcmp(p->kind, "partner") == 0) {
+		a->rows[0] = store_consent_live(tx, t->account_id, p->partner_id, now);
+		if (!a->rows[0])
+			return -1;
+		size_t i;
+		json_t *k;
+		json_array_foreach(a->rows[0], i, k) {
+			if (t->nconsents >= DOM_ACCESS_MAX)
+				break;
+			authz_consent_t *x = &a->consents[t->nconsents++];
+			x->id = rec_str(k, "id");
+			x->partner_id = rec_str(k, "partner_id");
+			x->scope = perm_set_from_string(rec_str(k, "scope")) & seven();
+			x->starts_at = rec_int(k, "starts_at");
+			x->expires_at = rec_int(k, "expires_at");
+			x->revoked_at = rec_int(k, "revoked_at");
+		}
+		t->consents = a->consents;
+	}
+	return 0;
+}
+
+void dom_access_free(dom_access_t *a)
+{
+	json_decref(a->rows[0]);
+	json_decref(a->rows[1]);
+	a->rows[0] = a->rows[1] = NULL;
+}

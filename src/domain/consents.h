@@ -1,0 +1,61 @@
+/* Delegated access to a customer account (R03, C18, P06, P11).
+ *
+ * Consents: the owner of an account lets the staff of one partner hold some
+ * or all of the seven administrator powers on it for a while. Support access
+ * grants: a provider staff member asks for one scope on one account, with a
+ * reason, and the owner or an administrator approves. Neither is decided
+ * here: authz_decide() (authz.h) weighs them, from what dom_access_load()
+ * reads afresh for each request, so that a revocation or an expiry holds
+ * from the next request on.
+ *
+ * Operations follow the conventions of domain.h; the account record is the
+ * one the router loaded (borrowed). See docs/security.md ("Partners and
+ * support access"). */
+#ifndef FV_DOMAIN_CONSENTS_H
+#define FV_DOMAIN_CONSENTS_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "authz.h"
+#include "domain.h"
+
+/* The version of the consent text an owner agrees to (EN/FR below). */
+#define CONSENT_TEXT_VERSION "consent-2026-12"
+/* Most live consents or grants one request weighs. */
+#define DOM_ACCESS_MAX 16
+
+/* POST /v1/accounts/{id}/consents, by the owner in person:
+ * {partner_id, scope: "full" | [permission…] (of the seven powers),
+ * expires_at, starts_at?, text_version?, mfa_code? (required when the owner
+ * has a second factor)}. The end is at most consent_max_days ahead. The
+ * owner is mailed. *out: the consent, with the texts agreed to. */
+int dom_consent_create(dom_ctx_t *c, const json_t *account, const json_t *body, json_t **out,
+	dom_err_t *e);
+/* GET: {items: [consent…]} (partner staff see their partner's only). */
+int dom_consent_list(dom_ctx_t *c, const json_t *account, json_t **out, dom_err_t *e);
+/* DELETE …/{consent_id}, by the owner: revoked now; the owner is mailed.
+ * not-found when there is no such consent or it was revoked already. */
+int dom_consent_revoke(dom_ctx_t *c, const json_t *account, const char *consent_id, json_t **out,
+	dom_err_t *e);
+/* The first use of a consent (the HTTP layer calls it when a decision rests
+ * on one): recorded, audited and mailed to the owner once. 0 / -1 (the
+ * request then fails: nothing is done under a consent unrecorded). */
+int dom_consent_used(dom_ctx_t *c, const json_t *account, const char *consent_id, dom_err_t *e);
+/* Mails the owners of consents that ended (expired or revoked) and were not
+ * noticed yet, in transactions of its own: the number noticed, or -1. */
+int dom_consent_sweep(store_t *st, const dom_config_t *cfg, int64_t now, int limit);
+
+/* What may lend p permissions on account at now, read from the store:
+ * fills t (which points into a) for authz_decide(). 0 / -1. */
+typedef struct dom_access {
+	json_t *rows[2]; /* consents, grants: what the entries borrow from */
+	authz_consent_t consents[DOM_ACCESS_MAX];
+	authz_grant_t grants[DOM_ACCESS_MAX];
+} dom_access_t;
+int dom_access_load(store_tx_t *tx, const principal_t *p, const json_t *account, int64_t now,
+	dom_access_t *a, authz_target_t *t);
+/* Releases what dom_access_load() read (a zeroed one too). */
+void dom_access_free(dom_access_t *a);
+
+#endif

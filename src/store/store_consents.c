@@ -1,0 +1,63 @@
+/* SQLite backend of consents and access grants (see store_consents.h). */
+#include "store_consents.h"
+
+#include "store_int.h"
+
+#define CONSENT_COLS "id, account_id, partner_id, scope, full_scope, starts_at, expires_at," \
+	" signer_id, text_version, method, mfa_checked, created_at, revoked_at, revoked_by," \
+	" first_used_at, end_notified_at"
+
+int store_consent_insert(store_tx_t *tx, const json_t *consent)
+{
+	static const char *const cols[] = { "id", "account_id", "partner_id", "scope", "full_scope",
+		"starts_at", "expires_at", "signer_id", "text_version", "method", "mfa_checked",
+		"created_at", NULL };
+	return sq_insert(tx, "consents", cols, consent);
+}
+
+json_t *store_consent_get(store_tx_t *tx, const char *account_id, const char *id)
+{
+	return sq_one(tx, "SELECT " CONSENT_COLS " FROM consents WHERE id=? AND account_id=?", "ss", id,
+		account_id);
+}
+
+json_t *store_consent_list(store_tx_t *tx, const char *account_id, const char *partner_id)
+{
+	return sq_rows(tx, "SELECT " CONSENT_COLS " FROM consents WHERE account_id=?"
+		" AND (? IS NULL OR partner_id=?) ORDER BY created_at DESC, id LIMIT 500", "sss",
+		account_id, partner_id, partner_id);
+}
+
+json_t *store_consent_live(store_tx_t *tx, const char *account_id, const char *partner_id,
+	int64_t now)
+{
+	return sq_rows(tx, "SELECT " CONSENT_COLS " FROM consents WHERE account_id=? AND partner_id=?"
+		" AND revoked_at IS NULL AND starts_at <= ? AND expires_at > ? ORDER BY created_at, id"
+		" LIMIT 50", "ssii", account_id, partner_id, now, now);
+}
+
+int store_consent_revoke(store_tx_t *tx, const char *account_id, const char *id, int64_t now,
+	const char *by)
+{
+	return sq_exec(tx, true, "UPDATE consents SET revoked_at=?, revoked_by=? WHERE id=?"
+		" AND account_id=? AND revoked_at IS NULL", "isss", now, by, id, account_id);
+}
+
+int store_consent_first_use(store_tx_t *tx, const char *id, int64_t now)
+{
+	return sq_exec(tx, true, "UPDATE consents SET first_used_at=? WHERE id=? AND first_used_at IS NULL",
+		"is", now, id);
+}
+
+int store_consent_end_noted(store_tx_t *tx, const char *id, int64_t now)
+{
+	return sq_exec(tx, true, "UPDATE consents SET end_notified_at=? WHERE id=?"
+		" AND end_notified_at IS NULL", "is", now, id);
+}
+
+json_t *store_consent_ended(store_tx_t *tx, int64_t now, int limit)
+{
+	return sq_rows(tx, "SELECT " CONSENT_COLS " FROM consents WHERE end_notified_at IS NULL"
+		" AND (expires_at <= ? OR revoked_at IS NOT NULL) ORDER BY expires_at LIMIT ?", "in", now,
+		limit);
+}

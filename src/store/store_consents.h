@@ -1,0 +1,34 @@
+/* The store's side of delegated access to an account: consents given by an
+ * account's owner to a partner, and support access grants of provider staff
+ * (see src/domain/consents.h). Every query names the account. */
+#ifndef FV_STORE_CONSENTS_H
+#define FV_STORE_CONSENTS_H
+
+#include <stdint.h>
+
+#include "store.h"
+
+/* Inserts a consent record (the columns of table consents). */
+int store_consent_insert(store_tx_t *tx, const json_t *consent);
+/* The consent id of account, or NULL (new reference). */
+json_t *store_consent_get(store_tx_t *tx, const char *account_id, const char *id);
+/* Every consent of account, newest first (partner_id NULL: of every
+ * partner): array (new reference), or NULL on error. */
+json_t *store_consent_list(store_tx_t *tx, const char *account_id, const char *partner_id);
+/* The consents of account to partner that are neither revoked nor expired
+ * at now, and have started (array, new reference; NULL on error). */
+json_t *store_consent_live(store_tx_t *tx, const char *account_id, const char *partner_id,
+	int64_t now);
+/* Revokes a consent not yet revoked: STORE_NOTFOUND when there is none. */
+int store_consent_revoke(store_tx_t *tx, const char *account_id, const char *id, int64_t now,
+	const char *by);
+/* Marks the first use: STORE_OK when this was the first, STORE_NOTFOUND
+ * when it had been used already. */
+int store_consent_first_use(store_tx_t *tx, const char *id, int64_t now);
+/* Marks the end notice sent: STORE_OK the first time, else STORE_NOTFOUND. */
+int store_consent_end_noted(store_tx_t *tx, const char *id, int64_t now);
+/* Up to limit consents, of every account, that ended (expired or revoked)
+ * at or before now and whose end was not noticed yet (array, new ref). */
+json_t *store_consent_ended(store_tx_t *tx, int64_t now, int limit);
+
+#endif

@@ -895,6 +895,24 @@ const struct i18n_entry i18n_fr_entries[] = {
 		"l'usage du consentement n'a pas pu être consigné" },
 	{ "you have a second factor: send a current code as \"mfa_code\"",
 		"vous avez un second facteur : envoyez un code en cours dans « mfa_code »" },
+
+	/* ---- support access grants (src/domain/grants.c) ---- */
+	{ "a reason (a ticket reference) of 1 to %d characters is required",
+		"un motif (une référence de ticket) de 1 à %d caractères est requis" },
+	{ "access grants are asked for by provider staff in person",
+		"les accès sont demandés par le personnel du fournisseur, en personne" },
+	{ "access grants are decided by the account's owner or an administrator, in person",
+		"les accès sont décidés par le propriétaire du compte ou un administrateur, en personne" },
+	{ "break-glass access is for operators", "l'accès d'urgence est réservé aux opérateurs" },
+	{ "break_glass must be true or false", "break_glass doit valoir true ou false" },
+	{ "duration_minutes must be 1 to %d", "duration_minutes doit valoir de 1 à %d" },
+	{ "no such access grant", "cette autorisation d'accès n'existe pas" },
+	{ "scope must be config.read, data.read or admin", "scope doit valoir config.read, data.read ou admin" },
+	{ "the access grant could not be stored", "l'autorisation d'accès n'a pas pu être enregistrée" },
+	{ "the access grant is not in force", "l'autorisation d'accès n'est pas en vigueur" },
+	{ "the access grant is not waiting for approval",
+		"l'autorisation d'accès n'attend pas d'approbation" },
+	{ "the access grants could not be read", "les autorisations d'accès n'ont pas pu être lues" },
 };
 
 const size_t i18n_fr_count = sizeof i18n_fr_entries / sizeof i18n_fr_entries[0];

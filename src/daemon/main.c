@@ -185,6 +185,8 @@ static dom_config_t dom_config(const config_t *cfg)
 		.retention_min_days = (int)cfg->retention_min_days,
 		.retention_max_days = (int)cfg->retention_max_days,
 		.consent_max_days = (int)cfg->consent_max_days,
+		.grant_max_hours = (int)cfg->grant_max_hours,
+		.break_glass_max_minutes = (int)cfg->break_glass_max_minutes,
 	};
 	return d;
 }

@@ -361,6 +361,24 @@ int dom_access_load(store_tx_t *tx, const principal_t *p, const json_t *account,
 			x->revoked_at = rec_int(k, "revoked_at");
 		}
 		t->consents = a->consents;
+	} else if (strcmp(p->kind, "provider") == 0 && strcmp(p->type, "user") == 0) {
+		a->rows[1] = store_grant_live(tx, t->account_id, p->person_id, now);
+		if (!a->rows[1])
+			return -1;
+		size_t i;
+		json_t *g;
+		json_array_foreach(a->rows[1], i, g) {
+			if (t->ngrants >= DOM_ACCESS_MAX)
+				break;
+			authz_grant_t *x = &a->grants[t->ngrants++];
+			x->id = rec_str(g, "id");
+			x->staff_id = rec_str(g, "staff_id");
+			x->scope = dom_grant_scope_perms(rec_str(g, "scope"));
+			x->approved = strcmp(rec_str(g, "status"), "approved") == 0;
+			x->starts_at = rec_int(g, "starts_at");
+			x->expires_at = rec_int(g, "expires_at");
+		}
+		t->grants = a->grants;
 	}
 	return 0;
 }

@@ -46,6 +46,31 @@ int dom_consent_used(dom_ctx_t *c, const json_t *account, const char *consent_id
  * noticed yet, in transactions of its own: the number noticed, or -1. */
 int dom_consent_sweep(store_t *st, const dom_config_t *cfg, int64_t now, int limit);
 
+/* ---- support access grants (grants.c) ---- */
+
+/* The permissions a grant scope lends: "config.read" account.read (the
+ * account's numbers and notices), "data.read" also data.read, "admin" the
+ * seven administrator powers and account.read. 0 for an unknown scope. */
+perm_set_t dom_grant_scope_perms(const char *scope);
+/* POST /v1/accounts/{id}/access-grants, by a provider staff member in
+ * person: {scope, reason, duration_minutes, break_glass?}. A request waits
+ * for the owner's or an administrator's approval (the owner is mailed);
+ * break-glass (operators only, reason mandatory, at most
+ * access.break_glass_max_minutes) is in force at once and the owner is
+ * mailed at once. Durations are capped by access.grant_max_hours. */
+int dom_grant_request(dom_ctx_t *c, const json_t *account, const json_t *body, json_t **out,
+	dom_err_t *e);
+/* GET: the access-transparency list, past and present: {items}. */
+int dom_grant_list(dom_ctx_t *c, const json_t *account, json_t **out, dom_err_t *e);
+/* POST …/{grant_id}/approve, by an account member in person (the owner or
+ * an administrator): in force from now for its duration. */
+int dom_grant_approve(dom_ctx_t *c, const json_t *account, const char *grant_id, json_t **out,
+	dom_err_t *e);
+/* POST …/{grant_id}/revoke, likewise: a request is refused, an approved
+ * grant ends now. */
+int dom_grant_revoke(dom_ctx_t *c, const json_t *account, const char *grant_id, json_t **out,
+	dom_err_t *e);
+
 /* What may lend p permissions on account at now, read from the store:
  * fills t (which points into a) for authz_decide(). 0 / -1. */
 typedef struct dom_access {

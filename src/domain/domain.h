@@ -37,6 +37,8 @@ typedef struct dom_config {
 	int retention_min_days;    /* bounds of retention policies (0: none) */
 	int retention_max_days;
 	int consent_max_days;      /* longest consent an owner may give a partner */
+	int grant_max_hours;       /* longest support access grant */
+	int break_glass_max_minutes; /* longest break-glass grant of an operator */
 } dom_config_t;
 
 typedef struct dom_ctx {

@@ -18,6 +18,8 @@
 #define MAIL_KIND_CONSENT_STARTED "consent_started"
 #define MAIL_KIND_CONSENT_USED "consent_used"
 #define MAIL_KIND_CONSENT_ENDED "consent_ended"
+#define MAIL_KIND_GRANT_REQUESTED "access_requested"
+#define MAIL_KIND_GRANT_BREAK_GLASS "access_break_glass"
 
 /* Queues a mail of kind to person (a person record: its email, id,
  * account_id and lang, else lang), with params (borrowed JSON object, no

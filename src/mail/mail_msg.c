@@ -111,6 +111,33 @@ static const struct tpl tpls[] = {
 		"Bonjour {name},\n\n"
 		"Votre consentement {consent_id} au partenaire {partner} sur votre compte {account} a "
 		"pris fin : son personnel ne détient plus aucun pouvoir sur le compte à ce titre." },
+	{ "access_requested", "en", "Support asks for access to {account}",
+		"Hello {name},\n\n"
+		"{staff}, of the service's support, asks for {scope} access to your account {account} "
+		"for {minutes} minute(s), for this reason: {reason}.\n\n"
+		"Nothing is open until you or an administrator approves request {grant_id} at {web}. "
+		"Every access under it will be in your account's audit log and access-transparency "
+		"list." },
+	{ "access_requested", "fr", "Le support demande l'accès à {account}",
+		"Bonjour {name},\n\n"
+		"{staff}, du support du service, demande un accès {scope} à votre compte {account} "
+		"pour {minutes} minute(s), pour ce motif : {reason}.\n\n"
+		"Rien n'est ouvert tant que vous ou un administrateur n'avez pas approuvé la demande "
+		"{grant_id} sur {web}. Chaque accès à ce titre figurera au journal d'audit de votre "
+		"compte et dans sa liste de transparence des accès." },
+	{ "access_break_glass", "en", "Emergency access to {account}",
+		"Hello {name},\n\n"
+		"{staff}, an operator of the service, opened emergency {scope} access to your account "
+		"{account} until {expires_at} (UTC), for this reason: {reason}.\n\n"
+		"Every access under it (grant {grant_id}) is in your account's audit log and "
+		"access-transparency list; you or an administrator can end it at {web}." },
+	{ "access_break_glass", "fr", "Accès d'urgence à {account}",
+		"Bonjour {name},\n\n"
+		"{staff}, opérateur du service, a ouvert un accès d'urgence {scope} à votre compte "
+		"{account} jusqu'au {expires_at} (UTC), pour ce motif : {reason}.\n\n"
+		"Chaque accès à ce titre (autorisation {grant_id}) figure au journal d'audit de votre "
+		"compte et dans sa liste de transparence des accès ; vous ou un administrateur pouvez "
+		"y mettre fin sur {web}." },
 };
 
 void mail_msg_init(void)

@@ -1,6 +1,8 @@
 /* SQLite backend of consents and access grants (see store_consents.h). */
 #include "store_consents.h"
 
+#include <string.h>
+
 #include "store_int.h"
 
 #define CONSENT_COLS "id, account_id, partner_id, scope, full_scope, starts_at, expires_at," \
@@ -60,4 +62,47 @@ json_t *store_consent_ended(store_tx_t *tx, int64_t now, int limit)
 	return sq_rows(tx, "SELECT " CONSENT_COLS " FROM consents WHERE end_notified_at IS NULL"
 		" AND (expires_at <= ? OR revoked_at IS NOT NULL) ORDER BY expires_at LIMIT ?", "in", now,
 		limit);
+}
+
+/* ---- support access grants ---- */
+
+#define GRANT_COLS "id, account_id, staff_id, scope, reason, duration_min, break_glass, status," \
+	" requested_at, decided_at, decided_by, starts_at, expires_at"
+
+int store_grant_insert(store_tx_t *tx, const json_t *grant)
+{
+	static const char *const cols[] = { "id", "account_id", "staff_id", "scope", "reason",
+		"duration_min", "break_glass", "status", "requested_at", "decided_at", "decided_by",
+		"starts_at", "expires_at", NULL };
+	return sq_insert(tx, "access_grants", cols, grant);
+}
+
+json_t *store_grant_get(store_tx_t *tx, const char *account_id, const char *id)
+{
+	return sq_one(tx, "SELECT " GRANT_COLS " FROM access_grants WHERE id=? AND account_id=?", "ss",
+		id, account_id);
+}
+
+json_t *store_grant_list(store_tx_t *tx, const char *account_id)
+{
+	return sq_rows(tx, "SELECT " GRANT_COLS " FROM access_grants WHERE account_id=?"
+		" ORDER BY requested_at DESC, id LIMIT 500", "s", account_id);
+}
+
+json_t *store_grant_live(store_tx_t *tx, const char *account_id, const char *staff_id, int64_t now)
+{
+	return sq_rows(tx, "SELECT " GRANT_COLS " FROM access_grants WHERE account_id=? AND staff_id=?"
+		" AND status='approved' AND starts_at <= ? AND expires_at > ? ORDER BY requested_at, id"
+		" LIMIT 50", "ssii", account_id, staff_id, now, now);
+}
+
+int store_grant_decide(store_tx_t *tx, const char *account_id, const char *id, const char *from,
+	const char *to, int64_t now, const char *by, int64_t expires_at)
+{
+	bool approve = strcmp(to, "approved") == 0;
+	return sq_exec(tx, true, "UPDATE access_grants SET status=?, decided_at=?, decided_by=?,"
+		" starts_at=CASE WHEN ? THEN ? ELSE starts_at END,"
+		" expires_at=CASE WHEN ? THEN ? ELSE MIN(COALESCE(expires_at, ?), ?) END"
+		" WHERE id=? AND account_id=? AND status=?", "sisniniiisss", to, now, by, approve ? 1 : 0,
+		now, approve ? 1 : 0, expires_at, now, now, id, account_id, from);
 }

@@ -31,4 +31,20 @@ int store_consent_end_noted(store_tx_t *tx, const char *id, int64_t now);
  * at or before now and whose end was not noticed yet (array, new ref). */
 json_t *store_consent_ended(store_tx_t *tx, int64_t now, int limit);
 
+/* ---- support access grants ---- */
+
+/* Inserts a grant record (the columns of table access_grants). */
+int store_grant_insert(store_tx_t *tx, const json_t *grant);
+/* The grant id of account, or NULL (new reference). */
+json_t *store_grant_get(store_tx_t *tx, const char *account_id, const char *id);
+/* Every grant of account, newest first (array, new reference; NULL on error). */
+json_t *store_grant_list(store_tx_t *tx, const char *account_id);
+/* The approved grants of staff_id on account in force at now (array). */
+json_t *store_grant_live(store_tx_t *tx, const char *account_id, const char *staff_id, int64_t now);
+/* Moves a grant from status `from` to `to` (decided_at, decided_by; when to
+ * is "approved", starts_at now and expires_at). STORE_NOTFOUND when the
+ * grant is not in status from. */
+int store_grant_decide(store_tx_t *tx, const char *account_id, const char *id, const char *from,
+	const char *to, int64_t now, const char *by, int64_t expires_at);
+
 #endif

@@ -9,6 +9,16 @@ start_daemon
 # in_seconds N: the RFC 3339 time N seconds after the daemon's clock.
 in_seconds() { date -u -d "@$(( $(clock_seconds) + $1 ))" +%Y-%m-%dT%H:%M:%SZ; }
 # give PARTNER SCOPE SECONDS: the owner gives a consent (SCOPE as JSON).
+# signin_all: after the clock moved past the idle timeout, everyone signs in
+# again.
+signin_all() {
+	REP=$(login rep@reseller.example "tulip garden 4417")
+	REP2=$(login rep@other.example "maple river 9921")
+	OWN=$(login owner@customer.example "copper lantern 5512")
+	ADM=$(login adm@customer.example "quiet harbour 7730")
+	OP=$(operator_token)
+	[ -z "${SUP_ID:-}" ] || SUP=$(login sue@provider.example "violet meadow 2290")
+}
 give() {
 	req POST "/v1/accounts/$ACC/consents" "$OWN" "{\"partner_id\":\"$1\",\"scope\":$2,\"expires_at\":\"$(in_seconds "$3")\"}"
 }
@@ -94,10 +104,7 @@ expect_jq '.scope == "full" and (.permissions | length) == 7' "full is the seven
 req GET "/v1/accounts/$ACC/users/$U1" "$REP"
 expect_status 200 "the partner reads a member under it"
 advance_clock 61
-# (sessions idle that long have ended: everyone signs in again)
-REP=$(login rep@reseller.example "tulip garden 4417")
-REP2=$(login rep@other.example "maple river 9921")
-OWN=$(login owner@customer.example "copper lantern 5512")
+signin_all
 req GET "/v1/accounts/$ACC/users/$U1" "$REP"
 expect_problem 403 forbidden "the next call after expiry"
 req GET "/v1/accounts/$ACC/consents" "$OWN"
@@ -113,5 +120,62 @@ req GET "/v1/accounts/$ACC/users" "$REP"
 expect_problem 403 forbidden "the provisioning partner gains nothing from it"
 req GET "/v1/accounts/$ACC/audit-events?action=user.list" "$OWN"
 expect_jq "[.items[] | select(.detail.consent_id == \"$CNS3\")] | length == 1" "attributed to the consent"
+
+# --- support access grants (P06, P11)
+req POST /v1/provider/staff "$OP" '{"email":"sue@provider.example","name":"Sue Support","role":"support"}'
+SUP_ID=$(jqr .id); accept "$(jqr .invitation.token)" "violet meadow 2290"
+SUP=$(login sue@provider.example "violet meadow 2290")
+req GET "/v1/accounts/$ACC/users" "$SUP"
+expect_problem 403 forbidden "support staff see no customer data without a grant"
+req POST "/v1/accounts/$ACC/access-grants" "$SUP" '{"scope":"data.read","reason":" ","duration_minutes":60}'
+expect_problem 422 validation-failed "a grant needs a reason"
+req POST "/v1/accounts/$ACC/access-grants" "$SUP" '{"scope":"data.read","reason":"TICKET-42","duration_minutes":100000}'
+expect_problem 422 validation-failed "a grant longer than access.grant_max_hours"
+req POST "/v1/accounts/$ACC/access-grants" "$SUP" '{"scope":"data.read","reason":"TICKET-42","duration_minutes":60,"break_glass":true}'
+expect_problem 403 forbidden "break-glass is for operators"
+req POST "/v1/accounts/$ACC/access-grants" "$SUP" '{"scope":"data.read","reason":"TICKET-42","duration_minutes":60}'
+expect_status 201 "support asks for data.read access"
+GRT=$(jqr .id)
+expect_jq '.status == "requested" and .reason == "TICKET-42" and .expires_at == null' "the request waits"
+req GET "/v1/accounts/$ACC/users" "$SUP"
+expect_problem 403 forbidden "nothing is open before approval"
+req POST "/v1/accounts/$ACC/access-grants/$GRT/approve" "$SUP"
+expect_problem 403 forbidden "staff cannot approve their own request"
+req POST "/v1/accounts/$ACC/access-grants/$GRT/approve" "$OWN"
+expect_status 200 "the owner approves"
+expect_jq '.status == "approved" and .expires_at != null' "in force"
+req POST "/v1/accounts/$ACC/access-grants/$GRT/approve" "$OWN"
+expect_problem 409 invalid-state "approved once"
+req GET "/v1/accounts/$ACC/users" "$SUP"
+expect_status 200 "support reads under the grant"
+req POST "/v1/accounts/$ACC/users" "$SUP" '{"email":"u9@customer.example","name":"U9","role":"user"}'
+expect_problem 403 forbidden "the grant lends data.read, not users.manage"
+req GET "/v1/accounts/$ACC/audit-events?action=user.list" "$OWN"
+expect_jq "[.items[] | select(.actor.id == \"$SUP_ID\" and .detail.grant_id == \"$GRT\")] | length == 1" \
+	"the staff read is in the account's audit, tied to the grant"
+advance_clock 61
+signin_all
+req GET "/v1/accounts/$ACC/users" "$SUP"
+expect_problem 403 forbidden "the next call after the grant expired"
+
+# Break-glass: an operator, with a reason, at once; the owner is told.
+req POST "/v1/accounts/$ACC/access-grants" "$OP" '{"scope":"config.read","reason":"","duration_minutes":30,"break_glass":true}'
+expect_problem 422 validation-failed "break-glass without a reason"
+req POST "/v1/accounts/$ACC/access-grants" "$OP" '{"scope":"config.read","reason":"INC-7 outage","duration_minutes":120,"break_glass":true}'
+expect_problem 422 validation-failed "break-glass beyond access.break_glass_max_minutes"
+req POST "/v1/accounts/$ACC/access-grants" "$OP" '{"scope":"config.read","reason":"INC-7 outage","duration_minutes":30,"break_glass":true}'
+expect_status 201 "break-glass access"
+BG=$(jqr .id)
+expect_jq '.status == "approved" and .break_glass == true' "in force at once"
+req POST "/v1/accounts/$ACC/access-grants/$BG/revoke" "$ADM"
+expect_status 200 "an administrator ends it"
+expect_jq '.status == "revoked"' "ended"
+
+# The access-transparency list: every grant, past and present.
+req GET "/v1/accounts/$ACC/access-grants" "$ADM"
+expect_jq "([.items[] | select(.id == \"$GRT\")][0] | .status == \"expired\" and .staff_id == \"$SUP_ID\" and .reason == \"TICKET-42\") and ([.items[] | select(.id == \"$BG\")][0].break_glass == true) and (.items | length) == 2" \
+	"the list shows the expired grant and the ended break-glass"
+req GET "/v1/accounts/$ACC/audit-events?action=access_grant.break_glass" "$OWN"
+expect_jq "[.items[] | select(.target == \"$BG\" and .detail.reason == \"INC-7 outage\")] | length == 1" "break-glass audited with its reason"
 
 finish

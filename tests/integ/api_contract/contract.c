@@ -173,9 +173,9 @@ static void check_params(const struct route *r, const json_t *op)
 		CHECK(find_param(op, "header", "Idempotency-Key"),
 			"%s %s: creating route without the Idempotency-Key header", r->method, r->pattern);
 	/* Lists answered whole in one page take no limit/cursor (an
-	 * account's consents: the newest 500). */
+	 * account's consents and access grants: the newest 500). */
 	static const char *const unpaged[] = { "permissions.list", "me.sessions.list",
-		"account_sessions.list", "consents.list", NULL };
+		"account_sessions.list", "consents.list", "access_grants.list", NULL };
 	bool paged = strstr(r->action, ".list") != NULL;
 	for (int u = 0; unpaged[u]; u++)
 		paged = paged && strcmp(r->action, unpaged[u]) != 0;

@@ -192,6 +192,10 @@ static const struct policy {
 	{ "consents.create", "ownership.transfer", false, true, false },
 	{ "consents.list", "ownership.transfer admins.manage security.manage partner.accounts.read", false, true, false },
 	{ "consents.delete", "ownership.transfer", false, true, false },
+	{ "access_grants.create", "provider.accounts.read", false, true, false },
+	{ "access_grants.list", "security.manage data.read provider.accounts.read", false, true, false },
+	{ "access_grants.approve", "security.manage", false, true, false },
+	{ "access_grants.revoke", "security.manage", false, true, false },
 	{ NULL, NULL, false, false, false },
 };
 
@@ -649,6 +653,7 @@ static void fill_path(const struct world *w, const struct route *r, struct cell 
 			: strcmp(name, "port_id") == 0 ? "prt_none"
 			: strcmp(name, "fax_id") == 0 ? "fax_none"
 			: strcmp(name, "consent_id") == 0 ? "cns_none"
+			: strcmp(name, "grant_id") == 0 ? "agr_none"
 			: strcmp(name, "n") == 0 ? "1"
 			: strcmp(name, "incident_id") == 0 ? "inc_none"
 			: strcmp(name, "component") == 0 ? "api"
@@ -1010,6 +1015,15 @@ static void prepare(struct world *w, const struct route *r, struct actor *p, str
 		c->ok_status = 404; /* no such consent: the delegate's stays */
 		c->ok_kind = "not-found";
 		c->note = "no such consent";
+	} else if (strcmp(a, "access_grants.create") == 0) {
+		/* A request: nothing is open until the account approves it. */
+		json_object_set_new(c->body, "scope", json_string("config.read"));
+		json_object_set_new(c->body, "reason", json_string("matrix ticket"));
+		json_object_set_new(c->body, "duration_minutes", json_integer(30));
+	} else if (strcmp(a, "access_grants.approve") == 0 || strcmp(a, "access_grants.revoke") == 0) {
+		c->ok_status = 404; /* no such grant: nothing is opened or ended */
+		c->ok_kind = "not-found";
+		c->note = "no such grant";
 	} else if (strcmp(a, "retention.update") == 0) {
 		json_object_set_new(c->body, "safebox_days", json_null()); /* keep, as it is */
 	} else if (strcmp(a, "provider.incidents.create") == 0) {

@@ -16,6 +16,7 @@
 #include "i18n.h"
 #include "cli_http.h"
 #include "fdio.h"
+#include "money.h"
 #include "numparse.h"
 #include "xalloc.h"
 
@@ -79,34 +80,14 @@ const char *cli_fax_media_type(const char *path)
 	return NULL;
 }
 
-/* Digits after the decimal point of an ISO 4217 currency (2 for most). */
-static int currency_digits(const char *cur)
-{
-	static const char *const zero[] = { "BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW",
-		"PYG", "RWF", "UGX", "UYI", "VND", "VUV", "XAF", "XOF", "XPF" };
-	static const char *const three[] = { "BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND" };
-	for (size_t i = 0; i < sizeof zero / sizeof zero[0]; i++)
-		if (strcmp(cur, zero[i]) == 0)
-			return 0;
-	for (size_t i = 0; i < sizeof three / sizeof three[0]; i++)
-		if (strcmp(cur, three[i]) == 0)
-			return 3;
-	return 2;
-}
-
 void cli_money(json_int_t minor, const char *currency, buf_t *out)
 {
 	if (!currency || !currency[0]) {
 		buf_printf(out, "%" JSON_INTEGER_FORMAT, minor);
 		return;
 	}
-	int digits = currency_digits(currency);
-	/* Magnitude as unsigned, so that the most negative value prints too. */
-	unsigned long long mag = minor < 0 ? 0ULL - (unsigned long long)minor : (unsigned long long)minor;
-	unsigned long long scale = digits == 0 ? 1 : digits == 2 ? 100 : 1000;
-	buf_printf(out, "%s%llu", minor < 0 ? "-" : "", mag / scale);
-	if (digits)
-		buf_printf(out, ".%0*llu", digits, mag % scale);
+	char num[32];
+	buf_puts(out, money_decimal(minor, currency, num, sizeof num));
 	buf_puts(out, " ");
 	cli_out_sanitize(currency, out);
 }

@@ -6,6 +6,8 @@
 #include "dom_util.h"
 #include "faxes.h"
 #include "sec.h"
+#include "mailq.h"
+#include "money.h"
 #include "store_billing.h"
 #include "timeutil.h"
 #include "xalloc.h"
@@ -35,11 +37,15 @@ static const char *actor_of(const dom_ctx_t *c)
 	return c->actor ? c->actor : "system:billing";
 }
 
-int billing_post_charges(dom_ctx_t *c, const char *account_id, dom_err_t *e)
+/* Posts the account's pending charges in tx; *charged: their total in
+ * currency. 0 or -1. */
+static int post_charges(store_tx_t *tx, const char *account_id, const char *currency,
+	int64_t *charged)
 {
-	json_t *rows = store_ledger_unbilled(c->tx, account_id);
+	*charged = 0;
+	json_t *rows = store_ledger_unbilled(tx, account_id);
 	if (!rows)
-		return dom_fail(e, "internal", "", "the charges could not be read");
+		return -1;
 	int64_t now = time_now_ms();
 	int64_t total = 0;
 	int rc = 0;
@@ -53,35 +59,188 @@ int billing_post_charges(dom_ctx_t *c, const char *account_id, dom_err_t *e)
 			rec_str(r, "currency"), "cdr_id", rec_str(r, "id"), "actor", "system:billing",
 			"created_at", (json_int_t)now);
 		free(id);
-		if (!t || store_ledger_append(c->tx, t, -cost, "provider:revenue") != STORE_OK)
+		if (!t || store_ledger_append(tx, t, -cost, "provider:revenue") != STORE_OK)
 			rc = -1;
 		json_decref(t);
 		total += cost;
+		if (strcmp(rec_str(r, "currency"), currency) == 0)
+			*charged += cost;
 	}
 	size_t n = json_array_size(rows);
 	json_decref(rows);
 	if (rc == 0 && n > 0)
-		rc = fax_audit(c->tx, &billing_actor, "billing.charge", account_id, account_id, "success",
+		rc = fax_audit(tx, &billing_actor, "billing.charge", account_id, account_id, "success",
 			json_pack("{s:I, s:I}", "cdrs", (json_int_t)n, "total_minor", (json_int_t)total));
-	if (rc != 0)
-		return dom_fail(e, "internal", "", "the charges could not be posted");
+	return rc;
+}
+
+static int64_t book_balance(store_tx_t *tx, const char *account_id, const char *currency, int *ok)
+{
+	char book[96];
+	snprintf(book, sizeof book, "account:%s", account_id);
+	return store_ledger_book_sum(tx, book, currency, ok);
+}
+
+/* Whether a member receives the account's billing notices: the billing
+ * contacts (role billing) and the owner, who answers for payment. */
+static bool billing_contact(const json_t *m)
+{
+	const char *role = rec_str(m, "role");
+	return strcmp(rec_str(m, "status"), "active") == 0 &&
+		(strcmp(role, "billing") == 0 || strcmp(role, "owner") == 0);
+}
+
+/* One notice of kind (a MAIL_KIND_BILLING_* template) mailed to each billing
+ * contact through the outbox, in the transaction that saw the balance
+ * cross, and audited as billing.notice. 0 or -1. */
+static int notice(store_tx_t *tx, const fax_env_t *env, const char *account_id, const char *kind,
+	int64_t balance, int64_t low, const char *currency)
+{
+	json_t *acc = store_account_get(tx, account_id, NULL);
+	json_t *members = store_members_all(tx, account_id);
+	if (!acc || !members) {
+		json_decref(acc);
+		json_decref(members);
+		return -1;
+	}
+	char bal_s[48], low_s[48];
+	money_decimal(balance, currency, bal_s, sizeof bal_s);
+	money_decimal(low, currency, low_s, sizeof low_s);
+	size_t len = strlen(bal_s);
+	snprintf(bal_s + len, sizeof bal_s - len, " %s", currency);
+	len = strlen(low_s);
+	snprintf(low_s + len, sizeof low_s - len, " %s", currency);
+	int rc = 0, sent = 0;
+	size_t i;
+	json_t *m;
+	json_array_foreach(members, i, m) {
+		if (!billing_contact(m))
+			continue;
+		json_t *params = json_pack("{s:s, s:s, s:s, s:s}", "name", rec_str(m, "name"),
+			"account", rec_str(acc, "name"), "balance", bal_s, "threshold", low_s);
+		if (!params || mail_queue_tx(tx, env, env && env->mail_on, kind, m, "en", params,
+			NULL) != 0)
+			rc = -1;
+		json_decref(params);
+		sent++;
+	}
+	json_decref(members);
+	json_decref(acc);
+	if (rc == 0)
+		rc = fax_audit(tx, &billing_actor, "billing.notice", account_id, account_id, "success",
+			json_pack("{s:s, s:I, s:I, s:s, s:i, s:b}", "kind", kind, "balance_minor",
+				(json_int_t)balance, "threshold_minor", (json_int_t)low, "currency", currency,
+				"contacts", sent, "mailed", env && env->mail_on));
+	return rc;
+}
+
+/* The notices of a prepaid account whose balance fell from before to after:
+ * at zero when it reached zero or less, else at the low-balance threshold
+ * when it reached it. Each fires when the balance crosses its level, so
+ * once until the balance rises above it again. 0 or -1. */
+static int notices(store_tx_t *tx, const fax_env_t *env, const char *account_id,
+	const char *currency, int64_t before, int64_t after)
+{
+	if (after >= before)
+		return 0;
+	json_t *p = store_plan_get(tx, account_id);
+	bool prepaid = p && strcmp(rec_str(p, "kind"), "prepaid") == 0;
+	int64_t low = p ? (int64_t)json_integer_value(json_object_get(p, "low_balance_minor")) : 0;
+	json_decref(p);
+	if (!prepaid)
+		return 0;
+	if (before > 0 && after <= 0)
+		return notice(tx, env, account_id, MAIL_KIND_BILLING_EXHAUSTED, after, low, currency);
+	if (before > low && after <= low)
+		return notice(tx, env, account_id, MAIL_KIND_BILLING_LOW, after, low, currency);
 	return 0;
 }
 
-int billing_balance_of(dom_ctx_t *c, const json_t *account, int64_t *balance, char currency[4],
+/* Charges posted, then the balance and its notices. 0 or -1. */
+static int settle(store_tx_t *tx, const fax_env_t *env, const char *account_id,
+	const char *currency, int64_t *balance)
+{
+	int ok;
+	int64_t charged = 0;
+	if (post_charges(tx, account_id, currency, &charged) != 0)
+		return -1;
+	*balance = book_balance(tx, account_id, currency, &ok);
+	if (!ok || notices(tx, env, account_id, currency, *balance + charged, *balance) != 0)
+		return -1;
+	return 0;
+}
+
+/* The balance of the account's book in its currency (4 bytes), charges
+ * posted first. 0 or -1 with e. */
+static int balance_of(dom_ctx_t *c, const json_t *account, int64_t *balance, char currency[4],
 	dom_err_t *e)
 {
-	const char *id = rec_str(account, "id");
-	if (billing_post_charges(c, id, e) != 0)
-		return -1;
 	account_currency(c, account, currency);
-	char book[96];
-	snprintf(book, sizeof book, "account:%s", id);
-	int ok;
-	*balance = store_ledger_book_sum(c->tx, book, currency, &ok);
-	if (!ok)
+	if (settle(c->tx, c->cfg ? c->cfg->fax : NULL, rec_str(account, "id"), currency,
+	    balance) != 0)
 		return dom_fail(e, "internal", "", "the balance could not be read");
 	return 0;
+}
+
+/* Whether a prepaid account can pay price on top of what its other open
+ * faxes (except except_fax_id) may still cost: 0 it can (or it is not
+ * prepaid), 1 it cannot, -1 error. */
+static int credit_check(store_tx_t *tx, const fax_env_t *env, const char *account_id,
+	const char *currency, int64_t price, const char *except_fax_id, int64_t *balance,
+	int64_t *available)
+{
+	*balance = *available = 0;
+	json_t *p = store_plan_get(tx, account_id);
+	bool prepaid = p && strcmp(rec_str(p, "kind"), "prepaid") == 0;
+	json_decref(p);
+	if (!prepaid)
+		return 0;
+	int ok;
+	if (settle(tx, env, account_id, currency, balance) != 0)
+		return -1;
+	int64_t reserved = store_ledger_reserved(tx, account_id, currency, except_fax_id, &ok);
+	if (!ok)
+		return -1;
+	*available = *balance - reserved;
+	return price > *available ? 1 : 0;
+}
+
+int billing_submit_check(dom_ctx_t *c, const char *account_id, const char *currency,
+	int64_t price, dom_err_t *e)
+{
+	int64_t bal, avail;
+	const fax_env_t *env = c->cfg ? c->cfg->fax : NULL;
+	int rc = credit_check(c->tx, env, account_id, currency, price, NULL, &bal, &avail);
+	if (rc < 0) {
+		dom_fail(e, "internal", "", "the balance could not be read");
+		return -1;
+	}
+	if (rc == 0)
+		return 0;
+	fax_audit_c(c, "fax.submit", account_id, account_id, "failure",
+		json_pack("{s:s, s:I, s:I, s:I, s:s}", "reason", "insufficient-credit", "price_minor",
+			(json_int_t)price, "balance_minor", (json_int_t)bal, "available_minor",
+			(json_int_t)avail, "currency", currency));
+	char price_s[32], bal_s[32], avail_s[32];
+	dom_fail(e, "insufficient-credit", "", "the fax costs %s %s; the prepaid balance is %s %s,"
+		" of which %s %s is not held for faxes already queued",
+		money_decimal(price, currency, price_s, sizeof price_s), currency,
+		money_decimal(bal, currency, bal_s, sizeof bal_s), currency,
+		money_decimal(avail, currency, avail_s, sizeof avail_s), currency);
+	return 1;
+}
+
+int billing_dial_check(store_tx_t *tx, const fax_env_t *env, const char *account_id,
+	const char *currency, int64_t price, const char *fax_id)
+{
+	int64_t bal, avail;
+	int rc = credit_check(tx, env, account_id, currency, price, fax_id, &bal, &avail);
+	if (rc == 1 && fax_audit(tx, &billing_actor, "billing.dial_refused", fax_id, account_id,
+		"failure", json_pack("{s:I, s:I, s:I, s:s}", "price_minor", (json_int_t)price,
+			"balance_minor", (json_int_t)bal, "available_minor", (json_int_t)avail, "currency",
+			currency)) != 0)
+		return -1;
+	return rc;
 }
 
 /* The plan of an account, the default (postpaid, nothing included) when it
@@ -169,7 +328,7 @@ int dom_billing_balance(dom_ctx_t *c, const json_t *account, json_t **out, dom_e
 {
 	int64_t bal;
 	char cur[4];
-	if (billing_balance_of(c, account, &bal, cur, e) != 0)
+	if (balance_of(c, account, &bal, cur, e) != 0)
 		return -1;
 	json_t *p = plan_of(c, account);
 	int64_t low = (int64_t)json_integer_value(json_object_get(p, "low_balance_minor"));
@@ -219,13 +378,15 @@ int dom_billing_credit(dom_ctx_t *c, const json_t *account, const json_t *body, 
 		return dom_fail(e, "validation-failed", "kind", "kind must be topup, credit or refund");
 	int64_t bal;
 	char cur[4];
-	if (billing_balance_of(c, account, &bal, cur, e) != 0)
+	if (balance_of(c, account, &bal, cur, e) != 0)
 		return -1;
 	int64_t delta = strcmp(kind, "refund") == 0 ? -amount : amount;
+	char amount_s[32], bal_s[32];
 	if (delta < 0 && bal + delta < 0)
 		return dom_fail(e, "invalid-state", "amount_minor",
-			"a refund of %lld cannot exceed the balance of %lld %s", (long long)amount,
-			(long long)bal, cur);
+			"a refund of %s %s cannot exceed the balance of %s %s",
+			money_decimal(amount, cur, amount_s, sizeof amount_s), cur,
+			money_decimal(bal, cur, bal_s, sizeof bal_s), cur);
 	const char *aid = rec_str(account, "id");
 	char *id = sec_new_id("ltx");
 	json_t *t = json_pack("{s:s, s:s, s:s, s:I, s:s, s:s, s:s, s:I}", "id", id, "account_id", aid,
@@ -241,6 +402,10 @@ int dom_billing_credit(dom_ctx_t *c, const json_t *account, const json_t *body, 
 		json_decref(t);
 		return dom_fail(e, "internal", "", "the transaction could not be recorded");
 	}
+	if (notices(c->tx, c->cfg ? c->cfg->fax : NULL, aid, cur, bal, bal + delta) != 0) {
+		json_decref(t);
+		return dom_fail(e, "internal", "", "the notices could not be queued");
+	}
 	json_object_set_new(t, "delta", json_integer(delta));
 	*out = json_pack("{s:o, s:I, s:s}", "transaction", txn_json(t), "balance_minor",
 		(json_int_t)(bal + delta), "currency", cur);
@@ -252,7 +417,9 @@ int dom_billing_ledger(dom_ctx_t *c, const json_t *account, const char *cursor, 
 	json_t **out, dom_err_t *e)
 {
 	const char *aid = rec_str(account, "id");
-	if (billing_post_charges(c, aid, e) != 0)
+	int64_t bal;
+	char cur[4];
+	if (balance_of(c, account, &bal, cur, e) != 0)
 		return -1;
 	store_page_t pg;
 	if (store_ledger_list(c->tx, aid, cursor, limit, &pg) != STORE_OK)

@@ -3,8 +3,10 @@
  * minor units of the account's currency (docs/billing.md).
  *
  * Charges are posted from the CDRs (fax_attempts.cost), once per CDR, the
- * first time the account's billing is looked at or changed after the call:
- * billing_post_charges() before any balance is read or used.
+ * first time the account's billing is looked at or used after the call
+ * (a balance or ledger read, a credit, a submission, a dial), in that
+ * transaction; the low-balance and zero notices go out when a charge or a
+ * refund takes the balance across their levels.
  *
  * Every function answers 0, or -1 with e filled; *out is a new reference
  * owned by the caller. account is the account record (borrowed). */
@@ -16,13 +18,20 @@
 
 #include "domain.h"
 
-/* Posts a charge for each CDR of the account with a cost and no charge yet
- * (actor system:billing, one audit event for the batch). 0 or -1 with e. */
-int billing_post_charges(dom_ctx_t *c, const char *account_id, dom_err_t *e);
-/* The balance of the account's book in its currency, charges posted first.
- * currency: 4 bytes. */
-int billing_balance_of(dom_ctx_t *c, const json_t *account, int64_t *balance, char currency[4],
-	dom_err_t *e);
+/* A prepaid account pays first. Pending charges are posted and the
+ * low-balance and zero notices mailed to the billing contacts first (each
+ * once until the balance rises above its level again); then price (minor
+ * units of currency) must fit in the balance less what the account's other
+ * open faxes (queued or sending) may still cost. Other accounts always pass.
+ *
+ * At submission: 0 it fits; 1 it does not (e: 402 insufficient-credit with
+ * the price and the balance, the refusal audited); -1 error (e set). */
+int billing_submit_check(dom_ctx_t *c, const char *account_id, const char *currency,
+	int64_t price, dom_err_t *e);
+/* Before dialling fax_id (not counted among the open faxes): 0 it fits;
+ * 1 it does not (audited as billing.dial_refused); -1 error. */
+int billing_dial_check(store_tx_t *tx, const fax_env_t *env, const char *account_id,
+	const char *currency, int64_t price, const char *fax_id);
 
 /* GET /v1/accounts/{id}/plan: {account_id, kind, included_pages,
  * low_balance_minor, currency, updated_at}; an account without a plan is

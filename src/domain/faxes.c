@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "billing.h"
 #include "docs.h"
 #include "dom_util.h"
 #include "fdio.h"
@@ -678,6 +679,19 @@ int dom_fax_submit(dom_ctx_t *c, const json_t *fields, const fax_file_t *files, 
 		c->keep_on_error = true;
 		return render_problem(rr.fail, c->lang, env->max_pages, e);
 	}
+	/* A prepaid account pays first (billing.h). */
+	int64_t price = 0;
+	for (int i = 0; i < o.nto; i++)
+		price += (int64_t)pages * price_for(c->tx, o.to[i], cur);
+	int credit = billing_submit_check(c, account_id, cur, price, e);
+	if (credit != 0) {
+		dom_workdir_wipe(dir);
+		store_fax_delete_submission(c->tx, rec_str(sub, "id"));
+		drop_submission(c->tx, env, sub);
+		json_decref(sub);
+		c->keep_on_error = credit > 0;
+		return -1;
+	}
 	json_t *items = json_array();
 	char *tiff = xasprintf("%s/fax.tif", dir);
 	audit_ctx_t actor = { .who = c->who, .actor = c->actor, .source = c->source,
@@ -1229,6 +1243,16 @@ int dom_fax_claim(store_t *st, const fax_env_t *env, const char *node, int64_t n
 			/* Nothing left to send (every page confirmed before a crash). */
 			json_decref(trunk);
 			if (fax_end(tx, id, "delivered", NULL, NULL, now) != 0)
+				err = 1;
+			continue;
+		}
+		/* Priced again before dialling (billing.h). */
+		int credit = billing_dial_check(tx, env, acc, rec_str(f, "currency"), (int64_t)(count - first + 1) *
+			price_for(tx, rec_str(f, "to_number"), rec_str(f, "currency")), id);
+		if (credit != 0) {
+			json_decref(trunk);
+			if (credit < 0 || fax_end(tx, id, "failed", "insufficient_credit",
+				"the prepaid balance cannot cover the pages left", now) != 0)
 				err = 1;
 			continue;
 		}

@@ -20,6 +20,8 @@
 #define MAIL_KIND_CONSENT_ENDED "consent_ended"
 #define MAIL_KIND_GRANT_REQUESTED "access_requested"
 #define MAIL_KIND_GRANT_BREAK_GLASS "access_break_glass"
+#define MAIL_KIND_BILLING_LOW "billing_low_balance"
+#define MAIL_KIND_BILLING_EXHAUSTED "billing_balance_exhausted"
 
 /* Queues a mail of kind to person (a person record: its email, id,
  * account_id and lang, else lang), with params (borrowed JSON object, no

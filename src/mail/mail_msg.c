@@ -138,6 +138,30 @@ static const struct tpl tpls[] = {
 		"Chaque accès à ce titre (autorisation {grant_id}) figure au journal d'audit de votre "
 		"compte et dans sa liste de transparence des accès ; vous ou un administrateur pouvez "
 		"y mettre fin sur {web}." },
+	{ "billing_low_balance", "en", "Prepaid balance low for {account}",
+		"Hello {name},\n\n"
+		"The prepaid balance of the account {account} is down to {balance}, at or under its "
+		"low-balance threshold of {threshold}. A fax whose price the balance cannot cover is "
+		"refused: ask your provider for a top-up.\n\n"
+		"The balance and its ledger are at {web}." },
+	{ "billing_low_balance", "fr", "Solde prépayé bas pour {account}",
+		"Bonjour {name},\n\n"
+		"Le solde prépayé du compte {account} est descendu à {balance}, au niveau de son seuil "
+		"d'alerte de {threshold} ou en dessous. Un fax dont le solde ne couvre pas le prix est "
+		"refusé : demandez un rechargement à votre fournisseur.\n\n"
+		"Le solde et son grand livre sont sur {web}." },
+	{ "billing_balance_exhausted", "en", "Prepaid balance used up for {account}",
+		"Hello {name},\n\n"
+		"The prepaid balance of the account {account} is {balance}: faxes are refused until "
+		"it is topped up. Ask your provider for a top-up.\n\n"
+		"Receiving faxes and reading them go on as before. The balance and its ledger are at "
+		"{web}." },
+	{ "billing_balance_exhausted", "fr", "Solde prépayé épuisé pour {account}",
+		"Bonjour {name},\n\n"
+		"Le solde prépayé du compte {account} est de {balance} : les fax sont refusés jusqu'à "
+		"son rechargement. Demandez un rechargement à votre fournisseur.\n\n"
+		"La réception et la lecture des fax continuent comme avant. Le solde et son grand "
+		"livre sont sur {web}." },
 };
 
 void mail_msg_init(void)

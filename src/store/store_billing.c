@@ -6,10 +6,28 @@
 
 #include "store_int.h"
 
+static int64_t sum_of(json_t *row, int *ok)
+{
+	*ok = row != NULL;
+	int64_t v = row ? (int64_t)json_integer_value(json_object_get(row, "s")) : 0;
+	json_decref(row);
+	return v;
+}
+
 json_t *store_plan_get(store_tx_t *tx, const char *account_id)
 {
 	return sq_one(tx, "SELECT account_id, kind, included_pages, low_balance_minor, updated_at"
 		" FROM billing_plans WHERE account_id=?", "s", account_id);
+}
+
+int64_t store_ledger_reserved(store_tx_t *tx, const char *account_id, const char *currency,
+	const char *except_fax_id, int *ok)
+{
+	return sum_of(sq_one(tx, "SELECT COALESCE(SUM((estimated_cost / page_count) *"
+		" MAX(page_count - pages_confirmed, 0)), 0) AS s FROM faxes WHERE account_id=?"
+		" AND currency=? AND direction='outbound' AND status IN ('queued', 'sending')"
+		" AND page_count > 0 AND id != COALESCE(?, '')", "sss", account_id, currency,
+		except_fax_id), ok);
 }
 
 int store_plan_put(store_tx_t *tx, const json_t *p)
@@ -42,14 +60,6 @@ int store_ledger_append(store_tx_t *tx, const json_t *txn, int64_t delta, const 
 			" currency) SELECT seq, ?, ?, ? FROM ledger_txns WHERE id=?", "siss", counter_book,
 			-delta, cur, id);
 	return rc;
-}
-
-static int64_t sum_of(json_t *row, int *ok)
-{
-	*ok = row != NULL;
-	int64_t v = row ? (int64_t)json_integer_value(json_object_get(row, "s")) : 0;
-	json_decref(row);
-	return v;
 }
 
 int64_t store_ledger_book_sum(store_tx_t *tx, const char *book, const char *currency, int *ok)

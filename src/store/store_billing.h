@@ -13,6 +13,12 @@ json_t *store_plan_get(store_tx_t *tx, const char *account_id);
 /* Inserts or replaces the plan of plan.account_id. */
 int store_plan_put(store_tx_t *tx, const json_t *plan);
 
+/* What the account's open outbound faxes (queued or sending, other than
+ * except_fax_id, may be NULL) may still cost in currency: for each, its
+ * price per page times its pages not yet confirmed. *ok is 0 on error. */
+int64_t store_ledger_reserved(store_tx_t *tx, const char *account_id, const char *currency,
+	const char *except_fax_id, int *ok);
+
 /* Appends one transaction {id, account_id, kind, amount_minor, currency,
  * reason?, cdr_id?, actor, created_at} with its two postings: delta (signed)
  * on the book 'account:<account_id>' and -delta on counter_book.

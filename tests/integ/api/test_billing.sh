@@ -2,12 +2,25 @@
 # Billing through the API of the real faxvaultd: an account's plan, its
 # balance and ledger; top-ups, credits and refunds recorded by operators
 # with reasons; a real fax over the loopback trunk charged once from its CDR;
+# prepaid enforcement (a fax the balance cannot cover refused with 402 and
+# its price and the balance, a scheduled fax priced again before dialling
+# and not dialled); low-balance and zero notices mailed once each to the
+# billing contact (in French) and the owner through a stand-in sendmail;
 # the ledger balanced (every transaction's postings sum to zero) and
 # append-only in the database; who may read and who may record; audit events.
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
-start_daemon
+# Mail through a stand-in sendmail that keeps each message with its envelope.
+mkdir -p "$TMP/bin" "$TMP/mails"
+cat > "$TMP/bin/sendmail" <<EOS
+#!/bin/sh
+f="$TMP/mails/\$\$"
+printf '%s\n' "\$*" > "\$f.args"
+cat > "\$f.part" && mv "\$f.part" "\$f.eml"
+EOS
+chmod 755 "$TMP/bin/sendmail"
+PATH="$TMP/bin:$PATH" start_daemon --set mail.relay=sendmail --set mail.from=noreply@fax.example.net
 PW="plume encre buvard 1789"
 OP=$(operator_token)
 
@@ -29,6 +42,8 @@ req POST "/v1/accounts/$ACC/users" "$OWNER" '{"email":"u@p.example","name":"U","
 expect_status 201 "user"
 accept "$(jqr .invitation.token)" "$PW"
 USER=$(login u@p.example "$PW")
+req PATCH /v1/me "$BILL" '{"lang":"fr"}'
+expect_status 200 "the billing contact reads French"
 
 # ---- plan ----
 req GET "/v1/accounts/$ACC/plan" "$BILL"
@@ -58,7 +73,7 @@ req POST "/v1/provider/accounts/$ACC/credits" "$OP" '{"amount_minor":10,"reason"
 expect_jq '.balance_minor == 110 and .transaction.kind == "credit"' "credit adds"
 req POST "/v1/provider/accounts/$ACC/credits" "$OP" '{"amount_minor":111,"reason":"closing","kind":"refund"}'
 expect_problem 409 invalid-state "a refund larger than the balance"
-expect_jq '.detail | contains("110 EUR")' "the refusal names the balance"
+expect_jq '.detail | contains("1.10 EUR")' "the refusal names the balance"
 req POST "/v1/provider/accounts/$ACC/credits" "$OP" '{"amount_minor":5,"reason":"duplicate payment","kind":"refund"}'
 expect_jq '.balance_minor == 105 and .transaction.delta_minor == -5' "refund takes"
 req POST "/v1/provider/accounts/$ACC/credits" "$OP" '{"amount_minor":0,"reason":"x"}'
@@ -108,20 +123,80 @@ expect_jq '.items[0].kind == "refund"' "second page"
 req GET "/v1/accounts/$ACC/ledger" "$USER"
 expect_problem 403 forbidden "a user cannot read the ledger"
 
+# ---- prepaid: refused for credit, notices once, priced again before dialling ----
+DB="$DATA/faxvault.db"
+mails() { # mails KIND -> how many mails of that kind the outbox holds
+	sqlite3 "$DB" "SELECT COUNT(*) FROM mail_outbox WHERE kind='$1'"
+}
+req POST "/v1/provider/accounts/$ACC/credits" "$OP" '{"amount_minor":95,"reason":"partial refund","kind":"refund"}'
+expect_jq '.balance_minor == 3' "balance 3, under the threshold of 50"
+[ "$(mails billing_low_balance)" = 2 ] && ok || fail "a low-balance notice to the billing contact and the owner"
+[ "$(mails billing_balance_exhausted)" = 0 ] && ok || fail "no notice at zero yet"
+NFAX=$(req GET /v1/faxes "$OWNER"; jqr '.items | length')
+req POST /v1/faxes "$OWNER" "" -F "file=@$TMP/one.txt" -F "to=$TO"
+expect_problem 402 insufficient-credit "a fax the balance cannot cover"
+expect_jq '(.detail | contains("costs 0.07 EUR")) and (.detail | contains("balance is 0.03 EUR"))' "the problem names the price and the balance"
+req POST /v1/faxes "$OWNER" "" -F "file=@$TMP/one.txt" -F "to=$TO" -H "Accept-Language: fr"
+expect_jq '.detail | contains("coûte 0.07 EUR")' "in French too"
+req GET /v1/faxes "$OWNER"
+expect_jq "(.items | length) == $NFAX" "nothing of the refused faxes is kept"
+req GET "/v1/accounts/$ACC/balance" "$BILL"
+req GET "/v1/accounts/$ACC/balance" "$BILL"
+[ "$(mails billing_low_balance)" = 2 ] && ok || fail "the low-balance notice is sent once"
+req POST "/v1/provider/accounts/$ACC/credits" "$OP" '{"amount_minor":3,"reason":"closing","kind":"refund"}'
+expect_jq '.balance_minor == 0' "balance 0"
+[ "$(mails billing_balance_exhausted)" = 2 ] && ok || fail "one notice at zero to each contact"
+req GET "/v1/accounts/$ACC/balance" "$BILL"
+expect_jq '.low == true and .balance_minor == 0' "low"
+[ "$(mails billing_balance_exhausted)" = 2 ] && [ "$(mails billing_low_balance)" = 2 ] && ok ||
+	fail "no notice twice"
+req POST "/v1/provider/accounts/$ACC/credits" "$OP" '{"amount_minor":100,"reason":"bank transfer 2026-12-05"}'
+req POST "/v1/provider/accounts/$ACC/credits" "$OP" '{"amount_minor":90,"reason":"adjustment","kind":"refund"}'
+expect_jq '.balance_minor == 10' "balance 10"
+[ "$(mails billing_low_balance)" = 4 ] && ok || fail "a top-up re-arms the low-balance notice"
+# The notices arrive: the billing contact's in French, with the balance.
+fr_notice() {
+	local a
+	for a in "$TMP"/mails/*.args; do
+		[ "$(cat "$a")" = "-i -f noreply@fax.example.net -- bill@p.example" ] || continue
+		grep -q 'Content-Language: fr' "${a%.args}.eml" 2>/dev/null &&
+			grep -q '0.00 EUR' "${a%.args}.eml" && return 0
+	done
+	return 1
+}
+poll_until 120 fr_notice && ok || fail "the French notice at zero was not mailed to the billing contact"
+LATER=$(date -u -d "@$(( $(clock_seconds) + 600 ))" +%Y-%m-%dT%H:%M:%SZ)
+req POST /v1/faxes "$OWNER" "" -F "file=@$TMP/one.txt" -F "to=$TO" -F "send_at=$LATER"
+expect_status 202 "a scheduled fax the balance covers"
+SCHED=$(jqr '.items[0].id')
+req POST /v1/faxes "$OWNER" "" -F "file=@$TMP/one.txt" -F "to=$TO"
+expect_problem 402 insufficient-credit "the scheduled fax holds 7 of the 10"
+expect_jq '.detail | contains("of which 0.03 EUR is not held")' "the problem names what is available"
+req POST "/v1/provider/accounts/$ACC/credits" "$OP" '{"amount_minor":7,"reason":"adjustment","kind":"refund"}'
+expect_jq '.balance_minor == 3' "balance 3 below the scheduled fax's price"
+advance_clock 11
+sched_done() {
+	req GET "/v1/faxes/$SCHED" "$OWNER"
+	[ "$(jqr .status)" = failed ]
+}
+poll_until 600 sched_done || fail "the scheduled fax was not refused before dialling: $BODY"
+expect_jq '.failure_class == "insufficient_credit" and (.attempts | length) == 0 and .cost == 0' "not dialled: insufficient credit"
+req GET "/v1/accounts/$ACC/balance" "$BILL"
+expect_jq '.balance_minor == 3' "nothing charged"
+
 # ---- audit ----
 req GET "/v1/accounts/$ACC/audit-events?limit=200" "$OWNER"
-for a in billing.plan.update billing.credit billing.charge billing.balance.read billing.ledger.read billing.plan.read; do
+for a in billing.plan.update billing.credit billing.charge billing.balance.read billing.ledger.read billing.plan.read billing.notice billing.dial_refused fax.submit; do
 	expect_jq "[.items[].action] | index(\"$a\") != null" "audited: $a"
 done
 
 # ---- double entry, append-only ----
 stop_daemon && ok || fail "daemon stop"
-DB="$DATA/faxvault.db"
 UNBAL=$(sqlite3 "$DB" "SELECT COUNT(*) FROM (SELECT txn_seq FROM ledger_postings GROUP BY txn_seq HAVING SUM(amount_minor) != 0 OR COUNT(*) != 2)")
 [ "$UNBAL" = 0 ] && ok || fail "$UNBAL unbalanced transactions"
 [ "$(sqlite3 "$DB" "SELECT SUM(amount_minor) FROM ledger_postings WHERE book='provider:revenue'")" = 7 ] && ok || fail "revenue book"
 if sqlite3 "$DB" "UPDATE ledger_txns SET amount_minor=1" 2>/dev/null; then fail "ledger rows can be changed"; else ok; fi
 if sqlite3 "$DB" "DELETE FROM ledger_postings" 2>/dev/null; then fail "postings can be deleted"; else ok; fi
-[ "$(sqlite3 "$DB" "SELECT COUNT(*) FROM ledger_postings")" = 8 ] && ok || fail "postings kept"
+[ "$(sqlite3 "$DB" "SELECT COUNT(*) FROM ledger_postings")" = 18 ] && ok || fail "postings kept"
 
 finish

@@ -96,6 +96,36 @@ static void test_unknown_kind(void **state)
 	assert_false(mail_msg_known("no_such_kind"));
 }
 
+/* The billing notices: both languages, every placeholder filled. */
+static void test_billing_notices(void **state)
+{
+	(void)state;
+	static const char *const kinds[] = { "billing_low_balance", "billing_balance_exhausted" };
+	static const char *const langs[] = { "en", "fr" };
+	for (size_t k = 0; k < 2; k++)
+		for (size_t l = 0; l < 2; l++) {
+			json_t *p = json_pack("{s:s, s:s, s:s, s:s}", "name", "Bea Billing", "account",
+				"Clinic", "balance", "1.50 EUR", "threshold", "2.00 EUR");
+			char err[128];
+			size_t len;
+			char *m = mail_msg_build(kinds[k], langs[l], "mail_b", "bea@example.com", p, NULL,
+				&site, NULL, &len, err, sizeof err);
+			json_decref(p);
+			assert_non_null(m);
+			char *h = headers(m);
+			if (l == 0)
+				assert_non_null(strstr(h, "Subject: Prepaid balance"));
+			assert_non_null(strstr(m, "1.50 EUR"));
+			if (k == 0)
+				assert_non_null(strstr(m, "2.00 EUR"));
+			assert_null(strstr(m, "{balance}"));
+			assert_null(strstr(m, "{account}"));
+			assert_null(strstr(m, "{threshold}"));
+			free(h);
+			free(m);
+		}
+}
+
 int main(void)
 {
 	mail_msg_init();
@@ -103,6 +133,7 @@ int main(void)
 		cmocka_unit_test(test_hostile_name),
 		cmocka_unit_test(test_languages),
 		cmocka_unit_test(test_unknown_kind),
+		cmocka_unit_test(test_billing_notices),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -467,6 +467,7 @@ static const struct route routes_core[] = {
 extern const struct route routes_numbers[], routes_faxes[], routes_webhooks[], routes_retention[],
 	routes_status[], routes_consents[];
 extern const struct route routes_billing[];
+extern const struct route routes_requests[];
 
 static struct route *all_routes;
 static pthread_once_t all_once = PTHREAD_ONCE_INIT;
@@ -482,7 +483,8 @@ static size_t table_len(const struct route *t)
 static void join_tables(void)
 {
 	const struct route *parts[] = { routes_core, routes_numbers, routes_faxes, routes_webhooks,
-		routes_retention, routes_status, routes_billing, routes_consents };
+		routes_retention, routes_status, routes_billing, routes_consents,
+		routes_requests };
 	size_t total = 1;
 	for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++)
 		total += table_len(parts[i]);

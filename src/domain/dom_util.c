@@ -121,6 +121,31 @@ int body_name(const json_t *body, const char *key, bool required, const char **o
 	return 0;
 }
 
+int body_text(const json_t *body, bool required, const char *key, size_t max, const char **out,
+	dom_err_t *e)
+{
+	if (body_str(body, key, required, out, e) != 0)
+		return -1;
+	if (!*out)
+		return 0;
+	size_t n = 0;
+	for (const unsigned char *p = (const unsigned char *)*out; *p; p++) {
+		if ((*p & 0xC0) != 0x80)
+			n++;
+		if ((*p < 0x20 && *p != '\n') || *p == 0x7f)
+			return dom_fail(e, "validation-failed", key, "\"%s\" must not hold control characters",
+				key);
+	}
+	if (n == 0 || n > max)
+		return dom_fail(e, "validation-failed", key, "\"%s\" must be 1 to %zu characters", key, max);
+	return 0;
+}
+
+const char *dom_actor_id(const dom_ctx_t *c)
+{
+	return c->who ? c->who->id : c->actor ? c->actor : "system";
+}
+
 json_t *time_json(const json_t *ms)
 {
 	if (!json_is_integer(ms) || json_integer_value(ms) == 0)

@@ -13,6 +13,14 @@ int body_only(const json_t *body, const char *const *allowed, dom_err_t *e);
 int body_str(const json_t *body, const char *key, bool required, const char **out, dom_err_t *e);
 /* Same, checked as an e-mail address (lower-cased copy in out, EMAIL_MAX+1). */
 int body_email(const json_t *body, const char *key, char *out, dom_err_t *e);
+/* A text of 1 to max characters (bytes that are not UTF-8 continuation
+ * bytes), without control characters but newlines. Not required and
+ * absent: 0 with *out NULL. *out borrowed from body. */
+int body_text(const json_t *body, bool required, const char *key, size_t max, const char **out,
+	dom_err_t *e);
+/* The id recorded as the author of a record: the caller's credential id,
+ * else the system actor, else "system". Borrowed from c. */
+const char *dom_actor_id(const dom_ctx_t *c);
 /* Same, checked as a display name. */
 int body_name(const json_t *body, const char *key, bool required, const char **out, dom_err_t *e);
 

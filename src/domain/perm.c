@@ -52,6 +52,9 @@ static const struct perm_info table[PERM_COUNT] = {
 	[PERM_PROVIDER_STATUS_MANAGE] = { "provider.status.manage", "provider", "P13",
 		"Publish the service status: component states, incidents, maintenance windows",
 		"Publier l'état du service : état des composants, incidents, fenêtres de maintenance" },
+	[PERM_PROVIDER_REQUESTS_MANAGE] = { "provider.requests.manage", "provider", "C17",
+		"Answer customers' fraud reports, penetration-test requests and traffic forecasts",
+		"Répondre aux signalements de fraude, demandes de test d'intrusion et prévisions de trafic des clients" },
 	[PERM_PARTNER_ACCOUNTS_READ] = { "partner.accounts.read", "partner", "R02",
 		"See the accounts the partner provisioned", "Voir les comptes créés par le partenaire" },
 	[PERM_PARTNER_STAFF_READ] = { "partner.staff.read", "partner", "R02",
@@ -74,10 +77,11 @@ static const struct {
 	{ "provider", "operator", B(PERM_PROVIDER_ACCOUNTS_MANAGE) | B(PERM_PROVIDER_ACCOUNTS_READ) |
 		B(PERM_PROVIDER_STAFF_MANAGE) | B(PERM_PROVIDER_PARTNERS_MANAGE) |
 		B(PERM_PROVIDER_TERMS_MANAGE) | B(PERM_PROVIDER_TELEPHONY_MANAGE) |
-		B(PERM_PROVIDER_AUDIT_VERIFY) | B(PERM_PROVIDER_STATUS_MANAGE) },
+		B(PERM_PROVIDER_AUDIT_VERIFY) | B(PERM_PROVIDER_STATUS_MANAGE) |
+		B(PERM_PROVIDER_REQUESTS_MANAGE) },
 	{ "provider", "support", B(PERM_PROVIDER_ACCOUNTS_READ) },
 	{ "provider", "security", B(PERM_PROVIDER_ACCOUNTS_READ) | B(PERM_PROVIDER_AUDIT_READ) |
-		B(PERM_PROVIDER_AUDIT_VERIFY) },
+		B(PERM_PROVIDER_AUDIT_VERIFY) | B(PERM_PROVIDER_REQUESTS_MANAGE) },
 	{ "partner", "partner_admin", B(PERM_PARTNER_ACCOUNTS_READ) | B(PERM_PARTNER_STAFF_READ) },
 };
 #undef B

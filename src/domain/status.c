@@ -458,30 +458,6 @@ int dom_status_atom(dom_ctx_t *c, unsigned char **data, size_t *len, dom_err_t *
 
 /* ---- operators ---- */
 
-/* A required text of at most max characters (bytes that are not UTF-8
- * continuation bytes), without control characters but newlines. */
-static int body_text(const json_t *body, const char *key, size_t max, const char **out, dom_err_t *e)
-{
-	if (body_str(body, key, true, out, e) != 0)
-		return -1;
-	size_t n = 0;
-	for (const unsigned char *p = (const unsigned char *)*out; *p; p++) {
-		if ((*p & 0xC0) != 0x80)
-			n++;
-		if (*p < 0x20 && *p != '\n')
-			return dom_fail(e, "validation-failed", key, "\"%s\" must not hold control characters",
-				key);
-	}
-	if (n == 0 || n > max)
-		return dom_fail(e, "validation-failed", key, "\"%s\" must be 1 to %zu characters", key, max);
-	return 0;
-}
-
-static const char *creator(const dom_ctx_t *c)
-{
-	return c->who ? c->who->id : c->actor ? c->actor : "system";
-}
-
 /* Whether status s may be given to an incident of that kind. */
 static bool status_fits(const char *s, bool maint)
 {
@@ -523,7 +499,7 @@ static int add_update(dom_ctx_t *c, const char *incident_id, const char *status,
 {
 	char *uid = sec_new_id("stu");
 	json_t *u = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I}", "id", uid, "incident_id",
-		incident_id, "status", status, "body_en", en, "body_fr", fr, "created_by", creator(c),
+		incident_id, "status", status, "body_en", en, "body_fr", fr, "created_by", dom_actor_id(c),
 		"created_at", (json_int_t)now);
 	int rc = store_status_update_insert(c->tx, u);
 	json_decref(u);
@@ -537,12 +513,12 @@ int dom_status_incident_create(dom_ctx_t *c, const json_t *body, json_t **out, d
 		"status", "message_en", "message_fr", "starts_at", "ends_at", NULL };
 	const char *kind, *ten, *tfr, *impact, *status, *men, *mfr, *sa, *ea;
 	if (body_only(body, allowed, e) != 0 || body_str(body, "kind", false, &kind, e) != 0 ||
-	    body_text(body, "title_en", STATUS_TITLE_MAX, &ten, e) != 0 ||
-	    body_text(body, "title_fr", STATUS_TITLE_MAX, &tfr, e) != 0 ||
+	    body_text(body, true, "title_en", STATUS_TITLE_MAX, &ten, e) != 0 ||
+	    body_text(body, true, "title_fr", STATUS_TITLE_MAX, &tfr, e) != 0 ||
 	    body_str(body, "impact", false, &impact, e) != 0 ||
 	    body_str(body, "status", false, &status, e) != 0 ||
-	    body_text(body, "message_en", STATUS_MESSAGE_MAX, &men, e) != 0 ||
-	    body_text(body, "message_fr", STATUS_MESSAGE_MAX, &mfr, e) != 0 ||
+	    body_text(body, true, "message_en", STATUS_MESSAGE_MAX, &men, e) != 0 ||
+	    body_text(body, true, "message_fr", STATUS_MESSAGE_MAX, &mfr, e) != 0 ||
 	    body_str(body, "starts_at", false, &sa, e) != 0 || body_str(body, "ends_at", false, &ea, e) != 0)
 		return -1;
 	if (!kind)
@@ -581,7 +557,7 @@ int dom_status_incident_create(dom_ctx_t *c, const json_t *body, json_t **out, d
 	char *comps = json_dumps(json_object_get(body, "components"), JSON_COMPACT);
 	json_t *rec = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I}", "id", id, "kind",
 		kind, "title_en", ten, "title_fr", tfr, "impact", impact, "components", comps, "status",
-		status, "created_by", creator(c), "created_at", (json_int_t)now, "updated_at",
+		status, "created_by", dom_actor_id(c), "created_at", (json_int_t)now, "updated_at",
 		(json_int_t)now);
 	free(comps);
 	if (maint) {
@@ -610,8 +586,8 @@ int dom_status_incident_update(dom_ctx_t *c, const char *id, const json_t *body,
 	static const char *const allowed[] = { "status", "message_en", "message_fr", NULL };
 	const char *status, *men, *mfr;
 	if (body_only(body, allowed, e) != 0 || body_str(body, "status", true, &status, e) != 0 ||
-	    body_text(body, "message_en", STATUS_MESSAGE_MAX, &men, e) != 0 ||
-	    body_text(body, "message_fr", STATUS_MESSAGE_MAX, &mfr, e) != 0)
+	    body_text(body, true, "message_en", STATUS_MESSAGE_MAX, &men, e) != 0 ||
+	    body_text(body, true, "message_fr", STATUS_MESSAGE_MAX, &mfr, e) != 0)
 		return -1;
 	json_t *inc = store_status_incident_get(c->tx, id);
 	if (!inc)

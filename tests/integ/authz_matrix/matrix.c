@@ -196,6 +196,19 @@ static const struct policy {
 	{ "access_grants.list", "security.manage data.read provider.accounts.read", false, true, false },
 	{ "access_grants.approve", "security.manage", false, true, false },
 	{ "access_grants.revoke", "security.manage", false, true, false },
+	{ "fraud_reports.create", "account.read partner.accounts.read", false, true, false },
+	{ "fraud_reports.list", "account.read partner.accounts.read", false, true, false },
+	{ "fraud_reports.get", "account.read partner.accounts.read", false, true, false },
+	{ "pentest_requests.create", "security.manage", false, true, false },
+	{ "pentest_requests.list", "security.manage", false, true, false },
+	{ "pentest_requests.get", "security.manage", false, true, false },
+	{ "traffic_forecasts.create", "numbers.manage settings.manage", false, true, false },
+	{ "traffic_forecasts.list", "numbers.manage settings.manage", false, true, false },
+	{ "traffic_forecasts.get", "numbers.manage settings.manage", false, true, false },
+	{ "provider.requests.list", "provider.requests.manage", false, false, false },
+	{ "provider.requests.get", "provider.requests.manage", false, false, false },
+	{ "provider.requests.answer", "provider.requests.manage", false, false, false },
+	{ "provider.capacity.get", "provider.requests.manage", false, false, false },
 	{ NULL, NULL, false, false, false },
 };
 
@@ -656,6 +669,7 @@ static void fill_path(const struct world *w, const struct route *r, struct cell 
 			: strcmp(name, "grant_id") == 0 ? "agr_none"
 			: strcmp(name, "n") == 0 ? "1"
 			: strcmp(name, "incident_id") == 0 ? "inc_none"
+			: strcmp(name, "request_id") == 0 ? "rq_none"
 			: strcmp(name, "component") == 0 ? "api"
 			: strcmp(name, "token") == 0 && strncmp(r->pattern, "/v1/password-resets/", 20) == 0
 			? "fvr_no-such-reset"
@@ -1047,6 +1061,19 @@ static void prepare(struct world *w, const struct route *r, struct actor *p, str
 		c->note = "no such incident";
 	} else if (strcmp(a, "provider.status.component_set") == 0) {
 		json_object_set_new(c->body, "state", json_string("operational")); /* as it is */
+	} else if (strcmp(a, "fraud_reports.create") == 0 || strcmp(a, "pentest_requests.create") == 0 ||
+		   strcmp(a, "traffic_forecasts.create") == 0) {
+		c->ok_status = 422; /* {}: nothing is filed */
+		c->ok_kind = "validation-failed";
+		c->note = "empty body";
+	} else if (strcmp(a, "fraud_reports.get") == 0 || strcmp(a, "pentest_requests.get") == 0 ||
+		   strcmp(a, "traffic_forecasts.get") == 0 || strcmp(a, "provider.requests.get") == 0 ||
+		   strcmp(a, "provider.requests.answer") == 0) {
+		if (r->flags & ROUTE_BODY)
+			json_object_set_new(c->body, "status", json_string("approved"));
+		c->ok_status = 404;
+		c->ok_kind = "not-found";
+		c->note = "no such request";
 	} else if (strcmp(a, "rates.update") == 0) {
 		json_object_set_new(c->body, "rates", json_array()); /* the table stays empty */
 	} else if (strcmp(a, "billing.plan.update") == 0) {

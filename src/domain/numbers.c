@@ -195,13 +195,15 @@ static json_t *json_array_col(const json_t *t, const char *col)
 	return json_array();
 }
 
-/* Adds inbound_cidrs, called_number and inbound_rewrite of row t to out. */
+/* Adds inbound_cidrs, called_number, inbound_rewrite and inbound_auth of row t to out. */
 static void trunk_inbound_fields(const json_t *t, json_t *out)
 {
 	const char *called = rec_str(t, "called_number");
+	const char *auth = rec_str(t, "inbound_auth");
 	json_object_set_new(out, "inbound_cidrs", json_array_col(t, "inbound_cidrs"));
 	json_object_set_new(out, "called_number", json_string(*called ? called : "request_uri"));
 	json_object_set_new(out, "inbound_rewrite", json_array_col(t, "inbound_rewrite"));
+	json_object_set_new(out, "inbound_auth", json_string(*auth ? auth : "source"));
 }
 
 json_t *dom_trunks_inbound(store_tx_t *tx)
@@ -215,13 +217,23 @@ json_t *dom_trunks_inbound(store_tx_t *tx)
 	json_array_foreach(trunks, i, t) {
 		if (strcmp(rec_str(t, "id"), LOOPBACK) == 0 || strcmp(rec_str(t, "status"), "active") != 0)
 			continue;
-		json_t *o = json_pack("{s:s, s:s, s:I}", "id", rec_str(t, "id"), "name", rec_str(t, "name"),
-			"max_calls", (json_int_t)json_integer_value(json_object_get(t, "max_calls")));
+		json_t *o = json_pack("{s:s, s:s, s:I, s:s}", "id", rec_str(t, "id"), "name", rec_str(t, "name"),
+			"max_calls", (json_int_t)json_integer_value(json_object_get(t, "max_calls")), "username",
+			rec_str(t, "username"));
 		trunk_inbound_fields(t, o);
 		json_array_append_new(out, o);
 	}
 	json_decref(trunks);
 	return out;
+}
+
+char *dom_trunk_inbound_password(store_tx_t *tx, const fax_env_t *env, const char *trunk_id)
+{
+	json_t *t = trunk_id ? store_trunk_get(tx, trunk_id) : NULL;
+	const char *stored = t ? rec_str(t, "secret") : "";
+	char *pw = *stored ? secret_open_row(env, NULL, NULL, "trunk", trunk_id, stored) : NULL;
+	json_decref(t);
+	return pw;
 }
 
 static json_t *trunk_public(const json_t *t, const fax_env_t *env)
@@ -367,9 +379,19 @@ static int trunk_inbound_body(const json_t *body, bool loopback, json_t *rec, do
 	const json_t *cidrs = json_object_get(body, "inbound_cidrs");
 	const json_t *called = json_object_get(body, "called_number");
 	const json_t *rw = json_object_get(body, "inbound_rewrite");
-	if (loopback && (cidrs || called || rw))
-		return dom_fail(e, "validation-failed", cidrs ? "inbound_cidrs" : called ? "called_number" : "inbound_rewrite",
+	const json_t *auth = json_object_get(body, "inbound_auth");
+	if (loopback && (cidrs || called || rw || auth))
+		return dom_fail(e, "validation-failed",
+			cidrs ? "inbound_cidrs" : called ? "called_number" : rw ? "inbound_rewrite" : "inbound_auth",
 			"the loopback trunk takes calls on the service's own listener only");
+	if (auth) {
+		static const char *const auths[] = { "source", "source_and_digest", "digest", NULL };
+		const char *a = json_string_value(auth);
+		if (!a || !one_of(a, auths))
+			return dom_fail(e, "validation-failed", "inbound_auth",
+				"\"inbound_auth\" must be source, source_and_digest or digest");
+		json_object_set_new(rec, "inbound_auth", json_string(a));
+	}
 	size_t i;
 	const json_t *v;
 	if (cidrs) {
@@ -509,6 +531,24 @@ static json_t *trunk_detail(const json_t *body)
 	return d;
 }
 
+/* A trunk whose inbound calls authenticate by digest needs a username and
+ * a password: rec (the change, store form) over old (the stored row, NULL
+ * when creating). 0, or -1 with e. */
+static int trunk_auth_ready(const json_t *rec, const json_t *old, dom_err_t *e)
+{
+	const json_t *a = json_object_get(rec, "inbound_auth");
+	const char *auth = a ? json_string_value(a) : old ? rec_str(old, "inbound_auth") : "source";
+	if (!auth || !*auth || strcmp(auth, "source") == 0)
+		return 0;
+	const json_t *u = json_object_get(rec, "username"), *p = json_object_get(rec, "secret");
+	int has_user = u ? json_is_string(u) : old && *rec_str(old, "username");
+	int has_pw = p ? json_is_string(p) : old && *rec_str(old, "secret");
+	if (!has_user || !has_pw)
+		return dom_fail(e, "validation-failed", a ? "inbound_auth" : !has_user ? "username" : "password",
+			"digest authentication of inbound calls needs the trunk's username and password");
+	return 0;
+}
+
 /* Seals the trunk password of rec (field "secret") for trunk id: trunk
  * passwords are the provider's, sealed under its key. 0, or -1 with e. */
 static int seal_trunk_secret(dom_ctx_t *c, const char *id, json_t *rec, dom_err_t *e)
@@ -528,7 +568,7 @@ int dom_trunk_create(dom_ctx_t *c, const json_t *body, json_t **out, dom_err_t *
 {
 	static const char *const allowed[] = { "id", "name", "peer", "username", "password",
 		"transport", "max_calls", "caller_id_rule", "prefixes", "status", "inbound_cidrs",
-		"called_number", "inbound_rewrite", NULL };
+		"called_number", "inbound_rewrite", "inbound_auth", NULL };
 	const char *idin;
 	if (body_only(body, allowed, e) || body_str(body, "id", false, &idin, e))
 		return -1;
@@ -536,7 +576,7 @@ int dom_trunk_create(dom_ctx_t *c, const json_t *body, json_t **out, dom_err_t *
 		return dom_fail(e, "validation-failed", "id",
 			"\"id\" must be 1 to 32 characters among a-z, 0-9, _ and -");
 	json_t *rec = json_object();
-	if (trunk_fields(body, true, false, rec, e)) {
+	if (trunk_fields(body, true, false, rec, e) || trunk_auth_ready(rec, NULL, e)) {
 		json_decref(rec);
 		return -1;
 	}
@@ -567,19 +607,20 @@ int dom_trunk_update(dom_ctx_t *c, const char *id, const json_t *body, json_t **
 {
 	static const char *const allowed[] = { "name", "peer", "username", "password", "transport",
 		"max_calls", "caller_id_rule", "prefixes", "status", "inbound_cidrs", "called_number",
-		"inbound_rewrite", NULL };
+		"inbound_rewrite", "inbound_auth", NULL };
 	if (body_only(body, allowed, e))
 		return -1;
 	json_t *t = store_trunk_get(c->tx, id);
 	if (!t)
 		return dom_fail(e, "not-found", "", "no such trunk");
-	json_decref(t);
 	json_t *rec = json_object();
-	if (trunk_fields(body, false, strcmp(id, LOOPBACK) == 0, rec, e) ||
+	if (trunk_fields(body, false, strcmp(id, LOOPBACK) == 0, rec, e) || trunk_auth_ready(rec, t, e) ||
 	    seal_trunk_secret(c, id, rec, e)) {
 		json_decref(rec);
+		json_decref(t);
 		return -1;
 	}
+	json_decref(t);
 	json_object_set_new(rec, "updated_at", json_integer(time_now_ms()));
 	int rc = store_trunk_update(c->tx, id, rec);
 	json_decref(rec);

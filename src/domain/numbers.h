@@ -29,10 +29,15 @@ json_t *dom_number_inbound(store_tx_t *tx, const char *number);
  * password (for the caller's SIP digest) and with peer filled for loopback; NULL when no route. */
 json_t *dom_trunk_for(store_tx_t *tx, const fax_env_t *env, const char *to);
 /* The active trunks (loopback aside) that may send calls in, as a new array
- * of {id, name, max_calls, inbound_cidrs: ["CIDR"...], called_number
- * ("request_uri"|"to"|"header:NAME"), inbound_rewrite: [{match, replace}...]};
- * NULL when the store fails. No secret. */
+ * of {id, name, max_calls, username ("" when none), inbound_cidrs:
+ * ["CIDR"...], called_number ("request_uri"|"to"|"header:NAME"),
+ * inbound_rewrite: [{match, replace}...], inbound_auth
+ * ("source"|"source_and_digest"|"digest")}; NULL when the store fails. No secret. */
 json_t *dom_trunks_inbound(store_tx_t *tx);
+/* The password of trunk_id, opened for checking a carrier's digest
+ * credentials: owned by the caller, freed with vault_secret_free(); NULL
+ * when the trunk has none or it does not open. */
+char *dom_trunk_inbound_password(store_tx_t *tx, const fax_env_t *env, const char *trunk_id);
 /* The caller id for a fax sent by user_id of account_id: a number of the account routed to that
  * user, else one routed to "shared", else any of the account's; "" when it has none. */
 void dom_caller_id(store_tx_t *tx, const char *account_id, const char *user_id, char out[32]);

@@ -29,6 +29,7 @@
 #include "numbers.h"
 #include "poller.h"
 #include "retention.h"
+#include "sipauth.h"
 #include "timeutil.h"
 #if __has_include("webhook_sender.h")
 #include "webhook_sender.h"
@@ -40,6 +41,7 @@
 #define CARRIER_LISTEN_MAX 8
 #define CARRIER_BUSY_MAX 256   /* trunks / accounts with carrier calls up at once */
 #define CARRIER_RETRY_AFTER_S 30
+#define CARRIER_REALM "faxvault"
 
 /* A carrier-facing listener (fax.sip_listen): its own engine. */
 struct carrier_rx {
@@ -72,9 +74,9 @@ static size_t class_index(const fax_result_t *r)
 	return CLASS_N - 1;
 }
 
-enum { REF_SOURCE, REF_NUMBER, REF_TRUNK_MAX, REF_ACCOUNT_MAX, REF_STOPPING, REF_N };
+enum { REF_SOURCE, REF_NUMBER, REF_TRUNK_MAX, REF_ACCOUNT_MAX, REF_STOPPING, REF_CREDENTIALS, REF_N };
 static const char *const refusal_names[REF_N] = { "unknown_source", "unknown_number",
-	"trunk_max_calls", "account_max_calls", "stopping" };
+	"trunk_max_calls", "account_max_calls", "stopping", "bad_credentials" };
 #define RX_ROUTE_FILE "inbound.json"
 /* An attempt of another node older than this is taken as dead (the longest
  * call plus a margin) by the recovery at start. */
@@ -126,6 +128,8 @@ struct faxsvc {
 	struct busy trunk_busy[CARRIER_BUSY_MAX], acct_busy[CARRIER_BUSY_MAX];
 	atomic_ullong refused[REF_N];
 	atomic_ullong carrier_accepted;
+	sipauth_t *auth;              /* digest of carriers' INVITEs (inbound_auth) */
+	atomic_ullong challenged;     /* 401s sent */
 	/* calls ended, by direction (0 out, 1 in) and class; pages confirmed / received */
 	atomic_ullong calls_ended[2][CLASS_N];
 	atomic_ullong pages[2];
@@ -541,13 +545,22 @@ static void carrier_release(faxsvc_t *s, const char *trunk_id, const char *accou
 	pthread_mutex_unlock(&s->cmu);
 }
 
-/* The first active trunk one of whose inbound_cidrs holds ip (borrowed from
- * trunks), or NULL. */
+static int trunk_auth_is(const json_t *t, const char *mode)
+{
+	const char *a = json_string_value(json_object_get(t, "inbound_auth"));
+	return strcmp(a ? a : "source", mode) == 0;
+}
+
+/* The first active trunk known by its source addresses (inbound_auth
+ * source or source_and_digest) one of whose inbound_cidrs holds ip
+ * (borrowed from trunks), or NULL. */
 static const json_t *trunk_by_source(const json_t *trunks, const char *ip)
 {
 	size_t i, k;
 	const json_t *t, *c;
-	json_array_foreach(trunks, i, t)
+	json_array_foreach(trunks, i, t) {
+		if (trunk_auth_is(t, "digest"))
+			continue;
 		json_array_foreach(json_object_get(t, "inbound_cidrs"), k, c) {
 			cidr_t net;
 			const char *why;
@@ -555,6 +568,21 @@ static const json_t *trunk_by_source(const json_t *trunks, const char *ip)
 			    cidr_contains_text(&net, ip))
 				return t;
 		}
+	}
+	return NULL;
+}
+
+/* The trunk with inbound_auth digest (any source) whose username is user,
+ * or, with user NULL, the first such trunk; NULL when none. */
+static const json_t *trunk_by_user(const json_t *trunks, const char *user)
+{
+	size_t i;
+	const json_t *t;
+	json_array_foreach(trunks, i, t) {
+		const char *u = json_string_value(json_object_get(t, "username"));
+		if (trunk_auth_is(t, "digest") && (!user || (u && *u && strcmp(u, user) == 0)))
+			return t;
+	}
 	return NULL;
 }
 
@@ -583,6 +611,60 @@ static int carrier_refuse(faxsvc_t *s, int why, int status, const line_invite_t 
 	return status;
 }
 
+/* 401 with a digest challenge (stale: the answer was right but its nonce too old). */
+static int carrier_challenge(faxsvc_t *s, line_invite_t *inv, const char *trunk_id, int stale)
+{
+	if (sipauth_challenge(s->auth, inv->src_ip, time_now_ms() / 1000, stale, inv->challenge,
+		    sizeof inv->challenge) != 0)
+		return 500;
+	atomic_fetch_add(&s->challenged, 1);
+	log_event(LOG_INFO, "fax.inbound_challenged", "src=%s trunk=%s stale=%d", inv->src_ip,
+		trunk_id ? trunk_id : "-", stale);
+	return 401;
+}
+
+/* Digest authentication of an INVITE when its trunk wants it: t is the
+ * trunk its source address named (source_and_digest), or NULL when only a
+ * digest trunk may take it. 0 with *out the trunk (borrowed from trunks),
+ * or the SIP status to refuse with (401 challenge, 403). Under tx. */
+static int carrier_authenticate(faxsvc_t *s, store_tx_t *tx, const json_t *trunks, const json_t *t,
+	line_invite_t *inv, const json_t **out)
+{
+	const char *tid = t ? json_string_value(json_object_get(t, "id")) : NULL;
+	char hv[LINE_INVITE_HEADER_MAX];
+	if (line_invite_header(inv, "Authorization", hv, sizeof hv) != 0)
+		return carrier_challenge(s, inv, tid, 0);
+	digest_cred_t cr;
+	if (digest_parse_credentials((sip_str_t){hv, strlen(hv)}, &cr) != 0) {
+		log_event(LOG_INFO, "fax.inbound_auth_failed", "src=%s trunk=%s verdict=unparseable", inv->src_ip,
+			tid ? tid : "-");
+		return carrier_refuse(s, REF_CREDENTIALS, 403, inv, tid, NULL);
+	}
+	if (!t)
+		t = trunk_by_user(trunks, cr.username);
+	tid = t ? json_string_value(json_object_get(t, "id")) : NULL;
+	const char *user = t ? json_string_value(json_object_get(t, "username")) : NULL;
+	char *pw = t && user && *user ? dom_trunk_inbound_password(tx, s->env, tid) : NULL;
+	char ruri[LINE_INVITE_HEADER_MAX], cid[256] = "", cseq[64] = "", req[330];
+	sipauth_verdict_t v = SIPAUTH_BAD;
+	if (pw && line_invite_ruri(inv, ruri, sizeof ruri) == 0) {
+		line_invite_header(inv, "Call-ID", cid, sizeof cid);
+		line_invite_header(inv, "CSeq", cseq, sizeof cseq);
+		snprintf(req, sizeof req, "%s %s", cid, cseq);
+		v = sipauth_verify(s->auth, &cr, user, pw, "INVITE", ruri, inv->src_ip, time_now_ms() / 1000, req);
+	}
+	vault_secret_free(pw);
+	if (v == SIPAUTH_STALE)
+		return carrier_challenge(s, inv, tid, 1);
+	if (v != SIPAUTH_OK) {
+		log_event(LOG_INFO, "fax.inbound_auth_failed", "src=%s trunk=%s verdict=%s", inv->src_ip,
+			tid ? tid : "-", t ? sipauth_verdict_name(v) : "unknown_user");
+		return carrier_refuse(s, REF_CREDENTIALS, 403, inv, tid, NULL);
+	}
+	*out = t;
+	return 0;
+}
+
 static int carrier_accept(void *ud, line_invite_t *inv, char *tiff_path, size_t pathlen,
 	void **call_ud)
 {
@@ -597,10 +679,20 @@ static int carrier_accept(void *ud, line_invite_t *inv, char *tiff_path, size_t 
 		return 503;
 	json_t *trunks = dom_trunks_inbound(tx);
 	const json_t *t = trunks ? trunk_by_source(trunks, inv->src_ip) : NULL;
-	if (!t) {
+	if (!t && !(trunks && trunk_by_user(trunks, NULL))) {
 		store_rollback(tx);
 		json_decref(trunks);
 		return carrier_refuse(s, REF_SOURCE, 403, inv, NULL, NULL);
+	}
+	/* A trunk that authenticates its INVITEs by digest (beside or instead
+	 * of its source addresses): challenge, then check the answer. */
+	if (!t || trunk_auth_is(t, "source_and_digest")) {
+		int st = carrier_authenticate(s, tx, trunks, t, inv, &t);
+		if (st != 0) {
+			store_rollback(tx);
+			json_decref(trunks);
+			return st;
+		}
 	}
 	char trunk_id[64];
 	snprintf(trunk_id, sizeof trunk_id, "%s", json_string_value(json_object_get(t, "id")));
@@ -764,6 +856,10 @@ void faxsvc_metrics(buf_t *o, void *ud)
 	for (int i = 0; i < REF_N; i++)
 		buf_printf(o, "faxvault_fax_inbound_refused_total{reason=\"%s\"} %llu\n", refusal_names[i],
 			(unsigned long long)atomic_load(&s->refused[i]));
+	buf_printf(o, "# HELP faxvault_fax_inbound_challenged_total INVITEs answered 401 with a digest challenge on the carrier listeners.\n"
+		      "# TYPE faxvault_fax_inbound_challenged_total counter\n"
+		      "faxvault_fax_inbound_challenged_total %llu\n",
+		(unsigned long long)atomic_load(&s->challenged));
 	buf_printf(o, "# HELP faxvault_fax_inbound_accepted_total INVITEs answered on the carrier listeners.\n"
 		      "# TYPE faxvault_fax_inbound_accepted_total counter\n"
 		      "faxvault_fax_inbound_accepted_total %llu\n",
@@ -906,6 +1002,7 @@ faxsvc_t *faxsvc_start(const faxsvc_config_t *cfg, store_t *st, char *err, size_
 	pthread_mutex_init(&s->mu, NULL);
 	pthread_mutex_init(&s->cmu, NULL);
 	pthread_cond_init(&s->cv, NULL);
+	s->auth = sipauth_new(CARRIER_REALM, SIPAUTH_TTL_S);
 
 	/* What a crash left behind. */
 	int rxrec = recover_inbound(s);
@@ -984,5 +1081,6 @@ void faxsvc_stop(faxsvc_t *s)
 	pthread_mutex_destroy(&s->mu);
 	pthread_mutex_destroy(&s->cmu);
 	pthread_cond_destroy(&s->cv);
+	sipauth_free(s->auth);
 	free(s);
 }

@@ -33,7 +33,20 @@ typedef struct line_invite {
 	char caller[64];          /* out: the caller's number in the result
 				     (preset to from_user) */
 	int retry_after;          /* out: seconds, with a 503 refusal */
+	char challenge[256];      /* out: with a 401 refusal, the WWW-Authenticate
+				     value (digest challenge; see sipauth.h) */
 } line_invite_t;
+
+#define LINE_INVITE_HEADER_MAX 1024
+
+/* The value of the first header named name of inv's request into out (cap
+ * bytes, at most LINE_INVITE_HEADER_MAX). 0, or -1 when the header is
+ * absent, longer than cap - 1 or holds bytes other than printable ASCII
+ * and tabs. */
+int line_invite_header(const line_invite_t *inv, const char *name, char *out, size_t cap);
+
+/* The Request-URI of inv's request as sent (for digest's uri), same rules. */
+int line_invite_ruri(const line_invite_t *inv, char *out, size_t cap);
 
 /* The user part of the URI in the first header named name of inv's request
  * or, when that header holds no SIP/tel URI, its value up to the first ';'

@@ -1514,6 +1514,36 @@ int line_invite_header_user(const line_invite_t *inv, const char *name, char *ou
 	return header_user(inv->msg, name, out, cap);
 }
 
+static int copy_raw(sip_str_t v, char *out, size_t cap)
+{
+	if (!out || cap == 0)
+		return -1;
+	out[0] = '\0';
+	if (v.n >= cap)
+		return -1;
+	for (size_t i = 0; i < v.n; i++)
+		if (((unsigned char)v.p[i] < 0x20 && v.p[i] != '\t') || (unsigned char)v.p[i] > 0x7e)
+			return -1;
+	memcpy(out, v.p, v.n);
+	out[v.n] = '\0';
+	return 0;
+}
+
+int line_invite_header(const line_invite_t *inv, const char *name, char *out, size_t cap)
+{
+	const sip_str_t *h = inv && inv->msg && name ? sip_msg_header(inv->msg, name) : NULL;
+	if (!h)
+		return -1;
+	return copy_raw(*h, out, cap);
+}
+
+int line_invite_ruri(const line_invite_t *inv, char *out, size_t cap)
+{
+	if (!inv || !inv->msg)
+		return -1;
+	return copy_raw(((const sip_msg_t *)inv->msg)->uri, out, cap);
+}
+
 static void invite_info(const sip_msg_t *m, const struct sockaddr_in *src, line_invite_t *inv)
 {
 	memset(inv, 0, sizeof *inv);
@@ -1599,9 +1629,12 @@ static void handle_new_invite(ua_t *ua, const sip_msg_t *m, const struct sockadd
 			if (st < 400 || st > 699)
 				st = 500;
 			log_event(LOG_INFO, "sip_invite_refused", "call=- status=%d", st);
-			char extra[48] = "";
+			char extra[sizeof inv.challenge + 32] = "";
 			if (st == 503 && inv.retry_after > 0)
 				snprintf(extra, sizeof extra, "Retry-After: %d\r\n", inv.retry_after);
+			inv.challenge[sizeof inv.challenge - 1] = '\0';
+			if (st == 401 && inv.challenge[0] && !strpbrk(inv.challenge, "\r\n"))
+				snprintf(extra, sizeof extra, "WWW-Authenticate: %s\r\n", inv.challenge);
 			buf_t b;
 			buf_init(&b, SIP_MSG_MAX);
 			sip_build_response_hdrs(&b, m, st, NULL, NULL, NULL, extra[0] ? extra : NULL);

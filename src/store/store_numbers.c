@@ -7,9 +7,10 @@
 
 static const char *const trunk_cols[] = { "id", "name", "peer", "username", "secret",
 	"transport", "max_calls", "caller_id_rule", "prefixes", "status", "created_at",
-	"updated_at", "inbound_cidrs", "called_number", "inbound_rewrite", NULL };
+	"updated_at", "inbound_cidrs", "called_number", "inbound_rewrite", "inbound_auth", NULL };
 #define TRUNK_COLS "id, name, peer, username, secret, transport, max_calls, caller_id_rule," \
-	" prefixes, status, created_at, updated_at, inbound_cidrs, called_number, inbound_rewrite"
+	" prefixes, status, created_at, updated_at, inbound_cidrs, called_number, inbound_rewrite," \
+	" inbound_auth"
 
 int store_trunk_insert(store_tx_t *tx, const json_t *t)
 {
@@ -37,7 +38,7 @@ int store_trunk_update(store_tx_t *tx, const char *id, const json_t *fields)
 {
 	static const char *const allowed[] = { "name", "peer", "username", "secret", "transport",
 		"max_calls", "caller_id_rule", "prefixes", "status", "updated_at", "inbound_cidrs",
-		"called_number", "inbound_rewrite", NULL };
+		"called_number", "inbound_rewrite", "inbound_auth", NULL };
 	return sq_update(tx, "trunks", allowed, id, fields, NULL);
 }
 

@@ -465,7 +465,7 @@ static const struct route routes_core[] = {
 /* The tables of the other areas (routes_<area>.c), each ended by a NULL
  * method, joined after the core table once. */
 extern const struct route routes_numbers[], routes_faxes[], routes_webhooks[], routes_retention[],
-	routes_status[], routes_consents[];
+	routes_status[], routes_consents[], routes_safebox[];
 extern const struct route routes_billing[];
 extern const struct route routes_requests[];
 
@@ -484,7 +484,7 @@ static void join_tables(void)
 {
 	const struct route *parts[] = { routes_core, routes_numbers, routes_faxes, routes_webhooks,
 		routes_retention, routes_status, routes_billing, routes_consents,
-		routes_requests };
+		routes_requests, routes_safebox };
 	size_t total = 1;
 	for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++)
 		total += table_len(parts[i]);

@@ -138,6 +138,8 @@ static const struct setting settings[] = {
 		"Longest support access grant a provider staff member may ask for." },
 	{ "access.break_glass_max_minutes", C_INT, OFF(break_glass_max_minutes), "60", 5, 480, NULL,
 		"Longest break-glass access an operator may open without the account's approval." },
+	{ "safebox.max_days", C_INT, OFF(safebox_max_days), "90", 1, 3650, NULL,
+		"Ceiling of a SafeBox's expiry: accounts choose their default within it, and a box can be extended at most this many days ahead." },
 	{ "webhooks.allow_cidrs", C_STR, OFF(webhook_allow), "", 0, 1024, NULL,
 		"Address ranges webhook URLs may reach although loopback, private or link-local (comma-separated CIDRs)." },
 	{ "webhooks.timeout_seconds", C_INT, OFF(webhook_timeout), "10", 1, 120, NULL,

@@ -68,6 +68,7 @@ typedef struct config {
 	int64_t consent_max_days;
 	int64_t grant_max_hours;
 	int64_t break_glass_max_minutes;
+	int64_t safebox_max_days;
 	char *webhook_allow;
 	int64_t webhook_timeout;
 	char *mail_relay;

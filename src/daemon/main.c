@@ -187,6 +187,7 @@ static dom_config_t dom_config(const config_t *cfg)
 		.consent_max_days = (int)cfg->consent_max_days,
 		.grant_max_hours = (int)cfg->grant_max_hours,
 		.break_glass_max_minutes = (int)cfg->break_glass_max_minutes,
+		.safebox_max_days = (int)cfg->safebox_max_days,
 	};
 	return d;
 }

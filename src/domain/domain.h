@@ -39,6 +39,7 @@ typedef struct dom_config {
 	int consent_max_days;      /* longest consent an owner may give a partner */
 	int grant_max_hours;       /* longest support access grant */
 	int break_glass_max_minutes; /* longest break-glass grant of an operator */
+	int safebox_max_days;      /* ceiling of a SafeBox's expiry (0: SAFEBOX_DAYS_DEFAULT_MAX) */
 } dom_config_t;
 
 typedef struct dom_ctx {

@@ -31,6 +31,8 @@ static const struct perm_info table[PERM_COUNT] = {
 		"Create and revoke one's own API keys", "Créer et révoquer ses propres clés d'API" },
 	[PERM_OWNERSHIP_TRANSFER] = { "ownership.transfer", "account", "C02",
 		"Transfer the ownership of the account", "Transférer la propriété du compte" },
+	[PERM_SAFEBOX_USE] = { "safebox.use", "account", "",
+		"Create SafeBoxes and use one's own", "Créer des SafeBox et utiliser les siennes" },
 	[PERM_PROVIDER_ACCOUNTS_MANAGE] = { "provider.accounts.manage", "provider", "P10",
 		"Provision, change and suspend customer accounts", "Créer, modifier et suspendre des comptes clients" },
 	[PERM_PROVIDER_ACCOUNTS_READ] = { "provider.accounts.read", "provider", "P11",
@@ -64,7 +66,8 @@ static const struct perm_info table[PERM_COUNT] = {
 #define B PERM_BIT
 #define SEVEN (B(PERM_NUMBERS_MANAGE) | B(PERM_USERS_MANAGE) | B(PERM_ADMINS_MANAGE) | \
 	B(PERM_SECURITY_MANAGE) | B(PERM_DATA_READ) | B(PERM_BILLING_READ) | B(PERM_SETTINGS_MANAGE))
-#define EVERYDAY (B(PERM_FAX_SEND) | B(PERM_FAX_READ_OWN) | B(PERM_ACCOUNT_READ) | B(PERM_APIKEYS_OWN))
+#define EVERYDAY (B(PERM_FAX_SEND) | B(PERM_FAX_READ_OWN) | B(PERM_ACCOUNT_READ) | B(PERM_APIKEYS_OWN) | \
+	B(PERM_SAFEBOX_USE))
 
 static const struct {
 	const char *kind, *role;

@@ -6,9 +6,11 @@
 #include "audit.h"
 #include "dom_util.h"
 #include "faxes.h"
+#include "safebox.h"
 #include "log.h"
 #include "store_fax.h"
 #include "store_retention.h"
+#include "store_safebox.h"
 #include "timeutil.h"
 
 static const char *const day_keys[] = { "inbound_fax_days", "outbound_fax_days", "safebox_days" };
@@ -205,28 +207,43 @@ static int sweep_one(store_t *st, const fax_env_t *env, const json_t *due, int64
 	return -1;
 }
 
+/* Deletes each item of due with one (a fax: sweep_one; a SafeBox:
+ * dom_safebox_sweep_one), adding to *n and *failed. */
+static void sweep_each(store_t *st, const fax_env_t *env, const json_t *due, int64_t now,
+	int (*one)(store_t *, const fax_env_t *, const json_t *, int64_t), const char *what, int *n,
+	int *failed)
+{
+	size_t i;
+	json_t *d;
+	json_array_foreach(due, i, d) {
+		int rc = one(st, env, d, now);
+		if (rc < 0) {
+			(*failed)++;
+			log_event(LOG_ERROR, "retention.delete_failed", "%s=%s", what, rec_str(d, "id"));
+		} else {
+			*n += rc;
+		}
+	}
+}
+
 int dom_retention_sweep(store_t *st, const fax_env_t *env, int64_t now, int limit)
 {
 	store_tx_t *tx = store_begin(st, false);
 	if (!tx)
 		return -1;
 	json_t *due = store_retention_due(tx, now, limit);
+	json_t *boxes = store_safebox_due(tx, now, limit);
 	store_rollback(tx);
-	if (!due)
+	if (!due || !boxes) {
+		json_decref(due);
+		json_decref(boxes);
 		return -1;
-	int n = 0, failed = 0;
-	size_t i;
-	json_t *d;
-	json_array_foreach(due, i, d) {
-		int rc = sweep_one(st, env, d, now);
-		if (rc < 0) {
-			failed++;
-			log_event(LOG_ERROR, "retention.delete_failed", "fax=%s", rec_str(d, "id"));
-		} else {
-			n += rc;
-		}
 	}
+	int n = 0, failed = 0;
+	sweep_each(st, env, due, now, sweep_one, "fax", &n, &failed);
+	sweep_each(st, env, boxes, now, dom_safebox_sweep_one, "safebox", &n, &failed);
 	json_decref(due);
+	json_decref(boxes);
 	if (n || failed)
 		log_event(failed ? LOG_WARN : LOG_INFO, "retention.swept", "deleted=%d failed=%d", n,
 			failed);

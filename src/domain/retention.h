@@ -38,8 +38,9 @@ int dom_retention_update(dom_ctx_t *c, const json_t *account, const json_t *body
 int dom_fax_hold(dom_ctx_t *c, const json_t *account, const char *fax_id, const json_t *body,
 	json_t **out, dom_err_t *e);
 
-/* One pass of the sweep at now: deletes up to limit due faxes (each in its
- * own transaction, audited as fax.retention_delete by system:retention
+/* One pass of the sweep at now: deletes up to limit due faxes and up to
+ * limit due SafeBoxes (each in its own transaction, audited as
+ * fax.retention_delete or safebox.retention_delete by system:retention
  * with the rule that made it due). The number deleted, or -1 when the store
  * failed. Idempotent: a fax deleted twice is not found the second time. */
 int dom_retention_sweep(store_t *st, const fax_env_t *env, int64_t now, int limit);

@@ -137,6 +137,20 @@ static const struct policy {
 	{ "faxes.resend", "fax.send", false, false, false },
 	{ "faxes.document", "fax.read.own data.read", false, false, false },
 	{ "faxes.page", "fax.read.own data.read", false, false, false },
+	{ "safeboxes.create", "safebox.use", false, false, false },
+	{ "safeboxes.list", "safebox.use data.read", false, false, false },
+	{ "safeboxes.get", "safebox.use data.read", false, false, false },
+	{ "safeboxes.delete", "safebox.use data.read", false, false, false },
+	{ "safeboxes.files.create", "safebox.use", false, false, false },
+	{ "safeboxes.files.get", "safebox.use data.read", false, false, false },
+	{ "safeboxes.messages.create", "safebox.use", false, false, false },
+	{ "safeboxes.close", "safebox.use", false, false, false },
+	{ "safeboxes.extend", "safebox.use", false, false, false },
+	{ "safeboxes.participants.revoke", "safebox.use", false, false, false },
+	{ "safeboxes.legal_hold.set", "security.manage", false, true, false },
+	{ "safeboxes.legal_hold.lift", "security.manage", false, true, false },
+	{ "safebox_profile.get", "safebox.use security.manage", false, true, false },
+	{ "safebox_profile.update", "security.manage", false, true, false },
 	{ "cdrs.list", "billing.read", false, true, false },
 	{ "billing.plan.get", "billing.read", false, true, false },
 	{ "billing.balance", "billing.read", false, true, false },
@@ -667,6 +681,9 @@ static void fill_path(const struct world *w, const struct route *r, struct cell 
 			: strcmp(name, "fax_id") == 0 ? "fax_none"
 			: strcmp(name, "consent_id") == 0 ? "cns_none"
 			: strcmp(name, "grant_id") == 0 ? "agr_none"
+			: strcmp(name, "safebox_id") == 0 ? "sbx_none"
+			: strcmp(name, "file_id") == 0 ? "sbf_none"
+			: strcmp(name, "participant_id") == 0 ? "sbp_none"
 			: strcmp(name, "n") == 0 ? "1"
 			: strcmp(name, "incident_id") == 0 ? "inc_none"
 			: strcmp(name, "request_id") == 0 ? "rq_none"
@@ -1038,6 +1055,29 @@ static void prepare(struct world *w, const struct route *r, struct actor *p, str
 		c->ok_status = 404; /* no such grant: nothing is opened or ended */
 		c->ok_kind = "not-found";
 		c->note = "no such grant";
+	} else if (strcmp(a, "safeboxes.create") == 0) {
+		/* No subject: refused before anything is created. */
+		c->ok_status = 422;
+		c->ok_kind = "validation-failed";
+		c->note = "no subject";
+	} else if (strncmp(a, "safeboxes.", 10) == 0 && strcmp(a, "safeboxes.list") != 0) {
+		/* No such box: the cells that get through answer 404, nothing changes. */
+		if (strcmp(a, "safeboxes.files.create") == 0) {
+			c->raw = strdup("--mx\r\nContent-Disposition: form-data; name=\"file\"; "
+					"filename=\"a.txt\"\r\nContent-Type: text/plain\r\n\r\nHello\r\n--mx--\r\n");
+			c->header = "Content-Type: multipart/form-data; boundary=mx";
+		}
+		if (strcmp(a, "safeboxes.messages.create") == 0)
+			json_object_set_new(c->body, "message", json_string("matrix"));
+		if (strcmp(a, "safeboxes.extend") == 0)
+			json_object_set_new(c->body, "expires_at", json_string("2099-01-01T00:00:00Z"));
+		if (strcmp(a, "safeboxes.legal_hold.set") == 0)
+			json_object_set_new(c->body, "reason", json_string("matrix"));
+		c->ok_status = 404;
+		c->ok_kind = "not-found";
+		c->note = "no such SafeBox";
+	} else if (strcmp(a, "safebox_profile.update") == 0) {
+		/* Nothing changes: the profile stays as it is. */
 	} else if (strcmp(a, "retention.update") == 0) {
 		json_object_set_new(c->body, "safebox_days", json_null()); /* keep, as it is */
 	} else if (strcmp(a, "provider.incidents.create") == 0) {

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Anti-virus on uploads (issue 16, P08) with a real clamd: the test builds
 # its signature database (the EICAR test file's hash; the official database
-# needs the internet). A fax document or a port-in letter carrying EICAR is
-# refused with 422 malware-detected and nothing is kept, the refusal is
-# audited with the signature; clean files pass; with the scanner down
-# uploads are refused (503) unless the provider chose av.fail_open.
+# needs the internet). A fax document, a port-in letter or a SafeBox file
+# carrying EICAR is refused with 422 malware-detected and nothing is kept,
+# the refusal is audited with the signature; clean files pass; with the
+# scanner down uploads are refused (503) unless the provider chose
+# av.fail_open.
 . "$(dirname "$0")/../api/lib.sh"
 . "$(dirname "$0")/lib_fax.sh"
 command -v clamd >/dev/null || { echo "SKIP: clamd is not installed"; exit 77; }
@@ -63,6 +64,18 @@ expect_status 202 "a clean document passes the scanner"
 grep -q 'instream.*OK' "$CL/clamd.log" && ok || fail "clamd did not see the clean upload: $(tail -3 "$CL/clamd.log")"
 [ "$(metric 'faxvault_av_scans_total{result="infected"}')" = 3 ] && [ "$(metric 'faxvault_av_scans_total{result="clean"}')" -ge 2 ] && ok \
 	|| fail "scans not counted on /metrics: infected $(metric 'faxvault_av_scans_total{result="infected"}')"
+
+# --- SafeBox uploads go through the same scanner
+req POST /v1/safeboxes "$USER_A" '{"subject":"Scan me","participants":[{"email":"guest@outside.example"}]}'
+expect_status 201 "a SafeBox to upload into"
+BOX=$(jqr .id)
+req POST "/v1/safeboxes/$BOX/files" "$USER_A" "" -F "file=@$TMP/eicar.txt"
+expect_status 422 "EICAR into a SafeBox"
+expect_jq '.type == "urn:faxvault:problem:malware-detected"' "a SafeBox upload is refused as malware"
+req GET "/v1/safeboxes/$BOX" "$USER_A"
+expect_jq '.files == [] and ([.events[].type] | index("file.upload") == null)' "nothing of the infected file is kept"
+req POST "/v1/safeboxes/$BOX/files" "$USER_A" "" -F "file=@$TMP/clean.pdf"
+expect_status 201 "a clean file passes into the SafeBox"
 
 # --- scanner down: fail closed by default
 clamd_stop

@@ -1,0 +1,96 @@
+/* SafeBoxes (issue 16): secure exchanges of messages and files between an
+ * account member, its owner, and participants (members of the account or
+ * guests outside it, by e-mail). See docs/safebox.md.
+ *
+ * Message bodies and files are documents (docs.h: each under its own key,
+ * wrapped by the account's key); a box's metadata (subject, participants'
+ * addresses, file names) is in the store. Every access is an audit event
+ * and an entry of the box's own `events`, which its owner reads.
+ *
+ * API operations follow domain.h: they run in c->tx and return 0 with *out
+ * set (new reference), or -1 with e. Ids are borrowed. */
+#ifndef FV_DOMAIN_SAFEBOX_H
+#define FV_DOMAIN_SAFEBOX_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "domain.h"
+
+#define SAFEBOX_SUBJECT_MAX 200       /* bytes of a subject */
+#define SAFEBOX_MESSAGE_MAX 65536     /* bytes of one message */
+#define SAFEBOX_PARTICIPANTS_MAX 20   /* participants of one box */
+#define SAFEBOX_FILENAME_MAX 200      /* bytes of a file's name as kept */
+#define SAFEBOX_FILE_MB_MAX 256       /* ceiling of a profile's max_file_mb */
+#define SAFEBOX_DAYS_DEFAULT_MAX 90   /* provider ceiling of expiry when not configured */
+#define SAFEBOX_EVENTS_SHOWN 500      /* latest events a GET answers */
+
+/* The account's SafeBox profile: what its administrators chose. */
+typedef struct safebox_profile {
+	int expiry_days;     /* expiry of a new box when none is given */
+	int max_file_mb;     /* largest file one may upload */
+	bool guest_download; /* guests may download files (else: list only) */
+	bool guest_reply;    /* guests may post messages and upload files */
+	bool notify_on_open; /* the owner is mailed when a guest first opens the box */
+	bool admins_only;    /* only holders of settings.manage may create boxes */
+} safebox_profile_t;
+
+/* The profile of account_id in force (defaults when it has none) at the
+ * provider's ceiling max_days (0: SAFEBOX_DAYS_DEFAULT_MAX). */
+void safebox_profile_load(store_tx_t *tx, const char *account_id, int max_days,
+	safebox_profile_t *p);
+/* A file name fit to keep and to hand back in Content-Disposition: at most
+ * SAFEBOX_FILENAME_MAX bytes of valid UTF-8, no path separators, control
+ * characters or leading dots ("file" when nothing is left). Pure, fuzzed
+ * (fuzz/domain/safebox_filename). */
+void safebox_filename_clean(const char *in, size_t len, char *out, size_t outlen);
+
+/* POST /v1/safeboxes {account_id?, subject, message?, participants:
+ * [{email}], expires_at?}: the new box as GET answers it. */
+int dom_safebox_create(dom_ctx_t *c, const json_t *body, json_t **out, dom_err_t *e);
+/* GET /v1/safeboxes: the caller's boxes (owned or taken part in); every box
+ * of the account with data.read. {items, next_cursor}. */
+int dom_safebox_list(dom_ctx_t *c, const char *cursor, int limit, json_t **out, dom_err_t *e);
+/* GET /v1/safeboxes/{id}: the box with participants, messages (bodies
+ * decrypted), files and events. */
+int dom_safebox_get(dom_ctx_t *c, const char *box_id, json_t **out, dom_err_t *e);
+/* POST /v1/safeboxes/{id}/files: one file (AV-scanned, within the
+ * profile's size) of filename and declared ctype: the file record. */
+int dom_safebox_file_add(dom_ctx_t *c, const char *box_id, const void *data, size_t len,
+	const char *filename, const char *ctype, json_t **out, dom_err_t *e);
+/* GET /v1/safeboxes/{id}/files/{file_id}: the content into *data (malloc'd,
+ * caller frees), its name into name (namelen bytes). Audited. */
+int dom_safebox_file_get(dom_ctx_t *c, const char *box_id, const char *file_id,
+	unsigned char **data, size_t *len, char *name, size_t namelen, dom_err_t *e);
+/* POST /v1/safeboxes/{id}/messages {message}: the message. */
+int dom_safebox_message_add(dom_ctx_t *c, const char *box_id, const json_t *body, json_t **out,
+	dom_err_t *e);
+/* POST /v1/safeboxes/{id}/close: nobody can add to it or open it as a guest. */
+int dom_safebox_close(dom_ctx_t *c, const char *box_id, json_t **out, dom_err_t *e);
+/* POST /v1/safeboxes/{id}/extend {expires_at}: a later expiry within the ceiling. */
+int dom_safebox_extend(dom_ctx_t *c, const char *box_id, const json_t *body, json_t **out,
+	dom_err_t *e);
+/* DELETE /v1/safeboxes/{id}/participants/{pid}: the participant loses access at once. */
+int dom_safebox_participant_revoke(dom_ctx_t *c, const char *box_id, const char *pid,
+	dom_err_t *e);
+/* DELETE /v1/safeboxes/{id}: crypto-shreds every document of the box (keys,
+ * then blobs); the box stays as a tombstone. Refused under a legal hold. */
+int dom_safebox_delete(dom_ctx_t *c, const char *box_id, dom_err_t *e);
+/* PUT (body {reason}) / DELETE (body NULL) of the legal hold on a box of account. */
+int dom_safebox_hold(dom_ctx_t *c, const json_t *account, const char *box_id,
+	const json_t *body, json_t **out, dom_err_t *e);
+/* GET / PATCH /v1/accounts/{id}/safebox-profile. */
+int dom_safebox_profile_get(dom_ctx_t *c, const json_t *account, json_t **out, dom_err_t *e);
+int dom_safebox_profile_update(dom_ctx_t *c, const json_t *account, const json_t *body,
+	json_t **out, dom_err_t *e);
+
+/* The retention sweep's part (retention.c): deletes the box due ({id,
+ * account_id, days, ended_at} as store_safebox_due answers) in a
+ * transaction of its own, audited as safebox.retention_delete by
+ * system:retention with the rule. 1 deleted, 0 no longer due (deleted or
+ * held meanwhile), -1 store failure. */
+int dom_safebox_sweep_one(store_t *st, const fax_env_t *env, const json_t *due, int64_t now);
+
+#endif

@@ -35,6 +35,8 @@ static const struct problem_kind kinds[] = {
 		"Seul le propriétaire du compte peut faire cela" },
 	{ "account-suspended", 403, "The account is suspended",
 		"Le compte est suspendu" },
+	{ "quota-exceeded", 429, "A sending quota is used up",
+		"Un quota d'envoi est épuisé" },
 	{ "insufficient-credit", 402, "The prepaid balance cannot cover the price",
 		"Le solde prépayé ne couvre pas le prix" },
 	{ "not-found", 404, "The resource does not exist",

@@ -1,6 +1,7 @@
 /* Billing plans and the double-entry ledger (see billing.h). */
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "billing.h"
 #include "dom_util.h"
@@ -90,48 +91,63 @@ static bool billing_contact(const json_t *m)
 		(strcmp(role, "billing") == 0 || strcmp(role, "owner") == 0);
 }
 
+/* Mails kind with params (borrowed; each recipient's name added) to the
+ * person user_id when not NULL (if active), else to each billing contact of
+ * the account, through the outbox in tx. The number of recipients, or -1. */
+static int mail_contacts(store_tx_t *tx, const fax_env_t *env, const char *account_id,
+	const char *user_id, const char *kind, json_t *params)
+{
+	json_t *members = user_id ? json_pack("[o?]", store_principal_get(tx, user_id))
+		: store_members_all(tx, account_id);
+	if (!members)
+		return -1;
+	int rc = 0, sent = 0;
+	size_t i;
+	json_t *m;
+	json_array_foreach(members, i, m) {
+		if (user_id ? strcmp(rec_str(m, "status"), "active") != 0 : !billing_contact(m))
+			continue;
+		json_object_set_new(params, "name", json_string(rec_str(m, "name")));
+		if (mail_queue_tx(tx, env, env && env->mail_on, kind, m, "en", params, NULL) != 0)
+			rc = -1;
+		sent++;
+	}
+	json_decref(members);
+	return rc == 0 ? sent : -1;
+}
+
+/* The name of the account (into out), "" when unknown. */
+static const char *account_name(store_tx_t *tx, const char *account_id, char *out, size_t n)
+{
+	json_t *acc = store_account_get(tx, account_id, NULL);
+	snprintf(out, n, "%s", acc ? rec_str(acc, "name") : "");
+	json_decref(acc);
+	return out;
+}
+
 /* One notice of kind (a MAIL_KIND_BILLING_* template) mailed to each billing
  * contact through the outbox, in the transaction that saw the balance
  * cross, and audited as billing.notice. 0 or -1. */
 static int notice(store_tx_t *tx, const fax_env_t *env, const char *account_id, const char *kind,
 	int64_t balance, int64_t low, const char *currency)
 {
-	json_t *acc = store_account_get(tx, account_id, NULL);
-	json_t *members = store_members_all(tx, account_id);
-	if (!acc || !members) {
-		json_decref(acc);
-		json_decref(members);
-		return -1;
-	}
-	char bal_s[48], low_s[48];
+	char bal_s[48], low_s[48], name[256];
 	money_decimal(balance, currency, bal_s, sizeof bal_s);
 	money_decimal(low, currency, low_s, sizeof low_s);
 	size_t len = strlen(bal_s);
 	snprintf(bal_s + len, sizeof bal_s - len, " %s", currency);
 	len = strlen(low_s);
 	snprintf(low_s + len, sizeof low_s - len, " %s", currency);
-	int rc = 0, sent = 0;
-	size_t i;
-	json_t *m;
-	json_array_foreach(members, i, m) {
-		if (!billing_contact(m))
-			continue;
-		json_t *params = json_pack("{s:s, s:s, s:s, s:s}", "name", rec_str(m, "name"),
-			"account", rec_str(acc, "name"), "balance", bal_s, "threshold", low_s);
-		if (!params || mail_queue_tx(tx, env, env && env->mail_on, kind, m, "en", params,
-			NULL) != 0)
-			rc = -1;
-		json_decref(params);
-		sent++;
-	}
-	json_decref(members);
-	json_decref(acc);
-	if (rc == 0)
-		rc = fax_audit(tx, &billing_actor, "billing.notice", account_id, account_id, "success",
-			json_pack("{s:s, s:I, s:I, s:s, s:i, s:b}", "kind", kind, "balance_minor",
-				(json_int_t)balance, "threshold_minor", (json_int_t)low, "currency", currency,
-				"contacts", sent, "mailed", env && env->mail_on));
-	return rc;
+	json_t *params = json_pack("{s:s, s:s, s:s}", "account",
+		account_name(tx, account_id, name, sizeof name), "balance", bal_s, "threshold", low_s);
+	int sent = params ? mail_contacts(tx, env, account_id, NULL, kind, params) : -1;
+	json_decref(params);
+	if (sent < 0)
+		return -1;
+	return fax_audit(tx, &billing_actor, "billing.notice", account_id, account_id, "success",
+		json_pack("{s:s, s:I, s:I, s:s, s:i, s:b}", "kind", kind, "balance_minor",
+			(json_int_t)balance, "threshold_minor", (json_int_t)low, "currency", currency,
+			"contacts", sent, "mailed", env && env->mail_on));
 }
 
 /* The notices of a prepaid account whose balance fell from before to after:
@@ -205,9 +221,147 @@ static int credit_check(store_tx_t *tx, const fax_env_t *env, const char *accoun
 	return price > *available ? 1 : 0;
 }
 
-int billing_submit_check(dom_ctx_t *c, const char *account_id, const char *currency,
-	int64_t price, dom_err_t *e)
+/* The quotas of a plan: its column, the period, and whether it counts
+ * one user's pages (else the account's). */
+static const struct quota {
+	const char *col;
+	const char *period;
+	bool user;
+} quotas[] = {
+	{ "quota_account_day", "day", false },
+	{ "quota_account_month", "month", false },
+	{ "quota_user_day", "day", true },
+	{ "quota_user_month", "month", true },
+};
+#define NQUOTAS (sizeof quotas / sizeof quotas[0])
+
+/* The start of now's UTC day or calendar month (next: of the following
+ * one), in ms. */
+static int64_t period_start(const char *period, int64_t now, bool next)
 {
+	time_t t = (time_t)(now / 1000);
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
+	if (strcmp(period, "month") == 0) {
+		tm.tm_mday = 1;
+		if (next)
+			tm.tm_mon++;
+	} else if (next) {
+		tm.tm_mday++;
+	}
+	return (int64_t)timegm(&tm) * 1000;
+}
+
+/* The notice of level (80 or 100) of quota q, mailed once per period (to
+ * the user for a user's quota, else to the billing contacts) and audited as
+ * quota.notice. 0 or -1. */
+static int quota_notice(store_tx_t *tx, const fax_env_t *env, const char *account_id,
+	const char *user_id, const struct quota *q, int level, int64_t used, int64_t limit,
+	int64_t now)
+{
+	const char *scope = q->user ? user_id : "account";
+	int64_t start = period_start(q->period, now, false);
+	int rc = store_quota_notice_claim(tx, account_id, scope, q->period, start, level, now);
+	if (level == 100 && (rc == STORE_OK || rc == STORE_NOTFOUND))
+		store_quota_notice_claim(tx, account_id, scope, q->period, start, 80, now);
+	if (rc == STORE_NOTFOUND)
+		return 0;
+	if (rc != STORE_OK)
+		return -1;
+	char resets[40], name[256];
+	bool day = strcmp(q->period, "day") == 0;
+	json_t *params = json_pack("{s:s, s:I, s:I, s:i, s:s, s:s, s:s, s:s, s:s}", "account",
+		account_name(tx, account_id, name, sizeof name), "used", (json_int_t)used, "limit",
+		(json_int_t)limit, "percent", level, "period_en", day ? "today" : "this month",
+		"period_fr", day ? "aujourd'hui" : "ce mois-ci", "scope_en",
+		q->user ? "by you" : "by the whole account", "scope_fr",
+		q->user ? "pour vous" : "pour tout le compte", "resets_at",
+		time_format_rfc3339(period_start(q->period, now, true), resets, sizeof resets));
+	int sent = params ? mail_contacts(tx, env, account_id, q->user ? user_id : NULL,
+		MAIL_KIND_QUOTA, params) : -1;
+	json_decref(params);
+	if (sent < 0)
+		return -1;
+	return fax_audit(tx, &billing_actor, "quota.notice", scope, account_id, "success",
+		json_pack("{s:s, s:s, s:i, s:I, s:I, s:i}", "quota", q->col, "scope", scope, "level",
+			level, "used", (json_int_t)used, "limit", (json_int_t)limit, "recipients", sent));
+}
+
+/* The quotas of the account's plan against pages more from user_id: 0 they
+ * fit (the 80 % and 100 % notices sent), 1 one is exceeded (e: 429
+ * quota-exceeded, its 100 % notice sent, audited), -1 error (e set). */
+static int quota_check(dom_ctx_t *c, const char *account_id, const char *user_id,
+	int64_t pages, dom_err_t *e)
+{
+	json_t *p = store_plan_get(c->tx, account_id);
+	if (!p)
+		return 0;
+	const fax_env_t *env = c->cfg ? c->cfg->fax : NULL;
+	int64_t now = time_now_ms(), used[NQUOTAS] = { 0 }, limit[NQUOTAS];
+	int rc = 0;
+	for (size_t i = 0; i < NQUOTAS && rc == 0; i++) {
+		limit[i] = (int64_t)json_integer_value(json_object_get(p, quotas[i].col));
+		if (limit[i] <= 0)
+			continue;
+		int ok;
+		used[i] = store_pages_sent(c->tx, account_id, quotas[i].user ? user_id : NULL,
+			period_start(quotas[i].period, now, false), &ok);
+		if (!ok) {
+			rc = dom_fail(e, "internal", "", "the quotas could not be read");
+			break;
+		}
+		if (used[i] + pages <= limit[i])
+			continue;
+		if (quota_notice(c->tx, env, account_id, user_id, &quotas[i], 100, used[i], limit[i],
+			now) != 0) {
+			rc = dom_fail(e, "internal", "", "the notices could not be queued");
+			break;
+		}
+		fax_audit_c(c, "fax.submit", account_id, account_id, "failure",
+			json_pack("{s:s, s:s, s:I, s:I, s:I}", "reason", "quota-exceeded", "quota",
+				quotas[i].col, "limit", (json_int_t)limit[i], "used", (json_int_t)used[i],
+				"pages", (json_int_t)pages));
+		char resets[40];
+		time_format_rfc3339(period_start(quotas[i].period, now, true), resets, sizeof resets);
+		long long l = (long long)limit[i], u = (long long)used[i], n = (long long)pages;
+		if (i == 0)
+			dom_fail(e, "quota-exceeded", "", "the account may send %lld pages a day; %lld are"
+				" sent today and these faxes have %lld more; the quota resets at %s", l, u, n,
+				resets);
+		else if (i == 1)
+			dom_fail(e, "quota-exceeded", "", "the account may send %lld pages a month; %lld"
+				" are sent this month and these faxes have %lld more; the quota resets at %s",
+				l, u, n, resets);
+		else if (i == 2)
+			dom_fail(e, "quota-exceeded", "", "you may send %lld pages a day; %lld are sent"
+				" today and these faxes have %lld more; the quota resets at %s", l, u, n,
+				resets);
+		else
+			dom_fail(e, "quota-exceeded", "", "you may send %lld pages a month; %lld are sent"
+				" this month and these faxes have %lld more; the quota resets at %s", l, u, n,
+				resets);
+		rc = 1;
+	}
+	for (size_t i = 0; i < NQUOTAS && rc == 0; i++) {
+		if (limit[i] <= 0)
+			continue;
+		int64_t after = used[i] + pages;
+		int level = after >= limit[i] ? 100 : after * 10 >= limit[i] * 8 ? 80 : 0;
+		if (level && quota_notice(c->tx, env, account_id, user_id, &quotas[i], level, after,
+			limit[i], now) != 0)
+			rc = dom_fail(e, "internal", "", "the notices could not be queued");
+	}
+	json_decref(p);
+	return rc;
+}
+
+int billing_submit_check(dom_ctx_t *c, const char *account_id, const char *user_id,
+	const char *currency, int64_t pages, int64_t price, dom_err_t *e)
+{
+	int q = quota_check(c, account_id, user_id, pages, e);
+	if (q != 0)
+		return q;
 	int64_t bal, avail;
 	const fax_env_t *env = c->cfg ? c->cfg->fax : NULL;
 	int rc = credit_check(c->tx, env, account_id, currency, price, NULL, &bal, &avail);
@@ -257,10 +411,14 @@ static json_t *plan_of(dom_ctx_t *c, const json_t *account)
 static json_t *plan_json(dom_ctx_t *c, const json_t *account, const json_t *p)
 {
 	char cur[4];
-	return json_pack("{s:s, s:s, s:O, s:O, s:s, s:o}", "account_id", rec_str(account, "id"),
+	json_t *o = json_pack("{s:s, s:s, s:O, s:O, s:s, s:o}", "account_id", rec_str(account, "id"),
 		"kind", rec_str(p, "kind"), "included_pages", json_object_get(p, "included_pages"),
 		"low_balance_minor", json_object_get(p, "low_balance_minor"), "currency",
 		account_currency(c, account, cur), "updated_at", time_json(json_object_get(p, "updated_at")));
+	for (size_t i = 0; o && i < NQUOTAS; i++)
+		json_object_set_new(o, quotas[i].col,
+			json_integer(json_integer_value(json_object_get(p, quotas[i].col))));
+	return o;
 }
 
 int dom_billing_plan_get(dom_ctx_t *c, const json_t *account, json_t **out, dom_err_t *e)
@@ -292,7 +450,8 @@ static int body_int(const json_t *body, const char *key, int64_t min, int64_t ma
 int dom_billing_plan_put(dom_ctx_t *c, const json_t *account, const json_t *body, json_t **out,
 	dom_err_t *e)
 {
-	static const char *const allowed[] = { "kind", "included_pages", "low_balance_minor", NULL };
+	static const char *const allowed[] = { "kind", "included_pages", "low_balance_minor",
+		"quota_account_day", "quota_account_month", "quota_user_day", "quota_user_month", NULL };
 	if (body_only(body, allowed, e) != 0)
 		return -1;
 	const char *kind = NULL;
@@ -303,18 +462,29 @@ int dom_billing_plan_put(dom_ctx_t *c, const json_t *account, const json_t *body
 	json_t *old = plan_of(c, account);
 	int64_t pages = (int64_t)json_integer_value(json_object_get(old, "included_pages"));
 	int64_t low = (int64_t)json_integer_value(json_object_get(old, "low_balance_minor"));
+	int64_t q[NQUOTAS];
+	for (size_t i = 0; i < NQUOTAS; i++)
+		q[i] = (int64_t)json_integer_value(json_object_get(old, quotas[i].col));
 	json_decref(old);
 	if (body_int(body, "included_pages", 0, PAGES_MAX, false, &pages, e) != 0 ||
 	    body_int(body, "low_balance_minor", 0, AMOUNT_MAX, false, &low, e) != 0)
 		return -1;
+	for (size_t i = 0; i < NQUOTAS; i++)
+		if (body_int(body, quotas[i].col, 0, PAGES_MAX, false, &q[i], e) != 0)
+			return -1;
 	json_t *p = json_pack("{s:s, s:s, s:I, s:I, s:I}", "account_id", rec_str(account, "id"),
 		"kind", kind, "included_pages", (json_int_t)pages, "low_balance_minor", (json_int_t)low,
 		"updated_at", (json_int_t)time_now_ms());
-	int rc = store_plan_put(c->tx, p);
-	if (rc == STORE_OK)
+	for (size_t i = 0; p && i < NQUOTAS; i++)
+		json_object_set_new(p, quotas[i].col, json_integer(q[i]));
+	int rc = p ? store_plan_put(c->tx, p) : STORE_ERROR;
+	if (rc == STORE_OK) {
+		json_t *d = json_deep_copy(p);
+		json_object_del(d, "account_id");
+		json_object_del(d, "updated_at");
 		rc = fax_audit_c(c, "billing.plan.update", rec_str(account, "id"), rec_str(account, "id"),
-			"success", json_pack("{s:s, s:I, s:I}", "kind", kind, "included_pages",
-				(json_int_t)pages, "low_balance_minor", (json_int_t)low));
+			"success", d);
+	}
 	if (rc != 0) {
 		json_decref(p);
 		return dom_fail(e, "internal", "", "the plan could not be stored");

@@ -24,10 +24,15 @@
  * units of currency) must fit in the balance less what the account's other
  * open faxes (queued or sending) may still cost. Other accounts always pass.
  *
- * At submission: 0 it fits; 1 it does not (e: 402 insufficient-credit with
- * the price and the balance, the refusal audited); -1 error (e set). */
-int billing_submit_check(dom_ctx_t *c, const char *account_id, const char *currency,
-	int64_t price, dom_err_t *e);
+ * At submission the quotas of the plan come first (pages per UTC day and
+ * per calendar month of the account and of user_id, counting pages, the
+ * pages of every fax of the submission): past one, 429 quota-exceeded;
+ * reaching 80 % or 100 % of one mails its notice once per period.
+ * 0 it fits; 1 it does not (e: 429 quota-exceeded, or 402
+ * insufficient-credit with the price and the balance; the refusal
+ * audited); -1 error (e set). */
+int billing_submit_check(dom_ctx_t *c, const char *account_id, const char *user_id,
+	const char *currency, int64_t pages, int64_t price, dom_err_t *e);
 /* Before dialling fax_id (not counted among the open faxes): 0 it fits;
  * 1 it does not (audited as billing.dial_refused); -1 error. */
 int billing_dial_check(store_tx_t *tx, const fax_env_t *env, const char *account_id,

@@ -683,7 +683,8 @@ int dom_fax_submit(dom_ctx_t *c, const json_t *fields, const fax_file_t *files, 
 	int64_t price = 0;
 	for (int i = 0; i < o.nto; i++)
 		price += (int64_t)pages * price_for(c->tx, o.to[i], cur);
-	int credit = billing_submit_check(c, account_id, cur, price, e);
+	int credit = billing_submit_check(c, account_id, user_id, cur, (int64_t)pages * o.nto,
+		price, e);
 	if (credit != 0) {
 		dom_workdir_wipe(dir);
 		store_fax_delete_submission(c->tx, rec_str(sub, "id"));

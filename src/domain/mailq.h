@@ -22,6 +22,7 @@
 #define MAIL_KIND_GRANT_BREAK_GLASS "access_break_glass"
 #define MAIL_KIND_BILLING_LOW "billing_low_balance"
 #define MAIL_KIND_BILLING_EXHAUSTED "billing_balance_exhausted"
+#define MAIL_KIND_QUOTA "quota"
 
 /* Queues a mail of kind to person (a person record: its email, id,
  * account_id and lang, else lang), with params (borrowed JSON object, no

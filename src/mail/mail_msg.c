@@ -138,6 +138,18 @@ static const struct tpl tpls[] = {
 		"Chaque accès à ce titre (autorisation {grant_id}) figure au journal d'audit de votre "
 		"compte et dans sa liste de transparence des accès ; vous ou un administrateur pouvez "
 		"y mettre fin sur {web}." },
+	{ "quota", "en", "Fax quota at {percent} % for {account}",
+		"Hello {name},\n\n"
+		"{used} of the {limit} pages that may be sent {period_en} {scope_en} from the account "
+		"{account} are used. Past the quota, faxes are refused until it resets on {resets_at} "
+		"(UTC); receiving faxes goes on.\n\n"
+		"The account's plan and usage are at {web}." },
+	{ "quota", "fr", "Quota de fax à {percent} % pour {account}",
+		"Bonjour {name},\n\n"
+		"{used} des {limit} pages qui peuvent être envoyées {period_fr} {scope_fr} depuis le "
+		"compte {account} sont utilisées. Au-delà du quota, les fax sont refusés jusqu'à sa "
+		"remise à zéro le {resets_at} (UTC) ; la réception des fax continue.\n\n"
+		"La formule du compte et son utilisation sont sur {web}." },
 	{ "billing_low_balance", "en", "Prepaid balance low for {account}",
 		"Hello {name},\n\n"
 		"The prepaid balance of the account {account} is down to {balance}, at or under its "

@@ -16,7 +16,8 @@ static int64_t sum_of(json_t *row, int *ok)
 
 json_t *store_plan_get(store_tx_t *tx, const char *account_id)
 {
-	return sq_one(tx, "SELECT account_id, kind, included_pages, low_balance_minor, updated_at"
+	return sq_one(tx, "SELECT account_id, kind, included_pages, low_balance_minor, updated_at,"
+		" quota_account_day, quota_account_month, quota_user_day, quota_user_month"
 		" FROM billing_plans WHERE account_id=?", "s", account_id);
 }
 
@@ -33,12 +34,34 @@ int64_t store_ledger_reserved(store_tx_t *tx, const char *account_id, const char
 int store_plan_put(store_tx_t *tx, const json_t *p)
 {
 	return sq_exec(tx, false, "INSERT INTO billing_plans (account_id, kind, included_pages,"
-		" low_balance_minor, updated_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (account_id) DO UPDATE"
+		" low_balance_minor, updated_at, quota_account_day, quota_account_month, quota_user_day,"
+		" quota_user_month) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (account_id) DO UPDATE"
 		" SET kind=excluded.kind, included_pages=excluded.included_pages,"
-		" low_balance_minor=excluded.low_balance_minor, updated_at=excluded.updated_at", "jjjjj",
-		json_object_get(p, "account_id"), json_object_get(p, "kind"),
+		" low_balance_minor=excluded.low_balance_minor, updated_at=excluded.updated_at,"
+		" quota_account_day=excluded.quota_account_day,"
+		" quota_account_month=excluded.quota_account_month,"
+		" quota_user_day=excluded.quota_user_day, quota_user_month=excluded.quota_user_month",
+		"jjjjjjjjj", json_object_get(p, "account_id"), json_object_get(p, "kind"),
 		json_object_get(p, "included_pages"), json_object_get(p, "low_balance_minor"),
-		json_object_get(p, "updated_at"));
+		json_object_get(p, "updated_at"), json_object_get(p, "quota_account_day"),
+		json_object_get(p, "quota_account_month"), json_object_get(p, "quota_user_day"),
+		json_object_get(p, "quota_user_month"));
+}
+
+int64_t store_pages_sent(store_tx_t *tx, const char *account_id, const char *user_id,
+	int64_t since, int *ok)
+{
+	return sum_of(sq_one(tx, "SELECT COALESCE(SUM(page_count), 0) AS s FROM faxes"
+		" WHERE account_id=? AND direction='outbound' AND created_at >= ?"
+		" AND (? IS NULL OR user_id=?)", "siss", account_id, since, user_id, user_id), ok);
+}
+
+int store_quota_notice_claim(store_tx_t *tx, const char *account_id, const char *scope,
+	const char *period, int64_t period_start, int level, int64_t now)
+{
+	return sq_exec(tx, true, "INSERT OR IGNORE INTO quota_notices (account_id, scope, period,"
+		" period_start, level, created_at) VALUES (?, ?, ?, ?, ?, ?)", "sssiii", account_id,
+		scope, period, period_start, (int64_t)level, now);
 }
 
 static const char *const txn_cols[] = { "id", "account_id", "kind", "amount_minor", "currency",

@@ -8,10 +8,21 @@
 
 #include "store.h"
 
-/* {account_id, kind, included_pages, low_balance_minor, updated_at}. */
+/* {account_id, kind, included_pages, low_balance_minor, updated_at,
+ * quota_account_day, quota_account_month, quota_user_day,
+ * quota_user_month}. */
 json_t *store_plan_get(store_tx_t *tx, const char *account_id);
 /* Inserts or replaces the plan of plan.account_id. */
 int store_plan_put(store_tx_t *tx, const json_t *plan);
+
+/* Pages of the outbound faxes of the account (of user_id alone unless
+ * NULL) submitted at or after since (ms). *ok is 0 on error. */
+int64_t store_pages_sent(store_tx_t *tx, const char *account_id, const char *user_id,
+	int64_t since, int *ok);
+/* Records the notice of level (80 or 100) for a quota's period: STORE_OK
+ * the first time, STORE_NOTFOUND when it was already recorded. */
+int store_quota_notice_claim(store_tx_t *tx, const char *account_id, const char *scope,
+	const char *period, int64_t period_start, int level, int64_t now);
 
 /* What the account's open outbound faxes (queued or sending, other than
  * except_fax_id, may be NULL) may still cost in currency: for each, its

@@ -184,9 +184,44 @@ expect_jq '.failure_class == "insufficient_credit" and (.attempts | length) == 0
 req GET "/v1/accounts/$ACC/balance" "$BILL"
 expect_jq '.balance_minor == 3' "nothing charged"
 
+# ---- quotas: pages per day of a user and of the account, notices at 80 % and 100 % ----
+req PUT "/v1/provider/accounts/$ACC/plan" "$OP" '{"kind":"postpaid","quota_account_day":6,"quota_user_day":2}'
+expect_jq '.quota_account_day == 6 and .quota_user_day == 2 and .quota_account_month == 0' "quotas set with the plan"
+req PUT "/v1/provider/accounts/$ACC/plan" "$OP" '{"kind":"postpaid","quota_user_day":-1}'
+expect_problem 422 validation-failed "a negative quota"
+TOMORROW=$(date -u -d "@$(( $(clock_seconds) + 86400 ))" +%Y-%m-%dT%H:%M:%SZ)
+qfax() { req POST /v1/faxes "$1" "" -F "file=@$TMP/one.txt" -F "to=$TO" -F "send_at=$TOMORROW" "${@:2}"; }
+# The account has sent 2 pages today (the delivered fax and the scheduled one).
+qfax "$USER"
+expect_status 202 "the user's first page (1 of 2)"
+qfax "$USER"
+expect_status 202 "the user's second page (2 of 2)"
+[ "$(mails quota)" = 1 ] && ok || fail "one notice at 100 % of the user's quota"
+[ "$(sqlite3 "$DB" "SELECT to_addr FROM mail_outbox WHERE kind='quota'")" = u@p.example ] && ok ||
+	fail "the user's quota notice goes to the user"
+qfax "$USER"
+expect_problem 429 quota-exceeded "the user's quota is used up"
+expect_jq '(.detail | contains("you may send 2 pages a day")) and (.detail | contains("resets at"))' "the problem names the quota and when it resets"
+qfax "$USER" -H "Accept-Language: fr"
+expect_jq '.detail | contains("vous pouvez envoyer 2 pages par jour")' "in French too"
+[ "$(mails quota)" = 1 ] && ok || fail "no second notice for the same quota and day"
+req PUT "/v1/provider/accounts/$ACC/plan" "$OP" '{"kind":"postpaid","quota_user_day":0}'
+qfax "$OWNER"
+expect_status 202 "the account's fifth page (5 of 6)"
+[ "$(mails quota)" = 3 ] && ok || fail "a notice at 80 % of the account's quota to the billing contact and the owner"
+qfax "$OWNER"
+expect_status 202 "the account's sixth page (6 of 6)"
+[ "$(mails quota)" = 5 ] && ok || fail "a notice at 100 % of the account's quota to each"
+qfax "$OWNER"
+expect_problem 429 quota-exceeded "the account's quota is used up"
+expect_jq '.detail | contains("the account may send 6 pages a day; 6 are sent today")' "the account's quota named"
+[ "$(mails quota)" = 5 ] && ok || fail "each notice once"
+req GET "/v1/accounts/$ACC/plan" "$BILL"
+expect_jq '.quota_account_day == 6 and .quota_user_day == 0' "the billing contact reads the quotas"
+
 # ---- audit ----
 req GET "/v1/accounts/$ACC/audit-events?limit=200" "$OWNER"
-for a in billing.plan.update billing.credit billing.charge billing.balance.read billing.ledger.read billing.plan.read billing.notice billing.dial_refused fax.submit; do
+for a in billing.plan.update billing.credit billing.charge billing.balance.read billing.ledger.read billing.plan.read billing.notice billing.dial_refused fax.submit quota.notice; do
 	expect_jq "[.items[].action] | index(\"$a\") != null" "audited: $a"
 done
 

@@ -126,6 +126,31 @@ static void test_billing_notices(void **state)
 		}
 }
 
+/* The quota notice: both languages, every placeholder filled. */
+static void test_quota_notice(void **state)
+{
+	(void)state;
+	static const char *const langs[] = { "en", "fr" };
+	for (size_t l = 0; l < 2; l++) {
+		json_t *p = json_pack("{s:s, s:s, s:i, s:i, s:i, s:s, s:s, s:s, s:s, s:s}", "name", "Uma",
+			"account", "Clinic", "used", 5, "limit", 6, "percent", 80, "period_en", "today",
+			"period_fr", "aujourd'hui", "scope_en", "by you", "scope_fr", "pour vous",
+			"resets_at", "2026-12-06T00:00:00Z");
+		char err[128];
+		size_t len;
+		char *m = mail_msg_build("quota", langs[l], "mail_q", "uma@example.com", p, NULL, &site,
+			NULL, &len, err, sizeof err);
+		json_decref(p);
+		assert_non_null(m);
+		assert_null(strstr(m, "{resets_at}"));
+		assert_null(strstr(m, "{percent}"));
+		assert_null(strstr(m, "{period_"));
+		assert_null(strstr(m, "{scope_"));
+		assert_null(strstr(m, "{used}"));
+		free(m);
+	}
+}
+
 int main(void)
 {
 	mail_msg_init();
@@ -134,6 +159,7 @@ int main(void)
 		cmocka_unit_test(test_languages),
 		cmocka_unit_test(test_unknown_kind),
 		cmocka_unit_test(test_billing_notices),
+		cmocka_unit_test(test_quota_notice),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

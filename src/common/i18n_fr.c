@@ -1035,6 +1035,12 @@ const struct i18n_entry i18n_fr_entries[] = {
 	{ "the message could not be stored", "le message n'a pas pu être enregistré" },
 	{ "the participant could not be revoked",
 		"l'accès du participant n'a pas pu être révoqué" },
+
+	/* ---- partner self-service (src/domain/accounts.c, provider.c) ---- */
+	{ "max_accounts must be null or 0 to 1000000", "max_accounts doit valoir null ou de 0 à 1000000" },
+	{ "the partner's accounts could not be counted", "les comptes du partenaire n'ont pas pu être comptés" },
+	{ "your partner may provision %lld accounts and has %lld: ask the provider for more",
+		"votre partenaire peut créer %lld comptes et en a %lld : demandez-en davantage au fournisseur" },
 };
 
 const size_t i18n_fr_count = sizeof i18n_fr_entries / sizeof i18n_fr_entries[0];

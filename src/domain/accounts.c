@@ -4,6 +4,7 @@
 
 #include "dom_util.h"
 #include "sec.h"
+#include "store_consents.h"
 #include "timeutil.h"
 #include "validate.h"
 #include "xalloc.h"
@@ -121,9 +122,20 @@ int dom_account_create(dom_ctx_t *c, const json_t *body, json_t **out, dom_err_t
 		partner_id = c->who->partner_id;
 	if (partner_id) {
 		json_t *pa = store_partner_get(c->tx, partner_id);
-		json_decref(pa);
 		if (!pa)
 			return dom_fail(e, "validation-failed", "partner_id", "no such partner");
+		const json_t *max = json_object_get(pa, "max_accounts");
+		int64_t limit = json_is_integer(max) ? json_integer_value(max) : 0;
+		json_decref(pa);
+		/* Partner self-service (R01), within the provider's limit. */
+		if (strcmp(c->who->kind, "partner") == 0) {
+			int64_t n = store_partner_account_count(c->tx, partner_id);
+			if (n < 0)
+				return dom_fail(e, "internal", "", "the partner's accounts could not be counted");
+			if (n >= limit)
+				return dom_fail(e, "forbidden", "", "your partner may provision %lld accounts and has %lld: "
+					"ask the provider for more", (long long)limit, (long long)n);
+		}
 	}
 	const json_t *owner = json_object_get(body, "owner");
 	if (!json_is_object(owner))

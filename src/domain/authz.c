@@ -65,14 +65,18 @@ void authz_decide(const principal_t *p, perm_set_t any_of, const authz_target_t 
 		}
 		via_consent = !own; /* the account is reached through the consent */
 	}
-	if (p->perms & any_of) {
+	/* Partner staff who reach an account through a consent alone hold
+	 * nothing of their partner's own powers there but seeing it. */
+	perm_set_t own = via_consent ? p->perms & PERM_BIT(PERM_PARTNER_ACCOUNTS_READ) : p->perms;
+	d->perms = own;
+	if (own & any_of) {
 		d->result = AUTHZ_ALLOW;
 		d->consent_id = via_consent ? consent : NULL;
 		return;
 	}
 	if (lent & any_of) {
 		d->result = AUTHZ_ALLOW;
-		d->perms = p->perms | lent;
+		d->perms = own | lent;
 		d->consent_id = consent;
 		d->grant_id = grant;
 		return;

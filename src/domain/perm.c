@@ -61,6 +61,9 @@ static const struct perm_info table[PERM_COUNT] = {
 		"See the accounts the partner provisioned", "Voir les comptes créés par le partenaire" },
 	[PERM_PARTNER_STAFF_READ] = { "partner.staff.read", "partner", "R02",
 		"See the partner's own staff", "Voir le personnel du partenaire" },
+	[PERM_PARTNER_ACCOUNTS_MANAGE] = { "partner.accounts.manage", "partner", "R01",
+		"Provision, suspend and reactivate the partner's own customer accounts, within the provider's limits",
+		"Créer, suspendre et réactiver les comptes clients du partenaire, dans les limites fixées par le fournisseur" },
 };
 
 #define B PERM_BIT
@@ -85,7 +88,8 @@ static const struct {
 	{ "provider", "support", B(PERM_PROVIDER_ACCOUNTS_READ) },
 	{ "provider", "security", B(PERM_PROVIDER_ACCOUNTS_READ) | B(PERM_PROVIDER_AUDIT_READ) |
 		B(PERM_PROVIDER_AUDIT_VERIFY) | B(PERM_PROVIDER_REQUESTS_MANAGE) },
-	{ "partner", "partner_admin", B(PERM_PARTNER_ACCOUNTS_READ) | B(PERM_PARTNER_STAFF_READ) },
+	{ "partner", "partner_admin", B(PERM_PARTNER_ACCOUNTS_READ) | B(PERM_PARTNER_STAFF_READ) |
+		B(PERM_PARTNER_ACCOUNTS_MANAGE) },
 };
 #undef B
 

@@ -48,8 +48,10 @@ int dom_staff_create(dom_ctx_t *c, const json_t *body, json_t **out, dom_err_t *
 
 static json_t *partner_public(const json_t *p)
 {
-	return json_pack("{s:s, s:s, s:s, s:o}", "id", rec_str(p, "id"), "name", rec_str(p, "name"),
-		"status", rec_str(p, "status"), "created_at", time_json(json_object_get(p, "created_at")));
+	const json_t *max = json_object_get(p, "max_accounts");
+	return json_pack("{s:s, s:s, s:s, s:o, s:O}", "id", rec_str(p, "id"), "name", rec_str(p, "name"),
+		"status", rec_str(p, "status"), "created_at", time_json(json_object_get(p, "created_at")),
+		"max_accounts", json_is_integer(max) ? max : json_null());
 }
 
 int dom_partner_list(dom_ctx_t *c, const char *cursor, int limit, json_t **out, dom_err_t *e)
@@ -353,11 +355,18 @@ int dom_staff_delete(dom_ctx_t *c, const char *id, json_t **out, dom_err_t *e)
 int dom_partner_update(dom_ctx_t *c, const char *id, const json_t *body, json_t **out,
 	dom_err_t *e)
 {
-	static const char *const allowed[] = { "name", "status", NULL };
+	static const char *const allowed[] = { "name", "status", "max_accounts", NULL };
 	const char *name, *status;
 	if (body_only(body, allowed, e) || body_name(body, "name", false, &name, e) ||
 	    body_str(body, "status", false, &status, e))
 		return -1;
+	/* How many accounts the partner's staff may provision themselves
+	 * (R01); null: none. */
+	const json_t *max = json_object_get(body, "max_accounts");
+	if (max && !json_is_null(max) &&
+	    (!json_is_integer(max) || json_integer_value(max) < 0 || json_integer_value(max) > 1000000))
+		return dom_fail(e, "validation-failed", "max_accounts",
+			"max_accounts must be null or 0 to 1000000");
 	if (status && strcmp(status, "active") != 0 && strcmp(status, "suspended") != 0)
 		return dom_fail(e, "validation-failed", "status", "status must be active or suspended");
 	json_t *p = store_partner_get(c->tx, id);
@@ -368,6 +377,10 @@ int dom_partner_update(dom_ctx_t *c, const char *id, const json_t *body, json_t 
 	if (name) {
 		json_object_set_new(upd, "name", json_string(name));
 		json_object_set_new(detail, "name", json_pack("{s:s, s:s}", "old", rec_str(p, "name"), "new", name));
+	}
+	if (max) {
+		json_object_set_new(upd, "max_accounts", json_deep_copy(max));
+		json_object_set_new(detail, "max_accounts", json_deep_copy(max));
 	}
 	if (status) {
 		json_object_set_new(upd, "status", json_string(status));

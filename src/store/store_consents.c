@@ -64,6 +64,15 @@ json_t *store_consent_ended(store_tx_t *tx, int64_t now, int limit)
 		limit);
 }
 
+int64_t store_partner_account_count(store_tx_t *tx, const char *partner_id)
+{
+	json_t *r = sq_one(tx, "SELECT COUNT(*) AS n FROM accounts WHERE partner_id=? AND status <> 'closed'",
+		"s", partner_id);
+	int64_t n = r ? (int64_t)json_integer_value(json_object_get(r, "n")) : -1;
+	json_decref(r);
+	return n;
+}
+
 /* ---- support access grants ---- */
 
 #define GRANT_COLS "id, account_id, staff_id, scope, reason, duration_min, break_glass, status," \

@@ -31,6 +31,9 @@ int store_consent_end_noted(store_tx_t *tx, const char *id, int64_t now);
  * at or before now and whose end was not noticed yet (array, new ref). */
 json_t *store_consent_ended(store_tx_t *tx, int64_t now, int limit);
 
+/* Accounts a partner provisioned that are not closed. -1 on error. */
+int64_t store_partner_account_count(store_tx_t *tx, const char *partner_id);
+
 /* ---- support access grants ---- */
 
 /* Inserts a grant record (the columns of table access_grants). */

@@ -178,4 +178,29 @@ expect_jq "([.items[] | select(.id == \"$GRT\")][0] | .status == \"expired\" and
 req GET "/v1/accounts/$ACC/audit-events?action=access_grant.break_glass" "$OWN"
 expect_jq "[.items[] | select(.target == \"$BG\" and .detail.reason == \"INC-7 outage\")] | length == 1" "break-glass audited with its reason"
 
+# --- partner self-service (R01, R02): within the provider's limit
+signin_all
+req POST /v1/accounts "$REP" '{"name":"Self Co","owner":{"email":"o@self.example","name":"O"}}'
+expect_problem 403 forbidden "no self-service until the provider sets a limit"
+req PATCH "/v1/partners/$PRT" "$REP" '{"max_accounts":5}'
+expect_problem 403 forbidden "a partner does not set its own limit"
+req PATCH "/v1/partners/$PRT" "$OP" '{"max_accounts":2}'
+expect_jq '.max_accounts == 2' "the provider lets partner 1 hold 2 accounts"
+req POST /v1/accounts "$REP" "{\"name\":\"Self Co\",\"partner_id\":\"$PRT2\",\"owner\":{\"email\":\"o@self.example\",\"name\":\"O\"}}"
+expect_status 201 "the partner admin creates a customer account"
+SELF=$(jqr .id)
+expect_jq ".partner_id == \"$PRT\" and (.owner_invitation.token | length > 0)" "for its own partner, whatever it asks"
+req POST /v1/accounts "$REP" '{"name":"One Too Many","owner":{"email":"o2@self.example","name":"O2"}}'
+expect_problem 403 forbidden "beyond the limit (Customer Co and Self Co)"
+req POST "/v1/accounts/$SELF/suspend" "$REP"
+expect_jq '.status == "suspended"' "the partner suspends its customer"
+req POST "/v1/accounts/$SELF/reactivate" "$REP"
+expect_jq '.status == "active"' "and reactivates it"
+req POST "/v1/accounts/$SELF/close" "$REP"
+expect_problem 403 forbidden "closing stays the provider's"
+req POST "/v1/accounts/$SELF/suspend" "$REP2"
+expect_problem 404 not-found "partner staff of X on an account of Y"
+req POST "/v1/accounts/$ACC/suspend" "$REP2"
+expect_problem 403 forbidden "a consent lends its scope, not the partner's own powers"
+
 finish

@@ -93,12 +93,12 @@ static const struct policy {
 	{ "invitations.accept", "", true, false, false },
 	{ "invitations.accept_in_path", "", true, false, false },
 	{ "permissions.list", "", false, false, true },
-	{ "accounts.create", "provider.accounts.manage", false, false, false },
+	{ "accounts.create", "provider.accounts.manage partner.accounts.manage", false, false, false },
 	{ "accounts.list", "provider.accounts.read partner.accounts.read account.read", false, false, false },
 	{ "accounts.get", "provider.accounts.read partner.accounts.read account.read", false, true, false },
 	{ "accounts.update", "provider.accounts.manage settings.manage", false, true, false },
-	{ "accounts.suspend", "provider.accounts.manage", false, true, false },
-	{ "accounts.reactivate", "provider.accounts.manage", false, true, false },
+	{ "accounts.suspend", "provider.accounts.manage partner.accounts.manage", false, true, false },
+	{ "accounts.reactivate", "provider.accounts.manage partner.accounts.manage", false, true, false },
 	{ "accounts.close", "provider.accounts.manage", false, true, false },
 	{ "accounts.owner_transfer", "ownership.transfer", false, true, false },
 	{ "users.list", "users.manage admins.manage data.read", false, true, false },
@@ -516,11 +516,20 @@ static void setup(struct world *w)
 	make_person(w, path, w->boot, json_object(), "partner", &w->p[W_PARTNER]);
 	snprintf(path, sizeof path, "/v1/partners/%s/staff", w->prt_2);
 	make_person(w, path, w->boot, json_object(), "partner-other", &w->p[W_PARTNER_OTHER]);
+	/* Partners may provision accounts themselves (R01) within a limit the
+	 * provider sets. */
+	const char *prts[] = { w->prt_1, w->prt_2 };
+	for (size_t i = 0; i < 2; i++) {
+		snprintf(path, sizeof path, "/v1/partners/%s", prts[i]);
+		json_decref(must(w, "PATCH", path, w->boot, json_pack("{s:i}", "max_accounts", 1000), 200));
+	}
 	/* A third partner, which did not provision A, holds a consent of A's
 	 * owner: its staff reach A, within the consent's scope. */
 	r = must(w, "POST", "/v1/partners", w->boot, json_pack("{s:s}", "name", "Partner Three"), 201);
 	copy(w->prt_3, ID_LEN, jstr(r, "id"));
 	json_decref(r);
+	snprintf(path, sizeof path, "/v1/partners/%s", w->prt_3);
+	json_decref(must(w, "PATCH", path, w->boot, json_pack("{s:i}", "max_accounts", 1000), 200));
 	snprintf(path, sizeof path, "/v1/partners/%s/staff", w->prt_3);
 	make_person(w, path, w->boot, json_object(), "delegate", &w->p[W_DELEGATE]);
 	char until[40];
@@ -628,11 +637,12 @@ static struct expect expect(const struct world *w, const struct route *r, const 
 		return e;
 	if (!p->kind)
 		return (struct expect) { 401, "unauthenticated" };
-	/* A consent lends its scope on A, and lets its holder see A. */
+	/* A consent lends its scope on A, and lets its holder see A; of its
+	 * partner's own powers, only seeing the account holds there. */
 	perm_set_t held = p->perms;
 	bool consent = (r->flags & ROUTE_ACCOUNT) && p->lent && strcmp(c->acc, w->acc_a) == 0;
 	if (consent)
-		held |= p->lent;
+		held = (held & perm_set_from_string("partner.accounts.read")) | p->lent;
 	if (r->flags & ROUTE_ACCOUNT) {
 		const char *ap = c->acc_partner ? c->acc_partner : "";
 		bool other_tenant = strcmp(p->kind, "account") == 0 && strcmp(p->account_id, c->acc) != 0;

@@ -160,6 +160,10 @@ static void test_authz_consents(void **state)
 		{ &p3, &own, B(PERM_USERS_MANAGE), T, AUTHZ_FORBIDDEN, NULL },      /* partner 1's consent */
 		{ &p3, &own, B(PERM_DATA_READ), T + 10, AUTHZ_NOT_FOUND, NULL },    /* expired: not seen */
 		{ &p3, &none, B(PERM_PARTNER_ACCOUNTS_READ), T, AUTHZ_NOT_FOUND, NULL },
+		/* A consent never lends a partner's own powers where it did not
+		 * provision the account. */
+		{ &p1, &own, B(PERM_PARTNER_ACCOUNTS_MANAGE), T, AUTHZ_ALLOW, NULL },
+		{ &p3, &own, B(PERM_PARTNER_ACCOUNTS_MANAGE), T, AUTHZ_FORBIDDEN, NULL },
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		authz_decision_t d;

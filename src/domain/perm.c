@@ -116,8 +116,8 @@ perm_set_t perm_role(const char *kind, const char *role)
 
 perm_set_t perm_everyday(void)
 {
-	return PERM_BIT(PERM_FAX_SEND) | PERM_BIT(PERM_FAX_READ_OWN) | PERM_BIT(PERM_ACCOUNT_READ) |
-		PERM_BIT(PERM_APIKEYS_OWN);
+	/* What the plain user role holds is what every member holds. */
+	return perm_role("account", "user");
 }
 
 perm_set_t perm_account_scope(void)

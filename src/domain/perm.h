@@ -63,8 +63,8 @@ int perm_by_name(const char *name);
  * billing, user; "provider": operator, support, security; "partner":
  * partner_admin); 0 when the role is unknown for that kind. */
 perm_set_t perm_role(const char *kind, const char *role);
-/* The everyday permissions every account member holds (fax.send,
- * fax.read.own, account.read, api_keys.own). */
+/* The everyday permissions every account member holds: those of the
+ * built-in role "user". */
 perm_set_t perm_everyday(void);
 /* Every permission whose scope is "account". */
 perm_set_t perm_account_scope(void);

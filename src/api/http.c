@@ -23,6 +23,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "numparse.h"
+#include "guest.h"
 #include "portal.h"
 #include "problem.h"
 #include "ratelimit.h"
@@ -97,6 +98,8 @@ struct answer {
 	rl_result_t rl;
 	api_raw_t raw;     /* a non-JSON body, when set */
 	bool portal;       /* a file of the web portal (portal.h): its own headers */
+	bool guest;        /* a SafeBox guest's page or file (guest.h): its own headers */
+	char set_cookie[200]; /* a Set-Cookie value, or "" */
 };
 
 static const char *pick_lang(struct MHD_Connection *conn)
@@ -312,6 +315,32 @@ static const char *gate_kind(unsigned gates)
 	return NULL;
 }
 
+/* A SafeBox guest's page (guest.h): outside the API's pipeline, the
+ * guest being no principal. */
+static void serve_guest(api_t *a, struct MHD_Connection *conn, const char *url,
+	const char *method, struct req *rq, struct answer *ans, const char *lang)
+{
+	char peer[INET6_ADDRSTRLEN + 1];
+	peer_address(conn, peer, sizeof peer);
+	if (a->cfg.clock_file)
+		follow_test_clock(a->cfg.clock_file);
+	const char *proto = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Forwarded-Proto");
+	guest_req_t q = { .method = method, .path = url, .lang = lang, .peer = peer, .rid = rq->rid,
+		.cookie = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Cookie"),
+		.ctype = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type"),
+		.body = (const unsigned char *)rq->body.data, .len = rq->body.len,
+		.secure = proto && strcasecmp(proto, "https") == 0 };
+	if (rq->too_large)
+		q.too_large = rq->ceiling;
+	guest_ans_t g;
+	guest_serve(a->st, &a->cfg.dom, &q, &g);
+	ans->status = g.status;
+	ans->route = g.route;
+	ans->raw = g.raw;
+	ans->guest = true;
+	snprintf(ans->set_cookie, sizeof ans->set_cookie, "%s", g.set_cookie);
+}
+
 /* The pipeline for one complete request. */
 static void handle(api_t *a, struct MHD_Connection *conn, const char *url, const char *method,
 	struct req *rq, struct answer *ans)
@@ -319,6 +348,10 @@ static void handle(api_t *a, struct MHD_Connection *conn, const char *url, const
 	/* Accept-Language first; else the person's setting once known; else English. */
 	const char *asked = pick_lang(conn);
 	const char *lang = asked ? asked : "en";
+	if (guest_path(url)) {
+		serve_guest(a, conn, url, method, rq, ans, lang);
+		return;
+	}
 	route_match_t m;
 	int mr = router_match(method, url, &m);
 	if (mr == -1 && (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0) &&
@@ -706,6 +739,18 @@ static enum MHD_Result send_answer(struct MHD_Connection *conn, struct req *rq, 
 	    disposition_format(ans->raw.disposition, ans->raw.filename, cd, sizeof cd) == 0)
 		MHD_add_response_header(resp, "Content-Disposition", cd);
 	MHD_add_response_header(resp, "X-Request-Id", rq->rid);
+	if (ans->guest) {
+		/* A guest's page holds the box: kept nowhere, shown in no frame,
+		 * no script, and the link's token never sent on as a Referer. */
+		MHD_add_response_header(resp, "Cache-Control", "no-store");
+		MHD_add_response_header(resp, "Content-Security-Policy",
+			"default-src 'none'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'");
+		MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+		MHD_add_response_header(resp, "X-Frame-Options", "DENY");
+		MHD_add_response_header(resp, "Vary", "Accept-Language, Cookie");
+		if (ans->set_cookie[0])
+			MHD_add_response_header(resp, "Set-Cookie", ans->set_cookie);
+	} else
 	/* Pages made by a route (the status page) get the portal's policy. */
 	if (ans->portal || (len && ans->ctype && strncmp(ans->ctype, "text/html", 9) == 0)) {
 		portal_headers(resp);
@@ -934,7 +979,7 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 		size_t ceiling = a->cfg.max_body;
 		route_match_t um;
 		bool matched = router_match(method, url, &um) == 0;
-		if (matched && (um.route->flags & ROUTE_UPLOAD)) {
+		if ((matched && (um.route->flags & ROUTE_UPLOAD)) || guest_upload(method, url)) {
 			if (a->cfg.max_upload > ceiling)
 				ceiling = a->cfg.max_upload;
 			if (a->cfg.upload_deadline > a->cfg.request_deadline)

@@ -1041,6 +1041,22 @@ const struct i18n_entry i18n_fr_entries[] = {
 	{ "the partner's accounts could not be counted", "les comptes du partenaire n'ont pas pu être comptés" },
 	{ "your partner may provision %lld accounts and has %lld: ask the provider for more",
 		"votre partenaire peut créer %lld comptes et en a %lld : demandez-en davantage au fournisseur" },
+	{ "a code was sent less than a minute ago: use it, or ask again in a minute",
+		"un code a été envoyé il y a moins d'une minute : utilisez-le, ou redemandez-en un dans une minute" },
+	{ "confirm your address with a code first", "confirmez d'abord votre adresse avec un code" },
+	{ "the code could not be checked", "le code n'a pas pu être vérifié" },
+	{ "the code could not be sent", "le code n'a pas pu être envoyé" },
+	{ "the code is wrong or has expired: %d attempt(s) left",
+		"le code est faux ou a expiré : %d essai(s) restant(s)" },
+	{ "the sender's account does not take replies in SafeBoxes",
+		"le compte de l'expéditeur n'accepte pas de réponse dans les SafeBox" },
+	{ "the sender's account lets guests read files here, not download them",
+		"le compte de l'expéditeur permet ici aux invités de consulter les fichiers, pas de les télécharger" },
+	{ "this SafeBox is closed or has expired", "cette SafeBox est fermée ou a expiré" },
+	{ "this SafeBox link is unknown or no longer valid",
+		"ce lien de SafeBox est inconnu ou n'est plus valide" },
+	{ "too many wrong codes: this link is locked; ask the sender to share the SafeBox again",
+		"trop de codes faux : ce lien est verrouillé ; demandez à l'expéditeur de partager à nouveau la SafeBox" },
 };
 
 const size_t i18n_fr_count = sizeof i18n_fr_entries / sizeof i18n_fr_entries[0];

@@ -189,7 +189,7 @@ int audit_record(store_tx_t *tx, const audit_ctx_t *ctx, const char *action, con
 	json_t *ev = json_pack("{s:I, s:s, s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:i}",
 		"seq", (json_int_t)(seq + 1), "id", id, "time", (json_int_t)time_now_ms(),
 		"actor_id", p ? p->id : sys ? sys : "anonymous", "actor_type",
-		p ? p->type : sys ? (strncmp(sys, "cli:", 4) == 0 ? "cli" : "system") : "anonymous",
+		p ? p->type : sys ? (strncmp(sys, "cli:", 4) == 0 ? "cli" : strncmp(sys, "guest:", 6) == 0 ? "guest" : "system") : "anonymous",
 		"on_behalf_of", p && strcmp(p->type, "api_key") == 0 ? p->person_id : "",
 		"action", action, "target", target ? target : "", "account_id",
 		account_id ? account_id : "", "source", ctx && ctx->source ? ctx->source : "",

@@ -23,6 +23,9 @@
 #define MAIL_KIND_BILLING_LOW "billing_low_balance"
 #define MAIL_KIND_BILLING_EXHAUSTED "billing_balance_exhausted"
 #define MAIL_KIND_QUOTA "quota"
+#define MAIL_KIND_SAFEBOX_INVITATION "safebox_invitation" /* a guest's link (token) */
+#define MAIL_KIND_SAFEBOX_CODE "safebox_code"             /* a guest's one-time code (token) */
+#define MAIL_KIND_SAFEBOX_OPENED "safebox_opened"         /* to the owner: a guest opened it */
 
 /* Queues a mail of kind to person (a person record: its email, id,
  * account_id and lang, else lang), with params (borrowed JSON object, no

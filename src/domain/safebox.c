@@ -90,6 +90,11 @@ static int max_days_of(const dom_ctx_t *c)
 	return c->cfg ? c->cfg->safebox_max_days : 0;
 }
 
+void sb_profile_of(dom_ctx_t *c, const json_t *b, safebox_profile_t *p)
+{
+	safebox_profile_load(c->tx, rec_str(b, "account_id"), max_days_of(c), p);
+}
+
 int dom_safebox_profile_get(dom_ctx_t *c, const json_t *account, json_t **out, dom_err_t *e)
 {
 	const char *id = rec_str(account, "id");
@@ -408,8 +413,7 @@ static json_t *box_for(dom_ctx_t *c, const char *box_id, enum sb_access want, do
 	return b;
 }
 
-/* The box takes additions (open and not expired): 0, else -1 with e. */
-static int box_open(const json_t *b, dom_err_t *e)
+int sb_box_open(const json_t *b, dom_err_t *e)
 {
 	const char *st = sb_status(b, time_now_ms());
 	if (strcmp(st, "closed") == 0)
@@ -421,8 +425,7 @@ static int box_open(const json_t *b, dom_err_t *e)
 
 /* ---- operations ---- */
 
-/* A message body: UTF-8 text of 1 to SAFEBOX_MESSAGE_MAX bytes. */
-static int message_ok(const char *s, size_t n, dom_err_t *e)
+int sb_message_ok(const char *s, size_t n, dom_err_t *e)
 {
 	if (n == 0 || n > SAFEBOX_MESSAGE_MAX || !valid_utf8(s, n) || memchr(s, '\0', n))
 		return dom_fail(e, "validation-failed", "message", "message must be UTF-8 text of 1 to %d "
@@ -430,7 +433,8 @@ static int message_ok(const char *s, size_t n, dom_err_t *e)
 	return 0;
 }
 
-static int add_message(dom_ctx_t *c, const json_t *b, const char *text, json_t **msg,
+int sb_message_store(dom_ctx_t *c, const json_t *b, const audit_ctx_t *a, const char *author_kind,
+	const char *author_id, const char *author_email, const char *text, json_t **rec,
 	dom_err_t *e)
 {
 	const char *acc = rec_str(b, "account_id");
@@ -439,29 +443,39 @@ static int add_message(dom_ctx_t *c, const json_t *b, const char *text, json_t *
 	if (dom_doc_put(c, acc, "safebox_message", text, n, doc_id, e) != 0)
 		return -1;
 	char *id = sec_new_id("sbm");
-	char email[EMAIL_MAX + 1] = "";
-	json_t *person = store_principal_get(c->tx, c->who->person_id);
-	snprintf(email, sizeof email, "%s", person ? rec_str(person, "email") : "");
-	json_decref(person);
 	json_t *m = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I}", "id", id, "safebox_id",
-		rec_str(b, "id"), "account_id", acc, "author_kind", "member", "author_id",
-		c->who->person_id, "author_email", email, "doc_id", doc_id, "size", (json_int_t)n,
-		"created_at", (json_int_t)time_now_ms());
+		rec_str(b, "id"), "account_id", acc, "author_kind", author_kind, "author_id", author_id,
+		"author_email", author_email, "doc_id", doc_id, "size", (json_int_t)n, "created_at",
+		(json_int_t)time_now_ms());
 	int rc = store_sbm_insert(c->tx, m);
 	if (rc == STORE_OK)
-		rc = member_record(c, b, "message.post", json_pack("{s:s, s:I}", "message_id", id, "size",
+		rc = sb_record(c->tx, a, b, "message.post", author_kind, strcmp(author_kind, "guest") == 0
+			? author_email : author_id, json_pack("{s:s, s:I}", "message_id", id, "size",
 			(json_int_t)n));
 	free(id);
 	if (rc != 0) {
 		json_decref(m);
 		return dom_fail(e, "internal", "", "the message could not be stored");
 	}
-	if (msg) {
-		*msg = json_pack("{s:s, s:o, s:s, s:o}", "id", rec_str(m, "id"), "author", author_json(m),
+	if (rec) {
+		*rec = json_pack("{s:s, s:o, s:s, s:o}", "id", rec_str(m, "id"), "author", author_json(m),
 			"body", text, "created_at", time_json(json_object_get(m, "created_at")));
 	}
 	json_decref(m);
 	return 0;
+}
+
+/* A member's own message. */
+static int add_message(dom_ctx_t *c, const json_t *b, const char *text, json_t **msg,
+	dom_err_t *e)
+{
+	audit_ctx_t a = { .who = c->who, .actor = c->actor, .source = c->source,
+		.request_id = c->request_id };
+	json_t *person = store_principal_get(c->tx, c->who->person_id);
+	int rc = sb_message_store(c, b, &a, "member", c->who->person_id,
+		person ? rec_str(person, "email") : "", text, msg, e);
+	json_decref(person);
+	return rc;
 }
 
 /* Reads participants [{email}] into a new array of distinct lower-cased
@@ -544,7 +558,7 @@ int dom_safebox_create(dom_ctx_t *c, const json_t *body, json_t **out, dom_err_t
 	if (sl == 0 || sl > SAFEBOX_SUBJECT_MAX || !valid_name(subject, sl))
 		return dom_fail(e, "validation-failed", "subject", "subject must be 1 to %d bytes of text "
 			"without control characters", SAFEBOX_SUBJECT_MAX);
-	if (message && message_ok(message, strlen(message), e) != 0)
+	if (message && sb_message_ok(message, strlen(message), e) != 0)
 		return -1;
 	if (!env_of(c))
 		return dom_fail(e, "unavailable", "", "SafeBoxes are not available on this service");
@@ -559,8 +573,10 @@ int dom_safebox_create(dom_ctx_t *c, const json_t *body, json_t **out, dom_err_t
 		return dom_fail(e, "validation-failed", "expires_at", "expires_at must be a future "
 			"RFC 3339 time at most %d days from now", ceiling_days(max_days_of(c)));
 	json_t *person = store_principal_get(c->tx, c->who->person_id);
-	char owner_email[EMAIL_MAX + 1];
+	char owner_email[EMAIL_MAX + 1], owner_name[EMAIL_MAX + 1];
 	snprintf(owner_email, sizeof owner_email, "%s", person ? rec_str(person, "email") : "");
+	snprintf(owner_name, sizeof owner_name, "%s", person && *rec_str(person, "name")
+		? rec_str(person, "name") : owner_email);
 	json_decref(person);
 	json_t *emails = participants_in(body, owner_email, e);
 	if (!emails)
@@ -579,7 +595,13 @@ int dom_safebox_create(dom_ctx_t *c, const json_t *body, json_t **out, dom_err_t
 		if (rc != STORE_OK)
 			break;
 		json_t *p = participant_new(c->tx, acc, rec_str(b, "id"), json_string_value(v), now);
+		char *token = NULL;
+		if (strcmp(rec_str(p, "kind"), "guest") == 0)
+			sb_guest_token(p, &token);
 		rc = store_sbp_insert(c->tx, p);
+		if (rc == STORE_OK && token && sb_guest_invite(c, b, p, token, owner_name) != 0)
+			rc = STORE_ERROR;
+		free(token);
 		json_array_append_new(pids, json_string(rec_str(p, "id")));
 		json_decref(p);
 	}
@@ -687,7 +709,7 @@ int dom_safebox_file_add(dom_ctx_t *c, const char *box_id, const void *data, siz
 	if (!b)
 		return -1;
 	json_t *f = NULL;
-	int rc = box_open(b, e);
+	int rc = sb_box_open(b, e);
 	if (rc == 0 && !env_of(c))
 		rc = dom_fail(e, "unavailable", "", "SafeBoxes are not available on this service");
 	if (rc == 0 && len == 0)
@@ -702,7 +724,7 @@ int dom_safebox_file_add(dom_ctx_t *c, const char *box_id, const void *data, siz
 	if (rc == 0 && !(b = box_for(c, box_id, SB_WRITE, e)))
 		rc = -1;
 	if (rc == 0)
-		rc = box_open(b, e);
+		rc = sb_box_open(b, e);
 	if (rc == 0) {
 		json_t *person = store_principal_get(c->tx, c->who->person_id);
 		rc = sb_file_store(c, b, "member", c->who->person_id, person ? rec_str(person, "email")
@@ -752,12 +774,12 @@ int dom_safebox_message_add(dom_ctx_t *c, const char *box_id, const json_t *body
 	static const char *const allowed[] = { "message", NULL };
 	const char *text;
 	if (body_only(body, allowed, e) != 0 || body_str(body, "message", true, &text, e) != 0 ||
-	    message_ok(text, strlen(text), e) != 0)
+	    sb_message_ok(text, strlen(text), e) != 0)
 		return -1;
 	json_t *b = box_for(c, box_id, SB_WRITE, e);
 	if (!b)
 		return -1;
-	int rc = box_open(b, e);
+	int rc = sb_box_open(b, e);
 	if (rc == 0)
 		rc = add_message(c, b, text, out, e);
 	json_decref(b);

@@ -86,6 +86,48 @@ int dom_safebox_profile_get(dom_ctx_t *c, const json_t *account, json_t **out, d
 int dom_safebox_profile_update(dom_ctx_t *c, const json_t *account, const json_t *body,
 	json_t **out, dom_err_t *e);
 
+/* ---- guests (safebox_guest.c) ----
+ * A guest opens the box by the link mailed at creation (/g/TOKEN), asks
+ * for a one-time code mailed to the address, and with it gets a session
+ * (a cookie) that opens that box only. */
+#define SAFEBOX_CODE_MINUTES 10          /* a code's lifetime */
+#define SAFEBOX_CODE_ATTEMPTS 5          /* wrong codes before the link is locked */
+#define SAFEBOX_CODE_RESEND_SECONDS 60   /* between two codes */
+#define SAFEBOX_GUEST_SESSION_MINUTES 30 /* a guest session's lifetime */
+#define SAFEBOX_CODE_LEN 6
+
+/* What a guest request is about: its box and its participant (owned). */
+typedef struct sb_guest {
+	json_t *box, *part;
+	bool verified; /* the request came with a live session of this participant */
+	char actor[64]; /* "guest:sbp_…", the audit actor */
+} sb_guest_t;
+void sb_guest_clear(sb_guest_t *g);
+
+/* The participant of link token; verified when session (the cookie's
+ * value, or NULL) is a live session of it. Sets c->actor. -1 with e:
+ * not-found (unknown or revoked link, deleted box), gone (closed or expired). */
+int dom_sb_guest_open(dom_ctx_t *c, const char *token, const char *session, sb_guest_t *g,
+	dom_err_t *e);
+/* Mails a new code to the guest (forbidden when locked, rate-limited
+ * within SAFEBOX_CODE_RESEND_SECONDS). */
+int dom_sb_guest_code(dom_ctx_t *c, sb_guest_t *g, dom_err_t *e);
+/* Checks code; a new session token into *session (caller frees). A wrong
+ * or stale code counts as an attempt (kept although the request fails:
+ * c->keep_on_error) and the SAFEBOX_CODE_ATTEMPTS-th locks the link. */
+int dom_sb_guest_verify(dom_ctx_t *c, sb_guest_t *g, const char *code, char **session,
+	dom_err_t *e);
+/* The box as the verified guest sees it {subject, owner, status, expires_at,
+ * messages, files, guest_download, guest_reply, email}; recorded (guest.open). */
+int dom_sb_guest_view(dom_ctx_t *c, sb_guest_t *g, json_t **out, dom_err_t *e);
+/* A file for the verified guest (when the profile allows downloads). */
+int dom_sb_guest_download(dom_ctx_t *c, sb_guest_t *g, const char *file_id, unsigned char **data,
+	size_t *len, char *name, size_t namelen, dom_err_t *e);
+/* The verified guest's reply and upload (when the profile allows replies). */
+int dom_sb_guest_reply(dom_ctx_t *c, sb_guest_t *g, const char *text, dom_err_t *e);
+int dom_sb_guest_upload(dom_ctx_t *c, sb_guest_t *g, const void *data, size_t len,
+	const char *filename, const char *ctype, dom_err_t *e);
+
 /* The retention sweep's part (retention.c): deletes the box due ({id,
  * account_id, days, ended_at} as store_safebox_due answers) in a
  * transaction of its own, audited as safebox.retention_delete by

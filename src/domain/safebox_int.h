@@ -32,4 +32,24 @@ int sb_file_store(dom_ctx_t *c, const json_t *b, const char *author_kind, const 
  * empty, at most max_file_mb). 0, or -1 with e. The scan is the caller's. */
 int sb_upload_checks(dom_ctx_t *c, const json_t *b, size_t len, dom_err_t *e);
 
+/* A guest participant p (before its insertion) gets a link token: its hash
+ * into p, the token into *token (caller frees). */
+void sb_guest_token(json_t *p, char **token);
+/* Queues the invitation mail of guest participant p of box b with its link
+ * token; owner_name names the sender. 0 / -1. */
+int sb_guest_invite(dom_ctx_t *c, const json_t *b, const json_t *p, const char *token,
+	const char *owner_name);
+/* Stores a message text in box b by the author given (recorded as
+ * message.post by a, actor_kind, actor); the message record into *rec when
+ * rec is not NULL. 0, or -1 with e. */
+int sb_message_store(dom_ctx_t *c, const json_t *b, const audit_ctx_t *a, const char *author_kind,
+	const char *author_id, const char *author_email, const char *text, json_t **rec,
+	dom_err_t *e);
+/* 0 when b takes additions (open, not expired), else -1 with e. */
+int sb_box_open(const json_t *b, dom_err_t *e);
+/* The SafeBox profile of b's account in force for c. */
+void sb_profile_of(dom_ctx_t *c, const json_t *b, safebox_profile_t *p);
+/* A message text is acceptable (UTF-8, 1 to SAFEBOX_MESSAGE_MAX bytes). */
+int sb_message_ok(const char *s, size_t n, dom_err_t *e);
+
 #endif

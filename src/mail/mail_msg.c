@@ -174,6 +174,42 @@ static const struct tpl tpls[] = {
 		"son rechargement. Demandez un rechargement à votre fournisseur.\n\n"
 		"La réception et la lecture des fax continuent comme avant. Le solde et son grand "
 		"livre sont sur {web}." },
+	{ "safebox_invitation", "en", "{owner} shared a SafeBox with you: {subject}",
+		"Hello,\n\n"
+		"{owner} shared a SafeBox with you on faxvault: \"{subject}\". To open it, follow "
+		"the link below; a one-time code will then be sent to this address to confirm that "
+		"it is yours:\n\n"
+		"{link}\n\n"
+		"The SafeBox is open until {expires_at} (UTC). The link is yours alone: do not "
+		"forward this message." },
+	{ "safebox_invitation", "fr", "{owner} a partagé une SafeBox avec vous : {subject}",
+		"Bonjour,\n\n"
+		"{owner} a partagé une SafeBox avec vous sur faxvault : « {subject} ». Pour "
+		"l'ouvrir, suivez le lien ci-dessous ; un code à usage unique sera ensuite envoyé à "
+		"cette adresse pour confirmer qu'elle est la vôtre :\n\n"
+		"{link}\n\n"
+		"La SafeBox est ouverte jusqu'au {expires_at} (UTC). Le lien n'est qu'à vous : ne "
+		"transférez pas ce message." },
+	{ "safebox_code", "en", "Your code to open the SafeBox",
+		"Hello,\n\n"
+		"Your one-time code to open the SafeBox \"{subject}\" is:\n\n"
+		"{token}\n\n"
+		"It works once, for {minutes} minutes. If you did not ask for it, ignore this "
+		"message." },
+	{ "safebox_code", "fr", "Votre code pour ouvrir la SafeBox",
+		"Bonjour,\n\n"
+		"Votre code à usage unique pour ouvrir la SafeBox « {subject} » est :\n\n"
+		"{token}\n\n"
+		"Il ne sert qu'une fois, pendant {minutes} minutes. Si vous ne l'avez pas demandé, "
+		"ignorez ce message." },
+	{ "safebox_opened", "en", "{guest} opened your SafeBox",
+		"Hello {name},\n\n"
+		"{guest} confirmed their address and opened your SafeBox \"{subject}\". Every step "
+		"they take is in the SafeBox's events at {web}." },
+	{ "safebox_opened", "fr", "{guest} a ouvert votre SafeBox",
+		"Bonjour {name},\n\n"
+		"{guest} a confirmé son adresse et ouvert votre SafeBox « {subject} ». Chacune de "
+		"ses actions figure dans les événements de la SafeBox sur {web}." },
 };
 
 void mail_msg_init(void)
@@ -217,6 +253,7 @@ static void put_value(buf_t *b, const char *s, bool html)
 
 struct vars {
 	const char *name, *web, *token;
+	const char *link; /* web + "/g/" + token: a guest's SafeBox link */
 	const json_t *params;
 };
 
@@ -234,6 +271,8 @@ static const char *var_value(const struct vars *v, const char *key, size_t n, ch
 		*token = true;
 		return v->token;
 	}
+	if (n == 4 && strncmp(key, "link", n) == 0)
+		return v->link;
 	char k[32];
 	if (n == 0 || n >= sizeof k)
 		return NULL;
@@ -262,13 +301,14 @@ static void expand(buf_t *b, const char *text, const struct vars *v, bool html)
 			if (val) {
 				if (html && token)
 					buf_puts(b, "<code style=\"font-size: 120%\">");
-				if (html && !token && val == v->web) {
+				bool anchor = val == v->web || val == v->link;
+				if (html && !token && anchor) {
 					buf_puts(b, "<a href=\"");
 					put_value(b, val, true);
 					buf_puts(b, "\">");
 				}
 				put_value(b, val, html);
-				if (html && !token && val == v->web)
+				if (html && !token && anchor)
 					buf_puts(b, "</a>");
 				if (html && token)
 					buf_puts(b, "</code>");
@@ -324,10 +364,17 @@ char *mail_msg_build(const char *kind, const char *lang, const char *id, const c
 		return NULL;
 	}
 	const char *name = json_string_value(json_object_get(params, "name"));
+	size_t ll = strlen(site->web_url) + (token ? strlen(token) : 0) + 4;
+	char *link = xmalloc(ll);
+	size_t wl = strlen(site->web_url);
+	while (wl > 0 && site->web_url[wl - 1] == '/')
+		wl--;
+	snprintf(link, ll, "%.*s/g/%s", (int)wl, site->web_url, token ? token : "");
 	struct vars v = {
 		.name = name && *name ? name : to,
 		.web = site->web_url,
 		.token = token ? token : "",
+		.link = link,
 		.params = params,
 	};
 	const char *at = strrchr(site->from, '@');
@@ -385,8 +432,10 @@ char *mail_msg_build(const char *kind, const char *lang, const char *id, const c
 	/* The token was in these: wipe them. */
 	sodium_memzero(text, strlen(text));
 	sodium_memzero(html, strlen(html));
+	sodium_memzero(link, strlen(link));
 	free(text);
 	free(html);
+	free(link);
 	if (!s) {
 		snprintf(err, errlen, "the message could not be written");
 		return NULL;

@@ -2,6 +2,7 @@
 #include "store_safebox.h"
 
 #include "store_int.h"
+#include "xalloc.h"
 
 #define BOX_COLS "id, account_id, owner_id, subject, status, expires_at, legal_hold_reason," \
 	" created_at, updated_at, closed_at"
@@ -131,6 +132,37 @@ int store_sbp_revoke(store_tx_t *tx, const char *account_id, const char *box_id,
 		rc = sq_exec(tx, false, "DELETE FROM safebox_guest_sessions WHERE participant_id=?",
 			"s", id);
 	return rc;
+}
+
+json_t *store_sbp_by_token(store_tx_t *tx, const char *token_hash)
+{
+	return sq_one(tx, "SELECT p.id, p.safebox_id, p.account_id, p.email, p.kind, p.status,"
+		" p.code_hash, p.code_expires_at, p.code_attempts, p.locked_at, p.verified_at"
+		" FROM safebox_participants p JOIN safeboxes b ON b.id = p.safebox_id"
+		" WHERE p.token_hash=? AND p.status='active' AND b.deleted_at IS NULL", "s", token_hash);
+}
+
+int store_sbp_update(store_tx_t *tx, const char *id, const json_t *fields)
+{
+	static const char *const allowed[] = { "code_hash", "code_expires_at", "code_attempts",
+		"locked_at", "verified_at", NULL };
+	return sq_update(tx, "safebox_participants", allowed, id, fields, "status='active'");
+}
+
+int store_sbg_insert(store_tx_t *tx, const json_t *s)
+{
+	static const char *const cols[] = { "id", "token_hash", "participant_id", "safebox_id",
+		"account_id", "expires_at", "created_at", NULL };
+	return sq_insert(tx, "safebox_guest_sessions", cols, s);
+}
+
+char *store_sbg_find(store_tx_t *tx, const char *token_hash, int64_t now)
+{
+	json_t *r = sq_one(tx, "SELECT participant_id FROM safebox_guest_sessions WHERE token_hash=?"
+		" AND expires_at > ?", "si", token_hash, now);
+	char *id = r ? xstrdup(json_string_value(json_object_get(r, "participant_id"))) : NULL;
+	json_decref(r);
+	return id;
 }
 
 /* --- messages and files --- */

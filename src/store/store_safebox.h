@@ -51,6 +51,20 @@ json_t *store_sbp_member(store_tx_t *tx, const char *account_id, const char *box
 int store_sbp_revoke(store_tx_t *tx, const char *account_id, const char *box_id, const char *id,
 	int64_t now);
 
+/* The active participant whose link token hashes to token_hash, with its
+ * code state (code_hash, code_expires_at, code_attempts, locked_at), or
+ * NULL (unknown, revoked, or its box deleted). */
+json_t *store_sbp_by_token(store_tx_t *tx, const char *token_hash);
+/* Sets the given keys (code_hash, code_expires_at, code_attempts,
+ * locked_at, verified_at) of an active participant. */
+int store_sbp_update(store_tx_t *tx, const char *id, const json_t *fields);
+
+/* --- guest sessions --- */
+int store_sbg_insert(store_tx_t *tx, const json_t *s);
+/* The participant id of the live session token_hash at now, or NULL
+ * (caller frees). */
+char *store_sbg_find(store_tx_t *tx, const char *token_hash, int64_t now);
+
 /* --- messages and files --- */
 int store_sbm_insert(store_tx_t *tx, const json_t *m);
 json_t *store_sbm_list(store_tx_t *tx, const char *account_id, const char *box_id);

@@ -427,6 +427,27 @@ static void check_served(const char *bin, const char *file, size_t flen)
 	http_cleanup();
 }
 
+/* The schema PermissionName lists exactly the permissions of the table. */
+static void check_permission_names(void)
+{
+	const json_t *e = json_object_get(json_object_get(json_object_get(json_object_get(doc,
+		"components"), "schemas"), "PermissionName"), "enum");
+	CHECK(json_is_array(e), "components.schemas.PermissionName.enum missing");
+	for (int p = 0; p < PERM_COUNT; p++) {
+		const char *name = perm_info((enum perm)p)->name;
+		bool found = false;
+		size_t i;
+		const json_t *v;
+		json_array_foreach(e, i, v)
+			found = found || strcmp(sv(v), name) == 0;
+		CHECK(found, "PermissionName does not list %s", name);
+	}
+	size_t i;
+	const json_t *v;
+	json_array_foreach(e, i, v)
+		CHECK(perm_by_name(sv(v)) >= 0, "PermissionName lists %s, which is no permission", sv(v));
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 3) {
@@ -449,6 +470,7 @@ int main(int argc, char **argv)
 		"securitySchemes"), "bearer");
 	CHECK(bearer && strcmp(sv(json_object_get(bearer, "scheme")), "bearer") == 0,
 		"components.securitySchemes.bearer (http bearer) missing");
+	check_permission_names();
 	int nroutes = 0;
 	for (const struct route *r = router_routes(); r->method; r++, nroutes++)
 		check_route(r);

@@ -994,14 +994,8 @@ static int port_notify(dom_ctx_t *c, const json_t *p, const char *status, const 
 		rec_str(p, "losing_carrier"), en, reason ? " Reason: " : "", reason ? reason : "");
 	char *body_fr = xasprintf("Votre demande de portabilité de %s depuis %s est %s.%s%s", list,
 		rec_str(p, "losing_carrier"), fr, reason ? " Motif : " : "", reason ? reason : "");
-	char *nid = sec_new_id("ntf");
-	json_t *n = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I}", "id", nid,
-		"account_id", rec_str(p, "account_id"), "kind", "port_request.status", "target", id,
-		"subject_en", subj_en, "subject_fr", subj_fr, "body_en", body_en, "body_fr", body_fr,
-		"created_at", (json_int_t)time_now_ms());
-	int rc = store_notification_insert(c->tx, n);
-	json_decref(n);
-	free(nid);
+	int rc = dom_notify(c, rec_str(p, "account_id"), "port_request.status", id, subj_en, subj_fr,
+		body_en, body_fr);
 	free(subj_en);
 	free(subj_fr);
 	free(body_en);
@@ -1203,6 +1197,20 @@ static json_t *notification_public(const json_t *n)
 		"target", rec_str(n, "target"), "subject", "en", rec_str(n, "subject_en"), "fr",
 		rec_str(n, "subject_fr"), "body", "en", rec_str(n, "body_en"), "fr",
 		rec_str(n, "body_fr"), "created_at", time_or_null(n, "created_at"));
+}
+
+int dom_notify(dom_ctx_t *c, const char *account_id, const char *kind, const char *target,
+	const char *subj_en, const char *subj_fr, const char *body_en, const char *body_fr)
+{
+	char *nid = sec_new_id("ntf");
+	json_t *n = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I}", "id", nid,
+		"account_id", account_id, "kind", kind, "target", target, "subject_en", subj_en,
+		"subject_fr", subj_fr, "body_en", body_en, "body_fr", body_fr, "created_at",
+		(json_int_t)time_now_ms());
+	int rc = store_notification_insert(c->tx, n);
+	json_decref(n);
+	free(nid);
+	return rc;
 }
 
 int dom_notification_list(dom_ctx_t *c, const json_t *account, const char *cursor, int limit,

@@ -98,6 +98,10 @@ int dom_port_set_status(dom_ctx_t *c, const char *id, const json_t *body, json_t
 	dom_err_t *e);
 
 /* ---- notifications of an account ---- */
+/* Records a notification of account_id (kind, the target it is about, subject
+ * and body in English and French; all borrowed) in c->tx. A store code. */
+int dom_notify(dom_ctx_t *c, const char *account_id, const char *kind, const char *target,
+	const char *subj_en, const char *subj_fr, const char *body_en, const char *body_fr);
 int dom_notification_list(dom_ctx_t *c, const json_t *account, const char *cursor, int limit,
 	json_t **out, dom_err_t *e);
 

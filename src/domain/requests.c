@@ -8,6 +8,7 @@
 #include "dom_util.h"
 #include "e164.h"
 #include "sec.h"
+#include "numbers.h"
 #include "store_numbers.h"
 #include "store_requests.h"
 #include "timeutil.h"
@@ -619,7 +620,7 @@ int dom_request_staff_get(dom_ctx_t *c, const char *id, json_t **out, dom_err_t 
 
 /* The account's notification of an answer, in both languages. */
 static int answer_notify(dom_ctx_t *c, const struct kind_info *k, const json_t *r,
-	const char *status, const char *msg, int64_t now)
+	const char *status, const char *msg)
 {
 	const char *id = rec_str(r, "id");
 	char *subj_en = xasprintf("%s %s: %s", k->en, id, status);
@@ -628,14 +629,8 @@ static int answer_notify(dom_ctx_t *c, const struct kind_info *k, const json_t *
 		status, *msg ? " Message: " : "", msg);
 	char *body_fr = xasprintf("Le fournisseur a passé votre %s %s à l'état « %s ».%s%s",
 		k->noun_fr, id, status, *msg ? " Message : " : "", msg);
-	char *nid = sec_new_id("ntf");
-	json_t *n = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I}", "id", nid,
-		"account_id", rec_str(r, "account_id"), "kind", "provider_request.status", "target", id,
-		"subject_en", subj_en, "subject_fr", subj_fr, "body_en", body_en, "body_fr", body_fr,
-		"created_at", (json_int_t)now);
-	int rc = store_notification_insert(c->tx, n);
-	json_decref(n);
-	free(nid);
+	int rc = dom_notify(c, rec_str(r, "account_id"), "provider_request.status", id, subj_en,
+		subj_fr, body_en, body_fr);
 	free(subj_en);
 	free(subj_fr);
 	free(body_en);
@@ -675,7 +670,7 @@ int dom_request_answer(dom_ctx_t *c, const char *id, const json_t *body, json_t 
 		json_t *detail = json_pack("{s:s, s:s}", "from", rec_str(r, "status"), "to", status);
 		if (store_request_set_status(c->tx, id, status, now, s->closes ? now : 0) != STORE_OK ||
 		    event_add(c, id, status, msg, now) != STORE_OK ||
-		    answer_notify(c, k, r, status, msg ? msg : "", now) != STORE_OK ||
+		    answer_notify(c, k, r, status, msg ? msg : "") != STORE_OK ||
 		    dom_audit(c, action, id, rec_str(r, "account_id"), "success", detail) != STORE_OK)
 			rc = dom_fail(e, "internal", "", "the answer could not be recorded");
 		json_decref(detail);

@@ -22,6 +22,7 @@
 #include "avscan.h"
 #include "carrier.h"
 #include "cidr.h"
+#include "consents.h"
 #include "docs.h"
 #include "faxes.h"
 #include "line.h"
@@ -981,6 +982,11 @@ static int retention_pass(poller_t *p, void *arg)
 	if (now < s->next_sweep_ms)
 		return 0;
 	int n = dom_retention_sweep(s->st, s->env, now, RETENTION_BATCH);
+	/* Consents that ended by the clock since the last pass: audited as
+	 * consent.expire and the owner told, once each. */
+	int k = dom_consent_sweep(s->st, s->cfg.dom, now, RETENTION_BATCH);
+	if (k > n)
+		n = k;
 	/* A full batch: go on at once; otherwise wait for the next turn. */
 	if (n < RETENTION_BATCH)
 		s->next_sweep_ms = now + (s->cfg.retention_sweep_ms > 0 ? s->cfg.retention_sweep_ms

@@ -109,6 +109,14 @@ req GET "/v1/accounts/$ACC/users/$U1" "$REP"
 expect_problem 403 forbidden "the next call after expiry"
 req GET "/v1/accounts/$ACC/consents" "$OWN"
 expect_jq "[.items[] | select(.id == \"$CNS2\")][0].status == \"expired\"" "the consent shows expired"
+# The service's periodic pass notices the end once: audited by the system,
+# and the owner is told by mail (the outbox row).
+expired_audited() {
+	req GET "/v1/accounts/$ACC/audit-events?action=consent.expire" "$OWN"
+	[ "$(jq --arg c "$CNS2" '[.items[] | select(.target == $c)] | length' "$TMP/body")" = 1 ]
+}
+poll_until 120 expired_audited
+expect_jq "[.items[] | select(.target == \"$CNS2\")][0].actor.id == \"system:consents\"" "the expiry is audited once, by the sweep"
 
 # --- a consent to a partner that did not provision the account
 give "$PRT2" '["data.read"]' 86400

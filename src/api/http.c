@@ -100,6 +100,7 @@ struct answer {
 	bool portal;       /* a file of the web portal (portal.h): its own headers */
 	bool guest;        /* a SafeBox guest's page or file (guest.h): its own headers */
 	char set_cookie[200]; /* a Set-Cookie value, or "" */
+	int64_t retry_after_s; /* > 0: a Retry-After header (a quota's reset) */
 };
 
 static const char *pick_lang(struct MHD_Connection *conn)
@@ -688,6 +689,7 @@ fail:
 		store_rollback(tx);
 	}
 	set_problem(ans, e.kind, dom_err_detail(&e, lang), e.field, rq->rid, lang);
+	ans->retry_after_s = e.retry_after_s;
 	if (!c.keep_on_error && (audit_worthy(e.kind) ||
 		    (r->flags & ROUTE_ACCOUNT && c.who && strcmp(e.kind, "not-found") == 0)))
 		audit_failure(a, c.who, peer, rq->rid, r, url, account, e.kind, e.detail);
@@ -774,6 +776,11 @@ static enum MHD_Result send_answer(struct MHD_Connection *conn, struct req *rq, 
 			snprintf(v, sizeof v, "%d", ans->rl.retry_after);
 			MHD_add_response_header(resp, "Retry-After", v);
 		}
+	}
+	if (ans->retry_after_s > 0 && !(ans->limited && !ans->rl.allowed)) {
+		char v[24];
+		snprintf(v, sizeof v, "%lld", (long long)ans->retry_after_s);
+		MHD_add_response_header(resp, "Retry-After", v);
 	}
 	(void)method;
 	enum MHD_Result rc = MHD_queue_response(conn, (unsigned)ans->status, resp);

@@ -341,6 +341,8 @@ static int quota_check(dom_ctx_t *c, const char *account_id, const char *user_id
 			dom_fail(e, "quota-exceeded", "", "you may send %lld pages a month; %lld are sent"
 				" this month and these faxes have %lld more; the quota resets at %s", l, u, n,
 				resets);
+		/* Retry-After: the seconds until the period that frees pages. */
+		e->retry_after_s = (period_start(quotas[i].period, now, true) - now + 999) / 1000;
 		rc = 1;
 	}
 	for (size_t i = 0; i < NQUOTAS && rc == 0; i++) {

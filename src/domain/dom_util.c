@@ -16,6 +16,7 @@ int dom_fail_msg(dom_err_t *e, const char *kind, const char *field, const i18n_m
 {
 	e->kind = kind;
 	snprintf(e->field, sizeof e->field, "%s", field ? field : "");
+	e->retry_after_s = 0;
 	snprintf(e->detail, sizeof e->detail, "%s", m->en);
 	snprintf(e->detail_fr, sizeof e->detail_fr, "%s", m->fr);
 	return -1;

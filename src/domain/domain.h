@@ -65,6 +65,7 @@ typedef struct dom_err {
 	char detail[I18N_MSG_MAX];
 	char detail_fr[I18N_MSG_MAX];
 	char field[64]; /* the offending input field, or "" */
+	int64_t retry_after_s; /* > 0: when to try again (a quota's reset), in seconds */
 } dom_err_t;
 
 /* The detail of e in lang ("fr": French; anything else: English). */

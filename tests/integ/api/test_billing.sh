@@ -202,6 +202,11 @@ expect_status 202 "the user's second page (2 of 2)"
 qfax "$USER"
 expect_problem 429 quota-exceeded "the user's quota is used up"
 expect_jq '(.detail | contains("you may send 2 pages a day")) and (.detail | contains("resets at"))' "the problem names the quota and when it resets"
+# Retry-After: the seconds until the day's reset (by the daemon's clock).
+RA=$(tr -d '\r' <"$TMP/headers" | sed -n 's/^[Rr]etry-[Aa]fter: *//p')
+NOW_S=$(clock_seconds); LEFT=$(( (NOW_S / 86400 + 1) * 86400 - NOW_S ))
+[[ "$RA" =~ ^[0-9]+$ ]] && [ "$RA" -ge 1 ] && [ "$RA" -le 86400 ] && [ $(( RA - LEFT )) -le 300 ] &&
+	[ $(( LEFT - RA )) -le 300 ] && ok || fail "Retry-After says when the quota resets (got '$RA', about $LEFT expected)"
 qfax "$USER" -H "Accept-Language: fr"
 expect_jq '.detail | contains("vous pouvez envoyer 2 pages par jour")' "in French too"
 [ "$(mails quota)" = 1 ] && ok || fail "no second notice for the same quota and day"

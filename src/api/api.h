@@ -13,6 +13,9 @@
 
 typedef struct api_config {
 	const char *listen;      /* "ADDR:PORT"; port 0 picks a free one */
+	int listen_fd;           /* > 0: a socket already listening on listen (the daemon's
+				    probe_listen), served instead of binding; ownership passes
+				    to api_start whether it succeeds or not */
 	int threads;             /* worker threads */
 	size_t max_body;         /* request body ceiling, bytes */
 	size_t max_upload;       /* body ceiling of upload routes (fax documents), bytes */
@@ -23,6 +26,7 @@ typedef struct api_config {
 	int login_rpm, login_burst; /* rate limit of unauthenticated calls per source address */
 	const char *clock_file;  /* tests only: a file holding a clock offset in ms, or NULL */
 	const char *metrics_listen;     /* "ADDR:PORT" of a listener serving /metrics only, or NULL/"" */
+	int metrics_listen_fd;          /* > 0: that listener's socket, as listen_fd */
 	const char *metrics_token_file; /* a bearer token for /metrics (then also served on the
 					   API listener), or NULL/"" */
 	const char *portal_dir;  /* the web portal's assets (portal.h), or NULL: none served */

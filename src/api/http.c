@@ -1179,12 +1179,30 @@ static void reaper_stop(api_t *a)
 	a->reaper_started = false;
 }
 
+/* The option that gives a daemon its socket: the one handed over (fd > 0)
+ * or the address to bind. */
+static struct MHD_OptionItem listen_option(int fd, struct sockaddr_storage *ss)
+{
+	if (fd > 0)
+		return (struct MHD_OptionItem){ MHD_OPTION_LISTEN_SOCKET, fd, NULL };
+	return (struct MHD_OptionItem){ MHD_OPTION_SOCK_ADDR, 0, ss };
+}
+
+static void close_handed(const api_config_t *cfg)
+{
+	if (cfg->listen_fd > 0)
+		close(cfg->listen_fd);
+	if (cfg->metrics_listen_fd > 0)
+		close(cfg->metrics_listen_fd);
+}
+
 api_t *api_start(const api_config_t *cfg, store_t *st, char *err, size_t errlen)
 {
 	struct sockaddr_storage ss;
 	socklen_t sl;
 	if (parse_listen(cfg->listen, &ss, &sl) != 0) {
 		snprintf(err, errlen, "listen address \"%s\" is not ADDR:PORT", cfg->listen);
+		close_handed(cfg);
 		return NULL;
 	}
 	struct sockaddr_storage mss;
@@ -1192,8 +1210,12 @@ api_t *api_start(const api_config_t *cfg, store_t *st, char *err, size_t errlen)
 	bool metrics_listener = cfg->metrics_listen && *cfg->metrics_listen;
 	if (metrics_listener && parse_listen(cfg->metrics_listen, &mss, &msl) != 0) {
 		snprintf(err, errlen, "metrics.listen \"%s\" is not ADDR:PORT", cfg->metrics_listen);
+		close_handed(cfg);
 		return NULL;
 	}
+	int metrics_fd = metrics_listener ? cfg->metrics_listen_fd : -1;
+	if (!metrics_listener && cfg->metrics_listen_fd > 0)
+		close(cfg->metrics_listen_fd);
 	api_t *a = xcalloc(1, sizeof *a);
 	a->cfg = *cfg;
 	a->st = st;
@@ -1201,6 +1223,7 @@ api_t *api_start(const api_config_t *cfg, store_t *st, char *err, size_t errlen)
 	pthread_cond_init(&a->conn_cv, NULL);
 	if (cfg->metrics_token_file && *cfg->metrics_token_file &&
 	    read_metrics_token(cfg->metrics_token_file, &a->metrics_token, err, errlen) != 0) {
+		close_handed(cfg);
 		api_free(a);
 		return NULL;
 	}
@@ -1208,9 +1231,11 @@ api_t *api_start(const api_config_t *cfg, store_t *st, char *err, size_t errlen)
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_ERROR_LOG;
 	if (ss.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
+	struct MHD_OptionItem lopt[] = { listen_option(cfg->listen_fd, &ss),
+		{ MHD_OPTION_END, 0, NULL } };
 	a->d = MHD_start_daemon(flags, 0, NULL, NULL, on_access, a,
 		MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
-		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+		MHD_OPTION_ARRAY, lopt,
 		MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(cfg->threads > 0 ? cfg->threads : 1),
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->connection_timeout,
 		MHD_OPTION_CONNECTION_LIMIT, 1000u,
@@ -1222,11 +1247,18 @@ api_t *api_start(const api_config_t *cfg, store_t *st, char *err, size_t errlen)
 		MHD_OPTION_END);
 	if (!a->d) {
 		snprintf(err, errlen, "cannot listen on %s (address in use or not permitted?)", cfg->listen);
+		/* A handed socket MHD did not take stays ours to close. */
+		if (cfg->listen_fd > 0)
+			close(cfg->listen_fd);
+		if (metrics_fd > 0)
+			close(metrics_fd);
 		api_free(a);
 		return NULL;
 	}
 	if (pthread_create(&a->reaper, NULL, reaper_main, a) != 0) {
 		snprintf(err, errlen, "cannot start the connection reaper");
+		if (metrics_fd > 0)
+			close(metrics_fd);
 		MHD_stop_daemon(a->d);
 		api_free(a);
 		return NULL;
@@ -1235,9 +1267,11 @@ api_t *api_start(const api_config_t *cfg, store_t *st, char *err, size_t errlen)
 	if (metrics_listener) {
 		unsigned mflags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
 			MHD_USE_ERROR_LOG | (mss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0);
+		struct MHD_OptionItem mopt[] = { listen_option(metrics_fd, &mss),
+			{ MHD_OPTION_END, 0, NULL } };
 		a->md = MHD_start_daemon(mflags, 0, NULL, NULL, on_metrics_access, a,
 			MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
-			MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&mss,
+			MHD_OPTION_ARRAY, mopt,
 			MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->connection_timeout,
 			MHD_OPTION_CONNECTION_LIMIT, 16u,
 			MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(32 * 1024),
@@ -1245,6 +1279,8 @@ api_t *api_start(const api_config_t *cfg, store_t *st, char *err, size_t errlen)
 		if (!a->md) {
 			snprintf(err, errlen, "cannot listen on metrics.listen %s (address in use or not permitted?)",
 				cfg->metrics_listen);
+			if (metrics_fd > 0)
+				close(metrics_fd);
 			reaper_stop(a);
 			MHD_stop_daemon(a->d);
 			api_free(a);

@@ -410,6 +410,18 @@ static void fax_runtime_close(struct fax_runtime *fr)
 	memset(fr, 0, sizeof *fr);
 }
 
+/* The listening sockets bound at start, when the start stops before their
+ * listeners own them (-1: none). */
+static void close_fds(int a, int b, int c)
+{
+	if (a >= 0)
+		close(a);
+	if (b >= 0)
+		close(b);
+	if (c >= 0)
+		close(c);
+}
+
 static int cmd_serve(const config_t *cfg)
 {
 	/* Signals are taken synchronously by this thread; block them before any
@@ -422,19 +434,25 @@ static int cmd_serve(const config_t *cfg)
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	/* Every listening address first: one already taken stops the start
-	 * before the database is migrated or a key created. */
+	/* Every listening address first, bound and kept for the listeners: one
+	 * already taken stops the start before the database is migrated or a key
+	 * created, and nothing can take one between this check and the serving. */
 	char perr[256];
-	if (probe_bind(cfg->http_listen, SOCK_STREAM, perr, sizeof perr) != 0 ||
-	    probe_bind(cfg->metrics_listen, SOCK_STREAM, perr, sizeof perr) != 0 ||
-	    (cfg->fax_enabled && probe_bind(cfg->fax_loopback_sip, SOCK_DGRAM, perr, sizeof perr) != 0)) {
+	int http_fd = -1, metrics_fd = -1, sip_fd = -1;
+	if (probe_listen(cfg->http_listen, SOCK_STREAM, &http_fd, perr, sizeof perr) != 0 ||
+	    probe_listen(cfg->metrics_listen, SOCK_STREAM, &metrics_fd, perr, sizeof perr) != 0 ||
+	    (cfg->fax_enabled &&
+		    probe_listen(cfg->fax_loopback_sip, SOCK_DGRAM, &sip_fd, perr, sizeof perr) != 0)) {
 		log_event(LOG_ERROR, "daemon.start", "err=\"%s\"", perr);
 		fprintf(stderr, "faxvaultd: %s\n", perr);
+		close_fds(http_fd, metrics_fd, sip_fd);
 		return 1;
 	}
 	store_t *st = open_store(cfg);
-	if (!st)
+	if (!st) {
+		close_fds(http_fd, metrics_fd, sip_fd);
 		return 1;
+	}
 	struct fax_runtime fr;
 	/* Secrets an older version stored in clear are sealed before anything
 	 * can read them. */
@@ -445,6 +463,8 @@ static int cmd_serve(const config_t *cfg)
 	}
 	api_config_t ac = {
 		.listen = cfg->http_listen,
+		.listen_fd = http_fd,
+		.metrics_listen_fd = metrics_fd,
 		.threads = (int)cfg->http_threads,
 		.max_body = (size_t)cfg->http_max_body,
 		.connection_timeout = (int)cfg->http_timeout,
@@ -495,6 +515,7 @@ static int cmd_serve(const config_t *cfg)
 			.webhook_timeout_ms = (int)cfg->webhook_timeout * 1000,
 			.test_store_delay_ms = (int)cfg->test_store_delay_ms,
 			.loopback_listen = cfg->fax_loopback_sip,
+			.loopback_fd = sip_fd,
 			.loopback_bound = fr.loopback,
 			.loopback_bound_len = sizeof fr.loopback,
 			.sip_listen = cfg->fax_sip_listen,

@@ -12,4 +12,10 @@
  * use"). */
 int probe_bind(const char *addr, int socktype, char *err, size_t errlen);
 
+/* Binds addr as probe_bind does and keeps the socket: a TCP one listening
+ * (backlog as libmicrohttpd's), a UDP one bound. *fd is the socket (owned by
+ * the caller, close-on-exec), or -1 when addr is empty. Port 0 binds a port
+ * the kernel picks. 0, or -1 with a message naming the address in err. */
+int probe_listen(const char *addr, int socktype, int *fd, char *err, size_t errlen);
+
 #endif

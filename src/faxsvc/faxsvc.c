@@ -453,6 +453,7 @@ static void *receiver_main(void *arg)
 	faxsvc_t *s = arg;
 	line_cfg_t lc;
 	rx_line_cfg(s, &lc, s->cfg.loopback_listen, &s->rx_port);
+	lc.listen_fd = s->cfg.loopback_fd;
 	lc.accept = rx_accept;
 	lc.accept_ud = s;
 	lc.stop = &s->rx_stop;

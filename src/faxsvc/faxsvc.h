@@ -24,6 +24,8 @@ typedef struct faxsvc_config {
 	int test_store_delay_ms;   /* tests only: pause before storing an inbound fax */
 	const char *loopback_listen; /* "IP:PORT" of the loopback trunk's receiver; "" or
 					NULL: none. Port 0: any free port */
+	int loopback_fd;           /* > 0: a UDP socket already bound to loopback_listen,
+				      taken over by the receiver (closed by it) */
 	char *loopback_bound;      /* receives the bound "IP:PORT" (the caller's buffer,
 				      which dom->fax->loopback_sip points to) */
 	size_t loopback_bound_len;

@@ -2773,7 +2773,20 @@ int line_receive(const line_cfg_t *cfg, line_result_fn *cb, void *ud)
 			return -1;
 		}
 	}
-	ua.fd = udp_bind(&sa);
+	if (cfg->listen_fd > 0) {
+		/* Bound by the caller before anything else started. */
+		ua.fd = cfg->listen_fd;
+		int fl = fcntl(ua.fd, F_GETFL);
+		int buf = 1 << 20;
+		if (fl < 0 || fcntl(ua.fd, F_SETFL, fl | O_NONBLOCK) != 0) {
+			close(ua.fd);
+			ua.fd = -1;
+		} else {
+			setsockopt(ua.fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof buf);
+		}
+	} else {
+		ua.fd = udp_bind(&sa);
+	}
 	if (ua.fd < 0) {
 		log_event(LOG_ERROR, "line_bind_failed", "call=- listen=%s errno=%d", cfg->listen, errno);
 		{

@@ -53,6 +53,8 @@ static const struct problem_kind kinds[] = {
 		"L'adresse de courriel est déjà utilisée" },
 	{ "already-bootstrapped", 409, "The service has already been set up",
 		"Le service a déjà été initialisé" },
+	{ "not-implemented", 501, "This is not implemented yet",
+		"Cela n'est pas encore disponible" },
 	{ "gone", 410, "The resource is no longer available",
 		"La ressource n'est plus disponible" },
 	{ "payload-too-large", 413, "The request body is too large",

@@ -74,6 +74,8 @@ typedef struct config {
 	char *mail_relay;
 	char *mail_from;
 	char *mail_web_url;
+	char *sso_public_url;
+	char *sso_allow;
 	int64_t mail_timeout;
 	int64_t test_media_speed;
 	int64_t test_store_delay_ms;

@@ -161,6 +161,19 @@ static store_t *open_store(const config_t *cfg)
 	return st;
 }
 
+/* The service's address as browsers see it, without a trailing slash:
+ * sso.public_url, else mail.web_url, else http:// and http.listen. */
+static const char *sso_web_url(const config_t *cfg)
+{
+	static char url[600];
+	const char *u = *cfg->sso_public_url ? cfg->sso_public_url : cfg->mail_web_url;
+	snprintf(url, sizeof url, *u ? "%s" : "http://%s", *u ? u : cfg->http_listen);
+	size_t n = strlen(url);
+	while (n > 0 && url[n - 1] == '/')
+		url[--n] = '\0';
+	return url;
+}
+
 static dom_config_t dom_config(const config_t *cfg)
 {
 	dom_config_t d = {
@@ -188,6 +201,8 @@ static dom_config_t dom_config(const config_t *cfg)
 		.grant_max_hours = (int)cfg->grant_max_hours,
 		.break_glass_max_minutes = (int)cfg->break_glass_max_minutes,
 		.safebox_max_days = (int)cfg->safebox_max_days,
+		.web_url = sso_web_url(cfg),
+		.sso_allow = cfg->sso_allow,
 	};
 	return d;
 }
@@ -556,6 +571,9 @@ static int cmd_serve(const config_t *cfg)
 			return 1;
 		}
 	}
+	/* Single sign-on fetches from identity providers in request threads:
+	 * libcurl's global state is set up once, before any of them runs. */
+	curl_global_init(CURL_GLOBAL_DEFAULT);
 	api_t *api = api_start(&ac, st, err, sizeof err);
 	if (!api) {
 		log_event(LOG_ERROR, "daemon.start", "err=\"%s\"", err);

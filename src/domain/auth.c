@@ -294,6 +294,46 @@ static bool source_locked(store_tx_t *tx, const char *source, int64_t now)
 	return locked;
 }
 
+int session_open(dom_ctx_t *c, const json_t *person, const json_t *detail, json_t **out,
+	dom_err_t *e)
+{
+	int64_t now = time_now_ms();
+	principal_t who;
+	dom_principal_from_record(c->tx, person, &who);
+	int64_t idle_ms, life_ms;
+	session_limits(c->tx, c->cfg, person, &idle_ms, &life_ms);
+	int64_t exp = now + life_ms;
+	char *tok = sec_new_token(SESSION_PREFIX);
+	char h[SEC_SHA256_HEX];
+	sec_token_hash(tok, h);
+	char *sid = sec_new_id("ses");
+	json_t *s = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:I}", "id", sid, "token_hash", h,
+		"principal_id", who.id, "source", c->source ? c->source : "", "created_at",
+		(json_int_t)now, "last_seen_at", (json_int_t)now, "expires_at", (json_int_t)exp);
+	int rc = store_session_insert(c->tx, s);
+	json_decref(s);
+	json_t *upd = json_pack("{s:i, s:n, s:I}", "failed_logins", 0, "locked_until", "last_login_at",
+		(json_int_t)now);
+	if (rc == STORE_OK)
+		rc = store_principal_update(c->tx, who.id, upd);
+	json_decref(upd);
+	const principal_t *prev = c->who;
+	c->who = &who;
+	if (rc == STORE_OK)
+		rc = dom_audit(c, "session.create", sid, who.account_id, "success", detail);
+	c->who = prev;
+	if (rc == 0) {
+		char b[40], b2[40];
+		int64_t idle = now + idle_ms;
+		*out = json_pack("{s:s, s:s, s:s, s:s}", "token", tok, "session_id", sid, "expires_at",
+			time_format_rfc3339(exp, b, sizeof b), "idle_expires_at",
+			time_format_rfc3339(idle < exp ? idle : exp, b2, sizeof b2));
+	}
+	free(tok);
+	free(sid);
+	return rc == 0 ? 0 : dom_fail(e, "internal", "", "the session could not be stored");
+}
+
 int dom_login(dom_ctx_t *c, const json_t *body, json_t **out, dom_err_t *e)
 {
 	static const char *const allowed[] = { "email", "password", "totp", "recovery_code", NULL };
@@ -385,46 +425,14 @@ int dom_login(dom_ctx_t *c, const json_t *body, json_t **out, dom_err_t *e)
 		json_decref(person);
 		return -1;
 	}
-	principal_t who;
-	dom_principal_from_record(c->tx, person, &who);
-	int64_t idle_ms, life_ms;
-	session_limits(c->tx, c->cfg, person, &idle_ms, &life_ms);
-	int64_t exp = now + life_ms;
-	char *tok = sec_new_token(SESSION_PREFIX);
-	char h[SEC_SHA256_HEX];
-	sec_token_hash(tok, h);
-	char *sid = sec_new_id("ses");
-	json_t *s = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:I}", "id", sid, "token_hash", h,
-		"principal_id", who.id, "source", c->source ? c->source : "", "created_at",
-		(json_int_t)now, "last_seen_at", (json_int_t)now, "expires_at", (json_int_t)exp);
-	rc = store_session_insert(c->tx, s);
-	json_decref(s);
-	json_t *upd = json_pack("{s:i, s:n, s:I}", "failed_logins", 0, "locked_until", "last_login_at",
-		(json_int_t)now);
-	if (rc == STORE_OK)
-		rc = store_principal_update(c->tx, who.id, upd);
-	json_decref(upd);
-	const principal_t *prev = c->who;
-	c->who = &who;
 	json_t *d = json_pack("{s:s}", "second_factor", totp ? "totp" : rcode ? "recovery_code" : "none");
-	if (rc == STORE_OK)
-		rc = dom_audit(c, "session.create", sid, who.account_id, "success", d);
+	rc = session_open(c, person, d, out, e);
 	json_decref(d);
-	c->who = prev;
-	if (rc == 0) {
-		char b[40], b2[40];
-		int64_t idle = now + idle_ms;
-		*out = json_pack("{s:s, s:s, s:s, s:s}", "token", tok, "session_id", sid, "expires_at",
-			time_format_rfc3339(exp, b, sizeof b), "idle_expires_at",
-			time_format_rfc3339(idle < exp ? idle : exp, b2, sizeof b2));
-		if (rcode)
-			json_object_set_new(*out, "recovery_codes_left",
-				json_integer(store_recovery_unused(c->tx, who.id)));
-	}
-	free(tok);
-	free(sid);
+	if (rc == 0 && rcode)
+		json_object_set_new(*out, "recovery_codes_left",
+			json_integer(store_recovery_unused(c->tx, rec_str(person, "id"))));
 	json_decref(person);
-	return rc == 0 ? 0 : dom_fail(e, "internal", "", "the session could not be stored");
+	return rc;
 }
 
 int dom_logout(dom_ctx_t *c, json_t **out, dom_err_t *e)

@@ -56,6 +56,12 @@ int token_attempt_failed(dom_ctx_t *c, const char *action, const json_t *person,
  * then {person…, invitation: {token, expires_at}}. 0, or -1 with e. */
 int invited_person_answer(dom_ctx_t *c, const char *id, const char *action,
 	const char *account_id, const json_t *detail, json_t **out, dom_err_t *e);
+/* Opens a session for person (active, checked by the caller): stores it,
+ * clears the person's failed logins, audits session.create with detail
+ * (borrowed, may be NULL) and answers {token, session_id, expires_at,
+ * idle_expires_at} in *out. 0, or -1 with e. */
+int session_open(dom_ctx_t *c, const json_t *person, const json_t *detail, json_t **out,
+	dom_err_t *e);
 /* {items, next_cursor} from a store page, each item mapped by fn (new ref). */
 json_t *page_json(store_page_t *pg, json_t *(*fn)(const json_t *));
 /* String member of a record, "" when absent. */

@@ -40,6 +40,10 @@ typedef struct dom_config {
 	int grant_max_hours;       /* longest support access grant */
 	int break_glass_max_minutes; /* longest break-glass grant of an operator */
 	int safebox_max_days;      /* ceiling of a SafeBox's expiry (0: SAFEBOX_DAYS_DEFAULT_MAX) */
+	const char *web_url;       /* the service's address as browsers see it (no trailing
+				      slash): SSO redirect URIs; NULL: SSO sign-in is off */
+	const char *sso_allow;     /* CIDRs an identity provider may resolve to although
+				      private (sso.allow_cidrs); NULL: none */
 } dom_config_t;
 
 typedef struct dom_ctx {

@@ -1,0 +1,67 @@
+/* Single sign-on (issue 17, docs/sso.md): an account's identity providers
+ * (OpenID Connect; SAML answers not-implemented) managed with
+ * security.manage, and the browser's sign-in through one of them:
+ *
+ *   GET  /v1/sso/{account_id}/{idp_id}/start  302 to the provider, with a
+ *        binding cookie (fv_sso_b) and a state kept hashed, single use
+ *   GET  /v1/sso/callback?code&state          checks everything, then 302
+ *        to the portal with a one-time handoff cookie (fv_sso)
+ *   POST /v1/sso/session                      the handoff cookie for a
+ *        session like POST /v1/sessions gives
+ *
+ * The operations follow domain.h's conventions. Secrets (client_secret,
+ * codes, state, nonce, the PKCE verifier, the handoff value) reach no log,
+ * no URL of ours and no error message. */
+#ifndef FV_DOMAIN_SSO_H
+#define FV_DOMAIN_SSO_H
+
+#include "domain.h"
+
+/* Cookie names, and the longest value of each. */
+#define SSO_BIND_COOKIE "fv_sso_b"
+#define SSO_HANDOFF_COOKIE "fv_sso"
+#define SSO_COOKIE_VALUE_MAX 64
+/* Lifetime of a sign-in under way, and of a handoff. */
+#define SSO_FLOW_SECONDS 600
+#define SSO_HANDOFF_SECONDS 120
+
+/* ---- identity providers (security.manage) ---- */
+/* {type: "oidc", issuer, client_id, client_secret, name?, token_auth?,
+ * scopes?, provisioning?, role_claim?, role_map?, default_role?}. */
+int dom_idp_create(dom_ctx_t *c, const json_t *account, const json_t *body, json_t **out,
+	dom_err_t *e);
+int dom_idp_list(dom_ctx_t *c, const json_t *account, const char *cursor, int limit,
+	json_t **out, dom_err_t *e);
+int dom_idp_get(dom_ctx_t *c, const json_t *account, const char *id, json_t **out, dom_err_t *e);
+/* The fields of create but type, and status ("active" | "disabled"). */
+int dom_idp_update(dom_ctx_t *c, const json_t *account, const char *id, const json_t *body,
+	json_t **out, dom_err_t *e);
+int dom_idp_delete(dom_ctx_t *c, const json_t *account, const char *id, json_t **out,
+	dom_err_t *e);
+
+/* What a browser step answers besides JSON: where to go (a new string the
+ * caller frees, NULL for none) and up to two Set-Cookie values ("": none). */
+typedef struct sso_web {
+	char *location;
+	char cookie[2][256];
+} sso_web_t;
+
+/* The sign-in's start: the provider's discovery document is fetched (no
+ * transaction held), a state stored hashed, and the browser sent to the
+ * authorization endpoint with PKCE S256 and a nonce. secure: the request
+ * came over TLS (the cookie gets Secure). */
+int dom_sso_start(dom_ctx_t *c, const char *account_id, const char *idp_id, bool secure,
+	sso_web_t *w, dom_err_t *e);
+/* The callback: query {code, state, error?} and the Cookie header (may be
+ * NULL). Every refusal is audited (sso.signin, failure, with its reason)
+ * and kept (c->keep_on_error). */
+int dom_sso_callback(dom_ctx_t *c, const json_t *query, const char *cookie, bool secure,
+	sso_web_t *w, dom_err_t *e);
+/* The handoff cookie for a session: the answer of dom_login. */
+int dom_sso_session(dom_ctx_t *c, const char *cookie, bool secure, sso_web_t *w, json_t **out,
+	dom_err_t *e);
+
+/* Frees what w holds. */
+void sso_web_free(sso_web_t *w);
+
+#endif

@@ -1,0 +1,39 @@
+/* The store of single sign-on: an account's identity providers and the
+ * short-lived records of sign-ins under way (migration 0023).
+ *
+ * Conventions, ownership and error codes are those of store.h. Every
+ * operation on a provider takes the account id and never answers across
+ * accounts. A provider record: {id, account_id, type, name, issuer,
+ * client_id, client_secret (sealed), token_auth, scopes, provisioning,
+ * role_claim, role_map (JSON text), default_role, status, created_at,
+ * updated_at}. */
+#ifndef FV_STORE_SSO_H
+#define FV_STORE_SSO_H
+
+#include "store.h"
+
+int store_idp_insert(store_tx_t *tx, const json_t *idp);
+/* A live (not deleted) provider of account_id, or NULL. */
+json_t *store_idp_get(store_tx_t *tx, const char *account_id, const char *id);
+int store_idp_list(store_tx_t *tx, const char *account_id, const char *cursor, int limit,
+	store_page_t *out);
+/* The active providers of account_id: [{id, name, type}] (NULL on error). */
+json_t *store_idp_active(store_tx_t *tx, const char *account_id);
+/* Sets the given keys (name, issuer, client_id, client_secret, token_auth,
+ * scopes, provisioning, role_claim, role_map, default_role, status,
+ * updated_at). */
+int store_idp_update(store_tx_t *tx, const char *account_id, const char *id,
+	const json_t *fields);
+/* Marks the provider deleted; its flows under way die with it. */
+int store_idp_delete(store_tx_t *tx, const char *account_id, const char *id, int64_t now);
+
+/* A flow: {value_hash, kind ("auth" | "handoff"), account_id, idp_id,
+ * principal_id?, browser_hash, created_at, expires_at}. Also drops the
+ * flows expired before created_at. */
+int store_sso_flow_insert(store_tx_t *tx, const json_t *flow);
+/* Takes the unused, unexpired flow of kind with value_hash at now: marks
+ * it used and returns it (a new reference), or NULL when there is none
+ * (unknown, used, expired: the caller cannot tell, and need not). */
+json_t *store_sso_flow_take(store_tx_t *tx, const char *kind, const char *value_hash, int64_t now);
+
+#endif

@@ -117,6 +117,11 @@ static const struct policy {
 	{ "api_keys.list", "api_keys.own security.manage", false, true, false },
 	{ "api_keys.create", "api_keys.own", false, true, false },
 	{ "api_keys.delete", "api_keys.own security.manage", false, true, false },
+	{ "identity_providers.list", "security.manage", false, true, false },
+	{ "identity_providers.create", "security.manage", false, true, false },
+	{ "identity_providers.get", "security.manage", false, true, false },
+	{ "identity_providers.update", "security.manage", false, true, false },
+	{ "identity_providers.delete", "security.manage", false, true, false },
 	{ "webhooks.list", "settings.manage data.read", false, true, false },
 	{ "webhooks.create", "settings.manage", false, true, false },
 	{ "webhooks.get", "settings.manage data.read", false, true, false },
@@ -664,6 +669,8 @@ static struct expect expect(const struct world *w, const struct route *r, const 
 
 /* The webhook subscription of A that the cell's {webhook_id} names. */
 static char cell_webhook[ID_LEN] = "whk_none";
+/* The identity provider of A that the cell's {idp_id} names. */
+static char cell_idp[ID_LEN] = "idp_none";
 
 static void fill_path(const struct world *w, const struct route *r, struct cell *c,
 	const char *user_id, const char *key_id, const char *session_id)
@@ -683,6 +690,7 @@ static void fill_path(const struct world *w, const struct route *r, struct cell 
 			: strcmp(name, "user_id") == 0 ? user_id
 			: strcmp(name, "key_id") == 0 ? key_id
 			: strcmp(name, "webhook_id") == 0 ? cell_webhook
+			: strcmp(name, "idp_id") == 0 ? cell_idp
 			: strcmp(name, "partner_id") == 0 ? w->prt_1
 			: strcmp(name, "session_id") == 0 ? session_id
 			: strcmp(name, "trunk_id") == 0 ? "loopback"
@@ -799,6 +807,23 @@ static void fresh_webhook(struct world *w, char *id)
 	snprintf(path, sizeof path, "/v1/accounts/%s/webhooks/%s", w->acc_a, id);
 	json_decref(must(w, "PATCH", path, w->p[W_OWNER].token, json_pack("{s:s}", "status",
 		"disabled"), 200));
+}
+
+static json_t *idp_body(void)
+{
+	return json_pack("{s:s, s:s, s:s, s:s}", "type", "oidc", "issuer",
+		"https://idp.matrix.example", "client_id", "matrix", "client_secret", "matrix-secret");
+}
+
+/* A new identity provider of A, made by the owner (nothing is fetched
+ * until someone signs in through it). */
+static void fresh_idp(struct world *w, char *id)
+{
+	char path[256];
+	snprintf(path, sizeof path, "/v1/accounts/%s/identity-providers", w->acc_a);
+	json_t *r = must(w, "POST", path, w->p[W_OWNER].token, idp_body(), 201);
+	copy(id, ID_LEN, jstr(r, "id"));
+	json_decref(r);
 }
 
 /* Prepares the cell of route r for principal p. */
@@ -955,6 +980,19 @@ static void prepare(struct world *w, const struct route *r, struct actor *p, str
 		json_object_set_new(c->body, "permissions", json_pack("[s]", "api_keys.own"));
 	} else if (strcmp(a, "api_keys.delete") == 0) {
 		fresh_key(w, p, key_id);
+	} else if (strncmp(a, "identity_providers.", 19) == 0) {
+		static char shared_idp[ID_LEN];
+		if (!shared_idp[0])
+			fresh_idp(w, shared_idp);
+		copy(cell_idp, sizeof cell_idp, shared_idp);
+		if (strcmp(a, "identity_providers.create") == 0) {
+			json_decref(c->body);
+			c->body = idp_body();
+		} else if (strcmp(a, "identity_providers.update") == 0) {
+			json_object_set_new(c->body, "status", json_string("active")); /* as it is */
+		} else if (strcmp(a, "identity_providers.delete") == 0) {
+			fresh_idp(w, cell_idp);
+		}
 	} else if (strncmp(a, "webhooks.", 9) == 0) {
 		static char shared[ID_LEN];
 		if (!shared[0])

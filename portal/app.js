@@ -83,6 +83,12 @@ async function start() {
     render();
   });
   await loadMessages(currentLang());
+  // Back from single sign-on: the callback left a one-time cookie that
+  // POST /v1/sso/session exchanges for the session token.
+  if (new URLSearchParams(location.search).get("sso") === "1") {
+    history.replaceState(null, "", location.pathname + location.hash);
+    try { setToken((await api("POST", "/v1/sso/session")).token); } catch (e) { setToken(null); }
+  }
   if (hasToken()) await loadMe();
   window.addEventListener("hashchange", render);
   render();

@@ -342,6 +342,17 @@ static void serve_guest(api_t *a, struct MHD_Connection *conn, const char *url,
 	snprintf(ans->set_cookie, sizeof ans->set_cookie, "%s", g.set_cookie);
 }
 
+/* Drops a non-JSON answer, its redirect and its cookies: what a handler
+ * made is not sent when the request fails after all. */
+static void raw_drop(api_raw_t *raw)
+{
+	free(raw->data);
+	raw->data = NULL;
+	free(raw->location);
+	raw->location = NULL;
+	raw->set_cookie[0][0] = raw->set_cookie[1][0] = '\0';
+}
+
 /* The pipeline for one complete request. */
 static void handle(api_t *a, struct MHD_Connection *conn, const char *url, const char *method,
 	struct req *rq, struct answer *ans)
@@ -431,7 +442,12 @@ static void handle(api_t *a, struct MHD_Connection *conn, const char *url, const
 	MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_arg, &q);
 	api_call_t call = { .m = &m, .body = body, .query = q.obj, .limit = LIMIT_DEFAULT, .raw = &ans->raw,
 		.form = &form,
-		.accept = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Accept") };
+		.accept = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Accept"),
+		.cookie = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Cookie") };
+	{
+		const char *proto = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Forwarded-Proto");
+		call.secure = proto && strcasecmp(proto, "https") == 0;
+	}
 	const char *lim = json_string_value(json_object_get(q.obj, "limit"));
 	int64_t lv;
 	call.cursor = json_string_value(json_object_get(q.obj, "cursor"));
@@ -648,8 +664,7 @@ static void handle(api_t *a, struct MHD_Connection *conn, const char *url, const
 		goto fail;
 	if (!tx) {
 		json_decref(result);
-		free(ans->raw.data);
-		ans->raw.data = NULL;
+		raw_drop(&ans->raw);
 		set_problem(ans, "unavailable", "the database is not reachable", NULL, rq->rid, lang);
 		goto done;
 	}
@@ -671,13 +686,13 @@ static void handle(api_t *a, struct MHD_Connection *conn, const char *url, const
 	if (store_commit(tx) != STORE_OK) {
 		free(ans->body);
 		ans->body = NULL;
+		raw_drop(&ans->raw);
 		set_problem(ans, "internal", "the change could not be committed", NULL, rq->rid, lang);
 	}
 	goto done;
 
 fail:
-	free(ans->raw.data);
-	ans->raw.data = NULL;
+	raw_drop(&ans->raw);
 	/* A failure whose own record must stay (a failed login's counters and
 	 * event) is committed; anything else is rolled back whole. */
 	if (!tx) {
@@ -760,6 +775,14 @@ static enum MHD_Result send_answer(struct MHD_Connection *conn, struct req *rq, 
 		MHD_add_response_header(resp, "Cache-Control", "no-store");
 	}
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	if (ans->raw.location) {
+		MHD_add_response_header(resp, "Location", ans->raw.location);
+		free(ans->raw.location);
+		ans->raw.location = NULL;
+	}
+	for (int i = 0; i < 2; i++)
+		if (ans->raw.set_cookie[i][0])
+			MHD_add_response_header(resp, "Set-Cookie", ans->raw.set_cookie[i]);
 	if (ans->status == 401)
 		MHD_add_response_header(resp, "WWW-Authenticate", "Bearer realm=\"faxvault\"");
 	if (ans->replayed)

@@ -19,7 +19,7 @@ static const char *const secret_prefixes[] = { "fvs_", "fvk_", "fvi_", "fvr_", "
 /* Query keys (lower case, without '-' and '_') whose value is a credential
  * whatever it looks like: exactly these, or containing one of the next. */
 static const char *const secret_keys[] = { "key", "code", "pwd", "pass", "otp", "totp", "sig", "jwt",
-	"bearer", NULL };
+	"bearer", "state", "nonce", NULL };
 static const char *const secret_key_parts[] = { "token", "secret", "passw", "apikey", "signature",
 	"credential", "session", "auth", "recovery", NULL };
 

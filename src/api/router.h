@@ -37,6 +37,11 @@ typedef struct api_raw {
 	 * filename (UTF-8; written as disposition_format() says). */
 	const char *disposition;
 	char filename[96];
+	/* A redirect's Location (malloc'd; the HTTP layer frees it; NULL: none)
+	 * and Set-Cookie values ("": none). Cookies are sent with a JSON
+	 * answer too. */
+	char *location;
+	char set_cookie[2][256];
 } api_raw_t;
 
 typedef struct route_match {
@@ -58,6 +63,8 @@ typedef struct api_call {
 	api_raw_t *raw;        /* where a handler may put a non-JSON answer */
 	const mp_form_t *form; /* the parts of a ROUTE_UPLOAD body */
 	const char *accept;    /* the Accept header, or NULL */
+	const char *cookie;    /* the Cookie header, or NULL */
+	bool secure;           /* came over TLS (X-Forwarded-Proto: https from the proxy) */
 } api_call_t;
 
 typedef int (*route_fn)(const api_call_t *call, dom_ctx_t *c, json_t **out, dom_err_t *e);

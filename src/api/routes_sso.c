@@ -1,9 +1,14 @@
 /* The routes of single sign-on (see routes.c for the conventions, sso.h
  * for the operations). Identity providers are managed with
  * security.manage. */
+#include <stdio.h>
+#include <string.h>
+
+#include "guest.h"
 #include "perm.h"
 #include "router.h"
 #include "sso.h"
+#include "xalloc.h"
 
 #define P(x) PERM_BIT(PERM_##x)
 
@@ -37,7 +42,72 @@ static int h_delete(const api_call_t *r, dom_ctx_t *c, json_t **out, dom_err_t *
 	return dom_idp_delete(c, r->account, idp_id(r), out, e);
 }
 
+/* What a browser step made, moved into the answer: a 302 when it names a
+ * place to go, and its cookies. */
+static void web_answer(const api_call_t *r, sso_web_t *w)
+{
+	if (w->location) {
+		static const char body[] = "Found\n";
+		r->raw->location = w->location;
+		w->location = NULL;
+		r->raw->data = (unsigned char *)xstrdup(body);
+		r->raw->len = sizeof body - 1;
+		r->raw->ctype = "text/plain; charset=utf-8";
+	}
+	for (int i = 0; i < 2; i++)
+		snprintf(r->raw->set_cookie[i], sizeof r->raw->set_cookie[i], "%s", w->cookie[i]);
+}
+
+/* The value of one of our cookies, or "" (absent, or not ours in form). */
+static void cookie_of(const api_call_t *r, const char *name, char out[SSO_COOKIE_VALUE_MAX + 1])
+{
+	if (!r->cookie || guest_cookie_value(r->cookie, name, out, SSO_COOKIE_VALUE_MAX + 1) != 0)
+		out[0] = '\0';
+}
+
+static int h_start(const api_call_t *r, dom_ctx_t *c, json_t **out, dom_err_t *e)
+{
+	sso_web_t w;
+	*out = NULL;
+	int rc = dom_sso_start(c, route_param(r->m, "account_id"), idp_id(r), r->secure, &w, e);
+	if (rc == 0)
+		web_answer(r, &w);
+	sso_web_free(&w);
+	return rc;
+}
+
+static int h_callback(const api_call_t *r, dom_ctx_t *c, json_t **out, dom_err_t *e)
+{
+	sso_web_t w;
+	char bind[SSO_COOKIE_VALUE_MAX + 1];
+	*out = NULL;
+	cookie_of(r, SSO_BIND_COOKIE, bind);
+	int rc = dom_sso_callback(c, r->query, bind, r->secure, &w, e);
+	if (rc == 0)
+		web_answer(r, &w);
+	sso_web_free(&w);
+	return rc;
+}
+
+static int h_session(const api_call_t *r, dom_ctx_t *c, json_t **out, dom_err_t *e)
+{
+	sso_web_t w;
+	char handoff[SSO_COOKIE_VALUE_MAX + 1];
+	cookie_of(r, SSO_HANDOFF_COOKIE, handoff);
+	int rc = dom_sso_session(c, handoff, r->secure, &w, out, e);
+	if (rc == 0)
+		web_answer(r, &w);
+	sso_web_free(&w);
+	return rc;
+}
+
 const struct route routes_sso[] = {
+	{ "GET", "/v1/sso/{account_id}/{idp_id}/start", "sso.start", 0, ROUTE_PUBLIC | ROUTE_UNGATED,
+		302, h_start },
+	{ "GET", "/v1/sso/callback", "sso.callback", 0, ROUTE_PUBLIC | ROUTE_UNGATED, 302,
+		h_callback },
+	{ "POST", "/v1/sso/session", "sso.session", 0, ROUTE_PUBLIC | ROUTE_UNGATED, 201,
+		h_session },
 	{ "GET", "/v1/accounts/{id}/identity-providers", "identity_providers.list",
 		P(SECURITY_MANAGE), ROUTE_ACCOUNT, 200, h_list },
 	{ "POST", "/v1/accounts/{id}/identity-providers", "identity_providers.create",

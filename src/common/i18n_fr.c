@@ -1059,6 +1059,14 @@ const struct i18n_entry i18n_fr_entries[] = {
 		"trop de codes faux : ce lien est verrouillé ; demandez à l'expéditeur de partager à nouveau la SafeBox" },
 
 	/* ---- single sign-on (src/domain/sso.c) ---- */
+	{ "the identity provider cannot be reached or answered wrongly: try again later",
+		"le fournisseur d'identité est injoignable ou a mal répondu : réessayez plus tard" },
+	{ "the sign-in could not be started",
+		"la connexion n'a pas pu commencer" },
+	{ "the sign-in was refused (%s)",
+		"la connexion a été refusée (%s)" },
+	{ "the sign-in could not be recorded",
+		"la connexion n'a pas pu être enregistrée" },
 	{ "\"%s\" must be 1 to %zu printable characters on one line",
 		"« %s » doit compter de 1 à %zu caractères imprimables sur une seule ligne" },
 	{ "\"default_role\" is admin, billing or user",

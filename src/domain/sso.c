@@ -2,7 +2,6 @@
  * sso.h and docs/sso.md). */
 #include "sso.h"
 
-#include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
@@ -24,12 +23,6 @@
 #define IDP_FIELD_MAX 512
 #define IDP_SCOPES_MAX 256
 #define IDP_ROLE_MAP_MAX 32
-#define SSO_FETCH_MS 10000
-#define SSO_STATE_MAX 128
-#define SSO_CODE_MAX 2048
-/* A JWKS is kept this long; an unknown kid refetches it at once. */
-#define JWKS_TTL_MS (3600 * 1000)
-#define JWKS_CACHE_SLOTS 16
 
 void sso_web_free(sso_web_t *w)
 {

@@ -15,6 +15,11 @@
 # the test runs as root) the service mails its invitations and a reset
 # token, and the mailed token is used and searched for too. The data
 # directory's files are 0600 and its directories 0700.
+# Single sign-on through the scripted OpenID Connect provider
+# (tests/oidc): the client secret, the state and the nonce (in the URL to
+# the provider, as OpenID Connect has it), the code (in the callback URL),
+# the binding and handoff cookies and the session they give. Those URLs
+# are the protocol's, not ours: the flow runs with curl outside req.
 # Last, a database as an older version left it (those three secrets in
 # clear) is sealed at the next start, and the secrets still work.
 . "$(dirname "$0")/lib.sh"
@@ -48,7 +53,13 @@ if command -v postfix >/dev/null && [ "$(id -u)" = 0 ]; then
 else
 	echo "note: no private Postfix (not installed, or not root): no mail is sent in this scan"
 fi
-fax_setup --set log.level=debug --set webhooks.allow_cidrs=127.0.0.1/32 "${MAILING[@]}" 2>"$TMP/daemon.err"
+OIDC_DIR="$(dirname "$0")/../../oidc"
+IDP_SECRET="oidc-scan-secret-$RANDOM$RANDOM-Qv5"
+node "$OIDC_DIR/scripted_idp.mjs" "$TMP/idp.port" faxvault "$IDP_SECRET" >"$TMP/idp.log" 2>&1 &
+IDP_PID=$!
+trap 'kill "$IDP_PID" 2>/dev/null; kill "$RECV_PID" 2>/dev/null; wait "$RECV_PID" 2>/dev/null; cleanup' EXIT
+poll_until 300 test -s "$TMP/idp.port" || { echo "the OpenID Connect provider did not start"; cat "$TMP/idp.log"; exit 1; }
+fax_setup --set log.level=debug --set webhooks.allow_cidrs=127.0.0.1/32 --set sso.allow_cidrs=127.0.0.1/32 "${MAILING[@]}" 2>"$TMP/daemon.err"
 keep "$(jq -r .password "$TMP/boot.json")" "operator password"
 keep "$OP" "operator session"
 for pw in copper-kettle-lantern-42 granite-harbour-owl-77 meadow-violin-otter-55; do keep "$pw" "member password"; done
@@ -66,6 +77,26 @@ expect_status 422 "a weak password is refused"
 accept "$OINV" "$OPW"
 accept "$BINV" "$BPW"
 OWNER=$(login owner@secret.example "$OPW"); keep "$OWNER" "owner session"
+
+ISSUER="http://127.0.0.1:$(cat "$TMP/idp.port")"
+req POST "/v1/accounts/$ACC/identity-providers" "$OWNER" "{\"type\":\"oidc\",\"issuer\":\"$ISSUER\",\"client_id\":\"faxvault\",\"client_secret\":\"$IDP_SECRET\"}"
+expect_status 201 "an identity provider"
+keep "$IDP_SECRET" "identity provider's client secret"
+curl -sf -X POST -H 'Content-Type: application/json' --data-binary '{"next":{"login":"owner@secret.example"}}' "$ISSUER/control" >/dev/null
+curl -s -o /dev/null -D "$TMP/sso1" -c "$TMP/ssojar" "$BASE/v1/sso/$ACC/$(jqr .id)/start"
+TO_IDP=$(sed -n 's/^[Ll]ocation: \(.*\)\r$/\1/p' "$TMP/sso1")
+keep "$(printf '%s' "$TO_IDP" | sed -n 's/.*[?&]state=\([^&]*\).*/\1/p')" "SSO state"
+keep "$(printf '%s' "$TO_IDP" | sed -n 's/.*[?&]nonce=\([^&]*\).*/\1/p')" "SSO nonce"
+keep "$(awk '$6 == "fv_sso_b" { print $7 }' "$TMP/ssojar")" "SSO binding cookie"
+curl -s -o /dev/null -D "$TMP/sso2" "$TO_IDP"
+BACK=$(sed -n 's/^[Ll]ocation: \(.*\)\r$/\1/p' "$TMP/sso2")
+keep "$(printf '%s' "$BACK" | sed -n 's/.*[?&]code=\([^&]*\).*/\1/p')" "authorization code"
+curl -s -o /dev/null -c "$TMP/ssojar" -b "$TMP/ssojar" "$BASE/v1/sso/callback?${BACK#*\?}"
+keep "$(awk '$6 == "fv_sso" { print $7 }' "$TMP/ssojar")" "SSO handoff cookie"
+SSO_TOKEN=$(curl -s -X POST -b "$TMP/ssojar" "$BASE/v1/sso/session" | jq -r .token)
+keep "$SSO_TOKEN" "session from single sign-on"
+req GET /v1/me "$SSO_TOKEN"
+expect_jq '.email == "owner@secret.example"' "the single sign-on's session works"
 
 req POST "/v1/accounts/$ACC/api-keys" "$OWNER" '{"name":"scan","permissions":["users.manage"]}'
 expect_status 201 "API key"

@@ -4,15 +4,10 @@
 # client secret is sealed, never answered, never logged; SAML answers a
 # stable not-implemented problem; every change and read is audited.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib_sso.sh"
 start_daemon
 
-OP=$(operator_token)
-req POST /v1/accounts "$OP" '{"name":"Clinic","owner":{"email":"o@clinic.example","name":"O"}}'
-ACC=$(jqr .id)
-accept "$(jqr .owner_invitation.token)" "granite-harbour-1234"
-OWNER=$(login o@clinic.example granite-harbour-1234)
-req POST "/v1/accounts/$ACC/users" "$OWNER" '{"email":"u@clinic.example","name":"U","role":"user"}'
-accept "$(jqr .invitation.token)" "user-password-12345"
+sso_clinic active
 USER=$(login u@clinic.example user-password-12345)
 req POST /v1/accounts "$OP" '{"name":"Other","owner":{"email":"o@other.example","name":"O"}}'
 OTHER=$(jqr .id)

@@ -75,6 +75,9 @@ static const struct policy {
 	{ "system.metrics", "", true, false, false },
 	{ "system.openapi", "", true, false, false },
 	{ "sessions.create", "", true, false, false },
+	{ "sso.start", "", true, false, true },
+	{ "sso.callback", "", true, false, true },
+	{ "sso.session", "", true, false, true },
 	{ "sessions.delete", "", false, false, true },
 	{ "me.get", "", false, false, true },
 	{ "me.update", "", false, false, true },
@@ -691,6 +694,7 @@ static void fill_path(const struct world *w, const struct route *r, struct cell 
 			: strcmp(name, "key_id") == 0 ? key_id
 			: strcmp(name, "webhook_id") == 0 ? cell_webhook
 			: strcmp(name, "idp_id") == 0 ? cell_idp
+			: strcmp(name, "account_id") == 0 ? w->acc_a
 			: strcmp(name, "partner_id") == 0 ? w->prt_1
 			: strcmp(name, "session_id") == 0 ? session_id
 			: strcmp(name, "trunk_id") == 0 ? "loopback"
@@ -844,6 +848,15 @@ static void prepare(struct world *w, const struct route *r, struct actor *p, str
 	if (strcmp(a, "sessions.create") == 0) {
 		c->ok_status = 422; /* {} lacks the password: nobody logs in */
 		c->note = "empty body";
+	} else if (strcmp(a, "sso.start") == 0) {
+		copy(cell_idp, sizeof cell_idp, "idp_none"); /* nothing is fetched */
+		c->ok_status = 404;
+		c->ok_kind = "not-found";
+		c->note = "no such provider";
+	} else if (strcmp(a, "sso.callback") == 0 || strcmp(a, "sso.session") == 0) {
+		c->ok_status = 401; /* no state, no handoff cookie: nobody signs in */
+		c->ok_kind = "sso-failed";
+		c->note = "nothing to complete";
 	} else if (strcmp(a, "system.metrics") == 0) {
 		c->ok_status = 404; /* off the API listener unless metrics.token_file is set, */
 		c->ok_kind = "not-found"; /* and no session or API key opens it */

@@ -1,0 +1,141 @@
+#!/usr/bin/env bash
+# OpenID Connect sign-in (issue 17, C05, C08) against a scripted provider on
+# loopback (tests/oidc/scripted_idp.mjs, which signs the ID token the test
+# asks for): the whole code flow driven by curl with a cookie jar, from
+# /v1/sso/{account}/{idp}/start to a session that calls /v1/me; then the
+# attacks, each refused, audited with its reason, and leaving no session:
+# a replayed state, another browser, a wrong audience, an expired token,
+# alg none, HS256 made with the public key, a key not in the JWKS (accepted
+# only once published: key rotation), an unverified address, a person who
+# is not a member; just-in-time provisioning with a role from a group.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib_sso.sh"
+OIDC_DIR="$(dirname "$0")/../../oidc"
+[ -d "$OIDC_DIR/node_modules/jose" ] || { echo "tests/oidc/node_modules missing: run scripts/install-npm"; exit 1; }
+
+CLIENT_SECRET="oidc-client-secret-$RANDOM$RANDOM-Kx7"
+node "$OIDC_DIR/scripted_idp.mjs" "$TMP/idp.port" faxvault "$CLIENT_SECRET" >"$TMP/idp.log" 2>&1 &
+IDP_PID=$!
+trap 'kill $IDP_PID 2>/dev/null; cleanup' EXIT
+poll_until 300 test -s "$TMP/idp.port" || { echo "the provider did not start"; cat "$TMP/idp.log"; exit 1; }
+ISSUER="http://127.0.0.1:$(cat "$TMP/idp.port")"
+control() { curl -sf -X POST -H 'Content-Type: application/json' --data-binary "$1" "$ISSUER/control" >/dev/null; }
+
+start_daemon --set sso.allow_cidrs=127.0.0.0/8
+sso_clinic
+req POST "/v1/accounts/$ACC/identity-providers" "$OWNER" "{\"type\":\"oidc\",\"issuer\":\"$ISSUER\",\"client_id\":\"faxvault\",\"client_secret\":\"$CLIENT_SECRET\"}"
+expect_status 201 "the provider"
+IDP=$(jqr .id)
+
+# The path and query of a URL of ours (the redirect URI names http.listen,
+# whose port is 0 here: the test calls its own BASE).
+local_path() { printf '/%s' "${1#http://*/}"; }
+
+# signin JAR: start, the provider, the callback. Sets STATUS/BODY of the
+# callback and CALLBACK (its URL, for replays).
+signin() {
+	local jar=$1
+	curl -s -o /dev/null -D "$TMP/h1" -c "$jar" -b "$jar" "$BASE/v1/sso/$ACC/$IDP/start"
+	local auth
+	auth=$(sed -n 's/^[Ll]ocation: \(.*\)\r$/\1/p' "$TMP/h1")
+	curl -s -o /dev/null -D "$TMP/h2" "$auth"
+	CALLBACK=$(sed -n 's/^[Ll]ocation: \(.*\)\r$/\1/p' "$TMP/h2")
+	req GET "$(local_path "$CALLBACK")" "" "" -c "$jar" -b "$jar"
+}
+session() { req POST /v1/sso/session "" "" -c "$1" -b "$1"; }
+
+# --- the start
+curl -s -o /dev/null -D "$TMP/h0" -c "$TMP/jar0" "$BASE/v1/sso/$ACC/$IDP/start"
+LOC=$(sed -n 's/^[Ll]ocation: \(.*\)\r$/\1/p' "$TMP/h0")
+case "$LOC" in
+"$ISSUER/auth?response_type=code&client_id=faxvault&redirect_uri="*"&code_challenge_method=S256") ok ;;
+*) fail "the start sends the browser to the authorization endpoint with PKCE S256: $LOC" ;;
+esac
+if grep -qi '^set-cookie: fv_sso_b=[A-Za-z0-9_-]\{43\}; Path=/v1/sso/; Max-Age=600; HttpOnly; SameSite=Lax' "$TMP/h0"; then ok; else
+	fail "the start binds the browser with an HttpOnly cookie"; fi
+req GET "/v1/sso/$ACC/idp_unknown000000000000/start"
+expect_problem 404 not-found "an unknown provider"
+
+# --- the whole flow: an invited member signs in, and is active
+control '{"next":{"login":"U@clinic.example"}}'
+signin "$TMP/jar1"
+expect_status 302 "the callback accepts the sign-in"
+if grep -qi '^location: /?sso=1' "$HEADERS"; then ok; else fail "the callback sends the browser to the portal"; fi
+if grep -qi '^set-cookie: fv_sso=[A-Za-z0-9_-]\{43\}; Path=/v1/sso/; Max-Age=120; HttpOnly; SameSite=Strict' "$HEADERS"; then ok; else
+	fail "a one-time handoff cookie"; fi
+FIRST_CALLBACK=$CALLBACK
+session "$TMP/jar1"
+expect_status 201 "the handoff gives a session"
+TOKEN=$(jqr .token)
+expect_jq '(.token | startswith("fvs_")) and (.session_id | startswith("ses_"))' "a normal session"
+req GET /v1/me "$TOKEN"
+expect_jq '.email == "u@clinic.example" and .status == "active" and .account_id == "'"$ACC"'" and .role == "user"' "the session is the member's"
+session "$TMP/jar1"
+expect_problem 401 sso-failed "the handoff works once"
+
+# --- attacks, each refused
+req GET "$(local_path "$FIRST_CALLBACK")" "" "" -b "$TMP/jar1"
+expect_problem 401 sso-failed "a replayed state"
+expect_jq '.detail | contains("unknown_or_used_state")' "… named so"
+
+curl -s -o /dev/null -D "$TMP/h1" -c "$TMP/jar2" "$BASE/v1/sso/$ACC/$IDP/start"
+curl -s -o /dev/null -D "$TMP/h2" "$(sed -n 's/^[Ll]ocation: \(.*\)\r$/\1/p' "$TMP/h1")"
+CB=$(sed -n 's/^[Ll]ocation: \(.*\)\r$/\1/p' "$TMP/h2")
+req GET "$(local_path "$CB")" "" "" -b "$TMP/jar-empty"
+expect_problem 401 sso-failed "a callback in another browser (no binding cookie)"
+expect_jq '.detail | contains("other_browser")' "… named so"
+
+attack() { # attack CONTROL-JSON REASON DESCRIPTION
+	control "$1"
+	rm -f "$TMP/jarx"
+	signin "$TMP/jarx"
+	expect_problem 401 sso-failed "$3"
+	expect_jq ".detail | contains(\"$2\")" "$3: $2"
+}
+attack '{"next":{"aud":"another-client"}}' wrong_audience "a token for another client"
+attack '{"next":{"exp_offset":-3600,"iat_offset":-3700}}' expired "an expired token"
+attack '{"next":{"iat_offset":3600}}' issued_in_future "a token from the future"
+attack '{"next":{"alg":"none"}}' alg_not_allowed "alg none"
+attack '{"next":{"alg":"HS256"}}' alg_not_allowed "HS256 made with the public key"
+attack '{"next":{"iss":"http://evil.example"}}' wrong_issuer "another issuer"
+attack '{"next":{"nonce":"not-the-nonce"}}' wrong_nonce "another nonce"
+attack '{"next":{"kid":"rogue"}}' unknown_kid "a key that is not in the JWKS"
+attack '{"next":{"email_verified":false}}' email_not_verified "an unverified address"
+attack '{"next":{"login":"stranger@clinic.example"}}' not_a_member "a person who is not a member (invited only)"
+attack '{"next":{"login":"o@other.example"}}' not_a_member "nor a person unknown to the service"
+
+# --- key rotation: key-b signs once it is published (the cached JWKS is
+# fetched again for the unknown kid); ES256 works too.
+control '{"publish":["key-a","key-b","key-ec"],"next":{"kid":"key-b"}}'
+rm -f "$TMP/jar3"; signin "$TMP/jar3"
+expect_status 302 "a rotated key is accepted once published"
+control '{"next":{"kid":"key-ec"}}'
+rm -f "$TMP/jar3"; signin "$TMP/jar3"
+expect_status 302 "an ES256 token"
+
+# --- just in time, with a role from a group
+req PATCH "/v1/accounts/$ACC/identity-providers/$IDP" "$OWNER" '{"provisioning":"jit","role_claim":"groups","role_map":{"fax-admins":"admin","fax-billing":"billing"},"token_auth":"client_secret_post"}'
+expect_status 200 "just-in-time provisioning, secret sent in the body"
+control '{"next":{"login":"new@clinic.example","groups":["staff","fax-billing","fax-admins"]}}'
+rm -f "$TMP/jar4"; signin "$TMP/jar4"
+expect_status 302 "a new person signs in"
+session "$TMP/jar4"
+req GET /v1/me "$(jqr .token)"
+expect_jq '.email == "new@clinic.example" and .role == "admin"' "made a member, with the strongest mapped role"
+control '{"next":{"login":"o@clinic.example","groups":["fax-admins"]}}'
+
+# --- audited, with reasons
+req GET "/v1/accounts/$ACC/audit-events?limit=200" "$OWNER"
+expect_jq '[.items[] | select(.action == "sso.signin" and .outcome == "failure") | .detail.reason] | (index("wrong_audience") != null) and (index("expired") != null) and (index("alg_not_allowed") != null) and (index("unknown_kid") != null) and (index("other_browser") != null)' \
+	"every refusal is in the account's audit log with its reason"
+expect_jq '[.items[] | select(.action == "sso.signin" and .outcome == "success")] | length >= 3' "and every sign-in"
+expect_jq '[.items[] | select(.action == "user.provision_sso")] | length == 1' "the provisioning too"
+
+# --- no secret of the flow in the log or the database: the client secret,
+# the state (in the callback URLs), the codes.
+STATE=$(printf '%s' "$FIRST_CALLBACK" | sed -n 's/.*[?&]state=\([^&]*\).*/\1/p')
+CODE=$(printf '%s' "$FIRST_CALLBACK" | sed -n 's/.*[?&]code=\([^&]*\).*/\1/p')
+for s in "$CLIENT_SECRET" "$STATE" "$CODE"; do
+	if [ -n "$s" ] && ! grep -rqaF -- "$s" "$LOG" "$DATA"; then ok; else fail "a secret of the flow is in clear in the log or the data directory (or empty)"; fi
+done
+finish

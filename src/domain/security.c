@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "dom_util.h"
+#include "faxmail.h"
 #include "pwlist.h"
 #include "mailq.h"
 #include "sec.h"
@@ -454,6 +455,35 @@ static void retention_entry(dom_ctx_t *c, json_t *items, const char *lang, const
 	json_decref(p);
 }
 
+/* C10: fax by e-mail is off, or its mail must come from the account's own
+ * servers (allowed_servers) or pass SPF for the sender's domain. */
+static void faxmail_entry(dom_ctx_t *c, json_t *items, const char *lang, const char *account_id)
+{
+	json_t *s = faxmail_settings_of(c->tx, account_id);
+	bool on = json_is_true(json_object_get(s, "enabled"));
+	size_t nsrv = json_array_size(json_object_get(s, "allowed_servers"));
+	size_t nsnd = json_array_size(json_object_get(s, "allowed_senders"));
+	bool spf = strcmp(rec_str(s, "spf"), "require") == 0;
+	bool dkim = strcmp(rec_str(s, "dkim"), "require") == 0;
+	json_decref(s);
+	if (!on) {
+		entry(items, lang, 9, "not_applicable", "Fax by email is off for this account.",
+			"Le fax par courriel est désactivé pour ce compte.");
+		return;
+	}
+	char en[320], fr[360];
+	snprintf(en, sizeof en, "Fax by email is on: %zu allowed server range(s), %zu allowed "
+		"sender(s) or domain(s) (none: every member), SPF %s, DKIM %s.%s", nsrv, nsnd,
+		spf ? "required" : "ignored", dkim ? "required" : "ignored", nsrv || spf ? "" :
+		" Anyone can forge a member's address: allow only your mail servers, or require SPF.");
+	snprintf(fr, sizeof fr, "Le fax par courriel est activé : %zu plage(s) de serveurs "
+		"autorisée(s), %zu expéditeur(s) ou domaine(s) autorisé(s) (aucun : tous les membres), "
+		"SPF %s, DKIM %s.%s", nsrv, nsnd, spf ? "exigé" : "ignoré", dkim ? "exigé" : "ignoré",
+		nsrv || spf ? "" : " N'importe qui peut usurper l'adresse d'un membre : n'autorisez que "
+		"vos serveurs de courriel, ou exigez SPF.");
+	entry(items, lang, 9, nsrv || spf ? "pass" : "fail", en, fr);
+}
+
 static bool adminish(const json_t *m)
 {
 	return strcmp(rec_str(m, "role"), "owner") == 0 ||
@@ -544,8 +574,7 @@ int dom_posture(dom_ctx_t *c, const json_t *a, json_t **out, dom_err_t *e)
 		pw_ok ? "La politique de mots de passe respecte les valeurs NIST SP 800-63B (l'authentification unique n'est pas encore disponible)."
 		      : "La politique de mots de passe est plus faible que les valeurs par défaut.");
 	retention_entry(c, items, lang, rec_str(a, "id"));
-	entry(items, lang, 9, "not_applicable", "Fax by email is not available yet.",
-		"Le fax par courriel n'est pas encore disponible.");
+	faxmail_entry(c, items, lang, rec_str(a, "id"));
 
 	json_t *row = store_settings_get(c->tx, rec_str(a, "id"));
 	bool reviewed = row && json_is_integer(json_object_get(row, "updated_at")) &&

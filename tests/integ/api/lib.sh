@@ -126,6 +126,25 @@ accept() { # accept TOKEN PASSWORD
 	expect_status 200 "accept invitation"
 }
 
+# new_account TOKEN NAME OWNER_EMAIL PASSWORD: an account whose owner has
+# accepted the invitation; sets NEW_ACC (its id) and NEW_OWNER (a session).
+new_account() {
+	req POST /v1/accounts "$1" "{\"name\":\"$2\",\"owner\":{\"email\":\"$3\",\"name\":\"Owner\"}}"
+	expect_status 201 "account $2"
+	NEW_ACC=$(jqr .id)
+	accept "$(jqr .owner_invitation.token)" "$4"
+	NEW_OWNER=$(login "$3" "$4")
+}
+
+# new_member ACCOUNT OWNER_TOKEN EMAIL ROLE PASSWORD: an active member; sets
+# NEW_MEMBER (a session).
+new_member() {
+	req POST "/v1/accounts/$1/users" "$2" "{\"email\":\"$3\",\"name\":\"Member\",\"role\":\"$4\"}"
+	expect_status 201 "member $3"
+	accept "$(jqr .invitation.token)" "$5"
+	NEW_MEMBER=$(login "$3" "$5")
+}
+
 operator_token() {
 	login op@example.com "$(jq -r .password "$TMP/boot.json")"
 }

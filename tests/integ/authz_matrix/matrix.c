@@ -139,6 +139,8 @@ static const struct policy {
 	{ "faxes.delete", "fax.read.own data.read", false, false, false },
 	{ "retention.get", "security.manage data.read", false, true, false },
 	{ "retention.update", "security.manage", false, true, false },
+	{ "fax_by_email.get", "security.manage data.read", false, true, false },
+	{ "fax_by_email.update", "security.manage", false, true, false },
 	{ "faxes.legal_hold.set", "security.manage", false, true, false },
 	{ "faxes.legal_hold.lift", "security.manage", false, true, false },
 	{ "faxes.cancel", "fax.send", false, false, false },
@@ -1139,6 +1141,9 @@ static void prepare(struct world *w, const struct route *r, struct actor *p, str
 		c->note = "no such SafeBox";
 	} else if (strcmp(a, "safebox_profile.update") == 0) {
 		/* Nothing changes: the profile stays as it is. */
+	} else if (strcmp(a, "fax_by_email.update") == 0) {
+		/* The defaults again (off): nothing changes. */
+		json_object_set_new(c->body, "enabled", json_false());
 	} else if (strcmp(a, "retention.update") == 0) {
 		json_object_set_new(c->body, "safebox_days", json_null()); /* keep, as it is */
 	} else if (strcmp(a, "provider.incidents.create") == 0) {

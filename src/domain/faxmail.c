@@ -1,0 +1,223 @@
+/* Fax by e-mail settings and sender rules (see faxmail.h). */
+#include "faxmail.h"
+
+#include <ctype.h>
+#include <string.h>
+#include <strings.h>
+
+#include "cidr.h"
+#include "dom_util.h"
+#include "store_faxmail.h"
+#include "timeutil.h"
+#include "validate.h"
+
+static const char *const policy_keys[] = { "spf", "dkim" };
+
+/* A sender entry: an address, or "@domain". Lower-cased into out
+ * (EMAIL_MAX + 1). */
+static bool sender_norm(const char *s, char out[EMAIL_MAX + 1])
+{
+	size_t n = strlen(s);
+	if (n == 0 || n > EMAIL_MAX - 1)
+		return false;
+	char probe[EMAIL_MAX + 2];
+	/* "@domain" is checked as the address x@domain. */
+	snprintf(probe, sizeof probe, "%s%s", s[0] == '@' ? "x" : "", s);
+	if (!valid_email(probe, strlen(probe)))
+		return false;
+	for (size_t i = 0; i <= n; i++)
+		out[i] = (char)tolower((unsigned char)s[i]);
+	return true;
+}
+
+/* The list of key in body (absent: empty) checked entry by entry with ok,
+ * normalised into a new array, or NULL with e. */
+static json_t *take_list(const json_t *body, const char *key, size_t max,
+	bool (*ok)(const char *s, char *out, unsigned outlen), bool servers, dom_err_t *e)
+{
+	const json_t *v = json_object_get(body, key);
+	json_t *a = json_array();
+	if (!v)
+		return a;
+	if (!json_is_array(v) || json_array_size(v) > max) {
+		json_decref(a);
+		if (servers)
+			dom_fail(e, "validation-failed", key, "%s must be a list of at most %zu CIDRs",
+				key, max);
+		else
+			dom_fail(e, "validation-failed", key, "%s must be a list of at most %zu addresses "
+				"or @domains", key, max);
+		return NULL;
+	}
+	size_t i;
+	const json_t *x;
+	json_array_foreach(v, i, x) {
+		char norm[EMAIL_MAX + 1];
+		const char *s = json_string_value(x);
+		if (!s || !ok(s, norm, sizeof norm)) {
+			json_decref(a);
+			if (servers)
+				dom_fail(e, "validation-failed", key, "%s[%zu] is not a valid CIDR", key, i);
+			else
+				dom_fail(e, "validation-failed", key, "%s[%zu] is neither an address nor "
+					"an @domain", key, i);
+			return NULL;
+		}
+		bool dup = false;
+		for (size_t j = 0; j < json_array_size(a) && !dup; j++)
+			dup = strcmp(json_string_value(json_array_get(a, j)), norm) == 0;
+		if (!dup)
+			json_array_append_new(a, json_string(norm));
+	}
+	return a;
+}
+
+static bool sender_ok(const char *s, char *out, unsigned outlen)
+{
+	return outlen >= EMAIL_MAX + 1 && sender_norm(s, out);
+}
+
+static bool server_ok(const char *s, char *out, unsigned outlen)
+{
+	cidr_t net;
+	const char *why;
+	if (strlen(s) > 64 || cidr_parse(s, &net, &why) != 0)
+		return false;
+	cidr_format(&net, out, outlen);
+	return true;
+}
+
+int faxmail_settings_parse(const json_t *body, json_t **norm, dom_err_t *e)
+{
+	static const char *const allowed[] = { "enabled", "allowed_senders", "allowed_servers",
+		"spf", "dkim", NULL };
+	if (body_only(body, allowed, e) != 0)
+		return -1;
+	const json_t *en = json_object_get(body, "enabled");
+	if (en && !json_is_boolean(en))
+		return dom_fail(e, "validation-failed", "enabled", "enabled must be true or false");
+	json_t *senders = take_list(body, "allowed_senders", FAXMAIL_SENDERS_MAX, sender_ok,
+		false, e);
+	if (!senders)
+		return -1;
+	json_t *servers = take_list(body, "allowed_servers", FAXMAIL_SERVERS_MAX, server_ok,
+		true, e);
+	if (!servers) {
+		json_decref(senders);
+		return -1;
+	}
+	json_t *o = json_pack("{s:b, s:o, s:o}", "enabled", json_is_true(en), "allowed_senders",
+		senders, "allowed_servers", servers);
+	for (size_t i = 0; i < sizeof policy_keys / sizeof policy_keys[0]; i++) {
+		const json_t *p = json_object_get(body, policy_keys[i]);
+		const char *s = p ? json_string_value(p) : "ignore";
+		if (!s || (strcmp(s, "require") != 0 && strcmp(s, "ignore") != 0)) {
+			json_decref(o);
+			return dom_fail(e, "validation-failed", policy_keys[i],
+				"%s must be \"require\" or \"ignore\"", policy_keys[i]);
+		}
+		json_object_set_new(o, policy_keys[i], json_string(s));
+	}
+	*norm = o;
+	return 0;
+}
+
+bool faxmail_sender_allowed(const json_t *senders, const char *addr)
+{
+	if (json_array_size(senders) == 0)
+		return true;
+	const char *at = strrchr(addr, '@');
+	if (!at)
+		return false;
+	size_t i;
+	const json_t *x;
+	json_array_foreach(senders, i, x) {
+		const char *s = json_string_value(x);
+		if (s && (strcasecmp(s, addr) == 0 || (s[0] == '@' && strcasecmp(s, at) == 0)))
+			return true;
+	}
+	return false;
+}
+
+bool faxmail_server_allowed(const json_t *servers, const char *ip)
+{
+	if (json_array_size(servers) == 0)
+		return true;
+	size_t i;
+	const json_t *x;
+	json_array_foreach(servers, i, x) {
+		cidr_t net;
+		const char *why, *s = json_string_value(x);
+		if (s && cidr_parse(s, &net, &why) == 0 && cidr_contains_text(&net, ip))
+			return true;
+	}
+	return false;
+}
+
+/* A stored list (JSON text) as an array; [] when unreadable. */
+static json_t *list_of(const json_t *row, const char *key)
+{
+	json_t *a = json_loads(rec_str(row, key), 0, NULL);
+	if (!json_is_array(a)) {
+		json_decref(a);
+		a = json_array();
+	}
+	return a;
+}
+
+json_t *faxmail_settings_of(store_tx_t *tx, const char *account_id)
+{
+	json_t *row = store_faxmail_get(tx, account_id);
+	json_t *o = json_pack("{s:s, s:b, s:o, s:o, s:s, s:s, s:o}", "account_id", account_id,
+		"enabled", row && json_integer_value(json_object_get(row, "enabled")) != 0,
+		"allowed_senders", list_of(row, "allowed_senders"), "allowed_servers",
+		list_of(row, "allowed_servers"), "spf", row ? rec_str(row, "spf") : "ignore", "dkim",
+		row ? rec_str(row, "dkim") : "ignore", "updated_at",
+		row ? time_json(json_object_get(row, "updated_at")) : json_null());
+	json_decref(row);
+	return o;
+}
+
+int dom_faxmail_get(dom_ctx_t *c, const json_t *account, json_t **out, dom_err_t *e)
+{
+	const char *id = rec_str(account, "id");
+	*out = faxmail_settings_of(c->tx, id);
+	if (dom_audit(c, "fax_by_email.read", id, id, "success", NULL) != STORE_OK) {
+		json_decref(*out);
+		*out = NULL;
+		return dom_fail(e, "internal", "", "the fax by e-mail settings could not be read");
+	}
+	return 0;
+}
+
+int dom_faxmail_update(dom_ctx_t *c, const json_t *account, const json_t *body, json_t **out,
+	dom_err_t *e)
+{
+	json_t *n;
+	if (faxmail_settings_parse(body, &n, e) != 0)
+		return -1;
+	const char *id = rec_str(account, "id");
+	json_t *before = faxmail_settings_of(c->tx, id);
+	char *snd = json_dumps(json_object_get(n, "allowed_senders"), JSON_COMPACT),
+	     *srv = json_dumps(json_object_get(n, "allowed_servers"), JSON_COMPACT);
+	json_t *row = json_pack("{s:s, s:i, s:s, s:s, s:s, s:s, s:I}", "account_id", id, "enabled",
+		json_is_true(json_object_get(n, "enabled")), "allowed_senders", snd,
+		"allowed_servers", srv, "spf", rec_str(n, "spf"), "dkim", rec_str(n, "dkim"),
+		"updated_at", (json_int_t)time_now_ms());
+	free(snd);
+	free(srv);
+	json_decref(n);
+	int rc = store_faxmail_put(c->tx, row);
+	json_decref(row);
+	json_t *after = rc == STORE_OK ? faxmail_settings_of(c->tx, id) : NULL;
+	json_t *detail = json_pack("{s:o, s:O}", "before", before, "after", after ? after : json_null());
+	if (rc == STORE_OK)
+		rc = dom_audit(c, "fax_by_email.update", id, id, "success", detail);
+	json_decref(detail);
+	if (rc != STORE_OK) {
+		json_decref(after);
+		return dom_fail(e, "internal", "", "the fax by e-mail settings could not be saved");
+	}
+	*out = after;
+	return 0;
+}

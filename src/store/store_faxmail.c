@@ -1,0 +1,26 @@
+/* SQLite backend of fax by e-mail settings (see store_faxmail.h). */
+#include "store_faxmail.h"
+
+#include "store_int.h"
+
+json_t *store_faxmail_get(store_tx_t *tx, const char *account_id)
+{
+	return sq_one(tx, "SELECT account_id, enabled, allowed_senders, allowed_servers, spf, dkim,"
+		" updated_at FROM fax_by_email WHERE account_id=?", "s", account_id);
+}
+
+int store_faxmail_put(store_tx_t *tx, const json_t *s)
+{
+	return sq_exec(tx, false, "INSERT INTO fax_by_email (account_id, enabled, allowed_senders,"
+		" allowed_servers, spf, dkim, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
+		" ON CONFLICT (account_id) DO UPDATE SET enabled=excluded.enabled,"
+		" allowed_senders=excluded.allowed_senders, allowed_servers=excluded.allowed_servers,"
+		" spf=excluded.spf, dkim=excluded.dkim, updated_at=excluded.updated_at", "snssssi",
+		json_string_value(json_object_get(s, "account_id")),
+		json_integer_value(json_object_get(s, "enabled")) != 0 ? 1 : 0,
+		json_string_value(json_object_get(s, "allowed_senders")),
+		json_string_value(json_object_get(s, "allowed_servers")),
+		json_string_value(json_object_get(s, "spf")),
+		json_string_value(json_object_get(s, "dkim")),
+		(int64_t)json_integer_value(json_object_get(s, "updated_at")));
+}

@@ -1,0 +1,16 @@
+/* The store's side of fax by e-mail: each account's sender checks (see
+ * src/domain/faxmail.h). */
+#ifndef FV_STORE_FAXMAIL_H
+#define FV_STORE_FAXMAIL_H
+
+#include "store.h"
+
+/* The account's settings {account_id, enabled (0/1), allowed_senders,
+ * allowed_servers (JSON arrays as text), spf, dkim, updated_at}, or NULL when
+ * it has none (fax by e-mail off). New reference, the caller frees. */
+json_t *store_faxmail_get(store_tx_t *tx, const char *account_id);
+/* Creates or replaces the account's settings from s (same keys; the arrays
+ * as text). STORE_OK / STORE_ERROR. */
+int store_faxmail_put(store_tx_t *tx, const json_t *s);
+
+#endif

@@ -27,6 +27,7 @@
 #include "portal.h"
 #include "problem.h"
 #include "ratelimit.h"
+#include "sockaddr.h"
 #include "redact.h"
 #include "router.h"
 #include "sec.h"
@@ -1142,41 +1143,6 @@ static int read_metrics_token(const char *path, char **out, char *err, size_t er
 	return 0;
 }
 
-/* Parses "A.B.C.D:PORT" or "[v6]:PORT". */
-static int parse_listen(const char *s, struct sockaddr_storage *ss, socklen_t *len)
-{
-	const char *colon = strrchr(s, ':');
-	if (!colon)
-		return -1;
-	int64_t port;
-	if (parse_i64z(colon + 1, 0, 65535, &port) != 0)
-		return -1;
-	char host[64];
-	size_t hl = (size_t)(colon - s);
-	if (hl == 0 || hl >= sizeof host)
-		return -1;
-	memcpy(host, s, hl);
-	host[hl] = '\0';
-	memset(ss, 0, sizeof *ss);
-	if (host[0] == '[' && host[hl - 1] == ']') {
-		host[hl - 1] = '\0';
-		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
-		s6->sin6_family = AF_INET6;
-		s6->sin6_port = htons((uint16_t)port);
-		if (inet_pton(AF_INET6, host + 1, &s6->sin6_addr) != 1)
-			return -1;
-		*len = sizeof *s6;
-		return 0;
-	}
-	struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
-	s4->sin_family = AF_INET;
-	s4->sin_port = htons((uint16_t)port);
-	if (inet_pton(AF_INET, host, &s4->sin_addr) != 1)
-		return -1;
-	*len = sizeof *s4;
-	return 0;
-}
-
 static void api_free(api_t *a)
 {
 	if (a->metrics_token) {
@@ -1223,7 +1189,7 @@ api_t *api_start(const api_config_t *cfg, store_t *st, char *err, size_t errlen)
 {
 	struct sockaddr_storage ss;
 	socklen_t sl;
-	if (parse_listen(cfg->listen, &ss, &sl) != 0) {
+	if (sockaddr_parse(cfg->listen, &ss, &sl) != 0) {
 		snprintf(err, errlen, "listen address \"%s\" is not ADDR:PORT", cfg->listen);
 		close_handed(cfg);
 		return NULL;
@@ -1231,7 +1197,7 @@ api_t *api_start(const api_config_t *cfg, store_t *st, char *err, size_t errlen)
 	struct sockaddr_storage mss;
 	socklen_t msl;
 	bool metrics_listener = cfg->metrics_listen && *cfg->metrics_listen;
-	if (metrics_listener && parse_listen(cfg->metrics_listen, &mss, &msl) != 0) {
+	if (metrics_listener && sockaddr_parse(cfg->metrics_listen, &mss, &msl) != 0) {
 		snprintf(err, errlen, "metrics.listen \"%s\" is not ADDR:PORT", cfg->metrics_listen);
 		close_handed(cfg);
 		return NULL;

@@ -263,6 +263,8 @@ const struct i18n_entry i18n_fr_entries[] = {
 	{ "%s[%zu] is neither an address nor an @domain",
 		"%s[%zu] n'est ni une adresse ni un @domaine" },
 	{ "enabled must be true or false", "enabled doit valoir true ou false" },
+	{ "the mail has neither an attachment nor a text to fax",
+		"le courriel n'a ni pièce jointe ni texte à faxer" },
 	{ "the fax by e-mail settings could not be read",
 		"les paramètres du fax par courriel n'ont pas pu être lus" },
 	{ "the fax by e-mail settings could not be saved",

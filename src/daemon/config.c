@@ -156,6 +156,16 @@ static const struct setting settings[] = {
 		"Address ranges an identity provider may resolve to although loopback, private or link-local (comma-separated CIDRs)." },
 	{ "mail.timeout_seconds", C_INT, OFF(mail_timeout), "30", 1, 600, NULL,
 		"Time allowed for handing one message to the relay." },
+	{ "mail.domain", C_STR, OFF(mail_domain), "", 0, 253, NULL,
+		"The fax-by-email domain: mail to +E164@DOMAIN from an account's allowed members becomes a fax. Required with mail.smtp_listen." },
+	{ "mail.smtp_listen", C_STR, OFF(mail_smtp_listen), "", 0, 64, NULL,
+		"SMTP listener for fax by e-mail (IP:PORT; port 0: any free port), where the provider's mail servers hand over mail for mail.domain. Empty: no listener." },
+	{ "mail.smtp_max_bytes", C_INT, OFF(mail_smtp_max_bytes), "26214400", 65536, 268435456, NULL,
+		"Largest mail the SMTP listener takes (advertised with SIZE; larger mail is refused with 552)." },
+	{ "mail.smtp_max_sessions", C_INT, OFF(mail_smtp_sessions), "16", 1, 1024, NULL,
+		"SMTP sessions at once; more connections are answered 421 and closed." },
+	{ "mail.smtp_timeout_seconds", C_INT, OFF(mail_smtp_timeout), "120", 5, 600, NULL,
+		"An SMTP client that sends nothing for this long is disconnected (421)." },
 	{ "testing.media_clock_speed", C_INT, OFF(test_media_speed), "1", 1, 50, NULL,
 		"Tests only: runs the fax media clock this many times faster than real time. Never set in production." },
 	{ "testing.inbound_store_delay_ms", C_INT, OFF(test_store_delay_ms), "0", 0, 60000, NULL,
@@ -312,6 +322,11 @@ int config_validate(const config_t *cfg, char *err, size_t errlen)
 	}
 	if (*cfg->metrics_listen && !strchr(cfg->metrics_listen, ':')) {
 		snprintf(err, errlen, "metrics.listen = \"%s\" must be ADDR:PORT or empty", cfg->metrics_listen);
+		return -1;
+	}
+	if (*cfg->mail_smtp_listen && (!strchr(cfg->mail_smtp_listen, ':') || !*cfg->mail_domain)) {
+		snprintf(err, errlen, "mail.smtp_listen = \"%s\" must be ADDR:PORT, and needs mail.domain",
+			cfg->mail_smtp_listen);
 		return -1;
 	}
 	return 0;

@@ -77,6 +77,11 @@ typedef struct config {
 	char *sso_public_url;
 	char *sso_allow;
 	int64_t mail_timeout;
+	char *mail_domain;
+	char *mail_smtp_listen;
+	int64_t mail_smtp_max_bytes;
+	int64_t mail_smtp_sessions;
+	int64_t mail_smtp_timeout;
 	int64_t test_media_speed;
 	int64_t test_store_delay_ms;
 } config_t;

@@ -31,6 +31,8 @@
 #include "domain.h"
 #include "faxsvc.h"
 #include "mail_sender.h"
+#include "smtp_ingress.h"
+#include "smtp_mime.h"
 #include "libver.h"
 #include "line.h"
 #include "log.h"
@@ -585,17 +587,42 @@ static int cmd_serve(const config_t *cfg)
 		store_close(st);
 		return 1;
 	}
-	log_event(LOG_INFO, "daemon.started", "version=%s listen=%s port=%d data_dir=%s schema=%d"
-		" fax=%d loopback_sip=%s"
-		" sqlite=%s microhttpd=%s jansson=%s sodium=%s",
-		FV_VERSION, cfg->http_listen, api_port(api), cfg->data_dir, store_schema_version(st),
-		fax != NULL, fr.loopback[0] ? fr.loopback : "-",
-		sqlite3_libversion(), MHD_get_version(), jansson_version_str(), sodium_version_string());
+	/* Fax by e-mail: mail handed over by the provider's mail servers. */
+	smtp_server_t *smtp = NULL;
+	smtp_ingress_t ingress = { .st = st, .cfg = &ac.dom };
+	if (*cfg->mail_smtp_listen) {
+		smtp_mime_init();
+		smtp_server_config_t sc = {
+			.listen = cfg->mail_smtp_listen,
+			.domain = cfg->mail_domain,
+			.max_bytes = (size_t)cfg->mail_smtp_max_bytes,
+			.max_sessions = (int)cfg->mail_smtp_sessions,
+			.timeout_ms = (int)cfg->mail_smtp_timeout * 1000,
+			.deliver = smtp_ingress_deliver,
+			.arg = &ingress,
+		};
+		smtp = smtp_server_start(&sc, err, sizeof err);
+		if (!smtp) {
+			log_event(LOG_ERROR, "daemon.start", "part=smtp err=\"%s\"", err);
+			fprintf(stderr, "faxvaultd: %s\n", err);
+		}
+	}
+	/* A listener that could not start ends the start here, through the
+	 * same stop as a signal. */
+	int rc = *cfg->mail_smtp_listen && !smtp;
+	if (!rc)
+		log_event(LOG_INFO, "daemon.started", "version=%s listen=%s port=%d data_dir=%s"
+			" schema=%d fax=%d loopback_sip=%s"
+			" sqlite=%s microhttpd=%s jansson=%s sodium=%s",
+			FV_VERSION, cfg->http_listen, api_port(api), cfg->data_dir,
+			store_schema_version(st), fax != NULL, fr.loopback[0] ? fr.loopback : "-",
+			sqlite3_libversion(), MHD_get_version(), jansson_version_str(),
+			sodium_version_string());
 	/* Between signals, a signed checkpoint of the audit chain's head at
 	 * every interval (when the head moved). */
 	const struct timespec every = { .tv_sec = (time_t)cfg->audit_checkpoint_minutes * 60 };
 	audit_checkpoint_t cp;
-	for (;;) {
+	for (; !rc;) {
 		int sig = sigtimedwait(&set, NULL, &every);
 		if (sig < 0) {
 			if (errno == EAGAIN)
@@ -611,6 +638,7 @@ static int cmd_serve(const config_t *cfg)
 			(long long)cfg->drain_seconds);
 		break;
 	}
+	smtp_server_stop(smtp);
 	api_stop(api, (int)cfg->drain_seconds * 1000);
 	metrics_set_extra(NULL, NULL);
 	mail_sender_stop(mail);
@@ -621,8 +649,8 @@ static int cmd_serve(const config_t *cfg)
 	store_close(st);
 	fax_runtime_close(&fr);
 	pwlist_free();
-	log_event(LOG_INFO, "daemon.stopped", "ok=1");
-	return 0;
+	log_event(LOG_INFO, "daemon.stopped", "ok=%d", !rc);
+	return rc;
 }
 
 static int run(config_t *cfg, int argc, char **argv)

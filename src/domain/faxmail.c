@@ -2,11 +2,15 @@
 #include "faxmail.h"
 
 #include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include "audit.h"
 #include "cidr.h"
 #include "dom_util.h"
+#include "perm.h"
 #include "store_faxmail.h"
 #include "timeutil.h"
 #include "validate.h"
@@ -220,4 +224,144 @@ int dom_faxmail_update(dom_ctx_t *c, const json_t *account, const json_t *body, 
 	}
 	*out = after;
 	return 0;
+}
+
+/* ---- the SMTP ingress ---- */
+
+static const char smtp_actor[] = "system:smtp";
+
+/* Audits a refusal on account_id (outcome failure) in a transaction of its
+ * own, by system:smtp. */
+static void refusal_audit(store_t *st, const faxmail_msg_t *m, const char *account_id,
+	const char *why, const char *detail)
+{
+	store_tx_t *tx = store_begin(st, true);
+	if (!tx)
+		return;
+	audit_ctx_t a = { .who = NULL, .actor = smtp_actor, .source = m->peer,
+		.request_id = m->session_id };
+	json_t *to = json_array();
+	for (int i = 0; i < m->nto; i++)
+		json_array_append_new(to, json_string(m->to[i]));
+	json_t *d = json_pack("{s:s, s:s, s:o, s:s}", "reason", why, "from", m->from, "to", to,
+		"server", m->peer);
+	if (detail)
+		json_object_set_new(d, "detail", json_string(detail));
+	if (audit_record(tx, &a, "fax_by_email.refused", account_id, account_id, "failure", d) ==
+		STORE_OK)
+		store_commit(tx);
+	else
+		store_rollback(tx);
+	json_decref(d);
+}
+
+/* The sender checks on the member record p (may be NULL) in tx: NULL when
+ * they pass, else the reason (a static code) and *account the account it
+ * targeted ("" when none). */
+static const char *sender_refusal(store_tx_t *tx, const faxmail_msg_t *m, const json_t *p,
+	const char **account)
+{
+	*account = "";
+	if (!p || strcmp(rec_str(p, "kind"), "account") != 0)
+		return "unknown_sender";
+	*account = rec_str(p, "account_id");
+	if (strcmp(rec_str(p, "status"), "active") != 0)
+		return "sender_not_active";
+	if (!(person_perms(p) & PERM_BIT(PERM_FAX_SEND)))
+		return "sender_lacks_fax_send";
+	json_t *s = faxmail_settings_of(tx, *account);
+	const char *why = NULL;
+	if (!json_is_true(json_object_get(s, "enabled")))
+		why = "fax_by_email_disabled";
+	else if (!faxmail_sender_allowed(json_object_get(s, "allowed_senders"), m->from))
+		why = "sender_not_allowed";
+	else if (!faxmail_server_allowed(json_object_get(s, "allowed_servers"), m->peer))
+		why = "server_not_allowed";
+	else if (strcmp(rec_str(s, "spf"), "require") == 0)
+		why = "spf_unavailable";
+	else if (strcmp(rec_str(s, "dkim"), "require") == 0)
+		why = "dkim_unavailable";
+	json_decref(s);
+	return why;
+}
+
+/* The longest prefix of s (UTF-8) that fits in out (cap bytes with the NUL)
+ * without cutting a character; returns out. */
+static const char *utf8_prefix(char *out, size_t cap, const char *s)
+{
+	size_t n = strlen(s);
+	if (n >= cap) {
+		n = cap - 1;
+		while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
+			n--;
+	}
+	memcpy(out, s, n);
+	out[n] = '\0';
+	return out;
+}
+
+int dom_faxmail_submit(store_t *st, const dom_config_t *cfg, const faxmail_msg_t *m, json_t **out,
+	dom_err_t *e)
+{
+	store_tx_t *tx = store_begin(st, true);
+	if (!tx)
+		return dom_fail(e, "unavailable", "", "the database is not reachable");
+	json_t *p = store_principal_by_email(tx, m->from);
+	const char *account;
+	const char *why = sender_refusal(tx, m, p, &account);
+	char acc[ID_MAX];
+	snprintf(acc, sizeof acc, "%s", account);
+	if (why) {
+		json_decref(p);
+		store_rollback(tx);
+		if (*acc)
+			refusal_audit(st, m, acc, why, NULL);
+		return dom_fail(e, "mail-refused", "", "%s", why);
+	}
+	principal_t who;
+	dom_principal_from_record(tx, p, &who);
+	json_decref(p);
+	/* The form POST /v1/faxes would carry. */
+	json_t *fields = json_object(), *to = json_array();
+	for (int i = 0; i < m->nto; i++)
+		json_array_append_new(to, json_string(m->to[i]));
+	json_object_set_new(fields, "to", to);
+	fax_file_t files[FAXMAIL_FILES_MAX + 1];
+	int nfiles = 0;
+	for (int i = 0; i < m->nfiles && i < FAXMAIL_FILES_MAX; i++)
+		files[nfiles++] = m->files[i];
+	if (nfiles == 0 && m->body && *m->body) {
+		files[nfiles++] = (fax_file_t){ .data = m->body, .len = strlen(m->body) };
+	} else if (m->body && *m->body) {
+		/* The cover page takes the start of the body. */
+		char text[FAX_TEXT_MAX + 1];
+		json_object_set_new(fields, "cover_text", json_pack("[s]", utf8_prefix(text,
+			sizeof text, m->body)));
+	}
+	if (m->subject && *m->subject && m->nfiles > 0) {
+		char subj[FAX_LINE_MAX + 1];
+		json_object_set_new(fields, "cover_subject", json_pack("[s]", utf8_prefix(subj,
+			sizeof subj, m->subject)));
+	}
+	dom_ctx_t c = { .store = st, .tx = tx, .who = &who, .source = m->peer,
+		.request_id = m->session_id, .lang = who.lang[0] ? who.lang : "en", .cfg = cfg };
+	int rc = nfiles == 0 ? dom_fail(e, "validation-failed", "file", "the mail has neither an "
+		"attachment nor a text to fax") : dom_fax_submit(&c, fields, files, nfiles, out, e);
+	json_decref(fields);
+	if (rc == 0) {
+		if (!c.tx || store_commit(c.tx) != STORE_OK) {
+			json_decref(*out);
+			*out = NULL;
+			return dom_fail(e, "unavailable", "", "the fax could not be stored");
+		}
+		return 0;
+	}
+	if (c.tx) {
+		if (c.keep_on_error)
+			store_commit(c.tx);
+		else
+			store_rollback(c.tx);
+	}
+	refusal_audit(st, m, acc, "submission_refused", e->detail);
+	return -1;
 }

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 
 #include "domain.h"
+#include "faxes.h"
 
 #define FAXMAIL_SENDERS_MAX 100 /* entries of allowed_senders */
 #define FAXMAIL_SERVERS_MAX 100 /* entries of allowed_servers */
@@ -41,6 +42,41 @@ int dom_faxmail_get(dom_ctx_t *c, const json_t *account, json_t **out, dom_err_t
 /* PUT /v1/accounts/{id}/fax-by-email: replaces the settings; audited
  * (fax_by_email.update with before and after). */
 int dom_faxmail_update(dom_ctx_t *c, const json_t *account, const json_t *body, json_t **out,
+	dom_err_t *e);
+
+/* ---- the SMTP ingress (no request context) ---- */
+
+#define FAXMAIL_FILES_MAX 20 /* attachments of one mail */
+
+/* One mail the listener took, as parsed (all borrowed). */
+typedef struct faxmail_msg {
+	const char *session_id; /* the SMTP session, for the audit log */
+	const char *peer;       /* address of the server that handed the mail over */
+	const char *from;       /* the From: address, lower-cased */
+	const char *to[FAX_TO_MAX]; /* E.164 numbers from the recipients */
+	int nto;
+	const char *subject;    /* decoded UTF-8, or NULL: the cover page's subject */
+	const char *body;       /* text part as UTF-8, or NULL: the cover page's text */
+	fax_file_t files[FAXMAIL_FILES_MAX]; /* attachments in order */
+	int nfiles;
+} faxmail_msg_t;
+
+/* Decides whether m becomes a fax and submits it as POST /v1/faxes does
+ * (dom_fax_submit: scanning, rendering, billing and quotas), in
+ * transactions of its own on st, as the member whose address is m->from.
+ * The sender checks, in order: From is an active member of an active
+ * account with fax.send, fax by e-mail is enabled there, From is on
+ * allowed_senders, the peer is inside allowed_servers, SPF and DKIM when
+ * required (no verifier yet: required means refused). Without attachments
+ * the body is the document, else it is the cover page.
+ *
+ * 0 with *out ({items: [fax…]}, caller frees); or -1 with e: kind
+ * "mail-refused" for a sender check (the detail says which; the caller
+ * must not repeat it to the client, which could then learn which
+ * addresses exist), else the kind dom_fax_submit gave. Every refusal that
+ * names an account is audited on it (fax_by_email.refused, by
+ * system:smtp, with the reason); a mail that names none is not. */
+int dom_faxmail_submit(store_t *st, const dom_config_t *cfg, const faxmail_msg_t *m, json_t **out,
 	dom_err_t *e);
 
 #endif

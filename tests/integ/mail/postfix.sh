@@ -4,7 +4,10 @@
 # Maildir the test reads (every domain is accepted). It shares nothing with a system instance (none
 # needs to be configured or running) and is stopped by postfix_stop.
 # Needs root (Postfix's master starts as root and drops to the postfix user).
-# Sourced after lib.sh; sets PF_PORT and PF_MAILDIR.
+# Sourced after lib.sh; sets PF_PORT and PF_MAILDIR. With PF_RELAY_DOMAIN and
+# PF_RELAY_TO (host:port) set before postfix_start, mail for that domain is
+# not kept but relayed there (an upstream MTA in front of faxvault's SMTP
+# listener, as a provider would run it).
 
 PF_DIR="$TMP/postfix"
 
@@ -51,6 +54,13 @@ maillog_file_prefixes = $PF_DIR
 smtputf8_enable = no
 EOC
 	echo '/./ OK' > "$PF_DIR/conf/domains"
+	if [ -n "${PF_RELAY_DOMAIN:-}" ]; then
+		printf '!/^%s$/ OK\n' "${PF_RELAY_DOMAIN//./\\.}" > "$PF_DIR/conf/domains"
+		cat >> "$PF_DIR/conf/main.cf" <<EOC
+relay_domains = $PF_RELAY_DOMAIN
+transport_maps = inline:{ $PF_RELAY_DOMAIN=smtp:[${PF_RELAY_TO%:*}]:${PF_RELAY_TO##*:} }
+EOC
+	fi
 	cat > "$PF_DIR/conf/master.cf" <<EOC
 127.0.0.1:$PF_PORT inet n - n - - smtpd
 pickup    unix n - n 60 1 pickup

@@ -1,0 +1,106 @@
+/* From a received mail to a fax (see smtp_ingress.h). */
+#include "smtp_ingress.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "faxmail.h"
+#include "log.h"
+#include "smtp_mime.h"
+
+/* Sets r to code and "status text", the text cut to printable ASCII. */
+static void set_reply(smtp_reply_t *r, int code, const char *status, const char *text)
+{
+	r->code = code;
+	size_t o = (size_t)snprintf(r->text, sizeof r->text, "%s ", status);
+	for (const char *p = text; *p && o + 1 < sizeof r->text; p++)
+		if ((unsigned char)*p >= 0x20 && (unsigned char)*p < 0x7f)
+			r->text[o++] = *p;
+	r->text[o] = '\0';
+}
+
+static const struct {
+	const char *kind;
+	int code;
+	const char *status;
+} kinds[] = {
+	{ "unavailable", 451, "4.3.0" },
+	{ "internal", 451, "4.3.0" },
+	{ "quota-exceeded", 552, "5.2.2" },
+	{ "insufficient-credit", 554, "5.7.0" },
+	{ "malware-detected", 554, "5.7.1" },
+	{ "account-suspended", 554, "5.7.1" },
+	{ "no-route", 550, "5.1.2" },
+	{ "destination-not-allowed", 550, "5.1.2" },
+	{ "payload-too-large", 552, "5.3.4" },
+};
+
+static void mime_refusal(enum smtp_mime_fail f, smtp_reply_t *r)
+{
+	switch (f) {
+	case SMTP_MIME_NO_FROM:
+		set_reply(r, 550, "5.7.1", "The From: header must name exactly one address");
+		break;
+	case SMTP_MIME_TOO_DEEP:
+		set_reply(r, 554, "5.6.0", "The MIME structure is too complex to fax");
+		break;
+	case SMTP_MIME_TOO_MANY:
+		set_reply(r, 554, "5.6.0", "Too many attachments: at most 20 per fax");
+		break;
+	default:
+		set_reply(r, 554, "5.6.0", "The message could not be read as MIME");
+		break;
+	}
+}
+
+void smtp_ingress_deliver(void *arg, const smtp_envelope_t *env, const uint8_t *msg, size_t len,
+	smtp_reply_t *r)
+{
+	const smtp_ingress_t *in = arg;
+	smtp_mail_t mail;
+	enum smtp_mime_fail f = smtp_mime_parse(msg, len, &mail);
+	if (f != SMTP_MIME_OK) {
+		log_event(LOG_INFO, "smtp.refused", "session=%s peer=%s why=mime_%d", env->session_id,
+			env->peer, (int)f);
+		mime_refusal(f, r);
+		return;
+	}
+	faxmail_msg_t m = { .session_id = env->session_id, .peer = env->peer, .from = mail.from,
+		.subject = mail.subject, .body = mail.body };
+	for (int i = 0; i < env->nrcpt && i < FAX_TO_MAX; i++)
+		m.to[m.nto++] = env->rcpt[i];
+	for (int i = 0; i < mail.nparts; i++)
+		m.files[m.nfiles++] = (fax_file_t){ .data = mail.parts[i].data,
+			.len = mail.parts[i].len };
+	json_t *out = NULL;
+	dom_err_t e = { 0 };
+	if (dom_faxmail_submit(in->st, in->cfg, &m, &out, &e) == 0) {
+		const char *id = json_string_value(json_object_get(json_array_get(
+			json_object_get(out, "items"), 0), "id"));
+		char text[120];
+		snprintf(text, sizeof text, "Queued as %s", id ? id : "a fax");
+		set_reply(r, 250, "2.0.0", text);
+		log_event(LOG_INFO, "smtp.faxed", "session=%s peer=%s faxes=%zu first=%s",
+			env->session_id, env->peer, json_array_size(json_object_get(out, "items")),
+			id ? id : "-");
+		json_decref(out);
+	} else if (strcmp(e.kind, "mail-refused") == 0) {
+		/* e.detail (the reason) stays in the log and the account's audit. */
+		log_event(LOG_INFO, "smtp.refused", "session=%s peer=%s why=%s", env->session_id,
+			env->peer, e.detail);
+		set_reply(r, 550, "5.7.1", "This sender may not send faxes by e-mail from this "
+			"server");
+	} else {
+		log_event(LOG_INFO, "smtp.refused", "session=%s peer=%s why=%s", env->session_id,
+			env->peer, e.kind);
+		int code = 554;
+		const char *status = "5.6.0";
+		for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
+			if (strcmp(kinds[i].kind, e.kind) == 0) {
+				code = kinds[i].code;
+				status = kinds[i].status;
+			}
+		set_reply(r, code, status, e.detail);
+	}
+	smtp_mail_free(&mail);
+}

@@ -1,0 +1,24 @@
+/* Fax by e-mail's ingress: the deliver callback of the SMTP listener. It
+ * parses the message (smtp_mime.h), hands it to the domain's sender checks
+ * and submission (dom_faxmail_submit) and turns the outcome into the SMTP
+ * reply. A refusal by the sender checks is one reply, whatever the reason,
+ * so that a stranger learns nothing of which addresses exist; the reason is
+ * in the audit log of the account the mail named. Ownership: st and cfg are
+ * borrowed and must outlive the listener. */
+#ifndef FV_SMTP_INGRESS_H
+#define FV_SMTP_INGRESS_H
+
+#include "domain.h"
+#include "smtp_server.h"
+#include "store.h"
+
+typedef struct smtp_ingress {
+	store_t *st;
+	const dom_config_t *cfg;
+} smtp_ingress_t;
+
+/* smtp_deliver_fn; arg is an smtp_ingress_t. */
+void smtp_ingress_deliver(void *arg, const smtp_envelope_t *env, const uint8_t *msg, size_t len,
+	smtp_reply_t *r);
+
+#endif

@@ -1,0 +1,68 @@
+/* The fax-by-email SMTP listener (mail.smtp_listen): RFC 5321's EHLO, HELO,
+ * MAIL, RCPT, DATA, RSET, NOOP, QUIT (VRFY answers 252, HELP 214), with
+ * SIZE advertised and enforced, line length limits, an idle timeout and a
+ * bounded number of sessions. One thread accepts; each session has a
+ * thread of its own. Recipients must be +E164@domain; the message and its
+ * envelope go to the deliver callback, whose reply ends the transaction.
+ * Ownership: cfg's strings and arg are borrowed and must outlive the
+ * server. */
+#ifndef FV_SMTP_SERVER_H
+#define FV_SMTP_SERVER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "smtp_proto.h"
+
+#define SMTP_RCPTS_MAX 50         /* recipients of one mail (FAX_TO_MAX) */
+#define SMTP_DATA_LINE_MAX 8192   /* a message line (RFC 5321 says 1000; we are lenient) */
+#define SMTP_ERRORS_MAX 10        /* bad commands before the session is closed */
+
+/* A reply: code and text (an enhanced status code first, ASCII, one line). */
+typedef struct smtp_reply {
+	int code;
+	char text[256];
+} smtp_reply_t;
+
+/* One mail as received. */
+typedef struct smtp_envelope {
+	const char *session_id;
+	const char *peer;           /* the client's address */
+	const char *helo;
+	const char *mail_from;      /* "" for <> */
+	char rcpt[SMTP_RCPTS_MAX][SMTP_NUMBER_MAX + 1]; /* the numbers */
+	int nrcpt;
+} smtp_envelope_t;
+
+/* Called once per accepted DATA, in the session's thread (several run at
+ * once): sets *r (2xx accepted, 4xx try later, 5xx refused). */
+typedef void (*smtp_deliver_fn)(void *arg, const smtp_envelope_t *env, const uint8_t *msg,
+	size_t len, smtp_reply_t *r);
+
+typedef struct smtp_server_config {
+	const char *listen;      /* IP:PORT (port 0: any free port) */
+	const char *domain;      /* mail.domain */
+	const char *hostname;    /* in the greeting; domain when NULL */
+	size_t max_bytes;        /* SIZE */
+	int max_sessions;
+	int timeout_ms;          /* idle time allowed per command or data chunk */
+	smtp_deliver_fn deliver;
+	void *arg;
+} smtp_server_config_t;
+
+typedef struct smtp_server smtp_server_t;
+
+/* Binds and starts accepting. NULL with a reason in err. */
+smtp_server_t *smtp_server_start(const smtp_server_config_t *cfg, char *err, size_t errlen);
+/* The port bound (for port 0). */
+int smtp_server_port(const smtp_server_t *s);
+/* Stops accepting, cuts the sessions still open, waits for their threads
+ * and frees s. NULL is a no-op. */
+void smtp_server_stop(smtp_server_t *s);
+
+/* Counters since start (not yet on /metrics): sessions, mails accepted, mails
+ * refused (5xx at DATA or RCPT), sessions turned away (too many). */
+void smtp_server_counts(uint64_t *sessions, uint64_t *accepted, uint64_t *refused,
+	uint64_t *busy);
+
+#endif

@@ -1,0 +1,152 @@
+/* Unit tests of fax by e-mail's pure parts: SMTP command lines and paths
+ * (smtp_proto.h), the MIME path (smtp_mime.h) and the sender rules
+ * (faxmail.h). Table-driven. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "faxmail.h"
+#include "smtp_mime.h"
+#include "smtp_proto.h"
+
+static void test_paths(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *arg, *prefix;
+		int rc;
+		const char *addr;
+		uint64_t size;
+	} cases[] = {
+		{ "FROM:<User@A.Example>", "FROM:", 0, "user@a.example", 0 },
+		{ "from:<a@b.example> SIZE=1000 BODY=8BITMIME", "FROM:", 0, "a@b.example", 1000 },
+		{ "FROM:<>", "FROM:", 0, "", 0 },
+		{ "TO:< +15551234567@fax.example.net >", "TO:", 0, "+15551234567@fax.example.net", 0 },
+		{ "TO: <a@b.example>", "TO:", 0, "a@b.example", 0 },
+		{ "FROM:<a@b.example> X=1", "FROM:", -2, "", 0 },
+		{ "TO:<a@b.example> SIZE=1", "TO:", -2, "", 0 },
+		{ "FROM:<a@b@c>", "FROM:", -1, "", 0 },
+		{ "FROM:<@b.example:a@c>", "FROM:", -1, "", 0 },
+		{ "FROM:a@b.example", "FROM:", -1, "", 0 },
+		{ "FROM:<a@b.example", "FROM:", -1, "", 0 },
+		{ "FROM:<a@b.example> SIZE=x", "FROM:", -1, "", 0 },
+		{ "TO:<\"q\"@b.example>", "TO:", -1, "", 0 },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char addr[SMTP_ADDR_MAX + 1];
+		uint64_t size;
+		int rc = smtp_path_parse(cases[i].arg, strlen(cases[i].arg), cases[i].prefix, addr,
+			&size);
+		assert_int_equal(rc, cases[i].rc);
+		if (rc == 0) {
+			assert_string_equal(addr, cases[i].addr);
+			assert_int_equal(size, cases[i].size);
+		}
+	}
+}
+
+static void test_commands_and_numbers(void **state)
+{
+	(void)state;
+	smtp_cmd_t c;
+	assert_int_equal(smtp_cmd_parse("ehlo mx.example  ", 17, &c), 0);
+	assert_int_equal(c.verb, SMTP_EHLO);
+	assert_int_equal(c.arglen, 10);
+	assert_int_equal(smtp_cmd_parse("XYZZY", 5, &c), 0);
+	assert_int_equal(c.verb, SMTP_UNKNOWN);
+	assert_int_equal(smtp_cmd_parse("NOOP\0x", 6, &c), -1);
+	char num[SMTP_NUMBER_MAX + 1];
+	assert_int_equal(smtp_rcpt_number("+15551234567@FAX.example.net", "fax.example.net", num), 0);
+	assert_string_equal(num, "+15551234567");
+	assert_int_equal(smtp_rcpt_number("+15551234567@other.example", "fax.example.net", num), -1);
+	assert_int_equal(smtp_rcpt_number("sales@fax.example.net", "fax.example.net", num), -2);
+	assert_int_equal(smtp_rcpt_number("+0555123456@fax.example.net", "fax.example.net", num), -2);
+	assert_int_equal(smtp_rcpt_number("+1234567@fax.example.net", "fax.example.net", num), -2);
+	assert_int_equal(smtp_rcpt_number("+1234567890123456@fax.example.net", "fax.example.net",
+		num), -2);
+}
+
+static void test_mime(void **state)
+{
+	(void)state;
+	smtp_mime_init();
+	static const char ok[] = "From: =?UTF-8?Q?Andr=C3=A9?= <Andre@A.example>\r\n"
+		"Subject: =?UTF-8?B?w6l0w6k=?=\r\nMIME-Version: 1.0\r\n"
+		"Content-Type: multipart/mixed; boundary=\"b\"\r\n\r\n--b\r\n"
+		"Content-Type: text/plain; charset=iso-8859-1\r\n\r\nVoil\xe0\r\n--b\r\n"
+		"Content-Type: application/pdf\r\nContent-Disposition: attachment; "
+		"filename=\"../../x.pdf\"\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+		"JVBERi0xLjQK\r\n--b--\r\n";
+	smtp_mail_t m;
+	assert_int_equal(smtp_mime_parse((const uint8_t *)ok, sizeof ok - 1, &m), SMTP_MIME_OK);
+	assert_string_equal(m.from, "andre@a.example");
+	assert_string_equal(m.subject, "\xc3\xa9t\xc3\xa9");
+	assert_non_null(strstr(m.body, "Voil\xc3\xa0"));
+	assert_int_equal(m.nparts, 1);
+	assert_int_equal(m.parts[0].len, 9);
+	assert_memory_equal(m.parts[0].data, "%PDF-1.4\n", 9);
+	assert_string_equal(m.parts[0].filename, "x.pdf");
+	assert_string_equal(m.parts[0].type, "application/pdf");
+	smtp_mail_free(&m);
+	static const char two[] = "From: a@x.example, b@y.example\r\n\r\nhi\r\n";
+	assert_int_equal(smtp_mime_parse((const uint8_t *)two, sizeof two - 1, &m), SMTP_MIME_NO_FROM);
+	static const char none[] = "Subject: x\r\n\r\nhi\r\n";
+	assert_int_equal(smtp_mime_parse((const uint8_t *)none, sizeof none - 1, &m), SMTP_MIME_NO_FROM);
+	char deep[4096] = "From: a@x.example\r\n";
+	for (int i = 0; i < 40; i++) {
+		char l[80];
+		snprintf(l, sizeof l, "Content-Type: multipart/mixed; boundary=\"b%d\"\r\n\r\n--b%d\r\n", i, i);
+		strcat(deep, l);
+	}
+	assert_int_equal(smtp_mime_parse((const uint8_t *)deep, strlen(deep), &m), SMTP_MIME_TOO_DEEP);
+}
+
+static void test_sender_rules(void **state)
+{
+	(void)state;
+	json_t *senders = json_pack("[s, s]", "alice@a.example", "@b.example");
+	assert_true(faxmail_sender_allowed(senders, "Alice@A.example"));
+	assert_true(faxmail_sender_allowed(senders, "bob@b.example"));
+	assert_false(faxmail_sender_allowed(senders, "bob@sub.b.example"));
+	assert_false(faxmail_sender_allowed(senders, "carol@a.example"));
+	json_t *empty = json_array();
+	assert_true(faxmail_sender_allowed(empty, "anyone@x.example"));
+	json_t *servers = json_pack("[s, s]", "192.0.2.0/24", "2001:db8::/32");
+	assert_true(faxmail_server_allowed(servers, "192.0.2.7"));
+	assert_true(faxmail_server_allowed(servers, "::ffff:192.0.2.7"));
+	assert_true(faxmail_server_allowed(servers, "2001:db8::1"));
+	assert_false(faxmail_server_allowed(servers, "127.0.0.1"));
+	assert_false(faxmail_server_allowed(servers, "not an address"));
+	assert_true(faxmail_server_allowed(empty, "127.0.0.1"));
+	json_t *body = json_pack("{s:b, s:[s, s], s:[s], s:s}", "enabled", 1, "allowed_senders",
+		"A@X.example", "a@x.example", "allowed_servers", "10.1.0.0/16", "spf", "require");
+	json_t *n = NULL;
+	dom_err_t e;
+	assert_int_equal(faxmail_settings_parse(body, &n, &e), 0);
+	assert_int_equal(json_array_size(json_object_get(n, "allowed_senders")), 1);
+	assert_string_equal(json_string_value(json_object_get(n, "dkim")), "ignore");
+	json_decref(n);
+	json_object_set_new(body, "allowed_servers", json_pack("[s]", "10.1.0.1/16"));
+	assert_int_equal(faxmail_settings_parse(body, &n, &e), -1);
+	assert_string_equal(e.field, "allowed_servers");
+	json_decref(body);
+	json_decref(servers);
+	json_decref(empty);
+	json_decref(senders);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_paths),
+		cmocka_unit_test(test_commands_and_numbers),
+		cmocka_unit_test(test_mime),
+		cmocka_unit_test(test_sender_rules),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "mail_sender.h"
+#include "smtp_server.h"
 #include "sec.h"
 
 #define METRICS_SERIES_MAX 512
@@ -141,6 +142,18 @@ void metrics_render(buf_t *o, int64_t db_ns, int64_t in_flight)
 		      "faxvault_mail_messages_total{outcome=\"deferred\"} %llu\n",
 		(unsigned long long)m_sent, (unsigned long long)m_failed,
 		(unsigned long long)m_deferred);
+	uint64_t s_sessions, s_accepted, s_refused, s_busy;
+	smtp_server_counts(&s_sessions, &s_accepted, &s_refused, &s_busy);
+	buf_printf(o, "# HELP faxvault_smtp_sessions_total Fax-by-email SMTP sessions, and connections turned away (too many sessions).\n"
+		      "# TYPE faxvault_smtp_sessions_total counter\n"
+		      "faxvault_smtp_sessions_total{outcome=\"served\"} %llu\n"
+		      "faxvault_smtp_sessions_total{outcome=\"busy\"} %llu\n"
+		      "# HELP faxvault_smtp_mails_total Fax-by-email mails by outcome (accepted: faxed; refused: at RCPT or after DATA).\n"
+		      "# TYPE faxvault_smtp_mails_total counter\n"
+		      "faxvault_smtp_mails_total{outcome=\"accepted\"} %llu\n"
+		      "faxvault_smtp_mails_total{outcome=\"refused\"} %llu\n",
+		(unsigned long long)s_sessions, (unsigned long long)s_busy,
+		(unsigned long long)s_accepted, (unsigned long long)s_refused);
 	buf_printf(o, "# HELP faxvault_db_seconds_total Time spent in the database.\n"
 		      "# TYPE faxvault_db_seconds_total counter\n"
 		      "faxvault_db_seconds_total %.6f\n", (double)db_ns / 1e9);

@@ -60,7 +60,7 @@ int smtp_server_port(const smtp_server_t *s);
  * and frees s. NULL is a no-op. */
 void smtp_server_stop(smtp_server_t *s);
 
-/* Counters since start (not yet on /metrics): sessions, mails accepted, mails
+/* Counters since start, for /metrics: sessions, mails accepted, mails
  * refused (5xx at DATA or RCPT), sessions turned away (too many). */
 void smtp_server_counts(uint64_t *sessions, uint64_t *accepted, uint64_t *refused,
 	uint64_t *busy);

@@ -21,7 +21,7 @@ PF_RELAY_DOMAIN=fax.example.net PF_RELAY_TO="127.0.0.1:$FV_SMTP"
 postfix_start
 fax_setup --set mail.relay="smtp://127.0.0.1:$PF_PORT" --set mail.from=noreply@fax.example.net \
 	--set mail.domain=fax.example.net --set mail.smtp_listen="127.0.0.1:$FV_SMTP" \
-	--set mail.smtp_max_bytes=8388608 --set mail.smtp_max_sessions=3
+	--set mail.smtp_max_bytes=8388608 --set mail.smtp_max_sessions=3 --set metrics.listen=127.0.0.1:0
 grep -q "event=smtp.listening .*port=$FV_SMTP" "$LOG" && ok || fail "the SMTP listener did not start"
 make_pdf "$TMP/one.pdf" 1
 
@@ -190,6 +190,11 @@ pdf_mail
 expect_reply 250 "the listener still takes mail"
 req GET /healthz
 expect_status 200 "the daemon is alive"
+MET=$(curl -s "http://127.0.0.1:$(metrics_port)/metrics")
+metric() { awk -v k="$1" '$1 == k {print $2}' <<<"$MET"; }
+[ "$(metric 'faxvault_smtp_mails_total{outcome="accepted"}')" -ge 4 ] 2>/dev/null && ok || fail "metrics: accepted mails: $(grep smtp <<<"$MET")"
+[ "$(metric 'faxvault_smtp_mails_total{outcome="refused"}')" -ge 10 ] 2>/dev/null && ok || fail "metrics: refused mails"
+[ "$(metric 'faxvault_smtp_sessions_total{outcome="busy"}')" -ge 1 ] 2>/dev/null && ok || fail "metrics: a session turned away"
 
 stop_daemon || fail "daemon did not stop cleanly"
 finish

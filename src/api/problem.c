@@ -53,6 +53,8 @@ static const struct problem_kind kinds[] = {
 		"L'adresse de courriel est déjà utilisée" },
 	{ "already-bootstrapped", 409, "The service has already been set up",
 		"Le service a déjà été initialisé" },
+	{ "sso-required", 403, "Sign in through your organization's identity provider",
+		"Connectez-vous par le fournisseur d'identité de votre organisation" },
 	{ "sso-failed", 401, "The single sign-on was refused",
 		"La connexion unique a été refusée" },
 	{ "idp-unavailable", 502, "The identity provider cannot be used now",

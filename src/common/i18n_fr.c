@@ -1073,6 +1073,8 @@ const struct i18n_entry i18n_fr_entries[] = {
 		"trop de codes faux : ce lien est verrouillé ; demandez à l'expéditeur de partager à nouveau la SafeBox" },
 
 	/* ---- single sign-on (src/domain/sso.c) ---- */
+	{ "this account signs its members in through its identity provider: use single sign-on",
+		"ce compte connecte ses membres par son fournisseur d'identité : utilisez l'authentification unique" },
 	{ "the identity provider cannot be reached or answered wrongly: try again later",
 		"le fournisseur d'identité est injoignable ou a mal répondu : réessayez plus tard" },
 	{ "the sign-in could not be started",

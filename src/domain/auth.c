@@ -408,6 +408,29 @@ int dom_login(dom_ctx_t *c, const json_t *body, json_t **out, dom_err_t *e)
 		json_decref(person);
 		return rc;
 	}
+	/* SSO required: a member's password opens nothing, but for an owner
+	 * with a second factor (break-glass). Told only to whoever gave the
+	 * right password, so it reveals nothing to a guesser. */
+	if (strcmp(rec_str(person, "kind"), "account") == 0) {
+		sec_policy_t pol;
+		dom_policy(c->tx, c->cfg, rec_str(person, "account_id"), &pol);
+		bool break_glass = strcmp(rec_str(person, "role"), "owner") == 0 &&
+			json_is_integer(json_object_get(person, "totp_confirmed_at"));
+		if (pol.sso_required && !break_glass) {
+			principal_t who;
+			dom_principal_from_record(c->tx, person, &who);
+			const principal_t *prev = c->who;
+			c->who = &who;
+			c->keep_on_error = true;
+			json_t *d = json_pack("{s:s}", "reason", "sso_required");
+			dom_audit(c, "session.create", who.id, who.account_id, "failure", d);
+			json_decref(d);
+			c->who = prev;
+			json_decref(person);
+			return dom_fail(e, "sso-required", "",
+				"this account signs its members in through its identity provider: use single sign-on");
+		}
+	}
 	if (json_is_integer(json_object_get(person, "totp_confirmed_at"))) {
 		const char *reason = NULL;
 		if (!totp && !rcode) {

@@ -47,6 +47,9 @@ typedef struct sec_policy {
 	int rpm, burst;
 	int contacts_review_months;
 	enum fax_mail fax_mail; /* received_fax_mail */
+	bool sso_required;      /* members sign in through an identity provider only
+				   (sso.md): password sign-in is refused but for an
+				   owner with a second factor */
 } sec_policy_t;
 
 /* The provider defaults. */

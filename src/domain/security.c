@@ -7,6 +7,7 @@
 
 #include "dom_util.h"
 #include "faxmail.h"
+#include "store_sso.h"
 #include "pwlist.h"
 #include "mailq.h"
 #include "sec.h"
@@ -523,7 +524,7 @@ int dom_posture(dom_ctx_t *c, const json_t *a, json_t **out, dom_err_t *e)
 		inactive += now - seen > INACTIVE_DAYS * DAY_MS;
 	}
 	json_t *items = json_array();
-	char en[256], fr[256];
+	char en[512], fr[512];
 
 	int64_t ref = contacts_reference(c->tx, a);
 	int64_t due = ref + (int64_t)pol.contacts_review_months * 30 * DAY_MS;
@@ -563,16 +564,38 @@ int dom_posture(dom_ctx_t *c, const json_t *a, json_t **out, dom_err_t *e)
 	}
 	json_decref(t);
 
-	snprintf(en, sizeof en, "%d of %d administrator(s) have no second factor.", admins_no_mfa, admins);
-	snprintf(fr, sizeof fr, "%d administrateur(s) sur %d n'ont pas de second facteur.", admins_no_mfa, admins);
-	entry(items, lang, 6, admins_no_mfa == 0 ? "pass" : "fail", en, fr);
+	/* Single sign-on: with it required and a provider active, members'
+	 * credentials are the provider's (its second factor), and a password
+	 * opens nothing but an owner's who has faxvault's second factor. */
+	json_t *idps = store_idp_active(c->tx, rec_str(a, "id"));
+	int nidp = (int)json_array_size(idps);
+	json_decref(idps);
+	bool sso_on = pol.sso_required && nidp > 0;
+	if (sso_on) {
+		snprintf(en, sizeof en, "Members sign in through the account's identity provider, whose second factor applies; %d of %d administrator(s) also have faxvault's.", admins - admins_no_mfa, admins);
+		snprintf(fr, sizeof fr, "Les membres se connectent par le fournisseur d'identité du compte, dont le second facteur s'applique ; %d administrateur(s) sur %d ont aussi celui de faxvault.", admins - admins_no_mfa, admins);
+	} else {
+		snprintf(en, sizeof en, "%d of %d administrator(s) have no second factor.", admins_no_mfa, admins);
+		snprintf(fr, sizeof fr, "%d administrateur(s) sur %d n'ont pas de second facteur.", admins_no_mfa, admins);
+	}
+	entry(items, lang, 6, sso_on || admins_no_mfa == 0 ? "pass" : "fail", en, fr);
 
 	bool pw_ok = policy_meets_defaults(&pol, &c->cfg->limits);
-	entry(items, lang, 7, pw_ok ? "pass" : "fail",
-		pw_ok ? "The password policy meets the NIST SP 800-63B defaults (SSO is not available yet)."
-		      : "The password policy is weaker than the defaults.",
-		pw_ok ? "La politique de mots de passe respecte les valeurs NIST SP 800-63B (l'authentification unique n'est pas encore disponible)."
-		      : "La politique de mots de passe est plus faible que les valeurs par défaut.");
+	if (sso_on) {
+		entry(items, lang, 7, "pass",
+			"Single sign-on is required: members sign in through the account's identity provider.",
+			"L'authentification unique est exigée : les membres se connectent par le fournisseur d'identité du compte.");
+	} else if (pol.sso_required) {
+		entry(items, lang, 7, "fail",
+			"Single sign-on is required but no identity provider is active: members cannot sign in.",
+			"L'authentification unique est exigée mais aucun fournisseur d'identité n'est actif : les membres ne peuvent pas se connecter.");
+	} else {
+		snprintf(en, sizeof en, "%s %d identity provider(s) active; single sign-on is not required.",
+			pw_ok ? "The password policy meets the NIST SP 800-63B defaults." : "The password policy is weaker than the defaults.", nidp);
+		snprintf(fr, sizeof fr, "%s %d fournisseur(s) d'identité actif(s) ; l'authentification unique n'est pas exigée.",
+			pw_ok ? "La politique de mots de passe respecte les valeurs NIST SP 800-63B." : "La politique de mots de passe est plus faible que les valeurs par défaut.", nidp);
+		entry(items, lang, 7, pw_ok ? "pass" : "fail", en, fr);
+	}
 	retention_entry(c, items, lang, rec_str(a, "id"));
 	faxmail_entry(c, items, lang, rec_str(a, "id"));
 

@@ -124,12 +124,50 @@ req GET /v1/me "$(jqr .token)"
 expect_jq '.email == "new@clinic.example" and .role == "admin"' "made a member, with the strongest mapped role"
 control '{"next":{"login":"o@clinic.example","groups":["fax-admins"]}}'
 
+# --- SSO required (C08): a password opens nothing for members, but for a
+# break-glass owner with a second factor; API keys are unaffected; a wrong
+# password still says only that it is wrong.
+req POST "/v1/accounts/$ACC/users" "$OWNER" '{"email":"p@clinic.example","name":"P","role":"admin"}'
+accept "$(jqr .invitation.token)" "password-person-1234"
+P_TOKEN=$(login p@clinic.example password-person-1234)
+req POST "/v1/accounts/$ACC/api-keys" "$P_TOKEN" '{"name":"k","permissions":["users.manage"]}'
+expect_status 201 "an API key made before"
+KEY=$(jqr .secret)
+req PATCH "/v1/accounts/$ACC/security" "$OWNER" '{"sso_required":true}'
+expect_status 200 "the owner requires single sign-on"
+expect_jq '.sso_required == true' "… as the settings say"
+req POST /v1/sessions "" '{"email":"p@clinic.example","password":"password-person-1234"}'
+expect_problem 403 sso-required "a member's right password opens nothing"
+req POST /v1/sessions "" '{"email":"p@clinic.example","password":"wrong-password-1234"}'
+expect_problem 401 invalid-credentials "a wrong password tells nothing of SSO"
+req GET "/v1/accounts/$ACC/users" "$KEY"
+expect_status 200 "API keys are unaffected"
+req POST /v1/sessions "" '{"email":"o@clinic.example","password":"granite-harbour-1234"}'
+expect_problem 403 sso-required "nor the owner's without a second factor"
+req POST /v1/me/mfa/totp "$OWNER"
+SEED=$(jqr .secret)
+req POST /v1/me/mfa/totp/confirm "$OWNER" "{\"code\":\"$(oathtool --totp -b "$SEED" -N "@$(clock_seconds)")\"}"
+expect_status 200 "the owner enrols a second factor"
+advance_clock 1 # the next code is another step's
+req POST /v1/sessions "" "{\"email\":\"o@clinic.example\",\"password\":\"granite-harbour-1234\",\"totp\":\"$(oathtool --totp -b "$SEED" -N "@$(clock_seconds)")\"}"
+expect_status 201 "the break-glass owner with a second factor signs in with the password"
+control '{"next":{"login":"p@clinic.example"}}'
+rm -f "$TMP/jar5"; signin "$TMP/jar5"
+expect_status 302 "members sign in through the provider"
+req GET "/v1/accounts/$ACC/posture" "$OWNER"
+expect_jq '(.items[] | select(.id == "C08")) | .status == "pass" and (.detail | contains("required"))' "the posture's C08 sees single sign-on required"
+expect_jq '(.items[] | select(.id == "C07")) | .status == "pass" and (.detail | contains("identity provider"))' "and C07 the provider's second factor"
+req PATCH "/v1/accounts/$ACC/identity-providers/$IDP" "$OWNER" '{"status":"disabled"}'
+req GET "/v1/accounts/$ACC/posture" "$OWNER"
+expect_jq '(.items[] | select(.id == "C08")) | .status == "fail"' "C08 fails when SSO is required and no provider is active"
+
 # --- audited, with reasons
 req GET "/v1/accounts/$ACC/audit-events?limit=200" "$OWNER"
 expect_jq '[.items[] | select(.action == "sso.signin" and .outcome == "failure") | .detail.reason] | (index("wrong_audience") != null) and (index("expired") != null) and (index("alg_not_allowed") != null) and (index("unknown_kid") != null) and (index("other_browser") != null)' \
 	"every refusal is in the account's audit log with its reason"
 expect_jq '[.items[] | select(.action == "sso.signin" and .outcome == "success")] | length >= 3' "and every sign-in"
 expect_jq '[.items[] | select(.action == "user.provision_sso")] | length == 1' "the provisioning too"
+expect_jq '[.items[] | select(.action == "session.create" and .outcome == "failure") | .detail.reason] | index("sso_required") != null' "a password refused for SSO is audited"
 
 # --- no secret of the flow in the log or the database: the client secret,
 # the state (in the callback URLs), the codes.

@@ -26,6 +26,8 @@
 #define MAIL_KIND_SAFEBOX_INVITATION "safebox_invitation" /* a guest's link (token) */
 #define MAIL_KIND_SAFEBOX_CODE "safebox_code"             /* a guest's one-time code (token) */
 #define MAIL_KIND_SAFEBOX_OPENED "safebox_opened"         /* to the owner: a guest opened it */
+#define MAIL_KIND_BREACH_NOTICE "breach_notice"   /* to an affected account's owner and admins */
+#define MAIL_KIND_INCIDENT_CLOCK "incident_clock" /* to the provider's staff: a clock runs down */
 
 /* Queues a mail of kind to person (a person record: its email, id,
  * account_id and lang, else lang), with params (borrowed JSON object, no

@@ -57,6 +57,9 @@ static const struct perm_info table[PERM_COUNT] = {
 	[PERM_PROVIDER_REQUESTS_MANAGE] = { "provider.requests.manage", "provider", "C17",
 		"Answer customers' fraud reports, penetration-test requests and traffic forecasts",
 		"Répondre aux signalements de fraude, demandes de test d'intrusion et prévisions de trafic des clients" },
+	[PERM_PROVIDER_SECURITY_MANAGE] = { "provider.security.manage", "provider", "P14",
+		"Record security incidents and send breach notices to the affected accounts",
+		"Consigner les incidents de sécurité et envoyer les avis de violation aux comptes concernés" },
 	[PERM_PARTNER_ACCOUNTS_READ] = { "partner.accounts.read", "partner", "R02",
 		"See the accounts the partner provisioned", "Voir les comptes créés par le partenaire" },
 	[PERM_PARTNER_STAFF_READ] = { "partner.staff.read", "partner", "R02",
@@ -84,10 +87,11 @@ static const struct {
 		B(PERM_PROVIDER_STAFF_MANAGE) | B(PERM_PROVIDER_PARTNERS_MANAGE) |
 		B(PERM_PROVIDER_TERMS_MANAGE) | B(PERM_PROVIDER_TELEPHONY_MANAGE) |
 		B(PERM_PROVIDER_AUDIT_VERIFY) | B(PERM_PROVIDER_STATUS_MANAGE) |
-		B(PERM_PROVIDER_REQUESTS_MANAGE) },
+		B(PERM_PROVIDER_REQUESTS_MANAGE) | B(PERM_PROVIDER_SECURITY_MANAGE) },
 	{ "provider", "support", B(PERM_PROVIDER_ACCOUNTS_READ) },
 	{ "provider", "security", B(PERM_PROVIDER_ACCOUNTS_READ) | B(PERM_PROVIDER_AUDIT_READ) |
-		B(PERM_PROVIDER_AUDIT_VERIFY) | B(PERM_PROVIDER_REQUESTS_MANAGE) },
+		B(PERM_PROVIDER_AUDIT_VERIFY) | B(PERM_PROVIDER_REQUESTS_MANAGE) |
+		B(PERM_PROVIDER_SECURITY_MANAGE) },
 	{ "partner", "partner_admin", B(PERM_PARTNER_ACCOUNTS_READ) | B(PERM_PARTNER_STAFF_READ) |
 		B(PERM_PARTNER_ACCOUNTS_MANAGE) },
 };

@@ -23,6 +23,7 @@
 #include "carrier.h"
 #include "cidr.h"
 #include "consents.h"
+#include "incidents.h"
 #include "docs.h"
 #include "faxes.h"
 #include "line.h"
@@ -988,6 +989,8 @@ static int retention_pass(poller_t *p, void *arg)
 	int k = dom_consent_sweep(s->st, s->cfg.dom, now, RETENTION_BATCH);
 	if (k > n)
 		n = k;
+	/* Security incidents' regulatory clocks that run down: alerted once. */
+	dom_incident_sweep(s->st, s->cfg.dom, now, RETENTION_BATCH);
 	/* A full batch: go on at once; otherwise wait for the next turn. */
 	if (n < RETENTION_BATCH)
 		s->next_sweep_ms = now + (s->cfg.retention_sweep_ms > 0 ? s->cfg.retention_sweep_ms

@@ -92,6 +92,36 @@ static const struct tpl tpls[] = {
 		"Tout ce qu'il fait à ce titre figure au journal d'audit de votre compte. Vous pouvez le "
 		"révoquer à tout moment sur {web}. Si vous ne l'avez pas donné, révoquez-le maintenant "
 		"et changez votre mot de passe." },
+	{ "breach_notice", "en", "Security notice about {account}: {title}",
+		"Hello {name},\n\n"
+		"The service's provider informs you of a security incident ({incident_id}, detected on "
+		"{detected_at} UTC) that may concern your account {account}:\n\n"
+		"{notice_en}\n\n"
+		"The notice ({notice_id}) is kept in your account at {web}, where you can acknowledge "
+		"it. Your own obligations (telling your supervisory authority or the people concerned) "
+		"may start from this notice." },
+	{ "breach_notice", "fr", "Avis de sécurité concernant {account} : {title}",
+		"Bonjour {name},\n\n"
+		"Le fournisseur du service vous informe d'un incident de sécurité ({incident_id}, "
+		"détecté le {detected_at} UTC) qui peut concerner votre compte {account} :\n\n"
+		"{notice_fr}\n\n"
+		"L'avis ({notice_id}) est conservé dans votre compte sur {web}, où vous pouvez en "
+		"accuser réception. Vos propres obligations (informer votre autorité de contrôle ou les "
+		"personnes concernées) peuvent courir à compter de cet avis." },
+	{ "incident_clock", "en", "Incident {incident_id}: clock {clock} ({level})",
+		"Hello {name},\n\n"
+		"The clock {clock} of the security incident {incident_id} ({title}) is due on "
+		"{due_at} UTC ({level}): {notified} of {affected} affected account(s) have their "
+		"notice.\n\n"
+		"Send the breach notice at {web} or through POST "
+		"/v1/provider/security-incidents/{incident_id}/notices." },
+	{ "incident_clock", "fr", "Incident {incident_id} : délai {clock} ({level})",
+		"Bonjour {name},\n\n"
+		"Le délai {clock} de l'incident de sécurité {incident_id} ({title}) échoit le "
+		"{due_at} UTC ({level}) : {notified} des {affected} compte(s) concerné(s) ont reçu "
+		"leur avis.\n\n"
+		"Envoyez l'avis de violation sur {web} ou par POST "
+		"/v1/provider/security-incidents/{incident_id}/notices." },
 	{ "consent_used", "en", "{partner} used your consent on {account}",
 		"Hello {name},\n\n"
 		"The partner {partner} acted on your account {account} under your consent {consent_id} "

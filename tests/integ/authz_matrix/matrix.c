@@ -233,6 +233,15 @@ static const struct policy {
 	{ "provider.requests.get", "provider.requests.manage", false, false, false },
 	{ "provider.requests.answer", "provider.requests.manage", false, false, false },
 	{ "provider.capacity.get", "provider.requests.manage", false, false, false },
+	{ "provider.security_incidents.create", "provider.security.manage", false, false, false },
+	{ "provider.security_incidents.list", "provider.security.manage", false, false, false },
+	{ "provider.security_incidents.get", "provider.security.manage", false, false, false },
+	{ "provider.security_incidents.update", "provider.security.manage", false, false, false },
+	{ "provider.security_incidents.accounts", "provider.security.manage", false, false, false },
+	{ "provider.security_incidents.notify", "provider.security.manage", false, false, false },
+	{ "breach_notices.list", "security.manage", false, true, false },
+	{ "breach_notices.get", "security.manage", false, true, false },
+	{ "breach_notices.acknowledge", "security.manage", false, true, false },
 	{ NULL, NULL, false, false, false },
 };
 
@@ -711,6 +720,7 @@ static void fill_path(const struct world *w, const struct route *r, struct cell 
 			: strcmp(name, "n") == 0 ? "1"
 			: strcmp(name, "incident_id") == 0 ? "inc_none"
 			: strcmp(name, "request_id") == 0 ? "rq_none"
+			: strcmp(name, "notice_id") == 0 ? "brn_none"
 			: strcmp(name, "component") == 0 ? "api"
 			: strcmp(name, "token") == 0 && strncmp(r->pattern, "/v1/password-resets/", 20) == 0
 			? "fvr_no-such-reset"
@@ -1180,6 +1190,26 @@ static void prepare(struct world *w, const struct route *r, struct actor *p, str
 		c->ok_status = 404;
 		c->ok_kind = "not-found";
 		c->note = "no such request";
+	} else if (strcmp(a, "provider.security_incidents.create") == 0) {
+		c->ok_status = 422; /* {}: nothing is recorded */
+		c->ok_kind = "validation-failed";
+		c->note = "empty body";
+	} else if (strcmp(a, "provider.security_incidents.get") == 0 ||
+		   strcmp(a, "provider.security_incidents.update") == 0 ||
+		   strcmp(a, "provider.security_incidents.accounts") == 0 ||
+		   strcmp(a, "provider.security_incidents.notify") == 0 ||
+		   strcmp(a, "breach_notices.get") == 0 || strcmp(a, "breach_notices.acknowledge") == 0) {
+		if (strcmp(a, "provider.security_incidents.update") == 0)
+			json_object_set_new(c->body, "message", json_string("Matrix"));
+		else if (strcmp(a, "provider.security_incidents.accounts") == 0)
+			json_object_set_new(c->body, "affected", json_pack("{s:b}", "all", 1));
+		else if (strcmp(a, "provider.security_incidents.notify") == 0) {
+			json_object_set_new(c->body, "text_en", json_string("Matrix"));
+			json_object_set_new(c->body, "text_fr", json_string("Matrice"));
+		}
+		c->ok_status = 404;
+		c->ok_kind = "not-found";
+		c->note = "no such incident or notice";
 	} else if (strcmp(a, "rates.update") == 0) {
 		json_object_set_new(c->body, "rates", json_array()); /* the table stays empty */
 	} else if (strcmp(a, "billing.plan.update") == 0) {

@@ -44,3 +44,17 @@ function(fv_embed out symbol)
     DEPENDS ${ARGN} ${PROJECT_SOURCE_DIR}/cmake/embed.cmake
     VERBATIM)
 endfunction()
+
+# The tests of the PostgreSQL backend share one throw-away cluster per test
+# run (scripts/pg-test-cluster, unix socket in FV_PG_TEST_DIR, no TCP),
+# started and stopped by the CTest fixture "pg" (tests/unit/store).
+set(FV_PG_TEST_DIR ${CMAKE_BINARY_DIR}/pgtest)
+
+# fv_unit_test_pg(NAME): the unit test NAME once more, as NAME_pg, on
+# PostgreSQL (FV_TEST_PG; tests/unit/common/test_db.h gives each store a
+# database of its own). Label "pg" besides "unit".
+function(fv_unit_test_pg name)
+  add_test(NAME ${name}_pg COMMAND ${name})
+  set_tests_properties(${name}_pg PROPERTIES LABELS "unit;pg" FIXTURES_REQUIRED pg
+    ENVIRONMENT "FV_TEST_PG=${FV_PG_TEST_DIR}")
+endfunction()

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "numparse.h"
 #include "xalloc.h"
 
@@ -25,6 +26,10 @@ struct setting {
 static const struct setting settings[] = {
 	{ "data_dir", C_STR, OFF(data_dir), "./var", 1, 1024, NULL,
 		"Directory of the database and documents; created with mode 0700." },
+	{ "store.backend", C_ENUM, OFF(store_backend), "sqlite", 0, 0, "sqlite|postgresql",
+		"Database of the service: sqlite (DATA_DIR/faxvault.db) or postgresql (store.postgresql_dsn; see docs/postgresql.md). Documents stay files under DATA_DIR either way." },
+	{ "store.postgresql_dsn", C_STR, OFF(store_pg_dsn), "", 0, 1024, NULL,
+		"libpq connection string of the PostgreSQL database (store.backend = postgresql), e.g. host=/run/postgresql dbname=faxvault user=faxvault. Keep a password out of it (a passfile, PGPASSFILE); print-config shows it as ***." },
 	{ "http.listen", C_STR, OFF(http_listen), "127.0.0.1:8080", 3, 64, NULL,
 		"Address and port of the HTTP API: A.B.C.D:PORT or [v6]:PORT (port 0: any free port)." },
 	{ "http.threads", C_INT, OFF(http_threads), "2", 1, 64, NULL,
@@ -320,6 +325,10 @@ int config_validate(const config_t *cfg, char *err, size_t errlen)
 		snprintf(err, errlen, "http.listen = \"%s\" must be ADDR:PORT", cfg->http_listen);
 		return -1;
 	}
+	if (strcmp(cfg->store_backend, "postgresql") == 0 && !*cfg->store_pg_dsn) {
+		snprintf(err, errlen, "store.backend = postgresql needs store.postgresql_dsn");
+		return -1;
+	}
 	if (*cfg->metrics_listen && !strchr(cfg->metrics_listen, ':')) {
 		snprintf(err, errlen, "metrics.listen = \"%s\" must be ADDR:PORT or empty", cfg->metrics_listen);
 		return -1;
@@ -332,8 +341,55 @@ int config_validate(const config_t *cfg, char *err, size_t errlen)
 	return 0;
 }
 
+/* A libpq connection string with every password replaced by ***: the
+ * value of the keyword password (quoted or not), and in the URI form the
+ * part between "user:" and "@". */
+static void dsn_redact(const char *in, char *out, size_t n)
+{
+	buf_t b;
+	buf_init(&b, n);
+	const char *p = in, *scheme = strstr(in, "://");
+	if (scheme) {
+		const char *auth = scheme + 3, *at = strchr(auth, '@'), *colon = strchr(auth, ':');
+		const char *slash = strchr(auth, '/');
+		if (at && colon && colon < at && (!slash || at < slash)) {
+			buf_append(&b, in, (size_t)(colon - in) + 1);
+			buf_puts(&b, "***");
+			p = at;
+		}
+	}
+	while (*p) {
+		const char *k = strstr(p, "password=");
+		if (!k) {
+			buf_puts(&b, p);
+			break;
+		}
+		k += strlen("password=");
+		buf_append(&b, p, (size_t)(k - p));
+		buf_puts(&b, "***");
+		if (*k == '\'') {
+			for (k++; *k && *k != '\''; k++)
+				if (*k == '\\' && k[1])
+					k++;
+			if (*k)
+				k++;
+		} else
+			while (*k && *k != ' ' && *k != '&')
+				k++;
+		p = k;
+	}
+	snprintf(out, n, "%s", b.data ? b.data : "");
+	buf_free(&b);
+}
+
 static void print_one(FILE *out, const struct setting *s, const char *value)
 {
+	if (strcmp(s->name, "store.postgresql_dsn") == 0 && value && *value) {
+		char red[1100];
+		dsn_redact(value, red, sizeof red);
+		fprintf(out, "postgresql_dsn = %s\n", red);
+		return;
+	}
 	const char *dot = strchr(s->name, '.');
 	fprintf(out, "%s = %s\n", dot ? dot + 1 : s->name, value);
 }

@@ -147,6 +147,13 @@ static void cli_actor(char *out, size_t len)
 		snprintf(out, len, "cli:uid%u@%s", (unsigned)geteuid(), host);
 }
 
+/* Whether the store is PostgreSQL's (store.backend) rather than the
+ * SQLite file in the data directory. */
+static bool store_is_pg(const config_t *cfg)
+{
+	return strcmp(cfg->store_backend, "postgresql") == 0;
+}
+
 static store_t *open_store(const config_t *cfg)
 {
 	if (ensure_dir(cfg->data_dir) != 0 || datadir_secure(cfg->data_dir) < 0) {
@@ -154,10 +161,15 @@ static store_t *open_store(const config_t *cfg)
 			strerror(errno));
 		return NULL;
 	}
-	char *p = db_path(cfg);
 	char err[512];
-	store_t *st = store_open(p, err, sizeof err);
-	free(p);
+	store_t *st;
+	if (store_is_pg(cfg))
+		st = store_open_pg(cfg->store_pg_dsn, err, sizeof err);
+	else {
+		char *p = db_path(cfg);
+		st = store_open(p, err, sizeof err);
+		free(p);
+	}
 	if (!st)
 		fprintf(stderr, "faxvaultd: %s\n", err);
 	return st;
@@ -310,7 +322,7 @@ static int cmd_audit_verify(const config_t *cfg, int argc, char **argv)
 {
 	char *p = db_path(cfg);
 	struct stat sb;
-	if (stat(p, &sb) != 0) {
+	if (!store_is_pg(cfg) && stat(p, &sb) != 0) {
 		fprintf(stderr, "faxvaultd audit-verify: no database at %s\n", p);
 		free(p);
 		return 2;
@@ -743,7 +755,13 @@ static int run(config_t *cfg, int argc, char **argv)
 		rc = cmd_password_reset(cfg, argc - i, argv + i);
 	else if (strcmp(cmd, "audit-verify") == 0)
 		rc = cmd_audit_verify(cfg, argc - i, argv + i);
-	else if (strcmp(cmd, "backup") == 0)
+	else if ((strcmp(cmd, "backup") == 0 || strcmp(cmd, "restore") == 0 ||
+		     strcmp(cmd, "backup-verify") == 0) && store_is_pg(cfg)) {
+		fprintf(stderr, "faxvaultd %s: the database is PostgreSQL (store.backend): back it up"
+			" with pg_dump or a base backup, and the data directory with it"
+			" (docs/postgresql.md)\n", cmd);
+		rc = 2;
+	} else if (strcmp(cmd, "backup") == 0)
 		rc = backup_cmd_backup(cfg, argc - i, argv + i);
 	else if (strcmp(cmd, "restore") == 0)
 		rc = backup_cmd_restore(cfg, argc - i, argv + i);

@@ -4,7 +4,7 @@
  * the backend. Records travel as JSON objects (jansson), whose keys are the
  * column names of docs/data-model.md; times are int64 ms since the epoch
  * (UTC). This keeps the interface the same for the SQLite backend
- * (store_sqlite.c, the default) and a PostgreSQL one to come.
+ * (store_sqlite.c, the default) and the PostgreSQL one (store_pg.c).
  *
  * Tenant scoping is enforced here too: every operation on account data takes
  * the account id and never answers across accounts, whatever the caller
@@ -34,6 +34,11 @@ typedef struct store_tx store_tx_t;
 /* Opens (creating if needed) the store at path, in WAL mode, and runs every
  * pending migration. NULL on failure, with a reason in err. */
 store_t *store_open(const char *path, char *err, size_t errlen);
+/* Opens the PostgreSQL store the libpq connection string dsn names (the
+ * database must exist; its tables are created by the migrations, which run
+ * once even when several nodes start together). NULL on failure, with a
+ * reason in err that never holds the connection string. */
+store_t *store_open_pg(const char *dsn, char *err, size_t errlen);
 void store_close(store_t *st);
 /* Schema version after migrations. */
 int store_schema_version(store_t *st);

@@ -1,4 +1,4 @@
-/* SQLite backend of the billing area (see store_billing.h). */
+/* SQL of the billing area (see store_billing.h), in the subset both backends accept. */
 #include <stdint.h>
 #include <stdio.h>
 
@@ -25,7 +25,8 @@ int64_t store_ledger_reserved(store_tx_t *tx, const char *account_id, const char
 	const char *except_fax_id, int *ok)
 {
 	return sum_of(sq_one(tx, "SELECT COALESCE(SUM((estimated_cost / page_count) *"
-		" MAX(page_count - pages_confirmed, 0)), 0) AS s FROM faxes WHERE account_id=?"
+		" CASE WHEN page_count > pages_confirmed THEN page_count - pages_confirmed ELSE 0 END),"
+		" 0) AS s FROM faxes WHERE account_id=?"
 		" AND currency=? AND direction='outbound' AND status IN ('queued', 'sending')"
 		" AND page_count > 0 AND id != COALESCE(?, '')", "sss", account_id, currency,
 		except_fax_id), ok);
@@ -59,8 +60,8 @@ int64_t store_pages_sent(store_tx_t *tx, const char *account_id, const char *use
 int store_quota_notice_claim(store_tx_t *tx, const char *account_id, const char *scope,
 	const char *period, int64_t period_start, int level, int64_t now)
 {
-	return sq_exec(tx, true, "INSERT OR IGNORE INTO quota_notices (account_id, scope, period,"
-		" period_start, level, created_at) VALUES (?, ?, ?, ?, ?, ?)", "sssiii", account_id,
+	return sq_exec(tx, true, "INSERT INTO quota_notices (account_id, scope, period,"
+		" period_start, level, created_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING", "sssiii", account_id,
 		scope, period, period_start, (int64_t)level, now);
 }
 

@@ -1,4 +1,4 @@
-/* SQLite backend of consents and access grants (see store_consents.h). */
+/* SQL of consents and access grants (see store_consents.h), in the subset both backends accept. */
 #include "store_consents.h"
 
 #include <string.h>
@@ -110,8 +110,9 @@ int store_grant_decide(store_tx_t *tx, const char *account_id, const char *id, c
 {
 	bool approve = strcmp(to, "approved") == 0;
 	return sq_exec(tx, true, "UPDATE access_grants SET status=?, decided_at=?, decided_by=?,"
-		" starts_at=CASE WHEN ? THEN ? ELSE starts_at END,"
-		" expires_at=CASE WHEN ? THEN ? ELSE MIN(COALESCE(expires_at, ?), ?) END"
+		" starts_at=CASE WHEN ? <> 0 THEN ? ELSE starts_at END,"
+		" expires_at=CASE WHEN ? <> 0 THEN ? WHEN expires_at IS NOT NULL AND expires_at < ?"
+		" THEN expires_at ELSE ? END"
 		" WHERE id=? AND account_id=? AND status=?", "sisniniiisss", to, now, by, approve ? 1 : 0,
 		now, approve ? 1 : 0, expires_at, now, now, id, account_id, from);
 }

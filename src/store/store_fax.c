@@ -1,6 +1,7 @@
-/* The faxes area of the SQLite store (see store_fax.h). */
+/* SQL of the faxes area (see store_fax.h), in the subset both backends accept. */
 #include "store_fax.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -207,8 +208,8 @@ json_t *store_fax_by_submission(store_tx_t *tx, const char *submission_id)
 int store_fax_pages_init(store_tx_t *tx, const char *fax_id, int n, const char *status)
 {
 	for (int p = 1; p <= n; p++) {
-		int rc = sq_exec(tx, false, "INSERT OR REPLACE INTO fax_pages (fax_id, page, status)"
-			" VALUES (?,?,?)", "sns", fax_id, p, status);
+		int rc = sq_exec(tx, false, "INSERT INTO fax_pages (fax_id, page, status)"
+			" VALUES (?,?,?) ON CONFLICT (fax_id, page) DO UPDATE SET status=excluded.status", "sns", fax_id, p, status);
 		if (rc != STORE_OK)
 			return rc;
 	}
@@ -294,7 +295,7 @@ int store_cdr_list(store_tx_t *tx, const store_cdr_filter_t *f, const char *curs
 		" AND (? IS NULL OR direction=?) AND (? IS NULL OR result=?)"
 		" ORDER BY rowid DESC LIMIT ?", "isiiiissssn", all ? INT64_MAX : sq_cursor(cursor, INT64_MAX),
 		f->account_id, f->since, f->since, f->until, f->until, f->direction, f->direction,
-		f->result, f->result, all ? -1 : limit + 1);
+		f->result, f->result, all ? INT_MAX : limit + 1);
 	if (all) {
 		if (!rows)
 			return STORE_ERROR;

@@ -1,6 +1,11 @@
-/* Inside the store: the query helpers shared by the files of the SQLite
- * backend (store_sqlite.c for the platform tables, store_<area>.c for each
- * other area). Not for use outside src/store.
+/* Inside the store: the query helpers shared by the area files
+ * (store_platform.c for the platform tables, store_<area>.c for each other
+ * area), and the interface each backend (store_sqlite.c, store_pg.c)
+ * implements for them. Not for use outside src/store.
+ *
+ * SQL text is written once, in the subset SQLite and PostgreSQL both
+ * accept, with `?` (or SQLite's `?N`) placeholders; the PostgreSQL backend
+ * numbers them ($n) and types them from the type string.
  *
  * Argument type strings: 's' const char * (NULL binds NULL), 'i' int64_t,
  * 'n' int, 'j' a json_t * scalar. Rows come back as JSON objects keyed by
@@ -8,9 +13,45 @@
 #ifndef FV_STORE_INT_H
 #define FV_STORE_INT_H
 
+#include <stdarg.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 
 #include "store.h"
+
+/* What a backend provides. Every function gets the store or transaction
+ * it made (its struct begins with struct store / struct store_tx). */
+struct store_backend {
+	/* Rows of a query (an array; only the first when first is set), NULL on
+	 * error (logged). */
+	json_t *(*rows)(store_tx_t *tx, bool first, const char *sql, const char *types, va_list ap);
+	/* One statement; STORE_OK, STORE_CONFLICT (a constraint refused it),
+	 * STORE_ERROR, or STORE_NOTFOUND when must_change and no row changed. */
+	int (*exec)(store_tx_t *tx, bool must_change, const char *sql, const char *types, va_list ap);
+	/* sql with vals[0..nv) bound as JSON scalars, then id (text) if not NULL. */
+	int (*run)(store_tx_t *tx, const char *sql, const json_t *const *vals, int nv, const char *id,
+		bool must_change);
+	int (*changes)(store_tx_t *tx);
+	store_tx_t *(*begin)(store_t *st, bool write);
+	int (*commit)(store_tx_t *tx);
+	void (*rollback)(store_tx_t *tx);
+	void (*close)(store_t *st);
+	int (*checkpoint)(store_t *st);
+	int (*snapshot)(store_t *st, const char *path, char *err, size_t errlen);
+};
+
+/* The part of a store and of a transaction every backend shares. */
+struct store {
+	const struct store_backend *be;
+	_Atomic int64_t db_ns; /* time spent in the database */
+	int version;           /* schema version after migrations */
+};
+struct store_tx {
+	store_t *st;
+};
+
+/* Adds the time since t0 (time_mono_ns) to the store's database time. */
+void sq_db_time(store_t *st, int64_t t0);
 
 /* Every row of a query as an array of objects, or NULL on error. */
 json_t *sq_rows(store_tx_t *tx, const char *sql, const char *types, ...);

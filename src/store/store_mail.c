@@ -1,4 +1,4 @@
-/* SQLite backend of outbound mail (see store_mail.h). */
+/* SQL of outbound mail (see store_mail.h), in the subset both backends accept. */
 #include "store_mail.h"
 
 #include "store_int.h"

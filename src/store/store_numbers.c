@@ -1,4 +1,4 @@
-/* SQLite backend of the numbers area (see store_numbers.h). */
+/* SQL of the numbers area (see store_numbers.h), in the subset both backends accept. */
 #include "store_numbers.h"
 
 #include "store_int.h"

@@ -1,4 +1,5 @@
-/* SQLite backend of the requests to the provider (see store_requests.h). */
+/* SQL of the requests to the provider (see store_requests.h), in the subset
+ * both backends accept. */
 #include "store_requests.h"
 
 #include "store_int.h"

@@ -1,4 +1,4 @@
-/* SQLite backend of retention (see store_retention.h). */
+/* SQL of retention (see store_retention.h), in the subset both backends accept. */
 #include "store_retention.h"
 
 #include "store_int.h"

@@ -1,4 +1,4 @@
-/* SQLite backend of SafeBoxes (see store_safebox.h). */
+/* SQL of SafeBoxes (see store_safebox.h), in the subset both backends accept. */
 #include "store_safebox.h"
 
 #include "store_int.h"
@@ -75,16 +75,20 @@ int store_safebox_mark_deleted(store_tx_t *tx, const char *account_id, const cha
 	return rc;
 }
 
+/* When box b ended: closed, else expired (the earlier of the two). */
+#define SAFEBOX_ENDED "CASE WHEN b.closed_at IS NOT NULL AND b.closed_at < b.expires_at" \
+	" THEN b.closed_at ELSE b.expires_at END"
+
 json_t *store_safebox_due(store_tx_t *tx, int64_t now, int limit)
 {
 	/* A box ends when it is closed, else when it expires; it is kept
 	 * safebox_days after that. */
 	return sq_rows(tx, "SELECT b.id, b.account_id, r.safebox_days AS days,"
-		" MIN(COALESCE(b.closed_at, b.expires_at), b.expires_at) AS ended_at"
+		" " SAFEBOX_ENDED " AS ended_at"
 		" FROM safeboxes b JOIN retention_policies r ON r.account_id = b.account_id"
 		" WHERE r.legal_hold = 0 AND r.safebox_days IS NOT NULL AND b.deleted_at IS NULL"
 		" AND b.legal_hold_reason IS NULL"
-		" AND MIN(COALESCE(b.closed_at, b.expires_at), b.expires_at)"
+		" AND " SAFEBOX_ENDED
 		"     <= ?1 - r.safebox_days * 86400000"
 		" ORDER BY b.created_at LIMIT ?2", "in", now, limit);
 }

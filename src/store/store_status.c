@@ -1,4 +1,4 @@
-/* SQLite backend of the status board (see store_status.h). */
+/* SQL of the status board (see store_status.h), in the subset both backends accept. */
 #include "store_status.h"
 
 #include "store_int.h"

@@ -1,4 +1,5 @@
-/* SQLite backend of the webhooks area (see store_webhooks.h). */
+/* SQL of the webhooks area (see store_webhooks.h), in the subset both backends
+ * accept. */
 #include "store_webhooks.h"
 
 #include "store_int.h"

@@ -15,7 +15,25 @@ cleanup() {
 		echo "---- daemon log (last 40 lines) ----"
 		tail -n 40 "$LOG" 2>/dev/null
 	fi
+	local db
+	for db in ${PG_DBS:-}; do
+		pg_admin "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1
+	done
 	rm -rf "$TMP"
+}
+
+# With FV_TEST_PG (the socket directory of the test cluster,
+# scripts/pg-test-cluster; CTest tests *_pg), the daemon runs on PostgreSQL:
+# each start_daemon gets a database of its own, dropped at exit.
+PG_DBS=""
+pg_admin() {
+	psql -X -q -v ON_ERROR_STOP=1 "host=$FV_TEST_PG user=faxvault dbname=postgres" -c "$1"
+}
+pg_new_database() {
+	local db="fvi_$$_$(( ${#PG_DBS} + 1 ))"
+	pg_admin "CREATE DATABASE $db" >/dev/null || { echo "cannot create database $db"; exit 1; }
+	PG_DBS="$PG_DBS $db"
+	FV_TEST_FLAGS="$FV_TEST_FLAGS --set store.backend=postgresql --set store.postgresql_dsn=postgresql://faxvault@/$db?host=$FV_TEST_PG"
 }
 trap cleanup EXIT
 
@@ -36,6 +54,7 @@ clock_seconds() { echo $(( $(date +%s) + $(cat "$CLOCK") / 1000 )); }
 # logs the port it bound.
 start_daemon() {
 	DATA="$TMP/var"
+	[ -n "${FV_TEST_PG:-}" ] && pg_new_database
 	# shellcheck disable=SC2086
 	"$FAXVAULTD" --data-dir "$DATA" $FV_TEST_FLAGS bootstrap --operator op@example.com --json >"$TMP/boot.json" || {
 		echo "bootstrap failed"; exit 1; }

@@ -1,6 +1,7 @@
-/* A fresh store in a temporary file for the domain's unit tests, and its
- * removal with the WAL files. Header-only: each test program includes it
- * once, after cmocka.h. */
+/* A fresh store for the domain's unit tests (a temporary SQLite file, or a
+ * PostgreSQL database of the test cluster when FV_TEST_PG is set: see
+ * ../common/test_db.h), and its removal. Header-only: each test program
+ * includes it once, after cmocka.h. */
 #ifndef FV_TESTS_TEMP_STORE_H
 #define FV_TESTS_TEMP_STORE_H
 
@@ -8,20 +9,16 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "../common/test_db.h"
 #include "store.h"
 #include "vault.h"
 
-/* Opens a new store at a fresh path (written into path, n bytes). */
+/* Opens a new store at a fresh path or database (written into path, n
+ * bytes). */
 static store_t *temp_store(char *path, size_t n)
 {
-	snprintf(path, n, "/tmp/fv-unit-%d-XXXXXX", getpid());
-	int fd = mkstemp(path);
-	close(fd);
-	char err[256];
-	store_t *st = store_open(path, err, sizeof err);
-	if (!st)
-		fail_msg("store_open: %s", err);
-	return st;
+	test_db_new(path, n);
+	return test_db_open(path);
 }
 
 /* A new master key of the vault (its file removed at once; free with
@@ -40,16 +37,11 @@ static inline vault_key_t *temp_master(void)
 	return m;
 }
 
-/* Closes st and removes its files. */
+/* Closes st and removes its files or database. */
 static void drop_store(store_t *st, const char *path)
 {
 	store_close(st);
-	char p[300];
-	unlink(path);
-	snprintf(p, sizeof p, "%s-wal", path);
-	unlink(p);
-	snprintf(p, sizeof p, "%s-shm", path);
-	unlink(p);
+	test_db_remove(path);
 }
 
 #endif

@@ -12,7 +12,6 @@
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
-#include <sqlite3.h>
 
 #include "temp_store.h"
 
@@ -33,12 +32,7 @@ static void record(store_t *st, int n)
 
 static void sql(const char *path, const char *q)
 {
-	sqlite3 *db = NULL;
-	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	char *err = NULL;
-	if (sqlite3_exec(db, q, NULL, NULL, &err) != SQLITE_OK)
-		fail_msg("%s: %s", q, err);
-	sqlite3_close(db);
+	test_db_sql(path, q);
 }
 
 /* Rewrites every event from seq `from` on as an attacker without the key
@@ -82,7 +76,7 @@ static void recompute_plain(store_t *st, const char *path, int64_t from)
 
 /* A fresh store and audit keys (not yet in use). */
 struct fixture {
-	char path[128];
+	char path[512];
 	store_t *st;
 	vault_key_t *master;
 	audit_keys_t *k;
@@ -237,11 +231,15 @@ static void test_checkpoints(void **state)
 	assert_non_null(strstr(r.reason, "signature"));
 	o.cps = &cp;
 	/* Recomputed whole in plain SHA-256: the checkpoint's head differs. */
-	char saved[160];
+	/* The events are saved aside (a copy of the database on SQLite, of the
+	 * table on PostgreSQL) and put back afterwards. */
+	char saved[600];
 	snprintf(saved, sizeof saved, "%s.saved", path);
-	sql(path, "VACUUM");
-	{
-		char q[400];
+	if (test_db_pg())
+		sql(path, "CREATE TABLE audit_saved AS SELECT * FROM audit_events");
+	else {
+		sql(path, "VACUUM");
+		char q[700];
 		snprintf(q, sizeof q, "VACUUM INTO '%s'", saved);
 		sql(path, q);
 	}
@@ -251,17 +249,18 @@ static void test_checkpoints(void **state)
 	assert_non_null(strstr(r.reason, "differs from the checkpoint"));
 	/* The newest events removed, back to before the checkpoint. */
 	store_close(st);
-	rename(saved, path);
-	{
-		char p[200];
+	if (test_db_pg())
+		sql(path, "DELETE FROM audit_events; INSERT INTO audit_events OVERRIDING SYSTEM VALUE"
+			" SELECT * FROM audit_saved");
+	else {
+		rename(saved, path);
+		char p[700];
 		snprintf(p, sizeof p, "%s-wal", path);
 		unlink(p);
 		snprintf(p, sizeof p, "%s-shm", path);
 		unlink(p);
 	}
-	char err[200];
-	st = fx.st = store_open(path, err, sizeof err);
-	assert_non_null(st);
+	st = fx.st = test_db_open(path);
 	assert_int_equal(audit_verify(st, &o, &r), 0);
 	sql(path, "DELETE FROM audit_events WHERE seq >= 3");
 	assert_int_equal(audit_verify(st, &o, &r), 1);

@@ -244,7 +244,7 @@ static void test_audit_canonical(void **state)
 static void test_audit_chain(void **state)
 {
 	(void)state;
-	char path[128];
+	char path[512];
 	store_t *st = temp_store(path, sizeof path);
 	principal_t who = member("acc_1", "admin");
 	strcpy(who.id, "usr_1");
@@ -264,7 +264,7 @@ static void test_audit_chain(void **state)
 static void test_session_expiry(void **state)
 {
 	(void)state;
-	char path[128];
+	char path[512];
 	store_t *st = temp_store(path, sizeof path);
 	sec_init();
 	sec_pwhash_set_cost(1, 8192);

@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "../common/test_db.h"
 #include "docs.h"
 #include "faxes.h"
 #include "sec.h"
@@ -28,7 +29,7 @@
 #define PRICE 12
 
 struct fx {
-	char dir[128], db[200], docs[200], work[200];
+	char dir[128], db[512], docs[200], work[200];
 	store_t *st;
 	vault_key_t *master;
 	fax_env_t env;
@@ -59,13 +60,13 @@ static int setup(void **state)
 	snprintf(f->dir, sizeof f->dir, "/tmp/fv-unit-fax-XXXXXX");
 	if (!mkdtemp(f->dir))
 		return -1;
-	snprintf(f->db, sizeof f->db, "%s/fv.db", f->dir);
 	snprintf(f->docs, sizeof f->docs, "%s/docs", f->dir);
 	snprintf(f->work, sizeof f->work, "%s/work", f->dir);
 	mkdir(f->docs, 0700);
 	mkdir(f->work, 0700);
-	char err[256], key[256];
-	f->st = store_open(f->db, err, sizeof err);
+	char key[256];
+	test_db_new(f->db, sizeof f->db);
+	f->st = test_db_open(f->db);
 	snprintf(key, sizeof key, "%s/master.key", f->dir);
 	if (!f->st || vault_master_load(key, 1, &f->master) != VAULT_OK)
 		return -1;
@@ -95,6 +96,7 @@ static int teardown(void **state)
 {
 	struct fx *f = *state;
 	store_close(f->st);
+	test_db_remove(f->db);
 	vault_key_free(f->master);
 	rm_tree(f->dir);
 	free(f);

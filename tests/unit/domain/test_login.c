@@ -89,7 +89,7 @@ static dom_config_t cfg = { .session_idle_minutes = 30, .session_max_hours = 12,
 	.source_lock_threshold = 5, .source_lock_minutes = 15, .reset_minutes = 60 };
 
 struct world {
-	char path[128];
+	char path[512];
 	store_t *st;
 	char owner_id[64];
 };

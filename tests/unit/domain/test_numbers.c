@@ -178,7 +178,7 @@ static const char *str(const json_t *o, const char *k)
 static void test_routing(void **state)
 {
 	(void)state;
-	char path[128];
+	char path[512];
 	store_t *st = temp_store(path, sizeof path);
 	store_tx_t *tx = store_begin(st, true);
 	vault_key_t *master = temp_master();
@@ -258,7 +258,7 @@ static void test_routing(void **state)
 static void test_inbound_and_caller_id(void **state)
 {
 	(void)state;
-	char path[128];
+	char path[512];
 	store_t *st = temp_store(path, sizeof path);
 	store_tx_t *tx = store_begin(st, true);
 	add_account(tx, "acc_a");
@@ -312,7 +312,7 @@ static void test_inbound_and_caller_id(void **state)
 static void test_pick_and_quarantine(void **state)
 {
 	(void)state;
-	char path[128];
+	char path[512];
 	store_t *st = temp_store(path, sizeof path);
 	store_tx_t *tx = store_begin(st, true);
 	add_account(tx, "acc_a");

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "../common/test_db.h"
 #include "sec.h"
 #include "ssrf.h"
 #include "store.h"
@@ -230,10 +231,9 @@ static void add_webhook(store_tx_t *tx, const char *id, const char *account, con
 static void test_emit_outbox(void **state)
 {
 	(void)state;
-	char err[256];
-	store_t *st = store_open(":memory:", err, sizeof err);
-	if (!st)
-		fail_msg("store_open: %s", err);
+	char db[512];
+	test_db_new(db, sizeof db);
+	store_t *st = test_db_open(db);
 	store_tx_t *tx = store_begin(st, true);
 	for (int i = 0; i < 2; i++) {
 		json_t *a = json_pack("{s:s, s:s, s:s, s:I, s:I}", "id", i ? "acc_b" : "acc_a", "name",
@@ -320,6 +320,7 @@ static void test_emit_outbox(void **state)
 	assert_int_equal(store_webhook_delete(tx, "acc_a", "whk_1", now), STORE_NOTFOUND);
 	store_rollback(tx);
 	store_close(st);
+	test_db_remove(db);
 }
 
 int main(void)

@@ -1,0 +1,252 @@
+/* The backend-neutral part of the store: the sq_* helpers the area files
+ * use (store_int.h), built on the backend's primitives, and the store.h
+ * entry points that only dispatch to the backend. */
+#include "store.h"
+#include "store_int.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "log.h"
+#include "numparse.h"
+#include "timeutil.h"
+#include "xalloc.h"
+
+void sq_db_time(store_t *st, int64_t t0)
+{
+	atomic_fetch_add(&st->db_ns, time_mono_ns() - t0);
+}
+
+json_t *sq_rows(store_tx_t *tx, const char *sql, const char *types, ...)
+{
+	va_list ap;
+	va_start(ap, types);
+	json_t *rows = tx->st->be->rows(tx, false, sql, types, ap);
+	va_end(ap);
+	return rows;
+}
+
+json_t *sq_one(store_tx_t *tx, const char *sql, const char *types, ...)
+{
+	va_list ap;
+	va_start(ap, types);
+	json_t *rows = tx->st->be->rows(tx, true, sql, types, ap);
+	va_end(ap);
+	json_t *row = json_incref(json_array_get(rows, 0));
+	json_decref(rows);
+	return row;
+}
+
+int sq_exec(store_tx_t *tx, bool must_change, const char *sql, const char *types, ...)
+{
+	va_list ap;
+	va_start(ap, types);
+	int rc = tx->st->be->exec(tx, must_change, sql, types, ap);
+	va_end(ap);
+	return rc;
+}
+
+int sq_changes(store_tx_t *tx)
+{
+	return tx->st->be->changes(tx);
+}
+
+/* INSERT INTO table (cols…) VALUES (?…) for the columns of `cols` that obj
+ * has (absent ones take the column's default). Column names come from our
+ * own tables, values are bound. */
+/* Columns one sq_insert or sq_update may set; more is a programming error,
+ * refused loudly rather than cut short. */
+#define SQ_COLS_MAX 64
+/* Longest statement they build. */
+#define SQ_SQL_MAX 8192
+
+/* Collects the members of obj named in names, in order, into vals; the
+ * count, or -1 (logged) when there are more than SQ_COLS_MAX. */
+static int sq_collect(const char *table, const char *const *names, const json_t *obj,
+	const json_t *vals[SQ_COLS_MAX])
+{
+	int nv = 0;
+	for (int i = 0; names[i]; i++) {
+		const json_t *v = json_object_get(obj, names[i]);
+		if (!v)
+			continue;
+		if (nv == SQ_COLS_MAX) {
+			log_event(LOG_ERROR, "store.too_many_columns", "table=%s max=%d", table, SQ_COLS_MAX);
+			return -1;
+		}
+		vals[nv++] = v;
+	}
+	return nv;
+}
+
+int sq_insert(store_tx_t *tx, const char *table, const char *const *cols, const json_t *obj)
+{
+	const json_t *vals[SQ_COLS_MAX];
+	int nv = sq_collect(table, cols, obj, vals);
+	if (nv < 0)
+		return STORE_ERROR;
+	buf_t sql, marks;
+	buf_init(&sql, SQ_SQL_MAX);
+	buf_init(&marks, SQ_SQL_MAX);
+	int bad = buf_printf(&sql, "INSERT INTO %s (", table);
+	for (int i = 0, k = 0; cols[i]; i++) {
+		if (!json_object_get(obj, cols[i]))
+			continue;
+		bad |= buf_printf(&sql, "%s%s", k ? "," : "", cols[i]);
+		bad |= buf_printf(&marks, "%s?", k++ ? "," : "");
+	}
+	bad |= buf_printf(&sql, ") VALUES (%s)", nv ? marks.data : "");
+	int rc = bad ? STORE_ERROR : tx->st->be->run(tx, sql.data, vals, nv, NULL, false);
+	if (bad)
+		log_event(LOG_ERROR, "store.statement_too_long", "table=%s max=%d", table, SQ_SQL_MAX);
+	buf_free(&sql);
+	buf_free(&marks);
+	return rc;
+}
+
+/* UPDATE table SET k=? … WHERE id=? for the keys of fields that are in the
+ * allowed list (others are ignored). `extra` adds a fixed condition. */
+int sq_update(store_tx_t *tx, const char *table, const char *const *allowed,
+	const char *id, const json_t *fields, const char *extra)
+{
+	const json_t *vals[SQ_COLS_MAX];
+	int nv = sq_collect(table, allowed, fields, vals);
+	if (nv <= 0)
+		return nv < 0 ? STORE_ERROR : STORE_OK;
+	buf_t sql;
+	buf_init(&sql, SQ_SQL_MAX);
+	int bad = buf_printf(&sql, "UPDATE %s SET ", table);
+	for (int i = 0, k = 0; allowed[i]; i++)
+		if (json_object_get(fields, allowed[i]))
+			bad |= buf_printf(&sql, "%s%s=?", k++ ? "," : "", allowed[i]);
+	bad |= buf_printf(&sql, " WHERE id=?%s%s", extra ? " AND " : "", extra ? extra : "");
+	int rc = bad ? STORE_ERROR : tx->st->be->run(tx, sql.data, vals, nv, id, true);
+	if (bad)
+		log_event(LOG_ERROR, "store.statement_too_long", "table=%s max=%d", table, SQ_SQL_MAX);
+	buf_free(&sql);
+	return rc;
+}
+
+json_t *sq_lease(store_tx_t *tx, const char *table, json_t *rows, const char *node,
+	int64_t until)
+{
+	if (!rows)
+		return NULL;
+	char sql[128];
+	snprintf(sql, sizeof sql, "UPDATE %s SET lease_node=?, lease_until=? WHERE id=?", table);
+	size_t i;
+	json_t *r;
+	json_array_foreach(rows, i, r) {
+		if (sq_exec(tx, true, sql, "sis", node, until,
+			    json_string_value(json_object_get(r, "id"))) != STORE_OK) {
+			json_decref(rows);
+			return NULL;
+		}
+	}
+	return rows;
+}
+
+/* ---- pages ---- */
+
+void store_page_free(store_page_t *p)
+{
+	if (!p)
+		return;
+	json_decref(p->items);
+	free(p->next_cursor);
+	p->items = NULL;
+	p->next_cursor = NULL;
+}
+
+/* Cursors are the decimal rowid (or seq) of the last item seen. */
+int64_t sq_cursor(const char *cursor, int64_t dflt)
+{
+	int64_t v;
+	if (!cursor || !*cursor || parse_i64z(cursor, 0, INT64_MAX, &v) != 0)
+		return dflt;
+	return v;
+}
+
+/* Rows were fetched with limit+1 and carry a "_k" sort key: trim to limit,
+ * set the next cursor, and drop "_k" from every item. */
+int sq_page_finish(json_t *rows, int limit, store_page_t *out)
+{
+	if (!rows)
+		return STORE_ERROR;
+	out->next_cursor = NULL;
+	if ((int)json_array_size(rows) > limit) {
+		json_array_remove(rows, (size_t)limit);
+		json_t *last = json_array_get(rows, (size_t)limit - 1);
+		out->next_cursor = xasprintf("%lld",
+			(long long)json_integer_value(json_object_get(last, "_k")));
+	}
+	size_t i;
+	json_t *it;
+	json_array_foreach(rows, i, it)
+		json_object_del(it, "_k");
+	out->items = rows;
+	return STORE_OK;
+}
+
+json_t *store_claim_batch(store_t *st, store_claim_fn claim, int64_t now, const char *node,
+	int64_t lease_ms, int limit)
+{
+	store_tx_t *tx = store_begin(st, true);
+	if (!tx)
+		return NULL;
+	json_t *batch = claim(tx, now, node, lease_ms, limit);
+	if (!batch) {
+		store_rollback(tx);
+		return NULL;
+	}
+	if (store_commit(tx) != STORE_OK) {
+		json_decref(batch);
+		return NULL;
+	}
+	return batch;
+}
+
+store_tx_t *store_begin(store_t *st, bool write)
+{
+	return st->be->begin(st, write);
+}
+
+int store_commit(store_tx_t *tx)
+{
+	return tx->st->be->commit(tx);
+}
+
+void store_rollback(store_tx_t *tx)
+{
+	if (tx)
+		tx->st->be->rollback(tx);
+}
+
+void store_close(store_t *st)
+{
+	if (st)
+		st->be->close(st);
+}
+
+int store_checkpoint(store_t *st)
+{
+	return st->be->checkpoint(st);
+}
+
+int store_snapshot(store_t *st, const char *path, char *err, size_t errlen)
+{
+	return st->be->snapshot(st, path, err, errlen);
+}
+
+int store_schema_version(store_t *st)
+{
+	return st->version;
+}
+
+int64_t store_db_time_ns(store_t *st)
+{
+	return atomic_load(&st->db_ns);
+}

@@ -1,0 +1,651 @@
+/* The PostgreSQL backend of the store (see store.h, store_int.h): libpq,
+ * a small pool of connections (one per concurrent transaction, as the
+ * SQLite backend), parameterized statements only.
+ *
+ * Transactions. A write transaction is READ COMMITTED and takes one
+ * transaction-scoped advisory lock (STORE_PG_WRITE_LOCK) at BEGIN: writers
+ * of every node queue there, one at a time, as SQLite's single write lock
+ * makes them, so the domain's read-then-write steps (the audit chain's head,
+ * quotas, single-use tokens) keep the meaning they have on SQLite and the
+ * audit chain stays one and verifiable whatever the number of nodes. Since
+ * no two writers overlap, no serialization failure (40001) or deadlock can
+ * arise between them. A read transaction is REPEATABLE READ: one snapshot
+ * for all its statements, like SQLite's read transaction.
+ *
+ * A statement that fails inside a PostgreSQL transaction aborts it, where
+ * SQLite only fails the statement; the domain relies on the latter (an
+ * insert refused as a conflict, then another step). Each write statement
+ * therefore runs under a savepoint that is rolled back when it fails.
+ *
+ * Rows come back as on SQLite: integers (int2/4/8, oid, and numeric
+ * without a fraction, as SUM gives) as JSON integers, floats as reals,
+ * booleans as 0/1, NULL as null, anything else as a string. A violated
+ * constraint (SQLSTATE class 23) answers STORE_CONFLICT.
+ *
+ * Migrations come from src/store/migrations_pg/ and run under a session
+ * advisory lock (STORE_PG_MIGRATE_LOCK), so nodes starting at once apply
+ * each one once. The connection string (it may hold a password) is never
+ * logged; libpq's error messages do not repeat it. */
+#include "store.h"
+#include "store_int.h"
+
+#include <libpq-fe.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "log.h"
+#include "numparse.h"
+#include "timeutil.h"
+#include "xalloc.h"
+
+#define STORE_PG_POOL_MAX 32
+/* Parameters of one statement (sq_insert's 64 columns and an id fit). */
+#define STORE_PG_PARAMS_MAX 80
+/* Advisory lock keys ("fvwr", "fvmg"). */
+#define STORE_PG_WRITE_LOCK 0x66767772LL
+#define STORE_PG_MIGRATE_LOCK 0x66766d67LL
+
+/* Type OIDs of the built-in types we bind or read (pg_type.h). */
+enum {
+	OID_BOOL = 16, OID_INT8 = 20, OID_INT2 = 21, OID_INT4 = 23, OID_TEXT = 25, OID_OID = 26,
+	OID_FLOAT4 = 700, OID_FLOAT8 = 701, OID_NUMERIC = 1700
+};
+
+struct fv_embedded {
+	const char *name;
+	const char *text;
+};
+extern const struct fv_embedded fv_migrations_pg[];
+
+struct pg_store {
+	struct store base;
+	char *dsn;
+	pthread_mutex_t lock;
+	PGconn *free_conns[STORE_PG_POOL_MAX];
+	int nfree;
+};
+
+struct pg_tx {
+	struct store_tx base;
+	PGconn *c;
+	int changes; /* rows changed by the last statement */
+};
+
+static struct pg_store *PS(store_t *st)
+{
+	return (struct pg_store *)st;
+}
+
+static struct pg_tx *PT(store_tx_t *tx)
+{
+	return (struct pg_tx *)tx;
+}
+
+/* ---- connections ---- */
+
+/* Server notices (e.g. "already exists, skipping") are not errors: dropped
+ * rather than written to stderr by libpq's default. */
+static void notice_drop(void *arg, const char *msg)
+{
+	(void)arg;
+	(void)msg;
+}
+
+/* libpq's message without its trailing newline, into out. */
+static const char *pg_msg(const char *m, char *out, size_t n)
+{
+	snprintf(out, n, "%s", m ? m : "?");
+	size_t len = strlen(out);
+	while (len && (out[len - 1] == '\n' || out[len - 1] == ' '))
+		out[--len] = '\0';
+	return out;
+}
+
+static PGconn *conn_open(const char *dsn, char *err, size_t errlen)
+{
+	PGconn *c = PQconnectdb(dsn);
+	if (!c || PQstatus(c) != CONNECTION_OK) {
+		char m[300];
+		snprintf(err, errlen, "cannot connect to PostgreSQL: %s",
+			pg_msg(c ? PQerrorMessage(c) : "out of memory", m, sizeof m));
+		PQfinish(c);
+		return NULL;
+	}
+	PQsetNoticeProcessor(c, notice_drop, NULL);
+	PGresult *r = PQexec(c, "SET TIME ZONE 'UTC'");
+	bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+	PQclear(r);
+	if (!ok || PQserverVersion(c) < 150000) {
+		snprintf(err, errlen, "PostgreSQL %d is too old (15 or later is needed)",
+			PQserverVersion(c) / 10000);
+		PQfinish(c);
+		return NULL;
+	}
+	return c;
+}
+
+static PGconn *pool_get(struct pg_store *st)
+{
+	pthread_mutex_lock(&st->lock);
+	PGconn *c = st->nfree ? st->free_conns[--st->nfree] : NULL;
+	pthread_mutex_unlock(&st->lock);
+	if (c && PQstatus(c) != CONNECTION_OK) {
+		/* The server went away or restarted (a failover): try again. */
+		PQreset(c);
+		if (PQstatus(c) == CONNECTION_OK)
+			PQsetNoticeProcessor(c, notice_drop, NULL);
+		else {
+			PQfinish(c);
+			c = NULL;
+		}
+	}
+	if (c)
+		return c;
+	char err[400];
+	c = conn_open(st->dsn, err, sizeof err);
+	if (!c)
+		log_event(LOG_ERROR, "store.open", "err=\"%s\"", err);
+	return c;
+}
+
+static void pool_put(struct pg_store *st, PGconn *c)
+{
+	if (PQstatus(c) == CONNECTION_OK && PQtransactionStatus(c) == PQTRANS_IDLE) {
+		pthread_mutex_lock(&st->lock);
+		if (st->nfree < STORE_PG_POOL_MAX) {
+			st->free_conns[st->nfree++] = c;
+			c = NULL;
+		}
+		pthread_mutex_unlock(&st->lock);
+	}
+	PQfinish(c);
+}
+
+/* ---- statements ---- */
+
+/* sql with its `?` and `?N` placeholders numbered for PostgreSQL ($N; a
+ * bare `?` takes the highest number so far plus one, as in SQLite), quoted
+ * strings and identifiers left alone; *nparams gets the highest number. */
+static int translate(const char *sql, buf_t *out, int *nparams)
+{
+	int max = 0, bad = 0;
+	for (const char *p = sql; *p; p++) {
+		if (*p == '\'' || *p == '"') {
+			const char *q = strchr(p + 1, *p);
+			size_t len = q ? (size_t)(q - p) + 1 : strlen(p);
+			bad |= buf_append(out, p, len);
+			p += len - 1;
+			continue;
+		}
+		if (*p != '?') {
+			bad |= buf_append(out, p, 1);
+			continue;
+		}
+		int n = 0;
+		while (p[1] >= '0' && p[1] <= '9' && n < 10000)
+			n = n * 10 + (*++p - '0');
+		if (n == 0)
+			n = max + 1;
+		if (n > max)
+			max = n;
+		bad |= buf_printf(out, "$%d", n);
+	}
+	*nparams = max;
+	return bad ? -1 : 0;
+}
+
+/* Text form of the parameters of one statement. */
+struct params {
+	int n;
+	Oid types[STORE_PG_PARAMS_MAX];
+	const char *values[STORE_PG_PARAMS_MAX];
+	char num[STORE_PG_PARAMS_MAX][24];
+};
+
+static void param_null(struct params *p, int i, Oid type)
+{
+	p->types[i] = type;
+	p->values[i] = NULL;
+}
+
+static void param_int(struct params *p, int i, int64_t v)
+{
+	p->types[i] = OID_INT8;
+	snprintf(p->num[i], sizeof p->num[i], "%lld", (long long)v);
+	p->values[i] = p->num[i];
+}
+
+/* A JSON scalar: a string goes untyped (PostgreSQL takes the type of its
+ * place, as SQLite's affinity would), an integer or boolean as int8, a
+ * real as float8, anything else as NULL. */
+static void param_json(struct params *p, int i, const json_t *v)
+{
+	if (json_is_string(v)) {
+		p->types[i] = 0;
+		p->values[i] = json_string_value(v);
+	} else if (json_is_integer(v))
+		param_int(p, i, json_integer_value(v));
+	else if (json_is_boolean(v))
+		param_int(p, i, json_is_true(v));
+	else if (json_is_real(v)) {
+		p->types[i] = OID_FLOAT8;
+		snprintf(p->num[i], sizeof p->num[i], "%.17g", json_real_value(v));
+		p->values[i] = p->num[i];
+	} else
+		param_null(p, i, 0);
+}
+
+/* Fills p from the type string (store_int.h); -1 on a bad type or too
+ * many. */
+static int params_va(struct params *p, const char *types, va_list ap)
+{
+	p->n = (int)strlen(types);
+	if (p->n > STORE_PG_PARAMS_MAX)
+		return -1;
+	for (int i = 0; i < p->n; i++) {
+		switch (types[i]) {
+		case 's': {
+			const char *v = va_arg(ap, const char *);
+			p->types[i] = OID_TEXT;
+			p->values[i] = v;
+			break;
+		}
+		case 'i':
+			param_int(p, i, va_arg(ap, int64_t));
+			break;
+		case 'n':
+			param_int(p, i, va_arg(ap, int));
+			break;
+		case 'j':
+			param_json(p, i, va_arg(ap, const json_t *));
+			break;
+		default:
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static json_t *cell_to_json(const PGresult *r, int row, int col)
+{
+	if (PQgetisnull(r, row, col))
+		return json_null();
+	const char *t = PQgetvalue(r, row, col);
+	int64_t v;
+	switch (PQftype(r, col)) {
+	case OID_INT2:
+	case OID_INT4:
+	case OID_INT8:
+	case OID_OID:
+		if (parse_i64z(t, INT64_MIN, INT64_MAX, &v) == 0)
+			return json_integer(v);
+		break;
+	case OID_NUMERIC:
+		if (!strchr(t, '.') && parse_i64z(t, INT64_MIN, INT64_MAX, &v) == 0)
+			return json_integer(v);
+		return json_real(strtod(t, NULL));
+	case OID_FLOAT4:
+	case OID_FLOAT8:
+		return json_real(strtod(t, NULL));
+	case OID_BOOL:
+		return json_integer(t[0] == 't');
+	default:
+		break;
+	}
+	size_t len = (size_t)PQgetlength(r, row, col);
+	json_t *s = json_stringn(t, len);
+	return s ? s : json_stringn_nocheck(t, len);
+}
+
+static json_t *result_rows(const PGresult *r, bool first)
+{
+	json_t *rows = json_array();
+	int n = PQntuples(r), nf = PQnfields(r);
+	if (first && n > 1)
+		n = 1;
+	for (int i = 0; i < n; i++) {
+		json_t *o = json_object();
+		for (int k = 0; k < nf; k++)
+			json_object_set_new(o, PQfname(r, k), cell_to_json(r, i, k));
+		json_array_append_new(rows, o);
+	}
+	return rows;
+}
+
+/* Whether sql changes rows (it then runs under a savepoint). */
+static bool is_write(const char *sql)
+{
+	while (*sql == ' ')
+		sql++;
+	return strncmp(sql, "INSERT", 6) == 0 || strncmp(sql, "UPDATE", 6) == 0 ||
+		strncmp(sql, "DELETE", 6) == 0;
+}
+
+static bool simple(PGconn *c, const char *sql)
+{
+	PGresult *r = PQexec(c, sql);
+	ExecStatusType s = PQresultStatus(r);
+	PQclear(r);
+	return s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK;
+}
+
+/* Runs sql with p; *res gets the result (caller clears) when it returned
+ * rows or ran. STORE_OK, STORE_CONFLICT or STORE_ERROR (logged). */
+static int run_params(store_tx_t *tx, const char *sql, const struct params *p, PGresult **res)
+{
+	int64_t t0 = time_mono_ns();
+	PGconn *c = PT(tx)->c;
+	*res = NULL;
+	buf_t q;
+	buf_init(&q, 16384);
+	int np = 0;
+	if (translate(sql, &q, &np) != 0 || np != p->n) {
+		log_event(LOG_ERROR, "store.statement", "params=%d given=%d sql=%.300s", np, p->n, sql);
+		buf_free(&q);
+		return STORE_ERROR;
+	}
+	bool sp = is_write(sql);
+	if (sp && !simple(c, "SAVEPOINT sq")) {
+		buf_free(&q);
+		return STORE_ERROR;
+	}
+	PGresult *r = PQexecParams(c, q.data, p->n, p->types, p->values, NULL, NULL, 0);
+	buf_free(&q);
+	ExecStatusType s = PQresultStatus(r);
+	int rc = STORE_OK;
+	if (s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK) {
+		const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+		if (state && strncmp(state, "23", 2) == 0)
+			rc = STORE_CONFLICT;
+		else {
+			char m[300];
+			log_event(LOG_ERROR, "store.step", "state=%s err=\"%s\" sql=%.300s",
+				state ? state : "-", pg_msg(PQresultErrorMessage(r), m, sizeof m), sql);
+			rc = STORE_ERROR;
+		}
+		PQclear(r);
+		r = NULL;
+		if (sp)
+			simple(c, "ROLLBACK TO SAVEPOINT sq");
+	} else if (sp)
+		simple(c, "RELEASE SAVEPOINT sq");
+	if (r) {
+		const char *n = PQcmdTuples(r);
+		int64_t v = 0;
+		PT(tx)->changes = n && *n && parse_i64z(n, 0, INT32_MAX, &v) == 0 ? (int)v : 0;
+	}
+	*res = r;
+	sq_db_time(tx->st, t0);
+	return rc;
+}
+
+/* run_params for a statement whose rows are not wanted: STORE_NOTFOUND
+ * when must_change and no row changed. */
+static int run_change(store_tx_t *tx, const char *sql, const struct params *p, bool must_change)
+{
+	PGresult *r = NULL;
+	int rc = run_params(tx, sql, p, &r);
+	PQclear(r);
+	if (rc == STORE_OK && must_change && PT(tx)->changes == 0)
+		rc = STORE_NOTFOUND;
+	return rc;
+}
+
+static json_t *pg_rows(store_tx_t *tx, bool first, const char *sql, const char *types, va_list ap)
+{
+	struct params p;
+	if (params_va(&p, types, ap) != 0) {
+		log_event(LOG_ERROR, "store.bind", "types=%s sql=%.300s", types, sql);
+		return NULL;
+	}
+	PGresult *r = NULL;
+	if (run_params(tx, sql, &p, &r) != STORE_OK)
+		return NULL;
+	json_t *rows = result_rows(r, first);
+	PQclear(r);
+	return rows;
+}
+
+static int pg_exec(store_tx_t *tx, bool must_change, const char *sql, const char *types,
+	va_list ap)
+{
+	struct params p;
+	if (params_va(&p, types, ap) != 0) {
+		log_event(LOG_ERROR, "store.bind", "types=%s sql=%.300s", types, sql);
+		return STORE_ERROR;
+	}
+	return run_change(tx, sql, &p, must_change);
+}
+
+static int pg_run(store_tx_t *tx, const char *sql, const json_t *const *vals, int nv,
+	const char *id, bool must_change)
+{
+	struct params p;
+	p.n = nv + (id != NULL);
+	if (p.n > STORE_PG_PARAMS_MAX)
+		return STORE_ERROR;
+	for (int i = 0; i < nv; i++)
+		param_json(&p, i, vals[i]);
+	if (id) {
+		p.types[nv] = OID_TEXT;
+		p.values[nv] = id;
+	}
+	return run_change(tx, sql, &p, must_change);
+}
+
+static int pg_changes(store_tx_t *tx)
+{
+	return PT(tx)->changes;
+}
+
+/* ---- transactions ---- */
+
+static store_tx_t *pg_begin(store_t *base, bool write)
+{
+	struct pg_store *st = PS(base);
+	int64_t t0 = time_mono_ns();
+	char begin[160];
+	if (write)
+		snprintf(begin, sizeof begin, "BEGIN ISOLATION LEVEL READ COMMITTED;"
+			" SELECT pg_advisory_xact_lock(%lld)", STORE_PG_WRITE_LOCK);
+	else
+		snprintf(begin, sizeof begin, "BEGIN ISOLATION LEVEL REPEATABLE READ");
+	PGconn *c = NULL;
+	/* A pooled connection the server dropped (restart, failover) fails
+	 * here first: one more try on a fresh one. */
+	for (int attempt = 0; attempt < 2 && !c; attempt++) {
+		c = pool_get(st);
+		if (!c)
+			return NULL;
+		if (!simple(c, begin)) {
+			char m[300];
+			log_event(LOG_ERROR, "store.begin", "err=\"%s\"",
+				pg_msg(PQerrorMessage(c), m, sizeof m));
+			simple(c, "ROLLBACK");
+			if (PQstatus(c) == CONNECTION_OK) {
+				pool_put(st, c);
+				return NULL;
+			}
+			PQfinish(c);
+			c = NULL;
+		}
+	}
+	if (!c)
+		return NULL;
+	struct pg_tx *tx = xcalloc(1, sizeof *tx);
+	tx->base.st = base;
+	tx->c = c;
+	sq_db_time(base, t0);
+	return &tx->base;
+}
+
+static int pg_commit(store_tx_t *tx)
+{
+	int64_t t0 = time_mono_ns();
+	PGconn *c = PT(tx)->c;
+	PGresult *r = PQexec(c, "COMMIT");
+	/* COMMIT of a transaction a failed statement aborted answers ROLLBACK. */
+	int rc = PQresultStatus(r) == PGRES_COMMAND_OK && strcmp(PQcmdStatus(r), "COMMIT") == 0
+		? STORE_OK : STORE_ERROR;
+	if (rc != STORE_OK) {
+		char m[300];
+		log_event(LOG_ERROR, "store.commit", "err=\"%s\"",
+			pg_msg(PQresultStatus(r) == PGRES_COMMAND_OK ? "transaction aborted"
+				: PQerrorMessage(c), m, sizeof m));
+		simple(c, "ROLLBACK");
+	}
+	PQclear(r);
+	sq_db_time(tx->st, t0);
+	pool_put(PS(tx->st), c);
+	free(tx);
+	return rc;
+}
+
+static void pg_rollback(store_tx_t *tx)
+{
+	simple(PT(tx)->c, "ROLLBACK");
+	pool_put(PS(tx->st), PT(tx)->c);
+	free(tx);
+}
+
+static void pg_close(store_t *base)
+{
+	struct pg_store *st = PS(base);
+	for (int i = 0; i < st->nfree; i++)
+		PQfinish(st->free_conns[i]);
+	pthread_mutex_destroy(&st->lock);
+	free(st->dsn);
+	free(st);
+}
+
+/* PostgreSQL keeps superseded row versions until VACUUM reclaims them, and
+ * its write-ahead log belongs to the server: nothing here can purge them
+ * (docs/postgresql.md says what an operator does). */
+static int pg_checkpoint(store_t *st)
+{
+	(void)st;
+	return STORE_OK;
+}
+
+static int pg_snapshot(store_t *st, const char *path, char *err, size_t errlen)
+{
+	(void)st;
+	(void)path;
+	snprintf(err, errlen, "a PostgreSQL store is copied with pg_dump or a base backup"
+		" (see docs/postgresql.md), not by faxvaultd");
+	return -1;
+}
+
+static const struct store_backend pg_backend = {
+	.rows = pg_rows,
+	.exec = pg_exec,
+	.run = pg_run,
+	.changes = pg_changes,
+	.begin = pg_begin,
+	.commit = pg_commit,
+	.rollback = pg_rollback,
+	.close = pg_close,
+	.checkpoint = pg_checkpoint,
+	.snapshot = pg_snapshot,
+};
+
+/* ---- migrations ---- */
+
+/* Whether version is recorded as applied; -1 on error. */
+static int migration_applied(PGconn *c, int64_t version)
+{
+	char v[24];
+	snprintf(v, sizeof v, "%lld", (long long)version);
+	const char *vals[1] = { v };
+	PGresult *r = PQexecParams(c, "SELECT 1 FROM schema_migrations WHERE version=$1::bigint", 1,
+		NULL, vals, NULL, NULL, 0);
+	int out = PQresultStatus(r) != PGRES_TUPLES_OK ? -1 : PQntuples(r) > 0;
+	PQclear(r);
+	return out;
+}
+
+static int migrate_one(store_t *st, PGconn *c, const struct fv_embedded *m, char *err,
+	size_t errlen)
+{
+	int64_t version;
+	if (parse_i64(m->name, 4, 1, 9999, &version) != 0) {
+		snprintf(err, errlen, "migration %s: name must start with 4 digits", m->name);
+		return -1;
+	}
+	int have = migration_applied(c, version);
+	if (have != 0) {
+		if (have > 0)
+			st->version = (int)version;
+		else
+			snprintf(err, errlen, "cannot read schema_migrations");
+		return have > 0 ? 0 : -1;
+	}
+	char m1[300];
+	if (!simple(c, "BEGIN")) {
+		snprintf(err, errlen, "migration %s: %s", m->name, pg_msg(PQerrorMessage(c), m1, sizeof m1));
+		return -1;
+	}
+	PGresult *r = PQexec(c, m->text);
+	bool ok = PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK;
+	PQclear(r);
+	if (ok) {
+		char v[24], at[24];
+		snprintf(v, sizeof v, "%lld", (long long)version);
+		snprintf(at, sizeof at, "%lld", (long long)time_now_ms());
+		const char *vals[3] = { v, m->name, at };
+		r = PQexecParams(c, "INSERT INTO schema_migrations (version, name, applied_at)"
+			" VALUES ($1::bigint, $2, $3::bigint)", 3, NULL, vals, NULL, NULL, 0);
+		ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+		PQclear(r);
+	}
+	if (!ok || !simple(c, "COMMIT")) {
+		snprintf(err, errlen, "migration %s failed: %s", m->name,
+			pg_msg(PQerrorMessage(c), m1, sizeof m1));
+		simple(c, "ROLLBACK");
+		return -1;
+	}
+	log_event(LOG_INFO, "store.migrated", "version=%lld name=%s backend=postgresql",
+		(long long)version, m->name);
+	st->version = (int)version;
+	return 0;
+}
+
+static int migrate(store_t *st, PGconn *c, char *err, size_t errlen)
+{
+	char lock[96], unlock[96];
+	snprintf(lock, sizeof lock, "SELECT pg_advisory_lock(%lld)", STORE_PG_MIGRATE_LOCK);
+	snprintf(unlock, sizeof unlock, "SELECT pg_advisory_unlock(%lld)", STORE_PG_MIGRATE_LOCK);
+	if (!simple(c, lock) || !simple(c, "CREATE TABLE IF NOT EXISTS schema_migrations"
+		    " (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)")) {
+		char m[300];
+		snprintf(err, errlen, "migration failed: %s", pg_msg(PQerrorMessage(c), m, sizeof m));
+		return -1;
+	}
+	int rc = 0;
+	for (int i = 0; rc == 0 && fv_migrations_pg[i].name; i++)
+		rc = migrate_one(st, c, &fv_migrations_pg[i], err, errlen);
+	simple(c, unlock);
+	return rc;
+}
+
+store_t *store_open_pg(const char *dsn, char *err, size_t errlen)
+{
+	PGconn *c = conn_open(dsn, err, errlen);
+	if (!c)
+		return NULL;
+	struct pg_store *st = xcalloc(1, sizeof *st);
+	st->base.be = &pg_backend;
+	st->dsn = xstrdup(dsn);
+	pthread_mutex_init(&st->lock, NULL);
+	if (migrate(&st->base, c, err, errlen) != 0) {
+		PQfinish(c);
+		pg_close(&st->base);
+		return NULL;
+	}
+	st->free_conns[st->nfree++] = c;
+	return &st->base;
+}

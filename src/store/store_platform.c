@@ -1,0 +1,597 @@
+/* The platform tables of the store (partners, accounts, principals,
+ * invitations, sessions, API keys, audit, settings, passwords, second
+ * factor, terms, idempotency): SQL in the subset both backends accept, run
+ * through the sq_* helpers (store_int.h). */
+#include "store.h"
+#include "store_int.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "xalloc.h"
+
+/* ---- partners ---- */
+
+static const char *const partner_cols[] = { "id", "name", "status", "created_at", NULL };
+
+int store_partner_insert(store_tx_t *tx, const json_t *p)
+{
+	return sq_insert(tx, "partners", partner_cols, p);
+}
+
+json_t *store_partner_get(store_tx_t *tx, const char *id)
+{
+	return sq_one(tx, "SELECT id, name, status, created_at, max_accounts FROM partners WHERE id=?",
+		"s", id);
+}
+
+int store_partner_list(store_tx_t *tx, const char *cursor, int limit, store_page_t *out)
+{
+	return sq_page_finish(sq_rows(tx,
+		"SELECT rowid AS _k, id, name, status, created_at FROM partners WHERE rowid > ?"
+		" ORDER BY rowid LIMIT ?", "in", sq_cursor(cursor, 0), limit + 1), limit, out);
+}
+
+int store_partner_update(store_tx_t *tx, const char *id, const json_t *fields)
+{
+	static const char *const allowed[] = { "name", "status", "max_accounts", NULL };
+	return sq_update(tx, "partners", allowed, id, fields, NULL);
+}
+
+/* ---- accounts ---- */
+
+static const char *const account_cols[] = { "id", "name", "status", "regulatory_profile",
+	"partner_id", "owner_id", "currency", "fax_header", "created_at", "updated_at", NULL };
+static const char *const account_upd[] = { "name", "status", "regulatory_profile", "owner_id",
+	"currency", "fax_header", "updated_at", NULL };
+
+int store_account_insert(store_tx_t *tx, const json_t *a)
+{
+	return sq_insert(tx, "accounts", account_cols, a);
+}
+
+#define ACCOUNT_SELECT "SELECT id, name, status, regulatory_profile, partner_id, owner_id, currency," \
+	" fax_header, created_at, updated_at FROM accounts"
+
+json_t *store_account_get(store_tx_t *tx, const char *id, const char *partner_id)
+{
+	if (partner_id)
+		return sq_one(tx, ACCOUNT_SELECT " WHERE id=? AND partner_id=?", "ss", id, partner_id);
+	return sq_one(tx, ACCOUNT_SELECT " WHERE id=?", "s", id);
+}
+
+int store_account_update(store_tx_t *tx, const char *id, const json_t *fields)
+{
+	return sq_update(tx, "accounts", account_upd, id, fields, NULL);
+}
+
+int store_account_list(store_tx_t *tx, const char *partner_id, const char *cursor, int limit,
+	store_page_t *out)
+{
+	return sq_page_finish(sq_rows(tx,
+		"SELECT a.rowid AS _k, a.id, a.name, a.status, a.regulatory_profile, a.partner_id, a.currency,"
+		" a.fax_header, a.owner_id, p.email AS owner_email, p.name AS owner_name, a.created_at, a.updated_at"
+		" FROM accounts a LEFT JOIN principals p ON p.id = a.owner_id"
+		" WHERE a.rowid > ? AND (? IS NULL OR a.partner_id = ?) ORDER BY a.rowid LIMIT ?", "issn", sq_cursor(cursor, 0), partner_id, partner_id,
+		limit + 1), limit, out);
+}
+
+/* ---- principals ---- */
+
+static const char *const principal_cols[] = { "id", "kind", "account_id", "partner_id", "email",
+	"name", "role", "permissions", "status", "password_hash", "created_at", "updated_at", NULL };
+static const char *const principal_upd[] = { "name", "role", "permissions", "status",
+	"password_hash", "updated_at", "password_changed_at", "failed_logins", "locked_until",
+	"last_login_at", "totp_secret", "totp_confirmed_at", "totp_last_step", "lang", NULL };
+
+#define PRINCIPAL_COLS "id, kind, account_id, partner_id, email, name, role, permissions," \
+	" status, password_hash, created_at, updated_at, password_changed_at, failed_logins," \
+	" locked_until, last_login_at, totp_secret, totp_confirmed_at, totp_last_step, lang"
+
+int store_principal_insert(store_tx_t *tx, const json_t *p)
+{
+	return sq_insert(tx, "principals", principal_cols, p);
+}
+
+json_t *store_principal_get(store_tx_t *tx, const char *id)
+{
+	return sq_one(tx, "SELECT " PRINCIPAL_COLS " FROM principals WHERE id=?", "s", id);
+}
+
+json_t *store_principal_by_email(store_tx_t *tx, const char *email)
+{
+	return sq_one(tx, "SELECT " PRINCIPAL_COLS " FROM principals WHERE email=?"
+		" AND status <> 'deprovisioned'", "s", email);
+}
+
+json_t *store_member_get(store_tx_t *tx, const char *account_id, const char *id)
+{
+	return sq_one(tx, "SELECT " PRINCIPAL_COLS " FROM principals WHERE id=? AND kind='account'"
+		" AND account_id=?", "ss", id, account_id);
+}
+
+int store_principal_update(store_tx_t *tx, const char *id, const json_t *fields)
+{
+	return sq_update(tx, "principals", principal_upd, id, fields, NULL);
+}
+
+int store_principal_list(store_tx_t *tx, const char *kind, const char *scope_id,
+	const char *cursor, int limit, store_page_t *out)
+{
+	const char *sql;
+	if (strcmp(kind, "account") == 0)
+		sql = "SELECT rowid AS _k, " PRINCIPAL_COLS " FROM principals WHERE rowid > ?"
+		      " AND kind='account' AND account_id=? ORDER BY rowid LIMIT ?";
+	else if (strcmp(kind, "partner") == 0)
+		sql = "SELECT rowid AS _k, " PRINCIPAL_COLS " FROM principals WHERE rowid > ?"
+		      " AND kind='partner' AND partner_id=? ORDER BY rowid LIMIT ?";
+	else
+		sql = "SELECT rowid AS _k, " PRINCIPAL_COLS " FROM principals WHERE rowid > ?"
+		      " AND kind='provider' AND ? IS NULL ORDER BY rowid LIMIT ?";
+	return sq_page_finish(sq_rows(tx, sql, "isn", sq_cursor(cursor, 0),
+		strcmp(kind, "provider") == 0 ? NULL : scope_id, limit + 1), limit, out);
+}
+
+int store_principal_count(store_tx_t *tx, const char *kind)
+{
+	json_t *r = sq_one(tx, "SELECT count(*) AS n FROM principals WHERE kind=?", "s", kind);
+	int n = r ? (int)json_integer_value(json_object_get(r, "n")) : -1;
+	json_decref(r);
+	return n;
+}
+
+int store_principal_count_role(store_tx_t *tx, const char *kind, const char *role)
+{
+	json_t *r = sq_one(tx, "SELECT count(*) AS n FROM principals WHERE kind=? AND role=?"
+		" AND status='active'", "ss", kind, role);
+	int n = r ? (int)json_integer_value(json_object_get(r, "n")) : -1;
+	json_decref(r);
+	return n;
+}
+
+/* ---- invitations ---- */
+
+int store_invitation_insert(store_tx_t *tx, const char *token_hash, const char *principal_id,
+	int64_t expires_at)
+{
+	return sq_exec(tx, false, "INSERT INTO invitations (token_hash, principal_id, expires_at)"
+		" VALUES (?,?,?)", "ssi", token_hash, principal_id, expires_at);
+}
+
+/* The principal id (caller frees) of a single-use token of `table`
+ * (invitations, password_resets), or NULL when it is unknown, used or
+ * expired; `use` marks it used. The table name is ours, never a caller's. */
+static char *token_take(store_tx_t *tx, const char *table, const char *token_hash, int64_t now,
+	bool use)
+{
+	char sel[160], upd[160];
+	snprintf(sel, sizeof sel, "SELECT principal_id FROM %s WHERE token_hash=? AND used_at IS NULL"
+		" AND expires_at > ?", table);
+	snprintf(upd, sizeof upd, "UPDATE %s SET used_at=? WHERE token_hash=?", table);
+	json_t *r = sq_one(tx, sel, "si", token_hash, now);
+	if (!r)
+		return NULL;
+	char *id = xstrdup(json_string_value(json_object_get(r, "principal_id")));
+	json_decref(r);
+	if (use && sq_exec(tx, true, upd, "is", now, token_hash) != STORE_OK) {
+		free(id);
+		return NULL;
+	}
+	return id;
+}
+
+char *store_invitation_take(store_tx_t *tx, const char *token_hash, int64_t now)
+{
+	return token_take(tx, "invitations", token_hash, now, true);
+}
+
+char *store_invitation_find(store_tx_t *tx, const char *token_hash, int64_t now)
+{
+	return token_take(tx, "invitations", token_hash, now, false);
+}
+
+/* ---- sessions ---- */
+
+static const char *const session_cols[] = { "id", "token_hash", "principal_id", "source",
+	"created_at", "last_seen_at", "expires_at", NULL };
+
+int store_session_insert(store_tx_t *tx, const json_t *s)
+{
+	return sq_insert(tx, "sessions", session_cols, s);
+}
+
+json_t *store_session_by_hash(store_tx_t *tx, const char *h)
+{
+	return sq_one(tx, "SELECT id, principal_id, source, created_at, last_seen_at, expires_at"
+		" FROM sessions WHERE token_hash=? AND revoked_at IS NULL", "s", h);
+}
+
+int store_session_touch(store_tx_t *tx, const char *id, int64_t now)
+{
+	return sq_exec(tx, true, "UPDATE sessions SET last_seen_at=? WHERE id=?", "is", now, id);
+}
+
+int store_session_revoke(store_tx_t *tx, const char *principal_id, const char *id, int64_t now)
+{
+	return sq_exec(tx, true, "UPDATE sessions SET revoked_at=? WHERE id=? AND principal_id=?"
+		" AND revoked_at IS NULL", "iss", now, id, principal_id);
+}
+
+int store_session_revoke_all(store_tx_t *tx, const char *principal_id, const char *keep_id,
+	int64_t now)
+{
+	return sq_exec(tx, false, "UPDATE sessions SET revoked_at=? WHERE principal_id=?"
+		" AND revoked_at IS NULL AND (? IS NULL OR id <> ?)", "isss", now, principal_id, keep_id,
+		keep_id);
+}
+
+json_t *store_session_list(store_tx_t *tx, const char *principal_id, int64_t now)
+{
+	return sq_rows(tx, "SELECT id, source, created_at, last_seen_at, expires_at FROM sessions"
+		" WHERE principal_id=? AND revoked_at IS NULL AND expires_at > ? ORDER BY created_at",
+		"si", principal_id, now);
+}
+
+bool store_session_seen_from(store_tx_t *tx, const char *principal_id, const char *source,
+	int64_t since)
+{
+	json_t *r = sq_one(tx, "SELECT 1 AS seen FROM sessions WHERE principal_id=? AND source=?"
+		" AND created_at >= ? LIMIT 1", "ssi", principal_id, source, since);
+	bool seen = r != NULL;
+	json_decref(r);
+	return seen;
+}
+
+/* ---- API keys ---- */
+
+static const char *const apikey_cols[] = { "id", "account_id", "creator_id", "name", "prefix",
+	"secret_hash", "permissions", "expires_at", "created_at", NULL };
+#define APIKEY_COLS "id, account_id, creator_id, name, prefix, permissions, expires_at," \
+	" created_at, last_used_at, revoked_at"
+
+int store_apikey_insert(store_tx_t *tx, const json_t *k)
+{
+	return sq_insert(tx, "api_keys", apikey_cols, k);
+}
+
+json_t *store_apikey_by_hash(store_tx_t *tx, const char *h)
+{
+	return sq_one(tx, "SELECT " APIKEY_COLS " FROM api_keys WHERE secret_hash=?"
+		" AND revoked_at IS NULL", "s", h);
+}
+
+int store_apikey_list(store_tx_t *tx, const char *account_id, const char *creator_id,
+	const char *cursor, int limit, store_page_t *out)
+{
+	return sq_page_finish(sq_rows(tx, "SELECT rowid AS _k, " APIKEY_COLS " FROM api_keys"
+		" WHERE rowid > ? AND account_id=? AND (? IS NULL OR creator_id=?) AND revoked_at IS NULL"
+		" ORDER BY rowid LIMIT ?", "isssn", sq_cursor(cursor, 0), account_id, creator_id,
+		creator_id, limit + 1), limit, out);
+}
+
+json_t *store_apikey_get(store_tx_t *tx, const char *account_id, const char *id)
+{
+	return sq_one(tx, "SELECT " APIKEY_COLS " FROM api_keys WHERE id=? AND account_id=?"
+		" AND revoked_at IS NULL", "ss", id, account_id);
+}
+
+int store_apikey_revoke(store_tx_t *tx, const char *account_id, const char *id, int64_t now)
+{
+	return sq_exec(tx, true, "UPDATE api_keys SET revoked_at=? WHERE id=? AND account_id=?"
+		" AND revoked_at IS NULL", "iss", now, id, account_id);
+}
+
+int store_apikey_revoke_by_creator(store_tx_t *tx, const char *creator_id, int64_t now)
+{
+	return sq_exec(tx, false, "UPDATE api_keys SET revoked_at=? WHERE creator_id=?"
+		" AND revoked_at IS NULL", "is", now, creator_id);
+}
+
+int store_apikey_touch(store_tx_t *tx, const char *id, int64_t now)
+{
+	return sq_exec(tx, true, "UPDATE api_keys SET last_used_at=? WHERE id=?", "is", now, id);
+}
+
+/* ---- audit ---- */
+
+static const char *const audit_cols[] = { "seq", "id", "time", "actor_id", "actor_type",
+	"on_behalf_of", "action", "target", "account_id", "source", "outcome", "detail",
+	"prev_hash", "hash", "chain", NULL };
+#define AUDIT_COLS "seq, id, time, actor_id, actor_type, on_behalf_of, action, target," \
+	" account_id, source, outcome, detail, prev_hash, hash, chain"
+
+int store_audit_head(store_tx_t *tx, int64_t *seq, char hash[65], int *chain)
+{
+	json_t *r = sq_one(tx, "SELECT seq, hash, chain FROM audit_events ORDER BY seq DESC LIMIT 1", "");
+	if (chain)
+		*chain = 0;
+	if (!r) {
+		*seq = 0;
+		memset(hash, '0', 64);
+		hash[64] = '\0';
+		return STORE_OK;
+	}
+	*seq = json_integer_value(json_object_get(r, "seq"));
+	snprintf(hash, 65, "%s", json_string_value(json_object_get(r, "hash")));
+	if (chain)
+		*chain = (int)json_integer_value(json_object_get(r, "chain"));
+	json_decref(r);
+	return STORE_OK;
+}
+
+int store_audit_hash_at(store_tx_t *tx, int64_t seq, char hash[65])
+{
+	json_t *r = sq_one(tx, "SELECT hash FROM audit_events WHERE seq=?", "i", seq);
+	if (!r)
+		return STORE_NOTFOUND;
+	snprintf(hash, 65, "%s", json_string_value(json_object_get(r, "hash")));
+	json_decref(r);
+	return STORE_OK;
+}
+
+int store_audit_insert(store_tx_t *tx, const json_t *e)
+{
+	return sq_insert(tx, "audit_events", audit_cols, e);
+}
+
+int store_audit_list(store_tx_t *tx, const store_audit_filter_t *f, const char *cursor,
+	int limit, store_page_t *out)
+{
+	return sq_page_finish(sq_rows(tx, "SELECT seq AS _k, " AUDIT_COLS " FROM audit_events"
+		" WHERE seq < ? AND (? IS NULL OR account_id = ?) AND (? = 0 OR time >= ?)"
+		" AND (? = 0 OR time < ?) AND (? IS NULL OR actor_id = ? OR on_behalf_of = ?)"
+		" AND (? IS NULL OR action = ?) ORDER BY seq DESC LIMIT ?",
+		"issiiiisssssn", sq_cursor(cursor, INT64_MAX), f->account_id, f->account_id,
+		f->since, f->since, f->until, f->until, f->actor_id, f->actor_id, f->actor_id,
+		f->action, f->action, limit + 1), limit, out);
+}
+
+/* Read in pages of AUDIT_PAGE events by seq inside one read transaction
+ * (one snapshot on both backends), so memory stays bounded on a long chain. */
+#define AUDIT_PAGE 500
+
+int store_audit_foreach(store_t *st, int (*fn)(const json_t *, void *), void *arg)
+{
+	store_tx_t *tx = store_begin(st, false);
+	if (!tx)
+		return STORE_ERROR;
+	int64_t after = INT64_MIN;
+	int rc = 0;
+	for (;;) {
+		json_t *rows = sq_rows(tx, "SELECT " AUDIT_COLS " FROM audit_events WHERE seq > ?"
+			" ORDER BY seq LIMIT ?", "in", after, AUDIT_PAGE);
+		if (!rows) {
+			rc = STORE_ERROR;
+			break;
+		}
+		size_t i, n = json_array_size(rows);
+		json_t *e;
+		json_array_foreach(rows, i, e) {
+			after = json_integer_value(json_object_get(e, "seq"));
+			if ((rc = fn(e, arg)) != 0)
+				break;
+		}
+		json_decref(rows);
+		if (rc || n < AUDIT_PAGE)
+			break;
+	}
+	store_rollback(tx);
+	return rc;
+}
+
+static const char *const checkpoint_cols[] = { "seq", "prev_seq", "mac", "time", "signature",
+	"created_at", NULL };
+#define CHECKPOINT_COLS "seq, prev_seq, mac, time, signature, created_at"
+
+int store_audit_checkpoint_insert(store_tx_t *tx, const json_t *cp)
+{
+	return sq_insert(tx, "audit_checkpoints", checkpoint_cols, cp);
+}
+
+json_t *store_audit_checkpoint_last(store_tx_t *tx)
+{
+	return sq_one(tx, "SELECT " CHECKPOINT_COLS " FROM audit_checkpoints ORDER BY seq DESC LIMIT 1",
+		"");
+}
+
+json_t *store_audit_checkpoint_all(store_tx_t *tx)
+{
+	return sq_rows(tx, "SELECT " CHECKPOINT_COLS " FROM audit_checkpoints ORDER BY seq", "");
+}
+
+int store_audit_checkpoint_list(store_tx_t *tx, const char *account_id, const char *cursor,
+	int limit, store_page_t *out)
+{
+	/* An account's checkpoints are those whose span (prev_seq, seq] holds
+	 * one of its events (the index on (account_id, seq) answers that). */
+	return sq_page_finish(sq_rows(tx, "SELECT c.seq AS _k, c.seq, c.prev_seq, c.mac, c.time,"
+		" c.signature, c.created_at FROM audit_checkpoints c WHERE c.seq < ? AND (? IS NULL OR"
+		" EXISTS (SELECT 1 FROM audit_events e WHERE e.account_id = ? AND e.seq > c.prev_seq"
+		" AND e.seq <= c.seq)) ORDER BY c.seq DESC LIMIT ?", "issn",
+		sq_cursor(cursor, INT64_MAX), account_id, account_id, limit + 1), limit, out);
+}
+
+/* ---- account settings ---- */
+
+json_t *store_settings_get(store_tx_t *tx, const char *account_id)
+{
+	return sq_one(tx, "SELECT security, contacts_confirmed_at, updated_at FROM account_settings"
+		" WHERE account_id=?", "s", account_id);
+}
+
+int store_settings_put(store_tx_t *tx, const char *account_id, const char *security, int64_t now)
+{
+	return sq_exec(tx, false, "INSERT INTO account_settings (account_id, security, updated_at)"
+		" VALUES (?,?,?) ON CONFLICT (account_id) DO UPDATE SET security=excluded.security,"
+		" updated_at=excluded.updated_at", "ssi", account_id, security, now);
+}
+
+int store_contacts_confirm(store_tx_t *tx, const char *account_id, int64_t now)
+{
+	return sq_exec(tx, false, "INSERT INTO account_settings (account_id, contacts_confirmed_at,"
+		" updated_at) VALUES (?,?,?) ON CONFLICT (account_id) DO UPDATE SET"
+		" contacts_confirmed_at=excluded.contacts_confirmed_at", "sii", account_id, now, now);
+}
+
+json_t *store_members_all(store_tx_t *tx, const char *account_id)
+{
+	return sq_rows(tx, "SELECT " PRINCIPAL_COLS " FROM principals WHERE kind='account'"
+		" AND account_id=? ORDER BY rowid", "s", account_id);
+}
+
+json_t *store_account_sessions(store_tx_t *tx, const char *account_id, int64_t now)
+{
+	return sq_rows(tx, "SELECT s.id, s.principal_id, p.email, s.source, s.created_at,"
+		" s.last_seen_at, s.expires_at FROM sessions s JOIN principals p ON p.id = s.principal_id"
+		" WHERE p.account_id=? AND s.revoked_at IS NULL AND s.expires_at > ?"
+		" ORDER BY s.created_at", "si", account_id, now);
+}
+
+int store_account_session_revoke(store_tx_t *tx, const char *account_id, const char *id, int64_t now)
+{
+	return sq_exec(tx, true, "UPDATE sessions SET revoked_at=? WHERE id=? AND revoked_at IS NULL"
+		" AND principal_id IN (SELECT id FROM principals WHERE account_id=?)", "iss", now, id,
+		account_id);
+}
+
+/* ---- passwords ---- */
+
+int store_pwhistory_add(store_tx_t *tx, const char *principal_id, const char *hash, int64_t now)
+{
+	return sq_exec(tx, false, "INSERT INTO password_history (principal_id, hash, created_at)"
+		" VALUES (?,?,?)", "ssi", principal_id, hash, now);
+}
+
+json_t *store_pwhistory_recent(store_tx_t *tx, const char *principal_id, int n)
+{
+	json_t *rows = sq_rows(tx, "SELECT hash FROM password_history WHERE principal_id=?"
+		" ORDER BY created_at DESC, rowid DESC LIMIT ?", "sn", principal_id, n);
+	json_t *out = json_array();
+	size_t i;
+	json_t *r;
+	json_array_foreach(rows, i, r)
+		json_array_append(out, json_object_get(r, "hash"));
+	json_decref(rows);
+	return out;
+}
+
+json_t *store_login_failures_get(store_tx_t *tx, const char *source)
+{
+	return sq_one(tx, "SELECT failures, first_at, locked_until FROM login_failures WHERE source=?",
+		"s", source);
+}
+
+int store_login_failures_put(store_tx_t *tx, const char *source, int failures, int64_t first_at,
+	int64_t locked_until)
+{
+	return sq_exec(tx, false, "INSERT INTO login_failures (source, failures, first_at, locked_until)"
+		" VALUES (?,?,?,?) ON CONFLICT (source) DO UPDATE SET failures=excluded.failures,"
+		" first_at=excluded.first_at, locked_until=excluded.locked_until", "snii", source,
+		failures, first_at, locked_until);
+}
+
+int store_login_failures_clear(store_tx_t *tx, const char *source)
+{
+	return sq_exec(tx, false, "DELETE FROM login_failures WHERE source=?", "s", source);
+}
+
+int store_reset_insert(store_tx_t *tx, const char *token_hash, const char *principal_id,
+	int64_t expires_at)
+{
+	return sq_exec(tx, false, "INSERT INTO password_resets (token_hash, principal_id, expires_at)"
+		" VALUES (?,?,?)", "ssi", token_hash, principal_id, expires_at);
+}
+
+char *store_reset_take(store_tx_t *tx, const char *token_hash, int64_t now)
+{
+	return token_take(tx, "password_resets", token_hash, now, true);
+}
+
+char *store_reset_find(store_tx_t *tx, const char *token_hash, int64_t now)
+{
+	return token_take(tx, "password_resets", token_hash, now, false);
+}
+
+/* ---- second factor ---- */
+
+int store_recovery_replace(store_tx_t *tx, const char *principal_id, const char *const *hashes, int n)
+{
+	int rc = sq_exec(tx, false, "DELETE FROM recovery_codes WHERE principal_id=?", "s", principal_id);
+	for (int i = 0; rc == STORE_OK && i < n; i++)
+		rc = sq_exec(tx, false, "INSERT INTO recovery_codes (principal_id, code_hash) VALUES (?,?)",
+			"ss", principal_id, hashes[i]);
+	return rc;
+}
+
+int store_recovery_use(store_tx_t *tx, const char *principal_id, const char *hash, int64_t now)
+{
+	return sq_exec(tx, true, "UPDATE recovery_codes SET used_at=? WHERE principal_id=?"
+		" AND code_hash=? AND used_at IS NULL", "iss", now, principal_id, hash);
+}
+
+int store_recovery_unused(store_tx_t *tx, const char *principal_id)
+{
+	json_t *r = sq_one(tx, "SELECT count(*) AS n FROM recovery_codes WHERE principal_id=?"
+		" AND used_at IS NULL", "s", principal_id);
+	int n = r ? (int)json_integer_value(json_object_get(r, "n")) : -1;
+	json_decref(r);
+	return n;
+}
+
+/* ---- terms of service ---- */
+
+int store_terms_insert(store_tx_t *tx, const char *version, const char *text_en,
+	const char *text_fr, const char *by, int64_t now)
+{
+	return sq_exec(tx, false, "INSERT INTO terms (version, text_en, text_fr, published_at,"
+		" published_by) VALUES (?,?,?,?,?)", "sssis", version, text_en, text_fr, now, by);
+}
+
+json_t *store_terms_current(store_tx_t *tx)
+{
+	return sq_one(tx, "SELECT version, text_en, text_fr, published_at FROM terms"
+		" ORDER BY published_at DESC, rowid DESC LIMIT 1", "");
+}
+
+bool store_terms_accepted(store_tx_t *tx, const char *principal_id, const char *version)
+{
+	json_t *r = sq_one(tx, "SELECT 1 AS y FROM terms_acceptances WHERE principal_id=? AND version=?",
+		"ss", principal_id, version);
+	json_decref(r);
+	return r != NULL;
+}
+
+int store_terms_accept(store_tx_t *tx, const char *principal_id, const char *version,
+	const char *source, int64_t now)
+{
+	return sq_exec(tx, false, "INSERT INTO terms_acceptances (principal_id, version, accepted_at,"
+		" source) VALUES (?,?,?,?) ON CONFLICT DO NOTHING", "ssis", principal_id, version, now,
+		source);
+}
+
+json_t *store_terms_pending(store_tx_t *tx, const char *account_id, const char *version)
+{
+	return sq_rows(tx, "SELECT p.id, p.email, p.name, p.role FROM principals p"
+		" WHERE p.kind='account' AND p.account_id=? AND p.status='active' AND NOT EXISTS"
+		" (SELECT 1 FROM terms_acceptances t WHERE t.principal_id=p.id AND t.version=?)"
+		" ORDER BY p.rowid", "ss", account_id, version);
+}
+
+/* ---- idempotency ---- */
+
+int store_idem_get(store_tx_t *tx, const char *principal_id, const char *key, json_t **rec)
+{
+	*rec = sq_one(tx, "SELECT request_hash, status, body FROM idempotency_keys"
+		" WHERE principal_id=? AND key=?", "ss", principal_id, key);
+	return *rec ? STORE_OK : STORE_NOTFOUND;
+}
+
+int store_idem_put(store_tx_t *tx, const char *principal_id, const char *key,
+	const char *request_hash, int status, const char *body, int64_t now)
+{
+	return sq_exec(tx, false, "INSERT INTO idempotency_keys (principal_id, key, request_hash,"
+		" status, body, created_at) VALUES (?,?,?,?,?,?)", "sssnsi", principal_id, key,
+		request_hash, status, body, now);
+}

@@ -1,0 +1,131 @@
+#!/usr/bin/env bash
+# Two faxvaultd nodes on one PostgreSQL database (store.backend =
+# postgresql), against the real daemons. Run by CTest as integ_api_pg_nodes
+# with FV_TEST_PG (the throw-away cluster of the fixture "pg").
+#  - nodes starting at once on an empty database apply the migrations once;
+#  - a session opened on one node is accepted by the other;
+#  - accounts created on both nodes at once all exist, and the one audit
+#    chain holds each creation once and verifies (audit-verify on
+#    PostgreSQL), with its checkpoint;
+#  - an event altered in the database breaks the verification;
+#  - print-config does not show the connection string's password;
+#  - backup refuses a PostgreSQL store and points to pg_dump.
+. "$(dirname "$0")/lib.sh"
+: "${FV_TEST_PG:?FV_TEST_PG: socket directory of the test cluster}"
+
+# --- migrations under the advisory lock: two processes on an empty database
+pg_new_database
+EMPTY_DB=${PG_DBS##* }
+for n in 1 2; do
+	# shellcheck disable=SC2086
+	"$FAXVAULTD" --data-dir "$TMP/mig$n" $FV_TEST_FLAGS audit-verify >"$TMP/mig$n.out" 2>&1 &
+	eval "MIG$n=\$!"
+done
+wait "$MIG1" && ok || fail "first process on an empty database: $(cat "$TMP/mig1.out")"
+wait "$MIG2" && ok || fail "second process on an empty database: $(cat "$TMP/mig2.out")"
+N=$(psql -X -At "host=$FV_TEST_PG user=faxvault dbname=$EMPTY_DB" -c "SELECT count(*) FROM schema_migrations")
+TOP=$(find "$(dirname "$0")/../../../src/store/migrations_pg" -name '[0-9]*.sql' | wc -l)
+[ "$N" = "$TOP" ] && ok || fail "schema_migrations has $N rows, want $TOP"
+
+# --- node A: bootstrap and serve (start_daemon makes a fresh database)
+start_daemon --set audit.checkpoint_minutes=1
+A_BASE=$BASE
+A_PID=$DAEMON_PID
+DSN_FLAGS=$FV_TEST_FLAGS
+
+# --- node B: its own data directory with the same master key (the vault's),
+# the same database
+B_DATA="$TMP/varb"
+mkdir -m 700 "$B_DATA"
+cp -p "$DATA/master.key" "$B_DATA/master.key"
+B_LOG="$TMP/faxvaultd-b.log"
+# shellcheck disable=SC2086
+"$FAXVAULTD" --data-dir "$B_DATA" --http "127.0.0.1:0" --set log.file="$B_LOG" $DSN_FLAGS &
+B_PID=$!
+b_answers() {
+	kill -0 "$B_PID" 2>/dev/null || { echo "node B exited"; cat "$B_LOG"; exit 1; }
+	local port
+	port=$(sed -n 's/.*event=daemon.started .* port=\([0-9]*\).*/\1/p' "$B_LOG" 2>/dev/null | tail -n 1)
+	[ -n "$port" ] || return 1
+	B_BASE="http://127.0.0.1:$port"
+	curl -sf "$B_BASE/healthz" >/dev/null 2>&1
+}
+poll_until 300 b_answers || { fail "node B did not start"; cat "$B_LOG"; finish; exit 1; }
+ok
+
+OP=$(operator_token)
+check_me() { # check_me BASE: the operator's session answers there
+	curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $OP" "$1/v1/me"
+}
+[ "$(check_me "$A_BASE")" = 200 ] && ok || fail "session on node A"
+[ "$(check_me "$B_BASE")" = 200 ] && ok || fail "the session opened on node A is not accepted by node B"
+
+# --- accounts created on both nodes at once
+create() { # create BASE PREFIX COUNT: one account per request, in sequence
+	local i
+	for i in $(seq "$3"); do
+		curl -s -o /dev/null -w '%{http_code}\n' -X POST -H "Authorization: Bearer $OP" \
+			-H 'Content-Type: application/json' \
+			--data-binary "{\"name\":\"$2 $i\",\"owner\":{\"email\":\"owner$i@$2.example\",\"name\":\"O $i\"}}" \
+			"$1/v1/accounts"
+	done
+}
+create "$A_BASE" nodea 12 >"$TMP/a.codes" &
+CA=$!
+create "$B_BASE" nodeb 12 >"$TMP/b.codes" &
+CB=$!
+wait "$CA" "$CB"
+[ "$(grep -c '^201$' "$TMP/a.codes")" = 12 ] && ok || fail "node A answered $(sort "$TMP/a.codes" | uniq -c | tr '\n' ' ')"
+[ "$(grep -c '^201$' "$TMP/b.codes")" = 12 ] && ok || fail "node B answered $(sort "$TMP/b.codes" | uniq -c | tr '\n' ' ')"
+BASE=$B_BASE
+req GET "/v1/accounts?limit=100" "$OP"
+expect_jq '[.items[] | select(.name | test("^node[ab] "))] | length == 24' "node B lists the 24 accounts of both nodes"
+
+# --- stop both; verify the one chain with its checkpoint (made at its stop
+# by node B, which stopped first, in its own file; node A, stopping after
+# it, found the head already signed)
+kill -TERM "$B_PID"
+wait "$B_PID" && ok || fail "node B did not stop cleanly"
+stop_daemon && ok || fail "node A did not stop cleanly"
+A_PID=""
+DB=${PG_DBS##* }
+q() { psql -X -At "host=$FV_TEST_PG user=faxvault dbname=$DB" -c "$1"; }
+[ "$(q "SELECT count(*) FROM audit_events WHERE action='account.create'")" = 24 ] && ok \
+	|| fail "audit events of the 24 creations: $(q "SELECT count(*) FROM audit_events WHERE action='account.create'")"
+# shellcheck disable=SC2086
+"$FAXVAULTD" --data-dir "$DATA" $DSN_FLAGS audit-verify --checkpoint "$B_DATA/audit-checkpoints.jsonl" \
+	>"$TMP/verify.out" 2>&1
+rc=$?
+[ "$rc" = 0 ] && grep -q 'audit chain intact' "$TMP/verify.out" && ok \
+	|| fail "audit-verify on PostgreSQL (exit $rc): $(cat "$TMP/verify.out")"
+grep -q 'checkpoints checked: 1;' "$TMP/verify.out" && ok || fail "the checkpoint was not checked: $(cat "$TMP/verify.out")"
+
+# --- an altered event breaks it
+SEQ=$(q "SELECT seq FROM audit_events WHERE action='account.create' ORDER BY seq LIMIT 1 OFFSET 3")
+q "UPDATE audit_events SET actor_id='usr_someone_else' WHERE seq=$SEQ" >/dev/null
+# shellcheck disable=SC2086
+"$FAXVAULTD" --data-dir "$DATA" $DSN_FLAGS audit-verify >"$TMP/verify2.out" 2>&1
+rc=$?
+[ "$rc" = 1 ] && ok || fail "audit-verify of an altered chain: exit $rc, want 1: $(cat "$TMP/verify2.out")"
+
+# --- the connection string's password is not printed
+"$FAXVAULTD" --data-dir "$DATA" --set store.backend=postgresql \
+	--set "store.postgresql_dsn=host=/nowhere user=fv password=Pg-Secret-4711 dbname=fv" print-config >"$TMP/conf1.out" 2>&1
+"$FAXVAULTD" --data-dir "$DATA" --set store.backend=postgresql \
+	--set "store.postgresql_dsn=postgresql://fv:Pg-Secret-4712@db.example/fv?sslmode=require" print-config >"$TMP/conf2.out" 2>&1
+grep -q 'postgresql_dsn = host=/nowhere user=fv password=\*\*\* dbname=fv' "$TMP/conf1.out" && ok \
+	|| fail "keyword DSN not shown redacted: $(grep postgresql_dsn "$TMP/conf1.out")"
+grep -q 'postgresql_dsn = postgresql://fv:\*\*\*@db.example/fv?sslmode=require' "$TMP/conf2.out" && ok \
+	|| fail "URI DSN not shown redacted: $(grep postgresql_dsn "$TMP/conf2.out")"
+! grep -q 'Pg-Secret' "$TMP/conf1.out" "$TMP/conf2.out" && ok || fail "print-config shows the password"
+"$FAXVAULTD" --data-dir "$DATA" --set store.backend=postgresql check-config >/dev/null 2>&1 \
+	&& fail "postgresql without store.postgresql_dsn was accepted" || ok
+
+# --- backup points to pg_dump
+# shellcheck disable=SC2086
+"$FAXVAULTD" --data-dir "$DATA" $DSN_FLAGS backup --to "$TMP/bk" --without-key >"$TMP/backup.out" 2>&1
+rc=$?
+[ "$rc" = 2 ] && grep -q pg_dump "$TMP/backup.out" && ok || fail "backup on PostgreSQL: exit $rc: $(cat "$TMP/backup.out")"
+[ ! -e "$TMP/bk" ] && ok || fail "backup wrote $TMP/bk"
+
+finish

@@ -1,4 +1,4 @@
-/* SQLite backend of single sign-on (see store_sso.h). */
+/* SQL of single sign-on (see store_sso.h), in the subset both backends accept. */
 #include "store_sso.h"
 
 #include "store_int.h"

@@ -1,4 +1,5 @@
-/* SQLite backend of fax by e-mail settings (see store_faxmail.h). */
+/* SQL of fax by e-mail settings (see store_faxmail.h), in the subset both
+ * backends accept. */
 #include "store_faxmail.h"
 
 #include "store_int.h"

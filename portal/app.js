@@ -1,11 +1,13 @@
 // faxvault portal: a client of the public /v1 API, in plain ES modules.
 // Text is set with textContent only (never parsed as HTML), and every
 // user-facing string comes from the message catalogue of the page's language.
-import { api, setToken, hasToken } from "./js/api.js";
+import { api, setCsrf, setActivityHandler, setSignedOutHandler } from "./js/api.js";
 import { loadMessages, t, currentLang, chooseLang } from "./js/i18n.js";
 import { h, mount } from "./js/dom.js";
+import { idleStart, idleActivity, idleStop } from "./js/idle.js";
 
 let me = null;
+let notice = null; // a message for the sign-in page (signed out for inactivity…)
 
 function nav() {
   const n = document.getElementById("nav");
@@ -17,12 +19,49 @@ function nav() {
   n.append(home, out);
 }
 
-async function signOut() {
-  try { await api("DELETE", "/v1/sessions/current"); } catch (e) { /* gone already */ }
-  setToken(null);
+function signedOut(message) {
+  idleStop();
+  setCsrf(null);
   me = null;
+  notice = message || null;
+  hideIdleWarning();
   render();
 }
+
+async function signOut() {
+  try { await api("DELETE", "/v1/sessions/current"); } catch (e) { /* gone already */ }
+  signedOut(null);
+}
+
+// ---- idle timeout ----
+
+function hideIdleWarning() {
+  const w = document.getElementById("idle-warning");
+  if (w) w.remove();
+}
+
+function showIdleWarning() {
+  if (document.getElementById("idle-warning")) return;
+  const stay = h("button", { type: "button", id: "idle-stay" }, t("idle.stay"));
+  const box = h("div", { id: "idle-warning", class: "banner", role: "alert" },
+    h("p", {}, t("idle.warning")), stay);
+  stay.addEventListener("click", async () => {
+    hideIdleWarning();
+    try { await api("GET", "/v1/me"); } catch (e) { /* the 401 handler signs out */ }
+  });
+  document.body.prepend(box);
+  stay.focus();
+}
+
+function startIdle() {
+  if (me && me.session && me.session.idle_timeout_seconds)
+    idleStart(me.session.idle_timeout_seconds, {
+      warn: showIdleWarning,
+      end: () => signedOut(t("idle.ended")),
+    });
+}
+
+// ---- pages ----
 
 function signInPage() {
   const err = h("p", { class: "error", role: "alert", id: "signin-error" });
@@ -38,12 +77,14 @@ function signInPage() {
   form.addEventListener("submit", async (ev) => {
     ev.preventDefault();
     err.textContent = "";
-    const body = { email: email.value, password: pw.value };
+    const body = { email: email.value, password: pw.value, cookie: true };
     if (totp.value) body.totp = totp.value;
     try {
       const r = await api("POST", "/v1/sessions", body);
-      setToken(r.token);
+      setCsrf(r.csrf_token);
+      notice = null;
       await loadMe();
+      startIdle();
       location.hash = "#/";
       render();
     } catch (e) {
@@ -52,7 +93,10 @@ function signInPage() {
       else err.textContent = e.status ? t("error.generic", { detail: e.detail || e.title || "" }) : t("error.network");
     }
   });
-  return [h("h1", {}, t("signin.title")), form];
+  const items = [h("h1", {}, t("signin.title"))];
+  if (notice) items.push(h("p", { id: "signin-notice", class: "notice", role: "status" }, notice));
+  items.push(form);
+  return items;
 }
 
 function homePage() {
@@ -63,8 +107,15 @@ function homePage() {
   return items;
 }
 
+// The person signed in by the cookie, with the session's CSRF token; null
+// when there is no session (401).
 async function loadMe() {
-  try { me = await api("GET", "/v1/me"); } catch (e) { me = null; }
+  try {
+    me = await api("GET", "/v1/me");
+    if (me.csrf_token) setCsrf(me.csrf_token);
+  } catch (e) {
+    me = null;
+  }
 }
 
 function render() {
@@ -83,13 +134,17 @@ async function start() {
     render();
   });
   await loadMessages(currentLang());
+  setActivityHandler(idleActivity);
+  setSignedOutHandler(() => signedOut(t("session.expired")));
   // Back from single sign-on: the callback left a one-time cookie that
-  // POST /v1/sso/session exchanges for the session token.
+  // POST /v1/sso/session?cookie=true exchanges for the session cookie.
   if (new URLSearchParams(location.search).get("sso") === "1") {
     history.replaceState(null, "", location.pathname + location.hash);
-    try { setToken((await api("POST", "/v1/sso/session")).token); } catch (e) { setToken(null); }
+    try { setCsrf((await api("POST", "/v1/sso/session?cookie=true")).csrf_token); } catch (e) { setCsrf(null); }
   }
-  if (hasToken()) await loadMe();
+  // A reload keeps the session: the cookie goes with GET /v1/me.
+  await loadMe();
+  startIdle();
   window.addEventListener("hashchange", render);
   render();
 }

@@ -6,6 +6,7 @@
 #ifndef FV_API_H
 #define FV_API_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "domain.h"
@@ -31,6 +32,9 @@ typedef struct api_config {
 					   API listener), or NULL/"" */
 	const char *portal_dir;  /* the web portal's assets (portal.h), or NULL: none served */
 	int log_health_probes;   /* 1: log /healthz and /readyz requests that succeed */
+	bool secure_cookies;     /* the service is reached over https (sso.public_url, else
+				    mail.web_url): cookies are Secure even without
+				    X-Forwarded-Proto: https */
 	dom_config_t dom;
 } api_config_t;
 

@@ -33,6 +33,7 @@
 #include "sec.h"
 #include "timeutil.h"
 #include "validate.h"
+#include "websession.h"
 #include "xalloc.h"
 
 #define LIMIT_DEFAULT 50
@@ -193,7 +194,7 @@ static bool audit_worthy(const char *kind)
 {
 	static const char *const k[] = { "unauthenticated", "invalid-credentials", "forbidden",
 		"permission-not-held", "owner-protected", "owner-only", "account-suspended",
-		"ip-not-allowed", NULL };
+		"ip-not-allowed", "csrf", NULL };
 	for (int i = 0; k[i]; i++)
 		if (strcmp(kind, k[i]) == 0)
 			return true;
@@ -476,9 +477,48 @@ static void handle(api_t *a, struct MHD_Connection *conn, const char *url, const
 	json_t *account = NULL, *result = NULL;
 	char *idem_key = NULL, idem_hash[SEC_SHA256_HEX] = "";
 
-	/* Authentication. */
+	/* Authentication: Authorization, else the portal's session cookie
+	 * (websession.h) on a route that needs a caller. */
 	const char *authz = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization");
-	if (authz) {
+	const char *proto = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Forwarded-Proto");
+	bool secure = a->cfg.secure_cookies || (proto && strcasecmp(proto, "https") == 0);
+	char cookie_tok[WEBSESSION_TOKEN_MAX + 1] = "";
+	char csrf[WEBSESSION_CSRF_LEN] = "";
+	bool want_cookie = false;
+	if (!authz && !(r->flags & ROUTE_PUBLIC))
+		websession_cookie_token(MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Cookie"),
+			cookie_tok, sizeof cookie_tok);
+	if (strcmp(r->action, "sessions.create") == 0 && websession_login_request(body, &want_cookie, &e) != 0)
+		goto fail;
+	/* The session of a single sign-on, for the portal: ?cookie=true. */
+	if (strcmp(r->action, "sso.session") == 0)
+		want_cookie = json_is_string(json_object_get(q.obj, "cookie")) &&
+			strcmp(json_string_value(json_object_get(q.obj, "cookie")), "true") == 0;
+	if (cookie_tok[0]) {
+		if (dom_authenticate(tx, &a->cfg.dom, cookie_tok, peer, time_now_ms(), &who, &e) != 0) {
+			if (strcmp(e.kind, "ip-not-allowed") == 0)
+				c.who = &who;
+			else
+				metrics_auth_failure();
+			/* A cookie that opens nothing any more is cleared. */
+			if (strcmp(e.kind, "unauthenticated") == 0)
+				websession_set_cookie(NULL, secure, ans->set_cookie, sizeof ans->set_cookie);
+			goto fail;
+		}
+		c.who = &who;
+		if (!asked && strcmp(who.lang, "fr") == 0)
+			c.lang = lang = "fr";
+		snprintf(ans->principal, sizeof ans->principal, "%s", who.id);
+		call.bearer = cookie_tok;
+		websession_csrf(cookie_tok, csrf);
+		call.csrf = csrf;
+		if (websession_changes_state(method) && !websession_csrf_ok(cookie_tok,
+			    MHD_lookup_connection_value(conn, MHD_HEADER_KIND, WEBSESSION_CSRF_HEADER))) {
+			dom_fail(&e, "csrf", "", "a change made with the portal's session cookie needs the "
+				"header X-CSRF-Token with the session's CSRF token");
+			goto fail;
+		}
+	} else if (authz) {
 		if (strncasecmp(authz, "Bearer ", 7) != 0 || strlen(authz + 7) > 256 ||
 		    dom_authenticate(tx, &a->cfg.dom, authz + 7, peer, time_now_ms(), &who, &e) != 0) {
 			if (!e.kind)
@@ -669,6 +709,10 @@ static void handle(api_t *a, struct MHD_Connection *conn, const char *url, const
 		set_problem(ans, "unavailable", "the database is not reachable", NULL, rq->rid, lang);
 		goto done;
 	}
+	if (want_cookie && result)
+		websession_login_answer(result, secure, ans->set_cookie);
+	if (cookie_tok[0] && strcmp(r->action, "sessions.delete") == 0)
+		websession_set_cookie(NULL, secure, ans->set_cookie, sizeof ans->set_cookie);
 	if (ans->raw.data) {
 		ans->status = r->status;
 		json_decref(result);
@@ -766,8 +810,6 @@ static enum MHD_Result send_answer(struct MHD_Connection *conn, struct req *rq, 
 		MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
 		MHD_add_response_header(resp, "X-Frame-Options", "DENY");
 		MHD_add_response_header(resp, "Vary", "Accept-Language, Cookie");
-		if (ans->set_cookie[0])
-			MHD_add_response_header(resp, "Set-Cookie", ans->set_cookie);
 	} else
 	/* Pages made by a route (the status page) get the portal's policy. */
 	if (ans->portal || (len && ans->ctype && strncmp(ans->ctype, "text/html", 9) == 0)) {
@@ -775,6 +817,8 @@ static enum MHD_Result send_answer(struct MHD_Connection *conn, struct req *rq, 
 	} else {
 		MHD_add_response_header(resp, "Cache-Control", "no-store");
 	}
+	if (ans->set_cookie[0])
+		MHD_add_response_header(resp, "Set-Cookie", ans->set_cookie);
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
 	if (ans->raw.location) {
 		MHD_add_response_header(resp, "Location", ans->raw.location);

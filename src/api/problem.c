@@ -25,6 +25,8 @@ static const struct problem_kind kinds[] = {
 		"Vous devez d'abord enregistrer un second facteur" },
 	{ "password-expired", 403, "Your password has expired: change it first",
 		"Votre mot de passe a expiré : changez-le d'abord" },
+	{ "csrf", 403, "The request lacks the session's CSRF token",
+		"La requête n'a pas le jeton CSRF de la session" },
 	{ "forbidden", 403, "You do not have the permission for this",
 		"Vous n'avez pas la permission de faire cela" },
 	{ "permission-not-held", 403, "You cannot grant a permission you do not hold",

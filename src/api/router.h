@@ -65,6 +65,8 @@ typedef struct api_call {
 	const char *accept;    /* the Accept header, or NULL */
 	const char *cookie;    /* the Cookie header, or NULL */
 	bool secure;           /* came over TLS (X-Forwarded-Proto: https from the proxy) */
+	const char *csrf;      /* the CSRF token of the portal's session cookie when the
+				  request came with it (websession.h), else NULL */
 } api_call_t;
 
 typedef int (*route_fn)(const api_call_t *call, dom_ctx_t *c, json_t **out, dom_err_t *e);

@@ -24,10 +24,14 @@ static int h_logout(const api_call_t *r, dom_ctx_t *c, json_t **out, dom_err_t *
 	return dom_logout(c, out, e);
 }
 
+/* A page of the portal signed in by its cookie gets the session's CSRF
+ * token again (it keeps it in memory only, and a reload loses it). */
 static int h_me(const api_call_t *r, dom_ctx_t *c, json_t **out, dom_err_t *e)
 {
-	(void)r;
-	return dom_me(c, out, e);
+	int rc = dom_me(c, out, e);
+	if (rc == 0 && r->csrf)
+		json_object_set_new(*out, "csrf_token", json_string(r->csrf));
+	return rc;
 }
 
 static int h_me_update(const api_call_t *r, dom_ctx_t *c, json_t **out, dom_err_t *e)

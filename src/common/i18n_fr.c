@@ -160,6 +160,10 @@ const struct i18n_entry i18n_fr_entries[] = {
 	{ "this operation needs Authorization: Bearer <token>",
 		"cette opération demande Authorization: Bearer <jeton>" },
 	{ "retry in %d s", "réessayez dans %d s" },
+	{ "a change made with the portal's session cookie needs the header X-CSRF-Token with the session's "
+		"CSRF token", "une modification faite avec le cookie de session du portail demande l'en-tête "
+		"X-CSRF-Token avec le jeton CSRF de la session" },
+	{ "cookie must be true or false", "cookie doit valoir true ou false" },
 	{ "accept the terms: GET /v1/terms/current, then POST /v1/me/terms/accept",
 		"acceptez les conditions : GET /v1/terms/current, puis POST /v1/me/terms/accept" },
 	{ "enrol a second factor: POST /v1/me/mfa/totp, then POST /v1/me/mfa/totp/confirm",

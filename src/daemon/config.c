@@ -156,7 +156,7 @@ static const struct setting settings[] = {
 	{ "mail.web_url", C_STR, OFF(mail_web_url), "", 0, 512, NULL,
 		"Address of the service that mails tell people to open. Empty: http:// and http.listen." },
 	{ "sso.public_url", C_STR, OFF(sso_public_url), "", 0, 512, NULL,
-		"Address of the service as browsers reach it, for single sign-on redirect URIs (PUBLIC_URL/v1/sso/callback). Empty: mail.web_url, else http:// and http.listen." },
+		"Address of the service as browsers reach it, for single sign-on redirect URIs (PUBLIC_URL/v1/sso/callback); https://…: the portal's session cookie is Secure. Empty: mail.web_url, else http:// and http.listen." },
 	{ "sso.allow_cidrs", C_STR, OFF(sso_allow), "", 0, 1024, NULL,
 		"Address ranges an identity provider may resolve to although loopback, private or link-local (comma-separated CIDRs)." },
 	{ "mail.timeout_seconds", C_INT, OFF(mail_timeout), "30", 1, 600, NULL,

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <pwd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -509,6 +510,7 @@ static int cmd_serve(const config_t *cfg)
 		.max_upload = (size_t)cfg->fax_max_upload,
 		.log_health_probes = (int)cfg->log_health_probes,
 		.portal_dir = *cfg->portal_dir ? cfg->portal_dir : portal_default_dir(),
+		.secure_cookies = strncasecmp(sso_web_url(cfg), "https://", 8) == 0,
 	};
 	if (ac.portal_dir)
 		log_event(LOG_INFO, "daemon.portal", "dir=%s", ac.portal_dir);

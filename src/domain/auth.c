@@ -493,6 +493,13 @@ int dom_me(dom_ctx_t *c, json_t **out, dom_err_t *e)
 	json_object_set_new(o, "lang", json_string(*rec_str(person, "lang") ? rec_str(person, "lang") : "en"));
 	json_object_set_new(o, "mfa", json_pack("{s:b}", "totp",
 		json_is_integer(json_object_get(person, "totp_confirmed_at"))));
+	/* A session says how long it may stay unused (the portal warns before). */
+	if (c->who->session_id[0]) {
+		int64_t idle_ms, life_ms;
+		session_limits(c->tx, c->cfg, person, &idle_ms, &life_ms);
+		json_object_set_new(o, "session", json_pack("{s:I}", "idle_timeout_seconds",
+			(json_int_t)(idle_ms / 1000)));
+	}
 	json_decref(person);
 	*out = o;
 	return 0;

@@ -16,6 +16,8 @@ try {
   for (const [locale, title, welcome] of [["en-US", "Sign in", "Welcome"], ["fr-FR", "Connexion", "Bienvenue"]]) {
     const ctx = await browser.newContext({ locale, viewport: { width: 1280, height: 800 } });
     const page = await ctx.newPage();
+    // A clock the test moves (the idle timeout's warning), flowing meanwhile.
+    await page.clock.install();
     const errors = [];
     page.on("pageerror", (e) => errors.push(String(e)));
     const resp = await page.goto(BASE + "/");
@@ -36,6 +38,39 @@ try {
     await page.waitForSelector("#signout", { timeout: 30000 });
     check((await page.textContent("h1")).startsWith(welcome), `${locale}: signed in (${welcome})`);
     await shot(page, `home-${locale.slice(0, 2)}`);
+    // The session is an HttpOnly cookie: no script sees it, and a reload
+    // keeps the person signed in.
+    check(!(await page.evaluate(() => document.cookie)).includes("fv_session"), `${locale}: the session cookie is out of scripts' reach`);
+    const cookies = await ctx.cookies();
+    const sc = cookies.find((c) => c.name === "fv_session");
+    check(sc && sc.httpOnly && sc.sameSite === "Strict" && sc.path === "/", `${locale}: fv_session is HttpOnly, SameSite=Strict, Path=/`);
+    await page.reload();
+    await page.waitForSelector("#signout", { timeout: 30000 });
+    check((await page.textContent("h1")).startsWith(welcome), `${locale}: still signed in after a reload`);
+    // CSRF from the browser: a change with the cookie but without the
+    // session's token is refused; with the token (GET /v1/me) it is made.
+    const csrf = await page.evaluate(async () => {
+      const patch = (hdrs) => fetch("/v1/me", { method: "PATCH", credentials: "same-origin",
+        headers: Object.assign({ "Content-Type": "application/json" }, hdrs), body: JSON.stringify({ lang: "en" }) });
+      const bare = await patch({});
+      const bareBody = await bare.json();
+      const me = await (await fetch("/v1/me")).json();
+      const good = await patch({ "X-CSRF-Token": me.csrf_token });
+      return { bare: bare.status, type: bareBody.type, good: good.status };
+    });
+    check(csrf.bare === 403 && csrf.type === "urn:faxvault:problem:csrf", `${locale}: a change without the CSRF token is refused (${csrf.bare} ${csrf.type})`);
+    check(csrf.good === 200, `${locale}: the same change with the CSRF token is made (${csrf.good})`);
+    // Idle timeout (30 minutes by default): a warning a minute before the
+    // end (the portal counts 15 s of slack), "stay signed in" keeps the
+    // session, and at the end the sign-in page says why.
+    await page.clock.fastForward("28:50");
+    await page.waitForSelector("#idle-warning", { timeout: 30000 });
+    check(true, `${locale}: the idle warning shows`);
+    await shot(page, `idle-warning-${locale.slice(0, 2)}`);
+    await page.click("#idle-stay");
+    await page.waitForSelector("#idle-warning", { state: "detached", timeout: 30000 });
+    await page.clock.fastForward("20:00");
+    check(await page.$("#signout") !== null, `${locale}: still signed in after "stay signed in"`);
     // The policy holds in the browser: an inline script does not run, and
     // the browser reports the violation.
     const blocked = await page.evaluate(() => new Promise((resolve) => {
@@ -50,7 +85,15 @@ try {
     check(await page.evaluate(() => window.__ran) === false, `${locale}: the inline script did not run`);
     await page.click("#signout");
     await page.waitForSelector("#signin", { timeout: 30000 });
-    check(true, `${locale}: signed out`);
+    check(!(await ctx.cookies()).some((c) => c.name === "fv_session"), `${locale}: signed out, the cookie is gone`);
+    // Signed in again, then left idle: signed out with a notice.
+    await page.fill("#email", process.env.OP_EMAIL);
+    await page.fill("#password", process.env.OP_PASSWORD);
+    await page.click("#signin button[type=submit]");
+    await page.waitForSelector("#signout", { timeout: 30000 });
+    await page.clock.fastForward("30:00");
+    await page.waitForSelector("#signin-notice", { timeout: 30000 });
+    check(!(await page.textContent("#signin-notice")).includes("idle."), `${locale}: signed out after the idle time, with a notice`);
     check(errors.length === 0, `${locale}: no script error (${errors.join("; ")})`);
     await ctx.close();
   }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # No secret at rest, in a log, in a URL or in an answer's headers. A tour
 # issues every kind of secret the service hands out or is given (the
-# operator's one-time password, people's passwords, session tokens, API
+# operator's one-time password, people's passwords, session tokens (as
+# bearer tokens and as the portal's cookie, with its CSRF token), API
 # keys, invitation and password-reset tokens, recovery codes, a TOTP seed, a
 # webhook signing secret, a SIP trunk password) and uses each the way it is
 # meant to be used: a login with a TOTP code, a webhook delivered and its
@@ -77,6 +78,22 @@ expect_status 422 "a weak password is refused"
 accept "$OINV" "$OPW"
 accept "$BINV" "$BPW"
 OWNER=$(login owner@secret.example "$OPW"); keep "$OWNER" "owner session"
+# The portal's session: the token comes in a Set-Cookie header (the one
+# answer header meant to hold it, left out of the headers searched), then
+# goes with every request in a Cookie header; the CSRF token in the body
+# and in X-CSRF-Token. Neither may reach a log or the data directory.
+lib_req POST /v1/sessions "" "{\"email\":\"owner@secret.example\",\"password\":\"$OPW\",\"cookie\":true}"
+expect_status 201 "portal sign-in"
+{ echo "> POST /v1/sessions (cookie)"; grep -vi '^set-cookie:' "$TMP/headers"; } >>"$TMP/exchanges"
+COOKIE=$(grep -i '^set-cookie: fv_session=' "$TMP/headers" | sed 's/^[^=]*=\([^;]*\);.*/\1/')
+CSRF=$(jqr .csrf_token)
+keep "$COOKIE" "portal session cookie"; keep "$CSRF" "portal CSRF token"
+req GET /v1/me "" "" -H "Cookie: fv_session=$COOKIE"
+expect_status 200 "a call with the portal's cookie"
+req PATCH /v1/me "" '{"name":"Owen"}' -H "Cookie: fv_session=$COOKIE" -H "X-CSRF-Token: $CSRF"
+expect_status 200 "a change with the portal's cookie and CSRF token"
+req PATCH /v1/me "" '{"name":"Owen"}' -H "Cookie: fv_session=$COOKIE"
+expect_status 403 "a change with the cookie alone"
 
 ISSUER="http://127.0.0.1:$(cat "$TMP/idp.port")"
 req POST "/v1/accounts/$ACC/identity-providers" "$OWNER" "{\"type\":\"oidc\",\"issuer\":\"$ISSUER\",\"client_id\":\"faxvault\",\"client_secret\":\"$IDP_SECRET\"}"

@@ -1,22 +1,69 @@
 // faxvault portal: a client of the public /v1 API, in plain ES modules.
 // Text is set with textContent only (never parsed as HTML), and every
 // user-facing string comes from the message catalogue of the page's language.
+// Pages are chosen by the address's fragment (#/users, #/fax/ID…): a token
+// in a link (#/invitation/TOKEN) never reaches the server.
 import { api, setCsrf, setActivityHandler, setSignedOutHandler } from "./js/api.js";
-import { loadMessages, t, currentLang, chooseLang } from "./js/i18n.js";
+import { loadMessages, t, tv, currentLang, chooseLang } from "./js/i18n.js";
 import { h, mount } from "./js/dom.js";
 import { idleStart, idleActivity, idleStop } from "./js/idle.js";
+import { can, errorText } from "./js/pages/common.js";
+import { invitationPage, resetPage } from "./js/pages/public.js";
+import { termsPage, mfaPage, passwordPage } from "./js/pages/me.js";
+import { usersPage, numbersPage, accountsPage, inventoryPage } from "./js/pages/admin.js";
+import { sendPage, outboxPage, inboxPage, faxPage } from "./js/pages/faxes.js";
+import { auditPage, cdrsPage, keysPage } from "./js/pages/records.js";
 
 let me = null;
-let notice = null; // a message for the sign-in page (signed out for inactivity…)
+let notice = null;      // a message for the sign-in page (signed out for inactivity…)
+let signinEmail = "";   // the address to put in the sign-in form
+let timers = [];        // timers of the page shown (cleared when it changes)
+let generation = 0;     // renders started: a slow page does not replace a newer one
+
+// The pages: path, who sees it in the menu (null: not in the menu), the page.
+// A page the person may not use says so; the service refuses anyway.
+const PAGES = [
+  { path: "", nav: "nav.home", page: homePage },
+  { path: "send", nav: "nav.send", show: (m) => can(m, "fax.send"), page: sendPage },
+  { path: "outbox", nav: "nav.outbox", show: (m) => can(m, "fax.read.own", "data.read"), page: outboxPage },
+  { path: "inbox", nav: "nav.inbox", show: (m) => can(m, "fax.read.own", "data.read"), page: inboxPage },
+  { path: "fax", show: (m) => can(m, "fax.read.own", "data.read"), page: faxPage },
+  { path: "users", nav: "nav.users", show: (m) => m.account_id && can(m, "users.manage", "admins.manage", "data.read"), page: usersPage },
+  { path: "numbers", nav: "nav.numbers", show: (m) => m.account_id && can(m, "numbers.manage", "data.read", "account.read"), page: numbersPage },
+  { path: "audit", nav: "nav.audit", show: (m) => m.account_id && can(m, "data.read", "security.manage"), page: auditPage },
+  { path: "cdrs", nav: "nav.cdrs", show: (m) => m.account_id && can(m, "billing.read"), page: cdrsPage },
+  { path: "keys", nav: "nav.keys", show: () => true, page: keysPage },
+  { path: "accounts", nav: "nav.accounts", show: (m) => can(m, "provider.accounts.read", "partner.accounts.read") && !m.account_id, page: accountsPage },
+  { path: "inventory", nav: "nav.inventory", show: (m) => can(m, "provider.telephony.manage"), page: inventoryPage },
+  { path: "mfa", nav: "nav.mfa", show: () => true, page: mfaPage },
+  { path: "password", show: () => true, page: passwordPage },
+  { path: "terms", show: () => true, page: termsPage },
+];
+// Pages open without a session.
+const PUBLIC = { invitation: invitationPage, reset: resetPage };
+// A step the service says is due, and the page that takes it.
+const PENDING = { accept_terms: "terms", enrol_mfa: "mfa", change_password: "password" };
+
+function route() {
+  const parts = location.hash.replace(/^#\/?/, "").split("/");
+  return { path: parts[0] || "", params: parts.slice(1).map(decodeURIComponent) };
+}
 
 function nav() {
   const n = document.getElementById("nav");
   n.replaceChildren();
   if (!me) return;
-  const home = h("a", { href: "#/" }, t("nav.home"));
+  const cur = route().path;
+  for (const p of PAGES) {
+    if (!p.nav || (p.show && !p.show(me))) continue;
+    if (me.pending && me.pending.length && p.path !== PENDING[me.pending[0]]) continue;
+    const a = h("a", { href: "#/" + p.path, id: "nav-" + (p.path || "home") }, t(p.nav));
+    if (p.path === cur) a.setAttribute("aria-current", "page");
+    n.append(a);
+  }
   const out = h("button", { type: "button", class: "secondary", id: "signout" }, t("nav.signout"));
   out.addEventListener("click", signOut);
-  n.append(home, out);
+  n.append(out);
 }
 
 function signedOut(message) {
@@ -61,11 +108,12 @@ function startIdle() {
     });
 }
 
-// ---- pages ----
+// ---- sign-in and home ----
 
 function signInPage() {
   const err = h("p", { class: "error", role: "alert", id: "signin-error" });
   const email = h("input", { type: "email", name: "email", id: "email", autocomplete: "username", required: "" });
+  email.value = signinEmail;
   const pw = h("input", { type: "password", name: "password", id: "password", autocomplete: "current-password", required: "" });
   const totp = h("input", { type: "text", name: "totp", id: "totp", inputmode: "numeric", autocomplete: "one-time-code", pattern: "[0-9]{6}" });
   const form = h("form", { id: "signin", novalidate: "" },
@@ -85,8 +133,7 @@ function signInPage() {
       notice = null;
       await loadMe();
       startIdle();
-      location.hash = "#/";
-      render();
+      if (location.hash === "#/") render(); else location.hash = "#/";
     } catch (e) {
       if (e.type && e.type.endsWith(":mfa-required")) err.textContent = t("signin.mfa");
       else if (e.status === 401) err.textContent = t("signin.failed");
@@ -95,14 +142,15 @@ function signInPage() {
   });
   const items = [h("h1", {}, t("signin.title"))];
   if (notice) items.push(h("p", { id: "signin-notice", class: "notice", role: "status" }, notice));
-  items.push(form);
+  items.push(form, h("p", {}, h("a", { href: "#/reset", id: "forgot" }, t("signin.forgot")), " · ",
+    h("a", { href: "#/invitation", id: "have-invitation" }, t("signin.invitation"))));
   return items;
 }
 
 function homePage() {
   const items = [h("h1", {}, t("home.title", { name: me.name || me.email }))];
   if (me.account_id) items.push(h("p", { id: "home-account" }, t("home.account", { account: me.account_id })));
-  if (me.role) items.push(h("p", { id: "home-role" }, t("home.role", { role: me.role })));
+  if (me.role) items.push(h("p", { id: "home-role" }, t("home.role", { role: tv("role", me.role) })));
   if (me.kind === "provider") items.push(h("p", {}, t("home.provider")));
   return items;
 }
@@ -118,11 +166,44 @@ async function loadMe() {
   }
 }
 
-function render() {
+const ctx = {
+  goSignIn(message, email) { notice = message; signinEmail = email || ""; if (location.hash === "#/") render(); else location.hash = "#/"; },
+  async reload(hash) { await loadMe(); if (hash && location.hash !== hash) location.hash = hash; else render(); },
+  rerender: () => render(),
+  later(fn, ms) { timers.push(setTimeout(fn, ms)); },
+};
+
+async function render() {
+  const gen = ++generation;
+  timers.forEach(clearTimeout);
+  timers = [];
   document.title = t("app.title");
   document.getElementById("lang-label").textContent = t("lang.label");
+  const root = document.getElementById("app");
+  const r = route();
   nav();
-  mount(document.getElementById("app"), me ? homePage() : signInPage());
+  let nodes;
+  if (!me) {
+    nodes = PUBLIC[r.path] ? PUBLIC[r.path](Object.assign({ params: r.params }, ctx)) : signInPage();
+  } else {
+    // A step that is due comes first (the service refuses the rest).
+    const due = me.pending && me.pending.length ? PENDING[me.pending[0]] : null;
+    const p = PAGES.find((x) => x.path === (due || r.path));
+    if (!p) nodes = [h("h1", {}, t("error.title")), h("p", { id: "page-notfound", class: "error" }, t("error.nopage"))];
+    else if (p.show && !p.show(me)) nodes = [h("h1", {}, t("error.title")), h("p", { id: "page-forbidden", class: "error", role: "alert" }, t("error.forbidden"))];
+    else {
+      try {
+        nodes = await p.page(Object.assign({ me, params: r.params }, ctx));
+      } catch (e) {
+        if (!me) return; // signed out meanwhile
+        nodes = [h("h1", {}, t("error.title")), h("p", { id: "page-error", class: "error", role: "alert" }, errorText(e))];
+      }
+    }
+  }
+  if (gen !== generation) return;
+  mount(root, nodes);
+  const h1 = root.querySelector("h1");
+  if (h1 && document.activeElement === document.body) h1.setAttribute("tabindex", "-1");
 }
 
 async function start() {
@@ -131,6 +212,11 @@ async function start() {
   sel.addEventListener("change", async () => {
     chooseLang(sel.value);
     await loadMessages(sel.value);
+    // The choice is remembered in this browser, and for the person too
+    // (PATCH /v1/me: the service's texts and mails follow it).
+    if (me && me.lang !== sel.value) {
+      try { me = Object.assign(me, await api("PATCH", "/v1/me", { lang: sel.value })); } catch (e) { /* kept in the browser */ }
+    }
     render();
   });
   await loadMessages(currentLang());

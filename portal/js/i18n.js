@@ -29,3 +29,29 @@ export function t(key, vars) {
   if (vars) s = s.replace(/\{(\w+)\}/g, (m, k) => (k in vars ? String(vars[k]) : m));
   return s;
 }
+
+// Dates and numbers in the page's language (Intl).
+export function fmtDate(iso) {
+  if (!iso) return "";
+  const d = new Date(iso);
+  if (isNaN(d.getTime())) return String(iso);
+  return new Intl.DateTimeFormat(document.documentElement.lang || "en", { dateStyle: "medium", timeStyle: "short" }).format(d);
+}
+
+export function fmtNumber(n) {
+  return new Intl.NumberFormat(document.documentElement.lang || "en").format(n);
+}
+
+// An amount in minor units of a currency (ISO 4217), e.g. 125 USD → $1.25.
+export function fmtMoney(minor, currency) {
+  const f = new Intl.NumberFormat(document.documentElement.lang || "en", { style: "currency", currency });
+  const digits = f.resolvedOptions().maximumFractionDigits;
+  return f.format(minor / Math.pow(10, digits));
+}
+
+// The text of a value of a known set (a status, a role): the message
+// "group.value", else the value itself.
+export function tv(group, value) {
+  const k = group + "." + value;
+  return Object.prototype.hasOwnProperty.call(messages, k) ? messages[k] : String(value);
+}

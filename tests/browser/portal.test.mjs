@@ -2,6 +2,10 @@
 // Environment: BASE (the daemon's URL), OP_EMAIL, OP_PASSWORD. Prints
 // "N passed, N failed" like the other tests.
 import { chromium } from "playwright-core";
+import { createHmac } from "node:crypto";
+import { fileURLToPath } from "node:url";
+import { dirname, join } from "node:path";
+import { readFileSync } from "node:fs";
 
 const BASE = process.env.BASE;
 const EXE = process.env.CHROMIUM || "/usr/bin/chromium";
@@ -11,8 +15,242 @@ let checks = 0, fails = 0;
 async function shot(page, name) { if (SHOTS) await page.screenshot({ path: `${SHOTS}/${name}.png` }); }
 function check(cond, what) { checks++; if (!cond) { fails++; console.log("FAIL: " + what); } }
 
+const HERE = dirname(fileURLToPath(import.meta.url));
+const PDF = join(HERE, "../data/render/text3.pdf");
+const T = 30000; // generous deadline of one step on a loaded machine
+// axe-core (npm, pinned), run in the page through the DevTools protocol
+// (page.evaluate is not subject to the page's CSP, which would refuse it
+// as an inline script).
+const AXE = readFileSync(join(HERE, "node_modules/axe-core/axe.min.js"), "utf8");
+async function accessible(page, what) {
+  await page.evaluate(AXE);
+  const v = await page.evaluate(async () => (await window.axe.run(document, { resultTypes: ["violations"] })).violations
+    .filter((x) => x.impact === "serious" || x.impact === "critical").map((x) => `${x.id} (${x.nodes.length})`));
+  check(v.length === 0, `axe-core: no serious violation on ${what} (${v.join(", ")})`);
+}
+const FAX_T = 240000; // a fax over the loopback trunk
+
+// RFC 6238 code of a base32 secret (SHA-1, 6 digits, 30 s), offset in steps.
+function totp(secret, offset = 0) {
+  const alpha = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+  let bits = "";
+  for (const ch of secret.replace(/=+$/, "")) bits += alpha.indexOf(ch).toString(2).padStart(5, "0");
+  const key = Buffer.from(bits.match(/.{8}/g).map((b) => parseInt(b, 2)));
+  const ctr = Buffer.alloc(8);
+  ctr.writeBigUInt64BE(BigInt(Math.floor(Date.now() / 30000) + offset));
+  const mac = createHmac("sha1", key).update(ctr).digest();
+  const o = mac[19] & 15;
+  return String((mac.readUInt32BE(o) & 0x7fffffff) % 1000000).padStart(6, "0");
+}
+
+// The API with a bearer token, for what the tour does not do in the browser.
+async function rest(method, path, token, body) {
+  const r = await fetch(BASE + path, { method, headers: Object.assign({ "Content-Type": "application/json" },
+    token ? { Authorization: "Bearer " + token } : {}), body: body === undefined ? undefined : JSON.stringify(body) });
+  const text = await r.text();
+  let j = null;
+  try { j = JSON.parse(text); } catch (e) { j = null; }
+  if (!r.ok) throw new Error(`${method} ${path}: ${r.status} ${text}`);
+  return j;
+}
+
+async function signIn(page, email, password, code) {
+  await page.waitForSelector("#signin", { timeout: T });
+  await page.fill("#email", email);
+  await page.fill("#password", password);
+  if (code) await page.fill("#totp", code);
+  await page.click("#signin button[type=submit]");
+  await page.waitForSelector("#signout", { timeout: T });
+}
+
+async function signOutOf(page) {
+  await page.click("#signout");
+  await page.waitForSelector("#signin", { timeout: T });
+}
+
+// The README tour through the portal, in one language: the operator imports
+// numbers and creates an account; its owner accepts the invitation from the
+// link, enrols TOTP with a code computed here, gets a number and invites a
+// user; the user accepts, sends a PDF and sees it delivered; the receiving
+// account (set up through the API) sees it in its inbox with thumbnails.
+// Then the refusals: the user has no users page, and a fax of another
+// account is "not found".
+async function tour(lang) {
+  const sfx = lang + Date.now().toString(36);
+  const dom = `${sfx}.example`;
+  const nums = lang === "en" ? ["+15555550301", "+15555550302"] : ["+15555550401", "+15555550402"];
+  const ctx = await browser.newContext({ locale: lang === "fr" ? "fr-FR" : "en-US", viewport: { width: 1280, height: 900 }, acceptDownloads: true });
+  const page = await ctx.newPage();
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(String(e)));
+  await page.goto(BASE + "/");
+  // Operator: inventory, then the account.
+  await signIn(page, process.env.OP_EMAIL, process.env.OP_PASSWORD);
+  await page.click("#nav-inventory");
+  await page.waitForSelector("#inventory-import", { timeout: T });
+  await page.fill("#inv-numbers", nums.join(", "));
+  await page.click("#inventory-import button[type=submit]");
+  await page.waitForFunction((n) => document.querySelector("#inventory-table") && document.querySelector("#inventory-table").textContent.includes(n), nums[1], { timeout: T });
+  check(true, `${lang}: the operator imported numbers`);
+  await page.click("#nav-accounts");
+  await page.waitForSelector("#account-create", { timeout: T });
+  await page.fill("#acc-name", `Clinique ${sfx}`);
+  await page.fill("#acc-owner-email", `owner@${dom}`);
+  await page.fill("#acc-owner-name", "Olive Owner");
+  await page.click("#account-create button[type=submit]");
+  await page.waitForSelector("#owner-invite-link", { timeout: T });
+  const link = (await page.textContent("#owner-invite-link .code")).trim();
+  check(link.startsWith(BASE + "/#/invitation/fvi_"), `${lang}: the invitation link keeps the token in the fragment`);
+  check((await page.textContent("#accounts-table")).includes(`Clinique ${sfx}`), `${lang}: the new account is listed`);
+  await shot(page, `accounts-${lang}`);
+  if (lang === "en") await accessible(page, "the accounts page");
+  await signOutOf(page);
+  // The owner opens the link: the token leaves the address bar.
+  await page.goto(link);
+  await page.waitForSelector("#invitation", { timeout: T });
+  check(!page.url().includes("fvi_"), `${lang}: the token is taken out of the address bar`);
+  await page.fill("#inv-name", "Olive Owner");
+  await page.fill("#inv-password", "plume encre buvard 1789");
+  await page.click("#invitation button[type=submit]");
+  await page.waitForSelector("#signin-notice", { timeout: T });
+  check(await page.inputValue("#email") === `owner@${dom}`, `${lang}: after the invitation, the sign-in form has the address`);
+  await signIn(page, `owner@${dom}`, "plume encre buvard 1789");
+  const me = await page.evaluate(async () => (await fetch("/v1/me")).json());
+  // TOTP enrolment.
+  await page.click("#nav-mfa");
+  await page.click("#mfa-start");
+  await page.waitForSelector("#mfa-qr", { timeout: T });
+  check(await page.evaluate(() => document.querySelector("#mfa-qr").naturalWidth > 0), `${lang}: the QR code is shown`);
+  const uri = await page.textContent("#mfa-uri");
+  check(uri.startsWith("otpauth://totp/"), `${lang}: the otpauth URI is shown as text`);
+  await shot(page, `mfa-${lang}`);
+  if (lang === "en") await accessible(page, "the second-factor page");
+  const secret = (await page.textContent("#mfa-secret")).trim();
+  await page.fill("#mfa-code", totp(secret));
+  await page.click("#mfa-confirm button[type=submit]");
+  await page.waitForSelector("#mfa-recovery li", { timeout: T });
+  check((await page.$$("#mfa-recovery li")).length === 10, `${lang}: ten recovery codes`);
+  await page.click("#mfa-continue");
+  await page.waitForSelector("#home-account", { timeout: T });
+  // A number, and a user.
+  await page.click("#nav-numbers");
+  await page.waitForSelector("#number-request", { timeout: T });
+  await page.fill("#num-area", "555");
+  await page.click("#number-request button[type=submit]");
+  await page.waitForSelector("#numbers-table", { timeout: T });
+  check(true, `${lang}: the owner got a number`);
+  await page.click("#nav-users");
+  await page.waitForSelector("#user-invite", { timeout: T });
+  await page.fill("#new-email", `ursula@${dom}`);
+  await page.fill("#new-name", "Ursula");
+  await page.selectOption("#new-role", "user");
+  await page.click("#user-invite button[type=submit]");
+  await page.waitForSelector("#invite-link", { timeout: T });
+  const ulink = (await page.textContent("#invite-link .code")).trim();
+  check((await page.textContent("#users-table")).includes(`ursula@${dom}`), `${lang}: the user is listed`);
+  await shot(page, `users-${lang}`);
+  if (lang === "en") await accessible(page, "the users page");
+  // An API key (its secret shown once), the sessions, and the audit log
+  // filtered on an action.
+  await page.click("#nav-keys");
+  await page.waitForSelector("#key-create", { timeout: T });
+  await page.fill("#key-name", "provisioning");
+  await page.check("#perm-users-manage");
+  await page.click("#key-create button[type=submit]");
+  await page.waitForSelector("#key-secret", { timeout: T });
+  check((await page.textContent("#key-secret .code")).startsWith("fvk_"), `${lang}: the API key's secret is shown`);
+  check((await page.textContent("#keys-table")).includes("provisioning"), `${lang}: the key is listed`);
+  check((await page.textContent("#sessions-table")).length > 0, `${lang}: the sessions are listed`);
+  if (lang === "en") await accessible(page, "the keys and sessions page");
+  await page.click("#nav-audit");
+  await page.waitForSelector("#audit-filter", { timeout: T });
+  await page.fill("#audit-action", "user.create");
+  await page.click("#audit-filter button[type=submit]");
+  await page.waitForFunction(() => location.hash.startsWith("#/audit/") && document.querySelector("#audit-table"), null, { timeout: T });
+  const actions = await page.$$eval("#audit-table tbody tr td:nth-child(2)", (tds) => tds.map((x) => x.textContent));
+  check(actions.length >= 1 && actions.every((a) => a === "user.create"), `${lang}: the audit log filtered on user.create (${actions.join(",")})`);
+  await shot(page, `audit-${lang}`);
+  if (lang === "en") await accessible(page, "the audit log");
+  await signOutOf(page);
+  // The receiving account, through the API.
+  const op = (await rest("POST", "/v1/sessions", null, { email: process.env.OP_EMAIL, password: process.env.OP_PASSWORD })).token;
+  const b = await rest("POST", "/v1/accounts", op, { name: `Bravo ${sfx}`, owner: { email: `owner@b${dom}`, name: "Bob" } });
+  await rest("POST", "/v1/invitations/accept", null, { token: b.owner_invitation.token, password: "sceau cire parchemin 1804" });
+  const bt = (await rest("POST", "/v1/sessions", null, { email: `owner@b${dom}`, password: "sceau cire parchemin 1804" })).token;
+  const bnum = (await rest("POST", `/v1/accounts/${b.id}/numbers`, bt, { country: "US", area_code: "555" })).number;
+  // The user: accepts, sends the PDF, sees it delivered.
+  await page.goto(ulink);
+  await page.waitForSelector("#invitation", { timeout: T });
+  await page.fill("#inv-password", "meadow violin otter 55");
+  await page.click("#invitation button[type=submit]");
+  await signIn(page, `ursula@${dom}`, "meadow violin otter 55");
+  check(await page.$("#nav-users") === null, `${lang}: a user has no users page in the menu`);
+  await page.goto(BASE + "/#/users");
+  await page.waitForSelector("#page-forbidden", { timeout: T });
+  check(true, `${lang}: a user opening the users page is told it is not allowed`);
+  const direct = await page.evaluate(async (acc) => (await fetch(`/v1/accounts/${acc}/users`)).status, me.account_id);
+  check(direct === 403, `${lang}: the service refuses the users list to a user (${direct})`);
+  await page.click("#nav-send");
+  await page.waitForSelector("#fax-send", { timeout: T });
+  await page.setInputFiles("#fax-files", PDF);
+  await page.fill("#fax-to", bnum);
+  await page.fill("#fax-subject", lang === "fr" ? "Résultats" : "Lab results");
+  await shot(page, `send-${lang}`);
+  if (lang === "en") await accessible(page, "the send page");
+  await page.click("#fax-send button[type=submit]");
+  await page.waitForSelector("#fax-status", { timeout: T });
+  const faxId = page.url().split("#/fax/")[1];
+  const delivered = lang === "fr" ? "Remis" : "Delivered";
+  await page.waitForFunction((d) => document.querySelector("#fax-status") && document.querySelector("#fax-status").textContent === d, delivered, { timeout: FAX_T });
+  check(true, `${lang}: the user sees the fax delivered`);
+  await shot(page, `fax-${lang}`);
+  if (lang === "en") await accessible(page, "a fax");
+  await page.click("#nav-outbox");
+  await page.waitForSelector("#outbound-table", { timeout: T });
+  check((await page.textContent("#outbound-table")).includes(faxId), `${lang}: the fax is in the outbox`);
+  await signOutOf(page);
+  // The receiving account's owner: the fax in the inbox, its thumbnails and PDF.
+  await signIn(page, `owner@b${dom}`, "sceau cire parchemin 1804");
+  await page.click("#nav-inbox");
+  let inId = null;
+  for (let i = 0; i < 60 && !inId; i++) {
+    await page.waitForSelector("#inbound-table, #inbound-none", { timeout: T });
+    const a = await page.$("#inbound-table a");
+    if (a) inId = (await a.textContent()).trim();
+    else { await page.waitForTimeout(2000); await page.evaluate(() => window.dispatchEvent(new HashChangeEvent("hashchange"))); }
+  }
+  check(inId !== null, `${lang}: the receiving account sees the fax in its inbox`);
+  await shot(page, `inbox-${lang}`);
+  if (lang === "en") await accessible(page, "the inbox");
+  if (inId) {
+    // The call's record, and its CSV export.
+    await page.click("#nav-cdrs");
+    await page.waitForSelector("#cdrs-table", { timeout: T });
+    check((await page.textContent("#cdrs-table")).includes(bnum), `${lang}: the call is in the receiving account's records`);
+    const [csv] = await Promise.all([page.waitForEvent("download", { timeout: T }), page.click("#cdrs-csv")]);
+    const csvText = readFileSync(await csv.path(), "utf8");
+    check(csvText.includes(bnum) && csvText.split("\n").length >= 2, `${lang}: the CSV export holds the call`);
+    if (lang === "en") await accessible(page, "the call records");
+    await page.click("#nav-inbox");
+    await page.waitForSelector("#inbound-table a", { timeout: T });
+    await page.click("#inbound-table a");
+    await page.waitForSelector("#fax-thumbs img", { timeout: T });
+    check(true, `${lang}: the received fax shows page thumbnails`);
+    const [dl] = await Promise.all([page.waitForEvent("download", { timeout: T }), page.click("#fax-pdf")]);
+    check(dl.suggestedFilename() === `${inId}.pdf`, `${lang}: the PDF downloads (${dl.suggestedFilename()})`);
+    // Another account's fax is "not found" (the sender's fax, seen from B).
+    await page.goto(BASE + "/#/fax/" + faxId);
+    await page.waitForSelector("#fax-notfound", { timeout: T });
+    check(true, `${lang}: a fax of another account shows "not found"`);
+  }
+  await signOutOf(page);
+  check(errors.length === 0, `${lang}: no script error in the tour (${errors.join("; ")})`);
+  await ctx.close();
+}
+
 const browser = await chromium.launch({ executablePath: EXE, args: ["--no-sandbox"] });
 try {
+  for (const lang of ["en", "fr"]) await tour(lang);
   for (const [locale, title, welcome] of [["en-US", "Sign in", "Welcome"], ["fr-FR", "Connexion", "Bienvenue"]]) {
     const ctx = await browser.newContext({ locale, viewport: { width: 1280, height: 800 } });
     const page = await ctx.newPage();
@@ -27,6 +265,7 @@ try {
     await page.waitForSelector("#signin", { timeout: 30000 });
     check((await page.textContent("h1")).trim() === title, `${locale}: sign-in title is ${title}`);
     await shot(page, `signin-${locale.slice(0, 2)}`);
+    await accessible(page, `the sign-in page (${locale})`);
     // A wrong password: the message of the page's language, from the catalogue.
     await page.fill("#email", process.env.OP_EMAIL);
     await page.fill("#password", "not-the-password-1");
@@ -38,6 +277,7 @@ try {
     await page.waitForSelector("#signout", { timeout: 30000 });
     check((await page.textContent("h1")).startsWith(welcome), `${locale}: signed in (${welcome})`);
     await shot(page, `home-${locale.slice(0, 2)}`);
+    await accessible(page, `the home page (${locale})`);
     // The session is an HttpOnly cookie: no script sees it, and a reload
     // keeps the person signed in.
     check(!(await page.evaluate(() => document.cookie)).includes("fv_session"), `${locale}: the session cookie is out of scripts' reach`);
@@ -111,6 +351,17 @@ try {
   await p.reload();
   await p.waitForFunction(() => document.querySelector("h1") && document.querySelector("h1").textContent === "Sign in", null, { timeout: 30000 });
   check(true, "the chosen language is remembered over Accept-Language");
+  // Signed in on the phone: the menu wraps and the tables scroll inside
+  // their box, the page itself does not.
+  await signIn(p, process.env.OP_EMAIL, process.env.OP_PASSWORD);
+  for (const hash of ["#/accounts", "#/inventory"]) {
+    await p.goto(BASE + "/" + hash);
+    await p.waitForSelector("table", { timeout: T });
+    const over = await p.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    check(over <= 0, `phone width: ${hash} has no horizontal overflow (${over}px)`);
+  }
+  await shot(p, "accounts-phone-en");
+  await signOutOf(p);
   await phone.close();
 } catch (e) {
   fails++; checks++;

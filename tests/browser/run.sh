@@ -4,12 +4,14 @@
 # the npm packages (scripts/install-npm, run by make check) are missing.
 # SCREENSHOT_DIR=DIR saves pictures of the main pages there (docs/portal/).
 HERE=$(cd "$(dirname "$0")" && pwd)
-if [ ! -x /usr/bin/chromium ] || [ ! -d "$HERE/node_modules/playwright-core" ] || ! command -v node >/dev/null; then
+if [ ! -x /usr/bin/chromium ] || [ ! -d "$HERE/node_modules/playwright-core" ] || [ ! -d "$HERE/node_modules/axe-core" ] || ! command -v node >/dev/null; then
 	echo "browser tests skipped: run scripts/install-deps and scripts/install-npm"
 	exit 77
 fi
 . "$HERE/../integ/api/lib.sh"
-start_daemon
+# Faxes go over the loopback trunk with the media clock sped up (as in
+# tests/integ/faxsvc).
+start_daemon --set testing.media_clock_speed=5 --set fax.poll_ms=100
 out=$(BASE="$BASE" OP_EMAIL=op@example.com OP_PASSWORD="$(jq -r .password "$TMP/boot.json")" \
 	node "$HERE/portal.test.mjs" 2>&1)
 rc=$?

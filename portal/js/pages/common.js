@@ -1,0 +1,51 @@
+// Helpers shared by the pages.
+import { t } from "../i18n.js";
+import { h } from "../dom.js";
+import { problemKind } from "../api.js";
+
+// The text to show for a failed call: the service's problem detail (in the
+// page's language: the service follows Accept-Language), else a generic one.
+export function errorText(e) {
+  if (!e || !e.status) return t("error.network");
+  if (e.status === 404) return t("error.notfound");
+  if (problemKind(e) === "forbidden") return t("error.forbidden");
+  return t("error.generic", { detail: e.detail || e.title || "" });
+}
+
+export function can(me, ...perms) {
+  return !!me && Array.isArray(me.permissions) && perms.some((p) => me.permissions.includes(p));
+}
+
+// The portal's address for an invitation or reset token: the token in the
+// fragment, which the browser never sends to the server.
+export function tokenLink(kind, token) {
+  return location.origin + "/#/" + kind + "/" + token;
+}
+
+// The token of "#/kind/TOKEN" (then removed from the address bar and the
+// history entry, so that it is not left on screen or in the history).
+export function takeToken(params) {
+  const tok = params[0] || "";
+  if (tok) history.replaceState(null, "", location.pathname + "#/" + location.hash.slice(2).split("/")[0]);
+  return tok;
+}
+
+// A Blob as a data: URL (the policy allows images from data:, not blob:).
+export function dataUrl(blob) {
+  return new Promise((resolve, reject) => {
+    const r = new FileReader();
+    r.onload = () => resolve(r.result);
+    r.onerror = reject;
+    r.readAsDataURL(blob);
+  });
+}
+
+// Saves a Blob as a file named name (the browser's download).
+export function download(blob, name) {
+  const url = URL.createObjectURL(blob);
+  const a = h("a", { href: url, download: name });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 60000);
+}

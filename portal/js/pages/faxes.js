@@ -1,0 +1,109 @@
+// Faxes: send (files by picker or drag and drop, recipients, cover page),
+// outbox and inbox with status, one fax with its pages, PDF and resend.
+import { api, apiBlob } from "../api.js";
+import { t, tv, fmtDate, fmtNumber } from "../i18n.js";
+import { h, field, table, status } from "../dom.js";
+import { errorText, can, dataUrl, download } from "./common.js";
+
+export function sendPage(ctx) {
+  const files = field("fax-files", t("send.files"), { type: "file", multiple: "", accept: ".pdf,.txt,.tif,.tiff,.png,.jpg,.jpeg,application/pdf,text/plain,image/*", required: "" });
+  const chosen = [];
+  const listNode = h("ul", { id: "fax-file-list" });
+  const show = () => listNode.replaceChildren(...chosen.map((f) => h("li", {}, f.name)));
+  files.input.addEventListener("change", () => { chosen.push(...files.input.files); files.input.value = ""; show(); });
+  const drop = h("div", { class: "drop", id: "fax-drop", tabindex: "-1" }, t("send.drop"), listNode);
+  drop.addEventListener("dragover", (ev) => { ev.preventDefault(); drop.classList.add("over"); });
+  drop.addEventListener("dragleave", () => drop.classList.remove("over"));
+  drop.addEventListener("drop", (ev) => { ev.preventDefault(); drop.classList.remove("over"); chosen.push(...ev.dataTransfer.files); show(); });
+  const to = field("fax-to", t("send.to"), { type: "text", inputmode: "tel", required: "", placeholder: "+15555550102" });
+  const subject = field("fax-subject", t("send.cover_subject"), { type: "text" });
+  const cover = field("fax-cover", t("send.cover_text"), { tag: "textarea", rows: "3" });
+  const st = status("send-status");
+  const form = h("form", { id: "fax-send", novalidate: "" }, files.label, drop, to.label,
+    h("p", { class: "muted" }, t("send.to_hint")), subject.label, cover.label,
+    h("button", { type: "submit" }, t("send.submit")), st.node);
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    st.clear();
+    if (!chosen.length) { st.fail(t("send.no_file")); return; }
+    const fd = new FormData();
+    for (const f of chosen) fd.append("file", f, f.name);
+    for (const n of to.input.value.split(/[\s,;]+/).filter((x) => x)) fd.append("to", n);
+    if (subject.input.value.trim()) fd.append("cover_subject", subject.input.value.trim());
+    if (cover.input.value.trim()) fd.append("cover_text", cover.input.value.trim());
+    try {
+      const r = await api("POST", "/v1/faxes", fd);
+      const first = r.items && r.items[0];
+      location.hash = first ? "#/fax/" + first.id : "#/outbox";
+    } catch (e) { st.fail(errorText(e)); }
+  });
+  return [h("h1", {}, t("send.title")), form];
+}
+
+function faxLink(f) {
+  return h("a", { href: "#/fax/" + f.id }, f.id);
+}
+
+async function listPage(ctx, direction) {
+  const list = await api("GET", `/v1/faxes?direction=${direction}&limit=100`);
+  const title = t(direction === "inbound" ? "inbox.title" : "outbox.title");
+  const rows = list.items.map((f) => [faxLink(f), direction === "inbound" ? f.from : f.to,
+    tv("fax.status", f.status), fmtNumber(f.page_count || 0), fmtDate(f.created_at)]);
+  return [h("h1", {}, title),
+    list.items.length ? table(direction + "-table", title, [t("fax.id"), t(direction === "inbound" ? "fax.from" : "fax.to"),
+      t("fax.status"), t("fax.pages"), t("fax.date")], rows) : h("p", { id: direction + "-none" }, t("fax.none"))];
+}
+
+export function outboxPage(ctx) { return listPage(ctx, "outbound"); }
+export function inboxPage(ctx) { return listPage(ctx, "inbound"); }
+
+export async function faxPage(ctx) {
+  const id = ctx.params[0];
+  let f;
+  try {
+    f = await api("GET", "/v1/faxes/" + encodeURIComponent(id));
+  } catch (e) {
+    if (e.status === 404) return [h("h1", {}, t("fax.title")), h("p", { id: "fax-notfound", class: "error", role: "alert" }, t("fax.notfound"))];
+    throw e;
+  }
+  const st = status("fax-action-status");
+  const dl = [[t("fax.status"), h("span", { id: "fax-status" }, tv("fax.status", f.status))],
+    [t("fax.from"), f.from || ""], [t("fax.to"), f.to || ""],
+    [t("fax.pages"), h("span", { id: "fax-pages" }, t("fax.pages_confirmed", { confirmed: fmtNumber(f.pages_confirmed || 0), total: fmtNumber(f.page_count || 0) }))],
+    [t("fax.date"), fmtDate(f.created_at)]];
+  if (f.failure_reason) dl.push([t("fax.failure"), f.failure_reason]);
+  const items = [h("h1", {}, t("fax.title")), h("dl", { class: "facts" }, ...dl.flatMap(([k, v]) => [h("dt", {}, k), h("dd", {}, v)]))];
+  const actions = h("div", { class: "actions" });
+  const pdf = h("button", { type: "button", id: "fax-pdf" }, t("fax.pdf"));
+  pdf.addEventListener("click", async () => {
+    try {
+      const blob = await apiBlob(`/v1/faxes/${f.id}/document`, "application/pdf");
+      download(blob, f.id + ".pdf");
+    } catch (e) { st.fail(errorText(e)); }
+  });
+  if (f.status !== "rendering") actions.append(pdf);
+  if (f.direction === "outbound" && can(ctx.me, "fax.send") && ["failed", "partial", "delivered", "cancelled"].includes(f.status)) {
+    const again = h("button", { type: "button", class: "secondary", id: "fax-resend" }, t("fax.resend"));
+    again.addEventListener("click", async () => {
+      try { const r = await api("POST", `/v1/faxes/${f.id}/resend`, {}); location.hash = "#/fax/" + ((r.items && r.items[0]) ? r.items[0].id : r.id); }
+      catch (e) { st.fail(errorText(e)); }
+    });
+    actions.append(again);
+  }
+  items.push(actions, st.node);
+  // Page thumbnails (each an audited read), at most the first 6.
+  const thumbs = h("div", { class: "thumbs", id: "fax-thumbs" });
+  items.push(thumbs);
+  const n = Math.min(f.page_count || 0, 6);
+  if (f.status !== "rendering" && f.status !== "queued")
+    for (let p = 1; p <= n; p++) {
+      apiBlob(`/v1/faxes/${f.id}/pages/${p}.png`, "image/png").then(dataUrl).then((src) => {
+        const img = h("img", { alt: t("fax.page_alt", { n: p }), class: "thumb", src });
+        thumbs.append(img);
+      }).catch(() => {});
+    }
+  // While it is on its way, the status is read again every few seconds.
+  if (["queued", "rendering", "sending"].includes(f.status))
+    ctx.later(() => ctx.rerender(), 3000);
+  return items;
+}

@@ -1,0 +1,61 @@
+// Pages open without a session: accept an invitation, reset a password.
+import { api } from "../api.js";
+import { t } from "../i18n.js";
+import { h, field, status } from "../dom.js";
+import { errorText, takeToken } from "./common.js";
+
+export function invitationPage(ctx) {
+  const token = takeToken(ctx.params);
+  const tok = field("inv-token", t("invite.token"), { type: "text", autocomplete: "off", required: "" });
+  tok.input.value = token;
+  const name = field("inv-name", t("invite.name"), { type: "text", autocomplete: "name" });
+  const pw = field("inv-password", t("invite.password"), { type: "password", autocomplete: "new-password", required: "" });
+  const st = status("inv-status");
+  const form = h("form", { id: "invitation", novalidate: "" },
+    token ? null : tok.label, name.label, pw.label,
+    h("p", { class: "muted" }, t("invite.password_hint")),
+    h("button", { type: "submit" }, t("invite.submit")), st.node);
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    st.clear();
+    const body = { token: tok.input.value.trim(), password: pw.input.value };
+    if (name.input.value.trim()) body.name = name.input.value.trim();
+    try {
+      const r = await api("POST", "/v1/invitations/accept", body);
+      ctx.goSignIn(t("invite.done", { email: r.email }), r.email);
+    } catch (e) {
+      st.fail(errorText(e));
+    }
+  });
+  return [h("h1", {}, t("invite.title")), h("p", {}, t("invite.intro")), form];
+}
+
+export function resetPage(ctx) {
+  const token = takeToken(ctx.params);
+  if (!token) {
+    const email = field("reset-email", t("signin.email"), { type: "email", autocomplete: "username", required: "" });
+    const st = status("reset-status");
+    const form = h("form", { id: "reset-request", novalidate: "" }, email.label,
+      h("button", { type: "submit" }, t("reset.request")), st.node);
+    form.addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      try {
+        await api("POST", "/v1/password-resets", { email: email.input.value.trim() });
+        st.ok(t("reset.sent"));
+      } catch (e) { st.fail(errorText(e)); }
+    });
+    return [h("h1", {}, t("reset.title")), h("p", {}, t("reset.intro")), form];
+  }
+  const pw = field("reset-password", t("reset.password"), { type: "password", autocomplete: "new-password", required: "" });
+  const st = status("reset-status");
+  const form = h("form", { id: "reset-complete", novalidate: "" }, pw.label,
+    h("button", { type: "submit" }, t("reset.submit")), st.node);
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    try {
+      await api("POST", "/v1/password-resets/complete", { token, password: pw.input.value });
+      ctx.goSignIn(t("reset.done"));
+    } catch (e) { st.fail(errorText(e)); }
+  });
+  return [h("h1", {}, t("reset.title")), form];
+}

@@ -27,24 +27,27 @@ static const struct tpl tpls[] = {
 	{ "invitation", "en", "Your faxvault invitation",
 		"Hello {name},\n\n"
 		"You are invited to faxvault. To accept the invitation and choose your password, "
-		"sign in at {web} with the invitation token below, or run "
-		"\"faxvault invitations accept\" with it:\n\n"
+		"open this link (it works once):\n\n"
+		"{link}\n\n"
+		"Or run \"faxvault invitations accept\" with the invitation token:\n\n"
 		"{token}\n\n"
 		"The invitation expires on {expires_at} (UTC). If you did not expect it, ignore this "
 		"message: nothing happens without the token." },
 	{ "invitation", "fr", "Votre invitation à faxvault",
 		"Bonjour {name},\n\n"
 		"Vous êtes invité·e à faxvault. Pour accepter l'invitation et choisir votre mot de "
-		"passe, rendez-vous sur {web} avec le jeton d'invitation ci-dessous, ou lancez "
-		"« faxvault invitations accept » avec ce jeton :\n\n"
+		"passe, ouvrez ce lien (il ne sert qu'une fois) :\n\n"
+		"{link}\n\n"
+		"Ou lancez « faxvault invitations accept » avec le jeton d'invitation :\n\n"
 		"{token}\n\n"
 		"L'invitation expire le {expires_at} (UTC). Si vous ne l'attendiez pas, ignorez ce "
 		"message : rien ne se passe sans le jeton." },
 	{ "password_reset", "en", "Reset your faxvault password",
 		"Hello {name},\n\n"
 		"A password reset was asked for your faxvault account. To choose a new password, "
-		"use the reset token below at {web}, or run "
-		"\"faxvault password reset complete\" with it:\n\n"
+		"open this link:\n\n"
+		"{link}\n\n"
+		"Or run \"faxvault password reset complete\" with the reset token:\n\n"
 		"{token}\n\n"
 		"The token expires on {expires_at} (UTC) and works once; every session of yours ends "
 		"when it is used. If you did not ask for it, ignore this message: your password "
@@ -52,8 +55,9 @@ static const struct tpl tpls[] = {
 	{ "password_reset", "fr", "Réinitialisation de votre mot de passe faxvault",
 		"Bonjour {name},\n\n"
 		"Une réinitialisation du mot de passe de votre compte faxvault a été demandée. Pour "
-		"choisir un nouveau mot de passe, utilisez le jeton ci-dessous sur {web}, ou lancez "
-		"« faxvault password reset complete » avec ce jeton :\n\n"
+		"choisir un nouveau mot de passe, ouvrez ce lien :\n\n"
+		"{link}\n\n"
+		"Ou lancez « faxvault password reset complete » avec le jeton de réinitialisation :\n\n"
 		"{token}\n\n"
 		"Le jeton expire le {expires_at} (UTC) et ne sert qu'une fois ; toutes vos sessions "
 		"prennent fin quand il est utilisé. Si vous n'avez rien demandé, ignorez ce "
@@ -283,7 +287,10 @@ static void put_value(buf_t *b, const char *s, bool html)
 
 struct vars {
 	const char *name, *web, *token;
-	const char *link; /* web + "/g/" + token: a guest's SafeBox link */
+	const char *link; /* web + "/g/" + token: a guest's SafeBox link; for an
+			     invitation or a password reset, the portal's page
+			     with the token in the fragment (never sent to the
+			     server): web + "/#/invitation/" or "/#/reset/" + token */
 	const json_t *params;
 };
 
@@ -394,12 +401,14 @@ char *mail_msg_build(const char *kind, const char *lang, const char *id, const c
 		return NULL;
 	}
 	const char *name = json_string_value(json_object_get(params, "name"));
-	size_t ll = strlen(site->web_url) + (token ? strlen(token) : 0) + 4;
+	const char *path = strcmp(kind, "invitation") == 0 ? "/#/invitation/"
+		: strcmp(kind, "password_reset") == 0 ? "/#/reset/" : "/g/";
+	size_t ll = strlen(site->web_url) + (token ? strlen(token) : 0) + strlen(path) + 1;
 	char *link = xmalloc(ll);
 	size_t wl = strlen(site->web_url);
 	while (wl > 0 && site->web_url[wl - 1] == '/')
 		wl--;
-	snprintf(link, ll, "%.*s/g/%s", (int)wl, site->web_url, token ? token : "");
+	snprintf(link, ll, "%.*s%s%s", (int)wl, site->web_url, path, token ? token : "");
 	struct vars v = {
 		.name = name && *name ? name : to,
 		.web = site->web_url,

@@ -3,7 +3,8 @@
 # postfix.sh): the owner's invitation of a new account arrives in the Maildir
 # in the inviter's language (French), with text and HTML parts, the owner's
 # hostile name encoded in To: and escaped in HTML, and the token that the
-# owner then accepts; a password reset arrives in English and its token sets
+# owner then accepts, and a link to the portal's invitation page with the token
+# in the fragment; a password reset arrives in English with its link and its token sets
 # the password; an unknown address gets no mail; with the relay down the
 # message waits, is retried after the backoff (test clock) and arrives; sent
 # messages keep no token in the outbox; the attempts are counted in
@@ -44,6 +45,7 @@ check_mail ".text | contains(\"$INV\")" "the text part carries the invitation to
 check_mail ".html | contains(\"$INV\")" "the HTML part carries the invitation token"
 check_mail '.html | contains("&lt;b&gt;x&lt;/b&gt;") and (contains("<b>x</b>") | not)' "the name is escaped in HTML"
 check_mail '.text | contains("https://fax.example.net")' "the body names mail.web_url"
+check_mail ".text | contains(\"https://fax.example.net/#/invitation/$INV\")" "the text part links to the portal's page, the token in the fragment"
 check_mail '.message_id | test("^<mail_[A-Za-z0-9_-]+@fax.example.net>$")' "Message-ID from the outbox id"
 # The header block is plain ASCII: the name travels RFC 2047-encoded.
 if sed '/^\r\?$/q' "$MAIL" | LC_ALL=C grep -q '[^ -~[:space:]]'; then
@@ -60,6 +62,7 @@ expect_status 202 "reset request"
 if poll_until 120 mail_to owner@example.com 2; then ok; else fail "no reset mail arrived"; fi
 PARSED=$(python3 "$HERE/mailpart.py" "$MAIL")
 check_mail '.subject == "Reset your faxvault password"' "English reset subject"
+check_mail '.text | test("https://fax.example.net/#/reset/fvr_[A-Za-z0-9_-]+")' "the reset mail links to the portal's page, the token in the fragment"
 RTOK=$(printf '%s' "$PARSED" | jq -r '.text' | grep -o 'fvr_[A-Za-z0-9_-]*' | head -n 1)
 [ -n "$RTOK" ] && ok || fail "no reset token in the mail"
 req POST /v1/password-resets/complete "" "$(jq -nc --arg t "$RTOK" '{token: $t, password: "nouveau mot de passe 1790"}')"

@@ -30,6 +30,8 @@
 #include "sockaddr.h"
 #include "redact.h"
 #include "router.h"
+#include "scim_api.h"
+#include "scim_filter.h"
 #include "sec.h"
 #include "timeutil.h"
 #include "validate.h"
@@ -103,6 +105,8 @@ struct answer {
 	bool guest;        /* a SafeBox guest's page or file (guest.h): its own headers */
 	char set_cookie[200]; /* a Set-Cookie value, or "" */
 	int64_t retry_after_s; /* > 0: a Retry-After header (a quota's reset) */
+	char etag[48];     /* an ETag value, or "" (SCIM) */
+	char location[320]; /* a Location value, or "" (SCIM) */
 };
 
 static const char *pick_lang(struct MHD_Connection *conn)
@@ -172,6 +176,7 @@ static bool is_json_type(const char *ct)
 struct qargs {
 	json_t *obj;
 	bool bad;
+	size_t max; /* longest value (0: 512 bytes) */
 };
 
 static enum MHD_Result collect_arg(void *cls, enum MHD_ValueKind kind, const char *key,
@@ -181,7 +186,8 @@ static enum MHD_Result collect_arg(void *cls, enum MHD_ValueKind kind, const cha
 	struct qargs *q = cls;
 	if (!value)
 		value = "";
-	if (!valid_utf8(key, strlen(key)) || !valid_utf8(value, strlen(value)) || strlen(value) > 512) {
+	if (!valid_utf8(key, strlen(key)) || !valid_utf8(value, strlen(value)) ||
+	    strlen(value) > (q->max ? q->max : 512)) {
 		q->bad = true;
 		return MHD_NO;
 	}
@@ -320,19 +326,27 @@ static const char *gate_kind(unsigned gates)
 
 /* A SafeBox guest's page (guest.h): outside the API's pipeline, the
  * guest being no principal. */
+/* What the pages served outside the pipeline (guests, SCIM) need first:
+ * the peer's address, the test clock, and whether the request came over
+ * TLS (X-Forwarded-Proto: https from the proxy). */
+static bool outside_prelude(api_t *a, struct MHD_Connection *conn, char *peer, size_t n)
+{
+	peer_address(conn, peer, n);
+	if (a->cfg.clock_file)
+		follow_test_clock(a->cfg.clock_file);
+	const char *proto = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Forwarded-Proto");
+	return proto && strcasecmp(proto, "https") == 0;
+}
+
 static void serve_guest(api_t *a, struct MHD_Connection *conn, const char *url,
 	const char *method, struct req *rq, struct answer *ans, const char *lang)
 {
 	char peer[INET6_ADDRSTRLEN + 1];
-	peer_address(conn, peer, sizeof peer);
-	if (a->cfg.clock_file)
-		follow_test_clock(a->cfg.clock_file);
-	const char *proto = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Forwarded-Proto");
+	bool secure = outside_prelude(a, conn, peer, sizeof peer);
 	guest_req_t q = { .method = method, .path = url, .lang = lang, .peer = peer, .rid = rq->rid,
 		.cookie = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Cookie"),
 		.ctype = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type"),
-		.body = (const unsigned char *)rq->body.data, .len = rq->body.len,
-		.secure = proto && strcasecmp(proto, "https") == 0 };
+		.body = (const unsigned char *)rq->body.data, .len = rq->body.len, .secure = secure };
 	if (rq->too_large)
 		q.too_large = rq->ceiling;
 	guest_ans_t g;
@@ -355,6 +369,38 @@ static void raw_drop(api_raw_t *raw)
 	raw->set_cookie[0][0] = raw->set_cookie[1][0] = '\0';
 }
 
+/* A SCIM request (scim_api.h): outside the /v1 pipeline, with its own
+ * credential, media type and errors. */
+static void serve_scim(api_t *a, struct MHD_Connection *conn, const char *url,
+	const char *method, struct req *rq, struct answer *ans, const char *lang)
+{
+	char peer[INET6_ADDRSTRLEN + 1];
+	bool secure = outside_prelude(a, conn, peer, sizeof peer);
+	struct qargs qa = { .obj = json_object(), .max = SCIM_FILTER_MAX };
+	MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_arg, &qa);
+	scim_req_t q = { .method = method, .path = url, .lang = lang, .peer = peer, .rid = rq->rid,
+		.authz = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization"),
+		.ctype = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type"),
+		.if_match = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "If-Match"),
+		.host = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Host"),
+		.secure = secure, .query = qa.obj, .query_bad = qa.bad,
+		.body = (const unsigned char *)rq->body.data, .len = rq->body.len,
+		.anon_rpm = a->cfg.login_rpm, .anon_burst = a->cfg.login_burst };
+	if (rq->too_large)
+		q.too_large = rq->ceiling;
+	scim_ans_t s;
+	scim_api_serve(a->st, &a->cfg.dom, &q, &s);
+	json_decref(qa.obj);
+	ans->status = s.status;
+	ans->route = s.route;
+	ans->raw = s.raw;
+	ans->limited = true;
+	ans->rl = s.rl;
+	snprintf(ans->principal, sizeof ans->principal, "%s", s.principal);
+	snprintf(ans->etag, sizeof ans->etag, "%s", s.etag);
+	snprintf(ans->location, sizeof ans->location, "%s", s.location);
+}
+
 /* The pipeline for one complete request. */
 static void handle(api_t *a, struct MHD_Connection *conn, const char *url, const char *method,
 	struct req *rq, struct answer *ans)
@@ -364,6 +410,10 @@ static void handle(api_t *a, struct MHD_Connection *conn, const char *url, const
 	const char *lang = asked ? asked : "en";
 	if (guest_path(url)) {
 		serve_guest(a, conn, url, method, rq, ans, lang);
+		return;
+	}
+	if (scim_api_path(url)) {
+		serve_scim(a, conn, url, method, rq, ans, lang);
 		return;
 	}
 	route_match_t m;
@@ -832,6 +882,10 @@ static enum MHD_Result send_answer(struct MHD_Connection *conn, struct req *rq, 
 		MHD_add_response_header(resp, "WWW-Authenticate", "Bearer realm=\"faxvault\"");
 	if (ans->replayed)
 		MHD_add_response_header(resp, "Idempotent-Replayed", "true");
+	if (ans->etag[0])
+		MHD_add_response_header(resp, "ETag", ans->etag);
+	if (ans->location[0])
+		MHD_add_response_header(resp, "Location", ans->location);
 	if (ans->limited) {
 		char v[24];
 		snprintf(v, sizeof v, "%d", ans->rl.limit);

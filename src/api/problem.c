@@ -65,6 +65,8 @@ static const struct problem_kind kinds[] = {
 		"Cela n'est pas encore disponible" },
 	{ "gone", 410, "The resource is no longer available",
 		"La ressource n'est plus disponible" },
+	{ "precondition-failed", 412, "The resource has changed since the version named in If-Match",
+		"La ressource a changé depuis la version indiquée par If-Match" },
 	{ "payload-too-large", 413, "The request body is too large",
 		"Le corps de la requête est trop volumineux" },
 	{ "unsupported-media-type", 415, "The request body's media type is not accepted here",

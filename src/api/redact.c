@@ -13,8 +13,10 @@
 #define ENTROPIC_DISTINCT 10
 
 /* Every prefix of a secret that faxvault issues: session tokens, API keys,
- * invitation and password-reset tokens (sec_new_token), webhook secrets. */
-static const char *const secret_prefixes[] = { "fvs_", "fvk_", "fvi_", "fvr_", "whsec_", NULL };
+ * invitation and password-reset tokens (sec_new_token), SCIM tokens, webhook
+ * secrets. */
+static const char *const secret_prefixes[] = { "fvs_", "fvk_", "fvi_", "fvr_", "fvc_", "whsec_",
+	NULL };
 
 /* Query keys (lower case, without '-' and '_') whose value is a credential
  * whatever it looks like: exactly these, or containing one of the next. */
@@ -221,14 +223,19 @@ int redact_target(const char *target, const char *pattern, char *out, size_t out
 			continue;
 		}
 		size_t seg = strcspn(target + i, "/?");
-		bool force = false;
+		bool force = false, literal = false;
 		if (pattern) {
-			/* The pattern segment at the same place as this one. */
+			/* The pattern segment at the same place as this one; the
+			 * route's own words ("ServiceProviderConfig") are no secret. */
 			size_t plen = strcspn(pattern, "/");
 			force = secret_param(pattern, plen);
+			literal = plen == seg && pattern[0] != '{' && strncmp(pattern, target + i, seg) == 0;
 			pattern += plen;
 		}
-		part(&o, target + i, seg, force, &count);
+		if (literal)
+			put(&o, target + i, seg);
+		else
+			part(&o, target + i, seg, force, &count);
 		i += seg;
 	}
 	if (target[pathlen] != '?')

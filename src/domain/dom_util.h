@@ -62,6 +62,10 @@ int invited_person_answer(dom_ctx_t *c, const char *id, const char *action,
  * idle_expires_at} in *out. 0, or -1 with e. */
 int session_open(dom_ctx_t *c, const json_t *person, const json_t *detail, json_t **out,
 	dom_err_t *e);
+/* Deprovisions member uid (C05): status "deprovisioned", no password, and
+ * every session and API key of theirs revoked, in c->tx. STORE_OK or a
+ * store error. The caller checks the rules and records the event. */
+int member_deprovision(dom_ctx_t *c, const char *uid, int64_t now);
 /* {items, next_cursor} from a store page, each item mapped by fn (new ref). */
 json_t *page_json(store_page_t *pg, json_t *(*fn)(const json_t *));
 /* String member of a record, "" when absent. */

@@ -183,23 +183,28 @@ int dom_member_delete(dom_ctx_t *c, const json_t *a, const char *uid, json_t **o
 		json_decref(t);
 		return -1;
 	}
-	int64_t now = time_now_ms();
 	int rc = STORE_OK;
 	if (strcmp(rec_str(t, "status"), "deprovisioned") != 0) {
-		json_t *upd = json_pack("{s:s, s:n, s:I}", "status", "deprovisioned", "password_hash",
-			"updated_at", (json_int_t)now);
-		rc = store_principal_update(c->tx, uid, upd);
-		json_decref(upd);
-		/* C05: the person's credentials die with them, at once. */
-		if (rc == STORE_OK)
-			rc = store_session_revoke_all(c->tx, uid, NULL, now);
-		if (rc == STORE_OK)
-			rc = store_apikey_revoke_by_creator(c->tx, uid, now);
+		rc = member_deprovision(c, uid, time_now_ms());
 		if (rc == STORE_OK)
 			rc = dom_audit(c, "user.deprovision", uid, rec_str(a, "id"), "success", NULL);
 	}
 	json_decref(t);
 	return rc == 0 ? 0 : dom_fail(e, "internal", "", "the user could not be deprovisioned");
+}
+
+int member_deprovision(dom_ctx_t *c, const char *uid, int64_t now)
+{
+	json_t *upd = json_pack("{s:s, s:n, s:I}", "status", "deprovisioned", "password_hash",
+		"updated_at", (json_int_t)now);
+	int rc = store_principal_update(c->tx, uid, upd);
+	json_decref(upd);
+	/* C05: the person's credentials die with them, at once. */
+	if (rc == STORE_OK)
+		rc = store_session_revoke_all(c->tx, uid, NULL, now);
+	if (rc == STORE_OK)
+		rc = store_apikey_revoke_by_creator(c->tx, uid, now);
+	return rc;
 }
 
 /* ---- API keys ---- */

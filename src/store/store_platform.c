@@ -82,7 +82,7 @@ int store_account_list(store_tx_t *tx, const char *partner_id, const char *curso
 
 static const char *const principal_cols[] = { "id", "kind", "account_id", "partner_id", "email",
 	"name", "role", "permissions", "status", "password_hash", "created_at", "updated_at", NULL };
-static const char *const principal_upd[] = { "name", "role", "permissions", "status",
+static const char *const principal_upd[] = { "email", "name", "role", "permissions", "status",
 	"password_hash", "updated_at", "password_changed_at", "failed_logins", "locked_until",
 	"last_login_at", "totp_secret", "totp_confirmed_at", "totp_last_step", "lang", NULL };
 

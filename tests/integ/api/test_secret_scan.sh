@@ -121,6 +121,13 @@ KEY=$(jqr .secret); keep "$KEY" "API key"
 req GET "/v1/accounts/$ACC/users" "$KEY"
 expect_status 200 "the API key works"
 
+# A SCIM token, used on /scim/v2.
+req POST "/v1/accounts/$ACC/scim-tokens" "$OWNER" '{"name":"scan"}'
+expect_status 201 "SCIM token"
+SCIMTOK=$(jqr .token); keep "$SCIMTOK" "SCIM token"
+req GET /scim/v2/Users "$SCIMTOK"
+expect_status 200 "the SCIM token works"
+
 # A second factor: seed, first code, recovery codes, a login with a code
 # and one with a recovery code.
 req POST /v1/me/mfa/totp "$OWNER"

@@ -26,11 +26,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "harness.h"
 #include "perm.h"
 #include "problem.h"
 #include "router.h"
+#include "scim_api.h"
 
 static int failures;
 static int checks;
@@ -345,6 +347,48 @@ static const struct route *route_of(const char *method, const char *pattern)
 	return NULL;
 }
 
+/* A SCIM operation (/scim/v2, outside the route table: scim_api.h) of the
+ * document: one the SCIM service serves, marked x-scim, behind the SCIM
+ * token, answering application/scim+json with errors in SCIM's schema. */
+static void check_scim_operation(const char *method, const char *path, const json_t *op)
+{
+	bool served = false;
+	for (const scim_route_t *s = scim_api_routes(); s->method; s++)
+		served |= strcasecmp(s->method, method) == 0 && strcmp(s->pattern, path) == 0;
+	CHECK(served, "document operation %s %s is not served by the SCIM service", method, path);
+	CHECK(json_is_true(json_object_get(op, "x-scim")), "%s %s: x-scim missing", method, path);
+	const json_t *sec = json_array_get(json_object_get(op, "security"), 0);
+	CHECK(json_object_get(sec, "scimToken") != NULL, "%s %s: security is not scimToken", method, path);
+	CHECK(has_status(op, 401), "%s %s: 401 not documented", method, path);
+	const char *st;
+	const json_t *resp;
+	json_object_foreach((json_t *)json_object_get(op, "responses"), st, resp) {
+		const json_t *content = json_object_get(resp, "content");
+		if (!content)
+			continue;
+		CHECK(json_object_get(content, "application/scim+json") != NULL && json_object_size(content) == 1,
+			"%s %s response %s: not application/scim+json", method, path, st);
+		if (atoi(st) >= 400)
+			CHECK(strcmp(sv(json_object_get(json_object_get(json_object_get(content,
+				"application/scim+json"), "schema"), "$ref")), "#/components/schemas/ScimError") == 0,
+				"%s %s response %s: not a ScimError", method, path, st);
+	}
+}
+
+/* Every operation the SCIM service serves is documented. */
+static void check_scim_routes(void)
+{
+	for (const scim_route_t *s = scim_api_routes(); s->method; s++) {
+		char m[8];
+		size_t i;
+		for (i = 0; s->method[i] && i < sizeof m - 1; i++)
+			m[i] = (char)tolower((unsigned char)s->method[i]);
+		m[i] = '\0';
+		CHECK(json_object_get(json_object_get(json_object_get(doc, "paths"), s->pattern), m) != NULL,
+			"SCIM operation %s %s is not in the document", s->method, s->pattern);
+	}
+}
+
 /* The document's side: every operation is a route; operationIds unique;
  * problem types real. */
 static void check_document(void)
@@ -363,7 +407,10 @@ static void check_document(void)
 				is_method |= strcmp(methods[i], key) == 0;
 			if (!is_method)
 				continue;
-			CHECK(route_of(key, path) != NULL, "document operation %s %s is not a route", key, path);
+			if (scim_api_path(path))
+				check_scim_operation(key, path, op);
+			else
+				CHECK(route_of(key, path) != NULL, "document operation %s %s is not a route", key, path);
 			const char *opid = sv(json_object_get(op, "operationId"));
 			CHECK(!json_object_get(seen, opid), "operationId %s used twice", opid);
 			json_object_set_new(seen, opid, json_true());
@@ -475,6 +522,7 @@ int main(int argc, char **argv)
 	for (const struct route *r = router_routes(); r->method; r++, nroutes++)
 		check_route(r);
 	check_document();
+	check_scim_routes();
 	check_served(argv[2], file, flen);
 	json_decref(root);
 	free(file);

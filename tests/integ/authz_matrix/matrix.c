@@ -125,6 +125,9 @@ static const struct policy {
 	{ "identity_providers.get", "security.manage", false, true, false },
 	{ "identity_providers.update", "security.manage", false, true, false },
 	{ "identity_providers.delete", "security.manage", false, true, false },
+	{ "scim_tokens.list", "security.manage", false, true, false },
+	{ "scim_tokens.create", "security.manage", false, true, false },
+	{ "scim_tokens.delete", "security.manage", false, true, false },
 	{ "webhooks.list", "settings.manage data.read", false, true, false },
 	{ "webhooks.create", "settings.manage", false, true, false },
 	{ "webhooks.get", "settings.manage data.read", false, true, false },
@@ -685,6 +688,8 @@ static struct expect expect(const struct world *w, const struct route *r, const 
 static char cell_webhook[ID_LEN] = "whk_none";
 /* The identity provider of A that the cell's {idp_id} names. */
 static char cell_idp[ID_LEN] = "idp_none";
+/* The SCIM token of A that the cell's {token_id} names. */
+static char cell_scim_token[ID_LEN] = "sct_none";
 
 static void fill_path(const struct world *w, const struct route *r, struct cell *c,
 	const char *user_id, const char *key_id, const char *session_id)
@@ -706,6 +711,7 @@ static void fill_path(const struct world *w, const struct route *r, struct cell 
 			: strcmp(name, "webhook_id") == 0 ? cell_webhook
 			: strcmp(name, "idp_id") == 0 ? cell_idp
 			: strcmp(name, "account_id") == 0 ? w->acc_a
+			: strcmp(name, "token_id") == 0 ? cell_scim_token
 			: strcmp(name, "partner_id") == 0 ? w->prt_1
 			: strcmp(name, "session_id") == 0 ? session_id
 			: strcmp(name, "trunk_id") == 0 ? "loopback"
@@ -1018,6 +1024,14 @@ static void prepare(struct world *w, const struct route *r, struct actor *p, str
 		} else if (strcmp(a, "identity_providers.delete") == 0) {
 			fresh_idp(w, cell_idp);
 		}
+	} else if (strcmp(a, "scim_tokens.create") == 0) {
+		json_object_set_new(c->body, "name", json_string("cell token"));
+	} else if (strcmp(a, "scim_tokens.delete") == 0) {
+		char path[256];
+		snprintf(path, sizeof path, "/v1/accounts/%s/scim-tokens", w->acc_a);
+		json_t *t = must(w, "POST", path, w->p[W_OWNER].token, json_pack("{s:s}", "name", "doomed"), 201);
+		copy(cell_scim_token, sizeof cell_scim_token, jstr(t, "id"));
+		json_decref(t);
 	} else if (strncmp(a, "webhooks.", 9) == 0) {
 		static char shared[ID_LEN];
 		if (!shared[0])

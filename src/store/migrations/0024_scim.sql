@@ -1,0 +1,30 @@
+-- SCIM 2.0 provisioning (issue 17, C05): the account's SCIM bearer tokens
+-- (stored hashed, like API keys; permissions fixed at creation, never more
+-- than the creator holds), and what SCIM knows of the people it provisions
+-- beside their principal record: externalId and the other attributes of
+-- the User resource (JSON text). A person deactivated by SCIM keeps this
+-- row (and shows as active=false); a SCIM DELETE removes it.
+
+CREATE TABLE scim_tokens (
+  id            TEXT PRIMARY KEY,
+  account_id    TEXT NOT NULL REFERENCES accounts(id),
+  creator_id    TEXT NOT NULL REFERENCES principals(id),
+  name          TEXT NOT NULL,
+  prefix        TEXT NOT NULL,
+  secret_hash   TEXT NOT NULL UNIQUE,
+  permissions   TEXT NOT NULL,
+  created_at    INTEGER NOT NULL,
+  last_used_at  INTEGER,
+  revoked_at    INTEGER
+);
+CREATE INDEX scim_tokens_account ON scim_tokens (account_id);
+
+CREATE TABLE scim_users (
+  principal_id  TEXT PRIMARY KEY REFERENCES principals(id),
+  account_id    TEXT NOT NULL REFERENCES accounts(id),
+  external_id   TEXT,
+  attrs         TEXT NOT NULL DEFAULT '{}',
+  created_at    INTEGER NOT NULL,
+  updated_at    INTEGER NOT NULL
+);
+CREATE INDEX scim_users_account ON scim_users (account_id);

@@ -55,6 +55,7 @@ else
 	echo "note: no private Postfix (not installed, or not root): no mail is sent in this scan"
 fi
 OIDC_DIR="$(dirname "$0")/../../oidc"
+[ -d "$OIDC_DIR/node_modules/jose" ] || { echo "tests/oidc/node_modules missing: run scripts/install-npm"; exit 1; }
 IDP_SECRET="oidc-scan-secret-$RANDOM$RANDOM-Qv5"
 node "$OIDC_DIR/scripted_idp.mjs" "$TMP/idp.port" faxvault "$IDP_SECRET" >"$TMP/idp.log" 2>&1 &
 IDP_PID=$!

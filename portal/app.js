@@ -8,11 +8,13 @@ import { loadMessages, t, tv, currentLang, chooseLang } from "./js/i18n.js";
 import { h, mount } from "./js/dom.js";
 import { idleStart, idleActivity, idleStop } from "./js/idle.js";
 import { can, errorText } from "./js/pages/common.js";
-import { invitationPage, resetPage } from "./js/pages/public.js";
+import { invitationPage, resetPage, ssoPage } from "./js/pages/public.js";
 import { termsPage, mfaPage, passwordPage } from "./js/pages/me.js";
 import { usersPage, numbersPage, accountsPage, inventoryPage } from "./js/pages/admin.js";
 import { sendPage, outboxPage, inboxPage, faxPage } from "./js/pages/faxes.js";
 import { auditPage, cdrsPage, keysPage } from "./js/pages/records.js";
+import { securityPage, posturePage, faxMailPage, retentionPage } from "./js/pages/settings.js";
+import { webhooksPage, idpsPage } from "./js/pages/integrations.js";
 
 let me = null;
 let notice = null;      // a message for the sign-in page (signed out for inactivity…)
@@ -21,7 +23,13 @@ let timers = [];        // timers of the page shown (cleared when it changes)
 let generation = 0;     // renders started: a slow page does not replace a newer one
 
 // The pages: path, who sees it in the menu (null: not in the menu), the page.
-// A page the person may not use says so; the service refuses anyway.
+// A page the person may not use says so; the service refuses anyway. Pages
+// of a group (the account's settings, the provider console) share one entry
+// of the menu, which opens the first of them the person may use; each shows
+// the group's own menu (title: its "nav" text).
+const GROUPS = [
+  { group: "settings", nav: "nav.settings" },
+];
 const PAGES = [
   { path: "", nav: "nav.home", page: homePage },
   { path: "send", nav: "nav.send", show: (m) => can(m, "fax.send"), page: sendPage },
@@ -38,9 +46,15 @@ const PAGES = [
   { path: "mfa", nav: "nav.mfa", show: () => true, page: mfaPage },
   { path: "password", show: () => true, page: passwordPage },
   { path: "terms", show: () => true, page: termsPage },
+  { path: "security", group: "settings", nav: "nav.security_settings", show: (m) => m.account_id && can(m, "security.manage", "data.read"), page: securityPage },
+  { path: "posture", group: "settings", nav: "nav.posture", show: (m) => m.account_id && can(m, "security.manage", "data.read"), page: posturePage },
+  { path: "faxmail", group: "settings", nav: "nav.faxmail", show: (m) => m.account_id && can(m, "security.manage", "data.read"), page: faxMailPage },
+  { path: "retention", group: "settings", nav: "nav.retention", show: (m) => m.account_id && can(m, "security.manage", "data.read"), page: retentionPage },
+  { path: "webhooks", group: "settings", nav: "nav.webhooks", show: (m) => m.account_id && can(m, "settings.manage", "data.read"), page: webhooksPage },
+  { path: "idps", group: "settings", nav: "nav.idps", show: (m) => m.account_id && can(m, "security.manage"), page: idpsPage },
 ];
 // Pages open without a session.
-const PUBLIC = { invitation: invitationPage, reset: resetPage };
+const PUBLIC = { invitation: invitationPage, reset: resetPage, sso: ssoPage };
 // A step the service says is due, and the page that takes it.
 const PENDING = { accept_terms: "terms", enrol_mfa: "mfa", change_password: "password" };
 
@@ -54,16 +68,42 @@ function nav() {
   n.replaceChildren();
   if (!me) return;
   const cur = route().path;
+  const curPage = PAGES.find((x) => x.path === cur);
   for (const p of PAGES) {
-    if (!p.nav || (p.show && !p.show(me))) continue;
+    if (!p.nav || p.group || (p.show && !p.show(me))) continue;
     if (me.pending && me.pending.length && p.path !== PENDING[me.pending[0]]) continue;
     const a = h("a", { href: "#/" + p.path, id: "nav-" + (p.path || "home") }, t(p.nav));
     if (p.path === cur) a.setAttribute("aria-current", "page");
     n.append(a);
   }
+  if (!me.pending || !me.pending.length)
+    for (const g of GROUPS) {
+      const first = groupPages(g.group)[0];
+      if (!first) continue;
+      const a = h("a", { href: "#/" + first.path, id: "nav-" + g.group }, t(g.nav));
+      if (curPage && curPage.group === g.group) a.setAttribute("aria-current", "page");
+      n.append(a);
+    }
   const out = h("button", { type: "button", class: "secondary", id: "signout" }, t("nav.signout"));
   out.addEventListener("click", signOut);
   n.append(out);
+}
+
+// The pages of a group the person may use, in menu order.
+function groupPages(group) {
+  return PAGES.filter((p) => p.group === group && (!p.show || p.show(me)));
+}
+
+// The menu of a group, above its pages.
+function groupNav(page) {
+  const g = GROUPS.find((x) => x.group === page.group);
+  const n = h("nav", { class: "subnav", id: "subnav", "aria-label": t(g.nav) });
+  for (const p of groupPages(page.group)) {
+    const a = h("a", { href: "#/" + p.path, id: "sub-" + p.path }, t(p.nav));
+    if (p === page) a.setAttribute("aria-current", "page");
+    n.append(a);
+  }
+  return n;
 }
 
 function signedOut(message) {
@@ -143,7 +183,8 @@ function signInPage() {
   const items = [h("h1", {}, t("signin.title"))];
   if (notice) items.push(h("p", { id: "signin-notice", class: "notice", role: "status" }, notice));
   items.push(form, h("p", {}, h("a", { href: "#/reset", id: "forgot" }, t("signin.forgot")), " · ",
-    h("a", { href: "#/invitation", id: "have-invitation" }, t("signin.invitation"))));
+    h("a", { href: "#/invitation", id: "have-invitation" }, t("signin.invitation"))),
+    h("p", {}, h("a", { href: "#/sso", id: "signin-sso", class: "button secondary" }, t("signin.sso"))));
   return items;
 }
 
@@ -194,6 +235,7 @@ async function render() {
     else {
       try {
         nodes = await p.page(Object.assign({ me, params: r.params }, ctx));
+        if (p.group) nodes = [groupNav(p), ...nodes];
       } catch (e) {
         if (!me) return; // signed out meanwhile
         nodes = [h("h1", {}, t("error.title")), h("p", { id: "page-error", class: "error", role: "alert" }, errorText(e))];
@@ -226,7 +268,8 @@ async function start() {
   // POST /v1/sso/session?cookie=true exchanges for the session cookie.
   if (new URLSearchParams(location.search).get("sso") === "1") {
     history.replaceState(null, "", location.pathname + location.hash);
-    try { setCsrf((await api("POST", "/v1/sso/session?cookie=true")).csrf_token); } catch (e) { setCsrf(null); }
+    try { setCsrf((await api("POST", "/v1/sso/session?cookie=true")).csrf_token); }
+    catch (e) { setCsrf(null); notice = t("sso.failed", { detail: e.detail || e.title || "" }); }
   }
   // A reload keeps the session: the cookie goes with GET /v1/me.
   await loadMe();

@@ -16,7 +16,9 @@ export function setSignedOutHandler(fn) { onSignedOut = fn; }
 const SAFE = ["GET", "HEAD", "OPTIONS"];
 
 async function call(method, path, body, accept) {
-  const headers = { "Accept": accept };
+  // Problem details come in the page's language (the person's choice may
+  // differ from the browser's).
+  const headers = { "Accept": accept, "Accept-Language": document.documentElement.lang || "en" };
   if (csrf && !SAFE.includes(method)) headers["X-CSRF-Token"] = csrf;
   const init = { method, headers, credentials: "same-origin" };
   if (body instanceof FormData) {

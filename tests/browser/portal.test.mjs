@@ -2,71 +2,12 @@
 // Environment: BASE (the daemon's URL), OP_EMAIL, OP_PASSWORD. Prints
 // "N passed, N failed" like the other tests.
 import { chromium } from "playwright-core";
-import { createHmac } from "node:crypto";
-import { fileURLToPath } from "node:url";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { readFileSync } from "node:fs";
+import { BASE, EXE, HERE, T, check, failed, report, shot, accessible, totp, rest, signIn, signOutOf } from "./lib.mjs";
 
-const BASE = process.env.BASE;
-const EXE = process.env.CHROMIUM || "/usr/bin/chromium";
-// SCREENSHOT_DIR: where to save pictures of the main pages (docs/portal/).
-const SHOTS = process.env.SCREENSHOT_DIR || "";
-let checks = 0, fails = 0;
-async function shot(page, name) { if (SHOTS) await page.screenshot({ path: `${SHOTS}/${name}.png` }); }
-function check(cond, what) { checks++; if (!cond) { fails++; console.log("FAIL: " + what); } }
-
-const HERE = dirname(fileURLToPath(import.meta.url));
 const PDF = join(HERE, "../data/render/text3.pdf");
-const T = 30000; // generous deadline of one step on a loaded machine
-// axe-core (npm, pinned), run in the page through the DevTools protocol
-// (page.evaluate is not subject to the page's CSP, which would refuse it
-// as an inline script).
-const AXE = readFileSync(join(HERE, "node_modules/axe-core/axe.min.js"), "utf8");
-async function accessible(page, what) {
-  await page.evaluate(AXE);
-  const v = await page.evaluate(async () => (await window.axe.run(document, { resultTypes: ["violations"] })).violations
-    .filter((x) => x.impact === "serious" || x.impact === "critical").map((x) => `${x.id} (${x.nodes.length})`));
-  check(v.length === 0, `axe-core: no serious violation on ${what} (${v.join(", ")})`);
-}
 const FAX_T = 240000; // a fax over the loopback trunk
-
-// RFC 6238 code of a base32 secret (SHA-1, 6 digits, 30 s), offset in steps.
-function totp(secret, offset = 0) {
-  const alpha = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-  let bits = "";
-  for (const ch of secret.replace(/=+$/, "")) bits += alpha.indexOf(ch).toString(2).padStart(5, "0");
-  const key = Buffer.from(bits.match(/.{8}/g).map((b) => parseInt(b, 2)));
-  const ctr = Buffer.alloc(8);
-  ctr.writeBigUInt64BE(BigInt(Math.floor(Date.now() / 30000) + offset));
-  const mac = createHmac("sha1", key).update(ctr).digest();
-  const o = mac[19] & 15;
-  return String((mac.readUInt32BE(o) & 0x7fffffff) % 1000000).padStart(6, "0");
-}
-
-// The API with a bearer token, for what the tour does not do in the browser.
-async function rest(method, path, token, body) {
-  const r = await fetch(BASE + path, { method, headers: Object.assign({ "Content-Type": "application/json" },
-    token ? { Authorization: "Bearer " + token } : {}), body: body === undefined ? undefined : JSON.stringify(body) });
-  const text = await r.text();
-  let j = null;
-  try { j = JSON.parse(text); } catch (e) { j = null; }
-  if (!r.ok) throw new Error(`${method} ${path}: ${r.status} ${text}`);
-  return j;
-}
-
-async function signIn(page, email, password, code) {
-  await page.waitForSelector("#signin", { timeout: T });
-  await page.fill("#email", email);
-  await page.fill("#password", password);
-  if (code) await page.fill("#totp", code);
-  await page.click("#signin button[type=submit]");
-  await page.waitForSelector("#signout", { timeout: T });
-}
-
-async function signOutOf(page) {
-  await page.click("#signout");
-  await page.waitForSelector("#signin", { timeout: T });
-}
 
 // The README tour through the portal, in one language: the operator imports
 // numbers and creates an account; its owner accepts the invitation from the
@@ -368,10 +309,8 @@ try {
   await signOutOf(p);
   await phone.close();
 } catch (e) {
-  fails++; checks++;
-  console.log("FAIL: " + (e && e.stack ? e.stack : e));
+  failed(e);
 } finally {
   await browser.close();
 }
-console.log(`${checks - fails} passed, ${fails} failed`);
-process.exit(fails ? 1 : 0);
+report();

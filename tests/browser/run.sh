@@ -1,6 +1,7 @@
 #!/bin/bash
-# CTest browser_portal: starts faxvaultd (tests/integ/api/lib.sh) and runs
-# portal.test.mjs in Debian's Chromium. Skipped (status 77) when Chromium or
+# CTest browser_portal (run.sh) and browser_admin (run.sh admin): starts
+# faxvaultd (tests/integ/api/lib.sh) and runs portal.test.mjs or
+# admin.test.mjs in Debian's Chromium. Skipped (status 77) when Chromium or
 # the npm packages (scripts/install-npm, run by make check) are missing.
 # SCREENSHOT_DIR=DIR saves pictures of the main pages there (docs/portal/).
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -8,12 +9,22 @@ if [ ! -x /usr/bin/chromium ] || [ ! -d "$HERE/node_modules/playwright-core" ] |
 	echo "browser tests skipped: run scripts/install-deps and scripts/install-npm"
 	exit 77
 fi
+TEST=${1:-portal}
 . "$HERE/../integ/api/lib.sh"
-# Faxes go over the loopback trunk with the media clock sped up (as in
-# tests/integ/faxsvc).
-start_daemon --set testing.media_clock_speed=5 --set fax.poll_ms=100
+if [ "$TEST" = admin ]; then
+	# Single sign-on comes back to the browser at sso.public_url: a port
+	# known before the start. Webhooks and the identity provider run on
+	# loopback (the test starts them).
+	P=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	start_daemon --http "127.0.0.1:$P" --set sso.public_url="http://127.0.0.1:$P" \
+		--set sso.allow_cidrs=127.0.0.0/8 --set webhooks.allow_cidrs=127.0.0.1/32
+else
+	# Faxes go over the loopback trunk with the media clock sped up (as in
+	# tests/integ/faxsvc).
+	start_daemon --set testing.media_clock_speed=5 --set fax.poll_ms=100
+fi
 out=$(BASE="$BASE" OP_EMAIL=op@example.com OP_PASSWORD="$(jq -r .password "$TMP/boot.json")" \
-	node "$HERE/portal.test.mjs" 2>&1)
+	node "$HERE/$TEST.test.mjs" 2>&1)
 rc=$?
 printf '%s\n' "$out" | grep -v ' passed, .* failed$'
 p=$(printf '%s\n' "$out" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' | tail -n 1)

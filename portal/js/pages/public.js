@@ -59,3 +59,24 @@ export function resetPage(ctx) {
   });
   return [h("h1", {}, t("reset.title")), form];
 }
+
+// Single sign-on: the account's identity provider, from the link its
+// administrators hand out (#/sso/ACCOUNT_ID/IDP_ID) or typed in. The browser
+// then goes to the service's start address, which sends it to the provider.
+export function ssoPage(ctx) {
+  const acc = field("sso-account", t("sso.account"), { type: "text", autocomplete: "organization", required: "", placeholder: "acc_…" });
+  const idp = field("sso-idp", t("sso.idp"), { type: "text", autocomplete: "off", required: "", placeholder: "idp_…" });
+  acc.input.value = ctx.params[0] || "";
+  idp.input.value = ctx.params[1] || "";
+  const st = status("sso-status");
+  const form = h("form", { id: "sso-start", novalidate: "" }, acc.label, idp.label,
+    h("button", { type: "submit" }, t("sso.submit")), st.node);
+  form.addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    const a = acc.input.value.trim(), p = idp.input.value.trim();
+    if (!/^[A-Za-z0-9_-]+$/.test(a) || !/^[A-Za-z0-9_-]+$/.test(p)) { st.fail(t("sso.incomplete")); return; }
+    location.assign(`/v1/sso/${encodeURIComponent(a)}/${encodeURIComponent(p)}/start`);
+  });
+  return [h("h1", {}, t("sso.title")), h("p", {}, t("sso.intro")), form,
+    h("p", {}, h("a", { href: "#/", id: "sso-back" }, t("sso.back")))];
+}

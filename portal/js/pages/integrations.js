@@ -1,0 +1,170 @@
+// The account's integrations: webhooks (settings.manage; data.read reads
+// them and their delivery log) and single sign-on's identity providers
+// (security.manage). Secrets (a webhook's signing secret, a provider's
+// client secret) are shown once or never: the service does not answer them.
+import { api } from "../api.js";
+import { t, tv, fmtDate, fmtNumber } from "../i18n.js";
+import { h, field, select, table, status } from "../dom.js";
+import { errorText, can } from "./common.js";
+
+const EVENTS = ["fax.queued", "fax.delivered", "fax.partial", "fax.failed", "fax.received"];
+
+function secretBox(id, text, secret) {
+  return h("div", { class: "notice", id }, h("p", {}, text), h("p", { class: "code" }, secret));
+}
+
+// A button that runs fn, reporting failures in st.
+function action(id, text, st, fn, cls) {
+  const b = h("button", { type: "button", class: cls || "secondary", id }, text);
+  b.addEventListener("click", async () => { st.clear(); try { await fn(); } catch (e) { st.fail(errorText(e)); } });
+  return b;
+}
+
+async function deliveries(acc, w, box) {
+  const list = await api("GET", `/v1/accounts/${acc}/webhooks/${w.id}/deliveries?limit=50`);
+  const rows = list.items.map((d) => [fmtDate(d.created_at), d.type, h("span", { class: "delivery-status" }, tv("delivery", d.status)),
+    fmtNumber(d.attempts), d.last_status_code === null ? "" : String(d.last_status_code), d.last_error || ""]);
+  box.replaceChildren(h("h2", {}, t("webhooks.deliveries_of", { url: w.url })),
+    list.items.length ? table("deliveries-table", t("webhooks.deliveries"), [t("webhooks.created"), t("webhooks.event"),
+      t("users.status"), t("webhooks.attempts"), t("webhooks.http_status"), t("webhooks.error")], rows)
+      : h("p", { id: "deliveries-none" }, t("webhooks.no_delivery")));
+}
+
+export async function webhooksPage(ctx) {
+  const acc = ctx.me.account_id;
+  const list = await api("GET", `/v1/accounts/${acc}/webhooks?limit=200`);
+  const edit = can(ctx.me, "settings.manage");
+  const st = status("webhooks-status");
+  const box = h("div", { id: "deliveries" });
+  const rows = list.items.map((w) => {
+    const acts = h("div", { class: "actions" },
+      action("deliveries-" + w.id, t("webhooks.show_deliveries"), st, () => deliveries(acc, w, box)));
+    if (edit) {
+      acts.append(
+        action("test-" + w.id, t("webhooks.test"), st, async () => {
+          await api("POST", `/v1/accounts/${acc}/webhooks/${w.id}/test`);
+          st.ok(t("webhooks.test_sent"));
+          await deliveries(acc, w, box);
+        }),
+        action("toggle-" + w.id, t(w.status === "active" ? "webhooks.disable" : "webhooks.enable"), st, async () => {
+          await api("PATCH", `/v1/accounts/${acc}/webhooks/${w.id}`, { status: w.status === "active" ? "disabled" : "active" });
+          await ctx.rerender();
+        }),
+        action("rotate-" + w.id, t("webhooks.rotate"), st, async () => {
+          if (!confirm(t("webhooks.rotate_confirm"))) return;
+          const r = await api("POST", `/v1/accounts/${acc}/webhooks/${w.id}/rotate-secret`);
+          document.getElementById("webhook-result").replaceChildren(secretBox("webhook-secret", t("webhooks.secret_once"), r.secret));
+        }),
+        action("delete-" + w.id, t("webhooks.delete"), st, async () => {
+          if (!confirm(t("webhooks.delete_confirm", { url: w.url }))) return;
+          await api("DELETE", `/v1/accounts/${acc}/webhooks/${w.id}`);
+          await ctx.rerender();
+        }));
+    }
+    return [h("span", { class: "code" }, w.url), (w.events || []).join(", "), tv("webhook", w.status), w.description || "", acts];
+  });
+  const items = [h("h1", {}, t("webhooks.title")), h("p", {}, t("webhooks.intro")),
+    list.items.length ? table("webhooks-table", t("webhooks.title"), [t("webhooks.url"), t("webhooks.events"), t("users.status"),
+      t("webhooks.description"), ""], rows) : h("p", { id: "webhooks-none" }, t("webhooks.none")),
+    st.node, h("div", { id: "webhook-result" })];
+  if (edit) {
+    const url = field("wh-url", t("webhooks.url"), { type: "url", required: "", placeholder: "https://example.com/faxvault" });
+    const desc = field("wh-description", t("webhooks.description"), { type: "text", maxlength: "200" });
+    const boxes = EVENTS.map((ev) => {
+      const cb = h("input", { type: "checkbox", name: "event", value: ev, id: "ev-" + ev.replace(/\./g, "-") });
+      cb.checked = true;
+      return h("label", { class: "check", for: cb.id }, cb, " ", ev);
+    });
+    const out = status("webhook-create-status");
+    const form = h("form", { id: "webhook-create", novalidate: "" }, h("h2", {}, t("webhooks.create")), url.label,
+      h("fieldset", {}, h("legend", {}, t("webhooks.events")), ...boxes), desc.label,
+      h("button", { type: "submit" }, t("webhooks.create_submit")), out.node);
+    form.addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      out.clear();
+      const events = [...form.querySelectorAll("input[name=event]:checked")].map((x) => x.value);
+      const body = { url: url.input.value.trim(), events };
+      if (desc.input.value.trim()) body.description = desc.input.value.trim();
+      try {
+        const r = await api("POST", `/v1/accounts/${acc}/webhooks`, body);
+        await ctx.rerender();
+        document.getElementById("webhook-result").replaceChildren(secretBox("webhook-secret", t("webhooks.secret_once"), r.secret));
+      } catch (e) { out.fail(errorText(e)); }
+    });
+    items.push(form);
+  }
+  items.push(box);
+  return items;
+}
+
+// The portal's address that starts a sign-in through a provider (the
+// administrators hand it out; it holds no secret).
+export function ssoLink(acc, idp) {
+  return location.origin + "/#/sso/" + encodeURIComponent(acc) + "/" + encodeURIComponent(idp);
+}
+
+const ROLES = ["user", "admin", "billing"];
+
+// The form of a provider: empty to create one, filled to change idp.
+function idpForm(ctx, acc, idp) {
+  const pre = idp ? "idp-edit" : "idp";
+  const f = (k, text, attrs) => field(pre + "-" + k, text, attrs);
+  const name = f("name", t("idps.name"), { type: "text", maxlength: "100", required: "" });
+  const issuer = f("issuer", t("idps.issuer"), { type: "url", required: "", placeholder: "https://login.example.com/realms/acme" });
+  const client = f("client-id", t("idps.client_id"), { type: "text", required: "" });
+  const secret = f("client-secret", idp ? t("idps.client_secret_new") : t("idps.client_secret"), { type: "password", autocomplete: "off" });
+  const scopes = f("scopes", t("idps.scopes"), { type: "text" });
+  const auth = select(pre + "-token-auth", ["client_secret_basic", "client_secret_post"].map((v) => [v, v]), idp ? idp.token_auth : "client_secret_basic");
+  const prov = select(pre + "-provisioning", ["invited", "jit"].map((v) => [v, tv("idps.prov", v)]), idp ? idp.provisioning : "invited");
+  const role = select(pre + "-default-role", ROLES.map((r) => [r, tv("role", r)]), idp ? idp.default_role : "user");
+  if (idp) {
+    name.input.value = idp.name; issuer.input.value = idp.issuer; client.input.value = idp.client_id; scopes.input.value = idp.scopes;
+  } else scopes.input.value = "openid email profile";
+  const st = status(pre + "-status");
+  const form = h("form", { id: idp ? "idp-edit" : "idp-create", novalidate: "" },
+    h("h2", {}, idp ? t("idps.edit_of", { name: idp.name }) : t("idps.create")),
+    name.label, issuer.label, client.label, secret.label, scopes.label,
+    h("label", { for: pre + "-token-auth" }, t("idps.token_auth"), auth),
+    h("label", { for: pre + "-provisioning" }, t("idps.provisioning"), prov),
+    h("label", { for: pre + "-default-role" }, t("idps.default_role"), role),
+    h("button", { type: "submit" }, idp ? t("settings.save") : t("idps.create_submit")), st.node);
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    st.clear();
+    const body = { name: name.input.value.trim(), issuer: issuer.input.value.trim(), client_id: client.input.value.trim(),
+      scopes: scopes.input.value.trim(), token_auth: auth.value, provisioning: prov.value, default_role: role.value };
+    if (secret.input.value) body.client_secret = secret.input.value;
+    try {
+      if (idp) await api("PATCH", `/v1/accounts/${acc}/identity-providers/${idp.id}`, body);
+      else await api("POST", `/v1/accounts/${acc}/identity-providers`, Object.assign({ type: "oidc" }, body));
+      await ctx.rerender();
+      const s = document.getElementById("idps-status");
+      if (s) s.textContent = idp ? t("settings.saved") : t("idps.created", { name: body.name });
+    } catch (e) { st.fail(errorText(e)); }
+  });
+  return form;
+}
+
+export async function idpsPage(ctx) {
+  const acc = ctx.me.account_id;
+  const list = await api("GET", `/v1/accounts/${acc}/identity-providers?limit=200`);
+  const st = status("idps-status");
+  const editBox = h("div", { id: "idp-edit-box" });
+  const rows = list.items.map((p) => [p.name, h("span", { class: "code" }, p.issuer), tv("idps.prov", p.provisioning), tv("webhook", p.status),
+    h("span", { class: "code sso-link" }, ssoLink(acc, p.id)),
+    h("div", { class: "actions" },
+      action("edit-" + p.id, t("idps.edit"), st, () => { editBox.replaceChildren(idpForm(ctx, acc, p)); editBox.querySelector("input").focus(); }),
+      action("toggle-" + p.id, t(p.status === "active" ? "webhooks.disable" : "webhooks.enable"), st, async () => {
+        await api("PATCH", `/v1/accounts/${acc}/identity-providers/${p.id}`, { status: p.status === "active" ? "disabled" : "active" });
+        await ctx.rerender();
+      }),
+      action("delete-" + p.id, t("webhooks.delete"), st, async () => {
+        if (!confirm(t("idps.delete_confirm", { name: p.name }))) return;
+        await api("DELETE", `/v1/accounts/${acc}/identity-providers/${p.id}`);
+        await ctx.rerender();
+      }))]);
+  return [h("h1", {}, t("idps.title")), h("p", {}, t("idps.intro")),
+    list.items.length ? table("idps-table", t("idps.title"), [t("idps.name"), t("idps.issuer"), t("idps.provisioning"), t("users.status"),
+      t("idps.link"), ""], rows) : h("p", { id: "idps-none" }, t("idps.none")),
+    st.node, editBox, idpForm(ctx, acc, null)];
+}

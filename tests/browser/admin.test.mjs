@@ -1,0 +1,263 @@
+// Browser tests of the portal's administration pages: an account's
+// settings (security policy, posture and contacts review, fax by e-mail,
+// retention and legal hold), webhooks with a receiver on loopback,
+// identity providers and the sign-in through single sign-on (the scripted
+// OpenID Connect provider of tests/oidc), and who sees what.
+// Environment: BASE (the daemon's URL, also its sso.public_url), OP_EMAIL,
+// OP_PASSWORD. Prints "N passed, N failed" like the other tests.
+import { chromium } from "playwright-core";
+import { createServer } from "node:http";
+import { spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, existsSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { BASE, EXE, HERE, T, check, failed, report, shot, accessible, rest, signIn, signOutOf } from "./lib.mjs";
+
+const OIDC = join(HERE, "../oidc");
+
+// A webhook receiver on loopback: answers 204 and keeps what it got.
+function receiver() {
+  const got = [];
+  const server = createServer((req, res) => {
+    let body = "";
+    req.on("data", (d) => (body += d));
+    req.on("end", () => { got.push({ headers: req.headers, body }); res.writeHead(204); res.end(); });
+  });
+  return new Promise((ok) => server.listen(0, "127.0.0.1", () => ok({ server, got, url: `http://127.0.0.1:${server.address().port}/hook` })));
+}
+
+// The scripted OpenID Connect provider (tests/oidc/scripted_idp.mjs).
+async function scriptedIdp(secret) {
+  const dir = mkdtempSync(join(tmpdir(), "fv-idp-"));
+  const portFile = join(dir, "port");
+  const proc = spawn("node", [join(OIDC, "scripted_idp.mjs"), portFile, "faxvault", secret], { stdio: "ignore" });
+  for (let i = 0; i < 600 && !(existsSync(portFile) && readFileSync(portFile, "utf8").trim()); i++)
+    await new Promise((ok) => setTimeout(ok, 100)); // polling a file the provider writes when it listens
+  const issuer = "http://127.0.0.1:" + readFileSync(portFile, "utf8").trim();
+  const control = (b) => fetch(issuer + "/control", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(b) });
+  return { proc, issuer, control };
+}
+
+// A picture of the page from its top (docs/portal/).
+async function topShot(page, name) {
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await shot(page, name);
+}
+
+// Waits until the status line of a form says something; its text.
+async function statusOf(page, id) {
+  await page.waitForFunction((s) => { const e = document.getElementById(s); return e && e.textContent.length > 0; }, id, { timeout: T });
+  return { text: (await page.textContent("#" + id)).trim(), ok: await page.$eval("#" + id, (e) => e.classList.contains("ok")) };
+}
+
+const browser = await chromium.launch({ executablePath: EXE, args: ["--no-sandbox"] });
+const recv = await receiver();
+let idp = null;
+try {
+  if (!existsSync(join(OIDC, "node_modules/jose"))) throw new Error("tests/oidc/node_modules missing: run scripts/install-npm");
+  const clientSecret = "portal-oidc-secret-" + Date.now().toString(36) + "-Kx7";
+  idp = await scriptedIdp(clientSecret);
+  // The account, its owner, a billing contact and a user, through the API.
+  const sfx = Date.now().toString(36);
+  const dom = `adm${sfx}.example`;
+  const pw = "lanterne boussole cartable 1848";
+  const op = (await rest("POST", "/v1/sessions", null, { email: process.env.OP_EMAIL, password: process.env.OP_PASSWORD })).token;
+  const acc = await rest("POST", "/v1/accounts", op, { name: `Atelier ${sfx}`, owner: { email: `owner@${dom}`, name: "Odile Owner" },
+    billing_contacts: [{ email: `billing@${dom}`, name: "Bill Payer" }] });
+  await rest("POST", "/v1/invitations/accept", null, { token: acc.owner_invitation.token, password: pw });
+  const owner = (await rest("POST", "/v1/sessions", null, { email: `owner@${dom}`, password: pw })).token;
+  const u = await rest("POST", `/v1/accounts/${acc.id}/users`, owner, { email: `ursula@${dom}`, name: "Ursula", role: "user" });
+  await rest("POST", "/v1/invitations/accept", null, { token: u.invitation.token, password: pw });
+
+  const ctx = await browser.newContext({ locale: "en-US", viewport: { width: 1280, height: 900 } });
+  const page = await ctx.newPage();
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(String(e)));
+  page.on("dialog", (d) => d.accept());
+  await page.goto(BASE + "/");
+  await signIn(page, `owner@${dom}`, pw);
+
+  // Settings: the menu's entry opens the security policy, with the group's menu.
+  await page.click("#nav-settings");
+  await page.waitForSelector("#security-form", { timeout: T });
+  const subs = await page.$$eval("#subnav a", (as) => as.map((a) => a.id));
+  check(["sub-security", "sub-posture", "sub-faxmail", "sub-retention", "sub-webhooks", "sub-idps"].every((x) => subs.includes(x)),
+    `the owner's settings menu has every page (${subs.join(",")})`);
+  await page.fill("#sec-min-length", "14");
+  await page.fill("#sec-idle", "20");
+  await page.fill("#sec-lockout", "5");
+  await page.check("#sec-require-digit");
+  await page.click("#security-form button[type=submit]");
+  let st = await statusOf(page, "security-form-status");
+  check(st.ok && st.text === "The settings are saved.", `the security policy is saved (${st.text})`);
+  const sec = await rest("GET", `/v1/accounts/${acc.id}/security`, owner);
+  check(sec.password_policy.min_length === 14 && sec.session.idle_timeout_minutes === 20 && sec.password_policy.lockout_threshold === 5 && sec.password_policy.composition.require_digit === true,
+    "the service holds the new policy");
+  // A value out of range: the service's problem detail, in the page's language.
+  await page.fill("#sec-idle", "5000");
+  await page.click("#security-form button[type=submit]");
+  await page.waitForFunction(() => document.querySelector("#security-form-status.error"), null, { timeout: T });
+  st = await statusOf(page, "security-form-status");
+  check(st.text.startsWith("Something went wrong:") && st.text.length > "Something went wrong: ".length, `a refused value shows the problem's detail (${st.text})`);
+  await topShot(page, "security-en");
+  await accessible(page, "the security policy");
+
+  // Posture and the contacts review (the owner confirms).
+  await page.click("#sub-posture");
+  await page.waitForSelector("#posture-table", { timeout: T });
+  check((await page.$$("#posture-table tbody tr")).length === 18, "the posture checklist has its 18 items");
+  const contacts = await page.textContent("#contacts-table");
+  check(contacts.includes(`owner@${dom}`) && contacts.includes(`billing@${dom}`), "the contacts review lists the owner and the billing contact");
+  await page.click("#contacts-confirm");
+  st = await statusOf(page, "contacts-status");
+  check(st.ok && st.text.startsWith("Confirmed."), `the owner confirms the contacts (${st.text})`);
+  await accessible(page, "the posture and contacts page");
+
+  // Fax by e-mail: saved; a bad network is refused with its field's detail.
+  await page.click("#sub-faxmail");
+  await page.waitForSelector("#faxmail-form", { timeout: T });
+  await page.check("#fbe-enabled");
+  await page.fill("#fbe-senders", `@${dom}\nalice@partner.example`);
+  await page.fill("#fbe-servers", "192.0.2.0/24");
+  await page.selectOption("#fbe-spf", "require");
+  await page.click("#faxmail-form button[type=submit]");
+  st = await statusOf(page, "faxmail-form-status");
+  check(st.ok, `the fax-by-email settings are saved (${st.text})`);
+  const fbe = await rest("GET", `/v1/accounts/${acc.id}/fax-by-email`, owner);
+  check(fbe.enabled && fbe.allowed_senders.includes(`@${dom}`) && fbe.allowed_servers[0] === "192.0.2.0/24" && fbe.spf === "require",
+    "the service holds the fax-by-email settings");
+  await page.fill("#fbe-servers", "192.0.2.1/24");
+  await page.click("#faxmail-form button[type=submit]");
+  await page.waitForFunction(() => document.querySelector("#faxmail-form-status.error"), null, { timeout: T });
+  check(true, "host bits beyond the prefix are refused with a message");
+  await accessible(page, "the fax-by-email page");
+
+  // Retention and the account's legal hold.
+  await page.click("#sub-retention");
+  await page.waitForSelector("#retention-form", { timeout: T });
+  await page.fill("#ret-inbound", "90");
+  await page.check("#ret-hold");
+  await page.click("#retention-form button[type=submit]");
+  await page.waitForFunction(() => document.querySelector("#retention-form-status.error"), null, { timeout: T });
+  check(true, "a legal hold without a reason is refused");
+  await page.fill("#ret-hold-reason", "Litigation 2026-17");
+  await page.click("#retention-form button[type=submit]");
+  await page.waitForFunction(() => document.querySelector("#retention-form-status.ok"), null, { timeout: T });
+  check((await page.textContent("#retention-hold")).includes("Litigation 2026-17"), "the page says the account is held, with the reason");
+  const ret = await rest("GET", `/v1/accounts/${acc.id}/retention`, owner);
+  check(ret.inbound_fax_days === 90 && ret.legal_hold.held === true, "the service holds the retention and the hold");
+  await accessible(page, "the retention page");
+
+  // Webhooks: created with the secret shown once, a test event delivered
+  // to the receiver, the delivery log, disabled, deleted.
+  await page.click("#sub-webhooks");
+  await page.waitForSelector("#webhook-create", { timeout: T });
+  await page.fill("#wh-url", recv.url);
+  await page.fill("#wh-description", "Records system");
+  await page.click("#webhook-create button[type=submit]");
+  await page.waitForSelector("#webhook-secret", { timeout: T });
+  const whsec = (await page.textContent("#webhook-secret .code")).trim();
+  check(whsec.startsWith("whsec_"), "the signing secret is shown once");
+  check((await page.textContent("#webhooks-table")).includes(recv.url), "the webhook is listed");
+  const wh = (await rest("GET", `/v1/accounts/${acc.id}/webhooks`, owner)).items[0];
+  check(!JSON.stringify(wh).includes(whsec), "the service does not answer the secret again");
+  await page.click(`#test-${wh.id}`);
+  // The delivery log, read again until the test event is delivered.
+  let delivered = false;
+  for (let i = 0; i < 60 && !delivered; i++) {
+    await page.click(`#deliveries-${wh.id}`);
+    await page.waitForSelector("#deliveries-table, #deliveries-none", { timeout: T });
+    delivered = await page.$$eval("#deliveries-table .delivery-status", (xs) => xs.some((x) => x.textContent === "Delivered"));
+    if (!delivered) await page.waitForTimeout(1000); // the sender's next pass
+  }
+  check(delivered, "the test event shows delivered in the log");
+  check(recv.got.some((r) => r.body.includes("webhook.test") && r.headers["webhook-signature"]), "the receiver got the signed test event");
+  await page.click(`#toggle-${wh.id}`);
+  await page.waitForFunction(() => document.querySelector("#webhooks-table") && document.querySelector("#webhooks-table").textContent.includes("Disabled"), null, { timeout: T });
+  check(true, "the webhook is disabled");
+  await page.click(`#deliveries-${wh.id}`);
+  await page.waitForSelector("#deliveries-table", { timeout: T });
+  await topShot(page, "webhooks-en");
+  await accessible(page, "the webhooks page");
+  await page.click(`#delete-${wh.id}`);
+  await page.waitForSelector("#webhooks-none", { timeout: T });
+  check(true, "the webhook is deleted");
+
+  // Identity providers: added, edited, and its sign-in link.
+  await page.click("#sub-idps");
+  await page.waitForSelector("#idp-create", { timeout: T });
+  await page.fill("#idp-name", "Acme Keycloak");
+  await page.fill("#idp-issuer", idp.issuer);
+  await page.fill("#idp-client-id", "faxvault");
+  await page.fill("#idp-client-secret", clientSecret);
+  await page.click("#idp-create button[type=submit]");
+  await page.waitForSelector("#idps-table", { timeout: T });
+  const p = (await rest("GET", `/v1/accounts/${acc.id}/identity-providers`, owner)).items[0];
+  check(p && p.client_secret_set && p.issuer === idp.issuer, "the provider is stored with its secret set");
+  await page.click(`#edit-${p.id}`);
+  await page.waitForSelector("#idp-edit", { timeout: T });
+  await page.fill("#idp-edit-name", "Acme SSO");
+  await page.click("#idp-edit button[type=submit]");
+  await page.waitForFunction(() => document.querySelector("#idps-table").textContent.includes("Acme SSO"), null, { timeout: T });
+  check(true, "the provider is renamed");
+  const link = (await page.textContent("#idps-table .sso-link")).trim();
+  check(link === `${BASE}/#/sso/${acc.id}/${p.id}`, `the sign-in link names the account and the provider (${link})`);
+  await topShot(page, "idps-en");
+  await accessible(page, "the identity providers page");
+  // The page in French: the titles and the menu follow.
+  await page.selectOption("#lang-choice", "fr");
+  await page.waitForFunction(() => document.querySelector("h1").textContent === "Authentification unique", null, { timeout: T });
+  check((await page.textContent("#nav-settings")) === "Réglages", "the settings menu in French");
+  await page.click("#sub-security");
+  await page.waitForFunction(() => document.querySelector("h1").textContent === "Sécurité du compte", null, { timeout: T });
+  await page.fill("#sec-idle", "5000");
+  await page.click("#security-form button[type=submit]");
+  st = await statusOf(page, "security-form-status");
+  check(st.text.startsWith("Une erreur est survenue"), `a refusal in French (${st.text})`);
+  await topShot(page, "security-fr");
+  await accessible(page, "the security policy in French");
+  await page.selectOption("#lang-choice", "en");
+  await page.waitForFunction(() => document.querySelector("h1").textContent === "Account security", null, { timeout: T });
+  await signOutOf(page);
+
+  // A user sees no settings, and is told so when opening one.
+  await signIn(page, `ursula@${dom}`, pw);
+  check(await page.$("#nav-settings") === null, "a user has no settings in the menu");
+  await page.goto(BASE + "/#/security");
+  await page.waitForSelector("#page-forbidden", { timeout: T });
+  check(true, "a user opening the security policy is told it is not allowed");
+  await signOutOf(page);
+
+  // Single sign-on from the sign-in page: the member, by the account's
+  // provider, comes back into the portal signed in.
+  await idp.control({ next: { login: `ursula@${dom}` } });
+  await page.click("#signin-sso");
+  await page.waitForSelector("#sso-start", { timeout: T });
+  await accessible(page, "the single sign-on page");
+  await page.fill("#sso-account", acc.id);
+  await page.fill("#sso-idp", p.id);
+  await page.click("#sso-start button[type=submit]");
+  await page.waitForSelector("#signout", { timeout: T });
+  check(!page.url().includes("sso=1"), "the return address is cleaned up");
+  const me = await page.evaluate(async () => (await fetch("/v1/me")).json());
+  check(me.email === `ursula@${dom}` && me.account_id === acc.id, "signed in through single sign-on as the member");
+  await signOutOf(page);
+  // The link the administrators hand out fills the form.
+  await idp.control({ next: { login: `ursula@${dom}` } });
+  await page.goto(link);
+  await page.waitForSelector("#sso-start", { timeout: T });
+  check(await page.inputValue("#sso-idp") === p.id, "the sign-in link fills in the provider");
+  await page.click("#sso-start button[type=submit]");
+  await page.waitForSelector("#signout", { timeout: T });
+  check(true, "signed in again from the sign-in link");
+  await signOutOf(page);
+  check(errors.length === 0, `no script error (${errors.join("; ")})`);
+  await ctx.close();
+} catch (e) {
+  failed(e);
+} finally {
+  await browser.close();
+  recv.server.close();
+  if (idp) idp.proc.kill();
+}
+report();

@@ -73,6 +73,8 @@ static const struct problem_kind kinds[] = {
 		"Le type de média du corps de la requête n'est pas accepté ici" },
 	{ "validation-failed", 422, "The request is not valid",
 		"La requête n'est pas valide" },
+	{ "regulatory-floor", 422, "The change goes below what the account's regulatory profile requires",
+		"La modification va en deçà de ce qu'exige le profil réglementaire du compte" },
 	{ "weak-password", 422, "The password does not meet the policy",
 		"Le mot de passe ne respecte pas la politique" },
 	{ "invalid-mfa-code", 422, "The second-factor code is wrong",

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "dom_util.h"
+#include "regprofile.h"
 #include "sec.h"
 #include "store_consents.h"
 #include "timeutil.h"
@@ -92,12 +93,14 @@ static json_t *account_view(dom_ctx_t *c, const json_t *a)
 		owner = json_pack("{s:s, s:s, s:s}", "id", rec_str(p, "id"), "email", rec_str(p, "email"),
 			"name", rec_str(p, "name"));
 	json_decref(p);
-	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:o}", "id", rec_str(a, "id"),
-		"name", rec_str(a, "name"), "status", rec_str(a, "status"), "regulatory_profile",
-		rec_str(a, "regulatory_profile"), "currency", account_currency(c, a), "fax_header",
-		str_or_null(a, "fax_header"), "partner_id", str_or_null(a, "partner_id"),
-		"owner", owner, "created_at", time_json(json_object_get(a, "created_at")),
-		"updated_at", time_json(json_object_get(a, "updated_at")));
+	return json_pack("{s:s, s:s, s:s, s:s, s:o, s:s, s:o, s:o, s:o, s:o, s:o}", "id",
+		rec_str(a, "id"), "name", rec_str(a, "name"), "status", rec_str(a, "status"),
+		"regulatory_profile", rec_str(a, "regulatory_profile"), "regulatory_effects",
+		regprofile_effects(regprofile_find(rec_str(a, "regulatory_profile")), c->lang),
+		"currency", account_currency(c, a), "fax_header", str_or_null(a, "fax_header"),
+		"partner_id", str_or_null(a, "partner_id"), "owner", owner, "created_at",
+		time_json(json_object_get(a, "created_at")), "updated_at",
+		time_json(json_object_get(a, "updated_at")));
 }
 
 int dom_account_create(dom_ctx_t *c, const json_t *body, json_t **out, dom_err_t *e)
@@ -197,8 +200,12 @@ int dom_account_create(dom_ctx_t *c, const json_t *body, json_t **out, dom_err_t
 		json_array_append_new(binvs, inv);
 		free(bid);
 	}
-	json_t *detail = json_pack("{s:s, s:s, s:I}", "name", name, "owner", oemail,
-		"billing_contacts", (json_int_t)json_array_size(billing));
+	/* A declared profile turns on its stricter settings at once. */
+	json_t *changes;
+	if (dom_regprofile_apply(c, id, profile, &changes, e) != 0)
+		goto fail;
+	json_t *detail = json_pack("{s:s, s:s, s:I, s:o}", "name", name, "owner", oemail,
+		"billing_contacts", (json_int_t)json_array_size(billing), "regulatory_changes", changes);
 	rc = dom_audit(c, "account.create", id, id, "success", detail);
 	json_decref(detail);
 	if (rc != 0)
@@ -254,9 +261,12 @@ int dom_account_list(dom_ctx_t *c, const char *cursor, int limit, json_t **out, 
 	/* Accounts without a currency of their own use the provider's. */
 	size_t i;
 	json_t *it;
-	json_array_foreach(json_object_get(*out, "items"), i, it)
+	json_array_foreach(json_object_get(*out, "items"), i, it) {
 		if (json_is_null(json_object_get(it, "currency")))
 			json_object_set_new(it, "currency", json_string(account_currency(c, it)));
+		json_object_set_new(it, "regulatory_effects", regprofile_effects(regprofile_find(
+			rec_str(it, "regulatory_profile")), c->lang));
+	}
 	return 0;
 }
 
@@ -325,6 +335,15 @@ int dom_account_update(dom_ctx_t *c, const json_t *a, const json_t *body, json_t
 		json_object_set_new(upd, "regulatory_profile", json_string(profile));
 		json_object_set_new(detail, "regulatory_profile", json_pack("{s:s, s:s}", "old",
 			rec_str(a, "regulatory_profile"), "new", profile));
+		/* The profile's settings apply from now on (and are kept by every
+		 * later change); leaving a profile relaxes nothing by itself. */
+		json_t *changes;
+		if (dom_regprofile_apply(c, rec_str(a, "id"), profile, &changes, e) != 0) {
+			json_decref(upd);
+			json_decref(detail);
+			return -1;
+		}
+		json_object_set_new(detail, "regulatory_changes", changes);
 	}
 	int rc = account_apply(c, a, upd, "account.update", detail, out, e);
 	json_decref(upd);

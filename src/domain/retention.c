@@ -8,6 +8,7 @@
 #include "faxes.h"
 #include "safebox.h"
 #include "log.h"
+#include "regprofile.h"
 #include "store_fax.h"
 #include "store_retention.h"
 #include "store_safebox.h"
@@ -64,12 +65,18 @@ int dom_retention_get(dom_ctx_t *c, const json_t *account, json_t **out, dom_err
 
 /* Checks the days of key in body against the provider's bounds and sets
  * them in p (null: keep, removed). 0 / -1. */
-static int take_days(const dom_ctx_t *c, const json_t *body, const char *key, json_t *p,
-	dom_err_t *e)
+static int take_days(const dom_ctx_t *c, const json_t *account, const json_t *body,
+	const char *key, json_t *p, dom_err_t *e)
 {
 	const json_t *v = json_object_get(body, key);
 	if (!v)
 		return 0;
+	/* The account's regulatory profile first: its ceiling is the reason. */
+	const reg_profile_t *rp = regprofile_find(rec_str(account, "regulatory_profile"));
+	i18n_msg_t why;
+	if (regprofile_check_days(rp, key, json_is_integer(v) ? (long long)json_integer_value(v)
+		: json_is_null(v) ? -1 : 0, &why) != 0)
+		return dom_fail_msg(e, "regulatory-floor", key, &why);
 	int min = c->cfg ? c->cfg->retention_min_days : 0, max = c->cfg ? c->cfg->retention_max_days : 0;
 	if (json_is_null(v)) {
 		if (max > 0)
@@ -118,7 +125,7 @@ int dom_retention_update(dom_ctx_t *c, const json_t *account, const json_t *body
 		"legal_hold", 0);
 	int rc = 0;
 	for (size_t i = 0; i < sizeof day_keys / sizeof day_keys[0] && rc == 0; i++)
-		rc = take_days(c, body, day_keys[i], p, e);
+		rc = take_days(c, account, body, day_keys[i], p, e);
 	const json_t *hold = json_object_get(body, "legal_hold");
 	const char *reason = NULL;
 	if (rc == 0 && body_str(body, "legal_hold_reason", false, &reason, e) != 0)

@@ -9,6 +9,7 @@
 #include "faxmail.h"
 #include "store_sso.h"
 #include "pwlist.h"
+#include "regprofile.h"
 #include "mailq.h"
 #include "sec.h"
 #include "store_retention.h"
@@ -87,6 +88,12 @@ int dom_security_patch(dom_ctx_t *c, const json_t *a, const json_t *body, json_t
 	if (prc != 0) {
 		json_decref(before);
 		return dom_fail_msg(e, "validation-failed", field, &why);
+	}
+	/* The account's regulatory profile keeps its floors. */
+	if (regprofile_check_policy(regprofile_find(rec_str(a, "regulatory_profile")), &pol, field,
+		sizeof field, &why) != 0) {
+		json_decref(before);
+		return dom_fail_msg(e, "regulatory-floor", field, &why);
 	}
 	/* Nobody locks themselves out with the allow-list. */
 	if (c->source && !policy_ip_allowed(&pol, c->source)) {
@@ -524,7 +531,7 @@ int dom_posture(dom_ctx_t *c, const json_t *a, json_t **out, dom_err_t *e)
 		inactive += now - seen > INACTIVE_DAYS * DAY_MS;
 	}
 	json_t *items = json_array();
-	char en[512], fr[512];
+	char en[1024], fr[1024];
 
 	int64_t ref = contacts_reference(c->tx, a);
 	int64_t due = ref + (int64_t)pol.contacts_review_months * 30 * DAY_MS;
@@ -612,23 +619,34 @@ int dom_posture(dom_ctx_t *c, const json_t *a, json_t **out, dom_err_t *e)
 		entry(items, lang, 11, "not_applicable", "No regulation is declared.", "Aucune réglementation n'est déclarée.");
 		entry(items, lang, 12, "not_applicable", "No sectorial regulation is declared.", "Aucune réglementation sectorielle n'est déclarée.");
 	} else {
-		/* Every declared profile asks for the same two settings today; the
-		 * text names each one still missing and what is not built yet. */
-		bool mfa_ok = pol.mfa != MFA_NONE, idle_ok = pol.idle_minutes <= 15;
-		if (mfa_ok && idle_ok) {
-			snprintf(en, sizeof en, "Settings fit %s (second factor for administrators, idle timeout %d minutes). Not built yet: retention periods and GDPR export and erasure.", prof, pol.idle_minutes);
-			snprintf(fr, sizeof fr, "Les paramètres conviennent à %s (second facteur pour les administrateurs, inactivité de %d minutes). Pas encore disponibles : durées de conservation, export et effacement RGPD.", prof, pol.idle_minutes);
-		} else {
-			snprintf(en, sizeof en, "For %s, change:%s%s", prof,
-				mfa_ok ? "" : " set mfa.required_for to admins or all;",
-				idle_ok ? "" : " set session.idle_timeout_minutes to 15 or less;");
-			snprintf(fr, sizeof fr, "Pour %s, modifiez :%s%s", prof,
-				mfa_ok ? "" : " mfa.required_for à admins ou all ;",
-				idle_ok ? "" : " session.idle_timeout_minutes à 15 ou moins ;");
+		/* The profile's settings are applied when it is declared and kept
+		 * by every change since; the entry says what it turned on, and
+		 * fails only for settings stored before (should none remain). */
+		const reg_profile_t *rp = regprofile_find(prof);
+		char field[96] = "";
+		i18n_msg_t why;
+		bool fits = regprofile_check_policy(rp, &pol, field, sizeof field, &why) == 0;
+		json_t *eff = regprofile_effects(rp, lang);
+		char list_en[640] = "", list_fr[640] = "";
+		size_t k;
+		json_t *it;
+		json_array_foreach(eff, k, it) {
+			size_t n = strlen(list_en);
+			snprintf(list_en + n, sizeof list_en - n, " %s", rec_str(it, "rule"));
+			n = strlen(list_fr);
+			snprintf(list_fr + n, sizeof list_fr - n, " %s", rec_str(it, "rule"));
 		}
-		entry(items, lang, 11, mfa_ok && idle_ok ? "pass" : "fail", en, fr);
-		snprintf(en, sizeof en, "Declared to the provider: %s.", prof);
-		snprintf(fr, sizeof fr, "Déclarée au fournisseur : %s.", prof);
+		if (fits) {
+			snprintf(en, sizeof en, "The %s profile is applied:%s", prof, list_en);
+			snprintf(fr, sizeof fr, "Le profil %s est appliqué :%s", prof, list_fr);
+		} else {
+			snprintf(en, sizeof en, "For %s, change %s: %s", prof, field, why.en);
+			snprintf(fr, sizeof fr, "Pour %s, modifiez %s : %s", prof, field, why.fr);
+		}
+		entry(items, lang, 11, fits ? "pass" : "fail", en, fr);
+		json_object_set_new(json_array_get(items, json_array_size(items) - 1), "effects", eff);
+		snprintf(en, sizeof en, "Declared to the provider: %s, with the settings above.", prof);
+		snprintf(fr, sizeof fr, "Déclarée au fournisseur : %s, avec les paramètres ci-dessus.", prof);
 		entry(items, lang, 12, "pass", en, fr);
 	}
 	snprintf(en, sizeof en, "The service enforces %d requests per minute (burst %d).", pol.rpm, pol.burst);

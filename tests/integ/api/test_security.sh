@@ -10,7 +10,7 @@
 start_daemon
 
 OP=$(operator_token)
-req POST /v1/accounts "$OP" '{"name":"Étude Martin","regulatory_profile":"hipaa","owner":{"email":"owner@etude.example","name":"Odile"},"billing_contacts":[{"email":"compta@etude.example","name":"Compta"}]}'
+req POST /v1/accounts "$OP" '{"name":"Étude Martin","owner":{"email":"owner@etude.example","name":"Odile"},"billing_contacts":[{"email":"compta@etude.example","name":"Compta"}]}'
 ACC=$(jqr .id); OINV=$(jqr .owner_invitation.token); BINV=$(jqr '.billing_invitations[0].token')
 
 # --- default policy on the invitation path: common passwords are refused
@@ -280,11 +280,11 @@ expect_jq '(.items[] | select(.id == "C01").status) == "pass"' "C01 passes for a
 expect_jq '(.items[] | select(.id == "C06").status) == "fail"' "C06 fails while members have not accepted"
 expect_jq '(.items[] | select(.id == "C07").status) == "pass"' "C07 passes: every admin has a second factor"
 expect_jq '(.items[] | select(.id == "C08").status) == "pass"' "C08 passes with a policy at least as strict as the defaults"
-expect_jq '(.items[] | select(.id == "C12")) | .status == "fail" and (.detail | test("session.idle_timeout_minutes to 15")) and (.detail | test("mfa") | not)' "C12 (hipaa) names the one setting still to change"
+expect_jq '(.items[] | select(.id == "C12")) | .status == "not_applicable" and (.detail | test("No regulation is declared"))' "C12: no profile declared (test_regprofile.sh covers the profiles)"
 expect_jq '(.items[] | select(.id == "C09")) | .status == "fail" and (.detail | test("No retention period was chosen"))' "C09: no retention period chosen yet"
 req PATCH "/v1/accounts/$ACC/security" "$OWNER" '{"session":{"idle_timeout_minutes":15}}'
 req GET "/v1/accounts/$ACC/posture" "$OWNER" "" -H 'Accept-Language: fr'
-expect_jq '(.items[] | select(.id == "C12")) | .status == "pass" and (.detail | test("Pas encore disponibles"))' "C12 passes once the idle timeout fits, naming what is not built (fr)"
+expect_jq '(.items[] | select(.id == "C12")) | .status == "not_applicable" and (.detail | test("Aucune réglementation n'"'"'est déclarée"))' "C12 without a profile (fr)"
 req PATCH "/v1/accounts/$ACC/security" "$OWNER" '{"session":{"idle_timeout_minutes":30}}'
 req GET "/v1/accounts/$ACC/posture" "$OWNER"
 EN=$(jqr '.items[] | select(.id == "C07") | .title')

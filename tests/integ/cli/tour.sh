@@ -229,7 +229,7 @@ expect 2 "--json: a usage error" -- "$FV" --json accounts show
 check "--json: a usage error as JSON" jq -e '.type == "urn:faxvault:cli:usage" and .exit_code == 2 and (.detail | length) > 0' "$ERR"
 expect 6 "invalid e-mail is invalid input" -- "$FV" accounts create --name Bad --owner-email not-an-email --owner-name X
 check "problem printed as error: title: detail (type)" grep -qE '^error: .+\(urn:faxvault:problem:[a-z-]+\)$' "$ERR"
-expect 0 "accounts update" -- "$FV" accounts update "$acc" --regulatory-profile hipaa
+expect 0 "accounts update" -- "$FV" accounts update "$acc" --regulatory-profile none
 expect 0 "accounts suspend" -- "$FV" accounts suspend "$acc" --json
 check "status suspended" test "$(jout .status)" = suspended
 expect 0 "accounts reactivate" -- "$FV" accounts reactivate "$acc" --json

@@ -15,6 +15,8 @@ import { sendPage, outboxPage, inboxPage, faxPage } from "./js/pages/faxes.js";
 import { auditPage, cdrsPage, keysPage } from "./js/pages/records.js";
 import { securityPage, posturePage, faxMailPage, retentionPage } from "./js/pages/settings.js";
 import { webhooksPage, idpsPage } from "./js/pages/integrations.js";
+import { trunksPage, ratesPage, staffPage, termsAdminPage, statusAdminPage, securityIncidentsPage, partnersPage } from "./js/pages/provider.js";
+import { accessPage, partnerConsentsPage } from "./js/pages/access.js";
 
 let me = null;
 let notice = null;      // a message for the sign-in page (signed out for inactivity…)
@@ -29,6 +31,7 @@ let generation = 0;     // renders started: a slow page does not replace a newer
 // the group's own menu (title: its "nav" text).
 const GROUPS = [
   { group: "settings", nav: "nav.settings" },
+  { group: "provider", nav: "nav.provider" },
 ];
 const PAGES = [
   { path: "", nav: "nav.home", page: homePage },
@@ -52,6 +55,15 @@ const PAGES = [
   { path: "retention", group: "settings", nav: "nav.retention", show: (m) => m.account_id && can(m, "security.manage", "data.read"), page: retentionPage },
   { path: "webhooks", group: "settings", nav: "nav.webhooks", show: (m) => m.account_id && can(m, "settings.manage", "data.read"), page: webhooksPage },
   { path: "idps", group: "settings", nav: "nav.idps", show: (m) => m.account_id && can(m, "security.manage"), page: idpsPage },
+  { path: "access", group: "settings", nav: "nav.access", show: (m) => m.account_id && can(m, "ownership.transfer", "admins.manage", "security.manage", "data.read"), page: accessPage },
+  { path: "consents", show: (m) => !m.account_id && can(m, "partner.accounts.read"), page: partnerConsentsPage },
+  { path: "trunks", group: "provider", nav: "nav.trunks", show: (m) => can(m, "provider.telephony.manage"), page: trunksPage },
+  { path: "rates", group: "provider", nav: "nav.rates", show: (m) => can(m, "provider.telephony.manage"), page: ratesPage },
+  { path: "staff", group: "provider", nav: "nav.staff", show: (m) => can(m, "provider.staff.manage"), page: staffPage },
+  { path: "partners", group: "provider", nav: "nav.partners", show: (m) => can(m, "provider.partners.manage"), page: partnersPage },
+  { path: "terms-admin", group: "provider", nav: "nav.terms_admin", show: (m) => can(m, "provider.terms.manage"), page: termsAdminPage },
+  { path: "status-admin", group: "provider", nav: "nav.status_admin", show: (m) => can(m, "provider.status.manage"), page: statusAdminPage },
+  { path: "security-incidents", group: "provider", nav: "nav.secinc", show: (m) => can(m, "provider.security.manage"), page: securityIncidentsPage },
 ];
 // Pages open without a session.
 const PUBLIC = { invitation: invitationPage, reset: resetPage, sso: ssoPage };

@@ -51,3 +51,9 @@ export function status(id) {
     clear() { p.className = "status"; p.textContent = ""; },
   };
 }
+
+// table(...) of the rows, or when there is none the paragraph "id-none"
+// saying so.
+export function tableOr(id, caption, headers, rows, noneText) {
+  return rows.length ? table(id + "-table", caption, headers, rows) : h("p", { id: id + "-none" }, noneText);
+}

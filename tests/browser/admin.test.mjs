@@ -50,6 +50,200 @@ async function statusOf(page, id) {
   return { text: (await page.textContent("#" + id)).trim(), ok: await page.$eval("#" + id, (e) => e.classList.contains("ok")) };
 }
 
+let answer = ""; // what the next prompt() of the page gets
+
+// Waits until the text of selector includes text.
+async function shows(page, selector, text) {
+  await page.waitForFunction(([s, x]) => { const e = document.querySelector(s); return e && e.textContent.includes(x); }, [selector, text], { timeout: T });
+  return true;
+}
+
+// The provider console as the operator, the partner console as a partner's
+// staff member, and the owner's side of partner and support access.
+async function consoles(page, acc, owner, dom, pw) {
+  const sfx = Date.now().toString(36);
+  await signIn(page, process.env.OP_EMAIL, process.env.OP_PASSWORD);
+  await page.click("#nav-provider");
+  await page.waitForSelector("#trunk-create", { timeout: T });
+  const subs = await page.$$eval("#subnav a", (as) => as.map((a) => a.id));
+  check(["sub-trunks", "sub-rates", "sub-staff", "sub-partners", "sub-terms-admin", "sub-status-admin", "sub-security-incidents"]
+    .every((x) => subs.includes(x)), `the operator's console menu has every page (${subs.join(",")})`);
+  // Trunks: added, with its state on the status board, then disabled.
+  await page.fill("#trunk-name", "Carrier A");
+  await page.fill("#trunk-peer", "192.0.2.10:5060");
+  await page.fill("#trunk-prefixes", "+33, +49");
+  await page.click("#trunk-create button[type=submit]");
+  await shows(page, "#trunks-table", "192.0.2.10:5060");
+  const trunk = (await rest("GET", "/v1/provider/trunks", await opToken())).items.find((x) => x.name === "Carrier A");
+  check(trunk && trunk.prefixes.includes("+33") && trunk.transport === "t38_first", "the trunk is stored with its prefixes");
+  const row = await page.$$eval("#trunks-table tbody tr", (trs) => trs.map((tr) => tr.textContent));
+  check(row.some((r) => r.includes("Carrier A") && r.includes("Operational")), "the trunk's state on the status board is shown");
+  await page.click(`#trunk-toggle-${trunk.id}`);
+  await page.waitForFunction((id) => { const b = document.getElementById("trunk-toggle-" + id); return b && b.textContent === "Enable"; }, trunk.id, { timeout: T });
+  check(true, "the trunk is disabled");
+  await topShot(page, "trunks-en");
+  await accessible(page, "the trunks page");
+  // Rates: the table of a currency replaced.
+  await page.click("#sub-rates");
+  await page.waitForSelector("#rates-edit", { timeout: T });
+  await page.fill("#rates-table-text", "+1 7\n+33 12");
+  await page.click("#rates-edit button[type=submit]");
+  await shows(page, "#rates-table", "+33");
+  const rates = await rest("GET", "/v1/provider/rates", await opToken());
+  check(rates.rates.some((r) => r.prefix === "+33" && r.price_per_page === 12), `the rate table is stored (${JSON.stringify(rates)})`);
+  check(/0[.,]12/.test(await page.textContent("#rates-table")), "prices are shown in the currency");
+  await accessible(page, "the rates page");
+  // Staff: a support member invited, with the link.
+  await page.click("#sub-staff");
+  await page.waitForSelector("#staff-invite", { timeout: T });
+  await page.fill("#staff-email", `support-${sfx}@provider.example`);
+  await page.fill("#staff-name", "Sam Support");
+  await page.selectOption("#staff-role", "support");
+  await page.click("#staff-invite button[type=submit]");
+  await page.waitForSelector("#staff-invite-link", { timeout: T });
+  check((await page.textContent("#staff-table")).includes(`support-${sfx}@provider.example`), "the staff member is listed");
+  await accessible(page, "the staff page");
+  // Partners: created, its account limit set, a staff member invited.
+  await page.click("#sub-partners");
+  await page.waitForSelector("#partner-create", { timeout: T });
+  await page.fill("#partner-name", `Reseller ${sfx}`);
+  await page.click("#partner-create button[type=submit]");
+  await shows(page, "#partners-table", `Reseller ${sfx}`);
+  const partner = (await rest("GET", "/v1/partners?limit=200", await opToken())).items.find((x) => x.name === `Reseller ${sfx}`);
+  await page.fill(`#partner-max-${partner.id}`, "5");
+  await page.click(`#partner-save-${partner.id}`);
+  await shows(page, "#partners-status", "saved");
+  check((await rest("GET", `/v1/partners/${partner.id}`, await opToken())).max_accounts === 5, "the partner's account limit is stored");
+  answer = `pat-${sfx}@reseller.example`;
+  await page.click(`#partner-staff-${partner.id}`);
+  await page.waitForSelector("#partner-invite-link", { timeout: T });
+  const plink = (await page.textContent("#partner-invite-link .code")).trim();
+  check(plink.includes("#/invitation/fvi_"), "the partner's staff member is invited, with the link");
+  await accessible(page, "the partners page");
+  // The status board: a component's state, an incident opened and resolved.
+  await page.click("#sub-status-admin");
+  await page.waitForSelector("#incident-create", { timeout: T });
+  await page.selectOption("#component-sending", "degraded");
+  await shows(page, "#status-admin-status", "saved");
+  const board = await (await fetch(BASE + "/status.json")).json();
+  check(board.components.find((c) => c.id === "sending").state === "degraded", "the component's state is on the public board");
+  await page.fill("#inc-title-en", "Slow sending");
+  await page.fill("#inc-title-fr", "Envois lents");
+  await page.check("#inc-c-sending");
+  await page.fill("#inc-message-en", "We are looking into it.");
+  await page.fill("#inc-message-fr", "Nous analysons le problème.");
+  await page.click("#incident-create button[type=submit]");
+  await shows(page, "#incidents-table", "Slow sending");
+  const inc = (await rest("GET", "/v1/provider/incidents", await opToken())).items.find((x) => x.title_en === "Slow sending");
+  await page.selectOption(`#step-${inc.id}`, "resolved");
+  answer = "Back to normal.";
+  await page.click(`#post-${inc.id}`);
+  await shows(page, "#incidents-table .incident-status", "Resolved");
+  check(true, "the incident is resolved with a message");
+  await page.selectOption("#component-sending", "operational");
+  await shows(page, "#status-admin-status", "saved");
+  await topShot(page, "status-admin-en");
+  await accessible(page, "the status board page");
+  // Security incidents: recorded with its clocks, then closed.
+  await page.click("#sub-security-incidents");
+  await page.waitForSelector("#secinc-create", { timeout: T });
+  await page.fill("#secinc-title", "Lost laptop");
+  await page.fill("#secinc-description", "A support laptop was lost; its disk is encrypted.");
+  await page.selectOption("#secinc-severity", "high");
+  await page.check("#secinc-personal");
+  await page.click("#secinc-create button[type=submit]");
+  await shows(page, "#secinc-table", "Lost laptop");
+  check((await page.textContent("#secinc-table")).includes("gdpr_72h"), "the incident shows its notification clocks");
+  await accessible(page, "the security incidents page");
+  const si = (await rest("GET", "/v1/provider/security-incidents", await opToken())).items.find((x) => x.title === "Lost laptop");
+  await page.click(`#secinc-close-${si.id}`);
+  await shows(page, "#secinc-table .secinc-status", "Closed");
+  check(true, "the security incident is closed");
+  await signOutOf(page);
+
+  // The partner's staff member: accepts, creates an account for a customer,
+  // whose owner consents; the partner sees the consent.
+  await page.goto(plink);
+  await page.waitForSelector("#invitation", { timeout: T });
+  await page.fill("#inv-password", pw);
+  await page.click("#invitation button[type=submit]");
+  await signIn(page, `pat-${sfx}@reseller.example`, pw);
+  await page.click("#nav-accounts");
+  await page.waitForSelector("#account-create", { timeout: T });
+  await page.fill("#acc-name", `Customer ${sfx}`);
+  await page.fill("#acc-owner-email", `owner@cust${sfx}.example`);
+  await page.fill("#acc-owner-name", "Carla Customer");
+  await page.click("#account-create button[type=submit]");
+  await page.waitForSelector("#owner-invite-link", { timeout: T });
+  const olink = (await page.textContent("#owner-invite-link .code")).trim();
+  await rest("POST", "/v1/invitations/accept", null, { token: olink.split("#/invitation/")[1], password: pw });
+  const cust = (await rest("POST", "/v1/sessions", null, { email: `owner@cust${sfx}.example`, password: pw })).token;
+  const custAcc = (await rest("GET", "/v1/me", cust)).account_id;
+  const until = new Date(Date.now() + 30 * 86400000).toISOString();
+  await rest("POST", `/v1/accounts/${custAcc}/consents`, cust, { partner_id: partner.id, scope: "full", expires_at: until });
+  await page.click("#nav-accounts");
+  await page.waitForSelector(`#consents-${custAcc}`, { timeout: T });
+  await page.click(`#consents-${custAcc}`);
+  await page.waitForSelector("#consents-table", { timeout: T });
+  check((await page.textContent("#consents-table .consent-status")) === "In force", "the partner sees the customer's consent in force");
+  await accessible(page, "the partner's consents page");
+  await signOutOf(page);
+
+  // The owner of the first account: gives the partner access, revokes it,
+  // and approves the support access the provider asks for.
+  await rest("POST", `/v1/accounts/${acc.id}/access-grants`, await opToken(), { scope: "config.read", reason: "Ticket 4711", duration_minutes: 60 });
+  await signIn(page, `owner@${dom}`, pw);
+  await page.goto(BASE + "/#/access");
+  await page.waitForSelector("#consent-create", { timeout: T });
+  await page.fill("#consent-partner", partner.id);
+  await page.fill("#consent-expires", until.slice(0, 10));
+  await page.click("#consent-create button[type=submit]");
+  await shows(page, "#consents-table .consent-status", "In force");
+  check((await page.textContent("#consents-table")).includes(partner.id), "the owner's consent to the partner is listed");
+  const cns = (await rest("GET", `/v1/accounts/${acc.id}/consents`, owner)).items[0];
+  await page.click(`#consent-revoke-${cns.id}`);
+  await shows(page, "#consents-table .consent-status", "Revoked");
+  check(true, "the owner revokes the consent");
+  const grant = (await rest("GET", `/v1/accounts/${acc.id}/access-grants`, owner)).items[0];
+  await page.click(`#grant-approve-${grant.id}`);
+  await shows(page, "#grants-table .grant-status", "Approved");
+  check(true, "the owner approves the support access");
+  await topShot(page, "access-en");
+  await accessible(page, "the partner and support access page");
+  await signOutOf(page);
+}
+
+let opTok = null;
+async function opToken() {
+  if (!opTok) opTok = (await rest("POST", "/v1/sessions", null, { email: process.env.OP_EMAIL, password: process.env.OP_PASSWORD })).token;
+  return opTok;
+}
+
+// Terms published by the operator: the next sign-in of a member asks for
+// their acceptance before anything else.
+async function terms(page, email, pw) {
+  await signIn(page, process.env.OP_EMAIL, process.env.OP_PASSWORD);
+  await page.click("#nav-provider");
+  await page.waitForSelector("#subnav", { timeout: T });
+  await page.click("#sub-terms-admin");
+  await page.waitForSelector("#terms-publish", { timeout: T });
+  await accessible(page, "the terms page");
+  await page.fill("#terms-version", "2027-01");
+  await page.fill("#terms-text-en", "Be fair with faxes.");
+  await page.fill("#terms-text-fr", "Soyez loyal avec les fax.");
+  await page.click("#terms-publish button[type=submit]");
+  await shows(page, "#terms-current", "2027-01");
+  check(true, "the terms in force are the new version");
+  await signOutOf(page);
+  await signIn(page, email, pw);
+  await page.waitForSelector("#terms-accept", { timeout: T });
+  check((await page.textContent("#terms-text")).includes("Be fair with faxes."), "a member is asked to accept the new terms");
+  await page.click("#terms-accept");
+  await page.waitForSelector("#nav-settings", { timeout: T });
+  check(true, "once accepted, the member's pages are back");
+  await signOutOf(page);
+}
+
 const browser = await chromium.launch({ executablePath: EXE, args: ["--no-sandbox"] });
 const recv = await receiver();
 let idp = null;
@@ -73,7 +267,8 @@ try {
   const page = await ctx.newPage();
   const errors = [];
   page.on("pageerror", (e) => errors.push(String(e)));
-  page.on("dialog", (d) => d.accept());
+  // Confirmations are accepted; a prompt gets the test's next answer.
+  page.on("dialog", (d) => d.accept(d.type() === "prompt" ? answer : undefined));
   await page.goto(BASE + "/");
   await signIn(page, `owner@${dom}`, pw);
 
@@ -227,6 +422,7 @@ try {
   await page.waitForSelector("#page-forbidden", { timeout: T });
   check(true, "a user opening the security policy is told it is not allowed");
   await signOutOf(page);
+  await consoles(page, acc, owner, dom, pw);
 
   // Single sign-on from the sign-in page: the member, by the account's
   // provider, comes back into the portal signed in.
@@ -251,6 +447,7 @@ try {
   await page.waitForSelector("#signout", { timeout: T });
   check(true, "signed in again from the sign-in link");
   await signOutOf(page);
+  await terms(page, `owner@${dom}`, pw);
   check(errors.length === 0, `no script error (${errors.join("; ")})`);
   await ctx.close();
 } catch (e) {

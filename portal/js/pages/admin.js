@@ -4,11 +4,7 @@
 import { api } from "../api.js";
 import { t, tv, fmtDate } from "../i18n.js";
 import { h, field, select, table, status } from "../dom.js";
-import { errorText, can, tokenLink } from "./common.js";
-
-function linkBox(id, text, link) {
-  return h("div", { class: "notice", id }, h("p", {}, text), h("p", { class: "code" }, link));
-}
+import { errorText, can, tokenLink, codeBox } from "./common.js";
 
 const ROLES = ["admin", "user", "billing"];
 
@@ -53,7 +49,7 @@ export async function usersPage(ctx) {
         const r = await api("POST", `/v1/accounts/${acc}/users`, { email: email.input.value.trim(), name: name.input.value.trim(), role: role.value });
         const tok = r.invitation && r.invitation.token;
         await ctx.rerender();
-        if (tok) document.getElementById("invite-result").replaceChildren(linkBox("invite-link", t("users.invited", { email: r.email }), tokenLink("invitation", tok)));
+        if (tok) document.getElementById("invite-result").replaceChildren(codeBox("invite-link", t("users.invited", { email: r.email }), tokenLink("invitation", tok)));
       } catch (e) { out.replaceChildren(h("p", { class: "error", role: "alert" }, errorText(e))); }
     });
     items.push(form);
@@ -88,9 +84,13 @@ export async function numbersPage(ctx) {
 
 export async function accountsPage(ctx) {
   const list = await api("GET", "/v1/accounts?limit=200");
-  const rows = list.items.map((a) => [a.name, a.id, tv("status", a.status), fmtDate(a.created_at)]);
+  // Partner staff see what each account consented to.
+  const partner = !ctx.me.account_id && can(ctx.me, "partner.accounts.read");
+  const rows = list.items.map((a) => [a.name, a.id, tv("status", a.status), fmtDate(a.created_at),
+    ...(partner ? [h("a", { href: "#/consents/" + a.id, id: "consents-" + a.id }, t("access.consents"))] : [])]);
   const items = [h("h1", {}, t("accounts.title")),
-    table("accounts-table", t("accounts.title"), [t("accounts.name"), t("accounts.id"), t("accounts.status"), t("accounts.created")], rows)];
+    table("accounts-table", t("accounts.title"), [t("accounts.name"), t("accounts.id"), t("accounts.status"), t("accounts.created"),
+      ...(partner ? [""] : [])], rows)];
   if (can(ctx.me, "provider.accounts.manage", "partner.accounts.manage")) {
     const name = field("acc-name", t("accounts.name"), { type: "text", required: "" });
     const oemail = field("acc-owner-email", t("accounts.owner_email"), { type: "email", required: "" });
@@ -104,7 +104,7 @@ export async function accountsPage(ctx) {
         const r = await api("POST", "/v1/accounts", { name: name.input.value.trim(), owner: { email: oemail.input.value.trim(), name: oname.input.value.trim() } });
         const tok = r.owner_invitation && r.owner_invitation.token;
         await ctx.rerender();
-        if (tok) document.getElementById("account-result").replaceChildren(linkBox("owner-invite-link", t("accounts.created_link", { name: r.name }), tokenLink("invitation", tok)));
+        if (tok) document.getElementById("account-result").replaceChildren(codeBox("owner-invite-link", t("accounts.created_link", { name: r.name }), tokenLink("invitation", tok)));
       } catch (e) { out.replaceChildren(h("p", { class: "error", role: "alert" }, errorText(e))); }
     });
     items.push(form);

@@ -1,6 +1,6 @@
 // Helpers shared by the pages.
 import { t } from "../i18n.js";
-import { h } from "../dom.js";
+import { h, status } from "../dom.js";
 import { problemKind } from "../api.js";
 
 // The text to show for a failed call: the service's problem detail (in the
@@ -48,4 +48,30 @@ export function download(blob, name) {
   a.click();
   a.remove();
   setTimeout(() => URL.revokeObjectURL(url), 60000);
+}
+
+// A button that runs fn, reporting a failure in st (a status of dom.js).
+export function action(id, text, st, fn, cls) {
+  const b = h("button", { type: "button", class: cls || "secondary", id }, text);
+  b.addEventListener("click", async () => { st.clear(); try { await fn(); } catch (e) { st.fail(errorText(e)); } });
+  return b;
+}
+
+// A notice with a text and a code to copy (a link, a secret shown once).
+export function codeBox(id, text, code) {
+  return h("div", { class: "notice", id }, h("p", {}, text), h("p", { class: "code" }, code));
+}
+
+// A form: a title (h2), fields, a submit button and a status line; submit
+// runs fn(st) and reports its failure in the status line.
+export function simpleForm(id, title, children, submitText, fn) {
+  const st = status(id + "-status");
+  const form = h("form", { id, novalidate: "" }, title ? h("h2", {}, title) : null, ...children,
+    h("button", { type: "submit" }, submitText), st.node);
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    st.clear();
+    try { await fn(st); } catch (e) { st.fail(errorText(e)); }
+  });
+  return form;
 }

@@ -4,30 +4,18 @@
 // client secret) are shown once or never: the service does not answer them.
 import { api } from "../api.js";
 import { t, tv, fmtDate, fmtNumber } from "../i18n.js";
-import { h, field, select, table, status } from "../dom.js";
-import { errorText, can } from "./common.js";
+import { h, field, select, tableOr, status } from "../dom.js";
+import { errorText, can, action, codeBox } from "./common.js";
 
 const EVENTS = ["fax.queued", "fax.delivered", "fax.partial", "fax.failed", "fax.received"];
-
-function secretBox(id, text, secret) {
-  return h("div", { class: "notice", id }, h("p", {}, text), h("p", { class: "code" }, secret));
-}
-
-// A button that runs fn, reporting failures in st.
-function action(id, text, st, fn, cls) {
-  const b = h("button", { type: "button", class: cls || "secondary", id }, text);
-  b.addEventListener("click", async () => { st.clear(); try { await fn(); } catch (e) { st.fail(errorText(e)); } });
-  return b;
-}
 
 async function deliveries(acc, w, box) {
   const list = await api("GET", `/v1/accounts/${acc}/webhooks/${w.id}/deliveries?limit=50`);
   const rows = list.items.map((d) => [fmtDate(d.created_at), d.type, h("span", { class: "delivery-status" }, tv("delivery", d.status)),
     fmtNumber(d.attempts), d.last_status_code === null ? "" : String(d.last_status_code), d.last_error || ""]);
   box.replaceChildren(h("h2", {}, t("webhooks.deliveries_of", { url: w.url })),
-    list.items.length ? table("deliveries-table", t("webhooks.deliveries"), [t("webhooks.created"), t("webhooks.event"),
-      t("users.status"), t("webhooks.attempts"), t("webhooks.http_status"), t("webhooks.error")], rows)
-      : h("p", { id: "deliveries-none" }, t("webhooks.no_delivery")));
+    tableOr("deliveries", t("webhooks.deliveries"), [t("webhooks.created"), t("webhooks.event"),
+      t("users.status"), t("webhooks.attempts"), t("webhooks.http_status"), t("webhooks.error")], rows, t("webhooks.no_delivery")));
 }
 
 export async function webhooksPage(ctx) {
@@ -53,7 +41,7 @@ export async function webhooksPage(ctx) {
         action("rotate-" + w.id, t("webhooks.rotate"), st, async () => {
           if (!confirm(t("webhooks.rotate_confirm"))) return;
           const r = await api("POST", `/v1/accounts/${acc}/webhooks/${w.id}/rotate-secret`);
-          document.getElementById("webhook-result").replaceChildren(secretBox("webhook-secret", t("webhooks.secret_once"), r.secret));
+          document.getElementById("webhook-result").replaceChildren(codeBox("webhook-secret", t("webhooks.secret_once"), r.secret));
         }),
         action("delete-" + w.id, t("webhooks.delete"), st, async () => {
           if (!confirm(t("webhooks.delete_confirm", { url: w.url }))) return;
@@ -64,8 +52,8 @@ export async function webhooksPage(ctx) {
     return [h("span", { class: "code" }, w.url), (w.events || []).join(", "), tv("webhook", w.status), w.description || "", acts];
   });
   const items = [h("h1", {}, t("webhooks.title")), h("p", {}, t("webhooks.intro")),
-    list.items.length ? table("webhooks-table", t("webhooks.title"), [t("webhooks.url"), t("webhooks.events"), t("users.status"),
-      t("webhooks.description"), ""], rows) : h("p", { id: "webhooks-none" }, t("webhooks.none")),
+    tableOr("webhooks", t("webhooks.title"), [t("webhooks.url"), t("webhooks.events"), t("users.status"),
+      t("webhooks.description"), ""], rows, t("webhooks.none")),
     st.node, h("div", { id: "webhook-result" })];
   if (edit) {
     const url = field("wh-url", t("webhooks.url"), { type: "url", required: "", placeholder: "https://example.com/faxvault" });
@@ -88,7 +76,7 @@ export async function webhooksPage(ctx) {
       try {
         const r = await api("POST", `/v1/accounts/${acc}/webhooks`, body);
         await ctx.rerender();
-        document.getElementById("webhook-result").replaceChildren(secretBox("webhook-secret", t("webhooks.secret_once"), r.secret));
+        document.getElementById("webhook-result").replaceChildren(codeBox("webhook-secret", t("webhooks.secret_once"), r.secret));
       } catch (e) { out.fail(errorText(e)); }
     });
     items.push(form);
@@ -164,7 +152,7 @@ export async function idpsPage(ctx) {
         await ctx.rerender();
       }))]);
   return [h("h1", {}, t("idps.title")), h("p", {}, t("idps.intro")),
-    list.items.length ? table("idps-table", t("idps.title"), [t("idps.name"), t("idps.issuer"), t("idps.provisioning"), t("users.status"),
-      t("idps.link"), ""], rows) : h("p", { id: "idps-none" }, t("idps.none")),
+    tableOr("idps", t("idps.title"), [t("idps.name"), t("idps.issuer"), t("idps.provisioning"), t("users.status"),
+      t("idps.link"), ""], rows, t("idps.none")),
     st.node, editBox, idpForm(ctx, acc, null)];
 }

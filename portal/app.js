@@ -144,9 +144,11 @@ function showIdleWarning() {
   const stay = h("button", { type: "button", id: "idle-stay" }, t("idle.stay"));
   const box = h("div", { id: "idle-warning", class: "banner", role: "alert" },
     h("p", {}, t("idle.warning")), stay);
+  // The warning goes once the service has answered (the idle count then
+  // starts again from that answer).
   stay.addEventListener("click", async () => {
-    hideIdleWarning();
     try { await api("GET", "/v1/me"); } catch (e) { /* the 401 handler signs out */ }
+    hideIdleWarning();
   });
   document.body.prepend(box);
   stay.focus();

@@ -15,8 +15,9 @@ import { sendPage, outboxPage, inboxPage, faxPage } from "./js/pages/faxes.js";
 import { auditPage, cdrsPage, keysPage } from "./js/pages/records.js";
 import { securityPage, posturePage, faxMailPage, retentionPage } from "./js/pages/settings.js";
 import { webhooksPage, idpsPage } from "./js/pages/integrations.js";
-import { trunksPage, ratesPage, staffPage, termsAdminPage, statusAdminPage, securityIncidentsPage, partnersPage } from "./js/pages/provider.js";
+import { trunksPage, ratesPage, staffPage, termsAdminPage, statusAdminPage, securityIncidentsPage, partnersPage, portsPage } from "./js/pages/provider.js";
 import { accessPage, partnerConsentsPage } from "./js/pages/access.js";
+import { safeboxesPage, safeboxPage } from "./js/pages/safebox.js";
 
 let me = null;
 let notice = null;      // a message for the sign-in page (signed out for inactivity…)
@@ -39,6 +40,8 @@ const PAGES = [
   { path: "outbox", nav: "nav.outbox", show: (m) => can(m, "fax.read.own", "data.read"), page: outboxPage },
   { path: "inbox", nav: "nav.inbox", show: (m) => can(m, "fax.read.own", "data.read"), page: inboxPage },
   { path: "fax", show: (m) => can(m, "fax.read.own", "data.read"), page: faxPage },
+  { path: "safeboxes", nav: "nav.safeboxes", show: (m) => m.account_id && can(m, "safebox.use", "data.read"), page: safeboxesPage },
+  { path: "safebox", show: (m) => m.account_id && can(m, "safebox.use", "data.read"), page: safeboxPage },
   { path: "users", nav: "nav.users", show: (m) => m.account_id && can(m, "users.manage", "admins.manage", "data.read"), page: usersPage },
   { path: "numbers", nav: "nav.numbers", show: (m) => m.account_id && can(m, "numbers.manage", "data.read", "account.read"), page: numbersPage },
   { path: "audit", nav: "nav.audit", show: (m) => m.account_id && can(m, "data.read", "security.manage"), page: auditPage },
@@ -58,6 +61,7 @@ const PAGES = [
   { path: "access", group: "settings", nav: "nav.access", show: (m) => m.account_id && can(m, "ownership.transfer", "admins.manage", "security.manage", "data.read"), page: accessPage },
   { path: "consents", show: (m) => !m.account_id && can(m, "partner.accounts.read"), page: partnerConsentsPage },
   { path: "trunks", group: "provider", nav: "nav.trunks", show: (m) => can(m, "provider.telephony.manage"), page: trunksPage },
+  { path: "ports", group: "provider", nav: "nav.ports", show: (m) => can(m, "provider.telephony.manage"), page: portsPage },
   { path: "rates", group: "provider", nav: "nav.rates", show: (m) => can(m, "provider.telephony.manage"), page: ratesPage },
   { path: "staff", group: "provider", nav: "nav.staff", show: (m) => can(m, "provider.staff.manage"), page: staffPage },
   { path: "partners", group: "provider", nav: "nav.partners", show: (m) => can(m, "provider.partners.manage"), page: partnersPage },

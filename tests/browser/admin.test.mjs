@@ -213,6 +213,108 @@ async function consoles(page, acc, owner, dom, pw) {
   await signOutOf(page);
 }
 
+// The owner's numbers (route, port-in driven by the operator), a SafeBox,
+// and a fax scheduled for later: its pages and estimated cost, cancelled.
+async function accountPages(page, acc, owner, dom, pw) {
+  const PDF = join(HERE, "../data/render/text3.pdf");
+  await rest("POST", "/v1/provider/numbers", await opToken(), { trunk: "loopback", numbers: ["+15555550501", "+15555550502"] });
+  const ursula = (await rest("GET", `/v1/accounts/${acc.id}/users?limit=200`, owner)).items.find((x) => x.email === `ursula@${dom}`);
+  await signIn(page, `owner@${dom}`, pw);
+  await page.click("#nav-numbers");
+  await page.waitForSelector("#number-request", { timeout: T });
+  await page.fill("#num-area", "555");
+  await page.click("#number-request button[type=submit]");
+  await page.waitForSelector("#numbers-table", { timeout: T });
+  const num = (await rest("GET", `/v1/accounts/${acc.id}/numbers`, owner)).items[0].number;
+  const nid = num.replace(/\D/g, "");
+  await page.selectOption(`#route-${nid}`, ursula.id);
+  await shows(page, "#numbers-status", num);
+  check((await rest("GET", `/v1/accounts/${acc.id}/numbers/${encodeURIComponent(num)}`, owner)).route_to === ursula.id, "the number is routed to the member");
+  // Port-in with the letter of authorization.
+  await page.fill("#port-numbers", "+1 (555) 555-0999");
+  await page.fill("#port-carrier", "Old Telco");
+  await page.fill("#port-account", "OT-4471");
+  await page.setInputFiles("#port-loa", PDF);
+  await page.click("#port-request button[type=submit]");
+  await shows(page, "#ports-table .port-status", "Submitted");
+  check((await page.textContent("#ports-table")).includes("+15555550999"), "the port-in request is listed with its number");
+  await topShot(page, "numbers-en");
+  await accessible(page, "the numbers page");
+  await signOutOf(page);
+  await signIn(page, process.env.OP_EMAIL, process.env.OP_PASSWORD);
+  await page.click("#nav-provider");
+  await page.waitForSelector("#subnav", { timeout: T });
+  await page.click("#sub-ports");
+  await page.waitForSelector("#ports-admin-table", { timeout: T });
+  const port = (await rest("GET", "/v1/provider/port-requests", await opToken())).items.find((x) => x.account_id === acc.id);
+  await page.click(`#port-start-${port.id}`);
+  await page.waitForSelector(`#port-complete-${port.id}`, { timeout: T });
+  await page.click(`#port-complete-${port.id}`);
+  await shows(page, "#ports-admin-table .port-status", "Completed");
+  await accessible(page, "the operator's port-in page");
+  await signOutOf(page);
+  await signIn(page, `owner@${dom}`, pw);
+  await page.click("#nav-numbers");
+  await shows(page, "#numbers-table", "+15555550999");
+  check(true, "the ported number is the account's once completed");
+
+  // A SafeBox with a member and a guest: a reply, a file, a revocation.
+  await page.click("#nav-safeboxes");
+  await page.waitForSelector("#safebox-create", { timeout: T });
+  await page.fill("#sbx-subject", "Contract draft");
+  await page.fill("#sbx-participants", `ursula@${dom}, guest@outside.example`);
+  await page.fill("#sbx-message", "Here is the draft.");
+  await page.click("#safebox-create button[type=submit]");
+  await page.waitForSelector("#participants-table", { timeout: T });
+  const ptext = await page.textContent("#participants-table");
+  check(ptext.includes("Member") && ptext.includes("Guest"), "the box has a member and a guest");
+  check((await page.textContent("#safebox-messages")).includes("Here is the draft."), "the first message is shown");
+  await page.fill("#sbx-reply", "Second thoughts.");
+  await page.click("#safebox-post button[type=submit]");
+  await shows(page, "#safebox-messages", "Second thoughts.");
+  await page.setInputFiles("#sbx-file", PDF);
+  await page.click("#safebox-upload button[type=submit]");
+  await shows(page, "#safebox-files-table", "text3.pdf");
+  check(true, "a file is added to the box");
+  const box = (await rest("GET", "/v1/safeboxes", owner)).items[0];
+  const full = await rest("GET", `/v1/safeboxes/${box.id}`, owner);
+  const guest = full.participants.find((x) => x.kind === "guest");
+  await page.click(`#revoke-${guest.id}`);
+  await shows(page, "#participants-table", "Revoked");
+  check((await page.textContent("#safebox-events-table")).includes("participant"), "the events list the revocation");
+  await topShot(page, "safebox-en");
+  await accessible(page, "a SafeBox");
+  await page.click("#safebox-close");
+  await shows(page, "#safebox-state", "Closed");
+  check(await page.$("#safebox-post") === null, "a closed box takes no message");
+  await page.click("#nav-safeboxes");
+  await page.waitForSelector("#safeboxes-table", { timeout: T });
+  await accessible(page, "the SafeBoxes list");
+
+  // A fax for tomorrow: its pages and estimated cost first, then cancelled.
+  await page.click("#nav-send");
+  await page.waitForSelector("#fax-send", { timeout: T });
+  await page.setInputFiles("#fax-files", PDF);
+  await page.fill("#fax-to", "+15555550502");
+  const tomorrow = new Date(Date.now() + 86400000);
+  const local = new Date(tomorrow.getTime() - tomorrow.getTimezoneOffset() * 60000).toISOString().slice(0, 16);
+  await page.fill("#fax-send-at", local);
+  await page.click("#fax-send button[type=submit]");
+  await page.waitForSelector("#fax-send-at", { timeout: T });
+  check((await page.textContent("#fax-status")) === "Queued", "the scheduled fax waits");
+  await page.waitForSelector("#fax-thumbs img", { timeout: T });
+  check(true, "the rendered pages of the scheduled fax are shown");
+  const fid = page.url().split("#/fax/")[1];
+  const fax = await rest("GET", `/v1/faxes/${fid}`, owner);
+  check(fax.estimated_cost === fax.page_count * 7 && /0[.,]\d\d/.test(await page.textContent("#fax-cost")),
+    `the estimated cost is shown (${await page.textContent("#fax-cost")}, ${fax.page_count} pages)`);
+  await accessible(page, "a scheduled fax");
+  await page.click("#fax-cancel");
+  await shows(page, "#fax-status", "Cancelled");
+  check(true, "the scheduled fax is cancelled");
+  await signOutOf(page);
+}
+
 let opTok = null;
 async function opToken() {
   if (!opTok) opTok = (await rest("POST", "/v1/sessions", null, { email: process.env.OP_EMAIL, password: process.env.OP_PASSWORD })).token;
@@ -423,6 +525,7 @@ try {
   check(true, "a user opening the security policy is told it is not allowed");
   await signOutOf(page);
   await consoles(page, acc, owner, dom, pw);
+  await accountPages(page, acc, owner, dom, pw);
 
   // Single sign-on from the sign-in page: the member, by the account's
   // provider, comes back into the portal signed in.

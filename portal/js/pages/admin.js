@@ -3,8 +3,8 @@
 // the permissions its API calls take; the service decides in the end.
 import { api } from "../api.js";
 import { t, tv, fmtDate } from "../i18n.js";
-import { h, field, select, table, status } from "../dom.js";
-import { errorText, can, tokenLink, codeBox } from "./common.js";
+import { h, field, select, table, tableOr, status } from "../dom.js";
+import { errorText, can, tokenLink, codeBox, action, simpleForm } from "./common.js";
 
 const ROLES = ["admin", "user", "billing"];
 
@@ -59,25 +59,69 @@ export async function usersPage(ctx) {
 
 export async function numbersPage(ctx) {
   const acc = ctx.me.account_id;
-  const list = await api("GET", `/v1/accounts/${acc}/numbers?limit=200`);
-  const rows = list.items.map((n) => [n.number, n.country, n.route_to || t("numbers.shared"), fmtDate(n.assigned_at)]);
+  const manage = can(ctx.me, "numbers.manage");
+  const [list, users, ports] = await Promise.all([api("GET", `/v1/accounts/${acc}/numbers?limit=200`),
+    manage && can(ctx.me, "users.manage", "admins.manage", "data.read") ? api("GET", `/v1/accounts/${acc}/users?limit=200`) : { items: [] },
+    can(ctx.me, "numbers.manage", "data.read") ? api("GET", `/v1/accounts/${acc}/port-requests?limit=100`) : { items: [] }]);
+  const st = status("numbers-status");
+  // Where a number's calls go: the shared inbox or an active member.
+  const targets = [["shared", t("numbers.shared")], ...users.items.filter((u) => u.status === "active").map((u) => [u.id, u.email])];
+  const rows = list.items.map((n) => {
+    const tgt = n.route_to || "shared";
+    let route = (targets.find(([v]) => v === tgt) || [tgt, tgt])[1];
+    let release = "";
+    if (manage) {
+      const id = n.number.replace(/\D/g, "");
+      route = select("route-" + id, targets.some(([v]) => v === tgt) ? targets : [...targets, [tgt, tgt]], tgt);
+      route.setAttribute("aria-label", t("numbers.route_of", { number: n.number }));
+      route.addEventListener("change", async () => {
+        try { await api("PATCH", `/v1/accounts/${acc}/numbers/${encodeURIComponent(n.number)}`, { route_to: route.value }); st.ok(t("numbers.routed", { number: n.number })); }
+        catch (e) { st.fail(errorText(e)); }
+      });
+      release = action("release-" + id, t("numbers.release"), st, async () => {
+        if (!confirm(t("numbers.release_confirm", { number: n.number }))) return;
+        await api("DELETE", `/v1/accounts/${acc}/numbers/${encodeURIComponent(n.number)}`);
+        await ctx.rerender();
+      });
+    }
+    return [n.number, n.country, route, fmtDate(n.assigned_at), release];
+  });
   const items = [h("h1", {}, t("numbers.title")),
-    list.items.length ? table("numbers-table", t("numbers.title"), [t("numbers.number"), t("numbers.country"), t("numbers.route"), t("numbers.since")], rows)
-      : h("p", { id: "numbers-none" }, t("numbers.none"))];
-  if (can(ctx.me, "numbers.manage")) {
+    tableOr("numbers", t("numbers.title"), [t("numbers.number"), t("numbers.country"), t("numbers.route"), t("numbers.since"), ""], rows, t("numbers.none")),
+    st.node];
+  if (manage) {
     const country = field("num-country", t("numbers.country"), { type: "text", value: "US", required: "", maxlength: "2" });
     const area = field("num-area", t("numbers.area"), { type: "text", inputmode: "numeric" });
-    const st = status("numbers-status");
-    const form = h("form", { id: "number-request", novalidate: "" }, h("h2", {}, t("numbers.request")), country.label, area.label,
-      h("button", { type: "submit" }, t("numbers.request_submit")), st.node);
-    form.addEventListener("submit", async (ev) => {
-      ev.preventDefault();
+    items.push(simpleForm("number-request", t("numbers.request"), [country.label, area.label], t("numbers.request_submit"), async () => {
       const body = { country: country.input.value.trim().toUpperCase() };
       if (area.input.value.trim()) body.area_code = area.input.value.trim();
-      try { const r = await api("POST", `/v1/accounts/${acc}/numbers`, body); await ctx.rerender(); document.getElementById("numbers-status").textContent = t("numbers.got", { number: r.number }); }
-      catch (e) { st.fail(errorText(e)); }
-    });
-    items.push(form);
+      const r = await api("POST", `/v1/accounts/${acc}/numbers`, body);
+      await ctx.rerender();
+      document.getElementById("numbers-status").textContent = t("numbers.got", { number: r.number });
+    }));
+  }
+  // Port-in: the numbers of another carrier, with the signed letter of
+  // authorization (a PDF); operators drive the request from there.
+  if (ports.items.length || manage)
+    items.push(h("h2", {}, t("ports.title")), tableOr("ports", t("ports.title"), [t("ports.numbers"), t("ports.carrier"), t("users.status"),
+      t("ports.reason"), t("fax.date")], ports.items.map((p) => [p.numbers.join(", "), p.losing_carrier,
+      h("span", { class: "port-status" }, tv("port", p.status)), p.reason || "", fmtDate(p.created_at)]), t("ports.none")));
+  if (manage) {
+    const nums = field("port-numbers", t("ports.numbers_field"), { tag: "textarea", rows: "2", required: "" });
+    const carrier = field("port-carrier", t("ports.carrier"), { type: "text", required: "" });
+    const accno = field("port-account", t("ports.account_number"), { type: "text" });
+    const loa = field("port-loa", t("ports.loa"), { type: "file", accept: ".pdf,application/pdf", required: "" });
+    items.push(simpleForm("port-request", t("ports.request"), [h("p", { class: "muted" }, t("ports.intro")), nums.label, carrier.label,
+      accno.label, loa.label], t("ports.submit"), async (pst) => {
+      if (!loa.input.files.length) { pst.fail(t("ports.no_loa")); return; }
+      const fd = new FormData();
+      fd.append("numbers", nums.input.value.trim());
+      fd.append("losing_carrier", carrier.input.value.trim());
+      if (accno.input.value.trim()) fd.append("account_number_at_carrier", accno.input.value.trim());
+      fd.append("loa", loa.input.files[0], loa.input.files[0].name);
+      await api("POST", `/v1/accounts/${acc}/port-requests`, fd);
+      await ctx.rerender();
+    }));
   }
   return items;
 }

@@ -1,7 +1,7 @@
 // Helpers shared by the pages.
 import { t } from "../i18n.js";
 import { h, status } from "../dom.js";
-import { problemKind } from "../api.js";
+import { api, problemKind } from "../api.js";
 
 // The text to show for a failed call: the service's problem detail (in the
 // page's language: the service follows Accept-Language), else a generic one.
@@ -74,4 +74,15 @@ export function simpleForm(id, title, children, submitText, fn) {
     try { await fn(st); } catch (e) { st.fail(errorText(e)); }
   });
   return form;
+}
+
+// The object at path, or null with the page saying it is not found (nodes
+// of the page: a title and the message of id "kind-notfound").
+export async function oneOrNotFound(path, kind, title, text) {
+  try {
+    return { obj: await api("GET", path) };
+  } catch (e) {
+    if (e.status === 404) return { obj: null, nodes: [h("h1", {}, title), h("p", { id: kind + "-notfound", class: "error", role: "alert" }, text)] };
+    throw e;
+  }
 }

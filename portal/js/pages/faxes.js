@@ -1,9 +1,9 @@
 // Faxes: send (files by picker or drag and drop, recipients, cover page),
 // outbox and inbox with status, one fax with its pages, PDF and resend.
 import { api, apiBlob } from "../api.js";
-import { t, tv, fmtDate, fmtNumber } from "../i18n.js";
+import { t, tv, fmtDate, fmtNumber, fmtMoney } from "../i18n.js";
 import { h, field, table, status } from "../dom.js";
-import { errorText, can, dataUrl, download } from "./common.js";
+import { errorText, can, dataUrl, download, oneOrNotFound } from "./common.js";
 
 export function sendPage(ctx) {
   const files = field("fax-files", t("send.files"), { type: "file", multiple: "", accept: ".pdf,.txt,.tif,.tiff,.png,.jpg,.jpeg,application/pdf,text/plain,image/*", required: "" });
@@ -18,9 +18,13 @@ export function sendPage(ctx) {
   const to = field("fax-to", t("send.to"), { type: "text", inputmode: "tel", required: "", placeholder: "+15555550102" });
   const subject = field("fax-subject", t("send.cover_subject"), { type: "text" });
   const cover = field("fax-cover", t("send.cover_text"), { tag: "textarea", rows: "3" });
+  // A later time leaves the fax queued until then: its rendered pages and
+  // estimated cost can be checked first, and the fax cancelled.
+  const when = field("fax-send-at", t("send.at"), { type: "datetime-local" });
   const st = status("send-status");
   const form = h("form", { id: "fax-send", novalidate: "" }, files.label, drop, to.label,
-    h("p", { class: "muted" }, t("send.to_hint")), subject.label, cover.label,
+    h("p", { class: "muted" }, t("send.to_hint")), subject.label, cover.label, when.label,
+    h("p", { class: "muted" }, t("send.at_hint")),
     h("button", { type: "submit" }, t("send.submit")), st.node);
   form.addEventListener("submit", async (ev) => {
     ev.preventDefault();
@@ -31,6 +35,7 @@ export function sendPage(ctx) {
     for (const n of to.input.value.split(/[\s,;]+/).filter((x) => x)) fd.append("to", n);
     if (subject.input.value.trim()) fd.append("cover_subject", subject.input.value.trim());
     if (cover.input.value.trim()) fd.append("cover_text", cover.input.value.trim());
+    if (when.input.value) fd.append("send_at", new Date(when.input.value).toISOString());
     try {
       const r = await api("POST", "/v1/faxes", fd);
       const first = r.items && r.items[0];
@@ -59,19 +64,20 @@ export function inboxPage(ctx) { return listPage(ctx, "inbound"); }
 
 export async function faxPage(ctx) {
   const id = ctx.params[0];
-  let f;
-  try {
-    f = await api("GET", "/v1/faxes/" + encodeURIComponent(id));
-  } catch (e) {
-    if (e.status === 404) return [h("h1", {}, t("fax.title")), h("p", { id: "fax-notfound", class: "error", role: "alert" }, t("fax.notfound"))];
-    throw e;
-  }
+  const got = await oneOrNotFound("/v1/faxes/" + encodeURIComponent(id), "fax", t("fax.title"), t("fax.notfound"));
+  if (!got.obj) return got.nodes;
+  const f = got.obj;
   const st = status("fax-action-status");
   const dl = [[t("fax.status"), h("span", { id: "fax-status" }, tv("fax.status", f.status))],
     [t("fax.from"), f.from || ""], [t("fax.to"), f.to || ""],
     [t("fax.pages"), h("span", { id: "fax-pages" }, t("fax.pages_confirmed", { confirmed: fmtNumber(f.pages_confirmed || 0), total: fmtNumber(f.page_count || 0) }))],
     [t("fax.date"), fmtDate(f.created_at)]];
   if (f.failure_reason) dl.push([t("fax.failure"), f.failure_reason]);
+  if (f.status === "queued" && f.send_at) dl.push([t("fax.send_at"), h("span", { id: "fax-send-at" }, fmtDate(f.send_at))]);
+  if (f.direction === "outbound" && f.currency) {
+    const cost = f.cost === null || f.cost === undefined ? f.estimated_cost : f.cost;
+    dl.push([t(f.cost === null || f.cost === undefined ? "fax.estimated_cost" : "fax.cost"), h("span", { id: "fax-cost" }, fmtMoney(cost || 0, f.currency))]);
+  }
   const items = [h("h1", {}, t("fax.title")), h("dl", { class: "facts" }, ...dl.flatMap(([k, v]) => [h("dt", {}, k), h("dd", {}, v)]))];
   const actions = h("div", { class: "actions" });
   const pdf = h("button", { type: "button", id: "fax-pdf" }, t("fax.pdf"));
@@ -90,12 +96,20 @@ export async function faxPage(ctx) {
     });
     actions.append(again);
   }
+  if (f.direction === "outbound" && can(ctx.me, "fax.send") && ["queued", "sending"].includes(f.status)) {
+    const stop = h("button", { type: "button", class: "secondary", id: "fax-cancel" }, t("fax.cancel"));
+    stop.addEventListener("click", async () => {
+      if (!confirm(t("fax.cancel_confirm"))) return;
+      try { await api("POST", `/v1/faxes/${f.id}/cancel`); await ctx.rerender(); } catch (e) { st.fail(errorText(e)); }
+    });
+    actions.append(stop);
+  }
   items.push(actions, st.node);
   // Page thumbnails (each an audited read), at most the first 6.
   const thumbs = h("div", { class: "thumbs", id: "fax-thumbs" });
   items.push(thumbs);
   const n = Math.min(f.page_count || 0, 6);
-  if (f.status !== "rendering" && f.status !== "queued")
+  if (f.status !== "rendering")
     for (let p = 1; p <= n; p++) {
       apiBlob(`/v1/faxes/${f.id}/pages/${p}.png`, "image/png").then(dataUrl).then((src) => {
         const img = h("img", { alt: t("fax.page_alt", { n: p }), class: "thumb", src });
@@ -103,7 +117,8 @@ export async function faxPage(ctx) {
       }).catch(() => {});
     }
   // While it is on its way, the status is read again every few seconds.
-  if (["queued", "rendering", "sending"].includes(f.status))
+  const later = f.status === "queued" && f.send_at && Date.parse(f.send_at) > Date.now() + 60000;
+  if (["queued", "rendering", "sending"].includes(f.status) && !later)
     ctx.later(() => ctx.rerender(), 3000);
   return items;
 }

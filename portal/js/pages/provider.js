@@ -281,3 +281,29 @@ export async function partnersPage(ctx) {
       t("partners.max_accounts"), ""], rows, t("partners.none")),
     st.node, out, form];
 }
+
+// ---- port-in requests of every account ----
+
+export async function portsPage(ctx) {
+  const list = await api("GET", "/v1/provider/port-requests?limit=200");
+  const st = status("ports-admin-status");
+  const move = (p, body) => async () => {
+    await api("POST", `/v1/provider/port-requests/${p.id}/status`, body);
+    await ctx.rerender();
+  };
+  const rows = list.items.map((p) => {
+    const acts = h("div", { class: "actions" });
+    if (p.status === "submitted") acts.append(action("port-start-" + p.id, t("ports.start"), st, move(p, { status: "in_progress" })));
+    if (p.status === "in_progress") acts.append(action("port-complete-" + p.id, t("ports.complete"), st, move(p, { status: "completed" })));
+    if (p.status === "submitted" || p.status === "in_progress")
+      acts.append(action("port-reject-" + p.id, t("ports.reject"), st, async () => {
+        const reason = prompt(t("ports.reject_prompt"));
+        if (reason) await move(p, { status: "rejected", reason })();
+      }));
+    return [h("span", { class: "code" }, p.account_id), p.numbers.join(", "), p.losing_carrier, p.account_number_at_carrier || "",
+      h("span", { class: "port-status" }, tv("port", p.status)), fmtDate(p.created_at), acts];
+  });
+  return [h("h1", {}, t("ports.admin_title")), h("p", {}, t("ports.admin_intro")),
+    tableOr("ports-admin", t("ports.admin_title"), [t("inventory.account"), t("ports.numbers"), t("ports.carrier"), t("ports.account_number"),
+      t("users.status"), t("fax.date"), ""], rows, t("ports.none")), st.node];
+}

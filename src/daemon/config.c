@@ -116,6 +116,8 @@ static const struct setting settings[] = {
 		"SIP listener of the built-in loopback trunk (IP:PORT; port 0: any free port). Empty: no loopback trunk." },
 	{ "fax.sip_listen", C_STR, OFF(fax_sip_listen), "", 0, 512, NULL,
 		"Carrier-facing SIP listeners, comma-separated udp:IP:PORT (port 0: any free port). INVITEs are taken only from the inbound_cidrs of an active trunk. Empty: none." },
+	{ "fax.trunk_keepalive_seconds", C_INT, OFF(fax_trunk_keepalive), "30", 0, 3600, NULL,
+		"How often every active trunk's peer is sent an OPTIONS keep-alive; a trunk that stops answering is shown down and outbound faxes go to the next trunk whose prefixes match. 0: no keep-alive (trunks stay unknown)." },
 	{ "fax.ring_seconds", C_INT, OFF(fax_ring_seconds), "60", 5, 300, NULL,
 		"An unanswered outbound call is given up (no_answer) after this long." },
 	{ "fax.max_call_minutes", C_INT, OFF(fax_max_call_minutes), "60", 1, 600, NULL,

@@ -550,6 +550,7 @@ static int cmd_serve(const config_t *cfg)
 			.loopback_bound = fr.loopback,
 			.loopback_bound_len = sizeof fr.loopback,
 			.sip_listen = cfg->fax_sip_listen,
+			.trunk_keepalive_ms = (int)cfg->fax_trunk_keepalive * 1000,
 		};
 		if (cfg->test_media_speed > 1)
 			log_event(LOG_WARN, "daemon.test_media_clock", "speed=%lld note=\"tests only\"",

@@ -192,7 +192,7 @@ json_t *fax_attempt_json(const json_t *a)
 {
 	const json_t *ecm = json_object_get(a, "ecm");
 	return json_pack("{s:s, s:s, s:s, s:o, s:I, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:I, s:I,"
-			 " s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:s, s:o, s:I}",
+			 " s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:s, s:o, s:I, s:o, s:o}",
 		"id", rec_str(a, "id"), "fax_id", rec_str(a, "fax_id"),
 		"account_id", rec_str(a, "account_id"), "user_id", str_or_null(a, "user_id"),
 		"attempt", json_integer_value(json_object_get(a, "attempt")),
@@ -213,7 +213,9 @@ json_t *fax_attempt_json(const json_t *a)
 		"t30_text", str_or_null(a, "t30_text"),
 		"result", rec_str(a, "result"),
 		"failure_class", str_or_null(a, "failure_class"),
-		"cost", json_integer_value(json_object_get(a, "cost")));
+		"cost", json_integer_value(json_object_get(a, "cost")),
+		"sip_status", int_or_null(json_object_get(a, "sip_status")),
+		"failover_to", str_or_null(a, "failover_to"));
 }
 
 /* The API form of a fax record (new reference). */
@@ -1129,6 +1131,26 @@ void fax_job_clear(fax_job_t *j)
 		return;
 	json_decref(j->trunk);
 	j->trunk = NULL;
+	json_decref(j->alternates);
+	j->alternates = NULL;
+}
+
+/* The first of the candidates (dom_trunks_for) under its max_calls, taken
+ * out of the array (the rest stay, in order, for failover): a new
+ * reference, or NULL when every candidate is at its limit. */
+static json_t *claim_trunk(store_tx_t *tx, json_t *cands)
+{
+	size_t i;
+	json_t *t;
+	json_array_foreach(cands, i, t) {
+		int maxc = (int)json_integer_value(json_object_get(t, "max_calls"));
+		if (maxc > 0 && store_fax_count_sending(tx, NULL, rec_str(t, "id")) >= maxc)
+			continue;
+		json_incref(t);
+		json_array_remove(cands, i);
+		return t;
+	}
+	return NULL;
 }
 
 static int first_open_page(store_tx_t *tx, const char *fax_id)
@@ -1222,8 +1244,9 @@ int dom_fax_claim(store_t *st, const fax_env_t *env, const char *node, int64_t n
 		if (n == max)
 			break;
 		const char *id = rec_str(f, "id"), *acc = rec_str(f, "account_id");
-		json_t *trunk = dom_trunk_for(tx, env, rec_str(f, "to_number"));
-		if (!trunk) {
+		json_t *alternates = dom_trunks_for(tx, env, rec_str(f, "to_number"));
+		json_t *trunk = claim_trunk(tx, alternates);
+		if (!alternates) {
 			/* The route went away since submission: a final answer, not a
 			 * fax waiting forever. */
 			if (fax_end(tx, id, "failed", "no_route",
@@ -1231,11 +1254,10 @@ int dom_fax_claim(store_t *st, const fax_env_t *env, const char *node, int64_t n
 				err = 1;
 			continue;
 		}
-		int maxc = (int)json_integer_value(json_object_get(trunk, "max_calls"));
 		int acc_max = env->account_max_calls > 0 ? env->account_max_calls : FAX_ACCOUNT_MAX_CALLS;
-		if (store_fax_count_sending(tx, acc, NULL) >= acc_max ||
-		    (maxc > 0 && store_fax_count_sending(tx, NULL, rec_str(trunk, "id")) >= maxc)) {
+		if (!trunk || store_fax_count_sending(tx, acc, NULL) >= acc_max) {
 			json_decref(trunk);
+			json_decref(alternates);
 			continue;
 		}
 		int first = first_open_page(tx, id);
@@ -1243,6 +1265,7 @@ int dom_fax_claim(store_t *st, const fax_env_t *env, const char *node, int64_t n
 		if (first == 0) {
 			/* Nothing left to send (every page confirmed before a crash). */
 			json_decref(trunk);
+			json_decref(alternates);
 			if (fax_end(tx, id, "delivered", NULL, NULL, now) != 0)
 				err = 1;
 			continue;
@@ -1252,6 +1275,7 @@ int dom_fax_claim(store_t *st, const fax_env_t *env, const char *node, int64_t n
 			price_for(tx, rec_str(f, "to_number"), rec_str(f, "currency")), id);
 		if (credit != 0) {
 			json_decref(trunk);
+			json_decref(alternates);
 			if (credit < 0 || fax_end(tx, id, "failed", "insufficient_credit",
 				"the prepaid balance cannot cover the pages left", now) != 0)
 				err = 1;
@@ -1283,6 +1307,8 @@ int dom_fax_claim(store_t *st, const fax_env_t *env, const char *node, int64_t n
 		j->t38 = t38_mode(trunk);
 		j->started_at = now;
 		j->trunk = trunk;
+		j->alternates = alternates;
+		alternates = NULL;
 		json_t *upd = json_pack("{s:s, s:s, s:s, s:I, s:I}", "status", "sending", "trunk_id",
 			rec_str(trunk, "id"), "from_number", j->from, "attempts_made",
 			json_integer_value(json_object_get(f, "attempts_made")) + 1, "updated_at",
@@ -1375,7 +1401,87 @@ static json_t *cdr_fields(const fax_result_t *r, const char *result, int64_t sta
 			strnlen(r->t30_text, sizeof r->t30_text)));
 	if (!r->ok && r->fail_class[0])
 		json_object_set_new(a, "failure_class", json_string(r->fail_class));
+	if (r->sip_status > 0)
+		json_object_set_new(a, "sip_status", json_integer(r->sip_status));
 	return a;
+}
+
+int dom_fax_failover_wanted(const fax_result_t *r)
+{
+	if (r->ok || r->pages_confirmed > 0 || r->answered)
+		return 0;
+	/* Nobody answered at all, or the carrier said it cannot take the call
+	 * now (503) or found nobody behind it (408), or failed itself (500). */
+	return r->sip_status == 0 || r->sip_status == 503 || r->sip_status == 408 ||
+		r->sip_status == 500;
+}
+
+int dom_fax_failover(store_t *st, const fax_env_t *env, fax_job_t *job, const fax_result_t *r)
+{
+	(void)env;
+	json_t *next = json_array_get(job->alternates, 0);
+	if (!next)
+		return 1;
+	store_tx_t *tx = store_begin(st, true);
+	if (!tx)
+		return -1;
+	int64_t now = time_now_ms();
+	json_t *f = store_fax_get(tx, NULL, job->fax_id);
+	if (!f || strcmp(rec_str(f, "status"), "sending") != 0) {
+		/* Cancelled (or gone) meanwhile: the call's end is recorded as usual. */
+		json_decref(f);
+		store_rollback(tx);
+		return 1;
+	}
+	const char *next_id = rec_str(next, "id");
+	json_t *cdr = cdr_fields(r, "failed", job->started_at, now, 0);
+	json_object_set_new(cdr, "failover_to", json_string(next_id));
+	int rc = store_attempt_update(tx, job->attempt_id, cdr);
+	json_decref(cdr);
+	json_t *atts = rc == STORE_OK ? store_attempts_of(tx, job->fax_id) : NULL;
+	int attempt = atts ? (int)json_array_size(atts) + 1 : 0;
+	json_decref(atts);
+	char *aid = sec_new_id("att");
+	json_t *att = json_pack("{s:s, s:s, s:s, s:s, s:i, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:i, s:i, s:i}",
+		"id", aid, "fax_id", job->fax_id, "account_id", job->account_id, "user_id", job->user_id,
+		"attempt", attempt, "direction", "outbound", "from_number", job->from, "to_number", job->to,
+		"trunk_id", next_id, "node", "", "result", "in_progress", "started_at",
+		(json_int_t)now, "first_page", job->first_page, "ecm", job->ecm, "bit_rate", job->max_rate);
+	/* The node of the attempt that failed goes on with the call. */
+	json_t *old = store_attempt_get(tx, job->attempt_id);
+	if (old)
+		json_object_set_new(att, "node", json_string(rec_str(old, "node")));
+	json_decref(old);
+	if (rc == STORE_OK && attempt > 0)
+		rc = store_attempt_insert(tx, att);
+	else
+		rc = STORE_ERROR;
+	json_decref(att);
+	if (rc == STORE_OK) {
+		json_t *upd = json_pack("{s:s, s:I}", "trunk_id", next_id, "updated_at", (json_int_t)now);
+		rc = store_fax_update_if(tx, job->fax_id, "sending", upd);
+		json_decref(upd);
+	}
+	json_decref(f);
+	if (rc != STORE_OK || store_commit(tx) != STORE_OK) {
+		if (rc != STORE_OK)
+			store_rollback(tx);
+		free(aid);
+		log_event(LOG_ERROR, "fax.failover_failed", "fax=%s attempt=%d", job->fax_id, job->attempt);
+		return -1;
+	}
+	log_event(LOG_INFO, "fax.failover", "fax=%s attempt=%d from=%s to=%s sip_status=%d class=%s",
+		job->fax_id, job->attempt, rec_str(job->trunk, "id"), next_id, r->sip_status,
+		r->fail_class[0] ? r->fail_class : "-");
+	snprintf(job->attempt_id, sizeof job->attempt_id, "%s", aid);
+	free(aid);
+	job->attempt = attempt;
+	job->started_at = now;
+	json_decref(job->trunk);
+	job->trunk = json_incref(next);
+	job->t38 = t38_mode(next);
+	json_array_remove(job->alternates, 0);
+	return 0;
 }
 
 int dom_fax_finish(store_t *st, const fax_env_t *env, const fax_job_t *job, const fax_result_t *r)

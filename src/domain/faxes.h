@@ -156,19 +156,31 @@ typedef struct fax_job {
 	char fax_id[64], account_id[64], user_id[64], attempt_id[64], doc_id[64];
 	char to[32], from[32];
 	json_t *trunk;      /* owned: as dom_trunk_for() answers */
+	json_t *alternates; /* owned: the trunks to fail over to, in order (dom_trunks_for) */
 	int first_page;     /* 1-based: first page not yet confirmed */
 	int page_count;
 	int attempt;        /* 1 for the first */
 	int ecm, max_rate, t38; /* as the retry policy chose: ecm 0/1, 9600|14400, t38 0 (refuse) 1 (offer) 2 (accept only) */
 	int64_t started_at;
 } fax_job_t;
-void fax_job_clear(fax_job_t *j); /* frees trunk */
+void fax_job_clear(fax_job_t *j); /* frees trunk and alternates */
 /* Claims up to max due faxes (queued, next_attempt_at <= now, within the per-account and per-trunk concurrency limits), marks them sending with a new attempt row in_progress naming node, in one write transaction. Returns how many (0..max) or -1. */
 int dom_fax_claim(store_t *st, const fax_env_t *env, const char *node, int64_t now, int max, fax_job_t *jobs);
 /* A page was confirmed (MCF) during the call: persisted at once (crash safety). page is 1-based in the whole document. */
 int dom_fax_page_confirmed(store_t *st, const fax_job_t *job, int page);
 /* The call ended: closes the attempt (the CDR: times, pages, transport, rate, ECM, remote ident, T.30 code/text, failure class), updates the pages and the fax, applies the retry policy (retry.c) and the final status, cost, webhook event, audit. */
 int dom_fax_finish(store_t *st, const fax_env_t *env, const fax_job_t *job, const fax_result_t *r);
+/* 1 when a call that ended with r should be tried again at once over the
+ * next trunk (failover): nothing answered, or 503, 408 or 500 to the
+ * INVITE, and no page went through. Pure. */
+int dom_fax_failover_wanted(const fax_result_t *r);
+/* Moves job to its next alternate trunk: closes the attempt (its CDR, with
+ * failover_to naming that trunk), opens a new attempt in progress on it,
+ * and updates job (attempt, attempt_id, started_at, trunk, t38). The retry
+ * count is not touched: a failover is the same try over another trunk.
+ * 0 done; 1 nothing to do (no alternate left, or the fax is no longer
+ * sending: finish it as usual); -1 store error. */
+int dom_fax_failover(store_t *st, const fax_env_t *env, fax_job_t *job, const fax_result_t *r);
 /* Decrypts the job's document (the whole TIFF-F) into path, a file in a
  * private work directory (dom_workdir_new). 0 / -1. */
 int dom_fax_job_tiff(store_t *st, const fax_env_t *env, const fax_job_t *job, const char *path);

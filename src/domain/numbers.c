@@ -128,7 +128,25 @@ static json_t *trunk_dial(const json_t *t, const fax_env_t *env)
 	return out;
 }
 
-json_t *dom_trunk_for(store_tx_t *tx, const fax_env_t *env, const char *to)
+/* A trunk that may carry a call, and how well: the order of failover. */
+struct cand {
+	const json_t *t;
+	size_t len;   /* matching prefix length */
+	int down;     /* the keep-alive saw it down */
+	size_t rank;  /* creation order */
+};
+
+static int cand_cmp(const void *a, const void *b)
+{
+	const struct cand *x = a, *y = b;
+	if (x->down != y->down)
+		return x->down - y->down;
+	if (x->len != y->len)
+		return x->len > y->len ? -1 : 1;
+	return x->rank < y->rank ? -1 : x->rank > y->rank;
+}
+
+json_t *dom_trunks_for(store_tx_t *tx, const fax_env_t *env, const char *to)
 {
 	if (!e164_valid(to))
 		return NULL;
@@ -138,29 +156,109 @@ json_t *dom_trunk_for(store_tx_t *tx, const fax_env_t *env, const char *to)
 	json_t *n = store_number_get(tx, to);
 	int on_loopback = n && strcmp(rec_str(n, "trunk_id"), LOOPBACK) == 0;
 	json_decref(n);
-	const json_t *best = NULL;
-	size_t best_len = 0, i;
+	size_t cap = json_array_size(trunks), nc = 0, i;
+	int alone = 0;
+	struct cand *c = xcalloc(cap ? cap : 1, sizeof *c);
 	json_t *t;
 	json_array_foreach(trunks, i, t) {
 		if (strcmp(rec_str(t, "status"), "active") != 0)
 			continue;
 		if (strcmp(rec_str(t, "id"), LOOPBACK) == 0) {
 			if (on_loopback) {
-				best = t;
+				/* A number of our own inventory: the loopback trunk alone. */
+				c[0] = (struct cand){ t, 1, 0, i };
+				nc = 1;
+				alone = 1;
 				break;
 			}
 		}
 		json_t *prefixes = json_loads(rec_str(t, "prefixes"), 0, NULL);
 		size_t len = numbers_prefix_match(prefixes, to);
 		json_decref(prefixes);
-		if (len > best_len) {
-			best = t;
-			best_len = len;
-		}
+		if (len > 0)
+			c[nc++] = (struct cand){ t, len, strcmp(rec_str(t, "link_status"), "down") == 0, i };
 	}
-	json_t *out = best ? trunk_dial(best, env) : NULL;
+	if (nc > 1 && !alone)
+		qsort(c, nc, sizeof *c, cand_cmp);
+	json_t *out = nc ? json_array() : NULL;
+	for (i = 0; i < nc; i++)
+		json_array_append_new(out, trunk_dial(c[i].t, env));
+	free(c);
 	json_decref(trunks);
 	return out;
+}
+
+json_t *dom_trunk_for(store_tx_t *tx, const fax_env_t *env, const char *to)
+{
+	json_t *all = dom_trunks_for(tx, env, to);
+	json_t *first = json_incref(json_array_get(all, 0));
+	json_decref(all);
+	return first;
+}
+
+/* The rows of the active trunks, by creation: a new array, or NULL when
+ * the store fails. */
+static json_t *trunks_active(store_tx_t *tx)
+{
+	json_t *all = store_trunk_list(tx);
+	if (!all)
+		return NULL;
+	json_t *out = json_array();
+	size_t i;
+	json_t *t;
+	json_array_foreach(all, i, t)
+		if (strcmp(rec_str(t, "status"), "active") == 0)
+			json_array_append(out, t);
+	json_decref(all);
+	return out;
+}
+
+json_t *dom_trunks_probe(store_tx_t *tx, const fax_env_t *env)
+{
+	json_t *trunks = trunks_active(tx), *out = trunks ? json_array() : NULL, *t;
+	size_t i;
+	json_array_foreach(trunks, i, t) {
+		int lo = strcmp(rec_str(t, "id"), LOOPBACK) == 0;
+		const char *peer = lo ? loopback_peer(env) : rec_str(t, "peer");
+		if (!*peer)
+			continue;
+		json_array_append_new(out, json_pack("{s:s, s:s, s:s}", "id", rec_str(t, "id"), "peer", peer,
+			"link_status", rec_str(t, "link_status")));
+	}
+	json_decref(trunks);
+	return out;
+}
+
+int dom_trunk_links_record(store_t *st, const json_t *links, int64_t now)
+{
+	store_tx_t *tx = store_begin(st, true);
+	if (!tx)
+		return -1;
+	int changed = 0, rc = STORE_OK;
+	const char *id;
+	json_t *v;
+	json_object_foreach((json_t *)links, id, v) {
+		json_t *t = store_trunk_get(tx, id);
+		const char *now_st = json_string_value(v);
+		if (t && now_st && strcmp(rec_str(t, "link_status"), now_st) != 0) {
+			json_t *upd = json_pack("{s:s, s:I}", "link_status", now_st, "link_changed_at",
+				(json_int_t)now);
+			if (store_trunk_update(tx, id, upd) == STORE_ERROR)
+				rc = STORE_ERROR;
+			json_decref(upd);
+			changed++;
+		}
+		json_decref(t);
+	}
+	if (rc != STORE_OK) {
+		store_rollback(tx);
+		return -1;
+	}
+	if (changed == 0) {
+		store_rollback(tx);
+		return 0;
+	}
+	return store_commit(tx) == STORE_OK ? changed : -1;
 }
 
 void dom_caller_id(store_tx_t *tx, const char *account_id, const char *user_id, char out[32])
@@ -208,14 +306,10 @@ static void trunk_inbound_fields(const json_t *t, json_t *out)
 
 json_t *dom_trunks_inbound(store_tx_t *tx)
 {
-	json_t *trunks = store_trunk_list(tx);
-	if (!trunks)
-		return NULL;
-	json_t *out = json_array();
+	json_t *trunks = trunks_active(tx), *out = trunks ? json_array() : NULL, *t;
 	size_t i;
-	json_t *t;
 	json_array_foreach(trunks, i, t) {
-		if (strcmp(rec_str(t, "id"), LOOPBACK) == 0 || strcmp(rec_str(t, "status"), "active") != 0)
+		if (strcmp(rec_str(t, "id"), LOOPBACK) == 0)
 			continue;
 		json_t *o = json_pack("{s:s, s:s, s:I, s:s}", "id", rec_str(t, "id"), "name", rec_str(t, "name"),
 			"max_calls", (json_int_t)json_integer_value(json_object_get(t, "max_calls")), "username",
@@ -236,6 +330,17 @@ char *dom_trunk_inbound_password(store_tx_t *tx, const fax_env_t *env, const cha
 	return pw;
 }
 
+/* What the API answers as a trunk's status: "disabled" when the operator
+ * turned it off, else its health as the keep-alive last saw it (up, down,
+ * or unknown before any probe). */
+static const char *trunk_status(const json_t *t)
+{
+	if (strcmp(rec_str(t, "status"), "active") != 0)
+		return "disabled";
+	const char *l = rec_str(t, "link_status");
+	return strcmp(l, "up") == 0 || strcmp(l, "down") == 0 ? l : "unknown";
+}
+
 static json_t *trunk_public(const json_t *t, const fax_env_t *env)
 {
 	int lo = strcmp(rec_str(t, "id"), LOOPBACK) == 0;
@@ -249,9 +354,13 @@ static json_t *trunk_public(const json_t *t, const fax_env_t *env)
 		(json_int_t)json_integer_value(json_object_get(t, "max_calls")), "caller_id_rule",
 		rec_str(t, "caller_id_rule"), "prefixes",
 		json_is_array(prefixes) ? prefixes : (json_decref(prefixes), json_array()), "status",
-		rec_str(t, "status"), "builtin", lo, "created_at",
+		trunk_status(t), "builtin", lo, "created_at",
 		time_json(json_object_get(t, "created_at")), "updated_at",
 		time_json(json_object_get(t, "updated_at")));
+	if (out) {
+		json_object_set_new(out, "enabled", json_boolean(strcmp(rec_str(t, "status"), "active") == 0));
+		json_object_set_new(out, "status_changed_at", time_json(json_object_get(t, "link_changed_at")));
+	}
 	if (out && !lo)
 		trunk_inbound_fields(t, out);
 	return out;

@@ -28,6 +28,21 @@ json_t *dom_number_inbound(store_tx_t *tx, const char *number);
  * A new reference {id, name, peer, username, password, transport, max_calls, status}, with the
  * password (for the caller's SIP digest) and with peer filled for loopback; NULL when no route. */
 json_t *dom_trunk_for(store_tx_t *tx, const fax_env_t *env, const char *to);
+/* Every trunk that may carry a call to `to`, in the order to try them
+ * (failover): the loopback trunk alone for a number of its inventory; else
+ * the active trunks with a matching prefix, those the keep-alive saw down
+ * last, then the longest prefix first, then by creation. A new array of
+ * objects as dom_trunk_for answers them (passwords included), or NULL when
+ * no trunk matches. dom_trunk_for answers its first element. */
+json_t *dom_trunks_for(store_tx_t *tx, const fax_env_t *env, const char *to);
+/* The active trunks with a peer, for the keep-alive: a new array of {id,
+ * peer ("IP:PORT"; loopback's own listener), link_status}; NULL when the
+ * store fails. */
+json_t *dom_trunks_probe(store_tx_t *tx, const fax_env_t *env);
+/* Records what the keep-alive saw: links is {trunk_id: "up"|"down"|
+ * "unknown"}; a trunk whose status changed gets it with link_changed_at
+ * now, in one write transaction. How many changed, or -1. */
+int dom_trunk_links_record(store_t *st, const json_t *links, int64_t now);
 /* The active trunks (loopback aside) that may send calls in, as a new array
  * of {id, name, max_calls, username ("" when none), inbound_cidrs:
  * ["CIDR"...], called_number ("request_uri"|"to"|"header:NAME"),

@@ -33,6 +33,7 @@
 #include "retention.h"
 #include "sipauth.h"
 #include "timeutil.h"
+#include "trunk_health.h"
 #if __has_include("webhook_sender.h")
 #include "webhook_sender.h"
 #define HAVE_WEBHOOK_SENDER 1
@@ -140,6 +141,8 @@ struct faxsvc {
 	webhook_sender_t *hooks;
 #endif
 	poller_t *retention;          /* the retention sweep */
+	trunk_health_t *health;       /* the trunks' OPTIONS keep-alive */
+	atomic_ullong failovers;      /* outbound calls moved on to another trunk */
 	int64_t next_sweep_ms;        /* when it next runs (the service's clock) */
 };
 
@@ -157,34 +160,11 @@ static void page_done(void *ud, int page, int ok)
 		log_event(LOG_ERROR, "fax.page_record_failed", "fax=%s page=%d", pc->j->fj.fax_id, page);
 }
 
-static void run_job(faxsvc_t *s, struct job *j)
+/* One call of job j over its current trunk: the result into res. */
+static int dial(faxsvc_t *s, struct job *j, const char *tiff, fax_result_t *res)
 {
 	fax_job_t *fj = &j->fj;
-	fax_result_t res;
-	fax_result_init(&res, 1);
-	char dir[512], tiff[600], target[256];
-	if (dom_workdir_new(s->env, dir, sizeof dir) != 0) {
-		snprintf(res.reason, sizeof res.reason, "the service could not prepare the document");
-		res.network_error = 1;
-		fax_result_classify(&res);
-		dom_fax_finish(s->st, s->env, fj, &res);
-		return;
-	}
-	snprintf(tiff, sizeof tiff, "%s/fax.tif", dir);
-	store_tx_t *rtx = store_begin(s->st, false);
-	int grc = rtx ? doc_get_file_tx(rtx, s->env, fj->account_id, fj->doc_id, tiff) : -1;
-	if (rtx)
-		store_rollback(rtx);
-	if (grc != 0) {
-		log_event(LOG_ERROR, "fax.document_unreadable", "fax=%s doc=%s", fj->fax_id, fj->doc_id);
-		fax_result_init(&res, 1);
-		res.network_error = 1;
-		fax_result_classify(&res);
-		snprintf(res.reason, sizeof res.reason, "the fax document could not be read");
-		dom_fax_finish(s->st, s->env, fj, &res);
-		dom_workdir_wipe(dir);
-		return;
-	}
+	char target[300];
 	const char *peer = json_string_value(json_object_get(fj->trunk, "peer"));
 	snprintf(target, sizeof target, "sip:%s@%s", fj->to, peer ? peer : "");
 
@@ -215,10 +195,54 @@ static void run_job(faxsvc_t *s, struct job *j)
 		fj->fax_id, fj->attempt, fj->to,
 		json_string_value(json_object_get(fj->trunk, "id")) ?: "-", fj->first_page, fj->ecm,
 		fj->max_rate, fj->t38);
-	int rc = line_send(&lc, target, tiff, &res);
-	if (rc != 0 && !res.fail_class[0]) {
+	int rc = line_send(&lc, target, tiff, res);
+	if (rc != 0 && !res->fail_class[0]) {
+		res->network_error = 1;
+		fax_result_classify(res);
+	}
+	return rc;
+}
+
+static void run_job(faxsvc_t *s, struct job *j)
+{
+	fax_job_t *fj = &j->fj;
+	fax_result_t res;
+	fax_result_init(&res, 1);
+	char dir[512], tiff[600];
+	if (dom_workdir_new(s->env, dir, sizeof dir) != 0) {
+		snprintf(res.reason, sizeof res.reason, "the service could not prepare the document");
 		res.network_error = 1;
 		fax_result_classify(&res);
+		dom_fax_finish(s->st, s->env, fj, &res);
+		return;
+	}
+	snprintf(tiff, sizeof tiff, "%s/fax.tif", dir);
+	store_tx_t *rtx = store_begin(s->st, false);
+	int grc = rtx ? doc_get_file_tx(rtx, s->env, fj->account_id, fj->doc_id, tiff) : -1;
+	if (rtx)
+		store_rollback(rtx);
+	if (grc != 0) {
+		log_event(LOG_ERROR, "fax.document_unreadable", "fax=%s doc=%s", fj->fax_id, fj->doc_id);
+		fax_result_init(&res, 1);
+		res.network_error = 1;
+		fax_result_classify(&res);
+		snprintf(res.reason, sizeof res.reason, "the fax document could not be read");
+		dom_fax_finish(s->st, s->env, fj, &res);
+		dom_workdir_wipe(dir);
+		return;
+	}
+	for (;;) {
+		dial(s, j, tiff, &res);
+		/* Nobody there, or the carrier cannot take it: the next trunk whose
+		 * prefixes match, at once, as the same try. */
+		if (atomic_load(&s->stopping) || atomic_load(&j->stop) || !dom_fax_failover_wanted(&res) ||
+		    !json_array_size(fj->alternates))
+			break;
+		if (dom_fax_failover(s->st, s->env, fj, &res) != 0)
+			break;
+		atomic_fetch_add(&s->failovers, 1);
+		atomic_fetch_add(&s->calls_ended[0][class_index(&res)], 1);
+		fax_result_init(&res, 1);
 	}
 	dom_workdir_wipe(dir);
 	if (atomic_load(&s->stopping) && !dom_fax_cancelled(s->st, fj->fax_id)) {
@@ -886,6 +910,11 @@ void faxsvc_metrics(buf_t *o, void *ud)
 			      "faxvault_fax_queue{status=\"rendering\"} %d\n"
 			      "faxvault_fax_queue{status=\"queued\"} %d\n"
 			      "faxvault_fax_queue{status=\"sending\"} %d\n", qr, qq, qs);
+	buf_printf(o, "# HELP faxvault_fax_failovers_total Outbound calls that failed on a trunk and went on at once to the next one.\n"
+		      "# TYPE faxvault_fax_failovers_total counter\n"
+		      "faxvault_fax_failovers_total %llu\n",
+		(unsigned long long)atomic_load(&s->failovers));
+	trunk_health_metrics(s->health, o);
 	buf_puts(o, "# HELP faxvault_fax_calls_up Fax calls in progress on this node, by trunk and direction.\n"
 		    "# TYPE faxvault_fax_calls_up gauge\n");
 	pthread_mutex_lock(&s->cmu);
@@ -1043,6 +1072,11 @@ faxsvc_t *faxsvc_start(const faxsvc_config_t *cfg, store_t *st, char *err, size_
 		faxsvc_stop(s);
 		return NULL;
 	}
+	if (cfg->trunk_keepalive_ms > 0 &&
+	    !(s->health = trunk_health_start(st, s->env, cfg->trunk_keepalive_ms, err, errlen))) {
+		faxsvc_stop(s);
+		return NULL;
+	}
 	s->workers = xcalloc((size_t)s->nworkers, sizeof *s->workers);
 	for (int i = 0; i < s->nworkers; i++)
 		pthread_create(&s->workers[i], NULL, worker_main, s);
@@ -1058,6 +1092,8 @@ void faxsvc_stop(faxsvc_t *s)
 	atomic_store(&s->stopping, 1);
 	poller_stop(s->retention);
 	s->retention = NULL;
+	trunk_health_stop(s->health);
+	s->health = NULL;
 	pthread_mutex_lock(&s->mu);
 	for (int i = 0; i < s->nworkers; i++)
 		if (s->running[i])

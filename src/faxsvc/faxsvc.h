@@ -31,6 +31,8 @@ typedef struct faxsvc_config {
 	size_t loopback_bound_len;
 	const char *sip_listen;    /* carrier-facing listeners: "udp:IP:PORT[,udp:IP:PORT...]";
 				      "" or NULL: none (fax.sip_listen) */
+	int trunk_keepalive_ms;    /* OPTIONS to every active trunk this often; 0: none
+				      (fax.trunk_keepalive_seconds) */
 	int64_t retention_sweep_ms; /* how often due faxes are deleted (retention.sweep_minutes) */
 } faxsvc_config_t;
 

@@ -245,16 +245,16 @@ int store_fax_pages_count(store_tx_t *tx, const char *fax_id, const char *status
 #define ATTEMPT_COLS "id, fax_id, account_id, user_id, attempt, direction, from_number," \
 	" to_number, trunk_id, node, result, started_at, answered_at, ended_at, duration_ms," \
 	" pages_sent, pages_confirmed, first_page, transport, bit_rate, ecm, remote_ident," \
-	" t30_code, t30_text, failure_class, cost"
+	" t30_code, t30_text, failure_class, cost, sip_status, failover_to"
 
 static const char *const attempt_cols[] = { "id", "fax_id", "account_id", "user_id", "attempt",
 	"direction", "from_number", "to_number", "trunk_id", "node", "result", "started_at",
 	"answered_at", "ended_at", "duration_ms", "pages_sent", "pages_confirmed", "first_page",
 	"transport", "bit_rate", "ecm", "remote_ident", "t30_code", "t30_text", "failure_class",
-	"cost", NULL };
+	"cost", "sip_status", NULL };
 static const char *const attempt_upd[] = { "result", "answered_at", "ended_at", "duration_ms",
 	"pages_sent", "pages_confirmed", "transport", "bit_rate", "ecm", "remote_ident", "t30_code",
-	"t30_text", "failure_class", "cost", NULL };
+	"t30_text", "failure_class", "cost", "sip_status", "failover_to", NULL };
 
 int store_attempt_insert(store_tx_t *tx, const json_t *attempt)
 {

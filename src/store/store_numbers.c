@@ -7,10 +7,11 @@
 
 static const char *const trunk_cols[] = { "id", "name", "peer", "username", "secret",
 	"transport", "max_calls", "caller_id_rule", "prefixes", "status", "created_at",
-	"updated_at", "inbound_cidrs", "called_number", "inbound_rewrite", "inbound_auth", NULL };
+	"updated_at", "inbound_cidrs", "called_number", "inbound_rewrite", "inbound_auth",
+	"link_status", "link_changed_at", "register", "registration", NULL };
 #define TRUNK_COLS "id, name, peer, username, secret, transport, max_calls, caller_id_rule," \
 	" prefixes, status, created_at, updated_at, inbound_cidrs, called_number, inbound_rewrite," \
-	" inbound_auth"
+	" inbound_auth, link_status, link_changed_at, register, registration"
 
 int store_trunk_insert(store_tx_t *tx, const json_t *t)
 {
@@ -38,7 +39,8 @@ int store_trunk_update(store_tx_t *tx, const char *id, const json_t *fields)
 {
 	static const char *const allowed[] = { "name", "peer", "username", "secret", "transport",
 		"max_calls", "caller_id_rule", "prefixes", "status", "updated_at", "inbound_cidrs",
-		"called_number", "inbound_rewrite", "inbound_auth", NULL };
+		"called_number", "inbound_rewrite", "inbound_auth", "link_status", "link_changed_at",
+		"register", "registration", NULL };
 	return sq_update(tx, "trunks", allowed, id, fields, NULL);
 }
 

@@ -54,8 +54,11 @@ account() {
 
 # fax_setup: the daemon, operator, rates, loopback numbers, accounts A and B
 # with one number each, routed to their user. Extra daemon flags as args.
+# No trunk keep-alive unless a test asks for it: SIPp scenarios playing a
+# carrier would take an OPTIONS for an unexpected message.
 fax_setup() {
-	start_daemon --set testing.media_clock_speed="$FAX_SPEED" --set fax.poll_ms=100 "$@"
+	start_daemon --set testing.media_clock_speed="$FAX_SPEED" --set fax.poll_ms=100 \
+		--set fax.trunk_keepalive_seconds=0 "$@"
 	OP=$(operator_token)
 	LOOPBACK_SIP=$(sed -n 's/.*event=fax.loopback_listening .*sip=\([0-9.:]*\).*/\1/p' "$LOG" | tail -n 1)
 	req PUT /v1/provider/rates "$OP" '{"currency":"EUR","rates":[{"prefix":"+1","price_per_page":7},{"prefix":"+1555","price_per_page":5},{"prefix":"+44","price_per_page":9}]}'

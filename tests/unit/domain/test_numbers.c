@@ -243,6 +243,46 @@ static void test_routing(void **state)
 	assert_null(dom_trunk_for(tx, &env, "+12125550100"));
 	assert_null(dom_trunk_for(tx, &env, "garbage"));
 
+	/* Failover order: every matching trunk, longest prefix first; one the
+	 * keep-alive saw down goes last, whatever its prefix. */
+	json_t *all = dom_trunks_for(tx, &env, "+33123456789");
+	assert_int_equal(json_array_size(all), 2);
+	assert_string_equal(str(json_array_get(all, 0), "id"), "paris");
+	assert_string_equal(str(json_array_get(all, 1), "id"), "eu");
+	json_decref(all);
+	store_commit(tx);
+	json_t *links = json_pack("{s:s, s:s}", "paris", "down", "eu", "up");
+	assert_int_equal(dom_trunk_links_record(st, links, 1234), 2);
+	assert_int_equal(dom_trunk_links_record(st, links, 1235), 0); /* no change, no write */
+	json_decref(links);
+	tx = store_begin(st, true);
+	json_t *row = store_trunk_get(tx, "paris");
+	assert_string_equal(str(row, "link_status"), "down");
+	assert_int_equal(json_integer_value(json_object_get(row, "link_changed_at")), 1234);
+	json_decref(row);
+	all = dom_trunks_for(tx, &env, "+33123456789");
+	assert_int_equal(json_array_size(all), 2);
+	assert_string_equal(str(json_array_get(all, 0), "id"), "eu");
+	assert_string_equal(str(json_array_get(all, 1), "id"), "paris");
+	json_decref(all);
+	t = dom_trunk_for(tx, &env, "+33123456789");
+	assert_string_equal(str(t, "id"), "eu");
+	json_decref(t);
+	json_t *probe = dom_trunks_probe(tx, &env);
+	size_t k;
+	json_t *pt;
+	int seen_lo = 0, seen_old = 0;
+	json_array_foreach(probe, k, pt) {
+		seen_lo |= strcmp(str(pt, "id"), "loopback") == 0 && strcmp(str(pt, "peer"), "127.0.0.1:5099") == 0;
+		seen_old |= strcmp(str(pt, "id"), "old") == 0;
+	}
+	assert_true(seen_lo);
+	assert_false(seen_old); /* disabled trunks are not probed */
+	json_decref(probe);
+	json_t *up = json_pack("{s:s}", "link_status", "up");
+	assert_int_equal(store_trunk_update(tx, "paris", up), STORE_OK);
+	json_decref(up);
+
 	/* The loopback trunk disabled: its numbers are no longer routed by it. */
 	json_t *f = json_pack("{s:s}", "status", "disabled");
 	assert_int_equal(store_trunk_update(tx, "loopback", f), STORE_OK);

@@ -1,0 +1,146 @@
+/* Trunk health (see trunk_health.h). */
+#include "trunk_health.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "keepalive.h"
+#include "log.h"
+#include "numbers.h"
+#include "poller.h"
+#include "timeutil.h"
+#include "xalloc.h"
+
+#define HEALTH_TRUNKS_MAX KEEPALIVE_PEERS_MAX
+
+struct trunk_seen {
+	char id[64];
+	int up;       /* 1 up, 0 down, -1 not known yet */
+	int misses;   /* rounds in a row without an answer */
+	int round;    /* the last round that probed it */
+};
+
+struct trunk_health {
+	store_t *st;
+	const fax_env_t *env;
+	poller_t *poller;
+	pthread_mutex_t mu;
+	struct trunk_seen seen[HEALTH_TRUNKS_MAX];
+	int nseen;
+	int round;
+};
+
+/* The entry of trunk id (a new one when absent and there is room), or NULL.
+ * Called with h->mu held. */
+static struct trunk_seen *seen_of(trunk_health_t *h, const char *id)
+{
+	for (int i = 0; i < h->nseen; i++)
+		if (strcmp(h->seen[i].id, id) == 0)
+			return &h->seen[i];
+	if (h->nseen == HEALTH_TRUNKS_MAX)
+		return NULL;
+	struct trunk_seen *e = &h->seen[h->nseen++];
+	snprintf(e->id, sizeof e->id, "%s", id);
+	e->up = -1;
+	e->misses = 0;
+	return e;
+}
+
+static int health_pass(poller_t *p, void *arg)
+{
+	(void)p;
+	trunk_health_t *h = arg;
+	store_tx_t *tx = store_begin(h->st, false);
+	json_t *trunks = tx ? dom_trunks_probe(tx, h->env) : NULL;
+	if (tx)
+		store_rollback(tx);
+	if (!trunks)
+		return 0;
+	keepalive_probe_t probes[HEALTH_TRUNKS_MAX];
+	size_t n = json_array_size(trunks);
+	if (n > HEALTH_TRUNKS_MAX)
+		n = HEALTH_TRUNKS_MAX;
+	for (size_t i = 0; i < n; i++)
+		probes[i].peer = json_string_value(json_object_get(json_array_get(trunks, i), "peer"));
+	keepalive_probe(probes, n, "faxvault", TRUNK_HEALTH_PROBE_MS);
+
+	json_t *links = json_object();
+	pthread_mutex_lock(&h->mu);
+	h->round++;
+	for (size_t i = 0; i < n; i++) {
+		const json_t *t = json_array_get(trunks, i);
+		const char *id = json_string_value(json_object_get(t, "id"));
+		struct trunk_seen *e = id ? seen_of(h, id) : NULL;
+		if (!e)
+			continue;
+		e->round = h->round;
+		int answered = keepalive_status_up(probes[i].status);
+		if (answered) {
+			e->misses = 0;
+			e->up = 1;
+		} else if (probes[i].status == -1 || ++e->misses >= TRUNK_HEALTH_MISSES) {
+			/* Refused outright, or silent for several rounds. */
+			e->up = 0;
+		}
+		const char *was = json_string_value(json_object_get(t, "link_status"));
+		const char *now = e->up == 1 ? "up" : e->up == 0 ? "down" : NULL;
+		if (now) {
+			json_object_set_new(links, id, json_string(now));
+			if (!was || strcmp(was, now) != 0)
+				log_event(e->up ? LOG_INFO : LOG_WARN, e->up ? "fax.trunk_up" : "fax.trunk_down",
+					"trunk=%s sip_status=%d", id, probes[i].status);
+		}
+	}
+	/* Trunks no longer probed (disabled, removed) leave the metrics. */
+	for (int i = 0; i < h->nseen;)
+		if (h->seen[i].round != h->round)
+			h->seen[i] = h->seen[--h->nseen];
+		else
+			i++;
+	pthread_mutex_unlock(&h->mu);
+	if (dom_trunk_links_record(h->st, links, time_now_ms()) < 0)
+		log_event(LOG_ERROR, "fax.trunk_status_failed", "trunks=%zu", n);
+	json_decref(links);
+	json_decref(trunks);
+	return 0;
+}
+
+trunk_health_t *trunk_health_start(store_t *st, const fax_env_t *env, int interval_ms, char *err,
+	size_t errlen)
+{
+	trunk_health_t *h = xcalloc(1, sizeof *h);
+	h->st = st;
+	h->env = env;
+	pthread_mutex_init(&h->mu, NULL);
+	h->poller = poller_start("trunk-keepalive", interval_ms, health_pass, h, err, errlen);
+	if (!h->poller) {
+		pthread_mutex_destroy(&h->mu);
+		free(h);
+		return NULL;
+	}
+	return h;
+}
+
+void trunk_health_stop(trunk_health_t *h)
+{
+	if (!h)
+		return;
+	poller_stop(h->poller);
+	pthread_mutex_destroy(&h->mu);
+	free(h);
+}
+
+void trunk_health_metrics(trunk_health_t *h, buf_t *out)
+{
+	buf_puts(out, "# HELP faxvault_trunk_up Whether the trunk's peer answers the OPTIONS keep-alive, as this node sees it (1 up, 0 down).\n"
+		      "# TYPE faxvault_trunk_up gauge\n");
+	if (!h)
+		return;
+	pthread_mutex_lock(&h->mu);
+	for (int i = 0; i < h->nseen; i++)
+		if (h->seen[i].up >= 0)
+			buf_printf(out, "faxvault_trunk_up{trunk=\"%s\"} %d\n", h->seen[i].id, h->seen[i].up);
+	pthread_mutex_unlock(&h->mu);
+}

@@ -1,0 +1,10 @@
+-- Real carriers (issue 12): a trunk's health as the OPTIONS keep-alive last
+-- saw it, whether it registers with its carrier and how that went, and, on
+-- an attempt, the SIP status the call ended with and the trunk the fax went
+-- on to when this trunk failed (failover).
+ALTER TABLE trunks ADD COLUMN link_status TEXT NOT NULL DEFAULT 'unknown'; -- up | down | unknown
+ALTER TABLE trunks ADD COLUMN link_changed_at INTEGER;
+ALTER TABLE trunks ADD COLUMN register INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE trunks ADD COLUMN registration TEXT NOT NULL DEFAULT 'none'; -- registered | failed | none
+ALTER TABLE fax_attempts ADD COLUMN sip_status INTEGER;
+ALTER TABLE fax_attempts ADD COLUMN failover_to TEXT;

@@ -19,10 +19,11 @@ export async function trunksPage(ctx) {
   for (const c of board.components || []) state[c.id] = c.state;
   const st = status("trunks-status");
   const rows = list.items.map((tr) => [tr.id, tr.name, h("span", { class: "code" }, tr.peer), tv("transport", tr.transport),
-    (tr.prefixes || []).join(", "), String(tr.max_calls), tv("webhook", tr.status),
+    (tr.prefixes || []).join(", "), String(tr.max_calls), tv("webhook", tr.enabled ? "active" : "disabled"),
+    h("span", { class: "trunk-link" }, tv("trunklink", tr.status)),
     h("span", { class: "trunk-state" }, tv("component", state["trunk:" + tr.id] || "operational")),
-    tr.builtin ? "" : action("trunk-toggle-" + tr.id, t(tr.status === "active" ? "webhooks.disable" : "webhooks.enable"), st, async () => {
-      await api("PATCH", `/v1/provider/trunks/${tr.id}`, { status: tr.status === "active" ? "disabled" : "active" });
+    tr.builtin ? "" : action("trunk-toggle-" + tr.id, t(tr.enabled ? "webhooks.disable" : "webhooks.enable"), st, async () => {
+      await api("PATCH", `/v1/provider/trunks/${tr.id}`, { status: tr.enabled ? "disabled" : "active" });
       await ctx.rerender();
     })]);
   const name = field("trunk-name", t("trunks.name"), { type: "text", required: "" });
@@ -43,7 +44,7 @@ export async function trunksPage(ctx) {
   });
   return [h("h1", {}, t("trunks.title")),
     table("trunks-table", t("trunks.title"), [t("trunks.id"), t("trunks.name"), t("trunks.peer"), t("trunks.transport"),
-      t("trunks.prefixes"), t("trunks.max_calls"), t("users.status"), t("trunks.state"), ""], rows), st.node, form];
+      t("trunks.prefixes"), t("trunks.max_calls"), t("users.status"), t("trunks.link"), t("trunks.state"), ""], rows), st.node, form];
 }
 
 // ---- rates ----

@@ -286,5 +286,15 @@ vault_err_t vault_secret_open(const vault_key_t *master, const vault_scope_t *sc
 	const char *purpose, const char *owner_id, const char *sealed, char **out);
 /* Wipes and frees an opened secret (NULL is a no-op). */
 void vault_secret_free(char *plain);
+/* Master key rotation of a provider's secret (scope NULL: trunk passwords,
+ * staff TOTP seeds), whose key is a subkey of the master key: opens sealed
+ * under old_master and seals the same text for the same purpose and owner
+ * under new_master (fresh nonce) into *out (owned by the caller, free();
+ * NULL on error). The clear text lives only inside this call and is wiped.
+ * An account's secrets need no rewrap: their key is a subkey of the account
+ * key, which vault_account_key_rewrap() keeps. VAULT_ERR_UNWRAP when sealed
+ * does not open under old_master for that purpose and owner. */
+vault_err_t vault_secret_rewrap(const vault_key_t *old_master, const vault_key_t *new_master,
+	const char *purpose, const char *owner_id, const char *sealed, char **out);
 
 #endif

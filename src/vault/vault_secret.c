@@ -164,3 +164,20 @@ void vault_secret_free(char *plain)
 		free(plain);
 	}
 }
+
+vault_err_t vault_secret_rewrap(const vault_key_t *old_master, const vault_key_t *new_master,
+	const char *purpose, const char *owner_id, const char *sealed, char **out)
+{
+	if (!out)
+		return VAULT_ERR_ARG;
+	*out = NULL;
+	if (!new_master)
+		return VAULT_ERR_ARG;
+	const vault_scope_t provider = { NULL, NULL, 0 };
+	char *plain = NULL;
+	vault_err_t rc = vault_secret_open(old_master, &provider, purpose, owner_id, sealed, &plain);
+	if (rc == VAULT_OK)
+		rc = vault_secret_seal(new_master, &provider, purpose, owner_id, plain, out);
+	vault_secret_free(plain);
+	return rc;
+}

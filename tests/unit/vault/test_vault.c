@@ -975,6 +975,60 @@ static void test_secrets(void **state)
 	free(sealed);
 }
 
+/* Master key rotation: an account's secrets open under the new master once
+ * the account key is rewrapped (nothing else to do); the provider's are
+ * rewrapped one by one, then open under the new master only. */
+static void test_secret_rotation(void **state)
+{
+	(void)state;
+	char *mp = xasprintf("%s/rotated.key", dir);
+	vault_key_t *next = NULL;
+	assert_int_equal(vault_master_load(mp, 1, &next), VAULT_OK);
+	free(mp);
+	uint8_t wa[VAULT_WRAPPED_LEN], wa2[VAULT_WRAPPED_LEN];
+	assert_int_equal(vault_account_key_new(master, "acc_R", wa, NULL), VAULT_OK);
+	vault_scope_t a = { "acc_R", wa, sizeof wa }, a2 = { "acc_R", wa2, sizeof wa2 };
+	char *hook = NULL, *trunk = NULL, *moved = NULL, *open = NULL;
+	assert_int_equal(vault_secret_seal(master, &a, "webhook", "whk_R", "whsec_abc", &hook), VAULT_OK);
+	const vault_scope_t prov = { NULL, NULL, 0 };
+	assert_int_equal(vault_secret_seal(master, &prov, "trunk", "carrier", "digest-pw", &trunk),
+		VAULT_OK);
+
+	/* The account: its key rewrapped, its secret as stored opens. */
+	assert_int_equal(vault_account_key_rewrap(master, next, "acc_R", wa, sizeof wa, wa2), VAULT_OK);
+	assert_int_equal(vault_secret_open(next, &a2, "webhook", "whk_R", hook, &open), VAULT_OK);
+	assert_string_equal(open, "whsec_abc");
+	vault_secret_free(open);
+
+	/* The provider: as stored, it does not open under the new master… */
+	assert_int_equal(vault_secret_open(next, &prov, "trunk", "carrier", trunk, &open),
+		VAULT_ERR_UNWRAP);
+	/* …rewrapped, it does, and no longer under the old one. */
+	assert_int_equal(vault_secret_rewrap(master, next, "trunk", "carrier", trunk, &moved), VAULT_OK);
+	assert_true(vault_secret_is_sealed(moved));
+	assert_int_equal(vault_secret_open(next, &prov, "trunk", "carrier", moved, &open), VAULT_OK);
+	assert_string_equal(open, "digest-pw");
+	vault_secret_free(open);
+	assert_int_equal(vault_secret_open(master, &prov, "trunk", "carrier", moved, &open),
+		VAULT_ERR_UNWRAP);
+	free(moved);
+	moved = NULL;
+	/* Bound as before: another owner or purpose, or the wrong old master,
+	 * gives nothing. */
+	assert_int_equal(vault_secret_rewrap(master, next, "trunk", "other", trunk, &moved),
+		VAULT_ERR_UNWRAP);
+	assert_int_equal(vault_secret_rewrap(master, next, "totp", "carrier", trunk, &moved),
+		VAULT_ERR_UNWRAP);
+	assert_int_equal(vault_secret_rewrap(next, master, "trunk", "carrier", trunk, &moved),
+		VAULT_ERR_UNWRAP);
+	assert_int_equal(vault_secret_rewrap(master, NULL, "trunk", "carrier", trunk, &moved),
+		VAULT_ERR_ARG);
+	assert_null(moved);
+	free(trunk);
+	free(hook);
+	vault_key_free(next);
+}
+
 int main(void)
 {
 	log_set_level(LOG_WARN);
@@ -993,6 +1047,7 @@ int main(void)
 		cmocka_unit_test(test_other_chunk_sizes),
 		cmocka_unit_test(test_strerror),
 		cmocka_unit_test(test_secrets),
+		cmocka_unit_test(test_secret_rotation),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

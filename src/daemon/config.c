@@ -179,6 +179,8 @@ static const struct setting settings[] = {
 		"Tests only: waits this long between the end of an inbound call and storing its fax (to test a crash there)." },
 	{ "testing.clock_file", C_STR, OFF(test_clock_file), "", 0, 1024, NULL,
 		"Tests only: a file whose content (ms) shifts the daemon's clock. Never set in production." },
+	{ "testing.rotate_stop_after", C_ENUM, OFF(test_rotate_stop), "none", 0, 0, "none|next|commit",
+		"Tests only: rotate-master-key stops after writing the new key file (next) or after committing the database (commit), as a crash there would. Never set in production." },
 	{ "shutdown.drain_seconds", C_INT, OFF(drain_seconds), "10", 0, 300, NULL,
 		"On SIGTERM, how long requests in flight may take to finish." },
 };

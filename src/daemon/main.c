@@ -41,6 +41,7 @@
 #include "numparse.h"
 #include "paths.h"
 #include "probe.h"
+#include "rotate_cmd.h"
 #include "role.h"
 #include "keyd.h"
 #include "pwlist.h"
@@ -81,6 +82,9 @@ static void usage(FILE *out)
 	      "  backup-verify --from DIR [--passphrase-file FILE] [--sample N]\n"
 	      "                                      check a backup: every file, the audit chain,\n"
 	      "                                      N documents decrypted (default 20)\n"
+	      "  rotate-master-key [--json]          with the service stopped: a new master key;\n"
+	      "                                      account keys and provider secrets rewrapped,\n"
+	      "                                      documents untouched, the old key overwritten\n"
 	      "  check-config                        validate the configuration and exit\n"
 	      "  print-config                        print the effective configuration\n"
 	      "\n"
@@ -334,6 +338,20 @@ static int cmd_audit_verify(const config_t *cfg, int argc, char **argv)
 		return 2;
 	char *kp = master_key_path(cfg);
 	int rc = audit_cmd_verify(st, kp, argc, argv);
+	free(kp);
+	store_close(st);
+	return rc;
+}
+
+static int cmd_rotate(const config_t *cfg, int argc, char **argv)
+{
+	store_t *st = open_store(cfg);
+	if (!st)
+		return 2;
+	char *kp = master_key_path(cfg), actor[160];
+	cli_actor(actor, sizeof actor);
+	int rc = rotate_cmd_run(st, kp, actor, strcmp(cfg->test_rotate_stop, "none") == 0 ? ""
+		: cfg->test_rotate_stop, argc, argv);
 	free(kp);
 	store_close(st);
 	return rc;
@@ -758,6 +776,8 @@ static int run(config_t *cfg, int argc, char **argv)
 		rc = cmd_password_reset(cfg, argc - i, argv + i);
 	else if (strcmp(cmd, "audit-verify") == 0)
 		rc = cmd_audit_verify(cfg, argc - i, argv + i);
+	else if (strcmp(cmd, "rotate-master-key") == 0)
+		rc = cmd_rotate(cfg, argc - i, argv + i);
 	else if ((strcmp(cmd, "backup") == 0 || strcmp(cmd, "restore") == 0 ||
 		     strcmp(cmd, "backup-verify") == 0) && store_is_pg(cfg)) {
 		fprintf(stderr, "faxvaultd %s: the database is PostgreSQL (store.backend): back it up"

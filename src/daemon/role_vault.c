@@ -58,6 +58,8 @@ int role_vault_main(const config_t *cfg)
 		free(docs);
 		return start_failed(why);
 	}
+	/* Held while serving: a rotation refuses to run beside it. */
+	int lock_fd = vault_master_lock(kp, 0);
 	char fp[VAULT_FINGERPRINT_LEN];
 	vault_key_fingerprint(master, fp);
 	log_event(LOG_INFO, "daemon.master_key", "file=%s fingerprint=%s pid=%d", kp, fp, (int)getpid());
@@ -81,6 +83,8 @@ int role_vault_main(const config_t *cfg)
 	if (rc == 0)
 		rc = keyd_serve(KEYD_FD, master, docs);
 	vault_key_free(master);
+	if (lock_fd >= 0)
+		close(lock_fd);
 	free(kp);
 	free(docs);
 	log_event(rc == 0 ? LOG_INFO : LOG_ERROR, "keyd.stopped", "ok=%d", rc == 0);

@@ -22,6 +22,29 @@ int store_secret_replace(store_tx_t *tx, const char *kind, const char *id, const
 	const char *sql = strcmp(kind, "totp") == 0 ? "UPDATE principals SET totp_secret=? WHERE id=?"
 		: strcmp(kind, "webhook") == 0 ? "UPDATE webhooks SET secret=? WHERE id=?"
 		: strcmp(kind, "trunk") == 0 ? "UPDATE trunks SET secret=? WHERE id=?"
+		: strcmp(kind, "mail") == 0 ? "UPDATE mail_outbox SET secret=? WHERE id=?"
 		: NULL;
 	return sql ? sq_exec(tx, true, sql, "ss", value, id) : STORE_ERROR;
+}
+
+json_t *store_secrets_provider(store_tx_t *tx)
+{
+	return sq_rows(tx,
+		"SELECT 'totp' AS kind, id, totp_secret AS secret FROM principals"
+		" WHERE totp_secret IS NOT NULL AND kind <> 'account'"
+		" UNION ALL SELECT 'trunk', id, secret FROM trunks"
+		" WHERE secret IS NOT NULL AND secret <> ''"
+		" UNION ALL SELECT 'mail', id, secret FROM mail_outbox"
+		" WHERE secret IS NOT NULL AND secret <> ''", "");
+}
+
+json_t *store_account_keys_all(store_tx_t *tx)
+{
+	return sq_rows(tx, "SELECT account_id, wrapped_key FROM account_keys ORDER BY account_id", "");
+}
+
+int store_account_key_replace(store_tx_t *tx, const char *account_id, const char *wrapped_hex)
+{
+	return sq_exec(tx, true, "UPDATE account_keys SET wrapped_key=? WHERE account_id=?", "ss",
+		wrapped_hex, account_id);
 }

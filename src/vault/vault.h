@@ -40,8 +40,12 @@
 /* A wrapped key: version (1) + nonce (24) + sealed key (32) + tag (16). */
 #define VAULT_WRAPPED_LEN 73
 /* Master key file: magic "FVMASTER", version u16, 2 zero bytes, key (32),
- * check value (16): exactly this many bytes. */
+ * check value (16): exactly this many bytes (version 1). Version 2, written
+ * by a rotation, carries after the key the keys derived from the first key
+ * that must outlive rotations (the audit chain's two, 32 bytes each; see
+ * vault_key_derive), and its check value covers them. */
 #define VAULT_MASTER_FILE_LEN 60
+#define VAULT_MASTER_FILE_LEN_V2 124
 /* Blob file header (version 1), then the chunks. */
 #define VAULT_HEADER_LEN 168
 /* Plaintext bytes per chunk written (readers accept 512 .. 1 MiB). */
@@ -96,8 +100,11 @@ void vault_key_fingerprint(const vault_key_t *k, char out[VAULT_FINGERPRINT_LEN]
 /* Derives len (16..64) bytes from k for another module's key with crypto_kdf,
  * under that module's context (exactly 8 characters, never the vault's own
  * "fvvault1") and subkey id: keys that follow the master key without being
- * stored, such as the audit chain's (context "fvaudit1"). VAULT_ERR_ARG for
- * a bad context or length. */
+ * stored, such as the audit chain's (context "fvaudit1", ids 1 and 2, 32
+ * bytes). Those two outlive a master key rotation: a rotated key file
+ * carries them as the first key made them (vault_master_create_next), and
+ * they are never derived from its own key. VAULT_ERR_ARG for a bad context or
+ * length. */
 vault_err_t vault_key_derive(const vault_key_t *k, const char *context, uint64_t id, uint8_t *out,
 	size_t len);
 
@@ -112,6 +119,20 @@ vault_err_t vault_key_derive(const vault_key_t *k, const char *context, uint64_t
  * (VAULT_ERR_KEYFILE_FORMAT). A missing file without create gives
  * VAULT_ERR_NOT_FOUND. *out is NULL on any error. */
 vault_err_t vault_master_load(const char *path, int create, vault_key_t **out);
+/* Master key rotation: writes a new key file at path (which must not exist;
+ * VAULT_ERR_IO with errno EEXIST otherwise) holding a new random key and the
+ * keys old carries or derives that must outlive it (version 2, mode 0600,
+ * temporary file, fsync, link() and a directory fsync as vault_master_load
+ * does). Nothing of old's own key is in it. */
+vault_err_t vault_master_create_next(const vault_key_t *old, const char *path);
+/* Whether a and b are the same key (not only the same derivation root). */
+int vault_master_same(const vault_key_t *a, const vault_key_t *b);
+/* Takes an advisory lock (flock) on the key file at path: shared, held by
+ * the key holder while it serves, or exclusive and not waiting, taken by a
+ * rotation so that it never runs beside a serving daemon. The open
+ * descriptor (close it to release), or -1 with errno (EWOULDBLOCK: another
+ * process holds it). */
+int vault_master_lock(const char *path, int exclusive);
 
 /* A new random account key sealed by master for account_id, into wrapped
  * (VAULT_WRAPPED_LEN bytes, the caller's memory, to be stored). When key_out

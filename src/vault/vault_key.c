@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -17,12 +18,27 @@
 #include "vault_int.h"
 #include "xalloc.h"
 
+/* The keys other modules derive from the master key (vault_key_derive) and
+ * that must outlive a rotation: a rotated key file carries them, made by the
+ * first key, instead of deriving them from its own. Only these: the audit
+ * chain's HMAC key and checkpoint signing seed. */
+static const struct {
+	char context[9];
+	uint64_t id;
+} CARRIED[] = { { "fvaudit1", 1 }, { "fvaudit1", 2 } };
+#define N_CARRIED (sizeof CARRIED / sizeof CARRIED[0])
+_Static_assert(VAULT_MASTER_FILE_LEN_V2 == 12 + VAULT_KEY_LEN * (1 + N_CARRIED) + 16,
+	"version 2 key file layout");
+
 struct vault_key {
 	uint8_t k[VAULT_KEY_LEN];
+	uint8_t carried[N_CARRIED][VAULT_KEY_LEN];
+	int has_carried; /* a rotated master key file's */
 };
 
 static const char MASTER_MAGIC[8] = { 'F', 'V', 'M', 'A', 'S', 'T', 'E', 'R' };
 #define MASTER_VERSION 1
+#define MASTER_VERSION_ROOT 2 /* with the carried keys */
 #define WRAP_VERSION 1
 #define WRAP_NONCE crypto_aead_xchacha20poly1305_ietf_NPUBBYTES
 #define WRAP_TAG crypto_aead_xchacha20poly1305_ietf_ABYTES
@@ -110,6 +126,14 @@ vault_err_t vault_key_derive(const vault_key_t *k, const char *context, uint64_t
 	if (!k || !context || !out || strlen(context) != crypto_kdf_CONTEXTBYTES ||
 	    strcmp(context, "fvvault1") == 0 || len < crypto_kdf_BYTES_MIN || len > crypto_kdf_BYTES_MAX)
 		return VAULT_ERR_ARG;
+	for (size_t i = 0; k->has_carried && i < N_CARRIED; i++) {
+		if (strcmp(context, CARRIED[i].context) == 0 && id == CARRIED[i].id) {
+			if (len != VAULT_KEY_LEN)
+				return VAULT_ERR_ARG;
+			memcpy(out, k->carried[i], len);
+			return VAULT_OK;
+		}
+	}
 	return crypto_kdf_derive_from_key(out, len, id, context, k->k) == 0 ? VAULT_OK : VAULT_ERR_CRYPTO;
 }
 
@@ -138,10 +162,23 @@ int vault_id_valid(const char *id)
 
 /* ---- Master key file ---------------------------------------------------- */
 
-static void master_check(const uint8_t key[VAULT_KEY_LEN], uint8_t out[16])
+/* The check value of a key file: a hash keyed with the key, of a fixed
+ * text (version 1), and of the carried keys that follow the key (version
+ * 2). */
+static void master_check(const uint8_t *key, int version, uint8_t out[16])
 {
-	static const char msg[] = "faxvault master key check v1";
-	crypto_generichash(out, 16, (const uint8_t *)msg, sizeof msg - 1, key, VAULT_KEY_LEN);
+	static const char msg1[] = "faxvault master key check v1";
+	static const char msg2[] = "faxvault master key check v2";
+	if (version == MASTER_VERSION) {
+		crypto_generichash(out, 16, (const uint8_t *)msg1, sizeof msg1 - 1, key, VAULT_KEY_LEN);
+		return;
+	}
+	crypto_generichash_state h;
+	crypto_generichash_init(&h, key, VAULT_KEY_LEN, 16);
+	crypto_generichash_update(&h, (const uint8_t *)msg2, sizeof msg2 - 1);
+	crypto_generichash_update(&h, key + VAULT_KEY_LEN, VAULT_KEY_LEN * N_CARRIED);
+	crypto_generichash_final(&h, out, 16);
+	sodium_memzero(&h, sizeof h);
 }
 
 /* fsync of the directory holding path, so that a new name is durable. */
@@ -175,7 +212,7 @@ static vault_err_t master_read(int fd, vault_key_t **out)
 		return VAULT_ERR_IO;
 	if (!S_ISREG(st.st_mode) || (st.st_mode & (S_IRWXG | S_IRWXO)) != 0)
 		return VAULT_ERR_KEYFILE_MODE;
-	uint8_t buf[VAULT_MASTER_FILE_LEN + 1];
+	uint8_t buf[VAULT_MASTER_FILE_LEN_V2 + 1];
 	size_t got = 0;
 	while (got < sizeof buf) {
 		ssize_t r = read(fd, buf + got, sizeof buf - got);
@@ -191,15 +228,20 @@ static vault_err_t master_read(int fd, vault_key_t **out)
 	}
 	vault_err_t rc = VAULT_ERR_KEYFILE_FORMAT;
 	uint8_t check[16];
-	if (got == VAULT_MASTER_FILE_LEN && memcmp(buf, MASTER_MAGIC, 8) == 0 &&
-		buf[8] == 0 && buf[9] == MASTER_VERSION && buf[10] == 0 && buf[11] == 0) {
-		master_check(buf + 12, check);
-		if (sodium_memcmp(check, buf + 12 + VAULT_KEY_LEN, 16) == 0) {
+	int version = got >= 12 && buf[8] == 0 && buf[10] == 0 && buf[11] == 0 ? buf[9] : 0;
+	size_t want = version == MASTER_VERSION ? VAULT_MASTER_FILE_LEN
+		: version == MASTER_VERSION_ROOT ? VAULT_MASTER_FILE_LEN_V2 : 0;
+	if (want && got == want && memcmp(buf, MASTER_MAGIC, 8) == 0) {
+		master_check(buf + 12, version, check);
+		if (sodium_memcmp(check, buf + want - 16, 16) == 0) {
 			vault_key_t *k = vault_key_alloc();
 			if (!k) {
 				rc = VAULT_ERR_CRYPTO;
 			} else {
 				memcpy(k->k, buf + 12, VAULT_KEY_LEN);
+				k->has_carried = version == MASTER_VERSION_ROOT;
+				if (k->has_carried)
+					memcpy(k->carried, buf + 12 + VAULT_KEY_LEN, sizeof k->carried);
 				vault_key_seal(k);
 				*out = k;
 				rc = VAULT_OK;
@@ -211,9 +253,11 @@ static vault_err_t master_read(int fd, vault_key_t **out)
 	return rc;
 }
 
-/* Writes a new key file at path. VAULT_OK with *raced = 1 when another
- * process created it first (then nothing was written: load theirs). */
-static vault_err_t master_create(const char *path, int *raced)
+/* Writes a new key file at path: a random key, with the keys carried from
+ * the key from (version 2), or alone (version 1, from NULL). VAULT_OK with
+ * *raced = 1 when another process created it first (then nothing was
+ * written: load theirs). */
+static vault_err_t master_create(const char *path, const vault_key_t *from, int *raced)
 {
 	*raced = 0;
 	char *tmp = xasprintf("%s.tmp-XXXXXX", path);
@@ -222,15 +266,21 @@ static vault_err_t master_create(const char *path, int *raced)
 		free(tmp);
 		return VAULT_ERR_IO;
 	}
-	uint8_t buf[VAULT_MASTER_FILE_LEN];
+	uint8_t buf[VAULT_MASTER_FILE_LEN_V2];
+	int version = from ? MASTER_VERSION_ROOT : MASTER_VERSION;
+	size_t len = from ? VAULT_MASTER_FILE_LEN_V2 : VAULT_MASTER_FILE_LEN;
 	memcpy(buf, MASTER_MAGIC, 8);
 	buf[8] = 0;
-	buf[9] = MASTER_VERSION;
+	buf[9] = (uint8_t)version;
 	buf[10] = buf[11] = 0;
 	randombytes_buf(buf + 12, VAULT_KEY_LEN);
-	master_check(buf + 12, buf + 12 + VAULT_KEY_LEN);
 	vault_err_t rc = VAULT_OK;
-	if (fchmod(fd, 0600) != 0 || fd_write_all(fd, buf, sizeof buf) != 0 || fsync(fd) != 0)
+	for (size_t i = 0; from && i < N_CARRIED && rc == VAULT_OK; i++)
+		rc = vault_key_derive(from, CARRIED[i].context, CARRIED[i].id,
+			buf + 12 + VAULT_KEY_LEN * (1 + i), VAULT_KEY_LEN);
+	master_check(buf + 12, version, buf + len - 16);
+	if (rc == VAULT_OK && (fchmod(fd, 0600) != 0 || fd_write_all(fd, buf, len) != 0 ||
+		fsync(fd) != 0))
 		rc = VAULT_ERR_IO;
 	sodium_memzero(buf, sizeof buf);
 	int e = errno;
@@ -278,7 +328,7 @@ vault_err_t vault_master_load(const char *path, int create, vault_key_t **out)
 		if (!create)
 			return VAULT_ERR_NOT_FOUND;
 		int raced;
-		vault_err_t rc = master_create(path, &raced);
+		vault_err_t rc = master_create(path, NULL, &raced);
 		if (rc != VAULT_OK)
 			return rc;
 		if (raced)
@@ -431,4 +481,36 @@ vault_err_t vault_doc_key_unwrap(const vault_key_t *account_key, const char *acc
 	uint8_t ad[AD_MAX];
 	size_t adlen = wrap_ad(ad, "faxvault document key", account_id, doc_id);
 	return unwrap(account_key, ad, adlen, wrapped, len, out);
+}
+
+vault_err_t vault_master_create_next(const vault_key_t *old, const char *path)
+{
+	if (!old || !path || !*path)
+		return VAULT_ERR_ARG;
+	int raced;
+	vault_err_t rc = master_create(path, old, &raced);
+	if (rc == VAULT_OK && raced) {
+		errno = EEXIST;
+		return VAULT_ERR_IO;
+	}
+	return rc;
+}
+
+int vault_master_same(const vault_key_t *a, const vault_key_t *b)
+{
+	return a && b && sodium_memcmp(a->k, b->k, VAULT_KEY_LEN) == 0;
+}
+
+int vault_master_lock(const char *path, int exclusive)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return -1;
+	if (flock(fd, exclusive ? LOCK_EX | LOCK_NB : LOCK_SH) != 0) {
+		int e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return fd;
 }

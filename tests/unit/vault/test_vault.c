@@ -530,6 +530,86 @@ static void test_header_parse(void **state)
 	assert_int_equal(vault_blob_size(VAULT_CHUNK, VAULT_CHUNK), VAULT_HEADER_LEN + VAULT_CHUNK + 42);
 }
 
+/* A rotated key file (version 2): a new key with another fingerprint that
+ * carries the audit chain's derived keys unchanged and none of the old
+ * key's bytes; carried again by a second rotation; altered, refused; an
+ * exclusive lock refused while a shared one is held. */
+static void test_master_rotated_file(void **state)
+{
+	(void)state;
+	char *p1 = xasprintf("%s/r1.key", dir), *p2 = xasprintf("%s/r2.key", dir),
+	     *p3 = xasprintf("%s/r3.key", dir);
+	vault_key_t *k1, *k2, *k3, *again;
+	assert_int_equal(vault_master_load(p1, 1, &k1), VAULT_OK);
+	assert_int_equal(vault_master_create_next(k1, p2), VAULT_OK);
+	assert_int_equal(vault_master_create_next(k1, p2), VAULT_ERR_IO); /* exists */
+	assert_int_equal(vault_master_load(p2, 0, &k2), VAULT_OK);
+	struct stat st;
+	assert_int_equal(stat(p2, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0600);
+	assert_int_equal(st.st_size, VAULT_MASTER_FILE_LEN_V2);
+	char f1[VAULT_FINGERPRINT_LEN], f2[VAULT_FINGERPRINT_LEN];
+	vault_key_fingerprint(k1, f1);
+	vault_key_fingerprint(k2, f2);
+	assert_string_not_equal(f1, f2);
+	assert_false(vault_master_same(k1, k2));
+	assert_int_equal(vault_master_load(p2, 0, &again), VAULT_OK);
+	assert_true(vault_master_same(k2, again));
+	vault_key_free(again);
+	/* The audit keys follow; any other derivation is the new key's own. */
+	uint8_t d1[32], d2[32], o1[32], o2[32];
+	for (uint64_t id = 1; id <= 2; id++) {
+		assert_int_equal(vault_key_derive(k1, "fvaudit1", id, d1, 32), VAULT_OK);
+		assert_int_equal(vault_key_derive(k2, "fvaudit1", id, d2, 32), VAULT_OK);
+		assert_memory_equal(d1, d2, 32);
+	}
+	assert_int_equal(vault_key_derive(k2, "fvaudit1", 1, d2, 16), VAULT_ERR_ARG);
+	assert_int_equal(vault_key_derive(k1, "fvaudit1", 3, o1, 32), VAULT_OK);
+	assert_int_equal(vault_key_derive(k2, "fvaudit1", 3, o2, 32), VAULT_OK);
+	assert_memory_not_equal(o1, o2, 32);
+	/* Nothing of the old key in the new file. */
+	size_t l1, l2;
+	uint8_t *b1 = slurp(p1, &l1), *b2 = slurp(p2, &l2);
+	assert_null(memmem(b2, l2, b1 + 12, VAULT_KEY_LEN));
+	/* A second rotation carries the same keys on. */
+	assert_int_equal(vault_master_create_next(k2, p3), VAULT_OK);
+	assert_int_equal(vault_master_load(p3, 0, &k3), VAULT_OK);
+	assert_int_equal(vault_key_derive(k3, "fvaudit1", 2, d2, 32), VAULT_OK);
+	assert_int_equal(vault_key_derive(k1, "fvaudit1", 2, d1, 32), VAULT_OK);
+	assert_memory_equal(d1, d2, 32);
+	/* Any altered byte (key, carried keys, check value) is refused. */
+	for (size_t at = 12; at < l2; at += 7) {
+		b2[at] ^= 0x20;
+		spit(p3, b2, l2);
+		assert_int_equal(chmod(p3, 0600), 0);
+		vault_key_t *bad = NULL;
+		if (vault_master_load(p3, 0, &bad) != VAULT_ERR_KEYFILE_FORMAT)
+			fail_msg("rotated key file altered at %zu accepted", at);
+		b2[at] ^= 0x20;
+	}
+	/* The key holder's shared lock keeps a rotation's exclusive one out. */
+	int held = vault_master_lock(p2, 0);
+	assert_true(held >= 0);
+	errno = 0;
+	assert_int_equal(vault_master_lock(p2, 1), -1);
+	assert_int_equal(errno, EWOULDBLOCK);
+	close(held);
+	int ex = vault_master_lock(p2, 1);
+	assert_true(ex >= 0);
+	close(ex);
+	free(b1);
+	free(b2);
+	vault_key_free(k1);
+	vault_key_free(k2);
+	vault_key_free(k3);
+	unlink(p1);
+	unlink(p2);
+	unlink(p3);
+	free(p1);
+	free(p2);
+	free(p3);
+}
+
 static void test_master_file(void **state)
 {
 	(void)state;
@@ -1048,6 +1128,7 @@ int main(void)
 		cmocka_unit_test(test_strerror),
 		cmocka_unit_test(test_secrets),
 		cmocka_unit_test(test_secret_rotation),
+		cmocka_unit_test(test_master_rotated_file),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

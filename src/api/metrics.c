@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "mail_sender.h"
+#include "smtp_auth.h"
 #include "smtp_server.h"
 #include "sec.h"
 
@@ -154,6 +155,18 @@ void metrics_render(buf_t *o, int64_t db_ns, int64_t in_flight)
 		      "faxvault_smtp_mails_total{outcome=\"refused\"} %llu\n",
 		(unsigned long long)s_sessions, (unsigned long long)s_busy,
 		(unsigned long long)s_accepted, (unsigned long long)s_refused);
+	uint64_t a_spf[SMTP_SPF_N], a_dkim[SMTP_DKIM_N];
+	smtp_auth_counts(a_spf, a_dkim);
+	buf_printf(o, "# HELP faxvault_smtp_spf_total SPF results of fax-by-email mails (none also for a loopback relay, not evaluated).\n"
+		      "# TYPE faxvault_smtp_spf_total counter\n");
+	for (int i = 0; i < SMTP_SPF_N; i++)
+		buf_printf(o, "faxvault_smtp_spf_total{result=\"%s\"} %llu\n",
+			smtp_spf_name((enum smtp_spf)i), (unsigned long long)a_spf[i]);
+	buf_printf(o, "# HELP faxvault_smtp_dkim_total DKIM results of fax-by-email mails (pass: a valid signature aligned with From).\n"
+		      "# TYPE faxvault_smtp_dkim_total counter\n");
+	for (int i = 0; i < SMTP_DKIM_N; i++)
+		buf_printf(o, "faxvault_smtp_dkim_total{result=\"%s\"} %llu\n",
+			smtp_dkim_name((enum smtp_dkim)i), (unsigned long long)a_dkim[i]);
 	buf_printf(o, "# HELP faxvault_db_seconds_total Time spent in the database.\n"
 		      "# TYPE faxvault_db_seconds_total counter\n"
 		      "faxvault_db_seconds_total %.6f\n", (double)db_ns / 1e9);

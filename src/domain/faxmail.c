@@ -230,6 +230,15 @@ int dom_faxmail_update(dom_ctx_t *c, const json_t *account, const json_t *body, 
 
 static const char smtp_actor[] = "system:smtp";
 
+/* Adds the SPF and DKIM results of m to the audit detail d. */
+static void auth_detail(json_t *d, const faxmail_msg_t *m)
+{
+	json_object_set_new(d, "spf", json_pack("{s:s, s:s, s:b}", "result", m->spf ? m->spf :
+		"none", "domain", m->spf_domain ? m->spf_domain : "", "aligned", m->spf_aligned));
+	json_object_set_new(d, "dkim", json_pack("{s:s, s:s}", "result", m->dkim ? m->dkim :
+		"none", "domain", m->dkim_domain ? m->dkim_domain : ""));
+}
+
 /* Audits a refusal on account_id (outcome failure) in a transaction of its
  * own, by system:smtp. */
 static void refusal_audit(store_t *st, const faxmail_msg_t *m, const char *account_id,
@@ -247,6 +256,7 @@ static void refusal_audit(store_t *st, const faxmail_msg_t *m, const char *accou
 		"server", m->peer);
 	if (detail)
 		json_object_set_new(d, "detail", json_string(detail));
+	auth_detail(d, m);
 	if (audit_record(tx, &a, "fax_by_email.refused", account_id, account_id, "failure", d) ==
 		STORE_OK)
 		store_commit(tx);
@@ -256,10 +266,10 @@ static void refusal_audit(store_t *st, const faxmail_msg_t *m, const char *accou
 }
 
 /* The sender checks on the member record p (may be NULL) in tx: NULL when
- * they pass, else the reason (a static code) and *account the account it
- * targeted ("" when none). */
+ * they pass, else the reason (a static code, or one written in buf) and
+ * *account the account it targeted ("" when none). */
 static const char *sender_refusal(store_tx_t *tx, const faxmail_msg_t *m, const json_t *p,
-	const char **account)
+	const char **account, char buf[32])
 {
 	*account = "";
 	if (!p || strcmp(rec_str(p, "kind"), "account") != 0)
@@ -277,10 +287,16 @@ static const char *sender_refusal(store_tx_t *tx, const faxmail_msg_t *m, const 
 		why = "sender_not_allowed";
 	else if (!faxmail_server_allowed(json_object_get(s, "allowed_servers"), m->peer))
 		why = "server_not_allowed";
-	else if (strcmp(rec_str(s, "spf"), "require") == 0)
-		why = "spf_unavailable";
-	else if (strcmp(rec_str(s, "dkim"), "require") == 0)
-		why = "dkim_unavailable";
+	else if (strcmp(rec_str(s, "spf"), "require") == 0 &&
+		 (!m->spf || strcmp(m->spf, "pass") != 0 || !m->spf_aligned)) {
+		snprintf(buf, 32, "spf_%s", m->spf && strcmp(m->spf, "pass") == 0 ? "misaligned" :
+			m->spf ? m->spf : "none");
+		why = buf;
+	} else if (strcmp(rec_str(s, "dkim"), "require") == 0 &&
+		   (!m->dkim || strcmp(m->dkim, "pass") != 0)) {
+		snprintf(buf, 32, "dkim_%s", m->dkim ? m->dkim : "none");
+		why = buf;
+	}
 	json_decref(s);
 	return why;
 }
@@ -308,7 +324,8 @@ int dom_faxmail_submit(store_t *st, const dom_config_t *cfg, const faxmail_msg_t
 		return dom_fail(e, "unavailable", "", "the database is not reachable");
 	json_t *p = store_principal_by_email(tx, m->from);
 	const char *account;
-	const char *why = sender_refusal(tx, m, p, &account);
+	char whybuf[32];
+	const char *why = sender_refusal(tx, m, p, &account, whybuf);
 	char acc[ID_MAX];
 	snprintf(acc, sizeof acc, "%s", account);
 	if (why) {
@@ -348,6 +365,24 @@ int dom_faxmail_submit(store_t *st, const dom_config_t *cfg, const faxmail_msg_t
 	int rc = nfiles == 0 ? dom_fail(e, "validation-failed", "file", "the mail has neither an "
 		"attachment nor a text to fax") : dom_fax_submit(&c, fields, files, nfiles, out, e);
 	json_decref(fields);
+	if (rc == 0 && c.tx) {
+		audit_ctx_t a = { .who = NULL, .actor = smtp_actor, .source = m->peer,
+			.request_id = m->session_id };
+		json_t *ids = json_array();
+		size_t i;
+		const json_t *f;
+		json_array_foreach(json_object_get(*out, "items"), i, f)
+			json_array_append(ids, json_object_get(f, "id"));
+		json_t *d = json_pack("{s:s, s:s, s:o}", "from", m->from, "server", m->peer, "faxes",
+			ids);
+		auth_detail(d, m);
+		if (audit_record(c.tx, &a, "fax_by_email.accepted", acc, acc, "success", d) !=
+		    STORE_OK) {
+			store_rollback(c.tx);
+			c.tx = NULL;
+		}
+		json_decref(d);
+	}
 	if (rc == 0) {
 		if (!c.tx || store_commit(c.tx) != STORE_OK) {
 			json_decref(*out);

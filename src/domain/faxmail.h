@@ -59,6 +59,13 @@ typedef struct faxmail_msg {
 	const char *body;       /* text part as UTF-8, or NULL: the cover page's text */
 	fax_file_t files[FAXMAIL_FILES_MAX]; /* attachments in order */
 	int nfiles;
+	/* Sender authentication (smtp_auth.h): result names, NULL meaning
+	 * "none"; the domains they are about. */
+	const char *spf;         /* "pass", "fail", "softfail", "neutral", "none", "temperror", "permerror" */
+	const char *spf_domain;  /* MAIL FROM's domain (HELO for <>) */
+	bool spf_aligned;        /* spf_domain is aligned with From's domain */
+	const char *dkim;        /* "pass" (valid and aligned), "misaligned", "fail", "none", "temperror", "permerror" */
+	const char *dkim_domain; /* d= of the deciding signature */
 } faxmail_msg_t;
 
 /* Decides whether m becomes a fax and submits it as POST /v1/faxes does
@@ -66,16 +73,20 @@ typedef struct faxmail_msg {
  * transactions of its own on st, as the member whose address is m->from.
  * The sender checks, in order: From is an active member of an active
  * account with fax.send, fax by e-mail is enabled there, From is on
- * allowed_senders, the peer is inside allowed_servers, SPF and DKIM when
- * required (no verifier yet: required means refused). Without attachments
- * the body is the document, else it is the cover page.
+ * allowed_senders, the peer is inside allowed_servers; with spf "require"
+ * m->spf is "pass" and m->spf_aligned; with dkim "require" m->dkim is
+ * "pass". Without attachments the body is the document, else it is the
+ * cover page.
  *
  * 0 with *out ({items: [fax…]}, caller frees); or -1 with e: kind
  * "mail-refused" for a sender check (the detail says which; the caller
  * must not repeat it to the client, which could then learn which
  * addresses exist), else the kind dom_fax_submit gave. Every refusal that
  * names an account is audited on it (fax_by_email.refused, by
- * system:smtp, with the reason); a mail that names none is not. */
+ * system:smtp, with the reason and the SPF and DKIM results); a mail that
+ * names none is not. An accepted mail is audited on its account
+ * (fax_by_email.accepted, by system:smtp, with the results and the fax
+ * ids) in the submission's transaction. */
 int dom_faxmail_submit(store_t *st, const dom_config_t *cfg, const faxmail_msg_t *m, json_t **out,
 	dom_err_t *e);
 

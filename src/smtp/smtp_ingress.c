@@ -6,6 +6,7 @@
 
 #include "faxmail.h"
 #include "log.h"
+#include "smtp_auth.h"
 #include "smtp_mime.h"
 
 /* Sets r to code and "status text", the text cut to printable ASCII. */
@@ -65,8 +66,14 @@ void smtp_ingress_deliver(void *arg, const smtp_envelope_t *env, const uint8_t *
 		mime_refusal(f, r);
 		return;
 	}
+	smtp_auth_t auth;
+	const char *from_domain = smtp_auth_domain_of(mail.from);
+	smtp_auth_spf(env->peer, env->helo, env->mail_from, from_domain, &auth);
+	smtp_auth_dkim(msg, len, from_domain, &auth);
 	faxmail_msg_t m = { .session_id = env->session_id, .peer = env->peer, .from = mail.from,
-		.subject = mail.subject, .body = mail.body };
+		.subject = mail.subject, .body = mail.body, .spf = smtp_spf_name(auth.spf),
+		.spf_domain = auth.spf_domain, .spf_aligned = auth.spf_aligned,
+		.dkim = smtp_dkim_name(auth.dkim), .dkim_domain = auth.dkim_domain };
 	for (int i = 0; i < env->nrcpt && i < FAX_TO_MAX; i++)
 		m.to[m.nto++] = env->rcpt[i];
 	for (int i = 0; i < mail.nparts; i++)
@@ -80,16 +87,19 @@ void smtp_ingress_deliver(void *arg, const smtp_envelope_t *env, const uint8_t *
 		char text[120];
 		snprintf(text, sizeof text, "Queued as %s", id ? id : "a fax");
 		set_reply(r, 250, "2.0.0", text);
-		log_event(LOG_INFO, "smtp.faxed", "session=%s peer=%s faxes=%zu first=%s",
-			env->session_id, env->peer, json_array_size(json_object_get(out, "items")),
-			id ? id : "-");
+		log_event(LOG_INFO, "smtp.faxed", "session=%s peer=%s faxes=%zu first=%s spf=%s "
+			"dkim=%s", env->session_id, env->peer,
+			json_array_size(json_object_get(out, "items")), id ? id : "-", m.spf, m.dkim);
 		json_decref(out);
 	} else if (strcmp(e.kind, "mail-refused") == 0) {
 		/* e.detail (the reason) stays in the log and the account's audit. */
-		log_event(LOG_INFO, "smtp.refused", "session=%s peer=%s why=%s", env->session_id,
-			env->peer, e.detail);
-		set_reply(r, 550, "5.7.1", "This sender may not send faxes by e-mail from this "
-			"server");
+		log_event(LOG_INFO, "smtp.refused", "session=%s peer=%s why=%s spf=%s dkim=%s",
+			env->session_id, env->peer, e.detail, m.spf, m.dkim);
+		/* The reply follows from the SPF and DKIM results alone. */
+		int code;
+		const char *status, *text;
+		smtp_auth_reply(&auth, &code, &status, &text);
+		set_reply(r, code, status, text);
 	} else {
 		log_event(LOG_INFO, "smtp.refused", "session=%s peer=%s why=%s", env->session_id,
 			env->peer, e.kind);

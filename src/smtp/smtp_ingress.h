@@ -1,9 +1,11 @@
 /* Fax by e-mail's ingress: the deliver callback of the SMTP listener. It
- * parses the message (smtp_mime.h), hands it to the domain's sender checks
- * and submission (dom_faxmail_submit) and turns the outcome into the SMTP
- * reply. A refusal by the sender checks is one reply, whatever the reason,
- * so that a stranger learns nothing of which addresses exist; the reason is
- * in the audit log of the account the mail named. Ownership: st and cfg are
+ * parses the message (smtp_mime.h), checks SPF and DKIM (smtp_auth.h),
+ * hands it to the domain's sender checks and submission
+ * (dom_faxmail_submit) and turns the outcome into the SMTP reply. A refusal
+ * by the sender checks is answered from the SPF and DKIM results alone
+ * (smtp_auth_reply), whatever the reason, so that a stranger learns nothing
+ * of which addresses exist; the reason is in the audit log of the account
+ * the mail named. Ownership: st and cfg are
  * borrowed and must outlive the listener. */
 #ifndef FV_SMTP_INGRESS_H
 #define FV_SMTP_INGRESS_H

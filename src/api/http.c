@@ -515,7 +515,10 @@ static void handle(api_t *a, struct MHD_Connection *conn, const char *url, const
 
 	char peer[INET6_ADDRSTRLEN + 1];
 	peer_address(conn, peer, sizeof peer);
-	store_tx_t *tx = store_begin(a->st, true);
+	/* A route that writes nothing runs in a read transaction, beside the
+	 * writer; its audit event and last_seen_at go through the store's group
+	 * commit (audit_record, dom_authenticate). */
+	store_tx_t *tx = store_begin(a->st, !(r->flags & ROUTE_READONLY));
 	if (!tx) {
 		set_problem(ans, "unavailable", "the database is not reachable", NULL, rq->rid, lang);
 		goto out;
@@ -677,6 +680,15 @@ static void handle(api_t *a, struct MHD_Connection *conn, const char *url, const
 			free(names);
 			goto fail;
 		}
+		}
+		if (who.consent_id[0] && !store_tx_writes(tx)) {
+			/* A consent's first use is recorded with the request. */
+			store_rollback(tx);
+			c.tx = tx = store_begin(a->st, true);
+			if (!tx) {
+				dom_fail(&e, "unavailable", "", "the database is not reachable");
+				goto fail;
+			}
 		}
 		if (who.consent_id[0] && dom_consent_used(&c, account, who.consent_id, &e) != 0)
 			goto fail;

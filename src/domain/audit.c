@@ -6,6 +6,7 @@
 #include <sodium.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "log.h"
@@ -154,9 +155,64 @@ void audit_mac(const audit_keys_t *k, const char *prev, const json_t *ev, char o
 
 /* ---- recording ---- */
 
+/* An event of a read, queued to the store's group commit with its own
+ * copy of what it records (the caller's context is gone by then). */
+struct grouped_event {
+	principal_t who;
+	bool has_who;
+	char *actor, *source, *request_id, *action, *target, *account_id, *outcome;
+	json_t *detail;
+};
+
+static char *dup_or_null(const char *s)
+{
+	return s ? xstrdup(s) : NULL;
+}
+
+static int record_grouped(store_tx_t *tx, void *arg)
+{
+	const struct grouped_event *g = arg;
+	audit_ctx_t ctx = { .who = g->has_who ? &g->who : NULL, .actor = g->actor, .source = g->source,
+		.request_id = g->request_id };
+	return audit_record(tx, &ctx, g->action, g->target, g->account_id, g->outcome, g->detail);
+}
+
+static void grouped_free(void *arg)
+{
+	struct grouped_event *g = arg;
+	free(g->actor);
+	free(g->source);
+	free(g->request_id);
+	free(g->action);
+	free(g->target);
+	free(g->account_id);
+	free(g->outcome);
+	json_decref(g->detail);
+	free(g);
+}
+
 int audit_record(store_tx_t *tx, const audit_ctx_t *ctx, const char *action, const char *target,
 	const char *account_id, const char *outcome, const json_t *detail)
 {
+	/* A read's event goes through the store's group commit; the read
+	 * transaction's end waits for it (store_tx_defer). */
+	if (!store_tx_writes(tx)) {
+		struct grouped_event *g = xcalloc(1, sizeof *g);
+		if (ctx && ctx->who) {
+			g->who = *ctx->who;
+			g->has_who = true;
+		}
+		g->actor = dup_or_null(ctx ? ctx->actor : NULL);
+		g->source = dup_or_null(ctx ? ctx->source : NULL);
+		g->request_id = dup_or_null(ctx ? ctx->request_id : NULL);
+		g->action = xstrdup(action);
+		g->target = dup_or_null(target);
+		g->account_id = dup_or_null(account_id);
+		g->outcome = xstrdup(outcome);
+		g->detail = detail ? json_deep_copy(detail) : NULL;
+		store_tx_defer(tx, record_grouped, g, grouped_free);
+		return 0;
+	}
 	int64_t seq;
 	int chain;
 	char prev[AUDIT_HASH_HEX];

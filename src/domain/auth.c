@@ -1,6 +1,7 @@
 /* Authentication: bearer credentials, password login, sessions, invitations
  * and the first operator's bootstrap. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <sodium.h>
@@ -125,6 +126,34 @@ static void session_limits(store_tx_t *tx, const dom_config_t *cfg, const json_t
 	*life_ms = (int64_t)hours * 3600000;
 }
 
+/* last_seen_at of a session or last_used_at of an API key, written by
+ * the store's next group when tx is a read transaction. */
+struct touch {
+	bool apikey;
+	int64_t now;
+	char id[ID_MAX];
+};
+
+static int touch_write(store_tx_t *tx, void *arg)
+{
+	const struct touch *t = arg;
+	if (t->apikey)
+		store_apikey_touch(tx, t->id, t->now);
+	else
+		store_session_touch(tx, t->id, t->now);
+	/* Bookkeeping: a credential revoked meanwhile, or a failure, fails
+	 * nothing else. */
+	return 0;
+}
+
+static void touch_credential(store_tx_t *tx, bool apikey, const char *id, int64_t now)
+{
+	struct touch *t = xmalloc(sizeof *t);
+	*t = (struct touch){ .apikey = apikey, .now = now };
+	snprintf(t->id, sizeof t->id, "%s", id);
+	store_tx_defer(tx, touch_write, t, free);
+}
+
 int dom_authenticate(store_tx_t *tx, const dom_config_t *cfg, const char *bearer,
 	const char *source, int64_t now, principal_t *p, dom_err_t *e)
 {
@@ -152,7 +181,7 @@ int dom_authenticate(store_tx_t *tx, const dom_config_t *cfg, const char *bearer
 			rc = apply_account_rules(tx, cfg, person, source, now, true, p, e);
 		}
 		if (rc == 0 && now - last >= TOUCH_EVERY_MS)
-			store_session_touch(tx, rec_str(s, "id"), now);
+			touch_credential(tx, false, rec_str(s, "id"), now);
 		json_decref(person);
 		json_decref(s);
 		return rc;
@@ -178,7 +207,7 @@ int dom_authenticate(store_tx_t *tx, const dom_config_t *cfg, const char *bearer
 		}
 		const json_t *lu = json_object_get(k, "last_used_at");
 		if (rc == 0 && (!json_is_integer(lu) || now - json_integer_value(lu) >= TOUCH_EVERY_MS))
-			store_apikey_touch(tx, rec_str(k, "id"), now);
+			touch_credential(tx, true, rec_str(k, "id"), now);
 		json_decref(person);
 		json_decref(k);
 		return rc;

@@ -100,7 +100,8 @@ int dom_fail_sub(dom_err_t *e, const char *kind, const char *field, const char *
 /* ---- authentication ---- */
 /* Resolves a bearer credential (session token or API key secret) at `now`.
  * 0 with *p filled; -1 with e (unauthenticated / account-suspended). Touches
- * last-seen times (needs a write transaction). */
+ * last-seen times (at most every 15 s per credential): in tx when it is a
+ * write transaction, else through the store's group commit (store_tx_defer). */
 int dom_authenticate(store_tx_t *tx, const dom_config_t *cfg, const char *bearer,
 	const char *source, int64_t now, principal_t *p, dom_err_t *e);
 /* The security settings in force for an account (defaults when none). */

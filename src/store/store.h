@@ -62,6 +62,34 @@ int64_t store_db_time_ns(store_t *st);
 store_tx_t *store_begin(store_t *st, bool write);
 int store_commit(store_tx_t *tx);
 void store_rollback(store_tx_t *tx);
+/* Whether tx began as a write transaction. A read transaction (SQLite WAL
+ * readers and PostgreSQL REPEATABLE READ snapshots run beside the writer)
+ * refuses every write statement (STORE_ERROR, logged
+ * store.write_in_read_tx): what it must write goes through a group below. */
+bool store_tx_writes(const store_tx_t *tx);
+/* The store tx belongs to. */
+store_t *store_tx_store(const store_tx_t *tx);
+
+/* Group commit: the small writes of a read transaction (the audit event of
+ * a read, last_seen_at) are queued at once, in order, and written by one
+ * writer at a time, many to a transaction. When the read transaction ends
+ * (store_commit or store_rollback), its caller waits until every write it
+ * queued is committed; the first waiting caller that finds no group being
+ * written becomes the writer: it takes the write lock, runs the queued
+ * writes in the order they were queued (at most STORE_GROUP_MAX), commits
+ * and wakes their callers; writes queued meanwhile form the next group.
+ * store_commit of the read transaction answers STORE_ERROR when one of
+ * its writes failed or its group could not commit, so its caller answers
+ * nothing that needed them; store_rollback waits the same (what was
+ * queued is written all the same) and ignores the outcome.
+ * fn writes with the group's transaction and answers 0, or -1 having
+ * written nothing (the others of its group are kept). arg is owned by the
+ * queue from this call on and released with free_arg (may be NULL) once
+ * written. Only for a read transaction (a write transaction writes
+ * itself). */
+#define STORE_GROUP_MAX 256
+typedef int (*store_group_fn)(store_tx_t *tx, void *arg);
+void store_tx_defer(store_tx_t *tx, store_group_fn fn, void *arg, void (*free_arg)(void *));
 
 /* A claim on an outbox: leases up to limit rows due at now to node until
  * now + lease_ms, inside tx. */

@@ -20,8 +20,30 @@ void sq_db_time(store_t *st, int64_t t0)
 	atomic_fetch_add(&st->db_ns, time_mono_ns() - t0);
 }
 
+bool sq_is_write(const char *sql)
+{
+	while (*sql == ' ')
+		sql++;
+	return strncmp(sql, "INSERT", 6) == 0 || strncmp(sql, "UPDATE", 6) == 0 ||
+		strncmp(sql, "DELETE", 6) == 0;
+}
+
+/* A write in a read transaction is a programming error (the route or the
+ * caller began the wrong kind): refused loudly, never run, since it would
+ * take the database's write lock behind the writers' queue (SQLite) or
+ * write outside the writers' lock (PostgreSQL). */
+static bool refused_in_read(store_tx_t *tx, const char *sql)
+{
+	if (tx->write)
+		return false;
+	log_event(LOG_ERROR, "store.write_in_read_tx", "sql=%.120s", sql);
+	return true;
+}
+
 json_t *sq_rows(store_tx_t *tx, const char *sql, const char *types, ...)
 {
+	if (sq_is_write(sql) && refused_in_read(tx, sql))
+		return NULL;
 	va_list ap;
 	va_start(ap, types);
 	json_t *rows = tx->st->be->rows(tx, false, sql, types, ap);
@@ -31,6 +53,8 @@ json_t *sq_rows(store_tx_t *tx, const char *sql, const char *types, ...)
 
 json_t *sq_one(store_tx_t *tx, const char *sql, const char *types, ...)
 {
+	if (sq_is_write(sql) && refused_in_read(tx, sql))
+		return NULL;
 	va_list ap;
 	va_start(ap, types);
 	json_t *rows = tx->st->be->rows(tx, true, sql, types, ap);
@@ -42,6 +66,8 @@ json_t *sq_one(store_tx_t *tx, const char *sql, const char *types, ...)
 
 int sq_exec(store_tx_t *tx, bool must_change, const char *sql, const char *types, ...)
 {
+	if (sq_is_write(sql) && refused_in_read(tx, sql))
+		return STORE_ERROR;
 	va_list ap;
 	va_start(ap, types);
 	int rc = tx->st->be->exec(tx, must_change, sql, types, ap);
@@ -85,6 +111,8 @@ static int sq_collect(const char *table, const char *const *names, const json_t 
 int sq_insert(store_tx_t *tx, const char *table, const char *const *cols, const json_t *obj)
 {
 	const json_t *vals[SQ_COLS_MAX];
+	if (refused_in_read(tx, table))
+		return STORE_ERROR;
 	int nv = sq_collect(table, cols, obj, vals);
 	if (nv < 0)
 		return STORE_ERROR;
@@ -113,6 +141,8 @@ int sq_update(store_tx_t *tx, const char *table, const char *const *allowed,
 	const char *id, const json_t *fields, const char *extra)
 {
 	const json_t *vals[SQ_COLS_MAX];
+	if (refused_in_read(tx, table))
+		return STORE_ERROR;
 	int nv = sq_collect(table, allowed, fields, vals);
 	if (nv <= 0)
 		return nv < 0 ? STORE_ERROR : STORE_OK;
@@ -214,15 +244,37 @@ store_tx_t *store_begin(store_t *st, bool write)
 	return st->be->begin(st, write);
 }
 
+bool store_tx_writes(const store_tx_t *tx)
+{
+	return tx->write;
+}
+
+store_t *store_tx_store(const store_tx_t *tx)
+{
+	return tx->st;
+}
+
+/* A read transaction's queued writes are waited for once it has ended:
+ * its snapshot would otherwise keep the group's checkpoint waiting. */
 int store_commit(store_tx_t *tx)
 {
-	return tx->st->be->commit(tx);
+	store_t *st = tx->st;
+	struct store_gitem *d = tx->deferred;
+	int rc = st->be->commit(tx);
+	if (d && sq_group_wait(st, d) != 0)
+		rc = STORE_ERROR;
+	return rc;
 }
 
 void store_rollback(store_tx_t *tx)
 {
-	if (tx)
-		tx->st->be->rollback(tx);
+	if (!tx)
+		return;
+	store_t *st = tx->st;
+	struct store_gitem *d = tx->deferred;
+	st->be->rollback(tx);
+	if (d)
+		sq_group_wait(st, d);
 }
 
 void store_close(store_t *st)

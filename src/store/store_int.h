@@ -41,14 +41,28 @@ struct store_backend {
 };
 
 /* The part of a store and of a transaction every backend shares. */
+struct store_gitem;
 struct store {
 	const struct store_backend *be;
 	_Atomic int64_t db_ns; /* time spent in the database */
 	int version;           /* schema version after migrations */
+	/* Writes queued for the next group (store_group.c), under its lock. */
+	struct store_gitem *g_head, *g_tail;
+	bool g_writing; /* a caller is writing a group */
 };
 struct store_tx {
 	store_t *st;
+	bool write; /* began with write=true; a read transaction refuses writes */
+	struct store_gitem *deferred; /* its queued writes (store_tx_defer) */
 };
+
+/* Waits until every write of the list (a transaction's, linked by their
+ * own link) is committed, writing groups meanwhile when no one else does;
+ * releases them. 0, or -1 when one of them was not written. */
+int sq_group_wait(store_t *st, struct store_gitem *list);
+
+/* Whether sql (one statement) changes rows. */
+bool sq_is_write(const char *sql);
 
 /* Adds the time since t0 (time_mono_ns) to the store's database time. */
 void sq_db_time(store_t *st, int64_t t0);

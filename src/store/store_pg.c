@@ -316,15 +316,6 @@ static json_t *result_rows(const PGresult *r, bool first)
 	return rows;
 }
 
-/* Whether sql changes rows (it then runs under a savepoint). */
-static bool is_write(const char *sql)
-{
-	while (*sql == ' ')
-		sql++;
-	return strncmp(sql, "INSERT", 6) == 0 || strncmp(sql, "UPDATE", 6) == 0 ||
-		strncmp(sql, "DELETE", 6) == 0;
-}
-
 static bool simple(PGconn *c, const char *sql)
 {
 	PGresult *r = PQexec(c, sql);
@@ -348,7 +339,8 @@ static int run_params(store_tx_t *tx, const char *sql, const struct params *p, P
 		buf_free(&q);
 		return STORE_ERROR;
 	}
-	bool sp = is_write(sql);
+	/* A statement that changes rows runs under a savepoint. */
+	bool sp = sq_is_write(sql);
 	if (sp && !simple(c, "SAVEPOINT sq")) {
 		buf_free(&q);
 		return STORE_ERROR;
@@ -478,6 +470,7 @@ static store_tx_t *pg_begin(store_t *base, bool write)
 		return NULL;
 	struct pg_tx *tx = xcalloc(1, sizeof *tx);
 	tx->base.st = base;
+	tx->base.write = write;
 	tx->c = c;
 	sq_db_time(base, t0);
 	return &tx->base;

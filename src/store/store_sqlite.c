@@ -21,6 +21,11 @@
 #define STORE_POOL_MAX 32
 #define STORE_STMT_CACHE 96
 #define STORE_BUSY_MS 10000
+/* Log frames past which a commit restarts the write-ahead log (SQLite's
+ * default automatic checkpoint size), and how long it waits for the
+ * readers of the moment to let it. */
+#define STORE_WAL_FRAMES 1000
+#define STORE_RESTART_WAIT_MS 20
 
 struct fv_embedded {
 	const char *name;
@@ -46,6 +51,8 @@ struct sqlite_store {
 	/* Writers of this process queue here rather than in SQLite's busy
 	 * handler, which sleeps in steps and makes a long latency tail. */
 	pthread_mutex_t wlock;
+	/* Log frames at which the next commit tries to restart the log. */
+	_Atomic int restart_at;
 	struct conn *free_conns[STORE_POOL_MAX];
 	int nfree;
 };
@@ -59,7 +66,34 @@ struct sqlite_tx {
 
 /* ---- connections ---- */
 
-static struct conn *conn_open(const char *path, char *err, size_t errlen)
+/* Called after each commit with the log's length in frames. SQLite's own
+ * automatic checkpoint (PASSIVE) cannot restart the log while a reader
+ * uses it, and with reads in read transactions beside the writer there is
+ * nearly always one: the log would grow without end and every commit
+ * would checkpoint (two fsyncs) again. A RESTART checkpoint instead waits
+ * a little for the readers of the moment (requests of a fraction of a
+ * millisecond; the group writer's own callers have ended theirs) and
+ * starts the log over; the committing writer still holds this process's
+ * writers' lock. A long reader (a backup) makes it give up, and the next
+ * try comes STORE_WAL_FRAMES later. */
+static int wal_hook(void *arg, sqlite3 *db, const char *name, int frames)
+{
+	struct sqlite_store *st = arg;
+	int at = atomic_load(&st->restart_at);
+	if (frames < at - STORE_WAL_FRAMES) /* restarted by someone else */
+		atomic_store(&st->restart_at, at = STORE_WAL_FRAMES);
+	if (frames < at)
+		return SQLITE_OK;
+	sqlite3_busy_timeout(db, STORE_RESTART_WAIT_MS);
+	int rc = sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_RESTART, NULL, NULL);
+	sqlite3_busy_timeout(db, STORE_BUSY_MS);
+	atomic_store(&st->restart_at, rc == SQLITE_OK ? STORE_WAL_FRAMES : frames + STORE_WAL_FRAMES);
+	if (rc != SQLITE_OK && rc != SQLITE_BUSY)
+		log_event(LOG_ERROR, "store.checkpoint", "err=\"%s\"", sqlite3_errmsg(db));
+	return SQLITE_OK;
+}
+
+static struct conn *conn_open(struct sqlite_store *st, const char *path, char *err, size_t errlen)
 {
 	sqlite3 *db = NULL;
 	int rc = sqlite3_open_v2(path, &db,
@@ -82,6 +116,8 @@ static struct conn *conn_open(const char *path, char *err, size_t errlen)
 		sqlite3_close(db);
 		return NULL;
 	}
+	if (st)
+		sqlite3_wal_hook(db, wal_hook, st);
 	struct conn *c = xcalloc(1, sizeof *c);
 	c->db = db;
 	return c;
@@ -409,7 +445,7 @@ static struct conn *pool_get(struct sqlite_store *st)
 	if (c)
 		return c;
 	char err[256];
-	c = conn_open(st->path, err, sizeof err);
+	c = conn_open(st, st->path, err, sizeof err);
 	if (!c)
 		log_event(LOG_ERROR, "store.open", "err=\"%s\"", err);
 	return c;
@@ -476,6 +512,7 @@ static store_tx_t *lite_begin(store_t *base, bool write)
 	}
 	struct sqlite_tx *tx = xcalloc(1, sizeof *tx);
 	tx->base.st = base;
+	tx->base.write = write;
 	tx->c = c;
 	tx->t0 = t0;
 	tx->write = write;
@@ -546,10 +583,13 @@ static const struct store_backend sqlite_backend = {
 
 store_t *store_open(const char *path, char *err, size_t errlen)
 {
-	struct conn *c = conn_open(path, err, errlen);
-	if (!c)
-		return NULL;
 	struct sqlite_store *st = xcalloc(1, sizeof *st);
+	struct conn *c = conn_open(st, path, err, errlen);
+	if (!c) {
+		free(st);
+		return NULL;
+	}
+	atomic_store(&st->restart_at, STORE_WAL_FRAMES);
 	st->base.be = &sqlite_backend;
 	st->path = xstrdup(path);
 	pthread_mutex_init(&st->lock, NULL);

@@ -1,0 +1,117 @@
+/* Group commit of the small writes of read transactions (see store.h): a
+ * queue per store, written by one of the waiting callers at a time, many
+ * writes to a transaction. */
+#include "store.h"
+#include "store_int.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+
+#include "log.h"
+#include "xalloc.h"
+
+struct store_gitem {
+	struct store_gitem *next;  /* in the store's queue, then in its group */
+	struct store_gitem *tnext; /* among its transaction's */
+	store_group_fn fn;
+	void *arg;
+	void (*free_arg)(void *);
+	bool done; /* set, under g_lock, once its group ended */
+	int rc;
+};
+
+/* One lock and one condition for every store: a process has one or two
+ * stores, and waking the waiters of another store costs them a check. */
+static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t g_done = PTHREAD_COND_INITIALIZER;
+
+void store_tx_defer(store_tx_t *tx, store_group_fn fn, void *arg, void (*free_arg)(void *))
+{
+	if (tx->write) {
+		/* A write transaction writes itself. */
+		if (fn(tx, arg) != 0)
+			log_event(LOG_ERROR, "store.deferred_failed", "in=write");
+		if (free_arg)
+			free_arg(arg);
+		return;
+	}
+	struct store_gitem *it = xcalloc(1, sizeof *it);
+	it->fn = fn;
+	it->arg = arg;
+	it->free_arg = free_arg;
+	store_t *st = tx->st;
+	pthread_mutex_lock(&g_lock);
+	if (st->g_tail)
+		st->g_tail->next = it;
+	else
+		st->g_head = it;
+	st->g_tail = it;
+	pthread_mutex_unlock(&g_lock);
+	it->tnext = tx->deferred;
+	tx->deferred = it;
+}
+
+/* Writes the first group of st's queue in one transaction. Called with
+ * g_lock held and st->g_writing set; returns with g_lock held, the
+ * group's items marked done and their waiters woken. */
+static void write_group(store_t *st)
+{
+	struct store_gitem *batch = st->g_head, *last = batch;
+	int n = 1;
+	while (last->next && n < STORE_GROUP_MAX) {
+		last = last->next;
+		n++;
+	}
+	st->g_head = last->next;
+	if (!st->g_head)
+		st->g_tail = NULL;
+	last->next = NULL;
+	pthread_mutex_unlock(&g_lock);
+
+	store_tx_t *tx = store_begin(st, true);
+	for (struct store_gitem *it = batch; it; it = it->next)
+		it->rc = tx ? it->fn(tx, it->arg) : -1;
+	bool ok = tx && store_commit(tx) == STORE_OK;
+	if (!ok)
+		log_event(LOG_ERROR, "store.group_failed", "writes=%d", n);
+
+	pthread_mutex_lock(&g_lock);
+	for (struct store_gitem *it = batch, *next; it; it = next) {
+		next = it->next;
+		if (!ok)
+			it->rc = -1;
+		it->done = true;
+	}
+	pthread_cond_broadcast(&g_done);
+}
+
+int sq_group_wait(store_t *st, struct store_gitem *list)
+{
+	int rc = 0;
+	pthread_mutex_lock(&g_lock);
+	for (struct store_gitem *it = list; it; it = it->tnext) {
+		while (!it->done) {
+			if (st->g_writing) {
+				pthread_cond_wait(&g_done, &g_lock);
+				continue;
+			}
+			/* The writer, until this item is written. */
+			st->g_writing = true;
+			while (!it->done)
+				write_group(st);
+			st->g_writing = false;
+			/* Whoever waits for what is left takes over. */
+			pthread_cond_broadcast(&g_done);
+		}
+		if (it->rc != 0)
+			rc = -1;
+	}
+	pthread_mutex_unlock(&g_lock);
+	for (struct store_gitem *it = list, *next; it; it = next) {
+		next = it->tnext;
+		if (it->free_arg)
+			it->free_arg(it->arg);
+		free(it);
+	}
+	return rc;
+}

@@ -18,6 +18,7 @@ import { webhooksPage, idpsPage } from "./js/pages/integrations.js";
 import { trunksPage, ratesPage, staffPage, termsAdminPage, statusAdminPage, securityIncidentsPage, partnersPage, portsPage } from "./js/pages/provider.js";
 import { accessPage, partnerConsentsPage } from "./js/pages/access.js";
 import { safeboxesPage, safeboxPage } from "./js/pages/safebox.js";
+import { billingPage, scimPage, breachPage } from "./js/pages/account.js";
 
 let me = null;
 let notice = null;      // a message for the sign-in page (signed out for inactivity…)
@@ -46,6 +47,7 @@ const PAGES = [
   { path: "numbers", nav: "nav.numbers", show: (m) => m.account_id && can(m, "numbers.manage", "data.read", "account.read"), page: numbersPage },
   { path: "audit", nav: "nav.audit", show: (m) => m.account_id && can(m, "data.read", "security.manage"), page: auditPage },
   { path: "cdrs", nav: "nav.cdrs", show: (m) => m.account_id && can(m, "billing.read"), page: cdrsPage },
+  { path: "billing", nav: "nav.billing", show: (m) => m.account_id && can(m, "billing.read"), page: billingPage },
   { path: "keys", nav: "nav.keys", show: () => true, page: keysPage },
   { path: "accounts", nav: "nav.accounts", show: (m) => can(m, "provider.accounts.read", "partner.accounts.read") && !m.account_id, page: accountsPage },
   { path: "inventory", nav: "nav.inventory", show: (m) => can(m, "provider.telephony.manage"), page: inventoryPage },
@@ -58,6 +60,8 @@ const PAGES = [
   { path: "retention", group: "settings", nav: "nav.retention", show: (m) => m.account_id && can(m, "security.manage", "data.read"), page: retentionPage },
   { path: "webhooks", group: "settings", nav: "nav.webhooks", show: (m) => m.account_id && can(m, "settings.manage", "data.read"), page: webhooksPage },
   { path: "idps", group: "settings", nav: "nav.idps", show: (m) => m.account_id && can(m, "security.manage"), page: idpsPage },
+  { path: "scim", group: "settings", nav: "nav.scim", show: (m) => m.account_id && can(m, "security.manage"), page: scimPage },
+  { path: "breach", group: "settings", nav: "nav.breach", show: (m) => m.account_id && can(m, "security.manage"), page: breachPage },
   { path: "access", group: "settings", nav: "nav.access", show: (m) => m.account_id && can(m, "ownership.transfer", "admins.manage", "security.manage", "data.read"), page: accessPage },
   { path: "consents", show: (m) => !m.account_id && can(m, "partner.accounts.read"), page: partnerConsentsPage },
   { path: "trunks", group: "provider", nav: "nav.trunks", show: (m) => can(m, "provider.telephony.manage"), page: trunksPage },

@@ -312,6 +312,46 @@ async function accountPages(page, acc, owner, dom, pw) {
   await page.click("#fax-cancel");
   await shows(page, "#fax-status", "Cancelled");
   check(true, "the scheduled fax is cancelled");
+  answer = "Audit 2027";
+  await page.click("#fax-hold-toggle");
+  await shows(page, "#fax-hold", "Audit 2027");
+  check((await rest("GET", `/v1/faxes/${fid}`, owner)).legal_hold.held === true, "the fax is under a legal hold");
+  await page.click("#fax-hold-toggle");
+  await page.waitForSelector("#fax-hold", { state: "detached", timeout: T });
+  check(true, "the fax's legal hold is lifted");
+
+  // Billing: a top-up by the operator in the ledger and the balance.
+  await rest("POST", `/v1/provider/accounts/${acc.id}/credits`, await opToken(), { amount_minor: 500, reason: "Welcome credit" });
+  await page.click("#nav-billing");
+  await page.waitForSelector("#ledger-table", { timeout: T });
+  check((await page.textContent("#ledger-table")).includes("Welcome credit") && /5[.,]00/.test(await page.textContent("#billing-balance")),
+    `the ledger and the balance show the top-up (${await page.textContent("#billing-balance")})`);
+  await accessible(page, "the billing page");
+  // SCIM: a token shown once, listed, revoked.
+  await page.click("#nav-settings");
+  await page.waitForSelector("#subnav", { timeout: T });
+  await page.click("#sub-scim");
+  await page.waitForSelector("#scim-create", { timeout: T });
+  await page.fill("#scim-name", "Entra ID");
+  await page.click("#scim-create button[type=submit]");
+  await page.waitForSelector("#scim-token", { timeout: T });
+  check((await page.textContent("#scim-token .code")).trim().startsWith("fvc_"), "the SCIM token is shown once");
+  const tok = (await rest("GET", `/v1/accounts/${acc.id}/scim-tokens`, owner)).items[0];
+  await accessible(page, "the SCIM page");
+  await page.click(`#scim-revoke-${tok.id}`);
+  await page.waitForSelector("#scim-none", { timeout: T });
+  check(true, "the SCIM token is revoked");
+  // A breach notice from the provider, acknowledged.
+  const inc = await rest("POST", "/v1/provider/security-incidents", await opToken(), { title: "Mail relay breach", description: "A relay leaked headers.",
+    severity: "medium", personal_data: true, affected: { account_ids: [acc.id] } });
+  await rest("POST", `/v1/provider/security-incidents/${inc.id}/notices`, await opToken(), { text_en: "Some headers leaked.", text_fr: "Des en-têtes ont fuité." });
+  await page.click("#sub-breach");
+  await page.waitForSelector(".breach", { timeout: T });
+  check((await page.textContent(".breach")).includes("Some headers leaked."), "the breach notice is shown");
+  await accessible(page, "the breach notices page");
+  await page.click(".breach button");
+  await page.waitForSelector(".breach-ack", { timeout: T });
+  check(true, "the breach notice is acknowledged");
   await signOutOf(page);
 }
 

@@ -78,6 +78,8 @@ export async function faxPage(ctx) {
     const cost = f.cost === null || f.cost === undefined ? f.estimated_cost : f.cost;
     dl.push([t(f.cost === null || f.cost === undefined ? "fax.estimated_cost" : "fax.cost"), h("span", { id: "fax-cost" }, fmtMoney(cost || 0, f.currency))]);
   }
+  // A legal hold keeps the fax from deletion, retention included.
+  if (f.legal_hold && f.legal_hold.held) dl.push([t("retention.hold_title"), h("span", { id: "fax-hold" }, f.legal_hold.reason || "")]);
   const items = [h("h1", {}, t("fax.title")), h("dl", { class: "facts" }, ...dl.flatMap(([k, v]) => [h("dt", {}, k), h("dd", {}, v)]))];
   const actions = h("div", { class: "actions" });
   const pdf = h("button", { type: "button", id: "fax-pdf" }, t("fax.pdf"));
@@ -103,6 +105,23 @@ export async function faxPage(ctx) {
       try { await api("POST", `/v1/faxes/${f.id}/cancel`); await ctx.rerender(); } catch (e) { st.fail(errorText(e)); }
     });
     actions.append(stop);
+  }
+  if (can(ctx.me, "security.manage") && ctx.me.account_id) {
+    const path = `/v1/accounts/${ctx.me.account_id}/faxes/${f.id}/legal-hold`;
+    const held = f.legal_hold && f.legal_hold.held;
+    const hold = h("button", { type: "button", class: "secondary", id: "fax-hold-toggle" }, t(held ? "fax.hold_lift" : "fax.hold"));
+    hold.addEventListener("click", async () => {
+      try {
+        if (held) await api("DELETE", path);
+        else {
+          const reason = prompt(t("fax.hold_prompt"));
+          if (!reason) return;
+          await api("PUT", path, { reason });
+        }
+        await ctx.rerender();
+      } catch (e) { st.fail(errorText(e)); }
+    });
+    actions.append(hold);
   }
   items.push(actions, st.node);
   // Page thumbnails (each an audited read), at most the first 6.

@@ -52,6 +52,13 @@ async function statusOf(page, id) {
 
 let answer = ""; // what the next prompt() of the page gets
 
+// Opens a page of a menu group (settings, provider) through the menus.
+async function openSub(page, group, sub) {
+  await page.click("#nav-" + group);
+  await page.waitForSelector("#subnav", { timeout: T });
+  await page.click("#sub-" + sub);
+}
+
 // Waits until the text of selector includes text.
 async function shows(page, selector, text) {
   await page.waitForFunction(([s, x]) => { const e = document.querySelector(s); return e && e.textContent.includes(x); }, [selector, text], { timeout: T });
@@ -242,9 +249,7 @@ async function accountPages(page, acc, owner, dom, pw) {
   await accessible(page, "the numbers page");
   await signOutOf(page);
   await signIn(page, process.env.OP_EMAIL, process.env.OP_PASSWORD);
-  await page.click("#nav-provider");
-  await page.waitForSelector("#subnav", { timeout: T });
-  await page.click("#sub-ports");
+  await openSub(page, "provider", "ports");
   await page.waitForSelector("#ports-admin-table", { timeout: T });
   const port = (await rest("GET", "/v1/provider/port-requests", await opToken())).items.find((x) => x.account_id === acc.id);
   await page.click(`#port-start-${port.id}`);
@@ -328,9 +333,7 @@ async function accountPages(page, acc, owner, dom, pw) {
     `the ledger and the balance show the top-up (${await page.textContent("#billing-balance")})`);
   await accessible(page, "the billing page");
   // SCIM: a token shown once, listed, revoked.
-  await page.click("#nav-settings");
-  await page.waitForSelector("#subnav", { timeout: T });
-  await page.click("#sub-scim");
+  await openSub(page, "settings", "scim");
   await page.waitForSelector("#scim-create", { timeout: T });
   await page.fill("#scim-name", "Entra ID");
   await page.click("#scim-create button[type=submit]");
@@ -365,9 +368,7 @@ async function opToken() {
 // their acceptance before anything else.
 async function terms(page, email, pw) {
   await signIn(page, process.env.OP_EMAIL, process.env.OP_PASSWORD);
-  await page.click("#nav-provider");
-  await page.waitForSelector("#subnav", { timeout: T });
-  await page.click("#sub-terms-admin");
+  await openSub(page, "provider", "terms-admin");
   await page.waitForSelector("#terms-publish", { timeout: T });
   await accessible(page, "the terms page");
   await page.fill("#terms-version", "2027-01");

@@ -27,6 +27,12 @@ static const scim_route_t routes[] = {
 	{ "PUT", "/scim/v2/Users/{id}" },
 	{ "PATCH", "/scim/v2/Users/{id}" },
 	{ "DELETE", "/scim/v2/Users/{id}" },
+	{ "GET", "/scim/v2/Groups" },
+	{ "POST", "/scim/v2/Groups" },
+	{ "GET", "/scim/v2/Groups/{id}" },
+	{ "PUT", "/scim/v2/Groups/{id}" },
+	{ "PATCH", "/scim/v2/Groups/{id}" },
+	{ "DELETE", "/scim/v2/Groups/{id}" },
 	{ NULL, NULL },
 };
 
@@ -147,16 +153,17 @@ static const char *match(const scim_req_t *q, char *id, size_t idlen, bool *path
 			return strcmp(q->method, "GET") == 0 ? routes[i].pattern : NULL;
 	if (strncmp(rest, "/Users", 6) == 0 && (rest[6] == '\0' || rest[6] == '/'))
 		res = "Users";
+	else if (strncmp(rest, "/Groups", 7) == 0 && (rest[7] == '\0' || rest[7] == '/'))
+		res = "Groups";
 	if (!res) {
 		*path_known = false;
 		return NULL;
 	}
-	const char *tail = rest + 6;
+	bool users = strcmp(res, "Users") == 0;
+	const char *tail = rest + 1 + strlen(res);
 	if (*tail == '\0' || strcmp(tail, "/") == 0) {
-		if (strcmp(q->method, "GET") == 0)
-			return "/scim/v2/Users";
-		if (strcmp(q->method, "POST") == 0)
-			return "/scim/v2/Users";
+		if (strcmp(q->method, "GET") == 0 || strcmp(q->method, "POST") == 0)
+			return users ? "/scim/v2/Users" : "/scim/v2/Groups";
 		return NULL;
 	}
 	tail++;
@@ -169,7 +176,7 @@ static const char *match(const scim_req_t *q, char *id, size_t idlen, bool *path
 	static const char *const item_methods[] = { "GET", "PUT", "PATCH", "DELETE", NULL };
 	for (int i = 0; item_methods[i]; i++)
 		if (strcmp(q->method, item_methods[i]) == 0)
-			return "/scim/v2/Users/{id}";
+			return users ? "/scim/v2/Users/{id}" : "/scim/v2/Groups/{id}";
 	return NULL;
 }
 
@@ -195,6 +202,61 @@ static int query_int(const scim_req_t *q, const char *name, int64_t lo, int64_t 
 	return parse_i64z(s, lo, hi, out);
 }
 
+/* startIndex and count of a list. */
+static int list_args(const scim_req_t *q, int64_t *start, int64_t *count, dom_err_t *e)
+{
+	if (query_int(q, "startIndex", -1000000000, 1000000000, 1, start) != 0 ||
+	    query_int(q, "count", -1000000000, 1000000000, SCIM_COUNT_DEFAULT, count) != 0)
+		return dom_fail(e, "validation-failed", "invalidValue",
+			"startIndex and count are whole numbers");
+	return 0;
+}
+
+/* Whether excludedAttributes names members (Entra ID asks groups without
+ * them). */
+static bool members_excluded(const scim_req_t *q)
+{
+	const char *x = json_string_value(json_object_get(q->query, "excludedAttributes"));
+	for (const char *p = x; p && *p;) {
+		size_t n = strcspn(p, ",");
+		while (n && p[n - 1] == ' ')
+			n--;
+		while (*p == ' ' && n) {
+			p++;
+			n--;
+		}
+		if (n == 7 && strncasecmp(p, "members", 7) == 0)
+			return true;
+		p += strcspn(p, ",");
+		if (*p)
+			p++;
+	}
+	return false;
+}
+
+static int run_groups(dom_ctx_t *c, const scim_req_t *q, const char *pattern, const char *id,
+	const json_t *body, json_t **out, int *status, dom_err_t *e)
+{
+	bool no_members = members_excluded(q);
+	if (strcmp(pattern, "/scim/v2/Groups") == 0) {
+		if (strcmp(q->method, "POST") == 0)
+			return dom_scim_group_create(c, body, e);
+		int64_t start, count;
+		if (list_args(q, &start, &count, e) != 0)
+			return -1;
+		return dom_scim_group_list(c, json_string_value(json_object_get(q->query, "filter")), start,
+			count, no_members, out, e);
+	}
+	if (strcmp(q->method, "GET") == 0)
+		return dom_scim_group_get(c, id, no_members, out, e);
+	if (strcmp(q->method, "PUT") == 0)
+		return dom_scim_group_replace(c, id, body, q->if_match, out, e);
+	if (strcmp(q->method, "PATCH") == 0)
+		return dom_scim_group_patch(c, id, body, q->if_match, out, e);
+	*status = 204;
+	return dom_scim_group_delete(c, id, e);
+}
+
 static int run(dom_ctx_t *c, const scim_req_t *q, const char *pattern, const char *id,
 	const json_t *body, json_t **out, int *status, dom_err_t *e)
 {
@@ -217,13 +279,13 @@ static int run(dom_ctx_t *c, const scim_req_t *q, const char *pattern, const cha
 			return dom_scim_user_create(c, body, out, e);
 		}
 		int64_t start, count;
-		if (query_int(q, "startIndex", -1000000000, 1000000000, 1, &start) != 0 ||
-		    query_int(q, "count", -1000000000, 1000000000, SCIM_COUNT_DEFAULT, &count) != 0)
-			return dom_fail(e, "validation-failed", "invalidValue",
-				"startIndex and count are whole numbers");
+		if (list_args(q, &start, &count, e) != 0)
+			return -1;
 		return dom_scim_user_list(c, json_string_value(json_object_get(q->query, "filter")), start,
 			count, out, e);
 	}
+	if (strncmp(pattern, "/scim/v2/Groups", 15) == 0)
+		return run_groups(c, q, pattern, id, body, out, status, e);
 	if (strcmp(q->method, "GET") == 0)
 		return dom_scim_user_get(c, id, out, e);
 	if (strcmp(q->method, "PUT") == 0)

@@ -9,6 +9,8 @@
  *   GET    /scim/v2/Users?filter=…&startIndex=…&count=…
  *   POST   /scim/v2/Users
  *   GET|PUT|PATCH|DELETE /scim/v2/Users/{id}
+ *   GET    /scim/v2/Groups (the account's roles), POST (refused: 409 or 400)
+ *   GET|PUT|PATCH /scim/v2/Groups/{id} (members), DELETE (refused: 403)
  *
  * See docs/scim.md. scim_api_routes() lists the operations, for the
  * OpenAPI contract test. */

@@ -446,8 +446,42 @@ int dom_scim_user_get(dom_ctx_t *c, const char *id, json_t **out, dom_err_t *e)
 	return 0;
 }
 
-int dom_scim_user_list(dom_ctx_t *c, const char *filter, int64_t start, int64_t count,
-	json_t **out, dom_err_t *e)
+/* The group resource of role (one of group_roles), its members being the
+ * people (not deprovisioned) of rows holding it; members left out when
+ * no_members (Entra ID's excludedAttributes=members). New reference. */
+static json_t *group_resource(const char *role, const json_t *rows, bool no_members)
+{
+	json_t *members = json_array();
+	size_t i;
+	const json_t *row;
+	json_array_foreach(rows, i, row) {
+		if (strcmp(rec_str(row, "role"), role) != 0 ||
+		    strcmp(rec_str(row, "status"), "deprovisioned") == 0)
+			continue;
+		char ref[64];
+		snprintf(ref, sizeof ref, "/scim/v2/Users/%s", rec_str(row, "id"));
+		json_array_append_new(members, json_pack("{s:s, s:s, s:s}", "value", rec_str(row, "id"),
+			"display", rec_str(row, "email"), "$ref", ref));
+	}
+	json_t *r = json_pack("{s:[s], s:s, s:s, s:o}", "schemas", SCIM_URN_GROUP, "id", role,
+		"displayName", group_display(role), "members", members);
+	char ver[40], loc[64];
+	version_of(r, ver, sizeof ver);
+	snprintf(loc, sizeof loc, "/scim/v2/Groups/%s", role);
+	json_object_set_new(r, "meta", json_pack("{s:s, s:s, s:s}", "resourceType", "Group",
+		"location", loc, "version", ver));
+	if (no_members)
+		json_object_del(r, "members");
+	return r;
+}
+
+/* A list answer (RFC 7644 §3.4.2): the resources of the account's people
+ * (groups: one per role when as_groups, members left out when no_members)
+ * that filter matches, from start, at most count, as a ListResponse in
+ * *out; the read audited as action. The filter may hold personal data: the
+ * event says only that there was one, and how many were answered. */
+static int list_answer(dom_ctx_t *c, const char *filter, int64_t start, int64_t count,
+	bool as_groups, bool no_members, const char *action, json_t **out, dom_err_t *e)
 {
 	scim_filter_t *f = NULL;
 	if (filter) {
@@ -460,40 +494,50 @@ int dom_scim_user_list(dom_ctx_t *c, const char *filter, int64_t start, int64_t 
 		scim_filter_free(f);
 		return dom_fail(e, "internal", "", "users could not be read");
 	}
-	if (start < 1)
-		start = 1;
-	if (count < 0)
-		count = 0;
-	if (count > SCIM_COUNT_MAX)
-		count = SCIM_COUNT_MAX;
-	json_t *items = json_array();
-	int64_t total = 0;
+	json_t *all = json_array();
 	size_t i;
 	json_t *row;
-	json_array_foreach(rows, i, row) {
-		json_t *r = user_resource(row);
-		if (!f || scim_filter_match(f, r)) {
-			total++;
-			if (total >= start && (int64_t)json_array_size(items) < count) {
-				json_array_append(items, r);
-			}
-		}
-		json_decref(r);
+	if (as_groups) {
+		for (i = 0; i < sizeof group_roles / sizeof group_roles[0]; i++)
+			json_array_append_new(all, group_resource(group_roles[i][0], rows, false));
+	} else {
+		json_array_foreach(rows, i, row)
+			json_array_append_new(all, user_resource(row));
 	}
 	json_decref(rows);
+	if (start < 1)
+		start = 1;
+	count = count < 0 ? 0 : count > SCIM_COUNT_MAX ? SCIM_COUNT_MAX : count;
+	json_t *items = json_array();
+	int64_t total = 0;
+	json_array_foreach(all, i, row) {
+		if (f && !scim_filter_match(f, row))
+			continue;
+		total++;
+		if (total >= start && (int64_t)json_array_size(items) < count) {
+			if (no_members)
+				json_object_del(row, "members");
+			json_array_append(items, row);
+		}
+	}
+	json_decref(all);
 	scim_filter_free(f);
 	*out = json_pack("{s:[s], s:I, s:I, s:I, s:o}", "schemas", SCIM_URN_LIST, "totalResults",
 		(json_int_t)total, "startIndex", (json_int_t)start, "itemsPerPage",
 		(json_int_t)json_array_size(items), "Resources", items);
-	/* The filter may hold personal data: the event says only that there
-	 * was one, and how many people were answered. */
-	if (audit_scim(c, "scim.user.list", c->who->account_id, json_pack("{s:b, s:I}", "filtered",
+	if (audit_scim(c, action, c->who->account_id, json_pack("{s:b, s:I}", "filtered",
 		    filter != NULL, "count", (json_int_t)json_array_size(items))) != 0) {
 		json_decref(*out);
 		*out = NULL;
 		return dom_fail(e, "internal", "", "the read could not be recorded");
 	}
 	return 0;
+}
+
+int dom_scim_user_list(dom_ctx_t *c, const char *filter, int64_t start, int64_t count,
+	json_t **out, dom_err_t *e)
+{
+	return list_answer(c, filter, start, count, false, false, "scim.user.list", out, e);
 }
 
 /* Makes the person in row what u asks for: address, name, active (a
@@ -635,6 +679,239 @@ int dom_scim_user_delete(dom_ctx_t *c, const char *id, const char *if_match, dom
 		rc = audit_scim(c, "scim.user.delete", id, json_pack("{s:s}", "email", rec_str(row, "email")));
 	json_decref(row);
 	return rc == 0 ? 0 : dom_fail(e, "internal", "", "the user could not be deprovisioned");
+}
+
+/* ---- Groups: the account's roles ---- */
+
+/* The role a group id names, or NULL with e (404). */
+static const char *group_role(const char *id, dom_err_t *e)
+{
+	for (size_t i = 0; id && i < sizeof group_roles / sizeof group_roles[0]; i++)
+		if (strcmp(group_roles[i][0], id) == 0)
+			return group_roles[i][0];
+	dom_fail(e, "not-found", "", "no such group");
+	return NULL;
+}
+
+int dom_scim_group_list(dom_ctx_t *c, const char *filter, int64_t start, int64_t count,
+	bool no_members, json_t **out, dom_err_t *e)
+{
+	return list_answer(c, filter, start, count, true, no_members, "scim.group.list", out, e);
+}
+
+int dom_scim_group_get(dom_ctx_t *c, const char *id, bool no_members, json_t **out, dom_err_t *e)
+{
+	const char *role = group_role(id, e);
+	if (!role)
+		return -1;
+	json_t *rows = store_scim_users(c->tx, c->who->account_id);
+	if (!rows)
+		return dom_fail(e, "internal", "", "users could not be read");
+	*out = group_resource(role, rows, no_members);
+	json_decref(rows);
+	if (audit_scim(c, "scim.group.read", role, NULL) != 0) {
+		json_decref(*out);
+		*out = NULL;
+		return dom_fail(e, "internal", "", "the read could not be recorded");
+	}
+	return 0;
+}
+
+/* Gives member id the role (C04: the owner keeps theirs; administrators
+ * need admins.manage; nobody gets permissions the token's creator does
+ * not hold). Audited as scim.user.role. */
+static int set_role(dom_ctx_t *c, const char *id, const char *role, dom_err_t *e)
+{
+	json_t *row = store_scim_user(c->tx, c->who->account_id, id);
+	if (!row || strcmp(rec_str(row, "status"), "deprovisioned") == 0) {
+		json_decref(row);
+		return dom_fail(e, "validation-failed", "invalidValue", "no such user: %.48s", id);
+	}
+	int rc = 0;
+	if (strcmp(rec_str(row, "role"), role) == 0)
+		goto out;
+	if (may_change(c, row, e) != 0) {
+		rc = -1;
+		goto out;
+	}
+	perm_set_t p = perm_role("account", role);
+	json_t *creator = store_principal_get(c->tx, c->who->person_id);
+	perm_set_t ceiling = creator ? person_perms(creator) : 0;
+	json_decref(creator);
+	if ((strcmp(role, "admin") == 0 && !(c->who->perms & P(ADMINS_MANAGE))) || (p & ~ceiling)) {
+		rc = dom_fail(e, "permission-not-held", "", "the SCIM token cannot give the role %s", role);
+		goto out;
+	}
+	json_t *upd = json_pack("{s:s, s:s, s:I}", "role", role, "permissions", "", "updated_at",
+		(json_int_t)time_now_ms());
+	rc = store_principal_update(c->tx, id, upd) == STORE_OK ? 0 : -1;
+	json_decref(upd);
+	if (rc == 0)
+		rc = audit_scim(c, "scim.user.role", id, json_pack("{s:s, s:s}", "old",
+			rec_str(row, "role"), "new", role));
+	if (rc != 0)
+		dom_fail(e, "internal", "", "the role could not be changed");
+out:
+	json_decref(row);
+	return rc;
+}
+
+/* Whether id is among the values of the members array ms. */
+static bool in_members(const json_t *ms, const char *id)
+{
+	size_t i;
+	const json_t *m;
+	json_array_foreach(ms, i, m)
+		if (strcmp(rec_str(m, "value"), id) == 0)
+			return true;
+	return false;
+}
+
+/* Makes the members of the role's group those of want (an array of
+ * {value}; NULL: none): the people added take the role; the people taken out go back
+ * to the user role (nobody leaves the user group but by joining another). */
+static int group_set_members(dom_ctx_t *c, const char *role, const json_t *cur, const json_t *want,
+	json_t **out, dom_err_t *e)
+{
+	if (want && !json_is_array(want))
+		return dom_fail(e, "validation-failed", "invalidValue", "members must be an array");
+	size_t i;
+	const json_t *m;
+	json_array_foreach(want, i, m)
+		if (!json_is_string(scim_get_ci(m, "value")))
+			return dom_fail(e, "validation-failed", "invalidValue", "each member is {\"value\": user id}");
+	json_t *added = json_array(), *removed = json_array();
+	int rc = 0;
+	json_array_foreach(want, i, m) {
+		const char *id = json_string_value(scim_get_ci(m, "value"));
+		if (!in_members(cur, id) && !in_members(added, id)) {
+			if ((rc = set_role(c, id, role, e)) != 0)
+				break;
+			json_array_append_new(added, json_pack("{s:s}", "value", id));
+		}
+	}
+	json_array_foreach(rc == 0 ? cur : NULL, i, m) {
+		const char *id = rec_str(m, "value");
+		if (in_members(want, id))
+			continue;
+		if (strcmp(role, "user") == 0) {
+			rc = dom_fail(e, "validation-failed", "mutability",
+				"every member holds a role: add %.48s to another group instead", id);
+			break;
+		}
+		if ((rc = set_role(c, id, "user", e)) != 0)
+			break;
+		json_array_append_new(removed, json_pack("{s:s}", "value", id));
+	}
+	if (rc == 0)
+		rc = audit_scim(c, "scim.group.update", role, json_pack("{s:O, s:O}", "added", added,
+			"removed", removed));
+	json_decref(added);
+	json_decref(removed);
+	if (rc != 0)
+		return e->kind ? -1 : dom_fail(e, "internal", "", "the group could not be changed");
+	json_t *rows = store_scim_users(c->tx, c->who->account_id);
+	if (!rows)
+		return dom_fail(e, "internal", "", "users could not be read");
+	*out = group_resource(role, rows, false);
+	json_decref(rows);
+	return 0;
+}
+
+static int group_check_version(const json_t *g, const char *if_match, dom_err_t *e)
+{
+	if (!if_match || strcmp(if_match, "*") == 0)
+		return 0;
+	const char *v = rec_str(json_object_get(g, "meta"), "version");
+	bool ok = strcmp(if_match, v) == 0 || strcmp(if_match, v + 2) == 0;
+	return ok ? 0 : dom_fail(e, "precondition-failed", "",
+		"the group has changed since that version (If-Match)");
+}
+
+/* The group as it is, for a change (NULL with e). */
+static json_t *group_current(dom_ctx_t *c, const char *id, const char *if_match, const char **role,
+	dom_err_t *e)
+{
+	*role = group_role(id, e);
+	if (!*role)
+		return NULL;
+	json_t *rows = store_scim_users(c->tx, c->who->account_id);
+	if (!rows) {
+		dom_fail(e, "internal", "", "users could not be read");
+		return NULL;
+	}
+	json_t *g = group_resource(*role, rows, false);
+	json_decref(rows);
+	if (group_check_version(g, if_match, e) != 0) {
+		json_decref(g);
+		return NULL;
+	}
+	return g;
+}
+
+int dom_scim_group_patch(dom_ctx_t *c, const char *id, const json_t *body, const char *if_match,
+	json_t **out, dom_err_t *e)
+{
+	const char *role;
+	json_t *g = group_current(c, id, if_match, &role, e);
+	if (!g)
+		return -1;
+	bool patchop = false;
+	size_t i;
+	const json_t *s;
+	json_array_foreach(scim_get_ci(body, "schemas"), i, s)
+		patchop |= json_is_string(s) && strcmp(json_string_value(s), SCIM_URN_PATCH) == 0;
+	if (!patchop) {
+		json_decref(g);
+		return dom_fail(e, "validation-failed", "invalidSyntax",
+			"a PATCH body names the schema %s", SCIM_URN_PATCH);
+	}
+	json_t *cur = json_deep_copy(json_object_get(g, "members"));
+	i18n_msg_t m;
+	const char *type = "invalidSyntax";
+	int rc = scim_patch_apply(g, scim_get_ci(body, "Operations"), &m, &type);
+	if (rc != 0)
+		rc = dom_fail_msg(e, "validation-failed", type, &m);
+	/* Groups are named by faxvault: a new displayName is not taken. */
+	const json_t *want = scim_get_ci(g, "members");
+	if (rc == 0)
+		rc = group_set_members(c, role, cur, want, out, e);
+	json_decref(cur);
+	json_decref(g);
+	return rc;
+}
+
+int dom_scim_group_replace(dom_ctx_t *c, const char *id, const json_t *body, const char *if_match,
+	json_t **out, dom_err_t *e)
+{
+	const char *role;
+	json_t *g = group_current(c, id, if_match, &role, e);
+	if (!g)
+		return -1;
+	int rc = group_set_members(c, role, json_object_get(g, "members"),
+		scim_get_ci(body, "members"), out, e);
+	json_decref(g);
+	return rc;
+}
+
+int dom_scim_group_create(dom_ctx_t *c, const json_t *body, dom_err_t *e)
+{
+	(void)c;
+	const char *name = json_string_value(scim_get_ci(body, "displayName"));
+	for (size_t i = 0; name && i < sizeof group_roles / sizeof group_roles[0]; i++)
+		if (strcasecmp(name, group_roles[i][0]) == 0 || strcasecmp(name, group_roles[i][1]) == 0)
+			return dom_fail(e, "conflict", "uniqueness",
+				"the group %s exists: it is one of the account's roles", group_roles[i][1]);
+	return dom_fail(e, "validation-failed", "invalidValue",
+		"the groups are the account's roles (Administrators, Billing, Users): none is created");
+}
+
+int dom_scim_group_delete(dom_ctx_t *c, const char *id, dom_err_t *e)
+{
+	(void)c;
+	if (!group_role(id, e))
+		return -1;
+	return dom_fail(e, "forbidden", "", "the account's roles cannot be deleted");
 }
 
 /* ---- discovery ---- */

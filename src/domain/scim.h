@@ -19,6 +19,7 @@
 #define FV_SCIM_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "domain.h"
@@ -66,6 +67,23 @@ int dom_scim_user_replace(dom_ctx_t *c, const char *id, const json_t *body, cons
 int dom_scim_user_patch(dom_ctx_t *c, const char *id, const json_t *body, const char *if_match,
 	json_t **out, dom_err_t *e);
 int dom_scim_user_delete(dom_ctx_t *c, const char *id, const char *if_match, dom_err_t *e);
+
+/* ---- Groups: one per role (admin, billing, user; custom roles are in
+ * none), members = the people holding it ---- */
+int dom_scim_group_list(dom_ctx_t *c, const char *filter, int64_t start, int64_t count,
+	bool no_members, json_t **out, dom_err_t *e);
+int dom_scim_group_get(dom_ctx_t *c, const char *id, bool no_members, json_t **out,
+	dom_err_t *e);
+/* Members added take the group's role; members taken out go back to the
+ * user role (leaving the user group is refused: join another). */
+int dom_scim_group_patch(dom_ctx_t *c, const char *id, const json_t *body, const char *if_match,
+	json_t **out, dom_err_t *e);
+int dom_scim_group_replace(dom_ctx_t *c, const char *id, const json_t *body, const char *if_match,
+	json_t **out, dom_err_t *e);
+/* Always -1: the roles exist (409 uniqueness for a role's name) and no
+ * other group is made; roles are not deleted. */
+int dom_scim_group_create(dom_ctx_t *c, const json_t *body, dom_err_t *e);
+int dom_scim_group_delete(dom_ctx_t *c, const char *id, dom_err_t *e);
 
 /* ---- discovery (RFC 7644 §4) ---- */
 json_t *scim_service_provider_config(void);

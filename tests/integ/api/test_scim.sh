@@ -3,7 +3,9 @@
 # once, security.manage), then the request sequences of Entra ID's and Okta's
 # SCIM validators written out (create, get by filter, patch replace,
 # deactivate, delete), the deactivated person's session refused on its very
-# next request, malformed filters, paths and PATCH bodies (400 with their
+# next request, the account's roles as Groups (Okta's and Entra ID's group
+# requests: members added take the role, members taken out go back to user),
+# malformed filters, paths and PATCH bodies (400 with their
 # scimType), ETags (If-Match -> 412), one account's token never seeing
 # another's people, and every change in the account's audit log with the
 # token as actor.
@@ -199,8 +201,80 @@ expect_problem 401 unauthenticated "and the nurse's API key too"
 req POST /v1/sessions "" '{"email":"nurse@hospital.example","password":"ward-lantern-2931-x"}'
 expect_status 401 "and the old password no longer signs in"
 
-# ======== what SCIM may not do ========
+# ======== Groups: the account's roles ========
+GROUP_URN=urn:ietf:params:scim:schemas:core:2.0:Group
+scim POST /scim/v2/Users "$TOK" '{"schemas":["'"$USER_URN"'"],"userName":"clerk@hospital.example","active":true}'
+expect_status 201 "a clerk provisioned"
+CLERK_ID=$(jqr .id)
+scim POST /scim/v2/Users "$TOK" '{"schemas":["'"$USER_URN"'"],"userName":"porter@hospital.example","active":true}'
+PORTER_ID=$(jqr .id)
+scim GET /scim/v2/Groups "$TOK"
+expect_status 200 "groups listed"
+expect_jq '.totalResults == 3 and [.Resources[].id] == ["admin","billing","user"] and [.Resources[].displayName] == ["Administrators","Billing","Users"] and (.Resources[0].schemas == ["'"$GROUP_URN"'"])' "one group per role"
+expect_jq '[.Resources[] | select(.id == "user") | .members[].value] | index("'"$CLERK_ID"'") != null' "the clerk is in Users"
+# Okta's group push looks the group up by name first.
+scim GET "/scim/v2/Groups?filter=$(urlenc 'displayName eq "Billing"')" "$TOK"
+expect_jq '.totalResults == 1 and .Resources[0].id == "billing" and .Resources[0].members == []' "Okta: the group by displayName"
+# Entra ID reads groups without their members.
+scim GET "/scim/v2/Groups?excludedAttributes=members" "$TOK"
+expect_jq '.totalResults == 3 and (.Resources | all(has("members") | not))' "Entra: excludedAttributes=members"
+scim GET /scim/v2/Groups/billing "$TOK"
+expect_status 200 "a group by id"
+G_ETAG=$(header ETag)
+expect_jq '.meta.resourceType == "Group" and (.meta.location | endswith("/scim/v2/Groups/billing"))' "meta"
+[ -n "$G_ETAG" ] && [ "$(jqr .meta.version)" = "$G_ETAG" ] && ok || fail "a group's ETag is its meta.version"
+# Okta: PATCH add a member.
+scim PATCH /scim/v2/Groups/billing "$TOK" '{"schemas":["'"$PATCH_URN"'"],"Operations":[{"op":"add","path":"members","value":[{"value":"'"$CLERK_ID"'","display":"clerk@hospital.example"}]}]}'
+expect_status 200 "Okta: a member added to Billing"
+expect_jq '[.members[].value] == ["'"$CLERK_ID"'"]' "the clerk is Billing's member"
+req GET "/v1/accounts/$ACC/users/$CLERK_ID" "$OWNER"
+expect_jq '.role == "billing"' "the clerk now holds the billing role"
+scim GET /scim/v2/Groups/user "$TOK"
+expect_jq '[.members[].value] | index("'"$CLERK_ID"'") == null' "and has left Users"
+# A stale version is refused.
+scim PATCH /scim/v2/Groups/billing "$TOK" '{"schemas":["'"$PATCH_URN"'"],"Operations":[{"op":"add","path":"members","value":[{"value":"'"$PORTER_ID"'"}]}]}' -H "If-Match: $G_ETAG"
+expect_scim_error 412 "" "a stale If-Match on a group"
+# Entra ID: PATCH remove with a value filter.
+scim PATCH /scim/v2/Groups/billing "$TOK" '{"schemas":["'"$PATCH_URN"'"],"Operations":[{"op":"Remove","path":"members[value eq \"'"$CLERK_ID"'\"]"}]}'
+expect_status 200 "Entra: the member removed"
+expect_jq '.members == []' "Billing is empty again"
+req GET "/v1/accounts/$ACC/users/$CLERK_ID" "$OWNER"
+expect_jq '.role == "user"' "the clerk is back to the user role"
+# PUT replaces the members.
+scim PUT /scim/v2/Groups/billing "$TOK" '{"schemas":["'"$GROUP_URN"'"],"displayName":"Billing","members":[{"value":"'"$CLERK_ID"'"},{"value":"'"$PORTER_ID"'"}]}'
+expect_status 200 "PUT a group's members"
+expect_jq '[.members[].value] | sort == (["'"$CLERK_ID"'","'"$PORTER_ID"'"] | sort)' "both in Billing"
+scim PUT /scim/v2/Groups/billing "$TOK" '{"schemas":["'"$GROUP_URN"'"],"displayName":"Billing","members":[{"value":"'"$PORTER_ID"'"}]}'
+req GET "/v1/accounts/$ACC/users/$CLERK_ID" "$OWNER"
+expect_jq '.role == "user"' "left out of the PUT: back to user"
+# What a group change may not do.
+scim PATCH /scim/v2/Groups/user "$TOK" '{"schemas":["'"$PATCH_URN"'"],"Operations":[{"op":"remove","path":"members[value eq \"'"$CLERK_ID"'\"]"}]}'
+expect_scim_error 400 mutability "nobody leaves Users but by joining another group"
 OWNER_ID=$(curl -s -H "Authorization: Bearer $OWNER" "$BASE/v1/me" | jq -r .id)
+scim PATCH /scim/v2/Groups/billing "$TOK" '{"schemas":["'"$PATCH_URN"'"],"Operations":[{"op":"add","path":"members","value":[{"value":"'"$OWNER_ID"'"}]}]}'
+expect_scim_error 403 "" "the owner's role is not SCIM's to change"
+scim PATCH /scim/v2/Groups/billing "$TOK" '{"schemas":["'"$PATCH_URN"'"],"Operations":[{"op":"add","path":"members","value":[{"value":"usr_nosuchperson"}]}]}'
+expect_scim_error 400 invalidValue "an unknown member"
+scim PATCH /scim/v2/Groups/billing "$TOK" '{"schemas":["'"$PATCH_URN"'"],"Operations":[{"op":"add","path":"members","value":"'"$CLERK_ID"'"}]}'
+expect_status 400 "members given as a string"
+scim POST /scim/v2/Groups "$TOK" '{"schemas":["'"$GROUP_URN"'"],"displayName":"Billing"}'
+expect_scim_error 409 uniqueness "a group named like a role exists"
+scim POST /scim/v2/Groups "$TOK" '{"schemas":["'"$GROUP_URN"'"],"displayName":"Radiology"}'
+expect_scim_error 400 invalidValue "no other group is made"
+scim DELETE /scim/v2/Groups/admin "$TOK"
+expect_scim_error 403 "" "roles are not deleted"
+scim GET /scim/v2/Groups/radiology "$TOK"
+expect_scim_error 404 "" "an unknown group"
+scim GET /scim/v2/Groups/billing "$TOK_B"
+expect_jq '.members == []' "B's token sees none of A's people in B's Billing"
+scim PATCH /scim/v2/Groups/billing "$TOK_B" '{"schemas":["'"$PATCH_URN"'"],"Operations":[{"op":"add","path":"members","value":[{"value":"'"$CLERK_ID"'"}]}]}'
+expect_scim_error 400 invalidValue "B's token cannot put A's clerk in a group"
+req GET "/v1/accounts/$ACC/users/$CLERK_ID" "$OWNER"
+expect_jq '.role == "user"' "A's clerk untouched by B"
+scim PUT /scim/v2/Groups/billing "$TOK" '{"schemas":["'"$GROUP_URN"'"],"displayName":"Billing","members":[]}'
+expect_status 200 "Billing emptied"
+
+# ======== what SCIM may not do ========
 scim DELETE "/scim/v2/Users/$OWNER_ID" "$TOK"
 expect_scim_error 403 "" "the owner cannot be deleted by SCIM"
 scim PATCH "/scim/v2/Users/$OWNER_ID" "$TOK" '{"schemas":["'"$PATCH_URN"'"],"Operations":[{"op":"replace","path":"active","value":false}]}'
@@ -259,7 +333,7 @@ expect_jq '.status == "invited"' "A's admin untouched"
 # ======== audit: the token is the actor ========
 req GET "/v1/accounts/$ACC/audit-events?actor=scim:$TOK_ID&limit=200" "$OWNER"
 expect_status 200 "the account's audit log by the token"
-for a in scim.user.create scim.user.patch scim.user.replace scim.user.deactivate scim.user.reactivate scim.user.delete scim.user.list scim.user.read; do
+for a in scim.user.create scim.user.patch scim.user.replace scim.user.deactivate scim.user.reactivate scim.user.delete scim.user.list scim.user.read scim.group.list scim.group.read scim.group.update scim.user.role; do
 	expect_jq "[.items[].action] | index(\"$a\") != null" "audit event $a by scim:$TOK_ID"
 done
 expect_jq '[.items[] | select(.action == "scim.user.deactivate")] | all(.actor.type == "scim")' "actor type scim"

@@ -229,8 +229,31 @@ json_t *dom_trunks_probe(store_tx_t *tx, const fax_env_t *env)
 	return out;
 }
 
+json_t *dom_trunks_register(store_tx_t *tx, const fax_env_t *env)
+{
+	json_t *trunks = trunks_active(tx), *out = trunks ? json_array() : NULL, *t;
+	size_t i;
+	json_array_foreach(trunks, i, t) {
+		if (!json_integer_value(json_object_get(t, "register")) || !*rec_str(t, "username"))
+			continue;
+		json_t *d = trunk_dial(t, env);
+		json_object_set_new(d, "registration", json_string(rec_str(t, "registration")));
+		json_array_append_new(out, d);
+	}
+	json_decref(trunks);
+	return out;
+}
+
 int dom_trunk_links_record(store_t *st, const json_t *links, int64_t now)
 {
+	return dom_trunk_states_record(st, "link_status", links, now);
+}
+
+int dom_trunk_states_record(store_t *st, const char *column, const json_t *links, int64_t now)
+{
+	int link = strcmp(column, "link_status") == 0;
+	if (!link && strcmp(column, "registration") != 0)
+		return -1;
 	store_tx_t *tx = store_begin(st, true);
 	if (!tx)
 		return -1;
@@ -240,9 +263,10 @@ int dom_trunk_links_record(store_t *st, const json_t *links, int64_t now)
 	json_object_foreach((json_t *)links, id, v) {
 		json_t *t = store_trunk_get(tx, id);
 		const char *now_st = json_string_value(v);
-		if (t && now_st && strcmp(rec_str(t, "link_status"), now_st) != 0) {
-			json_t *upd = json_pack("{s:s, s:I}", "link_status", now_st, "link_changed_at",
-				(json_int_t)now);
+		if (t && now_st && strcmp(rec_str(t, column), now_st) != 0) {
+			json_t *upd = json_pack("{s:s}", column, now_st);
+			if (link)
+				json_object_set_new(upd, "link_changed_at", json_integer(now));
 			if (store_trunk_update(tx, id, upd) == STORE_ERROR)
 				rc = STORE_ERROR;
 			json_decref(upd);
@@ -360,6 +384,11 @@ static json_t *trunk_public(const json_t *t, const fax_env_t *env)
 	if (out) {
 		json_object_set_new(out, "enabled", json_boolean(strcmp(rec_str(t, "status"), "active") == 0));
 		json_object_set_new(out, "status_changed_at", time_json(json_object_get(t, "link_changed_at")));
+		int reg = json_integer_value(json_object_get(t, "register")) != 0;
+		const char *rs = rec_str(t, "registration");
+		json_object_set_new(out, "register", json_boolean(reg));
+		json_object_set_new(out, "registration",
+			json_string(reg && (strcmp(rs, "registered") == 0 || strcmp(rs, "failed") == 0) ? rs : "none"));
 	}
 	if (out && !lo)
 		trunk_inbound_fields(t, out);
@@ -604,6 +633,17 @@ static int trunk_fields(const json_t *body, bool creating, bool loopback, json_t
 			return dom_fail(e, "validation-failed", "status", "\"status\" must be active or disabled");
 		json_object_set_new(rec, "status", json_string(status));
 	}
+	const json_t *reg = json_object_get(body, "register");
+	if (reg) {
+		if (!json_is_boolean(reg))
+			return dom_fail(e, "validation-failed", "register", "\"register\" must be true or false");
+		if (loopback)
+			return dom_fail(e, "validation-failed", "register",
+				"the loopback trunk does not register");
+		json_object_set_new(rec, "register", json_integer(json_is_true(reg)));
+		if (!json_is_true(reg))
+			json_object_set_new(rec, "registration", json_string("none"));
+	}
 	const json_t *mc = json_object_get(body, "max_calls");
 	if (mc) {
 		if (!json_is_integer(mc) || json_integer_value(mc) < 1 || json_integer_value(mc) > 10000)
@@ -647,15 +687,21 @@ static int trunk_auth_ready(const json_t *rec, const json_t *old, dom_err_t *e)
 {
 	const json_t *a = json_object_get(rec, "inbound_auth");
 	const char *auth = a ? json_string_value(a) : old ? rec_str(old, "inbound_auth") : "source";
-	if (!auth || !*auth || strcmp(auth, "source") == 0)
+	const json_t *r = json_object_get(rec, "register");
+	int reg = r ? json_integer_value(r) != 0 : old && json_integer_value(json_object_get(old, "register"));
+	int digest = auth && *auth && strcmp(auth, "source") != 0;
+	if (!digest && !reg)
 		return 0;
 	const json_t *u = json_object_get(rec, "username"), *p = json_object_get(rec, "secret");
 	int has_user = u ? json_is_string(u) : old && *rec_str(old, "username");
 	int has_pw = p ? json_is_string(p) : old && *rec_str(old, "secret");
-	if (!has_user || !has_pw)
+	if (has_user && has_pw)
+		return 0;
+	if (digest)
 		return dom_fail(e, "validation-failed", a ? "inbound_auth" : !has_user ? "username" : "password",
 			"digest authentication of inbound calls needs the trunk's username and password");
-	return 0;
+	return dom_fail(e, "validation-failed", r ? "register" : !has_user ? "username" : "password",
+		"registering with the carrier needs the trunk's username and password");
 }
 
 /* Seals the trunk password of rec (field "secret") for trunk id: trunk
@@ -677,7 +723,7 @@ int dom_trunk_create(dom_ctx_t *c, const json_t *body, json_t **out, dom_err_t *
 {
 	static const char *const allowed[] = { "id", "name", "peer", "username", "password",
 		"transport", "max_calls", "caller_id_rule", "prefixes", "status", "inbound_cidrs",
-		"called_number", "inbound_rewrite", "inbound_auth", NULL };
+		"called_number", "inbound_rewrite", "inbound_auth", "register", NULL };
 	const char *idin;
 	if (body_only(body, allowed, e) || body_str(body, "id", false, &idin, e))
 		return -1;
@@ -716,7 +762,7 @@ int dom_trunk_update(dom_ctx_t *c, const char *id, const json_t *body, json_t **
 {
 	static const char *const allowed[] = { "name", "peer", "username", "password", "transport",
 		"max_calls", "caller_id_rule", "prefixes", "status", "inbound_cidrs", "called_number",
-		"inbound_rewrite", "inbound_auth", NULL };
+		"inbound_rewrite", "inbound_auth", "register", NULL };
 	if (body_only(body, allowed, e))
 		return -1;
 	json_t *t = store_trunk_get(c->tx, id);

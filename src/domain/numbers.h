@@ -43,6 +43,14 @@ json_t *dom_trunks_probe(store_tx_t *tx, const fax_env_t *env);
  * "unknown"}; a trunk whose status changed gets it with link_changed_at
  * now, in one write transaction. How many changed, or -1. */
 int dom_trunk_links_record(store_t *st, const json_t *links, int64_t now);
+/* The same for column "link_status" or "registration" ({trunk_id:
+ * "registered"|"failed"|"none"}); link_changed_at only moves with the link. */
+int dom_trunk_states_record(store_t *st, const char *column, const json_t *states, int64_t now);
+/* The active trunks that register with their carrier (register true, a
+ * username): a new array of objects as dom_trunk_for answers them
+ * (password included) with their last "registration"; NULL when the store
+ * fails. */
+json_t *dom_trunks_register(store_tx_t *tx, const fax_env_t *env);
 /* The active trunks (loopback aside) that may send calls in, as a new array
  * of {id, name, max_calls, username ("" when none), inbound_cidrs:
  * ["CIDR"...], called_number ("request_uri"|"to"|"header:NAME"),

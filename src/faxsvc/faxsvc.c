@@ -34,6 +34,7 @@
 #include "sipauth.h"
 #include "timeutil.h"
 #include "trunk_health.h"
+#include "trunk_register.h"
 #if __has_include("webhook_sender.h")
 #include "webhook_sender.h"
 #define HAVE_WEBHOOK_SENDER 1
@@ -142,6 +143,7 @@ struct faxsvc {
 #endif
 	poller_t *retention;          /* the retention sweep */
 	trunk_health_t *health;       /* the trunks' OPTIONS keep-alive */
+	trunk_register_t *reg;        /* the trunks' registrations */
 	atomic_ullong failovers;      /* outbound calls moved on to another trunk */
 	int64_t next_sweep_ms;        /* when it next runs (the service's clock) */
 };
@@ -915,6 +917,7 @@ void faxsvc_metrics(buf_t *o, void *ud)
 		      "faxvault_fax_failovers_total %llu\n",
 		(unsigned long long)atomic_load(&s->failovers));
 	trunk_health_metrics(s->health, o);
+	trunk_register_metrics(s->reg, o);
 	buf_puts(o, "# HELP faxvault_fax_calls_up Fax calls in progress on this node, by trunk and direction.\n"
 		    "# TYPE faxvault_fax_calls_up gauge\n");
 	pthread_mutex_lock(&s->cmu);
@@ -1027,6 +1030,12 @@ static int retention_pass(poller_t *p, void *arg)
 	return n > 0 ? n : 0;
 }
 
+/* The Contact of the trunks' registrations: the first carrier listener. */
+static int reg_contact(void *ud, char *out, size_t cap)
+{
+	return faxsvc_carrier_bound(ud, 0, out, cap);
+}
+
 faxsvc_t *faxsvc_start(const faxsvc_config_t *cfg, store_t *st, char *err, size_t errlen)
 {
 	if (!cfg->dom || !cfg->dom->fax || !cfg->node_id) {
@@ -1072,6 +1081,10 @@ faxsvc_t *faxsvc_start(const faxsvc_config_t *cfg, store_t *st, char *err, size_
 		faxsvc_stop(s);
 		return NULL;
 	}
+	if (!(s->reg = trunk_register_start(st, s->env, reg_contact, s, err, errlen))) {
+		faxsvc_stop(s);
+		return NULL;
+	}
 	if (cfg->trunk_keepalive_ms > 0 &&
 	    !(s->health = trunk_health_start(st, s->env, cfg->trunk_keepalive_ms, err, errlen))) {
 		faxsvc_stop(s);
@@ -1094,6 +1107,8 @@ void faxsvc_stop(faxsvc_t *s)
 	s->retention = NULL;
 	trunk_health_stop(s->health);
 	s->health = NULL;
+	trunk_register_stop(s->reg);
+	s->reg = NULL;
 	pthread_mutex_lock(&s->mu);
 	for (int i = 0; i < s->nworkers; i++)
 		if (s->running[i])

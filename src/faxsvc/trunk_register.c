@@ -1,0 +1,200 @@
+/* Registration of trunks with their carriers (see trunk_register.h). */
+#include "trunk_register.h"
+
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "numbers.h"
+#include "poller.h"
+#include "register.h"
+#include "timeutil.h"
+#include "xalloc.h"
+
+#define REG_TRUNKS_MAX 64
+#define REG_POLL_MS 1000
+#define REG_EXPIRES_S 600         /* asked of the registrar */
+#define REG_TIMEOUT_MS 8000       /* one registration, the digest round included */
+#define REG_BACKOFF_MIN_MS 5000
+#define REG_BACKOFF_MAX_MS 300000
+#define REG_REFRESH_MIN_MS 5000
+
+struct reg_entry {
+	char id[64];
+	uint64_t sig;             /* of peer, username and password: a change starts over */
+	char call_id[REGISTER_CALL_ID_MAX];
+	uint32_t cseq;
+	int64_t due_ms;           /* monotonic */
+	int64_t backoff_ms;
+	int state;                /* 1 registered, 0 failed, -1 not yet */
+	int seen;
+};
+
+struct trunk_register {
+	store_t *st;
+	const fax_env_t *env;
+	trunk_contact_fn contact;
+	void *ud;
+	poller_t *poller;
+	pthread_mutex_t mu;       /* entries, for the metrics */
+	struct reg_entry e[REG_TRUNKS_MAX];
+	int n;
+};
+
+static uint64_t fnv(uint64_t h, const char *s)
+{
+	for (; s && *s; s++)
+		h = (h ^ (uint8_t)*s) * 1099511628211ULL;
+	return (h ^ 0xff) * 1099511628211ULL;
+}
+
+static int64_t mono_ms(void)
+{
+	return time_mono_ns() / 1000000;
+}
+
+/* Registers trunk t (as dom_trunks_register answers it) when due. */
+static void reg_one(trunk_register_t *r, struct reg_entry *e, const json_t *t, const char *contact,
+	json_t *states)
+{
+	const char *id = json_string_value(json_object_get(t, "id"));
+	register_binding_t b = { .registrar = json_string_value(json_object_get(t, "peer")),
+		.user = json_string_value(json_object_get(t, "username")),
+		.password = json_string_value(json_object_get(t, "password")),
+		.contact = contact, .expires = REG_EXPIRES_S, .cseq = e->cseq };
+	snprintf(b.call_id, sizeof b.call_id, "%s", e->call_id);
+	int granted = 0, status = 0;
+	int rc = register_run(&b, REG_TIMEOUT_MS, &granted, &status);
+	int64_t now = mono_ms();
+	pthread_mutex_lock(&r->mu);
+	snprintf(e->call_id, sizeof e->call_id, "%s", b.call_id);
+	e->cseq = b.cseq;
+	int was = e->state;
+	if (rc == 0) {
+		e->state = 1;
+		e->backoff_ms = 0;
+		int64_t refresh = (int64_t)granted * 750;
+		e->due_ms = now + (refresh > REG_REFRESH_MIN_MS ? refresh : REG_REFRESH_MIN_MS);
+	} else {
+		e->state = 0;
+		e->backoff_ms = e->backoff_ms ? e->backoff_ms * 2 : REG_BACKOFF_MIN_MS;
+		if (e->backoff_ms > REG_BACKOFF_MAX_MS)
+			e->backoff_ms = REG_BACKOFF_MAX_MS;
+		e->due_ms = now + e->backoff_ms;
+	}
+	pthread_mutex_unlock(&r->mu);
+	if (was != e->state || rc != 0)
+		log_event(rc == 0 ? LOG_INFO : LOG_WARN, rc == 0 ? "fax.trunk_registered" : "fax.trunk_register_failed",
+			"trunk=%s sip_status=%d expires=%d retry_in_ms=%lld", id, status, granted,
+			(long long)(rc == 0 ? 0 : e->backoff_ms));
+	json_object_set_new(states, id, json_string(rc == 0 ? "registered" : "failed"));
+}
+
+static int reg_pass(poller_t *p, void *arg)
+{
+	trunk_register_t *r = arg;
+	store_tx_t *tx = store_begin(r->st, false);
+	json_t *trunks = tx ? dom_trunks_register(tx, r->env) : NULL;
+	if (tx)
+		store_rollback(tx);
+	if (!trunks)
+		return 0;
+	char contact[96] = "";
+	if (r->contact && r->contact(r->ud, contact, sizeof contact) != 0)
+		contact[0] = '\0';
+	json_t *states = json_object();
+	for (int i = 0; i < r->n; i++)
+		r->e[i].seen = 0;
+	size_t i;
+	json_t *t;
+	json_array_foreach(trunks, i, t) {
+		if (poller_stopping(p))
+			break;
+		const char *id = json_string_value(json_object_get(t, "id"));
+		uint64_t sig = fnv(fnv(fnv(1469598103934665603ULL, json_string_value(json_object_get(t, "peer"))),
+			json_string_value(json_object_get(t, "username"))),
+			json_string_value(json_object_get(t, "password")));
+		struct reg_entry *e = NULL;
+		pthread_mutex_lock(&r->mu);
+		for (int k = 0; k < r->n && !e; k++)
+			if (strcmp(r->e[k].id, id) == 0)
+				e = &r->e[k];
+		if (!e && r->n < REG_TRUNKS_MAX) {
+			e = &r->e[r->n++];
+			memset(e, 0, sizeof *e);
+			snprintf(e->id, sizeof e->id, "%s", id);
+			e->state = -1;
+			e->sig = sig;
+		}
+		if (e && e->sig != sig) {
+			/* New credentials or registrar: a new binding, at once. */
+			e->sig = sig;
+			e->call_id[0] = '\0';
+			e->cseq = 0;
+			e->due_ms = 0;
+			e->backoff_ms = 0;
+		}
+		if (e)
+			e->seen = 1;
+		int due = e && mono_ms() >= e->due_ms;
+		pthread_mutex_unlock(&r->mu);
+		if (due)
+			reg_one(r, e, t, contact, states);
+	}
+	/* Trunks that stopped registering leave the table. */
+	pthread_mutex_lock(&r->mu);
+	for (int k = 0; k < r->n;)
+		if (!r->e[k].seen)
+			r->e[k] = r->e[--r->n];
+		else
+			k++;
+	pthread_mutex_unlock(&r->mu);
+	if (json_object_size(states) && dom_trunk_states_record(r->st, "registration", states, time_now_ms()) < 0)
+		log_event(LOG_ERROR, "fax.trunk_status_failed", "what=registration");
+	json_decref(states);
+	json_decref(trunks);
+	return 0;
+}
+
+trunk_register_t *trunk_register_start(store_t *st, const fax_env_t *env, trunk_contact_fn contact,
+	void *ud, char *err, size_t errlen)
+{
+	trunk_register_t *r = xcalloc(1, sizeof *r);
+	r->st = st;
+	r->env = env;
+	r->contact = contact;
+	r->ud = ud;
+	pthread_mutex_init(&r->mu, NULL);
+	r->poller = poller_start("trunk-register", REG_POLL_MS, reg_pass, r, err, errlen);
+	if (!r->poller) {
+		pthread_mutex_destroy(&r->mu);
+		free(r);
+		return NULL;
+	}
+	return r;
+}
+
+void trunk_register_stop(trunk_register_t *r)
+{
+	if (!r)
+		return;
+	poller_stop(r->poller);
+	pthread_mutex_destroy(&r->mu);
+	free(r);
+}
+
+void trunk_register_metrics(trunk_register_t *r, buf_t *out)
+{
+	buf_puts(out, "# HELP faxvault_trunk_registered Whether the trunk's registration with its carrier holds (1 registered, 0 failed), as this node sees it.\n"
+		      "# TYPE faxvault_trunk_registered gauge\n");
+	if (!r)
+		return;
+	pthread_mutex_lock(&r->mu);
+	for (int i = 0; i < r->n; i++)
+		if (r->e[i].state >= 0)
+			buf_printf(out, "faxvault_trunk_registered{trunk=\"%s\"} %d\n", r->e[i].id, r->e[i].state);
+	pthread_mutex_unlock(&r->mu);
+}

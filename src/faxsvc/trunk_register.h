@@ -1,0 +1,35 @@
+/* Registration of the trunks whose carrier wants it (a trunk's `register`,
+ * with its username and password): a poller thread keeps one REGISTER
+ * binding per such trunk (src/line/register.c, digest with qop=auth),
+ * refreshed at three quarters of the time the registrar granted, retried
+ * after a failure with a backoff doubling from 5 s to 5 minutes. The
+ * binding's Contact is this node's first carrier listener (fax.sip_listen),
+ * where the carrier then sends the calls for the trunk's numbers. Each
+ * change of state is written to the trunk's row (registration: registered
+ * or failed) and logged; /metrics shows faxvault_trunk_registered{trunk}.
+ *
+ * Ownership: st and env are borrowed and must outlive the thread. */
+#ifndef FV_FAXSVC_TRUNK_REGISTER_H
+#define FV_FAXSVC_TRUNK_REGISTER_H
+
+#include <stddef.h>
+
+#include "buf.h"
+#include "faxenv.h"
+#include "store.h"
+
+typedef struct trunk_register trunk_register_t;
+
+/* Where calls for us go: "IP:PORT" into out, 0; -1 when there is none. */
+typedef int (*trunk_contact_fn)(void *ud, char *out, size_t cap);
+
+/* Starts the thread. NULL with a reason in err. */
+trunk_register_t *trunk_register_start(store_t *st, const fax_env_t *env, trunk_contact_fn contact,
+	void *ud, char *err, size_t errlen);
+/* Stops the thread (a registration in flight ends first) and frees r. NULL: no-op. */
+void trunk_register_stop(trunk_register_t *r);
+/* Appends faxvault_trunk_registered{trunk} (1 registered, 0 failed). r may
+ * be NULL: the HELP and TYPE lines only. */
+void trunk_register_metrics(trunk_register_t *r, buf_t *out);
+
+#endif

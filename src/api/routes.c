@@ -6,6 +6,7 @@
 
 #include "xalloc.h"
 
+#include "gdpr.h"
 #include "perm.h"
 #include "router.h"
 
@@ -137,6 +138,16 @@ static int h_user_update(const api_call_t *r, dom_ctx_t *c, json_t **out, dom_er
 static int h_user_delete(const api_call_t *r, dom_ctx_t *c, json_t **out, dom_err_t *e)
 {
 	return dom_member_delete(c, r->account, route_param(r->m, "user_id"), out, e);
+}
+
+static int h_user_export(const api_call_t *r, dom_ctx_t *c, json_t **out, dom_err_t *e)
+{
+	return dom_member_export(c, r->account, route_param(r->m, "user_id"), out, e);
+}
+
+static int h_user_erase(const api_call_t *r, dom_ctx_t *c, json_t **out, dom_err_t *e)
+{
+	return dom_member_erase(c, r->account, route_param(r->m, "user_id"), r->body, out, e);
 }
 
 /* ---- API keys ---- */
@@ -408,6 +419,10 @@ static const struct route routes_core[] = {
 	{ "DELETE", "/v1/accounts/{id}/users/{user_id}", "users.delete", P(USERS_MANAGE) | P(ADMINS_MANAGE),
 		ROUTE_ACCOUNT, 204, h_user_delete },
 
+	{ "GET", "/v1/accounts/{id}/users/{user_id}/export", "users.export", P(SECURITY_MANAGE),
+		ROUTE_ACCOUNT, 200, h_user_export },
+	{ "POST", "/v1/accounts/{id}/users/{user_id}/erase", "users.erase", P(SECURITY_MANAGE),
+		ROUTE_ACCOUNT | ROUTE_BODY, 200, h_user_erase },
 	{ "POST", "/v1/accounts/{id}/users/{user_id}/unlock", "users.unlock",
 		P(USERS_MANAGE) | P(SECURITY_MANAGE), ROUTE_ACCOUNT, 200, h_user_unlock },
 	{ "GET", "/v1/accounts/{id}/security", "security.get", P(DATA_READ) | P(SECURITY_MANAGE),

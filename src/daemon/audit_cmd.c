@@ -106,6 +106,9 @@ static void print_text(const audit_report_t *r, int rc, const json_t *report)
 			r->caveats & AUDIT_CAVEAT_NO_KEY ? " (keyed hashes not checked: no key)" : "");
 	else if (r->events)
 		printf("no keyed event: every event is plain SHA-256\n");
+	if (r->redacted)
+		printf("events erased for a person (personal fields rewritten, digest kept): %lld\n",
+			(long long)r->redacted);
 	if (r->checkpoints)
 		printf("checkpoints checked: %lld; the newest: seq %lld, %s\n", (long long)r->checkpoints,
 			(long long)r->newest.seq, r->newest.time);

@@ -102,10 +102,14 @@ const audit_keys_t *audit_keys(void)
 static const char *const chain_fields[] = { "seq", "id", "time", "actor_id", "actor_type",
 	"on_behalf_of", "action", "target", "account_id", "source", "outcome", "detail", NULL };
 
-int audit_canonical(const json_t *ev, buf_t *out)
+/* Version 3: the personal fields (source, detail) through their digest pd. */
+static const char *const chain3_fields[] = { "seq", "id", "time", "actor_id", "actor_type",
+	"on_behalf_of", "action", "target", "account_id", "outcome", "pd", NULL };
+
+static int canonical_of(const json_t *ev, const char *const *fields, buf_t *out)
 {
-	for (int i = 0; chain_fields[i]; i++) {
-		const json_t *v = json_object_get(ev, chain_fields[i]);
+	for (int i = 0; fields[i]; i++) {
+		const json_t *v = json_object_get(ev, fields[i]);
 		char num[32];
 		const char *s = "";
 		size_t n = 0;
@@ -122,14 +126,39 @@ int audit_canonical(const json_t *ev, buf_t *out)
 	return 0;
 }
 
+int audit_canonical(const json_t *ev, buf_t *out)
+{
+	return canonical_of(ev, chain_fields, out);
+}
+
+/* One netstring of the string member key of ev into b. */
+static int netstring(buf_t *b, const json_t *ev, const char *key)
+{
+	const char *v = json_string_value(json_object_get(ev, key));
+	size_t n = v ? strlen(v) : 0;
+	return buf_printf(b, "%zu:", n) || buf_append(b, v ? v : "", n) || buf_append(b, ",", 1);
+}
+
+int audit_personal_digest(const char *salt, const json_t *ev, char out[AUDIT_HASH_HEX])
+{
+	buf_t b;
+	buf_init(&b, 1 << 20);
+	int rc = buf_append(&b, salt, strlen(salt)) || netstring(&b, ev, "source") ||
+		netstring(&b, ev, "detail") ? -1 : 0;
+	if (rc == 0)
+		sec_sha256_hex(b.data, b.len, out);
+	buf_free(&b);
+	return rc;
+}
+
 /* prev || canonical(ev) into b; an event too large to encode cannot be
  * chained: a marker is hashed instead, which verification reports as
  * broken. */
-static void chain_input(const char *prev, const json_t *ev, buf_t *b)
+static void chain_input(const char *prev, const json_t *ev, bool v3, buf_t *b)
 {
 	buf_init(b, 1 << 20);
 	buf_append(b, prev, strlen(prev));
-	if (audit_canonical(ev, b) != 0) {
+	if (canonical_of(ev, v3 ? chain3_fields : chain_fields, b) != 0) {
 		buf_reset(b);
 		buf_puts(b, "oversized");
 	}
@@ -138,7 +167,7 @@ static void chain_input(const char *prev, const json_t *ev, buf_t *b)
 void audit_hash(const char *prev, const json_t *ev, char out[AUDIT_HASH_HEX])
 {
 	buf_t b;
-	chain_input(prev, ev, &b);
+	chain_input(prev, ev, false, &b);
 	sec_sha256_hex(b.data, b.len, out);
 	buf_free(&b);
 }
@@ -146,7 +175,25 @@ void audit_hash(const char *prev, const json_t *ev, char out[AUDIT_HASH_HEX])
 void audit_mac(const audit_keys_t *k, const char *prev, const json_t *ev, char out[AUDIT_HASH_HEX])
 {
 	buf_t b;
-	chain_input(prev, ev, &b);
+	chain_input(prev, ev, json_integer_value(json_object_get(ev, "chain")) == AUDIT_CHAIN_REDACTABLE,
+		&b);
+	uint8_t mac[crypto_auth_hmacsha256_BYTES];
+	crypto_auth_hmacsha256(mac, (const uint8_t *)b.data, b.len, k->chain);
+	sodium_bin2hex(out, AUDIT_HASH_HEX, mac, sizeof mac);
+	buf_free(&b);
+}
+
+void audit_redaction_mac(const audit_keys_t *k, int64_t seq, const char *source,
+	const char *detail, char out[AUDIT_HASH_HEX])
+{
+	buf_t b;
+	buf_init(&b, 1 << 20);
+	size_t ns = strlen(source), nd = strlen(detail);
+	if (buf_printf(&b, "fvredact1%" PRId64 ",%zu:", seq, ns) || buf_append(&b, source, ns) ||
+	    buf_printf(&b, ",%zu:", nd) || buf_append(&b, detail, nd) || buf_append(&b, ",", 1)) {
+		buf_reset(&b);
+		buf_puts(&b, "oversized");
+	}
 	uint8_t mac[crypto_auth_hmacsha256_BYTES];
 	crypto_auth_hmacsha256(mac, (const uint8_t *)b.data, b.len, k->chain);
 	sodium_bin2hex(out, AUDIT_HASH_HEX, mac, sizeof mac);
@@ -219,7 +266,7 @@ int audit_record(store_tx_t *tx, const audit_ctx_t *ctx, const char *action, con
 	if (store_audit_head(tx, &seq, prev, &chain) != STORE_OK)
 		return -1;
 	const audit_keys_t *k = audit_keys();
-	if (!k && chain == AUDIT_CHAIN_KEYED) {
+	if (!k && chain >= AUDIT_CHAIN_KEYED) {
 		/* A plain event after keyed ones would read as a rewrite: a
 		 * process without the key records nothing. */
 		log_event(LOG_ERROR, "audit.unkeyed", "action=%s err=\"the chain is keyed and this process "
@@ -250,11 +297,25 @@ int audit_record(store_tx_t *tx, const audit_ctx_t *ctx, const char *action, con
 		"action", action, "target", target ? target : "", "account_id",
 		account_id ? account_id : "", "source", ctx && ctx->source ? ctx->source : "",
 		"outcome", outcome, "detail", dj ? dj : "{}", "chain",
-		k ? AUDIT_CHAIN_KEYED : AUDIT_CHAIN_PLAIN);
+		k ? AUDIT_CHAIN_REDACTABLE : AUDIT_CHAIN_PLAIN);
 	free(dj);
 	free(id);
 	if (!ev)
 		return -1;
+	if (k) {
+		/* Keyed events chain their personal fields through a salted
+		 * digest, so that an erasure can rewrite them (audit.h). */
+		uint8_t raw[16];
+		char salt[33], pd[AUDIT_HASH_HEX];
+		randombytes_buf(raw, sizeof raw);
+		sodium_bin2hex(salt, sizeof salt, raw, sizeof raw);
+		if (audit_personal_digest(salt, ev, pd) != 0) {
+			json_decref(ev);
+			return -1;
+		}
+		json_object_set_new(ev, "pd_salt", json_string(salt));
+		json_object_set_new(ev, "pd", json_string(pd));
+	}
 	char h[AUDIT_HASH_HEX];
 	if (k)
 		audit_mac(k, prev, ev, h);

@@ -13,6 +13,14 @@
  *      the vault's master key (crypto_kdf, context "fvaudit1", subkey 1),
  *      which is not in the database. Once an event is keyed, every later one
  *      is: a plain event after a keyed one breaks the chain.
+ *   3  keyed and redactable: as 2, but the hash covers `pd`, a SHA-256 over
+ *      a random per-event salt (`pd_salt`) and the personal fields (source,
+ *      detail), in their place. A GDPR erasure rewrites those fields of the
+ *      events naming the person, clears the salt (redacted_at set) and seals
+ *      what it wrote with redaction_mac: the chain still verifies through
+ *      pd, which without its salt reveals nothing that can be guessed back. Unredacted events are checked
+ *      against their digest as well. Every keyed event written since
+ *      migration 0030 is of version 3; earlier ones cannot be redacted.
  * Signed checkpoints (seq, prev_seq, head hash, time; Ed25519 key derived
  * the same way, subkey 2) are kept outside the database, so that removing
  * the newest events or recomputing the chain shows against them.
@@ -37,12 +45,15 @@
 #define AUDIT_TIME_MAX 32  /* an RFC 3339 time, NUL included */
 #define AUDIT_ACTOR_MAX 176
 
-enum { AUDIT_CHAIN_PLAIN = 1, AUDIT_CHAIN_KEYED = 2 };
+enum { AUDIT_CHAIN_PLAIN = 1, AUDIT_CHAIN_KEYED = 2, AUDIT_CHAIN_REDACTABLE = 3 };
 
 /* Canonical encoding of an event: its fields in a fixed order, each as a
  * netstring "LEN:BYTES,", integers in decimal. Pure. 0, or -1 if it does not
  * fit in out's ceiling. */
 int audit_canonical(const json_t *event, buf_t *out);
+/* Chain 3's digest of the personal fields: hex SHA-256(salt ||
+ * netstring(source) || netstring(detail)). Pure. 0 / -1 when too large. */
+int audit_personal_digest(const char *salt, const json_t *event, char out[AUDIT_HASH_HEX]);
 /* Chain 1: hash = hex SHA-256(prev_hash || canonical(event)). Pure. */
 void audit_hash(const char *prev_hash, const json_t *event, char out[AUDIT_HASH_HEX]);
 
@@ -65,9 +76,15 @@ void audit_keys_public(const audit_keys_t *k, uint8_t pk[32]);
 void audit_keys_public_hex(const audit_keys_t *k, char out[AUDIT_PK_HEX]);
 /* Ed25519 signature of m with the checkpoint signing key. */
 void audit_keys_sign(const audit_keys_t *k, const uint8_t *m, size_t len, uint8_t sig[64]);
-/* Chain 2: hash = hex HMAC-SHA-256(chain key, prev_hash || canonical). */
+/* Chain 2: hash = hex HMAC-SHA-256(chain key, prev_hash || canonical);
+ * chain 3 (the event's "chain" member) the same over the fields of version
+ * 3, pd in place of source and detail. */
 void audit_mac(const audit_keys_t *k, const char *prev_hash, const json_t *event,
 	char out[AUDIT_HASH_HEX]);
+/* What an erasure wrote into event seq (source, detail), sealed: hex
+ * HMAC-SHA-256(chain key, "fvredact1" || seq || netstrings of both). */
+void audit_redaction_mac(const audit_keys_t *k, int64_t seq, const char *source,
+	const char *detail, char out[AUDIT_HASH_HEX]);
 /* The keys this process chains and signs with (borrowed, kept until the
  * process stops using the audit log; NULL: none). Set once, before any
  * thread records an event. Without keys, events are plain while the chain
@@ -170,6 +187,7 @@ typedef struct audit_report {
 	char head_hash[AUDIT_HASH_HEX];
 	char head_actor[AUDIT_ACTOR_MAX];  /* "ID (TYPE)" of the last event */
 	int64_t keyed_from;              /* the first keyed event; 0: none */
+	int64_t redacted;                /* events whose personal fields were erased (chain 3) */
 	int64_t checkpoints;             /* checkpoints checked */
 	audit_checkpoint_t newest;       /* the newest of them (seq 0: none) */
 	int64_t broken_seq;              /* 0 when intact */

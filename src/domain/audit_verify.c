@@ -57,9 +57,28 @@ static int walk_one(const json_t *ev, void *arg)
 		audit_hash(w->prev, ev, h);
 		if (strcmp(stored, h) != 0)
 			return broken(w, ev, seq, "content does not match its hash: the event was changed");
-	} else if (chain == AUDIT_CHAIN_KEYED) {
+	} else if (chain == AUDIT_CHAIN_KEYED || chain == AUDIT_CHAIN_REDACTABLE) {
 		if (!r->keyed_from)
 			r->keyed_from = seq;
+		/* Version 3: an unredacted event's personal fields must still be
+		 * what its digest covers; a redacted one (no salt) rests on the
+		 * digest alone, which the keyed hash covers. */
+		if (chain == AUDIT_CHAIN_REDACTABLE && *str(ev, "pd_salt")) {
+			if (audit_personal_digest(str(ev, "pd_salt"), ev, h) != 0 ||
+			    strcmp(h, str(ev, "pd")) != 0)
+				return broken(w, ev, seq, "source or detail does not match its digest: the "
+					"event was changed");
+		} else if (chain == AUDIT_CHAIN_REDACTABLE) {
+			if (!json_is_integer(json_object_get(ev, "redacted_at")))
+				return broken(w, ev, seq, "the digest's salt is missing but the event was "
+					"not erased");
+			if (w->keys) {
+				audit_redaction_mac(w->keys, seq, str(ev, "source"), str(ev, "detail"), h);
+				if (strcmp(h, str(ev, "redaction_mac")) != 0)
+					return broken(w, ev, seq, "what the erasure wrote was changed since");
+			}
+			r->redacted++;
+		}
 		if (w->keys) {
 			audit_mac(w->keys, w->prev, ev, h);
 			if (strcmp(stored, h) != 0)
@@ -236,6 +255,7 @@ json_t *audit_report_json(const audit_report_t *r, int rc, const char *lang)
 		r->keyed_from ? json_integer(r->keyed_from) : json_null(), "checkpoints", "checked",
 		(json_int_t)r->checkpoints, "newest",
 		r->newest.seq ? audit_checkpoint_json(&r->newest) : json_null(), "not_ruled_out", nro);
+	json_object_set_new(o, "redacted", json_integer(r->redacted));
 	json_object_set_new(o, "first_broken", rc == 0 ? json_null()
 		: json_pack("{s:I, s:s, s:s, s:s}", "seq", (json_int_t)r->broken_seq, "id", r->broken_id,
 			"actor", r->broken_actor, "reason", r->reason));

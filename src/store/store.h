@@ -164,6 +164,12 @@ int store_session_revoke(store_tx_t *tx, const char *principal_id, const char *i
 int store_session_revoke_all(store_tx_t *tx, const char *principal_id, const char *keep_id,
 	int64_t now);
 json_t *store_session_list(store_tx_t *tx, const char *principal_id, int64_t now);
+/* Every session principal_id ever had, revoked and expired ones included:
+ * {id, source, created_at, last_seen_at, expires_at, revoked_at} (new
+ * reference, NULL on error). */
+json_t *store_session_history(store_tx_t *tx, const char *principal_id);
+/* Clears the source address of every session of principal_id (erasure). */
+int store_session_forget_sources(store_tx_t *tx, const char *principal_id);
 /* Whether principal_id opened a session from source at or after `since`
  * (revoked and expired sessions count). */
 bool store_session_seen_from(store_tx_t *tx, const char *principal_id, const char *source,
@@ -187,6 +193,17 @@ int store_audit_head(store_tx_t *tx, int64_t *seq, char hash[65], int *chain);
 /* The hash of event seq; STORE_NOTFOUND when there is none. */
 int store_audit_hash_at(store_tx_t *tx, int64_t seq, char hash[65]);
 int store_audit_insert(store_tx_t *tx, const json_t *event);
+/* Events of account_id that name person_id (as actor, on whose behalf, or
+ * target) or whose detail contains text, oldest first (new reference; NULL
+ * on error). */
+json_t *store_audit_naming(store_tx_t *tx, const char *account_id, const char *person_id,
+	const char *text);
+/* Rewrites the personal fields (source, detail) of event seq, if it is of
+ * chain version 3, clearing its salt, storing mac (audit_redaction_mac) and
+ * setting redacted_at (GDPR erasure; see audit.h). STORE_OK, STORE_NOTFOUND
+ * for another version. */
+int store_audit_redact(store_tx_t *tx, int64_t seq, const char *source, const char *detail,
+	const char *mac, int64_t now);
 typedef struct store_audit_filter {
 	const char *account_id; /* NULL: every account (provider security) */
 	int64_t since, until;   /* 0: unbounded */

@@ -234,6 +234,18 @@ json_t *store_session_list(store_tx_t *tx, const char *principal_id, int64_t now
 		"si", principal_id, now);
 }
 
+json_t *store_session_history(store_tx_t *tx, const char *principal_id)
+{
+	return sq_rows(tx, "SELECT id, source, created_at, last_seen_at, expires_at, revoked_at"
+		" FROM sessions WHERE principal_id=? ORDER BY created_at", "s", principal_id);
+}
+
+int store_session_forget_sources(store_tx_t *tx, const char *principal_id)
+{
+	return sq_exec(tx, false, "UPDATE sessions SET source='' WHERE principal_id=?", "s",
+		principal_id);
+}
+
 bool store_session_seen_from(store_tx_t *tx, const char *principal_id, const char *source,
 	int64_t since)
 {
@@ -298,9 +310,10 @@ int store_apikey_touch(store_tx_t *tx, const char *id, int64_t now)
 
 static const char *const audit_cols[] = { "seq", "id", "time", "actor_id", "actor_type",
 	"on_behalf_of", "action", "target", "account_id", "source", "outcome", "detail",
-	"prev_hash", "hash", "chain", NULL };
+	"prev_hash", "hash", "chain", "pd", "pd_salt", NULL };
 #define AUDIT_COLS "seq, id, time, actor_id, actor_type, on_behalf_of, action, target," \
-	" account_id, source, outcome, detail, prev_hash, hash, chain"
+	" account_id, source, outcome, detail, prev_hash, hash, chain, pd, pd_salt, redacted_at," \
+	" redaction_mac"
 
 int store_audit_head(store_tx_t *tx, int64_t *seq, char hash[65], int *chain)
 {
@@ -346,6 +359,22 @@ int store_audit_list(store_tx_t *tx, const store_audit_filter_t *f, const char *
 		"issiiiisssssn", sq_cursor(cursor, INT64_MAX), f->account_id, f->account_id,
 		f->since, f->since, f->until, f->until, f->actor_id, f->actor_id, f->actor_id,
 		f->action, f->action, limit + 1), limit, out);
+}
+
+json_t *store_audit_naming(store_tx_t *tx, const char *account_id, const char *person_id,
+	const char *text)
+{
+	return sq_rows(tx, "SELECT " AUDIT_COLS " FROM audit_events WHERE account_id = ? AND"
+		" (actor_id = ? OR on_behalf_of = ? OR target = ? OR instr(detail, ?) > 0)"
+		" ORDER BY seq", "sssss", account_id, person_id, person_id, person_id, text);
+}
+
+int store_audit_redact(store_tx_t *tx, int64_t seq, const char *source, const char *detail,
+	const char *mac, int64_t now)
+{
+	return sq_exec(tx, true, "UPDATE audit_events SET source=?, detail=?, pd_salt='',"
+		" redaction_mac=?, redacted_at=? WHERE seq=? AND chain=3", "sssii", source, detail, mac,
+		now, seq);
 }
 
 /* Read in pages of AUDIT_PAGE events by seq inside one read transaction

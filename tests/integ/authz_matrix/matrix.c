@@ -110,6 +110,8 @@ static const struct policy {
 	{ "users.update", "users.manage admins.manage", false, true, false },
 	{ "users.delete", "users.manage admins.manage", false, true, false },
 	{ "users.unlock", "users.manage security.manage", false, true, false },
+	{ "users.export", "security.manage", false, true, false },
+	{ "users.erase", "security.manage", false, true, false },
 	{ "security.get", "data.read security.manage", false, true, false },
 	{ "security.update", "security.manage", false, true, false },
 	{ "account_sessions.list", "security.manage", false, true, false },
@@ -1005,6 +1007,8 @@ static void prepare(struct world *w, const struct route *r, struct actor *p, str
 	} else if (strcmp(a, "users.update") == 0) {
 		json_object_set_new(c->body, "name", json_string("Target"));
 	} else if (strcmp(a, "users.delete") == 0) {
+		fresh_member(w, user_id);
+	} else if (strcmp(a, "users.erase") == 0) {
 		fresh_member(w, user_id);
 	} else if (strcmp(a, "api_keys.create") == 0) {
 		json_object_set_new(c->body, "name", json_string("cell key"));

@@ -1,0 +1,296 @@
+/* GDPR export and erasure of one account member (see gdpr.h). */
+#include "gdpr.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "audit.h"
+#include "dom_util.h"
+#include "store_fax.h"
+#include "store_retention.h"
+#include "timeutil.h"
+#include "xalloc.h"
+
+/* The member uid of the account, or NULL with e (404). New reference. */
+static json_t *member_of(dom_ctx_t *c, const json_t *a, const char *uid, dom_err_t *e)
+{
+	json_t *t = store_member_get(c->tx, rec_str(a, "id"), uid);
+	if (!t)
+		dom_fail(e, "not-found", "", "no such user");
+	return t;
+}
+
+static json_t *time_or_null(const json_t *rec, const char *key)
+{
+	return time_json(json_object_get(rec, key));
+}
+
+/* An audit event as the export shows it, its detail parsed. */
+static json_t *event_view(const json_t *ev)
+{
+	json_t *d = json_loads(rec_str(ev, "detail"), 0, NULL);
+	return json_pack("{s:I, s:s, s:o, s:s, s:s, s:s, s:s, s:s, s:s, s:o}", "seq",
+		(json_int_t)json_integer_value(json_object_get(ev, "seq")), "id", rec_str(ev, "id"),
+		"time", time_or_null(ev, "time"), "actor_id", rec_str(ev, "actor_id"), "actor_type",
+		rec_str(ev, "actor_type"), "action", rec_str(ev, "action"), "target",
+		rec_str(ev, "target"), "outcome", rec_str(ev, "outcome"), "source",
+		rec_str(ev, "source"), "detail", d ? d : json_object());
+}
+
+/* The member's faxes (sent by them or routed to them), newest first, at
+ * most GDPR_EXPORT_FAXES_MAX. NULL on a store error. */
+static json_t *faxes_of(dom_ctx_t *c, const char *account_id, const char *uid)
+{
+	store_fax_filter_t f = { .account_id = account_id, .user_id = uid };
+	json_t *out = json_array();
+	char *cursor = NULL;
+	for (;;) {
+		store_page_t pg;
+		if (store_fax_list(c->tx, &f, cursor, 200, &pg) != STORE_OK) {
+			free(cursor);
+			json_decref(out);
+			return NULL;
+		}
+		free(cursor);
+		cursor = NULL;
+		size_t i;
+		json_t *x;
+		json_array_foreach(pg.items, i, x) {
+			if (json_array_size(out) >= GDPR_EXPORT_FAXES_MAX)
+				break;
+			char doc[128];
+			snprintf(doc, sizeof doc, "/v1/faxes/%s/document", rec_str(x, "id"));
+			json_array_append_new(out, json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:o, s:o, s:o}",
+				"id", rec_str(x, "id"), "direction", rec_str(x, "direction"), "status",
+				rec_str(x, "status"), "from", rec_str(x, "from_number"), "to",
+				rec_str(x, "to_number"), "page_count",
+				(json_int_t)json_integer_value(json_object_get(x, "page_count")), "created_at",
+				time_or_null(x, "created_at"), "completed_at", time_or_null(x, "completed_at"),
+				"document", *rec_str(x, "doc_id") ? json_string(doc) : json_null()));
+		}
+		if (pg.next_cursor && json_array_size(out) < GDPR_EXPORT_FAXES_MAX)
+			cursor = xstrdup(pg.next_cursor);
+		store_page_free(&pg);
+		if (!cursor)
+			return out;
+	}
+}
+
+int dom_member_export(dom_ctx_t *c, const json_t *a, const char *uid, json_t **out,
+	dom_err_t *e)
+{
+	const char *acc = rec_str(a, "id");
+	json_t *t = member_of(c, a, uid, e);
+	if (!t)
+		return -1;
+	json_t *person = person_public(t);
+	json_object_set_new(person, "lang", json_string(rec_str(t, "lang")));
+	json_object_set_new(person, "last_login_at", time_or_null(t, "last_login_at"));
+	json_object_set_new(person, "second_factor", json_boolean(json_is_integer(json_object_get(t,
+		"totp_confirmed_at"))));
+	json_t *memberships = json_pack("[{s:s, s:s, s:s, s:s}]", "account_id", acc, "account_name",
+		rec_str(a, "name"), "role", rec_str(t, "role"), "status", rec_str(t, "status"));
+	json_t *sessions = store_session_history(c->tx, uid);
+	json_t *events = store_audit_naming(c->tx, acc, uid, rec_str(t, "email"));
+	json_t *faxes = faxes_of(c, acc, uid);
+	store_page_t keys = { 0 };
+	int krc = store_apikey_list(c->tx, acc, uid, NULL, 1000, &keys);
+	if (!sessions || !events || !faxes || krc != STORE_OK) {
+		json_decref(t);
+		json_decref(person);
+		json_decref(memberships);
+		json_decref(sessions);
+		json_decref(events);
+		json_decref(faxes);
+		store_page_free(&keys);
+		return dom_fail(e, "internal", "", "the export could not be assembled");
+	}
+	json_t *sv = json_array(), *ev = json_array(), *kv = json_array();
+	size_t i;
+	json_t *x;
+	json_array_foreach(sessions, i, x)
+		json_array_append_new(sv, json_pack("{s:s, s:s, s:o, s:o, s:o, s:o}", "id",
+			rec_str(x, "id"), "source", rec_str(x, "source"), "created_at",
+			time_or_null(x, "created_at"), "last_seen_at", time_or_null(x, "last_seen_at"),
+			"expires_at", time_or_null(x, "expires_at"), "revoked_at",
+			time_or_null(x, "revoked_at")));
+	json_array_foreach(events, i, x)
+		json_array_append_new(ev, event_view(x));
+	json_array_foreach(keys.items, i, x)
+		json_array_append_new(kv, json_pack("{s:s, s:s, s:s, s:o, s:o}", "id", rec_str(x, "id"),
+			"name", rec_str(x, "name"), "prefix", rec_str(x, "prefix"), "created_at",
+			time_or_null(x, "created_at"), "revoked_at", time_or_null(x, "revoked_at")));
+	char now[40];
+	time_format_rfc3339(time_now_ms(), now, sizeof now);
+	*out = json_pack("{s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o}", "format", "faxvault-gdpr-export-1",
+		"generated_at", now, "person", person, "memberships", memberships, "sessions", sv,
+		"api_keys", kv, "audit_events", ev, "faxes", faxes);
+	json_t *detail = json_pack("{s:I, s:I, s:I}", "sessions", (json_int_t)json_array_size(sv),
+		"audit_events", (json_int_t)json_array_size(ev), "faxes",
+		(json_int_t)json_array_size(faxes));
+	int rc = dom_audit(c, "gdpr.export", uid, acc, "success", detail);
+	json_decref(detail);
+	json_decref(sessions);
+	json_decref(events);
+	store_page_free(&keys);
+	json_decref(t);
+	if (rc != 0) {
+		json_decref(*out);
+		*out = NULL;
+		return dom_fail(e, "internal", "", "the export could not be audited");
+	}
+	return 0;
+}
+
+/* Replaces, in every string value of v (recursively), each occurrence of
+ * one of the person's identifiers by the pseudonym. New reference. */
+static json_t *scrub(const json_t *v, const char *const *ids, size_t nids, const char *pseudo)
+{
+	if (json_is_string(v)) {
+		const char *s = json_string_value(v);
+		char *cur = xstrdup(s);
+		for (size_t k = 0; k < nids; k++) {
+			size_t n = strlen(ids[k]);
+			if (n == 0)
+				continue;
+			char *hit;
+			while ((hit = strstr(cur, ids[k])) != NULL) {
+				size_t before = (size_t)(hit - cur), plen = strlen(pseudo),
+				       after = strlen(hit + n);
+				char *next = xmalloc(before + plen + after + 1);
+				memcpy(next, cur, before);
+				memcpy(next + before, pseudo, plen);
+				memcpy(next + before + plen, hit + n, after + 1);
+				free(cur);
+				cur = next;
+			}
+		}
+		json_t *r = json_string(cur);
+		free(cur);
+		return r ? r : json_string("");
+	}
+	if (json_is_object(v)) {
+		json_t *o = json_object();
+		const char *key;
+		json_t *m;
+		json_object_foreach((json_t *)v, key, m) {
+			json_object_set_new(o, key, scrub(m, ids, nids, pseudo));
+		}
+		return o;
+	}
+	if (json_is_array(v)) {
+		json_t *o = json_array();
+		size_t i;
+		json_t *m;
+		json_array_foreach(v, i, m)
+			json_array_append_new(o, scrub(m, ids, nids, pseudo));
+		return o;
+	}
+	return json_deep_copy(v);
+}
+
+int dom_member_erase(dom_ctx_t *c, const json_t *a, const char *uid, const json_t *body,
+	json_t **out, dom_err_t *e)
+{
+	static const char *const allowed[] = { "mfa_code", NULL };
+	const char *code = NULL, *acc = rec_str(a, "id");
+	if (body && (body_only(body, allowed, e) || body_str(body, "mfa_code", false, &code, e)))
+		return -1;
+	json_t *t = member_of(c, a, uid, e);
+	if (!t)
+		return -1;
+	int rc = -1;
+	json_t *events = NULL;
+	if (strcmp(rec_str(t, "role"), "owner") == 0) {
+		dom_fail(e, "owner-protected", "", "the owner cannot be erased; the owner can transfer "
+			"ownership first");
+		goto out;
+	}
+	/* Keeping data for legal claims is an exception to erasure (GDPR
+	 * art. 17(3)(e)). */
+	json_t *pol = store_retention_get(c->tx, acc);
+	bool held = pol && json_integer_value(json_object_get(pol, "legal_hold")) != 0;
+	json_decref(pol);
+	if (held) {
+		dom_fail(e, "legal-hold", "", "the account is under a legal hold: its members cannot be "
+			"erased until it is lifted");
+		goto out;
+	}
+	/* Only a process holding the chain key seals what it rewrites. */
+	const audit_keys_t *k = audit_keys();
+	if (!k) {
+		dom_fail(e, "unavailable", "", "the audit key is not available: try again later");
+		goto out;
+	}
+	bool mfa;
+	if (dom_mfa_recheck(c, code, &mfa, e))
+		goto out;
+	int64_t now = time_now_ms();
+	char pseudo[96], email[160];
+	snprintf(pseudo, sizeof pseudo, "erased:%s", uid);
+	snprintf(email, sizeof email, "erased+%s@erased.invalid", uid);
+	char *old_email = xstrdup(rec_str(t, "email")), *old_name = xstrdup(rec_str(t, "name"));
+	int src = STORE_OK;
+	if (strcmp(rec_str(t, "status"), "deprovisioned") != 0)
+		src = member_deprovision(c, uid, now);
+	json_t *upd = json_pack("{s:s, s:s, s:s, s:n, s:n, s:n, s:n, s:I}", "email", email, "name",
+		"Erased person", "status", "deprovisioned", "password_hash", "totp_secret",
+		"totp_confirmed_at", "last_login_at", "updated_at", (json_int_t)now);
+	if (src == STORE_OK)
+		src = store_principal_update(c->tx, uid, upd);
+	json_decref(upd);
+	if (src == STORE_OK)
+		src = store_session_forget_sources(c->tx, uid);
+	/* The audit events naming them: address and name replaced by the
+	 * pseudonym, and the source address of what they did cleared. */
+	events = src == STORE_OK ? store_audit_naming(c->tx, acc, uid, old_email) : NULL;
+	const char *ids[] = { old_email, old_name };
+	/* A name too short to be told from other words is left to the
+	 * address and the id. */
+	size_t nids = strlen(old_name) >= 4 ? 2 : 1;
+	json_int_t redacted = 0, not_redactable = 0;
+	size_t i;
+	json_t *ev;
+	json_array_foreach(events, i, ev) {
+		if (src != STORE_OK)
+			break;
+		if (json_integer_value(json_object_get(ev, "chain")) != AUDIT_CHAIN_REDACTABLE) {
+			not_redactable++;
+			continue;
+		}
+		bool theirs = strcmp(rec_str(ev, "actor_id"), uid) == 0 ||
+			strcmp(rec_str(ev, "on_behalf_of"), uid) == 0;
+		json_t *d = json_loads(rec_str(ev, "detail"), 0, NULL);
+		json_t *nd = scrub(d ? d : json_object(), ids, nids, pseudo);
+		char *dj = json_dumps(nd, JSON_COMPACT | JSON_SORT_KEYS);
+		json_decref(d);
+		json_decref(nd);
+		int64_t seq = json_integer_value(json_object_get(ev, "seq"));
+		const char *nsrc = theirs ? "" : rec_str(ev, "source");
+		char mac[AUDIT_HASH_HEX];
+		audit_redaction_mac(k, seq, nsrc, dj ? dj : "{}", mac);
+		src = store_audit_redact(c->tx, seq, nsrc, dj ? dj : "{}", mac, now);
+		free(dj);
+		redacted++;
+	}
+	free(old_email);
+	free(old_name);
+	if (src != STORE_OK || !events) {
+		dom_fail(e, "internal", "", "the person could not be erased");
+		goto out;
+	}
+	json_t *detail = json_pack("{s:I, s:I, s:b}", "audit_events_redacted", redacted,
+		"audit_events_not_redactable", not_redactable, "mfa_checked", mfa);
+	rc = dom_audit(c, "gdpr.erase", uid, acc, "success", detail);
+	json_decref(detail);
+	if (rc != 0) {
+		dom_fail(e, "internal", "", "the erasure could not be audited");
+		goto out;
+	}
+	*out = json_pack("{s:s, s:s, s:I, s:I}", "user_id", uid, "pseudonym", pseudo,
+		"audit_events_redacted", redacted, "audit_events_not_redactable", not_redactable);
+out:
+	json_decref(events);
+	json_decref(t);
+	return rc;
+}

@@ -1,0 +1,38 @@
+/* GDPR for one person (C12): the export of everything the service holds
+ * about an account member, and their erasure, which pseudonymizes them in
+ * the stored rows and in the audit chain without breaking its verification
+ * (chain version 3, see audit.h). See docs/security.md ("GDPR export and
+ * erasure").
+ *
+ * Operations follow the conventions of domain.h: they run in c->tx and
+ * return 0 with *out set (new reference), or -1 with e filled in. The
+ * account record is the one the router loaded (borrowed). */
+#ifndef FV_DOMAIN_GDPR_H
+#define FV_DOMAIN_GDPR_H
+
+#include <jansson.h>
+
+#include "domain.h"
+
+/* Faxes listed in one export, newest first. */
+#define GDPR_EXPORT_FAXES_MAX 1000
+
+/* GET /v1/accounts/{id}/users/{user_id}/export: {format, generated_at,
+ * person, memberships, sessions, api_keys, audit_events, faxes}; each fax
+ * names its document's path. Audited as gdpr.export. */
+int dom_member_export(dom_ctx_t *c, const json_t *account, const char *uid, json_t **out,
+	dom_err_t *e);
+
+/* POST /v1/accounts/{id}/users/{user_id}/erase {mfa_code?}: the member is
+ * deprovisioned (sessions and API keys revoked), their e-mail address,
+ * name, second factor and session addresses replaced or cleared, and the
+ * audit events of the account that name them rewritten: their address and
+ * name become the pseudonym, the source address of what they did is
+ * cleared. The owner cannot be erased (owner-protected); an account under
+ * legal hold answers 409 legal-hold. A caller with a second factor sends a
+ * current code. Answers {user_id, pseudonym, audit_events_redacted,
+ * audit_events_not_redactable}. Audited as gdpr.erase. */
+int dom_member_erase(dom_ctx_t *c, const json_t *account, const char *uid, const json_t *body,
+	json_t **out, dom_err_t *e);
+
+#endif

@@ -88,6 +88,8 @@ typedef struct config {
 	int64_t mail_smtp_timeout;
 	int64_t test_media_speed;
 	int64_t test_store_delay_ms;
+	int64_t test_smtp_seccomp_probe;
+	char *unprivileged_user;
 } config_t;
 
 /* Fills every setting with its default. Strings are owned by cfg. */

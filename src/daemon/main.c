@@ -32,8 +32,8 @@
 #include "domain.h"
 #include "faxsvc.h"
 #include "mail_sender.h"
+#include "smtp_front.h"
 #include "smtp_ingress.h"
-#include "smtp_mime.h"
 #include "libver.h"
 #include "line.h"
 #include "log.h"
@@ -357,6 +357,24 @@ static int cmd_rotate(const config_t *cfg, int argc, char **argv)
 	return rc;
 }
 
+/* This program's command line for a child: title, --role NAME,
+ * then the service's own options and command (so the configuration is the
+ * same). The array is the caller's (free it; the strings are borrowed). */
+static char **role_argv(const char *title, const char *name)
+{
+	char *const *av = saved_argv;
+	size_t n = 0;
+	while (av[n])
+		n++;
+	char **out = xcalloc(n + 3, sizeof *out);
+	out[0] = (char *)title;
+	out[1] = (char *)"--role";
+	out[2] = (char *)name;
+	for (size_t i = 1; i < n; i++)
+		out[i + 2] = av[i];
+	return out;
+}
+
 /* What the fax service and the fax operations of the API share: the
  * vault's master key, the document and work directories, the limits. */
 struct fax_runtime {
@@ -381,16 +399,7 @@ static int fax_runtime_open(const config_t *cfg, struct fax_runtime *fr)
 	}
 	/* The key holder, from a fresh image of this program, before anything
 	 * here could read a key: this process never opens master.key. */
-	char *const *av = saved_argv;
-	size_t n = 0;
-	while (av[n])
-		n++;
-	char **kargv = xcalloc(n + 3, sizeof *kargv);
-	kargv[0] = (char *)"faxvaultd: vault";
-	kargv[1] = (char *)"--role";
-	kargv[2] = (char *)"vault";
-	for (size_t i = 1; i < n; i++)
-		kargv[i + 2] = av[i];
+	char **kargv = role_argv("faxvaultd: vault", "vault");
 	uint8_t chain[32], seed[32];
 	char err[300];
 	fr->keys = keyd_client_start("/proc/self/exe", kargv, chain, seed, err, sizeof err);
@@ -486,19 +495,22 @@ static int cmd_serve(const config_t *cfg)
 	 * already taken stops the start before the database is migrated or a key
 	 * created, and nothing can take one between this check and the serving. */
 	char perr[256];
-	int http_fd = -1, metrics_fd = -1, sip_fd = -1;
+	int http_fd = -1, metrics_fd = -1, sip_fd = -1, smtp_fd = -1;
 	if (probe_listen(cfg->http_listen, SOCK_STREAM, &http_fd, perr, sizeof perr) != 0 ||
 	    probe_listen(cfg->metrics_listen, SOCK_STREAM, &metrics_fd, perr, sizeof perr) != 0 ||
 	    (cfg->fax_enabled &&
-		    probe_listen(cfg->fax_loopback_sip, SOCK_DGRAM, &sip_fd, perr, sizeof perr) != 0)) {
+		    probe_listen(cfg->fax_loopback_sip, SOCK_DGRAM, &sip_fd, perr, sizeof perr) != 0) ||
+	    probe_listen(cfg->mail_smtp_listen, SOCK_STREAM, &smtp_fd, perr, sizeof perr) != 0) {
 		log_event(LOG_ERROR, "daemon.start", "err=\"%s\"", perr);
 		fprintf(stderr, "faxvaultd: %s\n", perr);
 		close_fds(http_fd, metrics_fd, sip_fd);
+		close_fds(smtp_fd, -1, -1);
 		return 1;
 	}
 	store_t *st = open_store(cfg);
 	if (!st) {
 		close_fds(http_fd, metrics_fd, sip_fd);
+		close_fds(smtp_fd, -1, -1);
 		return 1;
 	}
 	struct fax_runtime fr;
@@ -621,20 +633,15 @@ static int cmd_serve(const config_t *cfg)
 		return 1;
 	}
 	/* Fax by e-mail: mail handed over by the provider's mail servers. */
-	smtp_server_t *smtp = NULL;
+	/* Its sessions and the MIME parse run in the SMTP front end, a process
+	 * of its own (role_smtp_main); the decision and submission here. */
+	smtp_front_t *smtp = NULL;
 	smtp_ingress_t ingress = { .st = st, .cfg = &ac.dom };
-	if (*cfg->mail_smtp_listen) {
-		smtp_mime_init();
-		smtp_server_config_t sc = {
-			.listen = cfg->mail_smtp_listen,
-			.domain = cfg->mail_domain,
-			.max_bytes = (size_t)cfg->mail_smtp_max_bytes,
-			.max_sessions = (int)cfg->mail_smtp_sessions,
-			.timeout_ms = (int)cfg->mail_smtp_timeout * 1000,
-			.deliver = smtp_ingress_deliver,
-			.arg = &ingress,
-		};
-		smtp = smtp_server_start(&sc, err, sizeof err);
+	if (smtp_fd >= 0) {
+		char **sargv = role_argv("faxvaultd: smtp", "smtp");
+		smtp = smtp_front_start("/proc/self/exe", sargv, smtp_fd,
+			(size_t)cfg->mail_smtp_max_bytes, &ingress, err, sizeof err);
+		free(sargv);
 		if (!smtp) {
 			log_event(LOG_ERROR, "daemon.start", "part=smtp err=\"%s\"", err);
 			fprintf(stderr, "faxvaultd: %s\n", err);
@@ -671,7 +678,7 @@ static int cmd_serve(const config_t *cfg)
 			(long long)cfg->drain_seconds);
 		break;
 	}
-	smtp_server_stop(smtp);
+	smtp_front_stop(smtp);
 	api_stop(api, (int)cfg->drain_seconds * 1000);
 	metrics_set_extra(NULL, NULL);
 	mail_sender_stop(mail);
@@ -714,7 +721,8 @@ static int run(config_t *cfg, int argc, char **argv)
 			return 0;
 		} else if (strcmp(a, "--config") == 0 && next) {
 			i++;
-		} else if (strcmp(a, "--role") == 0 && next && strcmp(next, "vault") == 0) {
+		} else if (strcmp(a, "--role") == 0 && next &&
+			   (strcmp(next, "vault") == 0 || strcmp(next, "smtp") == 0)) {
 			role = next;
 			i++;
 		} else if (strcmp(a, "--data-dir") == 0 && next) {
@@ -768,6 +776,8 @@ static int run(config_t *cfg, int argc, char **argv)
 	int rc;
 	if (strcmp(role, "vault") == 0)
 		rc = role_vault_main(cfg);
+	else if (strcmp(role, "smtp") == 0)
+		rc = role_smtp_main(cfg);
 	else if (strcmp(cmd, "serve") == 0)
 		rc = cmd_serve(cfg);
 	else if (strcmp(cmd, "bootstrap") == 0)

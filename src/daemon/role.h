@@ -1,7 +1,7 @@
 /* The processes faxvaultd runs as (docs/architecture.md, "Processes"): the
- * service (HTTP, SIP, domain, store) and the key holder it starts from a
- * fresh image of this program with `--role vault` and its socket on
- * KEYD_FD. */
+ * service (HTTP, SIP, domain, store), the key holder it starts from a fresh
+ * image of this program with `--role vault` and its socket on KEYD_FD, and
+ * the SMTP front end (`--role smtp`). */
 #ifndef FV_ROLE_H
 #define FV_ROLE_H
 
@@ -17,5 +17,21 @@ void role_set_name(const char *name);
  * serves keyd requests on KEYD_FD until the service closes it. The exit
  * status: 0 after a clean end, 1 otherwise. */
 int role_vault_main(const config_t *cfg);
+
+/* The SMTP front end's descriptors: its socket to the service, the SMTP
+ * listening socket bound by the service at start, and a memfd of
+ * SMTP_COUNTERS counters shared with it (for /metrics). */
+#define SMTP_FRONT_SOCK_FD 3
+#define SMTP_FRONT_LISTEN_FD 4
+#define SMTP_FRONT_COUNTERS_FD 5
+
+/* The SMTP front end (`--role smtp`): under root becomes
+ * daemon.unprivileged_user, loads its seccomp filter, then runs the SMTP
+ * sessions on SMTP_FRONT_LISTEN_FD, parses each mail's MIME and hands it
+ * to the service (smtp_wire.h) for the verdict. Ends on SIGTERM or SIGINT
+ * (after its sessions) or when the service closes its socket. The exit
+ * status: 0 after a clean end (it exits without returning), 1 when it
+ * could not start. */
+int role_smtp_main(const config_t *cfg);
 
 #endif

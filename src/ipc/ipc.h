@@ -26,6 +26,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #define IPC_VERSION 1
 #define IPC_HDR_LEN 16
@@ -125,5 +126,14 @@ int ipc_get_fixed(struct ipc_reader *r, void *out, size_t n);
 int ipc_get_str(struct ipc_reader *r, char *out, size_t cap, size_t max);
 /* 0 when every field was read and nothing is left over; -1 otherwise. */
 int ipc_reader_end(const struct ipc_reader *r);
+
+/* Children: the first fd a spawned process receives, and how many. */
+#define IPC_SPAWN_FD0 3
+#define IPC_SPAWN_FDS_MAX 4
+/* Starts exe (posix_spawn, a fresh image; argv[0] is its title) with the
+ * environment, fds[i] (borrowed) as its fd IPC_SPAWN_FD0 + i and no other
+ * descriptor but 0-2 (the caller's are close-on-exec), signals at their
+ * defaults and none blocked. 0 with *pid, or an errno value. */
+int ipc_spawn(const char *exe, char *const argv[], const int fds[], size_t nfds, pid_t *pid);
 
 #endif

@@ -36,7 +36,7 @@ static const struct {
 	{ "payload-too-large", 552, "5.3.4" },
 };
 
-static void mime_refusal(enum smtp_mime_fail f, smtp_reply_t *r)
+void smtp_ingress_mime_refusal(enum smtp_mime_fail f, smtp_reply_t *r)
 {
 	switch (f) {
 	case SMTP_MIME_NO_FROM:
@@ -57,28 +57,35 @@ static void mime_refusal(enum smtp_mime_fail f, smtp_reply_t *r)
 void smtp_ingress_deliver(void *arg, const smtp_envelope_t *env, const uint8_t *msg, size_t len,
 	smtp_reply_t *r)
 {
-	const smtp_ingress_t *in = arg;
 	smtp_mail_t mail;
 	enum smtp_mime_fail f = smtp_mime_parse(msg, len, &mail);
 	if (f != SMTP_MIME_OK) {
 		log_event(LOG_INFO, "smtp.refused", "session=%s peer=%s why=mime_%d", env->session_id,
 			env->peer, (int)f);
-		mime_refusal(f, r);
+		smtp_ingress_mime_refusal(f, r);
 		return;
 	}
+	smtp_ingress_submit(arg, env, &mail, msg, len, r);
+	smtp_mail_free(&mail);
+}
+
+void smtp_ingress_submit(void *arg, const smtp_envelope_t *env, const smtp_mail_t *mail,
+	const uint8_t *msg, size_t len, smtp_reply_t *r)
+{
+	const smtp_ingress_t *in = arg;
 	smtp_auth_t auth;
-	const char *from_domain = smtp_auth_domain_of(mail.from);
+	const char *from_domain = smtp_auth_domain_of(mail->from);
 	smtp_auth_spf(env->peer, env->helo, env->mail_from, from_domain, &auth);
 	smtp_auth_dkim(msg, len, from_domain, &auth);
-	faxmail_msg_t m = { .session_id = env->session_id, .peer = env->peer, .from = mail.from,
-		.subject = mail.subject, .body = mail.body, .spf = smtp_spf_name(auth.spf),
+	faxmail_msg_t m = { .session_id = env->session_id, .peer = env->peer, .from = mail->from,
+		.subject = mail->subject, .body = mail->body, .spf = smtp_spf_name(auth.spf),
 		.spf_domain = auth.spf_domain, .spf_aligned = auth.spf_aligned,
 		.dkim = smtp_dkim_name(auth.dkim), .dkim_domain = auth.dkim_domain };
 	for (int i = 0; i < env->nrcpt && i < FAX_TO_MAX; i++)
 		m.to[m.nto++] = env->rcpt[i];
-	for (int i = 0; i < mail.nparts; i++)
-		m.files[m.nfiles++] = (fax_file_t){ .data = mail.parts[i].data,
-			.len = mail.parts[i].len };
+	for (int i = 0; i < mail->nparts; i++)
+		m.files[m.nfiles++] = (fax_file_t){ .data = mail->parts[i].data,
+			.len = mail->parts[i].len };
 	json_t *out = NULL;
 	dom_err_t e = { 0 };
 	if (dom_faxmail_submit(in->st, in->cfg, &m, &out, &e) == 0) {
@@ -112,5 +119,4 @@ void smtp_ingress_deliver(void *arg, const smtp_envelope_t *env, const uint8_t *
 			}
 		set_reply(r, code, status, e.detail);
 	}
-	smtp_mail_free(&mail);
 }

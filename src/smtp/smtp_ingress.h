@@ -11,6 +11,7 @@
 #define FV_SMTP_INGRESS_H
 
 #include "domain.h"
+#include "smtp_mime.h"
 #include "smtp_server.h"
 #include "store.h"
 
@@ -22,5 +23,15 @@ typedef struct smtp_ingress {
 /* smtp_deliver_fn; arg is an smtp_ingress_t. */
 void smtp_ingress_deliver(void *arg, const smtp_envelope_t *env, const uint8_t *msg, size_t len,
 	smtp_reply_t *r);
+
+/* The decision and submission of a mail already parsed (by the SMTP front
+ * end, `faxvaultd --role smtp`): what smtp_ingress_deliver does after the
+ * parse. msg and len are the raw message as received (for checks that need
+ * its bytes); mail is borrowed. */
+void smtp_ingress_submit(void *arg, const smtp_envelope_t *env, const smtp_mail_t *mail,
+	const uint8_t *msg, size_t len, smtp_reply_t *r);
+
+/* The reply to a message the MIME parse refused (5xx, one per failure). */
+void smtp_ingress_mime_refusal(enum smtp_mime_fail f, smtp_reply_t *r);
 
 #endif

@@ -23,7 +23,19 @@
 #include "sockaddr.h"
 #include "xalloc.h"
 
-static atomic_uint_fast64_t n_sessions, n_accepted, n_refused, n_busy;
+/* sessions, accepted, refused, busy: here, or in memory shared with the
+ * service (smtp_server_counters_share). */
+static _Atomic uint64_t counts_local[SMTP_COUNTERS];
+static _Atomic uint64_t *counts = counts_local;
+#define n_sessions counts[0]
+#define n_accepted counts[1]
+#define n_refused counts[2]
+#define n_busy counts[3]
+
+void smtp_server_counters_share(void *area)
+{
+	counts = area ? area : counts_local;
+}
 
 void smtp_server_counts(uint64_t *sessions, uint64_t *accepted, uint64_t *refused, uint64_t *busy)
 {
@@ -464,10 +476,13 @@ smtp_server_t *smtp_server_start(const smtp_server_config_t *cfg, char *err, siz
 		snprintf(err, errlen, "mail.smtp_listen \"%s\" is not ADDR:PORT", cfg->listen);
 		return NULL;
 	}
-	int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int fd = cfg->listen_fd;
 	int one = 1;
-	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
-	    bind(fd, (struct sockaddr *)&ss, sl) != 0 || listen(fd, 64) != 0) {
+	if (fd < 0)
+		fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || (fd != cfg->listen_fd &&
+			      (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
+				      bind(fd, (struct sockaddr *)&ss, sl) != 0 || listen(fd, 64) != 0))) {
 		snprintf(err, errlen, "cannot listen on %s: %s", cfg->listen, strerror(errno));
 		if (fd >= 0)
 			close(fd);

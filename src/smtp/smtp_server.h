@@ -41,6 +41,7 @@ typedef void (*smtp_deliver_fn)(void *arg, const smtp_envelope_t *env, const uin
 
 typedef struct smtp_server_config {
 	const char *listen;      /* IP:PORT (port 0: any free port) */
+	int listen_fd;           /* a socket already listening on it (taken; closed at stop), or -1 */
 	const char *domain;      /* mail.domain */
 	const char *hostname;    /* in the greeting; domain when NULL */
 	size_t max_bytes;        /* SIZE */
@@ -64,5 +65,12 @@ void smtp_server_stop(smtp_server_t *s);
  * refused (5xx at DATA or RCPT), sessions turned away (too many). */
 void smtp_server_counts(uint64_t *sessions, uint64_t *accepted, uint64_t *refused,
 	uint64_t *busy);
+
+#define SMTP_COUNTERS 4
+/* Keeps the counters in area (SMTP_COUNTERS _Atomic uint64_t, e.g. a
+ * mapping shared between the SMTP front end, which counts, and the service,
+ * which reports them), or back in this process when NULL. Call before any
+ * server starts. */
+void smtp_server_counters_share(void *area);
 
 #endif

@@ -29,7 +29,7 @@
  * The client is safe to share between threads (one request at a time on
  * the socket). When the holder dies, requests in flight and until it is
  * back fail with VAULT_ERR_UNAVAILABLE; a monitor thread starts a new one
- * with backoff (0.1 s doubling to 5 s). */
+ * with backoff (1 s doubling to 30 s). */
 #ifndef FV_VAULT_KEYD_H
 #define FV_VAULT_KEYD_H
 

@@ -8,7 +8,6 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,13 +21,11 @@
 #include "timeutil.h"
 #include "xalloc.h"
 
-extern char **environ;
-
 #define KEYD_START_TIMEOUT_MS 30000
-#define KEYD_BACKOFF_MIN_MS 100
-#define KEYD_BACKOFF_MAX_MS 5000
+#define KEYD_BACKOFF_MIN_MS 1000
+#define KEYD_BACKOFF_MAX_MS 30000
 /* A holder that ran this long before dying starts again at once. */
-#define KEYD_STABLE_MS 10000
+#define KEYD_STABLE_MS 60000
 
 struct keyd_client {
 	pthread_mutex_t mu; /* one request at a time; guards sock, pid, stopping */
@@ -53,32 +50,9 @@ static pid_t spawn_holder(const char *exe, char *const argv[], int *sock, uint8_
 		snprintf(err, errlen, "key holder: socketpair: %s", strerror(errno));
 		return -1;
 	}
-	/* Above KEYD_FD, so that the dup2 below always clears close-on-exec. */
-	int high = fcntl(sv[1], F_DUPFD_CLOEXEC, KEYD_FD + 1);
-	close(sv[1]);
 	pid_t pid = -1;
-	posix_spawn_file_actions_t fa;
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_adddup2(&fa, high, KEYD_FD);
-	/* Signals as a new program has them: the service blocks the ones its
-	 * main thread waits for, and ignores SIGPIPE. */
-	posix_spawnattr_t at;
-	posix_spawnattr_init(&at);
-	sigset_t none, def;
-	sigemptyset(&none);
-	sigemptyset(&def);
-	sigaddset(&def, SIGPIPE);
-	sigaddset(&def, SIGTERM);
-	sigaddset(&def, SIGINT);
-	sigaddset(&def, SIGHUP);
-	posix_spawnattr_setsigmask(&at, &none);
-	posix_spawnattr_setsigdefault(&at, &def);
-	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-	int rc = high < 0 ? errno : posix_spawn(&pid, exe, &fa, &at, argv, environ);
-	posix_spawnattr_destroy(&at);
-	posix_spawn_file_actions_destroy(&fa);
-	if (high >= 0)
-		close(high);
+	int rc = ipc_spawn(exe, argv, &sv[1], 1, &pid);
+	close(sv[1]);
 	if (rc != 0) {
 		close(sv[0]);
 		snprintf(err, errlen, "key holder: cannot start %s: %s", exe, strerror(rc));

@@ -1,18 +1,22 @@
 /* Unit tests of fax by e-mail's pure parts: SMTP command lines and paths
- * (smtp_proto.h), the MIME path (smtp_mime.h) and the sender rules
- * (faxmail.h). Table-driven. */
+ * (smtp_proto.h), the MIME path (smtp_mime.h), the sender rules
+ * (faxmail.h) and the SMTP front end's messages (smtp_wire.h). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
 #include "faxmail.h"
 #include "smtp_mime.h"
 #include "smtp_proto.h"
+#include "smtp_wire.h"
 
 static void test_paths(void **state)
 {
@@ -140,6 +144,86 @@ static void test_sender_rules(void **state)
 	json_decref(senders);
 }
 
+/* The front end's message to the service: a round trip through a real
+ * socketpair with its memfds, then what the decoder and the reader refuse. */
+static void test_wire(void **state)
+{
+	(void)state;
+	smtp_envelope_t env = { .session_id = "smtp_1", .peer = "127.0.0.1", .helo = "client.test",
+		.mail_from = "user@a.example", .nrcpt = 1 };
+	snprintf(env.rcpt[0], sizeof env.rcpt[0], "+15555550102");
+	smtp_mail_t m = { .nparts = 1 };
+	snprintf(m.from, sizeof m.from, "user@a.example");
+	m.subject = strdup("Facture");
+	m.body = strdup("Bonjour");
+	m.parts[0].data = (unsigned char *)strdup("%PDF-1.4");
+	m.parts[0].len = 8;
+	snprintf(m.parts[0].filename, sizeof m.parts[0].filename, "a.pdf");
+	snprintf(m.parts[0].type, sizeof m.parts[0].type, "application/pdf");
+	const char raw[] = "From: user@a.example\r\n\r\nBonjour\r\n";
+	int rawfd = memfd_create("raw", 0), partsfd = memfd_create("parts", 0), sv[2];
+	assert_true(rawfd >= 0 && partsfd >= 0 && ipc_socketpair(sv) == 0);
+	assert_int_equal(write(rawfd, raw, sizeof raw - 1), (ssize_t)(sizeof raw - 1));
+	assert_int_equal(smtp_wire_parts_write(partsfd, &m), 0);
+	static struct ipc_out o;
+	smtp_wire_mail_encode(&o, &env, sizeof raw - 1, &m);
+	ipc_put_fd(&o, rawfd);
+	ipc_put_fd(&o, partsfd);
+	assert_int_equal(ipc_send(sv[0], &o), 0);
+	struct ipc_msg in;
+	assert_int_equal(ipc_recv(sv[1], &in), 0);
+	static smtp_wire_mail_t w;
+	assert_int_equal(smtp_wire_mail_decode(&in, &w), 0);
+	assert_string_equal(w.env.rcpt[0], "+15555550102");
+	assert_string_equal(w.env.helo, "client.test");
+	assert_int_equal(w.nparts, 1);
+	uint8_t *got = NULL;
+	smtp_mail_t back;
+	assert_int_equal(smtp_wire_mail_read(&w, in.fds[0], in.fds[1], 1 << 20, &got, &back), 0);
+	assert_memory_equal(got, raw, sizeof raw - 1);
+	assert_string_equal(back.subject, "Facture");
+	assert_string_equal(back.body, "Bonjour");
+	assert_int_equal(back.parts[0].len, 8);
+	assert_memory_equal(back.parts[0].data, "%PDF-1.4", 8);
+	assert_string_equal(back.parts[0].type, "application/pdf");
+	smtp_mail_free(&back);
+	free(got);
+	/* A parts memfd longer than declared, or a limit below its size. */
+	assert_int_equal(write(in.fds[1], "x", 1), 1);
+	assert_int_equal(smtp_wire_mail_read(&w, in.fds[0], in.fds[1], 1 << 20, &got, &back), -1);
+	w.parts[0].len++;
+	assert_int_equal(smtp_wire_mail_read(&w, in.fds[0], in.fds[1], 8, &got, &back), -1);
+	ipc_msg_free(&in);
+	/* A recipient that is not E.164, and a trailing byte, are refused. */
+	snprintf(env.rcpt[0], sizeof env.rcpt[0], "+1555x");
+	smtp_wire_mail_encode(&o, &env, 1, &m);
+	struct ipc_msg bad = { .type = SMTPF_MAIL, .data = o.buf + IPC_HDR_LEN,
+		.len = o.len - IPC_HDR_LEN };
+	assert_int_equal(smtp_wire_mail_decode(&bad, &w), -1);
+	snprintf(env.rcpt[0], sizeof env.rcpt[0], "+15555550102");
+	smtp_wire_mail_encode(&o, &env, 1, &m);
+	ipc_put_u8(&o, 0);
+	bad.data = o.buf + IPC_HDR_LEN;
+	bad.len = o.len - IPC_HDR_LEN;
+	assert_int_equal(smtp_wire_mail_decode(&bad, &w), -1);
+	/* Verdicts: a code out of range is refused. */
+	smtp_reply_t r = { 250, "2.0.0 Queued as fax_1" }, r2;
+	smtp_wire_verdict_encode(&o, &r);
+	struct ipc_msg vm = { .type = SMTPF_VERDICT, .data = o.buf + IPC_HDR_LEN,
+		.len = o.len - IPC_HDR_LEN };
+	assert_int_equal(smtp_wire_verdict_decode(&vm, &r2), 0);
+	assert_int_equal(r2.code, 250);
+	assert_string_equal(r2.text, r.text);
+	r.code = 99;
+	smtp_wire_verdict_encode(&o, &r);
+	assert_int_equal(smtp_wire_verdict_decode(&vm, &r2), -1);
+	smtp_mail_free(&m);
+	close(sv[0]);
+	close(sv[1]);
+	close(rawfd);
+	close(partsfd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -147,6 +231,7 @@ int main(void)
 		cmocka_unit_test(test_commands_and_numbers),
 		cmocka_unit_test(test_mime),
 		cmocka_unit_test(test_sender_rules),
+		cmocka_unit_test(test_wire),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

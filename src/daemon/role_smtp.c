@@ -1,0 +1,268 @@
+/* The SMTP front end (see role.h and smtp_wire.h): SMTP sessions and the
+ * MIME parse of strangers' mail, unprivileged and under its own seccomp
+ * filter; the service decides and submits. */
+#include "role.h"
+
+#include <errno.h>
+#include <grp.h>
+#include <poll.h>
+#include <pthread.h>
+#include <pwd.h>
+#include <seccomp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "fdio.h"
+#include "ipc.h"
+#include "log.h"
+#include "smtp_ingress.h"
+#include "smtp_mime.h"
+#include "smtp_server.h"
+#include "smtp_wire.h"
+#include "xalloc.h"
+
+/* How long a session waits for the service's verdict on one mail. */
+#define VERDICT_TIMEOUT_MS (10 * 60 * 1000)
+
+static pthread_mutex_t send_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static void unavailable(smtp_reply_t *r)
+{
+	r->code = 451;
+	snprintf(r->text, sizeof r->text, "4.3.0 Temporary failure, try again later");
+}
+
+/* Hands one parsed mail to the service and waits for its verdict on a
+ * socket of this mail's own. */
+static void ask_service(const smtp_envelope_t *env, const uint8_t *msg, size_t len,
+	const smtp_mail_t *mail, smtp_reply_t *r)
+{
+	unavailable(r);
+	int raw = memfd_create("smtp-raw", MFD_CLOEXEC), parts = memfd_create("smtp-parts",
+								    MFD_CLOEXEC);
+	int sv[2] = { -1, -1 };
+	struct ipc_out *o = xmalloc(sizeof *o);
+	int rc = -1;
+	if (raw >= 0 && parts >= 0 && (len == 0 || fd_write_all(raw, msg, len) == 0) &&
+	    smtp_wire_parts_write(parts, mail) == 0 && ipc_socketpair(sv) == 0) {
+		smtp_wire_mail_encode(o, env, len, mail);
+		ipc_put_fd(o, sv[1]);
+		ipc_put_fd(o, raw);
+		ipc_put_fd(o, parts);
+		pthread_mutex_lock(&send_mu);
+		rc = ipc_send(SMTP_FRONT_SOCK_FD, o);
+		pthread_mutex_unlock(&send_mu);
+	}
+	free(o);
+	if (sv[1] >= 0)
+		close(sv[1]);
+	if (raw >= 0)
+		close(raw);
+	if (parts >= 0)
+		close(parts);
+	if (rc != 0) {
+		log_event(LOG_WARN, "smtp.handover", "session=%s err=\"%s\"", env->session_id,
+			strerror(errno));
+		if (sv[0] >= 0)
+			close(sv[0]);
+		return;
+	}
+	struct pollfd pf = { .fd = sv[0], .events = POLLIN };
+	int n;
+	do
+		n = poll(&pf, 1, VERDICT_TIMEOUT_MS);
+	while (n < 0 && errno == EINTR);
+	struct ipc_msg m;
+	if (n == 1 && ipc_recv(sv[0], &m) == 0 && smtp_wire_verdict_decode(&m, r) != 0)
+		unavailable(r);
+	else if (n != 1)
+		log_event(LOG_WARN, "smtp.handover", "session=%s err=\"no verdict\"", env->session_id);
+	ipc_msg_free(&m);
+	close(sv[0]);
+}
+
+/* smtp_deliver_fn of the front end: the MIME parse here, the rest there. */
+static void front_deliver(void *arg, const smtp_envelope_t *env, const uint8_t *msg, size_t len,
+	smtp_reply_t *r)
+{
+	(void)arg;
+	smtp_mail_t mail;
+	enum smtp_mime_fail f = smtp_mime_parse(msg, len, &mail);
+	if (f != SMTP_MIME_OK) {
+		log_event(LOG_INFO, "smtp.refused", "session=%s peer=%s why=mime_%d", env->session_id,
+			env->peer, (int)f);
+		smtp_ingress_mime_refusal(f, r);
+		return;
+	}
+	ask_service(env, msg, len, &mail, r);
+	smtp_mail_free(&mail);
+}
+
+/* Under root: the configured user, its group, no supplementary groups. */
+static int drop_privileges(const char *user, char *why, size_t n)
+{
+	if (geteuid() != 0)
+		return 0;
+	struct passwd *pw = getpwnam(user);
+	if (!pw || pw->pw_uid == 0) {
+		snprintf(why, n, "daemon.unprivileged_user \"%s\": %s", user,
+			pw ? "is root" : "no such user");
+		return -1;
+	}
+	if (setgroups(0, NULL) != 0 || setgid(pw->pw_gid) != 0 || setuid(pw->pw_uid) != 0 ||
+	    setuid(0) == 0) {
+		snprintf(why, n, "cannot become %s: %s", user, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* What the sessions need: threads, memory, the accepted sockets and the
+ * socket to the service, memfds, time and randomness. Opening files fails
+ * (EACCES); making sockets, connecting, executing, tracing or changing
+ * identity kills the process. */
+static int smtp_seccomp(void)
+{
+	scmp_filter_ctx f = seccomp_init(SCMP_ACT_ERRNO(EACCES));
+	if (!f)
+		return -1;
+	static const int allowed[] = {
+		SCMP_SYS(read), SCMP_SYS(write), SCMP_SYS(readv), SCMP_SYS(writev),
+		SCMP_SYS(pread64), SCMP_SYS(pwrite64), SCMP_SYS(lseek), SCMP_SYS(fstat),
+		SCMP_SYS(newfstatat), SCMP_SYS(close), SCMP_SYS(ftruncate), SCMP_SYS(fcntl),
+		SCMP_SYS(munmap), SCMP_SYS(mremap), SCMP_SYS(brk), SCMP_SYS(madvise),
+		SCMP_SYS(futex), SCMP_SYS(exit), SCMP_SYS(exit_group), SCMP_SYS(rt_sigreturn),
+		SCMP_SYS(rt_sigprocmask), SCMP_SYS(rt_sigaction), SCMP_SYS(sigaltstack),
+		SCMP_SYS(clock_gettime), SCMP_SYS(gettimeofday), SCMP_SYS(clock_nanosleep),
+		SCMP_SYS(nanosleep), SCMP_SYS(getpid), SCMP_SYS(gettid), SCMP_SYS(getuid),
+		SCMP_SYS(geteuid), SCMP_SYS(sched_yield), SCMP_SYS(sched_getaffinity),
+		SCMP_SYS(getrandom), SCMP_SYS(getrusage), SCMP_SYS(prlimit64),
+		SCMP_SYS(clone), SCMP_SYS(clone3), SCMP_SYS(set_robust_list), SCMP_SYS(rseq),
+		SCMP_SYS(accept), SCMP_SYS(accept4), SCMP_SYS(poll), SCMP_SYS(ppoll),
+		SCMP_SYS(recvmsg), SCMP_SYS(sendmsg), SCMP_SYS(recvfrom), SCMP_SYS(sendto),
+		SCMP_SYS(shutdown), SCMP_SYS(setsockopt), SCMP_SYS(getsockopt),
+		SCMP_SYS(getsockname), SCMP_SYS(getpeername), SCMP_SYS(socketpair),
+		SCMP_SYS(memfd_create), SCMP_SYS(pipe2), SCMP_SYS(eventfd2),
+	};
+	static const int killed[] = {
+		SCMP_SYS(execve), SCMP_SYS(execveat), SCMP_SYS(ptrace), SCMP_SYS(socket),
+		SCMP_SYS(connect), SCMP_SYS(bind), SCMP_SYS(listen), SCMP_SYS(setuid),
+		SCMP_SYS(setgid), SCMP_SYS(setreuid), SCMP_SYS(setresuid), SCMP_SYS(setgroups),
+		SCMP_SYS(process_vm_readv), SCMP_SYS(process_vm_writev), SCMP_SYS(mount),
+		SCMP_SYS(chroot), SCMP_SYS(unshare), SCMP_SYS(setns), SCMP_SYS(fork),
+		SCMP_SYS(vfork), SCMP_SYS(kill),
+	};
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < sizeof allowed / sizeof allowed[0]; i++)
+		rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, allowed[i], 0);
+	for (size_t i = 0; rc == 0 && i < sizeof killed / sizeof killed[0]; i++)
+		rc = seccomp_rule_add(f, SCMP_ACT_KILL_PROCESS, killed[i], 0);
+	/* Memory, never executable; signals only to this process's threads. */
+	const struct scmp_arg_cmp noexec = { .arg = 2, .op = SCMP_CMP_MASKED_EQ,
+		.datum_a = PROT_EXEC, .datum_b = 0 };
+	if (rc == 0)
+		rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(mmap), 1, noexec);
+	if (rc == 0)
+		rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(mprotect), 1, noexec);
+	const struct scmp_arg_cmp self = { .arg = 0, .op = SCMP_CMP_EQ,
+		.datum_a = (scmp_datum_t)getpid() };
+	if (rc == 0)
+		rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(tgkill), 1, self);
+	if (rc == 0)
+		rc = seccomp_load(f);
+	seccomp_release(f);
+	return rc;
+}
+
+int role_smtp_main(const config_t *cfg)
+{
+	role_set_name("fv-smtp");
+	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	if (getppid() == 1)
+		return 1;
+	/* The socket to the service, the listening socket, the counters; the
+	 * log is opened again (before the identity changes). */
+	close_range(SMTP_FRONT_COUNTERS_FD + 1, ~0U, 0);
+	log_reopen();
+	signal(SIGPIPE, SIG_IGN);
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	if (cfg->test_smtp_seccomp_probe)
+		sigaddset(&set, SIGUSR1);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	int sfd = signalfd(-1, &set, SFD_CLOEXEC);
+	void *counters = mmap(NULL, SMTP_COUNTERS * sizeof(uint64_t), PROT_READ | PROT_WRITE,
+		MAP_SHARED, SMTP_FRONT_COUNTERS_FD, 0);
+	close(SMTP_FRONT_COUNTERS_FD);
+	char why[300];
+	smtp_mime_init();
+	if (sfd < 0 || counters == MAP_FAILED) {
+		log_event(LOG_ERROR, "smtp.front_failed", "err=\"%s\"", strerror(errno));
+		return 1;
+	}
+	smtp_server_counters_share(counters);
+	/* A change of identity clears the parent-death signal: set again. */
+	if (drop_privileges(cfg->unprivileged_user, why, sizeof why) != 0 ||
+	    prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0 || getppid() == 1 ||
+	    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
+	    (smtp_seccomp() != 0 && snprintf(why, sizeof why, "seccomp filter refused") > 0)) {
+		log_event(LOG_ERROR, "smtp.front_failed", "err=\"%s\"", why);
+		return 1;
+	}
+	smtp_server_config_t sc = {
+		.listen = cfg->mail_smtp_listen,
+		.listen_fd = SMTP_FRONT_LISTEN_FD,
+		.domain = cfg->mail_domain,
+		.max_bytes = (size_t)cfg->mail_smtp_max_bytes,
+		.max_sessions = (int)cfg->mail_smtp_sessions,
+		.timeout_ms = (int)cfg->mail_smtp_timeout * 1000,
+		.deliver = front_deliver,
+	};
+	smtp_server_t *srv = smtp_server_start(&sc, why, sizeof why);
+	if (!srv) {
+		log_event(LOG_ERROR, "smtp.front_failed", "err=\"%s\"", why);
+		return 1;
+	}
+	log_event(LOG_INFO, "smtp.front_started", "pid=%d uid=%d", (int)getpid(), (int)getuid());
+	/* Until a signal, or the service closes its socket. */
+	for (;;) {
+		struct pollfd pf[2] = { { .fd = sfd, .events = POLLIN },
+			{ .fd = SMTP_FRONT_SOCK_FD, .events = POLLIN } };
+		if (poll(pf, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (pf[1].revents)
+			break;
+		struct signalfd_siginfo si;
+		if (!(pf[0].revents & POLLIN) || read(sfd, &si, sizeof si) != sizeof si)
+			continue;
+		if (si.ssi_signo == SIGUSR1) {
+			/* testing.smtp_seccomp_probe: a call the filter forbids. */
+			log_event(LOG_WARN, "smtp.seccomp_probe", "call=execve");
+			char *const av[] = { (char *)"true", NULL };
+			syscall(SYS_execve, "/bin/true", av, av + 1);
+			continue;
+		}
+		if (si.ssi_signo != SIGHUP)
+			break;
+	}
+	smtp_server_stop(srv);
+	log_event(LOG_INFO, "smtp.front_stopped", "pid=%d", (int)getpid());
+	/* Nothing to unwind that the exit does not: and under the filter, the
+	 * sanitizers' exit-time leak check (it traces the process) would be
+	 * killed. */
+	_exit(0);
+}

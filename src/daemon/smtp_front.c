@@ -1,0 +1,267 @@
+/* The service's side of the SMTP front end (see smtp_front.h). */
+#include "smtp_front.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ipc.h"
+#include "log.h"
+#include "role.h"
+#include "smtp_wire.h"
+#include "timeutil.h"
+#include "xalloc.h"
+
+#define BACKOFF_MIN_MS 1000
+#define BACKOFF_MAX_MS 30000
+#define STABLE_MS 60000 /* a front end up this long starts again at once */
+
+struct smtp_front {
+	pthread_mutex_t mu;
+	pthread_cond_t cv; /* stop wakes the backoff; a worker's end wakes the stop */
+	char *exe;
+	char **argv;
+	int listen_fd, counters_fd;
+	size_t max;
+	smtp_ingress_t *in;
+	pid_t pid;     /* 0 while down */
+	int stopping;
+	int workers;   /* mails being decided */
+	unsigned restarts;
+	pthread_t monitor;
+};
+
+struct job {
+	smtp_front_t *f;
+	struct ipc_msg msg;
+	smtp_wire_mail_t w;
+};
+
+/* One mail: read, decided, answered on its own socket. */
+static void *worker_main(void *arg)
+{
+	struct job *j = arg;
+	smtp_front_t *f = j->f;
+	smtp_reply_t r = { 451, "4.3.0 Temporary failure, try again later" };
+	uint8_t *raw = NULL;
+	smtp_mail_t mail;
+	if (smtp_wire_mail_read(&j->w, j->msg.fds[1], j->msg.fds[2], f->max, &raw, &mail) == 0) {
+		smtp_ingress_submit(f->in, &j->w.env, &mail, raw, j->w.raw_len, &r);
+		smtp_mail_free(&mail);
+		free(raw);
+	} else {
+		log_event(LOG_WARN, "smtp.front_refused", "session=%s why=\"sizes do not match\"",
+			j->w.session_id);
+	}
+	struct ipc_out *o = xmalloc(sizeof *o);
+	smtp_wire_verdict_encode(o, &r);
+	if (ipc_send(j->msg.fds[0], o) != 0)
+		log_event(LOG_WARN, "smtp.verdict", "session=%s err=\"%s\"", j->w.session_id,
+			strerror(errno));
+	free(o);
+	ipc_msg_free(&j->msg);
+	free(j);
+	pthread_mutex_lock(&f->mu);
+	f->workers--;
+	pthread_cond_broadcast(&f->cv);
+	pthread_mutex_unlock(&f->mu);
+	return NULL;
+}
+
+/* Takes the front end's messages until it closes its socket or sends one
+ * that does not decode (then it is killed: it may be someone else's now). */
+static void serve(smtp_front_t *f, int sock, pid_t pid)
+{
+	for (;;) {
+		struct job *j = xcalloc(1, sizeof *j);
+		j->f = f;
+		int rc = ipc_recv(sock, &j->msg);
+		if (rc == 0 && j->msg.nfds == 3 && smtp_wire_mail_decode(&j->msg, &j->w) == 0) {
+			pthread_attr_t at;
+			pthread_attr_init(&at);
+			pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+			pthread_t th;
+			pthread_mutex_lock(&f->mu);
+			f->workers++;
+			pthread_mutex_unlock(&f->mu);
+			if (pthread_create(&th, &at, worker_main, j) != 0) {
+				pthread_mutex_lock(&f->mu);
+				f->workers--;
+				pthread_mutex_unlock(&f->mu);
+				ipc_msg_free(&j->msg); /* the session sees its socket close: 451 */
+				free(j);
+			}
+			pthread_attr_destroy(&at);
+			continue;
+		}
+		if (rc != 1) {
+			log_event(LOG_ERROR, "smtp.front_malformed", "pid=%d type=%u", (int)pid,
+				(unsigned)j->msg.type);
+			kill(pid, SIGKILL);
+		}
+		ipc_msg_free(&j->msg);
+		free(j);
+		return;
+	}
+}
+
+/* Starts one front end; its pid and *sock, or -1. */
+static pid_t spawn_front(smtp_front_t *f, int *sock)
+{
+	int sv[2];
+	if (ipc_socketpair(sv) != 0)
+		return -1;
+	int fds[3] = { sv[1], f->listen_fd, f->counters_fd };
+	pid_t pid = -1;
+	int rc = ipc_spawn(f->exe, f->argv, fds, 3, &pid);
+	close(sv[1]);
+	if (rc != 0) {
+		close(sv[0]);
+		log_event(LOG_ERROR, "smtp.front_start_failed", "err=\"%s\"", strerror(rc));
+		return -1;
+	}
+	*sock = sv[0];
+	log_event(LOG_INFO, "smtp.front_spawned", "pid=%d", (int)pid);
+	return pid;
+}
+
+static void *monitor_main(void *arg)
+{
+	smtp_front_t *f = arg;
+	unsigned backoff = BACKOFF_MIN_MS;
+	for (;;) {
+		int sock = -1;
+		pid_t pid = spawn_front(f, &sock);
+		int64_t started = time_mono_ns() / 1000000;
+		pthread_mutex_lock(&f->mu);
+		f->pid = pid > 0 ? pid : 0;
+		if (pid > 0 && f->stopping)
+			kill(pid, SIGTERM);
+		pthread_mutex_unlock(&f->mu);
+		if (pid > 0) {
+			serve(f, sock, pid);
+			close(sock);
+			int st = 0;
+			while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+				;
+			pthread_mutex_lock(&f->mu);
+			f->pid = 0;
+			if (f->stopping) {
+				pthread_mutex_unlock(&f->mu);
+				log_event(LOG_INFO, "smtp.front_exited", "pid=%d %s=%d", (int)pid,
+					WIFSIGNALED(st) ? "signal" : "status",
+					WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
+				break;
+			}
+			pthread_mutex_unlock(&f->mu);
+			if (time_mono_ns() / 1000000 - started >= STABLE_MS)
+				backoff = BACKOFF_MIN_MS;
+			log_event(LOG_ERROR, "smtp.front_exited", "pid=%d %s=%d restart_in_ms=%u",
+				(int)pid, WIFSIGNALED(st) ? "signal" : "status",
+				WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st), backoff);
+		}
+		struct timespec ts;
+		time_deadline_in(backoff, &ts);
+		pthread_mutex_lock(&f->mu);
+		while (!f->stopping && pthread_cond_timedwait(&f->cv, &f->mu, &ts) != ETIMEDOUT)
+			;
+		int stop = f->stopping;
+		if (!stop)
+			f->restarts++;
+		pthread_mutex_unlock(&f->mu);
+		if (stop)
+			break;
+		backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff * 2;
+	}
+	return NULL;
+}
+
+smtp_front_t *smtp_front_start(const char *exe, char *const argv[], int listen_fd, size_t max,
+	smtp_ingress_t *in, char *err, size_t errlen)
+{
+	int cfd = memfd_create("smtp-counters", MFD_CLOEXEC);
+	void *counters = MAP_FAILED;
+	size_t clen = SMTP_COUNTERS * sizeof(uint64_t);
+	if (cfd < 0 || ftruncate(cfd, (off_t)clen) != 0 ||
+	    (counters = mmap(NULL, clen, PROT_READ | PROT_WRITE, MAP_SHARED, cfd, 0)) == MAP_FAILED) {
+		snprintf(err, errlen, "SMTP front end: counters: %s", strerror(errno));
+		if (cfd >= 0)
+			close(cfd);
+		return NULL;
+	}
+	/* /metrics reads what the front end counts. */
+	smtp_server_counters_share(counters);
+	smtp_front_t *f = xcalloc(1, sizeof *f);
+	pthread_mutex_init(&f->mu, NULL);
+	pthread_cond_init(&f->cv, NULL);
+	f->exe = xstrdup(exe);
+	size_t n = 0;
+	while (argv[n])
+		n++;
+	f->argv = xcalloc(n + 1, sizeof *f->argv);
+	for (size_t i = 0; i < n; i++)
+		f->argv[i] = xstrdup(argv[i]);
+	f->listen_fd = listen_fd;
+	f->counters_fd = cfd;
+	f->max = max;
+	f->in = in;
+	if (pthread_create(&f->monitor, NULL, monitor_main, f) != 0) {
+		snprintf(err, errlen, "SMTP front end: %s", strerror(errno));
+		f->stopping = 1;
+		smtp_front_stop(f);
+		return NULL;
+	}
+	return f;
+}
+
+void smtp_front_stop(smtp_front_t *f)
+{
+	if (!f)
+		return;
+	pthread_mutex_lock(&f->mu);
+	int had_monitor = !f->stopping;
+	f->stopping = 1;
+	if (f->pid > 0)
+		kill(f->pid, SIGTERM);
+	pthread_cond_broadcast(&f->cv);
+	pthread_mutex_unlock(&f->mu);
+	if (had_monitor)
+		pthread_join(f->monitor, NULL);
+	pthread_mutex_lock(&f->mu);
+	while (f->workers > 0)
+		pthread_cond_wait(&f->cv, &f->mu);
+	pthread_mutex_unlock(&f->mu);
+	/* The counters stay mapped: /metrics may still read them. */
+	close(f->counters_fd);
+	close(f->listen_fd);
+	for (size_t i = 0; f->argv[i]; i++)
+		free(f->argv[i]);
+	free(f->argv);
+	free(f->exe);
+	pthread_mutex_destroy(&f->mu);
+	pthread_cond_destroy(&f->cv);
+	free(f);
+}
+
+pid_t smtp_front_pid(smtp_front_t *f)
+{
+	pthread_mutex_lock(&f->mu);
+	pid_t p = f->pid;
+	pthread_mutex_unlock(&f->mu);
+	return p;
+}
+
+unsigned smtp_front_restarts(smtp_front_t *f)
+{
+	pthread_mutex_lock(&f->mu);
+	unsigned r = f->restarts;
+	pthread_mutex_unlock(&f->mu);
+	return r;
+}

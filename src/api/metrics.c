@@ -8,6 +8,7 @@
 #include <sqlite3.h>
 #include <string.h>
 
+#include "faxmail.h"
 #include "mail_sender.h"
 #include "smtp_auth.h"
 #include "smtp_server.h"
@@ -155,6 +156,10 @@ void metrics_render(buf_t *o, int64_t db_ns, int64_t in_flight)
 		      "faxvault_smtp_mails_total{outcome=\"refused\"} %llu\n",
 		(unsigned long long)s_sessions, (unsigned long long)s_busy,
 		(unsigned long long)s_accepted, (unsigned long long)s_refused);
+	buf_printf(o, "# HELP faxvault_smtp_sender_limited_total Fax-by-email mails answered 450 because their sender was over mail.sender_max_per_hour.\n"
+		      "# TYPE faxvault_smtp_sender_limited_total counter\n"
+		      "faxvault_smtp_sender_limited_total %llu\n",
+		(unsigned long long)faxmail_rate_limited_count());
 	uint64_t a_spf[SMTP_SPF_N], a_dkim[SMTP_DKIM_N];
 	smtp_auth_counts(a_spf, a_dkim);
 	buf_printf(o, "# HELP faxvault_smtp_spf_total SPF results of fax-by-email mails (none also for a loopback relay, not evaluated).\n"

@@ -431,6 +431,8 @@ const struct i18n_entry i18n_fr_entries[] = {
 	{ "enabled must be true or false", "enabled doit valoir true ou false" },
 	{ "the mail has neither an attachment nor a text to fax",
 		"le courriel n'a ni pièce jointe ni texte à faxer" },
+	{ "too many mails from this sender this hour (at most %d): try again later",
+		"trop de courriels de cet expéditeur cette heure-ci (%d au plus) : réessayez plus tard" },
 	{ "the fax by e-mail settings could not be read",
 		"les paramètres du fax par courriel n'ont pas pu être lus" },
 	{ "the fax by e-mail settings could not be saved",

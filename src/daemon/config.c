@@ -171,6 +171,8 @@ static const struct setting settings[] = {
 		"Largest mail the SMTP listener takes (advertised with SIZE; larger mail is refused with 552)." },
 	{ "mail.smtp_max_sessions", C_INT, OFF(mail_smtp_sessions), "16", 1, 1024, NULL,
 		"SMTP sessions at once; more connections are answered 421 and closed." },
+	{ "mail.sender_max_per_hour", C_INT, OFF(mail_sender_per_hour), "60", 0, 100000, NULL,
+		"Fax by e-mail: mails one sender address (From:) may hand over per clock hour; more are answered 450 4.7.1 (try later). 0: no limit." },
 	{ "mail.smtp_timeout_seconds", C_INT, OFF(mail_smtp_timeout), "120", 5, 600, NULL,
 		"An SMTP client that sends nothing for this long is disconnected (421)." },
 	{ "testing.media_clock_speed", C_INT, OFF(test_media_speed), "1", 1, 50, NULL,

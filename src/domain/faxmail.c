@@ -2,6 +2,7 @@
 #include "faxmail.h"
 
 #include <ctype.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,7 +11,9 @@
 #include "audit.h"
 #include "cidr.h"
 #include "dom_util.h"
+#include "log.h"
 #include "perm.h"
+#include "sec.h"
 #include "store_faxmail.h"
 #include "timeutil.h"
 #include "validate.h"
@@ -301,6 +304,53 @@ static const char *sender_refusal(store_tx_t *tx, const faxmail_msg_t *m, const 
 	return why;
 }
 
+/* ---- the per-sender limit (mail.sender_max_per_hour) ----
+ * A fixed window per clock hour of the daemon's clock, per From address
+ * (any case), counted in the store (store_faxmail_sender_count) so that the
+ * count holds across SMTP front ends, restarts of the service and nodes.
+ * The store keeps a SHA-256 of the lower-cased address, not the address. */
+#define RATE_WINDOW_MS 3600000
+
+static atomic_uint_fast64_t n_rate_limited;
+
+/* Counts one mail from sender at now_ms in its own transaction on st: 1
+ * when it is over limit, with *first true for the first refusal of this
+ * window and *retry_s the seconds to the next one; 0 within the limit; -1
+ * when the store failed. */
+static int rate_over(store_t *st, const char *sender, int limit, int64_t now_ms, bool *first,
+	int64_t *retry_s)
+{
+	char key[EMAIL_MAX + 1], hex[SEC_SHA256_HEX];
+	size_t n = 0;
+	for (; sender[n] && n < EMAIL_MAX; n++)
+		key[n] = (char)tolower((unsigned char)sender[n]);
+	key[n] = '\0';
+	sec_sha256_hex(key, n, hex);
+	int64_t window = now_ms / RATE_WINDOW_MS;
+	*retry_s = ((window + 1) * RATE_WINDOW_MS - now_ms + 999) / 1000;
+	*first = false;
+	store_tx_t *tx = store_begin(st, true);
+	if (!tx)
+		return -1;
+	int64_t mails = store_faxmail_sender_count(tx, hex, window);
+	if (mails < 0) {
+		store_rollback(tx);
+		return -1;
+	}
+	if (store_commit(tx) != STORE_OK)
+		return -1;
+	if (mails <= limit)
+		return 0;
+	*first = mails == (int64_t)limit + 1;
+	atomic_fetch_add(&n_rate_limited, 1);
+	return 1;
+}
+
+uint64_t faxmail_rate_limited_count(void)
+{
+	return atomic_load(&n_rate_limited);
+}
+
 /* The longest prefix of s (UTF-8) that fits in out (cap bytes with the NUL)
  * without cutting a character; returns out. */
 static const char *utf8_prefix(char *out, size_t cap, const char *s)
@@ -319,6 +369,36 @@ static const char *utf8_prefix(char *out, size_t cap, const char *s)
 int dom_faxmail_submit(store_t *st, const dom_config_t *cfg, const faxmail_msg_t *m, json_t **out,
 	dom_err_t *e)
 {
+	int limit = cfg ? cfg->mail_sender_per_hour : 0;
+	bool first = false;
+	int64_t retry_s = 0;
+	int over = limit > 0 ? rate_over(st, m->from, limit, time_now_ms(), &first, &retry_s) : 0;
+	if (over < 0)
+		return dom_fail(e, "unavailable", "", "the database is not reachable");
+	if (over) {
+		/* The same answer for every sender; audited once per hour on the
+		 * account a member's address names. */
+		if (first) {
+			store_tx_t *rt = store_begin(st, false);
+			json_t *p = rt ? store_principal_by_email(rt, m->from) : NULL;
+			char acc[ID_MAX] = "";
+			if (p && strcmp(rec_str(p, "kind"), "account") == 0)
+				snprintf(acc, sizeof acc, "%s", rec_str(p, "account_id"));
+			json_decref(p);
+			if (rt)
+				store_rollback(rt);
+			char detail[64];
+			snprintf(detail, sizeof detail, "more than %d mails in an hour", limit);
+			if (*acc)
+				refusal_audit(st, m, acc, "sender_rate_limited", detail);
+			log_event(LOG_WARN, "smtp.sender_limited", "session=%s peer=%s limit=%d",
+				m->session_id, m->peer, limit);
+		}
+		dom_fail(e, "rate-limited", "", "too many mails from this sender this hour (at most "
+			"%d): try again later", limit);
+		e->retry_after_s = retry_s;
+		return -1;
+	}
 	store_tx_t *tx = store_begin(st, true);
 	if (!tx)
 		return dom_fail(e, "unavailable", "", "the database is not reachable");

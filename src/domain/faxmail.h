@@ -71,6 +71,10 @@ typedef struct faxmail_msg {
 /* Decides whether m becomes a fax and submits it as POST /v1/faxes does
  * (dom_fax_submit: scanning, rendering, billing and quotas), in
  * transactions of its own on st, as the member whose address is m->from.
+ * First the per-sender limit: more than cfg->mail_sender_per_hour mails
+ * from m->from (any sender, member or not) in this clock hour of the
+ * daemon's clock, counted in the store, are refused (kind "rate-limited",
+ * the same for everyone).
  * The sender checks, in order: From is an active member of an active
  * account with fax.send, fax by e-mail is enabled there, From is on
  * allowed_senders, the peer is inside allowed_servers; with spf "require"
@@ -89,5 +93,11 @@ typedef struct faxmail_msg {
  * ids) in the submission's transaction. */
 int dom_faxmail_submit(store_t *st, const dom_config_t *cfg, const faxmail_msg_t *m, json_t **out,
 	dom_err_t *e);
+
+/* Mails refused since start because their sender was over
+ * cfg->mail_sender_per_hour (dom_faxmail_submit: kind "rate-limited", with
+ * retry_after_s; audited once per sender and hour as fax_by_email.refused,
+ * reason sender_rate_limited, when the address names a member). */
+uint64_t faxmail_rate_limited_count(void);
 
 #endif

@@ -27,6 +27,7 @@ static const struct {
 } kinds[] = {
 	{ "unavailable", 451, "4.3.0" },
 	{ "internal", 451, "4.3.0" },
+	{ "rate-limited", 450, "4.7.1" },
 	{ "quota-exceeded", 552, "5.2.2" },
 	{ "insufficient-credit", 554, "5.7.0" },
 	{ "malware-detected", 554, "5.7.1" },

@@ -25,3 +25,18 @@ int store_faxmail_put(store_tx_t *tx, const json_t *s)
 		json_string_value(json_object_get(s, "dkim")),
 		(int64_t)json_integer_value(json_object_get(s, "updated_at")));
 }
+
+int64_t store_faxmail_sender_count(store_tx_t *tx, const char *sender, int64_t hour)
+{
+	if (sq_exec(tx, false, "DELETE FROM fax_mail_senders WHERE window_hour < ?", "i", hour) !=
+		    STORE_OK ||
+	    sq_exec(tx, false, "INSERT INTO fax_mail_senders (sender, window_hour, mails)"
+		    " VALUES (?, ?, 1) ON CONFLICT (sender) DO UPDATE SET mails = CASE WHEN"
+		    " fax_mail_senders.window_hour = excluded.window_hour THEN fax_mail_senders.mails + 1"
+		    " ELSE 1 END, window_hour = excluded.window_hour", "si", sender, hour) != STORE_OK)
+		return -1;
+	json_t *r = sq_one(tx, "SELECT mails FROM fax_mail_senders WHERE sender=?", "s", sender);
+	int64_t n = r ? (int64_t)json_integer_value(json_object_get(r, "mails")) : -1;
+	json_decref(r);
+	return n;
+}

@@ -1,5 +1,5 @@
-/* The store's side of fax by e-mail: each account's sender checks (see
- * src/domain/faxmail.h). */
+/* The store's side of fax by e-mail: each account's sender checks and the
+ * per-sender counts of mail (see src/domain/faxmail.h). */
 #ifndef FV_STORE_FAXMAIL_H
 #define FV_STORE_FAXMAIL_H
 
@@ -12,5 +12,9 @@ json_t *store_faxmail_get(store_tx_t *tx, const char *account_id);
 /* Creates or replaces the account's settings from s (same keys; the arrays
  * as text). STORE_OK / STORE_ERROR. */
 int store_faxmail_put(store_tx_t *tx, const json_t *s);
+/* Counts one more mail from sender (a key of the address, not the address)
+ * in the clock hour number hour, forgetting earlier hours: the mails it
+ * handed over in that hour, this one included, or -1 on error. */
+int64_t store_faxmail_sender_count(store_tx_t *tx, const char *sender, int64_t hour);
 
 #endif

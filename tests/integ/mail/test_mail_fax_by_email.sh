@@ -14,6 +14,7 @@
 # refusal that names an account audited on it, and nothing crashes.
 . "$(dirname "$0")/../api/lib.sh"
 . "$(dirname "$0")/../faxsvc/lib_fax.sh"
+. "$(dirname "$0")/smtp_lib.sh"
 . "$(dirname "$0")/postfix.sh"
 trap 'postfix_stop; cleanup' EXIT
 
@@ -31,14 +32,6 @@ make_pdf "$TMP/one.pdf" 1
 # option: recipients are given as " +E164@…", which both Postfix and the
 # listener read as "+E164@…".)
 swaks_fv() { SW=$(swaks --server 127.0.0.1 --port "$FV_SMTP" --timeout 120 "$@" 2>&1); }
-# expect_reply CODE DESCRIPTION: the last reply to the mail (before QUIT).
-expect_reply() {
-	local got
-	got=$(printf '%s\n' "$SW" | grep -E '^<[-~*]{1,2} +[0-9]{3}' | grep -v ' 221 ' | tail -n 1)
-	if printf '%s' "$got" | grep -qE "^<[-~*]{1,2} +$1"; then ok; else
-		fail "$2: want $1, got '$got'"; fi
-}
-outbound_a() { req GET "/v1/faxes?direction=outbound" "$ADMIN_A"; jqr '.items | length'; }
 refusals() { # refusals REASON: audit events fax_by_email.refused with it on A
 	req GET "/v1/accounts/$ACC_A/audit-events?action=fax_by_email.refused" "$OWNER_A"
 	jqr "[.items[] | select(.detail.reason == \"$1\" and .actor.id == \"system:smtp\" and .outcome == \"failure\")] | length"

@@ -10,6 +10,7 @@
 # kills it with SIGSYS; it is started again. A clean stop drains it.
 . "$(dirname "$0")/../api/lib.sh"
 . "$(dirname "$0")/../faxsvc/lib_fax.sh"
+. "$(dirname "$0")/smtp_lib.sh"
 trap cleanup EXIT
 SCAN="python3 $(dirname "$0")/../api/keyscan.py"
 CLIENT="python3 $(dirname "$0")/smtp_client.py"
@@ -23,8 +24,6 @@ expect_status 200 "A enables fax by e-mail"
 make_pdf "$TMP/one.pdf" 1
 USER_MAIL=user@a-fax.example
 TO="$NUM_B@fax.example.net"
-child_pid() { ps -o pid=,comm= --ppid "$DAEMON_PID" | awk -v c="$1" '$2 == c { print $1 }'; }
-outbound_a() { req GET "/v1/faxes?direction=outbound" "$ADMIN_A"; jqr '.items | length'; }
 mail_ok() { # mail_ok DESCRIPTION: one mail is accepted (250 Queued as ...)
 	local r
 	r=$($CLIENT "$FV_SMTP" "$USER_MAIL" "$TO" "$TMP/one.pdf")

@@ -17,6 +17,7 @@ if [ -z "${FV_NETNS:-}" ]; then
 fi
 . "$(dirname "$0")/../api/lib.sh"
 . "$(dirname "$0")/../faxsvc/lib_fax.sh"
+. "$(dirname "$0")/smtp_lib.sh"
 DNS_PID=""
 trap '[ -n "$DNS_PID" ] && kill "$DNS_PID" 2>/dev/null; cleanup' EXIT
 
@@ -82,13 +83,6 @@ send_eml() {
 	SW=$(swaks --server 127.0.0.1 --port "$FV_SMTP" --local-interface "$CLIENT" --helo mx.a-fax.example \
 		--timeout 120 --from "$2" --to " $TO" --data @"$1" 2>&1)
 }
-expect_reply() { # expect_reply 'CODE STATUS' DESCRIPTION: the reply to the data
-	local got
-	got=$(printf '%s\n' "$SW" | grep -E '^<[-~*]{1,2} +[0-9]{3}' | grep -v ' 221 ' | tail -n 1)
-	if printf '%s' "$got" | grep -qE "^<[-~*]{1,2} +$1"; then ok; else
-		fail "$2: want $1, got '$got'"; fi
-}
-outbound_a() { req GET "/v1/faxes?direction=outbound" "$ADMIN_A"; jqr '.items | length'; }
 # audited ACTION JQ-CONDITION: how many events ACTION on A satisfy it
 audited() {
 	req GET "/v1/accounts/$ACC_A/audit-events?action=$1" "$OWNER_A"

@@ -1,0 +1,23 @@
+-- Fax by e-mail (issue 13, C10).
+-- fax_mail_senders: the per-sender limit (mail.sender_max_per_hour), counted
+-- in the database so that it holds across SMTP front ends, restarts and
+-- nodes. One row per sender address seen in the current clock hour: sender
+-- is the SHA-256 (hex) of the lower-cased From address (no address at rest),
+-- window_hour the hour number (ms / 3600000), mails the mails it handed
+-- over in that hour, refused ones included. Rows of earlier hours are
+-- deleted as mail arrives.
+CREATE TABLE fax_mail_senders (
+  sender       TEXT PRIMARY KEY,
+  window_hour  INTEGER NOT NULL,
+  mails        INTEGER NOT NULL
+);
+CREATE INDEX fax_mail_senders_hour ON fax_mail_senders (window_hour);
+
+-- fax_mail_reports: faxes that came by e-mail and whose sender gets a
+-- delivery report when they end. Written with the fax, taken (deleted) in
+-- the transaction that ends the fax and queues the report. No foreign key:
+-- erasing a fax must not depend on this table.
+CREATE TABLE fax_mail_reports (
+  fax_id      TEXT PRIMARY KEY,
+  created_at  INTEGER NOT NULL
+);

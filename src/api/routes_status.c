@@ -5,6 +5,7 @@
 #include "perm.h"
 #include "router.h"
 #include "status.h"
+#include "status_auto.h"
 
 #define P(x) PERM_BIT(PERM_##x)
 #define BOARD (ROUTE_PUBLIC | ROUTE_READONLY | ROUTE_UNGATED)
@@ -53,6 +54,12 @@ static int h_update(const api_call_t *r, dom_ctx_t *c, json_t **out, dom_err_t *
 	return dom_status_incident_update(c, route_param(r->m, "incident_id"), r->body, out, e);
 }
 
+static int h_components(const api_call_t *r, dom_ctx_t *c, json_t **out, dom_err_t *e)
+{
+	(void)r;
+	return dom_status_component_list(c, out, e);
+}
+
 static int h_component(const api_call_t *r, dom_ctx_t *c, json_t **out, dom_err_t *e)
 {
 	return dom_status_component_set(c, route_param(r->m, "component"), r->body, out, e);
@@ -70,6 +77,8 @@ const struct route routes_status[] = {
 		P(PROVIDER_STATUS_MANAGE), 0, 200, h_get },
 	{ "POST", "/v1/provider/incidents/{incident_id}/updates", "provider.incidents.update",
 		P(PROVIDER_STATUS_MANAGE), ROUTE_BODY, 200, h_update },
+	{ "GET", "/v1/provider/status/components", "provider.status.components",
+		P(PROVIDER_STATUS_MANAGE), 0, 200, h_components },
 	{ "PUT", "/v1/provider/status/components/{component}", "provider.status.component_set",
 		P(PROVIDER_STATUS_MANAGE), ROUTE_BODY, 200, h_component },
 	{ NULL, NULL, NULL, 0, 0, 0, NULL },

@@ -255,6 +255,13 @@ const struct i18n_entry i18n_fr_entries[] = {
 	{ "an incident's status is investigating, identified, monitoring or resolved",
 		"le statut d'un incident est investigating, identified, monitoring ou resolved" },
 	{ "no such component", "ce composant n'existe pas" },
+	{ "\"pinned\" is true or false", "« pinned » vaut true ou false" },
+	{ "give either \"state\" (the operator's state, which wins over the automatic one) or "
+	  "\"pinned\": false (back to the automatic state)",
+		"donnez soit « state » (l'état choisi par l'opérateur, qui l'emporte sur l'état "
+		"automatique), soit « pinned » : false (retour à l'état automatique)" },
+	{ "this component's state is not pinned", "l'état de ce composant n'est pas épinglé" },
+	{ "the components could not be read", "les composants n'ont pas pu être lus" },
 	{ "no such component: %.80s", "ce composant n'existe pas : %.80s" },
 	{ "no such incident", "cet incident n'existe pas" },
 	{ "only a maintenance window has starts_at and ends_at",

@@ -73,6 +73,10 @@ typedef struct config {
 	int64_t grant_max_hours;
 	int64_t break_glass_max_minutes;
 	int64_t safebox_max_days;
+	int64_t status_check_seconds;
+	int64_t status_failure_window;
+	int64_t status_failure_percent;
+	int64_t status_failure_min_calls;
 	char *webhook_allow;
 	int64_t webhook_timeout;
 	char *mail_relay;

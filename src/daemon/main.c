@@ -221,6 +221,10 @@ static dom_config_t dom_config(const config_t *cfg)
 		.grant_max_hours = (int)cfg->grant_max_hours,
 		.break_glass_max_minutes = (int)cfg->break_glass_max_minutes,
 		.safebox_max_days = (int)cfg->safebox_max_days,
+		.status_check_ms = (int)cfg->status_check_seconds * 1000,
+		.status_failure_window_minutes = (int)cfg->status_failure_window,
+		.status_failure_percent = (int)cfg->status_failure_percent,
+		.status_failure_min_calls = (int)cfg->status_failure_min_calls,
 		.web_url = sso_web_url(cfg),
 		.sso_allow = cfg->sso_allow,
 	};

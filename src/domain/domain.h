@@ -41,6 +41,10 @@ typedef struct dom_config {
 	int grant_max_hours;       /* longest support access grant */
 	int break_glass_max_minutes; /* longest break-glass grant of an operator */
 	int safebox_max_days;      /* ceiling of a SafeBox's expiry (0: SAFEBOX_DAYS_DEFAULT_MAX) */
+	int status_check_ms;       /* automatic component states (status_auto.h): how often */
+	int status_failure_window_minutes; /* a trunk's failure rate over this window */
+	int status_failure_percent;        /* at or above it: degraded */
+	int status_failure_min_calls;      /* fewer calls in the window: not judged */
 	const char *web_url;       /* the service's address as browsers see it (no trailing
 				      slash): SSO redirect URIs; NULL: SSO sign-in is off */
 	const char *sso_allow;     /* CIDRs an identity provider may resolve to although

@@ -1,6 +1,7 @@
 /* The status board: components, incidents, maintenance windows, and their
  * public HTML, JSON and Atom forms (see status.h). */
 #include "status.h"
+#include "status_int.h"
 
 #include <string.h>
 
@@ -135,19 +136,32 @@ static json_t *component_list(dom_ctx_t *c)
 			"operational"));
 	}
 	json_decref(trunks);
-	json_t *set = store_status_components(c->tx);
-	json_array_foreach(set, i, t) {
-		size_t k;
-		json_t *comp;
-		json_array_foreach(list, k, comp)
-			if (strcmp(rec_str(comp, "id"), rec_str(t, "id")) == 0)
-				json_object_set(comp, "state", json_object_get(t, "state"));
+	/* The automatic states first, then the operators' pins over them. */
+	for (int pass = 0; pass < 2; pass++) {
+		json_t *set = pass ? store_status_components(c->tx) : store_status_auto_all(c->tx);
+		json_array_foreach(set, i, t) {
+			size_t k;
+			json_t *comp;
+			json_array_foreach(list, k, comp)
+				if (strcmp(rec_str(comp, "id"), rec_str(t, "id")) == 0)
+					json_object_set(comp, "state", json_object_get(t, "state"));
+		}
+		json_decref(set);
 	}
-	json_decref(set);
 	return list;
 }
 
-static json_t *component_find(json_t *list, const char *id)
+json_t *status_component_list(dom_ctx_t *c)
+{
+	return component_list(c);
+}
+
+bool status_state_known(const char *state)
+{
+	return label_index(states, state) >= 0;
+}
+
+json_t *status_component_find(json_t *list, const char *id)
 {
 	size_t i;
 	json_t *comp;
@@ -185,7 +199,7 @@ static void apply_incidents(json_t *list, const json_t *board, int64_t now)
 		size_t k;
 		json_t *id;
 		json_array_foreach(ids, k, id) {
-			json_t *comp = component_find(list, json_string_value(id));
+			json_t *comp = status_component_find(list, json_string_value(id));
 			if (comp)
 				json_object_set_new(comp, "state", json_string(worst(rec_str(comp, "state"),
 					impact)));
@@ -485,7 +499,7 @@ static int check_components(dom_ctx_t *c, const json_t *arr, dom_err_t *e)
 	json_t *id;
 	int rc = 0;
 	json_array_foreach(arr, i, id)
-		if (!json_is_string(id) || !component_find(list, json_string_value(id))) {
+		if (!json_is_string(id) || !status_component_find(list, json_string_value(id))) {
 			rc = dom_fail(e, "validation-failed", "components", "no such component: %.80s",
 				json_is_string(id) ? json_string_value(id) : "(not a string)");
 			break;
@@ -643,32 +657,57 @@ int dom_status_incident_list(dom_ctx_t *c, const char *cursor, int limit, json_t
 int dom_status_component_set(dom_ctx_t *c, const char *component, const json_t *body,
 	json_t **out, dom_err_t *e)
 {
-	static const char *const allowed[] = { "state", NULL };
+	static const char *const allowed[] = { "state", "pinned", NULL };
 	const char *state;
-	if (body_only(body, allowed, e) != 0 || body_str(body, "state", true, &state, e) != 0)
+	if (body_only(body, allowed, e) != 0 || body_str(body, "state", false, &state, e) != 0)
 		return -1;
-	if (label_index(states, state) < 0)
+	const json_t *pin = json_object_get(body, "pinned");
+	if (pin && !json_is_boolean(pin))
+		return dom_fail(e, "validation-failed", "pinned", "\"pinned\" is true or false");
+	bool unpin = pin && json_is_false(pin);
+	if (unpin == (state != NULL))
+		return dom_fail(e, "validation-failed", "state", "give either \"state\" (the operator's "
+			"state, which wins over the automatic one) or \"pinned\": false (back to the "
+			"automatic state)");
+	if (state && label_index(states, state) < 0)
 		return dom_fail(e, "validation-failed", "state", "\"state\" is one of operational, "
 			"maintenance, degraded, partial_outage, major_outage");
 	json_t *list = component_list(c);
-	json_t *comp = component_find(list, component);
+	json_t *comp = status_component_find(list, component);
 	if (!comp) {
 		json_decref(list);
 		return dom_fail(e, "not-found", "", "no such component");
 	}
-	json_t *detail = json_pack("{s:s, s:s}", "from", rec_str(comp, "state"), "to", state);
 	int64_t now = time_now_ms();
-	int rc = store_status_component_set(c->tx, component, state, now) != STORE_OK ||
+	int rc = 0;
+	if (unpin) {
+		int u = store_status_component_unset(c->tx, component);
+		if (u == STORE_NOTFOUND) {
+			json_decref(list);
+			return dom_fail(e, "invalid-state", "", "this component's state is not pinned");
+		}
+		rc = u != STORE_OK;
+	} else {
+		rc = store_status_component_set(c->tx, component, state, now) != STORE_OK;
+	}
+	json_t *after = rc ? NULL : component_list(c);
+	const char *to = after ? rec_str(status_component_find(after, component), "state") : "";
+	json_t *detail = json_pack("{s:s, s:s, s:b}", "from", rec_str(comp, "state"), "to", to,
+		"pinned", !unpin);
+	rc = rc || status_history_add(c, component, unpin ? "unpin" : "pin", to,
+		unpin ? "the operator released the pin" : "set by an operator", now) != STORE_OK ||
 		dom_audit(c, "status.component.set", component, NULL, "success", detail) != STORE_OK;
 	json_decref(detail);
 	if (rc) {
+		json_decref(after);
 		json_decref(list);
 		return dom_fail(e, "internal", "", "the state could not be recorded");
 	}
 	json_t *t = json_integer(now);
-	*out = json_pack("{s:s, s:s, s:s, s:o}", "id", component, "name", rec_str(comp, "name"),
-		"state", state, "updated_at", time_json(t));
+	*out = json_pack("{s:s, s:s, s:s, s:b, s:o}", "id", component, "name", rec_str(comp, "name"),
+		"state", to, "pinned", !unpin, "updated_at", time_json(t));
 	json_decref(t);
+	json_decref(after);
 	json_decref(list);
 	return 0;
 }

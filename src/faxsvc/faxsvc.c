@@ -32,6 +32,7 @@
 #include "poller.h"
 #include "retention.h"
 #include "sipauth.h"
+#include "status_auto.h"
 #include "timeutil.h"
 #include "trunk_health.h"
 #include "trunk_register.h"
@@ -1013,6 +1014,8 @@ static int retention_pass(poller_t *p, void *arg)
 	(void)p;
 	faxsvc_t *s = arg;
 	int64_t now = time_now_ms();
+	/* The status board's automatic component states (its own pace). */
+	dom_status_pass(s->st, s->cfg.dom, now);
 	if (now < s->next_sweep_ms)
 		return 0;
 	int n = dom_retention_sweep(s->st, s->env, now, RETENTION_BATCH);

@@ -73,3 +73,54 @@ char *store_status_feed_id(store_tx_t *tx)
 	json_decref(r);
 	return out;
 }
+
+/* ---- automatic states ---- */
+
+json_t *store_status_auto_all(store_tx_t *tx)
+{
+	return sq_rows(tx, "SELECT id, state, reason, updated_at FROM status_auto ORDER BY id", "");
+}
+
+int store_status_auto_set(store_tx_t *tx, const char *id, const char *state, const char *reason,
+	int64_t now)
+{
+	return sq_exec(tx, false, "INSERT INTO status_auto (id, state, reason, updated_at)"
+		" VALUES (?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET state=excluded.state,"
+		" reason=excluded.reason, updated_at=excluded.updated_at", "sssi", id, state, reason, now);
+}
+
+int store_status_component_unset(store_tx_t *tx, const char *id)
+{
+	return sq_exec(tx, true, "DELETE FROM status_components WHERE id=?", "s", id);
+}
+
+int store_status_history_insert(store_tx_t *tx, const json_t *row)
+{
+	static const char *const cols[] = { "id", "component", "source", "state", "reason", "actor",
+		"created_at", NULL };
+	return sq_insert(tx, "status_history", cols, row);
+}
+
+json_t *store_status_history(store_tx_t *tx, const char *id, int limit)
+{
+	return sq_rows(tx, "SELECT id, component, source, state, reason, actor, created_at"
+		" FROM status_history WHERE component=? ORDER BY created_at DESC, rowid DESC LIMIT ?",
+		"sn", id, limit);
+}
+
+json_t *store_status_trunk_calls(store_tx_t *tx, int64_t since)
+{
+	return sq_rows(tx, "SELECT trunk_id, COUNT(*) AS total,"
+		" SUM(CASE WHEN result = 'failed' THEN 1 ELSE 0 END) AS failed FROM fax_attempts"
+		" WHERE direction = 'outbound' AND trunk_id IS NOT NULL AND ended_at >= ?"
+		" AND result IN ('ok', 'partial', 'failed') GROUP BY trunk_id ORDER BY trunk_id", "i", since);
+}
+
+int64_t store_status_mail_waiting(store_tx_t *tx)
+{
+	json_t *r = sq_one(tx, "SELECT COUNT(*) AS n FROM mail_outbox WHERE status = 'pending'"
+		" AND attempts >= 1", "");
+	int64_t n = r ? (int64_t)json_integer_value(json_object_get(r, "n")) : -1;
+	json_decref(r);
+	return n;
+}

@@ -36,6 +36,28 @@ int store_status_update_insert(store_tx_t *tx, const json_t *upd);
 /* The updates of an incident, oldest first (array, or NULL on error). */
 json_t *store_status_updates(store_tx_t *tx, const char *incident_id);
 
+/* ---- automatic states (status_auto.h) ---- */
+
+/* Every automatic state: array of {id, state, reason, updated_at}. */
+json_t *store_status_auto_all(store_tx_t *tx);
+/* Sets (or replaces) the automatic state of component id. */
+int store_status_auto_set(store_tx_t *tx, const char *id, const char *state, const char *reason,
+	int64_t now);
+/* Removes an operator's pin of component id (STORE_NOTFOUND: none). */
+int store_status_component_unset(store_tx_t *tx, const char *id);
+/* Inserts a history row {id, component, source, state, reason, actor,
+ * created_at}. */
+int store_status_history_insert(store_tx_t *tx, const json_t *row);
+/* The last limit changes of component id, newest first. */
+json_t *store_status_history(store_tx_t *tx, const char *id, int limit);
+/* Outbound calls that ended since `since`, per trunk: array of {trunk_id,
+ * total, failed} (results ok, partial and failed count; interrupted calls
+ * do not). */
+json_t *store_status_trunk_calls(store_tx_t *tx, int64_t since);
+/* Messages of the outbox still pending after at least one failed attempt
+ * (the relay refused them for now or could not be reached); -1 on error. */
+int64_t store_status_mail_waiting(store_tx_t *tx);
+
 /* The installation's random feed name (32 hex digits, caller frees), or NULL. */
 char *store_status_feed_id(store_tx_t *tx);
 

@@ -195,7 +195,8 @@ expect_problem 422 validation-failed "unknown state"
 req GET /status.json
 expect_jq '.overall == "partial_outage" and (.components[] | select(.id == "trunk:loopback") | .state) == "partial_outage"' \
 	"the state set by hand is on the board"
-req PUT /v1/provider/status/components/trunk:loopback "$OP" '{"state":"operational"}'
+req PUT /v1/provider/status/components/trunk:loopback "$OP" '{"pinned":false}'
+expect_jq '.state == "operational" and .pinned == false' "the pin released: the automatic state again"
 req GET /v1/provider/incidents "$OP"
 expect_jq "[.items[].id] == [\"$MNT\", \"$INC_ID\"]" "operators list incidents and windows, newest first"
 

@@ -217,6 +217,7 @@ static const struct policy {
 	{ "provider.incidents.create", "provider.status.manage", false, false, false },
 	{ "provider.incidents.get", "provider.status.manage", false, false, false },
 	{ "provider.incidents.update", "provider.status.manage", false, false, false },
+	{ "provider.status.components", "provider.status.manage", false, false, false },
 	{ "provider.status.component_set", "provider.status.manage", false, false, false },
 	{ "consents.create", "ownership.transfer", false, true, false },
 	{ "consents.list", "ownership.transfer admins.manage security.manage partner.accounts.read", false, true, false },

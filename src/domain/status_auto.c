@@ -1,0 +1,243 @@
+/* Automatic component states of the status board (see status_auto.h). */
+#include "status_auto.h"
+
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "dom_util.h"
+#include "log.h"
+#include "sec.h"
+#include "status_int.h"
+#include "store_numbers.h"
+#include "store_status.h"
+#include "timeutil.h"
+#include "xalloc.h"
+
+#define AUTO_ACTOR "system:status"
+
+/* Defaults when the configuration leaves a figure at 0 (tools, unit tests). */
+#define CHECK_MS_DEFAULT 30000
+#define WINDOW_MIN_DEFAULT 15
+#define FAILURE_PCT_DEFAULT 50
+#define MIN_CALLS_DEFAULT 5
+
+static int cfg_or(int v, int dflt)
+{
+	return v > 0 ? v : dflt;
+}
+
+int status_history_add(dom_ctx_t *c, const char *component, const char *source,
+	const char *state, const char *reason, int64_t now)
+{
+	char *id = sec_new_id("sth");
+	const char *actor = c->who ? dom_actor_id(c) : c->actor ? c->actor : "system";
+	json_t *row = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I}", "id", id, "component",
+		component, "source", source, "state", state, "reason", reason, "actor", actor,
+		"created_at", (json_int_t)now);
+	int rc = store_status_history_insert(c->tx, row);
+	json_decref(row);
+	free(id);
+	return rc;
+}
+
+/* Puts {state, reason} for component id into want. */
+static void want_set(json_t *want, const char *id, const char *state, const char *reason)
+{
+	json_object_set_new(want, id, json_pack("{s:s, s:s}", "state", state, "reason", reason));
+}
+
+/* Whether failed of total calls is a failure rate at or above the
+ * threshold, with enough calls to judge. */
+static bool failing(const dom_config_t *cfg, int64_t total, int64_t failed)
+{
+	return total >= cfg_or(cfg->status_failure_min_calls, MIN_CALLS_DEFAULT) &&
+		failed * 100 >= (int64_t)cfg_or(cfg->status_failure_percent, FAILURE_PCT_DEFAULT) * total;
+}
+
+/* The automatic state of every component that has a rule, at now: an
+ * object {component: {state, reason}} (new reference), or NULL on error. */
+static json_t *auto_states(dom_ctx_t *c, int64_t now)
+{
+	const dom_config_t *cfg = c->cfg;
+	int window = cfg_or(cfg->status_failure_window_minutes, WINDOW_MIN_DEFAULT);
+	json_t *trunks = store_trunk_list(c->tx);
+	json_t *calls = store_status_trunk_calls(c->tx, now - (int64_t)window * 60000);
+	int64_t waiting = cfg->mail_on ? store_status_mail_waiting(c->tx) : 0;
+	if (!trunks || !calls || waiting < 0) {
+		json_decref(trunks);
+		json_decref(calls);
+		return NULL;
+	}
+	json_t *want = json_object();
+	int active = 0, down = 0;
+	int64_t all_total = 0, all_failed = 0;
+	char reason[200];
+	size_t i;
+	json_t *t;
+	json_array_foreach(trunks, i, t) {
+		if (strcmp(rec_str(t, "status"), "active") != 0)
+			continue;
+		active++;
+		char id[160];
+		snprintf(id, sizeof id, "trunk:%s", rec_str(t, "id"));
+		int64_t total = 0, failed = 0;
+		size_t k;
+		json_t *r;
+		json_array_foreach(calls, k, r)
+			if (strcmp(rec_str(r, "trunk_id"), rec_str(t, "id")) == 0) {
+				total = (int64_t)json_integer_value(json_object_get(r, "total"));
+				failed = (int64_t)json_integer_value(json_object_get(r, "failed"));
+			}
+		all_total += total;
+		all_failed += failed;
+		if (strcmp(rec_str(t, "link_status"), "down") == 0) {
+			down++;
+			want_set(want, id, "major_outage", "the trunk's peer does not answer the OPTIONS keep-alive");
+		} else if (failing(cfg, total, failed)) {
+			snprintf(reason, sizeof reason, "%lld of %lld calls failed in the last %d minutes",
+				(long long)failed, (long long)total, window);
+			want_set(want, id, "degraded", reason);
+		} else {
+			want_set(want, id, "operational", "");
+		}
+	}
+	if (active > 0 && down == active) {
+		want_set(want, "sending", "major_outage", "no trunk answers the OPTIONS keep-alive");
+		want_set(want, "receiving", "major_outage", "no trunk answers the OPTIONS keep-alive");
+	} else {
+		if (down > 0) {
+			snprintf(reason, sizeof reason, "%d of %d trunks do not answer the OPTIONS keep-alive",
+				down, active);
+			want_set(want, "sending", "degraded", reason);
+		} else if (failing(cfg, all_total, all_failed)) {
+			snprintf(reason, sizeof reason, "%lld of %lld calls failed in the last %d minutes",
+				(long long)all_failed, (long long)all_total, window);
+			want_set(want, "sending", "degraded", reason);
+		} else {
+			want_set(want, "sending", "operational", "");
+		}
+		want_set(want, "receiving", "operational", "");
+	}
+	if (waiting > 0) {
+		snprintf(reason, sizeof reason, "%lld message(s) wait for the mail relay after a failed attempt",
+			(long long)waiting);
+		want_set(want, "mail", "degraded", reason);
+	} else {
+		want_set(want, "mail", "operational", "");
+	}
+	json_decref(trunks);
+	json_decref(calls);
+	return want;
+}
+
+/* The stored automatic state of id in have ("operational" when none). */
+static const char *have_state(const json_t *have, const char *id)
+{
+	size_t i;
+	json_t *r;
+	json_array_foreach(have, i, r)
+		if (strcmp(rec_str(r, "id"), id) == 0)
+			return rec_str(r, "state");
+	return "operational";
+}
+
+/* When the pass may next run (the clock's ms): one thread calls it (the
+ * service's periodic pass), the atomic keeps a second caller harmless. */
+static _Atomic int64_t next_pass_ms;
+
+int dom_status_pass(store_t *st, const dom_config_t *cfg, int64_t now)
+{
+	if (now < atomic_load(&next_pass_ms))
+		return 0;
+	atomic_store(&next_pass_ms, now + cfg_or(cfg->status_check_ms, CHECK_MS_DEFAULT));
+	store_tx_t *tx = store_begin(st, true);
+	if (!tx)
+		return -1;
+	dom_ctx_t c = { .store = st, .tx = tx, .actor = AUTO_ACTOR, .source = "", .lang = "en",
+		.cfg = cfg };
+	json_t *want = auto_states(&c, now);
+	json_t *have = want ? store_status_auto_all(tx) : NULL;
+	int changed = 0, rc = have ? 0 : -1;
+	const char *id;
+	json_t *w;
+	json_object_foreach(want, id, w) {
+		if (rc != 0 || !have)
+			break;
+		const char *from = have_state(have, id), *to = rec_str(w, "state");
+		if (strcmp(from, to) == 0)
+			continue;
+		const char *why = rec_str(w, "reason");
+		json_t *detail = json_pack("{s:s, s:s, s:s}", "from", from, "to", to, "reason", why);
+		if (store_status_auto_set(tx, id, to, why, now) != STORE_OK ||
+		    status_history_add(&c, id, "automatic", to, *why ? why : "recovered", now) != STORE_OK ||
+		    dom_audit(&c, "status.component.auto", id, NULL, "success", detail) != STORE_OK)
+			rc = -1;
+		json_decref(detail);
+		log_event(strcmp(to, "operational") == 0 ? LOG_INFO : LOG_WARN, "status.component_auto",
+			"component=%s from=%s to=%s", id, from, to);
+		changed++;
+	}
+	json_decref(want);
+	json_decref(have);
+	if (rc == 0 && changed == 0) {
+		store_rollback(tx);
+		return 0;
+	}
+	if (rc == 0 && store_commit(tx) == STORE_OK)
+		return changed;
+	if (rc != 0)
+		store_rollback(tx);
+	log_event(LOG_ERROR, "status.pass_failed", "changes=%d", changed);
+	return -1;
+}
+
+/* ---- operators' view ---- */
+
+static json_t *history_json(const json_t *h)
+{
+	return json_pack("{s:s, s:s, s:s, s:s, s:o}", "source", rec_str(h, "source"), "state",
+		rec_str(h, "state"), "reason", rec_str(h, "reason"), "actor", rec_str(h, "actor"),
+		"created_at", time_json(json_object_get(h, "created_at")));
+}
+
+int dom_status_component_list(dom_ctx_t *c, json_t **out, dom_err_t *e)
+{
+	json_t *list = status_component_list(c);
+	json_t *autos = store_status_auto_all(c->tx), *pins = store_status_components(c->tx);
+	if (!autos || !pins) {
+		json_decref(autos);
+		json_decref(pins);
+		json_decref(list);
+		return dom_fail(e, "internal", "", "the components could not be read");
+	}
+	size_t i;
+	json_t *comp;
+	json_array_foreach(list, i, comp) {
+		const char *id = rec_str(comp, "id");
+		json_t *a = NULL;
+		size_t k;
+		json_t *r;
+		json_array_foreach(autos, k, r)
+			if (strcmp(rec_str(r, "id"), id) == 0)
+				a = r;
+		bool pinned = false;
+		json_array_foreach(pins, k, r)
+			if (strcmp(rec_str(r, "id"), id) == 0)
+				pinned = true;
+		json_object_set_new(comp, "pinned", json_boolean(pinned));
+		json_object_set_new(comp, "automatic", json_pack("{s:s, s:s, s:o}", "state",
+			a ? rec_str(a, "state") : "operational", "reason", a ? rec_str(a, "reason") : "",
+			"updated_at", a ? time_json(json_object_get(a, "updated_at")) : json_null()));
+		json_t *hist = store_status_history(c->tx, id, STATUS_HISTORY_SHOWN);
+		json_t *arr = json_array();
+		json_array_foreach(hist, k, r)
+			json_array_append_new(arr, history_json(r));
+		json_decref(hist);
+		json_object_set_new(comp, "history", arr);
+	}
+	json_decref(autos);
+	json_decref(pins);
+	*out = json_pack("{s:o}", "items", list);
+	return 0;
+}

@@ -200,7 +200,7 @@ static bool audit_worthy(const char *kind)
 {
 	static const char *const k[] = { "unauthenticated", "invalid-credentials", "forbidden",
 		"permission-not-held", "owner-protected", "owner-only", "account-suspended",
-		"ip-not-allowed", "csrf", NULL };
+		"account-closing", "ip-not-allowed", "csrf", NULL };
 	for (int i = 0; k[i]; i++)
 		if (strcmp(kind, k[i]) == 0)
 			return true;
@@ -310,6 +310,19 @@ static void follow_test_clock(const char *path)
 			time_set_offset_ms(off);
 	}
 	fclose(f);
+}
+
+/* Whether route r may run on a closed account: it reads, or it is marked
+ * for a closing account (the closure itself, legal holds). */
+static bool closing_allows(const struct route *r)
+{
+	return strcmp(r->method, "GET") == 0 || (r->flags & (ROUTE_READONLY | ROUTE_WHILE_CLOSING));
+}
+
+static const char *rec_str_of(const json_t *rec, const char *key)
+{
+	const char *v = json_string_value(json_object_get(rec, key));
+	return v ? v : "";
 }
 
 /* The gate a caller must pass first, as a problem kind, or NULL. */
@@ -619,9 +632,18 @@ static void handle(api_t *a, struct MHD_Connection *conn, const char *url, const
 		}
 	}
 
-	/* Steps the person must take before anything else. */
-	if (c.who && who.gates && !(r->flags & ROUTE_UNGATED)) {
-		const char *g = gate_kind(who.gates);
+	/* Steps the person must take before anything else. The owner of a
+	 * closing account reads, exports and cancels the closure only. */
+	unsigned gates = c.who ? who.gates : 0;
+	if ((gates & PRINCIPAL_GATE_CLOSING) && (closing_allows(r) || (r->flags & ROUTE_UNGATED)))
+		gates &= ~(unsigned)PRINCIPAL_GATE_CLOSING;
+	if (gates & PRINCIPAL_GATE_CLOSING) {
+		dom_fail(&e, "account-closing", "", "the account is closing: only reading, exporting "
+			"and cancelling the closure remain possible");
+		goto fail;
+	}
+	if (gates && !(r->flags & ROUTE_UNGATED)) {
+		const char *g = gate_kind(gates);
 		dom_fail_text(&e, g, "", strcmp(g, "terms-not-accepted") == 0
 			? I18N("accept the terms: GET /v1/terms/current, then POST /v1/me/terms/accept")
 			: strcmp(g, "mfa-enrolment-required") == 0
@@ -680,6 +702,13 @@ static void handle(api_t *a, struct MHD_Connection *conn, const char *url, const
 			free(names);
 			goto fail;
 		}
+		}
+		/* A closed account (closing, destroyed) takes no change but its
+		 * closure's and legal holds, whoever asks. */
+		if (account && strcmp(rec_str_of(account, "status"), "closed") == 0 && !closing_allows(r)) {
+			dom_fail(&e, "account-closing", "", "the account is closed: only reading, exporting "
+				"and cancelling the closure remain possible");
+			goto fail;
 		}
 		if (who.consent_id[0] && !store_tx_writes(tx)) {
 			/* A consent's first use is recorded with the request. */

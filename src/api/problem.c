@@ -37,6 +37,8 @@ static const struct problem_kind kinds[] = {
 		"Seul le propriétaire du compte peut faire cela" },
 	{ "account-suspended", 403, "The account is suspended",
 		"Le compte est suspendu" },
+	{ "account-closing", 409, "The account is closed or closing",
+		"Le compte est fermé ou en cours de fermeture" },
 	{ "quota-exceeded", 429, "A sending quota is used up",
 		"Un quota d'envoi est épuisé" },
 	{ "insufficient-credit", 402, "The prepaid balance cannot cover the price",

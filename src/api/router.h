@@ -24,8 +24,10 @@ enum route_flags {
 	ROUTE_READONLY = 1 << 5, /* does not write (still may audit) */
 	ROUTE_UNGATED = 1 << 6,  /* open to a caller who must still accept terms, enrol a
 				    second factor or change an expired password */
-	ROUTE_UPLOAD = 1 << 7    /* takes a multipart/form-data body up to the upload
+	ROUTE_UPLOAD = 1 << 7,   /* takes a multipart/form-data body up to the upload
 				    ceiling (api_config.max_upload), parsed into call->form */
+	ROUTE_WHILE_CLOSING = 1 << 8 /* changes allowed on a closed account (its closure,
+					legal holds); otherwise only GET and ROUTE_READONLY */
 };
 
 /* A non-JSON answer (e.g. a PNG), set by the few handlers that make one. */

@@ -352,6 +352,23 @@ const struct i18n_entry i18n_fr_entries[] = {
 	{ "the read could not be recorded", "la lecture n'a pas pu être consignée" },
 	{ "no transaction to pause", "aucune transaction à suspendre" },
 
+	/* ---- account closure (src/domain/closure.c, src/api/http.c) ---- */
+	{ "only the account owner in person, or the provider, can close an account or cancel its "
+		"closure", "seul le propriétaire du compte en personne, ou le fournisseur, peut fermer un "
+		"compte ou annuler sa fermeture" },
+	{ "the account is already closing: cancel the closure or wait for its end",
+		"le compte est déjà en cours de fermeture : annulez la fermeture ou attendez son terme" },
+	{ "the account has been destroyed", "le compte a été détruit" },
+	{ "the account could not be closed", "le compte n'a pas pu être fermé" },
+	{ "the account is not closing: there is no closure to cancel",
+		"le compte n'est pas en cours de fermeture : il n'y a pas de fermeture à annuler" },
+	{ "the closure could not be cancelled", "la fermeture n'a pas pu être annulée" },
+	{ "the account is closing: only reading, exporting and cancelling the closure remain possible",
+		"le compte est en cours de fermeture : seules la lecture, l'exportation et l'annulation "
+		"de la fermeture restent possibles" },
+	{ "the account is closed: only reading, exporting and cancelling the closure remain possible",
+		"le compte est fermé : seules la lecture, l'exportation et l'annulation de la fermeture "
+		"restent possibles" },
 	/* ---- authentication, sessions, profile (src/domain/auth.c) ---- */
 	{ "the credential is not valid", "cet identifiant de connexion n'est pas valide" },
 	{ "the partner organization is suspended", "l'organisation partenaire est suspendue" },

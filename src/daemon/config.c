@@ -139,6 +139,8 @@ static const struct setting settings[] = {
 		"Most days an account's retention policy may keep a fax; accounts must then name a number of days (0: no ceiling, keeping is allowed)." },
 	{ "retention.sweep_minutes", C_INT, OFF(retention_sweep_minutes), "60", 1, 1440, NULL,
 		"How often the fax service deletes the faxes that retention policies made due." },
+	{ "accounts.closure_grace_days", C_INT, OFF(closure_grace_days), "30", 1, 3650, NULL,
+		"Grace period of a closed account: it can be cancelled until then, and the fax service destroys the account (crypto-shredding) at its end." },
 	{ "partners.consent_max_days", C_INT, OFF(consent_max_days), "365", 1, 3650, NULL,
 		"Longest consent an account owner may give a partner to administer the account." },
 	{ "access.grant_max_hours", C_INT, OFF(grant_max_hours), "72", 1, 720, NULL,

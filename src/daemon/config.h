@@ -70,6 +70,7 @@ typedef struct config {
 	int64_t retention_max_days;
 	int64_t retention_sweep_minutes;
 	int64_t consent_max_days;
+	int64_t closure_grace_days;
 	int64_t grant_max_hours;
 	int64_t break_glass_max_minutes;
 	int64_t safebox_max_days;

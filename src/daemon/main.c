@@ -218,6 +218,7 @@ static dom_config_t dom_config(const config_t *cfg)
 		.retention_min_days = (int)cfg->retention_min_days,
 		.retention_max_days = (int)cfg->retention_max_days,
 		.consent_max_days = (int)cfg->consent_max_days,
+		.closure_grace_days = (int)cfg->closure_grace_days,
 		.grant_max_hours = (int)cfg->grant_max_hours,
 		.break_glass_max_minutes = (int)cfg->break_glass_max_minutes,
 		.safebox_max_days = (int)cfg->safebox_max_days,

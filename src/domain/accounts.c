@@ -2,6 +2,7 @@
 #include <ctype.h>
 #include <string.h>
 
+#include "closure.h"
 #include "dom_util.h"
 #include "regprofile.h"
 #include "sec.h"
@@ -94,7 +95,7 @@ static json_t *account_view(dom_ctx_t *c, const json_t *a)
 			"name", rec_str(p, "name"));
 	json_decref(p);
 	return json_pack("{s:s, s:s, s:s, s:s, s:o, s:s, s:o, s:o, s:o, s:o, s:o}", "id",
-		rec_str(a, "id"), "name", rec_str(a, "name"), "status", rec_str(a, "status"),
+		rec_str(a, "id"), "name", rec_str(a, "name"), "status", dom_closure_status(tx, a),
 		"regulatory_profile", rec_str(a, "regulatory_profile"), "regulatory_effects",
 		regprofile_effects(regprofile_find(rec_str(a, "regulatory_profile")), c->lang),
 		"currency", account_currency(c, a), "fax_header", str_or_null(a, "fax_header"),
@@ -262,6 +263,8 @@ int dom_account_list(dom_ctx_t *c, const char *cursor, int limit, json_t **out, 
 	size_t i;
 	json_t *it;
 	json_array_foreach(json_object_get(*out, "items"), i, it) {
+		if (strcmp(rec_str(it, "status"), "closed") == 0)
+			json_object_set_new(it, "status", json_string(dom_closure_status(c->tx, it)));
 		if (json_is_null(json_object_get(it, "currency")))
 			json_object_set_new(it, "currency", json_string(account_currency(c, it)));
 		json_object_set_new(it, "regulatory_effects", regprofile_effects(regprofile_find(
@@ -416,5 +419,14 @@ int dom_owner_transfer(dom_ctx_t *c, const json_t *a, const json_t *body, json_t
 
 int dom_account_close(dom_ctx_t *c, const json_t *a, json_t **out, dom_err_t *e)
 {
-	return dom_account_set_status(c, a, "closed", out, e);
+	/* The older form of POST /v1/accounts/{id}/closure: the account
+	 * answered as it now is, closing. */
+	json_t *k;
+	if (dom_closure_start(c, a, NULL, &k, e) != 0)
+		return -1;
+	json_decref(k);
+	json_t *stored = store_account_get(c->tx, rec_str(a, "id"), NULL);
+	*out = account_view(c, stored);
+	json_decref(stored);
+	return 0;
 }

@@ -6,6 +6,7 @@
 
 #include <sodium.h>
 
+#include "closure.h"
 #include "dom_util.h"
 #include "secrets.h"
 #include "totp.h"
@@ -40,8 +41,11 @@ int dom_principal_from_record(store_tx_t *tx, const json_t *person, principal_t 
 	return 0;
 }
 
-/* The person behind a credential must be active, and their account too. */
-static int person_usable(store_tx_t *tx, const json_t *person, dom_err_t *e)
+/* The person behind a credential must be active, and their account too,
+ * except that the owner of an account in its closure's grace period may
+ * still sign in to read, export and cancel (*gates, when not NULL, gains
+ * PRINCIPAL_GATE_CLOSING). */
+static int person_usable(store_tx_t *tx, const json_t *person, unsigned *gates, dom_err_t *e)
 {
 	if (!person || strcmp(rec_str(person, "status"), "active") != 0)
 		return dom_fail(e, "unauthenticated", "", "the credential is not valid");
@@ -55,8 +59,13 @@ static int person_usable(store_tx_t *tx, const json_t *person, dom_err_t *e)
 	if (strcmp(rec_str(person, "kind"), "account") == 0) {
 		json_t *acc = store_account_get(tx, rec_str(person, "account_id"), NULL);
 		bool active = acc && strcmp(rec_str(acc, "status"), "active") == 0;
+		bool closing = acc && !active && strcmp(rec_str(person, "role"), "owner") == 0 &&
+			strcmp(rec_str(acc, "status"), "closed") == 0 &&
+			dom_closure_closing(tx, rec_str(acc, "id"));
 		json_decref(acc);
-		if (!active)
+		if (closing && gates)
+			*gates |= PRINCIPAL_GATE_CLOSING;
+		if (!active && !closing)
 			return dom_fail(e, "account-suspended", "", "the account is suspended or closed");
 	}
 	return 0;
@@ -159,6 +168,7 @@ int dom_authenticate(store_tx_t *tx, const dom_config_t *cfg, const char *bearer
 {
 	char h[SEC_SHA256_HEX];
 	sec_token_hash(bearer, h);
+	unsigned closing = 0;
 	if (strncmp(bearer, SESSION_PREFIX, 4) == 0) {
 		json_t *s = store_session_by_hash(tx, h);
 		if (!s)
@@ -174,11 +184,12 @@ int dom_authenticate(store_tx_t *tx, const dom_config_t *cfg, const char *bearer
 		if (!person || now >= exp || now >= created + life_ms || now - last >= idle_ms)
 			rc = dom_fail(e, "unauthenticated", "", "the session has expired");
 		else
-			rc = person_usable(tx, person, e);
+			rc = person_usable(tx, person, &closing, e);
 		if (rc == 0) {
 			dom_principal_from_record(tx, person, p);
 			copy(p->session_id, sizeof p->session_id, rec_str(s, "id"));
 			rc = apply_account_rules(tx, cfg, person, source, now, true, p, e);
+			p->gates |= closing;
 		}
 		if (rc == 0 && now - last >= TOUCH_EVERY_MS)
 			touch_credential(tx, false, rec_str(s, "id"), now);
@@ -196,7 +207,7 @@ int dom_authenticate(store_tx_t *tx, const dom_config_t *cfg, const char *bearer
 			return dom_fail(e, "unauthenticated", "", "the API key has expired");
 		}
 		json_t *person = store_principal_get(tx, rec_str(k, "creator_id"));
-		int rc = person_usable(tx, person, e);
+		int rc = person_usable(tx, person, &closing, e);
 		if (rc == 0) {
 			dom_principal_from_record(tx, person, p);
 			copy(p->id, sizeof p->id, rec_str(k, "id"));
@@ -204,6 +215,7 @@ int dom_authenticate(store_tx_t *tx, const dom_config_t *cfg, const char *bearer
 			/* A key never holds more than its creator holds today. */
 			p->perms &= perm_set_from_string(rec_str(k, "permissions"));
 			rc = apply_account_rules(tx, cfg, person, source, now, false, p, e);
+			p->gates |= closing;
 		}
 		const json_t *lu = json_object_get(k, "last_used_at");
 		if (rc == 0 && (!json_is_integer(lu) || now - json_integer_value(lu) >= TOUCH_EVERY_MS))
@@ -473,7 +485,7 @@ int dom_login(dom_ctx_t *c, const json_t *body, json_t **out, dom_err_t *e)
 			return rc;
 		}
 	}
-	if (person_usable(c->tx, person, e)) {
+	if (person_usable(c->tx, person, NULL, e)) {
 		json_decref(person);
 		return -1;
 	}

@@ -41,6 +41,8 @@ enum {
 	PRINCIPAL_GATE_TERMS = 1 << 0,    /* accept the current terms of service */
 	PRINCIPAL_GATE_MFA = 1 << 1,      /* enrol a second factor */
 	PRINCIPAL_GATE_PASSWORD = 1 << 2, /* change an expired password */
+	PRINCIPAL_GATE_CLOSING = 1 << 3,  /* the owner of a closing account: reads, exports and
+					     the closure's cancellation only */
 };
 
 enum authz_result {

@@ -186,6 +186,12 @@ int doc_shred_tx(store_tx_t *tx, const fax_env_t *env, const char *account_id,
 	return ve == VAULT_OK || ve == VAULT_ERR_NOT_FOUND ? 0 : -1;
 }
 
+int doc_blob_remove(const fax_env_t *env, const char *doc_id)
+{
+	vault_err_t ve = vault_blob_remove(env->doc_dir, doc_id);
+	return ve == VAULT_OK || ve == VAULT_ERR_NOT_FOUND ? 0 : -1;
+}
+
 static int need_env(dom_ctx_t *c, dom_err_t *e)
 {
 	if (!c->cfg || !fax_env_has_keys(c->cfg->fax))

@@ -34,6 +34,10 @@ int dom_doc_get_file(dom_ctx_t *c, const char *account_id, const char *doc_id, c
 /* Destroys a document: its row (the wrapped key) in c->tx, then its blob. */
 int dom_doc_shred(dom_ctx_t *c, const char *account_id, const char *doc_id, dom_err_t *e);
 
+/* Removes the blob of a document whose row (its wrapped key) a committed
+ * transaction already deleted: 0 (also when there was none), or -1. */
+int doc_blob_remove(const fax_env_t *env, const char *doc_id);
+
 /* Without a request. pages < 0: unknown. The account key is unwrapped (or
  * created) through tx. */
 int doc_put_tx(store_tx_t *tx, const fax_env_t *env, const char *account_id, const char *kind,

@@ -40,6 +40,8 @@ typedef struct dom_config {
 	int consent_max_days;      /* longest consent an owner may give a partner */
 	int grant_max_hours;       /* longest support access grant */
 	int break_glass_max_minutes; /* longest break-glass grant of an operator */
+	int closure_grace_days;    /* a closed account's grace period before it is
+				      destroyed (0: CLOSURE_GRACE_DAYS_DEFAULT) */
 	int safebox_max_days;      /* ceiling of a SafeBox's expiry (0: SAFEBOX_DAYS_DEFAULT_MAX) */
 	int status_check_ms;       /* automatic component states (status_auto.h): how often */
 	int status_failure_window_minutes; /* a trunk's failure rate over this window */
@@ -148,7 +150,8 @@ int dom_account_update(dom_ctx_t *c, const json_t *account, const json_t *body, 
 	dom_err_t *e);
 int dom_account_set_status(dom_ctx_t *c, const json_t *account, const char *status, json_t **out,
 	dom_err_t *e);
-/* Closes the account for good: members can no longer log in. */
+/* Closes the account: dom_closure_start without a body (closure.h),
+ * answering the account as it now is. */
 int dom_account_close(dom_ctx_t *c, const json_t *account, json_t **out, dom_err_t *e);
 int dom_owner_transfer(dom_ctx_t *c, const json_t *account, const json_t *body, json_t **out,
 	dom_err_t *e);

@@ -27,6 +27,8 @@
 #define MAIL_KIND_SAFEBOX_CODE "safebox_code"             /* a guest's one-time code (token) */
 #define MAIL_KIND_SAFEBOX_OPENED "safebox_opened"         /* to the owner: a guest opened it */
 #define MAIL_KIND_BREACH_NOTICE "breach_notice"   /* to an affected account's owner and admins */
+#define MAIL_KIND_ACCOUNT_CLOSING "account_closing"     /* to the owner: closure and its end */
+#define MAIL_KIND_ACCOUNT_DESTROYED "account_destroyed" /* to the owner: the certificate */
 #define MAIL_KIND_INCIDENT_CLOCK "incident_clock" /* to the provider's staff: a clock runs down */
 
 /* Queues a mail of kind to person (a person record: its email, id,

@@ -90,7 +90,12 @@ json_t *dom_number_inbound(store_tx_t *tx, const char *number)
 		return NULL;
 	json_t *n = store_number_get(tx, number);
 	json_t *out = NULL;
-	if (n && strcmp(rec_str(n, "status"), "assigned") == 0 && *rec_str(n, "account_id")) {
+	/* A closed account (closing, destroyed) receives nothing. */
+	json_t *acc = n && *rec_str(n, "account_id") ? store_account_get(tx, rec_str(n, "account_id"),
+		NULL) : NULL;
+	bool closed = acc && strcmp(rec_str(acc, "status"), "closed") == 0;
+	json_decref(acc);
+	if (n && !closed && strcmp(rec_str(n, "status"), "assigned") == 0 && *rec_str(n, "account_id")) {
 		/* A fax for someone who has left lands in the shared inbox. */
 		const char *user = rec_str(n, "route_user_id");
 		json_t *m = *user ? store_member_get(tx, rec_str(n, "account_id"), user) : NULL;

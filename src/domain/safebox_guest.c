@@ -81,7 +81,10 @@ int dom_sb_guest_open(dom_ctx_t *c, const char *token, const char *session, sb_g
 	}
 	snprintf(g->actor, sizeof g->actor, "guest:%s", rec_str(g->part, "id"));
 	c->actor = g->actor;
-	if (strcmp(sb_status(g->box, time_now_ms()), "open") != 0) {
+	json_t *acc = store_account_get(c->tx, rec_str(g->box, "account_id"), NULL);
+	bool closed = !acc || strcmp(rec_str(acc, "status"), "closed") == 0;
+	json_decref(acc);
+	if (closed || strcmp(sb_status(g->box, time_now_ms()), "open") != 0) {
 		sb_guest_clear(g);
 		return dom_fail(e, "gone", "", "this SafeBox is closed or has expired");
 	}

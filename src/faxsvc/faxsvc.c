@@ -22,6 +22,7 @@
 #include "avscan.h"
 #include "carrier.h"
 #include "cidr.h"
+#include "closure.h"
 #include "consents.h"
 #include "incidents.h"
 #include "docs.h"
@@ -1026,6 +1027,10 @@ static int retention_pass(poller_t *p, void *arg)
 		n = k;
 	/* Security incidents' regulatory clocks that run down: alerted once. */
 	dom_incident_sweep(s->st, s->cfg.dom, now, RETENTION_BATCH);
+	/* Closed accounts whose grace period has ended: destroyed. */
+	k = dom_closure_sweep(s->st, s->cfg.dom, now, RETENTION_BATCH);
+	if (k > n)
+		n = k;
 	/* A full batch: go on at once; otherwise wait for the next turn. */
 	if (n < RETENTION_BATCH)
 		s->next_sweep_ms = now + (s->cfg.retention_sweep_ms > 0 ? s->cfg.retention_sweep_ms

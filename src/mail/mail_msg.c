@@ -145,6 +145,40 @@ static const struct tpl tpls[] = {
 		"Bonjour {name},\n\n"
 		"Votre consentement {consent_id} au partenaire {partner} sur votre compte {account} a "
 		"pris fin : son personnel ne détient plus aucun pouvoir sur le compte à ce titre." },
+	{ "account_closing", "en", "Your account {account} is closing",
+		"Hello {name},\n\n"
+		"Your account {account} has been closed. Sending, receiving and signing in have "
+		"stopped; as its owner you can still sign in to read and export what it holds.\n\n"
+		"On {destroy_at} (UTC), at the end of the {grace_days}-day grace period, the account "
+		"will be destroyed: every document and key crypto-shredded, its numbers released, its "
+		"members removed. Until then you can cancel the closure at {web}." },
+	{ "account_closing", "fr", "Votre compte {account} est en cours de fermeture",
+		"Bonjour {name},\n\n"
+		"Votre compte {account} a été fermé. L'envoi, la réception et la connexion sont "
+		"arrêtés ; en tant que propriétaire, vous pouvez encore vous connecter pour lire et "
+		"exporter ce qu'il contient.\n\n"
+		"Le {destroy_at} (UTC), à la fin du délai de grâce de {grace_days} jours, le compte "
+		"sera détruit : chaque document et chaque clé effacés par destruction des clés, ses "
+		"numéros libérés, ses membres retirés. D'ici là, vous pouvez annuler la fermeture sur "
+		"{web}." },
+	{ "account_destroyed", "en", "Your account {account} has been destroyed",
+		"Hello {name},\n\n"
+		"As announced, your account {account} was destroyed on {destroyed_at} (UTC) by "
+		"crypto-shredding: its key ({key_id}) and the keys of its {documents} document(s) were "
+		"deleted, so that no copy of them can be opened again, then the encrypted files were "
+		"removed. {faxes} fax(es) and {safeboxes} SafeBox(es) were deleted and {numbers} "
+		"number(s) released.\n\n"
+		"The deletion certificate is recorded in the service's audit log; the provider can give "
+		"you a copy." },
+	{ "account_destroyed", "fr", "Votre compte {account} a été détruit",
+		"Bonjour {name},\n\n"
+		"Comme annoncé, votre compte {account} a été détruit le {destroyed_at} (UTC) par "
+		"destruction des clés : sa clé ({key_id}) et les clés de ses {documents} document(s) "
+		"ont été supprimées, de sorte qu'aucune copie ne puisse plus être ouverte, puis les "
+		"fichiers chiffrés ont été effacés. {faxes} fax et {safeboxes} SafeBox ont été "
+		"supprimés et {numbers} numéro(s) libéré(s).\n\n"
+		"Le certificat de suppression est consigné au journal d'audit du service ; le "
+		"fournisseur peut vous en remettre une copie." },
 	{ "access_requested", "en", "Support asks for access to {account}",
 		"Hello {name},\n\n"
 		"{staff}, of the service's support, asks for {scope} access to your account {account} "

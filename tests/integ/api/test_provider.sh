@@ -70,7 +70,8 @@ expect_status 401 "deprovisioned partner staff is out"
 req PATCH "/v1/partners/$PRT" "$OP" '{"status":"gone"}'
 expect_problem 422 validation-failed "bad partner status"
 
-# --- closing an account is final
+# --- closing an account (its grace period and destruction:
+# tests/integ/faxsvc/test_account_closure.sh)
 OWNER_INV=$(curl -s -X POST "$BASE/v1/accounts" -H "Authorization: Bearer $OP" -H 'Content-Type: application/json' \
 	-d '{"name":"Closing Co","owner":{"email":"o@closing.example","name":"O"}}' | tee "$TMP/c.json" | jq -r .owner_invitation.token)
 CACC=$(jq -r .id "$TMP/c.json")
@@ -78,12 +79,21 @@ accept "$OWNER_INV" "closing-password-1"
 CO=$(login o@closing.example closing-password-1)
 req POST "/v1/accounts/$CACC/close" "$CO"
 expect_problem 403 forbidden "owners do not close accounts (provider does)"
+req POST "/v1/accounts/$CACC/users" "$CO" '{"email":"m@closing.example","name":"M","role":"admin"}'
+accept "$(jqr .invitation.token)" "closing-password-2"
+CM=$(login m@closing.example closing-password-2)
 req POST "/v1/accounts/$CACC/close" "$OP"
-expect_jq '.status == "closed"' "operator closes"
+expect_jq '.status == "closing"' "operator closes: the grace period begins"
 req POST "/v1/accounts/$CACC/reactivate" "$OP"
-expect_problem 409 conflict "a closed account stays closed"
+expect_problem 409 account-closing "a closing account is not reactivated"
+req GET /v1/me "$CM"
+expect_problem 403 account-suspended "members of a closing account are stopped"
 req GET /v1/me "$CO"
-expect_problem 403 account-suspended "members of a closed account are stopped"
+expect_status 200 "its owner may still read"
+req DELETE "/v1/accounts/$CACC/closure" "$OP"
+expect_jq '.state == "cancelled"' "the operator cancels the closure"
+req GET /v1/me "$CM"
+expect_status 200 "members are back"
 
 # --- password change
 A1=$(login op@example.com "$(jq -r .password "$TMP/boot.json")")

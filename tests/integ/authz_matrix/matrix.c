@@ -104,6 +104,10 @@ static const struct policy {
 	{ "accounts.reactivate", "provider.accounts.manage partner.accounts.manage", false, true, false },
 	{ "accounts.close", "provider.accounts.manage", false, true, false },
 	{ "accounts.owner_transfer", "ownership.transfer", false, true, false },
+	{ "accounts.closure.get", "provider.accounts.read partner.accounts.read account.read", false, true,
+		false },
+	{ "accounts.closure.start", "provider.accounts.manage ownership.transfer", false, true, false },
+	{ "accounts.closure.cancel", "provider.accounts.manage ownership.transfer", false, true, false },
 	{ "users.list", "users.manage admins.manage data.read", false, true, false },
 	{ "users.create", "users.manage admins.manage", false, true, false },
 	{ "users.get", "users.manage admins.manage data.read", false, true, false },
@@ -1134,6 +1138,16 @@ static void prepare(struct world *w, const struct route *r, struct actor *p, str
 		c->ok_status = 422;
 		c->ok_kind = "validation-failed";
 		c->note = "already ended";
+	} else if (strcmp(a, "accounts.closure.start") == 0) {
+		/* Closing A would end the matrix: an unknown field, refused first. */
+		json_object_set_new(c->body, "matrix", json_true());
+		c->ok_status = 422;
+		c->ok_kind = "validation-failed";
+		c->note = "unknown field";
+	} else if (strcmp(a, "accounts.closure.cancel") == 0) {
+		c->ok_status = 409; /* A is not closing */
+		c->ok_kind = "conflict";
+		c->note = "not closing";
 	} else if (strcmp(a, "consents.delete") == 0) {
 		c->ok_status = 404; /* no such consent: the delegate's stays */
 		c->ok_kind = "not-found";

@@ -14,6 +14,7 @@
 
 #include "../common/test_db.h"
 #include "store.h"
+#include "store_closure.h"
 #include "store_int.h"
 
 static char path[512];
@@ -237,6 +238,108 @@ static void test_rollback_discards(void **state)
 	store_rollback(tx);
 }
 
+/* What an account holds, written as the other modules would. */
+static void add_holdings(store_tx_t *tx, const char *acc, const char *usr, const char *tag)
+{
+	char id[64], h[64];
+	assert_int_equal(sq_exec(tx, false, "INSERT INTO account_keys (account_id, wrapped_key,"
+		" created_at) VALUES (?, ?, 1)", "ss", acc, tag), STORE_OK);
+	for (int i = 0; i < 3; i++) {
+		snprintf(id, sizeof id, "doc_%s%d", tag, i);
+		assert_int_equal(sq_exec(tx, false, "INSERT INTO documents (id, account_id, kind, size,"
+			" wrapped_key, created_at) VALUES (?, ?, 'fax', 10, ?, 1)", "sss", id, acc, tag),
+			STORE_OK);
+	}
+	snprintf(id, sizeof id, "ses_%s", tag);
+	snprintf(h, sizeof h, "hash_s_%s", tag);
+	assert_int_equal(sq_exec(tx, false, "INSERT INTO sessions (id, token_hash, principal_id,"
+		" created_at, last_seen_at, expires_at) VALUES (?, ?, ?, 1, 1, 9000)", "sss", id, h, usr),
+		STORE_OK);
+	snprintf(id, sizeof id, "key_%s", tag);
+	snprintf(h, sizeof h, "hash_k_%s", tag);
+	assert_int_equal(sq_exec(tx, false, "INSERT INTO api_keys (id, account_id, creator_id, name,"
+		" prefix, secret_hash, permissions, created_at) VALUES (?, ?, ?, 'k', 'fvk_', ?, '', 1)",
+		"ssss", id, acc, usr, h), STORE_OK);
+}
+
+static int64_t count(store_tx_t *tx, const char *sql, const char *acc)
+{
+	json_t *r = sq_one(tx, sql, "s", acc);
+	int64_t n = r ? (int64_t)json_integer_value(json_object_get(r, "n")) : -1;
+	json_decref(r);
+	return n;
+}
+
+/* Account closure on both backends: the record, what is due, holds, and
+ * the destruction of one account's keys, documents, sessions, keys and
+ * members, the other account untouched. */
+static void test_closure_destroy(void **state)
+{
+	store_tx_t *tx = store_begin(*state, true);
+	add_account(tx, "acc_c");
+	add_account(tx, "acc_k");
+	assert_int_equal(add_member(tx, "usr_c", "acc_c", "c@x.example"), STORE_OK);
+	assert_int_equal(add_member(tx, "usr_k", "acc_k", "k@x.example"), STORE_OK);
+	add_holdings(tx, "acc_c", "usr_c", "c");
+	add_holdings(tx, "acc_k", "usr_k", "k");
+	assert_null(store_closure_get(tx, "acc_c"));
+	json_t *k = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:s}", "account_id", "acc_c", "state",
+		"closing", "prior_status", "active", "requested_by", "usr_c", "requested_at",
+		(json_int_t)100, "destroy_at", (json_int_t)5000, "reason", "moving");
+	assert_int_equal(store_closure_put(tx, k), STORE_OK);
+	json_decref(k);
+	json_t *got = store_closure_get(tx, "acc_c");
+	assert_string_equal(json_string_value(json_object_get(got, "state")), "closing");
+	assert_int_equal(json_integer_value(json_object_get(got, "requested_at")), 100);
+	assert_int_equal(json_integer_value(json_object_get(got, "destroy_at")), 5000);
+	assert_string_equal(json_string_value(json_object_get(got, "reason")), "moving");
+	/* Replaced as a whole (a later closure of the same account). */
+	json_object_set_new(got, "state", json_string("cancelled"));
+	json_object_set_new(got, "cancelled_at", json_integer(200));
+	assert_int_equal(store_closure_put(tx, got), STORE_OK);
+	json_decref(got);
+	got = store_closure_get(tx, "acc_c");
+	assert_string_equal(json_string_value(json_object_get(got, "state")), "cancelled");
+	assert_int_equal(json_integer_value(json_object_get(got, "cancelled_at")), 200);
+	json_object_set_new(got, "state", json_string("closing"));
+	assert_int_equal(store_closure_put(tx, got), STORE_OK);
+	json_decref(got);
+	json_t *due = store_closure_due(tx, 4999, 10);
+	assert_int_equal(json_array_size(due), 0);
+	json_decref(due);
+	due = store_closure_due(tx, 5000, 10);
+	assert_int_equal(json_array_size(due), 1);
+	json_decref(due);
+	assert_int_equal(store_closure_holds(tx, "acc_c"), 0);
+	json_t *nums = store_closure_numbers(tx, "acc_c");
+	assert_int_equal(json_array_size(nums), 0);
+	json_decref(nums);
+
+	json_t *docs = NULL;
+	char key[64];
+	store_destroyed_t d = { 0 };
+	assert_int_equal(store_closure_destroy(tx, "acc_c", 6000, &docs, key, sizeof key, &d),
+		STORE_OK);
+	assert_string_equal(key, "c");
+	assert_int_equal(json_array_size(docs), 3);
+	json_decref(docs);
+	assert_int_equal(d.documents, 3);
+	assert_int_equal(d.sessions, 1);
+	assert_int_equal(d.api_keys, 1);
+	assert_int_equal(d.members, 1);
+	const char *gone[] = { "SELECT count(*) AS n FROM account_keys WHERE account_id=?",
+		"SELECT count(*) AS n FROM documents WHERE account_id=?",
+		"SELECT count(*) AS n FROM sessions WHERE principal_id IN (SELECT id FROM principals"
+		" WHERE account_id=?)",
+		"SELECT count(*) AS n FROM api_keys WHERE revoked_at IS NULL AND account_id=?",
+		"SELECT count(*) AS n FROM principals WHERE status <> 'deprovisioned' AND account_id=?" };
+	for (size_t i = 0; i < sizeof gone / sizeof gone[0]; i++) {
+		assert_int_equal(count(tx, gone[i], "acc_c"), 0);
+		assert_int_equal(count(tx, gone[i], "acc_k"), i == 1 ? 3 : 1);
+	}
+	store_rollback(tx);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -247,6 +350,7 @@ int main(void)
 		cmocka_unit_test(test_pagination),
 		cmocka_unit_test(test_invitation_single_use),
 		cmocka_unit_test(test_rollback_discards),
+		cmocka_unit_test(test_closure_destroy),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -164,6 +164,7 @@ extern const struct cli_opt cmd_posture_opts[];
 int cmd_posture(struct cli_ctx *ctx);
 extern const struct cli_cmd cmd_fax_subs[], cmd_numbers_subs[], cmd_trunks_subs[];
 extern const struct cli_cmd cmd_webhooks_subs[];
+extern const struct cli_cmd cmd_safebox_subs[];
 extern const struct cli_cmd cmd_billing_subs[];
 extern const struct cli_opt cmd_cdrs_opts[];
 int cmd_cdrs(struct cli_ctx *ctx);
@@ -216,6 +217,9 @@ int cli_save_file(struct cli_ctx *ctx, const char *path, const void *data, size_
  * what was written (JSON {file, bytes} with --json). 0 or an exit code. */
 int cli_fetch_file(struct cli_ctx *ctx, const struct cli_call *call, const char *magic,
 	size_t magic_len, const char *what, const char *out);
+/* 0 when path is a regular file this process can open, else exit 1 with a
+ * message (before an upload). */
+int cli_file_readable(struct cli_ctx *ctx, const char *path);
 /* Checks before a download that cli_save_file() may write path: 0, or exit
  * 1 with a message when the file exists and force is 0. */
 int cli_save_ok(struct cli_ctx *ctx, const char *path, int force);

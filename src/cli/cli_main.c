@@ -117,6 +117,8 @@ static const struct cli_cmd root_subs[] = {
 		0, 0, NULL, cmd_billing_subs },
 	{ "webhooks", "Subscribe URLs to an account's fax events", NULL, NULL, NULL, 0, 0, NULL,
 		cmd_webhooks_subs },
+	{ "safebox", "Exchange files and messages with people outside the account", NULL, NULL,
+		NULL, 0, 0, NULL, cmd_safebox_subs },
 	{ "health", "Check that the server answers (GET /healthz)", NULL, NULL, NULL, 0, 0,
 		cmd_health, NULL },
 	{ NULL, NULL, NULL, NULL, NULL, 0, 0, NULL, NULL },

@@ -421,7 +421,7 @@ static const struct cli_opt send_opts[] = {
 };
 
 /* Checks that path names a regular file we can read. 0 or exit 1. */
-static int check_readable(struct cli_ctx *ctx, const char *path)
+int cli_file_readable(struct cli_ctx *ctx, const char *path)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
@@ -470,7 +470,7 @@ static int fax_send(struct cli_ctx *ctx)
 	if (rc == 0)
 		rc = cli_opt_int(ctx, "retry-delay", 0, INT32_MAX, &num, &given);
 	for (size_t k = 0; rc == 0 && k < a->npos; k++)
-		rc = check_readable(ctx, a->pos[k]);
+		rc = cli_file_readable(ctx, a->pos[k]);
 	if (rc != 0) {
 		json_decref(to);
 		return rc;

@@ -8,7 +8,7 @@ import { loadMessages, t, tv, currentLang, chooseLang } from "./js/i18n.js";
 import { h, mount } from "./js/dom.js";
 import { idleStart, idleActivity, idleStop } from "./js/idle.js";
 import { can, errorText } from "./js/pages/common.js";
-import { invitationPage, resetPage, ssoPage } from "./js/pages/public.js";
+import { invitationPage, resetPage, ssoPage, unsubscribePage } from "./js/pages/public.js";
 import { termsPage, mfaPage, passwordPage } from "./js/pages/me.js";
 import { usersPage, numbersPage, accountsPage, inventoryPage } from "./js/pages/admin.js";
 import { sendPage, outboxPage, inboxPage, faxPage } from "./js/pages/faxes.js";
@@ -74,7 +74,7 @@ const PAGES = [
   { path: "security-incidents", group: "provider", nav: "nav.secinc", show: (m) => can(m, "provider.security.manage"), page: securityIncidentsPage },
 ];
 // Pages open without a session.
-const PUBLIC = { invitation: invitationPage, reset: resetPage, sso: ssoPage };
+const PUBLIC = { invitation: invitationPage, reset: resetPage, sso: ssoPage, unsubscribe: unsubscribePage };
 // A step the service says is due, and the page that takes it.
 const PENDING = { accept_terms: "terms", enrol_mfa: "mfa", change_password: "password" };
 

@@ -11,6 +11,7 @@
 #include "mailq.h"
 #include "numbers.h"
 #include "sec.h"
+#include "seccontacts.h"
 #include "store_incidents.h"
 #include "store_numbers.h"
 #include "timeutil.h"
@@ -434,6 +435,9 @@ static int notify_account(dom_ctx_t *c, const json_t *inc, const json_t *a, cons
 		free(subj_fr);
 	}
 	json_t *people = rc == 0 ? store_incident_recipients(c->tx, acc) : NULL;
+	/* The account's security contacts too (seccontacts.h). */
+	if (people && seccontact_recipients(c->tx, acc, people) != 0)
+		rc = -1;
 	size_t i;
 	json_t *p;
 	char det[40];

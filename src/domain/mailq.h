@@ -30,6 +30,10 @@
 #define MAIL_KIND_ACCOUNT_CLOSING "account_closing"     /* to the owner: closure and its end */
 #define MAIL_KIND_ACCOUNT_DESTROYED "account_destroyed" /* to the owner: the certificate */
 #define MAIL_KIND_INCIDENT_CLOCK "incident_clock" /* to the provider's staff: a clock runs down */
+/* To a status board subscriber, each with the unsubscribe token. */
+#define MAIL_KIND_STATUS_SUBSCRIBED "status_subscribed"
+#define MAIL_KIND_STATUS_UPDATE "status_update"
+#define MAIL_KIND_STATUS_REMINDER "status_reminder"
 
 /* Queues a mail of kind to person (a person record: its email, id,
  * account_id and lang, else lang), with params (borrowed JSON object, no

@@ -2,6 +2,7 @@
  * public HTML, JSON and Atom forms (see status.h). */
 #include "status.h"
 #include "status_int.h"
+#include "status_subs.h"
 
 #include <string.h>
 
@@ -154,6 +155,13 @@ static json_t *component_list(dom_ctx_t *c)
 json_t *status_component_list(dom_ctx_t *c)
 {
 	return component_list(c);
+}
+
+const char *status_label(bool fr, const char *table, const char *key)
+{
+	const struct label *t = strcmp(table, "state") == 0 ? states : statuses;
+	int i = label_index(t, key);
+	return i < 0 ? key : fr ? t[i].fr : t[i].en;
 }
 
 bool status_state_known(const char *state)
@@ -582,7 +590,8 @@ int dom_status_incident_create(dom_ctx_t *c, const json_t *body, json_t **out, d
 		json_object_get(body, "components"));
 	int rc = store_status_incident_insert(c->tx, rec) != STORE_OK ||
 		add_update(c, id, status, men, mfr, now) != STORE_OK ||
-		dom_audit(c, "status.incident.create", id, NULL, "success", detail) != STORE_OK;
+		dom_audit(c, "status.incident.create", id, NULL, "success", detail) != STORE_OK ||
+		status_subs_notify(c, id) != 0;
 	json_decref(detail);
 	json_decref(rec);
 	if (rc) {
@@ -619,7 +628,8 @@ int dom_status_incident_update(dom_ctx_t *c, const char *id, const json_t *body,
 	json_t *detail = json_pack("{s:s}", "status", status);
 	int rc = store_status_incident_set(c->tx, id, status, now, closing(status) ? now : 0) != STORE_OK ||
 		add_update(c, id, status, men, mfr, now) != STORE_OK ||
-		dom_audit(c, "status.incident.update", id, NULL, "success", detail) != STORE_OK;
+		dom_audit(c, "status.incident.update", id, NULL, "success", detail) != STORE_OK ||
+		status_subs_notify(c, id) != 0;
 	json_decref(detail);
 	if (rc)
 		return dom_fail(e, "internal", "", "the update could not be recorded");

@@ -9,6 +9,7 @@
 #include "log.h"
 #include "sec.h"
 #include "status_int.h"
+#include "status_subs.h"
 #include "store_numbers.h"
 #include "store_status.h"
 #include "timeutil.h"
@@ -180,6 +181,12 @@ int dom_status_pass(store_t *st, const dom_config_t *cfg, int64_t now)
 	}
 	json_decref(want);
 	json_decref(have);
+	/* Maintenance reminders due (status_subs.h). */
+	int reminded = rc == 0 ? status_subs_remind(&c, now) : 0;
+	if (reminded < 0)
+		rc = -1;
+	else
+		changed += reminded;
 	if (rc == 0 && changed == 0) {
 		store_rollback(tx);
 		return 0;

@@ -112,6 +112,73 @@ static const struct tpl tpls[] = {
 		"L'avis ({notice_id}) est conservé dans votre compte sur {web}, où vous pouvez en "
 		"accuser réception. Vos propres obligations (informer votre autorité de contrôle ou les "
 		"personnes concernées) peuvent courir à compter de cet avis." },
+	{ "status_subscribed", "en", "Subscribed to the faxvault status board",
+		"Hello {name},\n\n"
+		"This address now receives mail from the faxvault status board about {components}: "
+		"incidents, maintenance windows, and reminders before each window.\n\n"
+		"The board: {web}/status\n\n"
+		"You receive this because this address subscribed to these components of the "
+		"faxvault status board. To unsubscribe, open this link (it works once):\n\n"
+		"{link}\n\n"
+		"Or send this token to POST /v1/status-subscriptions/unsubscribe:\n\n"
+		"{token}" },
+	{ "status_subscribed", "fr", "Abonnement à l'état du service faxvault",
+		"Bonjour {name},\n\n"
+		"Cette adresse reçoit désormais les messages de l'état du service faxvault sur "
+		"{components} : incidents, maintenances planifiées et rappels avant chaque maintenance.\n\n"
+		"L'état du service : {web}/status\n\n"
+		"Vous recevez ce message parce que cette adresse est abonnée à ces composants de "
+		"l'état du service faxvault. Pour vous désabonner, ouvrez ce lien (il ne sert "
+		"qu'une fois) :\n\n"
+		"{link}\n\n"
+		"Ou envoyez ce jeton à POST /v1/status-subscriptions/unsubscribe :\n\n"
+		"{token}" },
+	{ "status_update", "en", "{kind_label}: {title} ({status})",
+		"Hello {name},\n\n"
+		"The faxvault status board has an update about {components}.\n\n"
+		"{title}\n{when}\n\n"
+		"{status}: {message}\n\n"
+		"The board: {web}/status\n\n"
+		"You receive this because this address subscribed to these components of the "
+		"faxvault status board. To unsubscribe, open this link (it works once):\n\n"
+		"{link}\n\n"
+		"Or send this token to POST /v1/status-subscriptions/unsubscribe:\n\n"
+		"{token}" },
+	{ "status_update", "fr", "{kind_label} : {title} ({status})",
+		"Bonjour {name},\n\n"
+		"L'état du service faxvault a une mise à jour concernant {components}.\n\n"
+		"{title}\n{when}\n\n"
+		"{status} : {message}\n\n"
+		"L'état du service : {web}/status\n\n"
+		"Vous recevez ce message parce que cette adresse est abonnée à ces composants de "
+		"l'état du service faxvault. Pour vous désabonner, ouvrez ce lien (il ne sert "
+		"qu'une fois) :\n\n"
+		"{link}\n\n"
+		"Ou envoyez ce jeton à POST /v1/status-subscriptions/unsubscribe :\n\n"
+		"{token}" },
+	{ "status_reminder", "en", "Maintenance in {lead}: {title}",
+		"Hello {name},\n\n"
+		"A maintenance window on {components} starts in {lead}.\n\n"
+		"{title}\n{when}\n\n"
+		"{message}\n\n"
+		"The board: {web}/status\n\n"
+		"You receive this because this address subscribed to these components of the "
+		"faxvault status board. To unsubscribe, open this link (it works once):\n\n"
+		"{link}\n\n"
+		"Or send this token to POST /v1/status-subscriptions/unsubscribe:\n\n"
+		"{token}" },
+	{ "status_reminder", "fr", "Maintenance dans {lead} : {title}",
+		"Bonjour {name},\n\n"
+		"Une maintenance de {components} commence dans {lead}.\n\n"
+		"{title}\n{when}\n\n"
+		"{message}\n\n"
+		"L'état du service : {web}/status\n\n"
+		"Vous recevez ce message parce que cette adresse est abonnée à ces composants de "
+		"l'état du service faxvault. Pour vous désabonner, ouvrez ce lien (il ne sert "
+		"qu'une fois) :\n\n"
+		"{link}\n\n"
+		"Ou envoyez ce jeton à POST /v1/status-subscriptions/unsubscribe :\n\n"
+		"{token}" },
 	{ "incident_clock", "en", "Incident {incident_id}: clock {clock} ({level})",
 		"Hello {name},\n\n"
 		"The clock {clock} of the security incident {incident_id} ({title}) is due on "
@@ -436,7 +503,8 @@ char *mail_msg_build(const char *kind, const char *lang, const char *id, const c
 	}
 	const char *name = json_string_value(json_object_get(params, "name"));
 	const char *path = strcmp(kind, "invitation") == 0 ? "/#/invitation/"
-		: strcmp(kind, "password_reset") == 0 ? "/#/reset/" : "/g/";
+		: strcmp(kind, "password_reset") == 0 ? "/#/reset/"
+		: strncmp(kind, "status_", 7) == 0 ? "/#/unsubscribe/" : "/g/";
 	size_t ll = strlen(site->web_url) + (token ? strlen(token) : 0) + strlen(path) + 1;
 	char *link = xmalloc(ll);
 	size_t wl = strlen(site->web_url);

@@ -124,3 +124,68 @@ int64_t store_status_mail_waiting(store_tx_t *tx)
 	json_decref(r);
 	return n;
 }
+
+/* ---- subscriptions and reminders ---- */
+
+#define SUB_COLS "id, account_id, user_id, email, name, lang, components, token_sealed, created_by," \
+	" created_at"
+
+int store_status_sub_insert(store_tx_t *tx, const json_t *sub)
+{
+	static const char *const cols[] = { "id", "account_id", "user_id", "email", "name", "lang",
+		"components", "token_hash", "token_sealed", "created_by", "created_at", NULL };
+	return sq_insert(tx, "status_subscriptions", cols, sub);
+}
+
+json_t *store_status_subs(store_tx_t *tx, const char *account_id)
+{
+	if (account_id)
+		return sq_rows(tx, "SELECT " SUB_COLS " FROM status_subscriptions WHERE account_id=?"
+			" ORDER BY created_at, rowid", "s", account_id);
+	return sq_rows(tx, "SELECT " SUB_COLS " FROM status_subscriptions ORDER BY created_at, rowid", "");
+}
+
+int store_status_sub_delete(store_tx_t *tx, const char *account_id, const char *id)
+{
+	return sq_exec(tx, true, "DELETE FROM status_subscriptions WHERE id=? AND account_id=?", "ss",
+		id, account_id);
+}
+
+json_t *store_status_sub_by_token(store_tx_t *tx, const char *hash)
+{
+	return sq_one(tx, "SELECT " SUB_COLS " FROM status_subscriptions WHERE token_hash=?", "s", hash);
+}
+
+json_t *store_status_windows_ahead(store_tx_t *tx, int64_t now)
+{
+	return sq_rows(tx, "SELECT " INCIDENT_COLS ", reminders FROM status_incidents"
+		" WHERE kind = 'maintenance' AND closed_at IS NULL AND starts_at > ?"
+		" ORDER BY starts_at, rowid", "i", now);
+}
+
+int store_status_set_reminders(store_tx_t *tx, const char *id, const char *reminders)
+{
+	return sq_exec(tx, true, "UPDATE status_incidents SET reminders=? WHERE id=?", "ss", reminders,
+		id);
+}
+
+/* ---- security contacts ---- */
+
+int store_seccontact_insert(store_tx_t *tx, const json_t *c)
+{
+	static const char *const cols[] = { "id", "account_id", "name", "email", "phone", "lang",
+		"created_by", "created_at", NULL };
+	return sq_insert(tx, "security_contacts", cols, c);
+}
+
+json_t *store_seccontacts(store_tx_t *tx, const char *account_id)
+{
+	return sq_rows(tx, "SELECT id, account_id, name, email, phone, lang, created_by, created_at"
+		" FROM security_contacts WHERE account_id=? ORDER BY created_at, rowid", "s", account_id);
+}
+
+int store_seccontact_delete(store_tx_t *tx, const char *account_id, const char *id)
+{
+	return sq_exec(tx, true, "DELETE FROM security_contacts WHERE id=? AND account_id=?", "ss", id,
+		account_id);
+}

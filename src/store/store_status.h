@@ -58,6 +58,32 @@ json_t *store_status_trunk_calls(store_tx_t *tx, int64_t since);
  * (the relay refused them for now or could not be reached); -1 on error. */
 int64_t store_status_mail_waiting(store_tx_t *tx);
 
+/* ---- subscriptions and reminders (status_subs.h) ---- */
+
+/* Inserts a subscription {id, account_id, user_id?, email, name, lang,
+ * components, token_hash, token_sealed, created_by, created_at}. */
+int store_status_sub_insert(store_tx_t *tx, const json_t *sub);
+/* The subscriptions of an account (account_id non-NULL) or of every
+ * account (NULL), oldest first; each with its token_sealed. */
+json_t *store_status_subs(store_tx_t *tx, const char *account_id);
+/* Deletes subscription id of account_id (STORE_NOTFOUND: none). */
+int store_status_sub_delete(store_tx_t *tx, const char *account_id, const char *id);
+/* The subscription whose token hashes to hash, or NULL. */
+json_t *store_status_sub_by_token(store_tx_t *tx, const char *hash);
+/* Open maintenance windows still to start after now (newest window first
+ * not needed: by starts_at), with their reminders column. */
+json_t *store_status_windows_ahead(store_tx_t *tx, int64_t now);
+/* Sets the reminders already sent of an incident. */
+int store_status_set_reminders(store_tx_t *tx, const char *id, const char *reminders);
+
+/* ---- security contacts (seccontacts.h) ---- */
+
+/* Inserts {id, account_id, name, email, phone, lang, created_by, created_at}. */
+int store_seccontact_insert(store_tx_t *tx, const json_t *c);
+/* The contacts of an account, oldest first. */
+json_t *store_seccontacts(store_tx_t *tx, const char *account_id);
+int store_seccontact_delete(store_tx_t *tx, const char *account_id, const char *id);
+
 /* The installation's random feed name (32 hex digits, caller frees), or NULL. */
 char *store_status_feed_id(store_tx_t *tx);
 

@@ -1,4 +1,5 @@
-// Pages open without a session: accept an invitation, reset a password.
+// Pages open without a session: accept an invitation, reset a password,
+// sign in through single sign-on, unsubscribe from status board mail.
 import { api } from "../api.js";
 import { t } from "../i18n.js";
 import { h, field, status } from "../dom.js";
@@ -58,6 +59,28 @@ export function resetPage(ctx) {
     } catch (e) { st.fail(errorText(e)); }
   });
   return [h("h1", {}, t("reset.title")), form];
+}
+
+// Status board mail: the link of every mail (#/unsubscribe/TOKEN) ends the
+// subscription; the token is posted, never put in a URL the server sees.
+export function unsubscribePage(ctx) {
+  const token = takeToken(ctx.params);
+  const tok = field("unsub-token", t("unsub.token"), { type: "text", autocomplete: "off", required: "" });
+  tok.input.value = token;
+  const st = status("unsub-status");
+  const form = h("form", { id: "unsubscribe", novalidate: "" }, token ? null : tok.label,
+    h("button", { type: "submit" }, t("unsub.submit")), st.node);
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    st.clear();
+    try {
+      const r = await api("POST", "/v1/status-subscriptions/unsubscribe", { token: tok.input.value.trim() });
+      form.replaceChildren(h("p", { id: "unsub-done" }, t("unsub.done", { email: r.email })));
+    } catch (e) {
+      st.fail(errorText(e));
+    }
+  });
+  return [h("h1", {}, t("unsub.title")), h("p", {}, t("unsub.intro")), form];
 }
 
 // Single sign-on: the account's identity provider, from the link its

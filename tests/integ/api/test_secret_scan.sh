@@ -13,8 +13,9 @@
 # answer's headers are searched for each secret (as issued, URL-encoded,
 # and for the TOTP seed and webhook keys as raw bytes): 0 found. With a
 # private Postfix (tests/integ/mail/postfix.sh; when Postfix is installed and
-# the test runs as root) the service mails its invitations and a reset
-# token, and the mailed token is used and searched for too. The data
+# the test runs as root) the service mails its invitations, a reset token and
+# a status subscription's unsubscribe token, and the mailed tokens are used
+# and searched for too. The data
 # directory's files are 0600 and its directories 0700.
 # Single sign-on through the scripted OpenID Connect provider
 # (tests/oidc): the client secret, the state and the nonce (in the URL to
@@ -166,6 +167,15 @@ if [ ${#MAILING[@]} -gt 0 ]; then
 	req POST /v1/password-resets/complete "" "{\"token\":\"$MTOK\",\"password\":\"$NPW\"}"
 	expect_status 204 "reset with the mailed token"
 	keep "$(login bill@secret.example "$NPW")" "billing session"
+	# A status board subscription: its unsubscribe token reaches only its
+	# mails, and works once.
+	req POST "/v1/accounts/$ACC/status-subscriptions" "$OWNER" '{"email":"ops@secret.example","components":["api"]}'
+	expect_status 201 "status subscription"
+	poll_until 120 mail_to ops@secret.example 1 || fail "no subscription mail arrived"
+	UTOK=$(grep -ao 'fvu_[A-Za-z0-9_-]*' "$MAIL" | awk '{ print length($0), $0 }' | sort -rn | head -n 1 | cut -d' ' -f2)
+	keep "$UTOK" "mailed unsubscribe token"
+	req POST /v1/status-subscriptions/unsubscribe "" "{\"token\":\"$UTOK\"}"
+	expect_status 200 "unsubscribed with the mailed token"
 fi
 
 # A webhook's signing secret, rotated, then used: an event delivered and its

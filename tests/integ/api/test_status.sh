@@ -200,6 +200,32 @@ expect_jq '.state == "operational" and .pinned == false' "the pin released: the 
 req GET /v1/provider/incidents "$OP"
 expect_jq "[.items[].id] == [\"$MNT\", \"$INC_ID\"]" "operators list incidents and windows, newest first"
 
+# --- mail subscriptions and security contacts (the mails: tests/integ/mail/test_mail_status.sh)
+OWNER=$(login owner@status.example granite-harbour-1234)
+req POST "/v1/accounts/$ACC/status-subscriptions" "$OWNER" '{"email":"noc@status.example","components":["sending","receiving"],"lang":"fr"}'
+expect_status 201 "the owner subscribes an address"
+SUB=$(jqr .id)
+expect_jq '.components == ["sending","receiving"] and .lang == "fr" and (has("token") | not)' "no token in the answer"
+req POST "/v1/accounts/$ACC/status-subscriptions" "$OWNER" '{"email":"x@status.example","components":["sending","sending"]}'
+expect_problem 422 validation-failed "a component named twice"
+req POST "/v1/accounts/$ACC/status-subscriptions" "$OWNER" '{"email":"x@status.example","components":["api"],"lang":"de"}'
+expect_problem 422 validation-failed "en or fr"
+req GET "/v1/accounts/$ACC/status-subscriptions" "$OP"
+expect_problem 403 forbidden "an operator does not see an account's subscriptions"
+req POST /v1/status-subscriptions/unsubscribe "" '{"token":"fvu_made-up"}'
+expect_problem 404 not-found "a made-up token unsubscribes nothing"
+req DELETE "/v1/accounts/$ACC/status-subscriptions/$SUB" "$OWNER"
+expect_status 204 "the owner removes it"
+req GET "/v1/accounts/$ACC/status-subscriptions" "$OWNER"
+expect_jq '.items == []' "none left"
+req POST "/v1/accounts/$ACC/security-contacts" "$OWNER" '{"name":"CISO","email":"ciso@status.example","lang":"en"}'
+expect_status 201 "a security contact"
+expect_jq '.phone == null and .lang == "en"' "no phone"
+req POST "/v1/accounts/$ACC/security-contacts" "$OWNER" '{"name":"X","email":"x@status.example","lang":"es"}'
+expect_problem 422 validation-failed "a contact's language is en or fr"
+req GET "/v1/accounts/$ACC/audit-events?action=security_contact.create" "$OWNER"
+expect_jq '(.items | length) == 1' "audited in the account's log"
+
 # --- every operator action audited
 req GET "/v1/provider/audit-events?action=status.incident.create" "$SEC"
 expect_jq "[.items[].target] | sort == ([\"$INC_ID\", \"$MNT\"] | sort)" "incident creations audited"

@@ -175,9 +175,11 @@ static void check_params(const struct route *r, const json_t *op)
 		CHECK(find_param(op, "header", "Idempotency-Key"),
 			"%s %s: creating route without the Idempotency-Key header", r->method, r->pattern);
 	/* Lists answered whole in one page take no limit/cursor (an
-	 * account's consents and access grants: the newest 500). */
+	 * account's consents and access grants: the newest 500; its status
+	 * subscriptions and security contacts: at most 100 and 10). */
 	static const char *const unpaged[] = { "permissions.list", "me.sessions.list",
-		"account_sessions.list", "consents.list", "access_grants.list", NULL };
+		"account_sessions.list", "consents.list", "access_grants.list",
+		"status_subscriptions.list", "security_contacts.list", NULL };
 	bool paged = strstr(r->action, ".list") != NULL;
 	for (int u = 0; unpaged[u]; u++)
 		paged = paged && strcmp(r->action, unpaged[u]) != 0;

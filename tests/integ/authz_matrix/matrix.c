@@ -223,6 +223,13 @@ static const struct policy {
 	{ "provider.incidents.update", "provider.status.manage", false, false, false },
 	{ "provider.status.components", "provider.status.manage", false, false, false },
 	{ "provider.status.component_set", "provider.status.manage", false, false, false },
+	{ "status_subscriptions.list", "settings.manage security.manage", false, true, false },
+	{ "status_subscriptions.create", "settings.manage security.manage", false, true, false },
+	{ "status_subscriptions.delete", "settings.manage security.manage", false, true, false },
+	{ "status_subscriptions.unsubscribe", "", true, false, false },
+	{ "security_contacts.list", "security.manage", false, true, false },
+	{ "security_contacts.create", "security.manage", false, true, false },
+	{ "security_contacts.delete", "security.manage", false, true, false },
 	{ "consents.create", "ownership.transfer", false, true, false },
 	{ "consents.list", "ownership.transfer admins.manage security.manage partner.accounts.read", false, true, false },
 	{ "consents.delete", "ownership.transfer", false, true, false },
@@ -735,6 +742,8 @@ static void fill_path(const struct world *w, const struct route *r, struct cell 
 			: strcmp(name, "request_id") == 0 ? "rq_none"
 			: strcmp(name, "notice_id") == 0 ? "brn_none"
 			: strcmp(name, "component") == 0 ? "api"
+			: strcmp(name, "subscription_id") == 0 ? "sts_none"
+			: strcmp(name, "contact_id") == 0 ? "scn_none"
 			: strcmp(name, "token") == 0 && strncmp(r->pattern, "/v1/password-resets/", 20) == 0
 			? "fvr_no-such-reset"
 			: strcmp(name, "token") == 0 ? "fvi_no-such-invitation" : NULL;
@@ -1208,6 +1217,21 @@ static void prepare(struct world *w, const struct route *r, struct actor *p, str
 		c->ok_status = 404;
 		c->ok_kind = "not-found";
 		c->note = "no such incident";
+	} else if (strcmp(a, "status_subscriptions.create") == 0 ||
+		   strcmp(a, "security_contacts.create") == 0) {
+		c->ok_status = 422; /* {}: nothing is created */
+		c->ok_kind = "validation-failed";
+		c->note = "empty body";
+	} else if (strcmp(a, "status_subscriptions.delete") == 0 ||
+		   strcmp(a, "security_contacts.delete") == 0) {
+		c->ok_status = 404;
+		c->ok_kind = "not-found";
+		c->note = "no such record";
+	} else if (strcmp(a, "status_subscriptions.unsubscribe") == 0) {
+		json_object_set_new(c->body, "token", json_string("fvu_no-such-subscription"));
+		c->ok_status = 404;
+		c->ok_kind = "not-found";
+		c->note = "unknown token";
 	} else if (strcmp(a, "provider.status.component_set") == 0) {
 		json_object_set_new(c->body, "state", json_string("operational")); /* as it is */
 	} else if (strcmp(a, "fraud_reports.create") == 0 || strcmp(a, "pentest_requests.create") == 0 ||

@@ -18,7 +18,8 @@ later() {
 }
 
 # python3 checks of a saved answer: status.json against its OpenAPI schema,
-# the Atom feed against RFC 4287's required elements.
+# the Atom feed against RFC 4287's required elements; and the feed against a
+# RELAX NG grammar of RFC 4287 with xmllint.
 check_board_schema() { # FILE
 	python3 - "$OPENAPI" "$1" <<'EOF'
 import json, re, sys
@@ -35,6 +36,12 @@ for i in board["incidents"] + board["maintenance"]:
 bad = [t for t in times if not rfc3339.match(t)]
 assert not bad, "not RFC 3339: %r" % bad
 EOF
+}
+
+# The feed against a RELAX NG grammar of RFC 4287 (tests/data/status/atom.rng).
+ATOM_RNG="$(dirname "$0")/../../data/status/atom.rng"
+check_atom_rng() { # FILE
+	xmllint --noout --relaxng "$ATOM_RNG" "$1" 2>"$TMP/rng.err"
 }
 
 check_atom() { # FILE ENTRIES
@@ -94,6 +101,10 @@ req GET /status.atom
 expect_status 200 "the Atom feed needs no credential"
 if grep -qi '^content-type: application/atom+xml' "$HEADERS"; then ok; else fail "Atom content type"; fi
 if check_atom "$TMP/body" 0; then ok; else fail "the empty feed is valid Atom"; fi
+if check_atom_rng "$TMP/body"; then ok; else fail "the empty feed against the Atom grammar: $(cat "$TMP/rng.err")"; fi
+# The grammar bites: the same feed without its <updated> is refused.
+sed '0,/<updated>/{/<updated>/d}' "$TMP/body" >"$TMP/broken.atom"
+if check_atom_rng "$TMP/broken.atom"; then fail "a feed without <updated> passed the grammar"; else ok; fi
 
 # --- who may change it
 req POST /v1/accounts "$OP" '{"name":"Status Co","owner":{"email":"owner@status.example","name":"Owner"}}'
@@ -141,6 +152,7 @@ req GET /status
 if grep -q 'A carrier &lt;fault&gt; &amp; more.' "$TMP/body"; then ok; else fail "the page escapes an update's text"; fi
 req GET /status.atom
 if check_atom "$TMP/body" 1; then ok; else fail "the feed holds the incident as one valid entry"; fi
+if check_atom_rng "$TMP/body"; then ok; else fail "the feed with an entry against the Atom grammar: $(cat "$TMP/rng.err")"; fi
 if grep -q 'A carrier &lt;fault&gt; &amp; more.' "$TMP/body"; then ok; else fail "the feed carries the timeline"; fi
 
 later 30

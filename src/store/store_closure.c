@@ -157,6 +157,8 @@ int store_closure_destroy(store_tx_t *tx, const char *account_id, int64_t now,
 		"DELETE FROM webhook_events WHERE account_id=?",
 		"DELETE FROM sso_flows WHERE account_id=?",
 		"DELETE FROM scim_users WHERE account_id=?",
+		"DELETE FROM status_subscriptions WHERE account_id=?",
+		"DELETE FROM security_contacts WHERE account_id=?",
 		"DELETE FROM sessions WHERE principal_id IN (SELECT id FROM principals WHERE account_id=?)",
 		"DELETE FROM invitations WHERE principal_id IN (SELECT id FROM principals"
 		" WHERE account_id=?)",

@@ -508,7 +508,12 @@ static void handle(api_t *a, struct MHD_Connection *conn, const char *url, const
 	api_call_t call = { .m = &m, .body = body, .query = q.obj, .limit = LIMIT_DEFAULT, .raw = &ans->raw,
 		.form = &form,
 		.accept = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Accept"),
-		.cookie = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Cookie") };
+		.cookie = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Cookie"),
+		.raw_body = (const unsigned char *)(rq->body.data ? rq->body.data : ""),
+		.raw_len = rq->body.len,
+		.webhook_id = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "webhook-id"),
+		.webhook_ts = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "webhook-timestamp"),
+		.webhook_sig = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "webhook-signature") };
 	{
 		const char *proto = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Forwarded-Proto");
 		call.secure = proto && strcasecmp(proto, "https") == 0;

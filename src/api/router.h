@@ -69,6 +69,11 @@ typedef struct api_call {
 	bool secure;           /* came over TLS (X-Forwarded-Proto: https from the proxy) */
 	const char *csrf;      /* the CSRF token of the portal's session cookie when the
 				  request came with it (websession.h), else NULL */
+	const unsigned char *raw_body; /* the body as it came (signed webhooks) */
+	size_t raw_len;
+	/* The Standard Webhooks headers webhook-id, webhook-timestamp and
+	 * webhook-signature, or NULL (signed webhooks). */
+	const char *webhook_id, *webhook_ts, *webhook_sig;
 } api_call_t;
 
 typedef int (*route_fn)(const api_call_t *call, dom_ctx_t *c, json_t **out, dom_err_t *e);

@@ -141,6 +141,14 @@ static const struct setting settings[] = {
 		"How often the fax service deletes the faxes that retention policies made due." },
 	{ "accounts.closure_grace_days", C_INT, OFF(closure_grace_days), "30", 1, 3650, NULL,
 		"Grace period of a closed account: it can be cancelled until then, and the fax service destroys the account (crypto-shredding) at its end." },
+	{ "billing.invoice_due_days", C_INT, OFF(invoice_due_days), "30", 1, 365, NULL,
+		"Days from an invoice's issue to its due date." },
+	{ "billing.payment_webhook_provider", C_STR, OFF(payment_provider), "", 0, 32, NULL,
+		"Name of the payment provider whose signed webhook records payments of invoices at /v1/billing/webhooks/NAME (letters, digits, - and _). Empty: no webhook." },
+	{ "billing.payment_webhook_secret_file", C_STR, OFF(payment_secret_file), "", 0, 1024, NULL,
+		"File holding the webhook's signing secret (whsec_ and base64, as the Standard Webhooks spec says; mode 0600). Required with billing.payment_webhook_provider." },
+	{ "billing.payment_webhook_tolerance_seconds", C_INT, OFF(payment_tolerance), "300", 30, 3600, NULL,
+		"A payment webhook whose timestamp is further than this from the service's clock is refused (replays)." },
 	{ "partners.consent_max_days", C_INT, OFF(consent_max_days), "365", 1, 3650, NULL,
 		"Longest consent an account owner may give a partner to administer the account." },
 	{ "access.grant_max_hours", C_INT, OFF(grant_max_hours), "72", 1, 720, NULL,
@@ -195,6 +203,8 @@ static const struct setting settings[] = {
 		"Tests only: a file whose content (ms) shifts the daemon's clock. Never set in production." },
 	{ "testing.rotate_stop_after", C_ENUM, OFF(test_rotate_stop), "none", 0, 0, "none|next|commit",
 		"Tests only: rotate-master-key stops after writing the new key file (next) or after committing the database (commit), as a crash there would. Never set in production." },
+	{ "testing.invoice_crash_at", C_INT, OFF(test_invoice_crash_at), "0", 0, 1000, NULL,
+		"Tests only: an invoice run kills the process while writing its Nth invoice, as a crash there would. Never set in production." },
 	{ "daemon.unprivileged_user", C_STR, OFF(unprivileged_user), "nobody", 1, 64, NULL,
 		"The user the network front ends (the SMTP front end) run as when faxvaultd is started as root." },
 	{ "shutdown.drain_seconds", C_INT, OFF(drain_seconds), "10", 0, 300, NULL,
@@ -351,6 +361,13 @@ int config_validate(const config_t *cfg, char *err, size_t errlen)
 	}
 	if (*cfg->metrics_listen && !strchr(cfg->metrics_listen, ':')) {
 		snprintf(err, errlen, "metrics.listen = \"%s\" must be ADDR:PORT or empty", cfg->metrics_listen);
+		return -1;
+	}
+	if (*cfg->payment_provider && (!*cfg->payment_secret_file ||
+	    strspn(cfg->payment_provider, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		"0123456789-_") != strlen(cfg->payment_provider))) {
+		snprintf(err, errlen, "billing.payment_webhook_provider must be letters, digits, - and _,"
+			" and needs billing.payment_webhook_secret_file");
 		return -1;
 	}
 	if (*cfg->mail_smtp_listen && (!strchr(cfg->mail_smtp_listen, ':') || !*cfg->mail_domain)) {

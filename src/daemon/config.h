@@ -78,6 +78,11 @@ typedef struct config {
 	int64_t status_failure_window;
 	int64_t status_failure_percent;
 	int64_t status_failure_min_calls;
+	int64_t invoice_due_days;
+	char *payment_provider;
+	char *payment_secret_file;
+	int64_t payment_tolerance;
+	int64_t test_invoice_crash_at;
 	char *webhook_allow;
 	int64_t webhook_timeout;
 	char *mail_relay;

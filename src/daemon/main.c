@@ -26,6 +26,7 @@
 #include "portal.h"
 #include "audit.h"
 #include "audit_cmd.h"
+#include "buf.h"
 #include "backup_cmd.h"
 #include "config.h"
 #include "datadir.h"
@@ -228,6 +229,10 @@ static dom_config_t dom_config(const config_t *cfg)
 		.status_failure_min_calls = (int)cfg->status_failure_min_calls,
 		.web_url = sso_web_url(cfg),
 		.sso_allow = cfg->sso_allow,
+		.invoice_due_days = (int)cfg->invoice_due_days,
+		.test_invoice_crash_at = (int)cfg->test_invoice_crash_at,
+		.payment_provider = *cfg->payment_provider ? cfg->payment_provider : NULL,
+		.payment_tolerance_s = (int)cfg->payment_tolerance,
 	};
 	return d;
 }
@@ -553,6 +558,33 @@ static int cmd_serve(const config_t *cfg)
 	else
 		log_event(LOG_WARN, "daemon.portal", "note=\"no web portal found: / answers 404\"");
 	ac.dom.fax = &fr.env;
+	/* The payment provider's webhook secret: read once, kept in memory
+	 * only (never logged). */
+	static char payment_secret[256];
+	if (ac.dom.payment_provider) {
+		buf_t sb;
+		buf_init(&sb, sizeof payment_secret - 1);
+		int rr = buf_read_file(&sb, cfg->payment_secret_file);
+		size_t n = rr == 0 ? sb.len : 0;
+		while (n > 0 && (sb.data[n - 1] == '\n' || sb.data[n - 1] == '\r' || sb.data[n - 1] == ' '))
+			n--;
+		if (n > 0)
+			memcpy(payment_secret, sb.data, n);
+		payment_secret[n] = '\0';
+		if (sb.data)
+			sodium_memzero(sb.data, sb.len);
+		buf_free(&sb);
+		if (n < 10 || strncmp(payment_secret, "whsec_", 6) != 0) {
+			log_event(LOG_ERROR, "daemon.start", "part=billing err=\"billing.payment_webhook_secret_file"
+				" must hold a secret whsec_BASE64\"");
+			fprintf(stderr, "faxvaultd: billing.payment_webhook_secret_file must hold a secret"
+				" whsec_BASE64\n");
+			fax_runtime_close(&fr);
+			store_close(st);
+			return 1;
+		}
+		ac.dom.payment_secret = payment_secret;
+	}
 	char *cpfile = checkpoint_path(cfg);
 	ac.dom.audit_checkpoint_file = cpfile;
 	if (ac.clock_file)

@@ -20,14 +20,19 @@
 static const audit_ctx_t billing_actor = { .who = NULL, .actor = "system:billing",
 	.source = "", .request_id = "" };
 
-static const char *account_currency(dom_ctx_t *c, const json_t *account, char out[4])
+const char *billing_currency(const dom_config_t *cfg, const json_t *account, char out[4])
 {
 	const char *cur = rec_str(account, "currency");
 	if (!*cur)
-		cur = c->cfg && c->cfg->fax && c->cfg->fax->currency && *c->cfg->fax->currency
-			? c->cfg->fax->currency : "EUR";
+		cur = cfg && cfg->fax && cfg->fax->currency && *cfg->fax->currency
+			? cfg->fax->currency : "EUR";
 	snprintf(out, 4, "%s", cur);
 	return out;
+}
+
+static const char *account_currency(dom_ctx_t *c, const json_t *account, char out[4])
+{
+	return billing_currency(c->cfg, account, out);
 }
 
 /* The actor recorded on a transaction: the person or key, else the system. */
@@ -184,6 +189,13 @@ static int settle(store_tx_t *tx, const fax_env_t *env, const char *account_id,
 	if (!ok || notices(tx, env, account_id, currency, *balance + charged, *balance) != 0)
 		return -1;
 	return 0;
+}
+
+int billing_settle(store_tx_t *tx, const fax_env_t *env, const char *account_id,
+	const char *currency)
+{
+	int64_t balance;
+	return settle(tx, env, account_id, currency, &balance);
 }
 
 /* The balance of the account's book in its currency (4 bytes), charges
@@ -405,8 +417,9 @@ static json_t *plan_of(dom_ctx_t *c, const json_t *account)
 {
 	json_t *p = store_plan_get(c->tx, rec_str(account, "id"));
 	if (!p)
-		p = json_pack("{s:s, s:s, s:i, s:i, s:n}", "account_id", rec_str(account, "id"), "kind",
-			"postpaid", "included_pages", 0, "low_balance_minor", 0, "updated_at");
+		p = json_pack("{s:s, s:s, s:i, s:i, s:s, s:n}", "account_id", rec_str(account, "id"),
+			"kind", "postpaid", "included_pages", 0, "low_balance_minor", 0, "invoice_lang",
+			"en", "updated_at");
 	return p;
 }
 
@@ -420,6 +433,9 @@ static json_t *plan_json(dom_ctx_t *c, const json_t *account, const json_t *p)
 	for (size_t i = 0; o && i < NQUOTAS; i++)
 		json_object_set_new(o, quotas[i].col,
 			json_integer(json_integer_value(json_object_get(p, quotas[i].col))));
+	if (o)
+		json_object_set_new(o, "invoice_lang",
+			json_string(*rec_str(p, "invoice_lang") ? rec_str(p, "invoice_lang") : "en"));
 	return o;
 }
 
@@ -453,7 +469,8 @@ int dom_billing_plan_put(dom_ctx_t *c, const json_t *account, const json_t *body
 	dom_err_t *e)
 {
 	static const char *const allowed[] = { "kind", "included_pages", "low_balance_minor",
-		"quota_account_day", "quota_account_month", "quota_user_day", "quota_user_month", NULL };
+		"quota_account_day", "quota_account_month", "quota_user_day", "quota_user_month",
+		"invoice_lang", NULL };
 	if (body_only(body, allowed, e) != 0)
 		return -1;
 	const char *kind = NULL;
@@ -461,7 +478,15 @@ int dom_billing_plan_put(dom_ctx_t *c, const json_t *account, const json_t *body
 		return -1;
 	if (strcmp(kind, "prepaid") != 0 && strcmp(kind, "postpaid") != 0)
 		return dom_fail(e, "validation-failed", "kind", "kind must be prepaid or postpaid");
+	const char *ilang = NULL;
+	if (body_str(body, "invoice_lang", false, &ilang, e) != 0)
+		return -1;
+	if (ilang && strcmp(ilang, "en") != 0 && strcmp(ilang, "fr") != 0)
+		return dom_fail(e, "validation-failed", "invoice_lang", "invoice_lang must be en or fr");
 	json_t *old = plan_of(c, account);
+	char lang[3];
+	snprintf(lang, sizeof lang, "%s", ilang ? ilang : *rec_str(old, "invoice_lang")
+		? rec_str(old, "invoice_lang") : "en");
 	int64_t pages = (int64_t)json_integer_value(json_object_get(old, "included_pages"));
 	int64_t low = (int64_t)json_integer_value(json_object_get(old, "low_balance_minor"));
 	int64_t q[NQUOTAS];
@@ -479,6 +504,8 @@ int dom_billing_plan_put(dom_ctx_t *c, const json_t *account, const json_t *body
 		"updated_at", (json_int_t)time_now_ms());
 	for (size_t i = 0; p && i < NQUOTAS; i++)
 		json_object_set_new(p, quotas[i].col, json_integer(q[i]));
+	if (p)
+		json_object_set_new(p, "invoice_lang", json_string(lang));
 	int rc = p ? store_plan_put(c->tx, p) : STORE_ERROR;
 	if (rc == STORE_OK) {
 		json_t *d = json_deep_copy(p);

@@ -38,12 +38,21 @@ int billing_submit_check(dom_ctx_t *c, const char *account_id, const char *user_
 int billing_dial_check(store_tx_t *tx, const fax_env_t *env, const char *account_id,
 	const char *currency, int64_t price, const char *fax_id);
 
+/* Posts the account's pending charges (its CDRs not yet charged) in tx,
+ * with the notices a prepaid balance crossing its levels causes; currency
+ * is the account's. 0 or -1. */
+int billing_settle(store_tx_t *tx, const fax_env_t *env, const char *account_id,
+	const char *currency);
+/* The account's currency (the account record's, else fax.currency, else
+ * EUR) into out (4 bytes); returns out. */
+const char *billing_currency(const dom_config_t *cfg, const json_t *account, char out[4]);
+
 /* GET /v1/accounts/{id}/plan: {account_id, kind, included_pages,
- * low_balance_minor, currency, updated_at}; an account without a plan is
+ * low_balance_minor, invoice_lang, currency, updated_at}; an account without a plan is
  * postpaid with nothing included. */
 int dom_billing_plan_get(dom_ctx_t *c, const json_t *account, json_t **out, dom_err_t *e);
 /* PUT /v1/provider/accounts/{id}/plan {kind, included_pages?,
- * low_balance_minor?} (operators), audited as billing.plan.update. */
+ * low_balance_minor?, invoice_lang?: "en"|"fr", quotas?} (operators), audited as billing.plan.update. */
 int dom_billing_plan_put(dom_ctx_t *c, const json_t *account, const json_t *body, json_t **out,
 	dom_err_t *e);
 /* GET /v1/accounts/{id}/balance: {account_id, currency, balance_minor, kind,

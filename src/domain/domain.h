@@ -51,6 +51,15 @@ typedef struct dom_config {
 				      slash): SSO redirect URIs; NULL: SSO sign-in is off */
 	const char *sso_allow;     /* CIDRs an identity provider may resolve to although
 				      private (sso.allow_cidrs); NULL: none */
+	/* Postpaid invoices (billing.*, docs/billing.md): days from issue to the
+	 * due date. */
+	int invoice_due_days;
+	int test_invoice_crash_at; /* tests only: an invoice run kills the process while
+				      writing its Nth invoice (0: never) */
+	const char *payment_provider; /* the payment provider of the signed webhook
+					 (/v1/billing/webhooks/{provider}); NULL: none */
+	const char *payment_secret;   /* its signing secret (whsec_…), NULL: none */
+	int payment_tolerance_s;      /* how old a webhook's timestamp may be */
 } dom_config_t;
 
 typedef struct dom_ctx {

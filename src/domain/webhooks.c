@@ -60,6 +60,24 @@ int webhook_sign(const char *secret, const char *msg_id, int64_t timestamp, cons
 	return 0;
 }
 
+int webhook_signature_matches(const char *header, size_t len, const char *expected)
+{
+	size_t el = strlen(expected);
+	int found = 0;
+	size_t i = 0;
+	while (i < len) {
+		while (i < len && header[i] == ' ')
+			i++;
+		size_t start = i;
+		while (i < len && header[i] != ' ')
+			i++;
+		size_t n = i - start;
+		if (n == el && n > 3 && memcmp(header + start, "v1,", 3) == 0)
+			found |= sec_equal(header + start, expected, el);
+	}
+	return found;
+}
+
 int64_t webhook_backoff_ms(int attempts)
 {
 	static const int64_t s[] = { 5, 30, 120, 600, 3600, 7200, 14400 };

@@ -40,6 +40,10 @@ int dom_webhook_emit(store_tx_t *tx, const char *account_id, const char *type,
  * secret does not decode. Pure. */
 int webhook_sign(const char *secret, const char *msg_id, int64_t timestamp, const char *body,
 	size_t body_len, char out[WEBHOOK_SIG_MAX]);
+/* Whether a webhook-signature header value (space-separated entries
+ * "v1,<base64>"; other versions ignored) holds expected ("v1,<base64>"),
+ * compared in constant time: 1 or 0. Pure. */
+int webhook_signature_matches(const char *header, size_t len, const char *expected);
 /* Delay in ms before the next try after `attempts` failed tries (1, 2, …):
  * 5 s, 30 s, 2 min, 10 min, 1 h, 2 h, 4 h; -1 once WEBHOOK_MAX_ATTEMPTS
  * have failed (the delivery is then failed). Pure. */

@@ -25,6 +25,7 @@
 #include "closure.h"
 #include "consents.h"
 #include "incidents.h"
+#include "invoices.h"
 #include "docs.h"
 #include "faxes.h"
 #include "line.h"
@@ -148,6 +149,9 @@ struct faxsvc {
 	trunk_register_t *reg;        /* the trunks' registrations */
 	atomic_ullong failovers;      /* outbound calls moved on to another trunk */
 	int64_t next_sweep_ms;        /* when it next runs (the service's clock) */
+	poller_t *billing;            /* the billing pass (invoices, reminders, holds) */
+	int64_t billing_month;        /* the month whose invoice run is done (0: none yet) */
+	int64_t next_billing_ms;      /* when the pass next runs (the service's clock) */
 };
 
 /* ---- outbound ---- */
@@ -1038,6 +1042,26 @@ static int retention_pass(poller_t *p, void *arg)
 	return n > 0 ? n : 0;
 }
 
+/* ---- billing ---- */
+
+/* The billing pass looks at the clock every second and runs every minute
+ * of the service's clock (the test clock moves it): the invoice run once
+ * the month has ended, then reminders, overdue invoices and holds. */
+#define BILLING_POLL_MS 1000
+#define BILLING_EVERY_MS 60000
+
+static int billing_pass(poller_t *p, void *arg)
+{
+	(void)p;
+	faxsvc_t *s = arg;
+	int64_t now = time_now_ms();
+	if (now < s->next_billing_ms)
+		return 0;
+	s->next_billing_ms = now + BILLING_EVERY_MS;
+	int n = invoice_pass(s->st, s->cfg.dom, now, &s->billing_month);
+	return n > 0 ? n : 0;
+}
+
 /* The Contact of the trunks' registrations: the first carrier listener. */
 static int reg_contact(void *ud, char *out, size_t cap)
 {
@@ -1089,6 +1113,11 @@ faxsvc_t *faxsvc_start(const faxsvc_config_t *cfg, store_t *st, char *err, size_
 		faxsvc_stop(s);
 		return NULL;
 	}
+	s->billing = poller_start("billing", BILLING_POLL_MS, billing_pass, s, err, errlen);
+	if (!s->billing) {
+		faxsvc_stop(s);
+		return NULL;
+	}
 	if (!(s->reg = trunk_register_start(st, s->env, reg_contact, s, err, errlen))) {
 		faxsvc_stop(s);
 		return NULL;
@@ -1113,6 +1142,8 @@ void faxsvc_stop(faxsvc_t *s)
 	atomic_store(&s->stopping, 1);
 	poller_stop(s->retention);
 	s->retention = NULL;
+	poller_stop(s->billing);
+	s->billing = NULL;
 	trunk_health_stop(s->health);
 	s->health = NULL;
 	trunk_register_stop(s->reg);

@@ -17,8 +17,8 @@ static int64_t sum_of(json_t *row, int *ok)
 json_t *store_plan_get(store_tx_t *tx, const char *account_id)
 {
 	return sq_one(tx, "SELECT account_id, kind, included_pages, low_balance_minor, updated_at,"
-		" quota_account_day, quota_account_month, quota_user_day, quota_user_month"
-		" FROM billing_plans WHERE account_id=?", "s", account_id);
+		" quota_account_day, quota_account_month, quota_user_day, quota_user_month,"
+		" invoice_lang FROM billing_plans WHERE account_id=?", "s", account_id);
 }
 
 int64_t store_ledger_reserved(store_tx_t *tx, const char *account_id, const char *currency,
@@ -36,17 +36,19 @@ int store_plan_put(store_tx_t *tx, const json_t *p)
 {
 	return sq_exec(tx, false, "INSERT INTO billing_plans (account_id, kind, included_pages,"
 		" low_balance_minor, updated_at, quota_account_day, quota_account_month, quota_user_day,"
-		" quota_user_month) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (account_id) DO UPDATE"
+		" quota_user_month, invoice_lang) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+		" ON CONFLICT (account_id) DO UPDATE"
 		" SET kind=excluded.kind, included_pages=excluded.included_pages,"
 		" low_balance_minor=excluded.low_balance_minor, updated_at=excluded.updated_at,"
 		" quota_account_day=excluded.quota_account_day,"
 		" quota_account_month=excluded.quota_account_month,"
-		" quota_user_day=excluded.quota_user_day, quota_user_month=excluded.quota_user_month",
-		"jjjjjjjjj", json_object_get(p, "account_id"), json_object_get(p, "kind"),
+		" quota_user_day=excluded.quota_user_day, quota_user_month=excluded.quota_user_month,"
+		" invoice_lang=excluded.invoice_lang",
+		"jjjjjjjjjj", json_object_get(p, "account_id"), json_object_get(p, "kind"),
 		json_object_get(p, "included_pages"), json_object_get(p, "low_balance_minor"),
 		json_object_get(p, "updated_at"), json_object_get(p, "quota_account_day"),
 		json_object_get(p, "quota_account_month"), json_object_get(p, "quota_user_day"),
-		json_object_get(p, "quota_user_month"));
+		json_object_get(p, "quota_user_month"), json_object_get(p, "invoice_lang"));
 }
 
 int64_t store_pages_sent(store_tx_t *tx, const char *account_id, const char *user_id,

@@ -10,7 +10,7 @@
 
 /* {account_id, kind, included_pages, low_balance_minor, updated_at,
  * quota_account_day, quota_account_month, quota_user_day,
- * quota_user_month}. */
+ * quota_user_month, invoice_lang}. */
 json_t *store_plan_get(store_tx_t *tx, const char *account_id);
 /* Inserts or replaces the plan of plan.account_id. */
 int store_plan_put(store_tx_t *tx, const json_t *plan);

@@ -176,6 +176,11 @@ static const struct policy {
 	{ "billing.ledger.list", "billing.read", false, true, false },
 	{ "billing.plan.update", "provider.accounts.manage", false, true, false },
 	{ "billing.credit", "provider.accounts.manage", false, true, false },
+	{ "billing.invoice.list", "billing.read", false, true, false },
+	{ "billing.invoice.get", "billing.read", false, true, false },
+	{ "billing.invoice.run", "provider.accounts.manage", false, false, false },
+	{ "billing.payment", "provider.accounts.manage", false, true, false },
+	{ "billing.webhook", "", true, false, false },
 	{ "rates.get", "provider.telephony.manage", false, false, false },
 	{ "rates.update", "provider.telephony.manage", false, false, false },
 	{ "trunks.list", "provider.telephony.manage", false, false, false },
@@ -741,6 +746,8 @@ static void fill_path(const struct world *w, const struct route *r, struct cell 
 			: strcmp(name, "incident_id") == 0 ? "inc_none"
 			: strcmp(name, "request_id") == 0 ? "rq_none"
 			: strcmp(name, "notice_id") == 0 ? "brn_none"
+			: strcmp(name, "invoice_id") == 0 ? "inv_none"
+			: strcmp(name, "provider") == 0 ? "paytest"
 			: strcmp(name, "component") == 0 ? "api"
 			: strcmp(name, "subscription_id") == 0 ? "sts_none"
 			: strcmp(name, "contact_id") == 0 ? "scn_none"
@@ -1279,6 +1286,23 @@ static void prepare(struct world *w, const struct route *r, struct actor *p, str
 		c->ok_status = 409;
 		c->ok_kind = "invalid-state";
 		c->note = "refund > balance";
+	} else if (strcmp(a, "billing.invoice.get") == 0) {
+		c->ok_status = 404;
+		c->ok_kind = "not-found";
+		c->note = "no such invoice";
+	} else if (strcmp(a, "billing.payment") == 0) {
+		json_object_set_new(c->body, "amount_minor", json_integer(1));
+		json_object_set_new(c->body, "reference", json_string("matrix"));
+		c->ok_status = 404;
+		c->ok_kind = "not-found";
+		c->note = "no such invoice";
+	} else if (strcmp(a, "billing.webhook") == 0) {
+		c->ok_status = 404; /* no payment provider is configured */
+		c->ok_kind = "not-found";
+		c->note = "no provider";
+	} else if (strcmp(a, "billing.invoice.run") == 0) {
+		/* A month long past with nothing to bill: nothing is issued. */
+		json_object_set_new(c->body, "period", json_string("2001-01"));
 	} else if (r->flags & ROUTE_BODY) {
 		printf("FIXTURE: %s takes a body but has no fixture: extend prepare()\n", a);
 		failures++;

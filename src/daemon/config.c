@@ -118,6 +118,8 @@ static const struct setting settings[] = {
 		"Carrier-facing SIP listeners, comma-separated udp:IP:PORT (port 0: any free port). INVITEs are taken only from the inbound_cidrs of an active trunk. Empty: none." },
 	{ "fax.trunk_keepalive_seconds", C_INT, OFF(fax_trunk_keepalive), "30", 0, 3600, NULL,
 		"How often every active trunk's peer is sent an OPTIONS keep-alive; a trunk that stops answering is shown down and outbound faxes go to the next trunk whose prefixes match. 0: no keep-alive (trunks stay unknown)." },
+	{ "fax.media_priority", C_INT, OFF(fax_media_priority), "10", 0, 99, NULL,
+		"Real-time priority (SCHED_RR, 1-99) of call media, so that other work on the machine cannot make a call's audio or T.38 late; needs root or CAP_SYS_NICE (else logged once, and media runs at normal priority). 0: normal priority." },
 	{ "fax.ring_seconds", C_INT, OFF(fax_ring_seconds), "60", 5, 300, NULL,
 		"An unanswered outbound call is given up (no_answer) after this long." },
 	{ "fax.max_call_minutes", C_INT, OFF(fax_max_call_minutes), "60", 1, 600, NULL,

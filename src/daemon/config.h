@@ -59,6 +59,7 @@ typedef struct config {
 	char *fax_loopback_sip;
 	char *fax_sip_listen;
 	int64_t fax_trunk_keepalive;
+	int64_t fax_media_priority;
 	int64_t fax_ring_seconds;
 	int64_t fax_max_call_minutes;
 	int64_t fax_quarantine_days;

@@ -611,6 +611,7 @@ static int cmd_serve(const config_t *cfg)
 			.clock_speed = (double)cfg->test_media_speed,
 			.ring_ms = (int)cfg->fax_ring_seconds * 1000,
 			.max_call_ms = (int)cfg->fax_max_call_minutes * 60000,
+			.media_priority = (int)cfg->fax_media_priority,
 			.webhook_timeout_ms = (int)cfg->webhook_timeout * 1000,
 			.test_store_delay_ms = (int)cfg->test_store_delay_ms,
 			.loopback_listen = cfg->fax_loopback_sip,

@@ -193,6 +193,7 @@ static int dial(faxsvc_t *s, struct job *j, const char *tiff, fax_result_t *res)
 	if (s->cfg.max_call_ms > 0)
 		lc.max_call_ms = s->cfg.max_call_ms;
 	lc.media_threads = 0;
+	lc.media_priority = s->cfg.media_priority;
 	lc.first_page = fj->first_page;
 	struct page_ctx pc = { s, j };
 	lc.on_page = page_done;
@@ -475,6 +476,7 @@ static void rx_line_cfg(const faxsvc_t *s, line_cfg_t *lc, const char *listen, i
 	if (s->cfg.max_call_ms > 0)
 		lc->max_call_ms = s->cfg.max_call_ms;
 	lc->media_threads = 1;
+	lc->media_priority = s->cfg.media_priority;
 	lc->calls = 0;
 	lc->bound_port = bound_port;
 	lc->rx_durable = 1;

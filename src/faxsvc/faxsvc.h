@@ -20,6 +20,7 @@ typedef struct faxsvc_config {
 	double clock_speed;        /* tests only: media clock speed-up (1.0: real time) */
 	int ring_ms;               /* give up on an unanswered call after this */
 	int max_call_ms;           /* hard cap on one call */
+	int media_priority;        /* SCHED_RR priority of call media, 0: normal (fax.media_priority) */
 	int webhook_timeout_ms;    /* one webhook delivery */
 	int test_store_delay_ms;   /* tests only: pause before storing an inbound fax */
 	const char *loopback_listen; /* "IP:PORT" of the loopback trunk's receiver; "" or

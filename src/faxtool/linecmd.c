@@ -65,6 +65,13 @@ static int common_opt(line_cfg_t *cfg, int argc, char **argv, int *i, const char
 		}
 		cfg->media_threads = (int)n;
 		(*i)++;
+	} else if (strcmp(a, "--media-priority") == 0) {
+		if (!v || parse_i64z(v, 0, 99, &n) != 0) {
+			fprintf(stderr, "faxvault-fax: --media-priority takes 0..99\n");
+			return -1;
+		}
+		cfg->media_priority = (int)n;
+		(*i)++;
 	} else if (strcmp(a, "--log") == 0 && v) {
 		if (log_open(v) != 0) {
 			fprintf(stderr, "faxvault-fax: cannot open log %s\n", v);

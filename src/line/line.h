@@ -74,6 +74,8 @@ typedef struct line_cfg {
 	int ring_ms;            /* send: give up (CANCEL) after ringing this long */
 	int max_call_ms;        /* hard cap on a call, in call time */
 	int media_threads;      /* 0: SIP and media in one loop; N: SIP thread + N media threads */
+	int media_priority;     /* 1..99: media runs under SCHED_RR at that priority (refused without
+				   CAP_SYS_NICE or RLIMIT_RTPRIO: logged, the call goes on); 0: normal */
 
 	/* send: the pages of the TIFF to send, 1-based and inclusive (0: from
 	 * the first page / to the last). A range outside the document is a

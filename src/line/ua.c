@@ -15,6 +15,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <signal.h>
@@ -200,6 +201,7 @@ typedef struct worker {
 } worker_t;
 
 struct ua {
+	int media_priority;   /* SCHED_RR priority of the media loop(s), 0: none */
 	const line_cfg_t *cfg;
 	int fd;
 	struct sockaddr_in bound;
@@ -2088,6 +2090,33 @@ static void ua_open_muxes(ua_t *ua)
 			  ua->nworkers ? ua->workers[i].mux->port : ua->mux->port);
 }
 
+/* Puts the calling thread's media work under SCHED_RR at prio (1..99), as
+ * telephony engines do, so that other work on the machine at normal
+ * priority cannot make its ticks late. *old receives the policy to restore
+ * (media_priority_leave). 0 applied; -1 refused (logged once per loop; the
+ * loop runs at normal priority). Each outcome is logged once per process. */
+static int media_priority_enter(int prio, int *old_policy, struct sched_param *old_param)
+{
+	pthread_getschedparam(pthread_self(), old_policy, old_param);
+	struct sched_param sp = {.sched_priority = prio};
+	int rc = pthread_setschedparam(pthread_self(), SCHED_RR, &sp);
+	static atomic_int said_refused, said_applied;
+	if (rc != 0) {
+		if (!atomic_exchange(&said_refused, 1))
+			log_event(LOG_WARN, "media_priority_refused",
+				  "call=- priority=%d errno=%d note=\"media at normal priority\"", prio, rc);
+		return -1;
+	}
+	if (!atomic_exchange(&said_applied, 1))
+		log_event(LOG_INFO, "media_priority", "call=- policy=rr priority=%d", prio);
+	return 0;
+}
+
+static void media_priority_leave(int old_policy, const struct sched_param *old_param)
+{
+	pthread_setschedparam(pthread_self(), old_policy, old_param);
+}
+
 /* Starts the media threads: 0, or -1 (logged) with those started joined
  * again, when the process has no thread to give. */
 static int ua_start_workers(ua_t *ua)
@@ -2130,6 +2159,12 @@ static int ua_run(ua_t *ua, int sending)
 		ua_abandon(ua);
 		return -1;
 	}
+	/* Media in this loop (no worker): the calling thread takes the media
+	 * priority for the calls and gives it back at the end. */
+	int old_policy = SCHED_OTHER, prio_set = 0;
+	struct sched_param old_param = {0};
+	if (!ua->nworkers && ua->media_priority > 0)
+		prio_set = media_priority_enter(ua->media_priority, &old_policy, &old_param) == 0;
 	int stopping = 0;
 	int64_t grace_until = 0;
 	int64_t next_due_ms = 0;
@@ -2247,6 +2282,8 @@ static int ua_run(ua_t *ua, int sending)
 		  (long long)ua->ms.st.ticks_run, (long long)ua->ms.st.late_ticks, (double)ua->ms.st.max_late_ns / 1e6,
 		  (long long)ua->ms.st.pkts, (long long)ua->ms.st.late_pkts, (double)ua->ms.st.max_pkt_late_ns / 1e6,
 		  (long long)ua->ms.st.stray, ua->calls_started);
+	if (prio_set)
+		media_priority_leave(old_policy, &old_param);
 	ua_fini(ua);
 	return 0;
 }
@@ -2453,6 +2490,10 @@ static void *worker_main(void *arg)
 {
 	worker_t *w = arg;
 	ua_t *ua = w->ua;
+	int old_policy;
+	struct sched_param old_param;
+	if (ua->media_priority > 0)
+		media_priority_enter(ua->media_priority, &old_policy, &old_param);
 	int64_t next = time_mono_ns() + ua->tick_ns;
 	while (!atomic_load(&ua->workers_stop)) {
 		struct timespec ts = {.tv_sec = next / 1000000000LL, .tv_nsec = next % 1000000000LL};
@@ -2537,6 +2578,7 @@ static int ua_init(ua_t *ua, const line_cfg_t *cfg)
 			}
 		}
 	}
+	ua->media_priority = cfg->media_priority > 0 && cfg->media_priority <= 99 ? cfg->media_priority : 0;
 	double speed = cfg->clock_speed > 0 ? cfg->clock_speed : 1.0;
 	ua->tick_ns = (int64_t)(20000000.0 / speed);
 	if (ua->tick_ns < 100000)
@@ -2571,6 +2613,9 @@ void line_cfg_defaults(line_cfg_t *cfg)
 	/* SIP signalling on the loop thread, media in a worker (more with
 	 * --media-threads N; 0 puts both in one loop). */
 	cfg->media_threads = 1;
+	/* Media under SCHED_RR, as telephony engines run it (--media-priority 0:
+	 * normal priority). */
+	cfg->media_priority = 10;
 }
 
 /* libtiff's messages for the file we count, kept quiet per handle: the

@@ -54,8 +54,11 @@ esac
 
 ncalls=1
 case $scen in concurrent|media-threads|shared-media*) ncalls=4 ;; esac
+# Both ends run their media under SCHED_RR (--media-priority), as the
+# service does by default, so that the rest of the machine's work cannot
+# make their ticks late; as root this is allowed, and checked below.
 "$fax" receive --listen "127.0.0.1:0" --out "$dir/out" --calls "$ncalls" --clock-speed "$speed" \
-	--log "$dir/rx.log" "${rx_opts[@]}" >"$dir/rx.json" &
+	--media-priority 10 --log "$dir/rx.log" "${rx_opts[@]}" >"$dir/rx.json" &
 rxpid=$!
 for _ in $(seq 3000); do grep -q line_listen "$dir/rx.log" 2>/dev/null && break; sleep 0.1; done
 port=$(sed -n 's/.*event=line_listen .* port=\([0-9]*\).*/\1/p' "$dir/rx.log" 2>/dev/null | head -n 1)
@@ -90,7 +93,7 @@ if [ "$scen" = garbage-media ]; then
 fi
 set +e
 "$fax" send "sip:5551234@127.0.0.1:$port" "$dir/doc.tif" --clock-speed "$speed" --log "$dir/tx.log" \
-	"${tx_opts[@]}" >"$dir/tx.json"
+	--media-priority 10 "${tx_opts[@]}" >"$dir/tx.json"
 rc=$?
 set -e
 wait "$rxpid" 2>/dev/null || true
@@ -98,6 +101,11 @@ rxpid=
 wait
 
 [ "$rc" = "$want_rc" ] || fail "send exit code $rc, want $want_rc"
+if [ "$(id -u)" = 0 ]; then
+	grep -q 'event=media_priority .*policy=rr priority=10' "$dir/tx.log" || fail "the sender's media did not run under SCHED_RR"
+	[ "$scen" = vanish ] || [ "$scen" = vanish-t38 ] ||
+		grep -q 'event=media_priority .*policy=rr priority=10' "$dir/rx.log" || fail "the receiver's media did not run under SCHED_RR"
+fi
 if [ "$ncalls" = 4 ]; then
 	[ "$(jq -r 'select(.status == "done" and .transport == "'"$want_transport"'" and .pages_confirmed == 3) | .call_id' "$dir/tx.json" | sort -u | wc -l)" = 4 ] ||
 		fail "not 4 distinct calls done"

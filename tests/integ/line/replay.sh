@@ -20,7 +20,7 @@ fail() { echo "FAIL [replay]: $*"; for f in "$dir"/*.json; do echo "--- $f"; cat
 receive() {
 	local name=$1
 	shift
-	"$fax" receive --listen 127.0.0.1:0 --clock-speed "$speed" --no-t38 --log "$dir/$name.log" "$@" >"$dir/$name.json" &
+	"$fax" receive --listen 127.0.0.1:0 --clock-speed "$speed" --media-priority 10 --no-t38 --log "$dir/$name.log" "$@" >"$dir/$name.json" &
 	rxpid=$!
 	for _ in $(seq 3000); do grep -q line_listen "$dir/$name.log" 2>/dev/null && break; sleep 0.1; done
 	port=$(sed -n 's/.*event=line_listen .* port=\([0-9]*\).*/\1/p' "$dir/$name.log" | head -n 1)
@@ -31,7 +31,7 @@ finish_rx() { wait "$rxpid" || true; rxpid=; }
 # 1. A real call, both sides recording what they send.
 mkdir -p "$dir/out1"
 receive rec-rx --out "$dir/out1" --calls 1 --record "$dir/answer.g711"
-"$fax" send "sip:1@127.0.0.1:$port" "$dir/doc.tif" --no-t38 --clock-speed "$speed" --log "$dir/rec-tx.log" \
+"$fax" send "sip:1@127.0.0.1:$port" "$dir/doc.tif" --no-t38 --clock-speed "$speed" --media-priority 10 --log "$dir/rec-tx.log" \
 	--record "$dir/caller.g711" >"$dir/rec-tx.json" || fail "the recorded call failed"
 finish_rx
 for f in answer caller; do
@@ -44,7 +44,7 @@ grep -q 'event=record_saved' "$dir/rec-rx.log" || fail "no record_saved event"
 #    the replaying side runs no T.30, so it keeps no fax.
 mkdir -p "$dir/out2"
 receive rep-rx --out "$dir/out2" --calls 2 --replay "$dir/answer.g711"
-"$fax" send "sip:1@127.0.0.1:$port" "$dir/doc.tif" --calls 2 --no-t38 --clock-speed "$speed" \
+"$fax" send "sip:1@127.0.0.1:$port" "$dir/doc.tif" --calls 2 --no-t38 --clock-speed "$speed" --media-priority 10 \
 	--log "$dir/rep-tx.log" >"$dir/rep-tx.json" || fail "senders against the replayed answer failed"
 finish_rx
 [ "$(jq -r 'select(.status == "done" and .pages_confirmed == 3) | .call_id' "$dir/rep-tx.json" | wc -l)" = 2 ] ||
@@ -54,7 +54,7 @@ finish_rx
 # 3. The calling side replayed: a real receiver gets the recorded pages.
 mkdir -p "$dir/out3"
 receive rep2-rx --out "$dir/out3" --calls 2
-"$fax" send "sip:1@127.0.0.1:$port" "$dir/doc.tif" --calls 2 --clock-speed "$speed" --replay "$dir/caller.g711" \
+"$fax" send "sip:1@127.0.0.1:$port" "$dir/doc.tif" --calls 2 --clock-speed "$speed" --media-priority 10 --replay "$dir/caller.g711" \
 	--log "$dir/rep2-tx.log" >"$dir/rep2-tx.json" || true
 finish_rx
 [ "$(jq -r 'select(.status == "done" and .pages_received == 3) | .file' "$dir/rep2-rx.json" | wc -l)" = 2 ] ||

@@ -242,11 +242,19 @@ static int af_main(const af_run_t *r, const char *dir)
 		every = strtoul(all, NULL, 10) ? strtoul(all, NULL, 10) : 1;
 	if (every == 1)
 		first = total;
+	/* Past first_all, which residue of every is failed changes from run to
+	 * run, so that successive runs of the suite cover every allocation;
+	 * FV_ALLOC_FAIL_OFFSET=K repeats a run (the summary line prints it). */
+	unsigned long offset = every > 1 ? ((unsigned long)time(NULL) ^ (unsigned long)getpid()) % every
+					 : 0;
+	const char *off = getenv("FV_ALLOC_FAIL_OFFSET");
+	if (off && *off && every > 1)
+		offset = strtoul(off, NULL, 10) % every;
 	int failures = 0;
 	unsigned long runs = 0;
 	int steps_seen[64] = { 0 };
 	for (unsigned long n = 1; n <= total && failures < 10; n++) {
-		if (n > first && (n - first) % every != 0 && n != total)
+		if (n > first && (n - first) % every != offset && n != total)
 			continue;
 		runs++;
 		if (af_child_run(r, dir, n, &ch) != 0) {
@@ -275,9 +283,10 @@ static int af_main(const af_run_t *r, const char *dir)
 	int kinds = 0;
 	for (int i = 0; i < 64; i++)
 		kinds += steps_seen[i];
-	printf("%s: %lu allocations, %lu failed one at a time (all up to %lu, then every %lu), "
-	       "interrupting %d different steps: %s (%.1f s)\n", r->name, total, runs,
-		first < total ? first : total, every, kinds, failures ? "FAILED" : r->inject ?
+	printf("%s: %lu allocations, %lu failed one at a time (all up to %lu, then every %lu "
+	       "from offset %lu: FV_ALLOC_FAIL_OFFSET=%lu repeats it), interrupting %d different "
+	       "steps: %s (%.1f s)\n", r->name, total, runs, first < total ? first : total, every,
+		offset, offset, kinds, failures ? "FAILED" : r->inject ?
 		"each answered an error or absorbed it, leaked nothing and left a sound state" :
 		"each ended with the out-of-memory abort and left a sound state", af_now() - t0);
 	return failures ? 1 : 0;

@@ -183,7 +183,7 @@ int main(void)
 	}
 	store_close(st);
 	af_run_t r = { .name = "alloc_fail_domain", .ctx = &x, .reset = af_reset_db,
-		.scenario = scenario, .check = check, .first_all = 150, .every = 6 };
+		.scenario = scenario, .check = check, .first_all = 80, .every = 10 };
 	af_db_paths(x.template_db, x.db);
 	int rc = af_main(&r, x.dir);
 	af_cleanup(x.dir, x.template_db, x.db);

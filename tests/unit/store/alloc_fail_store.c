@@ -284,13 +284,13 @@ int main(void)
 	/* Our allocations (xalloc.h, jansson's through it): each failure is
 	 * the out-of-memory abort, and the database stays sound. */
 	af_run_t r = { .name = "alloc_fail_store", .ctx = &c, .reset = af_reset_db,
-		.scenario = scenario, .check = check, .first_all = 200, .every = 3 };
+		.scenario = scenario, .check = check, .first_all = 100, .every = 6 };
 	int rc = af_main(&r, c.dir);
 	/* SQLite's: each failure is an error the store answers (or SQLite
 	 * absorbs), nothing leaks, and the database stays sound. */
 	af_run_t q = { .name = "alloc_fail_store (SQLite's allocations)", .ctx = &c,
-		.reset = af_reset_db, .scenario = scenario, .check = check, .first_all = 60,
-		.every = 80, .inject = sqlite_inject, .counted = sqlite_counted };
+		.reset = af_reset_db, .scenario = scenario, .check = check, .first_all = 30,
+		.every = 120, .inject = sqlite_inject, .counted = sqlite_counted };
 	rc |= af_main(&q, c.dir);
 	af_cleanup(c.dir, c.template_db, c.db);
 	return rc;

@@ -14,6 +14,7 @@
 #include "billing.h"
 #include "docs.h"
 #include "dom_util.h"
+#include "faxreport.h"
 #include "fdio.h"
 #include "log.h"
 #include "numbers.h"
@@ -783,6 +784,8 @@ int dom_fax_cancel(dom_ctx_t *c, const char *fax_id, json_t **out, dom_err_t *e)
 	json_decref(upd);
 	if (rc == STORE_OK)
 		rc = store_fax_pages_move(c->tx, fax_id, "queued", "failed");
+	if (rc == STORE_OK && faxreport_forget(c->tx, fax_id) != 0)
+		rc = STORE_ERROR;
 	if (rc == STORE_OK)
 		rc = dom_audit(c, "fax.cancel", fax_id, c->who->account_id, "success", NULL);
 	json_decref(f);
@@ -1182,9 +1185,10 @@ static const char *final_event(const char *status)
 }
 
 /* Ends a fax in a final status: pages not confirmed fail, the cost is set,
- * the webhook event and audit event are written. */
-static int fax_end(store_tx_t *tx, const char *fax_id, const char *status, const char *fclass,
-	const char *reason, int64_t now)
+ * the webhook event and audit event are written, and a fax that came by
+ * e-mail gets its delivery report. */
+static int fax_end(store_tx_t *tx, const fax_env_t *env, const char *fax_id, const char *status,
+	const char *fclass, const char *reason, int64_t now)
 {
 	json_t *f = store_fax_get(tx, NULL, fax_id);
 	if (!f)
@@ -1207,7 +1211,8 @@ static int fax_end(store_tx_t *tx, const char *fax_id, const char *status, const
 	    fax_audit(tx, &system_actor, final_event(status), fax_id, rec_str(f, "account_id"),
 		    strcmp(status, "delivered") == 0 ? "success" : "failure",
 		    json_pack("{s:i, s:s}", "pages_confirmed", confirmed,
-			    "reason", reason ? reason : "")) != 0)
+			    "reason", reason ? reason : "")) != 0 ||
+	    faxreport_queue(tx, env, g) != 0)
 		rc = -1;
 	json_decref(g);
 	json_decref(f);
@@ -1249,7 +1254,7 @@ int dom_fax_claim(store_t *st, const fax_env_t *env, const char *node, int64_t n
 		if (!alternates) {
 			/* The route went away since submission: a final answer, not a
 			 * fax waiting forever. */
-			if (fax_end(tx, id, "failed", "no_route",
+			if (fax_end(tx, env, id, "failed", "no_route",
 				    "no trunk can reach this number any more", now) != 0)
 				err = 1;
 			continue;
@@ -1266,7 +1271,7 @@ int dom_fax_claim(store_t *st, const fax_env_t *env, const char *node, int64_t n
 			/* Nothing left to send (every page confirmed before a crash). */
 			json_decref(trunk);
 			json_decref(alternates);
-			if (fax_end(tx, id, "delivered", NULL, NULL, now) != 0)
+			if (fax_end(tx, env, id, "delivered", NULL, NULL, now) != 0)
 				err = 1;
 			continue;
 		}
@@ -1276,7 +1281,7 @@ int dom_fax_claim(store_t *st, const fax_env_t *env, const char *node, int64_t n
 		if (credit != 0) {
 			json_decref(trunk);
 			json_decref(alternates);
-			if (credit < 0 || fax_end(tx, id, "failed", "insufficient_credit",
+			if (credit < 0 || fax_end(tx, env, id, "failed", "insufficient_credit",
 				"the prepaid balance cannot cover the pages left", now) != 0)
 				err = 1;
 			continue;
@@ -1538,7 +1543,7 @@ int dom_fax_finish(store_t *st, const fax_env_t *env, const fax_job_t *job, cons
 			retry_out_t out;
 			retry_decide(&in, &out);
 			if (out.final) {
-				rc = fax_end(tx, job->fax_id, out.status, out.failure_class, out.failure_reason,
+				rc = fax_end(tx, env, job->fax_id, out.status, out.failure_class, out.failure_reason,
 					now) == 0 ? STORE_OK : STORE_ERROR;
 			} else {
 				json_t *upd = json_pack("{s:s, s:I, s:i, s:i, s:i, s:s, s:s, s:I}",
@@ -1628,7 +1633,7 @@ static int recover_submission(store_t *st, const fax_env_t *env, const json_t *s
 		enum render_lang lang = RENDER_LANG_EN;
 		render_lang_parse(rec_str(opt, "lang"), &lang);
 		json_array_foreach(faxes, i, f)
-			if (fax_end(tx, rec_str(f, "id"), "failed", "document",
+			if (fax_end(tx, env, rec_str(f, "id"), "failed", "document",
 				    render_fail_message(rr.fail, lang), now) != 0)
 				rc = -1;
 		json_decref(faxes);
@@ -1689,7 +1694,7 @@ int dom_fax_recover(store_t *st, const fax_env_t *env, const char *node, int64_t
 			int done = pages_done(tx, fax_id);
 			int count = (int)json_integer_value(json_object_get(f, "page_count"));
 			if (done >= count && count > 0) {
-				if (fax_end(tx, fax_id, "delivered", NULL, NULL, now) != 0)
+				if (fax_end(tx, env, fax_id, "delivered", NULL, NULL, now) != 0)
 					err = 1;
 			} else {
 				/* The interrupted attempt does not count against the retries:

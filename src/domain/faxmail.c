@@ -11,6 +11,7 @@
 #include "audit.h"
 #include "cidr.h"
 #include "dom_util.h"
+#include "faxreport.h"
 #include "log.h"
 #include "perm.h"
 #include "sec.h"
@@ -453,10 +454,13 @@ int dom_faxmail_submit(store_t *st, const dom_config_t *cfg, const faxmail_msg_t
 		const json_t *f;
 		json_array_foreach(json_object_get(*out, "items"), i, f)
 			json_array_append(ids, json_object_get(f, "id"));
+		bool bad = false;
+		json_array_foreach(ids, i, f)
+			bad = bad || faxreport_mark(c.tx, json_string_value(f), time_now_ms()) != 0;
 		json_t *d = json_pack("{s:s, s:s, s:o}", "from", m->from, "server", m->peer, "faxes",
 			ids);
 		auth_detail(d, m);
-		if (audit_record(c.tx, &a, "fax_by_email.accepted", acc, acc, "success", d) !=
+		if (bad || audit_record(c.tx, &a, "fax_by_email.accepted", acc, acc, "success", d) !=
 		    STORE_OK) {
 			store_rollback(c.tx);
 			c.tx = NULL;

@@ -15,6 +15,8 @@
 #define MAIL_KIND_INVITATION "invitation"
 #define MAIL_KIND_RESET "password_reset"
 #define MAIL_KIND_FAX_RECEIVED "fax_received"
+#define MAIL_KIND_FAX_REPORT_DELIVERED "fax_report_delivered" /* a fax sent by e-mail ended */
+#define MAIL_KIND_FAX_REPORT_FAILED "fax_report_failed"
 #define MAIL_KIND_CONSENT_STARTED "consent_started"
 #define MAIL_KIND_CONSENT_USED "consent_used"
 #define MAIL_KIND_CONSENT_ENDED "consent_ended"

@@ -82,6 +82,26 @@ static const struct tpl tpls[] = {
 		"Un fax de {pages} page(s) est arrivé sur votre numéro {number} le {received_at} "
 		"(UTC). Votre compte n'envoie pas les fax par courriel : connectez-vous sur {web} "
 		"pour le lire (fax {fax_id})." },
+	{ "fax_report_delivered", "en", "Your fax to {to} was delivered",
+		"Hello {name},\n\n"
+		"The fax you sent by e-mail to {to} was delivered on {completed_at} (UTC): "
+		"{pages} page(s).\n\n"
+		"Fax {fax_id}; its details are at {web}." },
+	{ "fax_report_delivered", "fr", "Votre fax pour {to} a été remis",
+		"Bonjour {name},\n\n"
+		"Le fax que vous avez envoyé par courriel au {to} a été remis le {completed_at} "
+		"(UTC) : {pages} page(s).\n\n"
+		"Fax {fax_id} ; son détail est sur {web}." },
+	{ "fax_report_failed", "en", "Your fax to {to} was not delivered",
+		"Hello {name},\n\n"
+		"The fax you sent by e-mail to {to} could not be delivered ({reason}). It ended on "
+		"{completed_at} (UTC) with {pages} of {page_count} page(s) received.\n\n"
+		"Fax {fax_id}; its details are at {web}, where you can send it again." },
+	{ "fax_report_failed", "fr", "Votre fax pour {to} n'a pas été remis",
+		"Bonjour {name},\n\n"
+		"Le fax que vous avez envoyé par courriel au {to} n'a pas pu être remis ({reason}). "
+		"Il a pris fin le {completed_at} (UTC), {pages} page(s) reçue(s) sur {page_count}.\n\n"
+		"Fax {fax_id} ; son détail est sur {web}, où vous pouvez le renvoyer." },
 	{ "consent_started", "en", "You gave {partner} a consent on {account}",
 		"Hello {name},\n\n"
 		"You gave the staff of the partner {partner} a consent to administer your account "

@@ -40,3 +40,14 @@ int64_t store_faxmail_sender_count(store_tx_t *tx, const char *sender, int64_t h
 	json_decref(r);
 	return n;
 }
+
+int store_faxmail_report_add(store_tx_t *tx, const char *fax_id, int64_t now_ms)
+{
+	return sq_exec(tx, false, "INSERT INTO fax_mail_reports (fax_id, created_at) VALUES (?, ?)",
+		"si", fax_id, now_ms);
+}
+
+int store_faxmail_report_take(store_tx_t *tx, const char *fax_id)
+{
+	return sq_exec(tx, true, "DELETE FROM fax_mail_reports WHERE fax_id=?", "s", fax_id);
+}

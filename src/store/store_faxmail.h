@@ -17,4 +17,11 @@ int store_faxmail_put(store_tx_t *tx, const json_t *s);
  * handed over in that hour, this one included, or -1 on error. */
 int64_t store_faxmail_sender_count(store_tx_t *tx, const char *sender, int64_t hour);
 
+/* Marks fax_id as submitted by e-mail: its sender gets a delivery report
+ * when it ends. STORE_OK / STORE_CONFLICT / STORE_ERROR. */
+int store_faxmail_report_add(store_tx_t *tx, const char *fax_id, int64_t now_ms);
+/* Takes the mark of fax_id: STORE_OK when there was one (now gone),
+ * STORE_NOTFOUND when none, STORE_ERROR. */
+int store_faxmail_report_take(store_tx_t *tx, const char *fax_id);
+
 #endif

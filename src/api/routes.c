@@ -7,6 +7,7 @@
 #include "xalloc.h"
 
 #include "gdpr.h"
+#include "partners.h"
 #include "perm.h"
 #include "router.h"
 
@@ -229,6 +230,18 @@ static int h_partner_staff_delete(const api_call_t *r, dom_ctx_t *c, json_t **ou
 		out, e);
 }
 
+static int h_partner_staff_update(const api_call_t *r, dom_ctx_t *c, json_t **out, dom_err_t *e)
+{
+	return dom_partner_staff_update(c, route_param(r->m, "partner_id"), route_param(r->m, "user_id"),
+		r->body, out, e);
+}
+
+static int h_partner_accounts(const api_call_t *r, dom_ctx_t *c, json_t **out, dom_err_t *e)
+{
+	return dom_partner_accounts(c, route_param(r->m, "partner_id"), r->query, r->cursor, r->limit, out,
+		e);
+}
+
 static int h_partner_list(const api_call_t *r, dom_ctx_t *c, json_t **out, dom_err_t *e)
 {
 	return dom_partner_list(c, r->cursor, r->limit, out, e);
@@ -425,8 +438,8 @@ static const struct route routes_core[] = {
 		ROUTE_ACCOUNT | ROUTE_BODY, 200, h_user_erase },
 	{ "POST", "/v1/accounts/{id}/users/{user_id}/unlock", "users.unlock",
 		P(USERS_MANAGE) | P(SECURITY_MANAGE), ROUTE_ACCOUNT, 200, h_user_unlock },
-	{ "GET", "/v1/accounts/{id}/security", "security.get", P(DATA_READ) | P(SECURITY_MANAGE),
-		ROUTE_ACCOUNT, 200, h_security_get },
+	{ "GET", "/v1/accounts/{id}/security", "security.get",
+		P(DATA_READ) | P(SECURITY_MANAGE) | P(CONFIG_READ) | P(PARTNER_CONFIG_READ), ROUTE_ACCOUNT, 200, h_security_get },
 	{ "PATCH", "/v1/accounts/{id}/security", "security.update", P(SECURITY_MANAGE),
 		ROUTE_ACCOUNT | ROUTE_BODY, 200, h_security_patch },
 	{ "GET", "/v1/accounts/{id}/sessions", "account_sessions.list", P(SECURITY_MANAGE), ROUTE_ACCOUNT,
@@ -485,10 +498,15 @@ static const struct route routes_core[] = {
 	{ "GET", "/v1/partners/{partner_id}/staff", "partners.staff.list",
 		P(PROVIDER_PARTNERS_MANAGE) | P(PARTNER_STAFF_READ), ROUTE_READONLY, 200,
 		h_partner_staff_list },
-	{ "POST", "/v1/partners/{partner_id}/staff", "partners.staff.create", P(PROVIDER_PARTNERS_MANAGE),
-		ROUTE_BODY | ROUTE_CREATE, 201, h_partner_staff_create },
+	{ "POST", "/v1/partners/{partner_id}/staff", "partners.staff.create",
+		P(PROVIDER_PARTNERS_MANAGE) | P(PARTNER_STAFF_MANAGE), ROUTE_BODY | ROUTE_CREATE, 201, h_partner_staff_create },
+	{ "PATCH", "/v1/partners/{partner_id}/staff/{user_id}", "partners.staff.update",
+		P(PROVIDER_PARTNERS_MANAGE) | P(PARTNER_STAFF_MANAGE), ROUTE_BODY, 200, h_partner_staff_update },
 	{ "DELETE", "/v1/partners/{partner_id}/staff/{user_id}", "partners.staff.delete",
-		P(PROVIDER_PARTNERS_MANAGE), 0, 204, h_partner_staff_delete },
+		P(PROVIDER_PARTNERS_MANAGE) | P(PARTNER_STAFF_MANAGE), 0, 204, h_partner_staff_delete },
+	{ "GET", "/v1/partners/{partner_id}/accounts", "partners.accounts.list",
+		P(PROVIDER_PARTNERS_MANAGE) | P(PROVIDER_ACCOUNTS_READ) | P(PARTNER_USAGE_READ), ROUTE_READONLY,
+		200, h_partner_accounts },
 	{ NULL, NULL, NULL, 0, 0, 0, NULL },
 };
 

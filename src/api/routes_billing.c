@@ -77,7 +77,8 @@ static int h_payment_webhook(const api_call_t *r, dom_ctx_t *c, json_t **out, do
 }
 
 const struct route routes_billing[] = {
-	{ "GET", "/v1/accounts/{id}/plan", "billing.plan.get", P(BILLING_READ), ROUTE_ACCOUNT, 200,
+	{ "GET", "/v1/accounts/{id}/plan", "billing.plan.get", P(BILLING_READ) | P(PARTNER_USAGE_READ),
+		ROUTE_ACCOUNT, 200,
 		h_plan_get },
 	{ "GET", "/v1/accounts/{id}/balance", "billing.balance", P(BILLING_READ), ROUTE_ACCOUNT, 200,
 		h_balance },

@@ -19,7 +19,7 @@ static int h_put(const api_call_t *r, dom_ctx_t *c, json_t **out, dom_err_t *e)
 
 const struct route routes_faxmail[] = {
 	{ "GET", "/v1/accounts/{id}/fax-by-email", "fax_by_email.get",
-		P(SECURITY_MANAGE) | P(DATA_READ), ROUTE_ACCOUNT, 200, h_get },
+		P(SECURITY_MANAGE) | P(DATA_READ) | P(CONFIG_READ) | P(PARTNER_CONFIG_READ), ROUTE_ACCOUNT, 200, h_get },
 	{ "PUT", "/v1/accounts/{id}/fax-by-email", "fax_by_email.update", P(SECURITY_MANAGE),
 		ROUTE_ACCOUNT | ROUTE_BODY, 200, h_put },
 	{ NULL, NULL, NULL, 0, 0, 0, NULL },

@@ -28,8 +28,8 @@ static int h_unhold(const api_call_t *r, dom_ctx_t *c, json_t **out, dom_err_t *
 }
 
 const struct route routes_retention[] = {
-	{ "GET", "/v1/accounts/{id}/retention", "retention.get", P(SECURITY_MANAGE) | P(DATA_READ),
-		ROUTE_ACCOUNT, 200, h_get },
+	{ "GET", "/v1/accounts/{id}/retention", "retention.get",
+		P(SECURITY_MANAGE) | P(DATA_READ) | P(CONFIG_READ) | P(PARTNER_CONFIG_READ), ROUTE_ACCOUNT, 200, h_get },
 	/* A legal hold may still be set on a closing account: it stops the
 	 * destruction (closure.h). */
 	{ "PATCH", "/v1/accounts/{id}/retention", "retention.update", P(SECURITY_MANAGE),

@@ -53,12 +53,12 @@ static int h_deliveries(const api_call_t *r, dom_ctx_t *c, json_t **out, dom_err
 }
 
 const struct route routes_webhooks[] = {
-	{ "GET", "/v1/accounts/{id}/webhooks", "webhooks.list", P(SETTINGS_MANAGE) | P(DATA_READ),
-		ROUTE_ACCOUNT, 200, h_list },
+	{ "GET", "/v1/accounts/{id}/webhooks", "webhooks.list",
+		P(SETTINGS_MANAGE) | P(DATA_READ) | P(CONFIG_READ) | P(PARTNER_CONFIG_READ), ROUTE_ACCOUNT, 200, h_list },
 	{ "POST", "/v1/accounts/{id}/webhooks", "webhooks.create", P(SETTINGS_MANAGE),
 		ROUTE_ACCOUNT | ROUTE_BODY | ROUTE_CREATE, 201, h_create },
 	{ "GET", "/v1/accounts/{id}/webhooks/{webhook_id}", "webhooks.get",
-		P(SETTINGS_MANAGE) | P(DATA_READ), ROUTE_ACCOUNT, 200, h_get },
+		P(SETTINGS_MANAGE) | P(DATA_READ) | P(CONFIG_READ) | P(PARTNER_CONFIG_READ), ROUTE_ACCOUNT, 200, h_get },
 	{ "PATCH", "/v1/accounts/{id}/webhooks/{webhook_id}", "webhooks.update", P(SETTINGS_MANAGE),
 		ROUTE_ACCOUNT | ROUTE_BODY, 200, h_update },
 	{ "DELETE", "/v1/accounts/{id}/webhooks/{webhook_id}", "webhooks.delete",

@@ -621,6 +621,16 @@ const struct i18n_entry i18n_fr_entries[] = {
 	{ "status must be active or suspended", "status doit valoir active ou suspended" },
 	{ "the partner could not be updated", "le partenaire n'a pas pu être mis à jour" },
 	{ "no such partner staff member", "ce membre du personnel partenaire n'existe pas" },
+	{ "role must be partner_admin, partner_support or partner_billing",
+		"role doit valoir partner_admin, partner_support ou partner_billing" },
+	{ "the partner's last active admin keeps the role",
+		"le dernier administrateur actif du partenaire garde ce rôle" },
+	{ "the partner's last active admin cannot be removed",
+		"le dernier administrateur actif du partenaire ne peut pas être retiré" },
+	{ "the partner staff member could not be updated",
+		"le membre du personnel partenaire n'a pas pu être mis à jour" },
+	{ "since must be before until", "since doit précéder until" },
+	{ "the accounts' summaries could not be read", "les synthèses des comptes n'ont pas pu être lues" },
 
 	/* ---- faxes (src/domain/faxes.c, docs.c, cdrs.c, rates.c) ---- */
 	{ "\"%s\" must be given once", "« %s » ne doit être donné qu'une fois" },

@@ -48,9 +48,11 @@ int dom_consent_sweep(store_t *st, const dom_config_t *cfg, int64_t now, int lim
 
 /* ---- support access grants (grants.c) ---- */
 
-/* The permissions a grant scope lends: "config.read" account.read (the
- * account's numbers and notices), "data.read" also data.read, "admin" the
- * seven administrator powers and account.read. 0 for an unknown scope. */
+/* The permissions a grant scope lends: "config.read" account.read and
+ * config.read (the account's settings, security and retention settings,
+ * number routing, webhook subscriptions without secrets, notices),
+ * "data.read" account.read and data.read, "admin" the seven administrator
+ * powers and account.read. 0 for an unknown scope. */
 perm_set_t dom_grant_scope_perms(const char *scope);
 /* POST /v1/accounts/{id}/access-grants, by a provider staff member in
  * person: {scope, reason, duration_minutes, break_glass?}. A request waits

@@ -213,13 +213,20 @@ int dom_staff_update(dom_ctx_t *c, const char *id, const json_t *body, json_t **
 int dom_staff_delete(dom_ctx_t *c, const char *id, json_t **out, dom_err_t *e);
 int dom_partner_update(dom_ctx_t *c, const char *id, const json_t *body, json_t **out,
 	dom_err_t *e);
+/* Partner staff manage their own partner's staff only (another partner:
+ * not-found), and never remove or demote their partner's last active
+ * partner_admin (conflict). */
 int dom_partner_staff_delete(dom_ctx_t *c, const char *partner_id, const char *id, json_t **out,
 	dom_err_t *e);
+/* {name?, role?: partner_admin | partner_support | partner_billing}. */
+int dom_partner_staff_update(dom_ctx_t *c, const char *partner_id, const char *id,
+	const json_t *body, json_t **out, dom_err_t *e);
 int dom_partner_list(dom_ctx_t *c, const char *cursor, int limit, json_t **out, dom_err_t *e);
 int dom_partner_create(dom_ctx_t *c, const json_t *body, json_t **out, dom_err_t *e);
 int dom_partner_get(dom_ctx_t *c, const char *id, json_t **out, dom_err_t *e);
 int dom_partner_staff_list(dom_ctx_t *c, const char *partner_id, const char *cursor, int limit,
 	json_t **out, dom_err_t *e);
+/* {email, name, role?} (role: partner_admin by default). */
 int dom_partner_staff_create(dom_ctx_t *c, const char *partner_id, const json_t *body,
 	json_t **out, dom_err_t *e);
 
@@ -241,6 +248,9 @@ int dom_terms_pending(dom_ctx_t *c, const json_t *account, json_t **out, dom_err
 bool dom_contacts_overdue(dom_ctx_t *c, const json_t *account);
 int dom_contacts_confirm(dom_ctx_t *c, const json_t *account, json_t **out, dom_err_t *e);
 int dom_posture(dom_ctx_t *c, const json_t *account, json_t **out, dom_err_t *e);
+/* The posture of account counted, not audited (the caller records its
+ * read): entries passing, failing and not applicable. 0 / -1. */
+int dom_posture_summary(dom_ctx_t *c, const json_t *account, int *pass, int *fail, int *na);
 /* Second factor: begin enrolment {secret, otpauth_uri}; the QR code as PNG
  * (*png malloc'd, caller frees); confirm with a first code -> recovery codes;
  * remove (needs a current code). */

@@ -16,8 +16,10 @@ perm_set_t dom_grant_scope_perms(const char *scope)
 	perm_set_t read = PERM_BIT(PERM_ACCOUNT_READ);
 	if (!scope)
 		return 0;
+	/* Reading the configuration (settings, number routing, webhook
+	 * subscriptions without their secrets), never the data. */
 	if (strcmp(scope, "config.read") == 0)
-		return read;
+		return read | PERM_BIT(PERM_CONFIG_READ);
 	if (strcmp(scope, "data.read") == 0)
 		return read | PERM_BIT(PERM_DATA_READ);
 	if (strcmp(scope, "admin") == 0)

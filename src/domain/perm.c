@@ -33,6 +33,11 @@ static const struct perm_info table[PERM_COUNT] = {
 		"Transfer the ownership of the account", "Transférer la propriété du compte" },
 	[PERM_SAFEBOX_USE] = { "safebox.use", "account", "",
 		"Create SafeBoxes and use one's own", "Créer des SafeBox et utiliser les siennes" },
+	[PERM_CONFIG_READ] = { "config.read", "account", "P11",
+		"Read the account's configuration (settings, number routing, webhook subscriptions without "
+		"secrets), no changes",
+		"Lire la configuration du compte (paramètres, routage des numéros, abonnements webhook sans "
+		"leurs secrets), sans la modifier" },
 	[PERM_PROVIDER_ACCOUNTS_MANAGE] = { "provider.accounts.manage", "provider", "P10",
 		"Provision, change and suspend customer accounts", "Créer, modifier et suspendre des comptes clients" },
 	[PERM_PROVIDER_ACCOUNTS_READ] = { "provider.accounts.read", "provider", "P11",
@@ -67,6 +72,15 @@ static const struct perm_info table[PERM_COUNT] = {
 	[PERM_PARTNER_ACCOUNTS_MANAGE] = { "partner.accounts.manage", "partner", "R01",
 		"Provision, suspend and reactivate the partner's own customer accounts, within the provider's limits",
 		"Créer, suspendre et réactiver les comptes clients du partenaire, dans les limites fixées par le fournisseur" },
+	[PERM_PARTNER_STAFF_MANAGE] = { "partner.staff.manage", "partner", "R01",
+		"Add and remove the partner's own staff and choose their roles",
+		"Ajouter et retirer le personnel du partenaire et choisir leurs rôles" },
+	[PERM_PARTNER_CONFIG_READ] = { "partner.config.read", "partner", "R02",
+		"Read the configuration of the partner's accounts (no changes, no data)",
+		"Lire la configuration des comptes du partenaire (sans modification ni données)" },
+	[PERM_PARTNER_USAGE_READ] = { "partner.usage.read", "partner", "R02",
+		"See usage, call totals and plans of the partner's accounts",
+		"Voir l'utilisation, les totaux d'appels et les formules des comptes du partenaire" },
 };
 
 #define B PERM_BIT
@@ -79,8 +93,8 @@ static const struct {
 	const char *kind, *role;
 	perm_set_t perms;
 } roles[] = {
-	{ "account", "owner", SEVEN | EVERYDAY | B(PERM_OWNERSHIP_TRANSFER) },
-	{ "account", "admin", SEVEN | EVERYDAY },
+	{ "account", "owner", SEVEN | EVERYDAY | B(PERM_OWNERSHIP_TRANSFER) | B(PERM_CONFIG_READ) },
+	{ "account", "admin", SEVEN | EVERYDAY | B(PERM_CONFIG_READ) },
 	{ "account", "billing", B(PERM_BILLING_READ) | B(PERM_ACCOUNT_READ) | B(PERM_APIKEYS_OWN) },
 	{ "account", "user", EVERYDAY },
 	{ "provider", "operator", B(PERM_PROVIDER_ACCOUNTS_MANAGE) | B(PERM_PROVIDER_ACCOUNTS_READ) |
@@ -93,7 +107,14 @@ static const struct {
 		B(PERM_PROVIDER_AUDIT_VERIFY) | B(PERM_PROVIDER_REQUESTS_MANAGE) |
 		B(PERM_PROVIDER_SECURITY_MANAGE) },
 	{ "partner", "partner_admin", B(PERM_PARTNER_ACCOUNTS_READ) | B(PERM_PARTNER_STAFF_READ) |
-		B(PERM_PARTNER_ACCOUNTS_MANAGE) },
+		B(PERM_PARTNER_ACCOUNTS_MANAGE) | B(PERM_PARTNER_STAFF_MANAGE) |
+		B(PERM_PARTNER_CONFIG_READ) | B(PERM_PARTNER_USAGE_READ) },
+	/* Partner support reads the configuration and usage of the partner's
+	 * accounts and changes nothing; partner billing sees their usage. */
+	{ "partner", "partner_support", B(PERM_PARTNER_ACCOUNTS_READ) | B(PERM_PARTNER_STAFF_READ) |
+		B(PERM_PARTNER_CONFIG_READ) | B(PERM_PARTNER_USAGE_READ) },
+	{ "partner", "partner_billing", B(PERM_PARTNER_ACCOUNTS_READ) | B(PERM_PARTNER_STAFF_READ) |
+		B(PERM_PARTNER_USAGE_READ) },
 };
 #undef B
 

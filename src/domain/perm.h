@@ -26,6 +26,7 @@ enum perm {
 	PERM_APIKEYS_OWN,
 	PERM_OWNERSHIP_TRANSFER,
 	PERM_SAFEBOX_USE,
+	PERM_CONFIG_READ,
 	/* provider scope */
 	PERM_PROVIDER_ACCOUNTS_MANAGE,
 	PERM_PROVIDER_ACCOUNTS_READ,
@@ -42,6 +43,9 @@ enum perm {
 	PERM_PARTNER_ACCOUNTS_READ,
 	PERM_PARTNER_STAFF_READ,
 	PERM_PARTNER_ACCOUNTS_MANAGE,
+	PERM_PARTNER_STAFF_MANAGE,
+	PERM_PARTNER_CONFIG_READ,
+	PERM_PARTNER_USAGE_READ,
 	PERM_COUNT
 };
 
@@ -62,7 +66,8 @@ const struct perm_info *perm_info(enum perm p);
 int perm_by_name(const char *name);
 /* Permissions of a built-in role of a principal kind ("account": owner, admin,
  * billing, user; "provider": operator, support, security; "partner":
- * partner_admin); 0 when the role is unknown for that kind. */
+ * partner_admin, partner_support, partner_billing); 0 when the role is
+ * unknown for that kind. */
 perm_set_t perm_role(const char *kind, const char *role);
 /* The everyday permissions every account member holds: those of the
  * built-in role "user". */

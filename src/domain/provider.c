@@ -4,6 +4,7 @@
 
 #include "dom_util.h"
 #include "sec.h"
+#include "store_partners.h"
 #include "timeutil.h"
 #include "validate.h"
 #include "xalloc.h"
@@ -116,17 +117,29 @@ int dom_partner_staff_list(dom_ctx_t *c, const char *partner_id, const char *cur
 	return 0;
 }
 
+/* Reads body "role": absent, or a partner role of perm.c. */
+static int partner_role(const json_t *body, const char **role, dom_err_t *e)
+{
+	if (body_str(body, "role", false, role, e))
+		return -1;
+	if (*role && (strncmp(*role, "partner_", 8) != 0 || !perm_role("partner", *role)))
+		return dom_fail(e, "validation-failed", "role",
+			"role must be partner_admin, partner_support or partner_billing");
+	return 0;
+}
+
 int dom_partner_staff_create(dom_ctx_t *c, const char *partner_id, const json_t *body,
 	json_t **out, dom_err_t *e)
 {
-	static const char *const allowed[] = { "email", "name", NULL };
-	if (body_only(body, allowed, e))
+	static const char *const allowed[] = { "email", "name", "role", NULL };
+	const char *role;
+	if (body_only(body, allowed, e) || partner_role(body, &role, e))
 		return -1;
-	json_t *p = store_partner_get(c->tx, partner_id);
+	json_t *p = partner_visible(c, partner_id);
 	if (!p)
 		return dom_fail(e, "not-found", "", "no such partner");
 	json_decref(p);
-	return create_person(c, "partner", partner_id, body, "partner_admin", out, e);
+	return create_person(c, "partner", partner_id, body, role ? role : "partner_admin", out, e);
 }
 
 /* ---- audit log ---- */
@@ -300,6 +313,29 @@ int dom_staff_get(dom_ctx_t *c, const char *id, json_t **out, dom_err_t *e)
 	return 0;
 }
 
+/* Stores a staff member's new name and/or role (NULL: unchanged) and
+ * audits action with the old and new values. 0 / -1. */
+static int rename_or_rerole(dom_ctx_t *c, const json_t *p, const char *name, const char *role,
+	const char *action)
+{
+	json_t *upd = json_pack("{s:I}", "updated_at", (json_int_t)time_now_ms());
+	json_t *detail = json_object();
+	if (name) {
+		json_object_set_new(upd, "name", json_string(name));
+		json_object_set_new(detail, "name", json_pack("{s:s, s:s}", "old", rec_str(p, "name"), "new", name));
+	}
+	if (role) {
+		json_object_set_new(upd, "role", json_string(role));
+		json_object_set_new(detail, "role", json_pack("{s:s, s:s}", "old", rec_str(p, "role"), "new", role));
+	}
+	int rc = store_principal_update(c->tx, rec_str(p, "id"), upd);
+	json_decref(upd);
+	if (rc == STORE_OK)
+		rc = dom_audit(c, action, rec_str(p, "id"), NULL, "success", detail);
+	json_decref(detail);
+	return rc == 0 ? 0 : -1;
+}
+
 int dom_staff_update(dom_ctx_t *c, const char *id, const json_t *body, json_t **out, dom_err_t *e)
 {
 	static const char *const allowed[] = { "name", "role", NULL };
@@ -316,21 +352,7 @@ int dom_staff_update(dom_ctx_t *c, const char *id, const json_t *body, json_t **
 		json_decref(p);
 		return dom_fail(e, "conflict", "role", "the last active operator keeps the operator role");
 	}
-	json_t *upd = json_pack("{s:I}", "updated_at", (json_int_t)time_now_ms());
-	json_t *detail = json_object();
-	if (name) {
-		json_object_set_new(upd, "name", json_string(name));
-		json_object_set_new(detail, "name", json_pack("{s:s, s:s}", "old", rec_str(p, "name"), "new", name));
-	}
-	if (role) {
-		json_object_set_new(upd, "role", json_string(role));
-		json_object_set_new(detail, "role", json_pack("{s:s, s:s}", "old", rec_str(p, "role"), "new", role));
-	}
-	int rc = store_principal_update(c->tx, id, upd);
-	json_decref(upd);
-	if (rc == STORE_OK)
-		rc = dom_audit(c, "staff.update", id, NULL, "success", detail);
-	json_decref(detail);
+	int rc = rename_or_rerole(c, p, name, role, "staff.update");
 	json_decref(p);
 	if (rc != 0)
 		return dom_fail(e, "internal", "", "the staff member could not be updated");
@@ -397,14 +419,62 @@ int dom_partner_update(dom_ctx_t *c, const char *id, const json_t *body, json_t 
 	return dom_partner_get(c, id, out, e);
 }
 
+/* Whether partner staff are about to take away p, the last active admin
+ * of their partner: they keep one, or could no longer manage themselves
+ * (the provider, who adds partner staff anyway, may). */
+static bool last_partner_admin(dom_ctx_t *c, const json_t *p)
+{
+	return strcmp(c->who->kind, "partner") == 0 && strcmp(rec_str(p, "role"), "partner_admin") == 0 &&
+		strcmp(rec_str(p, "status"), "active") == 0 &&
+		store_partner_staff_count_role(c->tx, rec_str(p, "partner_id"), "partner_admin") <= 1;
+}
+
+/* The staff member id of partner_id as the caller may see it (partner staff:
+ * of their own partner only), or NULL. */
+static json_t *partner_staff_visible(dom_ctx_t *c, const char *partner_id, const char *id)
+{
+	json_t *prt = partner_visible(c, partner_id);
+	json_decref(prt);
+	return prt ? staff_get(c, "partner", partner_id, id) : NULL;
+}
+
+int dom_partner_staff_update(dom_ctx_t *c, const char *partner_id, const char *id,
+	const json_t *body, json_t **out, dom_err_t *e)
+{
+	static const char *const allowed[] = { "name", "role", NULL };
+	const char *name, *role;
+	if (body_only(body, allowed, e) || body_name(body, "name", false, &name, e) ||
+	    partner_role(body, &role, e))
+		return -1;
+	json_t *p = partner_staff_visible(c, partner_id, id);
+	if (!p)
+		return dom_fail(e, "not-found", "", "no such partner staff member");
+	if (role && strcmp(role, "partner_admin") != 0 && last_partner_admin(c, p)) {
+		json_decref(p);
+		return dom_fail(e, "conflict", "role", "the partner's last active admin keeps the role");
+	}
+	int rc = rename_or_rerole(c, p, name, role, "partner_staff.update");
+	json_decref(p);
+	json_t *stored = rc == 0 ? store_principal_get(c->tx, id) : NULL;
+	if (!stored)
+		return dom_fail(e, "internal", "", "the partner staff member could not be updated");
+	*out = person_public(stored);
+	json_decref(stored);
+	return 0;
+}
+
 int dom_partner_staff_delete(dom_ctx_t *c, const char *partner_id, const char *id, json_t **out,
 	dom_err_t *e)
 {
 	*out = NULL;
-	json_t *p = staff_get(c, "partner", partner_id, id);
+	json_t *p = partner_staff_visible(c, partner_id, id);
 	if (!p)
 		return dom_fail(e, "not-found", "", "no such partner staff member");
-	int rc = deprovision(c, p, "partner_staff.deprovision", e);
+	int rc;
+	if (last_partner_admin(c, p))
+		rc = dom_fail(e, "conflict", "", "the partner's last active admin cannot be removed");
+	else
+		rc = deprovision(c, p, "partner_staff.deprovision", e);
 	json_decref(p);
 	return rc;
 }

@@ -498,13 +498,15 @@ static bool adminish(const json_t *m)
 		(person_perms(m) & PERM_BIT(PERM_ADMINS_MANAGE));
 }
 
-int dom_posture(dom_ctx_t *c, const json_t *a, json_t **out, dom_err_t *e)
+/* The posture entries of account a, in c->lang (new array), or NULL when
+ * the members cannot be read. */
+static json_t *posture_items(dom_ctx_t *c, const json_t *a)
 {
 	const char *lang = c->lang;
 	int64_t now = time_now_ms();
 	json_t *members = store_members_all(c->tx, rec_str(a, "id"));
 	if (!members)
-		return dom_fail(e, "internal", "", "members could not be read");
+		return NULL;
 	sec_policy_t pol;
 	dom_policy(c->tx, c->cfg, rec_str(a, "id"), &pol);
 	int owners_active = 0, billing_active = 0, admins = 0, admins_no_mfa = 0, inactive = 0,
@@ -661,6 +663,35 @@ int dom_posture(dom_ctx_t *c, const json_t *a, json_t **out, dom_err_t *e)
 		*rec_str(a, "partner_id") ? "Le compte a été vendu par un partenaire ; la délégation avec consentement n'est pas encore disponible."
 					  : "Aucun partenaire n'est concerné.");
 	json_decref(members);
+	return items;
+}
+
+int dom_posture(dom_ctx_t *c, const json_t *a, json_t **out, dom_err_t *e)
+{
+	json_t *items = posture_items(c, a);
+	if (!items)
+		return dom_fail(e, "internal", "", "members could not be read");
 	*out = json_pack("{s:s, s:o}", "account_id", rec_str(a, "id"), "items", items);
 	return dom_audit(c, "posture.read", rec_str(a, "id"), rec_str(a, "id"), "success", NULL);
+}
+
+int dom_posture_summary(dom_ctx_t *c, const json_t *a, int *pass, int *fail, int *na)
+{
+	*pass = *fail = *na = 0;
+	json_t *items = posture_items(c, a);
+	if (!items)
+		return -1;
+	size_t i;
+	json_t *it;
+	json_array_foreach(items, i, it) {
+		const char *st = rec_str(it, "status");
+		if (strcmp(st, "pass") == 0)
+			(*pass)++;
+		else if (strcmp(st, "fail") == 0)
+			(*fail)++;
+		else
+			(*na)++;
+	}
+	json_decref(items);
+	return 0;
 }

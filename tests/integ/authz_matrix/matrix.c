@@ -116,7 +116,7 @@ static const struct policy {
 	{ "users.unlock", "users.manage security.manage", false, true, false },
 	{ "users.export", "security.manage", false, true, false },
 	{ "users.erase", "security.manage", false, true, false },
-	{ "security.get", "data.read security.manage", false, true, false },
+	{ "security.get", "data.read security.manage config.read partner.config.read", false, true, false },
 	{ "security.update", "security.manage", false, true, false },
 	{ "account_sessions.list", "security.manage", false, true, false },
 	{ "account_sessions.delete", "security.manage", false, true, false },
@@ -134,9 +134,9 @@ static const struct policy {
 	{ "scim_tokens.list", "security.manage", false, true, false },
 	{ "scim_tokens.create", "security.manage", false, true, false },
 	{ "scim_tokens.delete", "security.manage", false, true, false },
-	{ "webhooks.list", "settings.manage data.read", false, true, false },
+	{ "webhooks.list", "settings.manage data.read config.read partner.config.read", false, true, false },
 	{ "webhooks.create", "settings.manage", false, true, false },
-	{ "webhooks.get", "settings.manage data.read", false, true, false },
+	{ "webhooks.get", "settings.manage data.read config.read partner.config.read", false, true, false },
 	{ "webhooks.update", "settings.manage", false, true, false },
 	{ "webhooks.delete", "settings.manage", false, true, false },
 	{ "webhooks.rotate_secret", "settings.manage", false, true, false },
@@ -146,9 +146,9 @@ static const struct policy {
 	{ "faxes.list", "fax.read.own data.read", false, false, false },
 	{ "faxes.get", "fax.read.own data.read", false, false, false },
 	{ "faxes.delete", "fax.read.own data.read", false, false, false },
-	{ "retention.get", "security.manage data.read", false, true, false },
+	{ "retention.get", "security.manage data.read config.read partner.config.read", false, true, false },
 	{ "retention.update", "security.manage", false, true, false },
-	{ "fax_by_email.get", "security.manage data.read", false, true, false },
+	{ "fax_by_email.get", "security.manage data.read config.read partner.config.read", false, true, false },
 	{ "fax_by_email.update", "security.manage", false, true, false },
 	{ "faxes.legal_hold.set", "security.manage", false, true, false },
 	{ "faxes.legal_hold.lift", "security.manage", false, true, false },
@@ -168,10 +168,10 @@ static const struct policy {
 	{ "safeboxes.participants.revoke", "safebox.use", false, false, false },
 	{ "safeboxes.legal_hold.set", "security.manage", false, true, false },
 	{ "safeboxes.legal_hold.lift", "security.manage", false, true, false },
-	{ "safebox_profile.get", "safebox.use security.manage", false, true, false },
+	{ "safebox_profile.get", "safebox.use security.manage config.read partner.config.read", false, true, false },
 	{ "safebox_profile.update", "security.manage", false, true, false },
 	{ "cdrs.list", "billing.read", false, true, false },
-	{ "billing.plan.get", "billing.read", false, true, false },
+	{ "billing.plan.get", "billing.read partner.usage.read", false, true, false },
 	{ "billing.balance", "billing.read", false, true, false },
 	{ "billing.ledger.list", "billing.read", false, true, false },
 	{ "billing.plan.update", "provider.accounts.manage", false, true, false },
@@ -191,9 +191,9 @@ static const struct policy {
 	{ "provider.numbers.list", "provider.telephony.manage", false, false, false },
 	{ "provider.port_requests.list", "provider.telephony.manage", false, false, false },
 	{ "port_requests.status", "provider.telephony.manage", false, false, false },
-	{ "numbers.list", "numbers.manage data.read account.read", false, true, false },
+	{ "numbers.list", "numbers.manage data.read account.read config.read partner.config.read", false, true, false },
 	{ "numbers.request", "numbers.manage", false, true, false },
-	{ "numbers.get", "numbers.manage data.read account.read", false, true, false },
+	{ "numbers.get", "numbers.manage data.read account.read config.read partner.config.read", false, true, false },
 	{ "numbers.route", "numbers.manage", false, true, false },
 	{ "numbers.release", "numbers.manage", false, true, false },
 	{ "port_requests.create", "numbers.manage", false, true, false },
@@ -217,8 +217,11 @@ static const struct policy {
 	{ "partners.get", "provider.partners.manage partner.staff.read", false, false, false },
 	{ "partners.update", "provider.partners.manage", false, false, false },
 	{ "partners.staff.list", "provider.partners.manage partner.staff.read", false, false, false },
-	{ "partners.staff.create", "provider.partners.manage", false, false, false },
-	{ "partners.staff.delete", "provider.partners.manage", false, false, false },
+	{ "partners.staff.create", "provider.partners.manage partner.staff.manage", false, false, false },
+	{ "partners.staff.update", "provider.partners.manage partner.staff.manage", false, false, false },
+	{ "partners.staff.delete", "provider.partners.manage partner.staff.manage", false, false, false },
+	{ "partners.accounts.list", "provider.partners.manage provider.accounts.read partner.usage.read", false, false,
+		false },
 	{ "status.page", "", true, false, true },
 	{ "status.board", "", true, false, true },
 	{ "status.feed", "", true, false, true },
@@ -289,6 +292,8 @@ enum who {
 	W_SECURITY,
 	W_PARTNER,
 	W_PARTNER_OTHER,
+	W_PARTNER_SUPPORT, /* partner 1's support staff: reads, changes nothing */
+	W_PARTNER_BILLING, /* partner 1's billing staff: usage and plans */
 	W_DELEGATE, /* staff of a third partner, holding the owner's consent on A */
 	W_COUNT
 };
@@ -484,6 +489,8 @@ static void init_principals(struct world *w)
 		[W_SECURITY] = { "security", "provider", "security" },
 		[W_PARTNER] = { "partner", "partner", "partner_admin" },
 		[W_PARTNER_OTHER] = { "partner-other", "partner", "partner_admin" },
+		[W_PARTNER_SUPPORT] = { "partner-support", "partner", "partner_support" },
+		[W_PARTNER_BILLING] = { "partner-billing", "partner", "partner_billing" },
 		[W_DELEGATE] = { "delegate", "partner", "partner_admin" },
 	};
 	for (int i = 0; i < W_COUNT; i++) {
@@ -555,6 +562,11 @@ static void setup(struct world *w)
 
 	snprintf(path, sizeof path, "/v1/partners/%s/staff", w->prt_1);
 	make_person(w, path, w->boot, json_object(), "partner", &w->p[W_PARTNER]);
+	/* Partner 1's admin gives its colleagues their roles. */
+	make_person(w, path, w->p[W_PARTNER].token, json_pack("{s:s}", "role", "partner_support"),
+		"partner-support", &w->p[W_PARTNER_SUPPORT]);
+	make_person(w, path, w->p[W_PARTNER].token, json_pack("{s:s}", "role", "partner_billing"),
+		"partner-billing", &w->p[W_PARTNER_BILLING]);
 	snprintf(path, sizeof path, "/v1/partners/%s/staff", w->prt_2);
 	make_person(w, path, w->boot, json_object(), "partner-other", &w->p[W_PARTNER_OTHER]);
 	/* Partners may provision accounts themselves (R01) within a limit the
@@ -592,6 +604,8 @@ static void setup(struct world *w)
 	copy(w->p[W_OTHER_ADMIN].account_id, ID_LEN, w->acc_b);
 	copy(w->p[W_PARTNER].partner_id, ID_LEN, w->prt_1);
 	copy(w->p[W_PARTNER_OTHER].partner_id, ID_LEN, w->prt_2);
+	copy(w->p[W_PARTNER_SUPPORT].partner_id, ID_LEN, w->prt_1);
+	copy(w->p[W_PARTNER_BILLING].partner_id, ID_LEN, w->prt_1);
 	copy(w->p[W_DELEGATE].partner_id, ID_LEN, w->prt_3);
 	for (int i = W_OWNER; i < W_COUNT; i++)
 		if (!w->p[i].token[0]) {
@@ -999,10 +1013,12 @@ static void prepare(struct world *w, const struct route *r, struct actor *p, str
 		fresh_person(w, "/v1/provider/staff", "support", user_id);
 	} else if (strcmp(a, "partners.update") == 0) {
 		json_object_set_new(c->body, "name", json_string("Partner One"));
-	} else if (strcmp(a, "partners.staff.delete") == 0) {
+	} else if (strcmp(a, "partners.staff.delete") == 0 || strcmp(a, "partners.staff.update") == 0) {
 		char path[256];
 		snprintf(path, sizeof path, "/v1/partners/%s/staff", w->prt_1);
 		fresh_person(w, path, NULL, user_id);
+		if (c->body)
+			json_object_set_new(c->body, "role", json_string("partner_support"));
 	} else if (strncmp(a, "invitations.accept", 18) == 0) {
 		if (strcmp(a, "invitations.accept") == 0) /* else in the path */
 			json_object_set_new(c->body, "token", json_string("fvi_no-such-invitation"));
@@ -1396,7 +1412,7 @@ static void print_header(void)
 {
 	printf("\n%-44s", "route \\ principal");
 	static const char *const short_names[W_COUNT] = { "anon", "ownr", "admn", "bill", "user", "cust",
-		"gatd", "key", "oadm", "oper", "supp", "secu", "prtn", "prt2", "dlgt" };
+		"gatd", "key", "oadm", "oper", "supp", "secu", "prtn", "prt2", "psup", "pbil", "dlgt" };
 	for (int i = 0; i < W_COUNT; i++)
 		printf(" %5s", short_names[i]);
 	printf("\n");

@@ -236,6 +236,11 @@ static int h_partner_staff_update(const api_call_t *r, dom_ctx_t *c, json_t **ou
 		r->body, out, e);
 }
 
+static int h_partner_white_label(const api_call_t *r, dom_ctx_t *c, json_t **out, dom_err_t *e)
+{
+	return dom_partner_white_label(c, route_param(r->m, "partner_id"), r->body, out, e);
+}
+
 static int h_partner_accounts(const api_call_t *r, dom_ctx_t *c, json_t **out, dom_err_t *e)
 {
 	return dom_partner_accounts(c, route_param(r->m, "partner_id"), r->query, r->cursor, r->limit, out,
@@ -495,6 +500,8 @@ static const struct route routes_core[] = {
 		P(PROVIDER_PARTNERS_MANAGE) | P(PARTNER_STAFF_READ), ROUTE_READONLY, 200, h_partner_get },
 	{ "PATCH", "/v1/partners/{partner_id}", "partners.update", P(PROVIDER_PARTNERS_MANAGE), ROUTE_BODY,
 		200, h_partner_update },
+	{ "PATCH", "/v1/partners/{partner_id}/white-label", "partners.white_label.update",
+		P(PROVIDER_PARTNERS_MANAGE) | P(PARTNER_STAFF_MANAGE), ROUTE_BODY, 200, h_partner_white_label },
 	{ "GET", "/v1/partners/{partner_id}/staff", "partners.staff.list",
 		P(PROVIDER_PARTNERS_MANAGE) | P(PARTNER_STAFF_READ), ROUTE_READONLY, 200,
 		h_partner_staff_list },

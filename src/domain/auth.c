@@ -8,6 +8,7 @@
 
 #include "closure.h"
 #include "dom_util.h"
+#include "partners.h"
 #include "secrets.h"
 #include "totp.h"
 #include "sec.h"
@@ -523,6 +524,11 @@ int dom_me(dom_ctx_t *c, json_t **out, dom_err_t *e)
 		json_object_set_new(o, "account_id", json_null());
 	if (!json_object_get(o, "partner_id"))
 		json_object_set_new(o, "partner_id", json_null());
+	/* The partner the portal shows itself under, if it has a white label. */
+	json_t *acc = c->who->account_id[0] ? store_account_get(c->tx, c->who->account_id, NULL) : NULL;
+	json_object_set_new(o, "white_label", dom_white_label_of(c->tx,
+		acc ? rec_str(acc, "partner_id") : c->who->partner_id));
+	json_decref(acc);
 	json_t *pending = json_array();
 	if (c->who->gates & PRINCIPAL_GATE_TERMS)
 		json_array_append_new(pending, json_string("accept_terms"));

@@ -9,6 +9,7 @@
 #include "sec.h"
 #include "mailq.h"
 #include "money.h"
+#include "partners.h"
 #include "store_billing.h"
 #include "timeutil.h"
 #include "xalloc.h"
@@ -483,6 +484,8 @@ int dom_billing_plan_put(dom_ctx_t *c, const json_t *account, const json_t *body
 		return -1;
 	if (ilang && strcmp(ilang, "en") != 0 && strcmp(ilang, "fr") != 0)
 		return dom_fail(e, "validation-failed", "invoice_lang", "invoice_lang must be en or fr");
+	if (dom_partner_allows(c, rec_str(account, "id"), "plan", kind, "kind", e) != 0)
+		return -1;
 	json_t *old = plan_of(c, account);
 	char lang[3];
 	snprintf(lang, sizeof lang, "%s", ilang ? ilang : *rec_str(old, "invoice_lang")

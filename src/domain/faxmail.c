@@ -13,6 +13,7 @@
 #include "dom_util.h"
 #include "faxreport.h"
 #include "log.h"
+#include "partners.h"
 #include "perm.h"
 #include "sec.h"
 #include "store_faxmail.h"
@@ -205,6 +206,11 @@ int dom_faxmail_update(dom_ctx_t *c, const json_t *account, const json_t *body, 
 	if (faxmail_settings_parse(body, &n, e) != 0)
 		return -1;
 	const char *id = rec_str(account, "id");
+	if (json_is_true(json_object_get(n, "enabled")) &&
+	    dom_partner_allows(c, id, "feature", "fax_by_email", "enabled", e) != 0) {
+		json_decref(n);
+		return -1;
+	}
 	json_t *before = faxmail_settings_of(c->tx, id);
 	char *snd = json_dumps(json_object_get(n, "allowed_senders"), JSON_COMPACT),
 	     *srv = json_dumps(json_object_get(n, "allowed_servers"), JSON_COMPACT);

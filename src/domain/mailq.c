@@ -6,6 +6,7 @@
 
 #include "dom_util.h"
 #include "log.h"
+#include "partners.h"
 #include "sec.h"
 #include "secrets.h"
 #include "store_mail.h"
@@ -40,7 +41,25 @@ int mail_queue_tx(store_tx_t *tx, const fax_env_t *env, bool mail_on, const char
 			return 0;
 		}
 	}
-	char *ptext = json_dumps(params, JSON_COMPACT);
+	/* Mail to a partner's customers (or staff) goes out under the partner's
+	 * white label: its name as the sender's, and its support contact. */
+	json_t *acc_row = *rec_str(person, "account_id") ? store_account_get(tx, rec_str(person, "account_id"),
+		NULL) : NULL;
+	json_t *wl = dom_white_label_of(tx, acc_row ? rec_str(acc_row, "partner_id")
+		: rec_str(person, "partner_id"));
+	json_decref(acc_row);
+	json_t *all = json_is_object(params) ? json_deep_copy(params) : json_object();
+	if (json_is_object(wl)) {
+		const char *em = json_string_value(json_object_get(wl, "support_email"));
+		const char *ph = json_string_value(json_object_get(wl, "support_phone"));
+		char sup[400];
+		snprintf(sup, sizeof sup, "%s%s%s", em ? em : "", em && ph ? ", " : "", ph ? ph : "");
+		json_object_set(all, "brand_name", json_object_get(wl, "display_name"));
+		json_object_set_new(all, "brand_support", json_string(sup));
+	}
+	json_decref(wl);
+	char *ptext = json_dumps(all, JSON_COMPACT);
+	json_decref(all);
 	int64_t now = time_now_ms();
 	const char *acc = rec_str(person, "account_id");
 	json_t *m = json_pack("{s:s, s:s, s:s?, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I}", "id", id,

@@ -14,6 +14,7 @@
 #include "docs.h"
 #include "dom_util.h"
 #include "numparse.h"
+#include "partners.h"
 #include "render.h"
 #include "sec.h"
 #include "secrets.h"
@@ -938,6 +939,8 @@ int dom_number_request(dom_ctx_t *c, const json_t *account, const json_t *body, 
 	if (!cty)
 		return dom_fail(e, "validation-failed", "country",
 			"\"country\" must be an ISO 3166 alpha-2 code of a country we serve");
+	if (dom_partner_allows(c, rec_str(account, "id"), "country", cty->iso, "country", e) != 0)
+		return -1;
 	size_t alen = area ? strlen(area) : 0;
 	if (area && (alen == 0 || alen > AREA_MAX || strspn(area, "0123456789") != alen))
 		return dom_fail(e, "validation-failed", "area_code",

@@ -4,11 +4,14 @@
 #include <string.h>
 #include <time.h>
 
+#include "buf.h"
 #include "dom_util.h"
+#include "e164.h"
 #include "faxenv.h"
 #include "store_billing.h"
 #include "store_partners.h"
 #include "timeutil.h"
+#include "validate.h"
 
 /* The first instant of the UTC month of ms. */
 static int64_t month_start(int64_t ms)
@@ -106,4 +109,239 @@ int dom_partner_accounts(dom_ctx_t *c, const char *partner_id, const json_t *que
 		return dom_fail(e, "internal", "", "the read could not be recorded");
 	}
 	return 0;
+}
+
+/* ---- the provider's limits (R01) and the white label ---- */
+
+static const char *const FEATURES[] = { "safebox", "fax_by_email", "scim", NULL };
+static const char *const PLANS[] = { "prepaid", "postpaid", NULL };
+
+/* Whether w is a word of the space-separated list. */
+static bool word_in(const char *list, const char *w)
+{
+	size_t n = strlen(w);
+	for (const char *s = list; s && *s;) {
+		while (*s == ' ')
+			s++;
+		size_t k = strcspn(s, " ");
+		if (k && k == n && memcmp(s, w, n) == 0)
+			return true;
+		s += k;
+	}
+	return false;
+}
+
+static bool in_table(const char *const *t, const char *w)
+{
+	for (int i = 0; t[i]; i++)
+		if (strcmp(t[i], w) == 0)
+			return true;
+	return false;
+}
+
+static bool is_feature(const char *w)
+{
+	return in_table(FEATURES, w);
+}
+
+static bool is_plan(const char *w)
+{
+	return in_table(PLANS, w);
+}
+
+static bool is_country(const char *w)
+{
+	return strlen(w) == 2 && e164_country_by_iso(w) != NULL;
+}
+
+/* A space-separated list as an array, or null (new reference). */
+static json_t *words_json(const json_t *v)
+{
+	if (!json_is_string(v))
+		return json_null();
+	json_t *a = json_array();
+	for (const char *s = json_string_value(v); *s;) {
+		while (*s == ' ')
+			s++;
+		size_t k = strcspn(s, " ");
+		if (k)
+			json_array_append_new(a, json_stringn(s, k));
+		s += k;
+	}
+	return a;
+}
+
+/* One limit of body, checked, into upd (see dom_partner_limits_parse). */
+static int body_words(const json_t *body, const char *key, json_t *upd, dom_err_t *e)
+{
+	const json_t *v = json_object_get(body, key);
+	if (!v)
+		return 0;
+	if (json_is_null(v)) {
+		json_object_set_new(upd, key, json_null());
+		return 0;
+	}
+	bool (*ok)(const char *) = strcmp(key, "allowed_countries") == 0 ? is_country
+		: strcmp(key, "allowed_plans") == 0 ? is_plan : is_feature;
+	if (!json_is_array(v) || json_array_size(v) > 300)
+		goto bad;
+	buf_t b;
+	buf_init(&b, 4096);
+	size_t i;
+	const json_t *w;
+	json_array_foreach(v, i, w) {
+		if (!json_is_string(w) || !ok(json_string_value(w))) {
+			buf_free(&b);
+			goto bad;
+		}
+		if (!word_in(b.data, json_string_value(w)))
+			buf_printf(&b, "%s%s", b.len ? " " : "", json_string_value(w));
+	}
+	json_object_set_new(upd, key, json_string(b.data ? b.data : ""));
+	buf_free(&b);
+	return 0;
+bad:
+	if (ok == is_country)
+		return dom_fail(e, "validation-failed", key,
+			"allowed_countries must be null or a list of ISO 3166 alpha-2 codes of countries we serve");
+	if (ok == is_plan)
+		return dom_fail(e, "validation-failed", key,
+			"allowed_plans must be null or a list of plan kinds (prepaid, postpaid)");
+	return dom_fail(e, "validation-failed", key,
+		"features must be null or a list of safebox, fax_by_email, scim");
+}
+
+int dom_partner_limits_parse(const json_t *body, json_t *upd, dom_err_t *e)
+{
+	return body_words(body, "allowed_countries", upd, e) || body_words(body, "allowed_plans", upd, e) ||
+		body_words(body, "features", upd, e) ? -1 : 0;
+}
+
+json_t *dom_partner_limits_json(const json_t *partner)
+{
+	return json_pack("{s:o, s:o, s:o}", "allowed_countries",
+		words_json(json_object_get(partner, "allowed_countries")), "allowed_plans",
+		words_json(json_object_get(partner, "allowed_plans")), "features",
+		words_json(json_object_get(partner, "features")));
+}
+
+int dom_partner_allows(dom_ctx_t *c, const char *account_id, const char *limit, const char *value,
+	const char *field, dom_err_t *e)
+{
+	json_t *a = store_account_get(c->tx, account_id, NULL);
+	const char *pid = a ? rec_str(a, "partner_id") : "";
+	json_t *p = *pid ? store_partner_get(c->tx, pid) : NULL;
+	json_decref(a);
+	const char *col = strcmp(limit, "country") == 0 ? "allowed_countries"
+		: strcmp(limit, "plan") == 0 ? "allowed_plans" : "features";
+	const json_t *v = p ? json_object_get(p, col) : NULL;
+	bool ok = !json_is_string(v) || word_in(json_string_value(v), value);
+	json_decref(p);
+	if (ok)
+		return 0;
+	if (strcmp(limit, "country") == 0)
+		return dom_fail(e, "validation-failed", field, "the account's partner does not offer numbers in %s",
+			value);
+	if (strcmp(limit, "plan") == 0)
+		return dom_fail(e, "validation-failed", field, "the account's partner does not offer the %s plan",
+			value);
+	return dom_fail(e, "forbidden", field, "the account's partner does not offer %s", value);
+}
+
+json_t *dom_white_label_of(store_tx_t *tx, const char *partner_id)
+{
+	json_t *p = partner_id && *partner_id ? store_partner_get(tx, partner_id) : NULL;
+	if (!p || !json_is_string(json_object_get(p, "display_name"))) {
+		json_decref(p);
+		return json_null();
+	}
+	json_t *o = json_object();
+	static const char *const keys[] = { "display_name", "support_email", "support_phone", "logo_url",
+		NULL };
+	for (int i = 0; keys[i]; i++) {
+		const json_t *v = json_object_get(p, keys[i]);
+		json_object_set_new(o, keys[i], json_is_string(v) ? json_copy((json_t *)v) : json_null());
+	}
+	json_decref(p);
+	return o;
+}
+
+/* A support telephone number as people write it: 3 to 32 characters of
+ * digits, spaces and + ( ) - . */
+static bool phone_ok(const char *s)
+{
+	size_t n = strlen(s);
+	return n >= 3 && n <= 32 && strspn(s, "0123456789 +()-.") == n && strpbrk(s, "0123456789");
+}
+
+/* An https URL the portal may show as an image: at most 512 printable
+ * ASCII characters, none that could leave an attribute. */
+static bool logo_ok(const char *s)
+{
+	size_t n = strlen(s);
+	if (n <= 8 || n > 512 || strncmp(s, "https://", 8) != 0)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (s[i] <= 0x20 || s[i] >= 0x7f || strchr("\"'<>\\`", s[i]))
+			return false;
+	return true;
+}
+
+int dom_partner_white_label(dom_ctx_t *c, const char *partner_id, const json_t *body, json_t **out,
+	dom_err_t *e)
+{
+	static const char *const allowed[] = { "display_name", "support_email", "support_phone",
+		"logo_url", NULL };
+	if (body_only(body, allowed, e))
+		return -1;
+	if (strcmp(c->who->kind, "partner") == 0 && strcmp(c->who->partner_id, partner_id) != 0)
+		return dom_fail(e, "not-found", "", "no such partner");
+	json_t *upd = json_object();
+	for (int i = 0; allowed[i]; i++) {
+		const json_t *v = json_object_get(body, allowed[i]);
+		if (v && json_is_null(v))
+			json_object_set_new(upd, allowed[i], json_null());
+	}
+	const char *name = NULL, *phone = NULL, *logo = NULL;
+	char email[EMAIL_MAX + 1];
+	int rc = 0;
+	if (json_is_string(json_object_get(body, "display_name")))
+		rc = body_name(body, "display_name", true, &name, e);
+	if (rc == 0 && json_is_string(json_object_get(body, "support_email")))
+		rc = body_email(body, "support_email", email, e);
+	if (rc == 0)
+		rc = body_str(body, "support_phone", false, &phone, e);
+	if (rc == 0 && phone && !phone_ok(phone))
+		rc = dom_fail(e, "validation-failed", "support_phone",
+			"support_phone must be 3 to 32 characters of digits, spaces and + ( ) - .");
+	if (rc == 0)
+		rc = body_str(body, "logo_url", false, &logo, e);
+	if (rc == 0 && logo && !logo_ok(logo))
+		rc = dom_fail(e, "validation-failed", "logo_url",
+			"logo_url must be an https URL of at most 512 printable characters without quotes or angle brackets");
+	if (rc != 0) {
+		json_decref(upd);
+		return -1;
+	}
+	if (name)
+		json_object_set_new(upd, "display_name", json_string(name));
+	if (json_is_string(json_object_get(body, "support_email")))
+		json_object_set_new(upd, "support_email", json_string(email));
+	if (phone)
+		json_object_set_new(upd, "support_phone", json_string(phone));
+	if (logo)
+		json_object_set_new(upd, "logo_url", json_string(logo));
+	json_t *p = store_partner_get(c->tx, partner_id);
+	json_decref(p);
+	if (!p) {
+		json_decref(upd);
+		return dom_fail(e, "not-found", "", "no such partner");
+	}
+	rc = json_object_size(upd) ? store_partner_update(c->tx, partner_id, upd) : STORE_OK;
+	if (rc == STORE_OK)
+		rc = dom_audit(c, "partner.white_label.update", partner_id, NULL, "success", upd);
+	json_decref(upd);
+	if (rc != 0)
+		return dom_fail(e, "internal", "", "the partner could not be updated");
+	return dom_partner_get(c, partner_id, out, e);
 }

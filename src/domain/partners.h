@@ -23,4 +23,34 @@
 int dom_partner_accounts(dom_ctx_t *c, const char *partner_id, const json_t *query,
 	const char *cursor, int limit, json_t **out, dom_err_t *e);
 
+/* The provider's limits on a partner's accounts (R01), in PATCH
+ * /v1/partners/{id}: allowed_countries (ISO 3166 alpha-2 codes of the
+ * numbers they may request), allowed_plans (prepaid, postpaid), features
+ * (safebox, fax_by_email, scim); each a list, or null for no limit. Reads
+ * those of body into upd in store form (a space-separated string or
+ * null). 0, or -1 with e. */
+int dom_partner_limits_parse(const json_t *body, json_t *upd, dom_err_t *e);
+/* {allowed_countries, allowed_plans, features} of a stored partner, each
+ * an array or null (new reference). */
+json_t *dom_partner_limits_json(const json_t *partner);
+/* Whether the provider's limits on the partner of account_id let it use
+ * value: limit "country" (the ISO 3166 code of a number it requests),
+ * "plan" (a plan kind) or "feature" (safebox, fax_by_email, scim). An
+ * account without a partner, or a partner without that limit: 0. Else -1
+ * with e: validation-failed on field for a country or a plan, forbidden
+ * for a feature. */
+int dom_partner_allows(dom_ctx_t *c, const char *account_id, const char *limit, const char *value,
+	const char *field, dom_err_t *e);
+
+/* The white label of partner_id, {display_name, support_email,
+ * support_phone, logo_url} (unset: null), or JSON null when the partner
+ * has no display name or partner_id is NULL or "" (new reference). */
+json_t *dom_white_label_of(store_tx_t *tx, const char *partner_id);
+/* PATCH /v1/partners/{id}/white-label {display_name?, support_email?,
+ * support_phone?, logo_url? (https)}, each null to clear: the operator, or
+ * the partner's own admins (another partner: not-found). Audited as
+ * partner.white_label.update. *out: the partner. */
+int dom_partner_white_label(dom_ctx_t *c, const char *partner_id, const json_t *body, json_t **out,
+	dom_err_t *e);
+
 #endif

@@ -4,6 +4,7 @@
 
 #include "dom_util.h"
 #include "sec.h"
+#include "partners.h"
 #include "store_partners.h"
 #include "timeutil.h"
 #include "validate.h"
@@ -50,9 +51,24 @@ int dom_staff_create(dom_ctx_t *c, const json_t *body, json_t **out, dom_err_t *
 static json_t *partner_public(const json_t *p)
 {
 	const json_t *max = json_object_get(p, "max_accounts");
-	return json_pack("{s:s, s:s, s:s, s:o, s:O}", "id", rec_str(p, "id"), "name", rec_str(p, "name"),
-		"status", rec_str(p, "status"), "created_at", time_json(json_object_get(p, "created_at")),
-		"max_accounts", json_is_integer(max) ? max : json_null());
+	json_t *o = json_pack("{s:s, s:s, s:s, s:o, s:O}", "id", rec_str(p, "id"), "name",
+		rec_str(p, "name"), "status", rec_str(p, "status"), "created_at",
+		time_json(json_object_get(p, "created_at")), "max_accounts",
+		json_is_integer(max) ? max : json_null());
+	/* The list rows carry neither (store_partner_list). */
+	if (json_object_get(p, "display_name")) {
+		json_object_update_new(o, dom_partner_limits_json(p));
+		json_t *wl = json_object();
+		static const char *const keys[] = { "display_name", "support_email", "support_phone",
+			"logo_url", NULL };
+		for (int i = 0; keys[i]; i++) {
+			const json_t *v = json_object_get(p, keys[i]);
+			json_object_set_new(wl, keys[i], json_is_string(v) ? json_string(json_string_value(v))
+				: json_null());
+		}
+		json_object_set_new(o, "white_label", wl);
+	}
+	return o;
 }
 
 int dom_partner_list(dom_ctx_t *c, const char *cursor, int limit, json_t **out, dom_err_t *e)
@@ -377,7 +393,8 @@ int dom_staff_delete(dom_ctx_t *c, const char *id, json_t **out, dom_err_t *e)
 int dom_partner_update(dom_ctx_t *c, const char *id, const json_t *body, json_t **out,
 	dom_err_t *e)
 {
-	static const char *const allowed[] = { "name", "status", "max_accounts", NULL };
+	static const char *const allowed[] = { "name", "status", "max_accounts", "allowed_countries",
+		"allowed_plans", "features", NULL };
 	const char *name, *status;
 	if (body_only(body, allowed, e) || body_name(body, "name", false, &name, e) ||
 	    body_str(body, "status", false, &status, e))
@@ -395,7 +412,12 @@ int dom_partner_update(dom_ctx_t *c, const char *id, const json_t *body, json_t 
 	if (!p)
 		return dom_fail(e, "not-found", "", "no such partner");
 	json_t *upd = json_object();
-	json_t *detail = json_object();
+	if (dom_partner_limits_parse(body, upd, e) != 0) {
+		json_decref(upd);
+		json_decref(p);
+		return -1;
+	}
+	json_t *detail = json_deep_copy(upd);
 	if (name) {
 		json_object_set_new(upd, "name", json_string(name));
 		json_object_set_new(detail, "name", json_pack("{s:s, s:s}", "old", rec_str(p, "name"), "new", name));

@@ -13,6 +13,7 @@
 #include "fdio.h"
 #include "dom_util.h"
 #include "log.h"
+#include "partners.h"
 #include "retention.h"
 #include "safebox_int.h"
 #include "sec.h"
@@ -562,6 +563,8 @@ int dom_safebox_create(dom_ctx_t *c, const json_t *body, json_t **out, dom_err_t
 		return -1;
 	if (!env_of(c))
 		return dom_fail(e, "unavailable", "", "SafeBoxes are not available on this service");
+	if (dom_partner_allows(c, acc, "feature", "safebox", "", e) != 0)
+		return -1;
 	safebox_profile_t prof;
 	safebox_profile_load(c->tx, acc, max_days_of(c), &prof);
 	if (prof.admins_only && !(c->who->perms & PERM_BIT(PERM_SETTINGS_MANAGE)))

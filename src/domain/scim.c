@@ -13,6 +13,7 @@
 #include <sodium.h>
 
 #include "dom_util.h"
+#include "partners.h"
 #include "scim_filter.h"
 #include "sec.h"
 #include "store_scim.h"
@@ -43,6 +44,8 @@ int dom_scim_token_create(dom_ctx_t *c, const json_t *a, const json_t *body, jso
 	static const char *const allowed[] = { "name", NULL };
 	const char *name;
 	if (body_only(body, allowed, e) || body_name(body, "name", true, &name, e))
+		return -1;
+	if (dom_partner_allows(c, rec_str(a, "id"), "feature", "scim", "", e) != 0)
 		return -1;
 	perm_set_t perms = c->who->perms & SCIM_POWERS;
 	if (!(perms & P(USERS_MANAGE)))

@@ -487,7 +487,16 @@ static void expand(buf_t *b, const char *text, const struct vars *v, bool html)
 	}
 }
 
-/* The body of t as text or HTML. */
+/* The partner whose customers the message goes to (params brand_name,
+ * brand_support: see mail_queue_tx), or NULL. */
+static const char *brand_of(const json_t *params)
+{
+	const char *s = json_string_value(json_object_get(params, "brand_name"));
+	return s && *s ? s : NULL;
+}
+
+/* The body of t as text or HTML; under a partner's white label, with its
+ * support line and its name as the signature. */
 static char *render(const struct tpl *t, const struct vars *v, bool html)
 {
 	buf_t b;
@@ -495,7 +504,25 @@ static char *render(const struct tpl *t, const struct vars *v, bool html)
 	if (html)
 		buf_puts(&b, "<!DOCTYPE html>\n<html><body style=\"font-family: sans-serif\">\n<p>");
 	expand(&b, t->body, v, html);
-	buf_puts(&b, html ? "</p>\n</body></html>\n" : "\n\n-- \nfaxvault\n");
+	const char *brand = brand_of(v->params);
+	if (brand) {
+		const char *sup = json_string_value(json_object_get(v->params, "brand_support"));
+		bool fr = strcmp(t->lang, "fr") == 0;
+		expand(&b, sup && *sup
+			? (fr ? "\n\nVotre service vous est fourni par {brand_name}. Pour toute aide, "
+				"contactez-le : {brand_support}."
+			      : "\n\nYour service is provided by {brand_name}. For help, contact them: "
+				"{brand_support}.")
+			: (fr ? "\n\nVotre service vous est fourni par {brand_name}."
+			      : "\n\nYour service is provided by {brand_name}."), v, html);
+	}
+	if (html) {
+		buf_puts(&b, "</p>\n</body></html>\n");
+	} else {
+		buf_puts(&b, "\n\n-- \n");
+		put_value(&b, brand ? brand : "faxvault", false);
+		buf_puts(&b, "\n");
+	}
 	return buf_steal(&b);
 }
 
@@ -543,7 +570,10 @@ char *mail_msg_build(const char *kind, const char *lang, const char *id, const c
 	snprintf(msgid, sizeof msgid, "%s@%s", id, at ? at + 1 : "faxvault.invalid");
 
 	GMimeMessage *m = g_mime_message_new(TRUE);
-	g_mime_message_add_mailbox(m, GMIME_ADDRESS_TYPE_FROM, "faxvault", site->from);
+	/* The address stays the service's (its SPF and DKIM); the name is the
+	 * partner's under a white label. */
+	const char *brand = brand_of(params);
+	g_mime_message_add_mailbox(m, GMIME_ADDRESS_TYPE_FROM, brand ? brand : "faxvault", site->from);
 	g_mime_message_add_mailbox(m, GMIME_ADDRESS_TYPE_TO, name && *name ? name : NULL, to);
 	buf_t subj;
 	buf_init(&subj, 1024);

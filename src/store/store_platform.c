@@ -23,8 +23,9 @@ int store_partner_insert(store_tx_t *tx, const json_t *p)
 
 json_t *store_partner_get(store_tx_t *tx, const char *id)
 {
-	return sq_one(tx, "SELECT id, name, status, created_at, max_accounts FROM partners WHERE id=?",
-		"s", id);
+	return sq_one(tx, "SELECT id, name, status, created_at, max_accounts, allowed_countries,"
+		" allowed_plans, features, display_name, support_email, support_phone, logo_url"
+		" FROM partners WHERE id=?", "s", id);
 }
 
 int store_partner_list(store_tx_t *tx, const char *cursor, int limit, store_page_t *out)
@@ -36,7 +37,9 @@ int store_partner_list(store_tx_t *tx, const char *cursor, int limit, store_page
 
 int store_partner_update(store_tx_t *tx, const char *id, const json_t *fields)
 {
-	static const char *const allowed[] = { "name", "status", "max_accounts", NULL };
+	static const char *const allowed[] = { "name", "status", "max_accounts", "allowed_countries",
+		"allowed_plans", "features", "display_name", "support_email", "support_phone", "logo_url",
+		NULL };
 	return sq_update(tx, "partners", allowed, id, fields, NULL);
 }
 

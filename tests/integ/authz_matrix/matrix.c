@@ -219,6 +219,8 @@ static const struct policy {
 	{ "partners.staff.list", "provider.partners.manage partner.staff.read", false, false, false },
 	{ "partners.staff.create", "provider.partners.manage partner.staff.manage", false, false, false },
 	{ "partners.staff.update", "provider.partners.manage partner.staff.manage", false, false, false },
+	{ "partners.white_label.update", "provider.partners.manage partner.staff.manage", false, false,
+		false },
 	{ "partners.staff.delete", "provider.partners.manage partner.staff.manage", false, false, false },
 	{ "partners.accounts.list", "provider.partners.manage provider.accounts.read partner.usage.read", false, false,
 		false },
@@ -1013,6 +1015,8 @@ static void prepare(struct world *w, const struct route *r, struct actor *p, str
 		fresh_person(w, "/v1/provider/staff", "support", user_id);
 	} else if (strcmp(a, "partners.update") == 0) {
 		json_object_set_new(c->body, "name", json_string("Partner One"));
+	} else if (strcmp(a, "partners.white_label.update") == 0) {
+		json_object_set_new(c->body, "display_name", json_string("Partner One"));
 	} else if (strcmp(a, "partners.staff.delete") == 0 || strcmp(a, "partners.staff.update") == 0) {
 		char path[256];
 		snprintf(path, sizeof path, "/v1/partners/%s/staff", w->prt_1);

@@ -2,7 +2,8 @@
  * (line breaks, a header of its own, markup) cannot add a header and is
  * escaped in HTML; non-ASCII subjects and names are encoded, so the header
  * block is ASCII; lines end in CRLF; French and English templates; the token
- * is in both bodies and in no header; an unknown kind has no message. */
+ * is in both bodies and in no header; an unknown kind has no message; a
+ * partner's white label names the sender and adds its support line. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -151,6 +152,63 @@ static void test_quota_notice(void **state)
 	}
 }
 
+/* The message with quoted-printable soft line breaks removed (new string). */
+static char *unfold_qp(const char *m)
+{
+	char *o = malloc(strlen(m) + 1), *w = o;
+	for (const char *p = m; *p;) {
+		if (p[0] == '=' && p[1] == '\r' && p[2] == '\n') {
+			p += 3;
+			continue;
+		}
+		*w++ = *p++;
+	}
+	*w = '\0';
+	return o;
+}
+
+/* Under a partner's white label: the partner's name as the sender's, its
+ * support line in the body of each language and as the signature; the
+ * address stays the service's. Without one, faxvault's. */
+static void test_white_label(void **state)
+{
+	(void)state;
+	static const char *const langs[] = { "en", "fr" };
+	static const char *const lines[] = { "Your service is provided by Reseller Inc. For help, contact them: "
+		"help@reseller.example, +33 1 23 45 67 89.", "Votre service vous est fourni par Reseller Inc. "
+		"Pour toute aide, contactez-le : help@reseller.example, +33 1 23 45 67 89." };
+	for (size_t l = 0; l < 2; l++) {
+		json_t *p = json_pack("{s:s, s:s, s:s, s:s}", "name", "Olga", "expires_at",
+			"2026-12-12T10:00:00Z", "brand_name", "Reseller Inc", "brand_support",
+			"help@reseller.example, +33 1 23 45 67 89");
+		char err[128];
+		size_t len;
+		char *m = mail_msg_build("invitation", langs[l], "mail_w", "olga@example.com", p, TOKEN, &site,
+			NULL, &len, err, sizeof err);
+		json_decref(p);
+		assert_non_null(m);
+		char *h = headers(m), *u = unfold_qp(m);
+		const char *from = strstr(h, "From: ");
+		assert_non_null(from);
+		const char *eol = strstr(from, "\r\n");
+		const char *name = strstr(from, "Reseller Inc"), *addr = strstr(from, "<noreply@fax.example.net>");
+		assert_true(name && addr && name < eol && addr < eol);
+		assert_non_null(strstr(u, lines[l]));
+		assert_non_null(strstr(u, "\r\nReseller Inc\r\n"));
+		free(u);
+		free(h);
+		free(m);
+	}
+	size_t len;
+	char *m = build("invitation", "en", "Olga", &len);
+	char *h = headers(m);
+	assert_non_null(strstr(h, "From: faxvault <noreply@fax.example.net>"));
+	assert_non_null(strstr(m, "\r\nfaxvault\r\n"));
+	assert_null(strstr(m, "provided by"));
+	free(h);
+	free(m);
+}
+
 int main(void)
 {
 	mail_msg_init();
@@ -160,6 +218,7 @@ int main(void)
 		cmocka_unit_test(test_unknown_kind),
 		cmocka_unit_test(test_billing_notices),
 		cmocka_unit_test(test_quota_notice),
+		cmocka_unit_test(test_white_label),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

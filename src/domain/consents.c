@@ -3,10 +3,13 @@
 
 #include <string.h>
 
+#include "avscan.h"
 #include "buf.h"
+#include "docs.h"
 #include "dom_util.h"
 #include "log.h"
 #include "mailq.h"
+#include "render.h"
 #include "sec.h"
 #include "store_consents.h"
 #include "timeutil.h"
@@ -67,6 +70,9 @@ static const char *consent_status(const json_t *k, int64_t now)
 {
 	if (json_is_integer(json_object_get(k, "revoked_at")))
 		return "revoked";
+	const char *review = rec_str(k, "review");
+	if (strcmp(review, "pending_review") == 0 || strcmp(review, "rejected") == 0)
+		return review;
 	if (rec_int(k, "expires_at") <= now)
 		return "expired";
 	if (rec_int(k, "starts_at") > now)
@@ -89,6 +95,15 @@ static json_t *consent_view(const json_t *k, int64_t now)
 		time_json(json_object_get(k, "created_at")), "revoked_at",
 		time_json(json_object_get(k, "revoked_at")), "first_used_at",
 		time_json(json_object_get(k, "first_used_at")), "status", consent_status(k, now));
+	/* A letter's review: who decided, when and why. */
+	if (*rec_str(k, "review"))
+		json_object_set_new(o, "review", json_pack("{s:s, s:o, s:o, s:o}", "status",
+			rec_str(k, "review"), "reviewed_by", *rec_str(k, "reviewed_by")
+			? json_string(rec_str(k, "reviewed_by")) : json_null(), "reviewed_at",
+			time_json(json_object_get(k, "reviewed_at")), "reason", *rec_str(k, "review_reason")
+			? json_string(rec_str(k, "review_reason")) : json_null()));
+	else
+		json_object_set_new(o, "review", json_null());
 	return o;
 }
 
@@ -159,49 +174,77 @@ static int body_time(const json_t *body, const char *key, bool required, int64_t
 	return 0;
 }
 
-int dom_consent_create(dom_ctx_t *c, const json_t *a, const json_t *body, json_t **out,
-	dom_err_t *e)
+/* A consent asked for, checked (consent_check). */
+struct consent_req {
+	const char *partner_id;
+	perm_set_t scope;
+	bool full;
+	int64_t now, starts, expires;
+};
+
+/* Checks body's partner_id, scope, expires_at, starts_at? and
+ * text_version? (other keys are the caller's to refuse) into q. */
+static int consent_check(dom_ctx_t *c, const json_t *body, struct consent_req *q, dom_err_t *e)
 {
-	static const char *const allowed[] = { "partner_id", "scope", "expires_at", "starts_at",
-		"text_version", "mfa_code", NULL };
-	const char *partner_id, *version, *code;
-	if (!is_owner_in_person(c))
-		return dom_fail(e, "owner-only", "", "only the account owner, in person, gives a consent");
-	int64_t now = time_now_ms(), starts = now, expires = 0;
-	perm_set_t scope = 0;
-	bool full = false, mfa = false;
-	if (body_only(body, allowed, e) || body_str(body, "partner_id", true, &partner_id, e) ||
-	    parse_scope(body, &scope, &full, e) || body_time(body, "expires_at", true, &expires, e) ||
-	    body_time(body, "starts_at", false, &starts, e) ||
-	    body_str(body, "text_version", false, &version, e) ||
-	    body_str(body, "mfa_code", false, &code, e))
+	const char *version;
+	memset(q, 0, sizeof *q);
+	q->now = q->starts = time_now_ms();
+	if (body_str(body, "partner_id", true, &q->partner_id, e) ||
+	    parse_scope(body, &q->scope, &q->full, e) ||
+	    body_time(body, "expires_at", true, &q->expires, e) ||
+	    body_time(body, "starts_at", false, &q->starts, e) ||
+	    body_str(body, "text_version", false, &version, e))
 		return -1;
 	if (version && strcmp(version, CONSENT_TEXT_VERSION) != 0)
 		return dom_fail(e, "validation-failed", "text_version",
 			"the current consent text is version %s", CONSENT_TEXT_VERSION);
-	if (starts < now)
-		starts = now;
+	if (q->starts < q->now)
+		q->starts = q->now;
 	int max_days = c->cfg && c->cfg->consent_max_days > 0 ? c->cfg->consent_max_days : 365;
-	if (expires <= starts)
+	if (q->expires <= q->starts)
 		return dom_fail(e, "validation-failed", "expires_at", "expires_at must be after the start");
-	if (expires > now + (int64_t)max_days * DAY_MS)
+	if (q->expires > q->now + (int64_t)max_days * DAY_MS)
 		return dom_fail(e, "validation-failed", "expires_at",
 			"a consent lasts at most %d days", max_days);
-	json_t *prt = store_partner_get(c->tx, partner_id);
+	json_t *prt = store_partner_get(c->tx, q->partner_id);
 	bool active = prt && strcmp(rec_str(prt, "status"), "active") == 0;
 	json_decref(prt);
 	if (!active)
 		return dom_fail(e, "validation-failed", "partner_id", "no such active partner");
-	if (dom_mfa_recheck(c, code, &mfa, e))
-		return -1;
+	return 0;
+}
 
+/* The texts of consent k (stored) in *out, as agreed to. */
+static void consent_texts(dom_ctx_t *c, const json_t *k, json_t *out)
+{
+	json_t *p = store_partner_get(c->tx, rec_str(k, "partner_id"));
+	const char *scope_txt = rec_int(k, "full_scope") ? "full" : rec_str(k, "scope");
+	const char *exp = json_string_value(json_object_get(out, "expires_at"));
+	char *en = text_fill(CONSENT_TEXT_EN, rec_str(p, "name"), scope_txt, exp);
+	char *fr = text_fill(CONSENT_TEXT_FR, rec_str(p, "name"), scope_txt, exp);
+	json_object_set_new(out, "text", json_pack("{s:s, s:s}", "en", en, "fr", fr));
+	free(en);
+	free(fr);
+	json_decref(p);
+}
+
+/* Stores the consent q of account a given by method ("in-session", with
+ * mfa; or "letter", with the letter's document, waiting for review),
+ * audits consent.create and, when it lends at once, mails the owner. */
+static int consent_store(dom_ctx_t *c, const json_t *a, const struct consent_req *q,
+	const char *method, bool mfa, const char *letter_doc, json_t **out, dom_err_t *e)
+{
 	char *id = sec_new_id("cns");
-	char *names = perm_set_to_string(scope);
+	char *names = perm_set_to_string(q->scope);
 	json_t *k = json_pack("{s:s, s:s, s:s, s:s, s:i, s:I, s:I, s:s, s:s, s:s, s:i, s:I}", "id", id,
-		"account_id", rec_str(a, "id"), "partner_id", partner_id, "scope", names, "full_scope",
-		full ? 1 : 0, "starts_at", (json_int_t)starts, "expires_at", (json_int_t)expires,
-		"signer_id", c->who->person_id, "text_version", CONSENT_TEXT_VERSION, "method",
-		"in-session", "mfa_checked", mfa ? 1 : 0, "created_at", (json_int_t)now);
+		"account_id", rec_str(a, "id"), "partner_id", q->partner_id, "scope", names, "full_scope",
+		q->full ? 1 : 0, "starts_at", (json_int_t)q->starts, "expires_at", (json_int_t)q->expires,
+		"signer_id", c->who->person_id, "text_version", CONSENT_TEXT_VERSION, "method", method,
+		"mfa_checked", mfa ? 1 : 0, "created_at", (json_int_t)q->now);
+	if (letter_doc) {
+		json_object_set_new(k, "review", json_string("pending_review"));
+		json_object_set_new(k, "letter_doc", json_string(letter_doc));
+	}
 	free(names);
 	free(id);
 	int rc = store_consent_insert(c->tx, k);
@@ -209,26 +252,21 @@ int dom_consent_create(dom_ctx_t *c, const json_t *a, const json_t *body, json_t
 	json_decref(k);
 	if (!stored)
 		return dom_fail(e, "internal", "", "the consent could not be stored");
-	*out = consent_view(stored, now);
-	json_t *d = json_pack("{s:s, s:O, s:O, s:O, s:s, s:s, s:b}", "partner_id", partner_id, "scope",
+	*out = consent_view(stored, q->now);
+	json_t *d = json_pack("{s:s, s:O, s:O, s:O, s:s, s:s, s:b}", "partner_id", q->partner_id, "scope",
 		json_object_get(*out, "scope"), "starts_at", json_object_get(*out, "starts_at"),
 		"expires_at", json_object_get(*out, "expires_at"), "text_version", CONSENT_TEXT_VERSION,
-		"method", "in-session", "mfa_checked", mfa);
+		"method", method, "mfa_checked", mfa);
+	if (letter_doc)
+		json_object_set_new(d, "review", json_string("pending_review"));
 	rc = dom_audit(c, "consent.create", rec_str(stored, "id"), rec_str(a, "id"), "success", d);
 	json_decref(d);
-	if (rc == 0)
+	/* A letter lends nothing before its review: the owner hears of the
+	 * start once an operator approved it. */
+	if (rc == 0 && !letter_doc)
 		rc = notify_owner(c->tx, c->cfg, rec_str(a, "id"), stored, MAIL_KIND_CONSENT_STARTED, NULL);
-	if (rc == 0) {
-		json_t *p = store_partner_get(c->tx, partner_id);
-		const char *scope_txt = full ? "full" : rec_str(stored, "scope");
-		const char *exp = json_string_value(json_object_get(*out, "expires_at"));
-		char *en = text_fill(CONSENT_TEXT_EN, rec_str(p, "name"), scope_txt, exp);
-		char *fr = text_fill(CONSENT_TEXT_FR, rec_str(p, "name"), scope_txt, exp);
-		json_object_set_new(*out, "text", json_pack("{s:s, s:s}", "en", en, "fr", fr));
-		free(en);
-		free(fr);
-		json_decref(p);
-	}
+	if (rc == 0)
+		consent_texts(c, stored, *out);
 	json_decref(stored);
 	if (rc != 0) {
 		json_decref(*out);
@@ -238,12 +276,63 @@ int dom_consent_create(dom_ctx_t *c, const json_t *a, const json_t *body, json_t
 	return 0;
 }
 
-int dom_consent_list(dom_ctx_t *c, const json_t *a, json_t **out, dom_err_t *e)
+int dom_consent_create(dom_ctx_t *c, const json_t *a, const json_t *body, json_t **out,
+	dom_err_t *e)
 {
-	const char *partner = strcmp(c->who->kind, "partner") == 0 ? c->who->partner_id : NULL;
-	json_t *rows = store_consent_list(c->tx, rec_str(a, "id"), partner);
-	if (!rows)
-		return dom_fail(e, "internal", "", "the consents could not be read");
+	static const char *const allowed[] = { "partner_id", "scope", "expires_at", "starts_at",
+		"text_version", "mfa_code", NULL };
+	const char *code;
+	if (!is_owner_in_person(c))
+		return dom_fail(e, "owner-only", "", "only the account owner, in person, gives a consent");
+	struct consent_req q;
+	bool mfa = false;
+	if (body_only(body, allowed, e) || consent_check(c, body, &q, e) ||
+	    body_str(body, "mfa_code", false, &code, e))
+		return -1;
+	if (dom_mfa_recheck(c, code, &mfa, e))
+		return -1;
+	return consent_store(c, a, &q, "in-session", mfa, NULL, out, e);
+}
+
+int dom_consent_letter(dom_ctx_t *c, const json_t *a, const json_t *fields, const void *letter,
+	size_t len, json_t **out, dom_err_t *e)
+{
+	static const char *const allowed[] = { "partner_id", "scope", "expires_at", "starts_at",
+		"text_version", NULL };
+	if (!is_owner_in_person(c))
+		return dom_fail(e, "owner-only", "", "only the account owner, in person, gives a consent");
+	if (body_only(fields, allowed, e))
+		return -1;
+	/* The form's scope is "full" or a JSON array of permission names. */
+	json_t *body = json_deep_copy(fields);
+	const char *sc = json_string_value(json_object_get(fields, "scope"));
+	if (sc && strcmp(sc, "full") != 0) {
+		json_t *arr = json_loads(sc, JSON_REJECT_DUPLICATES, NULL);
+		json_object_set_new(body, "scope", arr ? arr : json_null());
+	}
+	/* q borrows from body until the consent is stored. */
+	struct consent_req q;
+	const char *acc = rec_str(a, "id");
+	char doc_id[DOC_ID_MAX];
+	int rc = consent_check(c, body, &q, e);
+	if (rc == 0 && !letter)
+		rc = dom_fail(e, "validation-failed", "letter",
+			"the signed letter (file part \"letter\", a PDF) is required");
+	if (rc == 0)
+		rc = dom_av_check(c, acc, "letter", letter, len, e);
+	if (rc == 0 && render_sniff(letter, len) != RENDER_TYPE_PDF)
+		rc = dom_fail(e, "document-unsupported", "letter", "the signed letter must be a PDF");
+	if (rc == 0)
+		rc = dom_doc_put(c, acc, "consent_letter", letter, len, doc_id, e);
+	if (rc == 0)
+		rc = consent_store(c, a, &q, "letter", false, doc_id, out, e);
+	json_decref(body);
+	return rc == 0 ? 0 : -1;
+}
+
+/* The API views of stored consents, now; rows released (new array). */
+static json_t *consents_view(json_t *rows)
+{
 	int64_t now = time_now_ms();
 	json_t *items = json_array();
 	size_t i;
@@ -251,6 +340,16 @@ int dom_consent_list(dom_ctx_t *c, const json_t *a, json_t **out, dom_err_t *e)
 	json_array_foreach(rows, i, k)
 		json_array_append_new(items, consent_view(k, now));
 	json_decref(rows);
+	return items;
+}
+
+int dom_consent_list(dom_ctx_t *c, const json_t *a, json_t **out, dom_err_t *e)
+{
+	const char *partner = strcmp(c->who->kind, "partner") == 0 ? c->who->partner_id : NULL;
+	json_t *rows = store_consent_list(c->tx, rec_str(a, "id"), partner);
+	if (!rows)
+		return dom_fail(e, "internal", "", "the consents could not be read");
+	json_t *items = consents_view(rows);
 	*out = json_pack("{s:o, s:s}", "items", items, "text_version", CONSENT_TEXT_VERSION);
 	if (dom_audit(c, "consent.list", rec_str(a, "id"), rec_str(a, "id"), "success", NULL) == 0)
 		return 0;
@@ -329,6 +428,120 @@ int dom_consent_sweep(store_t *st, const dom_config_t *cfg, int64_t now, int lim
 		store_rollback(tx);
 	log_event(LOG_ERROR, "consent.sweep_failed", "consents=%d", n);
 	return -1;
+}
+
+/* ---- the provider's review of signed letters ---- */
+
+#define REVIEW_REASON_MAX 500
+
+int dom_consent_review_list(dom_ctx_t *c, const json_t *query, json_t **out, dom_err_t *e)
+{
+	const char *review = json_string_value(json_object_get(query, "review"));
+	if (!review)
+		review = "pending_review";
+	if (strcmp(review, "pending_review") != 0 && strcmp(review, "approved") != 0 &&
+	    strcmp(review, "rejected") != 0)
+		return dom_fail(e, "invalid-parameter", "review",
+			"review must be pending_review, approved or rejected");
+	json_t *rows = store_consent_review_list(c->tx, review, 500);
+	if (!rows)
+		return dom_fail(e, "internal", "", "the consents could not be read");
+	json_t *items = consents_view(rows);
+	*out = json_pack("{s:o}", "items", items);
+	return dom_read_audited(c, "consent.review_list", review, NULL, out, e);
+}
+
+/* The consent id waiting for or having had a letter's review, or NULL
+ * with e (not-found). */
+static json_t *letter_consent(dom_ctx_t *c, const char *id, dom_err_t *e)
+{
+	json_t *k = store_consent_find(c->tx, id);
+	if (!k || !*rec_str(k, "letter_doc")) {
+		json_decref(k);
+		dom_fail(e, "not-found", "", "no such consent given by letter");
+		return NULL;
+	}
+	return k;
+}
+
+int dom_consent_letter_get(dom_ctx_t *c, const char *consent_id, unsigned char **data, size_t *len,
+	dom_err_t *e)
+{
+	*data = NULL;
+	*len = 0;
+	json_t *k = letter_consent(c, consent_id, e);
+	if (!k)
+		return -1;
+	const char *acc = rec_str(k, "account_id");
+	char dir[512] = "", *path = NULL;
+	int rc = c->cfg->fax && dom_workdir_new(c->cfg->fax, dir, sizeof dir) == 0 ? 0
+		: dom_fail(e, "internal", "", "the letter could not be read");
+	if (rc == 0) {
+		path = xasprintf("%s/letter.pdf", dir);
+		rc = dom_doc_get_file(c, acc, rec_str(k, "letter_doc"), path, e);
+	}
+	buf_t b;
+	buf_init(&b, 64u << 20);
+	if (rc == 0 && buf_read_file(&b, path) != 0)
+		rc = dom_fail(e, "internal", "", "the letter could not be read");
+	/* The operator's read of the letter is in the account's own log. */
+	if (rc == 0 && dom_audit(c, "consent.letter.read", consent_id, acc, "success", NULL) != 0)
+		rc = dom_fail(e, "internal", "", "the read could not be recorded");
+	if (rc == 0) {
+		*len = b.len;
+		*data = (unsigned char *)buf_steal(&b);
+	} else {
+		buf_free(&b);
+	}
+	dom_workdir_wipe(dir);
+	free(path);
+	json_decref(k);
+	return rc;
+}
+
+int dom_consent_review(dom_ctx_t *c, const char *consent_id, const json_t *body, json_t **out,
+	dom_err_t *e)
+{
+	static const char *const allowed[] = { "decision", "reason", NULL };
+	const char *decision, *reason;
+	if (body_only(body, allowed, e) || body_str(body, "decision", true, &decision, e) ||
+	    body_text(body, true, "reason", REVIEW_REASON_MAX, &reason, e))
+		return -1;
+	bool approve = strcmp(decision, "approve") == 0;
+	if (!approve && strcmp(decision, "reject") != 0)
+		return dom_fail(e, "validation-failed", "decision", "decision must be approve or reject");
+	json_t *k = letter_consent(c, consent_id, e);
+	if (!k)
+		return -1;
+	int64_t now = time_now_ms();
+	char acc[64];
+	snprintf(acc, sizeof acc, "%s", rec_str(k, "account_id"));
+	int rc = 0;
+	if (strcmp(rec_str(k, "review"), "pending_review") != 0)
+		rc = dom_fail(e, "invalid-state", "", "the consent's letter was reviewed already");
+	else if (approve && (json_is_integer(json_object_get(k, "revoked_at")) ||
+			 rec_int(k, "expires_at") <= now))
+		rc = dom_fail(e, "invalid-state", "", "the consent has ended: it cannot be approved");
+	if (rc == 0 && store_consent_review(c->tx, consent_id, approve ? "approved" : "rejected",
+			   c->who->person_id, now, reason) != STORE_OK)
+		rc = dom_fail(e, "invalid-state", "", "the consent's letter was reviewed already");
+	json_decref(k);
+	k = rc == 0 ? store_consent_find(c->tx, consent_id) : NULL;
+	if (rc == 0) {
+		json_t *d = json_pack("{s:s, s:s}", "decision", decision, "reason", reason);
+		rc = dom_audit(c, "consent.review", consent_id, acc, "success", d);
+		json_decref(d);
+		/* Approved: the consent lends its scope from now (or its start),
+		 * and the owner hears of it as of any consent that starts. */
+		if (rc == 0 && approve)
+			rc = notify_owner(c->tx, c->cfg, acc, k, MAIL_KIND_CONSENT_STARTED, NULL);
+		if (rc == 0)
+			*out = consent_view(k, now);
+		else
+			dom_fail(e, "internal", "", "the review could not be recorded");
+	}
+	json_decref(k);
+	return rc;
 }
 
 /* ---- what a request weighs (authz_decide) ---- */

@@ -32,6 +32,27 @@
  * owner is mailed. *out: the consent, with the texts agreed to. */
 int dom_consent_create(dom_ctx_t *c, const json_t *account, const json_t *body, json_t **out,
 	dom_err_t *e);
+/* POST /v1/accounts/{id}/consents/letter (multipart), by the owner in
+ * person: fields as above (scope "full" or a JSON array) and the signed
+ * letter (a PDF, scanned, stored encrypted as a document of the account).
+ * The consent waits for an operator's review (status pending_review) and
+ * lends nothing until approved. */
+int dom_consent_letter(dom_ctx_t *c, const json_t *account, const json_t *fields,
+	const void *letter, size_t len, json_t **out, dom_err_t *e);
+/* GET /v1/provider/consents?review=pending_review|approved|rejected: the
+ * consents given by letter in that state (default pending_review), oldest
+ * first, of every account: {items}. */
+int dom_consent_review_list(dom_ctx_t *c, const json_t *query, json_t **out, dom_err_t *e);
+/* GET /v1/provider/consents/{consent_id}/letter: the letter's PDF (*data
+ * owned by the caller); the read is audited in the account's log. */
+int dom_consent_letter_get(dom_ctx_t *c, const char *consent_id, unsigned char **data, size_t *len,
+	dom_err_t *e);
+/* POST /v1/provider/consents/{consent_id}/review {decision: approve |
+ * reject, reason}: decided once (invalid-state after); an ended consent is
+ * not approved. Audited in the account's log as consent.review; approving
+ * mails the owner as a consent that starts. *out: the consent. */
+int dom_consent_review(dom_ctx_t *c, const char *consent_id, const json_t *body, json_t **out,
+	dom_err_t *e);
 /* GET: {items: [consent…]} (partner staff see their partner's only). */
 int dom_consent_list(dom_ctx_t *c, const json_t *account, json_t **out, dom_err_t *e);
 /* DELETE …/{consent_id}, by the owner: revoked now; the owner is mailed.

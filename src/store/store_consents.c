@@ -7,13 +7,16 @@
 
 #define CONSENT_COLS "id, account_id, partner_id, scope, full_scope, starts_at, expires_at," \
 	" signer_id, text_version, method, mfa_checked, created_at, revoked_at, revoked_by," \
-	" first_used_at, end_notified_at"
+	" first_used_at, end_notified_at, review, letter_doc, reviewed_by, reviewed_at, review_reason"
+/* A consent lends nothing while its letter waits for review, or after its
+ * letter was rejected. */
+#define CONSENT_REVIEWED " AND (review IS NULL OR review='approved')"
 
 int store_consent_insert(store_tx_t *tx, const json_t *consent)
 {
 	static const char *const cols[] = { "id", "account_id", "partner_id", "scope", "full_scope",
 		"starts_at", "expires_at", "signer_id", "text_version", "method", "mfa_checked",
-		"created_at", NULL };
+		"created_at", "review", "letter_doc", NULL };
 	return sq_insert(tx, "consents", cols, consent);
 }
 
@@ -34,8 +37,8 @@ json_t *store_consent_live(store_tx_t *tx, const char *account_id, const char *p
 	int64_t now)
 {
 	return sq_rows(tx, "SELECT " CONSENT_COLS " FROM consents WHERE account_id=? AND partner_id=?"
-		" AND revoked_at IS NULL AND starts_at <= ? AND expires_at > ? ORDER BY created_at, id"
-		" LIMIT 50", "ssii", account_id, partner_id, now, now);
+		" AND revoked_at IS NULL AND starts_at <= ? AND expires_at > ?" CONSENT_REVIEWED
+		" ORDER BY created_at, id LIMIT 50", "ssii", account_id, partner_id, now, now);
 }
 
 int store_consent_revoke(store_tx_t *tx, const char *account_id, const char *id, int64_t now,
@@ -60,8 +63,26 @@ int store_consent_end_noted(store_tx_t *tx, const char *id, int64_t now)
 json_t *store_consent_ended(store_tx_t *tx, int64_t now, int limit)
 {
 	return sq_rows(tx, "SELECT " CONSENT_COLS " FROM consents WHERE end_notified_at IS NULL"
-		" AND (expires_at <= ? OR revoked_at IS NOT NULL) ORDER BY expires_at LIMIT ?", "in", now,
-		limit);
+		" AND (expires_at <= ? OR revoked_at IS NOT NULL)" CONSENT_REVIEWED
+		" ORDER BY expires_at LIMIT ?", "in", now, limit);
+}
+
+json_t *store_consent_find(store_tx_t *tx, const char *id)
+{
+	return sq_one(tx, "SELECT " CONSENT_COLS " FROM consents WHERE id=?", "s", id);
+}
+
+json_t *store_consent_review_list(store_tx_t *tx, const char *review, int limit)
+{
+	return sq_rows(tx, "SELECT " CONSENT_COLS " FROM consents WHERE review=?"
+		" ORDER BY created_at, id LIMIT ?", "sn", review, limit);
+}
+
+int store_consent_review(store_tx_t *tx, const char *id, const char *to, const char *by,
+	int64_t now, const char *reason)
+{
+	return sq_exec(tx, true, "UPDATE consents SET review=?, reviewed_by=?, reviewed_at=?,"
+		" review_reason=? WHERE id=? AND review='pending_review'", "ssiss", to, by, now, reason, id);
 }
 
 int64_t store_partner_account_count(store_tx_t *tx, const char *partner_id)

@@ -16,7 +16,8 @@ json_t *store_consent_get(store_tx_t *tx, const char *account_id, const char *id
  * partner): array (new reference), or NULL on error. */
 json_t *store_consent_list(store_tx_t *tx, const char *account_id, const char *partner_id);
 /* The consents of account to partner that are neither revoked nor expired
- * at now, and have started (array, new reference; NULL on error). */
+ * at now, have started, and wait for no review or were approved (array,
+ * new reference; NULL on error). */
 json_t *store_consent_live(store_tx_t *tx, const char *account_id, const char *partner_id,
 	int64_t now);
 /* Revokes a consent not yet revoked: STORE_NOTFOUND when there is none. */
@@ -30,6 +31,16 @@ int store_consent_end_noted(store_tx_t *tx, const char *id, int64_t now);
 /* Up to limit consents, of every account, that ended (expired or revoked)
  * at or before now and whose end was not noticed yet (array, new ref). */
 json_t *store_consent_ended(store_tx_t *tx, int64_t now, int limit);
+
+/* The consent id of any account, or NULL (the provider's review). */
+json_t *store_consent_find(store_tx_t *tx, const char *id);
+/* Up to limit consents whose review is `review` ("pending_review", …),
+ * oldest first, of every account (array, new reference; NULL on error). */
+json_t *store_consent_review_list(store_tx_t *tx, const char *review, int limit);
+/* Records the review of a consent waiting for it: review to ("approved"
+ * or "rejected"), by, now, reason. STORE_NOTFOUND when it is not waiting. */
+int store_consent_review(store_tx_t *tx, const char *id, const char *to, const char *by,
+	int64_t now, const char *reason);
 
 /* Accounts a partner provisioned that are not closed. -1 on error. */
 int64_t store_partner_account_count(store_tx_t *tx, const char *partner_id);

@@ -14,7 +14,7 @@ DB="$DATA/faxvault.db"
 
 OP=$(operator_token)
 req POST /v1/provider/numbers "$OP" '{"trunk":"loopback","numbers":["+33100000001","+14165550100"]}'
-expect_status 200 "numbers in France and Canada"
+expect_status 201 "numbers in France and Canada"
 req POST /v1/partners "$OP" '{"name":"Reseller Inc"}'
 PRT=$(jqr .id)
 req PATCH "/v1/partners/$PRT" "$OP" '{"allowed_countries":["XX"]}'

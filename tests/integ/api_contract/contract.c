@@ -178,7 +178,7 @@ static void check_params(const struct route *r, const json_t *op)
 	 * account's consents and access grants: the newest 500; its status
 	 * subscriptions and security contacts: at most 100 and 10). */
 	static const char *const unpaged[] = { "permissions.list", "me.sessions.list",
-		"account_sessions.list", "consents.list", "access_grants.list",
+		"account_sessions.list", "consents.list", "access_grants.list", "provider.consents.list",
 		"status_subscriptions.list", "security_contacts.list", NULL };
 	bool paged = strstr(r->action, ".list") != NULL;
 	for (int u = 0; unpaged[u]; u++)

@@ -243,6 +243,10 @@ static const struct policy {
 	{ "consents.create", "ownership.transfer", false, true, false },
 	{ "consents.list", "ownership.transfer admins.manage security.manage partner.accounts.read", false, true, false },
 	{ "consents.delete", "ownership.transfer", false, true, false },
+	{ "consents.letter.create", "ownership.transfer", false, true, false },
+	{ "provider.consents.list", "provider.accounts.manage", false, false, false },
+	{ "provider.consents.letter", "provider.accounts.manage", false, false, false },
+	{ "provider.consents.review", "provider.accounts.manage", false, false, false },
 	{ "access_grants.create", "provider.accounts.read", false, true, false },
 	{ "access_grants.list", "security.manage data.read provider.accounts.read", false, true, false },
 	{ "access_grants.approve", "security.manage", false, true, false },
@@ -1184,6 +1188,22 @@ static void prepare(struct world *w, const struct route *r, struct actor *p, str
 		c->ok_status = 409; /* A is not closing */
 		c->ok_kind = "conflict";
 		c->note = "not closing";
+	} else if (strcmp(a, "consents.letter.create") == 0) {
+		/* No partner named, no letter: nothing is given. */
+		c->raw = strdup("--mx\r\nContent-Disposition: form-data; name=\"scope\"\r\n\r\nfull\r\n--mx--\r\n");
+		c->header = "Content-Type: multipart/form-data; boundary=mx";
+		c->ok_status = 422;
+		c->ok_kind = "validation-failed";
+		c->note = "no partner";
+	} else if (strcmp(a, "provider.consents.letter") == 0 ||
+		   strcmp(a, "provider.consents.review") == 0) {
+		if (c->body) {
+			json_object_set_new(c->body, "decision", json_string("approve"));
+			json_object_set_new(c->body, "reason", json_string("matrix"));
+		}
+		c->ok_status = 404;
+		c->ok_kind = "not-found";
+		c->note = "no such consent";
 	} else if (strcmp(a, "consents.delete") == 0) {
 		c->ok_status = 404; /* no such consent: the delegate's stays */
 		c->ok_kind = "not-found";

@@ -498,6 +498,22 @@ static void handle(api_t *a, struct MHD_Connection *conn, const char *url, const
 		}
 	}
 
+	/* A form posted by a browser (ROUTE_FORM). */
+	char *form_body = NULL;
+	if (r->flags & ROUTE_FORM) {
+		const char *ctype = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type");
+		if (rq->body.len && (!ctype || strncasecmp(ctype, "application/x-www-form-urlencoded", 33) != 0)) {
+			json_decref(body);
+			set_problem(ans, "unsupported-media-type",
+				"send the body as application/x-www-form-urlencoded", NULL, rq->rid, lang);
+			return;
+		}
+		form_body = xmalloc(rq->body.len + 1);
+		if (rq->body.len)
+			memcpy(form_body, rq->body.data, rq->body.len);
+		form_body[rq->body.len] = '\0';
+	}
+
 	/* A multipart/form-data body (documents). */
 	/* Parsed once the caller is known to be allowed (below). */
 	mp_form_t form = { 0 };
@@ -506,7 +522,7 @@ static void handle(api_t *a, struct MHD_Connection *conn, const char *url, const
 	struct qargs q = { .obj = json_object() };
 	MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_arg, &q);
 	api_call_t call = { .m = &m, .body = body, .query = q.obj, .limit = LIMIT_DEFAULT, .raw = &ans->raw,
-		.form = &form,
+		.form = &form, .form_body = form_body, .form_len = form_body ? rq->body.len : 0,
 		.accept = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Accept"),
 		.cookie = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Cookie"),
 		.raw_body = (const unsigned char *)(rq->body.data ? rq->body.data : ""),
@@ -857,6 +873,7 @@ done:
 out:
 	json_decref(q.obj);
 	json_decref(body);
+	free(form_body);
 	multipart_free(&form);
 }
 

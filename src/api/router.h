@@ -26,8 +26,10 @@ enum route_flags {
 				    second factor or change an expired password */
 	ROUTE_UPLOAD = 1 << 7,   /* takes a multipart/form-data body up to the upload
 				    ceiling (api_config.max_upload), parsed into call->form */
-	ROUTE_WHILE_CLOSING = 1 << 8 /* changes allowed on a closed account (its closure,
+	ROUTE_WHILE_CLOSING = 1 << 8, /* changes allowed on a closed account (its closure,
 					legal holds); otherwise only GET and ROUTE_READONLY */
+	ROUTE_FORM = 1 << 9      /* takes an application/x-www-form-urlencoded body, left
+				    as it came in call->form_body (a browser's POST) */
 };
 
 /* A non-JSON answer (e.g. a PNG), set by the few handlers that make one. */
@@ -67,6 +69,8 @@ typedef struct api_call {
 	const char *accept;    /* the Accept header, or NULL */
 	const char *cookie;    /* the Cookie header, or NULL */
 	bool secure;           /* came over TLS (X-Forwarded-Proto: https from the proxy) */
+	const char *form_body; /* the body of a ROUTE_FORM route (NUL-terminated), or NULL */
+	size_t form_len;
 	const char *csrf;      /* the CSRF token of the portal's session cookie when the
 				  request came with it (websession.h), else NULL */
 	const unsigned char *raw_body; /* the body as it came (signed webhooks) */

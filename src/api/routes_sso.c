@@ -101,9 +101,58 @@ static int h_session(const api_call_t *r, dom_ctx_t *c, json_t **out, dom_err_t 
 	return rc;
 }
 
+static int h_saml_metadata(const api_call_t *r, dom_ctx_t *c, json_t **out, dom_err_t *e)
+{
+	char *xml = NULL;
+	*out = NULL;
+	int rc = dom_saml_metadata(c, route_param(r->m, "account_id"), idp_id(r), &xml, e);
+	if (rc == 0) {
+		r->raw->data = (unsigned char *)xml;
+		r->raw->len = strlen(xml);
+		r->raw->ctype = "application/samlmetadata+xml";
+	}
+	return rc;
+}
+
+/* A form field of the ACS's body as a new string (NULL when absent or
+ * malformed). */
+static char *form_field(const api_call_t *r, const char *name)
+{
+	if (!r->form_body)
+		return NULL;
+	char *v = xmalloc(r->form_len + 1);
+	if (guest_form_value(r->form_body, r->form_len, name, v, r->form_len + 1) != 0) {
+		free(v);
+		return NULL;
+	}
+	return v;
+}
+
+static int h_saml_acs(const api_call_t *r, dom_ctx_t *c, json_t **out, dom_err_t *e)
+{
+	sso_web_t w;
+	char bind[SSO_COOKIE_VALUE_MAX + 1];
+	*out = NULL;
+	cookie_of(r, SSO_BIND_COOKIE, bind);
+	char *resp = form_field(r, "SAMLResponse");
+	char *relay = form_field(r, "RelayState");
+	int rc = dom_saml_acs(c, route_param(r->m, "account_id"), idp_id(r), resp, relay, bind,
+		r->secure, &w, e);
+	free(resp);
+	free(relay);
+	if (rc == 0)
+		web_answer(r, &w);
+	sso_web_free(&w);
+	return rc;
+}
+
 const struct route routes_sso[] = {
 	{ "GET", "/v1/sso/{account_id}/{idp_id}/start", "sso.start", 0, ROUTE_PUBLIC | ROUTE_UNGATED,
 		302, h_start },
+	{ "GET", "/v1/sso/{account_id}/{idp_id}/saml/metadata", "sso.saml_metadata", 0,
+		ROUTE_PUBLIC | ROUTE_UNGATED | ROUTE_READONLY, 200, h_saml_metadata },
+	{ "POST", "/v1/sso/{account_id}/{idp_id}/saml/acs", "sso.saml_acs", 0,
+		ROUTE_PUBLIC | ROUTE_UNGATED | ROUTE_FORM, 302, h_saml_acs },
 	{ "GET", "/v1/sso/callback", "sso.callback", 0, ROUTE_PUBLIC | ROUTE_UNGATED, 302,
 		h_callback },
 	{ "POST", "/v1/sso/session", "sso.session", 0, ROUTE_PUBLIC | ROUTE_UNGATED, 201,

@@ -1,5 +1,5 @@
 /* Single sign-on (issue 17, docs/sso.md): an account's identity providers
- * (OpenID Connect; SAML answers not-implemented) managed with
+ * (OpenID Connect and SAML 2.0) managed with
  * security.manage, and the browser's sign-in through one of them:
  *
  *   GET  /v1/sso/{account_id}/{idp_id}/start  302 to the provider, with a
@@ -60,6 +60,20 @@ int dom_sso_callback(dom_ctx_t *c, const json_t *query, const char *cookie, bool
 /* The handoff cookie for a session: the answer of dom_login. */
 int dom_sso_session(dom_ctx_t *c, const char *cookie, bool secure, sso_web_t *w, json_t **out,
 	dom_err_t *e);
+
+/* SAML 2.0 (docs/sso.md). The SP metadata of a SAML provider: a new XML
+ * text the caller frees (its entity id is its own URL). */
+int dom_saml_metadata(dom_ctx_t *c, const char *account_id, const char *idp_id, char **xml,
+	dom_err_t *e);
+/* The assertion consumer service (HTTP-POST binding): the form's
+ * SAMLResponse (base64) and RelayState (either may be NULL) and the
+ * binding cookie's value. Checks everything (saml.h), the replay cache,
+ * the sign-in under way and the browser; then ends like the OIDC callback
+ * (302 to the portal with the handoff cookie). Every refusal is audited
+ * and kept, as the callback's. */
+int dom_saml_acs(dom_ctx_t *c, const char *account_id, const char *idp_id,
+	const char *saml_response, const char *relay_state, const char *bind, bool secure,
+	sso_web_t *w, dom_err_t *e);
 
 /* Frees what w holds. */
 void sso_web_free(sso_web_t *w);

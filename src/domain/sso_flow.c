@@ -2,6 +2,7 @@
  * start, the callback with every check, and the handoff of the session.
  * Every request to the provider is made with no transaction held. */
 #include "sso.h"
+#include "sso_int.h"
 
 #include <pthread.h>
 #include <sodium.h>
@@ -21,11 +22,8 @@
 #include "xalloc.h"
 
 #define SSO_FETCH_MS 10000
-#define SSO_STATE_MAX 128
 #define SSO_CODE_MAX 2048
-/* Random bytes of a state, a binding cookie, a handoff. */
-#define SSO_RANDOM_BYTES 32
-#define B64_MAX 64
+#define B64_MAX SSO_B64_MAX
 /* A JWKS is kept this long; an unknown kid refetches it at once. */
 #define JWKS_TTL_MS ((int64_t)3600 * 1000)
 #define JWKS_SLOTS 16
@@ -73,7 +71,7 @@ static void jwks_keep(const char *uri, const char *text, int64_t now)
 
 /* ---- helpers ---- */
 
-static void random_b64(char out[B64_MAX])
+void sso_random_b64(char out[B64_MAX])
 {
 	uint8_t r[SSO_RANDOM_BYTES];
 	sec_random(r, sizeof r);
@@ -83,7 +81,7 @@ static void random_b64(char out[B64_MAX])
 
 /* HMAC(bind, label ":" state) as base64url: the nonce and the PKCE
  * verifier of a sign-in, which need not be stored. */
-static void derive(const char *bind, const char *label, const char *state, char out[B64_MAX])
+void sso_derive(const char *bind, const char *label, const char *state, char out[B64_MAX])
 {
 	char msg[SSO_STATE_MAX + 16];
 	snprintf(msg, sizeof msg, "%s:%s", label, state);
@@ -93,7 +91,7 @@ static void derive(const char *bind, const char *label, const char *state, char 
 	sodium_memzero(mac, sizeof mac);
 }
 
-static void cookie_set(char *dst, const char *name, const char *value, int max_age,
+void sso_cookie_set(char *dst, const char *name, const char *value, int max_age,
 	const char *same_site, bool secure)
 {
 	snprintf(dst, 256, "%s=%s; Path=/v1/sso/; Max-Age=%d; HttpOnly; SameSite=%s%s", name, value,
@@ -101,7 +99,7 @@ static void cookie_set(char *dst, const char *name, const char *value, int max_a
 }
 
 /* A value of a query or cookie that we issued: base64url, bounded. */
-static bool token_ok(const char *s, size_t max)
+bool sso_token_ok(const char *s, size_t max)
 {
 	if (!s || !*s || strlen(s) > max)
 		return false;
@@ -152,6 +150,11 @@ int dom_sso_start(dom_ctx_t *c, const char *account_id, const char *idp_id, bool
 		json_decref(idp);
 		return dom_fail(e, "not-found", "", "no such identity provider");
 	}
+	if (strcmp(rec_str(idp, "type"), "saml") == 0) {
+		int src = sso_saml_start(c, idp, secure, w, e);
+		json_decref(idp);
+		return src;
+	}
 	oidc_meta_t m;
 	const char *why = NULL;
 	if (dom_tx_pause(c, e) != 0) {
@@ -170,10 +173,10 @@ int dom_sso_start(dom_ctx_t *c, const char *account_id, const char *idp_id, bool
 			"the identity provider cannot be reached or answered wrongly: try again later");
 	}
 	char state[B64_MAX], bind[B64_MAX], nonce[B64_MAX], verifier[B64_MAX], challenge[B64_MAX];
-	random_b64(state);
-	random_b64(bind);
-	derive(bind, "nonce", state, nonce);
-	derive(bind, "pkce", state, verifier);
+	sso_random_b64(state);
+	sso_random_b64(bind);
+	sso_derive(bind, "nonce", state, nonce);
+	sso_derive(bind, "pkce", state, verifier);
 	uint8_t h[SEC_SHA256_LEN];
 	sec_sha256(verifier, strlen(verifier), h);
 	oidc_b64url(h, sizeof h, challenge, sizeof challenge);
@@ -206,7 +209,7 @@ int dom_sso_start(dom_ctx_t *c, const char *account_id, const char *idp_id, bool
 	free(ru);
 	json_decref(idp);
 	w->location = buf_steal(&loc);
-	cookie_set(w->cookie[0], SSO_BIND_COOKIE, bind, SSO_FLOW_SECONDS, "Lax", secure);
+	sso_cookie_set(w->cookie[0], SSO_BIND_COOKIE, bind, SSO_FLOW_SECONDS, "Lax", secure);
 	sodium_memzero(verifier, sizeof verifier);
 	sodium_memzero(bind, sizeof bind);
 	return 0;
@@ -215,7 +218,7 @@ int dom_sso_start(dom_ctx_t *c, const char *account_id, const char *idp_id, bool
 /* ---- the callback ---- */
 
 /* A refused sign-in: audited with its reason, kept, and answered. */
-static int refuse(dom_ctx_t *c, const char *account_id, const char *idp_id, const char *reason,
+int sso_refuse(dom_ctx_t *c, const char *account_id, const char *idp_id, const char *reason,
 	dom_err_t *e)
 {
 	c->keep_on_error = true;
@@ -420,84 +423,21 @@ static json_t *member_for(dom_ctx_t *c, const json_t *idp, const char *account_i
 	return p;
 }
 
-int dom_sso_callback(dom_ctx_t *c, const json_t *query, const char *bind, bool secure,
-	sso_web_t *w, dom_err_t *e)
+int sso_signin_finish(dom_ctx_t *c, const json_t *idp, const char *account_id,
+	const char *idp_id, const json_t *claims, bool secure, sso_web_t *w, dom_err_t *e)
 {
-	memset(w, 0, sizeof *w);
-	const char *state = json_string_value(json_object_get(query, "state"));
-	const char *code = json_string_value(json_object_get(query, "code"));
-	const char *err = json_string_value(json_object_get(query, "error"));
-	if (!token_ok(state, SSO_STATE_MAX))
-		return refuse(c, NULL, NULL, "no_state", e);
-	char sh[SEC_SHA256_HEX], bh[SEC_SHA256_HEX];
-	sec_token_hash(state, sh);
-	/* Single use from here: a replayed or expired state finds nothing. */
-	json_t *flow = store_sso_flow_take(c->tx, "auth", sh, time_now_ms());
-	if (!flow)
-		return refuse(c, NULL, NULL, "unknown_or_used_state", e);
-	char account_id[64], idp_id[64];
-	snprintf(account_id, sizeof account_id, "%s", rec_str(flow, "account_id"));
-	snprintf(idp_id, sizeof idp_id, "%s", rec_str(flow, "idp_id"));
-	bool bound = token_ok(bind, B64_MAX);
-	if (bound) {
-		sec_token_hash(bind, bh);
-		bound = sodium_memcmp(bh, rec_str(flow, "browser_hash"), SEC_SHA256_HEX - 1) == 0;
-	}
-	json_decref(flow);
-	if (!bound)
-		return refuse(c, account_id, idp_id, "other_browser", e);
-	if (err)
-		return refuse(c, account_id, idp_id, "provider_error", e);
-	if (!code || !*code || strlen(code) > SSO_CODE_MAX)
-		return refuse(c, account_id, idp_id, "no_code", e);
-	json_t *idp = store_idp_get(c->tx, account_id, idp_id);
-	if (!idp || strcmp(rec_str(idp, "status"), "active") != 0) {
-		json_decref(idp);
-		return refuse(c, account_id, idp_id, "provider_disabled", e);
-	}
-	char *secret = dom_secret_open(c, account_id, "idp", idp_id, rec_str(idp, "client_secret"));
-	if (!secret) {
-		json_decref(idp);
-		return refuse(c, account_id, idp_id, "secret_unavailable", e);
-	}
-	char nonce[B64_MAX], verifier[B64_MAX];
-	derive(bind, "nonce", state, nonce);
-	derive(bind, "pkce", state, verifier);
-	json_t *claims = NULL;
 	const char *why = "refused";
-	int rc = dom_tx_pause(c, e);
-	if (rc == 0) {
-		rc = exchange(c, idp, secret, code, verifier, nonce, &claims, &why);
-		if (dom_tx_resume(c, e) != 0) {
-			json_decref(claims);
-			claims = NULL;
-			rc = -2;
-		}
-	}
-	sodium_memzero(secret, strlen(secret));
-	free(secret);
-	sodium_memzero(verifier, sizeof verifier);
-	if (rc == -2 || !c->tx) {
-		json_decref(idp);
-		return -1;
-	}
-	if (rc != OIDC_OK) {
-		json_decref(idp);
-		return refuse(c, account_id, idp_id, why, e);
-	}
 	json_t *person = member_for(c, idp, account_id, claims, &why);
-	json_decref(claims);
-	json_decref(idp);
 	if (!person)
-		return refuse(c, account_id, idp_id, why, e);
+		return sso_refuse(c, account_id, idp_id, why, e);
 	sec_policy_t pol;
 	dom_policy(c->tx, c->cfg, account_id, &pol);
 	if (c->source && !policy_ip_allowed(&pol, c->source)) {
 		json_decref(person);
-		return refuse(c, account_id, idp_id, "ip_not_allowed", e);
+		return sso_refuse(c, account_id, idp_id, "ip_not_allowed", e);
 	}
 	char handoff[B64_MAX], hh[SEC_SHA256_HEX];
-	random_b64(handoff);
+	sso_random_b64(handoff);
 	sec_token_hash(handoff, hh);
 	int64_t now = time_now_ms();
 	json_t *hf = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I}", "value_hash", hh, "kind",
@@ -519,17 +459,92 @@ int dom_sso_callback(dom_ctx_t *c, const json_t *query, const char *bind, bool s
 	if (src != 0)
 		return dom_fail(e, "internal", "", "the sign-in could not be recorded");
 	w->location = xstrdup("/?sso=1");
-	cookie_set(w->cookie[0], SSO_HANDOFF_COOKIE, handoff, SSO_HANDOFF_SECONDS, "Strict", secure);
-	cookie_set(w->cookie[1], SSO_BIND_COOKIE, "", 0, "Lax", secure);
+	sso_cookie_set(w->cookie[0], SSO_HANDOFF_COOKIE, handoff, SSO_HANDOFF_SECONDS, "Strict", secure);
+	sso_cookie_set(w->cookie[1], SSO_BIND_COOKIE, "", 0, "Lax", secure);
 	sodium_memzero(handoff, sizeof handoff);
 	return 0;
+}
+
+int dom_sso_callback(dom_ctx_t *c, const json_t *query, const char *bind, bool secure,
+	sso_web_t *w, dom_err_t *e)
+{
+	memset(w, 0, sizeof *w);
+	const char *state = json_string_value(json_object_get(query, "state"));
+	const char *code = json_string_value(json_object_get(query, "code"));
+	const char *err = json_string_value(json_object_get(query, "error"));
+	if (!sso_token_ok(state, SSO_STATE_MAX))
+		return sso_refuse(c, NULL, NULL, "no_state", e);
+	char sh[SEC_SHA256_HEX], bh[SEC_SHA256_HEX];
+	sec_token_hash(state, sh);
+	/* Single use from here: a replayed or expired state finds nothing. */
+	json_t *flow = store_sso_flow_take(c->tx, "auth", sh, time_now_ms());
+	if (!flow)
+		return sso_refuse(c, NULL, NULL, "unknown_or_used_state", e);
+	char account_id[64], idp_id[64];
+	snprintf(account_id, sizeof account_id, "%s", rec_str(flow, "account_id"));
+	snprintf(idp_id, sizeof idp_id, "%s", rec_str(flow, "idp_id"));
+	bool bound = sso_token_ok(bind, B64_MAX);
+	if (bound) {
+		sec_token_hash(bind, bh);
+		bound = sodium_memcmp(bh, rec_str(flow, "browser_hash"), SEC_SHA256_HEX - 1) == 0;
+	}
+	json_decref(flow);
+	if (!bound)
+		return sso_refuse(c, account_id, idp_id, "other_browser", e);
+	if (err)
+		return sso_refuse(c, account_id, idp_id, "provider_error", e);
+	if (!code || !*code || strlen(code) > SSO_CODE_MAX)
+		return sso_refuse(c, account_id, idp_id, "no_code", e);
+	json_t *idp = store_idp_get(c->tx, account_id, idp_id);
+	if (!idp || strcmp(rec_str(idp, "status"), "active") != 0) {
+		json_decref(idp);
+		return sso_refuse(c, account_id, idp_id, "provider_disabled", e);
+	}
+	if (strcmp(rec_str(idp, "type"), "oidc") != 0) {
+		json_decref(idp);
+		return sso_refuse(c, account_id, idp_id, "not_an_oidc_provider", e);
+	}
+	char *secret = dom_secret_open(c, account_id, "idp", idp_id, rec_str(idp, "client_secret"));
+	if (!secret) {
+		json_decref(idp);
+		return sso_refuse(c, account_id, idp_id, "secret_unavailable", e);
+	}
+	char nonce[B64_MAX], verifier[B64_MAX];
+	sso_derive(bind, "nonce", state, nonce);
+	sso_derive(bind, "pkce", state, verifier);
+	json_t *claims = NULL;
+	const char *why = "refused";
+	int rc = dom_tx_pause(c, e);
+	if (rc == 0) {
+		rc = exchange(c, idp, secret, code, verifier, nonce, &claims, &why);
+		if (dom_tx_resume(c, e) != 0) {
+			json_decref(claims);
+			claims = NULL;
+			rc = -2;
+		}
+	}
+	sodium_memzero(secret, strlen(secret));
+	free(secret);
+	sodium_memzero(verifier, sizeof verifier);
+	if (rc == -2 || !c->tx) {
+		json_decref(idp);
+		return -1;
+	}
+	if (rc != OIDC_OK) {
+		json_decref(idp);
+		return sso_refuse(c, account_id, idp_id, why, e);
+	}
+	rc = sso_signin_finish(c, idp, account_id, idp_id, claims, secure, w, e);
+	json_decref(claims);
+	json_decref(idp);
+	return rc;
 }
 
 int dom_sso_session(dom_ctx_t *c, const char *handoff, bool secure, sso_web_t *w, json_t **out,
 	dom_err_t *e)
 {
 	memset(w, 0, sizeof *w);
-	if (!token_ok(handoff, B64_MAX))
+	if (!sso_token_ok(handoff, B64_MAX))
 		return dom_fail(e, "sso-failed", "", "the sign-in was refused (%s)", "no_handoff");
 	char hh[SEC_SHA256_HEX];
 	sec_token_hash(handoff, hh);
@@ -551,6 +566,6 @@ int dom_sso_session(dom_ctx_t *c, const char *handoff, bool secure, sso_web_t *w
 	json_decref(person);
 	json_decref(f);
 	if (rc == 0)
-		cookie_set(w->cookie[0], SSO_HANDOFF_COOKIE, "", 0, "Strict", secure);
+		sso_cookie_set(w->cookie[0], SSO_HANDOFF_COOKIE, "", 0, "Strict", secure);
 	return rc;
 }

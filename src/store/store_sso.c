@@ -1,13 +1,20 @@
 /* SQL of single sign-on (see store_sso.h), in the subset both backends accept. */
 #include "store_sso.h"
 
+#include <stdio.h>
+#include <string.h>
+
 #include "store_int.h"
 
 static const char *const idp_cols[] = { "id", "account_id", "type", "name", "issuer",
 	"client_id", "client_secret", "token_auth", "scopes", "provisioning", "role_claim",
 	"role_map", "default_role", "status", "created_at", "updated_at", NULL };
-#define IDP_COLS "id, account_id, type, name, issuer, client_id, client_secret, token_auth," \
-	" scopes, provisioning, role_claim, role_map, default_role, status, created_at, updated_at"
+/* A provider with, for SAML, its public settings (NULL for OIDC). */
+#define IDP_COLS "p.id, p.account_id, p.type, p.name, p.issuer, p.client_id, p.client_secret," \
+	" p.token_auth, p.scopes, p.provisioning, p.role_claim, p.role_map, p.default_role," \
+	" p.status, p.created_at, p.updated_at, s.sp_entity_id, s.acs_url, s.email_attribute," \
+	" s.metadata_url AS saml_metadata_url"
+#define IDP_FROM " FROM identity_providers p LEFT JOIN saml_providers s ON s.idp_id = p.id"
 
 int store_idp_insert(store_tx_t *tx, const json_t *idp)
 {
@@ -16,15 +23,15 @@ int store_idp_insert(store_tx_t *tx, const json_t *idp)
 
 json_t *store_idp_get(store_tx_t *tx, const char *account_id, const char *id)
 {
-	return sq_one(tx, "SELECT " IDP_COLS " FROM identity_providers WHERE id=? AND account_id=?"
-		" AND deleted_at IS NULL", "ss", id, account_id);
+	return sq_one(tx, "SELECT " IDP_COLS IDP_FROM " WHERE p.id=? AND p.account_id=?"
+		" AND p.deleted_at IS NULL", "ss", id, account_id);
 }
 
 int store_idp_list(store_tx_t *tx, const char *account_id, const char *cursor, int limit,
 	store_page_t *out)
 {
-	return sq_page_finish(sq_rows(tx, "SELECT rowid AS _k, " IDP_COLS " FROM identity_providers"
-		" WHERE rowid > ? AND account_id=? AND deleted_at IS NULL ORDER BY rowid LIMIT ?",
+	return sq_page_finish(sq_rows(tx, "SELECT p.rowid AS _k, " IDP_COLS IDP_FROM
+		" WHERE p.rowid > ? AND p.account_id=? AND p.deleted_at IS NULL ORDER BY p.rowid LIMIT ?",
 		"isn", sq_cursor(cursor, 0), account_id, limit + 1), limit, out);
 }
 
@@ -81,4 +88,71 @@ json_t *store_sso_flow_take(store_tx_t *tx, const char *kind, const char *value_
 		return NULL;
 	}
 	return row;
+}
+
+/* ---- SAML ---- */
+
+static const char *const saml_cols[] = { "idp_id", "account_id", "idp_metadata", "metadata_url",
+	"sp_entity_id", "acs_url", "sp_cert", "sp_key", "email_attribute", NULL };
+
+int store_saml_insert(store_tx_t *tx, const json_t *saml)
+{
+	return sq_insert(tx, "saml_providers", saml_cols, saml);
+}
+
+json_t *store_saml_get(store_tx_t *tx, const char *account_id, const char *idp_id)
+{
+	return sq_one(tx, "SELECT s.idp_id, s.account_id, s.idp_metadata, s.metadata_url,"
+		" s.sp_entity_id, s.acs_url, s.sp_cert, s.sp_key, s.email_attribute"
+		" FROM saml_providers s JOIN identity_providers p ON p.id = s.idp_id"
+		" WHERE s.idp_id=? AND s.account_id=? AND p.deleted_at IS NULL", "ss", idp_id,
+		account_id);
+}
+
+int store_saml_update(store_tx_t *tx, const char *account_id, const char *idp_id,
+	const json_t *fields)
+{
+	static const char *const allowed[] = { "idp_metadata", "metadata_url", "email_attribute",
+		NULL };
+	json_t *row = store_saml_get(tx, account_id, idp_id);
+	if (!row)
+		return STORE_NOTFOUND;
+	json_decref(row);
+	/* sq_update keys on "id": saml_providers keys on idp_id. */
+	const char *k;
+	json_t *v;
+	int rc = STORE_OK;
+	json_object_foreach((json_t *)fields, k, v) {
+		bool ok = false;
+		for (int i = 0; allowed[i]; i++)
+			ok = ok || strcmp(allowed[i], k) == 0;
+		if (!ok || !json_is_string(v))
+			return STORE_ERROR;
+	}
+	for (int i = 0; allowed[i] && rc == STORE_OK; i++) {
+		const char *val = json_string_value(json_object_get(fields, allowed[i]));
+		if (!val)
+			continue;
+		char sql[128];
+		snprintf(sql, sizeof sql, "UPDATE saml_providers SET %s=? WHERE idp_id=? AND account_id=?",
+			allowed[i]);
+		rc = sq_exec(tx, true, sql, "sss", val, idp_id, account_id);
+	}
+	return rc;
+}
+
+int store_saml_assertion_use(store_tx_t *tx, const char *idp_id, const char *assertion_id,
+	int64_t expires_at, int64_t now)
+{
+	int rc = sq_exec(tx, false, "DELETE FROM saml_assertions WHERE expires_at < ?", "i", now);
+	if (rc != STORE_OK)
+		return rc;
+	json_t *seen = sq_one(tx, "SELECT assertion_id FROM saml_assertions WHERE idp_id=?"
+		" AND assertion_id=?", "ss", idp_id, assertion_id);
+	if (seen) {
+		json_decref(seen);
+		return STORE_CONFLICT;
+	}
+	return sq_exec(tx, false, "INSERT INTO saml_assertions (idp_id, assertion_id, expires_at)"
+		" VALUES (?, ?, ?)", "ssi", idp_id, assertion_id, expires_at);
 }

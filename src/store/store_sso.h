@@ -36,4 +36,21 @@ int store_sso_flow_insert(store_tx_t *tx, const json_t *flow);
  * (unknown, used, expired: the caller cannot tell, and need not). */
 json_t *store_sso_flow_take(store_tx_t *tx, const char *kind, const char *value_hash, int64_t now);
 
+/* A SAML provider's own record (migration 0028): {idp_id, account_id,
+ * idp_metadata, metadata_url, sp_entity_id, acs_url, sp_cert, sp_key
+ * (sealed), email_attribute}. store_idp_get and store_idp_list add
+ * sp_entity_id, acs_url, email_attribute and saml_metadata_url to a
+ * provider's record (null for OIDC). */
+int store_saml_insert(store_tx_t *tx, const json_t *saml);
+/* The SAML record of a live provider of account_id, or NULL. */
+json_t *store_saml_get(store_tx_t *tx, const char *account_id, const char *idp_id);
+/* Sets the given keys (idp_metadata, metadata_url, email_attribute). */
+int store_saml_update(store_tx_t *tx, const char *account_id, const char *idp_id,
+	const json_t *fields);
+/* Records that assertion_id of idp_id was used, to be remembered until
+ * expires_at (ms); drops the ids expired before now. STORE_OK, or
+ * STORE_CONFLICT when it was used already (a replay). */
+int store_saml_assertion_use(store_tx_t *tx, const char *idp_id, const char *assertion_id,
+	int64_t expires_at, int64_t now);
+
 #endif

@@ -78,6 +78,8 @@ static const struct policy {
 	{ "sso.start", "", true, false, true },
 	{ "sso.callback", "", true, false, true },
 	{ "sso.session", "", true, false, true },
+	{ "sso.saml_metadata", "", true, false, true },
+	{ "sso.saml_acs", "", true, false, true },
 	{ "sessions.delete", "", false, false, true },
 	{ "me.get", "", false, false, true },
 	{ "me.update", "", false, false, true },
@@ -909,7 +911,8 @@ static void prepare(struct world *w, const struct route *r, struct actor *p, str
 	if (strcmp(a, "sessions.create") == 0) {
 		c->ok_status = 422; /* {} lacks the password: nobody logs in */
 		c->note = "empty body";
-	} else if (strcmp(a, "sso.start") == 0) {
+	} else if (strcmp(a, "sso.start") == 0 || strcmp(a, "sso.saml_metadata") == 0 ||
+		   strcmp(a, "sso.saml_acs") == 0) {
 		copy(cell_idp, sizeof cell_idp, "idp_none"); /* nothing is fetched */
 		c->ok_status = 404;
 		c->ok_kind = "not-found";

@@ -252,14 +252,20 @@ static LassoServer *sp_server(const saml_sp_t *sp, const char *idp_xml, const ch
 		*why = "saml_unavailable";
 		return NULL;
 	}
+	/* No certificate for the server: the HTTP-Redirect binding signs the
+	 * query (no KeyInfo to fill) and decryption takes the key alone; the
+	 * IdP has our certificate from the SP metadata. xmlsec 1.2.37 (Debian
+	 * 12) leaks a BIO for every certificate Lasso hands it in memory. */
 	char *md = saml_sp_metadata(sp);
-	LassoServer *s = md ? lasso_server_new_from_buffers(md, sp->key_pem, NULL, sp->cert_pem)
-			    : NULL;
+	LassoServer *s = md ? lasso_server_new_from_buffers(md, sp->key_pem, NULL, NULL) : NULL;
 	free(md);
 	if (!s) {
 		*why = "sp_keys_unusable";
 		return NULL;
 	}
+	/* Lasso signs with RSA-SHA1 unless told otherwise (the default setter
+	 * is not exported): our AuthnRequests are signed with RSA-SHA256. */
+	s->signature_method = LASSO_SIGNATURE_METHOD_RSA_SHA256;
 	LassoProvider *p = idp_provider(idp_xml, idp_xml ? strlen(idp_xml) : 0, why);
 	if (!p) {
 		g_object_unref(s);
@@ -456,6 +462,45 @@ static const char *conditions_check(const LassoSamlp2StatusResponse *resp,
 	return NULL;
 }
 
+#define DSIG_NS "http://www.w3.org/2000/09/xmldsig#"
+
+/* Whether an algorithm URI names SHA-1 (rsa-sha1, dsa-sha1, hmac-sha1,
+ * ecdsa-sha1, the sha1 digest). */
+static bool sha1_named(const xmlChar *alg)
+{
+	if (!alg)
+		return false;
+	size_t n = strlen((const char *)alg);
+	return n >= 4 && g_ascii_strcasecmp((const char *)alg + n - 4, "sha1") == 0;
+}
+
+/* Whether a signature in the tree under root (walked without recursion)
+ * uses SHA-1 for its signature or one of its digests. */
+static bool sha1_signed(xmlNode *root)
+{
+	xmlNode *n = root;
+	while (n) {
+		if (n->type == XML_ELEMENT_NODE && n->ns && n->ns->href &&
+		    strcmp((const char *)n->ns->href, DSIG_NS) == 0 &&
+		    (strcmp((const char *)n->name, "SignatureMethod") == 0 ||
+		     strcmp((const char *)n->name, "DigestMethod") == 0)) {
+			xmlChar *alg = xmlGetNoNsProp(n, (const xmlChar *)"Algorithm");
+			bool weak = sha1_named(alg);
+			xmlFree(alg);
+			if (weak)
+				return true;
+		}
+		if (n->children) {
+			n = n->children;
+			continue;
+		}
+		while (n && n != root && !n->next)
+			n = n->parent;
+		n = n && n != root ? n->next : NULL;
+	}
+	return false;
+}
+
 /* Maps the status of Lasso's processing to a reason. */
 static const char *lasso_reason(int rc)
 {
@@ -533,6 +578,12 @@ int saml_response_check(const saml_sp_t *sp, const char *idp_xml, const char *b6
 				bad = "malformed_response";
 			else if (!signed_resp && !signed_as)
 				bad = "unsigned";
+			else if (!sp->allow_sha1 &&
+				 (sha1_signed(lasso_node_get_original_xmlnode(LASSO_NODE(resp))) ||
+				  sha1_signed(lasso_node_get_original_xmlnode(LASSO_NODE(as)))))
+				/* SHA-1 signatures can be forged (chosen-prefix
+				 * collisions): refused unless allowed for this IdP. */
+				bad = "sha1_signature";
 			else
 				bad = conditions_check(&resp->parent, as, idp_id, sp, x, &until);
 			if (bad) {

@@ -4,7 +4,8 @@
  * Response posted to the assertion consumer service (HTTP-POST binding).
  * Lasso parses the messages and checks every XML signature and decrypts
  * encrypted assertions; this module adds what faxvault requires on top:
- * a signature (on the response or on the assertion), exactly one
+ * a signature (on the response or on the assertion), none made with
+ * SHA-1 unless allowed, exactly one
  * assertion, the issuer, audience, Recipient/Destination, NotBefore and
  * NotOnOrAfter with skew, and InResponseTo of our request.
  *
@@ -16,6 +17,7 @@
 #define FV_SAML_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -45,6 +47,9 @@ typedef struct saml_sp {
 	/* The attribute holding the e-mail address; "" or NULL: the NameID,
 	 * which must then be of format emailAddress. */
 	const char *email_attribute;
+	/* Accept responses signed with SHA-1 (RSA-SHA1, or SHA-1 digests);
+	 * false: refused as "sha1_signature". */
+	bool allow_sha1;
 } saml_sp_t;
 
 /* The SP's metadata (a new string the caller frees), or NULL. */

@@ -40,7 +40,7 @@ static json_t *idp_public(const json_t *p)
 	json_t *map = json_loads(rec_str(p, "role_map"), 0, NULL);
 	if (strcmp(rec_str(p, "type"), "saml") == 0)
 		return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:s, s:s, s:o, s:o,"
-			" s:{s:s, s:s, s:s}}",
+			" s:b, s:{s:s, s:s, s:s}}",
 			"id", rec_str(p, "id"), "type", "saml", "name", rec_str(p, "name"),
 			"idp_entity_id", rec_str(p, "issuer"), "metadata_url",
 			rec_str(p, "saml_metadata_url"), "email_attribute", rec_str(p, "email_attribute"),
@@ -49,7 +49,8 @@ static json_t *idp_public(const json_t *p)
 			json_is_object(map) ? map : (json_decref(map), json_object()), "default_role",
 			rec_str(p, "default_role"), "status", rec_str(p, "status"), "created_at",
 			time_json(json_object_get(p, "created_at")), "updated_at",
-			time_json(json_object_get(p, "updated_at")), "sp", "entity_id",
+			time_json(json_object_get(p, "updated_at")), "allow_sha1",
+			json_integer_value(json_object_get(p, "allow_sha1")) != 0, "sp", "entity_id",
 			rec_str(p, "sp_entity_id"), "acs_url", rec_str(p, "acs_url"), "metadata_url",
 			rec_str(p, "sp_entity_id"));
 	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:s, s:s, s:s, s:s, s:o, s:s, s:s, s:o, s:o}",
@@ -200,11 +201,25 @@ static char *saml_metadata_of(dom_ctx_t *c, const json_t *body, const char **url
 	return doc;
 }
 
+/* allow_sha1 of body: -1 absent, 0 or 1; -2 with e set when not a boolean. */
+static int saml_sha1_of(const json_t *body, dom_err_t *e)
+{
+	const json_t *v = json_object_get(body, "allow_sha1");
+	if (!v)
+		return -1;
+	if (!json_is_boolean(v)) {
+		dom_fail(e, "validation-failed", "allow_sha1", "%s must be true or false", "allow_sha1");
+		return -2;
+	}
+	return json_is_true(v) ? 1 : 0;
+}
+
 static int saml_create(dom_ctx_t *c, const json_t *a, const json_t *body, json_t **out,
 	dom_err_t *e)
 {
 	static const char *const allowed[] = { "type", "name", "metadata_xml", "metadata_url",
-		"email_attribute", "role_attribute", "role_map", "default_role", "provisioning", NULL };
+		"email_attribute", "role_attribute", "role_map", "default_role", "provisioning",
+		"allow_sha1", NULL };
 	const char *email_attr, *role_attr, *url;
 	char *map_txt = NULL;
 	char entity[OIDC_URL_MAX + 1];
@@ -213,6 +228,11 @@ static int saml_create(dom_ctx_t *c, const json_t *a, const json_t *body, json_t
 	    idp_text(body, "role_attribute", false, IDP_NAME_MAX * 2, &role_attr, e) ||
 	    idp_fields(body, false, &map_txt, e))
 		return -1;
+	int sha1 = saml_sha1_of(body, e);
+	if (sha1 == -2) {
+		free(map_txt);
+		return -1;
+	}
 	char *doc = saml_metadata_of(c, body, &url, entity, e);
 	if (!doc) {
 		free(map_txt);
@@ -244,15 +264,16 @@ static int saml_create(dom_ctx_t *c, const json_t *a, const json_t *body, json_t
 		const char *v = json_string_value(json_object_get(body, opt[i][0]));
 		json_object_set_new(rec, opt[i][0], json_string(v ? v : opt[i][1]));
 	}
-	json_t *srec = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s?, s:s}", "idp_id", id,
+	json_t *srec = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s?, s:s, s:I}", "idp_id", id,
 		"account_id", acc, "idp_metadata", doc, "metadata_url", url, "sp_entity_id", sp_entity,
 		"acs_url", acs, "sp_cert", cert ? cert : "", "sp_key", sealed, "email_attribute",
-		email_attr ? email_attr : "");
+		email_attr ? email_attr : "", "allow_sha1", (json_int_t)(sha1 == 1));
 	int rc = sealed && cert && srec ? store_idp_insert(c->tx, rec) : STORE_ERROR;
 	if (rc == STORE_OK)
 		rc = store_saml_insert(c->tx, srec);
-	json_t *detail = json_pack("{s:s, s:s, s:s, s:s}", "type", "saml", "idp_entity_id", entity,
-		"provisioning", rec_str(rec, "provisioning"), "metadata_url", url);
+	json_t *detail = json_pack("{s:s, s:s, s:s, s:s, s:b}", "type", "saml", "idp_entity_id",
+		entity, "provisioning", rec_str(rec, "provisioning"), "metadata_url", url, "allow_sha1",
+		sha1 == 1);
 	if (rc == STORE_OK)
 		rc = dom_audit(c, "idp.create", id, acc, "success", detail);
 	json_decref(detail);
@@ -274,13 +295,14 @@ static int saml_create(dom_ctx_t *c, const json_t *a, const json_t *body, json_t
 }
 
 /* PATCH of a SAML provider: name, provisioning, role_attribute, role_map,
- * default_role, status, email_attribute, and new metadata (metadata_xml or
- * metadata_url: the IdP rotated its keys). */
+ * default_role, status, email_attribute, allow_sha1, and new metadata
+ * (metadata_xml or metadata_url: the IdP rotated its keys). */
 static int saml_update(dom_ctx_t *c, const json_t *a, const char *id, const json_t *body,
 	json_t **out, dom_err_t *e)
 {
 	static const char *const allowed[] = { "name", "provisioning", "role_attribute", "role_map",
-		"default_role", "status", "email_attribute", "metadata_xml", "metadata_url", NULL };
+		"default_role", "status", "email_attribute", "metadata_xml", "metadata_url", "allow_sha1",
+		NULL };
 	static const char *const plain[] = { "name", "provisioning", "default_role", "status", NULL };
 	const char *status, *email_attr, *role_attr, *url = NULL;
 	char *map_txt = NULL;
@@ -294,7 +316,8 @@ static int saml_update(dom_ctx_t *c, const json_t *a, const char *id, const json
 	if (role_attr && strlen(role_attr) > IDP_NAME_MAX * 2)
 		return dom_fail(e, "validation-failed", "role_attribute",
 			"\"role_attribute\" is at most 200 characters");
-	if (idp_fields(body, false, &map_txt, e))
+	int sha1 = saml_sha1_of(body, e);
+	if (sha1 == -2 || idp_fields(body, false, &map_txt, e))
 		return -1;
 	const char *acc = rec_str(a, "id");
 	char *doc = NULL;
@@ -324,6 +347,10 @@ static int saml_update(dom_ctx_t *c, const json_t *a, const char *id, const json
 	if (email_attr) {
 		json_object_set_new(sf, "email_attribute", json_string(email_attr));
 		json_object_set_new(detail, "email_attribute", json_string(email_attr));
+	}
+	if (sha1 >= 0) {
+		json_object_set_new(sf, "allow_sha1", json_integer(sha1));
+		json_object_set_new(detail, "allow_sha1", json_boolean(sha1));
 	}
 	if (doc) {
 		json_object_set_new(f, "issuer", json_string(entity));

@@ -105,7 +105,8 @@ static void sp_of(const json_t *saml, const char *key, saml_sp_t *sp)
 	*sp = (saml_sp_t){ .entity_id = rec_str(saml, "sp_entity_id"),
 		.acs_url = rec_str(saml, "acs_url"), .key_pem = key,
 		.cert_pem = rec_str(saml, "sp_cert"),
-		.email_attribute = rec_str(saml, "email_attribute") };
+		.email_attribute = rec_str(saml, "email_attribute"),
+		.allow_sha1 = json_integer_value(json_object_get(saml, "allow_sha1")) != 0 };
 }
 
 /* The live SAML provider of an active account (new references), or -1. */

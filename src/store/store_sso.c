@@ -13,7 +13,7 @@ static const char *const idp_cols[] = { "id", "account_id", "type", "name", "iss
 #define IDP_COLS "p.id, p.account_id, p.type, p.name, p.issuer, p.client_id, p.client_secret," \
 	" p.token_auth, p.scopes, p.provisioning, p.role_claim, p.role_map, p.default_role," \
 	" p.status, p.created_at, p.updated_at, s.sp_entity_id, s.acs_url, s.email_attribute," \
-	" s.metadata_url AS saml_metadata_url"
+	" s.metadata_url AS saml_metadata_url, s.allow_sha1"
 #define IDP_FROM " FROM identity_providers p LEFT JOIN saml_providers s ON s.idp_id = p.id"
 
 int store_idp_insert(store_tx_t *tx, const json_t *idp)
@@ -93,7 +93,7 @@ json_t *store_sso_flow_take(store_tx_t *tx, const char *kind, const char *value_
 /* ---- SAML ---- */
 
 static const char *const saml_cols[] = { "idp_id", "account_id", "idp_metadata", "metadata_url",
-	"sp_entity_id", "acs_url", "sp_cert", "sp_key", "email_attribute", NULL };
+	"sp_entity_id", "acs_url", "sp_cert", "sp_key", "email_attribute", "allow_sha1", NULL };
 
 int store_saml_insert(store_tx_t *tx, const json_t *saml)
 {
@@ -103,7 +103,7 @@ int store_saml_insert(store_tx_t *tx, const json_t *saml)
 json_t *store_saml_get(store_tx_t *tx, const char *account_id, const char *idp_id)
 {
 	return sq_one(tx, "SELECT s.idp_id, s.account_id, s.idp_metadata, s.metadata_url,"
-		" s.sp_entity_id, s.acs_url, s.sp_cert, s.sp_key, s.email_attribute"
+		" s.sp_entity_id, s.acs_url, s.sp_cert, s.sp_key, s.email_attribute, s.allow_sha1"
 		" FROM saml_providers s JOIN identity_providers p ON p.id = s.idp_id"
 		" WHERE s.idp_id=? AND s.account_id=? AND p.deleted_at IS NULL", "ss", idp_id,
 		account_id);
@@ -113,7 +113,7 @@ int store_saml_update(store_tx_t *tx, const char *account_id, const char *idp_id
 	const json_t *fields)
 {
 	static const char *const allowed[] = { "idp_metadata", "metadata_url", "email_attribute",
-		NULL };
+		"allow_sha1", NULL };
 	json_t *row = store_saml_get(tx, account_id, idp_id);
 	if (!row)
 		return STORE_NOTFOUND;
@@ -126,17 +126,19 @@ int store_saml_update(store_tx_t *tx, const char *account_id, const char *idp_id
 		bool ok = false;
 		for (int i = 0; allowed[i]; i++)
 			ok = ok || strcmp(allowed[i], k) == 0;
-		if (!ok || !json_is_string(v))
+		if (!ok || !(json_is_string(v) || (strcmp(k, "allow_sha1") == 0 && json_is_integer(v))))
 			return STORE_ERROR;
 	}
 	for (int i = 0; allowed[i] && rc == STORE_OK; i++) {
-		const char *val = json_string_value(json_object_get(fields, allowed[i]));
+		const json_t *val = json_object_get(fields, allowed[i]);
 		if (!val)
 			continue;
 		char sql[128];
 		snprintf(sql, sizeof sql, "UPDATE saml_providers SET %s=? WHERE idp_id=? AND account_id=?",
 			allowed[i]);
-		rc = sq_exec(tx, true, sql, "sss", val, idp_id, account_id);
+		rc = json_is_integer(val)
+			? sq_exec(tx, true, sql, "iss", (int64_t)json_integer_value(val), idp_id, account_id)
+			: sq_exec(tx, true, sql, "sss", json_string_value(val), idp_id, account_id);
 	}
 	return rc;
 }

@@ -38,13 +38,15 @@ json_t *store_sso_flow_take(store_tx_t *tx, const char *kind, const char *value_
 
 /* A SAML provider's own record (migration 0028): {idp_id, account_id,
  * idp_metadata, metadata_url, sp_entity_id, acs_url, sp_cert, sp_key
- * (sealed), email_attribute}. store_idp_get and store_idp_list add
- * sp_entity_id, acs_url, email_attribute and saml_metadata_url to a
- * provider's record (null for OIDC). */
+ * (sealed), email_attribute, allow_sha1 (0 or 1)}. store_idp_get and
+ * store_idp_list add sp_entity_id, acs_url, email_attribute,
+ * saml_metadata_url and allow_sha1 to a provider's record (null for
+ * OIDC). */
 int store_saml_insert(store_tx_t *tx, const json_t *saml);
 /* The SAML record of a live provider of account_id, or NULL. */
 json_t *store_saml_get(store_tx_t *tx, const char *account_id, const char *idp_id);
-/* Sets the given keys (idp_metadata, metadata_url, email_attribute). */
+/* Sets the given keys (idp_metadata, metadata_url, email_attribute:
+ * strings; allow_sha1: an integer). */
 int store_saml_update(store_tx_t *tx, const char *account_id, const char *idp_id,
 	const json_t *fields);
 /* Records that assertion_id of idp_id was used, to be remembered until

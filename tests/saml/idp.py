@@ -18,7 +18,8 @@
 # "tamper" (the e-mail changed after signing), "wrap" (a second, unsigned
 # assertion for another person put before the signed one), "audience",
 # "recipient", "expired", "skew" (NotBefore 60 s ahead), "future" (NotBefore
-# 10 minutes ahead), "encrypt" (the assertion encrypted for the SP).
+# 10 minutes ahead), "encrypt" (the assertion encrypted for the SP), "sha1"
+# (signed with RSA-SHA1 and SHA-1 digests).
 #
 # Usage: idp.py PORTFILE WORKDIR
 import base64
@@ -73,9 +74,9 @@ def iso(dt):
     return dt.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def server_for(md, key, crt, sp):
+def server_for(md, key, crt, sp, method=lasso.SIGNATURE_METHOD_RSA_SHA256):
     s = lasso.Server.newFromBuffers(md, key, None, crt)
-    s.signatureMethod = lasso.SIGNATURE_METHOD_RSA_SHA256
+    s.signatureMethod = method
     s.addProviderFromBuffer(lasso.PROVIDER_ROLE_SP, sp)
     return s
 
@@ -95,6 +96,8 @@ def answer(query, md):
     mode = nxt.get("mode", "")
     email = nxt.get("email", "u@clinic.example")
     server = server_for(md, KEY, CRT, sp)
+    if mode == "sha1":
+        server = server_for(md, KEY, CRT, sp, lasso.SIGNATURE_METHOD_RSA_SHA1)
     if mode == "other_key":
         server = server_for(md, OTHER_KEY, OTHER_CRT, sp)
     if mode == "recipient":  # the IdP believes the SP's ACS is elsewhere

@@ -38,6 +38,8 @@ CREATE INDEX identity_providers_account ON identity_providers (account_id) WHERE
 -- The SP's key pair is made per provider: sp_key is sealed under the
 -- account's key (secrets.h, purpose "saml", owner the provider's id);
 -- sp_entity_id and acs_url are fixed at creation (an IdP knows them).
+-- allow_sha1 (0 or 1): responses signed with SHA-1 are accepted (refused
+-- by default).
 CREATE TABLE saml_providers (
   idp_id          TEXT PRIMARY KEY REFERENCES identity_providers(id),
   account_id      TEXT NOT NULL,
@@ -47,7 +49,8 @@ CREATE TABLE saml_providers (
   acs_url         TEXT NOT NULL,
   sp_cert         TEXT NOT NULL,
   sp_key          TEXT NOT NULL,
-  email_attribute TEXT NOT NULL DEFAULT ''
+  email_attribute TEXT NOT NULL DEFAULT '',
+  allow_sha1      INTEGER NOT NULL DEFAULT 0
 );
 
 -- The ids of the assertions accepted, kept until they expire: a second

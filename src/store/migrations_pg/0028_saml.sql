@@ -15,7 +15,8 @@ CREATE TABLE saml_providers (
   acs_url         TEXT NOT NULL,
   sp_cert         TEXT NOT NULL,
   sp_key          TEXT NOT NULL,
-  email_attribute TEXT NOT NULL DEFAULT ''
+  email_attribute TEXT NOT NULL DEFAULT '',
+  allow_sha1      BIGINT NOT NULL DEFAULT 0
 );
 
 -- The replay cache of accepted assertions.

@@ -22,6 +22,13 @@
 # the provider, as OpenID Connect has it), the code (in the callback URL),
 # the binding and handoff cookies and the session they give. Those URLs
 # are the protocol's, not ours: the flow runs with curl outside req.
+# SAML (tests/saml/idp.py, a Lasso identity provider): a sign-in whose
+# assertion comes encrypted; the RelayState, the binding and handoff
+# cookies and the session are searched like the others, and the service
+# provider's private key, which the service makes, uses (to sign the
+# AuthnRequest and to decrypt) and never hands out, is searched from its
+# certificate alone (tests/saml/key_hits.py) in the same places and in the
+# bodies of the SAML answers (the provider, the SP metadata, the ACS).
 # Last, a database as an older version left it (those three secrets in
 # clear) is sealed at the next start, and the secrets still work.
 . "$(dirname "$0")/lib.sh"
@@ -62,6 +69,19 @@ node "$OIDC_DIR/scripted_idp.mjs" "$TMP/idp.port" faxvault "$IDP_SECRET" >"$TMP/
 IDP_PID=$!
 trap 'kill "$IDP_PID" 2>/dev/null; kill "$RECV_PID" 2>/dev/null; wait "$RECV_PID" 2>/dev/null; cleanup' EXIT
 poll_until 300 test -s "$TMP/idp.port" || { echo "the OpenID Connect provider did not start"; cat "$TMP/idp.log"; exit 1; }
+SAML_DIR="$(cd "$(dirname "$0")/../../saml" && pwd)"
+/usr/bin/python3 -c 'import lasso' 2>/dev/null || { echo "python3-lasso missing: run scripts/install-deps"; exit 1; }
+mkdir -p "$TMP/samlidp"
+/usr/bin/python3 "$SAML_DIR/idp.py" "$TMP/samlidp.port" "$TMP/samlidp" >"$TMP/samlidp.log" 2>&1 &
+SAML_PID=$!
+stop_helpers() {
+	kill "$SAML_PID" "$IDP_PID" "$RECV_PID" 2>/dev/null
+	wait "$RECV_PID" 2>/dev/null
+	[ ${#MAILING[@]} -gt 0 ] && postfix_stop
+	cleanup
+}
+trap stop_helpers EXIT
+poll_until 300 test -s "$TMP/samlidp.port" || { echo "the SAML identity provider did not start"; cat "$TMP/samlidp.log"; exit 1; }
 fax_setup --set log.level=debug --set webhooks.allow_cidrs=127.0.0.1/32 --set sso.allow_cidrs=127.0.0.1/32 "${MAILING[@]}" 2>"$TMP/daemon.err"
 keep "$(jq -r .password "$TMP/boot.json")" "operator password"
 keep "$OP" "operator session"
@@ -116,6 +136,44 @@ SSO_TOKEN=$(curl -s -X POST -b "$TMP/ssojar" "$BASE/v1/sso/session" | jq -r .tok
 keep "$SSO_TOKEN" "session from single sign-on"
 req GET /v1/me "$SSO_TOKEN"
 expect_jq '.email == "owner@secret.example"' "the single sign-on's session works"
+
+SAML_BASE="http://127.0.0.1:$(cat "$TMP/samlidp.port")"
+BODIES="$TMP/saml-bodies"
+req POST "/v1/accounts/$ACC/identity-providers" "$OWNER" "{\"type\":\"saml\",\"metadata_url\":\"$SAML_BASE/metadata\"}"
+expect_status 201 "a SAML identity provider (its SP key pair made by the service)"
+SAML_IDP=$(jqr .id); printf '%s\n' "$BODY" >>"$BODIES"
+req GET "/v1/accounts/$ACC/identity-providers/$SAML_IDP" "$OWNER"
+printf '%s\n' "$BODY" >>"$BODIES"
+curl -s -D "$TMP/spmd.h" -o "$TMP/sp.xml" "$BASE/v1/sso/$ACC/$SAML_IDP/saml/metadata"
+cat "$TMP/sp.xml" >>"$BODIES"; { echo "> GET saml/metadata"; cat "$TMP/spmd.h"; } >>"$TMP/exchanges"
+SP_CERT=$(sed -n 's/.*<ds:X509Certificate>\([^<]*\)<.*/\1/p' "$TMP/sp.xml" | head -n 1)
+[ -n "$SP_CERT" ] && ok || fail "the SP metadata holds the SP's certificate"
+printf '%s\n' "$SP_CERT" >"$TMP/sp.crt"
+curl -sf -X POST --data-binary @"$TMP/sp.xml" "$SAML_BASE/sp" >/dev/null
+curl -sf -X POST --data-binary '{"next":{"mode":"encrypt","email":"owner@secret.example"}}' "$SAML_BASE/control" >/dev/null
+curl -s -o /dev/null -D "$TMP/saml1" -c "$TMP/samljar" "$BASE/v1/sso/$ACC/$SAML_IDP/start"
+keep "$(awk '$6 == "fv_sso_b" { print $7 }' "$TMP/samljar")" "SAML binding cookie"
+curl -s -o "$TMP/samlpage" "$(sed -n 's/^[Ll]ocation: \(.*\)\r$/\1/p' "$TMP/saml1")"
+SAMLRESP=$(sed -n 's/.*name="SAMLResponse" value="\([^"]*\)".*/\1/p' "$TMP/samlpage")
+RELAY=$(sed -n 's/.*name="RelayState" value="\([^"]*\)".*/\1/p' "$TMP/samlpage")
+keep "$RELAY" "SAML RelayState"
+base64 -d <<<"$SAMLRESP" 2>/dev/null | grep -q EncryptedAssertion && ok || fail "the IdP encrypted the assertion for the SP"
+curl -s -o "$TMP/acs.body" -D "$TMP/acs.h" -c "$TMP/samljar" -b "$TMP/samljar" -H 'Content-Type: application/x-www-form-urlencoded' \
+	--data-urlencode "SAMLResponse=$SAMLRESP" --data-urlencode "RelayState=$RELAY" "$BASE/v1/sso/$ACC/$SAML_IDP/saml/acs"
+cat "$TMP/acs.body" >>"$BODIES"
+grep -q '^HTTP/1.1 302' "$TMP/acs.h" && ok || fail "the SAML sign-in is accepted: $(head -c 300 "$TMP/acs.body")"
+keep "$(awk '$6 == "fv_sso" { print $7 }' "$TMP/samljar")" "SAML handoff cookie"
+SAML_TOKEN=$(curl -s -X POST -b "$TMP/samljar" "$BASE/v1/sso/session" | jq -r .token)
+keep "$SAML_TOKEN" "session from SAML"
+req GET /v1/me "$SAML_TOKEN"
+expect_jq '.email == "owner@secret.example"' "the SAML sign-in's session works"
+# The key search sees a key: one made here, found from its certificate in
+# its PEM, DER and base64 forms.
+openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=probe -keyout "$TMP/probe.key" -out "$TMP/probe.crt" 2>/dev/null
+openssl pkey -in "$TMP/probe.key" -outform DER -out "$TMP/probe.der"
+grep -v PRIVATE "$TMP/probe.key" | tr -d '\n' >"$TMP/probe.b64"
+[ "$(/usr/bin/python3 "$SAML_DIR/key_hits.py" "$TMP/probe.crt" "$TMP/probe.key" "$TMP/probe.der" "$TMP/probe.b64" "$TMP/probe.crt" 2>/dev/null)" = 3 ] && ok ||
+	fail "the key search does not find a key from its certificate"
 
 req POST "/v1/accounts/$ACC/api-keys" "$OWNER" '{"name":"scan","permissions":["users.manage"]}'
 expect_status 201 "API key"
@@ -247,7 +305,7 @@ done
 scan() {
 	local found=0 s v enc where h n
 	mapfile -t FILES < <(find "$DATA" -type f)
-	WHERE=("${FILES[@]}" "$LOG" "$TMP/daemon.err" "$TMP/exchanges")
+	WHERE=("${FILES[@]}" "$LOG" "$TMP/daemon.err" "$TMP/exchanges" "$BODIES")
 	for s in "${SECRETS[@]}"; do
 		enc=$(jq -rn --arg s "$s" '$s | @uri')
 		for v in "$s" "$enc"; do
@@ -263,11 +321,13 @@ scan() {
 		[ "$n" = 0 ] || { found=$((found + 1)); fail "$1: a key's bytes are in $n file(s)"; }
 		grep -qaF -- "$h" "${WHERE[@]}" && { found=$((found + 1)); fail "$1: a key's hex is in a file"; }
 	done
+	n=$(/usr/bin/python3 "$SAML_DIR/key_hits.py" "$TMP/sp.crt" "${WHERE[@]}")
+	[ "$n" = 0 ] || { found=$((found + 1)); fail "$1: the SAML SP's private key is in $n file(s)"; }
 	[ "$found" = 0 ] && ok || fail "$1: $found secret(s) found"
 	local bad
 	bad=$(find "$DATA" \( -type d -perm /077 \) -o \( -type f -perm /077 \))
 	[ -z "$bad" ] && ok || fail "$1: readable by others: $bad"
-	echo "$1: searched ${#SECRETS[@]} secrets (and ${#RAW[@]} keys as bytes) in ${#FILES[@]} files of the data directory ($(cd "$DATA" && find . -type f | sort | tr '\n' ' ')), $(cat "$LOG" "$TMP/daemon.err" | wc -l) lines of the daemon, $(grep -c '^> ' "$TMP/exchanges") requests and their answers' headers"
+	echo "$1: searched ${#SECRETS[@]} secrets (and ${#RAW[@]} keys as bytes) in ${#FILES[@]} files of the data directory ($(cd "$DATA" && find . -type f | sort | tr '\n' ' ')), $(cat "$LOG" "$TMP/daemon.err" | wc -l) lines of the daemon, $(grep -c '^> ' "$TMP/exchanges") requests and their answers' headers, $(wc -c <"$BODIES") bytes of SAML answers; the SAML SP's private key from its certificate"
 }
 [ -e "$DATA/faxvault.db-wal" ] && ok || fail "no WAL to search while the daemon runs"
 scan "while running"

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Identity providers of an account (issue 17, C08): created, read, changed
 # and deleted with security.manage only, across no account boundary; the
-# client secret is sealed, never answered, never logged; SAML answers a
-# stable not-implemented problem; every change and read is audited.
+# client secret is sealed, never answered, never logged; a SAML provider
+# needs its metadata (test_sso_saml.sh); every change and read is audited.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_sso.sh"
 start_daemon
@@ -39,8 +39,8 @@ req GET "/v1/accounts/$OTHER/identity-providers/$IDP" "$OTHER_OWNER"
 expect_problem 404 not-found "nor through their own account"
 
 # Bad input, and SAML.
-req POST "/v1/accounts/$ACC/identity-providers" "$OWNER" '{"type":"saml","metadata_url":"https://idp.example/metadata"}'
-expect_problem 501 not-implemented "SAML answers not implemented"
+req POST "/v1/accounts/$ACC/identity-providers" "$OWNER" '{"type":"saml"}'
+expect_problem 422 validation-failed "a SAML provider needs its IdP's metadata (test_sso_saml.sh tests SAML)"
 req POST "/v1/accounts/$ACC/identity-providers" "$OWNER" '{"type":"ldap"}'
 expect_problem 422 validation-failed "an unknown type"
 req POST "/v1/accounts/$ACC/identity-providers" "$OWNER" '{"type":"oidc","issuer":"ftp://x","client_id":"a","client_secret":"b"}'

@@ -5,7 +5,7 @@
  * document, operationId equals the route's action, x-permissions names
  * exactly the route's permissions, public routes (and only they) have
  * `security: []`, path parameters, request body (ROUTE_BODY: JSON; ROUTE_UPLOAD:
- * multipart/form-data), success status,
+ * multipart/form-data; ROUTE_FORM: a form, with 415), success status,
  * Idempotency-Key (ROUTE_CREATE), and the denial responses (401, 403, 404)
  * the pipeline can give are documented; every problem type named in the
  * document is a kind of problem.c with the status it is documented under.
@@ -282,6 +282,12 @@ static void check_responses(const struct route *r, const json_t *op)
 			r->method, r->pattern);
 		CHECK(has_status(op, 400) && has_status(op, 413) && has_status(op, 415),
 			"%s %s: upload errors (400, 413, 415) not documented", r->method, r->pattern);
+	} else if (r->flags & ROUTE_FORM) {
+		const json_t *schema = json_object_get(json_object_get(json_object_get(rb, "content"),
+			"application/x-www-form-urlencoded"), "schema");
+		CHECK(schema && deref(schema), "%s %s: form request body not documented", r->method,
+			r->pattern);
+		CHECK(has_status(op, 415), "%s %s: 415 (not a form) not documented", r->method, r->pattern);
 	} else {
 		CHECK(rb == NULL, "%s %s: documents a request body the route does not take", r->method,
 			r->pattern);

@@ -19,6 +19,7 @@
 #include "buf.h"
 #include "consents.h"
 #include "disposition.h"
+#include "fraud.h"
 #include "i18n.h"
 #include "log.h"
 #include "metrics.h"
@@ -648,6 +649,16 @@ static void handle(api_t *a, struct MHD_Connection *conn, const char *url, const
 		ratelimit_take(key, rpm, burst, time_now_ms(), &ans->rl);
 		ans->limited = true;
 		if (!ans->rl.allowed) {
+			/* Still refused from an announced penetration test's
+			 * sources (C15): the limits protect the service; the
+			 * refusal is labelled (metrics, log), not alerted. */
+			char pentest[FRAUD_ID_MAX];
+			bool announced = dom_announced(tx, c.who && who.account_id[0] ? who.account_id : NULL,
+				peer, time_now_ms(), pentest);
+			metrics_rate_limited(announced);
+			if (announced)
+				log_event(LOG_INFO, "http.rate_limited_announced", "rid=%s peer=%s pentest=%s",
+					rq->rid, peer, pentest);
 			dom_fail(&e, "rate-limited", "", "retry in %d s", ans->rl.retry_after);
 			goto fail;
 		}

@@ -34,6 +34,7 @@ static double hist_sum;
 static uint64_t hist_count;
 static uint64_t auth_failures;
 static uint64_t slow_clients;
+static uint64_t rate_limited[2]; /* [announced] */
 
 void metrics_init(void)
 {
@@ -42,6 +43,7 @@ void metrics_init(void)
 	memset(hist, 0, sizeof hist);
 	hist_sum = 0;
 	hist_count = auth_failures = slow_clients = 0;
+	rate_limited[0] = rate_limited[1] = 0;
 	pthread_mutex_unlock(&lock);
 }
 
@@ -83,6 +85,13 @@ void metrics_slow_client(void)
 {
 	pthread_mutex_lock(&lock);
 	slow_clients++;
+	pthread_mutex_unlock(&lock);
+}
+
+void metrics_rate_limited(bool announced)
+{
+	pthread_mutex_lock(&lock);
+	rate_limited[announced ? 1 : 0]++;
 	pthread_mutex_unlock(&lock);
 }
 
@@ -131,6 +140,11 @@ void metrics_render(buf_t *o, int64_t db_ns, int64_t in_flight)
 	buf_printf(o, "# HELP faxvault_http_slow_clients_total Connections closed because a request's headers and body took longer than their deadline.\n"
 		      "# TYPE faxvault_http_slow_clients_total counter\n"
 		      "faxvault_http_slow_clients_total %llu\n", (unsigned long long)slow_clients);
+	buf_printf(o, "# HELP faxvault_rate_limited_total Requests refused by a rate limit (429); announced: from the source networks of an approved penetration test.\n"
+		      "# TYPE faxvault_rate_limited_total counter\n"
+		      "faxvault_rate_limited_total{announced=\"false\"} %llu\n"
+		      "faxvault_rate_limited_total{announced=\"true\"} %llu\n",
+		(unsigned long long)rate_limited[0], (unsigned long long)rate_limited[1]);
 	pthread_mutex_unlock(&lock);
 	buf_printf(o, "# HELP faxvault_password_hashes_total Argon2id password hashes computed (logins, new passwords).\n"
 		      "# TYPE faxvault_password_hashes_total counter\n"

@@ -3,6 +3,7 @@
 #define FV_METRICS_H
 
 #include "libver.h"
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "buf.h"
@@ -12,6 +13,9 @@ void metrics_init(void);
  * and duration. */
 void metrics_request(const char *route, const char *method, int status, int64_t ns);
 void metrics_auth_failure(void);
+/* A request refused by a rate limit; announced: from the source networks
+ * of an approved penetration test (C15). */
+void metrics_rate_limited(bool announced);
 /* A connection closed because its request took longer than its deadline. */
 void metrics_slow_client(void);
 /* Appends the exposition to out; db_ns is the store's cumulative time. */

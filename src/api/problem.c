@@ -39,6 +39,8 @@ static const struct problem_kind kinds[] = {
 		"Le compte est suspendu" },
 	{ "account-closing", 409, "The account is closed or closing",
 		"Le compte est fermé ou en cours de fermeture" },
+	{ "outbound-held", 403, "Outbound faxing of the account is held",
+		"L'envoi de fax du compte est suspendu" },
 	{ "quota-exceeded", 429, "A sending quota is used up",
 		"Un quota d'envoi est épuisé" },
 	{ "insufficient-credit", 402, "The prepaid balance cannot cover the price",

@@ -3,6 +3,7 @@
  * account's partner too), penetration-test requests (security.manage) and
  * traffic forecasts (settings.manage or numbers.manage); the provider's
  * queue, answers and capacity view (provider.requests.manage). */
+#include "fraud.h"
 #include "perm.h"
 #include "requests.h"
 #include "router.h"
@@ -38,6 +39,13 @@ static int h_get(const api_call_t *r, dom_ctx_t *c, json_t **out, dom_err_t *e)
 	return dom_request_get(c, r->account, kind_of_route(r), route_param(r->m, "request_id"), out, e);
 }
 
+/* An administrator confirms that what an automatic report found is theirs:
+ * the account's outbound faxing resumes (fraud.h). */
+static int h_confirm_safe(const api_call_t *r, dom_ctx_t *c, json_t **out, dom_err_t *e)
+{
+	return dom_fraud_confirm_safe(c, r->account, route_param(r->m, "request_id"), out, e);
+}
+
 static int h_queue(const api_call_t *r, dom_ctx_t *c, json_t **out, dom_err_t *e)
 {
 	return dom_request_queue(c, json_string_value(json_object_get(r->query, "kind")),
@@ -69,6 +77,8 @@ static int h_capacity(const api_call_t *r, dom_ctx_t *c, json_t **out, dom_err_t
 
 const struct route routes_requests[] = {
 	ACCOUNT_ROUTES("fraud-reports", "fraud_reports", FRAUD),
+	{ "POST", "/v1/accounts/{id}/fraud-reports/{request_id}/confirm-safe",
+		"fraud_reports.confirm_safe", P(SECURITY_MANAGE), ROUTE_ACCOUNT, 200, h_confirm_safe },
 	ACCOUNT_ROUTES("pentest-requests", "pentest_requests", PENTEST),
 	ACCOUNT_ROUTES("traffic-forecasts", "traffic_forecasts", FORECAST),
 	{ "GET", "/v1/provider/requests", "provider.requests.list", STAFF, 0, 200, h_queue },

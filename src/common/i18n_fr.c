@@ -217,6 +217,18 @@ const struct i18n_entry i18n_fr_entries[] = {
 		"la période doit finir après avoir commencé" },
 	{ "no such request",
 		"cette demande n'existe pas" },
+	/* ---- automatic fraud detection (src/domain/fraud.c) ---- */
+	{ "outbound faxing of the account is held after the fraud report %s: an administrator "
+	  "confirms the activity safe with POST /v1/accounts/%s/fraud-reports/%s/confirm-safe",
+		"l'envoi de fax du compte est suspendu après le signalement de fraude %s : un "
+		"administrateur confirme que l'activité est légitime par POST "
+		"/v1/accounts/%s/fraud-reports/%s/confirm-safe" },
+	{ "only a report of the automatic fraud detection is confirmed safe",
+		"seul un signalement de la détection automatique de fraude peut être confirmé légitime" },
+	{ "outbound faxing of the account is not held",
+		"l'envoi de fax du compte n'est pas suspendu" },
+	{ "the confirmation could not be recorded",
+		"la confirmation n'a pas pu être enregistrée" },
 	{ "say why in \"message\"",
 		"donnez le motif dans « message »" },
 	{ "the answer could not be recorded",

@@ -70,6 +70,12 @@ typedef struct config {
 	int64_t retention_min_days;
 	int64_t retention_max_days;
 	int64_t retention_sweep_minutes;
+	int64_t fraud_volume_floor;
+	int64_t fraud_volume_factor;
+	char *fraud_risky_prefixes;
+	int64_t fraud_sequential_calls;
+	int64_t fraud_new_country_after;
+	int64_t fraud_window_hours;
 	int64_t consent_max_days;
 	int64_t closure_grace_days;
 	int64_t grant_max_hours;

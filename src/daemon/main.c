@@ -233,6 +233,15 @@ static dom_config_t dom_config(const config_t *cfg)
 		.test_invoice_crash_at = (int)cfg->test_invoice_crash_at,
 		.payment_provider = *cfg->payment_provider ? cfg->payment_provider : NULL,
 		.payment_tolerance_s = (int)cfg->payment_tolerance,
+		.fraud = {
+			.volume_floor_pages = (int)cfg->fraud_volume_floor,
+			.volume_factor = (int)cfg->fraud_volume_factor,
+			.risky_prefixes = cfg->fraud_risky_prefixes,
+			.sequential_calls = (int)cfg->fraud_sequential_calls,
+			.new_country_after = cfg->fraud_new_country_after > 0
+				? (int)cfg->fraud_new_country_after : -1,
+			.window_hours = (int)cfg->fraud_window_hours,
+		},
 	};
 	return d;
 }

@@ -21,6 +21,18 @@
 #include "policy.h"
 #include "store.h"
 
+/* The automatic fraud detection's settings (fraud.h, fraud.* settings);
+ * zero: the default of each. */
+typedef struct fraud_cfg {
+	int volume_floor_pages;     /* fewest pages in an hour that may be a finding */
+	int volume_factor;          /* ... and how many times the trailing 7-day hourly mean */
+	const char *risky_prefixes; /* comma-separated E.164 prefixes the provider watches */
+	int sequential_calls;       /* failed calls to numbers in sequence within an hour */
+	int new_country_after;      /* faxes an account has sent before a new country counts
+				       (-1: the rule is off) */
+	int window_hours;           /* a rule raises once per account, key and window */
+} fraud_cfg_t;
+
 typedef struct dom_config {
 	int session_idle_minutes;
 	int session_max_hours;
@@ -60,6 +72,7 @@ typedef struct dom_config {
 					 (/v1/billing/webhooks/{provider}); NULL: none */
 	const char *payment_secret;   /* its signing secret (whsec_…), NULL: none */
 	int payment_tolerance_s;      /* how old a webhook's timestamp may be */
+	fraud_cfg_t fraud;         /* automatic fraud detection (fraud.h) */
 } dom_config_t;
 
 typedef struct dom_ctx {

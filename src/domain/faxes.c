@@ -16,6 +16,7 @@
 #include "dom_util.h"
 #include "faxreport.h"
 #include "fdio.h"
+#include "fraud.h"
 #include "log.h"
 #include "numbers.h"
 #include "numparse.h"
@@ -571,6 +572,8 @@ int dom_fax_submit(dom_ctx_t *c, const json_t *fields, const fax_file_t *files, 
 	json_decref(acc);
 	if (!active)
 		return dom_fail(e, "account-suspended", "", "the account cannot send faxes");
+	if (dom_fraud_check_outbound(c, account_id, e) != 0)
+		return -1;
 	for (int i = 0; i < o.nto; i++) {
 		json_t *trunk = dom_trunk_for(c->tx, env, o.to[i]);
 		if (!trunk)
@@ -621,6 +624,8 @@ int dom_fax_submit(dom_ctx_t *c, const json_t *fields, const fax_file_t *files, 
 			"retries", o.retries, "retry_delay_seconds", o.retry_delay_seconds,
 			"currency", cur, "created_at", (json_int_t)now, "updated_at",
 			(json_int_t)now, "next_ecm", 1, "next_max_rate", 14400);
+		/* The address it came from, for the fraud detection (fraud.h). */
+		json_object_set_new(f, "source", json_string(c->source ? c->source : ""));
 		if (o.header_text)
 			json_object_set_new(f, "header_text", json_string(o.header_text));
 		if (o.cover_subject)
@@ -883,7 +888,7 @@ int dom_fax_resend(dom_ctx_t *c, const char *fax_id, const json_t *body, json_t 
 		   strcmp(st, "cancelled") != 0 && strcmp(st, "delivered") != 0) {
 		dom_fail(e, "invalid-state", "", "a fax in status %s is still being sent", st);
 	} else {
-		rc = 0;
+		rc = dom_fraud_check_outbound(c, c->who->account_id, e);
 	}
 	json_t *trunk = rc == 0 ? dom_trunk_for(c->tx, env, rec_str(f, "to_number")) : NULL;
 	if (rc == 0 && !trunk) {
@@ -931,6 +936,7 @@ int dom_fax_resend(dom_ctx_t *c, const char *fax_id, const json_t *body, json_t 
 		json_object_set_new(nf, "header_text", json_string(rec_str(f, "header_text")));
 	if (*rec_str(f, "cover_subject"))
 		json_object_set_new(nf, "cover_subject", json_string(rec_str(f, "cover_subject")));
+	json_object_set_new(nf, "source", json_string(c->source ? c->source : ""));
 	rc = store_fax_insert(c->tx, nf);
 	json_decref(nf);
 	if (rc == STORE_OK)

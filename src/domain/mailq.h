@@ -36,6 +36,8 @@
 #define MAIL_KIND_STATUS_SUBSCRIBED "status_subscribed"
 #define MAIL_KIND_STATUS_UPDATE "status_update"
 #define MAIL_KIND_STATUS_REMINDER "status_reminder"
+#define MAIL_KIND_FRAUD_FINDING "fraud_finding"   /* to admins and operators: a fraud finding */
+#define MAIL_KIND_REQUEST_ANSWER "request_answer" /* to a request's reporter: an answer */
 
 /* Queues a mail of kind to person (a person record: its email, id,
  * account_id and lang, else lang), with params (borrowed JSON object, no

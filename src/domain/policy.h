@@ -50,6 +50,9 @@ typedef struct sec_policy {
 	bool sso_required;      /* members sign in through an identity provider only
 				   (sso.md): password sign-in is refused but for an
 				   owner with a second factor */
+	bool fraud_hold;        /* a finding of the fraud detection holds the
+				   account's outbound faxing until an administrator
+				   confirms (fraud.h); off by default */
 } sec_policy_t;
 
 /* The provider defaults. */

@@ -7,6 +7,7 @@
 #include "cidr.h"
 #include "dom_util.h"
 #include "e164.h"
+#include "mailq.h"
 #include "sec.h"
 #include "numbers.h"
 #include "store_numbers.h"
@@ -635,6 +636,23 @@ static int answer_notify(dom_ctx_t *c, const struct kind_info *k, const json_t *
 	free(subj_fr);
 	free(body_en);
 	free(body_fr);
+	/* The person who filed it is mailed each answer, in their language
+	 * (C17); a report of the automatic detection has no such person. */
+	json_t *who = rc == STORE_OK ? store_principal_get(c->tx, rec_str(r, "created_by")) : NULL;
+	if (who && strcmp(rec_str(who, "status"), "active") == 0) {
+		char *m_en = *msg ? xasprintf("Message: %s", msg) : xstrdup("");
+		char *m_fr = *msg ? xasprintf("Message : %s", msg) : xstrdup("");
+		json_t *params = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "name",
+			rec_str(who, "name"), "request_id", id, "status", status, "what_en", k->en, "what_fr",
+			k->fr, "noun_en", k->noun_en, "noun_fr", k->noun_fr, "message_en", m_en, "message_fr",
+			m_fr);
+		if (dom_mail_queue(c, MAIL_KIND_REQUEST_ANSWER, who, NULL, params, NULL) != 0)
+			rc = STORE_ERROR;
+		json_decref(params);
+		free(m_en);
+		free(m_fr);
+	}
+	json_decref(who);
 	return rc;
 }
 

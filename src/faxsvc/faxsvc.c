@@ -28,6 +28,7 @@
 #include "invoices.h"
 #include "docs.h"
 #include "faxes.h"
+#include "fraud.h"
 #include "line.h"
 #include "log.h"
 #include "numbers.h"
@@ -1037,6 +1038,8 @@ static int retention_pass(poller_t *p, void *arg)
 	k = dom_closure_sweep(s->st, s->cfg.dom, now, RETENTION_BATCH);
 	if (k > n)
 		n = k;
+	/* Automatic fraud detection over the traffic of the last hour (fraud.h). */
+	dom_fraud_pass(s->st, s->cfg.dom, now);
 	/* A full batch: go on at once; otherwise wait for the next turn. */
 	if (n < RETENTION_BATCH)
 		s->next_sweep_ms = now + (s->cfg.retention_sweep_ms > 0 ? s->cfg.retention_sweep_ms

@@ -213,6 +213,31 @@ static const struct tpl tpls[] = {
 		"leur avis.\n\n"
 		"Envoyez l'avis de violation sur {web} ou par POST "
 		"/v1/provider/security-incidents/{incident_id}/notices." },
+	{ "fraud_finding", "en", "Fraud alert on {account}: {rule}",
+		"Hello {name},\n\n"
+		"The service's fraud detection found activity on the account {account} that may not be "
+		"its own: {summary_en}\n\n"
+		"It is recorded as the fraud report {report_id}, with its evidence, at {web}. {held_en}\n\n"
+		"If the activity is not yours, change the passwords and API keys concerned and tell the "
+		"provider in the report." },
+	{ "fraud_finding", "fr", "Alerte de fraude sur {account} : {rule}",
+		"Bonjour {name},\n\n"
+		"La détection de fraude du service a relevé sur le compte {account} une activité qui "
+		"pourrait ne pas être la sienne : {summary_fr}\n\n"
+		"Elle est enregistrée comme signalement de fraude {report_id}, avec ses éléments, sur "
+		"{web}. {held_fr}\n\n"
+		"Si cette activité n'est pas la vôtre, changez les mots de passe et les clés d'API "
+		"concernés et informez-en le fournisseur dans le signalement." },
+	{ "request_answer", "en", "{what_en} {request_id}: {status}",
+		"Hello {name},\n\n"
+		"The provider set your {noun_en} {request_id} to \"{status}\".\n\n"
+		"{message_en}\n\n"
+		"The request and its timeline are at {web}." },
+	{ "request_answer", "fr", "{what_fr} {request_id} : {status}",
+		"Bonjour {name},\n\n"
+		"Le fournisseur a passé votre {noun_fr} {request_id} à l'état « {status} ».\n\n"
+		"{message_fr}\n\n"
+		"La demande et son historique sont sur {web}." },
 	{ "consent_used", "en", "{partner} used your consent on {account}",
 		"Hello {name},\n\n"
 		"The partner {partner} acted on your account {account} under your consent {consent_id} "

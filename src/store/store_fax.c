@@ -103,7 +103,7 @@ static const char *const fax_cols[] = { "id", "account_id", "user_id", "directio
 	"pages_confirmed", "resolution", "header_text", "cover_subject", "send_at", "retries",
 	"retry_delay_seconds", "attempts_made", "next_attempt_at", "next_ecm", "next_max_rate",
 	"failure_class", "failure_reason", "estimated_cost", "cost", "currency", "resent_from",
-	"created_at", "updated_at", "completed_at", NULL };
+	"created_at", "updated_at", "completed_at", "source", NULL };
 static const char *const fax_upd[] = { "status", "doc_id", "page_count", "pages_confirmed",
 	"attempts_made", "next_attempt_at", "next_ecm", "next_max_rate", "failure_class",
 	"failure_reason", "estimated_cost", "cost", "trunk_id", "from_number", "submission_id",
@@ -156,9 +156,11 @@ int store_fax_list(store_tx_t *tx, const store_fax_filter_t *f, const char *curs
 
 json_t *store_fax_due(store_tx_t *tx, int64_t now, int limit)
 {
+	/* An account whose outbound faxing is held (fraud.h) dials nothing. */
 	return sq_rows(tx, "SELECT " FAX_COLS " FROM faxes WHERE status='queued'"
-		" AND direction='outbound' AND next_attempt_at <= ? ORDER BY next_attempt_at, rowid"
-		" LIMIT ?", "in", now, limit);
+		" AND direction='outbound' AND next_attempt_at <= ?"
+		" AND account_id NOT IN (SELECT account_id FROM fraud_holds)"
+		" ORDER BY next_attempt_at, rowid LIMIT ?", "in", now, limit);
 }
 
 int store_fax_count_sending(store_tx_t *tx, const char *account_id, const char *trunk_id)

@@ -58,7 +58,8 @@ typedef struct store_fax_filter {
 /* Newest first. */
 int store_fax_list(store_tx_t *tx, const store_fax_filter_t *f, const char *cursor, int limit,
 	store_page_t *out);
-/* Queued outbound faxes due at now, oldest due first, at most limit (runner). */
+/* Queued outbound faxes due at now, oldest due first, at most limit (runner);
+ * none of an account whose outbound faxing is held (store_fraud.h). */
 json_t *store_fax_due(store_tx_t *tx, int64_t now, int limit);
 /* Faxes in status `sending` of an account, or over a trunk (runner). */
 int store_fax_count_sending(store_tx_t *tx, const char *account_id, const char *trunk_id);

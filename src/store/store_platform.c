@@ -273,7 +273,7 @@ int store_apikey_insert(store_tx_t *tx, const json_t *k)
 
 json_t *store_apikey_by_hash(store_tx_t *tx, const char *h)
 {
-	return sq_one(tx, "SELECT " APIKEY_COLS " FROM api_keys WHERE secret_hash=?"
+	return sq_one(tx, "SELECT " APIKEY_COLS ", last_source FROM api_keys WHERE secret_hash=?"
 		" AND revoked_at IS NULL", "s", h);
 }
 

@@ -256,6 +256,7 @@ static const struct policy {
 	{ "fraud_reports.create", "account.read partner.accounts.read", false, true, false },
 	{ "fraud_reports.list", "account.read partner.accounts.read", false, true, false },
 	{ "fraud_reports.get", "account.read partner.accounts.read", false, true, false },
+	{ "fraud_reports.confirm_safe", "security.manage", false, true, false },
 	{ "pentest_requests.create", "security.manage", false, true, false },
 	{ "pentest_requests.list", "security.manage", false, true, false },
 	{ "pentest_requests.get", "security.manage", false, true, false },
@@ -1289,7 +1290,8 @@ static void prepare(struct world *w, const struct route *r, struct actor *p, str
 		c->ok_status = 422; /* {}: nothing is filed */
 		c->ok_kind = "validation-failed";
 		c->note = "empty body";
-	} else if (strcmp(a, "fraud_reports.get") == 0 || strcmp(a, "pentest_requests.get") == 0 ||
+	} else if (strcmp(a, "fraud_reports.get") == 0 || strcmp(a, "fraud_reports.confirm_safe") == 0 ||
+		   strcmp(a, "pentest_requests.get") == 0 ||
 		   strcmp(a, "traffic_forecasts.get") == 0 || strcmp(a, "provider.requests.get") == 0 ||
 		   strcmp(a, "provider.requests.answer") == 0) {
 		if (r->flags & ROUTE_BODY)

@@ -186,8 +186,8 @@ int store_closure_destroy(store_tx_t *tx, const char *account_id, int64_t now,
 	for (size_t k = 0; k < sizeof with_now / sizeof with_now[0] && rc == STORE_OK; k++)
 		rc = sq_exec(tx, false, with_now[k], "iis", now, now, account_id);
 	static const char *const at_now[] = {
-		"UPDATE principals SET status='deprovisioned', password_hash=NULL, totp_secret=NULL,"
-		" totp_confirmed_at=NULL, totp_last_step=NULL, updated_at=? WHERE account_id=?",
+		("UPDATE principals SET status='deprovisioned', password_hash=NULL, totp_secret=NULL,"
+		 " totp_confirmed_at=NULL, totp_last_step=NULL, updated_at=? WHERE account_id=?"),
 		"UPDATE api_keys SET revoked_at=? WHERE revoked_at IS NULL AND account_id=?",
 		"UPDATE scim_tokens SET revoked_at=? WHERE revoked_at IS NULL AND account_id=?",
 	};

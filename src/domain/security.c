@@ -12,6 +12,8 @@
 #include "regprofile.h"
 #include "mailq.h"
 #include "sec.h"
+#include "store_consents.h"
+#include "store_requests.h"
 #include "store_retention.h"
 #include "timeutil.h"
 #include "validate.h"
@@ -426,6 +428,79 @@ static void entry(json_t *items, const char *lang, int idx, const char *status, 
 		status, "title", f ? titles[idx].title_fr : titles[idx].title_en, "detail", f ? fr : en));
 }
 
+/* How many of the account's requests of kind there are (at most 500
+ * looked at), and how many are in status one or two (either may be NULL). */
+static int requests_count(dom_ctx_t *c, const char *account_id, const char *kind,
+	const char *one, const char *two, int *in_status)
+{
+	store_page_t pg = { 0 };
+	*in_status = 0;
+	if (store_request_page(c->tx, account_id, kind, NULL, NULL, NULL, 500, &pg) != STORE_OK)
+		return 0;
+	int n = (int)json_array_size(pg.items);
+	size_t k;
+	json_t *it;
+	json_array_foreach(pg.items, k, it) {
+		const char *st = rec_str(it, "status");
+		if ((one && strcmp(st, one) == 0) || (two && strcmp(st, two) == 0))
+			(*in_status)++;
+	}
+	store_page_free(&pg);
+	return n;
+}
+
+/* C15, C16 and C17 observe the account's requests to the provider and its
+ * fraud settings. */
+static void requests_entries(dom_ctx_t *c, json_t *items, const char *lang,
+	const char *account_id, bool fraud_hold)
+{
+	char en[320], fr[320];
+	int approved, acked, open;
+	int pentests = requests_count(c, account_id, "pentest", "approved", NULL, &approved);
+	if (approved) {
+		snprintf(en, sizeof en, "%d penetration test(s) approved by the provider, of %d asked for; test only within an approved window.",
+			approved, pentests);
+		snprintf(fr, sizeof fr, "%d test(s) d'intrusion approuvé(s) par le fournisseur, sur %d demandé(s) ; ne testez que dans une fenêtre approuvée.",
+			approved, pentests);
+	} else {
+		snprintf(en, sizeof en, "No penetration test is approved (%d asked for): ask the provider before testing the service.", pentests);
+		snprintf(fr, sizeof fr, "Aucun test d'intrusion n'est approuvé (%d demandé(s)) : demandez au fournisseur avant de tester le service.", pentests);
+	}
+	entry(items, lang, 14, approved ? "pass" : "not_applicable", en, fr);
+	int forecasts = requests_count(c, account_id, "forecast", "acknowledged", NULL, &acked);
+	if (forecasts) {
+		snprintf(en, sizeof en, "%d traffic forecast(s) announced, %d acknowledged by the provider.", forecasts, acked);
+		snprintf(fr, sizeof fr, "%d prévision(s) de trafic annoncée(s), %d prise(s) en compte par le fournisseur.", forecasts, acked);
+	} else {
+		snprintf(en, sizeof en, "No traffic change is announced: file a traffic forecast before a large increase.");
+		snprintf(fr, sizeof fr, "Aucun changement de trafic n'est annoncé : déposez une prévision de trafic avant une forte hausse.");
+	}
+	entry(items, lang, 15, forecasts ? "pass" : "not_applicable", en, fr);
+	int reports = requests_count(c, account_id, "fraud", "open", "investigating", &open);
+	snprintf(en, sizeof en, "%d fraud report(s), %d open; automatic detection watches the account and a finding %s outbound faxing.",
+		reports, open, fraud_hold ? "holds" : "does not hold");
+	snprintf(fr, sizeof fr, "%d signalement(s) de fraude, %d ouvert(s) ; la détection automatique surveille le compte et une alerte %s l'envoi de télécopies.",
+		reports, open, fraud_hold ? "suspend" : "ne suspend pas");
+	entry(items, lang, 16, "pass", en, fr);
+}
+
+/* C18: a partner's administration of the account rests on live consents. */
+static void consent_entry(dom_ctx_t *c, json_t *items, const char *lang, const json_t *a)
+{
+	const char *partner = rec_str(a, "partner_id");
+	if (!*partner) {
+		entry(items, lang, 17, "not_applicable", "No partner is involved.", "Aucun partenaire n'est concerné.");
+		return;
+	}
+	json_t *live = store_consent_live(c->tx, rec_str(a, "id"), partner, time_now_ms());
+	int n = (int)json_array_size(live);
+	json_decref(live);
+	char en[320], fr[320];
+	snprintf(en, sizeof en, "The account was sold by a partner; %d live consent(s) of the owner give it administration powers (without one it sees configuration and usage only).", n);
+	snprintf(fr, sizeof fr, "Le compte a été vendu par un partenaire ; %d consentement(s) en cours du propriétaire lui donnent des pouvoirs d'administration (sans consentement, il ne voit que la configuration et l'usage).", n);
+	entry(items, lang, 17, "pass", en, fr);
+}
+
 /* C09: a retention policy was chosen (PATCH /v1/accounts/{id}/retention),
  * and what it keeps. */
 static void retention_entry(dom_ctx_t *c, json_t *items, const char *lang, const char *account_id)
@@ -654,14 +729,8 @@ static json_t *posture_items(dom_ctx_t *c, const json_t *a)
 	snprintf(en, sizeof en, "The service enforces %d requests per minute (burst %d).", pol.rpm, pol.burst);
 	snprintf(fr, sizeof fr, "Le service applique %d requêtes par minute (rafale %d).", pol.rpm, pol.burst);
 	entry(items, lang, 13, "not_applicable", en, fr);
-	entry(items, lang, 14, "not_applicable", "Penetration-test requests are not available yet.", "Les demandes de test d'intrusion ne sont pas encore disponibles.");
-	entry(items, lang, 15, "not_applicable", "Traffic forecasts are not available yet.", "Les prévisions de trafic ne sont pas encore disponibles.");
-	entry(items, lang, 16, "not_applicable", "Fraud reports are not available yet.", "Les signalements de fraude ne sont pas encore disponibles.");
-	entry(items, lang, 17, "not_applicable",
-		*rec_str(a, "partner_id") ? "The account was sold by a partner; delegation with consent is not available yet."
-					  : "No partner is involved.",
-		*rec_str(a, "partner_id") ? "Le compte a été vendu par un partenaire ; la délégation avec consentement n'est pas encore disponible."
-					  : "Aucun partenaire n'est concerné.");
+	requests_entries(c, items, lang, rec_str(a, "id"), pol.fraud_hold);
+	consent_entry(c, items, lang, a);
 	json_decref(members);
 	return items;
 }

@@ -39,6 +39,13 @@ req POST /v1/provider/staff "$OP" '{"email":"sup@provider.example","name":"Sup",
 accept "$(jqr .invitation.token)" "support-password-1"
 SUP=$(login sup@provider.example support-password-1)
 
+# --- the posture before any request (C15-C17 observe the features)
+req GET "/v1/accounts/$ACC/posture" "$OWNER"
+expect_jq '(.items[] | select(.id == "C15") | .status == "not_applicable" and (.detail | test("No penetration test is approved \\(0 asked for\\)")))
+	and (.items[] | select(.id == "C16") | .status == "not_applicable" and (.detail | test("No traffic change")))
+	and (.items[] | select(.id == "C17") | .status == "pass" and (.detail | test("^0 fraud report")))' \
+	"posture C15-C17 with no request yet"
+
 # --- fraud reports (C17): any member, and the account's partner (R04)
 FRAUD='{"summary":"Faxes we did not send","description":"Forty faxes to +882 numbers last night.","occurred_at":"2026-12-01T02:00:00Z","numbers":["+88213000001"],"users":["u@clinic.example"]}'
 req POST "/v1/accounts/$ACC/fraud-reports" "$USER" "$FRAUD"
@@ -156,6 +163,13 @@ expect_jq '.status == "resolved" and (.timeline | map(.status)) == ["open","inve
 	"the reporter follows the report"
 req GET "/v1/accounts/$ACC/pentest-requests/$P1" "$OWNER"
 expect_jq '.status == "approved"' "the owner sees the approval"
+req GET "/v1/accounts/$ACC/posture" "$OWNER"
+expect_jq '(.items[] | select(.id == "C15") | .status == "pass" and (.detail | test("^1 penetration test\\(s\\) approved")))
+	and (.items[] | select(.id == "C16") | .status == "pass" and (.detail | test("^2 traffic forecast")))
+	and (.items[] | select(.id == "C17") | .status == "pass" and (.detail | test("fraud report\\(s\\), [0-9]+ open")))' \
+	"posture C15-C17 observe the approved test, the forecasts and the reports"
+req GET "/v1/accounts/$ACC/posture" "$OWNER" "" -H "Accept-Language: fr"
+expect_jq '.items[] | select(.id == "C15") | .detail | test("^1 test\\(s\\) d.intrusion approuvé")' "posture C15 in French"
 req GET "/v1/accounts/$ACC/notifications" "$OWNER"
 expect_jq "[.items[] | select(.kind == \"provider_request.status\" and .target == \"$P1\")] | length == 1" \
 	"the approval is a notification of the account"

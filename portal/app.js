@@ -19,6 +19,7 @@ import { trunksPage, ratesPage, staffPage, termsAdminPage, statusAdminPage, secu
 import { accessPage, partnerConsentsPage } from "./js/pages/access.js";
 import { safeboxesPage, safeboxPage } from "./js/pages/safebox.js";
 import { billingPage, scimPage, breachPage } from "./js/pages/account.js";
+import { closurePage, statusSubsPage, securityContactsPage } from "./js/pages/closure.js";
 
 let me = null;
 let notice = null;      // a message for the sign-in page (signed out for inactivity…)
@@ -62,7 +63,10 @@ const PAGES = [
   { path: "idps", group: "settings", nav: "nav.idps", show: (m) => m.account_id && can(m, "security.manage"), page: idpsPage },
   { path: "scim", group: "settings", nav: "nav.scim", show: (m) => m.account_id && can(m, "security.manage"), page: scimPage },
   { path: "breach", group: "settings", nav: "nav.breach", show: (m) => m.account_id && can(m, "security.manage"), page: breachPage },
+  { path: "seccontacts", group: "settings", nav: "nav.seccontacts", show: (m) => m.account_id && can(m, "security.manage"), page: securityContactsPage },
+  { path: "statussubs", group: "settings", nav: "nav.statussubs", show: (m) => m.account_id && can(m, "settings.manage", "security.manage"), page: statusSubsPage },
   { path: "access", group: "settings", nav: "nav.access", show: (m) => m.account_id && can(m, "ownership.transfer", "admins.manage", "security.manage", "data.read"), page: accessPage },
+  { path: "closure", group: "settings", nav: "nav.closure", show: (m) => m.account_id && can(m, "ownership.transfer", "security.manage"), page: closurePage },
   { path: "consents", show: (m) => !m.account_id && can(m, "partner.accounts.read"), page: partnerConsentsPage },
   { path: "trunks", group: "provider", nav: "nav.trunks", show: (m) => can(m, "provider.telephony.manage"), page: trunksPage },
   { path: "ports", group: "provider", nav: "nav.ports", show: (m) => can(m, "provider.telephony.manage"), page: portsPage },

@@ -9,8 +9,10 @@ export function h(tag, attrs, ...children) {
   return el;
 }
 
+// Puts the page's nodes in root; a null or undefined entry (a part the
+// page leaves out) is skipped, not shown as text.
 export function mount(root, nodes) {
-  root.replaceChildren(...nodes);
+  root.replaceChildren(...nodes.filter((n) => n !== null && n !== undefined));
 }
 
 // A labelled input: <label for=id>text<input id=id …></label>.

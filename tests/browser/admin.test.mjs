@@ -11,7 +11,7 @@ import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { BASE, EXE, HERE, T, check, failed, report, shot, accessible, rest, signIn, signOutOf } from "./lib.mjs";
+import { BASE, EXE, HERE, T, check, failed, report, shot, accessible, rest, signIn, signOutOf, topShot, statusOf, openSub, shows } from "./lib.mjs";
 
 const OIDC = join(HERE, "../oidc");
 
@@ -38,32 +38,7 @@ async function scriptedIdp(secret) {
   return { proc, issuer, control };
 }
 
-// A picture of the page from its top (docs/portal/).
-async function topShot(page, name) {
-  await page.evaluate(() => window.scrollTo(0, 0));
-  await shot(page, name);
-}
-
-// Waits until the status line of a form says something; its text.
-async function statusOf(page, id) {
-  await page.waitForFunction((s) => { const e = document.getElementById(s); return e && e.textContent.length > 0; }, id, { timeout: T });
-  return { text: (await page.textContent("#" + id)).trim(), ok: await page.$eval("#" + id, (e) => e.classList.contains("ok")) };
-}
-
 let answer = ""; // what the next prompt() of the page gets
-
-// Opens a page of a menu group (settings, provider) through the menus.
-async function openSub(page, group, sub) {
-  await page.click("#nav-" + group);
-  await page.waitForSelector("#subnav", { timeout: T });
-  await page.click("#sub-" + sub);
-}
-
-// Waits until the text of selector includes text.
-async function shows(page, selector, text) {
-  await page.waitForFunction(([s, x]) => { const e = document.querySelector(s); return e && e.textContent.includes(x); }, [selector, text], { timeout: T });
-  return true;
-}
 
 // The provider console as the operator, the partner console as a partner's
 // staff member, and the owner's side of partner and support access.

@@ -72,3 +72,28 @@ export async function signOutOf(page) {
   await page.click("#signout");
   await page.waitForSelector("#signin", { timeout: T });
 }
+
+// A picture of the page from its top (docs/portal/).
+export async function topShot(page, name) {
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await shot(page, name);
+}
+
+// Waits until the status line of a form says something; its text.
+export async function statusOf(page, id) {
+  await page.waitForFunction((s) => { const e = document.getElementById(s); return e && e.textContent.length > 0; }, id, { timeout: T });
+  return { text: (await page.textContent("#" + id)).trim(), ok: await page.$eval("#" + id, (e) => e.classList.contains("ok")) };
+}
+
+// Opens a page of a menu group (settings, provider) through the menus.
+export async function openSub(page, group, sub) {
+  await page.click("#nav-" + group);
+  await page.waitForSelector("#subnav", { timeout: T });
+  await page.click("#sub-" + sub);
+}
+
+// Waits until the text of selector includes text.
+export async function shows(page, selector, text) {
+  await page.waitForFunction(([s, x]) => { const e = document.querySelector(s); return e && e.textContent.includes(x); }, [selector, text], { timeout: T });
+  return true;
+}

@@ -1,7 +1,8 @@
 #!/bin/bash
-# CTest browser_portal (run.sh) and browser_admin (run.sh admin): starts
-# faxvaultd (tests/integ/api/lib.sh) and runs portal.test.mjs or
-# admin.test.mjs in Debian's Chromium. Skipped (status 77) when Chromium or
+# CTest browser_portal (run.sh), browser_admin (run.sh admin) and
+# browser_account (run.sh account): starts faxvaultd (tests/integ/api/lib.sh)
+# and runs portal.test.mjs, admin.test.mjs or account.test.mjs in Debian's
+# Chromium (CLOCK names the daemon's test clock file). Skipped (status 77) when Chromium or
 # the npm packages (scripts/install-npm, run by make check) are missing.
 # SCREENSHOT_DIR=DIR saves pictures of the main pages there (docs/portal/).
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -23,7 +24,7 @@ else
 	# tests/integ/faxsvc).
 	start_daemon --set testing.media_clock_speed=5 --set fax.poll_ms=100
 fi
-out=$(BASE="$BASE" OP_EMAIL=op@example.com OP_PASSWORD="$(jq -r .password "$TMP/boot.json")" \
+out=$(BASE="$BASE" CLOCK="$CLOCK" OP_EMAIL=op@example.com OP_PASSWORD="$(jq -r .password "$TMP/boot.json")" \
 	node "$HERE/$TEST.test.mjs" 2>&1)
 rc=$?
 printf '%s\n' "$out" | grep -v ' passed, .* failed$'

@@ -2,10 +2,10 @@
 // billing.read), SCIM provisioning tokens (security.manage: a token is a
 // credential of the account, shown once) and the breach notices the
 // provider sent (security.manage, acknowledged once).
-import { api } from "../api.js";
+import { api, apiBlob } from "../api.js";
 import { t, tv, fmtDate, fmtNumber, fmtMoney, currentLang } from "../i18n.js";
 import { h, field, tableOr, status } from "../dom.js";
-import { action, codeBox, simpleForm } from "./common.js";
+import { action, codeBox, simpleForm, download } from "./common.js";
 
 export async function billingPage(ctx) {
   const acc = ctx.me.account_id;
@@ -17,11 +17,23 @@ export async function billingPage(ctx) {
     [t("billing.included"), fmtNumber(plan.included_pages || 0)], [t("billing.low"), money(plan.low_balance_minor)],
     [t("billing.quota_day"), quota(plan.quota_account_day)], [t("billing.quota_month"), quota(plan.quota_account_month)]];
   const rows = ledger.items.map((x) => [fmtDate(x.created_at), tv("ledger", x.kind), x.reason || "", money(x.delta_minor)]);
+  // Postpaid invoices, each as a PDF in its language.
+  const inv = await api("GET", `/v1/accounts/${acc}/invoices?limit=100`);
+  const st = status("invoices-status");
+  const invMoney = (m, c) => fmtMoney(m || 0, c || bal.currency || "USD");
+  const irows = inv.items.map((x) => [String(x.number), x.period, invMoney(x.total_minor, x.currency), invMoney(x.due_minor, x.currency),
+    h("span", { class: "invoice-status" }, tv("invoice", x.status)), fmtDate(x.due_at),
+    action("invoice-pdf-" + x.id, t("invoices.pdf"), st, async () => {
+      download(await apiBlob(`/v1/accounts/${acc}/invoices/${x.id}`, "application/pdf"), `invoice-${x.number}.pdf`);
+    })]);
   return [h("h1", {}, t("billing.title")),
     bal.low ? h("p", { class: "notice", id: "billing-low", role: "status" }, t("billing.is_low")) : null,
     h("dl", { class: "facts", id: "billing-facts" }, ...facts.flatMap(([k, v]) => [h("dt", {}, k), h("dd", {}, v)])),
     h("h2", {}, t("billing.ledger")),
-    tableOr("ledger", t("billing.ledger"), [t("fax.date"), t("billing.kind"), t("access.reason"), t("billing.amount")], rows, t("billing.no_entry"))];
+    tableOr("ledger", t("billing.ledger"), [t("fax.date"), t("billing.kind"), t("access.reason"), t("billing.amount")], rows, t("billing.no_entry")),
+    h("h2", {}, t("invoices.title")),
+    tableOr("invoices", t("invoices.title"), [t("invoices.number"), t("invoices.period"), t("invoices.total"), t("invoices.due"),
+      t("users.status"), t("invoices.due_at"), ""], irows, t("invoices.none")), st.node];
 }
 
 export async function scimPage(ctx) {

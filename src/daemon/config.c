@@ -199,6 +199,8 @@ static const struct setting settings[] = {
 		"The fax-by-email domain: mail to +E164@DOMAIN from an account's allowed members becomes a fax. Required with mail.smtp_listen." },
 	{ "mail.smtp_listen", C_STR, OFF(mail_smtp_listen), "", 0, 64, NULL,
 		"SMTP listener for fax by e-mail (IP:PORT; port 0: any free port), where the provider's mail servers hand over mail for mail.domain. Empty: no listener." },
+	{ "mail.lmtp_listen", C_STR, OFF(mail_lmtp_listen), "", 0, 64, NULL,
+		"LMTP listener for fax by e-mail (IP:PORT; RFC 2033), for a provider's mail server that delivers mail for mail.domain by LMTP (Postfix: lmtp:inet:IP:PORT). Same checks and replies as the SMTP listener, one reply per recipient. Empty: no listener." },
 	{ "mail.smtp_max_bytes", C_INT, OFF(mail_smtp_max_bytes), "26214400", 65536, 268435456, NULL,
 		"Largest mail the SMTP listener takes (advertised with SIZE; larger mail is refused with 552)." },
 	{ "mail.smtp_max_sessions", C_INT, OFF(mail_smtp_sessions), "16", 1, 1024, NULL,
@@ -387,6 +389,11 @@ int config_validate(const config_t *cfg, char *err, size_t errlen)
 	if (*cfg->mail_smtp_listen && (!strchr(cfg->mail_smtp_listen, ':') || !*cfg->mail_domain)) {
 		snprintf(err, errlen, "mail.smtp_listen = \"%s\" must be ADDR:PORT, and needs mail.domain",
 			cfg->mail_smtp_listen);
+		return -1;
+	}
+	if (*cfg->mail_lmtp_listen && (!strchr(cfg->mail_lmtp_listen, ':') || !*cfg->mail_domain)) {
+		snprintf(err, errlen, "mail.lmtp_listen = \"%s\" must be ADDR:PORT, and needs mail.domain",
+			cfg->mail_lmtp_listen);
 		return -1;
 	}
 	return 0;

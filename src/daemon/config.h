@@ -100,6 +100,7 @@ typedef struct config {
 	int64_t mail_timeout;
 	char *mail_domain;
 	char *mail_smtp_listen;
+	char *mail_lmtp_listen;
 	int64_t mail_smtp_max_bytes;
 	int64_t mail_smtp_sessions;
 	int64_t mail_smtp_timeout;

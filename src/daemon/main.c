@@ -515,22 +515,23 @@ static int cmd_serve(const config_t *cfg)
 	 * already taken stops the start before the database is migrated or a key
 	 * created, and nothing can take one between this check and the serving. */
 	char perr[256];
-	int http_fd = -1, metrics_fd = -1, sip_fd = -1, smtp_fd = -1;
+	int http_fd = -1, metrics_fd = -1, sip_fd = -1, smtp_fd = -1, lmtp_fd = -1;
 	if (probe_listen(cfg->http_listen, SOCK_STREAM, &http_fd, perr, sizeof perr) != 0 ||
 	    probe_listen(cfg->metrics_listen, SOCK_STREAM, &metrics_fd, perr, sizeof perr) != 0 ||
 	    (cfg->fax_enabled &&
 		    probe_listen(cfg->fax_loopback_sip, SOCK_DGRAM, &sip_fd, perr, sizeof perr) != 0) ||
-	    probe_listen(cfg->mail_smtp_listen, SOCK_STREAM, &smtp_fd, perr, sizeof perr) != 0) {
+	    probe_listen(cfg->mail_smtp_listen, SOCK_STREAM, &smtp_fd, perr, sizeof perr) != 0 ||
+	    probe_listen(cfg->mail_lmtp_listen, SOCK_STREAM, &lmtp_fd, perr, sizeof perr) != 0) {
 		log_event(LOG_ERROR, "daemon.start", "err=\"%s\"", perr);
 		fprintf(stderr, "faxvaultd: %s\n", perr);
 		close_fds(http_fd, metrics_fd, sip_fd);
-		close_fds(smtp_fd, -1, -1);
+		close_fds(smtp_fd, lmtp_fd, -1);
 		return 1;
 	}
 	store_t *st = open_store(cfg);
 	if (!st) {
 		close_fds(http_fd, metrics_fd, sip_fd);
-		close_fds(smtp_fd, -1, -1);
+		close_fds(smtp_fd, lmtp_fd, -1);
 		return 1;
 	}
 	struct fax_runtime fr;
@@ -685,9 +686,9 @@ static int cmd_serve(const config_t *cfg)
 	 * of its own (role_smtp_main); the decision and submission here. */
 	smtp_front_t *smtp = NULL;
 	smtp_ingress_t ingress = { .st = st, .cfg = &ac.dom };
-	if (smtp_fd >= 0) {
+	if (smtp_fd >= 0 || lmtp_fd >= 0) {
 		char **sargv = role_argv("faxvaultd: smtp", "smtp");
-		smtp = smtp_front_start("/proc/self/exe", sargv, smtp_fd,
+		smtp = smtp_front_start("/proc/self/exe", sargv, smtp_fd, lmtp_fd,
 			(size_t)cfg->mail_smtp_max_bytes, &ingress, err, sizeof err);
 		free(sargv);
 		if (!smtp) {
@@ -697,7 +698,7 @@ static int cmd_serve(const config_t *cfg)
 	}
 	/* A listener that could not start ends the start here, through the
 	 * same stop as a signal. */
-	int rc = *cfg->mail_smtp_listen && !smtp;
+	int rc = (*cfg->mail_smtp_listen || *cfg->mail_lmtp_listen) && !smtp;
 	if (!rc)
 		log_event(LOG_INFO, "daemon.started", "version=%s listen=%s port=%d data_dir=%s"
 			" schema=%d fax=%d loopback_sip=%s"

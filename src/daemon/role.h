@@ -19,15 +19,20 @@ void role_set_name(const char *name);
 int role_vault_main(const config_t *cfg);
 
 /* The SMTP front end's descriptors: its socket to the service, the SMTP
- * listening socket bound by the service at start, and a memfd of
- * SMTP_COUNTERS counters shared with it (for /metrics). */
+ * listening socket bound by the service at start, a memfd of
+ * SMTP_COUNTERS counters shared with it (for /metrics), and the LMTP
+ * listening socket. A listener that is not configured (mail.smtp_listen
+ * or mail.lmtp_listen empty) has the counters' memfd in its place, which
+ * the front end closes unused. */
 #define SMTP_FRONT_SOCK_FD 3
 #define SMTP_FRONT_LISTEN_FD 4
 #define SMTP_FRONT_COUNTERS_FD 5
+#define SMTP_FRONT_LMTP_FD 6
 
 /* The SMTP front end (`--role smtp`): under root becomes
  * daemon.unprivileged_user, loads its seccomp filter, then runs the SMTP
- * sessions on SMTP_FRONT_LISTEN_FD, parses each mail's MIME and hands it
+ * sessions on SMTP_FRONT_LISTEN_FD and the LMTP sessions on
+ * SMTP_FRONT_LMTP_FD, parses each mail's MIME and hands it
  * to the service (smtp_wire.h) for the verdict. Ends on SIGTERM or SIGINT
  * (after its sessions) or when the service closes its socket. The exit
  * status: 0 after a clean end (it exits without returning), 1 when it

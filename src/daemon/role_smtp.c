@@ -190,7 +190,12 @@ int role_smtp_main(const config_t *cfg)
 		return 1;
 	/* The socket to the service, the listening socket, the counters; the
 	 * log is opened again (before the identity changes). */
-	close_range(SMTP_FRONT_COUNTERS_FD + 1, ~0U, 0);
+	close_range(SMTP_FRONT_LMTP_FD + 1, ~0U, 0);
+	/* A listener not configured got the counters' memfd in its place. */
+	if (!*cfg->mail_smtp_listen)
+		close(SMTP_FRONT_LISTEN_FD);
+	if (!*cfg->mail_lmtp_listen)
+		close(SMTP_FRONT_LMTP_FD);
 	log_reopen();
 	signal(SIGPIPE, SIG_IGN);
 	sigset_t set;
@@ -229,9 +234,18 @@ int role_smtp_main(const config_t *cfg)
 		.timeout_ms = (int)cfg->mail_smtp_timeout * 1000,
 		.deliver = front_deliver,
 	};
-	smtp_server_t *srv = smtp_server_start(&sc, why, sizeof why);
-	if (!srv) {
+	smtp_server_t *srv = NULL, *lmtp = NULL;
+	if (*cfg->mail_smtp_listen && !(srv = smtp_server_start(&sc, why, sizeof why))) {
 		log_event(LOG_ERROR, "smtp.front_failed", "err=\"%s\"", why);
+		return 1;
+	}
+	/* LMTP (RFC 2033): the same sessions, checks and verdicts. */
+	sc.listen = cfg->mail_lmtp_listen;
+	sc.listen_fd = SMTP_FRONT_LMTP_FD;
+	sc.lmtp = 1;
+	if (*cfg->mail_lmtp_listen && !(lmtp = smtp_server_start(&sc, why, sizeof why))) {
+		log_event(LOG_ERROR, "smtp.front_failed", "err=\"%s\"", why);
+		smtp_server_stop(srv);
 		return 1;
 	}
 	log_event(LOG_INFO, "smtp.front_started", "pid=%d uid=%d", (int)getpid(), (int)getuid());
@@ -260,6 +274,7 @@ int role_smtp_main(const config_t *cfg)
 			break;
 	}
 	smtp_server_stop(srv);
+	smtp_server_stop(lmtp);
 	log_event(LOG_INFO, "smtp.front_stopped", "pid=%d", (int)getpid());
 	/* Nothing to unwind that the exit does not: and under the filter, the
 	 * sanitizers' exit-time leak check (it traces the process) would be

@@ -28,7 +28,7 @@ struct smtp_front {
 	pthread_cond_t cv; /* stop wakes the backoff; a worker's end wakes the stop */
 	char *exe;
 	char **argv;
-	int listen_fd, counters_fd;
+	int listen_fd, lmtp_fd, counters_fd;
 	size_t max;
 	smtp_ingress_t *in;
 	pid_t pid;     /* 0 while down */
@@ -118,9 +118,11 @@ static pid_t spawn_front(smtp_front_t *f, int *sock)
 	int sv[2];
 	if (ipc_socketpair(sv) != 0)
 		return -1;
-	int fds[3] = { sv[1], f->listen_fd, f->counters_fd };
+	/* A listener not configured: the counters' memfd in its place. */
+	int fds[4] = { sv[1], f->listen_fd >= 0 ? f->listen_fd : f->counters_fd, f->counters_fd,
+		f->lmtp_fd >= 0 ? f->lmtp_fd : f->counters_fd };
 	pid_t pid = -1;
-	int rc = ipc_spawn(f->exe, f->argv, fds, 3, &pid);
+	int rc = ipc_spawn(f->exe, f->argv, fds, 4, &pid);
 	close(sv[1]);
 	if (rc != 0) {
 		close(sv[0]);
@@ -183,8 +185,8 @@ static void *monitor_main(void *arg)
 	return NULL;
 }
 
-smtp_front_t *smtp_front_start(const char *exe, char *const argv[], int listen_fd, size_t max,
-	smtp_ingress_t *in, char *err, size_t errlen)
+smtp_front_t *smtp_front_start(const char *exe, char *const argv[], int listen_fd, int lmtp_fd,
+	size_t max, smtp_ingress_t *in, char *err, size_t errlen)
 {
 	int cfd = memfd_create("smtp-counters", MFD_CLOEXEC);
 	void *counters = MAP_FAILED;
@@ -209,6 +211,7 @@ smtp_front_t *smtp_front_start(const char *exe, char *const argv[], int listen_f
 	for (size_t i = 0; i < n; i++)
 		f->argv[i] = xstrdup(argv[i]);
 	f->listen_fd = listen_fd;
+	f->lmtp_fd = lmtp_fd;
 	f->counters_fd = cfd;
 	f->max = max;
 	f->in = in;
@@ -240,7 +243,10 @@ void smtp_front_stop(smtp_front_t *f)
 	pthread_mutex_unlock(&f->mu);
 	/* The counters stay mapped: /metrics may still read them. */
 	close(f->counters_fd);
-	close(f->listen_fd);
+	if (f->listen_fd >= 0)
+		close(f->listen_fd);
+	if (f->lmtp_fd >= 0)
+		close(f->lmtp_fd);
 	for (size_t i = 0; f->argv[i]; i++)
 		free(f->argv[i]);
 	free(f->argv);

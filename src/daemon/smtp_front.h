@@ -17,11 +17,11 @@
 
 typedef struct smtp_front smtp_front_t;
 
-/* Starts the front end serving listen_fd (taken: closed at stop). max: the
- * largest mail (mail.smtp_max_bytes). NULL with err when it cannot be
- * started at all. */
-smtp_front_t *smtp_front_start(const char *exe, char *const argv[], int listen_fd, size_t max,
-	smtp_ingress_t *in, char *err, size_t errlen);
+/* Starts the front end serving listen_fd (SMTP) and lmtp_fd (LMTP), either
+ * -1 when not configured (taken: closed at stop). max: the largest mail
+ * (mail.smtp_max_bytes). NULL with err when it cannot be started at all. */
+smtp_front_t *smtp_front_start(const char *exe, char *const argv[], int listen_fd, int lmtp_fd,
+	size_t max, smtp_ingress_t *in, char *err, size_t errlen);
 /* Stops it: SIGTERM, waits for it to end its sessions (their mails still
  * get their verdicts), then for the verdicts in flight; frees f. NULL is a
  * no-op. */

@@ -13,7 +13,7 @@ static const struct {
 } verbs[] = {
 	{ "HELO", SMTP_HELO }, { "EHLO", SMTP_EHLO }, { "MAIL", SMTP_MAIL }, { "RCPT", SMTP_RCPT },
 	{ "DATA", SMTP_DATA }, { "RSET", SMTP_RSET }, { "NOOP", SMTP_NOOP }, { "QUIT", SMTP_QUIT },
-	{ "VRFY", SMTP_VRFY }, { "HELP", SMTP_HELP },
+	{ "VRFY", SMTP_VRFY }, { "HELP", SMTP_HELP }, { "LHLO", SMTP_LHLO },
 };
 
 int smtp_cmd_parse(const char *line, size_t len, smtp_cmd_t *c)

@@ -1,4 +1,5 @@
-/* The SMTP command language of the fax-by-email listener (RFC 5321 subset):
+/* The SMTP command language of the fax-by-email listener (RFC 5321 subset,
+ * and LMTP's LHLO, RFC 2033):
  * command lines, reverse and forward paths with their parameters, and the
  * +E164@domain recipients. Pure functions on (pointer, length), no I/O:
  * fuzzed by fuzz/smtp/fuzz_smtp_cmd.c. */
@@ -14,7 +15,8 @@
 
 enum smtp_verb {
 	SMTP_UNKNOWN, SMTP_HELO, SMTP_EHLO, SMTP_MAIL, SMTP_RCPT, SMTP_DATA, SMTP_RSET,
-	SMTP_NOOP, SMTP_QUIT, SMTP_VRFY, SMTP_HELP
+	SMTP_NOOP, SMTP_QUIT, SMTP_VRFY, SMTP_HELP,
+	SMTP_LHLO /* LMTP's greeting (RFC 2033) */
 };
 
 typedef struct smtp_cmd {

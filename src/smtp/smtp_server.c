@@ -210,9 +210,13 @@ static void do_data(struct session *s, struct txn *t)
 	else
 		n_refused++;
 	log_event(r.code < 300 ? LOG_INFO : LOG_WARN, "smtp.mail", "session=%s peer=%s bytes=%zu "
-		"rcpts=%d code=%d", s->id, s->peer, msg.len, t->env.nrcpt, r.code);
+		"rcpts=%d code=%d lmtp=%d", s->id, s->peer, msg.len, t->env.nrcpt, r.code,
+		srv->cfg.lmtp);
 	buf_free(&msg);
-	reply(s, r.code, "%s", r.text);
+	/* LMTP: one reply per recipient accepted at RCPT (RFC 2033 4.2). */
+	for (int i = 0; i < (srv->cfg.lmtp ? t->env.nrcpt : 1); i++)
+		if (reply(s, r.code, "%s", r.text) != 0)
+			break;
 }
 
 static void do_mail(struct session *s, struct txn *t, const smtp_cmd_t *c)
@@ -284,7 +288,8 @@ static void session_run(struct session *s)
 {
 	smtp_server_t *srv = s->srv;
 	const char *host = srv->cfg.hostname ? srv->cfg.hostname : srv->cfg.domain;
-	if (reply(s, 220, "%s ESMTP faxvault", host) != 0)
+	bool lmtp = srv->cfg.lmtp;
+	if (reply(s, 220, "%s %s faxvault", host, lmtp ? "LMTP" : "ESMTP") != 0)
 		return;
 	struct txn t;
 	memset(&t, 0, sizeof t);
@@ -307,12 +312,20 @@ static void session_run(struct session *s)
 			reply(s, 500, "5.5.2 Syntax error");
 			continue;
 		}
+		if (lmtp ? (c.verb == SMTP_EHLO || c.verb == SMTP_HELO) : c.verb == SMTP_LHLO) {
+			/* RFC 2033 4.1: an LMTP server does not take HELO or EHLO. */
+			s->errors++;
+			reply(s, 500, lmtp ? "5.5.1 This is LMTP: say LHLO" : "5.5.1 This is SMTP: say EHLO");
+			continue;
+		}
 		switch (c.verb) {
 		case SMTP_EHLO:
 		case SMTP_HELO:
+		case SMTP_LHLO:
 			if (c.arglen == 0 || c.arglen >= sizeof s->helo) {
 				s->errors++;
-				reply(s, 501, "5.5.4 Syntax: %s hostname", c.verb == SMTP_EHLO ? "EHLO" : "HELO");
+				reply(s, 501, "5.5.4 Syntax: %s hostname", c.verb == SMTP_EHLO ? "EHLO" :
+					c.verb == SMTP_LHLO ? "LHLO" : "HELO");
 				break;
 			}
 			memcpy(s->helo, c.arg, c.arglen);
@@ -322,8 +335,11 @@ static void session_run(struct session *s)
 				reply(s, 250, "%s", host);
 			} else {
 				char msg[512];
+				/* LMTP requires PIPELINING (RFC 2033 4.1): commands
+				 * read ahead stay buffered in the session. */
 				snprintf(msg, sizeof msg, "250-%s\r\n250-SIZE %zu\r\n250-8BITMIME\r\n"
-					"250 ENHANCEDSTATUSCODES\r\n", host, srv->cfg.max_bytes);
+					"%s250 ENHANCEDSTATUSCODES\r\n", host, srv->cfg.max_bytes,
+					lmtp ? "250-PIPELINING\r\n" : "");
 				send_all(s->fd, msg, strlen(msg));
 			}
 			break;
@@ -473,7 +489,8 @@ smtp_server_t *smtp_server_start(const smtp_server_config_t *cfg, char *err, siz
 	struct sockaddr_storage ss;
 	socklen_t sl;
 	if (sockaddr_parse(cfg->listen, &ss, &sl) != 0) {
-		snprintf(err, errlen, "mail.smtp_listen \"%s\" is not ADDR:PORT", cfg->listen);
+		snprintf(err, errlen, "mail.%s_listen \"%s\" is not ADDR:PORT",
+			cfg->lmtp ? "lmtp" : "smtp", cfg->listen);
 		return NULL;
 	}
 	int fd = cfg->listen_fd;
@@ -509,9 +526,9 @@ smtp_server_t *smtp_server_start(const smtp_server_config_t *cfg, char *err, siz
 		free(srv);
 		return NULL;
 	}
-	log_event(LOG_INFO, "smtp.listening", "listen=%s port=%d domain=%s max_bytes=%zu "
-		"max_sessions=%d", cfg->listen, srv->port, cfg->domain, cfg->max_bytes,
-		srv->cfg.max_sessions);
+	log_event(LOG_INFO, cfg->lmtp ? "lmtp.listening" : "smtp.listening", "listen=%s port=%d "
+		"domain=%s max_bytes=%zu max_sessions=%d", cfg->listen, srv->port, cfg->domain,
+		cfg->max_bytes, srv->cfg.max_sessions);
 	return srv;
 }
 

@@ -4,6 +4,10 @@
  * bounded number of sessions. One thread accepts; each session has a
  * thread of its own. Recipients must be +E164@domain; the message and its
  * envelope go to the deliver callback, whose reply ends the transaction.
+ * With lmtp set it speaks LMTP instead (RFC 2033, mail.lmtp_listen): LHLO
+ * in place of HELO and EHLO (which are refused), and after DATA one reply
+ * per accepted recipient. The decision is made once for the whole mail (one
+ * submission, as over SMTP), so every recipient gets the same reply.
  * Ownership: cfg's strings and arg are borrowed and must outlive the
  * server. */
 #ifndef FV_SMTP_SERVER_H
@@ -47,6 +51,7 @@ typedef struct smtp_server_config {
 	size_t max_bytes;        /* SIZE */
 	int max_sessions;
 	int timeout_ms;          /* idle time allowed per command or data chunk */
+	int lmtp;                /* 1: LMTP (RFC 2033) rather than SMTP */
 	smtp_deliver_fn deliver;
 	void *arg;
 } smtp_server_config_t;

@@ -7,7 +7,8 @@
 # Sourced after lib.sh; sets PF_PORT and PF_MAILDIR. With PF_RELAY_DOMAIN and
 # PF_RELAY_TO (host:port) set before postfix_start, mail for that domain is
 # not kept but relayed there (an upstream MTA in front of faxvault's SMTP
-# listener, as a provider would run it).
+# listener, as a provider would run it); PF_RELAY_PROTO=lmtp relays it by
+# LMTP (Postfix's lmtp transport) instead of SMTP.
 
 PF_DIR="$TMP/postfix"
 
@@ -58,7 +59,7 @@ EOC
 		printf '!/^%s$/ OK\n' "${PF_RELAY_DOMAIN//./\\.}" > "$PF_DIR/conf/domains"
 		cat >> "$PF_DIR/conf/main.cf" <<EOC
 relay_domains = $PF_RELAY_DOMAIN
-transport_maps = inline:{ $PF_RELAY_DOMAIN=smtp:[${PF_RELAY_TO%:*}]:${PF_RELAY_TO##*:} }
+transport_maps = inline:{ $PF_RELAY_DOMAIN=${PF_RELAY_PROTO:-smtp}:[${PF_RELAY_TO%:*}]:${PF_RELAY_TO##*:} }
 EOC
 	fi
 	cat > "$PF_DIR/conf/master.cf" <<EOC
@@ -75,6 +76,7 @@ flush     unix n - n 1000? 0 flush
 proxymap  unix - - n - - proxymap
 smtp      unix - - n - - smtp
 relay     unix - - n - - smtp
+lmtp      unix - - n - - lmtp
 error     unix - - n - - error
 retry     unix - - n - - error
 discard   unix - - n - - discard

@@ -61,6 +61,9 @@ static void test_commands_and_numbers(void **state)
 	assert_int_equal(smtp_cmd_parse("ehlo mx.example  ", 17, &c), 0);
 	assert_int_equal(c.verb, SMTP_EHLO);
 	assert_int_equal(c.arglen, 10);
+	assert_int_equal(smtp_cmd_parse("LhLo lmtp.example", 17, &c), 0);
+	assert_int_equal(c.verb, SMTP_LHLO);
+	assert_int_equal(c.arglen, 12);
 	assert_int_equal(smtp_cmd_parse("XYZZY", 5, &c), 0);
 	assert_int_equal(c.verb, SMTP_UNKNOWN);
 	assert_int_equal(smtp_cmd_parse("NOOP\0x", 6, &c), -1);

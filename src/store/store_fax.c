@@ -176,6 +176,21 @@ json_t *store_fax_count_open(store_tx_t *tx)
 		" AND status IN ('rendering','queued','sending') GROUP BY status", "");
 }
 
+json_t *store_fax_live_calls(store_tx_t *tx)
+{
+	return sq_rows(tx, "SELECT account_id, trunk_id, count(*) AS n FROM faxes"
+		" WHERE status='sending' AND direction='outbound' GROUP BY account_id, trunk_id", "");
+}
+
+json_t *store_fax_queue_groups(store_tx_t *tx, int64_t now, int limit)
+{
+	return sq_rows(tx, "SELECT account_id, to_number, CASE WHEN attempts_made > 0 THEN 'retrying'"
+		" WHEN next_attempt_at > ? THEN 'scheduled' ELSE 'queued' END AS qclass, count(*) AS n"
+		" FROM faxes WHERE status='queued' AND direction='outbound'"
+		" GROUP BY account_id, to_number, qclass ORDER BY account_id, to_number LIMIT ?", "in",
+		now, limit);
+}
+
 int store_fax_delete_submission(store_tx_t *tx, const char *submission_id)
 {
 	int rc = sq_exec(tx, false, "DELETE FROM fax_pages WHERE fax_id IN (SELECT id FROM faxes"

@@ -65,6 +65,14 @@ json_t *store_fax_due(store_tx_t *tx, int64_t now, int limit);
 int store_fax_count_sending(store_tx_t *tx, const char *account_id, const char *trunk_id);
 /* Outbound faxes not final, by status: rows {status, n} (new reference), NULL on error. */
 json_t *store_fax_count_open(store_tx_t *tx);
+/* The capacity view (P05): outbound calls in progress by account and trunk,
+ * rows {account_id, trunk_id, n}; NULL on error. */
+json_t *store_fax_live_calls(store_tx_t *tx);
+/* The capacity view (P05): queued outbound faxes by account, destination
+ * and class at now (qclass: retrying once tried, scheduled when due after
+ * now, else queued), rows {account_id, to_number, qclass, n}, at most limit
+ * rows; NULL on error. */
+json_t *store_fax_queue_groups(store_tx_t *tx, int64_t now, int limit);
 /* Marks a fax of account_id deleted (a tombstone kept for its attempts):
  * deleted_at, and doc_id, header_text, cover_subject cleared. Deleted faxes
  * are invisible to store_fax_get and store_fax_list. STORE_NOTFOUND when

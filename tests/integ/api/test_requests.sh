@@ -135,6 +135,47 @@ req GET "/v1/provider/capacity" "$OP"
 expect_status 200 "the capacity view"
 expect_jq ".capacity_calls == 10 and ([.forecasts[] | select(.id == \"$T1\" or .id == \"$T2\")] | length) == 2 and all(.forecasts[]; .exceeds_capacity == true)" \
 	"forecasts against capacity, overlapping load flagged"
+expect_jq '.calls == 0 and .queue == {"queued":0,"scheduled":0,"retrying":0} and .accounts == [] and .queue_truncated == false' \
+	"no call and no queue yet"
+expect_jq '(.trunks[] | select(.id == "loopback")) as $t | $t.calls == 0 and $t.max_calls == 10 and $t.at_limit == false' \
+	"the loopback trunk: no live call of its 10"
+
+# --- live calls and queue depth per trunk and account (P05): faxes due
+# tomorrow on the test clock wait in the queue as scheduled
+req POST /v1/provider/numbers "$OP" '{"trunk":"loopback","numbers":["+15555550301"]}'
+expect_status 201 "a number in the inventory"
+req POST "/v1/accounts/$ACC/numbers" "$OWNER" '{"country":"US","area_code":"555"}'
+expect_status 201 "a number to fax"
+TO=$(jqr .number)
+printf 'Capacity\n' >"$TMP/one.txt"
+for n in 1 2 3; do
+	req POST /v1/faxes "$OWNER" "" -F "file=@$TMP/one.txt" -F "to=$TO" -F "send_at=$(iso 86400)"
+	expect_status 202 "fax $n scheduled for tomorrow"
+done
+req POST /v1/faxes "$OTHER_OWNER" "" -F "file=@$TMP/one.txt" -F "to=$TO" -F "send_at=$(iso 7200)"
+expect_status 202 "the other account schedules one"
+# The queue is filled once rendering ends.
+capacity_queued() { req GET "/v1/provider/capacity" "$OP"; [ "$(jqr '.queue.scheduled')" = 4 ]; }
+if poll_until 120 capacity_queued; then ok; else fail "the capacity view counts the 4 scheduled faxes: $BODY"; fi
+expect_jq '(.trunks[] | select(.id == "loopback") | .queue) == {"queued":0,"scheduled":4,"retrying":0}' \
+	"the loopback trunk's queue: the 4 faxes it will carry"
+expect_jq "(.accounts[] | select(.id == \"$ACC\")) as \$a | \$a.name == \"Clinic\" and \$a.queue.scheduled == 3 and \$a.calls == 0 and \$a.max_calls == 4 and \$a.at_limit == false" \
+	"the clinic: 3 scheduled, no live call of its 4"
+expect_jq "(.accounts[] | select(.id == \"$OTHER\") | .queue.scheduled) == 1 and (.accounts | length) == 2" \
+	"the other account: 1 scheduled"
+printf '%s' "$BODY" >"$TMP/capacity.json"
+if python3 - "$(dirname "$0")/../../../docs/openapi.json" "$TMP/capacity.json" <<'EOF'
+import json, sys
+import jsonschema
+doc = json.load(open(sys.argv[1]))
+schema = {"$ref": "#/components/schemas/Capacity", "components": doc["components"]}
+jsonschema.Draft202012Validator(schema).validate(json.load(open(sys.argv[2])))
+EOF
+then ok; else fail "the capacity view matches its OpenAPI schema"; fi
+req GET "/v1/provider/capacity" "$SUP"
+expect_problem 403 forbidden "support staff do not see the capacity view"
+req GET "/v1/provider/audit-events?action=request.capacity.read" "$SEC"
+expect_jq '(.items | length) >= 2' "each look at the capacity view is audited"
 
 # --- answers
 req POST "/v1/provider/requests/$F1/answer" "$SEC" '{"status":"investigating","message":"Looking at the calls."}'

@@ -47,10 +47,31 @@ int oidc_discovery_parse(const char *doc, size_t len, const char *issuer, oidc_m
 		*why = "discovery_issuer_mismatch";
 	else if (endpoint(d, "authorization_endpoint", m->authorization_endpoint, why) == 0 &&
 		 endpoint(d, "token_endpoint", m->token_endpoint, why) == 0 &&
-		 endpoint(d, "jwks_uri", m->jwks_uri, why) == 0)
+		 endpoint(d, "jwks_uri", m->jwks_uri, why) == 0) {
+		m->iss_parameter_supported =
+			json_is_true(json_object_get(d, "authorization_response_iss_parameter_supported"));
 		rc = 0;
+	}
 	json_decref(d);
 	return rc;
+}
+
+int oidc_response_iss_check(const oidc_meta_t *m, const char *issuer, const char *iss,
+	const char **why)
+{
+	if (iss) {
+		/* Compared as given (RFC 9207 2.4: simple string comparison). */
+		if (strcmp(iss, issuer) != 0) {
+			*why = "iss_mismatch";
+			return -1;
+		}
+		return 0;
+	}
+	if (m->iss_parameter_supported) {
+		*why = "iss_missing";
+		return -1;
+	}
+	return 0;
 }
 
 /* The JSON of the first segment of a compact JWS, decoded. */

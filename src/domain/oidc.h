@@ -7,6 +7,7 @@
 #define FV_OIDC_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -22,12 +23,23 @@ typedef struct oidc_meta {
 	char authorization_endpoint[OIDC_URL_MAX + 1];
 	char token_endpoint[OIDC_URL_MAX + 1];
 	char jwks_uri[OIDC_URL_MAX + 1];
+	/* RFC 9207: the provider puts "iss" in its authorization responses
+	 * (authorization_response_iss_parameter_supported is true). */
+	bool iss_parameter_supported;
 } oidc_meta_t;
 
 /* Reads a discovery document (len bytes of JSON) published for issuer:
  * its "issuer" must equal issuer exactly, and the three endpoints be
  * absolute http(s) URLs. 0, or -1 with a static reason in *why. */
 int oidc_discovery_parse(const char *doc, size_t len, const char *issuer, oidc_meta_t *m,
+	const char **why);
+
+/* RFC 9207: judges the "iss" parameter of an authorization response (iss,
+ * NULL when absent) for the provider of issuer, described by m. A present
+ * iss must equal issuer exactly (whether or not the provider advertises
+ * it); an absent one is refused when the provider advertises it. 0, or -1
+ * with "iss_mismatch" or "iss_missing" in *why. */
+int oidc_response_iss_check(const oidc_meta_t *m, const char *issuer, const char *iss,
 	const char **why);
 
 /* What an ID token must show. */

@@ -235,11 +235,15 @@ int sso_refuse(dom_ctx_t *c, const char *account_id, const char *idp_id, const c
 /* Exchanges the code at the token endpoint and checks the ID token. Runs
  * with no transaction. OIDC_OK with *claims, or a reason in *why. */
 static int exchange(const dom_ctx_t *c, const json_t *idp, const char *secret, const char *code,
-	const char *verifier, const char *nonce, json_t **claims, const char **why)
+	const char *verifier, const char *nonce, const char *iss, json_t **claims, const char **why)
 {
 	*claims = NULL;
 	oidc_meta_t m;
 	if (discover(c, rec_str(idp, "issuer"), &m, why) != 0)
+		return OIDC_REFUSED;
+	/* RFC 9207, before the code goes anywhere: an answer from another
+	 * provider (mix-up) is refused. */
+	if (oidc_response_iss_check(&m, rec_str(idp, "issuer"), iss, why) != 0)
 		return OIDC_REFUSED;
 	bool post = strcmp(rec_str(idp, "token_auth"), "client_secret_post") == 0;
 	char *ru = redirect_uri(c);
@@ -472,6 +476,7 @@ int dom_sso_callback(dom_ctx_t *c, const json_t *query, const char *bind, bool s
 	const char *state = json_string_value(json_object_get(query, "state"));
 	const char *code = json_string_value(json_object_get(query, "code"));
 	const char *err = json_string_value(json_object_get(query, "error"));
+	const char *iss = json_string_value(json_object_get(query, "iss"));
 	if (!sso_token_ok(state, SSO_STATE_MAX))
 		return sso_refuse(c, NULL, NULL, "no_state", e);
 	char sh[SEC_SHA256_HEX], bh[SEC_SHA256_HEX];
@@ -516,7 +521,7 @@ int dom_sso_callback(dom_ctx_t *c, const json_t *query, const char *bind, bool s
 	const char *why = "refused";
 	int rc = dom_tx_pause(c, e);
 	if (rc == 0) {
-		rc = exchange(c, idp, secret, code, verifier, nonce, &claims, &why);
+		rc = exchange(c, idp, secret, code, verifier, nonce, iss, &claims, &why);
 		if (dom_tx_resume(c, e) != 0) {
 			json_decref(claims);
 			claims = NULL;

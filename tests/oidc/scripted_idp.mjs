@@ -4,7 +4,11 @@
 // user), and signs the ID token the test asked for with POST /control, so
 // that the test can send faxvault tokens with a wrong audience, an expired
 // one, alg "none", an HS256 one, or one signed by a key not (yet) in the
-// JWKS. It checks what a real provider checks of faxvault: the client's
+// JWKS. RFC 9207's "iss" in the authorization response follows issMode
+// (POST /control {"iss_mode": …}): "" neither advertised nor sent, "ok"
+// advertised and sent, "wrong" advertised and another issuer sent,
+// "missing" advertised and not sent, "wrong_unadvertised" another issuer
+// sent without advertising it. It checks what a real provider checks of faxvault: the client's
 // secret (Basic or post), the redirect URI, PKCE S256, single-use codes.
 //
 // Usage: node scripted_idp.mjs PORT_FILE CLIENT_ID CLIENT_SECRET
@@ -27,6 +31,7 @@ let published = ["key-a", "key-ec"];
 let next = {};        // tweaks of the next ID token (POST /control)
 const codes = new Map();
 let issuer = "";
+let issMode = "";
 
 function send(res, status, body, headers = {}) {
   res.writeHead(status, { "Content-Type": "application/json", ...headers });
@@ -66,13 +71,16 @@ const server = createServer(async (req, res) => {
   if (url.pathname === "/.well-known/openid-configuration") {
     return send(res, 200, { issuer, authorization_endpoint: issuer + "/auth",
       token_endpoint: issuer + "/token", jwks_uri: issuer + "/jwks",
-      response_types_supported: ["code"], id_token_signing_alg_values_supported: ["RS256", "ES256"] });
+      response_types_supported: ["code"], id_token_signing_alg_values_supported: ["RS256", "ES256"],
+      ...(["ok", "wrong", "missing"].includes(issMode)
+        ? { authorization_response_iss_parameter_supported: true } : {}) });
   }
   if (url.pathname === "/jwks")
     return send(res, 200, { keys: published.map((k) => keys[k].jwk) });
   if (url.pathname === "/control" && req.method === "POST") {
     const b = JSON.parse(await readBody(req) || "{}");
     if (b.publish) published = b.publish;
+    if (b.iss_mode !== undefined) issMode = b.iss_mode;
     next = b.next || {};
     return send(res, 200, { ok: true });
   }
@@ -88,6 +96,9 @@ const server = createServer(async (req, res) => {
     const to = new URL(q.get("redirect_uri"));
     to.searchParams.set("code", code);
     to.searchParams.set("state", q.get("state"));
+    if (issMode === "ok") to.searchParams.set("iss", issuer);
+    if (issMode === "wrong" || issMode === "wrong_unadvertised")
+      to.searchParams.set("iss", "http://127.0.0.1:1");
     res.writeHead(302, { Location: to.toString() });
     return res.end();
   }

@@ -7,7 +7,9 @@
 # a replayed state, another browser, a wrong audience, an expired token,
 # alg none, HS256 made with the public key, a key not in the JWKS (accepted
 # only once published: key rotation), an unverified address, a person who
-# is not a member; just-in-time provisioning with a role from a group.
+# is not a member, an authorization response with another issuer or none
+# from a provider that advertises RFC 9207 "iss"; just-in-time
+# provisioning with a role from a group.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_sso.sh"
 OIDC_DIR="$(dirname "$0")/../../oidc"
@@ -103,6 +105,15 @@ attack '{"next":{"kid":"rogue"}}' unknown_kid "a key that is not in the JWKS"
 attack '{"next":{"email_verified":false}}' email_not_verified "an unverified address"
 attack '{"next":{"login":"stranger@clinic.example"}}' not_a_member "a person who is not a member (invited only)"
 attack '{"next":{"login":"o@other.example"}}' not_a_member "nor a person unknown to the service"
+# RFC 9207: the authorization response's "iss" (mix-up attacks).
+attack '{"iss_mode":"wrong"}' iss_mismatch "an authorization response naming another issuer"
+attack '{"iss_mode":"missing"}' iss_missing "no iss from a provider that advertises it"
+attack '{"iss_mode":"wrong_unadvertised"}' iss_mismatch "another issuer's iss, even unadvertised"
+control '{"iss_mode":"ok"}'
+rm -f "$TMP/jar3"; signin "$TMP/jar3"
+expect_status 302 "the provider's own iss is accepted"
+if grep -q '[?&]iss=' <<<"$CALLBACK"; then ok; else fail "… which the callback carried: $CALLBACK"; fi
+control '{"iss_mode":""}'
 
 # --- key rotation: key-b signs once it is published (the cached JWKS is
 # fetched again for the unknown kid); ES256 works too.
@@ -163,7 +174,7 @@ expect_jq '(.items[] | select(.id == "C08")) | .status == "fail"' "C08 fails whe
 
 # --- audited, with reasons
 req GET "/v1/accounts/$ACC/audit-events?limit=200" "$OWNER"
-expect_jq '[.items[] | select(.action == "sso.signin" and .outcome == "failure") | .detail.reason] | (index("wrong_audience") != null) and (index("expired") != null) and (index("alg_not_allowed") != null) and (index("unknown_kid") != null) and (index("other_browser") != null)' \
+expect_jq '[.items[] | select(.action == "sso.signin" and .outcome == "failure") | .detail.reason] | (index("wrong_audience") != null) and (index("expired") != null) and (index("alg_not_allowed") != null) and (index("unknown_kid") != null) and (index("other_browser") != null) and (index("iss_mismatch") != null) and (index("iss_missing") != null)' \
 	"every refusal is in the account's audit log with its reason"
 expect_jq '[.items[] | select(.action == "sso.signin" and .outcome == "success")] | length >= 3' "and every sign-in"
 expect_jq '[.items[] | select(.action == "user.provision_sso")] | length == 1' "the provisioning too"

@@ -60,6 +60,11 @@ TO_IDP=$(location "$TMP/h0")
 case "$TO_IDP" in "$ISSUER/auth?"*) ok ;; *) fail "the start sends the browser to oidc-provider: $TO_IDP" ;; esac
 BACK=$(browse "$TMP/idpjar" "$TO_IDP" u@clinic.example)
 case "$BACK" in "$PUBLIC/v1/sso/callback?code="*) ok ;; *) fail "oidc-provider sends the browser back with a code: $BACK"; tail -n 20 "$TMP/idp.log" ;; esac
+# RFC 9207: oidc-provider advertises "iss" and sends it with the code.
+curl -sf "$ISSUER/.well-known/openid-configuration" | jq -e '.authorization_response_iss_parameter_supported == true' >/dev/null &&
+	ok || fail "oidc-provider advertises authorization_response_iss_parameter_supported"
+ISS_ENC=$(jq -rn --arg v "$ISSUER" '$v | @uri')
+case "$BACK" in *"&iss=$ISS_ENC"*) ok ;; *) fail "… and sends iss with the code: $BACK" ;; esac
 req GET "${BACK#"$PUBLIC"}" "" "" -c "$TMP/jar" -b "$TMP/jar"
 expect_status 302 "faxvault accepts oidc-provider's ID token"
 req POST /v1/sso/session "" "" -c "$TMP/jar" -b "$TMP/jar"
@@ -73,9 +78,16 @@ expect_jq '.email == "u@clinic.example" and .account_id == "'"$ACC"'" and .crede
 curl -s -o /dev/null -D "$TMP/h1" -c "$TMP/jar" -b "$TMP/jar" "$BASE/v1/sso/$ACC/$IDP/start"
 NEW_STATE=$(location "$TMP/h1" | sed -n 's/.*[?&]state=\([^&]*\).*/\1/p')
 OLD_CODE=$(printf '%s' "$BACK" | sed -n 's/.*[?&]code=\([^&]*\).*/\1/p')
-req GET "/v1/sso/callback?code=$OLD_CODE&state=$NEW_STATE" "" "" -b "$TMP/jar"
+req GET "/v1/sso/callback?code=$OLD_CODE&state=$NEW_STATE&iss=$ISS_ENC" "" "" -b "$TMP/jar"
 expect_problem 401 sso-failed "a spent code is refused by the provider"
 expect_jq '.detail | contains("token_exchange_refused")' "… named so"
+
+# The provider's answer with its iss removed (RFC 9207: it advertises it).
+curl -s -o /dev/null -D "$TMP/h3" -c "$TMP/jar3" "$BASE/v1/sso/$ACC/$IDP/start"
+BACK=$(browse "$TMP/idpjar3" "$(location "$TMP/h3")" u@clinic.example)
+req GET "$(printf '%s' "${BACK#"$PUBLIC"}" | sed 's/&iss=[^&]*//')" "" "" -b "$TMP/jar3"
+expect_problem 401 sso-failed "an answer without the iss the provider advertises"
+expect_jq '.detail | contains("iss_missing")' "… named so"
 
 # A person the provider knows but the account does not.
 curl -s -o /dev/null -D "$TMP/h2" -c "$TMP/jar2" "$BASE/v1/sso/$ACC/$IDP/start"

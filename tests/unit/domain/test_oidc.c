@@ -231,6 +231,38 @@ static void test_discovery(void **state)
 	assert_string_equal(why, "discovery_not_json");
 }
 
+/* A discovery document of ISS with extra members (each starting with ","). */
+#define DISCOVERY(extra)                                                                        \
+	"{\"issuer\":\"" ISS "\",\"authorization_endpoint\":\"" ISS "/auth\","                     \
+	"\"token_endpoint\":\"" ISS "/token\",\"jwks_uri\":\"" ISS "/jwks\"" extra "}"
+
+/* RFC 9207: the authorization response's iss, advertised or not. */
+static void test_response_iss(void **state)
+{
+	(void)state;
+	oidc_meta_t m;
+	const char *why = "";
+	const char *plain = DISCOVERY("");
+	assert_int_equal(oidc_discovery_parse(plain, strlen(plain), ISS, &m, &why), 0);
+	assert_false(m.iss_parameter_supported);
+	assert_int_equal(oidc_response_iss_check(&m, ISS, NULL, &why), 0);
+	assert_int_equal(oidc_response_iss_check(&m, ISS, ISS, &why), 0);
+	assert_int_equal(oidc_response_iss_check(&m, ISS, ISS "/", &why), -1);
+	assert_string_equal(why, "iss_mismatch");
+	const char *adv = DISCOVERY(",\"authorization_response_iss_parameter_supported\":true");
+	assert_int_equal(oidc_discovery_parse(adv, strlen(adv), ISS, &m, &why), 0);
+	assert_true(m.iss_parameter_supported);
+	assert_int_equal(oidc_response_iss_check(&m, ISS, ISS, &why), 0);
+	assert_int_equal(oidc_response_iss_check(&m, ISS, NULL, &why), -1);
+	assert_string_equal(why, "iss_missing");
+	assert_int_equal(oidc_response_iss_check(&m, ISS, "https://evil.example", &why), -1);
+	assert_string_equal(why, "iss_mismatch");
+	/* "true" as a string is not true. */
+	const char *str = DISCOVERY(",\"authorization_response_iss_parameter_supported\":\"true\"");
+	assert_int_equal(oidc_discovery_parse(str, strlen(str), ISS, &m, &why), 0);
+	assert_false(m.iss_parameter_supported);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -239,6 +271,7 @@ int main(void)
 		cmocka_unit_test(test_algorithms_refused),
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_discovery),
+		cmocka_unit_test(test_response_iss),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -21,6 +21,7 @@
 #define REG_BACKOFF_MIN_MS 5000
 #define REG_BACKOFF_MAX_MS 300000
 #define REG_REFRESH_MIN_MS 5000
+#define REG_UNREG_TIMEOUT_MS 2000 /* one un-REGISTER, at a change or at stop */
 
 struct reg_entry {
 	char id[64];
@@ -31,6 +32,10 @@ struct reg_entry {
 	int64_t backoff_ms;
 	int state;                /* 1 registered, 0 failed, -1 not yet */
 	int seen;
+	/* The binding as last granted, kept while registered so that it can be
+	 * removed (Expires: 0) when the trunk stops registering, its registrar
+	 * or credentials change, or the service stops. Wiped when dropped. */
+	char peer[256], user[128], password[256], contact[96];
 };
 
 struct trunk_register {
@@ -56,6 +61,26 @@ static int64_t mono_ms(void)
 	return time_mono_ns() / 1000000;
 }
 
+/* Removes e's binding at its registrar (REGISTER with Expires: 0, RFC 3261
+ * §10.2.2) when it holds one, and forgets the credentials kept for it. A
+ * registrar that does not answer lets the binding expire on its own. */
+static void reg_remove(struct reg_entry *e)
+{
+	if (e->state == 1 && e->peer[0]) {
+		register_binding_t b = { .registrar = e->peer, .user = e->user, .password = e->password,
+			.contact = e->contact, .expires = 0, .cseq = e->cseq };
+		snprintf(b.call_id, sizeof b.call_id, "%s", e->call_id);
+		int granted = 0, status = 0;
+		int rc = register_run(&b, REG_UNREG_TIMEOUT_MS, &granted, &status);
+		e->cseq = b.cseq;
+		log_event(rc == 0 ? LOG_INFO : LOG_WARN, rc == 0 ? "fax.trunk_unregistered" : "fax.trunk_unregister_failed",
+			"trunk=%s sip_status=%d", e->id, status);
+	}
+	explicit_bzero(e->password, sizeof e->password);
+	e->peer[0] = e->user[0] = e->contact[0] = '\0';
+	e->state = -1;
+}
+
 /* Registers trunk t (as dom_trunks_register answers it) when due. */
 static void reg_one(trunk_register_t *r, struct reg_entry *e, const json_t *t, const char *contact,
 	json_t *states)
@@ -75,6 +100,10 @@ static void reg_one(trunk_register_t *r, struct reg_entry *e, const json_t *t, c
 	int was = e->state;
 	if (rc == 0) {
 		e->state = 1;
+		snprintf(e->peer, sizeof e->peer, "%s", b.registrar ? b.registrar : "");
+		snprintf(e->user, sizeof e->user, "%s", b.user ? b.user : "");
+		snprintf(e->password, sizeof e->password, "%s", b.password ? b.password : "");
+		snprintf(e->contact, sizeof e->contact, "%s", contact ? contact : "");
 		e->backoff_ms = 0;
 		int64_t refresh = (int64_t)granted * 750;
 		e->due_ms = now + (refresh > REG_REFRESH_MIN_MS ? refresh : REG_REFRESH_MIN_MS);
@@ -129,8 +158,15 @@ static int reg_pass(poller_t *p, void *arg)
 			e->state = -1;
 			e->sig = sig;
 		}
+		struct reg_entry old = { 0 };
+		int drop_old = 0;
 		if (e && e->sig != sig) {
-			/* New credentials or registrar: a new binding, at once. */
+			/* New credentials or registrar: the old binding is removed with
+			 * the old ones, and a new binding made at once. */
+			old = *e;
+			drop_old = old.state == 1;
+			explicit_bzero(e->password, sizeof e->password);
+			e->state = -1;
 			e->sig = sig;
 			e->call_id[0] = '\0';
 			e->cseq = 0;
@@ -141,17 +177,35 @@ static int reg_pass(poller_t *p, void *arg)
 			e->seen = 1;
 		int due = e && mono_ms() >= e->due_ms;
 		pthread_mutex_unlock(&r->mu);
+		if (drop_old) {
+			reg_remove(&old);
+			explicit_bzero(&old, sizeof old);
+		}
 		if (due)
 			reg_one(r, e, t, contact, states);
 	}
-	/* Trunks that stopped registering leave the table. */
-	pthread_mutex_lock(&r->mu);
-	for (int k = 0; k < r->n;)
-		if (!r->e[k].seen)
-			r->e[k] = r->e[--r->n];
-		else
-			k++;
-	pthread_mutex_unlock(&r->mu);
+	/* Trunks that stopped registering (disabled, deleted, `register` off)
+	 * leave the table, their bindings removed at the registrar. */
+	for (;;) {
+		struct reg_entry gone;
+		int found = 0;
+		pthread_mutex_lock(&r->mu);
+		for (int k = 0; k < r->n && !found; k++)
+			if (!r->e[k].seen) {
+				gone = r->e[k];
+				explicit_bzero(&r->e[k], sizeof r->e[k]);
+				r->e[k] = r->e[--r->n];
+				found = 1;
+			}
+		pthread_mutex_unlock(&r->mu);
+		if (!found)
+			break;
+		if (gone.state == 1) {
+			reg_remove(&gone);
+			json_object_set_new(states, gone.id, json_string("none"));
+		}
+		explicit_bzero(&gone, sizeof gone);
+	}
 	if (json_object_size(states) && dom_trunk_states_record(r->st, "registration", states, time_now_ms()) < 0)
 		log_event(LOG_ERROR, "fax.trunk_status_failed", "what=registration");
 	json_decref(states);
@@ -182,6 +236,10 @@ void trunk_register_stop(trunk_register_t *r)
 	if (!r)
 		return;
 	poller_stop(r->poller);
+	/* The thread has ended: its bindings are removed from here. */
+	for (int i = 0; i < r->n; i++)
+		reg_remove(&r->e[i]);
+	explicit_bzero(r->e, sizeof r->e);
 	pthread_mutex_destroy(&r->mu);
 	free(r);
 }

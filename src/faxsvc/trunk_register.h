@@ -7,6 +7,11 @@
  * where the carrier then sends the calls for the trunk's numbers. Each
  * change of state is written to the trunk's row (registration: registered
  * or failed) and logged; /metrics shows faxvault_trunk_registered{trunk}.
+ * A binding is removed at its registrar (REGISTER with Expires: 0) when
+ * its trunk stops registering (disabled, deleted, `register` off; its row
+ * then says none), when its registrar or credentials change (with the old
+ * ones), and when the thread stops: the carrier stops routing calls to a
+ * node that no longer takes them at once, not when the binding expires.
  *
  * Ownership: st and env are borrowed and must outlive the thread. */
 #ifndef FV_FAXSVC_TRUNK_REGISTER_H
@@ -26,7 +31,9 @@ typedef int (*trunk_contact_fn)(void *ud, char *out, size_t cap);
 /* Starts the thread. NULL with a reason in err. */
 trunk_register_t *trunk_register_start(store_t *st, const fax_env_t *env, trunk_contact_fn contact,
 	void *ud, char *err, size_t errlen);
-/* Stops the thread (a registration in flight ends first) and frees r. NULL: no-op. */
+/* Stops the thread (a registration in flight ends first), removes the
+ * bindings it held (up to 2 s each for a registrar that does not answer)
+ * and frees r. NULL: no-op. */
 void trunk_register_stop(trunk_register_t *r);
 /* Appends faxvault_trunk_registered{trunk} (1 registered, 0 failed). r may
  * be NULL: the HELP and TYPE lines only. */

@@ -6,7 +6,10 @@
 # through Kamailio, which challenges the INVITE (407) and relays it to a far
 # receiver, and Kamailio routes a carrier's call for an account's number to
 # the Contact faxvault registered (its fax.sip_listen): the fax is filed in
-# that account's inbox. A wrong password: registration "failed".
+# that account's inbox. A wrong password: registration "failed". The
+# binding is removed at the registrar (REGISTER with Expires: 0) when the
+# trunk stops registering and when the service stops: Kamailio then answers
+# a call for the number 480 at once, not after the 600 s the binding had.
 . "$(dirname "$0")/../api/lib.sh"
 . "$(dirname "$0")/lib_fax.sh"
 KAMAILIO=$(command -v kamailio || echo /usr/sbin/kamailio)
@@ -147,5 +150,29 @@ expect_status 200 "wrong password"
 poll_until 120 reg_is failed && ok || fail "registration not failed with a wrong password: $BODY"
 fail_metric() { [ "$(metric 'faxvault_trunk_registered{trunk="kam"}')" = 0 ]; }
 poll_until 30 fail_metric && ok || fail "faxvault_trunk_registered not 0"
+
+# --- un-REGISTER: `register` off, then the service stopping.
+INVITE="python3 $(dirname "$0")/sip_invite.py"
+req PATCH /v1/provider/trunks/kam "$OP" '{"password":"trunk-pass-123"}'
+expect_status 200 "the right password again"
+poll_until 120 reg_is registered && ok || fail_stop "not registered again: $BODY"
+req PATCH /v1/provider/trunks/kam "$OP" '{"register":false}'
+expect_status 200 "registration turned off"
+poll_until 60 reg_is none && ok || fail "registration not none once turned off: $BODY"
+grep -q 'event=fax.trunk_unregistered trunk=kam sip_status=200' "$LOG" && ok ||
+	fail "no un-REGISTER logged: $(grep -i 'unregister' "$LOG" | tail -n 2)"
+[ "$($INVITE "$KPORT" +14155550100 | head -n 1)" = 480 ] && ok ||
+	fail "Kamailio still routes to the binding removed: $(grep 'kam:' "$TMP/kam/log" | tail -n 2)"
+req PATCH /v1/provider/trunks/kam "$OP" '{"register":true}'
+expect_status 200 "registration on again"
+poll_until 120 reg_is registered && ok || fail_stop "not registered after turning it on: $BODY"
+n_reg=$(grep -c 'kam: REGISTER of faxuser authenticated' "$TMP/kam/log")
 grep -q 'wrong-pass\|trunk-pass-123' "$LOG" && fail "a trunk password reached the log" || ok
+stop_daemon || fail "daemon did not stop cleanly"
+grep -q 'event=fax.trunk_unregistered trunk=kam sip_status=200' <(tail -n 20 "$LOG") && ok ||
+	fail "no un-REGISTER at stop: $(tail -n 5 "$LOG")"
+[ "$(grep -c 'kam: REGISTER of faxuser authenticated' "$TMP/kam/log")" -gt "$n_reg" ] && ok ||
+	fail "Kamailio saw no REGISTER at stop"
+[ "$($INVITE "$KPORT" +14155550100 | head -n 1)" = 480 ] && ok ||
+	fail "Kamailio still routes to a stopped service's binding"
 finish

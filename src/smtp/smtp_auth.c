@@ -15,6 +15,7 @@
 #include <spf2/spf.h>
 #include <opendkim/dkim.h>
 
+#include "i18n.h"
 #include "log.h"
 
 static atomic_uint_fast64_t n_spf[SMTP_SPF_N], n_dkim[SMTP_DKIM_N];
@@ -265,26 +266,26 @@ void smtp_auth_reply(const smtp_auth_t *a, int *code, const char **status, const
 	if (a->spf == SMTP_SPF_TEMPERROR || a->dkim == SMTP_DKIM_TEMPERROR) {
 		*code = 451;
 		*status = "4.4.3";
-		*text = "The sender could not be checked for now (DNS); try again later";
+		*text = I18N("The sender could not be checked for now (DNS); try again later");
 	} else if (a->spf == SMTP_SPF_FAIL) {
 		*code = 550;
 		*status = "5.7.23";
-		*text = "SPF validation failed: this sender may not send faxes by e-mail from this "
-			"server";
+		*text = I18N("SPF validation failed: this sender may not send faxes by e-mail "
+			"from this server");
 	} else if (a->dkim == SMTP_DKIM_FAIL || a->dkim == SMTP_DKIM_PERMERROR) {
 		*code = 550;
 		*status = "5.7.20";
-		*text = "No passing DKIM signature: this sender may not send faxes by e-mail from "
-			"this server";
+		*text = I18N("No passing DKIM signature: this sender may not send faxes by e-mail "
+			"from this server");
 	} else if (a->dkim == SMTP_DKIM_MISALIGNED) {
 		*code = 550;
 		*status = "5.7.22";
-		*text = "No valid DKIM signature of the From domain: this sender may not send faxes "
-			"by e-mail from this server";
+		*text = I18N("No valid DKIM signature of the From domain: this sender may not "
+			"send faxes by e-mail from this server");
 	} else {
 		*code = 550;
 		*status = "5.7.1";
-		*text = "This sender may not send faxes by e-mail from this server";
+		*text = I18N("This sender may not send faxes by e-mail from this server");
 	}
 }
 

@@ -5,20 +5,11 @@
 #include <string.h>
 
 #include "faxmail.h"
+#include "i18n.h"
 #include "log.h"
 #include "smtp_auth.h"
 #include "smtp_mime.h"
 
-/* Sets r to code and "status text", the text cut to printable ASCII. */
-static void set_reply(smtp_reply_t *r, int code, const char *status, const char *text)
-{
-	r->code = code;
-	size_t o = (size_t)snprintf(r->text, sizeof r->text, "%s ", status);
-	for (const char *p = text; *p && o + 1 < sizeof r->text; p++)
-		if ((unsigned char)*p >= 0x20 && (unsigned char)*p < 0x7f)
-			r->text[o++] = *p;
-	r->text[o] = '\0';
-}
 
 static const struct {
 	const char *kind;
@@ -41,16 +32,16 @@ void smtp_ingress_mime_refusal(enum smtp_mime_fail f, smtp_reply_t *r)
 {
 	switch (f) {
 	case SMTP_MIME_NO_FROM:
-		set_reply(r, 550, "5.7.1", "The From: header must name exactly one address");
+		smtp_reply_tr(r, 550, "5.7.1", I18N("The From: header must name exactly one address"));
 		break;
 	case SMTP_MIME_TOO_DEEP:
-		set_reply(r, 554, "5.6.0", "The MIME structure is too complex to fax");
+		smtp_reply_tr(r, 554, "5.6.0", I18N("The MIME structure is too complex to fax"));
 		break;
 	case SMTP_MIME_TOO_MANY:
-		set_reply(r, 554, "5.6.0", "Too many attachments: at most 20 per fax");
+		smtp_reply_tr(r, 554, "5.6.0", I18N("Too many attachments: at most 20 per fax"));
 		break;
 	default:
-		set_reply(r, 554, "5.6.0", "The message could not be read as MIME");
+		smtp_reply_tr(r, 554, "5.6.0", I18N("The message could not be read as MIME"));
 		break;
 	}
 }
@@ -94,7 +85,7 @@ void smtp_ingress_submit(void *arg, const smtp_envelope_t *env, const smtp_mail_
 			json_object_get(out, "items"), 0), "id"));
 		char text[120];
 		snprintf(text, sizeof text, "Queued as %s", id ? id : "a fax");
-		set_reply(r, 250, "2.0.0", text);
+		smtp_reply_pair(r, 250, "2.0.0", text, NULL);
 		log_event(LOG_INFO, "smtp.faxed", "session=%s peer=%s faxes=%zu first=%s spf=%s "
 			"dkim=%s", env->session_id, env->peer,
 			json_array_size(json_object_get(out, "items")), id ? id : "-", m.spf, m.dkim);
@@ -107,7 +98,7 @@ void smtp_ingress_submit(void *arg, const smtp_envelope_t *env, const smtp_mail_
 		int code;
 		const char *status, *text;
 		smtp_auth_reply(&auth, &code, &status, &text);
-		set_reply(r, code, status, text);
+		smtp_reply_tr(r, code, status, text);
 	} else {
 		log_event(LOG_INFO, "smtp.refused", "session=%s peer=%s why=%s", env->session_id,
 			env->peer, e.kind);
@@ -118,6 +109,7 @@ void smtp_ingress_submit(void *arg, const smtp_envelope_t *env, const smtp_mail_
 				code = kinds[i].code;
 				status = kinds[i].status;
 			}
-		set_reply(r, code, status, e.detail);
+		/* The sender passed the checks: the reason, in both languages. */
+		smtp_reply_pair(r, code, status, e.detail, e.detail_fr);
 	}
 }

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "i18n.h"
 #include "log.h"
 #include "sec.h"
 #include "sockaddr.h"
@@ -64,6 +65,101 @@ struct session {
 	size_t start, end;     /* unread bytes of in */
 	int errors;
 };
+
+/* ---- replies ---- */
+
+/* Appends c to out (at *o, n bytes) if it fits with the NUL. */
+static void put(char *out, size_t n, size_t *o, const char *c)
+{
+	size_t l = strlen(c);
+	if (*o + l < n) {
+		memcpy(out + *o, c, l);
+		*o += l;
+	}
+}
+
+void smtp_ascii_fold(const char *in, char *out, size_t n)
+{
+	/* Two-byte Latin-1 letters (U+00C0 to U+00FF) by their base letter. */
+	static const char latin[65] =
+		"AAAAAAACEEEEIIII" "DNOOOOOxOUUUUYTs" "aaaaaaaceeeeiiii" "dnooooo/ouuuuyty";
+	const unsigned char *p = (const unsigned char *)in;
+	size_t o = 0;
+	while (*p && o + 1 < n) {
+		char one[2] = { 0, 0 };
+		if (*p >= 0x20 && *p < 0x7f) {
+			one[0] = (char)*p++;
+			put(out, n, &o, one);
+			continue;
+		}
+		if (*p < 0x80) { /* a control character */
+			p++;
+			continue;
+		}
+		/* Sequences: U+00A0 (NBSP), U+202F (narrow NBSP) as a blank, but
+		 * none inside « »; « » “ ” as "; ’ as '; € as EUR. */
+		bool nbsp = (p[0] == 0xc2 && p[1] == 0xa0) ||
+			(p[0] == 0xe2 && p[1] == 0x80 && p[2] == 0xaf);
+		if (nbsp) {
+			p += p[0] == 0xc2 ? 2 : 3;
+			bool before_close = p[0] == 0xc2 && p[1] == 0xbb;
+			bool after_open = o > 0 && out[o - 1] == '"' && (o < 2 || out[o - 2] == ' ' ||
+				out[o - 2] == '(');
+			if (!before_close && !after_open)
+				put(out, n, &o, " ");
+			continue;
+		}
+		if (p[0] == 0xc2 && (p[1] == 0xab || p[1] == 0xbb)) {
+			put(out, n, &o, "\"");
+			p += 2;
+		} else if (p[0] == 0xc3 && p[1] >= 0x80 && p[1] <= 0xbf) {
+			one[0] = latin[p[1] - 0x80];
+			put(out, n, &o, one);
+			p += 2;
+		} else if (p[0] == 0xc5 && (p[1] == 0x92 || p[1] == 0x93)) {
+			put(out, n, &o, p[1] == 0x92 ? "OE" : "oe");
+			p += 2;
+		} else if (p[0] == 0xe2 && p[1] == 0x80 && (p[2] == 0x9c || p[2] == 0x9d)) {
+			put(out, n, &o, "\"");
+			p += 3;
+		} else if (p[0] == 0xe2 && p[1] == 0x80 && (p[2] == 0x98 || p[2] == 0x99)) {
+			put(out, n, &o, "'");
+			p += 3;
+		} else if (p[0] == 0xe2 && p[1] == 0x82 && p[2] == 0xac) {
+			put(out, n, &o, "EUR");
+			p += 3;
+		} else {
+			/* Anything else: the whole sequence left out. */
+			p++;
+			while ((*p & 0xc0) == 0x80)
+				p++;
+		}
+	}
+	out[o] = '\0';
+}
+
+void smtp_reply_pair(smtp_reply_t *r, int code, const char *status, const char *en,
+	const char *fr)
+{
+	r->code = code;
+	char fold[sizeof r->text];
+	size_t o = 0;
+	put(r->text, sizeof r->text, &o, status);
+	put(r->text, sizeof r->text, &o, " ");
+	smtp_ascii_fold(en, fold, sizeof fold);
+	put(r->text, sizeof r->text, &o, fold);
+	r->text[o] = '\0';
+	if (fr && strcmp(fr, en) != 0 && o + 4 < sizeof r->text) {
+		/* Cut the French rather than lose the English. */
+		put(r->text, sizeof r->text, &o, " / ");
+		smtp_ascii_fold(fr, r->text + o, sizeof r->text - o);
+	}
+}
+
+void smtp_reply_tr(smtp_reply_t *r, int code, const char *status, const char *en)
+{
+	smtp_reply_pair(r, code, status, en, i18n_fr(en));
+}
 
 /* ---- I/O ---- */
 
@@ -192,8 +288,9 @@ static void do_data(struct session *s, struct txn *t)
 	}
 	smtp_reply_t r = { 0 };
 	if (too_big) {
-		r.code = 552;
-		snprintf(r.text, sizeof r.text, "5.3.4 Message larger than %zu bytes", srv->cfg.max_bytes);
+		i18n_msg_t m;
+		i18n_msg_set(&m, "Message larger than %zu bytes", srv->cfg.max_bytes);
+		smtp_reply_pair(&r, 552, "5.3.4", m.en, m.fr);
 	} else if (long_line) {
 		r.code = 500;
 		snprintf(r.text, sizeof r.text, "5.5.2 Line longer than %d bytes",
@@ -241,7 +338,11 @@ static void do_mail(struct session *s, struct txn *t, const smtp_cmd_t *c)
 		return;
 	}
 	if (size > s->srv->cfg.max_bytes) {
-		reply(s, 552, "5.3.4 Message larger than %zu bytes", s->srv->cfg.max_bytes);
+		i18n_msg_t m;
+		smtp_reply_t r;
+		i18n_msg_set(&m, "Message larger than %zu bytes", s->srv->cfg.max_bytes);
+		smtp_reply_pair(&r, 552, "5.3.4", m.en, m.fr);
+		reply(s, r.code, "%s", r.text);
 		return;
 	}
 	t->has_from = true;
@@ -262,16 +363,18 @@ static void do_rcpt(struct session *s, struct txn *t, const smtp_cmd_t *c)
 		return;
 	}
 	int rc = smtp_rcpt_number(addr, s->srv->cfg.domain, num);
-	if (rc == -1) {
+	if (rc == -1 || rc == -2) {
 		n_refused++;
-		reply(s, 550, "5.7.1 Relaying denied: this server takes mail for %s only",
-			s->srv->cfg.domain);
-		return;
-	}
-	if (rc == -2) {
-		n_refused++;
-		reply(s, 553, "5.1.3 Write the fax number in E.164 form: +15551234567@%s",
-			s->srv->cfg.domain);
+		i18n_msg_t m;
+		smtp_reply_t r;
+		if (rc == -1)
+			i18n_msg_set(&m, "Relaying denied: this server takes mail for %s only",
+				s->srv->cfg.domain);
+		else
+			i18n_msg_set(&m, "Write the fax number in E.164 form: +15551234567@%s",
+				s->srv->cfg.domain);
+		smtp_reply_pair(&r, rc == -1 ? 550 : 553, rc == -1 ? "5.7.1" : "5.1.3", m.en, m.fr);
+		reply(s, r.code, "%s", r.text);
 		return;
 	}
 	if (t->env.nrcpt == SMTP_RCPTS_MAX) {

@@ -22,11 +22,27 @@
 #define SMTP_DATA_LINE_MAX 8192   /* a message line (RFC 5321 says 1000; we are lenient) */
 #define SMTP_ERRORS_MAX 10        /* bad commands before the session is closed */
 
-/* A reply: code and text (an enhanced status code first, ASCII, one line). */
+/* A reply: code and text (an enhanced status code first, ASCII, one line;
+ * with the code and CRLF within RFC 5321's 512 bytes). */
 typedef struct smtp_reply {
 	int code;
-	char text[256];
+	char text[400];
 } smtp_reply_t;
+
+/* Sets r to code and "STATUS EN / FR": a refusal says why in both of the
+ * service's languages, since the sender's is not known (and a stranger is
+ * not told whether an address is a member's). SMTP reply text is ASCII:
+ * the French is folded to it (accents dropped, « » as ", non-breaking
+ * spaces as blanks, € as EUR, anything else left out), and left out when
+ * it is the English or NULL. Control characters are dropped; the text is
+ * cut to fit. */
+void smtp_reply_pair(smtp_reply_t *r, int code, const char *status, const char *en,
+	const char *fr);
+/* smtp_reply_pair with en's French from the catalogue (i18n_fr). */
+void smtp_reply_tr(smtp_reply_t *r, int code, const char *status, const char *en);
+/* Folds UTF-8 text to printable ASCII as smtp_reply_pair does, into out
+ * (n > 0 bytes, NUL-terminated, cut to fit). */
+void smtp_ascii_fold(const char *in, char *out, size_t n);
 
 /* One mail as received. */
 typedef struct smtp_envelope {

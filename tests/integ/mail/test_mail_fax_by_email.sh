@@ -70,7 +70,7 @@ pdf_mail() { swaks_fv --from "${2:-$USER_MAIL}" --to " ${3:-$TO}" --header "From
 	--header "Subject: test" --body "x" --attach-type application/pdf --attach @"$TMP/one.pdf"; }
 pdf_mail stranger@evil.example stranger@evil.example
 expect_reply 550 "a stranger is refused"
-printf '%s' "$SW" | grep -q "may not send faxes by e-mail" && ok || fail "the stranger's refusal text"
+printf '%s' "$SW" | grep -q "may not send faxes by e-mail from this server / Cet expediteur ne peut pas envoyer de fax par e-mail" && ok || fail "the stranger's refusal text, in English and French"
 pdf_mail admin@a-fax.example
 expect_reply 250 "an admin of A in the allowed domain is accepted"
 req PUT "/v1/accounts/$ACC_A/fax-by-email" "$ADMIN_A" '{"enabled":true,"allowed_senders":["admin@a-fax.example"],"allowed_servers":["127.0.0.0/8"]}'
@@ -131,6 +131,8 @@ swaks_fv --from "$USER_MAIL" --to " $TO" --header "From: $USER_MAIL" --body x \
 	--attach-type application/vnd.openxmlformats-officedocument.wordprocessingml.document --attach @"$TMP/report.docx"
 expect_reply 554 "a .docx is refused"
 printf '%s' "$SW" | grep -qi "unsupported\|not supported\|PDF" && ok || fail "the .docx refusal does not say why: $(printf '%s\n' "$SW" | grep ' 554 ')"
+printf '%s\n' "$SW" | grep ' 554 ' | grep -q ' / .*[Ff]ormat\| / .*PDF' && ok || fail "the .docx refusal does not say why in French too: $(printf '%s\n' "$SW" | grep ' 554 ')"
+printf '%s\n' "$SW" | grep ' 554 ' | LC_ALL=C grep -q '[^ -~]' && fail "a reply that is not ASCII" || ok
 [ "$(refusals submission_refused)" -ge 1 ] && ok || fail "the .docx refusal is not audited"
 [ "$(outbound_a)" = "$BEFORE" ] && ok || fail "a hostile mail was faxed"
 # An encoded-word UTF-8 subject becomes the cover page's subject.

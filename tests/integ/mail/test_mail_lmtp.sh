@@ -45,6 +45,7 @@ swaks --server 127.0.0.1 --port "$PF_PORT" --from stranger@evil.example --to " $
 	--header "Subject: spam" --body "x" --attach-type application/pdf --attach @"$TMP/one.pdf" >/dev/null 2>&1
 bounce() { mail_to stranger@evil.example 1 && grep -q "may not send faxes by e-mail" "$MAIL"; }
 if poll_until 120 bounce; then ok; else fail "no bounce reached the stranger"; fi
+grep -q "Cet expediteur ne peut pas envoyer de fax par e-mail" "$MAIL" && ok || fail "the bounce does not say why in French: $(grep -i -A2 'said:' "$MAIL")"
 
 # --- a client by hand on the LMTP listener
 python3 - "$TMP" "$USER_MAIL" <<'PY'
@@ -82,7 +83,7 @@ OUT=$($CLIENT "$FV_LMTP" "$TMP/s1")
 printf '%s\n' "$OUT" | sed -n 1p | grep -q '^220 .* LMTP ' && ok || fail "the greeting names LMTP: $OUT"
 [ "$(printf '%s\n' "$OUT" | grep -c '^500 5.5.1 This is LMTP: say LHLO')" = 2 ] && ok || fail "EHLO and HELO are refused: $OUT"
 printf '%s\n' "$OUT" | grep -q '^250-PIPELINING' && ok || fail "LHLO does not advertise PIPELINING: $OUT"
-printf '%s\n' "$OUT" | grep -q '^550 5.7.1 Relaying denied' && ok || fail "another domain's recipient is refused at RCPT: $OUT"
+printf '%s\n' "$OUT" | grep -q '^550 5.7.1 Relaying denied: this server takes mail for fax.example.net only / Relais refuse : ce serveur ne prend que le courrier pour fax.example.net$' && ok || fail "another domain's recipient is refused at RCPT, in English and French: $OUT"
 printf '%s\n' "$OUT" | grep -q '^354 ' && ok || fail "no 354 after pipelined commands: $OUT"
 [ "$(printf '%s\n' "$OUT" | grep -c '^250 2.0.0 Queued as ')" = 2 ] && ok || fail "one reply per accepted recipient after DATA: $OUT"
 printf '%s\n' "$OUT" | tail -n 1 | grep -q '^221 ' && ok || fail "QUIT after the replies: $OUT"
@@ -105,7 +106,7 @@ EOS
 OUT=$($CLIENT "$FV_LMTP" "$TMP/s2")
 R=$(printf '%s\n' "$OUT" | grep '^550 ')
 [ "$(printf '%s\n' "$R" | wc -l)" = 2 ] && [ "$(printf '%s\n' "$R" | sort -u | wc -l)" = 1 ] && ok || fail "a stranger gets two identical refusals: $OUT"
-printf '%s\n' "$R" | grep -q "may not send faxes by e-mail" && ok || fail "the stranger's refusal text: $R"
+printf '%s\n' "$R" | head -n 1 | grep -q "^550 5.7.1 This sender may not send faxes by e-mail from this server / Cet expediteur ne peut pas envoyer de fax par e-mail depuis ce serveur$" && ok || fail "the stranger's refusal text, in English and French (ASCII): $R"
 printf 'LHLO t\n--\nDATA\n--\nRCPT TO:<%s@fax.example.net>\n--\nMAIL FROM:<%s>\n--\nDATA\n--\nRCPT TO:<sales@fax.example.net>\n--\nMAIL FROM:<%s>\n--\nQUIT\n' "$NUM_B" "$USER_MAIL" "$USER_MAIL" >"$TMP/s3"
 OUT=$($CLIENT "$FV_LMTP" "$TMP/s3")
 [ "$(printf '%s\n' "$OUT" | grep -c '^503 ')" = 4 ] && ok || fail "DATA and RCPT out of order, DATA without a recipient, MAIL twice: $OUT"

@@ -1,6 +1,7 @@
 /* Unit tests of fax by e-mail's pure parts: SMTP command lines and paths
  * (smtp_proto.h), the MIME path (smtp_mime.h), the sender rules
- * (faxmail.h) and the SMTP front end's messages (smtp_wire.h). */
+ * (faxmail.h), the SMTP front end's messages (smtp_wire.h) and the
+ * bilingual ASCII reply texts (smtp_server.h). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,6 +17,7 @@
 #include "faxmail.h"
 #include "smtp_mime.h"
 #include "smtp_proto.h"
+#include "smtp_server.h"
 #include "smtp_wire.h"
 
 static void test_paths(void **state)
@@ -149,6 +151,44 @@ static void test_sender_rules(void **state)
 
 /* The front end's message to the service: a round trip through a real
  * socketpair with its memfds, then what the decoder and the reader refuse. */
+/* Refusals say why in English and in French folded to ASCII. */
+static void test_replies(void **state)
+{
+	(void)state;
+	smtp_reply_t r;
+	smtp_reply_tr(&r, 550, "5.7.1", "This sender may not send faxes by e-mail from this server");
+	assert_int_equal(r.code, 550);
+	assert_string_equal(r.text, "5.7.1 This sender may not send faxes by e-mail from this server"
+		" / Cet expediteur ne peut pas envoyer de fax par e-mail depuis ce serveur");
+	/* No French: English alone; the same text: once. */
+	smtp_reply_pair(&r, 250, "2.0.0", "Queued as fax_1", NULL);
+	assert_string_equal(r.text, "2.0.0 Queued as fax_1");
+	smtp_reply_pair(&r, 554, "5.6.0", "PDF", "PDF");
+	assert_string_equal(r.text, "5.6.0 PDF");
+	/* « » with their non-breaking spaces, NBSP before a colon, €, œ, ’,
+	 * letters outside Latin-1, control characters. */
+	char out[128];
+	smtp_ascii_fold("\u00ab\u00a0Facture \u00e9t\u00e9\u00a0\u00bb\u00a0: 10\u00a0\u20ac, "
+		"\u0153uvre d\u2019art \u00c0 \u00c7a \u4e2d\r\n\x01x", out, sizeof out);
+	assert_string_equal(out, "\"Facture ete\" : 10 EUR, oeuvre d'art A Ca x");
+	/* Cut to fit, NUL-terminated, whole sequences or nothing. */
+	smtp_ascii_fold("\u00e9\u00e9\u00e9\u00e9", out, 3);
+	assert_string_equal(out, "ee");
+	/* Long texts keep the English whole and cut the French; every byte
+	 * printable ASCII; the line stays within RFC 5321's 512 bytes. */
+	char en[300], fr[700];
+	memset(en, 'e', sizeof en - 1);
+	en[sizeof en - 1] = '\0';
+	for (size_t i = 0; i + 2 < sizeof fr; i += 2)
+		memcpy(fr + i, "\u00e9", 2);
+	fr[sizeof fr - 2] = '\0';
+	smtp_reply_pair(&r, 554, "5.6.0", en, fr);
+	assert_non_null(strstr(r.text, en));
+	assert_true(strlen(r.text) < sizeof r.text && 4 + sizeof r.text + 2 <= 512);
+	for (const char *p = r.text; *p; p++)
+		assert_true(*p >= 0x20 && *p < 0x7f);
+}
+
 static void test_wire(void **state)
 {
 	(void)state;
@@ -235,6 +275,7 @@ int main(void)
 		cmocka_unit_test(test_mime),
 		cmocka_unit_test(test_sender_rules),
 		cmocka_unit_test(test_wire),
+		cmocka_unit_test(test_replies),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -472,6 +472,7 @@ static int fax_runtime_open(const config_t *cfg, struct fax_runtime *fr)
 		.clamd = cfg->av_clamd,
 		.av_timeout_ms = (int)cfg->av_timeout * 1000,
 		.av_fail_open = cfg->av_fail_open != 0,
+		.safebox_max_days = (int)cfg->safebox_max_days,
 	};
 	return 0;
 }

@@ -34,6 +34,7 @@ typedef struct fax_env {
 	const char *clamd;         /* the scanner of uploads (av.clamd; "" or NULL: none) */
 	int av_timeout_ms;         /* one scan */
 	bool av_fail_open;         /* accept uploads while the scanner is unreachable */
+	int safebox_max_days;      /* ceiling of a SafeBox's expiry (0: SAFEBOX_DAYS_DEFAULT_MAX) */
 } fax_env_t;
 
 /* What fax.currency defaults to; used only where no env is given (tools,

@@ -11,12 +11,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
 #include "billing.h"
 #include "docs.h"
 #include "dom_util.h"
 #include "faxreport.h"
 #include "fdio.h"
 #include "fraud.h"
+#include "i18n.h"
 #include "log.h"
 #include "numbers.h"
 #include "numparse.h"
@@ -27,6 +30,7 @@
 #include "avscan.h"
 #include "mailq.h"
 #include "retention.h"
+#include "safebox.h"
 #include "webhooks.h"
 #include "xalloc.h"
 
@@ -1781,7 +1785,8 @@ int dom_fax_inbound_refused(store_t *st, const char *account_id, const char *num
 }
 
 /* How the account mails received faxes (its security settings'
- * received_fax_mail): "attachment" (the default), "link" or "none". */
+ * received_fax_mail): "attachment" (the default), "link", "safebox" (the
+ * fax in a SafeBox of the member, the mail a notice) or "none". */
 static const char *fax_mail_mode(store_tx_t *tx, const char *account_id)
 {
 	json_t *row = store_settings_get(tx, account_id);
@@ -1792,20 +1797,25 @@ static const char *fax_mail_mode(store_tx_t *tx, const char *account_id)
 		mode = "link";
 	else if (m && strcmp(m, "none") == 0)
 		mode = "none";
+	else if (m && strcmp(m, "safebox") == 0)
+		mode = "safebox";
 	json_decref(doc);
 	json_decref(row);
 	return mode;
 }
 
 /* Fax to e-mail: queues the mail of received fax f to the member its
- * number routes to, in f's transaction. 0 (queued, or nothing to queue),
- * -1 when the outbox could not be written. */
+ * number routes to, in f's transaction; box: the SafeBox it was delivered
+ * in ("" : none, and a "safebox" account is then mailed a link). 0 (queued,
+ * or nothing to queue), -1 when the outbox could not be written. */
 static int mail_received(store_tx_t *tx, const fax_env_t *env, const json_t *f,
-	const char *person_id)
+	const char *person_id, const char *box)
 {
 	if (!env->mail_on)
 		return 0;
 	const char *mode = fax_mail_mode(tx, rec_str(f, "account_id"));
+	if (strcmp(mode, "safebox") == 0 && !*box)
+		mode = "link";
 	json_t *p = strcmp(mode, "none") != 0 ? store_principal_get(tx, person_id) : NULL;
 	if (!p || strcmp(rec_str(p, "status"), "active") != 0) {
 		json_decref(p);
@@ -1820,15 +1830,72 @@ static int mail_received(store_tx_t *tx, const fax_env_t *env, const json_t *f,
 			sizeof when), "mode", mode, "account_id", rec_str(f, "account_id"));
 	if (strcmp(mode, "attachment") == 0)
 		json_object_set_new(params, "doc_id", json_string(rec_str(f, "doc_id")));
+	if (strcmp(mode, "safebox") == 0)
+		json_object_set_new(params, "safebox_id", json_string(box));
 	int rc = mail_queue_tx(tx, env, true, MAIL_KIND_FAX_RECEIVED, p, "en", params, NULL);
 	json_decref(params);
 	json_decref(p);
 	return rc;
 }
 
+/* received_fax_mail = safebox: the received TIFF tiff_path as a PDF into
+ * *pdf (malloc'd, caller frees), when the fax is routed to a member of an
+ * account that asks for it. Rendered before the fax's write transaction.
+ * 1 made, 0 not wanted, -1 wanted but the PDF could not be made. */
+static int inbound_safebox_pdf(store_t *st, const fax_env_t *env, const json_t *route,
+	const char *tiff_path, unsigned char **pdf, size_t *len)
+{
+	*pdf = NULL;
+	*len = 0;
+	if (strncmp(rec_str(route, "route_to"), "usr_", 4) != 0)
+		return 0;
+	store_tx_t *rt = store_begin(st, false);
+	if (!rt)
+		return -1;
+	bool want = strcmp(fax_mail_mode(rt, rec_str(route, "account_id")), "safebox") == 0;
+	store_rollback(rt);
+	if (!want)
+		return 0;
+	char dir[512];
+	if (dom_workdir_new(env, dir, sizeof dir) != 0)
+		return -1;
+	char *out = xasprintf("%s/fax.pdf", dir);
+	struct render_result rr = { 0 };
+	struct render_opts ro;
+	render_opts_init(&ro);
+	ro.helper_path = env->render_helper;
+	int rc = render_tiff_to_pdf_opts(tiff_path, out, &ro, &rr) == 0 &&
+		read_file(out, pdf, len) == 0 ? 1 : -1;
+	dom_workdir_wipe(dir);
+	free(out);
+	return rc;
+}
+
+/* Delivers received fax f to member person_id in a SafeBox holding pdf,
+ * named in the member's language; its id into box. 0 / -1. */
+static int inbound_to_safebox(store_tx_t *tx, const fax_env_t *env, const json_t *f,
+	const char *person_id, const unsigned char *pdf, size_t len, char box[64])
+{
+	json_t *p = store_principal_get(tx, person_id);
+	char subject[160];
+	snprintf(subject, sizeof subject, i18n_is_fr(p ? rec_str(p, "lang") : "") ?
+		"Fax de %s pour %s" : "Fax from %s to %s", rec_str(f, "from_number"),
+		rec_str(f, "to_number"));
+	json_decref(p);
+	return safebox_from_fax(tx, env, f, person_id, subject, pdf, len, box);
+}
+
 int dom_fax_inbound(store_t *st, const fax_env_t *env, const json_t *route, const char *tiff_path,
 	const fax_result_t *r, char fax_id_out[64])
 {
+	unsigned char *sbpdf = NULL;
+	size_t sblen = 0;
+	/* Without its PDF the fax stays in the inbox and the member is
+	 * mailed a link. */
+	if (r->pages_received > 0 &&
+	    inbound_safebox_pdf(st, env, route, tiff_path, &sbpdf, &sblen) < 0)
+		log_event(LOG_WARN, "fax.inbound_safebox_failed", "account=%s reason=pdf",
+			rec_str(route, "account_id"));
 	const char *account_id = rec_str(route, "account_id");
 	char cur[4];
 	const char *route_to = rec_str(route, "route_to");
@@ -1894,8 +1961,16 @@ int dom_fax_inbound(store_t *st, const fax_env_t *env, const json_t *route, cons
 	json_decref(cdr);
 	free(aid);
 	json_t *g = rc == STORE_OK ? store_fax_get(tx, NULL, id) : NULL;
+	char box[64] = "";
+	if (g && sbpdf && doc_id[0] &&
+	    inbound_to_safebox(tx, env, g, route_to, sbpdf, sblen, box) != 0)
+		rc = STORE_ERROR;
+	if (sbpdf) {
+		sodium_memzero(sbpdf, sblen);
+		free(sbpdf);
+	}
 	if (g && doc_id[0] && strncmp(route_to, "usr_", 4) == 0 &&
-	    mail_received(tx, env, g, route_to) != 0)
+	    mail_received(tx, env, g, route_to, box) != 0)
 		rc = STORE_ERROR;
 	if (!g || emit(tx, g, "fax.received") != 0 ||
 	    fax_audit(tx, &system_actor, "fax.receive", id, account_id,

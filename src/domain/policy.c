@@ -26,7 +26,7 @@ void policy_defaults(const sec_limits_t *lim, sec_policy_t *p)
 }
 
 static const char *const mfa_names[] = { "none", "admins", "all" };
-static const char *const fax_mail_names[] = { "attachment", "link", "none" };
+static const char *const fax_mail_names[] = { "attachment", "link", "none", "safebox" };
 
 const char *policy_fax_mail_name(enum fax_mail m)
 {
@@ -128,11 +128,13 @@ static int only(struct ctx *c, const json_t *o, const char *path, const char *co
 
 /* The index of string v among the three names, -1 when v is absent, -2
  * when it is none of them. */
-static int name_index(const json_t *v, const char *const names[3])
+/* The index of v in names (n of them), -1 when v is absent, -2 when it is
+ * none of them. */
+static int name_index(const json_t *v, const char *const *names, int n)
 {
 	if (!v)
 		return -1;
-	for (int i = 0; i < 3; i++)
+	for (int i = 0; i < n; i++)
 		if (json_is_string(v) && strcmp(json_string_value(v), names[i]) == 0)
 			return i;
 	return -2;
@@ -185,7 +187,7 @@ static int apply(struct ctx *c, sec_policy_t *p, const json_t *doc, bool strict)
 		static const char *const mk[] = { "required_for", NULL };
 		if (only(c, mfa, "mfa", mk))
 			return -1;
-		int found = name_index(json_object_get(mfa, "required_for"), mfa_names);
+		int found = name_index(json_object_get(mfa, "required_for"), mfa_names, 3);
 		if (found == -2)
 			return policy_bad(c, "mfa.required_for", "%s must be none, admins or all",
 				"mfa.required_for");
@@ -243,9 +245,9 @@ static int apply(struct ctx *c, sec_policy_t *p, const json_t *doc, bool strict)
 	if (get_int(c, doc, "contacts_review_months", "contacts_review_months", 1, L->contacts_review_months,
 		    strict ? "ceiling" : NULL, &p->contacts_review_months))
 		return -1;
-	int fm = name_index(json_object_get(doc, "received_fax_mail"), fax_mail_names);
+	int fm = name_index(json_object_get(doc, "received_fax_mail"), fax_mail_names, 4);
 	if (fm == -2)
-		return policy_bad(c, "received_fax_mail", "%s must be attachment, link or none",
+		return policy_bad(c, "received_fax_mail", "%s must be attachment, link, safebox or none",
 			"received_fax_mail");
 	if (fm >= 0)
 		p->fax_mail = (enum fax_mail)fm;

@@ -28,9 +28,9 @@ typedef struct sec_limits {
 enum mfa_required { MFA_NONE, MFA_ADMINS, MFA_ALL };
 /* How a received fax reaches the member its number routes to by mail:
  * the PDF attached, a notice that asks them to sign in, or no mail. */
-enum fax_mail { FAX_MAIL_ATTACHMENT, FAX_MAIL_LINK, FAX_MAIL_NONE };
+enum fax_mail { FAX_MAIL_ATTACHMENT, FAX_MAIL_LINK, FAX_MAIL_NONE, FAX_MAIL_SAFEBOX };
 
-/* The name of m ("attachment", "link", "none"). */
+/* The name of m ("attachment", "link", "none", "safebox"). */
 const char *policy_fax_mail_name(enum fax_mail m);
 
 typedef struct sec_policy {

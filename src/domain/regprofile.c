@@ -98,7 +98,7 @@ int regprofile_check_policy(const reg_profile_t *rp, const sec_policy_t *p, char
 	if (p->fax_mail == FAX_MAIL_ATTACHMENT) {
 		snprintf(field, fieldlen, "received_fax_mail");
 		i18n_msg_set(why, "the %s profile mails received faxes as a link that needs a sign-in: "
-			"received_fax_mail must be link or none", rp->name);
+			"received_fax_mail must be link, safebox or none", rp->name);
 		return -1;
 	}
 	return 0;

@@ -663,12 +663,14 @@ int dom_safebox_get(dom_ctx_t *c, const char *box_id, json_t **out, dom_err_t *e
 	return 0;
 }
 
-int sb_file_store(dom_ctx_t *c, const json_t *b, const char *author_kind, const char *author_id,
-	const char *author_email, const void *data, size_t len, const char *filename,
-	const char *ctype, json_t **rec, dom_err_t *e)
+/* The record of file doc_id (len bytes) in box b by the author given,
+ * inserted in tx (name cleaned, type kept for display): into *rec (new
+ * reference). 0 / -1. */
+static int file_insert(store_tx_t *tx, const json_t *b, const char *author_kind,
+	const char *author_id, const char *author_email, const char *doc_id, size_t len,
+	const char *filename, const char *ctype, json_t **rec)
 {
-	const char *acc = rec_str(b, "account_id");
-	char name[SAFEBOX_FILENAME_MAX + 1], doc_id[DOC_ID_MAX];
+	char name[SAFEBOX_FILENAME_MAX + 1];
 	safebox_filename_clean(filename ? filename : "", filename ? strlen(filename) : 0, name,
 		sizeof name);
 	/* The declared type is kept for display only: downloads are always
@@ -676,19 +678,31 @@ int sb_file_store(dom_ctx_t *c, const json_t *b, const char *author_kind, const 
 	char type[128] = "application/octet-stream";
 	if (ctype && *ctype && strlen(ctype) < sizeof type && valid_name(ctype, strlen(ctype)))
 		snprintf(type, sizeof type, "%s", ctype);
-	if (dom_doc_put(c, acc, "safebox_file", data, len, doc_id, e) != 0)
-		return -1;
 	char *id = sec_new_id("sbf");
 	json_t *f = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I}", "id", id,
-		"safebox_id", rec_str(b, "id"), "account_id", acc, "author_kind", author_kind,
-		"author_id", author_id, "author_email", author_email, "doc_id", doc_id, "filename", name,
-		"content_type", type, "size", (json_int_t)len, "created_at", (json_int_t)time_now_ms());
+		"safebox_id", rec_str(b, "id"), "account_id", rec_str(b, "account_id"), "author_kind",
+		author_kind, "author_id", author_id, "author_email", author_email, "doc_id", doc_id,
+		"filename", name, "content_type", type, "size", (json_int_t)len, "created_at",
+		(json_int_t)time_now_ms());
 	free(id);
-	if (store_sbf_insert(c->tx, f) != STORE_OK) {
+	if (store_sbf_insert(tx, f) != STORE_OK) {
 		json_decref(f);
-		return dom_fail(e, "internal", "", "the file could not be stored");
+		return -1;
 	}
 	*rec = f;
+	return 0;
+}
+
+int sb_file_store(dom_ctx_t *c, const json_t *b, const char *author_kind, const char *author_id,
+	const char *author_email, const void *data, size_t len, const char *filename,
+	const char *ctype, json_t **rec, dom_err_t *e)
+{
+	char doc_id[DOC_ID_MAX];
+	if (dom_doc_put(c, rec_str(b, "account_id"), "safebox_file", data, len, doc_id, e) != 0)
+		return -1;
+	if (file_insert(c->tx, b, author_kind, author_id, author_email, doc_id, len, filename, ctype,
+		    rec) != 0)
+		return dom_fail(e, "internal", "", "the file could not be stored");
 	return 0;
 }
 
@@ -945,6 +959,49 @@ int dom_safebox_hold(dom_ctx_t *c, const json_t *account, const char *box_id,
 	*out = json_pack("{s:s, s:b, s:o}", "safebox_id", box_id, "held", reason != NULL, "reason",
 		reason ? json_string(reason) : json_null());
 	return 0;
+}
+
+/* ---- received faxes ---- */
+
+static const audit_ctx_t fax_actor = { .who = NULL, .actor = "system:faxsvc", .source = "",
+	.request_id = "" };
+
+int safebox_from_fax(store_tx_t *tx, const fax_env_t *env, const json_t *fax,
+	const char *person_id, const char *subject, const void *pdf, size_t len, char box_id[64])
+{
+	const char *acc = rec_str(fax, "account_id"), *fax_id = rec_str(fax, "id");
+	safebox_profile_t prof;
+	safebox_profile_load(tx, acc, env->safebox_max_days, &prof);
+	int64_t now = time_now_ms();
+	char *id = sec_new_id("sbx");
+	snprintf(box_id, 64, "%s", id);
+	free(id);
+	char sub[SAFEBOX_SUBJECT_MAX + 1];
+	snprintf(sub, sizeof sub, "%s", subject);
+	json_t *b = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I}", "id", box_id, "account_id",
+		acc, "owner_id", person_id, "subject", sub, "status", "open", "expires_at",
+		(json_int_t)(now + (int64_t)prof.expiry_days * DAY_MS), "created_at", (json_int_t)now,
+		"updated_at", (json_int_t)now);
+	char doc_id[DOC_ID_MAX], name[96];
+	snprintf(name, sizeof name, "%s.pdf", fax_id);
+	json_t *f = NULL;
+	int rc = store_safebox_insert(tx, b) == STORE_OK ? 0 : -1;
+	if (rc == 0)
+		rc = sb_record(tx, &fax_actor, b, "create", "system", "system:faxsvc",
+			json_pack("{s:s, s:[], s:o}", "fax_id", fax_id, "participants", "expires_at",
+				time_json(json_object_get(b, "expires_at"))));
+	if (rc == 0)
+		rc = doc_put_tx(tx, env, acc, "safebox_file", pdf, len, -1, doc_id);
+	if (rc == 0)
+		rc = file_insert(tx, b, "system", "system:faxsvc", "", doc_id, len, name,
+			"application/pdf", &f);
+	if (rc == 0)
+		rc = sb_record(tx, &fax_actor, b, "file.upload", "system", "system:faxsvc",
+			json_pack("{s:s, s:s, s:s, s:I}", "fax_id", fax_id, "file_id", rec_str(f, "id"),
+				"filename", rec_str(f, "filename"), "size", (json_int_t)len));
+	json_decref(f);
+	json_decref(b);
+	return rc;
 }
 
 /* ---- retention ---- */

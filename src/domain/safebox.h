@@ -128,6 +128,16 @@ int dom_sb_guest_reply(dom_ctx_t *c, sb_guest_t *g, const char *text, dom_err_t 
 int dom_sb_guest_upload(dom_ctx_t *c, sb_guest_t *g, const void *data, size_t len,
 	const char *filename, const char *ctype, dom_err_t *e);
 
+/* A received fax delivered as a SafeBox (received_fax_mail = safebox, see
+ * faxes.c): in tx, a box of fax's account owned by member person_id, with
+ * no other participant, named subject (cut to SAFEBOX_SUBJECT_MAX), that
+ * holds pdf (len bytes) as the file FAX_ID.pdf under a key of its own; both
+ * steps are events of the box and audit events of system:faxsvc. Its expiry
+ * follows the account's SafeBox profile. The box's id into box_id.
+ * 0 / -1. */
+int safebox_from_fax(store_tx_t *tx, const fax_env_t *env, const json_t *fax,
+	const char *person_id, const char *subject, const void *pdf, size_t len, char box_id[64]);
+
 /* The retention sweep's part (retention.c): deletes the box due ({id,
  * account_id, days, ended_at} as store_safebox_due answers) in a
  * transaction of its own, audited as safebox.retention_delete by

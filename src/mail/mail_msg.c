@@ -82,6 +82,16 @@ static const struct tpl tpls[] = {
 		"Un fax de {pages} page(s) est arrivé sur votre numéro {number} le {received_at} "
 		"(UTC). Votre compte n'envoie pas les fax par courriel : connectez-vous sur {web} "
 		"pour le lire (fax {fax_id})." },
+	{ "fax_received_safebox", "en", "New fax on {number}, in a SafeBox",
+		"Hello {name},\n\n"
+		"A fax of {pages} page(s) from {from} arrived on your number {number} on "
+		"{received_at} (UTC). It was put as a PDF in a SafeBox of yours: sign in at {web} "
+		"to read it (SafeBox {safebox_id}, fax {fax_id})." },
+	{ "fax_received_safebox", "fr", "Nouveau fax sur {number}, dans une SafeBox",
+		"Bonjour {name},\n\n"
+		"Un fax de {pages} page(s) de {from} est arrivé sur votre numéro {number} le "
+		"{received_at} (UTC). Il a été déposé en PDF dans une de vos SafeBox : "
+		"connectez-vous sur {web} pour le lire (SafeBox {safebox_id}, fax {fax_id})." },
 	{ "fax_report_delivered", "en", "Your fax to {to} was delivered",
 		"Hello {name},\n\n"
 		"The fax you sent by e-mail to {to} was delivered on {completed_at} (UTC): "

@@ -230,7 +230,8 @@ static void deliver(mail_sender_t *s, const json_t *row)
 	char *msg = NULL;
 	const char *kind = json_string_value(json_object_get(row, "kind"));
 	/* Fax to e-mail: the PDF is made now, from the fax as it is (a fax
-	 * deleted since is not sent); "link" mode has its own template. */
+	 * deleted since is not sent); "link" and "safebox" modes have their own
+	 * templates, without the fax. */
 	unsigned char *pdf = NULL;
 	size_t pdflen = 0;
 	char fname[96] = "";
@@ -240,6 +241,8 @@ static void deliver(mail_sender_t *s, const json_t *row)
 		const char *fax_id = json_string_value(json_object_get(params, "fax_id"));
 		if (mode && strcmp(mode, "link") == 0) {
 			kind = "fax_received_link";
+		} else if (mode && strcmp(mode, "safebox") == 0) {
+			kind = "fax_received_safebox";
 		} else {
 			int rc = fax_pdf_for_mail(s->st, s->env,
 				json_string_value(json_object_get(params, "account_id")), fax_id, id, to,

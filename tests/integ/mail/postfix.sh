@@ -110,3 +110,16 @@ mail_to() {
 	[ "$n" -ge "$2" ] || return 1
 	MAIL=$(grep -l -i "^To:.*$1" "$PF_MAILDIR"/new/* "$PF_MAILDIR"/cur/* 2>/dev/null | xargs ls -t | head -n 1)
 }
+
+# mail_naming TEXT: a delivered mail holds TEXT (a fax or SafeBox id); its
+# path in MAIL.
+mail_naming() {
+	MAIL=$(grep -l -- "$1" "$PF_MAILDIR"/new/* "$PF_MAILDIR"/cur/* 2>/dev/null | head -n 1)
+	[ -n "$MAIL" ]
+}
+
+# check_mail JQ DESCRIPTION: JQ is true on PARSED (mailpart.py's reading).
+check_mail() {
+	if [ "$(printf '%s' "$PARSED" | jq -r "$1" 2>/dev/null)" = "true" ]; then ok; else
+		fail "$2: jq '$1' is not true on ${PARSED:0:800}"; fi
+}

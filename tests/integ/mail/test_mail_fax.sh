@@ -14,17 +14,7 @@ postfix_start
 fax_setup --set mail.relay="smtp://127.0.0.1:$PF_PORT" --set mail.from=noreply@fax.example.net \
 	--set mail.web_url=https://fax.example.net
 make_pdf "$TMP/one.pdf" 1
-check_mail() { # check_mail JQ DESCRIPTION on the parsed MAIL
-	if [ "$(printf '%s' "$PARSED" | jq -r "$1" 2>/dev/null)" = "true" ]; then ok; else
-		fail "$2: jq '$1' is not true on ${PARSED:0:800}"; fi
-}
 fax_mails() { grep -c 'event=mail.queued .*kind=fax_received' "$LOG"; }
-# mail_naming ID: the delivered mail that names fax ID (the member also got
-# an invitation), in MAIL.
-mail_naming() {
-	MAIL=$(grep -l -- "$1" "$PF_MAILDIR"/new/* "$PF_MAILDIR"/cur/* 2>/dev/null | head -n 1)
-	[ -n "$MAIL" ]
-}
 
 # --- attachment (the default)
 req GET "/v1/accounts/$ACC_B/security" "$ADMIN_B"

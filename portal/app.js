@@ -20,6 +20,8 @@ import { accessPage, partnerConsentsPage } from "./js/pages/access.js";
 import { safeboxesPage, safeboxPage } from "./js/pages/safebox.js";
 import { billingPage, scimPage, breachPage } from "./js/pages/account.js";
 import { closurePage, statusSubsPage, securityContactsPage } from "./js/pages/closure.js";
+import { fraudPage, requestsPage, lettersPage, invoicingPage } from "./js/pages/requests.js";
+import { partnerUsagePage, whiteLabelPage } from "./js/pages/partner.js";
 
 let me = null;
 let notice = null;      // a message for the sign-in page (signed out for inactivity…)
@@ -67,6 +69,9 @@ const PAGES = [
   { path: "statussubs", group: "settings", nav: "nav.statussubs", show: (m) => m.account_id && can(m, "settings.manage", "security.manage"), page: statusSubsPage },
   { path: "access", group: "settings", nav: "nav.access", show: (m) => m.account_id && can(m, "ownership.transfer", "admins.manage", "security.manage", "data.read"), page: accessPage },
   { path: "closure", group: "settings", nav: "nav.closure", show: (m) => m.account_id && can(m, "ownership.transfer", "security.manage"), page: closurePage },
+  { path: "fraud", group: "settings", nav: "nav.fraud", show: (m) => m.account_id && can(m, "security.manage"), page: fraudPage },
+  { path: "usage", nav: "nav.usage", show: (m) => !m.account_id && m.partner_id && can(m, "partner.usage.read"), page: partnerUsagePage },
+  { path: "white-label", nav: "nav.white_label", show: (m) => !m.account_id && m.partner_id && can(m, "partner.staff.manage"), page: whiteLabelPage },
   { path: "consents", show: (m) => !m.account_id && can(m, "partner.accounts.read"), page: partnerConsentsPage },
   { path: "trunks", group: "provider", nav: "nav.trunks", show: (m) => can(m, "provider.telephony.manage"), page: trunksPage },
   { path: "ports", group: "provider", nav: "nav.ports", show: (m) => can(m, "provider.telephony.manage"), page: portsPage },
@@ -76,6 +81,9 @@ const PAGES = [
   { path: "terms-admin", group: "provider", nav: "nav.terms_admin", show: (m) => can(m, "provider.terms.manage"), page: termsAdminPage },
   { path: "status-admin", group: "provider", nav: "nav.status_admin", show: (m) => can(m, "provider.status.manage"), page: statusAdminPage },
   { path: "security-incidents", group: "provider", nav: "nav.secinc", show: (m) => can(m, "provider.security.manage"), page: securityIncidentsPage },
+  { path: "requests", group: "provider", nav: "nav.requests", show: (m) => can(m, "provider.requests.manage"), page: requestsPage },
+  { path: "letters", group: "provider", nav: "nav.letters", show: (m) => can(m, "provider.accounts.manage"), page: lettersPage },
+  { path: "invoicing", group: "provider", nav: "nav.invoicing", show: (m) => can(m, "provider.accounts.manage"), page: invoicingPage },
 ];
 // Pages open without a session.
 const PUBLIC = { invitation: invitationPage, reset: resetPage, sso: ssoPage, unsubscribe: unsubscribePage };
@@ -235,10 +243,21 @@ async function loadMe() {
 
 const ctx = {
   goSignIn(message, email) { notice = message; signinEmail = email || ""; if (location.hash === "#/") render(); else location.hash = "#/"; },
-  async reload(hash) { await loadMe(); if (hash && location.hash !== hash) location.hash = hash; else render(); },
+  async reload(hash) { await loadMe(); if (hash && location.hash !== hash) location.hash = hash; else await render(); },
   rerender: () => render(),
   later(fn, ms) { timers.push(setTimeout(fn, ms)); },
 };
+
+// The partner's white label (GET /v1/me) for its customers and staff: its
+// name in the header and its support contact under it.
+function brand() {
+  const wl = me && me.white_label;
+  document.getElementById("brand").textContent = (wl && wl.display_name) || "faxvault";
+  const sup = document.getElementById("support-line");
+  const contact = wl ? [wl.support_email, wl.support_phone].filter((x) => x).join(" · ") : "";
+  sup.textContent = contact ? t("wl.support_line", { contact }) : "";
+  sup.hidden = !contact;
+}
 
 async function render() {
   const gen = ++generation;
@@ -249,6 +268,7 @@ async function render() {
   const root = document.getElementById("app");
   const r = route();
   nav();
+  brand();
   let nodes;
   if (!me) {
     nodes = PUBLIC[r.path] ? PUBLIC[r.path](Object.assign({ params: r.params }, ctx)) : signInPage();

@@ -1,8 +1,8 @@
 #!/bin/bash
-# CTest browser_portal (run.sh), browser_admin (run.sh admin) and
-# browser_account (run.sh account): starts faxvaultd (tests/integ/api/lib.sh)
-# and runs portal.test.mjs, admin.test.mjs or account.test.mjs in Debian's
-# Chromium (CLOCK names the daemon's test clock file). Skipped (status 77) when Chromium or
+# CTest browser_portal (run.sh), browser_admin (run.sh admin),
+# browser_account (run.sh account) and browser_requests (run.sh requests):
+# starts faxvaultd (tests/integ/api/lib.sh) and runs NAME.test.mjs in
+# Debian's Chromium (CLOCK names the daemon's test clock file). Skipped (status 77) when Chromium or
 # the npm packages (scripts/install-npm, run by make check) are missing.
 # SCREENSHOT_DIR=DIR saves pictures of the main pages there (docs/portal/).
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -19,6 +19,10 @@ if [ "$TEST" = admin ]; then
 	P=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 	start_daemon --http "127.0.0.1:$P" --set sso.public_url="http://127.0.0.1:$P" \
 		--set sso.allow_cidrs=127.0.0.0/8 --set webhooks.allow_cidrs=127.0.0.1/32
+elif [ "$TEST" = requests ]; then
+	# The fraud detection's periodic pass every minute of the test clock,
+	# watching one prefix the test sends to.
+	start_daemon --set retention.sweep_minutes=1 --set fraud.risky_prefixes=+1555555099
 else
 	# Faxes go over the loopback trunk with the media clock sped up (as in
 	# tests/integ/faxsvc).

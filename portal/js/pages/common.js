@@ -57,6 +57,12 @@ export function action(id, text, st, fn, cls) {
   return b;
 }
 
+// Sets the status line id (found again after a re-render) to an outcome.
+export function flash(id, text) {
+  const p = document.getElementById(id);
+  if (p) { p.className = "status ok"; p.textContent = text; }
+}
+
 // A notice with a text and a code to copy (a link, a secret shown once).
 export function codeBox(id, text, code) {
   return h("div", { class: "notice", id }, h("p", {}, text), h("p", { class: "code" }, code));

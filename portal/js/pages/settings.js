@@ -58,6 +58,7 @@ export async function securityPage(ctx) {
   const idle = num("sec-idle", t("security.idle"), s.session.idle_timeout_minutes, 1, 1440);
   const life = num("sec-lifetime", t("security.lifetime"), s.session.max_lifetime_hours, 1, 720);
   const sso = check("sec-sso-required", t("security.sso_required"), s.sso_required);
+  const fhold = check("sec-fraud-hold", t("security.fraud_hold"), s.fraud_hold);
   const mail = select("sec-fax-mail", ["attachment", "link", "none"].map((v) => [v, tv("security.fax_mail", v)]), s.received_fax_mail || "attachment");
   const review = num("sec-review", t("security.review_months"), s.contacts_review_months, 1, 60);
   const ips = field("sec-ips", t("security.ip_allowlist"), { tag: "textarea", rows: "3" });
@@ -68,7 +69,7 @@ export async function securityPage(ctx) {
     h("h2", {}, t("security.signin")), h("label", { for: "sec-mfa" }, t("security.mfa"), mfa), idle.label, life.label, sso.label,
     h("p", { class: "muted" }, t("security.sso_hint")),
     h("h2", {}, t("security.other")), h("label", { for: "sec-fax-mail" }, t("security.fax_mail"), mail), review.label, ips.label,
-    h("p", { class: "muted" }, t("security.ip_hint")),
+    h("p", { class: "muted" }, t("security.ip_hint")), fhold.label, h("p", { class: "muted" }, t("security.fraud_hold_hint")),
   ], async () => {
     const composition = {};
     for (const [k, c] of comps) composition["require_" + k] = c.input.checked;
@@ -81,6 +82,7 @@ export async function securityPage(ctx) {
       received_fax_mail: mail.value,
       contacts_review_months: +review.input.value,
       ip_allowlist: lines(ips.input.value),
+      fraud_hold: fhold.input.checked,
     });
   });
   return [h("h1", {}, t("security.title")), form];

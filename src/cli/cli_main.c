@@ -92,6 +92,10 @@ static const struct cli_cmd root_subs[] = {
 		cmd_partners_subs },
 	{ "security", "Show or change an account's security settings", NULL, NULL, NULL, 0, 0,
 		NULL, cmd_security_subs },
+	{ "idp", "Manage an account's identity providers (single sign-on)", NULL, NULL, NULL, 0, 0,
+		NULL, cmd_idp_subs },
+	{ "scim-token", "Manage the bearer tokens of an account's SCIM endpoint", NULL, NULL, NULL,
+		0, 0, NULL, cmd_scim_token_subs },
 	{ "posture", "Check an account against the customer's security responsibilities", NULL,
 		"One line per responsibility (C01-C18) the service can observe: pass, FAIL or "
 		"not applicable, with the reason, in the language of the locale. Exits 0 even "

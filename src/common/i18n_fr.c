@@ -1106,6 +1106,21 @@ const struct i18n_entry i18n_fr_entries[] = {
 	{ "the URL must start with https:// (or http://)", "l'URL doit commencer par https:// (ou http://)" },
 	{ "--event needs at least one event name", "--event demande au moins un nom d'événement" },
 	{ "Webhook deleted.", "Webhook supprimé." },
+	{ "--type is oidc or saml", "--type vaut oidc ou saml" },
+	{ "--%s is not for --type %s", "--%s ne va pas avec --type %s" },
+	{ "--type oidc needs --issuer and --client-id", "--type oidc demande --issuer et --client-id" },
+	{ "--type saml needs --metadata-url or --metadata-file",
+		"--type saml demande --metadata-url ou --metadata-file" },
+	{ "--role-map takes VALUE=ROLE", "--role-map attend VALEUR=RÔLE" },
+	{ "Client secret: ", "Secret du client : " },
+	{ "Identity provider removed.", "Fournisseur d'identité supprimé." },
+	{ "Created SCIM token %s (%s).\nToken, shown only now (store it in the identity provider; it "
+	  "cannot be shown again):\n\n    %s\n\nThe SCIM base URL is the service's address followed "
+	  "by /scim/v2.",
+		"Jeton SCIM %s créé (%s).\nJeton, affiché maintenant seulement (enregistrez-le dans le "
+		"fournisseur d'identité ; il ne pourra plus être affiché) :\n\n    %s\n\nL'URL de base "
+		"SCIM est l'adresse du service suivie de /scim/v2." },
+	{ "SCIM token revoked.", "Jeton SCIM révoqué." },
 	{ "--to needs at least one address", "--to demande au moins une adresse" },
 	{ "File added to the SafeBox.", "Fichier ajouté à la SafeBox." },
 	{ "SafeBox closed: nothing more can be added, and guests can no longer open it.",

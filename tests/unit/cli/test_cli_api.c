@@ -705,6 +705,27 @@ static const struct {
 	{ "webhooks delete", W("webhooks", "delete", "--account", "acc_1", "wh_1"), "tok1",
 		{ { 204, NULL, NULL } }, 1, 0,
 		{ { "DELETE", "/v1/accounts/acc_1/webhooks/wh_1", NULL, NULL, "" } }, "Webhook deleted.", NULL },
+	{ "idp add oidc: the secret from stdin, the role map", W("idp", "add", "--account", "acc_1",
+			"--type", "oidc", "--issuer", "https://idp.example/realms/m", "--client-id", "fv",
+			"--client-secret-stdin", "--provisioning", "jit", "--role-claim", "groups",
+			"--role-map", "fax-admins=admin", "--role-map", "a=b=billing"), "tok1",
+		{ { 201, "{\"id\":\"idp_1\",\"type\":\"oidc\",\"client_secret_set\":true}", NULL } },
+		1, 0,
+		{ { "POST", "/v1/accounts/acc_1/identity-providers", NULL, NULL,
+			"{\"type\":\"oidc\",\"provisioning\":\"jit\",\"role_claim\":\"groups\","
+			"\"role_map\":{\"fax-admins\":\"admin\",\"a=b\":\"billing\"},"
+			"\"issuer\":\"https://idp.example/realms/m\",\"client_id\":\"fv\","
+			"\"client_secret\":\"s3cret value\"}" } },
+		"ID:                idp_1\n", NULL, "s3cret value\n" },
+	{ "idp add saml: the issuer is OIDC's", W("idp", "add", "--account", "acc_1", "--type", "saml",
+			"--issuer", "https://x.example"), "tok1", { { 0 } }, 0, CLI_EXIT_USAGE, { { 0 } }, NULL,
+		"--issuer is not for --type saml" },
+	{ "scim-token create: the token once", W("scim-token", "create", "--account", "acc_1", "--name",
+			"Okta"), "tok1",
+		{ { 201, "{\"id\":\"sct_1\",\"name\":\"Okta\",\"token\":\"fvc_T\"}", NULL } }, 1, 0,
+		{ { "POST", "/v1/accounts/acc_1/scim-tokens", NULL, NULL, "{\"name\":\"Okta\"}" } },
+		"Created SCIM token sct_1 (Okta).\nToken, shown only now (store it in the identity "
+		"provider; it cannot be shown again):\n\n    fvc_T\n", NULL },
 	{ "trunks create: settings and the password from stdin", W("trunks", "create", "--id", "carrier",
 			"--name", "Carrier", "--peer", "192.0.2.7:5060", "--username", "fv", "--password-stdin", "--transport",
 			"g711_only", "--max-calls", "4", "--prefix", "+33,+32"), "tok1",

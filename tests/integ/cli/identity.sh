@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# An account's enterprise identity with the `faxvault` CLI against the real
+# faxvaultd (issue 17): `idp add` of an OpenID Connect provider (the client
+# secret from standard input, never on the command line) and of a SAML one
+# (its metadata from a file), `idp list|show|remove`; `scim-token create`
+# (printed once, and it works at /scim/v2), `list`, `revoke` (then refused);
+# usage errors and a member without security.manage refused; every change
+# audited. The secrets appear in no audit event.
+#
+# Usage: identity.sh FAXVAULT FAXVAULTD
+FV=${1:?path of faxvault}
+FAXVAULTD=${2:?path of faxvaultd}
+command -v jq >/dev/null || { echo "identity.sh: jq is required" >&2; exit 1; }
+. "$(dirname "$0")/../api/lib.sh"
+
+export HOME=$TMP/home LC_ALL=C LANG=C
+unset FAXVAULT_URL FAXVAULT_TOKEN XDG_CONFIG_HOME
+mkdir -p "$HOME"
+OUT=$TMP/out
+ERR=$TMP/err
+
+# as PERSON WANT DESCRIPTION ARGS...: runs `faxvault --config PERSON.conf
+# ARGS` (standard input from $IN when set); output in $OUT and $ERR.
+as() {
+	local who=$1 want=$2 desc=$3 rc
+	shift 3
+	if [ -n "${IN+x}" ]; then
+		printf '%s\n' "$IN" | timeout 120 "$FV" --config "$TMP/$who.conf" "$@" >"$OUT" 2>"$ERR"
+	else
+		timeout 120 "$FV" --config "$TMP/$who.conf" "$@" </dev/null >"$OUT" 2>"$ERR"
+	fi
+	rc=$?
+	if [ "$rc" = "$want" ]; then
+		ok
+		return 0
+	fi
+	fail "$desc: exit $rc, want $want: faxvault $*"
+	sed 's/^/  out| /' "$OUT" | head -20
+	sed 's/^/  err| /' "$ERR" | head -20
+	return 1
+}
+has() { if grep -qF -- "$1" "$OUT"; then ok; else fail "$2: no '$1' in: $(head -c 300 "$OUT")"; fi; }
+field() { jq -r "$1" "$OUT" 2>/dev/null; }
+stop() {
+	echo "identity.sh: stopping: later steps depend on the last one"
+	finish
+	exit 1
+}
+
+start_daemon
+export FAXVAULT_URL=$BASE
+OP=$(operator_token)
+new_account "$OP" "Id Clinic" owner@id.example "lantern-harbour-kite-11"
+ACC=$NEW_ACC
+new_member "$ACC" "$NEW_OWNER" user@id.example user "meadow-violin-bell-22"
+for p in owner:lantern-harbour-kite-11 user:meadow-violin-bell-22; do
+	IN=${p#*:} as "${p%%:*}" 0 "${p%%:*} logs in" login --email "${p%%:*}@id.example" --password-stdin || stop
+done
+
+# --- identity providers
+SECRET="cli-oidc-secret-$RANDOM$RANDOM-Qz9"
+IN=$SECRET as owner 0 "add an OpenID Connect provider" idp add --type oidc --name Keycloak \
+	--issuer https://idp.id.example/realms/main --client-id faxvault --client-secret-stdin \
+	--provisioning jit --role-claim groups --role-map fax-admins=admin --role-map fax-billing=billing --json || stop
+OIDC=$(field .id)
+[ "$(field '.type + " " + .issuer + " " + .client_id + " " + .provisioning + " " + .role_claim + " " + .role_map["fax-admins"] + " " + (.client_secret_set|tostring)')" = \
+	"oidc https://idp.id.example/realms/main faxvault jit groups admin true" ] && ok || fail "the provider as created: $(cat "$OUT")"
+if grep -qF "$SECRET" "$OUT"; then fail "the client secret is answered"; else ok; fi
+
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=idp.id.example -keyout "$TMP/k.pem" -out "$TMP/c.pem" 2>/dev/null
+CERT=$(sed '/-----/d' "$TMP/c.pem" | tr -d '\n')
+cat >"$TMP/idp.xml" <<XML
+<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" entityID="https://idp.id.example/saml">
+ <md:IDPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">
+  <md:KeyDescriptor use="signing"><ds:KeyInfo xmlns:ds="http://www.w3.org/2000/09/xmldsig#"><ds:X509Data><ds:X509Certificate>$CERT</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>
+  <md:SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" Location="https://idp.id.example/sso"/>
+ </md:IDPSSODescriptor>
+</md:EntityDescriptor>
+XML
+as owner 0 "add a SAML provider from a metadata file" idp add --type saml --name ADFS \
+	--metadata-file "$TMP/idp.xml" --email-attribute mail || stop
+has "https://idp.id.example/saml" "the IdP's entity id is shown"
+has "/saml/acs" "and the ACS URL to register at the IdP"
+SAML=$(sed -n 's/^ID: *//p' "$OUT")
+[ "${SAML#idp_}" != "$SAML" ] && ok || fail "the SAML provider's id: $(cat "$OUT")"
+as owner 0 "list" idp list && has "$OIDC" "the OIDC provider listed" && has "$SAML" "the SAML one" &&
+	has "https://idp.id.example/realms/main" "with its issuer"
+as owner 0 "show" idp show "$SAML" && has "/v1/sso/$ACC/$SAML/saml/metadata" "the SP entity id"
+as owner 2 "an unknown type" idp add --type ldap
+as owner 2 "OIDC without an issuer" idp add --type oidc --client-id x
+as owner 2 "an option of the other type" idp add --type saml --issuer https://x.example --metadata-file "$TMP/idp.xml"
+as owner 2 "SAML without metadata" idp add --type saml
+as owner 2 "a role map without a role" idp add --type saml --metadata-file "$TMP/idp.xml" --role-map admins
+as owner 6 "metadata that is not an IdP's" idp add --type saml --metadata-file "$TMP/k.pem"
+as user 4 "a member without security.manage" idp list
+as owner 0 "remove" idp remove "$OIDC" && has "Identity provider removed." "the removal is said"
+as owner 0 "list again" idp list
+if grep -qF "$OIDC" "$OUT"; then fail "the removed provider is gone"; else ok; fi
+
+# --- SCIM tokens
+as owner 0 "create a SCIM token" scim-token create --name Okta || stop
+TOKEN=$(sed -n 's/^    \(fvc_[A-Za-z0-9_-]*\)$/\1/p' "$OUT")
+has "shown only now" "the token is said to be shown once"
+[ -n "$TOKEN" ] && ok || fail "the token printed: $(cat "$OUT")"
+TID=$(sed -n 's/^Created SCIM token \([^ ]*\) (Okta)\.$/\1/p' "$OUT")
+code=$(curl -s -o "$TMP/scim" -w '%{http_code}' -H "Authorization: Bearer $TOKEN" "$BASE/scim/v2/Users")
+[ "$code" = 200 ] && jq -e '.totalResults >= 2' "$TMP/scim" >/dev/null && ok || fail "the token reads /scim/v2/Users: $code"
+as owner 0 "list the tokens" scim-token list && has "$TID" "the token listed" && has "Okta" "by its name"
+if grep -qF "$TOKEN" "$OUT"; then fail "the list shows the token"; else ok; fi
+as owner 2 "a token needs a name" scim-token create
+as user 4 "a member without security.manage" scim-token create --name x
+as owner 0 "revoke" scim-token revoke "$TID" && has "SCIM token revoked." "the revocation is said"
+code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $TOKEN" "$BASE/scim/v2/Users")
+[ "$code" = 401 ] && ok || fail "the revoked token is refused: $code"
+as owner 0 "in French" --lang fr scim-token create --name Entra &&
+	has "Jeton SCIM" "the message in French"
+
+# --- audited, without the secrets
+req GET "/v1/accounts/$ACC/audit-events?limit=100" "$NEW_OWNER"
+expect_jq '[.items[].action] | (index("idp.create") != null) and (index("idp.delete") != null) and (index("scim_token.create") != null) and (index("scim_token.revoke") != null)' \
+	"the providers and tokens are audited"
+if grep -qF "$SECRET" <<<"$BODY" || grep -qF "$TOKEN" <<<"$BODY"; then fail "a secret in the audit log"; else ok; fi
+finish

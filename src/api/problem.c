@@ -39,6 +39,8 @@ static const struct problem_kind kinds[] = {
 		"Le compte est suspendu" },
 	{ "account-closing", 409, "The account is closed or closing",
 		"Le compte est fermé ou en cours de fermeture" },
+	{ "partner-limit-reached", 403, "The partner has reached a limit the provider set",
+		"Le partenaire a atteint une limite fixée par le fournisseur" },
 	{ "outbound-held", 403, "Outbound faxing of the account is held",
 		"L'envoi de fax du compte est suspendu" },
 	{ "quota-exceeded", 429, "A sending quota is used up",

@@ -412,7 +412,10 @@ static const struct route routes_core[] = {
 		P(PROVIDER_ACCOUNTS_READ) | P(PARTNER_ACCOUNTS_READ) | P(ACCOUNT_READ), ROUTE_ACCOUNT | ROUTE_READONLY,
 		200,
 		h_account_get },
-	{ "PATCH", "/v1/accounts/{id}", "accounts.update", P(PROVIDER_ACCOUNTS_MANAGE) | P(SETTINGS_MANAGE),
+	/* Partner admins configure the accounts their partner provisioned
+	 * (R01); the currency stays the provider's (the domain checks). */
+	{ "PATCH", "/v1/accounts/{id}", "accounts.update",
+		P(PROVIDER_ACCOUNTS_MANAGE) | P(SETTINGS_MANAGE) | P(PARTNER_ACCOUNTS_MANAGE),
 		ROUTE_ACCOUNT | ROUTE_BODY, 200, h_account_update },
 	{ "POST", "/v1/accounts/{id}/suspend", "accounts.suspend",
 		P(PROVIDER_ACCOUNTS_MANAGE) | P(PARTNER_ACCOUNTS_MANAGE),

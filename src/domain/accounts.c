@@ -137,7 +137,7 @@ int dom_account_create(dom_ctx_t *c, const json_t *body, json_t **out, dom_err_t
 			if (n < 0)
 				return dom_fail(e, "internal", "", "the partner's accounts could not be counted");
 			if (n >= limit)
-				return dom_fail(e, "forbidden", "", "your partner may provision %lld accounts and has %lld: "
+				return dom_fail(e, "partner-limit-reached", "", "your partner may provision %lld accounts and has %lld: "
 					"ask the provider for more", (long long)limit, (long long)n);
 		}
 	}

@@ -180,9 +180,21 @@ int dom_closure_cancel(dom_ctx_t *c, const json_t *a, json_t **out, dom_err_t *e
 	json_object_set_new(k, "cancelled_at", json_integer(now));
 	json_t *detail = json_pack("{s:o, s:s}", "destroy_at",
 		time_json(json_object_get(k, "destroy_at")), "status", *prior ? prior : "active");
+	/* The owner hears of it whoever cancelled: named as the owner
+	 * themself, or as the provider. */
+	char when[40];
+	time_format_rfc3339(now, when, sizeof when);
+	json_t *owner = store_principal_get(c->tx, rec_str(a, "owner_id"));
+	bool by_owner = owner_in_person(c);
+	const char *name = owner ? rec_str(owner, "name") : "";
+	json_t *params = json_pack("{s:s, s:s, s:s}", "cancelled_at", when, "by_en", by_owner
+		? name : "the provider", "by_fr", by_owner ? name : "le fournisseur");
 	int rc = store_closure_put(c->tx, k) == STORE_OK && store_account_update(c->tx, acc, upd) ==
-		STORE_OK && dom_audit(c, "account.closure.cancel", acc, acc, "success", detail) == 0
+		STORE_OK && dom_audit(c, "account.closure.cancel", acc, acc, "success", detail) == 0 &&
+		mail_owner(c->tx, c->cfg, a, owner, MAIL_KIND_ACCOUNT_CLOSURE_CANCELLED, params) == 0
 		? 0 : -1;
+	json_decref(params);
+	json_decref(owner);
 	json_decref(detail);
 	json_decref(upd);
 	if (rc == 0)

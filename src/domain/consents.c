@@ -108,9 +108,10 @@ static json_t *consent_view(const json_t *k, int64_t now)
 }
 
 /* Mails the owner of account_id about consent k (kind: one of the consent
- * mails); *partner is the partner's name. 0 / -1. */
-static int notify_owner(store_tx_t *tx, const dom_config_t *cfg, const char *account_id,
-	const json_t *k, const char *kind, const char *actor)
+ * mails), with actor (who used it) or reason (why a letter was rejected)
+ * when not NULL. 0 / -1. */
+static int notify_owner_why(store_tx_t *tx, const dom_config_t *cfg, const char *account_id,
+	const json_t *k, const char *kind, const char *actor, const char *reason)
 {
 	json_t *a = store_account_get(tx, account_id, NULL);
 	json_t *owner = a ? store_principal_get(tx, rec_str(a, "owner_id")) : NULL;
@@ -125,6 +126,8 @@ static int notify_owner(store_tx_t *tx, const dom_config_t *cfg, const char *acc
 			"scope", scope, "starts_at", time_format_rfc3339(rec_int(k, "starts_at"), b1, sizeof b1),
 			"expires_at", time_format_rfc3339(rec_int(k, "expires_at"), b2, sizeof b2), "actor",
 			actor ? actor : "");
+		if (reason)
+			json_object_set_new(params, "reason", json_string(reason));
 		rc = mail_queue_tx(tx, cfg->fax, cfg->mail_on, kind, owner, NULL, params, NULL);
 		json_decref(params);
 		free(scope);
@@ -133,6 +136,12 @@ static int notify_owner(store_tx_t *tx, const dom_config_t *cfg, const char *acc
 	json_decref(owner);
 	json_decref(a);
 	return rc;
+}
+
+static int notify_owner(store_tx_t *tx, const dom_config_t *cfg, const char *account_id,
+	const json_t *k, const char *kind, const char *actor)
+{
+	return notify_owner_why(tx, cfg, account_id, k, kind, actor, NULL);
 }
 
 static bool is_owner_in_person(const dom_ctx_t *c)
@@ -535,6 +544,10 @@ int dom_consent_review(dom_ctx_t *c, const char *consent_id, const json_t *body,
 		 * and the owner hears of it as of any consent that starts. */
 		if (rc == 0 && approve)
 			rc = notify_owner(c->tx, c->cfg, acc, k, MAIL_KIND_CONSENT_STARTED, NULL);
+		/* Rejected: the owner learns why, once (the review is decided once). */
+		else if (rc == 0)
+			rc = notify_owner_why(c->tx, c->cfg, acc, k, MAIL_KIND_CONSENT_REJECTED, NULL,
+				reason);
 		if (rc == 0)
 			*out = consent_view(k, now);
 		else

@@ -4,6 +4,7 @@
 #include "consents.h"
 #include "dom_util.h"
 #include "mailq.h"
+#include "policy.h"
 #include "sec.h"
 #include "store_consents.h"
 #include "timeutil.h"
@@ -110,28 +111,37 @@ int dom_grant_request(dom_ctx_t *c, const json_t *a, const json_t *body, json_t 
 	if (glass && strcmp(c->who->role, "operator") != 0)
 		return dom_fail(e, "forbidden", "break_glass", "break-glass access is for operators");
 	int64_t now = time_now_ms(), minutes = json_integer_value(dm);
+	/* A configuration read is approved at once where the account chose so
+	 * (its security setting access_grants_auto_config); the owner is told
+	 * as of a request, and the grant is listed and audited like any. */
+	sec_policy_t pol;
+	dom_policy(c->tx, c->cfg, rec_str(a, "id"), &pol);
+	bool autom = !glass && pol.grants_auto_config && strcmp(scope, "config.read") == 0;
 	char *id = sec_new_id("agr");
 	json_t *g = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:i, s:s, s:I}", "id", id, "account_id",
 		rec_str(a, "id"), "staff_id", c->who->person_id, "scope", scope, "reason", reason,
 		"duration_min", (json_int_t)minutes, "break_glass", glass ? 1 : 0, "status",
-		glass ? "approved" : "requested", "requested_at", (json_int_t)now);
+		glass || autom ? "approved" : "requested", "requested_at", (json_int_t)now);
 	free(id);
-	if (glass) {
-		/* In force at once, decided by the operator's own reason. */
+	if (glass || autom) {
+		/* In force at once, decided by the operator's own reason, or by
+		 * the account's setting. */
 		json_object_set_new(g, "decided_at", json_integer(now));
-		json_object_set_new(g, "decided_by", json_string(c->who->person_id));
+		json_object_set_new(g, "decided_by", json_string(glass ? c->who->person_id
+			: "system:auto-approval"));
 		json_object_set_new(g, "starts_at", json_integer(now));
 		json_object_set_new(g, "expires_at", json_integer(now + minutes * 60000));
 	}
 	int rc = store_grant_insert(c->tx, g) == STORE_OK ? 0 : -1;
-	json_t *d = json_pack("{s:s, s:s, s:I, s:b}", "scope", scope, "reason", reason,
-		"duration_minutes", (json_int_t)minutes, "break_glass", glass);
+	json_t *d = json_pack("{s:s, s:s, s:I, s:b, s:b}", "scope", scope, "reason", reason,
+		"duration_minutes", (json_int_t)minutes, "break_glass", glass, "auto_approved", autom);
 	if (rc == 0)
 		rc = dom_audit(c, glass ? "access_grant.break_glass" : "access_grant.request",
 			rec_str(g, "id"), rec_str(a, "id"), "success", d);
 	json_decref(d);
 	if (rc == 0)
-		rc = notify_owner(c, a, g, glass ? MAIL_KIND_GRANT_BREAK_GLASS : MAIL_KIND_GRANT_REQUESTED);
+		rc = notify_owner(c, a, g, glass ? MAIL_KIND_GRANT_BREAK_GLASS
+			: autom ? MAIL_KIND_GRANT_AUTO : MAIL_KIND_GRANT_REQUESTED);
 	if (rc == 0)
 		*out = grant_view(g, now);
 	json_decref(g);

@@ -20,8 +20,10 @@
 #define MAIL_KIND_CONSENT_STARTED "consent_started"
 #define MAIL_KIND_CONSENT_USED "consent_used"
 #define MAIL_KIND_CONSENT_ENDED "consent_ended"
+#define MAIL_KIND_CONSENT_REJECTED "consent_rejected" /* an operator rejected a signed letter */
 #define MAIL_KIND_GRANT_REQUESTED "access_requested"
 #define MAIL_KIND_GRANT_BREAK_GLASS "access_break_glass"
+#define MAIL_KIND_GRANT_AUTO "access_auto_approved" /* config.read, by the account's setting */
 #define MAIL_KIND_BILLING_LOW "billing_low_balance"
 #define MAIL_KIND_BILLING_EXHAUSTED "billing_balance_exhausted"
 #define MAIL_KIND_QUOTA "quota"
@@ -31,6 +33,7 @@
 #define MAIL_KIND_BREACH_NOTICE "breach_notice"   /* to an affected account's owner and admins */
 #define MAIL_KIND_ACCOUNT_CLOSING "account_closing"     /* to the owner: closure and its end */
 #define MAIL_KIND_ACCOUNT_DESTROYED "account_destroyed" /* to the owner: the certificate */
+#define MAIL_KIND_ACCOUNT_CLOSURE_CANCELLED "account_closure_cancelled" /* to the owner */
 #define MAIL_KIND_INCIDENT_CLOCK "incident_clock" /* to the provider's staff: a clock runs down */
 /* To a status board subscriber, each with the unsubscribe token. */
 #define MAIL_KIND_STATUS_SUBSCRIBED "status_subscribed"

@@ -53,6 +53,9 @@ typedef struct sec_policy {
 	bool fraud_hold;        /* a finding of the fraud detection holds the
 				   account's outbound faxing until an administrator
 				   confirms (fraud.h); off by default */
+	bool grants_auto_config; /* access_grants_auto_config: a support access
+				    request for the config.read scope is approved
+				    at once (consents.h); off by default */
 } sec_policy_t;
 
 /* The provider defaults. */

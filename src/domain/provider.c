@@ -184,6 +184,44 @@ static int query_time(const json_t *q, const char *key, int64_t *out, dom_err_t 
 	return 0;
 }
 
+/* An event done under a consent or a support access grant, told as the
+ * customer reads it: {kind: consent | access_grant, id, by: {id, name},
+ * partner: {id, name} | null, text: {en, fr}} ("done by <staff> under
+ * consent <id>"); else null (new reference). */
+static json_t *delegation_of(store_tx_t *tx, const json_t *ev)
+{
+	const json_t *d = json_object_get(ev, "detail");
+	const char *consent = json_string_value(json_object_get(d, "consent_id"));
+	const char *grant = json_string_value(json_object_get(d, "grant_id"));
+	const char *actor = json_string_value(json_object_get(json_object_get(ev, "actor"), "id"));
+	if ((!consent && !grant) || !actor)
+		return json_null();
+	json_t *who = store_principal_get(tx, actor);
+	json_t *prt = who && *rec_str(who, "partner_id") ? store_partner_get(tx, rec_str(who, "partner_id"))
+							   : NULL;
+	const char *name = who ? rec_str(who, "name") : actor;
+	char *en, *fr;
+	if (consent) {
+		en = xasprintf("done by %s%s%s%s under consent %s", name, prt ? " (" : "",
+			prt ? rec_str(prt, "name") : "", prt ? ")" : "", consent);
+		fr = xasprintf("fait par %s%s%s%s au titre du consentement %s", name, prt ? " (" : "",
+			prt ? rec_str(prt, "name") : "", prt ? ")" : "", consent);
+	} else {
+		en = xasprintf("done by %s (provider staff) under access grant %s", name, grant);
+		fr = xasprintf("fait par %s (personnel du fournisseur) au titre de l'autorisation d'accès %s",
+			name, grant);
+	}
+	json_t *o = json_pack("{s:s, s:s, s:{s:s, s:s}, s:o, s:{s:s, s:s}}", "kind",
+		consent ? "consent" : "access_grant", "id", consent ? consent : grant, "by", "id", actor,
+		"name", name, "partner", prt ? json_pack("{s:s, s:s}", "id", rec_str(prt, "id"), "name",
+		rec_str(prt, "name")) : json_null(), "text", "en", en, "fr", fr);
+	free(en);
+	free(fr);
+	json_decref(prt);
+	json_decref(who);
+	return o;
+}
+
 int dom_audit_list(dom_ctx_t *c, const json_t *a, const json_t *q, const char *cursor, int limit,
 	json_t **out, dom_err_t *e)
 {
@@ -196,6 +234,11 @@ int dom_audit_list(dom_ctx_t *c, const json_t *a, const json_t *q, const char *c
 	if (store_audit_list(c->tx, &f, cursor, limit, &pg) != STORE_OK)
 		return dom_fail(e, "internal", "", "the audit log could not be read");
 	*out = page_json(&pg, event_public);
+	/* What was done under a consent or a grant says so, by name. */
+	size_t i;
+	json_t *ev;
+	json_array_foreach(json_object_get(*out, "items"), i, ev)
+		json_object_set_new(ev, "delegation", delegation_of(c->tx, ev));
 	/* Reading the log is itself an access to customer data. */
 	return dom_audit(c, "audit.read", a ? rec_str(a, "id") : "*", a ? rec_str(a, "id") : NULL,
 		"success", NULL);

@@ -267,6 +267,19 @@ static const struct tpl tpls[] = {
 		"Bonjour {name},\n\n"
 		"Votre consentement {consent_id} au partenaire {partner} sur votre compte {account} a "
 		"pris fin : son personnel ne détient plus aucun pouvoir sur le compte à ce titre." },
+	{ "consent_rejected", "en", "Your signed letter for {partner} on {account} was rejected",
+		"Hello {name},\n\n"
+		"The provider reviewed the signed letter of your consent {consent_id} to the partner "
+		"{partner} on your account {account} and rejected it, for this reason: {reason}\n\n"
+		"The consent gives the partner no power on the account. You can give a new consent, "
+		"in session or by a new letter, at {web}." },
+	{ "consent_rejected", "fr", "Votre lettre signée pour {partner} sur {account} a été refusée",
+		"Bonjour {name},\n\n"
+		"Le fournisseur a examiné la lettre signée de votre consentement {consent_id} au "
+		"partenaire {partner} sur votre compte {account} et l'a refusée, pour ce motif : "
+		"{reason}\n\n"
+		"Le consentement ne donne au partenaire aucun pouvoir sur le compte. Vous pouvez donner "
+		"un nouveau consentement, en session ou par une nouvelle lettre, sur {web}." },
 	{ "account_closing", "en", "Your account {account} is closing",
 		"Hello {name},\n\n"
 		"Your account {account} has been closed. Sending, receiving and signing in have "
@@ -283,6 +296,18 @@ static const struct tpl tpls[] = {
 		"sera détruit : chaque document et chaque clé effacés par destruction des clés, ses "
 		"numéros libérés, ses membres retirés. D'ici là, vous pouvez annuler la fermeture sur "
 		"{web}." },
+	{ "account_closure_cancelled", "en", "The closure of your account {account} is cancelled",
+		"Hello {name},\n\n"
+		"The closure of your account {account} was cancelled on {cancelled_at} (UTC) by "
+		"{by_en}: the account will not be destroyed. It is back in the state it had before the "
+		"closure, and its members and API keys work as before.\n\n"
+		"The account's audit log at {web} records who cancelled the closure." },
+	{ "account_closure_cancelled", "fr", "La fermeture de votre compte {account} est annulée",
+		"Bonjour {name},\n\n"
+		"La fermeture de votre compte {account} a été annulée le {cancelled_at} (UTC) par "
+		"{by_fr} : le compte ne sera pas détruit. Il retrouve l'état qui était le sien avant la "
+		"fermeture, et ses membres et clés d'API fonctionnent comme avant.\n\n"
+		"Le journal d'audit du compte, sur {web}, indique qui a annulé la fermeture." },
 	{ "account_destroyed", "en", "Your account {account} has been destroyed",
 		"Hello {name},\n\n"
 		"As announced, your account {account} was destroyed on {destroyed_at} (UTC) by "
@@ -315,6 +340,23 @@ static const struct tpl tpls[] = {
 		"Rien n'est ouvert tant que vous ou un administrateur n'avez pas approuvé la demande "
 		"{grant_id} sur {web}. Chaque accès à ce titre figurera au journal d'audit de votre "
 		"compte et dans sa liste de transparence des accès." },
+	{ "access_auto_approved", "en", "Support reads the configuration of {account}",
+		"Hello {name},\n\n"
+		"{staff}, of the service's support, asked for {scope} access to your account {account} "
+		"for {minutes} minute(s), for this reason: {reason}. As your account's security settings "
+		"ask, this configuration-only access was approved at once (grant {grant_id}) and lasts "
+		"until {expires_at} (UTC).\n\n"
+		"It opens no fax, SafeBox or audit content. Every access under it is in your account's "
+		"audit log and access-transparency list; you or an administrator can end it at {web}." },
+	{ "access_auto_approved", "fr", "Le support lit la configuration de {account}",
+		"Bonjour {name},\n\n"
+		"{staff}, du support du service, a demandé un accès {scope} à votre compte {account} "
+		"pour {minutes} minute(s), pour ce motif : {reason}. Comme le veulent les paramètres de "
+		"sécurité de votre compte, cet accès à la seule configuration a été approuvé d'emblée "
+		"(autorisation {grant_id}) et court jusqu'au {expires_at} (UTC).\n\n"
+		"Il n'ouvre aucun contenu de fax, de SafeBox ni du journal d'audit. Chaque accès à ce "
+		"titre figure au journal d'audit de votre compte et dans sa liste de transparence des "
+		"accès ; vous ou un administrateur pouvez y mettre fin sur {web}." },
 	{ "access_break_glass", "en", "Emergency access to {account}",
 		"Hello {name},\n\n"
 		"{staff}, an operator of the service, opened emergency {scope} access to your account "

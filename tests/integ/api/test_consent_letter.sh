@@ -5,7 +5,13 @@
 # the operator reads the letter and approves or rejects it with a reason;
 # all of it is in the account's audit log.
 . "$(dirname "$0")/lib.sh"
-start_daemon
+# Mail goes to a stand-in sendmail: the outbox rows are what is checked.
+mkdir -p "$TMP/bin"
+printf '#!/bin/sh\ncat > /dev/null\n' > "$TMP/bin/sendmail"
+chmod 755 "$TMP/bin/sendmail"
+PATH="$TMP/bin:$PATH" start_daemon --set mail.relay=sendmail --set mail.from=noreply@fax.example.net
+# mails KIND CONSENT: the mails of KIND about CONSENT queued to the owner.
+mails() { sqlite3 "$DATA/faxvault.db" "SELECT count(*) FROM mail_outbox WHERE kind='$1' AND to_addr='owner@customer.example' AND json_extract(params, '\$.consent_id')='$2'"; }
 
 in_seconds() { date -u -d "@$(( $(clock_seconds) + $1 ))" +%Y-%m-%dT%H:%M:%SZ; }
 printf '%%PDF-1.4\n1 0 obj <</Type /Catalog>> endobj\ntrailer <</Root 1 0 R>>\n%%%%EOF\n' > "$TMP/letter.pdf"
@@ -69,6 +75,10 @@ expect_problem 422 validation-failed "a review gives its reason"
 req POST "/v1/provider/consents/$CNS/review" "$OP" '{"decision":"reject","reason":"the signature does not match the owner"}'
 expect_status 200 "the operator rejects the letter"
 expect_jq '.status == "rejected" and .review.reason == "the signature does not match the owner" and .review.reviewed_by != null' "rejected, with the reason"
+[ "$(mails consent_rejected "$CNS")" = 1 ] && ok || fail "the owner is mailed the rejection once"
+[ "$(sqlite3 "$DATA/faxvault.db" "SELECT json_extract(params, '\$.reason') FROM mail_outbox WHERE kind='consent_rejected'")" = "the signature does not match the owner" ] &&
+	ok || fail "the rejection mail gives the reason"
+[ "$(mails consent_started "$CNS")" = 0 ] && ok || fail "a letter waiting or rejected never starts"
 req POST "/v1/provider/consents/$CNS/review" "$OP" '{"decision":"approve","reason":"changed my mind"}'
 expect_problem 409 invalid-state "a letter is reviewed once"
 req POST "/v1/accounts/$ACC/users" "$REP" '{"email":"u1@customer.example","name":"U1","role":"user"}'
@@ -80,6 +90,8 @@ CNS2=$(jqr .id)
 req POST "/v1/provider/consents/$CNS2/review" "$OP" '{"decision":"approve","reason":"signature checked against ID"}'
 expect_status 200 "the operator approves it"
 expect_jq '.status == "live" and .review.status == "approved" and .scope == "full"' "live once approved"
+[ "$(mails consent_started "$CNS2")" = 1 ] && [ "$(mails consent_rejected "$CNS2")" = 0 ] && ok ||
+	fail "the approval is mailed as a start, once"
 req POST "/v1/accounts/$ACC/users" "$REP" '{"email":"u1@customer.example","name":"U1","role":"user"}'
 expect_status 201 "the partner acts under the approved letter"
 req GET "/v1/provider/consents?review=approved" "$OP"

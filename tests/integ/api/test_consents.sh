@@ -189,7 +189,7 @@ expect_jq "[.items[] | select(.target == \"$BG\" and .detail.reason == \"INC-7 o
 # --- partner self-service (R01, R02): within the provider's limit
 signin_all
 req POST /v1/accounts "$REP" '{"name":"Self Co","owner":{"email":"o@self.example","name":"O"}}'
-expect_problem 403 forbidden "no self-service until the provider sets a limit"
+expect_problem 403 partner-limit-reached "no self-service until the provider sets a limit"
 req PATCH "/v1/partners/$PRT" "$REP" '{"max_accounts":5}'
 expect_problem 403 forbidden "a partner does not set its own limit"
 req PATCH "/v1/partners/$PRT" "$OP" '{"max_accounts":2}'
@@ -199,7 +199,7 @@ expect_status 201 "the partner admin creates a customer account"
 SELF=$(jqr .id)
 expect_jq ".partner_id == \"$PRT\" and (.owner_invitation.token | length > 0)" "for its own partner, whatever it asks"
 req POST /v1/accounts "$REP" '{"name":"One Too Many","owner":{"email":"o2@self.example","name":"O2"}}'
-expect_problem 403 forbidden "beyond the limit (Customer Co and Self Co)"
+expect_problem 403 partner-limit-reached "beyond the limit (Customer Co and Self Co)"
 req POST "/v1/accounts/$SELF/suspend" "$REP"
 expect_jq '.status == "suspended"' "the partner suspends its customer"
 req POST "/v1/accounts/$SELF/reactivate" "$REP"

@@ -101,7 +101,7 @@ static const struct policy {
 	{ "accounts.create", "provider.accounts.manage partner.accounts.manage", false, false, false },
 	{ "accounts.list", "provider.accounts.read partner.accounts.read account.read", false, false, false },
 	{ "accounts.get", "provider.accounts.read partner.accounts.read account.read", false, true, false },
-	{ "accounts.update", "provider.accounts.manage settings.manage", false, true, false },
+	{ "accounts.update", "provider.accounts.manage settings.manage partner.accounts.manage", false, true, false },
 	{ "accounts.suspend", "provider.accounts.manage partner.accounts.manage", false, true, false },
 	{ "accounts.reactivate", "provider.accounts.manage partner.accounts.manage", false, true, false },
 	{ "accounts.close", "provider.accounts.manage", false, true, false },

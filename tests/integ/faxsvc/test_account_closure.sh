@@ -123,6 +123,7 @@ expect_status 403 "an administrator cannot cancel"
 req DELETE "/v1/accounts/$ACC_A/closure" "$OWNER_A"
 expect_status 200 "the owner cancels"
 expect_jq '.state == "cancelled" and .cancelled_at != null' "cancelled"
+[ "$(outbox account_closure_cancelled owner@a-fax.example)" = 1 ] && ok || fail "the owner is not mailed the cancellation once"
 req GET "/v1/accounts/$ACC_A" "$OP"
 expect_jq '.status == "active"' "active again"
 ADMIN_A=$(login admin@a-fax.example granite-harbour-owl-77)

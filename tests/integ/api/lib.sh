@@ -50,6 +50,15 @@ advance_clock() {
 }
 clock_seconds() { echo $(( $(date +%s) + $(cat "$CLOCK") / 1000 )); }
 
+# start_daemon_mailing [EXTRA FLAGS...]: start_daemon with mail on, sent to
+# a stand-in sendmail that drops it: the outbox rows are what is checked.
+start_daemon_mailing() {
+	mkdir -p "$TMP/bin"
+	printf '#!/bin/sh\ncat > /dev/null\n' > "$TMP/bin/sendmail"
+	chmod 755 "$TMP/bin/sendmail"
+	PATH="$TMP/bin:$PATH" start_daemon --set mail.relay=sendmail --set mail.from=noreply@fax.example.net "$@"
+}
+
 # start_daemon [EXTRA FLAGS...]: port 0 lets the kernel choose; the daemon
 # logs the port it bound.
 start_daemon() {

@@ -5,11 +5,7 @@
 # the operator reads the letter and approves or rejects it with a reason;
 # all of it is in the account's audit log.
 . "$(dirname "$0")/lib.sh"
-# Mail goes to a stand-in sendmail: the outbox rows are what is checked.
-mkdir -p "$TMP/bin"
-printf '#!/bin/sh\ncat > /dev/null\n' > "$TMP/bin/sendmail"
-chmod 755 "$TMP/bin/sendmail"
-PATH="$TMP/bin:$PATH" start_daemon --set mail.relay=sendmail --set mail.from=noreply@fax.example.net
+start_daemon_mailing
 # mails KIND CONSENT: the mails of KIND about CONSENT queued to the owner.
 mails() { sqlite3 "$DATA/faxvault.db" "SELECT count(*) FROM mail_outbox WHERE kind='$1' AND to_addr='owner@customer.example' AND json_extract(params, '\$.consent_id')='$2'"; }
 

@@ -11,12 +11,8 @@
 # where the account chose so; break-glass needs a reason and is mailed at
 # once; everything shows in the account's access-transparency list; a
 # cancelled closure is mailed to the owner.
-# Mail goes to a stand-in sendmail: the outbox rows are what is checked.
 . "$(dirname "$0")/lib.sh"
-mkdir -p "$TMP/bin"
-printf '#!/bin/sh\ncat > /dev/null\n' > "$TMP/bin/sendmail"
-chmod 755 "$TMP/bin/sendmail"
-PATH="$TMP/bin:$PATH" start_daemon --set mail.relay=sendmail --set mail.from=noreply@fax.example.net
+start_daemon_mailing
 DB="$DATA/faxvault.db"
 # outbox KIND [TO]: how many mails of KIND were queued (to TO).
 outbox() { sqlite3 "$DB" "SELECT count(*) FROM mail_outbox WHERE kind='$1'${2:+ AND to_addr='$2'}"; }

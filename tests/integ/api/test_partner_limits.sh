@@ -5,11 +5,7 @@
 # name and support contact in the mails its customers get and in GET
 # /v1/me for the portal, set by the provider or the partner's own admins.
 . "$(dirname "$0")/lib.sh"
-# Mail goes to a stand-in sendmail: the outbox rows are what is checked.
-mkdir -p "$TMP/bin"
-printf '#!/bin/sh\ncat > /dev/null\n' > "$TMP/bin/sendmail"
-chmod 755 "$TMP/bin/sendmail"
-PATH="$TMP/bin:$PATH" start_daemon --set mail.relay=sendmail --set mail.from=noreply@fax.example.net
+start_daemon_mailing
 DB="$DATA/faxvault.db"
 
 OP=$(operator_token)

@@ -96,6 +96,21 @@ static int h_contacts(const api_call_t *r, dom_ctx_t *c, json_t **out, dom_err_t
 	return dom_seccontact_list(c, r->account, out, e);
 }
 
+static int h_me_create(const api_call_t *r, dom_ctx_t *c, json_t **out, dom_err_t *e)
+{
+	return dom_status_sub_self_create(c, r->account, r->body, out, e);
+}
+
+static int h_me_get(const api_call_t *r, dom_ctx_t *c, json_t **out, dom_err_t *e)
+{
+	return dom_status_sub_self_get(c, r->account, out, e);
+}
+
+static int h_me_delete(const api_call_t *r, dom_ctx_t *c, json_t **out, dom_err_t *e)
+{
+	return dom_status_sub_self_delete(c, r->account, out, e);
+}
+
 static int h_contact_create(const api_call_t *r, dom_ctx_t *c, json_t **out, dom_err_t *e)
 {
 	return dom_seccontact_create(c, r->account, r->body, out, e);
@@ -129,6 +144,13 @@ const struct route routes_status[] = {
 	{ "GET", SUBS_PATH, "status_subscriptions.list", SUBS, ROUTE_ACCOUNT, 200, h_subs },
 	{ "POST", SUBS_PATH, "status_subscriptions.create", SUBS,
 		ROUTE_ACCOUNT | ROUTE_BODY | ROUTE_CREATE, 201, h_sub_create },
+	/* A member's own subscription (before {subscription_id}: the first match wins). */
+	{ "GET", SUBS_PATH "/me", "status_subscriptions.me.get", P(ACCOUNT_READ), ROUTE_ACCOUNT, 200,
+		h_me_get },
+	{ "POST", SUBS_PATH "/me", "status_subscriptions.me.create", P(ACCOUNT_READ),
+		ROUTE_ACCOUNT | ROUTE_BODY | ROUTE_CREATE, 201, h_me_create },
+	{ "DELETE", SUBS_PATH "/me", "status_subscriptions.me.delete", P(ACCOUNT_READ),
+		ROUTE_ACCOUNT, 204, h_me_delete },
 	{ "DELETE", SUBS_PATH "/{subscription_id}", "status_subscriptions.delete", SUBS,
 		ROUTE_ACCOUNT, 204, h_sub_delete },
 	{ "POST", "/v1/status-subscriptions/unsubscribe", "status_subscriptions.unsubscribe", 0,

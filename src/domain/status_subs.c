@@ -14,6 +14,7 @@
 #include "sec.h"
 #include "secrets.h"
 #include "status_int.h"
+#include "store.h"
 #include "store_status.h"
 #include "timeutil.h"
 #include "validate.h"
@@ -51,9 +52,24 @@ static json_t *json_list(const char *text)
 
 static json_t *sub_json(const json_t *r)
 {
-	return json_pack("{s:s, s:s, s:s, s:s, s:o, s:o}", "id", rec_str(r, "id"), "email",
+	const char *uid = rec_str(r, "user_id");
+	return json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:o}", "id", rec_str(r, "id"), "email",
 		rec_str(r, "email"), "name", rec_str(r, "name"), "lang", rec_str(r, "lang"), "components",
-		json_list(rec_str(r, "components")), "created_at", time_json(json_object_get(r, "created_at")));
+		json_list(rec_str(r, "components")), "user_id", *uid ? json_string(uid) : json_null(),
+		"created_at", time_json(json_object_get(r, "created_at")));
+}
+
+/* Whether subscription s still gets mail: a member's own subscription
+ * stops while the member is not active (deprovisioned, or gone). */
+static bool sub_live(dom_ctx_t *c, const json_t *s)
+{
+	const char *uid = rec_str(s, "user_id");
+	if (!*uid)
+		return true;
+	json_t *m = store_member_get(c->tx, rec_str(s, "account_id"), uid);
+	bool live = m && strcmp(rec_str(m, "status"), "active") == 0;
+	json_decref(m);
+	return live;
 }
 
 /* The names of the component ids of ids in the language of list (component
@@ -171,7 +187,7 @@ int status_subs_notify(dom_ctx_t *c, const char *incident_id)
 	json_t *s;
 	json_array_foreach(subs, i, s) {
 		json_t *mine = json_list(rec_str(s, "components"));
-		if (share(mine, ids)) {
+		if (share(mine, ids) && sub_live(c, s)) {
 			if (sub_mail(c, MAIL_KIND_STATUS_UPDATE, s, inc, u, NULL, en, fr) != 0)
 				rc = -1;
 			n++;
@@ -199,6 +215,28 @@ static bool has_mark(const char *marks, const char *mark)
 	return false;
 }
 
+/* The time left before a window, in words ("50 minutes", "23 heures
+ * 10 minutes"), for a reminder mailed after its lead passed. */
+static void left_words(int64_t left_ms, bool fr, char *out, size_t outlen)
+{
+	int64_t m = left_ms / 60000, h = m / 60;
+	m %= 60;
+	if (h == 0 && m == 0) {
+		snprintf(out, outlen, "%s", fr ? "moins d’une minute" : "less than a minute");
+		return;
+	}
+	char hp[40] = "", mp[40] = "";
+	if (h)
+		snprintf(hp, sizeof hp, "%lld %s%s", (long long)h, fr ? "heure" : "hour", h > 1 ? "s" : "");
+	if (m)
+		snprintf(mp, sizeof mp, "%lld minute%s", (long long)m, m > 1 ? "s" : "");
+	snprintf(out, outlen, "%s%s%s", hp, h && m ? " " : "", mp);
+}
+
+/* A reminder more than this late (the service was stopped, the clock
+ * jumped) says the time actually left instead of its lead's words. */
+#define REMINDER_LATE_MS (10 * 60000LL)
+
 int status_subs_remind(dom_ctx_t *c, int64_t now)
 {
 	json_t *wins = store_status_windows_ahead(c->tx, now);
@@ -212,7 +250,8 @@ int status_subs_remind(dom_ctx_t *c, int64_t now)
 		int64_t starts = json_integer_value(json_object_get(w, "starts_at"));
 		int64_t created = json_integer_value(json_object_get(w, "created_at"));
 		const char *marks = rec_str(w, "reminders");
-		const struct lead *due = NULL;
+		const struct lead *due[NLEADS];
+		size_t ndue = 0;
 		buf_t nm;
 		buf_init(&nm, 1024);
 		buf_puts(&nm, marks);
@@ -220,37 +259,45 @@ int status_subs_remind(dom_ctx_t *c, int64_t now)
 			if (has_mark(marks, leads[k].mark) || starts - now > leads[k].ms)
 				continue;
 			/* Announced inside the lead already: that lead is passed. */
-			if (created > starts - leads[k].ms) {
-				buf_printf(&nm, "%s%s", nm.len ? " " : "", leads[k].mark);
-				continue;
-			}
-			due = &leads[k];
+			if (created <= starts - leads[k].ms)
+				due[ndue++] = &leads[k];
 			buf_printf(&nm, "%s%s", nm.len ? " " : "", leads[k].mark);
 		}
 		if (nm.len != strlen(marks)) {
-			if (due && !subs) {
+			if (ndue && !subs) {
 				subs = store_status_subs(c->tx, NULL);
 				lists_load(c, &en, &fr);
 			}
 			json_t *ids = json_list(rec_str(w, "components"));
-			json_t *ups = due ? store_status_updates(c->tx, rec_str(w, "id")) : NULL;
+			json_t *ups = ndue ? store_status_updates(c->tx, rec_str(w, "id")) : NULL;
 			const json_t *u = json_array_get(ups, json_array_size(ups) - 1);
-			size_t k;
-			json_t *s;
-			json_array_foreach(due ? subs : NULL, k, s) {
-				json_t *mine = json_list(rec_str(s, "components"));
-				if (share(mine, ids) &&
-				    sub_mail(c, MAIL_KIND_STATUS_REMINDER, s, w, u, due, en, fr) != 0)
-					rc = -1;
-				json_decref(mine);
+			/* Every lead due is mailed, farthest first: of several due at
+			 * once (the service was stopped), none is lost. */
+			for (size_t d = 0; d < ndue; d++) {
+				struct lead late = *due[d];
+				char w_en[64], w_fr[64];
+				if (due[d]->ms - (starts - now) > REMINDER_LATE_MS) {
+					left_words(starts - now, false, w_en, sizeof w_en);
+					left_words(starts - now, true, w_fr, sizeof w_fr);
+					late.en = w_en;
+					late.fr = w_fr;
+				}
+				size_t k;
+				json_t *s;
+				json_array_foreach(subs, k, s) {
+					json_t *mine = json_list(rec_str(s, "components"));
+					if (share(mine, ids) && sub_live(c, s) &&
+					    sub_mail(c, MAIL_KIND_STATUS_REMINDER, s, w, u, &late, en, fr) != 0)
+						rc = -1;
+					json_decref(mine);
+				}
+				log_event(LOG_INFO, "status.reminder", "window=%s lead=%s", rec_str(w, "id"),
+					due[d]->mark);
 			}
 			json_decref(ups);
 			json_decref(ids);
 			if (store_status_set_reminders(c->tx, rec_str(w, "id"), nm.data) != STORE_OK)
 				rc = -1;
-			if (due)
-				log_event(LOG_INFO, "status.reminder", "window=%s lead=%s", rec_str(w, "id"),
-					due->mark);
 			changed++;
 		}
 		buf_free(&nm);
@@ -309,23 +356,11 @@ static int check_ids(dom_ctx_t *c, const json_t *arr, dom_err_t *e)
 	return rc;
 }
 
-int dom_status_sub_create(dom_ctx_t *c, const json_t *account, const json_t *body, json_t **out,
-	dom_err_t *e)
+/* Records a subscription of email (a member's own when user_id is set) to
+ * comps and mails its confirmation. 0 / -1. */
+static int sub_insert(dom_ctx_t *c, const char *acc, const char *email, const char *name,
+	const char *lang, const json_t *comps, const char *user_id, json_t **out, dom_err_t *e)
 {
-	static const char *const allowed[] = { "email", "name", "lang", "components", NULL };
-	const char *name, *lang;
-	char email[EMAIL_MAX + 1];
-	if (body_only(body, allowed, e) != 0 || body_email(body, "email", email, e) != 0 ||
-	    body_name(body, "name", false, &name, e) != 0 || body_str(body, "lang", false, &lang, e) != 0)
-		return -1;
-	if (!lang)
-		lang = "en";
-	if (strcmp(lang, "en") != 0 && strcmp(lang, "fr") != 0)
-		return dom_fail(e, "validation-failed", "lang", "\"lang\" is en or fr");
-	const json_t *comps = json_object_get(body, "components");
-	if (check_ids(c, comps, e) != 0)
-		return -1;
-	const char *acc = rec_str(account, "id");
 	json_t *have = store_status_subs(c->tx, acc);
 	if (!have)
 		return dom_fail(e, "internal", "", "the subscriptions could not be read");
@@ -351,8 +386,11 @@ int dom_status_sub_create(dom_ctx_t *c, const json_t *account, const json_t *bod
 		"account_id", acc, "email", email, "name", name ? name : "", "lang", lang, "components",
 		ctext ? ctext : "[]", "token_hash", hash, "token_sealed", sealed ? sealed : "",
 		"created_by", dom_actor_id(c), "created_at", (json_int_t)time_now_ms());
+	if (user_id)
+		json_object_set_new(row, "user_id", json_string(user_id));
 	free(ctext);
-	json_t *detail = json_pack("{s:O, s:s}", "components", comps, "lang", lang);
+	json_t *detail = json_pack("{s:O, s:s, s:b}", "components", comps, "lang", lang, "own",
+		user_id != NULL);
 	int rc = !sealed || store_status_sub_insert(c->tx, row) != STORE_OK ||
 		dom_audit(c, "status_subscription.create", id, acc, "success", detail) != STORE_OK;
 	json_decref(detail);
@@ -382,6 +420,118 @@ int dom_status_sub_create(dom_ctx_t *c, const json_t *account, const json_t *bod
 	*out = sub_json(row);
 	json_decref(row);
 	return 0;
+}
+
+/* Takes "lang" of body (en or fr; dflt when absent) into *lang. 0 / -1. */
+static int body_lang(const json_t *body, const char *dflt, const char **lang, dom_err_t *e)
+{
+	if (body_str(body, "lang", false, lang, e) != 0)
+		return -1;
+	if (!*lang)
+		*lang = dflt;
+	if (strcmp(*lang, "en") != 0 && strcmp(*lang, "fr") != 0)
+		return dom_fail(e, "validation-failed", "lang", "\"lang\" is en or fr");
+	return 0;
+}
+
+int dom_status_sub_create(dom_ctx_t *c, const json_t *account, const json_t *body, json_t **out,
+	dom_err_t *e)
+{
+	static const char *const allowed[] = { "email", "name", "lang", "components", NULL };
+	const char *name, *lang;
+	char email[EMAIL_MAX + 1];
+	if (body_only(body, allowed, e) != 0 || body_email(body, "email", email, e) != 0 ||
+	    body_name(body, "name", false, &name, e) != 0 || body_lang(body, "en", &lang, e) != 0 ||
+	    check_ids(c, json_object_get(body, "components"), e) != 0)
+		return -1;
+	return sub_insert(c, rec_str(account, "id"), email, name, lang,
+		json_object_get(body, "components"), NULL, out, e);
+}
+
+/* The calling member of account acc (a new reference), or NULL with e
+ * filled in: only a person who is a member subscribes themselves. */
+static json_t *caller_member(dom_ctx_t *c, const char *acc, dom_err_t *e)
+{
+	json_t *m = c->who ? store_member_get(c->tx, acc, c->who->person_id) : NULL;
+	if (!m || strcmp(rec_str(m, "status"), "active") != 0) {
+		json_decref(m);
+		dom_fail(e, "forbidden", "", "only a member of the account subscribes themselves");
+		return NULL;
+	}
+	return m;
+}
+
+/* The caller's own subscription in account acc (new reference), or NULL. */
+static json_t *own_sub(dom_ctx_t *c, const char *acc, const char *user_id)
+{
+	json_t *rows = store_status_subs(c->tx, acc), *mine = NULL;
+	size_t i;
+	json_t *r;
+	json_array_foreach(rows, i, r)
+		if (!mine && strcmp(rec_str(r, "user_id"), user_id) == 0)
+			mine = json_incref(r);
+	json_decref(rows);
+	return mine;
+}
+
+int dom_status_sub_self_create(dom_ctx_t *c, const json_t *account, const json_t *body,
+	json_t **out, dom_err_t *e)
+{
+	static const char *const allowed[] = { "lang", "components", NULL };
+	const char *acc = rec_str(account, "id"), *lang;
+	json_t *m = caller_member(c, acc, e);
+	if (!m)
+		return -1;
+	const char *mlang = rec_str(m, "lang");
+	int rc = -1;
+	json_t *mine = own_sub(c, acc, rec_str(m, "id"));
+	if (mine)
+		dom_fail(e, "conflict", "", "you are subscribed already: remove your subscription first");
+	else if (body_only(body, allowed, e) == 0 &&
+		 body_lang(body, strcmp(mlang, "fr") == 0 ? "fr" : "en", &lang, e) == 0 &&
+		 check_ids(c, json_object_get(body, "components"), e) == 0)
+		rc = sub_insert(c, acc, rec_str(m, "email"), rec_str(m, "name"), lang,
+			json_object_get(body, "components"), rec_str(m, "id"), out, e);
+	json_decref(mine);
+	json_decref(m);
+	return rc;
+}
+
+/* The calling member's own subscription in account (new reference), or
+ * NULL with e filled in (forbidden for a non-member, not-found when none). */
+static json_t *caller_sub(dom_ctx_t *c, const json_t *account, dom_err_t *e)
+{
+	const char *acc = rec_str(account, "id");
+	json_t *m = caller_member(c, acc, e);
+	if (!m)
+		return NULL;
+	json_t *mine = own_sub(c, acc, rec_str(m, "id"));
+	json_decref(m);
+	if (!mine)
+		dom_fail(e, "not-found", "", "you are not subscribed to the status board");
+	return mine;
+}
+
+int dom_status_sub_self_get(dom_ctx_t *c, const json_t *account, json_t **out, dom_err_t *e)
+{
+	json_t *mine = caller_sub(c, account, e);
+	if (!mine)
+		return -1;
+	*out = sub_json(mine);
+	int rc = dom_read_audited(c, "status_subscription.read", rec_str(mine, "id"),
+		rec_str(account, "id"), out, e);
+	json_decref(mine);
+	return rc;
+}
+
+int dom_status_sub_self_delete(dom_ctx_t *c, const json_t *account, json_t **out, dom_err_t *e)
+{
+	json_t *mine = caller_sub(c, account, e);
+	if (!mine)
+		return -1;
+	int rc = dom_status_sub_delete(c, account, rec_str(mine, "id"), out, e);
+	json_decref(mine);
+	return rc;
 }
 
 int dom_status_sub_delete(dom_ctx_t *c, const json_t *account, const char *id, json_t **out,

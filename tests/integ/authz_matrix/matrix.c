@@ -238,6 +238,9 @@ static const struct policy {
 	{ "status_subscriptions.list", "settings.manage security.manage", false, true, false },
 	{ "status_subscriptions.create", "settings.manage security.manage", false, true, false },
 	{ "status_subscriptions.delete", "settings.manage security.manage", false, true, false },
+	{ "status_subscriptions.me.get", "account.read", false, true, false },
+	{ "status_subscriptions.me.create", "account.read", false, true, false },
+	{ "status_subscriptions.me.delete", "account.read", false, true, false },
 	{ "status_subscriptions.unsubscribe", "", true, false, false },
 	{ "security_contacts.list", "security.manage", false, true, false },
 	{ "security_contacts.create", "security.manage", false, true, false },
@@ -1269,11 +1272,14 @@ static void prepare(struct world *w, const struct route *r, struct actor *p, str
 		c->ok_kind = "not-found";
 		c->note = "no such incident";
 	} else if (strcmp(a, "status_subscriptions.create") == 0 ||
+		   strcmp(a, "status_subscriptions.me.create") == 0 ||
 		   strcmp(a, "security_contacts.create") == 0) {
 		c->ok_status = 422; /* {}: nothing is created */
 		c->ok_kind = "validation-failed";
 		c->note = "empty body";
 	} else if (strcmp(a, "status_subscriptions.delete") == 0 ||
+		   strcmp(a, "status_subscriptions.me.get") == 0 ||
+		   strcmp(a, "status_subscriptions.me.delete") == 0 ||
 		   strcmp(a, "security_contacts.delete") == 0) {
 		c->ok_status = 404;
 		c->ok_kind = "not-found";

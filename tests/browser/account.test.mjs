@@ -191,6 +191,26 @@ try {
   const file = await dl.path();
   check(readFileSync(file).subarray(0, 5).toString() === "%PDF-", `the invoice downloads as a PDF (${dl.suggestedFilename()})`);
   await topShot(page, "billing-en");
+  // The outbox's filters: the number (in another form) finds the fax, a
+  // status it does not have finds none; the filters stay in the address.
+  await page.click("#nav-outbox");
+  await page.waitForSelector("#outbox-filter", { timeout: T });
+  await page.fill("#outbox-q", bnum.replace(/^\+1/, "1 ").replace(/(\d{3})(\d{4})$/, "$1-$2"));
+  await page.click("#outbox-filter button[type=submit]");
+  await page.waitForSelector("#outbox-count", { timeout: T });
+  const found = await page.$$eval("#outbound-table tbody tr", (trs) => trs.map((tr) => tr.textContent));
+  check(found.length === 1 && found[0].includes(bnum) && found[0].includes(f.id), `en: the outbox searched by number finds the fax (${found.join(" | ")})`);
+  check(decodeURIComponent(page.url()).includes("q=1"), "the search is kept in the address");
+  await page.selectOption("#outbox-status", "failed");
+  await page.click("#outbox-filter button[type=submit]");
+  await page.waitForSelector("#outbound-none", { timeout: T });
+  check((await page.textContent("#outbound-none")) === "No fax matches these filters.", "en: no failed fax to that number");
+  await accessible(page, "the outbox with filters (en)");
+  await page.click("#outbox-clear");
+  await page.waitForSelector("#outbound-table", { timeout: T });
+  check(await page.$("#outbox-count") === null, "Show all clears the filters");
+  await page.click("#nav-billing");
+  await page.waitForSelector("#invoices-table", { timeout: T });
   await accessible(page, "the billing page with invoices (en)");
   await page.selectOption("#lang-choice", "fr");
   await page.waitForFunction(() => document.querySelector("h1").textContent === "Facturation", null, { timeout: T });

@@ -38,7 +38,11 @@ async function scriptedIdp(secret) {
   return { proc, issuer, control };
 }
 
-let answer = ""; // what the next prompt() of the page gets
+// Fills in and sends the small form a button ID opened in place.
+async function answer(page, id, text) {
+  await page.fill(`#${id}-text`, text);
+  await page.click(`#${id}-form button[type=submit]`);
+}
 
 // The provider console as the operator, the partner console as a partner's
 // staff member, and the owner's side of partner and support access.
@@ -96,8 +100,8 @@ async function consoles(page, acc, owner, dom, pw) {
   await page.click(`#partner-save-${partner.id}`);
   await shows(page, "#partners-status", "saved");
   check((await rest("GET", `/v1/partners/${partner.id}`, await opToken())).max_accounts === 5, "the partner's account limit is stored");
-  answer = `pat-${sfx}@reseller.example`;
   await page.click(`#partner-staff-${partner.id}`);
+  await answer(page, `partner-staff-${partner.id}`, `pat-${sfx}@reseller.example`);
   await page.waitForSelector("#partner-invite-link", { timeout: T });
   const plink = (await page.textContent("#partner-invite-link .code")).trim();
   check(plink.includes("#/invitation/fvi_"), "the partner's staff member is invited, with the link");
@@ -118,8 +122,8 @@ async function consoles(page, acc, owner, dom, pw) {
   await shows(page, "#incidents-table", "Slow sending");
   const inc = (await rest("GET", "/v1/provider/incidents", await opToken())).items.find((x) => x.title_en === "Slow sending");
   await page.selectOption(`#step-${inc.id}`, "resolved");
-  answer = "Back to normal.";
   await page.click(`#post-${inc.id}`);
+  await answer(page, `post-${inc.id}`, "Back to normal.");
   await shows(page, "#incidents-table .incident-status", "Resolved");
   check(true, "the incident is resolved with a message");
   await page.selectOption("#component-sending", "operational");
@@ -292,8 +296,11 @@ async function accountPages(page, acc, owner, dom, pw) {
   await page.click("#fax-cancel");
   await shows(page, "#fax-status", "Cancelled");
   check(true, "the scheduled fax is cancelled");
-  answer = "Audit 2027";
   await page.click("#fax-hold-toggle");
+  // Asked in place: an empty reason is refused by the page.
+  await page.click("#fax-hold-toggle-form button[type=submit]");
+  await shows(page, "#fax-action-status", "Fill in the field first.");
+  await answer(page, "fax-hold-toggle", "Audit 2027");
   await shows(page, "#fax-hold", "Audit 2027");
   check((await rest("GET", `/v1/faxes/${fid}`, owner)).legal_hold.held === true, "the fax is under a legal hold");
   await page.click("#fax-hold-toggle");
@@ -385,8 +392,8 @@ try {
   const page = await ctx.newPage();
   const errors = [];
   page.on("pageerror", (e) => errors.push(String(e)));
-  // Confirmations are accepted; a prompt gets the test's next answer.
-  page.on("dialog", (d) => d.accept(d.type() === "prompt" ? answer : undefined));
+  // Confirmations are accepted (values are asked in forms, not prompts).
+  page.on("dialog", (d) => d.accept());
   await page.goto(BASE + "/");
   await signIn(page, `owner@${dom}`, pw);
 

@@ -93,7 +93,7 @@ async function fraud(page, acc, owner) {
 }
 
 // The operator: the requests queue and capacity, the letters, invoicing.
-async function operator(page, acc, mine, consent) {
+async function operator(page, acc, mine, consent, port) {
   await signIn(page, process.env.OP_EMAIL, process.env.OP_PASSWORD);
   await openSub(page, "provider", "requests");
   await page.waitForSelector("#requests-filter", { timeout: T });
@@ -122,6 +122,19 @@ async function operator(page, acc, mine, consent) {
   check(r.status === "investigating" && r.timeline.some((e) => e.message === "We are looking into it."), "the answer is recorded with its message");
   await topShot(page, "requests-en");
   await accessible(page, "the requests queue (en)");
+
+  // A port-in request rejected with a reason asked in place (no prompt).
+  await page.click("#sub-ports");
+  await page.waitForSelector(`#port-reject-${port.id}`, { timeout: T });
+  await page.click(`#port-reject-${port.id}`);
+  await page.click(`#port-reject-${port.id}-form button[type=submit]`);
+  await shows(page, "#ports-admin-status", "Fill in the field first.");
+  await page.fill(`#port-reject-${port.id}-text`, "The letter is not signed.");
+  await page.click(`#port-reject-${port.id}-form button[type=submit]`);
+  await shows(page, "#ports-admin-table .port-status", "Rejected");
+  const pr = await rest("GET", `/v1/accounts/${acc.id}/port-requests/${port.id}`, await login(`owner@${dom}`));
+  check(pr.status === "rejected" && pr.reason === "The letter is not signed.", "the port-in request is rejected with the reason typed in place");
+  await accessible(page, "the port-in requests with the reason asked in place");
 
   // The signed letters, in French.
   await page.selectOption("#lang-choice", "fr");
@@ -209,6 +222,9 @@ try {
   const u = await rest("POST", `/v1/accounts/${acc.id}/users`, owner, { email: `ursula@${dom}`, name: "Ursula", role: "user" });
   await accept(u.invitation.token);
   await rest("POST", `/v1/accounts/${acc.id}/traffic-forecasts`, owner, { starts_at: inDays(1), ends_at: inDays(2), pages_per_day: 1000, peak_calls: 50, note: "Campagne" });
+  const pq = await multipart(`/v1/accounts/${acc.id}/port-requests`, owner, { numbers: "+15555550998", losing_carrier: "Old Telco" }, { name: "loa" });
+  check(pq.status === 201, `a port-in request is filed (${pq.status})`);
+  const port = pq.body;
   // A partner, its admin, a customer account whose owner sends a signed letter.
   const prt = await rest("POST", "/v1/partners", op, { name: `Reseller ${sfx}` });
   await rest("PATCH", `/v1/partners/${prt.id}`, op, { max_accounts: 2 });
@@ -232,7 +248,7 @@ try {
   await page.waitForSelector("#page-forbidden", { timeout: T });
   check(true, "a user opening the fraud reports page is told it is not allowed");
   await signOutOf(page);
-  await operator(page, acc, mine, letter.body);
+  await operator(page, acc, mine, letter.body, port);
   await partner(page, cust);
   check(errors.length === 0, `no script error (${errors.join("; ")})`);
   await ctx.close();

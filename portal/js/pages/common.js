@@ -57,6 +57,33 @@ export function action(id, text, st, fn, cls) {
   return b;
 }
 
+// A button that asks for one value in a small form shown after it (instead
+// of prompt()): ask.label names the field, ask.submit the form's button,
+// ask.attrs the input's attributes. The form is "ID-form", its field
+// "ID-text"; a second click hides it. fn(value) runs on submit, its failure
+// reported in st.
+export function askButton(id, text, st, ask, fn, cls) {
+  const b = h("button", { type: "button", class: cls || "secondary", id, "aria-expanded": "false" }, text);
+  b.addEventListener("click", () => {
+    const open = document.getElementById(id + "-form");
+    if (open) { open.remove(); b.setAttribute("aria-expanded", "false"); return; }
+    const input = h("input", Object.assign({ type: "text", id: id + "-text", name: id + "-text", required: "" }, ask.attrs || {}));
+    const form = h("form", { id: id + "-form", class: "inline-ask", novalidate: "" },
+      h("label", { for: id + "-text" }, ask.label, input), h("button", { type: "submit" }, ask.submit));
+    form.addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      st.clear();
+      const v = input.value.trim();
+      if (!v) { st.fail(t("ask.empty")); input.focus(); return; }
+      try { await fn(v); } catch (e) { st.fail(errorText(e)); }
+    });
+    b.after(form);
+    b.setAttribute("aria-expanded", "true");
+    input.focus();
+  });
+  return b;
+}
+
 // Sets the status line id (found again after a re-render) to an outcome.
 export function flash(id, text) {
   const p = document.getElementById(id);

@@ -2,8 +2,8 @@
 // outbox and inbox with status, one fax with its pages, PDF and resend.
 import { api, apiBlob } from "../api.js";
 import { t, tv, fmtDate, fmtNumber, fmtMoney } from "../i18n.js";
-import { h, field, table, status } from "../dom.js";
-import { errorText, can, dataUrl, download, oneOrNotFound } from "./common.js";
+import { h, field, select, table, status } from "../dom.js";
+import { errorText, can, dataUrl, download, oneOrNotFound, action, askButton } from "./common.js";
 
 export function sendPage(ctx) {
   const files = field("fax-files", t("send.files"), { type: "file", multiple: "", accept: ".pdf,.txt,.tif,.tiff,.png,.jpg,.jpeg,application/pdf,text/plain,image/*", required: "" });
@@ -49,14 +49,53 @@ function faxLink(f) {
   return h("a", { href: "#/fax/" + f.id }, f.id);
 }
 
+// The statuses a fax of a direction may have.
+const STATUSES = {
+  outbound: ["queued", "rendering", "sending", "delivered", "partial", "failed", "cancelled"],
+  inbound: ["received", "partial", "failed"],
+};
+
+// Outbox or inbox, with filters kept in the address (#/outbox/QUERY): the
+// status is the service's filter; the number (digits anywhere in the other
+// party's number or in the fax's id) and the days are looked for in the
+// 200 newest faxes.
 async function listPage(ctx, direction) {
-  const list = await api("GET", `/v1/faxes?direction=${direction}&limit=100`);
+  const page = direction === "inbound" ? "inbox" : "outbox";
+  const q = new URLSearchParams(ctx.params[0] || "");
+  const aq = new URLSearchParams({ direction, limit: "200" });
+  if (STATUSES[direction].includes(q.get("status"))) aq.set("status", q.get("status"));
+  const list = await api("GET", `/v1/faxes?${aq}`);
   const title = t(direction === "inbound" ? "inbox.title" : "outbox.title");
-  const rows = list.items.map((f) => [faxLink(f), direction === "inbound" ? f.from : f.to,
-    tv("fax.status", f.status), fmtNumber(f.page_count || 0), fmtDate(f.created_at)]);
-  return [h("h1", {}, title),
-    list.items.length ? table(direction + "-table", title, [t("fax.id"), t(direction === "inbound" ? "fax.from" : "fax.to"),
-      t("fax.status"), t("fax.pages"), t("fax.date")], rows) : h("p", { id: direction + "-none" }, t("fax.none"))];
+  const other = (f) => (direction === "inbound" ? f.from : f.to) || "";
+  const needle = (q.get("q") || "").trim().toLowerCase();
+  const digits = needle.replace(/[^0-9]/g, "");
+  const since = q.get("since") ? new Date(q.get("since") + "T00:00:00") : null;
+  const until = q.get("until") ? new Date(q.get("until") + "T23:59:59.999") : null;
+  const shown = list.items.filter((f) => {
+    if (needle && !(f.id.toLowerCase().includes(needle) || (digits && other(f).replace(/[^0-9]/g, "").includes(digits)))) return false;
+    const d = new Date(f.created_at);
+    return !(since && d < since) && !(until && d > until);
+  });
+  const search = field(page + "-q", t("faxlist.search"), { type: "search", value: q.get("q") || "", placeholder: "+1555…" });
+  const stat = select(page + "-status", [["", t("requests.any")], ...STATUSES[direction].map((s) => [s, tv("fax.status", s)])], q.get("status") || "");
+  const from = field(page + "-since", t("audit.since"), { type: "date", value: q.get("since") || "" });
+  const to = field(page + "-until", t("audit.until"), { type: "date", value: q.get("until") || "" });
+  const form = h("form", { id: page + "-filter", class: "filters", role: "search", novalidate: "" }, search.label,
+    h("label", { for: page + "-status" }, t("fax.status"), stat), from.label, to.label, h("button", { type: "submit" }, t("audit.filter")));
+  form.addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    const f = new URLSearchParams();
+    for (const [k, v] of [["q", search.input.value.trim()], ["status", stat.value], ["since", from.input.value], ["until", to.input.value]])
+      if (v) f.set(k, v);
+    location.hash = `#/${page}/` + encodeURIComponent(f.toString());
+  });
+  const filtered = [...q.keys()].length > 0;
+  const rows = shown.map((f) => [faxLink(f), other(f), tv("fax.status", f.status), fmtNumber(f.page_count || 0), fmtDate(f.created_at)]);
+  return [h("h1", {}, title), form,
+    filtered ? h("p", { id: page + "-count", role: "status" }, t("faxlist.count", { n: fmtNumber(shown.length) }), " ",
+      h("a", { href: "#/" + page, id: page + "-clear" }, t("faxlist.clear"))) : null,
+    shown.length ? table(direction + "-table", title, [t("fax.id"), t(direction === "inbound" ? "fax.from" : "fax.to"),
+      t("fax.status"), t("fax.pages"), t("fax.date")], rows) : h("p", { id: direction + "-none" }, t(filtered ? "faxlist.none" : "fax.none"))];
 }
 
 export function outboxPage(ctx) { return listPage(ctx, "outbound"); }
@@ -109,19 +148,9 @@ export async function faxPage(ctx) {
   if (can(ctx.me, "security.manage") && ctx.me.account_id) {
     const path = `/v1/accounts/${ctx.me.account_id}/faxes/${f.id}/legal-hold`;
     const held = f.legal_hold && f.legal_hold.held;
-    const hold = h("button", { type: "button", class: "secondary", id: "fax-hold-toggle" }, t(held ? "fax.hold_lift" : "fax.hold"));
-    hold.addEventListener("click", async () => {
-      try {
-        if (held) await api("DELETE", path);
-        else {
-          const reason = prompt(t("fax.hold_prompt"));
-          if (!reason) return;
-          await api("PUT", path, { reason });
-        }
-        await ctx.rerender();
-      } catch (e) { st.fail(errorText(e)); }
-    });
-    actions.append(hold);
+    actions.append(held ? action("fax-hold-toggle", t("fax.hold_lift"), st, async () => { await api("DELETE", path); await ctx.rerender(); })
+      : askButton("fax-hold-toggle", t("fax.hold"), st, { label: t("fax.hold_prompt"), submit: t("fax.hold"), attrs: { maxlength: "200" } },
+        async (reason) => { await api("PUT", path, { reason }); await ctx.rerender(); }));
   }
   items.push(actions, st.node);
   // Page thumbnails (each an audited read), at most the first 6.

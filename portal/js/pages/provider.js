@@ -5,7 +5,7 @@
 import { api } from "../api.js";
 import { t, tv, fmtDate, fmtMoney, currentLang } from "../i18n.js";
 import { h, field, select, table, tableOr, status } from "../dom.js";
-import { errorText, action, codeBox, simpleForm, tokenLink } from "./common.js";
+import { errorText, action, askButton, codeBox, simpleForm, tokenLink } from "./common.js";
 
 const sel = (id, text, options, value) => ({ label: h("label", { for: id }, text, select(id, options, value)), get input() { return document.getElementById(id); } });
 const words = (v) => v.split(/[\s,]+/).map((x) => x.trim()).filter((x) => x);
@@ -166,12 +166,11 @@ export async function statusAdminPage(ctx) {
     return [tv("inckind", i.kind), fr ? i.title_fr : i.title_en, tv("component", i.impact), (i.components || []).join(", "),
       h("span", { class: "incident-status" }, tv("incstatus", i.status)),
       i.kind === "maintenance" ? `${fmtDate(i.starts_at)} – ${fmtDate(i.ends_at)}` : fmtDate(i.created_at),
-      open ? h("div", { class: "actions" }, next, action("post-" + i.id, t("statusadm.post"), st, async () => {
-        const msg = prompt(t("statusadm.message_prompt"));
-        if (!msg) return;
-        await api("POST", `/v1/provider/incidents/${i.id}/updates`, { status: next.value, message_en: msg, message_fr: msg });
-        await ctx.rerender();
-      })) : ""];
+      open ? h("div", { class: "actions" }, next, askButton("post-" + i.id, t("statusadm.post"), st,
+        { label: t("statusadm.message_prompt"), submit: t("statusadm.post") }, async (msg) => {
+          await api("POST", `/v1/provider/incidents/${i.id}/updates`, { status: next.value, message_en: msg, message_fr: msg });
+          await ctx.rerender();
+        })) : ""];
   });
   const kind = sel("inc-kind", t("statusadm.kind"), ["incident", "maintenance"].map((v) => [v, tv("inckind", v)]), "incident");
   const ten = field("inc-title-en", t("statusadm.title_en"), { type: "text", required: "", maxlength: "200" });
@@ -216,9 +215,7 @@ export async function securityIncidentsPage(ctx) {
     h("span", { class: "secinc-status" }, tv("secstatus", i.status)), i.personal_data ? t("secinc.yes") : t("secinc.no"),
     String(i.accounts_affected || 0), clock(i),
     i.status === "closed" ? "" : h("div", { class: "actions" },
-      action("secinc-note-" + i.id, t("secinc.note"), st, async () => {
-        const msg = prompt(t("statusadm.message_prompt"));
-        if (!msg) return;
+      askButton("secinc-note-" + i.id, t("secinc.note"), st, { label: t("statusadm.message_prompt"), submit: t("secinc.note") }, async (msg) => {
         await api("POST", `/v1/provider/security-incidents/${i.id}/updates`, { message: msg });
         await ctx.rerender();
       }),
@@ -264,10 +261,9 @@ export async function partnersPage(ctx) {
           await api("PATCH", `/v1/partners/${p.id}`, { max_accounts: max.value === "" ? null : +max.value });
           st.ok(t("settings.saved"));
         }),
-        action("partner-staff-" + p.id, t("partners.add_staff"), st, async () => {
-          const email = prompt(t("partners.staff_email"));
-          if (!email) return;
-          const r = await api("POST", `/v1/partners/${p.id}/staff`, { email: email.trim(), name: email.trim().split("@")[0] });
+        askButton("partner-staff-" + p.id, t("partners.add_staff"), st, { label: t("partners.staff_email"), submit: t("partners.add_staff"),
+          attrs: { type: "email", autocomplete: "off" } }, async (email) => {
+          const r = await api("POST", `/v1/partners/${p.id}/staff`, { email, name: email.split("@")[0] });
           if (r.invitation && r.invitation.token)
             out.replaceChildren(codeBox("partner-invite-link", t("users.invited", { email: r.email }), tokenLink("invitation", r.invitation.token)));
         }))];
@@ -297,10 +293,8 @@ export async function portsPage(ctx) {
     if (p.status === "submitted") acts.append(action("port-start-" + p.id, t("ports.start"), st, move(p, { status: "in_progress" })));
     if (p.status === "in_progress") acts.append(action("port-complete-" + p.id, t("ports.complete"), st, move(p, { status: "completed" })));
     if (p.status === "submitted" || p.status === "in_progress")
-      acts.append(action("port-reject-" + p.id, t("ports.reject"), st, async () => {
-        const reason = prompt(t("ports.reject_prompt"));
-        if (reason) await move(p, { status: "rejected", reason })();
-      }));
+      acts.append(askButton("port-reject-" + p.id, t("ports.reject"), st, { label: t("ports.reject_prompt"), submit: t("ports.reject") },
+        (reason) => move(p, { status: "rejected", reason })()));
     return [h("span", { class: "code" }, p.account_id), p.numbers.join(", "), p.losing_carrier, p.account_number_at_carrier || "",
       h("span", { class: "port-status" }, tv("port", p.status)), fmtDate(p.created_at), acts];
   });

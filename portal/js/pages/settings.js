@@ -59,7 +59,7 @@ export async function securityPage(ctx) {
   const life = num("sec-lifetime", t("security.lifetime"), s.session.max_lifetime_hours, 1, 720);
   const sso = check("sec-sso-required", t("security.sso_required"), s.sso_required);
   const fhold = check("sec-fraud-hold", t("security.fraud_hold"), s.fraud_hold);
-  const mail = select("sec-fax-mail", ["attachment", "link", "none"].map((v) => [v, tv("security.fax_mail", v)]), s.received_fax_mail || "attachment");
+  const mail = select("sec-fax-mail", ["attachment", "link", "safebox", "none"].map((v) => [v, tv("security.fax_mail", v)]), s.received_fax_mail || "attachment");
   const review = num("sec-review", t("security.review_months"), s.contacts_review_months, 1, 60);
   const ips = field("sec-ips", t("security.ip_allowlist"), { tag: "textarea", rows: "3" });
   ips.input.value = (s.ip_allowlist || []).join("\n");

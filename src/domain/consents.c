@@ -104,6 +104,10 @@ static json_t *consent_view(const json_t *k, int64_t now)
 			? json_string(rec_str(k, "review_reason")) : json_null()));
 	else
 		json_object_set_new(o, "review", json_null());
+	/* The texts agreed to, as kept with the consent (null for consents
+	 * given before they were kept: text_version names them). */
+	json_object_set_new(o, "text", *rec_str(k, "text_en") ? json_pack("{s:s, s:s}", "en",
+		rec_str(k, "text_en"), "fr", rec_str(k, "text_fr")) : json_null());
 	return o;
 }
 
@@ -223,15 +227,18 @@ static int consent_check(dom_ctx_t *c, const json_t *body, struct consent_req *q
 	return 0;
 }
 
-/* The texts of consent k (stored) in *out, as agreed to. */
-static void consent_texts(dom_ctx_t *c, const json_t *k, json_t *out)
+/* Sets text_en and text_fr of consent record k (partner_id, scope,
+ * full_scope, expires_at): the texts the owner agrees to, kept with it. */
+static void consent_texts(dom_ctx_t *c, json_t *k)
 {
 	json_t *p = store_partner_get(c->tx, rec_str(k, "partner_id"));
 	const char *scope_txt = rec_int(k, "full_scope") ? "full" : rec_str(k, "scope");
-	const char *exp = json_string_value(json_object_get(out, "expires_at"));
+	char exp[40];
+	time_format_rfc3339(rec_int(k, "expires_at"), exp, sizeof exp);
 	char *en = text_fill(CONSENT_TEXT_EN, rec_str(p, "name"), scope_txt, exp);
 	char *fr = text_fill(CONSENT_TEXT_FR, rec_str(p, "name"), scope_txt, exp);
-	json_object_set_new(out, "text", json_pack("{s:s, s:s}", "en", en, "fr", fr));
+	json_object_set_new(k, "text_en", json_string(en));
+	json_object_set_new(k, "text_fr", json_string(fr));
 	free(en);
 	free(fr);
 	json_decref(p);
@@ -256,6 +263,7 @@ static int consent_store(dom_ctx_t *c, const json_t *a, const struct consent_req
 	}
 	free(names);
 	free(id);
+	consent_texts(c, k);
 	int rc = store_consent_insert(c->tx, k);
 	json_t *stored = rc == STORE_OK ? store_consent_get(c->tx, rec_str(a, "id"), rec_str(k, "id")) : NULL;
 	json_decref(k);
@@ -274,8 +282,6 @@ static int consent_store(dom_ctx_t *c, const json_t *a, const struct consent_req
 	 * start once an operator approved it. */
 	if (rc == 0 && !letter_doc)
 		rc = notify_owner(c->tx, c->cfg, rec_str(a, "id"), stored, MAIL_KIND_CONSENT_STARTED, NULL);
-	if (rc == 0)
-		consent_texts(c, stored, *out);
 	json_decref(stored);
 	if (rc != 0) {
 		json_decref(*out);

@@ -7,7 +7,8 @@
 
 #define CONSENT_COLS "id, account_id, partner_id, scope, full_scope, starts_at, expires_at," \
 	" signer_id, text_version, method, mfa_checked, created_at, revoked_at, revoked_by," \
-	" first_used_at, end_notified_at, review, letter_doc, reviewed_by, reviewed_at, review_reason"
+	" first_used_at, end_notified_at, review, letter_doc, reviewed_by, reviewed_at, review_reason," \
+	" text_en, text_fr"
 /* A consent lends nothing while its letter waits for review, or after its
  * letter was rejected. */
 #define CONSENT_REVIEWED " AND (review IS NULL OR review='approved')"
@@ -16,7 +17,7 @@ int store_consent_insert(store_tx_t *tx, const json_t *consent)
 {
 	static const char *const cols[] = { "id", "account_id", "partner_id", "scope", "full_scope",
 		"starts_at", "expires_at", "signer_id", "text_version", "method", "mfa_checked",
-		"created_at", "review", "letter_doc", NULL };
+		"created_at", "review", "letter_doc", "text_en", "text_fr", NULL };
 	return sq_insert(tx, "consents", cols, consent);
 }
 

@@ -201,6 +201,11 @@ expect_jq "(.items | length) == 5 and
 req GET "/v1/accounts/$ACC/consents" "$OWN"
 expect_jq "([.items[] | select(.id == \"$CNS\")][0].status == \"revoked\") and ([.items[] | select(.id == \"$CNS2\")][0].status == \"expired\")" \
 	"and the consents past"
+req PATCH "/v1/partners/$PRT" "$OP" '{"name":"Reseller Renamed"}'
+expect_status 200 "the provider renames the partner"
+req GET "/v1/accounts/$ACC/consents" "$OWN"
+expect_jq "[.items[] | select(.id == \"$CNS\")][0].text | (.en | test(\"Reseller Inc\")) and (.fr | test(\"Reseller Inc\")) and (.en + .fr | test(\"Renamed\") | not)" \
+	"the texts agreed to are kept with the consent, as they were read"
 
 # --- 10. a cancelled closure is mailed to the owner
 req POST "/v1/accounts/$ACC/closure" "$OWN" '{"reason":"moving"}'

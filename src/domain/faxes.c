@@ -16,6 +16,7 @@
 #include "billing.h"
 #include "docs.h"
 #include "dom_util.h"
+#include "faxdest.h"
 #include "faxreport.h"
 #include "fdio.h"
 #include "fraud.h"
@@ -1322,6 +1323,8 @@ int dom_fax_claim(store_t *st, const fax_env_t *env, const char *node, int64_t n
 		j->t38 = t38_mode(trunk);
 		j->started_at = now;
 		j->trunk = trunk;
+		if (dom_faxdest_choose(tx, j, now) != 0)
+			err = 1;
 		j->alternates = alternates;
 		alternates = NULL;
 		json_t *upd = json_pack("{s:s, s:s, s:s, s:I, s:I}", "status", "sending", "trunk_id",
@@ -1495,6 +1498,7 @@ int dom_fax_failover(store_t *st, const fax_env_t *env, fax_job_t *job, const fa
 	json_decref(job->trunk);
 	job->trunk = json_incref(next);
 	job->t38 = t38_mode(next);
+	job->remembered = 0;
 	json_array_remove(job->alternates, 0);
 	return 0;
 }
@@ -1532,6 +1536,8 @@ int dom_fax_finish(store_t *st, const fax_env_t *env, const fax_job_t *job, cons
 	if (store_attempt_update(tx, job->attempt_id, cdr) != STORE_OK)
 		rc = STORE_ERROR;
 	json_decref(cdr);
+	if (rc != STORE_ERROR && dom_faxdest_learn(tx, job, r, now) != 0)
+		rc = STORE_ERROR;
 
 	const char *status = rec_str(f, "status");
 	if (rc != STORE_ERROR && done >= 0 && confirmed >= 0) {

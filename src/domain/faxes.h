@@ -161,6 +161,7 @@ typedef struct fax_job {
 	int page_count;
 	int attempt;        /* 1 for the first */
 	int ecm, max_rate, t38; /* as the retry policy chose: ecm 0/1, 9600|14400, t38 0 (refuse) 1 (offer) 2 (accept only) */
+	int remembered;     /* 1: ecm, max_rate and t38 come from what last worked for this number (faxdest.h) */
 	int64_t started_at;
 } fax_job_t;
 void fax_job_clear(fax_job_t *j); /* frees trunk and alternates */

@@ -201,10 +201,11 @@ static int dial(faxsvc_t *s, struct job *j, const char *tiff, fax_result_t *res)
 	lc.page_ud = &pc;
 	lc.stop = &j->stop;
 
-	log_event(LOG_INFO, "fax.call_start", "fax=%s attempt=%d to=%s trunk=%s first_page=%d ecm=%d rate=%d t38=%d",
+	log_event(LOG_INFO, "fax.call_start",
+		"fax=%s attempt=%d to=%s trunk=%s first_page=%d ecm=%d rate=%d t38=%d remembered=%d",
 		fj->fax_id, fj->attempt, fj->to,
 		json_string_value(json_object_get(fj->trunk, "id")) ?: "-", fj->first_page, fj->ecm,
-		fj->max_rate, fj->t38);
+		fj->max_rate, fj->t38, fj->remembered);
 	int rc = line_send(&lc, target, tiff, res);
 	if (rc != 0 && !res->fail_class[0]) {
 		res->network_error = 1;

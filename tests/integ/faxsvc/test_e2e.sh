@@ -111,6 +111,23 @@ if jq -se 'map(select(.pages_received? == 3)) | length == 1' "$TMP/carrier.json"
 	grep -q '"pages_received":3' "$TMP/carrier.json" "$TMP"/carrier/*.json 2>/dev/null; then ok; else
 	fail "the carrier did not receive 3 pages: $(cat "$TMP/carrier.json")"; fi
 
+# --- the number remembered (issue 12, per-destination memory): the next fax
+# to it over that carrier starts over G.711 and offers no T.38 at all.
+refused_before=$(grep -c 'event=t38_refused' "$LOG")
+[ "$refused_before" -ge 1 ] && ok || fail "the first call's refused T.38 re-INVITE was not logged"
+"$FAXTOOL" receive --listen "127.0.0.1:$CPORT" --out "$TMP/carrier2" --no-t38 --calls 1 --clock-speed "$FAX_SPEED" \
+	>"$TMP/carrier2.json" 2>"$TMP/carrier2.log" &
+CARRIER=$!
+for _ in $(seq 3000); do grep -q line_listen "$TMP/carrier2.log" 2>/dev/null && break; sleep 0.1; done
+send_fax "$USER_A" "+442071234567" "$TMP/three.pdf"
+expect_status 202 "a second fax to the same number"
+wait_fax "$USER_A" "$FAX"
+expect_jq '.status == "delivered" and .attempts[0].transport == "g711"' "delivered over G.711"
+grep -q "event=fax.call_start fax=$FAX attempt=1 .* t38=0 remembered=1" "$LOG" && ok ||
+	fail "the remembered G.711 was not the first choice: $(grep "fax.call_start fax=$FAX" "$LOG")"
+[ "$(grep -c 'event=t38_refused' "$LOG")" = "$refused_before" ] && ok || fail "T.38 was offered again and refused"
+wait "$CARRIER" 2>/dev/null
+
 # --- an unassigned number of the loopback trunk: refused (404), failed at once.
 send_fax "$USER_A" "+15555550103" "$TMP/three.pdf" -F retries=3
 expect_status 202 "fax to an unassigned number accepted"

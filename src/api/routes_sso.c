@@ -146,6 +146,41 @@ static int h_saml_acs(const api_call_t *r, dom_ctx_t *c, json_t **out, dom_err_t
 	return rc;
 }
 
+static const char *domain_id(const api_call_t *r)
+{
+	return route_param(r->m, "domain_id");
+}
+
+static int h_dom_list(const api_call_t *r, dom_ctx_t *c, json_t **out, dom_err_t *e)
+{
+	return dom_ssodom_list(c, r->account, r->cursor, r->limit, out, e);
+}
+
+static int h_dom_create(const api_call_t *r, dom_ctx_t *c, json_t **out, dom_err_t *e)
+{
+	return dom_ssodom_create(c, r->account, r->body, out, e);
+}
+
+static int h_dom_delete(const api_call_t *r, dom_ctx_t *c, json_t **out, dom_err_t *e)
+{
+	return dom_ssodom_delete(c, r->account, domain_id(r), out, e);
+}
+
+static int h_dom_verify(const api_call_t *r, dom_ctx_t *c, json_t **out, dom_err_t *e)
+{
+	return dom_ssodom_verify(c, r->account, domain_id(r), out, e);
+}
+
+static int h_dom_operator_verify(const api_call_t *r, dom_ctx_t *c, json_t **out, dom_err_t *e)
+{
+	return dom_ssodom_operator_verify(c, domain_id(r), out, e);
+}
+
+static int h_discover(const api_call_t *r, dom_ctx_t *c, json_t **out, dom_err_t *e)
+{
+	return dom_sso_discover(c, r->query, out, e);
+}
+
 const struct route routes_sso[] = {
 	{ "GET", "/v1/sso/{account_id}/{idp_id}/start", "sso.start", 0, ROUTE_PUBLIC | ROUTE_UNGATED,
 		302, h_start },
@@ -167,5 +202,17 @@ const struct route routes_sso[] = {
 		P(SECURITY_MANAGE), ROUTE_ACCOUNT | ROUTE_BODY, 200, h_update },
 	{ "DELETE", "/v1/accounts/{id}/identity-providers/{idp_id}", "identity_providers.delete",
 		P(SECURITY_MANAGE), ROUTE_ACCOUNT, 204, h_delete },
+	{ "GET", "/v1/sso/discover", "sso.discover", 0, ROUTE_PUBLIC | ROUTE_UNGATED | ROUTE_READONLY,
+		200, h_discover },
+	{ "GET", "/v1/accounts/{id}/sso-domains", "sso_domains.list", P(SECURITY_MANAGE),
+		ROUTE_ACCOUNT, 200, h_dom_list },
+	{ "POST", "/v1/accounts/{id}/sso-domains", "sso_domains.create", P(SECURITY_MANAGE),
+		ROUTE_ACCOUNT | ROUTE_BODY | ROUTE_CREATE, 201, h_dom_create },
+	{ "DELETE", "/v1/accounts/{id}/sso-domains/{domain_id}", "sso_domains.delete",
+		P(SECURITY_MANAGE), ROUTE_ACCOUNT, 204, h_dom_delete },
+	{ "POST", "/v1/accounts/{id}/sso-domains/{domain_id}/verify", "sso_domains.verify",
+		P(SECURITY_MANAGE), ROUTE_ACCOUNT, 200, h_dom_verify },
+	{ "POST", "/v1/provider/sso-domains/{domain_id}/verify", "provider.sso_domains.verify",
+		P(PROVIDER_ACCOUNTS_MANAGE), 0, 200, h_dom_operator_verify },
 	{ NULL, NULL, NULL, 0, 0, 0, NULL },
 };

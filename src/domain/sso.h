@@ -15,6 +15,9 @@
 #ifndef FV_DOMAIN_SSO_H
 #define FV_DOMAIN_SSO_H
 
+#include <stdbool.h>
+#include <stddef.h>
+
 #include "domain.h"
 
 /* Cookie names, and the longest value of each. */
@@ -77,5 +80,42 @@ int dom_saml_acs(dom_ctx_t *c, const char *account_id, const char *idp_id,
 
 /* Frees what w holds. */
 void sso_web_free(sso_web_t *w);
+
+/* ---- Sign-in routing by e-mail domain (sso_domains.c, docs/sso.md) ---- */
+
+#define SSO_DOMAIN_MAX 253
+/* The TXT record that proves a domain: its name is this prefix and the
+ * domain, its value this prefix and the claim's token. */
+#define SSO_DOMAIN_TXT_LABEL "_faxvault-challenge."
+#define SSO_DOMAIN_TXT_PREFIX "faxvault-domain-verification="
+
+/* Pure (fuzzed by fuzz/domain/fuzz_sso_domain.c). A domain name of len
+ * bytes, lower-cased into out: two labels or more of letters, digits and
+ * inner hyphens, at most 63 bytes each, SSO_DOMAIN_MAX in all, no final
+ * dot. 0, or -1. */
+int sso_domain_normalize(const char *in, size_t len, char out[SSO_DOMAIN_MAX + 1]);
+/* The TXT record data rdata (len bytes: length-prefixed strings, joined as
+ * RFC 7208 3.3 joins them) equals want exactly. A truncated string is not
+ * a match. */
+bool sso_txt_matches(const unsigned char *rdata, size_t len, const char *want);
+
+/* An account's domains (security.manage): claimed with {domain}, 201 with
+ * the TXT record to publish; listed; deleted; verified by the TXT record
+ * (422 validation-failed when it is not found, audited; 409 conflict when
+ * another account holds the domain verified). */
+int dom_ssodom_create(dom_ctx_t *c, const json_t *a, const json_t *body, json_t **out,
+	dom_err_t *e);
+int dom_ssodom_list(dom_ctx_t *c, const json_t *a, const char *cursor, int limit, json_t **out,
+	dom_err_t *e);
+int dom_ssodom_delete(dom_ctx_t *c, const json_t *a, const char *id, json_t **out, dom_err_t *e);
+int dom_ssodom_verify(dom_ctx_t *c, const json_t *a, const char *id, json_t **out, dom_err_t *e);
+/* Provider staff verify a claim without DNS (the customer proved it some
+ * other way): any account's domain by its id. */
+int dom_ssodom_operator_verify(dom_ctx_t *c, const char *id, json_t **out, dom_err_t *e);
+/* Public: where a person signs in. query holds "email" (routed by its
+ * verified domain) or "account" (an account id, typed on the sign-in
+ * page). 200 {account_id, providers: [{id, name, type, start_url}]} or 404
+ * not-found: no active account with an active provider. */
+int dom_sso_discover(dom_ctx_t *c, const json_t *query, json_t **out, dom_err_t *e);
 
 #endif

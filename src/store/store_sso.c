@@ -158,3 +158,48 @@ int store_saml_assertion_use(store_tx_t *tx, const char *idp_id, const char *ass
 	return sq_exec(tx, false, "INSERT INTO saml_assertions (idp_id, assertion_id, expires_at)"
 		" VALUES (?, ?, ?)", "ssi", idp_id, assertion_id, expires_at);
 }
+
+static const char *const dom_cols[] = { "id", "account_id", "domain", "token", "status",
+	"method", "created_at", "verified_at", NULL };
+#define DOM_COLS "id, account_id, domain, token, status, method, created_at, verified_at"
+
+int store_ssodom_insert(store_tx_t *tx, const json_t *d)
+{
+	return sq_insert(tx, "sso_domains", dom_cols, d);
+}
+
+json_t *store_ssodom_get(store_tx_t *tx, const char *account_id, const char *id)
+{
+	if (!account_id)
+		return sq_one(tx, "SELECT " DOM_COLS " FROM sso_domains WHERE id=?", "s", id);
+	return sq_one(tx, "SELECT " DOM_COLS " FROM sso_domains WHERE id=? AND account_id=?", "ss",
+		id, account_id);
+}
+
+int store_ssodom_list(store_tx_t *tx, const char *account_id, const char *cursor, int limit,
+	store_page_t *out)
+{
+	return sq_page_finish(sq_rows(tx, "SELECT rowid AS _k, " DOM_COLS " FROM sso_domains"
+		" WHERE rowid > ? AND account_id=? ORDER BY rowid LIMIT ?", "isn", sq_cursor(cursor, 0),
+		account_id, limit + 1), limit, out);
+}
+
+int store_ssodom_verify(store_tx_t *tx, const char *id, const char *method, int64_t now)
+{
+	/* The partial unique index refuses a second verified claim. */
+	return sq_exec(tx, true, "UPDATE sso_domains SET status='verified', method=?, verified_at=?"
+		" WHERE id=?", "sis", method, now, id);
+}
+
+int store_ssodom_delete(store_tx_t *tx, const char *account_id, const char *id)
+{
+	return sq_exec(tx, true, "DELETE FROM sso_domains WHERE id=? AND account_id=?", "ss", id,
+		account_id);
+}
+
+json_t *store_ssodom_find(store_tx_t *tx, const char *domain)
+{
+	return sq_one(tx, "SELECT d.id, d.account_id, d.domain FROM sso_domains d JOIN accounts a"
+		" ON a.id = d.account_id WHERE d.domain=? AND d.status='verified' AND a.status='active'",
+		"s", domain);
+}

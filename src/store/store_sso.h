@@ -55,4 +55,21 @@ int store_saml_update(store_tx_t *tx, const char *account_id, const char *idp_id
 int store_saml_assertion_use(store_tx_t *tx, const char *idp_id, const char *assertion_id,
 	int64_t expires_at, int64_t now);
 
+/* E-mail domains of accounts for sign-in routing (migration 0040):
+ * {id, account_id, domain, token, status ("pending" | "verified"), method
+ * ("" | "dns" | "operator"), created_at, verified_at}. STORE_CONFLICT when
+ * the account claims the domain already. */
+int store_ssodom_insert(store_tx_t *tx, const json_t *d);
+/* A domain of account_id (NULL: of any account, for provider staff), or
+ * NULL. */
+json_t *store_ssodom_get(store_tx_t *tx, const char *account_id, const char *id);
+int store_ssodom_list(store_tx_t *tx, const char *account_id, const char *cursor, int limit,
+	store_page_t *out);
+/* Marks the domain verified by method at now. STORE_CONFLICT when another
+ * account holds it verified; STORE_NOTFOUND when there is no such row. */
+int store_ssodom_verify(store_tx_t *tx, const char *id, const char *method, int64_t now);
+int store_ssodom_delete(store_tx_t *tx, const char *account_id, const char *id);
+/* The verified claim of domain (lower case) by an active account, or NULL. */
+json_t *store_ssodom_find(store_tx_t *tx, const char *domain);
+
 #endif

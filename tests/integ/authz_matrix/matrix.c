@@ -80,6 +80,7 @@ static const struct policy {
 	{ "sso.session", "", true, false, true },
 	{ "sso.saml_metadata", "", true, false, true },
 	{ "sso.saml_acs", "", true, false, true },
+	{ "sso.discover", "", true, false, true },
 	{ "sessions.delete", "", false, false, true },
 	{ "me.get", "", false, false, true },
 	{ "me.update", "", false, false, true },
@@ -136,6 +137,11 @@ static const struct policy {
 	{ "scim_tokens.list", "security.manage", false, true, false },
 	{ "scim_tokens.create", "security.manage", false, true, false },
 	{ "scim_tokens.delete", "security.manage", false, true, false },
+	{ "sso_domains.list", "security.manage", false, true, false },
+	{ "sso_domains.create", "security.manage", false, true, false },
+	{ "sso_domains.delete", "security.manage", false, true, false },
+	{ "sso_domains.verify", "security.manage", false, true, false },
+	{ "provider.sso_domains.verify", "provider.accounts.manage", false, false, false },
 	{ "webhooks.list", "settings.manage data.read config.read partner.config.read", false, true, false },
 	{ "webhooks.create", "settings.manage", false, true, false },
 	{ "webhooks.get", "settings.manage data.read config.read partner.config.read", false, true, false },
@@ -777,6 +783,7 @@ static void fill_path(const struct world *w, const struct route *r, struct cell 
 			: strcmp(name, "component") == 0 ? "api"
 			: strcmp(name, "subscription_id") == 0 ? "sts_none"
 			: strcmp(name, "contact_id") == 0 ? "scn_none"
+			: strcmp(name, "domain_id") == 0 ? "sdm_none"
 			: strcmp(name, "token") == 0 && strncmp(r->pattern, "/v1/password-resets/", 20) == 0
 			? "fvr_no-such-reset"
 			: strcmp(name, "token") == 0 ? "fvi_no-such-invitation" : NULL;
@@ -1271,9 +1278,18 @@ static void prepare(struct world *w, const struct route *r, struct actor *p, str
 		c->ok_status = 404;
 		c->ok_kind = "not-found";
 		c->note = "no such incident";
+	} else if (strcmp(a, "sso.discover") == 0) {
+		c->ok_status = 422; /* neither email nor account: nothing is told */
+		c->ok_kind = "validation-failed";
+		c->note = "no address";
+	} else if (strcmp(a, "sso_domains.delete") == 0 || strcmp(a, "sso_domains.verify") == 0 ||
+		   strcmp(a, "provider.sso_domains.verify") == 0) {
+		c->ok_status = 404; /* nothing is looked up in the DNS */
+		c->ok_kind = "not-found";
+		c->note = "no such domain";
 	} else if (strcmp(a, "status_subscriptions.create") == 0 ||
 		   strcmp(a, "status_subscriptions.me.create") == 0 ||
-		   strcmp(a, "security_contacts.create") == 0) {
+		   strcmp(a, "security_contacts.create") == 0 || strcmp(a, "sso_domains.create") == 0) {
 		c->ok_status = 422; /* {}: nothing is created */
 		c->ok_kind = "validation-failed";
 		c->note = "empty body";

@@ -19,7 +19,7 @@ import { trunksPage, ratesPage, staffPage, termsAdminPage, statusAdminPage, secu
 import { accessPage, partnerConsentsPage } from "./js/pages/access.js";
 import { safeboxesPage, safeboxPage } from "./js/pages/safebox.js";
 import { billingPage, scimPage, breachPage } from "./js/pages/account.js";
-import { closurePage, statusSubsPage, securityContactsPage } from "./js/pages/closure.js";
+import { closurePage, statusSubsPage, securityContactsPage, myStatusMail } from "./js/pages/closure.js";
 import { fraudPage, requestsPage, lettersPage, invoicingPage } from "./js/pages/requests.js";
 import { partnerUsagePage, whiteLabelPage } from "./js/pages/partner.js";
 
@@ -222,11 +222,16 @@ function signInPage() {
   return items;
 }
 
-function homePage() {
+async function homePage(ctx) {
   const items = [h("h1", {}, t("home.title", { name: me.name || me.email }))];
   if (me.account_id) items.push(h("p", { id: "home-account" }, t("home.account", { account: me.account_id })));
   if (me.role) items.push(h("p", { id: "home-role" }, t("home.role", { role: tv("role", me.role) })));
   if (me.kind === "provider") items.push(h("p", {}, t("home.provider")));
+  // The member's own status board mail; left out when the service does not
+  // answer it (the rest of the home page still shows).
+  if (me.account_id && can(me, "account.read")) {
+    try { items.push(...await myStatusMail(ctx)); } catch (e) { /* left out */ }
+  }
   return items;
 }
 

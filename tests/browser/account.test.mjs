@@ -156,8 +156,21 @@ try {
   await accessible(page, "the closure page (en)");
   await signOutOf(page);
 
-  // A user: none of these pages, and told so.
+  // A user: their own status board mail from the home page, and none of
+  // these pages (told so).
   await signIn(page, `ursula@${dom}`, pw);
+  await page.waitForSelector("#mystatus-create", { timeout: T });
+  await page.uncheck("#mystatus-c-mail");
+  await page.click("#mystatus-create button[type=submit]");
+  await page.waitForSelector("#mystatus-on", { timeout: T });
+  const utok = (await rest("POST", "/v1/sessions", null, { email: `ursula@${dom}`, password: pw })).token;
+  const mysub = await rest("GET", `/v1/accounts/${acc.id}/status-subscriptions/me`, utok);
+  check(mysub.email === `ursula@${dom}` && !mysub.components.includes("mail") && mysub.components.includes("sending"),
+    `a user subscribes themselves from the home page (${JSON.stringify(mysub.components)})`);
+  await accessible(page, "the home page with one's status mail");
+  await page.click("#mystatus-off");
+  await page.waitForSelector("#mystatus-create", { timeout: T });
+  check(true, "the user unsubscribes");
   for (const p of ["closure", "seccontacts", "statussubs", "billing"]) {
     await page.goto(BASE + "/#/" + p);
     await page.waitForSelector("#page-forbidden", { timeout: T });

@@ -67,6 +67,25 @@ async function consoles(page, acc, owner, dom, pw) {
   await page.click(`#trunk-toggle-${trunk.id}`);
   await page.waitForFunction((id) => { const b = document.getElementById("trunk-toggle-" + id); return b && b.textContent === "Enable"; }, trunk.id, { timeout: T });
   check(true, "the trunk is disabled");
+  // Edited: its form filled in from the service, a bad peer refused, then
+  // a new name, peer, ceiling and transport saved (the password kept).
+  await page.click(`#trunk-edit-${trunk.id}`);
+  await page.waitForSelector("#trunk-edit", { timeout: T });
+  check(await page.inputValue("#trunk-edit-peer") === "192.0.2.10:5060" && await page.inputValue("#trunk-edit-prefixes") === "+33, +49",
+    "the trunk's form is filled in");
+  await page.fill("#trunk-edit-peer", "not a peer");
+  await page.click("#trunk-edit button[type=submit]");
+  await page.waitForFunction(() => document.querySelector("#trunk-edit-status.error"), null, { timeout: T });
+  check(true, "a peer that is not IP:port is refused");
+  await page.fill("#trunk-edit-name", "Carrier A2");
+  await page.fill("#trunk-edit-peer", "192.0.2.11:5070");
+  await page.fill("#trunk-edit-max-calls", "30");
+  await page.selectOption("#trunk-edit-transport", "g711_only");
+  await page.click("#trunk-edit button[type=submit]");
+  await shows(page, "#trunks-status", "saved");
+  const edited = await rest("GET", `/v1/provider/trunks/${trunk.id}`, await opToken());
+  check(edited.name === "Carrier A2" && edited.peer === "192.0.2.11:5070" && edited.max_calls === 30 && edited.transport === "g711_only" &&
+    edited.prefixes.includes("+49"), `the trunk is changed (${JSON.stringify(edited)})`);
   await topShot(page, "trunks-en");
   await accessible(page, "the trunks page");
   // Rates: the table of a currency replaced.

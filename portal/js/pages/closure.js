@@ -100,6 +100,39 @@ export async function statusSubsPage(ctx) {
     })];
 }
 
+// The signed-in member's own status board mail (any member): the
+// components followed, subscribed or removed; a section of the home page.
+export async function myStatusMail(ctx) {
+  const acc = ctx.me.account_id;
+  const path = `/v1/accounts/${acc}/status-subscriptions/me`;
+  const [mine, board] = await Promise.all([api("GET", path).catch((e) => { if (e.status === 404) return null; throw e; }),
+    api("GET", "/status.json").catch(() => ({ components: [] }))]);
+  const st = status("mystatus-status");
+  const items = [h("h2", {}, t("mystatus.title"))];
+  if (mine) {
+    const names = {};
+    for (const c of board.components || []) names[c.id] = c.name;
+    items.push(h("p", { id: "mystatus-on" }, t("mystatus.on", { email: mine.email, components: mine.components.map((x) => names[x] || x).join(", ") })),
+      h("div", { class: "actions" }, action("mystatus-off", t("mystatus.off"), st, async () => {
+        await api("DELETE", path);
+        await ctx.rerender();
+      })), st.node);
+    return items;
+  }
+  const boxes = (board.components || []).map((c) => {
+    const cb = h("input", { type: "checkbox", name: "mycomponent", value: c.id, id: "mystatus-c-" + c.id.replace(/[^A-Za-z0-9_-]/g, "-") });
+    cb.checked = true;
+    return h("label", { class: "check", for: cb.id }, cb, " ", c.name);
+  });
+  items.push(h("p", { class: "muted", id: "mystatus-off-text" }, t("mystatus.intro")),
+    simpleForm("mystatus-create", null, [h("fieldset", {}, h("legend", {}, t("statussubs.components")), ...boxes)], t("mystatus.subscribe"), async () => {
+      await api("POST", path, { lang: currentLang(),
+        components: [...document.querySelectorAll("#mystatus-create input[name=mycomponent]:checked")].map((x) => x.value) });
+      await ctx.rerender();
+    }));
+  return items;
+}
+
 export async function securityContactsPage(ctx) {
   const acc = ctx.me.account_id;
   const list = await api("GET", `/v1/accounts/${acc}/security-contacts`);

@@ -5,12 +5,36 @@
 import { api } from "../api.js";
 import { t, tv, fmtDate, fmtMoney, currentLang } from "../i18n.js";
 import { h, field, select, table, tableOr, status } from "../dom.js";
-import { errorText, action, askButton, codeBox, simpleForm, tokenLink } from "./common.js";
+import { errorText, action, askButton, codeBox, simpleForm, tokenLink, flash } from "./common.js";
 
 const sel = (id, text, options, value) => ({ label: h("label", { for: id }, text, select(id, options, value)), get input() { return document.getElementById(id); } });
 const words = (v) => v.split(/[\s,]+/).map((x) => x.trim()).filter((x) => x);
 
 // ---- trunks ----
+
+// The fields of a trunk's form (ids p-name, p-peer…), filled from tr when
+// editing one; the password is never answered: left empty it is unchanged.
+function trunkFields(p, tr) {
+  const v = tr || {};
+  const f = {
+    name: field(p + "-name", t("trunks.name"), { type: "text", required: "", value: v.name || "" }),
+    peer: field(p + "-peer", t("trunks.peer"), { type: "text", required: "", placeholder: "192.0.2.10:5060", value: v.peer || "" }),
+    user: field(p + "-username", t("trunks.username"), { type: "text", autocomplete: "off", value: v.username || "" }),
+    pass: field(p + "-password", tr ? t("trunks.password_keep") : t("trunks.password"), { type: "password", autocomplete: "new-password" }),
+    transport: sel(p + "-transport", t("trunks.transport"), ["t38_first", "g711_only", "t38_only"].map((x) => [x, tv("transport", x)]), v.transport || "t38_first"),
+    calls: field(p + "-max-calls", t("trunks.max_calls"), { type: "number", min: "1", value: String(v.max_calls || 10) }),
+    prefixes: field(p + "-prefixes", t("trunks.prefixes"), { type: "text", placeholder: "+33, +49", value: (v.prefixes || []).join(", ") }),
+  };
+  f.labels = [f.name.label, f.peer.label, f.user.label, f.pass.label, f.transport.label, f.calls.label, f.prefixes.label];
+  f.body = () => {
+    const body = { name: f.name.input.value.trim(), peer: f.peer.input.value.trim(), transport: f.transport.input.value,
+      max_calls: +f.calls.input.value, prefixes: words(f.prefixes.input.value) };
+    if (f.user.input.value.trim() || tr) body.username = f.user.input.value.trim();
+    if (f.pass.input.value) body.password = f.pass.input.value;
+    return body;
+  };
+  return f;
+}
 
 export async function trunksPage(ctx) {
   const [list, board] = await Promise.all([api("GET", "/v1/provider/trunks?limit=200"),
@@ -22,29 +46,29 @@ export async function trunksPage(ctx) {
     (tr.prefixes || []).join(", "), String(tr.max_calls), tv("webhook", tr.enabled ? "active" : "disabled"),
     h("span", { class: "trunk-link" }, tv("trunklink", tr.status)),
     h("span", { class: "trunk-state" }, tv("component", state["trunk:" + tr.id] || "operational")),
-    tr.builtin ? "" : action("trunk-toggle-" + tr.id, t(tr.enabled ? "webhooks.disable" : "webhooks.enable"), st, async () => {
+    tr.builtin ? "" : h("div", { class: "actions" }, action("trunk-toggle-" + tr.id, t(tr.enabled ? "webhooks.disable" : "webhooks.enable"), st, async () => {
       await api("PATCH", `/v1/provider/trunks/${tr.id}`, { status: tr.enabled ? "disabled" : "active" });
       await ctx.rerender();
-    })]);
-  const name = field("trunk-name", t("trunks.name"), { type: "text", required: "" });
-  const peer = field("trunk-peer", t("trunks.peer"), { type: "text", required: "", placeholder: "192.0.2.10:5060" });
-  const user = field("trunk-username", t("trunks.username"), { type: "text", autocomplete: "off" });
-  const pass = field("trunk-password", t("trunks.password"), { type: "password", autocomplete: "new-password" });
-  const transport = sel("trunk-transport", t("trunks.transport"), ["t38_first", "g711_only", "t38_only"].map((v) => [v, tv("transport", v)]), "t38_first");
-  const calls = field("trunk-max-calls", t("trunks.max_calls"), { type: "number", min: "1", value: "10" });
-  const prefixes = field("trunk-prefixes", t("trunks.prefixes"), { type: "text", placeholder: "+33, +49" });
-  const form = simpleForm("trunk-create", t("trunks.create"), [name.label, peer.label, user.label, pass.label, transport.label,
-    calls.label, prefixes.label], t("trunks.create_submit"), async () => {
-    const body = { name: name.input.value.trim(), peer: peer.input.value.trim(), transport: transport.input.value,
-      max_calls: +calls.input.value, prefixes: words(prefixes.input.value) };
-    if (user.input.value.trim()) body.username = user.input.value.trim();
-    if (pass.input.value) body.password = pass.input.value;
-    await api("POST", "/v1/provider/trunks", body);
+    }), action("trunk-edit-" + tr.id, t("trunks.edit"), st, async () => {
+      // The trunk's form under the list, filled in from its answer.
+      const one = await api("GET", `/v1/provider/trunks/${tr.id}`);
+      const ef = trunkFields("trunk-edit", one);
+      box.replaceChildren(simpleForm("trunk-edit", t("trunks.edit_of", { name: one.name }), ef.labels, t("settings.save"), async () => {
+        await api("PATCH", `/v1/provider/trunks/${tr.id}`, ef.body());
+        await ctx.rerender();
+        flash("trunks-status", t("settings.saved"));
+      }));
+      document.getElementById("trunk-edit-name").focus();
+    }))]);
+  const box = h("div", { id: "trunk-edit-box" });
+  const cf = trunkFields("trunk");
+  const form = simpleForm("trunk-create", t("trunks.create"), cf.labels, t("trunks.create_submit"), async () => {
+    await api("POST", "/v1/provider/trunks", cf.body());
     await ctx.rerender();
   });
   return [h("h1", {}, t("trunks.title")),
     table("trunks-table", t("trunks.title"), [t("trunks.id"), t("trunks.name"), t("trunks.peer"), t("trunks.transport"),
-      t("trunks.prefixes"), t("trunks.max_calls"), t("users.status"), t("trunks.link"), t("trunks.state"), ""], rows), st.node, form];
+      t("trunks.prefixes"), t("trunks.max_calls"), t("users.status"), t("trunks.link"), t("trunks.state"), ""], rows), st.node, box, form];
 }
 
 // ---- rates ----

@@ -126,8 +126,11 @@ int fvd_start(fvd_t *d, const char *bin)
 		d->dir[0] = '\0';
 		return -1;
 	}
-	char data[300], log[300], logset[320];
+	char data[300], log[300], logset[320], clockset[330];
 	snprintf(data, sizeof data, "%s/data", d->dir);
+	snprintf(clockset, sizeof clockset, "testing.clock_file=%s/clock", d->dir);
+	if (fvd_advance_clock(d, 0) != 0)
+		goto fail;
 	snprintf(log, sizeof log, "%s/faxvaultd.log", d->dir);
 	snprintf(logset, sizeof logset, "log.file=%s", log);
 	if (bootstrap(d, bin, data) != 0)
@@ -139,13 +142,13 @@ int fvd_start(fvd_t *d, const char *bin)
 	if (d->pid == 0) {
 		char *argv[] = { (char *)bin, "--data-dir", data, "--http", "127.0.0.1:0", "--set",
 			"auth.argon2_memory_kib=8192", "--set", "auth.argon2_ops=1", "--set", logset,
-			"--set", "shutdown.drain_seconds=1", "--set", "fax.loopback_sip=127.0.0.1:0", NULL,
-			NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL };
+			"--set", "shutdown.drain_seconds=1", "--set", "fax.loopback_sip=127.0.0.1:0", "--set",
+			clockset, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL };
 		static char *const limits[] = { "--set", "ratelimit.requests_per_minute=1000000", "--set",
 			"ratelimit.burst=1000000", "--set", "ratelimit.login_per_minute=100000", "--set",
 			"ratelimit.login_burst=100000" };
 		for (size_t i = 0; lift && i < sizeof limits / sizeof limits[0]; i++)
-			argv[15 + i] = limits[i];
+			argv[17 + i] = limits[i];
 		execv(bin, argv);
 		_exit(127);
 	}
@@ -172,6 +175,28 @@ fail_log: {
 fail:
 	fvd_stop(d);
 	return -1;
+}
+
+/* The clock file holds the offset from real time in milliseconds. */
+int fvd_advance_clock(fvd_t *d, int minutes)
+{
+	char path[300];
+	snprintf(path, sizeof path, "%s/clock", d->dir);
+	long long ms = 0;
+	FILE *f = fopen(path, "r");
+	if (f) {
+		if (fscanf(f, "%lld", &ms) != 1)
+			ms = 0;
+		fclose(f);
+	}
+	ms += (long long)minutes * 60000;
+	f = fopen(path, "w");
+	if (!f) {
+		fprintf(stderr, "harness: %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	int rc = fprintf(f, "%lld\n", ms) > 0 ? 0 : -1;
+	return fclose(f) == 0 ? rc : -1;
 }
 
 int fvd_stop(fvd_t *d)

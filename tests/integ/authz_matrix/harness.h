@@ -18,9 +18,14 @@ typedef struct fvd {
 } fvd_t;
 
 /* Bootstraps an operator in a new temporary data directory, then starts
- * `bin` on 127.0.0.1 with any free port (read back from its log) and cheap
- * password hashing. 0, or -1 with a message on stderr (everything cleaned). */
+ * `bin` on 127.0.0.1 with any free port (read back from its log), cheap
+ * password hashing and the test clock (testing.clock_file, at real time
+ * until fvd_advance_clock). 0, or -1 with a message on stderr (everything
+ * cleaned). */
 int fvd_start(fvd_t *d, const char *bin);
+/* Moves the daemon's clock forward by minutes (from the next request on:
+ * sessions may then idle out). 0 / -1. */
+int fvd_advance_clock(fvd_t *d, int minutes);
 /* SIGTERM, wait (then SIGKILL after 10 s), remove the directory. Returns
  * the daemon's exit status (0 on a clean stop), -1 if it had to be killed
  * or died from a signal. */

@@ -36,6 +36,11 @@
  * token. Confirming the contacts is the owner's in person: no other principal
  * holds ownership.transfer, so the owner's cell is the one that succeeds.
  *
+ * After the grid, lifecycles() checks what fixed consents cannot: a
+ * revocation holding from the next request, a consent's scope narrower than
+ * the action, break-glass without a reason, a support grant expired on the
+ * test clock.
+ *
  * Usage: authz_matrix FAXVAULTD */
 #include <stdbool.h>
 #include <stdio.h>
@@ -1469,6 +1474,121 @@ static void print_header(void)
 	printf("\n");
 }
 
+/* ---- lifecycles (issue 18): what the grid's fixed consents cannot show ---- */
+
+/* One lifecycle check: method path by token (body borrowed) answers want
+ * (and, when kind is not NULL, that problem type). 1 on a failure. */
+static int life(struct world *w, const char *what, const char *method, const char *path,
+	const char *token, const json_t *body, long want, const char *kind, json_t **out)
+{
+	long st;
+	json_t *r = http_jcall(&w->d, method, path, token, body, &st);
+	const char *type = json_string_value(json_object_get(r, "type"));
+	bool ok = st == want && (!kind || (type && strstr(type, kind)));
+	printf("  %-4s %-62s %3ld %s\n", ok ? "ok" : "FAIL", what, st, ok ? "" : type ? type : "");
+	if (out)
+		*out = r;
+	else
+		json_decref(r);
+	return ok ? 0 : 1;
+}
+
+/* Partner staff after the revocation of a consent (403 on the next request
+ * for the account's own partner, 404 for a partner that reached it through
+ * the consent alone), a consent's scope narrower than the action, a support
+ * grant that expired (the test clock), break-glass without a reason. Runs
+ * after the grid: it revokes the delegate's consent and moves the clock.
+ * The number of failures. */
+static int lifecycles(struct world *w)
+{
+	int f = 0;
+	char path[512], until[40], id[ID_LEN] = "";
+	json_t *r = NULL;
+	const char *own = w->p[W_OWNER].token, *prt = w->p[W_PARTNER].token;
+	printf("\nLifecycles:\n");
+	time_t t = time(NULL) + 86400;
+	strftime(until, sizeof until, "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
+
+	/* Partner 1 provisioned A: a users.manage consent lends it that, not more. */
+	snprintf(path, sizeof path, "/v1/accounts/%s/users", w->acc_a);
+	f += life(w, "partner staff, no consent: users.list", "GET", path, prt, NULL, 403, "forbidden", NULL);
+	json_t *body = json_pack("{s:s, s:[s], s:s}", "partner_id", w->prt_1, "scope", "users.manage",
+		"expires_at", until);
+	snprintf(path, sizeof path, "/v1/accounts/%s/consents", w->acc_a);
+	f += life(w, "the owner gives partner 1 users.manage", "POST", path, own, body, 201, NULL, &r);
+	json_decref(body);
+	copy(id, ID_LEN, jstr(r, "id"));
+	json_decref(r);
+	snprintf(path, sizeof path, "/v1/accounts/%s/users", w->acc_a);
+	f += life(w, "partner staff under the consent: users.list", "GET", path, prt, NULL, 200, NULL, NULL);
+	snprintf(path, sizeof path, "/v1/accounts/%s/security", w->acc_a);
+	body = json_object();
+	f += life(w, "consent scope narrower than the action: security.update", "PATCH", path, prt, body,
+		403, "forbidden", NULL);
+	json_decref(body);
+	snprintf(path, sizeof path, "/v1/accounts/%s/consents/%s", w->acc_a, id);
+	f += life(w, "the owner revokes it", "DELETE", path, own, NULL, 204, NULL, NULL);
+	snprintf(path, sizeof path, "/v1/accounts/%s/users", w->acc_a);
+	f += life(w, "partner staff, next request after revocation", "GET", path, prt, NULL, 403,
+		"forbidden", NULL);
+
+	/* The delegate reached A through its consent alone: revoked, A is gone. */
+	snprintf(path, sizeof path, "/v1/accounts/%s/consents", w->acc_a);
+	f += life(w, "the owner lists the consents", "GET", path, own, NULL, 200, NULL, &r);
+	size_t i;
+	json_t *k;
+	id[0] = '\0';
+	json_array_foreach(json_object_get(r, "items"), i, k)
+		if (strcmp(jstr(k, "partner_id"), w->prt_3) == 0 && strcmp(jstr(k, "status"), "live") == 0)
+			copy(id, ID_LEN, jstr(k, "id"));
+	json_decref(r);
+	snprintf(path, sizeof path, "/v1/accounts/%s/consents/%s", w->acc_a, id);
+	f += life(w, "the owner revokes the delegate's consent", "DELETE", path, own, NULL, 204, NULL, NULL);
+	snprintf(path, sizeof path, "/v1/accounts/%s/users", w->acc_a);
+	f += life(w, "delegate, next request after revocation", "GET", path, w->p[W_DELEGATE].token, NULL,
+		404, "not-found", NULL);
+
+	/* Break-glass: operators only, never without a reason. */
+	snprintf(path, sizeof path, "/v1/accounts/%s/access-grants", w->acc_a);
+	body = json_pack("{s:s, s:i, s:b}", "scope", "config.read", "duration_minutes", 30, "break_glass", 1);
+	f += life(w, "break-glass without a reason", "POST", path, w->p[W_OPERATOR].token, body, 422,
+		"validation-failed", NULL);
+	json_object_set_new(body, "reason", json_string("   "));
+	f += life(w, "break-glass with a blank reason", "POST", path, w->p[W_OPERATOR].token, body, 422,
+		"validation-failed", NULL);
+	json_object_set_new(body, "reason", json_string("MATRIX-INC-1"));
+	f += life(w, "break-glass by support staff", "POST", path, w->p[W_SUPPORT].token, body, 403,
+		"forbidden", NULL);
+	json_decref(body);
+
+	/* A support grant approved, then expired on the test clock. */
+	body = json_pack("{s:s, s:s, s:i}", "scope", "data.read", "reason", "MATRIX-42",
+		"duration_minutes", 60);
+	f += life(w, "support asks for data.read", "POST", path, w->p[W_SUPPORT].token, body, 201, NULL, &r);
+	json_decref(body);
+	copy(id, ID_LEN, jstr(r, "id"));
+	json_decref(r);
+	snprintf(path, sizeof path, "/v1/accounts/%s/users", w->acc_a);
+	f += life(w, "support before the approval: users.list", "GET", path, w->p[W_SUPPORT].token, NULL,
+		403, "forbidden", NULL);
+	snprintf(path, sizeof path, "/v1/accounts/%s/access-grants/%s/approve", w->acc_a, id);
+	f += life(w, "the owner approves", "POST", path, own, NULL, 200, NULL, NULL);
+	snprintf(path, sizeof path, "/v1/accounts/%s/users", w->acc_a);
+	f += life(w, "support under the grant: users.list", "GET", path, w->p[W_SUPPORT].token, NULL, 200,
+		NULL, NULL);
+	if (fvd_advance_clock(&w->d, 61) != 0) {
+		printf("  FAIL the clock could not be moved\n");
+		return f + 1;
+	}
+	/* Sessions idled out with the jump: the support engineer signs in again. */
+	struct actor *sup = &w->p[W_SUPPORT];
+	if (login(w, sup->email, sup->token, sizeof sup->token, NULL, 0) != 0)
+		f++;
+	f += life(w, "support grant expired: users.list", "GET", path, sup->token, NULL, 403, "forbidden",
+		NULL);
+	return f;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 2) {
@@ -1541,7 +1661,7 @@ int main(int argc, char **argv)
 			failures++;
 		}
 	}
-	failures += mism + w.setup_errors;
+	failures += mism + w.setup_errors + lifecycles(&w);
 	printf("\n%d routes x %d principals = %d cells, %d mismatches, %d known bugs, %d failures\n",
 		nroutes, W_COUNT, cells, mism, known, failures);
 	free(res);

@@ -50,6 +50,16 @@ advance_clock() {
 }
 clock_seconds() { echo $(( $(date +%s) + $(cat "$CLOCK") / 1000 )); }
 
+# db_query SQL: the rows of one query on the daemon's database, as text (SQLite,
+# or the PostgreSQL database of the last start_daemon under FV_TEST_PG).
+db_query() {
+	if [ -n "${FV_TEST_PG:-}" ]; then
+		psql -X -q -A -t -v ON_ERROR_STOP=1 "host=$FV_TEST_PG user=faxvault dbname=${PG_DBS##* }" -c "$1"
+	else
+		sqlite3 "$DATA/faxvault.db" "$1"
+	fi
+}
+
 # start_daemon_mailing [EXTRA FLAGS...]: start_daemon with mail on, sent to
 # a stand-in sendmail that drops it: the outbox rows are what is checked.
 start_daemon_mailing() {

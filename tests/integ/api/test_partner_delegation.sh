@@ -13,9 +13,10 @@
 # cancelled closure is mailed to the owner.
 . "$(dirname "$0")/lib.sh"
 start_daemon_mailing
-DB="$DATA/faxvault.db"
 # outbox KIND [TO]: how many mails of KIND were queued (to TO).
-outbox() { sqlite3 "$DB" "SELECT count(*) FROM mail_outbox WHERE kind='$1'${2:+ AND to_addr='$2'}"; }
+outbox() { db_query "SELECT count(*) FROM mail_outbox WHERE kind='$1'${2:+ AND to_addr='$2'}"; }
+# params KIND KEY: the values of KEY in the parameters of the mails of KIND.
+params() { db_query "SELECT params FROM mail_outbox WHERE kind='$1'" | jq -r ".$2"; }
 # mailed KIND TO N WHAT: exactly N mails of KIND to TO.
 mailed() {
 	local n
@@ -132,7 +133,7 @@ expired_audited() {
 poll_until 120 expired_audited
 expect_jq "[.items[] | select(.target == \"$CNS2\")][0].actor.id == \"system:consents\"" "the service's pass notices the expiry"
 mailed consent_ended $OWNER 2 "the expiry is mailed once, in the same transaction"
-if [ "$(sqlite3 "$DB" "SELECT count(*) FROM mail_outbox WHERE kind='consent_ended' AND json_extract(params, '\$.consent_id')='$CNS2'")" = 1 ]; then
+if [ "$(params consent_ended consent_id | grep -c "^$CNS2\$")" = 1 ]; then
 	ok; else fail "the expiry mail names the expired consent"; fi
 
 # --- 6. a support engineer's grant: requested, approved, used, expired
@@ -213,7 +214,7 @@ expect_status 201 "the owner closes the account"
 req DELETE "/v1/accounts/$ACC/closure" "$OWN"
 expect_status 200 "and cancels the closure"
 mailed account_closure_cancelled $OWNER 1 "the cancellation is mailed once"
-if [ "$(sqlite3 "$DB" "SELECT json_extract(params, '\$.by_en') FROM mail_outbox WHERE kind='account_closure_cancelled'")" = "Olga Owner" ]; then
+if [ "$(params account_closure_cancelled by_en)" = "Olga Owner" ]; then
 	ok; else fail "the mail names who cancelled"; fi
 
 finish

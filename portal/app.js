@@ -20,7 +20,7 @@ import { accessPage, partnerConsentsPage } from "./js/pages/access.js";
 import { safeboxesPage, safeboxPage } from "./js/pages/safebox.js";
 import { billingPage, scimPage, breachPage } from "./js/pages/account.js";
 import { closurePage, statusSubsPage, securityContactsPage, myStatusMail } from "./js/pages/closure.js";
-import { fraudPage, requestsPage, lettersPage, invoicingPage } from "./js/pages/requests.js";
+import { fraudPage, announcePage, requestsPage, lettersPage, invoicingPage } from "./js/pages/requests.js";
 import { partnerUsagePage, whiteLabelPage } from "./js/pages/partner.js";
 
 let me = null;
@@ -70,6 +70,7 @@ const PAGES = [
   { path: "access", group: "settings", nav: "nav.access", show: (m) => m.account_id && can(m, "ownership.transfer", "admins.manage", "security.manage", "data.read"), page: accessPage },
   { path: "closure", group: "settings", nav: "nav.closure", show: (m) => m.account_id && can(m, "ownership.transfer", "security.manage"), page: closurePage },
   { path: "fraud", group: "settings", nav: "nav.fraud", show: (m) => m.account_id && can(m, "security.manage"), page: fraudPage },
+  { path: "announce", group: "settings", nav: "nav.announce", show: (m) => m.account_id && can(m, "security.manage", "numbers.manage", "settings.manage"), page: announcePage },
   { path: "usage", nav: "nav.usage", show: (m) => !m.account_id && m.partner_id && can(m, "partner.usage.read"), page: partnerUsagePage },
   { path: "white-label", nav: "nav.white_label", show: (m) => !m.account_id && m.partner_id && can(m, "partner.staff.manage"), page: whiteLabelPage },
   { path: "consents", show: (m) => !m.account_id && can(m, "partner.accounts.read"), page: partnerConsentsPage },

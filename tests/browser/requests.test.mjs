@@ -92,6 +92,39 @@ async function fraud(page, acc, owner) {
   return mine;
 }
 
+// The owner announces a penetration test and a traffic forecast.
+async function announce(page, acc, owner) {
+  const local = (d) => { const x = new Date(Date.now() + clockMs() + d * 86400000); x.setMinutes(x.getMinutes() - x.getTimezoneOffset()); return x.toISOString().slice(0, 16); };
+  await signIn(page, `owner@${dom}`, pw);
+  await openSub(page, "settings", "announce");
+  await page.waitForSelector("#pentest-create", { timeout: T });
+  await page.fill("#pt-hosts", "fax.example.net");
+  await page.fill("#pt-sources", "198.51.100.0/24");
+  await page.fill("#pt-starts", local(3));
+  await page.fill("#pt-ends", local(2));
+  await page.fill("#pt-contact-name", "Pat Tester");
+  await page.fill("#pt-contact-email", `pat@${dom}`);
+  await page.click("#pentest-create button[type=submit]");
+  await page.waitForFunction(() => document.querySelector("#pentest-create-status.error"), null, { timeout: T });
+  check(true, "a test window ending before it starts is refused");
+  await page.fill("#pt-ends", local(4));
+  await page.click("#pentest-create button[type=submit]");
+  await shows(page, "#announce-status", "the provider answers");
+  const pts = (await rest("GET", `/v1/accounts/${acc.id}/pentest-requests`, owner)).items;
+  check(pts.length === 1 && pts[0].hosts.includes("fax.example.net") && pts[0].status === "requested", "the penetration test is announced");
+  await page.fill("#tf-starts", local(5));
+  await page.fill("#tf-ends", local(6));
+  await page.fill("#tf-pages", "2000");
+  await page.fill("#tf-calls", "20");
+  await page.click("#forecast-create button[type=submit]");
+  await shows(page, "#announce-status", "the provider answers");
+  const fcs = (await rest("GET", `/v1/accounts/${acc.id}/traffic-forecasts`, owner)).items;
+  check(fcs.some((f) => f.peak_calls === 20 && f.pages_per_day === 2000), "the traffic forecast is filed");
+  check((await page.textContent(`#request-${pts[0].id}`)).includes("Requested"), "the test is listed with its state in words");
+  await accessible(page, "the tests and forecasts page");
+  await signOutOf(page);
+}
+
 // The operator: the requests queue and capacity, the letters, invoicing.
 async function operator(page, acc, mine, consent, port) {
   await signIn(page, process.env.OP_EMAIL, process.env.OP_PASSWORD);
@@ -242,6 +275,7 @@ try {
   page.on("pageerror", (e) => errors.push(String(e)));
   await page.goto(BASE + "/");
   const mine = await fraud(page, acc, owner);
+  await announce(page, acc, owner);
   // A user has no fraud reports page.
   await signIn(page, `ursula@${dom}`, pw);
   await page.goto(BASE + "/#/fraud");

@@ -74,6 +74,65 @@ export async function fraudPage(ctx) {
   return items;
 }
 
+// ---- the account's announced penetration tests and traffic forecasts ----
+
+// A request of the account as an article: what, state, timeline.
+function requestArticle(r) {
+  return h("article", { class: "report", id: "request-" + r.id }, h("h3", {}, about(r)),
+    h("p", { class: "muted" }, t("fraud.meta", { date: fmtDate(r.created_at), by: r.created_by, status: tv("reqstatus", r.status) })),
+    r.description || r.note ? h("p", { class: "body" }, r.description || r.note) : null,
+    r.capacity && r.capacity.exceeded ? h("p", { class: "notice" }, t("announce.exceeded")) : null,
+    timeline("request-timeline-" + r.id, r));
+}
+
+// "YYYY-MM-DDTHH:MM" of a datetime-local input as RFC 3339 (UTC).
+const iso = (v) => (v ? new Date(v).toISOString() : "");
+
+export async function announcePage(ctx) {
+  const acc = ctx.me.account_id;
+  const pent = can(ctx.me, "security.manage"), fore = can(ctx.me, "numbers.manage", "settings.manage");
+  const [pl, fl] = await Promise.all([pent ? api("GET", `/v1/accounts/${acc}/pentest-requests?limit=100`) : null,
+    fore ? api("GET", `/v1/accounts/${acc}/traffic-forecasts?limit=100`) : null]);
+  const items = [h("h1", {}, t("announce.title")), h("p", {}, t("announce.intro"))];
+  const st = status("announce-status");
+  items.push(st.node);
+  if (pl) {
+    const hosts = field("pt-hosts", t("announce.hosts"), { type: "text", required: "", placeholder: "fax.example.net" });
+    const sources = field("pt-sources", t("announce.sources"), { type: "text", required: "", placeholder: "198.51.100.0/24" });
+    const starts = field("pt-starts", t("statusadm.starts"), { type: "datetime-local", required: "" });
+    const ends = field("pt-ends", t("statusadm.ends"), { type: "datetime-local", required: "" });
+    const cname = field("pt-contact-name", t("announce.contact_name"), { type: "text", required: "" });
+    const cmail = field("pt-contact-email", t("announce.contact_email"), { type: "email", required: "" });
+    const desc = field("pt-description", t("fraud.description"), { tag: "textarea", rows: "3", maxlength: "4000" });
+    items.push(h("h2", {}, t("announce.pentests")), ...(pl.items.length ? pl.items.map(requestArticle) : [h("p", { id: "pentests-none" }, t("requests.none"))]),
+      simpleForm("pentest-create", t("announce.pentest_new"), [hosts.label, sources.label, starts.label, ends.label, cname.label, cmail.label, desc.label],
+        t("announce.submit"), async () => {
+          const body = { hosts: list(hosts.input.value), sources: list(sources.input.value), starts_at: iso(starts.input.value), ends_at: iso(ends.input.value),
+            contact: { name: cname.input.value.trim(), email: cmail.input.value.trim() } };
+          if (desc.input.value.trim()) body.description = desc.input.value.trim();
+          await api("POST", `/v1/accounts/${acc}/pentest-requests`, body);
+          await ctx.rerender();
+          flash("announce-status", t("announce.filed"));
+        }));
+  }
+  if (fl) {
+    const starts = field("tf-starts", t("statusadm.starts"), { type: "datetime-local", required: "" });
+    const ends = field("tf-ends", t("statusadm.ends"), { type: "datetime-local", required: "" });
+    const pages = field("tf-pages", t("announce.pages_per_day"), { type: "number", min: "0", required: "" });
+    const calls = field("tf-calls", t("announce.peak_calls"), { type: "number", min: "1", required: "" });
+    const note = field("tf-note", t("announce.note"), { tag: "textarea", rows: "2", maxlength: "4000" });
+    items.push(h("h2", {}, t("announce.forecasts")), ...(fl.items.length ? fl.items.map(requestArticle) : [h("p", { id: "forecasts-none" }, t("requests.none"))]),
+      simpleForm("forecast-create", t("announce.forecast_new"), [starts.label, ends.label, pages.label, calls.label, note.label], t("announce.submit"), async () => {
+        const body = { starts_at: iso(starts.input.value), ends_at: iso(ends.input.value), pages_per_day: +pages.input.value, peak_calls: +calls.input.value };
+        if (note.input.value.trim()) body.note = note.input.value.trim();
+        await api("POST", `/v1/accounts/${acc}/traffic-forecasts`, body);
+        await ctx.rerender();
+        flash("announce-status", t("announce.filed"));
+      }));
+  }
+  return items;
+}
+
 // ---- the provider's queue of requests, and capacity ----
 
 // The next steps of a request of a kind in a state.

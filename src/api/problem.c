@@ -45,6 +45,8 @@ static const struct problem_kind kinds[] = {
 		"L'envoi de fax du compte est suspendu" },
 	{ "quota-exceeded", 429, "A sending quota is used up",
 		"Un quota d'envoi est épuisé" },
+	{ "account-suspended-nonpayment", 402, "Sending is suspended for an unpaid invoice",
+		"L'envoi est suspendu pour une facture impayée" },
 	{ "insufficient-credit", 402, "The prepaid balance cannot cover the price",
 		"Le solde prépayé ne couvre pas le prix" },
 	{ "invalid-signature", 401, "The webhook's signature is missing, wrong or too old",

@@ -58,6 +58,11 @@ static int h_invoice_get(const api_call_t *r, dom_ctx_t *c, json_t **out, dom_er
 	return 0;
 }
 
+static int h_invoice_overdue(const api_call_t *r, dom_ctx_t *c, json_t **out, dom_err_t *e)
+{
+	return dom_invoice_overdue(c, r->cursor, r->limit, out, e);
+}
+
 static int h_invoice_run(const api_call_t *r, dom_ctx_t *c, json_t **out, dom_err_t *e)
 {
 	return dom_invoice_run(c, r->body, out, e);
@@ -88,10 +93,16 @@ const struct route routes_billing[] = {
 		ROUTE_ACCOUNT | ROUTE_BODY, 200, h_plan_put },
 	{ "POST", "/v1/provider/accounts/{id}/credits", "billing.credit", P(PROVIDER_ACCOUNTS_MANAGE),
 		ROUTE_ACCOUNT | ROUTE_BODY | ROUTE_CREATE, 201, h_credit },
-	{ "GET", "/v1/accounts/{id}/invoices", "billing.invoice.list", P(BILLING_READ),
-		ROUTE_ACCOUNT | ROUTE_READONLY, 200, h_invoice_list },
-	{ "GET", "/v1/accounts/{id}/invoices/{invoice_id}", "billing.invoice.get", P(BILLING_READ),
-		ROUTE_ACCOUNT | ROUTE_READONLY, 200, h_invoice_get },
+	/* Operators and the partner's staff who see its usage read an
+	 * account's invoices too. */
+	{ "GET", "/v1/accounts/{id}/invoices", "billing.invoice.list", P(BILLING_READ) |
+		P(PROVIDER_ACCOUNTS_MANAGE) | P(PARTNER_USAGE_READ), ROUTE_ACCOUNT | ROUTE_READONLY, 200,
+		h_invoice_list },
+	{ "GET", "/v1/accounts/{id}/invoices/{invoice_id}", "billing.invoice.get", P(BILLING_READ) |
+		P(PROVIDER_ACCOUNTS_MANAGE) | P(PARTNER_USAGE_READ), ROUTE_ACCOUNT | ROUTE_READONLY, 200,
+		h_invoice_get },
+	{ "GET", "/v1/provider/overdue-invoices", "billing.overdue_invoices.list", P(PROVIDER_ACCOUNTS_MANAGE),
+		ROUTE_READONLY, 200, h_invoice_overdue },
 	{ "POST", "/v1/provider/invoice-runs", "billing.invoice.run", P(PROVIDER_ACCOUNTS_MANAGE),
 		ROUTE_BODY, 200, h_invoice_run },
 	{ "POST", "/v1/provider/accounts/{id}/invoices/{invoice_id}/payments", "billing.payment",

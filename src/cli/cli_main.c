@@ -119,6 +119,8 @@ static const struct cli_cmd root_subs[] = {
 		cmd_cdrs_opts, 0, 0, cmd_cdrs, NULL },
 	{ "billing", "An account's balance, plan and ledger; top-ups and credits", NULL, NULL, NULL,
 		0, 0, NULL, cmd_billing_subs },
+	{ "invoices", "An account's postpaid invoices, as data or PDF; overdue invoices", NULL,
+		NULL, NULL, 0, 0, NULL, cmd_invoices_subs },
 	{ "webhooks", "Subscribe URLs to an account's fax events", NULL, NULL, NULL, 0, 0, NULL,
 		cmd_webhooks_subs },
 	{ "safebox", "Exchange files and messages with people outside the account", NULL, NULL,

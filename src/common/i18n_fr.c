@@ -1304,6 +1304,11 @@ const struct i18n_entry i18n_fr_entries[] = {
 	{ "kind must be topup, credit or refund", "kind doit valoir topup, credit ou refund" },
 	{ "a refund of %s %s cannot exceed the balance of %s %s",
 		"un remboursement de %s %s ne peut dépasser le solde de %s %s" },
+	{ "sending faxes is suspended: invoice %lld, due on %s, is unpaid (%s); sending resumes "
+	  "once it is paid. Receiving faxes and reading them go on",
+		"l'envoi de fax est suspendu : la facture n° %lld, à payer le %s, est impayée "
+		"(%s) ; l'envoi reprend dès qu'elle est payée. La réception et la lecture des fax "
+		"continuent" },
 	{ "the fax costs %s %s; the prepaid balance is %s %s, of which %s %s is not held for faxes already queued",
 		"le fax coûte %s %s ; le solde prépayé est de %s %s, dont %s %s non réservés pour des fax déjà en file" },
 	{ "the account may send %lld pages a day; %lld are sent today and these faxes have %lld more; the quota resets at %s",

@@ -86,6 +86,8 @@ typedef struct config {
 	int64_t status_failure_percent;
 	int64_t status_failure_min_calls;
 	int64_t invoice_due_days;
+	int64_t reminder_before_days;
+	int64_t suspend_after_days;
 	char *payment_provider;
 	char *payment_secret_file;
 	int64_t payment_tolerance;

@@ -230,6 +230,8 @@ static dom_config_t dom_config(const config_t *cfg)
 		.web_url = sso_web_url(cfg),
 		.sso_allow = cfg->sso_allow,
 		.invoice_due_days = (int)cfg->invoice_due_days,
+		.reminder_before_days = (int)cfg->reminder_before_days,
+		.suspend_after_days = (int)cfg->suspend_after_days,
 		.test_invoice_crash_at = (int)cfg->test_invoice_crash_at,
 		.payment_provider = *cfg->payment_provider ? cfg->payment_provider : NULL,
 		.payment_tolerance_s = (int)cfg->payment_tolerance,

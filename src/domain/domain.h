@@ -64,8 +64,11 @@ typedef struct dom_config {
 	const char *sso_allow;     /* CIDRs an identity provider may resolve to although
 				      private (sso.allow_cidrs); NULL: none */
 	/* Postpaid invoices (billing.*, docs/billing.md): days from issue to the
-	 * due date. */
+	 * due date; days before it of the reminder (0: none); days after it
+	 * when sending is suspended (0: never). */
 	int invoice_due_days;
+	int reminder_before_days;
+	int suspend_after_days;
 	int test_invoice_crash_at; /* tests only: an invoice run kills the process while
 				      writing its Nth invoice (0: never) */
 	const char *payment_provider; /* the payment provider of the signed webhook

@@ -21,6 +21,7 @@
 #include "fdio.h"
 #include "fraud.h"
 #include "i18n.h"
+#include "invoices.h"
 #include "log.h"
 #include "numbers.h"
 #include "numparse.h"
@@ -577,7 +578,8 @@ int dom_fax_submit(dom_ctx_t *c, const json_t *fields, const fax_file_t *files, 
 	json_decref(acc);
 	if (!active)
 		return dom_fail(e, "account-suspended", "", "the account cannot send faxes");
-	if (dom_fraud_check_outbound(c, account_id, e) != 0)
+	if (dom_fraud_check_outbound(c, account_id, e) != 0 ||
+	    dom_invoice_check_outbound(c, account_id, e) != 0)
 		return -1;
 	for (int i = 0; i < o.nto; i++) {
 		json_t *trunk = dom_trunk_for(c->tx, env, o.to[i]);
@@ -894,6 +896,8 @@ int dom_fax_resend(dom_ctx_t *c, const char *fax_id, const json_t *body, json_t 
 		dom_fail(e, "invalid-state", "", "a fax in status %s is still being sent", st);
 	} else {
 		rc = dom_fraud_check_outbound(c, c->who->account_id, e);
+		if (rc == 0)
+			rc = dom_invoice_check_outbound(c, c->who->account_id, e);
 	}
 	json_t *trunk = rc == 0 ? dom_trunk_for(c->tx, env, rec_str(f, "to_number")) : NULL;
 	if (rc == 0 && !trunk) {

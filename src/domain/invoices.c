@@ -169,14 +169,20 @@ static int write_invoice(store_tx_t *tx, const dom_config_t *cfg, const json_t *
 		rc = t ? store_ledger_append(tx, t, b->included, "provider:credits") : STORE_ERROR;
 		json_decref(t);
 	}
+	/* Mailed to the billing contacts in this transaction: the mail exists
+	 * if and only if the invoice does. */
+	int mailed = rc == STORE_OK ? invoice_mail_issued(tx, cfg, inv) : 0;
+	if (mailed < 0)
+		rc = STORE_ERROR;
 	if (rc == STORE_OK) {
 		audit_ctx_t who = { .who = NULL, .actor = actor, .source = "", .request_id = "" };
 		char month[16];
 		rc = fax_audit(tx, &who, "billing.invoice.issue", id, aid, "success",
-			json_pack("{s:I, s:s, s:s, s:I, s:I, s:I}", "number", (json_int_t)number, "period",
-				month_label(start, month), "currency", b->currency, "pages",
+			json_pack("{s:I, s:s, s:s, s:I, s:I, s:I, s:i, s:b}", "number", (json_int_t)number,
+				"period", month_label(start, month), "currency", b->currency, "pages",
 				(json_int_t)b->pages, "included_pages", (json_int_t)b->included_pages,
-				"total_minor", (json_int_t)total)) == 0 ? STORE_OK : STORE_ERROR;
+				"total_minor", (json_int_t)total, "contacts", mailed, "mailed",
+				cfg->mail_on)) == 0 ? STORE_OK : STORE_ERROR;
 	}
 	if (rc == STORE_OK)
 		log_event(LOG_INFO, "billing.invoice_issued", "invoice=%s account=%s number=%lld"
@@ -291,19 +297,51 @@ int invoice_run(store_t *st, const dom_config_t *cfg, int64_t month_start, const
 	return rc;
 }
 
+/* The start of the oldest finished month with a charge no invoice bills
+ * yet (of an account that is not prepaid), at most CATCH_UP_MONTHS before
+ * month; month itself when there is none. */
+#define CATCH_UP_MONTHS 36
+static int64_t oldest_unbilled_month(store_t *st, int64_t month)
+{
+	store_tx_t *tx = store_begin(st, false);
+	json_t *r = tx ? store_invoice_oldest_unbilled(tx) : NULL;
+	if (tx)
+		store_rollback(tx);
+	const json_t *t = json_object_get(r, "ended_at");
+	int64_t from = json_is_integer(t) ? invoice_month_start((int64_t)json_integer_value(t))
+		: month;
+	json_decref(r);
+	int64_t floor = month;
+	for (int i = 0; i < CATCH_UP_MONTHS; i++)
+		floor = invoice_month_start(floor - 1);
+	return from < floor ? floor : from;
+}
+
 int invoice_pass(store_t *st, const dom_config_t *cfg, int64_t now, int64_t *last_month)
 {
 	int64_t month = invoice_month_start(now);
 	int done = 0;
 	if (*last_month != month) {
-		/* The month that ended before this one. */
+		/* Every finished month with something not invoiced yet, oldest
+		 * first: the month that just ended, and those missed while the
+		 * service was down (each run issues only what is missing). */
+		int64_t m = oldest_unbilled_month(st, month);
 		int64_t prev = invoice_month_start(month - 1);
-		int issued = 0;
-		if (invoice_run(st, cfg, prev, "system:billing", &issued) == 0)
+		if (m > prev)
+			m = prev;
+		int err = 0;
+		for (; m < month; m = invoice_month_next(m)) {
+			int issued = 0;
+			if (invoice_run(st, cfg, m, "system:billing", &issued) != 0)
+				err = 1;
+			done += issued;
+		}
+		if (!err)
 			*last_month = month;
-		done += issued;
 	}
-	return done;
+	/* Then the reminders, the overdue invoices and the suspensions. */
+	int d = invoice_dunning_pass(st, cfg, now);
+	return done + (d > 0 ? d : 0);
 }
 
 /* ---- the API ---- */
@@ -393,6 +431,23 @@ int dom_invoice_list(dom_ctx_t *c, const json_t *account, const char *cursor, in
 	return dom_read_audited(c, "billing.invoice.list", aid, aid, out, e);
 }
 
+static json_t *overdue_json(const json_t *inv)
+{
+	json_t *o = invoice_json(inv);
+	json_object_set_new(o, "suspended_at", time_json(json_object_get(inv, "suspended_at")));
+	return o;
+}
+
+int dom_invoice_overdue(dom_ctx_t *c, const char *cursor, int limit, json_t **out,
+	dom_err_t *e)
+{
+	store_page_t pg;
+	if (store_invoice_list_overdue(c->tx, cursor, limit, &pg) != STORE_OK)
+		return dom_fail(e, "internal", "", "the invoices could not be read");
+	*out = page_json(&pg, overdue_json);
+	return dom_read_audited(c, "billing.overdue_invoices.list", "provider", NULL, out, e);
+}
+
 /* The invoice with its lines and payments (new reference), NULL with e. */
 static json_t *invoice_full(store_tx_t *tx, const char *account_id, const char *invoice_id,
 	dom_err_t *e)
@@ -458,7 +513,7 @@ int dom_invoice_get(dom_ctx_t *c, const json_t *account, const char *invoice_id,
  * (source "operator" or "webhook:NAME"): the ledger, the payment, the
  * invoice's paid amount and status, the audit event.
  * *out {payment, invoice}. 0, or -1 with e. */
-static int payment_apply(store_tx_t *tx, const audit_ctx_t *who,
+static int payment_apply(store_tx_t *tx, const dom_config_t *cfg, const audit_ctx_t *who,
 	const char *actor, const json_t *inv, int64_t amount, const char *currency,
 	const char *reference, const char *source, json_t **out, dom_err_t *e)
 {
@@ -503,6 +558,9 @@ static int payment_apply(store_tx_t *tx, const audit_ctx_t *who,
 				"payment", pid, "amount_minor", (json_int_t)amount, "currency", cur,
 				"reference", reference, "source", source, "paid", full)) == 0
 			? STORE_OK : STORE_ERROR;
+	/* Paid: the suspension of sending it caused ends. */
+	if (rc == STORE_OK && full && invoice_hold_after_payment(tx, cfg, who, inv) != 0)
+		rc = STORE_ERROR;
 	free(tid);
 	free(pid);
 	json_decref(t);
@@ -556,7 +614,7 @@ int dom_invoice_payment(dom_ctx_t *c, const json_t *account, const char *invoice
 		return dom_fail(e, "not-found", "", "no such invoice");
 	audit_ctx_t who = { .who = c->who, .actor = c->actor, .source = c->source,
 		.request_id = c->request_id };
-	int rc = payment_apply(c->tx, &who, dom_actor_id(c), inv,
+	int rc = payment_apply(c->tx, c->cfg, &who, dom_actor_id(c), inv,
 		(int64_t)json_integer_value(amt), NULL, ref, "operator", out, e);
 	json_decref(inv);
 	return rc;
@@ -628,7 +686,7 @@ int dom_payment_webhook(dom_ctx_t *c, const payment_hook_t *h, const json_t *bod
 	audit_ctx_t who = { .who = NULL, .actor = actor, .source = c->source,
 		.request_id = c->request_id };
 	json_t *res = NULL;
-	rc = payment_apply(c->tx, &who, actor, inv, (int64_t)json_integer_value(amt), cur, ref,
+	rc = payment_apply(c->tx, cfg, &who, actor, inv, (int64_t)json_integer_value(amt), cur, ref,
 		source, &res, e);
 	json_decref(inv);
 	if (rc != 0)

@@ -17,6 +17,7 @@
 #include <jansson.h>
 #include <stdint.h>
 
+#include "audit.h"
 #include "domain.h"
 
 /* The start (ms) of the calendar month (UTC) holding t, and of the next. */
@@ -32,10 +33,38 @@ int64_t invoice_month_next(int64_t month_start);
 int invoice_run(store_t *st, const dom_config_t *cfg, int64_t month_start, const char *actor,
 	int *issued);
 
-/* The fax service's billing pass at now: the run of the month that ended,
- * once per month (*last_month remembers it; 0 at start, so a start runs it
- * again, which issues only what is missing). How many invoices it issued. */
+/* The fax service's billing pass at now: once per month (*last_month
+ * remembers it; 0 at start, so a start runs it again, which issues only
+ * what is missing), the run of every finished month with charges not
+ * invoiced yet (the month that ended, and months missed while the service
+ * was down, up to 36 back); then invoice_dunning_pass. How many invoices
+ * and steps it did. */
 int invoice_pass(store_t *st, const dom_config_t *cfg, int64_t now, int64_t *last_month);
+
+/* What follows an unpaid invoice (the non-payment policy), each step once,
+ * in its own transaction, audited (actor system:billing) and mailed to the
+ * billing contacts (the owner when there is none) in the invoice's
+ * language: the reminder billing.reminder_before_days before the due date
+ * (billing.invoice.reminder); at the due date the invoice becomes overdue
+ * with a notice naming the day of suspension (billing.invoice.overdue);
+ * billing.suspend_after_days after it the account's sending is suspended
+ * (a billing hold, billing.suspend): submissions are refused (402
+ * account-suspended-nonpayment) and its queued faxes are not dialled;
+ * receiving and access to data never stop. How many steps, or -1. */
+int invoice_dunning_pass(store_t *st, const dom_config_t *cfg, int64_t now);
+/* Queues the mail of a new invoice inv (a record) to the billing contacts
+ * in tx; the mail sender attaches its PDF. How many recipients, or -1. */
+int invoice_mail_issued(store_tx_t *tx, const dom_config_t *cfg, const json_t *inv);
+/* After invoice inv (a record, as before the payment) is paid in full in
+ * tx: when the account's billing hold is for it, the hold moves to another
+ * invoice past the grace period, or ends (billing.reactivate, mailed). 0 or
+ * -1. */
+int invoice_hold_after_payment(store_tx_t *tx, const dom_config_t *cfg,
+	const audit_ctx_t *who, const json_t *inv);
+/* Before a submission or a resend: 0 when the account may send; -1 with e
+ * (402 account-suspended-nonpayment, naming the invoice) when its sending
+ * is suspended for an unpaid invoice. */
+int dom_invoice_check_outbound(dom_ctx_t *c, const char *account_id, dom_err_t *e);
 
 /* POST /v1/provider/invoice-runs {period: "YYYY-MM"} (operators): runs
  * the invoice run of a month that has ended; {period, issued}. Commits
@@ -45,6 +74,12 @@ int dom_invoice_run(dom_ctx_t *c, const json_t *body, json_t **out, dom_err_t *e
  * billing.invoice.list. */
 int dom_invoice_list(dom_ctx_t *c, const json_t *account, const char *cursor, int limit,
 	json_t **out, dom_err_t *e);
+/* GET /v1/provider/overdue-invoices (operators): every overdue invoice,
+ * newest number first, each with suspended_at (since when its account's
+ * sending is suspended, null when it is not); audited as
+ * billing.overdue_invoices.list. */
+int dom_invoice_overdue(dom_ctx_t *c, const char *cursor, int limit, json_t **out,
+	dom_err_t *e);
 /* GET /v1/accounts/{id}/invoices/{invoice_id}: the invoice with its lines
  * and payments, audited as billing.invoice.read. */
 int dom_invoice_get(dom_ctx_t *c, const json_t *account, const char *invoice_id, json_t **out,

@@ -27,6 +27,15 @@
 #define MAIL_KIND_BILLING_LOW "billing_low_balance"
 #define MAIL_KIND_BILLING_EXHAUSTED "billing_balance_exhausted"
 #define MAIL_KIND_QUOTA "quota"
+/* To an account's billing contacts (its owner when it has none), in the
+ * plan's invoice language: an invoice (its PDF attached by the sender),
+ * the reminder before its due date, the notice when it is overdue, the
+ * suspension of sending and its end (invoices.h). */
+#define MAIL_KIND_INVOICE_ISSUED "invoice_issued"
+#define MAIL_KIND_INVOICE_REMINDER "invoice_reminder"
+#define MAIL_KIND_INVOICE_OVERDUE "invoice_overdue"
+#define MAIL_KIND_BILLING_SUSPENDED "billing_suspended"
+#define MAIL_KIND_BILLING_REACTIVATED "billing_reactivated"
 #define MAIL_KIND_SAFEBOX_INVITATION "safebox_invitation" /* a guest's link (token) */
 #define MAIL_KIND_SAFEBOX_CODE "safebox_code"             /* a guest's one-time code (token) */
 #define MAIL_KIND_SAFEBOX_OPENED "safebox_opened"         /* to the owner: a guest opened it */

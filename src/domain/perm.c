@@ -79,8 +79,9 @@ static const struct perm_info table[PERM_COUNT] = {
 		"Read the configuration of the partner's accounts (no changes, no data)",
 		"Lire la configuration des comptes du partenaire (sans modification ni données)" },
 	[PERM_PARTNER_USAGE_READ] = { "partner.usage.read", "partner", "R02",
-		"See usage, call totals and plans of the partner's accounts",
-		"Voir l'utilisation, les totaux d'appels et les formules des comptes du partenaire" },
+		"See usage, call totals, plans and invoices of the partner's accounts",
+		"Voir l'utilisation, les totaux d'appels, les formules et les factures des comptes du "
+		"partenaire" },
 };
 
 #define B PERM_BIT

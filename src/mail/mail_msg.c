@@ -406,6 +406,62 @@ static const struct tpl tpls[] = {
 		"son rechargement. Demandez un rechargement à votre fournisseur.\n\n"
 		"La réception et la lecture des fax continuent comme avant. Le solde et son grand "
 		"livre sont sur {web}." },
+	{ "invoice_issued", "en", "Invoice {number} for {account}",
+		"Hello {name},\n\n"
+		"Invoice {number} of the account {account} for {period} is attached as a PDF. "
+		"Amount due: {total}, by {due_at}.\n\n"
+		"The account's invoices are at {web}." },
+	{ "invoice_issued", "fr", "Facture n° {number} pour {account}",
+		"Bonjour {name},\n\n"
+		"La facture n° {number} du compte {account} pour {period} est jointe en PDF. "
+		"Montant dû : {total}, au plus tard le {due_at}.\n\n"
+		"Les factures du compte sont sur {web}." },
+	{ "invoice_reminder", "en", "Invoice {number} is due on {due_at}",
+		"Hello {name},\n\n"
+		"Invoice {number} of the account {account} for {period} is due on {due_at}; "
+		"{left} of it is still unpaid. If you have paid it already, ignore this message.\n\n"
+		"The account's invoices are at {web}." },
+	{ "invoice_reminder", "fr", "La facture n° {number} est à payer le {due_at}",
+		"Bonjour {name},\n\n"
+		"La facture n° {number} du compte {account} pour {period} est à payer le {due_at} ; "
+		"il en reste {left} à payer. Si vous l'avez déjà réglée, ignorez ce message.\n\n"
+		"Les factures du compte sont sur {web}." },
+	{ "invoice_overdue", "en", "Invoice {number} is overdue",
+		"Hello {name},\n\n"
+		"Invoice {number} of the account {account} for {period} was due on {due_at} and "
+		"{left} of it is unpaid. {policy_en}\n\n"
+		"Receiving faxes and reading them are never stopped. The account's invoices are at "
+		"{web}." },
+	{ "invoice_overdue", "fr", "La facture n° {number} est en retard",
+		"Bonjour {name},\n\n"
+		"La facture n° {number} du compte {account} pour {period} était à payer le {due_at} "
+		"et il en reste {left} à payer. {policy_fr}\n\n"
+		"La réception et la lecture des fax ne sont jamais arrêtées. Les factures du compte "
+		"sont sur {web}." },
+	{ "billing_suspended", "en", "Sending of faxes suspended for {account}",
+		"Hello {name},\n\n"
+		"Invoice {number} of the account {account}, due on {due_at}, is still unpaid "
+		"({left}): the account can no longer send faxes, and its queued faxes wait. Sending "
+		"resumes as soon as the invoice is paid.\n\n"
+		"Receiving faxes and reading them go on as before. The account's invoices are at "
+		"{web}." },
+	{ "billing_suspended", "fr", "Envoi de fax suspendu pour {account}",
+		"Bonjour {name},\n\n"
+		"La facture n° {number} du compte {account}, à payer le {due_at}, est toujours "
+		"impayée ({left}) : le compte ne peut plus envoyer de fax, et ses fax en file "
+		"attendent. L'envoi reprend dès que la facture est payée.\n\n"
+		"La réception et la lecture des fax continuent comme avant. Les factures du compte "
+		"sont sur {web}." },
+	{ "billing_reactivated", "en", "Sending of faxes restored for {account}",
+		"Hello {name},\n\n"
+		"Invoice {number} of the account {account} is paid: the account can send faxes "
+		"again, and its queued faxes go out.\n\n"
+		"The account's invoices are at {web}." },
+	{ "billing_reactivated", "fr", "Envoi de fax rétabli pour {account}",
+		"Bonjour {name},\n\n"
+		"La facture n° {number} du compte {account} est payée : le compte peut de nouveau "
+		"envoyer des fax, et ses fax en file partent.\n\n"
+		"Les factures du compte sont sur {web}." },
 	{ "safebox_invitation", "en", "{owner} shared a SafeBox with you: {subject}",
 		"Hello,\n\n"
 		"{owner} shared a SafeBox with you on faxvault: \"{subject}\". To open it, follow "

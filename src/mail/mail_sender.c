@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "faxes.h"
+#include "invoices.h"
 #include "log.h"
 #include "poller.h"
 #include "secrets.h"
@@ -258,7 +259,25 @@ static void deliver(mail_sender_t *s, const json_t *row)
 			}
 		}
 	}
-	bool ready = !o.permanent && (!kind || strcmp(kind, "fax_received") != 0 || pdf);
+	/* An invoice: its PDF is made now, in the invoice's language. */
+	bool invoice = kind && strcmp(kind, "invoice_issued") == 0;
+	if (!o.permanent && invoice) {
+		const char *inv_id = json_string_value(json_object_get(params, "invoice_id"));
+		int rc = inv_id ? invoice_pdf_for_mail(s->st, json_string_value(json_object_get(params,
+			"account_id")), inv_id, &pdf, &pdflen) : 1;
+		if (rc == 1) {
+			snprintf(o.reply, sizeof o.reply, "the invoice does not exist");
+			o.permanent = true;
+		} else if (rc != 0) {
+			snprintf(o.reply, sizeof o.reply, "the invoice could not be read");
+		} else {
+			snprintf(fname, sizeof fname, "invoice-%lld.pdf", (long long)json_integer_value(
+				json_object_get(params, "number")));
+			att = (mail_attachment_t){ pdf, pdflen, fname };
+		}
+	}
+	bool ready = !o.permanent && (!kind || (strcmp(kind, "fax_received") != 0 && !invoice) ||
+		pdf);
 	if (ready) {
 		char err[128];
 		msg = mail_msg_build(kind, json_string_value(json_object_get(row, "lang")), id, to, params,

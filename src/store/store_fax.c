@@ -156,10 +156,12 @@ int store_fax_list(store_tx_t *tx, const store_fax_filter_t *f, const char *curs
 
 json_t *store_fax_due(store_tx_t *tx, int64_t now, int limit)
 {
-	/* An account whose outbound faxing is held (fraud.h) dials nothing. */
+	/* An account whose outbound faxing is held (fraud.h), or suspended for
+	 * an unpaid invoice (invoices.h), dials nothing. */
 	return sq_rows(tx, "SELECT " FAX_COLS " FROM faxes WHERE status='queued'"
 		" AND direction='outbound' AND next_attempt_at <= ?"
 		" AND account_id NOT IN (SELECT account_id FROM fraud_holds)"
+		" AND account_id NOT IN (SELECT account_id FROM billing_holds)"
 		" ORDER BY next_attempt_at, rowid LIMIT ?", "in", now, limit);
 }
 

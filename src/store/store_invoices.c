@@ -1,6 +1,7 @@
 /* SQL of postpaid invoices (see store_invoices.h), in the subset both
  * backends accept. */
 #include <stdint.h>
+#include <string.h>
 
 #include "store_invoices.h"
 
@@ -96,7 +97,8 @@ int store_invoice_list(store_tx_t *tx, const char *account_id, const char *curso
 
 int store_invoice_update(store_tx_t *tx, const char *invoice_id, const json_t *fields)
 {
-	static const char *const allowed[] = { "status", "paid_minor", "paid_at", NULL };
+	static const char *const allowed[] = { "status", "paid_minor", "paid_at",
+		"reminded_before_at", "reminded_after_at", NULL };
 	return sq_update(tx, "invoices", allowed, invoice_id, fields, NULL);
 }
 
@@ -113,4 +115,79 @@ int store_webhook_event_claim(store_tx_t *tx, const char *provider, const char *
 {
 	return sq_exec(tx, false, "INSERT INTO payment_webhook_events (provider, event_id,"
 		" received_at) VALUES (?, ?, ?)", "ssi", provider, event_id, now);
+}
+
+json_t *store_invoice_oldest_unbilled(store_tx_t *tx)
+{
+	/* The CDRs, not the ledger: a call's charge is posted when the account's
+	 * billing is next used, which may be the invoice run itself. */
+	return sq_one(tx, "SELECT min(a.ended_at) AS ended_at FROM fax_attempts a WHERE a.cost > 0"
+		" AND a.result != 'in_progress' AND a.ended_at IS NOT NULL"
+		" AND NOT EXISTS (SELECT 1 FROM billing_plans p WHERE p.account_id=a.account_id"
+		" AND p.kind='prepaid') AND NOT EXISTS (SELECT 1 FROM ledger_txns t JOIN"
+		" invoice_charges c ON c.txn_seq=t.seq WHERE t.cdr_id=a.id)", "");
+}
+
+json_t *store_invoice_to_remind(store_tx_t *tx, int64_t now, int64_t horizon)
+{
+	return sq_rows(tx, INV_SELECT " WHERE status='issued' AND reminded_before_at IS NULL"
+		" AND due_at > ? AND due_at <= ? ORDER BY due_at, id", "ii", now, horizon);
+}
+
+json_t *store_invoice_past_due(store_tx_t *tx, int64_t now)
+{
+	return sq_rows(tx, INV_SELECT " WHERE status='issued' AND due_at <= ? ORDER BY due_at, id",
+		"i", now);
+}
+
+json_t *store_invoice_to_suspend(store_tx_t *tx, int64_t due_before, const char *account_id)
+{
+	return sq_rows(tx, INV_SELECT " WHERE status='overdue' AND due_at <= ?"
+		" AND (? IS NULL OR account_id=?) AND NOT EXISTS (SELECT 1 FROM billing_holds h"
+		" WHERE h.account_id=invoices.account_id)"
+		" ORDER BY due_at, id", "iss", due_before, account_id, account_id);
+}
+
+int store_invoice_claim(store_tx_t *tx, const char *invoice_id, const char *column,
+	const char *from_status, const char *to_status, int64_t now)
+{
+	/* column is one of two constants of the callers. */
+	if (strcmp(column, "reminded_before_at") == 0)
+		return sq_exec(tx, true, "UPDATE invoices SET reminded_before_at=? WHERE id=?"
+			" AND status=? AND reminded_before_at IS NULL", "iss", now, invoice_id,
+			from_status);
+	return sq_exec(tx, true, "UPDATE invoices SET reminded_after_at=?, status=? WHERE id=?"
+		" AND status=? AND reminded_after_at IS NULL", "isss", now, to_status, invoice_id,
+		from_status);
+}
+
+int store_invoice_list_overdue(store_tx_t *tx, const char *cursor, int limit, store_page_t *out)
+{
+	return sq_page_finish(sq_rows(tx, "SELECT i.number AS _k, i.id, i.issuer, i.number,"
+		" i.account_id, i.period_start, i.period_end, i.currency, i.lang, i.pages,"
+		" i.included_pages, i.subtotal_minor, i.included_minor, i.total_minor, i.paid_minor,"
+		" i.status, i.issued_at, i.due_at, i.paid_at, i.reminded_before_at,"
+		" i.reminded_after_at, h.since AS suspended_at FROM invoices i LEFT JOIN billing_holds h"
+		" ON h.account_id=i.account_id WHERE i.status='overdue' AND i.number < ?"
+		" ORDER BY i.number DESC LIMIT ?", "in", sq_cursor(cursor, INT64_MAX), limit + 1),
+		limit, out);
+}
+
+json_t *store_billing_hold_get(store_tx_t *tx, const char *account_id)
+{
+	return sq_one(tx, "SELECT account_id, invoice_id, since FROM billing_holds"
+		" WHERE account_id=?", "s", account_id);
+}
+
+int store_billing_hold_put(store_tx_t *tx, const char *account_id, const char *invoice_id,
+	int64_t since)
+{
+	return sq_exec(tx, true, "INSERT INTO billing_holds (account_id, invoice_id, since)"
+		" SELECT ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM billing_holds WHERE account_id=?)",
+		"ssis", account_id, invoice_id, since, account_id);
+}
+
+int store_billing_hold_delete(store_tx_t *tx, const char *account_id)
+{
+	return sq_exec(tx, true, "DELETE FROM billing_holds WHERE account_id=?", "s", account_id);
 }

@@ -40,7 +40,7 @@ json_t *store_invoice_payments(store_tx_t *tx, const char *invoice_id);
 /* One page of the account's invoices, newest number first. */
 int store_invoice_list(store_tx_t *tx, const char *account_id, const char *cursor, int limit,
 	store_page_t *out);
-/* Updates fields (status, paid_minor, paid_at) of an invoice.
+/* Updates fields (status, paid_minor, paid_at, reminded_*) of an invoice.
  * STORE_NOTFOUND when none. */
 int store_invoice_update(store_tx_t *tx, const char *invoice_id, const json_t *fields);
 /* Inserts a payment {id, invoice_id, account_id, amount_minor, currency,
@@ -51,5 +51,35 @@ int store_invoice_payment_insert(store_tx_t *tx, const json_t *payment);
  * STORE_CONFLICT when it was seen before (a replay). */
 int store_webhook_event_claim(store_tx_t *tx, const char *provider, const char *event_id,
 	int64_t now);
+
+/* ---- what follows an unpaid invoice ---- */
+/* {ended_at}: the end (ms) of the oldest call with a cost whose charge no
+ * invoice bills yet, of the accounts that are not prepaid (ended_at null:
+ * none). */
+json_t *store_invoice_oldest_unbilled(store_tx_t *tx);
+/* Issued invoices due in (now, horizon] not yet reminded. */
+json_t *store_invoice_to_remind(store_tx_t *tx, int64_t now, int64_t horizon);
+/* Issued invoices whose due date is at or before now. */
+json_t *store_invoice_past_due(store_tx_t *tx, int64_t now);
+/* Overdue invoices due at or before due_before (of account_id, NULL: any)
+ * whose account has no billing hold. */
+json_t *store_invoice_to_suspend(store_tx_t *tx, int64_t due_before, const char *account_id);
+/* Claims a step of an invoice once: column "reminded_before_at" (set to now
+ * while status is from_status and the column is null), or
+ * "reminded_after_at" (set, and status to to_status). STORE_NOTFOUND when
+ * taken before (another pass or node). */
+int store_invoice_claim(store_tx_t *tx, const char *invoice_id, const char *column,
+	const char *from_status, const char *to_status, int64_t now);
+/* One page of the provider's overdue invoices, newest number first, each
+ * with suspended_at (its account's billing hold, null when none). */
+int store_invoice_list_overdue(store_tx_t *tx, const char *cursor, int limit, store_page_t *out);
+/* The account's billing hold (suspension of sending): {account_id,
+ * invoice_id, since}, NULL when none. */
+json_t *store_billing_hold_get(store_tx_t *tx, const char *account_id);
+/* Puts it (STORE_NOTFOUND when there is one already), or lifts it
+ * (STORE_NOTFOUND when none). */
+int store_billing_hold_put(store_tx_t *tx, const char *account_id, const char *invoice_id,
+	int64_t since);
+int store_billing_hold_delete(store_tx_t *tx, const char *account_id);
 
 #endif

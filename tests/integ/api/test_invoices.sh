@@ -171,7 +171,10 @@ expect_problem 403 forbidden "a user cannot read the invoices"
 req GET "/v1/accounts/$A/invoices/$INV_C" "$TA"
 expect_problem 404 not-found "another account's invoice"
 req GET "/v1/accounts/$A/invoices" "$OP"
-expect_problem 403 forbidden "provider operators do not read an account's invoices (billing.read)"
+expect_status 200 "provider operators read an account's invoices"
+expect_jq ".items[0].id == \"$INV_A\"" "the operator sees A's invoice"
+req GET "/v1/accounts/$A/invoices/$INV_A" "$OP"
+expect_jq ".id == \"$INV_A\" and (.lines | length) == 1" "the operator reads it with its lines"
 
 # ---- month 2: a kill in the middle of the service's run, then two
 # operator runs racing the pass of the restarted service ----

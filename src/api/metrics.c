@@ -33,6 +33,7 @@ static uint64_t hist[NB + 1];
 static double hist_sum;
 static uint64_t hist_count;
 static uint64_t auth_failures;
+static uint64_t http_answers, http_5xx; /* every request answered, and those with 5xx */
 static uint64_t slow_clients;
 static uint64_t rate_limited[2]; /* [announced] */
 
@@ -65,12 +66,23 @@ void metrics_request(const char *route, const char *method, int status, int64_t 
 	}
 	if (i < nseries)
 		series[i].count++;
+	http_answers++;
+	if (status >= 500 && status <= 599)
+		http_5xx++;
 	size_t b = 0;
 	while (b < NB && s > bounds[b])
 		b++;
 	hist[b]++;
 	hist_sum += s;
 	hist_count++;
+	pthread_mutex_unlock(&lock);
+}
+
+void metrics_http_totals(int64_t *answers, int64_t *errors)
+{
+	pthread_mutex_lock(&lock);
+	*answers = (int64_t)http_answers;
+	*errors = (int64_t)http_5xx;
 	pthread_mutex_unlock(&lock);
 }
 

@@ -12,6 +12,9 @@ void metrics_init(void);
 /* One finished request: its route pattern (or "unmatched"), method, status
  * and duration. */
 void metrics_request(const char *route, const char *method, int status, int64_t ns);
+/* The requests answered since start and those answered 5xx (the status
+ * board's automatic state of the api component, status_auto.h). */
+void metrics_http_totals(int64_t *answers, int64_t *errors);
 void metrics_auth_failure(void);
 /* A request refused by a rate limit; announced: from the source networks
  * of an approved penetration test (C15). */

@@ -571,6 +571,10 @@ static int cmd_serve(const config_t *cfg)
 	else
 		log_event(LOG_WARN, "daemon.portal", "note=\"no web portal found: / answers 404\"");
 	ac.dom.fax = &fr.env;
+	/* The status board's api and portal components follow this process's
+	 * answers and the portal's files (status_auto.h). */
+	ac.dom.http_totals = metrics_http_totals;
+	ac.dom.portal_dir = ac.portal_dir;
 	/* The payment provider's webhook secret: read once, kept in memory
 	 * only (never logged). */
 	static char payment_secret[256];

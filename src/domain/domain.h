@@ -59,6 +59,10 @@ typedef struct dom_config {
 	int status_failure_window_minutes; /* a trunk's failure rate over this window */
 	int status_failure_percent;        /* at or above it: degraded */
 	int status_failure_min_calls;      /* fewer calls in the window: not judged */
+	/* The api component's rule: the requests this process answered since it
+	 * started and those answered 5xx (NULL: no rule, e.g. tools). */
+	void (*http_totals)(int64_t *answers, int64_t *errors);
+	const char *portal_dir;    /* the portal component's rule: its files (NULL: none served) */
 	const char *web_url;       /* the service's address as browsers see it (no trailing
 				      slash): SSO redirect URIs; NULL: SSO sign-in is off */
 	const char *sso_allow;     /* CIDRs an identity provider may resolve to although

@@ -1,6 +1,7 @@
 /* Automatic component states of the status board (see status_auto.h). */
 #include "status_auto.h"
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
@@ -54,6 +55,105 @@ static bool failing(const dom_config_t *cfg, int64_t total, int64_t failed)
 {
 	return total >= cfg_or(cfg->status_failure_min_calls, MIN_CALLS_DEFAULT) &&
 		failed * 100 >= (int64_t)cfg_or(cfg->status_failure_percent, FAILURE_PCT_DEFAULT) * total;
+}
+
+/* ---- the api component: the share of requests answered 5xx ---- */
+
+/* This process's answer counters at each pass (http_totals), newest last:
+ * the window's figures are the newest sample less the oldest in the window. */
+#define API_SAMPLES 1024
+static struct api_sample {
+	int64_t at, answers, errors;
+} api_ring[API_SAMPLES];
+static int api_len;
+static pthread_mutex_t api_mu = PTHREAD_MUTEX_INITIALIZER;
+
+/* Records the counters at now and answers the requests and 5xx answers
+ * since the oldest sample at or after now - window_ms. */
+static void api_window(const dom_config_t *cfg, int64_t now, int64_t window_ms, int64_t *total,
+	int64_t *failed)
+{
+	struct api_sample cur = { .at = now };
+	cfg->http_totals(&cur.answers, &cur.errors);
+	pthread_mutex_lock(&api_mu);
+	if (api_len > 0 && now < api_ring[api_len - 1].at)
+		api_len = 0; /* the clock went back: start again */
+	if (api_len == API_SAMPLES) {
+		memmove(api_ring, api_ring + 1, (API_SAMPLES - 1) * sizeof api_ring[0]);
+		api_len--;
+	}
+	api_ring[api_len++] = cur;
+	int k = 0;
+	while (k < api_len - 1 && api_ring[k].at < now - window_ms)
+		k++;
+	*total = cur.answers - api_ring[k].answers;
+	*failed = cur.errors - api_ring[k].errors;
+	/* Samples older than the window are no longer needed. */
+	if (k > 0) {
+		memmove(api_ring, api_ring + k, (size_t)(api_len - k) * sizeof api_ring[0]);
+		api_len -= k;
+	}
+	pthread_mutex_unlock(&api_mu);
+}
+
+/* ---- the portal component: its files can be read ---- */
+
+/* Whether dir/rel is a regular file that can be read and is not empty. */
+static bool file_ok(const char *dir, const char *rel)
+{
+	char path[1200];
+	if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, rel) >= sizeof path)
+		return false;
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return false;
+	char c;
+	bool ok = fread(&c, 1, 1, f) == 1;
+	fclose(f);
+	return ok;
+}
+
+/* The portal's state from its files: major_outage when index.html cannot be
+ * read, partial_outage when an asset it names (src="/…" or href="/…", on
+ * this host) cannot; the reason into reason. */
+static const char *portal_state(const char *dir, char *reason, size_t rlen)
+{
+	char path[1200];
+	snprintf(path, sizeof path, "%s/index.html", dir);
+	FILE *f = fopen(path, "rb");
+	char page[16384];
+	size_t n = f ? fread(page, 1, sizeof page - 1, f) : 0;
+	if (f)
+		fclose(f);
+	if (n == 0) {
+		snprintf(reason, rlen, "the portal's index.html cannot be read");
+		return "major_outage";
+	}
+	page[n] = '\0';
+	int missing = 0, named = 0;
+	char first[128] = "";
+	for (const char *p = page; (p = strstr(p, "=\"/")) != NULL; p++) {
+		if (!(p >= page + 3 && (strncmp(p - 3, "src", 3) == 0 || strncmp(p - 4, "href", 4) == 0)))
+			continue;
+		const char *a = p + 3, *end = strchr(a, '"');
+		if (!end || end == a || *a == '/' || (size_t)(end - a) >= sizeof first)
+			continue;
+		char rel[128];
+		snprintf(rel, sizeof rel, "%.*s", (int)(end - a), a);
+		rel[strcspn(rel, "?#")] = '\0';
+		if (!*rel || strstr(rel, ".."))
+			continue;
+		named++;
+		if (!file_ok(dir, rel) && missing++ == 0)
+			snprintf(first, sizeof first, "%s", rel);
+	}
+	if (missing) {
+		snprintf(reason, rlen, "%d of the %d files the portal's page names cannot be read (first: /%s)",
+			missing, named, first);
+		return "partial_outage";
+	}
+	reason[0] = '\0';
+	return "operational";
 }
 
 /* The automatic state of every component that has a rule, at now: an
@@ -119,6 +219,21 @@ static json_t *auto_states(dom_ctx_t *c, int64_t now)
 			want_set(want, "sending", "operational", "");
 		}
 		want_set(want, "receiving", "operational", "");
+	}
+	if (cfg->http_totals) {
+		int64_t total, failed;
+		api_window(cfg, now, (int64_t)window * 60000, &total, &failed);
+		if (failing(cfg, total, failed)) {
+			snprintf(reason, sizeof reason, "%lld of %lld requests answered 5xx in the last %d minutes",
+				(long long)failed, (long long)total, window);
+			want_set(want, "api", "degraded", reason);
+		} else {
+			want_set(want, "api", "operational", "");
+		}
+	}
+	if (cfg->portal_dir) {
+		const char *st = portal_state(cfg->portal_dir, reason, sizeof reason);
+		want_set(want, "portal", st, reason);
 	}
 	if (waiting > 0) {
 		snprintf(reason, sizeof reason, "%lld message(s) wait for the mail relay after a failed attempt",

@@ -14,7 +14,13 @@
  *   mail        degraded while messages wait in the outbox after a failed
  *               attempt (the relay refuses them for now or cannot be
  *               reached), when mail is on.
- *   api, portal no automatic rule: operators set them.
+ *   api         degraded while at least status.failure_min_calls requests
+ *               were answered in the last status.failure_window_minutes and
+ *               status.failure_percent of them or more were 5xx (this
+ *               process's answers: each node judges its own).
+ *   portal      major_outage while the portal's index.html cannot be read,
+ *               partial_outage while a file its page names (src="/…",
+ *               href="/…") cannot; no rule when no portal is served.
  *
  * Recovery clears the state the same way. Every change is written to the
  * component's history (GET /v1/provider/status/components) and audited as

@@ -9,15 +9,7 @@
 # through the outbox to a sendmail relay (the mails themselves through
 # Postfix: tests/integ/mail/test_mail_status.sh).
 . "$(dirname "$0")/lib.sh"
-mkdir -p "$TMP/bin" "$TMP/mails"
-cat >"$TMP/bin/sendmail" <<EOS
-#!/bin/sh
-f="$TMP/mails/\$\$"
-cat > "\$f.part" && mv "\$f.part" "\$f.eml"
-EOS
-chmod 755 "$TMP/bin/sendmail"
-PATH="$TMP/bin:$PATH" start_daemon --set mail.relay=sendmail --set mail.from=noreply@fax.example.net \
-	--set status.check_seconds=1
+start_daemon_mailing --set status.check_seconds=1
 OP=$(operator_token)
 DB="$DATA/faxvault.db"
 outbox() { sqlite3 "$DB" "SELECT count(*) FROM mail_outbox WHERE kind='$1'${2:+ AND to_addr='$2'}"; }

@@ -166,6 +166,7 @@ extern const struct cli_cmd cmd_fax_subs[], cmd_numbers_subs[], cmd_trunks_subs[
 extern const struct cli_cmd cmd_webhooks_subs[];
 extern const struct cli_cmd cmd_idp_subs[];
 extern const struct cli_cmd cmd_scim_token_subs[];
+extern const struct cli_cmd cmd_sso_domain_subs[];
 extern const struct cli_cmd cmd_safebox_subs[];
 extern const struct cli_cmd cmd_billing_subs[];
 extern const struct cli_cmd cmd_invoices_subs[];

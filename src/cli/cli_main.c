@@ -96,6 +96,8 @@ static const struct cli_cmd root_subs[] = {
 		NULL, cmd_idp_subs },
 	{ "scim-token", "Manage the bearer tokens of an account's SCIM endpoint", NULL, NULL, NULL,
 		0, 0, NULL, cmd_scim_token_subs },
+	{ "sso-domain", "Manage the e-mail domains that route people to an account's providers",
+		NULL, NULL, NULL, 0, 0, NULL, cmd_sso_domain_subs },
 	{ "posture", "Check an account against the customer's security responsibilities", NULL,
 		"One line per responsibility (C01-C18) the service can observe: pass, FAIL or "
 		"not applicable, with the reason, in the language of the locale. Exits 0 even "

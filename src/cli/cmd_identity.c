@@ -1,7 +1,8 @@
 /* An account's enterprise identity (issue 17, docs/sso.md, docs/scim.md):
  * `faxvault idp list|show|add|remove` for its identity providers (OpenID
  * Connect or SAML 2.0) and `faxvault scim-token list|create|revoke` for the
- * bearer tokens of its SCIM endpoint. Secrets never go on the command line:
+ * bearer tokens of its SCIM endpoint, `faxvault sso-domain list|add|verify|
+ * remove` for the e-mail domains that route people to its providers. Secrets never go on the command line:
  * the client secret is read from the terminal or standard input, and a
  * SCIM token is printed once. */
 #include <stdbool.h>
@@ -263,5 +264,72 @@ const struct cli_cmd cmd_scim_token_subs[] = {
 		"once and stored only hashed. Needs security.manage and users.manage.",
 		token_create_opts, 0, 0, scim_create, NULL },
 	{ "revoke", "Revoke a SCIM token", "TOKEN_ID", NULL, account_opts, 1, 1, scim_revoke, NULL },
+	{ NULL, NULL, NULL, NULL, NULL, 0, 0, NULL, NULL },
+};
+
+/* ---- e-mail domains for sign-in routing ---- */
+
+static const struct cli_col domain_cols[] = {
+	{ "ID", "id" }, { "DOMAIN", "domain" }, { "STATUS", "status" }, { "METHOD", "method" },
+	{ "VERIFIED", "verified_at" }, { "CREATED", "created_at" },
+};
+
+static const struct cli_col domain_fields[] = {
+	{ "ID", "id" }, { "Domain", "domain" }, { "Status", "status" }, { "Method", "method" },
+	{ "TXT record", "dns.name" }, { "TXT value", "dns.value" }, { "Verified", "verified_at" },
+};
+
+static int domain_list(struct cli_ctx *ctx)
+{
+	return account_run(ctx, "sso-domains", 0, NULL, NULL, domain_cols, CLI_NCOLS(domain_cols),
+		NULL);
+}
+
+static const struct cli_opt domain_add_opts[] = { ACCOUNT_OPT, CLI_IDEMPOTENCY_OPT,
+	{ NULL, NULL, 0, NULL } };
+
+static int domain_add(struct cli_ctx *ctx)
+{
+	json_t *body = json_pack("{s:s}", "domain", cli_pos(ctx, 0));
+	int rc = account_run(ctx, "sso-domains", 0, "POST", body, domain_fields,
+		CLI_NCOLS(domain_fields), NULL);
+	json_decref(body);
+	if (rc == CLI_EXIT_OK && !ctx->json)
+		cli_say(ctx, "Publish the TXT record above in the domain's DNS, then run "
+			"'faxvault sso-domain verify ID'.");
+	return rc;
+}
+
+static int domain_verify(struct cli_ctx *ctx)
+{
+	char *acc = NULL;
+	int rc = cli_account(ctx, &acc);
+	if (rc != 0)
+		return rc;
+	char *path = cli_http_path("/v1/accounts/%s/sso-domains/%s/verify", acc, cli_pos(ctx, 0));
+	rc = cli_show(ctx, "POST", path, NULL, domain_fields, CLI_NCOLS(domain_fields), NULL);
+	free(path);
+	free(acc);
+	return rc;
+}
+
+static int domain_remove(struct cli_ctx *ctx)
+{
+	return account_run(ctx, "sso-domains", 1, "DELETE", NULL, NULL, 0,
+		I18N("Domain removed: it no longer routes anyone to the account."));
+}
+
+const struct cli_cmd cmd_sso_domain_subs[] = {
+	{ "list", "List the e-mail domains an account has claimed", NULL, NULL, list_opts, 0, 0,
+		domain_list, NULL },
+	{ "add", "Claim an e-mail domain (prints the DNS TXT record that proves it)", "DOMAIN",
+		"Once the domain is verified, people who type an address of it on the sign-in "
+		"page are sent to the account's identity providers (GET /v1/sso/discover). "
+		"Needs security.manage.",
+		domain_add_opts, 1, 1, domain_add, NULL },
+	{ "verify", "Verify a claimed domain by its DNS TXT record", "DOMAIN_ID", NULL, account_opts,
+		1, 1, domain_verify, NULL },
+	{ "remove", "Give up a claimed domain", "DOMAIN_ID", NULL, account_opts, 1, 1, domain_remove,
+		NULL },
 	{ NULL, NULL, NULL, NULL, NULL, 0, 0, NULL, NULL },
 };

@@ -1127,6 +1127,11 @@ const struct i18n_entry i18n_fr_entries[] = {
 		"fournisseur d'identité ; il ne pourra plus être affiché) :\n\n    %s\n\nL'URL de base "
 		"SCIM est l'adresse du service suivie de /scim/v2." },
 	{ "SCIM token revoked.", "Jeton SCIM révoqué." },
+	{ "Domain removed: it no longer routes anyone to the account.",
+		"Domaine supprimé : il n'oriente plus personne vers le compte." },
+	{ "Publish the TXT record above in the domain's DNS, then run 'faxvault sso-domain verify ID'.",
+		"Publiez l'enregistrement TXT ci-dessus dans le DNS du domaine, puis lancez "
+		"'faxvault sso-domain verify ID'." },
 	{ "--to needs at least one address", "--to demande au moins une adresse" },
 	{ "File added to the SafeBox.", "Fichier ajouté à la SafeBox." },
 	{ "SafeBox closed: nothing more can be added, and guests can no longer open it.",

@@ -4,6 +4,7 @@
 # secret from standard input, never on the command line) and of a SAML one
 # (its metadata from a file), `idp list|show|remove`; `scim-token create`
 # (printed once, and it works at /scim/v2), `list`, `revoke` (then refused);
+# `sso-domain add` (the TXT record printed), `list`, `remove`;
 # usage errors and a member without security.manage refused; every change
 # audited. The secrets appear in no audit event.
 #
@@ -114,6 +115,18 @@ code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $TOKEN" 
 [ "$code" = 401 ] && ok || fail "the revoked token is refused: $code"
 as owner 0 "in French" --lang fr scim-token create --name Entra &&
 	has "Jeton SCIM" "the message in French"
+
+# --- e-mail domains for sign-in routing (their DNS check: test_sso_discover.sh)
+as owner 0 "claim a domain" sso-domain add ID.Example || stop
+has "_faxvault-challenge.id.example" "the TXT record's name is printed"
+has "faxvault-domain-verification=" "and its value"
+has "faxvault sso-domain verify" "with what to do next"
+DID=$(sed -n 's/^ID: *//p' "$OUT")
+as owner 0 "list the domains" sso-domain list && has "$DID" "the claim listed" && has "pending" "pending"
+as owner 6 "not a domain" sso-domain add "not a domain"
+as user 4 "a member without security.manage" sso-domain list
+as owner 0 "remove" sso-domain remove "$DID" && has "Domain removed" "the removal is said"
+as owner 5 "removed" sso-domain remove "$DID"
 
 # --- audited, without the secrets
 req GET "/v1/accounts/$ACC/audit-events?limit=100" "$NEW_OWNER"

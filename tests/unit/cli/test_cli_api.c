@@ -726,6 +726,20 @@ static const struct {
 		{ { "POST", "/v1/accounts/acc_1/scim-tokens", NULL, NULL, "{\"name\":\"Okta\"}" } },
 		"Created SCIM token sct_1 (Okta).\nToken, shown only now (store it in the identity "
 		"provider; it cannot be shown again):\n\n    fvc_T\n", NULL },
+	{ "sso-domain verify: the DNS check's refusal", W("sso-domain", "verify", "--account", "acc_1",
+			"sdm_1"), "tok1",
+		{ { 422, "{\"title\":\"Validation failed\",\"detail\":\"the TXT record was not found "
+			"(txt_not_found): publish it and try again\"}", "application/problem+json" } }, 1,
+		CLI_EXIT_INVALID,
+		{ { "POST", "/v1/accounts/acc_1/sso-domains/sdm_1/verify", NULL, NULL, "" } }, NULL,
+		"txt_not_found" },
+	{ "sso-domain add: the record to publish", W("sso-domain", "add", "--account", "acc_1",
+			"clinic.example"), "tok1",
+		{ { 201, "{\"id\":\"sdm_1\",\"domain\":\"clinic.example\",\"status\":\"pending\","
+			"\"dns\":{\"type\":\"TXT\",\"name\":\"_faxvault-challenge.clinic.example\","
+			"\"value\":\"faxvault-domain-verification=T\"}}", NULL } }, 1, 0,
+		{ { "POST", "/v1/accounts/acc_1/sso-domains", NULL, NULL, "{\"domain\":\"clinic.example\"}" } },
+		"TXT value:   faxvault-domain-verification=T\n", NULL },
 	{ "trunks create: settings and the password from stdin", W("trunks", "create", "--id", "carrier",
 			"--name", "Carrier", "--peer", "192.0.2.7:5060", "--username", "fv", "--password-stdin", "--transport",
 			"g711_only", "--max-calls", "4", "--prefix", "+33,+32"), "tok1",

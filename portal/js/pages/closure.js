@@ -89,7 +89,7 @@ export async function statusSubsPage(ctx) {
   });
   return [h("h1", {}, t("statussubs.title")), h("p", {}, t("statussubs.intro")),
     tableOr("statussubs", t("statussubs.title"), [t("users.email"), t("users.name"), t("contacts2.lang"), t("statussubs.components"),
-      t("sessions.created"), ""], rows, t("statussubs.none")), st.node,
+      t("list.added"), ""], rows, t("statussubs.none")), st.node,
     simpleForm("statussub-create", t("statussubs.add"), [email.label, name.label, lang.label,
       h("fieldset", {}, h("legend", {}, t("statussubs.components")), ...boxes)], t("statussubs.add_submit"), async () => {
       const body = { email: email.input.value.trim(), lang: document.getElementById(lang.id).value,
@@ -148,7 +148,7 @@ export async function securityContactsPage(ctx) {
   const lang = langSelect("seccontact-lang");
   return [h("h1", {}, t("seccontacts.title")), h("p", {}, t("seccontacts.intro")),
     tableOr("seccontacts", t("seccontacts.title"), [t("users.name"), t("users.email"), t("seccontacts.phone"), t("contacts2.lang"),
-      t("sessions.created"), ""], rows, t("seccontacts.none")), st.node,
+      t("list.added"), ""], rows, t("seccontacts.none")), st.node,
     simpleForm("seccontact-create", t("seccontacts.add"), [name.label, email.label, phone.label, lang.label], t("statussubs.add_submit"), async () => {
       const body = { name: name.input.value.trim(), email: email.input.value.trim(), lang: document.getElementById(lang.id).value };
       if (phone.input.value.trim()) body.phone = phone.input.value.trim();

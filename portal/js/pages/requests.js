@@ -236,7 +236,7 @@ export async function lettersPage(ctx) {
   });
   return [h("h1", {}, t("letters.title")), h("p", {}, t("letters.intro")), tabs, st.node,
     tableOr("letters", t("letters.title"), [t("inventory.account"), t("letters.partner"), t("letters.scope"), t("letters.window"),
-      t("sessions.created"), t("access.reason"), ""], rows, t("letters.none")), box];
+      t("letters.received"), t("access.reason"), ""], rows, t("letters.none")), box];
 }
 
 // ---- invoicing of postpaid accounts ----

@@ -209,4 +209,28 @@ req POST /v1/provider/security-incidents "$SEC" '{"title":"DDoS","description":"
 expect_status 201 "an incident without personal data"
 expect_jq '.clocks == [] and .accounts_affected >= 3' "no clock; every account affected"
 
+# --- the 60-day clock (HIPAA): an incident whose account is never notified
+req POST /v1/provider/security-incidents "$SEC" "{\"title\":\"Lost laptop\",\"description\":\"A support laptop was lost.\",\"severity\":\"high\",\"personal_data\":true,\"affected\":{\"account_ids\":[\"$ACC_C\"]}}"
+expect_status 201 "an incident with personal data"
+INC2=$(jqr .id)
+hipaa_alerts() { sqlite3 "$DB" "SELECT count(*) FROM security_incident_events WHERE incident_id='$INC2' AND kind='clock' AND message LIKE 'hipaa_60d%'"; }
+hipaa_at_least() { curl -s -o /dev/null "$BASE/v1/me"; [ "$(hipaa_alerts)" -ge "$1" ]; }
+advance_clock $((53 * 24 * 60 + 60)) # 6 days 23 hours left of the 60 days
+poll_until 300 hipaa_at_least 1 || fail "no alert as the 60-day clock ran down"
+signin
+req GET "/v1/provider/security-incidents/$INC2" "$SEC"
+expect_jq '.clocks[0].state == "overdue" and .clocks[1].name == "hipaa_60d" and .clocks[1].state == "running" and .clocks[1].seconds_left < 7*86400' \
+	"the 72 hours long past, the 60-day clock in its last week"
+expect_jq '[.timeline[] | select(.kind == "clock") | .message | select(startswith("hipaa_60d"))] | length == 1 and (.[0] | startswith("hipaa_60d warning"))' \
+	"one 60-day warning"
+advance_clock $((7 * 24 * 60))
+poll_until 300 hipaa_at_least 2 || fail "no alert once the 60 days passed"
+signin
+req GET "/v1/provider/security-incidents/$INC2" "$SEC"
+expect_jq '.clocks[1].state == "overdue" and .clocks[1].seconds_left < 0' "the 60 days passed"
+req GET "/v1/provider/audit-events?action=security_incident.clock&limit=100" "$SEC"
+expect_jq "[.items[] | select(.target == \"$INC2\")] | length == 3" \
+	"three alerts audited: the 72 hours overdue, the 60 days' warning and overdue"
+[ "$(hipaa_alerts)" = 2 ] && ok || fail "each 60-day alert once ($(hipaa_alerts))"
+
 finish

@@ -18,8 +18,9 @@ later() {
 }
 
 # python3 checks of a saved answer: status.json against its OpenAPI schema,
-# the Atom feed against RFC 4287's required elements; and the feed against a
-# RELAX NG grammar of RFC 4287 with xmllint.
+# the Atom feed against RFC 4287's required elements and the W3C feed
+# validator's main rules (self link, unique ids, updated); and the feed
+# against a RELAX NG grammar of RFC 4287 with xmllint.
 check_board_schema() { # FILE
 	python3 - "$OPENAPI" "$1" <<'EOF'
 import json, re, sys
@@ -74,6 +75,18 @@ for e in entries:
     # 4.1.2: content, or a link rel=alternate.
     assert e.find(A + "content") is not None or any(
         l.get("rel", "alternate") == "alternate" for l in e.findall(A + "link"))
+# The W3C feed validator's main rules beyond the grammar: one self link to
+# the feed itself, with its type; the feed's updated not older than any
+# entry's; no two entries with the same id (above).
+from datetime import datetime
+def t(x):
+    return datetime.fromisoformat(x.replace("Z", "+00:00"))
+selfs = [l for l in feed.findall(A + "link") if l.get("rel") == "self"]
+assert len(selfs) == 1, "%d self links" % len(selfs)
+assert selfs[0].get("href", "").endswith("/status.atom") and selfs[0].get("type") == "application/atom+xml", selfs[0].attrib
+fu = t(one(feed, "updated").text)
+for e in entries:
+    assert t(one(e, "updated").text) <= fu, "an entry updated after its feed"
 EOF
 }
 
@@ -105,6 +118,9 @@ if check_atom_rng "$TMP/body"; then ok; else fail "the empty feed against the At
 # The grammar bites: the same feed without its <updated> is refused.
 sed '0,/<updated>/{/<updated>/d}' "$TMP/body" >"$TMP/broken.atom"
 if check_atom_rng "$TMP/broken.atom"; then fail "a feed without <updated> passed the grammar"; else ok; fi
+# The validator's rules bite too: the same feed without its self link is refused.
+sed '/rel="self"/d' "$TMP/body" >"$TMP/noself.atom"
+if check_atom "$TMP/noself.atom" 0 2>/dev/null; then fail "a feed without its self link passed"; else ok; fi
 
 # --- who may change it
 req POST /v1/accounts "$OP" '{"name":"Status Co","owner":{"email":"owner@status.example","name":"Owner"}}'

@@ -2,9 +2,16 @@
 #include "gdpr.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "audit.h"
+#include "docs.h"
+#include "i18n.h"
+#include "safebox.h"
+#include "safebox_int.h"
 #include "dom_util.h"
 #include "store_fax.h"
 #include "store_retention.h"
@@ -38,8 +45,9 @@ static json_t *event_view(const json_t *ev)
 }
 
 /* The member's faxes (sent by them or routed to them), newest first, at
- * most GDPR_EXPORT_FAXES_MAX. NULL on a store error. */
-static json_t *faxes_of(dom_ctx_t *c, const char *account_id, const char *uid)
+ * most GDPR_EXPORT_FAXES_MAX; when docs is not NULL, {fax_id, doc_id} of
+ * each with a document is appended to it. NULL on a store error. */
+static json_t *faxes_of(dom_ctx_t *c, const char *account_id, const char *uid, json_t *docs)
 {
 	store_fax_filter_t f = { .account_id = account_id, .user_id = uid };
 	json_t *out = json_array();
@@ -60,6 +68,9 @@ static json_t *faxes_of(dom_ctx_t *c, const char *account_id, const char *uid)
 				break;
 			char doc[128];
 			snprintf(doc, sizeof doc, "/v1/faxes/%s/document", rec_str(x, "id"));
+			if (docs && *rec_str(x, "doc_id"))
+				json_array_append_new(docs, json_pack("{s:s, s:s}", "fax_id", rec_str(x, "id"),
+					"doc_id", rec_str(x, "doc_id")));
 			json_array_append_new(out, json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:o, s:o, s:o}",
 				"id", rec_str(x, "id"), "direction", rec_str(x, "direction"), "status",
 				rec_str(x, "status"), "from", rec_str(x, "from_number"), "to",
@@ -76,8 +87,76 @@ static json_t *faxes_of(dom_ctx_t *c, const char *account_id, const char *uid)
 	}
 }
 
+/* rows with each value of key, a JSON text, parsed (in place). */
+static json_t *parsed(json_t *rows, const char *key)
+{
+	size_t i;
+	json_t *x;
+	json_array_foreach(rows, i, x) {
+		json_t *v = json_loads(rec_str(x, key), 0, NULL);
+		json_object_set_new(x, key, v ? v : json_null());
+	}
+	return rows;
+}
+
+/* rows with each integer time of keys (NULL-terminated) as RFC 3339 (in
+ * place). */
+static json_t *timed(json_t *rows, const char *const *keys)
+{
+	size_t i;
+	json_t *x;
+	json_array_foreach(rows, i, x)
+		for (const char *const *k = keys; *k; k++)
+			json_object_set_new(x, *k, time_or_null(x, *k));
+	return rows;
+}
+
+/* What else names the person (store_gdpr_*): added to the export o. 0, or
+ * -1 on a store error. */
+static int export_more(dom_ctx_t *c, const char *acc, const char *uid, const char *email,
+	json_t *o)
+{
+	static const char *const created[] = { "created_at", NULL };
+	static const char *const box_times[] = { "created_at", "expires_at", "closed_at", NULL };
+	static const char *const mail_times[] = { "created_at", "sent_at", NULL };
+	json_t *boxes = store_gdpr_safeboxes(c->tx, acc, uid, email);
+	json_t *subs = store_gdpr_subscriptions(c->tx, acc, uid, email);
+	json_t *contacts = store_gdpr_contacts(c->tx, acc, email);
+	json_t *mails = store_gdpr_mails(c->tx, acc, uid, email);
+	if (!boxes || !subs || !contacts || !mails) {
+		json_decref(boxes);
+		json_decref(subs);
+		json_decref(contacts);
+		json_decref(mails);
+		return -1;
+	}
+	size_t i;
+	json_t *x;
+	json_array_foreach(boxes, i, x) {
+		json_object_set_new(x, "role", json_string(strcmp(rec_str(x, "owner_id"), uid) == 0 ?
+			"owner" : "participant"));
+		json_object_del(x, "owner_id");
+	}
+	json_object_set_new(o, "safeboxes", timed(boxes, box_times));
+	json_object_set_new(o, "status_subscriptions", timed(parsed(subs, "components"), created));
+	json_object_set_new(o, "security_contacts", timed(contacts, created));
+	json_object_set_new(o, "mails", timed(mails, mail_times));
+	return 0;
+}
+
+/* The export of uid into *out; their fax documents ({fax_id, doc_id})
+ * appended to docs when not NULL. */
+static int member_export(dom_ctx_t *c, const json_t *a, const char *uid, json_t **out,
+	json_t *docs, dom_err_t *e);
+
 int dom_member_export(dom_ctx_t *c, const json_t *a, const char *uid, json_t **out,
 	dom_err_t *e)
+{
+	return member_export(c, a, uid, out, NULL, e);
+}
+
+static int member_export(dom_ctx_t *c, const json_t *a, const char *uid, json_t **out,
+	json_t *docs, dom_err_t *e)
 {
 	const char *acc = rec_str(a, "id");
 	json_t *t = member_of(c, a, uid, e);
@@ -92,7 +171,7 @@ int dom_member_export(dom_ctx_t *c, const json_t *a, const char *uid, json_t **o
 		rec_str(a, "name"), "role", rec_str(t, "role"), "status", rec_str(t, "status"));
 	json_t *sessions = store_session_history(c->tx, uid);
 	json_t *events = store_audit_naming(c->tx, acc, uid, rec_str(t, "email"));
-	json_t *faxes = faxes_of(c, acc, uid);
+	json_t *faxes = faxes_of(c, acc, uid, docs);
 	store_page_t keys = { 0 };
 	int krc = store_apikey_list(c->tx, acc, uid, NULL, 1000, &keys);
 	if (!sessions || !events || !faxes || krc != STORE_OK) {
@@ -125,6 +204,15 @@ int dom_member_export(dom_ctx_t *c, const json_t *a, const char *uid, json_t **o
 	*out = json_pack("{s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o}", "format", "faxvault-gdpr-export-1",
 		"generated_at", now, "person", person, "memberships", memberships, "sessions", sv,
 		"api_keys", kv, "audit_events", ev, "faxes", faxes);
+	if (export_more(c, acc, uid, rec_str(t, "email"), *out) != 0) {
+		json_decref(*out);
+		*out = NULL;
+		json_decref(sessions);
+		json_decref(events);
+		store_page_free(&keys);
+		json_decref(t);
+		return dom_fail(e, "internal", "", "the export could not be assembled");
+	}
 	json_t *detail = json_pack("{s:I, s:I, s:I}", "sessions", (json_int_t)json_array_size(sv),
 		"audit_events", (json_int_t)json_array_size(ev), "faxes",
 		(json_int_t)json_array_size(faxes));
@@ -189,6 +277,34 @@ static json_t *scrub(const json_t *v, const char *const *ids, size_t nids, const
 	return json_deep_copy(v);
 }
 
+/* The account's mails whose parameters hold text get every one of ids
+ * replaced by pseudo; counted in counts' mails_naming. STORE_OK /
+ * STORE_ERROR. */
+static int scrub_mails(store_tx_t *tx, const char *acc, const char *text,
+	const char *const *ids, size_t nids, const char *pseudo, json_t *counts)
+{
+	json_t *rows = store_gdpr_mails_naming(tx, acc, text);
+	if (!rows)
+		return STORE_ERROR;
+	int rc = STORE_OK;
+	size_t i;
+	json_t *m;
+	json_array_foreach(rows, i, m) {
+		json_t *p = json_loads(rec_str(m, "params"), 0, NULL);
+		json_t *np = scrub(p ? p : json_object(), ids, nids, pseudo);
+		char *pj = json_dumps(np, JSON_COMPACT | JSON_SORT_KEYS);
+		json_decref(p);
+		json_decref(np);
+		if (rc == STORE_OK)
+			rc = store_gdpr_mail_params_set(tx, rec_str(m, "id"), pj ? pj : "{}");
+		free(pj);
+	}
+	json_object_set_new(counts, "mails_naming", json_integer(json_integer_value(
+		json_object_get(counts, "mails_naming")) + (json_int_t)json_array_size(rows)));
+	json_decref(rows);
+	return rc;
+}
+
 int dom_member_erase(dom_ctx_t *c, const json_t *a, const char *uid, const json_t *body,
 	json_t **out, dom_err_t *e)
 {
@@ -200,7 +316,7 @@ int dom_member_erase(dom_ctx_t *c, const json_t *a, const char *uid, const json_
 	if (!t)
 		return -1;
 	int rc = -1;
-	json_t *events = NULL;
+	json_t *events = NULL, *other = NULL;
 	if (strcmp(rec_str(t, "role"), "owner") == 0) {
 		dom_fail(e, "owner-protected", "", "the owner cannot be erased; the owner can transfer "
 			"ownership first");
@@ -241,6 +357,10 @@ int dom_member_erase(dom_ctx_t *c, const json_t *a, const char *uid, const json_
 	json_decref(upd);
 	if (src == STORE_OK)
 		src = store_session_forget_sources(c->tx, uid);
+	/* Mails, SafeBox participations, status subscriptions, security
+	 * contacts (store_gdpr_erase). */
+	if (src == STORE_OK)
+		src = store_gdpr_erase(c->tx, acc, uid, old_email, email, now, &other);
 	/* The audit events naming them: address and name replaced by the
 	 * pseudonym, and the source address of what they did cleared. */
 	events = src == STORE_OK ? store_audit_naming(c->tx, acc, uid, old_email) : NULL;
@@ -248,6 +368,9 @@ int dom_member_erase(dom_ctx_t *c, const json_t *a, const char *uid, const json_
 	/* A name too short to be told from other words is left to the
 	 * address and the id. */
 	size_t nids = strlen(old_name) >= 4 ? 2 : 1;
+	/* Mails to others that name them (an owner's name in an invitation). */
+	for (size_t n = 0; n < nids && src == STORE_OK; n++)
+		src = scrub_mails(c->tx, acc, ids[n], ids, nids, pseudo, other);
 	json_int_t redacted = 0, not_redactable = 0;
 	size_t i;
 	json_t *ev;
@@ -279,18 +402,101 @@ int dom_member_erase(dom_ctx_t *c, const json_t *a, const char *uid, const json_
 		dom_fail(e, "internal", "", "the person could not be erased");
 		goto out;
 	}
-	json_t *detail = json_pack("{s:I, s:I, s:b}", "audit_events_redacted", redacted,
-		"audit_events_not_redactable", not_redactable, "mfa_checked", mfa);
+	json_t *detail = json_pack("{s:I, s:I, s:b, s:O}", "audit_events_redacted", redacted,
+		"audit_events_not_redactable", not_redactable, "mfa_checked", mfa, "other_rows", other);
 	rc = dom_audit(c, "gdpr.erase", uid, acc, "success", detail);
 	json_decref(detail);
 	if (rc != 0) {
 		dom_fail(e, "internal", "", "the erasure could not be audited");
 		goto out;
 	}
-	*out = json_pack("{s:s, s:s, s:I, s:I}", "user_id", uid, "pseudonym", pseudo,
-		"audit_events_redacted", redacted, "audit_events_not_redactable", not_redactable);
+	*out = json_pack("{s:s, s:s, s:I, s:I, s:O}", "user_id", uid, "pseudonym", pseudo,
+		"audit_events_redacted", redacted, "audit_events_not_redactable", not_redactable,
+		"other_rows", other);
 out:
+	json_decref(other);
 	json_decref(events);
+	json_decref(t);
+	return rc;
+}
+
+/* Subject and message of the export's SafeBox, in the person's language. */
+static void export_texts(const char *lang, const char **subject, const char **message)
+{
+	bool fr = i18n_is_fr(lang);
+	*subject = fr ? "Vos données personnelles (export RGPD)" : "Your personal data (GDPR export)";
+	*message = fr ? "Cette SafeBox contient tout ce que le service conserve à votre sujet : "
+		"export.json, et les documents de vos fax." : "This SafeBox holds everything the "
+		"service keeps about you: export.json, and the documents of your faxes.";
+}
+
+int dom_member_export_deliver(dom_ctx_t *c, const json_t *a, const char *uid,
+	const json_t *body, json_t **out, dom_err_t *e)
+{
+	static const char *const allowed[] = { NULL };
+	if (body && body_only(body, allowed, e) != 0)
+		return -1;
+	if (!c->who || strcmp(c->who->kind, "account") != 0 || !c->who->account_id[0])
+		return dom_fail(e, "forbidden", "", "an export is delivered in a SafeBox by a member of "
+			"the account");
+	if (strcmp(c->who->person_id, uid) == 0)
+		return dom_fail(e, "validation-failed", "user_id", "your own export is read with GET "
+			"…/export: a SafeBox is for another person");
+	json_t *t = member_of(c, a, uid, e);
+	if (!t)
+		return -1;
+	json_t *docs = json_array(), *exp = NULL, *box = NULL;
+	const char *subject, *message;
+	export_texts(rec_str(t, "lang"), &subject, &message);
+	int rc = member_export(c, a, uid, &exp, docs, e);
+	if (rc == 0) {
+		json_t *req = json_pack("{s:s, s:s, s:[{s:s}]}", "subject", subject, "message", message,
+			"participants", "email", rec_str(t, "email"));
+		rc = dom_safebox_create(c, req, &box, e);
+		json_decref(req);
+	}
+	const char *box_id = rc == 0 ? rec_str(box, "id") : "";
+	char *js = rc == 0 ? json_dumps(exp, JSON_INDENT(2) | JSON_SORT_KEYS) : NULL;
+	if (rc == 0)
+		rc = dom_safebox_attach(c, box_id, js, strlen(js), "export.json", "application/json", e);
+	free(js);
+	/* Each fax document as stored (TIFF), at most GDPR_SAFEBOX_DOCS_MAX,
+	 * newest first; the export lists every fax. */
+	json_int_t included = 0;
+	size_t i;
+	json_t *d;
+	json_array_foreach(docs, i, d) {
+		if (rc != 0 || included >= GDPR_SAFEBOX_DOCS_MAX)
+			break;
+		unsigned char *data = NULL;
+		size_t len = 0;
+		char name[96];
+		snprintf(name, sizeof name, "%s.tiff", rec_str(d, "fax_id"));
+		if (sb_doc_read(c->tx, c->cfg->fax, rec_str(a, "id"), rec_str(d, "doc_id"), &data,
+			    &len) != 0)
+			rc = dom_fail(e, doc_failure_kind(), "", "a fax document could not be read");
+		if (rc == 0)
+			rc = dom_safebox_attach(c, box_id, data, len, name, "image/tiff", e);
+		if (data) {
+			sodium_memzero(data, len);
+			free(data);
+		}
+		included++;
+	}
+	json_int_t omitted = (json_int_t)json_array_size(docs) - included;
+	if (rc == 0) {
+		json_t *detail = json_pack("{s:s, s:I, s:I}", "safebox_id", box_id, "documents", included,
+			"documents_omitted", omitted);
+		if (dom_audit(c, "gdpr.export_delivered", uid, rec_str(a, "id"), "success", detail) != 0)
+			rc = dom_fail(e, "internal", "", "the export could not be audited");
+		json_decref(detail);
+	}
+	if (rc == 0)
+		*out = json_pack("{s:s, s:s, s:s, s:I, s:I}", "safebox_id", box_id, "user_id", uid,
+			"email", rec_str(t, "email"), "documents", included, "documents_omitted", omitted);
+	json_decref(box);
+	json_decref(exp);
+	json_decref(docs);
 	json_decref(t);
 	return rc;
 }

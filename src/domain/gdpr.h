@@ -18,10 +18,24 @@
 #define GDPR_EXPORT_FAXES_MAX 1000
 
 /* GET /v1/accounts/{id}/users/{user_id}/export: {format, generated_at,
- * person, memberships, sessions, api_keys, audit_events, faxes}; each fax
- * names its document's path. Audited as gdpr.export. */
+ * person, memberships, sessions, api_keys, audit_events, faxes, safeboxes,
+ * status_subscriptions, security_contacts, mails}; each fax names its
+ * document's path. Audited as gdpr.export. */
 int dom_member_export(dom_ctx_t *c, const json_t *account, const char *uid, json_t **out,
 	dom_err_t *e);
+
+/* Fax documents put in an export's SafeBox, newest first. */
+#define GDPR_SAFEBOX_DOCS_MAX 50
+
+/* POST /v1/accounts/{id}/users/{user_id}/export: the export delivered to
+ * the person in a SafeBox owned by the caller (a member of the account,
+ * not the person): export.json and the documents of their faxes (as
+ * stored, at most GDPR_SAFEBOX_DOCS_MAX), the person a participant (a
+ * member, or a guest mailed its link when no longer active). Answers
+ * {safebox_id, user_id, email, documents, documents_omitted}. Audited as
+ * gdpr.export and gdpr.export_delivered, the box's steps as safebox.*. */
+int dom_member_export_deliver(dom_ctx_t *c, const json_t *account, const char *uid,
+	const json_t *body, json_t **out, dom_err_t *e);
 
 /* POST /v1/accounts/{id}/users/{user_id}/erase {mfa_code?}: the member is
  * deprovisioned (sessions and API keys revoked), their e-mail address,

@@ -758,6 +758,24 @@ int dom_safebox_file_add(dom_ctx_t *c, const char *box_id, const void *data, siz
 	return rc;
 }
 
+int dom_safebox_attach(dom_ctx_t *c, const char *box_id, const void *data, size_t len,
+	const char *filename, const char *ctype, dom_err_t *e)
+{
+	json_t *b = box_for(c, box_id, SB_OWN, e), *f = NULL;
+	if (!b)
+		return -1;
+	json_t *person = store_principal_get(c->tx, c->who->person_id);
+	int rc = sb_file_store(c, b, "member", c->who->person_id, person ? rec_str(person, "email")
+		: "", data, len, filename, ctype, &f, e);
+	json_decref(person);
+	if (rc == 0 && member_record(c, b, "file.upload", json_pack("{s:s, s:s, s:I}", "file_id",
+			rec_str(f, "id"), "filename", rec_str(f, "filename"), "size", (json_int_t)len)) != 0)
+		rc = dom_fail(e, "internal", "", "the file could not be stored");
+	json_decref(f);
+	json_decref(b);
+	return rc;
+}
+
 int dom_safebox_file_get(dom_ctx_t *c, const char *box_id, const char *file_id,
 	unsigned char **data, size_t *len, char *name, size_t namelen, dom_err_t *e)
 {

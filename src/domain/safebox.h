@@ -81,6 +81,12 @@ int dom_safebox_delete(dom_ctx_t *c, const char *box_id, dom_err_t *e);
 /* PUT (body {reason}) / DELETE (body NULL) of the legal hold on a box of account. */
 int dom_safebox_hold(dom_ctx_t *c, const json_t *account, const char *box_id,
 	const json_t *body, json_t **out, dom_err_t *e);
+/* Adds data (len bytes) as the file filename of box_id, owned by c's
+ * member, recorded as file.upload; for operations that fill a box they
+ * made with the service's own data (gdpr.c: no scan, no profile size).
+ * 0, or -1 with e. */
+int dom_safebox_attach(dom_ctx_t *c, const char *box_id, const void *data, size_t len,
+	const char *filename, const char *ctype, dom_err_t *e);
 /* GET / PATCH /v1/accounts/{id}/safebox-profile. */
 int dom_safebox_profile_get(dom_ctx_t *c, const json_t *account, json_t **out, dom_err_t *e);
 int dom_safebox_profile_update(dom_ctx_t *c, const json_t *account, const json_t *body,

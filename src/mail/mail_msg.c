@@ -90,7 +90,7 @@ static const struct tpl tpls[] = {
 	{ "fax_received_safebox", "fr", "Nouveau fax sur {number}, dans une SafeBox",
 		"Bonjour {name},\n\n"
 		"Un fax de {pages} page(s) de {from} est arrivé sur votre numéro {number} le "
-		"{received_at} (UTC). Il a été déposé en PDF dans une de vos SafeBox : "
+		"{received_at} (UTC). Il a été déposé en PDF dans une de vos SafeBox : "
 		"connectez-vous sur {web} pour le lire (SafeBox {safebox_id}, fax {fax_id})." },
 	{ "fax_report_delivered", "en", "Your fax to {to} was delivered",
 		"Hello {name},\n\n"

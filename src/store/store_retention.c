@@ -60,3 +60,99 @@ json_t *store_retention_due(store_tx_t *tx, int64_t now, int limit)
 		"       AND COALESCE(f.completed_at, f.created_at) <= ? - r.outbound_fax_days * 86400000))"
 		" ORDER BY f.created_at LIMIT ?", "iin", now, now, limit);
 }
+
+/* ---- GDPR ---- */
+
+json_t *store_gdpr_safeboxes(store_tx_t *tx, const char *account_id, const char *person_id,
+	const char *email)
+{
+	return sq_rows(tx, "SELECT id, subject, owner_id, status, created_at, expires_at, closed_at"
+		" FROM safeboxes WHERE account_id=? AND deleted_at IS NULL AND (owner_id=? OR id IN"
+		" (SELECT safebox_id FROM safebox_participants WHERE account_id=? AND (principal_id=?"
+		" OR email=?))) ORDER BY created_at, id", "sssss", account_id, person_id, account_id,
+		person_id, email);
+}
+
+json_t *store_gdpr_subscriptions(store_tx_t *tx, const char *account_id, const char *person_id,
+	const char *email)
+{
+	return sq_rows(tx, "SELECT id, email, name, lang, components, created_at"
+		" FROM status_subscriptions WHERE account_id=? AND (user_id=? OR email=?)"
+		" ORDER BY created_at, id", "sss", account_id, person_id, email);
+}
+
+json_t *store_gdpr_contacts(store_tx_t *tx, const char *account_id, const char *email)
+{
+	return sq_rows(tx, "SELECT id, name, email, phone, lang, created_at FROM security_contacts"
+		" WHERE account_id=? AND email=? ORDER BY created_at, id", "ss", account_id, email);
+}
+
+json_t *store_gdpr_mails(store_tx_t *tx, const char *account_id, const char *person_id,
+	const char *email)
+{
+	return sq_rows(tx, "SELECT id, kind, to_addr, lang, status, created_at, sent_at"
+		" FROM mail_outbox WHERE principal_id=? OR (account_id=? AND to_addr=?)"
+		" ORDER BY created_at, id", "sss", person_id, account_id, email);
+}
+
+int store_gdpr_erase(store_tx_t *tx, const char *account_id, const char *person_id,
+	const char *email, const char *pseudo_email, int64_t now, json_t **counts)
+{
+	*counts = NULL;
+	int n[5] = { 0 };
+	int rc = sq_exec(tx, false, "UPDATE mail_outbox SET to_addr=?, params='{}', secret='',"
+		" status=CASE WHEN status='pending' THEN 'failed' ELSE status END,"
+		" last_reply=CASE WHEN status='pending' THEN 'the person was erased' ELSE last_reply END"
+		" WHERE principal_id=? OR (account_id=? AND to_addr=?)", "ssss", pseudo_email,
+		person_id, account_id, email);
+	if (rc == STORE_OK) {
+		n[0] = sq_changes(tx);
+		rc = sq_exec(tx, false, "UPDATE safebox_participants SET email=?, token_hash=NULL,"
+			" code_hash=NULL, status='revoked', revoked_at=COALESCE(revoked_at, ?)"
+			" WHERE account_id=? AND (principal_id=? OR email=?)", "sisss", pseudo_email,
+			now, account_id, person_id, email);
+	}
+	if (rc == STORE_OK) {
+		n[1] = sq_changes(tx);
+		rc = sq_exec(tx, false, "DELETE FROM safebox_guest_sessions WHERE participant_id IN"
+			" (SELECT id FROM safebox_participants WHERE account_id=? AND email=?)", "ss",
+			account_id, pseudo_email);
+	}
+	if (rc == STORE_OK)
+		rc = sq_exec(tx, false, "UPDATE safebox_messages SET author_email=? WHERE account_id=?"
+			" AND (author_id=? OR author_email=?)", "ssss", pseudo_email, account_id, person_id,
+			email);
+	if (rc == STORE_OK) {
+		n[2] = sq_changes(tx);
+		rc = sq_exec(tx, false, "UPDATE safebox_files SET author_email=? WHERE account_id=?"
+			" AND (author_id=? OR author_email=?)", "ssss", pseudo_email, account_id, person_id,
+			email);
+	}
+	if (rc == STORE_OK) {
+		n[2] += sq_changes(tx);
+		rc = sq_exec(tx, false, "DELETE FROM status_subscriptions WHERE account_id=? AND"
+			" (user_id=? OR email=?)", "sss", account_id, person_id, email);
+	}
+	if (rc == STORE_OK) {
+		n[3] = sq_changes(tx);
+		rc = sq_exec(tx, false, "DELETE FROM security_contacts WHERE account_id=? AND email=?",
+			"ss", account_id, email);
+	}
+	if (rc != STORE_OK)
+		return STORE_ERROR;
+	n[4] = sq_changes(tx);
+	*counts = json_pack("{s:i, s:i, s:i, s:i, s:i}", "mails", n[0], "safebox_participants", n[1],
+		"safebox_authored", n[2], "status_subscriptions", n[3], "security_contacts", n[4]);
+	return STORE_OK;
+}
+
+json_t *store_gdpr_mails_naming(store_tx_t *tx, const char *account_id, const char *text)
+{
+	return sq_rows(tx, "SELECT id, params FROM mail_outbox WHERE account_id=? AND"
+		" instr(params, ?) > 0 ORDER BY created_at, id", "ss", account_id, text);
+}
+
+int store_gdpr_mail_params_set(store_tx_t *tx, const char *id, const char *params)
+{
+	return sq_exec(tx, true, "UPDATE mail_outbox SET params=? WHERE id=?", "ss", params, id);
+}

@@ -26,4 +26,40 @@ int store_fax_hold_set(store_tx_t *tx, const char *account_id, const char *fax_i
  * direction, created_at, doc_id, days}. */
 json_t *store_retention_due(store_tx_t *tx, int64_t now, int limit);
 
+/* ---- GDPR: what else names one person (src/domain/gdpr.c) ----
+ * person_id is the member, email their address (exact, as stored). */
+
+/* Their SafeBoxes in the account, not deleted: owned, or taken part in
+ * (as the member or by their address): array of {id, subject, owner_id,
+ * status, created_at, expires_at, closed_at}, oldest first. */
+json_t *store_gdpr_safeboxes(store_tx_t *tx, const char *account_id, const char *person_id,
+	const char *email);
+/* Their status subscriptions in the account (their own, or to their
+ * address): array of {id, email, name, lang, components, created_at}. */
+json_t *store_gdpr_subscriptions(store_tx_t *tx, const char *account_id, const char *person_id,
+	const char *email);
+/* The account's security contacts at their address: array of {id, name,
+ * email, phone, lang, created_at}. */
+json_t *store_gdpr_contacts(store_tx_t *tx, const char *account_id, const char *email);
+/* The mails sent or to be sent to them (to the member, or to their address
+ * for this account): array of {id, kind, to_addr, lang, status, created_at,
+ * sent_at}, oldest first. */
+json_t *store_gdpr_mails(store_tx_t *tx, const char *account_id, const char *person_id,
+	const char *email);
+/* The account's mails to others whose parameters hold text (their name or
+ * address as a sender, an owner): array of {id, params}. */
+json_t *store_gdpr_mails_naming(store_tx_t *tx, const char *account_id, const char *text);
+/* Replaces the parameters of mail id. */
+int store_gdpr_mail_params_set(store_tx_t *tx, const char *id, const char *params);
+/* The erasure's part of these tables, in tx, at now: mails to them get
+ * pseudo_email as address, no parameters and no token (a pending one is
+ * given up); their SafeBox participations get pseudo_email and are revoked,
+ * their messages and files in boxes of the account pseudo_email as
+ * author's address; their status subscriptions and the security contacts
+ * at their address are deleted. The number of rows of each into counts
+ * {mails, safebox_participants, safebox_authored, status_subscriptions,
+ * security_contacts} (a new reference). STORE_OK / STORE_ERROR. */
+int store_gdpr_erase(store_tx_t *tx, const char *account_id, const char *person_id,
+	const char *email, const char *pseudo_email, int64_t now, json_t **counts);
+
 #endif

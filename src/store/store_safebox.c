@@ -220,9 +220,10 @@ int store_sbe_insert(store_tx_t *tx, const json_t *ev)
 
 json_t *store_sbe_list(store_tx_t *tx, const char *account_id, const char *box_id, int limit)
 {
+	/* PostgreSQL wants the subquery named. */
 	return sq_rows(tx, "SELECT * FROM (SELECT seq, type, actor_kind, actor, detail, created_at"
 		" FROM safebox_events WHERE safebox_id=? AND account_id=? ORDER BY seq DESC LIMIT ?)"
-		" ORDER BY seq", "ssn", box_id, account_id, limit);
+		" AS latest ORDER BY seq", "ssn", box_id, account_id, limit);
 }
 
 /* --- profile --- */

@@ -9,8 +9,14 @@
 # `faxvaultd audit-verify`, which also detects a later change of what the
 # erasure wrote. The owner and an account under legal hold cannot be
 # erased; a caller with a second factor sends a current code.
+# The export also lists their SafeBoxes, status subscriptions, security
+# contact entries and mails; delivered to the person in a SafeBox it holds
+# export.json and their fax documents, the person a participant; the
+# erasure pseudonymizes or removes those rows too (no trace of the address
+# or name in the outbox, SafeBox, subscription and contact tables).
 . "$(dirname "$0")/lib.sh"
-start_daemon
+# A relay that never answers: mails stay in the outbox.
+start_daemon --set mail.relay=smtp://127.0.0.1:9 --set mail.from=noreply@lab.example
 
 OP=$(operator_token)
 new_account "$OP" "Laboratoire" owner@lab.example "plume encre buvard lab"
@@ -52,6 +58,55 @@ expect_jq 'any(.audit_events[]; .action == "user.create" and .detail.email == "m
 req GET "/v1/accounts/$ACC/audit-events?action=gdpr.export" "$OWNER"
 expect_jq '.items[0].target == "'"$MARIE_ID"'" and .items[0].detail.faxes == 1' "the export is audited"
 
+# ---- what else names her: SafeBoxes, a status subscription, a security
+# contact entry, mails
+req POST "/v1/accounts/$ACC/status-subscriptions" "$OWNER" '{"email":"marie.curie@lab.example","components":["api"]}'
+expect_status 201 "Marie's address subscribes to the status board"
+req POST "/v1/accounts/$ACC/security-contacts" "$OWNER" '{"name":"Marie Curie","email":"marie.curie@lab.example","lang":"fr"}'
+expect_status 201 "Marie is a security contact"
+req POST /v1/safeboxes "$OWNER" '{"subject":"Protocole","participants":[{"email":"marie.curie@lab.example"}]}'
+expect_status 201 "the owner shares a SafeBox with Marie"
+OBOX=$(jqr .id)
+req POST /v1/safeboxes "$MARIE" '{"subject":"Mesures","message":"Voici les mesures.","participants":[{"email":"pierre@outside.example"}]}'
+expect_status 201 "Marie shares a SafeBox with a guest"
+MBOX=$(jqr .id)
+req POST "/v1/safeboxes/$MBOX/files" "$MARIE" "" -F "file=@$TMP/notes.txt"
+expect_status 201 "Marie adds a file"
+req GET "/v1/accounts/$ACC/users/$MARIE_ID/export" "$OWNER"
+expect_jq '[.safeboxes[] | {id, role}] == [{"id":"'"$OBOX"'","role":"participant"},{"id":"'"$MBOX"'","role":"owner"}]' "her SafeBoxes, with her role"
+expect_jq '[.status_subscriptions[] | {email, components}] == [{"email":"marie.curie@lab.example","components":["api"]}]' "her status subscription"
+expect_jq '[.security_contacts[] | {name, email, lang}] == [{"name":"Marie Curie","email":"marie.curie@lab.example","lang":"fr"}]' "her security contact entry"
+expect_jq '[.mails[] | select(.to_addr == "marie.curie@lab.example") | .kind] | index("invitation") != null' "the mails sent to her"
+
+# ---- the export delivered to her in a SafeBox
+req POST "/v1/accounts/$ACC/users/$MARIE_ID/export" "$MARIE" '{}'
+expect_problem 403 forbidden "a member cannot deliver an export (security.manage)"
+OWNER_ID=$(curl -s "$BASE/v1/me" -H "Authorization: Bearer $OWNER" | jq -r .id)
+req POST "/v1/accounts/$ACC/users/$OWNER_ID/export" "$OWNER" '{}'
+expect_problem 422 validation-failed "one's own export is read, not delivered"
+req POST "/v1/accounts/$ACC/users/$MARIE_ID/export" "$OWNER" '{"to":"x@y.example"}'
+expect_problem 422 validation-failed "unknown fields refused"
+req POST "/v1/accounts/$ACC/users/$MARIE_ID/export" "$OWNER" '{}'
+expect_status 201 "the owner delivers Marie's export to her in a SafeBox"
+expect_jq '.user_id == "'"$MARIE_ID"'" and .email == "marie.curie@lab.example" and .documents == 1 and .documents_omitted == 0' "with her one fax document"
+XBOX=$(jqr .safebox_id)
+req GET /v1/safeboxes "$MARIE"
+expect_jq 'any(.items[]; .id == "'"$XBOX"'" and .subject == "Your personal data (GDPR export)")' "Marie sees the box in her list"
+req GET "/v1/safeboxes/$XBOX" "$MARIE"
+expect_status 200 "Marie opens it"
+expect_jq '[.files[].filename] | sort == ["export.json", "'"$FAX"'.tiff"]' "it holds export.json and her fax's document"
+expect_jq '[.participants[] | {email, kind}] == [{"email":"marie.curie@lab.example","kind":"member"}]' "she takes part as a member"
+XJSON=$(jqr '.files[] | select(.filename == "export.json") | .id')
+XTIFF=$(jqr '.files[] | select(.filename | endswith(".tiff")) | .id')
+curl -s -o "$TMP/export.json" -H "Authorization: Bearer $MARIE" "$BASE/v1/safeboxes/$XBOX/files/$XJSON"
+jq -e '.format == "faxvault-gdpr-export-1" and .person.email == "marie.curie@lab.example" and (.faxes | length) == 1 and (.safeboxes | length) == 2' "$TMP/export.json" >/dev/null && ok ||
+	fail "export.json in the box is her export: $(head -c 300 "$TMP/export.json")"
+curl -s -o "$TMP/fax.tiff" -H "Authorization: Bearer $MARIE" "$BASE/v1/safeboxes/$XBOX/files/$XTIFF"
+[ "$(head -c 4 "$TMP/fax.tiff" | od -An -tx1 | tr -d ' ')" = 49492a00 ] && ok ||
+	fail "the fax document in the box is a TIFF"
+req GET "/v1/accounts/$ACC/audit-events?action=gdpr.export_delivered" "$OWNER"
+expect_jq '.items[0].target == "'"$MARIE_ID"'" and .items[0].detail.safebox_id == "'"$XBOX"'" and .items[0].detail.documents == 1' "the delivery is audited"
+
 # ---- erasure
 req POST "/v1/accounts/$ACC/users/$(curl -s "$BASE/v1/me" -H "Authorization: Bearer $OWNER" | jq -r .id)/erase" "$OWNER" '{}'
 expect_problem 403 owner-protected "the owner cannot be erased"
@@ -64,6 +119,11 @@ expect_problem 422 validation-failed "unknown fields refused"
 req POST "/v1/accounts/$ACC/users/$MARIE_ID/erase" "$OWNER" '{}'
 expect_status 200 "the owner erases Marie"
 expect_jq '.user_id == "'"$MARIE_ID"'" and .pseudonym == "erased:'"$MARIE_ID"'" and .audit_events_redacted >= 5 and .audit_events_not_redactable == 0' "what the erasure did"
+expect_jq '.other_rows.mails >= 1 and .other_rows.safebox_participants == 2 and .other_rows.safebox_authored == 2 and .other_rows.status_subscriptions == 1 and .other_rows.security_contacts == 1' "the other rows naming her"
+req GET "/v1/safeboxes/$OBOX" "$OWNER"
+expect_jq '.participants[0].status == "revoked" and (.participants[0].email | startswith("erased+"))' "her participation in a box is pseudonymized and revoked"
+req GET "/v1/accounts/$ACC/security-contacts" "$OWNER"
+expect_jq '(tostring | test("marie|Curie") | not)' "she is no longer a security contact"
 req GET /v1/me "$MARIE"
 expect_problem 401 unauthenticated "her session died with her"
 req GET "/v1/accounts/$ACC/users/$MARIE_ID" "$OWNER"
@@ -80,6 +140,16 @@ if [ -z "${FV_TEST_PG:-}" ]; then
 		fail "the principals table still holds her address or name"
 	[ "$(sqlite3 "$DB" "SELECT count(*) FROM sessions WHERE principal_id = '$MARIE_ID' AND source <> ''")" = 0 ] && ok ||
 		fail "her sessions still hold their addresses"
+	for q in "mail_outbox WHERE instr(to_addr, 'marie') > 0 OR instr(params, 'marie') > 0 OR instr(params, 'Curie') > 0" \
+		"safebox_participants WHERE instr(email, 'marie') > 0" \
+		"safebox_messages WHERE instr(author_email, 'marie') > 0" \
+		"safebox_files WHERE instr(author_email, 'marie') > 0" \
+		"status_subscriptions WHERE instr(email, 'marie') > 0" \
+		"security_contacts WHERE instr(email, 'marie') > 0 OR instr(name, 'Curie') > 0"; do
+		[ "$(sqlite3 "$DB" "SELECT count(*) FROM $q")" = 0 ] && ok || fail "still naming her: $q: $(sqlite3 "$DB" "SELECT * FROM $q")"
+	done
+	[ "$(sqlite3 "$DB" "SELECT count(*) FROM mail_outbox WHERE principal_id = '$MARIE_ID'")" -ge 1 ] && ok ||
+		fail "the outbox rows are kept, pseudonymized"
 fi
 
 # The chain still verifies, through the API and offline.
@@ -90,7 +160,8 @@ SEC=$(login "$SEC_EMAIL" "veille securite 2026")
 req GET /v1/provider/audit/verify "$SEC"
 expect_jq '.ok == true and .first_broken == null and .redacted >= 5' "the API verifies the chain, counting the erased events"
 stop_daemon && ok || fail "the daemon stops cleanly"
-"$FAXVAULTD" --data-dir "$DATA" audit-verify >"$TMP/v.out" 2>&1 && ok || fail "audit-verify after the erasure: $(cat "$TMP/v.out")"
+# shellcheck disable=SC2086
+"$FAXVAULTD" --data-dir "$DATA" $FV_TEST_FLAGS audit-verify >"$TMP/v.out" 2>&1 && ok || fail "audit-verify after the erasure: $(cat "$TMP/v.out")"
 grep -q "intact" "$TMP/v.out" && grep -q "events erased for a person" "$TMP/v.out" && ok ||
 	fail "audit-verify says intact and counts the erased events: $(cat "$TMP/v.out")"
 # What the erasure wrote is sealed: changing it is detected.

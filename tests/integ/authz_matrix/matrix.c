@@ -123,6 +123,7 @@ static const struct policy {
 	{ "users.delete", "users.manage admins.manage", false, true, false },
 	{ "users.unlock", "users.manage security.manage", false, true, false },
 	{ "users.export", "security.manage", false, true, false },
+	{ "users.export_deliver", "security.manage", false, true, false },
 	{ "users.erase", "security.manage", false, true, false },
 	{ "security.get", "data.read security.manage config.read partner.config.read", false, true, false },
 	{ "security.update", "security.manage", false, true, false },
@@ -1075,6 +1076,8 @@ static void prepare(struct world *w, const struct route *r, struct actor *p, str
 		fresh_member(w, user_id);
 	} else if (strcmp(a, "users.erase") == 0) {
 		fresh_member(w, user_id);
+	} else if (strcmp(a, "users.export_deliver") == 0) {
+		/* {}: the target's export in a new SafeBox of the caller. */
 	} else if (strcmp(a, "api_keys.create") == 0) {
 		json_object_set_new(c->body, "name", json_string("cell key"));
 		json_object_set_new(c->body, "permissions", json_pack("[s]", "api_keys.own"));

@@ -190,7 +190,7 @@ function signInPage() {
   const email = h("input", { type: "email", name: "email", id: "email", autocomplete: "username", required: "" });
   email.value = signinEmail;
   const pw = h("input", { type: "password", name: "password", id: "password", autocomplete: "current-password", required: "" });
-  const totp = h("input", { type: "text", name: "totp", id: "totp", inputmode: "numeric", autocomplete: "one-time-code", pattern: "[0-9]{6}" });
+  const totp = h("input", { type: "text", name: "totp", id: "totp", autocomplete: "one-time-code", spellcheck: "false" });
   const form = h("form", { id: "signin", novalidate: "" },
     h("label", { for: "email" }, t("signin.email"), email),
     h("label", { for: "password" }, t("signin.password"), pw),
@@ -201,7 +201,10 @@ function signInPage() {
     ev.preventDefault();
     err.textContent = "";
     const body = { email: email.value, password: pw.value, cookie: true };
-    if (totp.value) body.totp = totp.value;
+    // Six digits are the app's code; anything else is a recovery code.
+    const code = totp.value.trim();
+    if (/^[0-9]{6}$/.test(code)) body.totp = code;
+    else if (code) body.recovery_code = code;
     try {
       const r = await api("POST", "/v1/sessions", body);
       setCsrf(r.csrf_token);

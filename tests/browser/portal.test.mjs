@@ -70,9 +70,22 @@ async function tour(lang) {
   await page.fill("#mfa-code", totp(secret));
   await page.click("#mfa-confirm button[type=submit]");
   await page.waitForSelector("#mfa-recovery li", { timeout: T });
-  check((await page.$$("#mfa-recovery li")).length === 10, `${lang}: ten recovery codes`);
+  const codes = await page.$$eval("#mfa-recovery li", (lis) => lis.map((li) => li.textContent.trim()));
+  check(codes.length === 10, `${lang}: ten recovery codes`);
   await page.click("#mfa-continue");
   await page.waitForSelector("#home-account", { timeout: T });
+  // A recovery code in the sign-in's code field signs in, once.
+  await signOutOf(page);
+  await signIn(page, `owner@${dom}`, "plume encre buvard 1789", codes[0]);
+  check(true, `${lang}: signed in with a recovery code`);
+  await signOutOf(page);
+  await page.fill("#email", `owner@${dom}`);
+  await page.fill("#password", "plume encre buvard 1789");
+  await page.fill("#totp", codes[0]);
+  await page.click("#signin button[type=submit]");
+  await page.waitForFunction(() => document.getElementById("signin-error").textContent.length > 0, null, { timeout: T });
+  check(await page.$("#signout") === null, `${lang}: a recovery code used already is refused`);
+  await signIn(page, `owner@${dom}`, "plume encre buvard 1789", codes[1]);
   // A number, and a user.
   await page.click("#nav-numbers");
   await page.waitForSelector("#number-request", { timeout: T });

@@ -49,7 +49,7 @@ export async function closurePage(ctx) {
     const children = [h("p", {}, t("closure.warning")), reason.label];
     let code = null;
     if (ctx.me.mfa && ctx.me.mfa.totp) {
-      code = field("closure-code", t("signin.totp"), { type: "text", inputmode: "numeric", autocomplete: "one-time-code", pattern: "[0-9]{6}" });
+      code = field("closure-code", t("closure.code"), { type: "text", inputmode: "numeric", autocomplete: "one-time-code", pattern: "[0-9]{6}" });
       children.push(code.label);
     }
     const confirmBox = h("input", { type: "checkbox", id: "closure-confirm", name: "closure-confirm" });

@@ -186,6 +186,10 @@ void metrics_render(buf_t *o, int64_t db_ns, int64_t in_flight)
 		      "# TYPE faxvault_smtp_sender_limited_total counter\n"
 		      "faxvault_smtp_sender_limited_total %llu\n",
 		(unsigned long long)faxmail_rate_limited_count());
+	buf_printf(o, "# HELP faxvault_smtp_sender_page_quota_total Fax-by-email mails refused because their sender had reached mail.sender_max_pages_per_day.\n"
+		      "# TYPE faxvault_smtp_sender_page_quota_total counter\n"
+		      "faxvault_smtp_sender_page_quota_total %llu\n",
+		(unsigned long long)faxmail_page_quota_count());
 	uint64_t a_spf[SMTP_SPF_N], a_dkim[SMTP_DKIM_N];
 	smtp_auth_counts(a_spf, a_dkim);
 	buf_printf(o, "# HELP faxvault_smtp_spf_total SPF results of fax-by-email mails (none also for a loopback relay, not evaluated).\n"

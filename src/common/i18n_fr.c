@@ -157,6 +157,8 @@ const struct i18n_entry i18n_fr_entries[] = {
 		"la valeur d'un chemin filtré est un objet" },
 	{ "this path does not take that method",
 		"ce chemin n'accepte pas cette méthode" },
+	{ "this sender has had %lld pages faxed by e-mail today, the most allowed is %d: send again tomorrow",
+		"cet expéditeur a déjà fait faxer %lld pages par e-mail aujourd'hui, le maximum autorisé est %d : envoyez de nouveau demain" },
 	{ "unexpected text at byte %zu",
 		"texte inattendu à l'octet %zu" },
 	{ "use Authorization: Bearer <SCIM token>",

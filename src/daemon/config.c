@@ -211,6 +211,8 @@ static const struct setting settings[] = {
 		"SMTP sessions at once; more connections are answered 421 and closed." },
 	{ "mail.sender_max_per_hour", C_INT, OFF(mail_sender_per_hour), "60", 0, 100000, NULL,
 		"Fax by e-mail: mails one sender address (From:) may hand over per clock hour; more are answered 450 4.7.1 (try later). 0: no limit." },
+	{ "mail.sender_max_pages_per_day", C_INT, OFF(mail_sender_pages_per_day), "0", 0, 1000000, NULL,
+		"Fax by e-mail: pages one sender address (From:) may have faxed per UTC day (the pages of its faxes once rendered, times their recipients); a mail from a sender at or past it is refused with 552 5.2.2. 0: no quota." },
 	{ "mail.smtp_timeout_seconds", C_INT, OFF(mail_smtp_timeout), "120", 5, 600, NULL,
 		"An SMTP client that sends nothing for this long is disconnected (421)." },
 	{ "testing.media_clock_speed", C_INT, OFF(test_media_speed), "1", 1, 50, NULL,

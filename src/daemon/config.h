@@ -107,6 +107,7 @@ typedef struct config {
 	int64_t mail_smtp_sessions;
 	int64_t mail_smtp_timeout;
 	int64_t mail_sender_per_hour;
+	int64_t mail_sender_pages_per_day;
 	int64_t test_media_speed;
 	int64_t test_store_delay_ms;
 	int64_t test_smtp_seccomp_probe;

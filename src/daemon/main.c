@@ -216,6 +216,7 @@ static dom_config_t dom_config(const config_t *cfg)
 		.reset_minutes = (int)cfg->reset_minutes,
 		.mail_on = *cfg->mail_relay != '\0',
 		.mail_sender_per_hour = (int)cfg->mail_sender_per_hour,
+		.mail_sender_pages_per_day = (int)cfg->mail_sender_pages_per_day,
 		.retention_min_days = (int)cfg->retention_min_days,
 		.retention_max_days = (int)cfg->retention_max_days,
 		.consent_max_days = (int)cfg->consent_max_days,

@@ -47,6 +47,7 @@ typedef struct dom_config {
 	const char *audit_checkpoint_file; /* where checkpoints are appended ("" or NULL: none) */
 	bool mail_on;              /* mail.relay is set: notices are queued (mailq.h) */
 	int mail_sender_per_hour;  /* fax by e-mail: mails per sender address and hour (0: no limit) */
+	int mail_sender_pages_per_day; /* fax by e-mail: pages per sender address and day (0: none) */
 	int retention_min_days;    /* bounds of retention policies (0: none) */
 	int retention_max_days;
 	int consent_max_days;      /* longest consent an owner may give a partner */

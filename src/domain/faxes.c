@@ -1039,8 +1039,11 @@ int dom_fax_document(dom_ctx_t *c, const char *fax_id, unsigned char **data, siz
 	return rc;
 }
 
-int fax_pdf_for_mail(store_t *st, const fax_env_t *env, const char *account_id,
-	const char *fax_id, const char *mail_id, const char *to, unsigned char **data, size_t *len)
+/* The document of a fax for a mail: a PDF (thumb 0) or the first page as
+ * a PNG thumb pixels wide. */
+static int fax_file_for_mail(store_t *st, const fax_env_t *env, const char *account_id,
+	const char *fax_id, const char *mail_id, const char *to, int thumb, unsigned char **data,
+	size_t *len)
 {
 	*data = NULL;
 	*len = 0;
@@ -1053,7 +1056,7 @@ int fax_pdf_for_mail(store_t *st, const fax_env_t *env, const char *account_id,
 		rc = -1;
 	if (rc == 0) {
 		tiff = xasprintf("%s/fax.tif", dir);
-		pdf = xasprintf("%s/fax.pdf", dir);
+		pdf = xasprintf(thumb ? "%s/page1.png" : "%s/fax.pdf", dir);
 		if (doc_get_file_tx(tx, env, account_id, rec_str(f, "doc_id"), tiff) != 0)
 			rc = -1;
 	}
@@ -1064,7 +1067,9 @@ int fax_pdf_for_mail(store_t *st, const fax_env_t *env, const char *account_id,
 		struct render_opts ro;
 		render_opts_init(&ro);
 		ro.helper_path = env->render_helper;
-		if (render_tiff_to_pdf_opts(tiff, pdf, &ro, &rr) != 0 || read_file(pdf, data, len) != 0)
+		if ((thumb ? render_tiff_preview_opts(tiff, 1, thumb, pdf, &ro, &rr) :
+			     render_tiff_to_pdf_opts(tiff, pdf, &ro, &rr)) != 0 ||
+		    read_file(pdf, data, len) != 0)
 			rc = -1;
 	}
 	/* The document leaves by mail: an access to customer data. */
@@ -1075,7 +1080,8 @@ int fax_pdf_for_mail(store_t *st, const fax_env_t *env, const char *account_id,
 		if (!at) {
 			rc = -1;
 		} else if (fax_audit(at, &mailer, "fax.document.mailed", fax_id, account_id, "success",
-				   json_pack("{s:s, s:s}", "mail", mail_id, "to", to)) != 0) {
+				   json_pack("{s:s, s:s, s:s}", "mail", mail_id, "to", to, "part",
+					   thumb ? "thumbnail" : "pdf")) != 0) {
 			store_rollback(at);
 			rc = -1;
 		} else if (store_commit(at) != STORE_OK) {
@@ -1093,6 +1099,19 @@ int fax_pdf_for_mail(store_t *st, const fax_env_t *env, const char *account_id,
 	free(pdf);
 	json_decref(f);
 	return rc;
+}
+
+int fax_pdf_for_mail(store_t *st, const fax_env_t *env, const char *account_id,
+	const char *fax_id, const char *mail_id, const char *to, unsigned char **data, size_t *len)
+{
+	return fax_file_for_mail(st, env, account_id, fax_id, mail_id, to, 0, data, len);
+}
+
+int fax_thumb_for_mail(store_t *st, const fax_env_t *env, const char *account_id,
+	const char *fax_id, const char *mail_id, const char *to, unsigned char **data, size_t *len)
+{
+	return fax_file_for_mail(st, env, account_id, fax_id, mail_id, to, FAX_THUMB_WIDTH, data,
+		len);
 }
 
 int dom_fax_page(dom_ctx_t *c, const char *fax_id, const char *page, const char *width,

@@ -109,6 +109,13 @@ int fax_destroy_tx(store_tx_t *tx, const fax_env_t *env, const audit_ctx_t *acto
  * document is gone (deleted meanwhile: nothing to send), -1 on error. */
 int fax_pdf_for_mail(store_t *st, const fax_env_t *env, const char *account_id,
 	const char *fax_id, const char *mail_id, const char *to, unsigned char **data, size_t *len);
+/* The delivery report's thumbnail: the first page of fax fax_id as a grey
+ * PNG FAX_THUMB_WIDTH pixels wide, drawn by the renderer helper (the
+ * sandbox) from the fax's own document; audited as fax_pdf_for_mail is
+ * (fax.document.mailed, part "thumbnail"). Same returns. */
+#define FAX_THUMB_WIDTH 400
+int fax_thumb_for_mail(store_t *st, const fax_env_t *env, const char *account_id,
+	const char *fax_id, const char *mail_id, const char *to, unsigned char **data, size_t *len);
 
 /* ---- API operations ---- */
 

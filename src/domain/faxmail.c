@@ -317,8 +317,21 @@ static const char *sender_refusal(store_tx_t *tx, const faxmail_msg_t *m, const 
  * count holds across SMTP front ends, restarts of the service and nodes.
  * The store keeps a SHA-256 of the lower-cased address, not the address. */
 #define RATE_WINDOW_MS 3600000
+#define PAGE_WINDOW_MS 86400000
 
-static atomic_uint_fast64_t n_rate_limited;
+static atomic_uint_fast64_t n_rate_limited, n_page_quota;
+
+/* The key a sender is counted under: the SHA-256 (hex) of the lower-cased
+ * address. */
+static void sender_key(const char *sender, char hex[SEC_SHA256_HEX])
+{
+	char key[EMAIL_MAX + 1];
+	size_t n = 0;
+	for (; sender[n] && n < EMAIL_MAX; n++)
+		key[n] = (char)tolower((unsigned char)sender[n]);
+	key[n] = '\0';
+	sec_sha256_hex(key, n, hex);
+}
 
 /* Counts one mail from sender at now_ms in its own transaction on st: 1
  * when it is over limit, with *first true for the first refusal of this
@@ -327,12 +340,8 @@ static atomic_uint_fast64_t n_rate_limited;
 static int rate_over(store_t *st, const char *sender, int limit, int64_t now_ms, bool *first,
 	int64_t *retry_s)
 {
-	char key[EMAIL_MAX + 1], hex[SEC_SHA256_HEX];
-	size_t n = 0;
-	for (; sender[n] && n < EMAIL_MAX; n++)
-		key[n] = (char)tolower((unsigned char)sender[n]);
-	key[n] = '\0';
-	sec_sha256_hex(key, n, hex);
+	char hex[SEC_SHA256_HEX];
+	sender_key(sender, hex);
 	int64_t window = now_ms / RATE_WINDOW_MS;
 	*retry_s = ((window + 1) * RATE_WINDOW_MS - now_ms + 999) / 1000;
 	*first = false;
@@ -356,6 +365,11 @@ static int rate_over(store_t *st, const char *sender, int limit, int64_t now_ms,
 uint64_t faxmail_rate_limited_count(void)
 {
 	return atomic_load(&n_rate_limited);
+}
+
+uint64_t faxmail_page_quota_count(void)
+{
+	return atomic_load(&n_page_quota);
 }
 
 /* The longest prefix of s (UTF-8) that fits in out (cap bytes with the NUL)
@@ -422,6 +436,27 @@ int dom_faxmail_submit(store_t *st, const dom_config_t *cfg, const faxmail_msg_t
 			refusal_audit(st, m, acc, why, NULL);
 		return dom_fail(e, "mail-refused", "", "%s", why);
 	}
+	/* The per-sender page quota (mail.sender_max_pages_per_day), after the
+	 * checks: only a sender they let through learns of it. */
+	int quota = cfg ? cfg->mail_sender_pages_per_day : 0;
+	int64_t now_ms = time_now_ms(), day = now_ms / PAGE_WINDOW_MS;
+	char skey[SEC_SHA256_HEX];
+	sender_key(m->from, skey);
+	int64_t pages = quota > 0 ? store_faxmail_sender_pages(tx, skey, day) : 0;
+	if (pages < 0 || (quota > 0 && pages >= quota)) {
+		json_decref(p);
+		store_rollback(tx);
+		if (pages < 0)
+			return dom_fail(e, "unavailable", "", "the database is not reachable");
+		atomic_fetch_add(&n_page_quota, 1);
+		dom_fail(e, "quota-exceeded", "", "this sender has had %lld pages faxed by e-mail "
+			"today, the most allowed is %d: send again tomorrow", (long long)pages, quota);
+		e->retry_after_s = ((day + 1) * PAGE_WINDOW_MS - now_ms + 999) / 1000;
+		refusal_audit(st, m, acc, "sender_page_quota", e->detail);
+		log_event(LOG_WARN, "smtp.sender_page_quota", "session=%s peer=%s pages=%lld quota=%d",
+			m->session_id, m->peer, (long long)pages, quota);
+		return -1;
+	}
 	principal_t who;
 	dom_principal_from_record(tx, p, &who);
 	json_decref(p);
@@ -462,7 +497,8 @@ int dom_faxmail_submit(store_t *st, const dom_config_t *cfg, const faxmail_msg_t
 			json_array_append(ids, json_object_get(f, "id"));
 		bool bad = false;
 		json_array_foreach(ids, i, f)
-			bad = bad || faxreport_mark(c.tx, json_string_value(f), time_now_ms()) != 0;
+			bad = bad || faxreport_mark(c.tx, json_string_value(f), time_now_ms()) != 0 ||
+				store_faxmail_pages_add(c.tx, json_string_value(f), skey, day) != STORE_OK;
 		json_t *d = json_pack("{s:s, s:s, s:o}", "from", m->from, "server", m->peer, "faxes",
 			ids);
 		auth_detail(d, m);

@@ -79,8 +79,11 @@ typedef struct faxmail_msg {
  * account with fax.send, fax by e-mail is enabled there, From is on
  * allowed_senders, the peer is inside allowed_servers; with spf "require"
  * m->spf is "pass" and m->spf_aligned; with dkim "require" m->dkim is
- * "pass". Without attachments the body is the document, else it is the
- * cover page.
+ * "pass". Then the per-sender page quota: a sender whose faxes by e-mail
+ * of this UTC day already carry cfg->mail_sender_pages_per_day pages
+ * (once rendered, per recipient) is refused (kind "quota-exceeded").
+ * Without attachments the body is the document, else it is the cover
+ * page.
  *
  * 0 with *out ({items: [fax…]}, caller frees); or -1 with e: kind
  * "mail-refused" for a sender check (the detail says which; the caller
@@ -99,5 +102,13 @@ int dom_faxmail_submit(store_t *st, const dom_config_t *cfg, const faxmail_msg_t
  * retry_after_s; audited once per sender and hour as fax_by_email.refused,
  * reason sender_rate_limited, when the address names a member). */
 uint64_t faxmail_rate_limited_count(void);
+
+/* Mails refused since start because their sender had reached
+ * cfg->mail_sender_pages_per_day pages faxed by e-mail that UTC day
+ * (dom_faxmail_submit: kind "quota-exceeded", with retry_after_s the
+ * seconds to the next day; audited each time as fax_by_email.refused,
+ * reason sender_page_quota). Only a sender the checks let through is
+ * counted against it. */
+uint64_t faxmail_page_quota_count(void);
 
 #endif

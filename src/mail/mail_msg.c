@@ -727,13 +727,17 @@ char *mail_msg_build(const char *kind, const char *lang, const char *id, const c
 	g_mime_multipart_add(alt, GMIME_OBJECT(hp));
 	if (att) {
 		GMimeMultipart *mixed = g_mime_multipart_new_with_subtype("mixed");
-		GMimePart *ap = g_mime_part_new_with_type("application", "pdf");
+		bool png = att->type && strcmp(att->type, "image/png") == 0;
+		GMimePart *ap = png ? g_mime_part_new_with_type("image", "png") :
+			g_mime_part_new_with_type("application", "pdf");
 		GMimeStream *s = g_mime_stream_mem_new_with_buffer((const char *)att->data, att->len);
 		GMimeDataWrapper *dw = g_mime_data_wrapper_new_with_stream(s,
 			GMIME_CONTENT_ENCODING_DEFAULT);
 		g_mime_part_set_content(ap, dw);
 		g_mime_part_set_content_encoding(ap, GMIME_CONTENT_ENCODING_BASE64);
 		g_mime_part_set_filename(ap, att->filename);
+		if (png) /* shown with the message by mail readers */
+			g_mime_object_set_disposition(GMIME_OBJECT(ap), GMIME_DISPOSITION_INLINE);
 		g_object_unref(dw);
 		g_object_unref(s);
 		g_mime_multipart_add(mixed, GMIME_OBJECT(alt));

@@ -22,6 +22,7 @@ typedef struct mail_attachment {
 	const unsigned char *data;
 	size_t len;
 	const char *filename; /* ASCII, e.g. "fax_….pdf" */
+	const char *type;     /* "image/png" (inline), or NULL: application/pdf */
 } mail_attachment_t;
 
 void mail_msg_init(void);
@@ -32,8 +33,8 @@ int mail_msg_known(const char *kind);
 /* The message of kind (mailq.h kinds) in lang ("en" or "fr"; anything else
  * is English) to address to, with params (borrowed: name, expires_at) and
  * token (NULL: none), its Message-ID built from id and the domain of
- * site->from, and att (NULL: none) as an application/pdf attachment after
- * the text and HTML parts (multipart/mixed). A new string with CRLF line
+ * site->from, and att (NULL: none) as an application/pdf attachment, or an
+ * inline image/png, after the text and HTML parts (multipart/mixed). A new string with CRLF line
  * ends (free()) and its length in *len; NULL with a reason in err. */
 char *mail_msg_build(const char *kind, const char *lang, const char *id, const char *to,
 	const json_t *params, const char *token, const mail_site_t *site,

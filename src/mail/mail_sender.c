@@ -255,7 +255,7 @@ static void deliver(mail_sender_t *s, const json_t *row)
 				snprintf(o.reply, sizeof o.reply, "the fax could not be read");
 			} else {
 				snprintf(fname, sizeof fname, "%s.pdf", fax_id ? fax_id : "fax");
-				att = (mail_attachment_t){ pdf, pdflen, fname };
+				att = (mail_attachment_t){ pdf, pdflen, fname, NULL };
 			}
 		}
 	}
@@ -273,7 +273,23 @@ static void deliver(mail_sender_t *s, const json_t *row)
 		} else {
 			snprintf(fname, sizeof fname, "invoice-%lld.pdf", (long long)json_integer_value(
 				json_object_get(params, "number")));
-			att = (mail_attachment_t){ pdf, pdflen, fname };
+			att = (mail_attachment_t){ pdf, pdflen, fname, NULL };
+		}
+	}
+	/* A fax-by-email delivery report: its first page as a thumbnail, drawn
+	 * now by the renderer helper. Without it (a fax that never had a
+	 * document, one deleted since, a failure) the report goes alone. */
+	if (!o.permanent && kind && strncmp(kind, "fax_report_", 11) == 0) {
+		const char *fax_id = json_string_value(json_object_get(params, "fax_id"));
+		int rc = fax_thumb_for_mail(s->st, s->env,
+			json_string_value(json_object_get(params, "account_id")), fax_id, id, to, &pdf,
+			&pdflen);
+		if (rc == 0) {
+			snprintf(fname, sizeof fname, "%s-page1.png", fax_id ? fax_id : "fax");
+			att = (mail_attachment_t){ pdf, pdflen, fname, "image/png" };
+		} else {
+			log_event(LOG_INFO, "mail.thumbnail", "mail=%s fax=%s made=no", id,
+				fax_id ? fax_id : "-");
 		}
 	}
 	bool ready = !o.permanent && (!kind || (strcmp(kind, "fax_received") != 0 && !invoice) ||

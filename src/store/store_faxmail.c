@@ -41,6 +41,23 @@ int64_t store_faxmail_sender_count(store_tx_t *tx, const char *sender, int64_t h
 	return n;
 }
 
+int64_t store_faxmail_sender_pages(store_tx_t *tx, const char *sender, int64_t day)
+{
+	if (sq_exec(tx, false, "DELETE FROM fax_mail_pages WHERE day < ?", "i", day) != STORE_OK)
+		return -1;
+	json_t *r = sq_one(tx, "SELECT COALESCE(SUM(f.page_count), 0) AS pages FROM fax_mail_pages p"
+		" JOIN faxes f ON f.id = p.fax_id WHERE p.sender=? AND p.day=?", "si", sender, day);
+	int64_t n = r ? (int64_t)json_integer_value(json_object_get(r, "pages")) : -1;
+	json_decref(r);
+	return n;
+}
+
+int store_faxmail_pages_add(store_tx_t *tx, const char *fax_id, const char *sender, int64_t day)
+{
+	return sq_exec(tx, false, "INSERT INTO fax_mail_pages (fax_id, sender, day) VALUES (?, ?, ?)",
+		"ssi", fax_id, sender, day);
+}
+
 int store_faxmail_report_add(store_tx_t *tx, const char *fax_id, int64_t now_ms)
 {
 	return sq_exec(tx, false, "INSERT INTO fax_mail_reports (fax_id, created_at) VALUES (?, ?)",

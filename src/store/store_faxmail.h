@@ -17,6 +17,15 @@ int store_faxmail_put(store_tx_t *tx, const json_t *s);
  * handed over in that hour, this one included, or -1 on error. */
 int64_t store_faxmail_sender_count(store_tx_t *tx, const char *sender, int64_t hour);
 
+/* The pages faxed by e-mail on day (ms / 86400000) from sender (a key of
+ * the address): the page_count of every fax recorded with
+ * store_faxmail_pages_add for it that day, forgetting earlier days; -1 on
+ * error. */
+int64_t store_faxmail_sender_pages(store_tx_t *tx, const char *sender, int64_t day);
+/* Records fax_id as made by e-mail from sender on day. STORE_OK /
+ * STORE_CONFLICT / STORE_ERROR. */
+int store_faxmail_pages_add(store_tx_t *tx, const char *fax_id, const char *sender, int64_t day);
+
 /* Marks fax_id as submitted by e-mail: its sender gets a delivery report
  * when it ends. STORE_OK / STORE_CONFLICT / STORE_ERROR. */
 int store_faxmail_report_add(store_tx_t *tx, const char *fax_id, int64_t now_ms);

@@ -73,6 +73,10 @@ expect_jq '.status == "delivered" and .page_count == 2' "the fax by e-mail is de
 poll_until 120 has_report "$F1" && ok || fail "no report of $F1 arrived"
 check_mail ".to_addr == \"user@a-fax.example\" and .lang == \"en\" and .subject == \"Your fax to $NUM_B was delivered\"" "to the sender, in English"
 check_mail '.text | contains("was delivered on") and contains("2 page(s)") and contains("(UTC)") and contains("https://fax.example.net")' "it gives the pages, the time and the portal"
+check_mail ".images | length == 1 and .[0].type == \"image/png\" and .[0].disposition == \"inline\" and .[0].filename == \"$F1-page1.png\" and .[0].png.width == 400 and .[0].png.height > 400" "the first page as an inline PNG thumbnail, 400 pixels wide"
+check_mail '.images[0].png.dark > 0.001 and .images[0].png.dark < 0.5' "the thumbnail shows the cover page's text on white"
+req GET "/v1/accounts/$ACC_A/audit-events?action=fax.document.mailed" "$OWNER_A"
+expect_jq "[.items[] | select(.actor.id == \"system:mail\" and .detail.part == \"thumbnail\" and .detail.to == \"user@a-fax.example\")] | length >= 1" "the thumbnail leaving by mail is audited"
 
 # --- failed, in French, with the reason in French
 mail_in admin@a-fax.example +15555550103 "Report two"
@@ -83,6 +87,7 @@ expect_jq '.status == "failed" and .failure_class == "rejected"' "the fax to a n
 poll_until 120 has_report "$F2" && ok || fail "no report of $F2 arrived"
 check_mail '.to_addr == "admin@a-fax.example" and .lang == "fr" and .subject == "Votre fax pour +15555550103 n'"'"'a pas été remis"' "to the sender, in French"
 check_mail '.text | contains("n'"'"'a pas pu être remis (l'"'"'appel a été refusé)") and contains("0 page(s) reçue(s) sur 2")' "the reason and the pages in French"
+check_mail '.images | length == 1 and .[0].png.width == 400' "a failed fax's report has its thumbnail too"
 
 # --- a fax sent through the API: no report
 send_fax "$USER_A" "$NUM_B" "$TMP/one.pdf"

@@ -8,7 +8,9 @@
 
 #include "closure.h"
 #include "dom_util.h"
+#include "mailq.h"
 #include "fraud.h"
+#include "log.h"
 #include "partners.h"
 #include "secrets.h"
 #include "totp.h"
@@ -296,6 +298,15 @@ static int login_failed(dom_ctx_t *c, const json_t *person, bool count_person, c
 			json_t *ld = json_pack("{s:i, s:i}", "failures", fails, "minutes", pol.lockout_minutes);
 			dom_audit(c, "user.lockout", who.id, who.account_id, "success", ld);
 			json_decref(ld);
+			/* The person hears of it, in the same transaction. */
+			char until[40];
+			json_t *mp = json_pack("{s:s, s:i, s:i, s:s}", "name", rec_str(person, "name"),
+				"failures", fails, "minutes", pol.lockout_minutes, "until",
+				time_format_rfc3339(now + (int64_t)pol.lockout_minutes * 60000, until,
+					sizeof until));
+			if (dom_mail_queue(c, MAIL_KIND_LOCKOUT, person, NULL, mp, NULL) != 0)
+				log_event(LOG_WARN, "mail.not_queued", "kind=lockout person=%s", who.id);
+			json_decref(mp);
 		}
 	}
 	if (src_lock && n == c->cfg->source_lock_threshold)

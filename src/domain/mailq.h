@@ -50,6 +50,9 @@
 #define MAIL_KIND_STATUS_REMINDER "status_reminder"
 #define MAIL_KIND_FRAUD_FINDING "fraud_finding"   /* to admins and operators: a fraud finding */
 #define MAIL_KIND_REQUEST_ANSWER "request_answer" /* to a request's reporter: an answer */
+#define MAIL_KIND_LOCKOUT "lockout"             /* to a person locked out by failed sign-ins */
+#define MAIL_KIND_MFA_ENROLLED "mfa_enrolled"   /* to a person: a second factor was set up */
+#define MAIL_KIND_MFA_REMOVED "mfa_removed"     /* to a person: the second factor was removed */
 
 /* Queues a mail of kind to person (a person record: its email, id,
  * account_id and lang, else lang), with params (borrowed JSON object, no

@@ -5,12 +5,15 @@
 #include <string.h>
 
 #include "dom_util.h"
+#include "mailq.h"
 #include "qr.h"
 #include "secrets.h"
 #include "sec.h"
 #include "timeutil.h"
 #include "totp.h"
 #include "xalloc.h"
+
+static int mfa_notice(dom_ctx_t *c, const char *kind);
 
 #define TOTP_KEY_BYTES 20
 #define RECOVERY_CODES 10
@@ -142,6 +145,8 @@ int dom_mfa_confirm(dom_ctx_t *c, const json_t *body, json_t **out, dom_err_t *e
 		rc = store_recovery_replace(c->tx, c->who->person_id, hp, RECOVERY_CODES);
 	if (rc == STORE_OK)
 		rc = dom_audit(c, "mfa.enrol", c->who->person_id, c->who->account_id, "success", NULL);
+	if (rc == 0)
+		rc = mfa_notice(c, MAIL_KIND_MFA_ENROLLED);
 	if (rc != 0) {
 		json_decref(list);
 		return dom_fail(e, "internal", "", "the enrolment could not be stored");
@@ -149,6 +154,24 @@ int dom_mfa_confirm(dom_ctx_t *c, const json_t *body, json_t **out, dom_err_t *e
 	*out = json_pack("{s:o, s:s}", "recovery_codes", list, "note",
 		"Each recovery code works once. They are shown only now: store them safely.");
 	return 0;
+}
+
+/* Tells the person their second factor changed (kind: enrolled or
+ * removed), in the request's transaction. 0, or -1 when the outbox could
+ * not be written. */
+static int mfa_notice(dom_ctx_t *c, const char *kind)
+{
+	json_t *p = store_principal_get(c->tx, c->who->person_id);
+	if (!p)
+		return -1;
+	char at[40];
+	json_t *mp = json_pack("{s:s, s:s, s:s}", "name", rec_str(p, "name"), "at",
+		time_format_rfc3339(time_now_ms(), at, sizeof at), "source",
+		c->source && *c->source ? c->source : "-");
+	int rc = dom_mail_queue(c, kind, p, NULL, mp, NULL);
+	json_decref(mp);
+	json_decref(p);
+	return rc;
 }
 
 int dom_mfa_remove(dom_ctx_t *c, const json_t *body, json_t **out, dom_err_t *e)
@@ -174,6 +197,8 @@ int dom_mfa_remove(dom_ctx_t *c, const json_t *body, json_t **out, dom_err_t *e)
 		rc = store_recovery_replace(c->tx, c->who->person_id, NULL, 0);
 	if (rc == STORE_OK)
 		rc = dom_audit(c, "mfa.remove", c->who->person_id, c->who->account_id, "success", NULL);
+	if (rc == 0)
+		rc = mfa_notice(c, MAIL_KIND_MFA_REMOVED);
 	return rc == 0 ? 0 : dom_fail(e, "internal", "", "the second factor could not be removed");
 }
 

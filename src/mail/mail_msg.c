@@ -42,6 +42,46 @@ static const struct tpl tpls[] = {
 		"{token}\n\n"
 		"L'invitation expire le {expires_at} (UTC). Si vous ne l'attendiez pas, ignorez ce "
 		"message : rien ne se passe sans le jeton." },
+	{ "lockout", "en", "Your faxvault account is locked for {minutes} minutes",
+		"Hello {name},\n\n"
+		"After {failures} failed sign-ins, your faxvault account is locked until {until} "
+		"(UTC): nobody can sign in as you before then, not even with the right password.\n\n"
+		"If it was you, wait and try again, or reset your password at {web}. If it was not "
+		"you, someone is trying to guess your password: change it once the lock ends and "
+		"set up a second factor." },
+	{ "lockout", "fr", "Votre compte faxvault est verrouillé pour {minutes} minutes",
+		"Bonjour {name},\n\n"
+		"Après {failures} connexions échouées, votre compte faxvault est verrouillé jusqu'au "
+		"{until} (UTC) : personne ne peut se connecter en votre nom d'ici là, même avec le "
+		"bon mot de passe.\n\n"
+		"Si c'était vous, patientez puis réessayez, ou réinitialisez votre mot de passe sur "
+		"{web}. Sinon, quelqu'un essaie de deviner votre mot de passe : changez-le à la fin "
+		"du verrouillage et activez un second facteur." },
+	{ "mfa_enrolled", "en", "A second factor was set up on your faxvault account",
+		"Hello {name},\n\n"
+		"A second factor (an authenticator app) was set up on your faxvault account on {at} "
+		"(UTC), from {source}. Every sign-in now asks for its code.\n\n"
+		"If it was not you, someone else holds your password: reset it at {web} and tell "
+		"your administrator." },
+	{ "mfa_enrolled", "fr", "Un second facteur a été activé sur votre compte faxvault",
+		"Bonjour {name},\n\n"
+		"Un second facteur (une application d'authentification) a été activé sur votre "
+		"compte faxvault le {at} (UTC), depuis {source}. Chaque connexion demande désormais "
+		"son code.\n\n"
+		"Si ce n'était pas vous, quelqu'un d'autre connaît votre mot de passe : "
+		"réinitialisez-le sur {web} et prévenez votre administrateur." },
+	{ "mfa_removed", "en", "The second factor of your faxvault account was removed",
+		"Hello {name},\n\n"
+		"The second factor of your faxvault account was removed on {at} (UTC), from "
+		"{source}. Signing in now takes your password alone.\n\n"
+		"If it was not you, reset your password at {web}, set up a second factor again and "
+		"tell your administrator." },
+	{ "mfa_removed", "fr", "Le second facteur de votre compte faxvault a été retiré",
+		"Bonjour {name},\n\n"
+		"Le second facteur de votre compte faxvault a été retiré le {at} (UTC), depuis "
+		"{source}. La connexion ne demande plus que votre mot de passe.\n\n"
+		"Si ce n'était pas vous, réinitialisez votre mot de passe sur {web}, activez de "
+		"nouveau un second facteur et prévenez votre administrateur." },
 	{ "password_reset", "en", "Reset your faxvault password",
 		"Hello {name},\n\n"
 		"A password reset was asked for your faxvault account. To choose a new password, "

@@ -4,57 +4,29 @@ prints what the mail tests check, as JSON: the decoded Subject, From, To,
 Message-ID, Content-Language, the content types of its parts, and the decoded
 text and HTML bodies, the attachments (type, file name, decoded size,
 whether it is a PDF and its pages), and the images (type, file name,
-disposition, PNG width and height, and the share of dark pixels of an 8-bit
-grey PNG, decoded here). Independent of faxvault's own MIME code."""
+disposition, PNG width and height, and the share of dark pixels of a grey
+PNG, decoded by ../faxsvc/png_band.py). Independent of faxvault's own MIME code."""
 import email
 import email.policy
 import json
-import struct
+import os
 import sys
-import zlib
+import tempfile
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'faxsvc'))
+import png_band  # noqa: E402
 
 
 def png_info(data):
-    """Width, height and the share of pixels darker than 128 (8-bit grey,
-    not interlaced; None otherwise) of a PNG, or None when it is not one."""
+    """Width, height and the share of pixels darker than mid-grey (decoded by
+    ../faxsvc/png_band.py) of a grey PNG, or None when it is not one."""
     if not data.startswith(b'\x89PNG\r\n\x1a\n'):
         return None
-    pos, idat, ihdr = 8, b'', None
-    while pos + 8 <= len(data):
-        n, kind = struct.unpack('>I4s', data[pos:pos + 8])
-        body = data[pos + 8:pos + 8 + n]
-        if kind == b'IHDR':
-            ihdr = struct.unpack('>IIBBBBB', body)
-        elif kind == b'IDAT':
-            idat += body
-        pos += 12 + n
-    if not ihdr:
-        return None
-    w, h, depth, ctype, _, _, interlace = ihdr
-    dark = None
-    if depth == 8 and ctype == 0 and interlace == 0:
-        raw, prev, count, i = zlib.decompress(idat), bytearray(w), 0, 0
-        for _ in range(h):
-            f, line = raw[i], bytearray(raw[i + 1:i + 1 + w])
-            i += 1 + w
-            for x in range(w):
-                a = line[x - 1] if x else 0
-                b = prev[x]
-                c = prev[x - 1] if x else 0
-                if f == 1:
-                    line[x] = (line[x] + a) & 255
-                elif f == 2:
-                    line[x] = (line[x] + b) & 255
-                elif f == 3:
-                    line[x] = (line[x] + (a + b) // 2) & 255
-                elif f == 4:
-                    p = a + b - c
-                    pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
-                    line[x] = (line[x] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
-            count += sum(1 for v in line if v < 128)
-            prev = line
-        dark = count / float(w * h)
-    return {'width': w, 'height': h, 'dark': dark}
+    with tempfile.NamedTemporaryFile(suffix='.png') as t:
+        t.write(data)
+        t.flush()
+        w, h, _, _ = png_band.read_png(t.name)
+        return {'width': w, 'height': h, 'dark': png_band.dark_in_band(t.name, 0, 100) / float(w * h)}
 
 
 with open(sys.argv[1], 'rb') as f:

@@ -278,8 +278,14 @@ static void serve_system(api_t *a, struct MHD_Connection *conn, const struct rou
 			return;
 		}
 		store_rollback(tx);
-		set_json(ans, 200, json_pack("{s:s, s:i}", "status", "ready", "schema_version",
-			store_schema_version(a->st)), "application/json");
+		/* How uploads meet the scanner: none, or clamd and what happens
+		 * while it is unreachable (av.fail_open). */
+		const fax_env_t *env = a->cfg.dom.fax;
+		bool av_on = env && env->clamd && *env->clamd;
+		set_json(ans, 200, json_pack("{s:s, s:i, s:{s:s, s:s}}", "status", "ready",
+			"schema_version", store_schema_version(a->st), "antivirus", "scanner",
+			av_on ? "clamd" : "none", "when_unreachable", !av_on ? "not_scanned" :
+			env->av_fail_open ? "accept" : "refuse"), "application/json");
 	} else if (strcmp(r->action, "system.metrics") == 0) {
 		/* Not on the API listener unless a token is set, and then only to
 		 * its bearer. */

@@ -890,6 +890,15 @@ void faxsvc_metrics(buf_t *o, void *ud)
 		      "# HELP faxvault_av_unscanned_total Uploads accepted unscanned while clamd was unreachable (av.fail_open).\n"
 		      "# TYPE faxvault_av_unscanned_total counter\n"
 		      "faxvault_av_unscanned_total %llu\n", clean, infected, errors, open);
+	/* The provider's choice (av.clamd, av.fail_open), for alerting. */
+	bool av_on = s->env && s->env->clamd && *s->env->clamd;
+	buf_printf(o, "# HELP faxvault_av_enabled Uploads are scanned by clamd (av.clamd is set).\n"
+		      "# TYPE faxvault_av_enabled gauge\n"
+		      "faxvault_av_enabled %d\n"
+		      "# HELP faxvault_av_fail_open 1: uploads are accepted unscanned while clamd is unreachable (av.fail_open); 0: refused (fail closed).\n"
+		      "# TYPE faxvault_av_fail_open gauge\n"
+		      "faxvault_av_fail_open %d\n", av_on ? 1 : 0,
+		av_on && s->env->av_fail_open ? 1 : 0);
 	buf_puts(o, "# HELP faxvault_fax_inbound_refused_total INVITEs refused on the carrier listeners, by reason.\n"
 		    "# TYPE faxvault_fax_inbound_refused_total counter\n");
 	for (int i = 0; i < REF_N; i++)

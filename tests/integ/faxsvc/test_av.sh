@@ -3,9 +3,10 @@
 # its signature database (the EICAR test file's hash; the official database
 # needs the internet). A fax document, a port-in letter or a SafeBox file
 # carrying EICAR is refused with 422 malware-detected and nothing is kept,
-# the refusal is audited with the signature; clean files pass; with the
-# scanner down uploads are refused (503) unless the provider chose
-# av.fail_open.
+# the refusal is audited with the signature; so is a signed consent letter
+# (a PDF carrying EICAR, found by a body signature); clean files pass; with
+# the scanner down uploads are refused (503) unless the provider chose
+# av.fail_open; the choice shows in /readyz and on /metrics.
 . "$(dirname "$0")/../api/lib.sh"
 . "$(dirname "$0")/lib_fax.sh"
 command -v clamd >/dev/null || { echo "SKIP: clamd is not installed"; exit 77; }
@@ -13,6 +14,8 @@ command -v clamd >/dev/null || { echo "SKIP: clamd is not installed"; exit 77; }
 CL="$TMP/clamd"
 mkdir -p "$CL/db"
 printf '44d88612fea8a8f36de82e1278abb02f:68:Eicar-Test-Signature\n' >"$CL/db/test.hdb"
+# EICAR's text anywhere in a file (a PDF carrying it).
+printf 'Eicar-Test-Signature-In-File:0:*:%s\n' "$(printf '%s' 'X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*' | od -An -tx1 | tr -d ' \n')" >"$CL/db/test.ndb"
 cat >"$CL/clamd.conf" <<CONF
 LocalSocket $CL/clamd.sock
 DatabaseDirectory $CL/db
@@ -43,6 +46,12 @@ make_pdf "$TMP/clean.pdf" 1
 printf 'X5O!P%%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*' >"$TMP/eicar.txt"
 [ "$(md5sum <"$TMP/eicar.txt" | cut -c1-32)" = 44d88612fea8a8f36de82e1278abb02f ] && ok || fail "the test file is not EICAR"
 faxes_of_a() { req GET "/v1/faxes?limit=200" "$USER_A"; jqr '.items | length'; }
+
+# --- the provider's choice, visible
+req GET /readyz
+expect_jq '.status == "ready" and .antivirus == {"scanner":"clamd","when_unreachable":"refuse"}' "readiness shows the scanner, failing closed"
+[ "$(metric faxvault_av_enabled)" = 1 ] && [ "$(metric faxvault_av_fail_open)" = 0 ] && ok ||
+	fail "the metrics show the scanner, failing closed: $(metric faxvault_av_enabled) $(metric faxvault_av_fail_open)"
 
 # --- infected: refused, nothing kept, audited
 send_fax "$USER_A" "$NUM_B" "$TMP/eicar.txt"
@@ -77,6 +86,21 @@ expect_jq '.files == [] and ([.events[].type] | index("file.upload") == null)' "
 req POST "/v1/safeboxes/$BOX/files" "$USER_A" "" -F "file=@$TMP/clean.pdf"
 expect_status 201 "a clean file passes into the SafeBox"
 
+# --- a signed consent letter (a PDF) carrying EICAR
+printf '%%PDF-1.4\n%% %s\n1 0 obj <</Type /Catalog>> endobj\ntrailer <</Root 1 0 R>>\n%%%%EOF\n' "$(cat "$TMP/eicar.txt")" >"$TMP/letter.pdf"
+req POST /v1/partners "$OP" '{"name":"Reseller Inc"}'
+expect_status 201 "a partner"
+PRT=$(jqr .id)
+EXP=$(date -u -d "@$(( $(clock_seconds) + 30 * 86400 ))" +%Y-%m-%dT%H:%M:%SZ)
+STATUS=$(curl -s -o "$TMP/body" -w '%{http_code}' -H "Authorization: Bearer $OWNER_A" -F "partner_id=$PRT" \
+	-F 'scope=["users.manage"]' -F "expires_at=$EXP" -F "letter=@$TMP/letter.pdf;type=application/pdf" \
+	"$BASE/v1/accounts/$ACC_A/consents/letter")
+BODY=$(cat "$TMP/body")
+expect_status 422 "EICAR in a signed consent letter"
+expect_jq '.type == "urn:faxvault:problem:malware-detected"' "the letter is refused as malware"
+req GET "/v1/accounts/$ACC_A/consents" "$OWNER_A"
+expect_jq '[.items[] | select(.method == "letter")] | length == 0' "no consent is kept from it"
+
 # --- scanner down: fail closed by default
 clamd_stop
 send_fax "$USER_A" "$NUM_B" "$TMP/clean.pdf"
@@ -92,6 +116,9 @@ USER_A=$(login user@a-fax.example meadow-violin-otter-55)
 send_fax "$USER_A" "$NUM_B" "$TMP/clean.pdf"
 expect_status 202 "fail open: accepted unscanned"
 grep -q 'event=av.unavailable_accepted' "$LOG" && ok || fail "an unscanned upload is not logged"
+req GET /readyz
+expect_jq '.antivirus == {"scanner":"clamd","when_unreachable":"accept"}' "readiness shows that uploads are accepted unscanned while the scanner is unreachable"
+[ "$(metric faxvault_av_fail_open)" = 1 ] && ok || fail "the metrics show fail open"
 [ "$(metric faxvault_av_unscanned_total)" = 1 ] && ok || fail "the unscanned upload is not counted"
 
 stop_daemon || fail "daemon did not stop cleanly"

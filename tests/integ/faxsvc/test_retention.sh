@@ -5,7 +5,8 @@
 # recording the rule in the audit chain; a hold on a fax or on the whole
 # account stops both the sweep and deletion on demand; the provider's
 # bounds are enforced; what was destroyed leaves no trace in the data
-# directory.
+# directory, nor in a backup (`faxvaultd backup`) taken after the sweep,
+# whereas one taken before holds it (so the scan can find it).
 . "$(dirname "$0")/../api/lib.sh"
 . "$(dirname "$0")/lib_fax.sh"
 fax_setup --set retention.max_days=3650
@@ -31,6 +32,18 @@ DUE_B=$(jqr "[.items[].id | select(. != \"$RX1\")] | sort")
 DOC2=$(db "SELECT doc_id FROM faxes WHERE id='$RX2'")
 KEY2=$(db "SELECT wrapped_key FROM documents WHERE id='$DOC2'")
 [ -n "$DOC2" ] && [ -f "$DATA/docs/$DOC2.fvb" ] && [ -n "$KEY2" ] && ok || fail "the received fax has no stored document ($DOC2)"
+PASS="$TMP/passphrase"
+printf 'correct horse battery staple 42\n' >"$PASS"
+backup_to() { # backup_to DIR: faxvaultd backup of the data directory
+	# shellcheck disable=SC2086
+	"$FAXVAULTD" --data-dir "$DATA" $FV_TEST_FLAGS backup --to "$1" --passphrase-file "$PASS" >"$TMP/bk.out" 2>&1 ||
+		fail "backup to $1: $(cat "$TMP/bk.out")"
+}
+# A backup taken before the deletion holds the document and its key: the
+# scan at the end would find them.
+backup_to "$TMP/bk_before"
+[ -f "$TMP/bk_before/docs/$DOC2.fvb" ] && grep -rqa -- "$KEY2" "$TMP/bk_before" && ok ||
+	fail "a backup taken before the deletion does not hold the document and its wrapped key"
 
 # --- Policies: who may, what is accepted.
 req GET "/v1/accounts/$ACC_B/retention" "$ADMIN_B"
@@ -108,4 +121,12 @@ expect_jq '[.items[] | select(.detail.after.inbound_fax_days == 2)] | length == 
 # directory once the database is closed (secure_delete; the WAL folded in).
 stop_daemon || fail "daemon did not stop cleanly"
 if grep -rqa -- "$KEY2" "$DATA"; then fail "the destroyed document's wrapped key is still in the data directory"; else ok; fi
+# Nor in a backup taken now.
+backup_to "$TMP/bk_after"
+[ -f "$TMP/bk_after/manifest.json" ] && [ ! -e "$TMP/bk_after/docs/$DOC2.fvb" ] && ok ||
+	fail "a backup taken after the sweep holds the destroyed document's blob"
+if grep -rqa -- "$KEY2" "$TMP/bk_after"; then fail "a backup taken after the sweep holds the destroyed document's wrapped key"; else ok; fi
+# shellcheck disable=SC2086
+"$FAXVAULTD" $FV_TEST_FLAGS backup-verify --from "$TMP/bk_after" --passphrase-file "$PASS" >"$TMP/v.out" 2>&1 && ok ||
+	fail "the backup after the sweep verifies: $(cat "$TMP/v.out")"
 finish

@@ -158,6 +158,7 @@ extern const struct cli_cmd cmd_staff_subs[], cmd_partners_subs[];
 extern const struct cli_cmd cmd_security_subs[];
 extern const struct cli_cmd cmd_mfa_subs[];
 extern const struct cli_cmd cmd_terms_subs[];
+extern const struct cli_cmd cmd_status_subs[];
 extern const struct cli_cmd cmd_password_subs[];
 extern const struct cli_cmd cmd_contacts_subs[];
 extern const struct cli_opt cmd_posture_opts[];

@@ -107,6 +107,8 @@ static const struct cli_cmd root_subs[] = {
 	{ "password", "Change or reset a password", NULL, NULL, NULL, 0, 0, NULL, cmd_password_subs },
 	{ "terms", "Read, accept and publish the terms of service", NULL, NULL, NULL, 0, 0, NULL,
 		cmd_terms_subs },
+	{ "status", "Read the status board; open and update incidents (provider operators)", NULL,
+		NULL, NULL, 0, 0, NULL, cmd_status_subs },
 	{ "contacts", "Confirm an account's owner and billing contacts", NULL, NULL, NULL, 0, 0,
 		NULL, cmd_contacts_subs },
 	{ "fax", "Send faxes, follow them, fetch their documents", NULL, NULL, NULL, 0, 0, NULL,

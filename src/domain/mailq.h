@@ -53,6 +53,8 @@
 #define MAIL_KIND_LOCKOUT "lockout"             /* to a person locked out by failed sign-ins */
 #define MAIL_KIND_MFA_ENROLLED "mfa_enrolled"   /* to a person: a second factor was set up */
 #define MAIL_KIND_MFA_REMOVED "mfa_removed"     /* to a person: the second factor was removed */
+#define MAIL_KIND_PORT_REQUEST "port_request"   /* to owner and admins: a port request's status */
+#define MAIL_KIND_TERMS "terms"                 /* to every member: new terms to accept */
 
 /* Queues a mail of kind to person (a person record: its email, id,
  * account_id and lang, else lang), with params (borrowed JSON object, no

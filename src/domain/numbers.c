@@ -13,11 +13,13 @@
 #include "cidr.h"
 #include "docs.h"
 #include "dom_util.h"
+#include "mailq.h"
 #include "numparse.h"
 #include "partners.h"
 #include "render.h"
 #include "sec.h"
 #include "secrets.h"
+#include "store_incidents.h"
 #include "store_numbers.h"
 #include "timeutil.h"
 #include "validate.h"
@@ -1123,8 +1125,9 @@ static int port_numbers_free(dom_ctx_t *c, const json_t *nums, const char *accou
 	return 0;
 }
 
-/* Records the notification of a request's status for the account's people
- * (mailed later), in both languages. */
+/* Records the notification of a request's status for the account's people,
+ * in both languages, and mails it to the account's owner and
+ * administrators, each in their language, in the same transaction. */
 static int port_notify(dom_ctx_t *c, const json_t *p, const char *status, const char *reason)
 {
 	static const struct { const char *status, *en, *fr; } words[] = {
@@ -1159,6 +1162,20 @@ static int port_notify(dom_ctx_t *c, const json_t *p, const char *status, const 
 		rec_str(p, "losing_carrier"), fr, reason ? " Motif : " : "", reason ? reason : "");
 	int rc = dom_notify(c, rec_str(p, "account_id"), "port_request.status", id, subj_en, subj_fr,
 		body_en, body_fr);
+	json_t *people = rc == STORE_OK ? store_incident_recipients(c->tx, rec_str(p, "account_id"))
+		: NULL;
+	size_t k;
+	json_t *person;
+	json_array_foreach(people, k, person) {
+		json_t *mp = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "name",
+			rec_str(person, "name"), "request_id", id, "numbers", list, "carrier",
+			rec_str(p, "losing_carrier"), "status_en", en, "status_fr", fr, "reason",
+			reason ? reason : "-");
+		if (dom_mail_queue(c, MAIL_KIND_PORT_REQUEST, person, NULL, mp, NULL) != 0)
+			rc = STORE_ERROR;
+		json_decref(mp);
+	}
+	json_decref(people);
 	free(subj_en);
 	free(subj_fr);
 	free(body_en);

@@ -203,6 +203,18 @@ int dom_terms_publish(dom_ctx_t *c, const json_t *body, json_t **out, dom_err_t 
 	if (rc == STORE_OK)
 		rc = dom_audit(c, "terms.publish", v, NULL, "success", d);
 	json_decref(d);
+	/* Every member is told, in the same transaction, that the new terms
+	 * wait for them. */
+	json_t *people = rc == 0 ? store_members_active_everywhere(c->tx) : NULL;
+	size_t i;
+	json_t *person;
+	json_array_foreach(people, i, person) {
+		json_t *mp = json_pack("{s:s, s:s}", "name", rec_str(person, "name"), "version", v);
+		if (dom_mail_queue(c, MAIL_KIND_TERMS, person, NULL, mp, NULL) != 0)
+			rc = -1;
+		json_decref(mp);
+	}
+	json_decref(people);
 	if (rc != 0)
 		return dom_fail(e, "internal", "", "the terms could not be stored");
 	json_t *t = store_terms_current(c->tx);

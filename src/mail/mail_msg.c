@@ -82,6 +82,27 @@ static const struct tpl tpls[] = {
 		"{source}. La connexion ne demande plus que votre mot de passe.\n\n"
 		"Si ce n'était pas vous, réinitialisez votre mot de passe sur {web}, activez de "
 		"nouveau un second facteur et prévenez votre administrateur." },
+	{ "port_request", "en", "Port request {request_id}: {status_en}",
+		"Hello {name},\n\n"
+		"Your account's request to port {numbers} from {carrier} is now {status_en}.\n\n"
+		"Reason given: {reason}\n\n"
+		"The request ({request_id}) and its history are at {web}." },
+	{ "port_request", "fr", "Demande de portabilité {request_id} : {status_fr}",
+		"Bonjour {name},\n\n"
+		"La demande de portabilité de {numbers} depuis {carrier} de votre compte est "
+		"désormais {status_fr}.\n\n"
+		"Motif indiqué : {reason}\n\n"
+		"La demande ({request_id}) et son historique sont sur {web}." },
+	{ "terms", "en", "New terms of service to accept ({version})",
+		"Hello {name},\n\n"
+		"The provider published new terms of service, version {version}. You need to read "
+		"and accept them at {web}: until you do, the service refuses your other "
+		"requests." },
+	{ "terms", "fr", "Nouvelles conditions d'utilisation à accepter ({version})",
+		"Bonjour {name},\n\n"
+		"Le fournisseur a publié de nouvelles conditions d'utilisation, version {version}. "
+		"Vous devez les lire et les accepter sur {web} : tant que vous ne l'avez pas fait, "
+		"le service refuse vos autres requêtes." },
 	{ "password_reset", "en", "Reset your faxvault password",
 		"Hello {name},\n\n"
 		"A password reset was asked for your faxvault account. To choose a new password, "

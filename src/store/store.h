@@ -234,6 +234,9 @@ int store_settings_put(store_tx_t *tx, const char *account_id, const char *secur
 int store_contacts_confirm(store_tx_t *tx, const char *account_id, int64_t now);
 /* Every member of an account (not paginated: for posture checks). */
 json_t *store_members_all(store_tx_t *tx, const char *account_id);
+/* Every active member of every active account (not paginated: for a
+ * notice to all, such as new terms). */
+json_t *store_members_active_everywhere(store_tx_t *tx);
 /* Live sessions of every member of an account, with principal_id. */
 json_t *store_account_sessions(store_tx_t *tx, const char *account_id, int64_t now);
 /* Revokes a session of a member of account_id; STORE_NOTFOUND otherwise. */

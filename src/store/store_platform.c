@@ -473,6 +473,13 @@ json_t *store_members_all(store_tx_t *tx, const char *account_id)
 		" AND account_id=? ORDER BY rowid", "s", account_id);
 }
 
+json_t *store_members_active_everywhere(store_tx_t *tx)
+{
+	return sq_rows(tx, "SELECT " PRINCIPAL_COLS " FROM principals WHERE kind='account'"
+		" AND status='active' AND account_id IN (SELECT id FROM accounts WHERE"
+		" status='active') ORDER BY rowid", "");
+}
+
 json_t *store_account_sessions(store_tx_t *tx, const char *account_id, int64_t now)
 {
 	return sq_rows(tx, "SELECT s.id, s.principal_id, p.email, s.source, s.created_at,"

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Security notices by mail through a real Postfix (issue 13): a second
-# factor set up and removed, and a lockout after failed sign-ins, each
-# mailed to the person in their language (French here, then English) with
-# the time and the address it came from, queued in the transaction of the
-# change (a lockout's with the failed sign-in's writes), once per lockout.
+# Account notices by mail through a real Postfix (issue 13): a second
+# factor set up and removed, a port request's changes, a lockout after
+# failed sign-ins and new terms to accept, each mailed in the person's language (French or English)
+# with what changed, queued in the transaction of the change (a lockout's
+# with the failed sign-in's writes), once per lockout.
 . "$(dirname "$0")/../api/lib.sh"
 . "$(dirname "$0")/postfix.sh"
 HERE=$(dirname "$0")
@@ -58,6 +58,26 @@ S_OFF="The second factor of your faxvault account was removed"
 if poll_until 120 with_subject owner@secu.example "$S_OFF" 1; then ok; else fail "no mail of the second factor removed"; fi
 check_mail '.lang == "en" and (.text | contains("was removed on") and contains("from 127.0.0.1"))' "in English, with the address"
 
+# --- a port request's changes: mailed to the owner in English, then French
+printf '%%PDF-1.4\n1 0 obj <</Type /Catalog>> endobj\ntrailer <</Root 1 0 R>>\n%%%%EOF\n' > "$TMP/loa.pdf"
+STATUS=$(curl -s -o "$TMP/body" -w '%{http_code}' -H "Authorization: Bearer $NEW_OWNER" \
+	-F 'numbers=+33400000001' -F 'losing_carrier=Vieux Télécom' -F "loa=@$TMP/loa.pdf;type=application/pdf" \
+	"$BASE/v1/accounts/$NEW_ACC/port-requests")
+BODY=$(cat "$TMP/body")
+expect_status 201 "the owner asks to port a number in"
+POR=$(jqr .id)
+if poll_until 120 with_subject owner@secu.example "Port request $POR: submitted" 1; then ok; else fail "no mail of the port request submitted"; fi
+check_mail '.text | contains("+33400000001") and contains("Vieux Télécom") and contains("now submitted")' "it names the numbers, the carrier and the status"
+req PATCH /v1/me "$NEW_OWNER" '{"lang":"fr"}'
+req POST "/v1/provider/port-requests/$POR/status" "$OP" '{"status":"in_progress"}'
+expect_status 200 "the operator takes the request"
+req POST "/v1/provider/port-requests/$POR/status" "$OP" '{"status":"rejected","reason":"numéro inconnu chez l opérateur"}'
+expect_status 200 "the operator rejects it"
+if poll_until 120 with_subject owner@secu.example "Demande de portabilité $POR : refusée" 1; then ok; else fail "no French mail of the rejection"; fi
+check_mail '.lang == "fr" and (.text | contains("désormais refusée") and contains("numéro inconnu chez l opérateur"))' "in French, with the operator's reason"
+with_subject owner@secu.example "Demande de portabilité $POR : en cours" 1 && ok || fail "no mail of the request in progress"
+req PATCH /v1/me "$NEW_OWNER" '{"lang":"en"}'
+
 # --- a lockout after 3 failed sign-ins: one mail, not one per refusal
 for i in 1 2 3 4; do
 	req POST /v1/sessions "" '{"email":"owner@secu.example","password":"wrong password 0000"}'
@@ -71,5 +91,13 @@ expect_jq '.items | length == 1' "one lockout audited"
 [ "$(grep -c 'event=mail.queued .*kind=lockout' "$LOG")" = 1 ] && ok || fail "lockout mails queued: $(grep -c 'event=mail.queued .*kind=lockout' "$LOG"), want 1 (the fourth refusal queues none)"
 # Nothing of the password or the TOTP seed in the mails.
 if grep -rqF -e "$SECRET" -e "wrong password" "$PF_MAILDIR"; then fail "a secret reached a mail"; else ok; fi
+
+# --- new terms to accept: every active member is mailed (the operator not)
+req POST /v1/provider/terms "$OP" '{"version":"2026-12","text_en":"Section 1: be kind.","text_fr":"Article 1 : soyez aimables."}'
+expect_status 201 "the operator publishes new terms"
+S_TERMS="New terms of service to accept (2026-12)"
+if poll_until 120 with_subject owner@secu.example "$S_TERMS" 1; then ok; else fail "no mail of the new terms"; fi
+check_mail '.text | contains("version 2026-12") and contains("https://fax.example.net")' "it names the version and where to accept them"
+[ "$(grep -c 'event=mail.queued .*kind=terms ' "$LOG")" = 1 ] && ok || fail "terms mails queued: $(grep -c 'event=mail.queued .*kind=terms ' "$LOG"), want 1 (the one member; no operator)"
 stop_daemon || fail "daemon did not stop cleanly"
 finish

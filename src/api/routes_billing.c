@@ -89,8 +89,10 @@ const struct route routes_billing[] = {
 		h_balance },
 	{ "GET", "/v1/accounts/{id}/ledger", "billing.ledger.list", P(BILLING_READ), ROUTE_ACCOUNT, 200,
 		h_ledger },
-	{ "PUT", "/v1/provider/accounts/{id}/plan", "billing.plan.update", P(PROVIDER_ACCOUNTS_MANAGE),
-		ROUTE_ACCOUNT | ROUTE_BODY, 200, h_plan_put },
+	/* Operators, and a partner's admins for the partner's own accounts,
+	 * within the plan kinds the provider allows that partner. */
+	{ "PUT", "/v1/provider/accounts/{id}/plan", "billing.plan.update", P(PROVIDER_ACCOUNTS_MANAGE) |
+		P(PARTNER_ACCOUNTS_MANAGE), ROUTE_ACCOUNT | ROUTE_BODY, 200, h_plan_put },
 	{ "POST", "/v1/provider/accounts/{id}/credits", "billing.credit", P(PROVIDER_ACCOUNTS_MANAGE),
 		ROUTE_ACCOUNT | ROUTE_BODY | ROUTE_CREATE, 201, h_credit },
 	/* Operators and the partner's staff who see its usage read an

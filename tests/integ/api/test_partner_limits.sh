@@ -52,6 +52,20 @@ req PUT "/v1/provider/accounts/$ACC/plan" "$OP" '{"kind":"postpaid"}'
 expect_problem 422 validation-failed "a plan the partner's accounts may not be on"
 req PUT "/v1/provider/accounts/$ACC/plan" "$OP" '{"kind":"prepaid"}'
 expect_status 200 "an allowed plan"
+# The partner's admins set their own customers' plans, within the same limit.
+req PUT "/v1/provider/accounts/$ACC/plan" "$PA" '{"kind":"postpaid"}'
+expect_problem 422 validation-failed "the partner's admin: a plan outside the limit"
+req PUT "/v1/provider/accounts/$ACC/plan" "$PA" '{"kind":"prepaid","included_pages":25,"quota_user_day":40}'
+expect_status 200 "the partner's admin sets an allowed plan"
+expect_jq '.kind == "prepaid" and .included_pages == 25 and .quota_user_day == 40' "with its pages and quota"
+req PUT "/v1/provider/accounts/$ACC/plan" "$PS" '{"kind":"prepaid"}'
+expect_problem 403 forbidden "partner support does not set plans"
+req PUT "/v1/provider/accounts/$ACC/plan" "$PA2" '{"kind":"prepaid"}'
+expect_problem 404 not-found "another partner's admin does not see the account"
+req PUT "/v1/provider/accounts/$ACC/plan" "$OWN" '{"kind":"prepaid","included_pages":1000}'
+expect_problem 403 forbidden "the customer's owner does not set its own plan"
+req GET "/v1/accounts/$ACC/audit-events?action=billing.plan.update" "$OWN"
+expect_jq '[.items[] | select(.action == "billing.plan.update")] | length >= 2' "plan changes in the customer's audit log"
 req PUT "/v1/accounts/$ACC/fax-by-email" "$OWN" '{"enabled":true}'
 expect_problem 403 forbidden "fax by e-mail is not among the partner's features"
 req POST "/v1/accounts/$ACC/scim-tokens" "$OWN" '{"name":"idp"}'

@@ -188,7 +188,7 @@ static const struct policy {
 	{ "billing.plan.get", "billing.read partner.usage.read", false, true, false },
 	{ "billing.balance", "billing.read", false, true, false },
 	{ "billing.ledger.list", "billing.read", false, true, false },
-	{ "billing.plan.update", "provider.accounts.manage", false, true, false },
+	{ "billing.plan.update", "provider.accounts.manage partner.accounts.manage", false, true, false },
 	{ "billing.credit", "provider.accounts.manage", false, true, false },
 	{ "billing.invoice.list", "billing.read provider.accounts.manage partner.usage.read", false, true, false },
 	{ "billing.invoice.get", "billing.read provider.accounts.manage partner.usage.read", false, true, false },

@@ -172,6 +172,13 @@ schema = {"$ref": "#/components/schemas/Capacity", "components": doc["components
 jsonschema.Draft202012Validator(schema).validate(json.load(open(sys.argv[2])))
 EOF
 then ok; else fail "the capacity view matches its OpenAPI schema"; fi
+# A fax due now: its call over the loopback trunk is counted while it lasts.
+req POST /v1/faxes "$OWNER" "" -F "file=@$TMP/one.txt" -F "to=$TO"
+expect_status 202 "a fax due now"
+live_call() { req GET "/v1/provider/capacity" "$OP"; [ "$(jqr '.calls')" = 1 ]; }
+if poll_until 120 live_call; then ok; else fail "the call in progress is counted: $BODY"; fi
+expect_jq "(.trunks[] | select(.id == \"loopback\") | .calls) == 1 and (.accounts[] | select(.id == \"$ACC\") | .calls) == 1" \
+	"on the loopback trunk and for the clinic"
 req GET "/v1/provider/capacity" "$SUP"
 expect_problem 403 forbidden "support staff do not see the capacity view"
 req GET "/v1/provider/audit-events?action=request.capacity.read" "$SEC"

@@ -1,18 +1,22 @@
 #!/usr/bin/env bash
 # Postpaid invoices past their due date, through the real faxvaultd, the
-# loopback trunk and a private Postfix (docs/billing.md, "Unpaid invoices").
-# A postpaid account B whose invoices are in French sends a fax in a month;
-# the service is down when that month ends and through the next one: at its
-# start the billing pass catches up and issues the missed month's invoice,
-# once. The invoice reaches B's billing contact (not the owner) by mail in
+# loopback trunk and a private Postfix (docs/billing.md, "Unpaid invoices"),
+# on SQLite and (integ_mail_invoices_pg) on PostgreSQL.
+# A postpaid account B whose invoices are in French and an account C that
+# pays in USD send faxes in a month; the service is down when that month
+# ends and through the next one: at its start the billing pass catches up
+# and issues the missed month's invoices, once each, numbered 1 and 2, each
+# at its CDRs' cost in its currency. The invoice reaches B's billing contact (not the owner) by mail in
 # French with its PDF attached, which pdftotext reads. With the injected
 # clock: the reminder before the due date, the overdue notice at it and the
 # suspension of sending past billing.suspend_after_days each go out once
 # (mailed, audited). Suspended, B's submissions get 402
 # account-suspended-nonpayment (in French too) and its scheduled fax is not
 # dialled, while a fax to B's number still lands in its inbox and can be
-# downloaded. A payment by an operator ends the suspension (mailed,
-# audited): B sends again and the scheduled fax goes out.
+# downloaded; that fax uses up the credit of the prepaid sender A, whose
+# next fax is refused (402 insufficient-credit, price and balance). A
+# payment by an operator ends the suspension (mailed, audited): B sends
+# again and the scheduled fax goes out.
 . "$(dirname "$0")/../api/lib.sh"
 . "$(dirname "$0")/../faxsvc/lib_fax.sh"
 . "$(dirname "$0")/postfix.sh"
@@ -27,15 +31,26 @@ FLAGS=(--set testing.media_clock_speed="$FAX_SPEED" --set fax.poll_ms=100
 fax_setup --set mail.relay="smtp://127.0.0.1:$PF_PORT" --set mail.from=noreply@fax.example.net \
 	--set mail.web_url=https://fax.example.net --set billing.invoice_due_days=10 \
 	--set billing.reminder_before_days=3 --set billing.suspend_after_days=5
-DB="$DATA/faxvault.db"
 make_pdf "$TMP/one.pdf" 1
+make_pdf "$TMP/make3.pdf" 3
 req POST "/v1/accounts/$ACC_B/users" "$OWNER_B" '{"email":"billing@b-fax.example","name":"Billing B","role":"billing"}'
 expect_status 201 "B's billing contact"
 accept "$(jqr .invitation.token)" "ledger-quill-abacus-31"
 req PUT "/v1/provider/accounts/$ACC_B/plan" "$OP" '{"kind":"postpaid","invoice_lang":"fr"}'
 expect_status 200 "B is postpaid, invoices in French"
+# C pays in US dollars at the USD rate table: its invoice reconciles in its
+# own currency.
+req PUT /v1/provider/rates "$OP" '{"currency":"USD","rates":[{"prefix":"+1555","price_per_page":11}]}'
+expect_status 200 "a USD rate table"
+account "Charlie Co" C
+req PATCH "/v1/accounts/$ACC_C" "$OP" '{"currency":"USD"}'
+expect_jq '.currency == "USD"' "C pays in USD"
+req POST "/v1/accounts/$ACC_C/numbers" "$ADMIN_C" '{"country":"US","area_code":"555"}'
+expect_status 201 "C requests a number"
 req PUT "/v1/provider/accounts/$ACC_A/plan" "$OP" '{"kind":"prepaid"}'
-req POST "/v1/provider/accounts/$ACC_A/credits" "$OP" '{"amount_minor":10000,"reason":"top-up"}'
+# A is prepaid with credit for exactly one page to B's number (5 per page):
+# it runs out with its fax to B below.
+req POST "/v1/provider/accounts/$ACC_A/credits" "$OP" '{"amount_minor":5,"reason":"top-up"}'
 expect_status 201 "A is prepaid and topped up"
 
 # set_clock EPOCH_SECONDS: the daemon's clock at that instant.
@@ -47,12 +62,12 @@ relogin() {
 	USER_B=$(login user@b-fax.example meadow-violin-otter-55)
 	USER_A=$(login user@a-fax.example meadow-violin-otter-55)
 }
-mails() { sqlite3 "$DB" "SELECT count(*) FROM mail_outbox WHERE kind='$1'"; }
+mails() { db_query "SELECT count(*) FROM mail_outbox WHERE kind='$1' AND account_id='$ACC_B'"; }
 mails_are() { [ "$(mails "$1")" = "$2" ]; }
 # delivered KIND: the mail of that kind (the first) is in the Maildir; its path in MAIL.
 delivered() {
 	local id
-	id=$(sqlite3 "$DB" "SELECT id FROM mail_outbox WHERE kind='$1' ORDER BY created_at LIMIT 1")
+	id=$(db_query "SELECT id FROM mail_outbox WHERE kind='$1' AND account_id='$ACC_B' ORDER BY created_at LIMIT 1")
 	[ -n "$id" ] || return 1
 	MAIL=$(grep -l -i "^Message-ID: <$id@" "$PF_MAILDIR"/new/* "$PF_MAILDIR"/cur/* 2>/dev/null | head -n 1)
 	[ -n "$MAIL" ]
@@ -69,6 +84,13 @@ M1=$(date -u -d "@$(clock_seconds)" +%Y-%m)
 send_fax "$USER_B" "$NUM_A" "$TMP/one.pdf"
 wait_fax "$USER_B" "$FAX"
 expect_jq '.status == "delivered"' "B's fax of the month delivered"
+OWNER_C=$(login owner@c-fax.example copper-kettle-lantern-42)
+USER_C=$(login user@c-fax.example meadow-violin-otter-55)
+send_fax "$USER_C" "$NUM_A" "$TMP/make3.pdf"
+wait_fax "$USER_C" "$FAX"
+expect_jq '.status == "delivered" and .currency == "USD"' "C's fax of the month delivered, in USD"
+req GET "/v1/accounts/$ACC_C/cdrs" "$OWNER_C"
+COST_C=$(jqr '[.items[] | select(.direction == "outbound") | .cost] | add')
 req GET "/v1/accounts/$ACC_B/cdrs" "$OWNER_B"
 COST=$(jqr '[.items[] | select(.direction == "outbound") | .cost] | add')
 stop_daemon || fail "the daemon did not stop cleanly"
@@ -82,6 +104,13 @@ issued() {
 poll_until 300 issued || fail "the missed month was not invoiced: $BODY"
 expect_jq "(.items | length) == 1 and .items[0].period == \"$M1\" and .items[0].total_minor == $COST and .items[0].lang == \"fr\" and .items[0].status == \"issued\"" "the missed month invoiced once, at the CDRs' cost"
 INV=$(jqr '.items[0].id'); NUMBER=$(jqr '.items[0].number')
+OWNER_C=$(login owner@c-fax.example copper-kettle-lantern-42)
+req GET "/v1/accounts/$ACC_C/invoices" "$OWNER_C"
+expect_jq "(.items | length) == 1 and .items[0].currency == \"USD\" and .items[0].total_minor == $COST_C and .items[0].total_minor == 33 and .items[0].lang == \"en\"" "C's invoice in USD: 3 pages at 0.11, its CDRs' cost"
+NUMBER_C=$(jqr '.items[0].number')
+[ "$(printf '%s\n' "$NUMBER" "$NUMBER_C" | sort -n | tr '\n' ' ')" = "1 2 " ] && ok || fail "the catch-up numbers B and C 1 and 2: $NUMBER $NUMBER_C"
+[ "$(db_query "SELECT count(*) FROM mail_outbox WHERE kind='invoice_issued' AND account_id='$ACC_C' AND lang='en'")" = 1 ] &&
+	ok || fail "C's invoice mailed in English to its owner (no billing contact)"
 ISSUED=$(jqr '.items[0].issued_at | sub("\\.[0-9]+Z$"; "Z") | fromdateiso8601')
 DUE=$(jqr '.items[0].due_at | sub("\\.[0-9]+Z$"; "Z") | fromdateiso8601')
 [ $((DUE - ISSUED)) -ge $((10 * 86400 - 1)) ] && [ $((DUE - ISSUED)) -le $((10 * 86400 + 1)) ] && ok ||
@@ -136,7 +165,7 @@ expect_jq '.status == "overdue"' "overdue past its due date"
 req GET "/v1/accounts/$ACC_B/invoices" "$USER_B"
 expect_status 403 "a user cannot read invoices"
 SUSP_FR=$(date -u -d "@$((DUE + 5 * 86400))" +%d/%m/%Y)
-sqlite3 "$DB" "SELECT params FROM mail_outbox WHERE kind='invoice_overdue'" | jq -e ".policy_fr | contains(\"$SUSP_FR\")" >/dev/null &&
+db_query "SELECT params FROM mail_outbox WHERE kind='invoice_overdue' AND account_id='$ACC_B'" | jq -e ".policy_fr | contains(\"$SUSP_FR\")" >/dev/null &&
 	ok || fail "the overdue notice names the day of suspension ($SUSP_FR)"
 # A fax scheduled for after the suspension.
 SEND_AT=$(date -u -d "@$((DUE + 7 * 86400))" +%Y-%m-%dT%H:%M:%SZ)
@@ -159,7 +188,7 @@ expect_jq ".detail | contains(\"invoice $NUMBER\")" "the problem names the invoi
 req POST /v1/faxes "$USER_B" "" -F "file=@$TMP/one.pdf" -F "to=$NUM_A" -H 'Accept-Language: fr'
 expect_jq '.title == "L'"'"'envoi est suspendu pour une facture impayée" and (.detail | contains("facture"))' "the problem in French"
 req GET /v1/provider/overdue-invoices "$OP"
-expect_jq "(.items | length) == 1 and .items[0].id == \"$INV\" and .items[0].account_id == \"$ACC_B\" and .items[0].suspended_at != null" "operators list the overdue invoice, its account suspended"
+expect_jq "(.items | length) == 2 and ([.items[] | select(.id == \"$INV\" and .account_id == \"$ACC_B\" and .suspended_at != null)] | length) == 1" "operators list the overdue invoices (B's and C's), B suspended"
 req GET "/v1/accounts/$ACC_B/invoices" "$OP"
 expect_jq "(.items | length) == 1 and .items[0].status == \"overdue\"" "operators read the account's invoices"
 req GET /v1/provider/overdue-invoices "$OWNER_B"
@@ -169,6 +198,11 @@ send_fax "$USER_A" "$NUM_B" "$TMP/one.pdf"
 expect_status 202 "A faxes B"
 wait_fax "$USER_A" "$FAX"
 expect_jq '.status == "delivered"' "the fax to the suspended account is delivered"
+# A's credit is used up by that fax: its next one is refused with the price
+# and the balance.
+send_fax "$USER_A" "$NUM_B" "$TMP/one.pdf"
+expect_problem 402 insufficient-credit "prepaid A ran out of credit"
+expect_jq '(.detail | contains("costs 0.05 EUR")) and (.detail | contains("balance is 0.00 EUR"))' "the problem names the price and the balance"
 wait_inbound "$USER_B" 1
 RX=$(jqr '.items[0].id')
 curl -s -o "$TMP/rx.pdf" -H "Authorization: Bearer $USER_B" "$BASE/v1/faxes/$RX/document"
@@ -197,7 +231,7 @@ printf '%s' "$PARSED" | jq -e '.subject == "Envoi de fax rétabli pour Bravo Law
 	ok || fail "the French reactivation notice: ${PARSED:0:300}"
 # The operator's view: the overdue list is empty again.
 req GET /v1/provider/overdue-invoices "$OP"
-expect_jq '(.items | length) == 0' "no overdue invoice left"
+expect_jq "(.items | length) == 1 and .items[0].account_id == \"$ACC_C\"" "B's invoice is no longer overdue"
 wait_fax "$USER_B" "$SCHEDULED"
 expect_jq '.status == "delivered"' "the scheduled fax goes out once paid"
 send_fax "$USER_B" "$NUM_A" "$TMP/one.pdf"
@@ -220,7 +254,7 @@ if [ -x "${FAXVAULT_CLI:-}" ]; then
 		pdftotext "$TMP/cli.pdf" - | grep -q "Amount due" && ok || fail "faxvault invoices pdf: $(cat "$TMP/err")"
 	fv "$OWNER_B" invoices pdf "$INV" --output "$TMP/cli.pdf"
 	[ $? = 1 ] && ok || fail "an existing file is kept without --force"
-	fv "$OP" --json invoices overdue && jq -e '.items | length == 0' "$TMP/out" >/dev/null &&
+	fv "$OP" --json invoices overdue && jq -e "(.items | length) == 1 and .items[0].account_id == \"$ACC_C\"" "$TMP/out" >/dev/null &&
 		ok || fail "faxvault invoices overdue: $(cat "$TMP/out" "$TMP/err")"
 	fv "$OWNER_B" invoices overdue
 	[ $? != 0 ] && ok || fail "an owner lists the provider's overdue invoices"

@@ -45,7 +45,7 @@ static const struct cli_opt show_opts[] = {
 
 static const struct cli_opt pdf_opts[] = {
 	{ "account", "ACCOUNT_ID", 0, "the account (default: yours)" },
-	{ "lang", "en|fr", 0, "the document's language (default: the invoice's)" },
+	{ "pdf-lang", "en|fr", 0, "the document's language (default: the invoice's)" },
 	{ "output", "FILE", 0, "write here (default: invoice-ID.pdf; - for standard output)" },
 	{ "force", NULL, 0, "replace FILE when it exists" },
 	{ NULL, NULL, 0, NULL },
@@ -85,7 +85,7 @@ static int invoices_show(struct cli_ctx *ctx)
 static int invoices_pdf(struct cli_ctx *ctx)
 {
 	static const char pdf_magic[4] = { '%', 'P', 'D', 'F' };
-	const char *id = cli_pos(ctx, 0), *lang = cli_opt(ctx, "lang");
+	const char *id = cli_pos(ctx, 0), *lang = cli_opt(ctx, "pdf-lang");
 	if (lang && strcmp(lang, "en") != 0 && strcmp(lang, "fr") != 0)
 		return cli_usage(ctx, "--lang wants en or fr");
 	const char *out = cli_opt(ctx, "output");

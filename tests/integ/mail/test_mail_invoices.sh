@@ -250,7 +250,7 @@ if [ -x "${FAXVAULT_CLI:-}" ]; then
 		ok || fail "faxvault invoices list: $(cat "$TMP/out" "$TMP/err")"
 	fv "$OWNER_B" invoices show "$INV" && grep -q "paid" "$TMP/out" && grep -q "$M1" "$TMP/out" &&
 		ok || fail "faxvault invoices show: $(cat "$TMP/out" "$TMP/err")"
-	fv "$OWNER_B" invoices pdf "$INV" --lang en --output "$TMP/cli.pdf" && [ "$(head -c 5 "$TMP/cli.pdf")" = "%PDF-" ] &&
+	fv "$OWNER_B" invoices pdf "$INV" --pdf-lang en --output "$TMP/cli.pdf" && [ "$(head -c 5 "$TMP/cli.pdf")" = "%PDF-" ] &&
 		pdftotext "$TMP/cli.pdf" - | grep -q "Amount due" && ok || fail "faxvault invoices pdf: $(cat "$TMP/err")"
 	fv "$OWNER_B" invoices pdf "$INV" --output "$TMP/cli.pdf"
 	[ $? = 1 ] && ok || fail "an existing file is kept without --force"

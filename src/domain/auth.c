@@ -383,6 +383,11 @@ int session_open(dom_ctx_t *c, const json_t *person, const json_t *detail, json_
 	char h[SEC_SHA256_HEX];
 	sec_token_hash(tok, h);
 	char *sid = sec_new_id("ses");
+	/* A sign-in from an address this person never had a session from,
+	 * once they signed in before: they are told by mail (below). */
+	bool new_address = c->source && *c->source &&
+		json_is_integer(json_object_get(person, "last_login_at")) &&
+		!store_fraud_session_seen(c->tx, who.id, c->source, now + 1);
 	json_t *s = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:I}", "id", sid, "token_hash", h,
 		"principal_id", who.id, "source", c->source ? c->source : "", "created_at",
 		(json_int_t)now, "last_seen_at", (json_int_t)now, "expires_at", (json_int_t)exp);
@@ -398,6 +403,13 @@ int session_open(dom_ctx_t *c, const json_t *person, const json_t *detail, json_
 	if (rc == STORE_OK)
 		rc = dom_audit(c, "session.create", sid, who.account_id, "success", detail);
 	c->who = prev;
+	if (rc == 0 && new_address) {
+		char at[40];
+		json_t *mp = json_pack("{s:s, s:s, s:s}", "name", rec_str(person, "name"), "source",
+			c->source, "at", time_format_rfc3339(now, at, sizeof at));
+		rc = dom_mail_queue(c, MAIL_KIND_SIGNIN_NEW, person, NULL, mp, NULL);
+		json_decref(mp);
+	}
 	if (rc == 0) {
 		char b[40], b2[40];
 		int64_t idle = now + idle_ms;

@@ -55,6 +55,7 @@
 #define MAIL_KIND_MFA_REMOVED "mfa_removed"     /* to a person: the second factor was removed */
 #define MAIL_KIND_PORT_REQUEST "port_request"   /* to owner and admins: a port request's status */
 #define MAIL_KIND_TERMS "terms"                 /* to every member: new terms to accept */
+#define MAIL_KIND_SIGNIN_NEW "signin_new_address" /* to a person: a sign-in from a new address */
 
 /* Queues a mail of kind to person (a person record: its email, id,
  * account_id and lang, else lang), with params (borrowed JSON object, no

@@ -103,6 +103,20 @@ static const struct tpl tpls[] = {
 		"Le fournisseur a publié de nouvelles conditions d'utilisation, version {version}. "
 		"Vous devez les lire et les accepter sur {web} : tant que vous ne l'avez pas fait, "
 		"le service refuse vos autres requêtes." },
+	{ "signin_new_address", "en", "New sign-in to your faxvault account from {source}",
+		"Hello {name},\n\n"
+		"Someone signed in to your faxvault account on {at} (UTC) from the address {source}, "
+		"which you had not signed in from before.\n\n"
+		"If it was you, there is nothing to do. If not, reset your password at {web}, set "
+		"up a second factor and tell your administrator: your sessions are listed there and "
+		"can be ended." },
+	{ "signin_new_address", "fr", "Nouvelle connexion à votre compte faxvault depuis {source}",
+		"Bonjour {name},\n\n"
+		"Quelqu'un s'est connecté à votre compte faxvault le {at} (UTC) depuis l'adresse "
+		"{source}, d'où vous ne vous étiez jamais connecté·e.\n\n"
+		"Si c'était vous, il n'y a rien à faire. Sinon, réinitialisez votre mot de passe sur "
+		"{web}, activez un second facteur et prévenez votre administrateur : vos sessions y "
+		"sont listées et peuvent être fermées." },
 	{ "password_reset", "en", "Reset your faxvault password",
 		"Hello {name},\n\n"
 		"A password reset was asked for your faxvault account. To choose a new password, "

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Account notices by mail through a real Postfix (issue 13): a second
-# factor set up and removed, a port request's changes, a lockout after
-# failed sign-ins and new terms to accept, each mailed in the person's language (French or English)
+# factor set up and removed, a port request's changes, a sign-in from a new
+# address, a lockout after failed sign-ins and new terms to accept, each mailed in the person's language (French or English)
 # with what changed, queued in the transaction of the change (a lockout's
 # with the failed sign-in's writes), once per lockout.
 . "$(dirname "$0")/../api/lib.sh"
@@ -77,6 +77,19 @@ if poll_until 120 with_subject owner@secu.example "Demande de portabilité $POR 
 check_mail '.lang == "fr" and (.text | contains("désormais refusée") and contains("numéro inconnu chez l opérateur"))' "in French, with the operator's reason"
 with_subject owner@secu.example "Demande de portabilité $POR : en cours" 1 && ok || fail "no mail of the request in progress"
 req PATCH /v1/me "$NEW_OWNER" '{"lang":"en"}'
+
+# --- a sign-in from a new address (127.0.0.2): mailed once; the first
+# sign-in and those from the known address are not
+req POST /v1/sessions "" "{\"email\":\"owner@secu.example\",\"password\":\"$PW\"}"
+expect_status 201 "a sign-in from the known address"
+req POST /v1/sessions "" "{\"email\":\"owner@secu.example\",\"password\":\"$PW\"}" --interface 127.0.0.2
+expect_status 201 "a sign-in from a new address"
+S_NEW="New sign-in to your faxvault account from 127.0.0.2"
+if poll_until 120 with_subject owner@secu.example "$S_NEW" 1; then ok; else fail "no mail of the sign-in from a new address"; fi
+check_mail '.text | contains("from the address 127.0.0.2") and contains("(UTC)")' "it names the address and the time"
+req POST /v1/sessions "" "{\"email\":\"owner@secu.example\",\"password\":\"$PW\"}" --interface 127.0.0.2
+expect_status 201 "again from that address"
+[ "$(grep -c 'event=mail.queued .*kind=signin_new_address' "$LOG")" = 1 ] && ok || fail "new-address mails queued: $(grep -c 'event=mail.queued .*kind=signin_new_address' "$LOG"), want 1 (none for the first sign-in, the known address or the second time)"
 
 # --- a lockout after 3 failed sign-ins: one mail, not one per refusal
 for i in 1 2 3 4; do

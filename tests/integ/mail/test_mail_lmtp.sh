@@ -6,7 +6,8 @@
 # as Postfix's bounce with faxvault's reply. Then a hostile client by hand:
 # HELO and EHLO refused, LHLO with PIPELINING, pipelined commands, one reply
 # per accepted recipient after DATA (two faxes from one mail; a stranger's
-# two identical refusals), and the protocol's limits.
+# two identical refusals), a zip bomb refused by its type, and the
+# protocol's limits.
 . "$(dirname "$0")/../api/lib.sh"
 . "$(dirname "$0")/../faxsvc/lib_fax.sh"
 . "$(dirname "$0")/smtp_lib.sh"
@@ -111,6 +112,29 @@ printf 'LHLO t\n--\nDATA\n--\nRCPT TO:<%s@fax.example.net>\n--\nMAIL FROM:<%s>\n
 OUT=$($CLIENT "$FV_LMTP" "$TMP/s3")
 [ "$(printf '%s\n' "$OUT" | grep -c '^503 ')" = 4 ] && ok || fail "DATA and RCPT out of order, DATA without a recipient, MAIL twice: $OUT"
 printf '%s\n' "$OUT" | grep -q '^553 5.1.3' && ok || fail "a local part that is not a number: $OUT"
+# A zip bomb (100 MB of zeros in a 100 KB ZIP) from a member: refused by
+# its type, never unpacked, nothing faxed, the service still answers.
+python3 - "$TMP" "$USER_MAIL" <<'PY'
+import io, sys, zipfile
+from email.message import EmailMessage
+z = io.BytesIO()
+with zipfile.ZipFile(z, "w", zipfile.ZIP_DEFLATED) as f:
+    with f.open("zeros.bin", "w") as w:
+        for _ in range(100):
+            w.write(bytes(1 << 20))
+m = EmailMessage()
+m["From"] = sys.argv[2]
+m["To"] = "fax@fax.example.net"
+m["Subject"] = "bomb"
+m.set_content("see attached")
+m.add_attachment(z.getvalue(), maintype="application", subtype="zip", filename="bomb.zip")
+open(sys.argv[1] + "/bomb.eml", "wb").write(m.as_bytes())
+PY
+[ "$(stat -c %s "$TMP/bomb.eml")" -lt 1000000 ] && ok || fail "the zip bomb is not small: $(stat -c %s "$TMP/bomb.eml")"
+printf 'LHLO t\n--\nMAIL FROM:<%s>\nRCPT TO:<%s@fax.example.net>\nDATA\n--\n@DATA %s 1\n--\nQUIT\n' "$USER_MAIL" "$NUM_B" "$TMP/bomb.eml" >"$TMP/s5"
+OUT=$($CLIENT "$FV_LMTP" "$TMP/s5")
+printf '%s\n' "$OUT" | grep -q '^554 5.6.0 This file type cannot be faxed: .* / Ce type de fichier ne peut pas etre faxe' && ok || fail "a zip bomb is refused by its type, in English and French: $OUT"
+[ "$(outbound_a)" = "$BEFORE" ] && ok || fail "the zip bomb was faxed"
 { printf 'LHLO t\n--\n%s\n--\n' "$(printf 'A%.0s' $(seq 1 600))"; for i in $(seq 1 10); do printf 'X%d\n--\n' "$i"; done; printf 'NOOP\n'; } >"$TMP/s4"
 OUT=$($CLIENT "$FV_LMTP" "$TMP/s4")
 printf '%s\n' "$OUT" | grep -q '^500 5.5.2 Line too long' && ok || fail "a 600-byte command line: $OUT"

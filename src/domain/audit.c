@@ -183,14 +183,18 @@ void audit_mac(const audit_keys_t *k, const char *prev, const json_t *ev, char o
 	buf_free(&b);
 }
 
-void audit_redaction_mac(const audit_keys_t *k, int64_t seq, const char *source,
-	const char *detail, char out[AUDIT_HASH_HEX])
+/* Hex HMAC-SHA-256(chain key, tag || seq || netstrings of the n fields). */
+static void redaction_seal(const audit_keys_t *k, const char *tag, int64_t seq,
+	const char *const *fields, int n, char out[AUDIT_HASH_HEX])
 {
 	buf_t b;
 	buf_init(&b, 1 << 20);
-	size_t ns = strlen(source), nd = strlen(detail);
-	if (buf_printf(&b, "fvredact1%" PRId64 ",%zu:", seq, ns) || buf_append(&b, source, ns) ||
-	    buf_printf(&b, ",%zu:", nd) || buf_append(&b, detail, nd) || buf_append(&b, ",", 1)) {
+	int bad = buf_printf(&b, "%s%" PRId64, tag, seq);
+	for (int i = 0; i < n && !bad; i++) {
+		size_t len = strlen(fields[i]);
+		bad = buf_printf(&b, ",%zu:", len) || buf_append(&b, fields[i], len);
+	}
+	if (bad || buf_append(&b, ",", 1)) {
 		buf_reset(&b);
 		buf_puts(&b, "oversized");
 	}
@@ -198,6 +202,20 @@ void audit_redaction_mac(const audit_keys_t *k, int64_t seq, const char *source,
 	crypto_auth_hmacsha256(mac, (const uint8_t *)b.data, b.len, k->chain);
 	sodium_bin2hex(out, AUDIT_HASH_HEX, mac, sizeof mac);
 	buf_free(&b);
+}
+
+void audit_redaction_mac(const audit_keys_t *k, int64_t seq, const char *source,
+	const char *detail, char out[AUDIT_HASH_HEX])
+{
+	const char *f[] = { source, detail };
+	redaction_seal(k, "fvredact1", seq, f, 2, out);
+}
+
+void audit_redaction_mac_old(const audit_keys_t *k, int64_t seq, const char *hash,
+	const char *source, const char *detail, char out[AUDIT_HASH_HEX])
+{
+	const char *f[] = { hash, source, detail };
+	redaction_seal(k, "fvredact2", seq, f, 3, out);
 }
 
 /* ---- recording ---- */

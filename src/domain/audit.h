@@ -20,7 +20,10 @@
  *      what it wrote with redaction_mac: the chain still verifies through
  *      pd, which without its salt reveals nothing that can be guessed back. Unredacted events are checked
  *      against their digest as well. Every keyed event written since
- *      migration 0030 is of version 3; earlier ones cannot be redacted.
+ *      migration 0030 is of version 3. Earlier ones (1, 2) are erased too:
+ *      their stored hash is kept and sealed with what the erasure wrote
+ *      (audit_redaction_mac_old), and verification trusts that seal in
+ *      place of the hash it can no longer recompute.
  * Signed checkpoints (seq, prev_seq, head hash, time; Ed25519 key derived
  * the same way, subkey 2) are kept outside the database, so that removing
  * the newest events or recomputing the chain shows against them.
@@ -85,6 +88,15 @@ void audit_mac(const audit_keys_t *k, const char *prev_hash, const json_t *event
  * HMAC-SHA-256(chain key, "fvredact1" || seq || netstrings of both). */
 void audit_redaction_mac(const audit_keys_t *k, int64_t seq, const char *source,
 	const char *detail, char out[AUDIT_HASH_HEX]);
+/* The same for an event of chain 1 or 2, whose hash covers source and
+ * detail themselves: the erasure keeps its stored hash (the link to the
+ * next event) and seals it with what it wrote: hex HMAC-SHA-256(chain key,
+ * "fvredact2" || seq || netstrings of hash, source and detail).
+ * Verification then checks this seal instead of recomputing the hash (see
+ * audit_verify.c): the erased text can no longer be checked against the
+ * original, only against the erasure. */
+void audit_redaction_mac_old(const audit_keys_t *k, int64_t seq, const char *hash,
+	const char *source, const char *detail, char out[AUDIT_HASH_HEX]);
 /* The keys this process chains and signs with (borrowed, kept until the
  * process stops using the audit log; NULL: none). Set once, before any
  * thread records an event. Without keys, events are plain while the chain

@@ -50,12 +50,25 @@ static int walk_one(const json_t *ev, void *arg)
 		return broken(w, ev, seq, "sequence gap: an event before it was removed");
 	if (strcmp(str(ev, "prev_hash"), w->prev) != 0)
 		return broken(w, ev, seq, "previous-hash link does not match the event before it");
+	/* An event of chain 1 or 2 erased for a person: its hash no longer
+	 * covers what it holds; the erasure's seal (keyed) binds the two. */
+	bool erased_old = chain != AUDIT_CHAIN_REDACTABLE &&
+		json_is_integer(json_object_get(ev, "redacted_at"));
+	if (erased_old) {
+		if (w->keys) {
+			audit_redaction_mac_old(w->keys, seq, stored, str(ev, "source"),
+				str(ev, "detail"), h);
+			if (strcmp(h, str(ev, "redaction_mac")) != 0)
+				return broken(w, ev, seq, "what the erasure wrote was changed since");
+		}
+		r->redacted++;
+	}
 	if (chain == AUDIT_CHAIN_PLAIN) {
 		if (r->keyed_from)
 			return broken(w, ev, seq, "an unkeyed event after the chain was keyed: the chain "
 				"was rewritten without the key");
 		audit_hash(w->prev, ev, h);
-		if (strcmp(stored, h) != 0)
+		if (!erased_old && strcmp(stored, h) != 0)
 			return broken(w, ev, seq, "content does not match its hash: the event was changed");
 	} else if (chain == AUDIT_CHAIN_KEYED || chain == AUDIT_CHAIN_REDACTABLE) {
 		if (!r->keyed_from)
@@ -79,7 +92,7 @@ static int walk_one(const json_t *ev, void *arg)
 			}
 			r->redacted++;
 		}
-		if (w->keys) {
+		if (w->keys && !erased_old) {
 			audit_mac(w->keys, w->prev, ev, h);
 			if (strcmp(stored, h) != 0)
 				return broken(w, ev, seq, "content does not match its keyed hash: the event was "

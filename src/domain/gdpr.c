@@ -377,10 +377,7 @@ int dom_member_erase(dom_ctx_t *c, const json_t *a, const char *uid, const json_
 	json_array_foreach(events, i, ev) {
 		if (src != STORE_OK)
 			break;
-		if (json_integer_value(json_object_get(ev, "chain")) != AUDIT_CHAIN_REDACTABLE) {
-			not_redactable++;
-			continue;
-		}
+		bool old = json_integer_value(json_object_get(ev, "chain")) != AUDIT_CHAIN_REDACTABLE;
 		bool theirs = strcmp(rec_str(ev, "actor_id"), uid) == 0 ||
 			strcmp(rec_str(ev, "on_behalf_of"), uid) == 0;
 		json_t *d = json_loads(rec_str(ev, "detail"), 0, NULL);
@@ -391,8 +388,14 @@ int dom_member_erase(dom_ctx_t *c, const json_t *a, const char *uid, const json_
 		int64_t seq = json_integer_value(json_object_get(ev, "seq"));
 		const char *nsrc = theirs ? "" : rec_str(ev, "source");
 		char mac[AUDIT_HASH_HEX];
-		audit_redaction_mac(k, seq, nsrc, dj ? dj : "{}", mac);
-		src = store_audit_redact(c->tx, seq, nsrc, dj ? dj : "{}", mac, now);
+		/* Chains 1 and 2 (before migration 0030): the hash is kept and
+		 * sealed with what is written (audit.h). */
+		if (old)
+			audit_redaction_mac_old(k, seq, rec_str(ev, "hash"), nsrc, dj ? dj : "{}", mac);
+		else
+			audit_redaction_mac(k, seq, nsrc, dj ? dj : "{}", mac);
+		src = old ? store_audit_redact_old(c->tx, seq, nsrc, dj ? dj : "{}", mac, now)
+			: store_audit_redact(c->tx, seq, nsrc, dj ? dj : "{}", mac, now);
 		free(dj);
 		redacted++;
 	}

@@ -204,6 +204,11 @@ json_t *store_audit_naming(store_tx_t *tx, const char *account_id, const char *p
  * for another version. */
 int store_audit_redact(store_tx_t *tx, int64_t seq, const char *source, const char *detail,
 	const char *mac, int64_t now);
+/* The same for an event of chain 1 or 2: source and detail rewritten, mac
+ * (audit_redaction_mac_old) stored, redacted_at set; its hash is kept.
+ * STORE_NOTFOUND for another version. */
+int store_audit_redact_old(store_tx_t *tx, int64_t seq, const char *source, const char *detail,
+	const char *mac, int64_t now);
 typedef struct store_audit_filter {
 	const char *account_id; /* NULL: every account (provider security) */
 	int64_t since, until;   /* 0: unbounded */

@@ -380,6 +380,13 @@ int store_audit_redact(store_tx_t *tx, int64_t seq, const char *source, const ch
 		now, seq);
 }
 
+int store_audit_redact_old(store_tx_t *tx, int64_t seq, const char *source, const char *detail,
+	const char *mac, int64_t now)
+{
+	return sq_exec(tx, true, "UPDATE audit_events SET source=?, detail=?, redaction_mac=?,"
+		" redacted_at=? WHERE seq=? AND chain IN (1, 2)", "sssii", source, detail, mac, now, seq);
+}
+
 /* Read in pages of AUDIT_PAGE events by seq inside one read transaction
  * (one snapshot on both backends), so memory stays bounded on a long chain. */
 #define AUDIT_PAGE 500

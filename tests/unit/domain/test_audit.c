@@ -1,8 +1,10 @@
 /* Unit tests of the keyed audit chain and its checkpoints (audit.h): plain
  * events before the key stay verifiable, keyed ones need the key, a chain
  * recomputed with plain SHA-256 or truncated shows against a checkpoint,
- * checkpoints are signed and their file lines parse strictly, and the
- * report says what it could not rule out. */
+ * checkpoints are signed and their file lines parse strictly, the report
+ * says what it could not rule out, and an event written before chain
+ * version 3 can be erased for a person without breaking the chain, its
+ * erasure sealed. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -146,6 +148,71 @@ static void test_keyed_after_plain(void **state)
 	fixture_close(&fx);
 }
 
+/* GDPR erasure of events of chains 1 and 2 (gdpr.c): the stored hash kept
+ * and sealed with what was written. */
+static int erase_old(store_t *st, const audit_keys_t *k, int64_t seq, const char *detail)
+{
+	store_tx_t *tx = store_begin(st, true);
+	assert_non_null(tx);
+	json_t *evs = store_audit_naming(tx, "acc_1", "usr_ada", "ada@lovelace.example");
+	const char *hash = NULL;
+	size_t i;
+	json_t *ev;
+	json_array_foreach(evs, i, ev)
+		if (json_integer_value(json_object_get(ev, "seq")) == seq)
+			hash = json_string_value(json_object_get(ev, "hash"));
+	assert_non_null(hash);
+	char mac[AUDIT_HASH_HEX];
+	audit_redaction_mac_old(k, seq, hash, "", detail, mac);
+	int rc = store_audit_redact_old(tx, seq, "", detail, mac, 1);
+	json_decref(evs);
+	assert_int_equal(store_commit(tx), STORE_OK);
+	return rc;
+}
+
+static void test_erase_before_v3(void **state)
+{
+	(void)state;
+	struct fixture fx;
+	fixture_open(&fx);
+	store_t *st = fx.st;
+	/* Seq 1 and 2 plain (chain 1, before the key), seq 1 naming Ada;
+	 * then events of chain 3. */
+	json_t *d = json_pack("{s:s}", "email", "ada@lovelace.example");
+	store_tx_t *tx = store_begin(st, true);
+	assert_int_equal(audit_record(tx, &actor, "user.create", "usr_ada", "acc_1", "success", d), 0);
+	assert_int_equal(store_commit(tx), STORE_OK);
+	json_decref(d);
+	record(st, 1);
+	audit_use_keys(fx.k);
+	record(st, 2);
+	assert_int_equal(erase_old(st, fx.k, 1, "{\"email\":\"erased:usr_ada\"}"), STORE_OK);
+	audit_report_t r;
+	audit_verify_opts_t o = { .keys = fx.k };
+	assert_int_equal(audit_verify(st, &o, &r), 0);
+	assert_int_equal(r.events, 4);
+	assert_int_equal(r.redacted, 1);
+	audit_verify_opts_t nokey = { .no_key_reason = "no master key" };
+	assert_int_equal(audit_verify(st, &nokey, &r), 0);
+	/* No trace of her address in the chain any more. */
+	tx = store_begin(st, false);
+	json_t *evs = store_audit_naming(tx, "acc_1", "usr_nobody", "ada@lovelace.example");
+	store_rollback(tx);
+	assert_int_equal(json_array_size(evs), 0);
+	json_decref(evs);
+	/* What the erasure wrote, changed: detected. */
+	sql(fx.path, "UPDATE audit_events SET detail='{\"email\":\"someone@else.example\"}' WHERE seq=1");
+	assert_int_equal(audit_verify(st, &o, &r), 1);
+	assert_int_equal(r.broken_seq, 1);
+	assert_string_equal(r.reason, "what the erasure wrote was changed since");
+	/* A plain event passed off as erased without the key's seal: detected. */
+	sql(fx.path, "UPDATE audit_events SET detail='{\"email\":\"erased:usr_ada\"}' WHERE seq=1;"
+		"UPDATE audit_events SET detail='{\"x\":1}', redacted_at=1, redaction_mac='00' WHERE seq=2");
+	assert_int_equal(audit_verify(st, &o, &r), 1);
+	assert_int_equal(r.broken_seq, 2);
+	fixture_close(&fx);
+}
+
 static void test_recomputed_and_changed(void **state)
 {
 	(void)state;
@@ -283,6 +350,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_keyed_after_plain),
 		cmocka_unit_test(test_recomputed_and_changed),
+		cmocka_unit_test(test_erase_before_v3),
 		cmocka_unit_test(test_checkpoints),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -3,7 +3,9 @@
 # its signature database (the EICAR test file's hash; the official database
 # needs the internet). A fax document, a port-in letter or a SafeBox file
 # carrying EICAR is refused with 422 malware-detected and nothing is kept,
-# the refusal is audited with the signature; so is a signed consent letter
+# the refusal is audited with the signature; so is a guest's upload into a
+# SafeBox (the link and code read from the mails a stand-in sendmail
+# keeps) and a signed consent letter
 # (a PDF carrying EICAR, found by a body signature); clean files pass; with
 # the scanner down uploads are refused (503) unless the provider chose
 # av.fail_open; the choice shows in /readyz and on /metrics.
@@ -40,6 +42,16 @@ AV="--set av.clamd=unix:$CL/clamd.sock --set metrics.listen=127.0.0.1:0"
 metric() { # metric NAME_WITH_LABELS: its value (0 when absent)
 	curl -sf "http://127.0.0.1:$(metrics_port)/metrics" | awk -v k="$1" '$1 == k { v = $2 } END { print v + 0 }'
 }
+# Mail through a stand-in sendmail that keeps each message: a guest's
+# link and code.
+mkdir -p "$TMP/bin" "$TMP/mails"
+cat >"$TMP/bin/sendmail" <<EOS
+#!/bin/sh
+cat >"$TMP/mails/\$\$.part" && mv "$TMP/mails/\$\$.part" "$TMP/mails/\$\$.eml"
+EOS
+chmod 755 "$TMP/bin/sendmail"
+export PATH="$TMP/bin:$PATH"
+AV="$AV --set mail.relay=sendmail --set mail.from=noreply@fax.example.net --set mail.web_url=https://fax.example.net"
 # shellcheck disable=SC2086
 fax_setup $AV
 make_pdf "$TMP/clean.pdf" 1
@@ -85,6 +97,38 @@ req GET "/v1/safeboxes/$BOX" "$USER_A"
 expect_jq '.files == [] and ([.events[].type] | index("file.upload") == null)' "nothing of the infected file is kept"
 req POST "/v1/safeboxes/$BOX/files" "$USER_A" "" -F "file=@$TMP/clean.pdf"
 expect_status 201 "a clean file passes into the SafeBox"
+
+# --- a guest's upload too
+mail_text() { # mail_text SUBJECT_PART: the text of the newest mail with it
+	local f
+	f=$(grep -l -- "$1" "$TMP/mails"/*.eml 2>/dev/null | head -n 1)
+	[ -n "$f" ] && python3 "$(dirname "$0")/../mail/mailpart.py" "$f" | jq -r .text
+}
+has_mail() { [ -n "$(mail_text "$1")" ]; }
+gcurl() { # gcurl METHOD PATH [curl args]: the guest's browser
+	local m=$1 p=$2
+	shift 2
+	STATUS=$(curl -s -X "$m" -b "$TMP/jar" -c "$TMP/jar" -o "$TMP/gbody" -w '%{http_code}' "$@" "$BASE$p")
+	BODY=$(cat "$TMP/gbody")
+}
+req POST /v1/safeboxes "$USER_A" '{"subject":"Guest scan","participants":[{"email":"guest@outside.example"}]}'
+expect_status 201 "a SafeBox for a guest"
+GBOX=$(jqr .id)
+poll_until 120 has_mail "Guest scan" && ok || fail "no invitation mail"
+GTOKEN=$(mail_text "Guest scan" | grep -o 'fvg_[A-Za-z0-9_-]*' | head -n 1)
+gcurl POST "/g/$GTOKEN/code"
+expect_status 200 "the guest asks for a code"
+poll_until 120 has_mail "code to open" && ok || fail "no code mail"
+GCODE=$(mail_text "code to open" | grep -o '\b[0-9]\{6\}\b' | head -n 1)
+gcurl POST "/g/$GTOKEN/verify" --data "code=$GCODE"
+expect_status 200 "the guest opens the box"
+gcurl POST "/g/$GTOKEN/files" -F "file=@$TMP/eicar.txt"
+expect_status 422 "EICAR uploaded by a guest"
+grep -q "Eicar-Test-Signature" "$TMP/gbody" && ok || fail "the page names the signature: ${BODY:0:300}"
+req GET "/v1/safeboxes/$GBOX" "$USER_A"
+expect_jq '.files == []' "nothing of the guest's infected file is kept"
+req GET "/v1/accounts/$ACC_A/audit-events?action=upload.malware_refused" "$ADMIN_A"
+expect_jq 'any(.items[]; .actor.id | startswith("guest:"))' "the guest's refusal is audited"
 
 # --- a signed consent letter (a PDF) carrying EICAR
 printf '%%PDF-1.4\n%% %s\n1 0 obj <</Type /Catalog>> endobj\ntrailer <</Root 1 0 R>>\n%%%%EOF\n' "$(cat "$TMP/eicar.txt")" >"$TMP/letter.pdf"

@@ -42,6 +42,7 @@
 #include "numparse.h"
 #include "paths.h"
 #include "probe.h"
+#include "requests.h"
 #include "rotate_cmd.h"
 #include "role.h"
 #include "keyd.h"
@@ -652,6 +653,7 @@ static int cmd_serve(const config_t *cfg)
 		}
 	}
 	metrics_set_extra(faxsvc_metrics, fax);
+	dom_capacity_set_inbound(faxsvc_inbound_calls, fax);
 	/* Outbound mail: queued by the API's operations, sent from here. */
 	mail_sender_t *mail = NULL;
 	char web_url[600];
@@ -669,6 +671,7 @@ static int cmd_serve(const config_t *cfg)
 			log_event(LOG_ERROR, "daemon.start", "part=mail err=\"%s\"", err);
 			fprintf(stderr, "faxvaultd: %s\n", err);
 			metrics_set_extra(NULL, NULL);
+			dom_capacity_set_inbound(NULL, NULL);
 			faxsvc_stop(fax);
 			fax_runtime_close(&fr);
 			store_close(st);
@@ -683,6 +686,7 @@ static int cmd_serve(const config_t *cfg)
 		log_event(LOG_ERROR, "daemon.start", "err=\"%s\"", err);
 		fprintf(stderr, "faxvaultd: %s\n", err);
 		metrics_set_extra(NULL, NULL);
+		dom_capacity_set_inbound(NULL, NULL);
 		mail_sender_stop(mail);
 		faxsvc_stop(fax);
 		fax_runtime_close(&fr);
@@ -738,6 +742,7 @@ static int cmd_serve(const config_t *cfg)
 	smtp_front_stop(smtp);
 	api_stop(api, (int)cfg->drain_seconds * 1000);
 	metrics_set_extra(NULL, NULL);
+	dom_capacity_set_inbound(NULL, NULL);
 	mail_sender_stop(mail);
 	faxsvc_stop(fax);
 	/* And one at every stop, once nothing else records. */

@@ -2,6 +2,7 @@
  * requests.h). */
 #include "requests.h"
 
+#include <pthread.h>
 #include <string.h>
 
 #include "cidr.h"
@@ -727,8 +728,8 @@ static json_t *account_row(dom_ctx_t *c, json_t *accs, const char *id, int max_c
 	if (a)
 		return a;
 	json_t *acc = store_account_get(c->tx, id, NULL);
-	a = json_pack("{s:s, s:s, s:i, s:i, s:o}", "id", id, "name", acc ? rec_str(acc, "name") : "",
-		"calls", 0, "max_calls", max_calls, "queue", queue_zero());
+	a = json_pack("{s:s, s:s, s:i, s:i, s:i, s:o}", "id", id, "name", acc ? rec_str(acc, "name") : "",
+		"calls", 0, "inbound_calls", 0, "max_calls", max_calls, "queue", queue_zero());
 	json_decref(acc);
 	json_object_set_new(accs, id, a);
 	return a;
@@ -748,6 +749,41 @@ static const char *route_of(dom_ctx_t *c, json_t *routes, const char *to)
 	return json_string_value(r);
 }
 
+static pthread_mutex_t inbound_mu = PTHREAD_MUTEX_INITIALIZER;
+static dom_inbound_calls_fn *inbound_fn;
+static void *inbound_ud;
+
+void dom_capacity_set_inbound(dom_inbound_calls_fn *fn, void *ud)
+{
+	pthread_mutex_lock(&inbound_mu);
+	inbound_fn = fn;
+	inbound_ud = ud;
+	pthread_mutex_unlock(&inbound_mu);
+}
+
+/* Adds this node's inbound calls in progress (inbound_calls) to the trunk
+ * rows of byt, to the account rows (made as needed) and to the totals. */
+static void capacity_inbound(dom_ctx_t *c, json_t *byt, json_t *accs, int acc_max, json_t *tot)
+{
+	json_t *bt = NULL, *ba = NULL;
+	pthread_mutex_lock(&inbound_mu);
+	if (inbound_fn)
+		inbound_fn(inbound_ud, &bt, &ba);
+	pthread_mutex_unlock(&inbound_mu);
+	const char *id;
+	json_t *n;
+	json_object_foreach(bt, id, n) {
+		json_t *t = json_object_get(byt, id);
+		if (t)
+			count_add(t, "inbound_calls", json_integer_value(n));
+		count_add(tot, "inbound_calls", json_integer_value(n));
+	}
+	json_object_foreach(ba, id, n)
+		count_add(account_row(c, accs, id, acc_max), "inbound_calls", json_integer_value(n));
+	json_decref(bt);
+	json_decref(ba);
+}
+
 /* Live calls and queue depth (P05): sets calls and queue on each trunk row
  * of trunks, and answers the accounts with calls or queued faxes (new
  * array), the totals and whether the queue was cut. 0 / -1. */
@@ -763,12 +799,13 @@ static int capacity_load(dom_ctx_t *c, json_t *trunks, int64_t now, json_t **acc
 	const fax_env_t *env = c->cfg->fax;
 	int acc_max = env && env->account_max_calls > 0 ? env->account_max_calls : FAX_ACCOUNT_MAX_CALLS;
 	json_t *byt = json_object(), *accs = json_object(), *routes = json_object();
-	json_t *tot = json_pack("{s:i, s:o, s:i, s:b}", "calls", 0, "queue", queue_zero(), "unrouted", 0,
-		"queue_truncated", json_array_size(queue) > CAPACITY_QUEUE_ROWS);
+	json_t *tot = json_pack("{s:i, s:i, s:o, s:i, s:b}", "calls", 0, "inbound_calls", 0, "queue",
+		queue_zero(), "unrouted", 0, "queue_truncated", json_array_size(queue) > CAPACITY_QUEUE_ROWS);
 	size_t i;
 	json_t *r;
 	json_array_foreach(trunks, i, r) {
 		json_object_set_new(r, "calls", json_integer(0));
+		json_object_set_new(r, "inbound_calls", json_integer(0));
 		json_object_set_new(r, "queue", queue_zero());
 		json_object_set(byt, rec_str(r, "id"), r);
 	}
@@ -794,6 +831,7 @@ static int capacity_load(dom_ctx_t *c, json_t *trunks, int64_t now, json_t **acc
 		else
 			count_add(tot, "unrouted", n);
 	}
+	capacity_inbound(c, byt, accs, acc_max, tot);
 	json_t *arr = json_array();
 	const char *k;
 	json_t *a;

@@ -52,5 +52,12 @@ int dom_request_answer(dom_ctx_t *c, const char *id, const json_t *body, json_t 
 /* GET /v1/provider/capacity: trunks and their concurrent-call ceilings,
  * against the traffic forecasts still to come (P05). */
 int dom_capacity(dom_ctx_t *c, json_t **out, dom_err_t *e);
+/* Inbound calls in progress on this node, as the fax service counts them
+ * at its carrier listener: {trunk_id: n} and {account_id: n} (new
+ * references, never NULL). */
+typedef void dom_inbound_calls_fn(void *ud, json_t **by_trunk, json_t **by_account);
+/* Where dom_capacity reads them (the daemon sets it once the fax service
+ * runs, and clears it before stopping it). fn NULL: none counted. */
+void dom_capacity_set_inbound(dom_inbound_calls_fn *fn, void *ud);
 
 #endif

@@ -584,6 +584,23 @@ static void carrier_release(faxsvc_t *s, const char *trunk_id, const char *accou
 	pthread_mutex_unlock(&s->cmu);
 }
 
+void faxsvc_inbound_calls(void *arg, json_t **by_trunk, json_t **by_account)
+{
+	faxsvc_t *s = arg;
+	*by_trunk = json_object();
+	*by_account = json_object();
+	if (!s)
+		return;
+	pthread_mutex_lock(&s->cmu);
+	for (int i = 0; i < CARRIER_BUSY_MAX; i++) {
+		if (s->trunk_busy[i].n > 0)
+			json_object_set_new(*by_trunk, s->trunk_busy[i].id, json_integer(s->trunk_busy[i].n));
+		if (s->acct_busy[i].n > 0)
+			json_object_set_new(*by_account, s->acct_busy[i].id, json_integer(s->acct_busy[i].n));
+	}
+	pthread_mutex_unlock(&s->cmu);
+}
+
 static int trunk_auth_is(const json_t *t, const char *mode)
 {
 	const char *a = json_string_value(json_object_get(t, "inbound_auth"));

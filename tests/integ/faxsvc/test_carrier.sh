@@ -62,6 +62,11 @@ TX=$!
 accepted() { grep -q 'event=fax.inbound_accepted .*trunk=carrier1' "$LOG"; }
 poll_until 120 accepted && ok || fail "the carrier's call was not accepted: $(grep inbound_ "$LOG" | tail -n 3)"
 [ "$(metric 'faxvault_fax_calls_up{trunk="carrier1",direction="inbound"}')" = 1 ] && ok || fail "the call up is not shown by trunk"
+# The operators' capacity view (P05) shows it too, on the trunk, the account and in total.
+req GET /v1/provider/capacity "$OP"
+expect_status 200 "the capacity view"
+expect_jq '([.trunks[] | select(.id == "carrier1") | .inbound_calls] == [1]) and .inbound_calls == 1' "the inbound call up on its trunk and in total"
+expect_jq "[.accounts[] | select(.id == \"$ACC_A\") | .inbound_calls] == [1]" "and on the account it is for"
 
 # While it is up: the account is at its limit (1), the trunk not (2).
 out=$($INVITE "$CPORT" 94155550100 | tr '\n' ' ')
@@ -78,6 +83,8 @@ jq -e '.status == "done" and .pages_confirmed == 6' "$TMP/tx.json" >/dev/null &&
 wait_inbound "$USER_A" 1
 expect_jq '.items[0].to == "+14155550100" and .items[0].from == "+15550001111" and .items[0].status == "received" and .items[0].page_count == 6' "in A's inbox: rewritten to E.164, 6 pages"
 IN=$(jqr '.items[0].id')
+req GET /v1/provider/capacity "$OP"
+expect_jq '.inbound_calls == 0 and ([.trunks[] | select(.id == "carrier1") | .inbound_calls] == [0])' "the call over: no inbound call in the capacity view"
 req GET "/v1/faxes/$IN" "$USER_A"
 expect_jq '.attempts[0].trunk == "carrier1" and .attempts[0].pages_confirmed == 6' "the CDR names the carrier trunk"
 if grep -rlsa -e 'II\*' "$DATA/docs" | grep -q .; then fail "a received document is stored in clear"; else ok; fi

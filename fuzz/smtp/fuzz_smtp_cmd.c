@@ -1,12 +1,14 @@
 /* Fuzz target: SMTP command lines (smtp_proto.h). The input is one command
  * line; its argument is read as MAIL and RCPT paths and as a recipient of
- * the fax domain. Checks that arguments lie inside the line and that
+ * the fax domain, and as a Subject of the Subject form (fax@domain). Checks that arguments lie inside the line and that
  * addresses and numbers are bounded and NUL-terminated. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "smtp_proto.h"
+
+#define SMTP_RCPTS_FUZZ 8
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -17,6 +19,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	memcpy(line, data, size);
 	smtp_cmd_t c;
+	/* The line as a Subject of the Subject form. */
+	char *subject = malloc(size + 1);
+	if (!subject)
+		abort();
+	memcpy(subject, data, size);
+	subject[size] = '\0';
+	char nums[SMTP_RCPTS_FUZZ][SMTP_NUMBER_MAX + 1];
+	int n = smtp_subject_numbers(subject, nums, SMTP_RCPTS_FUZZ);
+	if (n < 0 || n > SMTP_RCPTS_FUZZ)
+		abort();
+	for (int i = 0; i < n; i++)
+		if (nums[i][0] != '+' || strlen(nums[i]) > SMTP_NUMBER_MAX)
+			abort();
+	free(subject);
 	if (smtp_cmd_parse(line, size, &c) == 0) {
 		if (c.arg < line || c.arg + c.arglen > line + size)
 			abort();

@@ -21,6 +21,8 @@ const struct i18n_entry i18n_fr_entries[] = {
 		"%.64s n'est pas un attribut complexe" },
 	{ "%.64s is not multi-valued",
 		"%.64s n'est pas un attribut à valeurs multiples" },
+	{ "Mail to fax@ needs the fax number in the Subject, in E.164 form: +15551234567",
+		"Un courriel à fax@ doit porter le numéro de fax dans l'objet, au format E.164 : +15551234567" },
 	{ "Message larger than %zu bytes",
 		"Message de plus de %zu octets" },
 	{ "No passing DKIM signature: this sender may not send faxes by e-mail from this server",

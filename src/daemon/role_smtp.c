@@ -102,7 +102,10 @@ static void front_deliver(void *arg, const smtp_envelope_t *env, const uint8_t *
 		smtp_ingress_mime_refusal(f, r);
 		return;
 	}
-	ask_service(env, msg, len, &mail, r);
+	/* The Subject form (fax@domain): the numbers from the Subject, here. */
+	smtp_envelope_t to;
+	if (smtp_ingress_subject_rcpts(env, mail.subject, &to, r) == 0)
+		ask_service(&to, msg, len, &mail, r);
 	smtp_mail_free(&mail);
 }
 

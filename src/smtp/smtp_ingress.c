@@ -1,6 +1,7 @@
 /* From a received mail to a fax (see smtp_ingress.h). */
 #include "smtp_ingress.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -46,6 +47,37 @@ void smtp_ingress_mime_refusal(enum smtp_mime_fail f, smtp_reply_t *r)
 	}
 }
 
+int smtp_ingress_subject_rcpts(const smtp_envelope_t *env, const char *subject,
+	smtp_envelope_t *out, smtp_reply_t *r)
+{
+	*out = *env;
+	out->nrcpt = 0;
+	bool form = false;
+	char nums[SMTP_RCPTS_MAX][SMTP_NUMBER_MAX + 1];
+	for (int i = 0; i < env->nrcpt; i++) {
+		int n = 1;
+		if (env->rcpt[i][0]) {
+			memcpy(nums[0], env->rcpt[i], sizeof nums[0]);
+		} else {
+			form = true;
+			n = smtp_subject_numbers(subject, nums, SMTP_RCPTS_MAX);
+		}
+		for (int k = 0; k < n; k++) {
+			bool dup = false;
+			for (int j = 0; j < out->nrcpt && !dup; j++)
+				dup = strcmp(out->rcpt[j], nums[k]) == 0;
+			if (!dup && out->nrcpt < SMTP_RCPTS_MAX)
+				memcpy(out->rcpt[out->nrcpt++], nums[k], sizeof nums[k]);
+		}
+	}
+	if (form && out->nrcpt == 0) {
+		smtp_reply_tr(r, 553, "5.1.3", I18N("Mail to fax@ needs the fax number in the "
+			"Subject, in E.164 form: +15551234567"));
+		return -1;
+	}
+	return 0;
+}
+
 void smtp_ingress_deliver(void *arg, const smtp_envelope_t *env, const uint8_t *msg, size_t len,
 	smtp_reply_t *r)
 {
@@ -57,7 +89,9 @@ void smtp_ingress_deliver(void *arg, const smtp_envelope_t *env, const uint8_t *
 		smtp_ingress_mime_refusal(f, r);
 		return;
 	}
-	smtp_ingress_submit(arg, env, &mail, msg, len, r);
+	smtp_envelope_t to;
+	if (smtp_ingress_subject_rcpts(env, mail.subject, &to, r) == 0)
+		smtp_ingress_submit(arg, &to, &mail, msg, len, r);
 	smtp_mail_free(&mail);
 }
 

@@ -31,6 +31,13 @@ void smtp_ingress_deliver(void *arg, const smtp_envelope_t *env, const uint8_t *
 void smtp_ingress_submit(void *arg, const smtp_envelope_t *env, const smtp_mail_t *mail,
 	const uint8_t *msg, size_t len, smtp_reply_t *r);
 
+/* The Subject form: out is env with each recipient "" (fax@domain) replaced
+ * by the numbers of subject (smtp_subject_numbers), duplicates dropped. 0;
+ * -1 with r set (553 5.1.3) when the form was used and the Subject names
+ * no number. */
+int smtp_ingress_subject_rcpts(const smtp_envelope_t *env, const char *subject,
+	smtp_envelope_t *out, smtp_reply_t *r);
+
 /* The reply to a message the MIME parse refused (5xx, one per failure). */
 void smtp_ingress_mime_refusal(enum smtp_mime_fail f, smtp_reply_t *r);
 

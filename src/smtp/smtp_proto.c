@@ -137,6 +137,8 @@ int smtp_rcpt_number(const char *addr, const char *domain, char number[SMTP_NUMB
 	if (!at || strcasecmp(at + 1, domain) != 0)
 		return -1;
 	size_t n = (size_t)(at - addr);
+	if (n == 3 && strncasecmp(addr, "fax", 3) == 0)
+		return 1;
 	if (n < 9 || n > SMTP_NUMBER_MAX || addr[0] != '+' || addr[1] == '0')
 		return -2;
 	for (size_t i = 1; i < n; i++)
@@ -145,4 +147,28 @@ int smtp_rcpt_number(const char *addr, const char *domain, char number[SMTP_NUMB
 	memcpy(number, addr, n);
 	number[n] = '\0';
 	return 0;
+}
+
+int smtp_subject_numbers(const char *subject, char out[][SMTP_NUMBER_MAX + 1], int max)
+{
+	int found = 0;
+	const char *p = subject ? subject : "";
+	while (*p && found < max) {
+		while (*p == ' ' || *p == '\t' || *p == ',' || *p == ';')
+			p++;
+		const char *w = p;
+		while (*p && *p != ' ' && *p != '\t' && *p != ',' && *p != ';')
+			p++;
+		size_t n = (size_t)(p - w);
+		bool ok = n >= 9 && n <= SMTP_NUMBER_MAX && w[0] == '+' && w[1] != '0';
+		for (size_t i = 1; ok && i < n; i++)
+			ok = w[i] >= '0' && w[i] <= '9';
+		for (int i = 0; ok && i < found; i++)
+			ok = !(strlen(out[i]) == n && memcmp(out[i], w, n) == 0);
+		if (ok) {
+			memcpy(out[found], w, n);
+			out[found++][n] = '\0';
+		}
+	}
+	return found;
 }

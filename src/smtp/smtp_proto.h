@@ -39,8 +39,16 @@ int smtp_path_parse(const char *arg, size_t len, const char *prefix, char addr[S
 	uint64_t *size);
 
 /* A recipient of the fax domain: "+E164@domain" (the domain compared
- * without case), its number into number. 0; -1 another domain; -2 our
- * domain but the local part is not + and 8 to 15 digits. */
+ * without case), its number into number. 0; 1 "fax@domain", the Subject
+ * form (number ""; the numbers are read from the Subject, see
+ * smtp_subject_numbers); -1 another domain; -2 our domain but the local
+ * part is neither "fax" nor + and 8 to 15 digits. */
 int smtp_rcpt_number(const char *addr, const char *domain, char number[SMTP_NUMBER_MAX + 1]);
+
+/* The fax numbers of a Subject (the Subject form, mail to fax@domain):
+ * every blank-, comma- or semicolon-separated word that is "+" and 8 to 15
+ * digits (the first not 0), in order, duplicates dropped, at most max into
+ * out. The count found. */
+int smtp_subject_numbers(const char *subject, char out[][SMTP_NUMBER_MAX + 1], int max);
 
 #endif

@@ -377,6 +377,8 @@ static void do_rcpt(struct session *s, struct txn *t, const smtp_cmd_t *c)
 		reply(s, r.code, "%s", r.text);
 		return;
 	}
+	if (rc == 1) /* fax@domain: the numbers come from the Subject */
+		num[0] = '\0';
 	if (t->env.nrcpt == SMTP_RCPTS_MAX) {
 		reply(s, 452, "4.5.3 Too many recipients");
 		return;

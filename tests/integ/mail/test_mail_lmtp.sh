@@ -2,7 +2,8 @@
 # Fax by e-mail over LMTP (RFC 2033, mail.lmtp_listen): a real Postfix
 # delivers mail for the fax domain by its lmtp transport to faxvault's LMTP
 # listener (no SMTP listener configured); a member's mail becomes a fax
-# delivered over the loopback trunk, a stranger's comes back to its sender
+# delivered over the loopback trunk, one to fax@ with the number in the
+# Subject (the Subject form) a fax to that number, a stranger's comes back to its sender
 # as Postfix's bounce with faxvault's reply. Then a hostile client by hand:
 # HELO and EHLO refused, LHLO with PIPELINING, pipelined commands, one reply
 # per accepted recipient after DATA (two faxes from one mail; a stranger's
@@ -41,6 +42,12 @@ lmtp_sent() { grep -q "postfix/lmtp.*relay=127.0.0.1\[127.0.0.1\]:$FV_LMTP.*stat
 if poll_until 60 lmtp_sent; then ok; else fail "Postfix's log does not show the LMTP delivery: $(grep lmtp "$PF_DIR/maillog" | tail -n 3)"; fi
 [ -n "$FAX" ] && [ "$FAX" != null ] && wait_fax "$USER_A" "$FAX" 180
 expect_jq '.status == "delivered"' "the fax by LMTP is delivered over the loopback trunk"
+# The Subject form: to fax@ with the number in the Subject.
+swaks --server 127.0.0.1 --port "$PF_PORT" --from "$USER_MAIL" --to "fax@fax.example.net" \
+	--header "Subject: $NUM_B Subject form" --body "Please fax." \
+	--attach-type application/pdf --attach @"$TMP/one.pdf" >"$TMP/sw-subj.txt" 2>&1 || fail "Postfix refused the Subject form: $(tail -n 3 "$TMP/sw-subj.txt")"
+subject_fax() { req GET "/v1/faxes?direction=outbound" "$ADMIN_A"; [ "$(jqr "[.items[] | select(.cover_subject == \"$NUM_B Subject form\" and .to == \"$NUM_B\")] | length")" = 1 ]; }
+if poll_until 120 subject_fax; then ok; else fail "the Subject form made no fax to the Subject's number: $BODY"; fi
 # A stranger: Postfix bounces the mail to its sender with faxvault's reply.
 swaks --server 127.0.0.1 --port "$PF_PORT" --from stranger@evil.example --to " $TO" \
 	--header "Subject: spam" --body "x" --attach-type application/pdf --attach @"$TMP/one.pdf" >/dev/null 2>&1
@@ -112,6 +119,11 @@ printf 'LHLO t\n--\nDATA\n--\nRCPT TO:<%s@fax.example.net>\n--\nMAIL FROM:<%s>\n
 OUT=$($CLIENT "$FV_LMTP" "$TMP/s3")
 [ "$(printf '%s\n' "$OUT" | grep -c '^503 ')" = 4 ] && ok || fail "DATA and RCPT out of order, DATA without a recipient, MAIL twice: $OUT"
 printf '%s\n' "$OUT" | grep -q '^553 5.1.3' && ok || fail "a local part that is not a number: $OUT"
+# The Subject form without a number in the Subject: refused, for each recipient.
+printf 'LHLO t\n--\nMAIL FROM:<%s>\nRCPT TO:<fax@fax.example.net>\nDATA\n--\n@DATA %s 1\n--\nQUIT\n' "$USER_MAIL" "$TMP/member.eml" >"$TMP/s6"
+OUT=$($CLIENT "$FV_LMTP" "$TMP/s6")
+printf '%s\n' "$OUT" | grep -q '^553 5.1.3 Mail to fax@ needs the fax number in the Subject, in E.164 form: +15551234567 / Un courriel a fax@ doit porter le numero de fax dans l.objet' && ok || fail "the Subject form without a number: $OUT"
+[ "$(outbound_a)" = "$BEFORE" ] && ok || fail "a mail without a number was faxed"
 # A zip bomb (100 MB of zeros in a 100 KB ZIP) from a member: refused by
 # its type, never unpacked, nothing faxed, the service still answers.
 python3 - "$TMP" "$USER_MAIL" <<'PY'

@@ -74,6 +74,17 @@ static void test_commands_and_numbers(void **state)
 	assert_string_equal(num, "+15551234567");
 	assert_int_equal(smtp_rcpt_number("+15551234567@other.example", "fax.example.net", num), -1);
 	assert_int_equal(smtp_rcpt_number("sales@fax.example.net", "fax.example.net", num), -2);
+	/* The Subject form. */
+	assert_int_equal(smtp_rcpt_number("FAX@fax.example.net", "fax.example.net", num), 1);
+	assert_string_equal(num, "");
+	assert_int_equal(smtp_rcpt_number("fax@other.example", "fax.example.net", num), -1);
+	char subj[4][SMTP_NUMBER_MAX + 1];
+	assert_int_equal(smtp_subject_numbers("Invoice +15551234567, +33142000000;+15551234567 "
+		"+0555123456 +1234567 +1555123456x 15551234567", subj, 4), 2);
+	assert_string_equal(subj[0], "+15551234567");
+	assert_string_equal(subj[1], "+33142000000");
+	assert_int_equal(smtp_subject_numbers("+15551234567 +15551234568", subj, 1), 1);
+	assert_int_equal(smtp_subject_numbers(NULL, subj, 4), 0);
 	assert_int_equal(smtp_rcpt_number("+0555123456@fax.example.net", "fax.example.net", num), -2);
 	assert_int_equal(smtp_rcpt_number("+1234567@fax.example.net", "fax.example.net", num), -2);
 	assert_int_equal(smtp_rcpt_number("+1234567890123456@fax.example.net", "fax.example.net",

@@ -368,9 +368,18 @@ int dom_member_erase(dom_ctx_t *c, const json_t *a, const char *uid, const json_
 	/* A name too short to be told from other words is left to the
 	 * address and the id. */
 	size_t nids = strlen(old_name) >= 4 ? 2 : 1;
-	/* Mails to others that name them (an owner's name in an invitation). */
-	for (size_t n = 0; n < nids && src == STORE_OK; n++)
+	/* Mails to others that name them (an owner's name in an invitation),
+	 * and the header lines and cover subjects of the account's faxes. */
+	int faxes_named = 0;
+	for (size_t n = 0; n < nids && src == STORE_OK; n++) {
+		int m = 0;
 		src = scrub_mails(c->tx, acc, ids[n], ids, nids, pseudo, other);
+		if (src == STORE_OK)
+			src = store_gdpr_fax_texts(c->tx, acc, ids[n], pseudo, &m);
+		faxes_named += m;
+	}
+	if (other)
+		json_object_set_new(other, "fax_texts", json_integer(faxes_named));
 	json_int_t redacted = 0, not_redactable = 0;
 	size_t i;
 	json_t *ev;

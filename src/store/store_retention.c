@@ -156,3 +156,14 @@ int store_gdpr_mail_params_set(store_tx_t *tx, const char *id, const char *param
 {
 	return sq_exec(tx, true, "UPDATE mail_outbox SET params=? WHERE id=?", "ss", params, id);
 }
+
+int store_gdpr_fax_texts(store_tx_t *tx, const char *account_id, const char *text,
+	const char *pseudo, int *n)
+{
+	int rc = sq_exec(tx, false, "UPDATE faxes SET header_text=REPLACE(header_text, ?, ?),"
+		" cover_subject=REPLACE(cover_subject, ?, ?) WHERE account_id=? AND"
+		" (instr(header_text, ?) > 0 OR instr(cover_subject, ?) > 0)", "sssssss", text, pseudo,
+		text, pseudo, account_id, text, text);
+	*n = rc == STORE_OK ? sq_changes(tx) : 0;
+	return rc;
+}

@@ -49,6 +49,10 @@ json_t *store_gdpr_mails(store_tx_t *tx, const char *account_id, const char *per
 /* The account's mails to others whose parameters hold text (their name or
  * address as a sender, an owner): array of {id, params}. */
 json_t *store_gdpr_mails_naming(store_tx_t *tx, const char *account_id, const char *text);
+/* The account's faxes whose header line or cover subject hold text get it
+ * replaced by pseudo; the number of faxes changed into *n. */
+int store_gdpr_fax_texts(store_tx_t *tx, const char *account_id, const char *text,
+	const char *pseudo, int *n);
 /* Replaces the parameters of mail id. */
 int store_gdpr_mail_params_set(store_tx_t *tx, const char *id, const char *params);
 /* The erasure's part of these tables, in tx, at now: mails to them get

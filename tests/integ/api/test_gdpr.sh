@@ -39,7 +39,8 @@ req POST "/v1/accounts/$ACC/numbers" "$OWNER" '{"country":"US","area_code":"555"
 TO=$(jqr .number)
 printf 'Notes de laboratoire\n' >"$TMP/notes.txt"
 LATER=$(date -u -d "@$(( $(clock_seconds) + 86400 ))" +%Y-%m-%dT%H:%M:%SZ)
-req POST /v1/faxes "$MARIE" "" -F "file=@$TMP/notes.txt" -F "to=$TO" -F "send_at=$LATER"
+req POST /v1/faxes "$MARIE" "" -F "file=@$TMP/notes.txt" -F "to=$TO" -F "send_at=$LATER" \
+	-F "cover_subject=Notes from Marie Curie" -F "header_text=Marie Curie, laboratoire"
 expect_status 202 "Marie schedules a fax"
 FAX=$(jqr '.items[0].id')
 
@@ -119,7 +120,7 @@ expect_problem 422 validation-failed "unknown fields refused"
 req POST "/v1/accounts/$ACC/users/$MARIE_ID/erase" "$OWNER" '{}'
 expect_status 200 "the owner erases Marie"
 expect_jq '.user_id == "'"$MARIE_ID"'" and .pseudonym == "erased:'"$MARIE_ID"'" and .audit_events_redacted >= 5 and .audit_events_not_redactable == 0' "what the erasure did"
-expect_jq '.other_rows.mails >= 1 and .other_rows.safebox_participants == 2 and .other_rows.safebox_authored == 2 and .other_rows.status_subscriptions == 1 and .other_rows.security_contacts == 1' "the other rows naming her"
+expect_jq '.other_rows.mails >= 1 and .other_rows.safebox_participants == 2 and .other_rows.safebox_authored == 2 and .other_rows.status_subscriptions == 1 and .other_rows.security_contacts == 1 and .other_rows.fax_texts >= 1' "the other rows naming her"
 req GET "/v1/safeboxes/$OBOX" "$OWNER"
 expect_jq '.participants[0].status == "revoked" and (.participants[0].email | startswith("erased+"))' "her participation in a box is pseudonymized and revoked"
 req GET "/v1/accounts/$ACC/security-contacts" "$OWNER"
@@ -142,6 +143,7 @@ if [ -z "${FV_TEST_PG:-}" ]; then
 		fail "her sessions still hold their addresses"
 	for q in "mail_outbox WHERE instr(to_addr, 'marie') > 0 OR instr(params, 'marie') > 0 OR instr(params, 'Curie') > 0" \
 		"safebox_participants WHERE instr(email, 'marie') > 0" \
+		"faxes WHERE instr(cover_subject, 'Curie') > 0 OR instr(header_text, 'Curie') > 0" \
 		"safebox_messages WHERE instr(author_email, 'marie') > 0" \
 		"safebox_files WHERE instr(author_email, 'marie') > 0" \
 		"status_subscriptions WHERE instr(email, 'marie') > 0" \

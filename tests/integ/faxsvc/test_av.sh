@@ -5,12 +5,14 @@
 # carrying EICAR is refused with 422 malware-detected and nothing is kept,
 # the refusal is audited with the signature; so is a guest's upload into a
 # SafeBox (the link and code read from the mails a stand-in sendmail
-# keeps) and a signed consent letter
+# keeps), a mail attachment faxed by e-mail (554 5.7.1 from the SMTP
+# listener) and a signed consent letter
 # (a PDF carrying EICAR, found by a body signature); clean files pass; with
 # the scanner down uploads are refused (503) unless the provider chose
 # av.fail_open; the choice shows in /readyz and on /metrics.
 . "$(dirname "$0")/../api/lib.sh"
 . "$(dirname "$0")/lib_fax.sh"
+. "$(dirname "$0")/../mail/smtp_lib.sh"
 command -v clamd >/dev/null || { echo "SKIP: clamd is not installed"; exit 77; }
 
 CL="$TMP/clamd"
@@ -51,7 +53,9 @@ cat >"$TMP/mails/\$\$.part" && mv "$TMP/mails/\$\$.part" "$TMP/mails/\$\$.eml"
 EOS
 chmod 755 "$TMP/bin/sendmail"
 export PATH="$TMP/bin:$PATH"
+FV_SMTP=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 AV="$AV --set mail.relay=sendmail --set mail.from=noreply@fax.example.net --set mail.web_url=https://fax.example.net"
+AV="$AV --set mail.domain=fax.example.net --set mail.smtp_listen=127.0.0.1:$FV_SMTP"
 # shellcheck disable=SC2086
 fax_setup $AV
 make_pdf "$TMP/clean.pdf" 1
@@ -129,6 +133,21 @@ req GET "/v1/safeboxes/$GBOX" "$USER_A"
 expect_jq '.files == []' "nothing of the guest's infected file is kept"
 req GET "/v1/accounts/$ACC_A/audit-events?action=upload.malware_refused" "$ADMIN_A"
 expect_jq 'any(.items[]; .actor.id | startswith("guest:"))' "the guest's refusal is audited"
+
+# --- a mail attachment faxed by e-mail
+req PUT "/v1/accounts/$ACC_A/fax-by-email" "$ADMIN_A" '{"enabled":true,"allowed_senders":["@a-fax.example"],"allowed_servers":["127.0.0.0/8"]}'
+expect_status 200 "A faxes by e-mail"
+BEFORE=$(faxes_of_a)
+SW=$(swaks --server 127.0.0.1 --port "$FV_SMTP" --timeout 120 --from user@a-fax.example \
+	--to " $NUM_B@fax.example.net" --header "From: user@a-fax.example" --header "Subject: scan" \
+	--body "x" --attach-type application/pdf --attach @"$TMP/eicar.txt" 2>&1)
+expect_reply 554 "EICAR attached to a mail is refused"
+printf '%s' "$SW" | grep -q '5\.7\.1' && ok || fail "the refusal's enhanced code: $(printf '%s' "$SW" | tail -3)"
+[ "$(faxes_of_a)" = "$BEFORE" ] && ok || fail "a fax was made from the infected mail"
+SW=$(swaks --server 127.0.0.1 --port "$FV_SMTP" --timeout 120 --from user@a-fax.example \
+	--to " $NUM_B@fax.example.net" --header "From: user@a-fax.example" --header "Subject: scan" \
+	--body "x" --attach-type application/pdf --attach @"$TMP/clean.pdf" 2>&1)
+expect_reply 250 "a clean attachment is accepted"
 
 # --- a signed consent letter (a PDF) carrying EICAR
 printf '%%PDF-1.4\n%% %s\n1 0 obj <</Type /Catalog>> endobj\ntrailer <</Root 1 0 R>>\n%%%%EOF\n' "$(cat "$TMP/eicar.txt")" >"$TMP/letter.pdf"

@@ -181,7 +181,18 @@ done
 req GET "/v1/accounts/$ACC_A/audit-events?action=safebox.delete" "$ADMIN_A"
 expect_jq "[.items[] | select(.target == \"$BOX\" and .detail.documents_destroyed == 3)] | length == 1" "the deletion is audited with what it destroyed"
 
-# --- Expiry and retention, by the injected clock.
+# --- Expiry and retention, by the injected clock. A third box, closed and
+# held, must outlive the sweep.
+req POST /v1/safeboxes "$USER_A" '{"subject":"Held","participants":[{"email":"guest3@outside.example"}]}'
+expect_status 201 "a box to hold"
+BOX3=$(jqr .id)
+req POST "/v1/safeboxes/$BOX3/files" "$USER_A" "" -F "file=@$TMP/report.txt"
+expect_status 201 "with a file"
+DOC3=$(db "SELECT doc_id FROM safebox_files WHERE safebox_id='$BOX3'")
+req POST "/v1/safeboxes/$BOX3/close" "$USER_A"
+expect_status 200 "it is closed (ended)"
+req PUT "/v1/accounts/$ACC_A/safeboxes/$BOX3/legal-hold" "$ADMIN_A" '{"reason":"Case 89"}'
+expect_status 200 "and held"
 advance_clock $((8 * 24 * 60))
 relogin
 req GET "/v1/safeboxes/$BOX2" "$USER_A"
@@ -196,6 +207,10 @@ relogin
 box2_gone() { req GET "/v1/safeboxes/$BOX2" "$USER_A"; [ "$STATUS" = 404 ]; }
 poll_until 120 box2_gone && ok || fail "the sweep did not delete the due box: $STATUS ${BODY:0:200}"
 [ ! -e "$DATA/docs/$DOC2.fvb" ] && ok || fail "the swept box's file blob survives"
+req GET "/v1/safeboxes/$BOX3" "$USER_A"
+expect_status 200 "the held box outlives the sweep"
+expect_jq '.legal_hold.held == true and (.files | length) == 1' "held, with its file"
+[ -e "$DATA/docs/$DOC3.fvb" ] && ok || fail "the held box's file blob was destroyed"
 req GET "/v1/accounts/$ACC_A/audit-events?action=safebox.retention_delete" "$ADMIN_A"
 expect_jq "[.items[] | select(.target == \"$BOX2\" and .actor.id == \"system:retention\" and .detail.rule == \"safebox_days\" and .detail.days == 1)] | length == 1" "a deletion certificate names the rule"
 req GET "/v1/safeboxes/$BOX_B" "$USER_B"

@@ -14,6 +14,7 @@
 . "$(dirname "$0")/lib_fax.sh"
 . "$(dirname "$0")/../mail/smtp_lib.sh"
 command -v clamd >/dev/null || { echo "SKIP: clamd is not installed"; exit 77; }
+command -v swaks >/dev/null || { echo "SKIP: swaks is not installed"; exit 77; }
 
 CL="$TMP/clamd"
 mkdir -p "$CL/db"

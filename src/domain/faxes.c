@@ -1903,7 +1903,8 @@ static int inbound_safebox_pdf(store_t *st, const fax_env_t *env, const json_t *
 /* Delivers received fax f to member person_id in a SafeBox holding pdf,
  * named in the member's language; its id into box. 0 / -1. */
 static int inbound_to_safebox(store_tx_t *tx, const fax_env_t *env, const json_t *f,
-	const char *person_id, const unsigned char *pdf, size_t len, char box[64])
+	const char *person_id, const unsigned char *pdf, size_t len, char box[64],
+	char sb_doc[DOC_ID_MAX])
 {
 	json_t *p = store_principal_get(tx, person_id);
 	char subject[160];
@@ -1911,7 +1912,7 @@ static int inbound_to_safebox(store_tx_t *tx, const fax_env_t *env, const json_t
 		"Fax de %s pour %s" : "Fax from %s to %s", rec_str(f, "from_number"),
 		rec_str(f, "to_number"));
 	json_decref(p);
-	return safebox_from_fax(tx, env, f, person_id, subject, pdf, len, box);
+	return safebox_from_fax(tx, env, f, person_id, subject, pdf, len, box, sb_doc);
 }
 
 int dom_fax_inbound(store_t *st, const fax_env_t *env, const json_t *route, const char *tiff_path,
@@ -1990,9 +1991,9 @@ int dom_fax_inbound(store_t *st, const fax_env_t *env, const json_t *route, cons
 	json_decref(cdr);
 	free(aid);
 	json_t *g = rc == STORE_OK ? store_fax_get(tx, NULL, id) : NULL;
-	char box[64] = "";
+	char box[64] = "", sb_doc[DOC_ID_MAX] = "";
 	if (g && sbpdf && doc_id[0] &&
-	    inbound_to_safebox(tx, env, g, route_to, sbpdf, sblen, box) != 0)
+	    inbound_to_safebox(tx, env, g, route_to, sbpdf, sblen, box, sb_doc) != 0)
 		rc = STORE_ERROR;
 	if (sbpdf) {
 		sodium_memzero(sbpdf, sblen);
@@ -2013,6 +2014,8 @@ int dom_fax_inbound(store_t *st, const fax_env_t *env, const json_t *route, cons
 			store_rollback(tx);
 		if (doc_id[0])
 			vault_blob_remove(env->doc_dir, doc_id);
+		if (sb_doc[0])
+			vault_blob_remove(env->doc_dir, sb_doc);
 		log_event(LOG_ERROR, "fax.inbound_failed", "account=%s", account_id);
 		return -1;
 	}

@@ -985,8 +985,10 @@ static const audit_ctx_t fax_actor = { .who = NULL, .actor = "system:faxsvc", .s
 	.request_id = "" };
 
 int safebox_from_fax(store_tx_t *tx, const fax_env_t *env, const json_t *fax,
-	const char *person_id, const char *subject, const void *pdf, size_t len, char box_id[64])
+	const char *person_id, const char *subject, const void *pdf, size_t len, char box_id[64],
+	char doc_id[DOC_ID_MAX])
 {
+	doc_id[0] = '\0';
 	const char *acc = rec_str(fax, "account_id"), *fax_id = rec_str(fax, "id");
 	safebox_profile_t prof;
 	safebox_profile_load(tx, acc, env->safebox_max_days, &prof);
@@ -1000,7 +1002,7 @@ int safebox_from_fax(store_tx_t *tx, const fax_env_t *env, const json_t *fax,
 		acc, "owner_id", person_id, "subject", sub, "status", "open", "expires_at",
 		(json_int_t)(now + (int64_t)prof.expiry_days * DAY_MS), "created_at", (json_int_t)now,
 		"updated_at", (json_int_t)now);
-	char doc_id[DOC_ID_MAX], name[96];
+	char name[96];
 	snprintf(name, sizeof name, "%s.pdf", fax_id);
 	json_t *f = NULL;
 	int rc = store_safebox_insert(tx, b) == STORE_OK ? 0 : -1;

@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "docs.h"
 #include "domain.h"
 
 #define SAFEBOX_SUBJECT_MAX 200       /* bytes of a subject */
@@ -139,10 +140,12 @@ int dom_sb_guest_upload(dom_ctx_t *c, sb_guest_t *g, const void *data, size_t le
  * no other participant, named subject (cut to SAFEBOX_SUBJECT_MAX), that
  * holds pdf (len bytes) as the file FAX_ID.pdf under a key of its own; both
  * steps are events of the box and audit events of system:faxsvc. Its expiry
- * follows the account's SafeBox profile. The box's id into box_id.
- * 0 / -1. */
+ * follows the account's SafeBox profile. The box's id into box_id, the
+ * file's document into doc_id ("" until written: the caller removes its
+ * blob when the transaction does not commit). 0 / -1. */
 int safebox_from_fax(store_tx_t *tx, const fax_env_t *env, const json_t *fax,
-	const char *person_id, const char *subject, const void *pdf, size_t len, char box_id[64]);
+	const char *person_id, const char *subject, const void *pdf, size_t len, char box_id[64],
+	char doc_id[DOC_ID_MAX]);
 
 /* The retention sweep's part (retention.c): deletes the box due ({id,
  * account_id, days, ended_at} as store_safebox_due answers) in a

@@ -56,6 +56,17 @@
 #define MAIL_KIND_PORT_REQUEST "port_request"   /* to owner and admins: a port request's status */
 #define MAIL_KIND_TERMS "terms"                 /* to every member: new terms to accept */
 #define MAIL_KIND_SIGNIN_NEW "signin_new_address" /* to a person: a sign-in from a new address */
+#define MAIL_KIND_CONTACTS_REVIEW "contacts_review" /* to owner and admins: the review is due */
+
+/* The contacts review reminder (C01): every active account whose contacts
+ * review is due (accounts.contacts_review_months after the last
+ * confirmation, or the account's creation) and not reminded since that
+ * reference gets one mail to its owner and administrators, each in their
+ * language, and an audit event contacts.review_reminded by system:mail, in
+ * one transaction. At most limit accounts (not yet reminded, the oldest
+ * confirmation first) are looked at per call. The reminders queued, or
+ * -1. */
+int dom_contacts_review_sweep(store_t *st, const dom_config_t *cfg, int64_t now, int limit);
 
 /* Queues a mail of kind to person (a person record: its email, id,
  * account_id and lang, else lang), with params (borrowed JSON object, no

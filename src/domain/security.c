@@ -13,6 +13,7 @@
 #include "mailq.h"
 #include "sec.h"
 #include "store_consents.h"
+#include "store_incidents.h"
 #include "store_requests.h"
 #include "store_retention.h"
 #include "timeutil.h"
@@ -290,6 +291,62 @@ static int64_t contacts_reference(store_tx_t *tx, const json_t *a)
 		: json_integer_value(json_object_get(a, "created_at"));
 	json_decref(row);
 	return ref;
+}
+
+int dom_contacts_review_sweep(store_t *st, const dom_config_t *cfg, int64_t now, int limit)
+{
+	store_tx_t *tx = store_begin(st, true);
+	if (!tx)
+		return -1;
+	/* The shortest review period is a month: no account confirmed since
+	 * can be due. */
+	json_t *rows = store_accounts_for_contacts_review(tx, now - 30 * DAY_MS, limit);
+	int n = 0, rc = rows ? 0 : -1;
+	size_t i;
+	json_t *a;
+	static const audit_ctx_t mailer = { .who = NULL, .actor = "system:mail", .source = "",
+		.request_id = "" };
+	json_array_foreach(rows, i, a) {
+		if (rc != 0)
+			break;
+		const char *acc = rec_str(a, "id");
+		const json_t *at = json_object_get(a, "contacts_confirmed_at");
+		int64_t ref = json_is_integer(at) ? json_integer_value(at)
+			: json_integer_value(json_object_get(a, "created_at"));
+		sec_policy_t pol;
+		dom_policy(tx, cfg, acc, &pol);
+		int64_t due = ref + (int64_t)pol.contacts_review_months * 30 * DAY_MS;
+		if (now < due || store_audit_since(tx, acc, "contacts.review_reminded", ref))
+			continue;
+		json_t *acc_row = store_account_get(tx, acc, NULL);
+		char when[40];
+		json_t *people = store_incident_recipients(tx, acc);
+		size_t k;
+		json_t *person;
+		json_array_foreach(people, k, person) {
+			json_t *mp = json_pack("{s:s, s:s, s:s}", "name", rec_str(person, "name"), "account",
+				acc_row ? rec_str(acc_row, "name") : acc, "due_at",
+				time_format_rfc3339(due, when, sizeof when));
+			if (rc == 0 && mail_queue_tx(tx, cfg->fax, cfg->mail_on, MAIL_KIND_CONTACTS_REVIEW,
+					person, NULL, mp, NULL) != 0)
+				rc = -1;
+			json_decref(mp);
+		}
+		json_decref(people);
+		json_decref(acc_row);
+		json_t *d = json_pack("{s:s}", "due_at", when);
+		if (rc == 0 && audit_record(tx, &mailer, "contacts.review_reminded", acc, acc, "success",
+				d) != STORE_OK)
+			rc = -1;
+		json_decref(d);
+		n++;
+	}
+	json_decref(rows);
+	if (rc == 0 && store_commit(tx) == STORE_OK)
+		return n;
+	if (rc != 0)
+		store_rollback(tx);
+	return -1;
 }
 
 bool dom_contacts_overdue(dom_ctx_t *c, const json_t *a)

@@ -25,6 +25,7 @@
 #include "closure.h"
 #include "consents.h"
 #include "incidents.h"
+#include "mailq.h"
 #include "invoices.h"
 #include "docs.h"
 #include "faxes.h"
@@ -1061,6 +1062,7 @@ static int retention_pass(poller_t *p, void *arg)
 		n = k;
 	/* Security incidents' regulatory clocks that run down: alerted once. */
 	dom_incident_sweep(s->st, s->cfg.dom, now, RETENTION_BATCH);
+	dom_contacts_review_sweep(s->st, s->cfg.dom, now, RETENTION_BATCH);
 	/* Closed accounts whose grace period has ended: destroyed. */
 	k = dom_closure_sweep(s->st, s->cfg.dom, now, RETENTION_BATCH);
 	if (k > n)

@@ -117,6 +117,16 @@ static const struct tpl tpls[] = {
 		"Si c'était vous, il n'y a rien à faire. Sinon, réinitialisez votre mot de passe sur "
 		"{web}, activez un second facteur et prévenez votre administrateur : vos sessions y "
 		"sont listées et peuvent être fermées." },
+	{ "contacts_review", "en", "Review the contacts of {account}",
+		"Hello {name},\n\n"
+		"The contacts of the account {account} (billing, security and the people to reach) "
+		"were due for review on {due_at} (UTC). Please check them at {web} and confirm them "
+		"there, so that notices reach the right people." },
+	{ "contacts_review", "fr", "Vérifiez les contacts de {account}",
+		"Bonjour {name},\n\n"
+		"Les contacts du compte {account} (facturation, sécurité et personnes à joindre) "
+		"devaient être vérifiés le {due_at} (UTC). Vérifiez-les sur {web} et confirmez-les, "
+		"afin que les avis parviennent aux bonnes personnes." },
 	{ "password_reset", "en", "Reset your faxvault password",
 		"Hello {name},\n\n"
 		"A password reset was asked for your faxvault account. To choose a new password, "

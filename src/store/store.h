@@ -242,6 +242,14 @@ json_t *store_members_all(store_tx_t *tx, const char *account_id);
 /* Every active member of every active account (not paginated: for a
  * notice to all, such as new terms). */
 json_t *store_members_active_everywhere(store_tx_t *tx);
+/* Active accounts (id, created_at, contacts_confirmed_at or null) whose
+ * last confirmation (or creation) is at or before `before` and that were
+ * not reminded of the review since (audit contacts.review_reminded), the
+ * oldest reference first, at most limit (for the contacts review
+ * reminder). */
+json_t *store_accounts_for_contacts_review(store_tx_t *tx, int64_t before, int limit);
+/* Whether account_id has an audit event of action at or after since. */
+bool store_audit_since(store_tx_t *tx, const char *account_id, const char *action, int64_t since);
 /* Live sessions of every member of an account, with principal_id. */
 json_t *store_account_sessions(store_tx_t *tx, const char *account_id, int64_t now);
 /* Revokes a session of a member of account_id; STORE_NOTFOUND otherwise. */

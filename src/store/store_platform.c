@@ -487,6 +487,26 @@ json_t *store_members_active_everywhere(store_tx_t *tx)
 		" status='active') ORDER BY rowid", "");
 }
 
+json_t *store_accounts_for_contacts_review(store_tx_t *tx, int64_t before, int limit)
+{
+	return sq_rows(tx, "SELECT a.id, a.created_at, s.contacts_confirmed_at FROM accounts a"
+		" LEFT JOIN account_settings s ON s.account_id = a.id WHERE a.status='active'"
+		" AND COALESCE(s.contacts_confirmed_at, a.created_at) <= ? AND NOT EXISTS (SELECT 1"
+		" FROM audit_events e WHERE e.account_id = a.id AND"
+		" e.action = 'contacts.review_reminded' AND"
+		" e.time >= COALESCE(s.contacts_confirmed_at, a.created_at))"
+		" ORDER BY COALESCE(s.contacts_confirmed_at, a.created_at), a.id LIMIT ?", "ii", before,
+		limit);
+}
+
+bool store_audit_since(store_tx_t *tx, const char *account_id, const char *action, int64_t since)
+{
+	json_t *r = sq_one(tx, "SELECT id FROM audit_events WHERE account_id=? AND action=?"
+		" AND time >= ? LIMIT 1", "ssi", account_id, action, since);
+	json_decref(r);
+	return r != NULL;
+}
+
 json_t *store_account_sessions(store_tx_t *tx, const char *account_id, int64_t now)
 {
 	return sq_rows(tx, "SELECT s.id, s.principal_id, p.email, s.source, s.created_at,"

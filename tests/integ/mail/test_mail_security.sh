@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Account notices by mail through a real Postfix (issue 13): a second
 # factor set up and removed, a port request's changes, a sign-in from a new
-# address, a lockout after failed sign-ins and new terms to accept, each mailed in the person's language (French or English)
+# address, a lockout after failed sign-ins, new terms to accept and the
+# contacts review falling due, each mailed in the person's language (French or English)
 # with what changed, queued in the transaction of the change (a lockout's
 # with the failed sign-in's writes), once per lockout.
 . "$(dirname "$0")/../api/lib.sh"
@@ -12,7 +13,8 @@ command -v oathtool >/dev/null || { echo "SKIP: oathtool is not installed"; exit
 
 postfix_start
 start_daemon --set mail.relay="smtp://127.0.0.1:$PF_PORT" --set mail.from=noreply@fax.example.net \
-	--set mail.web_url=https://fax.example.net --set auth.lockout_threshold=3
+	--set mail.web_url=https://fax.example.net --set auth.lockout_threshold=3 \
+	--set retention.sweep_minutes=1
 OP=$(operator_token)
 PW="plume encre buvard 1789"
 new_account "$OP" "Secu SA" owner@secu.example "$PW"
@@ -112,5 +114,14 @@ S_TERMS="New terms of service to accept (2026-12)"
 if poll_until 120 with_subject owner@secu.example "$S_TERMS" 1; then ok; else fail "no mail of the new terms"; fi
 check_mail '.text | contains("version 2026-12") and contains("https://fax.example.net")' "it names the version and where to accept them"
 [ "$(grep -c 'event=mail.queued .*kind=terms ' "$LOG")" = 1 ] && ok || fail "terms mails queued: $(grep -c 'event=mail.queued .*kind=terms ' "$LOG"), want 1 (the one member; no operator)"
+
+# --- the contacts review falls due (12 months after the account's creation
+# on the daemon's clock): the owner is mailed once, audited by system:mail
+advance_clock $((361 * 24 * 60))
+req GET /v1/me "$NEW_OWNER"
+S_REV="Review the contacts of Secu SA"
+if poll_until 120 with_subject owner@secu.example "$S_REV" 1; then ok; else fail "no mail of the contacts review due"; fi
+check_mail '.text | contains("were due for review on") and contains("https://fax.example.net")' "it says the review is due and where"
+[ "$(grep -c 'event=mail.queued .*kind=contacts_review' "$LOG")" = 1 ] && ok || fail "contacts review mails queued: $(grep -c 'event=mail.queued .*kind=contacts_review' "$LOG"), want 1"
 stop_daemon || fail "daemon did not stop cleanly"
 finish

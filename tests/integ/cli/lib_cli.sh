@@ -6,6 +6,7 @@ unset FAXVAULT_URL FAXVAULT_TOKEN XDG_CONFIG_HOME
 mkdir -p "$HOME"
 OUT=$TMP/out
 ERR=$TMP/err
+STEP_SECONDS=${STEP_SECONDS:-120}
 
 # as PERSON WANT DESCRIPTION ARGS...: runs `faxvault --config PERSON.conf
 # ARGS` (standard input from $IN when set); output in $OUT and $ERR.
@@ -13,9 +14,9 @@ as() {
 	local who=$1 want=$2 desc=$3 rc
 	shift 3
 	if [ -n "${IN+x}" ]; then
-		printf '%s\n' "$IN" | timeout 120 "$FV" --config "$TMP/$who.conf" "$@" >"$OUT" 2>"$ERR"
+		printf '%s\n' "$IN" | timeout "$STEP_SECONDS" "$FV" --config "$TMP/$who.conf" "$@" >"$OUT" 2>"$ERR"
 	else
-		timeout 120 "$FV" --config "$TMP/$who.conf" "$@" </dev/null >"$OUT" 2>"$ERR"
+		timeout "$STEP_SECONDS" "$FV" --config "$TMP/$who.conf" "$@" </dev/null >"$OUT" 2>"$ERR"
 	fi
 	rc=$?
 	if [ "$rc" = "$want" ]; then

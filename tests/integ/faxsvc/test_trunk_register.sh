@@ -156,11 +156,14 @@ INVITE="python3 $(dirname "$0")/sip_invite.py"
 req PATCH /v1/provider/trunks/kam "$OP" '{"password":"trunk-pass-123"}'
 expect_status 200 "the right password again"
 poll_until 120 reg_is registered && ok || fail_stop "not registered again: $BODY"
+# The wrong password's change already removed a binding: count from here.
+unreg() { grep -c 'event=fax.trunk_unregistered trunk=kam sip_status=200' "$LOG"; }
+n_unreg=$(unreg)
 req PATCH /v1/provider/trunks/kam "$OP" '{"register":false}'
 expect_status 200 "registration turned off"
+unregistered() { [ "$(unreg)" -gt "$n_unreg" ]; }
+poll_until 120 unregistered && ok || fail "no un-REGISTER logged: $(grep -i 'unregister' "$LOG" | tail -n 2)"
 poll_until 60 reg_is none && ok || fail "registration not none once turned off: $BODY"
-grep -q 'event=fax.trunk_unregistered trunk=kam sip_status=200' "$LOG" && ok ||
-	fail "no un-REGISTER logged: $(grep -i 'unregister' "$LOG" | tail -n 2)"
 [ "$($INVITE "$KPORT" +14155550100 | head -n 1)" = 480 ] && ok ||
 	fail "Kamailio still routes to the binding removed: $(grep 'kam:' "$TMP/kam/log" | tail -n 2)"
 req PATCH /v1/provider/trunks/kam "$OP" '{"register":true}'
@@ -168,9 +171,9 @@ expect_status 200 "registration on again"
 poll_until 120 reg_is registered && ok || fail_stop "not registered after turning it on: $BODY"
 n_reg=$(grep -c 'kam: REGISTER of faxuser authenticated' "$TMP/kam/log")
 grep -q 'wrong-pass\|trunk-pass-123' "$LOG" && fail "a trunk password reached the log" || ok
+n_unreg=$(unreg)
 stop_daemon || fail "daemon did not stop cleanly"
-grep -q 'event=fax.trunk_unregistered trunk=kam sip_status=200' <(tail -n 20 "$LOG") && ok ||
-	fail "no un-REGISTER at stop: $(tail -n 5 "$LOG")"
+[ "$(unreg)" -gt "$n_unreg" ] && ok || fail "no un-REGISTER at stop: $(tail -n 5 "$LOG")"
 [ "$(grep -c 'kam: REGISTER of faxuser authenticated' "$TMP/kam/log")" -gt "$n_reg" ] && ok ||
 	fail "Kamailio saw no REGISTER at stop"
 [ "$($INVITE "$KPORT" +14155550100 | head -n 1)" = 480 ] && ok ||

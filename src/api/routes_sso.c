@@ -2,6 +2,7 @@
  * for the operations). Identity providers are managed with
  * security.manage. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "guest.h"
@@ -65,6 +66,29 @@ static void cookie_of(const api_call_t *r, const char *name, char out[SSO_COOKIE
 		out[0] = '\0';
 }
 
+/* A browser refused at a step of the sign-in (it asks for text/html, as a
+ * navigation does) goes back to the portal, which says why
+ * (/?sso_error=WORD, sso_refusal_word: never a token); an API client keeps
+ * the problem answer. Only refusals whose transaction is kept (audited) or
+ * holds nothing: an unknown provider, one that cannot be reached. */
+static int browser_refusal(const api_call_t *r, const dom_ctx_t *c, int rc, const dom_err_t *e)
+{
+	char word[48];
+	if (rc == 0 || !r->accept || !strstr(r->accept, "text/html") || !c->tx)
+		return rc;
+	if (strcmp(e->kind, "sso-failed") == 0 && !c->keep_on_error)
+		return rc;
+	if (!sso_refusal_word(e, word, sizeof word))
+		return rc;
+	static const char body[] = "Found\n";
+	free(r->raw->location);
+	r->raw->location = xasprintf("/?sso_error=%s", word);
+	r->raw->data = (unsigned char *)xstrdup(body);
+	r->raw->len = sizeof body - 1;
+	r->raw->ctype = "text/plain; charset=utf-8";
+	return 0;
+}
+
 static int h_start(const api_call_t *r, dom_ctx_t *c, json_t **out, dom_err_t *e)
 {
 	sso_web_t w;
@@ -73,7 +97,7 @@ static int h_start(const api_call_t *r, dom_ctx_t *c, json_t **out, dom_err_t *e
 	if (rc == 0)
 		web_answer(r, &w);
 	sso_web_free(&w);
-	return rc;
+	return browser_refusal(r, c, rc, e);
 }
 
 static int h_callback(const api_call_t *r, dom_ctx_t *c, json_t **out, dom_err_t *e)
@@ -86,7 +110,7 @@ static int h_callback(const api_call_t *r, dom_ctx_t *c, json_t **out, dom_err_t
 	if (rc == 0)
 		web_answer(r, &w);
 	sso_web_free(&w);
-	return rc;
+	return browser_refusal(r, c, rc, e);
 }
 
 static int h_session(const api_call_t *r, dom_ctx_t *c, json_t **out, dom_err_t *e)
@@ -143,7 +167,7 @@ static int h_saml_acs(const api_call_t *r, dom_ctx_t *c, json_t **out, dom_err_t
 	if (rc == 0)
 		web_answer(r, &w);
 	sso_web_free(&w);
-	return rc;
+	return browser_refusal(r, c, rc, e);
 }
 
 static const char *domain_id(const api_call_t *r)

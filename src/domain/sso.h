@@ -81,6 +81,14 @@ int dom_saml_acs(dom_ctx_t *c, const char *account_id, const char *idp_id,
 /* Frees what w holds. */
 void sso_web_free(sso_web_t *w);
 
+/* For a browser sent back to the portal after a refused step
+ * (/?sso_error=WORD): the word that says why, in buf (n bytes), or NULL
+ * when e is no refusal of the sign-in. An "sso-failed" refusal gives its
+ * reason (a fixed word of the code: wrong_audience, not_a_member…), a
+ * provider that cannot be reached "idp_unavailable", an unknown account or
+ * provider "unknown_provider". Never a token or a value of the request. */
+const char *sso_refusal_word(const dom_err_t *e, char *buf, size_t n);
+
 /* ---- Sign-in routing by e-mail domain (sso_domains.c, docs/sso.md) ---- */
 
 #define SSO_DOMAIN_MAX 253

@@ -232,6 +232,41 @@ int sso_refuse(dom_ctx_t *c, const char *account_id, const char *idp_id, const c
 	return dom_fail(e, "sso-failed", "", "the sign-in was refused (%s)", reason);
 }
 
+/* The reason in the English detail of sso_refuse's answer ("the sign-in was
+ * refused (REASON)"), checked to be a word of [a-z0-9_]. */
+const char *sso_refusal_word(const dom_err_t *e, char *buf, size_t n)
+{
+	static const char pre[] = "the sign-in was refused (";
+	const char *w = NULL;
+	size_t len = 0;
+	if (strcmp(e->kind, "idp-unavailable") == 0) {
+		w = "idp_unavailable";
+		len = strlen(w);
+	} else if (strcmp(e->kind, "not-found") == 0) {
+		w = "unknown_provider";
+		len = strlen(w);
+	} else if (strcmp(e->kind, "sso-failed") == 0 &&
+		   strncmp(e->detail, pre, sizeof pre - 1) == 0) {
+		w = e->detail + sizeof pre - 1;
+		len = strcspn(w, ")");
+		if (w[len] != ')' || w[len + 1] != '\0')
+			len = 0;
+		for (size_t i = 0; i < len; i++)
+			if (!((w[i] >= 'a' && w[i] <= 'z') || (w[i] >= '0' && w[i] <= '9') ||
+			      w[i] == '_'))
+				len = 0;
+		if (len == 0) {
+			w = "refused";
+			len = strlen(w);
+		}
+	}
+	if (!w || len + 1 > n)
+		return NULL;
+	memcpy(buf, w, len);
+	buf[len] = '\0';
+	return buf;
+}
+
 /* Exchanges the code at the token endpoint and checks the ID token. Runs
  * with no transaction. OIDC_OK with *claims, or a reason in *why. */
 static int exchange(const dom_ctx_t *c, const json_t *idp, const char *secret, const char *code,

@@ -9,7 +9,8 @@
 # only once published: key rotation), an unverified address, a person who
 # is not a member, an authorization response with another issuer or none
 # from a provider that advertises RFC 9207 "iss"; just-in-time
-# provisioning with a role from a group.
+# provisioning with a role from a group; a browser refused (Accept:
+# text/html) sent back to the portal with the reason's word (/?sso_error=).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_sso.sh"
 OIDC_DIR="$(dirname "$0")/../../oidc"
@@ -96,6 +97,25 @@ attack() { # attack CONTROL-JSON REASON DESCRIPTION
 }
 attack '{"next":{"aud":"another-client"}}' wrong_audience "a token for another client"
 attack '{"next":{"exp_offset":-3600,"iat_offset":-3700}}' expired "an expired token"
+# A browser (it asks for text/html, as a navigation does) refused at the
+# callback goes back to the portal, which says why: a fixed word in the
+# address, no token. The refusal is audited as for an API client.
+control '{"next":{"aud":"another-client"}}'
+rm -f "$TMP/jarx"
+curl -s -o /dev/null -D "$TMP/h1" -c "$TMP/jarx" -b "$TMP/jarx" "$BASE/v1/sso/$ACC/$IDP/start"
+curl -s -o /dev/null -D "$TMP/h2" "$(sed -n 's/^[Ll]ocation: \(.*\)\r$/\1/p' "$TMP/h1")"
+CB=$(sed -n 's/^[Ll]ocation: \(.*\)\r$/\1/p' "$TMP/h2")
+req GET "$(local_path "$CB")" "" "" -c "$TMP/jarx" -b "$TMP/jarx" -H 'Accept: text/html,application/xhtml+xml,*/*;q=0.8'
+expect_status 302 "a browser refused goes back to the portal"
+if grep -qi '^location: /?sso_error=wrong_audience'$'\r''$' "$HEADERS"; then ok; else
+	fail "… with the reason's word only: $(grep -i '^location' "$HEADERS")"; fi
+if grep -qi '^set-cookie: fv_sso=' "$HEADERS"; then fail "… and no handoff cookie"; else ok; fi
+session "$TMP/jarx"
+expect_problem 401 sso-failed "… which gives no session"
+req GET "/v1/sso/$ACC/idp_unknown000000000000/start" "" "" -H 'Accept: text/html'
+expect_status 302 "a browser sent to an unknown provider goes back to the portal"
+if grep -qi '^location: /?sso_error=unknown_provider'$'\r''$' "$HEADERS"; then ok; else
+	fail "… which says so: $(grep -i '^location' "$HEADERS")"; fi
 attack '{"next":{"iat_offset":3600}}' issued_in_future "a token from the future"
 attack '{"next":{"alg":"none"}}' alg_not_allowed "alg none"
 attack '{"next":{"alg":"HS256"}}' alg_not_allowed "HS256 made with the public key"

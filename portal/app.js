@@ -14,7 +14,7 @@ import { usersPage, numbersPage, accountsPage, inventoryPage } from "./js/pages/
 import { sendPage, outboxPage, inboxPage, faxPage } from "./js/pages/faxes.js";
 import { auditPage, cdrsPage, keysPage } from "./js/pages/records.js";
 import { securityPage, posturePage, faxMailPage, retentionPage } from "./js/pages/settings.js";
-import { webhooksPage, idpsPage } from "./js/pages/integrations.js";
+import { webhooksPage, idpsPage, ssoDomainsPage } from "./js/pages/integrations.js";
 import { trunksPage, ratesPage, staffPage, termsAdminPage, statusAdminPage, securityIncidentsPage, partnersPage, portsPage } from "./js/pages/provider.js";
 import { accessPage, partnerConsentsPage } from "./js/pages/access.js";
 import { safeboxesPage, safeboxPage } from "./js/pages/safebox.js";
@@ -63,6 +63,7 @@ const PAGES = [
   { path: "retention", group: "settings", nav: "nav.retention", show: (m) => m.account_id && can(m, "security.manage", "data.read"), page: retentionPage },
   { path: "webhooks", group: "settings", nav: "nav.webhooks", show: (m) => m.account_id && can(m, "settings.manage", "data.read"), page: webhooksPage },
   { path: "idps", group: "settings", nav: "nav.idps", show: (m) => m.account_id && can(m, "security.manage"), page: idpsPage },
+  { path: "ssodomains", group: "settings", nav: "nav.ssodomains", show: (m) => m.account_id && can(m, "security.manage"), page: ssoDomainsPage },
   { path: "scim", group: "settings", nav: "nav.scim", show: (m) => m.account_id && can(m, "security.manage"), page: scimPage },
   { path: "breach", group: "settings", nav: "nav.breach", show: (m) => m.account_id && can(m, "security.manage"), page: breachPage },
   { path: "seccontacts", group: "settings", nav: "nav.seccontacts", show: (m) => m.account_id && can(m, "security.manage"), page: securityContactsPage },
@@ -226,6 +227,14 @@ function signInPage() {
   return items;
 }
 
+// The sign-in page's words for a refused single sign-on (sso_error).
+const SSO_REFUSALS = ["not_a_member", "member_not_active", "email_not_verified", "no_email", "ip_not_allowed",
+  "unknown_or_used_state", "other_browser", "expired", "idp_unavailable", "unknown_provider", "provider_error", "provider_disabled"];
+function ssoRefusalText(word) {
+  const w = /^[a-z0-9_]{1,40}$/.test(word) ? word : "refused";
+  return SSO_REFUSALS.includes(w) ? tv("sso.refused", w) : t("sso.refused_other", { reason: w });
+}
+
 async function homePage(ctx) {
   const items = [h("h1", {}, t("home.title", { name: me.name || me.email }))];
   if (me.account_id) items.push(h("p", { id: "home-account" }, t("home.account", { account: me.account_id })));
@@ -325,6 +334,14 @@ async function start() {
     history.replaceState(null, "", location.pathname + location.hash);
     try { setCsrf((await api("POST", "/v1/sso/session?cookie=true")).csrf_token); }
     catch (e) { setCsrf(null); notice = t("sso.failed", { detail: e.detail || e.title || "" }); }
+  }
+  // A refused single sign-on comes back as /?sso_error=WORD (a fixed word
+  // of the service, never a token): said on the sign-in page, in words when
+  // the portal knows the word.
+  const ssoError = new URLSearchParams(location.search).get("sso_error");
+  if (ssoError !== null) {
+    history.replaceState(null, "", location.pathname + location.hash);
+    notice = ssoRefusalText(ssoError);
   }
   // A reload keeps the session: the cookie goes with GET /v1/me.
   await loadMe();

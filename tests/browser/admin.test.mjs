@@ -7,13 +7,8 @@
 // OP_PASSWORD. Prints "N passed, N failed" like the other tests.
 import { chromium } from "playwright-core";
 import { createServer } from "node:http";
-import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, existsSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { BASE, EXE, HERE, T, check, failed, report, shot, accessible, rest, signIn, signOutOf, topShot, statusOf, openSub, shows } from "./lib.mjs";
-
-const OIDC = join(HERE, "../oidc");
+import { BASE, EXE, HERE, T, check, failed, report, shot, accessible, rest, signIn, signOutOf, topShot, statusOf, openSub, shows, scriptedIdp, accountWithUser } from "./lib.mjs";
 
 // A webhook receiver on loopback: answers 204 and keeps what it got.
 function receiver() {
@@ -24,18 +19,6 @@ function receiver() {
     req.on("end", () => { got.push({ headers: req.headers, body }); res.writeHead(204); res.end(); });
   });
   return new Promise((ok) => server.listen(0, "127.0.0.1", () => ok({ server, got, url: `http://127.0.0.1:${server.address().port}/hook` })));
-}
-
-// The scripted OpenID Connect provider (tests/oidc/scripted_idp.mjs).
-async function scriptedIdp(secret) {
-  const dir = mkdtempSync(join(tmpdir(), "fv-idp-"));
-  const portFile = join(dir, "port");
-  const proc = spawn("node", [join(OIDC, "scripted_idp.mjs"), portFile, "faxvault", secret], { stdio: "ignore" });
-  for (let i = 0; i < 600 && !(existsSync(portFile) && readFileSync(portFile, "utf8").trim()); i++)
-    await new Promise((ok) => setTimeout(ok, 100)); // polling a file the provider writes when it listens
-  const issuer = "http://127.0.0.1:" + readFileSync(portFile, "utf8").trim();
-  const control = (b) => fetch(issuer + "/control", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(b) });
-  return { proc, issuer, control };
 }
 
 // Fills in and sends the small form a button ID opened in place.
@@ -392,20 +375,13 @@ const browser = await chromium.launch({ executablePath: EXE, args: ["--no-sandbo
 const recv = await receiver();
 let idp = null;
 try {
-  if (!existsSync(join(OIDC, "node_modules/jose"))) throw new Error("tests/oidc/node_modules missing: run scripts/install-npm");
   const clientSecret = "portal-oidc-secret-" + Date.now().toString(36) + "-Kx7";
   idp = await scriptedIdp(clientSecret);
   // The account, its owner, a billing contact and a user, through the API.
   const sfx = Date.now().toString(36);
   const dom = `adm${sfx}.example`;
   const pw = "lanterne boussole cartable 1848";
-  const op = (await rest("POST", "/v1/sessions", null, { email: process.env.OP_EMAIL, password: process.env.OP_PASSWORD })).token;
-  const acc = await rest("POST", "/v1/accounts", op, { name: `Atelier ${sfx}`, owner: { email: `owner@${dom}`, name: "Odile Owner" },
-    billing_contacts: [{ email: `billing@${dom}`, name: "Bill Payer" }] });
-  await rest("POST", "/v1/invitations/accept", null, { token: acc.owner_invitation.token, password: pw });
-  const owner = (await rest("POST", "/v1/sessions", null, { email: `owner@${dom}`, password: pw })).token;
-  const u = await rest("POST", `/v1/accounts/${acc.id}/users`, owner, { email: `ursula@${dom}`, name: "Ursula", role: "user" });
-  await rest("POST", "/v1/invitations/accept", null, { token: u.invitation.token, password: pw });
+  const { acc, owner } = await accountWithUser(`Atelier ${sfx}`, dom, pw, { billing_contacts: [{ email: `billing@${dom}`, name: "Bill Payer" }] });
 
   const ctx = await browser.newContext({ locale: "en-US", viewport: { width: 1280, height: 900 } });
   const page = await ctx.newPage();
@@ -573,11 +549,12 @@ try {
   // provider, comes back into the portal signed in.
   await idp.control({ next: { login: `ursula@${dom}` } });
   await page.click("#signin-sso");
-  await page.waitForSelector("#sso-start", { timeout: T });
+  await page.waitForSelector("#sso-discover", { timeout: T });
   await accessible(page, "the single sign-on page");
-  await page.fill("#sso-account", acc.id);
-  await page.fill("#sso-idp", p.id);
-  await page.click("#sso-start button[type=submit]");
+  await page.fill("#sso-who", acc.id);
+  await page.click("#sso-discover button[type=submit]");
+  await page.waitForSelector(`#sso-provider-${p.id}`, { timeout: T });
+  await page.click(`#sso-provider-${p.id}`);
   await page.waitForSelector("#signout", { timeout: T });
   check(!page.url().includes("sso=1"), "the return address is cleaned up");
   const me = await page.evaluate(async () => (await fetch("/v1/me")).json());
@@ -586,9 +563,9 @@ try {
   // The link the administrators hand out fills the form.
   await idp.control({ next: { login: `ursula@${dom}` } });
   await page.goto(link);
-  await page.waitForSelector("#sso-start", { timeout: T });
-  check(await page.inputValue("#sso-idp") === p.id, "the sign-in link fills in the provider");
-  await page.click("#sso-start button[type=submit]");
+  await page.waitForSelector(`#sso-provider-${p.id}`, { timeout: T });
+  check(true, "the sign-in link offers its provider");
+  await page.click(`#sso-provider-${p.id}`);
   await page.waitForSelector("#signout", { timeout: T });
   check(true, "signed in again from the sign-in link");
   await signOutOf(page);

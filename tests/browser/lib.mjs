@@ -4,7 +4,9 @@
 import { createHmac } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import { dirname, join } from "node:path";
-import { readFileSync } from "node:fs";
+import { readFileSync, existsSync, mkdtempSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { tmpdir } from "node:os";
 
 export const BASE = process.env.BASE;
 export const EXE = process.env.CHROMIUM || "/usr/bin/chromium";
@@ -96,4 +98,34 @@ export async function openSub(page, group, sub) {
 export async function shows(page, selector, text) {
   await page.waitForFunction(([s, x]) => { const e = document.querySelector(s); return e && e.textContent.includes(x); }, [selector, text], { timeout: T });
   return true;
+}
+
+// The scripted OpenID Connect provider of the single sign-on tests
+// (tests/oidc/scripted_idp.mjs, client "faxvault" with secret): its
+// process, issuer, and control(body) telling it what to sign next.
+export const OIDC = join(HERE, "../oidc");
+export async function scriptedIdp(secret) {
+  if (!existsSync(join(OIDC, "node_modules/jose"))) throw new Error("tests/oidc/node_modules missing: run scripts/install-npm");
+  const dir = mkdtempSync(join(tmpdir(), "fv-idp-"));
+  const portFile = join(dir, "port");
+  const proc = spawn("node", [join(OIDC, "scripted_idp.mjs"), portFile, "faxvault", secret], { stdio: "ignore" });
+  for (let i = 0; i < 600 && !(existsSync(portFile) && readFileSync(portFile, "utf8").trim()); i++)
+    await new Promise((ok) => setTimeout(ok, 100)); // polling a file the provider writes when it listens
+  const issuer = "http://127.0.0.1:" + readFileSync(portFile, "utf8").trim();
+  const control = (b) => fetch(issuer + "/control", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(b) });
+  return { proc, issuer, control };
+}
+
+// An account made through the API by the operator (OP_EMAIL, OP_PASSWORD)
+// with its owner owner@DOM and an active user ursula@DOM, both with the
+// password pw; more: other fields of the account (billing_contacts…).
+// { op, acc, owner }: the operator's and the owner's tokens, the account.
+export async function accountWithUser(name, dom, pw, more) {
+  const op = (await rest("POST", "/v1/sessions", null, { email: process.env.OP_EMAIL, password: process.env.OP_PASSWORD })).token;
+  const acc = await rest("POST", "/v1/accounts", op, Object.assign({ name, owner: { email: `owner@${dom}`, name: "Odile Owner" } }, more || {}));
+  await rest("POST", "/v1/invitations/accept", null, { token: acc.owner_invitation.token, password: pw });
+  const owner = (await rest("POST", "/v1/sessions", null, { email: `owner@${dom}`, password: pw })).token;
+  const u = await rest("POST", `/v1/accounts/${acc.id}/users`, owner, { email: `ursula@${dom}`, name: "Ursula", role: "user" });
+  await rest("POST", "/v1/invitations/accept", null, { token: u.invitation.token, password: pw });
+  return { op, acc, owner };
 }

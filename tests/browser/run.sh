@@ -1,6 +1,7 @@
 #!/bin/bash
 # CTest browser_portal (run.sh), browser_admin (run.sh admin),
-# browser_account (run.sh account) and browser_requests (run.sh requests):
+# browser_account (run.sh account), browser_requests (run.sh requests) and
+# browser_sso (run.sh sso):
 # starts faxvaultd (tests/integ/api/lib.sh) and runs NAME.test.mjs in
 # Debian's Chromium (CLOCK names the daemon's test clock file). Skipped (status 77) when Chromium or
 # the npm packages (scripts/install-npm, run by make check) are missing.
@@ -12,13 +13,18 @@ if [ ! -x /usr/bin/chromium ] || [ ! -d "$HERE/node_modules/playwright-core" ] |
 fi
 TEST=${1:-portal}
 . "$HERE/../integ/api/lib.sh"
-if [ "$TEST" = admin ]; then
+if [ "$TEST" = admin ] || [ "$TEST" = sso ]; then
 	# Single sign-on comes back to the browser at sso.public_url: a port
 	# known before the start. Webhooks and the identity provider run on
 	# loopback (the test starts them).
 	P=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	# The single sign-on test makes many calls without a session from one
+	# address (discover, start, callback, /v1/me): more than the default
+	# limit of such calls a minute.
+	extra=()
+	[ "$TEST" = sso ] && extra=(--set ratelimit.login_per_minute=1000)
 	start_daemon --http "127.0.0.1:$P" --set sso.public_url="http://127.0.0.1:$P" \
-		--set sso.allow_cidrs=127.0.0.0/8 --set webhooks.allow_cidrs=127.0.0.1/32
+		--set sso.allow_cidrs=127.0.0.0/8 --set webhooks.allow_cidrs=127.0.0.1/32 "${extra[@]}"
 elif [ "$TEST" = requests ]; then
 	# The fraud detection's periodic pass every minute of the test clock,
 	# watching one prefix the test sends to.

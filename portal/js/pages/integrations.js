@@ -133,15 +133,57 @@ function idpForm(ctx, acc, idp) {
   return form;
 }
 
+// A SAML 2.0 provider: its metadata (pasted, or the address the service
+// fetches), then what to register at the IdP (the SP's entity id and
+// assertion consumer service), shown after the list.
+function samlForm(ctx, acc) {
+  const f = (k, text, attrs) => field("saml-" + k, text, attrs);
+  const name = f("name", t("idps.name"), { type: "text", maxlength: "100" });
+  const xml = f("metadata-xml", t("idps.saml_metadata_xml"), { tag: "textarea", rows: "6", spellcheck: "false" });
+  const url = f("metadata-url", t("idps.saml_metadata_url"), { type: "url", placeholder: "https://idp.example.com/metadata" });
+  const email = f("email-attribute", t("idps.saml_email_attribute"), { type: "text" });
+  const prov = select("saml-provisioning", ["invited", "jit"].map((v) => [v, tv("idps.prov", v)]), "invited");
+  const role = select("saml-default-role", ROLES.map((r) => [r, tv("role", r)]), "user");
+  const st = status("saml-status");
+  const form = h("form", { id: "saml-create", novalidate: "" }, h("h2", {}, t("idps.saml_create")),
+    h("p", { class: "muted" }, t("idps.saml_intro")),
+    name.label, xml.label, url.label, email.label,
+    h("label", { for: "saml-provisioning" }, t("idps.provisioning"), prov),
+    h("label", { for: "saml-default-role" }, t("idps.default_role"), role),
+    h("button", { type: "submit" }, t("idps.create_submit")), st.node);
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    st.clear();
+    const body = { type: "saml", provisioning: prov.value, default_role: role.value };
+    if (name.input.value.trim()) body.name = name.input.value.trim();
+    if (xml.input.value.trim()) body.metadata_xml = xml.input.value.trim();
+    if (url.input.value.trim()) body.metadata_url = url.input.value.trim();
+    if (email.input.value.trim()) body.email_attribute = email.input.value.trim();
+    if (!body.metadata_xml === !body.metadata_url) { st.fail(t("idps.saml_one_metadata")); return; }
+    try {
+      const r = await api("POST", `/v1/accounts/${acc}/identity-providers`, body);
+      await ctx.rerender();
+      const box = document.getElementById("idp-result");
+      if (box) box.replaceChildren(h("div", { class: "notice", id: "saml-sp" }, h("p", {}, t("idps.saml_register", { name: r.name })),
+        h("dl", { class: "facts" }, h("dt", {}, t("idps.sp_entity_id")), h("dd", { class: "code", id: "saml-sp-entity" }, r.sp.entity_id),
+          h("dt", {}, t("idps.sp_acs_url")), h("dd", { class: "code", id: "saml-sp-acs" }, r.sp.acs_url))));
+    } catch (e) { st.fail(errorText(e)); }
+  });
+  return form;
+}
+
 export async function idpsPage(ctx) {
   const acc = ctx.me.account_id;
   const list = await api("GET", `/v1/accounts/${acc}/identity-providers?limit=200`);
   const st = status("idps-status");
   const editBox = h("div", { id: "idp-edit-box" });
-  const rows = list.items.map((p) => [p.name, h("span", { class: "code" }, p.issuer), tv("idps.prov", p.provisioning), tv("webhook", p.status),
+  const rows = list.items.map((p) => [p.name, tv("idps.type", p.type), h("span", { class: "code" }, p.type === "saml" ? p.idp_entity_id : p.issuer),
+    tv("idps.prov", p.provisioning), tv("webhook", p.status),
     h("span", { class: "code sso-link" }, ssoLink(acc, p.id)),
     h("div", { class: "actions" },
-      action("edit-" + p.id, t("idps.edit"), st, () => { editBox.replaceChildren(idpForm(ctx, acc, p)); editBox.querySelector("input").focus(); }),
+      // A SAML provider's settings change through the API (new metadata).
+      p.type === "saml" ? null
+        : action("edit-" + p.id, t("idps.edit"), st, () => { editBox.replaceChildren(idpForm(ctx, acc, p)); editBox.querySelector("input").focus(); }),
       action("toggle-" + p.id, t(p.status === "active" ? "webhooks.disable" : "webhooks.enable"), st, async () => {
         await api("PATCH", `/v1/accounts/${acc}/identity-providers/${p.id}`, { status: p.status === "active" ? "disabled" : "active" });
         await ctx.rerender();
@@ -152,7 +194,50 @@ export async function idpsPage(ctx) {
         await ctx.rerender();
       }))]);
   return [h("h1", {}, t("idps.title")), h("p", {}, t("idps.intro")),
-    tableOr("idps", t("idps.title"), [t("idps.name"), t("idps.issuer"), t("idps.provisioning"), t("users.status"),
+    tableOr("idps", t("idps.title"), [t("idps.name"), t("idps.type_label"), t("idps.issuer"), t("idps.provisioning"), t("users.status"),
       t("idps.link"), ""], rows, t("idps.none")),
-    st.node, editBox, idpForm(ctx, acc, null)];
+    st.node, h("div", { id: "idp-result" }), editBox, idpForm(ctx, acc, null), samlForm(ctx, acc)];
+}
+
+// The domains that route people to the account's providers by their
+// e-mail address: claimed, proved by a TXT record in the DNS (the record to
+// publish is shown), verified, removed.
+export async function ssoDomainsPage(ctx) {
+  const acc = ctx.me.account_id;
+  const list = await api("GET", `/v1/accounts/${acc}/sso-domains?limit=200`);
+  const st = status("ssodom-status");
+  const record = (d) => h("div", { class: "txt-record" }, h("span", { class: "code" }, d.dns.name), " TXT ", h("span", { class: "code" }, d.dns.value));
+  const rows = list.items.map((d) => [h("span", { class: "code" }, d.domain),
+    h("span", { class: "ssodom-status" }, tv("ssodom.status", d.status)),
+    d.status === "verified" ? (d.verified_at ? fmtDate(d.verified_at) : "") : record(d),
+    h("div", { class: "actions" },
+      d.status === "verified" ? null : action("ssodom-verify-" + d.id, t("ssodom.verify"), st, async () => {
+        await api("POST", `/v1/accounts/${acc}/sso-domains/${d.id}/verify`);
+        await ctx.rerender();
+        const s = document.getElementById("ssodom-status");
+        if (s) { s.className = "status ok"; s.textContent = t("ssodom.verified", { domain: d.domain }); }
+      }),
+      action("ssodom-delete-" + d.id, t("ssodom.remove"), st, async () => {
+        if (!confirm(t("ssodom.remove_confirm", { domain: d.domain }))) return;
+        await api("DELETE", `/v1/accounts/${acc}/sso-domains/${d.id}`);
+        await ctx.rerender();
+      }))]);
+  const dom = field("ssodom-domain", t("ssodom.domain"), { type: "text", required: "", placeholder: "clinic.example", spellcheck: "false" });
+  const out = status("ssodom-create-status");
+  const form = h("form", { id: "ssodom-create", novalidate: "" }, h("h2", {}, t("ssodom.create")), dom.label,
+    h("button", { type: "submit" }, t("ssodom.create_submit")), out.node);
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    out.clear();
+    try {
+      const r = await api("POST", `/v1/accounts/${acc}/sso-domains`, { domain: dom.input.value.trim() });
+      await ctx.rerender();
+      const box = document.getElementById("ssodom-result");
+      if (box) box.replaceChildren(h("div", { class: "notice", id: "ssodom-txt" }, h("p", {}, t("ssodom.publish", { domain: r.domain })),
+        h("p", {}, h("span", { class: "code", id: "ssodom-txt-name" }, r.dns.name), " TXT ", h("span", { class: "code", id: "ssodom-txt-value" }, r.dns.value))));
+    } catch (e) { out.fail(errorText(e)); }
+  });
+  return [h("h1", {}, t("ssodom.title")), h("p", {}, t("ssodom.intro")),
+    tableOr("ssodom", t("ssodom.title"), [t("ssodom.domain"), t("users.status"), t("ssodom.record"), ""], rows, t("ssodom.none")),
+    st.node, h("div", { id: "ssodom-result" }), form];
 }

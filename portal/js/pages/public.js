@@ -83,23 +83,52 @@ export function unsubscribePage(ctx) {
   return [h("h1", {}, t("unsub.title")), h("p", {}, t("unsub.intro")), form];
 }
 
-// Single sign-on: the account's identity provider, from the link its
-// administrators hand out (#/sso/ACCOUNT_ID/IDP_ID) or typed in. The browser
-// then goes to the service's start address, which sends it to the provider.
+// Single sign-on. The person types an e-mail address (its domain, verified
+// by an account, names the account) or an account identifier; the service
+// answers the account's active providers (GET /v1/sso/discover), each a
+// button to its start address, which sends the browser to the provider.
+// The link an administrator hands out (#/sso/ACCOUNT_ID/IDP_ID) goes
+// straight to the provider's button.
 export function ssoPage(ctx) {
-  const acc = field("sso-account", t("sso.account"), { type: "text", autocomplete: "organization", required: "", placeholder: "acc_…" });
-  const idp = field("sso-idp", t("sso.idp"), { type: "text", autocomplete: "off", required: "", placeholder: "idp_…" });
-  acc.input.value = ctx.params[0] || "";
-  idp.input.value = ctx.params[1] || "";
+  const who = field("sso-who", t("sso.who"), { type: "text", autocomplete: "username", required: "", spellcheck: "false" });
   const st = status("sso-status");
-  const form = h("form", { id: "sso-start", novalidate: "" }, acc.label, idp.label,
-    h("button", { type: "submit" }, t("sso.submit")), st.node);
-  form.addEventListener("submit", (ev) => {
+  const choices = h("div", { id: "sso-choices" });
+  const form = h("form", { id: "sso-discover", novalidate: "" }, who.label,
+    h("p", { class: "muted" }, t("sso.who_hint")),
+    h("button", { type: "submit" }, t("sso.find")), st.node);
+  // The providers' buttons: plain links to the service's start address.
+  const show = (providers) => {
+    const list = h("ul", { id: "sso-providers", class: "plain" });
+    for (const p of providers)
+      list.append(h("li", {}, h("a", { href: p.start_url, id: "sso-provider-" + p.id, class: "button" },
+        p.label || t("sso.with", { name: p.name || p.id }))));
+    choices.replaceChildren(h("h2", {}, t("sso.choose")), list);
+  };
+  const startUrl = (a, p) => `/v1/sso/${encodeURIComponent(a)}/${encodeURIComponent(p)}/start`;
+  form.addEventListener("submit", async (ev) => {
     ev.preventDefault();
-    const a = acc.input.value.trim(), p = idp.input.value.trim();
-    if (!/^[A-Za-z0-9_-]+$/.test(a) || !/^[A-Za-z0-9_-]+$/.test(p)) { st.fail(t("sso.incomplete")); return; }
-    location.assign(`/v1/sso/${encodeURIComponent(a)}/${encodeURIComponent(p)}/start`);
+    st.clear();
+    choices.replaceChildren();
+    const v = who.input.value.trim();
+    let q;
+    if (/^[^@\s]+@[^@\s]+$/.test(v)) q = "email=" + encodeURIComponent(v);
+    else if (/^[A-Za-z0-9_-]+$/.test(v)) q = "account=" + encodeURIComponent(v);
+    else { st.fail(t("sso.who_invalid")); return; }
+    try {
+      const r = await api("GET", "/v1/sso/discover?" + q);
+      if (!r.providers || !r.providers.length) { st.fail(t("sso.none")); return; }
+      show(r.providers);
+      choices.querySelector("a").focus();
+    } catch (e) {
+      st.fail(e.status === 404 ? t("sso.none") : errorText(e));
+    }
   });
-  return [h("h1", {}, t("sso.title")), h("p", {}, t("sso.intro")), form,
+  const ids = /^[A-Za-z0-9_-]+$/;
+  const a = ctx.params[0] || "", p = ctx.params[1] || "";
+  if (ids.test(a) && ids.test(p)) {
+    who.input.value = a;
+    show([{ id: p, label: t("sso.submit"), start_url: startUrl(a, p) }]);
+  }
+  return [h("h1", {}, t("sso.title")), h("p", {}, t("sso.intro")), form, choices,
     h("p", {}, h("a", { href: "#/", id: "sso-back" }, t("sso.back")))];
 }

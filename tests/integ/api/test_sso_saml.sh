@@ -9,7 +9,9 @@
 # after signing, signature wrapping, wrong audience, wrong recipient,
 # expired, not yet valid, signed with RSA-SHA1 (unless the provider allows
 # it), replayed, the answer to another browser's request, unsolicited;
-# encrypted assertions; just in time with a role from an attribute.
+# encrypted assertions; just in time with a role from an attribute; a
+# browser refused (Accept: text/html) sent back to the portal with the
+# reason's word (/?sso_error=).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_sso.sh"
 SAML_DIR="$(cd "$(dirname "$0")/../../saml" && pwd)"
@@ -64,10 +66,10 @@ idp() {
 	SAMLRESP=$(form_value "$TMP/page" SAMLResponse)
 	RELAY=$(form_value "$TMP/page" RelayState)
 }
-# acs JAR [RESPONSE [RELAY]]: the browser posts the form.
+# acs JAR [RESPONSE [RELAY [CURL ARGS...]]]: the browser posts the form.
 acs() {
 	req POST "/v1/sso/$ACC/$IDP/saml/acs" "" "" -b "$1" -c "$1" -H 'Content-Type: application/x-www-form-urlencoded' \
-		--data-urlencode "SAMLResponse=${2-$SAMLRESP}" --data-urlencode "RelayState=${3-$RELAY}"
+		--data-urlencode "SAMLResponse=${2-$SAMLRESP}" --data-urlencode "RelayState=${3-$RELAY}" "${@:4}"
 }
 signin() { start "$1"; idp; acs "$1"; }
 session() { req POST /v1/sso/session "" "" -c "$1" -b "$1"; }
@@ -107,6 +109,13 @@ refused() { # refused REASON DESCRIPTION (after acs)
 }
 acs "$TMP/jar0.kept" "$FIRST_RESP" "$FIRST_RELAY"
 refused replayed_assertion "the same response posted again"
+# A browser (Accept: text/html, as the IdP's form posts) goes back to the
+# portal with the reason's word instead; still refused, no handoff.
+acs "$TMP/jar0.kept" "$FIRST_RESP" "$FIRST_RELAY" -H 'Accept: text/html,application/xhtml+xml,*/*;q=0.8'
+expect_status 302 "a browser refused at the ACS goes back to the portal"
+if grep -qi '^location: /?sso_error=replayed_assertion'$'\r''$' "$HEADERS"; then ok; else
+	fail "… with the reason's word only: $(grep -i '^location' "$HEADERS")"; fi
+if grep -qi '^set-cookie: fv_sso=[A-Za-z0-9_-]' "$HEADERS"; then fail "… and no handoff"; else ok; fi
 attack() { # attack MODE REASON DESCRIPTION
 	control "{\"next\":{\"mode\":\"$1\"}}"
 	rm -f "$TMP/jarx"

@@ -6,7 +6,8 @@
 // browser through the scripted OpenID Connect provider of tests/oidc, and
 // refusals: an address nobody routes, a sign-in the service refuses (back
 // in the portal with the reason, in English and French), a member without
-// security.manage. Environment: BASE (the daemon's URL, also its
+// security.manage; the provider and the domain removed.
+// Environment: BASE (the daemon's URL, also its
 // sso.public_url), OP_EMAIL, OP_PASSWORD. Prints "N passed, N failed".
 import { chromium } from "playwright-core";
 import { execFileSync } from "node:child_process";
@@ -26,6 +27,16 @@ function samlMetadata() {
  </md:IDPSSODescriptor>
 </md:EntityDescriptor>
 `;
+}
+
+// Chooses the page's language and waits until the sign-in page (or its
+// single sign-on page) is drawn again in it, so that no field is filled in
+// a form about to be replaced.
+async function language(page, lang) {
+  await page.selectOption("#lang-choice", lang);
+  const want = lang === "fr" ? ["Se connecter", "Trouver mon fournisseur d’identité"] : ["Sign in", "Find my identity provider"];
+  await page.waitForFunction((w) => { const b = document.querySelector("#signin button[type=submit], #sso-discover button[type=submit]");
+    return b && w.includes(b.textContent); }, want, { timeout: T });
 }
 
 // The sign-in page's single sign-on: the address or account typed, the
@@ -125,13 +136,12 @@ try {
   st = await statusOf(page, "sso-status");
   check(!st.ok && st.text.startsWith("No single sign-on is set up"), `an address without single sign-on is told so (${st.text})`);
   await accessible(page, "the single sign-on page");
-  await page.selectOption("#lang-choice", "fr");
-  await page.waitForSelector("#sso-discover", { timeout: T });
+  await language(page, "fr");
   await page.fill("#sso-who", `someone@nowhere-${sfx}.example`);
   await page.click("#sso-discover button[type=submit]");
   st = await statusOf(page, "sso-status");
   check(st.text.startsWith("Aucune authentification unique"), `… in French (${st.text})`);
-  await page.selectOption("#lang-choice", "en");
+  await language(page, "en");
   await page.click("#sso-back");
 
   // By e-mail address: the account's two providers offered; the OpenID
@@ -169,7 +179,7 @@ try {
   check(await page.$("#signout") === null, "and nobody is signed in");
   await accessible(page, "the sign-in page after a refused single sign-on");
   // A person the provider knows who is not a member, in French.
-  await page.selectOption("#lang-choice", "fr");
+  await language(page, "fr");
   await idp.control({ next: { login: `stranger@${dom}` } });
   await discover(page, `ursula@${dom}`);
   await page.waitForSelector("#sso-providers", { timeout: T });
@@ -181,7 +191,7 @@ try {
   const ev = (await rest("GET", `/v1/accounts/${acc.id}/audit-events?limit=100`, owner)).items
     .filter((x) => x.action === "sso.signin" && x.outcome === "failure").map((x) => x.detail && x.detail.reason);
   check(ev.includes("wrong_audience") && ev.includes("not_a_member"), `both refusals are audited with their reason (${ev.join(",")})`);
-  await page.selectOption("#lang-choice", "en");
+  await language(page, "en");
 
   // The link an administrator hands out goes straight to its provider.
   await idp.control({ next: { login: `ursula@${dom}` } });
@@ -192,6 +202,24 @@ try {
   me = await page.evaluate(async () => (await fetch("/v1/me")).json());
   check(me.email === `ursula@${dom}`, "signed in from the sign-in link");
   await signOutOf(page);
+
+  // The owner removes the SAML provider and gives the domain up: the
+  // address then routes nobody.
+  await signIn(page, `owner@${dom}`, pw);
+  await openSub(page, "settings", "idps");
+  await page.waitForSelector(`#delete-${saml.id}`, { timeout: T });
+  await page.click(`#delete-${saml.id}`);
+  await page.waitForFunction(() => !document.querySelector("#idps-table").textContent.includes("Cabinet ADFS"), null, { timeout: T });
+  check((await rest("GET", `/v1/accounts/${acc.id}/identity-providers`, owner)).items.every((x) => x.id !== saml.id), "the SAML provider is removed");
+  await page.click("#sub-ssodomains");
+  await page.waitForSelector(`#ssodom-delete-${d.id}`, { timeout: T });
+  await page.click(`#ssodom-delete-${d.id}`);
+  await page.waitForSelector("#ssodom-none", { timeout: T });
+  check((await rest("GET", `/v1/accounts/${acc.id}/sso-domains`, owner)).items.length === 0, "the domain is given up");
+  await signOutOf(page);
+  await discover(page, `ursula@${dom}`);
+  st = await statusOf(page, "sso-status");
+  check(!st.ok && st.text.startsWith("No single sign-on is set up"), `the address routes nobody any more (${st.text})`);
   check(errors.length === 0, `no script error (${errors.join("; ")})`);
   await ctx.close();
 } catch (e) {

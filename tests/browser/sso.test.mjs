@@ -91,6 +91,17 @@ try {
   check((await page.textContent("#saml-sp-acs")).trim() === saml.sp.acs_url && (await page.textContent("#saml-sp-entity")).trim() === saml.sp.entity_id,
     "the SP's entity id and ACS URL to register are shown");
   check((await page.textContent("#idps-table")).includes("SAML 2.0"), "the list names each provider's type");
+  // The SAML provider changed: a new name and who may sign in.
+  await page.click(`#edit-${saml.id}`);
+  await page.waitForSelector("#saml-edit", { timeout: T });
+  check(await page.inputValue("#saml-edit-name") === "Cabinet ADFS", "the SAML form is filled in from the provider");
+  await page.fill("#saml-edit-name", "Cabinet ADFS 2");
+  await page.selectOption("#saml-edit-provisioning", "jit");
+  await page.click("#saml-edit button[type=submit]");
+  await shows(page, "#idps-table", "Cabinet ADFS 2");
+  const saml2 = (await rest("GET", `/v1/accounts/${acc.id}/identity-providers/${saml.id}`, owner));
+  check(saml2.name === "Cabinet ADFS 2" && saml2.provisioning === "jit" && saml2.sp.entity_id === saml.sp.entity_id,
+    "the SAML provider is changed, its SP kept");
   await shot(page, "idps-saml-en");
   await accessible(page, "the identity providers page with SAML");
 

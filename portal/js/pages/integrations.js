@@ -135,33 +135,45 @@ function idpForm(ctx, acc, idp) {
 
 // A SAML 2.0 provider: its metadata (pasted, or the address the service
 // fetches), then what to register at the IdP (the SP's entity id and
-// assertion consumer service), shown after the list.
-function samlForm(ctx, acc) {
-  const f = (k, text, attrs) => field("saml-" + k, text, attrs);
+// assertion consumer service), shown after the list. With idp, the form
+// changes it: new metadata when the IdP rotates its keys (empty: kept).
+function samlForm(ctx, acc, idp) {
+  const pre = idp ? "saml-edit" : "saml";
+  const f = (k, text, attrs) => field(pre + "-" + k, text, attrs);
   const name = f("name", t("idps.name"), { type: "text", maxlength: "100" });
-  const xml = f("metadata-xml", t("idps.saml_metadata_xml"), { tag: "textarea", rows: "6", spellcheck: "false" });
+  const xml = f("metadata-xml", idp ? t("idps.saml_metadata_new") : t("idps.saml_metadata_xml"), { tag: "textarea", rows: "6", spellcheck: "false" });
   const url = f("metadata-url", t("idps.saml_metadata_url"), { type: "url", placeholder: "https://idp.example.com/metadata" });
   const email = f("email-attribute", t("idps.saml_email_attribute"), { type: "text" });
-  const prov = select("saml-provisioning", ["invited", "jit"].map((v) => [v, tv("idps.prov", v)]), "invited");
-  const role = select("saml-default-role", ROLES.map((r) => [r, tv("role", r)]), "user");
-  const st = status("saml-status");
-  const form = h("form", { id: "saml-create", novalidate: "" }, h("h2", {}, t("idps.saml_create")),
+  const prov = select(pre + "-provisioning", ["invited", "jit"].map((v) => [v, tv("idps.prov", v)]), idp ? idp.provisioning : "invited");
+  const role = select(pre + "-default-role", ROLES.map((r) => [r, tv("role", r)]), idp ? idp.default_role : "user");
+  if (idp) { name.input.value = idp.name; email.input.value = idp.email_attribute || ""; url.input.value = idp.metadata_url || ""; }
+  const st = status(pre + "-status");
+  const form = h("form", { id: idp ? "saml-edit" : "saml-create", novalidate: "" },
+    h("h2", {}, idp ? t("idps.edit_of", { name: idp.name }) : t("idps.saml_create")),
     h("p", { class: "muted" }, t("idps.saml_intro")),
     name.label, xml.label, url.label, email.label,
-    h("label", { for: "saml-provisioning" }, t("idps.provisioning"), prov),
-    h("label", { for: "saml-default-role" }, t("idps.default_role"), role),
-    h("button", { type: "submit" }, t("idps.create_submit")), st.node);
+    h("label", { for: pre + "-provisioning" }, t("idps.provisioning"), prov),
+    h("label", { for: pre + "-default-role" }, t("idps.default_role"), role),
+    h("button", { type: "submit" }, idp ? t("settings.save") : t("idps.create_submit")), st.node);
   form.addEventListener("submit", async (ev) => {
     ev.preventDefault();
     st.clear();
-    const body = { type: "saml", provisioning: prov.value, default_role: role.value };
+    const body = { provisioning: prov.value, default_role: role.value };
     if (name.input.value.trim()) body.name = name.input.value.trim();
     if (xml.input.value.trim()) body.metadata_xml = xml.input.value.trim();
-    if (url.input.value.trim()) body.metadata_url = url.input.value.trim();
+    // A provider's address is sent again only when it changed.
+    if (url.input.value.trim() && !(idp && url.input.value.trim() === idp.metadata_url)) body.metadata_url = url.input.value.trim();
     if (email.input.value.trim()) body.email_attribute = email.input.value.trim();
-    if (!body.metadata_xml === !body.metadata_url) { st.fail(t("idps.saml_one_metadata")); return; }
+    if ((body.metadata_xml && body.metadata_url) || (!idp && !body.metadata_xml && !body.metadata_url)) { st.fail(t("idps.saml_one_metadata")); return; }
     try {
-      const r = await api("POST", `/v1/accounts/${acc}/identity-providers`, body);
+      if (idp) {
+        await api("PATCH", `/v1/accounts/${acc}/identity-providers/${idp.id}`, body);
+        await ctx.rerender();
+        const s = document.getElementById("idps-status");
+        if (s) s.textContent = t("settings.saved");
+        return;
+      }
+      const r = await api("POST", `/v1/accounts/${acc}/identity-providers`, Object.assign({ type: "saml" }, body));
       await ctx.rerender();
       const box = document.getElementById("idp-result");
       if (box) box.replaceChildren(h("div", { class: "notice", id: "saml-sp" }, h("p", {}, t("idps.saml_register", { name: r.name })),
@@ -181,9 +193,10 @@ export async function idpsPage(ctx) {
     tv("idps.prov", p.provisioning), tv("webhook", p.status),
     h("span", { class: "code sso-link" }, ssoLink(acc, p.id)),
     h("div", { class: "actions" },
-      // A SAML provider's settings change through the API (new metadata).
-      p.type === "saml" ? null
-        : action("edit-" + p.id, t("idps.edit"), st, () => { editBox.replaceChildren(idpForm(ctx, acc, p)); editBox.querySelector("input").focus(); }),
+      action("edit-" + p.id, t("idps.edit"), st, () => {
+        editBox.replaceChildren(p.type === "saml" ? samlForm(ctx, acc, p) : idpForm(ctx, acc, p));
+        editBox.querySelector("input").focus();
+      }),
       action("toggle-" + p.id, t(p.status === "active" ? "webhooks.disable" : "webhooks.enable"), st, async () => {
         await api("PATCH", `/v1/accounts/${acc}/identity-providers/${p.id}`, { status: p.status === "active" ? "disabled" : "active" });
         await ctx.rerender();
@@ -196,7 +209,7 @@ export async function idpsPage(ctx) {
   return [h("h1", {}, t("idps.title")), h("p", {}, t("idps.intro")),
     tableOr("idps", t("idps.title"), [t("idps.name"), t("idps.type_label"), t("idps.issuer"), t("idps.provisioning"), t("users.status"),
       t("idps.link"), ""], rows, t("idps.none")),
-    st.node, h("div", { id: "idp-result" }), editBox, idpForm(ctx, acc, null), samlForm(ctx, acc)];
+    st.node, h("div", { id: "idp-result" }), editBox, idpForm(ctx, acc, null), samlForm(ctx, acc, null)];
 }
 
 // The domains that route people to the account's providers by their

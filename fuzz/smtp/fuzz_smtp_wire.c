@@ -1,7 +1,8 @@
 /* Fuzz target: what the SMTP front end sends the service, and the verdict
  * the service sends back (src/smtp/smtp_wire.c). The input is one datagram:
  * decoded by ipc_msg_decode, then as SMTPF_MAIL by smtp_wire_mail_decode
- * (the decoder of the untrusted side's messages) and as SMTPF_VERDICT. What
+ * (the decoder of the untrusted side's messages), as SMTPF_BOUNCE and as
+ * SMTPF_VERDICT. What
  * a decoder accepts must hold its invariants. */
 #include <stdint.h>
 #include <stdlib.h>
@@ -35,6 +36,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		for (int i = 0; i < w.nparts; i++)
 			if (strchr(w.parts[i].filename, '/'))
 				abort();
+	}
+	smtp_wire_bounce_t b;
+	if (smtp_wire_bounce_decode(&m, &b) == 0) {
+		if (!b.mail_id[0] || strspn(b.mail_id, "abcdefghijklmnopqrstuvwxyz0123456789_") !=
+			strlen(b.mail_id) || (b.is_dsn && !smtp_dsn_status_valid(b.dsn.status)))
+			abort();
+		check_str(b.dsn.diagnostic, sizeof b.dsn.diagnostic);
 	}
 	smtp_reply_t r;
 	if (smtp_wire_verdict_decode(&m, &r) == 0) {

@@ -11,6 +11,7 @@
 #include "faxmail.h"
 #include "mail_sender.h"
 #include "smtp_auth.h"
+#include "smtp_ingress.h"
 #include "smtp_server.h"
 #include "sec.h"
 
@@ -170,6 +171,16 @@ void metrics_render(buf_t *o, int64_t db_ns, int64_t in_flight)
 		      "faxvault_mail_messages_total{outcome=\"deferred\"} %llu\n",
 		(unsigned long long)m_sent, (unsigned long long)m_failed,
 		(unsigned long long)m_deferred);
+	uint64_t b[SMTP_BOUNCE_OUTCOMES];
+	smtp_ingress_bounce_counts(b);
+	buf_printf(o, "# HELP faxvault_mail_bounces_total Mails to a bounce address (bounce+ID@mail.domain) by outcome (failed: a hard bounce recorded; delayed: recorded; unknown: no such message, dropped; ignored: not a DSN, or nothing to record).\n"
+		      "# TYPE faxvault_mail_bounces_total counter\n"
+		      "faxvault_mail_bounces_total{outcome=\"failed\"} %llu\n"
+		      "faxvault_mail_bounces_total{outcome=\"delayed\"} %llu\n"
+		      "faxvault_mail_bounces_total{outcome=\"unknown\"} %llu\n"
+		      "faxvault_mail_bounces_total{outcome=\"ignored\"} %llu\n",
+		(unsigned long long)b[0], (unsigned long long)b[1], (unsigned long long)b[2],
+		(unsigned long long)b[3]);
 	uint64_t s_sessions, s_accepted, s_refused, s_busy;
 	smtp_server_counts(&s_sessions, &s_accepted, &s_refused, &s_busy);
 	buf_printf(o, "# HELP faxvault_smtp_sessions_total Fax-by-email SMTP sessions, and connections turned away (too many sessions).\n"

@@ -665,6 +665,9 @@ static int cmd_serve(const config_t *cfg)
 			.site = { .from = cfg->mail_from, .web_url = web_url },
 			.timeout_ms = (int)cfg->mail_timeout * 1000,
 			.node = fr.node,
+			/* VERP: bounces come back to the listener (docs/mail.md). */
+			.bounce_domain = *cfg->mail_domain && (*cfg->mail_smtp_listen ||
+				*cfg->mail_lmtp_listen) ? cfg->mail_domain : NULL,
 		};
 		mail = mail_sender_start(&mc, st, &fr.env, err, sizeof err);
 		if (!mail) {

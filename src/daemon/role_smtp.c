@@ -23,6 +23,7 @@
 #include "fdio.h"
 #include "ipc.h"
 #include "log.h"
+#include "smtp_dsn.h"
 #include "smtp_ingress.h"
 #include "smtp_mime.h"
 #include "smtp_server.h"
@@ -38,6 +39,24 @@ static void unavailable(smtp_reply_t *r)
 {
 	r->code = 451;
 	snprintf(r->text, sizeof r->text, "4.3.0 Temporary failure, try again later");
+}
+
+/* Waits for the service's verdict on sock (closed here) into *r. */
+static void await_verdict(int sock, const char *session_id, smtp_reply_t *r)
+{
+	struct pollfd pf = { .fd = sock, .events = POLLIN };
+	int n;
+	do
+		n = poll(&pf, 1, VERDICT_TIMEOUT_MS);
+	while (n < 0 && errno == EINTR);
+	struct ipc_msg m;
+	memset(&m, 0, sizeof m);
+	if (n == 1 && ipc_recv(sock, &m) == 0 && smtp_wire_verdict_decode(&m, r) != 0)
+		unavailable(r);
+	else if (n != 1)
+		log_event(LOG_WARN, "smtp.handover", "session=%s err=\"no verdict\"", session_id);
+	ipc_msg_free(&m);
+	close(sock);
 }
 
 /* Hands one parsed mail to the service and waits for its verdict on a
@@ -75,18 +94,39 @@ static void ask_service(const smtp_envelope_t *env, const uint8_t *msg, size_t l
 			close(sv[0]);
 		return;
 	}
-	struct pollfd pf = { .fd = sv[0], .events = POLLIN };
-	int n;
-	do
-		n = poll(&pf, 1, VERDICT_TIMEOUT_MS);
-	while (n < 0 && errno == EINTR);
-	struct ipc_msg m;
-	if (n == 1 && ipc_recv(sv[0], &m) == 0 && smtp_wire_verdict_decode(&m, r) != 0)
-		unavailable(r);
-	else if (n != 1)
-		log_event(LOG_WARN, "smtp.handover", "session=%s err=\"no verdict\"", env->session_id);
-	ipc_msg_free(&m);
-	close(sv[0]);
+	await_verdict(sv[0], env->session_id, r);
+}
+
+/* A mail to a bounce address: its DSN read here, the fields handed to the
+ * service (which records them, or drops a bounce for an unknown id), and
+ * its verdict waited for. */
+static void ask_service_bounce(const smtp_envelope_t *env, const uint8_t *msg, size_t len,
+	smtp_reply_t *r)
+{
+	smtp_dsn_t dsn;
+	int is_dsn = smtp_ingress_bounce_read(msg, len, &dsn, r);
+	if (is_dsn < 0)
+		return;
+	unavailable(r);
+	int sv[2] = { -1, -1 };
+	if (ipc_socketpair(sv) != 0)
+		return;
+	struct ipc_out *o = xmalloc(sizeof *o);
+	smtp_wire_bounce_encode(o, env->session_id, env->peer, env->bounce_id,
+		is_dsn ? &dsn : NULL);
+	ipc_put_fd(o, sv[1]);
+	pthread_mutex_lock(&send_mu);
+	int rc = ipc_send(SMTP_FRONT_SOCK_FD, o);
+	pthread_mutex_unlock(&send_mu);
+	free(o);
+	close(sv[1]);
+	if (rc != 0) {
+		log_event(LOG_WARN, "smtp.handover", "session=%s err=\"%s\"", env->session_id,
+			strerror(errno));
+		close(sv[0]);
+		return;
+	}
+	await_verdict(sv[0], env->session_id, r);
 }
 
 /* smtp_deliver_fn of the front end: the MIME parse here, the rest there. */
@@ -94,6 +134,10 @@ static void front_deliver(void *arg, const smtp_envelope_t *env, const uint8_t *
 	smtp_reply_t *r)
 {
 	(void)arg;
+	if (env->bounce_id[0]) {
+		ask_service_bounce(env, msg, len, r);
+		return;
+	}
 	smtp_mail_t mail;
 	enum smtp_mime_fail f = smtp_mime_parse(msg, len, &mail);
 	if (f != SMTP_MIME_OK) {

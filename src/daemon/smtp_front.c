@@ -42,6 +42,7 @@ struct job {
 	smtp_front_t *f;
 	struct ipc_msg msg;
 	smtp_wire_mail_t w;
+	smtp_wire_bounce_t b; /* for SMTPF_BOUNCE */
 };
 
 /* One mail: read, decided, answered on its own socket. */
@@ -52,7 +53,10 @@ static void *worker_main(void *arg)
 	smtp_reply_t r = { 451, "4.3.0 Temporary failure, try again later" };
 	uint8_t *raw = NULL;
 	smtp_mail_t mail;
-	if (smtp_wire_mail_read(&j->w, j->msg.fds[1], j->msg.fds[2], f->max, &raw, &mail) == 0) {
+	if (j->msg.type == SMTPF_BOUNCE) {
+		smtp_ingress_bounce(f->in, j->b.session_id, j->b.peer, j->b.mail_id,
+			j->b.is_dsn ? &j->b.dsn : NULL, &r);
+	} else if (smtp_wire_mail_read(&j->w, j->msg.fds[1], j->msg.fds[2], f->max, &raw, &mail) == 0) {
 		smtp_ingress_submit(f->in, &j->w.env, &mail, raw, j->w.raw_len, &r);
 		smtp_mail_free(&mail);
 		free(raw);
@@ -83,7 +87,9 @@ static void serve(smtp_front_t *f, int sock, pid_t pid)
 		struct job *j = xcalloc(1, sizeof *j);
 		j->f = f;
 		int rc = ipc_recv(sock, &j->msg);
-		if (rc == 0 && j->msg.nfds == 3 && smtp_wire_mail_decode(&j->msg, &j->w) == 0) {
+		if (rc == 0 && ((j->msg.type == SMTPF_BOUNCE && j->msg.nfds == 1 &&
+				       smtp_wire_bounce_decode(&j->msg, &j->b) == 0) ||
+				   (j->msg.nfds == 3 && smtp_wire_mail_decode(&j->msg, &j->w) == 0))) {
 			pthread_attr_t at;
 			pthread_attr_init(&at);
 			pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);

@@ -174,6 +174,13 @@ json_t *person_public(const json_t *p)
 		json_object_set_new(o, "account_id", json_string(rec_str(p, "account_id")));
 	if (*rec_str(p, "partner_id"))
 		json_object_set_new(o, "partner_id", json_string(rec_str(p, "partner_id")));
+	/* A hard bounce of the current address (docs/mail.md, "Bounces"). */
+	if (json_is_integer(json_object_get(p, "mail_bounced_at"))) {
+		json_object_set_new(o, "mail_bounced_at", time_json(json_object_get(p,
+			"mail_bounced_at")));
+		json_object_set_new(o, "mail_bounce_status", json_string(rec_str(p,
+			"mail_bounce_status")));
+	}
 	return o;
 }
 

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit.h"
 #include "dom_util.h"
 #include "log.h"
 #include "partners.h"
@@ -76,4 +77,55 @@ int mail_queue_tx(store_tx_t *tx, const fax_env_t *env, bool mail_on, const char
 			rec_str(person, "id"));
 	free(id);
 	return rc == STORE_OK ? 0 : -1;
+}
+
+enum mail_bounce_outcome dom_mail_bounce(store_t *st, const mail_bounce_t *b)
+{
+	bool failed = strcmp(b->action, "failed") == 0;
+	if (!failed && strcmp(b->action, "delayed") != 0)
+		return MAIL_BOUNCE_IGNORED;
+	bool hard = failed && b->status[0] == '5';
+	store_tx_t *tx = store_begin(st, true);
+	if (!tx)
+		return MAIL_BOUNCE_ERROR;
+	json_t *row = store_mail_get(tx, b->mail_id);
+	if (!row) {
+		store_rollback(tx);
+		return MAIL_BOUNCE_UNKNOWN;
+	}
+	int64_t now = time_now_ms();
+	int rc = store_mail_bounce(tx, b->mail_id, b->action, b->status, b->diagnostic, now);
+	bool recorded = rc == STORE_OK, marked = false;
+	if (rc == STORE_NOTFOUND) /* a delay after the failure: the failure stays */
+		rc = STORE_OK;
+	const char *person = rec_str(row, "principal_id");
+	if (rc == STORE_OK && recorded && hard && *person) {
+		rc = store_principal_mail_bounce(tx, person, rec_str(row, "to_addr"), b->status, now);
+		marked = rc == STORE_OK;
+		if (rc == STORE_NOTFOUND) /* the address changed since */
+			rc = STORE_OK;
+	}
+	static const audit_ctx_t mailer = { .who = NULL, .actor = "system:mail", .source = "",
+		.request_id = "" };
+	const char *acc = rec_str(row, "account_id");
+	json_t *detail = json_pack("{s:s, s:s, s:s, s:s?, s:b}", "kind", rec_str(row, "kind"),
+		"action", b->action, "status", b->status, "person", *person ? person : NULL,
+		"person_marked", marked);
+	if (rc == STORE_OK && recorded && audit_record(tx, &mailer, "mail.bounced", b->mail_id,
+		    *acc ? acc : NULL, "success", detail) != 0)
+		rc = STORE_ERROR;
+	json_decref(detail);
+	if (rc == STORE_OK)
+		rc = store_commit(tx);
+	else
+		store_rollback(tx);
+	if (rc == STORE_OK)
+		log_event(hard ? LOG_WARN : LOG_INFO, "mail.bounced",
+			"mail=%s kind=%s action=%s status=%s person=%s marked=%s", b->mail_id,
+			rec_str(row, "kind"), b->action, b->status, *person ? person : "-",
+			marked ? "yes" : "no");
+	json_decref(row);
+	if (rc != STORE_OK)
+		return MAIL_BOUNCE_ERROR;
+	return hard ? MAIL_BOUNCE_FAILED : MAIL_BOUNCE_DELAYED;
 }

@@ -68,6 +68,32 @@
  * -1. */
 int dom_contacts_review_sweep(store_t *st, const dom_config_t *cfg, int64_t now, int limit);
 
+/* A delivery status notification read back (docs/mail.md, "Bounces"): the
+ * SMTP front end parsed it (smtp_dsn.h) from a mail to bounce+ID@domain,
+ * the envelope sender of outbox message ID. Strings borrowed, printable. */
+typedef struct mail_bounce {
+	const char *mail_id;
+	const char *action;     /* the DSN's Action: failed, delayed, delivered… */
+	const char *status;     /* its Status: "5.1.1" */
+	const char *diagnostic; /* its Diagnostic-Code, or "" */
+	const char *peer;       /* the server that handed the DSN over */
+} mail_bounce_t;
+
+enum mail_bounce_outcome {
+	MAIL_BOUNCE_ERROR = -1,   /* the store failed: try again later */
+	MAIL_BOUNCE_FAILED,       /* a hard bounce, recorded (and the person marked) */
+	MAIL_BOUNCE_DELAYED,      /* a delay (or a 4.x.x failure), recorded only */
+	MAIL_BOUNCE_UNKNOWN,      /* no such message: dropped */
+	MAIL_BOUNCE_IGNORED,      /* delivered, relayed, expanded: nothing to record */
+};
+
+/* Records b in one transaction: on the outbox row (action, status,
+ * diagnostic, time) and, for a failed one with a 5.x.x status, on the
+ * person the mail went to, when the address is still theirs
+ * (mail_bounced_at, cleared when the address changes), with the audit
+ * event mail.bounced by system:mail on the message's account. */
+enum mail_bounce_outcome dom_mail_bounce(store_t *st, const mail_bounce_t *b);
+
 /* Queues a mail of kind to person (a person record: its email, id,
  * account_id and lang, else lang), with params (borrowed JSON object, no
  * secret: names, dates) and token (NULL: none), which is stored sealed and

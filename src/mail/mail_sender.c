@@ -90,8 +90,17 @@ static void printable(char *s)
 			*s = ' ';
 }
 
-static void send_smtp(mail_sender_t *s, const char *to, const char *msg, size_t len,
-	struct outcome *o)
+/* The envelope sender of message id: bounce+ID@domain (VERP) or mail.from. */
+static void envelope_from(const mail_sender_t *s, const char *id, char *out, size_t n)
+{
+	if (s->cfg.bounce_domain && *s->cfg.bounce_domain)
+		snprintf(out, n, "bounce+%s@%s", id, s->cfg.bounce_domain);
+	else
+		snprintf(out, n, "%s", s->cfg.site.from);
+}
+
+static void send_smtp(mail_sender_t *s, const char *sender, const char *to, const char *msg,
+	size_t len, struct outcome *o)
 {
 	CURL *h = curl_easy_init();
 	if (!h) {
@@ -99,7 +108,7 @@ static void send_smtp(mail_sender_t *s, const char *to, const char *msg, size_t 
 		return;
 	}
 	char from[320], rcpt[320];
-	snprintf(from, sizeof from, "<%s>", s->cfg.site.from);
+	snprintf(from, sizeof from, "<%s>", sender);
 	snprintf(rcpt, sizeof rcpt, "<%s>", to);
 	struct curl_slist *rl = curl_slist_append(NULL, rcpt);
 	struct upload u = { msg, len };
@@ -138,7 +147,7 @@ static void send_smtp(mail_sender_t *s, const char *to, const char *msg, size_t 
 /* The local sendmail program: `sendmail -i -f FROM -- TO`, the message on
  * its standard input. Exit 0 is accepted; EX_NOUSER, EX_DATAERR and the
  * like (64..69 except EX_UNAVAILABLE and EX_TEMPFAIL) are permanent. */
-static void send_sendmail(mail_sender_t *s, const char *to, const char *msg, size_t len,
+static void send_sendmail(const char *sender, const char *to, const char *msg, size_t len,
 	struct outcome *o)
 {
 	int fds[2];
@@ -150,7 +159,7 @@ static void send_sendmail(mail_sender_t *s, const char *to, const char *msg, siz
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_adddup2(&fa, fds[0], 0);
 	posix_spawn_file_actions_addclose(&fa, fds[1]);
-	char *argv[] = { "sendmail", "-i", "-f", (char *)s->cfg.site.from, "--", (char *)to, NULL };
+	char *argv[] = { "sendmail", "-i", "-f", (char *)sender, "--", (char *)to, NULL };
 	pid_t pid;
 	int rc = posix_spawnp(&pid, "sendmail", &fa, NULL, argv, environ);
 	posix_spawn_file_actions_destroy(&fa);
@@ -310,10 +319,12 @@ static void deliver(mail_sender_t *s, const json_t *row)
 		free(pdf);
 	}
 	if (msg) {
+		char sender[320];
+		envelope_from(s, id, sender, sizeof sender);
 		if (strcmp(s->cfg.relay, "sendmail") == 0)
-			send_sendmail(s, to, msg, len, &o);
+			send_sendmail(sender, to, msg, len, &o);
 		else
-			send_smtp(s, to, msg, len, &o);
+			send_smtp(s, sender, to, msg, len, &o);
 		sodium_memzero(msg, len);
 		free(msg);
 	}
@@ -374,8 +385,9 @@ mail_sender_t *mail_sender_start(const mail_sender_config_t *cfg, store_t *st,
 		free(s);
 		return NULL;
 	}
-	log_event(LOG_INFO, "mail.sender_started", "node=%s from=%s", s->node,
-		s->cfg.site.from);
+	log_event(LOG_INFO, "mail.sender_started", "node=%s from=%s bounces=%s", s->node,
+		s->cfg.site.from, s->cfg.bounce_domain && *s->cfg.bounce_domain ?
+		s->cfg.bounce_domain : "-");
 	return s;
 }
 

@@ -9,6 +9,11 @@
  * the delivery log; the token of a message is erased from its row once the
  * message is sent or given up.
  *
+ * With cfg.bounce_domain, each message leaves with the envelope sender
+ * bounce+ID@bounce_domain (its outbox id), so that a delivery status
+ * notification names the message it is about (the SMTP listener takes it,
+ * see dom_mail_bounce); the From: header stays mail.from.
+ *
  * Several nodes may run one each on a shared database: messages are claimed
  * with a lease, as webhook deliveries are. Ownership: st, env and the
  * strings of cfg are borrowed and must outlive the sender. */
@@ -29,6 +34,9 @@ typedef struct mail_sender_config {
 	mail_site_t site;    /* mail.from and the sign-in address */
 	int timeout_ms;      /* one delivery, connection included */
 	const char *node;    /* this node's name in leases */
+	const char *bounce_domain; /* mail.domain when a listener takes bounces: each message's
+				      envelope sender is bounce+ID@bounce_domain (VERP); NULL:
+				      mail.from */
 } mail_sender_config_t;
 
 typedef struct mail_sender mail_sender_t;

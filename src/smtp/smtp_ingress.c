@@ -1,6 +1,7 @@
 /* From a received mail to a fax (see smtp_ingress.h). */
 #include "smtp_ingress.h"
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -8,6 +9,7 @@
 #include "faxmail.h"
 #include "i18n.h"
 #include "log.h"
+#include "mailq.h"
 #include "smtp_auth.h"
 #include "smtp_mime.h"
 
@@ -78,9 +80,61 @@ int smtp_ingress_subject_rcpts(const smtp_envelope_t *env, const char *subject,
 	return 0;
 }
 
+static atomic_uint_fast64_t n_bounces[SMTP_BOUNCE_OUTCOMES];
+
+int smtp_ingress_bounce_read(const uint8_t *msg, size_t len, smtp_dsn_t *dsn, smtp_reply_t *r)
+{
+	if (len > SMTP_DSN_MAX_BYTES) {
+		i18n_msg_t m;
+		i18n_msg_set(&m, "Message larger than %zu bytes", (size_t)SMTP_DSN_MAX_BYTES);
+		smtp_reply_pair(r, 552, "5.3.4", m.en, m.fr);
+		return -1;
+	}
+	return smtp_dsn_parse(msg, len, dsn) == 0;
+}
+
+void smtp_ingress_bounce_counts(uint64_t out[SMTP_BOUNCE_OUTCOMES])
+{
+	for (int i = 0; i < SMTP_BOUNCE_OUTCOMES; i++)
+		out[i] = atomic_load(&n_bounces[i]);
+}
+
+void smtp_ingress_bounce(void *arg, const char *session_id, const char *peer,
+	const char *mail_id, const smtp_dsn_t *dsn, smtp_reply_t *r)
+{
+	smtp_ingress_t *in = arg;
+	enum mail_bounce_outcome out = MAIL_BOUNCE_IGNORED;
+	if (dsn) {
+		mail_bounce_t b = { .mail_id = mail_id, .action = dsn->action,
+			.status = dsn->status, .diagnostic = dsn->diagnostic, .peer = peer };
+		out = dom_mail_bounce(in->st, &b);
+	}
+	log_event(LOG_INFO, "smtp.bounce", "session=%s peer=%s dsn=%s action=%s status=%s"
+		" outcome=%d", session_id, peer, dsn ? "yes" : "no", dsn ? dsn->action : "-",
+		dsn ? dsn->status : "-", (int)out);
+	if (out == MAIL_BOUNCE_ERROR) {
+		r->code = 451;
+		snprintf(r->text, sizeof r->text, "4.3.0 Temporary failure, try again later");
+		return;
+	}
+	atomic_fetch_add(&n_bounces[out == MAIL_BOUNCE_FAILED ? 0 : out == MAIL_BOUNCE_DELAYED ? 1
+		: out == MAIL_BOUNCE_UNKNOWN ? 2 : 3], 1);
+	/* The same reply whether the id exists or not: no oracle. */
+	r->code = 250;
+	snprintf(r->text, sizeof r->text, "2.0.0 Ok");
+}
+
 void smtp_ingress_deliver(void *arg, const smtp_envelope_t *env, const uint8_t *msg, size_t len,
 	smtp_reply_t *r)
 {
+	if (env->bounce_id[0]) {
+		smtp_dsn_t dsn;
+		int is_dsn = smtp_ingress_bounce_read(msg, len, &dsn, r);
+		if (is_dsn >= 0)
+			smtp_ingress_bounce(arg, env->session_id, env->peer, env->bounce_id,
+				is_dsn ? &dsn : NULL, r);
+		return;
+	}
 	smtp_mail_t mail;
 	enum smtp_mime_fail f = smtp_mime_parse(msg, len, &mail);
 	if (f != SMTP_MIME_OK) {

@@ -11,6 +11,7 @@
 #define FV_SMTP_INGRESS_H
 
 #include "domain.h"
+#include "smtp_dsn.h"
 #include "smtp_mime.h"
 #include "smtp_server.h"
 #include "store.h"
@@ -37,6 +38,24 @@ void smtp_ingress_submit(void *arg, const smtp_envelope_t *env, const smtp_mail_
  * no number. */
 int smtp_ingress_subject_rcpts(const smtp_envelope_t *env, const char *subject,
 	smtp_envelope_t *out, smtp_reply_t *r);
+
+/* A mail to bounce+MAIL_ID@domain, its DSN read by the front end (dsn
+ * NULL: it was not one): recorded by dom_mail_bounce, counted. Every
+ * outcome but a store failure (451 4.3.0) is answered 250, the same for
+ * an unknown id as for a known one. */
+void smtp_ingress_bounce(void *arg, const char *session_id, const char *peer,
+	const char *mail_id, const smtp_dsn_t *dsn, smtp_reply_t *r);
+
+/* Reads a mail to a bounce address: 1 with *dsn filled when it is a DSN,
+ * 0 when it is not, -1 with *r set (552) when it is larger than
+ * SMTP_DSN_MAX_BYTES. Pure (the front end's side). */
+int smtp_ingress_bounce_read(const uint8_t *msg, size_t len, smtp_dsn_t *dsn, smtp_reply_t *r);
+
+/* Bounces since start, for /metrics: SMTP_BOUNCE_OUTCOMES counters in the
+ * order failed (recorded, hard), delayed (recorded), unknown (no such
+ * message: dropped), ignored (not a DSN, or an action not recorded). */
+#define SMTP_BOUNCE_OUTCOMES 4
+void smtp_ingress_bounce_counts(uint64_t out[SMTP_BOUNCE_OUTCOMES]);
 
 /* The reply to a message the MIME parse refused (5xx, one per failure). */
 void smtp_ingress_mime_refusal(enum smtp_mime_fail f, smtp_reply_t *r);

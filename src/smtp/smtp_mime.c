@@ -27,7 +27,7 @@ void smtp_mail_free(smtp_mail_t *m)
 /* How many multipart containers and embedded messages msg declares, by
  * counting, without case, the header parameters that open one: a bound on
  * the depth GMime will recurse to, known before it starts. */
-static size_t containers(const uint8_t *msg, size_t len)
+size_t smtp_mime_containers(const uint8_t *msg, size_t len)
 {
 	static const char *const keys[] = { "boundary=", "message/rfc822", "message/global" };
 	size_t n = 0;
@@ -174,16 +174,22 @@ static int take_from(GMimeMessage *msg, smtp_mail_t *m)
 	return 0;
 }
 
-enum smtp_mime_fail smtp_mime_parse(const uint8_t *msg, size_t len, smtp_mail_t *m)
+GMimeMessage *smtp_mime_construct(const uint8_t *msg, size_t len)
 {
-	memset(m, 0, sizeof *m);
-	if (containers(msg, len) > SMTP_CONTAINERS_MAX)
-		return SMTP_MIME_TOO_DEEP;
 	GMimeStream *st = g_mime_stream_mem_new_with_buffer((const char *)msg, len);
 	GMimeParser *ps = g_mime_parser_new_with_stream(st);
 	g_object_unref(st);
 	GMimeMessage *gm = g_mime_parser_construct_message(ps, NULL);
 	g_object_unref(ps);
+	return gm;
+}
+
+enum smtp_mime_fail smtp_mime_parse(const uint8_t *msg, size_t len, smtp_mail_t *m)
+{
+	memset(m, 0, sizeof *m);
+	if (smtp_mime_containers(msg, len) > SMTP_CONTAINERS_MAX)
+		return SMTP_MIME_TOO_DEEP;
+	GMimeMessage *gm = smtp_mime_construct(msg, len);
 	if (!gm)
 		return SMTP_MIME_MALFORMED;
 	enum smtp_mime_fail rc = SMTP_MIME_OK;

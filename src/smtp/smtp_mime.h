@@ -41,6 +41,12 @@ void smtp_mime_init(void);
 /* Parses msg (len bytes, headers and body as received). SMTP_MIME_OK with
  * *m filled (free with smtp_mail_free), else the failure and *m empty. */
 enum smtp_mime_fail smtp_mime_parse(const uint8_t *msg, size_t len, smtp_mail_t *m);
+/* How many multipart containers and embedded messages msg declares
+ * (counted without parsing): a bound on GMime's depth, checked first. */
+size_t smtp_mime_containers(const uint8_t *msg, size_t len);
+/* GMime's reading of msg (len bytes; no bound checked: call
+ * smtp_mime_containers first), or NULL; g_object_unref it. */
+struct _GMimeMessage *smtp_mime_construct(const uint8_t *msg, size_t len);
 /* Frees what m holds; m is left empty. */
 void smtp_mail_free(smtp_mail_t *m);
 

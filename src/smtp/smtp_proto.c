@@ -149,6 +149,25 @@ int smtp_rcpt_number(const char *addr, const char *domain, char number[SMTP_NUMB
 	return 0;
 }
 
+int smtp_rcpt_bounce(const char *addr, const char *domain, char id[SMTP_BOUNCE_ID_MAX + 1])
+{
+	const char *at = strrchr(addr, '@');
+	id[0] = '\0';
+	if (!at || strcasecmp(at + 1, domain) != 0 || strncasecmp(addr, "bounce+", 7) != 0)
+		return -1;
+	size_t n = (size_t)(at - addr) - 7;
+	if (n < 1 || n > SMTP_BOUNCE_ID_MAX)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		char c = addr[7 + i];
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'))
+			return -1;
+	}
+	memcpy(id, addr + 7, n);
+	id[n] = '\0';
+	return 0;
+}
+
 int smtp_subject_numbers(const char *subject, char out[][SMTP_NUMBER_MAX + 1], int max)
 {
 	int found = 0;

@@ -12,6 +12,7 @@
 #define SMTP_CMD_MAX 512     /* a command line with its CRLF (RFC 5321 4.5.3.1.4) */
 #define SMTP_ADDR_MAX 254    /* a mailbox */
 #define SMTP_NUMBER_MAX 16   /* "+" and at most 15 digits (E.164) */
+#define SMTP_BOUNCE_ID_MAX 40 /* the message id of a bounce address */
 
 enum smtp_verb {
 	SMTP_UNKNOWN, SMTP_HELO, SMTP_EHLO, SMTP_MAIL, SMTP_RCPT, SMTP_DATA, SMTP_RSET,
@@ -44,6 +45,12 @@ int smtp_path_parse(const char *arg, size_t len, const char *prefix, char addr[S
  * smtp_subject_numbers); -1 another domain; -2 our domain but the local
  * part is neither "fax" nor + and 8 to 15 digits. */
 int smtp_rcpt_number(const char *addr, const char *domain, char number[SMTP_NUMBER_MAX + 1]);
+
+/* A bounce address of the fax domain: "bounce+ID@domain" (the domain
+ * compared without case), ID being 1 to SMTP_BOUNCE_ID_MAX of [a-z0-9_]
+ * (an outbox message id, "mail_…"; addresses come lower-cased from
+ * smtp_path_parse) into id. 0, or -1 (not one). */
+int smtp_rcpt_bounce(const char *addr, const char *domain, char id[SMTP_BOUNCE_ID_MAX + 1]);
 
 /* The fax numbers of a Subject (the Subject form, mail to fax@domain):
  * every blank-, comma- or semicolon-separated word that is "+" and 8 to 15

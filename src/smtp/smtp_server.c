@@ -311,7 +311,7 @@ static void do_data(struct session *s, struct txn *t)
 		srv->cfg.lmtp);
 	buf_free(&msg);
 	/* LMTP: one reply per recipient accepted at RCPT (RFC 2033 4.2). */
-	for (int i = 0; i < (srv->cfg.lmtp ? t->env.nrcpt : 1); i++)
+	for (int i = 0; i < (srv->cfg.lmtp && t->env.nrcpt ? t->env.nrcpt : 1); i++)
 		if (reply(s, r.code, "%s", r.text) != 0)
 			break;
 }
@@ -360,6 +360,21 @@ static void do_rcpt(struct session *s, struct txn *t, const smtp_cmd_t *c)
 	if (smtp_path_parse(c->arg, c->arglen, "TO:", addr, &size) != 0 || !addr[0]) {
 		s->errors++;
 		reply(s, 501, "5.5.2 Syntax: RCPT TO:<address>");
+		return;
+	}
+	char bid[SMTP_BOUNCE_ID_MAX + 1];
+	if (smtp_rcpt_bounce(addr, s->srv->cfg.domain, bid) == 0) {
+		/* A bounce comes alone: one DSN about one message. */
+		if (t->env.nrcpt || t->env.bounce_id[0]) {
+			reply(s, 452, "4.5.3 A bounce address takes a mail of its own");
+			return;
+		}
+		snprintf(t->env.bounce_id, sizeof t->env.bounce_id, "%s", bid);
+		reply(s, 250, "2.1.5 Ok");
+		return;
+	}
+	if (t->env.bounce_id[0]) {
+		reply(s, 452, "4.5.3 A bounce address takes a mail of its own");
 		return;
 	}
 	int rc = smtp_rcpt_number(addr, s->srv->cfg.domain, num);
@@ -457,7 +472,7 @@ static void session_run(struct session *s)
 		case SMTP_DATA:
 			if (c.arglen) {
 				reply(s, 501, "5.5.4 DATA takes no argument");
-			} else if (!t.has_from || t.env.nrcpt == 0) {
+			} else if (!t.has_from || (t.env.nrcpt == 0 && !t.env.bounce_id[0])) {
 				reply(s, 503, "5.5.1 Need MAIL and RCPT first");
 			} else {
 				do_data(s, &t);

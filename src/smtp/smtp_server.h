@@ -2,7 +2,9 @@
  * MAIL, RCPT, DATA, RSET, NOOP, QUIT (VRFY answers 252, HELP 214), with
  * SIZE advertised and enforced, line length limits, an idle timeout and a
  * bounded number of sessions. One thread accepts; each session has a
- * thread of its own. Recipients must be +E164@domain; the message and its
+ * thread of its own. Recipients must be +E164@domain, or one
+ * bounce+ID@domain alone (a delivery status notification about outbox
+ * message ID, see smtp_dsn.h), whatever the sender; the message and its
  * envelope go to the deliver callback, whose reply ends the transaction.
  * With lmtp set it speaks LMTP instead (RFC 2033, mail.lmtp_listen): LHLO
  * in place of HELO and EHLO (which are refused), and after DATA one reply
@@ -52,6 +54,9 @@ typedef struct smtp_envelope {
 	const char *mail_from;      /* "" for <> */
 	char rcpt[SMTP_RCPTS_MAX][SMTP_NUMBER_MAX + 1]; /* the numbers */
 	int nrcpt;
+	/* A bounce (bounce+ID@domain, the only recipient then): ID; nrcpt is 0.
+	 * "" for a fax mail. */
+	char bounce_id[SMTP_BOUNCE_ID_MAX + 1];
 } smtp_envelope_t;
 
 /* Called once per accepted DATA, in the session's thread (several run at

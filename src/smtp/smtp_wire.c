@@ -2,6 +2,7 @@
 #include "smtp_wire.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -190,6 +191,53 @@ int smtp_wire_mail_read(const smtp_wire_mail_t *w, int raw_fd, int parts_fd, siz
 	}
 	mail->nparts = w->nparts;
 	free(parts);
+	return 0;
+}
+
+void smtp_wire_bounce_encode(struct ipc_out *o, const char *session_id, const char *peer,
+	const char *mail_id, const smtp_dsn_t *dsn)
+{
+	ipc_out_init(o, SMTPF_BOUNCE, 0);
+	ipc_put_str(o, session_id);
+	ipc_put_str(o, peer);
+	ipc_put_str(o, mail_id);
+	ipc_put_u8(o, dsn != NULL);
+	ipc_put_str(o, dsn ? dsn->action : "");
+	ipc_put_str(o, dsn ? dsn->status : "");
+	ipc_put_str(o, dsn ? dsn->diagnostic : "");
+}
+
+int smtp_wire_bounce_decode(const struct ipc_msg *msg, smtp_wire_bounce_t *w)
+{
+	memset(w, 0, sizeof *w);
+	if (msg->type != SMTPF_BOUNCE)
+		return -1;
+	struct ipc_reader r;
+	ipc_reader_init(&r, msg);
+	uint8_t is_dsn = 0;
+	ipc_get_str(&r, w->session_id, sizeof w->session_id, sizeof w->session_id - 1);
+	ipc_get_str(&r, w->peer, sizeof w->peer, sizeof w->peer - 1);
+	ipc_get_str(&r, w->mail_id, sizeof w->mail_id, SMTP_BOUNCE_ID_MAX);
+	ipc_get_u8(&r, &is_dsn);
+	ipc_get_str(&r, w->dsn.action, sizeof w->dsn.action, sizeof w->dsn.action - 1);
+	ipc_get_str(&r, w->dsn.status, sizeof w->dsn.status, SMTP_DSN_STATUS_MAX);
+	ipc_get_str(&r, w->dsn.diagnostic, sizeof w->dsn.diagnostic, SMTP_DSN_DIAG_MAX);
+	static const char *const actions[] = { "failed", "delayed", "delivered", "relayed",
+		"expanded", NULL };
+	bool action_ok = false;
+	for (int i = 0; actions[i]; i++)
+		action_ok = action_ok || strcmp(w->dsn.action, actions[i]) == 0;
+	bool id_ok = w->mail_id[0] != '\0';
+	for (const char *p = w->mail_id; *p; p++)
+		id_ok = id_ok && ((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_');
+	if (ipc_reader_end(&r) != 0 || is_dsn > 1 || !id_ok || !ascii_printable(w->session_id) ||
+	    !ascii_printable(w->peer) || !ascii_printable(w->dsn.diagnostic) ||
+	    (is_dsn && (!action_ok || !smtp_dsn_status_valid(w->dsn.status))) ||
+	    (!is_dsn && (w->dsn.action[0] || w->dsn.status[0] || w->dsn.diagnostic[0]))) {
+		memset(w, 0, sizeof *w);
+		return -1;
+	}
+	w->is_dsn = is_dsn;
 	return 0;
 }
 

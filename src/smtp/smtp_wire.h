@@ -8,6 +8,9 @@
  *     fds: the verdict socket, the raw message (memfd), the parts (memfd:
  *     the body's bytes, then each attachment's, back to back)
  *   <---- SMTPF_VERDICT [code, text] on the verdict socket, then it closes
+ *   SMTPF_BOUNCE [mail id, DSN fields]  ---->   dom_mail_bounce
+ *     fd: the verdict socket
+ *   <---- SMTPF_VERDICT
  *
  * One verdict socket per mail (a fresh socketpair, one end passed), so that
  * each session waits on its own and a service that goes away is seen as a
@@ -23,13 +26,24 @@
 #include <stdint.h>
 
 #include "ipc.h"
+#include "smtp_dsn.h"
 #include "smtp_mime.h"
 #include "smtp_server.h"
 
 enum smtp_wire_type {
 	SMTPF_MAIL = 0x201,
 	SMTPF_VERDICT,
+	SMTPF_BOUNCE, /* a mail to bounce+ID@domain, its DSN read; fd: the verdict socket */
 };
+
+/* A decoded SMTPF_BOUNCE: what the front end read of a mail to a bounce
+ * address (smtp_dsn.h). */
+typedef struct smtp_wire_bounce {
+	char session_id[40], peer[64];
+	char mail_id[SMTP_BOUNCE_ID_MAX + 1];
+	int is_dsn;          /* 0: the mail was not a DSN (the rest is "") */
+	smtp_dsn_t dsn;      /* recipient is not sent: "" */
+} smtp_wire_bounce_t;
 
 /* A decoded SMTPF_MAIL. */
 typedef struct smtp_wire_mail {
@@ -71,6 +85,14 @@ int smtp_wire_parts_write(int fd, const smtp_mail_t *m);
  * smtp_mail_free). 0, or -1 with nothing to free. */
 int smtp_wire_mail_read(const smtp_wire_mail_t *w, int raw_fd, int parts_fd, size_t max,
 	uint8_t **raw, smtp_mail_t *mail);
+
+/* Builds SMTPF_BOUNCE into o (no fds attached). */
+void smtp_wire_bounce_encode(struct ipc_out *o, const char *session_id, const char *peer,
+	const char *mail_id, const smtp_dsn_t *dsn);
+/* Pure: decodes an SMTPF_BOUNCE: 0, or -1 (a field missing, overlong,
+ * trailing, or out of its rules: an id not [a-z0-9_], an action not one of
+ * RFC 3464's, an invalid status, a control character). A fuzz target too. */
+int smtp_wire_bounce_decode(const struct ipc_msg *msg, smtp_wire_bounce_t *out);
 
 /* SMTPF_VERDICT: the reply code (200..599) and text (printable ASCII). */
 void smtp_wire_verdict_encode(struct ipc_out *o, const smtp_reply_t *r);

@@ -43,6 +43,29 @@ int store_mail_release(store_tx_t *tx, const char *id, const char *node)
 
 json_t *store_mail_by_recipient(store_tx_t *tx, const char *to_addr, int limit)
 {
-	return sq_rows(tx, "SELECT id, kind, status, attempts, last_reply, sent_at, created_at"
-		" FROM mail_outbox WHERE to_addr=? ORDER BY rowid DESC LIMIT ?", "sn", to_addr, limit);
+	return sq_rows(tx, "SELECT id, kind, status, attempts, last_reply, sent_at, created_at,"
+		" bounce_action, bounce_status, bounced_at FROM mail_outbox WHERE to_addr=? ORDER BY rowid DESC LIMIT ?", "sn", to_addr, limit);
+}
+
+json_t *store_mail_get(store_tx_t *tx, const char *id)
+{
+	return sq_one(tx, "SELECT id, kind, account_id, principal_id, to_addr, status, bounce_action"
+		" FROM mail_outbox WHERE id=?", "s", id);
+}
+
+int store_mail_bounce(store_tx_t *tx, const char *id, const char *action, const char *status,
+	const char *diagnostic, int64_t at)
+{
+	return sq_exec(tx, true, "UPDATE mail_outbox SET bounce_action=?, bounce_status=?,"
+		" bounce_diagnostic=?, bounced_at=? WHERE id=? AND (bounce_action IS NULL"
+		" OR bounce_action <> 'failed' OR ?='failed')", "sssiss", action, status, diagnostic,
+		at, id, action);
+}
+
+int store_principal_mail_bounce(store_tx_t *tx, const char *id, const char *addr,
+	const char *status, int64_t at)
+{
+	return sq_exec(tx, true, "UPDATE principals SET mail_bounced_at=?, mail_bounce_status=?,"
+		" mail_bounced_addr=email WHERE id=? AND lower(email)=lower(?)", "isss", at, status, id,
+		addr);
 }

@@ -91,7 +91,8 @@ static const char *const principal_upd[] = { "email", "name", "role", "permissio
 
 #define PRINCIPAL_COLS "id, kind, account_id, partner_id, email, name, role, permissions," \
 	" status, password_hash, created_at, updated_at, password_changed_at, failed_logins," \
-	" locked_until, last_login_at, totp_secret, totp_confirmed_at, totp_last_step, lang"
+	" locked_until, last_login_at, totp_secret, totp_confirmed_at, totp_last_step, lang," \
+	" mail_bounced_at, mail_bounce_status"
 
 int store_principal_insert(store_tx_t *tx, const json_t *p)
 {
@@ -117,7 +118,13 @@ json_t *store_member_get(store_tx_t *tx, const char *account_id, const char *id)
 
 int store_principal_update(store_tx_t *tx, const char *id, const json_t *fields)
 {
-	return sq_update(tx, "principals", principal_upd, id, fields, NULL);
+	int rc = sq_update(tx, "principals", principal_upd, id, fields, NULL);
+	/* A new address is not the one that bounced: the mark goes. */
+	if (rc == STORE_OK && json_object_get(fields, "email"))
+		rc = sq_exec(tx, false, "UPDATE principals SET mail_bounced_at=NULL,"
+			" mail_bounce_status=NULL, mail_bounced_addr=NULL WHERE id=?"
+			" AND mail_bounced_addr IS NOT NULL AND mail_bounced_addr <> email", "s", id);
+	return rc;
 }
 
 int store_principal_list(store_tx_t *tx, const char *kind, const char *scope_id,

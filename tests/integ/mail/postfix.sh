@@ -55,11 +55,24 @@ maillog_file_prefixes = $PF_DIR
 smtputf8_enable = no
 EOC
 	echo '/./ OK' > "$PF_DIR/conf/domains"
+	local excl=""
+	[ -n "${PF_RELAY_DOMAIN:-}" ] && excl="${PF_RELAY_DOMAIN//./\\.}"
+	[ -n "${PF_ERROR_DOMAIN:-}" ] && excl="${excl:+$excl|}${PF_ERROR_DOMAIN//./\\.}"
+	[ -n "$excl" ] && printf '!/^(%s)$/ OK\n' "$excl" > "$PF_DIR/conf/domains"
 	if [ -n "${PF_RELAY_DOMAIN:-}" ]; then
-		printf '!/^%s$/ OK\n' "${PF_RELAY_DOMAIN//./\\.}" > "$PF_DIR/conf/domains"
 		cat >> "$PF_DIR/conf/main.cf" <<EOC
 relay_domains = $PF_RELAY_DOMAIN
 transport_maps = inline:{ $PF_RELAY_DOMAIN=${PF_RELAY_PROTO:-smtp}:[${PF_RELAY_TO%:*}]:${PF_RELAY_TO##*:} }
+EOC
+	fi
+	if [ -n "${PF_ERROR_DOMAIN:-}" ]; then
+		# A local domain whose recipients are not checked when the mail
+		# is taken: a user that does not exist is accepted, then bounced
+		# by local(8) ("unknown user", 5.1.1) with Postfix's own DSN to
+		# the envelope sender.
+		cat >> "$PF_DIR/conf/main.cf" <<EOC
+mydestination = $PF_ERROR_DOMAIN
+local_recipient_maps =
 EOC
 	fi
 	cat > "$PF_DIR/conf/master.cf" <<EOC

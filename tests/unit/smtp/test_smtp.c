@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "faxmail.h"
+#include "smtp_dsn.h"
 #include "smtp_mime.h"
 #include "smtp_proto.h"
 #include "smtp_server.h"
@@ -278,6 +279,86 @@ static void test_wire(void **state)
 	close(partsfd);
 }
 
+/* Bounce addresses, the DSN parser (RFC 3464) and its message on the wire. */
+static void test_dsn(void **state)
+{
+	(void)state;
+	smtp_mime_init();
+	char id[SMTP_BOUNCE_ID_MAX + 1];
+	assert_int_equal(smtp_rcpt_bounce("bounce+mail_ab2c@fax.test", "FAX.test", id), 0);
+	assert_string_equal(id, "mail_ab2c");
+	assert_int_equal(smtp_rcpt_bounce("bounce+@fax.test", "fax.test", id), -1);
+	assert_int_equal(smtp_rcpt_bounce("bounce+mail.x@fax.test", "fax.test", id), -1);
+	assert_int_equal(smtp_rcpt_bounce("bounce+mail_ab2c@other.test", "fax.test", id), -1);
+	assert_int_equal(smtp_rcpt_bounce("+15555550102@fax.test", "fax.test", id), -1);
+	assert_true(smtp_dsn_status_valid("5.1.1") && smtp_dsn_status_valid("4.123.0"));
+	assert_false(smtp_dsn_status_valid("3.1.1") || smtp_dsn_status_valid("5.1") ||
+		smtp_dsn_status_valid("5.1.1x") || smtp_dsn_status_valid("5.1234.1"));
+	/* Postfix's report: folded diagnostic, CRLF, the failed recipient. */
+	const char msg[] =
+		"From: MAILER-DAEMON@mx.test (Mail Delivery System)\r\n"
+		"To: bounce+mail_ab2c@fax.test\r\nMIME-Version: 1.0\r\n"
+		"Content-Type: multipart/report; report-type=delivery-status;\r\n\tboundary=\"B1\"\r\n"
+		"\r\n--B1\r\nContent-Type: text/plain\r\n\r\nSorry.\r\n"
+		"--B1\r\nContent-Type: message/delivery-status\r\n\r\n"
+		"Reporting-MTA: dns; mx.test\r\n\r\n"
+		"Final-Recipient: rfc822; Nobody@Undeliverable.test\r\nAction: failed\r\n"
+		"Status: 5.1.1\r\nDiagnostic-Code: X-Postfix; mailbox\r\n    unknown\r\n\r\n"
+		"--B1\r\nContent-Type: text/rfc822-headers\r\n\r\nSubject: x\r\n\r\n--B1--\r\n";
+	smtp_dsn_t d;
+	assert_int_equal(smtp_dsn_parse((const uint8_t *)msg, sizeof msg - 1, &d), 0);
+	assert_string_equal(d.action, "failed");
+	assert_string_equal(d.status, "5.1.1");
+	assert_string_equal(d.recipient, "nobody@undeliverable.test");
+	assert_string_equal(d.diagnostic, "mailbox unknown");
+	/* A failed recipient ranks above a delayed one; a comment after the
+	 * status goes. */
+	const char two[] = "Reporting-MTA: dns; mx\n\nFinal-Recipient: rfc822; a@b\n"
+			   "Action: delayed\nStatus: 4.4.1\n\nFinal-Recipient: rfc822; c@d\n"
+			   "Action: Failed\nStatus: 5.2.2 (mailbox full)\n";
+	assert_int_equal(smtp_dsn_fields(two, sizeof two - 1, &d), 0);
+	assert_string_equal(d.action, "failed");
+	assert_string_equal(d.status, "5.2.2");
+	assert_string_equal(d.recipient, "c@d");
+	const char delayed[] = "Reporting-MTA: dns; mx\n\nAction: delayed\nStatus: 4.4.1\n";
+	assert_int_equal(smtp_dsn_fields(delayed, sizeof delayed - 1, &d), 0);
+	assert_string_equal(d.action, "delayed");
+	/* Not a DSN: plain text saying the same, a bad status, no Action. */
+	const char plain[] = "From: x@y\r\nContent-Type: text/plain\r\n\r\nAction: failed\r\n"
+			     "Status: 5.1.1\r\n";
+	assert_int_equal(smtp_dsn_parse((const uint8_t *)plain, sizeof plain - 1, &d), -1);
+	const char bad[] = "Reporting-MTA: x\n\nAction: failed\nStatus: 9.9.9\n";
+	assert_int_equal(smtp_dsn_fields(bad, sizeof bad - 1, &d), -1);
+	const char none[] = "Reporting-MTA: x\n\nStatus: 5.1.1\n";
+	assert_int_equal(smtp_dsn_fields(none, sizeof none - 1, &d), -1);
+	/* On the wire: decoded as sent; an id or action out of rule refused. */
+	assert_int_equal(smtp_dsn_parse((const uint8_t *)msg, sizeof msg - 1, &d), 0);
+	static struct ipc_out o;
+	smtp_wire_bounce_encode(&o, "smtp_1", "127.0.0.1", "mail_ab2c", &d);
+	struct ipc_msg m = { .type = SMTPF_BOUNCE, .data = o.buf + IPC_HDR_LEN,
+		.len = o.len - IPC_HDR_LEN };
+	smtp_wire_bounce_t b;
+	assert_int_equal(smtp_wire_bounce_decode(&m, &b), 0);
+	assert_int_equal(b.is_dsn, 1);
+	assert_string_equal(b.mail_id, "mail_ab2c");
+	assert_string_equal(b.dsn.status, "5.1.1");
+	assert_string_equal(b.dsn.diagnostic, "mailbox unknown");
+	smtp_wire_bounce_encode(&o, "smtp_1", "127.0.0.1", "mail_ab2c", NULL);
+	m.data = o.buf + IPC_HDR_LEN;
+	m.len = o.len - IPC_HDR_LEN;
+	assert_int_equal(smtp_wire_bounce_decode(&m, &b), 0);
+	assert_int_equal(b.is_dsn, 0);
+	smtp_wire_bounce_encode(&o, "smtp_1", "127.0.0.1", "mail/../x", &d);
+	m.data = o.buf + IPC_HDR_LEN;
+	m.len = o.len - IPC_HDR_LEN;
+	assert_int_equal(smtp_wire_bounce_decode(&m, &b), -1);
+	snprintf(d.action, sizeof d.action, "exploded");
+	smtp_wire_bounce_encode(&o, "smtp_1", "127.0.0.1", "mail_ab2c", &d);
+	m.data = o.buf + IPC_HDR_LEN;
+	m.len = o.len - IPC_HDR_LEN;
+	assert_int_equal(smtp_wire_bounce_decode(&m, &b), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -286,6 +367,7 @@ int main(void)
 		cmocka_unit_test(test_mime),
 		cmocka_unit_test(test_sender_rules),
 		cmocka_unit_test(test_wire),
+		cmocka_unit_test(test_dsn),
 		cmocka_unit_test(test_replies),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

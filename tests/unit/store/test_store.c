@@ -16,6 +16,7 @@
 #include "store.h"
 #include "store_closure.h"
 #include "store_int.h"
+#include "store_mail.h"
 
 static char path[512];
 
@@ -341,6 +342,53 @@ static void test_closure_destroy(void **state)
 	store_rollback(tx);
 }
 
+/* A DSN on an outbox row and the person's mark (0044): a delay does not
+ * overwrite a failure; the mark holds only for the address that bounced,
+ * and goes when the address changes (not when something else does). */
+static void test_mail_bounce(void **state)
+{
+	store_tx_t *tx = store_begin(*state, true);
+	add_account(tx, "acc_mb");
+	assert_int_equal(add_member(tx, "usr_mb", "acc_mb", "mb@x.example"), STORE_OK);
+	json_t *m = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:i}", "id",
+		"mail_mb", "kind", "invitation", "account_id", "acc_mb", "principal_id", "usr_mb",
+		"to_addr", "mb@x.example", "lang", "en", "params", "{}", "secret", "", "status", "sent",
+		"next_attempt_at", 1, "created_at", 1);
+	assert_int_equal(store_mail_insert(tx, m), STORE_OK);
+	json_decref(m);
+	assert_null(store_mail_get(tx, "mail_none"));
+	assert_int_equal(store_mail_bounce(tx, "mail_mb", "failed", "5.1.1", "no such user", 10),
+		STORE_OK);
+	assert_int_equal(store_mail_bounce(tx, "mail_mb", "delayed", "4.4.1", "", 11),
+		STORE_NOTFOUND);
+	json_t *r = store_mail_get(tx, "mail_mb");
+	assert_string_equal(json_string_value(json_object_get(r, "bounce_action")), "failed");
+	json_decref(r);
+	json_t *log = store_mail_by_recipient(tx, "mb@x.example", 5);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(log, 0),
+		"bounce_status")), "5.1.1");
+	json_decref(log);
+	/* Another address than the person's: not marked. */
+	assert_int_equal(store_principal_mail_bounce(tx, "usr_mb", "old@x.example", "5.1.1", 10),
+		STORE_NOTFOUND);
+	assert_int_equal(store_principal_mail_bounce(tx, "usr_mb", "MB@x.example", "5.1.1", 10),
+		STORE_OK);
+	json_t *upd = json_pack("{s:s}", "name", "Renamed");
+	assert_int_equal(store_principal_update(tx, "usr_mb", upd), STORE_OK);
+	json_decref(upd);
+	json_t *p = store_principal_get(tx, "usr_mb");
+	assert_int_equal(json_integer_value(json_object_get(p, "mail_bounced_at")), 10);
+	assert_string_equal(json_string_value(json_object_get(p, "mail_bounce_status")), "5.1.1");
+	json_decref(p);
+	upd = json_pack("{s:s}", "email", "mb2@x.example");
+	assert_int_equal(store_principal_update(tx, "usr_mb", upd), STORE_OK);
+	json_decref(upd);
+	p = store_principal_get(tx, "usr_mb");
+	assert_false(json_is_integer(json_object_get(p, "mail_bounced_at")));
+	json_decref(p);
+	store_rollback(tx);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -352,6 +400,7 @@ int main(void)
 		cmocka_unit_test(test_invitation_single_use),
 		cmocka_unit_test(test_rollback_discards),
 		cmocka_unit_test(test_closure_destroy),
+		cmocka_unit_test(test_mail_bounce),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -302,7 +302,11 @@ static void do_data(struct session *s, struct txn *t)
 		t->env.mail_from = t->mail_from;
 		srv->cfg.deliver(srv->cfg.arg, &t->env, (const uint8_t *)msg.data, msg.len, &r);
 	}
-	if (r.code >= 200 && r.code < 300)
+	/* Fax-by-email mails; bounces are counted by the service
+	 * (faxvault_mail_bounces_total). */
+	if (t->env.bounce_id[0])
+		;
+	else if (r.code >= 200 && r.code < 300)
 		n_accepted++;
 	else
 		n_refused++;

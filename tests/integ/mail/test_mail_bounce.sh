@@ -10,7 +10,8 @@
 # mail's person is not marked. Then straight to the listener with swaks: a
 # delayed (4.4.1) DSN for a delivered message is recorded on its row and
 # marks nobody; a forged DSN for an unknown id, and a mail that is not a
-# DSN, get the same 250 and change nothing, each counted.
+# DSN, get the same 250 and change nothing, each counted (and none as a
+# fax-by-email mail).
 . "$(dirname "$0")/../api/lib.sh"
 . "$(dirname "$0")/postfix.sh"
 HERE=$(dirname "$0")
@@ -85,6 +86,9 @@ req GET "/v1/accounts/$ACC/audit-events?action=mail.bounced" "$OWNER"
 expect_jq '.items | length == 2' "the failure and the delay are audited, nothing for the forged DSN"
 [ "$(db_query "SELECT count(*) FROM mail_outbox WHERE bounce_action IS NOT NULL")" = 2 ] && ok ||
 	fail "a row other than the two was changed"
+# Bounces are not fax-by-email mails: that counter stays at zero.
+curl -s "http://127.0.0.1:$(metrics_port)/metrics" | grep -qxF 'faxvault_smtp_mails_total{outcome="accepted"} 0' && ok ||
+	fail "bounces were counted as fax-by-email mails"
 for want in "failed 1" "delayed 1" "unknown 1" "ignored 1"; do
 	[ "$(metric "${want% *}")" = "${want#* }" ] && ok || fail "bounces ${want% *}: $(metric "${want% *}") (want ${want#* })"
 done

@@ -107,7 +107,7 @@ static void send_smtp(mail_sender_t *s, const char *sender, const char *to, cons
 		snprintf(o->reply, sizeof o->reply, "no SMTP client");
 		return;
 	}
-	char from[320], rcpt[320];
+	char from[336], rcpt[336]; /* "<" address ">": the envelope sender is at most 319 bytes */
 	snprintf(from, sizeof from, "<%s>", sender);
 	snprintf(rcpt, sizeof rcpt, "<%s>", to);
 	struct curl_slist *rl = curl_slist_append(NULL, rcpt);

@@ -59,8 +59,14 @@ static bool failing(const dom_config_t *cfg, int64_t total, int64_t failed)
 
 /* ---- the api component: the share of requests answered 5xx ---- */
 
-/* This process's answer counters at each pass (http_totals), newest last:
- * the window's figures are the newest sample less the oldest in the window. */
+/* This process's answer counters at each pass (http_totals), newest last.
+ * The window's figures are the newest sample less the newest sample taken at
+ * or before the window's start (or the oldest sample when none is that old),
+ * so the window may begin up to one pass early but never starts late: a
+ * pass that could not run for a while (the database locked, the clock moved
+ * ahead) still counts every answer given since the last pass before the
+ * window. Starting at the oldest sample inside the window instead lost the
+ * answers given between the window's start and the first pass in it. */
 #define API_SAMPLES 1024
 static struct api_sample {
 	int64_t at, answers, errors;
@@ -69,7 +75,7 @@ static int api_len;
 static pthread_mutex_t api_mu = PTHREAD_MUTEX_INITIALIZER;
 
 /* Records the counters at now and answers the requests and 5xx answers
- * since the oldest sample at or after now - window_ms. */
+ * since the newest sample at or before now - window_ms (see above). */
 static void api_window(const dom_config_t *cfg, int64_t now, int64_t window_ms, int64_t *total,
 	int64_t *failed)
 {
@@ -82,13 +88,13 @@ static void api_window(const dom_config_t *cfg, int64_t now, int64_t window_ms, 
 		memmove(api_ring, api_ring + 1, (API_SAMPLES - 1) * sizeof api_ring[0]);
 		api_len--;
 	}
-	api_ring[api_len++] = cur;
 	int k = 0;
-	while (k < api_len - 1 && api_ring[k].at < now - window_ms)
+	while (k + 1 < api_len && api_ring[k + 1].at <= now - window_ms)
 		k++;
+	api_ring[api_len++] = cur;
 	*total = cur.answers - api_ring[k].answers;
 	*failed = cur.errors - api_ring[k].errors;
-	/* Samples older than the window are no longer needed. */
+	/* Samples before the window's first one are no longer needed. */
 	if (k > 0) {
 		memmove(api_ring, api_ring + k, (size_t)(api_len - k) * sizeof api_ring[0]);
 		api_len -= k;

@@ -2,7 +2,7 @@
  * OpenDKIM's library), offline: keys come from an empty key file, so every
  * signature is parsed and then finds no key, and nothing asks DNS. Checks
  * the result is one of the enumerated ones and the signing domain is
- * bounded and NUL-terminated. */
+ * bounded and NUL-terminated. The key file is removed when the run ends. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,15 +11,22 @@
 
 #include "smtp_auth.h"
 
+static char keys[] = "/tmp/fv-fuzz-dkim-XXXXXX";
+
+static void drop_keys(void)
+{
+	unlink(keys);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static int ready;
 	if (!ready) {
-		static char keys[] = "/tmp/fv-fuzz-dkim-XXXXXX";
 		int fd = mkstemp(keys);
 		if (fd < 0)
 			abort();
 		close(fd);
+		atexit(drop_keys);
 		smtp_auth_test_dkim_keyfile(keys);
 		ready = 1;
 	}

@@ -104,6 +104,8 @@ static const struct setting settings[] = {
 		"Outbound fax calls this node places at once." },
 	{ "fax.account_max_calls", C_INT, OFF(fax_account_max_calls), "4", 1, 1000, NULL,
 		"Outbound calls of one account at once (P05); trunks have their own limit (max_calls)." },
+	{ "fax.lease_seconds", C_INT, OFF(fax_lease_seconds), "120", 3, 3600, NULL,
+		"A fax job a node claimed stays its own this long without the node renewing it (it renews every quarter of it while the call runs); once it has passed, another node on the same database takes the job over from its first unconfirmed page. Every node of one database should have the same value." },
 	{ "fax.poll_ms", C_INT, OFF(fax_poll_ms), "500", 50, 60000, NULL,
 		"How often the job runner looks for due faxes." },
 	{ "fax.max_pages", C_INT, OFF(fax_max_pages), "200", 1, 1000, NULL,

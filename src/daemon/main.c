@@ -471,6 +471,7 @@ static int fax_runtime_open(const config_t *cfg, struct fax_runtime *fr)
 		.number_quarantine_days = (int)cfg->fax_quarantine_days,
 		.currency = cfg->fax_currency,
 		.account_max_calls = (int)cfg->fax_account_max_calls,
+		.lease_ms = (int)cfg->fax_lease_seconds * 1000,
 		.render_helper = helper,
 		.mail_on = *cfg->mail_relay != '\0',
 		.clamd = cfg->av_clamd,

@@ -10,8 +10,12 @@
 #define P(x) PERM_BIT(PERM_##x)
 
 /* The form of an upload: parts named "file" are the documents, in order;
- * every other part is a text field, collected as name -> [values]. */
-static int h_fax_submit(const api_call_t *r, dom_ctx_t *c, json_t **out, dom_err_t *e)
+ * every other part is a text field, collected as name -> [values]. Then
+ * op(fields, files) (a send or a quote). */
+typedef int (*fax_form_op)(dom_ctx_t *c, const json_t *fields, const fax_file_t *files,
+	int nfiles, json_t **out, dom_err_t *e);
+
+static int fax_form(const api_call_t *r, dom_ctx_t *c, fax_form_op op, json_t **out, dom_err_t *e)
 {
 	const mp_form_t *form = r->form;
 	int n = form ? form->n : 0;
@@ -41,10 +45,20 @@ static int h_fax_submit(const api_call_t *r, dom_ctx_t *c, json_t **out, dom_err
 		json_array_append_new(arr, v);
 	}
 	if (rc == 0)
-		rc = dom_fax_submit(c, fields, files, nfiles, out, e);
+		rc = op(c, fields, files, nfiles, out, e);
 	json_decref(fields);
 	free(files);
 	return rc;
+}
+
+static int h_fax_submit(const api_call_t *r, dom_ctx_t *c, json_t **out, dom_err_t *e)
+{
+	return fax_form(r, c, dom_fax_submit, out, e);
+}
+
+static int h_fax_quote(const api_call_t *r, dom_ctx_t *c, json_t **out, dom_err_t *e)
+{
+	return fax_form(r, c, dom_fax_quote, out, e);
 }
 
 static int h_fax_list(const api_call_t *r, dom_ctx_t *c, json_t **out, dom_err_t *e)
@@ -137,6 +151,7 @@ static int h_rates_put(const api_call_t *r, dom_ctx_t *c, json_t **out, dom_err_
 const struct route routes_faxes[] = {
 	{ "POST", "/v1/faxes", "faxes.create", P(FAX_SEND), ROUTE_UPLOAD | ROUTE_CREATE, 202,
 		h_fax_submit },
+	{ "POST", "/v1/faxes/quote", "faxes.quote", P(FAX_SEND), ROUTE_UPLOAD, 200, h_fax_quote },
 	{ "GET", "/v1/faxes", "faxes.list", P(FAX_READ_OWN) | P(DATA_READ), 0, 200,
 		h_fax_list },
 	{ "GET", "/v1/faxes/{fax_id}", "faxes.get", P(FAX_READ_OWN) | P(DATA_READ), 0,

@@ -301,6 +301,33 @@ static int quota_notice(store_tx_t *tx, const fax_env_t *env, const char *accoun
 			level, "used", (json_int_t)used, "limit", (json_int_t)limit, "recipients", sent));
 }
 
+/* The 429 quota-exceeded refusal of quota i (limit, used, pages more). */
+static void quota_refusal(dom_err_t *e, size_t i, int64_t limit, int64_t used, int64_t pages,
+	int64_t now)
+{
+	char resets[40];
+	time_format_rfc3339(period_start(quotas[i].period, now, true), resets, sizeof resets);
+	long long l = (long long)limit, u = (long long)used, n = (long long)pages;
+	if (i == 0)
+		dom_fail(e, "quota-exceeded", "", "the account may send %lld pages a day; %lld are"
+			" sent today and these faxes have %lld more; the quota resets at %s", l, u, n,
+			resets);
+	else if (i == 1)
+		dom_fail(e, "quota-exceeded", "", "the account may send %lld pages a month; %lld"
+			" are sent this month and these faxes have %lld more; the quota resets at %s",
+			l, u, n, resets);
+	else if (i == 2)
+		dom_fail(e, "quota-exceeded", "", "you may send %lld pages a day; %lld are sent"
+			" today and these faxes have %lld more; the quota resets at %s", l, u, n,
+			resets);
+	else
+		dom_fail(e, "quota-exceeded", "", "you may send %lld pages a month; %lld are sent"
+			" this month and these faxes have %lld more; the quota resets at %s", l, u, n,
+			resets);
+	/* Retry-After: the seconds until the period that frees pages. */
+	e->retry_after_s = (period_start(quotas[i].period, now, true) - now + 999) / 1000;
+}
+
 /* The quotas of the account's plan against pages more from user_id: 0 they
  * fit (the 80 % and 100 % notices sent), 1 one is exceeded (e: 429
  * quota-exceeded, its 100 % notice sent, audited), -1 error (e set). */
@@ -335,27 +362,7 @@ static int quota_check(dom_ctx_t *c, const char *account_id, const char *user_id
 			json_pack("{s:s, s:s, s:I, s:I, s:I}", "reason", "quota-exceeded", "quota",
 				quotas[i].col, "limit", (json_int_t)limit[i], "used", (json_int_t)used[i],
 				"pages", (json_int_t)pages));
-		char resets[40];
-		time_format_rfc3339(period_start(quotas[i].period, now, true), resets, sizeof resets);
-		long long l = (long long)limit[i], u = (long long)used[i], n = (long long)pages;
-		if (i == 0)
-			dom_fail(e, "quota-exceeded", "", "the account may send %lld pages a day; %lld are"
-				" sent today and these faxes have %lld more; the quota resets at %s", l, u, n,
-				resets);
-		else if (i == 1)
-			dom_fail(e, "quota-exceeded", "", "the account may send %lld pages a month; %lld"
-				" are sent this month and these faxes have %lld more; the quota resets at %s",
-				l, u, n, resets);
-		else if (i == 2)
-			dom_fail(e, "quota-exceeded", "", "you may send %lld pages a day; %lld are sent"
-				" today and these faxes have %lld more; the quota resets at %s", l, u, n,
-				resets);
-		else
-			dom_fail(e, "quota-exceeded", "", "you may send %lld pages a month; %lld are sent"
-				" this month and these faxes have %lld more; the quota resets at %s", l, u, n,
-				resets);
-		/* Retry-After: the seconds until the period that frees pages. */
-		e->retry_after_s = (period_start(quotas[i].period, now, true) - now + 999) / 1000;
+		quota_refusal(e, i, limit[i], used[i], pages, now);
 		rc = 1;
 	}
 	for (size_t i = 0; i < NQUOTAS && rc == 0; i++) {
@@ -369,6 +376,19 @@ static int quota_check(dom_ctx_t *c, const char *account_id, const char *user_id
 	}
 	json_decref(p);
 	return rc;
+}
+
+/* The 402 insufficient-credit refusal: the price, the balance and what of
+ * it is not held for faxes already queued. */
+static void credit_refusal(dom_err_t *e, int64_t price, int64_t bal, int64_t avail,
+	const char *currency)
+{
+	char price_s[32], bal_s[32], avail_s[32];
+	dom_fail(e, "insufficient-credit", "", "the fax costs %s %s; the prepaid balance is %s %s,"
+		" of which %s %s is not held for faxes already queued",
+		money_decimal(price, currency, price_s, sizeof price_s), currency,
+		money_decimal(bal, currency, bal_s, sizeof bal_s), currency,
+		money_decimal(avail, currency, avail_s, sizeof avail_s), currency);
 }
 
 int billing_submit_check(dom_ctx_t *c, const char *account_id, const char *user_id,
@@ -390,13 +410,46 @@ int billing_submit_check(dom_ctx_t *c, const char *account_id, const char *user_
 		json_pack("{s:s, s:I, s:I, s:I, s:s}", "reason", "insufficient-credit", "price_minor",
 			(json_int_t)price, "balance_minor", (json_int_t)bal, "available_minor",
 			(json_int_t)avail, "currency", currency));
-	char price_s[32], bal_s[32], avail_s[32];
-	dom_fail(e, "insufficient-credit", "", "the fax costs %s %s; the prepaid balance is %s %s,"
-		" of which %s %s is not held for faxes already queued",
-		money_decimal(price, currency, price_s, sizeof price_s), currency,
-		money_decimal(bal, currency, bal_s, sizeof bal_s), currency,
-		money_decimal(avail, currency, avail_s, sizeof avail_s), currency);
+	credit_refusal(e, price, bal, avail, currency);
 	return 1;
+}
+
+int billing_quote(dom_ctx_t *c, const char *account_id, const char *user_id,
+	const char *currency, int64_t pages, int64_t price, json_t *out, dom_err_t *refusal)
+{
+	json_t *p = store_plan_get(c->tx, account_id);
+	json_object_set_new(out, "plan", json_string(p ? rec_str(p, "kind") : "postpaid"));
+	int64_t now = time_now_ms();
+	for (size_t i = 0; p && i < NQUOTAS; i++) {
+		int64_t limit = (int64_t)json_integer_value(json_object_get(p, quotas[i].col));
+		if (limit <= 0)
+			continue;
+		int ok;
+		int64_t used = store_pages_sent(c->tx, account_id, quotas[i].user ? user_id : NULL,
+			period_start(quotas[i].period, now, false), &ok);
+		if (!ok) {
+			json_decref(p);
+			return -1;
+		}
+		if (used + pages > limit) {
+			quota_refusal(refusal, i, limit, used, pages, now);
+			json_decref(p);
+			return 1;
+		}
+	}
+	json_decref(p);
+	int64_t bal, avail;
+	const fax_env_t *env = c->cfg ? c->cfg->fax : NULL;
+	int rc = credit_check(c->tx, env, account_id, currency, price, NULL, &bal, &avail);
+	if (rc < 0)
+		return -1;
+	if (strcmp(json_string_value(json_object_get(out, "plan")), "prepaid") == 0) {
+		json_object_set_new(out, "balance_minor", json_integer(bal));
+		json_object_set_new(out, "available_minor", json_integer(avail));
+	}
+	if (rc == 1)
+		credit_refusal(refusal, price, bal, avail, currency);
+	return rc;
 }
 
 int billing_dial_check(store_tx_t *tx, const fax_env_t *env, const char *account_id,

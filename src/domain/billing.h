@@ -33,6 +33,12 @@
  * audited); -1 error (e set). */
 int billing_submit_check(dom_ctx_t *c, const char *account_id, const char *user_id,
 	const char *currency, int64_t pages, int64_t price, dom_err_t *e);
+/* The same checks for a quote (POST /v1/faxes/quote), with no notice,
+ * mail, hold or audit event: sets in out "plan" (its kind) and, for a
+ * prepaid account, "balance_minor" and "available_minor". 0 it fits; 1 it
+ * does not (refusal filled as billing_submit_check would answer); -1 error. */
+int billing_quote(dom_ctx_t *c, const char *account_id, const char *user_id,
+	const char *currency, int64_t pages, int64_t price, json_t *out, dom_err_t *refusal);
 /* Before dialling fax_id (not counted among the open faxes): 0 it fits;
  * 1 it does not (audited as billing.dial_refused); -1 error. */
 int billing_dial_check(store_tx_t *tx, const fax_env_t *env, const char *account_id,

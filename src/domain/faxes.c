@@ -443,6 +443,31 @@ static int render_submission(const fax_env_t *env, const char *dir, int ninputs,
 	return rc;
 }
 
+/* Writes the documents into a new private work directory (dir, "" when it
+ * could not be made; the caller wipes it) and renders them there with opt:
+ * 0 with *pages, or -1 with r->fail. */
+static int render_files(const fax_env_t *env, const fax_file_t *files, int nfiles,
+	const json_t *opt, const char *log_id, char *dir, size_t dirlen, int *pages,
+	struct render_result *r)
+{
+	memset(r, 0, sizeof *r);
+	if (dom_workdir_new(env, dir, dirlen) != 0) {
+		dir[0] = '\0';
+		r->fail = RENDER_E_INTERNAL;
+		return -1;
+	}
+	for (int i = 0; i < nfiles; i++) {
+		char *p = xasprintf("%s/in-%d", dir, i);
+		int rc = write_file(p, files[i].data, files[i].len);
+		free(p);
+		if (rc != 0) {
+			r->fail = RENDER_E_IO;
+			return -1;
+		}
+	}
+	return render_submission(env, dir, nfiles, opt, log_id, pages, r);
+}
+
 /* The problem of a refused rendering, with the page cap named when it is
  * the reason. */
 static int render_problem(enum render_fail f, const char *lang, int max_pages, dom_err_t *e)
@@ -658,21 +683,9 @@ int dom_fax_submit(dom_ctx_t *c, const json_t *fields, const fax_file_t *files, 
 	}
 	char dir[512];
 	struct render_result rr = { 0 };
-	int pages = 0, failed = 0;
-	if (dom_workdir_new(env, dir, sizeof dir) != 0) {
-		rr.fail = RENDER_E_INTERNAL;
-		failed = 1;
-	}
-	for (int i = 0; i < nfiles && !failed; i++) {
-		char *p = xasprintf("%s/in-%d", dir, i);
-		if (write_file(p, files[i].data, files[i].len) != 0) {
-			rr.fail = RENDER_E_IO;
-			failed = 1;
-		}
-		free(p);
-	}
-	if (!failed && render_submission(env, dir, nfiles, opt, rec_str(sub, "id"), &pages, &rr) != 0)
-		failed = 1;
+	int pages = 0;
+	int failed = render_files(env, files, nfiles, opt, rec_str(sub, "id"), dir, sizeof dir,
+		&pages, &rr) != 0;
 	json_decref(opt);
 	if (dom_tx_resume(c, e) != 0) {
 		dom_workdir_wipe(dir);
@@ -726,6 +739,124 @@ int dom_fax_submit(dom_ctx_t *c, const json_t *fields, const fax_file_t *files, 
 	return 0;
 }
 
+/* ---- quote ---- */
+
+/* A reason the quote does not allow the submission (the first one found). */
+static void quote_refuse(dom_ctx_t *c, json_t *out, const dom_err_t *why)
+{
+	if (json_is_true(json_object_get(out, "allowed")))
+		json_object_set_new(out, "refusal", json_pack("{s:s, s:s}", "reason", why->kind,
+			"detail", dom_err_detail(why, c->lang)));
+	json_object_set_new(out, "allowed", json_false());
+}
+
+/* The pages of a quote: the documents rendered as a send renders them, in
+ * a private directory that is wiped, outside the transaction. */
+static int quote_render(dom_ctx_t *c, const fax_env_t *env, const fax_opts_t *o,
+	const fax_file_t *files, int nfiles, int *pages, dom_err_t *e)
+{
+	enum render_lang lang = RENDER_LANG_EN;
+	render_lang_parse(c->lang, &lang);
+	for (int i = 0; i < nfiles; i++)
+		if (dom_av_check(c, c->who->account_id, "file", files[i].data, files[i].len, e) != 0 ||
+		    check_document(&files[i], i, nfiles, lang, e) != 0)
+			return -1;
+	char from[32];
+	dom_caller_id(c->tx, c->who->account_id, c->who->person_id, from);
+	json_t *opt = render_options(o, from, c->lang ? c->lang : "en");
+	if (dom_tx_pause(c, e) != 0) {
+		json_decref(opt);
+		return -1;
+	}
+	char dir[512];
+	struct render_result rr = { 0 };
+	int failed = render_files(env, files, nfiles, opt, "quote", dir, sizeof dir, pages, &rr) != 0;
+	json_decref(opt);
+	dom_workdir_wipe(dir);
+	if (dom_tx_resume(c, e) != 0)
+		return -1;
+	if (failed)
+		return render_problem(rr.fail, c->lang, env->max_pages, e);
+	return 0;
+}
+
+int dom_fax_quote(dom_ctx_t *c, const json_t *fields, const fax_file_t *files, int nfiles,
+	json_t **out, dom_err_t *e)
+{
+	if (need_member(c, e) != 0)
+		return -1;
+	const fax_env_t *env = env_of(c);
+	if (!env)
+		return dom_fail(e, "unavailable", "", "faxing is not available on this service");
+	/* "pages" is the quote's own field: the rest is a send's form. */
+	json_t *form = json_is_object(fields) ? json_deep_copy(fields) : json_object();
+	int given = 0;
+	int max = env->max_pages > 0 ? env->max_pages : RENDER_PAGES_DEFAULT;
+	int rc = int_field(form, "pages", 1, max, 0, &given, e);
+	json_object_del(form, "pages");
+	fax_opts_t o;
+	if (rc == 0)
+		rc = fax_opts_parse(form, &o, e);
+	if (rc == 0 && nfiles > RENDER_INPUTS_MAX)
+		rc = dom_fail(e, "validation-failed", "file", "at most %d documents per fax",
+			RENDER_INPUTS_MAX);
+	if (rc == 0 && (nfiles > 0) == (given > 0))
+		rc = dom_fail(e, "validation-failed", "pages",
+			"give either the documents (\"file\") or their number of pages (\"pages\")");
+	int pages = given;
+	if (rc == 0 && nfiles > 0)
+		rc = quote_render(c, env, &o, files, nfiles, &pages, e);
+	if (rc != 0) {
+		json_decref(form);
+		return -1;
+	}
+	const char *account_id = c->who->account_id;
+	char cur[4];
+	currency_of(c->tx, env, account_id, cur);
+	json_t *items = json_array();
+	*out = json_pack("{s:i, s:s, s:o, s:b}", "pages", pages, "currency", cur, "items", items,
+		"allowed", 1);
+	dom_err_t why = { 0 };
+	int64_t total = 0;
+	for (int i = 0; i < o.nto; i++) {
+		json_t *trunk = dom_trunk_for(c->tx, env, o.to[i]);
+		int64_t price = price_for(c->tx, o.to[i], cur);
+		json_array_append_new(items, json_pack("{s:s, s:b, s:I, s:i, s:I, s:s}", "to", o.to[i],
+			"reachable", trunk != NULL, "price_per_page", (json_int_t)price, "pages", pages,
+			"amount", (json_int_t)(price * pages), "currency", cur));
+		total += price * pages;
+		if (!trunk) {
+			dom_fail(&why, "no-route", "to", "no trunk can reach %s", o.to[i]);
+			quote_refuse(c, *out, &why);
+		}
+		json_decref(trunk);
+	}
+	json_object_set_new(*out, "total", json_integer(total));
+	json_t *acc = store_account_get(c->tx, account_id, NULL);
+	bool active = acc && strcmp(rec_str(acc, "status"), "active") == 0;
+	json_decref(acc);
+	if (!active) {
+		dom_fail(&why, "account-suspended", "", "the account cannot send faxes");
+		quote_refuse(c, *out, &why);
+	}
+	if (dom_fraud_check_outbound(c, account_id, &why) != 0 ||
+	    dom_invoice_check_outbound(c, account_id, &why) != 0)
+		quote_refuse(c, *out, &why);
+	int fits = billing_quote(c, account_id, c->who->person_id, cur, (int64_t)pages * o.nto,
+		total, *out, &why);
+	if (fits < 0) {
+		json_decref(form);
+		return dom_fail(e, "internal", "", "the balance could not be read");
+	}
+	if (fits > 0)
+		quote_refuse(c, *out, &why);
+	json_decref(form);
+	return fax_audit_c(c, "fax.quote", account_id, account_id, "success",
+		json_pack("{s:i, s:i, s:I, s:s, s:O}", "recipients", o.nto, "pages", pages, "total",
+			(json_int_t)total, "currency", cur, "allowed", json_object_get(*out, "allowed")))
+		!= 0 ? dom_fail(e, "internal", "", "the read could not be recorded") : 0;
+}
+
 /* ---- reading, cancelling, resending ---- */
 
 int dom_fax_list(dom_ctx_t *c, const json_t *query, const char *cursor, int limit, json_t **out,
@@ -749,6 +880,30 @@ int dom_fax_list(dom_ctx_t *c, const json_t *query, const char *cursor, int limi
 	}
 	store_fax_filter_t f = { .account_id = c->who->account_id,
 		.user_id = sees_all(c) ? NULL : c->who->person_id, .direction = dir, .status = status };
+	/* q: text in the id or the cover subject, or its digits in a number. */
+	const char *q = json_string_value(json_object_get(query, "q"));
+	char text[FAX_SEARCH_MAX + 1], digits[FAX_SEARCH_MAX + 1];
+	size_t nd = 0;
+	if (q && strlen(q) > FAX_SEARCH_MAX)
+		return dom_fail(e, "invalid-parameter", "q", "q is longer than %d bytes", FAX_SEARCH_MAX);
+	if (q && *q) {
+		size_t i;
+		for (i = 0; q[i]; i++) {
+			text[i] = q[i] >= 'A' && q[i] <= 'Z' ? (char)(q[i] - 'A' + 'a') : q[i];
+			if (q[i] >= '0' && q[i] <= '9')
+				digits[nd++] = q[i];
+		}
+		text[i] = digits[nd] = '\0';
+		f.text = text;
+		f.digits = nd ? digits : NULL;
+	}
+	const char *tk[] = { "since", "until" };
+	int64_t *tv[] = { &f.since, &f.until };
+	for (int i = 0; i < 2; i++) {
+		const char *s = json_string_value(json_object_get(query, tk[i]));
+		if (s && time_parse_rfc3339(s, tv[i]) != 0)
+			return dom_fail(e, "invalid-parameter", tk[i], "%s must be an RFC 3339 time", tk[i]);
+	}
 	store_page_t pg;
 	if (store_fax_list(c->tx, &f, cursor, limit, &pg) != STORE_OK)
 		return dom_fail(e, "internal", "", "the faxes could not be listed");
@@ -758,6 +913,13 @@ int dom_fax_list(dom_ctx_t *c, const json_t *query, const char *cursor, int limi
 		json_object_set_new(fl, "direction", json_string(dir));
 	if (status)
 		json_object_set_new(fl, "status", json_string(status));
+	/* The search's text is the person's and may be a number: only that
+	 * there was one is recorded. */
+	if (f.text)
+		json_object_set_new(fl, "search", json_true());
+	for (int i = 0; i < 2; i++)
+		if (*tv[i])
+			json_object_set(fl, tk[i], json_object_get(query, tk[i]));
 	int rc = dom_read_audited_filter(c, "fax.list", c->who->account_id, c->who->account_id, fl, out, e);
 	json_decref(fl);
 	return rc;
@@ -1361,7 +1523,6 @@ int dom_fax_claim(store_t *st, const fax_env_t *env, const char *node, int64_t n
 			"to_number", j->to, "trunk_id", rec_str(trunk, "id"), "node", node ? node : "",
 			"result", "in_progress", "started_at", (json_int_t)now, "first_page", first,
 			"ecm", j->ecm, "bit_rate", j->max_rate);
-		json_object_set_new(att, "lease_until", json_integer(now + fax_env_lease_ms(env)));
 		int rc = store_fax_update_if(tx, id, "queued", upd);
 		if (rc == STORE_OK)
 			rc = store_attempt_insert(tx, att);
@@ -1460,6 +1621,7 @@ int dom_fax_failover_wanted(const fax_result_t *r)
 
 int dom_fax_failover(store_t *st, const fax_env_t *env, fax_job_t *job, const fax_result_t *r)
 {
+	(void)env;
 	json_t *next = json_array_get(job->alternates, 0);
 	if (!next)
 		return 1;
@@ -1468,9 +1630,7 @@ int dom_fax_failover(store_t *st, const fax_env_t *env, fax_job_t *job, const fa
 		return -1;
 	int64_t now = time_now_ms();
 	json_t *f = store_fax_get(tx, NULL, job->fax_id);
-	if (!f || strcmp(rec_str(f, "status"), "sending") != 0 ||
-	    store_attempt_leased(tx, job->attempt_id) != 1) {
-		/* Cancelled (or gone, or taken over by another node) meanwhile. */
+	if (!f || strcmp(rec_str(f, "status"), "sending") != 0) {
 		/* Cancelled (or gone) meanwhile: the call's end is recorded as usual. */
 		json_decref(f);
 		store_rollback(tx);
@@ -1490,12 +1650,10 @@ int dom_fax_failover(store_t *st, const fax_env_t *env, fax_job_t *job, const fa
 		"attempt", attempt, "direction", "outbound", "from_number", job->from, "to_number", job->to,
 		"trunk_id", next_id, "node", "", "result", "in_progress", "started_at",
 		(json_int_t)now, "first_page", job->first_page, "ecm", job->ecm, "bit_rate", job->max_rate);
-	/* The node of the attempt that failed goes on with the call, under a
-	 * lease of its own. */
+	/* The node of the attempt that failed goes on with the call. */
 	json_t *old = store_attempt_get(tx, job->attempt_id);
 	if (old)
 		json_object_set_new(att, "node", json_string(rec_str(old, "node")));
-	json_object_set_new(att, "lease_until", json_integer(now + fax_env_lease_ms(env)));
 	json_decref(old);
 	if (rc == STORE_OK && attempt > 0)
 		rc = store_attempt_insert(tx, att);
@@ -1541,16 +1699,6 @@ int dom_fax_finish(store_t *st, const fax_env_t *env, const fax_job_t *job, cons
 	if (!f) {
 		store_rollback(tx);
 		return -1;
-	}
-	if (store_attempt_leased(tx, job->attempt_id) == 0) {
-		/* This node let its lease pass (it stalled longer than the lease):
-		 * another node recorded the attempt as interrupted and owns the
-		 * fax now. The pages confirmed during the call are kept (they were
-		 * persisted one by one); the fax and the CDR are left to it. */
-		json_decref(f);
-		store_rollback(tx);
-		log_event(LOG_WARN, "fax.lease_lost", "fax=%s attempt=%d", job->fax_id, job->attempt);
-		return 0;
 	}
 	/* Pages confirmed in this call (they are sequential in T.30, from
 	 * first_page), and any page the per-page results (numbered in the whole
@@ -1706,14 +1854,14 @@ static int recover_submission(store_t *st, const fax_env_t *env, const json_t *s
 	return rc;
 }
 
-/* The attempts of open (in progress, their call gone) become interrupted,
- * their faxes queued again at once with the confirmed pages kept, or
- * delivered when every page went through. The number of faxes requeued or
- * ended; *err set on a failure. */
-static int interrupt_attempts(store_tx_t *tx, const fax_env_t *env, const json_t *open,
-	int64_t now, int *err)
+int dom_fax_recover(store_t *st, const fax_env_t *env, const char *node, int64_t now,
+	int64_t stale_ms)
 {
-	int n = 0;
+	store_tx_t *tx = store_begin(st, true);
+	if (!tx)
+		return -1;
+	json_t *open = store_attempts_open(tx, node, stale_ms > 0 ? now - stale_ms : 0);
+	int n = 0, err = open ? 0 : 1;
 	size_t i;
 	json_t *a;
 	json_array_foreach(open, i, a) {
@@ -1741,14 +1889,14 @@ static int interrupt_attempts(store_tx_t *tx, const fax_env_t *env, const json_t
 		if (json_integer_value(json_object_get(a, "pages_sent")) < in_call)
 			json_object_set_new(upd, "pages_sent", json_integer(in_call));
 		if (store_attempt_update(tx, rec_str(a, "id"), upd) != STORE_OK)
-			*err = 1;
+			err = 1;
 		json_decref(upd);
 		if (f && strcmp(rec_str(f, "status"), "sending") == 0) {
 			int done = pages_done(tx, fax_id);
 			int count = (int)json_integer_value(json_object_get(f, "page_count"));
 			if (done >= count && count > 0) {
 				if (fax_end(tx, env, fax_id, "delivered", NULL, NULL, now) != 0)
-					*err = 1;
+					err = 1;
 			} else {
 				/* The interrupted attempt does not count against the retries:
 				 * the crash was ours, not the line's. */
@@ -1758,7 +1906,7 @@ static int interrupt_attempts(store_tx_t *tx, const fax_env_t *env, const json_t
 					json_integer_value(json_object_get(f, "attempts_made")) > 0
 						? json_integer_value(json_object_get(f, "attempts_made")) - 1 : 0);
 				if (store_fax_update_if(tx, fax_id, "sending", fu) != STORE_OK)
-					*err = 1;
+					err = 1;
 				json_decref(fu);
 			}
 			n++;
@@ -1767,19 +1915,6 @@ static int interrupt_attempts(store_tx_t *tx, const fax_env_t *env, const json_t
 		log_event(LOG_INFO, "fax.attempt_interrupted", "fax=%s attempt=%s node=%s", fax_id,
 			rec_str(a, "id"), rec_str(a, "node"));
 	}
-	return n;
-}
-
-int dom_fax_recover(store_t *st, const fax_env_t *env, const char *node, int64_t now,
-	int64_t stale_ms)
-{
-	store_tx_t *tx = store_begin(st, true);
-	if (!tx)
-		return -1;
-	json_t *open = store_attempts_open(tx, node, stale_ms > 0 ? now - stale_ms : 0);
-	int err = open ? 0 : 1;
-	int n = interrupt_attempts(tx, env, open, now, &err);
-	size_t i;
 	json_decref(open);
 	json_t *subs = err ? NULL : store_submissions_all(tx);
 	if (err || store_commit(tx) != STORE_OK) {
@@ -1796,55 +1931,6 @@ int dom_fax_recover(store_t *st, const fax_env_t *env, const char *node, int64_t
 	}
 	json_decref(subs);
 	return err ? -1 : n;
-}
-
-int dom_fax_lease_renew(store_t *st, const fax_env_t *env, const char *node, int64_t now)
-{
-	store_tx_t *tx = store_begin(st, true);
-	if (!tx)
-		return -1;
-	int n = store_attempts_renew(tx, node, now + fax_env_lease_ms(env));
-	if (n < 0) {
-		store_rollback(tx);
-		return -1;
-	}
-	return store_commit(tx) == STORE_OK ? n : -1;
-}
-
-int dom_fax_take_over(store_t *st, const fax_env_t *env, const char *node, int64_t now)
-{
-	store_tx_t *tx = store_begin(st, false);
-	if (!tx)
-		return -1;
-	/* A look in a read transaction first: most of the time there is none,
-	 * and the writers of every node are not held up for it. */
-	json_t *open = store_attempts_expired(tx, node, now);
-	store_rollback(tx);
-	if (!open)
-		return -1;
-	if (json_array_size(open) == 0) {
-		json_decref(open);
-		return 0;
-	}
-	json_decref(open);
-	tx = store_begin(st, true);
-	if (!tx)
-		return -1;
-	open = store_attempts_expired(tx, node, now);
-	int err = open ? 0 : 1;
-	int n = interrupt_attempts(tx, env, open, now, &err);
-	size_t i;
-	json_t *a;
-	json_array_foreach(open, i, a)
-		log_event(LOG_WARN, "fax.lease_expired", "fax=%s attempt=%s node=%s taken_by=%s",
-			rec_str(a, "fax_id"), rec_str(a, "id"), rec_str(a, "node"), node ? node : "");
-	json_decref(open);
-	if (err || store_commit(tx) != STORE_OK) {
-		if (err)
-			store_rollback(tx);
-		return -1;
-	}
-	return n;
 }
 
 int dom_fax_queue_depth(store_t *st, int *rendering, int *queued, int *sending)

@@ -128,7 +128,20 @@ typedef struct fax_file {
  * documents in order. Answers {items: [fax…]} (one per recipient). */
 int dom_fax_submit(dom_ctx_t *c, const json_t *fields, const fax_file_t *files, int nfiles,
 	json_t **out, dom_err_t *e);
-/* query: {direction, status} strings. */
+/* POST /v1/faxes/quote: a send's form (fields and documents), or its
+ * fields with "pages" instead of documents. The documents are rendered as
+ * a send renders them (cover page included) to count the pages; nothing is
+ * stored, charged or queued. Answers {pages, currency, items: [{to,
+ * reachable, price_per_page, pages, amount, currency}], total, plan,
+ * balance_minor?, available_minor?, allowed, refusal?: {reason, detail}};
+ * audited as fax.quote. */
+int dom_fax_quote(dom_ctx_t *c, const json_t *fields, const fax_file_t *files, int nfiles,
+	json_t **out, dom_err_t *e);
+/* query: {direction, status, q, since, until} strings: q (at most
+ * FAX_SEARCH_MAX bytes) is looked for, case aside, in the fax's id and
+ * cover subject, and its digits in the sending and receiving numbers;
+ * since and until (RFC 3339) bound the creation time, both included. */
+#define FAX_SEARCH_MAX 100
 int dom_fax_list(dom_ctx_t *c, const json_t *query, const char *cursor, int limit, json_t **out,
 	dom_err_t *e);
 int dom_fax_get(dom_ctx_t *c, const char *fax_id, json_t **out, dom_err_t *e);
@@ -196,16 +209,6 @@ int dom_fax_job_tiff(store_t *st, const fax_env_t *env, const fax_job_t *job, co
 int dom_fax_cancelled(store_t *st, const char *fax_id);
 /* At start: attempts in_progress of node (or of any node, older than stale_ms) become interrupted, their faxes queued again at once (confirmed pages kept); faxes left rendering are rendered again. Returns how many faxes were recovered, or -1. */
 int dom_fax_recover(store_t *st, const fax_env_t *env, const char *node, int64_t now, int64_t stale_ms);
-/* Several nodes on one database: pushes the lease of every attempt node has
- * in progress to now + the lease (fax_env_lease_ms). The number renewed, or
- * -1. Run by each node well within the lease while it lives. */
-int dom_fax_lease_renew(store_t *st, const fax_env_t *env, const char *node, int64_t now);
-/* Attempts in progress of other nodes whose lease passed before now (their
- * node died, or stopped renewing): each becomes interrupted, its fax queued
- * again at once from its first unconfirmed page (confirmed pages are never
- * sent again), as dom_fax_recover does at a start. The number of faxes taken
- * over, or -1. */
-int dom_fax_take_over(store_t *st, const fax_env_t *env, const char *node, int64_t now);
 /* An inbound fax was received into tiff_path for route ({number, account_id, route_to, trunk_id} as dom_number_inbound answers): encrypts the TIFF as a document, inserts the inbound fax (status delivered, or partial/failed per r) with its CDR, emits fax.received, audits. fax_id_out receives the id. */
 /* Audits (system:faxsvc, action fax.inbound.refused, outcome failure) a
  * carrier call refused that concerns account_id: the number called, the

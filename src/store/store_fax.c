@@ -3,9 +3,11 @@
 
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "store_int.h"
+#include "xalloc.h"
 
 static int count_of(json_t *row)
 {
@@ -145,31 +147,49 @@ int store_fax_update_if(store_tx_t *tx, const char *id, const char *status, cons
 int store_fax_list(store_tx_t *tx, const store_fax_filter_t *f, const char *cursor, int limit,
 	store_page_t *out)
 {
-	return sq_page_finish(sq_rows(tx,
+	/* The text is a LIKE pattern with ! escaping its % _ and ! (lower() and
+	 * LIKE behave alike on both engines for ASCII). */
+	char *pat = NULL, *dig = NULL;
+	if (f->text) {
+		size_t n = strlen(f->text), k = 0;
+		pat = xmalloc(2 * n + 3);
+		pat[k++] = '%';
+		for (size_t i = 0; i < n; i++) {
+			if (f->text[i] == '%' || f->text[i] == '_' || f->text[i] == '!')
+				pat[k++] = '!';
+			pat[k++] = f->text[i];
+		}
+		pat[k++] = '%';
+		pat[k] = '\0';
+	}
+	if (f->digits)
+		dig = xasprintf("%%%s%%", f->digits);
+	int rc = sq_page_finish(sq_rows(tx,
 		"SELECT f.rowid AS _k, " FAX_COLS " FROM faxes f WHERE f.rowid < ? AND f.account_id=?"
 		" AND f.deleted_at IS NULL AND (? IS NULL OR f.direction=?) AND (? IS NULL OR f.status=?)"
 		" AND (? IS NULL OR f.user_id=?)"
-		" ORDER BY f.rowid DESC LIMIT ?", "isssssssn", sq_cursor(cursor, INT64_MAX),
+		" AND (? IS NULL OR lower(f.id) LIKE ? ESCAPE '!'"
+		" OR lower(coalesce(f.cover_subject, '')) LIKE ? ESCAPE '!'"
+		" OR f.to_number LIKE ? OR f.from_number LIKE ?)"
+		" AND (? = 0 OR f.created_at >= ?) AND (? = 0 OR f.created_at <= ?)"
+		" ORDER BY f.rowid DESC LIMIT ?", "issssssssssssiiiin", sq_cursor(cursor, INT64_MAX),
 		f->account_id, f->direction, f->direction, f->status, f->status, f->user_id,
-		f->user_id, limit + 1), limit, out);
+		f->user_id, pat, pat, pat, dig, dig, f->since, f->since, f->until, f->until, limit + 1),
+		limit, out);
+	free(pat);
+	free(dig);
+	return rc;
 }
 
 json_t *store_fax_due(store_tx_t *tx, int64_t now, int limit)
 {
 	/* An account whose outbound faxing is held (fraud.h), or suspended for
 	 * an unpaid invoice (invoices.h), dials nothing. */
-#define FAX_DUE "SELECT " FAX_COLS " FROM faxes WHERE status='queued'" \
-		" AND direction='outbound' AND next_attempt_at <= ?" \
-		" AND account_id NOT IN (SELECT account_id FROM fraud_holds)" \
-		" AND account_id NOT IN (SELECT account_id FROM billing_holds)" \
-		" ORDER BY next_attempt_at, rowid LIMIT ?"
-	/* On PostgreSQL the rows are locked as they are read, and a row another
-	 * node's claim holds is skipped, not waited for: two claims never take
-	 * the same fax, whatever else serialises them. */
-	if (store_tx_store(tx)->row_locks)
-		return sq_rows(tx, FAX_DUE " FOR UPDATE OF faxes SKIP LOCKED", "in", now, limit);
-	return sq_rows(tx, FAX_DUE, "in", now, limit);
-#undef FAX_DUE
+	return sq_rows(tx, "SELECT " FAX_COLS " FROM faxes WHERE status='queued'"
+		" AND direction='outbound' AND next_attempt_at <= ?"
+		" AND account_id NOT IN (SELECT account_id FROM fraud_holds)"
+		" AND account_id NOT IN (SELECT account_id FROM billing_holds)"
+		" ORDER BY next_attempt_at, rowid LIMIT ?", "in", now, limit);
 }
 
 int store_fax_count_sending(store_tx_t *tx, const char *account_id, const char *trunk_id)
@@ -277,7 +297,7 @@ static const char *const attempt_cols[] = { "id", "fax_id", "account_id", "user_
 	"direction", "from_number", "to_number", "trunk_id", "node", "result", "started_at",
 	"answered_at", "ended_at", "duration_ms", "pages_sent", "pages_confirmed", "first_page",
 	"transport", "bit_rate", "ecm", "remote_ident", "t30_code", "t30_text", "failure_class",
-	"cost", "sip_status", "lease_until", NULL };
+	"cost", "sip_status", NULL };
 static const char *const attempt_upd[] = { "result", "answered_at", "ended_at", "duration_ms",
 	"pages_sent", "pages_confirmed", "transport", "bit_rate", "ecm", "remote_ident", "t30_code",
 	"t30_text", "failure_class", "cost", "sip_status", "failover_to", NULL };
@@ -308,31 +328,6 @@ json_t *store_attempts_open(store_tx_t *tx, const char *node, int64_t stale_befo
 	return sq_rows(tx, "SELECT " ATTEMPT_COLS " FROM fax_attempts WHERE result='in_progress'"
 		" AND (node=? OR started_at < ?) ORDER BY started_at", "si", node ? node : "",
 		stale_before);
-}
-
-json_t *store_attempts_expired(store_tx_t *tx, const char *node, int64_t now)
-{
-	return sq_rows(tx, "SELECT " ATTEMPT_COLS " FROM fax_attempts WHERE result='in_progress'"
-		" AND lease_until IS NOT NULL AND lease_until < ? AND node <> ? ORDER BY started_at",
-		"is", now, node ? node : "");
-}
-
-int store_attempts_renew(store_tx_t *tx, const char *node, int64_t until)
-{
-	int rc = sq_exec(tx, false, "UPDATE fax_attempts SET lease_until=? WHERE result='in_progress'"
-		" AND node=? AND lease_until IS NOT NULL", "is", until, node ? node : "");
-	return rc == STORE_OK ? sq_changes(tx) : -1;
-}
-
-int store_attempt_leased(store_tx_t *tx, const char *id)
-{
-	json_t *r = sq_one(tx, "SELECT result FROM fax_attempts WHERE id=?", "s", id);
-	if (!r)
-		return -1;
-	json_t *v = json_object_get(r, "result");
-	int live = json_is_string(v) && strcmp(json_string_value(v), "in_progress") == 0;
-	json_decref(r);
-	return live;
 }
 
 int store_cdr_list(store_tx_t *tx, const store_cdr_filter_t *f, const char *cursor, int limit,

@@ -54,6 +54,11 @@ typedef struct store_fax_filter {
 	const char *user_id;    /* NULL: every fax of the account; else sent by or routed to */
 	const char *direction;  /* NULL: both */
 	const char *status;     /* NULL: any */
+	/* A search (NULL: none): text (lower case) in the fax's id or cover
+	 * subject, or digits in either number. */
+	const char *text;       /* lower case, matched anywhere */
+	const char *digits;     /* digits only, matched anywhere in from/to; NULL: none */
+	int64_t since, until;   /* created_at within [since, until] (ms); 0: open */
 } store_fax_filter_t;
 /* Newest first. */
 int store_fax_list(store_tx_t *tx, const store_fax_filter_t *f, const char *cursor, int limit,
@@ -110,17 +115,6 @@ json_t *store_attempts_of(store_tx_t *tx, const char *fax_id);
 /* Attempts in_progress of node, or of any node started before stale_before
  * (0: none), for recovery. */
 json_t *store_attempts_open(store_tx_t *tx, const char *node, int64_t stale_before);
-/* Leases (several nodes on one database): an attempt in progress carries
- * lease_until, set by the claim and pushed on by its node while the call
- * runs. Attempts in progress of other nodes than node whose lease ended
- * before now (their node is gone), oldest first. */
-json_t *store_attempts_expired(store_tx_t *tx, const char *node, int64_t now);
-/* Pushes the lease of every attempt of node in progress to until: the
- * number of attempts renewed, or -1. */
-int store_attempts_renew(store_tx_t *tx, const char *node, int64_t until);
-/* 1 when attempt id is still in progress (its lease not taken over), 0 when
- * it ended (or was recovered by another node), -1 on error or absent. */
-int store_attempt_leased(store_tx_t *tx, const char *id);
 typedef struct store_cdr_filter {
 	const char *account_id; /* required */
 	int64_t since, until;   /* started_at bounds, 0: open */

@@ -1,7 +1,7 @@
 #!/bin/bash
 # CTest browser_portal (run.sh), browser_admin (run.sh admin),
-# browser_account (run.sh account), browser_requests (run.sh requests) and
-# browser_sso (run.sh sso):
+# browser_account (run.sh account), browser_requests (run.sh requests),
+# browser_sso (run.sh sso) and browser_portal2 (run.sh portal2):
 # starts faxvaultd (tests/integ/api/lib.sh) and runs NAME.test.mjs in
 # Debian's Chromium (CLOCK names the daemon's test clock file). Skipped (status 77) when Chromium or
 # the npm packages (scripts/install-npm, run by make check) are missing.
@@ -25,6 +25,10 @@ if [ "$TEST" = admin ] || [ "$TEST" = sso ]; then
 	[ "$TEST" = sso ] && extra=(--set ratelimit.login_per_minute=1000)
 	start_daemon --http "127.0.0.1:$P" --set sso.public_url="http://127.0.0.1:$P" \
 		--set sso.allow_cidrs=127.0.0.0/8 --set webhooks.allow_cidrs=127.0.0.1/32 "${extra[@]}"
+elif [ "$TEST" = portal2 ]; then
+	# The fax service is off: submitted faxes stay queued (the outbox's
+	# search needs many, none of them sent).
+	start_daemon --set fax.enabled=0
 elif [ "$TEST" = requests ]; then
 	# The fraud detection's periodic pass every minute of the test clock,
 	# watching one prefix the test sends to.

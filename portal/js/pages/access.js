@@ -24,6 +24,34 @@ const consentHeaders = () => [t("access.partner"), t("access.scope"), t("access.
 // The date input's day, as the end of that day in RFC 3339 (UTC).
 function dayEnd(v) { return v ? v + "T23:59:59.000Z" : ""; }
 
+// A consent given by a signed letter (a PDF the owner scanned and
+// uploads): it waits for the provider's review and lends nothing until an
+// operator approves it.
+function letterForm(ctx, acc) {
+  const partner = field("letter-partner", t("access.partner_id"), { type: "text", required: "", placeholder: "prt_…" });
+  const full = h("input", { type: "checkbox", id: "letter-full" });
+  full.checked = true;
+  const boxes = SCOPES.map((p) => {
+    const cb = h("input", { type: "checkbox", name: "letter-scope", value: p, id: "letter-scope-" + p.replace(/\./g, "-") });
+    return h("label", { class: "check", for: cb.id }, cb, " ", p);
+  });
+  const until = field("letter-expires", t("access.expires"), { type: "date", required: "" });
+  const file = field("letter-file", t("access.letter_file"), { type: "file", accept: "application/pdf,.pdf", required: "" });
+  return simpleForm("consent-letter", t("access.letter_title"), [h("p", { class: "muted" }, t("access.letter_intro")), partner.label,
+    h("label", { class: "check", for: "letter-full" }, full, " ", t("access.full")),
+    h("fieldset", {}, h("legend", {}, t("access.some")), ...boxes), until.label, file.label], t("access.letter_submit"), async (st) => {
+    if (!file.input.files.length) { st.fail(t("access.letter_needed")); return; }
+    const scope = full.checked ? "full" : JSON.stringify([...document.querySelectorAll("#consent-letter input[name=letter-scope]:checked")].map((x) => x.value));
+    const fd = new FormData();
+    fd.append("partner_id", partner.input.value.trim());
+    fd.append("scope", scope);
+    fd.append("expires_at", dayEnd(until.input.value));
+    fd.append("letter", file.input.files[0], file.input.files[0].name);
+    await api("POST", `/v1/accounts/${acc}/consents/letter`, fd);
+    await ctx.rerender();
+  });
+}
+
 export async function accessPage(ctx) {
   const acc = ctx.me.account_id;
   const owner = can(ctx.me, "ownership.transfer");
@@ -54,6 +82,7 @@ export async function accessPage(ctx) {
           await api("POST", `/v1/accounts/${acc}/consents`, body);
           await ctx.rerender();
         }));
+      items.push(letterForm(ctx, acc));
     }
   }
   if (can(ctx.me, "security.manage", "data.read")) {

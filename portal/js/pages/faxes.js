@@ -22,19 +22,44 @@ export function sendPage(ctx) {
   // estimated cost can be checked first, and the fax cancelled.
   const when = field("fax-send-at", t("send.at"), { type: "datetime-local" });
   const st = status("send-status");
+  // The cost estimate: the service renders the documents as the send would
+  // (cover page included) and prices each recipient; nothing is sent.
+  const quoteBtn = h("button", { type: "button", class: "secondary", id: "fax-quote" }, t("quote.button"));
+  const quoteOut = h("div", { id: "fax-quote-result", "aria-live": "polite" });
   const form = h("form", { id: "fax-send", novalidate: "" }, files.label, drop, to.label,
     h("p", { class: "muted" }, t("send.to_hint")), subject.label, cover.label, when.label,
     h("p", { class: "muted" }, t("send.at_hint")),
-    h("button", { type: "submit" }, t("send.submit")), st.node);
+    h("div", { class: "actions" }, quoteBtn, h("button", { type: "submit" }, t("send.submit"))), quoteOut, st.node);
+  const formData = (withFiles) => {
+    const fd = new FormData();
+    if (withFiles) for (const f of chosen) fd.append("file", f, f.name);
+    for (const n of to.input.value.split(/[\s,;]+/).filter((x) => x)) fd.append("to", n);
+    if (subject.input.value.trim()) fd.append("cover_subject", subject.input.value.trim());
+    if (cover.input.value.trim()) fd.append("cover_text", cover.input.value.trim());
+    return fd;
+  };
+  quoteBtn.addEventListener("click", async () => {
+    st.clear();
+    quoteOut.replaceChildren();
+    if (!chosen.length) { st.fail(t("send.no_file")); return; }
+    try {
+      const q = await api("POST", "/v1/faxes/quote", formData(true));
+      const rows = q.items.map((i) => [i.to, i.reachable ? fmtMoney(i.price_per_page, i.currency) : t("quote.unreachable"),
+        fmtNumber(i.pages), fmtMoney(i.amount, i.currency)]);
+      quoteOut.replaceChildren(h("h2", {}, t("quote.title")),
+        h("p", { id: "fax-quote-pages" }, t("quote.pages", { n: fmtNumber(q.pages) })),
+        table("fax-quote-table", t("quote.title"), [t("fax.to"), t("quote.rate"), t("fax.pages"), t("quote.amount")], rows),
+        h("p", { id: "fax-quote-total" }, t("quote.total", { amount: fmtMoney(q.total, q.currency) })),
+        q.plan === "prepaid" ? h("p", { id: "fax-quote-balance" }, t("quote.balance", { amount: fmtMoney(q.available_minor, q.currency) })) : null,
+        q.allowed ? h("p", { id: "fax-quote-allowed", class: "status ok" }, t("quote.allowed"))
+          : h("p", { id: "fax-quote-refused", class: "status error", role: "alert" }, t("quote.refused", { reason: (q.refusal && q.refusal.detail) || "" })));
+    } catch (e) { st.fail(errorText(e)); }
+  });
   form.addEventListener("submit", async (ev) => {
     ev.preventDefault();
     st.clear();
     if (!chosen.length) { st.fail(t("send.no_file")); return; }
-    const fd = new FormData();
-    for (const f of chosen) fd.append("file", f, f.name);
-    for (const n of to.input.value.split(/[\s,;]+/).filter((x) => x)) fd.append("to", n);
-    if (subject.input.value.trim()) fd.append("cover_subject", subject.input.value.trim());
-    if (cover.input.value.trim()) fd.append("cover_text", cover.input.value.trim());
+    const fd = formData(true);
     if (when.input.value) fd.append("send_at", new Date(when.input.value).toISOString());
     try {
       const r = await api("POST", "/v1/faxes", fd);
@@ -56,27 +81,21 @@ const STATUSES = {
 };
 
 // Outbox or inbox, with filters kept in the address (#/outbox/QUERY): the
-// status is the service's filter; the number (digits anywhere in the other
-// party's number or in the fax's id) and the days are looked for in the
-// 200 newest faxes.
+// service searches every fax (q: digits of the other party's number, the
+// fax's id or its cover subject; status; the days), a page at a time.
 async function listPage(ctx, direction) {
   const page = direction === "inbound" ? "inbox" : "outbox";
   const q = new URLSearchParams(ctx.params[0] || "");
-  const aq = new URLSearchParams({ direction, limit: "200" });
+  const aq = new URLSearchParams({ direction, limit: "50" });
   if (STATUSES[direction].includes(q.get("status"))) aq.set("status", q.get("status"));
+  if ((q.get("q") || "").trim()) aq.set("q", q.get("q").trim());
+  const day = (s, end) => (/^\d{4}-\d{2}-\d{2}$/.test(s || "") ? new Date(s + (end ? "T23:59:59.999" : "T00:00:00")).toISOString() : null);
+  if (day(q.get("since"), false)) aq.set("since", day(q.get("since"), false));
+  if (day(q.get("until"), true)) aq.set("until", day(q.get("until"), true));
   const list = await api("GET", `/v1/faxes?${aq}`);
   const title = t(direction === "inbound" ? "inbox.title" : "outbox.title");
   const other = (f) => (direction === "inbound" ? f.from : f.to) || "";
-  const needle = (q.get("q") || "").trim().toLowerCase();
-  const digits = needle.replace(/[^0-9]/g, "");
-  const since = q.get("since") ? new Date(q.get("since") + "T00:00:00") : null;
-  const until = q.get("until") ? new Date(q.get("until") + "T23:59:59.999") : null;
-  const shown = list.items.filter((f) => {
-    if (needle && !(f.id.toLowerCase().includes(needle) || (digits && other(f).replace(/[^0-9]/g, "").includes(digits)))) return false;
-    const d = new Date(f.created_at);
-    return !(since && d < since) && !(until && d > until);
-  });
-  const search = field(page + "-q", t("faxlist.search"), { type: "search", value: q.get("q") || "", placeholder: "+1555…" });
+  const search = field(page + "-q", t("faxlist.search"), { type: "search", value: q.get("q") || "", placeholder: "+1555…", maxlength: "100" });
   const stat = select(page + "-status", [["", t("requests.any")], ...STATUSES[direction].map((s) => [s, tv("fax.status", s)])], q.get("status") || "");
   const from = field(page + "-since", t("audit.since"), { type: "date", value: q.get("since") || "" });
   const to = field(page + "-until", t("audit.until"), { type: "date", value: q.get("until") || "" });
@@ -90,12 +109,31 @@ async function listPage(ctx, direction) {
     location.hash = `#/${page}/` + encodeURIComponent(f.toString());
   });
   const filtered = [...q.keys()].length > 0;
-  const rows = shown.map((f) => [faxLink(f), other(f), tv("fax.status", f.status), fmtNumber(f.page_count || 0), fmtDate(f.created_at)]);
+  const row = (f) => [faxLink(f), other(f), tv("fax.status", f.status), fmtNumber(f.page_count || 0), fmtDate(f.created_at)];
+  if (!list.items.length)
+    return [h("h1", {}, title), form, h("p", { id: direction + "-none" }, t(filtered ? "faxlist.none" : "fax.none")),
+      filtered ? h("p", {}, h("a", { href: "#/" + page, id: page + "-clear" }, t("faxlist.clear"))) : null];
+  const tbl = table(direction + "-table", title, [t("fax.id"), t(direction === "inbound" ? "fax.from" : "fax.to"),
+    t("fax.status"), t("fax.pages"), t("fax.date")], list.items.map(row));
+  const tbody = tbl.querySelector("tbody");
+  // The next page of the same search, added below.
+  let cursor = list.next_cursor;
+  const more = h("button", { type: "button", class: "secondary", id: page + "-more" }, t("faxlist.more"));
+  const st = status(page + "-more-status");
+  more.hidden = !cursor;
+  more.addEventListener("click", async () => {
+    try {
+      aq.set("cursor", cursor);
+      const next = await api("GET", `/v1/faxes?${aq}`);
+      for (const f of next.items) tbody.append(h("tr", {}, ...row(f).map((c) => h("td", {}, c))));
+      cursor = next.next_cursor;
+      more.hidden = !cursor;
+    } catch (e) { st.fail(errorText(e)); }
+  });
   return [h("h1", {}, title), form,
-    filtered ? h("p", { id: page + "-count", role: "status" }, t("faxlist.count", { n: fmtNumber(shown.length) }), " ",
+    filtered ? h("p", { id: page + "-count", role: "status" }, t("faxlist.filtered"), " ",
       h("a", { href: "#/" + page, id: page + "-clear" }, t("faxlist.clear"))) : null,
-    shown.length ? table(direction + "-table", title, [t("fax.id"), t(direction === "inbound" ? "fax.from" : "fax.to"),
-      t("fax.status"), t("fax.pages"), t("fax.date")], rows) : h("p", { id: direction + "-none" }, t(filtered ? "faxlist.none" : "fax.none"))];
+    tbl, more, st.node];
 }
 
 export function outboxPage(ctx) { return listPage(ctx, "outbound"); }

@@ -1,7 +1,7 @@
 // Records of an account: audit log with filters, call detail records with
 // CSV export, API keys and the person's sessions.
 import { api, apiBlob } from "../api.js";
-import { t, fmtDate, fmtNumber, fmtMoney } from "../i18n.js";
+import { t, fmtDate, fmtNumber, fmtMoney, currentLang } from "../i18n.js";
 import { h, field, table, status } from "../dom.js";
 import { errorText, can, download } from "./common.js";
 
@@ -32,7 +32,15 @@ export async function auditPage(ctx) {
   if (q.get("since")) api_q.set("since", dayBound(q.get("since"), false));
   if (q.get("until")) api_q.set("until", dayBound(q.get("until"), true));
   const list = await api("GET", `/v1/accounts/${acc}/audit-events?${api_q}`);
-  const rows = list.items.map((e) => [fmtDate(e.time), e.action, (e.actor && e.actor.id) || "", e.target || "", e.outcome]);
+  // An act done under a consent or an access grant says so, as the service
+  // words it in each language ("done by <staff> (<partner>) under consent <id>").
+  const who = (e) => {
+    const d = e.delegation && e.delegation.text;
+    const text = d && (d[currentLang()] || d.en);
+    return text ? h("span", {}, (e.actor && e.actor.id) || "", h("br", {}), h("span", { class: "delegation" }, text))
+      : (e.actor && e.actor.id) || "";
+  };
+  const rows = list.items.map((e) => [fmtDate(e.time), e.action, who(e), e.target || "", e.outcome]);
   return [h("h1", {}, t("audit.title")), form,
     list.items.length ? table("audit-table", t("audit.title"), [t("audit.time"), t("audit.action"), t("audit.actor"), t("audit.target"), t("audit.outcome")], rows)
       : h("p", { id: "audit-none" }, t("audit.none"))];

@@ -59,6 +59,7 @@ export async function securityPage(ctx) {
   const life = num("sec-lifetime", t("security.lifetime"), s.session.max_lifetime_hours, 1, 720);
   const sso = check("sec-sso-required", t("security.sso_required"), s.sso_required);
   const fhold = check("sec-fraud-hold", t("security.fraud_hold"), s.fraud_hold);
+  const autoCfg = check("sec-grants-auto-config", t("security.grants_auto_config"), s.access_grants_auto_config);
   const mail = select("sec-fax-mail", ["attachment", "link", "safebox", "none"].map((v) => [v, tv("security.fax_mail", v)]), s.received_fax_mail || "attachment");
   const review = num("sec-review", t("security.review_months"), s.contacts_review_months, 1, 60);
   const ips = field("sec-ips", t("security.ip_allowlist"), { tag: "textarea", rows: "3" });
@@ -70,6 +71,7 @@ export async function securityPage(ctx) {
     h("p", { class: "muted" }, t("security.sso_hint")),
     h("h2", {}, t("security.other")), h("label", { for: "sec-fax-mail" }, t("security.fax_mail"), mail), review.label, ips.label,
     h("p", { class: "muted" }, t("security.ip_hint")), fhold.label, h("p", { class: "muted" }, t("security.fraud_hold_hint")),
+    autoCfg.label, h("p", { class: "muted" }, t("security.grants_auto_config_hint")),
   ], async () => {
     const composition = {};
     for (const [k, c] of comps) composition["require_" + k] = c.input.checked;
@@ -83,6 +85,7 @@ export async function securityPage(ctx) {
       contacts_review_months: +review.input.value,
       ip_allowlist: lines(ips.input.value),
       fraud_hold: fhold.input.checked,
+      access_grants_auto_config: autoCfg.input.checked,
     });
   });
   return [h("h1", {}, t("security.title")), form];

@@ -157,6 +157,7 @@ static const struct policy {
 	{ "webhooks.test", "settings.manage", false, true, false },
 	{ "webhooks.deliveries.list", "settings.manage data.read", false, true, false },
 	{ "faxes.create", "fax.send", false, false, false },
+	{ "faxes.quote", "fax.send", false, false, false },
 	{ "faxes.list", "fax.read.own data.read", false, false, false },
 	{ "faxes.get", "fax.read.own data.read", false, false, false },
 	{ "faxes.delete", "fax.read.own data.read", false, false, false },
@@ -1180,6 +1181,15 @@ static void prepare(struct world *w, const struct route *r, struct actor *p, str
 		c->raw = strdup("--mx\r\nContent-Disposition: form-data; name=\"to\"\r\n\r\nnot-a-number\r\n"
 				"--mx\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.txt\"\r\n"
 				"Content-Type: text/plain\r\n\r\nHello\r\n--mx--\r\n");
+		c->header = "Content-Type: multipart/form-data; boundary=mx";
+		c->ok_status = 422;
+		c->ok_kind = "destination-not-allowed";
+		c->note = "bad number";
+	} else if (strcmp(a, "faxes.quote") == 0) {
+		/* A page count and a destination that is not a number: refused
+		 * before anything is priced. */
+		c->raw = strdup("--mx\r\nContent-Disposition: form-data; name=\"to\"\r\n\r\nnot-a-number\r\n"
+				"--mx\r\nContent-Disposition: form-data; name=\"pages\"\r\n\r\n1\r\n--mx--\r\n");
 		c->header = "Content-Type: multipart/form-data; boundary=mx";
 		c->ok_status = 422;
 		c->ok_kind = "destination-not-allowed";

@@ -52,6 +52,7 @@ typedef struct config {
 	char *fax_node_id;
 	int64_t fax_workers;
 	int64_t fax_account_max_calls;
+	int64_t fax_lease_seconds;
 	int64_t fax_poll_ms;
 	int64_t fax_max_pages;
 	int64_t fax_max_upload;
@@ -111,6 +112,7 @@ typedef struct config {
 	int64_t test_media_speed;
 	int64_t test_store_delay_ms;
 	int64_t test_smtp_seccomp_probe;
+	int64_t test_smtp_verdict_delay_ms;
 	char *unprivileged_user;
 } config_t;
 

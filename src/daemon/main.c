@@ -471,6 +471,7 @@ static int fax_runtime_open(const config_t *cfg, struct fax_runtime *fr)
 		.number_quarantine_days = (int)cfg->fax_quarantine_days,
 		.currency = cfg->fax_currency,
 		.account_max_calls = (int)cfg->fax_account_max_calls,
+		.lease_ms = (int)cfg->fax_lease_seconds * 1000,
 		.render_helper = helper,
 		.mail_on = *cfg->mail_relay != '\0',
 		.clamd = cfg->av_clamd,
@@ -700,7 +701,8 @@ static int cmd_serve(const config_t *cfg)
 	/* Its sessions and the MIME parse run in the SMTP front end, a process
 	 * of its own (role_smtp_main); the decision and submission here. */
 	smtp_front_t *smtp = NULL;
-	smtp_ingress_t ingress = { .st = st, .cfg = &ac.dom };
+	smtp_ingress_t ingress = { .st = st, .cfg = &ac.dom,
+		.test_verdict_delay_ms = (int)cfg->test_smtp_verdict_delay_ms };
 	if (smtp_fd >= 0 || lmtp_fd >= 0) {
 		char **sargv = role_argv("faxvaultd: smtp", "smtp");
 		smtp = smtp_front_start("/proc/self/exe", sargv, smtp_fd, lmtp_fd,

@@ -35,7 +35,17 @@ typedef struct fax_env {
 	int av_timeout_ms;         /* one scan */
 	bool av_fail_open;         /* accept uploads while the scanner is unreachable */
 	int safebox_max_days;      /* ceiling of a SafeBox's expiry (0: SAFEBOX_DAYS_DEFAULT_MAX) */
+	int lease_ms;              /* how long a claimed fax job stays this node's without
+				      its lease renewed (fax.lease_seconds; 0: FAX_LEASE_MS_DEFAULT) */
 } fax_env_t;
+
+/* The lease of a fax job when fax.lease_seconds is not given (tools, tests). */
+#define FAX_LEASE_MS_DEFAULT 120000
+
+static inline int64_t fax_env_lease_ms(const fax_env_t *env)
+{
+	return env && env->lease_ms > 0 ? env->lease_ms : FAX_LEASE_MS_DEFAULT;
+}
 
 /* What fax.currency defaults to; used only where no env is given (tools,
  * tests): the service always passes the provider's setting. */

@@ -1523,6 +1523,7 @@ int dom_fax_claim(store_t *st, const fax_env_t *env, const char *node, int64_t n
 			"to_number", j->to, "trunk_id", rec_str(trunk, "id"), "node", node ? node : "",
 			"result", "in_progress", "started_at", (json_int_t)now, "first_page", first,
 			"ecm", j->ecm, "bit_rate", j->max_rate);
+		json_object_set_new(att, "lease_until", json_integer(now + fax_env_lease_ms(env)));
 		int rc = store_fax_update_if(tx, id, "queued", upd);
 		if (rc == STORE_OK)
 			rc = store_attempt_insert(tx, att);
@@ -1621,7 +1622,6 @@ int dom_fax_failover_wanted(const fax_result_t *r)
 
 int dom_fax_failover(store_t *st, const fax_env_t *env, fax_job_t *job, const fax_result_t *r)
 {
-	(void)env;
 	json_t *next = json_array_get(job->alternates, 0);
 	if (!next)
 		return 1;
@@ -1630,7 +1630,9 @@ int dom_fax_failover(store_t *st, const fax_env_t *env, fax_job_t *job, const fa
 		return -1;
 	int64_t now = time_now_ms();
 	json_t *f = store_fax_get(tx, NULL, job->fax_id);
-	if (!f || strcmp(rec_str(f, "status"), "sending") != 0) {
+	if (!f || strcmp(rec_str(f, "status"), "sending") != 0 ||
+	    store_attempt_leased(tx, job->attempt_id) != 1) {
+		/* Cancelled (or gone, or taken over by another node) meanwhile. */
 		/* Cancelled (or gone) meanwhile: the call's end is recorded as usual. */
 		json_decref(f);
 		store_rollback(tx);
@@ -1650,10 +1652,12 @@ int dom_fax_failover(store_t *st, const fax_env_t *env, fax_job_t *job, const fa
 		"attempt", attempt, "direction", "outbound", "from_number", job->from, "to_number", job->to,
 		"trunk_id", next_id, "node", "", "result", "in_progress", "started_at",
 		(json_int_t)now, "first_page", job->first_page, "ecm", job->ecm, "bit_rate", job->max_rate);
-	/* The node of the attempt that failed goes on with the call. */
+	/* The node of the attempt that failed goes on with the call, under a
+	 * lease of its own. */
 	json_t *old = store_attempt_get(tx, job->attempt_id);
 	if (old)
 		json_object_set_new(att, "node", json_string(rec_str(old, "node")));
+	json_object_set_new(att, "lease_until", json_integer(now + fax_env_lease_ms(env)));
 	json_decref(old);
 	if (rc == STORE_OK && attempt > 0)
 		rc = store_attempt_insert(tx, att);
@@ -1699,6 +1703,16 @@ int dom_fax_finish(store_t *st, const fax_env_t *env, const fax_job_t *job, cons
 	if (!f) {
 		store_rollback(tx);
 		return -1;
+	}
+	if (store_attempt_leased(tx, job->attempt_id) == 0) {
+		/* This node let its lease pass (it stalled longer than the lease):
+		 * another node recorded the attempt as interrupted and owns the
+		 * fax now. The pages confirmed during the call are kept (they were
+		 * persisted one by one); the fax and the CDR are left to it. */
+		json_decref(f);
+		store_rollback(tx);
+		log_event(LOG_WARN, "fax.lease_lost", "fax=%s attempt=%d", job->fax_id, job->attempt);
+		return 0;
 	}
 	/* Pages confirmed in this call (they are sequential in T.30, from
 	 * first_page), and any page the per-page results (numbered in the whole
@@ -1854,14 +1868,14 @@ static int recover_submission(store_t *st, const fax_env_t *env, const json_t *s
 	return rc;
 }
 
-int dom_fax_recover(store_t *st, const fax_env_t *env, const char *node, int64_t now,
-	int64_t stale_ms)
+/* The attempts of open (in progress, their call gone) become interrupted,
+ * their faxes queued again at once with the confirmed pages kept, or
+ * delivered when every page went through. The number of faxes requeued or
+ * ended; *err set on a failure. */
+static int interrupt_attempts(store_tx_t *tx, const fax_env_t *env, const json_t *open,
+	int64_t now, int *err)
 {
-	store_tx_t *tx = store_begin(st, true);
-	if (!tx)
-		return -1;
-	json_t *open = store_attempts_open(tx, node, stale_ms > 0 ? now - stale_ms : 0);
-	int n = 0, err = open ? 0 : 1;
+	int n = 0;
 	size_t i;
 	json_t *a;
 	json_array_foreach(open, i, a) {
@@ -1889,14 +1903,14 @@ int dom_fax_recover(store_t *st, const fax_env_t *env, const char *node, int64_t
 		if (json_integer_value(json_object_get(a, "pages_sent")) < in_call)
 			json_object_set_new(upd, "pages_sent", json_integer(in_call));
 		if (store_attempt_update(tx, rec_str(a, "id"), upd) != STORE_OK)
-			err = 1;
+			*err = 1;
 		json_decref(upd);
 		if (f && strcmp(rec_str(f, "status"), "sending") == 0) {
 			int done = pages_done(tx, fax_id);
 			int count = (int)json_integer_value(json_object_get(f, "page_count"));
 			if (done >= count && count > 0) {
 				if (fax_end(tx, env, fax_id, "delivered", NULL, NULL, now) != 0)
-					err = 1;
+					*err = 1;
 			} else {
 				/* The interrupted attempt does not count against the retries:
 				 * the crash was ours, not the line's. */
@@ -1906,7 +1920,7 @@ int dom_fax_recover(store_t *st, const fax_env_t *env, const char *node, int64_t
 					json_integer_value(json_object_get(f, "attempts_made")) > 0
 						? json_integer_value(json_object_get(f, "attempts_made")) - 1 : 0);
 				if (store_fax_update_if(tx, fax_id, "sending", fu) != STORE_OK)
-					err = 1;
+					*err = 1;
 				json_decref(fu);
 			}
 			n++;
@@ -1915,6 +1929,19 @@ int dom_fax_recover(store_t *st, const fax_env_t *env, const char *node, int64_t
 		log_event(LOG_INFO, "fax.attempt_interrupted", "fax=%s attempt=%s node=%s", fax_id,
 			rec_str(a, "id"), rec_str(a, "node"));
 	}
+	return n;
+}
+
+int dom_fax_recover(store_t *st, const fax_env_t *env, const char *node, int64_t now,
+	int64_t stale_ms)
+{
+	store_tx_t *tx = store_begin(st, true);
+	if (!tx)
+		return -1;
+	json_t *open = store_attempts_open(tx, node, stale_ms > 0 ? now - stale_ms : 0);
+	int err = open ? 0 : 1;
+	int n = interrupt_attempts(tx, env, open, now, &err);
+	size_t i;
 	json_decref(open);
 	json_t *subs = err ? NULL : store_submissions_all(tx);
 	if (err || store_commit(tx) != STORE_OK) {
@@ -1931,6 +1958,55 @@ int dom_fax_recover(store_t *st, const fax_env_t *env, const char *node, int64_t
 	}
 	json_decref(subs);
 	return err ? -1 : n;
+}
+
+int dom_fax_lease_renew(store_t *st, const fax_env_t *env, const char *node, int64_t now)
+{
+	store_tx_t *tx = store_begin(st, true);
+	if (!tx)
+		return -1;
+	int n = store_attempts_renew(tx, node, now + fax_env_lease_ms(env));
+	if (n < 0) {
+		store_rollback(tx);
+		return -1;
+	}
+	return store_commit(tx) == STORE_OK ? n : -1;
+}
+
+int dom_fax_take_over(store_t *st, const fax_env_t *env, const char *node, int64_t now)
+{
+	store_tx_t *tx = store_begin(st, false);
+	if (!tx)
+		return -1;
+	/* A look in a read transaction first: most of the time there is none,
+	 * and the writers of every node are not held up for it. */
+	json_t *open = store_attempts_expired(tx, node, now);
+	store_rollback(tx);
+	if (!open)
+		return -1;
+	if (json_array_size(open) == 0) {
+		json_decref(open);
+		return 0;
+	}
+	json_decref(open);
+	tx = store_begin(st, true);
+	if (!tx)
+		return -1;
+	open = store_attempts_expired(tx, node, now);
+	int err = open ? 0 : 1;
+	int n = interrupt_attempts(tx, env, open, now, &err);
+	size_t i;
+	json_t *a;
+	json_array_foreach(open, i, a)
+		log_event(LOG_WARN, "fax.lease_expired", "fax=%s attempt=%s node=%s taken_by=%s",
+			rec_str(a, "fax_id"), rec_str(a, "id"), rec_str(a, "node"), node ? node : "");
+	json_decref(open);
+	if (err || store_commit(tx) != STORE_OK) {
+		if (err)
+			store_rollback(tx);
+		return -1;
+	}
+	return n;
 }
 
 int dom_fax_queue_depth(store_t *st, int *rendering, int *queued, int *sending)

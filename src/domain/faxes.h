@@ -209,6 +209,16 @@ int dom_fax_job_tiff(store_t *st, const fax_env_t *env, const fax_job_t *job, co
 int dom_fax_cancelled(store_t *st, const char *fax_id);
 /* At start: attempts in_progress of node (or of any node, older than stale_ms) become interrupted, their faxes queued again at once (confirmed pages kept); faxes left rendering are rendered again. Returns how many faxes were recovered, or -1. */
 int dom_fax_recover(store_t *st, const fax_env_t *env, const char *node, int64_t now, int64_t stale_ms);
+/* Several nodes on one database: pushes the lease of every attempt node has
+ * in progress to now + the lease (fax_env_lease_ms). The number renewed, or
+ * -1. Run by each node well within the lease while it lives. */
+int dom_fax_lease_renew(store_t *st, const fax_env_t *env, const char *node, int64_t now);
+/* Attempts in progress of other nodes whose lease passed before now (their
+ * node died, or stopped renewing): each becomes interrupted, its fax queued
+ * again at once from its first unconfirmed page (confirmed pages are never
+ * sent again), as dom_fax_recover does at a start. The number of faxes taken
+ * over, or -1. */
+int dom_fax_take_over(store_t *st, const fax_env_t *env, const char *node, int64_t now);
 /* An inbound fax was received into tiff_path for route ({number, account_id, route_to, trunk_id} as dom_number_inbound answers): encrypts the TIFF as a document, inserts the inbound fax (status delivered, or partial/failed per r) with its CDR, emits fax.received, audits. fax_id_out receives the id. */
 /* Audits (system:faxsvc, action fax.inbound.refused, outcome failure) a
  * carrier call refused that concerns account_id: the number called, the

@@ -3,12 +3,14 @@
 
 #include <ctype.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "audit.h"
+#include "buf.h"
 #include "cidr.h"
 #include "dom_util.h"
 #include "faxreport.h"
@@ -387,9 +389,65 @@ static const char *utf8_prefix(char *out, size_t cap, const char *s)
 	return out;
 }
 
+void faxmail_digest(const char *mail_from, const char *const *rcpt, int nrcpt, const void *raw,
+	size_t len, char out[SEC_SHA256_HEX])
+{
+	char msg[SEC_SHA256_HEX];
+	sec_sha256_hex(raw, len, msg);
+	buf_t b;
+	buf_init(&b, SIZE_MAX);
+	buf_append(&b, mail_from, strlen(mail_from) + 1);
+	for (int i = 0; i < nrcpt; i++)
+		buf_append(&b, rcpt[i], strlen(rcpt[i]) + 1);
+	buf_append(&b, msg, strlen(msg));
+	sec_sha256_hex(b.data, b.len, out);
+	buf_free(&b);
+}
+
+/* The mail with m->digest accepted in the last FAXMAIL_SEEN_DAYS: 1 with
+ * *out as dom_faxmail_submit describes it (audited, logged), 0 when none,
+ * -1 when the database cannot say. */
+static int seen_before(store_t *st, const faxmail_msg_t *m, json_t **out)
+{
+	store_tx_t *tx = store_begin(st, false);
+	if (!tx)
+		return -1;
+	json_t *r = store_faxmail_seen_get(tx, m->digest,
+		time_now_ms() - FAXMAIL_SEEN_DAYS * 86400000LL);
+	store_rollback(tx);
+	if (!r)
+		return 0;
+	const char *fax = rec_str(r, "fax_id"), *acc = rec_str(r, "account_id");
+	audit_ctx_t a = { .who = NULL, .actor = smtp_actor, .source = m->peer,
+		.request_id = m->session_id };
+	json_t *d = json_pack("{s:s, s:s, s:s}", "from", m->from, "server", m->peer, "fax", fax);
+	tx = store_begin(st, true);
+	int rc = tx ? audit_record(tx, &a, "fax_by_email.duplicate", fax, acc, "success", d) :
+		STORE_ERROR;
+	json_decref(d);
+	if (rc != STORE_OK || store_commit(tx) != STORE_OK) {
+		if (tx && rc != STORE_OK)
+			store_rollback(tx);
+		json_decref(r);
+		return -1;
+	}
+	log_event(LOG_INFO, "smtp.duplicate", "session=%s peer=%s fax=%s", m->session_id, m->peer,
+		fax);
+	*out = json_pack("{s:[{s:s}], s:b}", "items", "id", fax, "duplicate", 1);
+	json_decref(r);
+	return 1;
+}
+
 int dom_faxmail_submit(store_t *st, const dom_config_t *cfg, const faxmail_msg_t *m, json_t **out,
 	dom_err_t *e)
 {
+	/* The same mail again (its sender never read our reply): the same
+	 * answer, no second fax, nothing counted twice. */
+	int dup = m->digest ? seen_before(st, m, out) : 0;
+	if (dup < 0)
+		return dom_fail(e, "unavailable", "", "the database is not reachable");
+	if (dup)
+		return 0;
 	int limit = cfg ? cfg->mail_sender_per_hour : 0;
 	bool first = false;
 	int64_t retry_s = 0;
@@ -495,7 +553,9 @@ int dom_faxmail_submit(store_t *st, const dom_config_t *cfg, const faxmail_msg_t
 		const json_t *f;
 		json_array_foreach(json_object_get(*out, "items"), i, f)
 			json_array_append(ids, json_object_get(f, "id"));
-		bool bad = false;
+		bool bad = m->digest && json_array_size(ids) > 0 &&
+			store_faxmail_seen_add(c.tx, m->digest, json_string_value(json_array_get(ids, 0)),
+				acc, now_ms, now_ms - FAXMAIL_SEEN_DAYS * 86400000LL) != STORE_OK;
 		json_array_foreach(ids, i, f)
 			bad = bad || faxreport_mark(c.tx, json_string_value(f), time_now_ms()) != 0 ||
 				store_faxmail_pages_add(c.tx, json_string_value(f), skey, day) != STORE_OK;

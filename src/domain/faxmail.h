@@ -13,6 +13,7 @@
 
 #include "domain.h"
 #include "faxes.h"
+#include "sec.h"
 
 #define FAXMAIL_SENDERS_MAX 100 /* entries of allowed_senders */
 #define FAXMAIL_SERVERS_MAX 100 /* entries of allowed_servers */
@@ -66,7 +67,20 @@ typedef struct faxmail_msg {
 	bool spf_aligned;        /* spf_domain is aligned with From's domain */
 	const char *dkim;        /* "pass" (valid and aligned), "misaligned", "fail", "none", "temperror", "permerror" */
 	const char *dkim_domain; /* d= of the deciding signature */
+	/* SHA-256 (hex) of the envelope and the raw message (faxmail_digest), or
+	 * NULL: a mail with the digest of one accepted in the last
+	 * FAXMAIL_SEEN_DAYS is answered as that one, without a second fax. */
+	const char *digest;
 } faxmail_msg_t;
+
+/* How long an accepted mail's digest is kept: longer than an MTA keeps a
+ * message in its queue (Postfix: 5 days). */
+#define FAXMAIL_SEEN_DAYS 7
+
+/* The digest of a mail (hex into out): envelope sender, each recipient, and
+ * the SHA-256 of the raw message, separated by NULs. */
+void faxmail_digest(const char *mail_from, const char *const *rcpt, int nrcpt, const void *raw,
+	size_t len, char out[SEC_SHA256_HEX]);
 
 /* Decides whether m becomes a fax and submits it as POST /v1/faxes does
  * (dom_fax_submit: scanning, rendering, billing and quotas), in
@@ -93,7 +107,12 @@ typedef struct faxmail_msg {
  * system:smtp, with the reason and the SPF and DKIM results); a mail that
  * names none is not. An accepted mail is audited on its account
  * (fax_by_email.accepted, by system:smtp, with the results and the fax
- * ids) in the submission's transaction. */
+ * ids) in the submission's transaction.
+ * A mail whose m->digest matches one accepted in the last FAXMAIL_SEEN_DAYS
+ * (an MTA handing it over again because it never read the reply) returns 0
+ * with *out {items: [{id}], duplicate: true} (the first fax it made) before
+ * any other check or count, and is audited as fax_by_email.duplicate on the
+ * fax's account: the same mail never makes a second fax. */
 int dom_faxmail_submit(store_t *st, const dom_config_t *cfg, const faxmail_msg_t *m, json_t **out,
 	dom_err_t *e);
 

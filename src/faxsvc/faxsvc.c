@@ -325,6 +325,7 @@ static void *dispatcher_main(void *arg)
 {
 	faxsvc_t *s = arg;
 	fax_job_t *claimed = xcalloc((size_t)s->nworkers, sizeof *claimed);
+	int64_t last_lease = 0;
 	while (!atomic_load(&s->stopping)) {
 		/* Cancellations of running calls. */
 		char ids[FAXSVC_WORKERS_MAX][64];
@@ -351,6 +352,19 @@ static void *dispatcher_main(void *arg)
 						atomic_store(&jobs[i]->stop, 1);
 				pthread_mutex_unlock(&s->mu);
 			}
+
+		/* Leases (several nodes on one database): this node's calls keep
+		 * theirs, renewed every quarter of the lease; jobs of a node whose
+		 * lease passed (it died) are queued again for any node. */
+		int64_t lease_now = time_now_ms();
+		if (lease_now - last_lease >= fax_env_lease_ms(s->env) / 4 || lease_now < last_lease) {
+			if (dom_fax_lease_renew(s->st, s->env, s->cfg.node_id, lease_now) < 0)
+				log_event(LOG_ERROR, "fax.lease_renew_failed", "node=%s", s->cfg.node_id);
+			else
+				last_lease = lease_now;
+			if (dom_fax_take_over(s->st, s->env, s->cfg.node_id, lease_now) < 0)
+				log_event(LOG_ERROR, "fax.take_over_failed", "node=%s", s->cfg.node_id);
+		}
 
 		/* Due faxes, as many as there are idle workers. */
 		int n = 0;

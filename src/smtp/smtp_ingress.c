@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "faxmail.h"
 #include "i18n.h"
@@ -163,6 +164,10 @@ void smtp_ingress_submit(void *arg, const smtp_envelope_t *env, const smtp_mail_
 		.dkim = smtp_dkim_name(auth.dkim), .dkim_domain = auth.dkim_domain };
 	for (int i = 0; i < env->nrcpt && i < FAX_TO_MAX; i++)
 		m.to[m.nto++] = env->rcpt[i];
+	/* An MTA that never read our reply hands the same bytes over again. */
+	char digest[SEC_SHA256_HEX];
+	faxmail_digest(env->mail_from, m.to, m.nto, msg, len, digest);
+	m.digest = digest;
 	for (int i = 0; i < mail->nparts; i++)
 		m.files[m.nfiles++] = (fax_file_t){ .data = mail->parts[i].data,
 			.len = mail->parts[i].len };
@@ -174,10 +179,14 @@ void smtp_ingress_submit(void *arg, const smtp_envelope_t *env, const smtp_mail_
 		char text[120];
 		snprintf(text, sizeof text, "Queued as %s", id ? id : "a fax");
 		smtp_reply_pair(r, 250, "2.0.0", text, NULL);
-		log_event(LOG_INFO, "smtp.faxed", "session=%s peer=%s faxes=%zu first=%s spf=%s "
-			"dkim=%s", env->session_id, env->peer,
-			json_array_size(json_object_get(out, "items")), id ? id : "-", m.spf, m.dkim);
+		if (!json_is_true(json_object_get(out, "duplicate")))
+			log_event(LOG_INFO, "smtp.faxed", "session=%s peer=%s faxes=%zu first=%s spf=%s "
+				"dkim=%s", env->session_id, env->peer,
+				json_array_size(json_object_get(out, "items")), id ? id : "-", m.spf,
+				m.dkim);
 		json_decref(out);
+		if (in->test_verdict_delay_ms > 0)
+			usleep((useconds_t)in->test_verdict_delay_ms * 1000);
 	} else if (strcmp(e.kind, "mail-refused") == 0) {
 		/* e.detail (the reason) stays in the log and the account's audit. */
 		log_event(LOG_INFO, "smtp.refused", "session=%s peer=%s why=%s spf=%s dkim=%s",

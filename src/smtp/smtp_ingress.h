@@ -19,6 +19,9 @@
 typedef struct smtp_ingress {
 	store_t *st;
 	const dom_config_t *cfg;
+	/* testing.smtp_verdict_delay_ms: each verdict is held this long once
+	 * decided (a test kills the front end meanwhile); 0 in service. */
+	int test_verdict_delay_ms;
 } smtp_ingress_t;
 
 /* smtp_deliver_fn; arg is an smtp_ingress_t. */

@@ -185,11 +185,18 @@ json_t *store_fax_due(store_tx_t *tx, int64_t now, int limit)
 {
 	/* An account whose outbound faxing is held (fraud.h), or suspended for
 	 * an unpaid invoice (invoices.h), dials nothing. */
-	return sq_rows(tx, "SELECT " FAX_COLS " FROM faxes WHERE status='queued'"
-		" AND direction='outbound' AND next_attempt_at <= ?"
-		" AND account_id NOT IN (SELECT account_id FROM fraud_holds)"
-		" AND account_id NOT IN (SELECT account_id FROM billing_holds)"
-		" ORDER BY next_attempt_at, rowid LIMIT ?", "in", now, limit);
+#define FAX_DUE "SELECT " FAX_COLS " FROM faxes WHERE status='queued'" \
+		" AND direction='outbound' AND next_attempt_at <= ?" \
+		" AND account_id NOT IN (SELECT account_id FROM fraud_holds)" \
+		" AND account_id NOT IN (SELECT account_id FROM billing_holds)" \
+		" ORDER BY next_attempt_at, rowid LIMIT ?"
+	/* On PostgreSQL the rows are locked as they are read, and a row another
+	 * node's claim holds is skipped, not waited for: two claims never take
+	 * the same fax, whatever else serialises them. */
+	if (store_tx_store(tx)->row_locks)
+		return sq_rows(tx, FAX_DUE " FOR UPDATE OF faxes SKIP LOCKED", "in", now, limit);
+	return sq_rows(tx, FAX_DUE, "in", now, limit);
+#undef FAX_DUE
 }
 
 int store_fax_count_sending(store_tx_t *tx, const char *account_id, const char *trunk_id)
@@ -297,7 +304,7 @@ static const char *const attempt_cols[] = { "id", "fax_id", "account_id", "user_
 	"direction", "from_number", "to_number", "trunk_id", "node", "result", "started_at",
 	"answered_at", "ended_at", "duration_ms", "pages_sent", "pages_confirmed", "first_page",
 	"transport", "bit_rate", "ecm", "remote_ident", "t30_code", "t30_text", "failure_class",
-	"cost", "sip_status", NULL };
+	"cost", "sip_status", "lease_until", NULL };
 static const char *const attempt_upd[] = { "result", "answered_at", "ended_at", "duration_ms",
 	"pages_sent", "pages_confirmed", "transport", "bit_rate", "ecm", "remote_ident", "t30_code",
 	"t30_text", "failure_class", "cost", "sip_status", "failover_to", NULL };
@@ -328,6 +335,31 @@ json_t *store_attempts_open(store_tx_t *tx, const char *node, int64_t stale_befo
 	return sq_rows(tx, "SELECT " ATTEMPT_COLS " FROM fax_attempts WHERE result='in_progress'"
 		" AND (node=? OR started_at < ?) ORDER BY started_at", "si", node ? node : "",
 		stale_before);
+}
+
+json_t *store_attempts_expired(store_tx_t *tx, const char *node, int64_t now)
+{
+	return sq_rows(tx, "SELECT " ATTEMPT_COLS " FROM fax_attempts WHERE result='in_progress'"
+		" AND lease_until IS NOT NULL AND lease_until < ? AND node <> ? ORDER BY started_at",
+		"is", now, node ? node : "");
+}
+
+int store_attempts_renew(store_tx_t *tx, const char *node, int64_t until)
+{
+	int rc = sq_exec(tx, false, "UPDATE fax_attempts SET lease_until=? WHERE result='in_progress'"
+		" AND node=? AND lease_until IS NOT NULL", "is", until, node ? node : "");
+	return rc == STORE_OK ? sq_changes(tx) : -1;
+}
+
+int store_attempt_leased(store_tx_t *tx, const char *id)
+{
+	json_t *r = sq_one(tx, "SELECT result FROM fax_attempts WHERE id=?", "s", id);
+	if (!r)
+		return -1;
+	json_t *v = json_object_get(r, "result");
+	int live = json_is_string(v) && strcmp(json_string_value(v), "in_progress") == 0;
+	json_decref(r);
+	return live;
 }
 
 int store_cdr_list(store_tx_t *tx, const store_cdr_filter_t *f, const char *cursor, int limit,

@@ -115,6 +115,17 @@ json_t *store_attempts_of(store_tx_t *tx, const char *fax_id);
 /* Attempts in_progress of node, or of any node started before stale_before
  * (0: none), for recovery. */
 json_t *store_attempts_open(store_tx_t *tx, const char *node, int64_t stale_before);
+/* Leases (several nodes on one database): an attempt in progress carries
+ * lease_until, set by the claim and pushed on by its node while the call
+ * runs. Attempts in progress of other nodes than node whose lease ended
+ * before now (their node is gone), oldest first. */
+json_t *store_attempts_expired(store_tx_t *tx, const char *node, int64_t now);
+/* Pushes the lease of every attempt of node in progress to until: the
+ * number of attempts renewed, or -1. */
+int store_attempts_renew(store_tx_t *tx, const char *node, int64_t until);
+/* 1 when attempt id is still in progress (its lease not taken over), 0 when
+ * it ended (or was recovered by another node), -1 on error or absent. */
+int store_attempt_leased(store_tx_t *tx, const char *id);
 typedef struct store_cdr_filter {
 	const char *account_id; /* required */
 	int64_t since, until;   /* started_at bounds, 0: open */

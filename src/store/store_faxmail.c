@@ -58,6 +58,22 @@ int store_faxmail_pages_add(store_tx_t *tx, const char *fax_id, const char *send
 		"ssi", fax_id, sender, day);
 }
 
+json_t *store_faxmail_seen_get(store_tx_t *tx, const char *digest, int64_t since_ms)
+{
+	return sq_one(tx, "SELECT fax_id, account_id, accepted_at FROM fax_mail_seen WHERE digest=? AND"
+		" accepted_at >= ?", "si", digest, since_ms);
+}
+
+int store_faxmail_seen_add(store_tx_t *tx, const char *digest, const char *fax_id,
+	const char *account_id, int64_t now_ms, int64_t since_ms)
+{
+	if (sq_exec(tx, false, "DELETE FROM fax_mail_seen WHERE accepted_at < ?", "i", since_ms) !=
+	    STORE_OK)
+		return STORE_ERROR;
+	return sq_exec(tx, false, "INSERT INTO fax_mail_seen (digest, fax_id, account_id,"
+		" accepted_at) VALUES (?, ?, ?, ?)", "sssi", digest, fax_id, account_id, now_ms);
+}
+
 int store_faxmail_report_add(store_tx_t *tx, const char *fax_id, int64_t now_ms)
 {
 	return sq_exec(tx, false, "INSERT INTO fax_mail_reports (fax_id, created_at) VALUES (?, ?)",

@@ -26,6 +26,15 @@ int64_t store_faxmail_sender_pages(store_tx_t *tx, const char *sender, int64_t d
  * STORE_CONFLICT / STORE_ERROR. */
 int store_faxmail_pages_add(store_tx_t *tx, const char *fax_id, const char *sender, int64_t day);
 
+/* The mail accepted with digest (see migration 0052) at or after since_ms:
+ * {fax_id, account_id, accepted_at}, or NULL when none (or on error). New reference. */
+json_t *store_faxmail_seen_get(store_tx_t *tx, const char *digest, int64_t since_ms);
+/* Records digest as accepted at now_ms with its first fax and the fax's
+ * account, forgetting rows older than since_ms. STORE_OK / STORE_CONFLICT
+ * (already recorded) / STORE_ERROR. */
+int store_faxmail_seen_add(store_tx_t *tx, const char *digest, const char *fax_id,
+	const char *account_id, int64_t now_ms, int64_t since_ms);
+
 /* Marks fax_id as submitted by e-mail: its sender gets a delivery report
  * when it ends. STORE_OK / STORE_CONFLICT / STORE_ERROR. */
 int store_faxmail_report_add(store_tx_t *tx, const char *fax_id, int64_t now_ms);

@@ -49,6 +49,9 @@ struct store {
 	/* Writes queued for the next group (store_group.c), under its lock. */
 	struct store_gitem *g_head, *g_tail;
 	bool g_writing; /* a caller is writing a group */
+	/* The backend locks rows (SELECT ... FOR UPDATE SKIP LOCKED): PostgreSQL.
+	 * SQLite's single writer needs no row lock. */
+	bool row_locks;
 };
 struct store_tx {
 	store_t *st;

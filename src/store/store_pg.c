@@ -632,6 +632,7 @@ store_t *store_open_pg(const char *dsn, char *err, size_t errlen)
 		return NULL;
 	struct pg_store *st = xcalloc(1, sizeof *st);
 	st->base.be = &pg_backend;
+	st->base.row_locks = true;
 	st->dsn = xstrdup(dsn);
 	pthread_mutex_init(&st->lock, NULL);
 	if (migrate(&st->base, c, err, errlen) != 0) {

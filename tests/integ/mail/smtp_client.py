@@ -6,7 +6,11 @@ application/pdf; prints the reply to the end of DATA ("250 ..."), or
 "closed" when the server dropped the connection first. With STALLED (a
 path), sends only the first half of the message, creates STALLED, and then
 waits for whatever the server does (a test kills it meanwhile): a reply
-(a 4xx) or the connection dropped."""
+(a 4xx) or the connection dropped.
+
+With SMTP_CLIENT_RAW set to a path: the message is read from that file when
+it exists, else built and written there, so that a second run hands over
+the same bytes (as an MTA retrying a message does)."""
 import os
 import socket
 import sys
@@ -34,6 +38,13 @@ def main():
         msg.add_attachment(fh.read(), maintype="application", subtype="pdf", filename="one.pdf")
     data = msg.as_bytes().replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
     data = b"\r\n".join(b"." + l if l.startswith(b".") else l for l in data.split(b"\r\n"))
+    raw = os.environ.get("SMTP_CLIENT_RAW")
+    if raw and os.path.exists(raw):
+        with open(raw, "rb") as fh:
+            data = fh.read()
+    elif raw:
+        with open(raw, "wb") as fh:
+            fh.write(data)
     s = socket.create_connection(("127.0.0.1", int(port)), timeout=300)
     f = s.makefile("rb")
     try:

@@ -452,6 +452,67 @@ static void test_crash_recovery(void **state)
 	json_decref(fx);
 }
 
+/* Several nodes on one database: node-1 claims a fax and dies after its
+ * first page; its lease keeps the job while it is renewed; once it has
+ * passed, node-2 takes the job over and sends only the pages left. node-1,
+ * had it only stalled, finds its call taken over and leaves the fax alone. */
+static void test_lease_take_over(void **state)
+{
+	struct fx *f = *state;
+	f->env.lease_ms = 10000;
+	make_fax(f, "fax_l", 3, 3);
+	fax_job_t j[1], k[1];
+	int64_t t0 = time_now_ms();
+	assert_int_equal(dom_fax_claim(f->st, &f->env, "node-1", t0, 1, j), 1);
+	assert_int_equal(dom_fax_page_confirmed(f->st, &j[0], 1), 0);
+	/* Within the lease: nobody takes it, not even when node-1 renewed late. */
+	assert_int_equal(dom_fax_take_over(f->st, &f->env, "node-2", t0 + 9000), 0);
+	assert_int_equal(dom_fax_lease_renew(f->st, &f->env, "node-1", t0 + 9000), 1);
+	assert_int_equal(dom_fax_take_over(f->st, &f->env, "node-2", t0 + 15000), 0);
+	/* Its own node never takes its attempts over (it renews them). */
+	assert_int_equal(dom_fax_take_over(f->st, &f->env, "node-1", t0 + 60000), 0);
+	json_t *fx = get_fax(f, "fax_l");
+	assert_string_equal(str(fx, "status"), "sending");
+	json_decref(fx);
+	/* The renewed lease has passed: node-2 takes the job over. */
+	assert_int_equal(dom_fax_take_over(f->st, &f->env, "node-2", t0 + 19001), 1);
+	fx = get_fax(f, "fax_l");
+	assert_string_equal(str(fx, "status"), "queued");
+	assert_int_equal(num(fx, "attempts_made"), 0);
+	json_decref(fx);
+	assert_int_equal(dom_fax_lease_renew(f->st, &f->env, "node-1", t0 + 19002), 0);
+	assert_int_equal(dom_fax_claim(f->st, &f->env, "node-2", t0 + 19002, 1, k), 1);
+	assert_int_equal(k[0].first_page, 2);
+	assert_int_equal(k[0].attempt, 2);
+	/* node-1 was alive after all: its call's end changes nothing. */
+	fax_result_t r;
+	result_ok(&r, 3);
+	assert_int_equal(dom_fax_finish(f->st, &f->env, &j[0], &r), 0);
+	fx = get_fax(f, "fax_l");
+	assert_string_equal(str(fx, "status"), "sending");
+	json_decref(fx);
+	fax_job_clear(&j[0]);
+	assert_int_equal(dom_fax_page_confirmed(f->st, &k[0], 2), 0);
+	assert_int_equal(dom_fax_page_confirmed(f->st, &k[0], 3), 0);
+	result_ok(&r, 2);
+	assert_int_equal(dom_fax_finish(f->st, &f->env, &k[0], &r), 0);
+	fax_job_clear(&k[0]);
+	fx = get_fax(f, "fax_l");
+	assert_string_equal(str(fx, "status"), "delivered");
+	assert_int_equal(num(fx, "pages_confirmed"), 3);
+	json_decref(fx);
+	json_t *at = attempts(f, "fax_l");
+	assert_int_equal(json_array_size(at), 2);
+	assert_string_equal(str(json_array_get(at, 0), "result"), "interrupted");
+	assert_string_equal(str(json_array_get(at, 0), "node"), "node-1");
+	assert_int_equal(num(json_array_get(at, 0), "pages_confirmed"), 1);
+	assert_string_equal(str(json_array_get(at, 1), "result"), "ok");
+	assert_string_equal(str(json_array_get(at, 1), "node"), "node-2");
+	assert_int_equal(num(json_array_get(at, 1), "first_page"), 2);
+	json_decref(at);
+	assert_int_equal(confirmed_pages(f, "fax_l"), 3);
+}
+
 static void test_claim_limits(void **state)
 {
 	struct fx *f = *state;
@@ -668,6 +729,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_partial_then_rest, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_retries_run_out, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_crash_recovery, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lease_take_over, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_claim_limits, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_recover_rendering, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cancel_during_call, setup, teardown),

@@ -10,6 +10,7 @@
 #include "line.h"
 #include "log.h"
 #include "numparse.h"
+#include "siptrans.h"
 #include "xalloc.h"
 
 /* Options shared by send and receive. Returns 1 when argv[*i] was one
@@ -80,6 +81,26 @@ static int common_opt(line_cfg_t *cfg, int argc, char **argv, int *i, const char
 		(*i)++;
 	} else if (strcmp(a, "--quiet") == 0) {
 		log_set_level(LOG_WARN);
+	} else if (strcmp(a, "--transport") == 0) {
+		int t = siptrans_proto_parse(v);
+		if (t < 0) {
+			fprintf(stderr, "faxvault-fax: --transport takes udp, tcp or tls\n");
+			return -1;
+		}
+		cfg->sip_transport = t;
+		(*i)++;
+	} else if (strcmp(a, "--tls-ca") == 0 && v) {
+		cfg->tls_ca = v; /* PEM: the CAs trusted for the peer's certificate */
+		(*i)++;
+	} else if (strcmp(a, "--tls-cert") == 0 && v) {
+		cfg->tls_cert = v; /* PEM: ours (receive: the listener's; send: a client certificate) */
+		(*i)++;
+	} else if (strcmp(a, "--tls-key") == 0 && v) {
+		cfg->tls_key = v;
+		(*i)++;
+	} else if (strcmp(a, "--tls-name") == 0 && v) {
+		cfg->tls_name = v; /* the name the peer's certificate must hold */
+		(*i)++;
 	} else if (strcmp(a, "--shared-media") == 0) {
 		cfg->media_shared = 1; /* one media socket per media thread */
 	} else if (strcmp(a, "--record") == 0 && v) {

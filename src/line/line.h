@@ -171,6 +171,22 @@ typedef struct line_cfg {
 	const char *record_path;
 	const uint8_t *replay;
 	size_t replay_frames;
+
+	/* SIP signalling over 0 UDP (default), 1 TCP or 2 TLS (siptrans.h:
+	 * SIPTRANS_*). Receive: the listener on cfg->listen is a TCP one (a
+	 * TLS one needs tls_cert and tls_key). Send: one connection to the
+	 * target, reused by its calls and by the peer's requests to us. */
+	int sip_transport;
+	/* TLS: the CAs trusted for the peer's certificate (PEM file; NULL: the
+	 * system's store). Verification is always on. */
+	const char *tls_ca;
+	/* TLS: our certificate chain and key (PEM files); the listener's,
+	 * and when sending, the client certificate (optional). */
+	const char *tls_cert;
+	const char *tls_key;
+	/* TLS, send: the name checked in the peer's certificate and sent as
+	 * SNI; NULL: the target's host when it is a name, else its address. */
+	const char *tls_name;
 } line_cfg_t;
 
 /* Defaults for every field (real time, T.38 on, ECM on, 14400). The engine

@@ -26,7 +26,7 @@ void fax_result_classify(fax_result_t *r)
 		if (r->sip_status == 486 || r->sip_status == 600)
 			set_class(r, "busy", "the called number is busy");
 		else if (r->network_error && r->sip_status == 0)
-			set_class(r, "network", "no SIP response from the peer");
+			set_class(r, "network", r->link_error[0] ? r->link_error : "no SIP response from the peer");
 		else if (r->sip_status == 0 || r->sip_status == 408 || r->sip_status == 480 ||
 			 r->sip_status == 487)
 			set_class(r, "no_answer", "the call was not answered");

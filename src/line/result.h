@@ -69,6 +69,10 @@ typedef struct fax_result {
 	char from_user[64];
 	int first_page;         /* outbound: page of the document sent first (1-based) */
 	void *call_ud;          /* inbound: what line_cfg_t.accept gave for this call; else NULL */
+	/* SIP over TCP/TLS: why the connection to the peer failed before
+	 * anything was answered ("tls: certificate refused (...)"); the
+	 * class is then network, with this as its reason. "" otherwise. */
+	char link_error[128];
 	/* filled by fax_result_classify */
 	int ok;
 	char fail_class[16];

@@ -44,6 +44,7 @@
 #include "sdp.h"
 #include "sipbuild.h"
 #include "sipmsg.h"
+#include "siptrans.h"
 #include "timeutil.h"
 #include "tsafe.h"
 #include "udptl.h"
@@ -205,6 +206,7 @@ struct ua {
 	const line_cfg_t *cfg;
 	int fd;
 	struct sockaddr_in bound;
+	siptrans_t *tr;          /* SIP over TCP/TLS (cfg->sip_transport); NULL: UDP on fd */
 	call_t *calls[LINE_CALLS_MAX];
 	int ncalls;
 	int calls_ended;
@@ -357,13 +359,35 @@ static void local_ip_toward(const struct sockaddr_in *peer, const struct sockadd
 	close(fd);
 }
 
+/* One SIP message to a peer, over UDP or the peer's TCP/TLS connection. */
+static int ua_xmit(ua_t *ua, const struct sockaddr_in *to, const void *data, size_t n)
+{
+	if (ua->tr)
+		return siptrans_send(ua->tr, to, data, n);
+	return sendto(ua->fd, data, n, 0, (const struct sockaddr *)to, sizeof *to) < 0 ? -1 : 0;
+}
+
 static void sip_send(ua_t *ua, const struct sockaddr_in *to, const buf_t *b, const char *call_id)
 {
 	if (!b->data || b->len == 0)
 		return;
-	if (sendto(ua->fd, b->data, b->len, 0, (const struct sockaddr *)to, sizeof *to) < 0)
+	if (ua_xmit(ua, to, b->data, b->len) < 0)
 		log_event(LOG_WARN, "sip_send_failed", "call=%s errno=%d", call_id, errno);
 }
+
+/* The port our Via and Contact name (see siptrans_contact_port). */
+static unsigned sip_port(const call_t *c)
+{
+	if (c->ua->tr)
+		return siptrans_contact_port(c->ua->tr, &c->peer);
+	return ntohs(c->ua->bound.sin_port);
+}
+
+static const char *via_proto(const ua_t *ua)
+{
+	return siptrans_via_name(ua->cfg->sip_transport);
+}
+
 
 /* ---------- messages ---------- */
 
@@ -376,7 +400,12 @@ static void copy_str(char *dst, size_t cap, sip_str_t s)
 
 static void contact_of(const call_t *c, char *out, size_t n)
 {
-	snprintf(out, n, "<sip:%s@%s:%u>", c->ua->cfg->from_user, c->local_ip, ntohs(c->ua->bound.sin_port));
+	int t = c->ua->cfg->sip_transport;
+	/* sips: toward a sips: target (RFC 3261 §8.1.1.8), else the transport
+	 * as a parameter (RFC 3261 §19.1.1). */
+	int sips = t == SIPTRANS_TLS && strncasecmp(c->remote_target, "sips:", 5) == 0;
+	snprintf(out, n, "<%s:%s@%s:%u%s>", sips ? "sips" : "sip", c->ua->cfg->from_user, c->local_ip, sip_port(c),
+		 sips || !t ? "" : t == SIPTRANS_TLS ? ";transport=tls" : ";transport=tcp");
 }
 
 /* Our from/to header values for in-dialog requests. */
@@ -401,7 +430,7 @@ static void build_request(call_t *c, buf_t *b, const char *method, const char *r
 	contact_of(c, contact, sizeof contact);
 	buf_reset(b);
 	buf_printf(b, "%s %s SIP/2.0\r\n", method, ruri);
-	buf_printf(b, "Via: SIP/2.0/UDP %s:%u;branch=%s;rport\r\n", c->local_ip, ntohs(c->ua->bound.sin_port),
+	buf_printf(b, "Via: SIP/2.0/%s %s:%u;branch=%s;rport\r\n", via_proto(c->ua), c->local_ip, sip_port(c),
 		   branch);
 	buf_puts(b, "Max-Forwards: 70\r\n");
 	dialog_headers(c, b);
@@ -1201,8 +1230,8 @@ static void send_ack_non2xx(call_t *c, const sip_msg_t *resp)
 	buf_t b;
 	buf_init(&b, SIP_MSG_MAX);
 	const sip_str_t *to = sip_msg_header(resp, "To");
-	buf_printf(&b, "ACK %s SIP/2.0\r\nVia: SIP/2.0/UDP %s:%u;branch=%s;rport\r\nMax-Forwards: 70\r\n", c->req_uri,
-		   c->local_ip, ntohs(c->ua->bound.sin_port), c->ctx.branch);
+	buf_printf(&b, "ACK %s SIP/2.0\r\nVia: SIP/2.0/%s %s:%u;branch=%s;rport\r\nMax-Forwards: 70\r\n", c->req_uri,
+		   via_proto(c->ua), c->local_ip, sip_port(c), c->ctx.branch);
 	buf_printf(&b, "From: <%s>;tag=%s\r\n", c->local_uri, c->ltag);
 	if (to)
 		buf_printf(&b, "To: %.*s\r\n", (int)to->n, to->p);
@@ -1459,7 +1488,7 @@ static void respond(ua_t *ua, const struct sockaddr_in *to, const sip_msg_t *req
 	buf_t b;
 	buf_init(&b, SIP_MSG_MAX);
 	sip_build_response(&b, req, status, tag, contact, body);
-	sendto(ua->fd, b.data, b.len, 0, (const struct sockaddr *)to, sizeof *to);
+	ua_xmit(ua, to, b.data, b.len);
 	if (keep) {
 		buf_reset(keep);
 		buf_append(keep, b.data, b.len);
@@ -1640,7 +1669,7 @@ static void handle_new_invite(ua_t *ua, const sip_msg_t *m, const struct sockadd
 			buf_t b;
 			buf_init(&b, SIP_MSG_MAX);
 			sip_build_response_hdrs(&b, m, st, NULL, NULL, NULL, extra[0] ? extra : NULL);
-			sendto(ua->fd, b.data, b.len, 0, (const struct sockaddr *)&to, sizeof to);
+			ua_xmit(ua, &to, b.data, b.len);
 			buf_free(&b);
 			return;
 		}
@@ -1904,14 +1933,34 @@ static void handle_request(ua_t *ua, const sip_msg_t *m, const struct sockaddr_i
 	respond(ua, &to, m, 501, NULL, NULL, NULL, NULL);
 }
 
+/* A connection we opened to a peer failed before it carried anything:
+ * the calls still ringing there end now, with why as their reason. */
+static void on_link_fail(void *ud, const struct sockaddr_in *peer, const char *why)
+{
+	ua_t *ua = ud;
+	for (int i = 0; i < ua->ncalls; i++) {
+		call_t *c = ua->calls[i];
+		call_lock(c);
+		if (c->state == CS_INVITING && !c->invite_pending && c->peer.sin_addr.s_addr == peer->sin_addr.s_addr &&
+		    c->peer.sin_port == peer->sin_port) {
+			log_event(LOG_WARN, "sip_link_failed", "call=%s why=%s", c->call_id, why);
+			snprintf(c->res.link_error, sizeof c->res.link_error, "%s", why);
+			c->res.network_error = 1;
+			call_end(c);
+		}
+		call_unlock(c);
+	}
+}
+
 static void sip_readable(ua_t *ua)
 {
 	uint8_t pkt[SIP_MSG_MAX + 1];
-	for (int k = 0; k < 32; k++) {
+	for (int k = 0; k < (ua->tr ? 256 : 32); k++) {
 		struct sockaddr_in src;
 		socklen_t sl = sizeof src;
-		ssize_t n = recvfrom(ua->fd, pkt, sizeof pkt, 0, (struct sockaddr *)&src, &sl);
-		if (n < 0)
+		ssize_t n = ua->tr ? (ssize_t)siptrans_recv(ua->tr, pkt, sizeof pkt, &src)
+				   : recvfrom(ua->fd, pkt, sizeof pkt, 0, (struct sockaddr *)&src, &sl);
+		if (n < 0 || (ua->tr && n == 0))
 			return;
 		if (n == 0 || n > SIP_MSG_MAX) {
 			log_event(LOG_WARN, "sip_drop", "call=- reason=size len=%zd", n);
@@ -2207,13 +2256,13 @@ static int ua_run(ua_t *ua, int sending)
 		 * With media workers this thread sleeps until the next SIP timer
 		 * is due (at most 50 ms, so the stop flag is seen): no idle
 		 * wake-ups. */
-		struct pollfd pfd = {.fd = ua->fd, .events = POLLIN};
+		struct pollfd pfd = {.fd = ua->tr ? siptrans_fd(ua->tr) : ua->fd, .events = POLLIN};
 		int64_t wait_ns = ua->nworkers ? (next_due_ms - now_ms()) * 1000000 : ua->next_tick_ns - time_mono_ns();
 		if (wait_ns > 50000000)
 			wait_ns = 50000000;
 		struct timespec ts = {.tv_sec = 0, .tv_nsec = wait_ns > 0 ? wait_ns : 0};
-		if (ppoll(&pfd, 1, &ts, NULL) > 0)
-			sip_readable(ua);
+		if (ppoll(&pfd, 1, &ts, NULL) > 0 || ua->tr)
+			sip_readable(ua); /* TCP/TLS: also connects, handshakes and timeouts */
 		/* Media clock: catch up on late ticks, but never more than 1 s. */
 		int64_t now_ns = time_mono_ns();
 		if (ua->nworkers)
@@ -2525,6 +2574,8 @@ static void *worker_main(void *arg)
 
 static void ua_fini(ua_t *ua)
 {
+	siptrans_close(ua->tr);
+	ua->tr = NULL;
 	if (ua->epfd >= 0)
 		close(ua->epfd);
 	ua->epfd = -1;
@@ -2596,6 +2647,32 @@ static int ua_init(ua_t *ua, const line_cfg_t *cfg)
 		signal(SIGPIPE, SIG_IGN);
 		atomic_store(&stop_flag, 0);
 	}
+	return 0;
+}
+
+/* SIP over TCP/TLS for this engine: a listener at at (receive) or none
+ * (send: connections only). 0, or -1 with err set. */
+static int ua_open_stream(ua_t *ua, const struct sockaddr_in *at, const char *peer_name, char *err, size_t errlen)
+{
+	const line_cfg_t *cfg = ua->cfg;
+	if (cfg->sip_transport != SIPTRANS_TCP && cfg->sip_transport != SIPTRANS_TLS) {
+		snprintf(err, errlen, "unknown SIP transport %d", cfg->sip_transport);
+		return -1;
+	}
+	siptrans_cfg_t tc = {
+		.proto = cfg->sip_transport,
+		.tls_ca = cfg->tls_ca,
+		.tls_cert = cfg->tls_cert,
+		.tls_key = cfg->tls_key,
+		.peer_name = cfg->tls_name ? cfg->tls_name : peer_name,
+		.on_fail = on_link_fail,
+		.ud = ua,
+	};
+	ua->tr = siptrans_open(&tc, at, err, errlen);
+	if (!ua->tr)
+		return -1;
+	if (at)
+		siptrans_bound(ua->tr, &ua->bound);
 	return 0;
 }
 
@@ -2721,16 +2798,24 @@ int line_send_many(const line_cfg_t *cfg, const char *target, const char *tiff, 
 			return -1;
 		}
 	}
-	ua.fd = udp_bind(&any);
-	if (ua.fd < 0) {
-		snprintf(err, errlen, "cannot open a SIP socket");
-		{
+	if (cfg->sip_transport) {
+		ua.bound = any;
+		if (ua_open_stream(&ua, NULL, hostz, err, errlen) != 0) {
 			ua_fini(&ua);
 			return -1;
 		}
+	} else {
+		ua.fd = udp_bind(&any);
+		if (ua.fd < 0) {
+			snprintf(err, errlen, "cannot open a SIP socket");
+			{
+				ua_fini(&ua);
+				return -1;
+			}
+		}
+		socklen_t bl = sizeof ua.bound;
+		getsockname(ua.fd, (struct sockaddr *)&ua.bound, &bl);
 	}
-	socklen_t bl = sizeof ua.bound;
-	getsockname(ua.fd, (struct sockaddr *)&ua.bound, &bl);
 	ua_open_muxes(&ua);
 	if (cfg->bound_port)
 		__atomic_store_n(cfg->bound_port, (int)ntohs(ua.bound.sin_port), __ATOMIC_RELEASE);
@@ -2764,7 +2849,8 @@ int line_send_many(const line_cfg_t *cfg, const char *target, const char *tiff, 
 			call_free(c);
 			for (int k = 0; k < ua.ncalls; k++)
 				call_free(ua.calls[k]);
-			close(ua.fd);
+			if (ua.fd >= 0)
+				close(ua.fd);
 			if (tx_memfd >= 0)
 				close(tx_memfd);
 			ua_fini(&ua);
@@ -2782,7 +2868,8 @@ int line_send_many(const line_cfg_t *cfg, const char *target, const char *tiff, 
 		c->invite_pending = 1;
 	}
 	int run = ua_run(&ua, 1);
-	close(ua.fd);
+	if (ua.fd >= 0)
+		close(ua.fd);
 	if (tx_memfd >= 0)
 		close(tx_memfd);
 	if (run != 0) {
@@ -2818,7 +2905,16 @@ int line_receive(const line_cfg_t *cfg, line_result_fn *cb, void *ud)
 			return -1;
 		}
 	}
-	if (cfg->listen_fd > 0) {
+	if (cfg->sip_transport) {
+		char why[200];
+		if (cfg->listen_fd > 0)
+			close(cfg->listen_fd);
+		if (ua_open_stream(&ua, &sa, NULL, why, sizeof why) != 0) {
+			log_event(LOG_ERROR, "line_bind_failed", "call=- listen=%s why=\"%s\"", cfg->listen, why);
+			ua_fini(&ua);
+			return -1;
+		}
+	} else if (cfg->listen_fd > 0) {
 		/* Bound by the caller before anything else started. */
 		ua.fd = cfg->listen_fd;
 		int fl = fcntl(ua.fd, F_GETFL);
@@ -2832,7 +2928,7 @@ int line_receive(const line_cfg_t *cfg, line_result_fn *cb, void *ud)
 	} else {
 		ua.fd = udp_bind(&sa);
 	}
-	if (ua.fd < 0) {
+	if (!ua.tr && ua.fd < 0) {
 		log_event(LOG_ERROR, "line_bind_failed", "call=- listen=%s errno=%d", cfg->listen, errno);
 		{
 			ua_fini(&ua);
@@ -2840,15 +2936,17 @@ int line_receive(const line_cfg_t *cfg, line_result_fn *cb, void *ud)
 		}
 	}
 	socklen_t bl = sizeof ua.bound;
-	getsockname(ua.fd, (struct sockaddr *)&ua.bound, &bl);
+	if (!ua.tr)
+		getsockname(ua.fd, (struct sockaddr *)&ua.bound, &bl);
 	ua_open_muxes(&ua);
 	if (cfg->bound_port)
 		__atomic_store_n(cfg->bound_port, (int)ntohs(ua.bound.sin_port), __ATOMIC_RELEASE);
 	ua.cb = cb;
 	ua.cb_ud = ud;
-	log_event(LOG_INFO, "line_listen", "call=- listen=%s port=%u calls=%d t38=%d ecm=%d", cfg->listen,
-		  ntohs(ua.bound.sin_port), cfg->calls, cfg->t38, cfg->ecm);
+	log_event(LOG_INFO, "line_listen", "call=- listen=%s port=%u calls=%d t38=%d ecm=%d transport=%s", cfg->listen,
+		  ntohs(ua.bound.sin_port), cfg->calls, cfg->t38, cfg->ecm, via_proto(&ua));
 	int run = ua_run(&ua, 0);
-	close(ua.fd);
+	if (ua.fd >= 0)
+		close(ua.fd);
 	return run;
 }

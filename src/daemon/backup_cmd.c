@@ -9,7 +9,13 @@
  * The manifest lists every file with its size and SHA-256, the audit head
  * at the snapshot, and the master key file sealed with a key derived from
  * the operator's passphrase (Argon2id, then XSalsa20-Poly1305): the copy
- * can be stored elsewhere without handing over the key. */
+ * can be stored elsewhere without handing over the key.
+ *
+ * On PostgreSQL (store.backend) faxvault.pgdump replaces faxvault.db: a
+ * pg_dump run in a snapshot exported from a read transaction of ours (so
+ * the audit head of the manifest is the dump's), restored with pg_restore
+ * into an empty database, verified in a scratch database made and dropped
+ * on the configured server. The manifest then says "backend": "postgresql". */
 #include "backup_cmd.h"
 
 #include <dirent.h>
@@ -21,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "audit_cmd.h"
@@ -381,6 +388,113 @@ static int snapshot_facts(const char *path, json_t *manifest)
 	return 0;
 }
 
+/* ---- PostgreSQL (store.backend = postgresql) ---- */
+
+#define PG_DUMP_FILE "faxvault.pgdump"
+
+static int cfg_pg(const config_t *cfg)
+{
+	return strcmp(cfg->store_backend, "postgresql") == 0;
+}
+
+/* Runs a PostgreSQL client program (argv[0], found on PATH) with the
+ * connection's environment entries env added to its own; its standard
+ * output is discarded, its errors go to ours. 0 when it exited 0, else -1
+ * with a line printed. */
+static int run_pg_tool(const char *cmd, char *const argv[], char **env)
+{
+	fflush(stdout);
+	fflush(stderr);
+	pid_t pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		for (char **e = env; e && *e; e++)
+			putenv(*e);
+		int dn = open("/dev/null", O_WRONLY | O_CLOEXEC);
+		if (dn >= 0)
+			dup2(dn, STDOUT_FILENO);
+		execvp(argv[0], argv);
+		fprintf(stderr, "faxvaultd %s: cannot run %s: %s (install the PostgreSQL client "
+			"programs of the server's version)\n", cmd, argv[0], strerror(errno));
+		_exit(127);
+	}
+	int status = 0;
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return 0;
+	fprintf(stderr, "faxvaultd %s: %s failed (exit status %d)\n", cmd, argv[0],
+		WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+	return -1;
+}
+
+/* pg_dump of the database in one snapshot, exported from a read
+ * transaction of ours in which the audit head and the number of documents
+ * are read for the manifest: they are those of the dump exactly. */
+static int pg_dump_snapshot(const config_t *cfg, const char *path, json_t *manifest)
+{
+	char err[512], snap[128], *opt_snap = NULL, *opt_file = NULL;
+	store_t *st = store_open_pg(cfg->store_pg_dsn, err, sizeof err);
+	if (!st) {
+		fprintf(stderr, "faxvaultd backup: %s\n", err);
+		return -1;
+	}
+	char **env = store_pg_env(cfg->store_pg_dsn, NULL);
+	store_tx_t *tx = store_begin(st, false);
+	int64_t seq = 0, docs = -1;
+	char hash[65] = "";
+	int rc = -1;
+	if (!env || !tx || store_export_snapshot(tx, snap, sizeof snap) != 0 ||
+	    store_audit_head(tx, &seq, hash, NULL) != STORE_OK || (docs = store_doc_count(tx)) < 0) {
+		fprintf(stderr, "faxvaultd backup: cannot take a snapshot of the database\n");
+		goto out;
+	}
+	opt_snap = xasprintf("--snapshot=%s", snap);
+	opt_file = xasprintf("--file=%s", path);
+	char *argv[] = { "pg_dump", "--format=custom", "--no-owner", "--no-privileges", opt_snap,
+		opt_file, NULL };
+	if (run_pg_tool("backup", argv, env) != 0)
+		goto out;
+	json_object_set_new(manifest, "backend", json_string("postgresql"));
+	json_object_set_new(manifest, "audit_head", json_pack("{s:I, s:s}", "seq", (json_int_t)seq,
+		"hash", hash));
+	json_object_set_new(manifest, "documents", json_integer((json_int_t)docs));
+	rc = 0;
+out:
+	if (tx)
+		store_rollback(tx);
+	store_close(st);
+	store_pg_env_free(env);
+	free(opt_snap);
+	free(opt_file);
+	return rc;
+}
+
+/* pg_restore of the dump at path into the database dsn names (db: another
+ * database of that server instead, or NULL), in one transaction. */
+static int pg_restore_dump(const char *cmd, const char *dsn, const char *db, const char *path)
+{
+	char **env = store_pg_env(dsn, db);
+	const char *name = NULL;
+	for (char **e = env; e && *e; e++)
+		if (strncmp(*e, "PGDATABASE=", 11) == 0)
+			name = *e + 11;
+	if (!name) {
+		fprintf(stderr, "faxvaultd %s: store.postgresql_dsn names no database\n", cmd);
+		store_pg_env_free(env);
+		return -1;
+	}
+	char *opt_db = xasprintf("--dbname=%s", name), *file = xstrdup(path);
+	char *argv[] = { "pg_restore", "--no-owner", "--no-privileges", "--exit-on-error",
+		"--single-transaction", opt_db, file, NULL };
+	int rc = run_pg_tool(cmd, argv, env);
+	free(opt_db);
+	free(file);
+	store_pg_env_free(env);
+	return rc;
+}
+
 /* Writes the manifest (last, via a temporary name, so that a backup cut
  * short has none). */
 static int write_manifest(const char *dir, const json_t *m)
@@ -442,7 +556,8 @@ int backup_cmd_backup(const config_t *cfg, int argc, char **argv)
 	char err[512], sha[65], fp[VAULT_FINGERPRINT_LEN] = "", when[40];
 	uint64_t size;
 	struct stat sb;
-	if (stat(db, &sb) != 0) {
+	int pg = cfg_pg(cfg);
+	if (!pg && stat(db, &sb) != 0) {
 		fprintf(stderr, "faxvaultd backup: no database at %s\n", db);
 		goto out;
 	}
@@ -474,18 +589,26 @@ int backup_cmd_backup(const config_t *cfg, int argc, char **argv)
 	}
 	if (c == 0)
 		json_array_append_new(files, file_entry("audit-checkpoints.jsonl", sha, size));
-	st = store_open(db, err, sizeof err);
-	if (!st || store_snapshot(st, to_db, err, sizeof err) != 0) {
-		fprintf(stderr, "faxvaultd backup: %s\n", err);
-		goto out;
+	if (pg) {
+		free(to_db);
+		to_db = xasprintf("%s/" PG_DUMP_FILE, a.to);
+		if (pg_dump_snapshot(cfg, to_db, m) != 0 || hash_file(to_db, sha, &size) != 0)
+			goto out;
+		json_array_append_new(files, file_entry(PG_DUMP_FILE, sha, size));
+	} else {
+		st = store_open(db, err, sizeof err);
+		if (!st || store_snapshot(st, to_db, err, sizeof err) != 0) {
+			fprintf(stderr, "faxvaultd backup: %s\n", err);
+			goto out;
+		}
+		store_close(st);
+		st = NULL;
+		if (snapshot_facts(to_db, m) != 0 || hash_file(to_db, sha, &size) != 0) {
+			fprintf(stderr, "faxvaultd backup: the copy of the database does not open\n");
+			goto out;
+		}
+		json_array_append_new(files, file_entry("faxvault.db", sha, size));
 	}
-	store_close(st);
-	st = NULL;
-	if (snapshot_facts(to_db, m) != 0 || hash_file(to_db, sha, &size) != 0) {
-		fprintf(stderr, "faxvaultd backup: the copy of the database does not open\n");
-		goto out;
-	}
-	json_array_append_new(files, file_entry("faxvault.db", sha, size));
 	int blobs = copy_blobs(docs, to_docs, files);
 	if (blobs < 0)
 		goto out;
@@ -509,10 +632,10 @@ int backup_cmd_backup(const config_t *cfg, int argc, char **argv)
 	}
 	json_t *head = json_object_get(m, "audit_head");
 	printf("backup written to %s\n"
-	       "  database snapshot, audit head %lld:%s\n"
+	       "  database snapshot%s, audit head %lld:%s\n"
 	       "  %d document blob%s, %s\n"
 	       "  master key: %s%s\n",
-		a.to, (long long)json_integer_value(json_object_get(head, "seq")),
+		a.to, pg ? " (pg_dump)" : "", (long long)json_integer_value(json_object_get(head, "seq")),
 		json_string_value(json_object_get(head, "hash")), blobs, blobs == 1 ? "" : "s",
 		c == 0 ? "audit checkpoints" : "no audit checkpoint file",
 		sealed ? "sealed under the passphrase, fingerprint " : "NOT included (keep ",
@@ -536,11 +659,12 @@ out:
 
 /* ---- reading a backup ---- */
 
-/* Whether rel is a path a manifest may name: faxvault.db,
- * audit-checkpoints.jsonl or docs/BLOB. */
+/* Whether rel is a path a manifest may name: faxvault.db (SQLite),
+ * faxvault.pgdump (PostgreSQL), audit-checkpoints.jsonl or docs/BLOB. */
 static int rel_ok(const char *rel)
 {
-	if (strcmp(rel, "faxvault.db") == 0 || strcmp(rel, "audit-checkpoints.jsonl") == 0)
+	if (strcmp(rel, "faxvault.db") == 0 || strcmp(rel, PG_DUMP_FILE) == 0 ||
+	    strcmp(rel, "audit-checkpoints.jsonl") == 0)
 		return 1;
 	return strncmp(rel, "docs/", 5) == 0 && !strchr(rel + 5, '/') && is_blob_name(rel + 5);
 }
@@ -650,6 +774,8 @@ static int copy_out(const json_t *m, const char *from, const config_t *cfg)
 		if (rc != 0)
 			break;
 		const char *rel = json_string_value(json_object_get(f, "path"));
+		if (strcmp(rel, PG_DUMP_FILE) == 0)
+			continue; /* restored into the database by pg_restore */
 		char *src = xasprintf("%s/%s", from, rel), *dst;
 		if (strcmp(rel, "faxvault.db") == 0)
 			dst = db_path(cfg);
@@ -670,6 +796,36 @@ static int copy_out(const json_t *m, const char *from, const config_t *cfg)
 	}
 	free(docs);
 	return rc;
+}
+
+/* Whether the backup of manifest m is of a PostgreSQL database. */
+static int backup_is_pg(const json_t *m)
+{
+	const char *b = json_string_value(json_object_get(m, "backend"));
+	return b && strcmp(b, "postgresql") == 0;
+}
+
+/* The database dsn names opens (its migrations run) and its audit chain
+ * ends where the manifest says: 0, or -1 with the reason printed. */
+static int pg_head_check(const char *dsn, const json_t *m)
+{
+	char err[512], hash[65] = "";
+	int64_t seq = -1;
+	store_t *st = store_open_pg(dsn, err, sizeof err);
+	store_tx_t *tx = st ? store_begin(st, false) : NULL;
+	int rc = tx && store_audit_head(tx, &seq, hash, NULL) == STORE_OK ? 0 : -1;
+	if (tx)
+		store_rollback(tx);
+	store_close(st);
+	const json_t *h = json_object_get(m, "audit_head");
+	const char *want = json_string_value(json_object_get(h, "hash"));
+	if (rc != 0 || !want || seq != json_integer_value(json_object_get(h, "seq")) ||
+	    strcmp(hash, want) != 0) {
+		fprintf(stderr, "faxvaultd: the restored database %s\n", rc != 0 ? "does not open" :
+			"does not end at the audit head of the manifest");
+		return -1;
+	}
+	return 0;
 }
 
 int backup_cmd_restore(config_t *cfg, int argc, char **argv)
@@ -693,13 +849,36 @@ int backup_cmd_restore(config_t *cfg, int argc, char **argv)
 	int rc = 1;
 	struct stat sb;
 	json_t *m = NULL;
-	if (stat(db, &sb) == 0 || stat(kp, &sb) == 0) {
+	int pg = cfg_pg(cfg);
+	if ((!pg && stat(db, &sb) == 0) || stat(kp, &sb) == 0) {
 		fprintf(stderr, "faxvaultd restore: %s already holds a database or a master key; "
 			"restore into a new data directory\n", cfg->data_dir);
 		goto out;
 	}
-	if (!(m = load_checked("restore", a.from)) || (kl = open_key("restore", m, a.pass_file, kf)) < 0)
+	if (!(m = load_checked("restore", a.from)))
 		goto out;
+	if (pg != backup_is_pg(m)) {
+		fprintf(stderr, "faxvaultd restore: the backup is of a %s database and store.backend is "
+			"%s\n", backup_is_pg(m) ? "PostgreSQL" : "SQLite", cfg->store_backend);
+		goto out;
+	}
+	if (pg) {
+		int e = store_pg_empty(cfg->store_pg_dsn, err, sizeof err);
+		if (e != 1) {
+			fprintf(stderr, "faxvaultd restore: %s\n", e < 0 ? err : "the database of "
+				"store.postgresql_dsn already holds tables; restore into a new, empty database");
+			goto out;
+		}
+	}
+	if ((kl = open_key("restore", m, a.pass_file, kf)) < 0)
+		goto out;
+	if (pg) {
+		char *dump = xasprintf("%s/" PG_DUMP_FILE, a.from);
+		int prc = pg_restore_dump("restore", cfg->store_pg_dsn, NULL, dump);
+		free(dump);
+		if (prc != 0 || pg_head_check(cfg->store_pg_dsn, m) != 0)
+			goto out;
+	}
 	if (copy_out(m, a.from, cfg) != 0)
 		goto out;
 	if (kl > 0 && place_key("restore", m, kf, (size_t)kl, kp) != 0)
@@ -774,7 +953,6 @@ static void scratch_wipe(const char *dir)
 
 int backup_cmd_verify(const config_t *cfg, int argc, char **argv)
 {
-	(void)cfg;
 	struct args a;
 	if (parse_args("backup-verify", argc, argv, &a) != 0)
 		return 2;
@@ -798,7 +976,8 @@ int backup_cmd_verify(const config_t *cfg, int argc, char **argv)
 	const char *tmpd = getenv("TMPDIR");
 	char *scratch = xasprintf("%s/faxvault-verify-XXXXXX", tmpd && *tmpd ? tmpd : "/tmp");
 	char *src_db = xasprintf("%s/faxvault.db", a.from), *db = NULL, *kp = NULL, *cp = NULL;
-	char *docs = xasprintf("%s/docs", a.from), err[256], sha[65];
+	char *docs = xasprintf("%s/docs", a.from), err[256], sha[65], scratch_db[64] = "";
+	char *scratch_dsn = NULL;
 	uint64_t size;
 	int rc = 1;
 	store_t *st = NULL;
@@ -812,7 +991,36 @@ int backup_cmd_verify(const config_t *cfg, int argc, char **argv)
 	}
 	db = xasprintf("%s/faxvault.db", scratch);
 	kp = xasprintf("%s/master.key", scratch);
-	if (copy_file(src_db, db, sha, &size) != 0 || !(st = store_open(db, err, sizeof err))) {
+	if (backup_is_pg(m)) {
+		/* The dump is restored into a scratch database of the configured
+		 * server, dropped at the end. */
+		if (!cfg_pg(cfg)) {
+			fputs("faxvaultd backup-verify: the backup is of a PostgreSQL database: set "
+			      "store.backend=postgresql and store.postgresql_dsn (a scratch database is "
+			      "made on that server for the check, then dropped)\n", stderr);
+			goto out;
+		}
+		snprintf(scratch_db, sizeof scratch_db, "faxvault_verify_%ld_%08x", (long)getpid(),
+			(unsigned)randombytes_random());
+		char *sql = xasprintf("CREATE DATABASE %s", scratch_db), *dump =
+			xasprintf("%s/" PG_DUMP_FILE, a.from);
+		int crc = store_pg_admin(cfg->store_pg_dsn, sql, err, sizeof err);
+		free(sql);
+		if (crc != 0) {
+			fprintf(stderr, "faxvaultd backup-verify: cannot make a scratch database (the role "
+				"needs CREATEDB): %s\n", err);
+			scratch_db[0] = '\0';
+			free(dump);
+			goto out;
+		}
+		scratch_dsn = store_pg_dsn_with_db(cfg->store_pg_dsn, scratch_db);
+		int prc = pg_restore_dump("backup-verify", cfg->store_pg_dsn, scratch_db, dump);
+		free(dump);
+		if (prc != 0 || !scratch_dsn || !(st = store_open_pg(scratch_dsn, err, sizeof err))) {
+			fprintf(stderr, "faxvaultd backup-verify: the database does not open\n");
+			goto out;
+		}
+	} else if (copy_file(src_db, db, sha, &size) != 0 || !(st = store_open(db, err, sizeof err))) {
 		fprintf(stderr, "faxvaultd backup-verify: the database does not open\n");
 		goto out;
 	}
@@ -852,6 +1060,14 @@ int backup_cmd_verify(const config_t *cfg, int argc, char **argv)
 out:
 	vault_key_free(master);
 	store_close(st);
+	if (scratch_db[0]) {
+		char *sql = xasprintf("DROP DATABASE IF EXISTS %s WITH (FORCE)", scratch_db);
+		if (store_pg_admin(cfg->store_pg_dsn, sql, err, sizeof err) != 0)
+			fprintf(stderr, "faxvaultd backup-verify: the scratch database %s is left: %s\n",
+				scratch_db, err);
+		free(sql);
+	}
+	free(scratch_dsn);
 	if (scratch)
 		scratch_wipe(scratch);
 	sodium_memzero(kf, sizeof kf);

@@ -855,13 +855,7 @@ static int run(config_t *cfg, int argc, char **argv)
 		rc = cmd_audit_verify(cfg, argc - i, argv + i);
 	else if (strcmp(cmd, "rotate-master-key") == 0)
 		rc = cmd_rotate(cfg, argc - i, argv + i);
-	else if ((strcmp(cmd, "backup") == 0 || strcmp(cmd, "restore") == 0 ||
-		     strcmp(cmd, "backup-verify") == 0) && store_is_pg(cfg)) {
-		fprintf(stderr, "faxvaultd %s: the database is PostgreSQL (store.backend): back it up"
-			" with pg_dump or a base backup, and the data directory with it"
-			" (docs/postgresql.md)\n", cmd);
-		rc = 2;
-	} else if (strcmp(cmd, "backup") == 0)
+	else if (strcmp(cmd, "backup") == 0)
 		rc = backup_cmd_backup(cfg, argc - i, argv + i);
 	else if (strcmp(cmd, "restore") == 0)
 		rc = backup_cmd_restore(cfg, argc - i, argv + i);

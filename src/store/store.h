@@ -53,6 +53,26 @@ int store_checkpoint(store_t *st);
  * copy holds every transaction committed before it began and none after.
  * 0, or -1 with a reason in err. */
 int store_snapshot(store_t *st, const char *path, char *err, size_t errlen);
+/* PostgreSQL: exports the snapshot of read transaction tx
+ * (pg_export_snapshot) for another session to share, such as pg_dump
+ * --snapshot; its name into name. It is valid while tx stays open. 0, or -1
+ * (SQLite, or an error, logged). */
+int store_export_snapshot(store_tx_t *tx, char *name, size_t len);
+/* PostgreSQL, for backups. The connection string dsn as libpq reads it,
+ * made into environment entries for a client program ("PGHOST=…",
+ * "PGPASSWORD=…", NULL-terminated, owned: store_pg_env_free), the database
+ * replaced by db when not NULL: the password is never on a command line.
+ * NULL when dsn does not parse. */
+char **store_pg_env(const char *dsn, const char *db);
+void store_pg_env_free(char **env);
+/* dsn naming database db instead of its own (owned), or NULL. */
+char *store_pg_dsn_with_db(const char *dsn, const char *db);
+/* One statement outside a transaction (CREATE or DROP DATABASE) on the
+ * server dsn names: 0, or -1 with the server's reason in err. */
+int store_pg_admin(const char *dsn, const char *sql, char *err, size_t errlen);
+/* 1 when the database dsn names holds no table, sequence or view of its
+ * own (a restore may go there), 0 when it does, -1 with a reason in err. */
+int store_pg_empty(const char *dsn, char *err, size_t errlen);
 /* Cumulative time spent inside the database, in ns (for /metrics). */
 int64_t store_db_time_ns(store_t *st);
 

@@ -302,3 +302,16 @@ int64_t store_db_time_ns(store_t *st)
 {
 	return atomic_load(&st->db_ns);
 }
+
+int store_export_snapshot(store_tx_t *tx, char *name, size_t len)
+{
+	if (!tx->st->row_locks || tx->write)
+		return -1;
+	json_t *r = sq_one(tx, "SELECT pg_export_snapshot() AS s", "");
+	const char *v = json_string_value(json_object_get(r, "s"));
+	int rc = v && strlen(v) < len ? 0 : -1;
+	if (rc == 0)
+		snprintf(name, len, "%s", v);
+	json_decref(r);
+	return rc;
+}

@@ -643,3 +643,110 @@ store_t *store_open_pg(const char *dsn, char *err, size_t errlen)
 	st->free_conns[st->nfree++] = c;
 	return &st->base;
 }
+
+/* ---- client programs and whole databases (backups: backup_cmd.c) ---- */
+
+char **store_pg_env(const char *dsn, const char *db)
+{
+	char *perr = NULL;
+	PQconninfoOption *opts = PQconninfoParse(dsn, &perr);
+	PQfreemem(perr); /* may quote the string: never shown */
+	if (!opts)
+		return NULL;
+	size_t n = 0;
+	for (PQconninfoOption *o = opts; o->keyword; o++)
+		n++;
+	char **env = xcalloc(n + 2, sizeof *env);
+	size_t k = 0;
+	bool have_db = false;
+	for (PQconninfoOption *o = opts; o->keyword; o++) {
+		if (!o->envvar)
+			continue;
+		bool is_db = strcmp(o->keyword, "dbname") == 0;
+		const char *v = is_db && db ? db : o->val;
+		if (!v || !*v)
+			continue;
+		have_db |= is_db;
+		env[k++] = xasprintf("%s=%s", o->envvar, v);
+	}
+	if (db && !have_db)
+		env[k++] = xasprintf("PGDATABASE=%s", db);
+	PQconninfoFree(opts);
+	return env;
+}
+
+void store_pg_env_free(char **env)
+{
+	if (!env)
+		return;
+	for (char **e = env; *e; e++) {
+		explicit_bzero(*e, strlen(*e));
+		free(*e);
+	}
+	free(env);
+}
+
+char *store_pg_dsn_with_db(const char *dsn, const char *db)
+{
+	char *perr = NULL;
+	PQconninfoOption *opts = PQconninfoParse(dsn, &perr);
+	PQfreemem(perr);
+	if (!opts)
+		return NULL;
+	buf_t b;
+	buf_init(&b, 8192);
+	int bad = 0;
+	for (PQconninfoOption *o = opts; o->keyword; o++) {
+		bool is_db = strcmp(o->keyword, "dbname") == 0;
+		const char *v = is_db ? db : o->val;
+		if (!v || !*v)
+			continue;
+		/* keyword='value' with \ and ' escaped, as libpq reads it */
+		bad |= buf_printf(&b, "%s%s='", b.len ? " " : "", o->keyword);
+		for (const char *p = v; *p; p++)
+			bad |= (*p == '\'' || *p == '\\') ? buf_printf(&b, "\\%c", *p) : buf_append(&b, p, 1);
+		bad |= buf_append(&b, "'", 1);
+	}
+	PQconninfoFree(opts);
+	if (bad || buf_append(&b, "", 1) != 0) {
+		buf_free(&b);
+		return NULL;
+	}
+	return b.data;
+}
+
+int store_pg_admin(const char *dsn, const char *sql, char *err, size_t errlen)
+{
+	PGconn *c = conn_open(dsn, err, errlen);
+	if (!c)
+		return -1;
+	PGresult *r = PQexec(c, sql);
+	int rc = PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK ? 0 : -1;
+	if (rc != 0) {
+		char m[300];
+		snprintf(err, errlen, "%s", pg_msg(PQerrorMessage(c), m, sizeof m));
+	}
+	PQclear(r);
+	PQfinish(c);
+	return rc;
+}
+
+int store_pg_empty(const char *dsn, char *err, size_t errlen)
+{
+	PGconn *c = conn_open(dsn, err, errlen);
+	if (!c)
+		return -1;
+	PGresult *r = PQexec(c, "SELECT count(*) FROM pg_catalog.pg_class k JOIN pg_catalog.pg_namespace"
+		" n ON n.oid = k.relnamespace WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')"
+		" AND n.nspname NOT LIKE 'pg_toast%' AND n.nspname NOT LIKE 'pg_temp%'");
+	int rc = -1;
+	if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1)
+		rc = strcmp(PQgetvalue(r, 0, 0), "0") == 0 ? 1 : 0;
+	else {
+		char m[300];
+		snprintf(err, errlen, "%s", pg_msg(PQerrorMessage(c), m, sizeof m));
+	}
+	PQclear(r);
+	PQfinish(c);
+	return rc;
+}

@@ -6,9 +6,14 @@
 # verifies there and every fax known before the backup is back with its
 # documents. Damaged copies, wrong passphrases and occupied targets are
 # refused, and neither the passphrase nor the master key is in the copy.
+# With FV_TEST_PG (integ_fax_backup_pg) the same drill runs on PostgreSQL:
+# the copy holds a pg_dump of one snapshot, the database is dropped with the
+# data directory, and the restore goes into a new, empty database.
 . "$(dirname "$0")/../api/lib.sh"
 . "$(dirname "$0")/lib_fax.sh"
 fax_setup
+DBFILE=faxvault.db
+[ -n "${FV_TEST_PG:-}" ] && DBFILE=faxvault.pgdump
 make_pdf "$TMP/three.pdf" 3
 PASS="$TMP/passphrase"
 printf 'correct horse battery staple 42\n' >"$PASS"
@@ -40,7 +45,7 @@ bk backup --to "$TMP/full" --passphrase-file "$PASS" >"$TMP/o" 2>&1
 # --- The backup, with the service running.
 bk backup --to "$BK" --passphrase-file "$PASS" >"$TMP/bk.out" 2>&1 && ok || fail "backup: $(cat "$TMP/bk.out")"
 grep -q 'master key: sealed under the passphrase' "$TMP/bk.out" && ok || fail "backup output: $(cat "$TMP/bk.out")"
-jq -e '.format == "faxvault-backup/1" and (.files | map(.path) | index("faxvault.db") != null) and (.files | map(select(.path | startswith("docs/"))) | length) >= 2 and .audit_head.seq > 0 and (.master_key.sealed.sealed | length) > 0' "$BK/manifest.json" >/dev/null \
+jq -e '.format == "faxvault-backup/1" and (.files | map(.path) | index("'"$DBFILE"'") != null) and (.files | map(select(.path | startswith("docs/"))) | length) >= 2 and .audit_head.seq > 0 and (.master_key.sealed.sealed | length) > 0' "$BK/manifest.json" >/dev/null \
 	&& ok || fail "manifest: $(head -c 600 "$BK/manifest.json")"
 HEAD=$(jq -r '"\(.audit_head.seq):\(.audit_head.hash)"' "$BK/manifest.json")
 # The passphrase and the master key are nowhere in the copy in the clear.
@@ -59,6 +64,14 @@ PY
 # --- Disaster: the daemon dies, its data directory is gone.
 kill -9 "$DAEMON_PID"; wait "$DAEMON_PID" 2>/dev/null; DAEMON_PID=""
 rm -rf "$DATA"
+if [ -n "${FV_TEST_PG:-}" ]; then
+	# the database too; the restore goes into a new one (its flags come last)
+	pg_admin "DROP DATABASE ${PG_DBS##* } WITH (FORCE)" >/dev/null || fail "drop the database"
+	pg_new_database
+	DB=${PG_DBS##* }
+	q() { psql -X -At "host=$FV_TEST_PG user=faxvault dbname=$DB" -c "$1"; }
+	pg_tables() { q "SELECT count(*) FROM pg_tables WHERE schemaname='public'"; }
+fi
 
 # --- The copy checks out; damaged copies and wrong passphrases do not.
 "$FAXVAULTD" $FV_TEST_FLAGS backup-verify --from "$BK" --passphrase-file "$PASS" >"$TMP/v.out" 2>&1 && ok || fail "backup-verify: $(cat "$TMP/v.out")"
@@ -73,14 +86,24 @@ printf 'X' | dd of="$TMP/damaged/docs/$BLOB" bs=1 seek=100 conv=notrunc 2>/dev/n
 "$FAXVAULTD" $FV_TEST_FLAGS backup-verify --from "$TMP/damaged" --passphrase-file "$PASS" >"$TMP/o" 2>&1
 [ $? = 1 ] && grep -q "docs/$BLOB differs from the manifest" "$TMP/o" && ok || fail "a damaged blob: $(cat "$TMP/o")"
 "$FAXVAULTD" $FV_TEST_FLAGS restore --from "$TMP/damaged" --data-dir "$TMP/never" --passphrase-file "$PASS" >"$TMP/o" 2>&1
-[ $? = 1 ] && [ ! -e "$TMP/never/faxvault.db" ] && ok || fail "a damaged copy was restored: $(cat "$TMP/o")"
+[ $? = 1 ] && [ ! -e "$TMP/never/faxvault.db" ] && [ "$(pg_tables 2>/dev/null || echo 0)" = 0 ] && ok || fail "a damaged copy was restored: $(cat "$TMP/o")"
 rm -f "$TMP/damaged/manifest.json"
 "$FAXVAULTD" $FV_TEST_FLAGS backup-verify --from "$TMP/damaged" --passphrase-file "$PASS" >"$TMP/o" 2>&1
 [ $? = 1 ] && grep -q 'holds no faxvault backup' "$TMP/o" && ok || fail "a copy without its manifest: $(cat "$TMP/o")"
 
 # --- Restore into a new data directory; the chain verifies there.
 "$FAXVAULTD" $FV_TEST_FLAGS restore --from "$BK" --data-dir "$DATA" --passphrase-file "$PASS" >"$TMP/r.out" 2>&1 && ok || fail "restore: $(cat "$TMP/r.out")"
-[ "$(stat -c %a "$DATA/master.key")" = 600 ] && [ "$(stat -c %a "$DATA/faxvault.db")" = 600 ] && ok || fail "restored files are not private"
+if [ -n "${FV_TEST_PG:-}" ]; then
+	[ "$(stat -c %a "$DATA/master.key")" = 600 ] && [ ! -e "$DATA/faxvault.db" ] && ok || fail "restored key file not private, or a SQLite file made"
+	[ "$(q "SELECT count(*) FROM faxes")" -ge 2 ] && ok || fail "the faxes are not in the restored database"
+	# Another restore into the same database is refused: it holds tables now.
+	"$FAXVAULTD" $FV_TEST_FLAGS restore --from "$BK" --data-dir "$TMP/other" --passphrase-file "$PASS" >"$TMP/o" 2>&1
+	[ $? = 1 ] && grep -q 'already holds tables' "$TMP/o" && ok || fail "a restore over a database: $(cat "$TMP/o")"
+	# backup-verify restored into a scratch database, dropped after.
+	[ "$(pg_admin "SELECT 1" >/dev/null; psql -X -At "host=$FV_TEST_PG user=faxvault dbname=postgres" -c "SELECT count(*) FROM pg_database WHERE datname LIKE 'faxvault_verify_%'")" = 0 ] && ok || fail "backup-verify left its scratch database"
+else
+	[ "$(stat -c %a "$DATA/master.key")" = 600 ] && [ "$(stat -c %a "$DATA/faxvault.db")" = 600 ] && ok || fail "restored files are not private"
+fi
 "$FAXVAULTD" $FV_TEST_FLAGS restore --from "$BK" --data-dir "$DATA" --passphrase-file "$PASS" >"$TMP/o" 2>&1
 [ $? = 1 ] && grep -q 'already holds a database' "$TMP/o" && ok || fail "a restore over data: $(cat "$TMP/o")"
 "$FAXVAULTD" --data-dir "$DATA" $FV_TEST_FLAGS audit-verify >"$TMP/av.out" 2>&1 && ok || fail "audit-verify on the restored copy: $(cat "$TMP/av.out")"

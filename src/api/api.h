@@ -1,4 +1,6 @@
-/* The HTTP API service: a libmicrohttpd listener in front of the router.
+/* The HTTP API service: the request pipeline in front of the router, served
+ * by libmicrohttpd in this process (api_start) or by the HTTP front end
+ * (api_new, api_serve; src/daemon/http_front.h).
  *
  * Request path: limits → route → authentication → authorization (one call to
  * authz_check) → Idempotency-Key → domain operation in one transaction →
@@ -40,7 +42,28 @@ typedef struct api_config {
 
 typedef struct api api_t;
 
-/* Starts listening. NULL with a reason in err. The store is borrowed and
+/* The pipeline alone, for a transport of the caller's (the HTTP front
+ * end's messages): reads the metrics token. NULL with a reason in err. The
+ * store is borrowed and must outlive the api; cfg's listen fields are not
+ * used. Release with api_release. */
+api_t *api_new(const api_config_t *cfg, store_t *st, char *err, size_t errlen);
+/* Answers one request (http_io.h): out is initialised here and owned by
+ * the caller (http_out_free). Thread-safe. */
+struct http_in;
+struct http_out;
+void api_serve(api_t *a, const struct http_in *in, struct http_out *out);
+/* The largest body of a request to method url: max_upload for upload
+ * routes (then *upload is true), else max_body. Pure. */
+size_t api_body_ceiling(const api_config_t *cfg, const char *method, const char *url,
+	bool *upload);
+/* From now on, requests that need the database are answered 503 (a stop
+ * is draining the listeners). */
+void api_drain(api_t *a);
+/* Frees an api made by api_new (after its transport stopped). NULL: no-op. */
+void api_release(api_t *a);
+
+/* The pipeline and its listeners (libmicrohttpd, httpd.h) in this process:
+ * starts listening. NULL with a reason in err. The store is borrowed and
  * must outlive the api. */
 api_t *api_start(const api_config_t *cfg, store_t *st, char *err, size_t errlen);
 /* The port actually bound. */

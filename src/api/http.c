@@ -1,9 +1,8 @@
-/* The HTTP listener (libmicrohttpd) and the request pipeline (see api.h). */
+/* The request pipeline (see api.h): one request in (http_io.h), its answer
+ * out, whatever carried it (httpd.h in this process, or the HTTP front end). */
 #include "api.h"
 
-#include <arpa/inet.h>
 #include <ctype.h>
-#include <microhttpd.h>
 #include <sodium.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -25,6 +24,8 @@
 #include "metrics.h"
 #include "numparse.h"
 #include "guest.h"
+#include "http_io.h"
+#include "httpd.h"
 #include "portal.h"
 #include "problem.h"
 #include "ratelimit.h"
@@ -44,46 +45,27 @@
 #define CURSOR_MAX 64
 #define IDEM_KEY_MAX 255
 #define REQUEST_ID_MAX 64
-/* How often the reaper looks for connections past their deadline. */
-#define REAP_EVERY_MS 250
-
-/* A connection, from accept to close, as the deadline reaper sees it. */
-struct conn_track {
-	struct conn_track *prev, *next;
-	int fd;
-	int64_t since_ns;  /* when the request being received began; 0: none is */
-	int64_t limit_ns;  /* how long its headers and body may take */
-	bool between;      /* kept alive between two requests */
-	bool cut;
-	char peer[INET6_ADDRSTRLEN + 1];
-};
 
 struct api {
-	struct MHD_Daemon *d;
 	store_t *st;
 	api_config_t cfg;
-	int port;
 	_Atomic int64_t inflight;
 	_Atomic int draining;
-	/* Connections, for the reaper thread that closes those whose request
-	 * takes longer than its deadline (slow clients). */
-	pthread_mutex_t conn_mu;
-	pthread_cond_t conn_cv;
-	struct conn_track *conns;
-	pthread_t reaper;
-	bool reaper_started, stopping;
 	/* /metrics: on a listener of its own (metrics.listen), and on the API
 	 * listener only to the bearer of metrics_token (metrics.token_file). */
-	struct MHD_Daemon *md;
-	int metrics_port;
 	char *metrics_token;
+	/* The listeners, when they run in this process (api_start). */
+	httpd_t *httpd;
 };
 
-/* Per-request state, from the first callback to the completion callback. */
+/* One request being answered. */
 struct req {
-	buf_t body;
+	const http_in_t *in;
+	struct {
+		const char *data;
+		size_t len;
+	} body;
 	bool too_large;
-	bool answered; /* a response was queued before the body was read */
 	size_t ceiling; /* the largest body of the route */
 	int64_t t0;
 	char rid[REQUEST_ID_MAX + 8];
@@ -110,42 +92,14 @@ struct answer {
 	char location[320]; /* a Location value, or "" (SCIM) */
 };
 
-static const char *pick_lang(struct MHD_Connection *conn)
+static const char *pick_lang(const http_in_t *in)
 {
-	const char *al = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Accept-Language");
-	if (!al)
-		return NULL;
-	/* First of "fr…" or "en…" in the header's order wins; q=0 excludes. */
-	const char *p = al;
-	while (*p) {
-		while (*p == ' ' || *p == ',')
-			p++;
-		size_t n = strcspn(p, ",");
-		bool excluded = false;
-		const char *q = memchr(p, ';', n);
-		if (q && strstr(q, "q=0") && !strstr(q, "q=0."))
-			excluded = true;
-		if (!excluded && n >= 2 && strncasecmp(p, "fr", 2) == 0)
-			return "fr";
-		if (!excluded && n >= 2 && strncasecmp(p, "en", 2) == 0)
-			return "en";
-		p += n;
-	}
-	return "en";
+	return http_pick_lang(http_in_header(in, "Accept-Language"));
 }
 
-static void peer_address(struct MHD_Connection *conn, char *out, size_t n)
+static void peer_address(const http_in_t *in, char *out, size_t n)
 {
-	const union MHD_ConnectionInfo *ci =
-		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-	snprintf(out, n, "unknown");
-	if (!ci || !ci->client_addr)
-		return;
-	const struct sockaddr *sa = ci->client_addr;
-	if (sa->sa_family == AF_INET)
-		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, out, (socklen_t)n);
-	else if (sa->sa_family == AF_INET6)
-		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, out, (socklen_t)n);
+	snprintf(out, n, "%s", in->peer && *in->peer ? in->peer : "unknown");
 }
 
 static void set_json(struct answer *ans, int status, json_t *j, const char *ctype)
@@ -180,20 +134,20 @@ struct qargs {
 	size_t max; /* longest value (0: 512 bytes) */
 };
 
-static enum MHD_Result collect_arg(void *cls, enum MHD_ValueKind kind, const char *key,
-	const char *value)
+/* The query's arguments into q->obj, until one is not UTF-8 or too long
+ * (then q->bad). */
+static void collect_args(const http_in_t *in, struct qargs *q)
 {
-	(void)kind;
-	struct qargs *q = cls;
-	if (!value)
-		value = "";
-	if (!valid_utf8(key, strlen(key)) || !valid_utf8(value, strlen(value)) ||
-	    strlen(value) > (q->max ? q->max : 512)) {
-		q->bad = true;
-		return MHD_NO;
+	for (size_t i = 0; i < in->nargs; i++) {
+		const char *key = in->args[i].name;
+		const char *value = in->args[i].value ? in->args[i].value : "";
+		if (!valid_utf8(key, strlen(key)) || !valid_utf8(value, strlen(value)) ||
+		    strlen(value) > (q->max ? q->max : 512)) {
+			q->bad = true;
+			return;
+		}
+		json_object_set_new(q->obj, key, json_string(value));
 	}
-	json_object_set_new(q->obj, key, json_string(value));
-	return MHD_YES;
 }
 
 /* Failures worth a trace in the audit log: bad credentials and refusals. */
@@ -243,11 +197,11 @@ static void audit_failure(api_t *a, const principal_t *who, const char *source, 
 }
 
 /* Whether the request carries the metrics token (constant time). */
-static bool metrics_bearer_ok(const api_t *a, struct MHD_Connection *conn)
+static bool metrics_bearer_ok(const api_t *a, const http_in_t *in)
 {
 	if (!a->metrics_token)
 		return false;
-	const char *h = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization");
+	const char *h = http_in_header(in, "Authorization");
 	if (!h || strncasecmp(h, "Bearer ", 7) != 0)
 		return false;
 	uint8_t want[SEC_SHA256_LEN], got[SEC_SHA256_LEN];
@@ -266,7 +220,7 @@ static void render_metrics(api_t *a, struct answer *ans)
 	ans->ctype = "text/plain; version=0.0.4";
 }
 
-static void serve_system(api_t *a, struct MHD_Connection *conn, const struct route *r,
+static void serve_system(api_t *a, const http_in_t *in, const struct route *r,
 	struct answer *ans, const char *rid, const char *lang)
 {
 	if (strcmp(r->action, "system.health") == 0) {
@@ -291,7 +245,7 @@ static void serve_system(api_t *a, struct MHD_Connection *conn, const struct rou
 		 * its bearer. */
 		if (!a->metrics_token)
 			set_problem(ans, "not-found", "no such path", NULL, rid, lang);
-		else if (!metrics_bearer_ok(a, conn))
+		else if (!metrics_bearer_ok(a, in))
 			set_problem(ans, "unauthenticated", "GET /metrics needs Authorization: Bearer <metrics token>",
 				NULL, rid, lang);
 		else
@@ -349,23 +303,23 @@ static const char *gate_kind(unsigned gates)
 /* What the pages served outside the pipeline (guests, SCIM) need first:
  * the peer's address, the test clock, and whether the request came over
  * TLS (X-Forwarded-Proto: https from the proxy). */
-static bool outside_prelude(api_t *a, struct MHD_Connection *conn, char *peer, size_t n)
+static bool outside_prelude(api_t *a, const http_in_t *in, char *peer, size_t n)
 {
-	peer_address(conn, peer, n);
+	peer_address(in, peer, n);
 	if (a->cfg.clock_file)
 		follow_test_clock(a->cfg.clock_file);
-	const char *proto = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Forwarded-Proto");
+	const char *proto = http_in_header(in, "X-Forwarded-Proto");
 	return proto && strcasecmp(proto, "https") == 0;
 }
 
-static void serve_guest(api_t *a, struct MHD_Connection *conn, const char *url,
+static void serve_guest(api_t *a, const http_in_t *in, const char *url,
 	const char *method, struct req *rq, struct answer *ans, const char *lang)
 {
 	char peer[INET6_ADDRSTRLEN + 1];
-	bool secure = outside_prelude(a, conn, peer, sizeof peer);
+	bool secure = outside_prelude(a, in, peer, sizeof peer);
 	guest_req_t q = { .method = method, .path = url, .lang = lang, .peer = peer, .rid = rq->rid,
-		.cookie = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Cookie"),
-		.ctype = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type"),
+		.cookie = http_in_header(in, "Cookie"),
+		.ctype = http_in_header(in, "Content-Type"),
 		.body = (const unsigned char *)rq->body.data, .len = rq->body.len, .secure = secure };
 	if (rq->too_large)
 		q.too_large = rq->ceiling;
@@ -391,18 +345,18 @@ static void raw_drop(api_raw_t *raw)
 
 /* A SCIM request (scim_api.h): outside the /v1 pipeline, with its own
  * credential, media type and errors. */
-static void serve_scim(api_t *a, struct MHD_Connection *conn, const char *url,
+static void serve_scim(api_t *a, const http_in_t *in, const char *url,
 	const char *method, struct req *rq, struct answer *ans, const char *lang)
 {
 	char peer[INET6_ADDRSTRLEN + 1];
-	bool secure = outside_prelude(a, conn, peer, sizeof peer);
+	bool secure = outside_prelude(a, in, peer, sizeof peer);
 	struct qargs qa = { .obj = json_object(), .max = SCIM_FILTER_MAX };
-	MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_arg, &qa);
+	collect_args(in, &qa);
 	scim_req_t q = { .method = method, .path = url, .lang = lang, .peer = peer, .rid = rq->rid,
-		.authz = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization"),
-		.ctype = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type"),
-		.if_match = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "If-Match"),
-		.host = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Host"),
+		.authz = http_in_header(in, "Authorization"),
+		.ctype = http_in_header(in, "Content-Type"),
+		.if_match = http_in_header(in, "If-Match"),
+		.host = http_in_header(in, "Host"),
 		.secure = secure, .query = qa.obj, .query_bad = qa.bad,
 		.body = (const unsigned char *)rq->body.data, .len = rq->body.len,
 		.anon_rpm = a->cfg.login_rpm, .anon_burst = a->cfg.login_burst };
@@ -422,18 +376,18 @@ static void serve_scim(api_t *a, struct MHD_Connection *conn, const char *url,
 }
 
 /* The pipeline for one complete request. */
-static void handle(api_t *a, struct MHD_Connection *conn, const char *url, const char *method,
+static void handle(api_t *a, const http_in_t *in, const char *url, const char *method,
 	struct req *rq, struct answer *ans)
 {
 	/* Accept-Language first; else the person's setting once known; else English. */
-	const char *asked = pick_lang(conn);
+	const char *asked = pick_lang(in);
 	const char *lang = asked ? asked : "en";
 	if (guest_path(url)) {
-		serve_guest(a, conn, url, method, rq, ans, lang);
+		serve_guest(a, in, url, method, rq, ans, lang);
 		return;
 	}
 	if (scim_api_path(url)) {
-		serve_scim(a, conn, url, method, rq, ans, lang);
+		serve_scim(a, in, url, method, rq, ans, lang);
 		return;
 	}
 	route_match_t m;
@@ -464,7 +418,7 @@ static void handle(api_t *a, struct MHD_Connection *conn, const char *url, const
 		return;
 	}
 	if ((r->flags & ROUTE_SYSTEM) && (r->flags & ROUTE_PUBLIC)) {
-		serve_system(a, conn, r, ans, rq->rid, lang);
+		serve_system(a, in, r, ans, rq->rid, lang);
 		return;
 	}
 	if (atomic_load(&a->draining)) {
@@ -477,7 +431,7 @@ static void handle(api_t *a, struct MHD_Connection *conn, const char *url, const
 	/* Body. */
 	json_t *body = NULL;
 	if (r->flags & ROUTE_BODY) {
-		const char *ctype = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type");
+		const char *ctype = http_in_header(in, "Content-Type");
 		if (rq->body.len && !is_json_type(ctype)) {
 			i18n_msg_t d;
 			i18n_msg_set(&d, "send the body as application/json (it came as %.80s)",
@@ -508,7 +462,7 @@ static void handle(api_t *a, struct MHD_Connection *conn, const char *url, const
 	/* A form posted by a browser (ROUTE_FORM). */
 	char *form_body = NULL;
 	if (r->flags & ROUTE_FORM) {
-		const char *ctype = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type");
+		const char *ctype = http_in_header(in, "Content-Type");
 		if (rq->body.len && (!ctype || strncasecmp(ctype, "application/x-www-form-urlencoded", 33) != 0)) {
 			json_decref(body);
 			set_problem(ans, "unsupported-media-type",
@@ -527,18 +481,18 @@ static void handle(api_t *a, struct MHD_Connection *conn, const char *url, const
 
 	/* Query. */
 	struct qargs q = { .obj = json_object() };
-	MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_arg, &q);
+	collect_args(in, &q);
 	api_call_t call = { .m = &m, .body = body, .query = q.obj, .limit = LIMIT_DEFAULT, .raw = &ans->raw,
 		.form = &form, .form_body = form_body, .form_len = form_body ? rq->body.len : 0,
-		.accept = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Accept"),
-		.cookie = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Cookie"),
+		.accept = http_in_header(in, "Accept"),
+		.cookie = http_in_header(in, "Cookie"),
 		.raw_body = (const unsigned char *)(rq->body.data ? rq->body.data : ""),
 		.raw_len = rq->body.len,
-		.webhook_id = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "webhook-id"),
-		.webhook_ts = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "webhook-timestamp"),
-		.webhook_sig = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "webhook-signature") };
+		.webhook_id = http_in_header(in, "webhook-id"),
+		.webhook_ts = http_in_header(in, "webhook-timestamp"),
+		.webhook_sig = http_in_header(in, "webhook-signature") };
 	{
-		const char *proto = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Forwarded-Proto");
+		const char *proto = http_in_header(in, "X-Forwarded-Proto");
 		call.secure = proto && strcasecmp(proto, "https") == 0;
 	}
 	const char *lim = json_string_value(json_object_get(q.obj, "limit"));
@@ -555,7 +509,7 @@ static void handle(api_t *a, struct MHD_Connection *conn, const char *url, const
 		call.limit = (int)lv;
 
 	char peer[INET6_ADDRSTRLEN + 1];
-	peer_address(conn, peer, sizeof peer);
+	peer_address(in, peer, sizeof peer);
 	/* A route that writes nothing runs in a read transaction, beside the
 	 * writer; its audit event and last_seen_at go through the store's group
 	 * commit (audit_record, dom_authenticate). */
@@ -573,14 +527,14 @@ static void handle(api_t *a, struct MHD_Connection *conn, const char *url, const
 
 	/* Authentication: Authorization, else the portal's session cookie
 	 * (websession.h) on a route that needs a caller. */
-	const char *authz = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization");
-	const char *proto = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Forwarded-Proto");
+	const char *authz = http_in_header(in, "Authorization");
+	const char *proto = http_in_header(in, "X-Forwarded-Proto");
 	bool secure = a->cfg.secure_cookies || (proto && strcasecmp(proto, "https") == 0);
 	char cookie_tok[WEBSESSION_TOKEN_MAX + 1] = "";
 	char csrf[WEBSESSION_CSRF_LEN] = "";
 	bool want_cookie = false;
 	if (!authz && !(r->flags & ROUTE_PUBLIC))
-		websession_cookie_token(MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Cookie"),
+		websession_cookie_token(http_in_header(in, "Cookie"),
 			cookie_tok, sizeof cookie_tok);
 	if (strcmp(r->action, "sessions.create") == 0 && websession_login_request(body, &want_cookie, &e) != 0)
 		goto fail;
@@ -607,7 +561,7 @@ static void handle(api_t *a, struct MHD_Connection *conn, const char *url, const
 		websession_csrf(cookie_tok, csrf);
 		call.csrf = csrf;
 		if (websession_changes_state(method) && !websession_csrf_ok(cookie_tok,
-			    MHD_lookup_connection_value(conn, MHD_HEADER_KIND, WEBSESSION_CSRF_HEADER))) {
+			    http_in_header(in, WEBSESSION_CSRF_HEADER))) {
 			dom_fail(&e, "csrf", "", "a change made with the portal's session cookie needs the "
 				"header X-CSRF-Token with the session's CSRF token");
 			goto fail;
@@ -766,7 +720,7 @@ static void handle(api_t *a, struct MHD_Connection *conn, const char *url, const
 	 * allowed to send it. */
 	if (r->flags & ROUTE_UPLOAD) {
 		char boundary[80], merr[160];
-		const char *ct = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type");
+		const char *ct = http_in_header(in, "Content-Type");
 		if (multipart_boundary(ct, boundary, sizeof boundary) != 0) {
 			dom_fail(&e, "unsupported-media-type", "", "send multipart/form-data with a boundary");
 			goto fail;
@@ -779,7 +733,7 @@ static void handle(api_t *a, struct MHD_Connection *conn, const char *url, const
 	}
 
 	/* Idempotency-Key on creating POSTs. */
-	const char *ik = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Idempotency-Key");
+	const char *ik = http_in_header(in, "Idempotency-Key");
 	if (ik && (r->flags & ROUTE_CREATE) && c.who) {
 		size_t kl = strlen(ik);
 		bool ok = kl > 0 && kl <= IDEM_KEY_MAX;
@@ -896,20 +850,20 @@ out:
 
 /* The portal's pages: revalidated at each use (ETag-less: they are small),
  * and a policy that lets them run only their own files. */
-static void portal_headers(struct MHD_Response *resp)
+static void portal_headers(http_out_t *o)
 {
-	MHD_add_response_header(resp, "Cache-Control", "no-cache");
-	MHD_add_response_header(resp, "Vary", "Accept-Language");
-	MHD_add_response_header(resp, "Content-Security-Policy",
+	http_out_add(o, "Cache-Control", "no-cache");
+	http_out_add(o, "Vary", "Accept-Language");
+	http_out_add(o, "Content-Security-Policy",
 		"default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
 		"connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
 		"frame-ancestors 'none'");
-	MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
-	MHD_add_response_header(resp, "X-Frame-Options", "DENY");
+	http_out_add(o, "Referrer-Policy", "no-referrer");
+	http_out_add(o, "X-Frame-Options", "DENY");
 }
 
-static enum MHD_Result send_answer(struct MHD_Connection *conn, struct req *rq, struct answer *ans,
-	const char *method)
+/* The answer as status, headers and body (taken from ans). */
+static void answer_out(struct req *rq, struct answer *ans, http_out_t *o)
 {
 	size_t len = ans->body ? strlen(ans->body) : 0;
 	void *data = ans->body;
@@ -919,378 +873,166 @@ static enum MHD_Result send_answer(struct MHD_Connection *conn, struct req *rq, 
 		ans->ctype = ans->raw.ctype;
 		ans->raw.data = NULL;
 	}
-	struct MHD_Response *resp = MHD_create_response_from_buffer(len, data,
-		data ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
 	ans->body = NULL;
-	if (!resp)
-		return MHD_NO;
+	o->status = ans->status;
+	o->body = data;
+	o->len = len;
 	if (len)
-		MHD_add_response_header(resp, "Content-Type", ans->ctype);
+		http_out_add(o, "Content-Type", ans->ctype);
 	char cd[400];
 	if (len && ans->raw.disposition &&
 	    disposition_format(ans->raw.disposition, ans->raw.filename, cd, sizeof cd) == 0)
-		MHD_add_response_header(resp, "Content-Disposition", cd);
-	MHD_add_response_header(resp, "X-Request-Id", rq->rid);
+		http_out_add(o, "Content-Disposition", cd);
+	http_out_add(o, "X-Request-Id", rq->rid);
 	if (ans->guest) {
 		/* A guest's page holds the box: kept nowhere, shown in no frame,
 		 * no script, and the link's token never sent on as a Referer. */
-		MHD_add_response_header(resp, "Cache-Control", "no-store");
-		MHD_add_response_header(resp, "Content-Security-Policy",
+		http_out_add(o, "Cache-Control", "no-store");
+		http_out_add(o, "Content-Security-Policy",
 			"default-src 'none'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'");
-		MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
-		MHD_add_response_header(resp, "X-Frame-Options", "DENY");
-		MHD_add_response_header(resp, "Vary", "Accept-Language, Cookie");
+		http_out_add(o, "Referrer-Policy", "no-referrer");
+		http_out_add(o, "X-Frame-Options", "DENY");
+		http_out_add(o, "Vary", "Accept-Language, Cookie");
 	} else
 	/* Pages made by a route (the status page) get the portal's policy. */
 	if (ans->portal || (len && ans->ctype && strncmp(ans->ctype, "text/html", 9) == 0)) {
-		portal_headers(resp);
+		portal_headers(o);
 	} else {
-		MHD_add_response_header(resp, "Cache-Control", "no-store");
+		http_out_add(o, "Cache-Control", "no-store");
 	}
 	if (ans->set_cookie[0])
-		MHD_add_response_header(resp, "Set-Cookie", ans->set_cookie);
-	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+		http_out_add(o, "Set-Cookie", ans->set_cookie);
+	http_out_add(o, "X-Content-Type-Options", "nosniff");
 	if (ans->raw.location) {
-		MHD_add_response_header(resp, "Location", ans->raw.location);
+		http_out_add(o, "Location", ans->raw.location);
 		free(ans->raw.location);
 		ans->raw.location = NULL;
 	}
 	for (int i = 0; i < 2; i++)
 		if (ans->raw.set_cookie[i][0])
-			MHD_add_response_header(resp, "Set-Cookie", ans->raw.set_cookie[i]);
+			http_out_add(o, "Set-Cookie", ans->raw.set_cookie[i]);
 	if (ans->status == 401)
-		MHD_add_response_header(resp, "WWW-Authenticate", "Bearer realm=\"faxvault\"");
+		http_out_add(o, "WWW-Authenticate", "Bearer realm=\"faxvault\"");
 	if (ans->replayed)
-		MHD_add_response_header(resp, "Idempotent-Replayed", "true");
+		http_out_add(o, "Idempotent-Replayed", "true");
 	if (ans->etag[0])
-		MHD_add_response_header(resp, "ETag", ans->etag);
+		http_out_add(o, "ETag", ans->etag);
 	if (ans->location[0])
-		MHD_add_response_header(resp, "Location", ans->location);
+		http_out_add(o, "Location", ans->location);
 	if (ans->limited) {
 		char v[24];
 		snprintf(v, sizeof v, "%d", ans->rl.limit);
-		MHD_add_response_header(resp, "RateLimit-Limit", v);
+		http_out_add(o, "RateLimit-Limit", v);
 		snprintf(v, sizeof v, "%d", ans->rl.remaining);
-		MHD_add_response_header(resp, "RateLimit-Remaining", v);
+		http_out_add(o, "RateLimit-Remaining", v);
 		snprintf(v, sizeof v, "%d", ans->rl.reset_s);
-		MHD_add_response_header(resp, "RateLimit-Reset", v);
+		http_out_add(o, "RateLimit-Reset", v);
 		if (!ans->rl.allowed) {
 			snprintf(v, sizeof v, "%d", ans->rl.retry_after);
-			MHD_add_response_header(resp, "Retry-After", v);
+			http_out_add(o, "Retry-After", v);
 		}
 	}
 	if (ans->retry_after_s > 0 && !(ans->limited && !ans->rl.allowed)) {
 		char v[24];
 		snprintf(v, sizeof v, "%lld", (long long)ans->retry_after_s);
-		MHD_add_response_header(resp, "Retry-After", v);
-	}
-	(void)method;
-	enum MHD_Result rc = MHD_queue_response(conn, (unsigned)ans->status, resp);
-	MHD_destroy_response(resp);
-	return rc;
-}
-
-static void make_request_id(struct MHD_Connection *conn, char *out, size_t n)
-{
-	const char *h = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Request-Id");
-	if (h) {
-		size_t l = strlen(h);
-		bool ok = l > 0 && l <= REQUEST_ID_MAX;
-		for (size_t i = 0; ok && i < l; i++)
-			ok = isalnum((unsigned char)h[i]) || strchr("-_.:", h[i]);
-		if (ok) {
-			snprintf(out, n, "%s", h);
-			return;
-		}
-	}
-	char *id = sec_new_id("req");
-	snprintf(out, n, "%s", id);
-	free(id);
-}
-
-/* ---- deadlines of connections (slow clients) ---- */
-
-static int64_t deadline_ns(int seconds)
-{
-	return (int64_t)(seconds > 0 ? seconds : 60) * 1000000000;
-}
-
-/* The tracking record of conn's connection, or NULL. */
-static struct conn_track *track_of(struct MHD_Connection *conn)
-{
-	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn,
-		MHD_CONNECTION_INFO_SOCKET_CONTEXT);
-	return ci ? ci->socket_context : NULL;
-}
-
-/* Sets the receiving phase of conn's connection: since 0 stops its clock
- * (the request is complete and being answered), -1 keeps it; limit 0 keeps
- * the deadline. */
-static void conn_phase(api_t *a, struct MHD_Connection *conn, int64_t since_ns, int64_t limit_ns)
-{
-	struct conn_track *t = track_of(conn);
-	if (!t)
-		return;
-	pthread_mutex_lock(&a->conn_mu);
-	if (since_ns >= 0)
-		t->since_ns = since_ns;
-	if (limit_ns)
-		t->limit_ns = limit_ns;
-	t->between = false;
-	pthread_mutex_unlock(&a->conn_mu);
-}
-
-/* A request has ended and the connection stays open for the next one: the
- * idle timeout governs the wait, so the deadline (which a client that keeps
- * the connection busy a byte at a time would still meet) is set above it
- * until the next request line arrives (on_request_line). */
-static void conn_between(api_t *a, struct MHD_Connection *conn)
-{
-	conn_phase(a, conn, time_mono_ns(), deadline_ns(a->cfg.request_deadline) +
-		deadline_ns(a->cfg.connection_timeout));
-	struct conn_track *t = track_of(conn);
-	if (t) {
-		pthread_mutex_lock(&a->conn_mu);
-		t->between = true;
-		pthread_mutex_unlock(&a->conn_mu);
+		http_out_add(o, "Retry-After", v);
 	}
 }
 
-/* The request line of a request arrived (MHD_OPTION_URI_LOG_CALLBACK; the
- * URI is not kept: it may carry a credential). On a kept-alive connection
- * the request's own deadline starts now. Returns the request's initial
- * context: none. */
-static void *on_request_line(void *cls, const char *uri, struct MHD_Connection *conn)
+static void make_request_id(const http_in_t *in, char *out, size_t n)
 {
-	(void)uri;
-	api_t *a = cls;
-	struct conn_track *t = track_of(conn);
-	if (!t)
-		return NULL;
-	pthread_mutex_lock(&a->conn_mu);
-	if (t->between) {
-		t->since_ns = time_mono_ns();
-		t->limit_ns = deadline_ns(a->cfg.request_deadline);
-		t->between = false;
-	}
-	pthread_mutex_unlock(&a->conn_mu);
-	return NULL;
-}
-
-/* Connection opened or closed: MHD calls CLOSED before it closes the
- * socket, so a tracked fd is always the connection's own. */
-static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
-	enum MHD_ConnectionNotificationCode code)
-{
-	api_t *a = cls;
-	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
-		const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn,
-			MHD_CONNECTION_INFO_CONNECTION_FD);
-		if (!ci)
-			return;
-		struct conn_track *t = xcalloc(1, sizeof *t);
-		t->fd = ci->connect_fd;
-		t->since_ns = time_mono_ns();
-		t->limit_ns = deadline_ns(a->cfg.request_deadline);
-		peer_address(conn, t->peer, sizeof t->peer);
-		pthread_mutex_lock(&a->conn_mu);
-		t->next = a->conns;
-		if (a->conns)
-			a->conns->prev = t;
-		a->conns = t;
-		pthread_mutex_unlock(&a->conn_mu);
-		*socket_context = t;
-		return;
-	}
-	struct conn_track *t = *socket_context;
-	if (!t)
-		return;
-	pthread_mutex_lock(&a->conn_mu);
-	if (t->prev)
-		t->prev->next = t->next;
-	else
-		a->conns = t->next;
-	if (t->next)
-		t->next->prev = t->prev;
-	pthread_mutex_unlock(&a->conn_mu);
-	free(t);
-	*socket_context = NULL;
-}
-
-/* Closes (shuts down: MHD then sees the end and cleans up) every connection
- * whose request has taken longer than its deadline: a client that trickles
- * its headers or body a byte at a time would otherwise hold a connection
- * as long as it likes, the idle timeout never firing. */
-static void *reaper_main(void *arg)
-{
-	api_t *a = arg;
-	pthread_mutex_lock(&a->conn_mu);
-	while (!a->stopping) {
-		struct timespec ts;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_nsec += REAP_EVERY_MS * 1000000L;
-		if (ts.tv_nsec >= 1000000000L) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000L;
-		}
-		pthread_cond_timedwait(&a->conn_cv, &a->conn_mu, &ts);
-		int64_t now = time_mono_ns();
-		for (struct conn_track *t = a->conns; t; t = t->next) {
-			if (t->cut || !t->since_ns || now - t->since_ns <= t->limit_ns)
-				continue;
-			t->cut = true;
-			shutdown(t->fd, SHUT_RDWR);
-			metrics_slow_client();
-			log_event(LOG_WARN, "http.slow_client", "peer=%s limit_s=%lld", t->peer,
-				(long long)(t->limit_ns / 1000000000));
-		}
-	}
-	pthread_mutex_unlock(&a->conn_mu);
-	return NULL;
+	http_request_id(http_in_header(in, "X-Request-Id"), out, n);
 }
 
 /* Answers a complete request (or one refused before its body): metrics,
- * the log line, and the response. */
-static enum MHD_Result finish(api_t *a, struct MHD_Connection *conn, const char *url,
-	const char *method, struct req *rq, struct answer *ans)
+ * the log line, and the answer. */
+static void finish(api_t *a, const http_in_t *in, struct req *rq, struct answer *ans,
+	http_out_t *out)
 {
-	conn_phase(a, conn, 0, 0);
-	int64_t dur = time_mono_ns() - rq->t0;
+	const char *url = in->url, *method = in->method;
+	int64_t dur = time_mono_ns() - rq->t0 + (in->recv_ns > 0 ? in->recv_ns : 0);
 	metrics_request(ans->route, method, ans->status, dur);
 	char peer[INET6_ADDRSTRLEN + 1];
-	peer_address(conn, peer, sizeof peer);
+	peer_address(in, peer, sizeof peer);
 	/* Never a credential in the log: tokens in the path are redacted. */
 	char rpath[300], qpath[400];
 	/* Health probes arrive every few seconds from a supervisor: a
 	 * successful one is not news (a failing one is logged). */
 	bool probe = strcmp(url, "/healthz") == 0 || strcmp(url, "/readyz") == 0;
-	if (probe && ans->status < 400 && !a->cfg.log_health_probes)
-		return send_answer(conn, rq, ans, method);
-	redact_target(url, strcmp(ans->route, "unmatched") != 0 ? ans->route : NULL, rpath, sizeof rpath);
-	log_event(ans->status >= 500 ? LOG_ERROR : LOG_INFO, "http.request",
-		"rid=%s method=%s path=%s route=%s status=%d dur_ms=%.3f peer=%s principal=%s",
-		rq->rid, method, log_quote(rpath, qpath, sizeof qpath), ans->route, ans->status,
-		(double)dur / 1e6, peer, ans->principal[0] ? ans->principal : "-");
-	return send_answer(conn, rq, ans, method);
-}
-
-static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const char *url,
-	const char *method, const char *version, const char *upload, size_t *upload_size,
-	void **con_cls)
-{
-	(void)version;
-	api_t *a = cls;
-	struct req *rq = *con_cls;
-	if (!rq) {
-		rq = xcalloc(1, sizeof *rq);
-		/* Upload routes (fax documents) have their own, larger ceiling and
-		 * deadline. */
-		size_t ceiling = a->cfg.max_body;
-		route_match_t um;
-		bool matched = router_match(method, url, &um) == 0;
-		if ((matched && (um.route->flags & ROUTE_UPLOAD)) || guest_upload(method, url)) {
-			if (a->cfg.max_upload > ceiling)
-				ceiling = a->cfg.max_upload;
-			if (a->cfg.upload_deadline > a->cfg.request_deadline)
-				conn_phase(a, conn, -1, deadline_ns(a->cfg.upload_deadline));
-		}
-		buf_init(&rq->body, ceiling);
-		rq->ceiling = ceiling;
-		rq->t0 = time_mono_ns();
-		make_request_id(conn, rq->rid, sizeof rq->rid);
-		const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
-		uint64_t len;
-		if (cl && (parse_u64(cl, strlen(cl), UINT64_MAX, &len) != 0 || len > ceiling))
-			rq->too_large = true;
-		*con_cls = rq;
-		atomic_fetch_add(&a->inflight, 1);
-		if (!rq->too_large)
-			return MHD_YES;
-		/* Refused at once, from the declared length: not a byte of the
-		 * body is read (no 100 Continue is sent), and the connection is
-		 * closed after the answer. */
-		rq->answered = true;
-		const char *lang = pick_lang(conn);
-		struct answer ans = { .route = matched ? um.route->pattern : "unmatched",
-			.ctype = "application/json" };
-		i18n_msg_t d;
-		i18n_msg_set(&d, "this request's body may be at most %zu bytes", ceiling);
-		set_problem(&ans, "payload-too-large", i18n_msg_get(&d, lang), NULL, rq->rid, lang ? lang : "en");
-		return finish(a, conn, url, method, rq, &ans);
+	if (!(probe && ans->status < 400 && !a->cfg.log_health_probes)) {
+		redact_target(url, strcmp(ans->route, "unmatched") != 0 ? ans->route : NULL, rpath,
+			sizeof rpath);
+		log_event(ans->status >= 500 ? LOG_ERROR : LOG_INFO, "http.request",
+			"rid=%s method=%s path=%s route=%s status=%d dur_ms=%.3f peer=%s principal=%s",
+			rq->rid, method, log_quote(rpath, qpath, sizeof qpath), ans->route, ans->status,
+			(double)dur / 1e6, peer, ans->principal[0] ? ans->principal : "-");
 	}
-	if (rq->answered) {
-		*upload_size = 0;
-		return MHD_YES;
-	}
-	if (*upload_size) {
-		if (!rq->too_large && buf_append(&rq->body, upload, *upload_size) != 0) {
-			rq->too_large = true;
-			buf_free(&rq->body);
-		}
-		*upload_size = 0;
-		return MHD_YES;
-	}
-	struct answer ans = { .route = "unmatched", .ctype = "application/json" };
-	handle(a, conn, url, method, rq, &ans);
-	return finish(a, conn, url, method, rq, &ans);
-}
-
-static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
-	enum MHD_RequestTerminationCode toe)
-{
-	(void)toe;
-	api_t *a = cls;
-	conn_between(a, conn);
-	struct req *rq = *con_cls;
-	if (!rq)
-		return;
-	buf_free(&rq->body);
-	free(rq);
-	*con_cls = NULL;
-	atomic_fetch_sub(&a->inflight, 1);
-}
-
-__attribute__((format(printf, 2, 0)))
-static void on_mhd_log(void *cls, const char *fmt, va_list ap)
-{
-	(void)cls;
-	char msg[300], q[400];
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	msg[strcspn(msg, "\n")] = '\0';
-	log_event(LOG_WARN, "http.server", "msg=%s", log_quote(msg, q, sizeof q));
+	answer_out(rq, ans, out);
 }
 
 /* The metrics listener: GET /metrics and nothing else, to the bearer of
  * the metrics token when one is set. Requests are not logged (a scraper
  * calls every few seconds). */
-static enum MHD_Result on_metrics_access(void *cls, struct MHD_Connection *conn, const char *url,
-	const char *method, const char *version, const char *upload, size_t *upload_size,
-	void **con_cls)
+static void serve_metrics_listener(api_t *a, const http_in_t *in, http_out_t *out)
 {
-	(void)version;
-	(void)upload;
-	api_t *a = cls;
-	if (!*con_cls) {
-		*con_cls = a; /* the headers: wait for the end of any body */
-		return MHD_YES;
-	}
-	if (*upload_size) {
-		*upload_size = 0;
-		return MHD_YES;
-	}
-	struct req rq = { 0 };
-	make_request_id(conn, rq.rid, sizeof rq.rid);
+	struct req rq = { .in = in };
+	make_request_id(in, rq.rid, sizeof rq.rid);
 	struct answer ans = { .route = "/metrics", .ctype = "application/json" };
-	if (strcmp(url, "/metrics") != 0)
+	if (strcmp(in->url, "/metrics") != 0)
 		set_problem(&ans, "not-found", "this listener serves /metrics only", NULL, rq.rid, "en");
-	else if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
+	else if (strcmp(in->method, "GET") != 0 && strcmp(in->method, "HEAD") != 0)
 		set_problem(&ans, "method-not-allowed", "this listener takes GET /metrics only", NULL, rq.rid, "en");
-	else if (a->metrics_token && !metrics_bearer_ok(a, conn))
+	else if (a->metrics_token && !metrics_bearer_ok(a, in))
 		set_problem(&ans, "unauthenticated", "GET /metrics needs Authorization: Bearer <metrics token>",
 			NULL, rq.rid, "en");
 	else
 		render_metrics(a, &ans);
-	return send_answer(conn, &rq, &ans, method);
+	answer_out(&rq, &ans, out);
+}
+
+size_t api_body_ceiling(const api_config_t *cfg, const char *method, const char *url,
+	bool *upload)
+{
+	/* Upload routes (fax documents) have their own, larger ceiling and
+	 * deadline. */
+	size_t ceiling = cfg->max_body;
+	route_match_t um;
+	bool matched = router_match(method, url, &um) == 0;
+	*upload = (matched && (um.route->flags & ROUTE_UPLOAD)) || guest_upload(method, url);
+	if (*upload && cfg->max_upload > ceiling)
+		ceiling = cfg->max_upload;
+	return ceiling;
+}
+
+void api_serve(api_t *a, const http_in_t *in, http_out_t *out)
+{
+	memset(out, 0, sizeof *out);
+	if (in->listener == HTTP_LISTENER_METRICS) {
+		serve_metrics_listener(a, in, out);
+		return;
+	}
+	atomic_fetch_add(&a->inflight, 1);
+	struct req rq = { .in = in, .body = { (const char *)in->body, in->body ? in->len : 0 },
+		.too_large = in->too_large, .ceiling = in->ceiling, .t0 = time_mono_ns() };
+	make_request_id(in, rq.rid, sizeof rq.rid);
+	struct answer ans = { .route = "unmatched", .ctype = "application/json" };
+	if (in->refused_early) {
+		/* Refused at once, from the declared length: not a byte of the
+		 * body was read (no 100 Continue is sent), and the connection is
+		 * closed after the answer. */
+		const char *lang = pick_lang(in);
+		route_match_t um;
+		if (router_match(in->method, in->url, &um) == 0)
+			ans.route = um.route->pattern;
+		i18n_msg_t d;
+		i18n_msg_set(&d, "this request's body may be at most %zu bytes", in->ceiling);
+		set_problem(&ans, "payload-too-large", i18n_msg_get(&d, lang), NULL, rq.rid,
+			lang ? lang : "en");
+	} else {
+		handle(a, in, in->url, in->method, &rq, &ans);
+	}
+	finish(a, in, &rq, &ans, out);
+	atomic_fetch_sub(&a->inflight, 1);
 }
 
 /* Reads the metrics token: the first line of path, at least 16 bytes of
@@ -1323,36 +1065,48 @@ static int read_metrics_token(const char *path, char **out, char *err, size_t er
 
 static void api_free(api_t *a)
 {
+	if (!a)
+		return;
 	if (a->metrics_token) {
 		sodium_memzero(a->metrics_token, strlen(a->metrics_token));
 		free(a->metrics_token);
 	}
-	pthread_cond_destroy(&a->conn_cv);
-	pthread_mutex_destroy(&a->conn_mu);
 	free(a);
 }
 
-/* Stops the reaper; before MHD_stop_daemon, whose CLOSED notifications
- * empty the list. */
-static void reaper_stop(api_t *a)
+api_t *api_new(const api_config_t *cfg, store_t *st, char *err, size_t errlen)
 {
-	if (!a->reaper_started)
-		return;
-	pthread_mutex_lock(&a->conn_mu);
-	a->stopping = true;
-	pthread_cond_broadcast(&a->conn_cv);
-	pthread_mutex_unlock(&a->conn_mu);
-	pthread_join(a->reaper, NULL);
-	a->reaper_started = false;
+	api_t *a = xcalloc(1, sizeof *a);
+	a->cfg = *cfg;
+	a->st = st;
+	if (cfg->metrics_token_file && *cfg->metrics_token_file &&
+	    read_metrics_token(cfg->metrics_token_file, &a->metrics_token, err, errlen) != 0) {
+		api_free(a);
+		return NULL;
+	}
+	metrics_init();
+	return a;
 }
 
-/* The option that gives a daemon its socket: the one handed over (fd > 0)
- * or the address to bind. */
-static struct MHD_OptionItem listen_option(int fd, struct sockaddr_storage *ss)
+void api_drain(api_t *a)
 {
-	if (fd > 0)
-		return (struct MHD_OptionItem){ MHD_OPTION_LISTEN_SOCKET, fd, NULL };
-	return (struct MHD_OptionItem){ MHD_OPTION_SOCK_ADDR, 0, ss };
+	atomic_store(&a->draining, 1);
+}
+
+void api_release(api_t *a)
+{
+	api_free(a);
+}
+
+static void serve_cb(void *arg, const http_in_t *in, http_out_t *out)
+{
+	api_serve(arg, in, out);
+}
+
+static size_t ceiling_cb(void *arg, const char *method, const char *url, bool *upload)
+{
+	const api_t *a = arg;
+	return api_body_ceiling(&a->cfg, method, url, upload);
 }
 
 static void close_handed(const api_config_t *cfg)
@@ -1365,112 +1119,45 @@ static void close_handed(const api_config_t *cfg)
 
 api_t *api_start(const api_config_t *cfg, store_t *st, char *err, size_t errlen)
 {
-	struct sockaddr_storage ss;
-	socklen_t sl;
-	if (sockaddr_parse(cfg->listen, &ss, &sl) != 0) {
-		snprintf(err, errlen, "listen address \"%s\" is not ADDR:PORT", cfg->listen);
+	api_t *a = api_new(cfg, st, err, errlen);
+	if (!a) {
 		close_handed(cfg);
 		return NULL;
 	}
-	struct sockaddr_storage mss;
-	socklen_t msl;
-	bool metrics_listener = cfg->metrics_listen && *cfg->metrics_listen;
-	if (metrics_listener && sockaddr_parse(cfg->metrics_listen, &mss, &msl) != 0) {
-		snprintf(err, errlen, "metrics.listen \"%s\" is not ADDR:PORT", cfg->metrics_listen);
-		close_handed(cfg);
-		return NULL;
-	}
-	int metrics_fd = metrics_listener ? cfg->metrics_listen_fd : -1;
-	if (!metrics_listener && cfg->metrics_listen_fd > 0)
-		close(cfg->metrics_listen_fd);
-	api_t *a = xcalloc(1, sizeof *a);
-	a->cfg = *cfg;
-	a->st = st;
-	pthread_mutex_init(&a->conn_mu, NULL);
-	pthread_cond_init(&a->conn_cv, NULL);
-	if (cfg->metrics_token_file && *cfg->metrics_token_file &&
-	    read_metrics_token(cfg->metrics_token_file, &a->metrics_token, err, errlen) != 0) {
-		close_handed(cfg);
+	httpd_config_t hc = {
+		.listen = cfg->listen,
+		.listen_fd = cfg->listen_fd,
+		.metrics_listen = cfg->metrics_listen,
+		.metrics_listen_fd = cfg->metrics_listen_fd,
+		.threads = cfg->threads,
+		.connection_timeout = cfg->connection_timeout,
+		.request_deadline = cfg->request_deadline,
+		.upload_deadline = cfg->upload_deadline,
+		.serve = serve_cb,
+		.ceiling = ceiling_cb,
+		.arg = a,
+		.slow_client = metrics_slow_client,
+	};
+	a->httpd = httpd_start(&hc, err, errlen);
+	if (!a->httpd) {
 		api_free(a);
 		return NULL;
 	}
-	metrics_init();
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_ERROR_LOG;
-	if (ss.ss_family == AF_INET6)
-		flags |= MHD_USE_IPv6;
-	struct MHD_OptionItem lopt[] = { listen_option(cfg->listen_fd, &ss),
-		{ MHD_OPTION_END, 0, NULL } };
-	a->d = MHD_start_daemon(flags, 0, NULL, NULL, on_access, a,
-		MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
-		MHD_OPTION_ARRAY, lopt,
-		MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(cfg->threads > 0 ? cfg->threads : 1),
-		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->connection_timeout,
-		MHD_OPTION_CONNECTION_LIMIT, 1000u,
-		MHD_OPTION_PER_IP_CONNECTION_LIMIT, 256u,
-		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
-		MHD_OPTION_NOTIFY_COMPLETED, on_completed, a,
-		MHD_OPTION_NOTIFY_CONNECTION, on_connection, a,
-		MHD_OPTION_URI_LOG_CALLBACK, on_request_line, a,
-		MHD_OPTION_END);
-	if (!a->d) {
-		snprintf(err, errlen, "cannot listen on %s (address in use or not permitted?)", cfg->listen);
-		/* A handed socket MHD did not take stays ours to close. */
-		if (cfg->listen_fd > 0)
-			close(cfg->listen_fd);
-		if (metrics_fd > 0)
-			close(metrics_fd);
-		api_free(a);
-		return NULL;
-	}
-	if (pthread_create(&a->reaper, NULL, reaper_main, a) != 0) {
-		snprintf(err, errlen, "cannot start the connection reaper");
-		if (metrics_fd > 0)
-			close(metrics_fd);
-		MHD_stop_daemon(a->d);
-		api_free(a);
-		return NULL;
-	}
-	a->reaper_started = true;
-	if (metrics_listener) {
-		unsigned mflags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
-			MHD_USE_ERROR_LOG | (mss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0);
-		struct MHD_OptionItem mopt[] = { listen_option(metrics_fd, &mss),
-			{ MHD_OPTION_END, 0, NULL } };
-		a->md = MHD_start_daemon(mflags, 0, NULL, NULL, on_metrics_access, a,
-			MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
-			MHD_OPTION_ARRAY, mopt,
-			MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->connection_timeout,
-			MHD_OPTION_CONNECTION_LIMIT, 16u,
-			MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(32 * 1024),
-			MHD_OPTION_END);
-		if (!a->md) {
-			snprintf(err, errlen, "cannot listen on metrics.listen %s (address in use or not permitted?)",
-				cfg->metrics_listen);
-			if (metrics_fd > 0)
-				close(metrics_fd);
-			reaper_stop(a);
-			MHD_stop_daemon(a->d);
-			api_free(a);
-			return NULL;
-		}
-		const union MHD_DaemonInfo *mdi = MHD_get_daemon_info(a->md, MHD_DAEMON_INFO_BIND_PORT);
-		a->metrics_port = mdi ? mdi->port : 0;
-		log_event(LOG_INFO, "http.metrics_listening", "listen=%s port=%d token=%s", cfg->metrics_listen,
-			a->metrics_port, a->metrics_token ? "required" : "none");
-	}
-	const union MHD_DaemonInfo *di = MHD_get_daemon_info(a->d, MHD_DAEMON_INFO_BIND_PORT);
-	a->port = di ? di->port : 0;
+	if (httpd_metrics_port(a->httpd))
+		log_event(LOG_INFO, "http.metrics_listening", "listen=%s port=%d token=%s",
+			cfg->metrics_listen, httpd_metrics_port(a->httpd),
+			a->metrics_token ? "required" : "none");
 	return a;
 }
 
 int api_port(const api_t *a)
 {
-	return a->port;
+	return a->httpd ? httpd_port(a->httpd) : 0;
 }
 
 int api_metrics_port(const api_t *a)
 {
-	return a->metrics_port;
+	return a->httpd ? httpd_metrics_port(a->httpd) : 0;
 }
 
 void api_stop(api_t *a, int timeout_ms)
@@ -1478,14 +1165,6 @@ void api_stop(api_t *a, int timeout_ms)
 	if (!a)
 		return;
 	atomic_store(&a->draining, 1);
-	MHD_socket s = MHD_quiesce_daemon(a->d);
-	if (s != MHD_INVALID_SOCKET)
-		close(s);
-	for (int waited = 0; atomic_load(&a->inflight) > 0 && waited < timeout_ms; waited += 10)
-		usleep(10000);
-	reaper_stop(a);
-	if (a->md)
-		MHD_stop_daemon(a->md);
-	MHD_stop_daemon(a->d);
+	httpd_stop(a->httpd, timeout_ms);
 	api_free(a);
 }

@@ -1,0 +1,530 @@
+/* The HTTP listeners: libmicrohttpd in front of a serve callback (see
+ * httpd.h). */
+#include "httpd.h"
+
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "log.h"
+#include "numparse.h"
+#include "sockaddr.h"
+#include "timeutil.h"
+#include "xalloc.h"
+
+/* How often the reaper looks for connections past their deadline. */
+#define REAP_EVERY_MS 250
+
+/* A connection, from accept to close, as the deadline reaper sees it. */
+struct conn_track {
+	struct conn_track *prev, *next;
+	int fd;
+	int64_t since_ns;  /* when the request being received began; 0: none is */
+	int64_t limit_ns;  /* how long its headers and body may take */
+	bool between;      /* kept alive between two requests */
+	bool cut;
+	char peer[INET6_ADDRSTRLEN + 1];
+};
+
+struct httpd {
+	struct MHD_Daemon *d, *md;
+	httpd_config_t cfg;
+	int port, metrics_port;
+	_Atomic int64_t inflight;
+	/* Connections, for the reaper thread that closes those whose request
+	 * takes longer than its deadline (slow clients). */
+	pthread_mutex_t conn_mu;
+	pthread_cond_t conn_cv;
+	struct conn_track *conns;
+	pthread_t reaper;
+	bool reaper_started, stopping;
+};
+
+/* Per-request state, from the first callback to the completion callback. */
+struct req {
+	buf_t body;
+	bool too_large;
+	bool answered; /* a response was queued before the body was read */
+	size_t ceiling; /* the largest body of the route */
+	int64_t t0;
+};
+
+/* The headers or the query's arguments of a request, in their order. */
+struct kvs {
+	http_kv_t *v;
+	size_t n, cap;
+};
+
+static enum MHD_Result collect_kv(void *cls, enum MHD_ValueKind kind, const char *key,
+	const char *value)
+{
+	(void)kind;
+	struct kvs *k = cls;
+	if (k->n == k->cap) {
+		k->cap = k->cap ? k->cap * 2 : 16;
+		k->v = xrealloc(k->v, k->cap * sizeof *k->v);
+	}
+	k->v[k->n++] = (http_kv_t){ key, value ? value : "" };
+	return MHD_YES;
+}
+
+static void peer_address(struct MHD_Connection *conn, char *out, size_t n)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	snprintf(out, n, "unknown");
+	if (!ci || !ci->client_addr)
+		return;
+	const struct sockaddr *sa = ci->client_addr;
+	if (sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, out, (socklen_t)n);
+	else if (sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, out, (socklen_t)n);
+}
+
+/* Has the request served and queues its answer. */
+static enum MHD_Result serve(httpd_t *h, struct MHD_Connection *conn, const char *url,
+	const char *method, struct req *rq, int listener)
+{
+	char peer[INET6_ADDRSTRLEN + 1];
+	peer_address(conn, peer, sizeof peer);
+	struct kvs hdr = { 0 }, args = { 0 };
+	MHD_get_connection_values(conn, MHD_HEADER_KIND, collect_kv, &hdr);
+	if (listener == HTTP_LISTENER_API)
+		MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_kv, &args);
+	http_in_t in = { .method = method, .url = url, .peer = peer, .headers = hdr.v,
+		.nheaders = hdr.n, .args = args.v, .nargs = args.n, .listener = listener };
+	if (rq) {
+		in.body = (const uint8_t *)rq->body.data;
+		in.len = rq->body.data ? rq->body.len : 0;
+		in.ceiling = rq->ceiling;
+		in.too_large = rq->too_large;
+		in.refused_early = rq->answered;
+		in.recv_ns = time_mono_ns() - rq->t0;
+	}
+	http_out_t out;
+	memset(&out, 0, sizeof out);
+	h->cfg.serve(h->cfg.arg, &in, &out);
+	free(hdr.v);
+	free(args.v);
+	struct MHD_Response *resp;
+	if (out.has_fd) {
+		resp = MHD_create_response_from_fd(out.len, out.body_fd);
+		if (resp)
+			out.has_fd = false; /* MHD closes it */
+	} else {
+		resp = MHD_create_response_from_buffer(out.len, out.body,
+			out.body ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
+		if (resp)
+			out.body = NULL;
+	}
+	if (!resp) {
+		http_out_free(&out);
+		return MHD_NO;
+	}
+	for (size_t i = 0; i < out.nheaders; i++)
+		MHD_add_response_header(resp, out.headers[i].name, out.headers[i].value);
+	enum MHD_Result rc = MHD_queue_response(conn, (unsigned)out.status, resp);
+	MHD_destroy_response(resp);
+	http_out_free(&out);
+	return rc;
+}
+
+/* ---- deadlines of connections (slow clients) ---- */
+
+static int64_t deadline_ns(int seconds)
+{
+	return (int64_t)(seconds > 0 ? seconds : 60) * 1000000000;
+}
+
+/* The tracking record of conn's connection, or NULL. */
+static struct conn_track *track_of(struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn,
+		MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	return ci ? ci->socket_context : NULL;
+}
+
+/* Sets the receiving phase of conn's connection: since 0 stops its clock
+ * (the request is complete and being answered), -1 keeps it; limit 0 keeps
+ * the deadline. */
+static void conn_phase(httpd_t *h, struct MHD_Connection *conn, int64_t since_ns, int64_t limit_ns)
+{
+	struct conn_track *t = track_of(conn);
+	if (!t)
+		return;
+	pthread_mutex_lock(&h->conn_mu);
+	if (since_ns >= 0)
+		t->since_ns = since_ns;
+	if (limit_ns)
+		t->limit_ns = limit_ns;
+	t->between = false;
+	pthread_mutex_unlock(&h->conn_mu);
+}
+
+/* A request has ended and the connection stays open for the next one: the
+ * idle timeout governs the wait, so the deadline (which a client that keeps
+ * the connection busy a byte at a time would still meet) is set above it
+ * until the next request line arrives (on_request_line). */
+static void conn_between(httpd_t *h, struct MHD_Connection *conn)
+{
+	conn_phase(h, conn, time_mono_ns(), deadline_ns(h->cfg.request_deadline) +
+		deadline_ns(h->cfg.connection_timeout));
+	struct conn_track *t = track_of(conn);
+	if (t) {
+		pthread_mutex_lock(&h->conn_mu);
+		t->between = true;
+		pthread_mutex_unlock(&h->conn_mu);
+	}
+}
+
+/* The request line of a request arrived (MHD_OPTION_URI_LOG_CALLBACK; the
+ * URI is not kept: it may carry a credential). On a kept-alive connection
+ * the request's own deadline starts now. Returns the request's initial
+ * context: none. */
+static void *on_request_line(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+	(void)uri;
+	httpd_t *h = cls;
+	struct conn_track *t = track_of(conn);
+	if (!t)
+		return NULL;
+	pthread_mutex_lock(&h->conn_mu);
+	if (t->between) {
+		t->since_ns = time_mono_ns();
+		t->limit_ns = deadline_ns(h->cfg.request_deadline);
+		t->between = false;
+	}
+	pthread_mutex_unlock(&h->conn_mu);
+	return NULL;
+}
+
+/* Connection opened or closed: MHD calls CLOSED before it closes the
+ * socket, so a tracked fd is always the connection's own. */
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+	enum MHD_ConnectionNotificationCode code)
+{
+	httpd_t *h = cls;
+	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+		const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn,
+			MHD_CONNECTION_INFO_CONNECTION_FD);
+		if (!ci)
+			return;
+		struct conn_track *t = xcalloc(1, sizeof *t);
+		t->fd = ci->connect_fd;
+		t->since_ns = time_mono_ns();
+		t->limit_ns = deadline_ns(h->cfg.request_deadline);
+		peer_address(conn, t->peer, sizeof t->peer);
+		pthread_mutex_lock(&h->conn_mu);
+		t->next = h->conns;
+		if (h->conns)
+			h->conns->prev = t;
+		h->conns = t;
+		pthread_mutex_unlock(&h->conn_mu);
+		*socket_context = t;
+		return;
+	}
+	struct conn_track *t = *socket_context;
+	if (!t)
+		return;
+	pthread_mutex_lock(&h->conn_mu);
+	if (t->prev)
+		t->prev->next = t->next;
+	else
+		h->conns = t->next;
+	if (t->next)
+		t->next->prev = t->prev;
+	pthread_mutex_unlock(&h->conn_mu);
+	free(t);
+	*socket_context = NULL;
+}
+
+/* Closes (shuts down: MHD then sees the end and cleans up) every connection
+ * whose request has taken longer than its deadline: a client that trickles
+ * its headers or body a byte at a time would otherwise hold a connection
+ * as long as it likes, the idle timeout never firing. */
+static void *reaper_main(void *arg)
+{
+	httpd_t *h = arg;
+	pthread_mutex_lock(&h->conn_mu);
+	while (!h->stopping) {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += REAP_EVERY_MS * 1000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&h->conn_cv, &h->conn_mu, &ts);
+		int64_t now = time_mono_ns();
+		for (struct conn_track *t = h->conns; t; t = t->next) {
+			if (t->cut || !t->since_ns || now - t->since_ns <= t->limit_ns)
+				continue;
+			t->cut = true;
+			shutdown(t->fd, SHUT_RDWR);
+			if (h->cfg.slow_client)
+				h->cfg.slow_client();
+			log_event(LOG_WARN, "http.slow_client", "peer=%s limit_s=%lld", t->peer,
+				(long long)(t->limit_ns / 1000000000));
+		}
+	}
+	pthread_mutex_unlock(&h->conn_mu);
+	return NULL;
+}
+
+static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const char *url,
+	const char *method, const char *version, const char *upload, size_t *upload_size,
+	void **con_cls)
+{
+	(void)version;
+	httpd_t *h = cls;
+	struct req *rq = *con_cls;
+	if (!rq) {
+		rq = xcalloc(1, sizeof *rq);
+		/* Upload routes (fax documents) have their own, larger ceiling and
+		 * deadline. */
+		bool upload_route = false;
+		size_t ceiling = h->cfg.ceiling(h->cfg.arg, method, url, &upload_route);
+		if (upload_route && h->cfg.upload_deadline > h->cfg.request_deadline)
+			conn_phase(h, conn, -1, deadline_ns(h->cfg.upload_deadline));
+		buf_init(&rq->body, ceiling);
+		rq->ceiling = ceiling;
+		rq->t0 = time_mono_ns();
+		const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
+		uint64_t len;
+		if (cl && (parse_u64(cl, strlen(cl), UINT64_MAX, &len) != 0 || len > ceiling))
+			rq->too_large = true;
+		*con_cls = rq;
+		atomic_fetch_add(&h->inflight, 1);
+		if (!rq->too_large)
+			return MHD_YES;
+		/* Refused at once, from the declared length: not a byte of the
+		 * body is read (no 100 Continue is sent), and the connection is
+		 * closed after the answer. */
+		rq->answered = true;
+		conn_phase(h, conn, 0, 0);
+		return serve(h, conn, url, method, rq, HTTP_LISTENER_API);
+	}
+	if (rq->answered) {
+		*upload_size = 0;
+		return MHD_YES;
+	}
+	if (*upload_size) {
+		if (!rq->too_large && buf_append(&rq->body, upload, *upload_size) != 0) {
+			rq->too_large = true;
+			buf_free(&rq->body);
+		}
+		*upload_size = 0;
+		return MHD_YES;
+	}
+	conn_phase(h, conn, 0, 0);
+	return serve(h, conn, url, method, rq, HTTP_LISTENER_API);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+	enum MHD_RequestTerminationCode toe)
+{
+	(void)toe;
+	httpd_t *h = cls;
+	conn_between(h, conn);
+	struct req *rq = *con_cls;
+	if (!rq)
+		return;
+	buf_free(&rq->body);
+	free(rq);
+	*con_cls = NULL;
+	atomic_fetch_sub(&h->inflight, 1);
+}
+
+__attribute__((format(printf, 2, 0)))
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	(void)cls;
+	char msg[300], q[400];
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	msg[strcspn(msg, "\n")] = '\0';
+	log_event(LOG_WARN, "http.server", "msg=%s", log_quote(msg, q, sizeof q));
+}
+
+/* The metrics listener: the request once its body (ignored) has arrived. */
+static enum MHD_Result on_metrics_access(void *cls, struct MHD_Connection *conn, const char *url,
+	const char *method, const char *version, const char *upload, size_t *upload_size,
+	void **con_cls)
+{
+	(void)version;
+	(void)upload;
+	httpd_t *h = cls;
+	if (!*con_cls) {
+		*con_cls = h; /* the headers: wait for the end of any body */
+		return MHD_YES;
+	}
+	if (*upload_size) {
+		*upload_size = 0;
+		return MHD_YES;
+	}
+	return serve(h, conn, url, method, NULL, HTTP_LISTENER_METRICS);
+}
+
+static void httpd_free(httpd_t *h)
+{
+	pthread_cond_destroy(&h->conn_cv);
+	pthread_mutex_destroy(&h->conn_mu);
+	free(h);
+}
+
+/* Stops the reaper; before MHD_stop_daemon, whose CLOSED notifications
+ * empty the list. */
+static void reaper_stop(httpd_t *h)
+{
+	if (!h->reaper_started)
+		return;
+	pthread_mutex_lock(&h->conn_mu);
+	h->stopping = true;
+	pthread_cond_broadcast(&h->conn_cv);
+	pthread_mutex_unlock(&h->conn_mu);
+	pthread_join(h->reaper, NULL);
+	h->reaper_started = false;
+}
+
+/* The option that gives a daemon its socket: the one handed over (fd > 0)
+ * or the address to bind. */
+static struct MHD_OptionItem listen_option(int fd, struct sockaddr_storage *ss)
+{
+	if (fd > 0)
+		return (struct MHD_OptionItem){ MHD_OPTION_LISTEN_SOCKET, fd, NULL };
+	return (struct MHD_OptionItem){ MHD_OPTION_SOCK_ADDR, 0, ss };
+}
+
+static void close_handed(const httpd_config_t *cfg)
+{
+	if (cfg->listen_fd > 0)
+		close(cfg->listen_fd);
+	if (cfg->metrics_listen_fd > 0)
+		close(cfg->metrics_listen_fd);
+}
+
+httpd_t *httpd_start(const httpd_config_t *cfg, char *err, size_t errlen)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	if (sockaddr_parse(cfg->listen, &ss, &sl) != 0) {
+		snprintf(err, errlen, "listen address \"%s\" is not ADDR:PORT", cfg->listen);
+		close_handed(cfg);
+		return NULL;
+	}
+	struct sockaddr_storage mss;
+	socklen_t msl;
+	bool metrics_listener = cfg->metrics_listen && *cfg->metrics_listen;
+	if (metrics_listener && sockaddr_parse(cfg->metrics_listen, &mss, &msl) != 0) {
+		snprintf(err, errlen, "metrics.listen \"%s\" is not ADDR:PORT", cfg->metrics_listen);
+		close_handed(cfg);
+		return NULL;
+	}
+	int metrics_fd = metrics_listener ? cfg->metrics_listen_fd : -1;
+	if (!metrics_listener && cfg->metrics_listen_fd > 0)
+		close(cfg->metrics_listen_fd);
+	httpd_t *h = xcalloc(1, sizeof *h);
+	h->cfg = *cfg;
+	pthread_mutex_init(&h->conn_mu, NULL);
+	pthread_cond_init(&h->conn_cv, NULL);
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_ERROR_LOG;
+	if (ss.ss_family == AF_INET6)
+		flags |= MHD_USE_IPv6;
+	struct MHD_OptionItem lopt[] = { listen_option(cfg->listen_fd, &ss),
+		{ MHD_OPTION_END, 0, NULL } };
+	h->d = MHD_start_daemon(flags, 0, NULL, NULL, on_access, h,
+		MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
+		MHD_OPTION_ARRAY, lopt,
+		MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(cfg->threads > 0 ? cfg->threads : 1),
+		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->connection_timeout,
+		MHD_OPTION_CONNECTION_LIMIT, 1000u,
+		MHD_OPTION_PER_IP_CONNECTION_LIMIT, 256u,
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
+		MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
+		MHD_OPTION_NOTIFY_CONNECTION, on_connection, h,
+		MHD_OPTION_URI_LOG_CALLBACK, on_request_line, h,
+		MHD_OPTION_END);
+	if (!h->d) {
+		snprintf(err, errlen, "cannot listen on %s (address in use or not permitted?)", cfg->listen);
+		/* A handed socket MHD did not take stays ours to close. */
+		if (cfg->listen_fd > 0)
+			close(cfg->listen_fd);
+		if (metrics_fd > 0)
+			close(metrics_fd);
+		httpd_free(h);
+		return NULL;
+	}
+	if (pthread_create(&h->reaper, NULL, reaper_main, h) != 0) {
+		snprintf(err, errlen, "cannot start the connection reaper");
+		if (metrics_fd > 0)
+			close(metrics_fd);
+		MHD_stop_daemon(h->d);
+		httpd_free(h);
+		return NULL;
+	}
+	h->reaper_started = true;
+	if (metrics_listener) {
+		unsigned mflags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
+			MHD_USE_ERROR_LOG | (mss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0);
+		struct MHD_OptionItem mopt[] = { listen_option(metrics_fd, &mss),
+			{ MHD_OPTION_END, 0, NULL } };
+		h->md = MHD_start_daemon(mflags, 0, NULL, NULL, on_metrics_access, h,
+			MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
+			MHD_OPTION_ARRAY, mopt,
+			MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->connection_timeout,
+			MHD_OPTION_CONNECTION_LIMIT, 16u,
+			MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(32 * 1024),
+			MHD_OPTION_END);
+		if (!h->md) {
+			snprintf(err, errlen, "cannot listen on metrics.listen %s (address in use or not permitted?)",
+				cfg->metrics_listen);
+			if (metrics_fd > 0)
+				close(metrics_fd);
+			reaper_stop(h);
+			MHD_stop_daemon(h->d);
+			httpd_free(h);
+			return NULL;
+		}
+		const union MHD_DaemonInfo *mdi = MHD_get_daemon_info(h->md, MHD_DAEMON_INFO_BIND_PORT);
+		h->metrics_port = mdi ? mdi->port : 0;
+	}
+	const union MHD_DaemonInfo *di = MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_BIND_PORT);
+	h->port = di ? di->port : 0;
+	return h;
+}
+
+int httpd_port(const httpd_t *h)
+{
+	return h->port;
+}
+
+int httpd_metrics_port(const httpd_t *h)
+{
+	return h->metrics_port;
+}
+
+void httpd_stop(httpd_t *h, int timeout_ms)
+{
+	if (!h)
+		return;
+	MHD_socket s = MHD_quiesce_daemon(h->d);
+	if (s != MHD_INVALID_SOCKET)
+		close(s);
+	for (int waited = 0; atomic_load(&h->inflight) > 0 && waited < timeout_ms; waited += 10)
+		usleep(10000);
+	reaper_stop(h);
+	if (h->md)
+		MHD_stop_daemon(h->md);
+	MHD_stop_daemon(h->d);
+	httpd_free(h);
+}

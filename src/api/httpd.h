@@ -1,0 +1,54 @@
+/* The HTTP listeners (libmicrohttpd): the only code that calls MHD_. They
+ * receive a request (headers, query, client address, the body up to the
+ * route's ceiling), hand it to a serve callback as an http_in_t
+ * (http_io.h) and write back the http_out_t it fills. The callback is the
+ * pipeline itself (api_start, in one process) or the HTTP front end's
+ * messages to the service (src/daemon/role_http.c).
+ *
+ * Here too: the slow-client reaper (a request's headers and body must
+ * arrive within its deadline), the early refusal of a Content-Length over
+ * the ceiling, and the drain at stop. */
+#ifndef FV_HTTPD_H
+#define FV_HTTPD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "http_io.h"
+
+/* Answers one request; called from the listener's threads, concurrently. */
+typedef void httpd_serve_fn(void *arg, const http_in_t *in, http_out_t *out);
+/* The largest body of method url, and whether it is an upload route (its
+ * own deadline). Pure, thread-safe. */
+typedef size_t httpd_ceiling_fn(void *arg, const char *method, const char *url, bool *upload);
+
+typedef struct httpd_config {
+	const char *listen;        /* "ADDR:PORT" (port 0: a free one) */
+	int listen_fd;             /* > 0: a socket already listening there, served instead
+				      of binding (taken: closed at stop or on failure) */
+	const char *metrics_listen; /* "ADDR:PORT" of the /metrics listener, or NULL/"" */
+	int metrics_listen_fd;     /* > 0: its socket, as listen_fd */
+	int threads;               /* worker threads of the API listener */
+	int connection_timeout;    /* seconds of inactivity before a connection is closed */
+	int request_deadline;      /* seconds a request's headers and body may take */
+	int upload_deadline;       /* the same for upload routes */
+	httpd_serve_fn *serve;
+	httpd_ceiling_fn *ceiling;
+	void *arg;                 /* for serve and ceiling (borrowed) */
+	/* A connection cut for its slowness (metrics_slow_client), or NULL. */
+	void (*slow_client)(void);
+} httpd_config_t;
+
+typedef struct httpd httpd_t;
+
+/* Starts the listeners. NULL with a reason in err (the handed sockets are
+ * then closed). */
+httpd_t *httpd_start(const httpd_config_t *cfg, char *err, size_t errlen);
+/* The ports bound (0: no metrics listener). */
+int httpd_port(const httpd_t *h);
+int httpd_metrics_port(const httpd_t *h);
+/* Stops accepting, waits up to timeout_ms for the requests in flight, then
+ * stops and frees h. NULL is a no-op. */
+void httpd_stop(httpd_t *h, int timeout_ms);
+
+#endif

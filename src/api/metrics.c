@@ -94,10 +94,24 @@ void metrics_auth_failure(void)
 	pthread_mutex_unlock(&lock);
 }
 
+/* The slow clients' counter in memory shared with the HTTP front end,
+ * which counts them, or NULL. */
+static uint64_t *slow_shared;
+
+void metrics_slow_clients_share(uint64_t *counter)
+{
+	pthread_mutex_lock(&lock);
+	slow_shared = counter;
+	pthread_mutex_unlock(&lock);
+}
+
 void metrics_slow_client(void)
 {
 	pthread_mutex_lock(&lock);
-	slow_clients++;
+	if (slow_shared)
+		__atomic_add_fetch(slow_shared, 1, __ATOMIC_RELAXED);
+	else
+		slow_clients++;
 	pthread_mutex_unlock(&lock);
 }
 
@@ -152,7 +166,8 @@ void metrics_render(buf_t *o, int64_t db_ns, int64_t in_flight)
 		      "faxvault_auth_failures_total %llu\n", (unsigned long long)auth_failures);
 	buf_printf(o, "# HELP faxvault_http_slow_clients_total Connections closed because a request's headers and body took longer than their deadline.\n"
 		      "# TYPE faxvault_http_slow_clients_total counter\n"
-		      "faxvault_http_slow_clients_total %llu\n", (unsigned long long)slow_clients);
+		      "faxvault_http_slow_clients_total %llu\n", (unsigned long long)(slow_clients +
+			      (slow_shared ? __atomic_load_n(slow_shared, __ATOMIC_RELAXED) : 0)));
 	buf_printf(o, "# HELP faxvault_rate_limited_total Requests refused by a rate limit (429); announced: from the source networks of an approved penetration test.\n"
 		      "# TYPE faxvault_rate_limited_total counter\n"
 		      "faxvault_rate_limited_total{announced=\"false\"} %llu\n"

@@ -21,6 +21,10 @@ void metrics_auth_failure(void);
 void metrics_rate_limited(bool announced);
 /* A connection closed because its request took longer than its deadline. */
 void metrics_slow_client(void);
+/* From now on the slow clients are counted in *counter (memory shared
+ * between the service and the HTTP front end, which counts them; the
+ * service's exposition reads it). NULL: in this process again. */
+void metrics_slow_clients_share(uint64_t *counter);
 /* Appends the exposition to out; db_ns is the store's cumulative time. */
 void metrics_render(buf_t *out, int64_t db_ns, int64_t in_flight);
 

@@ -225,6 +225,8 @@ static const struct setting settings[] = {
 		"Tests only: 1 lets SIGUSR1 make the SMTP front end attempt a call its seccomp filter forbids (it is killed and restarted). Never set in production." },
 	{ "testing.smtp_verdict_delay_ms", C_INT, OFF(test_smtp_verdict_delay_ms), "0", 0, 60000, NULL,
 		"Tests only: holds each fax-by-email verdict this long after the mail was accepted (to kill the SMTP front end before it answers). Never set in production." },
+	{ "testing.http_seccomp_probe", C_INT, OFF(test_http_seccomp_probe), "0", 0, 1, NULL,
+		"Tests only: 1 lets SIGUSR1 make the HTTP front end attempt a call its seccomp filter forbids (it is killed and restarted). Never set in production." },
 	{ "testing.clock_file", C_STR, OFF(test_clock_file), "", 0, 1024, NULL,
 		"Tests only: a file whose content (ms) shifts the daemon's clock. Never set in production." },
 	{ "testing.rotate_stop_after", C_ENUM, OFF(test_rotate_stop), "none", 0, 0, "none|next|commit",
@@ -232,7 +234,7 @@ static const struct setting settings[] = {
 	{ "testing.invoice_crash_at", C_INT, OFF(test_invoice_crash_at), "0", 0, 1000, NULL,
 		"Tests only: an invoice run kills the process while writing its Nth invoice, as a crash there would. Never set in production." },
 	{ "daemon.unprivileged_user", C_STR, OFF(unprivileged_user), "nobody", 1, 64, NULL,
-		"The user the network front ends (the SMTP front end) run as when faxvaultd is started as root." },
+		"The user the network front ends (HTTP and SMTP) run as when faxvaultd is started as root." },
 	{ "shutdown.drain_seconds", C_INT, OFF(drain_seconds), "10", 0, 300, NULL,
 		"On SIGTERM, how long requests in flight may take to finish." },
 };

@@ -113,6 +113,7 @@ typedef struct config {
 	int64_t test_store_delay_ms;
 	int64_t test_smtp_seccomp_probe;
 	int64_t test_smtp_verdict_delay_ms;
+	int64_t test_http_seccomp_probe;
 	char *unprivileged_user;
 } config_t;
 

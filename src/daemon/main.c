@@ -18,6 +18,7 @@
 #include <string.h>
 #include <strings.h>
 #include <pwd.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -33,6 +34,7 @@
 #include "domain.h"
 #include "faxsvc.h"
 #include "mail_sender.h"
+#include "http_front.h"
 #include "smtp_front.h"
 #include "smtp_ingress.h"
 #include "libver.h"
@@ -505,6 +507,20 @@ static void close_fds(int a, int b, int c)
 		close(c);
 }
 
+/* The port a listening socket is bound to, or 0. */
+static int bound_port(int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof ss;
+	if (fd < 0 || getsockname(fd, (struct sockaddr *)&ss, &sl) != 0)
+		return 0;
+	if (ss.ss_family == AF_INET)
+		return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	if (ss.ss_family == AF_INET6)
+		return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+	return 0;
+}
+
 static int cmd_serve(const config_t *cfg)
 {
 	/* Signals are taken synchronously by this thread; block them before any
@@ -685,7 +701,27 @@ static int cmd_serve(const config_t *cfg)
 	/* Single sign-on fetches from identity providers in request threads:
 	 * libcurl's global state is set up once, before any of them runs. */
 	curl_global_init(CURL_GLOBAL_DEFAULT);
-	api_t *api = api_start(&ac, st, err, sizeof err);
+	/* The pipeline here; libmicrohttpd in the HTTP front end, a process of
+	 * its own (role_http_main), on the sockets bound above. */
+	int http_port = bound_port(http_fd), metrics_port = bound_port(metrics_fd);
+	api_t *api = api_new(&ac, st, err, sizeof err);
+	http_front_t *http = NULL;
+	if (api) {
+		char **hargv = role_argv("faxvaultd: http", "http");
+		http = http_front_start("/proc/self/exe", hargv, http_fd, metrics_fd, api, &ac, err,
+			sizeof err);
+		free(hargv);
+		if (!http) {
+			api_release(api);
+			api = NULL;
+		} else if (metrics_fd >= 0) {
+			log_event(LOG_INFO, "http.metrics_listening", "listen=%s port=%d token=%s",
+				cfg->metrics_listen, metrics_port, *cfg->metrics_token_file ? "required"
+				: "none");
+		}
+	} else {
+		close_fds(http_fd, metrics_fd, -1);
+	}
 	if (!api) {
 		log_event(LOG_ERROR, "daemon.start", "err=\"%s\"", err);
 		fprintf(stderr, "faxvaultd: %s\n", err);
@@ -720,7 +756,7 @@ static int cmd_serve(const config_t *cfg)
 		log_event(LOG_INFO, "daemon.started", "version=%s listen=%s port=%d data_dir=%s"
 			" schema=%d fax=%d loopback_sip=%s"
 			" sqlite=%s microhttpd=%s jansson=%s sodium=%s",
-			FV_VERSION, cfg->http_listen, api_port(api), cfg->data_dir,
+			FV_VERSION, cfg->http_listen, http_port, cfg->data_dir,
 			store_schema_version(st), fax != NULL, fr.loopback[0] ? fr.loopback : "-",
 			sqlite3_libversion(), MHD_get_version(), jansson_version_str(),
 			sodium_version_string());
@@ -745,7 +781,11 @@ static int cmd_serve(const config_t *cfg)
 		break;
 	}
 	smtp_front_stop(smtp);
-	api_stop(api, (int)cfg->drain_seconds * 1000);
+	/* Requests that come now are answered 503; the front end ends those
+	 * in flight (shutdown.drain_seconds), then exits. */
+	api_drain(api);
+	http_front_stop(http);
+	api_release(api);
 	metrics_set_extra(NULL, NULL);
 	dom_capacity_set_inbound(NULL, NULL);
 	mail_sender_stop(mail);
@@ -789,7 +829,8 @@ static int run(config_t *cfg, int argc, char **argv)
 		} else if (strcmp(a, "--config") == 0 && next) {
 			i++;
 		} else if (strcmp(a, "--role") == 0 && next &&
-			   (strcmp(next, "vault") == 0 || strcmp(next, "smtp") == 0)) {
+			   (strcmp(next, "vault") == 0 || strcmp(next, "smtp") == 0 ||
+			    strcmp(next, "http") == 0)) {
 			role = next;
 			i++;
 		} else if (strcmp(a, "--data-dir") == 0 && next) {
@@ -845,6 +886,8 @@ static int run(config_t *cfg, int argc, char **argv)
 		rc = role_vault_main(cfg);
 	else if (strcmp(role, "smtp") == 0)
 		rc = role_smtp_main(cfg);
+	else if (strcmp(role, "http") == 0)
+		rc = role_http_main(cfg);
 	else if (strcmp(cmd, "serve") == 0)
 		rc = cmd_serve(cfg);
 	else if (strcmp(cmd, "bootstrap") == 0)

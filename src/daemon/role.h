@@ -12,6 +12,13 @@
  * started under, e.g. "faxvaultd: vault". */
 void role_set_name(const char *name);
 
+/* What every network front end does once its descriptors are set up: under
+ * root becomes daemon.unprivileged_user (no supplementary groups), sets the
+ * parent-death signal again and no_new_privs, and loads the front ends'
+ * seccomp filter (confine.h) with extra[] allowed besides. 0, or -1 with
+ * the reason in why. */
+int role_front_confine(const config_t *cfg, const int *extra, size_t nextra, char *why, size_t n);
+
 /* The key holder: reads the master key (created on first start), answers
  * READY with the audit keys (or START_FAILED with the reason, exit 1), then
  * serves keyd requests on KEYD_FD until the service closes it. The exit
@@ -38,5 +45,25 @@ int role_vault_main(const config_t *cfg);
  * status: 0 after a clean end (it exits without returning), 1 when it
  * could not start. */
 int role_smtp_main(const config_t *cfg);
+
+/* The HTTP front end's descriptors: its socket to the service, the HTTP
+ * listening socket bound by the service at start, the metrics listening
+ * socket (metrics.listen; when not configured, the counters' memfd in its
+ * place, closed unused), and a memfd of one counter shared with the
+ * service (slow clients, for /metrics). */
+#define HTTP_FRONT_SOCK_FD 3
+#define HTTP_FRONT_LISTEN_FD 4
+#define HTTP_FRONT_METRICS_FD 5
+#define HTTP_FRONT_COUNTERS_FD 6
+
+/* The HTTP front end (`--role http`): under root becomes
+ * daemon.unprivileged_user, loads its seccomp filter, then runs
+ * libmicrohttpd on HTTP_FRONT_LISTEN_FD (and HTTP_FRONT_METRICS_FD) and
+ * hands each request to the service (http_wire.h) for its answer. Ends on
+ * SIGTERM or SIGINT (after the requests in flight, up to
+ * shutdown.drain_seconds) or when the service closes its socket. The exit
+ * status: 0 after a clean end (it exits without returning), 1 when it
+ * could not start. */
+int role_http_main(const config_t *cfg);
 
 #endif

@@ -4,11 +4,8 @@
 #include "role.h"
 
 #include <errno.h>
-#include <grp.h>
 #include <poll.h>
 #include <pthread.h>
-#include <pwd.h>
-#include <seccomp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -153,82 +150,6 @@ static void front_deliver(void *arg, const smtp_envelope_t *env, const uint8_t *
 	smtp_mail_free(&mail);
 }
 
-/* Under root: the configured user, its group, no supplementary groups. */
-static int drop_privileges(const char *user, char *why, size_t n)
-{
-	if (geteuid() != 0)
-		return 0;
-	struct passwd *pw = getpwnam(user);
-	if (!pw || pw->pw_uid == 0) {
-		snprintf(why, n, "daemon.unprivileged_user \"%s\": %s", user,
-			pw ? "is root" : "no such user");
-		return -1;
-	}
-	if (setgroups(0, NULL) != 0 || setgid(pw->pw_gid) != 0 || setuid(pw->pw_uid) != 0 ||
-	    setuid(0) == 0) {
-		snprintf(why, n, "cannot become %s: %s", user, strerror(errno));
-		return -1;
-	}
-	return 0;
-}
-
-/* What the sessions need: threads, memory, the accepted sockets and the
- * socket to the service, memfds, time and randomness. Opening files fails
- * (EACCES); making sockets, connecting, executing, tracing or changing
- * identity kills the process. */
-static int smtp_seccomp(void)
-{
-	scmp_filter_ctx f = seccomp_init(SCMP_ACT_ERRNO(EACCES));
-	if (!f)
-		return -1;
-	static const int allowed[] = {
-		SCMP_SYS(read), SCMP_SYS(write), SCMP_SYS(readv), SCMP_SYS(writev),
-		SCMP_SYS(pread64), SCMP_SYS(pwrite64), SCMP_SYS(lseek), SCMP_SYS(fstat),
-		SCMP_SYS(newfstatat), SCMP_SYS(close), SCMP_SYS(ftruncate), SCMP_SYS(fcntl),
-		SCMP_SYS(munmap), SCMP_SYS(mremap), SCMP_SYS(brk), SCMP_SYS(madvise),
-		SCMP_SYS(futex), SCMP_SYS(exit), SCMP_SYS(exit_group), SCMP_SYS(rt_sigreturn),
-		SCMP_SYS(rt_sigprocmask), SCMP_SYS(rt_sigaction), SCMP_SYS(sigaltstack),
-		SCMP_SYS(clock_gettime), SCMP_SYS(gettimeofday), SCMP_SYS(clock_nanosleep),
-		SCMP_SYS(nanosleep), SCMP_SYS(getpid), SCMP_SYS(gettid), SCMP_SYS(getuid),
-		SCMP_SYS(geteuid), SCMP_SYS(sched_yield), SCMP_SYS(sched_getaffinity),
-		SCMP_SYS(getrandom), SCMP_SYS(getrusage), SCMP_SYS(prlimit64),
-		SCMP_SYS(clone), SCMP_SYS(clone3), SCMP_SYS(set_robust_list), SCMP_SYS(rseq),
-		SCMP_SYS(accept), SCMP_SYS(accept4), SCMP_SYS(poll), SCMP_SYS(ppoll),
-		SCMP_SYS(recvmsg), SCMP_SYS(sendmsg), SCMP_SYS(recvfrom), SCMP_SYS(sendto),
-		SCMP_SYS(shutdown), SCMP_SYS(setsockopt), SCMP_SYS(getsockopt),
-		SCMP_SYS(getsockname), SCMP_SYS(getpeername), SCMP_SYS(socketpair),
-		SCMP_SYS(memfd_create), SCMP_SYS(pipe2), SCMP_SYS(eventfd2),
-	};
-	static const int killed[] = {
-		SCMP_SYS(execve), SCMP_SYS(execveat), SCMP_SYS(ptrace), SCMP_SYS(socket),
-		SCMP_SYS(connect), SCMP_SYS(bind), SCMP_SYS(listen), SCMP_SYS(setuid),
-		SCMP_SYS(setgid), SCMP_SYS(setreuid), SCMP_SYS(setresuid), SCMP_SYS(setgroups),
-		SCMP_SYS(process_vm_readv), SCMP_SYS(process_vm_writev), SCMP_SYS(mount),
-		SCMP_SYS(chroot), SCMP_SYS(unshare), SCMP_SYS(setns), SCMP_SYS(fork),
-		SCMP_SYS(vfork), SCMP_SYS(kill),
-	};
-	int rc = 0;
-	for (size_t i = 0; rc == 0 && i < sizeof allowed / sizeof allowed[0]; i++)
-		rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, allowed[i], 0);
-	for (size_t i = 0; rc == 0 && i < sizeof killed / sizeof killed[0]; i++)
-		rc = seccomp_rule_add(f, SCMP_ACT_KILL_PROCESS, killed[i], 0);
-	/* Memory, never executable; signals only to this process's threads. */
-	const struct scmp_arg_cmp noexec = { .arg = 2, .op = SCMP_CMP_MASKED_EQ,
-		.datum_a = PROT_EXEC, .datum_b = 0 };
-	if (rc == 0)
-		rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(mmap), 1, noexec);
-	if (rc == 0)
-		rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(mprotect), 1, noexec);
-	const struct scmp_arg_cmp self = { .arg = 0, .op = SCMP_CMP_EQ,
-		.datum_a = (scmp_datum_t)getpid() };
-	if (rc == 0)
-		rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(tgkill), 1, self);
-	if (rc == 0)
-		rc = seccomp_load(f);
-	seccomp_release(f);
-	return rc;
-}
-
 int role_smtp_main(const config_t *cfg)
 {
 	role_set_name("fv-smtp");
@@ -264,11 +185,12 @@ int role_smtp_main(const config_t *cfg)
 		return 1;
 	}
 	smtp_server_counters_share(counters);
-	/* A change of identity clears the parent-death signal: set again. */
-	if (drop_privileges(cfg->unprivileged_user, why, sizeof why) != 0 ||
-	    prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0 || getppid() == 1 ||
-	    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
-	    (smtp_seccomp() != 0 && snprintf(why, sizeof why, "seccomp filter refused") > 0)) {
+	/* The user, no_new_privs, the front ends' seccomp filter: sessions
+	 * need threads, memory, the accepted sockets and the socket to the
+	 * service, memfds, time and randomness. Opening files fails (EACCES);
+	 * making sockets, connecting, executing, tracing or changing identity
+	 * kills the process. */
+	if (role_front_confine(cfg, NULL, 0, why, sizeof why) != 0) {
 		log_event(LOG_ERROR, "smtp.front_failed", "err=\"%s\"", why);
 		return 1;
 	}

@@ -8,34 +8,23 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "child.h"
 #include "ipc.h"
 #include "log.h"
 #include "role.h"
 #include "smtp_wire.h"
-#include "timeutil.h"
 #include "xalloc.h"
-
-#define BACKOFF_MIN_MS 1000
-#define BACKOFF_MAX_MS 30000
-#define STABLE_MS 60000 /* a front end up this long starts again at once */
 
 struct smtp_front {
 	pthread_mutex_t mu;
-	pthread_cond_t cv; /* stop wakes the backoff; a worker's end wakes the stop */
-	char *exe;
-	char **argv;
+	pthread_cond_t cv; /* a worker's end wakes the stop */
 	int listen_fd, lmtp_fd, counters_fd;
 	size_t max;
 	smtp_ingress_t *in;
-	pid_t pid;     /* 0 while down */
-	int stopping;
 	int workers;   /* mails being decided */
-	unsigned restarts;
-	pthread_t monitor;
+	child_t *child;
 };
 
 struct job {
@@ -81,8 +70,9 @@ static void *worker_main(void *arg)
 
 /* Takes the front end's messages until it closes its socket or sends one
  * that does not decode (then it is killed: it may be someone else's now). */
-static void serve(smtp_front_t *f, int sock, pid_t pid)
+static void serve(void *arg, int sock, pid_t pid)
 {
+	smtp_front_t *f = arg;
 	for (;;) {
 		struct job *j = xcalloc(1, sizeof *j);
 		j->f = f;
@@ -118,79 +108,6 @@ static void serve(smtp_front_t *f, int sock, pid_t pid)
 	}
 }
 
-/* Starts one front end; its pid and *sock, or -1. */
-static pid_t spawn_front(smtp_front_t *f, int *sock)
-{
-	int sv[2];
-	if (ipc_socketpair(sv) != 0)
-		return -1;
-	/* A listener not configured: the counters' memfd in its place. */
-	int fds[4] = { sv[1], f->listen_fd >= 0 ? f->listen_fd : f->counters_fd, f->counters_fd,
-		f->lmtp_fd >= 0 ? f->lmtp_fd : f->counters_fd };
-	pid_t pid = -1;
-	int rc = ipc_spawn(f->exe, f->argv, fds, 4, &pid);
-	close(sv[1]);
-	if (rc != 0) {
-		close(sv[0]);
-		log_event(LOG_ERROR, "smtp.front_start_failed", "err=\"%s\"", strerror(rc));
-		return -1;
-	}
-	*sock = sv[0];
-	log_event(LOG_INFO, "smtp.front_spawned", "pid=%d", (int)pid);
-	return pid;
-}
-
-static void *monitor_main(void *arg)
-{
-	smtp_front_t *f = arg;
-	unsigned backoff = BACKOFF_MIN_MS;
-	for (;;) {
-		int sock = -1;
-		pid_t pid = spawn_front(f, &sock);
-		int64_t started = time_mono_ns() / 1000000;
-		pthread_mutex_lock(&f->mu);
-		f->pid = pid > 0 ? pid : 0;
-		if (pid > 0 && f->stopping)
-			kill(pid, SIGTERM);
-		pthread_mutex_unlock(&f->mu);
-		if (pid > 0) {
-			serve(f, sock, pid);
-			close(sock);
-			int st = 0;
-			while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-				;
-			pthread_mutex_lock(&f->mu);
-			f->pid = 0;
-			if (f->stopping) {
-				pthread_mutex_unlock(&f->mu);
-				log_event(LOG_INFO, "smtp.front_exited", "pid=%d %s=%d", (int)pid,
-					WIFSIGNALED(st) ? "signal" : "status",
-					WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
-				break;
-			}
-			pthread_mutex_unlock(&f->mu);
-			if (time_mono_ns() / 1000000 - started >= STABLE_MS)
-				backoff = BACKOFF_MIN_MS;
-			log_event(LOG_ERROR, "smtp.front_exited", "pid=%d %s=%d restart_in_ms=%u",
-				(int)pid, WIFSIGNALED(st) ? "signal" : "status",
-				WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st), backoff);
-		}
-		struct timespec ts;
-		time_deadline_in(backoff, &ts);
-		pthread_mutex_lock(&f->mu);
-		while (!f->stopping && pthread_cond_timedwait(&f->cv, &f->mu, &ts) != ETIMEDOUT)
-			;
-		int stop = f->stopping;
-		if (!stop)
-			f->restarts++;
-		pthread_mutex_unlock(&f->mu);
-		if (stop)
-			break;
-		backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff * 2;
-	}
-	return NULL;
-}
-
 smtp_front_t *smtp_front_start(const char *exe, char *const argv[], int listen_fd, int lmtp_fd,
 	size_t max, smtp_ingress_t *in, char *err, size_t errlen)
 {
@@ -209,21 +126,17 @@ smtp_front_t *smtp_front_start(const char *exe, char *const argv[], int listen_f
 	smtp_front_t *f = xcalloc(1, sizeof *f);
 	pthread_mutex_init(&f->mu, NULL);
 	pthread_cond_init(&f->cv, NULL);
-	f->exe = xstrdup(exe);
-	size_t n = 0;
-	while (argv[n])
-		n++;
-	f->argv = xcalloc(n + 1, sizeof *f->argv);
-	for (size_t i = 0; i < n; i++)
-		f->argv[i] = xstrdup(argv[i]);
 	f->listen_fd = listen_fd;
 	f->lmtp_fd = lmtp_fd;
 	f->counters_fd = cfd;
 	f->max = max;
 	f->in = in;
-	if (pthread_create(&f->monitor, NULL, monitor_main, f) != 0) {
-		snprintf(err, errlen, "SMTP front end: %s", strerror(errno));
-		f->stopping = 1;
+	/* A listener not configured: the counters' memfd in its place. */
+	child_spec_t cs = { .name = "smtp.front", .exe = exe, .argv = argv,
+		.fds = { listen_fd >= 0 ? listen_fd : cfd, cfd, lmtp_fd >= 0 ? lmtp_fd : cfd },
+		.nfds = 3, .serve = serve, .arg = f };
+	f->child = child_start(&cs, err, errlen);
+	if (!f->child) {
 		smtp_front_stop(f);
 		return NULL;
 	}
@@ -234,15 +147,7 @@ void smtp_front_stop(smtp_front_t *f)
 {
 	if (!f)
 		return;
-	pthread_mutex_lock(&f->mu);
-	int had_monitor = !f->stopping;
-	f->stopping = 1;
-	if (f->pid > 0)
-		kill(f->pid, SIGTERM);
-	pthread_cond_broadcast(&f->cv);
-	pthread_mutex_unlock(&f->mu);
-	if (had_monitor)
-		pthread_join(f->monitor, NULL);
+	child_stop(f->child);
 	pthread_mutex_lock(&f->mu);
 	while (f->workers > 0)
 		pthread_cond_wait(&f->cv, &f->mu);
@@ -253,10 +158,6 @@ void smtp_front_stop(smtp_front_t *f)
 		close(f->listen_fd);
 	if (f->lmtp_fd >= 0)
 		close(f->lmtp_fd);
-	for (size_t i = 0; f->argv[i]; i++)
-		free(f->argv[i]);
-	free(f->argv);
-	free(f->exe);
 	pthread_mutex_destroy(&f->mu);
 	pthread_cond_destroy(&f->cv);
 	free(f);
@@ -264,16 +165,10 @@ void smtp_front_stop(smtp_front_t *f)
 
 pid_t smtp_front_pid(smtp_front_t *f)
 {
-	pthread_mutex_lock(&f->mu);
-	pid_t p = f->pid;
-	pthread_mutex_unlock(&f->mu);
-	return p;
+	return child_pid(f->child);
 }
 
 unsigned smtp_front_restarts(smtp_front_t *f)
 {
-	pthread_mutex_lock(&f->mu);
-	unsigned r = f->restarts;
-	pthread_mutex_unlock(&f->mu);
-	return r;
+	return child_restarts(f->child);
 }

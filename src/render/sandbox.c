@@ -1,5 +1,6 @@
 /* The renderer's child processes. */
 #include "sandbox.h"
+#include "confine.h"
 #include "log.h"
 #include "timeutil.h"
 
@@ -94,9 +95,6 @@ void sandbox_report_fail(struct sandbox_child *c, enum render_fail f, const char
  * memory cannot be mapped. */
 static int sandbox_seccomp(void)
 {
-	scmp_filter_ctx f = seccomp_init(SCMP_ACT_ERRNO(EACCES));
-	if (!f)
-		return -1;
 	static const int allowed[] = {
 		SCMP_SYS(read), SCMP_SYS(write), SCMP_SYS(readv), SCMP_SYS(writev),
 		SCMP_SYS(pread64), SCMP_SYS(pwrite64), SCMP_SYS(lseek), SCMP_SYS(fstat),
@@ -108,27 +106,9 @@ static int sandbox_seccomp(void)
 		SCMP_SYS(clock_nanosleep), SCMP_SYS(nanosleep), SCMP_SYS(getrusage),
 		SCMP_SYS(sigaltstack), SCMP_SYS(rt_sigaction),
 	};
-	int rc = 0;
-	for (size_t i = 0; i < sizeof(allowed) / sizeof(allowed[0]) && rc == 0; i++)
-		rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, allowed[i], 0);
-	/* mmap and mprotect, but never executable. */
-	const struct scmp_arg_cmp noexec = {.arg = 2, .op = SCMP_CMP_MASKED_EQ,
-		.datum_a = PROT_EXEC, .datum_b = 0};
-	if (rc == 0)
-		rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(mmap), 1, noexec);
-	if (rc == 0)
-		rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(mprotect), 1, noexec);
-	/* Signals only to itself (abort()). */
-	const struct scmp_arg_cmp self = {.arg = 0, .op = SCMP_CMP_EQ,
-		.datum_a = (scmp_datum_t)getpid(), .datum_b = 0};
-	if (rc == 0)
-		rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(tgkill), 1, self);
-	if (rc == 0)
-		rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(kill), 1, self);
-	if (rc == 0)
-		rc = seccomp_load(f);
-	seccomp_release(f);
-	return rc == 0 ? 0 : -1;
+	/* mmap and mprotect, but never executable; signals only to itself
+	 * (abort()): confine_load. */
+	return confine_load(allowed, sizeof allowed / sizeof allowed[0], NULL, 0, CONFINE_KILL_SELF);
 }
 
 long long sandbox_proc_field(const char *path, int field)

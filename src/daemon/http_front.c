@@ -1,0 +1,204 @@
+/* The service's side of the HTTP front end (see http_front.h). */
+#include "http_front.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "child.h"
+#include "http_io.h"
+#include "http_wire.h"
+#include "ipc.h"
+#include "log.h"
+#include "metrics.h"
+#include "xalloc.h"
+
+/* Requests answered at once, at most: the front end has http.threads
+ * listener threads (and one for /metrics), so more means it misbehaves;
+ * the ones above are refused (the front end answers 503). */
+#define WORKERS_MAX 256
+
+struct http_front {
+	pthread_mutex_t mu;
+	pthread_cond_t cv; /* a worker's end wakes the stop */
+	int listen_fd, metrics_fd, counter_fd;
+	uint64_t *counter;
+	api_t *api;
+	const api_config_t *ac;
+	int workers;   /* requests being answered */
+	child_t *child;
+};
+
+struct job {
+	http_front_t *f;
+	pid_t pid;
+	struct ipc_msg msg;
+	http_wire_req_t w;
+};
+
+/* Sends the answer on the request's own socket. */
+static void send_answer(int sock, const http_out_t *out)
+{
+	struct ipc_out *o = xmalloc(sizeof *o);
+	int body_fd = -1;
+	int rc = http_wire_answer_encode(o, out, &body_fd);
+	if (rc == 0 && body_fd >= 0)
+		ipc_put_fd(o, body_fd);
+	if (rc == 0)
+		rc = ipc_send(sock, o);
+	if (rc != 0)
+		log_event(LOG_WARN, "http.answer", "err=\"%s\"", strerror(errno));
+	if (body_fd >= 0)
+		close(body_fd);
+	free(o);
+}
+
+/* One request: its body read, answered by the pipeline, the answer sent. */
+static void *worker_main(void *arg)
+{
+	struct job *j = arg;
+	http_front_t *f = j->f;
+	http_in_t *in = &j->w.in;
+	bool upload = false;
+	in->ceiling = api_body_ceiling(f->ac, in->method, in->url, &upload);
+	uint8_t *body = NULL;
+	if (j->w.body_len && http_wire_body_read(&j->w, j->msg.fds[1], in->ceiling, &body) != 0) {
+		/* More than the route takes, or not what was declared: the
+		 * client gets 503 from the front end, which is killed. */
+		log_event(LOG_ERROR, "http.front_malformed", "pid=%d why=\"body size\"", (int)j->pid);
+		kill(j->pid, SIGKILL);
+	} else {
+		in->body = body;
+		in->len = (size_t)j->w.body_len;
+		http_out_t out;
+		api_serve(f->api, in, &out);
+		send_answer(j->msg.fds[0], &out);
+		http_out_free(&out);
+	}
+	free(body);
+	ipc_msg_free(&j->msg);
+	free(j);
+	pthread_mutex_lock(&f->mu);
+	f->workers--;
+	pthread_cond_broadcast(&f->cv);
+	pthread_mutex_unlock(&f->mu);
+	return NULL;
+}
+
+/* Takes the front end's requests until it closes its socket or sends one
+ * that does not decode (then it is killed: it may be someone else's now). */
+static void serve(void *arg, int sock, pid_t pid)
+{
+	http_front_t *f = arg;
+	for (;;) {
+		struct job *j = xmalloc(sizeof *j);
+		j->f = f;
+		j->pid = pid;
+		int rc = ipc_recv(sock, &j->msg);
+		if (rc == 0 && j->msg.nfds >= 1 && http_wire_request_decode(&j->msg, &j->w) == 0 &&
+		    j->msg.nfds == (j->w.body_len ? 2u : 1u)) {
+			pthread_mutex_lock(&f->mu);
+			bool room = f->workers < WORKERS_MAX;
+			if (room)
+				f->workers++;
+			pthread_mutex_unlock(&f->mu);
+			pthread_attr_t at;
+			pthread_attr_init(&at);
+			pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+			pthread_t th;
+			if (!room || pthread_create(&th, &at, worker_main, j) != 0) {
+				if (room) {
+					pthread_mutex_lock(&f->mu);
+					f->workers--;
+					pthread_mutex_unlock(&f->mu);
+				}
+				log_event(LOG_WARN, "http.front_busy", "workers=%d", WORKERS_MAX);
+				ipc_msg_free(&j->msg); /* the front end sees its socket close: 503 */
+				free(j);
+			}
+			pthread_attr_destroy(&at);
+			continue;
+		}
+		if (rc != 1) {
+			log_event(LOG_ERROR, "http.front_malformed", "pid=%d type=%u", (int)pid,
+				(unsigned)j->msg.type);
+			kill(pid, SIGKILL);
+		}
+		ipc_msg_free(&j->msg);
+		free(j);
+		return;
+	}
+}
+
+http_front_t *http_front_start(const char *exe, char *const argv[], int listen_fd, int metrics_fd,
+	api_t *api, const api_config_t *ac, char *err, size_t errlen)
+{
+	int cfd = memfd_create("http-counters", MFD_CLOEXEC);
+	void *counter = MAP_FAILED;
+	if (cfd < 0 || ftruncate(cfd, (off_t)sizeof(uint64_t)) != 0 ||
+	    (counter = mmap(NULL, sizeof(uint64_t), PROT_READ | PROT_WRITE, MAP_SHARED, cfd, 0)) ==
+		    MAP_FAILED) {
+		snprintf(err, errlen, "HTTP front end: counters: %s", strerror(errno));
+		if (cfd >= 0)
+			close(cfd);
+		close(listen_fd);
+		if (metrics_fd >= 0)
+			close(metrics_fd);
+		return NULL;
+	}
+	/* /metrics reads what the front end counts. */
+	metrics_slow_clients_share(counter);
+	http_front_t *f = xcalloc(1, sizeof *f);
+	pthread_mutex_init(&f->mu, NULL);
+	pthread_cond_init(&f->cv, NULL);
+	f->listen_fd = listen_fd;
+	f->metrics_fd = metrics_fd;
+	f->counter_fd = cfd;
+	f->counter = counter;
+	f->api = api;
+	f->ac = ac;
+	/* No metrics listener: the counter's memfd in its place. */
+	child_spec_t cs = { .name = "http.front", .exe = exe, .argv = argv,
+		.fds = { listen_fd, metrics_fd >= 0 ? metrics_fd : cfd, cfd }, .nfds = 3,
+		.serve = serve, .arg = f };
+	f->child = child_start(&cs, err, errlen);
+	if (!f->child) {
+		http_front_stop(f);
+		return NULL;
+	}
+	return f;
+}
+
+void http_front_stop(http_front_t *f)
+{
+	if (!f)
+		return;
+	child_stop(f->child);
+	pthread_mutex_lock(&f->mu);
+	while (f->workers > 0)
+		pthread_cond_wait(&f->cv, &f->mu);
+	pthread_mutex_unlock(&f->mu);
+	/* The counter stays mapped: /metrics may still read it. */
+	close(f->counter_fd);
+	close(f->listen_fd);
+	if (f->metrics_fd >= 0)
+		close(f->metrics_fd);
+	pthread_mutex_destroy(&f->mu);
+	pthread_cond_destroy(&f->cv);
+	free(f);
+}
+
+pid_t http_front_pid(http_front_t *f)
+{
+	return child_pid(f->child);
+}
+
+unsigned http_front_restarts(http_front_t *f)
+{
+	return child_restarts(f->child);
+}

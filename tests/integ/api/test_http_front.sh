@@ -1,0 +1,142 @@
+#!/bin/bash
+# The HTTP front end (docs/architecture.md, "Processes"): faxvaultd starts
+# `faxvaultd: http` (`fv-http`) from a fresh image; it runs libmicrohttpd on
+# the HTTP and metrics sockets the service bound, as nobody when started as
+# root, with no_new_privs and its own seccomp filter, and neither holds
+# master.key open nor has its bytes in memory; the service runs the
+# pipeline. The client's address still reaches the service; a large answer
+# (the OpenAPI document, through a memfd) arrives whole. kill -9 of the
+# front end during traffic: every request in flight either completes or
+# fails cleanly (a reset or empty reply, or a 503 problem; never a hang),
+# the front end is started again on the same socket, the next requests
+# succeed and every fax accepted is kept (one whose answer was cut may
+# exist too). A forbidden call
+# (testing.http_seccomp_probe, SIGUSR1) kills it with SIGSYS; it is
+# started again. A clean stop ends it with status 0.
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
+SCAN="python3 $(dirname "$0")/keyscan.py"
+
+start_daemon --set testing.http_seccomp_probe=1 --set metrics.listen=127.0.0.1:0
+PW="plume encre buvard 1789"
+KEY="$DATA/master.key"
+child_of_daemon() { ps -o pid=,comm= --ppid "$DAEMON_PID" | awk -v c="$1" '$2 == c { print $1 }'; }
+
+# ---- the process, its identity, its filter, no key ----
+H=$(child_of_daemon fv-http)
+V=$(child_of_daemon fv-vault)
+[ -n "$H" ] && ok || fail "no HTTP front end under the daemon"
+tr '\0' ' ' <"/proc/$H/cmdline" | grep -q '^faxvaultd: http ' && ok || fail "its title: $(tr '\0' ' ' <"/proc/$H/cmdline")"
+ps -o args= -p "$H" | grep -q '^faxvaultd: http ' && ok || fail "ps does not show faxvaultd: http"
+grep -qE '^Seccomp:[[:space:]]+2' "/proc/$H/status" && ok || fail "no seccomp filter: $(grep Seccomp "/proc/$H/status")"
+grep -qE '^NoNewPrivs:[[:space:]]+1' "/proc/$H/status" && ok || fail "no_new_privs is not set"
+if [ "$(id -u)" = 0 ]; then
+	N=$(id -u nobody)
+	[ "$(awk '/^Uid:/ { print $2 $3 $4 $5 }' "/proc/$H/status")" = "$N$N$N$N" ] && ok ||
+		fail "the front end is not nobody: $(grep -E '^(Uid|Gid|Groups):' "/proc/$H/status")"
+	[ -z "$(awk '/^Groups:/ { print $2 }' "/proc/$H/status")" ] && ok || fail "supplementary groups kept"
+fi
+MPORT=$(metrics_port)
+ss -ltnp 2>/dev/null | grep "127.0.0.1:$PORT " | grep -q "pid=$H," && ok ||
+	fail "the HTTP port is not the front end's: $(ss -ltnp | grep ":$PORT ")"
+ss -ltnp 2>/dev/null | grep "127.0.0.1:$MPORT " | grep -q "pid=$H," && ok ||
+	fail "the metrics port is not the front end's: $(ss -ltnp | grep ":$MPORT ")"
+OUT=$($SCAN "$KEY" "$H" "$V")
+echo "$OUT"
+echo "$OUT" | grep -q "^$H mem=absent fd=absent " && ok || fail "the HTTP front end holds the master key: $OUT"
+echo "$OUT" | grep -q "^$V mem=found " && ok || fail "the scan does not find the key in the key holder: $OUT"
+
+# ---- requests through it ----
+OP=$(operator_token)
+req POST /v1/provider/numbers "$OP" '{"trunk":"loopback","numbers":["+33100000001","+33100000002"]}'
+expect_status 201 "numbers imported"
+req POST /v1/accounts "$OP" '{"name":"Clinique A","owner":{"email":"owner@a.example","name":"Olive"}}'
+expect_status 201 "account"
+accept "$(jqr .owner_invitation.token)" "$PW"
+OWN=$(login owner@a.example "$PW")
+grep -q 'event=http.request .*route=/v1/sessions status=201 .*peer=127.0.0.1 ' "$LOG" && ok ||
+	fail "the client's address does not reach the service: $(grep 'route=/v1/sessions' "$LOG" | tail -n 1)"
+curl -s -o "$TMP/openapi.json" "$BASE/v1/openapi.json"
+cmp -s "$TMP/openapi.json" "$(dirname "$0")/../../../docs/openapi.json" && ok ||
+	fail "the OpenAPI document (some 1 MB, through a memfd) did not arrive whole: $(wc -c <"$TMP/openapi.json") bytes"
+req GET /v1/me "$OWN" "" -H 'Accept-Language: fr' -H 'X-Request-Id: front-test-1'
+expect_status 200 "a request with headers"
+grep -qi '^X-Request-Id: front-test-1' "$HEADERS" && ok || fail "X-Request-Id not kept: $(cat "$HEADERS")"
+curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$MPORT/metrics" >"$TMP/m.code"
+[ "$(cat "$TMP/m.code")" = 200 ] && ok || fail "the metrics listener through the front end: $(cat "$TMP/m.code")"
+
+printf 'Bonjour,\nvoici la facture de mars.\n' >"$TMP/letter.txt"
+ACCEPTED=()
+# submit N: one fax, its result in $TMP/sub.N (curl's exit status and HTTP status)
+submit() {
+	curl -s --max-time 90 -o "$TMP/sub.$1.body" -w '%{http_code}' -X POST \
+		-H "Authorization: Bearer $OWN" -F "file=@$TMP/letter.txt" -F "to=+33100000002" \
+		"$BASE/v1/faxes" >"$TMP/sub.$1.code" 2>/dev/null
+	echo $? >"$TMP/sub.$1.rc"
+}
+submit 0
+[ "$(cat "$TMP/sub.0.code")" = 202 ] && ok || fail "a fax through the front end: $(cat "$TMP/sub.0.code")"
+ACCEPTED+=("$(jq -r ".items[0].id" "$TMP/sub.0.body")")
+
+# ---- kill -9 during traffic ----
+# A slow upload, in flight when the front end dies, and submissions around it.
+head -c 400000 /dev/zero | tr '\0' 'a' | fold -w 70 >"$TMP/big.txt"
+curl -s --max-time 90 --limit-rate 40k -o "$TMP/slow.body" -w '%{http_code}' -X POST \
+	-H "Authorization: Bearer $OWN" -F "file=@$TMP/big.txt" -F "to=+33100000002" \
+	"$BASE/v1/faxes" >"$TMP/slow.code" 2>/dev/null &
+SLOW=$!
+PIDS=()
+for i in 1 2 3 4 5 6; do submit "$i" & PIDS+=($!); done
+sleep 1
+kill -9 "$H"
+for i in 7 8 9 10; do submit "$i" & PIDS+=($!); done
+wait "${PIDS[@]}"
+wait "$SLOW"
+SLOW_RC=$?
+echo "around the kill: $(cat "$TMP"/sub.{1..10}.rc | tr '\n' ' ')(curl exits), $(cat "$TMP"/sub.{1..10}.code | tr '\n' ' ')(statuses)"
+case "$SLOW_RC" in 52|55|56) ok ;; *) fail "the upload cut by the kill: curl exit $SLOW_RC, status $(cat "$TMP/slow.code")" ;; esac
+CUT=0
+for i in 1 2 3 4 5 6 7 8 9 10; do
+	rc=$(cat "$TMP/sub.$i.rc") code=$(cat "$TMP/sub.$i.code")
+	case "$rc:$code" in
+	0:202) ok; ACCEPTED+=("$(jq -r ".items[0].id" "$TMP/sub.$i.body")") ;;
+	0:503) jq -e '.type == "urn:faxvault:problem:unavailable"' "$TMP/sub.$i.body" >/dev/null && ok ||
+		fail "submission $i: a 503 that is not a problem: $(cat "$TMP/sub.$i.body")" ;;
+	52:*|55:*|56:*) ok; CUT=$((CUT + 1)) ;;
+	*) fail "submission $i around the kill: curl exit $rc, status $code" ;;
+	esac
+done
+new_front() { H2=$(child_of_daemon fv-http); [ -n "$H2" ] && [ "$H2" != "$H" ]; }
+poll_until 300 new_front && ok || fail "the HTTP front end was not started again"
+grep -q "event=http.front_exited pid=$H signal=9 restart_in_ms=1000" "$LOG" && ok || fail "its death is not logged"
+retry_submit() { submit 11; [ "$(cat "$TMP/sub.11.code")" = 202 ]; }
+poll_until 300 retry_submit && ok || fail "no submission accepted after the restart: $(cat "$TMP/sub.11.code")"
+ACCEPTED+=("$(jq -r ".items[0].id" "$TMP/sub.11.body")")
+for f in "${ACCEPTED[@]}"; do
+	req GET "/v1/faxes/$f" "$OWN"
+	expect_status 200 "accepted fax $f kept"
+	req GET "/v1/faxes/$f/document" "$OWN" "" -o /dev/null
+	expect_status 200 "document of $f readable after the restart"
+done
+# A submission cut after the service took it (its answer lost with the
+# front end) may exist too: a client retries with an Idempotency-Key.
+req GET "/v1/faxes?direction=outbound&limit=200" "$OWN"
+N=$(jqr '.items | length')
+[ "$N" -ge "${#ACCEPTED[@]}" ] && [ "$N" -le $((${#ACCEPTED[@]} + CUT)) ] && ok ||
+	fail "faxes listed: $N, accepted: ${#ACCEPTED[@]}, cut: $CUT"
+OUT=$($SCAN "$KEY" "$H2")
+echo "$OUT" | grep -q "^$H2 mem=absent fd=absent " && ok || fail "the new front end holds the master key: $OUT"
+
+# ---- seccomp: a forbidden call kills it (SIGSYS), it comes back ----
+kill -USR1 "$H2"
+sigsys() { grep -q "event=http.front_exited pid=$H2 signal=31 " "$LOG"; }
+poll_until 300 sigsys && ok || fail "the forbidden call did not kill the front end: $(grep http.front_exited "$LOG" | tail -n 2)"
+third_front() { H3=$(child_of_daemon fv-http); [ -n "$H3" ] && [ "$H3" != "$H2" ]; }
+poll_until 300 third_front && ok || fail "the HTTP front end was not started again after SIGSYS"
+req GET /v1/me "$OWN"
+expect_status 200 "a request after the SIGSYS restart"
+
+# ---- a clean stop drains it ----
+stop_daemon && ok || fail "faxvaultd did not stop cleanly"
+grep -q "event=http.front_exited pid=$H3 status=0" "$LOG" && ok || fail "the front end did not end cleanly: $(grep http.front "$LOG" | tail -n 3)"
+finish

@@ -61,6 +61,11 @@ static int run_capture(char *const argv[], char *out, size_t n)
 	if (r > 0)
 		len += (size_t)r;
 	out[len] = '\0';
+	/* The rest is read and dropped: a child whose output is cut short
+	 * would fail on its next write (EPIPE) and look absent. */
+	char rest[4096];
+	while (r > 0 && (r = read(fd[0], rest, sizeof rest)) > 0)
+		;
 	close(fd[0]);
 	int st;
 	if (waitpid(pid, &st, 0) != pid)
@@ -112,7 +117,7 @@ static int has_rate_limits(const char *bin)
 {
 	char *argv[] = { (char *)bin, "--set", "ratelimit.requests_per_minute=1000000",
 		"--print-config-reference", NULL };
-	char out[1 << 14];
+	char out[1 << 16];
 	return run_capture(argv, out, sizeof out) == 0;
 }
 

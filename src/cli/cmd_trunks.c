@@ -35,7 +35,8 @@ static int trunks_show(struct cli_ctx *ctx)
 
 #define TRUNK_SETTINGS(req) \
 	{ "name", "NAME", req, "name of the trunk" }, \
-	{ "peer", "IP:PORT", req, "SIP address of the carrier ([IPv6]:PORT)" }, \
+	{ "peer", "HOST[:PORT]", req, "SIP address of the carrier: IP:PORT, [IPv6]:PORT, HOST:PORT, " \
+		"or HOST alone (NAPTR/SRV)" }, \
 	{ "username", "USER", 0, "SIP digest user name" }, \
 	{ "password-stdin", NULL, 0, "read the SIP digest password from the first line of " \
 		"standard input" }, \

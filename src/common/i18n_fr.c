@@ -778,7 +778,8 @@ const struct i18n_entry i18n_fr_entries[] = {
 	/* ---- numbers, trunks, porting (src/domain/numbers.c, src/api/routes_numbers.c) ---- */
 	{ "the loopback trunk's peer is the service's own listener",
 		"le correspondant de la liaison locale est le point d'écoute du service lui-même" },
-	{ "\"peer\" must be IP:PORT", "« peer » doit être de la forme IP:PORT" },
+	{ "\"peer\" must be IP:PORT, [IPv6]:PORT, HOST:PORT or HOST",
+		"« peer » doit être de la forme IP:PORT, [IPv6]:PORT, HÔTE:PORT ou HÔTE" },
 	{ "\"username\" must be text of at most %d bytes",
 		"« username » doit être un texte de %d octets au plus" },
 	{ "\"password\" must be at most %d bytes", "« password » doit compter %d octets au plus" },

@@ -23,6 +23,8 @@ static const struct {
 	{ "partial", "not every page went through", "toutes les pages ne sont pas passées" },
 	{ "network", "the call could not be placed or was cut",
 		"l'appel n'a pas pu être passé ou a été coupé" },
+	{ "dns", "the carrier's address could not be found in the DNS",
+		"l'adresse de l'opérateur est introuvable dans le DNS" },
 	{ "no_route", "no line reaches this number any more",
 		"plus aucune ligne ne dessert ce numéro" },
 	{ "insufficient_credit", "the prepaid balance could not cover the pages",

@@ -17,6 +17,7 @@
 #include "numparse.h"
 #include "partners.h"
 #include "render.h"
+#include "resolve.h"
 #include "sec.h"
 #include "secrets.h"
 #include "store_incidents.h"
@@ -293,6 +294,30 @@ int dom_trunk_states_record(store_t *st, const char *column, const json_t *links
 	return store_commit(tx) == STORE_OK ? changed : -1;
 }
 
+int dom_trunk_targets_record(store_t *st, const char *trunk_id, const char *targets, const char *error, int64_t now)
+{
+	store_tx_t *tx = store_begin(st, true);
+	if (!tx)
+		return -1;
+	json_t *t = store_trunk_get(tx, trunk_id);
+	if (!t || (strcmp(rec_str(t, "targets"), targets ? targets : "") == 0 &&
+		   strcmp(rec_str(t, "resolve_error"), error ? error : "") == 0)) {
+		json_decref(t);
+		store_rollback(tx);
+		return 0;
+	}
+	json_decref(t);
+	json_t *upd = json_pack("{s:o, s:o, s:I}", "targets", targets ? json_string(targets) : json_null(),
+		"resolve_error", error && *error ? json_string(error) : json_null(), "resolved_at", (json_int_t)now);
+	int rc = store_trunk_update(tx, trunk_id, upd) == STORE_ERROR ? -1 : 1;
+	json_decref(upd);
+	if (rc < 0) {
+		store_rollback(tx);
+		return -1;
+	}
+	return store_commit(tx) == STORE_OK ? 1 : -1;
+}
+
 void dom_caller_id(store_tx_t *tx, const char *account_id, const char *user_id, char out[32])
 {
 	out[0] = '\0';
@@ -395,6 +420,11 @@ static json_t *trunk_public(const json_t *t, const fax_env_t *env)
 		int reg = json_integer_value(json_object_get(t, "register")) != 0;
 		const char *rs = rec_str(t, "registration");
 		json_object_set_new(out, "register", json_boolean(reg));
+		json_t *targets = json_loads(rec_str(t, "targets"), 0, NULL);
+		json_object_set_new(out, "targets", json_is_array(targets) ? targets : (json_decref(targets), json_array()));
+		const char *rerr = rec_str(t, "resolve_error");
+		json_object_set_new(out, "resolve_error", *rerr ? json_string(rerr) : json_null());
+		json_object_set_new(out, "resolved_at", time_json(json_object_get(t, "resolved_at")));
 		json_object_set_new(out, "registration",
 			json_string(reg && (strcmp(rs, "registered") == 0 || strcmp(rs, "failed") == 0) ? rs : "none"));
 	}
@@ -458,29 +488,13 @@ static int one_of(const char *s, const char *const *words)
 }
 
 /* "IP:PORT", IPv6 in brackets. */
+/* A trunk's peer: "IP:PORT", "[IPv6]:PORT", "HOST:PORT" or "HOST" alone
+ * (resolved by NAPTR/SRV, RFC 3263; see resolve.h). */
 static int valid_peer(const char *s)
 {
-	const char *colon = strrchr(s, ':');
-	if (!colon || colon == s)
-		return 0;
-	int64_t port;
-	if (parse_i64z(colon + 1, 1, 65535, &port) != 0)
-		return 0;
-	char host[64];
-	size_t n = (size_t)(colon - s);
-	unsigned char addr[16];
-	if (s[0] == '[') {
-		if (n < 3 || s[n - 1] != ']' || n - 2 >= sizeof host)
-			return 0;
-		memcpy(host, s + 1, n - 2);
-		host[n - 2] = '\0';
-		return inet_pton(AF_INET6, host, addr) == 1;
-	}
-	if (n >= sizeof host)
-		return 0;
-	memcpy(host, s, n);
-	host[n] = '\0';
-	return inet_pton(AF_INET, host, addr) == 1;
+	char host[RESOLVE_NAME_MAX];
+	int port, literal;
+	return resolve_peer_split(s, host, sizeof host, &port, &literal) == 0;
 }
 
 static int valid_prefix(const char *s)
@@ -608,8 +622,13 @@ static int trunk_fields(const json_t *body, bool creating, bool loopback, json_t
 			return dom_fail(e, "validation-failed", "peer",
 				"the loopback trunk's peer is the service's own listener");
 		if (!valid_peer(peer))
-			return dom_fail(e, "validation-failed", "peer", "\"peer\" must be IP:PORT");
+			return dom_fail(e, "validation-failed", "peer",
+				"\"peer\" must be IP:PORT, [IPv6]:PORT, HOST:PORT or HOST");
 		json_object_set_new(rec, "peer", json_string(peer));
+		/* where the old peer resolved to says nothing of the new one */
+		json_object_set_new(rec, "targets", json_null());
+		json_object_set_new(rec, "resolve_error", json_null());
+		json_object_set_new(rec, "resolved_at", json_null());
 	}
 	if (user) {
 		if (*user && (strlen(user) > CRED_MAX || !valid_name(user, strlen(user))))

@@ -46,6 +46,12 @@ int dom_trunk_links_record(store_t *st, const json_t *links, int64_t now);
 /* The same for column "link_status" or "registration" ({trunk_id:
  * "registered"|"failed"|"none"}); link_changed_at only moves with the link. */
 int dom_trunk_states_record(store_t *st, const char *column, const json_t *states, int64_t now);
+/* Records where trunk_id's peer resolved to and how each target answered
+ * (targets: the JSON array text of docs/fax-service.md, NULL when the lookup
+ * failed; error: why, NULL or "" when it worked). Written with resolved_at
+ * now only when either changed. 1 written, 0 unchanged or no such trunk,
+ * -1 when the store failed. */
+int dom_trunk_targets_record(store_t *st, const char *trunk_id, const char *targets, const char *error, int64_t now);
 /* The active trunks that register with their carrier (register true, a
  * username): a new array of objects as dom_trunk_for answers them
  * (password included) with their last "registration"; NULL when the store

@@ -39,6 +39,7 @@
 #include "status_auto.h"
 #include "timeutil.h"
 #include "trunk_health.h"
+#include "trunk_targets.h"
 #include "trunk_register.h"
 #if __has_include("webhook_sender.h")
 #include "webhook_sender.h"
@@ -70,7 +71,7 @@ struct busy {
 
 /* Call outcomes on /metrics: "ok" and the failure classes of result.h. */
 static const char *const class_names[] = { "ok", "busy", "no_answer", "rejected", "network",
-	"not_a_fax", "t30_error", "partial", "other" };
+	"not_a_fax", "t30_error", "partial", "dns", "other" };
 #define CLASS_N (sizeof class_names / sizeof class_names[0])
 
 static size_t class_index(const fax_result_t *r)
@@ -150,6 +151,7 @@ struct faxsvc {
 	trunk_health_t *health;       /* the trunks' OPTIONS keep-alive */
 	trunk_register_t *reg;        /* the trunks' registrations */
 	atomic_ullong failovers;      /* outbound calls moved on to another trunk */
+	atomic_ullong target_failovers; /* ... to another target of the same trunk (SRV, addresses) */
 	int64_t next_sweep_ms;        /* when it next runs (the service's clock) */
 	poller_t *billing;            /* the billing pass (invoices, reminders, holds) */
 	int64_t billing_month;        /* the month whose invoice run is done (0: none yet) */
@@ -174,9 +176,8 @@ static void page_done(void *ud, int page, int ok)
 static int dial(faxsvc_t *s, struct job *j, const char *tiff, fax_result_t *res)
 {
 	fax_job_t *fj = &j->fj;
-	char target[300];
 	const char *peer = json_string_value(json_object_get(fj->trunk, "peer"));
-	snprintf(target, sizeof target, "sip:%s@%s", fj->to, peer ? peer : "");
+	const char *trunk_id = json_string_value(json_object_get(fj->trunk, "id")) ?: "-";
 
 	line_cfg_t lc;
 	line_cfg_defaults(&lc);
@@ -202,15 +203,46 @@ static int dial(faxsvc_t *s, struct job *j, const char *tiff, fax_result_t *res)
 	lc.page_ud = &pc;
 	lc.stop = &j->stop;
 
-	log_event(LOG_INFO, "fax.call_start",
-		"fax=%s attempt=%d to=%s trunk=%s first_page=%d ecm=%d rate=%d t38=%d remembered=%d",
-		fj->fax_id, fj->attempt, fj->to,
-		json_string_value(json_object_get(fj->trunk, "id")) ?: "-", fj->first_page, fj->ecm,
-		fj->max_rate, fj->t38, fj->remembered);
-	int rc = line_send(&lc, target, tiff, res);
-	if (rc != 0 && !res->fail_class[0]) {
+	/* The peer's targets (RFC 3263): the next one when a target does not
+	 * answer or cannot take the call and no page went. */
+	resolve_answer_t ra;
+	char why[160];
+	if (trunk_targets_resolve(s->st, trunk_id, peer ? peer : "", &ra, why, sizeof why) != 0) {
+		fax_result_init(res, 1);
 		res->network_error = 1;
 		fax_result_classify(res);
+		snprintf(res->fail_class, sizeof res->fail_class, "dns");
+		snprintf(res->reason, sizeof res->reason, "%.*s", (int)sizeof res->reason - 1, why);
+		log_event(LOG_WARN, "fax.call_unresolved", "fax=%s trunk=%s reason=\"%s\"", fj->fax_id, trunk_id, why);
+		return -1;
+	}
+	int rc = 0;
+	for (int i = 0; i < ra.n; i++) {
+		char hp[80], target[300];
+		trunk_target_hostport(&ra.t[i], hp, sizeof hp);
+		snprintf(target, sizeof target, "sip:%s@%s", fj->to, hp);
+		log_event(LOG_INFO, "fax.call_start",
+			"fax=%s attempt=%d to=%s trunk=%s target=%s first_page=%d ecm=%d rate=%d t38=%d remembered=%d",
+			fj->fax_id, fj->attempt, fj->to, trunk_id, hp, fj->first_page, fj->ecm, fj->max_rate, fj->t38,
+			fj->remembered);
+		rc = line_send(&lc, target, tiff, res);
+		if (rc != 0) {
+			if (!res->fail_class[0]) {
+				res->network_error = 1;
+				fax_result_classify(res);
+			}
+			break; /* a local error: no other target would do better */
+		}
+		int dead = dom_fax_failover_wanted(res);
+		trunk_targets_mark(s->st, trunk_id, &ra.t[i], !dead);
+		if (!dead || i + 1 == ra.n || atomic_load(&s->stopping) || atomic_load(&j->stop))
+			break;
+		char next[80];
+		trunk_target_hostport(&ra.t[i + 1], next, sizeof next);
+		log_event(LOG_WARN, "fax.target_failover", "fax=%s trunk=%s target=%s next=%s sip_status=%d class=%s",
+			fj->fax_id, trunk_id, hp, next, res->sip_status, res->fail_class);
+		atomic_fetch_add(&s->target_failovers, 1);
+		fax_result_init(res, 1);
 	}
 	return rc;
 }
@@ -967,6 +999,10 @@ void faxsvc_metrics(buf_t *o, void *ud)
 		      "# TYPE faxvault_fax_failovers_total counter\n"
 		      "faxvault_fax_failovers_total %llu\n",
 		(unsigned long long)atomic_load(&s->failovers));
+	buf_printf(o, "# HELP faxvault_fax_target_failovers_total Outbound calls that failed on one target of a trunk's peer (an SRV target or address) and went on at once to its next one.\n"
+		      "# TYPE faxvault_fax_target_failovers_total counter\n"
+		      "faxvault_fax_target_failovers_total %llu\n",
+		(unsigned long long)atomic_load(&s->target_failovers));
 	trunk_health_metrics(s->health, o);
 	trunk_register_metrics(s->reg, o);
 	buf_puts(o, "# HELP faxvault_fax_calls_up Fax calls in progress on this node, by trunk and direction.\n"

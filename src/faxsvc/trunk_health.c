@@ -11,6 +11,7 @@
 #include "numbers.h"
 #include "poller.h"
 #include "timeutil.h"
+#include "trunk_targets.h"
 #include "xalloc.h"
 
 #define HEALTH_TRUNKS_MAX KEEPALIVE_PEERS_MAX
@@ -58,14 +59,54 @@ static int health_pass(poller_t *p, void *arg)
 		store_rollback(tx);
 	if (!trunks)
 		return 0;
+	/* every target of every trunk's peer (RFC 3263), at most
+	 * HEALTH_TRUNKS_MAX probes in all; a trunk whose peer does not resolve
+	 * is refused outright (-1), like an ICMP unreachable */
 	keepalive_probe_t probes[HEALTH_TRUNKS_MAX];
 	size_t n = json_array_size(trunks);
 	if (n > HEALTH_TRUNKS_MAX)
 		n = HEALTH_TRUNKS_MAX;
-	for (size_t i = 0; i < n; i++)
-		probes[i].peer = json_string_value(json_object_get(json_array_get(trunks, i), "peer"));
-	keepalive_probe(probes, n, "faxvault", TRUNK_HEALTH_PROBE_MS);
-
+	struct {
+		resolve_answer_t a;
+		int first, n;      /* its probes */
+		int status;        /* the trunk's answer, as keepalive_probe_t.status */
+	} *tp = xcalloc(n ? n : 1, sizeof *tp);
+	char hostports[HEALTH_TRUNKS_MAX][80];
+	size_t np = 0;
+	for (size_t i = 0; i < n; i++) {
+		const json_t *t = json_array_get(trunks, i);
+		const char *id = json_string_value(json_object_get(t, "id")) ?: "";
+		const char *peer = json_string_value(json_object_get(t, "peer")) ?: "";
+		char why[160];
+		tp[i].first = (int)np;
+		if (trunk_targets_resolve(h->st, id, peer, &tp[i].a, why, sizeof why) != 0)
+			continue;
+		for (int k = 0; k < tp[i].a.n && np < HEALTH_TRUNKS_MAX; k++, np++) {
+			trunk_target_hostport(&tp[i].a.t[k], hostports[np], sizeof hostports[np]);
+			probes[np].peer = hostports[np];
+			tp[i].n++;
+		}
+	}
+	keepalive_probe(probes, np, "faxvault", TRUNK_HEALTH_PROBE_MS);
+	for (size_t i = 0; i < n; i++) {
+		/* the trunk answers when one of its targets does; else with a
+		 * target's refusal (503, 408), else silent (0) when one was
+		 * silent, else refused (-1: all unreachable, or no target) */
+		const char *id = json_string_value(json_object_get(json_array_get(trunks, i), "id")) ?: "";
+		int up = 0, refusal = 0, silent = 0;
+		for (int k = 0; k < tp[i].n; k++) {
+			int st = probes[tp[i].first + k].status;
+			if (keepalive_status_up(st) && !up)
+				up = st;
+			else if (st > 0 && !refusal)
+				refusal = st;
+			else if (st == 0)
+				silent = 1;
+			if (st != 0)
+				trunk_targets_mark(h->st, id, &tp[i].a.t[k], keepalive_status_up(st));
+		}
+		tp[i].status = up ? up : refusal ? refusal : silent ? 0 : -1;
+	}
 	json_t *links = json_object();
 	pthread_mutex_lock(&h->mu);
 	h->round++;
@@ -76,11 +117,12 @@ static int health_pass(poller_t *p, void *arg)
 		if (!e)
 			continue;
 		e->round = h->round;
-		int answered = keepalive_status_up(probes[i].status);
+		int status = tp[i].status;
+		int answered = keepalive_status_up(status);
 		if (answered) {
 			e->misses = 0;
 			e->up = 1;
-		} else if (probes[i].status == -1 || ++e->misses >= TRUNK_HEALTH_MISSES) {
+		} else if (status == -1 || ++e->misses >= TRUNK_HEALTH_MISSES) {
 			/* Refused outright, or silent for several rounds. */
 			e->up = 0;
 		}
@@ -90,7 +132,7 @@ static int health_pass(poller_t *p, void *arg)
 			json_object_set_new(links, id, json_string(now));
 			if (!was || strcmp(was, now) != 0)
 				log_event(e->up ? LOG_INFO : LOG_WARN, e->up ? "fax.trunk_up" : "fax.trunk_down",
-					"trunk=%s sip_status=%d", id, probes[i].status);
+					"trunk=%s sip_status=%d", id, status);
 		}
 	}
 	/* Trunks no longer probed (disabled, removed) leave the metrics. */
@@ -104,6 +146,7 @@ static int health_pass(poller_t *p, void *arg)
 		log_event(LOG_ERROR, "fax.trunk_status_failed", "trunks=%zu", n);
 	json_decref(links);
 	json_decref(trunks);
+	free(tp);
 	return 0;
 }
 

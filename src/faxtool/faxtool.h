@@ -5,5 +5,7 @@
 
 int faxtool_send(int argc, char **argv);
 int faxtool_receive(int argc, char **argv);
+/* Prints where a trunk's peer resolves to (JSON); 1 when it does not. */
+int faxtool_resolve(int argc, char **argv);
 
 #endif

@@ -35,6 +35,9 @@ static void usage(FILE *f)
 	      "          [--transport udp|tcp|tls --tls-cert CERT.pem --tls-key KEY.pem]\n"
 	      "          answers calls; writes DIR/fax-NNN-*.tif and .json per call and prints\n"
 	      "          each JSON result on a line\n"
+	      "  resolve PEER [--transports udp,tcp,tls] [--families 4,6]\n"
+	      "          where a trunk's peer (HOST, HOST:PORT, IP:PORT, [IPv6]:PORT) resolves to\n"
+	      "          (NAPTR, SRV, A/AAAA: RFC 3263), in the order it would be dialled; JSON\n"
 	      "\n"
 	      "  --help, --version\n",
 	      f);
@@ -66,6 +69,8 @@ int main(int argc, char **argv)
 		return faxtool_send(argc - 1, argv + 1);
 	if (strcmp(cmd, "receive") == 0)
 		return faxtool_receive(argc - 1, argv + 1);
+	if (strcmp(cmd, "resolve") == 0)
+		return faxtool_resolve(argc - 1, argv + 1);
 	if (strcmp(cmd, "render") == 0 || strcmp(cmd, "topdf") == 0 || strcmp(cmd, "preview") == 0) {
 #ifdef FV_HAVE_RENDER
 		return render_tool_main(cmd, argc - 1, argv + 1);

@@ -58,8 +58,10 @@ expect_status 201 "a trunk without id, IPv6 peer"
 expect_jq '.id | startswith("trk_")' "generated trunk id"
 req POST /v1/provider/trunks "$OP" '{"id":"carrier-eu","name":"Again","peer":"192.0.2.10:5060"}'
 expect_problem 409 conflict "a taken trunk id"
-req POST /v1/provider/trunks "$OP" '{"name":"Bad","peer":"sip.example.com"}'
-expect_problem 422 validation-failed "peer must be IP:PORT"
+req POST /v1/provider/trunks "$OP" '{"name":"Bad","peer":"sip example.com"}'
+expect_problem 422 validation-failed "peer must be IP:PORT, HOST:PORT or HOST"
+req POST /v1/provider/trunks "$OP" '{"name":"Bad","peer":"2001:db8::1:5060"}'
+expect_problem 422 validation-failed "an IPv6 peer needs its brackets"
 req POST /v1/provider/trunks "$OP" '{"name":"Bad","peer":"192.0.2.1:5060","transport":"carrier-pigeon"}'
 expect_problem 422 validation-failed "unknown transport"
 req POST /v1/provider/trunks "$OP" '{"name":"Bad","peer":"192.0.2.1:5060","prefixes":["33"]}'

@@ -10,49 +10,18 @@
 # one account only holding a domain verified, provider staff verifying
 # without DNS, a member without security.manage refused, a domain given up
 # routing nobody, discover telling nothing about unverified domains.
-if [ -z "${FV_NETNS:-}" ]; then
-	[ "$(id -u)" = 0 ] || { echo "SKIP: the DNS test double needs root (namespaces)"; exit 77; }
-	command -v dnsmasq >/dev/null && command -v unshare >/dev/null ||
-		{ echo "SKIP: dnsmasq or unshare missing (scripts/install-deps)"; exit 77; }
-	unshare -n -m true 2>/dev/null || { echo "SKIP: no network namespaces here"; exit 77; }
-	FV_NETNS=1 exec unshare -n -m --propagation private bash "$0" "$@"
-fi
+. "$(dirname "$0")/lib_dns.sh"
+dns_netns "$@"
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_sso.sh"
-DNS_PID=""
-trap '[ -n "$DNS_PID" ] && kill "$DNS_PID" 2>/dev/null; cleanup' EXIT
-ip link set lo up || { echo "cannot set up the namespace's loopback"; exit 1; }
-echo "nameserver 127.0.0.1" >"$TMP/resolv.conf"
-mount --bind "$TMP/resolv.conf" /etc/resolv.conf || { echo "cannot replace resolv.conf in the namespace"; exit 1; }
+dns_setup
 
 # dns TXT-RECORD...: (re)starts dnsmasq, authoritative for clinic.example
 # and other.example, with these --txt-record values; waits for its answer.
 dns() {
-	if [ -n "$DNS_PID" ]; then kill "$DNS_PID"; wait "$DNS_PID" 2>/dev/null; fi
 	local args=() r
 	for r in "$@"; do args+=("--txt-record=$r"); done
-	dnsmasq --keep-in-foreground --port=53 --listen-address=127.0.0.1 --bind-interfaces \
-		--no-resolv --no-hosts --log-facility="$TMP/dnsmasq.log" --pid-file="$TMP/dnsmasq.pid" \
-		--local=/clinic.example/ --local=/other.example/ --txt-record=probe.clinic.example,up "${args[@]}" &
-	DNS_PID=$!
-	poll_until 60 dns_answers || { echo "the DNS test double does not answer"; cat "$TMP/dnsmasq.log"; exit 1; }
-}
-dns_answers() { # a TXT query for probe.clinic.example gets an answer
-	python3 - <<'PY'
-import socket, struct, sys
-q = struct.pack('>HHHHHH', 0x1234, 0x0100, 1, 0, 0, 0)
-for l in b'probe.clinic.example'.split(b'.'):
-    q += bytes([len(l)]) + l
-q += b'\0' + struct.pack('>HH', 16, 1)
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.settimeout(2)
-try:
-    s.sendto(q, ('127.0.0.1', 53))
-    r = s.recv(4096)
-except OSError:
-    sys.exit(1)
-sys.exit(0 if struct.unpack('>H', r[6:8])[0] >= 1 else 1)
-PY
+	dns_start clinic.example --local=/other.example/ "${args[@]}"
 }
 dns
 
@@ -156,7 +125,7 @@ expect_problem 404 not-found "another account's domain is not found"
 # --- the DNS down
 req POST "/v1/accounts/$ACC2/sso-domains" "$OWNER2" '{"domain":"third.example"}'
 DOM4=$(jqr .id)
-kill "$DNS_PID"; wait "$DNS_PID" 2>/dev/null; DNS_PID=""
+dns_stop
 req POST "/v1/accounts/$ACC2/sso-domains/$DOM4/verify" "$OWNER2"
 expect_problem 422 validation-failed "the DNS does not answer"
 expect_jq '.detail | contains("dns_unavailable")' "… said so"

@@ -75,6 +75,18 @@ fax_setup() {
 	NUM_B=$(jqr .number)
 }
 
+# receiver NAME CALLS: a far fax machine, `faxvault-fax receive` on a free
+# port of 127.0.0.1 answering CALLS calls into $TMP/NAME; sets RX_PID,
+# RX_PORT (log in $TMP/NAME.log, results in $TMP/NAME.json).
+rx_listening() { grep -q 'event=line_listen' "$TMP/$1.log" 2>/dev/null; }
+receiver() {
+	"$FAXTOOL" receive --listen 127.0.0.1:0 --out "$TMP/$1" --calls "$2" --clock-speed "$FAX_SPEED" \
+		>"$TMP/$1.json" 2>"$TMP/$1.log" &
+	RX_PID=$!
+	poll_until 60 rx_listening "$1" || fail "receiver $1 did not start: $(cat "$TMP/$1.log")"
+	RX_PORT=$(sed -n 's/.*event=line_listen .* port=\([0-9]*\).*/\1/p' "$TMP/$1.log" | head -n 1)
+}
+
 # send_fax TOKEN TO FILE [extra curl -F args...]: POST /v1/faxes; sets FAX (first id)
 send_fax() {
 	local tok=$1 to=$2 file=$3

@@ -17,15 +17,6 @@ dns_netns "$@"
 . "$(dirname "$0")/lib_fax.sh"
 dns_setup
 
-listening() { grep -q 'event=line_listen' "$TMP/$1.log" 2>/dev/null; }
-# receiver NAME CALLS: faxvault-fax receive on a free port; sets RX_PID, RX_PORT
-receiver() {
-	"$FAXTOOL" receive --listen 127.0.0.1:0 --out "$TMP/$1" --calls "$2" --clock-speed "$FAX_SPEED" \
-		>"$TMP/$1.json" 2>"$TMP/$1.log" &
-	RX_PID=$!
-	poll_until 60 listening "$1" || fail "receiver $1 did not start: $(cat "$TMP/$1.log")"
-	RX_PORT=$(sed -n 's/.*event=line_listen .* port=\([0-9]*\).*/\1/p' "$TMP/$1.log" | head -n 1)
-}
 receiver live 2
 LIVE_PID=$RX_PID LIVE_PORT=$RX_PORT
 python3 "$(dirname "$0")/sip_refuser.py" "$TMP/refuser.port" 503 300 >"$TMP/refuser.out" 2>&1 &

@@ -8,23 +8,16 @@
 # evaluated). Mails are signed with python3-dkim. Each case: its reply
 # code, its audit event on the account with the results, nothing faxed when
 # refused; "ignore" accepts what "require" refuses; /metrics counts results.
-if [ -z "${FV_NETNS:-}" ]; then
-	[ "$(id -u)" = 0 ] || { echo "SKIP: the DNS test double needs root (namespaces)"; exit 77; }
-	command -v dnsmasq >/dev/null && command -v swaks >/dev/null && command -v unshare >/dev/null ||
-		{ echo "SKIP: dnsmasq, swaks or unshare missing (scripts/install-deps)"; exit 77; }
-	unshare -n -m true 2>/dev/null || { echo "SKIP: no network namespaces here"; exit 77; }
-	FV_NETNS=1 exec unshare -n -m --propagation private bash "$0" "$@"
-fi
+DNS_NEEDS="swaks"
+. "$(dirname "$0")/../api/lib_dns.sh"
+dns_netns "$@"
 . "$(dirname "$0")/../api/lib.sh"
 . "$(dirname "$0")/../faxsvc/lib_fax.sh"
 . "$(dirname "$0")/smtp_lib.sh"
-DNS_PID=""
-trap '[ -n "$DNS_PID" ] && kill "$DNS_PID" 2>/dev/null; cleanup' EXIT
+dns_setup
 
 CLIENT=192.0.2.10
-ip link set lo up && ip addr add "$CLIENT/32" dev lo || { echo "cannot set up the namespace's loopback"; exit 1; }
-echo "nameserver 127.0.0.1" >"$TMP/resolv.conf"
-mount --bind "$TMP/resolv.conf" /etc/resolv.conf || { echo "cannot replace resolv.conf in the namespace"; exit 1; }
+ip addr add "$CLIENT/32" dev lo || { echo "cannot set up the namespace's loopback"; exit 1; }
 
 # Keys and the zone: SPF records for subdomains of a-fax.example (so that
 # MAIL FROM user@pass.a-fax.example is aligned with From: user@a-fax.example)
@@ -32,35 +25,14 @@ mount --bind "$TMP/resolv.conf" /etc/resolv.conf || { echo "cannot replace resol
 # subdomain mail.a-fax.example and other.example.
 openssl genrsa -out "$TMP/dkim.key" 1024 2>/dev/null
 DKIM_P=$(openssl rsa -in "$TMP/dkim.key" -pubout -outform DER 2>/dev/null | base64 -w0)
-dnsmasq --keep-in-foreground --port=53 --listen-address=127.0.0.1 --bind-interfaces \
-	--no-resolv --no-hosts --log-facility="$TMP/dnsmasq.log" --pid-file="$TMP/dnsmasq.pid" \
-	--local=/a-fax.example/ --local=/other.example/ \
+dns_start a-fax.example --local=/other.example/ \
 	--txt-record=pass.a-fax.example,"v=spf1 ip4:$CLIENT -all" \
 	--txt-record=fail.a-fax.example,"v=spf1 ip4:192.0.2.99 -all" \
 	--txt-record=soft.a-fax.example,"v=spf1 ip4:192.0.2.99 ~all" \
 	--txt-record=pass.other.example,"v=spf1 ip4:$CLIENT -all" \
 	--txt-record=sel1._domainkey.a-fax.example,"v=DKIM1; k=rsa; p=$DKIM_P" \
 	--txt-record=sel1._domainkey.mail.a-fax.example,"v=DKIM1; k=rsa; p=$DKIM_P" \
-	--txt-record=sel1._domainkey.other.example,"v=DKIM1; k=rsa; p=$DKIM_P" &
-DNS_PID=$!
-dns_answers() { # a TXT query for pass.a-fax.example gets an answer
-	python3 - <<'PY'
-import socket, struct, sys
-q = struct.pack('>HHHHHH', 0x1234, 0x0100, 1, 0, 0, 0)
-for l in b'pass.a-fax.example'.split(b'.'):
-    q += bytes([len(l)]) + l
-q += b'\0' + struct.pack('>HH', 16, 1)
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.settimeout(2)
-try:
-    s.sendto(q, ('127.0.0.1', 53))
-    r = s.recv(4096)
-except OSError:
-    sys.exit(1)
-sys.exit(0 if struct.unpack('>H', r[6:8])[0] >= 1 else 1)
-PY
-}
-poll_until 60 dns_answers || { echo "the DNS test double does not answer"; cat "$TMP/dnsmasq.log"; exit 1; }
+	--txt-record=sel1._domainkey.other.example,"v=DKIM1; k=rsa; p=$DKIM_P"
 
 FV_SMTP=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 fax_setup --set mail.domain=fax.example.net --set mail.smtp_listen="127.0.0.1:$FV_SMTP" \

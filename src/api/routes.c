@@ -540,6 +540,7 @@ extern const struct route routes_faxmail[];
 extern const struct route routes_incidents[];
 extern const struct route routes_scim[];
 extern const struct route routes_closure[];
+extern const struct route routes_roles[];
 
 static struct route *all_routes;
 static pthread_once_t all_once = PTHREAD_ONCE_INIT;
@@ -557,7 +558,7 @@ static void join_tables(void)
 	const struct route *parts[] = { routes_core, routes_numbers, routes_faxes, routes_webhooks,
 		routes_retention, routes_status, routes_billing, routes_consents,
 		routes_requests, routes_safebox, routes_sso,
-		routes_faxmail, routes_incidents, routes_scim, routes_closure };
+		routes_faxmail, routes_incidents, routes_scim, routes_closure, routes_roles };
 	size_t total = 1;
 	for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++)
 		total += table_len(parts[i]);

@@ -174,6 +174,10 @@ json_t *person_public(const json_t *p)
 		json_object_set_new(o, "account_id", json_string(rec_str(p, "account_id")));
 	if (*rec_str(p, "partner_id"))
 		json_object_set_new(o, "partner_id", json_string(rec_str(p, "partner_id")));
+	/* A named custom role (roles.h): its id and name. */
+	if (*rec_str(p, "role_id"))
+		json_object_set_new(o, "custom_role", json_pack("{s:s, s:s}", "id", rec_str(p, "role_id"),
+			"name", rec_str(p, "role_name")));
 	/* A hard bounce of the current address (docs/mail.md, "Bounces"). */
 	if (json_is_integer(json_object_get(p, "mail_bounced_at"))) {
 		json_object_set_new(o, "mail_bounced_at", time_json(json_object_get(p,

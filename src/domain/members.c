@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "dom_util.h"
+#include "roles.h"
 #include "sec.h"
 #include "timeutil.h"
 #include "validate.h"
@@ -15,34 +16,9 @@ static bool is_admin_like(const char *role, perm_set_t perms)
 	return strcmp(role, "admin") == 0 || (perms & PERM_BIT(PERM_ADMINS_MANAGE));
 }
 
-/* Checks that the caller may give `role` (with `custom` for role "custom")
- * and fills *perms with what the role would hold. */
-static int may_assign(dom_ctx_t *c, const json_t *body, const char *role, perm_set_t *perms,
+int member_may_grant(dom_ctx_t *c, const char *role, perm_set_t p, perm_set_t given,
 	dom_err_t *e)
 {
-	if (strcmp(role, "owner") == 0)
-		return dom_fail(e, "owner-protected", "role",
-			"ownership is only given by the owner, with owner-transfer");
-	perm_set_t p = 0;
-	if (strcmp(role, "custom") == 0) {
-		const char *bad = NULL;
-		if (perm_set_from_json(json_object_get(body, "permissions"), &p, &bad) != 0)
-			return bad ? dom_fail(e, "validation-failed", "permissions",
-				"\"permissions\" must list known permission names: unknown %.60s", bad)
-				: dom_fail(e, "validation-failed", "permissions",
-				"\"permissions\" must list known permission names");
-		if (p == 0 || (p & ~perm_account_scope()) || (p & PERM_BIT(PERM_OWNERSHIP_TRANSFER)))
-			return dom_fail(e, "validation-failed", "permissions",
-				"a custom role holds one or more account permissions, never ownership.transfer");
-	} else {
-		if (json_object_get(body, "permissions"))
-			return dom_fail(e, "validation-failed", "permissions",
-				"\"permissions\" is only for role \"custom\"");
-		p = perm_role("account", role);
-		if (!p)
-			return dom_fail(e, "validation-failed", "role",
-				"role must be admin, billing, user or custom");
-	}
 	perm_set_t need = is_admin_like(role, p) ? PERM_BIT(PERM_ADMINS_MANAGE) : PERM_BIT(PERM_USERS_MANAGE);
 	if (!(c->who->perms & need))
 		return dom_fail(e, "forbidden", "role", "managing this role needs the %s permission",
@@ -51,11 +27,56 @@ static int may_assign(dom_ctx_t *c, const json_t *body, const char *role, perm_s
 	 * beside the powers lent, it may give the everyday permissions that
 	 * every member holds. */
 	perm_set_t ceiling = c->who->perms | (c->who->consent_id[0] ? perm_everyday() : 0);
-	if (p & ~ceiling) {
-		char *missing = perm_set_to_string(p & ~ceiling);
+	if (given & ~ceiling) {
+		char *missing = perm_set_to_string(given & ~ceiling);
 		dom_fail(e, "permission-not-held", "role",
 			"you cannot grant permissions you do not hold: %.180s", missing);
 		free(missing);
+		return -1;
+	}
+	return 0;
+}
+
+/* Checks that the caller may give `role` (with `permissions` or a named
+ * role's `custom_role_id` for role "custom") and fills *perms with what the
+ * role would hold, *named with the named role given (new reference) or
+ * NULL. */
+static int may_assign(dom_ctx_t *c, const json_t *a, const json_t *body, const char *role,
+	perm_set_t *perms, json_t **named, dom_err_t *e)
+{
+	*named = NULL;
+	if (strcmp(role, "owner") == 0)
+		return dom_fail(e, "owner-protected", "role",
+			"ownership is only given by the owner, with owner-transfer");
+	perm_set_t p = 0;
+	const json_t *rid = json_object_get(body, "custom_role_id");
+	if (strcmp(role, "custom") == 0 && rid) {
+		if (json_object_get(body, "permissions"))
+			return dom_fail(e, "validation-failed", "permissions",
+				"give either \"permissions\" or \"custom_role_id\", not both");
+		*named = json_is_string(rid) ? role_find(c, rec_str(a, "id"), json_string_value(rid)) : NULL;
+		if (!*named)
+			return dom_fail(e, "validation-failed", "custom_role_id",
+				"\"custom_role_id\" names no role of this account");
+		p = role_perms(*named);
+	} else if (strcmp(role, "custom") == 0) {
+		if (custom_perms_parse(json_object_get(body, "permissions"), &p, e))
+			return -1;
+	} else {
+		if (json_object_get(body, "permissions"))
+			return dom_fail(e, "validation-failed", "permissions",
+				"\"permissions\" is only for role \"custom\"");
+		if (rid)
+			return dom_fail(e, "validation-failed", "custom_role_id",
+				"\"custom_role_id\" is only for role \"custom\"");
+		p = perm_role("account", role);
+		if (!p)
+			return dom_fail(e, "validation-failed", "role",
+				"role must be admin, billing, user or custom");
+	}
+	if (member_may_grant(c, role, p, p, e)) {
+		json_decref(*named);
+		*named = NULL;
 		return -1;
 	}
 	*perms = p;
@@ -91,22 +112,32 @@ int dom_member_list(dom_ctx_t *c, const json_t *a, const char *cursor, int limit
 int dom_member_create(dom_ctx_t *c, const json_t *a, const json_t *body, json_t **out,
 	dom_err_t *e)
 {
-	static const char *const allowed[] = { "email", "name", "role", "permissions", NULL };
+	static const char *const allowed[] = { "email", "name", "role", "permissions",
+		"custom_role_id", NULL };
 	char email[EMAIL_MAX + 1];
 	const char *name, *role;
 	perm_set_t perms;
+	json_t *named = NULL;
 	if (body_only(body, allowed, e) || body_email(body, "email", email, e) ||
 	    body_name(body, "name", true, &name, e) || body_str(body, "role", true, &role, e) ||
-	    may_assign(c, body, role, &perms, e))
+	    may_assign(c, a, body, role, &perms, &named, e))
 		return -1;
 	char *id = person_insert(c, "account", rec_str(a, "id"), NULL, email, name, role,
 		strcmp(role, "custom") == 0 ? perms : 0, e);
-	if (!id)
-		return -1;
+	int rc = id ? 0 : -1;
 	json_t *detail = json_pack("{s:s, s:s, s:o}", "email", email, "role", role, "permissions",
 		perm_set_to_json(perms));
-	int rc = invited_person_answer(c, id, "user.create", rec_str(a, "id"), detail, out, e);
+	if (id && named) {
+		json_t *upd = json_pack("{s:s}", "role_id", rec_str(named, "id"));
+		rc = store_principal_update(c->tx, id, upd) == STORE_OK ? 0
+			: dom_fail(e, "internal", "", "the person could not be stored");
+		json_decref(upd);
+		json_object_set_new(detail, "custom_role_id", json_string(rec_str(named, "id")));
+	}
+	if (rc == 0)
+		rc = invited_person_answer(c, id, "user.create", rec_str(a, "id"), detail, out, e);
 	json_decref(detail);
+	json_decref(named);
 	free(id);
 	return rc;
 }
@@ -124,7 +155,7 @@ int dom_member_get(dom_ctx_t *c, const json_t *a, const char *uid, json_t **out,
 int dom_member_update(dom_ctx_t *c, const json_t *a, const char *uid, const json_t *body,
 	json_t **out, dom_err_t *e)
 {
-	static const char *const allowed[] = { "name", "role", "permissions", NULL };
+	static const char *const allowed[] = { "name", "role", "permissions", "custom_role_id", NULL };
 	const char *name, *role;
 	if (body_only(body, allowed, e) || body_name(body, "name", false, &name, e) ||
 	    body_str(body, "role", false, &role, e))
@@ -132,6 +163,9 @@ int dom_member_update(dom_ctx_t *c, const json_t *a, const char *uid, const json
 	if (!role && json_object_get(body, "permissions"))
 		return dom_fail(e, "validation-failed", "permissions",
 			"\"permissions\" goes with role \"custom\"");
+	if (!role && json_object_get(body, "custom_role_id"))
+		return dom_fail(e, "validation-failed", "custom_role_id",
+			"\"custom_role_id\" goes with role \"custom\"");
 	json_t *t = store_member_get(c->tx, rec_str(a, "id"), uid);
 	if (!t)
 		return dom_fail(e, "not-found", "", "no such user");
@@ -140,7 +174,8 @@ int dom_member_update(dom_ctx_t *c, const json_t *a, const char *uid, const json
 		return dom_fail(e, "conflict", "", "the user was deprovisioned");
 	}
 	perm_set_t perms = 0;
-	if (may_touch(c, t, role == NULL, e) || (role && may_assign(c, body, role, &perms, e))) {
+	json_t *named = NULL;
+	if (may_touch(c, t, role == NULL, e) || (role && may_assign(c, a, body, role, &perms, &named, e))) {
 		json_decref(t);
 		return -1;
 	}
@@ -154,6 +189,11 @@ int dom_member_update(dom_ctx_t *c, const json_t *a, const char *uid, const json
 		char *ps = perm_set_to_string(strcmp(role, "custom") == 0 ? perms : 0);
 		json_object_set_new(upd, "role", json_string(role));
 		json_object_set_new(upd, "permissions", json_string(ps));
+		json_object_set_new(upd, "role_id", named ? json_string(rec_str(named, "id")) : json_null());
+		if (named || *rec_str(t, "role_id"))
+			json_object_set_new(detail, "custom_role_id", json_pack("{s:s?, s:s?}", "old",
+				*rec_str(t, "role_id") ? rec_str(t, "role_id") : NULL, "new",
+				named ? rec_str(named, "id") : NULL));
 		json_object_set_new(detail, "role", json_pack("{s:s, s:s}", "old", rec_str(t, "role"), "new", role));
 		json_object_set_new(detail, "permissions", json_pack("{s:o, s:o}", "old",
 			perm_set_to_json(person_perms(t)), "new", perm_set_to_json(perms)));
@@ -165,6 +205,7 @@ int dom_member_update(dom_ctx_t *c, const json_t *a, const char *uid, const json
 		rc = dom_audit(c, "user.update", uid, rec_str(a, "id"), "success", detail);
 	json_decref(detail);
 	json_decref(t);
+	json_decref(named);
 	if (rc != 0)
 		return dom_fail(e, "internal", "", "the user could not be updated");
 	json_t *p = store_principal_get(c->tx, uid);

@@ -14,8 +14,10 @@
 
 #include "dom_util.h"
 #include "partners.h"
+#include "roles.h"
 #include "scim_filter.h"
 #include "sec.h"
+#include "store_roles.h"
 #include "store_scim.h"
 #include "timeutil.h"
 #include "validate.h"
@@ -159,6 +161,39 @@ static const char *group_display(const char *role)
 	return NULL;
 }
 
+/* A group: a built-in role (id = the role) or a named custom role of the
+ * account (roles.h; id = the role's id, role "custom"). */
+typedef struct group {
+	const char *role;
+	char id[64];
+	char display[ROLE_NAME_MAX * 4 + 1];
+	perm_set_t perms;
+} group_t;
+
+static void group_builtin(group_t *g, size_t i)
+{
+	g->role = group_roles[i][0];
+	snprintf(g->id, sizeof g->id, "%s", group_roles[i][0]);
+	snprintf(g->display, sizeof g->display, "%s", group_roles[i][1]);
+	g->perms = perm_role("account", g->role);
+}
+
+static void group_custom(group_t *g, const json_t *role)
+{
+	g->role = "custom";
+	snprintf(g->id, sizeof g->id, "%s", rec_str(role, "id"));
+	snprintf(g->display, sizeof g->display, "%s", rec_str(role, "name"));
+	g->perms = role_perms(role);
+}
+
+/* Whether the person of a store_scim_users row is in the group. */
+static bool group_has(const group_t *g, const json_t *row)
+{
+	if (strcmp(rec_str(row, "role"), g->role) != 0)
+		return false;
+	return strcmp(g->role, "custom") != 0 || strcmp(rec_str(row, "role_id"), g->id) == 0;
+}
+
 /* Attributes of the User resource stored as given (after checks). */
 static const char *const kept_attrs[] = { "name", "displayName", "nickName", "title", "userType",
 	"preferredLanguage", "locale", "timezone", "emails", "phoneNumbers", "addresses",
@@ -211,11 +246,14 @@ static json_t *user_resource(const json_t *row)
 			rec_str(row, "email"), "type", "work", "primary", 1));
 	json_object_set_new(r, "active",
 		json_boolean(strcmp(rec_str(row, "status"), "deprovisioned") != 0));
-	const char *disp = group_display(rec_str(row, "role"));
-	char ref[64];
-	snprintf(ref, sizeof ref, "/scim/v2/Groups/%s", rec_str(row, "role"));
+	/* A built-in role, or a named custom role: its group. */
+	bool named = *rec_str(row, "role_id") && strcmp(rec_str(row, "role"), "custom") == 0;
+	const char *gid = named ? rec_str(row, "role_id") : rec_str(row, "role");
+	const char *disp = named ? rec_str(row, "role_name") : group_display(rec_str(row, "role"));
+	char ref[96];
+	snprintf(ref, sizeof ref, "/scim/v2/Groups/%s", gid);
 	json_object_set_new(r, "groups", disp ? json_pack("[{s:s, s:s, s:s}]", "value",
-		rec_str(row, "role"), "display", disp, "$ref", ref) : json_array());
+		gid, "display", disp, "$ref", ref) : json_array());
 	char ver[40], loc[128];
 	version_of(r, ver, sizeof ver);
 	snprintf(loc, sizeof loc, "/scim/v2/Users/%s", rec_str(row, "id"));
@@ -449,28 +487,27 @@ int dom_scim_user_get(dom_ctx_t *c, const char *id, json_t **out, dom_err_t *e)
 	return 0;
 }
 
-/* The group resource of role (one of group_roles), its members being the
- * people (not deprovisioned) of rows holding it; members left out when
+/* The resource of group g, its members being the people (not
+ * deprovisioned) of rows holding its role; members left out when
  * no_members (Entra ID's excludedAttributes=members). New reference. */
-static json_t *group_resource(const char *role, const json_t *rows, bool no_members)
+static json_t *group_resource(const group_t *g, const json_t *rows, bool no_members)
 {
 	json_t *members = json_array();
 	size_t i;
 	const json_t *row;
 	json_array_foreach(rows, i, row) {
-		if (strcmp(rec_str(row, "role"), role) != 0 ||
-		    strcmp(rec_str(row, "status"), "deprovisioned") == 0)
+		if (!group_has(g, row) || strcmp(rec_str(row, "status"), "deprovisioned") == 0)
 			continue;
 		char ref[64];
 		snprintf(ref, sizeof ref, "/scim/v2/Users/%s", rec_str(row, "id"));
 		json_array_append_new(members, json_pack("{s:s, s:s, s:s}", "value", rec_str(row, "id"),
 			"display", rec_str(row, "email"), "$ref", ref));
 	}
-	json_t *r = json_pack("{s:[s], s:s, s:s, s:o}", "schemas", SCIM_URN_GROUP, "id", role,
-		"displayName", group_display(role), "members", members);
-	char ver[40], loc[64];
+	json_t *r = json_pack("{s:[s], s:s, s:s, s:o}", "schemas", SCIM_URN_GROUP, "id", g->id,
+		"displayName", g->display, "members", members);
+	char ver[40], loc[96];
 	version_of(r, ver, sizeof ver);
-	snprintf(loc, sizeof loc, "/scim/v2/Groups/%s", role);
+	snprintf(loc, sizeof loc, "/scim/v2/Groups/%s", g->id);
 	json_object_set_new(r, "meta", json_pack("{s:s, s:s, s:s}", "resourceType", "Group",
 		"location", loc, "version", ver));
 	if (no_members)
@@ -501,8 +538,18 @@ static int list_answer(dom_ctx_t *c, const char *filter, int64_t start, int64_t 
 	size_t i;
 	json_t *row;
 	if (as_groups) {
-		for (i = 0; i < sizeof group_roles / sizeof group_roles[0]; i++)
-			json_array_append_new(all, group_resource(group_roles[i][0], rows, false));
+		group_t g;
+		for (i = 0; i < sizeof group_roles / sizeof group_roles[0]; i++) {
+			group_builtin(&g, i);
+			json_array_append_new(all, group_resource(&g, rows, false));
+		}
+		/* Then the account's named custom roles, by name. */
+		json_t *roles = store_role_all(c->tx, c->who->account_id);
+		json_array_foreach(roles, i, row) {
+			group_custom(&g, row);
+			json_array_append_new(all, group_resource(&g, rows, false));
+		}
+		json_decref(roles);
 	} else {
 		json_array_foreach(rows, i, row)
 			json_array_append_new(all, user_resource(row));
@@ -686,14 +733,22 @@ int dom_scim_user_delete(dom_ctx_t *c, const char *id, const char *if_match, dom
 
 /* ---- Groups: the account's roles ---- */
 
-/* The role a group id names, or NULL with e (404). */
-static const char *group_role(const char *id, dom_err_t *e)
+/* The group id names: a built-in role or a named custom role of the
+ * account. 0, or -1 with e (404). */
+static int group_find(dom_ctx_t *c, const char *id, group_t *g, dom_err_t *e)
 {
 	for (size_t i = 0; id && i < sizeof group_roles / sizeof group_roles[0]; i++)
-		if (strcmp(group_roles[i][0], id) == 0)
-			return group_roles[i][0];
-	dom_fail(e, "not-found", "", "no such group");
-	return NULL;
+		if (strcmp(group_roles[i][0], id) == 0) {
+			group_builtin(g, i);
+			return 0;
+		}
+	json_t *role = id ? role_find(c, c->who->account_id, id) : NULL;
+	if (role) {
+		group_custom(g, role);
+		json_decref(role);
+		return 0;
+	}
+	return dom_fail(e, "not-found", "", "no such group");
 }
 
 int dom_scim_group_list(dom_ctx_t *c, const char *filter, int64_t start, int64_t count,
@@ -704,15 +759,15 @@ int dom_scim_group_list(dom_ctx_t *c, const char *filter, int64_t start, int64_t
 
 int dom_scim_group_get(dom_ctx_t *c, const char *id, bool no_members, json_t **out, dom_err_t *e)
 {
-	const char *role = group_role(id, e);
-	if (!role)
+	group_t g;
+	if (group_find(c, id, &g, e))
 		return -1;
 	json_t *rows = store_scim_users(c->tx, c->who->account_id);
 	if (!rows)
 		return dom_fail(e, "internal", "", "users could not be read");
-	*out = group_resource(role, rows, no_members);
+	*out = group_resource(&g, rows, no_members);
 	json_decref(rows);
-	if (audit_scim(c, "scim.group.read", role, NULL) != 0) {
+	if (audit_scim(c, "scim.group.read", g.id, NULL) != 0) {
 		json_decref(*out);
 		*out = NULL;
 		return dom_fail(e, "internal", "", "the read could not be recorded");
@@ -720,10 +775,11 @@ int dom_scim_group_get(dom_ctx_t *c, const char *id, bool no_members, json_t **o
 	return 0;
 }
 
-/* Gives member id the role (C04: the owner keeps theirs; administrators
- * need admins.manage; nobody gets permissions the token's creator does
- * not hold). Audited as scim.user.role. */
-static int set_role(dom_ctx_t *c, const char *id, const char *role, dom_err_t *e)
+/* Gives member id the group's role (C04: the owner keeps theirs;
+ * administrators, and roles holding admins.manage, need admins.manage;
+ * nobody gets permissions the token's creator does not hold). Audited as
+ * scim.user.role. */
+static int set_role(dom_ctx_t *c, const char *id, const group_t *g, dom_err_t *e)
 {
 	json_t *row = store_scim_user(c->tx, c->who->account_id, id);
 	if (!row || strcmp(rec_str(row, "status"), "deprovisioned") == 0) {
@@ -731,27 +787,35 @@ static int set_role(dom_ctx_t *c, const char *id, const char *role, dom_err_t *e
 		return dom_fail(e, "validation-failed", "invalidValue", "no such user: %.48s", id);
 	}
 	int rc = 0;
-	if (strcmp(rec_str(row, "role"), role) == 0)
+	if (group_has(g, row))
 		goto out;
 	if (may_change(c, row, e) != 0) {
 		rc = -1;
 		goto out;
 	}
-	perm_set_t p = perm_role("account", role);
+	perm_set_t p = g->perms;
 	json_t *creator = store_principal_get(c->tx, c->who->person_id);
 	perm_set_t ceiling = creator ? person_perms(creator) : 0;
 	json_decref(creator);
-	if ((strcmp(role, "admin") == 0 && !(c->who->perms & P(ADMINS_MANAGE))) || (p & ~ceiling)) {
-		rc = dom_fail(e, "permission-not-held", "", "the SCIM token cannot give the role %s", role);
+	bool adminish = strcmp(g->role, "admin") == 0 || (p & P(ADMINS_MANAGE));
+	if ((adminish && !(c->who->perms & P(ADMINS_MANAGE))) || (p & ~ceiling)) {
+		rc = dom_fail(e, "permission-not-held", "", "the SCIM token cannot give the role %s",
+			g->display);
 		goto out;
 	}
-	json_t *upd = json_pack("{s:s, s:s, s:I}", "role", role, "permissions", "", "updated_at",
+	bool custom = strcmp(g->role, "custom") == 0;
+	char *ps = perm_set_to_string(custom ? p : 0);
+	json_t *upd = json_pack("{s:s, s:s, s:I}", "role", g->role, "permissions", ps, "updated_at",
 		(json_int_t)time_now_ms());
+	free(ps);
+	if (custom)
+		json_object_set_new(upd, "role_id", json_string(g->id));
 	rc = store_principal_update(c->tx, id, upd) == STORE_OK ? 0 : -1;
 	json_decref(upd);
+	const char *old = *rec_str(row, "role_id") ? rec_str(row, "role_id") : rec_str(row, "role");
 	if (rc == 0)
-		rc = audit_scim(c, "scim.user.role", id, json_pack("{s:s, s:s}", "old",
-			rec_str(row, "role"), "new", role));
+		rc = audit_scim(c, "scim.user.role", id, json_pack("{s:s, s:s}", "old", old, "new",
+			g->id));
 	if (rc != 0)
 		dom_fail(e, "internal", "", "the role could not be changed");
 out:
@@ -773,9 +837,11 @@ static bool in_members(const json_t *ms, const char *id)
 /* Makes the members of the role's group those of want (an array of
  * {value}; NULL: none): the people added take the role; the people taken out go back
  * to the user role (nobody leaves the user group but by joining another). */
-static int group_set_members(dom_ctx_t *c, const char *role, const json_t *cur, const json_t *want,
+static int group_set_members(dom_ctx_t *c, const group_t *g, const json_t *cur, const json_t *want,
 	json_t **out, dom_err_t *e)
 {
+	group_t users;
+	group_builtin(&users, 2);
 	if (want && !json_is_array(want))
 		return dom_fail(e, "validation-failed", "invalidValue", "members must be an array");
 	size_t i;
@@ -788,7 +854,7 @@ static int group_set_members(dom_ctx_t *c, const char *role, const json_t *cur, 
 	json_array_foreach(want, i, m) {
 		const char *id = json_string_value(scim_get_ci(m, "value"));
 		if (!in_members(cur, id) && !in_members(added, id)) {
-			if ((rc = set_role(c, id, role, e)) != 0)
+			if ((rc = set_role(c, id, g, e)) != 0)
 				break;
 			json_array_append_new(added, json_pack("{s:s}", "value", id));
 		}
@@ -797,17 +863,17 @@ static int group_set_members(dom_ctx_t *c, const char *role, const json_t *cur, 
 		const char *id = rec_str(m, "value");
 		if (in_members(want, id))
 			continue;
-		if (strcmp(role, "user") == 0) {
+		if (strcmp(g->role, "user") == 0) {
 			rc = dom_fail(e, "validation-failed", "mutability",
 				"every member holds a role: add %.48s to another group instead", id);
 			break;
 		}
-		if ((rc = set_role(c, id, "user", e)) != 0)
+		if ((rc = set_role(c, id, &users, e)) != 0)
 			break;
 		json_array_append_new(removed, json_pack("{s:s}", "value", id));
 	}
 	if (rc == 0)
-		rc = audit_scim(c, "scim.group.update", role, json_pack("{s:O, s:O}", "added", added,
+		rc = audit_scim(c, "scim.group.update", g->id, json_pack("{s:O, s:O}", "added", added,
 			"removed", removed));
 	json_decref(added);
 	json_decref(removed);
@@ -816,7 +882,7 @@ static int group_set_members(dom_ctx_t *c, const char *role, const json_t *cur, 
 	json_t *rows = store_scim_users(c->tx, c->who->account_id);
 	if (!rows)
 		return dom_fail(e, "internal", "", "users could not be read");
-	*out = group_resource(role, rows, false);
+	*out = group_resource(g, rows, false);
 	json_decref(rows);
 	return 0;
 }
@@ -832,18 +898,17 @@ static int group_check_version(const json_t *g, const char *if_match, dom_err_t 
 }
 
 /* The group as it is, for a change (NULL with e). */
-static json_t *group_current(dom_ctx_t *c, const char *id, const char *if_match, const char **role,
+static json_t *group_current(dom_ctx_t *c, const char *id, const char *if_match, group_t *gr,
 	dom_err_t *e)
 {
-	*role = group_role(id, e);
-	if (!*role)
+	if (group_find(c, id, gr, e))
 		return NULL;
 	json_t *rows = store_scim_users(c->tx, c->who->account_id);
 	if (!rows) {
 		dom_fail(e, "internal", "", "users could not be read");
 		return NULL;
 	}
-	json_t *g = group_resource(*role, rows, false);
+	json_t *g = group_resource(gr, rows, false);
 	json_decref(rows);
 	if (group_check_version(g, if_match, e) != 0) {
 		json_decref(g);
@@ -855,8 +920,8 @@ static json_t *group_current(dom_ctx_t *c, const char *id, const char *if_match,
 int dom_scim_group_patch(dom_ctx_t *c, const char *id, const json_t *body, const char *if_match,
 	json_t **out, dom_err_t *e)
 {
-	const char *role;
-	json_t *g = group_current(c, id, if_match, &role, e);
+	group_t gr;
+	json_t *g = group_current(c, id, if_match, &gr, e);
 	if (!g)
 		return -1;
 	bool patchop = false;
@@ -878,7 +943,7 @@ int dom_scim_group_patch(dom_ctx_t *c, const char *id, const json_t *body, const
 	/* Groups are named by faxvault: a new displayName is not taken. */
 	const json_t *want = scim_get_ci(g, "members");
 	if (rc == 0)
-		rc = group_set_members(c, role, cur, want, out, e);
+		rc = group_set_members(c, &gr, cur, want, out, e);
 	json_decref(cur);
 	json_decref(g);
 	return rc;
@@ -887,11 +952,11 @@ int dom_scim_group_patch(dom_ctx_t *c, const char *id, const json_t *body, const
 int dom_scim_group_replace(dom_ctx_t *c, const char *id, const json_t *body, const char *if_match,
 	json_t **out, dom_err_t *e)
 {
-	const char *role;
-	json_t *g = group_current(c, id, if_match, &role, e);
+	group_t gr;
+	json_t *g = group_current(c, id, if_match, &gr, e);
 	if (!g)
 		return -1;
-	int rc = group_set_members(c, role, json_object_get(g, "members"),
+	int rc = group_set_members(c, &gr, json_object_get(g, "members"),
 		scim_get_ci(body, "members"), out, e);
 	json_decref(g);
 	return rc;
@@ -899,20 +964,27 @@ int dom_scim_group_replace(dom_ctx_t *c, const char *id, const json_t *body, con
 
 int dom_scim_group_create(dom_ctx_t *c, const json_t *body, dom_err_t *e)
 {
-	(void)c;
 	const char *name = json_string_value(scim_get_ci(body, "displayName"));
 	for (size_t i = 0; name && i < sizeof group_roles / sizeof group_roles[0]; i++)
 		if (strcasecmp(name, group_roles[i][0]) == 0 || strcasecmp(name, group_roles[i][1]) == 0)
 			return dom_fail(e, "conflict", "uniqueness",
 				"the group %s exists: it is one of the account's roles", group_roles[i][1]);
+	json_t *role = role_find_by_name(c, c->who->account_id, name);
+	if (role) {
+		dom_fail(e, "conflict", "uniqueness",
+			"the group %s exists: it is one of the account's roles", rec_str(role, "name"));
+		json_decref(role);
+		return -1;
+	}
 	return dom_fail(e, "validation-failed", "invalidValue",
-		"the groups are the account's roles (Administrators, Billing, Users): none is created");
+		"the groups are the account's roles (Administrators, Billing, Users and its custom roles, "
+		"defined with /v1/accounts/{id}/roles): none is created here");
 }
 
 int dom_scim_group_delete(dom_ctx_t *c, const char *id, dom_err_t *e)
 {
-	(void)c;
-	if (!group_role(id, e))
+	group_t g;
+	if (group_find(c, id, &g, e))
 		return -1;
 	return dom_fail(e, "forbidden", "", "the account's roles cannot be deleted");
 }

@@ -153,7 +153,9 @@ json_t *store_principal_get(store_tx_t *tx, const char *id);
 json_t *store_principal_by_email(store_tx_t *tx, const char *email);
 /* A member of account_id, or NULL (also when it belongs to another account). */
 json_t *store_member_get(store_tx_t *tx, const char *account_id, const char *id);
-/* Sets the given keys (name, role, permissions, status, password_hash). */
+/* Sets the given keys (name, role, permissions, role_id, status,
+ * password_hash, ...). A role given without role_id clears role_id (the
+ * person holds no named custom role any more). */
 int store_principal_update(store_tx_t *tx, const char *id, const json_t *fields);
 /* Members of an account, or staff of a partner / the provider:
  * kind "account" with account_id, "partner" with partner_id, "provider". */

@@ -84,15 +84,17 @@ int store_account_list(store_tx_t *tx, const char *partner_id, const char *curso
 /* ---- principals ---- */
 
 static const char *const principal_cols[] = { "id", "kind", "account_id", "partner_id", "email",
-	"name", "role", "permissions", "status", "password_hash", "created_at", "updated_at", NULL };
-static const char *const principal_upd[] = { "email", "name", "role", "permissions", "status",
-	"password_hash", "updated_at", "password_changed_at", "failed_logins", "locked_until",
+	"name", "role", "permissions", "status", "password_hash", "created_at", "updated_at",
+	"role_id", NULL };
+static const char *const principal_upd[] = { "email", "name", "role", "permissions", "role_id",
+	"status", "password_hash", "updated_at", "password_changed_at", "failed_logins", "locked_until",
 	"last_login_at", "totp_secret", "totp_confirmed_at", "totp_last_step", "lang", NULL };
 
 #define PRINCIPAL_COLS "id, kind, account_id, partner_id, email, name, role, permissions," \
 	" status, password_hash, created_at, updated_at, password_changed_at, failed_logins," \
 	" locked_until, last_login_at, totp_secret, totp_confirmed_at, totp_last_step, lang," \
-	" mail_bounced_at, mail_bounce_status"
+	" mail_bounced_at, mail_bounce_status, role_id," \
+	" (SELECT r.name FROM roles r WHERE r.id = principals.role_id) AS role_name"
 
 int store_principal_insert(store_tx_t *tx, const json_t *p)
 {
@@ -119,6 +121,9 @@ json_t *store_member_get(store_tx_t *tx, const char *account_id, const char *id)
 int store_principal_update(store_tx_t *tx, const char *id, const json_t *fields)
 {
 	int rc = sq_update(tx, "principals", principal_upd, id, fields, NULL);
+	/* A new role that names no custom role ends the link to one. */
+	if (rc == STORE_OK && json_object_get(fields, "role") && !json_object_get(fields, "role_id"))
+		rc = sq_exec(tx, false, "UPDATE principals SET role_id=NULL WHERE id=?", "s", id);
 	/* A new address is not the one that bounced: the mark goes. */
 	if (rc == STORE_OK && json_object_get(fields, "email"))
 		rc = sq_exec(tx, false, "UPDATE principals SET mail_bounced_at=NULL,"

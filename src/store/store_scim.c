@@ -5,7 +5,8 @@
 
 #define TOKEN_COLS "id, account_id, creator_id, name, prefix, secret_hash, permissions," \
 	" created_at, last_used_at, revoked_at"
-#define USER_SELECT "SELECT p.id, p.email, p.name, p.role, p.permissions, p.status," \
+#define USER_SELECT "SELECT p.id, p.email, p.name, p.role, p.permissions, p.status, p.role_id," \
+	" (SELECT r.name FROM roles r WHERE r.id = p.role_id) AS role_name," \
 	" p.created_at, p.updated_at, s.external_id, s.attrs," \
 	" CASE WHEN s.principal_id IS NULL THEN 0 ELSE 1 END AS scim" \
 	" FROM principals p LEFT JOIN scim_users s ON s.principal_id = p.id" \

@@ -4,7 +4,9 @@
 # SCIM validators written out (create, get by filter, patch replace,
 # deactivate, delete), the deactivated person's session refused on its very
 # next request, the account's roles as Groups (Okta's and Entra ID's group
-# requests: members added take the role, members taken out go back to user),
+# requests: members added take the role, members taken out go back to user;
+# the account's named custom roles are groups too, within the token
+# creator's powers),
 # malformed filters, paths and PATCH bodies (400 with their
 # scimType), ETags (If-Match -> 412), one account's token never seeing
 # another's people, and every change in the account's audit log with the
@@ -274,6 +276,77 @@ expect_jq '.role == "user"' "A's clerk untouched by B"
 scim PUT /scim/v2/Groups/billing "$TOK" '{"schemas":["'"$GROUP_URN"'"],"displayName":"Billing","members":[]}'
 expect_status 200 "Billing emptied"
 
+# ======== Groups: the account's named custom roles ========
+req POST "/v1/accounts/$ACC/roles" "$OWNER" '{"name":"Front desk","permissions":["fax.send","fax.read.own","account.read"]}'
+FD_ROLE=$(jqr .id)
+req POST "/v1/accounts/$ACC/roles" "$OWNER" '{"name":"Deputies","permissions":["admins.manage","users.manage","account.read"]}'
+DEP_ROLE=$(jqr .id)
+req POST "/v1/accounts/$ACC/roles" "$OWNER" '{"name":"Auditors","permissions":["data.read","account.read"]}'
+AUD_ROLE=$(jqr .id)
+scim GET /scim/v2/Groups "$TOK"
+expect_jq '.totalResults == 6 and [.Resources[].id] == ["admin","billing","user","'"$AUD_ROLE"'","'"$DEP_ROLE"'","'"$FD_ROLE"'"] and [.Resources[3:][].displayName] == ["Auditors","Deputies","Front desk"]' "the custom roles are groups beside the built-in ones"
+scim GET "/scim/v2/Groups?excludedAttributes=members" "$TOK"
+expect_jq '.totalResults == 6 and (.Resources | all(has("members") | not))' "Entra: custom-role groups without their members"
+# Okta: the group by name, then a member pushed into it.
+scim GET "/scim/v2/Groups?filter=$(urlenc 'displayName eq "Front desk"')" "$TOK"
+expect_jq '.totalResults == 1 and .Resources[0].id == "'"$FD_ROLE"'" and .Resources[0].members == []' "Okta: a custom role's group by displayName"
+scim PATCH "/scim/v2/Groups/$FD_ROLE" "$TOK" '{"schemas":["'"$PATCH_URN"'"],"Operations":[{"op":"add","path":"members","value":[{"value":"'"$CLERK_ID"'","display":"clerk@hospital.example"}]}]}'
+expect_status 200 "Okta: the clerk added to Front desk"
+expect_jq '[.members[].value] == ["'"$CLERK_ID"'"] and .displayName == "Front desk"' "the clerk is Front desk's member"
+req GET "/v1/accounts/$ACC/users/$CLERK_ID" "$OWNER"
+expect_jq '.role == "custom" and .custom_role.id == "'"$FD_ROLE"'" and .custom_role.name == "Front desk" and (.permissions | sort) == ["account.read","fax.read.own","fax.send"]' "the clerk holds the role and its permissions"
+scim GET "/scim/v2/Users/$CLERK_ID" "$TOK"
+expect_jq '.groups == [{"value":"'"$FD_ROLE"'","display":"Front desk","$ref":"/scim/v2/Groups/'"$FD_ROLE"'"}]' "the user's groups name the custom role"
+scim GET /scim/v2/Groups/user "$TOK"
+expect_jq '[.members[].value] | index("'"$CLERK_ID"'") == null' "and the clerk left Users"
+# A change of the role reaches the member SCIM put in it.
+req PATCH "/v1/accounts/$ACC/roles/$FD_ROLE" "$OWNER" '{"permissions":["fax.send","fax.read.own","account.read","safebox.use"]}'
+req GET "/v1/accounts/$ACC/users/$CLERK_ID" "$OWNER"
+expect_jq '(.permissions | index("safebox.use")) != null' "the role's new permission reaches the SCIM-given holder"
+# Entra ID: PUT moves the porter from Billing into Front desk as well.
+scim PUT "/scim/v2/Groups/$FD_ROLE" "$TOK" '{"schemas":["'"$GROUP_URN"'"],"displayName":"Front desk","members":[{"value":"'"$CLERK_ID"'"},{"value":"'"$PORTER_ID"'"}]}'
+expect_status 200 "Entra: PUT a custom role's members"
+req GET "/v1/accounts/$ACC/users/$PORTER_ID" "$OWNER"
+expect_jq '.custom_role.name == "Front desk"' "the porter holds it too"
+req GET "/v1/accounts/$ACC/roles/$FD_ROLE" "$OWNER"
+expect_jq '.holders == 2' "the role counts two holders"
+# Entra ID: remove a member: back to user.
+scim PATCH "/scim/v2/Groups/$FD_ROLE" "$TOK" '{"schemas":["'"$PATCH_URN"'"],"Operations":[{"op":"Remove","path":"members[value eq \"'"$PORTER_ID"'\"]"}]}'
+expect_status 200 "Entra: a member removed from Front desk"
+req GET "/v1/accounts/$ACC/users/$PORTER_ID" "$OWNER"
+expect_jq '.role == "user" and .custom_role == null' "the porter is a user again"
+# From one custom role to another.
+scim PATCH "/scim/v2/Groups/$AUD_ROLE" "$TOK" '{"schemas":["'"$PATCH_URN"'"],"Operations":[{"op":"add","path":"members","value":[{"value":"'"$CLERK_ID"'"}]}]}'
+req GET "/v1/accounts/$ACC/users/$CLERK_ID" "$OWNER"
+expect_jq '.custom_role.name == "Auditors" and (.permissions | sort) == ["account.read","data.read"]' "the clerk moved to Auditors"
+scim GET "/scim/v2/Groups/$FD_ROLE" "$TOK"
+expect_jq '.members == []' "and left Front desk"
+# Within the token creator's powers: a token made by someone without
+# data.read or admins.manage gives neither.
+req POST "/v1/accounts/$ACC/users" "$OWNER" '{"email":"idm@hospital.example","name":"IdM","role":"custom","permissions":["security.manage","users.manage","account.read","fax.send","fax.read.own","safebox.use"]}'
+accept "$(jqr .invitation.token)" "quartz-lagoon-8842-y"
+IDM=$(login idm@hospital.example quartz-lagoon-8842-y)
+req POST "/v1/accounts/$ACC/scim-tokens" "$IDM" '{"name":"Okta (IdM)"}'
+TOK_LIM=$(jqr .token)
+scim PATCH "/scim/v2/Groups/$AUD_ROLE" "$TOK_LIM" '{"schemas":["'"$PATCH_URN"'"],"Operations":[{"op":"add","path":"members","value":[{"value":"'"$PORTER_ID"'"}]}]}'
+expect_scim_error 403 "" "the token cannot give data.read its creator lacks"
+scim PATCH "/scim/v2/Groups/$DEP_ROLE" "$TOK_LIM" '{"schemas":["'"$PATCH_URN"'"],"Operations":[{"op":"add","path":"members","value":[{"value":"'"$PORTER_ID"'"}]}]}'
+expect_scim_error 403 "" "nor a role holding admins.manage"
+scim PATCH "/scim/v2/Groups/$FD_ROLE" "$TOK_LIM" '{"schemas":["'"$PATCH_URN"'"],"Operations":[{"op":"add","path":"members","value":[{"value":"'"$PORTER_ID"'"}]}]}'
+expect_status 200 "but gives a role within its creator's powers"
+req GET "/v1/accounts/$ACC/users/$PORTER_ID" "$OWNER"
+expect_jq '.custom_role.name == "Front desk"' "the porter holds Front desk"
+scim POST /scim/v2/Groups "$TOK" '{"schemas":["'"$GROUP_URN"'"],"displayName":"front desk"}'
+expect_scim_error 409 uniqueness "a group named like a custom role exists"
+scim DELETE "/scim/v2/Groups/$FD_ROLE" "$TOK"
+expect_scim_error 403 "" "custom roles are not deleted by SCIM"
+scim GET "/scim/v2/Groups/$FD_ROLE" "$TOK_B"
+expect_scim_error 404 "" "another account's token does not see A's custom role"
+scim PATCH "/scim/v2/Groups/$FD_ROLE" "$TOK" '{"schemas":["'"$PATCH_URN"'"],"Operations":[{"op":"remove","path":"members"}]}'
+scim PATCH "/scim/v2/Groups/$AUD_ROLE" "$TOK" '{"schemas":["'"$PATCH_URN"'"],"Operations":[{"op":"remove","path":"members"}]}'
+req GET "/v1/accounts/$ACC/users/$CLERK_ID" "$OWNER"
+expect_jq '.role == "user"' "groups emptied: the clerk is a user again"
+
 # ======== what SCIM may not do ========
 scim DELETE "/scim/v2/Users/$OWNER_ID" "$TOK"
 expect_scim_error 403 "" "the owner cannot be deleted by SCIM"
@@ -338,7 +411,7 @@ for a in scim.user.create scim.user.patch scim.user.replace scim.user.deactivate
 done
 expect_jq '[.items[] | select(.action == "scim.user.deactivate")] | all(.actor.type == "scim")' "actor type scim"
 req GET "/v1/accounts/$ACC/audit-events?action=scim_token.create" "$OWNER"
-expect_jq '(.items | length) == 1' "the token's creation is audited"
+expect_jq '([.items[] | select(.target == "'"$TOK_ID"'")] | length) == 1' "the token's creation is audited"
 
 # ======== the token never reaches the log ========
 scim GET "/scim/v2/Users/$TOK" "$TOK"

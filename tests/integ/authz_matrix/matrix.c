@@ -125,6 +125,11 @@ static const struct policy {
 	{ "users.export", "security.manage", false, true, false },
 	{ "users.export_deliver", "security.manage", false, true, false },
 	{ "users.erase", "security.manage", false, true, false },
+	{ "roles.list", "users.manage admins.manage data.read", false, true, false },
+	{ "roles.create", "users.manage admins.manage", false, true, false },
+	{ "roles.get", "users.manage admins.manage data.read", false, true, false },
+	{ "roles.update", "users.manage admins.manage", false, true, false },
+	{ "roles.delete", "users.manage admins.manage", false, true, false },
 	{ "security.get", "data.read security.manage config.read partner.config.read", false, true, false },
 	{ "security.update", "security.manage", false, true, false },
 	{ "account_sessions.list", "security.manage", false, true, false },
@@ -792,6 +797,7 @@ static void fill_path(const struct world *w, const struct route *r, struct cell 
 			: strcmp(name, "subscription_id") == 0 ? "sts_none"
 			: strcmp(name, "contact_id") == 0 ? "scn_none"
 			: strcmp(name, "domain_id") == 0 ? "sdm_none"
+			: strcmp(name, "role_id") == 0 ? "rol_none"
 			: strcmp(name, "token") == 0 && strncmp(r->pattern, "/v1/password-resets/", 20) == 0
 			? "fvr_no-such-reset"
 			: strcmp(name, "token") == 0 ? "fvi_no-such-invitation" : NULL;
@@ -1301,6 +1307,15 @@ static void prepare(struct world *w, const struct route *r, struct actor *p, str
 		c->ok_status = 422; /* neither email nor account: nothing is told */
 		c->ok_kind = "validation-failed";
 		c->note = "no address";
+	} else if (strcmp(a, "roles.create") == 0) {
+		c->ok_status = 422; /* {}: no role is created */
+		c->ok_kind = "validation-failed";
+		c->note = "empty body";
+	} else if (strcmp(a, "roles.get") == 0 || strcmp(a, "roles.update") == 0 ||
+		   strcmp(a, "roles.delete") == 0) {
+		c->ok_status = 404;
+		c->ok_kind = "not-found";
+		c->note = "no such role";
 	} else if (strcmp(a, "sso_domains.delete") == 0 || strcmp(a, "sso_domains.verify") == 0 ||
 		   strcmp(a, "provider.sso_domains.verify") == 0) {
 		c->ok_status = 404; /* nothing is looked up in the DNS */

@@ -11,6 +11,7 @@
 #include "numbers.h"
 #include "poller.h"
 #include "register.h"
+#include "trunk_targets.h"
 #include "timeutil.h"
 #include "xalloc.h"
 
@@ -61,6 +62,29 @@ static int64_t mono_ms(void)
 	return time_mono_ns() / 1000000;
 }
 
+/* register_run toward b's registrar resolved as RFC 3263 says (a "HOST"
+ * alone by NAPTR/SRV): each target in turn until one gives a final answer.
+ * As register_run; -1 also when the name does not resolve (logged). */
+static int reg_run_resolved(register_binding_t *b, const char *trunk_id, int timeout_ms, int *granted, int *status)
+{
+	resolve_answer_t ra;
+	char why[160];
+	if (!b->registrar || resolve_cached(b->registrar, TRUNK_TARGET_TRANSPORTS, TRUNK_TARGET_FAMILIES, &ra, why, sizeof why) != 0) {
+		log_event(LOG_WARN, "fax.trunk_register_unresolved", "trunk=%s reason=\"%s\"", trunk_id,
+			b->registrar ? why : "no registrar");
+		return -1;
+	}
+	int rc = -1;
+	for (int i = 0; i < ra.n && rc == -1; i++) {
+		char hp[80];
+		snprintf(hp, sizeof hp, ra.t[i].family == 6 ? "[%s]:%d" : "%s:%d", ra.t[i].addr, ra.t[i].port);
+		b->send_to = hp;
+		rc = register_run(b, timeout_ms, granted, status);
+		b->send_to = NULL;
+	}
+	return rc;
+}
+
 /* Removes e's binding at its registrar (REGISTER with Expires: 0, RFC 3261
  * §10.2.2) when it holds one, and forgets the credentials kept for it. A
  * registrar that does not answer lets the binding expire on its own. */
@@ -71,7 +95,7 @@ static void reg_remove(struct reg_entry *e)
 			.contact = e->contact, .expires = 0, .cseq = e->cseq };
 		snprintf(b.call_id, sizeof b.call_id, "%s", e->call_id);
 		int granted = 0, status = 0;
-		int rc = register_run(&b, REG_UNREG_TIMEOUT_MS, &granted, &status);
+		int rc = reg_run_resolved(&b, e->id, REG_UNREG_TIMEOUT_MS, &granted, &status);
 		e->cseq = b.cseq;
 		log_event(rc == 0 ? LOG_INFO : LOG_WARN, rc == 0 ? "fax.trunk_unregistered" : "fax.trunk_unregister_failed",
 			"trunk=%s sip_status=%d", e->id, status);
@@ -92,7 +116,7 @@ static void reg_one(trunk_register_t *r, struct reg_entry *e, const json_t *t, c
 		.contact = contact, .expires = REG_EXPIRES_S, .cseq = e->cseq };
 	snprintf(b.call_id, sizeof b.call_id, "%s", e->call_id);
 	int granted = 0, status = 0;
-	int rc = register_run(&b, REG_TIMEOUT_MS, &granted, &status);
+	int rc = reg_run_resolved(&b, id, REG_TIMEOUT_MS, &granted, &status);
 	int64_t now = mono_ms();
 	pthread_mutex_lock(&r->mu);
 	snprintf(e->call_id, sizeof e->call_id, "%s", b.call_id);

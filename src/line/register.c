@@ -222,7 +222,7 @@ int register_run(register_binding_t *b, int timeout_ms, int *granted, int *statu
 		*status_out = 0;
 	if (!b->registrar || !b->user || !*b->user)
 		return -1;
-	int fd = reg_socket(b->registrar, me, sizeof me);
+	int fd = reg_socket(b->send_to && *b->send_to ? b->send_to : b->registrar, me, sizeof me);
 	if (fd < 0 || !me[0]) {
 		if (fd >= 0)
 			close(fd);

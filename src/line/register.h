@@ -38,7 +38,10 @@ int register_parse_response(const uint8_t *data, size_t len, const char *contact
 
 /* A binding to keep: the caller fills and keeps it between runs. */
 typedef struct register_binding {
-	const char *registrar;    /* "IP:PORT" or "HOST:PORT" (borrowed) */
+	const char *registrar;    /* "IP:PORT", "HOST:PORT" or "HOST" (borrowed): the
+				     AOR's domain, and where REGISTER goes unless send_to */
+	const char *send_to;      /* "IP:PORT" or "[IPv6]:PORT" to send to instead (a
+				     target of the registrar's RFC 3263 lookup); NULL: none */
 	const char *user;         /* the AOR's user and the digest username */
 	const char *password;
 	const char *contact;      /* "IP:PORT" where calls for us are to be sent */

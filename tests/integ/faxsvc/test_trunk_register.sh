@@ -10,13 +10,21 @@
 # binding is removed at the registrar (REGISTER with Expires: 0) when the
 # trunk stops registering and when the service stops: Kamailio then answers
 # a call for the number 480 at once, not after the 600 s the binding had.
+# The trunk's peer is the name "carrier.test" alone, answered by the DNS
+# test double (lib_dns.sh) with two SRV targets: a dead one first (nothing
+# listens there), then Kamailio. The REGISTER goes on to Kamailio when the
+# first target is unreachable; the keep-alive sees that target down, so
+# the fax is dialled to Kamailio first.
+. "$(dirname "$0")/../api/lib_dns.sh"
+dns_netns "$@"
 . "$(dirname "$0")/../api/lib.sh"
 . "$(dirname "$0")/lib_fax.sh"
+dns_setup
 KAMAILIO=$(command -v kamailio || echo /usr/sbin/kamailio)
 [ -x "$KAMAILIO" ] || { echo "kamailio not installed (Debian kamailio, scripts/deps/line.txt): skipped"; exit 77; }
 MODS=$(dirname "$(dpkg -L kamailio 2>/dev/null | grep '/modules/tm.so$' | head -n 1)")
 [ -f "$MODS/tm.so" ] || { echo "kamailio modules not found: skipped"; exit 77; }
-fax_setup --set fax.sip_listen=udp:127.0.0.1:0 --set metrics.listen=127.0.0.1:0
+fax_setup --set fax.sip_listen=udp:127.0.0.1:0 --set metrics.listen=127.0.0.1:0 --set fax.trunk_keepalive_seconds=1
 CPORT=$(sed -n 's/.*event=fax.carrier_listening .*sip=udp:127.0.0.1:\([0-9]*\).*/\1/p' "$LOG" | tail -n 1)
 [ -n "$CPORT" ] && ok || { fail "no carrier listener"; finish; }
 MPORT=$(metrics_port)
@@ -105,9 +113,13 @@ CFG
 "$KAMAILIO" -f "$TMP/kam/kamailio.cfg" -c >"$TMP/kam/check.log" 2>&1 || { fail "kamailio refused its config: $(tail -n 5 "$TMP/kam/check.log")"; finish; }
 "$KAMAILIO" -f "$TMP/kam/kamailio.cfg" -DD -E -Y "$TMP/kam" -w "$TMP/kam" -P "$TMP/kam/pid" >"$TMP/kam/log" 2>&1 &
 KAM_PID=$!
-trap 'kill "$KAM_PID" 2>/dev/null; cleanup' EXIT
+trap 'kill "$KAM_PID" 2>/dev/null; dns_stop; cleanup' EXIT
+DEAD_PORT=$(python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+dns_start carrier.test --host-record=kam.carrier.test,127.0.0.1 --host-record=gone.carrier.test,127.0.0.1 \
+	--srv-host=_sip._udp.carrier.test,gone.carrier.test,"$DEAD_PORT",5,10 \
+	--srv-host=_sip._udp.carrier.test,kam.carrier.test,"$KPORT",10,10
 
-req POST /v1/provider/trunks "$OP" "{\"id\":\"kam\",\"name\":\"Kamailio carrier\",\"peer\":\"127.0.0.1:$KPORT\",\"username\":\"faxuser\",\"password\":\"trunk-pass-123\",\"register\":true,\"max_calls\":4,\"prefixes\":[\"+44\"],\"inbound_cidrs\":[\"127.0.0.1/32\"],\"called_number\":\"to\"}"
+req POST /v1/provider/trunks "$OP" "{\"id\":\"kam\",\"name\":\"Kamailio carrier\",\"peer\":\"carrier.test\",\"username\":\"faxuser\",\"password\":\"trunk-pass-123\",\"register\":true,\"max_calls\":4,\"prefixes\":[\"+44\"],\"inbound_cidrs\":[\"127.0.0.1/32\"],\"called_number\":\"to\"}"
 expect_status 201 "a registering trunk"
 expect_jq '.register == true and (.registration == "none" or .registration == "registered")' "register is answered"
 req POST /v1/provider/trunks "$OP" '{"name":"No creds","peer":"127.0.0.1:5999","register":true}'
@@ -118,6 +130,10 @@ poll_until 120 reg_is registered && ok || fail_stop "not registered: $BODY; $(gr
 grep -q "kam: REGISTER of faxuser authenticated, contact <sip:faxuser@127.0.0.1:$CPORT>" "$TMP/kam/log" && ok ||
 	fail "Kamailio did not record our contact: $(grep 'kam:' "$TMP/kam/log" | tail -n 3)"
 [ "$(metric 'faxvault_trunk_registered{trunk="kam"}')" = 1 ] && ok || fail "faxvault_trunk_registered not 1"
+
+kam_targets() { req GET /v1/provider/trunks/kam "$OP"; printf '%s' "$BODY" | jq -e "$1" >/dev/null; }
+poll_until 60 kam_targets '[.targets[] | [.host, .port, .state]] == [["gone.carrier.test",'"$DEAD_PORT"',"down"],["kam.carrier.test",'"$KPORT"',"up"]]' &&
+	ok || fail "the SRV targets in the trunk view: $BODY"
 
 # --- out: through Kamailio, digest on the INVITE, to the far receiver.
 make_pdf "$TMP/two.pdf" 2

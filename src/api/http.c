@@ -260,17 +260,7 @@ static void serve_system(api_t *a, const http_in_t *in, const struct route *r,
 /* Tests only: the daemon's clock follows an offset kept in a file. */
 static void follow_test_clock(const char *path)
 {
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return;
-	char line[32] = "";
-	if (fgets(line, sizeof line, f)) {
-		int64_t off;
-		line[strcspn(line, "\n")] = '\0';
-		if (parse_i64z(line, -INT64_MAX / 2, INT64_MAX / 2, &off) == 0)
-			time_set_offset_ms(off);
-	}
-	fclose(f);
+	time_follow_file(path);
 }
 
 /* Whether route r may run on a closed account: it reads, or it is marked

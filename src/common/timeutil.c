@@ -6,6 +6,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "numparse.h"
+
 static _Atomic int64_t offset;
 
 int64_t time_now_ms(void)
@@ -36,6 +38,25 @@ void time_deadline_in(int64_t ms, struct timespec *ts)
 void time_set_offset_ms(int64_t o)
 {
 	atomic_store(&offset, o);
+}
+
+int time_follow_file(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return -1;
+	char line[32] = "";
+	int rc = -1;
+	if (fgets(line, sizeof line, f)) {
+		int64_t off;
+		line[strcspn(line, "\n")] = '\0';
+		if (parse_i64z(line, -INT64_MAX / 2, INT64_MAX / 2, &off) == 0) {
+			time_set_offset_ms(off);
+			rc = 0;
+		}
+	}
+	fclose(f);
+	return rc;
 }
 
 char *time_format_rfc3339(int64_t ms, char *o, size_t olen)

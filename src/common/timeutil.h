@@ -15,6 +15,9 @@ struct timespec;
 void time_deadline_in(int64_t ms, struct timespec *ts);
 /* Test hook: add offset_ms to every later time_now_ms(). */
 void time_set_offset_ms(int64_t offset_ms);
+/* Test hook: sets the offset from a file holding it in ms (one line); 0,
+ * or -1 when the file cannot be read or holds no number. */
+int time_follow_file(const char *path);
 /* Formats ms as "YYYY-MM-DDTHH:MM:SS.mmmZ" into out (>= 25 bytes); returns out. */
 char *time_format_rfc3339(int64_t ms, char *out, size_t outlen);
 /* Parses an RFC 3339 date-time ("Z" or ±hh:mm offset, optional fraction).

@@ -1,6 +1,16 @@
 /* faxvaultd's backups (see backup_cmd.h).
  *
- * A backup directory holds audit-checkpoints.jsonl when the service wrote
+ * Format 2 (written since backups forget, docs/vault.md): every file of the
+ * backup is encrypted under a key of the backup's own, kept only in the
+ * backup key directory (backupkeys.h) and destroyed when the backup
+ * expires. The directory holds manifest.json (in the clear: format, dates,
+ * the backup key's id and expiry, the sealed master key, the audit head,
+ * and the size and SHA-256 of each encrypted file), index (encrypted: the
+ * names, sizes and SHA-256 of the files as they were) and data/NNNNNN (each
+ * file encrypted: the database snapshot, the audit checkpoints, the
+ * document blobs). Names of documents are only in the encrypted index.
+ *
+ * Format 1 (still restored; it never forgets) held, in the clear:  audit-checkpoints.jsonl when the service wrote
  * one (copied first), faxvault.db (a consistent snapshot taken with the
  * service running), docs/ (the encrypted document blobs, copied after the
  * snapshot so that every blob it refers to is there unless it was deleted
@@ -31,6 +41,7 @@
 #include <unistd.h>
 
 #include "audit_cmd.h"
+#include "backupkeys.h"
 #include "fdio.h"
 #include "paths.h"
 #include "store.h"
@@ -40,6 +51,9 @@
 #include "xalloc.h"
 
 #define MANIFEST_FORMAT "faxvault-backup/1"
+#define MANIFEST_FORMAT2 "faxvault-backup/2"
+#define ENC_MAGIC "FVBKENC1"
+#define ENC_CHUNK 65536
 #define PASSPHRASE_MIN 12
 #define PASSPHRASE_MAX 1024
 #define KEYFILE_MAX 4096
@@ -52,20 +66,57 @@ static int ensure_dir(const char *dir)
 	return mkdir(dir, 0700) == 0 || errno == EEXIST ? 0 : -1;
 }
 
+/* Opens src to read and creates dst (0600, must not exist) to write: 0,
+ * 1 when src does not exist, -1 on error (errno set). */
+static int copy_begin(const char *src, const char *dst, int *in, int *out)
+{
+	*in = open(src, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (*in < 0)
+		return errno == ENOENT ? 1 : -1;
+	*out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (*out < 0) {
+		int e = errno;
+		close(*in);
+		errno = e;
+		return -1;
+	}
+	return 0;
+}
+
+/* Ends a copy from in to out (dst): syncs and closes both; on failure
+ * (rc != 0, or the sync or close failing) removes dst and answers -1 with
+ * errno as it was at the failure. */
+static int copy_end(int in, int out, const char *dst, int rc)
+{
+	int e = errno;
+	if (rc == 0 && fsync(out) != 0)
+		rc = -1;
+	close(in);
+	if (close(out) != 0)
+		rc = -1;
+	if (rc != 0) {
+		unlink(dst);
+		errno = e;
+		return -1;
+	}
+	return 0;
+}
+
+/* SHA-256 of h into hex (65 bytes). */
+static void sha_hex(crypto_hash_sha256_state *h, char hex[65])
+{
+	uint8_t d[crypto_hash_sha256_BYTES];
+	crypto_hash_sha256_final(h, d);
+	sodium_bin2hex(hex, 65, d, sizeof d);
+}
+
 /* Copies src to dst (created, 0600, must not exist) and hashes what it
  * copied. 0, 1 when src does not exist, -1 on error (errno set). */
 static int copy_file(const char *src, const char *dst, char sha[65], uint64_t *size)
 {
-	int in = open(src, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (in < 0)
-		return errno == ENOENT ? 1 : -1;
-	int out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (out < 0) {
-		int e = errno;
-		close(in);
-		errno = e;
-		return -1;
-	}
+	int in, out, begun = copy_begin(src, dst, &in, &out);
+	if (begun != 0)
+		return begun;
 	crypto_hash_sha256_state h;
 	crypto_hash_sha256_init(&h);
 	uint8_t buf[65536];
@@ -84,20 +135,9 @@ static int copy_file(const char *src, const char *dst, char sha[65], uint64_t *s
 		crypto_hash_sha256_update(&h, buf, (unsigned long long)r);
 		n += (uint64_t)r;
 	}
-	int e = errno;
-	if (rc == 0 && fsync(out) != 0)
-		rc = -1;
-	close(in);
-	if (close(out) != 0)
-		rc = -1;
-	if (rc != 0) {
-		unlink(dst);
-		errno = e;
+	if (copy_end(in, out, dst, rc) != 0)
 		return -1;
-	}
-	uint8_t d[crypto_hash_sha256_BYTES];
-	crypto_hash_sha256_final(&h, d);
-	sodium_bin2hex(sha, 65, d, sizeof d);
+	sha_hex(&h, sha);
 	*size = n;
 	return 0;
 }
@@ -124,9 +164,7 @@ static int hash_file(const char *path, char sha[65], uint64_t *size)
 		n += (uint64_t)r;
 	}
 	close(fd);
-	uint8_t d[crypto_hash_sha256_BYTES];
-	crypto_hash_sha256_final(&h, d);
-	sodium_bin2hex(sha, 65, d, sizeof d);
+	sha_hex(&h, sha);
 	*size = n;
 	return 0;
 }
@@ -164,6 +202,170 @@ static int write_new(const char *path, const void *data, size_t len)
 	return rc;
 }
 
+/* ---- files encrypted under the backup key ----
+ *
+ * ENC_MAGIC (8) ‖ secretstream header (24) ‖ records: plaintext length (u32
+ * big-endian, at most ENC_CHUNK) ‖ ciphertext (length + 17); the last record
+ * carries TAG_FINAL. Each record's associated data is the backup's id, a
+ * NUL and the stored name, so that files cannot be swapped within a backup
+ * or between backups. */
+
+struct enc_out {
+	char sha_plain[65], sha_cipher[65];
+	uint64_t size_plain, size_cipher;
+};
+
+static size_t enc_ad(uint8_t *ad, size_t cap, const char *bid, const char *stored)
+{
+	return (size_t)snprintf((char *)ad, cap, "%s%c%s", bid, 0, stored);
+}
+
+/* Encrypts the file src into dst (created 0600, must not exist): 0, 1 when
+ * src does not exist, -1 on error (errno set). */
+static int enc_file(const char *src, const char *dst, const uint8_t *key, const char *bid,
+	const char *stored, struct enc_out *o)
+{
+	int in, out, begun = copy_begin(src, dst, &in, &out);
+	if (begun != 0)
+		return begun;
+	crypto_secretstream_xchacha20poly1305_state st;
+	uint8_t hdr[crypto_secretstream_xchacha20poly1305_HEADERBYTES], ad[200];
+	size_t adlen = enc_ad(ad, sizeof ad, bid, stored);
+	crypto_secretstream_xchacha20poly1305_init_push(&st, hdr, key);
+	crypto_hash_sha256_state hp, hc;
+	crypto_hash_sha256_init(&hp);
+	crypto_hash_sha256_init(&hc);
+	uint8_t *buf = xmalloc(ENC_CHUNK), *rec = xmalloc(4 + ENC_CHUNK +
+		crypto_secretstream_xchacha20poly1305_ABYTES);
+	int rc = fd_write_all(out, ENC_MAGIC, 8) == 0 && fd_write_all(out, hdr, sizeof hdr) == 0
+		? 0 : -1;
+	crypto_hash_sha256_update(&hc, (const uint8_t *)ENC_MAGIC, 8);
+	crypto_hash_sha256_update(&hc, hdr, sizeof hdr);
+	o->size_plain = 0;
+	o->size_cipher = 8 + sizeof hdr;
+	/* Read ahead by one chunk, so that the last one is known to be last. */
+	size_t have = 0;
+	int eof = 0;
+	while (rc == 0) {
+		while (!eof && have < ENC_CHUNK) {
+			ssize_t r = read(in, buf + have, ENC_CHUNK - have);
+			if (r < 0 && errno == EINTR)
+				continue;
+			if (r < 0) {
+				rc = -1;
+				break;
+			}
+			if (r == 0)
+				eof = 1;
+			have += (size_t)r;
+		}
+		if (rc != 0)
+			break;
+		uint8_t b = 0;
+		int last = 0;
+		if (eof) {
+			last = 1;
+		} else {
+			/* A full chunk: last only if nothing follows. */
+			ssize_t r;
+			do
+				r = read(in, &b, 1);
+			while (r < 0 && errno == EINTR);
+			if (r < 0) {
+				rc = -1;
+				break;
+			}
+			last = r == 0;
+			if (r == 0)
+				eof = 1;
+		}
+		unsigned long long clen;
+		rec[0] = (uint8_t)(have >> 24);
+		rec[1] = (uint8_t)(have >> 16);
+		rec[2] = (uint8_t)(have >> 8);
+		rec[3] = (uint8_t)have;
+		crypto_secretstream_xchacha20poly1305_push(&st, rec + 4, &clen, buf, have, ad, adlen,
+			last ? crypto_secretstream_xchacha20poly1305_TAG_FINAL : 0);
+		crypto_hash_sha256_update(&hp, buf, have);
+		crypto_hash_sha256_update(&hc, rec, 4 + clen);
+		o->size_plain += have;
+		o->size_cipher += 4 + clen;
+		if (fd_write_all(out, rec, 4 + (size_t)clen) != 0) {
+			rc = -1;
+			break;
+		}
+		if (last)
+			break;
+		buf[0] = b;
+		have = 1;
+	}
+	int e = errno;
+	sodium_memzero(&st, sizeof st);
+	sodium_memzero(buf, ENC_CHUNK);
+	free(buf);
+	free(rec);
+	errno = e;
+	if (copy_end(in, out, dst, rc) != 0)
+		return -1;
+	sha_hex(&hp, o->sha_plain);
+	sha_hex(&hc, o->sha_cipher);
+	return 0;
+}
+
+/* Decrypts src (stored as `stored`) into dst (created 0600, must not
+ * exist), which must come out as want_sha (NULL: the stream's own
+ * authentication only): 0, or -1 (a wrong key, an
+ * altered or cut file, or errno). */
+static int dec_file(const char *src, const char *dst, const uint8_t *key, const char *bid,
+	const char *stored, const char *want_sha)
+{
+	int in, out;
+	if (copy_begin(src, dst, &in, &out) != 0)
+		return -1;
+	crypto_secretstream_xchacha20poly1305_state st;
+	uint8_t hdr[8 + crypto_secretstream_xchacha20poly1305_HEADERBYTES], ad[200];
+	size_t adlen = enc_ad(ad, sizeof ad, bid, stored);
+	uint8_t *buf = xmalloc(ENC_CHUNK), *rec = xmalloc(ENC_CHUNK +
+		crypto_secretstream_xchacha20poly1305_ABYTES);
+	crypto_hash_sha256_state hp;
+	crypto_hash_sha256_init(&hp);
+	int rc = fd_read_all(in, hdr, sizeof hdr) == 0 && memcmp(hdr, ENC_MAGIC, 8) == 0 &&
+		crypto_secretstream_xchacha20poly1305_init_pull(&st, hdr + 8, key) == 0 ? 0 : -1;
+	int done = 0;
+	while (rc == 0 && !done) {
+		uint8_t lb[4];
+		if (fd_read_all(in, lb, 4) != 0) {
+			rc = -1;
+			break;
+		}
+		size_t n = (size_t)lb[0] << 24 | (size_t)lb[1] << 16 | (size_t)lb[2] << 8 | lb[3];
+		unsigned char tag;
+		unsigned long long mlen;
+		if (n > ENC_CHUNK ||
+		    fd_read_all(in, rec, n + crypto_secretstream_xchacha20poly1305_ABYTES) != 0 ||
+		    crypto_secretstream_xchacha20poly1305_pull(&st, buf, &mlen, &tag, rec,
+			    n + crypto_secretstream_xchacha20poly1305_ABYTES, ad, adlen) != 0 ||
+		    mlen != n || fd_write_all(out, buf, n) != 0) {
+			rc = -1;
+			break;
+		}
+		crypto_hash_sha256_update(&hp, buf, n);
+		done = tag == crypto_secretstream_xchacha20poly1305_TAG_FINAL;
+	}
+	uint8_t extra;
+	if (rc == 0 && read(in, &extra, 1) != 0)
+		rc = -1; /* something after the final record */
+	sodium_memzero(&st, sizeof st);
+	sodium_memzero(buf, ENC_CHUNK);
+	free(buf);
+	free(rec);
+	char sha[65];
+	sha_hex(&hp, sha);
+	if (rc == 0 && want_sha && strcmp(sha, want_sha) != 0)
+		rc = -1;
+	return copy_end(in, out, dst, rc);
+}
+
 /* Whether name is a blob file ("doc_….fvb"), not a temporary one. */
 static int is_blob_name(const char *name)
 {
@@ -174,7 +376,7 @@ static int is_blob_name(const char *name)
 /* ---- arguments ---- */
 
 struct args {
-	const char *to, *from, *data_dir, *pass_file;
+	const char *to, *from, *data_dir, *pass_file, *key_dir, *master_key;
 	int without_key, sample;
 };
 
@@ -192,6 +394,10 @@ static int parse_args(const char *cmd, int argc, char **argv, struct args *a)
 			a->data_dir = argv[++i];
 		else if (strcmp(argv[i], "--passphrase-file") == 0 && next)
 			a->pass_file = argv[++i];
+		else if (strcmp(argv[i], "--key-dir") == 0 && next)
+			a->key_dir = argv[++i];
+		else if (strcmp(argv[i], "--master-key") == 0 && next)
+			a->master_key = argv[++i];
 		else if (strcmp(argv[i], "--without-key") == 0)
 			a->without_key = 1;
 		else if (strcmp(argv[i], "--sample") == 0 && next) {
@@ -332,9 +538,40 @@ static json_t *file_entry(const char *rel, const char *sha, uint64_t size)
 	return json_pack("{s:s, s:I, s:s}", "path", rel, "size", (json_int_t)size, "sha256", sha);
 }
 
-/* Copies every blob of src_docs into dst_docs, listing them in files: the
- * number copied, or -1. */
-static int copy_blobs(const char *src_docs, const char *dst_docs, json_t *files)
+/* A backup being written: where, under which key, and what it holds. */
+struct bk_write {
+	const char *to, *bid;
+	const uint8_t *key;
+	json_t *files; /* the manifest's: encrypted files */
+	json_t *index; /* the index's: the files as they were */
+	int next;      /* number of the next data/NNNNNN */
+};
+
+/* Encrypts src into the backup as rel: 0, 1 when src does not exist, -1
+ * with the reason printed. */
+static int bk_add(struct bk_write *w, const char *src, const char *rel)
+{
+	char stored[32];
+	snprintf(stored, sizeof stored, "data/%06d", w->next);
+	char *dst = xasprintf("%s/%s", w->to, stored);
+	struct enc_out o;
+	int rc = enc_file(src, dst, w->key, w->bid, stored, &o);
+	if (rc < 0)
+		fprintf(stderr, "faxvaultd backup: cannot copy %s: %s\n", src, strerror(errno));
+	free(dst);
+	if (rc != 0)
+		return rc;
+	w->next++;
+	json_array_append_new(w->files, file_entry(stored, o.sha_cipher, o.size_cipher));
+	json_t *e = file_entry(rel, o.sha_plain, o.size_plain);
+	json_object_set_new(e, "stored", json_string(stored));
+	json_array_append_new(w->index, e);
+	return 0;
+}
+
+/* Encrypts every blob of src_docs into the backup: the number copied, or
+ * -1. */
+static int bk_add_blobs(struct bk_write *w, const char *src_docs)
 {
 	DIR *d = opendir(src_docs);
 	if (!d)
@@ -344,25 +581,40 @@ static int copy_blobs(const char *src_docs, const char *dst_docs, json_t *files)
 	while (n >= 0 && (de = readdir(d)) != NULL) {
 		if (!is_blob_name(de->d_name))
 			continue;
-		char *s = xasprintf("%s/%s", src_docs, de->d_name);
-		char *t = xasprintf("%s/%s", dst_docs, de->d_name);
-		char sha[65];
-		uint64_t size;
-		int rc = copy_file(s, t, sha, &size);
-		if (rc == 0) {
-			char *rel = xasprintf("docs/%s", de->d_name);
-			json_array_append_new(files, file_entry(rel, sha, size));
-			free(rel);
+		char *src = xasprintf("%s/%s", src_docs, de->d_name);
+		char *rel = xasprintf("docs/%s", de->d_name);
+		int rc = bk_add(w, src, rel);
+		if (rc == 0)
 			n++;
-		} else if (rc < 0) {
-			fprintf(stderr, "faxvaultd backup: cannot copy %s: %s\n", s, strerror(errno));
+		else if (rc < 0)
 			n = -1;
-		} /* rc 1: deleted since the snapshot, as it should be */
-		free(s);
-		free(t);
+		/* rc 1: deleted since the snapshot, as it should be */
+		free(src);
+		free(rel);
 	}
 	closedir(d);
 	return n;
+}
+
+/* Writes the encrypted index of w: 0, or -1 with the reason printed. */
+static int bk_write_index(struct bk_write *w, const char *scratch)
+{
+	json_t *idx = json_pack("{s:s, s:O}", "format", MANIFEST_FORMAT2, "files", w->index);
+	char *text = json_dumps(idx, JSON_INDENT(2) | JSON_SORT_KEYS);
+	json_decref(idx);
+	char *plain = xasprintf("%s/index", scratch), *dst = xasprintf("%s/index", w->to);
+	struct enc_out o;
+	int rc = text && write_new(plain, text, strlen(text)) == 0 &&
+		enc_file(plain, dst, w->key, w->bid, "index", &o) == 0 ? 0 : -1;
+	if (rc == 0)
+		json_array_insert_new(w->files, 0, file_entry("index", o.sha_cipher, o.size_cipher));
+	else
+		fprintf(stderr, "faxvaultd backup: cannot write %s: %s\n", dst, strerror(errno));
+	unlink(plain);
+	free(text);
+	free(plain);
+	free(dst);
+	return rc;
 }
 
 /* The audit head and number of documents of the database at path. */
@@ -531,14 +783,27 @@ static int prepare_target(const char *dir)
 	return empty ? 0 : -1;
 }
 
+/* Removes the plain scratch directory of a backup and what is in it. */
+static void scratch_remove(const char *dir)
+{
+	static const char *const names[] = { "faxvault.db", "faxvault.db-wal", "faxvault.db-shm",
+		"index", PG_DUMP_FILE };
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+		char *p = xasprintf("%s/%s", dir, names[i]);
+		unlink(p);
+		free(p);
+	}
+	rmdir(dir);
+}
+
 int backup_cmd_backup(const config_t *cfg, int argc, char **argv)
 {
 	struct args a;
 	if (parse_args("backup", argc, argv, &a) != 0)
 		return 2;
-	if (!a.to || a.from || a.data_dir || (a.without_key && a.pass_file)) {
+	if (!a.to || a.from || a.data_dir || a.master_key || (a.without_key && a.pass_file)) {
 		fputs("usage: faxvaultd [--data-dir DIR] backup --to DIR [--passphrase-file FILE | "
-		      "--without-key]\n", stderr);
+		      "--without-key] [--key-dir DIR]\n", stderr);
 		return 2;
 	}
 	char pass[PASSPHRASE_MAX + 1] = "";
@@ -547,70 +812,83 @@ int backup_cmd_backup(const config_t *cfg, int argc, char **argv)
 	int rc = 1;
 	char *db = db_path(cfg), *docs = docs_path(cfg), *cp = checkpoint_path(cfg);
 	char *kp = master_key_path(cfg);
-	char *to_db = xasprintf("%s/faxvault.db", a.to), *to_docs = xasprintf("%s/docs", a.to);
-	char *to_cp = xasprintf("%s/audit-checkpoints.jsonl", a.to);
-	json_t *m = json_object(), *files = json_array();
-	uint8_t kf[KEYFILE_MAX];
+	char *kdir = a.key_dir ? xstrdup(a.key_dir) : backup_key_path(cfg);
+	char *to_data = xasprintf("%s/data", a.to);
+	char *scratch = xasprintf("%s/.backup-XXXXXX", cfg->data_dir), *snap = NULL;
+	int have_scratch = 0, have_key = 0;
+	json_t *m = json_object(), *files = json_array(), *index = json_array();
+	uint8_t kf[KEYFILE_MAX], bkey[BACKUP_KEY_BYTES];
+	char bid[BACKUP_ID_LEN] = "";
 	ssize_t kl = -1;
 	store_t *st = NULL;
-	char err[512], sha[65], fp[VAULT_FINGERPRINT_LEN] = "", when[40];
-	uint64_t size;
+	vault_key_t *mk = NULL;
+	char err[512], fp[VAULT_FINGERPRINT_LEN] = "", when[40], until[40];
 	struct stat sb;
 	int pg = cfg_pg(cfg);
 	if (!pg && stat(db, &sb) != 0) {
 		fprintf(stderr, "faxvaultd backup: no database at %s\n", db);
 		goto out;
 	}
-	if (!a.without_key) {
-		vault_key_t *mk = NULL;
-		vault_err_t ve = vault_master_load(kp, 0, &mk);
-		if (ve == VAULT_OK) {
-			vault_key_fingerprint(mk, fp);
-			vault_key_free(mk);
+	/* The master key seals the backup's key (always) and goes into the
+	 * backup sealed under the passphrase (unless --without-key). */
+	vault_err_t ve = vault_master_load(kp, 0, &mk);
+	if (ve == VAULT_OK) {
+		vault_key_fingerprint(mk, fp);
+		if (!a.without_key)
 			kl = read_small(kp, kf, sizeof kf);
-		}
-		if (ve != VAULT_OK || kl <= 0) {
-			fprintf(stderr, "faxvaultd backup: cannot read the master key %s: %s\n", kp,
-				ve != VAULT_OK ? vault_strerror(ve) : strerror(errno));
-			goto out;
-		}
 	}
-	if (prepare_target(a.to) != 0 || ensure_dir(to_docs) != 0) {
+	if (ve != VAULT_OK || (!a.without_key && kl <= 0)) {
+		fprintf(stderr, "faxvaultd backup: cannot read the master key %s: %s\n", kp,
+			ve != VAULT_OK ? vault_strerror(ve) : strerror(errno));
+		goto out;
+	}
+	if (prepare_target(a.to) != 0 || ensure_dir(to_data) != 0) {
 		fprintf(stderr, "faxvaultd backup: %s must be a new or empty directory: %s\n", a.to,
 			strerror(errno));
 		goto out;
 	}
-	/* The checkpoints before the snapshot: each names a head the snapshot
-	 * holds (copied after, one could name events it lacks). */
-	int c = copy_file(cp, to_cp, sha, &size);
-	if (c < 0) {
-		fprintf(stderr, "faxvaultd backup: cannot copy %s: %s\n", cp, strerror(errno));
+	int64_t now = time_now_ms(), expires = now + cfg->backup_retention_days * 86400000LL;
+	if (backup_key_create(mk, kdir, now, (int)cfg->backup_retention_days, bid, bkey) != 0) {
+		fprintf(stderr, "faxvaultd backup: cannot write the backup's key into %s: %s\n", kdir,
+			strerror(errno));
 		goto out;
 	}
-	if (c == 0)
-		json_array_append_new(files, file_entry("audit-checkpoints.jsonl", sha, size));
+	have_key = 1;
+	if (!mkdtemp(scratch)) {
+		fprintf(stderr, "faxvaultd backup: cannot make a scratch directory in %s: %s\n",
+			cfg->data_dir, strerror(errno));
+		goto out;
+	}
+	have_scratch = 1;
+	struct bk_write w = { .to = a.to, .bid = bid, .key = bkey, .files = files, .index = index,
+		.next = 1 };
+	/* The checkpoints before the snapshot: each names a head the snapshot
+	 * holds (copied after, one could name events it lacks). */
+	int c = bk_add(&w, cp, "audit-checkpoints.jsonl");
+	if (c < 0)
+		goto out;
 	if (pg) {
-		free(to_db);
-		to_db = xasprintf("%s/" PG_DUMP_FILE, a.to);
-		if (pg_dump_snapshot(cfg, to_db, m) != 0 || hash_file(to_db, sha, &size) != 0)
+		snap = xasprintf("%s/" PG_DUMP_FILE, scratch);
+		if (pg_dump_snapshot(cfg, snap, m) != 0 || bk_add(&w, snap, PG_DUMP_FILE) != 0)
 			goto out;
-		json_array_append_new(files, file_entry(PG_DUMP_FILE, sha, size));
 	} else {
+		snap = xasprintf("%s/faxvault.db", scratch);
 		st = store_open(db, err, sizeof err);
-		if (!st || store_snapshot(st, to_db, err, sizeof err) != 0) {
+		if (!st || store_snapshot(st, snap, err, sizeof err) != 0) {
 			fprintf(stderr, "faxvaultd backup: %s\n", err);
 			goto out;
 		}
 		store_close(st);
 		st = NULL;
-		if (snapshot_facts(to_db, m) != 0 || hash_file(to_db, sha, &size) != 0) {
+		if (snapshot_facts(snap, m) != 0) {
 			fprintf(stderr, "faxvaultd backup: the copy of the database does not open\n");
 			goto out;
 		}
-		json_array_append_new(files, file_entry("faxvault.db", sha, size));
+		if (bk_add(&w, snap, "faxvault.db") != 0)
+			goto out;
 	}
-	int blobs = copy_blobs(docs, to_docs, files);
-	if (blobs < 0)
+	int blobs = bk_add_blobs(&w, docs);
+	if (blobs < 0 || bk_write_index(&w, scratch) != 0)
 		goto out;
 	json_t *sealed = NULL;
 	if (!a.without_key && !(sealed = seal_key(cfg, kf, (size_t)kl, pass))) {
@@ -618,12 +896,14 @@ int backup_cmd_backup(const config_t *cfg, int argc, char **argv)
 			stderr);
 		goto out;
 	}
-	json_object_set_new(m, "format", json_string(MANIFEST_FORMAT));
+	json_object_set_new(m, "format", json_string(MANIFEST_FORMAT2));
 	json_object_set_new(m, "version", json_string(FV_VERSION));
-	json_object_set_new(m, "created_at",
-		json_string(time_format_rfc3339(time_now_ms(), when, sizeof when)));
+	json_object_set_new(m, "created_at", json_string(time_format_rfc3339(now, when, sizeof when)));
+	json_object_set_new(m, "backup_key", json_pack("{s:s, s:s, s:I}", "id", bid, "expires_at",
+		time_format_rfc3339(expires, until, sizeof until), "retention_days",
+		(json_int_t)cfg->backup_retention_days));
 	json_object_set_new(m, "master_key", sealed ? json_pack("{s:s, s:o}", "fingerprint", fp,
-		"sealed", sealed) : json_null());
+		"sealed", sealed) : json_pack("{s:s, s:n}", "fingerprint", fp, "sealed"));
 	json_object_set(m, "files", files);
 	if (write_manifest(a.to, m) != 0) {
 		fprintf(stderr, "faxvaultd backup: cannot write %s/manifest.json: %s\n", a.to,
@@ -634,26 +914,39 @@ int backup_cmd_backup(const config_t *cfg, int argc, char **argv)
 	printf("backup written to %s\n"
 	       "  database snapshot%s, audit head %lld:%s\n"
 	       "  %d document blob%s, %s\n"
+	       "  encrypted under backup key %s, kept in %s; it expires on %s, when the "
+	       "retention sweep destroys that key\n"
 	       "  master key: %s%s\n",
 		a.to, pg ? " (pg_dump)" : "", (long long)json_integer_value(json_object_get(head, "seq")),
 		json_string_value(json_object_get(head, "hash")), blobs, blobs == 1 ? "" : "s",
-		c == 0 ? "audit checkpoints" : "no audit checkpoint file",
+		c == 0 ? "audit checkpoints" : "no audit checkpoint file", bid, kdir, until,
 		sealed ? "sealed under the passphrase, fingerprint " : "NOT included (keep ",
 		sealed ? fp : "the master key file safely: the copy is unreadable without it)");
 	rc = 0;
 out:
+	if (rc != 0 && have_key) {
+		char *kfile = xasprintf("%s/%s.key", kdir, bid);
+		unlink(kfile);
+		free(kfile);
+	}
+	if (have_scratch)
+		scratch_remove(scratch);
 	sodium_memzero(pass, sizeof pass);
 	sodium_memzero(kf, sizeof kf);
+	sodium_memzero(bkey, sizeof bkey);
+	vault_key_free(mk);
 	store_close(st);
 	json_decref(m);
 	json_decref(files);
+	json_decref(index);
 	free(db);
 	free(docs);
 	free(cp);
 	free(kp);
-	free(to_db);
-	free(to_docs);
-	free(to_cp);
+	free(kdir);
+	free(to_data);
+	free(scratch);
+	free(snap);
 	return rc;
 }
 
@@ -669,6 +962,34 @@ static int rel_ok(const char *rel)
 	return strncmp(rel, "docs/", 5) == 0 && !strchr(rel + 5, '/') && is_blob_name(rel + 5);
 }
 
+/* Whether stored is a name a format 2 manifest may list: index or
+ * data/NNNNNN. */
+static int stored_ok(const char *s)
+{
+	if (strcmp(s, "index") == 0)
+		return 1;
+	if (strncmp(s, "data/", 5) != 0 || strlen(s) != 11)
+		return 0;
+	for (int i = 5; i < 11; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return 0;
+	return 1;
+}
+
+static int is_v2(const json_t *m)
+{
+	const char *fmt = json_string_value(json_object_get(m, "format"));
+	return fmt && strcmp(fmt, MANIFEST_FORMAT2) == 0;
+}
+
+/* Whether rel may be named by the manifest m. */
+static int listed_ok(const json_t *m, const char *rel)
+{
+	if (is_v2(m))
+		return stored_ok(rel);
+	return strncmp(rel, "docs/", 5) == 0 && !strchr(rel + 5, '/') && is_blob_name(rel + 5);
+}
+
 /* The manifest of the backup at dir, with every file it lists present with
  * its size and hash. NULL with the reason printed. */
 static json_t *load_checked(const char *cmd, const char *dir)
@@ -679,7 +1000,8 @@ static json_t *load_checked(const char *cmd, const char *dir)
 	free(mp);
 	const char *fmt = json_string_value(json_object_get(m, "format"));
 	json_t *files = json_object_get(m, "files");
-	if (!m || !fmt || strcmp(fmt, MANIFEST_FORMAT) != 0 || !json_is_array(files)) {
+	if (!m || !fmt || (strcmp(fmt, MANIFEST_FORMAT) != 0 && strcmp(fmt, MANIFEST_FORMAT2) != 0) ||
+	    !json_is_array(files)) {
 		fprintf(stderr, "faxvaultd %s: %s holds no faxvault backup (manifest.json %s)\n", cmd,
 			dir, m ? "of another format" : "missing or unreadable");
 		json_decref(m);
@@ -690,7 +1012,7 @@ static json_t *load_checked(const char *cmd, const char *dir)
 	json_array_foreach(files, i, f) {
 		const char *rel = json_string_value(json_object_get(f, "path"));
 		const char *want = json_string_value(json_object_get(f, "sha256"));
-		if (!rel || !want || !rel_ok(rel)) {
+		if (!rel || !want || !listed_ok(m, rel)) {
 			fprintf(stderr, "faxvaultd %s: the manifest names a file it may not\n", cmd);
 			bad++;
 			continue;
@@ -722,7 +1044,7 @@ static json_t *load_checked(const char *cmd, const char *dir)
 static ssize_t open_key(const char *cmd, const json_t *m, const char *pass_file, uint8_t *kf)
 {
 	const json_t *mk = json_object_get(m, "master_key");
-	if (!json_is_object(mk))
+	if (!json_is_object(mk) || !json_is_object(json_object_get(mk, "sealed")))
 		return 0;
 	char pass[PASSPHRASE_MAX + 1];
 	if (get_passphrase(cmd, pass_file, pass) != 0)
@@ -737,6 +1059,22 @@ static ssize_t open_key(const char *cmd, const json_t *m, const char *pass_file,
 
 /* Writes the key file bytes to path and checks the key is the one the
  * manifest names: 0, or -1 with the reason printed. */
+/* Loads the master key file at path into *k: VAULT_OK with *same saying
+ * whether it is the key the manifest m names (by fingerprint), or an
+ * error. */
+static vault_err_t load_named_master(const json_t *m, const char *path, vault_key_t **k,
+	int *same)
+{
+	char fp[VAULT_FINGERPRINT_LEN];
+	const char *want = json_string_value(json_object_get(json_object_get(m, "master_key"),
+		"fingerprint"));
+	vault_err_t ve = vault_master_load(path, 0, k);
+	if (ve == VAULT_OK)
+		vault_key_fingerprint(*k, fp);
+	*same = ve == VAULT_OK && want && strcmp(fp, want) == 0;
+	return ve;
+}
+
 static int place_key(const char *cmd, const json_t *m, const uint8_t *kf, size_t kl,
 	const char *path)
 {
@@ -745,14 +1083,10 @@ static int place_key(const char *cmd, const json_t *m, const uint8_t *kf, size_t
 		return -1;
 	}
 	vault_key_t *k = NULL;
-	char fp[VAULT_FINGERPRINT_LEN];
-	const char *want = json_string_value(json_object_get(json_object_get(m, "master_key"),
-		"fingerprint"));
-	vault_err_t ve = vault_master_load(path, 0, &k);
-	if (ve == VAULT_OK)
-		vault_key_fingerprint(k, fp);
+	int same;
+	load_named_master(m, path, &k, &same);
 	vault_key_free(k);
-	if (ve != VAULT_OK || !want || strcmp(fp, want) != 0) {
+	if (!same) {
 		fprintf(stderr, "faxvaultd %s: the restored master key is not the one backed up\n", cmd);
 		unlink(path);
 		return -1;
@@ -828,25 +1162,157 @@ static int pg_head_check(const char *dsn, const json_t *m)
 	return 0;
 }
 
+/* ---- format 2: the backup's key and its files ---- */
+
+/* The master key to open a format 2 backup's key with: the one the backup
+ * holds (placed at path, kl > 0) or the file given with --master-key. NULL
+ * with the reason printed. */
+static vault_key_t *v2_master(const char *cmd, const json_t *m, const uint8_t *kf, ssize_t kl,
+	const char *path, const char *given)
+{
+	vault_key_t *k = NULL;
+	if (kl > 0) {
+		if (place_key(cmd, m, kf, (size_t)kl, path) != 0)
+			return NULL;
+		if (vault_master_load(path, 0, &k) != VAULT_OK)
+			fprintf(stderr, "faxvaultd %s: the restored master key does not load\n", cmd);
+		return k;
+	}
+	if (!given) {
+		fprintf(stderr, "faxvaultd %s: this backup holds no master key: give --master-key FILE, "
+			"the master key file of the service that took it\n", cmd);
+		return NULL;
+	}
+	int same;
+	vault_err_t ve = load_named_master(m, given, &k, &same);
+	if (!same) {
+		fprintf(stderr, "faxvaultd %s: %s is not the master key this backup was taken with%s%s\n",
+			cmd, given, ve != VAULT_OK ? ": " : "", ve != VAULT_OK ? vault_strerror(ve) : "");
+		vault_key_free(k);
+		return NULL;
+	}
+	return k;
+}
+
+/* The key of the format 2 backup m from the key directory kdir into key: 0,
+ * or -1 with the reason printed (destroyed by expiry, not there, altered). */
+static int v2_backup_key(const char *cmd, const json_t *m, const vault_key_t *master,
+	const char *kdir, uint8_t key[BACKUP_KEY_BYTES])
+{
+	const json_t *bk = json_object_get(m, "backup_key");
+	const char *bid = json_string_value(json_object_get(bk, "id"));
+	const char *exp = json_string_value(json_object_get(bk, "expires_at"));
+	int64_t expires;
+	if (!bid || !exp || time_parse_rfc3339(exp, &expires) != 0) {
+		fprintf(stderr, "faxvaultd %s: the manifest names no backup key\n", cmd);
+		return -1;
+	}
+	switch (backup_key_open(master, kdir, bid, expires, time_now_ms(), key)) {
+	case BACKUP_KEY_OK:
+		return 0;
+	case BACKUP_KEY_EXPIRED:
+		fprintf(stderr, "faxvaultd %s: this backup expired on %s (backup.retention_days): its key "
+			"%s is destroyed, and nothing in it can be read any more\n", cmd, exp, bid);
+		break;
+	case BACKUP_KEY_MISSING:
+		fprintf(stderr, "faxvaultd %s: the key of this backup (%s) is not in %s: give --key-dir, "
+			"the backup key directory (backup.key_dir) of the service that took it\n", cmd, bid,
+			kdir);
+		break;
+	default:
+		fprintf(stderr, "faxvaultd %s: the key of this backup (%s) in %s does not open: another "
+			"master key, or the file was altered\n", cmd, bid, kdir);
+	}
+	return -1;
+}
+
+/* Decrypts the files of the format 2 backup at from (manifest m, key key)
+ * into a data directory's places: the database to db (a PostgreSQL dump to
+ * dump, for pg_restore), the checkpoints to cp, blobs into docs/; tmp is a
+ * scratch name for the index. 0, or -1 with
+ * the reason printed. */
+static int v2_extract(const char *cmd, const json_t *m, const char *from, const uint8_t *key,
+	const char *db, const char *cp, const char *docs, const char *tmp, const char *dump)
+{
+	const char *bid = json_string_value(json_object_get(json_object_get(m, "backup_key"), "id"));
+	char *src = xasprintf("%s/index", from);
+	json_error_t je;
+	json_t *idx = NULL;
+	if (dec_file(src, tmp, key, bid, "index", NULL) == 0)
+		idx = json_load_file(tmp, 0, &je);
+	unlink(tmp);
+	free(src);
+	json_t *files = json_object_get(idx, "files");
+	if (!json_is_array(files)) {
+		fprintf(stderr, "faxvaultd %s: the backup's index does not open under its key\n", cmd);
+		json_decref(idx);
+		return -1;
+	}
+	if (ensure_dir(docs) != 0) {
+		fprintf(stderr, "faxvaultd %s: cannot create %s: %s\n", cmd, docs, strerror(errno));
+		json_decref(idx);
+		return -1;
+	}
+	int rc = 0;
+	size_t i;
+	json_t *f;
+	json_array_foreach(files, i, f) {
+		const char *rel = json_string_value(json_object_get(f, "path"));
+		const char *stored = json_string_value(json_object_get(f, "stored"));
+		if (!rel || !stored || !rel_ok(rel) || !stored_ok(stored) || strcmp(stored, "index") == 0) {
+			fprintf(stderr, "faxvaultd %s: the index names a file it may not\n", cmd);
+			rc = -1;
+			break;
+		}
+		char *s = xasprintf("%s/%s", from, stored), *dst;
+		if (strcmp(rel, "faxvault.db") == 0)
+			dst = xstrdup(db);
+		else if (strcmp(rel, PG_DUMP_FILE) == 0)
+			dst = xstrdup(dump);
+		else if (strcmp(rel, "audit-checkpoints.jsonl") == 0)
+			dst = xstrdup(cp);
+		else
+			dst = xasprintf("%s/%s", docs, rel + 5);
+		if (dec_file(s, dst, key, bid, stored, json_string_value(json_object_get(f, "sha256")))
+		    != 0) {
+			fprintf(stderr, "faxvaultd %s: %s (%s) does not decrypt to what was backed up\n",
+				cmd, stored, rel);
+			rc = -1;
+		}
+		free(s);
+		free(dst);
+		if (rc != 0)
+			break;
+	}
+	json_decref(idx);
+	return rc;
+}
+
 int backup_cmd_restore(config_t *cfg, int argc, char **argv)
 {
 	struct args a;
 	if (parse_args("restore", argc, argv, &a) != 0)
 		return 2;
 	if (!a.from || a.to || a.without_key) {
-		fputs("usage: faxvaultd restore --from DIR [--data-dir DIR] [--passphrase-file FILE]\n",
-			stderr);
+		fputs("usage: faxvaultd restore --from DIR [--data-dir DIR] [--passphrase-file FILE] "
+		      "[--key-dir DIR] [--master-key FILE]\n", stderr);
 		return 2;
 	}
+	/* The backup keys are the service's (taken before --data-dir names
+	 * the new data directory). */
+	char *kdir = a.key_dir ? xstrdup(a.key_dir) : backup_key_path(cfg);
 	char err[256];
 	if (a.data_dir && config_set(cfg, "data_dir", a.data_dir, err, sizeof err) != 0) {
 		fprintf(stderr, "faxvaultd restore: %s\n", err);
+		free(kdir);
 		return 2;
 	}
 	char *db = db_path(cfg), *kp = master_key_path(cfg);
+	vault_key_t *master = NULL;
+	uint8_t bkey[BACKUP_KEY_BYTES] = { 0 };
 	uint8_t kf[KEYFILE_MAX];
 	ssize_t kl = -1;
-	int rc = 1;
+	int rc = 1, v2 = 0, placed = 0;
 	struct stat sb;
 	json_t *m = NULL;
 	int pg = cfg_pg(cfg);
@@ -862,27 +1328,59 @@ int backup_cmd_restore(config_t *cfg, int argc, char **argv)
 			"%s\n", backup_is_pg(m) ? "PostgreSQL" : "SQLite", cfg->store_backend);
 		goto out;
 	}
+	if ((kl = open_key("restore", m, a.pass_file, kf)) < 0)
+		goto out;
+	/* Format 2: the backup's key first (an expired backup is refused
+	 * before anything else is looked at), the master key placed meanwhile
+	 * and removed again if anything fails. */
+	v2 = is_v2(m);
+	if (v2) {
+		if (ensure_dir(cfg->data_dir) != 0) {
+			fprintf(stderr, "faxvaultd restore: cannot create %s: %s\n", cfg->data_dir,
+				strerror(errno));
+			goto out;
+		}
+		placed = kl > 0;
+		if (!(master = v2_master("restore", m, kf, kl, kp, a.master_key)) ||
+		    v2_backup_key("restore", m, master, kdir, bkey) != 0)
+			goto fail;
+	}
 	if (pg) {
 		int e = store_pg_empty(cfg->store_pg_dsn, err, sizeof err);
 		if (e != 1) {
 			fprintf(stderr, "faxvaultd restore: %s\n", e < 0 ? err : "the database of "
 				"store.postgresql_dsn already holds tables; restore into a new, empty database");
-			goto out;
+			goto fail;
 		}
 	}
-	if ((kl = open_key("restore", m, a.pass_file, kf)) < 0)
-		goto out;
-	if (pg) {
-		char *dump = xasprintf("%s/" PG_DUMP_FILE, a.from);
-		int prc = pg_restore_dump("restore", cfg->store_pg_dsn, NULL, dump);
+	if (v2) {
+		char *docs = docs_path(cfg), *cp = checkpoint_path(cfg);
+		char *tmp = xasprintf("%s/.restore-index", cfg->data_dir);
+		char *dump = xasprintf("%s/.restore-" PG_DUMP_FILE, cfg->data_dir);
+		int ok = v2_extract("restore", m, a.from, bkey, db, cp, docs, tmp, dump) == 0;
+		if (ok && pg)
+			ok = pg_restore_dump("restore", cfg->store_pg_dsn, NULL, dump) == 0 &&
+				pg_head_check(cfg->store_pg_dsn, m) == 0;
+		unlink(dump);
+		free(docs);
+		free(cp);
+		free(tmp);
 		free(dump);
-		if (prc != 0 || pg_head_check(cfg->store_pg_dsn, m) != 0)
+		if (!ok)
+			goto fail;
+	} else {
+		if (pg) {
+			char *dump = xasprintf("%s/" PG_DUMP_FILE, a.from);
+			int prc = pg_restore_dump("restore", cfg->store_pg_dsn, NULL, dump);
+			free(dump);
+			if (prc != 0 || pg_head_check(cfg->store_pg_dsn, m) != 0)
+				goto out;
+		}
+		if (copy_out(m, a.from, cfg) != 0)
+			goto out;
+		if (kl > 0 && place_key("restore", m, kf, (size_t)kl, kp) != 0)
 			goto out;
 	}
-	if (copy_out(m, a.from, cfg) != 0)
-		goto out;
-	if (kl > 0 && place_key("restore", m, kf, (size_t)kl, kp) != 0)
-		goto out;
 	json_t *head = json_object_get(m, "audit_head");
 	printf("restored %s into %s (backup of %s, audit head %lld)\n%s"
 	       "Check it with: faxvaultd --data-dir %s audit-verify\n",
@@ -891,11 +1389,17 @@ int backup_cmd_restore(config_t *cfg, int argc, char **argv)
 		kl > 0 ? "" : "The backup holds no master key: put the key file in place before "
 			      "starting the service.\n", cfg->data_dir);
 	rc = 0;
+fail:
+	if (rc != 0 && placed)
+		unlink(kp); /* the target stays empty of keys */
 out:
 	sodium_memzero(kf, sizeof kf);
+	sodium_memzero(bkey, sizeof bkey);
+	vault_key_free(master);
 	json_decref(m);
 	free(db);
 	free(kp);
+	free(kdir);
 	return rc;
 }
 
@@ -942,13 +1446,54 @@ static int check_doc(store_tx_t *tx, const vault_key_t *master, const char *docs
 static void scratch_wipe(const char *dir)
 {
 	static const char *const names[] = { "master.key", "faxvault.db", "faxvault.db-wal",
-		"faxvault.db-shm" };
+		"faxvault.db-shm", "audit-checkpoints.jsonl", ".index" };
 	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
 		char *p = xasprintf("%s/%s", dir, names[i]);
 		unlink(p);
 		free(p);
 	}
+	char *docs = xasprintf("%s/docs", dir);
+	DIR *d = opendir(docs);
+	struct dirent *de;
+	while (d && (de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		char *p = xasprintf("%s/%s", docs, de->d_name);
+		unlink(p);
+		free(p);
+	}
+	if (d)
+		closedir(d);
+	rmdir(docs);
+	free(docs);
 	rmdir(dir);
+}
+
+/* Restores the dump at path into a scratch database of the configured
+ * server (its name into scratch_db, set only once it exists, so that the
+ * caller drops it) and opens it: 0, or -1 with the reason printed. */
+static int pg_scratch_open(const config_t *cfg, const char *dump, char scratch_db[64],
+	char **scratch_dsn, store_t **st)
+{
+	char name[64], err[512];
+	snprintf(name, sizeof name, "faxvault_verify_%ld_%08x", (long)getpid(),
+		(unsigned)randombytes_random());
+	char *sql = xasprintf("CREATE DATABASE %s", name);
+	int crc = store_pg_admin(cfg->store_pg_dsn, sql, err, sizeof err);
+	free(sql);
+	if (crc != 0) {
+		fprintf(stderr, "faxvaultd backup-verify: cannot make a scratch database (the role "
+			"needs CREATEDB): %s\n", err);
+		return -1;
+	}
+	snprintf(scratch_db, 64, "%s", name);
+	*scratch_dsn = store_pg_dsn_with_db(cfg->store_pg_dsn, name);
+	int prc = pg_restore_dump("backup-verify", cfg->store_pg_dsn, name, dump);
+	if (prc != 0 || !*scratch_dsn || !(*st = store_open_pg(*scratch_dsn, err, sizeof err))) {
+		fprintf(stderr, "faxvaultd backup-verify: the database does not open\n");
+		return -1;
+	}
+	return 0;
 }
 
 int backup_cmd_verify(const config_t *cfg, int argc, char **argv)
@@ -957,8 +1502,8 @@ int backup_cmd_verify(const config_t *cfg, int argc, char **argv)
 	if (parse_args("backup-verify", argc, argv, &a) != 0)
 		return 2;
 	if (!a.from || a.to || a.data_dir || a.without_key) {
-		fputs("usage: faxvaultd backup-verify --from DIR [--passphrase-file FILE] [--sample N]\n",
-			stderr);
+		fputs("usage: faxvaultd backup-verify --from DIR [--passphrase-file FILE] [--sample N] "
+		      "[--key-dir DIR] [--master-key FILE]\n", stderr);
 		return 2;
 	}
 	uint8_t kf[KEYFILE_MAX];
@@ -972,11 +1517,13 @@ int backup_cmd_verify(const config_t *cfg, int argc, char **argv)
 	}
 	printf("files: %zu, each as the manifest says\n", json_array_size(json_object_get(m, "files")));
 	/* The database is opened from a scratch copy: opening it where it lies
-	 * would change the file the manifest vouches for. */
+	 * would change the file the manifest vouches for. A format 2 backup is
+	 * decrypted there whole. */
 	const char *tmpd = getenv("TMPDIR");
 	char *scratch = xasprintf("%s/faxvault-verify-XXXXXX", tmpd && *tmpd ? tmpd : "/tmp");
 	char *src_db = xasprintf("%s/faxvault.db", a.from), *db = NULL, *kp = NULL, *cp = NULL;
-	char *docs = xasprintf("%s/docs", a.from), err[256], sha[65], scratch_db[64] = "";
+	char *docs = NULL, *kdir = a.key_dir ? xstrdup(a.key_dir) : backup_key_path(cfg);
+	char err[256], sha[65], scratch_db[64] = "";
 	char *scratch_dsn = NULL;
 	uint64_t size;
 	int rc = 1;
@@ -990,49 +1537,62 @@ int backup_cmd_verify(const config_t *cfg, int argc, char **argv)
 		goto out;
 	}
 	db = xasprintf("%s/faxvault.db", scratch);
-	kp = xasprintf("%s/master.key", scratch);
-	if (backup_is_pg(m)) {
-		/* The dump is restored into a scratch database of the configured
-		 * server, dropped at the end. */
-		if (!cfg_pg(cfg)) {
-			fputs("faxvaultd backup-verify: the backup is of a PostgreSQL database: set "
-			      "store.backend=postgresql and store.postgresql_dsn (a scratch database is "
-			      "made on that server for the check, then dropped)\n", stderr);
-			goto out;
+	if (backup_is_pg(m) && !cfg_pg(cfg)) {
+		fputs("faxvaultd backup-verify: the backup is of a PostgreSQL database: set "
+		      "store.backend=postgresql and store.postgresql_dsn (a scratch database is "
+		      "made on that server for the check, then dropped)\n", stderr);
+		goto out;
+	}
+	if (is_v2(m)) {
+		uint8_t bkey[BACKUP_KEY_BYTES];
+		char *tmp = xasprintf("%s/.index", scratch);
+		char *dump = xasprintf("%s/" PG_DUMP_FILE, scratch);
+		kp = kl > 0 ? xasprintf("%s/master.key", scratch) : xstrdup(a.master_key ? a.master_key : "");
+		docs = xasprintf("%s/docs", scratch);
+		cp = xasprintf("%s/audit-checkpoints.jsonl", scratch);
+		int ok = (master = v2_master("backup-verify", m, kf, kl, kp, a.master_key)) != NULL &&
+			v2_backup_key("backup-verify", m, master, kdir, bkey) == 0 &&
+			v2_extract("backup-verify", m, a.from, bkey, db, cp, docs, tmp, dump) == 0;
+		sodium_memzero(bkey, sizeof bkey);
+		free(tmp);
+		if (ok)
+			printf("backup key: %s, until %s\n", json_string_value(json_object_get(
+				json_object_get(m, "backup_key"), "id")), json_string_value(json_object_get(
+				json_object_get(m, "backup_key"), "expires_at")));
+		if (ok && backup_is_pg(m))
+			ok = pg_scratch_open(cfg, dump, scratch_db, &scratch_dsn, &st) == 0;
+		else if (ok && !(st = store_open(db, err, sizeof err))) {
+			fprintf(stderr, "faxvaultd backup-verify: the database does not open\n");
+			ok = 0;
 		}
-		snprintf(scratch_db, sizeof scratch_db, "faxvault_verify_%ld_%08x", (long)getpid(),
-			(unsigned)randombytes_random());
-		char *sql = xasprintf("CREATE DATABASE %s", scratch_db), *dump =
-			xasprintf("%s/" PG_DUMP_FILE, a.from);
-		int crc = store_pg_admin(cfg->store_pg_dsn, sql, err, sizeof err);
-		free(sql);
-		if (crc != 0) {
-			fprintf(stderr, "faxvaultd backup-verify: cannot make a scratch database (the role "
-				"needs CREATEDB): %s\n", err);
-			scratch_db[0] = '\0';
-			free(dump);
-			goto out;
-		}
-		scratch_dsn = store_pg_dsn_with_db(cfg->store_pg_dsn, scratch_db);
-		int prc = pg_restore_dump("backup-verify", cfg->store_pg_dsn, scratch_db, dump);
+		unlink(dump);
 		free(dump);
-		if (prc != 0 || !scratch_dsn || !(st = store_open_pg(scratch_dsn, err, sizeof err))) {
+		if (!ok)
+			goto out;
+	} else {
+		kp = xasprintf("%s/master.key", scratch);
+		docs = xasprintf("%s/docs", a.from);
+		cp = xasprintf("%s/audit-checkpoints.jsonl", a.from);
+		if (backup_is_pg(m)) {
+			char *dump = xasprintf("%s/" PG_DUMP_FILE, a.from);
+			int prc = pg_scratch_open(cfg, dump, scratch_db, &scratch_dsn, &st);
+			free(dump);
+			if (prc != 0)
+				goto out;
+		} else if (copy_file(src_db, db, sha, &size) != 0 ||
+			   !(st = store_open(db, err, sizeof err))) {
 			fprintf(stderr, "faxvaultd backup-verify: the database does not open\n");
 			goto out;
 		}
-	} else if (copy_file(src_db, db, sha, &size) != 0 || !(st = store_open(db, err, sizeof err))) {
-		fprintf(stderr, "faxvaultd backup-verify: the database does not open\n");
-		goto out;
-	}
-	if (kl == 0) {
-		puts("master key: not in the backup: the audit chain's keyed events and the documents "
-		     "cannot be checked");
-	} else if (place_key("backup-verify", m, kf, (size_t)kl, kp) != 0 ||
-		   vault_master_load(kp, 0, &master) != VAULT_OK) {
-		goto out;
+		if (kl == 0) {
+			puts("master key: not in the backup: the audit chain's keyed events and the "
+			     "documents cannot be checked");
+		} else if (place_key("backup-verify", m, kf, (size_t)kl, kp) != 0 ||
+			   vault_master_load(kp, 0, &master) != VAULT_OK) {
+			goto out;
+		}
 	}
 	/* The audit chain, against the checkpoints that came with it. */
-	cp = xasprintf("%s/audit-checkpoints.jsonl", a.from);
 	struct stat sb;
 	char *av[] = { "audit-verify", "--checkpoint", cp, NULL };
 	int arc = audit_cmd_verify(st, kp, stat(cp, &sb) == 0 ? 3 : 1, av);
@@ -1078,5 +1638,6 @@ out:
 	free(kp);
 	free(cp);
 	free(docs);
+	free(kdir);
 	return rc;
 }

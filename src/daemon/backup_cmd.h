@@ -1,6 +1,8 @@
 /* faxvaultd's backups: `backup` takes an online, consistent copy of the
- * database and the document blobs with the master key sealed under an
- * operator's passphrase; `restore` makes a data directory of it;
+ * database and the document blobs, encrypted under a key of the backup's
+ * own kept in the backup key directory (destroyed when the backup expires,
+ * backupkeys.h), with the master key sealed under an operator's
+ * passphrase; `restore` makes a data directory of it;
  * `backup-verify` checks a copy without restoring it (every file against
  * the manifest, the audit chain, a sample of documents decrypted).
  *
@@ -12,12 +14,15 @@
 
 #include "config.h"
 
-/* backup --to DIR [--passphrase-file FILE | --without-key] */
+/* backup --to DIR [--passphrase-file FILE | --without-key] [--key-dir DIR] */
 int backup_cmd_backup(const config_t *cfg, int argc, char **argv);
-/* restore --from DIR [--data-dir DIR] [--passphrase-file FILE]; the data
- * directory given here wins over the configuration's. */
+/* restore --from DIR [--data-dir DIR] [--passphrase-file FILE] [--key-dir DIR]
+ * [--master-key FILE]; the data directory given here wins over the
+ * configuration's (the backup key directory is the configuration's, from
+ * before that). */
 int backup_cmd_restore(config_t *cfg, int argc, char **argv);
-/* backup-verify --from DIR [--passphrase-file FILE] [--sample N] */
+/* backup-verify --from DIR [--passphrase-file FILE] [--sample N] [--key-dir DIR]
+ * [--master-key FILE] */
 int backup_cmd_verify(const config_t *cfg, int argc, char **argv);
 
 #endif

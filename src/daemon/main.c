@@ -53,6 +53,7 @@
 #include "sec.h"
 #include "secrets.h"
 #include "store.h"
+#include "timeutil.h"
 #include "vault.h"
 #include "xalloc.h"
 
@@ -407,7 +408,7 @@ struct fax_runtime {
 	fax_env_t env;
 	keyd_client_t *keys; /* the key holder: the only process that reads master.key */
 	audit_keys_t *audit; /* the audit chain's keys, derived from the master key by it */
-	char *doc_dir, *work_dir, *key_path;
+	char *doc_dir, *work_dir, *key_path, *backup_key_dir;
 	char loopback[80]; /* the loopback trunk's bound "IP:PORT" */
 	char node[72];
 };
@@ -416,6 +417,7 @@ static int fax_runtime_open(const config_t *cfg, struct fax_runtime *fr)
 {
 	memset(fr, 0, sizeof *fr);
 	fr->doc_dir = docs_path(cfg);
+	fr->backup_key_dir = backup_key_path(cfg);
 	fr->work_dir = xasprintf("%s/work", cfg->data_dir);
 	fr->key_path = master_key_path(cfg);
 	if (ensure_dir(fr->doc_dir) != 0 || ensure_dir(fr->work_dir) != 0) {
@@ -480,6 +482,8 @@ static int fax_runtime_open(const config_t *cfg, struct fax_runtime *fr)
 		.av_timeout_ms = (int)cfg->av_timeout * 1000,
 		.av_fail_open = cfg->av_fail_open != 0,
 		.safebox_max_days = (int)cfg->safebox_max_days,
+		.backup_key_dir = fr->backup_key_dir,
+		.backup_retention_days = (int)cfg->backup_retention_days,
 	};
 	return 0;
 }
@@ -490,6 +494,7 @@ static void fax_runtime_close(struct fax_runtime *fr)
 	audit_use_keys(NULL);
 	audit_keys_free(fr->audit);
 	free(fr->doc_dir);
+	free(fr->backup_key_dir);
 	free(fr->work_dir);
 	free(fr->key_path);
 	memset(fr, 0, sizeof *fr);
@@ -881,6 +886,11 @@ static int run(config_t *cfg, int argc, char **argv)
 	}
 	sec_pwhash_set_cost((unsigned long long)cfg->argon2_ops, (size_t)cfg->argon2_mem_kib * 1024);
 
+	/* Tests only: the backup commands read the test clock once (a
+	 * backup's expiry is on the service's clock). */
+	if (*cfg->test_clock_file && (strcmp(cmd, "backup") == 0 || strcmp(cmd, "restore") == 0 ||
+				      strcmp(cmd, "backup-verify") == 0))
+		time_follow_file(cfg->test_clock_file);
 	int rc;
 	if (strcmp(role, "vault") == 0)
 		rc = role_vault_main(cfg);

@@ -20,6 +20,12 @@ char *checkpoint_path(const config_t *cfg)
 		: xasprintf("%s/audit-checkpoints.jsonl", cfg->data_dir);
 }
 
+char *backup_key_path(const config_t *cfg)
+{
+	return *cfg->backup_key_dir ? xstrdup(cfg->backup_key_dir)
+		: xasprintf("%s/backup-keys", cfg->data_dir);
+}
+
 char *docs_path(const config_t *cfg)
 {
 	return xasprintf("%s/docs", cfg->data_dir);

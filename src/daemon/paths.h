@@ -14,5 +14,7 @@ char *master_key_path(const config_t *cfg);
 char *checkpoint_path(const config_t *cfg);
 /* The encrypted document blobs: DATA_DIR/docs. */
 char *docs_path(const config_t *cfg);
+/* The keys of backups: backup.key_dir, else DATA_DIR/backup-keys. */
+char *backup_key_path(const config_t *cfg);
 
 #endif

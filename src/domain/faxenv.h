@@ -37,6 +37,8 @@ typedef struct fax_env {
 	int safebox_max_days;      /* ceiling of a SafeBox's expiry (0: SAFEBOX_DAYS_DEFAULT_MAX) */
 	int lease_ms;              /* how long a claimed fax job stays this node's without
 				      its lease renewed (fax.lease_seconds; 0: FAX_LEASE_MS_DEFAULT) */
+	const char *backup_key_dir; /* the backups' keys (backup.key_dir; NULL: not swept) */
+	int backup_retention_days; /* a backup expires after this (0: not said in certificates) */
 } fax_env_t;
 
 /* The lease of a fax job when fax.lease_seconds is not given (tools, tests). */

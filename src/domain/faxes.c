@@ -14,6 +14,7 @@
 #include <sodium.h>
 
 #include "billing.h"
+#include "backupkeys.h"
 #include "docs.h"
 #include "dom_util.h"
 #include "faxdest.h"
@@ -1017,6 +1018,8 @@ int fax_destroy_tx(store_tx_t *tx, const fax_env_t *env, const audit_ctx_t *acto
 	if (rc == STORE_OK && users >= 0) {
 		json_object_set_new(detail, "direction", json_string(rec_str(f, "direction")));
 		json_object_set_new(detail, "document_destroyed", json_boolean(shred));
+		if (shred)
+			backup_note_until(detail, env, now);
 		rc = fax_audit(tx, actor, action, fax_id, account_id, "success", detail);
 		detail = NULL;
 	} else if (rc == STORE_OK) {

@@ -12,6 +12,7 @@
 #include "store_fax.h"
 #include "store_retention.h"
 #include "store_safebox.h"
+#include "backupkeys.h"
 #include "timeutil.h"
 
 static const char *const day_keys[] = { "inbound_fax_days", "outbound_fax_days", "safebox_days" };
@@ -233,8 +234,47 @@ static void sweep_each(store_t *st, const fax_env_t *env, const json_t *due, int
 	}
 }
 
+struct key_sweep {
+	store_t *st;
+	int failed;
+};
+
+/* A backup key destroyed: recorded in the provider's audit chain. */
+static void key_destroyed(void *arg, const char *id, int64_t created_ms, int64_t expires_ms)
+{
+	struct key_sweep *k = arg;
+	char c[40], x[40];
+	json_t *detail = json_pack("{s:s, s:s, s:s}", "backup_id", id, "created_at",
+		time_format_rfc3339(created_ms, c, sizeof c), "expired_at",
+		time_format_rfc3339(expires_ms, x, sizeof x));
+	store_tx_t *tx = store_begin(k->st, true);
+	if (!tx || audit_record(tx, &sweeper, "backup.key_destroyed", id, NULL, "success", detail) != 0 ||
+	    store_commit(tx) != STORE_OK) {
+		if (tx)
+			store_rollback(tx);
+		k->failed++;
+	}
+	json_decref(detail);
+	log_event(LOG_INFO, "retention.backup_key_destroyed", "backup=%s", id);
+}
+
+/* Destroys the keys of expired backups: the number destroyed. */
+static int sweep_backup_keys(store_t *st, const fax_env_t *env, int64_t now)
+{
+	if (!env || !env->backup_key_dir || !*env->backup_key_dir)
+		return 0;
+	struct key_sweep k = { .st = st };
+	int n = backup_keys_expire(env->backup_key_dir, now, env->backup_retention_days,
+		key_destroyed, &k);
+	if (n < 0 || k.failed)
+		log_event(LOG_WARN, "retention.backup_keys_failed", "dir=%s audit_failed=%d",
+			env->backup_key_dir, k.failed);
+	return n > 0 ? n : 0;
+}
+
 int dom_retention_sweep(store_t *st, const fax_env_t *env, int64_t now, int limit)
 {
+	sweep_backup_keys(st, env, now);
 	store_tx_t *tx = store_begin(st, false);
 	if (!tx)
 		return -1;

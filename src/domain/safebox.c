@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "avscan.h"
+#include "backupkeys.h"
 #include "docs.h"
 #include "fdio.h"
 #include "dom_util.h"
@@ -915,6 +916,7 @@ static int safebox_destroy_tx(store_tx_t *tx, const fax_env_t *env, const audit_
 		detail = json_object();
 	json_object_set_new(detail, "documents_destroyed",
 		json_integer(docs ? (json_int_t)json_array_size(docs) : 0));
+	backup_note_until(detail, env, now);
 	if (rc == STORE_OK)
 		rc = sb_record(tx, actor, b, action, actor_kind, actor_id, detail);
 	else

@@ -9,7 +9,7 @@
 #    PostgreSQL), with its checkpoint;
 #  - an event altered in the database breaks the verification;
 #  - print-config does not show the connection string's password;
-#  - backup on a PostgreSQL store writes a pg_dump of it (the drill is
+#  - backup on a PostgreSQL store writes a pg_dump of it, encrypted as every file (the drill is
 #    test_backup.sh on PostgreSQL, integ_fax_backup_pg).
 . "$(dirname "$0")/lib.sh"
 : "${FV_TEST_PG:?FV_TEST_PG: socket directory of the test cluster}"
@@ -135,7 +135,7 @@ grep -q 'postgresql_dsn = postgresql://fv:\*\*\*@db.example/fv?sslmode=require' 
 # shellcheck disable=SC2086
 "$FAXVAULTD" --data-dir "$DATA" $DSN_FLAGS backup --to "$TMP/bk" --without-key >"$TMP/backup.out" 2>&1
 rc=$?
-[ "$rc" = 0 ] && [ -s "$TMP/bk/faxvault.pgdump" ] && jq -e '.backend == "postgresql"' "$TMP/bk/manifest.json" >/dev/null && ok \
+[ "$rc" = 0 ] && grep -q 'database snapshot (pg_dump)' "$TMP/backup.out" && jq -e '.backend == "postgresql" and .format == "faxvault-backup/2"' "$TMP/bk/manifest.json" >/dev/null && ok \
 	|| fail "backup on PostgreSQL: exit $rc: $(cat "$TMP/backup.out")"
 
 finish

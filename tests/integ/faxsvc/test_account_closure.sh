@@ -199,7 +199,7 @@ poll_until 120 mailed && ok || fail "the certificate mail was not sent"
 
 # --- The backup taken before still verifies (it holds the old key until it
 # is itself destroyed: backups bound how long a destroyed account lasts).
-"$FAXVAULTD" $FV_TEST_FLAGS backup-verify --from "$TMP/backup" --passphrase-file "$PASS" >"$TMP/v.out" 2>&1 && ok || fail "backup-verify: $(cat "$TMP/v.out")"
+"$FAXVAULTD" --data-dir "$DATA" $FV_TEST_FLAGS backup-verify --from "$TMP/backup" --passphrase-file "$PASS" >"$TMP/v.out" 2>&1 && ok || fail "backup-verify: $(cat "$TMP/v.out")"
 
 # --- No trace of A's keys in the data directory once the database is
 # closed (secure_delete; the WAL folded in).

@@ -9,11 +9,15 @@
 # With FV_TEST_PG (integ_fax_backup_pg) the same drill runs on PostgreSQL:
 # the copy holds a pg_dump of one snapshot, the database is dropped with the
 # data directory, and the restore goes into a new, empty database.
+# The copy is encrypted under a key of its own kept in the backup key
+# directory (here outside the data directory, so that it survives the
+# disaster): without that directory nothing restores, and once the backup
+# has expired (backup.retention_days) it is refused with a clear message.
 . "$(dirname "$0")/../api/lib.sh"
 . "$(dirname "$0")/lib_fax.sh"
+KEYS="$TMP/backup-keys"
+FV_TEST_FLAGS="$FV_TEST_FLAGS --set backup.key_dir=$KEYS --set backup.retention_days=30"
 fax_setup
-DBFILE=faxvault.db
-[ -n "${FV_TEST_PG:-}" ] && DBFILE=faxvault.pgdump
 make_pdf "$TMP/three.pdf" 3
 PASS="$TMP/passphrase"
 printf 'correct horse battery staple 42\n' >"$PASS"
@@ -45,8 +49,15 @@ bk backup --to "$TMP/full" --passphrase-file "$PASS" >"$TMP/o" 2>&1
 # --- The backup, with the service running.
 bk backup --to "$BK" --passphrase-file "$PASS" >"$TMP/bk.out" 2>&1 && ok || fail "backup: $(cat "$TMP/bk.out")"
 grep -q 'master key: sealed under the passphrase' "$TMP/bk.out" && ok || fail "backup output: $(cat "$TMP/bk.out")"
-jq -e '.format == "faxvault-backup/1" and (.files | map(.path) | index("'"$DBFILE"'") != null) and (.files | map(select(.path | startswith("docs/"))) | length) >= 2 and .audit_head.seq > 0 and (.master_key.sealed.sealed | length) > 0' "$BK/manifest.json" >/dev/null \
+jq -e '.format == "faxvault-backup/2" and (.files | map(.path) | index("index") == 0) and (.files | map(select(.path | test("^data/[0-9]{6}$"))) | length) >= 4 and .audit_head.seq > 0 and (.master_key.sealed.sealed | length) > 0 and (.backup_key.id | test("^bk_[0-9a-f]{24}$")) and .backup_key.retention_days == 30' "$BK/manifest.json" >/dev/null \
 	&& ok || fail "manifest: $(head -c 600 "$BK/manifest.json")"
+BKID=$(jq -r .backup_key.id "$BK/manifest.json")
+[ -f "$KEYS/$BKID.key" ] && [ "$(stat -c %a "$KEYS/$BKID.key")" = 600 ] && ok || fail "the backup's key is not in the key directory"
+# Expiry: 30 days on the service's clock, said in the manifest and the output.
+jq -e --argjson now "$(clock_seconds)" '(.backup_key.expires_at | sub("\\.[0-9]+Z$"; "Z") | fromdate) - $now | . > 29 * 86400 and . <= 30 * 86400 + 60' "$BK/manifest.json" >/dev/null && ok || fail "expiry: $(jq -c .backup_key "$BK/manifest.json")"
+grep -q "encrypted under backup key $BKID, kept in $KEYS; it expires on" "$TMP/bk.out" && ok || fail "backup output: $(cat "$TMP/bk.out")"
+# Nothing of the data in the clear: no document's name, no SQLite file.
+if grep -rqa -e 'doc_' -e 'SQLite format 3' -e 'PGDMP' "$BK"; then fail "a document's name or the database in the clear in the backup"; else ok; fi
 HEAD=$(jq -r '"\(.audit_head.seq):\(.audit_head.hash)"' "$BK/manifest.json")
 # The passphrase and the master key are nowhere in the copy in the clear.
 python3 - "$DATA/master.key" "$BK" "correct horse battery staple 42" <<'PY' && ok || fail "a secret found in the backup"
@@ -61,6 +72,12 @@ for root, _, files in os.walk(sys.argv[2]):
                 print("found in", f); sys.exit(1)
 PY
 
+# A copy without the master key opens with the key file given.
+bk backup --to "$TMP/keyless" --without-key >"$TMP/o" 2>&1 && grep -q 'master key: NOT included' "$TMP/o" && ok || fail "a backup --without-key: $(cat "$TMP/o")"
+bk backup-verify --from "$TMP/keyless" >"$TMP/o" 2>&1
+[ $? = 1 ] && grep -q 'this backup holds no master key: give --master-key FILE' "$TMP/o" && ok || fail "verify of a keyless copy without --master-key: $(cat "$TMP/o")"
+bk backup-verify --from "$TMP/keyless" --master-key "$DATA/master.key" >"$TMP/o" 2>&1 && grep -q 'backup verified' "$TMP/o" && ok || fail "verify of a keyless copy with --master-key: $(cat "$TMP/o")"
+
 # --- Disaster: the daemon dies, its data directory is gone.
 kill -9 "$DAEMON_PID"; wait "$DAEMON_PID" 2>/dev/null; DAEMON_PID=""
 rm -rf "$DATA"
@@ -73,6 +90,19 @@ if [ -n "${FV_TEST_PG:-}" ]; then
 	pg_tables() { q "SELECT count(*) FROM pg_tables WHERE schemaname='public'"; }
 fi
 
+# --- Without the backup key directory, the copy does not open.
+"$FAXVAULTD" $FV_TEST_FLAGS backup-verify --from "$BK" --passphrase-file "$PASS" --key-dir "$TMP/nokeys" >"$TMP/o" 2>&1
+[ $? = 1 ] && grep -q "the key of this backup ($BKID) is not in $TMP/nokeys" "$TMP/o" && ok || fail "verify without the key directory: $(cat "$TMP/o")"
+"$FAXVAULTD" $FV_TEST_FLAGS restore --from "$BK" --data-dir "$TMP/nokeys-restore" --passphrase-file "$PASS" --key-dir "$TMP/nokeys" >"$TMP/o" 2>&1
+[ $? = 1 ] && [ ! -e "$TMP/nokeys-restore/faxvault.db" ] && [ ! -e "$TMP/nokeys-restore/master.key" ] && ok || fail "a restore without the backup's key: $(cat "$TMP/o")"
+# A key file whose expiry was moved later does not open.
+cp -a "$KEYS" "$TMP/keys-edited"
+jq '.expires_at = "2099-01-01T00:00:00.000Z"' "$KEYS/$BKID.key" >"$TMP/keys-edited/$BKID.key"
+jq --arg x 2099-01-01T00:00:00.000Z '.backup_key.expires_at = $x' "$BK/manifest.json" >"$TMP/m.json"
+cp -a "$BK" "$TMP/edited" && cp "$TMP/m.json" "$TMP/edited/manifest.json"
+"$FAXVAULTD" $FV_TEST_FLAGS backup-verify --from "$TMP/edited" --passphrase-file "$PASS" --key-dir "$TMP/keys-edited" >"$TMP/o" 2>&1
+[ $? = 1 ] && grep -q "does not open: another master key, or the file was altered" "$TMP/o" && ok || fail "an edited expiry: $(cat "$TMP/o")"
+
 # --- The copy checks out; damaged copies and wrong passphrases do not.
 "$FAXVAULTD" $FV_TEST_FLAGS backup-verify --from "$BK" --passphrase-file "$PASS" >"$TMP/v.out" 2>&1 && ok || fail "backup-verify: $(cat "$TMP/v.out")"
 grep -q 'audit chain intact' "$TMP/v.out" && grep -q 'backup verified' "$TMP/v.out" && ok || fail "verify output: $(cat "$TMP/v.out")"
@@ -81,10 +111,10 @@ printf 'not the right passphrase\n' >"$TMP/wrong"
 "$FAXVAULTD" $FV_TEST_FLAGS backup-verify --from "$BK" --passphrase-file "$TMP/wrong" >"$TMP/o" 2>&1
 [ $? = 1 ] && grep -q 'does not open: wrong passphrase' "$TMP/o" && ok || fail "a wrong passphrase: $(cat "$TMP/o")"
 cp -a "$BK" "$TMP/damaged"
-BLOB=$(ls "$TMP/damaged/docs" | head -n 1)
-printf 'X' | dd of="$TMP/damaged/docs/$BLOB" bs=1 seek=100 conv=notrunc 2>/dev/null
+BLOB=$(ls "$TMP/damaged/data" | tail -n 1)
+printf 'X' | dd of="$TMP/damaged/data/$BLOB" bs=1 seek=100 conv=notrunc 2>/dev/null
 "$FAXVAULTD" $FV_TEST_FLAGS backup-verify --from "$TMP/damaged" --passphrase-file "$PASS" >"$TMP/o" 2>&1
-[ $? = 1 ] && grep -q "docs/$BLOB differs from the manifest" "$TMP/o" && ok || fail "a damaged blob: $(cat "$TMP/o")"
+[ $? = 1 ] && grep -q "data/$BLOB differs from the manifest" "$TMP/o" && ok || fail "a damaged blob: $(cat "$TMP/o")"
 "$FAXVAULTD" $FV_TEST_FLAGS restore --from "$TMP/damaged" --data-dir "$TMP/never" --passphrase-file "$PASS" >"$TMP/o" 2>&1
 [ $? = 1 ] && [ ! -e "$TMP/never/faxvault.db" ] && [ "$(pg_tables 2>/dev/null || echo 0)" = 0 ] && ok || fail "a damaged copy was restored: $(cat "$TMP/o")"
 rm -f "$TMP/damaged/manifest.json"
@@ -123,4 +153,10 @@ wait_fax "$USER_A" "$SECOND"
 expect_jq '.status | IN("delivered","partial","failed")' "the fax in flight at the backup ends after the restore"
 
 stop_daemon || fail "daemon did not stop cleanly"
+
+# --- Thirty days later the backup has expired: refused, with the reason,
+# even while its key file is still there (the sweep removes it).
+advance_clock $((30 * 24 * 60 + 1))
+"$FAXVAULTD" $FV_TEST_FLAGS restore --from "$BK" --data-dir "$TMP/late" --passphrase-file "$PASS" >"$TMP/o" 2>&1
+[ $? = 1 ] && grep -q "this backup expired on .*: its key $BKID is destroyed, and nothing in it can be read any more" "$TMP/o" && [ ! -e "$TMP/late/faxvault.db" ] && [ ! -e "$TMP/late/master.key" ] && ok || fail "an expired backup: $(cat "$TMP/o")"
 finish

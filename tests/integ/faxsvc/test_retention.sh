@@ -5,11 +5,18 @@
 # recording the rule in the audit chain; a hold on a fax or on the whole
 # account stops both the sweep and deletion on demand; the provider's
 # bounds are enforced; what was destroyed leaves no trace in the data
-# directory, nor in a backup (`faxvaultd backup`) taken after the sweep,
-# whereas one taken before holds it (so the scan can find it).
+# directory, nor in a backup (`faxvaultd backup`) taken after the sweep.
+# A backup taken before the deletion still holds it (restored, the scan
+# finds it) until that backup expires (backup.retention_days, 5 here): the
+# deletion certificate says until when, and then the sweep destroys the
+# backup's key. After that a scan of the data directory, of every backup
+# (raw) and of every unexpired one restored finds no trace of the destroyed
+# document's blob, plaintext or wrapped key, and the old backup is refused.
 . "$(dirname "$0")/../api/lib.sh"
 . "$(dirname "$0")/lib_fax.sh"
-fax_setup --set retention.max_days=3650
+FV_TEST_FLAGS="$FV_TEST_FLAGS --set backup.retention_days=5"
+FAX_FLAGS=(--set retention.max_days=3650)
+fax_setup "${FAX_FLAGS[@]}"
 make_pdf "$TMP/one.pdf" 1
 relogin() {
 	ADMIN_A=$(login admin@a-fax.example granite-harbour-owl-77)
@@ -32,6 +39,30 @@ DUE_B=$(jqr "[.items[].id | select(. != \"$RX1\")] | sort")
 DOC2=$(db "SELECT doc_id FROM faxes WHERE id='$RX2'")
 KEY2=$(db "SELECT wrapped_key FROM documents WHERE id='$DOC2'")
 [ -n "$DOC2" ] && [ -f "$DATA/docs/$DOC2.fvb" ] && [ -n "$KEY2" ] && ok || fail "the received fax has no stored document ($DOC2)"
+# What the scans look for: the wrapped key (as stored), 64 bytes of the
+# encrypted blob, and 64 bytes from the middle of the document as served.
+BLOB_SLICE=$(od -An -tx1 -v -j 400 -N 64 "$DATA/docs/$DOC2.fvb" | tr -d ' \n')
+curl -s -o "$TMP/rx2.doc" -H "Authorization: Bearer $USER_B" "$BASE/v1/faxes/$RX2/document"
+DOC_SIZE=$(stat -c %s "$TMP/rx2.doc")
+PLAIN_SLICE=$(od -An -tx1 -v -j $((DOC_SIZE / 2)) -N 64 "$TMP/rx2.doc" | tr -d ' \n')
+[ "${#BLOB_SLICE}" = 128 ] && [ "${#PLAIN_SLICE}" = 128 ] && ok || fail "slices of the document to look for: $DOC_SIZE bytes"
+scan() { # scan DIR...: prints each trace of the destroyed document found; status 1 if any
+	python3 - "$KEY2" "$BLOB_SLICE" "$PLAIN_SLICE" "$@" <<'PY'
+import os, sys
+needles = {"wrapped key": sys.argv[1].encode(), "blob": bytes.fromhex(sys.argv[2]),
+           "plaintext": bytes.fromhex(sys.argv[3])}
+found = 0
+for top in sys.argv[4:]:
+    for root, _, files in os.walk(top):
+        for f in files:
+            p = os.path.join(root, f)
+            data = open(p, 'rb').read()
+            for what, n in needles.items():
+                if n in data:
+                    print(what, "in", p); found = 1
+sys.exit(found)
+PY
+}
 PASS="$TMP/passphrase"
 printf 'correct horse battery staple 42\n' >"$PASS"
 backup_to() { # backup_to DIR: faxvaultd backup of the data directory
@@ -39,11 +70,12 @@ backup_to() { # backup_to DIR: faxvaultd backup of the data directory
 	"$FAXVAULTD" --data-dir "$DATA" $FV_TEST_FLAGS backup --to "$1" --passphrase-file "$PASS" >"$TMP/bk.out" 2>&1 ||
 		fail "backup to $1: $(cat "$TMP/bk.out")"
 }
-# A backup taken before the deletion holds the document and its key: the
-# scan at the end would find them.
+# A backup taken before the deletion: encrypted under its own key, so a raw
+# scan finds nothing of the document; restored (below), it holds it.
 backup_to "$TMP/bk_before"
-[ -f "$TMP/bk_before/docs/$DOC2.fvb" ] && grep -rqa -- "$KEY2" "$TMP/bk_before" && ok ||
-	fail "a backup taken before the deletion does not hold the document and its wrapped key"
+BK_BEFORE=$(jq -r .backup_key.id "$TMP/bk_before/manifest.json")
+[ -f "$DATA/backup-keys/$BK_BEFORE.key" ] && ok || fail "the backup's key is not in the key directory"
+scan "$TMP/bk_before" >"$TMP/scan.out" && ok || fail "the encrypted backup shows the document: $(cat "$TMP/scan.out")"
 
 # --- Policies: who may, what is accepted.
 req GET "/v1/accounts/$ACC_B/retention" "$ADMIN_B"
@@ -98,6 +130,10 @@ expect_status 200 "the held account's faxes stay"
 [ "$(db "SELECT count(*) FROM documents WHERE id='$DOC2'")" = 0 ] && ok || fail "the deleted fax's wrapped key is still there"
 req GET "/v1/accounts/$ACC_B/audit-events?action=fax.retention_delete" "$ADMIN_B"
 expect_jq "[.items[] | select(.target == \"$RX2\" and .actor.id == \"system:retention\" and .detail.rule == \"inbound_fax_days\" and .detail.days == 2 and .detail.document_destroyed == true)] | length == 1" "a deletion certificate in the audit chain: what, when, which rule"
+# ... and until when older backups may still hold it: backup.retention_days
+# (5) after the deletion.
+NOW_S=$(clock_seconds)
+expect_jq "[.items[] | select(.target == \"$RX2\") | .detail.backups_until | sub(\"\\\\.[0-9]+Z\$\"; \"Z\") | fromdate - $NOW_S | select(. > 4 * 86400 and . <= 5 * 86400)] | length == 1" "the certificate says until when older backups hold the document"
 expect_jq "[.items[].target] | sort == $DUE_B" "the sweep deleted exactly B's faxes that were due and not held"
 
 # --- Lifted holds: the next sweep takes them.
@@ -127,6 +163,48 @@ backup_to "$TMP/bk_after"
 	fail "a backup taken after the sweep holds the destroyed document's blob"
 if grep -rqa -- "$KEY2" "$TMP/bk_after"; then fail "a backup taken after the sweep holds the destroyed document's wrapped key"; else ok; fi
 # shellcheck disable=SC2086
-"$FAXVAULTD" $FV_TEST_FLAGS backup-verify --from "$TMP/bk_after" --passphrase-file "$PASS" >"$TMP/v.out" 2>&1 && ok ||
+"$FAXVAULTD" --data-dir "$DATA" $FV_TEST_FLAGS backup-verify --from "$TMP/bk_after" --passphrase-file "$PASS" >"$TMP/v.out" 2>&1 && ok ||
 	fail "the backup after the sweep verifies: $(cat "$TMP/v.out")"
+BK_AFTER=$(jq -r .backup_key.id "$TMP/bk_after/manifest.json")
+restore_to() { # restore_to BACKUP DIR: faxvaultd restore, output in $TMP/r.out
+	# shellcheck disable=SC2086
+	"$FAXVAULTD" --data-dir "$DATA" $FV_TEST_FLAGS restore --from "$1" --data-dir "$2" --passphrase-file "$PASS" >"$TMP/r.out" 2>&1
+}
+
+# --- The backup taken before the deletion still holds the document until
+# it expires: restored, the scan finds the blob and the wrapped key.
+restore_to "$TMP/bk_before" "$TMP/r_before" && ok || fail "restore of the earlier backup: $(cat "$TMP/r.out")"
+scan "$TMP/r_before" >"$TMP/scan.out"
+grep -q "wrapped key in" "$TMP/scan.out" && grep -q "blob in" "$TMP/scan.out" && ok || fail "the scan does not find what the earlier backup holds: $(cat "$TMP/scan.out")"
+rm -rf "$TMP/r_before"
+
+# --- Two days later (five after the first backup), the sweep destroys the
+# earlier backup's key, and only that one.
+launch_daemon --set testing.media_clock_speed="$FAX_SPEED" --set fax.poll_ms=100 --set fax.trunk_keepalive_seconds=0 "${FAX_FLAGS[@]}"
+advance_clock $((2 * 24 * 60))
+relogin
+key_gone() { [ ! -e "$DATA/backup-keys/$BK_BEFORE.key" ]; }
+poll_until 120 key_gone && ok || fail "the expired backup's key was not destroyed"
+[ -f "$DATA/backup-keys/$BK_AFTER.key" ] && ok || fail "the unexpired backup's key went too"
+OP=$(operator_token)
+req POST /v1/provider/staff "$OP" '{"email":"sec@provider.example","name":"Sam Security","role":"security"}'
+expect_status 201 "a security officer"
+accept "$(jqr .invitation.token)" "audit-lantern-harbour-31"
+SEC=$(login sec@provider.example audit-lantern-harbour-31)
+req GET "/v1/provider/audit-events?action=backup.key_destroyed" "$SEC"
+expect_jq "([.items[] | select(.target == \"$BK_BEFORE\" and .actor.id == \"system:retention\" and (.detail.expired_at | length) > 0)] | length) == 1 and (.items | length) == 1" "the key's destruction is in the audit chain"
+stop_daemon || fail "daemon did not stop cleanly"
+
+# --- The earlier backup is refused with the reason; the later one restores
+# and its audit chain verifies.
+restore_to "$TMP/bk_before" "$TMP/r_before2"
+[ $? = 1 ] && grep -q "this backup expired on .*: its key $BK_BEFORE is destroyed" "$TMP/r.out" && [ ! -e "$TMP/r_before2/faxvault.db" ] && ok || fail "the expired backup: $(cat "$TMP/r.out")"
+restore_to "$TMP/bk_after" "$TMP/r_after" && ok || fail "restore of the unexpired backup: $(cat "$TMP/r.out")"
+"$FAXVAULTD" --data-dir "$TMP/r_after" $FV_TEST_FLAGS audit-verify >"$TMP/av.out" 2>&1 && ok || fail "audit-verify on the restored copy: $(cat "$TMP/av.out")"
+
+# --- The scan: the data directory (with the backup keys), every backup as
+# stored, and the unexpired one restored: no trace of the destroyed
+# document.
+scan "$DATA" "$TMP/bk_before" "$TMP/bk_after" "$TMP/r_after" >"$TMP/scan.out" && ok ||
+	fail "a trace of the destroyed document: $(cat "$TMP/scan.out")"
 finish

@@ -231,6 +231,8 @@ static const struct setting settings[] = {
 		"Tests only: holds each fax-by-email verdict this long after the mail was accepted (to kill the SMTP front end before it answers). Never set in production." },
 	{ "testing.http_seccomp_probe", C_INT, OFF(test_http_seccomp_probe), "0", 0, 1, NULL,
 		"Tests only: 1 lets SIGUSR1 make the HTTP front end attempt a call its seccomp filter forbids (it is killed and restarted). Never set in production." },
+	{ "testing.vault_seccomp_probe", C_INT, OFF(test_vault_seccomp_probe), "0", 0, 1, NULL,
+		"Tests only: 1 lets SIGUSR1 make the key holder attempt a call its seccomp filter forbids (it is killed and restarted). Never set in production." },
 	{ "testing.clock_file", C_STR, OFF(test_clock_file), "", 0, 1024, NULL,
 		"Tests only: a file whose content (ms) shifts the daemon's clock. Never set in production." },
 	{ "testing.rotate_stop_after", C_ENUM, OFF(test_rotate_stop), "none", 0, 0, "none|next|commit",

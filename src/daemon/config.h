@@ -116,6 +116,7 @@ typedef struct config {
 	int64_t test_smtp_seccomp_probe;
 	int64_t test_smtp_verdict_delay_ms;
 	int64_t test_http_seccomp_probe;
+	int64_t test_vault_seccomp_probe;
 	char *unprivileged_user;
 } config_t;
 

@@ -267,10 +267,17 @@ const ctx = {
 };
 
 // The partner's white label (GET /v1/me) for its customers and staff: its
-// name in the header and its support contact under it.
+// logo and name in the header and its support contact under it.
 function brand() {
   const wl = me && me.white_label;
   document.getElementById("brand").textContent = (wl && wl.display_name) || "faxvault";
+  // The partner's uploaded logo, served from this origin (the page's policy
+  // takes images from here only); next to the name, so it says nothing more.
+  const logo = document.getElementById("brand-logo");
+  const src = wl && typeof wl.logo === "string" && wl.logo.startsWith("/v1/me/white-label/logo") ? wl.logo : "";
+  if (src && logo.getAttribute("src") !== src) logo.setAttribute("src", src);
+  if (!src) logo.removeAttribute("src");
+  logo.hidden = !src;
   const sup = document.getElementById("support-line");
   const contact = wl ? [wl.support_email, wl.support_phone].filter((x) => x).join(" · ") : "";
   sup.textContent = contact ? t("wl.support_line", { contact }) : "";

@@ -247,6 +247,37 @@ static int h_partner_white_label(const api_call_t *r, dom_ctx_t *c, json_t **out
 	return dom_partner_white_label(c, route_param(r->m, "partner_id"), r->body, out, e);
 }
 
+/* The logo is the one part named "logo" of the form. */
+static int h_partner_logo_put(const api_call_t *r, dom_ctx_t *c, json_t **out, dom_err_t *e)
+{
+	const mp_part_t *logo = NULL;
+	for (int i = 0; r->form && i < r->form->n; i++) {
+		const mp_part_t *p = &r->form->parts[i];
+		if (strcmp(p->name, "logo") != 0 || logo)
+			return dom_fail(e, "validation-failed", p->name,
+				"the form has one part, \"logo\", the image");
+		logo = p;
+	}
+	return dom_partner_logo_put(c, route_param(r->m, "partner_id"), logo ? logo->data : NULL,
+		logo ? logo->len : 0, out, e);
+}
+
+static int h_partner_logo_delete(const api_call_t *r, dom_ctx_t *c, json_t **out, dom_err_t *e)
+{
+	*out = NULL;
+	return dom_partner_logo_delete(c, route_param(r->m, "partner_id"), e);
+}
+
+static int h_my_logo(const api_call_t *r, dom_ctx_t *c, json_t **out, dom_err_t *e)
+{
+	*out = NULL;
+	const char *ctype = NULL;
+	if (dom_my_logo(c, &r->raw->data, &r->raw->len, &ctype, e) != 0)
+		return -1;
+	r->raw->ctype = ctype;
+	return 0;
+}
+
 static int h_partner_accounts(const api_call_t *r, dom_ctx_t *c, json_t **out, dom_err_t *e)
 {
 	return dom_partner_accounts(c, route_param(r->m, "partner_id"), r->query, r->cursor, r->limit, out,
@@ -385,6 +416,8 @@ static const struct route routes_core[] = {
 	{ "GET", "/v1/me", "me.get", 0, ROUTE_UNGATED | ROUTE_READONLY, 200, h_me },
 	{ "PATCH", "/v1/me", "me.update", 0, ROUTE_BODY | ROUTE_UNGATED, 200, h_me_update },
 	{ "GET", "/v1/me/sessions", "me.sessions.list", 0, 0, 200, h_my_sessions },
+	{ "GET", "/v1/me/white-label/logo", "me.white_label.logo", 0, ROUTE_UNGATED | ROUTE_READONLY,
+		200, h_my_logo },
 	{ "DELETE", "/v1/me/sessions/{session_id}", "me.sessions.delete", 0, 0, 204, h_my_session_revoke },
 	{ "POST", "/v1/me/password", "me.password.change", 0, ROUTE_BODY | ROUTE_UNGATED, 204,
 		h_password_change },
@@ -514,6 +547,13 @@ static const struct route routes_core[] = {
 		200, h_partner_update },
 	{ "PATCH", "/v1/partners/{partner_id}/white-label", "partners.white_label.update",
 		P(PROVIDER_PARTNERS_MANAGE) | P(PARTNER_STAFF_MANAGE), ROUTE_BODY, 200, h_partner_white_label },
+	/* The logo: uploaded by the partner's admins or operators, served to
+	 * whoever sees the white label from faxvault's own origin. */
+	{ "PUT", "/v1/partners/{partner_id}/white-label/logo", "partners.white_label.logo.update",
+		P(PROVIDER_PARTNERS_MANAGE) | P(PARTNER_STAFF_MANAGE), ROUTE_UPLOAD, 200,
+		h_partner_logo_put },
+	{ "DELETE", "/v1/partners/{partner_id}/white-label/logo", "partners.white_label.logo.delete",
+		P(PROVIDER_PARTNERS_MANAGE) | P(PARTNER_STAFF_MANAGE), 0, 204, h_partner_logo_delete },
 	{ "GET", "/v1/partners/{partner_id}/staff", "partners.staff.list",
 		P(PROVIDER_PARTNERS_MANAGE) | P(PARTNER_STAFF_READ), ROUTE_READONLY, 200,
 		h_partner_staff_list },

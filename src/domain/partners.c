@@ -1,12 +1,17 @@
 /* Partner self-service: the partner's view of its accounts (see partners.h). */
 #include "partners.h"
 
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "buf.h"
 #include "dom_util.h"
 #include "e164.h"
+#include "avscan.h"
+#include "logo.h"
 #include "faxenv.h"
 #include "store_billing.h"
 #include "store_partners.h"
@@ -263,7 +268,105 @@ json_t *dom_white_label_of(store_tx_t *tx, const char *partner_id)
 		json_object_set_new(o, keys[i], json_is_string(v) ? json_copy((json_t *)v) : json_null());
 	}
 	json_decref(p);
+	/* The uploaded logo, at faxvault's own origin (its time in the address,
+	 * so that a new one is not taken from a cache). */
+	json_t *lg = store_partner_logo_get(tx, partner_id);
+	char url[96];
+	if (lg)
+		snprintf(url, sizeof url, "/v1/me/white-label/logo?v=%lld",
+			(long long)json_integer_value(json_object_get(lg, "updated_at")));
+	json_object_set_new(o, "logo", lg ? json_string(url) : json_null());
+	json_decref(lg);
 	return o;
+}
+
+/* The partner as the caller may change its white label: partner staff
+ * their own only (another is not found). */
+static int white_label_partner(dom_ctx_t *c, const char *partner_id, dom_err_t *e)
+{
+	if (strcmp(c->who->kind, "partner") == 0 && strcmp(c->who->partner_id, partner_id) != 0)
+		return dom_fail(e, "not-found", "", "no such partner");
+	json_t *p = store_partner_get(c->tx, partner_id);
+	json_decref(p);
+	return p ? 0 : dom_fail(e, "not-found", "", "no such partner");
+}
+
+int dom_partner_logo_put(dom_ctx_t *c, const char *partner_id, const void *data, size_t len,
+	json_t **out, dom_err_t *e)
+{
+	if (white_label_partner(c, partner_id, e) != 0)
+		return -1;
+	if (!data || len == 0)
+		return dom_fail(e, "validation-failed", "logo", "send the logo as the part \"logo\"");
+	if (len > LOGO_BYTES_MAX)
+		return dom_fail(e, "payload-too-large", "logo", "the logo may weigh at most %d KiB",
+			LOGO_BYTES_MAX / 1024);
+	int w, h;
+	const char *type = logo_sniff(data, len, &w, &h);
+	if (!type)
+		return dom_fail(e, "document-unsupported", "logo",
+			"the logo must be a PNG or JPEG image of at most %d by %d pixels", LOGO_DIM_MAX,
+			LOGO_DIM_MAX);
+	if (dom_av_check(c, "", "logo", data, len, e) != 0)
+		return -1;
+	size_t blen = sodium_base64_ENCODED_LEN(len, sodium_base64_VARIANT_ORIGINAL);
+	char *b64 = malloc(blen);
+	if (!b64)
+		return dom_fail(e, "internal", "", "the logo could not be stored");
+	sodium_bin2base64(b64, blen, data, len, sodium_base64_VARIANT_ORIGINAL);
+	int rc = store_partner_logo_put(c->tx, partner_id, type, w, h, b64, time_now_ms());
+	free(b64);
+	json_t *detail = json_pack("{s:s, s:I, s:i, s:i}", "content_type", type, "bytes",
+		(json_int_t)len, "width", w, "height", h);
+	if (rc == STORE_OK)
+		rc = dom_audit(c, "partner.white_label.logo.update", partner_id, NULL, "success", detail);
+	json_decref(detail);
+	if (rc != 0)
+		return dom_fail(e, "internal", "", "the logo could not be stored");
+	return dom_partner_get(c, partner_id, out, e);
+}
+
+int dom_partner_logo_delete(dom_ctx_t *c, const char *partner_id, dom_err_t *e)
+{
+	if (white_label_partner(c, partner_id, e) != 0)
+		return -1;
+	int rc = store_partner_logo_delete(c->tx, partner_id);
+	if (rc == STORE_NOTFOUND)
+		return dom_fail(e, "not-found", "", "the partner has no logo");
+	if (rc != STORE_OK || dom_audit(c, "partner.white_label.logo.delete", partner_id, NULL,
+				      "success", NULL) != 0)
+		return dom_fail(e, "internal", "", "the logo could not be removed");
+	return 0;
+}
+
+int dom_my_logo(dom_ctx_t *c, unsigned char **data, size_t *len, const char **ctype,
+	dom_err_t *e)
+{
+	json_t *acc = c->who->account_id[0] ? store_account_get(c->tx, c->who->account_id, NULL)
+		: NULL;
+	const char *pid = acc ? rec_str(acc, "partner_id") : c->who->partner_id;
+	json_t *wl = pid && *pid ? dom_white_label_of(c->tx, pid) : NULL;
+	json_t *lg = json_is_object(wl) && json_is_string(json_object_get(wl, "logo"))
+		? store_partner_logo_get(c->tx, pid) : NULL;
+	json_decref(acc);
+	json_decref(wl);
+	if (!lg)
+		return dom_fail(e, "not-found", "", "no logo");
+	const char *b64 = rec_str(lg, "data");
+	size_t max = strlen(b64) / 4 * 3 + 3;
+	*data = malloc(max ? max : 1);
+	int rc = *data ? sodium_base642bin(*data, max, b64, strlen(b64), NULL, len, NULL,
+		sodium_base64_VARIANT_ORIGINAL) : -1;
+	/* The stored type is one of two constants (read from the header when
+	 * it was uploaded). */
+	*ctype = strcmp(rec_str(lg, "content_type"), "image/png") == 0 ? "image/png" : "image/jpeg";
+	json_decref(lg);
+	if (rc != 0) {
+		free(*data);
+		*data = NULL;
+		return dom_fail(e, "internal", "", "the logo could not be read");
+	}
+	return 0;
 }
 
 /* A support telephone number as people write it: 3 to 32 characters of

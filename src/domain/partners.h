@@ -43,9 +43,23 @@ int dom_partner_allows(dom_ctx_t *c, const char *account_id, const char *limit, 
 	const char *field, dom_err_t *e);
 
 /* The white label of partner_id, {display_name, support_email,
- * support_phone, logo_url} (unset: null), or JSON null when the partner
+ * support_phone, logo_url, logo: the same-origin address of the uploaded
+ * logo} (unset: null), or JSON null when the partner
  * has no display name or partner_id is NULL or "" (new reference). */
 json_t *dom_white_label_of(store_tx_t *tx, const char *partner_id);
+/* PUT /v1/partners/{id}/white-label/logo (multipart, the part "logo"): a
+ * PNG or JPEG of at most LOGO_BYTES_MAX bytes, its type read from its
+ * header (logo.h), anti-virus checked; stored and served at faxvault's
+ * origin. Audited as partner.white_label.logo.update. *out: the partner. */
+int dom_partner_logo_put(dom_ctx_t *c, const char *partner_id, const void *data, size_t len,
+	json_t **out, dom_err_t *e);
+/* DELETE /v1/partners/{id}/white-label/logo; audited. */
+int dom_partner_logo_delete(dom_ctx_t *c, const char *partner_id, dom_err_t *e);
+/* GET /v1/me/white-label/logo: the logo of the partner whose white label
+ * the caller sees (their account's partner, or their own partner for its
+ * staff): *data (malloc'd) and its type; 404 when there is none. */
+int dom_my_logo(dom_ctx_t *c, unsigned char **data, size_t *len, const char **ctype,
+	dom_err_t *e);
 /* PATCH /v1/partners/{id}/white-label {display_name?, support_email?,
  * support_phone?, logo_url? (https)}, each null to clear: the operator, or
  * the partner's own admins (another partner: not-found). Audited as

@@ -116,6 +116,14 @@ int dom_partner_get(dom_ctx_t *c, const char *id, json_t **out, dom_err_t *e)
 		return dom_fail(e, "not-found", "", "no such partner");
 	*out = partner_public(p);
 	json_decref(p);
+	/* The uploaded logo's same-origin address (dom_white_label_of), or null. */
+	json_t *wl = json_object_get(*out, "white_label");
+	if (json_is_object(wl)) {
+		json_t *full = dom_white_label_of(c->tx, id);
+		json_object_set(wl, "logo", json_is_object(full) && json_object_get(full, "logo")
+			? json_object_get(full, "logo") : json_null());
+		json_decref(full);
+	}
 	return 0;
 }
 

@@ -34,3 +34,25 @@ json_t *store_cdr_totals(store_tx_t *tx, const char *account_id, int64_t since, 
 	}
 	return r;
 }
+
+json_t *store_partner_logo_get(store_tx_t *tx, const char *partner_id)
+{
+	return sq_one(tx, "SELECT partner_id, content_type, width, height, data, updated_at"
+		" FROM partner_logos WHERE partner_id=?", "s", partner_id);
+}
+
+int store_partner_logo_put(store_tx_t *tx, const char *partner_id, const char *content_type,
+	int width, int height, const char *data_b64, int64_t now)
+{
+	int rc = sq_exec(tx, false, "DELETE FROM partner_logos WHERE partner_id=?", "s", partner_id);
+	if (rc == STORE_OK)
+		rc = sq_exec(tx, true, "INSERT INTO partner_logos (partner_id, content_type, width,"
+			" height, data, updated_at) VALUES (?, ?, ?, ?, ?, ?)", "ssnnsi", partner_id,
+			content_type, width, height, data_b64, now);
+	return rc;
+}
+
+int store_partner_logo_delete(store_tx_t *tx, const char *partner_id)
+{
+	return sq_exec(tx, true, "DELETE FROM partner_logos WHERE partner_id=?", "s", partner_id);
+}

@@ -2,10 +2,14 @@
 // over every fax of the outbox, the owner's consent by signed letter, the
 // support-access switch of the security settings and the delegation text
 // of the audit page, in English and in French, with axe-core on each page.
+// And the partner's logo, uploaded in the white label page and shown in the
+// header (served from faxvault's origin, as the page's policy requires).
 // The fax service is off (run.sh portal2): submitted faxes stay queued.
 // Environment: BASE, OP_EMAIL, OP_PASSWORD. Prints "N passed, N failed".
 import { chromium } from "playwright-core";
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { deflateSync } from "node:zlib";
 import { join } from "node:path";
 import { BASE, EXE, HERE, T, check, failed, report, accessible, rest, signIn, signOutOf, topShot, openSub, shows } from "./lib.mjs";
 
@@ -24,6 +28,25 @@ async function submit(tok, to, subject) {
   const j = await r.json();
   check(r.status === 202, `faxes submitted (${r.status} ${JSON.stringify(j).slice(0, 200)})`);
   return (j.items || []).map((f) => f.id);
+}
+
+// A PNG of w x h pixels of one colour (the logo), written to a file.
+function pngFile(w, h) {
+  const crcTable = Array.from({ length: 256 }, (_, n) => { let c = n; for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1; return c >>> 0; });
+  const crc = (b) => { let c = 0xffffffff; for (const x of b) c = crcTable[(c ^ x) & 255] ^ (c >>> 8); return (c ^ 0xffffffff) >>> 0; };
+  const chunk = (type, data) => {
+    const len = Buffer.alloc(4); len.writeUInt32BE(data.length);
+    const td = Buffer.concat([Buffer.from(type), data]);
+    const c = Buffer.alloc(4); c.writeUInt32BE(crc(td));
+    return Buffer.concat([len, td, c]);
+  };
+  const ihdr = Buffer.alloc(13); ihdr.writeUInt32BE(w, 0); ihdr.writeUInt32BE(h, 4); ihdr[8] = 8; ihdr[9] = 2;
+  const row = Buffer.concat([Buffer.from([0]), Buffer.alloc(w * 3, 0x33)]);
+  const png = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk("IHDR", ihdr),
+    chunk("IDAT", deflateSync(Buffer.concat(Array(h).fill(row)))), chunk("IEND", Buffer.alloc(0))]);
+  const f = join(mkdtempSync(join(tmpdir(), "fv-logo-")), "logo.png");
+  writeFileSync(f, png);
+  return f;
 }
 
 const browser = await chromium.launch({ executablePath: EXE, args: ["--no-sandbox"] });
@@ -187,6 +210,47 @@ try {
   await page.waitForSelector("#outbound-table", { timeout: T });
   check((await page.textContent("#outbox-more")) === "Afficher plus", "fr: Show more in French");
   await accessible(page, "the outbox (fr)");
+  await page.selectOption("#lang-choice", "en");
+  await signOutOf(page);
+
+  // ---- 6. the partner's logo, served from faxvault's origin ----
+  await rest("PATCH", `/v1/partners/${prt.id}/white-label`, pa, { display_name: "Revendeur Fax" });
+  await signIn(page, `pat@r${dom}`, pw);
+  await page.click("#nav-white-label");
+  await page.waitForSelector("#wl-logo-form", { timeout: T });
+  check(await page.$eval("#brand-logo", (i) => i.hidden), "no logo in the header before one is uploaded");
+  const gif = join(mkdtempSync(join(tmpdir(), "fv-gif-")), "logo.png");
+  writeFileSync(gif, Buffer.from("GIF89a\x01\x00\x01\x00\x00\x00\x00;", "binary"));
+  await page.setInputFiles("#wl-logo-file", gif);
+  await page.click("#wl-logo-form button[type=submit]");
+  await page.waitForSelector("#wl-logo-form-status.error", { timeout: T });
+  check((await page.textContent("#wl-logo-form-status")).includes("PNG or JPEG"), "a GIF named .png is refused, with the reason");
+  await page.setInputFiles("#wl-logo-file", pngFile(120, 40));
+  await page.click("#wl-logo-form button[type=submit]");
+  await page.waitForSelector("#wl-logo-preview", { timeout: T });
+  // Loaded under the page's Content-Security-Policy (images from this origin only).
+  await page.waitForFunction(() => { const i = document.getElementById("brand-logo"); return !i.hidden && i.complete && i.naturalWidth === 120; }, null, { timeout: T });
+  const src = await page.getAttribute("#brand-logo", "src");
+  check(src.startsWith("/v1/me/white-label/logo?v="), `the header's logo comes from faxvault's origin (${src})`);
+  check((await page.textContent("#brand")) === "Revendeur Fax", "next to the display name");
+  await accessible(page, "the white label page with the logo (en)");
+  await topShot(page, "white-label-logo-en");
+  await signOutOf(page);
+  check(await page.$eval("#brand-logo", (i) => i.hidden), "signed out: no partner's logo");
+  await signIn(page, `owner@${dom}`, pw);
+  await page.waitForFunction(() => { const i = document.getElementById("brand-logo"); return !i.hidden && i.complete && i.naturalWidth === 120 && i.naturalHeight === 40; }, null, { timeout: T });
+  check(true, "the partner's customer sees the logo in the header");
+  await signOutOf(page);
+  await signIn(page, `pat@r${dom}`, pw);
+  await page.click("#nav-white-label");
+  await page.waitForSelector("#wl-logo-remove", { timeout: T });
+  await page.selectOption("#lang-choice", "fr");
+  await shows(page, "#wl-logo-form h2", "Logo dans le portail");
+  check(true, "fr: the logo form in French");
+  await accessible(page, "the white label page with the logo (fr)");
+  await page.click("#wl-logo-remove");
+  await page.waitForFunction(() => document.getElementById("brand-logo").hidden && !document.getElementById("wl-logo-preview"), null, { timeout: T });
+  check(true, "the logo removed, gone from the header");
   await page.selectOption("#lang-choice", "en");
   await signOutOf(page);
   check(errors.length === 0, `no script error (${errors.join("; ")})`);

@@ -4,8 +4,8 @@
 // the portal shows to the partner's customers and staff (GET /v1/me).
 import { api } from "../api.js";
 import { t, tv, fmtNumber, fmtMoney, fmtDate } from "../i18n.js";
-import { h, field, tableOr } from "../dom.js";
-import { simpleForm, flash } from "./common.js";
+import { h, field, tableOr, status } from "../dom.js";
+import { simpleForm, flash, action } from "./common.js";
 
 export async function partnerUsagePage(ctx) {
   const list = await api("GET", `/v1/partners/${ctx.me.partner_id}/accounts?limit=200`);
@@ -34,6 +34,24 @@ export async function whiteLabelPage(ctx) {
   const phone = f("wl-phone", "support_phone", t("wl.support_phone"), { type: "tel", maxlength: "32" });
   const logo = f("wl-logo", "logo_url", t("wl.logo_url"), { type: "url", maxlength: "512", placeholder: "https://" });
   const val = (x) => (x.input.value.trim() === "" ? null : x.input.value.trim());
+  // The logo shown in the portal's header: a PNG or JPEG the service keeps
+  // and serves from its own origin.
+  const file = field("wl-logo-file", t("wl.logo_file"), { type: "file", accept: "image/png,image/jpeg,.png,.jpg,.jpeg" });
+  const lst = status("wl-logo-remove-status");
+  const logoForm = simpleForm("wl-logo-form", t("wl.logo_title"), [h("p", { class: "muted" }, t("wl.logo_hint")),
+    wl.logo ? h("p", {}, h("img", { class: "logo-preview", id: "wl-logo-preview", src: wl.logo, alt: t("wl.logo_alt") })) : null,
+    file.label], t("wl.logo_upload"), async (st) => {
+    if (!file.input.files.length) { st.fail(t("wl.logo_needed")); return; }
+    const fd = new FormData();
+    fd.append("logo", file.input.files[0], file.input.files[0].name);
+    await api("PUT", `/v1/partners/${pid}/white-label/logo`, fd);
+    await ctx.reload();
+    flash("wl-logo-form-status", t("wl.logo_saved"));
+  });
+  const remove = wl.logo ? [action("wl-logo-remove", t("wl.logo_remove"), lst, async () => {
+    await api("DELETE", `/v1/partners/${pid}/white-label/logo`);
+    await ctx.reload();
+  }), lst.node] : [];
   return [h("h1", {}, t("wl.title")), h("p", {}, t("wl.intro")),
     simpleForm("white-label", null, [name.label, h("p", { class: "muted" }, t("wl.name_hint")), email.label, phone.label, logo.label],
       t("settings.save"), async () => {
@@ -41,5 +59,5 @@ export async function whiteLabelPage(ctx) {
           support_phone: val(phone), logo_url: val(logo) });
         await ctx.reload();
         flash("white-label-status", t("settings.saved"));
-      })];
+      }), logoForm, ...remove];
 }

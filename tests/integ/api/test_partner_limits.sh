@@ -86,7 +86,7 @@ req PATCH "/v1/partners/$PRT/white-label" "$PA2" '{"display_name":"Mine now"}'
 expect_problem 404 not-found "another partner's white label does not exist for it"
 req PATCH "/v1/partners/$PRT/white-label" "$PA" '{"display_name":"Reseller Télécom","support_email":"Help@Reseller.example","support_phone":"+33 1 23 45 67 89","logo_url":"https://cdn.reseller.example/logo.png"}'
 expect_status 200 "the partner's admin sets its white label"
-expect_jq '.white_label == {"display_name":"Reseller Télécom","support_email":"help@reseller.example","support_phone":"+33 1 23 45 67 89","logo_url":"https://cdn.reseller.example/logo.png"}' "the white label answered"
+expect_jq '.white_label == {"display_name":"Reseller Télécom","support_email":"help@reseller.example","support_phone":"+33 1 23 45 67 89","logo_url":"https://cdn.reseller.example/logo.png","logo":null}' "the white label answered (no logo uploaded)"
 req GET /v1/me "$OWN"
 expect_jq '.white_label.display_name == "Reseller Télécom" and .white_label.logo_url == "https://cdn.reseller.example/logo.png"' "the customer's portal learns its partner's white label"
 req GET /v1/me "$OP"

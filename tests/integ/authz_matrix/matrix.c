@@ -90,6 +90,7 @@ static const struct policy {
 	{ "me.get", "", false, false, true },
 	{ "me.update", "", false, false, true },
 	{ "me.sessions.list", "", false, false, false },
+	{ "me.white_label.logo", "", false, false, true },
 	{ "me.sessions.delete", "", false, false, false },
 	{ "me.password.change", "", false, false, true },
 	{ "me.mfa.begin", "", false, false, true },
@@ -242,6 +243,10 @@ static const struct policy {
 	{ "partners.staff.update", "provider.partners.manage partner.staff.manage", false, false, false },
 	{ "partners.white_label.update", "provider.partners.manage partner.staff.manage", false, false,
 		false },
+	{ "partners.white_label.logo.update", "provider.partners.manage partner.staff.manage", false,
+		false, false },
+	{ "partners.white_label.logo.delete", "provider.partners.manage partner.staff.manage", false,
+		false, false },
 	{ "partners.staff.delete", "provider.partners.manage partner.staff.manage", false, false, false },
 	{ "partners.accounts.list", "provider.partners.manage provider.accounts.read partner.usage.read", false, false,
 		false },
@@ -1047,6 +1052,22 @@ static void prepare(struct world *w, const struct route *r, struct actor *p, str
 		fresh_person(w, "/v1/provider/staff", "support", user_id);
 	} else if (strcmp(a, "partners.update") == 0) {
 		json_object_set_new(c->body, "name", json_string("Partner One"));
+	} else if (strcmp(a, "partners.white_label.logo.update") == 0) {
+		/* A GIF: refused by its header, nothing stored. */
+		c->raw = strdup("--mx\r\nContent-Disposition: form-data; name=\"logo\"; filename=\"l.png\"\r\n"
+				"Content-Type: image/png\r\n\r\nGIF89a, not a PNG\r\n--mx--\r\n");
+		c->header = "Content-Type: multipart/form-data; boundary=mx";
+		c->ok_status = 415;
+		c->ok_kind = "document-unsupported";
+		c->note = "not a PNG or JPEG";
+	} else if (strcmp(a, "partners.white_label.logo.delete") == 0) {
+		c->ok_status = 404; /* the partner has no logo */
+		c->ok_kind = "not-found";
+		c->note = "no logo";
+	} else if (strcmp(a, "me.white_label.logo") == 0) {
+		c->ok_status = 404; /* no partner's logo to show */
+		c->ok_kind = "not-found";
+		c->note = "no logo";
 	} else if (strcmp(a, "partners.white_label.update") == 0) {
 		json_object_set_new(c->body, "display_name", json_string("Partner One"));
 	} else if (strcmp(a, "partners.staff.delete") == 0 || strcmp(a, "partners.staff.update") == 0) {

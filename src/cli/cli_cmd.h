@@ -168,6 +168,7 @@ extern const struct cli_cmd cmd_webhooks_subs[];
 extern const struct cli_cmd cmd_idp_subs[];
 extern const struct cli_cmd cmd_scim_token_subs[];
 extern const struct cli_cmd cmd_sso_domain_subs[];
+extern const struct cli_cmd cmd_roles_subs[];
 extern const struct cli_cmd cmd_safebox_subs[];
 extern const struct cli_cmd cmd_billing_subs[];
 extern const struct cli_cmd cmd_invoices_subs[];

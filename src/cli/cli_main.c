@@ -83,6 +83,8 @@ static const struct cli_cmd root_subs[] = {
 		cmd_permissions_subs },
 	{ "accounts", "Manage accounts (tenants)", NULL, NULL, NULL, 0, 0, NULL, cmd_accounts_subs },
 	{ "users", "Manage the members of an account", NULL, NULL, NULL, 0, 0, NULL, cmd_users_subs },
+	{ "roles", "Manage an account's named custom roles", NULL, NULL, NULL, 0, 0, NULL,
+		cmd_roles_subs },
 	{ "api-keys", "Manage the API keys of an account", NULL, NULL, NULL, 0, 0, NULL,
 		cmd_apikeys_subs },
 	{ "audit", "Read the audit log and verify its hash chain", NULL, NULL, NULL, 0, 0, NULL,

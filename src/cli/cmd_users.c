@@ -42,17 +42,23 @@ static int users_show(struct cli_ctx *ctx)
 static int role_and_permissions(struct cli_ctx *ctx, json_t *body)
 {
 	const char *role = cli_opt(ctx, "role");
+	const char *named = cli_opt(ctx, "custom-role");
 	json_t *perms = cli_opt_list(ctx, "permission");
 	int custom = role && strcmp(role, "custom") == 0;
-	if (custom && json_array_size(perms) == 0) {
+	if (named && (!custom || json_array_size(perms) > 0)) {
 		json_decref(perms);
-		return cli_usage(ctx, "--role custom needs at least one --permission");
+		return cli_usage(ctx, "--custom-role goes with --role custom, without --permission");
+	}
+	if (custom && !named && json_array_size(perms) == 0) {
+		json_decref(perms);
+		return cli_usage(ctx, "--role custom needs at least one --permission, or --custom-role");
 	}
 	if (role && !custom && json_array_size(perms) > 0) {
 		json_decref(perms);
 		return cli_usage(ctx, "--permission goes with --role custom only");
 	}
 	cli_set_opt(body, "role", ctx, "role");
+	cli_set_opt(body, "custom_role_id", ctx, "custom-role");
 	if (json_array_size(perms) > 0)
 		json_object_set_new(body, "permissions", perms);
 	else
@@ -66,6 +72,7 @@ static const struct cli_opt create_opts[] = {
 	{ "name", "NAME", CLI_OPT_REQUIRED, "name of the new member" },
 	{ "role", "ROLE", CLI_OPT_REQUIRED, "owner, admin, billing, user or custom" },
 	{ "permission", "PERM[,PERM...]", CLI_OPT_REPEAT, "a permission of a custom role" },
+	{ "custom-role", "ROLE_ID", 0, "a named custom role (see 'faxvault roles list')" },
 	CLI_IDEMPOTENCY_OPT,
 	{ NULL, NULL, 0, NULL },
 };
@@ -106,6 +113,7 @@ static const struct cli_opt update_opts[] = {
 	{ "name", "NAME", 0, "new name" },
 	{ "role", "ROLE", 0, "new role: admin, billing, user or custom" },
 	{ "permission", "PERM[,PERM...]", CLI_OPT_REPEAT, "a permission of a custom role" },
+	{ "custom-role", "ROLE_ID", 0, "a named custom role (see 'faxvault roles list')" },
 	{ NULL, NULL, 0, NULL },
 };
 

@@ -4,7 +4,9 @@
 # secret from standard input, never on the command line) and of a SAML one
 # (its metadata from a file), `idp list|show|remove`; `scim-token create`
 # (printed once, and it works at /scim/v2), `list`, `revoke` (then refused);
-# `sso-domain add` (the TXT record printed), `list`, `remove`;
+# `sso-domain add` (the TXT record printed), `list`, `remove`; `roles
+# create|list|show|update|delete` and a role given with `users update
+# --custom-role`, its change reaching the holder;
 # usage errors and a member without security.manage refused; every change
 # audited. The secrets appear in no audit event.
 #
@@ -96,9 +98,37 @@ as user 4 "a member without security.manage" sso-domain list
 as owner 0 "remove" sso-domain remove "$DID" && has "Domain removed" "the removal is said"
 as owner 5 "removed" sso-domain remove "$DID"
 
+# --- named custom roles: `roles list|create|show|update|delete`, given
+# with `users update --role custom --custom-role`
+as owner 0 "create a role" roles create "Front desk" --permission fax.send,fax.read.own \
+	--permission account.read --description "Sends and reads faxes" --json || stop
+ROLE=$(field .id)
+[ "$(field '.name + " " + (.permissions | sort | join(",")) + " " + (.holders|tostring)')" = \
+	"Front desk account.read,fax.read.own,fax.send 0" ] && ok || fail "the role as created: $(cat "$OUT")"
+as owner 6 "a name taken, in another case" roles create "FRONT DESK" --permission fax.send
+as owner 6 "ownership.transfer is in no role" roles create "Heir" --permission ownership.transfer
+as owner 2 "a role without permissions" roles create "Empty"
+as user 4 "a member without users.manage" roles create "Mine" --permission fax.send
+as owner 0 "list the roles" roles list && has "$ROLE" "the role listed" && has "Front desk" "with its name"
+USER_ID=$(curl -s -H "Authorization: Bearer $NEW_MEMBER" "$BASE/v1/me" | jq -r .id)
+as owner 0 "give the role" users update "$USER_ID" --account "$ACC" --role custom --custom-role "$ROLE" --json &&
+	[ "$(field .custom_role.name)" = "Front desk" ] && ok || fail "the member holds the role: $(cat "$OUT")"
+as owner 2 "a named role with --permission" users update "$USER_ID" --account "$ACC" --role custom --custom-role "$ROLE" --permission fax.send
+as owner 2 "a named role without --role custom" users update "$USER_ID" --account "$ACC" --custom-role "$ROLE"
+as owner 0 "change the role" roles update "$ROLE" --permission fax.send,fax.read.own,account.read,safebox.use \
+	&& has "Role updated." "the change is said" && has "safebox.use" "with the new permission"
+as user 0 "the holder's permissions followed" whoami && has "safebox.use" "the holder holds safebox.use"
+as owner 0 "show" roles show "$ROLE" && has "Sends and reads faxes" "the description" && has "Holders" "the holders"
+as owner 6 "a role in use is not deleted" roles delete "$ROLE"
+as owner 0 "deleted, its holders made users" roles delete "$ROLE" --holders-to-user && has "Role deleted." "the deletion is said"
+as owner 5 "deleted" roles show "$ROLE"
+as owner 0 "a role created in French" --lang fr roles create "Accueil" --permission fax.send && has "Rôle créé" "the message in French"
+
 # --- audited, without the secrets
 req GET "/v1/accounts/$ACC/audit-events?limit=100" "$NEW_OWNER"
 expect_jq '[.items[].action] | (index("idp.create") != null) and (index("idp.delete") != null) and (index("scim_token.create") != null) and (index("scim_token.revoke") != null)' \
 	"the providers and tokens are audited"
+expect_jq '[.items[].action] | (index("role.create") != null) and (index("role.update") != null) and (index("role.delete") != null)' \
+	"the roles' changes are audited"
 if grep -qF "$SECRET" <<<"$BODY" || grep -qF "$TOKEN" <<<"$BODY"; then fail "a secret in the audit log"; else ok; fi
 finish

@@ -118,7 +118,7 @@ static int export_more(dom_ctx_t *c, const char *acc, const char *uid, const cha
 {
 	static const char *const created[] = { "created_at", NULL };
 	static const char *const box_times[] = { "created_at", "expires_at", "closed_at", NULL };
-	static const char *const mail_times[] = { "created_at", "sent_at", NULL };
+	static const char *const mail_times[] = { "created_at", "sent_at", "bounced_at", NULL };
 	json_t *boxes = store_gdpr_safeboxes(c->tx, acc, uid, email);
 	json_t *subs = store_gdpr_subscriptions(c->tx, acc, uid, email);
 	json_t *contacts = store_gdpr_contacts(c->tx, acc, email);

@@ -90,7 +90,8 @@ json_t *store_gdpr_contacts(store_tx_t *tx, const char *account_id, const char *
 json_t *store_gdpr_mails(store_tx_t *tx, const char *account_id, const char *person_id,
 	const char *email)
 {
-	return sq_rows(tx, "SELECT id, kind, to_addr, lang, status, created_at, sent_at"
+	return sq_rows(tx, "SELECT id, kind, to_addr, lang, status, created_at, sent_at,"
+		" bounce_action, bounce_status, bounce_diagnostic, bounced_at"
 		" FROM mail_outbox WHERE principal_id=? OR (account_id=? AND to_addr=?)"
 		" ORDER BY created_at, id", "sss", person_id, account_id, email);
 }
@@ -101,6 +102,7 @@ int store_gdpr_erase(store_tx_t *tx, const char *account_id, const char *person_
 	*counts = NULL;
 	int n[5] = { 0 };
 	int rc = sq_exec(tx, false, "UPDATE mail_outbox SET to_addr=?, params='{}', secret='',"
+		" bounce_diagnostic=NULL,"
 		" status=CASE WHEN status='pending' THEN 'failed' ELSE status END,"
 		" last_reply=CASE WHEN status='pending' THEN 'the person was erased' ELSE last_reply END"
 		" WHERE principal_id=? OR (account_id=? AND to_addr=?)", "ssss", pseudo_email,

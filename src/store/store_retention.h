@@ -43,7 +43,8 @@ json_t *store_gdpr_subscriptions(store_tx_t *tx, const char *account_id, const c
 json_t *store_gdpr_contacts(store_tx_t *tx, const char *account_id, const char *email);
 /* The mails sent or to be sent to them (to the member, or to their address
  * for this account): array of {id, kind, to_addr, lang, status, created_at,
- * sent_at}, oldest first. */
+ * sent_at, bounce_action, bounce_status, bounce_diagnostic, bounced_at (the
+ * DSN read back, or nulls)}, oldest first. */
 json_t *store_gdpr_mails(store_tx_t *tx, const char *account_id, const char *person_id,
 	const char *email);
 /* The account's mails to others whose parameters hold text (their name or
@@ -56,8 +57,9 @@ int store_gdpr_fax_texts(store_tx_t *tx, const char *account_id, const char *tex
 /* Replaces the parameters of mail id. */
 int store_gdpr_mail_params_set(store_tx_t *tx, const char *id, const char *params);
 /* The erasure's part of these tables, in tx, at now: mails to them get
- * pseudo_email as address, no parameters and no token (a pending one is
- * given up); their SafeBox participations get pseudo_email and are revoked,
+ * pseudo_email as address, no parameters, no token (a pending one is
+ * given up) and no bounce diagnostic (the remote server's text, which may
+ * name them); their SafeBox participations get pseudo_email and are revoked,
  * their messages and files in boxes of the account pseudo_email as
  * author's address; their status subscriptions and the security contacts
  * at their address are deleted. The number of rows of each into counts

@@ -78,6 +78,15 @@ expect_jq '[.safeboxes[] | {id, role}] == [{"id":"'"$OBOX"'","role":"participant
 expect_jq '[.status_subscriptions[] | {email, components}] == [{"email":"marie.curie@lab.example","components":["api"]}]' "her status subscription"
 expect_jq '[.security_contacts[] | {name, email, lang}] == [{"name":"Marie Curie","email":"marie.curie@lab.example","lang":"fr"}]' "her security contact entry"
 expect_jq '[.mails[] | select(.to_addr == "marie.curie@lab.example") | .kind] | index("invitation") != null' "the mails sent to her"
+# A bounce of her address as the mail service records it from a DSN
+# (test_mail_bounce.sh reads real ones back through Postfix; here the
+# outbox row and her mark are written as that code writes them).
+BOUNCE_AT=$(( ($(clock_seconds) - 60) * 1000 ))
+db_query "UPDATE mail_outbox SET bounce_action='failed', bounce_status='5.1.1', bounce_diagnostic='smtp; 550 5.1.1 <marie.curie@lab.example>: Recipient address rejected', bounced_at=$BOUNCE_AT WHERE to_addr='marie.curie@lab.example' AND kind='invitation'" >/dev/null &&
+	db_query "UPDATE principals SET mail_bounced_at=$BOUNCE_AT, mail_bounce_status='5.1.1', mail_bounced_addr=email WHERE id='$MARIE_ID'" >/dev/null && ok || fail "recording a bounce"
+req GET "/v1/accounts/$ACC/users/$MARIE_ID/export" "$OWNER"
+expect_jq '[.mails[] | select(.kind == "invitation" and .bounce_action == "failed" and .bounce_status == "5.1.1" and (.bounce_diagnostic | test("marie.curie@lab.example")) and (.bounced_at | test("Z$")))] | length == 1' "the bounce of a mail to her, in the export"
+expect_jq '.person.mail_bounced_at != null and .person.mail_bounce_status == "5.1.1"' "the bounce mark on her, in the export"
 
 # ---- the export delivered to her in a SafeBox
 req POST "/v1/accounts/$ACC/users/$MARIE_ID/export" "$MARIE" '{}'
@@ -153,6 +162,11 @@ if [ -z "${FV_TEST_PG:-}" ]; then
 	[ "$(sqlite3 "$DB" "SELECT count(*) FROM mail_outbox WHERE principal_id = '$MARIE_ID'")" -ge 1 ] && ok ||
 		fail "the outbox rows are kept, pseudonymized"
 fi
+# The bounce erased with her: no diagnostic naming her, no mark on her row
+# (both backends).
+[ "$(db_query "SELECT count(*) FROM mail_outbox WHERE bounce_diagnostic LIKE '%marie%'")" = 0 ] && ok || fail "a bounce diagnostic still names her"
+[ "$(db_query "SELECT count(*) FROM principals WHERE id='$MARIE_ID' AND (mail_bounced_at IS NOT NULL OR mail_bounce_status IS NOT NULL OR mail_bounced_addr IS NOT NULL)")" = 0 ] && ok || fail "her bounce mark is still on her row"
+[ "$(db_query "SELECT count(*) FROM mail_outbox WHERE principal_id='$MARIE_ID' AND bounce_status='5.1.1'")" = 1 ] && ok || fail "the bounce's technical status is kept on the pseudonymized mail"
 
 # The chain still verifies, through the API and offline.
 SEC_EMAIL=sec@provider.example

@@ -225,6 +225,7 @@ static int dial(faxsvc_t *s, struct job *j, const char *tiff, fax_result_t *res)
 			"fax=%s attempt=%d to=%s trunk=%s target=%s first_page=%d ecm=%d rate=%d t38=%d remembered=%d",
 			fj->fax_id, fj->attempt, fj->to, trunk_id, hp, fj->first_page, fj->ecm, fj->max_rate, fj->t38,
 			fj->remembered);
+		lc.invite_timeout_ms = i + 1 < ra.n ? TRUNK_TARGET_TIMEOUT_MS : 0;
 		rc = line_send(&lc, target, tiff, res);
 		if (rc != 0) {
 			if (!res->fail_class[0]) {

@@ -19,6 +19,10 @@
 #define TRUNK_TARGET_TRANSPORTS RESOLVE_UDP
 #define TRUNK_TARGET_FAMILIES RESOLVE_V4
 
+/* How long a call waits for any answer (even 100 Trying) from one target
+ * before it goes on to the next one; the last target gets timer B (32 s). */
+#define TRUNK_TARGET_TIMEOUT_MS 8000
+
 /* Resolves trunk_id's peer (through the resolver's cache) into a, in the
  * order to try: the answer's order, targets seen down moved after the
  * others. Records the targets (or the failure) in the trunk's row when

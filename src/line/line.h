@@ -72,6 +72,9 @@ typedef struct line_cfg {
 	int drop_after_pages;   /* tests: receiver hangs up after this many pages */
 	int refresh_ms;         /* send: session refresh re-INVITE every N ms of call time */
 	int ring_ms;            /* send: give up (CANCEL) after ringing this long */
+	int invite_timeout_ms;  /* send: give up on an INVITE nothing at all answered (not even
+				   100) after this long, class network, instead of timer B's 32 s
+				   (0: timer B); for a caller with another target to try */
 	int max_call_ms;        /* hard cap on a call, in call time */
 	int media_threads;      /* 0: SIP and media in one loop; N: SIP thread + N media threads */
 	int media_priority;     /* 1..99: media runs under SCHED_RR at that priority (refused without

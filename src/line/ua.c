@@ -468,7 +468,11 @@ static void ctx_start(call_t *c, const char *method, const char *ruri, uint32_t 
 	t->interval_ms = SIP_T1_MS;
 	int64_t now = now_ms();
 	t->next_ms = now + t->interval_ms;
-	t->deadline_ms = now + SIP_TXN_MS;
+	/* a first INVITE that nothing at all answers: timer B, or sooner when
+	 * the caller has another target to try (invite_timeout_ms) */
+	int quick = c->state == CS_INVITING && c->ua->cfg->invite_timeout_ms > 0 &&
+		    c->ua->cfg->invite_timeout_ms < SIP_TXN_MS;
+	t->deadline_ms = now + (quick ? c->ua->cfg->invite_timeout_ms : SIP_TXN_MS);
 	sip_send(c->ua, &c->peer, &t->msg, c->call_id);
 	log_event(LOG_INFO, "sip_request_sent", "call=%s method=%s cseq=%u", c->call_id, method, cseq);
 }

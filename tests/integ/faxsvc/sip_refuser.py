@@ -5,7 +5,10 @@ sip_refuser.py PORTFILE STATUS [SECONDS]
 Binds a UDP port on 127.0.0.1 (any free one), writes it to PORTFILE, then
 answers every OPTIONS 200 and every INVITE 100 then STATUS (503 with
 Retry-After: 60), and absorbs the ACKs, until SECONDS (default 300) passed.
-Prints one line "INVITE <Call-ID>" per INVITE it refused.
+Prints one line "INVITE <Call-ID>" per INVITE it refused. STATUS 0: a
+carrier that answers OPTIONS but never answers an INVITE at all (not even
+100), for the failover tests; it prints a line for every INVITE datagram
+(retransmissions included).
 """
 import socket
 import sys
@@ -58,6 +61,9 @@ def main():
                 headers.append((COMPACT.get(n, n), v.strip()))
         if method == "OPTIONS":
             reply(sock, addr, headers, 200, "OK")
+        elif method == "INVITE" and status == 0:
+            # every datagram, retransmissions included
+            print("INVITE %s" % dict(headers).get("call-id", ""), flush=True)
         elif method == "INVITE":
             reply(sock, addr, headers, 100, "Trying")
             reply(sock, addr, headers, status, "Service Unavailable" if status == 503 else "Refused",

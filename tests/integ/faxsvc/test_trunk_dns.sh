@@ -9,6 +9,8 @@
 #   delivered with one CDR; GET /v1/provider/trunks/{id} shows the targets;
 # - a dead first target (nothing listening): the keep-alive sees it
 #   unreachable, marks it down, and the next fax goes to the live one;
+# - a mute first target (answers OPTIONS, never an INVITE, not even 100):
+#   the call goes on to the next target after TRUNK_TARGET_TIMEOUT_MS;
 # - a peer name that does not exist: the fax fails with class "dns" and the
 #   trunk shows why.
 . "$(dirname "$0")/../api/lib_dns.sh"
@@ -17,13 +19,18 @@ dns_netns "$@"
 . "$(dirname "$0")/lib_fax.sh"
 dns_setup
 
-receiver live 2
+receiver live 3
 LIVE_PID=$RX_PID LIVE_PORT=$RX_PORT
 python3 "$(dirname "$0")/sip_refuser.py" "$TMP/refuser.port" 503 300 >"$TMP/refuser.out" 2>&1 &
 REF_PID=$!
 have_port() { [ -s "$TMP/refuser.port" ]; }
 poll_until 30 have_port || fail "the refusing carrier did not start"
 REF_PORT=$(cat "$TMP/refuser.port")
+python3 "$(dirname "$0")/sip_refuser.py" "$TMP/mute.port" 0 300 >"$TMP/mute.out" 2>&1 &
+MUTE_PID=$!
+have_mute() { [ -s "$TMP/mute.port" ]; }
+poll_until 30 have_mute || fail "the mute carrier did not start"
+MUTE_PORT=$(cat "$TMP/mute.port")
 DEAD_PORT=$(python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 
 dns_start carrier.test \
@@ -37,7 +44,9 @@ dns_start carrier.test \
 	--srv-host=_sip._udp.carrier.test,b.carrier.test,"$LIVE_PORT",20,10 \
 	--srv-host=_sip._udp.carrier.test,a.carrier.test,"$REF_PORT",10,10 \
 	--srv-host=_sip._udp.dead.carrier.test,c.carrier.test,"$DEAD_PORT",10,10 \
-	--srv-host=_sip._udp.dead.carrier.test,b.carrier.test,"$LIVE_PORT",20,10
+	--srv-host=_sip._udp.dead.carrier.test,b.carrier.test,"$LIVE_PORT",20,10 \
+	--srv-host=_sip._udp.mute.carrier.test,c.carrier.test,"$MUTE_PORT",10,10 \
+	--srv-host=_sip._udp.mute.carrier.test,b.carrier.test,"$LIVE_PORT",20,10
 
 # --- the resolver alone
 res() { # res ARGS...: faxvault-fax resolve into BODY and RC
@@ -116,6 +125,24 @@ expect_jq '.status == "delivered" and (.attempts | length) == 1 and .attempts[0]
 grep -q "event=fax.call_start .*fax=$FAX .*target=127.0.0.1:$LIVE_PORT" "$LOG" && ok || fail "the live target was not dialled first"
 grep -q "event=fax.call_start .*fax=$FAX .*target=127.0.0.1:$DEAD_PORT" "$LOG" && fail "the dead target was dialled" || ok
 
+# --- a mute first target: no answer at all to the INVITE, the next target
+req POST /v1/provider/trunks "$OP" '{"id":"mute","name":"Mute first","peer":"mute.carrier.test","transport":"t38_first","max_calls":2,"prefixes":["+4415"]}'
+expect_status 201 "a trunk whose first SRV target never answers an INVITE"
+poll_until 60 trunk_targets mute '[.targets[] | [.port, .state]] == [['"$MUTE_PORT"',"up"],['"$LIVE_PORT"',"up"]]' &&
+	ok || fail "the mute target should answer OPTIONS: $BODY"
+send_fax "$USER_A" "+441512345678" "$TMP/two.pdf" -F retries=0
+expect_status 202 "fax over the trunk with a mute target"
+wait_fax "$USER_A" "$FAX"
+expect_jq '.status == "delivered" and (.attempts | length) == 1 and .attempts[0].trunk == "mute"' \
+	"delivered through the second target after the first said nothing"
+# Timer A retransmits at 0.5, 1.5, 3.5 and 7.5 s of the sender's clock: 5
+# datagrams within TRUNK_TARGET_TIMEOUT_MS (8 s), 7 before timer B (32 s).
+N=$(grep -c '^INVITE ' "$TMP/mute.out")
+[ "$N" -ge 1 ] && [ "$N" -le 5 ] && ok || fail "the mute target saw $N INVITE datagrams (1 to 5 expected: given up before timer B)"
+grep -q "event=fax.target_failover .*fax=$FAX trunk=mute target=127.0.0.1:$MUTE_PORT next=127.0.0.1:$LIVE_PORT sip_status=0 class=network" "$LOG" &&
+	ok || fail "no fax.target_failover line for the mute target: $(grep target_failover "$LOG")"
+[ "$(metric faxvault_fax_target_failovers_total)" = 2 ] && ok || fail "faxvault_fax_target_failovers_total: $(metric faxvault_fax_target_failovers_total)"
+
 # --- a name that does not exist
 req POST /v1/provider/trunks "$OP" '{"id":"ghost","name":"Ghost","peer":"ghost.carrier.test:5060","transport":"t38_first","max_calls":2,"prefixes":["+4414"]}'
 expect_status 201 "a trunk whose peer's name does not exist"
@@ -129,6 +156,6 @@ poll_until 30 trunk_targets ghost '.status == "down" and .targets == [] and (.re
 [ "$(metric 'faxvault_fax_calls_total{direction="outbound",class="dns"}')" -ge 1 ] 2>/dev/null && ok ||
 	fail "calls ended with class dns: $(curl -s "http://127.0.0.1:$MPORT/metrics" | grep class=\"dns\")"
 
-kill "$REF_PID" 2>/dev/null
+kill "$REF_PID" "$MUTE_PID" 2>/dev/null
 wait "$LIVE_PID" && ok || fail "the live receiver: $(tail -n 3 "$TMP/live.log")"
 finish

@@ -11,6 +11,7 @@ import { can, errorText } from "./js/pages/common.js";
 import { invitationPage, resetPage, ssoPage, unsubscribePage } from "./js/pages/public.js";
 import { termsPage, mfaPage, passwordPage } from "./js/pages/me.js";
 import { usersPage, numbersPage, accountsPage, inventoryPage } from "./js/pages/admin.js";
+import { rolesPage } from "./js/pages/roles.js";
 import { sendPage, outboxPage, inboxPage, faxPage } from "./js/pages/faxes.js";
 import { auditPage, cdrsPage, keysPage } from "./js/pages/records.js";
 import { securityPage, posturePage, faxMailPage, retentionPage } from "./js/pages/settings.js";
@@ -47,6 +48,7 @@ const PAGES = [
   { path: "safeboxes", nav: "nav.safeboxes", show: (m) => m.account_id && can(m, "safebox.use", "data.read"), page: safeboxesPage },
   { path: "safebox", show: (m) => m.account_id && can(m, "safebox.use", "data.read"), page: safeboxPage },
   { path: "users", nav: "nav.users", show: (m) => m.account_id && can(m, "users.manage", "admins.manage", "data.read"), page: usersPage },
+  { path: "roles", nav: "nav.roles", show: (m) => m.account_id && can(m, "users.manage", "admins.manage", "data.read"), page: rolesPage },
   { path: "numbers", nav: "nav.numbers", show: (m) => m.account_id && can(m, "numbers.manage", "data.read", "account.read"), page: numbersPage },
   { path: "audit", nav: "nav.audit", show: (m) => m.account_id && can(m, "data.read", "security.manage"), page: auditPage },
   { path: "cdrs", nav: "nav.cdrs", show: (m) => m.account_id && can(m, "billing.read"), page: cdrsPage },

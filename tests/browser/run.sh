@@ -1,7 +1,8 @@
 #!/bin/bash
 # CTest browser_portal (run.sh), browser_admin (run.sh admin),
 # browser_account (run.sh account), browser_requests (run.sh requests),
-# browser_sso (run.sh sso) and browser_portal2 (run.sh portal2):
+# browser_sso (run.sh sso), browser_portal2 (run.sh portal2) and
+# browser_roles (run.sh roles):
 # starts faxvaultd (tests/integ/api/lib.sh) and runs NAME.test.mjs in
 # Debian's Chromium (CLOCK names the daemon's test clock file). Skipped (status 77) when Chromium or
 # the npm packages (scripts/install-npm, run by make check) are missing.

@@ -8,19 +8,29 @@ import { errorText, can, tokenLink, codeBox, action, simpleForm } from "./common
 
 const ROLES = ["admin", "user", "billing"];
 
+// The body giving the role a picker's value names: a built-in role, or a
+// named custom role (its id, rol_…).
+function roleBody(v) {
+  return v.startsWith("rol_") ? { role: "custom", custom_role_id: v } : { role: v };
+}
+
 export async function usersPage(ctx) {
   const acc = ctx.me.account_id;
-  const list = await api("GET", `/v1/accounts/${acc}/users?limit=200`);
+  const [list, roles] = await Promise.all([api("GET", `/v1/accounts/${acc}/users?limit=200`),
+    api("GET", `/v1/accounts/${acc}/roles?limit=200`).catch(() => ({ items: [] }))]);
   const manage = can(ctx.me, "users.manage", "admins.manage");
   const st = status("users-status");
+  // The pickers offer the built-in roles, then the account's custom roles.
+  const choices = [...ROLES.map((r) => [r, tv("role", r)]), ...roles.items.map((r) => [r.id, r.name])];
   const rows = list.items.map((u) => {
-    let role = tv("role", u.role);
+    let role = u.custom_role ? u.custom_role.name : tv("role", u.role);
     let actions = "";
     if (manage && u.role !== "owner" && u.status !== "deprovisioned" && u.id !== ctx.me.id) {
-      role = select("role-" + u.id, ROLES.map((r) => [r, tv("role", r)]), u.role);
+      const cur = u.custom_role ? u.custom_role.id : u.role;
+      role = select("role-" + u.id, choices.some(([v]) => v === cur) ? choices : [...choices, [cur, tv("role", cur)]], cur);
       role.setAttribute("aria-label", t("users.role_of", { email: u.email }));
       role.addEventListener("change", async () => {
-        try { await api("PATCH", `/v1/accounts/${acc}/users/${u.id}`, { role: role.value }); st.ok(t("users.changed", { email: u.email })); }
+        try { await api("PATCH", `/v1/accounts/${acc}/users/${u.id}`, roleBody(role.value)); st.ok(t("users.changed", { email: u.email })); }
         catch (e) { st.fail(errorText(e)); }
       });
       actions = h("button", { type: "button", class: "secondary", id: "disable-" + u.id }, t("users.disable"));
@@ -38,7 +48,7 @@ export async function usersPage(ctx) {
   if (manage) {
     const email = field("new-email", t("users.email"), { type: "email", required: "" });
     const name = field("new-name", t("users.name"), { type: "text", required: "" });
-    const role = select("new-role", ROLES.map((r) => [r, tv("role", r)]), "user");
+    const role = select("new-role", choices, "user");
     const out = h("div", { id: "invite-result" });
     const form = h("form", { id: "user-invite", novalidate: "" }, h("h2", {}, t("users.invite")),
       email.label, name.label, h("label", { for: "new-role" }, t("users.role"), role),
@@ -46,7 +56,7 @@ export async function usersPage(ctx) {
     form.addEventListener("submit", async (ev) => {
       ev.preventDefault();
       try {
-        const r = await api("POST", `/v1/accounts/${acc}/users`, { email: email.input.value.trim(), name: name.input.value.trim(), role: role.value });
+        const r = await api("POST", `/v1/accounts/${acc}/users`, Object.assign({ email: email.input.value.trim(), name: name.input.value.trim() }, roleBody(role.value)));
         const tok = r.invitation && r.invitation.token;
         await ctx.rerender();
         if (tok) document.getElementById("invite-result").replaceChildren(codeBox("invite-link", t("users.invited", { email: r.email }), tokenLink("invitation", tok)));

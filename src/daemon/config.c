@@ -56,6 +56,8 @@ static const struct setting settings[] = {
 		"1: log the requests of /healthz and /readyz like any other (0: they are counted in /metrics, not logged, unless they fail)." },
 	{ "auth.session_idle_minutes", C_INT, OFF(session_idle_minutes), "30", 1, 1440, NULL,
 		"A session unused for this long expires." },
+	{ "auth.credential_cache_ms", C_INT, OFF(auth_cache_ms), "5000", 0, 60000, NULL,
+		"How long a node keeps what it checked of a session or an API key, to answer the next requests with it without reading it again; any revocation, logout, password change, deprovisioning or change of the account's rules drops it at once on every node. 0: no cache." },
 	{ "auth.session_max_hours", C_INT, OFF(session_max_hours), "12", 1, 720, NULL,
 		"Absolute lifetime of a session." },
 	{ "auth.invitation_days", C_INT, OFF(invitation_days), "7", 1, 90, NULL,

@@ -53,6 +53,7 @@ typedef struct config {
 	int64_t fax_workers;
 	int64_t fax_account_max_calls;
 	int64_t fax_lease_seconds;
+	int64_t auth_cache_ms;
 	int64_t fax_poll_ms;
 	int64_t fax_max_pages;
 	int64_t fax_max_upload;

@@ -203,6 +203,7 @@ static dom_config_t dom_config(const config_t *cfg)
 	dom_config_t d = {
 		.session_idle_minutes = (int)cfg->session_idle_minutes,
 		.session_max_hours = (int)cfg->session_max_hours,
+		.auth_cache_ms = (int)cfg->auth_cache_ms,
 		.invitation_days = (int)cfg->invitation_days,
 		.apikey_max_days = (int)cfg->apikey_max_days,
 		.limits = {

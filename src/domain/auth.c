@@ -1,5 +1,6 @@
 /* Authentication: bearer credentials, password login, sessions, invitations
  * and the first operator's bootstrap. */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -176,11 +177,115 @@ static void touch_credential(store_tx_t *tx, bool apikey, const char *id, int64_
 	store_tx_defer(tx, touch_write, t, free);
 }
 
+/* ---- the credential cache ----
+ * What a successful lookup found (the principal, and what is needed to
+ * judge the credential again at a later time) is kept per credential and
+ * source address for up to cfg->auth_cache_ms, with the generation of
+ * credentials (store_auth_generation) it was read under. A later request
+ * reads only the generation: when it moved (a revocation, a logout, a
+ * password change, a deprovisioning, a change of the account's rules, on
+ * any node), the entry is dropped and the credential read again. Only
+ * successes are kept; a refusal is always decided from the database. */
+#define AUTH_CACHE_SLOTS 1024
+
+struct auth_cached {
+	bool used, apikey;
+	const store_t *st;
+	char key[SEC_SHA256_HEX + 64]; /* token hash, "|", source */
+	int64_t gen, until;            /* generation read under; kept until (ms) */
+	int64_t exp, life_end, idle_ms, last; /* the credential's times (0: none) */
+	char cred_id[ID_MAX], account[ID_MAX];
+	principal_t p;
+};
+
+static pthread_mutex_t cache_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct auth_cached cache[AUTH_CACHE_SLOTS];
+static unsigned long long cache_hits, cache_misses;
+
+void dom_auth_cache_stats(unsigned long long *hits, unsigned long long *misses)
+{
+	pthread_mutex_lock(&cache_mu);
+	*hits = cache_hits;
+	*misses = cache_misses;
+	pthread_mutex_unlock(&cache_mu);
+}
+
+static size_t cache_slot(const char *key)
+{
+	uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+	for (const char *c = key; *c; c++)
+		h = (h ^ (unsigned char)*c) * 1099511628211ULL;
+	return (size_t)(h % AUTH_CACHE_SLOTS);
+}
+
+/* What the lookup learnt, for the cache. */
+struct auth_seen {
+	bool apikey;
+	int64_t exp, life_end, idle_ms, last;
+	char cred_id[ID_MAX], account[ID_MAX];
+};
+
+static int auth_lookup(store_tx_t *tx, const dom_config_t *cfg, const char *bearer, const char *h,
+	const char *source, int64_t now, principal_t *p, struct auth_seen *seen, dom_err_t *e);
+
 int dom_authenticate(store_tx_t *tx, const dom_config_t *cfg, const char *bearer,
 	const char *source, int64_t now, principal_t *p, dom_err_t *e)
 {
 	char h[SEC_SHA256_HEX];
 	sec_token_hash(bearer, h);
+	if (cfg->auth_cache_ms <= 0) {
+		struct auth_seen seen;
+		return auth_lookup(tx, cfg, bearer, h, source, now, p, &seen, e);
+	}
+	const store_t *st = store_tx_store(tx);
+	int64_t gen = store_auth_generation(tx);
+	char key[sizeof cache[0].key];
+	snprintf(key, sizeof key, "%s|%s", h, source ? source : "");
+	size_t slot = cache_slot(key);
+	bool touch = false, apikey = false;
+	char cred[ID_MAX], account[ID_MAX];
+	pthread_mutex_lock(&cache_mu);
+	struct auth_cached *c = &cache[slot];
+	if (gen >= 0 && c->used && c->st == st && c->gen == gen && now < c->until &&
+	    strcmp(c->key, key) == 0 && (c->exp == 0 || now < c->exp) &&
+	    (c->life_end == 0 || now < c->life_end) && (c->idle_ms == 0 || now - c->last < c->idle_ms)) {
+		*p = c->p;
+		cache_hits++;
+		if (now - c->last >= TOUCH_EVERY_MS) {
+			touch = true;
+			c->last = now;
+			apikey = c->apikey;
+			snprintf(cred, sizeof cred, "%s", c->cred_id);
+			snprintf(account, sizeof account, "%s", c->account);
+		}
+		pthread_mutex_unlock(&cache_mu);
+		if (touch)
+			touch_credential(tx, apikey, cred, now, apikey ? account : NULL,
+				apikey ? source : NULL);
+		return 0;
+	}
+	cache_misses++;
+	pthread_mutex_unlock(&cache_mu);
+	struct auth_seen seen;
+	memset(&seen, 0, sizeof seen);
+	int rc = auth_lookup(tx, cfg, bearer, h, source, now, p, &seen, e);
+	if (rc != 0 || gen < 0)
+		return rc;
+	pthread_mutex_lock(&cache_mu);
+	c = &cache[slot];
+	*c = (struct auth_cached){ .used = true, .apikey = seen.apikey, .st = st, .gen = gen,
+		.until = now + cfg->auth_cache_ms, .exp = seen.exp, .life_end = seen.life_end,
+		.idle_ms = seen.idle_ms, .last = seen.last, .p = *p };
+	snprintf(c->key, sizeof c->key, "%s", key);
+	snprintf(c->cred_id, sizeof c->cred_id, "%s", seen.cred_id);
+	snprintf(c->account, sizeof c->account, "%s", seen.account);
+	pthread_mutex_unlock(&cache_mu);
+	return rc;
+}
+
+static int auth_lookup(store_tx_t *tx, const dom_config_t *cfg, const char *bearer, const char *h,
+	const char *source, int64_t now, principal_t *p, struct auth_seen *seen, dom_err_t *e)
+{
 	unsigned closing = 0;
 	if (strncmp(bearer, SESSION_PREFIX, 4) == 0) {
 		json_t *s = store_session_by_hash(tx, h);
@@ -204,8 +309,12 @@ int dom_authenticate(store_tx_t *tx, const dom_config_t *cfg, const char *bearer
 			rc = apply_account_rules(tx, cfg, person, source, now, true, p, e);
 			p->gates |= closing;
 		}
-		if (rc == 0 && now - last >= TOUCH_EVERY_MS)
+		bool touched = rc == 0 && now - last >= TOUCH_EVERY_MS;
+		if (touched)
 			touch_credential(tx, false, rec_str(s, "id"), now, NULL, NULL);
+		*seen = (struct auth_seen){ .exp = exp, .life_end = created + life_ms,
+			.idle_ms = idle_ms, .last = touched ? now : last };
+		copy(seen->cred_id, sizeof seen->cred_id, rec_str(s, "id"));
 		json_decref(person);
 		json_decref(s);
 		return rc;
@@ -234,10 +343,16 @@ int dom_authenticate(store_tx_t *tx, const dom_config_t *cfg, const char *bearer
 		 * the fraud detection sees each address a key is used from. */
 		const json_t *lu = json_object_get(k, "last_used_at");
 		bool moved = source && strcmp(rec_str(k, "last_source"), source) != 0;
-		if (rc == 0 && (moved || !json_is_integer(lu) ||
-				       now - json_integer_value(lu) >= TOUCH_EVERY_MS))
+		bool touched = rc == 0 && (moved || !json_is_integer(lu) ||
+			now - json_integer_value(lu) >= TOUCH_EVERY_MS);
+		if (touched)
 			touch_credential(tx, true, rec_str(k, "id"), now, rec_str(k, "account_id"),
 				source);
+		*seen = (struct auth_seen){ .apikey = true,
+			.exp = json_is_integer(exp) ? json_integer_value(exp) : 0,
+			.last = touched ? now : json_integer_value(lu) };
+		copy(seen->cred_id, sizeof seen->cred_id, rec_str(k, "id"));
+		copy(seen->account, sizeof seen->account, rec_str(k, "account_id"));
 		json_decref(person);
 		json_decref(k);
 		return rc;

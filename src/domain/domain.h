@@ -36,6 +36,7 @@ typedef struct fraud_cfg {
 typedef struct dom_config {
 	int session_idle_minutes;
 	int session_max_hours;
+	int auth_cache_ms;         /* credential cache (auth.credential_cache_ms); 0: none */
 	int invitation_days;
 	int apikey_max_days;       /* 0: no ceiling on expiry */
 	sec_limits_t limits;       /* provider defaults and limits of account settings */
@@ -141,6 +142,9 @@ int dom_fail_sub(dom_err_t *e, const char *kind, const char *field, const char *
  * write transaction, else through the store's group commit (store_tx_defer). */
 int dom_authenticate(store_tx_t *tx, const dom_config_t *cfg, const char *bearer,
 	const char *source, int64_t now, principal_t *p, dom_err_t *e);
+/* The credential cache of this process: lookups answered from it, and
+ * lookups that read the database (tests). */
+void dom_auth_cache_stats(unsigned long long *hits, unsigned long long *misses);
 /* The security settings in force for an account (defaults when none). */
 void dom_policy(store_tx_t *tx, const dom_config_t *cfg, const char *account_id, sec_policy_t *p);
 /* Loads the principal_t of a person record (no credential check). */

@@ -179,6 +179,12 @@ int store_session_insert(store_tx_t *tx, const json_t *session);
 /* The live session with this token hash (not revoked; expiry left to the
  * caller, who knows the idle timeout), or NULL. */
 json_t *store_session_by_hash(store_tx_t *tx, const char *token_hash);
+/* The generation of credentials: a counter the database's triggers bump on
+ * every write that can change what a session or an API key may do
+ * (revocations, expiries, the person's status, role, permissions, password,
+ * second factor or language, the account's or partner's status, security
+ * settings, terms, closures). -1 on error. */
+int64_t store_auth_generation(store_tx_t *tx);
 int store_session_touch(store_tx_t *tx, const char *id, int64_t now);
 /* Revokes one session of principal_id; STORE_NOTFOUND if it is not theirs. */
 int store_session_revoke(store_tx_t *tx, const char *principal_id, const char *id, int64_t now);

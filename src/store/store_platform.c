@@ -217,6 +217,15 @@ int store_session_insert(store_tx_t *tx, const json_t *s)
 	return sq_insert(tx, "sessions", session_cols, s);
 }
 
+int64_t store_auth_generation(store_tx_t *tx)
+{
+	json_t *r = sq_one(tx, "SELECT gen FROM auth_generation WHERE id=1", "");
+	const json_t *g = json_object_get(r, "gen");
+	int64_t v = json_is_integer(g) ? (int64_t)json_integer_value(g) : -1;
+	json_decref(r);
+	return v;
+}
+
 json_t *store_session_by_hash(store_tx_t *tx, const char *h)
 {
 	return sq_one(tx, "SELECT id, principal_id, source, created_at, last_seen_at, expires_at"

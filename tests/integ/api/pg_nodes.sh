@@ -58,8 +58,26 @@ OP=$(operator_token)
 check_me() { # check_me BASE: the operator's session answers there
 	curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $OP" "$1/v1/me"
 }
+check_me_tok() { # check_me_tok BASE TOKEN
+	curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $2" "$1/v1/me"
+}
 [ "$(check_me "$A_BASE")" = 200 ] && ok || fail "session on node A"
 [ "$(check_me "$B_BASE")" = 200 ] && ok || fail "the session opened on node A is not accepted by node B"
+
+# --- the credential cache (auth.credential_cache_ms, 5 s by default): a
+# session ended on node A is refused by node B at its next request, though
+# B has just answered with it from its cache
+BASE=$A_BASE
+S2=$(login op@example.com "$(jq -r .password "$TMP/boot.json")")
+for i in 1 2 3; do
+	code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $S2" "$B_BASE/v1/me")
+	[ "$code" = 200 ] || fail "node B with the second session: $code"
+done
+code=$(curl -s -o /dev/null -w '%{http_code}' -X DELETE -H "Authorization: Bearer $S2" "$A_BASE/v1/sessions/current")
+[ "$code" = 204 ] && ok || fail "logout on node A: $code"
+[ "$(check_me_tok "$B_BASE" "$S2")" = 401 ] && ok || fail "node B still accepts the session ended on node A"
+[ "$(check_me_tok "$A_BASE" "$S2")" = 401 ] && ok || fail "node A still accepts the session ended on it"
+[ "$(check_me "$B_BASE")" = 200 ] && ok || fail "the other session is refused by node B"
 
 # --- accounts created on both nodes at once
 create() { # create BASE PREFIX COUNT: one account per request, in sequence

@@ -316,6 +316,93 @@ static void test_session_expiry(void **state)
 	drop_store(st, path);
 }
 
+/* The credential cache: a second lookup is answered from it, and a
+ * revocation, a deprovisioning or a role change committed by anyone (the
+ * database's generation moved) is refused or seen at the next lookup. */
+static void test_credential_cache(void **state)
+{
+	(void)state;
+	char path[512];
+	store_t *st = temp_store(path, sizeof path);
+	sec_init();
+	sec_pwhash_set_cost(1, 8192);
+	dom_config_t cfg = { .session_idle_minutes = 30, .session_max_hours = 12, .invitation_days = 7,
+		.limits = { 12, 10, 15, 30, 12, 600, 120, 12 }, .source_lock_threshold = 50,
+		.source_lock_minutes = 15, .reset_minutes = 60, .auth_cache_ms = 60000 };
+	store_tx_t *tx = store_begin(st, true);
+	principal_t op = { .kind = "provider", .type = "user", .perms = perm_role("provider", "operator") };
+	dom_ctx_t c = { .store = st, .tx = tx, .who = &op, .source = "t", .lang = "en", .cfg = &cfg };
+	dom_err_t e = { 0 };
+	json_t *body = json_pack("{s:s, s:{s:s, s:s}}", "name", "Acme", "owner", "email", "o@acme.example",
+		"name", "O");
+	json_t *acc = NULL, *out = NULL;
+	assert_int_equal(dom_account_create(&c, body, &acc, &e), 0);
+	json_t *accept = json_pack("{s:s}", "password", "a long password");
+	assert_int_equal(dom_invitation_accept(&c, json_string_value(json_object_get(
+		json_object_get(acc, "owner_invitation"), "token")), accept, &out, &e), 0);
+	json_decref(out);
+	json_t *login = json_pack("{s:s, s:s}", "email", "o@acme.example", "password", "a long password");
+	char *tok[2];
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(dom_login(&c, login, &out, &e), 0);
+		tok[i] = strdup(json_string_value(json_object_get(out, "token")));
+		json_decref(out);
+	}
+	assert_int_equal(store_commit(c.tx), 0);
+	principal_t p;
+	int64_t now = time_now_ms();
+	unsigned long long h0, m0, h1, m1;
+	dom_auth_cache_stats(&h0, &m0);
+	tx = store_begin(st, false);
+	assert_int_equal(dom_authenticate(tx, &cfg, tok[0], "127.0.0.1", now, &p, &e), 0);
+	assert_int_equal(dom_authenticate(tx, &cfg, tok[0], "127.0.0.1", now + 1000, &p, &e), 0);
+	assert_string_equal(p.role, "owner");
+	char sid[ID_MAX], pid[ID_MAX];
+	snprintf(sid, sizeof sid, "%s", p.session_id);
+	snprintf(pid, sizeof pid, "%s", p.person_id);
+	assert_int_equal(dom_authenticate(tx, &cfg, tok[1], "127.0.0.1", now, &p, &e), 0);
+	store_rollback(tx);
+	dom_auth_cache_stats(&h1, &m1);
+	assert_int_equal(h1 - h0, 1);
+	assert_int_equal(m1 - m0, 2);
+	/* The first session revoked (a logout): refused at once. */
+	tx = store_begin(st, true);
+	assert_int_equal(store_session_revoke(tx, pid, sid, now), STORE_OK);
+	assert_int_equal(store_commit(tx), 0);
+	tx = store_begin(st, false);
+	assert_int_equal(dom_authenticate(tx, &cfg, tok[0], "127.0.0.1", now + 3000, &p, &e), -1);
+	assert_string_equal(e.kind, "unauthenticated");
+	/* The other one still works; its role changed is seen at once. */
+	assert_int_equal(dom_authenticate(tx, &cfg, tok[1], "127.0.0.1", now + 3000, &p, &e), 0);
+	assert_string_equal(p.role, "owner");
+	store_rollback(tx);
+	tx = store_begin(st, true);
+	json_t *f = json_pack("{s:s}", "role", "admin");
+	assert_int_equal(store_principal_update(tx, p.person_id, f), STORE_OK);
+	json_decref(f);
+	assert_int_equal(store_commit(tx), 0);
+	tx = store_begin(st, false);
+	assert_int_equal(dom_authenticate(tx, &cfg, tok[1], "127.0.0.1", now + 4000, &p, &e), 0);
+	assert_string_equal(p.role, "admin");
+	store_rollback(tx);
+	/* Deprovisioned: refused at once. */
+	tx = store_begin(st, true);
+	f = json_pack("{s:s}", "status", "deprovisioned");
+	assert_int_equal(store_principal_update(tx, p.person_id, f), STORE_OK);
+	json_decref(f);
+	assert_int_equal(store_commit(tx), 0);
+	tx = store_begin(st, false);
+	assert_int_equal(dom_authenticate(tx, &cfg, tok[1], "127.0.0.1", now + 5000, &p, &e), -1);
+	store_rollback(tx);
+	free(tok[0]);
+	free(tok[1]);
+	json_decref(login);
+	json_decref(accept);
+	json_decref(body);
+	json_decref(acc);
+	drop_store(st, path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -327,6 +414,7 @@ int main(void)
 		cmocka_unit_test(test_audit_canonical),
 		cmocka_unit_test(test_audit_chain),
 		cmocka_unit_test(test_session_expiry),
+		cmocka_unit_test(test_credential_cache),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -3,8 +3,8 @@
  * recomputed with plain SHA-256 or truncated shows against a checkpoint,
  * checkpoints are signed and their file lines parse strictly, the report
  * says what it could not rule out, and an event written before chain
- * version 3 can be erased for a person without breaking the chain, its
- * erasure sealed. */
+ * version 3 (chain 1, plain, or chain 2, keyed) can be erased for a person
+ * without breaking the chain, its erasure sealed. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -38,9 +38,12 @@ static void sql(const char *path, const char *q)
 }
 
 /* Rewrites every event from seq `from` on as an attacker without the key
- * would: plain SHA-256, chain 1, links recomputed. */
+ * would: plain SHA-256, chain 1, links recomputed; or, with keys, as a
+ * version before chain 3 wrote them: chain 2, keyed over source and
+ * detail themselves. */
 struct rehash {
 	store_t *st;
+	const audit_keys_t *keys;
 	char prev[AUDIT_HASH_HEX];
 	int64_t from;
 	char *sql;
@@ -53,10 +56,17 @@ static int collect(const json_t *ev, void *arg)
 	int64_t seq = json_integer_value(json_object_get(ev, "seq"));
 	if (seq >= r->from) {
 		char h[AUDIT_HASH_HEX];
-		audit_hash(r->prev, ev, h);
+		json_t *v = json_deep_copy(ev);
+		json_object_set_new(v, "chain", json_integer(r->keys ? 2 : 1));
+		json_object_set_new(v, "prev_hash", json_string(r->prev));
+		if (r->keys)
+			audit_mac(r->keys, r->prev, v, h);
+		else
+			audit_hash(r->prev, v, h);
+		json_decref(v);
 		char one[300];
-		snprintf(one, sizeof one, "UPDATE audit_events SET chain=1, prev_hash='%s', hash='%s' WHERE "
-			"seq=%lld;", r->prev, h, (long long)seq);
+		snprintf(one, sizeof one, "UPDATE audit_events SET chain=%d, prev_hash='%s', hash='%s' "
+			"WHERE seq=%lld;", r->keys ? 2 : 1, r->prev, h, (long long)seq);
 		r->sql = realloc(r->sql, r->len + strlen(one) + 1);
 		memcpy(r->sql + r->len, one, strlen(one) + 1);
 		r->len += strlen(one);
@@ -67,9 +77,9 @@ static int collect(const json_t *ev, void *arg)
 	return 0;
 }
 
-static void recompute_plain(store_t *st, const char *path, int64_t from)
+static void recompute(store_t *st, const char *path, int64_t from, const audit_keys_t *keys)
 {
-	struct rehash r = { .st = st, .from = from };
+	struct rehash r = { .st = st, .from = from, .keys = keys };
 	memset(r.prev, '0', 64);
 	assert_int_equal(store_audit_foreach(st, collect, &r), 0);
 	sql(path, r.sql);
@@ -213,6 +223,57 @@ static void test_erase_before_v3(void **state)
 	fixture_close(&fx);
 }
 
+/* The same for events of chain 2 (keyed, written before chain 3): the
+ * erasure seals them, the chain and its keyed links still verify, her
+ * address is gone, and a change of what the erasure wrote shows. */
+static void test_erase_v2(void **state)
+{
+	(void)state;
+	struct fixture fx;
+	fixture_open(&fx);
+	store_t *st = fx.st;
+	audit_use_keys(fx.k);
+	json_t *d = json_pack("{s:s}", "email", "ada@lovelace.example");
+	store_tx_t *tx = store_begin(st, true);
+	assert_int_equal(audit_record(tx, &actor, "user.create", "usr_ada", "acc_1", "success", d), 0);
+	assert_int_equal(store_commit(tx), STORE_OK);
+	json_decref(d);
+	record(st, 2);
+	/* Seq 1..3 as a version before chain 3 wrote them: chain 2. */
+	recompute(st, fx.path, 1, fx.k);
+	audit_report_t r;
+	audit_verify_opts_t o = { .keys = fx.k };
+	assert_int_equal(audit_verify(st, &o, &r), 0);
+	assert_int_equal(r.keyed_from, 1);
+	/* Then events of chain 3 follow. */
+	record(st, 2);
+	assert_int_equal(audit_verify(st, &o, &r), 0);
+	assert_int_equal(r.events, 5);
+	assert_int_equal(r.redacted, 0);
+	assert_int_equal(erase_old(st, fx.k, 1, "{\"email\":\"erased:usr_ada\"}"), STORE_OK);
+	assert_int_equal(audit_verify(st, &o, &r), 0);
+	assert_int_equal(r.events, 5);
+	assert_int_equal(r.redacted, 1);
+	tx = store_begin(st, false);
+	json_t *evs = store_audit_naming(tx, "acc_1", "usr_nobody", "ada@lovelace.example");
+	store_rollback(tx);
+	assert_int_equal(json_array_size(evs), 0);
+	json_decref(evs);
+	/* Another key does not verify the keyed links, erased or not. */
+	vault_key_t *m2 = temp_master();
+	audit_keys_t *k2 = audit_keys_derive(m2);
+	audit_verify_opts_t other = { .keys = k2 };
+	assert_int_equal(audit_verify(st, &other, &r), 1);
+	audit_keys_free(k2);
+	vault_key_free(m2);
+	/* What the erasure wrote, changed: detected. */
+	sql(fx.path, "UPDATE audit_events SET detail='{\"email\":\"someone@else.example\"}' WHERE seq=1");
+	assert_int_equal(audit_verify(st, &o, &r), 1);
+	assert_int_equal(r.broken_seq, 1);
+	assert_string_equal(r.reason, "what the erasure wrote was changed since");
+	fixture_close(&fx);
+}
+
 static void test_recomputed_and_changed(void **state)
 {
 	(void)state;
@@ -233,13 +294,13 @@ static void test_recomputed_and_changed(void **state)
 	assert_string_equal(r.broken_actor, "system:faxsvc (system)");
 	/* Recomputed from seq 3 on as plain events: a plain event after keyed
 	 * ones is a rewrite. */
-	recompute_plain(st, path, 3);
+	recompute(st, path, 3, NULL);
 	assert_int_equal(audit_verify(st, &o, &r), 1);
 	assert_int_equal(r.broken_seq, 3);
 	assert_non_null(strstr(r.reason, "unkeyed event after the chain was keyed"));
 	/* Recomputed whole as plain: consistent, but the report cannot rule
 	 * it out without a checkpoint... */
-	recompute_plain(st, path, 1);
+	recompute(st, path, 1, NULL);
 	assert_int_equal(audit_verify(st, &o, &r), 0);
 	assert_int_equal(r.keyed_from, 0);
 	assert_true(r.caveats & AUDIT_CAVEAT_NEVER_KEYED);
@@ -310,7 +371,7 @@ static void test_checkpoints(void **state)
 		snprintf(q, sizeof q, "VACUUM INTO '%s'", saved);
 		sql(path, q);
 	}
-	recompute_plain(st, path, 1);
+	recompute(st, path, 1, NULL);
 	assert_int_equal(audit_verify(st, &o, &r), 1);
 	assert_int_equal(r.broken_seq, 4);
 	assert_non_null(strstr(r.reason, "differs from the checkpoint"));
@@ -351,6 +412,7 @@ int main(void)
 		cmocka_unit_test(test_keyed_after_plain),
 		cmocka_unit_test(test_recomputed_and_changed),
 		cmocka_unit_test(test_erase_before_v3),
+		cmocka_unit_test(test_erase_v2),
 		cmocka_unit_test(test_checkpoints),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

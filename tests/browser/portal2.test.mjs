@@ -253,6 +253,35 @@ try {
   check(true, "the logo removed, gone from the header");
   await page.selectOption("#lang-choice", "en");
   await signOutOf(page);
+
+  // ---- 7. axe-core on every page of the menus, for three kinds of people ----
+  // Each page of the main menu and of the groups' menus (settings, provider
+  // console) is opened through its link, in English, and checked once.
+  const checked = new Set();
+  for (const [email, password] of [[`owner@${dom}`, pw], [process.env.OP_EMAIL, process.env.OP_PASSWORD], [`pat@r${dom}`, pw]]) {
+    await signIn(page, email, password);
+    const queue = await page.$$eval("#nav a", (as) => as.map((a) => a.getAttribute("href")));
+    queue.splice(1, 0, `#/fax/${old}`);
+    for (let i = 0; i < queue.length; i++) {
+      const href = queue[i];
+      if (checked.has(href)) continue;
+      checked.add(href);
+      await page.evaluate((x) => { if (location.hash !== x) { document.getElementById("app").replaceChildren(); location.hash = x; } }, href);
+      // The page is drawn once its title is (every page has one).
+      try { await page.waitForSelector("#app h1", { timeout: T }); } catch (e) { check(false, `${href} shows a title`); continue; }
+      if (await page.$("#page-error")) check(false, `${href} opens without an error (${await page.textContent("#page-error")})`);
+      for (const sub of await page.$$eval("#subnav a", (as) => as.map((a) => a.getAttribute("href"))))
+        if (!queue.includes(sub)) queue.push(sub);
+      await accessible(page, `the page ${href}`);
+    }
+    // Back home first: a fax on its way reads itself again every 3 s,
+    // drawing the menu (and its sign-out button) anew each time.
+    await page.evaluate(() => { document.getElementById("app").replaceChildren(); location.hash = "#/"; });
+    await page.waitForSelector("#app h1", { timeout: T });
+    await signOutOf(page);
+  }
+  console.log(`axe-core: ${checked.size} pages of the menus checked`);
+  check(checked.size >= 30, `axe-core ran on every page reached (${checked.size}: ${[...checked].join(" ")})`);
   check(errors.length === 0, `no script error (${errors.join("; ")})`);
   await ctx.close();
 } catch (e) {

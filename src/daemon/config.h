@@ -60,6 +60,9 @@ typedef struct config {
 	int64_t fax_render_timeout;
 	char *fax_loopback_sip;
 	char *fax_sip_listen;
+	char *fax_sip_tls_cert;
+	char *fax_sip_tls_key;
+	char *fax_sip_tls_ca;
 	int64_t fax_trunk_keepalive;
 	int64_t fax_media_priority;
 	int64_t fax_ring_seconds;

@@ -661,6 +661,9 @@ static int cmd_serve(const config_t *cfg)
 			.loopback_bound = fr.loopback,
 			.loopback_bound_len = sizeof fr.loopback,
 			.sip_listen = cfg->fax_sip_listen,
+			.sip_tls_cert = cfg->fax_sip_tls_cert,
+			.sip_tls_key = cfg->fax_sip_tls_key,
+			.sip_tls_ca = cfg->fax_sip_tls_ca,
 			.trunk_keepalive_ms = (int)cfg->fax_trunk_keepalive * 1000,
 		};
 		if (cfg->test_media_speed > 1)

@@ -120,6 +120,13 @@ static const char *loopback_peer(const fax_env_t *env)
 }
 
 /* The trunk as the caller that dials needs it, password included. */
+/* The SIP transport of trunk row t: udp, tcp or tls. */
+static const char *trunk_sip_transport(const json_t *t)
+{
+	const char *v = rec_str(t, "sip_transport");
+	return strcmp(v, "tcp") == 0 || strcmp(v, "tls") == 0 ? v : "udp";
+}
+
 static json_t *trunk_dial(const json_t *t, const fax_env_t *env)
 {
 	int lo = strcmp(rec_str(t, "id"), LOOPBACK) == 0;
@@ -133,6 +140,7 @@ static json_t *trunk_dial(const json_t *t, const fax_env_t *env)
 		rec_str(t, "transport"), "max_calls",
 		(json_int_t)json_integer_value(json_object_get(t, "max_calls")), "status",
 		rec_str(t, "status"));
+	json_object_set_new(out, "sip_transport", json_string(trunk_sip_transport(t)));
 	vault_secret_free(pw);
 	return out;
 }
@@ -231,8 +239,8 @@ json_t *dom_trunks_probe(store_tx_t *tx, const fax_env_t *env)
 		const char *peer = lo ? loopback_peer(env) : rec_str(t, "peer");
 		if (!*peer)
 			continue;
-		json_array_append_new(out, json_pack("{s:s, s:s, s:s}", "id", rec_str(t, "id"), "peer", peer,
-			"link_status", rec_str(t, "link_status")));
+		json_array_append_new(out, json_pack("{s:s, s:s, s:s, s:s}", "id", rec_str(t, "id"), "peer", peer,
+			"link_status", rec_str(t, "link_status"), "sip_transport", lo ? "udp" : trunk_sip_transport(t)));
 	}
 	json_decref(trunks);
 	return out;
@@ -425,6 +433,7 @@ static json_t *trunk_public(const json_t *t, const fax_env_t *env)
 		const char *rerr = rec_str(t, "resolve_error");
 		json_object_set_new(out, "resolve_error", *rerr ? json_string(rerr) : json_null());
 		json_object_set_new(out, "resolved_at", time_json(json_object_get(t, "resolved_at")));
+		json_object_set_new(out, "sip_transport", json_string(trunk_sip_transport(t)));
 		json_object_set_new(out, "registration",
 			json_string(reg && (strcmp(rs, "registered") == 0 || strcmp(rs, "failed") == 0) ? rs : "none"));
 	}
@@ -671,6 +680,15 @@ static int trunk_fields(const json_t *body, bool creating, bool loopback, json_t
 		if (!json_is_true(reg))
 			json_object_set_new(rec, "registration", json_string("none"));
 	}
+	const json_t *stp = json_object_get(body, "sip_transport");
+	if (stp) {
+		static const char *const sip_transports[] = { "udp", "tcp", "tls", NULL };
+		if (!json_is_string(stp) || !one_of(json_string_value(stp), sip_transports))
+			return dom_fail(e, "validation-failed", "sip_transport", "\"sip_transport\" must be udp, tcp or tls");
+		if (loopback && strcmp(json_string_value(stp), "udp") != 0)
+			return dom_fail(e, "validation-failed", "sip_transport", "the loopback trunk speaks UDP only");
+		json_object_set_new(rec, "sip_transport", json_string(json_string_value(stp)));
+	}
 	const json_t *mc = json_object_get(body, "max_calls");
 	if (mc) {
 		if (!json_is_integer(mc) || json_integer_value(mc) < 1 || json_integer_value(mc) > 10000)
@@ -750,7 +768,7 @@ int dom_trunk_create(dom_ctx_t *c, const json_t *body, json_t **out, dom_err_t *
 {
 	static const char *const allowed[] = { "id", "name", "peer", "username", "password",
 		"transport", "max_calls", "caller_id_rule", "prefixes", "status", "inbound_cidrs",
-		"called_number", "inbound_rewrite", "inbound_auth", "register", NULL };
+		"called_number", "inbound_rewrite", "inbound_auth", "register", "sip_transport", NULL };
 	const char *idin;
 	if (body_only(body, allowed, e) || body_str(body, "id", false, &idin, e))
 		return -1;
@@ -789,7 +807,7 @@ int dom_trunk_update(dom_ctx_t *c, const char *id, const json_t *body, json_t **
 {
 	static const char *const allowed[] = { "name", "peer", "username", "password", "transport",
 		"max_calls", "caller_id_rule", "prefixes", "status", "inbound_cidrs", "called_number",
-		"inbound_rewrite", "inbound_auth", "register", NULL };
+		"inbound_rewrite", "inbound_auth", "register", "sip_transport", NULL };
 	if (body_only(body, allowed, e))
 		return -1;
 	json_t *t = store_trunk_get(c->tx, id);

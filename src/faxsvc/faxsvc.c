@@ -36,6 +36,8 @@
 #include "poller.h"
 #include "retention.h"
 #include "sipauth.h"
+#include "sipconn.h"
+#include "siptrans.h"
 #include "status_auto.h"
 #include "timeutil.h"
 #include "trunk_health.h"
@@ -59,6 +61,7 @@ struct carrier_rx {
 	pthread_t th;
 	int started;
 	char listen[96];       /* "IP:PORT" as configured */
+	int transport;         /* SIPTRANS_UDP, _TCP or _TLS */
 	atomic_int state;      /* 0 starting, -1 failed */
 	int port;              /* bound port (release store by the engine) */
 };
@@ -198,6 +201,23 @@ static int dial(faxsvc_t *s, struct job *j, const char *tiff, fax_result_t *res)
 	lc.media_threads = 0;
 	lc.media_priority = s->cfg.media_priority;
 	lc.first_page = fj->first_page;
+	/* SIP over TCP or TLS when the trunk says so (its peer's certificate
+	 * checked against fax.sip_tls_ca, ours presented when configured). */
+	int stp = siptrans_proto_parse(json_string_value(json_object_get(fj->trunk, "sip_transport")));
+	lc.sip_transport = stp > 0 ? stp : SIPTRANS_UDP;
+	lc.tls_ca = s->cfg.sip_tls_ca && *s->cfg.sip_tls_ca ? s->cfg.sip_tls_ca : NULL;
+	/* The certificate must name the peer as the trunk gives it (its host
+	 * name, not the address it resolved to; RFC 5922 §4). */
+	char tls_host[256] = "";
+	if (peer && peer[0] != '[') {
+		const char *c = strchr(peer, ':');
+		snprintf(tls_host, sizeof tls_host, "%.*s", c ? (int)(c - peer) : (int)strlen(peer), peer);
+	}
+	lc.tls_name = tls_host[0] ? tls_host : NULL;
+	if (s->cfg.sip_tls_cert && *s->cfg.sip_tls_cert) {
+		lc.tls_cert = s->cfg.sip_tls_cert;
+		lc.tls_key = s->cfg.sip_tls_key;
+	}
 	struct page_ctx pc = { s, j };
 	lc.on_page = page_done;
 	lc.page_ud = &pc;
@@ -856,6 +876,9 @@ static void *carrier_main(void *arg)
 	faxsvc_t *s = cr->s;
 	line_cfg_t lc;
 	rx_line_cfg(s, &lc, cr->listen, &cr->port);
+	lc.sip_transport = cr->transport;
+	lc.tls_cert = s->cfg.sip_tls_cert;
+	lc.tls_key = s->cfg.sip_tls_key;
 	lc.accept_ex = carrier_accept;
 	lc.accept_ud = cr;
 	lc.stop = &s->carrier_stop;
@@ -896,12 +919,16 @@ static int start_carriers(faxsvc_t *s, char *err, size_t errlen)
 		p = end ? end + 1 : p + n;
 		if (!item[0])
 			continue;
-		if (strncmp(item, "tcp:", 4) == 0 || strncmp(item, "tls:", 4) == 0) {
-			snprintf(err, errlen, "fax.sip_listen: %.3s is not supported yet (udp:IP:PORT only)", item);
+		char proto[4] = "";
+		memcpy(proto, item, item[0] && item[1] && item[2] ? 3 : 0);
+		int transport = item[3] == ':' ? siptrans_proto_parse(proto) : -1;
+		if (transport < 0 || !strchr(item + 4, ':')) {
+			snprintf(err, errlen, "fax.sip_listen: \"%s\" is not udp:IP:PORT, tcp:IP:PORT or tls:IP:PORT", item);
 			return -1;
 		}
-		if (strncmp(item, "udp:", 4) != 0 || !strchr(item + 4, ':')) {
-			snprintf(err, errlen, "fax.sip_listen: \"%s\" is not udp:IP:PORT", item);
+		if (transport == SIPTRANS_TLS &&
+		    !(s->cfg.sip_tls_cert && *s->cfg.sip_tls_cert && s->cfg.sip_tls_key && *s->cfg.sip_tls_key)) {
+			snprintf(err, errlen, "fax.sip_listen: %s needs fax.sip_tls_cert and fax.sip_tls_key", item);
 			return -1;
 		}
 		if (s->ncarriers == CARRIER_LISTEN_MAX) {
@@ -910,6 +937,7 @@ static int start_carriers(faxsvc_t *s, char *err, size_t errlen)
 		}
 		struct carrier_rx *cr = &s->carriers[s->ncarriers];
 		cr->s = s;
+		cr->transport = transport;
 		snprintf(cr->listen, sizeof cr->listen, "%s", item + 4);
 		if (pthread_create(&cr->th, NULL, carrier_main, cr) != 0) {
 			snprintf(err, errlen, "cannot start the carrier listener %s", item);
@@ -924,7 +952,7 @@ static int start_carriers(faxsvc_t *s, char *err, size_t errlen)
 		}
 		char bound[96];
 		faxsvc_carrier_bound(s, s->ncarriers - 1, bound, sizeof bound);
-		log_event(LOG_INFO, "fax.carrier_listening", "sip=udp:%s", bound);
+		log_event(LOG_INFO, "fax.carrier_listening", "sip=%s:%s", proto, bound);
 	}
 	return 0;
 }
@@ -1147,10 +1175,15 @@ static int billing_pass(poller_t *p, void *arg)
 	return n > 0 ? n : 0;
 }
 
-/* The Contact of the trunks' registrations: the first carrier listener. */
-static int reg_contact(void *ud, char *out, size_t cap)
+/* The Contact of the trunks' registrations: the first carrier listener
+ * of the trunk's transport, else the first one. */
+static int reg_contact(void *ud, int transport, char *out, size_t cap)
 {
-	return faxsvc_carrier_bound(ud, 0, out, cap);
+	faxsvc_t *s = ud;
+	for (int i = 0; i < s->ncarriers; i++)
+		if (s->carriers[i].transport == transport)
+			return faxsvc_carrier_bound(s, i, out, cap);
+	return faxsvc_carrier_bound(s, 0, out, cap);
 }
 
 faxsvc_t *faxsvc_start(const faxsvc_config_t *cfg, store_t *st, char *err, size_t errlen)
@@ -1203,12 +1236,14 @@ faxsvc_t *faxsvc_start(const faxsvc_config_t *cfg, store_t *st, char *err, size_
 		faxsvc_stop(s);
 		return NULL;
 	}
-	if (!(s->reg = trunk_register_start(st, s->env, reg_contact, s, err, errlen))) {
+	sipconn_tls_t rtls = { .ca = cfg->sip_tls_ca && *cfg->sip_tls_ca ? cfg->sip_tls_ca : NULL,
+		.cert = cfg->sip_tls_cert && *cfg->sip_tls_cert ? cfg->sip_tls_cert : NULL, .key = cfg->sip_tls_key };
+	if (!(s->reg = trunk_register_start(st, s->env, reg_contact, s, &rtls, err, errlen))) {
 		faxsvc_stop(s);
 		return NULL;
 	}
 	if (cfg->trunk_keepalive_ms > 0 &&
-	    !(s->health = trunk_health_start(st, s->env, cfg->trunk_keepalive_ms, err, errlen))) {
+	    !(s->health = trunk_health_start(st, s->env, cfg->trunk_keepalive_ms, &rtls, err, errlen))) {
 		faxsvc_stop(s);
 		return NULL;
 	}

@@ -30,8 +30,13 @@ typedef struct faxsvc_config {
 	char *loopback_bound;      /* receives the bound "IP:PORT" (the caller's buffer,
 				      which dom->fax->loopback_sip points to) */
 	size_t loopback_bound_len;
-	const char *sip_listen;    /* carrier-facing listeners: "udp:IP:PORT[,udp:IP:PORT...]";
-				      "" or NULL: none (fax.sip_listen) */
+	const char *sip_listen;    /* carrier-facing listeners: "udp:IP:PORT[,tls:IP:PORT...]"
+				      (udp, tcp or tls); "" or NULL: none (fax.sip_listen) */
+	const char *sip_tls_cert;  /* PEM: the TLS listeners' certificate, also presented as
+				      client certificate to trunks over TLS (fax.sip_tls_cert) */
+	const char *sip_tls_key;   /* its key (fax.sip_tls_key) */
+	const char *sip_tls_ca;    /* PEM: CAs trusted for trunks' certificates; "" or NULL:
+				      the system's store (fax.sip_tls_ca) */
 	int trunk_keepalive_ms;    /* OPTIONS to every active trunk this often; 0: none
 				      (fax.trunk_keepalive_seconds) */
 	int64_t retention_sweep_ms; /* how often due faxes are deleted (retention.sweep_minutes) */

@@ -1,6 +1,8 @@
 /* Trunk health (see trunk_health.h). */
 #include "trunk_health.h"
 
+#include "siptrans.h"
+
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +33,7 @@ struct trunk_health {
 	struct trunk_seen seen[HEALTH_TRUNKS_MAX];
 	int nseen;
 	int round;
+	sipconn_tls_t tls;
 };
 
 /* The entry of trunk id (a new one when absent and there is room), or NULL.
@@ -62,7 +65,7 @@ static int health_pass(poller_t *p, void *arg)
 	/* every target of every trunk's peer (RFC 3263), at most
 	 * HEALTH_TRUNKS_MAX probes in all; a trunk whose peer does not resolve
 	 * is refused outright (-1), like an ICMP unreachable */
-	keepalive_probe_t probes[HEALTH_TRUNKS_MAX];
+	keepalive_probe_t probes[HEALTH_TRUNKS_MAX] = { 0 };
 	size_t n = json_array_size(trunks);
 	if (n > HEALTH_TRUNKS_MAX)
 		n = HEALTH_TRUNKS_MAX;
@@ -72,6 +75,10 @@ static int health_pass(poller_t *p, void *arg)
 		int status;        /* the trunk's answer, as keepalive_probe_t.status */
 	} *tp = xcalloc(n ? n : 1, sizeof *tp);
 	char hostports[HEALTH_TRUNKS_MAX][80];
+	/* over TCP/TLS (the trunk's sip_transport): the certificate must
+	 * name the peer as the trunk gives it, not the address it resolved to */
+	char names[HEALTH_TRUNKS_MAX][256];
+	sipconn_tls_t tlss[HEALTH_TRUNKS_MAX];
 	size_t np = 0;
 	for (size_t i = 0; i < n; i++) {
 		const json_t *t = json_array_get(trunks, i);
@@ -84,6 +91,13 @@ static int health_pass(poller_t *p, void *arg)
 		for (int k = 0; k < tp[i].a.n && np < HEALTH_TRUNKS_MAX; k++, np++) {
 			trunk_target_hostport(&tp[i].a.t[k], hostports[np], sizeof hostports[np]);
 			probes[np].peer = hostports[np];
+			int stp = siptrans_proto_parse(json_string_value(json_object_get(t, "sip_transport")));
+			probes[np].transport = stp > 0 ? stp : SIPTRANS_UDP;
+			const char *c = peer[0] == '[' ? NULL : strchr(peer, ':');
+			snprintf(names[np], sizeof names[np], "%.*s", peer[0] == '[' ? 0 : c ? (int)(c - peer) : (int)strlen(peer), peer);
+			tlss[np] = h->tls;
+			tlss[np].name = names[np][0] ? names[np] : NULL;
+			probes[np].tls = &tlss[np];
 			tp[i].n++;
 		}
 	}
@@ -150,10 +164,12 @@ static int health_pass(poller_t *p, void *arg)
 	return 0;
 }
 
-trunk_health_t *trunk_health_start(store_t *st, const fax_env_t *env, int interval_ms, char *err,
-	size_t errlen)
+trunk_health_t *trunk_health_start(store_t *st, const fax_env_t *env, int interval_ms,
+	const sipconn_tls_t *tls, char *err, size_t errlen)
 {
 	trunk_health_t *h = xcalloc(1, sizeof *h);
+	if (tls)
+		h->tls = *tls;
 	h->st = st;
 	h->env = env;
 	pthread_mutex_init(&h->mu, NULL);

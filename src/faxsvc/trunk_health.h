@@ -13,6 +13,7 @@
 
 #include "buf.h"
 #include "faxenv.h"
+#include "sipconn.h"
 #include "store.h"
 
 #define TRUNK_HEALTH_MISSES 2      /* rounds without an answer before down */
@@ -20,10 +21,11 @@
 
 typedef struct trunk_health trunk_health_t;
 
-/* Starts probing every interval_ms (the first round at once). NULL with a
- * reason in err. */
-trunk_health_t *trunk_health_start(store_t *st, const fax_env_t *env, int interval_ms, char *err,
-	size_t errlen);
+/* Starts probing every interval_ms (the first round at once). tls (copied;
+ * its strings must outlive h): the CA file and client certificate of
+ * probes over TLS. NULL with a reason in err. */
+trunk_health_t *trunk_health_start(store_t *st, const fax_env_t *env, int interval_ms,
+	const sipconn_tls_t *tls, char *err, size_t errlen);
 /* Stops the thread (a round in flight ends first) and frees h. NULL: no-op. */
 void trunk_health_stop(trunk_health_t *h);
 /* Appends faxvault_trunk_up{trunk} (1 up, 0 down; trunks not probed yet

@@ -12,6 +12,7 @@
 #include "poller.h"
 #include "register.h"
 #include "trunk_targets.h"
+#include "siptrans.h"
 #include "timeutil.h"
 #include "xalloc.h"
 
@@ -37,6 +38,7 @@ struct reg_entry {
 	 * removed (Expires: 0) when the trunk stops registering, its registrar
 	 * or credentials change, or the service stops. Wiped when dropped. */
 	char peer[256], user[128], password[256], contact[96];
+	int transport;            /* SIPTRANS_*: the trunk's sip_transport */
 };
 
 struct trunk_register {
@@ -44,6 +46,7 @@ struct trunk_register {
 	const fax_env_t *env;
 	trunk_contact_fn contact;
 	void *ud;
+	sipconn_tls_t tls;
 	poller_t *poller;
 	pthread_mutex_t mu;       /* entries, for the metrics */
 	struct reg_entry e[REG_TRUNKS_MAX];
@@ -88,11 +91,12 @@ static int reg_run_resolved(register_binding_t *b, const char *trunk_id, int tim
 /* Removes e's binding at its registrar (REGISTER with Expires: 0, RFC 3261
  * §10.2.2) when it holds one, and forgets the credentials kept for it. A
  * registrar that does not answer lets the binding expire on its own. */
-static void reg_remove(struct reg_entry *e)
+static void reg_remove(const trunk_register_t *r, struct reg_entry *e)
 {
 	if (e->state == 1 && e->peer[0]) {
 		register_binding_t b = { .registrar = e->peer, .user = e->user, .password = e->password,
-			.contact = e->contact, .expires = 0, .cseq = e->cseq };
+			.contact = e->contact, .expires = 0, .cseq = e->cseq, .transport = e->transport,
+			.tls_ca = r->tls.ca, .tls_cert = r->tls.cert, .tls_key = r->tls.key };
 		snprintf(b.call_id, sizeof b.call_id, "%s", e->call_id);
 		int granted = 0, status = 0;
 		int rc = reg_run_resolved(&b, e->id, REG_UNREG_TIMEOUT_MS, &granted, &status);
@@ -106,14 +110,22 @@ static void reg_remove(struct reg_entry *e)
 }
 
 /* Registers trunk t (as dom_trunks_register answers it) when due. */
-static void reg_one(trunk_register_t *r, struct reg_entry *e, const json_t *t, const char *contact,
-	json_t *states)
+static void reg_one(trunk_register_t *r, struct reg_entry *e, const json_t *t, json_t *states)
 {
 	const char *id = json_string_value(json_object_get(t, "id"));
+	/* Over the trunk's transport, with the Contact of our listener of that
+	 * transport (the carrier's calls come back there). */
+	int transport = siptrans_proto_parse(json_string_value(json_object_get(t, "sip_transport")));
+	if (transport < 0)
+		transport = SIPTRANS_UDP;
+	char contact[96] = "";
+	if (r->contact && r->contact(r->ud, transport, contact, sizeof contact) != 0)
+		contact[0] = '\0';
 	register_binding_t b = { .registrar = json_string_value(json_object_get(t, "peer")),
 		.user = json_string_value(json_object_get(t, "username")),
 		.password = json_string_value(json_object_get(t, "password")),
-		.contact = contact, .expires = REG_EXPIRES_S, .cseq = e->cseq };
+		.contact = contact, .expires = REG_EXPIRES_S, .cseq = e->cseq, .transport = transport,
+		.tls_ca = r->tls.ca, .tls_cert = r->tls.cert, .tls_key = r->tls.key };
 	snprintf(b.call_id, sizeof b.call_id, "%s", e->call_id);
 	int granted = 0, status = 0;
 	int rc = reg_run_resolved(&b, id, REG_TIMEOUT_MS, &granted, &status);
@@ -127,7 +139,8 @@ static void reg_one(trunk_register_t *r, struct reg_entry *e, const json_t *t, c
 		snprintf(e->peer, sizeof e->peer, "%s", b.registrar ? b.registrar : "");
 		snprintf(e->user, sizeof e->user, "%s", b.user ? b.user : "");
 		snprintf(e->password, sizeof e->password, "%s", b.password ? b.password : "");
-		snprintf(e->contact, sizeof e->contact, "%s", contact ? contact : "");
+		snprintf(e->contact, sizeof e->contact, "%s", contact);
+		e->transport = transport;
 		e->backoff_ms = 0;
 		int64_t refresh = (int64_t)granted * 750;
 		e->due_ms = now + (refresh > REG_REFRESH_MIN_MS ? refresh : REG_REFRESH_MIN_MS);
@@ -141,8 +154,8 @@ static void reg_one(trunk_register_t *r, struct reg_entry *e, const json_t *t, c
 	pthread_mutex_unlock(&r->mu);
 	if (was != e->state || rc != 0)
 		log_event(rc == 0 ? LOG_INFO : LOG_WARN, rc == 0 ? "fax.trunk_registered" : "fax.trunk_register_failed",
-			"trunk=%s sip_status=%d expires=%d retry_in_ms=%lld", id, status, granted,
-			(long long)(rc == 0 ? 0 : e->backoff_ms));
+			"trunk=%s sip_status=%d expires=%d retry_in_ms=%lld transport=%s why=\"%s\"", id, status, granted,
+			(long long)(rc == 0 ? 0 : e->backoff_ms), siptrans_via_name(transport), b.why[0] ? b.why : "-");
 	json_object_set_new(states, id, json_string(rc == 0 ? "registered" : "failed"));
 }
 
@@ -155,9 +168,6 @@ static int reg_pass(poller_t *p, void *arg)
 		store_rollback(tx);
 	if (!trunks)
 		return 0;
-	char contact[96] = "";
-	if (r->contact && r->contact(r->ud, contact, sizeof contact) != 0)
-		contact[0] = '\0';
 	json_t *states = json_object();
 	for (int i = 0; i < r->n; i++)
 		r->e[i].seen = 0;
@@ -167,9 +177,10 @@ static int reg_pass(poller_t *p, void *arg)
 		if (poller_stopping(p))
 			break;
 		const char *id = json_string_value(json_object_get(t, "id"));
-		uint64_t sig = fnv(fnv(fnv(1469598103934665603ULL, json_string_value(json_object_get(t, "peer"))),
+		uint64_t sig = fnv(fnv(fnv(fnv(1469598103934665603ULL, json_string_value(json_object_get(t, "peer"))),
 			json_string_value(json_object_get(t, "username"))),
-			json_string_value(json_object_get(t, "password")));
+			json_string_value(json_object_get(t, "password"))),
+			json_string_value(json_object_get(t, "sip_transport")));
 		struct reg_entry *e = NULL;
 		pthread_mutex_lock(&r->mu);
 		for (int k = 0; k < r->n && !e; k++)
@@ -202,11 +213,11 @@ static int reg_pass(poller_t *p, void *arg)
 		int due = e && mono_ms() >= e->due_ms;
 		pthread_mutex_unlock(&r->mu);
 		if (drop_old) {
-			reg_remove(&old);
+			reg_remove(r, &old);
 			explicit_bzero(&old, sizeof old);
 		}
 		if (due)
-			reg_one(r, e, t, contact, states);
+			reg_one(r, e, t, states);
 	}
 	/* Trunks that stopped registering (disabled, deleted, `register` off)
 	 * leave the table, their bindings removed at the registrar. */
@@ -225,7 +236,7 @@ static int reg_pass(poller_t *p, void *arg)
 		if (!found)
 			break;
 		if (gone.state == 1) {
-			reg_remove(&gone);
+			reg_remove(r, &gone);
 			json_object_set_new(states, gone.id, json_string("none"));
 		}
 		explicit_bzero(&gone, sizeof gone);
@@ -238,13 +249,15 @@ static int reg_pass(poller_t *p, void *arg)
 }
 
 trunk_register_t *trunk_register_start(store_t *st, const fax_env_t *env, trunk_contact_fn contact,
-	void *ud, char *err, size_t errlen)
+	void *ud, const sipconn_tls_t *tls, char *err, size_t errlen)
 {
 	trunk_register_t *r = xcalloc(1, sizeof *r);
 	r->st = st;
 	r->env = env;
 	r->contact = contact;
 	r->ud = ud;
+	if (tls)
+		r->tls = *tls;
 	pthread_mutex_init(&r->mu, NULL);
 	r->poller = poller_start("trunk-register", REG_POLL_MS, reg_pass, r, err, errlen);
 	if (!r->poller) {
@@ -262,7 +275,7 @@ void trunk_register_stop(trunk_register_t *r)
 	poller_stop(r->poller);
 	/* The thread has ended: its bindings are removed from here. */
 	for (int i = 0; i < r->n; i++)
-		reg_remove(&r->e[i]);
+		reg_remove(r, &r->e[i]);
 	explicit_bzero(r->e, sizeof r->e);
 	pthread_mutex_destroy(&r->mu);
 	free(r);

@@ -20,17 +20,21 @@
 #include <stddef.h>
 
 #include "buf.h"
+#include "sipconn.h"
 #include "faxenv.h"
 #include "store.h"
 
 typedef struct trunk_register trunk_register_t;
 
-/* Where calls for us go: "IP:PORT" into out, 0; -1 when there is none. */
-typedef int (*trunk_contact_fn)(void *ud, char *out, size_t cap);
+/* Where calls for us go over transport (SIPTRANS_*): "IP:PORT" into out,
+ * 0; -1 when there is none. */
+typedef int (*trunk_contact_fn)(void *ud, int transport, char *out, size_t cap);
 
-/* Starts the thread. NULL with a reason in err. */
+/* Starts the thread. tls (copied; its strings must outlive r): the CA file
+ * and client certificate of registrations over TLS. NULL with a reason in
+ * err. */
 trunk_register_t *trunk_register_start(store_t *st, const fax_env_t *env, trunk_contact_fn contact,
-	void *ud, char *err, size_t errlen);
+	void *ud, const sipconn_tls_t *tls, char *err, size_t errlen);
 /* Stops the thread (a registration in flight ends first), removes the
  * bindings it held (up to 2 s each for a registrar that does not answer)
  * and frees r. NULL: no-op. */

@@ -16,6 +16,8 @@
 #include <unistd.h>
 
 #include "sipmsg.h"
+#include "siptrans.h"
+#include <stdlib.h>
 #include "timeutil.h"
 
 #define KA_T1_MS 500
@@ -63,6 +65,10 @@ static int ka_split(const char *peer, char *host, size_t cap, char *port, size_t
 	return 0;
 }
 
+/* The OPTIONS for peer from our end lip:lport into k (fd -1). */
+static int ka_request(struct ka_peer *k, const char *peer, const char *from_user, const char *lip, int lport,
+	int v6, int transport);
+
 /* A connected UDP socket toward peer, and the request to send on it. */
 static int ka_open(struct ka_peer *k, const char *peer, const char *from_user)
 {
@@ -84,6 +90,7 @@ static int ka_open(struct ka_peer *k, const char *peer, const char *from_user)
 	socklen_t ml = sizeof me;
 	char lip[INET6_ADDRSTRLEN] = "";
 	int lport = 0;
+	memset(&me, 0, sizeof me);
 	if (getsockname(fd, (struct sockaddr *)&me, &ml) == 0) {
 		if (me.ss_family == AF_INET6) {
 			struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&me;
@@ -95,14 +102,24 @@ static int ka_open(struct ka_peer *k, const char *peer, const char *from_user)
 			lport = ntohs(s4->sin_port);
 		}
 	}
-	int v6 = me.ss_family == AF_INET6;
+	if (ka_request(k, peer, from_user, lip, lport, me.ss_family == AF_INET6, SIPTRANS_UDP) != 0) {
+		close(fd);
+		return -1;
+	}
+	k->fd = fd;
+	return 0;
+}
+
+static int ka_request(struct ka_peer *k, const char *peer, const char *from_user, const char *lip, int lport,
+	int v6, int transport)
+{
 	char tag[17];
 	ka_rand_hex(k->call_id, 16);
 	ka_rand_hex(k->branch, 12);
 	ka_rand_hex(tag, 8);
 	int n = snprintf(k->req, sizeof k->req,
 		"OPTIONS sip:%s SIP/2.0\r\n"
-		"Via: SIP/2.0/UDP %s%s%s:%d;branch=z9hG4bK%s;rport\r\n"
+		"Via: SIP/2.0/%s %s%s%s:%d;branch=z9hG4bK%s;rport\r\n"
 		"Max-Forwards: 70\r\n"
 		"From: <sip:%s@%s%s%s>;tag=%s\r\n"
 		"To: <sip:%s>\r\n"
@@ -111,15 +128,45 @@ static int ka_open(struct ka_peer *k, const char *peer, const char *from_user)
 		"Accept: application/sdp\r\n"
 		"User-Agent: faxvault\r\n"
 		"Content-Length: 0\r\n\r\n",
-		peer, v6 ? "[" : "", lip, v6 ? "]" : "", lport, k->branch, from_user, v6 ? "[" : "", lip,
+		peer, siptrans_via_name(transport), v6 ? "[" : "", lip, v6 ? "]" : "", lport, k->branch, from_user, v6 ? "[" : "", lip,
 		v6 ? "]" : "", tag, peer, k->call_id);
-	if (n <= 0 || (size_t)n >= sizeof k->req) {
-		close(fd);
+	if (n <= 0 || (size_t)n >= sizeof k->req)
 		return -1;
-	}
 	k->req_len = (size_t)n;
-	k->fd = fd;
 	return 0;
+}
+
+static int ka_answer(const struct ka_peer *k, const uint8_t *d, size_t len);
+
+/* One probe over TCP or TLS: connect (and handshake), OPTIONS, its final
+ * answer. The status as keepalive_probe_t says. */
+static int ka_stream(const keepalive_probe_t *p, const char *from_user, int timeout_ms)
+{
+	int64_t end = time_mono_ns() / 1000000 + (timeout_ms > 0 ? timeout_ms : 1);
+	char me[80] = "", why[160];
+	sipconn_t *c = sipconn_open(p->transport, p->peer, p->tls, end, me, sizeof me, why, sizeof why);
+	if (!c)
+		return -1;
+	struct ka_peer k = { .fd = -1 };
+	char lip[INET6_ADDRSTRLEN + 2] = "";
+	const char *colon = strrchr(me, ':');
+	int v6 = me[0] == '[';
+	snprintf(lip, sizeof lip, "%.*s", colon ? (int)(colon - me) - 2 * v6 : 0, me + v6);
+	int st = 0;
+	if (ka_request(&k, p->peer, from_user, lip, colon ? atoi(colon + 1) : 0, v6, p->transport) != 0 ||
+	    sipconn_send(c, k.req, k.req_len, end) != 0)
+		st = -1;
+	uint8_t buf[SIP_MSG_MAX];
+	while (st == 0) {
+		int got = sipconn_recv(c, buf, sizeof buf, end);
+		if (got <= 0) {
+			st = got < 0 ? -1 : 0;
+			break;
+		}
+		st = ka_answer(&k, buf, (size_t)got);
+	}
+	sipconn_close(c);
+	return st;
 }
 
 /* A datagram on k's socket: the final status answering our OPTIONS, 0 for
@@ -156,7 +203,7 @@ int keepalive_probe(keepalive_probe_t *p, size_t n, const char *from_user, int t
 		n = KEEPALIVE_PEERS_MAX;
 	for (i = 0; i < n; i++) {
 		k[i].fd = -1;
-		if (p[i].peer && ka_open(&k[i], p[i].peer, from_user) == 0) {
+		if (p[i].peer && !p[i].transport && ka_open(&k[i], p[i].peer, from_user) == 0) {
 			p[i].status = 0;
 			open++;
 		}
@@ -218,5 +265,10 @@ int keepalive_probe(keepalive_probe_t *p, size_t n, const char *from_user, int t
 	for (i = 0; i < n; i++)
 		if (k[i].fd >= 0)
 			close(k[i].fd);
+	for (i = 0; i < n; i++)
+		if (p[i].peer && p[i].transport) {
+			p[i].status = ka_stream(&p[i], from_user, timeout_ms);
+			open++;
+		}
 	return open > 0 || n == 0 ? 0 : -1;
 }

@@ -10,10 +10,16 @@
 
 #include <stddef.h>
 
+#include "sipconn.h"
+
 #define KEEPALIVE_PEERS_MAX 64
 
 typedef struct keepalive_probe {
 	const char *peer;   /* "IP:PORT", "[IPv6]:PORT" or "HOST:PORT" (borrowed) */
+	int transport;      /* SIPTRANS_UDP (0), _TCP or _TLS: over TCP/TLS the OPTIONS goes on a
+			       connection of its own (sipconn.h), after the UDP probes, each
+			       within timeout_ms; a connection or a certificate refused is -1 */
+	const sipconn_tls_t *tls; /* TLS: CA, client certificate, the name to check (may be NULL) */
 	int status;         /* out: the final SIP status answered; 0 no answer in
 			       time; -1 the peer cannot be reached (unresolvable,
 			       ICMP unreachable) */

@@ -1,6 +1,9 @@
 /* REGISTER toward a registrar (see register.h). */
 #include "register.h"
 
+#include "sipconn.h"
+#include "siptrans.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netdb.h>
@@ -158,23 +161,42 @@ static int reg_build(buf_t *out, const register_binding_t *b, const char *me, co
 	char branch[25];
 	reg_hex(branch, 12);
 	buf_reset(out);
+	const char *tp = b->transport == SIPTRANS_TLS ? ";transport=tls" : b->transport == SIPTRANS_TCP ? ";transport=tcp" : "";
 	int bad = buf_printf(out,
 		"REGISTER sip:%s SIP/2.0\r\n"
-		"Via: SIP/2.0/UDP %s;branch=z9hG4bK%s;rport\r\n"
+		"Via: SIP/2.0/%s %s;branch=z9hG4bK%s;rport\r\n"
 		"Max-Forwards: 70\r\n"
 		"From: <sip:%s@%s>;tag=%s\r\n"
 		"To: <sip:%s@%s>\r\n"
 		"Call-ID: %s\r\n"
 		"CSeq: %u REGISTER\r\n"
-		"Contact: <sip:%s@%s>\r\n"
+		"Contact: <sip:%s@%s%s>\r\n"
 		"Expires: %d\r\n"
 		"User-Agent: faxvault\r\n",
-		domain, me, branch, b->user, domain, tag, b->user, domain, b->call_id, b->cseq, b->user,
-		b->contact && *b->contact ? b->contact : me, b->expires);
+		domain, siptrans_via_name(b->transport), me, branch, b->user, domain, tag, b->user, domain, b->call_id,
+		b->cseq, b->user, b->contact && *b->contact ? b->contact : me, tp, b->expires);
 	if (auth)
 		bad |= buf_printf(out, "%s: %s\r\n", proxy ? "Proxy-Authorization" : "Authorization", auth);
 	bad |= buf_puts(out, "Content-Length: 0\r\n\r\n");
 	return bad ? -1 : 0;
+}
+
+/* The same over a connection (TCP, TLS): sent once, no retransmission
+ * (RFC 3261 §17.1.2.1: timer E is for unreliable transports). */
+static int reg_transact_conn(sipconn_t *c, const buf_t *out, const register_binding_t *b, int64_t end,
+	register_answer_t *a)
+{
+	if (sipconn_send(c, out->data, out->len, end) != 0)
+		return -1;
+	uint8_t in[SIP_MSG_MAX];
+	for (;;) {
+		int got = sipconn_recv(c, in, sizeof in, end);
+		if (got <= 0)
+			return -1;
+		if (register_parse_response(in, (size_t)got, b->contact, a) == 0 && a->status >= 200 &&
+		    a->cseq == b->cseq && strcmp(a->call_id, b->call_id) == 0)
+			return 0;
+	}
 }
 
 /* Sends out on fd until a final answer to CSeq b->cseq comes or the
@@ -220,13 +242,30 @@ int register_run(register_binding_t *b, int timeout_ms, int *granted, int *statu
 	*granted = 0;
 	if (status_out)
 		*status_out = 0;
+	b->why[0] = '\0';
 	if (!b->registrar || !b->user || !*b->user)
 		return -1;
-	int fd = reg_socket(b->send_to && *b->send_to ? b->send_to : b->registrar, me, sizeof me);
-	if (fd < 0 || !me[0]) {
-		if (fd >= 0)
-			close(fd);
-		return -1;
+	int64_t end = time_mono_ns() / 1000000 + (timeout_ms > 0 ? timeout_ms : 1);
+	sipconn_t *conn = NULL;
+	int fd = -1;
+	if (b->transport) {
+		/* to the target resolved (send_to), the certificate checked for
+		 * the registrar's name */
+		char name[256];
+		reg_domain(b->registrar, name, sizeof name);
+		sipconn_tls_t tls = {.ca = b->tls_ca, .cert = b->tls_cert, .key = b->tls_key,
+			.name = name[0] == '[' ? NULL : name};
+		conn = sipconn_open(b->transport, b->send_to && *b->send_to ? b->send_to : b->registrar, &tls, end, me,
+			sizeof me, b->why, sizeof b->why);
+		if (!conn)
+			return -1;
+	} else {
+		fd = reg_socket(b->send_to && *b->send_to ? b->send_to : b->registrar, me, sizeof me);
+		if (fd < 0 || !me[0]) {
+			if (fd >= 0)
+				close(fd);
+			return -1;
+		}
 	}
 	if (!b->call_id[0]) {
 		char r[33];
@@ -235,14 +274,14 @@ int register_run(register_binding_t *b, int timeout_ms, int *granted, int *statu
 	}
 	reg_domain(b->registrar, domain, sizeof domain);
 	reg_hex(tag, 8);
-	int64_t end = time_mono_ns() / 1000000 + (timeout_ms > 0 ? timeout_ms : 1);
 	buf_t out, auth;
 	buf_init(&out, SIP_MSG_MAX);
 	buf_init(&auth, 2048);
 	register_answer_t a;
 	int rc = -1;
 	b->cseq++;
-	if (reg_build(&out, b, me, domain, tag, NULL, 0) == 0 && reg_transact(fd, &out, b, end, &a) == 0) {
+	if (reg_build(&out, b, me, domain, tag, NULL, 0) == 0 &&
+	    (conn ? reg_transact_conn(conn, &out, b, end, &a) : reg_transact(fd, &out, b, end, &a)) == 0) {
 		if ((a.status == 401 || a.status == 407) && a.has_challenge && b->password) {
 			char cnonce[17], uri[300];
 			reg_hex(cnonce, 8);
@@ -250,7 +289,7 @@ int register_run(register_binding_t *b, int timeout_ms, int *granted, int *statu
 			b->cseq++;
 			if (digest_answer(&auth, &a.chal, b->user, b->password, "REGISTER", uri, cnonce, 1) != 0 ||
 			    reg_build(&out, b, me, domain, tag, auth.data, a.proxy) != 0 ||
-			    reg_transact(fd, &out, b, end, &a) != 0)
+			    (conn ? reg_transact_conn(conn, &out, b, end, &a) : reg_transact(fd, &out, b, end, &a)) != 0)
 				a.status = -1;
 		}
 		if (a.status >= 200 && a.status < 300) {
@@ -264,6 +303,8 @@ int register_run(register_binding_t *b, int timeout_ms, int *granted, int *statu
 	}
 	buf_free(&out);
 	buf_free(&auth);
-	close(fd);
+	if (fd >= 0)
+		close(fd);
+	sipconn_close(conn);
 	return rc;
 }

@@ -48,6 +48,13 @@ typedef struct register_binding {
 	int expires;              /* seconds asked (0: remove the binding) */
 	char call_id[REGISTER_CALL_ID_MAX]; /* "" at first: made by register_run */
 	uint32_t cseq;            /* last CSeq sent (0 at first) */
+	/* SIPTRANS_UDP (0, default), _TCP or _TLS (siptrans.h): the REGISTER
+	 * goes over a connection of its own (sipconn.h), its Via says so and
+	 * the Contact carries ;transport=tcp|tls (contact then names our TCP
+	 * or TLS listener). tls: the CA file and client certificate. */
+	int transport;
+	const char *tls_ca, *tls_cert, *tls_key;
+	char why[160];            /* out: why the connection failed, "" when it did not */
 } register_binding_t;
 
 /* One registration: REGISTER, and when challenged once, REGISTER again

@@ -25,7 +25,6 @@
 #include "numparse.h"
 #include "guest.h"
 #include "http_io.h"
-#include "httpd.h"
 #include "portal.h"
 #include "problem.h"
 #include "ratelimit.h"
@@ -54,8 +53,6 @@ struct api {
 	/* /metrics: on a listener of its own (metrics.listen), and on the API
 	 * listener only to the bearer of metrics_token (metrics.token_file). */
 	char *metrics_token;
-	/* The listeners, when they run in this process (api_start). */
-	httpd_t *httpd;
 };
 
 /* One request being answered. */
@@ -1085,76 +1082,5 @@ void api_drain(api_t *a)
 
 void api_release(api_t *a)
 {
-	api_free(a);
-}
-
-static void serve_cb(void *arg, const http_in_t *in, http_out_t *out)
-{
-	api_serve(arg, in, out);
-}
-
-static size_t ceiling_cb(void *arg, const char *method, const char *url, bool *upload)
-{
-	const api_t *a = arg;
-	return api_body_ceiling(&a->cfg, method, url, upload);
-}
-
-static void close_handed(const api_config_t *cfg)
-{
-	if (cfg->listen_fd > 0)
-		close(cfg->listen_fd);
-	if (cfg->metrics_listen_fd > 0)
-		close(cfg->metrics_listen_fd);
-}
-
-api_t *api_start(const api_config_t *cfg, store_t *st, char *err, size_t errlen)
-{
-	api_t *a = api_new(cfg, st, err, errlen);
-	if (!a) {
-		close_handed(cfg);
-		return NULL;
-	}
-	httpd_config_t hc = {
-		.listen = cfg->listen,
-		.listen_fd = cfg->listen_fd,
-		.metrics_listen = cfg->metrics_listen,
-		.metrics_listen_fd = cfg->metrics_listen_fd,
-		.threads = cfg->threads,
-		.connection_timeout = cfg->connection_timeout,
-		.request_deadline = cfg->request_deadline,
-		.upload_deadline = cfg->upload_deadline,
-		.serve = serve_cb,
-		.ceiling = ceiling_cb,
-		.arg = a,
-		.slow_client = metrics_slow_client,
-	};
-	a->httpd = httpd_start(&hc, err, errlen);
-	if (!a->httpd) {
-		api_free(a);
-		return NULL;
-	}
-	if (httpd_metrics_port(a->httpd))
-		log_event(LOG_INFO, "http.metrics_listening", "listen=%s port=%d token=%s",
-			cfg->metrics_listen, httpd_metrics_port(a->httpd),
-			a->metrics_token ? "required" : "none");
-	return a;
-}
-
-int api_port(const api_t *a)
-{
-	return a->httpd ? httpd_port(a->httpd) : 0;
-}
-
-int api_metrics_port(const api_t *a)
-{
-	return a->httpd ? httpd_metrics_port(a->httpd) : 0;
-}
-
-void api_stop(api_t *a, int timeout_ms)
-{
-	if (!a)
-		return;
-	atomic_store(&a->draining, 1);
-	httpd_stop(a->httpd, timeout_ms);
 	api_free(a);
 }

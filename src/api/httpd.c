@@ -47,16 +47,22 @@ struct httpd {
 	pthread_cond_t conn_cv;
 	struct conn_track *conns;
 	pthread_t reaper;
-	bool reaper_started, stopping;
+	bool reaper_started, stopping, drained;
 };
 
-/* Per-request state, from the first callback to the completion callback. */
-struct req {
+/* Per-request state, from the first callback to the completion callback;
+ * a submitted request's httpd_pending_t. */
+struct httpd_pending {
 	buf_t body;
 	bool too_large;
-	bool answered; /* a response was queued before the body was read */
+	bool answered; /* refused from its Content-Length, before the body */
 	size_t ceiling; /* the largest body of the route */
 	int64_t t0;
+	/* A submitted request: its answer, once httpd_complete gave it. */
+	pthread_mutex_t mu;
+	struct MHD_Connection *conn;
+	bool suspended, done, queued;
+	http_out_t out;
 };
 
 /* The headers or the query's arguments of a request, in their order. */
@@ -92,9 +98,36 @@ static void peer_address(struct MHD_Connection *conn, char *out, size_t n)
 		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, out, (socklen_t)n);
 }
 
-/* Has the request served and queues its answer. */
+/* Queues an answer (out is released). */
+static enum MHD_Result queue_out(struct MHD_Connection *conn, http_out_t *out)
+{
+	struct MHD_Response *resp;
+	if (out->has_fd) {
+		resp = MHD_create_response_from_fd(out->len, out->body_fd);
+		if (resp)
+			out->has_fd = false; /* MHD closes it */
+	} else {
+		resp = MHD_create_response_from_buffer(out->len, out->body,
+			out->body ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
+		if (resp)
+			out->body = NULL;
+	}
+	if (!resp) {
+		http_out_free(out);
+		return MHD_NO;
+	}
+	for (size_t i = 0; i < out->nheaders; i++)
+		MHD_add_response_header(resp, out->headers[i].name, out->headers[i].value);
+	enum MHD_Result rc = MHD_queue_response(conn, (unsigned)out->status, resp);
+	MHD_destroy_response(resp);
+	http_out_free(out);
+	return rc;
+}
+
+/* Has the request served (at once, or later when submitted) and queues its
+ * answer. */
 static enum MHD_Result serve(httpd_t *h, struct MHD_Connection *conn, const char *url,
-	const char *method, struct req *rq, int listener)
+	const char *method, struct httpd_pending *rq, int listener)
 {
 	char peer[INET6_ADDRSTRLEN + 1];
 	peer_address(conn, peer, sizeof peer);
@@ -112,32 +145,43 @@ static enum MHD_Result serve(httpd_t *h, struct MHD_Connection *conn, const char
 		in.refused_early = rq->answered;
 		in.recv_ns = time_mono_ns() - rq->t0;
 	}
+	if (rq && h->cfg.submit) {
+		rq->conn = conn;
+		h->cfg.submit(h->cfg.arg, &in, rq);
+		free(hdr.v);
+		free(args.v);
+		/* Answered already, or to be resumed by httpd_complete. */
+		pthread_mutex_lock(&rq->mu);
+		if (rq->done) {
+			rq->queued = true;
+			pthread_mutex_unlock(&rq->mu);
+			return queue_out(conn, &rq->out);
+		}
+		rq->suspended = true;
+		MHD_suspend_connection(conn);
+		pthread_mutex_unlock(&rq->mu);
+		return MHD_YES;
+	}
 	http_out_t out;
 	memset(&out, 0, sizeof out);
 	h->cfg.serve(h->cfg.arg, &in, &out);
 	free(hdr.v);
 	free(args.v);
-	struct MHD_Response *resp;
-	if (out.has_fd) {
-		resp = MHD_create_response_from_fd(out.len, out.body_fd);
-		if (resp)
-			out.has_fd = false; /* MHD closes it */
-	} else {
-		resp = MHD_create_response_from_buffer(out.len, out.body,
-			out.body ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
-		if (resp)
-			out.body = NULL;
+	return queue_out(conn, &out);
+}
+
+void httpd_complete(httpd_pending_t *p, http_out_t *out)
+{
+	pthread_mutex_lock(&p->mu);
+	p->out = *out;
+	memset(out, 0, sizeof *out);
+	p->done = true;
+	if (p->suspended) {
+		/* MHD calls on_access again, which queues the answer. */
+		p->suspended = false;
+		MHD_resume_connection(p->conn);
 	}
-	if (!resp) {
-		http_out_free(&out);
-		return MHD_NO;
-	}
-	for (size_t i = 0; i < out.nheaders; i++)
-		MHD_add_response_header(resp, out.headers[i].name, out.headers[i].value);
-	enum MHD_Result rc = MHD_queue_response(conn, (unsigned)out.status, resp);
-	MHD_destroy_response(resp);
-	http_out_free(&out);
-	return rc;
+	pthread_mutex_unlock(&p->mu);
 }
 
 /* ---- deadlines of connections (slow clients) ---- */
@@ -288,9 +332,10 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 {
 	(void)version;
 	httpd_t *h = cls;
-	struct req *rq = *con_cls;
+	struct httpd_pending *rq = *con_cls;
 	if (!rq) {
 		rq = xcalloc(1, sizeof *rq);
+		pthread_mutex_init(&rq->mu, NULL);
 		/* Upload routes (fax documents) have their own, larger ceiling and
 		 * deadline. */
 		bool upload_route = false;
@@ -315,6 +360,14 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 		conn_phase(h, conn, 0, 0);
 		return serve(h, conn, url, method, rq, HTTP_LISTENER_API);
 	}
+	/* A submitted request resumed with its answer. */
+	pthread_mutex_lock(&rq->mu);
+	bool ready = rq->done && !rq->queued;
+	if (ready)
+		rq->queued = true;
+	pthread_mutex_unlock(&rq->mu);
+	if (ready)
+		return queue_out(conn, &rq->out);
 	if (rq->answered) {
 		*upload_size = 0;
 		return MHD_YES;
@@ -337,10 +390,12 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	(void)toe;
 	httpd_t *h = cls;
 	conn_between(h, conn);
-	struct req *rq = *con_cls;
+	struct httpd_pending *rq = *con_cls;
 	if (!rq)
 		return;
 	buf_free(&rq->body);
+	http_out_free(&rq->out);
+	pthread_mutex_destroy(&rq->mu);
 	free(rq);
 	*con_cls = NULL;
 	atomic_fetch_sub(&h->inflight, 1);
@@ -438,6 +493,8 @@ httpd_t *httpd_start(const httpd_config_t *cfg, char *err, size_t errlen)
 	pthread_mutex_init(&h->conn_mu, NULL);
 	pthread_cond_init(&h->conn_cv, NULL);
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_ERROR_LOG;
+	if (cfg->submit)
+		flags |= MHD_ALLOW_SUSPEND_RESUME;
 	if (ss.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
 	struct MHD_OptionItem lopt[] = { listen_option(cfg->listen_fd, &ss),
@@ -513,15 +570,23 @@ int httpd_metrics_port(const httpd_t *h)
 	return h->metrics_port;
 }
 
-void httpd_stop(httpd_t *h, int timeout_ms)
+void httpd_drain(httpd_t *h, int timeout_ms)
 {
-	if (!h)
+	if (h->drained)
 		return;
+	h->drained = true;
 	MHD_socket s = MHD_quiesce_daemon(h->d);
 	if (s != MHD_INVALID_SOCKET)
 		close(s);
 	for (int waited = 0; atomic_load(&h->inflight) > 0 && waited < timeout_ms; waited += 10)
 		usleep(10000);
+}
+
+void httpd_stop(httpd_t *h, int timeout_ms)
+{
+	if (!h)
+		return;
+	httpd_drain(h, timeout_ms);
 	reaper_stop(h);
 	if (h->md)
 		MHD_stop_daemon(h->md);

@@ -1,9 +1,9 @@
 /* The HTTP listeners (libmicrohttpd): the only code that calls MHD_. They
  * receive a request (headers, query, client address, the body up to the
- * route's ceiling), hand it to a serve callback as an http_in_t
- * (http_io.h) and write back the http_out_t it fills. The callback is the
- * pipeline itself (api_start, in one process) or the HTTP front end's
- * messages to the service (src/daemon/role_http.c).
+ * route's ceiling), hand it to a callback as an http_in_t (http_io.h)
+ * and write back the http_out_t it fills, at once (serve) or later
+ * (submit, httpd_complete). The HTTP front end (src/daemon/role_http.c)
+ * passes each request on to the service, whose pipeline answers it.
  *
  * Here too: the slow-client reaper (a request's headers and body must
  * arrive within its deadline), the early refusal of a Content-Length over
@@ -18,6 +18,13 @@
 
 /* Answers one request; called from the listener's threads, concurrently. */
 typedef void httpd_serve_fn(void *arg, const http_in_t *in, http_out_t *out);
+/* A request whose answer comes later (httpd_complete). */
+typedef struct httpd_pending httpd_pending_t;
+/* Takes one request to answer later: in is valid only during the call;
+ * httpd_complete(p, ...) must be called exactly once, from any thread,
+ * possibly before this returns. Meanwhile the connection is suspended and
+ * the listener's thread serves others. */
+typedef void httpd_submit_fn(void *arg, const http_in_t *in, httpd_pending_t *p);
 /* The largest body of method url, and whether it is an upload route (its
  * own deadline). Pure, thread-safe. */
 typedef size_t httpd_ceiling_fn(void *arg, const char *method, const char *url, bool *upload);
@@ -32,7 +39,8 @@ typedef struct httpd_config {
 	int connection_timeout;    /* seconds of inactivity before a connection is closed */
 	int request_deadline;      /* seconds a request's headers and body may take */
 	int upload_deadline;       /* the same for upload routes */
-	httpd_serve_fn *serve;
+	httpd_serve_fn *serve;     /* the metrics listener's, and the API's without submit */
+	httpd_submit_fn *submit;   /* the API listener's, when set (answers come later) */
 	httpd_ceiling_fn *ceiling;
 	void *arg;                 /* for serve and ceiling (borrowed) */
 	/* A connection cut for its slowness (metrics_slow_client), or NULL. */
@@ -47,8 +55,14 @@ httpd_t *httpd_start(const httpd_config_t *cfg, char *err, size_t errlen);
 /* The ports bound (0: no metrics listener). */
 int httpd_port(const httpd_t *h);
 int httpd_metrics_port(const httpd_t *h);
-/* Stops accepting, waits up to timeout_ms for the requests in flight, then
- * stops and frees h. NULL is a no-op. */
+/* The answer of a submitted request: out's contents are taken (out is
+ * empty after); p is not to be used after. */
+void httpd_complete(httpd_pending_t *p, http_out_t *out);
+/* Stops accepting and waits up to timeout_ms for the requests in flight
+ * (whose answers still go out). */
+void httpd_drain(httpd_t *h, int timeout_ms);
+/* Drains (httpd_drain, unless done), then stops and frees h. Every
+ * submitted request must have been completed. NULL is a no-op. */
 void httpd_stop(httpd_t *h, int timeout_ms);
 
 #endif

@@ -33,7 +33,7 @@ static const struct setting settings[] = {
 	{ "http.listen", C_STR, OFF(http_listen), "127.0.0.1:8080", 3, 64, NULL,
 		"Address and port of the HTTP API: A.B.C.D:PORT or [v6]:PORT (port 0: any free port)." },
 	{ "http.threads", C_INT, OFF(http_threads), "2", 1, 64, NULL,
-		"Worker threads serving HTTP requests." },
+		"Worker threads answering HTTP requests in the service (and the HTTP front end's connection threads)." },
 	{ "http.max_body_bytes", C_INT, OFF(http_max_body), "1048576", 1024, 67108864, NULL,
 		"Largest request body accepted; larger ones get 413." },
 	{ "http.connection_timeout_seconds", C_INT, OFF(http_timeout), "30", 1, 3600, NULL,

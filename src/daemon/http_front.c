@@ -18,27 +18,31 @@
 #include "metrics.h"
 #include "xalloc.h"
 
-/* Requests answered at once, at most: the front end has http.threads
- * listener threads (and one for /metrics), so more means it misbehaves;
- * the ones above are refused (the front end answers 503). */
-#define WORKERS_MAX 256
+/* Requests waiting for a worker, at most; those above are refused (the
+ * front end answers 503). */
+#define QUEUE_MAX 1024
+
+struct job {
+	struct job *next;
+	pid_t pid;
+	struct ipc_msg msg;
+	http_wire_req_t w;
+};
 
 struct http_front {
 	pthread_mutex_t mu;
-	pthread_cond_t cv; /* a worker's end wakes the stop */
+	pthread_cond_t cv; /* a job queued, or the stop */
 	int listen_fd, metrics_fd, counter_fd;
 	uint64_t *counter;
 	api_t *api;
 	const api_config_t *ac;
-	int workers;   /* requests being answered */
+	/* The workers (http.threads) and their queue. */
+	pthread_t *pool;
+	int npool;
+	struct job *head, *tail;
+	int queued;
+	bool stopping;
 	child_t *child;
-};
-
-struct job {
-	http_front_t *f;
-	pid_t pid;
-	struct ipc_msg msg;
-	http_wire_req_t w;
 };
 
 /* Sends the answer on the request's own socket. */
@@ -58,11 +62,10 @@ static void send_answer(int sock, const http_out_t *out)
 	free(o);
 }
 
-/* One request: its body read, answered by the pipeline, the answer sent. */
-static void *worker_main(void *arg)
+/* One request: its body read, answered by the pipeline, the answer sent;
+ * j freed. */
+static void run_job(http_front_t *f, struct job *j)
 {
-	struct job *j = arg;
-	http_front_t *f = j->f;
 	http_in_t *in = &j->w.in;
 	bool upload = false;
 	in->ceiling = api_body_ceiling(f->ac, in->method, in->url, &upload);
@@ -83,11 +86,36 @@ static void *worker_main(void *arg)
 	free(body);
 	ipc_msg_free(&j->msg);
 	free(j);
-	pthread_mutex_lock(&f->mu);
-	f->workers--;
-	pthread_cond_broadcast(&f->cv);
-	pthread_mutex_unlock(&f->mu);
-	return NULL;
+}
+
+/* A worker: the queue's jobs, in order, until the stop has emptied it. */
+static void *worker_main(void *arg)
+{
+	http_front_t *f = arg;
+	for (;;) {
+		pthread_mutex_lock(&f->mu);
+		while (!f->head && !f->stopping)
+			pthread_cond_wait(&f->cv, &f->mu);
+		struct job *j = f->head;
+		if (j) {
+			f->head = j->next;
+			if (!f->head)
+				f->tail = NULL;
+			f->queued--;
+		}
+		pthread_mutex_unlock(&f->mu);
+		if (!j)
+			return NULL;
+		run_job(f, j);
+	}
+}
+
+/* A liveness probe, answered on the reading thread: it needs no worker,
+ * so it is answered while every worker is busy. */
+static bool is_health_probe(const http_in_t *in)
+{
+	return in->listener == HTTP_LISTENER_API && strcmp(in->url, "/healthz") == 0 &&
+		(strcmp(in->method, "GET") == 0 || strcmp(in->method, "HEAD") == 0) && !in->refused_early;
 }
 
 /* Takes the front end's requests until it closes its socket or sends one
@@ -97,31 +125,32 @@ static void serve(void *arg, int sock, pid_t pid)
 	http_front_t *f = arg;
 	for (;;) {
 		struct job *j = xmalloc(sizeof *j);
-		j->f = f;
 		j->pid = pid;
 		int rc = ipc_recv(sock, &j->msg);
 		if (rc == 0 && j->msg.nfds >= 1 && http_wire_request_decode(&j->msg, &j->w) == 0 &&
 		    j->msg.nfds == (j->w.body_len ? 2u : 1u)) {
+			if (is_health_probe(&j->w.in)) {
+				run_job(f, j);
+				continue;
+			}
+			j->next = NULL;
 			pthread_mutex_lock(&f->mu);
-			bool room = f->workers < WORKERS_MAX;
-			if (room)
-				f->workers++;
+			bool room = f->queued < QUEUE_MAX;
+			if (room) {
+				if (f->tail)
+					f->tail->next = j;
+				else
+					f->head = j;
+				f->tail = j;
+				f->queued++;
+				pthread_cond_signal(&f->cv);
+			}
 			pthread_mutex_unlock(&f->mu);
-			pthread_attr_t at;
-			pthread_attr_init(&at);
-			pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
-			pthread_t th;
-			if (!room || pthread_create(&th, &at, worker_main, j) != 0) {
-				if (room) {
-					pthread_mutex_lock(&f->mu);
-					f->workers--;
-					pthread_mutex_unlock(&f->mu);
-				}
-				log_event(LOG_WARN, "http.front_busy", "workers=%d", WORKERS_MAX);
+			if (!room) {
+				log_event(LOG_WARN, "http.front_busy", "queued=%d", QUEUE_MAX);
 				ipc_msg_free(&j->msg); /* the front end sees its socket close: 503 */
 				free(j);
 			}
-			pthread_attr_destroy(&at);
 			continue;
 		}
 		if (rc != 1) {
@@ -162,6 +191,15 @@ http_front_t *http_front_start(const char *exe, char *const argv[], int listen_f
 	f->counter = counter;
 	f->api = api;
 	f->ac = ac;
+	f->npool = ac->threads > 0 ? ac->threads : 1;
+	f->pool = xcalloc((size_t)f->npool, sizeof *f->pool);
+	for (int i = 0; i < f->npool; i++)
+		if (pthread_create(&f->pool[i], NULL, worker_main, f) != 0) {
+			snprintf(err, errlen, "HTTP front end: workers: %s", strerror(errno));
+			f->npool = i;
+			http_front_stop(f);
+			return NULL;
+		}
 	/* No metrics listener: the counter's memfd in its place. */
 	child_spec_t cs = { .name = "http.front", .exe = exe, .argv = argv,
 		.fds = { listen_fd, metrics_fd >= 0 ? metrics_fd : cfd, cfd }, .nfds = 3,
@@ -179,10 +217,15 @@ void http_front_stop(http_front_t *f)
 	if (!f)
 		return;
 	child_stop(f->child);
+	/* The workers end the jobs queued (their answers may no longer reach
+	 * anyone), then stop. */
 	pthread_mutex_lock(&f->mu);
-	while (f->workers > 0)
-		pthread_cond_wait(&f->cv, &f->mu);
+	f->stopping = true;
+	pthread_cond_broadcast(&f->cv);
 	pthread_mutex_unlock(&f->mu);
+	for (int i = 0; i < f->npool; i++)
+		pthread_join(f->pool[i], NULL);
+	free(f->pool);
 	/* The counter stays mapped: /metrics may still read it. */
 	close(f->counter_fd);
 	close(f->listen_fd);

@@ -571,15 +571,8 @@ static int cmd_serve(const config_t *cfg)
 		return 1;
 	}
 	api_config_t ac = {
-		.listen = cfg->http_listen,
-		.listen_fd = http_fd,
-		.metrics_listen_fd = metrics_fd,
 		.threads = (int)cfg->http_threads,
 		.max_body = (size_t)cfg->http_max_body,
-		.connection_timeout = (int)cfg->http_timeout,
-		.request_deadline = (int)cfg->http_request_deadline,
-		.upload_deadline = (int)cfg->http_upload_deadline,
-		.metrics_listen = cfg->metrics_listen,
 		.metrics_token_file = cfg->metrics_token_file,
 		.openapi = fv_openapi_doc[0].text,
 		.login_rpm = (int)cfg->login_rpm,

@@ -4,7 +4,8 @@
 # the HTTP and metrics sockets the service bound, as nobody when started as
 # root, with no_new_privs and its own seccomp filter, and neither holds
 # master.key open nor has its bytes in memory; the service runs the
-# pipeline. The client's address still reaches the service; a large answer
+# pipeline. /healthz is answered while the pipeline's workers are busy
+# (the key holder stopped under a submission). The client's address still reaches the service; a large answer
 # (the OpenAPI document, through a memfd) arrives whole. kill -9 of the
 # front end during traffic: every request in flight either completes or
 # fails cleanly (a reset or empty reply, or a 503 problem; never a hang),
@@ -17,7 +18,7 @@
 . "$(dirname "$0")/lib.sh"
 SCAN="python3 $(dirname "$0")/keyscan.py"
 
-start_daemon --set testing.http_seccomp_probe=1 --set metrics.listen=127.0.0.1:0
+start_daemon --set testing.http_seccomp_probe=1 --set metrics.listen=127.0.0.1:0 --set http.threads=1
 PW="plume encre buvard 1789"
 KEY="$DATA/master.key"
 child_of_daemon() { ps -o pid=,comm= --ppid "$DAEMON_PID" | awk -v c="$1" '$2 == c { print $1 }'; }
@@ -77,6 +78,27 @@ submit() {
 submit 0
 [ "$(cat "$TMP/sub.0.code")" = 202 ] && ok || fail "a fax through the front end: $(cat "$TMP/sub.0.code")"
 ACCEPTED+=("$(jq -r ".items[0].id" "$TMP/sub.0.body")")
+
+# ---- /healthz while the pipeline is busy ----
+# One worker (http.threads=1) and the key holder stopped: a submission holds
+# the worker (it waits for the holder), another waits in the queue; the
+# front end's one thread is not held by them, and /healthz is answered.
+kill -STOP "$V"
+submit 20 &
+S20=$!
+submit 21 &
+S21=$!
+holder_asked() { [ "$(ss -xpn | grep "pid=$V,fd=3)" | awk '{ print $3 }')" != 0 ]; }
+poll_until 300 holder_asked && ok || fail "no submission reached the key holder"
+curl -s --max-time 30 -o /dev/null -w '%{http_code}' "$BASE/healthz" >"$TMP/hz.code"
+[ "$(cat "$TMP/hz.code")" = 200 ] && ok || fail "/healthz while the worker is busy: $(cat "$TMP/hz.code")"
+kill -0 "$S20" 2>/dev/null && kill -0 "$S21" 2>/dev/null && ok || fail "the submissions did not wait for the holder"
+kill -CONT "$V"
+wait "$S20" "$S21"
+for i in 20 21; do
+	[ "$(cat "$TMP/sub.$i.code")" = 202 ] && ok || fail "submission $i once the holder is back: $(cat "$TMP/sub.$i.code")"
+	ACCEPTED+=("$(jq -r ".items[0].id" "$TMP/sub.$i.body")")
+done
 
 # ---- kill -9 during traffic ----
 # A slow upload, in flight when the front end dies, and submissions around it.

@@ -106,6 +106,8 @@ typedef struct config {
 	char *mail_web_url;
 	char *sso_public_url;
 	char *sso_allow;
+	int64_t sso_domain_recheck_hours;
+	int64_t sso_domain_grace_hours;
 	int64_t mail_timeout;
 	char *mail_domain;
 	char *mail_smtp_listen;

@@ -235,6 +235,8 @@ static dom_config_t dom_config(const config_t *cfg)
 		.status_failure_min_calls = (int)cfg->status_failure_min_calls,
 		.web_url = sso_web_url(cfg),
 		.sso_allow = cfg->sso_allow,
+		.sso_domain_recheck_hours = (int)cfg->sso_domain_recheck_hours,
+		.sso_domain_grace_hours = (int)cfg->sso_domain_grace_hours,
 		.invoice_due_days = (int)cfg->invoice_due_days,
 		.reminder_before_days = (int)cfg->reminder_before_days,
 		.suspend_after_days = (int)cfg->suspend_after_days,

@@ -69,6 +69,10 @@ typedef struct dom_config {
 				      slash): SSO redirect URIs; NULL: SSO sign-in is off */
 	const char *sso_allow;     /* CIDRs an identity provider may resolve to although
 				      private (sso.allow_cidrs); NULL: none */
+	int sso_domain_recheck_hours; /* a domain verified by DNS is looked up again this
+					 often (0: SSO_DOMAIN_RECHECK_HOURS_DEFAULT) */
+	int sso_domain_grace_hours;   /* its record gone this long: unverified (0: at the
+					 first check that misses it) */
 	/* Postpaid invoices (billing.*, docs/billing.md): days from issue to the
 	 * due date; days before it of the reminder (0: none); days after it
 	 * when sending is suspended (0: never). */

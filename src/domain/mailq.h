@@ -57,6 +57,10 @@
 #define MAIL_KIND_TERMS "terms"                 /* to every member: new terms to accept */
 #define MAIL_KIND_SIGNIN_NEW "signin_new_address" /* to a person: a sign-in from a new address */
 #define MAIL_KIND_CONTACTS_REVIEW "contacts_review" /* to owner and admins: the review is due */
+/* To owner, admins and security contacts: a verified sign-in domain's TXT
+ * record is gone (the date it stops routing), then it stopped (sso.h). */
+#define MAIL_KIND_SSO_DOMAIN_FAILING "sso_domain_failing"
+#define MAIL_KIND_SSO_DOMAIN_UNVERIFIED "sso_domain_unverified"
 
 /* The contacts review reminder (C01): every active account whose contacts
  * review is due (accounts.contacts_review_months after the last

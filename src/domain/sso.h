@@ -120,6 +120,23 @@ int dom_ssodom_verify(dom_ctx_t *c, const json_t *a, const char *id, json_t **ou
 /* Provider staff verify a claim without DNS (the customer proved it some
  * other way): any account's domain by its id. */
 int dom_ssodom_operator_verify(dom_ctx_t *c, const char *id, json_t **out, dom_err_t *e);
+/* The re-check of verified domains (docs/sso.md, "Sign-in domains"): every
+ * domain verified by its DNS record (provider staff's verifications are
+ * not looked up) of an active account, last checked
+ * sso_domain_recheck_hours ago or more, is looked up again, at most limit
+ * per call, outside any transaction. Found: checked. Gone (no such name, no
+ * TXT record, or none with the token): the first miss is audited
+ * (sso_domain.recheck, failure, by system:sso) and mailed to the account's
+ * owner, administrators and security contacts (MAIL_KIND_SSO_DOMAIN_FAILING,
+ * each in their language); a miss sso_domain_grace_hours or more after the
+ * first makes the domain "unverified" (sso_domain.unverify, mailed as
+ * MAIL_KIND_SSO_DOMAIN_UNVERIFIED): discover stops routing by it until it
+ * is verified again. Found again within the grace: audited
+ * (sso_domain.recheck, success). The DNS not answering changes nothing but
+ * the check's time. The domains looked at, or -1. */
+#define SSO_DOMAIN_RECHECK_HOURS_DEFAULT 24
+int dom_ssodom_recheck_pass(store_t *st, const dom_config_t *cfg, int64_t now, int limit);
+
 /* Public: where a person signs in. query holds "email" (routed by its
  * verified domain) or "account" (an account id, typed on the sign-in
  * page). 200 {account_id, providers: [{id, name, type, start_url}]} or 404

@@ -10,11 +10,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit.h"
 #include "dom_util.h"
 #include "log.h"
+#include "mailq.h"
+#include "seccontacts.h"
 #include "sec.h"
 #include "sso.h"
 #include "sso_int.h"
+#include "store_incidents.h"
 #include "store_sso.h"
 #include "timeutil.h"
 #include "xalloc.h"
@@ -111,11 +115,14 @@ static json_t *domain_public(const json_t *d)
 	const char *method = rec_str(d, "method");
 	char *name = xasprintf("%s%s", SSO_DOMAIN_TXT_LABEL, rec_str(d, "domain"));
 	char *value = xasprintf("%s%s", SSO_DOMAIN_TXT_PREFIX, rec_str(d, "token"));
-	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:{s:s, s:s, s:s}}", "id",
-		rec_str(d, "id"), "account_id", rec_str(d, "account_id"), "domain", rec_str(d, "domain"),
-		"status", rec_str(d, "status"), "method", *method ? json_string(method) : json_null(),
-		"created_at", time_json(json_object_get(d, "created_at")), "verified_at",
-		time_json(json_object_get(d, "verified_at")), "dns", "type", "TXT", "name", name, "value",
+	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:{s:s, s:s, s:s}}",
+		"id", rec_str(d, "id"), "account_id", rec_str(d, "account_id"), "domain",
+		rec_str(d, "domain"), "status", rec_str(d, "status"), "method",
+		*method ? json_string(method) : json_null(), "created_at",
+		time_json(json_object_get(d, "created_at")), "verified_at",
+		time_json(json_object_get(d, "verified_at")), "checked_at",
+		time_json(json_object_get(d, "checked_at")), "failing_since",
+		time_json(json_object_get(d, "failing_since")), "dns", "type", "TXT", "name", name, "value",
 		value);
 	free(name);
 	free(value);
@@ -260,6 +267,144 @@ int dom_ssodom_operator_verify(dom_ctx_t *c, const char *id, json_t **out, dom_e
 		: verified(c, d, "operator", out, e);
 	json_decref(d);
 	return rc;
+}
+
+/* ---- the re-check of verified domains ---- */
+
+/* Mails kind about domain d to its account's owner, administrators and
+ * security contacts, each in their language; when is the date it names. */
+static int recheck_mail(store_tx_t *tx, const dom_config_t *cfg, const char *kind,
+	const json_t *d, int64_t when)
+{
+	const char *acc = rec_str(d, "account_id");
+	json_t *people = store_incident_recipients(tx, acc);
+	if (!people || seccontact_recipients(tx, acc, people) != 0) {
+		json_decref(people);
+		return -1;
+	}
+	json_t *a = store_account_get(tx, acc, NULL);
+	char at[40];
+	char *name = xasprintf("%s%s", SSO_DOMAIN_TXT_LABEL, rec_str(d, "domain"));
+	char *value = xasprintf("%s%s", SSO_DOMAIN_TXT_PREFIX, rec_str(d, "token"));
+	int rc = 0;
+	size_t i;
+	json_t *p;
+	json_array_foreach (people, i, p) {
+		json_t *mp = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "name", rec_str(p, "name"),
+			"account", a ? rec_str(a, "name") : acc, "domain", rec_str(d, "domain"), "txt_name",
+			name, "txt_value", value, "at", time_format_rfc3339(when, at, sizeof at));
+		if (rc == 0 && mail_queue_tx(tx, cfg->fax, cfg->mail_on, kind, p, NULL, mp, NULL) != 0)
+			rc = -1;
+		json_decref(mp);
+	}
+	free(name);
+	free(value);
+	json_decref(a);
+	json_decref(people);
+	return rc;
+}
+
+/* The outcome of one look (found 1, gone 0, DNS silent -1) recorded for d,
+ * with its audit event and mail when the domain's state changes. 0 / -1. */
+static int recheck_record(store_t *st, const dom_config_t *cfg, const json_t *d, int found,
+	const char *why, int64_t now)
+{
+	static const audit_ctx_t sso = { .who = NULL, .actor = "system:sso", .source = "",
+		.request_id = "" };
+	store_tx_t *tx = store_begin(st, true);
+	if (!tx)
+		return -1;
+	const char *id = rec_str(d, "id"), *acc = rec_str(d, "account_id");
+	/* As it is now: given up or verified again meanwhile, it is left alone. */
+	json_t *cur = store_ssodom_get(tx, acc, id);
+	if (!cur || strcmp(rec_str(cur, "status"), "verified") != 0 ||
+	    strcmp(rec_str(cur, "method"), "dns") != 0 ||
+	    strcmp(rec_str(cur, "token"), rec_str(d, "token")) != 0) {
+		json_decref(cur);
+		store_rollback(tx);
+		return 0;
+	}
+	const json_t *fs = json_object_get(cur, "failing_since");
+	int64_t grace = (int64_t)(cfg->sso_domain_grace_hours > 0 ? cfg->sso_domain_grace_hours : 0) *
+		3600000;
+	int rc = 0;
+	const char *action = NULL, *outcome = "failure", *kind = NULL;
+	bool failing = false;
+	int64_t when = now;
+	if (found > 0) {
+		rc = store_ssodom_recheck(tx, id, now, 1);
+		if (json_is_integer(fs))
+			action = "sso_domain.recheck", outcome = "success";
+	} else if (found < 0) {
+		rc = store_ssodom_recheck(tx, id, now, -1);
+	} else if (json_is_integer(fs) || grace == 0) {
+		int64_t since = json_is_integer(fs) ? json_integer_value(fs) : now;
+		if (now - since >= grace) {
+			rc = store_ssodom_unverify(tx, id, now);
+			action = "sso_domain.unverify", kind = MAIL_KIND_SSO_DOMAIN_UNVERIFIED;
+		} else {
+			rc = store_ssodom_recheck(tx, id, now, 0);
+		}
+	} else {
+		rc = store_ssodom_recheck(tx, id, now, 0);
+		action = "sso_domain.recheck", kind = MAIL_KIND_SSO_DOMAIN_FAILING;
+		failing = true;
+		when = now + grace;
+	}
+	if (rc == STORE_OK && action) {
+		char b[40];
+		json_t *detail = json_pack("{s:s}", "domain", rec_str(cur, "domain"));
+		if (found == 0)
+			json_object_set_new(detail, "reason", json_string(why));
+		if (failing)
+			json_object_set_new(detail, "unverified_after",
+				json_string(time_format_rfc3339(when, b, sizeof b)));
+		if (audit_record(tx, &sso, action, id, acc, outcome, detail) != STORE_OK)
+			rc = -1;
+		json_decref(detail);
+		if (rc == 0 && kind && recheck_mail(tx, cfg, kind, cur, when) != 0)
+			rc = -1;
+		log_event(LOG_INFO, "sso.domain_recheck", "domain_id=%s action=%s outcome=%s", id,
+			action, outcome);
+	}
+	json_decref(cur);
+	if (rc == STORE_OK && store_commit(tx) == STORE_OK)
+		return 0;
+	if (rc != STORE_OK)
+		store_rollback(tx);
+	return -1;
+}
+
+int dom_ssodom_recheck_pass(store_t *st, const dom_config_t *cfg, int64_t now, int limit)
+{
+	int64_t every = (int64_t)(cfg->sso_domain_recheck_hours > 0 ? cfg->sso_domain_recheck_hours
+		: SSO_DOMAIN_RECHECK_HOURS_DEFAULT) * 3600000;
+	store_tx_t *tx = store_begin(st, false);
+	if (!tx)
+		return -1;
+	json_t *due = store_ssodom_due(tx, now - every, limit);
+	store_rollback(tx);
+	if (!due)
+		return -1;
+	int n = 0;
+	size_t i;
+	json_t *d;
+	json_array_foreach (due, i, d) {
+		char *name = xasprintf("%s%s", SSO_DOMAIN_TXT_LABEL, rec_str(d, "domain"));
+		char *want = xasprintf("%s%s", SSO_DOMAIN_TXT_PREFIX, rec_str(d, "token"));
+		bool found = false;
+		const char *why = "txt_not_found";
+		int rc = txt_lookup(name, want, &found, &why);
+		free(name);
+		free(want);
+		if (rc != 0)
+			log_event(LOG_WARN, "sso.domain_recheck_dns", "domain_id=%s reason=%s",
+				rec_str(d, "id"), why);
+		if (recheck_record(st, cfg, d, rc != 0 ? -1 : found ? 1 : 0, why, now) == 0)
+			n++;
+	}
+	json_decref(due);
+	return n;
 }
 
 int dom_sso_discover(dom_ctx_t *c, const json_t *query, json_t **out, dom_err_t *e)

@@ -38,6 +38,7 @@
 #include "sipauth.h"
 #include "sipconn.h"
 #include "siptrans.h"
+#include "sso.h"
 #include "status_auto.h"
 #include "timeutil.h"
 #include "trunk_health.h"
@@ -159,6 +160,8 @@ struct faxsvc {
 	poller_t *billing;            /* the billing pass (invoices, reminders, holds) */
 	int64_t billing_month;        /* the month whose invoice run is done (0: none yet) */
 	int64_t next_billing_ms;      /* when the pass next runs (the service's clock) */
+	poller_t *ssodom;             /* the re-check of verified sign-in domains */
+	int64_t next_ssodom_ms;       /* when it next runs (the service's clock) */
 };
 
 /* ---- outbound ---- */
@@ -1175,6 +1178,29 @@ static int billing_pass(poller_t *p, void *arg)
 	return n > 0 ? n : 0;
 }
 
+/* ---- sign-in domains ---- */
+
+/* The re-check of verified sign-in domains (sso.h) looks at the clock every
+ * second and runs every minute of the service's clock (the test clock
+ * moves it); each domain is looked up every sso.domain_recheck_hours. A
+ * thread of its own: a silent DNS holds up nothing else. */
+#define SSODOM_POLL_MS 1000
+#define SSODOM_EVERY_MS 60000
+#define SSODOM_BATCH 50
+
+static int ssodom_pass(poller_t *p, void *arg)
+{
+	faxsvc_t *s = arg;
+	int64_t now = time_now_ms();
+	if (now < s->next_ssodom_ms || poller_stopping(p))
+		return 0;
+	int n = dom_ssodom_recheck_pass(s->st, s->cfg.dom, now, SSODOM_BATCH);
+	/* A full batch: go on at once; otherwise wait for the next turn. */
+	if (n < SSODOM_BATCH)
+		s->next_ssodom_ms = now + SSODOM_EVERY_MS;
+	return n > 0 ? n : 0;
+}
+
 /* The Contact of the trunks' registrations: the first carrier listener
  * of the trunk's transport, else the first one. */
 static int reg_contact(void *ud, int transport, char *out, size_t cap)
@@ -1236,6 +1262,11 @@ faxsvc_t *faxsvc_start(const faxsvc_config_t *cfg, store_t *st, char *err, size_
 		faxsvc_stop(s);
 		return NULL;
 	}
+	s->ssodom = poller_start("ssodom", SSODOM_POLL_MS, ssodom_pass, s, err, errlen);
+	if (!s->ssodom) {
+		faxsvc_stop(s);
+		return NULL;
+	}
 	sipconn_tls_t rtls = { .ca = cfg->sip_tls_ca && *cfg->sip_tls_ca ? cfg->sip_tls_ca : NULL,
 		.cert = cfg->sip_tls_cert && *cfg->sip_tls_cert ? cfg->sip_tls_cert : NULL, .key = cfg->sip_tls_key };
 	if (!(s->reg = trunk_register_start(st, s->env, reg_contact, s, &rtls, err, errlen))) {
@@ -1264,6 +1295,8 @@ void faxsvc_stop(faxsvc_t *s)
 	s->retention = NULL;
 	poller_stop(s->billing);
 	s->billing = NULL;
+	poller_stop(s->ssodom);
+	s->ssodom = NULL;
 	trunk_health_stop(s->health);
 	s->health = NULL;
 	trunk_register_stop(s->reg);

@@ -127,6 +127,42 @@ static const struct tpl tpls[] = {
 		"Les contacts du compte {account} (facturation, sécurité et personnes à joindre) "
 		"devaient être vérifiés le {due_at} (UTC). Vérifiez-les sur {web} et confirmez-les, "
 		"afin que les avis parviennent aux bonnes personnes." },
+	{ "sso_domain_failing", "en", "The sign-in domain {domain} of {account} lost its DNS record",
+		"Hello {name},\n\n"
+		"faxvault checks regularly that the sign-in domain {domain} of the account {account} "
+		"still publishes its verification record. The record was not found:\n\n"
+		"{txt_name} TXT \"{txt_value}\"\n\n"
+		"If it is not published again, on {at} (UTC) the domain becomes unverified: people "
+		"of {domain} are then no longer sent to your identity providers from the sign-in "
+		"page (the sign-in link by account keeps working). Publish the record again, or give "
+		"the domain up at {web}." },
+	{ "sso_domain_failing", "fr", "Le domaine de connexion {domain} de {account} a perdu son enregistrement DNS",
+		"Bonjour {name},\n\n"
+		"faxvault vérifie régulièrement que le domaine de connexion {domain} du compte "
+		"{account} publie toujours son enregistrement de vérification. Il est introuvable :\n\n"
+		"{txt_name} TXT « {txt_value} »\n\n"
+		"S'il n'est pas publié de nouveau, le {at} (UTC) le domaine deviendra non vérifié : "
+		"les personnes de {domain} ne seront plus envoyées vers vos fournisseurs d'identité "
+		"depuis la page de connexion (le lien de connexion par compte continue de marcher). "
+		"Publiez de nouveau l'enregistrement, ou abandonnez le domaine sur {web}." },
+	{ "sso_domain_unverified", "en", "The sign-in domain {domain} of {account} is no longer verified",
+		"Hello {name},\n\n"
+		"The verification record of the sign-in domain {domain} of the account {account} "
+		"stayed missing from the DNS, so the domain became unverified on {at} (UTC): people "
+		"of {domain} are no longer sent to your identity providers from the sign-in page. "
+		"Their accounts and sessions are unchanged.\n\n"
+		"To route them again, publish this record and verify the domain at {web}:\n\n"
+		"{txt_name} TXT \"{txt_value}\"" },
+	{ "sso_domain_unverified", "fr", "Le domaine de connexion {domain} de {account} n'est plus vérifié",
+		"Bonjour {name},\n\n"
+		"L'enregistrement de vérification du domaine de connexion {domain} du compte "
+		"{account} est resté absent du DNS : le domaine est devenu non vérifié le {at} "
+		"(UTC). Les personnes de {domain} ne sont plus envoyées vers vos fournisseurs "
+		"d'identité depuis la page de connexion. Leurs comptes et leurs sessions ne changent "
+		"pas.\n\n"
+		"Pour les y envoyer de nouveau, publiez cet enregistrement et vérifiez le domaine sur "
+		"{web} :\n\n"
+		"{txt_name} TXT « {txt_value} »" },
 	{ "password_reset", "en", "Reset your faxvault password",
 		"Hello {name},\n\n"
 		"A password reset was asked for your faxvault account. To choose a new password, "

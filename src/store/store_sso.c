@@ -161,7 +161,8 @@ int store_saml_assertion_use(store_tx_t *tx, const char *idp_id, const char *ass
 
 static const char *const dom_cols[] = { "id", "account_id", "domain", "token", "status",
 	"method", "created_at", "verified_at", NULL };
-#define DOM_COLS "id, account_id, domain, token, status, method, created_at, verified_at"
+#define DOM_COLS "id, account_id, domain, token, status, method, created_at, verified_at," \
+	" checked_at, failing_since"
 
 int store_ssodom_insert(store_tx_t *tx, const json_t *d)
 {
@@ -187,14 +188,42 @@ int store_ssodom_list(store_tx_t *tx, const char *account_id, const char *cursor
 int store_ssodom_verify(store_tx_t *tx, const char *id, const char *method, int64_t now)
 {
 	/* The partial unique index refuses a second verified claim. */
-	return sq_exec(tx, true, "UPDATE sso_domains SET status='verified', method=?, verified_at=?"
-		" WHERE id=?", "sis", method, now, id);
+	return sq_exec(tx, true, "UPDATE sso_domains SET status='verified', method=?, verified_at=?,"
+		" checked_at=?, failing_since=NULL WHERE id=?", "siis", method, now, now, id);
 }
 
 int store_ssodom_delete(store_tx_t *tx, const char *account_id, const char *id)
 {
 	return sq_exec(tx, true, "DELETE FROM sso_domains WHERE id=? AND account_id=?", "ss", id,
 		account_id);
+}
+
+json_t *store_ssodom_due(store_tx_t *tx, int64_t before, int limit)
+{
+	return sq_rows(tx, "SELECT d.id, d.account_id, d.domain, d.token, d.status, d.method,"
+		" d.created_at, d.verified_at, d.checked_at, d.failing_since FROM sso_domains d"
+		" JOIN accounts a ON a.id = d.account_id WHERE d.status='verified' AND d.method='dns'"
+		" AND a.status='active' AND (d.checked_at IS NULL OR d.checked_at <= ?)"
+		" ORDER BY d.checked_at, d.id LIMIT ?", "in", before, limit);
+}
+
+int store_ssodom_recheck(store_tx_t *tx, const char *id, int64_t now, int found)
+{
+	if (found > 0)
+		return sq_exec(tx, true, "UPDATE sso_domains SET checked_at=?, failing_since=NULL"
+			" WHERE id=? AND status='verified'", "is", now, id);
+	if (found == 0)
+		return sq_exec(tx, true, "UPDATE sso_domains SET checked_at=?,"
+			" failing_since=COALESCE(failing_since, ?) WHERE id=? AND status='verified'", "iis",
+			now, now, id);
+	return sq_exec(tx, true, "UPDATE sso_domains SET checked_at=? WHERE id=? AND"
+		" status='verified'", "is", now, id);
+}
+
+int store_ssodom_unverify(store_tx_t *tx, const char *id, int64_t now)
+{
+	return sq_exec(tx, true, "UPDATE sso_domains SET status='unverified', checked_at=?"
+		" WHERE id=? AND status='verified'", "is", now, id);
 }
 
 json_t *store_ssodom_find(store_tx_t *tx, const char *domain)

@@ -55,9 +55,10 @@ int store_saml_update(store_tx_t *tx, const char *account_id, const char *idp_id
 int store_saml_assertion_use(store_tx_t *tx, const char *idp_id, const char *assertion_id,
 	int64_t expires_at, int64_t now);
 
-/* E-mail domains of accounts for sign-in routing (migration 0040):
- * {id, account_id, domain, token, status ("pending" | "verified"), method
- * ("" | "dns" | "operator"), created_at, verified_at}. STORE_CONFLICT when
+/* E-mail domains of accounts for sign-in routing (migrations 0040, 0047):
+ * {id, account_id, domain, token, status ("pending" | "verified" |
+ * "unverified"), method ("" | "dns" | "operator"), created_at, verified_at,
+ * checked_at, failing_since}. STORE_CONFLICT when
  * the account claims the domain already. */
 int store_ssodom_insert(store_tx_t *tx, const json_t *d);
 /* A domain of account_id (NULL: of any account, for provider staff), or
@@ -65,10 +66,20 @@ int store_ssodom_insert(store_tx_t *tx, const json_t *d);
 json_t *store_ssodom_get(store_tx_t *tx, const char *account_id, const char *id);
 int store_ssodom_list(store_tx_t *tx, const char *account_id, const char *cursor, int limit,
 	store_page_t *out);
-/* Marks the domain verified by method at now. STORE_CONFLICT when another
+/* Marks the domain verified by method at now (checked then, not failing). STORE_CONFLICT when another
  * account holds it verified; STORE_NOTFOUND when there is no such row. */
 int store_ssodom_verify(store_tx_t *tx, const char *id, const char *method, int64_t now);
 int store_ssodom_delete(store_tx_t *tx, const char *account_id, const char *id);
+/* Domains verified by DNS of active accounts whose last check is at or
+ * before before (never checked first), at most limit. */
+json_t *store_ssodom_due(store_tx_t *tx, int64_t before, int limit);
+/* A re-check of a verified domain at now: found > 0, its record is there
+ * (failing_since cleared); 0, it is gone (failing_since set unless already
+ * set); < 0, the DNS did not answer (checked_at only). STORE_NOTFOUND when
+ * the domain is no longer verified. */
+int store_ssodom_recheck(store_tx_t *tx, const char *id, int64_t now, int found);
+/* A verified domain made 'unverified' (routing by it stops). */
+int store_ssodom_unverify(store_tx_t *tx, const char *id, int64_t now);
 /* The verified claim of domain (lower case) by an active account, or NULL. */
 json_t *store_ssodom_find(store_tx_t *tx, const char *domain);
 

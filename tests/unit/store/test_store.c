@@ -17,6 +17,7 @@
 #include "store_closure.h"
 #include "store_int.h"
 #include "store_mail.h"
+#include "store_sso.h"
 
 static char path[512];
 
@@ -389,6 +390,69 @@ static void test_mail_bounce(void **state)
 	store_rollback(tx);
 }
 
+/* The re-check of verified sign-in domains (0047): due when checked at or
+ * before the bound, verified by DNS only, of active accounts; a miss keeps
+ * the first failing time; found clears it; unverified routes nobody and is
+ * due no more; verified again, checked then and not failing. */
+static void test_ssodom_recheck(void **state)
+{
+	store_tx_t *tx = store_begin(*state, true);
+	add_account(tx, "acc_sd");
+	const char *ids[] = { "sdm_dns", "sdm_op", "sdm_pend" };
+	const char *doms[] = { "a.example", "b.example", "c.example" };
+	for (int i = 0; i < 3; i++) {
+		json_t *d = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I}", "id", ids[i],
+			"account_id", "acc_sd", "domain", doms[i], "token", "t", "status", "pending",
+			"method", "", "created_at", (json_int_t)1);
+		assert_int_equal(store_ssodom_insert(tx, d), STORE_OK);
+		json_decref(d);
+	}
+	assert_int_equal(store_ssodom_verify(tx, "sdm_dns", "dns", 100), STORE_OK);
+	assert_int_equal(store_ssodom_verify(tx, "sdm_op", "operator", 100), STORE_OK);
+	json_t *due = store_ssodom_due(tx, 99, 10);
+	assert_int_equal(json_array_size(due), 0);
+	json_decref(due);
+	due = store_ssodom_due(tx, 100, 10);
+	assert_int_equal(json_array_size(due), 1);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(due, 0), "id")),
+		"sdm_dns");
+	json_decref(due);
+	assert_int_equal(store_ssodom_recheck(tx, "sdm_dns", 200, 0), STORE_OK);
+	assert_int_equal(store_ssodom_recheck(tx, "sdm_dns", 300, 0), STORE_OK);
+	assert_int_equal(store_ssodom_recheck(tx, "sdm_dns", 400, -1), STORE_OK);
+	json_t *d = store_ssodom_get(tx, "acc_sd", "sdm_dns");
+	assert_int_equal(json_integer_value(json_object_get(d, "failing_since")), 200);
+	assert_int_equal(json_integer_value(json_object_get(d, "checked_at")), 400);
+	json_decref(d);
+	assert_int_equal(store_ssodom_recheck(tx, "sdm_dns", 500, 1), STORE_OK);
+	d = store_ssodom_get(tx, "acc_sd", "sdm_dns");
+	assert_true(json_is_null(json_object_get(d, "failing_since")) ||
+		!json_object_get(d, "failing_since"));
+	json_decref(d);
+	assert_int_equal(store_ssodom_recheck(tx, "sdm_dns", 600, 0), STORE_OK);
+	json_t *f = store_ssodom_find(tx, "a.example");
+	assert_non_null(f);
+	json_decref(f);
+	assert_int_equal(store_ssodom_unverify(tx, "sdm_dns", 700), STORE_OK);
+	assert_int_equal(store_ssodom_unverify(tx, "sdm_dns", 800), STORE_NOTFOUND);
+	assert_int_equal(store_ssodom_recheck(tx, "sdm_dns", 800, 1), STORE_NOTFOUND);
+	assert_int_equal(store_ssodom_recheck(tx, "sdm_pend", 800, 1), STORE_NOTFOUND);
+	assert_null(store_ssodom_find(tx, "a.example"));
+	due = store_ssodom_due(tx, 10000, 10);
+	assert_int_equal(json_array_size(due), 0);
+	json_decref(due);
+	d = store_ssodom_get(tx, "acc_sd", "sdm_dns");
+	assert_string_equal(json_string_value(json_object_get(d, "status")), "unverified");
+	assert_int_equal(json_integer_value(json_object_get(d, "failing_since")), 600);
+	json_decref(d);
+	assert_int_equal(store_ssodom_verify(tx, "sdm_dns", "dns", 900), STORE_OK);
+	d = store_ssodom_get(tx, "acc_sd", "sdm_dns");
+	assert_int_equal(json_integer_value(json_object_get(d, "checked_at")), 900);
+	assert_false(json_is_integer(json_object_get(d, "failing_since")));
+	json_decref(d);
+	store_rollback(tx);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -401,6 +465,7 @@ int main(void)
 		cmocka_unit_test(test_rollback_discards),
 		cmocka_unit_test(test_closure_destroy),
 		cmocka_unit_test(test_mail_bounce),
+		cmocka_unit_test(test_ssodom_recheck),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

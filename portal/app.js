@@ -217,6 +217,7 @@ function signInPage() {
       if (location.hash === "#/") render(); else location.hash = "#/";
     } catch (e) {
       if (e.type && e.type.endsWith(":mfa-required")) err.textContent = t("signin.mfa");
+      else if (e.type && e.type.endsWith(":sso-required")) err.textContent = t("signin.sso_required");
       else if (e.status === 401) err.textContent = t("signin.failed");
       else err.textContent = e.status ? t("error.generic", { detail: e.detail || e.title || "" }) : t("error.network");
     }

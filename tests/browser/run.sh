@@ -1,8 +1,9 @@
 #!/bin/bash
 # CTest browser_portal (run.sh), browser_admin (run.sh admin),
 # browser_account (run.sh account), browser_requests (run.sh requests),
-# browser_sso (run.sh sso), browser_portal2 (run.sh portal2) and
-# browser_roles (run.sh roles):
+# browser_sso (run.sh sso), browser_portal2 (run.sh portal2),
+# browser_roles (run.sh roles) and browser_sso_real (run.sh sso_real, with
+# SimpleSAMLphp started here: tests/integ/api/lib_ssp.sh):
 # starts faxvaultd (tests/integ/api/lib.sh) and runs NAME.test.mjs in
 # Debian's Chromium (CLOCK names the daemon's test clock file). Skipped (status 77) when Chromium or
 # the npm packages (scripts/install-npm, run by make check) are missing.
@@ -14,7 +15,13 @@ if [ ! -x /usr/bin/chromium ] || [ ! -d "$HERE/node_modules/playwright-core" ] |
 fi
 TEST=${1:-portal}
 . "$HERE/../integ/api/lib.sh"
-if [ "$TEST" = admin ] || [ "$TEST" = sso ]; then
+if [ "$TEST" = sso_real ]; then
+	. "$HERE/../integ/api/lib_ssp.sh"
+	ssp_start
+	trap 'kill $SSP_PID 2>/dev/null; cleanup' EXIT
+	export SSP
+fi
+if [ "$TEST" = admin ] || [ "$TEST" = sso ] || [ "$TEST" = sso_real ]; then
 	# Single sign-on comes back to the browser at sso.public_url: a port
 	# known before the start. Webhooks and the identity provider run on
 	# loopback (the test starts them).
@@ -23,7 +30,7 @@ if [ "$TEST" = admin ] || [ "$TEST" = sso ]; then
 	# address (discover, start, callback, /v1/me): more than the default
 	# limit of such calls a minute.
 	extra=()
-	[ "$TEST" = sso ] && extra=(--set ratelimit.login_per_minute=1000)
+	[ "$TEST" != admin ] && extra=(--set ratelimit.login_per_minute=1000)
 	start_daemon --http "127.0.0.1:$P" --set sso.public_url="http://127.0.0.1:$P" \
 		--set sso.allow_cidrs=127.0.0.0/8 --set webhooks.allow_cidrs=127.0.0.1/32 "${extra[@]}"
 elif [ "$TEST" = portal2 ]; then

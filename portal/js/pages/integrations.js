@@ -93,6 +93,38 @@ export function ssoLink(acc, idp) {
 
 const ROLES = ["user", "admin", "billing"];
 
+// The role mapping of a provider: the claim (OpenID Connect) or attribute
+// (SAML) whose values give a role, and the values, one "value = role" a
+// line. { nodes, read() }: read() is the body's fields, or throws the
+// message of a line that is not a mapping.
+function roleMapping(pre, idp, key) {
+  const claim = field(pre + "-role-claim", key === "role_claim" ? t("idps.role_claim") : t("idps.role_attribute"),
+    { type: "text", maxlength: "200", spellcheck: "false", placeholder: "groups" });
+  const map = field(pre + "-role-map", t("idps.role_map"), { tag: "textarea", rows: "3", spellcheck: "false",
+    placeholder: "fax-admins = admin", "aria-describedby": pre + "-role-map-help" });
+  if (idp) {
+    claim.input.value = idp[key] || "";
+    map.input.value = Object.entries(idp.role_map || {}).map(([v, r]) => `${v} = ${r}`).join("\n");
+  }
+  const help = h("p", { class: "muted", id: pre + "-role-map-help" }, t("idps.role_map_help"));
+  return {
+    nodes: [claim.label, map.label, help],
+    read() {
+      const m = {};
+      for (const line of map.input.value.split("\n").map((x) => x.trim()).filter((x) => x)) {
+        const at = line.lastIndexOf("=");
+        const v = at > 0 ? line.slice(0, at).trim() : "", r = at > 0 ? line.slice(at + 1).trim() : "";
+        if (!v || !ROLES.includes(r)) throw new Error(t("idps.role_map_bad", { line }));
+        m[v] = r;
+      }
+      // A new provider is sent no empty claim (SAML refuses one).
+      const out = { role_map: m };
+      if (idp || claim.input.value.trim()) out[key] = claim.input.value.trim();
+      return out;
+    },
+  };
+}
+
 // The form of a provider: empty to create one, filled to change idp.
 function idpForm(ctx, acc, idp) {
   const pre = idp ? "idp-edit" : "idp";
@@ -105,6 +137,7 @@ function idpForm(ctx, acc, idp) {
   const auth = select(pre + "-token-auth", ["client_secret_basic", "client_secret_post"].map((v) => [v, v]), idp ? idp.token_auth : "client_secret_basic");
   const prov = select(pre + "-provisioning", ["invited", "jit"].map((v) => [v, tv("idps.prov", v)]), idp ? idp.provisioning : "invited");
   const role = select(pre + "-default-role", ROLES.map((r) => [r, tv("role", r)]), idp ? idp.default_role : "user");
+  const mapping = roleMapping(pre, idp, "role_claim");
   if (idp) {
     name.input.value = idp.name; issuer.input.value = idp.issuer; client.input.value = idp.client_id; scopes.input.value = idp.scopes;
   } else scopes.input.value = "openid email profile";
@@ -114,13 +147,14 @@ function idpForm(ctx, acc, idp) {
     name.label, issuer.label, client.label, secret.label, scopes.label,
     h("label", { for: pre + "-token-auth" }, t("idps.token_auth"), auth),
     h("label", { for: pre + "-provisioning" }, t("idps.provisioning"), prov),
-    h("label", { for: pre + "-default-role" }, t("idps.default_role"), role),
+    h("label", { for: pre + "-default-role" }, t("idps.default_role"), role), ...mapping.nodes,
     h("button", { type: "submit" }, idp ? t("settings.save") : t("idps.create_submit")), st.node);
   form.addEventListener("submit", async (ev) => {
     ev.preventDefault();
     st.clear();
     const body = { name: name.input.value.trim(), issuer: issuer.input.value.trim(), client_id: client.input.value.trim(),
       scopes: scopes.input.value.trim(), token_auth: auth.value, provisioning: prov.value, default_role: role.value };
+    try { Object.assign(body, mapping.read()); } catch (e) { st.fail(e.message); return; }
     if (secret.input.value) body.client_secret = secret.input.value;
     try {
       if (idp) await api("PATCH", `/v1/accounts/${acc}/identity-providers/${idp.id}`, body);
@@ -147,18 +181,25 @@ function samlForm(ctx, acc, idp) {
   const prov = select(pre + "-provisioning", ["invited", "jit"].map((v) => [v, tv("idps.prov", v)]), idp ? idp.provisioning : "invited");
   const role = select(pre + "-default-role", ROLES.map((r) => [r, tv("role", r)]), idp ? idp.default_role : "user");
   if (idp) { name.input.value = idp.name; email.input.value = idp.email_attribute || ""; url.input.value = idp.metadata_url || ""; }
+  const mapping = roleMapping(pre, idp, "role_attribute");
+  // SHA-1 signatures are refused unless the provider can sign no other way.
+  const sha1 = h("input", { type: "checkbox", id: pre + "-allow-sha1", name: pre + "-allow-sha1", "aria-describedby": pre + "-allow-sha1-help" });
+  sha1.checked = !!(idp && idp.allow_sha1);
   const st = status(pre + "-status");
   const form = h("form", { id: idp ? "saml-edit" : "saml-create", novalidate: "" },
     h("h2", {}, idp ? t("idps.edit_of", { name: idp.name }) : t("idps.saml_create")),
     h("p", { class: "muted" }, t("idps.saml_intro")),
     name.label, xml.label, url.label, email.label,
     h("label", { for: pre + "-provisioning" }, t("idps.provisioning"), prov),
-    h("label", { for: pre + "-default-role" }, t("idps.default_role"), role),
+    h("label", { for: pre + "-default-role" }, t("idps.default_role"), role), ...mapping.nodes,
+    h("label", { class: "check", for: sha1.id }, sha1, " ", t("idps.allow_sha1")),
+    h("p", { class: "muted", id: pre + "-allow-sha1-help" }, t("idps.allow_sha1_help")),
     h("button", { type: "submit" }, idp ? t("settings.save") : t("idps.create_submit")), st.node);
   form.addEventListener("submit", async (ev) => {
     ev.preventDefault();
     st.clear();
-    const body = { provisioning: prov.value, default_role: role.value };
+    const body = { provisioning: prov.value, default_role: role.value, allow_sha1: sha1.checked };
+    try { Object.assign(body, mapping.read()); } catch (e) { st.fail(e.message); return; }
     if (name.input.value.trim()) body.name = name.input.value.trim();
     if (xml.input.value.trim()) body.metadata_xml = xml.input.value.trim();
     // A provider's address is sent again only when it changed.
@@ -184,13 +225,33 @@ function samlForm(ctx, acc, idp) {
   return form;
 }
 
+// The last sign-in and the last refusal of each provider (its id), from
+// the account's audit log (sso.signin events, newest first); {} when the
+// person may not read the log.
+async function lastSignins(acc) {
+  const seen = {};
+  try {
+    const list = await api("GET", `/v1/accounts/${acc}/audit-events?action=sso.signin&limit=200`);
+    for (const e of list.items) {
+      const s = seen[e.target] || (seen[e.target] = {});
+      if (e.outcome === "success" && !s.ok) s.ok = e.time;
+      if (e.outcome === "failure" && !s.refused) s.refused = { time: e.time, reason: (e.detail && e.detail.reason) || "" };
+    }
+  } catch (e) { return {}; }
+  return seen;
+}
+
 export async function idpsPage(ctx) {
   const acc = ctx.me.account_id;
   const list = await api("GET", `/v1/accounts/${acc}/identity-providers?limit=200`);
+  const last = await lastSignins(acc);
   const st = status("idps-status");
   const editBox = h("div", { id: "idp-edit-box" });
   const rows = list.items.map((p) => [p.name, tv("idps.type", p.type), h("span", { class: "code" }, p.type === "saml" ? p.idp_entity_id : p.issuer),
     tv("idps.prov", p.provisioning), tv("webhook", p.status),
+    h("span", { id: "idp-last-" + p.id }, last[p.id] && last[p.id].ok ? fmtDate(last[p.id].ok) : "—"),
+    h("span", { id: "idp-refused-" + p.id }, last[p.id] && last[p.id].refused
+      ? t("idps.refusal", { time: fmtDate(last[p.id].refused.time), reason: last[p.id].refused.reason }) : "—"),
     h("span", { class: "code sso-link" }, ssoLink(acc, p.id)),
     h("div", { class: "actions" },
       action("edit-" + p.id, t("idps.edit"), st, () => {
@@ -208,7 +269,7 @@ export async function idpsPage(ctx) {
       }))]);
   return [h("h1", {}, t("idps.title")), h("p", {}, t("idps.intro")),
     tableOr("idps", t("idps.title"), [t("idps.name"), t("idps.type_label"), t("idps.issuer"), t("idps.provisioning"), t("users.status"),
-      t("idps.link"), ""], rows, t("idps.none")),
+      t("idps.last_signin"), t("idps.last_refusal"), t("idps.link"), ""], rows, t("idps.none")),
     st.node, h("div", { id: "idp-result" }), editBox, idpForm(ctx, acc, null), samlForm(ctx, acc, null)];
 }
 

@@ -13,25 +13,11 @@
 # reason, no session); a clock within the skew accepted.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_sso.sh"
-SSP_CONF="$(cd "$(dirname "$0")/../../saml/ssp" && pwd)"
-SSP_WWW=/usr/share/simplesamlphp/www
-[ -f "$SSP_WWW/saml2/idp/SSOService.php" ] && command -v php >/dev/null ||
-	{ echo "simplesamlphp or php missing: run scripts/install-deps"; exit 1; }
+. "$(dirname "$0")/lib_ssp.sh"
 
 # --- SimpleSAMLphp on a port the kernel chooses
-export FV_SSP_DIR="$TMP/ssp" SIMPLESAMLPHP_CONFIG_DIR="$SSP_CONF"
-mkdir -p "$FV_SSP_DIR"/{cert,log,data,tmp,sessions}
-head -c 24 /dev/urandom | base64 | tr -d '/+=' >"$FV_SSP_DIR/salt"
-openssl req -x509 -newkey rsa:2048 -nodes -sha256 -days 2 -subj /CN=ssp-test-idp \
-	-keyout "$FV_SSP_DIR/cert/idp.key" -out "$FV_SSP_DIR/cert/idp.crt" 2>/dev/null ||
-	{ echo "openssl could not make the IdP's key"; exit 1; }
-echo '{}' >"$FV_SSP_DIR/sp-overrides.json"
-php -S 127.0.0.1:0 -t "$SSP_WWW" >"$TMP/ssp.out" 2>&1 &
-SSP_PID=$!
+ssp_start
 trap 'kill $SSP_PID 2>/dev/null; cleanup' EXIT
-poll_until 300 grep -q 'Development Server (http://127.0.0.1:[0-9]*) started' "$TMP/ssp.out" ||
-	{ echo "SimpleSAMLphp did not start"; cat "$TMP/ssp.out"; exit 1; }
-SSP="http://$(sed -n 's/.*Development Server (http:\/\/\(127.0.0.1:[0-9]*\)) started.*/\1/p' "$TMP/ssp.out" | head -1)"
 # overrides JSON: SimpleSAMLphp's options for our SPs from the next request on.
 overrides() { printf '%s\n' "$1" >"$FV_SSP_DIR/sp-overrides.json"; }
 

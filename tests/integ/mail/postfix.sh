@@ -131,6 +131,22 @@ mail_naming() {
 	[ -n "$MAIL" ]
 }
 
+PF_MAILPART="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/mailpart.py"
+# with_subject ADDRESS SUBJECT N: at least N mails to ADDRESS with that
+# decoded subject have arrived; the last one read (mailpart.py) in PARSED.
+with_subject() {
+	local f p n=0
+	for f in "$PF_MAILDIR"/new/* "$PF_MAILDIR"/cur/*; do
+		[ -f "$f" ] || continue
+		p=$(python3 "$PF_MAILPART" "$f") || continue
+		if printf '%s' "$p" | jq -e --arg a "$1" --arg s "$2" '.to_addr == $a and .subject == $s' >/dev/null; then
+			n=$((n + 1))
+			PARSED=$p
+		fi
+	done
+	[ "$n" -ge "$3" ]
+}
+
 # check_mail JQ DESCRIPTION: JQ is true on PARSED (mailpart.py's reading).
 check_mail() {
 	if [ "$(printf '%s' "$PARSED" | jq -r "$1" 2>/dev/null)" = "true" ]; then ok; else

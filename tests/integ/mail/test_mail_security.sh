@@ -7,7 +7,6 @@
 # with the failed sign-in's writes), once per lockout.
 . "$(dirname "$0")/../api/lib.sh"
 . "$(dirname "$0")/postfix.sh"
-HERE=$(dirname "$0")
 trap 'postfix_stop; cleanup' EXIT
 command -v oathtool >/dev/null || { echo "SKIP: oathtool is not installed"; exit 77; }
 
@@ -21,24 +20,6 @@ new_account "$OP" "Secu SA" owner@secu.example "$PW"
 req PATCH /v1/me "$NEW_OWNER" '{"lang":"fr"}'
 expect_status 200 "the owner reads French"
 
-# with_subject ADDRESS SUBJECT N: N mails to ADDRESS with that decoded
-# subject have arrived; the last one parsed in PARSED.
-with_subject() {
-	local f p n=0
-	for f in "$PF_MAILDIR"/new/* "$PF_MAILDIR"/cur/*; do
-		[ -f "$f" ] || continue
-		p=$(python3 "$HERE/mailpart.py" "$f") || continue
-		if printf '%s' "$p" | jq -e --arg a "$1" --arg s "$2" '.to_addr == $a and .subject == $s' >/dev/null; then
-			n=$((n + 1))
-			PARSED=$p
-		fi
-	done
-	[ "$n" -ge "$3" ]
-}
-check_mail() { # check_mail JQ DESCRIPTION on PARSED
-	if [ "$(printf '%s' "$PARSED" | jq -r "$1" 2>/dev/null)" = "true" ]; then ok; else
-		fail "$2: jq '$1' is not true on ${PARSED:0:600}"; fi
-}
 
 # --- a second factor set up: mailed in French
 req POST /v1/me/mfa/totp "$NEW_OWNER"

@@ -881,10 +881,14 @@ int dom_fax_list(dom_ctx_t *c, const json_t *query, const char *cursor, int limi
 	}
 	store_fax_filter_t f = { .account_id = c->who->account_id,
 		.user_id = sees_all(c) ? NULL : c->who->person_id, .direction = dir, .status = status };
-	/* q: text in the id or the cover subject, or its digits in a number. */
+	/* q: text in the id or the cover subject; when it is written like a
+	 * telephone number (digits, spaces, + - . ( ) only), its digits in a
+	 * number too. The digits of other text (an id, "invoice 2024") are not
+	 * looked for in numbers: they would match unrelated faxes. */
 	const char *q = json_string_value(json_object_get(query, "q"));
 	char text[FAX_SEARCH_MAX + 1], digits[FAX_SEARCH_MAX + 1];
 	size_t nd = 0;
+	bool phone = true;
 	if (q && strlen(q) > FAX_SEARCH_MAX)
 		return dom_fail(e, "invalid-parameter", "q", "q is longer than %d bytes", FAX_SEARCH_MAX);
 	if (q && *q) {
@@ -893,10 +897,12 @@ int dom_fax_list(dom_ctx_t *c, const json_t *query, const char *cursor, int limi
 			text[i] = q[i] >= 'A' && q[i] <= 'Z' ? (char)(q[i] - 'A' + 'a') : q[i];
 			if (q[i] >= '0' && q[i] <= '9')
 				digits[nd++] = q[i];
+			else if (!strchr(" +-.()", q[i]))
+				phone = false;
 		}
 		text[i] = digits[nd] = '\0';
 		f.text = text;
-		f.digits = nd ? digits : NULL;
+		f.digits = nd && phone ? digits : NULL;
 	}
 	const char *tk[] = { "since", "until" };
 	int64_t *tv[] = { &f.since, &f.until };

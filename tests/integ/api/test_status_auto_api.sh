@@ -9,8 +9,13 @@
 . "$(dirname "$0")/lib.sh"
 HERE="$(dirname "$0")"
 cp -r "$HERE/../../../portal" "$TMP/portal"
+# The share is counted over every answer of the window, the test's own reads
+# included (a sign-in and a poll before the lock, the two reads that check
+# the degraded state after it): 25 % keeps three 503s at or above it however
+# many polls a loaded machine needs, so the state cannot flip back under the
+# test's own reads.
 start_daemon --set http.portal_dir="$TMP/portal" --set status.check_seconds=1 \
-	--set status.failure_min_calls=2 --set status.failure_percent=50 --set status.failure_window_minutes=5
+	--set status.failure_min_calls=2 --set status.failure_percent=25 --set status.failure_window_minutes=5
 OP_PW=$(jq -r .password "$TMP/boot.json")
 OP=$(operator_token)
 DB="$DATA/faxvault.db"
@@ -59,9 +64,11 @@ c.execute("ROLLBACK")
 EOF
 LOCKER=$!
 poll_until 60 test -e "$TMP/locked" || fail "the database could not be locked"
-# One after another: each waits for the lock, then is answered 503.
+# One after another: each waits for the lock, then is answered 503. Each
+# waits behind the service's own writers (10 s each while the lock is held),
+# so a loaded machine may take minutes.
 for i in 1 2 3; do
-	curl -s -o /dev/null --max-time 60 -w '%{http_code}\n' -H 'Content-Type: application/json' \
+	curl -s -o /dev/null --max-time 300 -w '%{http_code}\n' -H 'Content-Type: application/json' \
 		-d "{\"email\":\"op@example.com\",\"password\":\"$OP_PW\"}" "$BASE/v1/sessions" >"$TMP/code.$i"
 done
 touch "$TMP/locked.done"
@@ -69,7 +76,7 @@ wait "$LOCKER"
 CODES=$(sort "$TMP"/code.* | uniq -c | tr -s ' ')
 [ "$(cat "$TMP"/code.* | grep -c '^5')" = 3 ] && ok || fail "the three sign-ins were answered 5xx: $CODES"
 api_degraded() { [ "$(auto_state api)" = degraded ]; }
-if poll_until 120 api_degraded; then ok; else fail "api degraded after 3 answers 5xx: $(auto_state api)"; fi
+if poll_until 300 api_degraded; then ok; else fail "api degraded after 3 answers 5xx: $(auto_state api)"; fi
 req GET /v1/provider/status/components "$OP"
 expect_jq '(.items[] | select(.id == "api")) as $a | $a.state == "degraded" and ($a.automatic.reason | test("^[0-9]+ of [0-9]+ requests answered 5xx in the last 5 minutes$"))' \
 	"api degraded with its reason"

@@ -199,6 +199,13 @@ expect_jq '[.items[] | select(.action == "sso.signin" and .outcome == "failure")
 expect_jq '[.items[] | select(.action == "sso.signin" and .outcome == "success")] | length >= 3' "and every sign-in"
 expect_jq '[.items[] | select(.action == "user.provision_sso")] | length == 1' "the provisioning too"
 expect_jq '[.items[] | select(.action == "session.create" and .outcome == "failure") | .detail.reason] | index("sso_required") != null' "a password refused for SSO is audited"
+# A replayed or unknown state names no account: its refusal is in the
+# provider's log, which security staff read.
+req POST /v1/provider/staff "$OP" '{"email":"sec@provider.example","name":"Sam Security","role":"security"}'
+accept "$(jqr .invitation.token)" "security-password-1"
+req GET "/v1/provider/audit-events?action=sso.signin&limit=200" "$(login sec@provider.example security-password-1)"
+expect_jq '[.items[] | select(.outcome == "failure" and .account_id == null) | .detail.reason] | index("unknown_or_used_state") != null' \
+	"a replayed state is audited in the provider's log"
 
 # --- no secret of the flow in the log or the database: the client secret,
 # the state (in the callback URLs), the codes.

@@ -1,5 +1,5 @@
 /* Fuzz target: SCIM filters, PATCH paths and PATCH operations as identity
- * providers send them (src/domain/scim_filter.h). The input is tried as a
+ * providers send them (src/domain/identity/scim_filter.h). The input is tried as a
  * filter (then matched against a fixed user), as a path, and, when it is
  * JSON, as a PATCH Operations array applied to the user. Nothing may
  * crash, leak or leave a refusal without its reason. */

@@ -1,5 +1,5 @@
 /* The routes of security incidents and breach notices (see routes.c for the
- * conventions and src/domain/incidents.h): the provider's incident records
+ * conventions and src/domain/operations/incidents.h): the provider's incident records
  * (provider.security.manage: operators and the security team) and the
  * notices an account received (security.manage: the owner and the
  * administrators holding it). */

@@ -1,5 +1,5 @@
 /* The routes of requests to the provider (see routes.c for the conventions
- * and src/domain/requests.h): an account's fraud reports (any member; the
+ * and src/domain/numbers/requests.h): an account's fraud reports (any member; the
  * account's partner too), penetration-test requests (security.manage) and
  * traffic forecasts (settings.manage or numbers.manage); the provider's
  * queue, answers and capacity view (provider.requests.manage). */

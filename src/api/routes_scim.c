@@ -1,5 +1,5 @@
 /* The routes of an account's SCIM tokens (see routes.c for the conventions
- * and src/domain/scim.h): creating, listing and revoking them needs
+ * and src/domain/identity/scim.h): creating, listing and revoking them needs
  * security.manage, since a token is a credential of the account. SCIM
  * itself (/scim/v2) is served outside this table (scim_api.h). */
 #include "perm.h"

@@ -1,6 +1,6 @@
 /* SCIM 2.0 over HTTP (see scim_api.h): authentication by SCIM token, rate
  * limits, the SCIM media type and error schema around the domain's SCIM
- * operations (src/domain/scim.h). */
+ * operations (src/domain/identity/scim.h). */
 #include "scim_api.h"
 
 #include <string.h>

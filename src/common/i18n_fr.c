@@ -16,7 +16,7 @@
 #include <jansson.h>
 
 const struct i18n_entry i18n_fr_entries[] = {
-	/* ---- named custom roles (src/domain/roles.c, members.c) ---- */
+	/* ---- named custom roles (src/domain/access/roles.c, members.c) ---- */
 	{ "\"custom_role_id\" goes with role \"custom\"",
 		"« custom_role_id » va avec le rôle « custom »" },
 	{ "\"custom_role_id\" is only for role \"custom\"",
@@ -196,7 +196,7 @@ const struct i18n_entry i18n_fr_entries[] = {
 		"userName (l'adresse e-mail de la personne) est requis" },
 	{ "userName must be an e-mail address",
 		"userName doit être une adresse e-mail" },
-	/* ---- requests to the provider (src/domain/requests.c) ---- */
+	/* ---- requests to the provider (src/domain/numbers/requests.c) ---- */
 	{ "\"%s\" must be a list of 1 to %d E.164 numbers",
 		"« %s » doit être une liste de 1 à %d numéros E.164" },
 	{ "\"%s\" must be a list of 1 to %d URL paths",
@@ -272,7 +272,7 @@ const struct i18n_entry i18n_fr_entries[] = {
 		"la période doit finir après avoir commencé" },
 	{ "no such request",
 		"cette demande n'existe pas" },
-	/* ---- automatic fraud detection (src/domain/fraud.c) ---- */
+	/* ---- automatic fraud detection (src/domain/operations/fraud.c) ---- */
 	{ "outbound faxing of the account is held after the fraud report %s: an administrator "
 	  "confirms the activity safe with POST /v1/accounts/%s/fraud-reports/%s/confirm-safe",
 		"l'envoi de fax du compte est suspendu après le signalement de fraude %s : un "
@@ -296,7 +296,7 @@ const struct i18n_entry i18n_fr_entries[] = {
 		"la période peut durer au plus %d jours" },
 	{ "the window of this request has ended",
 		"la période de cette demande est terminée" },
-	/* ---- the status board (src/domain/status.c) ---- */
+	/* ---- the status board (src/domain/operations/status.c) ---- */
 	{ "\"%s\" must be 1 to %zu characters", "« %s » doit compter de 1 à %zu caractères" },
 	{ "\"%s\" must not hold control characters",
 		"« %s » ne doit pas contenir de caractères de contrôle" },
@@ -461,7 +461,7 @@ const struct i18n_entry i18n_fr_entries[] = {
 	{ "the read could not be recorded", "la lecture n'a pas pu être consignée" },
 	{ "no transaction to pause", "aucune transaction à suspendre" },
 
-	/* ---- account closure (src/domain/closure.c, src/api/http.c) ---- */
+	/* ---- account closure (src/domain/tenancy/closure.c, src/api/http.c) ---- */
 	{ "only the account owner in person, or the provider, can close an account or cancel its "
 		"closure", "seul le propriétaire du compte en personne, ou le fournisseur, peut fermer un "
 		"compte ou annuler sa fermeture" },
@@ -478,7 +478,7 @@ const struct i18n_entry i18n_fr_entries[] = {
 	{ "the account is closed: only reading, exporting and cancelling the closure remain possible",
 		"le compte est fermé : seules la lecture, l'exportation et l'annulation de la fermeture "
 		"restent possibles" },
-	/* ---- authentication, sessions, profile (src/domain/auth.c) ---- */
+	/* ---- authentication, sessions, profile (src/domain/identity/auth.c) ---- */
 	{ "the credential is not valid", "cet identifiant de connexion n'est pas valide" },
 	{ "the partner organization is suspended", "l'organisation partenaire est suspendue" },
 	{ "the account is suspended or closed", "le compte est suspendu ou fermé" },
@@ -515,7 +515,7 @@ const struct i18n_entry i18n_fr_entries[] = {
 		"le nouveau mot de passe doit différer de l'actuel" },
 	{ "the password could not be changed", "le mot de passe n'a pas pu être changé" },
 
-	/* ---- second factor (src/domain/mfa_ops.c) ---- */
+	/* ---- second factor (src/domain/identity/mfa_ops.c) ---- */
 	{ "a second factor is enrolled by a person, not an API key",
 		"un second facteur s'enregistre par une personne, pas par une clé d'API" },
 	{ "a second factor is enrolled already; remove it first",
@@ -531,7 +531,7 @@ const struct i18n_entry i18n_fr_entries[] = {
 	{ "no second factor is enrolled", "aucun second facteur n'est enregistré" },
 	{ "the second factor could not be removed", "le second facteur n'a pas pu être retiré" },
 
-	/* ---- passwords and security settings (src/domain/policy.c, security.c) ---- */
+	/* ---- passwords and security settings (src/domain/identity/policy.c, security.c) ---- */
 	{ "the password must be valid UTF-8", "le mot de passe doit être en UTF-8 valide" },
 	{ "the password must have at least %d characters (it has %zu)",
 		"le mot de passe doit compter au moins %d caractères (il en a %zu)" },
@@ -610,7 +610,7 @@ const struct i18n_entry i18n_fr_entries[] = {
 	{ "the password could not be reset", "le mot de passe n'a pas pu être réinitialisé" },
 	{ "members could not be read", "les membres n'ont pas pu être lus" },
 
-	/* ---- members and API keys (src/domain/members.c) ---- */
+	/* ---- members and API keys (src/domain/identity/members.c) ---- */
 	{ "ownership is only given by the owner, with owner-transfer",
 		"seul le propriétaire cède la propriété, par owner-transfer" },
 	{ "\"permissions\" must list known permission names: unknown %.60s",
@@ -659,7 +659,7 @@ const struct i18n_entry i18n_fr_entries[] = {
 	{ "the API key could not be stored", "la clé d'API n'a pas pu être enregistrée" },
 	{ "no such API key", "cette clé d'API n'existe pas" },
 
-	/* ---- accounts (src/domain/accounts.c) ---- */
+	/* ---- accounts (src/domain/tenancy/accounts.c) ---- */
 	{ "regulatory_profile must be one of none, hipaa, hds, gdpr",
 		"regulatory_profile doit valoir none, hipaa, hds ou gdpr" },
 	{ "currency must be an ISO 4217 code, like EUR", "currency doit être un code ISO 4217, comme EUR" },
@@ -682,7 +682,7 @@ const struct i18n_entry i18n_fr_entries[] = {
 		"le nouveau propriétaire doit être un utilisateur actif (invitation acceptée)" },
 	{ "ownership could not be transferred", "la propriété n'a pas pu être cédée" },
 
-	/* ---- provider staff and partners (src/domain/provider.c) ---- */
+	/* ---- provider staff and partners (src/domain/tenancy/provider.c) ---- */
 	{ "staff could not be read", "le personnel n'a pas pu être lu" },
 	{ "role must be operator, support or security", "role doit valoir operator, support ou security" },
 	{ "partners could not be read", "les partenaires n'ont pas pu être lus" },
@@ -738,7 +738,7 @@ const struct i18n_entry i18n_fr_entries[] = {
 		"logo_url doit être une URL https d'au plus 512 caractères imprimables, sans guillemets ni chevrons" },
 	{ "the accounts' summaries could not be read", "les synthèses des comptes n'ont pas pu être lues" },
 
-	/* ---- faxes (src/domain/faxes.c, docs.c, cdrs.c, rates.c) ---- */
+	/* ---- faxes (src/domain/fax/faxes.c, docs.c, cdrs.c, rates.c) ---- */
 	{ "\"%s\" must be given once", "« %s » ne doit être donné qu'une fois" },
 	{ "\"%s\" is longer than %zu bytes", "« %s » dépasse %zu octets" },
 	{ "\"%s\" must be a whole number from %lld to %lld",
@@ -812,7 +812,7 @@ const struct i18n_entry i18n_fr_entries[] = {
 	{ "prefix %s appears twice", "le préfixe %s apparaît deux fois" },
 	{ "the rates could not be stored", "les tarifs n'ont pas pu être enregistrés" },
 
-	/* ---- numbers, trunks, porting (src/domain/numbers.c, src/api/routes_numbers.c) ---- */
+	/* ---- numbers, trunks, porting (src/domain/numbers/numbers.c, src/api/routes_numbers.c) ---- */
 	{ "the loopback trunk's peer is the service's own listener",
 		"le correspondant de la liaison locale est le point d'écoute du service lui-même" },
 	{ "\"peer\" must be IP:PORT, [IPv6]:PORT, HOST:PORT or HOST",
@@ -880,7 +880,7 @@ const struct i18n_entry i18n_fr_entries[] = {
 	{ "the request changed meanwhile", "la demande a changé entre-temps" },
 	{ "notifications could not be read", "les notifications n'ont pas pu être lues" },
 
-	/* ---- webhooks (src/domain/webhooks.c, ssrf.c) ---- */
+	/* ---- webhooks (src/domain/notify/webhooks.c, ssrf.c) ---- */
 	{ "\"url\" is not valid: %s", "« url » n'est pas valide : %s" },
 	{ "\"events\" must be a non-empty list of event types",
 		"« events » doit être une liste non vide de types d'événements" },
@@ -1309,7 +1309,7 @@ const struct i18n_entry i18n_fr_entries[] = {
 		"chaque règle s'écrit {\"match\": chiffres, \"replace\": \"+chiffres\" ou \"\"}" },
 	{ "fax_header must be 1 to %d characters without control characters (null: the account's name)",
 		"fax_header doit compter de 1 à %d caractères, sans caractère de contrôle (null : le nom du compte)" },
-	/* ---- GDPR export and erasure (src/domain/gdpr.c) ---- */
+	/* ---- GDPR export and erasure (src/domain/records/gdpr.c) ---- */
 	{ "the account is under a legal hold: its members cannot be erased until it is lifted",
 		"le compte fait l'objet d'une conservation légale : ses membres ne peuvent pas être effacés avant qu'elle soit levée" },
 	{ "the audit key is not available: try again later",
@@ -1330,7 +1330,7 @@ const struct i18n_entry i18n_fr_entries[] = {
 		"le propriétaire ne peut pas être effacé ; il peut d'abord transférer la propriété" },
 	{ "the person could not be erased",
 		"la personne n'a pas pu être effacée" },
-	/* ---- regulatory profiles (src/domain/regprofile.c) ---- */
+	/* ---- regulatory profiles (src/domain/tenancy/regprofile.c) ---- */
 	{ "the %s profile allows sessions at most %d minutes idle: session.idle_timeout_minutes must be %d or less",
 		"le profil %s limite l'inactivité des sessions à %d minutes : session.idle_timeout_minutes doit valoir %d ou moins" },
 	{ "the %s profile keeps data at most %d days: %s must be %d or less",
@@ -1373,7 +1373,7 @@ const struct i18n_entry i18n_fr_entries[] = {
 		"ce processus ne détient aucune clé d'audit" },
 	{ "uploads cannot be checked for malware right now; try again later",
 		"les envois ne peuvent pas être analysés par l'antivirus pour l'instant ; réessayez plus tard" },
-	/* ---- billing (src/domain/billing.c, src/cli/cmd_billing.c) ---- */
+	/* ---- billing (src/domain/billing/billing.c, src/cli/cmd_billing.c) ---- */
 	{ "\"%s\" must be an integer from %lld to %lld",
 		"« %s » doit être un entier de %lld à %lld" },
 	{ "kind must be prepaid or postpaid", "kind doit valoir prepaid ou postpaid" },
@@ -1439,7 +1439,7 @@ const struct i18n_entry i18n_fr_entries[] = {
 	{ "--kind wants prepaid or postpaid", "--kind attend prepaid ou postpaid" },
 	{ "--kind wants topup, credit or refund", "--kind attend topup, credit ou refund" },
 
-	/* ---- consents of owners to partners (src/domain/consents.c) ---- */
+	/* ---- consents of owners to partners (src/domain/access/consents.c) ---- */
 	{ "\"scope\" must be \"full\" or a list of administrator permissions (numbers.manage, users.manage, admins.manage, security.manage, data.read, billing.read, settings.manage)",
 		"« scope » doit valoir « full » ou une liste de permissions d'administration (numbers.manage, users.manage, admins.manage, security.manage, data.read, billing.read, settings.manage)" },
 	{ "a consent lasts at most %d days", "un consentement dure au plus %d jours" },
@@ -1465,7 +1465,7 @@ const struct i18n_entry i18n_fr_entries[] = {
 	{ "you have a second factor: send a current code as \"mfa_code\"",
 		"vous avez un second facteur : envoyez un code en cours dans « mfa_code »" },
 
-	/* ---- support access grants (src/domain/grants.c) ---- */
+	/* ---- support access grants (src/domain/access/grants.c) ---- */
 	{ "a reason (a ticket reference) of 1 to %d characters is required",
 		"un motif (une référence de ticket) de 1 à %d caractères est requis" },
 	{ "access grants are asked for by provider staff in person",
@@ -1540,7 +1540,7 @@ const struct i18n_entry i18n_fr_entries[] = {
 	{ "the participant could not be revoked",
 		"l'accès du participant n'a pas pu être révoqué" },
 
-	/* ---- partner self-service (src/domain/accounts.c, provider.c) ---- */
+	/* ---- partner self-service (src/domain/tenancy/accounts.c, provider.c) ---- */
 	{ "max_accounts must be null or 0 to 1000000", "max_accounts doit valoir null ou de 0 à 1000000" },
 	{ "the partner's accounts could not be counted", "les comptes du partenaire n'ont pas pu être comptés" },
 	{ "your partner may provision %lld accounts and has %lld: ask the provider for more",
@@ -1562,7 +1562,7 @@ const struct i18n_entry i18n_fr_entries[] = {
 	{ "too many wrong codes: this link is locked; ask the sender to share the SafeBox again",
 		"trop de codes faux : ce lien est verrouillé ; demandez à l'expéditeur de partager à nouveau la SafeBox" },
 
-	/* ---- single sign-on (src/domain/sso.c) ---- */
+	/* ---- single sign-on (src/domain/identity/sso.c) ---- */
 	{ "this account signs its members in through its identity provider: use single sign-on",
 		"ce compte connecte ses membres par son fournisseur d'identité : utilisez l'authentification unique" },
 	{ "the identity provider cannot be reached or answered wrongly: try again later",

@@ -61,7 +61,7 @@ int faxsvc_carrier_bound(faxsvc_t *s, int i, char *out, size_t cap);
 void faxsvc_metrics(buf_t *out, void *s);
 /* Inbound calls in progress at the carrier listener: {trunk_id: n} and
  * {account_id: n} (new references). s may be NULL: both empty. The shape
- * of dom_inbound_calls_fn (src/domain/requests.h). */
+ * of dom_inbound_calls_fn (src/domain/numbers/requests.h). */
 void faxsvc_inbound_calls(void *s, json_t **by_trunk, json_t **by_account);
 
 #endif

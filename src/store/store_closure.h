@@ -1,4 +1,4 @@
-/* The store's side of account closure (src/domain/closure.h): the closure
+/* The store's side of account closure (src/domain/tenancy/closure.h): the closure
  * record of an account, the closures whose grace period has run out, and
  * the destruction of everything an account holds, in the caller's
  * transaction. */

@@ -1,6 +1,6 @@
 /* The store's side of delegated access to an account: consents given by an
  * account's owner to a partner, and support access grants of provider staff
- * (see src/domain/consents.h). Every query names the account. */
+ * (see src/domain/access/consents.h). Every query names the account. */
 #ifndef FV_STORE_CONSENTS_H
 #define FV_STORE_CONSENTS_H
 

@@ -1,4 +1,4 @@
-/* The store's side of the per-destination memory (src/domain/faxdest.h):
+/* The store's side of the per-destination memory (src/domain/fax/faxdest.h):
  * what last worked for a number over a trunk. */
 #ifndef FV_STORE_FAXDEST_H
 #define FV_STORE_FAXDEST_H

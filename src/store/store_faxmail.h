@@ -1,5 +1,5 @@
 /* The store's side of fax by e-mail: each account's sender checks and the
- * per-sender counts of mail (see src/domain/faxmail.h). */
+ * per-sender counts of mail (see src/domain/fax/faxmail.h). */
 #ifndef FV_STORE_FAXMAIL_H
 #define FV_STORE_FAXMAIL_H
 

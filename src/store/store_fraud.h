@@ -1,4 +1,4 @@
-/* The store of automatic fraud detection (see src/domain/fraud.h): the
+/* The store of automatic fraud detection (see src/domain/operations/fraud.h): the
  * findings, the holds of outbound faxing, the addresses API keys were used
  * from, and the reads of live data the detection rules need.
  *

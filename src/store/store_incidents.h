@@ -1,5 +1,5 @@
 /* The store of security incidents and breach notices (see
- * src/domain/incidents.h).
+ * src/domain/operations/incidents.h).
  *
  * Records are JSON objects keyed by column name (new references, owned by
  * the caller): an incident {id, title, description, severity, status,

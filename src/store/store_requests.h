@@ -1,5 +1,5 @@
 /* The store of requests to the provider: fraud reports, penetration-test
- * authorizations and traffic forecasts (see src/domain/requests.h).
+ * authorizations and traffic forecasts (see src/domain/numbers/requests.h).
  *
  * Records are JSON objects keyed by column name (new references, owned by
  * the caller): a request {id, account_id, kind, status, fields (JSON text),

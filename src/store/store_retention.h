@@ -1,5 +1,5 @@
 /* The store's side of retention: per-account policies and legal holds, and
- * the faxes a policy has made due (see src/domain/retention.h). */
+ * the faxes a policy has made due (see src/domain/records/retention.h). */
 #ifndef FV_STORE_RETENTION_H
 #define FV_STORE_RETENTION_H
 
@@ -26,7 +26,7 @@ int store_fax_hold_set(store_tx_t *tx, const char *account_id, const char *fax_i
  * direction, created_at, doc_id, days}. */
 json_t *store_retention_due(store_tx_t *tx, int64_t now, int limit);
 
-/* ---- GDPR: what else names one person (src/domain/gdpr.c) ----
+/* ---- GDPR: what else names one person (src/domain/records/gdpr.c) ----
  * person_id is the member, email their address (exact, as stored). */
 
 /* Their SafeBoxes in the account, not deleted: owned, or taken part in

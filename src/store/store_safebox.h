@@ -1,4 +1,4 @@
-/* The store's side of SafeBoxes (src/domain/safebox.h): boxes, their
+/* The store's side of SafeBoxes (src/domain/safebox/safebox.h): boxes, their
  * participants, messages, files and events, guest sessions, the account's
  * SafeBox profile, and the boxes a retention policy has made due.
  *

@@ -1,4 +1,4 @@
-/* The store of SCIM 2.0 provisioning (see src/domain/scim.h): the
+/* The store of SCIM 2.0 provisioning (see src/domain/identity/scim.h): the
  * account's SCIM tokens and the SCIM attributes of the people SCIM
  * provisions.
  *

@@ -1,6 +1,6 @@
 /* The store of the status board (P13): component states set by operators,
  * incidents and maintenance windows, and their timeline of updates (see
- * src/domain/status.h). Records are JSON objects keyed by column name (new
+ * src/domain/operations/status.h). Records are JSON objects keyed by column name (new
  * references, owned by the caller); an incident's components column is a
  * JSON text (an array of component ids). */
 #ifndef FV_STORE_STATUS_H

@@ -1,4 +1,4 @@
-/* Unit tests of the per-destination memory (src/domain/faxdest.c) on a real
+/* Unit tests of the per-destination memory (src/domain/fax/faxdest.c) on a real
  * store (SQLite, and PostgreSQL as test_faxdest_pg): nothing kept at first;
  * a confirmed page over G.711 at 9600 without ECM kept and applied to the
  * next first call (G.711 from the start, no ECM, 9600), not to a retry, not

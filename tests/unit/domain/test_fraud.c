@@ -1,4 +1,4 @@
-/* Unit tests of the automatic fraud detection (src/domain/fraud.c): the
+/* Unit tests of the automatic fraud detection (src/domain/operations/fraud.c): the
  * rules' arithmetic, then the periodic pass over a real store fed with
  * generated faxes, sessions and API-key uses at an injected time: a volume
  * far above the account's own baseline (and not when the baseline is high),

@@ -1,5 +1,5 @@
 /* Unit tests of SCIM filters, PATCH paths and PATCH operations
- * (src/domain/scim_filter.c): the filters Entra ID and Okta send, matched
+ * (src/domain/identity/scim_filter.c): the filters Entra ID and Okta send, matched
  * and not matched against a user resource; malformed filters and paths
  * refused with a reason in English and French; PATCH operations with and
  * without paths, value filters, Entra ID's member removal by value, and

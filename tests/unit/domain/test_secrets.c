@@ -1,4 +1,4 @@
-/* Secrets sealed at rest (src/domain/secrets.c): a database written by an
+/* Secrets sealed at rest (src/domain/identity/secrets.c): a database written by an
  * older version, with TOTP seeds, a webhook secret and a trunk password in
  * clear, is sealed by the start-up sweep (each in its scope); afterwards the
  * clear values are in neither the database file nor its WAL, each opens

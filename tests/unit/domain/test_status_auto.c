@@ -1,4 +1,4 @@
-/* Unit tests of the api component's automatic state (src/domain/status_auto.c)
+/* Unit tests of the api component's automatic state (src/domain/operations/status_auto.c)
  * on a real store: the share of requests answered 5xx over the window, read
  * from the answer counters the HTTP side keeps (here the test's own).
  *

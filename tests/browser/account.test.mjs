@@ -170,11 +170,12 @@ try {
   await accessible(page, "the home page with one's status mail");
   await page.click("#mystatus-off");
   await page.waitForSelector("#mystatus-create", { timeout: T });
-  check(true, "the user unsubscribes");
+  const gone = await fetch(`${BASE}/v1/accounts/${acc.id}/status-subscriptions/me`, { headers: { Authorization: "Bearer " + utok } });
+  check(gone.status === 404, `the user unsubscribes (${gone.status})`);
   for (const p of ["closure", "seccontacts", "statussubs", "billing"]) {
     await page.goto(BASE + "/#/" + p);
     await page.waitForSelector("#page-forbidden", { timeout: T });
-    check(true, `a user opening #/${p} is told it is not allowed`);
+    check(await page.isVisible("#page-forbidden"), `a user opening #/${p} is told it is not allowed`);
   }
   const direct = await page.evaluate(async (id) => (await fetch(`/v1/accounts/${id}/security-contacts`)).status, acc.id);
   check(direct === 403, `the service refuses the security contacts to a user (${direct})`);
@@ -228,7 +229,7 @@ try {
   await page.selectOption("#lang-choice", "fr");
   await page.waitForFunction(() => document.querySelector("h1").textContent === "Facturation", null, { timeout: T });
   await shows(page, "#invoices-table", "Émise");
-  check(true, "fr: the invoice's state in French");
+  check((await page.textContent("#invoices-table")).includes("Émise"), "fr: the invoice's state in French");
   await accessible(page, "the billing page with invoices (fr)");
   await page.selectOption("#lang-choice", "en");
   await signOutOf(page);

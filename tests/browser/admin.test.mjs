@@ -49,7 +49,8 @@ async function consoles(page, acc, owner, dom, pw) {
   check(row.some((r) => r.includes("Carrier A") && r.includes("Operational")), "the trunk's state on the status board is shown");
   await page.click(`#trunk-toggle-${trunk.id}`);
   await page.waitForFunction((id) => { const b = document.getElementById("trunk-toggle-" + id); return b && b.textContent === "Enable"; }, trunk.id, { timeout: T });
-  check(true, "the trunk is disabled");
+  const off = await rest("GET", `/v1/provider/trunks/${trunk.id}`, await opToken());
+  check(off.status === "disabled", `the trunk is disabled (${off.status})`);
   // Edited: its form filled in from the service, a bad peer refused, then
   // a new name, peer, ceiling and transport saved (the password kept).
   await page.click(`#trunk-edit-${trunk.id}`);
@@ -59,7 +60,8 @@ async function consoles(page, acc, owner, dom, pw) {
   await page.fill("#trunk-edit-peer", "not a peer");
   await page.click("#trunk-edit button[type=submit]");
   await page.waitForFunction(() => document.querySelector("#trunk-edit-status.error"), null, { timeout: T });
-  check(true, "a peer that is not IP:port is refused");
+  const kept = await rest("GET", `/v1/provider/trunks/${trunk.id}`, await opToken());
+  check(kept.peer === "192.0.2.10:5060", `a malformed peer is refused and the stored one kept (${kept.peer})`);
   await page.fill("#trunk-edit-name", "Carrier A2");
   await page.fill("#trunk-edit-peer", "192.0.2.11:5070");
   await page.fill("#trunk-edit-max-calls", "30");
@@ -127,7 +129,8 @@ async function consoles(page, acc, owner, dom, pw) {
   await page.click(`#post-${inc.id}`);
   await answer(page, `post-${inc.id}`, "Back to normal.");
   await shows(page, "#incidents-table .incident-status", "Resolved");
-  check(true, "the incident is resolved with a message");
+  const incd = (await rest("GET", "/v1/provider/incidents", await opToken())).items.find((x) => x.id === inc.id);
+  check(incd.status === "resolved", `the incident is resolved with a message (${incd.status})`);
   await page.selectOption("#component-sending", "operational");
   await shows(page, "#status-admin-status", "saved");
   await topShot(page, "status-admin-en");
@@ -146,7 +149,8 @@ async function consoles(page, acc, owner, dom, pw) {
   const si = (await rest("GET", "/v1/provider/security-incidents", await opToken())).items.find((x) => x.title === "Lost laptop");
   await page.click(`#secinc-close-${si.id}`);
   await shows(page, "#secinc-table .secinc-status", "Closed");
-  check(true, "the security incident is closed");
+  const sic = (await rest("GET", "/v1/provider/security-incidents", await opToken())).items.find((x) => x.id === si.id);
+  check(sic.status === "closed", `the security incident is closed (${sic.status})`);
   await signOutOf(page);
 
   // The partner's staff member: accepts, creates an account for a customer,
@@ -191,11 +195,13 @@ async function consoles(page, acc, owner, dom, pw) {
   const cns = (await rest("GET", `/v1/accounts/${acc.id}/consents`, owner)).items[0];
   await page.click(`#consent-revoke-${cns.id}`);
   await shows(page, "#consents-table .consent-status", "Revoked");
-  check(true, "the owner revokes the consent");
+  const cnr = (await rest("GET", `/v1/accounts/${acc.id}/consents`, owner)).items.find((x) => x.id === cns.id);
+  check(cnr.status === "revoked", `the owner revokes the consent (${cnr.status})`);
   const grant = (await rest("GET", `/v1/accounts/${acc.id}/access-grants`, owner)).items[0];
   await page.click(`#grant-approve-${grant.id}`);
   await shows(page, "#grants-table .grant-status", "Approved");
-  check(true, "the owner approves the support access");
+  const gra = (await rest("GET", `/v1/accounts/${acc.id}/access-grants`, owner)).items.find((x) => x.id === grant.id);
+  check(gra.status === "approved", `the owner approves the support access (${gra.status})`);
   await topShot(page, "access-en");
   await accessible(page, "the partner and support access page");
   await signOutOf(page);
@@ -242,7 +248,8 @@ async function accountPages(page, acc, owner, dom, pw) {
   await signIn(page, `owner@${dom}`, pw);
   await page.click("#nav-numbers");
   await shows(page, "#numbers-table", "+15555550999");
-  check(true, "the ported number is the account's once completed");
+  const owned = (await rest("GET", `/v1/accounts/${acc.id}/numbers`, owner)).items.map((x) => x.number);
+  check(owned.includes("+15555550999"), `the ported number is the account's once completed (${owned.join(" ")})`);
 
   // A SafeBox with a member and a guest: a reply, a file, a revocation.
   await page.click("#nav-safeboxes");

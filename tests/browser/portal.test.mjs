@@ -50,6 +50,7 @@ async function tour(lang) {
   await page.goto(link);
   await page.waitForSelector("#invitation", { timeout: T });
   check(!page.url().includes("fvi_"), `${lang}: the token is taken out of the address bar`);
+  await accessible(page, `the invitation page (${lang})`);
   await page.fill("#inv-name", "Olive Owner");
   await page.fill("#inv-password", "plume encre buvard 1789");
   await page.click("#invitation button[type=submit]");

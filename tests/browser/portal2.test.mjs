@@ -73,6 +73,21 @@ try {
   const errors = [];
   page.on("pageerror", (e) => errors.push(String(e)));
   await page.goto(BASE + "/");
+  // ---- 0. the pages opened without a session, each in EN and FR ----
+  const open = [["reset", "#reset-request"], ["reset/fvr_notarealtoken", "#reset-complete"],
+    ["invitation", "#invitation"], ["sso", "#sso-discover"], ["unsubscribe", "#unsubscribe"],
+    ["unsubscribe/fvs_notarealtoken", "#unsubscribe"]];
+  for (const lang of ["en", "fr"]) {
+    if (lang === "fr") await page.selectOption("#lang-choice", "fr");
+    for (const [path, sel] of open) {
+      await page.goto(BASE + "/#/" + path);
+      await page.waitForSelector(sel, { timeout: T });
+      check(await page.getAttribute("html", "lang") === lang, `the page #/${path.replace(/\/.*/, "/TOKEN")} is in ${lang}`);
+      await accessible(page, `the page #/${path.replace(/\/.*/, "/TOKEN")} (${lang})`);
+    }
+  }
+  await page.goto(BASE + "/#/");
+  await page.selectOption("#lang-choice", "en");
   await signIn(page, `ursula@${dom}`, pw);
 
   // ---- 1. the cost estimate on the send page, in EN then FR ----

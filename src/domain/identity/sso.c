@@ -13,6 +13,7 @@
 #include "oidc.h"
 #include "oidc_fetch.h"
 #include "perm.h"
+#include "roles.h"
 #include "saml.h"
 #include "sec.h"
 #include "secrets.h"
@@ -83,15 +84,29 @@ static int idp_text(const json_t *body, const char *key, bool required, size_t m
 	return 0;
 }
 
-/* A role that a sign-in may give: never the owner's. */
-static bool role_assignable(const char *role)
+/* A role that a sign-in may give in account a: admin, billing or user
+ * (never the owner's), or the id of one of the account's named custom roles
+ * whose permissions the caller may give (roles.h). */
+static bool role_assignable(dom_ctx_t *c, const json_t *a, const char *role)
 {
-	return role && strcmp(role, "owner") != 0 && perm_role("account", role) != 0;
+	if (!role || strcmp(role, "owner") == 0)
+		return false;
+	if (perm_role("account", role) != 0)
+		return true;
+	json_t *r = role_find(c, rec_str(a, "id"), role);
+	if (!r)
+		return false;
+	perm_set_t p = role_perms(r);
+	dom_err_t e2 = { 0 };
+	bool ok = member_may_grant(c, "custom", p, p, &e2) == 0;
+	json_decref(r);
+	return ok;
 }
 
 /* Checks the fields that create and update share; the role map as a
  * compact JSON text in *map_txt (caller frees) when given. */
-static int idp_fields(const json_t *body, bool create, char **map_txt, dom_err_t *e)
+static int idp_fields(dom_ctx_t *c, const json_t *a, const json_t *body, bool create,
+	char **map_txt, dom_err_t *e)
 {
 	const char *issuer, *client_id, *secret, *name, *auth, *scopes, *prov, *claim, *role;
 	*map_txt = NULL;
@@ -122,9 +137,10 @@ static int idp_fields(const json_t *body, bool create, char **map_txt, dom_err_t
 	if (claim && strlen(claim) > 64)
 		return dom_fail(e, "validation-failed", "role_claim",
 			"\"role_claim\" is at most 64 characters");
-	if (role && !role_assignable(role))
+	if (role && !role_assignable(c, a, role))
 		return dom_fail(e, "validation-failed", "default_role",
-			"\"default_role\" is admin, billing or user");
+			"\"default_role\" is admin, billing, user or the id of a custom role of the "
+			"account that you may give");
 	const json_t *map = json_object_get(body, "role_map");
 	if (map) {
 		if (!json_is_object(map) || json_object_size(map) > IDP_ROLE_MAP_MAX)
@@ -133,9 +149,10 @@ static int idp_fields(const json_t *body, bool create, char **map_txt, dom_err_t
 		const char *k;
 		json_t *v;
 		json_object_foreach((json_t *)map, k, v) {
-			if (strlen(k) == 0 || strlen(k) > 256 || !role_assignable(json_string_value(v)))
+			if (strlen(k) == 0 || strlen(k) > 256 || !role_assignable(c, a, json_string_value(v)))
 				return dom_fail(e, "validation-failed", "role_map",
-					"\"role_map\" maps claim values to admin, billing or user");
+					"\"role_map\" maps claim values to admin, billing, user or the id of a "
+					"custom role of the account that you may give");
 		}
 		*map_txt = json_dumps(map, JSON_COMPACT | JSON_SORT_KEYS);
 	}
@@ -226,7 +243,7 @@ static int saml_create(dom_ctx_t *c, const json_t *a, const json_t *body, json_t
 	if (body_only(body, allowed, e) ||
 	    idp_text(body, "email_attribute", false, IDP_NAME_MAX * 2, &email_attr, e) ||
 	    idp_text(body, "role_attribute", false, IDP_NAME_MAX * 2, &role_attr, e) ||
-	    idp_fields(body, false, &map_txt, e))
+	    idp_fields(c, a, body, false, &map_txt, e))
 		return -1;
 	int sha1 = saml_sha1_of(body, e);
 	if (sha1 == -2) {
@@ -317,7 +334,7 @@ static int saml_update(dom_ctx_t *c, const json_t *a, const char *id, const json
 		return dom_fail(e, "validation-failed", "role_attribute",
 			"\"role_attribute\" is at most 200 characters");
 	int sha1 = saml_sha1_of(body, e);
-	if (sha1 == -2 || idp_fields(body, false, &map_txt, e))
+	if (sha1 == -2 || idp_fields(c, a, body, false, &map_txt, e))
 		return -1;
 	const char *acc = rec_str(a, "id");
 	char *doc = NULL;
@@ -395,7 +412,7 @@ int dom_idp_create(dom_ctx_t *c, const json_t *a, const json_t *body, json_t **o
 				"metadata_xml and metadata_url belong to SAML providers");
 		return -1;
 	}
-	if (idp_fields(body, true, &map_txt, e))
+	if (idp_fields(c, a, body, true, &map_txt, e))
 		return -1;
 	const char *issuer = json_string_value(json_object_get(body, "issuer"));
 	const char *name = json_string_value(json_object_get(body, "name"));
@@ -472,7 +489,7 @@ int dom_idp_update(dom_ctx_t *c, const json_t *a, const char *id, const json_t *
 		return -1;
 	if (status && strcmp(status, "active") != 0 && strcmp(status, "disabled") != 0)
 		return dom_fail(e, "validation-failed", "status", "\"status\" is \"active\" or \"disabled\"");
-	if (idp_fields(body, false, &map_txt, e))
+	if (idp_fields(c, a, body, false, &map_txt, e))
 		return -1;
 	json_t *p = store_idp_get(c->tx, rec_str(a, "id"), id);
 	if (!p) {

@@ -14,6 +14,8 @@
 #include "log.h"
 #include "oidc.h"
 #include "oidc_fetch.h"
+#include "perm.h"
+#include "roles.h"
 #include "sec.h"
 #include "secrets.h"
 #include "store_sso.h"
@@ -365,24 +367,35 @@ static int exchange(const dom_ctx_t *c, const json_t *idp, const char *secret, c
 }
 
 /* The strongest role that role_map gives one of the claim's values, else
- * the default. Borrowed from idp or the static table. */
-static const char *mapped_role(const json_t *idp, const json_t *claims)
+ * the default, into out (n bytes): admin, then a named custom role (the
+ * first the claim's values map to), then billing, then user. A custom role
+ * is named by its id. */
+static void mapped_role(const json_t *idp, const json_t *claims, char *out, size_t n)
 {
-	static const char *const strength[] = { "admin", "billing", "user", NULL };
+	static const char *const strength[] = { "admin", "", "billing", "user", NULL };
 	const char *claim = rec_str(idp, "role_claim");
 	json_t *map = json_loads(rec_str(idp, "role_map"), 0, NULL);
 	const json_t *v = *claim ? json_object_get(claims, claim) : NULL;
 	int best = -1;
+	const char *custom = NULL;
 	for (size_t i = 0; json_is_object(map) && v && i < (json_is_array(v) ? json_array_size(v) : 1); i++) {
 		const json_t *it = json_is_array(v) ? json_array_get(v, i) : v;
 		const char *role = json_is_string(it) ? json_string_value(json_object_get(map,
 			json_string_value(it))) : NULL;
-		for (int k = 0; role && strength[k]; k++)
-			if (strcmp(role, strength[k]) == 0 && (best < 0 || k < best))
-				best = k;
+		int k = 0;
+		while (role && strength[k] && (!*strength[k] || strcmp(role, strength[k]) != 0))
+			k++;
+		if (role && !strength[k]) { /* a custom role's id */
+			k = 1;
+			if (!custom)
+				custom = role;
+		}
+		if (role && (best < 0 || k < best))
+			best = k;
 	}
+	snprintf(out, n, "%s", best == 1 ? custom : best >= 0 ? strength[best] :
+		rec_str(idp, "default_role"));
 	json_decref(map);
-	return best >= 0 ? strength[best] : rec_str(idp, "default_role");
 }
 
 /* The member whom verified claims name in account_id: found (activated if
@@ -422,20 +435,31 @@ static json_t *member_for(dom_ctx_t *c, const json_t *idp, const char *account_i
 	}
 	if (!p) {
 		const char *name = json_string_value(json_object_get(claims, "name"));
-		const char *role = mapped_role(idp, claims);
+		char role[ID_MAX + 16];
+		mapped_role(idp, claims, role, sizeof role);
+		/* A named custom role (by id); one deleted since gives user. */
+		json_t *named = perm_role("account", role) ? NULL : role_find(c, account_id, role);
+		if (!named && !perm_role("account", role))
+			snprintf(role, sizeof role, "user");
 		dom_err_t e2;
 		char nm[EMAIL_MAX + 1];
 		snprintf(nm, sizeof nm, "%s", name && *name && strlen(name) <= 100 ? name : email);
-		char *id = person_insert(c, "account", account_id, NULL, email, nm, role, 0, &e2);
+		char *id = person_insert(c, "account", account_id, NULL, email, nm,
+			named ? "custom" : role, named ? role_perms(named) : 0, &e2);
 		if (!id) {
+			json_decref(named);
 			*why = "provisioning_failed";
 			return NULL;
 		}
-		json_t *upd = json_pack("{s:s}", "status", "active");
+		json_t *upd = named ? json_pack("{s:s, s:s}", "status", "active", "role_id",
+			rec_str(named, "id")) : json_pack("{s:s}", "status", "active");
 		store_principal_update(c->tx, id, upd);
 		json_decref(upd);
 		json_t *d = json_pack("{s:s, s:s, s:s}", "idp", rec_str(idp, "id"), "email", email,
-			"role", role);
+			"role", named ? "custom" : role);
+		if (named)
+			json_object_set_new(d, "custom_role_id", json_string(rec_str(named, "id")));
+		json_decref(named);
 		dom_audit(c, "user.provision_sso", id, account_id, "success", d);
 		json_decref(d);
 		p = store_principal_get(c->tx, id);

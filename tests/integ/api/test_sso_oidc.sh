@@ -153,6 +153,26 @@ expect_status 302 "a new person signs in"
 session "$TMP/jar4"
 req GET /v1/me "$(jqr .token)"
 expect_jq '.email == "new@clinic.example" and .role == "admin"' "made a member, with the strongest mapped role"
+# A named custom role: mapped by its id, it comes after admin and before
+# billing; an id of no role of the account is refused.
+req POST "/v1/accounts/$ACC/roles" "$OWNER" '{"name":"Auditors","permissions":["data.read","billing.read"]}'
+expect_status 201 "a custom role"
+ROLE=$(jqr .id)
+req PATCH "/v1/accounts/$ACC/identity-providers/$IDP" "$OWNER" '{"role_map":{"fax-admins":"admin","fax-billing":"billing","fax-auditors":"rol_nosuchrole"}}'
+expect_problem 422 validation-failed "a role map naming no role of the account is refused"
+req PATCH "/v1/accounts/$ACC/identity-providers/$IDP" "$OWNER" "{\"role_map\":{\"fax-admins\":\"admin\",\"fax-billing\":\"billing\",\"fax-auditors\":\"$ROLE\"}}"
+expect_status 200 "a role map naming the custom role"
+control '{"next":{"login":"aud@clinic.example","groups":["staff","fax-billing","fax-auditors"]}}'
+rm -f "$TMP/jar5"; signin "$TMP/jar5"
+expect_status 302 "a person of the auditors' group signs in"
+session "$TMP/jar5"
+req GET /v1/me "$(jqr .token)"
+expect_jq ".email == \"aud@clinic.example\" and .role == \"custom\" and .custom_role.id == \"$ROLE\" and (.permissions | index(\"data.read\")) != null" \
+	"made a member with the custom role, stronger than billing"
+req GET "/v1/accounts/$ACC/audit-events?action=user.provision_sso&limit=10" "$OWNER"
+expect_jq "[.items[] | select(.detail.custom_role_id == \"$ROLE\")] | length == 1" "the provisioning audited with the custom role"
+req PATCH "/v1/accounts/$ACC/identity-providers/$IDP" "$OWNER" '{"role_map":{"fax-admins":"admin","fax-billing":"billing"}}'
+expect_status 200 "the role map back as it was"
 control '{"next":{"login":"o@clinic.example","groups":["fax-admins"]}}'
 
 # --- SSO required (C08): a password opens nothing for members, but for a
@@ -197,7 +217,7 @@ req GET "/v1/accounts/$ACC/audit-events?limit=200" "$OWNER"
 expect_jq '[.items[] | select(.action == "sso.signin" and .outcome == "failure") | .detail.reason] | (index("wrong_audience") != null) and (index("expired") != null) and (index("alg_not_allowed") != null) and (index("unknown_kid") != null) and (index("other_browser") != null) and (index("iss_mismatch") != null) and (index("iss_missing") != null)' \
 	"every refusal is in the account's audit log with its reason"
 expect_jq '[.items[] | select(.action == "sso.signin" and .outcome == "success")] | length >= 3' "and every sign-in"
-expect_jq '[.items[] | select(.action == "user.provision_sso")] | length == 1' "the provisioning too"
+expect_jq '[.items[] | select(.action == "user.provision_sso") | .detail.email] == ["aud@clinic.example", "new@clinic.example"]' "the two provisionings too"
 expect_jq '[.items[] | select(.action == "session.create" and .outcome == "failure") | .detail.reason] | index("sso_required") != null' "a password refused for SSO is audited"
 # A replayed or unknown state names no account: its refusal is in the
 # provider's log, which security staff read.

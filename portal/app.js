@@ -326,6 +326,7 @@ async function start() {
   const sel = document.getElementById("lang-choice");
   sel.value = currentLang();
   sel.addEventListener("change", async () => {
+    const who = me;
     chooseLang(sel.value);
     await loadMessages(sel.value);
     // The choice is remembered in this browser, and for the person too
@@ -333,6 +334,9 @@ async function start() {
     if (me && me.lang !== sel.value) {
       try { me = Object.assign(me, await api("PATCH", "/v1/me", { lang: sel.value })); } catch (e) { /* kept in the browser */ }
     }
+    // Signed out (or in) meanwhile: that change has drawn the page already,
+    // in the new language; drawing the old person's page again would undo it.
+    if (me !== who) return;
     render();
   });
   await loadMessages(currentLang());

@@ -70,8 +70,16 @@ export async function signIn(page, email, password, code) {
   await page.waitForSelector("#signout", { timeout: T });
 }
 
+// A click can be lost when the page is drawn again under it (a language
+// change draws the page once its PATCH /v1/me is answered): when no
+// DELETE /v1/sessions/current follows a click, the button is clicked again.
 export async function signOutOf(page) {
-  await page.click("#signout");
+  for (let i = 0; i < 5; i++) {
+    const sent = page.waitForRequest((r) => r.url().endsWith("/v1/sessions/current") && r.method() === "DELETE",
+      { timeout: 5000 }).then(() => true, () => false);
+    await page.click("#signout");
+    if (await sent) break;
+  }
   await page.waitForSelector("#signin", { timeout: T });
 }
 

@@ -78,7 +78,10 @@ try {
     ["invitation", "#invitation"], ["sso", "#sso-discover"], ["unsubscribe", "#unsubscribe"],
     ["unsubscribe/fvs_notarealtoken", "#unsubscribe"]];
   for (const lang of ["en", "fr"]) {
-    if (lang === "fr") await page.selectOption("#lang-choice", "fr");
+    if (lang === "fr") {
+      await page.selectOption("#lang-choice", "fr");
+      await page.waitForFunction(() => document.documentElement.lang === "fr", null, { timeout: T });
+    }
     for (const [path, sel] of open) {
       await page.goto(BASE + "/#/" + path);
       await page.waitForSelector(sel, { timeout: T });

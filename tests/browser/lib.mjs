@@ -4,7 +4,7 @@
 import { createHmac } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import { dirname, join } from "node:path";
-import { readFileSync, existsSync, mkdtempSync } from "node:fs";
+import { readFileSync, existsSync, mkdtempSync, rmSync } from "node:fs";
 import { spawn } from "node:child_process";
 import { tmpdir } from "node:os";
 
@@ -108,13 +108,23 @@ export async function shows(page, selector, text) {
   return true;
 }
 
+// A fresh directory under the system's temporary one, removed when the
+// test's process exits (whatever its outcome).
+const temps = [];
+process.on("exit", () => { for (const d of temps) rmSync(d, { recursive: true, force: true }); });
+export function tempDir(prefix) {
+  const d = mkdtempSync(join(tmpdir(), prefix));
+  temps.push(d);
+  return d;
+}
+
 // The scripted OpenID Connect provider of the single sign-on tests
 // (tests/oidc/scripted_idp.mjs, client "faxvault" with secret): its
 // process, issuer, and control(body) telling it what to sign next.
 export const OIDC = join(HERE, "../oidc");
 export async function scriptedIdp(secret) {
   if (!existsSync(join(OIDC, "node_modules/jose"))) throw new Error("tests/oidc/node_modules missing: run scripts/install-npm");
-  const dir = mkdtempSync(join(tmpdir(), "fv-idp-"));
+  const dir = tempDir("fv-idp-");
   const portFile = join(dir, "port");
   const proc = spawn("node", [join(OIDC, "scripted_idp.mjs"), portFile, "faxvault", secret], { stdio: "ignore" });
   for (let i = 0; i < 600 && !(existsSync(portFile) && readFileSync(portFile, "utf8").trim()); i++)

@@ -7,11 +7,10 @@
 // The fax service is off (run.sh portal2): submitted faxes stay queued.
 // Environment: BASE, OP_EMAIL, OP_PASSWORD. Prints "N passed, N failed".
 import { chromium } from "playwright-core";
-import { readFileSync, writeFileSync, mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, writeFileSync } from "node:fs";
 import { deflateSync } from "node:zlib";
 import { join } from "node:path";
-import { BASE, EXE, HERE, T, check, failed, report, accessible, rest, signIn, signOutOf, topShot, openSub, shows } from "./lib.mjs";
+import { BASE, EXE, HERE, T, check, failed, report, accessible, rest, signIn, signOutOf, topShot, openSub, shows, tempDir } from "./lib.mjs";
 
 const PDF = join(HERE, "../data/render/text3.pdf");
 const sfx = Date.now().toString(36);
@@ -44,7 +43,7 @@ function pngFile(w, h) {
   const row = Buffer.concat([Buffer.from([0]), Buffer.alloc(w * 3, 0x33)]);
   const png = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk("IHDR", ihdr),
     chunk("IDAT", deflateSync(Buffer.concat(Array(h).fill(row)))), chunk("IEND", Buffer.alloc(0))]);
-  const f = join(mkdtempSync(join(tmpdir(), "fv-logo-")), "logo.png");
+  const f = join(tempDir("fv-logo-"), "logo.png");
   writeFileSync(f, png);
   return f;
 }
@@ -237,7 +236,7 @@ try {
   await page.click("#nav-white-label");
   await page.waitForSelector("#wl-logo-form", { timeout: T });
   check(await page.$eval("#brand-logo", (i) => i.hidden), "no logo in the header before one is uploaded");
-  const gif = join(mkdtempSync(join(tmpdir(), "fv-gif-")), "logo.png");
+  const gif = join(tempDir("fv-gif-"), "logo.png");
   writeFileSync(gif, Buffer.from("GIF89a\x01\x00\x01\x00\x00\x00\x00;", "binary"));
   await page.setInputFiles("#wl-logo-file", gif);
   await page.click("#wl-logo-form button[type=submit]");

@@ -19,17 +19,16 @@
 // SPs' metadata). Prints "N passed, N failed".
 import { chromium } from "playwright-core";
 import { spawn } from "node:child_process";
-import { existsSync, readFileSync, writeFileSync, mkdtempSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { tmpdir } from "node:os";
-import { BASE, EXE, T, OIDC, check, failed, report, shot, accessible, rest, signIn, signOutOf, statusOf, openSub, shows, totp, accountWithUser } from "./lib.mjs";
+import { BASE, EXE, T, OIDC, check, failed, report, shot, accessible, rest, signIn, signOutOf, statusOf, openSub, shows, totp, accountWithUser, tempDir } from "./lib.mjs";
 
 const SSP = process.env.SSP, SSP_DIR = process.env.FV_SSP_DIR;
 
 // panva's oidc-provider with one client whose redirect URI is ours.
 async function realIdp(secret) {
   if (!existsSync(join(OIDC, "node_modules/oidc-provider"))) throw new Error("tests/oidc/node_modules missing: run scripts/install-npm");
-  const dir = mkdtempSync(join(tmpdir(), "fv-op-"));
+  const dir = tempDir("fv-op-");
   const portFile = join(dir, "port");
   const proc = spawn("node", [join(OIDC, "real_idp.mjs"), portFile, "faxvault", secret, BASE + "/v1/sso/callback"], { stdio: "ignore" });
   for (let i = 0; i < 600 && !(existsSync(portFile) && readFileSync(portFile, "utf8").trim()); i++)

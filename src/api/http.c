@@ -16,13 +16,12 @@
 #include <unistd.h>
 
 #include "buf.h"
-#include "consents.h"
 #include "disposition.h"
-#include "fraud.h"
 #include "i18n.h"
 #include "log.h"
 #include "metrics.h"
 #include "numparse.h"
+#include "ops.h"
 #include "guest.h"
 #include "http_io.h"
 #include "portal.h"
@@ -147,52 +146,6 @@ static void collect_args(const http_in_t *in, struct qargs *q)
 	}
 }
 
-/* Failures worth a trace in the audit log: bad credentials and refusals. */
-static bool audit_worthy(const char *kind)
-{
-	static const char *const k[] = { "unauthenticated", "invalid-credentials", "forbidden",
-		"permission-not-held", "owner-protected", "owner-only", "account-suspended",
-		"account-closing", "ip-not-allowed", "csrf", NULL };
-	for (int i = 0; k[i]; i++)
-		if (strcmp(kind, k[i]) == 0)
-			return true;
-	return false;
-}
-
-/* Records a refusal in its own transaction. The event goes to the caller's
- * own account when the caller is a member (never into the log of an account
- * they were refused, which would tell that account's admins about them and
- * let anyone write arbitrary ids into a log); to the targeted account when
- * it exists and the caller is provider or partner staff; else to none. */
-static void audit_failure(api_t *a, const principal_t *who, const char *source, const char *rid,
-	const struct route *r, const char *url, const json_t *account, const char *kind,
-	const char *detail)
-{
-	/* The target is what was tried (the concrete path, credentials
-	 * redacted), the route template goes in the detail. */
-	char target[256];
-	redact_target(url, r->pattern, target, sizeof target);
-	store_tx_t *tx = store_begin(a->st, true);
-	if (!tx)
-		return;
-	audit_ctx_t ctx = { .who = who, .source = source, .request_id = rid };
-	const char *acc = NULL;
-	if (who && who->account_id[0])
-		acc = who->account_id;
-	else if (account && (!who || strcmp(who->kind, "account") != 0))
-		acc = json_string_value(json_object_get(account, "id"));
-	json_t *d = json_pack("{s:s, s:s, s:s, s:s}", "problem", kind, "detail", detail ? detail : "",
-		"request_id", rid, "route", r->pattern);
-	const char *outcome = strcmp(kind, "unauthenticated") == 0 || strcmp(kind, "invalid-credentials") == 0
-		? "failure" : "denied";
-	int rc = audit_record(tx, &ctx, r->action, target, acc, outcome, d);
-	json_decref(d);
-	if (rc == 0)
-		store_commit(tx);
-	else
-		store_rollback(tx);
-}
-
 /* Whether the request carries the metrics token (constant time). */
 static bool metrics_bearer_ok(const api_t *a, const http_in_t *in)
 {
@@ -260,29 +213,35 @@ static void follow_test_clock(const char *path)
 	time_follow_file(path);
 }
 
-/* Whether route r may run on a closed account: it reads, or it is marked
- * for a closing account (the closure itself, legal holds). */
-static bool closing_allows(const struct route *r)
+/* The route as the operation runner sees it. */
+static unsigned op_flags_of(const struct route *r, const char *method)
 {
-	return strcmp(r->method, "GET") == 0 || (r->flags & (ROUTE_READONLY | ROUTE_WHILE_CLOSING));
+	unsigned f = 0;
+	if (r->flags & ROUTE_PUBLIC)
+		f |= OP_PUBLIC;
+	if (r->flags & ROUTE_ACCOUNT)
+		f |= OP_ACCOUNT;
+	if (r->flags & ROUTE_READONLY)
+		f |= OP_READONLY;
+	if (r->flags & ROUTE_UNGATED)
+		f |= OP_UNGATED;
+	if (r->flags & ROUTE_WHILE_CLOSING)
+		f |= OP_WHILE_CLOSING;
+	if (strcmp(method, "GET") == 0)
+		f |= OP_READS;
+	return f;
 }
 
-static const char *rec_str_of(const json_t *rec, const char *key)
-{
-	const char *v = json_string_value(json_object_get(rec, key));
-	return v ? v : "";
-}
+/* A route's handler, called by the runner (op_call). */
+struct route_call {
+	const struct route *r;
+	api_call_t *call;
+};
 
-/* The gate a caller must pass first, as a problem kind, or NULL. */
-static const char *gate_kind(unsigned gates)
+static int route_run(void *arg, dom_ctx_t *c, json_t **out, dom_err_t *e)
 {
-	if (gates & PRINCIPAL_GATE_TERMS)
-		return "terms-not-accepted";
-	if (gates & PRINCIPAL_GATE_MFA)
-		return "mfa-enrolment-required";
-	if (gates & PRINCIPAL_GATE_PASSWORD)
-		return "password-expired";
-	return NULL;
+	struct route_call *rc = arg;
+	return rc->r->fn(rc->call, c, out, e);
 }
 
 /* A SafeBox guest's page (guest.h): outside the API's pipeline, the
@@ -497,19 +456,20 @@ static void handle(api_t *a, const http_in_t *in, const char *url, const char *m
 
 	char peer[INET6_ADDRSTRLEN + 1];
 	peer_address(in, peer, sizeof peer);
-	/* A route that writes nothing runs in a read transaction, beside the
-	 * writer; its audit event and last_seen_at go through the store's group
-	 * commit (audit_record, dom_authenticate). */
-	store_tx_t *tx = store_begin(a->st, !(r->flags & ROUTE_READONLY));
-	if (!tx) {
-		set_problem(ans, "unavailable", "the database is not reachable", NULL, rq->rid, lang);
+	/* The operation runner (ops.h) takes it from here: transaction,
+	 * caller, limits, gates, authorization, the handler, commit and audit.
+	 * What is HTTP's own stays here: where the credential travels (header
+	 * or the portal's cookie and its CSRF token), multipart bodies,
+	 * Idempotency-Key, the answer. */
+	op_spec_t spec = { .action = r->action, .pattern = r->pattern, .perms = r->perms,
+		.flags = op_flags_of(r, method) };
+	op_run_t run;
+	if (op_begin(&run, a->st, &a->cfg.dom, &spec, peer, rq->rid, lang, asked != NULL) != 0) {
+		set_problem(ans, run.e.kind, dom_err_detail(&run.e, lang), NULL, rq->rid, lang);
 		goto out;
 	}
-	dom_ctx_t c = { .store = a->st, .tx = tx, .source = peer, .request_id = rq->rid, .lang = lang,
-		.cfg = &a->cfg.dom };
-	dom_err_t e = { 0 };
-	principal_t who;
-	json_t *account = NULL, *result = NULL;
+	dom_err_t *e = &run.e;
+	json_t *result = NULL;
 	char *idem_key = NULL, idem_hash[SEC_SHA256_HEX] = "";
 
 	/* Authentication: Authorization, else the portal's session cookie
@@ -523,185 +483,68 @@ static void handle(api_t *a, const http_in_t *in, const char *url, const char *m
 	if (!authz && !(r->flags & ROUTE_PUBLIC))
 		websession_cookie_token(http_in_header(in, "Cookie"),
 			cookie_tok, sizeof cookie_tok);
-	if (strcmp(r->action, "sessions.create") == 0 && websession_login_request(body, &want_cookie, &e) != 0)
+	if (strcmp(r->action, "sessions.create") == 0 && websession_login_request(body, &want_cookie, e) != 0)
 		goto fail;
 	/* The session of a single sign-on, for the portal: ?cookie=true. */
 	if (strcmp(r->action, "sso.session") == 0)
 		want_cookie = json_is_string(json_object_get(q.obj, "cookie")) &&
 			strcmp(json_string_value(json_object_get(q.obj, "cookie")), "true") == 0;
 	if (cookie_tok[0]) {
-		if (dom_authenticate(tx, &a->cfg.dom, cookie_tok, peer, time_now_ms(), &who, &e) != 0) {
-			if (strcmp(e.kind, "ip-not-allowed") == 0)
-				c.who = &who;
-			else
+		if (op_authenticate(&run, cookie_tok, NULL) != 0) {
+			if (run.auth_failed)
 				metrics_auth_failure();
 			/* A cookie that opens nothing any more is cleared. */
-			if (strcmp(e.kind, "unauthenticated") == 0)
+			if (strcmp(e->kind, "unauthenticated") == 0)
 				websession_set_cookie(NULL, secure, ans->set_cookie, sizeof ans->set_cookie);
 			goto fail;
 		}
-		c.who = &who;
-		if (!asked && strcmp(who.lang, "fr") == 0)
-			c.lang = lang = "fr";
-		snprintf(ans->principal, sizeof ans->principal, "%s", who.id);
 		call.bearer = cookie_tok;
 		websession_csrf(cookie_tok, csrf);
 		call.csrf = csrf;
 		if (websession_changes_state(method) && !websession_csrf_ok(cookie_tok,
 			    http_in_header(in, WEBSESSION_CSRF_HEADER))) {
-			dom_fail(&e, "csrf", "", "a change made with the portal's session cookie needs the "
+			dom_fail(e, "csrf", "", "a change made with the portal's session cookie needs the "
 				"header X-CSRF-Token with the session's CSRF token");
 			goto fail;
 		}
 	} else if (authz) {
-		if (strncasecmp(authz, "Bearer ", 7) != 0 || strlen(authz + 7) > 256 ||
-		    dom_authenticate(tx, &a->cfg.dom, authz + 7, peer, time_now_ms(), &who, &e) != 0) {
-			if (!e.kind)
-				dom_fail(&e, "unauthenticated", "", "use Authorization: Bearer <token>");
-			/* Refused for its address: the person is known, and the refusal
-			 * belongs in their account's log. */
-			if (strcmp(e.kind, "ip-not-allowed") == 0)
-				c.who = &who;
-			else
+		if (strncasecmp(authz, "Bearer ", 7) != 0 || strlen(authz + 7) > 256) {
+			dom_fail(e, "unauthenticated", "", "use Authorization: Bearer <token>");
+			metrics_auth_failure();
+			goto fail;
+		}
+		if (op_authenticate(&run, authz + 7, NULL) != 0) {
+			if (run.auth_failed)
 				metrics_auth_failure();
 			goto fail;
 		}
-		c.who = &who;
-		if (!asked && strcmp(who.lang, "fr") == 0)
-			c.lang = lang = "fr";
-		snprintf(ans->principal, sizeof ans->principal, "%s", who.id);
 		call.bearer = authz + 7;
 	} else if (!(r->flags & ROUTE_PUBLIC)) {
-		dom_fail(&e, "unauthenticated", "", "this operation needs Authorization: Bearer <token>");
+		dom_fail(e, "unauthenticated", "", "this operation needs Authorization: Bearer <token>");
 		goto fail;
+	}
+	if (run.c.who) {
+		lang = run.c.lang;
+		snprintf(ans->principal, sizeof ans->principal, "%s", run.who.id);
 	}
 
 	/* Rate limits (C14): per API key, per account, per person; callers
 	 * without a credential share their address's stricter bucket. */
 	{
 		char key[96];
-		int rpm = a->cfg.login_rpm, burst = a->cfg.login_burst;
-		if (!c.who)
-			snprintf(key, sizeof key, "src:%s", peer);
-		else if (strcmp(who.type, "api_key") == 0)
-			snprintf(key, sizeof key, "key:%s", who.id);
-		else if (who.account_id[0])
-			snprintf(key, sizeof key, "acc:%s", who.account_id);
-		else
-			snprintf(key, sizeof key, "usr:%s", who.person_id);
-		if (c.who) {
-			rpm = who.rpm;
-			burst = who.burst;
-		}
-		ratelimit_take(key, rpm, burst, time_now_ms(), &ans->rl);
+		op_limit_key(&run, key, sizeof key);
 		ans->limited = true;
-		if (!ans->rl.allowed) {
-			/* Still refused from an announced penetration test's
-			 * sources (C15): the limits protect the service; the
-			 * refusal is labelled (metrics, log), not alerted. */
-			char pentest[FRAUD_ID_MAX];
-			bool announced = dom_announced(tx, c.who && who.account_id[0] ? who.account_id : NULL,
-				peer, time_now_ms(), pentest);
-			metrics_rate_limited(announced);
-			if (announced)
-				log_event(LOG_INFO, "http.rate_limited_announced", "rid=%s peer=%s pentest=%s",
-					rq->rid, peer, pentest);
-			dom_fail(&e, "rate-limited", "", "retry in %d s", ans->rl.retry_after);
+		if (op_limit(&run, key, a->cfg.login_rpm, a->cfg.login_burst, &ans->rl) != 0) {
+			metrics_rate_limited(run.announced);
 			goto fail;
 		}
 	}
 
-	/* Steps the person must take before anything else. The owner of a
-	 * closing account reads, exports and cancels the closure only. */
-	unsigned gates = c.who ? who.gates : 0;
-	if ((gates & PRINCIPAL_GATE_CLOSING) && (closing_allows(r) || (r->flags & ROUTE_UNGATED)))
-		gates &= ~(unsigned)PRINCIPAL_GATE_CLOSING;
-	if (gates & PRINCIPAL_GATE_CLOSING) {
-		dom_fail(&e, "account-closing", "", "the account is closing: only reading, exporting "
-			"and cancelling the closure remain possible");
+	/* Steps the person must take before anything else, then the one
+	 * authorization choke point. */
+	if (op_gate(&run) != 0 || op_authorize(&run, route_param(&m, "id")) != 0)
 		goto fail;
-	}
-	if (gates && !(r->flags & ROUTE_UNGATED)) {
-		const char *g = gate_kind(gates);
-		dom_fail_text(&e, g, "", strcmp(g, "terms-not-accepted") == 0
-			? I18N("accept the terms: GET /v1/terms/current, then POST /v1/me/terms/accept")
-			: strcmp(g, "mfa-enrolment-required") == 0
-			? I18N("enrol a second factor: POST /v1/me/mfa/totp, then POST /v1/me/mfa/totp/confirm")
-			: I18N("change your password: POST /v1/me/password"));
-		goto fail;
-	}
-
-	/* Authorization: the one choke point. What may lend the caller
-	 * permissions on the account (a partner's consent, a support access
-	 * grant) is read afresh for every request. */
-	if (!(r->flags & ROUTE_PUBLIC)) {
-		authz_target_t target = { 0 };
-		dom_access_t access = { 0 };
-		if (r->flags & ROUTE_ACCOUNT) {
-			const char *acc_id = route_param(&m, "id");
-			/* Members never learn whether another account exists. */
-			if (strcmp(who.kind, "account") == 0 && strcmp(who.account_id, acc_id) != 0) {
-				dom_fail(&e, "not-found", "", "no such account");
-				goto fail;
-			}
-			account = store_account_get(tx, acc_id, NULL);
-			if (!account) {
-				dom_fail(&e, "not-found", "", "no such account");
-				goto fail;
-			}
-			if (dom_access_load(tx, &who, account, time_now_ms(), &access, &target) != 0) {
-				dom_access_free(&access);
-				dom_fail(&e, "internal", "", "the account's delegations could not be read");
-				goto fail;
-			}
-		}
-		perm_set_t need = r->perms ? r->perms : ~(perm_set_t)0;
-		authz_decision_t d;
-		authz_decide(&who, need, &target, time_now_ms(), &d);
-		if (d.result == AUTHZ_ALLOW) {
-			/* Acting under a consent or grant: its scope holds for the
-			 * whole operation, and every event names it. */
-			who.perms = d.perms;
-			snprintf(who.consent_id, sizeof who.consent_id, "%s", d.consent_id ? d.consent_id : "");
-			snprintf(who.grant_id, sizeof who.grant_id, "%s", d.grant_id ? d.grant_id : "");
-		}
-		dom_access_free(&access);
-		switch (d.result) {
-		case AUTHZ_ALLOW:
-			break;
-		case AUTHZ_NOT_FOUND:
-			dom_fail(&e, "not-found", "", "no such account");
-			goto fail;
-		case AUTHZ_UNAUTHENTICATED:
-			dom_fail(&e, "unauthenticated", "", "this operation needs a session token or an API key");
-			goto fail;
-		case AUTHZ_FORBIDDEN: {
-			char *names = perm_set_to_string(r->perms);
-			dom_fail(&e, "forbidden", "", "this operation needs one of: %.200s", names);
-			free(names);
-			goto fail;
-		}
-		}
-		/* A closed account (closing, destroyed) takes no change but its
-		 * closure's and legal holds, whoever asks. */
-		if (account && strcmp(rec_str_of(account, "status"), "closed") == 0 && !closing_allows(r)) {
-			dom_fail(&e, "account-closing", "", "the account is closed: only reading, exporting "
-				"and cancelling the closure remain possible");
-			goto fail;
-		}
-		if (who.consent_id[0] && !store_tx_writes(tx)) {
-			/* A consent's first use is recorded with the request. */
-			store_rollback(tx);
-			c.tx = tx = store_begin(a->st, true);
-			if (!tx) {
-				dom_fail(&e, "unavailable", "", "the database is not reachable");
-				goto fail;
-			}
-		}
-		if (who.consent_id[0] && dom_consent_used(&c, account, who.consent_id, &e) != 0)
-			goto fail;
-	}
-	call.account = account;
+	call.account = run.account;
 
 	/* A multipart/form-data body (documents), parsed only for a caller
 	 * allowed to send it. */
@@ -709,25 +552,25 @@ static void handle(api_t *a, const http_in_t *in, const char *url, const char *m
 		char boundary[80], merr[160];
 		const char *ct = http_in_header(in, "Content-Type");
 		if (multipart_boundary(ct, boundary, sizeof boundary) != 0) {
-			dom_fail(&e, "unsupported-media-type", "", "send multipart/form-data with a boundary");
+			dom_fail(e, "unsupported-media-type", "", "send multipart/form-data with a boundary");
 			goto fail;
 		}
 		if (multipart_parse((const unsigned char *)(rq->body.data ? rq->body.data : ""),
 			    rq->body.len, boundary, &form, merr, sizeof merr) != 0) {
-			dom_fail_text(&e, "invalid-multipart", "", merr);
+			dom_fail_text(e, "invalid-multipart", "", merr);
 			goto fail;
 		}
 	}
 
 	/* Idempotency-Key on creating POSTs. */
 	const char *ik = http_in_header(in, "Idempotency-Key");
-	if (ik && (r->flags & ROUTE_CREATE) && c.who) {
+	if (ik && (r->flags & ROUTE_CREATE) && run.c.who) {
 		size_t kl = strlen(ik);
 		bool ok = kl > 0 && kl <= IDEM_KEY_MAX;
 		for (size_t i = 0; ok && i < kl; i++)
 			ok = ik[i] > 0x20 && ik[i] < 0x7f;
 		if (!ok) {
-			dom_fail(&e, "invalid-parameter", "Idempotency-Key",
+			dom_fail(e, "invalid-parameter", "Idempotency-Key",
 				"Idempotency-Key must be 1 to 255 printable ASCII characters");
 			goto fail;
 		}
@@ -748,10 +591,10 @@ static void handle(api_t *a, const http_in_t *in, const char *url, const char *m
 		sec_sha256_hex(h.data, h.len, idem_hash);
 		buf_free(&h);
 		json_t *rec = NULL;
-		if (store_idem_get(tx, who.person_id, ik, &rec) == STORE_OK) {
+		if (store_idem_get(run.c.tx, run.who.person_id, ik, &rec) == STORE_OK) {
 			if (strcmp(json_string_value(json_object_get(rec, "request_hash")), idem_hash) != 0) {
 				json_decref(rec);
-				dom_fail(&e, "idempotency-key-reused", "Idempotency-Key",
+				dom_fail(e, "idempotency-key-reused", "Idempotency-Key",
 					"send a new key with a new request");
 				goto fail;
 			}
@@ -760,7 +603,8 @@ static void handle(api_t *a, const http_in_t *in, const char *url, const char *m
 			ans->ctype = "application/json";
 			ans->replayed = true;
 			json_decref(rec);
-			store_rollback(tx);
+			store_rollback(run.c.tx);
+			run.c.tx = NULL;
 			goto done;
 		}
 		idem_key = xstrdup(ik);
@@ -768,17 +612,10 @@ static void handle(api_t *a, const http_in_t *in, const char *url, const char *m
 
 	/* The operation. It may end its transaction and start another one
 	 * (dom_tx_pause / dom_tx_resume) around slow work such as rendering a
-	 * document: from here on the transaction is c.tx. */
-	int frc = r->fn(&call, &c, &result, &e);
-	tx = c.tx;
-	if (frc != 0)
+	 * document. */
+	struct route_call rc = { .r = r, .call = &call };
+	if (op_call(&run, route_run, &rc, &result) != 0)
 		goto fail;
-	if (!tx) {
-		json_decref(result);
-		raw_drop(&ans->raw);
-		set_problem(ans, "unavailable", "the database is not reachable", NULL, rq->rid, lang);
-		goto done;
-	}
 	if (want_cookie && result)
 		websession_login_answer(result, secure, ans->set_cookie);
 	if (cookie_tok[0] && strcmp(r->action, "sessions.delete") == 0)
@@ -791,14 +628,14 @@ static void handle(api_t *a, const http_in_t *in, const char *url, const char *m
 		if (r->status == 204)
 			json_decref(result);
 	}
-	if (idem_key && store_idem_put(tx, who.person_id, idem_key, idem_hash, ans->status,
+	if (idem_key && store_idem_put(run.c.tx, run.who.person_id, idem_key, idem_hash, ans->status,
 				ans->body ? ans->body : "", time_now_ms()) != STORE_OK) {
 		free(ans->body);
 		ans->body = NULL;
-		dom_fail(&e, "internal", "", "the request could not be recorded");
+		dom_fail(e, "internal", "", "the request could not be recorded");
 		goto fail;
 	}
-	if (store_commit(tx) != STORE_OK) {
+	if (op_commit(&run) != 0) {
 		free(ans->body);
 		ans->body = NULL;
 		raw_drop(&ans->raw);
@@ -808,26 +645,22 @@ static void handle(api_t *a, const http_in_t *in, const char *url, const char *m
 
 fail:
 	raw_drop(&ans->raw);
-	/* A failure whose own record must stay (a failed login's counters and
-	 * event) is committed; anything else is rolled back whole. */
-	if (!tx) {
-		/* The operation ended its transaction and could not start another. */
-	} else if (c.keep_on_error) {
-		if (store_commit(tx) != STORE_OK)
-			log_event(LOG_ERROR, "http.keep_failed", "rid=%s", rq->rid);
-	} else {
-		store_rollback(tx);
+	lang = run.c.lang;
+	{
+		/* The target of a refusal's audit event is what was tried (the
+		 * concrete path, credentials redacted); the route goes in its
+		 * detail. */
+		char target[256];
+		redact_target(url, r->pattern, target, sizeof target);
+		op_fail(&run, target);
 	}
-	set_problem(ans, e.kind, dom_err_detail(&e, lang), e.field, rq->rid, lang);
-	ans->retry_after_s = e.retry_after_s;
-	if (!c.keep_on_error && (audit_worthy(e.kind) ||
-		    (r->flags & ROUTE_ACCOUNT && c.who && strcmp(e.kind, "not-found") == 0)))
-		audit_failure(a, c.who, peer, rq->rid, r, url, account, e.kind, e.detail);
-	if (strcmp(e.kind, "invalid-credentials") == 0)
+	set_problem(ans, e->kind, dom_err_detail(e, lang), e->field, rq->rid, lang);
+	ans->retry_after_s = e->retry_after_s;
+	if (strcmp(e->kind, "invalid-credentials") == 0)
 		metrics_auth_failure();
 done:
 	free(idem_key);
-	json_decref(account);
+	op_end(&run);
 out:
 	json_decref(q.obj);
 	json_decref(body);

@@ -9,6 +9,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "numparse.h"
+#include "ops.h"
 #include "problem.h"
 #include "scim.h"
 #include "timeutil.h"
@@ -297,6 +298,20 @@ static int run(dom_ctx_t *c, const scim_req_t *q, const char *pattern, const cha
 	return dom_scim_user_delete(c, id, q->if_match, e);
 }
 
+/* One SCIM operation, called by the runner (op_call). */
+struct scim_call {
+	const scim_req_t *q;
+	const char *pattern, *id;
+	const json_t *body;
+	int *status;
+};
+
+static int scim_run(void *arg, dom_ctx_t *c, json_t **out, dom_err_t *e)
+{
+	struct scim_call *sc = arg;
+	return run(c, sc->q, sc->pattern, sc->id, sc->body, out, sc->status, e);
+}
+
 void scim_api_serve(store_t *st, const dom_config_t *cfg, const scim_req_t *q, scim_ans_t *a)
 {
 	memset(a, 0, sizeof *a);
@@ -316,61 +331,63 @@ void scim_api_serve(store_t *st, const dom_config_t *cfg, const scim_req_t *q, s
 		set_error_text(a, 413, NULL, I18N("the request body is too large"), lang);
 		return;
 	}
-	store_tx_t *tx = store_begin(st, true);
-	if (!tx) {
+	/* Through the operation runner (ops.h): a SCIM token acts for its
+	 * account with users.manage at most. The gates of the token's creator
+	 * (terms, second factor) are a person's steps, not the token's: SCIM
+	 * skips op_gate, as it always has. */
+	static const op_spec_t spec = { .action = "scim.request", .pattern = "/scim/v2",
+		.perms = PERM_BIT(PERM_USERS_MANAGE) };
+	op_run_t run;
+	if (op_begin(&run, st, cfg, &spec, q->peer, q->rid, lang, true) != 0) {
 		set_error_text(a, 503, NULL, I18N("the database is not reachable"), lang);
 		return;
 	}
-	dom_ctx_t c = { .store = st, .tx = tx, .source = q->peer, .request_id = q->rid, .lang = lang,
-		.cfg = cfg };
-	dom_err_t e = { 0 };
-	principal_t who;
+	dom_err_t *e = &run.e;
 	json_t *body = NULL, *out = NULL;
 	int status = 200;
 	bool authed = q->authz && strncasecmp(q->authz, "Bearer ", 7) == 0 && strlen(q->authz + 7) <= 256;
-	if (!authed || dom_scim_authenticate(tx, cfg, q->authz + 7, q->peer, time_now_ms(), &who, &e) != 0) {
-		if (!e.kind)
-			dom_fail(&e, "unauthenticated", "", "use Authorization: Bearer <SCIM token>");
+	if (!authed || op_authenticate(&run, q->authz + 7, dom_scim_authenticate) != 0) {
+		if (!e->kind)
+			dom_fail(e, "unauthenticated", "", "use Authorization: Bearer <SCIM token>");
 		metrics_auth_failure();
 		/* Callers without a valid token share their address's bucket. */
+		run.c.who = NULL;
 		char key[96];
-		snprintf(key, sizeof key, "src:%s", q->peer);
-		ratelimit_take(key, q->anon_rpm, q->anon_burst, time_now_ms(), &a->rl);
-		if (!a->rl.allowed)
-			dom_fail(&e, "rate-limited", "", "retry in %d s", a->rl.retry_after);
+		op_limit_key(&run, key, sizeof key);
+		op_limit(&run, key, q->anon_rpm, q->anon_burst, &a->rl);
 		goto fail;
 	}
-	c.who = &who;
-	snprintf(a->principal, sizeof a->principal, "%s", who.id);
+	snprintf(a->principal, sizeof a->principal, "%s", run.who.id);
 	{
 		char key[96];
-		snprintf(key, sizeof key, "scim:%s", who.id);
-		ratelimit_take(key, who.rpm, who.burst, time_now_ms(), &a->rl);
-		if (!a->rl.allowed) {
-			dom_fail(&e, "rate-limited", "", "retry in %d s", a->rl.retry_after);
+		snprintf(key, sizeof key, "scim:%s", run.who.id);
+		if (op_limit(&run, key, 0, 0, &a->rl) != 0)
 			goto fail;
-		}
 	}
+	if (op_authorize(&run, NULL) != 0)
+		goto fail;
 	if (strcmp(q->method, "POST") == 0 || strcmp(q->method, "PUT") == 0 ||
 	    strcmp(q->method, "PATCH") == 0) {
 		if (!scim_json_type(q->ctype)) {
-			dom_fail(&e, "unsupported-media-type", "", "send the body as application/scim+json");
+			dom_fail(e, "unsupported-media-type", "", "send the body as application/scim+json");
 			goto fail;
 		}
 		json_error_t je;
 		body = q->len ? json_loadb((const char *)q->body, q->len, JSON_REJECT_DUPLICATES, &je) : NULL;
 		if (!json_is_object(body)) {
-			dom_fail(&e, "validation-failed", "invalidSyntax", "the body must be a JSON object");
+			dom_fail(e, "validation-failed", "invalidSyntax", "the body must be a JSON object");
 			goto fail;
 		}
 	}
 	if (q->query_bad) {
-		dom_fail(&e, "validation-failed", "invalidValue", "query arguments must be UTF-8");
+		dom_fail(e, "validation-failed", "invalidValue", "query arguments must be UTF-8");
 		goto fail;
 	}
-	if (run(&c, q, pattern, id, body, &out, &status, &e) != 0)
+	struct scim_call sc = { .q = q, .pattern = pattern, .id = id, .body = body, .status = &status };
+	if (op_call(&run, scim_run, &sc, &out) != 0)
 		goto fail;
-	if (store_commit(c.tx) != STORE_OK) {
+	if (op_commit(&run) != 0) {
+		op_end(&run);
 		json_decref(out);
 		json_decref(body);
 		set_error_text(a, 500, NULL, I18N("the change could not be committed"), lang);
@@ -398,12 +415,16 @@ void scim_api_serve(store_t *st, const dom_config_t *cfg, const scim_req_t *q, s
 		}
 	}
 	json_decref(body);
+	op_end(&run);
 	set_body(a, status, out);
 	return;
 fail:
-	store_rollback(c.tx);
+	/* No refusal goes to the audit log (NULL target): SCIM never wrote
+	 * one, its clients retry on their own schedule. */
+	op_fail(&run, NULL);
+	op_end(&run);
 	json_decref(body);
-	set_dom_error(a, &e, lang);
-	if (strcmp(e.kind, "rate-limited") != 0 && a->status >= 500)
-		log_event(LOG_ERROR, "scim.failed", "rid=%s kind=%s", q->rid, e.kind);
+	set_dom_error(a, e, lang);
+	if (strcmp(e->kind, "rate-limited") != 0 && a->status >= 500)
+		log_event(LOG_ERROR, "scim.failed", "rid=%s kind=%s", q->rid, e->kind);
 }

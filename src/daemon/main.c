@@ -42,6 +42,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "numparse.h"
+#include "ops.h"
 #include "paths.h"
 #include "probe.h"
 #include "requests.h"
@@ -256,6 +257,20 @@ static dom_config_t dom_config(const config_t *cfg)
 	return d;
 }
 
+/* A command's operation, called by the runner (op_call). */
+struct local_call {
+	int (*op)(dom_ctx_t *, const char *, char **, dom_err_t *);
+	const char *arg;
+	char **secret;
+};
+
+static int local_run(void *p, dom_ctx_t *c, json_t **out, dom_err_t *e)
+{
+	struct local_call *lc = p;
+	*out = NULL;
+	return lc->op(c, lc->arg, lc->secret, e);
+}
+
 /* Runs one domain operation that yields a secret (a password, a token) in a
  * local transaction, as the daemon's administrative commands do. 0 with
  * *secret (caller frees), or -1 with e. */
@@ -276,17 +291,26 @@ static int local_op(const config_t *cfg, const char *what,
 		return dom_fail(e, "internal", "", "%s", why);
 	}
 	audit_use_keys(keys);
-	store_tx_t *tx = store_begin(st, true);
 	dom_config_t dc = dom_config(cfg);
 	char actor[160];
 	cli_actor(actor, sizeof actor);
-	dom_ctx_t c = { .store = st, .tx = tx, .actor = actor, .source = "local", .request_id = what,
-		.lang = "en", .cfg = &dc };
-	int rc = tx ? op(&c, arg, secret, e) : dom_fail(e, "internal", "", "database unreachable");
-	if (rc == 0 && store_commit(tx) != STORE_OK)
-		rc = dom_fail(e, "internal", "", "commit failed");
-	else if (rc != 0 && tx)
-		store_rollback(tx);
+	/* Through the operation runner (ops.h), as the machine's own actor:
+	 * whoever runs faxvaultd's commands holds the database already. */
+	op_spec_t spec = { .action = what, .pattern = what };
+	op_run_t run;
+	struct local_call lc = { .op = op, .arg = arg, .secret = secret };
+	json_t *none = NULL;
+	int rc = -1;
+	if (op_begin(&run, st, &dc, &spec, "local", what, "en", true) == 0) {
+		op_as_actor(&run, actor);
+		if (op_call(&run, local_run, &lc, &none) == 0 && op_commit(&run) == 0)
+			rc = 0;
+	}
+	if (rc != 0) {
+		*e = run.e;
+		op_fail(&run, NULL);
+	}
+	op_end(&run);
 	store_close(st);
 	audit_use_keys(NULL);
 	audit_keys_free(keys);

@@ -1,0 +1,292 @@
+/* The operation runner (see ops.h): the steps every ingress takes, in one
+ * place, so that HTTP, SCIM, mail and faxvaultd's commands authenticate,
+ * limit, gate, authorize, commit and audit alike. */
+#include "ops.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "audit.h"
+#include "authz.h"
+#include "consents.h"
+#include "fraud.h"
+#include "i18n.h"
+#include "log.h"
+#include "timeutil.h"
+
+int op_begin(op_run_t *r, store_t *st, const dom_config_t *cfg, const op_spec_t *spec,
+	const char *source, const char *request_id, const char *lang, bool lang_fixed)
+{
+	memset(r, 0, sizeof *r);
+	r->spec = spec;
+	r->lang_fixed = lang_fixed;
+	r->c = (dom_ctx_t){ .store = st, .source = source, .request_id = request_id,
+		.lang = lang ? lang : "en", .cfg = cfg };
+	/* An operation that writes nothing runs in a read transaction, beside
+	 * the writer; its audit event and last_seen_at go through the store's
+	 * group commit (audit_record, dom_authenticate). */
+	r->c.tx = store_begin(st, !(spec->flags & OP_READONLY));
+	if (!r->c.tx)
+		return dom_fail(&r->e, "unavailable", "", "the database is not reachable");
+	return 0;
+}
+
+void op_as_actor(op_run_t *r, const char *actor)
+{
+	r->c.who = NULL;
+	r->c.actor = actor;
+}
+
+int op_authenticate(op_run_t *r, const char *credential, op_auth_fn auth)
+{
+	if (!auth)
+		auth = dom_authenticate;
+	if (auth(r->c.tx, r->c.cfg, credential, r->c.source, time_now_ms(), &r->who, &r->e) != 0) {
+		if (!r->e.kind)
+			dom_fail(&r->e, "unauthenticated", "", "use Authorization: Bearer <token>");
+		/* Refused for its address: the person is known, and the
+		 * refusal belongs in their account's log. */
+		if (strcmp(r->e.kind, "ip-not-allowed") == 0)
+			r->c.who = &r->who;
+		else
+			r->auth_failed = true;
+		return -1;
+	}
+	r->c.who = &r->who;
+	if (!r->lang_fixed && strcmp(r->who.lang, "fr") == 0)
+		r->c.lang = "fr";
+	return 0;
+}
+
+void op_limit_key(const op_run_t *r, char *key, size_t n)
+{
+	const principal_t *w = r->c.who;
+	if (!w)
+		snprintf(key, n, "src:%s", r->c.source ? r->c.source : "");
+	else if (strcmp(w->type, "api_key") == 0)
+		snprintf(key, n, "key:%s", w->id);
+	else if (w->account_id[0])
+		snprintf(key, n, "acc:%s", w->account_id);
+	else
+		snprintf(key, n, "usr:%s", w->person_id);
+}
+
+int op_limit(op_run_t *r, const char *key, int anon_rpm, int anon_burst, rl_result_t *rl)
+{
+	const principal_t *w = r->c.who;
+	ratelimit_take(key, w ? w->rpm : anon_rpm, w ? w->burst : anon_burst, time_now_ms(), rl);
+	if (rl->allowed)
+		return 0;
+	/* Still refused from an announced penetration test's sources (C15):
+	 * the limits protect the service; the refusal is labelled (metrics,
+	 * log), not alerted. */
+	if (r->c.tx) {
+		r->announced = dom_announced(r->c.tx, w && w->account_id[0] ? w->account_id : NULL,
+			r->c.source, time_now_ms(), r->pentest);
+		if (r->announced)
+			log_event(LOG_INFO, "http.rate_limited_announced", "rid=%s peer=%s pentest=%s",
+				r->c.request_id, r->c.source, r->pentest);
+	}
+	return dom_fail(&r->e, "rate-limited", "", "retry in %d s", rl->retry_after);
+}
+
+/* Whether the operation may run on a closed or closing account: it reads,
+ * or it is marked for a closing account (the closure itself, legal holds). */
+static bool closing_allows(const op_spec_t *s)
+{
+	return (s->flags & (OP_READS | OP_READONLY | OP_WHILE_CLOSING)) != 0;
+}
+
+/* The gate a caller must pass first, as a problem kind, or NULL. */
+static const char *gate_kind(unsigned gates)
+{
+	if (gates & PRINCIPAL_GATE_TERMS)
+		return "terms-not-accepted";
+	if (gates & PRINCIPAL_GATE_MFA)
+		return "mfa-enrolment-required";
+	if (gates & PRINCIPAL_GATE_PASSWORD)
+		return "password-expired";
+	return NULL;
+}
+
+int op_gate(op_run_t *r)
+{
+	const op_spec_t *s = r->spec;
+	unsigned gates = r->c.who ? r->who.gates : 0;
+	if ((gates & PRINCIPAL_GATE_CLOSING) && (closing_allows(s) || (s->flags & OP_UNGATED)))
+		gates &= ~(unsigned)PRINCIPAL_GATE_CLOSING;
+	if (gates & PRINCIPAL_GATE_CLOSING)
+		return dom_fail(&r->e, "account-closing", "", "the account is closing: only reading, "
+			"exporting and cancelling the closure remain possible");
+	if (gates && !(s->flags & OP_UNGATED)) {
+		const char *g = gate_kind(gates);
+		return dom_fail_text(&r->e, g, "", strcmp(g, "terms-not-accepted") == 0
+			? I18N("accept the terms: GET /v1/terms/current, then POST /v1/me/terms/accept")
+			: strcmp(g, "mfa-enrolment-required") == 0
+			? I18N("enrol a second factor: POST /v1/me/mfa/totp, then POST /v1/me/mfa/totp/confirm")
+			: I18N("change your password: POST /v1/me/password"));
+	}
+	return 0;
+}
+
+static const char *rec_str_of(const json_t *rec, const char *key)
+{
+	const char *v = json_string_value(json_object_get(rec, key));
+	return v ? v : "";
+}
+
+int op_authorize(op_run_t *r, const char *account_id)
+{
+	const op_spec_t *s = r->spec;
+	if (s->flags & OP_PUBLIC)
+		return 0;
+	principal_t *who = &r->who;
+	authz_target_t target = { 0 };
+	dom_access_t access = { 0 };
+	if (s->flags & OP_ACCOUNT) {
+		/* Members never learn whether another account exists. */
+		if (strcmp(who->kind, "account") == 0 && strcmp(who->account_id, account_id) != 0)
+			return dom_fail(&r->e, "not-found", "", "no such account");
+		r->account = store_account_get(r->c.tx, account_id, NULL);
+		if (!r->account)
+			return dom_fail(&r->e, "not-found", "", "no such account");
+		if (dom_access_load(r->c.tx, who, r->account, time_now_ms(), &access, &target) != 0) {
+			dom_access_free(&access);
+			return dom_fail(&r->e, "internal", "", "the account's delegations could not be read");
+		}
+	}
+	perm_set_t need = s->perms ? s->perms : ~(perm_set_t)0;
+	authz_decision_t d;
+	authz_decide(r->c.who, need, &target, time_now_ms(), &d);
+	if (d.result == AUTHZ_ALLOW) {
+		/* Acting under a consent or grant: its scope holds for the whole
+		 * operation, and every event names it. */
+		who->perms = d.perms;
+		snprintf(who->consent_id, sizeof who->consent_id, "%s", d.consent_id ? d.consent_id : "");
+		snprintf(who->grant_id, sizeof who->grant_id, "%s", d.grant_id ? d.grant_id : "");
+	}
+	dom_access_free(&access);
+	switch (d.result) {
+	case AUTHZ_ALLOW:
+		break;
+	case AUTHZ_NOT_FOUND:
+		return dom_fail(&r->e, "not-found", "", "no such account");
+	case AUTHZ_UNAUTHENTICATED:
+		return dom_fail(&r->e, "unauthenticated", "", "this operation needs a session token or an API key");
+	case AUTHZ_FORBIDDEN: {
+		char *names = perm_set_to_string(s->perms);
+		dom_fail(&r->e, "forbidden", "", "this operation needs one of: %.200s", names);
+		free(names);
+		return -1;
+	}
+	}
+	/* A closed account (closing, destroyed) takes no change but its
+	 * closure's and legal holds, whoever asks. */
+	if (r->account && strcmp(rec_str_of(r->account, "status"), "closed") == 0 && !closing_allows(s))
+		return dom_fail(&r->e, "account-closing", "", "the account is closed: only reading, "
+			"exporting and cancelling the closure remain possible");
+	if (who->consent_id[0] && !store_tx_writes(r->c.tx)) {
+		/* A consent's first use is recorded with the request. */
+		store_rollback(r->c.tx);
+		r->c.tx = store_begin(r->c.store, true);
+		if (!r->c.tx)
+			return dom_fail(&r->e, "unavailable", "", "the database is not reachable");
+	}
+	if (who->consent_id[0] && dom_consent_used(&r->c, r->account, who->consent_id, &r->e) != 0)
+		return -1;
+	return 0;
+}
+
+int op_call(op_run_t *r, op_fn fn, void *arg, json_t **out)
+{
+	*out = NULL;
+	if (fn(arg, &r->c, out, &r->e) != 0)
+		return -1;
+	if (!r->c.tx) {
+		/* The operation ended its transaction and could not start another. */
+		json_decref(*out);
+		*out = NULL;
+		return dom_fail(&r->e, "unavailable", "", "the database is not reachable");
+	}
+	return 0;
+}
+
+int op_commit(op_run_t *r)
+{
+	store_tx_t *tx = r->c.tx;
+	r->c.tx = NULL;
+	if (!tx || store_commit(tx) != STORE_OK)
+		return dom_fail(&r->e, "internal", "", "the change could not be committed");
+	return 0;
+}
+
+/* Failures worth a trace in the audit log: bad credentials and refusals. */
+static bool audit_worthy(const char *kind)
+{
+	static const char *const k[] = { "unauthenticated", "invalid-credentials", "forbidden",
+		"permission-not-held", "owner-protected", "owner-only", "account-suspended",
+		"account-closing", "ip-not-allowed", "csrf", NULL };
+	for (int i = 0; k[i]; i++)
+		if (strcmp(kind, k[i]) == 0)
+			return true;
+	return false;
+}
+
+/* Records a refusal in its own transaction. The event goes to the caller's
+ * own account when the caller is a member (never into the log of an account
+ * they were refused, which would tell that account's admins about them and
+ * let anyone write arbitrary ids into a log); to the targeted account when
+ * it exists and the caller is provider or partner staff; else to none. */
+static void audit_refusal(op_run_t *r, const char *target)
+{
+	store_tx_t *tx = store_begin(r->c.store, true);
+	if (!tx)
+		return;
+	const principal_t *who = r->c.who;
+	audit_ctx_t ctx = { .who = who, .actor = who ? NULL : r->c.actor, .source = r->c.source,
+		.request_id = r->c.request_id };
+	const char *acc = NULL;
+	if (who && who->account_id[0])
+		acc = who->account_id;
+	else if (r->account && (!who || strcmp(who->kind, "account") != 0))
+		acc = json_string_value(json_object_get(r->account, "id"));
+	const char *kind = r->e.kind;
+	json_t *d = json_pack("{s:s, s:s, s:s, s:s}", "problem", kind, "detail", r->e.detail,
+		"request_id", r->c.request_id ? r->c.request_id : "", "route", r->spec->pattern);
+	const char *outcome = strcmp(kind, "unauthenticated") == 0 ||
+			strcmp(kind, "invalid-credentials") == 0 ? "failure" : "denied";
+	int rc = audit_record(tx, &ctx, r->spec->action, target, acc, outcome, d);
+	json_decref(d);
+	if (rc == 0)
+		store_commit(tx);
+	else
+		store_rollback(tx);
+}
+
+void op_fail(op_run_t *r, const char *target)
+{
+	store_tx_t *tx = r->c.tx;
+	r->c.tx = NULL;
+	bool keep = r->c.keep_on_error;
+	/* A failure whose own record must stay (a failed login's counters and
+	 * event) is committed; anything else is rolled back whole. */
+	if (!tx) {
+		/* Ended already, or the operation ended it and could not start another. */
+	} else if (keep) {
+		if (store_commit(tx) != STORE_OK)
+			log_event(LOG_ERROR, "http.keep_failed", "rid=%s", r->c.request_id);
+	} else {
+		store_rollback(tx);
+	}
+	if (!r->e.kind || keep)
+		return;
+	if (audit_worthy(r->e.kind) || ((r->spec->flags & OP_ACCOUNT) && r->c.who &&
+		    strcmp(r->e.kind, "not-found") == 0))
+		audit_refusal(r, target);
+}
+
+void op_end(op_run_t *r)
+{
+	json_decref(r->account);
+	r->account = NULL;
+}

@@ -1,0 +1,141 @@
+/* The operation runner: the one way in for every ingress.
+ *
+ * An operation (an API route, a SCIM request, a fax sent by e-mail, an
+ * administrative command of faxvaultd) goes through the same steps in the
+ * same order, whatever carried it:
+ *
+ *   op_begin          its transaction (a read one for operations that write nothing)
+ *   op_authenticate   the caller, from a credential (or op_as_actor: a local
+ *                     system actor, who is no principal)
+ *   op_limit          the caller's rate-limit bucket
+ *   op_gate           the steps a person must take first (terms, second factor,
+ *                     expired password; the owner of a closing account)
+ *   op_authorize      the operation's permissions on its resource, decided by
+ *                     authz_decide() (src/domain/access/authz.h) alone
+ *   op_call           the operation itself
+ *   op_commit         the end of a success, or
+ *   op_fail           the end of a failure: rolled back (or kept, when the
+ *                     operation says its own record must stay), and a refusal
+ *                     recorded in the audit log with its actor
+ *   op_end            releases what the run holds
+ *
+ * Each step returns 0, or -1 with r->e set; after a -1 the ingress calls
+ * op_fail() then op_end(). The ingress keeps what is its own: reading its
+ * bytes, where its credential travels (header, cookie and its CSRF token,
+ * SMTP AUTH), and writing its answer. */
+#ifndef FV_OPS_H
+#define FV_OPS_H
+
+#include <stdbool.h>
+
+#include <jansson.h>
+
+#include "domain.h"
+#include "ratelimit.h"
+#include "store.h"
+
+/* What kind of operation it is, for the pipeline. */
+enum op_flags {
+	OP_PUBLIC = 1 << 0,        /* no caller needed: no authentication, no authorization */
+	OP_ACCOUNT = 1 << 1,       /* bound to one account (op_authorize's account_id) */
+	OP_READONLY = 1 << 2,      /* writes nothing: a read transaction (it may still audit) */
+	OP_READS = 1 << 3,         /* only reads (an HTTP GET): allowed on a closed account */
+	OP_UNGATED = 1 << 4,       /* open to a caller who must still accept terms, enrol a
+				      second factor or change an expired password */
+	OP_WHILE_CLOSING = 1 << 5, /* a change allowed on a closed account (its closure,
+				      legal holds) */
+};
+
+/* An operation as the pipeline sees it. Static data of the ingress. */
+typedef struct op_spec {
+	const char *action;  /* its audit action, e.g. "faxes.create" */
+	const char *pattern; /* how it is reached (a route's pattern, a command's name),
+				for the audit of a refusal */
+	perm_set_t perms;    /* the permissions it accepts (any of); 0: any caller */
+	unsigned flags;      /* OP_* */
+} op_spec_t;
+
+/* The authentication of a credential: dom_authenticate() (session token or
+ * API key), dom_scim_authenticate() (SCIM token). */
+typedef int (*op_auth_fn)(store_tx_t *tx, const dom_config_t *cfg, const char *credential,
+	const char *source, int64_t now, principal_t *p, dom_err_t *e);
+
+/* One run. Fields are read by the ingress; the steps write them. */
+typedef struct op_run {
+	const op_spec_t *spec;
+	dom_ctx_t c;      /* the operation's context: c.tx is its transaction, c.who its
+			     caller once authenticated (NULL: none yet, or anonymous) */
+	dom_err_t e;      /* why a step failed */
+	principal_t who;  /* the caller (c.who points here), with the permissions the
+			     decision gave it */
+	json_t *account;  /* OP_ACCOUNT: the account record, once authorized (owned) */
+	bool lang_fixed;  /* the ingress named a language: the caller's setting does not
+			     change c.lang */
+	bool auth_failed; /* op_authenticate failed on the credential itself (for
+			     the ingress's metrics; not for a refused address) */
+	bool announced;   /* op_limit refused a source of an announced penetration test */
+	char pentest[48]; /* its id */
+} op_run_t;
+
+/* Starts r on st: the transaction (a write one unless OP_READONLY). source is
+ * the peer's address ("local" for a command), request_id the request's id,
+ * lang "en" or "fr" (lang_fixed: the ingress chose it). 0, or -1 with
+ * "unavailable". */
+int op_begin(op_run_t *r, store_t *st, const dom_config_t *cfg, const op_spec_t *spec,
+	const char *source, const char *request_id, const char *lang, bool lang_fixed);
+
+/* The caller is a local system actor ("cli:USER@HOST", "system:smtp"), not a
+ * principal: it is recorded as such and skips authentication, limits, gates
+ * and authorization (only faxvaultd's own commands and ingresses that
+ * authorize themselves elsewhere, see docs/architecture.md). */
+void op_as_actor(op_run_t *r, const char *actor);
+
+/* Authenticates credential with auth (NULL: dom_authenticate). On success
+ * r->c.who is the caller, and c.lang follows the person's setting unless
+ * lang_fixed. A refused address ("ip-not-allowed") still names the caller
+ * (its refusal belongs in its account's log). */
+int op_authenticate(op_run_t *r, const char *credential, op_auth_fn auth);
+
+/* The standard bucket of r's caller, into key: "src:ADDRESS" without a
+ * caller, else "key:ID" (an API key), "acc:ID" (an account's members), or
+ * "usr:ID" (provider and partner staff). */
+void op_limit_key(const op_run_t *r, char *key, size_t n);
+/* Takes a token from key's bucket: the caller's rpm and burst, or
+ * anon_rpm and anon_burst without one. The state goes to *rl; refused:
+ * -1 with "rate-limited" (r->announced when the source is an announced
+ * penetration test's, logged as such). */
+int op_limit(op_run_t *r, const char *key, int anon_rpm, int anon_burst, rl_result_t *rl);
+
+/* The steps the caller must take before anything else (terms, second
+ * factor, expired password), unless OP_UNGATED; the owner of a closing
+ * account only reads, exports and cancels the closure (OP_READS,
+ * OP_READONLY, OP_WHILE_CLOSING, or OP_UNGATED). */
+int op_gate(op_run_t *r);
+
+/* Authorization (not for OP_PUBLIC): the spec's permissions on its
+ * resource, the account account_id for OP_ACCOUNT (loaded into
+ * r->account), as authz_decide() rules, with what may lend the caller
+ * permissions there (a partner's consent, a support access grant) read
+ * afresh. A consent's first use is recorded with the run. A closed account
+ * takes nothing but reads and OP_WHILE_CLOSING changes. */
+int op_authorize(op_run_t *r, const char *account_id);
+
+/* The operation: fn(arg, &r->c, out, &r->e). It may end its transaction
+ * and start another (dom_tx_pause / dom_tx_resume): when it could not
+ * start one, -1 with "unavailable". */
+typedef int (*op_fn)(void *arg, dom_ctx_t *c, json_t **out, dom_err_t *e);
+int op_call(op_run_t *r, op_fn fn, void *arg, json_t **out);
+
+/* Commits. 0, or -1 with "internal" (the transaction is gone either way). */
+int op_commit(op_run_t *r);
+
+/* Ends a failed run: rolls back (or commits, when the operation set
+ * c.keep_on_error: a failed login's counters), and records a refusal or a
+ * bad credential in the audit log in a transaction of its own, with target
+ * (what was tried, credentials redacted, e.g. the concrete path). */
+void op_fail(op_run_t *r, const char *target);
+
+/* Releases what r holds (the account record). */
+void op_end(op_run_t *r);
+
+#endif

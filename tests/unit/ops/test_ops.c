@@ -1,0 +1,242 @@
+/* Unit tests of the operation runner (src/ops/ops.h) on a real store: each
+ * step refuses what it must, a refusal is audited with its actor, and a
+ * local actor's operation is recorded as that actor. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "../domain/temp_store.h"
+
+#include "authz.h"
+#include "domain.h"
+#include "ops.h"
+#include "perm.h"
+#include "sec.h"
+
+static dom_config_t cfg = { .session_idle_minutes = 30, .session_max_hours = 12,
+	.invitation_days = 7, .limits = { 12, 10, 15, 30, 12, 600, 120, 12 },
+	.source_lock_threshold = 50, .source_lock_minutes = 15, .reset_minutes = 60 };
+
+/* The last audit event (new reference), and how many there are. */
+struct last {
+	json_t *ev;
+	int n;
+};
+
+static int keep_last(const json_t *ev, void *arg)
+{
+	struct last *l = arg;
+	json_decref(l->ev);
+	l->ev = json_deep_copy(ev);
+	l->n++;
+	return 0;
+}
+
+static struct last last_event(store_t *st)
+{
+	struct last l = { 0 };
+	assert_int_equal(store_audit_foreach(st, keep_last, &l), 0);
+	return l;
+}
+
+static const char *str(const json_t *o, const char *k)
+{
+	const char *v = json_string_value(json_object_get(o, k));
+	return v ? v : "";
+}
+
+/* An account with its owner signed in: the owner's token (caller frees),
+ * the account's id into acc. */
+static char *owner_token(store_t *st, char *acc, size_t n)
+{
+	store_tx_t *tx = store_begin(st, true);
+	principal_t op = { .kind = "provider", .type = "user", .perms = perm_role("provider", "operator") };
+	dom_ctx_t c = { .store = st, .tx = tx, .who = &op, .source = "t", .lang = "en", .cfg = &cfg };
+	dom_err_t e = { 0 };
+	json_t *body = json_pack("{s:s, s:{s:s, s:s}}", "name", "Acme", "owner", "email",
+		"o@acme.example", "name", "O");
+	json_t *a = NULL, *out = NULL;
+	assert_int_equal(dom_account_create(&c, body, &a, &e), 0);
+	snprintf(acc, n, "%s", str(a, "id"));
+	json_t *accept = json_pack("{s:s}", "password", "a long password");
+	assert_int_equal(dom_invitation_accept(&c, str(json_object_get(a, "owner_invitation"), "token"),
+		accept, &out, &e), 0);
+	json_decref(out);
+	json_t *login = json_pack("{s:s, s:s}", "email", "o@acme.example", "password", "a long password");
+	assert_int_equal(dom_login(&c, login, &out, &e), 0);
+	char *tok = strdup(str(out, "token"));
+	assert_int_equal(store_commit(c.tx), 0);
+	json_decref(out);
+	json_decref(login);
+	json_decref(accept);
+	json_decref(body);
+	json_decref(a);
+	return tok;
+}
+
+static int touch(void *arg, dom_ctx_t *c, json_t **out, dom_err_t *e)
+{
+	(void)e;
+	int *called = arg;
+	(*called)++;
+	*out = json_pack("{s:s}", "lang", c->lang);
+	return dom_audit(c, "test.touch", "thing", NULL, "success", NULL);
+}
+
+static void test_runner(void **state)
+{
+	(void)state;
+	char path[512], acc[ID_MAX];
+	store_t *st = temp_store(path, sizeof path);
+	sec_init();
+	sec_pwhash_set_cost(1, 8192);
+	ratelimit_reset();
+	char *tok = owner_token(st, acc, sizeof acc);
+	op_spec_t read_acc = { .action = "account.read", .pattern = "/v1/accounts/{id}",
+		.perms = PERM_BIT(PERM_ACCOUNT_READ), .flags = OP_ACCOUNT | OP_READONLY | OP_READS };
+	op_run_t r;
+	json_t *out = NULL;
+	int called = 0;
+
+	/* The owner on its own account: every step passes, the operation runs. */
+	assert_int_equal(op_begin(&r, st, &cfg, &read_acc, "127.0.0.1", "rid1", "en", false), 0);
+	assert_int_equal(op_authenticate(&r, tok, NULL), 0);
+	assert_string_equal(r.c.who->role, "owner");
+	assert_int_equal(op_gate(&r), 0);
+	assert_int_equal(op_authorize(&r, acc), 0);
+	assert_string_equal(str(r.account, "id"), acc);
+	assert_int_equal(op_call(&r, touch, &called, &out), 0);
+	assert_int_equal(op_commit(&r), 0);
+	op_end(&r);
+	assert_int_equal(called, 1);
+	json_decref(out);
+	struct last l = last_event(st);
+	assert_string_equal(str(l.ev, "action"), "test.touch");
+	assert_string_equal(str(l.ev, "actor_type"), "user");
+	int before = l.n;
+	json_decref(l.ev);
+
+	/* Another account does not exist for a member: not found, and the
+	 * refusal is audited in the member's own account, by the member. */
+	assert_int_equal(op_begin(&r, st, &cfg, &read_acc, "127.0.0.1", "rid2", "en", false), 0);
+	assert_int_equal(op_authenticate(&r, tok, NULL), 0);
+	assert_int_equal(op_authorize(&r, "acc_someone_else"), -1);
+	assert_string_equal(r.e.kind, "not-found");
+	op_fail(&r, "/v1/accounts/acc_someone_else");
+	op_end(&r);
+	l = last_event(st);
+	assert_int_equal(l.n, before + 1);
+	assert_string_equal(str(l.ev, "action"), "account.read");
+	assert_string_equal(str(l.ev, "outcome"), "denied");
+	assert_string_equal(str(l.ev, "account_id"), acc);
+	assert_string_equal(str(l.ev, "target"), "/v1/accounts/acc_someone_else");
+	json_decref(l.ev);
+
+	/* A bad credential: refused, counted as such, audited as a failure. */
+	assert_int_equal(op_begin(&r, st, &cfg, &read_acc, "127.0.0.1", "rid3", "en", false), 0);
+	assert_int_equal(op_authenticate(&r, "fvs_not_a_token", NULL), -1);
+	assert_true(r.auth_failed);
+	assert_null(r.c.who);
+	assert_string_equal(r.e.kind, "unauthenticated");
+	op_fail(&r, "/v1/accounts/x");
+	op_end(&r);
+	l = last_event(st);
+	assert_int_equal(l.n, before + 2);
+	assert_string_equal(str(l.ev, "outcome"), "failure");
+	json_decref(l.ev);
+
+	/* A permission the caller lacks: forbidden, naming what it needs. */
+	op_spec_t staff = { .action = "accounts.create", .pattern = "/v1/accounts",
+		.perms = PERM_BIT(PERM_PROVIDER_ACCOUNTS_MANAGE) };
+	assert_int_equal(op_begin(&r, st, &cfg, &staff, "127.0.0.1", "rid4", "en", false), 0);
+	assert_int_equal(op_authenticate(&r, tok, NULL), 0);
+	assert_int_equal(op_authorize(&r, NULL), -1);
+	assert_string_equal(r.e.kind, "forbidden");
+	assert_non_null(strstr(r.e.detail, "provider.accounts.manage"));
+	op_fail(&r, "/v1/accounts");
+	op_end(&r);
+
+	/* Gates: a person who must accept the terms first is stopped, except
+	 * by an ungated operation; the owner of a closing account reads only. */
+	op_spec_t change = { .action = "me.update", .pattern = "/v1/me" };
+	assert_int_equal(op_begin(&r, st, &cfg, &change, "127.0.0.1", "rid5", "en", false), 0);
+	assert_int_equal(op_authenticate(&r, tok, NULL), 0);
+	r.who.gates = PRINCIPAL_GATE_TERMS;
+	assert_int_equal(op_gate(&r), -1);
+	assert_string_equal(r.e.kind, "terms-not-accepted");
+	change.flags = OP_UNGATED;
+	assert_int_equal(op_gate(&r), 0);
+	change.flags = 0;
+	r.who.gates = PRINCIPAL_GATE_CLOSING;
+	assert_int_equal(op_gate(&r), -1);
+	assert_string_equal(r.e.kind, "account-closing");
+	change.flags = OP_READS;
+	assert_int_equal(op_gate(&r), 0);
+	op_fail(&r, "/v1/me");
+	op_end(&r);
+
+	/* Limits: the caller's bucket (its account's) runs dry at its burst;
+	 * without a caller, the address's bucket with the anonymous limit. */
+	assert_int_equal(op_begin(&r, st, &cfg, &change, "127.0.0.1", "rid6", "en", false), 0);
+	char key[96];
+	op_limit_key(&r, key, sizeof key);
+	assert_string_equal(key, "src:127.0.0.1");
+	rl_result_t rl;
+	assert_int_equal(op_limit(&r, key, 60, 1, &rl), 0);
+	assert_int_equal(op_limit(&r, key, 60, 1, &rl), -1);
+	assert_string_equal(r.e.kind, "rate-limited");
+	assert_true(rl.retry_after > 0);
+	assert_int_equal(op_authenticate(&r, tok, NULL), 0);
+	op_limit_key(&r, key, sizeof key);
+	char want[96];
+	snprintf(want, sizeof want, "acc:%s", acc);
+	assert_string_equal(key, want);
+	op_fail(&r, "/v1/me");
+	op_end(&r);
+
+	/* A local actor (faxvaultd's commands): no principal, the operation's
+	 * events name the actor. */
+	op_spec_t cmd = { .action = "bootstrap", .pattern = "bootstrap" };
+	assert_int_equal(op_begin(&r, st, &cfg, &cmd, "local", "bootstrap", "en", true), 0);
+	op_as_actor(&r, "cli:root@host");
+	assert_int_equal(op_call(&r, touch, &called, &out), 0);
+	assert_int_equal(op_commit(&r), 0);
+	op_end(&r);
+	json_decref(out);
+	l = last_event(st);
+	assert_string_equal(str(l.ev, "action"), "test.touch");
+	assert_string_equal(str(l.ev, "actor_id"), "cli:root@host");
+	json_decref(l.ev);
+
+	/* A failed operation rolls back what it wrote. */
+	l = last_event(st);
+	int n = l.n;
+	json_decref(l.ev);
+	assert_int_equal(op_begin(&r, st, &cfg, &cmd, "local", "x", "en", true), 0);
+	op_as_actor(&r, "cli:root@host");
+	assert_int_equal(op_call(&r, touch, &called, &out), 0);
+	json_decref(out);
+	dom_fail(&r.e, "validation-failed", "", "no");
+	op_fail(&r, NULL);
+	op_end(&r);
+	l = last_event(st);
+	assert_int_equal(l.n, n);
+	json_decref(l.ev);
+
+	free(tok);
+	drop_store(st, path);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_runner),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

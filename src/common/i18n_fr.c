@@ -931,8 +931,6 @@ const struct i18n_entry i18n_fr_entries[] = {
 
 	/* ---- faxvaultd's own commands (src/daemon/main.c) ---- */
 	{ "the database could not be opened", "la base de données n'a pas pu être ouverte" },
-	{ "database unreachable", "base de données injoignable" },
-	{ "commit failed", "échec de la validation" },
 
 	/* ---- faxvault: frames and common messages (src/cli) ---- */
 	{ "error: %s", "erreur : %s" },

@@ -8,7 +8,7 @@
 import { chromium } from "playwright-core";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { BASE, EXE, HERE, T, check, failed, report, accessible, rest, signIn, signOutOf, topShot, statusOf, openSub, shows } from "./lib.mjs";
+import { BASE, EXE, HERE, T, check, failed, report, accessible, rest, signIn, signOutOf, topShot, statusOf, openSub, shows, forbiddenShown } from "./lib.mjs";
 
 const PDF = join(HERE, "../data/render/text3.pdf");
 const sfx = Date.now().toString(36);
@@ -174,8 +174,7 @@ try {
   check(gone.status === 404, `the user unsubscribes (${gone.status})`);
   for (const p of ["closure", "seccontacts", "statussubs", "billing"]) {
     await page.goto(BASE + "/#/" + p);
-    await page.waitForSelector("#page-forbidden", { timeout: T });
-    check(await page.isVisible("#page-forbidden"), `a user opening #/${p} is told it is not allowed`);
+    check(await forbiddenShown(page), `a user opening #/${p} is told it is not allowed`);
   }
   const direct = await page.evaluate(async (id) => (await fetch(`/v1/accounts/${id}/security-contacts`)).status, acc.id);
   check(direct === 403, `the service refuses the security contacts to a user (${direct})`);

@@ -24,6 +24,22 @@ export function report() {
   process.exit(tally.fails ? 1 : 0);
 }
 
+// The portal's catalogues, for checks on what a page says.
+export const CATALOGUE = {
+  en: JSON.parse(readFileSync(join(HERE, "../../portal/i18n/en.json"), "utf8")),
+  fr: JSON.parse(readFileSync(join(HERE, "../../portal/i18n/fr.json"), "utf8")),
+};
+
+// Waits for the page a member may not open and says whether it holds the
+// catalogue's "not allowed" text (in either language) and no form of the
+// page refused.
+export async function forbiddenShown(page) {
+  await page.waitForSelector("#page-forbidden", { timeout: T });
+  const text = (await page.textContent("#page-forbidden")).trim();
+  const forms = await page.evaluate(() => document.querySelectorAll("#app form").length);
+  return (text === CATALOGUE.en["error.forbidden"] || text === CATALOGUE.fr["error.forbidden"]) && forms === 0;
+}
+
 export async function shot(page, name) { if (SHOTS) await page.screenshot({ path: `${SHOTS}/${name}.png` }); }
 
 // axe-core (npm, pinned), run in the page through the DevTools protocol

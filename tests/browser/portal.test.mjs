@@ -4,7 +4,7 @@
 import { chromium } from "playwright-core";
 import { join } from "node:path";
 import { readFileSync } from "node:fs";
-import { BASE, EXE, HERE, T, check, failed, report, shot, accessible, totp, rest, signIn, signOutOf } from "./lib.mjs";
+import { BASE, EXE, HERE, T, check, failed, report, shot, accessible, totp, rest, signIn, signOutOf, forbiddenShown, CATALOGUE } from "./lib.mjs";
 
 const PDF = join(HERE, "../data/render/text3.pdf");
 const FAX_T = 240000; // a fax over the loopback trunk
@@ -32,7 +32,8 @@ async function tour(lang) {
   await page.fill("#inv-numbers", nums.join(", "));
   await page.click("#inventory-import button[type=submit]");
   await page.waitForFunction((n) => document.querySelector("#inventory-table") && document.querySelector("#inventory-table").textContent.includes(n), nums[1], { timeout: T });
-  check(true, `${lang}: the operator imported numbers`);
+  check(await page.evaluate((ns) => ns.every((n) => document.querySelector("#inventory-table").textContent.includes(n)), nums),
+    `${lang}: the operator imported numbers (each one listed)`);
   await page.click("#nav-accounts");
   await page.waitForSelector("#account-create", { timeout: T });
   await page.fill("#acc-name", `Clinique ${sfx}`);
@@ -78,7 +79,8 @@ async function tour(lang) {
   // A recovery code in the sign-in's code field signs in, once.
   await signOutOf(page);
   await signIn(page, `owner@${dom}`, "plume encre buvard 1789", codes[0]);
-  check(true, `${lang}: signed in with a recovery code`);
+  const meRc = await page.evaluate(async () => (await fetch("/v1/me")).json());
+  check(meRc.email === `owner@${dom}`, `${lang}: signed in with a recovery code`);
   await signOutOf(page);
   await page.fill("#email", `owner@${dom}`);
   await page.fill("#password", "plume encre buvard 1789");
@@ -93,7 +95,7 @@ async function tour(lang) {
   await page.fill("#num-area", "555");
   await page.click("#number-request button[type=submit]");
   await page.waitForSelector("#numbers-table", { timeout: T });
-  check(true, `${lang}: the owner got a number`);
+  check(/\+\d{8,15}/.test(await page.textContent("#numbers-table")), `${lang}: the owner got a number`);
   await page.click("#nav-users");
   await page.waitForSelector("#user-invite", { timeout: T });
   await page.fill("#new-email", `ursula@${dom}`);
@@ -145,8 +147,7 @@ async function tour(lang) {
   await signIn(page, `ursula@${dom}`, "meadow violin otter 55");
   check(await page.$("#nav-users") === null, `${lang}: a user has no users page in the menu`);
   await page.goto(BASE + "/#/users");
-  await page.waitForSelector("#page-forbidden", { timeout: T });
-  check(true, `${lang}: a user opening the users page is told it is not allowed`);
+  check(await forbiddenShown(page), `${lang}: a user opening the users page is told it is not allowed`);
   const direct = await page.evaluate(async (acc) => (await fetch(`/v1/accounts/${acc}/users`)).status, me.account_id);
   check(direct === 403, `${lang}: the service refuses the users list to a user (${direct})`);
   await page.click("#nav-send");
@@ -161,7 +162,8 @@ async function tour(lang) {
   const faxId = page.url().split("#/fax/")[1];
   const delivered = lang === "fr" ? "Remis" : "Delivered";
   await page.waitForFunction((d) => document.querySelector("#fax-status") && document.querySelector("#fax-status").textContent === d, delivered, { timeout: FAX_T });
-  check(true, `${lang}: the user sees the fax delivered`);
+  check((await page.evaluate(async (id) => (await fetch("/v1/faxes/" + id)).json(), faxId)).status === "delivered",
+    `${lang}: the user sees the fax delivered`);
   await shot(page, `fax-${lang}`);
   if (lang === "en") await accessible(page, "a fax");
   await page.click("#nav-outbox");
@@ -194,13 +196,14 @@ async function tour(lang) {
     await page.waitForSelector("#inbound-table a", { timeout: T });
     await page.click("#inbound-table a");
     await page.waitForSelector("#fax-thumbs img", { timeout: T });
-    check(true, `${lang}: the received fax shows page thumbnails`);
+    check(await page.$eval("#fax-thumbs img", (i) => i.src.startsWith("data:image/png")), `${lang}: the received fax shows page thumbnails`);
     const [dl] = await Promise.all([page.waitForEvent("download", { timeout: T }), page.click("#fax-pdf")]);
     check(dl.suggestedFilename() === `${inId}.pdf`, `${lang}: the PDF downloads (${dl.suggestedFilename()})`);
     // Another account's fax is "not found" (the sender's fax, seen from B).
     await page.goto(BASE + "/#/fax/" + faxId);
     await page.waitForSelector("#fax-notfound", { timeout: T });
-    check(true, `${lang}: a fax of another account shows "not found"`);
+    check(CATALOGUE[lang]["fax.notfound"] === (await page.textContent("#fax-notfound")).trim() && await page.$("#fax-thumbs") === null,
+      `${lang}: a fax of another account shows "not found"`);
   }
   await signOutOf(page);
   check(errors.length === 0, `${lang}: no script error in the tour (${errors.join("; ")})`);
@@ -264,7 +267,9 @@ try {
     // session, and at the end the sign-in page says why.
     await page.clock.fastForward("28:50");
     await page.waitForSelector("#idle-warning", { timeout: 30000 });
-    check(true, `${locale}: the idle warning shows`);
+    const idleText = (await page.textContent("#idle-warning p")).trim();
+    check(await page.isVisible("#idle-stay") && Object.values(CATALOGUE).some((c) => c["idle.warning"] === idleText),
+      `${locale}: the idle warning shows`);
     await shot(page, `idle-warning-${locale.slice(0, 2)}`);
     await page.click("#idle-stay");
     await page.waitForSelector("#idle-warning", { state: "detached", timeout: 30000 });
@@ -309,7 +314,7 @@ try {
   await p.waitForFunction(() => document.querySelector("h1").textContent === "Sign in", null, { timeout: 30000 });
   await p.reload();
   await p.waitForFunction(() => document.querySelector("h1") && document.querySelector("h1").textContent === "Sign in", null, { timeout: 30000 });
-  check(true, "the chosen language is remembered over Accept-Language");
+  check(await p.evaluate(() => document.documentElement.lang) === "en", "the chosen language is remembered over Accept-Language");
   // Signed in on the phone: the menu wraps and the tables scroll inside
   // their box, the page itself does not.
   await signIn(p, process.env.OP_EMAIL, process.env.OP_PASSWORD);

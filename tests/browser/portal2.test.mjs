@@ -145,7 +145,8 @@ try {
   check((await page.$$("#outbound-table tbody tr")).length === 50, "the outbox shows the 50 newest faxes");
   await page.click("#outbox-more");
   await page.waitForFunction(() => document.querySelectorAll("#outbound-table tbody tr").length === 100, null, { timeout: T });
-  check(true, "Show more adds the next 50");
+  check(new Set(await page.$$eval("#outbound-table tbody tr", (trs) => trs.map((r) => r.textContent))).size === 100,
+    "Show more adds the next 50, none shown twice");
   await page.fill("#outbox-q", "hermès");
   await page.click("#outbox-filter button[type=submit]");
   await page.waitForSelector("#outbox-count", { timeout: T });
@@ -256,18 +257,18 @@ try {
   check(await page.$eval("#brand-logo", (i) => i.hidden), "signed out: no partner's logo");
   await signIn(page, `owner@${dom}`, pw);
   await page.waitForFunction(() => { const i = document.getElementById("brand-logo"); return !i.hidden && i.complete && i.naturalWidth === 120 && i.naturalHeight === 40; }, null, { timeout: T });
-  check(true, "the partner's customer sees the logo in the header");
+  check((await page.getAttribute("#brand-logo", "src")).startsWith("/v1/me/white-label/logo"), "the partner's customer sees the logo in the header");
   await signOutOf(page);
   await signIn(page, `pat@r${dom}`, pw);
   await page.click("#nav-white-label");
   await page.waitForSelector("#wl-logo-remove", { timeout: T });
   await page.selectOption("#lang-choice", "fr");
   await shows(page, "#wl-logo-form h2", "Logo dans le portail");
-  check(true, "fr: the logo form in French");
+  check(await page.evaluate(() => document.documentElement.lang) === "fr", "fr: the logo form in French");
   await accessible(page, "the white label page with the logo (fr)");
   await page.click("#wl-logo-remove");
   await page.waitForFunction(() => document.getElementById("brand-logo").hidden && !document.getElementById("wl-logo-preview"), null, { timeout: T });
-  check(true, "the logo removed, gone from the header");
+  check(await page.$("#wl-logo-remove") === null, "the logo removed, gone from the header and from the form");
   await page.selectOption("#lang-choice", "en");
   await signOutOf(page);
 

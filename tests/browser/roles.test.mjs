@@ -98,7 +98,8 @@ try {
   await page.selectOption("#lang-choice", "fr");
   await page.waitForFunction(() => document.querySelector("h1").textContent === "Rôles personnalisés", null, { timeout: T });
   await page.waitForFunction((x) => document.getElementById("role-perms").textContent.includes(x), desc(fr, "fax.send"), { timeout: T });
-  check(true, "the permissions are described in French");
+  check(await page.evaluate(() => document.documentElement.lang) === "fr" && !(await page.textContent("#role-perms")).includes(desc(en, "fax.send")),
+    "the permissions are described in French");
   await accessible(page, "the roles page (fr)");
   await page.click("#delete-" + role.id);
   await page.waitForSelector("#roles-none", { timeout: T });

@@ -1,0 +1,311 @@
+/* What the files of the line engine's user agent (ua*.c) share: its
+ * limits and timers, the call, the engine and its media loops, and the
+ * functions one file calls in another. Internal to src/line: not for the
+ * engine's users, who have line.h. */
+#ifndef FV_LINE_UA_INT_H
+#define FV_LINE_UA_INT_H
+
+#include "line.h"
+
+#include <netinet/in.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <sys/epoll.h>
+
+#include "buf.h"
+#include "digest.h"
+#include "faxcall.h"
+#include "mediamux.h"
+#include "rtp.h"
+#include "sdp.h"
+#include "sipmsg.h"
+#include "siptrans.h"
+#include "udptl.h"
+
+#define SPANDSP_EXPOSE_INTERNAL_STRUCTURES 0
+#include <spandsp.h>
+
+#include "buf.h"
+#include "digest.h"
+#include "faxcall.h"
+#include "fdio.h"
+#include "g711tab.h"
+#include "log.h"
+#include "mediamux.h"
+#include "numparse.h"
+#include "rtp.h"
+#include "sdp.h"
+#include "sipbuild.h"
+#include "sipmsg.h"
+#include "siptrans.h"
+#include "timeutil.h"
+#include "tsafe.h"
+#include "udptl.h"
+#include "xalloc.h"
+
+#define SAMPLES_PER_TICK 160       /* 20 ms at 8 kHz */
+#define SIP_T1_MS 500
+#define SIP_T2_MS 4000
+#define SIP_TXN_MS (64 * SIP_T1_MS)
+#define CALL_LINGER_MS 4000        /* keep an ended call to absorb retransmissions */
+#define BYE_WAIT_MS 4000
+#define MEDIA_SILENCE_MS 30000     /* call time without any media packet: network failure */
+#define FILLIN_AFTER_MS 500        /* call time without audio: feed fill-in to keep T.30 timers moving */
+#define CALLER_T38_DELAY_MS 4000   /* caller waits this long after the answer tone before offering T.38 */
+#define OUTQ_MAX 8                 /* datagrams a call may hold before they are due */
+#define OUTQ_BYTES 4096
+#define MEDIA_LEAD 2               /* ticks between making a datagram and sending it (see tick_calls) */
+#define LATE_PKT_NS 20000000LL     /* a datagram sent more than one packet time after its due time is late */
+
+enum call_state { CS_INVITING, CS_UP, CS_BYE_SENT, CS_ENDED };
+enum media_kind { MEDIA_NONE, MEDIA_AUDIO, MEDIA_T38 };
+
+typedef struct ua ua_t;
+
+typedef struct ctxn {         /* our one client transaction */
+	int active;
+	char method[12];
+	uint32_t cseq;
+	char branch[48];
+	buf_t msg;
+	int64_t next_ms;          /* next retransmission (INT64_MAX: none) */
+	int64_t interval_ms;
+	int64_t deadline_ms;
+	int t38_offer;            /* a re-INVITE that offers T.38 */
+} ctxn_t;
+
+typedef struct call {
+	ua_t *ua;
+	int outbound;
+	int state;
+	char call_id[128];
+	char ltag[24];
+	char rtag[128];
+	char local_uri[256];      /* addr-spec in our From (out) / To (in) */
+	char remote_uri[256];
+	char remote_target[256];  /* peer Contact: Request-URI in the dialog */
+	char req_uri[256];        /* initial INVITE Request-URI */
+	uint32_t lcseq;
+	uint32_t rcseq;
+	struct sockaddr_in peer;  /* where our requests go (first route, else the peer) */
+	struct sockaddr_in resp_to; /* where our responses to the INVITE go (its source) */
+	char route[1024];         /* route set, as a Route header value; "" when none */
+	char local_ip[64];
+	ctxn_t ctx;
+	/* INVITE server transaction: the final response, resent until ACK */
+	int stx_active;
+	buf_t stx_resp;
+	uint32_t stx_cseq;
+	int64_t stx_next_ms, stx_interval_ms, stx_deadline_ms;
+	/* last response to a non-INVITE request, for retransmissions */
+	buf_t last_resp;
+	uint32_t last_cseq;
+	char last_method[12];
+	buf_t ack;                /* our ACK to the 2xx, resent if the 2xx is */
+	digest_chal_t chal;
+	int auth_tries;
+	int auth_proxy;
+	/* media */
+	int mfd;
+	uint16_t mport;
+	struct sockaddr_in mpeer;
+	int media;
+	int pt;
+	uint16_t rtp_seq;
+	uint32_t rtp_ts, ssrc;
+	rtp_jb_t jb;
+	udptl_tx_t utx;
+	udptl_rx_t urx;
+	sdp_t38_t remote_t38;
+	uint64_t sess_id, sess_ver;
+	unsigned bad_media;
+	unsigned stale_audio;
+	unsigned pkts_tx, pkts_rx;
+	/* Datagrams made by the DSP, each sent at the loop tick it is due
+	 * (MEDIA_LEAD ticks later, see tick_calls), oldest first. */
+	uint8_t outbuf[OUTQ_BYTES];
+	uint16_t outlen[OUTQ_MAX];
+	int64_t outdue[OUTQ_MAX];
+	int outn;
+	size_t outused;
+	int64_t make_due;         /* the tick that what the DSP makes now is due at */
+	/* shared media socket (cfg->media_shared): the peer address this call
+	 * is known by in its loop's table */
+	struct sockaddr_in mux_key;
+	int mux_keyed;
+	unsigned rx_unplayed;     /* audio frames put since the last play */
+	faxcall_t *fc;
+	fax_result_t res;
+	int t38_tried;            /* we offered T.38 (accepted or not) */
+	int64_t t38_retry_tick;
+	int64_t tone_tick;        /* tick when the fax tone was heard */
+	int64_t ticks;            /* media clock of this call */
+	int64_t last_rx_tick;
+	int64_t last_rx_ms;       /* wall clock of the last media packet */
+	int64_t next_refresh_tick;
+	int64_t drop_tick;
+	int64_t ring_deadline_ms;
+	int64_t linger_until_ms;
+	int reported;
+	int report_pending;       /* ended, result not reported yet (call_report) */
+	int seqno;
+	int media_ready;          /* epoll saw packets since the last drain */
+	int in_epoll;             /* the media socket is in its loop's epoll set */
+	int drain_always;         /* drain at every tick without asking epoll (audio) */
+	int invite_pending;       /* outbound: INVITE not sent yet */
+	int await_ack_sdp;        /* inbound: we offered in the 200, the answer is in the ACK */
+	int64_t invite_at_ms;
+	/* inbound: spandsp writes the TIFF into this memory file; it is copied
+	 * to rx_path once the call ended (no file I/O on the media clock) */
+	int rx_memfd;
+	char *rx_path;
+	/* With media threads: the call's worker, and the lock that every access
+	 * to the call takes (SIP thread and its worker). Lock order: a worker's
+	 * list lock, then a call lock; never the other way. */
+	struct worker *w;
+	pthread_mutex_t lock;
+} call_t;
+
+/* What a media loop measured of its own timing (see tick_calls). */
+typedef struct loop_stats {
+	int64_t ticks_run, late_ticks, max_late_ns;
+	int64_t pkts, late_pkts, max_pkt_late_ns;
+	int64_t stray;            /* shared socket: datagrams from no call's peer */
+} loop_stats_t;
+
+/* A media loop's tick count and what it has sent (see tick_calls). */
+typedef struct media_sched {
+	int64_t tick;             /* ticks run */
+	int64_t sent;             /* the last tick whose datagrams were sent */
+	int64_t tick_ns;
+	loop_stats_t st;
+} media_sched_t;
+
+/* A media worker thread: ticks the calls it was given, every 20 ms. */
+typedef struct worker {
+	ua_t *ua;
+	pthread_t th;
+	pthread_mutex_t lock;     /* guards calls/n */
+	call_t **calls;
+	int n;
+	int epfd;
+	struct epoll_event *evs;
+	media_sched_t ms;
+	mediamux_t *mux;          /* cfg->media_shared: the loop's one media socket */
+} worker_t;
+
+struct ua {
+	int media_priority;   /* SCHED_RR priority of the media loop(s), 0: none */
+	const line_cfg_t *cfg;
+	int fd;
+	struct sockaddr_in bound;
+	siptrans_t *tr;          /* SIP over TCP/TLS (cfg->sip_transport); NULL: UDP on fd */
+	call_t *calls[LINE_CALLS_MAX];
+	int ncalls;
+	int calls_ended;
+	int calls_started;
+	int64_t tick_ns;
+	int64_t next_tick_ns;
+	line_result_fn *cb;
+	void *cb_ud;
+	const char *tx_file;
+	int pages_total;
+	int nsend;               /* send: calls placed */
+	int epfd;                /* media sockets: which calls have packets */
+	media_sched_t ms;
+	mediamux_t *mux;         /* cfg->media_shared, no workers: the one media socket */
+	struct epoll_event *evs; /* LINE_CALLS_MAX entries */
+	int linger_ms;           /* send: stay this long after the last call ended */
+	int nworkers;            /* 0: media in this loop's thread */
+	worker_t *workers;
+	int next_worker;
+	atomic_int workers_stop;
+	int stopping;            /* the stop flag (or a signal) was seen: ending every call */
+	uint8_t *rec;            /* cfg->record_path: the first call's sent audio */
+	size_t rec_len, rec_cap;
+};
+
+#define MEDIA_BATCH 16
+
+/* ua.c */
+int ua_stop_requested(const ua_t *ua);
+void ua_fini(ua_t *ua);
+
+/* ua_sip.c */
+void copy_user(char *dst, size_t cap, const char *p, size_t n);
+int64_t now_ms(void);
+void rand_hex(char *out, size_t nbytes);
+uint32_t rand32(void);
+int64_t ms_to_ticks(int64_t ms);
+const char *qs(const char *s, char *tmp, size_t n);
+int parse_hostport(const char *s, struct sockaddr_in *sa);
+int udp_bind(const struct sockaddr_in *sa);
+void local_ip_toward(const struct sockaddr_in *peer, const struct sockaddr_in *bound, char out[64]);
+int ua_xmit(ua_t *ua, const struct sockaddr_in *to, const void *data, size_t n);
+void sip_send(ua_t *ua, const struct sockaddr_in *to, const buf_t *b, const char *call_id);
+unsigned sip_port(const call_t *c);
+const char *via_proto(const ua_t *ua);
+void copy_str(char *dst, size_t cap, sip_str_t s);
+void contact_of(const call_t *c, char *out, size_t n);
+void build_request(call_t *c, buf_t *b, const char *method, const char *ruri, uint32_t cseq,
+		   const char *branch, const char *extra, const char *body);
+void new_branch(char out[48]);
+void ctx_start(call_t *c, const char *method, const char *ruri, uint32_t cseq, const char *extra,
+	       const char *body);
+void make_sdp(call_t *c, buf_t *out, int use_t38, const sdp_t *like);
+
+/* ua_call.c */
+void call_lock(call_t *c);
+void call_unlock(call_t *c);
+void call_publish(call_t *c);
+call_t *call_new(ua_t *ua, int outbound);
+void call_free(call_t *c);
+void call_make_faxcall(call_t *c, const char *rx_file);
+void rx_file_open(call_t *c, const char *path, char *spandsp_path, size_t n);
+int tx_file_load(const char *tiff, char *out, size_t n);
+void call_end(call_t *c);
+void call_report(call_t *c);
+void call_send_bye(call_t *c);
+void call_offer_t38(call_t *c);
+void call_refresh(call_t *c);
+void call_cancel(call_t *c);
+void call_timers(call_t *c, int64_t now);
+int64_t call_next_due(const call_t *c);
+
+/* ua_client.c */
+void learn_dialog(call_t *c, const sip_msg_t *m);
+void handle_response(ua_t *ua, call_t *c, const sip_msg_t *m);
+
+/* ua_server.c */
+call_t *find_call(ua_t *ua, sip_str_t call_id);
+void respond(ua_t *ua, const struct sockaddr_in *to, const sip_msg_t *req, int status, const char *tag,
+	     const char *contact, const char *body, buf_t *keep);
+void handle_request(ua_t *ua, const sip_msg_t *m, const struct sockaddr_in *src);
+
+/* ua_media.c */
+int media_send_due(call_t *c, int64_t upto);
+void outq_drop(call_t *c, int k, size_t bytes);
+int set_mpeer(call_t *c, const sdp_media_t *m);
+void media_audio(call_t *c, const sdp_media_t *m, int pt);
+void media_t38(call_t *c, const sdp_media_t *m);
+void play_audio(call_t *c);
+void media_packet(call_t *c, const uint8_t *pkt, size_t n);
+int mux_peer_taken(const call_t *c, const struct sockaddr_in *peer);
+int call_open_media(call_t *c, const struct sockaddr_in *offer);
+void record_save(ua_t *ua);
+void call_receive(call_t *c);
+void call_tick(call_t *c);
+
+/* ua_tick.c */
+void tick_calls(call_t **calls, int n, media_sched_t *ms, mediamux_t *mx, int64_t deadline_ns);
+void *worker_main(void *arg);
+
+/* ua_loop.c */
+void on_link_fail(void *ud, const struct sockaddr_in *peer, const char *why);
+void ua_open_muxes(ua_t *ua);
+int media_priority_enter(int prio, int *old_policy, struct sched_param *old_param);
+int ua_run(ua_t *ua, int sending);
+
+#endif

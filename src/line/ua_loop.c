@@ -1,0 +1,332 @@
+/* The loop of the line engine (see ua.c): reading SIP (UDP, or TCP/TLS
+ * through siptrans) and handing each message to its call, the SIP timers,
+ * reaping ended calls, starting the media workers (and their priority) and
+ * stopping everything on the stop flag. */
+#include "ua_int.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <sys/socket.h>
+
+#include "log.h"
+#include "timeutil.h"
+
+/* A connection we opened to a peer failed before it carried anything:
+ * the calls still ringing there end now, with why as their reason. */
+void on_link_fail(void *ud, const struct sockaddr_in *peer, const char *why)
+{
+	ua_t *ua = ud;
+	for (int i = 0; i < ua->ncalls; i++) {
+		call_t *c = ua->calls[i];
+		call_lock(c);
+		if (c->state == CS_INVITING && !c->invite_pending && c->peer.sin_addr.s_addr == peer->sin_addr.s_addr &&
+		    c->peer.sin_port == peer->sin_port) {
+			log_event(LOG_WARN, "sip_link_failed", "call=%s why=%s", c->call_id, why);
+			snprintf(c->res.link_error, sizeof c->res.link_error, "%s", why);
+			c->res.network_error = 1;
+			call_end(c);
+		}
+		call_unlock(c);
+	}
+}
+
+static void sip_readable(ua_t *ua)
+{
+	uint8_t pkt[SIP_MSG_MAX + 1];
+	for (int k = 0; k < (ua->tr ? 256 : 32); k++) {
+		struct sockaddr_in src;
+		socklen_t sl = sizeof src;
+		ssize_t n = ua->tr ? (ssize_t)siptrans_recv(ua->tr, pkt, sizeof pkt, &src)
+				   : recvfrom(ua->fd, pkt, sizeof pkt, 0, (struct sockaddr *)&src, &sl);
+		if (n < 0 || (ua->tr && n == 0))
+			return;
+		if (n == 0 || n > SIP_MSG_MAX) {
+			log_event(LOG_WARN, "sip_drop", "call=- reason=size len=%zd", n);
+			continue;
+		}
+		sip_msg_t m;
+		if (sip_msg_parse(pkt, (size_t)n, &m) != 0) {
+			/* Unparseable: nothing we could answer reliably (RFC 3261 §16.3 / 18.1.2). */
+			log_event(LOG_WARN, "sip_drop", "call=- reason=unparseable len=%zd", n);
+			continue;
+		}
+		if (sip_msg_check(&m) != 0) {
+			if (m.is_request && !sip_str_eq(m.method, "ACK") && sip_msg_header(&m, "Via")) {
+				log_event(LOG_WARN, "sip_bad_request", "call=- reason=headers");
+				respond(ua, &src, &m, 400, NULL, NULL, NULL, NULL);
+			} else {
+				log_event(LOG_WARN, "sip_drop", "call=- reason=headers");
+			}
+			continue;
+		}
+		if (m.is_request) {
+			/* The call this request belongs to (if any) is locked while
+			 * it is handled; a new call is published to its worker only
+			 * once it is fully set up. */
+			call_t *c = find_call(ua, *sip_msg_header(&m, "Call-ID"));
+			if (c)
+				call_lock(c);
+			handle_request(ua, &m, &src);
+			if (c)
+				call_unlock(c);
+		} else {
+			call_t *c = find_call(ua, *sip_msg_header(&m, "Call-ID"));
+			if (c)
+			{
+				call_lock(c);
+				handle_response(ua, c, &m);
+				call_unlock(c);
+			}
+		}
+	}
+}
+
+static void ua_reap(ua_t *ua, int64_t now)
+{
+	for (int i = 0; i < ua->ncalls;) {
+		call_t *c = ua->calls[i];
+		call_lock(c);
+		int gone = c->state == CS_ENDED && now >= c->linger_until_ms;
+		call_unlock(c);
+		if (gone) {
+			call_free(c);
+			ua->calls[i] = ua->calls[--ua->ncalls];
+		} else {
+			i++;
+		}
+	}
+}
+
+static int ua_done(ua_t *ua, int sending)
+{
+	if (sending)
+		return ua->calls_ended >= ua->nsend;
+	if (ua->cfg->calls > 0 && ua->calls_ended >= ua->cfg->calls)
+		return 1;
+	return 0;
+}
+
+/* cfg->media_shared: one media socket per loop, on the SIP socket's IP.
+ * When one cannot be opened the engine keeps a socket per call. */
+void ua_open_muxes(ua_t *ua)
+{
+	if (!ua->cfg->media_shared)
+		return;
+	int ok = 1;
+	if (ua->nworkers) {
+		for (int i = 0; i < ua->nworkers && ok; i++)
+			ok = (ua->workers[i].mux = mediamux_open(&ua->bound)) != NULL;
+	} else {
+		ok = (ua->mux = mediamux_open(&ua->bound)) != NULL;
+	}
+	if (!ok) {
+		log_event(LOG_WARN, "media_shared_unavailable", "call=- errno=%d", errno);
+		for (int i = 0; i < ua->nworkers; i++) {
+			mediamux_close(ua->workers[i].mux);
+			ua->workers[i].mux = NULL;
+		}
+		return;
+	}
+	for (int i = 0; i < (ua->nworkers ? ua->nworkers : 1); i++)
+		log_event(LOG_INFO, "media_shared", "call=- loop=%d port=%u", i,
+			  ua->nworkers ? ua->workers[i].mux->port : ua->mux->port);
+}
+
+/* Puts the calling thread's media work under SCHED_RR at prio (1..99), as
+ * telephony engines do, so that other work on the machine at normal
+ * priority cannot make its ticks late. *old receives the policy to restore
+ * (media_priority_leave). 0 applied; -1 refused (logged once per loop; the
+ * loop runs at normal priority). Each outcome is logged once per process. */
+int media_priority_enter(int prio, int *old_policy, struct sched_param *old_param)
+{
+	pthread_getschedparam(pthread_self(), old_policy, old_param);
+	struct sched_param sp = {.sched_priority = prio};
+	int rc = pthread_setschedparam(pthread_self(), SCHED_RR, &sp);
+	static atomic_int said_refused, said_applied;
+	if (rc != 0) {
+		if (!atomic_exchange(&said_refused, 1))
+			log_event(LOG_WARN, "media_priority_refused",
+				  "call=- priority=%d errno=%d note=\"media at normal priority\"", prio, rc);
+		return -1;
+	}
+	if (!atomic_exchange(&said_applied, 1))
+		log_event(LOG_INFO, "media_priority", "call=- policy=rr priority=%d", prio);
+	return 0;
+}
+
+static void media_priority_leave(int old_policy, const struct sched_param *old_param)
+{
+	pthread_setschedparam(pthread_self(), old_policy, old_param);
+}
+
+/* Starts the media threads: 0, or -1 (logged) with those started joined
+ * again, when the process has no thread to give. */
+static int ua_start_workers(ua_t *ua)
+{
+	for (int i = 0; i < ua->nworkers; i++) {
+		int rc = pthread_create(&ua->workers[i].th, NULL, worker_main, &ua->workers[i]);
+		if (rc != 0) {
+			log_event(LOG_ERROR, "line_no_resources", "call=- what=thread errno=%d", rc);
+			atomic_store(&ua->workers_stop, 1);
+			for (int k = 0; k < i; k++)
+				pthread_join(ua->workers[k].th, NULL);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* The engine could not run: every call placed ends unanswered (a network
+ * failure for the caller, so a fax is tried again) and is reported. */
+static void ua_abandon(ua_t *ua)
+{
+	for (int i = 0; i < ua->ncalls; i++) {
+		call_t *c = ua->calls[i];
+		c->res.network_error = 1;
+		call_end(c);
+		snprintf(c->res.reason, sizeof c->res.reason, "the engine could not start a media thread");
+		call_report(c);
+		call_free(c);
+	}
+	ua->ncalls = 0;
+	ua_fini(ua);
+}
+
+/* Runs the loop until every call is over (or, receiving, until stopped):
+ * 0, or -1 when the engine could not start (every call reported failed). */
+int ua_run(ua_t *ua, int sending)
+{
+	ua->next_tick_ns = time_mono_ns() + ua->tick_ns;
+	if (ua_start_workers(ua) != 0) {
+		ua_abandon(ua);
+		return -1;
+	}
+	/* Media in this loop (no worker): the calling thread takes the media
+	 * priority for the calls and gives it back at the end. */
+	int old_policy = SCHED_OTHER, prio_set = 0;
+	struct sched_param old_param = {0};
+	if (!ua->nworkers && ua->media_priority > 0)
+		prio_set = media_priority_enter(ua->media_priority, &old_policy, &old_param) == 0;
+	int stopping = 0;
+	int64_t grace_until = 0;
+	int64_t next_due_ms = 0;
+	ua->stopping = 0;
+	for (;;) {
+		if (!stopping && ua_stop_requested(ua)) {
+			stopping = 1;
+			ua->stopping = 1;
+			log_event(LOG_INFO, "line_stopping", "call=- calls=%d", ua->ncalls);
+			for (int i = 0; i < ua->ncalls; i++) {
+				call_lock(ua->calls[i]);
+				if (ua->calls[i]->state == CS_UP)
+					call_send_bye(ua->calls[i]);
+				else if (ua->calls[i]->state == CS_INVITING)
+					call_cancel(ua->calls[i]);
+				call_unlock(ua->calls[i]);
+			}
+		}
+		if (ua_done(ua, sending)) {
+			/* A receiver lingers a moment to answer retransmissions and late
+			 * requests of the calls it served (481 for a dialog that is over). */
+			if (sending && !ua->linger_ms)
+				break;
+			if (!grace_until)
+				grace_until = now_ms() + (sending ? ua->linger_ms : 1000);
+			else if (now_ms() >= grace_until)
+				break;
+		}
+		if (stopping) {
+			int busy = 0;
+			for (int i = 0; i < ua->ncalls; i++) {
+				call_lock(ua->calls[i]);
+				busy |= ua->calls[i]->state != CS_ENDED;
+				call_unlock(ua->calls[i]);
+			}
+			if (!busy)
+				break;
+		}
+		/* Only signalling wakes the loop early; media is read at each tick.
+		 * With media workers this thread sleeps until the next SIP timer
+		 * is due (at most 50 ms, so the stop flag is seen): no idle
+		 * wake-ups. */
+		struct pollfd pfd = {.fd = ua->tr ? siptrans_fd(ua->tr) : ua->fd, .events = POLLIN};
+		int64_t wait_ns = ua->nworkers ? (next_due_ms - now_ms()) * 1000000 : ua->next_tick_ns - time_mono_ns();
+		if (wait_ns > 50000000)
+			wait_ns = 50000000;
+		struct timespec ts = {.tv_sec = 0, .tv_nsec = wait_ns > 0 ? wait_ns : 0};
+		if (ppoll(&pfd, 1, &ts, NULL) > 0 || ua->tr)
+			sip_readable(ua); /* TCP/TLS: also connects, handshakes and timeouts */
+		/* Media clock: catch up on late ticks, but never more than 1 s. */
+		int64_t now_ns = time_mono_ns();
+		if (ua->nworkers)
+			ua->next_tick_ns = INT64_MAX; /* the workers tick */
+		if (now_ns >= ua->next_tick_ns) {
+			/* A tick served more than one period after its deadline means
+			 * packets left late: the loop is overloaded. */
+			int64_t late = now_ns - ua->next_tick_ns;
+			ua->ms.st.ticks_run++;
+			if (late > ua->tick_ns && ++ua->ms.st.late_ticks <= 20)
+				log_event(LOG_INFO, "tick_late", "call=- late_ms=%.1f calls=%d", (double)late / 1e6, ua->ncalls);
+			if (late > ua->ms.st.max_late_ns)
+				ua->ms.st.max_late_ns = late;
+		}
+		if (now_ns - ua->next_tick_ns > 1000000000LL)
+			ua->next_tick_ns = now_ns;
+		while (now_ns >= ua->next_tick_ns) {
+			/* One readiness check for every media socket of the loop. */
+			/* Level-triggered and sized for every call of the loop: one
+			 * call returns all ready sockets (never loop on a full batch:
+			 * undrained sockets stay ready). */
+			int ne = epoll_wait(ua->epfd, ua->evs, LINE_CALLS_MAX, 0);
+			for (int i = 0; i < ne; i++)
+				((call_t *)ua->evs[i].data.ptr)->media_ready = 1;
+			tick_calls(ua->calls, ua->ncalls, &ua->ms, ua->mux, ua->next_tick_ns);
+			ua->next_tick_ns += ua->tick_ns;
+		}
+		int64_t now = now_ms();
+		next_due_ms = now + 50;
+		for (int i = 0; i < ua->ncalls; i++) {
+			call_lock(ua->calls[i]);
+			call_timers(ua->calls[i], now);
+			int64_t due = call_next_due(ua->calls[i]);
+			call_unlock(ua->calls[i]);
+			if (due < next_due_ms)
+				next_due_ms = due;
+		}
+		for (int i = 0; i < ua->ncalls; i++)
+			call_report(ua->calls[i]);
+		ua_reap(ua, now);
+	}
+	atomic_store(&ua->workers_stop, 1);
+	for (int i = 0; i < ua->nworkers; i++) {
+		worker_t *w = &ua->workers[i];
+		pthread_join(w->th, NULL);
+		ua->ms.st.ticks_run += w->ms.st.ticks_run;
+		ua->ms.st.late_ticks += w->ms.st.late_ticks;
+		ua->ms.st.pkts += w->ms.st.pkts;
+		ua->ms.st.late_pkts += w->ms.st.late_pkts;
+		ua->ms.st.stray += w->ms.st.stray;
+		if (w->ms.st.max_late_ns > ua->ms.st.max_late_ns)
+			ua->ms.st.max_late_ns = w->ms.st.max_late_ns;
+		if (w->ms.st.max_pkt_late_ns > ua->ms.st.max_pkt_late_ns)
+			ua->ms.st.max_pkt_late_ns = w->ms.st.max_pkt_late_ns;
+	}
+	for (int i = 0; i < ua->ncalls; i++) {
+		call_end(ua->calls[i]);
+		call_report(ua->calls[i]);
+		call_free(ua->calls[i]);
+	}
+	ua->ncalls = 0;
+	record_save(ua);
+	log_event(LOG_INFO, "loop_stats",
+		  "call=- ticks=%lld late_ticks=%lld max_late_ms=%.1f packets=%lld late_packets=%lld "
+		  "max_packet_late_ms=%.1f stray=%lld calls=%d",
+		  (long long)ua->ms.st.ticks_run, (long long)ua->ms.st.late_ticks, (double)ua->ms.st.max_late_ns / 1e6,
+		  (long long)ua->ms.st.pkts, (long long)ua->ms.st.late_pkts, (double)ua->ms.st.max_pkt_late_ns / 1e6,
+		  (long long)ua->ms.st.stray, ua->calls_started);
+	if (prio_set)
+		media_priority_leave(old_policy, &old_param);
+	ua_fini(ua);
+	return 0;
+}

@@ -848,7 +848,12 @@ int backup_cmd_backup(const config_t *cfg, int argc, char **argv)
 		goto out;
 	}
 	int64_t now = time_now_ms(), expires = now + cfg->backup_retention_days * 86400000LL;
-	if (backup_key_create(mk, kdir, now, (int)cfg->backup_retention_days, bid, bkey) != 0) {
+	/* Where the backup lies, for the sweep that removes it when it
+	 * expires (if under backup.root). */
+	char *where = realpath(a.to, NULL);
+	int kc = backup_key_create(mk, kdir, now, (int)cfg->backup_retention_days, where, bid, bkey);
+	free(where);
+	if (kc != 0) {
 		fprintf(stderr, "faxvaultd backup: cannot write the backup's key into %s: %s\n", kdir,
 			strerror(errno));
 		goto out;

@@ -153,6 +153,8 @@ static const struct setting settings[] = {
 		"How often the fax service deletes the faxes that retention policies made due." },
 	{ "backup.key_dir", C_STR, OFF(backup_key_dir), "", 0, 1024, NULL,
 		"Directory of the backup keys: each backup (`faxvaultd backup`) is encrypted under a key kept only here, destroyed when the backup expires. Keep it on other storage than the data directory and the backups (a backup cannot be restored without its key). Empty: DATA_DIR/backup-keys." },
+	{ "backup.root", C_STR, OFF(backup_root), "", 0, 1024, NULL,
+		"Directory the backups are written under (`faxvaultd backup --to` a directory below it). When a backup expires, the retention sweep removes it from there as well as destroying its key. A backup written elsewhere, or copied elsewhere, is not removed: it stays unreadable. Empty: backups are never removed, only their keys destroyed." },
 	{ "backup.retention_days", C_INT, OFF(backup_retention_days), "35", 1, 3650, NULL,
 		"A backup expires this many days after it was taken: the retention sweep destroys its key, and nothing in it can be read any more. Deletion certificates say until when older backups may still hold what was deleted." },
 	{ "accounts.closure_grace_days", C_INT, OFF(closure_grace_days), "30", 1, 3650, NULL,

@@ -76,6 +76,7 @@ typedef struct config {
 	int64_t retention_max_days;
 	int64_t retention_sweep_minutes;
 	char *backup_key_dir;
+	char *backup_root;
 	int64_t backup_retention_days;
 	int64_t fraud_volume_floor;
 	int64_t fraud_volume_factor;

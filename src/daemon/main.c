@@ -511,6 +511,7 @@ static int fax_runtime_open(const config_t *cfg, struct fax_runtime *fr)
 		.safebox_max_days = (int)cfg->safebox_max_days,
 		.backup_key_dir = fr->backup_key_dir,
 		.backup_retention_days = (int)cfg->backup_retention_days,
+		.backup_root = cfg->backup_root,
 	};
 	return 0;
 }

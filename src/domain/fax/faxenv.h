@@ -39,6 +39,7 @@ typedef struct fax_env {
 				      its lease renewed (fax.lease_seconds; 0: FAX_LEASE_MS_DEFAULT) */
 	const char *backup_key_dir; /* the backups' keys (backup.key_dir; NULL: not swept) */
 	int backup_retention_days; /* a backup expires after this (0: not said in certificates) */
+	const char *backup_root;   /* expired backups under it are removed (backup.root; "": none) */
 } fax_env_t;
 
 /* The lease of a fax job when fax.lease_seconds is not given (tools, tests). */

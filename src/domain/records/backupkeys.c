@@ -52,7 +52,7 @@ static int key_name(const char *name, char id[BACKUP_ID_LEN])
 }
 
 int backup_key_create(const vault_key_t *master, const char *dir, int64_t now, int days,
-	char id[BACKUP_ID_LEN], uint8_t key[BACKUP_KEY_BYTES])
+	const char *location, char id[BACKUP_ID_LEN], uint8_t key[BACKUP_KEY_BYTES])
 {
 	uint8_t rnd[12];
 	randombytes_buf(rnd, sizeof rnd);
@@ -76,6 +76,8 @@ int backup_key_create(const vault_key_t *master, const char *dir, int64_t now, i
 		"created_at", time_format_rfc3339(now, c, sizeof c), "expires_at",
 		time_format_rfc3339(expires, x, sizeof x), "master_fingerprint", fp, "sealed", sealed);
 	free(sealed);
+	if (o && location && *location)
+		json_object_set_new(o, "location", json_string(location));
 	char *text = o ? json_dumps(o, JSON_INDENT(2) | JSON_SORT_KEYS) : NULL;
 	json_decref(o);
 	char *tmp = xasprintf("%s/.%s.key.tmp", dir, id), *fin = xasprintf("%s/%s.key", dir, id);
@@ -182,8 +184,105 @@ static int shred_file(const char *path)
 	return rc;
 }
 
-int backup_keys_expire(const char *dir, int64_t now, int days,
-	void (*done)(void *arg, const char *id, int64_t created_ms, int64_t expires_ms), void *arg)
+/* Whether rel is a file a format 2 manifest may list: "index" or
+ * "data/" and six digits. */
+static int backup_file_name(const char *rel)
+{
+	if (strcmp(rel, "index") == 0)
+		return 1;
+	if (strncmp(rel, "data/", 5) != 0 || strlen(rel) != 11)
+		return 0;
+	for (const char *c = rel + 5; *c; c++)
+		if (*c < '0' || *c > '9')
+			return 0;
+	return 1;
+}
+
+/* The manifest of the backup directory dfd, or NULL. */
+static json_t *manifest_at(int dfd)
+{
+	int fd = openat(dfd, "manifest.json", O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return NULL;
+	json_error_t je;
+	json_t *m = json_loadfd(fd, 0, &je);
+	close(fd);
+	return m;
+}
+
+/* Whether path l lies strictly below directory r (both resolved). */
+static int strictly_under(const char *r, const char *l)
+{
+	size_t n = strlen(r);
+	if (strncmp(l, r, n) != 0)
+		return 0;
+	if (n == 1) /* r is "/" */
+		return l[1] != '\0';
+	return l[n] == '/' && l[n + 1] != '\0';
+}
+
+int backup_dir_remove(const char *root, const char *location, const char *id, const char **kept)
+{
+	*kept = NULL;
+	if (!location || location[0] != '/') {
+		*kept = "location_unknown";
+		return 0;
+	}
+	if (!root || !*root) {
+		*kept = "no_backup_root";
+		return 0;
+	}
+	char *r = realpath(root, NULL), *l = realpath(location, NULL);
+	int rc = 0, dfd = -1;
+	json_t *m = NULL;
+	if (!l) {
+		*kept = errno == ENOENT ? "not_found" : "unreadable";
+		goto out;
+	}
+	/* Resolved, the location must be itself (no link on the way) and
+	 * strictly below the root. */
+	if (!r || strcmp(l, location) != 0 || !strictly_under(r, l)) {
+		*kept = "outside_backup_root";
+		goto out;
+	}
+	dfd = open(l, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	m = dfd >= 0 ? manifest_at(dfd) : NULL;
+	const char *mid = json_string_value(json_object_get(json_object_get(m, "backup_key"), "id"));
+	if (!mid || strcmp(mid, id) != 0) {
+		*kept = dfd < 0 ? "unreadable" : "not_this_backup";
+		goto out;
+	}
+	rc = 1;
+	size_t i;
+	json_t *f;
+	json_array_foreach(json_object_get(m, "files"), i, f) {
+		const char *rel = json_string_value(json_object_get(f, "path"));
+		if (rel && backup_file_name(rel) && unlinkat(dfd, rel, 0) != 0 && errno != ENOENT)
+			rc = -1;
+	}
+	if (unlinkat(dfd, "data", AT_REMOVEDIR) != 0 && errno != ENOENT)
+		*kept = "other_files_in_directory";
+	/* The manifest last: until then the directory is still known as the
+	 * backup of this key. */
+	if (rc == 1 && unlinkat(dfd, "manifest.json", 0) != 0)
+		rc = -1;
+	if (rc == 1 && rmdir(l) != 0)
+		*kept = "other_files_in_directory";
+	if (rc < 0)
+		*kept = "unreadable";
+	else
+		sync_dir(r);
+out:
+	if (dfd >= 0)
+		close(dfd);
+	json_decref(m);
+	free(r);
+	free(l);
+	return rc;
+}
+
+int backup_keys_expire(const char *dir, const char *root, int64_t now, int days,
+	void (*done)(void *arg, const backup_expired_t *x), void *arg)
 {
 	DIR *d = opendir(dir);
 	if (!d)
@@ -196,19 +295,27 @@ int backup_keys_expire(const char *dir, int64_t now, int days,
 			continue;
 		json_t *o = load_key_file(dir, id);
 		int64_t created = time_field(o, "created_at"), expires = time_field(o, "expires_at");
-		json_decref(o);
 		/* A file that cannot be read as a key opens nothing: left alone. */
-		if (created < 0 || expires < 0)
+		if (created < 0 || expires < 0 ||
+		    (now < expires && (days <= 0 || now < created + (int64_t)days * DAY_MS))) {
+			json_decref(o);
 			continue;
-		if (now < expires && (days <= 0 || now < created + (int64_t)days * DAY_MS))
-			continue;
+		}
+		backup_expired_t x = { .id = id, .created_ms = created, .expires_ms = expires,
+			.location = json_string_value(json_object_get(o, "location")) };
+		/* The backup first (ciphertext: harmless without its key), so
+		 * that a crash leaves the key to be found again. */
+		x.removed = root && *root && backup_dir_remove(root, x.location, id, &x.kept) == 1;
+		if (!root || !*root)
+			x.kept = x.location ? "no_backup_root" : "location_unknown";
 		char *p = xasprintf("%s/%s", dir, de->d_name);
 		if (shred_file(p) == 0 || access(p, F_OK) != 0) {
 			n++;
 			if (done)
-				done(arg, id, created, expires);
+				done(arg, &x);
 		}
 		free(p);
+		json_decref(o);
 	}
 	closedir(d);
 	if (n)

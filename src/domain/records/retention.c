@@ -239,14 +239,18 @@ struct key_sweep {
 	int failed;
 };
 
-/* A backup key destroyed: recorded in the provider's audit chain. */
-static void key_destroyed(void *arg, const char *id, int64_t created_ms, int64_t expires_ms)
+/* A backup key destroyed (and the backup removed, or why not): recorded in
+ * the provider's audit chain. */
+static void key_destroyed(void *arg, const backup_expired_t *b)
 {
 	struct key_sweep *k = arg;
 	char c[40], x[40];
-	json_t *detail = json_pack("{s:s, s:s, s:s}", "backup_id", id, "created_at",
-		time_format_rfc3339(created_ms, c, sizeof c), "expired_at",
-		time_format_rfc3339(expires_ms, x, sizeof x));
+	const char *id = b->id;
+	json_t *detail = json_pack("{s:s, s:s, s:s, s:o, s:b, s:o}", "backup_id", id, "created_at",
+		time_format_rfc3339(b->created_ms, c, sizeof c), "expired_at",
+		time_format_rfc3339(b->expires_ms, x, sizeof x), "location",
+		b->location ? json_string(b->location) : json_null(), "backup_removed", b->removed,
+		"kept", b->kept ? json_string(b->kept) : json_null());
 	store_tx_t *tx = store_begin(k->st, true);
 	if (!tx || audit_record(tx, &sweeper, "backup.key_destroyed", id, NULL, "success", detail) != 0 ||
 	    store_commit(tx) != STORE_OK) {
@@ -255,7 +259,8 @@ static void key_destroyed(void *arg, const char *id, int64_t created_ms, int64_t
 		k->failed++;
 	}
 	json_decref(detail);
-	log_event(LOG_INFO, "retention.backup_key_destroyed", "backup=%s", id);
+	log_event(LOG_INFO, "retention.backup_key_destroyed", "backup=%s removed=%d kept=%s", id,
+		b->removed, b->kept ? b->kept : "-");
 }
 
 /* Destroys the keys of expired backups: the number destroyed. */
@@ -264,8 +269,8 @@ static int sweep_backup_keys(store_t *st, const fax_env_t *env, int64_t now)
 	if (!env || !env->backup_key_dir || !*env->backup_key_dir)
 		return 0;
 	struct key_sweep k = { .st = st };
-	int n = backup_keys_expire(env->backup_key_dir, now, env->backup_retention_days,
-		key_destroyed, &k);
+	int n = backup_keys_expire(env->backup_key_dir, env->backup_root, now,
+		env->backup_retention_days, key_destroyed, &k);
 	if (n < 0 || k.failed)
 		log_event(LOG_WARN, "retention.backup_keys_failed", "dir=%s audit_failed=%d",
 			env->backup_key_dir, k.failed);

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "backupkeys.h"
 #include "docs.h"
 #include "dom_util.h"
 #include "log.h"
@@ -273,6 +274,9 @@ static int destroy_one(store_t *st, const dom_config_t *cfg, const json_t *due, 
 	if (rc != 0)
 		goto out;
 	cert = certificate(a, k, now, key_hex, &d, numbers, until);
+	/* Like every deletion certificate: until when older backups may still
+	 * hold the account (their keys are destroyed by then). */
+	backup_note_until(cert, env, now);
 	char *text = json_dumps(cert, JSON_COMPACT | JSON_SORT_KEYS);
 	json_object_set_new(k, "state", json_string("destroyed"));
 	json_object_set_new(k, "destroyed_at", json_integer(now));

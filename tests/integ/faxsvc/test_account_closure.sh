@@ -158,6 +158,9 @@ poll_until 120 destroyed && ok || fail "the account was not destroyed: ${BODY:0:
 expect_jq '.certificate.method == "crypto-shredding" and .certificate.account_key.destroyed == true and (.certificate.account_key.id | length == 64)' "the certificate names the key destroyed"
 expect_jq '.certificate.counts.documents >= 4 and .certificate.counts.faxes >= 2 and .certificate.counts.safeboxes == 1 and .certificate.counts.numbers == 1 and .certificate.counts.members == 3 and .certificate.counts.api_keys == 1 and .certificate.counts.sealed_secrets >= 1' "and what was destroyed: ${BODY:0:400}"
 expect_jq ".certificate.numbers_quarantined == [\"$NUM_A\"] and .certificate.reason == \"contract ended\"" "the number released, the reason"
+# Until when backups taken before may still hold the account:
+# backup.retention_days (35 by default) after the destruction.
+expect_jq '.certificate.backups_until as $u | .certificate.destroyed_at as $d | ($u | sub("\\.[0-9]+Z$"; "Z") | fromdate) - ($d | sub("\\.[0-9]+Z$"; "Z") | fromdate) == 35 * 86400' "the certificate says until when older backups hold the account: ${BODY:0:600}"
 CERT=$(printf '%s' "$BODY" | jq -c .certificate)
 [ "$(printf '%s' "$ACC_KEY" | sha256sum | cut -c1-64)" = "$(jqr .certificate.account_key.id)" ] && ok || fail "the key id is not the digest of the stored key"
 req GET "/v1/accounts/$ACC_A" "$OP"

@@ -12,9 +12,13 @@
 # backup's key. After that a scan of the data directory, of every backup
 # (raw) and of every unexpired one restored finds no trace of the destroyed
 # document's blob, plaintext or wrapped key, and the old backup is refused.
+# The expired backup itself, written under backup.root, is removed by the
+# sweep; a copy of it made elsewhere stays, unreadable.
 . "$(dirname "$0")/../api/lib.sh"
 . "$(dirname "$0")/lib_fax.sh"
-FV_TEST_FLAGS="$FV_TEST_FLAGS --set backup.retention_days=5"
+BK_ROOT=$(realpath "$TMP")/backups
+mkdir -p "$BK_ROOT"
+FV_TEST_FLAGS="$FV_TEST_FLAGS --set backup.retention_days=5 --set backup.root=$BK_ROOT"
 FAX_FLAGS=(--set retention.max_days=3650)
 fax_setup "${FAX_FLAGS[@]}"
 make_pdf "$TMP/one.pdf" 1
@@ -72,10 +76,14 @@ backup_to() { # backup_to DIR: faxvaultd backup of the data directory
 }
 # A backup taken before the deletion: encrypted under its own key, so a raw
 # scan finds nothing of the document; restored (below), it holds it.
-backup_to "$TMP/bk_before"
-BK_BEFORE=$(jq -r .backup_key.id "$TMP/bk_before/manifest.json")
+BKB="$BK_ROOT/before"
+backup_to "$BKB"
+BK_BEFORE=$(jq -r .backup_key.id "$BKB/manifest.json")
 [ -f "$DATA/backup-keys/$BK_BEFORE.key" ] && ok || fail "the backup's key is not in the key directory"
-scan "$TMP/bk_before" >"$TMP/scan.out" && ok || fail "the encrypted backup shows the document: $(cat "$TMP/scan.out")"
+[ "$(jq -r .location "$DATA/backup-keys/$BK_BEFORE.key")" = "$BKB" ] && ok || fail "the key file does not say where its backup lies"
+scan "$BKB" >"$TMP/scan.out" && ok || fail "the encrypted backup shows the document: $(cat "$TMP/scan.out")"
+# A copy of it kept elsewhere (outside backup.root).
+cp -a "$BKB" "$TMP/bk_copy"
 
 # --- Policies: who may, what is accepted.
 req GET "/v1/accounts/$ACC_B/retention" "$ADMIN_B"
@@ -158,14 +166,14 @@ expect_jq '[.items[] | select(.detail.after.inbound_fax_days == 2)] | length == 
 stop_daemon || fail "daemon did not stop cleanly"
 if grep -rqa -- "$KEY2" "$DATA"; then fail "the destroyed document's wrapped key is still in the data directory"; else ok; fi
 # Nor in a backup taken now.
-backup_to "$TMP/bk_after"
-[ -f "$TMP/bk_after/manifest.json" ] && [ ! -e "$TMP/bk_after/docs/$DOC2.fvb" ] && ok ||
+backup_to "$BK_ROOT/after"
+[ -f "$BK_ROOT/after/manifest.json" ] && [ ! -e "$BK_ROOT/after/docs/$DOC2.fvb" ] && ok ||
 	fail "a backup taken after the sweep holds the destroyed document's blob"
-if grep -rqa -- "$KEY2" "$TMP/bk_after"; then fail "a backup taken after the sweep holds the destroyed document's wrapped key"; else ok; fi
+if grep -rqa -- "$KEY2" "$BK_ROOT/after"; then fail "a backup taken after the sweep holds the destroyed document's wrapped key"; else ok; fi
 # shellcheck disable=SC2086
-"$FAXVAULTD" --data-dir "$DATA" $FV_TEST_FLAGS backup-verify --from "$TMP/bk_after" --passphrase-file "$PASS" >"$TMP/v.out" 2>&1 && ok ||
+"$FAXVAULTD" --data-dir "$DATA" $FV_TEST_FLAGS backup-verify --from "$BK_ROOT/after" --passphrase-file "$PASS" >"$TMP/v.out" 2>&1 && ok ||
 	fail "the backup after the sweep verifies: $(cat "$TMP/v.out")"
-BK_AFTER=$(jq -r .backup_key.id "$TMP/bk_after/manifest.json")
+BK_AFTER=$(jq -r .backup_key.id "$BK_ROOT/after/manifest.json")
 restore_to() { # restore_to BACKUP DIR: faxvaultd restore, output in $TMP/r.out
 	# shellcheck disable=SC2086
 	"$FAXVAULTD" --data-dir "$DATA" $FV_TEST_FLAGS restore --from "$1" --data-dir "$2" --passphrase-file "$PASS" >"$TMP/r.out" 2>&1
@@ -173,7 +181,7 @@ restore_to() { # restore_to BACKUP DIR: faxvaultd restore, output in $TMP/r.out
 
 # --- The backup taken before the deletion still holds the document until
 # it expires: restored, the scan finds the blob and the wrapped key.
-restore_to "$TMP/bk_before" "$TMP/r_before" && ok || fail "restore of the earlier backup: $(cat "$TMP/r.out")"
+restore_to "$BKB" "$TMP/r_before" && ok || fail "restore of the earlier backup: $(cat "$TMP/r.out")"
 scan "$TMP/r_before" >"$TMP/scan.out"
 grep -q "wrapped key in" "$TMP/scan.out" && grep -q "blob in" "$TMP/scan.out" && ok || fail "the scan does not find what the earlier backup holds: $(cat "$TMP/scan.out")"
 rm -rf "$TMP/r_before"
@@ -186,6 +194,11 @@ relogin
 key_gone() { [ ! -e "$DATA/backup-keys/$BK_BEFORE.key" ]; }
 poll_until 120 key_gone && ok || fail "the expired backup's key was not destroyed"
 [ -f "$DATA/backup-keys/$BK_AFTER.key" ] && ok || fail "the unexpired backup's key went too"
+# The expired backup is removed from backup.root; the unexpired one and the
+# copy made elsewhere stay.
+[ ! -e "$BKB" ] && ok || fail "the expired backup is still in backup.root: $(ls -la "$BKB" 2>&1)"
+[ -f "$BK_ROOT/after/manifest.json" ] && ok || fail "the unexpired backup was removed"
+[ -f "$TMP/bk_copy/manifest.json" ] && ok || fail "the copy outside backup.root was removed"
 OP=$(operator_token)
 req POST /v1/provider/staff "$OP" '{"email":"sec@provider.example","name":"Sam Security","role":"security"}'
 expect_status 201 "a security officer"
@@ -193,18 +206,19 @@ accept "$(jqr .invitation.token)" "audit-lantern-harbour-31"
 SEC=$(login sec@provider.example audit-lantern-harbour-31)
 req GET "/v1/provider/audit-events?action=backup.key_destroyed" "$SEC"
 expect_jq "([.items[] | select(.target == \"$BK_BEFORE\" and .actor.id == \"system:retention\" and (.detail.expired_at | length) > 0)] | length) == 1 and (.items | length) == 1" "the key's destruction is in the audit chain"
+expect_jq ".items[0].detail | .location == \"$BKB\" and .backup_removed == true and .kept == null" "with the backup's removal: ${BODY:0:600}"
 stop_daemon || fail "daemon did not stop cleanly"
 
 # --- The earlier backup is refused with the reason; the later one restores
 # and its audit chain verifies.
-restore_to "$TMP/bk_before" "$TMP/r_before2"
+restore_to "$TMP/bk_copy" "$TMP/r_before2"
 [ $? = 1 ] && grep -q "this backup expired on .*: its key $BK_BEFORE is destroyed" "$TMP/r.out" && [ ! -e "$TMP/r_before2/faxvault.db" ] && ok || fail "the expired backup: $(cat "$TMP/r.out")"
-restore_to "$TMP/bk_after" "$TMP/r_after" && ok || fail "restore of the unexpired backup: $(cat "$TMP/r.out")"
+restore_to "$BK_ROOT/after" "$TMP/r_after" && ok || fail "restore of the unexpired backup: $(cat "$TMP/r.out")"
 "$FAXVAULTD" --data-dir "$TMP/r_after" $FV_TEST_FLAGS audit-verify >"$TMP/av.out" 2>&1 && ok || fail "audit-verify on the restored copy: $(cat "$TMP/av.out")"
 
 # --- The scan: the data directory (with the backup keys), every backup as
 # stored, and the unexpired one restored: no trace of the destroyed
 # document.
-scan "$DATA" "$TMP/bk_before" "$TMP/bk_after" "$TMP/r_after" >"$TMP/scan.out" && ok ||
+scan "$DATA" "$BK_ROOT" "$TMP/bk_copy" "$TMP/r_after" >"$TMP/scan.out" && ok ||
 	fail "a trace of the destroyed document: $(cat "$TMP/scan.out")"
 finish

@@ -26,6 +26,7 @@
 #include "http_io.h"
 #include "portal.h"
 #include "problem.h"
+#include "queue.h"
 #include "ratelimit.h"
 #include "sockaddr.h"
 #include "redact.h"
@@ -165,6 +166,7 @@ static void render_metrics(api_t *a, struct answer *ans)
 	buf_t b;
 	buf_init(&b, 1 << 20);
 	metrics_render(&b, store_db_time_ns(a->st), atomic_load(&a->inflight));
+	queue_metrics(&b, a->st);
 	ans->status = 200;
 	ans->body = buf_steal(&b);
 	ans->ctype = "text/plain; version=0.0.4";

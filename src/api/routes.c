@@ -146,6 +146,11 @@ static int h_user_export(const api_call_t *r, dom_ctx_t *c, json_t **out, dom_er
 	return dom_member_export(c, r->account, route_param(r->m, "user_id"), out, e);
 }
 
+static int h_export_status(const api_call_t *r, dom_ctx_t *c, json_t **out, dom_err_t *e)
+{
+	return dom_member_export_status(c, r->account, route_param(r->m, "export_id"), out, e);
+}
+
 static int h_user_export_deliver(const api_call_t *r, dom_ctx_t *c, json_t **out, dom_err_t *e)
 {
 	return dom_member_export_deliver(c, r->account, route_param(r->m, "user_id"), r->body, out,
@@ -482,8 +487,10 @@ static const struct route routes_core[] = {
 	{ "GET", "/v1/accounts/{id}/users/{user_id}/export", "users.export", P(SECURITY_MANAGE),
 		ROUTE_ACCOUNT, 200, h_user_export },
 	{ "POST", "/v1/accounts/{id}/users/{user_id}/export", "users.export_deliver",
-		P(SECURITY_MANAGE), ROUTE_ACCOUNT | ROUTE_BODY | ROUTE_CREATE, 201,
+		P(SECURITY_MANAGE), ROUTE_ACCOUNT | ROUTE_BODY | ROUTE_CREATE, 202,
 		h_user_export_deliver },
+	{ "GET", "/v1/accounts/{id}/exports/{export_id}", "users.export_status", P(SECURITY_MANAGE),
+		ROUTE_ACCOUNT | ROUTE_READONLY, 200, h_export_status },
 	{ "POST", "/v1/accounts/{id}/users/{user_id}/erase", "users.erase", P(SECURITY_MANAGE),
 		ROUTE_ACCOUNT | ROUTE_BODY, 200, h_user_erase },
 	{ "POST", "/v1/accounts/{id}/users/{user_id}/unlock", "users.unlock",

@@ -40,6 +40,8 @@
 #include "libver.h"
 #include "line.h"
 #include "log.h"
+#include "queue.h"
+#include "gdpr.h"
 #include "metrics.h"
 #include "numparse.h"
 #include "ops.h"
@@ -727,6 +729,21 @@ static int cmd_serve(const config_t *cfg)
 			return 1;
 		}
 	}
+	/* The job queue's workers (queue.h): the kinds this node runs. */
+	queue_config_t qc = { .node = fr.node };
+	queue_t *jobs = queue_new(st, &qc);
+	if (gdpr_export_register(jobs, &ac.dom) != 0 || queue_start(jobs, err, sizeof err) != 0) {
+		log_event(LOG_ERROR, "daemon.start", "part=queue err=\"%s\"", err);
+		fprintf(stderr, "faxvaultd: %s\n", err);
+		queue_stop(jobs);
+		metrics_set_extra(NULL, NULL);
+		dom_capacity_set_inbound(NULL, NULL);
+		mail_sender_stop(mail);
+		faxsvc_stop(fax);
+		fax_runtime_close(&fr);
+		store_close(st);
+		return 1;
+	}
 	/* Single sign-on fetches from identity providers in request threads:
 	 * libcurl's global state is set up once, before any of them runs. */
 	curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -756,6 +773,7 @@ static int cmd_serve(const config_t *cfg)
 		fprintf(stderr, "faxvaultd: %s\n", err);
 		metrics_set_extra(NULL, NULL);
 		dom_capacity_set_inbound(NULL, NULL);
+		queue_stop(jobs);
 		mail_sender_stop(mail);
 		faxsvc_stop(fax);
 		fax_runtime_close(&fr);
@@ -817,6 +835,7 @@ static int cmd_serve(const config_t *cfg)
 	api_release(api);
 	metrics_set_extra(NULL, NULL);
 	dom_capacity_set_inbound(NULL, NULL);
+	queue_stop(jobs);
 	mail_sender_stop(mail);
 	faxsvc_stop(fax);
 	/* And one at every stop, once nothing else records. */

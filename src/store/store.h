@@ -111,6 +111,26 @@ store_t *store_tx_store(const store_tx_t *tx);
 typedef int (*store_group_fn)(store_tx_t *tx, void *arg);
 void store_tx_defer(store_tx_t *tx, store_group_fn fn, void *arg, void (*free_arg)(void *));
 
+/* Runs fn(arg) once tx has committed (not after a rollback or a failed
+ * commit), in the committing thread: wakes what waits for what tx wrote
+ * (the job queue, queue.h). At most STORE_AFTER_MAX of them; the same fn
+ * and arg again is ignored. */
+#define STORE_AFTER_MAX 4
+void store_tx_after_commit(store_tx_t *tx, void (*fn)(void *), void *arg);
+/* PostgreSQL: a notification on channel (a constant lower-case name),
+ * delivered when tx commits to every session listening on it
+ * (store_listen), on every node. SQLite: nothing (a single node). */
+int store_notify(store_tx_t *tx, const char *channel);
+/* A connection of its own listening on channel (PostgreSQL LISTEN); NULL
+ * on SQLite, or with a reason in err when it cannot connect. */
+typedef struct store_listener store_listener_t;
+store_listener_t *store_listen(store_t *st, const char *channel, char *err, size_t errlen);
+/* Waits up to timeout_ms for notifications, or until stop_fd (>= 0) is
+ * readable: the number received (> 0), 0 (timeout or stop_fd), or -1 when
+ * the connection is lost (close it and listen again later). */
+int store_listen_wait(store_listener_t *l, int stop_fd, int timeout_ms);
+void store_listen_close(store_listener_t *l);
+
 /* A claim on an outbox: leases up to limit rows due at now to node until
  * now + lease_ms, inside tx. */
 typedef json_t *(*store_claim_fn)(store_tx_t *tx, int64_t now, const char *node,

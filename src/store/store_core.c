@@ -260,10 +260,34 @@ int store_commit(store_tx_t *tx)
 {
 	store_t *st = tx->st;
 	struct store_gitem *d = tx->deferred;
+	/* The backend frees tx: what runs after it is copied first. */
+	int nafter = tx->nafter;
+	void (*fn[STORE_AFTER_MAX])(void *);
+	void *arg[STORE_AFTER_MAX];
+	for (int i = 0; i < nafter; i++) {
+		fn[i] = tx->after[i].fn;
+		arg[i] = tx->after[i].arg;
+	}
 	int rc = st->be->commit(tx);
 	if (d && sq_group_wait(st, d) != 0)
 		rc = STORE_ERROR;
+	for (int i = 0; i < nafter && rc == STORE_OK; i++)
+		fn[i](arg[i]);
 	return rc;
+}
+
+void store_tx_after_commit(store_tx_t *tx, void (*fn)(void *), void *arg)
+{
+	for (int i = 0; i < tx->nafter; i++)
+		if (tx->after[i].fn == fn && tx->after[i].arg == arg)
+			return;
+	if (tx->nafter == STORE_AFTER_MAX) {
+		log_event(LOG_ERROR, "store.after_commit", "err=\"more than %d\"", STORE_AFTER_MAX);
+		return;
+	}
+	tx->after[tx->nafter].fn = fn;
+	tx->after[tx->nafter].arg = arg;
+	tx->nafter++;
 }
 
 void store_rollback(store_tx_t *tx)

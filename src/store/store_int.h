@@ -57,6 +57,11 @@ struct store_tx {
 	store_t *st;
 	bool write; /* began with write=true; a read transaction refuses writes */
 	struct store_gitem *deferred; /* its queued writes (store_tx_defer) */
+	struct {
+		void (*fn)(void *);
+		void *arg;
+	} after[STORE_AFTER_MAX]; /* store_tx_after_commit */
+	int nafter;
 };
 
 /* Waits until every write of the list (a transaction's, linked by their

@@ -30,6 +30,7 @@
 #include "store_int.h"
 
 #include <libpq-fe.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -642,6 +643,101 @@ store_t *store_open_pg(const char *dsn, char *err, size_t errlen)
 	}
 	st->free_conns[st->nfree++] = c;
 	return &st->base;
+}
+
+/* ---- notifications (LISTEN / NOTIFY) ---- */
+
+/* A channel name as LISTEN takes it unquoted. */
+static bool channel_ok(const char *ch)
+{
+	if (!*ch || strlen(ch) > 48)
+		return false;
+	for (const char *p = ch; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || *p == '_'))
+			return false;
+	return true;
+}
+
+int store_notify(store_tx_t *tx, const char *channel)
+{
+	if (tx->st->be != &pg_backend)
+		return STORE_OK;
+	if (!channel_ok(channel))
+		return STORE_ERROR;
+	json_t *r = sq_one(tx, "SELECT pg_notify(?, '') AS n", "s", channel);
+	if (!r)
+		return STORE_ERROR;
+	json_decref(r);
+	return STORE_OK;
+}
+
+struct store_listener {
+	PGconn *c;
+};
+
+store_listener_t *store_listen(store_t *st, const char *channel, char *err, size_t errlen)
+{
+	if (errlen)
+		err[0] = '\0';
+	if (st->be != &pg_backend)
+		return NULL;
+	if (!channel_ok(channel)) {
+		snprintf(err, errlen, "bad channel name");
+		return NULL;
+	}
+	PGconn *c = conn_open(PS(st)->dsn, err, errlen);
+	if (!c)
+		return NULL;
+	char sql[80];
+	snprintf(sql, sizeof sql, "LISTEN %s", channel);
+	if (!simple(c, sql)) {
+		char m[300];
+		snprintf(err, errlen, "LISTEN failed: %s", pg_msg(PQerrorMessage(c), m, sizeof m));
+		PQfinish(c);
+		return NULL;
+	}
+	store_listener_t *l = xcalloc(1, sizeof *l);
+	l->c = c;
+	return l;
+}
+
+/* Notifications libpq has read, consumed: how many. */
+static int drain_notifies(PGconn *c)
+{
+	int n = 0;
+	PGnotify *nt;
+	while ((nt = PQnotifies(c)) != NULL) {
+		PQfreemem(nt);
+		n++;
+	}
+	return n;
+}
+
+int store_listen_wait(store_listener_t *l, int stop_fd, int timeout_ms)
+{
+	if (!PQconsumeInput(l->c))
+		return -1;
+	int n = drain_notifies(l->c);
+	if (n > 0)
+		return n;
+	struct pollfd pf[2] = { { .fd = PQsocket(l->c), .events = POLLIN },
+		{ .fd = stop_fd, .events = POLLIN } };
+	if (pf[0].fd < 0)
+		return -1;
+	int pr = poll(pf, stop_fd >= 0 ? 2 : 1, timeout_ms);
+	if (pr <= 0 || (pf[0].revents & POLLIN) == 0)
+		return pf[0].revents & (POLLERR | POLLHUP) ? -1 : 0;
+	if (!PQconsumeInput(l->c))
+		return -1;
+	return drain_notifies(l->c);
+}
+
+void store_listen_close(store_listener_t *l)
+{
+	if (!l)
+		return;
+	PQfinish(l->c);
+	free(l);
 }
 
 /* ---- client programs and whole databases (backups: backup_cmd.c) ---- */

@@ -10,10 +10,12 @@
 #include "audit.h"
 #include "docs.h"
 #include "i18n.h"
+#include "queue.h"
 #include "safebox.h"
 #include "safebox_int.h"
 #include "dom_util.h"
 #include "store_fax.h"
+#include "store_jobs.h"
 #include "store_retention.h"
 #include "timeutil.h"
 #include "xalloc.h"
@@ -64,13 +66,14 @@ static json_t *faxes_of(dom_ctx_t *c, const char *account_id, const char *uid, j
 		size_t i;
 		json_t *x;
 		json_array_foreach(pg.items, i, x) {
-			if (json_array_size(out) >= GDPR_EXPORT_FAXES_MAX)
-				break;
-			char doc[128];
-			snprintf(doc, sizeof doc, "/v1/faxes/%s/document", rec_str(x, "id"));
+			/* The documents of every fax, the list of the first ones. */
 			if (docs && *rec_str(x, "doc_id"))
 				json_array_append_new(docs, json_pack("{s:s, s:s}", "fax_id", rec_str(x, "id"),
 					"doc_id", rec_str(x, "doc_id")));
+			if (json_array_size(out) >= GDPR_EXPORT_FAXES_MAX)
+				continue;
+			char doc[128];
+			snprintf(doc, sizeof doc, "/v1/faxes/%s/document", rec_str(x, "id"));
 			json_array_append_new(out, json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:o, s:o, s:o}",
 				"id", rec_str(x, "id"), "direction", rec_str(x, "direction"), "status",
 				rec_str(x, "status"), "from", rec_str(x, "from_number"), "to",
@@ -79,12 +82,19 @@ static json_t *faxes_of(dom_ctx_t *c, const char *account_id, const char *uid, j
 				time_or_null(x, "created_at"), "completed_at", time_or_null(x, "completed_at"),
 				"document", *rec_str(x, "doc_id") ? json_string(doc) : json_null()));
 		}
-		if (pg.next_cursor && json_array_size(out) < GDPR_EXPORT_FAXES_MAX)
+		if (pg.next_cursor && (docs || json_array_size(out) < GDPR_EXPORT_FAXES_MAX))
 			cursor = xstrdup(pg.next_cursor);
 		store_page_free(&pg);
 		if (!cursor)
 			return out;
 	}
+}
+
+int gdpr_fax_docs(dom_ctx_t *c, const char *account_id, const char *uid, json_t *docs)
+{
+	json_t *faxes = faxes_of(c, account_id, uid, docs);
+	json_decref(faxes);
+	return faxes ? 0 : -1;
 }
 
 /* rows with each value of key, a JSON text, parsed (in place). */
@@ -472,43 +482,59 @@ int dom_member_export_deliver(dom_ctx_t *c, const json_t *a, const char *uid,
 	if (rc == 0)
 		rc = dom_safebox_attach(c, box_id, js, strlen(js), "export.json", "application/json", e);
 	free(js);
-	/* Each fax document as stored (TIFF), at most GDPR_SAFEBOX_DOCS_MAX,
-	 * newest first; the export lists every fax. */
-	json_int_t included = 0;
-	size_t i;
-	json_t *d;
-	json_array_foreach(docs, i, d) {
-		if (rc != 0 || included >= GDPR_SAFEBOX_DOCS_MAX)
-			break;
-		unsigned char *data = NULL;
-		size_t len = 0;
-		char name[96];
-		snprintf(name, sizeof name, "%s.tiff", rec_str(d, "fax_id"));
-		if (sb_doc_read(c->tx, c->cfg->fax, rec_str(a, "id"), rec_str(d, "doc_id"), &data,
-			    &len) != 0)
-			rc = dom_fail(e, doc_failure_kind(), "", "a fax document could not be read");
-		if (rc == 0)
-			rc = dom_safebox_attach(c, box_id, data, len, name, "image/tiff", e);
-		if (data) {
-			sodium_memzero(data, len);
-			free(data);
-		}
-		included++;
-	}
-	json_int_t omitted = (json_int_t)json_array_size(docs) - included;
+	/* The fax documents, every one of them, are added by a job of the
+	 * queue (gdpr_job.c), which commits with this request or not at all. */
+	char job_id[QUEUE_ID_MAX];
+	json_int_t ndocs = (json_int_t)json_array_size(docs);
 	if (rc == 0) {
-		json_t *detail = json_pack("{s:s, s:I, s:I}", "safebox_id", box_id, "documents", included,
-			"documents_omitted", omitted);
-		if (dom_audit(c, "gdpr.export_delivered", uid, rec_str(a, "id"), "success", detail) != 0)
+		json_t *payload = json_pack("{s:s, s:s, s:s}", "safebox_id", box_id, "user_id", uid,
+			"actor_id", c->who->person_id);
+		if (queue_enqueue(c->tx, GDPR_EXPORT_JOB, rec_str(a, "id"), uid, payload, 0, 0, job_id) != 0)
+			rc = dom_fail(e, "internal", "", "the export could not be queued");
+		json_decref(payload);
+	}
+	if (rc == 0) {
+		json_t *detail = json_pack("{s:s, s:s, s:I}", "safebox_id", box_id, "export_id", job_id,
+			"documents", ndocs);
+		if (dom_audit(c, "gdpr.export_queued", uid, rec_str(a, "id"), "success", detail) != 0)
 			rc = dom_fail(e, "internal", "", "the export could not be audited");
 		json_decref(detail);
 	}
 	if (rc == 0)
-		*out = json_pack("{s:s, s:s, s:s, s:I, s:I}", "safebox_id", box_id, "user_id", uid,
-			"email", rec_str(t, "email"), "documents", included, "documents_omitted", omitted);
+		*out = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I}", "export_id", job_id, "status",
+			"queued", "safebox_id", box_id, "user_id", uid, "email", rec_str(t, "email"),
+			"documents", ndocs);
 	json_decref(box);
 	json_decref(exp);
 	json_decref(docs);
 	json_decref(t);
 	return rc;
+}
+
+int dom_member_export_status(dom_ctx_t *c, const json_t *a, const char *export_id, json_t **out,
+	dom_err_t *e)
+{
+	json_t *v = queue_job_view(c->tx, rec_str(a, "id"), export_id);
+	if (!v || strcmp(rec_str(v, "kind"), GDPR_EXPORT_JOB) != 0) {
+		json_decref(v);
+		return dom_fail(e, "not-found", "", "no such export");
+	}
+	store_tx_t *tx = c->tx;
+	json_t *row = store_job_get(tx, rec_str(a, "id"), export_id);
+	json_t *payload = row ? json_loads(rec_str(row, "payload"), 0, NULL) : NULL;
+	json_decref(row);
+	json_t *pr = json_object_get(v, "progress");
+	json_t *ndocs = json_object_get(pr, "documents");
+	*out = json_pack("{s:O, s:O, s:s, s:s, s:o, s:I, s:O, s:O, s:O, s:O}", "id",
+		json_object_get(v, "id"), "status", json_object_get(v, "state"), "user_id",
+		payload ? rec_str(payload, "user_id") : "", "safebox_id",
+		payload ? rec_str(payload, "safebox_id") : "", "documents",
+		json_is_integer(ndocs) ? json_incref(ndocs) : json_null(), "documents_added",
+		json_integer_value(json_object_get(pr, "documents_added")), "attempts",
+		json_object_get(v, "attempts"), "last_error", json_object_get(v, "last_error"),
+		"created_at", json_object_get(v, "created_at"), "finished_at",
+		json_object_get(v, "finished_at"));
+	json_decref(payload);
+	json_decref(v);
+	return 0;
 }

@@ -24,18 +24,36 @@
 int dom_member_export(dom_ctx_t *c, const json_t *account, const char *uid, json_t **out,
 	dom_err_t *e);
 
-/* Fax documents put in an export's SafeBox, newest first. */
-#define GDPR_SAFEBOX_DOCS_MAX 50
+/* The job that adds the fax documents to an export's SafeBox (queue.h). */
+#define GDPR_EXPORT_JOB "gdpr_export"
+/* Documents added to the box in one transaction of the job. */
+#define GDPR_EXPORT_BATCH 8
 
 /* POST /v1/accounts/{id}/users/{user_id}/export: the export delivered to
  * the person in a SafeBox owned by the caller (a member of the account,
- * not the person): export.json and the documents of their faxes (as
- * stored, at most GDPR_SAFEBOX_DOCS_MAX), the person a participant (a
- * member, or a guest mailed its link when no longer active). Answers
- * {safebox_id, user_id, email, documents, documents_omitted}. Audited as
- * gdpr.export and gdpr.export_delivered, the box's steps as safebox.*. */
+ * not the person), the person a participant (a member, or a guest mailed
+ * its link when no longer active). The box is made with export.json now;
+ * the documents of every fax of the person (as stored, TIFF) are added by
+ * a job of the queue (GDPR_EXPORT_JOB) that this request enqueues, and
+ * that resumes without duplicates when it is interrupted. Answers (202)
+ * {export_id, status, safebox_id, user_id, email, documents}. Audited as
+ * gdpr.export and gdpr.export_queued, then gdpr.export_delivered (success,
+ * or failure when the job gives up) by the job, the box's steps as
+ * safebox.*. */
 int dom_member_export_deliver(dom_ctx_t *c, const json_t *account, const char *uid,
 	const json_t *body, json_t **out, dom_err_t *e);
+/* GET /v1/accounts/{id}/exports/{export_id}: {id, status (queued, running,
+ * done, failed), user_id, safebox_id, documents, documents_added,
+ * attempts, last_error, created_at, finished_at}. */
+int dom_member_export_status(dom_ctx_t *c, const json_t *account, const char *export_id,
+	json_t **out, dom_err_t *e);
+/* The fax documents of uid ({fax_id, doc_id}, newest first, every one)
+ * appended to docs: 0, or -1 on a store error. */
+int gdpr_fax_docs(dom_ctx_t *c, const char *account_id, const char *uid, json_t *docs);
+
+/* Registers the export job's handler with q (gdpr_job.c). */
+struct queue;
+int gdpr_export_register(struct queue *q, const dom_config_t *cfg);
 
 /* POST /v1/accounts/{id}/users/{user_id}/erase {mfa_code?}: the member is
  * deprovisioned (sessions and API keys revoked), their e-mail address,

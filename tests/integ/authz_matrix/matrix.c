@@ -125,6 +125,7 @@ static const struct policy {
 	{ "users.unlock", "users.manage security.manage", false, true, false },
 	{ "users.export", "security.manage", false, true, false },
 	{ "users.export_deliver", "security.manage", false, true, false },
+	{ "users.export_status", "security.manage", false, true, false },
 	{ "users.erase", "security.manage", false, true, false },
 	{ "roles.list", "users.manage admins.manage data.read", false, true, false },
 	{ "roles.create", "users.manage admins.manage", false, true, false },
@@ -803,6 +804,7 @@ static void fill_path(const struct world *w, const struct route *r, struct cell 
 			: strcmp(name, "contact_id") == 0 ? "scn_none"
 			: strcmp(name, "domain_id") == 0 ? "sdm_none"
 			: strcmp(name, "role_id") == 0 ? "rol_none"
+			: strcmp(name, "export_id") == 0 ? "job_none"
 			: strcmp(name, "token") == 0 && strncmp(r->pattern, "/v1/password-resets/", 20) == 0
 			? "fvr_no-such-reset"
 			: strcmp(name, "token") == 0 ? "fvi_no-such-invitation" : NULL;
@@ -1106,6 +1108,11 @@ static void prepare(struct world *w, const struct route *r, struct actor *p, str
 		fresh_member(w, user_id);
 	} else if (strcmp(a, "users.export_deliver") == 0) {
 		/* {}: the target's export in a new SafeBox of the caller. */
+	} else if (strcmp(a, "users.export_status") == 0) {
+		/* No such export: the cells that get through answer 404. */
+		c->ok_status = 404;
+		c->ok_kind = "not-found";
+		c->note = "no such export";
 	} else if (strcmp(a, "api_keys.create") == 0) {
 		json_object_set_new(c->body, "name", json_string("cell key"));
 		json_object_set_new(c->body, "permissions", json_pack("[s]", "api_keys.own"));

@@ -1,0 +1,469 @@
+/* The job queue (see queue.h). */
+#include "queue.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "sec.h"
+#include "store_jobs.h"
+#include "timeutil.h"
+#include "xalloc.h"
+
+#define WHY_MAX 300
+/* The listener's connection lost: tried again after this long. */
+#define LISTEN_RETRY_MS 5000
+
+struct queue {
+	store_t *st;
+	char node[96];
+	int nworkers;
+	int64_t fallback_ms;
+	queue_kind_t kinds[QUEUE_KINDS_MAX];
+	int nkinds;
+	atomic_uint next_kind; /* round robin over kinds */
+	pthread_t workers[QUEUE_WORKERS_MAX];
+	int started;
+	pthread_t listener;
+	bool listening;
+	int stop_pipe[2];
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	bool stop;
+	uint64_t wakes; /* bumped by every wake, under mu */
+	struct queue *next; /* the queues of this process */
+};
+
+/* The queues of this process, which a commit that enqueued wakes. */
+static pthread_mutex_t g_mu = PTHREAD_MUTEX_INITIALIZER;
+static queue_t *g_queues;
+
+/* Runs of this process by outcome, for /metrics. */
+static atomic_uint_fast64_t n_done, n_retried, n_failed, n_yielded;
+
+static void wake(queue_t *q)
+{
+	pthread_mutex_lock(&q->mu);
+	q->wakes++;
+	pthread_cond_broadcast(&q->cv);
+	pthread_mutex_unlock(&q->mu);
+}
+
+/* After the commit of a transaction that enqueued: every queue of this
+ * process looks (other nodes hear the NOTIFY). */
+static void wake_local(void *unused)
+{
+	(void)unused;
+	pthread_mutex_lock(&g_mu);
+	for (queue_t *q = g_queues; q; q = q->next)
+		wake(q);
+	pthread_mutex_unlock(&g_mu);
+}
+
+int queue_enqueue(store_tx_t *tx, const char *kind, const char *account_id, const char *ref,
+	const json_t *payload, int max_attempts, int64_t run_after, char id[QUEUE_ID_MAX])
+{
+	int64_t now = time_now_ms();
+	char *jid = sec_new_id("job");
+	char *ps = payload ? json_dumps(payload, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+	json_t *j = json_pack("{s:s, s:s, s:s, s:i, s:I, s:I}", "id", jid, "kind", kind, "payload",
+		ps ? ps : "{}", "max_attempts", max_attempts > 0 ? max_attempts : QUEUE_ATTEMPTS_DEFAULT,
+		"run_after", (json_int_t)(run_after > 0 ? run_after : now), "created_at",
+		(json_int_t)now);
+	free(ps);
+	if (account_id)
+		json_object_set_new(j, "account_id", json_string(account_id));
+	if (ref)
+		json_object_set_new(j, "ref", json_string(ref));
+	int rc = j && store_job_insert(tx, j) == STORE_OK && store_notify(tx, QUEUE_CHANNEL) ==
+		STORE_OK ? 0 : -1;
+	json_decref(j);
+	if (rc == 0) {
+		store_tx_after_commit(tx, wake_local, NULL);
+		if (id)
+			snprintf(id, QUEUE_ID_MAX, "%s", jid);
+		log_event(LOG_INFO, "queue.enqueued", "job=%s kind=%s", jid, kind);
+	} else {
+		log_event(LOG_ERROR, "queue.enqueue", "kind=%s err=store", kind);
+	}
+	free(jid);
+	return rc;
+}
+
+queue_t *queue_new(store_t *st, const queue_config_t *cfg)
+{
+	queue_t *q = xcalloc(1, sizeof *q);
+	q->st = st;
+	snprintf(q->node, sizeof q->node, "%s-%ld", cfg && cfg->node ? cfg->node : "node",
+		(long)getpid());
+	q->nworkers = cfg && cfg->workers > 0 ? cfg->workers : 2;
+	if (q->nworkers > QUEUE_WORKERS_MAX)
+		q->nworkers = QUEUE_WORKERS_MAX;
+	q->fallback_ms = cfg && cfg->fallback_ms > 0 ? cfg->fallback_ms : QUEUE_FALLBACK_DEFAULT_MS;
+	q->stop_pipe[0] = q->stop_pipe[1] = -1;
+	pthread_mutex_init(&q->mu, NULL);
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&q->cv, &ca);
+	pthread_condattr_destroy(&ca);
+	return q;
+}
+
+int queue_register(queue_t *q, const queue_kind_t *kind)
+{
+	if (q->nkinds == QUEUE_KINDS_MAX || q->started)
+		return -1;
+	for (int i = 0; i < q->nkinds; i++)
+		if (strcmp(q->kinds[i].kind, kind->kind) == 0)
+			return -1;
+	queue_kind_t *k = &q->kinds[q->nkinds++];
+	*k = *kind;
+	if (k->lease_ms <= 0)
+		k->lease_ms = QUEUE_LEASE_DEFAULT_MS;
+	if (k->backoff_ms <= 0)
+		k->backoff_ms = QUEUE_BACKOFF_DEFAULT_MS;
+	return 0;
+}
+
+const char *queue_node(const queue_t *q)
+{
+	return q->node;
+}
+
+static const queue_kind_t *kind_of(const queue_t *q, const char *kind)
+{
+	for (int i = 0; i < q->nkinds; i++)
+		if (strcmp(q->kinds[i].kind, kind) == 0)
+			return &q->kinds[i];
+	return NULL;
+}
+
+static int64_t backoff(const queue_kind_t *k, int attempt)
+{
+	int64_t d = k->backoff_ms;
+	for (int i = 1; i < attempt && d < QUEUE_BACKOFF_MAX_MS; i++)
+		d *= 2;
+	return d < QUEUE_BACKOFF_MAX_MS ? d : QUEUE_BACKOFF_MAX_MS;
+}
+
+int queue_job_hold(store_tx_t *tx, const queue_job_t *job)
+{
+	const queue_kind_t *k = kind_of(job->q, job->kind);
+	return store_job_hold(tx, job->id, job->q->node, time_now_ms() +
+		(k ? k->lease_ms : QUEUE_LEASE_DEFAULT_MS));
+}
+
+int queue_job_progress(store_tx_t *tx, const queue_job_t *job, const json_t *progress)
+{
+	char *s = json_dumps(progress, JSON_COMPACT | JSON_SORT_KEYS);
+	int rc = s ? store_job_progress(tx, job->id, job->q->node, s, time_now_ms()) : STORE_ERROR;
+	free(s);
+	return rc;
+}
+
+bool queue_job_stopping(const queue_job_t *job)
+{
+	pthread_mutex_lock(&job->q->mu);
+	bool s = job->q->stop;
+	pthread_mutex_unlock(&job->q->mu);
+	return s;
+}
+
+/* Ends the run: the job's new state in a transaction of its own, with the
+ * kind's failed() hook when it is given up. */
+static void end_run(queue_t *q, const queue_kind_t *k, const queue_job_t *job,
+	enum queue_outcome o, const char *why)
+{
+	int64_t now = time_now_ms();
+	bool give_up = o == QUEUE_FAIL || (o == QUEUE_RETRY && job->attempt >= job->max_attempts);
+	const char *state = o == QUEUE_DONE ? "done" : give_up ? "failed" : "queued";
+	int64_t at = o == QUEUE_RETRY && !give_up ? now + backoff(k, job->attempt) : now;
+	store_tx_t *tx = store_begin(q->st, true);
+	int rc = tx ? 0 : -1;
+	if (rc == 0 && give_up && k->failed && k->failed(tx, job, k->arg, why) != 0)
+		rc = -1;
+	int sr = rc == 0 ? store_job_end(tx, job->id, q->node, state, at,
+		o == QUEUE_DONE ? NULL : why, o == QUEUE_YIELD, now) : STORE_ERROR;
+	if (tx && (sr != STORE_OK || store_commit(tx) != STORE_OK)) {
+		if (sr != STORE_OK)
+			store_rollback(tx);
+		/* The lease passes and the job runs again. */
+		log_event(LOG_ERROR, "queue.end", "job=%s kind=%s err=%s", job->id, job->kind,
+			sr == STORE_NOTFOUND ? "lease_lost" : "store");
+		return;
+	}
+	if (!tx)
+		return;
+	atomic_fetch_add(o == QUEUE_DONE ? &n_done : give_up ? &n_failed : o == QUEUE_YIELD
+		? &n_yielded : &n_retried, 1);
+	log_event(o == QUEUE_DONE || o == QUEUE_YIELD ? LOG_INFO : LOG_WARN, "queue.ran",
+		"job=%s kind=%s attempt=%d state=%s why=\"%s\"", job->id, job->kind, job->attempt,
+		state, o == QUEUE_DONE ? "" : why);
+}
+
+static void run_job(queue_t *q, const queue_kind_t *k, json_t *row)
+{
+	json_t *payload = json_loads(json_string_value(json_object_get(row, "payload")), 0, NULL);
+	const char *ps = json_string_value(json_object_get(row, "progress"));
+	json_t *progress = ps ? json_loads(ps, 0, NULL) : NULL;
+	const char *acc = json_string_value(json_object_get(row, "account_id"));
+	queue_job_t job = {
+		.q = q,
+		.st = q->st,
+		.id = json_string_value(json_object_get(row, "id")),
+		.kind = k->kind,
+		.account_id = acc ? acc : "",
+		.payload = payload ? payload : json_object(),
+		.progress = progress,
+		.attempt = (int)json_integer_value(json_object_get(row, "attempts")),
+		.max_attempts = (int)json_integer_value(json_object_get(row, "max_attempts")),
+	};
+	char why[WHY_MAX] = "";
+	enum queue_outcome o;
+	if (!json_is_object(job.payload)) {
+		snprintf(why, sizeof why, "the payload is not a JSON object");
+		o = QUEUE_FAIL;
+	} else if (job.attempt > job.max_attempts) {
+		/* Its runs died with their node (the lease passed) too often. */
+		snprintf(why, sizeof why, "given up after %d attempts (the lease passed)",
+			job.max_attempts);
+		o = QUEUE_FAIL;
+	} else {
+		o = k->run(&job, k->arg, why, sizeof why);
+		if (o != QUEUE_DONE && !why[0])
+			snprintf(why, sizeof why, "failed");
+	}
+	end_run(q, k, &job, o, why);
+	json_decref(payload ? payload : (json_t *)job.payload);
+	json_decref(progress);
+}
+
+int queue_run_once(queue_t *q)
+{
+	unsigned start = atomic_fetch_add(&q->next_kind, 1);
+	for (int i = 0; i < q->nkinds; i++) {
+		const queue_kind_t *k = &q->kinds[(start + (unsigned)i) % (unsigned)q->nkinds];
+		store_tx_t *tx = store_begin(q->st, true);
+		if (!tx)
+			return -1;
+		json_t *row = store_job_claim(tx, k->kind, time_now_ms(), q->node, k->lease_ms);
+		if (!row) {
+			store_rollback(tx);
+			continue;
+		}
+		if (store_commit(tx) != STORE_OK) {
+			json_decref(row);
+			return -1;
+		}
+		run_job(q, k, row);
+		json_decref(row);
+		return 1;
+	}
+	return 0;
+}
+
+/* How long a worker with nothing to do waits: until the next job of its
+ * kinds is due, at most fallback_ms. */
+static int64_t idle_ms(queue_t *q)
+{
+	int64_t wait = q->fallback_ms;
+	store_tx_t *tx = store_begin(q->st, false);
+	if (!tx)
+		return wait;
+	int64_t now = time_now_ms();
+	for (int i = 0; i < q->nkinds; i++) {
+		int64_t due = store_job_next_due(tx, q->kinds[i].kind);
+		if (due >= 0 && due != INT64_MAX && due - now < wait)
+			wait = due - now;
+	}
+	store_rollback(tx);
+	return wait < 1 ? 1 : wait;
+}
+
+static void *worker(void *arg)
+{
+	queue_t *q = arg;
+	pthread_mutex_lock(&q->mu);
+	while (!q->stop) {
+		uint64_t seen = q->wakes;
+		pthread_mutex_unlock(&q->mu);
+		int n = queue_run_once(q);
+		int64_t wait = n == 0 ? idle_ms(q) : n < 0 ? 1000 : 0;
+		pthread_mutex_lock(&q->mu);
+		if (n > 0 || q->stop || q->wakes != seen)
+			continue;
+		struct timespec t;
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		t.tv_sec += (time_t)(wait / 1000);
+		t.tv_nsec += (long)(wait % 1000) * 1000000L;
+		t.tv_sec += t.tv_nsec / 1000000000L;
+		t.tv_nsec %= 1000000000L;
+		while (!q->stop && q->wakes == seen &&
+		       pthread_cond_timedwait(&q->cv, &q->mu, &t) != ETIMEDOUT)
+			;
+	}
+	pthread_mutex_unlock(&q->mu);
+	return NULL;
+}
+
+/* PostgreSQL: NOTIFY of any node wakes this queue's workers. */
+static void *listener(void *arg)
+{
+	queue_t *q = arg;
+	store_listener_t *l = NULL;
+	for (;;) {
+		pthread_mutex_lock(&q->mu);
+		bool stop = q->stop;
+		pthread_mutex_unlock(&q->mu);
+		if (stop)
+			break;
+		if (!l) {
+			char err[256];
+			l = store_listen(q->st, QUEUE_CHANNEL, err, sizeof err);
+			if (!l) {
+				log_event(LOG_WARN, "queue.listen", "err=\"%s\"", err);
+				struct pollfd pf = { .fd = q->stop_pipe[0], .events = POLLIN };
+				poll(&pf, 1, LISTEN_RETRY_MS);
+				continue;
+			}
+			wake(q); /* what was sent while no one listened */
+		}
+		int n = store_listen_wait(l, q->stop_pipe[0], (int)q->fallback_ms);
+		if (n > 0)
+			wake(q);
+		else if (n < 0) {
+			store_listen_close(l);
+			l = NULL;
+		}
+	}
+	store_listen_close(l);
+	return NULL;
+}
+
+int queue_start(queue_t *q, char *err, size_t errlen)
+{
+	if (pipe2(q->stop_pipe, O_CLOEXEC) != 0) {
+		snprintf(err, errlen, "queue: pipe: %s", strerror(errno));
+		return -1;
+	}
+	pthread_mutex_lock(&g_mu);
+	q->next = g_queues;
+	g_queues = q;
+	pthread_mutex_unlock(&g_mu);
+	for (int i = 0; i < q->nworkers; i++) {
+		int rc = pthread_create(&q->workers[i], NULL, worker, q);
+		if (rc != 0) {
+			snprintf(err, errlen, "queue worker thread: %s", strerror(rc));
+			return -1; /* queue_stop joins those started */
+		}
+		q->started++;
+	}
+	char lerr[256];
+	store_listener_t *probe = store_listen(q->st, QUEUE_CHANNEL, lerr, sizeof lerr);
+	bool pg = probe || lerr[0];
+	store_listen_close(probe);
+	if (pg) {
+		int rc = pthread_create(&q->listener, NULL, listener, q);
+		if (rc != 0) {
+			snprintf(err, errlen, "queue listener thread: %s", strerror(rc));
+			return -1;
+		}
+		q->listening = true;
+	}
+	log_event(LOG_INFO, "queue.started", "node=%s workers=%d kinds=%d listen=%s fallback_ms=%lld",
+		q->node, q->nworkers, q->nkinds, pg ? "postgresql" : "local", (long long)q->fallback_ms);
+	return 0;
+}
+
+void queue_stop(queue_t *q)
+{
+	if (!q)
+		return;
+	pthread_mutex_lock(&q->mu);
+	q->stop = true;
+	pthread_cond_broadcast(&q->cv);
+	pthread_mutex_unlock(&q->mu);
+	if (q->stop_pipe[1] >= 0 && write(q->stop_pipe[1], "x", 1) < 0)
+		log_event(LOG_WARN, "queue.stop", "err=\"%s\"", strerror(errno));
+	for (int i = 0; i < q->started; i++)
+		pthread_join(q->workers[i], NULL);
+	if (q->listening)
+		pthread_join(q->listener, NULL);
+	pthread_mutex_lock(&g_mu);
+	for (queue_t **p = &g_queues; *p; p = &(*p)->next)
+		if (*p == q) {
+			*p = q->next;
+			break;
+		}
+	pthread_mutex_unlock(&g_mu);
+	for (int i = 0; i < 2; i++)
+		if (q->stop_pipe[i] >= 0)
+			close(q->stop_pipe[i]);
+	pthread_cond_destroy(&q->cv);
+	pthread_mutex_destroy(&q->mu);
+	free(q);
+}
+
+static json_t *time_or_null(const json_t *v)
+{
+	if (!json_is_integer(v))
+		return json_null();
+	char b[40];
+	return json_string(time_format_rfc3339((int64_t)json_integer_value(v), b, sizeof b));
+}
+
+json_t *queue_job_view(store_tx_t *tx, const char *account_id, const char *id)
+{
+	json_t *r = store_job_get(tx, account_id, id);
+	if (!r)
+		return NULL;
+	const char *ps = json_string_value(json_object_get(r, "progress"));
+	json_t *progress = ps ? json_loads(ps, 0, NULL) : NULL;
+	const char *le = json_string_value(json_object_get(r, "last_error"));
+	json_t *v = json_pack("{s:O, s:O, s:O, s:O, s:O, s:o, s:o, s:o, s:o, s:o, s:o}", "id",
+		json_object_get(r, "id"), "kind", json_object_get(r, "kind"), "state",
+		json_object_get(r, "state"), "attempts", json_object_get(r, "attempts"),
+		"max_attempts", json_object_get(r, "max_attempts"), "run_after",
+		time_or_null(json_object_get(r, "run_after")), "last_error",
+		le ? json_string(le) : json_null(), "progress", progress ? progress : json_null(),
+		"created_at", time_or_null(json_object_get(r, "created_at")), "updated_at",
+		time_or_null(json_object_get(r, "updated_at")), "finished_at",
+		time_or_null(json_object_get(r, "finished_at")));
+	json_decref(r);
+	return v;
+}
+
+void queue_metrics(buf_t *out, store_t *st)
+{
+	buf_puts(out, "# HELP faxvault_queue_jobs Jobs of the queue by kind and state (every node's).\n"
+		      "# TYPE faxvault_queue_jobs gauge\n");
+	store_tx_t *tx = store_begin(st, false);
+	json_t *rows = tx ? store_job_counts(tx) : NULL;
+	if (tx)
+		store_rollback(tx);
+	size_t i;
+	json_t *r;
+	json_array_foreach(rows, i, r)
+		buf_printf(out, "faxvault_queue_jobs{kind=\"%s\",state=\"%s\"} %lld\n",
+			json_string_value(json_object_get(r, "kind")),
+			json_string_value(json_object_get(r, "state")),
+			(long long)json_integer_value(json_object_get(r, "n")));
+	json_decref(rows);
+	buf_printf(out, "# HELP faxvault_queue_runs_total Job runs of this process by outcome.\n"
+		      "# TYPE faxvault_queue_runs_total counter\n"
+		      "faxvault_queue_runs_total{outcome=\"done\"} %llu\n"
+		      "faxvault_queue_runs_total{outcome=\"retried\"} %llu\n"
+		      "faxvault_queue_runs_total{outcome=\"failed\"} %llu\n"
+		      "faxvault_queue_runs_total{outcome=\"yielded\"} %llu\n",
+		(unsigned long long)atomic_load(&n_done), (unsigned long long)atomic_load(&n_retried),
+		(unsigned long long)atomic_load(&n_failed), (unsigned long long)atomic_load(&n_yielded));
+}

@@ -1,0 +1,139 @@
+/* The job queue: work that must not run in a request (rendering a fax, a
+ * GDPR export of a thousand documents) has one home, the jobs table of the
+ * store (store_jobs.h), and runs on worker threads of the queue of any
+ * process or node sharing that database.
+ *
+ * - A job is enqueued inside the caller's transaction: it exists if and
+ *   only if what caused it committed.
+ * - Workers claim a due job (FOR UPDATE SKIP LOCKED on PostgreSQL, under
+ *   SQLite's single writer otherwise) with a lease. A lease that passes
+ *   (the node died, the process was killed) makes the job claimable by any
+ *   node again; the attempt counts.
+ * - A run ends done, retried later with backoff (the kind's backoff_ms,
+ *   doubling, at most QUEUE_BACKOFF_MAX_MS), or failed for good after
+ *   max_attempts or a permanent failure; the kind's failed() hook then
+ *   records the outcome (in the transaction that marks the job failed).
+ * - Workers are woken by notification, not polling: on this node, a
+ *   condition variable signalled once the enqueuing transaction commits;
+ *   across nodes, PostgreSQL NOTIFY on channel QUEUE_CHANNEL (sent at
+ *   commit) and one LISTEN connection per queue. A slow timer
+ *   (fallback_ms) is only a safety net; a job due later (run_after) wakes
+ *   its worker at that time.
+ * - Handlers are registered by kind. A handler that commits work of its
+ *   own in several transactions calls queue_job_hold() in each (fencing:
+ *   STORE_NOTFOUND when its lease was lost to another node) and records
+ *   where it is with queue_job_progress(), so that a run resumed after a
+ *   crash repeats nothing committed.
+ *
+ * Times come from time_now_ms(), which tests shift (no sleeps in tests).
+ * Ownership: st and the strings of the kinds are borrowed and must
+ * outlive the queue. */
+#ifndef FV_QUEUE_H
+#define FV_QUEUE_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "store.h"
+
+#define QUEUE_ID_MAX 40
+#define QUEUE_KINDS_MAX 8
+#define QUEUE_WORKERS_MAX 16
+#define QUEUE_CHANNEL "fv_jobs"
+#define QUEUE_LEASE_DEFAULT_MS (5 * 60000)
+#define QUEUE_BACKOFF_DEFAULT_MS 10000
+#define QUEUE_BACKOFF_MAX_MS 3600000
+#define QUEUE_FALLBACK_DEFAULT_MS 60000
+#define QUEUE_ATTEMPTS_DEFAULT 5
+
+typedef struct queue queue_t;
+
+/* A job as its handler sees it (all borrowed for the run). */
+typedef struct queue_job {
+	queue_t *q;
+	store_t *st;
+	const char *id, *kind, *account_id; /* account_id "" when none */
+	const json_t *payload;              /* an object */
+	const json_t *progress;             /* what a previous run recorded, or NULL */
+	int attempt;                        /* 1 for the first run */
+	int max_attempts;
+} queue_job_t;
+
+enum queue_outcome {
+	QUEUE_DONE,  /* finished */
+	QUEUE_RETRY, /* failed this time: again after a backoff, or failed at max_attempts */
+	QUEUE_FAIL,  /* failed for good */
+	QUEUE_YIELD, /* not finished (the queue stops): again at once, the attempt not counted */
+};
+
+/* One run; why (whylen bytes) receives the reason of a failure (recorded
+ * as the job's last_error: no secret, no personal data). */
+typedef enum queue_outcome (*queue_run_fn)(const queue_job_t *job, void *arg, char *why,
+	size_t whylen);
+/* The job is given up (why: its last error): records the outcome in tx,
+ * which also marks it failed. 0, or -1 (the run is tried again later). */
+typedef int (*queue_failed_fn)(store_tx_t *tx, const queue_job_t *job, void *arg,
+	const char *why);
+
+typedef struct queue_kind {
+	const char *kind;
+	queue_run_fn run;
+	queue_failed_fn failed; /* may be NULL */
+	void *arg;
+	int64_t lease_ms;   /* 0: QUEUE_LEASE_DEFAULT_MS */
+	int64_t backoff_ms; /* 0: QUEUE_BACKOFF_DEFAULT_MS */
+} queue_kind_t;
+
+typedef struct queue_config {
+	const char *node;    /* this node's name in leases (the process id is added) */
+	int workers;         /* threads (0: 2) */
+	int64_t fallback_ms; /* safety-net wake (0: QUEUE_FALLBACK_DEFAULT_MS) */
+} queue_config_t;
+
+/* Enqueues a job of kind (account_id and ref, what it is about, may be
+ * NULL: see store_job_by_ref) in tx, due at run_after
+ * (0: now), tried at most max_attempts times (0: QUEUE_ATTEMPTS_DEFAULT).
+ * Its id into id when not NULL. Workers are woken when tx commits. 0, or
+ * -1 (logged). */
+int queue_enqueue(store_tx_t *tx, const char *kind, const char *account_id, const char *ref,
+	const json_t *payload, int max_attempts, int64_t run_after, char id[QUEUE_ID_MAX]);
+
+/* A queue of this process on st (no thread yet). */
+queue_t *queue_new(store_t *st, const queue_config_t *cfg);
+/* Registers the handler of a kind (before queue_start). 0, or -1 (too
+ * many, or twice). */
+int queue_register(queue_t *q, const queue_kind_t *kind);
+/* Starts the workers, and the listener on PostgreSQL. 0, or -1 with a
+ * reason in err. */
+int queue_start(queue_t *q, char *err, size_t errlen);
+/* Stops the workers (a run in flight ends first; a long one sees
+ * queue_job_stopping) and frees q. NULL is a no-op. */
+void queue_stop(queue_t *q);
+/* Runs at most one due job of the registered kinds in this thread: 1 when
+ * one ran, 0 when none was due, -1 on a store error (tests; workers). */
+int queue_run_once(queue_t *q);
+/* This node's name in leases. */
+const char *queue_node(const queue_t *q);
+
+/* Pushes the lease of job on (now + its kind's lease) in tx: 0, or
+ * STORE_NOTFOUND when another node holds it now (stop: its work is not
+ * ours to commit), STORE_ERROR. */
+int queue_job_hold(store_tx_t *tx, const queue_job_t *job);
+/* Records progress (an object) of job in tx, fenced as queue_job_hold. */
+int queue_job_progress(store_tx_t *tx, const queue_job_t *job, const json_t *progress);
+/* Whether the queue running job is stopping (a long run yields). */
+bool queue_job_stopping(const queue_job_t *job);
+
+/* A job as the API shows it: {id, kind, state, attempts, max_attempts,
+ * run_after, last_error, progress, created_at, updated_at, finished_at}
+ * with RFC 3339 times; NULL when there is none (of account_id when not
+ * NULL). */
+json_t *queue_job_view(store_tx_t *tx, const char *account_id, const char *id);
+
+/* Appends the queue's series to a /metrics exposition: jobs by kind and
+ * state (faxvault_queue_jobs), and runs of this process by outcome. */
+void queue_metrics(buf_t *out, store_t *st);
+
+#endif

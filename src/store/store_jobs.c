@@ -1,0 +1,106 @@
+/* SQL of the job queue (see store_jobs.h), in the subset both backends
+ * accept. */
+#include "store_jobs.h"
+
+#include <limits.h>
+#include <string.h>
+
+#include "store_int.h"
+
+static const char *const job_cols[] = { "id", "kind", "account_id", "ref", "payload", "max_attempts",
+	"run_after", "created_at", "updated_at", NULL };
+
+int store_job_insert(store_tx_t *tx, const json_t *job)
+{
+	json_t *j = json_deep_copy(job);
+	json_object_set(j, "updated_at", json_object_get(job, "created_at"));
+	int rc = sq_insert(tx, "jobs", job_cols, j);
+	json_decref(j);
+	return rc;
+}
+
+#define JOB_COLS "id, kind, account_id, ref, payload, state, attempts, max_attempts, run_after," \
+	" lease_node, lease_until, last_error, progress, created_at, updated_at, finished_at"
+
+json_t *store_job_claim(store_tx_t *tx, const char *kind, int64_t now, const char *node,
+	int64_t lease_ms)
+{
+#define JOB_DUE "SELECT " JOB_COLS " FROM jobs WHERE kind=? AND ((state='queued'" \
+		" AND run_after <= ?) OR (state='running' AND lease_until <= ?))" \
+		" ORDER BY run_after, created_at LIMIT 1"
+	json_t *row = store_tx_store(tx)->row_locks
+		? sq_one(tx, JOB_DUE " FOR UPDATE SKIP LOCKED", "sii", kind, now, now)
+		: sq_one(tx, JOB_DUE, "sii", kind, now, now);
+#undef JOB_DUE
+	if (!row)
+		return NULL;
+	const char *id = json_string_value(json_object_get(row, "id"));
+	if (sq_exec(tx, true, "UPDATE jobs SET state='running', attempts=attempts+1, lease_node=?,"
+		    " lease_until=?, updated_at=? WHERE id=?", "siis", node, now + lease_ms, now,
+		    id) != STORE_OK) {
+		json_decref(row);
+		return NULL;
+	}
+	json_object_set_new(row, "attempts",
+		json_integer(json_integer_value(json_object_get(row, "attempts")) + 1));
+	json_object_set_new(row, "state", json_string("running"));
+	json_object_set_new(row, "lease_node", json_string(node));
+	json_object_set_new(row, "lease_until", json_integer(now + lease_ms));
+	return row;
+}
+
+int store_job_hold(store_tx_t *tx, const char *id, const char *node, int64_t until)
+{
+	return sq_exec(tx, true, "UPDATE jobs SET lease_until=? WHERE id=? AND lease_node=?"
+		" AND state='running'", "iss", until, id, node);
+}
+
+int store_job_progress(store_tx_t *tx, const char *id, const char *node, const char *progress,
+	int64_t now)
+{
+	return sq_exec(tx, true, "UPDATE jobs SET progress=?, updated_at=? WHERE id=?"
+		" AND lease_node=? AND state='running'", "siss", progress, now, id, node);
+}
+
+int store_job_end(store_tx_t *tx, const char *id, const char *node, const char *state,
+	int64_t run_after, const char *last_error, bool uncount, int64_t now)
+{
+	json_t *fin = strcmp(state, "queued") != 0 ? json_integer(now) : json_null();
+	int rc = sq_exec(tx, true, "UPDATE jobs SET state=?, run_after=?, last_error=coalesce(?,"
+		" last_error), attempts=attempts-?, lease_node=NULL, lease_until=NULL, updated_at=?,"
+		" finished_at=? WHERE id=? AND lease_node=? AND state='running'", "sisiijss", state,
+		run_after, last_error, (int64_t)(uncount ? 1 : 0), now,
+		fin, id, node);
+	json_decref(fin);
+	return rc;
+}
+
+json_t *store_job_get(store_tx_t *tx, const char *account_id, const char *id)
+{
+	return sq_one(tx, "SELECT " JOB_COLS " FROM jobs WHERE id=? AND (? IS NULL OR account_id=?)",
+		"sss", id, account_id, account_id);
+}
+
+int64_t store_job_next_due(store_tx_t *tx, const char *kind)
+{
+	json_t *r = sq_one(tx, "SELECT min(CASE WHEN state='queued' THEN run_after ELSE lease_until"
+		" END) AS t FROM jobs WHERE kind=? AND state IN ('queued', 'running')", "s", kind);
+	if (!r)
+		return -1;
+	json_t *t = json_object_get(r, "t");
+	int64_t v = json_is_integer(t) ? (int64_t)json_integer_value(t) : INT64_MAX;
+	json_decref(r);
+	return v;
+}
+
+json_t *store_job_by_ref(store_tx_t *tx, const char *kind, const char *ref)
+{
+	return sq_one(tx, "SELECT " JOB_COLS " FROM jobs WHERE kind=? AND ref=? ORDER BY created_at"
+		" DESC LIMIT 1", "ss", kind, ref);
+}
+
+json_t *store_job_counts(store_tx_t *tx)
+{
+	return sq_rows(tx, "SELECT kind, state, count(*) AS n FROM jobs GROUP BY kind, state"
+		" ORDER BY kind, state", "");
+}

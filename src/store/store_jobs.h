@@ -1,0 +1,47 @@
+/* The store of the job queue (src/queue/queue.h): the jobs table of
+ * migration 0054.
+ *
+ * Conventions, ownership and error codes are those of store.h. A job
+ * record: {id, kind, account_id, ref (what it is about, or NULL), payload (JSON text), state (queued,
+ * running, done, failed), attempts, max_attempts, run_after, lease_node,
+ * lease_until, last_error, progress (JSON text or NULL), created_at,
+ * updated_at, finished_at}. Every change of a job a node runs is fenced by
+ * its lease: it applies only while lease_node is that node and the job is
+ * running (STORE_NOTFOUND otherwise: another node took it over). */
+#ifndef FV_STORE_JOBS_H
+#define FV_STORE_JOBS_H
+
+#include "store.h"
+
+/* {id, kind, account_id?, ref?, payload, max_attempts, run_after, created_at};
+ * the job is queued. */
+int store_job_insert(store_tx_t *tx, const json_t *job);
+/* Claims the first job of kind due at now (queued with run_after <= now,
+ * or running with its lease passed), leasing it to node until now +
+ * lease_ms and counting the attempt. The job as it is now (attempts
+ * counted), or NULL (none due, or an error, logged). On PostgreSQL the row
+ * is locked as it is read and rows other claims hold are skipped. */
+json_t *store_job_claim(store_tx_t *tx, const char *kind, int64_t now, const char *node,
+	int64_t lease_ms);
+/* Pushes the lease of a job node runs on to until. */
+int store_job_hold(store_tx_t *tx, const char *id, const char *node, int64_t until);
+/* Records progress (JSON text) of a job node runs. */
+int store_job_progress(store_tx_t *tx, const char *id, const char *node, const char *progress,
+	int64_t now);
+/* Ends the run of a job node runs: state "done" or "failed" (finished at
+ * now), or "queued" again to run at run_after; last_error NULL keeps none.
+ * uncount: the attempt is given back (the run yielded, e.g. at a stop). */
+int store_job_end(store_tx_t *tx, const char *id, const char *node, const char *state,
+	int64_t run_after, const char *last_error, bool uncount, int64_t now);
+/* A job, of account_id when not NULL; NULL when there is none. */
+json_t *store_job_get(store_tx_t *tx, const char *account_id, const char *id);
+/* The earliest time a queued or running job of kind becomes claimable
+ * (its run_after, or its lease's end), or INT64_MAX when none; -1 on
+ * error. */
+int64_t store_job_next_due(store_tx_t *tx, const char *kind);
+/* The newest job of kind about ref, or NULL. */
+json_t *store_job_by_ref(store_tx_t *tx, const char *kind, const char *ref);
+/* [{kind, state, n}] over every job (new reference), NULL on error. */
+json_t *store_job_counts(store_tx_t *tx);
+
+#endif

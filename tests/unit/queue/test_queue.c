@@ -1,0 +1,336 @@
+/* The job queue (src/queue) on a real store: SQLite, or PostgreSQL with
+ * FV_TEST_PG (test_queue_pg). Times move with the test clock
+ * (time_set_offset_ms): nothing sleeps. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include <pthread.h>
+#include <string.h>
+#include <time.h>
+
+#include "../common/test_db.h"
+#include "queue.h"
+#include "store_jobs.h"
+#include "timeutil.h"
+
+struct fix {
+	char where[512];
+	store_t *st;
+};
+
+/* What the test handler saw and should answer. */
+static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
+static int runs, failed_calls;
+static int last_attempt;
+static char last_progress[128], failed_why[128];
+static enum queue_outcome answer;
+static bool record_progress;
+
+static int setup(void **state)
+{
+	struct fix *f = calloc(1, sizeof *f);
+	test_db_new(f->where, sizeof f->where);
+	f->st = test_db_open(f->where);
+	assert_non_null(f->st);
+	runs = failed_calls = last_attempt = 0;
+	last_progress[0] = failed_why[0] = '\0';
+	answer = QUEUE_DONE;
+	record_progress = false;
+	time_set_offset_ms(0);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fix *f = *state;
+	store_close(f->st);
+	test_db_remove(f->where);
+	free(f);
+	time_set_offset_ms(0);
+	return 0;
+}
+
+static enum queue_outcome run(const queue_job_t *job, void *arg, char *why, size_t whylen)
+{
+	(void)arg;
+	pthread_mutex_lock(&mu);
+	runs++;
+	last_attempt = job->attempt;
+	char *p = job->progress ? json_dumps(job->progress, JSON_COMPACT) : NULL;
+	snprintf(last_progress, sizeof last_progress, "%s", p ? p : "");
+	free(p);
+	enum queue_outcome o = answer;
+	pthread_cond_broadcast(&cv);
+	pthread_mutex_unlock(&mu);
+	if (record_progress) {
+		store_tx_t *tx = store_begin(job->st, true);
+		json_t *pr = json_pack("{s:i}", "done", job->attempt);
+		assert_int_equal(queue_job_hold(tx, job), STORE_OK);
+		assert_int_equal(queue_job_progress(tx, job, pr), STORE_OK);
+		json_decref(pr);
+		assert_int_equal(store_commit(tx), STORE_OK);
+	}
+	if (o != QUEUE_DONE)
+		snprintf(why, whylen, "the line was busy");
+	return o;
+}
+
+static int failed(store_tx_t *tx, const queue_job_t *job, void *arg, const char *why)
+{
+	(void)tx;
+	(void)job;
+	(void)arg;
+	failed_calls++;
+	snprintf(failed_why, sizeof failed_why, "%s", why);
+	return 0;
+}
+
+static queue_t *new_queue(store_t *st, const char *node, int64_t fallback_ms)
+{
+	queue_config_t cfg = { .node = node, .workers = 1, .fallback_ms = fallback_ms };
+	queue_t *q = queue_new(st, &cfg);
+	queue_kind_t k = { .kind = "test", .run = run, .failed = failed, .lease_ms = 60000,
+		.backoff_ms = 10000 };
+	assert_int_equal(queue_register(q, &k), 0);
+	assert_int_equal(queue_register(q, &k), -1); /* a kind once */
+	return q;
+}
+
+static json_t *job(store_t *st, const char *id)
+{
+	store_tx_t *tx = store_begin(st, false);
+	json_t *j = store_job_get(tx, NULL, id);
+	store_rollback(tx);
+	return j;
+}
+
+static const char *state_of(json_t *j)
+{
+	return json_string_value(json_object_get(j, "state"));
+}
+
+static void enqueue(store_t *st, int max_attempts, char id[QUEUE_ID_MAX])
+{
+	store_tx_t *tx = store_begin(st, true);
+	json_t *p = json_pack("{s:s}", "what", "page 1");
+	assert_int_equal(queue_enqueue(tx, "test", "acc_1", "ref_1", p, max_attempts, 0, id), 0);
+	json_decref(p);
+	assert_int_equal(store_commit(tx), STORE_OK);
+}
+
+/* A job exists if and only if the transaction that enqueued it commits. */
+static void test_enqueue_in_transaction(void **state)
+{
+	struct fix *f = *state;
+	char id[QUEUE_ID_MAX];
+	store_tx_t *tx = store_begin(f->st, true);
+	assert_int_equal(queue_enqueue(tx, "test", NULL, NULL, NULL, 0, 0, id), 0);
+	store_rollback(tx);
+	json_t *j = job(f->st, id);
+	assert_null(j);
+	queue_t *q = new_queue(f->st, "a", 0);
+	assert_int_equal(queue_run_once(q), 0);
+	enqueue(f->st, 0, id);
+	j = job(f->st, id);
+	assert_string_equal(state_of(j), "queued");
+	json_decref(j);
+	assert_int_equal(queue_run_once(q), 1);
+	assert_int_equal(runs, 1);
+	assert_int_equal(last_attempt, 1);
+	j = job(f->st, id);
+	assert_string_equal(state_of(j), "done");
+	assert_true(json_is_integer(json_object_get(j, "finished_at")));
+	json_decref(j);
+	assert_int_equal(queue_run_once(q), 0);
+	/* Its view, scoped by account. */
+	tx = store_begin(f->st, false);
+	json_t *v = queue_job_view(tx, NULL, id), *none = queue_job_view(tx, "acc_2", id);
+	store_rollback(tx);
+	assert_string_equal(json_string_value(json_object_get(v, "state")), "done");
+	assert_null(none);
+	json_decref(v);
+	tx = store_begin(f->st, false);
+	json_t *byref = store_job_by_ref(tx, "test", "ref_1");
+	store_rollback(tx);
+	assert_string_equal(json_string_value(json_object_get(byref, "id")), id);
+	json_decref(byref);
+	queue_stop(q);
+}
+
+/* A failing run comes back after the backoff (10 s, then 20 s), then the
+ * job fails for good at max_attempts and the failed hook records it. */
+static void test_retry_backoff_then_failed(void **state)
+{
+	struct fix *f = *state;
+	char id[QUEUE_ID_MAX];
+	queue_t *q = new_queue(f->st, "a", 0);
+	enqueue(f->st, 3, id);
+	answer = QUEUE_RETRY;
+	assert_int_equal(queue_run_once(q), 1);
+	json_t *j = job(f->st, id);
+	assert_string_equal(state_of(j), "queued");
+	assert_string_equal(json_string_value(json_object_get(j, "last_error")), "the line was busy");
+	json_decref(j);
+	assert_int_equal(queue_run_once(q), 0); /* not before its time */
+	time_set_offset_ms(9000);
+	assert_int_equal(queue_run_once(q), 0);
+	time_set_offset_ms(10500);
+	assert_int_equal(queue_run_once(q), 1);
+	assert_int_equal(last_attempt, 2);
+	time_set_offset_ms(10500 + 19000);
+	assert_int_equal(queue_run_once(q), 0); /* doubled: 20 s */
+	time_set_offset_ms(10500 + 21000);
+	assert_int_equal(queue_run_once(q), 1);
+	assert_int_equal(last_attempt, 3);
+	j = job(f->st, id);
+	assert_string_equal(state_of(j), "failed");
+	assert_int_equal(json_integer_value(json_object_get(j, "attempts")), 3);
+	json_decref(j);
+	assert_int_equal(failed_calls, 1);
+	assert_string_equal(failed_why, "the line was busy");
+	time_set_offset_ms(86400000);
+	assert_int_equal(queue_run_once(q), 0);
+	queue_stop(q);
+}
+
+/* A node that dies holding a job: its lease passes and another node takes
+ * the job over, with the progress the first run committed; the dead node's
+ * late end is refused (fenced). */
+static void test_lease_takeover_resumes(void **state)
+{
+	struct fix *f = *state;
+	char id[QUEUE_ID_MAX];
+	enqueue(f->st, 0, id);
+	/* Node "dead" claims it and records progress, then is killed. */
+	store_tx_t *tx = store_begin(f->st, true);
+	json_t *row = store_job_claim(tx, "test", time_now_ms(), "dead-1", 60000);
+	assert_non_null(row);
+	assert_int_equal(store_job_progress(tx, id, "dead-1", "{\"docs\":7}", time_now_ms()),
+		STORE_OK);
+	json_decref(row);
+	assert_int_equal(store_commit(tx), STORE_OK);
+	queue_t *q = new_queue(f->st, "b", 0);
+	assert_int_equal(queue_run_once(q), 0); /* its lease holds */
+	time_set_offset_ms(61000);
+	assert_int_equal(queue_run_once(q), 1);
+	assert_int_equal(last_attempt, 2);
+	assert_string_equal(last_progress, "{\"docs\":7}");
+	json_t *j = job(f->st, id);
+	assert_string_equal(state_of(j), "done");
+	json_decref(j);
+	tx = store_begin(f->st, true);
+	assert_int_equal(store_job_end(tx, id, "dead-1", "failed", 0, "late", false, time_now_ms()),
+		STORE_NOTFOUND);
+	store_rollback(tx);
+	queue_stop(q);
+}
+
+/* Runs that record progress: the next run sees it; a job whose runs keep
+ * dying (leases passing) is given up after max_attempts. */
+static void test_progress_and_poison(void **state)
+{
+	struct fix *f = *state;
+	char id[QUEUE_ID_MAX];
+	queue_t *q = new_queue(f->st, "a", 0);
+	enqueue(f->st, 2, id);
+	record_progress = true;
+	answer = QUEUE_YIELD; /* a stop: again at once, the attempt not counted */
+	assert_int_equal(queue_run_once(q), 1);
+	answer = QUEUE_DONE;
+	assert_int_equal(queue_run_once(q), 1);
+	assert_int_equal(last_attempt, 1);
+	assert_string_equal(last_progress, "{\"done\":1}");
+	json_t *j = job(f->st, id);
+	assert_string_equal(state_of(j), "done");
+	json_decref(j);
+	/* Poison: claimed twice by nodes that die. */
+	enqueue(f->st, 2, id);
+	for (int i = 0; i < 2; i++) {
+		store_tx_t *tx = store_begin(f->st, true);
+		json_t *row = store_job_claim(tx, "test", time_now_ms(), "dead", 1000);
+		assert_non_null(row);
+		json_decref(row);
+		assert_int_equal(store_commit(tx), STORE_OK);
+		time_set_offset_ms(2000 * (i + 1));
+	}
+	int before = runs;
+	assert_int_equal(queue_run_once(q), 1);
+	assert_int_equal(runs, before); /* not run a third time */
+	j = job(f->st, id);
+	assert_string_equal(state_of(j), "failed");
+	json_decref(j);
+	assert_non_null(strstr(failed_why, "given up after 2 attempts"));
+	/* The series of /metrics. */
+	buf_t b;
+	buf_init(&b, 1024);
+	queue_metrics(&b, f->st);
+	assert_non_null(strstr(b.data, "faxvault_queue_jobs{kind=\"test\",state=\"done\"} 1\n"));
+	assert_non_null(strstr(b.data, "faxvault_queue_jobs{kind=\"test\",state=\"failed\"} 1\n"));
+	buf_free(&b);
+	queue_stop(q);
+}
+
+/* Waits until runs reaches n, 60 s at most: 0 when it did. */
+static int wait_runs(int n)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_REALTIME, &t);
+	t.tv_sec += 60;
+	pthread_mutex_lock(&mu);
+	int rc = 0;
+	while (runs < n && rc == 0)
+		rc = pthread_cond_timedwait(&cv, &mu, &t);
+	int got = runs;
+	pthread_mutex_unlock(&mu);
+	return got >= n ? 0 : -1;
+}
+
+/* The workers sleep until notified: their safety-net timer is an hour, so
+ * only the wake-up of the commit can have started the run. On PostgreSQL a
+ * job written by another node (another store, no call into this process's
+ * queue) wakes them by NOTIFY. */
+static void test_woken_by_notification(void **state)
+{
+	struct fix *f = *state;
+	queue_t *q = new_queue(f->st, "a", 3600000);
+	char err[256];
+	assert_int_equal(queue_start(q, err, sizeof err), 0);
+	char id[QUEUE_ID_MAX];
+	enqueue(f->st, 0, id);
+	assert_int_equal(wait_runs(1), 0);
+	if (test_db_pg()) {
+		/* A job another node writes, told by NOTIFY only. */
+		store_t *other = test_db_open(f->where);
+		assert_non_null(other);
+		store_tx_t *tx = store_begin(other, true);
+		json_t *j = json_pack("{s:s, s:s, s:s, s:i, s:I, s:I}", "id", "job_other", "kind", "test",
+			"payload", "{}", "max_attempts", 1, "run_after", (json_int_t)time_now_ms(),
+			"created_at", (json_int_t)time_now_ms());
+		assert_int_equal(store_job_insert(tx, j), STORE_OK);
+		json_decref(j);
+		assert_int_equal(store_notify(tx, QUEUE_CHANNEL), STORE_OK);
+		assert_int_equal(store_commit(tx), STORE_OK);
+		assert_int_equal(wait_runs(2), 0);
+		store_close(other);
+	}
+	queue_stop(q);
+	json_t *j = job(f->st, id);
+	assert_string_equal(state_of(j), "done");
+	json_decref(j);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_enqueue_in_transaction, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_retry_backoff_then_failed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lease_takeover_resumes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_progress_and_poison, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_woken_by_notification, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

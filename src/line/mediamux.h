@@ -11,19 +11,21 @@
  * sequence numbers.
  *
  * The table is not locked: its owner (a media loop) serializes access.
- * Addresses are IPv4, as everywhere in the line engine. */
+ * Addresses are IPv4 or IPv6 (an IPv4 one is kept as its IPv4-mapped IPv6
+ * form, so a peer seen either way is one key); the socket has the family
+ * of the address it is opened on. */
 #ifndef FV_LINE_MEDIAMUX_H
 #define FV_LINE_MEDIAMUX_H
 
-#include <netinet/in.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #define MEDIAMUX_SLOTS 4096 /* open addressing; at most half used (LINE_CALLS_MAX) */
 
 typedef struct mediamux_slot {
-	uint32_t ip;   /* network order */
-	uint16_t port; /* network order; 0: empty */
+	uint8_t ip[16]; /* IPv6, or IPv4-mapped IPv6 */
+	uint16_t port;  /* network order; 0: empty */
 	uint8_t dead;  /* removed (a tombstone: lookups go on past it) */
 	void *owner;
 } mediamux_slot_t;
@@ -39,22 +41,22 @@ typedef struct mediamux {
 	mediamux_slot_t slot[MEDIAMUX_SLOTS];
 	/* the loop's receive buffers, for its recvmmsg */
 	uint8_t rx[MEDIAMUX_RX_BATCH][MEDIAMUX_RX_MAX];
-	struct sockaddr_in rx_from[MEDIAMUX_RX_BATCH];
+	struct sockaddr_storage rx_from[MEDIAMUX_RX_BATCH];
 } mediamux_t;
 
 /* Opens the socket on bind_addr's IP, on any free port, with receive and
  * send buffers sized for a tick of 2,048 calls. Returns a mux the caller
  * frees with mediamux_close, or NULL (errno set). */
-mediamux_t *mediamux_open(const struct sockaddr_in *bind_addr);
+mediamux_t *mediamux_open(const struct sockaddr_storage *bind_addr);
 void mediamux_close(mediamux_t *mx);
 
 /* Datagrams from peer go to owner from now on. 0; -1 when peer belongs to
  * another owner (two calls cannot share a peer address) or the table is
  * full. */
-int mediamux_set(mediamux_t *mx, const struct sockaddr_in *peer, void *owner);
+int mediamux_set(mediamux_t *mx, const struct sockaddr_storage *peer, void *owner);
 /* Forgets peer if owner has it; anything else is left alone. */
-void mediamux_del(mediamux_t *mx, const struct sockaddr_in *peer, void *owner);
+void mediamux_del(mediamux_t *mx, const struct sockaddr_storage *peer, void *owner);
 /* The owner of datagrams from src, or NULL. */
-void *mediamux_find(const mediamux_t *mx, const struct sockaddr_in *src);
+void *mediamux_find(const mediamux_t *mx, const struct sockaddr_storage *src);
 
 #endif

@@ -20,11 +20,12 @@ static int tok(const char **p, const char *end, sip_str_t *out)
 
 static int copy_addr(const char *v, const char *end, char out[SDP_ADDR_MAX])
 {
-	/* c=IN IP4 a.b.c.d[/ttl] */
+	/* c=IN IP4 a.b.c.d[/ttl] or c=IN IP6 2001:db8::1 (RFC 4566 §5.7) */
 	sip_str_t nt, at, a;
 	if (tok(&v, end, &nt) || tok(&v, end, &at) || tok(&v, end, &a))
 		return -1;
-	if (!sip_str_eq(nt, "IN") || !sip_str_eq(at, "IP4"))
+	int v6 = sip_str_eq(at, "IP6");
+	if (!sip_str_eq(nt, "IN") || !(v6 || sip_str_eq(at, "IP4")))
 		return -1;
 	const char *slash = memchr(a.p, '/', a.n);
 	if (slash)
@@ -34,8 +35,8 @@ static int copy_addr(const char *v, const char *end, char out[SDP_ADDR_MAX])
 	char tmp[SDP_ADDR_MAX];
 	memcpy(tmp, a.p, a.n);
 	tmp[a.n] = '\0';
-	struct in_addr ia;
-	if (inet_pton(AF_INET, tmp, &ia) != 1)
+	struct in6_addr ia;
+	if (inet_pton(v6 ? AF_INET6 : AF_INET, tmp, &ia) != 1)
 		return -1;
 	memcpy(out, tmp, a.n + 1);
 	return 0;
@@ -242,9 +243,9 @@ static int build_t38(buf_t *out, const sdp_local_t *l)
 
 int sdp_build(buf_t *out, const sdp_local_t *l, const sdp_t *like)
 {
-	int rc = buf_printf(out,
-			    "v=0\r\no=faxvault %llu %llu IN IP4 %s\r\ns=faxvault\r\nc=IN IP4 %s\r\nt=0 0\r\n",
-			    (unsigned long long)l->sess_id, (unsigned long long)l->sess_ver, l->addr, l->addr);
+	const char *fam = strchr(l->addr, ':') ? "IP6" : "IP4";
+	int rc = buf_printf(out, "v=0\r\no=faxvault %llu %llu IN %s %s\r\ns=faxvault\r\nc=IN %s %s\r\nt=0 0\r\n",
+			    (unsigned long long)l->sess_id, (unsigned long long)l->sess_ver, fam, l->addr, fam, l->addr);
 	if (rc != 0)
 		return -1;
 	if (!like)

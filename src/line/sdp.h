@@ -40,7 +40,7 @@ typedef struct sdp_media {
 	int fmts[SDP_FMT_MAX];  /* RTP payload types (audio) */
 	size_t nfmts;
 	int is_t38;             /* image + udptl + t38 */
-	char addr[SDP_ADDR_MAX];/* from the media-level c= or the session one */
+	char addr[SDP_ADDR_MAX];/* from the media-level c= or the session one (IPv4 or IPv6, no brackets) */
 	int ptime;
 	sdp_t38_t t38;
 } sdp_media_t;
@@ -53,7 +53,8 @@ typedef struct sdp {
 } sdp_t;
 
 /* Parses an SDP body. 0 on success; -1 when the body is malformed, has no
- * m= line, more than SDP_MEDIA_MAX of them, or an address that is not IPv4. */
+ * m= line, more than SDP_MEDIA_MAX of them, or an address that is not an
+ * IPv4 (IN IP4) or IPv6 (IN IP6) address. */
 int sdp_parse(const uint8_t *data, size_t len, sdp_t *s);
 
 /* Index of the first usable G.711 audio stream (port != 0, RTP/AVP, PCMU or

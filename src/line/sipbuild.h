@@ -4,7 +4,9 @@
  * our tag added when the request had none and the status is above 100),
  * Call-ID and CSeq; 1xx/2xx to an INVITE echo its Record-Route headers
  * (§12.1.1). Allow, Supported and, where they belong, Accept (405, 501,
- * body-less 200) and Warning (488) are added. */
+ * body-less 200) and Warning (488) are added. Given the request's source,
+ * the topmost Via gets received= and rport= (RFC 3261 §18.2.1, RFC 3581
+ * §4), for IPv4 and IPv6 alike. */
 #ifndef FV_LINE_SIPBUILD_H
 #define FV_LINE_SIPBUILD_H
 
@@ -24,5 +26,20 @@ void sip_build_response(buf_t *b, const sip_msg_t *req, int status, const char *
  * e.g. "Retry-After: 30\r\n". */
 void sip_build_response_hdrs(buf_t *b, const sip_msg_t *req, int status, const char *to_tag,
 			     const char *contact, const char *body, const char *extra);
+
+/* Where a request came from: its address as text (IPv4, or IPv6 without
+ * brackets) and port. */
+typedef struct sip_src {
+	const char *ip;
+	unsigned port;
+} sip_src_t;
+
+/* sip_build_response_hdrs, with the topmost Via marked with the request's
+ * source (src NULL: copied as it is): "rport" without a value gets the
+ * source port, and "received=IP" is added when the Via asked for rport or
+ * its sent-by host is not the source address. A Via that already has
+ * received is left alone. */
+void sip_build_response_src(buf_t *b, const sip_msg_t *req, const sip_src_t *src, int status, const char *to_tag,
+			    const char *contact, const char *body, const char *extra);
 
 #endif

@@ -1,6 +1,7 @@
 /* SIP message parser (see sipmsg.h). */
 #include "sipmsg.h"
 
+#include <ctype.h>
 #include <string.h>
 
 #include "numparse.h"
@@ -328,7 +329,21 @@ int sip_uri_parse(sip_str_t uri, sip_str_t *user, sip_str_t *host, uint16_t *por
 	} else {
 		*user = (sip_str_t){r.p, 0};
 	}
-	const char *colon = memchr(r.p, ':', r.n);
+	/* An IPv6 reference keeps its brackets in host (RFC 3261 §25.1:
+	 * "[" IPv6address "]"); the port's colon is the one after "]". */
+	size_t skip = 0;
+	if (r.n && r.p[0] == '[') {
+		const char *close = memchr(r.p, ']', r.n);
+		if (!close || close - r.p < 3)
+			return -1;
+		skip = (size_t)(close - r.p) + 1;
+		for (size_t i = 1; i + 1 < skip; i++)
+			if (!(isxdigit((unsigned char)r.p[i]) || r.p[i] == ':' || r.p[i] == '.'))
+				return -1;
+		if (skip < r.n && r.p[skip] != ':')
+			return -1;
+	}
+	const char *colon = memchr(r.p + skip, ':', r.n - skip);
 	*port = 5060;
 	if (colon) {
 		size_t hn = (size_t)(colon - r.p);

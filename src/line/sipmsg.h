@@ -61,7 +61,8 @@ int sip_cseq(const sip_msg_t *m, uint32_t *num, sip_str_t *method);
 sip_str_t sip_addr_uri(sip_str_t hv);
 
 /* Splits "sip:user@host:port;params" into user (may be empty), host and
- * port (5060 when absent). 0 / -1. */
+ * port (5060 when absent). An IPv6 host is a reference, "[2001:db8::1]",
+ * and host keeps its brackets. 0 / -1. */
 int sip_uri_parse(sip_str_t uri, sip_str_t *user, sip_str_t *host, uint16_t *port);
 
 #endif

@@ -18,6 +18,7 @@
 
 #include "buf.h"
 #include "log.h"
+#include "sipaddr.h"
 #include "sipmsg.h"
 #include "sipstream.h"
 #include "timeutil.h"
@@ -34,7 +35,7 @@ typedef struct conn {
 	int fd;
 	int state;
 	int accepted;             /* it came to our listener */
-	struct sockaddr_in peer;
+	struct sockaddr_storage peer;
 	uint16_t lport;           /* our end's port */
 	SSL *ssl;
 	uint8_t rbuf[RBUF];
@@ -54,7 +55,7 @@ struct siptrans {
 	siptrans_cfg_t cfg;
 	int ep;
 	int lfd;                  /* listener, -1 without */
-	struct sockaddr_in bound;
+	struct sockaddr_storage bound;
 	SSL_CTX *cctx, *sctx;     /* TLS client and server contexts */
 	conn_t *conns[SIPTRANS_CONNS_MAX];
 	int n;
@@ -66,17 +67,14 @@ static int64_t mono_ms(void)
 	return time_mono_ns() / 1000000;
 }
 
-static const char *addr_str(const struct sockaddr_in *a, char out[32])
+static const char *addr_str(const struct sockaddr_storage *a, char out[SIPADDR_STR_MAX])
 {
-	char ip[INET_ADDRSTRLEN] = "?";
-	inet_ntop(AF_INET, &a->sin_addr, ip, sizeof ip);
-	snprintf(out, 32, "%s:%u", ip, ntohs(a->sin_port));
-	return out;
+	return sipaddr_str(a, out, SIPADDR_STR_MAX);
 }
 
-static int same_addr(const struct sockaddr_in *a, const struct sockaddr_in *b)
+static int same_addr(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
 {
-	return a->sin_addr.s_addr == b->sin_addr.s_addr && a->sin_port == b->sin_port;
+	return sipaddr_eq(a, b);
 }
 
 const char *siptrans_via_name(int proto)
@@ -120,7 +118,7 @@ static void conn_kill(siptrans_t *t, conn_t *c, const char *event, const char *w
 {
 	if (c->dead)
 		return;
-	char a[32];
+	char a[SIPADDR_STR_MAX];
 	log_event(LOG_INFO, event, "call=- peer=%s transport=%s accepted=%d why=%s", addr_str(&c->peer, a),
 		  siptrans_via_name(t->cfg.proto), c->accepted, why);
 	c->dead = 1;
@@ -160,7 +158,7 @@ static void reap(siptrans_t *t)
 	}
 }
 
-static conn_t *conn_new(siptrans_t *t, int fd, const struct sockaddr_in *peer, int accepted)
+static conn_t *conn_new(siptrans_t *t, int fd, const struct sockaddr_storage *peer, int accepted)
 {
 	if (t->n >= SIPTRANS_CONNS_MAX) {
 		close(fd);
@@ -173,10 +171,10 @@ static conn_t *conn_new(siptrans_t *t, int fd, const struct sockaddr_in *peer, i
 	c->accepted = accepted;
 	c->started_ms = c->used_ms = mono_ms();
 	buf_init(&c->wq, WQ_MAX);
-	struct sockaddr_in me;
+	struct sockaddr_storage me;
 	socklen_t ml = sizeof me;
 	if (getsockname(fd, (struct sockaddr *)&me, &ml) == 0)
-		c->lport = ntohs(me.sin_port);
+		c->lport = sipaddr_port(&me);
 	int one = 1;
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 	t->conns[t->n++] = c;
@@ -195,27 +193,27 @@ static int conn_tls(siptrans_t *t, conn_t *c)
 	}
 	SSL_set_connect_state(c->ssl);
 	const char *name = t->cfg.peer_name;
-	struct in_addr probe;
-	if (name && *name && inet_pton(AF_INET, name, &probe) != 1) {
+	struct sockaddr_storage probe;
+	if (name && *name && sipaddr_from_ip(&probe, name, 0) != 0) {
 		SSL_set_tlsext_host_name(c->ssl, name);
 		if (SSL_set1_host(c->ssl, name) != 1)
 			return -1;
 	} else {
-		char ip[INET_ADDRSTRLEN];
-		inet_ntop(AF_INET, &c->peer.sin_addr, ip, sizeof ip);
+		char ip[INET6_ADDRSTRLEN];
+		sipaddr_ip(&c->peer, ip, sizeof ip);
 		if (X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(c->ssl), ip) != 1)
 			return -1;
 	}
 	return 0;
 }
 
-static conn_t *conn_open(siptrans_t *t, const struct sockaddr_in *peer)
+static conn_t *conn_open(siptrans_t *t, const struct sockaddr_storage *peer)
 {
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	int fd = socket(peer->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return NULL;
-	if (connect(fd, (const struct sockaddr *)peer, sizeof *peer) != 0 && errno != EINPROGRESS) {
-		char a[32];
+	if (connect(fd, (const struct sockaddr *)peer, sipaddr_len(peer)) != 0 && errno != EINPROGRESS) {
+		char a[SIPADDR_STR_MAX];
 		log_event(LOG_WARN, "sip_conn_failed", "call=- peer=%s transport=%s why=connect errno=%d",
 			  addr_str(peer, a), siptrans_via_name(t->cfg.proto), errno);
 		close(fd);
@@ -279,7 +277,7 @@ static void conn_handshake(siptrans_t *t, conn_t *c)
 	int r = SSL_do_handshake(c->ssl);
 	if (r == 1) {
 		c->state = C_UP;
-		char a[32];
+		char a[SIPADDR_STR_MAX];
 		log_event(LOG_INFO, "sip_tls_up", "call=- peer=%s accepted=%d version=%s", addr_str(&c->peer, a),
 			  c->accepted, SSL_get_version(c->ssl));
 		conn_flush(t, c);
@@ -366,7 +364,7 @@ static void conn_read(siptrans_t *t, conn_t *c)
 static void accept_all(siptrans_t *t)
 {
 	for (int k = 0; k < 64; k++) {
-		struct sockaddr_in src;
+		struct sockaddr_storage src;
 		socklen_t sl = sizeof src;
 		int fd = accept4(t->lfd, (struct sockaddr *)&src, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0)
@@ -374,7 +372,7 @@ static void accept_all(siptrans_t *t)
 		conn_t *c = conn_new(t, fd, &src, 1);
 		if (!c)
 			continue;
-		char a[32];
+		char a[SIPADDR_STR_MAX];
 		log_event(LOG_INFO, "sip_conn_accepted", "call=- peer=%s transport=%s", addr_str(&src, a),
 			  siptrans_via_name(t->cfg.proto));
 		if (t->cfg.proto == SIPTRANS_TLS) {
@@ -411,7 +409,7 @@ static void conn_event(siptrans_t *t, conn_t *c, uint32_t ev)
 }
 
 /* The next complete message of c into out; 0 when none (c may die). */
-static size_t conn_cut(siptrans_t *t, conn_t *c, uint8_t *out, size_t cap, struct sockaddr_in *src)
+static size_t conn_cut(siptrans_t *t, conn_t *c, uint8_t *out, size_t cap, struct sockaddr_storage *src)
 {
 	for (;;) {
 		size_t skip = 0, len = 0;
@@ -424,7 +422,7 @@ static size_t conn_cut(siptrans_t *t, conn_t *c, uint8_t *out, size_t cap, struc
 				conn_flush(t, c);
 		}
 		if (r == SIPSTREAM_BAD) {
-			char a[32];
+			char a[SIPADDR_STR_MAX];
 			log_event(LOG_WARN, "sip_stream_bad", "call=- peer=%s transport=%s why=%s",
 				  addr_str(&c->peer, a), siptrans_via_name(t->cfg.proto), sipstream_why_name(why));
 			conn_kill(t, c, "sip_conn_closed", sipstream_why_name(why));
@@ -451,7 +449,7 @@ static size_t conn_cut(siptrans_t *t, conn_t *c, uint8_t *out, size_t cap, struc
 	}
 }
 
-size_t siptrans_recv(siptrans_t *t, uint8_t *out, size_t cap, struct sockaddr_in *src)
+size_t siptrans_recv(siptrans_t *t, uint8_t *out, size_t cap, struct sockaddr_storage *src)
 {
 	reap(t);
 	struct epoll_event evs[64];
@@ -478,7 +476,7 @@ size_t siptrans_recv(siptrans_t *t, uint8_t *out, size_t cap, struct sockaddr_in
 	return 0;
 }
 
-static conn_t *conn_find(siptrans_t *t, const struct sockaddr_in *peer)
+static conn_t *conn_find(siptrans_t *t, const struct sockaddr_storage *peer)
 {
 	for (int i = 0; i < t->n; i++)
 		if (!t->conns[i]->dead && same_addr(&t->conns[i]->peer, peer))
@@ -487,12 +485,12 @@ static conn_t *conn_find(siptrans_t *t, const struct sockaddr_in *peer)
 	 * ephemeral port and names its listening one): its connection. */
 	for (int i = 0; i < t->n; i++)
 		if (!t->conns[i]->dead && t->conns[i]->accepted && t->conns[i]->state == C_UP &&
-		    t->conns[i]->peer.sin_addr.s_addr == peer->sin_addr.s_addr)
+		    sipaddr_same_host(&t->conns[i]->peer, peer))
 			return t->conns[i];
 	return NULL;
 }
 
-int siptrans_send(siptrans_t *t, const struct sockaddr_in *peer, const void *data, size_t n)
+int siptrans_send(siptrans_t *t, const struct sockaddr_storage *peer, const void *data, size_t n)
 {
 	conn_t *c = conn_find(t, peer);
 	if (!c)
@@ -509,10 +507,10 @@ int siptrans_send(siptrans_t *t, const struct sockaddr_in *peer, const void *dat
 	return 0;
 }
 
-uint16_t siptrans_contact_port(siptrans_t *t, const struct sockaddr_in *peer)
+uint16_t siptrans_contact_port(siptrans_t *t, const struct sockaddr_storage *peer)
 {
 	if (t->lfd >= 0)
-		return ntohs(t->bound.sin_port);
+		return sipaddr_port(&t->bound);
 	conn_t *c = conn_find(t, peer);
 	if (!c)
 		c = conn_open(t, peer);
@@ -524,7 +522,7 @@ int siptrans_fd(const siptrans_t *t)
 	return t->ep;
 }
 
-void siptrans_bound(const siptrans_t *t, struct sockaddr_in *out)
+void siptrans_bound(const siptrans_t *t, struct sockaddr_storage *out)
 {
 	*out = t->bound;
 }
@@ -567,7 +565,7 @@ static SSL_CTX *ctx_new(const siptrans_cfg_t *cfg, int server, char *err, size_t
 	return x;
 }
 
-siptrans_t *siptrans_open(const siptrans_cfg_t *cfg, const struct sockaddr_in *at, char *err, size_t errlen)
+siptrans_t *siptrans_open(const siptrans_cfg_t *cfg, const struct sockaddr_storage *at, char *err, size_t errlen)
 {
 	siptrans_t *t = xcalloc(1, sizeof *t);
 	t->cfg = *cfg;
@@ -586,11 +584,11 @@ siptrans_t *siptrans_open(const siptrans_cfg_t *cfg, const struct sockaddr_in *a
 		}
 	}
 	if (at) {
-		t->lfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		t->lfd = socket(at->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 		int one = 1;
 		if (t->lfd >= 0)
 			setsockopt(t->lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-		if (t->lfd < 0 || bind(t->lfd, (const struct sockaddr *)at, sizeof *at) != 0 ||
+		if (t->lfd < 0 || bind(t->lfd, (const struct sockaddr *)at, sipaddr_len(at)) != 0 ||
 		    listen(t->lfd, 128) != 0) {
 			snprintf(err, errlen, "cannot listen (errno %d)", errno);
 			siptrans_close(t);

@@ -4,7 +4,7 @@
  * TLS through OpenSSL with the peer's certificate verified by default
  * (against the system's store or a CA file; the name checked and sent as
  * SNI is the one the engine dials, else the peer's address), and an
- * optional client certificate.
+ * optional client certificate. Addresses are IPv4 or IPv6 (sipaddr.h).
  *
  * Non-blocking throughout: connects and TLS handshakes progress inside
  * siptrans_recv() and siptrans_send(), on the engine's SIP thread, never
@@ -15,9 +15,9 @@
 #ifndef FV_LINE_SIPTRANS_H
 #define FV_LINE_SIPTRANS_H
 
-#include <netinet/in.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 enum { SIPTRANS_UDP = 0, SIPTRANS_TCP = 1, SIPTRANS_TLS = 2 };
 
@@ -36,37 +36,37 @@ typedef struct siptrans_cfg {
 	/* A connection we opened failed before it could carry anything
 	 * (refused, reset, TLS handshake or certificate refused); why is for
 	 * people and logs. Called on the thread of siptrans_send/recv. */
-	void (*on_fail)(void *ud, const struct sockaddr_in *peer, const char *why);
+	void (*on_fail)(void *ud, const struct sockaddr_storage *peer, const char *why);
 	void *ud;
 } siptrans_cfg_t;
 
 /* Opens a transport; with at non-NULL, also a listener bound there
  * (a TLS listener needs tls_cert and tls_key). NULL with err set when a
  * file cannot be read, a key does not match or the bind fails. */
-siptrans_t *siptrans_open(const siptrans_cfg_t *cfg, const struct sockaddr_in *at, char *err, size_t errlen);
+siptrans_t *siptrans_open(const siptrans_cfg_t *cfg, const struct sockaddr_storage *at, char *err, size_t errlen);
 
 /* A descriptor that polls readable when siptrans_recv() has work. */
 int siptrans_fd(const siptrans_t *t);
 
 /* The listener's address (port 0 without listener). */
-void siptrans_bound(const siptrans_t *t, struct sockaddr_in *out);
+void siptrans_bound(const siptrans_t *t, struct sockaddr_storage *out);
 
 /* The port our Via and Contact give toward peer: the listener's, else the
  * local port of the connection to peer (opened now when there is none,
  * so the peer reuses it for requests to us: RFC 5923's idea without the
  * alias parameter). 0 when no connection can be made. */
-uint16_t siptrans_contact_port(siptrans_t *t, const struct sockaddr_in *peer);
+uint16_t siptrans_contact_port(siptrans_t *t, const struct sockaddr_storage *peer);
 
 /* Sends a message to peer over its connection, opening one when needed
  * (bytes wait in the connection until it is up). A request or response to
  * a peer that has no connection of its own goes over a connection it
  * opened to us from the same address, if any. 0, or -1 when no connection
  * can be had (on_fail is then not called). */
-int siptrans_send(siptrans_t *t, const struct sockaddr_in *peer, const void *data, size_t n);
+int siptrans_send(siptrans_t *t, const struct sockaddr_storage *peer, const void *data, size_t n);
 
 /* Does the pending I/O, then hands out the next complete message (its
  * length; 0 when none) with the address it came from. */
-size_t siptrans_recv(siptrans_t *t, uint8_t *out, size_t cap, struct sockaddr_in *src);
+size_t siptrans_recv(siptrans_t *t, uint8_t *out, size_t cap, struct sockaddr_storage *src);
 
 void siptrans_close(siptrans_t *t);
 

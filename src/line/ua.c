@@ -136,7 +136,7 @@ static int ua_init(ua_t *ua, const line_cfg_t *cfg)
 
 /* SIP over TCP/TLS for this engine: a listener at at (receive) or none
  * (send: connections only). 0, or -1 with err set. */
-static int ua_open_stream(ua_t *ua, const struct sockaddr_in *at, const char *peer_name, char *err, size_t errlen)
+static int ua_open_stream(ua_t *ua, const struct sockaddr_storage *at, const char *peer_name, char *err, size_t errlen)
 {
 	const line_cfg_t *cfg = ua->cfg;
 	if (cfg->sip_transport != SIPTRANS_TCP && cfg->sip_transport != SIPTRANS_TLS) {
@@ -256,7 +256,7 @@ int line_send_many(const line_cfg_t *cfg, const char *target, const char *tiff, 
 	sip_str_t uri = {target, strlen(target)}, user, host;
 	uint16_t port;
 	char hostz[128];
-	struct sockaddr_in peer;
+	struct sockaddr_storage peer;
 	if (sip_uri_parse(uri, &user, &host, &port) != 0 || host.n >= sizeof hostz) {
 		snprintf(err, errlen, "bad target URI (want sip:NUMBER@HOST:PORT)");
 		{
@@ -274,9 +274,10 @@ int line_send_many(const line_cfg_t *cfg, const char *target, const char *tiff, 
 			return -1;
 		}
 	}
-	struct sockaddr_in any = {.sin_family = AF_INET};
-	if (cfg->listen && parse_hostport(cfg->listen, &any) != 0) {
-		snprintf(err, errlen, "bad local address %s", cfg->listen);
+	/* Our end: cfg->listen, else any address of the target's family. */
+	struct sockaddr_storage any = {.ss_family = peer.ss_family};
+	if (cfg->listen && (parse_hostport(cfg->listen, &any) != 0 || any.ss_family != peer.ss_family)) {
+		snprintf(err, errlen, "bad local address %s (or not of the target's address family)", cfg->listen);
 		{
 			ua_fini(&ua);
 			return -1;
@@ -302,7 +303,7 @@ int line_send_many(const line_cfg_t *cfg, const char *target, const char *tiff, 
 	}
 	ua_open_muxes(&ua);
 	if (cfg->bound_port)
-		__atomic_store_n(cfg->bound_port, (int)ntohs(ua.bound.sin_port), __ATOMIC_RELEASE);
+		__atomic_store_n(cfg->bound_port, (int)sipaddr_port(&ua.bound), __ATOMIC_RELEASE);
 	ua.pages_total = last - first + 1;
 	char tx_mem[64];
 	int tx_memfd = tx_file_load(tiff, tx_mem, sizeof tx_mem);
@@ -317,11 +318,13 @@ int line_send_many(const line_cfg_t *cfg, const char *target, const char *tiff, 
 		local_ip_toward(&peer, &ua.bound, c->local_ip);
 		char h[33];
 		rand_hex(h, 12);
-		snprintf(c->call_id, sizeof c->call_id, "%s@%s", h, c->local_ip);
+		char lhost[SIPADDR_STR_MAX];
+		sipaddr_host(c->local_ip, lhost, sizeof lhost);
+		snprintf(c->call_id, sizeof c->call_id, "%s@%s", h, lhost);
 		snprintf(c->req_uri, sizeof c->req_uri, "%s", target);
 		snprintf(c->remote_uri, sizeof c->remote_uri, "%s", target);
 		snprintf(c->remote_target, sizeof c->remote_target, "%s", target);
-		snprintf(c->local_uri, sizeof c->local_uri, "sip:%s@%s", cfg->from_user, c->local_ip);
+		snprintf(c->local_uri, sizeof c->local_uri, "sip:%s@%s", cfg->from_user, lhost);
 		c->lcseq = 1;
 		c->res.pages_total = ua.pages_total;
 		c->res.first_page = first;
@@ -381,7 +384,7 @@ int line_receive(const line_cfg_t *cfg, line_result_fn *cb, void *ud)
 	ua_t ua;
 	if (ua_init(&ua, cfg) != 0)
 		return -1;
-	struct sockaddr_in sa;
+	struct sockaddr_storage sa;
 	if (!cfg->listen || parse_hostport(cfg->listen, &sa) != 0) {
 		log_event(LOG_ERROR, "line_bad_listen", "call=- listen=%s", cfg->listen ? cfg->listen : "-");
 		{
@@ -424,11 +427,11 @@ int line_receive(const line_cfg_t *cfg, line_result_fn *cb, void *ud)
 		getsockname(ua.fd, (struct sockaddr *)&ua.bound, &bl);
 	ua_open_muxes(&ua);
 	if (cfg->bound_port)
-		__atomic_store_n(cfg->bound_port, (int)ntohs(ua.bound.sin_port), __ATOMIC_RELEASE);
+		__atomic_store_n(cfg->bound_port, (int)sipaddr_port(&ua.bound), __ATOMIC_RELEASE);
 	ua.cb = cb;
 	ua.cb_ud = ud;
 	log_event(LOG_INFO, "line_listen", "call=- listen=%s port=%u calls=%d t38=%d ecm=%d transport=%s", cfg->listen,
-		  ntohs(ua.bound.sin_port), cfg->calls, cfg->t38, cfg->ecm, via_proto(&ua));
+		  sipaddr_port(&ua.bound), cfg->calls, cfg->t38, cfg->ecm, via_proto(&ua));
 	int run = ua_run(&ua, 0);
 	if (ua.fd >= 0)
 		close(ua.fd);

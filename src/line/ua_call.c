@@ -370,7 +370,7 @@ void call_timers(call_t *c, int64_t now)
 		call_cancel(c); /* ringing too long */
 	if (c->stx_active) {
 		if (now >= c->stx_next_ms) {
-			sip_send(ua, c->resp_to.sin_family ? &c->resp_to : &c->peer, &c->stx_resp, c->call_id);
+			sip_send(ua, c->resp_to.ss_family ? &c->resp_to : &c->peer, &c->stx_resp, c->call_id);
 			c->stx_interval_ms = c->stx_interval_ms * 2 > SIP_T2_MS ? SIP_T2_MS : c->stx_interval_ms * 2;
 			c->stx_next_ms = now + c->stx_interval_ms;
 		}

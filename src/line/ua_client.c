@@ -16,8 +16,9 @@ static void send_ack_non2xx(call_t *c, const sip_msg_t *resp)
 	buf_t b;
 	buf_init(&b, SIP_MSG_MAX);
 	const sip_str_t *to = sip_msg_header(resp, "To");
+	char host[SIPADDR_STR_MAX];
 	buf_printf(&b, "ACK %s SIP/2.0\r\nVia: SIP/2.0/%s %s:%u;branch=%s;rport\r\nMax-Forwards: 70\r\n", c->req_uri,
-		   via_proto(c->ua), c->local_ip, sip_port(c), c->ctx.branch);
+		   via_proto(c->ua), sipaddr_host(c->local_ip, host, sizeof host), sip_port(c), c->ctx.branch);
 	buf_printf(&b, "From: <%s>;tag=%s\r\n", c->local_uri, c->ltag);
 	if (to)
 		buf_printf(&b, "To: %.*s\r\n", (int)to->n, to->p);
@@ -78,7 +79,7 @@ static void learn_routes(call_t *c, const sip_msg_t *m)
 	sip_str_t u = sip_addr_uri((sip_str_t){first, strlen(first)}), user, host;
 	uint16_t port;
 	char hp[300];
-	struct sockaddr_in dst;
+	struct sockaddr_storage dst;
 	if (b.data && sip_uri_parse(u, &user, &host, &port) == 0 && host.n < 256 &&
 	    snprintf(hp, sizeof hp, "%.*s:%u", (int)host.n, host.p, port) > 0 && parse_hostport(hp, &dst) == 0) {
 		snprintf(c->route, sizeof c->route, "%s", b.data);

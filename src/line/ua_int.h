@@ -21,6 +21,7 @@
 #include "rtp.h"
 #include "sdp.h"
 #include "sipmsg.h"
+#include "sipaddr.h"
 #include "siptrans.h"
 #include "udptl.h"
 
@@ -39,6 +40,7 @@
 #include "sdp.h"
 #include "sipbuild.h"
 #include "sipmsg.h"
+#include "sipaddr.h"
 #include "siptrans.h"
 #include "timeutil.h"
 #include "tsafe.h"
@@ -89,8 +91,8 @@ typedef struct call {
 	char req_uri[256];        /* initial INVITE Request-URI */
 	uint32_t lcseq;
 	uint32_t rcseq;
-	struct sockaddr_in peer;  /* where our requests go (first route, else the peer) */
-	struct sockaddr_in resp_to; /* where our responses to the INVITE go (its source) */
+	struct sockaddr_storage peer;  /* where our requests go (first route, else the peer) */
+	struct sockaddr_storage resp_to; /* where our responses to the INVITE go (its source) */
 	char route[1024];         /* route set, as a Route header value; "" when none */
 	char local_ip[64];
 	ctxn_t ctx;
@@ -110,7 +112,7 @@ typedef struct call {
 	/* media */
 	int mfd;
 	uint16_t mport;
-	struct sockaddr_in mpeer;
+	struct sockaddr_storage mpeer;
 	int media;
 	int pt;
 	uint16_t rtp_seq;
@@ -133,7 +135,7 @@ typedef struct call {
 	int64_t make_due;         /* the tick that what the DSP makes now is due at */
 	/* shared media socket (cfg->media_shared): the peer address this call
 	 * is known by in its loop's table */
-	struct sockaddr_in mux_key;
+	struct sockaddr_storage mux_key;
 	int mux_keyed;
 	unsigned rx_unplayed;     /* audio frames put since the last play */
 	faxcall_t *fc;
@@ -200,7 +202,7 @@ struct ua {
 	int media_priority;   /* SCHED_RR priority of the media loop(s), 0: none */
 	const line_cfg_t *cfg;
 	int fd;
-	struct sockaddr_in bound;
+	struct sockaddr_storage bound;
 	siptrans_t *tr;          /* SIP over TCP/TLS (cfg->sip_transport); NULL: UDP on fd */
 	call_t *calls[LINE_CALLS_MAX];
 	int ncalls;
@@ -240,11 +242,11 @@ void rand_hex(char *out, size_t nbytes);
 uint32_t rand32(void);
 int64_t ms_to_ticks(int64_t ms);
 const char *qs(const char *s, char *tmp, size_t n);
-int parse_hostport(const char *s, struct sockaddr_in *sa);
-int udp_bind(const struct sockaddr_in *sa);
-void local_ip_toward(const struct sockaddr_in *peer, const struct sockaddr_in *bound, char out[64]);
-int ua_xmit(ua_t *ua, const struct sockaddr_in *to, const void *data, size_t n);
-void sip_send(ua_t *ua, const struct sockaddr_in *to, const buf_t *b, const char *call_id);
+int parse_hostport(const char *s, struct sockaddr_storage *sa);
+int udp_bind(const struct sockaddr_storage *sa);
+void local_ip_toward(const struct sockaddr_storage *peer, const struct sockaddr_storage *bound, char out[64]);
+int ua_xmit(ua_t *ua, const struct sockaddr_storage *to, const void *data, size_t n);
+void sip_send(ua_t *ua, const struct sockaddr_storage *to, const buf_t *b, const char *call_id);
 unsigned sip_port(const call_t *c);
 const char *via_proto(const ua_t *ua);
 void copy_str(char *dst, size_t cap, sip_str_t s);
@@ -280,9 +282,9 @@ void handle_response(ua_t *ua, call_t *c, const sip_msg_t *m);
 
 /* ua_server.c */
 call_t *find_call(ua_t *ua, sip_str_t call_id);
-void respond(ua_t *ua, const struct sockaddr_in *to, const sip_msg_t *req, int status, const char *tag,
+void respond(ua_t *ua, const struct sockaddr_storage *to, const sip_msg_t *req, int status, const char *tag,
 	     const char *contact, const char *body, buf_t *keep);
-void handle_request(ua_t *ua, const sip_msg_t *m, const struct sockaddr_in *src);
+void handle_request(ua_t *ua, const sip_msg_t *m, const struct sockaddr_storage *src);
 
 /* ua_media.c */
 int media_send_due(call_t *c, int64_t upto);
@@ -292,8 +294,8 @@ void media_audio(call_t *c, const sdp_media_t *m, int pt);
 void media_t38(call_t *c, const sdp_media_t *m);
 void play_audio(call_t *c);
 void media_packet(call_t *c, const uint8_t *pkt, size_t n);
-int mux_peer_taken(const call_t *c, const struct sockaddr_in *peer);
-int call_open_media(call_t *c, const struct sockaddr_in *offer);
+int mux_peer_taken(const call_t *c, const struct sockaddr_storage *peer);
+int call_open_media(call_t *c, const struct sockaddr_storage *offer);
 void record_save(ua_t *ua);
 void call_receive(call_t *c);
 void call_tick(call_t *c);
@@ -303,7 +305,7 @@ void tick_calls(call_t **calls, int n, media_sched_t *ms, mediamux_t *mx, int64_
 void *worker_main(void *arg);
 
 /* ua_loop.c */
-void on_link_fail(void *ud, const struct sockaddr_in *peer, const char *why);
+void on_link_fail(void *ud, const struct sockaddr_storage *peer, const char *why);
 void ua_open_muxes(ua_t *ua);
 int media_priority_enter(int prio, int *old_policy, struct sched_param *old_param);
 int ua_run(ua_t *ua, int sending);

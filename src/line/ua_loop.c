@@ -14,14 +14,13 @@
 
 /* A connection we opened to a peer failed before it carried anything:
  * the calls still ringing there end now, with why as their reason. */
-void on_link_fail(void *ud, const struct sockaddr_in *peer, const char *why)
+void on_link_fail(void *ud, const struct sockaddr_storage *peer, const char *why)
 {
 	ua_t *ua = ud;
 	for (int i = 0; i < ua->ncalls; i++) {
 		call_t *c = ua->calls[i];
 		call_lock(c);
-		if (c->state == CS_INVITING && !c->invite_pending && c->peer.sin_addr.s_addr == peer->sin_addr.s_addr &&
-		    c->peer.sin_port == peer->sin_port) {
+		if (c->state == CS_INVITING && !c->invite_pending && sipaddr_eq(&c->peer, peer)) {
 			log_event(LOG_WARN, "sip_link_failed", "call=%s why=%s", c->call_id, why);
 			snprintf(c->res.link_error, sizeof c->res.link_error, "%s", why);
 			c->res.network_error = 1;
@@ -35,7 +34,7 @@ static void sip_readable(ua_t *ua)
 {
 	uint8_t pkt[SIP_MSG_MAX + 1];
 	for (int k = 0; k < (ua->tr ? 256 : 32); k++) {
-		struct sockaddr_in src;
+		struct sockaddr_storage src;
 		socklen_t sl = sizeof src;
 		ssize_t n = ua->tr ? (ssize_t)siptrans_recv(ua->tr, pkt, sizeof pkt, &src)
 				   : recvfrom(ua->fd, pkt, sizeof pkt, 0, (struct sockaddr *)&src, &sl);

@@ -55,7 +55,7 @@ int media_send_due(call_t *c, int64_t upto)
 	if (fd >= 0 && c->state == CS_UP) {
 		if (k == 1) {
 			if (sendto(fd, c->outbuf, c->outlen[0], 0, (const struct sockaddr *)&c->mpeer,
-				   sizeof c->mpeer) == (ssize_t)c->outlen[0])
+				   sipaddr_len(&c->mpeer)) == (ssize_t)c->outlen[0])
 				c->pkts_tx++;
 			else if (errno != EAGAIN)
 				c->bad_media++;
@@ -66,7 +66,7 @@ int media_send_due(call_t *c, int64_t upto)
 			for (int i = 0; i < k; i++) {
 				iov[i] = (struct iovec){c->outbuf + off, c->outlen[i]};
 				m[i] = (struct mmsghdr){.msg_hdr = {.msg_name = &c->mpeer,
-								    .msg_namelen = sizeof c->mpeer,
+								    .msg_namelen = sipaddr_len(&c->mpeer),
 								    .msg_iov = &iov[i],
 								    .msg_iovlen = 1}};
 				off += c->outlen[i];
@@ -105,8 +105,8 @@ static int t38_send(void *ud, const uint8_t *ifp, size_t n)
 
 int set_mpeer(call_t *c, const sdp_media_t *m)
 {
-	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(m->port)};
-	if (inet_pton(AF_INET, m->addr, &sa.sin_addr) != 1)
+	struct sockaddr_storage sa;
+	if (sipaddr_from_ip(&sa, m->addr, m->port) != 0)
 		return -1;
 	c->mpeer = sa;
 	return 0;
@@ -124,8 +124,9 @@ void media_audio(call_t *c, const sdp_media_t *m, int pt)
 	c->last_rx_ms = now_ms();
 	if (c->fc)
 		faxcall_start_audio(c->fc);
+	char host[SIPADDR_STR_MAX];
 	log_event(LOG_INFO, "media_audio", "call=%s codec=%s local_port=%u peer=%s:%u", c->call_id, c->res.codec, c->mport,
-		  m->addr, m->port);
+		  sipaddr_host(m->addr, host, sizeof host), m->port);
 }
 
 void media_t38(call_t *c, const sdp_media_t *m)
@@ -140,8 +141,9 @@ void media_t38(call_t *c, const sdp_media_t *m)
 	c->last_rx_ms = now_ms();
 	if (c->fc)
 		faxcall_start_t38(c->fc, &m->t38, t38_send, c);
+	char host[SIPADDR_STR_MAX];
 	log_event(LOG_INFO, "media_t38", "call=%s local_port=%u peer=%s:%u ec=%d max_rate=%d", c->call_id, c->mport,
-		  m->addr, m->port,
+		  sipaddr_host(m->addr, host, sizeof host), m->port,
 		  m->t38.ec, m->t38.max_bit_rate);
 }
 
@@ -261,13 +263,12 @@ static void media_watch(call_t *c, int on)
  * from there could not tell the two calls apart. Called on the SIP thread,
  * the only writer of mfd and mpeer, so it reads them without the other
  * calls' locks (it may hold c's: never two call locks at once). */
-int mux_peer_taken(const call_t *c, const struct sockaddr_in *peer)
+int mux_peer_taken(const call_t *c, const struct sockaddr_storage *peer)
 {
 	ua_t *ua = c->ua;
 	for (int i = 0; i < ua->ncalls; i++) {
 		const call_t *o = ua->calls[i];
-		if (o != c && o->w == c->w && o->mfd < 0 && o->mpeer.sin_port &&
-		    o->mpeer.sin_addr.s_addr == peer->sin_addr.s_addr && o->mpeer.sin_port == peer->sin_port)
+		if (o != c && o->w == c->w && o->mfd < 0 && sipaddr_port(&o->mpeer) && sipaddr_eq(&o->mpeer, peer))
 			return 1;
 	}
 	return 0;
@@ -276,7 +277,7 @@ int mux_peer_taken(const call_t *c, const struct sockaddr_in *peer)
 /* The call's media socket: its loop's shared one (cfg->media_shared),
  * unless the peer's offered address (offer, when known) is already another
  * call's there, or a socket of its own. */
-int call_open_media(call_t *c, const struct sockaddr_in *offer)
+int call_open_media(call_t *c, const struct sockaddr_storage *offer)
 {
 	mediamux_t *mx = call_mux(c);
 	if (mx && !(offer && mux_peer_taken(c, offer))) {
@@ -284,14 +285,14 @@ int call_open_media(call_t *c, const struct sockaddr_in *offer)
 		c->mport = mx->port;
 		return 0;
 	}
-	struct sockaddr_in sa = {.sin_family = AF_INET};
-	inet_pton(AF_INET, c->local_ip, &sa.sin_addr);
+	struct sockaddr_storage sa;
+	sipaddr_from_ip(&sa, c->local_ip, 0);
 	c->mfd = udp_bind(&sa);
 	if (c->mfd < 0)
 		return -1;
 	socklen_t sl = sizeof sa;
 	getsockname(c->mfd, (struct sockaddr *)&sa, &sl);
-	c->mport = ntohs(sa.sin_port);
+	c->mport = sipaddr_port(&sa);
 	media_watch(c, 1);
 	return 0;
 }

@@ -21,12 +21,14 @@ call_t *find_call(ua_t *ua, sip_str_t call_id)
 	return NULL;
 }
 
-void respond(ua_t *ua, const struct sockaddr_in *to, const sip_msg_t *req, int status, const char *tag,
+void respond(ua_t *ua, const struct sockaddr_storage *to, const sip_msg_t *req, int status, const char *tag,
 	     const char *contact, const char *body, buf_t *keep)
 {
 	buf_t b;
 	buf_init(&b, SIP_MSG_MAX);
-	sip_build_response(&b, req, status, tag, contact, body);
+	char ip[SIPADDR_STR_MAX];
+	sip_src_t src = {sipaddr_ip(to, ip, sizeof ip), sipaddr_port(to)};
+	sip_build_response_src(&b, req, &src, status, tag, contact, body, NULL);
 	ua_xmit(ua, to, b.data, b.len);
 	if (keep) {
 		buf_reset(keep);
@@ -35,8 +37,9 @@ void respond(ua_t *ua, const struct sockaddr_in *to, const sip_msg_t *req, int s
 	buf_free(&b);
 }
 
-/* Where responses go: the Via sent-by, or the source with rport (RFC 3581). */
-static void response_target(const sip_msg_t *m, const struct sockaddr_in *src, struct sockaddr_in *out)
+/* Where responses go: always the source (symmetric response routing, as
+ * RFC 3581 asks of an rport request; respond() marks the Via so). */
+static void response_target(const sip_msg_t *m, const struct sockaddr_storage *src, struct sockaddr_storage *out)
 {
 	*out = *src;
 	(void)m; /* symmetric response routing: always reply to the source */
@@ -114,11 +117,11 @@ int line_invite_ruri(const line_invite_t *inv, char *out, size_t cap)
 	return copy_raw(((const sip_msg_t *)inv->msg)->uri, out, cap);
 }
 
-static void invite_info(const sip_msg_t *m, const struct sockaddr_in *src, line_invite_t *inv)
+static void invite_info(const sip_msg_t *m, const struct sockaddr_storage *src, line_invite_t *inv)
 {
 	memset(inv, 0, sizeof *inv);
-	inet_ntop(AF_INET, &src->sin_addr, inv->src_ip, sizeof inv->src_ip);
-	inv->src_port = ntohs(src->sin_port);
+	sipaddr_ip(src, inv->src_ip, sizeof inv->src_ip);
+	inv->src_port = sipaddr_port(src);
 	sip_str_t uu, uh;
 	uint16_t up;
 	if (m->uri.n > 4 && strncasecmp(m->uri.p, "tel:", 4) == 0) {
@@ -137,9 +140,9 @@ static void invite_info(const sip_msg_t *m, const struct sockaddr_in *src, line_
 	memcpy(inv->caller, inv->from_user, sizeof inv->caller);
 }
 
-static void handle_new_invite(ua_t *ua, const sip_msg_t *m, const struct sockaddr_in *src)
+static void handle_new_invite(ua_t *ua, const sip_msg_t *m, const struct sockaddr_storage *src)
 {
-	struct sockaddr_in to;
+	struct sockaddr_storage to;
 	response_target(m, src, &to);
 	const line_cfg_t *cfg = ua->cfg;
 	int active = 0;
@@ -207,7 +210,9 @@ static void handle_new_invite(ua_t *ua, const sip_msg_t *m, const struct sockadd
 				snprintf(extra, sizeof extra, "WWW-Authenticate: %s\r\n", inv.challenge);
 			buf_t b;
 			buf_init(&b, SIP_MSG_MAX);
-			sip_build_response_hdrs(&b, m, st, NULL, NULL, NULL, extra[0] ? extra : NULL);
+			char ip[SIPADDR_STR_MAX];
+			sip_src_t sa = {sipaddr_ip(&to, ip, sizeof ip), sipaddr_port(&to)};
+			sip_build_response_src(&b, m, &sa, st, NULL, NULL, NULL, extra[0] ? extra : NULL);
 			ua_xmit(ua, &to, b.data, b.len);
 			buf_free(&b);
 			return;
@@ -249,10 +254,9 @@ static void handle_new_invite(ua_t *ua, const sip_msg_t *m, const struct sockadd
 	char qcid[160];
 	log_event(LOG_INFO, "sip_invite", "call=%s from=%s t38_offer=%d", qs(c->call_id, qcid, sizeof qcid),
 		  c->remote_uri[0] ? "present" : "-", ti >= 0);
-	struct sockaddr_in offered = {.sin_family = AF_INET};
+	struct sockaddr_storage offered;
 	const sdp_media_t *om = ai >= 0 ? &offer.m[ai] : ti >= 0 ? &offer.m[ti] : NULL;
-	int have_offer = om && inet_pton(AF_INET, om->addr, &offered.sin_addr) == 1;
-	offered.sin_port = htons(have_offer ? om->port : 0);
+	int have_offer = om && sipaddr_from_ip(&offered, om->addr, om->port) == 0;
 	if (call_open_media(c, have_offer ? &offered : NULL) != 0) {
 		respond(ua, &to, m, 500, c->ltag, NULL, NULL, NULL);
 		/* Accepted calls are always reported (the caller's call_ud). */
@@ -309,7 +313,7 @@ static void handle_new_invite(ua_t *ua, const sip_msg_t *m, const struct sockadd
 	call_publish(c);
 }
 
-static void handle_reinvite(ua_t *ua, call_t *c, const sip_msg_t *m, const struct sockaddr_in *to, uint32_t cseq)
+static void handle_reinvite(ua_t *ua, call_t *c, const sip_msg_t *m, const struct sockaddr_storage *to, uint32_t cseq)
 {
 	const line_cfg_t *cfg = ua->cfg;
 	if (c->ctx.active && strcmp(c->ctx.method, "INVITE") == 0) {
@@ -372,9 +376,9 @@ server_txn:
 	c->stx_deadline_ms = now_ms() + SIP_TXN_MS;
 }
 
-void handle_request(ua_t *ua, const sip_msg_t *m, const struct sockaddr_in *src)
+void handle_request(ua_t *ua, const sip_msg_t *m, const struct sockaddr_storage *src)
 {
-	struct sockaddr_in to;
+	struct sockaddr_storage to;
 	response_target(m, src, &to);
 	uint32_t cseq;
 	sip_str_t cmeth;

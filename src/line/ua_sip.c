@@ -67,41 +67,19 @@ const char *qs(const char *s, char *tmp, size_t n)
 }
 
 
-int parse_hostport(const char *s, struct sockaddr_in *sa)
+int parse_hostport(const char *s, struct sockaddr_storage *sa)
 {
-	const char *colon = strrchr(s, ':');
-	if (!colon)
-		return -1;
-	char host[128];
-	size_t hn = (size_t)(colon - s);
-	if (hn == 0 || hn >= sizeof host)
-		return -1;
-	memcpy(host, s, hn);
-	host[hn] = '\0';
-	int64_t port;
-	if (parse_i64z(colon + 1, 0, 65535, &port) != 0)
-		return -1;
-	memset(sa, 0, sizeof *sa);
-	sa->sin_family = AF_INET;
-	sa->sin_port = htons((uint16_t)port);
-	if (inet_pton(AF_INET, host, &sa->sin_addr) == 1)
-		return 0;
-	struct addrinfo hints = {.ai_family = AF_INET, .ai_socktype = SOCK_DGRAM}, *ai = NULL;
-	if (getaddrinfo(host, NULL, &hints, &ai) != 0 || !ai)
-		return -1;
-	sa->sin_addr = ((struct sockaddr_in *)ai->ai_addr)->sin_addr;
-	freeaddrinfo(ai);
-	return 0;
+	return sipaddr_parse(s, sa, 1);
 }
 
-int udp_bind(const struct sockaddr_in *sa)
+int udp_bind(const struct sockaddr_storage *sa)
 {
-	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	int fd = socket(sa->ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -1;
 	int buf = 1 << 20;
 	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof buf);
-	if (bind(fd, (const struct sockaddr *)sa, sizeof *sa) != 0) {
+	if (bind(fd, (const struct sockaddr *)sa, sipaddr_len(sa)) != 0) {
 		close(fd);
 		return -1;
 	}
@@ -109,33 +87,33 @@ int udp_bind(const struct sockaddr_in *sa)
 }
 
 /* The local address the kernel would use toward peer. */
-void local_ip_toward(const struct sockaddr_in *peer, const struct sockaddr_in *bound, char out[64])
+void local_ip_toward(const struct sockaddr_storage *peer, const struct sockaddr_storage *bound, char out[64])
 {
-	if (bound->sin_addr.s_addr != htonl(INADDR_ANY)) {
-		inet_ntop(AF_INET, &bound->sin_addr, out, 64);
+	if (!sipaddr_is_any(bound)) {
+		sipaddr_ip(bound, out, 64);
 		return;
 	}
-	snprintf(out, 64, "127.0.0.1");
-	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	snprintf(out, 64, peer->ss_family == AF_INET6 ? "::1" : "127.0.0.1");
+	int fd = socket(peer->ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return;
-	struct sockaddr_in me;
+	struct sockaddr_storage me;
 	socklen_t ml = sizeof me;
-	if (connect(fd, (const struct sockaddr *)peer, sizeof *peer) == 0 &&
+	if (connect(fd, (const struct sockaddr *)peer, sipaddr_len(peer)) == 0 &&
 	    getsockname(fd, (struct sockaddr *)&me, &ml) == 0)
-		inet_ntop(AF_INET, &me.sin_addr, out, 64);
+		sipaddr_ip(&me, out, 64);
 	close(fd);
 }
 
 /* One SIP message to a peer, over UDP or the peer's TCP/TLS connection. */
-int ua_xmit(ua_t *ua, const struct sockaddr_in *to, const void *data, size_t n)
+int ua_xmit(ua_t *ua, const struct sockaddr_storage *to, const void *data, size_t n)
 {
 	if (ua->tr)
 		return siptrans_send(ua->tr, to, data, n);
-	return sendto(ua->fd, data, n, 0, (const struct sockaddr *)to, sizeof *to) < 0 ? -1 : 0;
+	return sendto(ua->fd, data, n, 0, (const struct sockaddr *)to, sipaddr_len(to)) < 0 ? -1 : 0;
 }
 
-void sip_send(ua_t *ua, const struct sockaddr_in *to, const buf_t *b, const char *call_id)
+void sip_send(ua_t *ua, const struct sockaddr_storage *to, const buf_t *b, const char *call_id)
 {
 	if (!b->data || b->len == 0)
 		return;
@@ -148,7 +126,7 @@ unsigned sip_port(const call_t *c)
 {
 	if (c->ua->tr)
 		return siptrans_contact_port(c->ua->tr, &c->peer);
-	return ntohs(c->ua->bound.sin_port);
+	return sipaddr_port(&c->ua->bound);
 }
 
 const char *via_proto(const ua_t *ua)
@@ -171,7 +149,9 @@ void contact_of(const call_t *c, char *out, size_t n)
 	/* sips: toward a sips: target (RFC 3261 §8.1.1.8), else the transport
 	 * as a parameter (RFC 3261 §19.1.1). */
 	int sips = t == SIPTRANS_TLS && strncasecmp(c->remote_target, "sips:", 5) == 0;
-	snprintf(out, n, "<%s:%s@%s:%u%s>", sips ? "sips" : "sip", c->ua->cfg->from_user, c->local_ip, sip_port(c),
+	char host[SIPADDR_STR_MAX];
+	snprintf(out, n, "<%s:%s@%s:%u%s>", sips ? "sips" : "sip", c->ua->cfg->from_user,
+		 sipaddr_host(c->local_ip, host, sizeof host), sip_port(c),
 		 sips || !t ? "" : t == SIPTRANS_TLS ? ";transport=tls" : ";transport=tcp");
 }
 
@@ -197,7 +177,9 @@ void build_request(call_t *c, buf_t *b, const char *method, const char *ruri, ui
 	contact_of(c, contact, sizeof contact);
 	buf_reset(b);
 	buf_printf(b, "%s %s SIP/2.0\r\n", method, ruri);
-	buf_printf(b, "Via: SIP/2.0/%s %s:%u;branch=%s;rport\r\n", via_proto(c->ua), c->local_ip, sip_port(c),
+	char host[SIPADDR_STR_MAX];
+	buf_printf(b, "Via: SIP/2.0/%s %s:%u;branch=%s;rport\r\n", via_proto(c->ua),
+		   sipaddr_host(c->local_ip, host, sizeof host), sip_port(c),
 		   branch);
 	buf_puts(b, "Max-Forwards: 70\r\n");
 	dialog_headers(c, b);

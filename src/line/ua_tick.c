@@ -43,7 +43,7 @@ static void send_pass_mux(mediamux_t *mx, call_t **calls, int n, int64_t t, int6
 {
 	struct mmsghdr m[MUX_SEND_CALLS * OUTQ_MAX];
 	struct iovec iov[MUX_SEND_CALLS * OUTQ_MAX];
-	struct sockaddr_in to[MUX_SEND_CALLS];
+	struct sockaddr_storage to[MUX_SEND_CALLS];
 	int cnt[MUX_SEND_CALLS];
 	size_t bytes[MUX_SEND_CALLS];
 	for (int i0 = 0; i0 < n; i0 += MUX_SEND_CALLS) {
@@ -53,7 +53,7 @@ static void send_pass_mux(mediamux_t *mx, call_t **calls, int n, int64_t t, int6
 			call_lock(c);
 			cnt[j] = 0;
 			bytes[j] = 0;
-			if (c->mfd >= 0 || c->state != CS_UP || !c->mpeer.sin_port) {
+			if (c->mfd >= 0 || c->state != CS_UP || !sipaddr_port(&c->mpeer)) {
 				media_send_due(c, t); /* its own socket, or nothing goes out */
 				continue;
 			}
@@ -62,7 +62,7 @@ static void send_pass_mux(mediamux_t *mx, call_t **calls, int n, int64_t t, int6
 				uint16_t len = c->outlen[cnt[j]];
 				iov[nm] = (struct iovec){c->outbuf + bytes[j], len};
 				m[nm] = (struct mmsghdr){.msg_hdr = {.msg_name = &to[j],
-								     .msg_namelen = sizeof to[j],
+								     .msg_namelen = sipaddr_len(&to[j]),
 								     .msg_iov = &iov[nm],
 								     .msg_iovlen = 1}};
 				bytes[j] += len;
@@ -107,9 +107,8 @@ static void receive_pass_mux(mediamux_t *mx, call_t **calls, int n, loop_stats_t
 			call_unlock(c);
 			continue;
 		}
-		int want = c->state == CS_UP && c->mpeer.sin_port;
-		if (c->mux_keyed && (!want || c->mux_key.sin_addr.s_addr != c->mpeer.sin_addr.s_addr ||
-				     c->mux_key.sin_port != c->mpeer.sin_port)) {
+		int want = c->state == CS_UP && sipaddr_port(&c->mpeer);
+		if (c->mux_keyed && (!want || !sipaddr_eq(&c->mux_key, &c->mpeer))) {
 			mediamux_del(mx, &c->mux_key, c);
 			c->mux_keyed = 0;
 		}
@@ -133,7 +132,7 @@ static void receive_pass_mux(mediamux_t *mx, call_t **calls, int n, loop_stats_t
 		if (r <= 0)
 			break;
 		for (int i = 0; i < r; i++) {
-			call_t *c = msgs[i].msg_hdr.msg_namelen == sizeof mx->rx_from[i] ? mediamux_find(mx, &mx->rx_from[i]) : NULL;
+			call_t *c = msgs[i].msg_hdr.msg_namelen > 0 ? mediamux_find(mx, &mx->rx_from[i]) : NULL;
 			if (!c) {
 				st->stray++;
 				continue;

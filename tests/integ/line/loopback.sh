@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Loopback fax test over real sockets on 127.0.0.1: starts `faxvault-fax
-# receive`, runs `faxvault-fax send` against it, checks both JSON results
-# and compares the received pages with the sent ones.
+# Loopback fax test over real sockets on 127.0.0.1 (the ipv6-* scenarios:
+# on ::1): starts `faxvault-fax receive`, runs `faxvault-fax send` against
+# it, checks both JSON results and compares the received pages with the
+# sent ones.
 # Usage: loopback.sh FAXTOOL TIFFTOOL SCENARIO [SPEED]
 # The receiver binds port 0 and the test reads the port it got from its
 # log (line_listen ... port=N): no fixed port to collide with another run.
@@ -16,6 +17,11 @@ mkdir -p "$dir/out"
 "$tt" mk "$dir/doc.tif" 3
 
 tx_opts=() rx_opts=() want_rc=0 want_transport= want_rate= want_class= want_confirmed=3 exact=exact
+host=127.0.0.1
+case $scen in ipv6-*)
+	host='[::1]'
+	ip -6 addr show dev lo 2>/dev/null | grep -q 'inet6 ::1/' || { echo "skip [$scen]: no ::1 on lo"; exit 77; } ;;
+esac
 case $scen in
 g711-ecm-14400)   tx_opts=(--no-t38 --ecm --max-rate 14400); rx_opts=(--no-t38 --ecm); want_transport=g711; want_rate=14400 ;;
 g711-noecm-14400) tx_opts=(--no-t38 --no-ecm --max-rate 14400); rx_opts=(--no-t38 --no-ecm); want_transport=g711; want_rate=14400; exact=tolerant ;;
@@ -49,15 +55,21 @@ shared-media)     # one media socket per media thread on both sides, 4 calls, G.
 shared-media-t38) # the same in T.38 with session refreshes, SIP and media in one loop
                   tx_opts=(--t38 --calls 4 --shared-media --media-threads 0 --refresh-ms 2000)
                   rx_opts=(--t38 --shared-media --media-threads 0); want_transport=t38 ;;
+ipv6-g711)        # SIP, SDP (c=IN IP6) and RTP over ::1
+                  tx_opts=(--no-t38); rx_opts=(--no-t38); want_transport=g711 ;;
+ipv6-t38)         # the same with the re-INVITE to T.38 and UDPTL over ::1
+                  tx_opts=(--t38); rx_opts=(--t38); want_transport=t38 ;;
+ipv6-shared-media) # one shared media socket per loop on ::1, 4 calls
+                  tx_opts=(--no-t38 --calls 4 --shared-media); rx_opts=(--no-t38 --shared-media); want_transport=g711 ;;
 *) echo "unknown scenario $scen"; exit 2 ;;
 esac
 
 ncalls=1
-case $scen in concurrent|media-threads|shared-media*) ncalls=4 ;; esac
+case $scen in concurrent|media-threads|shared-media*|ipv6-shared-media) ncalls=4 ;; esac
 # Both ends run their media under SCHED_RR (--media-priority), as the
 # service does by default, so that the rest of the machine's work cannot
 # make their ticks late; as root this is allowed, and checked below.
-"$fax" receive --listen "127.0.0.1:0" --out "$dir/out" --calls "$ncalls" --clock-speed "$speed" \
+"$fax" receive --listen "$host:0" --out "$dir/out" --calls "$ncalls" --clock-speed "$speed" \
 	--media-priority 10 --log "$dir/rx.log" "${rx_opts[@]}" >"$dir/rx.json" &
 rxpid=$!
 for _ in $(seq 3000); do grep -q line_listen "$dir/rx.log" 2>/dev/null && break; sleep 0.1; done
@@ -92,7 +104,7 @@ if [ "$scen" = garbage-media ]; then
 	done ) 2>/dev/null &
 fi
 set +e
-"$fax" send "sip:5551234@127.0.0.1:$port" "$dir/doc.tif" --clock-speed "$speed" --log "$dir/tx.log" \
+"$fax" send "sip:5551234@$host:$port" "$dir/doc.tif" --clock-speed "$speed" --log "$dir/tx.log" \
 	--media-priority 10 "${tx_opts[@]}" >"$dir/tx.json"
 rc=$?
 set -e
@@ -101,6 +113,13 @@ rxpid=
 wait
 
 [ "$rc" = "$want_rc" ] || fail "send exit code $rc, want $want_rc"
+if [ "$host" != 127.0.0.1 ]; then
+	# every address either end used or saw was ::1: SIP (Call-ID, Via), SDP and media
+	grep -q 'event=sip_invite call="[0-9a-f]*@\[::1\]"' "$dir/rx.log" || fail "the INVITE did not come from [::1]"
+	grep -q 'event=media_\(audio\|t38\) .*peer=\[::1\]:' "$dir/rx.log" || fail "the receiver's media peer is not [::1]"
+	grep -q 'event=media_\(audio\|t38\) .*peer=\[::1\]:' "$dir/tx.log" || fail "the sender's media peer is not [::1]"
+	! grep -q '127\.0\.0\.1' "$dir/rx.log" "$dir/tx.log" || fail "an IPv4 address in the logs of an IPv6 call"
+fi
 if [ "$(id -u)" = 0 ]; then
 	grep -q 'event=media_priority .*policy=rr priority=10' "$dir/tx.log" || fail "the sender's media did not run under SCHED_RR"
 	[ "$scen" = vanish ] || [ "$scen" = vanish-t38 ] ||
@@ -109,7 +128,7 @@ fi
 if [ "$ncalls" = 4 ]; then
 	[ "$(jq -r 'select(.status == "done" and .transport == "'"$want_transport"'" and .pages_confirmed == 3) | .call_id' "$dir/tx.json" | sort -u | wc -l)" = 4 ] ||
 		fail "not 4 distinct calls done"
-	if [ "$scen" != "${scen#shared-media}" ]; then
+	if [ "$scen" != "${scen#shared-media}" ] || [ "$scen" = ipv6-shared-media ]; then
 		grep -q 'event=media_shared ' "$dir/tx.log" && grep -q 'event=media_shared ' "$dir/rx.log" || fail "no shared media socket"
 		# the receiver's 4 calls: one on the shared socket, 3 on their own
 		[ "$(sed -n 's/.*event=media_\(audio\|t38\) .*local_port=\([0-9]*\).*/\2/p' "$dir/rx.log" | sort -u | wc -l)" -ge 4 ] ||

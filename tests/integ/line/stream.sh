@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# SIP over TCP and TLS between two faxvault-fax engines on 127.0.0.1, with a
-# test CA made here by openssl (the receiver's certificate names
-# "localhost" only).
+# SIP over TCP and TLS between two faxvault-fax engines on 127.0.0.1 (or
+# ::1), with a test CA made here by openssl (the receiver's certificate
+# names "localhost" and the address ::1).
 # Usage: stream.sh FAXTOOL TIFFTOOL SCENARIO [SPEED]
 #   tls            a 3-page fax over TLS to sip:…@localhost:PORT: verified
 #                  against the test CA, pixel-exact, Via/Contact say TLS
@@ -16,6 +16,9 @@
 #   tls-wrong-name the sender dials 127.0.0.1, which the certificate does
 #                  not name: refused the same way
 #   tls-no-cert    a TLS receiver without certificate does not start
+#   tls-ipv6       the tls case on ::1, to sip:…@[::1]:PORT: the
+#                  certificate checked for the address ::1
+#   tcp-ipv6       the same over TCP
 set -euo pipefail
 fax=$1 tt=$2 scen=$3 speed=${4:-5}
 dir=$(mktemp -d)
@@ -30,13 +33,18 @@ ossl() { openssl "$@" 2>/dev/null >/dev/null; }
 ossl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ca.key -out ca.pem -days 2 -subj /CN=faxvault-test-ca
 ossl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout other.key -out other.pem -days 2 -subj /CN=other-ca
 ossl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout srv.key -out srv.csr -subj /CN=localhost
-printf 'subjectAltName=DNS:localhost\n' >ext
+printf 'subjectAltName=DNS:localhost,IP:::1\n' >ext
 ossl x509 -req -in srv.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out srv.pem -days 2 -extfile ext
 [ -s srv.pem ] || fail "openssl made no certificate"
 
-transport=tls host=localhost ca=ca.pem want_rc=0
+transport=tls host=localhost ca=ca.pem want_rc=0 lhost=127.0.0.1
+case $scen in *-ipv6)
+	host='[::1]' lhost='[::1]'
+	ip -6 addr show dev lo 2>/dev/null | grep -q 'inet6 ::1/' || { echo "skip [$scen]: no ::1 on lo"; exit 77; } ;;
+esac
 case $scen in
-tls) ;;
+tls|tls-ipv6) ;;
+tcp-ipv6) transport=tcp ;;
 tcp) transport=tcp host=127.0.0.1 ;;
 tls-wrong-ca) ca=other.pem want_rc=1 ;;
 tls-wrong-name) host=127.0.0.1 want_rc=1 ;;
@@ -53,7 +61,7 @@ tls-no-cert)
 esac
 rx_tls=()
 [ "$transport" = tls ] && rx_tls=(--tls-cert srv.pem --tls-key srv.key)
-"$fax" receive --listen 127.0.0.1:0 --out out --calls 1 --clock-speed "$speed" --transport "$transport" \
+"$fax" receive --listen "$lhost:0" --out out --calls 1 --clock-speed "$speed" --transport "$transport" \
 	"${rx_tls[@]}" --log rx.log >rx.json &
 rxpid=$!
 for _ in $(seq 3000); do grep -q line_listen rx.log 2>/dev/null && break; sleep 0.1; done
@@ -105,6 +113,11 @@ up=TCP; [ "$transport" = tls ] && up=TLS
 if [ "$transport" = tls ]; then
 	grep -q 'event=sip_tls_up .*accepted=0' tx.log || fail "no TLS session on the sender"
 	grep -q 'event=sip_tls_up .*accepted=1' rx.log || fail "no TLS session on the receiver"
+fi
+if [ "$lhost" != 127.0.0.1 ]; then
+	grep -q "event=sip_conn_accepted .*peer=\[::1\]:.*transport=$up" rx.log || fail "no connection from [::1]"
+	grep -q 'event=sip_invite call="[0-9a-f]*@\[::1\]"' rx.log || fail "the INVITE did not come from [::1]"
+	grep -q 'event=media_\(audio\|t38\) .*peer=\[::1\]:' rx.log || fail "the media peer is not [::1]"
 fi
 # one connection carried the whole call (INVITE, ACK, re-INVITE, BYE and answers)
 [ "$(grep -c "event=sip_conn_accepted .*transport=$up" rx.log)" = "$([ "$scen" = tcp ] && echo 5 || echo 1)" ] ||

@@ -59,7 +59,11 @@ static void t_bad(void **state)
 		"v=1\r\nm=audio 1 RTP/AVP 0\r\n",
 		"v=0\r\n",                                          /* no media */
 		"v=0\r\nc=IN IP4 1.2.3.4\r\nm=audio 99999 RTP/AVP 0\r\n", /* port */
-		"v=0\r\nc=IN IP6 ::1\r\nm=audio 1 RTP/AVP 0\r\n",
+		"v=0\r\nc=IN IP6 1.2.3.4\r\nm=audio 1 RTP/AVP 0\r\n",   /* IPv4 address as IP6 */
+		"v=0\r\nc=IN IP4 ::1\r\nm=audio 1 RTP/AVP 0\r\n",       /* IPv6 address as IP4 */
+		"v=0\r\nc=IN IP6 [::1]\r\nm=audio 1 RTP/AVP 0\r\n",     /* no brackets in SDP */
+		"v=0\r\nc=IN IP6 2001:db8::1::2\r\nm=audio 1 RTP/AVP 0\r\n",
+		"v=0\r\nc=IN IP5 ::1\r\nm=audio 1 RTP/AVP 0\r\n",
 		"v=0\r\nm=audio 1 RTP/AVP 0\r\n",                   /* no address for a live stream */
 		"v=0\r\nc=IN IP4 1.2.3.4\r\nm=audio 1 RTP/AVP 300\r\n",
 		"v=0\r\nc=IN IP4 1.2.3.4\r\nm=audio 1 RTP/AVP\r\n",
@@ -109,11 +113,41 @@ static void t_build_answer(void **state)
 	buf_free(&b);
 }
 
+/* IPv6 (RFC 4566 §5.7, c=IN IP6): parsed at session and media level, the
+ * longest address text kept whole, and our offer/answer built with it. */
+static void t_ipv6(void **state)
+{
+	(void)state;
+	sdp_t s, ans;
+	const char *o = "v=0\r\no=- 1 2 IN IP6 2001:db8::1\r\ns=-\r\nc=IN IP6 2001:db8::1\r\nt=0 0\r\n"
+			"m=audio 4000 RTP/AVP 0\r\n"
+			"m=image 4002 udptl t38\r\nc=IN IP6 ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255\r\n";
+	assert_int_equal(parse(o, &s), 0);
+	assert_int_equal(s.nm, 2);
+	assert_string_equal(s.m[0].addr, "2001:db8::1");
+	assert_string_equal(s.m[1].addr, "ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255");
+	buf_t b;
+	buf_init(&b, SDP_MAX);
+	sdp_local_t l = {.addr = "::1", .port = 7000, .sess_id = 5, .sess_ver = 1, .pt = 0, .t38_max_rate = 14400};
+	assert_int_equal(sdp_build(&b, &l, &s), 0);
+	assert_non_null(strstr(b.data, "o=faxvault 5 1 IN IP6 ::1\r\n"));
+	assert_non_null(strstr(b.data, "c=IN IP6 ::1\r\n"));
+	assert_null(strstr(b.data, "IP4"));
+	assert_int_equal(sdp_parse((const uint8_t *)b.data, b.len, &ans), 0);
+	assert_string_equal(ans.m[0].addr, "::1");
+	assert_int_equal(ans.m[0].port, 7000);
+	buf_reset(&b);
+	l.addr = "192.0.2.7"; /* IPv4 stays IP4 */
+	assert_int_equal(sdp_build(&b, &l, NULL), 0);
+	assert_non_null(strstr(b.data, "c=IN IP4 192.0.2.7\r\n"));
+	buf_free(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(t_audio_offer), cmocka_unit_test(t_t38_offer), cmocka_unit_test(t_bad),
-		cmocka_unit_test(t_unknown_media), cmocka_unit_test(t_build_answer),
+		cmocka_unit_test(t_unknown_media), cmocka_unit_test(t_build_answer), cmocka_unit_test(t_ipv6),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

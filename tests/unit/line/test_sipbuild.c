@@ -92,9 +92,55 @@ static void t_existing_tag_kept(void **state)
 	buf_free(&b);
 }
 
+/* received/rport on the topmost Via (RFC 3261 §18.2.1, RFC 3581 §4), for
+ * IPv4 and IPv6 sources; the other Vias untouched. */
+static void t_received_rport(void **state)
+{
+	(void)state;
+	buf_t b;
+	buf_init(&b, SIP_MSG_MAX);
+	sip_msg_t m;
+	const char *req6 = "OPTIONS sip:fv@[::1] SIP/2.0\r\n"
+			   "Via: SIP/2.0/UDP [::1]:5070;branch=z9hG4bK1;rport, SIP/2.0/UDP [2001:db8::9];branch=z9hG4bK0\r\n"
+			   "Via: SIP/2.0/UDP 10.0.0.1;branch=z9hG4bKz;rport\r\n"
+			   "From: <sip:a@[::1]>;tag=1\r\nTo: <sip:fv@[::1]>\r\nCall-ID: o6\r\nCSeq: 1 OPTIONS\r\n"
+			   "Content-Length: 0\r\n\r\n";
+	assert_int_equal(sip_msg_parse((const uint8_t *)req6, strlen(req6), &m), 0);
+	sip_src_t src = {"::1", 40000};
+	sip_build_response_src(&b, &m, &src, 200, "t", NULL, NULL, NULL);
+	assert_non_null(strstr(b.data, "Via: SIP/2.0/UDP [::1]:5070;branch=z9hG4bK1;rport=40000;received=::1, "
+				       "SIP/2.0/UDP [2001:db8::9];branch=z9hG4bK0\r\n"));
+	assert_non_null(strstr(b.data, "Via: SIP/2.0/UDP 10.0.0.1;branch=z9hG4bKz;rport\r\n"));
+	sip_msg_t r;
+	assert_int_equal(sip_msg_parse((const uint8_t *)b.data, b.len, &r), 0);
+	assert_int_equal(sip_msg_check(&r), 0);
+	/* no rport, sent-by is the source (written differently): nothing added */
+	const char *req_same = "OPTIONS sip:fv@[::1] SIP/2.0\r\nVia: SIP/2.0/UDP [0:0::1]:5070;branch=z9hG4bK2\r\n"
+			       "From: <sip:a@b>;tag=1\r\nTo: <sip:fv@c>\r\nCall-ID: o7\r\nCSeq: 1 OPTIONS\r\n"
+			       "Content-Length: 0\r\n\r\n";
+	assert_int_equal(sip_msg_parse((const uint8_t *)req_same, strlen(req_same), &m), 0);
+	sip_build_response_src(&b, &m, &src, 200, "t", NULL, NULL, NULL);
+	assert_non_null(strstr(b.data, "Via: SIP/2.0/UDP [0:0::1]:5070;branch=z9hG4bK2\r\n"));
+	/* IPv4: sent-by is another address (NAT): received added, no rport */
+	assert_int_equal(sip_msg_parse((const uint8_t *)REQ, strlen(REQ), &m), 0);
+	sip_src_t src4 = {"192.0.2.7", 5062};
+	sip_build_response_src(&b, &m, &src4, 100, NULL, NULL, NULL, NULL);
+	assert_non_null(strstr(b.data, "Via: SIP/2.0/UDP proxy.example;branch=z9hG4bKp1;received=192.0.2.7\r\n"));
+	assert_non_null(strstr(b.data, "Via: SIP/2.0/UDP 10.0.0.1:5062;branch=z9hG4bKua;rport=5062\r\n"));
+	/* an existing received is kept as it is */
+	const char *req_rcv = "OPTIONS sip:fv@h SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK3;received=10.1.1.1;rport\r\n"
+			      "From: <sip:a@b>;tag=1\r\nTo: <sip:fv@c>\r\nCall-ID: o8\r\nCSeq: 1 OPTIONS\r\n"
+			      "Content-Length: 0\r\n\r\n";
+	assert_int_equal(sip_msg_parse((const uint8_t *)req_rcv, strlen(req_rcv), &m), 0);
+	sip_build_response_src(&b, &m, &src4, 200, "t", NULL, NULL, NULL);
+	assert_non_null(strstr(b.data, "Via: SIP/2.0/UDP h;branch=z9hG4bK3;received=10.1.1.1;rport\r\n"));
+	buf_free(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(t_received_rport),
 		cmocka_unit_test(t_ok_with_body),
 		cmocka_unit_test(t_trying_and_errors),
 		cmocka_unit_test(t_existing_tag_kept),

@@ -140,11 +140,68 @@ static void t_uri(void **state)
 	assert_int_equal(sip_uri_parse((sip_str_t){u4, strlen(u4)}, &user, &host, &port), -1);
 }
 
+/* IPv6 references in SIP URIs (RFC 3261 §25.1, RFC 5118): host keeps its
+ * brackets, the port follows "]"; a bare IPv6 address or a broken
+ * reference is refused. */
+static void t_uri_ipv6(void **state)
+{
+	(void)state;
+	sip_str_t user, host;
+	uint16_t port;
+	const char *ok[][3] = {
+		{"sip:5551234@[::1]:5062", "[::1]", "5062"},
+		{"sip:5551234@[2001:db8::1];transport=udp", "[2001:db8::1]", "5060"},
+		{"sip:[::ffff:192.0.2.1]:7000>", "[::ffff:192.0.2.1]", "7000"},
+	};
+	for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+		assert_int_equal(sip_uri_parse((sip_str_t){ok[i][0], strlen(ok[i][0])}, &user, &host, &port), 0);
+		assert_int_equal((int)host.n, (int)strlen(ok[i][1]));
+		assert_memory_equal(host.p, ok[i][1], host.n);
+		char ps[8];
+		snprintf(ps, sizeof ps, "%u", port);
+		assert_string_equal(ps, ok[i][2]);
+	}
+	assert_int_equal(sip_uri_parse((sip_str_t){ok[0][0], strlen(ok[0][0])}, &user, &host, &port), 0);
+	assert_int_equal((int)user.n, 7);
+	const char *bad[] = {"sip:a@[::1", "sip:a@[::1]x", "sip:a@[]:5060", "sip:a@[::1]:0", "sip:a@[::1]:",
+			     "sip:a@[g::1]:5060", "sip:a@::1"};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		assert_int_equal(sip_uri_parse((sip_str_t){bad[i], strlen(bad[i])}, &user, &host, &port), -1);
+}
+
+/* A request whose every address is IPv6: parsed and checked as any other. */
+static void t_request_ipv6(void **state)
+{
+	(void)state;
+	const char *req = "INVITE sip:5551234@[2001:db8::10]:5060 SIP/2.0\r\n"
+			  "Via: SIP/2.0/UDP [2001:db8::1]:5070;branch=z9hG4bKv6;rport\r\n"
+			  "Max-Forwards: 70\r\n"
+			  "From: <sip:faxvault@[2001:db8::1]>;tag=a\r\n"
+			  "To: <sip:5551234@[2001:db8::10]>\r\n"
+			  "Call-ID: 1@[2001:db8::1]\r\n"
+			  "CSeq: 1 INVITE\r\n"
+			  "Contact: <sip:faxvault@[2001:db8::1]:5070>\r\n"
+			  "Content-Length: 0\r\n\r\n";
+	sip_msg_t m;
+	assert_int_equal(sip_msg_parse((const uint8_t *)req, strlen(req), &m), 0);
+	assert_int_equal(sip_msg_check(&m), 0);
+	sip_str_t user, host;
+	uint16_t port;
+	assert_int_equal(sip_uri_parse(m.uri, &user, &host, &port), 0);
+	assert_memory_equal(host.p, "[2001:db8::10]", host.n);
+	const sip_str_t *ct = sip_msg_header(&m, "Contact");
+	assert_non_null(ct);
+	assert_int_equal(sip_uri_parse(sip_addr_uri(*ct), &user, &host, &port), 0);
+	assert_memory_equal(host.p, "[2001:db8::1]", host.n);
+	assert_int_equal(port, 5070);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(t_request), cmocka_unit_test(t_response), cmocka_unit_test(t_bad),
 		cmocka_unit_test(t_check),   cmocka_unit_test(t_too_many_headers), cmocka_unit_test(t_uri),
+		cmocka_unit_test(t_uri_ipv6), cmocka_unit_test(t_request_ipv6),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

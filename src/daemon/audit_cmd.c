@@ -73,15 +73,24 @@ static int read_checkpoints(const char *path, struct cps *out)
 	return rc;
 }
 
-/* SEQ:HASH as an unsigned checkpoint (a head recorded from the log). */
+/* [CHAIN:]SEQ:HASH as an unsigned checkpoint (a head recorded from the
+ * log, event=audit.head: chain=, seq=, hash=); without a chain, of the
+ * closed global chain. */
 static int parse_head(const char *v, audit_checkpoint_t *cp)
 {
-	const char *colon = strchr(v, ':');
 	memset(cp, 0, sizeof *cp);
-	if (!colon || parse_i64(v, (size_t)(colon - v), 1, INT64_MAX, &cp->seq) != 0 ||
-	    strlen(colon + 1) != 64)
+	const char *last = strrchr(v, ':');
+	if (!last || strlen(last + 1) != 64)
 		return -1;
-	memcpy(cp->mac, colon + 1, 65);
+	const char *first = memchr(v, ':', (size_t)(last - v));
+	const char *seq = first ? first + 1 : v;
+	if (first && ((size_t)(first - v) >= sizeof cp->chain || first == v))
+		return -1;
+	if (first)
+		snprintf(cp->chain, sizeof cp->chain, "%.*s", (int)(first - v), v);
+	if (parse_i64(seq, (size_t)(last - seq), 1, INT64_MAX, &cp->seq) != 0)
+		return -1;
+	memcpy(cp->mac, last + 1, 65);
 	snprintf(cp->time, sizeof cp->time, "the expected head");
 	return 0;
 }
@@ -93,11 +102,12 @@ static void print_text(const audit_report_t *r, int rc, const json_t *report)
 			r->broken_id[0] ? r->broken_id : "-");
 		if (r->broken_actor[0])
 			printf(" by %s", r->broken_actor);
-		printf(": %s\n", r->reason);
+		printf(" in chain %s (chain_seq %lld): %s\n", r->broken_chain[0] ? r->broken_chain
+			: "(closed global chain)", (long long)r->broken_chain_seq, r->reason);
 		return;
 	}
-	printf("audit chain intact: %lld events; head %lld:%s", (long long)r->events,
-		(long long)r->head_seq, r->head_hash);
+	printf("audit chain intact: %lld events in %lld chains; head %lld:%s",
+		(long long)r->events, (long long)r->chains, (long long)r->head_seq, r->head_hash);
 	if (r->head_actor[0])
 		printf(" by %s", r->head_actor);
 	putchar('\n');
@@ -110,8 +120,9 @@ static void print_text(const audit_report_t *r, int rc, const json_t *report)
 		printf("events erased for a person (personal fields rewritten, digest kept): %lld\n",
 			(long long)r->redacted);
 	if (r->checkpoints)
-		printf("checkpoints checked: %lld; the newest: seq %lld, %s\n", (long long)r->checkpoints,
-			(long long)r->newest.seq, r->newest.time);
+		printf("checkpoints checked: %lld; the newest: %s%sseq %lld, %s\n",
+			(long long)r->checkpoints, r->newest.chain[0] ? "chain " : "", r->newest.chain[0]
+			? r->newest.chain : "", (long long)r->newest.seq, r->newest.time);
 	const json_t *nro = json_object_get(report, "not_ruled_out");
 	size_t i;
 	const json_t *c;
@@ -132,14 +143,14 @@ int audit_cmd_verify(store_t *st, const char *key_path, int argc, char **argv)
 			rc = read_checkpoints(argv[++k], &cps);
 		} else if (strcmp(argv[k], "--expect-head") == 0 && k + 1 < argc) {
 			if (parse_head(argv[++k], &head) != 0) {
-				fputs("faxvaultd audit-verify: --expect-head takes SEQ:HASH (64 hex digits)\n", stderr);
+				fputs("faxvaultd audit-verify: --expect-head takes [CHAIN:]SEQ:HASH (64 hex digits)\n", stderr);
 				rc = -1;
 			} else {
 				cps_add(&cps, &head);
 			}
 		} else {
 			fputs("usage: faxvaultd [--data-dir DIR] audit-verify [--json] [--checkpoint FILE]... "
-			      "[--expect-head SEQ:HASH]\n", stderr);
+			      "[--expect-head [CHAIN:]SEQ:HASH]\n", stderr);
 			rc = -1;
 		}
 	}

@@ -807,15 +807,15 @@ static int cmd_serve(const config_t *cfg)
 			store_schema_version(st), fax != NULL, fr.loopback[0] ? fr.loopback : "-",
 			sqlite3_libversion(), MHD_get_version(), jansson_version_str(),
 			sodium_version_string());
-	/* Between signals, a signed checkpoint of the audit chain's head at
-	 * every interval (when the head moved). */
+	/* Between signals, a signed checkpoint of each audit chain's head at
+	 * every interval (of those that moved). */
 	const struct timespec every = { .tv_sec = (time_t)cfg->audit_checkpoint_minutes * 60 };
-	audit_checkpoint_t cp;
+	size_t ncp;
 	for (; !rc;) {
 		int sig = sigtimedwait(&set, NULL, &every);
 		if (sig < 0) {
 			if (errno == EAGAIN)
-				audit_checkpoint_publish(st, cpfile, &cp);
+				audit_checkpoint_publish(st, cpfile, &ncp);
 			continue;
 		}
 		if (sig == SIGHUP) {
@@ -839,7 +839,7 @@ static int cmd_serve(const config_t *cfg)
 	mail_sender_stop(mail);
 	faxsvc_stop(fax);
 	/* And one at every stop, once nothing else records. */
-	audit_checkpoint_publish(st, cpfile, &cp);
+	audit_checkpoint_publish(st, cpfile, &ncp);
 	free(cpfile);
 	store_close(st);
 	fax_runtime_close(&fr);

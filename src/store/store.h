@@ -235,11 +235,28 @@ int store_apikey_revoke_by_creator(store_tx_t *tx, const char *creator_id, int64
 int store_apikey_touch(store_tx_t *tx, const char *id, int64_t now);
 
 /* --- audit chain --- */
-/* The last event's seq, hash and chain version (chain may be NULL); seq 0,
- * an all-zero hash and chain 0 when empty. */
+/* Events belong to one chain each (chain_id: an account's id, "provider",
+ * or "" for the global chain closed by migration 0056) and have their place
+ * in it (chain_seq, from 1); seq is global and orders them all (assigned by
+ * the database when the event has none). See audit.h. */
+/* The newest event of all (global seq), its hash and chain version (chain
+ * may be NULL); seq 0, an all-zero hash and chain 0 when empty. */
 int store_audit_head(store_tx_t *tx, int64_t *seq, char hash[65], int *chain);
-/* The hash of event seq; STORE_NOTFOUND when there is none. */
-int store_audit_hash_at(store_tx_t *tx, int64_t seq, char hash[65]);
+/* The head of chain_id (chain_seq 0 and the anchor's hash and version when
+ * it has no event yet: the head of the closed global chain, or an all-zero
+ * hash and version 0), made if missing. In a write transaction; on
+ * PostgreSQL it locks that chain's head row until the commit. */
+int store_audit_chain_head(store_tx_t *tx, const char *chain_id, int64_t *chain_seq,
+	char hash[65], int *version);
+/* Moves chain_id's head from chain_seq - 1 to chain_seq (hash, version).
+ * STORE_NOTFOUND when the head was not at chain_seq - 1. */
+int store_audit_chain_advance(store_tx_t *tx, const char *chain_id, int64_t chain_seq,
+	const char *hash, int version);
+/* Every chain's head {chain_id, chain_seq, hash, version}, by chain_id (the
+ * closed global chain "" first, when it had events); NULL on error. */
+json_t *store_audit_heads(store_tx_t *tx);
+/* The hash of event chain_seq of chain_id; STORE_NOTFOUND when none. */
+int store_audit_hash_at(store_tx_t *tx, const char *chain_id, int64_t chain_seq, char hash[65]);
 int store_audit_insert(store_tx_t *tx, const json_t *event);
 /* Events of account_id that name person_id (as actor, on whose behalf, or
  * target) or whose detail contains text, oldest first (new reference; NULL
@@ -265,16 +282,25 @@ typedef struct store_audit_filter {
 } store_audit_filter_t;
 int store_audit_list(store_tx_t *tx, const store_audit_filter_t *f, const char *cursor,
 	int limit, store_page_t *out);
-/* Calls fn for every event in seq order until it returns non-zero (which is
- * then returned). The event is borrowed for the duration of the call. */
+/* Calls fn for every event in global seq order until it returns non-zero
+ * (which is then returned), in one snapshot. The event is borrowed for the
+ * duration of the call. */
 int store_audit_foreach(store_t *st, int (*fn)(const json_t *event, void *arg), void *arg);
-/* Signed checkpoints of the chain's head {seq, prev_seq, mac, time,
- * signature, created_at}: insert one; the newest (NULL when none); all of
- * them, oldest first (a new array, NULL on error); a page of those that
- * cover an event of account_id (NULL: every one), newest first. */
+/* The same for the events of chain_id (NULL: of every chain, chain by chain
+ * in chain_id order), in chain_seq order; *heads (heads may be NULL) gets
+ * store_audit_heads() of the same snapshot (the caller's, NULL when the
+ * result is not 0). */
+int store_audit_foreach_chain(store_t *st, const char *chain_id, json_t **heads,
+	int (*fn)(const json_t *event, void *arg), void *arg);
+/* Signed checkpoints of the chains' heads {chain_id, seq (the chain_seq of
+ * the head), prev_seq, mac, time, signature, created_at}: insert one; the
+ * newest of chain_id (NULL when none); all of chain_id (NULL: of every
+ * chain), by chain then seq (a new array, NULL on error); a page of those of
+ * account_id's chain and of the closed global chain's that cover one of its
+ * events (account_id NULL: every one), newest first. */
 int store_audit_checkpoint_insert(store_tx_t *tx, const json_t *cp);
-json_t *store_audit_checkpoint_last(store_tx_t *tx);
-json_t *store_audit_checkpoint_all(store_tx_t *tx);
+json_t *store_audit_checkpoint_last(store_tx_t *tx, const char *chain_id);
+json_t *store_audit_checkpoint_all(store_tx_t *tx, const char *chain_id);
 int store_audit_checkpoint_list(store_tx_t *tx, const char *account_id, const char *cursor,
 	int limit, store_page_t *out);
 

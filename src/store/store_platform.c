@@ -334,10 +334,10 @@ int store_apikey_touch(store_tx_t *tx, const char *id, int64_t now)
 
 static const char *const audit_cols[] = { "seq", "id", "time", "actor_id", "actor_type",
 	"on_behalf_of", "action", "target", "account_id", "source", "outcome", "detail",
-	"prev_hash", "hash", "chain", "pd", "pd_salt", NULL };
+	"prev_hash", "hash", "chain", "pd", "pd_salt", "chain_id", "chain_seq", NULL };
 #define AUDIT_COLS "seq, id, time, actor_id, actor_type, on_behalf_of, action, target," \
 	" account_id, source, outcome, detail, prev_hash, hash, chain, pd, pd_salt, redacted_at," \
-	" redaction_mac"
+	" redaction_mac, chain_id, chain_seq"
 
 int store_audit_head(store_tx_t *tx, int64_t *seq, char hash[65], int *chain)
 {
@@ -358,9 +358,53 @@ int store_audit_head(store_tx_t *tx, int64_t *seq, char hash[65], int *chain)
 	return STORE_OK;
 }
 
-int store_audit_hash_at(store_tx_t *tx, int64_t seq, char hash[65])
+/* The head row of chain_id; on PostgreSQL under this chain's row lock,
+ * held to the commit (writers of other chains do not wait on it). */
+static json_t *chain_head_row(store_tx_t *tx, const char *chain_id)
 {
-	json_t *r = sq_one(tx, "SELECT hash FROM audit_events WHERE seq=?", "i", seq);
+	return sq_one(tx, tx->st->row_locks
+		? "SELECT chain_seq, hash, version FROM audit_heads WHERE chain_id = ? FOR UPDATE"
+		: "SELECT chain_seq, hash, version FROM audit_heads WHERE chain_id = ?", "s", chain_id);
+}
+
+int store_audit_chain_head(store_tx_t *tx, const char *chain_id, int64_t *chain_seq,
+	char hash[65], int *version)
+{
+	json_t *r = chain_head_row(tx, chain_id);
+	/* A chain's first writer makes its head from the anchor (the closed
+	 * global chain's head, or nothing); ON CONFLICT: another writer did. */
+	if (!r && (sq_exec(tx, false, "INSERT INTO audit_heads (chain_id, chain_seq, hash, version)"
+		" SELECT ?, 0, COALESCE((SELECT hash FROM audit_heads WHERE chain_id = ''), ?),"
+		" COALESCE((SELECT version FROM audit_heads WHERE chain_id = ''), 0) WHERE 1 = 1"
+		" ON CONFLICT (chain_id) DO NOTHING", "ss", chain_id,
+		"0000000000000000000000000000000000000000000000000000000000000000") != STORE_OK ||
+		   !(r = chain_head_row(tx, chain_id))))
+		return STORE_ERROR;
+	*chain_seq = json_integer_value(json_object_get(r, "chain_seq"));
+	snprintf(hash, 65, "%s", json_string_value(json_object_get(r, "hash")));
+	*version = (int)json_integer_value(json_object_get(r, "version"));
+	json_decref(r);
+	return STORE_OK;
+}
+
+int store_audit_chain_advance(store_tx_t *tx, const char *chain_id, int64_t chain_seq,
+	const char *hash, int version)
+{
+	return sq_exec(tx, true, "UPDATE audit_heads SET chain_seq = ?, hash = ?, version = ?"
+		" WHERE chain_id = ? AND chain_seq = ?", "isisi", chain_seq, hash, (int64_t)version,
+		chain_id, chain_seq - 1);
+}
+
+json_t *store_audit_heads(store_tx_t *tx)
+{
+	return sq_rows(tx, "SELECT chain_id, chain_seq, hash, version FROM audit_heads"
+		" ORDER BY chain_id", "");
+}
+
+int store_audit_hash_at(store_tx_t *tx, const char *chain_id, int64_t chain_seq, char hash[65])
+{
+	json_t *r = sq_one(tx, "SELECT hash FROM audit_events WHERE chain_id = ? AND chain_seq = ?",
+		"si", chain_id, chain_seq);
 	if (!r)
 		return STORE_NOTFOUND;
 	snprintf(hash, 65, "%s", json_string_value(json_object_get(r, "hash")));
@@ -408,8 +452,9 @@ int store_audit_redact_old(store_tx_t *tx, int64_t seq, const char *source, cons
 		" redacted_at=? WHERE seq=? AND chain IN (1, 2)", "sssii", source, detail, mac, now, seq);
 }
 
-/* Read in pages of AUDIT_PAGE events by seq inside one read transaction
- * (one snapshot on both backends), so memory stays bounded on a long chain. */
+/* Read in pages of AUDIT_PAGE events (by seq, or by chain_id and chain_seq) in one
+ * read transaction (one snapshot on both backends), so memory stays bounded
+ * on a long chain and the heads read with them are of the same moment. */
 #define AUDIT_PAGE 500
 
 int store_audit_foreach(store_t *st, int (*fn)(const json_t *, void *), void *arg)
@@ -441,36 +486,85 @@ int store_audit_foreach(store_t *st, int (*fn)(const json_t *, void *), void *ar
 	return rc;
 }
 
-static const char *const checkpoint_cols[] = { "seq", "prev_seq", "mac", "time", "signature",
-	"created_at", NULL };
-#define CHECKPOINT_COLS "seq, prev_seq, mac, time, signature, created_at"
+int store_audit_foreach_chain(store_t *st, const char *chain_id, json_t **heads,
+	int (*fn)(const json_t *, void *), void *arg)
+{
+	store_tx_t *tx = store_begin(st, false);
+	if (!tx)
+		return STORE_ERROR;
+	if (heads && !(*heads = store_audit_heads(tx))) {
+		store_rollback(tx);
+		return STORE_ERROR;
+	}
+	const char *after_chain = chain_id ? chain_id : "";
+	char *held = NULL;
+	int64_t after = INT64_MIN;
+	int rc = 0;
+	for (;;) {
+		json_t *rows = sq_rows(tx, "SELECT " AUDIT_COLS " FROM audit_events WHERE"
+			" (? IS NULL OR chain_id = ?) AND (chain_id > ? OR (chain_id = ? AND chain_seq > ?))"
+			" ORDER BY chain_id, chain_seq LIMIT ?", "ssssin", chain_id, chain_id, after_chain,
+			after_chain, after, AUDIT_PAGE);
+		if (!rows) {
+			rc = STORE_ERROR;
+			break;
+		}
+		size_t i, n = json_array_size(rows);
+		json_t *e;
+		json_array_foreach(rows, i, e) {
+			free(held);
+			held = xstrdup(json_string_value(json_object_get(e, "chain_id")));
+			after_chain = held;
+			after = json_integer_value(json_object_get(e, "chain_seq"));
+			if ((rc = fn(e, arg)) != 0)
+				break;
+		}
+		json_decref(rows);
+		if (rc || n < AUDIT_PAGE)
+			break;
+	}
+	free(held);
+	store_rollback(tx);
+	if (rc && heads) {
+		json_decref(*heads);
+		*heads = NULL;
+	}
+	return rc;
+}
+
+static const char *const checkpoint_cols[] = { "chain_id", "seq", "prev_seq", "mac", "time",
+	"signature", "created_at", NULL };
+#define CHECKPOINT_COLS "chain_id, seq, prev_seq, mac, time, signature, created_at"
 
 int store_audit_checkpoint_insert(store_tx_t *tx, const json_t *cp)
 {
 	return sq_insert(tx, "audit_checkpoints", checkpoint_cols, cp);
 }
 
-json_t *store_audit_checkpoint_last(store_tx_t *tx)
+json_t *store_audit_checkpoint_last(store_tx_t *tx, const char *chain_id)
 {
-	return sq_one(tx, "SELECT " CHECKPOINT_COLS " FROM audit_checkpoints ORDER BY seq DESC LIMIT 1",
-		"");
+	return sq_one(tx, "SELECT " CHECKPOINT_COLS " FROM audit_checkpoints WHERE chain_id = ?"
+		" ORDER BY seq DESC LIMIT 1", "s", chain_id);
 }
 
-json_t *store_audit_checkpoint_all(store_tx_t *tx)
+json_t *store_audit_checkpoint_all(store_tx_t *tx, const char *chain_id)
 {
-	return sq_rows(tx, "SELECT " CHECKPOINT_COLS " FROM audit_checkpoints ORDER BY seq", "");
+	return sq_rows(tx, "SELECT " CHECKPOINT_COLS " FROM audit_checkpoints WHERE"
+		" (? IS NULL OR chain_id = ?) ORDER BY chain_id, seq", "ss", chain_id, chain_id);
 }
 
 int store_audit_checkpoint_list(store_tx_t *tx, const char *account_id, const char *cursor,
 	int limit, store_page_t *out)
 {
-	/* An account's checkpoints are those whose span (prev_seq, seq] holds
-	 * one of its events (the index on (account_id, seq) answers that). */
-	return sq_page_finish(sq_rows(tx, "SELECT c.seq AS _k, c.seq, c.prev_seq, c.mac, c.time,"
-		" c.signature, c.created_at FROM audit_checkpoints c WHERE c.seq < ? AND (? IS NULL OR"
-		" EXISTS (SELECT 1 FROM audit_events e WHERE e.account_id = ? AND e.seq > c.prev_seq"
-		" AND e.seq <= c.seq)) ORDER BY c.seq DESC LIMIT ?", "issn",
-		sq_cursor(cursor, INT64_MAX), account_id, account_id, limit + 1), limit, out);
+	/* An account's checkpoints are those of its chain, and those of the
+	 * closed global chain whose span (prev_seq, seq] holds one of its
+	 * events (the index on (account_id, seq) answers that). */
+	return sq_page_finish(sq_rows(tx, "SELECT c.rowid AS _k, c.chain_id, c.seq, c.prev_seq,"
+		" c.mac, c.time, c.signature, c.created_at FROM audit_checkpoints c WHERE c.rowid < ?"
+		" AND (? IS NULL OR c.chain_id = ? OR (c.chain_id = '' AND"
+		" EXISTS (SELECT 1 FROM audit_events e WHERE e.account_id = ? AND e.chain_id = ''"
+		" AND e.seq > c.prev_seq AND e.seq <= c.seq))) ORDER BY c.rowid DESC LIMIT ?", "isssn",
+		sq_cursor(cursor, INT64_MAX), account_id, account_id, account_id, limit + 1), limit, out);
 }
 
 /* ---- account settings ---- */

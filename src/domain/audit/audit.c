@@ -106,21 +106,39 @@ static const char *const chain_fields[] = { "seq", "id", "time", "actor_id", "ac
 static const char *const chain3_fields[] = { "seq", "id", "time", "actor_id", "actor_type",
 	"on_behalf_of", "action", "target", "account_id", "outcome", "pd", NULL };
 
+/* One field of the canonical encoding: v as a netstring. */
+static int canonical_field(const json_t *v, buf_t *out)
+{
+	char num[32];
+	const char *s = "";
+	size_t n = 0;
+	if (json_is_integer(v)) {
+		n = (size_t)snprintf(num, sizeof num, "%" PRId64, (int64_t)json_integer_value(v));
+		s = num;
+	} else if (json_is_string(v)) {
+		s = json_string_value(v);
+		n = json_string_length(v);
+	}
+	return buf_printf(out, "%zu:", n) || buf_append(out, s, n) || buf_append(out, ",", 1) ? -1 : 0;
+}
+
+/* An event of a per-chain chain (migration 0056) is encoded with its chain
+ * and its place in it (chain_id, chain_seq) where the global chain's events
+ * have their global seq: moving it to another chain or another place
+ * changes what its hash covers, and its global seq, assigned by the
+ * database at its insert, is not needed to chain it. */
 static int canonical_of(const json_t *ev, const char *const *fields, buf_t *out)
 {
+	const char *chain_id = json_string_value(json_object_get(ev, "chain_id"));
+	bool per_chain = chain_id && *chain_id;
 	for (int i = 0; fields[i]; i++) {
-		const json_t *v = json_object_get(ev, fields[i]);
-		char num[32];
-		const char *s = "";
-		size_t n = 0;
-		if (json_is_integer(v)) {
-			n = (size_t)snprintf(num, sizeof num, "%" PRId64, (int64_t)json_integer_value(v));
-			s = num;
-		} else if (json_is_string(v)) {
-			s = json_string_value(v);
-			n = json_string_length(v);
+		if (per_chain && strcmp(fields[i], "seq") == 0) {
+			if (canonical_field(json_object_get(ev, "chain_id"), out) ||
+			    canonical_field(json_object_get(ev, "chain_seq"), out))
+				return -1;
+			continue;
 		}
-		if (buf_printf(out, "%zu:", n) || buf_append(out, s, n) || buf_append(out, ",", 1))
+		if (canonical_field(json_object_get(ev, fields[i]), out))
 			return -1;
 	}
 	return 0;
@@ -220,6 +238,11 @@ void audit_redaction_mac_old(const audit_keys_t *k, int64_t seq, const char *has
 
 /* ---- recording ---- */
 
+const char *audit_chain_of(const char *account_id)
+{
+	return account_id && *account_id ? account_id : AUDIT_PROVIDER_CHAIN;
+}
+
 /* An event of a read, queued to the store's group commit with its own
  * copy of what it records (the caller's context is gone by then). */
 struct grouped_event {
@@ -278,10 +301,13 @@ int audit_record(store_tx_t *tx, const audit_ctx_t *ctx, const char *action, con
 		store_tx_defer(tx, record_grouped, g, grouped_free);
 		return 0;
 	}
+	/* The event's chain: its account's, or the provider's (audit.h). Its
+	 * head is this chain's alone (locked on PostgreSQL to the commit). */
+	const char *chain_id = audit_chain_of(account_id);
 	int64_t seq;
 	int chain;
 	char prev[AUDIT_HASH_HEX];
-	if (store_audit_head(tx, &seq, prev, &chain) != STORE_OK)
+	if (store_audit_chain_head(tx, chain_id, &seq, prev, &chain) != STORE_OK)
 		return -1;
 	const audit_keys_t *k = audit_keys();
 	if (!k && chain >= AUDIT_CHAIN_KEYED) {
@@ -307,8 +333,8 @@ int audit_record(store_tx_t *tx, const audit_ctx_t *ctx, const char *action, con
 	}
 	char *dj = detail ? json_dumps(detail, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
 	json_decref(dx);
-	json_t *ev = json_pack("{s:I, s:s, s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:i}",
-		"seq", (json_int_t)(seq + 1), "id", id, "time", (json_int_t)time_now_ms(),
+	json_t *ev = json_pack("{s:s, s:I, s:s, s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:i}",
+		"chain_id", chain_id, "chain_seq", (json_int_t)(seq + 1), "id", id, "time", (json_int_t)time_now_ms(),
 		"actor_id", p ? p->id : sys ? sys : "anonymous", "actor_type",
 		p ? p->type : sys ? (strncmp(sys, "cli:", 4) == 0 ? "cli" : strncmp(sys, "guest:", 6) == 0 ? "guest" : "system") : "anonymous",
 		"on_behalf_of", p && strcmp(p->type, "api_key") == 0 ? p->person_id : "",
@@ -341,11 +367,15 @@ int audit_record(store_tx_t *tx, const audit_ctx_t *ctx, const char *action, con
 		audit_hash(prev, ev, h);
 	json_object_set_new(ev, "prev_hash", json_string(prev));
 	json_object_set_new(ev, "hash", json_string(h));
+	int version = (int)json_integer_value(json_object_get(ev, "chain"));
 	int rc = store_audit_insert(tx, ev);
 	json_decref(ev);
-	/* The log, kept elsewhere, anchors the chain now and then between
+	if (rc == STORE_OK)
+		rc = store_audit_chain_advance(tx, chain_id, seq + 1, h, version);
+	/* The log, kept elsewhere, anchors each chain now and then between
 	 * checkpoints (audit-verify --expect-head). */
 	if (rc == STORE_OK && (seq + 1) % 1000 == 0)
-		log_event(LOG_INFO, "audit.head", "seq=%lld hash=%s", (long long)(seq + 1), h);
+		log_event(LOG_INFO, "audit.head", "chain=%s seq=%lld hash=%s", chain_id,
+			(long long)(seq + 1), h);
 	return rc == STORE_OK ? 0 : -1;
 }

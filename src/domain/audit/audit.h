@@ -24,9 +24,26 @@
  *      their stored hash is kept and sealed with what the erasure wrote
  *      (audit_redaction_mac_old), and verification trusts that seal in
  *      place of the hash it can no longer recompute.
- * Signed checkpoints (seq, prev_seq, head hash, time; Ed25519 key derived
- * the same way, subkey 2) are kept outside the database, so that removing
- * the newest events or recomputing the chain shows against them.
+ * Chains (migration 0056). Each account has its own chain, and the
+ * provider one ("provider") for the events that name no account (the
+ * provider's and its staff's, partners' own, the system's): writers of
+ * different accounts never wait on one head. A partner's action on a
+ * customer account names that account and goes to its chain, so that the
+ * account's chain (and its export) is whole; what a partner does for itself
+ * names no account and goes to the provider's, as the partner relationship
+ * is the provider's and has no chain, export or verification of its own.
+ * An event's chain_id and chain_seq (its place, from 1) take the place of
+ * its global seq in what its hash covers (audit_canonical), and its
+ * prev_hash is that of the event before it in its chain. The events
+ * written before were one global chain (chain_id ""), closed by the
+ * migration: its head then is the anchor each new chain's first event links
+ * to, so no event of the closed chain can be dropped without breaking every
+ * chain that followed. A new chain starts keyed if the closed one ended
+ * keyed.
+ * Signed checkpoints (chain, seq, prev_seq, head hash, time; Ed25519 key
+ * derived the same way, subkey 2), one per chain whose head moved, are kept
+ * outside the database, so that removing a chain's newest events (or the
+ * whole chain) or recomputing it shows against them.
  *
  * Files: audit.c (keys, recording), audit_verify.c (verification, report),
  * audit_cp.c (checkpoints). */
@@ -47,6 +64,9 @@
 #define AUDIT_PK_HEX 65    /* an Ed25519 public key in hex, NUL included */
 #define AUDIT_TIME_MAX 32  /* an RFC 3339 time, NUL included */
 #define AUDIT_ACTOR_MAX 176
+#define AUDIT_CHAIN_MAX 64  /* a chain id (an account id, "provider"), NUL included */
+/* The chain of the events that name no account. */
+#define AUDIT_PROVIDER_CHAIN "provider"
 
 enum { AUDIT_CHAIN_PLAIN = 1, AUDIT_CHAIN_KEYED = 2, AUDIT_CHAIN_REDACTABLE = 3 };
 
@@ -106,6 +126,9 @@ const audit_keys_t *audit_keys(void);
 
 /* ---- recording ---- */
 
+/* The chain of an event of account_id (NULL or "": the provider's). */
+const char *audit_chain_of(const char *account_id);
+
 /* What the domain knows of the request when it records an event. */
 typedef struct audit_ctx {
 	const principal_t *who; /* NULL: anonymous or the system */
@@ -129,49 +152,56 @@ int audit_record(store_tx_t *tx, const audit_ctx_t *ctx, const char *action, con
 /* ---- checkpoints ---- */
 
 typedef struct audit_checkpoint {
-	int64_t seq;                   /* the head when it was made */
-	int64_t prev_seq;              /* the checkpoint before it (0: none) */
-	char mac[AUDIT_HASH_HEX];      /* the hash of event seq */
+	char chain[AUDIT_CHAIN_MAX];   /* the chain ("": the closed global chain) */
+	int64_t seq;                   /* its head when it was made (chain_seq; the global
+					  seq for the closed chain) */
+	int64_t prev_seq;              /* the chain's checkpoint before it (0: none) */
+	char mac[AUDIT_HASH_HEX];      /* the hash of that event */
 	char time[AUDIT_TIME_MAX];     /* RFC 3339, when it was made */
 	char signature[AUDIT_SIG_HEX]; /* Ed25519 over audit_checkpoint_message(); "" for a
 					  bare head (--expect-head), which is not signed */
 } audit_checkpoint_t;
 
-/* The exact text a checkpoint's signature covers:
- * "faxvault audit checkpoint 1\nseq=S\nprev_seq=P\nmac=M\ntime=T\n". Pure.
- * Its length, or -1 when out is too small. */
+/* The exact text a checkpoint's signature covers: for the closed global
+ * chain (version 1) "faxvault audit checkpoint 1\nseq=S\nprev_seq=P\nmac=M\n
+ * time=T\n"; for a chain (version 2) "faxvault audit checkpoint 2\nchain=C\n"
+ * followed by the same four lines. Pure. Its length, or -1 when out is too
+ * small. */
 int audit_checkpoint_message(const audit_checkpoint_t *cp, char *out, size_t len);
 /* Signs cp with k (fills cp->signature). */
 void audit_checkpoint_sign(const audit_keys_t *k, audit_checkpoint_t *cp);
 /* 1 when cp's signature verifies under pk, else 0. Pure. */
 int audit_checkpoint_signed_by(const uint8_t pk[32], const audit_checkpoint_t *cp);
-/* One line of the checkpoint file (a JSON object, no newline): a new string
- * the caller frees. */
+/* One line of the checkpoint file (a JSON object, no newline: v 1, or v 2
+ * with "chain"): a new string the caller frees. */
 char *audit_checkpoint_line(const audit_checkpoint_t *cp);
 /* Parses one line of a checkpoint file (untrusted: it comes back from
  * wherever the operator kept it). Pure. 0, or -1 with a reason (static) in
  * *why. */
 int audit_checkpoint_parse(const char *line, size_t len, audit_checkpoint_t *out,
 	const char **why);
-/* {seq, prev_seq, mac, time, signature, message} for the API (new ref). */
+/* {chain, seq, prev_seq, mac, time, signature, message} for the API (new
+ * ref). */
 json_t *audit_checkpoint_json(const audit_checkpoint_t *cp);
 /* A stored checkpoint row into cp. 0 / -1 when malformed. */
 int audit_checkpoint_from_row(const json_t *row, audit_checkpoint_t *cp);
 
-/* Makes a signed checkpoint of the chain's head in the caller's write
- * transaction and stores it. 0 with *cp when made; 1 with *cp the newest
- * one when the head has not moved since (or the chain is empty: cp->seq 0);
- * -1 when there are no keys, the store fails, or the head is behind or
- * differs from the newest checkpoint (events were removed or rewritten:
- * logged as an error, nothing is signed). */
-int audit_checkpoint_make(store_tx_t *tx, int64_t now, audit_checkpoint_t *cp);
+/* Makes a signed checkpoint of the head of every chain that moved since its
+ * newest checkpoint, in the caller's write transaction, and stores them. 0
+ * with *cps (a new array the caller frees) and *n when one or more were
+ * made; 1 (*cps NULL, *n 0) when no head moved (or there is no event);
+ * -1 when there are no keys, the store fails, or a chain's head is behind
+ * or differs from its newest checkpoint (events were removed or rewritten:
+ * logged as an error naming the chain; nothing is signed). */
+int audit_checkpoint_make(store_tx_t *tx, int64_t now, audit_checkpoint_t **cps, size_t *n);
 /* After the commit: appends cp to file (created 0600; "" or NULL: none),
  * fsyncs it, and logs it (event=audit.checkpoint). 0 / -1 when the file
  * could not be written (logged). */
 int audit_checkpoint_announce(const audit_checkpoint_t *cp, const char *file);
-/* make + commit + announce in a transaction of its own (the daemon, at
- * intervals and at stop). 0 made, 1 nothing new, -1 failed. */
-int audit_checkpoint_publish(store_t *st, const char *file, audit_checkpoint_t *cp);
+/* make + commit + announce (each) in a transaction of its own (the daemon,
+ * at intervals and at stop). 0 made (*n of them), 1 nothing new, -1
+ * failed. */
+int audit_checkpoint_publish(store_t *st, const char *file, size_t *n);
 
 /* ---- verification ---- */
 
@@ -195,14 +225,18 @@ enum {
 
 typedef struct audit_report {
 	int64_t events;                  /* events checked */
-	int64_t head_seq;                /* the last event */
+	int64_t chains;                  /* chains checked (the closed global one included) */
+	int64_t head_seq;                /* the newest event (global seq) */
 	char head_hash[AUDIT_HASH_HEX];
 	char head_actor[AUDIT_ACTOR_MAX];  /* "ID (TYPE)" of the last event */
 	int64_t keyed_from;              /* the first keyed event; 0: none */
 	int64_t redacted;                /* events whose personal fields were erased (chain 3) */
 	int64_t checkpoints;             /* checkpoints checked */
 	audit_checkpoint_t newest;       /* the newest of them (seq 0: none) */
-	int64_t broken_seq;              /* 0 when intact */
+	int64_t broken_seq;              /* 0 when intact: the event's global seq (a checkpoint's
+					    seq when none) */
+	char broken_chain[AUDIT_CHAIN_MAX]; /* its chain ("": the closed global one) */
+	int64_t broken_chain_seq;        /* its place in it */
 	char broken_id[48];
 	char broken_actor[AUDIT_ACTOR_MAX];
 	char reason[224];
@@ -210,17 +244,20 @@ typedef struct audit_report {
 	char no_key_reason[160];
 } audit_report_t;
 
-/* Verifies the whole chain: every link, every hash (keyed ones with
- * o->keys), that no plain event follows a keyed one, each checkpoint's
- * signature (with o->keys) and that the chain still holds each checkpoint's
- * head. 0 when intact (r->caveats says what could not be ruled out), 1 when
- * broken (r says where and why), -1 when the store could not be read. o may
- * be NULL (no keys, no checkpoints). */
+/* Verifies every chain, chain by chain: every link (the first event of a
+ * chain to the closed global chain's head), every place (chain_seq from 1,
+ * no gap), every hash (keyed ones with o->keys), that no plain event
+ * follows a keyed one in its chain, that each chain's recorded head is its
+ * last event, each checkpoint's signature (with o->keys) and that each
+ * chain still holds the head of each of its checkpoints. 0 when intact
+ * (r->caveats says what could not be ruled out), 1 when broken (r says
+ * where: chain, event, and why), -1 when the store could not be read. o
+ * may be NULL (no keys, no checkpoints). */
 int audit_verify(store_t *st, const audit_verify_opts_t *o, audit_report_t *r);
 /* The report as JSON (new ref): {ok, events, head: {seq, hash, actor},
- * keyed_from, checkpoints: {checked, newest}, first_broken: {seq, id, actor,
- * reason} | null, not_ruled_out: [{code, detail}]}, details in lang ("en",
- * "fr"). rc is audit_verify()'s. */
+ * keyed_from, chains, checkpoints: {checked, newest}, first_broken: {seq,
+ * chain, chain_seq, id, actor, reason} | null, not_ruled_out: [{code,
+ * detail}]}, details in lang ("en", "fr"). rc is audit_verify()'s. */
 json_t *audit_report_json(const audit_report_t *r, int rc, const char *lang);
 
 #endif

@@ -255,7 +255,7 @@ int dom_audit_list(dom_ctx_t *c, const json_t *a, const json_t *q, const char *c
 /* The checkpoints stored in the database, into a new array (*n of them). */
 static audit_checkpoint_t *stored_checkpoints(store_tx_t *tx, size_t *n)
 {
-	json_t *rows = store_audit_checkpoint_all(tx);
+	json_t *rows = store_audit_checkpoint_all(tx, NULL);
 	size_t cap = json_array_size(rows), i;
 	audit_checkpoint_t *cps = xcalloc(cap ? cap : 1, sizeof *cps);
 	json_t *row;
@@ -311,18 +311,26 @@ int dom_audit_checkpoints(dom_ctx_t *c, const json_t *a, const char *cursor, int
 
 int dom_audit_checkpoint_now(dom_ctx_t *c, json_t **out, dom_err_t *e)
 {
-	audit_checkpoint_t cp;
-	int rc = audit_checkpoint_make(c->tx, time_now_ms(), &cp);
+	audit_checkpoint_t *cps = NULL;
+	size_t n = 0;
+	int rc = audit_checkpoint_make(c->tx, time_now_ms(), &cps, &n);
 	if (rc < 0)
 		return dom_fail(e, audit_keys() ? "internal" : "unavailable", "",
 			audit_keys() ? "no checkpoint could be made: see the log (audit.checkpoint_refused)"
 				: "this process holds no audit key");
-	if (rc == 0)
-		audit_checkpoint_announce(&cp, c->cfg->audit_checkpoint_file);
-	if (!cp.seq)
+	int64_t head = 0;
+	char hh[AUDIT_HASH_HEX];
+	if (rc == 1 && store_audit_head(c->tx, &head, hh, NULL) == STORE_OK && head == 0)
 		return dom_fail(e, "invalid-state", "", "the audit log is empty");
-	*out = audit_checkpoint_json(&cp);
-	json_t *d = json_pack("{s:I, s:b}", "seq", (json_int_t)cp.seq, "new", rc == 0);
+	/* One checkpoint per chain whose head moved (none when no head did). */
+	json_t *list = json_array();
+	for (size_t i = 0; i < n; i++) {
+		audit_checkpoint_announce(&cps[i], c->cfg->audit_checkpoint_file);
+		json_array_append_new(list, audit_checkpoint_json(&cps[i]));
+	}
+	free(cps);
+	*out = json_pack("{s:o, s:b}", "checkpoints", list, "new", n > 0);
+	json_t *d = json_pack("{s:I, s:b}", "chains", (json_int_t)n, "new", n > 0);
 	rc = dom_audit(c, "audit.checkpoint", "*", NULL, "success", d);
 	json_decref(d);
 	if (rc != 0) {

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# The audit chain is tamper-evident: changing, removing or inserting one
-# stored event makes `faxvaultd audit-verify` fail and name that event, and
-# the API says the same. The chain is keyed (HMAC under a key derived from
-# the master key) and the daemon publishes signed checkpoints of its head
-# (log, checkpoint file, accounts): with the shipped checkpoint file,
-# audit-verify also detects the removal of the newest events and a chain
-# recomputed with plain SHA-256; without it, it names what it could not rule
-# out. The bootstrap operator can verify the chain (not read its events).
+# The audit chains (one per account, one for the provider) are
+# tamper-evident: changing, removing, reordering, inserting or moving to
+# another chain one stored event makes `faxvaultd audit-verify` fail and
+# name that event and its chain, and the API says the same. The chains are
+# keyed (HMAC under a key derived from the master key) and the daemon
+# publishes signed checkpoints of each chain's head (log, checkpoint file,
+# accounts): with the shipped checkpoint file, audit-verify also detects the
+# removal of a chain's newest events and a chain recomputed with plain
+# SHA-256; without it, it names what it could not rule out. The bootstrap
+# operator can verify the chains (not read their events).
 . "$(dirname "$0")/lib.sh"
 start_daemon
 
@@ -37,14 +39,18 @@ expect_jq '.items | length == 3' "security reads every account's events"
 req GET "/v1/provider/audit-events?action=provider.bootstrap" "$SEC"
 expect_jq "(.items | length) == 1 and .items[0].actor.type == \"cli\" and (.items[0].actor.id | startswith(\"cli:$(id -un)@\"))" "bootstrap is attributed to the operator's command and unix user"
 
-# A checkpoint now, signed; the account whose events it covers sees it.
+# Checkpoints now, signed, one per chain; each account sees its own.
 req POST /v1/provider/audit/checkpoints "$OP"
-expect_status 200 "the operator publishes a checkpoint"
-CP_SEQ=$(jqr .seq)
-expect_jq '(.mac | test("^[0-9a-f]{64}$")) and (.signature | test("^[0-9a-f]{128}$"))' "a checkpoint: head hash and signature"
+expect_status 200 "the operator publishes checkpoints"
+expect_jq '(.checkpoints | length) == 4 and ([.checkpoints[].chain | select(. == "provider" or startswith("acc_"))] | unique | length) == 4' "one checkpoint per chain: the three accounts' and the provider's"
+CP_SEQ=$(jq -r --arg a "$ACC1" '.checkpoints[] | select(.chain == $a) | .seq' <<<"$BODY")
+expect_jq 'all(.checkpoints[]; (.mac | test("^[0-9a-f]{64}$")) and (.signature | test("^[0-9a-f]{128}$")))' "each: head hash and signature"
+req POST /v1/provider/audit/checkpoints "$OP"
+expect_jq '(.checkpoints | length) == 1 and .checkpoints[0].chain == "provider" and .new == true' "again: only the provider's chain moved (the first request's event)"
+PCP_SEQ=$(jqr '.checkpoints[0].seq')
 req GET "/v1/accounts/$ACC1/audit-checkpoints" "$OWNER1"
 expect_status 200 "the account's owner lists its checkpoints"
-expect_jq "(.items | length) == 1 and .items[0].seq == $CP_SEQ and .algorithm == \"Ed25519\"" "the checkpoint covering the account's events"
+expect_jq "(.items | length) == 1 and .items[0].seq == $CP_SEQ and .items[0].chain == \"$ACC1\" and .algorithm == \"Ed25519\"" "the checkpoint of the account's chain"
 # The signature verifies with openssl, from the published key alone.
 PK=$(jqr .public_key)
 printf '%s\n' "$BODY" | jq -j '.items[0].message' > "$TMP/msg"
@@ -63,10 +69,13 @@ expect_jq '.items | length == 1' "reading the checkpoints is audited"
 stop_daemon && ok || fail "clean stop on SIGTERM"
 CPFILE="$DATA/audit-checkpoints.jsonl"
 [ "$(stat -c %a "$CPFILE")" = 600 ] && ok || fail "the checkpoint file is 0600"
-[ "$(wc -l < "$CPFILE")" -eq 2 ] && ok || fail "two checkpoints in the file (one asked for, one at stop): $(cat "$CPFILE")"
-LAST=$(tail -n 1 "$CPFILE" | jq -r '"\(.seq):\(.mac)"')
-grep -q "event=audit.checkpoint seq=${LAST%%:*} prev_seq=$CP_SEQ mac=${LAST#*:} " "$LOG" && ok ||
-	fail "the checkpoint at stop is logged as in the file"
+NCP=$(wc -l < "$CPFILE")
+[ "$NCP" -ge 6 ] && ok || fail "the checkpoints asked for (4, then 1) and at stop in the file: $(cat "$CPFILE")"
+# The provider's chain moved again (the second request's event): signed at stop.
+LAST=$(grep '"chain":"provider"' "$CPFILE" | tail -n 1 | jq -r '"\(.chain):\(.seq):\(.mac)"')
+LSEQ=${LAST#provider:}; LSEQ=${LSEQ%%:*}
+grep -q "event=audit.checkpoint chain=provider seq=$LSEQ prev_seq=$PCP_SEQ mac=${LAST##*:} " "$LOG" && ok ||
+	fail "the provider's checkpoint at stop is logged as in the file"
 SHIPPED="$TMP/shipped-checkpoints.jsonl"
 cp "$CPFILE" "$SHIPPED"
 
@@ -80,14 +89,18 @@ grep -q "cannot rule out deletion of the newest events: no checkpoint given" "$T
 	fail "without a checkpoint, audit-verify says what it could not rule out: $(cat "$TMP/v.out")"
 verify --checkpoint "$SHIPPED"
 [ $? -eq 0 ] && ok || fail "the intact chain holds its checkpoints: $(cat "$TMP/v.out")"
-grep -q "checkpoints checked: 2" "$TMP/v.out" && ok || fail "both checkpoints checked: $(cat "$TMP/v.out")"
+grep -q "checkpoints checked: $NCP;" "$TMP/v.out" && ok || fail "every checkpoint checked: $(cat "$TMP/v.out")"
+grep -q "audit chain intact: .* in 4 chains" "$TMP/v.out" && ok || fail "four chains checked: $(cat "$TMP/v.out")"
 grep -q "no checkpoint given" "$TMP/v.out" && fail "with a checkpoint, truncation before it is ruled out" || ok
-grep -q "after the newest checkpoint (seq ${LAST%%:*}," "$TMP/v.out" && ok || fail "what comes after the newest checkpoint is named"
+grep -q "after the newest checkpoint (chain .*, seq [0-9]*," "$TMP/v.out" && ok || fail "what comes after the newest checkpoint is named"
 cp "$DB" "$TMP/pristine.db"
 restore() { cp "$TMP/pristine.db" "$DB"; rm -f "$DB-wal" "$DB-shm"; }
 
-# 0. Remove the newest events: consistent on its own, caught by the checkpoint.
-sqlite3 "$DB" "DELETE FROM audit_events WHERE seq >= ${LAST%%:*} - 1"
+# 0. Remove a chain's newest events (its recorded head moved back with
+#    them): consistent on its own, caught by the checkpoint.
+sqlite3 "$DB" "DELETE FROM audit_events WHERE chain_id = 'provider' AND chain_seq >= $LSEQ - 1;
+	UPDATE audit_heads SET (chain_seq, hash) = (SELECT chain_seq, hash FROM audit_events
+	WHERE chain_id = 'provider' ORDER BY chain_seq DESC LIMIT 1) WHERE chain_id = 'provider'"
 verify
 [ $? -eq 0 ] && ok || fail "a truncated chain is consistent on its own"
 grep -q "cannot rule out deletion of the newest events" "$TMP/v.out" && ok || fail "...and the output says so"
@@ -95,23 +108,29 @@ verify --checkpoint "$SHIPPED"
 [ $? -eq 1 ] && ok || fail "audit-verify --checkpoint detects the truncation"
 grep -q "newest events were removed" "$TMP/v.out" && ok || fail "truncation named: $(cat "$TMP/v.out")"
 verify --expect-head "$LAST"
-[ $? -eq 1 ] && ok || fail "a head recorded from the log (--expect-head) detects it too"
+[ $? -eq 1 ] && ok || fail "a head recorded from the log (--expect-head CHAIN:SEQ:HASH) detects it too"
 restore
 
 # 1. The chain recomputed with plain SHA-256 (what anyone without the key
 #    can compute).
-recompute() { # recompute MARK_PLAIN: every hash as SHA-256, chain column set to 1 when MARK_PLAIN
+recompute() { # recompute MARK_PLAIN: every hash as SHA-256 (chain by chain, each from
+	# the anchor: no closed global chain here), the recorded heads too,
+	# chain column set to 1 when MARK_PLAIN
 	python3 - "$DB" "$1" <<'EOF'
 import hashlib, sqlite3, sys
 db = sqlite3.connect(sys.argv[1])
-fields = ["seq", "id", "time", "actor_id", "actor_type", "on_behalf_of", "action", "target",
-          "account_id", "source", "outcome", "detail"]
-prev = "0" * 64
-for row in db.execute("SELECT " + ", ".join(fields) + " FROM audit_events ORDER BY seq").fetchall():
-    enc = b"".join(b"%d:%s," % (len(v), v) for v in (str(x).encode() for x in row))
+fields = ["chain_id", "chain_seq", "id", "time", "actor_id", "actor_type", "on_behalf_of",
+          "action", "target", "account_id", "source", "outcome", "detail"]
+prev, chain = None, None
+for row in db.execute("SELECT seq, " + ", ".join(fields) +
+                      " FROM audit_events ORDER BY chain_id, chain_seq").fetchall():
+    if row[1] != chain:
+        chain, prev = row[1], "0" * 64
+    enc = b"".join(b"%d:%s," % (len(v), v) for v in (str(x).encode() for x in row[1:]))
     h = hashlib.sha256(prev.encode() + enc).hexdigest()
     db.execute("UPDATE audit_events SET prev_hash=?, hash=?, chain=CASE WHEN ? THEN 1 ELSE chain END"
                " WHERE seq=?", (prev, h, sys.argv[2] == "1", row[0]))
+    db.execute("UPDATE audit_heads SET hash=? WHERE chain_id=? AND chain_seq=?", (h, chain, row[2]))
     prev = h
 db.commit()
 EOF
@@ -160,12 +179,37 @@ verify --json
 jq -e ".ok == false and .first_broken.seq == $SEQ and .first_broken.id == \"$ID\"" "$TMP/v.out" >/dev/null && ok ||
 	fail "JSON report names the event: $(cat "$TMP/v.out")"
 
-# 5. Remove one event in the middle.
+# 5. Remove one event in the middle of the first account's chain.
 restore
-sqlite3 "$DB" "DELETE FROM audit_events WHERE seq=$SEQ"
+MID=$(sqlite3 "$DB" "SELECT seq FROM audit_events WHERE chain_id='$ACC1' AND chain_seq=2")
+NEXT=$(sqlite3 "$DB" "SELECT seq FROM audit_events WHERE chain_id='$ACC1' AND chain_seq=3")
+sqlite3 "$DB" "DELETE FROM audit_events WHERE seq=$MID"
 verify
 [ $? -eq 1 ] && ok || fail "audit-verify fails on a removed event"
-grep -q "seq=$((SEQ + 1))" "$TMP/v.out" && ok || fail "names the event after the gap: $(cat "$TMP/v.out")"
+grep -q "seq=$NEXT .* in chain $ACC1 (chain_seq 3): sequence gap" "$TMP/v.out" && ok || fail "names the event after the gap and its chain: $(cat "$TMP/v.out")"
+
+# 5b. Reorder two events of that chain.
+restore
+sqlite3 "$DB" "UPDATE audit_events SET chain_seq=-1 WHERE seq=$MID; UPDATE audit_events SET chain_seq=2 WHERE seq=$NEXT;
+	UPDATE audit_events SET chain_seq=3 WHERE seq=$MID"
+verify
+[ $? -eq 1 ] && ok || fail "audit-verify fails on reordered events"
+grep -q "seq=$NEXT .* in chain $ACC1 (chain_seq 2): previous-hash link" "$TMP/v.out" && ok || fail "names the reordered event: $(cat "$TMP/v.out")"
+
+# 5c. Move the first account's newest event to another account's chain, at
+#     its end, the recorded heads following (as an attacker would).
+restore
+ACC2=$(sqlite3 "$DB" "SELECT account_id FROM audit_events WHERE action='account.create' AND account_id <> '$ACC1' ORDER BY seq LIMIT 1")
+MOVED=$(sqlite3 "$DB" "SELECT seq FROM audit_events WHERE chain_id='$ACC1' ORDER BY chain_seq DESC LIMIT 1")
+sqlite3 "$DB" "UPDATE audit_events SET chain_id='$ACC2', account_id='$ACC2',
+	prev_hash=(SELECT hash FROM audit_heads WHERE chain_id='$ACC2'),
+	chain_seq=(SELECT chain_seq + 1 FROM audit_heads WHERE chain_id='$ACC2') WHERE seq=$MOVED;
+	UPDATE audit_heads SET chain_seq=chain_seq + 1, hash=(SELECT hash FROM audit_events WHERE seq=$MOVED) WHERE chain_id='$ACC2';
+	UPDATE audit_heads SET (chain_seq, hash)=(SELECT chain_seq, hash FROM audit_events WHERE chain_id='$ACC1'
+	ORDER BY chain_seq DESC LIMIT 1) WHERE chain_id='$ACC1'"
+verify --json
+jq -e ".ok == false and .first_broken.seq == $MOVED and .first_broken.chain == \"$ACC2\" and (.first_broken.reason | contains(\"keyed hash\"))" "$TMP/v.out" >/dev/null && ok ||
+	fail "an event moved to another chain is caught: $(cat "$TMP/v.out")"
 
 # 6. Recompute a changed event's own hash: the next link breaks.
 restore
@@ -185,8 +229,12 @@ api_verify_after() { # api_verify_after SQL: the daemon on the pristine database
 api_verify_after "UPDATE audit_events SET target='x' WHERE seq=$SEQ"
 expect_jq ".ok == false and .first_broken.seq == $SEQ" "API names the broken event"
 stop_daemon && ok || fail "clean stop"
-api_verify_after "DELETE FROM audit_events WHERE seq > $SEQ"
-expect_jq '.ok == false and (.first_broken.reason | contains("newest events were removed"))' "API: truncation caught by the stored checkpoints"
+api_verify_after "DELETE FROM audit_events WHERE chain_id = 'provider' AND chain_seq >= $PCP_SEQ;
+	UPDATE audit_heads SET (chain_seq, hash) = (SELECT chain_seq, hash FROM audit_events
+	WHERE chain_id = 'provider' ORDER BY chain_seq DESC LIMIT 1) WHERE chain_id = 'provider'"
+# (The sign-in since appended to the provider's chain where the removed
+# events were: the checkpoint then names a different event there.)
+expect_jq '.ok == false and .first_broken.chain == "provider" and (.first_broken.reason | test("newest events were removed|differs from the checkpoint"))' "API: truncation caught by the stored checkpoints"
 req POST /v1/provider/audit/checkpoints "$SEC"
 expect_problem 500 internal "no checkpoint signed over a truncated chain"
 grep -q "event=audit.checkpoint_refused" "$LOG" && ok || fail "the refusal is logged"

@@ -4,7 +4,11 @@
  * checkpoints are signed and their file lines parse strictly, the report
  * says what it could not rule out, and an event written before chain
  * version 3 (chain 1, plain, or chain 2, keyed) can be erased for a person
- * without breaking the chain, its erasure sealed. */
+ * without breaking the chain, its erasure sealed. One chain per account and
+ * one for the provider (migration 0056): each verifies on its own, is
+ * checkpointed on its own, and an event altered, removed, reordered or
+ * moved to another chain, a chain removed whole, or the closed global
+ * chain's end dropped, is caught and named by chain and event. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -54,6 +58,8 @@ static int collect(const json_t *ev, void *arg)
 {
 	struct rehash *r = arg;
 	int64_t seq = json_integer_value(json_object_get(ev, "seq"));
+	if (json_integer_value(json_object_get(ev, "chain_seq")) == 1)
+		memset(r->prev, '0', 64); /* a chain's start: the (empty) closed chain's end */
 	if (seq >= r->from) {
 		char h[AUDIT_HASH_HEX];
 		json_t *v = json_deep_copy(ev);
@@ -64,9 +70,14 @@ static int collect(const json_t *ev, void *arg)
 		else
 			audit_hash(r->prev, v, h);
 		json_decref(v);
-		char one[300];
+		/* The chain's recorded head too, when it is this event: the
+		 * attacker writes the database. */
+		char one[600];
 		snprintf(one, sizeof one, "UPDATE audit_events SET chain=%d, prev_hash='%s', hash='%s' "
-			"WHERE seq=%lld;", r->keys ? 2 : 1, r->prev, h, (long long)seq);
+			"WHERE seq=%lld; UPDATE audit_heads SET hash='%s', version=%d WHERE chain_id='%s' "
+			"AND chain_seq=%lld;", r->keys ? 2 : 1, r->prev, h, (long long)seq, h,
+			r->keys ? 2 : 1, json_string_value(json_object_get(ev, "chain_id")),
+			(long long)json_integer_value(json_object_get(ev, "chain_seq")));
 		r->sql = realloc(r->sql, r->len + strlen(one) + 1);
 		memcpy(r->sql + r->len, one, strlen(one) + 1);
 		r->len += strlen(one);
@@ -81,9 +92,24 @@ static void recompute(store_t *st, const char *path, int64_t from, const audit_k
 {
 	struct rehash r = { .st = st, .from = from, .keys = keys };
 	memset(r.prev, '0', 64);
-	assert_int_equal(store_audit_foreach(st, collect, &r), 0);
+	assert_int_equal(store_audit_foreach_chain(st, NULL, NULL, collect, &r), 0);
 	sql(path, r.sql);
 	free(r.sql);
+}
+
+/* audit_checkpoint_make of the tests' single chain: rc, and *cp the one
+ * checkpoint made (zeroed when none). */
+static int make1(store_tx_t *tx, int64_t now, audit_checkpoint_t *cp)
+{
+	audit_checkpoint_t *v = NULL;
+	size_t n = 0;
+	int rc = audit_checkpoint_make(tx, now, &v, &n);
+	memset(cp, 0, sizeof *cp);
+	if (n)
+		*cp = v[n - 1];
+	assert_true(n <= 1);
+	free(v);
+	return rc;
 }
 
 /* A fresh store and audit keys (not yet in use). */
@@ -319,19 +345,18 @@ static void test_checkpoints(void **state)
 	record(st, 4);
 	audit_checkpoint_t cp, again;
 	store_tx_t *tx = store_begin(st, true);
-	assert_int_equal(audit_checkpoint_make(tx, 1700000000000, &cp), 0);
+	assert_int_equal(make1(tx, 1700000000000, &cp), 0);
 	assert_int_equal(store_commit(tx), STORE_OK);
 	assert_int_equal(cp.seq, 4);
 	assert_int_equal(cp.prev_seq, 0);
 	uint8_t pk[32];
 	audit_keys_public(k, pk);
 	assert_true(audit_checkpoint_signed_by(pk, &cp));
-	/* The head did not move: the same checkpoint. */
+	/* The head did not move: no new checkpoint. */
 	tx = store_begin(st, true);
-	assert_int_equal(audit_checkpoint_make(tx, 1700000001000, &again), 1);
+	assert_int_equal(make1(tx, 1700000001000, &again), 1);
 	store_rollback(tx);
-	assert_int_equal(again.seq, 4);
-	assert_string_equal(again.signature, cp.signature);
+	assert_int_equal(again.seq, 0); /* none made */
 	/* The file line round-trips, and parsing is strict. */
 	char *line = audit_checkpoint_line(&cp);
 	audit_checkpoint_t back;
@@ -364,7 +389,9 @@ static void test_checkpoints(void **state)
 	char saved[600];
 	snprintf(saved, sizeof saved, "%s.saved", path);
 	if (test_db_pg())
-		sql(path, "CREATE TABLE audit_saved AS SELECT * FROM audit_events");
+		sql(path, "CREATE TABLE audit_saved AS SELECT * FROM audit_events;"
+			"CREATE TABLE heads_saved AS SELECT chain_id, chain_seq, hash, version FROM"
+			" audit_heads");
 	else {
 		sql(path, "VACUUM");
 		char q[700];
@@ -379,7 +406,8 @@ static void test_checkpoints(void **state)
 	store_close(st);
 	if (test_db_pg())
 		sql(path, "DELETE FROM audit_events; INSERT INTO audit_events OVERRIDING SYSTEM VALUE"
-			" SELECT * FROM audit_saved");
+			" SELECT * FROM audit_saved; DELETE FROM audit_heads; INSERT INTO audit_heads"
+			" (chain_id, chain_seq, hash, version) SELECT * FROM heads_saved");
 	else {
 		rename(saved, path);
 		char p[700];
@@ -395,13 +423,279 @@ static void test_checkpoints(void **state)
 	assert_non_null(strstr(r.reason, "newest events were removed"));
 	/* ...and the service refuses to sign a head behind its checkpoint. */
 	tx = store_begin(st, true);
-	assert_int_equal(audit_checkpoint_make(tx, 1700000002000, &again), -1);
+	assert_int_equal(make1(tx, 1700000002000, &again), -1);
 	store_rollback(tx);
 	/* Nor once new events pass it: event 4 is not the one it signed. */
 	record(st, 5);
 	tx = store_begin(st, true);
-	assert_int_equal(audit_checkpoint_make(tx, 1700000003000, &again), -1);
+	assert_int_equal(make1(tx, 1700000003000, &again), -1);
 	store_rollback(tx);
+	fixture_close(&fx);
+}
+
+/* ---- one chain per account (migration 0056) ---- */
+
+static void record_in(store_t *st, const char *account, int n)
+{
+	for (int i = 0; i < n; i++) {
+		store_tx_t *tx = store_begin(st, true);
+		assert_non_null(tx);
+		assert_int_equal(audit_record(tx, &actor, "fax.receive", "fax_1", account, "success", NULL),
+			0);
+		assert_int_equal(store_commit(tx), STORE_OK);
+	}
+}
+
+/* Three chains, interleaved: acc_1 (seq 1, 4, 7, 10), acc_2 (2, 5, 8,
+ * 11), the provider's (3, 6, 9, 12). */
+static void three_chains(struct fixture *f)
+{
+	fixture_open(f);
+	audit_use_keys(f->k);
+	for (int i = 0; i < 4; i++) {
+		record_in(f->st, "acc_1", 1);
+		record_in(f->st, "acc_2", 1);
+		record_in(f->st, NULL, 1);
+	}
+}
+
+/* audit_verify with the fixture's key and cps: rc, report in r. */
+static int verify_with(struct fixture *f, const audit_checkpoint_t *cps, size_t n,
+	audit_report_t *r)
+{
+	audit_verify_opts_t o = { .keys = f->k, .cps = cps, .ncps = n };
+	return audit_verify(f->st, &o, r);
+}
+
+static void test_chains_intact(void **state)
+{
+	(void)state;
+	struct fixture fx;
+	three_chains(&fx);
+	audit_report_t r;
+	assert_int_equal(verify_with(&fx, NULL, 0, &r), 0);
+	assert_int_equal(r.events, 12);
+	assert_int_equal(r.chains, 3);
+	assert_int_equal(r.head_seq, 12);
+	/* Each event in its account's chain, in order, the provider's for
+	 * the one that names no account; each chain starts from the anchor
+	 * (here, no closed chain: zeros). */
+	store_tx_t *tx = store_begin(fx.st, false);
+	store_page_t pg;
+	store_audit_filter_t all = { 0 };
+	assert_int_equal(store_audit_list(tx, &all, NULL, 50, &pg), STORE_OK);
+	size_t i;
+	json_t *ev;
+	json_array_foreach(pg.items, i, ev) {
+		int64_t seq = json_integer_value(json_object_get(ev, "seq"));
+		const char *want = seq % 3 == 1 ? "acc_1" : seq % 3 == 2 ? "acc_2" : "provider";
+		assert_string_equal(json_string_value(json_object_get(ev, "chain_id")), want);
+		assert_int_equal(json_integer_value(json_object_get(ev, "chain_seq")), (seq + 2) / 3);
+		if ((seq + 2) / 3 == 1)
+			assert_string_equal(json_string_value(json_object_get(ev, "prev_hash")),
+				"0000000000000000000000000000000000000000000000000000000000000000");
+	}
+	store_page_free(&pg);
+	json_t *heads = store_audit_heads(tx);
+	store_rollback(tx);
+	assert_int_equal(json_array_size(heads), 3);
+	json_decref(heads);
+	/* One checkpoint per chain; none again until a head moves, then one
+	 * for that chain only. */
+	audit_checkpoint_t *cps = NULL;
+	size_t n = 0;
+	tx = store_begin(fx.st, true);
+	assert_int_equal(audit_checkpoint_make(tx, 1700000000000, &cps, &n), 0);
+	assert_int_equal(store_commit(tx), STORE_OK);
+	assert_int_equal(n, 3);
+	uint8_t pk[32];
+	audit_keys_public(fx.k, pk);
+	for (size_t k = 0; k < n; k++) {
+		assert_int_equal(cps[k].seq, 4);
+		assert_true(audit_checkpoint_signed_by(pk, &cps[k]));
+		/* A chain's checkpoint line (v 2) round-trips; its message names
+		 * the chain. */
+		char *line = audit_checkpoint_line(&cps[k]);
+		audit_checkpoint_t back;
+		const char *why;
+		assert_int_equal(audit_checkpoint_parse(line, strlen(line), &back, &why), 0);
+		assert_memory_equal(&back, &cps[k], sizeof back);
+		assert_non_null(strstr(line, "\"v\":2,\"chain\":\""));
+		free(line);
+		char m[512];
+		assert_true(audit_checkpoint_message(&cps[k], m, sizeof m) > 0);
+		assert_non_null(strstr(m, "faxvault audit checkpoint 2\nchain="));
+	}
+	/* Moved to another chain, the signature no longer verifies. */
+	audit_checkpoint_t moved = cps[0];
+	snprintf(moved.chain, sizeof moved.chain, "%s", "acc_2");
+	assert_false(audit_checkpoint_signed_by(pk, &moved));
+	tx = store_begin(fx.st, true);
+	audit_checkpoint_t *again = NULL;
+	size_t n2 = 0;
+	assert_int_equal(audit_checkpoint_make(tx, 1700000001000, &again, &n2), 1);
+	store_rollback(tx);
+	assert_int_equal(n2, 0);
+	record_in(fx.st, "acc_2", 2);
+	tx = store_begin(fx.st, true);
+	assert_int_equal(audit_checkpoint_make(tx, 1700000002000, &again, &n2), 0);
+	assert_int_equal(store_commit(tx), STORE_OK);
+	assert_int_equal(n2, 1);
+	assert_string_equal(again[0].chain, "acc_2");
+	assert_int_equal(again[0].seq, 6);
+	assert_int_equal(again[0].prev_seq, 4);
+	audit_checkpoint_t all4[4] = { cps[0], cps[1], cps[2], again[0] };
+	free(cps);
+	free(again);
+	assert_int_equal(verify_with(&fx, all4, 4, &r), 0);
+	assert_int_equal(r.checkpoints, 4);
+	/* A chain removed whole (its head row too): its checkpoints show it. */
+	sql(fx.path, "DELETE FROM audit_events WHERE chain_id = 'acc_1';"
+		"DELETE FROM audit_heads WHERE chain_id = 'acc_1'");
+	assert_int_equal(verify_with(&fx, NULL, 0, &r), 0);
+	assert_int_equal(r.chains, 2);
+	assert_int_equal(verify_with(&fx, all4, 4, &r), 1);
+	assert_string_equal(r.broken_chain, "acc_1");
+	assert_non_null(strstr(r.reason, "the chain was removed"));
+	fixture_close(&fx);
+}
+
+/* Each way of tampering with one chain, on a fresh set of three: caught,
+ * and named by chain and event. */
+static void tampered(const char *q, int64_t seq, const char *chain, const char *why)
+{
+	struct fixture fx;
+	three_chains(&fx);
+	sql(fx.path, q);
+	audit_report_t r;
+	assert_int_equal(verify_with(&fx, NULL, 0, &r), 1);
+	if (seq)
+		assert_int_equal(r.broken_seq, seq);
+	assert_string_equal(r.broken_chain, chain);
+	if (!strstr(r.reason, why))
+		fail_msg("reason \"%s\" does not say \"%s\"", r.reason, why);
+	json_t *j = audit_report_json(&r, 1, "en");
+	assert_string_equal(json_string_value(json_object_get(json_object_get(j, "first_broken"),
+		"chain")), chain);
+	json_decref(j);
+	fixture_close(&fx);
+}
+
+static void test_chains_tampered(void **state)
+{
+	(void)state;
+	/* Altered. */
+	tampered("UPDATE audit_events SET target = 'fax_2' WHERE seq = 5", 5, "acc_2", "keyed hash");
+	/* Removed from the middle. */
+	tampered("DELETE FROM audit_events WHERE seq = 4", 7, "acc_1", "sequence gap");
+	/* Removed at the end: the recorded head shows it. */
+	tampered("DELETE FROM audit_events WHERE seq = 12", 0, "provider", "recorded head");
+	/* Reordered: two events of a chain swap places. */
+	tampered("UPDATE audit_events SET chain_seq = 99 WHERE seq = 4;"
+		"UPDATE audit_events SET chain_seq = 2 WHERE seq = 7;"
+		"UPDATE audit_events SET chain_seq = 3 WHERE seq = 4", 7, "acc_1", "previous-hash link");
+	/* Moved to another account's chain, in its place at the end (the
+	 * head rows kept consistent): its account no longer matches... */
+	tampered("UPDATE audit_events SET chain_id = 'acc_2', chain_seq = 5 WHERE seq = 10;"
+		"UPDATE audit_heads SET chain_seq = 5 WHERE chain_id = 'acc_2';"
+		"UPDATE audit_heads SET chain_seq = 3, hash = (SELECT hash FROM audit_events WHERE"
+		" seq = 7) WHERE chain_id = 'acc_1'", 10, "acc_2", "another account's chain");
+	/* ...and with its account changed too, its keyed hash does not. */
+	tampered("UPDATE audit_events SET chain_id = 'acc_2', account_id = 'acc_2', chain_seq = 5,"
+		" prev_hash = (SELECT hash FROM audit_events WHERE seq = 11) WHERE seq = 10;"
+		"UPDATE audit_heads SET chain_seq = 5, hash = (SELECT hash FROM audit_events WHERE"
+		" seq = 10) WHERE chain_id = 'acc_2';"
+		"UPDATE audit_heads SET chain_seq = 3, hash = (SELECT hash FROM audit_events WHERE"
+		" seq = 7) WHERE chain_id = 'acc_1'", 10, "acc_2", "keyed hash");
+}
+
+/* A database with a global chain before migration 0056: the chain is
+ * closed, verified as before, and each new chain starts from its head; the
+ * closed chain's newest events cannot be dropped without a trace. */
+struct legacy {
+	const audit_keys_t *k;
+	char prev[AUDIT_HASH_HEX];
+	char *sql;
+	size_t len;
+};
+
+static void append_sql(struct legacy *l, const char *one)
+{
+	l->sql = realloc(l->sql, l->len + strlen(one) + 1);
+	memcpy(l->sql + l->len, one, strlen(one) + 1);
+	l->len += strlen(one);
+}
+
+static int to_global(const json_t *ev, void *arg)
+{
+	struct legacy *l = arg;
+	json_t *v = json_deep_copy(ev);
+	int64_t seq = json_integer_value(json_object_get(ev, "seq"));
+	json_object_set_new(v, "chain_id", json_string(""));
+	json_object_set_new(v, "chain_seq", json_integer(seq));
+	char h[AUDIT_HASH_HEX], one[400];
+	audit_mac(l->k, l->prev, v, h);
+	json_decref(v);
+	snprintf(one, sizeof one, "UPDATE audit_events SET chain_id = '', chain_seq = %lld,"
+		" prev_hash = '%s', hash = '%s' WHERE seq = %lld;", (long long)seq, l->prev, h,
+		(long long)seq);
+	append_sql(l, one);
+	snprintf(l->prev, sizeof l->prev, "%s", h);
+	return 0;
+}
+
+static void test_chains_after_global(void **state)
+{
+	(void)state;
+	struct fixture fx;
+	fixture_open(&fx);
+	audit_use_keys(fx.k);
+	/* Seq 1..4: written as the global chain was (one chain, seq order). */
+	record_in(fx.st, "acc_1", 2);
+	record_in(fx.st, NULL, 2);
+	struct legacy l = { .k = fx.k };
+	memset(l.prev, '0', 64);
+	assert_int_equal(store_audit_foreach_chain(fx.st, "acc_1", NULL, to_global, &l), 0);
+	assert_int_equal(store_audit_foreach_chain(fx.st, "provider", NULL, to_global, &l), 0);
+	char one[300];
+	snprintf(one, sizeof one, "DELETE FROM audit_heads; INSERT INTO audit_heads (chain_id,"
+		" chain_seq, hash, version) VALUES ('', 4, '%s', 3)", l.prev);
+	append_sql(&l, one);
+	sql(fx.path, l.sql);
+	free(l.sql);
+	audit_report_t r;
+	assert_int_equal(verify_with(&fx, NULL, 0, &r), 0);
+	assert_int_equal(r.chains, 1);
+	/* Then the chains of migration 0056, anchored to its head. */
+	record_in(fx.st, "acc_1", 2);
+	record_in(fx.st, NULL, 1);
+	assert_int_equal(verify_with(&fx, NULL, 0, &r), 0);
+	assert_int_equal(r.chains, 3);
+	assert_int_equal(r.events, 7);
+	store_tx_t *tx = store_begin(fx.st, false);
+	store_page_t pg;
+	store_audit_filter_t f = { .account_id = "acc_1" };
+	assert_int_equal(store_audit_list(tx, &f, NULL, 10, &pg), STORE_OK);
+	store_rollback(tx);
+	json_t *first = json_array_get(pg.items, 1); /* newest first: chain_seq 1 of acc_1 */
+	assert_int_equal(json_integer_value(json_object_get(first, "chain_seq")), 1);
+	assert_string_equal(json_string_value(json_object_get(first, "prev_hash")), l.prev);
+	store_page_free(&pg);
+	/* A checkpoint of the closed chain still verifies (version 1). */
+	audit_checkpoint_t old = { .seq = 4 };
+	snprintf(old.mac, sizeof old.mac, "%s", l.prev);
+	snprintf(old.time, sizeof old.time, "2026-01-01T00:00:00Z");
+	audit_checkpoint_sign(fx.k, &old);
+	assert_int_equal(verify_with(&fx, &old, 1, &r), 0);
+	/* The closed chain's newest event dropped, its recorded end moved
+	 * back as well: every chain that started from it breaks. */
+	sql(fx.path, "DELETE FROM audit_events WHERE seq = 4;"
+		"UPDATE audit_heads SET chain_seq = 3, hash = (SELECT hash FROM audit_events WHERE"
+		" seq = 3) WHERE chain_id = ''");
+	assert_int_equal(verify_with(&fx, NULL, 0, &r), 1);
+	assert_string_equal(r.broken_chain, "acc_1");
+	assert_int_equal(r.broken_chain_seq, 1);
+	assert_non_null(strstr(r.reason, "does not start from the end of the closed global chain"));
 	fixture_close(&fx);
 }
 
@@ -414,6 +708,9 @@ int main(void)
 		cmocka_unit_test(test_erase_before_v3),
 		cmocka_unit_test(test_erase_v2),
 		cmocka_unit_test(test_checkpoints),
+		cmocka_unit_test(test_chains_intact),
+		cmocka_unit_test(test_chains_tampered),
+		cmocka_unit_test(test_chains_after_global),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -36,6 +36,8 @@ static const struct cli_col security_fields[] = {
 	{ "Rate limit (requests/minute)", "rate_limit.requests_per_minute" },
 	{ "Rate limit burst", "rate_limit.burst" },
 	{ "Contacts review (months)", "contacts_review_months" },
+	{ "Received faxes by mail", "received_fax_mail" },
+	{ "Shared inbox faxes as SafeBoxes", "shared_inbox_safebox" },
 	{ "Updated", "updated_at" },
 };
 
@@ -108,6 +110,7 @@ static const struct {
 	{ "require-lower", "no-require-lower", "password_policy", "composition", "require_lower" },
 	{ "require-digit", "no-require-digit", "password_policy", "composition", "require_digit" },
 	{ "require-symbol", "no-require-symbol", "password_policy", "composition", "require_symbol" },
+	{ "shared-inbox-safebox", "no-shared-inbox-safebox", "", NULL, "shared_inbox_safebox" },
 };
 
 /* The object at obj (created when missing) inside body; "" is body. */
@@ -251,6 +254,10 @@ static const struct cli_opt set_opts[] = {
 	{ "rate-limit", "RPM", 0, "API requests per minute (at most the provider's)" },
 	{ "burst", "N", 0, "API requests allowed in a burst" },
 	{ "contacts-review-months", "N", 0, "how often the owner confirms the contacts" },
+	{ "shared-inbox-safebox", NULL, 0, "with received_fax_mail safebox, deliver faxes of the "
+		"shared inbox as SafeBoxes to every member who may read it" },
+	{ "no-shared-inbox-safebox", NULL, 0, "faxes of the shared inbox stay in the inbox only "
+		"(default)" },
 	{ "json-patch", "FILE|-", 0, "send this JSON document as the change (alone)" },
 	{ NULL, NULL, 0, NULL },
 };

@@ -1312,6 +1312,10 @@ const struct i18n_entry i18n_fr_entries[] = {
 	/* ---- GDPR export and erasure (src/domain/records/gdpr.c) ---- */
 	{ "the account is under a legal hold: its members cannot be erased until it is lifted",
 		"le compte fait l'objet d'une conservation légale : ses membres ne peuvent pas être effacés avant qu'elle soit levée" },
+	{ "a fax naming this person is under a legal hold: they cannot be erased until it is lifted",
+		"un fax qui nomme cette personne fait l'objet d'une conservation légale : elle ne peut pas être effacée avant qu'elle soit levée" },
+	{ "The message of this cover page was removed when personal data it may have held was erased.",
+		"Le message de cette page de garde a été retiré lors de l'effacement de données personnelles qu'il pouvait contenir." },
 	{ "the audit key is not available: try again later",
 		"la clé d'audit n'est pas disponible : réessayez plus tard" },
 	{ "the erasure could not be audited",

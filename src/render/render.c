@@ -180,6 +180,7 @@ struct compose {
 	const struct render_opts *o;
 	const char *out;
 	int yres, cover, total;
+	int skip_first; /* page 1 of document 1 left out (replace_first_page) */
 	int64_t date;
 	struct fonts *fonts;
 	struct tiffw *tw;
@@ -248,7 +249,7 @@ static int compose_page(struct compose *c, struct bitmap *view)
 
 /* Every page of a finished stream, mapped, not read: pages are used where
  * they lie (private mapping: the header line's writes stay ours). */
-static int compose_stream(struct compose *c, int fd, int count, int doc)
+static int compose_stream(struct compose *c, int fd, int count, int doc, int skip)
 {
 	struct stat st;
 	if (fstat(fd, &st) != 0 || st.st_size < 0)
@@ -272,6 +273,8 @@ static int compose_stream(struct compose *c, int fd, int count, int doc)
 			rc = compose_failed(c, RENDER_E_CRASH, doc, "malformed page stream from the renderer");
 			break;
 		}
+		if (k == 0 && skip)
+			continue;
 		if ((rc = compose_page(c, &view)) < 0)
 			break;
 	}
@@ -311,6 +314,8 @@ static int compose_stream_next(struct compose *c, int doc)
 		return compose_failed(c, RENDER_E_CRASH, doc, "malformed page stream from the renderer");
 	c->soff += need;
 	c->sdone++;
+	if (doc == 0 && c->skip_first && c->sdone == 1)
+		return 0;
 	return compose_page(c, &view);
 }
 
@@ -322,13 +327,15 @@ static int compose_on_page(void *ctx, int pages, int done)
 {
 	struct compose *c = ctx;
 	if (!c->tw) {
-		if (pages < 1)
+		int skip = c->last == 0 ? c->skip_first : 0;
+		if (pages < 1 + skip)
 			return compose_failed(c, RENDER_E_CRASH, c->last, "renderer announced no pages");
-		c->total = c->total_before + pages;
+		c->total = c->total_before + pages - skip;
 		if (compose_open(c) < 0)
 			return -1;
 		for (size_t q = 0; q < c->nprev; q++)
-			if (compose_stream(c, c->tmp[q], c->count[q], (int)(q / (size_t)c->np)) < 0)
+			if (compose_stream(c, c->tmp[q], c->count[q], (int)(q / (size_t)c->np),
+				    q == 0 && c->skip_first) < 0)
 				return -1;
 	}
 	while (c->sdone < done && c->sdone < pages)
@@ -371,6 +378,7 @@ int render_documents(const char *const *inputs, size_t n, const char *out_tif,
 		tmp[i] = -1;
 	int total = cover, rc = -1;
 	struct compose c = {.o = o, .out = out_tif, .yres = yres, .cover = cover, .date = date,
+		.skip_first = o->replace_first_page ? 1 : 0,
 		.tmp = tmp, .count = count, .np = np, .last = (int)n - 1, .sfd = -1, .fail_doc = -1};
 
 	/* Fonts for the cover and header, before anything is rendered. */
@@ -495,7 +503,12 @@ int render_documents(const char *const *inputs, size_t n, const char *out_tif,
 			render_set_fail(r, RENDER_E_CRASH, "renderer processes disagree on the pages");
 			goto out;
 		}
-		total += sum;
+		if (i == 0 && c.skip_first && sum < 2) {
+			render_set_fail(r, RENDER_E_USAGE, "the first page of a 1-page document cannot be "
+				"replaced");
+			goto out;
+		}
+		total += sum - (i == 0 ? c.skip_first : 0);
 		log_event(LOG_DEBUG, "render_doc", "job=%s doc=%zu type=%s pages=%d ms=%lld", jid, i + 1,
 			render_type_name(type), sum, (long long)((time_mono_ns() - t0) / 1000000));
 	}
@@ -515,7 +528,8 @@ int render_documents(const char *const *inputs, size_t n, const char *out_tif,
 		if (compose_open(&c) < 0)
 			goto composed;
 		for (size_t q = 0; q < n * (size_t)np; q++)
-			if (compose_stream(&c, tmp[q], count[q], (int)(q / (size_t)np)) < 0)
+			if (compose_stream(&c, tmp[q], count[q], (int)(q / (size_t)np),
+				    q == 0 && c.skip_first) < 0)
 				goto composed;
 	} else {
 		/* The last document: what the renderer wrote after its last report

@@ -119,6 +119,13 @@ struct render_opts {
 	const char *header;
 	const char *header_number;
 	int64_t date_ms;            /* header/cover date; 0 = now */
+	/* Set: the first page of the first document is left out (a cover
+	 * page this rendering replaces). With a rendered fax as the only
+	 * input, a new cover and header give the document that rendering the
+	 * originals with them would have given, the pages in between kept
+	 * (a person's name erased from a stored fax). The first document must
+	 * have two pages or more. */
+	int replace_first_page;
 	const char *font_dir;       /* NULL: the DejaVu fonts of fonts-dejavu-core */
 	const char *log_id;         /* job id for the log lines ("fax_…"); NULL: none */
 	/* The renderer helper program (render_default_helper()). Set: every

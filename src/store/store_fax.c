@@ -250,6 +250,19 @@ int store_fax_doc_users(store_tx_t *tx, const char *doc_id)
 		" AND deleted_at IS NULL", "s", doc_id));
 }
 
+json_t *store_fax_by_doc(store_tx_t *tx, const char *doc_id)
+{
+	return sq_rows(tx, "SELECT " FAX_COLS " FROM faxes WHERE doc_id=? AND deleted_at IS NULL"
+		" ORDER BY rowid", "s", doc_id);
+}
+
+int store_fax_doc_replace(store_tx_t *tx, const char *doc_id, const char *new_doc_id,
+	int64_t now)
+{
+	return sq_exec(tx, false, "UPDATE faxes SET doc_id=?, updated_at=? WHERE doc_id=?"
+		" AND deleted_at IS NULL", "sis", new_doc_id, now, doc_id);
+}
+
 json_t *store_fax_by_submission(store_tx_t *tx, const char *submission_id)
 {
 	return sq_rows(tx, "SELECT " FAX_COLS " FROM faxes WHERE submission_id=? ORDER BY rowid",

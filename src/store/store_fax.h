@@ -86,6 +86,12 @@ int store_fax_mark_deleted(store_tx_t *tx, const char *account_id, const char *i
 /* How many live faxes use document doc_id (a resent fax shares its
  * original's), or -1 on error. */
 int store_fax_doc_users(store_tx_t *tx, const char *doc_id);
+/* The live faxes using document doc_id, oldest first (as store_fax_get). */
+json_t *store_fax_by_doc(store_tx_t *tx, const char *doc_id);
+/* Every live fax using document doc_id uses new_doc_id instead (a document
+ * rewritten, docs/vault.md). */
+int store_fax_doc_replace(store_tx_t *tx, const char *doc_id, const char *new_doc_id,
+	int64_t now);
 /* Deletes the faxes of a submission that could not be rendered (with their
  * pages; they have no attempts yet). */
 int store_fax_delete_submission(store_tx_t *tx, const char *submission_id);

@@ -169,3 +169,56 @@ int store_gdpr_fax_texts(store_tx_t *tx, const char *account_id, const char *tex
 	*n = rc == STORE_OK ? sq_changes(tx) : 0;
 	return rc;
 }
+
+json_t *store_gdpr_fax_docs_naming(store_tx_t *tx, const char *account_id, const char *text)
+{
+	return sq_rows(tx, "SELECT doc_id, max(CASE WHEN legal_hold_reason IS NULL THEN 0 ELSE 1 END)"
+		" AS held FROM faxes WHERE account_id=? AND direction='outbound' AND doc_id IS NOT NULL"
+		" AND deleted_at IS NULL AND (instr(header_text, ?) > 0 OR instr(cover_subject, ?) > 0)"
+		" GROUP BY doc_id ORDER BY doc_id", "sss", account_id, text, text);
+}
+
+/* ---- rewriting fax documents ---- */
+
+int store_fax_rendering_put(store_tx_t *tx, const char *doc_id, const char *account_id,
+	int cover, const char *lang, int64_t date_ms)
+{
+	return sq_exec(tx, false, "INSERT INTO fax_renderings (doc_id, account_id, cover, lang,"
+		" date_ms) VALUES (?, ?, ?, ?, ?) ON CONFLICT (doc_id) DO NOTHING", "ssnsi", doc_id,
+		account_id, cover ? 1 : 0, lang, date_ms);
+}
+
+json_t *store_fax_rendering_get(store_tx_t *tx, const char *doc_id)
+{
+	return sq_one(tx, "SELECT doc_id, account_id, cover, lang, date_ms FROM fax_renderings"
+		" WHERE doc_id=?", "s", doc_id);
+}
+
+int store_fax_rendering_move(store_tx_t *tx, const char *doc_id, const char *new_doc_id)
+{
+	return sq_exec(tx, false, "UPDATE fax_renderings SET doc_id=? WHERE doc_id=?", "ss",
+		new_doc_id, doc_id);
+}
+
+int store_doc_rewrite_add(store_tx_t *tx, const char *doc_id, const char *account_id,
+	const char *reason, const char *subject_id, int64_t now)
+{
+	return sq_exec(tx, false, "INSERT INTO doc_rewrites (doc_id, account_id, reason, subject_id,"
+		" created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (doc_id) DO NOTHING", "ssssi", doc_id,
+		account_id, reason, subject_id, now);
+}
+
+json_t *store_doc_rewrites_due(store_tx_t *tx, const char *account_id, int limit)
+{
+	if (account_id)
+		return sq_rows(tx, "SELECT doc_id, account_id, reason, subject_id, created_at FROM"
+			" doc_rewrites WHERE account_id=? ORDER BY created_at, doc_id LIMIT ?", "sn",
+			account_id, limit);
+	return sq_rows(tx, "SELECT doc_id, account_id, reason, subject_id, created_at FROM"
+		" doc_rewrites ORDER BY created_at, doc_id LIMIT ?", "n", limit);
+}
+
+int store_doc_rewrite_done(store_tx_t *tx, const char *doc_id)
+{
+	return sq_exec(tx, false, "DELETE FROM doc_rewrites WHERE doc_id=?", "s", doc_id);
+}

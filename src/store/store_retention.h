@@ -54,6 +54,28 @@ json_t *store_gdpr_mails_naming(store_tx_t *tx, const char *account_id, const ch
  * replaced by pseudo; the number of faxes changed into *n. */
 int store_gdpr_fax_texts(store_tx_t *tx, const char *account_id, const char *text,
 	const char *pseudo, int *n);
+/* The account's outbound faxes' documents whose faxes' header line or
+ * cover subject hold text (before store_gdpr_fax_texts replaces it):
+ * array of {doc_id, held (1 when one of its faxes is under a legal hold)}. */
+json_t *store_gdpr_fax_docs_naming(store_tx_t *tx, const char *account_id, const char *text);
+
+/* ---- rewriting fax documents (migration 0057) ---- */
+/* How document doc_id was rendered: cover (0/1), lang, date_ms. */
+int store_fax_rendering_put(store_tx_t *tx, const char *doc_id, const char *account_id,
+	int cover, const char *lang, int64_t date_ms);
+/* {doc_id, account_id, cover, lang, date_ms}, or NULL (none recorded). */
+json_t *store_fax_rendering_get(store_tx_t *tx, const char *doc_id);
+/* The rendering of doc_id becomes that of new_doc_id. */
+int store_fax_rendering_move(store_tx_t *tx, const char *doc_id, const char *new_doc_id);
+/* Document doc_id is to be rewritten (reason "gdpr.erase", subject_id the
+ * person); nothing when it already is. */
+int store_doc_rewrite_add(store_tx_t *tx, const char *doc_id, const char *account_id,
+	const char *reason, const char *subject_id, int64_t now);
+/* At most limit documents to rewrite, oldest first: {doc_id, account_id,
+ * reason, subject_id, created_at}; of account_id only unless it is NULL. */
+json_t *store_doc_rewrites_due(store_tx_t *tx, const char *account_id, int limit);
+int store_doc_rewrite_done(store_tx_t *tx, const char *doc_id);
+
 /* Replaces the parameters of mail id. */
 int store_gdpr_mail_params_set(store_tx_t *tx, const char *id, const char *params);
 /* The erasure's part of these tables, in tx, at now: mails to them get

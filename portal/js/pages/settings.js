@@ -60,6 +60,7 @@ export async function securityPage(ctx) {
   const sso = check("sec-sso-required", t("security.sso_required"), s.sso_required);
   const fhold = check("sec-fraud-hold", t("security.fraud_hold"), s.fraud_hold);
   const autoCfg = check("sec-grants-auto-config", t("security.grants_auto_config"), s.access_grants_auto_config);
+  const shared = check("sec-shared-inbox-safebox", t("security.shared_inbox_safebox"), s.shared_inbox_safebox);
   const mail = select("sec-fax-mail", ["attachment", "link", "safebox", "none"].map((v) => [v, tv("security.fax_mail", v)]), s.received_fax_mail || "attachment");
   const review = num("sec-review", t("security.review_months"), s.contacts_review_months, 1, 60);
   const ips = field("sec-ips", t("security.ip_allowlist"), { tag: "textarea", rows: "3" });
@@ -69,7 +70,8 @@ export async function securityPage(ctx) {
     ...comps.map(([, c]) => c.label),
     h("h2", {}, t("security.signin")), h("label", { for: "sec-mfa" }, t("security.mfa"), mfa), idle.label, life.label, sso.label,
     h("p", { class: "muted" }, t("security.sso_hint")),
-    h("h2", {}, t("security.other")), h("label", { for: "sec-fax-mail" }, t("security.fax_mail"), mail), review.label, ips.label,
+    h("h2", {}, t("security.other")), h("label", { for: "sec-fax-mail" }, t("security.fax_mail"), mail),
+    shared.label, h("p", { class: "muted" }, t("security.shared_inbox_safebox_hint")), review.label, ips.label,
     h("p", { class: "muted" }, t("security.ip_hint")), fhold.label, h("p", { class: "muted" }, t("security.fraud_hold_hint")),
     autoCfg.label, h("p", { class: "muted" }, t("security.grants_auto_config_hint")),
   ], async () => {
@@ -82,6 +84,7 @@ export async function securityPage(ctx) {
       session: { idle_timeout_minutes: +idle.input.value, max_lifetime_hours: +life.input.value },
       sso_required: sso.input.checked,
       received_fax_mail: mail.value,
+      shared_inbox_safebox: shared.input.checked,
       contacts_review_months: +review.input.value,
       ip_allowlist: lines(ips.input.value),
       fraud_hold: fhold.input.checked,

@@ -29,6 +29,7 @@
 #include "render.h"
 #include "sec.h"
 #include "store_fax.h"
+#include "store_retention.h"
 #include "timeutil.h"
 #include "avscan.h"
 #include "mailq.h"
@@ -382,8 +383,10 @@ static json_t *render_options(const fax_opts_t *o, const char *from, const char 
 	json_t *to = json_array();
 	for (int i = 0; i < o->nto; i++)
 		json_array_append_new(to, json_string(o->to[i]));
-	json_t *opt = json_pack("{s:o, s:s, s:s, s:b}", "to", to, "from", from, "lang", lang, "fine",
-		o->fine);
+	/* The date its cover and header lines show, kept so that the same
+	 * document can be drawn again (docrewrite.h). */
+	json_t *opt = json_pack("{s:o, s:s, s:s, s:b, s:I}", "to", to, "from", from, "lang", lang,
+		"fine", o->fine, "date_ms", (json_int_t)time_now_ms());
 	if (o->cover_text)
 		json_object_set_new(opt, "cover_text", json_string(o->cover_text));
 	if (o->cover_subject)
@@ -431,6 +434,7 @@ static int render_submission(const fax_env_t *env, const char *dir, int ninputs,
 	}
 	ro.header = json_string_value(json_object_get(opt, "header_text"));
 	ro.header_number = rec_str(opt, "from");
+	ro.date_ms = json_integer_value(json_object_get(opt, "date_ms"));
 	ro.log_id = log_id;
 	ro.helper_path = env->render_helper;
 	memset(r, 0, sizeof *r);
@@ -523,6 +527,15 @@ static int queue_submission(store_tx_t *tx, const fax_env_t *env, const audit_ct
 	char doc_id[DOC_ID_MAX];
 	const char *account_id = rec_str(sub, "account_id");
 	if (doc_put_file_tx(tx, env, account_id, "fax", tiff, pages, doc_id) != 0)
+		return -1;
+	/* How it was drawn, for a rewrite (docrewrite.h). */
+	json_t *opt = json_loads(rec_str(sub, "options"), 0, NULL);
+	int64_t drawn = json_integer_value(json_object_get(opt, "date_ms"));
+	int rrc = drawn > 0 ? store_fax_rendering_put(tx, doc_id, account_id,
+		json_object_get(opt, "cover_subject") || json_object_get(opt, "cover_text"),
+		*rec_str(opt, "lang") ? rec_str(opt, "lang") : "en", drawn) : STORE_OK;
+	json_decref(opt);
+	if (rrc != STORE_OK)
 		return -1;
 	json_t *faxes = store_fax_by_submission(tx, rec_str(sub, "id"));
 	int64_t now = time_now_ms();
@@ -2080,6 +2093,18 @@ static const char *fax_mail_mode(store_tx_t *tx, const char *account_id)
 	return mode;
 }
 
+/* Whether faxes of the shared inbox are delivered as SafeBoxes (security
+ * setting shared_inbox_safebox, with received_fax_mail = safebox). */
+static bool shared_inbox_safebox(store_tx_t *tx, const char *account_id)
+{
+	json_t *row = store_settings_get(tx, account_id);
+	json_t *doc = row ? json_loads(rec_str(row, "security"), 0, NULL) : NULL;
+	bool on = json_is_true(json_object_get(doc, "shared_inbox_safebox"));
+	json_decref(doc);
+	json_decref(row);
+	return on;
+}
+
 /* Fax to e-mail: queues the mail of received fax f to the member its
  * number routes to, in f's transaction; box: the SafeBox it was delivered
  * in ("" : none, and a "safebox" account is then mailed a link). 0 (queued,
@@ -2123,12 +2148,12 @@ static int inbound_safebox_pdf(store_t *st, const fax_env_t *env, const json_t *
 {
 	*pdf = NULL;
 	*len = 0;
-	if (strncmp(rec_str(route, "route_to"), "usr_", 4) != 0)
-		return 0;
+	bool shared = strncmp(rec_str(route, "route_to"), "usr_", 4) != 0;
 	store_tx_t *rt = store_begin(st, false);
 	if (!rt)
 		return -1;
-	bool want = strcmp(fax_mail_mode(rt, rec_str(route, "account_id")), "safebox") == 0;
+	bool want = strcmp(fax_mail_mode(rt, rec_str(route, "account_id")), "safebox") == 0 &&
+		(!shared || shared_inbox_safebox(rt, rec_str(route, "account_id")));
 	store_rollback(rt);
 	if (!want)
 		return 0;
@@ -2160,6 +2185,39 @@ static int inbound_to_safebox(store_tx_t *tx, const fax_env_t *env, const json_t
 		rec_str(f, "to_number"));
 	json_decref(p);
 	return safebox_from_fax(tx, env, f, person_id, subject, pdf, len, box, sb_doc);
+}
+
+/* fax.receive's detail: the number, the pages, and the SafeBoxes it was
+ * delivered in from the shared inbox (when any). */
+static json_t *receive_detail(const json_t *route, int pages, int shared_boxes)
+{
+	json_t *d = json_pack("{s:s, s:i}", "number", rec_str(route, "number"), "pages", pages);
+	if (shared_boxes > 0)
+		json_object_set_new(d, "shared_inbox_safeboxes", json_integer(shared_boxes));
+	return d;
+}
+
+/* A fax of the shared inbox delivered as SafeBoxes: one for each member
+ * who may read the inbox, each mailed a notice in their language. The
+ * number of boxes into *n. 0 / -1. */
+static int inbound_to_shared(store_tx_t *tx, const fax_env_t *env, const json_t *f,
+	const unsigned char *pdf, size_t len, int *n)
+{
+	json_t *who = safebox_inbox_readers(tx, rec_str(f, "account_id"));
+	int rc = who ? 0 : -1;
+	size_t i;
+	json_t *m;
+	json_array_foreach(who, i, m) {
+		char box[64] = "", sb_doc[DOC_ID_MAX] = "";
+		if (rc == 0)
+			rc = inbound_to_safebox(tx, env, f, json_string_value(m), pdf, len, box, sb_doc);
+		if (rc == 0)
+			rc = mail_received(tx, env, f, json_string_value(m), box);
+		if (rc == 0)
+			(*n)++;
+	}
+	json_decref(who);
+	return rc;
 }
 
 int dom_fax_inbound(store_t *st, const fax_env_t *env, const json_t *route, const char *tiff_path,
@@ -2239,8 +2297,11 @@ int dom_fax_inbound(store_t *st, const fax_env_t *env, const json_t *route, cons
 	free(aid);
 	json_t *g = rc == STORE_OK ? store_fax_get(tx, NULL, id) : NULL;
 	char box[64] = "", sb_doc[DOC_ID_MAX] = "";
-	if (g && sbpdf && doc_id[0] &&
-	    inbound_to_safebox(tx, env, g, route_to, sbpdf, sblen, box, sb_doc) != 0)
+	bool to_member = strncmp(route_to, "usr_", 4) == 0;
+	int shared_boxes = 0;
+	if (g && sbpdf && doc_id[0] && (to_member
+		? inbound_to_safebox(tx, env, g, route_to, sbpdf, sblen, box, sb_doc)
+		: inbound_to_shared(tx, env, g, sbpdf, sblen, &shared_boxes)) != 0)
 		rc = STORE_ERROR;
 	if (sbpdf) {
 		sodium_memzero(sbpdf, sblen);
@@ -2251,8 +2312,7 @@ int dom_fax_inbound(store_t *st, const fax_env_t *env, const json_t *route, cons
 		rc = STORE_ERROR;
 	if (!g || emit(tx, g, "fax.received") != 0 ||
 	    fax_audit(tx, &system_actor, "fax.receive", id, account_id,
-		    r->ok ? "success" : "failure", json_pack("{s:s, s:i}", "number",
-			    rec_str(route, "number"), "pages", pages)) != 0)
+		    r->ok ? "success" : "failure", receive_detail(route, pages, shared_boxes)) != 0)
 		rc = STORE_ERROR;
 	json_decref(g);
 	free(id);

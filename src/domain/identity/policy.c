@@ -42,7 +42,7 @@ json_t *policy_to_json(const sec_policy_t *p)
 		json_array_append_new(cidrs, json_string(b));
 	}
 	return json_pack("{s:{s:i, s:i, s:b, s:i, s:i, s:i, s:i, s:{s:b, s:b, s:b, s:b}},"
-			 " s:{s:s}, s:{s:i, s:i}, s:o, s:{s:i, s:i}, s:i, s:s, s:b, s:b, s:b}",
+			 " s:{s:s}, s:{s:i, s:i}, s:o, s:{s:i, s:i}, s:i, s:s, s:b, s:b, s:b, s:b}",
 		"password_policy", "min_length", p->min_length, "max_length", p->max_length,
 		"check_common", p->check_common, "history", p->history, "max_age_days", p->max_age_days,
 		"lockout_threshold", p->lockout_threshold, "lockout_minutes", p->lockout_minutes,
@@ -54,7 +54,8 @@ json_t *policy_to_json(const sec_policy_t *p)
 		"rate_limit", "requests_per_minute", p->rpm, "burst", p->burst,
 		"contacts_review_months", p->contacts_review_months,
 		"received_fax_mail", fax_mail_names[p->fax_mail], "sso_required", p->sso_required,
-		"fraud_hold", p->fraud_hold, "access_grants_auto_config", p->grants_auto_config);
+		"fraud_hold", p->fraud_hold, "access_grants_auto_config", p->grants_auto_config,
+		"shared_inbox_safebox", p->shared_inbox_safebox);
 }
 
 struct ctx {
@@ -144,7 +145,7 @@ static int apply(struct ctx *c, sec_policy_t *p, const json_t *doc, bool strict)
 {
 	static const char *const top[] = { "password_policy", "mfa", "session", "ip_allowlist",
 		"rate_limit", "contacts_review_months", "received_fax_mail", "sso_required", "fraud_hold",
-		"access_grants_auto_config", NULL };
+		"access_grants_auto_config", "shared_inbox_safebox", NULL };
 	static const char *const pwk[] = { "min_length", "max_length", "check_common", "history",
 		"max_age_days", "lockout_threshold", "lockout_minutes", "composition", NULL };
 	static const char *const comp[] = { "require_upper", "require_lower", "require_digit",
@@ -254,7 +255,9 @@ static int apply(struct ctx *c, sec_policy_t *p, const json_t *doc, bool strict)
 	return get_bool(c, doc, "sso_required", "sso_required", &p->sso_required) ||
 		get_bool(c, doc, "fraud_hold", "fraud_hold", &p->fraud_hold) ||
 		get_bool(c, doc, "access_grants_auto_config", "access_grants_auto_config",
-			&p->grants_auto_config);
+			&p->grants_auto_config) ||
+		get_bool(c, doc, "shared_inbox_safebox", "shared_inbox_safebox",
+			&p->shared_inbox_safebox);
 }
 
 void policy_from_json(const sec_limits_t *lim, const json_t *doc, sec_policy_t *p)

@@ -56,6 +56,10 @@ typedef struct sec_policy {
 	bool grants_auto_config; /* access_grants_auto_config: a support access
 				    request for the config.read scope is approved
 				    at once (consents.h); off by default */
+	bool shared_inbox_safebox; /* with fax_mail FAX_MAIL_SAFEBOX, a fax routed to
+				      the shared inbox is delivered as a SafeBox to
+				      every active member who may read the inbox
+				      (data.read); off by default */
 } sec_policy_t;
 
 /* The provider defaults. */

@@ -8,6 +8,7 @@
 #include <sodium.h>
 
 #include "audit.h"
+#include "docrewrite.h"
 #include "docs.h"
 #include "i18n.h"
 #include "queue.h"
@@ -326,7 +327,7 @@ int dom_member_erase(dom_ctx_t *c, const json_t *a, const char *uid, const json_
 	if (!t)
 		return -1;
 	int rc = -1;
-	json_t *events = NULL, *other = NULL;
+	json_t *events = NULL, *other = NULL, *docs = NULL;
 	if (strcmp(rec_str(t, "role"), "owner") == 0) {
 		dom_fail(e, "owner-protected", "", "the owner cannot be erased; the owner can transfer "
 			"ownership first");
@@ -340,6 +341,33 @@ int dom_member_erase(dom_ctx_t *c, const json_t *a, const char *uid, const json_
 	if (held) {
 		dom_fail(e, "legal-hold", "", "the account is under a legal hold: its members cannot be "
 			"erased until it is lifted");
+		goto out;
+	}
+	/* The documents of sent faxes that name them (docrewrite.h); a fax
+	 * under a legal hold among them stops the erasure too. */
+	const char *named[] = { rec_str(t, "email"), rec_str(t, "name") };
+	docs = json_array();
+	for (size_t n = 0; n < (strlen(named[1]) >= 4 ? 2u : 1u); n++) {
+		json_t *rows = store_gdpr_fax_docs_naming(c->tx, acc, named[n]);
+		size_t i;
+		json_t *d;
+		json_array_foreach(rows, i, d) {
+			held |= json_integer_value(json_object_get(d, "held")) != 0;
+			bool dup = false;
+			size_t k;
+			json_t *x;
+			json_array_foreach(docs, k, x)
+				dup |= json_equal(x, json_object_get(d, "doc_id"));
+			if (!dup)
+				json_array_append(docs, json_object_get(d, "doc_id"));
+		}
+		if (!rows)
+			held = true; /* refused rather than half done */
+		json_decref(rows);
+	}
+	if (held) {
+		dom_fail(e, "legal-hold", "", "a fax naming this person is under a legal hold: they "
+			"cannot be erased until it is lifted");
 		goto out;
 	}
 	/* Only a process holding the chain key seals what it rewrites. */
@@ -390,6 +418,14 @@ int dom_member_erase(dom_ctx_t *c, const json_t *a, const char *uid, const json_
 	}
 	if (other)
 		json_object_set_new(other, "fax_texts", json_integer(faxes_named));
+	/* Their documents to draw again, in this transaction: none is
+	 * forgotten if what follows is cut short. */
+	size_t di;
+	json_t *dv;
+	json_array_foreach(docs, di, dv)
+		if (src == STORE_OK)
+			src = store_doc_rewrite_add(c->tx, json_string_value(dv), acc, "gdpr.erase", uid,
+				now);
 	json_int_t redacted = 0, not_redactable = 0;
 	size_t i;
 	json_t *ev;
@@ -424,18 +460,40 @@ int dom_member_erase(dom_ctx_t *c, const json_t *a, const char *uid, const json_
 		dom_fail(e, "internal", "", "the person could not be erased");
 		goto out;
 	}
-	json_t *detail = json_pack("{s:I, s:I, s:b, s:O}", "audit_events_redacted", redacted,
-		"audit_events_not_redactable", not_redactable, "mfa_checked", mfa, "other_rows", other);
+	json_t *detail = json_pack("{s:I, s:I, s:b, s:O, s:I}", "audit_events_redacted", redacted,
+		"audit_events_not_redactable", not_redactable, "mfa_checked", mfa, "other_rows", other,
+		"documents_to_rewrite", (json_int_t)json_array_size(docs));
 	rc = dom_audit(c, "gdpr.erase", uid, acc, "success", detail);
 	json_decref(detail);
 	if (rc != 0) {
 		dom_fail(e, "internal", "", "the erasure could not be audited");
 		goto out;
 	}
-	*out = json_pack("{s:s, s:s, s:I, s:I, s:O}", "user_id", uid, "pseudonym", pseudo,
-		"audit_events_redacted", redacted, "audit_events_not_redactable", not_redactable,
-		"other_rows", other);
+	/* The erasure committed, the documents are drawn again now, each in
+	 * a transaction of its own; what fails is left to the retention
+	 * sweep. */
+	json_int_t rewritten = 0;
+	if (json_array_size(docs) > 0 && c->cfg && c->cfg->fax) {
+		if (dom_tx_pause(c, e) != 0) {
+			rc = -1;
+			goto out;
+		}
+		audit_ctx_t actor = { .who = c->who, .actor = c->actor, .source = c->source,
+			.request_id = c->request_id };
+		int n = dom_doc_rewrites_run(c->store, c->cfg->fax, &actor, acc,
+			(int)json_array_size(docs));
+		rewritten = n > 0 ? n : 0;
+		if (dom_tx_resume(c, e) != 0) {
+			rc = -1;
+			goto out;
+		}
+	}
+	*out = json_pack("{s:s, s:s, s:I, s:I, s:O, s:{s:I, s:I}}", "user_id", uid, "pseudonym",
+		pseudo, "audit_events_redacted", redacted, "audit_events_not_redactable",
+		not_redactable, "other_rows", other, "documents", "rewritten", rewritten, "pending",
+		(json_int_t)json_array_size(docs) - rewritten);
 out:
+	json_decref(docs);
 	json_decref(other);
 	json_decref(events);
 	json_decref(t);

@@ -61,9 +61,13 @@ int gdpr_export_register(struct queue *q, const dom_config_t *cfg);
  * audit events of the account that name them rewritten: their address and
  * name become the pseudonym, the source address of what they did is
  * cleared. The owner cannot be erased (owner-protected); an account under
- * legal hold answers 409 legal-hold. A caller with a second factor sends a
- * current code. Answers {user_id, pseudonym, audit_events_redacted,
- * audit_events_not_redactable}. Audited as gdpr.erase. */
+ * legal hold, or with a sent fax naming them under a legal hold, answers 409
+ * legal-hold. A caller with a second factor sends a current code. The
+ * documents of sent faxes whose header line or cover subject named them
+ * are drawn again with the pseudonym once the erasure is committed
+ * (docrewrite.h). Answers {user_id, pseudonym, audit_events_redacted,
+ * audit_events_not_redactable, other_rows, documents: {rewritten,
+ * pending}}. Audited as gdpr.erase. */
 int dom_member_erase(dom_ctx_t *c, const json_t *account, const char *uid, const json_t *body,
 	json_t **out, dom_err_t *e);
 

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "audit.h"
+#include "docrewrite.h"
 #include "dom_util.h"
 #include "faxes.h"
 #include "safebox.h"
@@ -280,6 +281,9 @@ static int sweep_backup_keys(store_t *st, const fax_env_t *env, int64_t now)
 int dom_retention_sweep(store_t *st, const fax_env_t *env, int64_t now, int limit)
 {
 	sweep_backup_keys(st, env, now);
+	/* Documents an erasure left to draw again (docrewrite.h). */
+	if (dom_doc_rewrites_run(st, env, &sweeper, NULL, limit) < 0)
+		log_event(LOG_WARN, "retention.rewrites_failed", "retry=next_sweep");
 	store_tx_t *tx = store_begin(st, false);
 	if (!tx)
 		return -1;

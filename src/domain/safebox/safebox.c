@@ -15,6 +15,7 @@
 #include "dom_util.h"
 #include "log.h"
 #include "partners.h"
+#include "perm.h"
 #include "retention.h"
 #include "safebox_int.h"
 #include "sec.h"
@@ -1024,6 +1025,25 @@ int safebox_from_fax(store_tx_t *tx, const fax_env_t *env, const json_t *fax,
 	json_decref(f);
 	json_decref(b);
 	return rc;
+}
+
+json_t *safebox_inbox_readers(store_tx_t *tx, const char *account_id)
+{
+	json_t *members = store_members_all(tx, account_id);
+	if (!members)
+		return NULL;
+	json_t *out = json_array();
+	size_t i;
+	json_t *m;
+	json_array_foreach(members, i, m) {
+		principal_t who;
+		if (strcmp(rec_str(m, "status"), "active") == 0 &&
+		    dom_principal_from_record(tx, m, &who) == 0 &&
+		    (who.perms & PERM_BIT(PERM_DATA_READ)) != 0)
+			json_array_append_new(out, json_string(rec_str(m, "id")));
+	}
+	json_decref(members);
+	return out;
 }
 
 /* ---- retention ---- */

@@ -147,6 +147,12 @@ int safebox_from_fax(store_tx_t *tx, const fax_env_t *env, const json_t *fax,
 	const char *person_id, const char *subject, const void *pdf, size_t len, char box_id[64],
 	char doc_id[DOC_ID_MAX]);
 
+/* Who receives a fax of the shared inbox as a SafeBox (security setting
+ * shared_inbox_safebox): the ids of the account's active members who may
+ * read the shared inbox (data.read, from their role or custom
+ * permissions), oldest first; NULL on a store error. */
+json_t *safebox_inbox_readers(store_tx_t *tx, const char *account_id);
+
 /* The retention sweep's part (retention.c): deletes the box due ({id,
  * account_id, days, ended_at} as store_safebox_due answers) in a
  * transaction of its own, audited as safebox.retention_delete by

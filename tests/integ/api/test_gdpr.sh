@@ -14,6 +14,12 @@
 # export.json and their fax documents, the person a participant; the
 # erasure pseudonymizes or removes those rows too (no trace of the address
 # or name in the outbox, SafeBox, subscription and contact tables).
+# Her fax's stored document, whose cover page and header lines named her,
+# is drawn again with the pseudonym under a new document key and the old one
+# crypto-shredded: the same number of pages, the pages in between unchanged
+# below the header line, the old wrapped key and blob in neither the data
+# directory nor a backup taken after (restored), the rewrite audited; a fax
+# naming her under a legal hold stops the erasure (409).
 . "$(dirname "$0")/lib.sh"
 # A relay that never answers: mails stay in the outbox.
 start_daemon --set mail.relay=smtp://127.0.0.1:9 --set mail.from=noreply@lab.example
@@ -166,6 +172,58 @@ req GET "/v1/accounts/$ACC/audit-events?action=gdpr.export_delivered" "$OWNER"
 expect_jq '[.items[] | select(.detail.export_id == "'"$EXPORT2"'")] | length == 1' "its delivery audited once"
 
 
+# ---- what her fax's stored document is before the erasure
+DOC_OLD=$(db_query "SELECT doc_id FROM faxes WHERE id='$FAX'")
+KEY_OLD=$(db_query "SELECT wrapped_key FROM documents WHERE id='$DOC_OLD'")
+PAGES_OLD=$(db_query "SELECT page_count FROM faxes WHERE id='$FAX'")
+[ -n "$DOC_OLD" ] && [ -n "$KEY_OLD" ] && [ "$PAGES_OLD" -ge 2 ] && [ -f "$DATA/docs/$DOC_OLD.fvb" ] && ok ||
+	fail "her fax has a stored document with a cover page ($DOC_OLD, $PAGES_OLD pages)"
+BLOB_OLD=$(od -An -tx1 -v -j 400 -N 64 "$DATA/docs/$DOC_OLD.fvb" | tr -d ' \n')
+page_png() { # page_png FAX N OUT: page N of the fax's document as PNG
+	curl -s -o "$3" -H "Authorization: Bearer $OWNER" "$BASE/v1/faxes/$1/pages/$2.png"
+}
+for n in 1 2; do page_png "$FAX" $n "$TMP/old$n.png"; done
+curl -s -o "$TMP/old.pdf" -H "Authorization: Bearer $OWNER" "$BASE/v1/faxes/$FAX/document"
+# Rows of two PNG pages (1 bit or grey, the same size) that differ:
+# "HEIGHT FIRST LAST COUNT" (zlib and the PNG filters, no image library).
+png_diff() {
+	python3 - "$1" "$2" <<'PY'
+import struct, sys, zlib
+def rows(path):
+    data = open(path, 'rb').read()
+    assert data[:8] == b'\x89PNG\r\n\x1a\n'
+    i, idat, w = 8, b'', 0
+    while i < len(data):
+        n, t = struct.unpack('>I4s', data[i:i + 8])
+        c = data[i + 8:i + 8 + n]
+        if t == b'IHDR':
+            w, h, depth, ctype = struct.unpack('>IIBB', c[:10])
+            bpp = max(1, depth * {0: 1, 2: 3, 4: 2, 6: 4}.get(ctype, 1) // 8)
+            stride = (w * depth * {0: 1, 2: 3, 4: 2, 6: 4}.get(ctype, 1) + 7) // 8
+        elif t == b'IDAT':
+            idat += c
+        i += 12 + n
+    raw, out, prev = zlib.decompress(idat), [], bytearray(stride)
+    for y in range(h):
+        f, line = raw[y * (stride + 1)], bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
+        for x in range(stride):
+            a = line[x - bpp] if x >= bpp else 0
+            b, c2 = prev[x], prev[x - bpp] if x >= bpp else 0
+            if f == 1: line[x] = (line[x] + a) & 255
+            elif f == 2: line[x] = (line[x] + b) & 255
+            elif f == 3: line[x] = (line[x] + (a + b) // 2) & 255
+            elif f == 4:
+                p = a + b - c2; pa, pb, pc = abs(p - a), abs(p - b), abs(p - c2)
+                line[x] = (line[x] + (a if pa <= pb and pa <= pc else b if pb <= pc else c2)) & 255
+        out.append(bytes(line)); prev = line
+    return out
+a, b = rows(sys.argv[1]), rows(sys.argv[2])
+assert len(a) == len(b), (len(a), len(b))
+d = [y for y in range(len(a)) if a[y] != b[y]]
+print(len(a), d[0] if d else -1, d[-1] if d else -1, len(d))
+PY
+}
+
 # ---- erasure
 req POST "/v1/accounts/$ACC/users/$(curl -s "$BASE/v1/me" -H "Authorization: Bearer $OWNER" | jq -r .id)/erase" "$OWNER" '{}'
 expect_problem 403 owner-protected "the owner cannot be erased"
@@ -173,12 +231,40 @@ req PATCH "/v1/accounts/$ACC/retention" "$OWNER" '{"legal_hold":true,"legal_hold
 req POST "/v1/accounts/$ACC/users/$MARIE_ID/erase" "$OWNER" '{}'
 expect_problem 409 legal-hold "no erasure under a legal hold"
 req PATCH "/v1/accounts/$ACC/retention" "$OWNER" '{"legal_hold":false}'
+req PUT "/v1/accounts/$ACC/faxes/$FAX/legal-hold" "$OWNER" '{"reason":"Litige 2026-18"}'
+expect_status 200 "her fax is held"
+req POST "/v1/accounts/$ACC/users/$MARIE_ID/erase" "$OWNER" '{}'
+expect_problem 409 legal-hold "no erasure while a fax naming her is under a legal hold"
+req POST "/v1/accounts/$ACC/users/$MARIE_ID/erase" "$OWNER" '{}' -H 'Accept-Language: fr'
+expect_jq '.detail | test("fax qui nomme cette personne")' "in French too"
+req DELETE "/v1/accounts/$ACC/faxes/$FAX/legal-hold" "$OWNER"
+expect_status 200 "the fax's hold is lifted"
 req POST "/v1/accounts/$ACC/users/$MARIE_ID/erase" "$OWNER" '{"surprise":1}'
 expect_problem 422 validation-failed "unknown fields refused"
 req POST "/v1/accounts/$ACC/users/$MARIE_ID/erase" "$OWNER" '{}'
 expect_status 200 "the owner erases Marie"
 expect_jq '.user_id == "'"$MARIE_ID"'" and .pseudonym == "erased:'"$MARIE_ID"'" and .audit_events_redacted >= 5 and .audit_events_not_redactable == 0' "what the erasure did"
+expect_jq '.documents == {"rewritten":1,"pending":0}' "her fax's document was drawn again"
 expect_jq '.other_rows.mails >= 1 and .other_rows.safebox_participants == 3 and .other_rows.safebox_authored == 2 and .other_rows.status_subscriptions == 1 and .other_rows.security_contacts == 1 and .other_rows.fax_texts >= 1' "the other rows naming her"
+# Her fax's document: a new one, the old one crypto-shredded.
+DOC_NEW=$(db_query "SELECT doc_id FROM faxes WHERE id='$FAX'")
+[ -n "$DOC_NEW" ] && [ "$DOC_NEW" != "$DOC_OLD" ] && ok || fail "the fax keeps its old document ($DOC_NEW)"
+[ "$(db_query "SELECT count(*) FROM documents WHERE id='$DOC_OLD'")" = 0 ] && [ ! -e "$DATA/docs/$DOC_OLD.fvb" ] && ok ||
+	fail "the old document's key or blob is still there"
+[ "$(db_query "SELECT page_count FROM faxes WHERE id='$FAX'")" = "$PAGES_OLD" ] && [ "$(db_query "SELECT pages FROM documents WHERE id='$DOC_NEW'")" = "$PAGES_OLD" ] && ok ||
+	fail "the page count changed"
+req GET "/v1/faxes/$FAX" "$OWNER"
+expect_jq '.status == "queued" and .page_count == '"$PAGES_OLD"' and (tostring | test("marie|Marie|Curie") | not)' "the fax, still queued, names her no more"
+for n in 1 2; do page_png "$FAX" $n "$TMP/new$n.png"; done
+read -r H FIRST LAST COUNT <<<"$(png_diff "$TMP/old1.png" "$TMP/new1.png")"
+[ "$COUNT" -gt 0 ] && [ "$LAST" -gt $((H * 3 / 100)) ] && ok || fail "the cover page was not drawn again: $H $FIRST $LAST $COUNT"
+read -r H FIRST LAST COUNT <<<"$(png_diff "$TMP/old2.png" "$TMP/new2.png")"
+[ "$COUNT" -gt 0 ] && [ "$LAST" -lt $((H * 3 / 100)) ] && ok ||
+	fail "page 2: only its header line (top 3 %) must change: $H $FIRST $LAST $COUNT"
+curl -s -o "$TMP/new.pdf" -H "Authorization: Bearer $OWNER" "$BASE/v1/faxes/$FAX/document"
+[ -s "$TMP/new.pdf" ] && ! cmp -s "$TMP/old.pdf" "$TMP/new.pdf" && ok || fail "the document as served did not change"
+req GET "/v1/accounts/$ACC/audit-events?action=fax.document_rewritten" "$OWNER"
+expect_jq '[.items[] | select(.target == "'"$FAX"'" and .detail.reason == "gdpr.erase" and .detail.person == "'"$MARIE_ID"'" and .detail.pages == '"$PAGES_OLD"' and .detail.cover_redrawn == true and .detail.old_document_destroyed == true and (.detail.backups_until | length) > 0)] | length == 1' "the rewrite is audited: why, which rule, the pages: ${BODY:0:400}"
 req GET "/v1/safeboxes/$OBOX" "$OWNER"
 expect_jq '.participants[0].status == "revoked" and (.participants[0].email | startswith("erased+"))' "her participation in a box is pseudonymized and revoked"
 req GET "/v1/accounts/$ACC/security-contacts" "$OWNER"
@@ -227,6 +313,34 @@ expect_jq '.ok == true and .first_broken == null and .redacted >= 5' "the API ve
 stop_daemon && ok || fail "the daemon stops cleanly"
 # shellcheck disable=SC2086
 "$FAXVAULTD" --data-dir "$DATA" $FV_TEST_FLAGS audit-verify >"$TMP/v.out" 2>&1 && ok || fail "audit-verify after the erasure: $(cat "$TMP/v.out")"
+# The old document is nowhere: neither its wrapped key nor its blob in the
+# data directory, nor in a backup taken now (restored).
+scan_old() { # scan_old DIR...: prints each trace of the old document; status 1 if any
+	python3 - "$KEY_OLD" "$BLOB_OLD" "$@" <<'PY'
+import os, sys
+needles = {"wrapped key": sys.argv[1].encode(), "blob": bytes.fromhex(sys.argv[2])}
+found = 0
+for top in sys.argv[3:]:
+    for root, _, files in os.walk(top):
+        for f in files:
+            p = os.path.join(root, f)
+            data = open(p, 'rb').read()
+            for what, n in needles.items():
+                if n in data:
+                    print(what, "in", p); found = 1
+sys.exit(found)
+PY
+}
+if [ -z "${FV_TEST_PG:-}" ]; then
+	scan_old "$DATA" >"$TMP/scan.out" && ok || fail "the old document in the data directory: $(cat "$TMP/scan.out")"
+	printf 'correct horse battery staple 42\n' >"$TMP/pass"
+	# shellcheck disable=SC2086
+	"$FAXVAULTD" --data-dir "$DATA" $FV_TEST_FLAGS backup --to "$TMP/bk" --passphrase-file "$TMP/pass" >"$TMP/bk.out" 2>&1 &&
+		"$FAXVAULTD" --data-dir "$DATA" $FV_TEST_FLAGS restore --from "$TMP/bk" --data-dir "$TMP/restored" --passphrase-file "$TMP/pass" >>"$TMP/bk.out" 2>&1 && ok ||
+		fail "backup and restore: $(cat "$TMP/bk.out")"
+	scan_old "$TMP/bk" "$TMP/restored" >"$TMP/scan.out" && ok || fail "the old document in a backup taken after: $(cat "$TMP/scan.out")"
+	[ -f "$TMP/restored/docs/$DOC_NEW.fvb" ] && ok || fail "the new document is in the backup"
+fi
 grep -q "intact" "$TMP/v.out" && grep -q "events erased for a person" "$TMP/v.out" && ok ||
 	fail "audit-verify says intact and counts the erased events: $(cat "$TMP/v.out")"
 # What the erasure wrote is sealed: changing it is detected.

@@ -409,6 +409,13 @@ expect 6 "an invalid CIDR" -- "$FV" security set --account "$sacc" --allow 10.0.
 expect 2 "contradictory flags" -- "$FV" security set --account "$sacc" --require-digit --no-require-digit
 expect 0 "security set --clear-allowlist" -- "$FV" security set --account "$sacc" --clear-allowlist --json
 check "allow-list empty" test "$(jout '.ip_allowlist | length')" = 0
+expect 0 "security set --shared-inbox-safebox" -- "$FV" security set --account "$sacc" --shared-inbox-safebox --json
+check "the shared inbox's faxes as SafeBoxes" test "$(jout .shared_inbox_safebox)" = true
+expect 0 "security show, with it" -- "$FV" security show --account "$sacc"
+check "…in the listing" grep -qE '^Shared inbox faxes as SafeBoxes: +yes$' "$OUT"
+expect 0 "security set --no-shared-inbox-safebox" -- "$FV" security set --account "$sacc" --no-shared-inbox-safebox --json
+check "…and off again" test "$(jout .shared_inbox_safebox)" = false
+expect 2 "contradictory shared inbox flags" -- "$FV" security set --account "$sacc" --shared-inbox-safebox --no-shared-inbox-safebox
 "$FV" security show --account "$sacc" --json >"$tmp/security.json" 2>/dev/null
 jq '.contacts_review_months = 6' "$tmp/security.json" >"$tmp/security2.json"
 expect 0 "security set --json-patch (a saved document, edited)" -- \

@@ -7,7 +7,10 @@
 # and from which fax; the member's mail (a real Postfix) is a notice naming
 # the box, without the fax; another account does not see the box; the fax
 # itself stays in the inbox; a member whose language is French gets a French
-# box name and notice.
+# box name and notice. A number routed to the shared inbox makes no box
+# until the security setting shared_inbox_safebox is on; then each member
+# who may read the inbox (data.read: the owner and the administrator, not
+# the plain user) gets a box of their own and a notice in their Maildir.
 . "$(dirname "$0")/../api/lib.sh"
 . "$(dirname "$0")/../faxsvc/lib_fax.sh"
 . "$(dirname "$0")/postfix.sh"
@@ -80,6 +83,65 @@ wait_fax "$USER_A" "$FAX"
 wait_inbound "$USER_B" 3
 req GET /v1/safeboxes "$USER_B"
 expect_jq '.items | length == 2' "no box for a fax mailed as an attachment"
+
+# --- The shared inbox: B's number routed to it. Without
+# shared_inbox_safebox (off by default) its faxes make no box.
+req PATCH "/v1/accounts/$ACC_B/numbers/$NUM_B" "$ADMIN_B" '{"route_to":"shared"}'
+expect_status 200 "B's number now rings the shared inbox"
+req PATCH "/v1/accounts/$ACC_B/security" "$ADMIN_B" '{"received_fax_mail":"safebox"}'
+expect_jq '.received_fax_mail == "safebox" and .shared_inbox_safebox == false' "the shared inbox's delivery is off by default"
+ADMIN_ID_B=$(curl -s "$BASE/v1/me" -H "Authorization: Bearer $ADMIN_B" | jq -r .id)
+OWNER_ID_B=$(curl -s "$BASE/v1/me" -H "Authorization: Bearer $OWNER_B" | jq -r .id)
+fax_boxes() { # fax_boxes OWNER_ID: boxes of that member named after a fax to B
+	req GET /v1/safeboxes "$ADMIN_B"
+	jqr "[.items[] | select(.owner_id == \"$1\" and (.subject == \"Fax from $NUM_A to $NUM_B\" or .subject == \"Fax de $NUM_A pour $NUM_B\"))] | length"
+}
+send_fax "$USER_A" "$NUM_B" "$TMP/one.pdf"
+wait_fax "$USER_A" "$FAX"
+wait_inbound "$ADMIN_B" 4
+[ "$(fax_boxes "$ADMIN_ID_B")" = 0 ] && [ "$(fax_boxes "$OWNER_ID_B")" = 0 ] && [ "$(fax_boxes "$USER_ID_B")" = 2 ] && ok ||
+	fail "a fax of the shared inbox made a box while the setting is off"
+req PATCH "/v1/accounts/$ACC_B/security" "$USER_B" '{"shared_inbox_safebox":true}'
+expect_status 403 "a plain user cannot turn it on"
+req PATCH "/v1/accounts/$ACC_B/security" "$ADMIN_B" '{"shared_inbox_safebox":"yes"}'
+expect_status 422 "a boolean only"
+req PATCH "/v1/accounts/$ACC_B/security" "$ADMIN_B" '{"shared_inbox_safebox":true}'
+expect_status 200 "an administrator turns the shared inbox's delivery on"
+expect_jq '.shared_inbox_safebox == true' "the setting reads back"
+req GET "/v1/accounts/$ACC_B/audit-events?action=security.update" "$ADMIN_B"
+expect_jq '.items[0].actor.id == "'"$ADMIN_ID_B"'"' "the change is audited"
+
+# --- Now a box for each reader of the shared inbox (owner and admin, who
+# hold data.read), none for the plain user; each reader mailed a notice.
+send_fax "$USER_A" "$NUM_B" "$TMP/one.pdf"
+wait_fax "$USER_A" "$FAX"
+wait_inbound "$ADMIN_B" 5
+RX5=$(jqr '.items[0].id')
+req GET "/v1/faxes/$RX5" "$ADMIN_B"
+expect_jq '.user_id == null and .status == "received"' "the fax is in the shared inbox"
+[ "$(fax_boxes "$ADMIN_ID_B")" = 1 ] && [ "$(fax_boxes "$OWNER_ID_B")" = 1 ] && ok ||
+	fail "each reader of the shared inbox has one box: admin $(fax_boxes "$ADMIN_ID_B"), owner $(fax_boxes "$OWNER_ID_B")"
+[ "$(fax_boxes "$USER_ID_B")" = 2 ] && ok || fail "the plain user (no data.read) got a box"
+req GET /v1/safeboxes "$ADMIN_B"
+ABOX=$(jqr "[.items[] | select(.owner_id == \"$ADMIN_ID_B\")][0].id")
+OBOX=$(jqr "[.items[] | select(.owner_id == \"$OWNER_ID_B\")][0].id")
+req GET "/v1/safeboxes/$ABOX" "$ADMIN_B"
+expect_jq ".files | length == 1 and .[0].filename == \"$RX5.pdf\" and .[0].content_type == \"application/pdf\"" "the admin's box holds the fax as a PDF"
+expect_jq ".participants == [] and ([.events[] | select(.actor.id == \"system:faxsvc\" and .detail.fax_id == \"$RX5\")] | length) == 2" "made and filled by the fax service, shared with nobody"
+req GET "/v1/safeboxes/$ABOX" "$USER_B"
+expect_status 404 "the plain user does not see it"
+req GET "/v1/safeboxes/$ABOX" "$USER_A"
+expect_status 404 "nor does another account"
+req GET "/v1/accounts/$ACC_B/audit-events?action=fax.receive" "$ADMIN_B"
+expect_jq "[.items[] | select(.target == \"$RX5\" and .detail.shared_inbox_safeboxes == 2)] | length == 1" "the fax's reception counts the boxes"
+req GET "/v1/accounts/$ACC_B/audit-events?action=safebox.create" "$ADMIN_B"
+expect_jq "[.items[] | select((.target == \"$ABOX\" or .target == \"$OBOX\") and .actor.id == \"system:faxsvc\")] | length == 2" "each box's making is audited"
+if poll_until 120 mail_naming "$ABOX"; then ok; else fail "no notice mail for the admin's box"; fi
+PARSED=$(python3 "$HERE/mailpart.py" "$MAIL")
+check_mail ".subject == \"New fax on $NUM_B, in a SafeBox\" and .to_addr == \"admin@b-fax.example\" and (.attachments | length == 0) and (.text | contains(\"$ABOX\"))" "the admin's notice names their box, without the fax"
+if poll_until 120 mail_naming "$OBOX"; then ok; else fail "no notice mail for the owner's box"; fi
+PARSED=$(python3 "$HERE/mailpart.py" "$MAIL")
+check_mail ".to_addr == \"owner@b-fax.example\" and (.text | contains(\"$RX5\"))" "the owner's notice"
 
 stop_daemon || fail "daemon did not stop cleanly"
 finish

@@ -399,6 +399,67 @@ static void test_idempotent(void **state)
 	}
 }
 
+/* A stored fax rewritten (a person erased, docs/vault.md): its cover
+ * page left out and drawn anew, its header lines drawn anew, gives the very
+ * file that rendering the originals with the new cover and header gives:
+ * nothing of the old cover or header line is left, the pages in between
+ * are kept bit for bit, the page count is the same. In both resolutions,
+ * and with the header alone (no cover); a 1-page document has no page to
+ * replace. */
+static void test_replace_first_page(void **state)
+{
+	(void)state;
+	for (int fine = 0; fine <= 1; fine++) {
+		const char *in[] = {data("letter.txt"), data("page.png")};
+		struct render_opts o;
+		opts_init(&o);
+		o.fine = fine;
+		o.lang = RENDER_LANG_FR;
+		o.date_ms = 1790000000000LL;
+		o.cover_subject = "Notes from Marie Curie";
+		o.cover_text = "Regards, Marie Curie";
+		o.from = "+15555550101";
+		o.to = "+15555550102";
+		o.header = "Marie Curie, laboratoire";
+		o.header_number = "+15555550101";
+		struct render_result r;
+		assert_int_equal(render_documents(in, 2, tmp("orig.tif"), &o, &r), 0);
+		int pages = r.pages;
+		assert_true(pages >= 3);
+		/* The same with the pseudonym from the start... */
+		o.cover_subject = "Notes from erased:usr_1";
+		o.cover_text = "(removed)";
+		o.header = "erased:usr_1, laboratoire";
+		assert_int_equal(render_documents(in, 2, tmp("want.tif"), &o, &r), 0);
+		/* ... is what the rewrite of the stored one gives. */
+		const char *again[] = {tmp("orig.tif")};
+		o.replace_first_page = 1;
+		assert_int_equal(render_documents(again, 1, tmp("rewritten.tif"), &o, &r), 0);
+		assert_int_equal(r.pages, pages);
+		assert_same_file(tmp("want.tif"), tmp("rewritten.tif"));
+	}
+	/* No cover: the header lines alone are drawn anew. */
+	const char *in[] = {data("letter.txt")};
+	struct render_opts o;
+	opts_init(&o);
+	o.date_ms = 1790000000000LL;
+	o.header = "Marie Curie";
+	o.header_number = "+15555550101";
+	struct render_result r;
+	assert_int_equal(render_documents(in, 1, tmp("h1.tif"), &o, &r), 0);
+	int pages = r.pages;
+	o.header = "erased:usr_1";
+	assert_int_equal(render_documents(in, 1, tmp("h2.tif"), &o, &r), 0);
+	const char *again[] = {tmp("h1.tif")};
+	assert_int_equal(render_documents(again, 1, tmp("h3.tif"), &o, &r), 0);
+	assert_int_equal(r.pages, pages);
+	assert_same_file(tmp("h2.tif"), tmp("h3.tif"));
+	/* Nothing to replace in a 1-page document. */
+	const char *one[] = {data("page.png")};
+	o.replace_first_page = 1;
+	assert_int_equal(render_documents(one, 1, tmp("x.tif"), &o, &r), -1);
+}
+
 /* Several renderer processes per document (a share of the pages each) give
  * the very same file as one; and a hostile document fails the same way. */
 static void test_workers(void **state)
@@ -926,6 +987,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_hostile),
 		cmocka_unit_test(test_workers),
 		cmocka_unit_test(test_idempotent),
+		cmocka_unit_test(test_replace_first_page),
 		cmocka_unit_test(test_topdf_preview),
 		cmocka_unit_test(test_topdf_exact),
 		cmocka_unit_test(test_topdf_shapes),

@@ -254,7 +254,11 @@ static const struct setting settings[] = {
 	{ "testing.invoice_crash_at", C_INT, OFF(test_invoice_crash_at), "0", 0, 1000, NULL,
 		"Tests only: an invoice run kills the process while writing its Nth invoice, as a crash there would. Never set in production." },
 	{ "daemon.unprivileged_user", C_STR, OFF(unprivileged_user), "nobody", 1, 64, NULL,
-		"The user the network front ends (HTTP and SMTP) run as when faxvaultd is started as root." },
+		"The user the network front ends (HTTP and SMTP) run as when faxvaultd is started as root, unless daemon.http_user or daemon.smtp_user names another." },
+	{ "daemon.http_user", C_STR, OFF(http_user), "", 0, 64, NULL,
+		"The user the HTTP front end runs as when faxvaultd is started as root (the packaged service: faxvault-http). Empty: daemon.unprivileged_user." },
+	{ "daemon.smtp_user", C_STR, OFF(smtp_user), "", 0, 64, NULL,
+		"The user the SMTP front end runs as when faxvaultd is started as root (the packaged service: faxvault-smtp). Empty: daemon.unprivileged_user." },
 	{ "shutdown.drain_seconds", C_INT, OFF(drain_seconds), "10", 0, 300, NULL,
 		"On SIGTERM, how long requests in flight may take to finish." },
 };

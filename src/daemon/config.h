@@ -125,6 +125,8 @@ typedef struct config {
 	int64_t test_http_seccomp_probe;
 	int64_t test_vault_seccomp_probe;
 	char *unprivileged_user;
+	char *http_user;
+	char *smtp_user;
 } config_t;
 
 /* Fills every setting with its default. Strings are owned by cfg. */

@@ -18,6 +18,21 @@ void role_set_name(const char *name);
  * seccomp filter (confine.h) with extra[] allowed besides. 0, or -1 with
  * the reason in why. */
 int role_front_confine(const config_t *cfg, const int *extra, size_t nextra, char *why, size_t n);
+/* The same, first changing the root to an empty directory under root
+ * (role_front_empty_root), as user (NULL or "": daemon.unprivileged_user):
+ * the HTTP front end passes daemon.http_user, the SMTP one
+ * daemon.smtp_user; a front end that reads no file once confined calls
+ * this one. */
+int role_front_confine_as(const config_t *cfg, const char *user, const int *extra, size_t nextra,
+	char *why, size_t n);
+/* Under root: the calling process's root becomes an empty directory that
+ * no longer has a name (made 0555 under /tmp, opened, removed, then
+ * chrooted into), so that nothing of the file system is in view and
+ * nothing can be created there; the working directory is that root. What
+ * the process needs from files (libraries, iconv modules, the log) must
+ * be loaded or opened before. 0 (also when not root: nothing done), or -1
+ * with the reason in why. */
+int role_front_empty_root(char *why, size_t n);
 
 /* The key holder: reads the master key (created on first start), answers
  * READY with the audit keys (or START_FAILED with the reason, exit 1), then

@@ -335,7 +335,8 @@ int role_http_main(const config_t *cfg)
 	static const int extra[] = { SCMP_SYS(epoll_create1), SCMP_SYS(epoll_ctl),
 		SCMP_SYS(epoll_wait), SCMP_SYS(epoll_pwait), SCMP_SYS(sendfile) };
 	char why[300];
-	if (role_front_confine(cfg, extra, sizeof extra / sizeof extra[0], why, sizeof why) != 0) {
+	if (role_front_confine_as(cfg, cfg->http_user, extra, sizeof extra / sizeof extra[0], why,
+		    sizeof why) != 0) {
 		log_event(LOG_ERROR, "http.front_failed", "err=\"%s\"", why);
 		return 1;
 	}

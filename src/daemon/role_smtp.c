@@ -180,6 +180,8 @@ int role_smtp_main(const config_t *cfg)
 	close(SMTP_FRONT_COUNTERS_FD);
 	char why[300];
 	smtp_mime_init();
+	/* Before the root is emptied: the charsets' iconv modules. */
+	int charsets = smtp_mime_preload_charsets();
 	if (sfd < 0 || counters == MAP_FAILED) {
 		log_event(LOG_ERROR, "smtp.front_failed", "err=\"%s\"", strerror(errno));
 		return 1;
@@ -190,7 +192,7 @@ int role_smtp_main(const config_t *cfg)
 	 * service, memfds, time and randomness. Opening files fails (EACCES);
 	 * making sockets, connecting, executing, tracing or changing identity
 	 * kills the process. */
-	if (role_front_confine(cfg, NULL, 0, why, sizeof why) != 0) {
+	if (role_front_confine_as(cfg, cfg->smtp_user, NULL, 0, why, sizeof why) != 0) {
 		log_event(LOG_ERROR, "smtp.front_failed", "err=\"%s\"", why);
 		return 1;
 	}
@@ -217,7 +219,8 @@ int role_smtp_main(const config_t *cfg)
 		smtp_server_stop(srv);
 		return 1;
 	}
-	log_event(LOG_INFO, "smtp.front_started", "pid=%d uid=%d", (int)getpid(), (int)getuid());
+	log_event(LOG_INFO, "smtp.front_started", "pid=%d uid=%d charsets=%d", (int)getpid(),
+		(int)getuid(), charsets);
 	/* Until a signal, or the service closes its socket. */
 	for (;;) {
 		struct pollfd pf[2] = { { .fd = sfd, .events = POLLIN },

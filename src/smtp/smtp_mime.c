@@ -2,6 +2,7 @@
 #include "smtp_mime.h"
 
 #include <gmime/gmime.h>
+#include <iconv.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +10,39 @@
 #include <strings.h>
 
 #include "xalloc.h"
+
+/* The character sets mail is written in that GMime converts to UTF-8
+ * through iconv: ISO 8859, Windows, KOI8, Mac, the Unicode forms, and the
+ * Chinese, Japanese and Korean ones. */
+static const char *const mail_charsets[] = { "ISO-8859-1", "ISO-8859-2", "ISO-8859-3",
+	"ISO-8859-4", "ISO-8859-5", "ISO-8859-6", "ISO-8859-7", "ISO-8859-8", "ISO-8859-9",
+	"ISO-8859-10", "ISO-8859-13", "ISO-8859-14", "ISO-8859-15", "ISO-8859-16", "CP1250",
+	"CP1251", "CP1252", "CP1253", "CP1254", "CP1255", "CP1256", "CP1257", "CP1258", "KOI8-R",
+	"KOI8-U", "MACINTOSH", "CP850", "CP866", "UTF-7", "UTF-16", "UTF-16BE", "UTF-16LE",
+	"UTF-32", "SHIFT_JIS", "CP932", "EUC-JP", "ISO-2022-JP", "GB2312", "GBK", "GB18030",
+	"BIG5", "BIG5-HKSCS", "EUC-KR", "ISO-2022-KR", "CP949", "EUC-TW", "TIS-620", "VISCII",
+	"ARMSCII-8", "GEORGIAN-PS" };
+
+int smtp_mime_preload_charsets(void)
+{
+	/* Opened once and never closed: glibc keeps a gconv module loaded
+	 * while a descriptor uses it, and finds it again by name, so GMime's
+	 * own iconv_open for these sets reads no file afterwards (the SMTP
+	 * front end's root is then empty, and its filter refuses opening
+	 * files). The configuration of the modules is read once, here. */
+	static iconv_t open_cd[sizeof mail_charsets / sizeof mail_charsets[0]];
+	int n = 0;
+	for (size_t i = 0; i < sizeof mail_charsets / sizeof mail_charsets[0]; i++) {
+		if (open_cd[i] && open_cd[i] != (iconv_t)-1) {
+			n++;
+			continue;
+		}
+		open_cd[i] = iconv_open("UTF-8", mail_charsets[i]);
+		if (open_cd[i] != (iconv_t)-1)
+			n++;
+	}
+	return n;
+}
 
 void smtp_mime_init(void)
 {

@@ -1,8 +1,9 @@
 #!/bin/bash
 # The HTTP front end (docs/architecture.md, "Processes"): faxvaultd starts
 # `faxvaultd: http` (`fv-http`) from a fresh image; it runs libmicrohttpd on
-# the HTTP and metrics sockets the service bound, as nobody when started as
-# root, with no_new_privs and its own seccomp filter, and neither holds
+# the HTTP and metrics sockets the service bound, as daemon.http_user (here
+# the system's `daemon`) when started as root, its root an empty directory
+# without a name (nothing of the file system in view), with no_new_privs and its own seccomp filter, and neither holds
 # master.key open nor has its bytes in memory; the service runs the
 # pipeline. /healthz is answered while the pipeline's workers are busy
 # (the key holder stopped under a submission). The client's address still reaches the service; a large answer
@@ -18,7 +19,8 @@
 . "$(dirname "$0")/lib.sh"
 SCAN="python3 $(dirname "$0")/keyscan.py"
 
-start_daemon --set testing.http_seccomp_probe=1 --set metrics.listen=127.0.0.1:0 --set http.threads=1
+start_daemon --set testing.http_seccomp_probe=1 --set metrics.listen=127.0.0.1:0 --set http.threads=1 \
+	--set daemon.http_user=daemon
 PW="plume encre buvard 1789"
 KEY="$DATA/master.key"
 child_of_daemon() { ps -o pid=,comm= --ppid "$DAEMON_PID" | awk -v c="$1" '$2 == c { print $1 }'; }
@@ -32,10 +34,18 @@ ps -o args= -p "$H" | grep -q '^faxvaultd: http ' && ok || fail "ps does not sho
 grep -qE '^Seccomp:[[:space:]]+2' "/proc/$H/status" && ok || fail "no seccomp filter: $(grep Seccomp "/proc/$H/status")"
 grep -qE '^NoNewPrivs:[[:space:]]+1' "/proc/$H/status" && ok || fail "no_new_privs is not set"
 if [ "$(id -u)" = 0 ]; then
-	N=$(id -u nobody)
+	N=$(id -u daemon)
 	[ "$(awk '/^Uid:/ { print $2 $3 $4 $5 }' "/proc/$H/status")" = "$N$N$N$N" ] && ok ||
-		fail "the front end is not nobody: $(grep -E '^(Uid|Gid|Groups):' "/proc/$H/status")"
+		fail "the front end is not daemon.http_user: $(grep -E '^(Uid|Gid|Groups):' "/proc/$H/status")"
 	[ -z "$(awk '/^Groups:/ { print $2 }' "/proc/$H/status")" ] && ok || fail "supplementary groups kept"
+	# Its root: an empty directory that no longer has a name.
+	R=$(readlink "/proc/$H/root")
+	case "$R" in "/tmp/fv-empty-"*" (deleted)") ok ;; *) fail "the front end's root is $R" ;; esac
+	[ -z "$(ls -A "/proc/$H/root/" 2>&1)" ] && [ ! -e "/proc/$H/root/etc/passwd" ] && ok ||
+		fail "something is in view from its root: $(ls -A "/proc/$H/root/" 2>&1)"
+	[ "$(readlink "/proc/$H/cwd")" = "$R" ] && ok || fail "its working directory is outside its root"
+	[ "$(readlink "/proc/$DAEMON_PID/root")" = / ] && ok || fail "the service's root changed too"
+	ls -d /tmp/fv-empty-* >/dev/null 2>&1 && fail "an empty root left a directory in /tmp" || ok
 fi
 MPORT=$(metrics_port)
 ss -ltnp 2>/dev/null | grep "127.0.0.1:$PORT " | grep -q "pid=$H," && ok ||

@@ -37,6 +37,9 @@ def main():
     with open(path, "rb") as fh:
         msg.add_attachment(fh.read(), maintype="application", subtype="pdf", filename="one.pdf")
     data = msg.as_bytes().replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+    subject = os.environ.get("SMTP_CLIENT_SUBJECT")
+    if subject:  # a Subject header as written (encoded words kept)
+        data = data.replace(b"Subject: privsep", b"Subject: " + subject.encode(), 1)
     data = b"\r\n".join(b"." + l if l.startswith(b".") else l for l in data.split(b"\r\n"))
     raw = os.environ.get("SMTP_CLIENT_RAW")
     if raw and os.path.exists(raw):

@@ -17,7 +17,7 @@ CLIENT="python3 $(dirname "$0")/smtp_client.py"
 
 FV_SMTP=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 fax_setup --set mail.domain=fax.example.net --set mail.smtp_listen="127.0.0.1:$FV_SMTP" \
-	--set testing.smtp_seccomp_probe=1 --set metrics.listen=127.0.0.1:0
+	--set testing.smtp_seccomp_probe=1 --set metrics.listen=127.0.0.1:0 --set daemon.smtp_user=daemon
 grep -q "event=smtp.listening .*port=$FV_SMTP" "$LOG" && ok || fail "the SMTP front end did not start"
 req PUT "/v1/accounts/$ACC_A/fax-by-email" "$ADMIN_A" '{"enabled":true,"allowed_senders":["@a-fax.example"],"allowed_servers":["127.0.0.0/8"]}'
 expect_status 200 "A enables fax by e-mail"
@@ -38,9 +38,19 @@ tr '\0' ' ' <"/proc/$S/cmdline" | grep -q '^faxvaultd: smtp ' && ok || fail "its
 grep -qE '^Seccomp:[[:space:]]+2' "/proc/$S/status" && ok || fail "no seccomp filter: $(grep Seccomp "/proc/$S/status")"
 grep -qE '^NoNewPrivs:[[:space:]]+1' "/proc/$S/status" && ok || fail "no_new_privs is not set"
 if [ "$(id -u)" = 0 ]; then
-	[ "$(awk '/^Uid:/ { print $2 $3 $4 $5 }' "/proc/$S/status")" = "$(id -u nobody)$(id -u nobody)$(id -u nobody)$(id -u nobody)" ] && ok ||
-		fail "the front end is not nobody: $(grep -E '^(Uid|Gid|Groups):' "/proc/$S/status")"
+	N=$(id -u daemon)
+	[ "$(awk '/^Uid:/ { print $2 $3 $4 $5 }' "/proc/$S/status")" = "$N$N$N$N" ] && ok ||
+		fail "the front end is not daemon.smtp_user: $(grep -E '^(Uid|Gid|Groups):' "/proc/$S/status")"
 	[ -z "$(awk '/^Groups:/ { print $2 }' "/proc/$S/status")" ] && ok || fail "supplementary groups kept"
+	# Its root: an empty directory that no longer has a name; the mail
+	# below still goes through (its charsets were loaded before).
+	R=$(readlink "/proc/$S/root")
+	case "$R" in "/tmp/fv-empty-"*" (deleted)") ok ;; *) fail "the front end's root is $R" ;; esac
+	[ -z "$(ls -A "/proc/$S/root/" 2>&1)" ] && [ ! -e "/proc/$S/root/etc/passwd" ] && ok ||
+		fail "something is in view from its root: $(ls -A "/proc/$S/root/" 2>&1)"
+	H=$(child_pid fv-http)
+	[ -n "$H" ] && [ "$(awk '/^Uid:/ { print $2 }' "/proc/$H/status")" = "$(id -u nobody)" ] && ok ||
+		fail "the HTTP front end is not daemon.unprivileged_user (nobody) when only smtp_user is set"
 fi
 OUT=$($SCAN "$DATA/master.key" "$S" "$V")
 echo "$OUT"
@@ -82,6 +92,20 @@ third_front() { S3=$(child_pid fv-smtp); [ -n "$S3" ] && [ "$S3" != "$S2" ]; }
 poll_until 300 third_front && ok || fail "the SMTP front end was not started again after SIGSYS"
 poll_until 300 retry_mail && ok || fail "no mail accepted after the SIGSYS restart"
 [ "$(outbound_a)" = 3 ] && ok || fail "faxes after the second restart: $(jqr '[.items[].id]')"
+
+# ---- a subject in ISO-8859-15, decoded in the empty root (its iconv
+# module loaded before) ----
+R3=$(readlink "/proc/$S3/root")
+SMTP_CLIENT_SUBJECT='=?ISO-8859-15?Q?R=E9sultats_=A4_12?=' mail_ok "a mail whose subject is in ISO-8859-15"
+[ "$(outbound_a)" = 4 ] && ok || fail "faxes after the ISO-8859-15 mail: $(jqr '[.items[].id]')"
+req GET "/v1/faxes?direction=outbound" "$ADMIN_A"
+req GET "/v1/faxes/$(jqr '.items[0].id')" "$ADMIN_A"
+expect_jq '.cover_subject == "Résultats € 12"' "its subject decoded to UTF-8: ${BODY:0:300}"
+if [ "$(id -u)" = 0 ]; then
+	case "$R3" in "/tmp/fv-empty-"*" (deleted)") ok ;; *) fail "the restarted front end's root is $R3" ;; esac
+	grep -qE "event=smtp.front_started pid=$S3 uid=[0-9]+ charsets=[1-9][0-9]" "$LOG" && ok ||
+		fail "the charsets were not loaded: $(grep smtp.front_started "$LOG" | tail -n 1)"
+fi
 
 # ---- a clean stop drains it ----
 stop_daemon && ok || fail "faxvaultd did not stop cleanly"

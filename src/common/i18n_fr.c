@@ -740,7 +740,7 @@ const struct i18n_entry i18n_fr_entries[] = {
 		"logo_url doit être une URL https d'au plus 512 caractères imprimables, sans guillemets ni chevrons" },
 	{ "the accounts' summaries could not be read", "les synthèses des comptes n'ont pas pu être lues" },
 
-	/* ---- faxes (src/domain/fax/faxes.c, docs.c, cdrs.c, rates.c) ---- */
+	/* ---- faxes (src/domain/fax/faxes.c and fax_*.c, docs.c, cdrs.c, rates.c) ---- */
 	{ "\"%s\" must be given once", "« %s » ne doit être donné qu'une fois" },
 	{ "\"%s\" is longer than %zu bytes", "« %s » dépasse %zu octets" },
 	{ "\"%s\" must be a whole number from %lld to %lld",

@@ -136,7 +136,7 @@ int dom_sb_guest_upload(dom_ctx_t *c, sb_guest_t *g, const void *data, size_t le
 	const char *filename, const char *ctype, dom_err_t *e);
 
 /* A received fax delivered as a SafeBox (received_fax_mail = safebox, see
- * faxes.c): in tx, a box of fax's account owned by member person_id, with
+ * fax_inbound.c): in tx, a box of fax's account owned by member person_id, with
  * no other participant, named subject (cut to SAFEBOX_SUBJECT_MAX), that
  * holds pdf (len bytes) as the file FAX_ID.pdf under a key of its own; both
  * steps are events of the box and audit events of system:faxsvc. Its expiry

@@ -1,0 +1,631 @@
+/* Faxes (faxes.h): submission (documents checked, originals stored,
+ * rendered, queued), quote and resend. */
+#include "faxes.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "billing.h"
+#include "backupkeys.h"
+#include "docs.h"
+#include "dom_util.h"
+#include "faxdest.h"
+#include "faxreport.h"
+#include "fdio.h"
+#include "fraud.h"
+#include "i18n.h"
+#include "invoices.h"
+#include "log.h"
+#include "numbers.h"
+#include "numparse.h"
+#include "render.h"
+#include "sec.h"
+#include "store_fax.h"
+#include "store_retention.h"
+#include "timeutil.h"
+#include "avscan.h"
+#include "mailq.h"
+#include "retention.h"
+#include "safebox.h"
+#include "webhooks.h"
+#include "xalloc.h"
+#include "faxes_int.h"
+
+static json_t *render_options(const fax_opts_t *o, const char *from, const char *lang)
+{
+	json_t *to = json_array();
+	for (int i = 0; i < o->nto; i++)
+		json_array_append_new(to, json_string(o->to[i]));
+	/* The date its cover and header lines show, kept so that the same
+	 * document can be drawn again (docrewrite.h). */
+	json_t *opt = json_pack("{s:o, s:s, s:s, s:b, s:I}", "to", to, "from", from, "lang", lang,
+		"fine", o->fine, "date_ms", (json_int_t)time_now_ms());
+	if (o->cover_text)
+		json_object_set_new(opt, "cover_text", json_string(o->cover_text));
+	if (o->cover_subject)
+		json_object_set_new(opt, "cover_subject", json_string(o->cover_subject));
+	if (o->header_text)
+		json_object_set_new(opt, "header_text", json_string(o->header_text));
+	return opt;
+}
+
+/* Renders the inputs of a work directory (in-0, in-1, …) into dir/fax.tif
+ * with the options saved for the submission. 0 with *pages, or -1 with
+ * r->fail. */
+int fx_render_submission(const fax_env_t *env, const char *dir, int ninputs,
+	const json_t *opt, const char *log_id, int *pages, struct render_result *r)
+{
+	char **paths = xcalloc((size_t)ninputs, sizeof *paths);
+	for (int i = 0; i < ninputs; i++)
+		paths[i] = xasprintf("%s/in-%d", dir, i);
+	char *out = xasprintf("%s/fax.tif", dir);
+	struct render_opts ro;
+	render_opts_init(&ro);
+	ro.fine = json_is_true(json_object_get(opt, "fine"));
+	enum render_lang lang = RENDER_LANG_EN;
+	render_lang_parse(rec_str(opt, "lang"), &lang);
+	ro.lang = lang;
+	if (env->max_pages > 0)
+		ro.max_pages = env->max_pages;
+	if (env->render_timeout_ms > 0)
+		ro.timeout_ms = env->render_timeout_ms;
+	/* One rendering serves every recipient: the cover names them all. */
+	buf_t to;
+	buf_init(&to, 512);
+	size_t i;
+	json_t *v;
+	json_array_foreach(json_object_get(opt, "to"), i, v)
+		buf_printf(&to, "%s%s", i ? ", " : "", json_string_value(v));
+	const char *subject = json_string_value(json_object_get(opt, "cover_subject"));
+	const char *text = json_string_value(json_object_get(opt, "cover_text"));
+	if (subject || text) {
+		ro.cover = 1;
+		ro.cover_subject = subject;
+		ro.cover_text = text;
+		ro.from = rec_str(opt, "from");
+		ro.to = to.data ? to.data : "";
+	}
+	ro.header = json_string_value(json_object_get(opt, "header_text"));
+	ro.header_number = rec_str(opt, "from");
+	ro.date_ms = json_integer_value(json_object_get(opt, "date_ms"));
+	ro.log_id = log_id;
+	ro.helper_path = env->render_helper;
+	memset(r, 0, sizeof *r);
+	int rc = render_documents((const char *const *)paths, (size_t)ninputs, out, &ro, r);
+	*pages = r->pages;
+	buf_free(&to);
+	for (int k = 0; k < ninputs; k++)
+		free(paths[k]);
+	free(paths);
+	free(out);
+	return rc;
+}
+
+/* Writes the documents into a new private work directory (dir, "" when it
+ * could not be made; the caller wipes it) and renders them there with opt:
+ * 0 with *pages, or -1 with r->fail. */
+static int render_files(const fax_env_t *env, const fax_file_t *files, int nfiles,
+	const json_t *opt, const char *log_id, char *dir, size_t dirlen, int *pages,
+	struct render_result *r)
+{
+	memset(r, 0, sizeof *r);
+	if (dom_workdir_new(env, dir, dirlen) != 0) {
+		dir[0] = '\0';
+		r->fail = RENDER_E_INTERNAL;
+		return -1;
+	}
+	for (int i = 0; i < nfiles; i++) {
+		char *p = xasprintf("%s/in-%d", dir, i);
+		int rc = fx_write_file(p, files[i].data, files[i].len);
+		free(p);
+		if (rc != 0) {
+			r->fail = RENDER_E_IO;
+			return -1;
+		}
+	}
+	return fx_render_submission(env, dir, nfiles, opt, log_id, pages, r);
+}
+
+/* The problem of a refused rendering, with the page cap named when it is
+ * the reason. */
+static int render_problem(enum render_fail f, const char *lang, int max_pages, dom_err_t *e)
+{
+	(void)lang; /* both languages are formatted; the API answers the one asked for */
+	if (f == RENDER_E_TOO_MANY_PAGES)
+		return dom_fail(e, "too-many-pages", "file",
+			"A fax may carry at most %d pages, the cover page included.",
+			max_pages > 0 ? max_pages : RENDER_PAGES_DEFAULT);
+	const char *kind = f == RENDER_E_UNSUPPORTED ? "document-unsupported"
+		: f == RENDER_E_TEXT_ENCODING ? "document-not-utf8" : "document-unrenderable";
+	/* The renderer's messages carry their own French. */
+	i18n_msg_t m;
+	i18n_msg_pair(&m, render_fail_message(f, RENDER_LANG_EN), render_fail_message(f, RENDER_LANG_FR));
+	return dom_fail_msg(e, kind, "file", &m);
+}
+
+/* 0 when document i of n can be handed to the renderer (its type read
+ * from the content), else -1 with a problem of its own for each reason:
+ * empty, too large, text in a character set we do not read, another type. */
+static int check_document(const fax_file_t *f, int i, int n, enum render_lang lang, dom_err_t *e)
+{
+	(void)lang;
+	if (f->len == 0)
+		return dom_fail(e, "document-empty", "file", "Document %d of %d has 0 bytes.", i + 1, n);
+	if (f->len > RENDER_INPUT_MAX)
+		return dom_fail(e, "payload-too-large", "file",
+			"Document %d is larger than %u MiB, the most one document may be.", i + 1,
+			RENDER_INPUT_MAX >> 20);
+	if (render_sniff(f->data, f->len) != RENDER_TYPE_UNKNOWN)
+		return 0;
+	switch (render_text_kind(f->data, f->len)) {
+	case RENDER_TEXT_CP1252:
+		return 0; /* the renderer takes it as Windows-1252 */
+	case RENDER_TEXT_OTHER:
+		return dom_fail(e, "document-not-utf8", "file",
+			"Document %d is text in another character set (UTF-16, Cyrillic, damaged "
+			"UTF-8…): save it as UTF-8 and send it again.", i + 1);
+	case RENDER_TEXT_NONE:
+		break;
+	}
+	return render_problem(RENDER_E_UNSUPPORTED, NULL, 0, e);
+}
+
+/* The rendered TIFF becomes the faxes' document: each fax of the
+ * submission is queued with its pages, estimated cost, webhook and audit
+ * event. The submission and its originals are destroyed. items (may be
+ * NULL) receives the faxes. */
+int fx_queue_submission(store_tx_t *tx, const fax_env_t *env, const audit_ctx_t *actor,
+	const json_t *sub, const char *tiff, int pages, json_t *items)
+{
+	char doc_id[DOC_ID_MAX];
+	const char *account_id = rec_str(sub, "account_id");
+	if (doc_put_file_tx(tx, env, account_id, "fax", tiff, pages, doc_id) != 0)
+		return -1;
+	/* How it was drawn, for a rewrite (docrewrite.h). */
+	json_t *opt = json_loads(rec_str(sub, "options"), 0, NULL);
+	int64_t drawn = json_integer_value(json_object_get(opt, "date_ms"));
+	int rrc = drawn > 0 ? store_fax_rendering_put(tx, doc_id, account_id,
+		json_object_get(opt, "cover_subject") || json_object_get(opt, "cover_text"),
+		*rec_str(opt, "lang") ? rec_str(opt, "lang") : "en", drawn) : STORE_OK;
+	json_decref(opt);
+	if (rrc != STORE_OK)
+		return -1;
+	json_t *faxes = store_fax_by_submission(tx, rec_str(sub, "id"));
+	int64_t now = time_now_ms();
+	size_t i;
+	json_t *f;
+	int rc = faxes ? 0 : -1;
+	json_array_foreach(faxes, i, f) {
+		const char *id = rec_str(f, "id");
+		const json_t *send_at = json_object_get(f, "send_at");
+		int64_t due = json_is_integer(send_at) && json_integer_value(send_at) > now
+			? json_integer_value(send_at) : now;
+		json_t *upd = json_pack("{s:s, s:s, s:i, s:I, s:I, s:I, s:n}", "status", "queued",
+			"doc_id", doc_id, "page_count", pages,
+			"estimated_cost", (json_int_t)(pages * fx_price_for(tx, rec_str(f, "to_number"),
+				rec_str(f, "currency"))),
+			"next_attempt_at", (json_int_t)due, "updated_at", (json_int_t)now,
+			"submission_id");
+		if (store_fax_update_if(tx, id, "rendering", upd) != STORE_OK ||
+		    store_fax_pages_init(tx, id, pages, "queued") != STORE_OK)
+			rc = -1;
+		json_decref(upd);
+		json_t *fresh = store_fax_get(tx, NULL, id);
+		if (!fresh || fx_emit(tx, fresh, "fax.queued") != 0 ||
+		    fax_audit(tx, actor, "fax.submit", id, account_id, "success",
+			    json_pack("{s:s, s:i}", "to", rec_str(fresh, "to_number"), "pages", pages)) != 0)
+			rc = -1;
+		if (fresh && items)
+			json_array_append_new(items, fx_json(tx, fresh, false));
+		json_decref(fresh);
+	}
+	json_decref(faxes);
+	return rc;
+}
+
+/* Destroys a submission's originals and row. */
+void fx_drop_submission(store_tx_t *tx, const fax_env_t *env, const json_t *sub)
+{
+	json_t *orig = json_loads(rec_str(sub, "originals"), 0, NULL);
+	size_t i;
+	json_t *v;
+	json_array_foreach(orig, i, v)
+		doc_shred_tx(tx, env, rec_str(sub, "account_id"), json_string_value(v));
+	json_decref(orig);
+	store_submission_delete(tx, rec_str(sub, "id"));
+}
+
+/* ---- submission ---- */
+
+int dom_fax_submit(dom_ctx_t *c, const json_t *fields, const fax_file_t *files, int nfiles,
+	json_t **out, dom_err_t *e)
+{
+	if (fx_need_member(c, e) != 0)
+		return -1;
+	fax_opts_t o;
+	if (fax_opts_parse(fields, &o, e) != 0)
+		return -1;
+	const fax_env_t *env = fx_env_of(c);
+	if (!env)
+		return dom_fail(e, "unavailable", "", "faxing is not available on this service");
+	if (nfiles <= 0)
+		return dom_fail(e, "validation-failed", "file", "attach at least one document as \"file\"");
+	if (nfiles > RENDER_INPUTS_MAX)
+		return dom_fail(e, "validation-failed", "file", "at most %d documents per fax",
+			RENDER_INPUTS_MAX);
+	enum render_lang lang = RENDER_LANG_EN;
+	render_lang_parse(c->lang, &lang);
+	for (int i = 0; i < nfiles; i++)
+		if (dom_av_check(c, c->who->account_id, "file", files[i].data, files[i].len, e) != 0 ||
+		    check_document(&files[i], i, nfiles, lang, e) != 0)
+			return -1;
+	const char *account_id = c->who->account_id, *user_id = c->who->person_id;
+	json_t *acc = store_account_get(c->tx, account_id, NULL);
+	bool active = acc && strcmp(rec_str(acc, "status"), "active") == 0;
+	/* The sender name of the header line: the account's setting, else its
+	 * name (both validated, at most 200 bytes). */
+	char sender[256];
+	const char *hdr = acc ? rec_str(acc, "fax_header") : "";
+	snprintf(sender, sizeof sender, "%s", *hdr ? hdr : acc ? rec_str(acc, "name") : "");
+	json_decref(acc);
+	if (!active)
+		return dom_fail(e, "account-suspended", "", "the account cannot send faxes");
+	if (dom_fraud_check_outbound(c, account_id, e) != 0 ||
+	    dom_invoice_check_outbound(c, account_id, e) != 0)
+		return -1;
+	for (int i = 0; i < o.nto; i++) {
+		json_t *trunk = dom_trunk_for(c->tx, env, o.to[i]);
+		if (!trunk)
+			return dom_fail(e, "no-route", "to", "no trunk can reach %s", o.to[i]);
+		json_decref(trunk);
+	}
+	char from[32];
+	dom_caller_id(c->tx, account_id, user_id, from);
+	/* Every page carries a header line (date and time, sender, number,
+	 * page n/m), as 47 USC 227(d) requires and fax machines do; its sender
+	 * text is the account's unless the submission gives one, and the
+	 * number is always the sending number (fx_render_submission). */
+	if (!o.header_text)
+		o.header_text = sender;
+
+	/* Accepted: the originals are kept encrypted and the faxes exist in
+	 * status rendering, so that a crash during rendering loses nothing. */
+	int64_t now = time_now_ms();
+	json_t *orig = json_array();
+	for (int i = 0; i < nfiles; i++) {
+		char doc_id[DOC_ID_MAX];
+		if (doc_put_tx(c->tx, env, account_id, "original", files[i].data, files[i].len, -1,
+			    doc_id) != 0) {
+			json_decref(orig);
+			return dom_fail(e, doc_failure_kind(), "", "the document could not be stored");
+		}
+		json_array_append_new(orig, json_string(doc_id));
+	}
+	char *sub_id = sec_new_id("sub");
+	json_t *opt = render_options(&o, from, c->lang ? c->lang : "en");
+	char *orig_s = json_dumps(orig, JSON_COMPACT), *opt_s = json_dumps(opt, JSON_COMPACT);
+	json_t *sub = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I}", "id", sub_id, "account_id",
+		account_id, "user_id", user_id, "originals", orig_s, "options", opt_s, "created_at",
+		(json_int_t)now);
+	free(orig_s);
+	free(opt_s);
+	json_decref(orig);
+	char cur[4];
+	fx_currency_of(c->tx, env, account_id, cur);
+	int rc = store_submission_insert(c->tx, sub);
+	for (int i = 0; i < o.nto && rc == STORE_OK; i++) {
+		char *id = sec_new_id("fax");
+		json_t *f = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:i, s:s,"
+				      " s:I, s:I, s:i, s:i}",
+			"id", id, "account_id", account_id, "user_id", user_id, "direction", "outbound",
+			"status", "rendering", "from_number", from, "to_number", o.to[i],
+			"submission_id", sub_id, "resolution", o.fine ? "fine" : "standard",
+			"retries", o.retries, "retry_delay_seconds", o.retry_delay_seconds,
+			"currency", cur, "created_at", (json_int_t)now, "updated_at",
+			(json_int_t)now, "next_ecm", 1, "next_max_rate", 14400);
+		/* The address it came from, for the fraud detection (fraud.h). */
+		json_object_set_new(f, "source", json_string(c->source ? c->source : ""));
+		if (o.header_text)
+			json_object_set_new(f, "header_text", json_string(o.header_text));
+		if (o.cover_subject)
+			json_object_set_new(f, "cover_subject", json_string(o.cover_subject));
+		if (o.send_at)
+			json_object_set_new(f, "send_at", json_integer(o.send_at));
+		rc = store_fax_insert(c->tx, f);
+		json_decref(f);
+		free(id);
+	}
+	free(sub_id);
+	if (rc != STORE_OK) {
+		json_decref(opt);
+		json_decref(sub);
+		return dom_fail(e, "internal", "", "the fax could not be stored");
+	}
+
+	/* Rendering, outside the transaction, in a private directory. */
+	if (dom_tx_pause(c, e) != 0) {
+		json_decref(opt);
+		json_decref(sub);
+		return -1;
+	}
+	char dir[512];
+	struct render_result rr = { 0 };
+	int pages = 0;
+	int failed = render_files(env, files, nfiles, opt, rec_str(sub, "id"), dir, sizeof dir,
+		&pages, &rr) != 0;
+	json_decref(opt);
+	if (dom_tx_resume(c, e) != 0) {
+		dom_workdir_wipe(dir);
+		json_decref(sub);
+		return -1;
+	}
+	if (failed) {
+		/* Nothing is kept: the faxes, the submission and its originals go,
+		 * and that removal is what this failed request commits. */
+		/* The detail comes from the renderer, which reads what a stranger
+		 * sent: quoted, so that it cannot forge fields or lines. */
+		char q[300];
+		log_event(LOG_INFO, "fax.render_failed", "sub=%s fail=%s detail=%s", rec_str(sub, "id"),
+			render_fail_code(rr.fail), log_quote(rr.detail, q, sizeof q));
+		dom_workdir_wipe(dir);
+		store_fax_delete_submission(c->tx, rec_str(sub, "id"));
+		fx_drop_submission(c->tx, env, sub);
+		json_decref(sub);
+		c->keep_on_error = true;
+		return render_problem(rr.fail, c->lang, env->max_pages, e);
+	}
+	/* A prepaid account pays first (billing.h). */
+	int64_t price = 0;
+	for (int i = 0; i < o.nto; i++)
+		price += (int64_t)pages * fx_price_for(c->tx, o.to[i], cur);
+	int credit = billing_submit_check(c, account_id, user_id, cur, (int64_t)pages * o.nto,
+		price, e);
+	if (credit != 0) {
+		dom_workdir_wipe(dir);
+		store_fax_delete_submission(c->tx, rec_str(sub, "id"));
+		fx_drop_submission(c->tx, env, sub);
+		json_decref(sub);
+		c->keep_on_error = credit > 0;
+		return -1;
+	}
+	json_t *items = json_array();
+	char *tiff = xasprintf("%s/fax.tif", dir);
+	audit_ctx_t actor = { .who = c->who, .actor = c->actor, .source = c->source,
+		.request_id = c->request_id };
+	rc = fx_queue_submission(c->tx, env, &actor, sub, tiff, pages, items);
+	free(tiff);
+	dom_workdir_wipe(dir);
+	if (rc == 0)
+		fx_drop_submission(c->tx, env, sub);
+	json_decref(sub);
+	if (rc != 0) {
+		json_decref(items);
+		return dom_fail(e, "internal", "", "the fax could not be queued");
+	}
+	*out = json_pack("{s:o}", "items", items);
+	return 0;
+}
+
+/* ---- quote ---- */
+
+/* A reason the quote does not allow the submission (the first one found). */
+static void quote_refuse(dom_ctx_t *c, json_t *out, const dom_err_t *why)
+{
+	if (json_is_true(json_object_get(out, "allowed")))
+		json_object_set_new(out, "refusal", json_pack("{s:s, s:s}", "reason", why->kind,
+			"detail", dom_err_detail(why, c->lang)));
+	json_object_set_new(out, "allowed", json_false());
+}
+
+/* The pages of a quote: the documents rendered as a send renders them, in
+ * a private directory that is wiped, outside the transaction. */
+static int quote_render(dom_ctx_t *c, const fax_env_t *env, const fax_opts_t *o,
+	const fax_file_t *files, int nfiles, int *pages, dom_err_t *e)
+{
+	enum render_lang lang = RENDER_LANG_EN;
+	render_lang_parse(c->lang, &lang);
+	for (int i = 0; i < nfiles; i++)
+		if (dom_av_check(c, c->who->account_id, "file", files[i].data, files[i].len, e) != 0 ||
+		    check_document(&files[i], i, nfiles, lang, e) != 0)
+			return -1;
+	char from[32];
+	dom_caller_id(c->tx, c->who->account_id, c->who->person_id, from);
+	json_t *opt = render_options(o, from, c->lang ? c->lang : "en");
+	if (dom_tx_pause(c, e) != 0) {
+		json_decref(opt);
+		return -1;
+	}
+	char dir[512];
+	struct render_result rr = { 0 };
+	int failed = render_files(env, files, nfiles, opt, "quote", dir, sizeof dir, pages, &rr) != 0;
+	json_decref(opt);
+	dom_workdir_wipe(dir);
+	if (dom_tx_resume(c, e) != 0)
+		return -1;
+	if (failed)
+		return render_problem(rr.fail, c->lang, env->max_pages, e);
+	return 0;
+}
+
+int dom_fax_quote(dom_ctx_t *c, const json_t *fields, const fax_file_t *files, int nfiles,
+	json_t **out, dom_err_t *e)
+{
+	if (fx_need_member(c, e) != 0)
+		return -1;
+	const fax_env_t *env = fx_env_of(c);
+	if (!env)
+		return dom_fail(e, "unavailable", "", "faxing is not available on this service");
+	/* "pages" is the quote's own field: the rest is a send's form. */
+	json_t *form = json_is_object(fields) ? json_deep_copy(fields) : json_object();
+	int given = 0;
+	int max = env->max_pages > 0 ? env->max_pages : RENDER_PAGES_DEFAULT;
+	int rc = fx_int_field(form, "pages", 1, max, 0, &given, e);
+	json_object_del(form, "pages");
+	fax_opts_t o;
+	if (rc == 0)
+		rc = fax_opts_parse(form, &o, e);
+	if (rc == 0 && nfiles > RENDER_INPUTS_MAX)
+		rc = dom_fail(e, "validation-failed", "file", "at most %d documents per fax",
+			RENDER_INPUTS_MAX);
+	if (rc == 0 && (nfiles > 0) == (given > 0))
+		rc = dom_fail(e, "validation-failed", "pages",
+			"give either the documents (\"file\") or their number of pages (\"pages\")");
+	int pages = given;
+	if (rc == 0 && nfiles > 0)
+		rc = quote_render(c, env, &o, files, nfiles, &pages, e);
+	if (rc != 0) {
+		json_decref(form);
+		return -1;
+	}
+	const char *account_id = c->who->account_id;
+	char cur[4];
+	fx_currency_of(c->tx, env, account_id, cur);
+	json_t *items = json_array();
+	*out = json_pack("{s:i, s:s, s:o, s:b}", "pages", pages, "currency", cur, "items", items,
+		"allowed", 1);
+	dom_err_t why = { 0 };
+	int64_t total = 0;
+	for (int i = 0; i < o.nto; i++) {
+		json_t *trunk = dom_trunk_for(c->tx, env, o.to[i]);
+		int64_t price = fx_price_for(c->tx, o.to[i], cur);
+		json_array_append_new(items, json_pack("{s:s, s:b, s:I, s:i, s:I, s:s}", "to", o.to[i],
+			"reachable", trunk != NULL, "price_per_page", (json_int_t)price, "pages", pages,
+			"amount", (json_int_t)(price * pages), "currency", cur));
+		total += price * pages;
+		if (!trunk) {
+			dom_fail(&why, "no-route", "to", "no trunk can reach %s", o.to[i]);
+			quote_refuse(c, *out, &why);
+		}
+		json_decref(trunk);
+	}
+	json_object_set_new(*out, "total", json_integer(total));
+	json_t *acc = store_account_get(c->tx, account_id, NULL);
+	bool active = acc && strcmp(rec_str(acc, "status"), "active") == 0;
+	json_decref(acc);
+	if (!active) {
+		dom_fail(&why, "account-suspended", "", "the account cannot send faxes");
+		quote_refuse(c, *out, &why);
+	}
+	if (dom_fraud_check_outbound(c, account_id, &why) != 0 ||
+	    dom_invoice_check_outbound(c, account_id, &why) != 0)
+		quote_refuse(c, *out, &why);
+	int fits = billing_quote(c, account_id, c->who->person_id, cur, (int64_t)pages * o.nto,
+		total, *out, &why);
+	if (fits < 0) {
+		json_decref(form);
+		return dom_fail(e, "internal", "", "the balance could not be read");
+	}
+	if (fits > 0)
+		quote_refuse(c, *out, &why);
+	json_decref(form);
+	return fax_audit_c(c, "fax.quote", account_id, account_id, "success",
+		json_pack("{s:i, s:i, s:I, s:s, s:O}", "recipients", o.nto, "pages", pages, "total",
+			(json_int_t)total, "currency", cur, "allowed", json_object_get(*out, "allowed")))
+		!= 0 ? dom_fail(e, "internal", "", "the read could not be recorded") : 0;
+}
+
+int dom_fax_resend(dom_ctx_t *c, const char *fax_id, const json_t *body, json_t **out,
+	dom_err_t *e)
+{
+	static const char *const allowed[] = { "pages", NULL };
+	if (body_only(body, allowed, e) != 0)
+		return -1;
+	const char *which = "all";
+	if (body_str(body, "pages", false, &which, e) != 0)
+		return -1;
+	if (!which)
+		which = "all";
+	if (strcmp(which, "all") != 0 && strcmp(which, "failed") != 0)
+		return dom_fail(e, "validation-failed", "pages", "\"pages\" must be \"failed\" or \"all\"");
+	json_t *f = fx_visible_fax(c, fax_id, e);
+	if (!f)
+		return -1;
+	const fax_env_t *env = fx_env_of(c);
+	const char *st = rec_str(f, "status");
+	int rc = -1;
+	if (!env) {
+		dom_fail(e, "unavailable", "", "faxing is not available on this service");
+	} else if (strcmp(rec_str(f, "direction"), "outbound") != 0 || !*rec_str(f, "doc_id")) {
+		dom_fail(e, "invalid-state", "", "only a sent fax with its document can be sent again");
+	} else if (strcmp(st, "partial") != 0 && strcmp(st, "failed") != 0 &&
+		   strcmp(st, "cancelled") != 0 && strcmp(st, "delivered") != 0) {
+		dom_fail(e, "invalid-state", "", "a fax in status %s is still being sent", st);
+	} else {
+		rc = dom_fraud_check_outbound(c, c->who->account_id, e);
+		if (rc == 0)
+			rc = dom_invoice_check_outbound(c, c->who->account_id, e);
+	}
+	json_t *trunk = rc == 0 ? dom_trunk_for(c->tx, env, rec_str(f, "to_number")) : NULL;
+	if (rc == 0 && !trunk) {
+		rc = dom_fail(e, "no-route", "to", "no trunk can reach %s", rec_str(f, "to_number"));
+	}
+	json_decref(trunk);
+	json_t *pages = rc == 0 ? store_fax_pages(c->tx, fax_id) : NULL;
+	int page_count = (int)json_integer_value(json_object_get(f, "page_count"));
+	int skip = 0; /* leading pages already confirmed */
+	if (rc == 0 && strcmp(which, "failed") == 0) {
+		size_t i;
+		json_t *p;
+		json_array_foreach(pages, i, p) {
+			if (strcmp(rec_str(p, "status"), "confirmed") != 0 &&
+			    strcmp(rec_str(p, "status"), "skipped") != 0)
+				break;
+			skip++;
+		}
+		if (skip >= page_count)
+			rc = dom_fail(e, "invalid-state", "pages", "every page of this fax went through");
+	}
+	json_decref(pages);
+	if (rc != 0) {
+		json_decref(f);
+		return -1;
+	}
+	int64_t now = time_now_ms();
+	char *id = sec_new_id("fax");
+	char from[32];
+	dom_caller_id(c->tx, c->who->account_id, c->who->person_id, from);
+	int64_t price = fx_price_for(c->tx, rec_str(f, "to_number"), rec_str(f, "currency"));
+	json_t *nf = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:s, s:I, s:I, s:I, s:s,"
+			       " s:I, s:I, s:I, s:s, s:i, s:i}",
+		"id", id, "account_id", c->who->account_id, "user_id", c->who->person_id,
+		"direction", "outbound", "status", "queued", "from_number", from,
+		"to_number", rec_str(f, "to_number"), "doc_id", rec_str(f, "doc_id"),
+		"page_count", page_count, "resolution", rec_str(f, "resolution"),
+		"retries", json_integer_value(json_object_get(f, "retries")),
+		"retry_delay_seconds", json_integer_value(json_object_get(f, "retry_delay_seconds")),
+		"estimated_cost", (json_int_t)((page_count - skip) * price),
+		"currency", rec_str(f, "currency"), "next_attempt_at", (json_int_t)now,
+		"created_at", (json_int_t)now, "updated_at", (json_int_t)now, "resent_from", fax_id,
+		"next_ecm", 1, "next_max_rate", 14400);
+	if (*rec_str(f, "header_text"))
+		json_object_set_new(nf, "header_text", json_string(rec_str(f, "header_text")));
+	if (*rec_str(f, "cover_subject"))
+		json_object_set_new(nf, "cover_subject", json_string(rec_str(f, "cover_subject")));
+	json_object_set_new(nf, "source", json_string(c->source ? c->source : ""));
+	rc = store_fax_insert(c->tx, nf);
+	json_decref(nf);
+	if (rc == STORE_OK)
+		rc = store_fax_pages_init(c->tx, id, page_count, "queued");
+	for (int p = 1; p <= skip && rc == STORE_OK; p++)
+		rc = store_fax_page_set(c->tx, id, p, "skipped");
+	json_t *g = rc == STORE_OK ? store_fax_get(c->tx, NULL, id) : NULL;
+	if (!g || fx_emit(c->tx, g, "fax.queued") != 0 ||
+	    fax_audit_c(c, "fax.resend", id, c->who->account_id, "success",
+		    json_pack("{s:s, s:s}", "from_fax", fax_id, "pages", which)) != 0)
+		rc = STORE_ERROR;
+	json_decref(f);
+	free(id);
+	if (rc != STORE_OK) {
+		json_decref(g);
+		return dom_fail(e, "internal", "", "the fax could not be queued");
+	}
+	*out = json_pack("{s:[o]}", "items", fx_json(c->tx, g, false));
+	json_decref(g);
+	return 0;
+}

@@ -1,0 +1,70 @@
+/* Inside faxes.c and the files split from it (fax_submit.c,
+ * fax_document.c, fax_runner.c, fax_inbound.c): what they share. Not for
+ * use outside src/domain/fax. */
+#ifndef FV_FAXES_INT_H
+#define FV_FAXES_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "faxes.h"
+#include "render.h"
+
+/* The fax service acting on its own (final statuses, received faxes,
+ * submissions rendered again after a crash). */
+extern const audit_ctx_t fx_system_actor;
+
+/* faxes.c */
+/* The currency of an account: its own, else the provider's default (into
+ * out, 4 bytes). */
+const char *fx_currency_of(store_tx_t *tx, const fax_env_t *env, const char *account_id,
+	char out[4]);
+
+int fx_emit(store_tx_t *tx, const json_t *fax_rec, const char *type);
+
+const fax_env_t *fx_env_of(dom_ctx_t *c);
+
+/* The API form of a fax record (new reference). */
+json_t *fx_json(store_tx_t *tx, const json_t *f, bool with_attempts);
+
+int fx_int_field(const json_t *fields, const char *name, int64_t min, int64_t max, int dflt,
+	int *out, dom_err_t *e);
+
+/* The caller as an account member (faxes belong to accounts). */
+int fx_need_member(dom_ctx_t *c, dom_err_t *e);
+
+/* The price of a page to `to` in currency (0 when no rate matches). */
+int64_t fx_price_for(store_tx_t *tx, const char *to, const char *currency);
+
+int fx_read_file(const char *path, unsigned char **data, size_t *len);
+
+/* The fax if the caller may see it: every fax of the account with
+ * data.read, else those the caller sent or that are routed to them. */
+json_t *fx_visible_fax(dom_ctx_t *c, const char *fax_id, dom_err_t *e);
+
+int fx_write_file(const char *path, const void *data, size_t len);
+
+/* fax_submit.c */
+/* Destroys a submission's originals and row. */
+void fx_drop_submission(store_tx_t *tx, const fax_env_t *env, const json_t *sub);
+
+/* The rendered TIFF becomes the faxes' document: each fax of the
+ * submission is queued with its pages, estimated cost, webhook and audit
+ * event. The submission and its originals are destroyed. items (may be
+ * NULL) receives the faxes. */
+int fx_queue_submission(store_tx_t *tx, const fax_env_t *env, const audit_ctx_t *actor,
+	const json_t *sub, const char *tiff, int pages, json_t *items);
+
+/* Renders the inputs of a work directory (in-0, in-1, …) into dir/fax.tif
+ * with the options saved for the submission. 0 with *pages, or -1 with
+ * r->fail. */
+int fx_render_submission(const fax_env_t *env, const char *dir, int ninputs,
+	const json_t *opt, const char *log_id, int *pages, struct render_result *r);
+
+/* fax_runner.c */
+/* The CDR columns of a call's result. */
+json_t *fx_cdr_fields(const fax_result_t *r, const char *result, int64_t started,
+	int64_t now, int64_t cost);
+
+#endif

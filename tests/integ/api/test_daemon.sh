@@ -81,6 +81,8 @@ echo "$BODY" | grep -q 'faxvault_http_requests_total{route="/v1/me",method="GET"
 echo "$BODY" | grep -q '^faxvault_auth_failures_total 1$' && ok || fail "auth failures counted"
 echo "$BODY" | grep -q '^faxvault_http_request_duration_seconds_bucket{le="+Inf"}' && ok || fail "latency histogram"
 echo "$BODY" | grep -q '^faxvault_db_seconds_total [0-9.]*$' && ok || fail "db time"
+echo "$BODY" | grep -q '^# TYPE faxvault_queue_jobs gauge$' && ok || fail "the job queue's depth by kind and state"
+echo "$BODY" | grep -q '^faxvault_queue_runs_total{outcome="done"} 0$' && ok || fail "the job queue's runs by outcome"
 echo "$BODY" | grep -q '^faxvault_build_info{version="[0-9.]*",sqlite="3\.[0-9.]*",' && ok || fail "build info with library versions"
 for lib in $PARSERS; do
 	echo "$BODY" | grep '^faxvault_build_info{' | grep -q "[{,]$lib=\"[0-9]" && ok || fail "faxvault_build_info lacks $lib"

@@ -186,6 +186,11 @@ static int h_audit_list(const api_call_t *r, dom_ctx_t *c, json_t **out, dom_err
 	return dom_audit_list(c, r->account, r->query, r->cursor, r->limit, out, e);
 }
 
+static int h_audit_export(const api_call_t *r, dom_ctx_t *c, json_t **out, dom_err_t *e)
+{
+	return dom_audit_export(c, r->account, out, e);
+}
+
 static int h_audit_verify(const api_call_t *r, dom_ctx_t *c, json_t **out, dom_err_t *e)
 {
 	(void)r;
@@ -523,6 +528,9 @@ static const struct route routes_core[] = {
 		ROUTE_READONLY, 200,
 		h_audit_list },
 
+	{ "GET", "/v1/accounts/{id}/audit/export", "audit_events.export",
+		P(DATA_READ) | P(SECURITY_MANAGE) | P(PROVIDER_AUDIT_READ), ROUTE_ACCOUNT | ROUTE_READONLY, 200,
+		h_audit_export },
 	{ "GET", "/v1/accounts/{id}/audit-checkpoints", "audit_checkpoints.list",
 		P(DATA_READ) | P(SECURITY_MANAGE) | P(PROVIDER_AUDIT_READ), ROUTE_ACCOUNT, 200,
 		h_audit_checkpoints },

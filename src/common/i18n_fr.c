@@ -1355,6 +1355,7 @@ const struct i18n_entry i18n_fr_entries[] = {
 		"le journal d'audit est vide" },
 	{ "the checkpoint could not be recorded",
 		"le point de contrôle n'a pas pu être enregistré" },
+	{ "the export could not be recorded", "l'export n'a pas pu être enregistré" },
 	{ "the checkpoints could not be read",
 		"les points de contrôle n'ont pas pu être lus" },
 	{ "the fax could not be deleted",

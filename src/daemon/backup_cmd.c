@@ -617,6 +617,54 @@ static int bk_write_index(struct bk_write *w, const char *scratch)
 	return rc;
 }
 
+/* Every audit chain's head {chain, seq, hash} in tx's snapshot (those that
+ * hold an event), for the manifest; NULL when the store fails. */
+static json_t *heads_of(store_tx_t *tx)
+{
+	json_t *rows = store_audit_heads(tx), *out = rows ? json_array() : NULL, *h;
+	size_t i;
+	json_array_foreach(rows, i, h)
+		if (json_integer_value(json_object_get(h, "chain_seq")) > 0)
+			json_array_append_new(out, json_pack("{s:O, s:O, s:O}", "chain",
+				json_object_get(h, "chain_id"), "seq", json_object_get(h, "chain_seq"), "hash",
+				json_object_get(h, "hash")));
+	json_decref(rows);
+	return out;
+}
+
+/* Whether st's audit chains end where the manifest's audit_heads say (a
+ * manifest of a version before one chain per account has none: nothing to
+ * compare): 0, or -1 with the first chain that differs printed. */
+static int heads_check(const char *cmd, store_t *st, const json_t *m)
+{
+	const json_t *want = json_object_get(m, "audit_heads");
+	if (!want)
+		return 0;
+	store_tx_t *tx = store_begin(st, false);
+	json_t *have = tx ? heads_of(tx) : NULL;
+	if (tx)
+		store_rollback(tx);
+	int rc = have && json_array_size(have) == json_array_size(want) ? 0 : -1;
+	size_t i, j;
+	const json_t *w, *h;
+	json_array_foreach(want, i, w) {
+		if (rc != 0)
+			break;
+		rc = -1;
+		json_array_foreach(have, j, h)
+			if (json_equal(h, w))
+				rc = 0;
+		if (rc != 0)
+			fprintf(stderr, "faxvaultd %s: the audit chain %s does not end at seq %lld as the "
+				"manifest says\n", cmd, json_string_value(json_object_get(w, "chain")),
+				(long long)json_integer_value(json_object_get(w, "seq")));
+	}
+	if (rc != 0 && i == 0)
+		fprintf(stderr, "faxvaultd %s: the audit chains are not those of the manifest\n", cmd);
+	json_decref(have);
+	return rc;
+}
+
 /* The audit head and number of documents of the database at path. */
 static int snapshot_facts(const char *path, json_t *manifest)
 {
@@ -628,14 +676,18 @@ static int snapshot_facts(const char *path, json_t *manifest)
 	int64_t seq = 0;
 	char hash[65] = "";
 	int rc = tx && store_audit_head(tx, &seq, hash, NULL) == STORE_OK ? 0 : -1;
+	json_t *heads = tx ? heads_of(tx) : NULL;
 	int64_t docs = tx ? store_doc_count(tx) : -1;
 	if (tx)
 		store_rollback(tx);
 	store_close(st);
-	if (rc != 0 || docs < 0)
+	if (rc != 0 || docs < 0 || !heads) {
+		json_decref(heads);
 		return -1;
+	}
 	json_object_set_new(manifest, "audit_head", json_pack("{s:I, s:s}", "seq", (json_int_t)seq,
 		"hash", hash));
+	json_object_set_new(manifest, "audit_heads", heads);
 	json_object_set_new(manifest, "documents", json_integer((json_int_t)docs));
 	return 0;
 }
@@ -697,8 +749,10 @@ static int pg_dump_snapshot(const config_t *cfg, const char *path, json_t *manif
 	int64_t seq = 0, docs = -1;
 	char hash[65] = "";
 	int rc = -1;
+	json_t *heads = NULL;
 	if (!env || !tx || store_export_snapshot(tx, snap, sizeof snap) != 0 ||
-	    store_audit_head(tx, &seq, hash, NULL) != STORE_OK || (docs = store_doc_count(tx)) < 0) {
+	    store_audit_head(tx, &seq, hash, NULL) != STORE_OK || !(heads = heads_of(tx)) ||
+	    (docs = store_doc_count(tx)) < 0) {
 		fprintf(stderr, "faxvaultd backup: cannot take a snapshot of the database\n");
 		goto out;
 	}
@@ -711,12 +765,15 @@ static int pg_dump_snapshot(const config_t *cfg, const char *path, json_t *manif
 	json_object_set_new(manifest, "backend", json_string("postgresql"));
 	json_object_set_new(manifest, "audit_head", json_pack("{s:I, s:s}", "seq", (json_int_t)seq,
 		"hash", hash));
+	json_object_set_new(manifest, "audit_heads", heads);
+	heads = NULL;
 	json_object_set_new(manifest, "documents", json_integer((json_int_t)docs));
 	rc = 0;
 out:
 	if (tx)
 		store_rollback(tx);
 	store_close(st);
+	json_decref(heads);
 	store_pg_env_free(env);
 	free(opt_snap);
 	free(opt_file);
@@ -1155,7 +1212,11 @@ static int pg_head_check(const char *dsn, const json_t *m)
 	int rc = tx && store_audit_head(tx, &seq, hash, NULL) == STORE_OK ? 0 : -1;
 	if (tx)
 		store_rollback(tx);
+	if (rc == 0 && heads_check("restore", st, m) != 0)
+		rc = -2;
 	store_close(st);
+	if (rc == -2)
+		return -1;
 	const json_t *h = json_object_get(m, "audit_head");
 	const char *want = json_string_value(json_object_get(h, "hash"));
 	if (rc != 0 || !want || seq != json_integer_value(json_object_get(h, "seq")) ||
@@ -1386,6 +1447,19 @@ int backup_cmd_restore(config_t *cfg, int argc, char **argv)
 		if (kl > 0 && place_key("restore", m, kf, (size_t)kl, kp) != 0)
 			goto out;
 	}
+	/* A SQLite copy: its chains end where the manifest says (PostgreSQL's
+	 * were checked after pg_restore). */
+	if (!pg) {
+		store_t *rst = store_open(db, err, sizeof err);
+		int hrc = rst ? heads_check("restore", rst, m) : -1;
+		store_close(rst);
+		if (hrc != 0) {
+			if (!rst)
+				fprintf(stderr, "faxvaultd restore: the restored database does not open: %s\n",
+					err);
+			goto fail;
+		}
+	}
 	json_t *head = json_object_get(m, "audit_head");
 	printf("restored %s into %s (backup of %s, audit head %lld)\n%s"
 	       "Check it with: faxvaultd --data-dir %s audit-verify\n",
@@ -1597,7 +1671,10 @@ int backup_cmd_verify(const config_t *cfg, int argc, char **argv)
 			goto out;
 		}
 	}
-	/* The audit chain, against the checkpoints that came with it. */
+	/* The audit chains, where the manifest says they end, and against the
+	 * checkpoints that came with them. */
+	if (heads_check("backup-verify", st, m) != 0)
+		goto out;
 	struct stat sb;
 	char *av[] = { "audit-verify", "--checkpoint", cp, NULL };
 	int arc = audit_cmd_verify(st, kp, stat(cp, &sb) == 0 ? 3 : 1, av);

@@ -223,6 +223,9 @@ int dom_audit_list(dom_ctx_t *c, const json_t *account, const json_t *query, con
 /* Verifies the whole chain with this process's audit key and the
  * checkpoints stored in the database: audit_report_json()'s answer. */
 int dom_audit_verify(dom_ctx_t *c, json_t **out, dom_err_t *e);
+/* The account's audit chain whole, for a third party to verify offline
+ * (audit_export_chain), audited audit.export. */
+int dom_audit_export(dom_ctx_t *c, const json_t *account, json_t **out, dom_err_t *e);
 /* Signed checkpoints of the chain's head: those covering an event of
  * account (NULL: all), newest first, with the key that verifies them
  * {public_key, algorithm, items: [{seq, prev_seq, mac, time, signature,

@@ -149,6 +149,12 @@ int audit_canonical(const json_t *ev, buf_t *out)
 	return canonical_of(ev, chain_fields, out);
 }
 
+int audit_covered(const json_t *ev, buf_t *out)
+{
+	bool v3 = json_integer_value(json_object_get(ev, "chain")) == AUDIT_CHAIN_REDACTABLE;
+	return canonical_of(ev, v3 ? chain3_fields : chain_fields, out);
+}
+
 /* One netstring of the string member key of ev into b. */
 static int netstring(buf_t *b, const json_t *ev, const char *key)
 {

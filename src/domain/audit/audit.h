@@ -46,7 +46,7 @@
  * whole chain) or recomputing it shows against them.
  *
  * Files: audit.c (keys, recording), audit_verify.c (verification, report),
- * audit_cp.c (checkpoints). */
+ * audit_cp.c (checkpoints), audit_export.c (a chain exported whole). */
 #ifndef FV_AUDIT_H
 #define FV_AUDIT_H
 
@@ -74,6 +74,10 @@ enum { AUDIT_CHAIN_PLAIN = 1, AUDIT_CHAIN_KEYED = 2, AUDIT_CHAIN_REDACTABLE = 3 
  * netstring "LEN:BYTES,", integers in decimal. Pure. 0, or -1 if it does not
  * fit in out's ceiling. */
 int audit_canonical(const json_t *event, buf_t *out);
+/* What the hash of ev covers after its link: the canonical encoding of its
+ * version's fields (chain 3: pd in place of source and detail). Pure. 0, or
+ * -1 when it does not fit in out's ceiling. */
+int audit_covered(const json_t *event, buf_t *out);
 /* Chain 3's digest of the personal fields: hex SHA-256(salt ||
  * netstring(source) || netstring(detail)). Pure. 0 / -1 when too large. */
 int audit_personal_digest(const char *salt, const json_t *event, char out[AUDIT_HASH_HEX]);
@@ -259,5 +263,22 @@ int audit_verify(store_t *st, const audit_verify_opts_t *o, audit_report_t *r);
  * chain, chain_seq, id, actor, reason} | null, not_ruled_out: [{code,
  * detail}]}, details in lang ("en", "fr"). rc is audit_verify()'s. */
 json_t *audit_report_json(const audit_report_t *r, int rc, const char *lang);
+
+/* ---- export ---- */
+
+/* The text an export's signature covers: "faxvault audit export 1\nchain=C\n
+ * anchor=A\nseq=S\nhead=H\nevents=D\ntime=T\n". Pure. Its length, or -1 when
+ * out is too small. */
+int audit_export_message(const char *chain, const char *anchor, int64_t seq, const char *head,
+	const char *events, const char *time, char *out, size_t len);
+/* Chain chain_id exported whole for a third party to verify offline
+ * (docs/security.md, "Audit export"), its events and the heads read in one
+ * snapshot of st, its checkpoints (up to its head) with tx: {format, chain,
+ * anchor, events: [every stored field], head: {seq, hash}, checkpoints,
+ * events_digest (D: hex SHA-256 over each event's audit_covered() encoding,
+ * prev_hash and hash), public_key, algorithm, exported_at, message,
+ * signature (Ed25519 with the checkpoint key; null without keys)}. A new
+ * reference, or NULL when the store could not be read. */
+json_t *audit_export_chain(store_t *st, store_tx_t *tx, const char *chain_id, int64_t now);
 
 #endif

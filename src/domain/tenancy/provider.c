@@ -252,6 +252,24 @@ int dom_audit_list(dom_ctx_t *c, const json_t *a, const json_t *q, const char *c
 		"success", NULL);
 }
 
+int dom_audit_export(dom_ctx_t *c, const json_t *a, json_t **out, dom_err_t *e)
+{
+	const char *acc = rec_str(a, "id");
+	*out = audit_export_chain(c->store, c->tx, acc, time_now_ms());
+	if (!*out)
+		return dom_fail(e, "internal", "", "the audit log could not be read");
+	json_t *d = json_pack("{s:I}", "events", (json_int_t)json_array_size(json_object_get(*out,
+		"events")));
+	int rc = dom_audit(c, "audit.export", acc, acc, "success", d);
+	json_decref(d);
+	if (rc != 0) {
+		json_decref(*out);
+		*out = NULL;
+		return dom_fail(e, "internal", "", "the export could not be recorded");
+	}
+	return 0;
+}
+
 /* The checkpoints stored in the database, into a new array (*n of them). */
 static audit_checkpoint_t *stored_checkpoints(store_tx_t *tx, size_t *n)
 {

@@ -66,6 +66,32 @@ openssl pkeyutl -verify -pubin -keyform DER -inkey "$TMP/pk.der" -rawin -in "$TM
 req GET "/v1/accounts/$ACC1/audit-events?action=audit_checkpoint.list" "$OWNER1"
 expect_jq '.items | length == 1' "reading the checkpoints is audited"
 
+# The account's chain exported whole and verified offline, as a third
+# party would, with nothing but the export and the public key the account
+# kept from its checkpoints; copies tampered with are refused.
+req GET "/v1/accounts/$ACC1/audit/export" "$OWNER1"
+expect_status 200 "the account's owner exports its chain"
+printf '%s\n' "$BODY" > "$TMP/export.json"
+expect_jq ".chain == \"$ACC1\" and (.events | length) > 3 and all(.events[]; .chain_id == \"$ACC1\") and (.checkpoints | length) == 1 and .checkpoints[0].seq == $CP_SEQ and .public_key == \"$PK\"" "the export: the account's chain whole, its checkpoint, the key"
+XV="$(dirname "$0")/audit_export_verify.py"
+python3 "$XV" "$TMP/export.json" "$PK" > "$TMP/x.out" 2>&1 && grep -q "^intact: " "$TMP/x.out" && ok ||
+	fail "the export verifies offline: $(cat "$TMP/x.out")"
+xbad() { # xbad JQ_EDIT REASON WHAT
+	jq -c "$1" "$TMP/export.json" > "$TMP/x2.json"
+	python3 "$XV" "$TMP/x2.json" "$PK" > "$TMP/x.out" 2>&1
+	[ $? -eq 1 ] && grep -q "$2" "$TMP/x.out" && ok || fail "$3 is refused: $(cat "$TMP/x.out")"
+}
+xbad '.events[1].target = "usr_else"' "signature does not cover" "an altered event"
+xbad '.events[1].source = "192.0.2.66"' "does not match its digest" "an altered address"
+xbad 'del(.events[1])' "out of place" "a removed event"
+xbad '.events |= ([.[1], .[0]] + .[2:])' "out of place" "reordered events"
+xbad '.events[1].chain_id = "provider"' "another chain" "an event of another chain"
+xbad '.events += [.events[-1] | .chain_seq += 1 | .prev_hash = .hash]' "head is not the last" "an event added"
+python3 "$XV" "$TMP/export.json" "$(printf '%064d' 1)" > "$TMP/x.out" 2>&1
+[ $? -eq 1 ] && grep -q "another key" "$TMP/x.out" && ok || fail "another key is refused: $(cat "$TMP/x.out")"
+req GET "/v1/accounts/$ACC1/audit-events?action=audit.export" "$OWNER1"
+expect_jq '.items | length == 1' "the export is audited"
+
 stop_daemon && ok || fail "clean stop on SIGTERM"
 CPFILE="$DATA/audit-checkpoints.jsonl"
 [ "$(stat -c %a "$CPFILE")" = 600 ] && ok || fail "the checkpoint file is 0600"

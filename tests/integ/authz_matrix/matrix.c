@@ -226,6 +226,7 @@ static const struct policy {
 	{ "audit_events.list", "data.read security.manage provider.audit.read", false, true, false },
 	{ "provider.audit_events.list", "provider.audit.read", false, false, false },
 	{ "audit_checkpoints.list", "data.read security.manage provider.audit.read", false, true, false },
+	{ "audit_events.export", "data.read security.manage provider.audit.read", false, true, false },
 	{ "provider.audit.verify", "provider.audit.verify", false, false, false },
 	{ "provider.audit_checkpoints.list", "provider.audit.verify", false, false, false },
 	{ "provider.audit_checkpoints.create", "provider.audit.verify", false, false, false },

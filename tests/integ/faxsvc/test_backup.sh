@@ -52,6 +52,9 @@ grep -q 'master key: sealed under the passphrase' "$TMP/bk.out" && ok || fail "b
 jq -e '.format == "faxvault-backup/2" and (.files | map(.path) | index("index") == 0) and (.files | map(select(.path | test("^data/[0-9]{6}$"))) | length) >= 4 and .audit_head.seq > 0 and (.master_key.sealed.sealed | length) > 0 and (.backup_key.id | test("^bk_[0-9a-f]{24}$")) and .backup_key.retention_days == 30' "$BK/manifest.json" >/dev/null \
 	&& ok || fail "manifest: $(head -c 600 "$BK/manifest.json")"
 BKID=$(jq -r .backup_key.id "$BK/manifest.json")
+# Every audit chain's head (one per account, the provider's) in the manifest.
+jq -e '(.audit_heads | length) >= 3 and all(.audit_heads[]; (.chain | length) > 0 and .seq > 0 and (.hash | test("^[0-9a-f]{64}$")))' "$BK/manifest.json" >/dev/null \
+	&& ok || fail "manifest's audit heads: $(jq -c .audit_heads "$BK/manifest.json")"
 [ -f "$KEYS/$BKID.key" ] && [ "$(stat -c %a "$KEYS/$BKID.key")" = 600 ] && ok || fail "the backup's key is not in the key directory"
 # Expiry: 30 days on the service's clock, said in the manifest and the output.
 jq -e --argjson now "$(clock_seconds)" '(.backup_key.expires_at | sub("\\.[0-9]+Z$"; "Z") | fromdate) - $now | . > 29 * 86400 and . <= 30 * 86400 + 60' "$BK/manifest.json" >/dev/null && ok || fail "expiry: $(jq -c .backup_key "$BK/manifest.json")"
@@ -138,6 +141,11 @@ fi
 [ $? = 1 ] && grep -q 'already holds a database' "$TMP/o" && ok || fail "a restore over data: $(cat "$TMP/o")"
 "$FAXVAULTD" --data-dir "$DATA" $FV_TEST_FLAGS audit-verify >"$TMP/av.out" 2>&1 && ok || fail "audit-verify on the restored copy: $(cat "$TMP/av.out")"
 grep -q "audit chain intact: .* head $HEAD" "$TMP/av.out" && ok || fail "the restored head is not the backup's $HEAD: $(cat "$TMP/av.out")"
+# The restored chains end where the manifest says (restore checked it too).
+if [ -n "${FV_TEST_PG:-}" ]; then heads() { q "SELECT chain_id || ':' || chain_seq || ':' || hash FROM audit_heads WHERE chain_seq > 0"; }
+else heads() { sqlite3 "$DATA/faxvault.db" "SELECT chain_id || ':' || chain_seq || ':' || hash FROM audit_heads WHERE chain_seq > 0"; }; fi
+[ "$(heads | sort)" = "$(jq -r '.audit_heads[] | "\(.chain):\(.seq):\(.hash)"' "$BK/manifest.json" | sort)" ] && ok ||
+	fail "the restored chains' heads are not the manifest's"
 
 # --- The service runs on the restored copy: every fax known before the
 # backup is there, documents decrypt, the one in flight ends.

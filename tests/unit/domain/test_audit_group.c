@@ -112,7 +112,10 @@ static void verify_chain(store_t *st, const audit_keys_t *k, int64_t *events)
 	int rc = audit_verify(st, &o, &r);
 	if (rc != 0)
 		fail_msg("chain broken at %lld: %s", (long long)r.broken_seq, r.reason);
-	assert_int_equal(r.head_seq, r.events);
+	/* Each chain's own numbers (chain_seq) are checked without a gap by
+	 * audit_verify; the global seq comes from a sequence on PostgreSQL,
+	 * where a transaction killed after its insert leaves a number unused. */
+	assert_true(r.head_seq >= r.events);
 	*events = r.events;
 }
 

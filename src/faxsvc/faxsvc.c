@@ -9,6 +9,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -31,6 +32,7 @@
 #include "faxes.h"
 #include "fraud.h"
 #include "line.h"
+#include "linecall.h"
 #include "log.h"
 #include "numbers.h"
 #include "poller.h"
@@ -115,6 +117,8 @@ struct faxsvc {
 	faxsvc_config_t cfg;
 	const fax_env_t *env;
 	store_t *st;
+	linecall_t *line;             /* where the calls run (cfg.line, or in this process) */
+	int own_line;
 	atomic_int stopping;
 
 	pthread_mutex_t mu;
@@ -179,7 +183,7 @@ static void page_done(void *ud, int page, int ok)
 }
 
 /* One call of job j over its current trunk: the result into res. */
-static int dial(faxsvc_t *s, struct job *j, const char *tiff, fax_result_t *res)
+static int dial(faxsvc_t *s, struct job *j, int tiff_fd, fax_result_t *res)
 {
 	fax_job_t *fj = &j->fj;
 	const char *peer = json_string_value(json_object_get(fj->trunk, "peer"));
@@ -249,7 +253,7 @@ static int dial(faxsvc_t *s, struct job *j, const char *tiff, fax_result_t *res)
 			fj->fax_id, fj->attempt, fj->to, trunk_id, hp, fj->first_page, fj->ecm, fj->max_rate, fj->t38,
 			fj->remembered);
 		lc.invite_timeout_ms = i + 1 < ra.n ? TRUNK_TARGET_TIMEOUT_MS : 0;
-		rc = line_send(&lc, target, tiff, res);
+		rc = linecall_send(s->line, &lc, target, tiff_fd, res);
 		if (rc != 0) {
 			if (!res->fail_class[0]) {
 				res->network_error = 1;
@@ -299,8 +303,11 @@ static void run_job(faxsvc_t *s, struct job *j)
 		dom_workdir_wipe(dir);
 		return;
 	}
+	/* The engine reads the document through a descriptor (the SIP front
+	 * end gets it passed, never the path). */
+	int tiff_fd = open(tiff, O_RDONLY | O_CLOEXEC);
 	for (;;) {
-		dial(s, j, tiff, &res);
+		dial(s, j, tiff_fd, &res);
 		/* Nobody there, or the carrier cannot take it: the next trunk whose
 		 * prefixes match, at once, as the same try. */
 		if (atomic_load(&s->stopping) || atomic_load(&j->stop) || !dom_fax_failover_wanted(&res) ||
@@ -312,6 +319,8 @@ static void run_job(faxsvc_t *s, struct job *j)
 		atomic_fetch_add(&s->calls_ended[0][class_index(&res)], 1);
 		fax_result_init(&res, 1);
 	}
+	if (tiff_fd >= 0)
+		close(tiff_fd);
 	dom_workdir_wipe(dir);
 	if (atomic_load(&s->stopping) && !dom_fax_cancelled(s->st, fj->fax_id)) {
 		/* Ended by the stop: the attempt stays in progress and is recovered
@@ -455,14 +464,14 @@ static void *dispatcher_main(void *arg)
 /* ---- inbound (the loopback trunk's receiver) ---- */
 
 static int rx_prepare(faxsvc_t *s, json_t *route, const char *to_user, const char *from_user,
-	char *tiff_path, size_t pathlen, void **call_ud, struct rx_call **out);
+	int *tiff_fd, void **call_ud, struct rx_call **out);
 static void carrier_release(faxsvc_t *s, const char *trunk_id, const char *account_id);
 static int wait_bound(int *port, atomic_int *state);
 
-static int rx_accept(void *ud, const char *to_user, const char *from_user, char *tiff_path,
-	size_t pathlen, void **call_ud)
+static int rx_accept(void *ud, linecall_invite_t *ci, int *tiff_fd, void **call_ud)
 {
 	faxsvc_t *s = ud;
+	const char *to_user = ci->inv.ruri_user, *from_user = ci->inv.from_user;
 	if (atomic_load(&s->stopping))
 		return 503;
 	store_tx_t *tx = store_begin(s->st, false);
@@ -475,13 +484,14 @@ static int rx_accept(void *ud, const char *to_user, const char *from_user, char 
 			from_user ? from_user : "-");
 		return 404;
 	}
-	return rx_prepare(s, route, to_user, from_user, tiff_path, pathlen, call_ud, NULL);
+	return rx_prepare(s, route, to_user, from_user, tiff_fd, call_ud, NULL);
 }
 
-/* An accepted call's work directory, route file and rx_call (route is
- * consumed). 0, or 503 when the directory cannot be made. */
+/* An accepted call's work directory, route file, TIFF file (opened into
+ * *tiff_fd for the engine) and rx_call (route is consumed). 0, or 503 when
+ * the directory or the file cannot be made. */
 static int rx_prepare(faxsvc_t *s, json_t *route, const char *to_user, const char *from_user,
-	char *tiff_path, size_t pathlen, void **call_ud, struct rx_call **out)
+	int *tiff_fd, void **call_ud, struct rx_call **out)
 {
 	struct rx_call *rc = xcalloc(1, sizeof *rc);
 	rc->route = route;
@@ -491,7 +501,14 @@ static int rx_prepare(faxsvc_t *s, json_t *route, const char *to_user, const cha
 		return 503;
 	}
 	snprintf(rc->tiff, sizeof rc->tiff, "%s/rx.tif", rc->dir);
-	snprintf(tiff_path, pathlen, "%s", rc->tiff);
+	int fd = open(rc->tiff, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		dom_workdir_wipe(rc->dir);
+		json_decref(route);
+		free(rc);
+		return 503;
+	}
+	*tiff_fd = fd;
 	/* The route goes with the pages, so that a crash while they are stored
 	 * loses neither (recover_inbound at the next start). */
 	char rpath[600];
@@ -562,10 +579,10 @@ static void *receiver_main(void *arg)
 	line_cfg_t lc;
 	rx_line_cfg(s, &lc, s->cfg.loopback_listen, &s->rx_port);
 	lc.listen_fd = s->cfg.loopback_fd;
-	lc.accept = rx_accept;
-	lc.accept_ud = s;
 	lc.stop = &s->rx_stop;
-	int rc = line_receive(&lc, rx_result, s);
+	linecall_listener_t l = { .cfg = &lc, .screened = 0, .accept = rx_accept, .accept_ud = s,
+		.result = rx_result, .result_ud = s };
+	int rc = linecall_receive(s->line, &l);
 	if (rc != 0) {
 		log_event(LOG_ERROR, "fax.receiver_failed", "listen=%s", s->cfg.loopback_listen);
 		atomic_store(&s->rx_state, -1);
@@ -755,11 +772,12 @@ static int carrier_challenge(faxsvc_t *s, line_invite_t *inv, const char *trunk_
  * digest trunk may take it. 0 with *out the trunk (borrowed from trunks),
  * or the SIP status to refuse with (401 challenge, 403). Under tx. */
 static int carrier_authenticate(faxsvc_t *s, store_tx_t *tx, const json_t *trunks, const json_t *t,
-	line_invite_t *inv, const json_t **out)
+	linecall_invite_t *ci, const json_t **out)
 {
+	line_invite_t *inv = &ci->inv;
 	const char *tid = t ? json_string_value(json_object_get(t, "id")) : NULL;
 	char hv[LINE_INVITE_HEADER_MAX];
-	if (line_invite_header(inv, "Authorization", hv, sizeof hv) != 0)
+	if (linecall_invite_header(ci, "Authorization", hv, sizeof hv) != 0)
 		return carrier_challenge(s, inv, tid, 0);
 	digest_cred_t cr;
 	if (digest_parse_credentials((sip_str_t){hv, strlen(hv)}, &cr) != 0) {
@@ -774,9 +792,9 @@ static int carrier_authenticate(faxsvc_t *s, store_tx_t *tx, const json_t *trunk
 	char *pw = t && user && *user ? dom_trunk_inbound_password(tx, s->env, tid) : NULL;
 	char ruri[LINE_INVITE_HEADER_MAX], cid[256] = "", cseq[64] = "", req[330];
 	sipauth_verdict_t v = SIPAUTH_BAD;
-	if (pw && line_invite_ruri(inv, ruri, sizeof ruri) == 0) {
-		line_invite_header(inv, "Call-ID", cid, sizeof cid);
-		line_invite_header(inv, "CSeq", cseq, sizeof cseq);
+	if (pw && linecall_invite_ruri(ci, ruri, sizeof ruri) == 0) {
+		linecall_invite_header(ci, "Call-ID", cid, sizeof cid);
+		linecall_invite_header(ci, "CSeq", cseq, sizeof cseq);
 		snprintf(req, sizeof req, "%s %s", cid, cseq);
 		v = sipauth_verify(s->auth, &cr, user, pw, "INVITE", ruri, inv->src_ip, time_now_ms() / 1000, req);
 	}
@@ -792,9 +810,9 @@ static int carrier_authenticate(faxsvc_t *s, store_tx_t *tx, const json_t *trunk
 	return 0;
 }
 
-static int carrier_accept(void *ud, line_invite_t *inv, char *tiff_path, size_t pathlen,
-	void **call_ud)
+static int carrier_accept(void *ud, linecall_invite_t *ci, int *tiff_fd, void **call_ud)
 {
+	line_invite_t *inv = &ci->inv;
 	struct carrier_rx *cr = ud;
 	faxsvc_t *s = cr->s;
 	if (atomic_load(&s->stopping)) {
@@ -814,7 +832,7 @@ static int carrier_accept(void *ud, line_invite_t *inv, char *tiff_path, size_t 
 	/* A trunk that authenticates its INVITEs by digest (beside or instead
 	 * of its source addresses): challenge, then check the answer. */
 	if (!t || trunk_auth_is(t, "source_and_digest")) {
-		int st = carrier_authenticate(s, tx, trunks, t, inv, &t);
+		int st = carrier_authenticate(s, tx, trunks, t, ci, &t);
 		if (st != 0) {
 			store_rollback(tx);
 			json_decref(trunks);
@@ -828,7 +846,7 @@ static int carrier_accept(void *ud, line_invite_t *inv, char *tiff_path, size_t 
 	if (strcmp(from, "to") == 0)
 		snprintf(raw, sizeof raw, "%s", inv->to_user);
 	else if (strncmp(from, "header:", 7) == 0)
-		line_invite_header_user(inv, from + 7, raw, sizeof raw);
+		linecall_invite_header_user(ci, from + 7, raw, sizeof raw);
 	else
 		snprintf(raw, sizeof raw, "%s", inv->ruri_user);
 	char number[CARRIER_NUMBER_MAX + 1] = "", caller[CARRIER_NUMBER_MAX + 1] = "";
@@ -862,7 +880,7 @@ static int carrier_accept(void *ud, line_invite_t *inv, char *tiff_path, size_t 
 	json_object_set_new(route, "trunk_id", json_string(trunk_id));
 	snprintf(inv->called, sizeof inv->called, "%s", number);
 	struct rx_call *rc = NULL;
-	int st = rx_prepare(s, route, number, inv->caller, tiff_path, pathlen, call_ud, &rc);
+	int st = rx_prepare(s, route, number, inv->caller, tiff_fd, call_ud, &rc);
 	if (st != 0) {
 		carrier_release(s, trunk_id, account_id);
 		return st;
@@ -882,10 +900,10 @@ static void *carrier_main(void *arg)
 	lc.sip_transport = cr->transport;
 	lc.tls_cert = s->cfg.sip_tls_cert;
 	lc.tls_key = s->cfg.sip_tls_key;
-	lc.accept_ex = carrier_accept;
-	lc.accept_ud = cr;
 	lc.stop = &s->carrier_stop;
-	if (line_receive(&lc, rx_result, s) != 0) {
+	linecall_listener_t l = { .cfg = &lc, .screened = 1, .accept = carrier_accept, .accept_ud = cr,
+		.result = rx_result, .result_ud = s };
+	if (linecall_receive(s->line, &l) != 0) {
 		log_event(LOG_ERROR, "fax.carrier_listener_failed", "listen=%s", cr->listen);
 		atomic_store(&cr->state, -1);
 	}
@@ -1222,6 +1240,11 @@ faxsvc_t *faxsvc_start(const faxsvc_config_t *cfg, store_t *st, char *err, size_
 	s->cfg = *cfg;
 	s->env = cfg->dom->fax;
 	s->st = st;
+	s->line = cfg->line;
+	if (!s->line) {
+		s->line = linecall_inproc();
+		s->own_line = 1;
+	}
 	s->nworkers = cfg->workers < 1 ? 1 : cfg->workers > FAXSVC_WORKERS_MAX ? FAXSVC_WORKERS_MAX : cfg->workers;
 	pthread_mutex_init(&s->mu, NULL);
 	pthread_mutex_init(&s->cmu, NULL);
@@ -1335,5 +1358,7 @@ void faxsvc_stop(faxsvc_t *s)
 	pthread_mutex_destroy(&s->cmu);
 	pthread_cond_destroy(&s->cv);
 	sipauth_free(s->auth);
+	if (s->own_line)
+		linecall_free(s->line);
 	free(s);
 }

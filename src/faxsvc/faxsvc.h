@@ -10,6 +10,7 @@
 
 #include "buf.h"
 #include "domain.h"
+#include "linecall.h"
 #include "store.h"
 
 typedef struct faxsvc_config {
@@ -40,6 +41,8 @@ typedef struct faxsvc_config {
 	int trunk_keepalive_ms;    /* OPTIONS to every active trunk this often; 0: none
 				      (fax.trunk_keepalive_seconds) */
 	int64_t retention_sweep_ms; /* how often due faxes are deleted (retention.sweep_minutes) */
+	linecall_t *line;          /* where the calls run (borrowed, e.g. the SIP front end's);
+				      NULL: the engine in this process */
 } faxsvc_config_t;
 
 typedef struct faxsvc faxsvc_t;

@@ -60,6 +60,7 @@ typedef struct config {
 	int64_t fax_render_timeout;
 	char *fax_loopback_sip;
 	char *fax_sip_listen;
+	int64_t fax_sip_front;
 	char *fax_sip_tls_cert;
 	char *fax_sip_tls_key;
 	char *fax_sip_tls_ca;
@@ -124,6 +125,7 @@ typedef struct config {
 	int64_t test_smtp_verdict_delay_ms;
 	int64_t test_http_seccomp_probe;
 	int64_t test_vault_seccomp_probe;
+	int64_t test_sip_seccomp_probe;
 	char *unprivileged_user;
 	char *http_user;
 	char *smtp_user;

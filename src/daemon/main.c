@@ -35,6 +35,7 @@
 #include "faxsvc.h"
 #include "mail_sender.h"
 #include "http_front.h"
+#include "sip_front.h"
 #include "smtp_front.h"
 #include "smtp_ingress.h"
 #include "libver.h"
@@ -665,6 +666,21 @@ static int cmd_serve(const config_t *cfg)
 	 * takes new work, and binds the loopback trunk (whose port the API's
 	 * routing needs). */
 	faxsvc_t *fax = NULL;
+	/* The engine (SIP and media) in a process of its own (role_sip_main):
+	 * the calls the service places and the listeners it keeps run there. */
+	sip_front_t *sip = NULL;
+	if (cfg->fax_enabled && cfg->fax_sip_front) {
+		char **pargv = role_argv("faxvaultd: sip", "sip");
+		sip = sip_front_start("/proc/self/exe", pargv, cfg->unprivileged_user, err, sizeof err);
+		free(pargv);
+		if (!sip) {
+			log_event(LOG_ERROR, "daemon.start", "part=sip err=\"%s\"", err);
+			fprintf(stderr, "faxvaultd: %s\n", err);
+			fax_runtime_close(&fr);
+			store_close(st);
+			return 1;
+		}
+	}
 	if (cfg->fax_enabled) {
 		faxsvc_config_t fc = {
 			.dom = &ac.dom,
@@ -687,6 +703,7 @@ static int cmd_serve(const config_t *cfg)
 			.sip_tls_key = cfg->fax_sip_tls_key,
 			.sip_tls_ca = cfg->fax_sip_tls_ca,
 			.trunk_keepalive_ms = (int)cfg->fax_trunk_keepalive * 1000,
+			.line = sip ? sip_front_line(sip) : NULL,
 		};
 		if (cfg->test_media_speed > 1)
 			log_event(LOG_WARN, "daemon.test_media_clock", "speed=%lld note=\"tests only\"",
@@ -695,6 +712,7 @@ static int cmd_serve(const config_t *cfg)
 		if (!fax) {
 			log_event(LOG_ERROR, "daemon.start", "part=fax err=\"%s\"", err);
 			fprintf(stderr, "faxvaultd: %s\n", err);
+			sip_front_stop(sip);
 			fax_runtime_close(&fr);
 			store_close(st);
 			return 1;
@@ -724,6 +742,7 @@ static int cmd_serve(const config_t *cfg)
 			metrics_set_extra(NULL, NULL);
 			dom_capacity_set_inbound(NULL, NULL);
 			faxsvc_stop(fax);
+			sip_front_stop(sip);
 			fax_runtime_close(&fr);
 			store_close(st);
 			return 1;
@@ -776,6 +795,7 @@ static int cmd_serve(const config_t *cfg)
 		queue_stop(jobs);
 		mail_sender_stop(mail);
 		faxsvc_stop(fax);
+		sip_front_stop(sip);
 		fax_runtime_close(&fr);
 		store_close(st);
 		return 1;
@@ -838,6 +858,7 @@ static int cmd_serve(const config_t *cfg)
 	queue_stop(jobs);
 	mail_sender_stop(mail);
 	faxsvc_stop(fax);
+	sip_front_stop(sip);
 	/* And one at every stop, once nothing else records. */
 	audit_checkpoint_publish(st, cpfile, &ncp);
 	free(cpfile);
@@ -878,7 +899,7 @@ static int run(config_t *cfg, int argc, char **argv)
 			i++;
 		} else if (strcmp(a, "--role") == 0 && next &&
 			   (strcmp(next, "vault") == 0 || strcmp(next, "smtp") == 0 ||
-			    strcmp(next, "http") == 0)) {
+			    strcmp(next, "http") == 0 || strcmp(next, "sip") == 0)) {
 			role = next;
 			i++;
 		} else if (strcmp(a, "--data-dir") == 0 && next) {
@@ -941,6 +962,8 @@ static int run(config_t *cfg, int argc, char **argv)
 		rc = role_smtp_main(cfg);
 	else if (strcmp(role, "http") == 0)
 		rc = role_http_main(cfg);
+	else if (strcmp(role, "sip") == 0)
+		rc = role_sip_main(cfg);
 	else if (strcmp(cmd, "serve") == 0)
 		rc = cmd_serve(cfg);
 	else if (strcmp(cmd, "bootstrap") == 0)

@@ -33,6 +33,14 @@ int role_front_confine_as(const config_t *cfg, const char *user, const int *extr
  * be loaded or opened before. 0 (also when not root: nothing done), or -1
  * with the reason in why. */
 int role_front_empty_root(char *why, size_t n);
+/* As role_front_confine, for the SIP front end, which makes sockets of its
+ * own (media, calls out): unkill[] (calls of the killed list: socket,
+ * bind, connect, listen) are allowed instead, and the process stays
+ * dumpable so that it can open its /proc/self/fd links (the engine names
+ * the files it was passed that way; a core dump is prevented by
+ * RLIMIT_CORE). */
+int role_front_confine_net(const config_t *cfg, const int *extra, size_t nextra, const int *unkill,
+	size_t nunkill, char *why, size_t n);
 
 /* The key holder: reads the master key (created on first start), answers
  * READY with the audit keys (or START_FAILED with the reason, exit 1), then
@@ -80,5 +88,15 @@ int role_smtp_main(const config_t *cfg);
  * status: 0 after a clean end (it exits without returning), 1 when it
  * could not start. */
 int role_http_main(const config_t *cfg);
+
+/* The SIP front end (`--role sip`): its socket to the service on fd 3 and
+ * nothing else (the listeners' sockets come in SIPF_LISTEN). Under root
+ * becomes daemon.unprivileged_user, loads its seccomp filter, then runs the
+ * line engine: the listeners and the calls the service asks for
+ * (sip_wire.h). Ends on SIGTERM or SIGINT (its calls ended first) or when
+ * the service closes its socket. The exit status: 0 after a clean end (it
+ * exits without returning), 1 when it could not start. */
+#define SIP_FRONT_SOCK_FD 3
+int role_sip_main(const config_t *cfg);
 
 #endif

@@ -66,22 +66,31 @@ int role_front_empty_root(char *why, size_t n)
 	return rc;
 }
 
+/* unkill[]: calls of the killed list allowed instead (the SIP front end's
+ * sockets); dumpable: the process may open its own /proc/self/fd links
+ * after the change of identity. */
 static int confine(const config_t *cfg, const char *user, bool empty_root, const int *extra,
-	size_t nextra, char *why, size_t n);
+	size_t nextra, const int *unkill, size_t nunkill, bool dumpable, char *why, size_t n);
 
 int role_front_confine(const config_t *cfg, const int *extra, size_t nextra, char *why, size_t n)
 {
-	return confine(cfg, NULL, false, extra, nextra, why, n);
+	return confine(cfg, NULL, false, extra, nextra, NULL, 0, false, why, n);
 }
 
 int role_front_confine_as(const config_t *cfg, const char *user, const int *extra, size_t nextra,
 	char *why, size_t n)
 {
-	return confine(cfg, user, true, extra, nextra, why, n);
+	return confine(cfg, user, true, extra, nextra, NULL, 0, false, why, n);
+}
+
+int role_front_confine_net(const config_t *cfg, const int *extra, size_t nextra, const int *unkill,
+	size_t nunkill, char *why, size_t n)
+{
+	return confine(cfg, NULL, false, extra, nextra, unkill, nunkill, true, why, n);
 }
 
 static int confine(const config_t *cfg, const char *user, bool empty_root, const int *extra,
-	size_t nextra, char *why, size_t n)
+	size_t nextra, const int *unkill, size_t nunkill, bool dumpable, char *why, size_t n)
 {
 	/* Nothing of the file system in view, then the user; a change of
 	 * identity clears the parent-death signal: set again. */
@@ -93,18 +102,28 @@ static int confine(const config_t *cfg, const char *user, bool empty_root, const
 	    drop_privileges(who, uid, gid, why, n) != 0)
 		return -1;
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0 || getppid() == 1 ||
+	    (dumpable && prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) != 0) ||
 	    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
 		snprintf(why, n, "the service is gone, or no_new_privs refused");
 		return -1;
 	}
 	/* The front ends' list (confine.h), and what this one needs besides. */
-	size_t na = confine_front_nallowed + nextra;
+	size_t na = confine_front_nallowed + nextra, nk = 0;
 	int *allowed = xcalloc(na, sizeof *allowed);
+	int *killed = xcalloc(confine_front_nkilled, sizeof *killed);
 	memcpy(allowed, confine_front_allowed, confine_front_nallowed * sizeof *allowed);
 	for (size_t i = 0; i < nextra; i++)
 		allowed[confine_front_nallowed + i] = extra[i];
-	int rc = confine_load(allowed, na, confine_front_killed, confine_front_nkilled, 0);
+	for (size_t i = 0; i < confine_front_nkilled; i++) {
+		size_t k = 0;
+		while (k < nunkill && unkill[k] != confine_front_killed[i])
+			k++;
+		if (k == nunkill)
+			killed[nk++] = confine_front_killed[i];
+	}
+	int rc = confine_load(allowed, na, killed, nk, 0);
 	free(allowed);
+	free(killed);
 	if (rc != 0) {
 		snprintf(why, n, "seccomp filter refused");
 		return -1;

@@ -261,6 +261,8 @@ static int dial(faxsvc_t *s, struct job *j, int tiff_fd, fax_result_t *res)
 			}
 			break; /* a local error: no other target would do better */
 		}
+		if (strcmp(res->fail_class, "interrupted") == 0)
+			break; /* the engine's process died: the call is tried again as it was */
 		int dead = dom_fax_failover_wanted(res);
 		trunk_targets_mark(s->st, trunk_id, &ra.t[i], !dead);
 		if (!dead || i + 1 == ra.n || atomic_load(&s->stopping) || atomic_load(&j->stop))
@@ -310,7 +312,8 @@ static void run_job(faxsvc_t *s, struct job *j)
 		dial(s, j, tiff_fd, &res);
 		/* Nobody there, or the carrier cannot take it: the next trunk whose
 		 * prefixes match, at once, as the same try. */
-		if (atomic_load(&s->stopping) || atomic_load(&j->stop) || !dom_fax_failover_wanted(&res) ||
+		if (atomic_load(&s->stopping) || atomic_load(&j->stop) ||
+		    strcmp(res.fail_class, "interrupted") == 0 || !dom_fax_failover_wanted(&res) ||
 		    !json_array_size(fj->alternates))
 			break;
 		if (dom_fax_failover(s->st, s->env, fj, &res) != 0)
@@ -322,6 +325,16 @@ static void run_job(faxsvc_t *s, struct job *j)
 	if (tiff_fd >= 0)
 		close(tiff_fd);
 	dom_workdir_wipe(dir);
+	if (strcmp(res.fail_class, "interrupted") == 0 && !dom_fax_cancelled(s->st, fj->fax_id)) {
+		/* The SIP front end died during the call: the attempt is
+		 * interrupted and the fax queued again at once from its first
+		 * unconfirmed page, as after a crash of the service. */
+		log_event(LOG_WARN, "fax.call_interrupted", "fax=%s attempt=%d pages_confirmed=%d reason=engine",
+			fj->fax_id, fj->attempt, res.pages_confirmed);
+		if (dom_fax_interrupted(s->st, s->env, fj) < 0)
+			log_event(LOG_ERROR, "fax.finish_failed", "fax=%s attempt=%d", fj->fax_id, fj->attempt);
+		return;
+	}
 	if (atomic_load(&s->stopping) && !dom_fax_cancelled(s->st, fj->fax_id)) {
 		/* Ended by the stop: the attempt stays in progress and is recovered
 		 * (as interrupted, confirmed pages kept) at the next start. */
@@ -913,7 +926,7 @@ static void *carrier_main(void *arg)
 /* Waits until the engine bound its socket: the port, or 0 when it failed. */
 static int wait_bound(int *port, atomic_int *state)
 {
-	for (int i = 0; i < 500; i++) {
+	for (int i = 0; i < 3000; i++) { /* 30 s: the SIP front end may be starting */
 		if (atomic_load(state) < 0)
 			break;
 		if (__atomic_load_n(port, __ATOMIC_ACQUIRE) > 0)

@@ -648,6 +648,28 @@ static int interrupt_attempts(store_tx_t *tx, const fax_env_t *env, const json_t
 	return n;
 }
 
+int dom_fax_interrupted(store_t *st, const fax_env_t *env, const fax_job_t *job)
+{
+	store_tx_t *tx = store_begin(st, true);
+	if (!tx)
+		return -1;
+	if (store_attempt_leased(tx, job->attempt_id) == 0) {
+		store_rollback(tx);
+		return 0;
+	}
+	json_t *open = json_pack("[{s:s, s:s, s:i, s:I, s:i}]", "fax_id", job->fax_id, "id",
+		job->attempt_id, "first_page", job->first_page, "started_at", (json_int_t)job->started_at,
+		"pages_sent", 0);
+	int err = open ? 0 : 1;
+	int n = err ? 0 : interrupt_attempts(tx, env, open, time_now_ms(), &err);
+	json_decref(open);
+	if (err) {
+		store_rollback(tx);
+		return -1;
+	}
+	return store_commit(tx) == STORE_OK ? n : -1;
+}
+
 int dom_fax_recover(store_t *st, const fax_env_t *env, const char *node, int64_t now,
 	int64_t stale_ms)
 {

@@ -209,6 +209,11 @@ int dom_fax_job_tiff(store_t *st, const fax_env_t *env, const fax_job_t *job, co
 int dom_fax_cancelled(store_t *st, const char *fax_id);
 /* At start: attempts in_progress of node (or of any node, older than stale_ms) become interrupted, their faxes queued again at once (confirmed pages kept); faxes left rendering are rendered again. Returns how many faxes were recovered, or -1. */
 int dom_fax_recover(store_t *st, const fax_env_t *env, const char *node, int64_t now, int64_t stale_ms);
+/* One attempt of this node whose call was cut by the engine's process dying
+ * (the SIP front end): interrupted as dom_fax_recover does, its fax queued
+ * again at once from its first unconfirmed page. 1 when requeued or ended,
+ * 0 when the attempt is no longer this node's, -1 on a store failure. */
+int dom_fax_interrupted(store_t *st, const fax_env_t *env, const fax_job_t *job);
 /* Several nodes on one database: pushes the lease of every attempt node has
  * in progress to now + the lease (fax_env_lease_ms). The number renewed, or
  * -1. Run by each node well within the lease while it lives. */

@@ -1,9 +1,10 @@
 #!/bin/bash
 # Privilege separation (docs/architecture.md, "Processes"): faxvaultd starts
 # the key holder ("faxvaultd: vault") from a fresh image; the processes
-# that listen on HTTP (the HTTP front end) and SIP (the service) have
-# neither master.key open nor its bytes in memory, while the key holder
-# does (so the scan is shown able to find them). kill -9 of the key holder during traffic: requests fail cleanly
+# that listen on HTTP (the HTTP front end) and SIP (the SIP front end,
+# "faxvaultd: sip"), and the service, have neither master.key open nor its
+# bytes in memory, while the key holder does (so the scan is shown able to
+# find them). kill -9 of the key holder during traffic: requests fail cleanly
 # (202 or a 503 problem, never a hang), it is started again, and everything
 # accepted is kept and readable.
 # shellcheck source=lib.sh
@@ -42,12 +43,20 @@ if tr '\0' ' ' <"/proc/$VAULT/cmdline" | grep -q '^faxvaultd: vault '; then ok; 
 FRONT=$(ps -o pid=,comm= --ppid "$DAEMON_PID" | awk '$2 == "fv-http" { print $1 }')
 if ss -ltnp 2>/dev/null | grep ":$PORT " | grep -q "pid=$FRONT,"; then ok; else
 	fail "the HTTP port is not the front end's: $(ss -ltnp | grep ":$PORT ")"; fi
-OUT=$($SCAN "$KEY" "$DAEMON_PID" "$FRONT" "$VAULT")
+# The loopback trunk's SIP port is served by the SIP front end
+# (test_sip_front.sh), on the socket the service bound.
+SIPF=$(ps -o pid=,comm= --ppid "$DAEMON_PID" | awk '$2 == "fv-sip" { print $1 }')
+SIP_PORT=$(sed -n 's/.*event=fax.loopback_listening .*sip=[0-9.]*:\([0-9]*\).*/\1/p' "$LOG" | tail -n 1)
+if [ -n "$SIPF" ] && ss -lunp 2>/dev/null | grep ":$SIP_PORT " | grep -q "pid=$SIPF,"; then ok; else
+	fail "the SIP port is not the SIP front end's: $(ss -lunp | grep ":$SIP_PORT ")"; fi
+OUT=$($SCAN "$KEY" "$DAEMON_PID" "$FRONT" "$SIPF" "$VAULT")
 echo "$OUT"
 if echo "$OUT" | grep -q "^$DAEMON_PID mem=absent fd=absent "; then ok; else
 	fail "the service process holds the master key: $OUT"; fi
 if echo "$OUT" | grep -q "^$FRONT mem=absent fd=absent "; then ok; else
 	fail "the HTTP front end holds the master key: $OUT"; fi
+if echo "$OUT" | grep -q "^$SIPF mem=absent fd=absent "; then ok; else
+	fail "the SIP front end holds the master key: $OUT"; fi
 if echo "$OUT" | grep -q "^$VAULT mem=found "; then ok; else
 	fail "the scan does not find the key in the key holder (it could not fail): $OUT"; fi
 

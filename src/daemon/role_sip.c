@@ -1,0 +1,505 @@
+/* The SIP front end (see role.h and sip_wire.h): the line engine (SIP,
+ * SDP, RTP, UDPTL, T.30) unprivileged and under its own seccomp filter;
+ * the service decides on every INVITE and owns the documents. */
+#include "role.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <seccomp.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "fdio.h"
+#include "ipc.h"
+#include "line.h"
+#include "log.h"
+#include "sip_wire.h"
+#include "sipmsg.h"
+#include "xalloc.h"
+
+/* How long an INVITE waits for the service's decision. */
+#define ANSWER_TIMEOUT_MS 10000
+
+static pthread_mutex_t send_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
+static int threads;          /* listeners and sends running */
+static atomic_int stopping;
+
+/* The TLS files, read before the change of identity into memfds that the
+ * engine opens by their /proc/self/fd names. */
+static struct {
+	const char *path;
+	char proc[64];
+} tls_files[3];
+
+static const char *tls_path(const char *p)
+{
+	for (size_t i = 0; p && *p && i < sizeof tls_files / sizeof tls_files[0]; i++)
+		if (tls_files[i].path && tls_files[i].proc[0] && strcmp(tls_files[i].path, p) == 0)
+			return tls_files[i].proc;
+	return p;
+}
+
+static void tls_load(int i, const char *path)
+{
+	tls_files[i].path = path;
+	if (!path || !*path)
+		return;
+	int in = open(path, O_RDONLY | O_CLOEXEC), m = memfd_create("sip-tls", MFD_CLOEXEC);
+	uint8_t buf[16384];
+	ssize_t n;
+	int ok = in >= 0 && m >= 0;
+	while (ok && (n = read(in, buf, sizeof buf)) > 0)
+		ok = fd_write_all(m, buf, (size_t)n) == 0;
+	if (in >= 0)
+		close(in);
+	if (ok)
+		snprintf(tls_files[i].proc, sizeof tls_files[i].proc, "/proc/self/fd/%d", m);
+	else if (m >= 0)
+		close(m);
+}
+
+static int to_service(struct ipc_out *o)
+{
+	pthread_mutex_lock(&send_mu);
+	int rc = ipc_send(SIP_FRONT_SOCK_FD, o);
+	pthread_mutex_unlock(&send_mu);
+	return rc;
+}
+
+static void thread_done(void)
+{
+	pthread_mutex_lock(&mu);
+	threads--;
+	pthread_cond_broadcast(&cv);
+	pthread_mutex_unlock(&mu);
+}
+
+/* ---- listeners ---- */
+
+struct lst {
+	int used;
+	sip_wire_listen_t w;
+	int fd;
+	atomic_int stop;
+	int port;
+	atomic_int state; /* 0 starting, 1 ended */
+};
+static struct lst lsts[SIPF_LISTENERS_MAX];
+
+/* An accepted call: its socket to the service and its TIFF file. */
+struct rx_call {
+	int sock, fd;
+};
+
+/* Puts the INVITE to the service and waits for its answer. */
+static int decide(struct lst *x, line_invite_t *inv, char *tiff_path, size_t pathlen, void **call_ud)
+{
+	sip_wire_invite_t *w = xcalloc(1, sizeof *w);
+	w->listener = x->w.id;
+	w->inv = *inv;
+	w->inv.msg = NULL;
+	const sip_msg_t *m = inv->msg;
+	if (m) {
+		line_invite_ruri(inv, w->ruri, sizeof w->ruri);
+		for (size_t i = 0; i < m->nhdrs && w->nheaders < SIPF_HEADERS_MAX; i++) {
+			char name[SIPF_NAME_MAX + 1];
+			if (m->hdrs[i].name.n == 0 || m->hdrs[i].name.n > SIPF_NAME_MAX)
+				continue;
+			memcpy(name, m->hdrs[i].name.p, m->hdrs[i].name.n);
+			name[m->hdrs[i].name.n] = '\0';
+			const char *full = sip_wire_full_name(name);
+			int seen = 0;
+			for (size_t k = 0; k < w->nheaders && !seen; k++)
+				seen = strcasecmp(w->headers[k].name, full) == 0;
+			struct sip_wire_header *h = &w->headers[w->nheaders];
+			if (seen || line_invite_header(inv, full, h->value, sizeof h->value) != 0)
+				continue;
+			snprintf(h->name, sizeof h->name, "%s", full);
+			if (line_invite_header_user(inv, full, h->user, sizeof h->user) != 0)
+				h->user[0] = '\0';
+			w->nheaders++;
+		}
+	}
+	struct ipc_out *o = xmalloc(sizeof *o);
+	int sv[2] = { -1, -1 }, st = 503;
+	if (sip_wire_invite_encode(o, w) != 0) {
+		st = 500;
+	} else if (ipc_socketpair(sv) == 0) {
+		ipc_put_fd(o, sv[1]);
+		if (to_service(o) != 0) {
+			close(sv[0]);
+			sv[0] = -1;
+		}
+		close(sv[1]);
+	}
+	free(o);
+	free(w);
+	if (sv[0] < 0)
+		return st;
+	struct pollfd pf = { .fd = sv[0], .events = POLLIN };
+	struct ipc_msg am;
+	sip_wire_answer_t a;
+	int n;
+	do
+		n = poll(&pf, 1, ANSWER_TIMEOUT_MS);
+	while (n < 0 && errno == EINTR);
+	if (n != 1 || ipc_recv(sv[0], &am) != 0 || sip_wire_answer_decode(&am, &a) != 0 ||
+	    am.nfds != (a.status == 0 ? 1u : 0u)) {
+		if (n == 1)
+			ipc_msg_free(&am);
+		log_event(LOG_WARN, "sip.front_no_answer", "listener=%u", x->w.id);
+		close(sv[0]);
+		return 503;
+	}
+	inv->retry_after = a.retry_after;
+	snprintf(inv->challenge, sizeof inv->challenge, "%s", a.challenge);
+	if (a.status != 0) {
+		ipc_msg_free(&am);
+		close(sv[0]);
+		return a.status;
+	}
+	snprintf(inv->called, sizeof inv->called, "%s", a.called);
+	snprintf(inv->caller, sizeof inv->caller, "%s", a.caller);
+	struct rx_call *c = xcalloc(1, sizeof *c);
+	c->sock = sv[0];
+	c->fd = ipc_msg_take_fd(&am, 0);
+	ipc_msg_free(&am);
+	snprintf(tiff_path, pathlen, "/proc/self/fd/%d", c->fd);
+	*call_ud = c;
+	return 0;
+}
+
+static int accept_plain(void *ud, const char *to_user, const char *from_user, char *tiff_path, size_t pathlen,
+	void **call_ud)
+{
+	line_invite_t inv;
+	memset(&inv, 0, sizeof inv);
+	snprintf(inv.src_ip, sizeof inv.src_ip, "127.0.0.1");
+	snprintf(inv.ruri_user, sizeof inv.ruri_user, "%s", to_user);
+	snprintf(inv.from_user, sizeof inv.from_user, "%s", from_user ? from_user : "");
+	return decide(ud, &inv, tiff_path, pathlen, call_ud);
+}
+
+static int accept_ex(void *ud, line_invite_t *inv, char *tiff_path, size_t pathlen, void **call_ud)
+{
+	return decide(ud, inv, tiff_path, pathlen, call_ud);
+}
+
+static void rx_result(void *ud, const fax_result_t *r)
+{
+	(void)ud;
+	struct rx_call *c = r->call_ud;
+	if (!c)
+		return;
+	struct ipc_out *o = xmalloc(sizeof *o);
+	sip_wire_result_encode(o, 0, r);
+	if (ipc_send(c->sock, o) != 0)
+		log_event(LOG_WARN, "sip.front_result", "err=\"%s\"", strerror(errno));
+	free(o);
+	close(c->sock);
+	close(c->fd);
+	free(c);
+}
+
+static void *listener_main(void *arg)
+{
+	struct lst *x = arg;
+	line_cfg_t lc;
+	line_cfg_defaults(&lc);
+	lc.listen = x->w.listen;
+	lc.listen_fd = x->fd;
+	lc.sip_transport = x->w.transport;
+	lc.t38 = x->w.t38;
+	lc.ecm = x->w.ecm;
+	lc.max_call_ms = x->w.max_call_ms > 0 ? x->w.max_call_ms : lc.max_call_ms;
+	lc.media_threads = x->w.media_threads;
+	lc.media_priority = x->w.media_priority;
+	lc.rx_durable = x->w.rx_durable;
+	lc.ident_called = x->w.ident_called;
+	lc.clock_speed = x->w.clock_speed;
+	lc.calls = 0;
+	lc.tls_cert = x->w.tls_cert[0] ? tls_path(x->w.tls_cert) : NULL;
+	lc.tls_key = x->w.tls_key[0] ? tls_path(x->w.tls_key) : NULL;
+	lc.bound_port = &x->port;
+	lc.stop = &x->stop;
+	if (x->w.screened)
+		lc.accept_ex = accept_ex;
+	else
+		lc.accept = accept_plain;
+	lc.accept_ud = x;
+	if (line_receive(&lc, rx_result, x) != 0)
+		log_event(LOG_ERROR, "sip.front_listen_failed", "listen=%s", x->w.listen);
+	atomic_store(&x->state, 1);
+	thread_done();
+	return NULL;
+}
+
+/* Tells the service the listener's port once bound (0: it failed). */
+static void *bound_main(void *arg)
+{
+	struct lst *x = arg;
+	int port = 0;
+	for (int i = 0; i < 6000 && !port && !atomic_load(&x->state) && !atomic_load(&stopping); i++) {
+		port = __atomic_load_n(&x->port, __ATOMIC_ACQUIRE);
+		if (!port)
+			usleep(10000);
+	}
+	struct ipc_out o;
+	sip_wire_listening_encode(&o, x->w.id, port);
+	to_service(&o);
+	thread_done();
+	return NULL;
+}
+
+static int spawn(void *(*fn)(void *), void *arg)
+{
+	pthread_attr_t at;
+	pthread_attr_init(&at);
+	pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+	pthread_t th;
+	pthread_mutex_lock(&mu);
+	threads++;
+	pthread_mutex_unlock(&mu);
+	int rc = pthread_create(&th, &at, fn, arg);
+	pthread_attr_destroy(&at);
+	if (rc != 0)
+		thread_done();
+	return rc;
+}
+
+static void listen_start(struct ipc_msg *m)
+{
+	sip_wire_listen_t w;
+	if (sip_wire_listen_decode(m, &w) != 0 || m->nfds > 1 || lsts[w.id].used) {
+		log_event(LOG_ERROR, "sip.front_bad_listen", "type=%u", (unsigned)m->type);
+		return;
+	}
+	struct lst *x = &lsts[w.id];
+	memset(x, 0, sizeof *x);
+	x->used = 1;
+	x->w = w;
+	x->fd = m->nfds == 1 ? ipc_msg_take_fd(m, 0) : 0;
+	if (spawn(listener_main, x) != 0 || spawn(bound_main, x) != 0)
+		log_event(LOG_ERROR, "sip.front_listen_failed", "listen=%s err=\"no thread\"", w.listen);
+}
+
+/* ---- sends ---- */
+
+struct tx_call {
+	int sock, doc;
+	sip_wire_send_t w;
+	atomic_int stop, done;
+};
+
+static void tx_page(void *ud, int page, int ok)
+{
+	struct tx_call *c = ud;
+	struct ipc_out o;
+	sip_wire_page_encode(&o, page, ok);
+	ipc_send(c->sock, &o);
+}
+
+/* Watches the call socket: SIPF_STOP, or the service gone, ends the call.
+ * Once the call is done, closes its descriptors and frees it. */
+static void *tx_watch(void *arg)
+{
+	struct tx_call *c = arg;
+	int gone = 0;
+	while (!atomic_load(&c->done)) {
+		if (atomic_load(&stopping))
+			atomic_store(&c->stop, 1);
+		if (gone) {
+			usleep(50000);
+			continue;
+		}
+		struct pollfd pf = { .fd = c->sock, .events = POLLIN };
+		if (poll(&pf, 1, 50) != 1)
+			continue;
+		struct ipc_msg m;
+		int rc = ipc_recv(c->sock, &m);
+		if (rc != 0 || m.type == SIPF_STOP)
+			atomic_store(&c->stop, 1);
+		gone = rc != 0;
+		ipc_msg_free(&m);
+	}
+	close(c->sock);
+	close(c->doc);
+	free(c);
+	thread_done();
+	return NULL;
+}
+
+static void *tx_main(void *arg)
+{
+	struct tx_call *c = arg;
+	line_cfg_t lc;
+	sip_wire_send_cfg(&c->w, &lc);
+	lc.tls_ca = tls_path(lc.tls_ca);
+	lc.tls_cert = tls_path(lc.tls_cert);
+	lc.tls_key = tls_path(lc.tls_key);
+	lc.on_page = tx_page;
+	lc.page_ud = c;
+	lc.stop = &c->stop;
+	char path[64];
+	snprintf(path, sizeof path, "/proc/self/fd/%d", c->doc);
+	fax_result_t *r = xmalloc(sizeof *r);
+	int watched = spawn(tx_watch, c) == 0, rc = -1;
+	if (!watched) {
+		fax_result_init(r, 1);
+		r->network_error = 1;
+		fax_result_classify(r);
+	} else {
+		rc = line_send(&lc, c->w.target, path, r);
+	}
+	struct ipc_out *o = xmalloc(sizeof *o);
+	sip_wire_result_encode(o, rc, r);
+	ipc_send(c->sock, o);
+	free(o);
+	free(r);
+	if (watched) {
+		atomic_store(&c->done, 1); /* the watcher frees c */
+	} else {
+		close(c->sock);
+		close(c->doc);
+		free(c);
+	}
+	thread_done();
+	return NULL;
+}
+
+static void send_start(struct ipc_msg *m)
+{
+	struct tx_call *c = xcalloc(1, sizeof *c);
+	if (m->nfds != 2 || sip_wire_send_decode(m, &c->w) != 0) {
+		log_event(LOG_ERROR, "sip.front_bad_send", "type=%u", (unsigned)m->type);
+		free(c);
+		return;
+	}
+	c->sock = ipc_msg_take_fd(m, 0);
+	c->doc = ipc_msg_take_fd(m, 1);
+	if (spawn(tx_main, c) != 0) {
+		close(c->sock);
+		close(c->doc);
+		free(c);
+	}
+}
+
+int role_sip_main(const config_t *cfg)
+{
+	role_set_name("fv-sip");
+	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	if (getppid() == 1)
+		return 1;
+	close_range(SIP_FRONT_SOCK_FD + 1, ~0U, 0);
+	log_reopen();
+	signal(SIGPIPE, SIG_IGN);
+	/* It stays dumpable (its /proc/self/fd links): no core file. */
+	struct rlimit nocore = { 0, 0 };
+	setrlimit(RLIMIT_CORE, &nocore);
+	/* The media's real-time priority (fax.media_priority) stays allowed
+	 * once it is no longer root: SCHED_RR up to that priority, no more. */
+	if (cfg->fax_media_priority > 0) {
+		struct rlimit rt = { (rlim_t)cfg->fax_media_priority, (rlim_t)cfg->fax_media_priority };
+		if (geteuid() == 0 && setrlimit(RLIMIT_RTPRIO, &rt) != 0)
+			log_event(LOG_WARN, "sip.front_rtprio", "err=\"%s\"", strerror(errno));
+	}
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	if (cfg->test_sip_seccomp_probe)
+		sigaddset(&set, SIGUSR1);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	int sfd = signalfd(-1, &set, SFD_CLOEXEC);
+	if (sfd < 0) {
+		log_event(LOG_ERROR, "sip.front_failed", "err=\"%s\"", strerror(errno));
+		return 1;
+	}
+	tls_load(0, cfg->fax_sip_tls_cert);
+	tls_load(1, cfg->fax_sip_tls_key);
+	tls_load(2, cfg->fax_sip_tls_ca);
+	/* Besides the front ends' list: its own sockets (media, calls out,
+	 * the TCP and TLS listeners), the /proc/self/fd links of the files it
+	 * was passed, epoll, batched datagrams, the media's priority. */
+	static const int extra[] = { SCMP_SYS(openat), SCMP_SYS(access), SCMP_SYS(faccessat),
+		SCMP_SYS(faccessat2), SCMP_SYS(unlink), SCMP_SYS(epoll_create1), SCMP_SYS(epoll_ctl),
+		SCMP_SYS(epoll_wait), SCMP_SYS(epoll_pwait), SCMP_SYS(sendmmsg), SCMP_SYS(recvmmsg),
+		SCMP_SYS(sched_setscheduler), SCMP_SYS(sched_getscheduler), SCMP_SYS(sched_setparam),
+		SCMP_SYS(sched_getparam), SCMP_SYS(socket), SCMP_SYS(bind), SCMP_SYS(connect),
+		SCMP_SYS(listen), SCMP_SYS(dup), SCMP_SYS(fsync), SCMP_SYS(fdatasync), SCMP_SYS(uname),
+		SCMP_SYS(ioctl), SCMP_SYS(statx) };
+	static const int unkill[] = { SCMP_SYS(socket), SCMP_SYS(bind), SCMP_SYS(connect),
+		SCMP_SYS(listen) };
+	char why[300];
+	if (role_front_confine_net(cfg, extra, sizeof extra / sizeof extra[0], unkill,
+		    sizeof unkill / sizeof unkill[0], why, sizeof why) != 0) {
+		log_event(LOG_ERROR, "sip.front_failed", "err=\"%s\"", why);
+		return 1;
+	}
+	log_event(LOG_INFO, "sip.front_started", "pid=%d uid=%d", (int)getpid(), (int)getuid());
+	for (;;) {
+		struct pollfd pf[2] = { { .fd = sfd, .events = POLLIN },
+			{ .fd = SIP_FRONT_SOCK_FD, .events = POLLIN } };
+		if (poll(pf, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (pf[1].revents) {
+			struct ipc_msg m;
+			int rc = ipc_recv(SIP_FRONT_SOCK_FD, &m);
+			if (rc != 0)
+				break; /* the service is gone */
+			uint32_t id;
+			if (m.type == SIPF_LISTEN)
+				listen_start(&m);
+			else if (m.type == SIPF_SEND)
+				send_start(&m);
+			else if (sip_wire_unlisten_decode(&m, &id) == 0 && lsts[id].used)
+				atomic_store(&lsts[id].stop, 1);
+			else
+				log_event(LOG_ERROR, "sip.front_bad_message", "type=%u", (unsigned)m.type);
+			ipc_msg_free(&m);
+			continue;
+		}
+		struct signalfd_siginfo si;
+		if (!(pf[0].revents & POLLIN) || read(sfd, &si, sizeof si) != sizeof si)
+			continue;
+		if (si.ssi_signo == SIGUSR1) {
+			/* testing.sip_seccomp_probe: a call the filter forbids. */
+			log_event(LOG_WARN, "sip.seccomp_probe", "call=execve");
+			char *const av[] = { (char *)"true", NULL };
+			syscall(SYS_execve, "/bin/true", av, av + 1);
+			continue;
+		}
+		if (si.ssi_signo != SIGHUP)
+			break;
+	}
+	/* The calls end (BYE or CANCEL), their results go to the service. */
+	atomic_store(&stopping, 1);
+	for (int i = 0; i < SIPF_LISTENERS_MAX; i++)
+		if (lsts[i].used)
+			atomic_store(&lsts[i].stop, 1);
+	pthread_mutex_lock(&mu);
+	while (threads > 0)
+		pthread_cond_wait(&cv, &mu);
+	pthread_mutex_unlock(&mu);
+	log_event(LOG_INFO, "sip.front_stopped", "pid=%d", (int)getpid());
+	/* As the other front ends: no exit-time leak check under the filter. */
+	_exit(0);
+}

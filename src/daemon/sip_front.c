@@ -1,0 +1,486 @@
+/* The service's side of the SIP front end (see sip_front.h). */
+#include "sip_front.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <tiffio.h>
+#include <unistd.h>
+
+#include "child.h"
+#include "fdio.h"
+#include "ipc.h"
+#include "log.h"
+#include "sip_wire.h"
+#include "timeutil.h"
+#include "xalloc.h"
+
+/* How long a send waits for a front end being (re)started. */
+#define FRONT_WAIT_MS 60000
+/* How long a stopped listener waits for its calls' results. */
+#define DRAIN_MS 60000
+
+struct listener {
+	int used;
+	const linecall_listener_t *l;
+	sip_wire_listen_t w;
+	int fd;          /* its UDP socket bound by the service, or -1 */
+	int calls;       /* INVITEs being decided or calls up */
+};
+
+struct sip_front {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;     /* the front end up or down, a call ended */
+	int sock;              /* to the front end, -1 while down */
+	int stopping;
+	uid_t uid;             /* the front end's user (fchown), -1: ours */
+	gid_t gid;
+	struct listener ls[SIPF_LISTENERS_MAX];
+	int threads;           /* INVITE threads */
+	child_t *child;
+	linecall_t *line;
+};
+
+/* Sends o on the socket to the front end: 0, or -1 when it is down. */
+static int front_send(sip_front_t *f, struct ipc_out *o)
+{
+	pthread_mutex_lock(&f->mu);
+	int rc = f->sock >= 0 ? ipc_send(f->sock, o) : -1;
+	pthread_mutex_unlock(&f->mu);
+	return rc;
+}
+
+/* Under f->mu. */
+static void send_listen(sip_front_t *f, struct listener *x)
+{
+	struct ipc_out *o = xmalloc(sizeof *o);
+	sip_wire_listen_encode(o, &x->w);
+	if (x->fd >= 0)
+		ipc_put_fd(o, x->fd);
+	if (f->sock >= 0 && ipc_send(f->sock, o) != 0)
+		log_event(LOG_WARN, "sip.front_listen", "listen=%s err=\"%s\"", x->w.listen, strerror(errno));
+	free(o);
+}
+
+/* The pages in a TIFF file (on fd, borrowed), 0 when none or unreadable. */
+static int tiff_pages(int fd)
+{
+	int d = dup(fd);
+	if (d < 0)
+		return 0;
+	lseek(d, 0, SEEK_SET);
+	TIFF *t = TIFFFdOpen(d, "rx.tif", "r");
+	if (!t) {
+		close(d);
+		return 0;
+	}
+	int n = TIFFNumberOfDirectories(t);
+	TIFFClose(t);
+	return n;
+}
+
+struct invite_job {
+	sip_front_t *f;
+	int sock;                /* the call socket */
+	sip_wire_invite_t w;
+};
+
+/* One INVITE: decided, answered, then its result waited for. */
+static void *invite_main(void *arg)
+{
+	struct invite_job *j = arg;
+	sip_front_t *f = j->f;
+	struct listener *x = &f->ls[j->w.listener];
+	pthread_mutex_lock(&f->mu);
+	const linecall_listener_t *l = x->used ? x->l : NULL;
+	if (l)
+		x->calls++;
+	pthread_mutex_unlock(&f->mu);
+	linecall_invite_t ci;
+	memset(&ci, 0, sizeof ci);
+	ci.inv = j->w.inv;
+	ci.wire = &j->w;
+	ci.wire_header = sip_wire_invite_header;
+	int fd = -1, st = 503;
+	void *ud = NULL;
+	if (l)
+		st = l->accept(l->accept_ud, &ci, &fd, &ud);
+	if (st == 0 && f->uid != (uid_t)-1 && fchown(fd, f->uid, f->gid) != 0)
+		log_event(LOG_WARN, "sip.front_chown", "err=\"%s\"", strerror(errno));
+	sip_wire_answer_t a = { .status = st, .retry_after = ci.inv.retry_after };
+	memcpy(a.called, ci.inv.called, sizeof a.called);
+	memcpy(a.caller, ci.inv.caller, sizeof a.caller);
+	a.called[sizeof a.called - 1] = a.caller[sizeof a.caller - 1] = '\0';
+	snprintf(a.challenge, sizeof a.challenge, "%s", ci.inv.challenge);
+	struct ipc_out *o = xmalloc(sizeof *o);
+	sip_wire_answer_encode(o, &a);
+	if (st == 0)
+		ipc_put_fd(o, fd);
+	ipc_send(j->sock, o);
+	free(o);
+	if (st == 0) {
+		/* The result, or the front end gone: the pages on disk are kept. */
+		fax_result_t *r = xmalloc(sizeof *r);
+		struct ipc_msg m;
+		int rc = 0, got = ipc_recv(j->sock, &m) == 0 && sip_wire_result_decode(&m, &rc, r) == 0;
+		ipc_msg_free(&m);
+		if (!got) {
+			fax_result_init(r, 0);
+			r->answered = 1;
+			r->t30_heard = 1;
+			r->network_error = 1;
+			r->pages_received = tiff_pages(fd);
+			fax_result_classify(r);
+			snprintf(r->reason, sizeof r->reason,
+				"the SIP front end stopped while this fax was arriving; the pages received are kept");
+			snprintf(r->to_user, sizeof r->to_user, "%s", a.called);
+			snprintf(r->from_user, sizeof r->from_user, "%s", a.caller);
+			log_event(LOG_WARN, "sip.front_call_lost", "to=%s pages=%d", a.called, r->pages_received);
+		}
+		close(fd);
+		r->outbound = 0;
+		r->call_ud = ud;
+		l->result(l->result_ud, r);
+		free(r);
+	}
+	close(j->sock);
+	free(j);
+	pthread_mutex_lock(&f->mu);
+	if (l)
+		x->calls--;
+	f->threads--;
+	pthread_cond_broadcast(&f->cv);
+	pthread_mutex_unlock(&f->mu);
+	return NULL;
+}
+
+/* Takes the front end's messages until it closes its socket or sends one
+ * that does not decode (then it is killed). */
+static void serve(void *arg, int sock, pid_t pid)
+{
+	sip_front_t *f = arg;
+	pthread_mutex_lock(&f->mu);
+	f->sock = sock;
+	for (int i = 0; i < SIPF_LISTENERS_MAX; i++)
+		if (f->ls[i].used)
+			send_listen(f, &f->ls[i]);
+	pthread_cond_broadcast(&f->cv);
+	pthread_mutex_unlock(&f->mu);
+	for (;;) {
+		struct ipc_msg m;
+		int rc = ipc_recv(sock, &m);
+		uint32_t id;
+		int port;
+		if (rc == 0 && m.nfds == 0 && sip_wire_listening_decode(&m, &id, &port) == 0) {
+			pthread_mutex_lock(&f->mu);
+			struct listener *x = &f->ls[id];
+			if (x->used && port > 0 && x->l->cfg->bound_port)
+				__atomic_store_n(x->l->cfg->bound_port, port, __ATOMIC_RELEASE);
+			pthread_mutex_unlock(&f->mu);
+			if (port == 0)
+				log_event(LOG_ERROR, "sip.front_listen_failed", "listener=%u", id);
+			ipc_msg_free(&m);
+			continue;
+		}
+		struct invite_job *j = NULL;
+		if (rc == 0 && m.nfds == 1) {
+			j = xcalloc(1, sizeof *j);
+			if (sip_wire_invite_decode(&m, &j->w) != 0) {
+				free(j);
+				j = NULL;
+			}
+		}
+		if (j) {
+			j->f = f;
+			j->sock = ipc_msg_take_fd(&m, 0);
+			ipc_msg_free(&m);
+			pthread_attr_t at;
+			pthread_attr_init(&at);
+			pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+			pthread_t th;
+			pthread_mutex_lock(&f->mu);
+			f->threads++;
+			pthread_mutex_unlock(&f->mu);
+			if (pthread_create(&th, &at, invite_main, j) != 0) {
+				pthread_mutex_lock(&f->mu);
+				f->threads--;
+				pthread_mutex_unlock(&f->mu);
+				close(j->sock); /* the front end refuses the call */
+				free(j);
+			}
+			pthread_attr_destroy(&at);
+			continue;
+		}
+		if (rc != 1) {
+			log_event(LOG_ERROR, "sip.front_malformed", "pid=%d type=%u", (int)pid, (unsigned)m.type);
+			kill(pid, SIGKILL);
+		}
+		ipc_msg_free(&m);
+		break;
+	}
+	pthread_mutex_lock(&f->mu);
+	f->sock = -1;
+	pthread_cond_broadcast(&f->cv);
+	pthread_mutex_unlock(&f->mu);
+}
+
+/* ---- linecall_t ---- */
+
+/* A copy of the document in a memfd (the front end's user may not open
+ * the service's file): the memfd, or -1. */
+static int tiff_memfd(int tiff_fd)
+{
+	int m = memfd_create("sip-tx", MFD_CLOEXEC);
+	if (m < 0)
+		return -1;
+	uint8_t buf[65536];
+	off_t off = 0;
+	for (;;) {
+		ssize_t n = pread(tiff_fd, buf, sizeof buf, off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 || (n > 0 && fd_write_all(m, buf, (size_t)n) != 0)) {
+			close(m);
+			return -1;
+		}
+		if (n == 0)
+			return m;
+		off += n;
+	}
+}
+
+static void local_failure(fax_result_t *res, const char *why)
+{
+	fax_result_init(res, 1);
+	res->network_error = 1;
+	fax_result_classify(res);
+	snprintf(res->reason, sizeof res->reason, "%s", why);
+}
+
+static int front_send_call(void *impl, const line_cfg_t *cfg, const char *target, int tiff_fd,
+	fax_result_t *res)
+{
+	sip_front_t *f = impl;
+	/* A front end being restarted: wait for it (not for ever). */
+	struct timespec until;
+	time_deadline_in(FRONT_WAIT_MS, &until);
+	pthread_mutex_lock(&f->mu);
+	while (f->sock < 0 && !f->stopping && !(cfg->stop && atomic_load(cfg->stop)))
+		if (pthread_cond_timedwait(&f->cv, &f->mu, &until) == ETIMEDOUT)
+			break;
+	int up = f->sock >= 0;
+	pthread_mutex_unlock(&f->mu);
+	if (!up) {
+		local_failure(res, "the SIP front end is not running");
+		return -1;
+	}
+	int doc = tiff_memfd(tiff_fd), sv[2] = { -1, -1 };
+	struct ipc_out *o = xmalloc(sizeof *o);
+	int rc = -1;
+	if (doc >= 0 && ipc_socketpair(sv) == 0 && sip_wire_send_encode(o, cfg, target) == 0) {
+		ipc_put_fd(o, sv[1]);
+		ipc_put_fd(o, doc);
+		rc = front_send(f, o);
+	}
+	free(o);
+	if (doc >= 0)
+		close(doc);
+	if (sv[1] >= 0)
+		close(sv[1]);
+	if (rc != 0) {
+		if (sv[0] >= 0)
+			close(sv[0]);
+		local_failure(res, "the call could not be handed to the SIP front end");
+		return -1;
+	}
+	/* Pages as they are confirmed, then the result; a stop is passed on. */
+	int stop_sent = 0, confirmed = 0, done = 0, ret = 0;
+	while (!done) {
+		if (cfg->stop && atomic_load(cfg->stop) && !stop_sent) {
+			struct ipc_out s;
+			ipc_out_init(&s, SIPF_STOP, 0);
+			ipc_send(sv[0], &s);
+			stop_sent = 1;
+		}
+		struct pollfd pf = { .fd = sv[0], .events = POLLIN };
+		int n = poll(&pf, 1, 50);
+		if (n == 0 || (n < 0 && errno == EINTR))
+			continue;
+		struct ipc_msg m;
+		int page, ok, r = n > 0 ? ipc_recv(sv[0], &m) : -1;
+		if (r == 0 && m.nfds == 0 && sip_wire_page_decode(&m, &page, &ok) == 0) {
+			if (ok)
+				confirmed++;
+			if (cfg->on_page)
+				cfg->on_page(cfg->page_ud, page, ok);
+		} else if (r == 0 && m.nfds == 0 && sip_wire_result_decode(&m, &ret, res) == 0) {
+			done = 1;
+		} else {
+			if (r != 1) {
+				/* Not a page nor a result: the front end is killed. */
+				pid_t pid = child_pid(f->child);
+				log_event(LOG_ERROR, "sip.front_malformed", "pid=%d type=%u", (int)pid,
+					(unsigned)(r == 0 ? m.type : 0));
+				if (pid > 0)
+					kill(pid, SIGKILL);
+			}
+			/* The front end died during the call: interrupted, retried
+			 * from the first page it did not confirm. */
+			fax_result_init(res, 1);
+			res->network_error = 1;
+			res->pages_confirmed = confirmed;
+			fax_result_classify(res);
+			snprintf(res->fail_class, sizeof res->fail_class, "interrupted");
+			snprintf(res->reason, sizeof res->reason, "the SIP front end stopped during the call");
+			log_event(LOG_WARN, "sip.front_call_lost", "target=%s pages_confirmed=%d", target, confirmed);
+			ret = 0;
+			done = 1;
+		}
+		if (r >= 0)
+			ipc_msg_free(&m);
+	}
+	close(sv[0]);
+	res->call_ud = NULL;
+	return ret;
+}
+
+static int front_receive(void *impl, const linecall_listener_t *l)
+{
+	sip_front_t *f = impl;
+	const line_cfg_t *c = l->cfg;
+	pthread_mutex_lock(&f->mu);
+	int id = -1;
+	for (int i = 0; i < SIPF_LISTENERS_MAX && id < 0; i++)
+		if (!f->ls[i].used)
+			id = i;
+	if (id < 0) {
+		pthread_mutex_unlock(&f->mu);
+		if (c->listen_fd > 0)
+			close(c->listen_fd);
+		return -1;
+	}
+	struct listener *x = &f->ls[id];
+	memset(x, 0, sizeof *x);
+	x->used = 1;
+	x->l = l;
+	x->fd = c->listen_fd > 0 ? c->listen_fd : -1;
+	sip_wire_listen_t *w = &x->w;
+	w->id = (uint32_t)id;
+	w->screened = l->screened;
+	snprintf(w->listen, sizeof w->listen, "%s", c->listen ? c->listen : "");
+	w->transport = c->sip_transport;
+	w->t38 = c->t38;
+	w->ecm = c->ecm;
+	w->max_call_ms = c->max_call_ms;
+	w->media_threads = c->media_threads;
+	w->media_priority = c->media_priority;
+	w->rx_durable = c->rx_durable;
+	w->ident_called = c->ident_called;
+	w->clock_speed = c->clock_speed;
+	snprintf(w->tls_cert, sizeof w->tls_cert, "%s", c->tls_cert ? c->tls_cert : "");
+	snprintf(w->tls_key, sizeof w->tls_key, "%s", c->tls_key ? c->tls_key : "");
+	/* A socket the service bound: its port is known now. */
+	if (x->fd >= 0 && c->bound_port) {
+		struct sockaddr_storage ss;
+		socklen_t sl = sizeof ss;
+		if (getsockname(x->fd, (struct sockaddr *)&ss, &sl) == 0 &&
+		    (ss.ss_family == AF_INET || ss.ss_family == AF_INET6))
+			__atomic_store_n(c->bound_port, (int)ntohs(ss.ss_family == AF_INET
+				? ((struct sockaddr_in *)&ss)->sin_port : ((struct sockaddr_in6 *)&ss)->sin6_port),
+				__ATOMIC_RELEASE);
+	}
+	send_listen(f, x);
+	pthread_mutex_unlock(&f->mu);
+	/* Until the stop; then the front end ends the calls, whose results
+	 * come before the listener goes. */
+	while (!(c->stop && atomic_load(c->stop)))
+		usleep(50000);
+	struct ipc_out o;
+	sip_wire_unlisten_encode(&o, (uint32_t)id);
+	front_send(f, &o);
+	struct timespec until;
+	time_deadline_in(DRAIN_MS, &until);
+	pthread_mutex_lock(&f->mu);
+	while (x->calls > 0 && pthread_cond_timedwait(&f->cv, &f->mu, &until) != ETIMEDOUT)
+		;
+	if (x->calls > 0)
+		log_event(LOG_WARN, "sip.front_drain", "listener=%d calls=%d", id, x->calls);
+	x->used = 0;
+	if (x->fd >= 0)
+		close(x->fd);
+	x->fd = -1;
+	pthread_mutex_unlock(&f->mu);
+	return 0;
+}
+
+static const struct linecall_ops front_ops = { .send = front_send_call, .receive = front_receive };
+
+sip_front_t *sip_front_start(const char *exe, char *const argv[], const char *user, char *err,
+	size_t errlen)
+{
+	sip_front_t *f = xcalloc(1, sizeof *f);
+	pthread_mutex_init(&f->mu, NULL);
+	pthread_cond_init(&f->cv, NULL);
+	f->sock = -1;
+	f->uid = (uid_t)-1;
+	f->gid = (gid_t)-1;
+	for (int i = 0; i < SIPF_LISTENERS_MAX; i++)
+		f->ls[i].fd = -1;
+	struct passwd *pw = geteuid() == 0 && user ? getpwnam(user) : NULL;
+	if (pw) {
+		f->uid = pw->pw_uid;
+		f->gid = pw->pw_gid;
+	}
+	f->line = linecall_new(&front_ops, f);
+	child_spec_t cs = { .name = "sip.front", .exe = exe, .argv = argv, .nfds = 0, .serve = serve,
+		.arg = f };
+	f->child = child_start(&cs, err, errlen);
+	if (!f->child) {
+		sip_front_stop(f);
+		return NULL;
+	}
+	return f;
+}
+
+linecall_t *sip_front_line(sip_front_t *f)
+{
+	return f->line;
+}
+
+void sip_front_stop(sip_front_t *f)
+{
+	if (!f)
+		return;
+	pthread_mutex_lock(&f->mu);
+	f->stopping = 1;
+	pthread_cond_broadcast(&f->cv);
+	pthread_mutex_unlock(&f->mu);
+	child_stop(f->child);
+	pthread_mutex_lock(&f->mu);
+	while (f->threads > 0)
+		pthread_cond_wait(&f->cv, &f->mu);
+	pthread_mutex_unlock(&f->mu);
+	linecall_free(f->line); /* the ops have no free: f is freed here */
+	pthread_mutex_destroy(&f->mu);
+	pthread_cond_destroy(&f->cv);
+	free(f);
+}
+
+pid_t sip_front_pid(sip_front_t *f)
+{
+	return child_pid(f->child);
+}
+
+unsigned sip_front_restarts(sip_front_t *f)
+{
+	return child_restarts(f->child);
+}

@@ -1,0 +1,494 @@
+/* The SIP front end's messages (see sip_wire.h). */
+#include "sip_wire.h"
+
+#include <arpa/inet.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "linecall.h"
+#include "siptrans.h"
+
+static const struct {
+	const char *full, *compact;
+} compact_forms[] = {
+	{ "Via", "v" }, { "From", "f" }, { "To", "t" }, { "Call-ID", "i" },
+	{ "Contact", "m" }, { "Content-Length", "l" }, { "Content-Type", "c" },
+	{ "Supported", "k" }, { "Subject", "s" }, { "Session-Expires", "x" },
+};
+
+const char *sip_wire_full_name(const char *name)
+{
+	for (size_t k = 0; k < sizeof compact_forms / sizeof compact_forms[0]; k++)
+		if (strcasecmp(name, compact_forms[k].compact) == 0)
+			return compact_forms[k].full;
+	return name;
+}
+
+/* Printable ASCII (and tabs when tab). */
+static int printable(const char *s, int tab)
+{
+	for (; *s; s++)
+		if (((unsigned char)*s < 0x20 && !(tab && *s == '\t')) || (unsigned char)*s > 0x7e)
+			return 0;
+	return 1;
+}
+
+/* A header's name: RFC 3261 token characters. */
+static int token(const char *s)
+{
+	if (!*s)
+		return 0;
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+			    strchr("-.!%*_+`'~", c)))
+			return 0;
+	}
+	return 1;
+}
+
+/* A printable string field of at most max bytes into out[cap]. */
+static int get_text(struct ipc_reader *r, char *out, size_t cap, size_t max, int tab)
+{
+	if (ipc_get_str(r, out, cap, max) != 0)
+		return -1;
+	if (!printable(out, tab)) {
+		r->failed = 1;
+		return -1;
+	}
+	return 0;
+}
+
+static int get_int(struct ipc_reader *r, int *v, int64_t lo, int64_t hi)
+{
+	int64_t x;
+	if (ipc_get_i64(r, &x) != 0)
+		return -1;
+	if (x < lo || x > hi) {
+		r->failed = 1;
+		return -1;
+	}
+	*v = (int)x;
+	return 0;
+}
+
+static void put_int(struct ipc_out *o, int v)
+{
+	ipc_put_i64(o, v);
+}
+
+/* A clock speed in millionths (1.0 .. 1000.0). */
+static void put_speed(struct ipc_out *o, double v)
+{
+	ipc_put_u64(o, (uint64_t)llround((v >= 1 && v <= 1000 ? v : 1.0) * 1e6));
+}
+
+static int get_speed(struct ipc_reader *r, double *v)
+{
+	uint64_t x;
+	if (ipc_get_u64(r, &x) != 0)
+		return -1;
+	if (x < 1000000u || x > 1000000000u) {
+		r->failed = 1;
+		return -1;
+	}
+	*v = (double)x / 1e6;
+	return 0;
+}
+
+#define INT_MAXV 2147483647
+
+void sip_wire_listen_encode(struct ipc_out *o, const sip_wire_listen_t *l)
+{
+	ipc_out_init(o, SIPF_LISTEN, l->id);
+	ipc_put_u32(o, l->id);
+	ipc_put_u8(o, (uint8_t)(l->screened != 0));
+	ipc_put_str(o, l->listen);
+	put_int(o, l->transport);
+	put_int(o, l->t38);
+	put_int(o, l->ecm);
+	put_int(o, l->max_call_ms);
+	put_int(o, l->media_threads);
+	put_int(o, l->media_priority);
+	put_int(o, l->rx_durable);
+	put_int(o, l->ident_called);
+	put_speed(o, l->clock_speed);
+	ipc_put_str(o, l->tls_cert);
+	ipc_put_str(o, l->tls_key);
+}
+
+int sip_wire_listen_decode(const struct ipc_msg *m, sip_wire_listen_t *l)
+{
+	memset(l, 0, sizeof *l);
+	if (m->type != SIPF_LISTEN)
+		return -1;
+	struct ipc_reader r;
+	ipc_reader_init(&r, m);
+	uint8_t scr = 0;
+	ipc_get_u32(&r, &l->id);
+	ipc_get_u8(&r, &scr);
+	l->screened = scr;
+	get_text(&r, l->listen, sizeof l->listen, sizeof l->listen - 1, 0);
+	get_int(&r, &l->transport, 0, 2);
+	get_int(&r, &l->t38, 0, 2);
+	get_int(&r, &l->ecm, 0, 1);
+	get_int(&r, &l->max_call_ms, 0, INT_MAXV);
+	get_int(&r, &l->media_threads, 0, 64);
+	get_int(&r, &l->media_priority, 0, 99);
+	get_int(&r, &l->rx_durable, 0, 1);
+	get_int(&r, &l->ident_called, 0, 1);
+	get_speed(&r, &l->clock_speed);
+	get_text(&r, l->tls_cert, sizeof l->tls_cert, SIPF_PATH_MAX, 0);
+	get_text(&r, l->tls_key, sizeof l->tls_key, SIPF_PATH_MAX, 0);
+	return scr > 1 || l->id >= SIPF_LISTENERS_MAX ? -1 : ipc_reader_end(&r);
+}
+
+void sip_wire_listening_encode(struct ipc_out *o, uint32_t id, int port)
+{
+	ipc_out_init(o, SIPF_LISTENING, id);
+	ipc_put_u32(o, id);
+	ipc_put_u32(o, port > 0 && port < 65536 ? (uint32_t)port : 0);
+}
+
+int sip_wire_listening_decode(const struct ipc_msg *m, uint32_t *id, int *port)
+{
+	if (m->type != SIPF_LISTENING)
+		return -1;
+	struct ipc_reader r;
+	ipc_reader_init(&r, m);
+	uint32_t p = 0;
+	ipc_get_u32(&r, id);
+	ipc_get_u32(&r, &p);
+	if (ipc_reader_end(&r) != 0 || *id >= SIPF_LISTENERS_MAX || p > 65535)
+		return -1;
+	*port = (int)p;
+	return 0;
+}
+
+void sip_wire_unlisten_encode(struct ipc_out *o, uint32_t id)
+{
+	ipc_out_init(o, SIPF_UNLISTEN, id);
+	ipc_put_u32(o, id);
+}
+
+int sip_wire_unlisten_decode(const struct ipc_msg *m, uint32_t *id)
+{
+	if (m->type != SIPF_UNLISTEN)
+		return -1;
+	struct ipc_reader r;
+	ipc_reader_init(&r, m);
+	ipc_get_u32(&r, id);
+	return ipc_reader_end(&r) != 0 || *id >= SIPF_LISTENERS_MAX ? -1 : 0;
+}
+
+int sip_wire_invite_encode(struct ipc_out *o, const sip_wire_invite_t *w)
+{
+	const line_invite_t *v = &w->inv;
+	if (w->nheaders > SIPF_HEADERS_MAX || w->listener >= SIPF_LISTENERS_MAX)
+		return -1;
+	const char *strs[] = { v->src_ip, v->ruri_user, v->to_user, v->from_user, v->pai_user };
+	for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++)
+		if (strlen(strs[i]) > 63 || !printable(strs[i], 0))
+			return -1;
+	if (!printable(w->ruri, 1))
+		return -1;
+	for (size_t i = 0; i < w->nheaders; i++)
+		if (!token(w->headers[i].name) || strlen(w->headers[i].name) > SIPF_NAME_MAX ||
+		    !printable(w->headers[i].value, 1) || !printable(w->headers[i].user, 0))
+			return -1;
+	ipc_out_init(o, SIPF_INVITE, w->listener);
+	ipc_put_u32(o, w->listener);
+	ipc_put_str(o, v->src_ip);
+	ipc_put_u32(o, (uint32_t)v->src_port);
+	ipc_put_str(o, v->ruri_user);
+	ipc_put_str(o, v->to_user);
+	ipc_put_str(o, v->from_user);
+	ipc_put_str(o, v->pai_user);
+	ipc_put_str(o, w->ruri);
+	ipc_put_u32(o, (uint32_t)w->nheaders);
+	for (size_t i = 0; i < w->nheaders; i++) {
+		ipc_put_str(o, w->headers[i].name);
+		ipc_put_str(o, w->headers[i].value);
+		ipc_put_str(o, w->headers[i].user);
+	}
+	return o->failed ? -1 : 0;
+}
+
+int sip_wire_invite_decode(const struct ipc_msg *m, sip_wire_invite_t *w)
+{
+	memset(w, 0, sizeof *w);
+	if (m->type != SIPF_INVITE)
+		return -1;
+	struct ipc_reader r;
+	ipc_reader_init(&r, m);
+	line_invite_t *v = &w->inv;
+	uint32_t port = 0, n = 0;
+	ipc_get_u32(&r, &w->listener);
+	get_text(&r, v->src_ip, sizeof v->src_ip, sizeof v->src_ip - 1, 0);
+	ipc_get_u32(&r, &port);
+	get_text(&r, v->ruri_user, sizeof v->ruri_user, 63, 0);
+	get_text(&r, v->to_user, sizeof v->to_user, 63, 0);
+	get_text(&r, v->from_user, sizeof v->from_user, 63, 0);
+	get_text(&r, v->pai_user, sizeof v->pai_user, 63, 0);
+	get_text(&r, w->ruri, sizeof w->ruri, SIPF_VALUE_MAX, 1);
+	if (ipc_get_u32(&r, &n) != 0 || n > SIPF_HEADERS_MAX)
+		return -1;
+	for (uint32_t i = 0; i < n; i++) {
+		struct sip_wire_header *h = &w->headers[i];
+		get_text(&r, h->name, sizeof h->name, SIPF_NAME_MAX, 0);
+		get_text(&r, h->value, sizeof h->value, SIPF_VALUE_MAX, 1);
+		get_text(&r, h->user, sizeof h->user, sizeof h->user - 1, 0);
+		if (r.failed || !token(h->name))
+			return -1;
+	}
+	w->nheaders = n;
+	unsigned char a[16];
+	if (ipc_reader_end(&r) != 0 || w->listener >= SIPF_LISTENERS_MAX || port > 65535 ||
+	    (inet_pton(AF_INET, v->src_ip, a) != 1 && inet_pton(AF_INET6, v->src_ip, a) != 1))
+		return -1;
+	v->src_port = (int)port;
+	memcpy(v->called, v->ruri_user, sizeof v->called);
+	memcpy(v->caller, v->from_user, sizeof v->caller);
+	return 0;
+}
+
+int sip_wire_invite_header(const void *wv, int kind, const char *name, char *out, size_t cap)
+{
+	const sip_wire_invite_t *w = wv;
+	const char *val = NULL;
+	if (kind == LINECALL_HDR_RURI) {
+		val = w->ruri;
+	} else {
+		const char *full = sip_wire_full_name(name);
+		for (size_t i = 0; i < w->nheaders && !val; i++)
+			if (strcasecmp(w->headers[i].name, full) == 0)
+				val = kind == LINECALL_HDR_USER ? w->headers[i].user : w->headers[i].value;
+	}
+	if (!val || (kind != LINECALL_HDR_VALUE && !*val) || strlen(val) >= cap)
+		return -1;
+	snprintf(out, cap, "%s", val);
+	return 0;
+}
+
+void sip_wire_answer_encode(struct ipc_out *o, const sip_wire_answer_t *a)
+{
+	ipc_out_init(o, SIPF_ANSWER, 0);
+	put_int(o, a->status);
+	ipc_put_str(o, a->called);
+	ipc_put_str(o, a->caller);
+	put_int(o, a->retry_after);
+	ipc_put_str(o, a->challenge);
+}
+
+int sip_wire_answer_decode(const struct ipc_msg *m, sip_wire_answer_t *a)
+{
+	memset(a, 0, sizeof *a);
+	if (m->type != SIPF_ANSWER)
+		return -1;
+	struct ipc_reader r;
+	ipc_reader_init(&r, m);
+	get_int(&r, &a->status, 0, 699);
+	get_text(&r, a->called, sizeof a->called, 63, 0);
+	get_text(&r, a->caller, sizeof a->caller, 63, 0);
+	get_int(&r, &a->retry_after, 0, 86400);
+	get_text(&r, a->challenge, sizeof a->challenge, sizeof a->challenge - 1, 0);
+	return ipc_reader_end(&r);
+}
+
+/* An optional text: a flag, then the text. */
+static void put_opt(struct ipc_out *o, const char *s)
+{
+	ipc_put_u8(o, s != NULL);
+	ipc_put_str(o, s ? s : "");
+}
+
+static int get_opt(struct ipc_reader *r, int *has, char *out, size_t cap, size_t max)
+{
+	uint8_t f = 0;
+	if (ipc_get_u8(r, &f) != 0 || f > 1) {
+		r->failed = 1;
+		return -1;
+	}
+	*has = f;
+	return get_text(r, out, cap, max, 0);
+}
+
+int sip_wire_send_encode(struct ipc_out *o, const line_cfg_t *c, const char *target)
+{
+	const char *texts[] = { target, c->ident, c->header, c->user, c->password, c->from_user,
+		c->tls_name };
+	for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++)
+		if (texts[i] && strlen(texts[i]) > SIPF_TEXT_MAX)
+			return -1;
+	ipc_out_init(o, SIPF_SEND, 0);
+	put_int(o, c->t38);
+	put_int(o, c->ecm);
+	put_int(o, c->max_rate);
+	put_int(o, c->ring_ms);
+	put_int(o, c->invite_timeout_ms);
+	put_int(o, c->max_call_ms);
+	put_int(o, c->media_priority);
+	put_int(o, c->first_page);
+	put_int(o, c->last_page);
+	put_int(o, c->sip_transport);
+	put_speed(o, c->clock_speed);
+	ipc_put_str(o, target);
+	put_opt(o, c->ident);
+	put_opt(o, c->header);
+	put_opt(o, c->user);
+	ipc_put_str(o, c->user ? c->password : "");
+	ipc_put_str(o, c->from_user);
+	put_opt(o, c->tls_ca);
+	put_opt(o, c->tls_cert);
+	ipc_put_str(o, c->tls_cert ? c->tls_key : "");
+	put_opt(o, c->tls_name);
+	return o->failed ? -1 : 0;
+}
+
+int sip_wire_send_decode(const struct ipc_msg *m, sip_wire_send_t *s)
+{
+	memset(s, 0, sizeof *s);
+	if (m->type != SIPF_SEND)
+		return -1;
+	struct ipc_reader r;
+	ipc_reader_init(&r, m);
+	get_int(&r, &s->t38, 0, 2);
+	get_int(&r, &s->ecm, 0, 1);
+	get_int(&r, &s->max_rate, 2400, 14400);
+	get_int(&r, &s->ring_ms, 0, INT_MAXV);
+	get_int(&r, &s->invite_timeout_ms, 0, INT_MAXV);
+	get_int(&r, &s->max_call_ms, 0, INT_MAXV);
+	get_int(&r, &s->media_priority, 0, 99);
+	get_int(&r, &s->first_page, 0, INT_MAXV);
+	get_int(&r, &s->last_page, 0, INT_MAXV);
+	get_int(&r, &s->sip_transport, 0, 2);
+	get_speed(&r, &s->clock_speed);
+	get_text(&r, s->target, sizeof s->target, SIPF_TEXT_MAX, 0);
+	get_opt(&r, &s->has_ident, s->ident, sizeof s->ident, SIPF_TEXT_MAX);
+	get_opt(&r, &s->has_header, s->header, sizeof s->header, SIPF_TEXT_MAX);
+	get_opt(&r, &s->has_user, s->user, sizeof s->user, SIPF_TEXT_MAX);
+	get_text(&r, s->password, sizeof s->password, SIPF_TEXT_MAX, 0);
+	get_text(&r, s->from_user, sizeof s->from_user, SIPF_TEXT_MAX, 0);
+	get_opt(&r, &s->has_tls_ca, s->tls_ca, sizeof s->tls_ca, SIPF_PATH_MAX);
+	get_opt(&r, &s->has_tls_cert, s->tls_cert, sizeof s->tls_cert, SIPF_PATH_MAX);
+	get_text(&r, s->tls_key, sizeof s->tls_key, SIPF_PATH_MAX, 0);
+	get_opt(&r, &s->has_tls_name, s->tls_name, sizeof s->tls_name, SIPF_TEXT_MAX);
+	return ipc_reader_end(&r);
+}
+
+void sip_wire_send_cfg(const sip_wire_send_t *s, line_cfg_t *c)
+{
+	line_cfg_defaults(c);
+	c->t38 = s->t38;
+	c->ecm = s->ecm;
+	c->max_rate = s->max_rate;
+	c->ring_ms = s->ring_ms;
+	c->invite_timeout_ms = s->invite_timeout_ms;
+	c->max_call_ms = s->max_call_ms;
+	c->media_threads = 0;
+	c->media_priority = s->media_priority;
+	c->first_page = s->first_page;
+	c->last_page = s->last_page;
+	c->sip_transport = s->sip_transport;
+	c->clock_speed = s->clock_speed;
+	c->ident = s->has_ident ? s->ident : NULL;
+	c->header = s->has_header ? s->header : NULL;
+	c->user = s->has_user ? s->user : NULL;
+	c->password = s->has_user ? s->password : NULL;
+	c->from_user = s->from_user;
+	c->tls_ca = s->has_tls_ca ? s->tls_ca : NULL;
+	c->tls_cert = s->has_tls_cert ? s->tls_cert : NULL;
+	c->tls_key = s->has_tls_cert ? s->tls_key : NULL;
+	c->tls_name = s->has_tls_name ? s->tls_name : NULL;
+}
+
+void sip_wire_page_encode(struct ipc_out *o, int page, int ok)
+{
+	ipc_out_init(o, SIPF_PAGE, 0);
+	put_int(o, page);
+	ipc_put_u8(o, ok ? 1 : 0);
+}
+
+int sip_wire_page_decode(const struct ipc_msg *m, int *page, int *ok)
+{
+	if (m->type != SIPF_PAGE)
+		return -1;
+	struct ipc_reader r;
+	ipc_reader_init(&r, m);
+	uint8_t k = 0;
+	get_int(&r, page, 1, 1000000);
+	ipc_get_u8(&r, &k);
+	if (ipc_reader_end(&r) != 0 || k > 1)
+		return -1;
+	*ok = k;
+	return 0;
+}
+
+/* fax_result_t's fields in one order, for both directions: ints, texts
+ * (with the buffer they fill), counters. */
+#define R_INTS(X) X(outbound, 0, 1) X(sip_status, 0, 699) X(answered, 0, 1) X(network_error, 0, 1) \
+	X(remote_hangup, 0, 1) X(t38_refused, 0, 1) X(t38_switches, 0, 1000000) X(t30_heard, 0, 1) \
+	X(t30_done, 0, 1) X(t30_code, -1000, 1000) X(bit_rate, 0, 1000000) X(ecm, 0, 1) \
+	X(pages_total, 0, 1000000) X(pages_sent, 0, 1000000) X(pages_confirmed, 0, 1000000) \
+	X(pages_received, 0, 1000000) X(first_page, 0, 1000000) X(ok, 0, 1)
+#define R_TEXTS(X) X(call_id) X(transport) X(codec) X(t30_text) X(remote_ident) X(local_ident) X(file) \
+	X(to_user) X(from_user) X(link_error) X(fail_class) X(reason)
+#define R_COUNTERS(X) X(bad_packets) X(lost_frames) X(late_frames) X(ifp_recovered) X(ifp_lost) \
+	X(packets_sent) X(packets_received)
+
+void sip_wire_result_encode(struct ipc_out *o, int rc, const fax_result_t *r)
+{
+	ipc_out_init(o, SIPF_RESULT, 0);
+	put_int(o, rc == 0 ? 0 : -1);
+#define PUT_I(f, lo, hi) put_int(o, r->f < (lo) ? (lo) : r->f > (hi) ? (hi) : r->f);
+#define PUT_T(f) ipc_put_str(o, printable(r->f, 0) ? r->f : "");
+#define PUT_C(f) ipc_put_u32(o, r->f);
+	R_INTS(PUT_I)
+	R_TEXTS(PUT_T)
+	R_COUNTERS(PUT_C)
+	ipc_put_i64(o, r->start_ms);
+	ipc_put_i64(o, r->duration_ms);
+	int n = r->npages < 0 ? 0 : r->npages > FAX_PAGES_MAX ? FAX_PAGES_MAX : r->npages;
+	ipc_put_u32(o, (uint32_t)n);
+	for (int i = 0; i < n; i++) {
+		put_int(o, r->pages[i].page);
+		ipc_put_str(o, printable(r->pages[i].result, 0) ? r->pages[i].result : "");
+		put_int(o, r->pages[i].bad_rows);
+	}
+}
+
+int sip_wire_result_decode(const struct ipc_msg *m, int *rc, fax_result_t *r)
+{
+	memset(r, 0, sizeof *r);
+	if (m->type != SIPF_RESULT)
+		return -1;
+	struct ipc_reader rd;
+	ipc_reader_init(&rd, m);
+	get_int(&rd, rc, -1, 0);
+#define GET_I(f, lo, hi) get_int(&rd, &r->f, lo, hi);
+#define GET_T(f) get_text(&rd, r->f, sizeof r->f, sizeof r->f - 1, 0);
+#define GET_C(f) ipc_get_u32(&rd, &r->f);
+	R_INTS(GET_I)
+	R_TEXTS(GET_T)
+	R_COUNTERS(GET_C)
+	ipc_get_i64(&rd, &r->start_ms);
+	ipc_get_i64(&rd, &r->duration_ms);
+	uint32_t n = 0;
+	if (ipc_get_u32(&rd, &n) != 0 || n > FAX_PAGES_MAX)
+		return -1;
+	for (uint32_t i = 0; i < n; i++) {
+		get_int(&rd, &r->pages[i].page, 0, 1000000);
+		get_text(&rd, r->pages[i].result, sizeof r->pages[i].result, sizeof r->pages[i].result - 1, 0);
+		get_int(&rd, &r->pages[i].bad_rows, 0, 1000000);
+	}
+	r->npages = (int)n;
+	if (ipc_reader_end(&rd) != 0 || r->start_ms < 0 || r->duration_ms < 0)
+		return -1;
+	/* The class names a class: letters and '_' only. */
+	for (const char *p = r->fail_class; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || *p == '_'))
+			return -1;
+	return 0;
+}

@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# The SIP front end (docs/architecture.md, "Processes"): the fax engine (the
+# loopback trunk's listener and every call) runs in `faxvaultd: sip`
+# (fv-sip), a child of the service, as nobody when started as root, with
+# no_new_privs and its own seccomp filter, without the master key. kill -9
+# of it during a call: the call ends interrupted and is tried again from
+# the first page it did not confirm once the front end is back, the pages
+# the receiver had are kept, later calls work, nothing is lost. A
+# forbidden call (testing.sip_seccomp_probe, SIGUSR1) kills it with SIGSYS;
+# it comes back. A clean stop ends it with status 0.
+. "$(dirname "$0")/../api/lib.sh"
+. "$(dirname "$0")/lib_fax.sh"
+SCAN="python3 $(dirname "$0")/../api/keyscan.py"
+fax_setup --set testing.sip_seccomp_probe=1
+make_pdf "$TMP/three.pdf" 3
+make_pdf "$TMP/six.pdf" 6
+child_of_daemon() { ps -o pid=,comm= --ppid "$DAEMON_PID" | awk -v c="$1" '$2 == c { print $1 }'; }
+
+# ---- the process, its identity, its filter, no key ----
+S=$(child_of_daemon fv-sip)
+V=$(child_of_daemon fv-vault)
+[ -n "$S" ] && ok || fail "no SIP front end under the daemon"
+ps -o args= -p "$S" | grep -q '^faxvaultd: sip ' && ok || fail "ps does not show faxvaultd: sip: $(ps -o args= -p "$S")"
+grep -qE '^Seccomp:[[:space:]]+2' "/proc/$S/status" && ok || fail "no seccomp filter: $(grep Seccomp "/proc/$S/status")"
+grep -qE '^NoNewPrivs:[[:space:]]+1' "/proc/$S/status" && ok || fail "no_new_privs is not set"
+if [ "$(id -u)" = 0 ]; then
+	N=$(id -u nobody)
+	[ "$(awk '/^Uid:/ { print $2 $3 $4 $5 }' "/proc/$S/status")" = "$N$N$N$N" ] && ok ||
+		fail "the SIP front end is not nobody: $(grep -E '^(Uid|Gid|Groups):' "/proc/$S/status")"
+fi
+SIP_PORT=${LOOPBACK_SIP##*:}
+ss -lunp 2>/dev/null | grep "127.0.0.1:$SIP_PORT " | grep -q "pid=$S," && ok ||
+	fail "the loopback SIP port is not the front end's: $(ss -lunp | grep ":$SIP_PORT ")"
+OUT=$($SCAN "$DATA/master.key" "$S" "$V")
+echo "$OUT"
+echo "$OUT" | grep -q "^$S mem=absent fd=absent " && ok || fail "the SIP front end holds the master key: $OUT"
+echo "$OUT" | grep -q "^$V mem=found " && ok || fail "the scan does not find the key in the key holder: $OUT"
+
+# ---- a call through it ----
+send_fax "$USER_A" "$NUM_B" "$TMP/three.pdf"
+expect_status 202 "fax accepted"
+wait_fax "$USER_A" "$FAX"
+expect_jq '.status == "delivered" and .pages_confirmed == 3' "delivered through the SIP front end"
+wait_inbound "$USER_B" 1
+expect_jq '.items[0].page_count == 3' "received through it"
+
+# ---- kill -9 during a call, once a page is confirmed ----
+send_fax "$USER_A" "$NUM_B" "$TMP/six.pdf"
+expect_status 202 "fax accepted"
+CALL=$FAX
+page_confirmed() { req GET "/v1/faxes/$CALL" "$USER_A"; [ "$(jqr .pages_confirmed)" -ge 1 ] 2>/dev/null; }
+poll_until 300 page_confirmed
+kill -9 "$S"
+grep_exited() { grep -q "event=sip.front_exited pid=$S signal=9 " "$LOG"; }
+poll_until 300 grep_exited && ok || fail "its death is not logged: $(grep sip.front_exited "$LOG")"
+new_front() { S2=$(child_of_daemon fv-sip); [ -n "$S2" ] && [ "$S2" != "$S" ]; }
+poll_until 300 new_front && ok || fail "the SIP front end was not started again"
+wait_fax "$USER_A" "$CALL"
+expect_jq '.status == "delivered" and .pages_confirmed == 6' "delivered after the restart"
+expect_jq '.attempts[0].result == "interrupted" and .attempts[1].result == "ok"' "the first attempt recorded as interrupted"
+expect_jq '.attempts[1].first_page == .attempts[0].pages_confirmed + 1 and .attempts[0].pages_confirmed >= 1' "the retry sent only the pages not confirmed"
+expect_jq '.attempts_made == 1' "the interruption did not count as a try"
+grep -q "event=sip.front_call_lost to=$NUM_B " "$LOG" && ok || fail "the cut inbound call is not recorded: $(grep sip.front_call_lost "$LOG")"
+wait_inbound "$USER_B" 3
+expect_jq '([.items[] | .page_count] | add) >= 9' "B holds every page: those received before the kill, then the rest"
+expect_jq '[.items[] | select(.page_count == 6)] | length == 0' "never received twice whole"
+
+# ---- later calls work ----
+send_fax "$USER_B" "$NUM_A" "$TMP/three.pdf"
+expect_status 202 "fax accepted after the restart"
+wait_fax "$USER_B" "$FAX"
+expect_jq '.status == "delivered" and .pages_confirmed == 3 and (.attempts | length) == 1' "a later call delivered at once"
+OUT=$($SCAN "$DATA/master.key" "$S2")
+echo "$OUT" | grep -q "^$S2 mem=absent fd=absent " && ok || fail "the new SIP front end holds the master key: $OUT"
+
+# ---- seccomp: a forbidden call kills it (SIGSYS), it comes back ----
+kill -USR1 "$S2"
+sigsys() { grep -q "event=sip.front_exited pid=$S2 signal=31 " "$LOG"; }
+poll_until 300 sigsys && ok || fail "the forbidden call did not kill the front end: $(grep sip.front_exited "$LOG" | tail -n 2)"
+third_front() { S3=$(child_of_daemon fv-sip); [ -n "$S3" ] && [ "$S3" != "$S2" ]; }
+poll_until 300 third_front && ok || fail "the SIP front end was not started again after SIGSYS"
+send_fax "$USER_A" "$NUM_B" "$TMP/three.pdf"
+wait_fax "$USER_A" "$FAX"
+expect_jq '.status == "delivered" and .pages_confirmed == 3' "a call after the SIGSYS restart"
+
+# ---- a clean stop ends it ----
+stop_daemon && ok || fail "faxvaultd did not stop cleanly"
+grep -q "event=sip.front_exited pid=$S3 status=0" "$LOG" && ok || fail "the front end did not end cleanly: $(grep sip.front "$LOG" | tail -n 3)"
+finish

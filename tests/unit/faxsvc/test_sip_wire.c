@@ -1,0 +1,255 @@
+/* Unit tests of the SIP front end's messages (src/faxsvc/sip_wire.c): each
+ * message round-trips, an INVITE's headers are found by their full or
+ * compact name, and what the service must not take is refused (control
+ * characters, a class that is not one, too many pages, a byte left over,
+ * the wrong type). With FV_SIP_WIRE_SEEDS=DIR, writes each message it
+ * builds there (the fuzz target's seed corpus). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "linecall.h"
+#include "sip_wire.h"
+
+static struct ipc_out out; /* 64 KiB: kept off the stack */
+
+/* The payload's length into out's header, as ipc_send writes it. */
+static void seal(void)
+{
+	size_t n = out.len - IPC_HDR_LEN;
+	for (int i = 0; i < 4; i++)
+		out.buf[4 + i] = (uint8_t)(n >> (8 * i));
+}
+
+/* out as a received message (and a seed when asked). */
+static void as_msg(struct ipc_msg *m, const char *seed)
+{
+	seal();
+	const char *dir = getenv("FV_SIP_WIRE_SEEDS");
+	if (dir && seed) {
+		char p[512];
+		snprintf(p, sizeof p, "%s/%s", dir, seed);
+		FILE *f = fopen(p, "wb");
+		if (f) {
+			fwrite(out.buf, 1, out.len, f);
+			fclose(f);
+		}
+	}
+	assert_int_equal(out.failed, 0);
+	assert_int_equal(ipc_msg_decode(out.buf, out.len, m), 0);
+}
+
+static sip_wire_invite_t inv, back;
+
+static void fill_invite(void)
+{
+	memset(&inv, 0, sizeof inv);
+	inv.listener = 2;
+	snprintf(inv.inv.src_ip, sizeof inv.inv.src_ip, "192.0.2.7");
+	inv.inv.src_port = 5060;
+	snprintf(inv.inv.ruri_user, sizeof inv.inv.ruri_user, "0142000000");
+	snprintf(inv.inv.from_user, sizeof inv.inv.from_user, "+33611111111");
+	snprintf(inv.ruri, sizeof inv.ruri, "sip:0142000000@203.0.113.1");
+	const char *h[][3] = { { "Call-ID", "abc@192.0.2.7", "" },
+		{ "CSeq", "1 INVITE", "" },
+		{ "Authorization", "Digest username=\"t\", realm=\"faxvault\"", "" },
+		{ "X-Called", "<sip:+33142000000@x>;tag=1", "+33142000000" } };
+	for (size_t i = 0; i < 4; i++) {
+		snprintf(inv.headers[i].name, sizeof inv.headers[i].name, "%s", h[i][0]);
+		snprintf(inv.headers[i].value, sizeof inv.headers[i].value, "%s", h[i][1]);
+		snprintf(inv.headers[i].user, sizeof inv.headers[i].user, "%s", h[i][2]);
+	}
+	inv.nheaders = 4;
+}
+
+static void test_invite(void **state)
+{
+	(void)state;
+	fill_invite();
+	assert_int_equal(sip_wire_invite_encode(&out, &inv), 0);
+	struct ipc_msg m;
+	as_msg(&m, "invite");
+	assert_int_equal(sip_wire_invite_decode(&m, &back), 0);
+	assert_string_equal(back.inv.src_ip, "192.0.2.7");
+	assert_int_equal(back.inv.src_port, 5060);
+	assert_string_equal(back.inv.called, "0142000000"); /* preset as the engine does */
+	assert_string_equal(back.inv.caller, "+33611111111");
+	char v[1024];
+	assert_int_equal(sip_wire_invite_header(&back, LINECALL_HDR_VALUE, "call-id", v, sizeof v), 0);
+	assert_string_equal(v, "abc@192.0.2.7");
+	assert_int_equal(sip_wire_invite_header(&back, LINECALL_HDR_VALUE, "i", v, sizeof v), 0);
+	assert_string_equal(v, "abc@192.0.2.7");
+	assert_int_equal(sip_wire_invite_header(&back, LINECALL_HDR_USER, "X-Called", v, sizeof v), 0);
+	assert_string_equal(v, "+33142000000");
+	assert_int_equal(sip_wire_invite_header(&back, LINECALL_HDR_USER, "CSeq", v, sizeof v), -1);
+	assert_int_equal(sip_wire_invite_header(&back, LINECALL_HDR_RURI, NULL, v, sizeof v), 0);
+	assert_string_equal(v, "sip:0142000000@203.0.113.1");
+	assert_int_equal(sip_wire_invite_header(&back, LINECALL_HDR_VALUE, "Via", v, sizeof v), -1);
+	assert_int_equal(sip_wire_invite_header(&back, LINECALL_HDR_VALUE, "Call-ID", v, 5), -1);
+	ipc_msg_free(&m);
+	/* An IPv6 source is taken; a name is not. */
+	snprintf(inv.inv.src_ip, sizeof inv.inv.src_ip, "2001:db8::7");
+	assert_int_equal(sip_wire_invite_encode(&out, &inv), 0);
+	as_msg(&m, "invite_ipv6");
+	assert_int_equal(sip_wire_invite_decode(&m, &back), 0);
+	assert_string_equal(back.inv.src_ip, "2001:db8::7");
+	ipc_msg_free(&m);
+	snprintf(inv.inv.src_ip, sizeof inv.inv.src_ip, "carrier.example");
+	assert_int_equal(sip_wire_invite_encode(&out, &inv), 0);
+	as_msg(&m, NULL);
+	assert_int_equal(sip_wire_invite_decode(&m, &back), -1);
+	ipc_msg_free(&m);
+	fill_invite();
+	assert_int_equal(sip_wire_invite_encode(&out, &inv), 0);
+	as_msg(&m, NULL);
+	/* One byte more is refused. */
+	ipc_msg_free(&m);
+	ipc_put_u8(&out, 'x');
+	as_msg(&m, NULL);
+	assert_int_equal(sip_wire_invite_decode(&m, &back), -1);
+	ipc_msg_free(&m);
+	/* Control characters: the encoder refuses (the front end answers 500). */
+	fill_invite();
+	inv.headers[1].value[0] = '\n';
+	assert_int_equal(sip_wire_invite_encode(&out, &inv), -1);
+	fill_invite();
+	snprintf(inv.headers[0].name, sizeof inv.headers[0].name, "Call ID");
+	assert_int_equal(sip_wire_invite_encode(&out, &inv), -1);
+	fill_invite();
+	inv.listener = SIPF_LISTENERS_MAX;
+	assert_int_equal(sip_wire_invite_encode(&out, &inv), -1);
+}
+
+static void test_answer_send_page(void **state)
+{
+	(void)state;
+	sip_wire_answer_t a = { .status = 401, .retry_after = 0 }, b;
+	snprintf(a.challenge, sizeof a.challenge, "Digest realm=\"faxvault\", nonce=\"n\"");
+	sip_wire_answer_encode(&out, &a);
+	struct ipc_msg m;
+	as_msg(&m, "answer");
+	assert_int_equal(sip_wire_answer_decode(&m, &b), 0);
+	assert_int_equal(b.status, 401);
+	assert_string_equal(b.challenge, a.challenge);
+	assert_int_equal(sip_wire_invite_decode(&m, &back), -1); /* the wrong type */
+	ipc_msg_free(&m);
+
+	line_cfg_t c;
+	line_cfg_defaults(&c);
+	c.user = "trunk-user";
+	c.password = "s3cret";
+	c.first_page = 3;
+	c.ident = "+33142000000";
+	c.clock_speed = 5;
+	c.sip_transport = 2;
+	c.tls_name = "sip.example.net";
+	assert_int_equal(sip_wire_send_encode(&out, &c, "sip:+33142000000@192.0.2.1:5060"), 0);
+	as_msg(&m, "send");
+	static sip_wire_send_t s;
+	assert_int_equal(sip_wire_send_decode(&m, &s), 0);
+	line_cfg_t d;
+	sip_wire_send_cfg(&s, &d);
+	assert_string_equal(s.target, "sip:+33142000000@192.0.2.1:5060");
+	assert_string_equal(d.user, "trunk-user");
+	assert_string_equal(d.password, "s3cret");
+	assert_string_equal(d.tls_name, "sip.example.net");
+	assert_null(d.header);
+	assert_null(d.tls_cert);
+	assert_int_equal(d.first_page, 3);
+	assert_int_equal(d.sip_transport, 2);
+	assert_true(d.clock_speed > 4.99 && d.clock_speed < 5.01);
+	ipc_msg_free(&m);
+
+	int page, ok;
+	sip_wire_page_encode(&out, 4, 1);
+	as_msg(&m, "page");
+	assert_int_equal(sip_wire_page_decode(&m, &page, &ok), 0);
+	assert_int_equal(page, 4);
+	assert_int_equal(ok, 1);
+	ipc_msg_free(&m);
+	sip_wire_page_encode(&out, 0, 1);
+	as_msg(&m, NULL);
+	assert_int_equal(sip_wire_page_decode(&m, &page, &ok), -1); /* pages count from 1 */
+	ipc_msg_free(&m);
+
+	sip_wire_listen_t l = { .id = 1, .screened = 1, .t38 = 1, .ecm = 1, .rx_durable = 1,
+		.clock_speed = 1.0 }, l2;
+	snprintf(l.listen, sizeof l.listen, "127.0.0.1:5070");
+	sip_wire_listen_encode(&out, &l);
+	as_msg(&m, "listen");
+	assert_int_equal(sip_wire_listen_decode(&m, &l2), 0);
+	assert_string_equal(l2.listen, "127.0.0.1:5070");
+	assert_int_equal(l2.rx_durable, 1);
+	ipc_msg_free(&m);
+	uint32_t id;
+	int port;
+	sip_wire_listening_encode(&out, 1, 5070);
+	as_msg(&m, "listening");
+	assert_int_equal(sip_wire_listening_decode(&m, &id, &port), 0);
+	assert_int_equal(port, 5070);
+	ipc_msg_free(&m);
+}
+
+static fax_result_t r, r2;
+
+static void test_result(void **state)
+{
+	(void)state;
+	fax_result_init(&r, 1);
+	r.answered = 1;
+	r.t30_heard = 1;
+	r.pages_total = 3;
+	r.pages_sent = 2;
+	r.pages_confirmed = 2;
+	r.npages = 2;
+	for (int i = 0; i < 2; i++) {
+		r.pages[i].page = i + 1;
+		snprintf(r.pages[i].result, sizeof r.pages[i].result, "MCF");
+	}
+	r.duration_ms = 42000;
+	fax_result_classify(&r);
+	sip_wire_result_encode(&out, 0, &r);
+	struct ipc_msg m;
+	as_msg(&m, "result");
+	int rc = 7;
+	assert_int_equal(sip_wire_result_decode(&m, &rc, &r2), 0);
+	assert_int_equal(rc, 0);
+	assert_int_equal(r2.pages_confirmed, 2);
+	assert_int_equal(r2.npages, 2);
+	assert_string_equal(r2.pages[1].result, "MCF");
+	assert_string_equal(r2.fail_class, r.fail_class);
+	assert_string_equal(r2.reason, r.reason);
+	assert_int_equal(r2.duration_ms, 42000);
+	assert_null(r2.call_ud);
+	ipc_msg_free(&m);
+	/* A class the service does not know the shape of is refused. */
+	snprintf(r.fail_class, sizeof r.fail_class, "Bad class");
+	sip_wire_result_encode(&out, 0, &r);
+	as_msg(&m, NULL);
+	assert_int_equal(sip_wire_result_decode(&m, &rc, &r2), -1);
+	ipc_msg_free(&m);
+	/* Text the encoder would not send (a newline in the reason) goes empty. */
+	fax_result_classify(&r);
+	snprintf(r.reason, sizeof r.reason, "two\nlines");
+	sip_wire_result_encode(&out, -1, &r);
+	as_msg(&m, NULL);
+	assert_int_equal(sip_wire_result_decode(&m, &rc, &r2), 0);
+	assert_int_equal(rc, -1);
+	assert_string_equal(r2.reason, "");
+	ipc_msg_free(&m);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_invite),
+		cmocka_unit_test(test_answer_send_page),
+		cmocka_unit_test(test_result),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

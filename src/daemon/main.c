@@ -828,13 +828,14 @@ static int cmd_serve(const config_t *cfg)
 			sqlite3_libversion(), MHD_get_version(), jansson_version_str(),
 			sodium_version_string());
 	/* Between signals, a signed checkpoint of each audit chain's head at
-	 * every interval (of those that moved). */
+	 * every interval (of those that moved), by one node at a time on a
+	 * shared database (store_sweep_lead). */
 	const struct timespec every = { .tv_sec = (time_t)cfg->audit_checkpoint_minutes * 60 };
 	size_t ncp;
 	for (; !rc;) {
 		int sig = sigtimedwait(&set, NULL, &every);
 		if (sig < 0) {
-			if (errno == EAGAIN)
+			if (errno == EAGAIN && store_sweep_lead(st, "checkpoint"))
 				audit_checkpoint_publish(st, cpfile, &ncp);
 			continue;
 		}

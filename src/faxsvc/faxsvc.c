@@ -113,6 +113,13 @@ struct rx_call {
 	char tiff[600];
 };
 
+/* The periodic sweeps, each led by one node at a time on a shared
+ * database (store_sweep_lead): the status board's pass, the retention
+ * sweep (with consents, incidents, contacts reviews, closures and fraud),
+ * the billing pass and the sign-in domains' re-check. */
+enum sweep { SW_STATUS, SW_RETENTION, SW_BILLING, SW_SSODOM, SW_N };
+static const char *const sweep_names[SW_N] = { "status", "retention", "billing", "ssodom" };
+
 struct faxsvc {
 	faxsvc_config_t cfg;
 	const fax_env_t *env;
@@ -166,7 +173,21 @@ struct faxsvc {
 	int64_t next_billing_ms;      /* when the pass next runs (the service's clock) */
 	poller_t *ssodom;             /* the re-check of verified sign-in domains */
 	int64_t next_ssodom_ms;       /* when it next runs (the service's clock) */
+	/* The periodic sweeps this node leads (store_sweep_lead) and the
+	 * passes it ran, by sweep (enum sweep). */
+	atomic_int leads[SW_N];
+	atomic_ullong sweep_passes[SW_N];
 };
+
+/* Whether this node runs sweep k now; counts the pass when it does. */
+static bool sweep_lead(faxsvc_t *s, enum sweep k)
+{
+	bool lead = store_sweep_lead(s->st, sweep_names[k]);
+	atomic_store(&s->leads[k], lead);
+	if (lead)
+		atomic_fetch_add(&s->sweep_passes[k], 1);
+	return lead;
+}
 
 /* ---- outbound ---- */
 
@@ -1066,6 +1087,15 @@ void faxsvc_metrics(buf_t *o, void *ud)
 		      "# TYPE faxvault_fax_target_failovers_total counter\n"
 		      "faxvault_fax_target_failovers_total %llu\n",
 		(unsigned long long)atomic_load(&s->target_failovers));
+	buf_puts(o, "# HELP faxvault_sweep_lead 1: this node runs the periodic sweep (on several nodes on one PostgreSQL database, one node at a time leads each).\n"
+		    "# TYPE faxvault_sweep_lead gauge\n");
+	for (int k = 0; k < SW_N; k++)
+		buf_printf(o, "faxvault_sweep_lead{sweep=\"%s\"} %d\n", sweep_names[k], atomic_load(&s->leads[k]));
+	buf_puts(o, "# HELP faxvault_sweep_passes_total Passes of each periodic sweep run on this node.\n"
+		    "# TYPE faxvault_sweep_passes_total counter\n");
+	for (int k = 0; k < SW_N; k++)
+		buf_printf(o, "faxvault_sweep_passes_total{sweep=\"%s\"} %llu\n", sweep_names[k],
+			(unsigned long long)atomic_load(&s->sweep_passes[k]));
 	trunk_health_metrics(s->health, o);
 	trunk_register_metrics(s->reg, o);
 	buf_puts(o, "# HELP faxvault_fax_calls_up Fax calls in progress on this node, by trunk and direction.\n"
@@ -1164,8 +1194,9 @@ static int retention_pass(poller_t *p, void *arg)
 	faxsvc_t *s = arg;
 	int64_t now = time_now_ms();
 	/* The status board's automatic component states (its own pace). */
-	dom_status_pass(s->st, s->cfg.dom, now);
-	if (now < s->next_sweep_ms)
+	if (sweep_lead(s, SW_STATUS))
+		dom_status_pass(s->st, s->cfg.dom, now);
+	if (now < s->next_sweep_ms || !sweep_lead(s, SW_RETENTION))
 		return 0;
 	int n = dom_retention_sweep(s->st, s->env, now, RETENTION_BATCH);
 	/* Consents that ended by the clock since the last pass: audited as
@@ -1202,7 +1233,7 @@ static int billing_pass(poller_t *p, void *arg)
 	(void)p;
 	faxsvc_t *s = arg;
 	int64_t now = time_now_ms();
-	if (now < s->next_billing_ms)
+	if (now < s->next_billing_ms || !sweep_lead(s, SW_BILLING))
 		return 0;
 	s->next_billing_ms = now + BILLING_EVERY_MS;
 	int n = invoice_pass(s->st, s->cfg.dom, now, &s->billing_month);
@@ -1223,7 +1254,7 @@ static int ssodom_pass(poller_t *p, void *arg)
 {
 	faxsvc_t *s = arg;
 	int64_t now = time_now_ms();
-	if (now < s->next_ssodom_ms || poller_stopping(p))
+	if (now < s->next_ssodom_ms || poller_stopping(p) || !sweep_lead(s, SW_SSODOM))
 		return 0;
 	int n = dom_ssodom_recheck_pass(s->st, s->cfg.dom, now, SSODOM_BATCH);
 	/* A full batch: go on at once; otherwise wait for the next turn. */

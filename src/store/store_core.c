@@ -312,6 +312,11 @@ int store_checkpoint(store_t *st)
 	return st->be->checkpoint(st);
 }
 
+bool store_sweep_lead(store_t *st, const char *name)
+{
+	return !st->be->sweep_lead || st->be->sweep_lead(st, name);
+}
+
 int store_snapshot(store_t *st, const char *path, char *err, size_t errlen)
 {
 	return st->be->snapshot(st, path, err, errlen);

@@ -38,6 +38,8 @@ struct store_backend {
 	void (*close)(store_t *st);
 	int (*checkpoint)(store_t *st);
 	int (*snapshot)(store_t *st, const char *path, char *err, size_t errlen);
+	/* store_sweep_lead(); NULL: always the lead (one process per database). */
+	bool (*sweep_lead)(store_t *st, const char *name);
 };
 
 /* The part of a store and of a transaction every backend shares. */

@@ -5,6 +5,7 @@
 
 #include "cli_cmd.h"
 #include "cli_http.h"
+#include "cli_out.h"
 
 static const struct cli_col trunk_cols[] = {
 	{ "ID", "id" }, { "NAME", "name" }, { "PEER", "peer" }, { "TRANSPORT", "transport" },
@@ -15,7 +16,7 @@ static const struct cli_col trunk_fields[] = {
 	{ "ID", "id" }, { "Name", "name" }, { "Peer", "peer" }, { "Username", "username" },
 	{ "Password stored", "has_password" }, { "Transport", "transport" }, { "Max calls", "max_calls" },
 	{ "Caller-ID rule", "caller_id_rule" }, { "Prefixes", "prefixes" }, { "Status", "status" },
-	{ "Built in", "builtin" },
+	{ "Registration", "registration" }, { "Nodes", "node_views" }, { "Built in", "builtin" },
 };
 
 static const struct cli_opt list_opts[] = { CLI_LIST_OPTS, { NULL, NULL, 0, NULL } };
@@ -25,12 +26,45 @@ static int trunks_list(struct cli_ctx *ctx)
 	return cli_list(ctx, "/v1/provider/trunks", trunk_cols, CLI_NCOLS(trunk_cols));
 }
 
+/* What each node sees of the trunk (several nodes on one database), one
+ * line: "node-a: up; node-b: down, registered". */
+static void node_views(json_t *trunk)
+{
+	buf_t b;
+	buf_init(&b, 1 << 16);
+	size_t i;
+	const json_t *n;
+	json_array_foreach(json_object_get(trunk, "nodes"), i, n) {
+		const char *reg = json_string_value(json_object_get(n, "registration"));
+		buf_printf(&b, "%s%s: %s%s%s%s", i ? "; " : "", json_string_value(json_object_get(n, "node")) ?: "?",
+			json_string_value(json_object_get(n, "status")) ?: "?",
+			reg && strcmp(reg, "none") != 0 ? ", " : "", reg && strcmp(reg, "none") != 0 ? reg : "",
+			json_is_false(json_object_get(n, "counted")) ? " (stale)" : "");
+	}
+	json_object_set_new(trunk, "node_views", json_string(cli_buf_str(&b)));
+	buf_free(&b);
+}
+
 static int trunks_show(struct cli_ctx *ctx)
 {
 	char *path = cli_http_path("/v1/provider/trunks/%s", cli_pos(ctx, 0));
-	int rc = cli_show(ctx, "GET", path, NULL, trunk_fields, CLI_NCOLS(trunk_fields), NULL);
+	json_t *res = NULL;
+	int rc = cli_api(ctx, "GET", path, NULL, 1, &res);
 	free(path);
-	return rc;
+	if (rc != CLI_EXIT_OK)
+		return rc;
+	if (ctx->json) {
+		cli_out_json(ctx->out, res);
+	} else {
+		node_views(res);
+		buf_t t;
+		buf_init(&t, (size_t)1 << 24);
+		cli_out_kv(trunk_fields, CLI_NCOLS(trunk_fields), res, &t);
+		cli_out_write(ctx->out, &t);
+		buf_free(&t);
+	}
+	json_decref(res);
+	return CLI_EXIT_OK;
 }
 
 #define TRUNK_SETTINGS(req) \

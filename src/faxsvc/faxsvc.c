@@ -1295,6 +1295,8 @@ faxsvc_t *faxsvc_start(const faxsvc_config_t *cfg, store_t *st, char *err, size_
 	pthread_cond_init(&s->cv, NULL);
 	s->auth = sipauth_new(CARRIER_REALM, SIPAUTH_TTL_S);
 
+	/* The trunks' state is recorded as this node's view. */
+	dom_trunks_node(cfg->node_id);
 	/* What a crash left behind. */
 	int rxrec = recover_inbound(s);
 	dom_workdir_sweep(s->env);
@@ -1368,6 +1370,11 @@ void faxsvc_stop(faxsvc_t *s)
 	s->health = NULL;
 	trunk_register_stop(s->reg);
 	s->reg = NULL;
+	/* This node no longer probes nor registers: its view leaves the
+	 * trunks' state (the other nodes' decides it). */
+	if (dom_trunk_node_forget(s->st, time_now_ms()) < 0)
+		log_event(LOG_ERROR, "fax.trunk_status_failed", "what=node_forget");
+	dom_trunks_node(NULL);
 	pthread_mutex_lock(&s->mu);
 	for (int i = 0; i < s->nworkers; i++)
 		if (s->running[i])

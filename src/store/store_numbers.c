@@ -3,6 +3,8 @@
 
 #include "store_int.h"
 
+#include <string.h>
+
 /* ---- trunks ---- */
 
 static const char *const trunk_cols[] = { "id", "name", "peer", "username", "secret",
@@ -44,6 +46,44 @@ int store_trunk_update(store_tx_t *tx, const char *id, const json_t *fields)
 		"called_number", "inbound_rewrite", "inbound_auth", "link_status", "link_changed_at",
 		"register", "registration", "targets", "resolve_error", "resolved_at", "sip_transport", NULL };
 	return sq_update(tx, "trunks", allowed, id, fields, NULL);
+}
+
+/* ---- trunk state as each node sees it ---- */
+
+int store_trunk_node_set(store_tx_t *tx, const char *trunk_id, const char *node_id,
+	const char *column, const char *value, int64_t now)
+{
+	if (strcmp(column, "link_status") == 0)
+		return sq_exec(tx, false, "INSERT INTO trunk_node_states (trunk_id, node_id, link_status,"
+			" link_changed_at, seen_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (trunk_id, node_id) DO UPDATE"
+			" SET link_changed_at = CASE WHEN trunk_node_states.link_status = excluded.link_status"
+			" THEN trunk_node_states.link_changed_at ELSE excluded.link_changed_at END,"
+			" link_status = excluded.link_status, seen_at = excluded.seen_at", "sssii", trunk_id,
+			node_id, value, now, now);
+	if (strcmp(column, "registration") == 0)
+		return sq_exec(tx, false, "INSERT INTO trunk_node_states (trunk_id, node_id, registration,"
+			" seen_at) VALUES (?, ?, ?, ?) ON CONFLICT (trunk_id, node_id) DO UPDATE"
+			" SET registration = excluded.registration, seen_at = excluded.seen_at", "sssi",
+			trunk_id, node_id, value, now);
+	return STORE_ERROR;
+}
+
+json_t *store_trunk_node_states(store_tx_t *tx, const char *trunk_id, const char *node_id)
+{
+	return sq_rows(tx, "SELECT trunk_id, node_id, link_status, link_changed_at, registration, seen_at"
+		" FROM trunk_node_states WHERE (? = '' OR trunk_id = ?) AND (? = '' OR node_id = ?)"
+		" ORDER BY trunk_id, node_id", "ssss", trunk_id ? trunk_id : "", trunk_id ? trunk_id : "",
+		node_id ? node_id : "", node_id ? node_id : "");
+}
+
+json_t *store_trunk_node_forget(store_tx_t *tx, const char *node_id)
+{
+	json_t *rows = store_trunk_node_states(tx, NULL, node_id);
+	if (rows && sq_exec(tx, false, "DELETE FROM trunk_node_states WHERE node_id = ?", "s", node_id) != STORE_OK) {
+		json_decref(rows);
+		return NULL;
+	}
+	return rows;
 }
 
 /* ---- inventory ---- */

@@ -28,6 +28,17 @@ int store_trunk_page(store_tx_t *tx, const char *cursor, int limit, store_page_t
 /* Sets the given keys (name, peer, username, secret, transport, max_calls,
  * caller_id_rule, prefixes, status, updated_at). */
 int store_trunk_update(store_tx_t *tx, const char *id, const json_t *fields);
+/* Trunk state as each node sees it (several nodes on one database): rows
+ * {trunk_id, node_id, link_status ("up"|"down"|""), link_changed_at,
+ * registration ("registered"|"failed"|"none"|""), seen_at}. Sets column
+ * ("link_status" or "registration") of node_id's row of trunk_id to value,
+ * seen at now (link_changed_at moves when the link does). */
+int store_trunk_node_set(store_tx_t *tx, const char *trunk_id, const char *node_id,
+	const char *column, const char *value, int64_t now);
+/* The rows of trunk_id and/or of node_id (NULL: any), by trunk and node. */
+json_t *store_trunk_node_states(store_tx_t *tx, const char *trunk_id, const char *node_id);
+/* Removes node_id's rows; answers them (NULL on error). */
+json_t *store_trunk_node_forget(store_tx_t *tx, const char *node_id);
 
 /* --- inventory --- */
 /* STORE_CONFLICT when the number exists. */

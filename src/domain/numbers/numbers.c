@@ -4,6 +4,7 @@
 #include "numbers.h"
 
 #include <arpa/inet.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -163,6 +164,26 @@ static int cand_cmp(const void *a, const void *b)
 	return x->rank < y->rank ? -1 : x->rank > y->rank;
 }
 
+/* This process's node (dom_trunks_node), or NULL. */
+static const char *_Atomic trunks_node;
+
+void dom_trunks_node(const char *node)
+{
+	atomic_store(&trunks_node, node && *node ? node : NULL);
+}
+
+/* Trunk t's link as this node sees it (mine: its rows of
+ * trunk_node_states), else as decided over the nodes. */
+static const char *own_link(const json_t *mine, const json_t *t)
+{
+	size_t i;
+	json_t *r;
+	json_array_foreach(mine, i, r)
+		if (strcmp(rec_str(r, "trunk_id"), rec_str(t, "id")) == 0 && *rec_str(r, "link_status"))
+			return rec_str(r, "link_status");
+	return rec_str(t, "link_status");
+}
+
 json_t *dom_trunks_for(store_tx_t *tx, const fax_env_t *env, const char *to)
 {
 	if (!e164_valid(to))
@@ -173,6 +194,10 @@ json_t *dom_trunks_for(store_tx_t *tx, const fax_env_t *env, const char *to)
 	json_t *n = store_number_get(tx, to);
 	int on_loopback = n && strcmp(rec_str(n, "trunk_id"), LOOPBACK) == 0;
 	json_decref(n);
+	/* Each node routes by what it sees itself of each trunk (its report in
+	 * trunk_node_states), else by the state decided over the nodes. */
+	const char *node = atomic_load(&trunks_node);
+	json_t *mine = node ? store_trunk_node_states(tx, NULL, node) : NULL;
 	size_t cap = json_array_size(trunks), nc = 0, i;
 	int alone = 0;
 	struct cand *c = xcalloc(cap ? cap : 1, sizeof *c);
@@ -193,8 +218,9 @@ json_t *dom_trunks_for(store_tx_t *tx, const fax_env_t *env, const char *to)
 		size_t len = numbers_prefix_match(prefixes, to);
 		json_decref(prefixes);
 		if (len > 0)
-			c[nc++] = (struct cand){ t, len, strcmp(rec_str(t, "link_status"), "down") == 0, i };
+			c[nc++] = (struct cand){ t, len, strcmp(own_link(mine, t), "down") == 0, i };
 	}
+	json_decref(mine);
 	if (nc > 1 && !alone)
 		qsort(c, nc, sizeof *c, cand_cmp);
 	json_t *out = nc ? json_array() : NULL;
@@ -266,40 +292,165 @@ int dom_trunk_links_record(store_t *st, const json_t *links, int64_t now)
 	return dom_trunk_states_record(st, "link_status", links, now);
 }
 
+/* Trunk state across nodes. Each node records what it sees of each trunk
+ * (trunk_node_states); a report counts while it is within
+ * TRUNK_NODE_STALE_MS of the newest report on that trunk, so a node that
+ * died or stopped probing drops out (measured against the other reports,
+ * not the clock: a test clock moved ahead does not age them all at once). */
+#define TRUNK_NODE_STALE_MS (5 * 60000)
+/* A node's unchanged state is reported again at most this often. */
+#define TRUNK_NODE_REFRESH_MS 60000
+
+static int64_t node_rows_newest(const json_t *rows)
+{
+	int64_t newest = 0;
+	size_t i;
+	json_t *r;
+	json_array_foreach(rows, i, r) {
+		int64_t at = json_integer_value(json_object_get(r, "seen_at"));
+		if (at > newest)
+			newest = at;
+	}
+	return newest;
+}
+
+static bool node_row_counts(const json_t *r, int64_t newest)
+{
+	return json_integer_value(json_object_get(r, "seen_at")) >= newest - TRUNK_NODE_STALE_MS;
+}
+
+/* The trunk's state decided over its nodes' rows, for column. The link:
+ * "up" when a node sees the peer answer, "down" only when every node that
+ * probes it sees it down (a trunk one node reaches still carries calls, and
+ * each node routes by its own view: dom_trunks_for), NULL when none probes.
+ * The registration: "registered" when one node's binding holds (the carrier
+ * can reach the service), else "failed" when one failed, else "none"; NULL
+ * when no node registers it (then "none"; a link no node probes: "unknown"). */
+static const char *trunk_decided(const json_t *rows, int link)
+{
+	int64_t newest = node_rows_newest(rows);
+	int up = 0, down = 0, reg = 0, failed = 0, none = 0;
+	size_t i;
+	json_t *r;
+	json_array_foreach(rows, i, r) {
+		if (!node_row_counts(r, newest))
+			continue;
+		const char *v = rec_str(r, link ? "link_status" : "registration");
+		up |= strcmp(v, "up") == 0;
+		down |= strcmp(v, "down") == 0;
+		reg |= strcmp(v, "registered") == 0;
+		failed |= strcmp(v, "failed") == 0;
+		none |= strcmp(v, "none") == 0;
+	}
+	if (link)
+		return up ? "up" : down ? "down" : NULL;
+	return reg ? "registered" : failed ? "failed" : none ? "none" : NULL;
+}
+
+/* Sets trunk t's column to what its nodes decide, when it differs. 1 when
+ * it changed, 0, or STORE_ERROR. */
+static int trunk_decide(store_tx_t *tx, const json_t *t, const char *column, int64_t now)
+{
+	int link = strcmp(column, "link_status") == 0;
+	const char *id = rec_str(t, "id");
+	json_t *rows = store_trunk_node_states(tx, id, NULL);
+	if (!rows)
+		return STORE_ERROR;
+	const char *want = trunk_decided(rows, link);
+	int rc = 0;
+	if (!want) /* no node reports it (any more) */
+		want = link ? "unknown" : "none";
+	if (want && strcmp(rec_str(t, column), want) != 0) {
+		json_t *upd = json_pack("{s:s}", column, want);
+		if (link)
+			json_object_set_new(upd, "link_changed_at", json_integer(now));
+		rc = store_trunk_update(tx, id, upd) == STORE_ERROR ? STORE_ERROR : 1;
+		json_decref(upd);
+	}
+	json_decref(rows);
+	return rc;
+}
+
 int dom_trunk_states_record(store_t *st, const char *column, const json_t *links, int64_t now)
 {
 	int link = strcmp(column, "link_status") == 0;
 	if (!link && strcmp(column, "registration") != 0)
 		return -1;
+	const char *node = atomic_load(&trunks_node);
+	if (!node)
+		node = "";
 	store_tx_t *tx = store_begin(st, true);
 	if (!tx)
 		return -1;
-	int changed = 0, rc = STORE_OK;
+	int changed = 0, wrote = 0, rc = STORE_OK;
 	const char *id;
 	json_t *v;
 	json_object_foreach((json_t *)links, id, v) {
 		json_t *t = store_trunk_get(tx, id);
 		const char *now_st = json_string_value(v);
-		if (t && now_st && strcmp(rec_str(t, column), now_st) != 0) {
-			json_t *upd = json_pack("{s:s}", column, now_st);
-			if (link)
-				json_object_set_new(upd, "link_changed_at", json_integer(now));
-			if (store_trunk_update(tx, id, upd) == STORE_ERROR)
-				rc = STORE_ERROR;
-			json_decref(upd);
-			changed++;
+		if (!t || !now_st) {
+			json_decref(t);
+			continue;
 		}
+		/* This node's report: written when it changed, or again now and
+		 * then so that it keeps counting. */
+		json_t *mine = store_trunk_node_states(tx, id, node);
+		const json_t *row = json_array_get(mine, 0);
+		if (!mine)
+			rc = STORE_ERROR;
+		else if (!row || strcmp(rec_str(row, column), now_st) != 0 ||
+			 json_integer_value(json_object_get(row, "seen_at")) < now - TRUNK_NODE_REFRESH_MS) {
+			if (store_trunk_node_set(tx, id, node, column, now_st, now) != STORE_OK)
+				rc = STORE_ERROR;
+			wrote++;
+		}
+		json_decref(mine);
+		int d = rc == STORE_OK ? trunk_decide(tx, t, column, now) : 0;
+		if (d == STORE_ERROR)
+			rc = STORE_ERROR;
+		else
+			changed += d;
 		json_decref(t);
 	}
 	if (rc != STORE_OK) {
 		store_rollback(tx);
 		return -1;
 	}
-	if (changed == 0) {
+	if (changed == 0 && wrote == 0) {
 		store_rollback(tx);
 		return 0;
 	}
 	return store_commit(tx) == STORE_OK ? changed : -1;
+}
+
+int dom_trunk_node_forget(store_t *st, int64_t now)
+{
+	const char *node = atomic_load(&trunks_node);
+	store_tx_t *tx = store_begin(st, true);
+	if (!tx)
+		return -1;
+	json_t *gone = store_trunk_node_forget(tx, node ? node : "");
+	int rc = gone ? STORE_OK : STORE_ERROR;
+	size_t i;
+	json_t *r;
+	json_array_foreach(gone, i, r) {
+		json_t *t = store_trunk_get(tx, rec_str(r, "trunk_id"));
+		if (t && (trunk_decide(tx, t, "link_status", now) == STORE_ERROR ||
+			  trunk_decide(tx, t, "registration", now) == STORE_ERROR))
+			rc = STORE_ERROR;
+		json_decref(t);
+	}
+	size_t n = json_array_size(gone);
+	json_decref(gone);
+	if (rc != STORE_OK) {
+		store_rollback(tx);
+		return -1;
+	}
+	if (n == 0) {
+		store_rollback(tx);
+		return 0;
+	}
+	return store_commit(tx) == STORE_OK ? (int)n : -1;
 }
 
 int dom_trunk_targets_record(store_t *st, const char *trunk_id, const char *targets, const char *error, int64_t now)
@@ -485,6 +636,21 @@ int dom_trunk_get(dom_ctx_t *c, const char *id, json_t **out, dom_err_t *e)
 		return dom_fail(e, "not-found", "", "no such trunk");
 	*out = trunk_public(t, env_of(c));
 	json_decref(t);
+	/* What each node sees (several nodes on one database; one node: its
+	 * own line). */
+	json_t *rows = store_trunk_node_states(c->tx, id, NULL), *nodes = json_array();
+	int64_t newest = node_rows_newest(rows);
+	size_t i;
+	json_t *r;
+	json_array_foreach(rows, i, r) {
+		const char *l = rec_str(r, "link_status"), *rs = rec_str(r, "registration");
+		json_array_append_new(nodes, json_pack("{s:s, s:s, s:s, s:o, s:o, s:b}", "node",
+			rec_str(r, "node_id"), "status", *l ? l : "unknown", "registration", *rs ? rs : "none",
+			"status_changed_at", time_json(json_object_get(r, "link_changed_at")), "seen_at",
+			time_json(json_object_get(r, "seen_at")), "counted", node_row_counts(r, newest)));
+	}
+	json_decref(rows);
+	json_object_set_new(*out, "nodes", nodes);
 	return 0;
 }
 

@@ -46,6 +46,16 @@ int dom_trunk_links_record(store_t *st, const json_t *links, int64_t now);
 /* The same for column "link_status" or "registration" ({trunk_id:
  * "registered"|"failed"|"none"}); link_changed_at only moves with the link. */
 int dom_trunk_states_record(store_t *st, const char *column, const json_t *states, int64_t now);
+/* Several nodes on one database: this process is node (its fax.node_id,
+ * borrowed; NULL: none, as in tools). The records above are then this
+ * node's view (trunk_node_states), and the trunk's link_status and
+ * registration are decided over the nodes that reported lately: a link is
+ * down only when every node that probes it sees it down (numbers.c).
+ * dom_trunks_for orders the trunks by this node's own view. */
+void dom_trunks_node(const char *node);
+/* At the node's stop: removes its view and decides again. How many rows
+ * were removed, or -1. */
+int dom_trunk_node_forget(store_t *st, int64_t now);
 /* Records where trunk_id's peer resolved to and how each target answered
  * (targets: the JSON array text of docs/fax-service.md, NULL when the lookup
  * failed; error: why, NULL or "" when it worked). Written with resolved_at

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """A carrier that is up but cannot take calls, for the failover tests.
 
-sip_refuser.py PORTFILE STATUS [SECONDS]
-Binds a UDP port on 127.0.0.1 (any free one), writes it to PORTFILE, then
+sip_refuser.py PORTFILE STATUS [SECONDS [PORT]]
+Binds a UDP port on 127.0.0.1 (PORT, else any free one), writes it to PORTFILE, then
 answers every OPTIONS 200 and every INVITE 100 then STATUS (503 with
 Retry-After: 60), and absorbs the ACKs, until SECONDS (default 300) passed.
 Prints one line "INVITE <Call-ID>" per INVITE it refused. STATUS 0: a
@@ -35,7 +35,8 @@ def main():
     portfile, status = sys.argv[1], int(sys.argv[2])
     seconds = float(sys.argv[3]) if len(sys.argv) > 3 else 300.0
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    sock.bind(("127.0.0.1", 0))
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", int(sys.argv[4]) if len(sys.argv) > 4 else 0))
     with open(portfile + ".tmp", "w") as f:
         f.write("%d\n" % sock.getsockname()[1])
     import os

@@ -291,6 +291,56 @@ static void test_routing(void **state)
 	assert_string_equal(str(t, "id"), "paris");
 	json_decref(t);
 	store_rollback(tx);
+
+	/* Several nodes on one database: each records its own view. A link is
+	 * down only when every node that reports it sees it down; each node
+	 * routes by its own view; a report older than 5 minutes than the
+	 * newest no longer counts; a node that stops leaves. */
+	assert_int_equal(dom_trunk_node_forget(st, 1500), 2); /* the views recorded above, of no node */
+	dom_trunks_node("n1");
+	links = json_pack("{s:s, s:s}", "paris", "up", "eu", "down");
+	assert_int_equal(dom_trunk_links_record(st, links, 2000), 2);
+	json_decref(links);
+	dom_trunks_node("n2");
+	links = json_pack("{s:s, s:s}", "paris", "down", "eu", "up");
+	assert_int_equal(dom_trunk_links_record(st, links, 2100), 1); /* eu up; paris stays up (n1) */
+	tx = store_begin(st, false);
+	row = store_trunk_get(tx, "paris");
+	assert_string_equal(str(row, "link_status"), "up");
+	json_decref(row);
+	row = store_trunk_get(tx, "eu");
+	assert_string_equal(str(row, "link_status"), "up");
+	json_decref(row);
+	all = dom_trunks_for(tx, &env, "+33123456789"); /* n2 sees paris down: eu first */
+	assert_string_equal(str(json_array_get(all, 0), "id"), "eu");
+	json_decref(all);
+	dom_trunks_node("n1");
+	all = dom_trunks_for(tx, &env, "+33123456789"); /* n1 sees paris up: the longer prefix first */
+	assert_string_equal(str(json_array_get(all, 0), "id"), "paris");
+	json_decref(all);
+	store_rollback(tx);
+	dom_trunks_node("n2");
+	assert_int_equal(dom_trunk_links_record(st, links, 2100 + 400000), 1); /* n1's views stale: paris down */
+	json_decref(links);
+	tx = store_begin(st, false);
+	row = store_trunk_get(tx, "paris");
+	assert_string_equal(str(row, "link_status"), "down");
+	json_decref(row);
+	store_rollback(tx);
+	json_t *reg = json_pack("{s:s}", "paris", "registered");
+	assert_int_equal(dom_trunk_states_record(st, "registration", reg, 402200), 1);
+	json_decref(reg);
+	assert_int_equal(dom_trunk_node_forget(st, 402300), 2); /* n2 leaves: n1's views decide */
+	tx = store_begin(st, false);
+	row = store_trunk_get(tx, "paris");
+	assert_string_equal(str(row, "link_status"), "up");
+	assert_string_equal(str(row, "registration"), "none");
+	json_decref(row);
+	row = store_trunk_get(tx, "eu");
+	assert_string_equal(str(row, "link_status"), "down");
+	json_decref(row);
+	store_rollback(tx);
+	dom_trunks_node(NULL);
 	drop_store(st, path);
 	vault_key_free(master);
 }

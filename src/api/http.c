@@ -907,6 +907,8 @@ api_t *api_new(const api_config_t *cfg, store_t *st, char *err, size_t errlen)
 		return NULL;
 	}
 	metrics_init();
+	/* Several nodes on one PostgreSQL database: one limit for all. */
+	ratelimit_share(st);
 	return a;
 }
 
@@ -917,5 +919,6 @@ void api_drain(api_t *a)
 
 void api_release(api_t *a)
 {
+	ratelimit_share(NULL);
 	api_free(a);
 }

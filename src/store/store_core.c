@@ -3,6 +3,7 @@
  * entry points that only dispatch to the backend. */
 #include "store.h"
 #include "store_int.h"
+#include "store_rate.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -315,6 +316,19 @@ int store_checkpoint(store_t *st)
 bool store_sweep_lead(store_t *st, const char *name)
 {
 	return !st->be->sweep_lead || st->be->sweep_lead(st, name);
+}
+
+bool store_rate_shared(store_t *st)
+{
+	return st->be->rate_take != NULL;
+}
+
+int store_rate_take(store_t *st, const char *key, int rpm, int burst, int64_t now_ms, double *tokens,
+	bool *allowed)
+{
+	if (!st->be->rate_take)
+		return STORE_NOTFOUND;
+	return st->be->rate_take(st, key, rpm, burst, now_ms, tokens, allowed);
 }
 
 int store_snapshot(store_t *st, const char *path, char *err, size_t errlen)

@@ -611,6 +611,59 @@ static bool pg_sweep_lead(store_t *base, const char *name)
 	return lead;
 }
 
+/* ---- rate limits shared by the nodes ---- */
+
+/* One bucket: refilled since its last use, capped at the burst, one token
+ * taken when there is one; the row is locked by the statement itself, so
+ * nodes taking from the same bucket at once queue on that row only. */
+#define RATE_REFILL "LEAST($3::float8, b.tokens + GREATEST(0, $4::bigint - b.at_ms) * $2::float8)"
+static const char rate_sql[] =
+	"INSERT INTO rate_buckets AS b (key, tokens, at_ms, allowed) VALUES ($1, $3::float8 - 1, $4::bigint, true)"
+	" ON CONFLICT (key) DO UPDATE SET tokens = CASE WHEN " RATE_REFILL " >= 1 THEN " RATE_REFILL " - 1"
+	" ELSE " RATE_REFILL " END, allowed = " RATE_REFILL " >= 1, at_ms = GREATEST(b.at_ms, $4::bigint)"
+	" RETURNING tokens, allowed";
+/* Buckets unused for an hour are removed every RATE_SWEEP_EVERY takes (a
+ * bucket refilled for an hour is full at the default limits: removing it
+ * changes nothing). */
+#define RATE_SWEEP_EVERY 4096
+#define RATE_IDLE_MS 3600000LL
+
+static int pg_rate_take(store_t *base, const char *key, int rpm, int burst, int64_t now_ms,
+	double *tokens, bool *allowed)
+{
+	static _Atomic unsigned takes;
+	struct pg_store *st = PS(base);
+	int64_t t0 = time_mono_ns();
+	PGconn *c = pool_get(st);
+	if (!c)
+		return STORE_ERROR;
+	char rate[40], cap[24], at[24];
+	snprintf(rate, sizeof rate, "%.17g", rpm / 60000.0);
+	snprintf(cap, sizeof cap, "%d", burst);
+	snprintf(at, sizeof at, "%lld", (long long)now_ms);
+	const char *vals[4] = { key, rate, cap, at };
+	PGresult *r = PQexecParams(c, rate_sql, 4, NULL, vals, NULL, NULL, 0);
+	int rc = STORE_ERROR;
+	if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1) {
+		*tokens = strtod(PQgetvalue(r, 0, 0), NULL);
+		*allowed = strcmp(PQgetvalue(r, 0, 1), "t") == 0;
+		rc = STORE_OK;
+	} else {
+		char m[300];
+		log_event(LOG_ERROR, "store.rate_limit", "err=\"%s\"", pg_msg(PQerrorMessage(c), m, sizeof m));
+	}
+	PQclear(r);
+	if (rc == STORE_OK && ++takes % RATE_SWEEP_EVERY == 0) {
+		snprintf(at, sizeof at, "%lld", (long long)(now_ms - RATE_IDLE_MS));
+		const char *old[1] = { at };
+		PQclear(PQexecParams(c, "DELETE FROM rate_buckets WHERE at_ms < $1::bigint", 1, NULL, old, NULL,
+			NULL, 0));
+	}
+	pool_put(st, c);
+	sq_db_time(base, t0);
+	return rc;
+}
+
 static const struct store_backend pg_backend = {
 	.rows = pg_rows,
 	.exec = pg_exec,
@@ -623,6 +676,7 @@ static const struct store_backend pg_backend = {
 	.checkpoint = pg_checkpoint,
 	.snapshot = pg_snapshot,
 	.sweep_lead = pg_sweep_lead,
+	.rate_take = pg_rate_take,
 };
 
 /* ---- migrations ---- */

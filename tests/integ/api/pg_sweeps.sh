@@ -10,7 +10,9 @@
 #    mails queued once per recipient, with three nodes up;
 #  - the leading node killed with kill -9, another node takes each sweep
 #    over (its lock freed with the dead node's connection), one only, and
-#    the next alert is raised once.
+#    the next alert is raised once;
+#  - the audit checkpoint (every real minute) is signed by one of the two
+#    nodes left while the chain grows, the other signing none.
 . "$(dirname "$0")/lib.sh"
 : "${FV_TEST_PG:?FV_TEST_PG: socket directory of the test cluster}"
 
@@ -35,7 +37,7 @@ printf '%s\n' "$MTOKEN" > "$TMP/metrics.token"
 chmod 600 "$TMP/metrics.token"
 NODE_FLAGS=(--set mail.relay=sendmail --set mail.from=noreply@fax.example.net
 	--set retention.sweep_minutes=1 --set "metrics.token_file=$TMP/metrics.token"
-	--set fax.trunk_keepalive_seconds=0)
+	--set fax.trunk_keepalive_seconds=0 --set audit.checkpoint_minutes=1)
 
 start_daemon "${NODE_FLAGS[@]}" --set fax.node_id=node-a
 A_BASE=$BASE
@@ -190,5 +192,27 @@ for b in "$B_BASE" "$C_BASE"; do
 	p=$(passes_from "$b" retention)
 	[ "$p" = 0 ] && ok || fail "the node that does not lead ran $p retention passes"
 done
+
+# --- the audit checkpoint (audit.checkpoint_minutes=1, real minutes): of
+# the two nodes left, one signs every minute while the chain grows; the
+# other signs none (each node still signs the head at its stop).
+cps() { grep -c 'event=audit.checkpoint ' "$1"; }
+N_CP=0
+grow_until_signed() { # one audited change every 20th call, until one node signed twice
+	N_CP=$((N_CP + 1))
+	if [ $((N_CP % 20)) = 1 ]; then
+		BASE=$B_BASE
+		req POST /v1/provider/staff "$OP" "{\"email\":\"cp$N_CP@provider.example\",\"name\":\"Staff $N_CP\",\"role\":\"support\"}"
+	fi
+	[ "$(cps "$TMP/faxvaultd-b.log")" -ge 2 ] || [ "$(cps "$TMP/faxvaultd-c.log")" -ge 2 ]
+}
+BASE=$B_BASE
+OP=$(operator_token)
+poll_until 300 grow_until_signed && ok || fail "no node signed two checkpoints in 5 minutes"
+CPB=$(cps "$TMP/faxvaultd-b.log")
+CPC=$(cps "$TMP/faxvaultd-c.log")
+{ [ "$CPB" = 0 ] || [ "$CPC" = 0 ]; } && ok || fail "both nodes signed checkpoints: node B $CPB, node C $CPC"
+n=$(cat "$TMP/faxvaultd-b.log" "$TMP/faxvaultd-c.log" | grep -c 'event=store.sweep_lead sweep=checkpoint')
+[ "$n" = 1 ] && ok || fail "the checkpoint was led $n times by nodes B and C, want once"
 
 finish

@@ -11,6 +11,10 @@ DAEMON_PID=""
 
 cleanup() {
 	[ -n "$DAEMON_PID" ] && kill "$DAEMON_PID" 2>/dev/null && wait "$DAEMON_PID" 2>/dev/null
+	local p
+	for p in ${NODE_PIDS[@]+"${NODE_PIDS[@]}"}; do
+		kill -9 "$p" 2>/dev/null && wait "$p" 2>/dev/null
+	done
 	if [ "$FAILS" -ne 0 ]; then
 		echo "---- daemon log (last 40 lines) ----"
 		tail -n 40 "$LOG" 2>/dev/null
@@ -98,6 +102,36 @@ daemon_answers() {
 	[ -n "$PORT" ] || return 1
 	BASE="http://127.0.0.1:$PORT"
 	curl -sf "$BASE/healthz" >/dev/null 2>&1
+}
+
+# start_node NAME [EXTRA FLAGS...]: one more faxvaultd on the database of
+# the last start_daemon (several nodes on one PostgreSQL database, under
+# FV_TEST_PG): its own data directory $TMP/var-NAME with the vault's master
+# key copied and the documents directory shared, its log
+# $TMP/faxvaultd-NAME.log; waits until it answers. Sets NODE_BASE and
+# NODE_PID; cleanup kills the nodes left (NODE_PIDS).
+NODE_PIDS=()
+start_node() {
+	local name=$1 data="$TMP/var-$1" log="$TMP/faxvaultd-$1.log" port i
+	shift
+	mkdir -p -m 700 "$data"
+	cp -p "$DATA/master.key" "$data/master.key"
+	[ -e "$data/docs" ] || ln -s "$DATA/docs" "$data/docs"
+	# shellcheck disable=SC2086
+	"$FAXVAULTD" --data-dir "$data" --http "127.0.0.1:0" --set log.file="$log" $FV_TEST_FLAGS "$@" &
+	NODE_PID=$!
+	NODE_PIDS+=("$NODE_PID")
+	for i in $(seq 1 1200); do
+		kill -0 "$NODE_PID" 2>/dev/null || { fail "node $name exited"; cat "$log"; exit 1; }
+		port=$(sed -n 's/.*event=daemon.started .* port=\([0-9]*\).*/\1/p' "$log" 2>/dev/null | tail -n 1)
+		if [ -n "$port" ] && curl -sf "http://127.0.0.1:$port/healthz" >/dev/null 2>&1; then
+			NODE_BASE="http://127.0.0.1:$port"
+			return 0
+		fi
+		sleep 0.25
+	done
+	fail "node $name did not start"
+	exit 1
 }
 
 # metrics_port: the port of the metrics listener (started with

@@ -36,22 +36,10 @@ DSN_FLAGS=$FV_TEST_FLAGS
 
 # --- node B: its own data directory with the same master key (the vault's),
 # the same database
-B_DATA="$TMP/varb"
-mkdir -m 700 "$B_DATA"
-cp -p "$DATA/master.key" "$B_DATA/master.key"
-B_LOG="$TMP/faxvaultd-b.log"
-# shellcheck disable=SC2086
-"$FAXVAULTD" --data-dir "$B_DATA" --http "127.0.0.1:0" --set log.file="$B_LOG" $DSN_FLAGS &
-B_PID=$!
-b_answers() {
-	kill -0 "$B_PID" 2>/dev/null || { echo "node B exited"; cat "$B_LOG"; exit 1; }
-	local port
-	port=$(sed -n 's/.*event=daemon.started .* port=\([0-9]*\).*/\1/p' "$B_LOG" 2>/dev/null | tail -n 1)
-	[ -n "$port" ] || return 1
-	B_BASE="http://127.0.0.1:$port"
-	curl -sf "$B_BASE/healthz" >/dev/null 2>&1
-}
-poll_until 300 b_answers || { fail "node B did not start"; cat "$B_LOG"; finish; exit 1; }
+start_node b
+B_BASE=$NODE_BASE
+B_PID=$NODE_PID
+B_DATA="$TMP/var-b"
 ok
 
 OP=$(operator_token)

@@ -9,12 +9,6 @@
 . "$(dirname "$0")/lib.sh"
 : "${FV_TEST_PG:?FV_TEST_PG: socket directory of the test cluster}"
 
-B_PID=""
-stop_b() {
-	[ -n "$B_PID" ] && kill -9 "$B_PID" 2>/dev/null && wait "$B_PID" 2>/dev/null
-	cleanup
-}
-trap stop_b EXIT
 # 10 requests at once, then one a minute (a few seconds of the test refill
 # nothing worth a token).
 LIMITS=(--set ratelimit.requests_per_minute=1 --set ratelimit.burst=10)
@@ -27,22 +21,8 @@ OWNER=$NEW_OWNER
 new_account "$OP" "Cabinet B" owner@b.example "$PW"
 OTHER=$NEW_OWNER
 
-B_DATA="$TMP/varb"
-mkdir -m 700 "$B_DATA"
-cp -p "$DATA/master.key" "$B_DATA/master.key"
-B_LOG="$TMP/faxvaultd-b.log"
-# shellcheck disable=SC2086
-"$FAXVAULTD" --data-dir "$B_DATA" --http "127.0.0.1:0" --set log.file="$B_LOG" $FV_TEST_FLAGS "${LIMITS[@]}" &
-B_PID=$!
-b_answers() {
-	kill -0 "$B_PID" 2>/dev/null || { echo "node B exited"; cat "$B_LOG"; exit 1; }
-	local port
-	port=$(sed -n 's/.*event=daemon.started .* port=\([0-9]*\).*/\1/p' "$B_LOG" 2>/dev/null | tail -n 1)
-	[ -n "$port" ] || return 1
-	B_BASE="http://127.0.0.1:$port"
-	curl -sf "$B_BASE/healthz" >/dev/null 2>&1
-}
-poll_until 300 b_answers || { fail "node B did not start"; finish; exit 1; }
+start_node b "${LIMITS[@]}"
+B_BASE=$NODE_BASE
 
 # The owner's account bucket was used by the set-up (invitation, login are
 # public: their address's bucket). 20 requests alternating A, B, A, B…

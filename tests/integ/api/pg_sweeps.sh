@@ -16,16 +16,6 @@
 . "$(dirname "$0")/lib.sh"
 : "${FV_TEST_PG:?FV_TEST_PG: socket directory of the test cluster}"
 
-NODE_PIDS=()
-stop_nodes() {
-	local p
-	for p in "${NODE_PIDS[@]}"; do
-		kill -9 "$p" 2>/dev/null && wait "$p" 2>/dev/null
-	done
-	cleanup
-}
-trap stop_nodes EXIT
-
 # Mail to a stand-in sendmail that keeps nothing (the outbox rows are
 # checked), a metrics token, the retention sweep every test-clock minute.
 mkdir -p "$TMP/bin"
@@ -42,36 +32,9 @@ NODE_FLAGS=(--set mail.relay=sendmail --set mail.from=noreply@fax.example.net
 start_daemon "${NODE_FLAGS[@]}" --set fax.node_id=node-a
 A_BASE=$BASE
 A_PID=$DAEMON_PID
-NODE_PIDS+=("$A_PID")
-DSN_FLAGS=$FV_TEST_FLAGS
-
-# node NAME: another node (its own data directory, the master key copied)
-# on the same database; sets NODE_BASE and NODE_PID.
-node() {
-	local name=$1 data="$TMP/var-$1" log="$TMP/faxvaultd-$1.log" port i
-	mkdir -p -m 700 "$data"
-	cp -p "$DATA/master.key" "$data/master.key"
-	# shellcheck disable=SC2086
-	"$FAXVAULTD" --data-dir "$data" --http "127.0.0.1:0" --set log.file="$log" $DSN_FLAGS \
-		"${NODE_FLAGS[@]}" --set fax.node_id="node-$name" &
-	NODE_PID=$!
-	NODE_PIDS+=("$NODE_PID")
-	for i in $(seq 1 1200); do
-		kill -0 "$NODE_PID" 2>/dev/null || { fail "node $name exited"; cat "$log"; exit 1; }
-		port=$(sed -n 's/.*event=daemon.started .* port=\([0-9]*\).*/\1/p' "$log" 2>/dev/null | tail -n 1)
-		if [ -n "$port" ] && curl -sf "http://127.0.0.1:$port/healthz" >/dev/null 2>&1; then
-			NODE_BASE="http://127.0.0.1:$port"
-			return 0
-		fi
-		sleep 0.25
-	done
-	fail "node $name did not start"
-	exit 1
-}
-node b
+start_node b "${NODE_FLAGS[@]}" --set fax.node_id=node-b
 B_BASE=$NODE_BASE
-B_PID=$NODE_PID
-node c
+start_node c "${NODE_FLAGS[@]}" --set fax.node_id=node-c
 C_BASE=$NODE_BASE
 ok
 

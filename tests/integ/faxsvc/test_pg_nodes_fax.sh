@@ -25,53 +25,17 @@ NODE_FLAGS=(--set testing.media_clock_speed="$FAX_SPEED" --set fax.poll_ms=100
 	--set fax.trunk_keepalive_seconds=0 --set fax.lease_seconds=$LEASE --set fax.workers=4
 	--set fax.account_max_calls=12)
 
-NODE_PIDS=()
-stop_nodes() {
-	local p
-	for p in "${NODE_PIDS[@]}"; do
-		kill -9 "$p" 2>/dev/null && wait "$p" 2>/dev/null
-	done
-	cleanup
-}
-trap stop_nodes EXIT
-
 fax_setup "${NODE_FLAGS[@]}" --set fax.node_id=node-a
 A_BASE=$BASE
-DSN_FLAGS=$FV_TEST_FLAGS
 DB=${PG_DBS##* }
 q() { psql -X -At "host=$FV_TEST_PG user=faxvault dbname=$DB" -c "$1"; }
 req PATCH /v1/provider/trunks/loopback "$OP" '{"max_calls":12}'
 expect_status 200 "the loopback trunk takes 12 calls at once"
 
-# node NAME: a node of its own data directory (the vault's master key, the
-# documents on the shared directory) on the same database; sets NODE_BASE
-# and NODE_PID.
-node() {
-	local name=$1 data="$TMP/var-$1" log="$TMP/faxvaultd-$1.log" port i
-	mkdir -p -m 700 "$data"
-	cp -p "$DATA/master.key" "$data/master.key"
-	[ -e "$data/docs" ] || ln -s "$DATA/docs" "$data/docs"
-	# shellcheck disable=SC2086
-	"$FAXVAULTD" --data-dir "$data" --http "127.0.0.1:0" --set log.file="$log" $DSN_FLAGS \
-		"${NODE_FLAGS[@]}" --set fax.node_id="node-$name" &
-	NODE_PID=$!
-	NODE_PIDS+=("$NODE_PID")
-	for i in $(seq 1 1200); do
-		kill -0 "$NODE_PID" 2>/dev/null || { fail "node $name exited"; cat "$log"; exit 1; }
-		port=$(sed -n 's/.*event=daemon.started .* port=\([0-9]*\).*/\1/p' "$log" 2>/dev/null | tail -n 1)
-		if [ -n "$port" ] && curl -sf "http://127.0.0.1:$port/healthz" >/dev/null 2>&1; then
-			NODE_BASE="http://127.0.0.1:$port"
-			return 0
-		fi
-		sleep 0.25
-	done
-	fail "node $name did not start"
-	exit 1
-}
-node b
+start_node b "${NODE_FLAGS[@]}" --set fax.node_id=node-b
 B_BASE=$NODE_BASE
 B_PID=$NODE_PID
-node c
+start_node c "${NODE_FLAGS[@]}" --set fax.node_id=node-c
 C_BASE=$NODE_BASE
 C_PID=$NODE_PID
 ok
@@ -152,7 +116,7 @@ echo "calls by node: $(q "SELECT node, count(*) FROM fax_attempts WHERE directio
 # taken in before the kill is stored now.
 CLOG="$TMP/faxvaultd-c.log"
 mv "$CLOG" "$TMP/faxvaultd-c.1.log"
-node c
+start_node c "${NODE_FLAGS[@]}" --set fax.node_id=node-c
 C_PID=$NODE_PID
 grep -q 'event=fax.recovered .*faxes=0' "$CLOG" && ok || fail "node C recovered faxes at its start: $(grep fax.recovered "$CLOG")"
 [ "$(q "SELECT count(*) FROM fax_attempts WHERE node='node-c' AND result='interrupted'")" = "$TAKEN" ] && ok \

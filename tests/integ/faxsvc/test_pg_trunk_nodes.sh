@@ -16,14 +16,12 @@
 : "${FV:?FV: path of faxvault (the CLI)}"
 . "$(dirname "$0")/../cli/lib_cli.sh"
 
-B_PID=""
 REF_PID=""
-stop_all() {
-	[ -n "$B_PID" ] && kill -9 "$B_PID" 2>/dev/null && wait "$B_PID" 2>/dev/null
+stop_carrier() {
 	[ -n "$REF_PID" ] && kill "$REF_PID" 2>/dev/null && wait "$REF_PID" 2>/dev/null
 	cleanup
 }
-trap stop_all EXIT
+trap stop_carrier EXIT
 
 # carrier: answers OPTIONS 200 (and refuses calls) on a port of its own;
 # sets REF_PID and CARRIER_PORT (the same port again when given).
@@ -43,23 +41,9 @@ req POST /v1/provider/trunks "$OP" "{\"id\":\"carrier1\",\"name\":\"Carrier One\
 expect_status 201 "the carrier's trunk"
 
 # node B: the same database, its own data directory
-B_DATA="$TMP/varb"
-mkdir -m 700 "$B_DATA"
-cp -p "$DATA/master.key" "$B_DATA/master.key"
-B_LOG="$TMP/faxvaultd-b.log"
-# shellcheck disable=SC2086
-"$FAXVAULTD" --data-dir "$B_DATA" --http "127.0.0.1:0" --set log.file="$B_LOG" $FV_TEST_FLAGS \
-	--set fax.node_id=node-b --set fax.trunk_keepalive_seconds=3600 &
-B_PID=$!
-b_answers() {
-	kill -0 "$B_PID" 2>/dev/null || { echo "node B exited"; cat "$B_LOG"; exit 1; }
-	local port
-	port=$(sed -n 's/.*event=daemon.started .* port=\([0-9]*\).*/\1/p' "$B_LOG" 2>/dev/null | tail -n 1)
-	[ -n "$port" ] || return 1
-	B_BASE="http://127.0.0.1:$port"
-	curl -sf "$B_BASE/healthz" >/dev/null 2>&1
-}
-poll_until 300 b_answers || { fail "node B did not start"; finish; exit 1; }
+start_node b --set fax.node_id=node-b --set fax.trunk_keepalive_seconds=3600
+B_BASE=$NODE_BASE
+B_PID=$NODE_PID
 
 # trunk_is FILTER: GET the trunk (on node A) until the filter holds.
 trunk_is() {
@@ -92,7 +76,6 @@ grep -q 'event=fax.trunk_down trunk=carrier1' "$LOG" && ok || fail "node A logge
 # --- node B stops: its view leaves, every node left sees it down
 kill -TERM "$B_PID"
 wait "$B_PID" && ok || fail "node B did not stop cleanly"
-B_PID=""
 poll_until 60 trunk_is '.status == "down" and (.nodes | length == 1)' && ok \
 	|| fail "down once node B left: $BODY"
 expect_jq "$(node_st node-a down)" "node A's view"

@@ -626,6 +626,7 @@ static const char rate_sql[] =
  * bucket refilled for an hour is full at the default limits: removing it
  * changes nothing). */
 #define RATE_SWEEP_EVERY 4096
+#define RATE_STMT "fv_rate_take"
 #define RATE_IDLE_MS 3600000LL
 
 static int pg_rate_take(store_t *base, const char *key, int rpm, int burst, int64_t now_ms,
@@ -642,7 +643,19 @@ static int pg_rate_take(store_t *base, const char *key, int rpm, int burst, int6
 	snprintf(cap, sizeof cap, "%d", burst);
 	snprintf(at, sizeof at, "%lld", (long long)now_ms);
 	const char *vals[4] = { key, rate, cap, at };
-	PGresult *r = PQexecParams(c, rate_sql, 4, NULL, vals, NULL, NULL, 0);
+	/* Prepared once per connection (parsing and planning it at every
+	 * request cost three times its execution): a connection that does not
+	 * know it yet (new, or reset) answers 26000, and learns it. */
+	PGresult *r = PQexecPrepared(c, RATE_STMT, 4, vals, NULL, NULL, 0);
+	const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+	if (PQresultStatus(r) == PGRES_FATAL_ERROR && state && strcmp(state, "26000") == 0) {
+		PQclear(r);
+		r = PQprepare(c, RATE_STMT, rate_sql, 4, NULL);
+		if (PQresultStatus(r) == PGRES_COMMAND_OK) {
+			PQclear(r);
+			r = PQexecPrepared(c, RATE_STMT, 4, vals, NULL, NULL, 0);
+		}
+	}
 	int rc = STORE_ERROR;
 	if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1) {
 		*tokens = strtod(PQgetvalue(r, 0, 0), NULL);

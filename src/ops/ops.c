@@ -25,6 +25,8 @@ int op_begin(op_run_t *r, store_t *st, const dom_config_t *cfg, const op_spec_t 
 	/* An operation that writes nothing runs in a read transaction, beside
 	 * the writer; its audit event and last_seen_at go through the store's
 	 * group commit (audit_record, dom_authenticate). */
+	if (spec->flags & OP_OWN_TX)
+		return 0;
 	r->c.tx = store_begin(st, !(spec->flags & OP_READONLY));
 	if (!r->c.tx)
 		return dom_fail(&r->e, "unavailable", "", "the database is not reachable");
@@ -60,15 +62,15 @@ int op_authenticate(op_run_t *r, const char *credential, op_auth_fn auth)
 
 void op_limit_key(const op_run_t *r, char *key, size_t n)
 {
-	const principal_t *w = r->c.who;
-	if (!w)
+	const principal_t *who = r->c.who;
+	if (!who)
 		snprintf(key, n, "src:%s", r->c.source ? r->c.source : "");
-	else if (strcmp(w->type, "api_key") == 0)
-		snprintf(key, n, "key:%s", w->id);
-	else if (w->account_id[0])
-		snprintf(key, n, "acc:%s", w->account_id);
+	else if (strcmp(who->type, "api_key") == 0)
+		snprintf(key, n, "key:%s", who->id);
+	else if (who->account_id[0])
+		snprintf(key, n, "acc:%s", who->account_id);
 	else
-		snprintf(key, n, "usr:%s", w->person_id);
+		snprintf(key, n, "usr:%s", who->person_id);
 }
 
 int op_limit(op_run_t *r, const char *key, int anon_rpm, int anon_burst, rl_result_t *rl)
@@ -144,8 +146,10 @@ int op_authorize(op_run_t *r, const char *account_id)
 	authz_target_t target = { 0 };
 	dom_access_t access = { 0 };
 	if (s->flags & OP_ACCOUNT) {
-		/* Members never learn whether another account exists. */
-		if (strcmp(who->kind, "account") == 0 && strcmp(who->account_id, account_id) != 0)
+		/* Members never learn whether another account exists (decided
+		 * before it is read). */
+		authz_resource_t res = { .kind = AUTHZ_RES_ACCOUNT, .account_id = account_id };
+		if (authz_resource(who, AUTHZ_READ, &res, NULL) == AUTHZ_NOT_FOUND)
 			return dom_fail(&r->e, "not-found", "", "no such account");
 		r->account = store_account_get(r->c.tx, account_id, NULL);
 		if (!r->account)
@@ -202,7 +206,7 @@ int op_call(op_run_t *r, op_fn fn, void *arg, json_t **out)
 	*out = NULL;
 	if (fn(arg, &r->c, out, &r->e) != 0)
 		return -1;
-	if (!r->c.tx) {
+	if (!r->c.tx && !(r->spec->flags & OP_OWN_TX)) {
 		/* The operation ended its transaction and could not start another. */
 		json_decref(*out);
 		*out = NULL;
@@ -215,6 +219,8 @@ int op_commit(op_run_t *r)
 {
 	store_tx_t *tx = r->c.tx;
 	r->c.tx = NULL;
+	if (!tx && (r->spec->flags & OP_OWN_TX))
+		return 0;
 	if (!tx || store_commit(tx) != STORE_OK)
 		return dom_fail(&r->e, "internal", "", "the change could not be committed");
 	return 0;
@@ -248,7 +254,7 @@ static void audit_refusal(op_run_t *r, const char *target)
 	const char *acc = NULL;
 	if (who && who->account_id[0])
 		acc = who->account_id;
-	else if (r->account && (!who || strcmp(who->kind, "account") != 0))
+	else if (r->account && !authz_is_member(who))
 		acc = json_string_value(json_object_get(r->account, "id"));
 	const char *kind = r->e.kind;
 	json_t *d = json_pack("{s:s, s:s, s:s, s:s}", "problem", kind, "detail", r->e.detail,

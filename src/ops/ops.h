@@ -44,6 +44,9 @@ enum op_flags {
 				      second factor or change an expired password */
 	OP_WHILE_CLOSING = 1 << 5, /* a change allowed on a closed account (its closure,
 				      legal holds) */
+	OP_OWN_TX = 1 << 6,        /* the operation runs its own transactions (fax by e-mail:
+				      its duplicate check, its sender's rate and the submission
+				      each commit apart): the runner holds none */
 };
 
 /* An operation as the pipeline sees it. Static data of the ingress. */
@@ -77,7 +80,8 @@ typedef struct op_run {
 	char pentest[48]; /* its id */
 } op_run_t;
 
-/* Starts r on st: the transaction (a write one unless OP_READONLY). source is
+/* Starts r on st: the transaction (a write one unless OP_READONLY; none
+ * for OP_OWN_TX). source is
  * the peer's address ("local" for a command), request_id the request's id,
  * lang "en" or "fr" (lang_fixed: the ingress chose it). 0, or -1 with
  * "unavailable". */

@@ -11,6 +11,7 @@
 #include "i18n.h"
 #include "log.h"
 #include "mailq.h"
+#include "ops.h"
 #include "smtp_auth.h"
 #include "smtp_mime.h"
 
@@ -150,6 +151,17 @@ void smtp_ingress_deliver(void *arg, const smtp_envelope_t *env, const uint8_t *
 	smtp_mail_free(&mail);
 }
 
+/* The submission of one mail, called by the runner (op_call). */
+struct mail_call {
+	const faxmail_msg_t *m;
+};
+
+static int mail_run(void *arg, dom_ctx_t *c, json_t **out, dom_err_t *e)
+{
+	struct mail_call *mc = arg;
+	return dom_faxmail_submit(c->store, c->cfg, mc->m, out, e);
+}
+
 void smtp_ingress_submit(void *arg, const smtp_envelope_t *env, const smtp_mail_t *mail,
 	const uint8_t *msg, size_t len, smtp_reply_t *r)
 {
@@ -171,9 +183,25 @@ void smtp_ingress_submit(void *arg, const smtp_envelope_t *env, const smtp_mail_
 	for (int i = 0; i < mail->nparts; i++)
 		m.files[m.nfiles++] = (fax_file_t){ .data = mail->parts[i].data,
 			.len = mail->parts[i].len };
+	/* Through the operation runner (ops.h), as system:smtp: the mail's
+	 * sender is no principal until its checks pass (dom_faxmail_submit:
+	 * the sender's address, its rate and page quota, then authz on the
+	 * member it names), and the submission commits its own transactions. */
+	static const op_spec_t spec = { .action = "fax_by_email.submit", .pattern = "smtp",
+		.flags = OP_PUBLIC | OP_OWN_TX };
+	op_run_t run;
 	json_t *out = NULL;
-	dom_err_t e = { 0 };
-	if (dom_faxmail_submit(in->st, in->cfg, &m, &out, &e) == 0) {
+	struct mail_call mc = { .m = &m };
+	int rc = op_begin(&run, in->st, in->cfg, &spec, env->peer, env->session_id, "en", true);
+	if (rc == 0) {
+		op_as_actor(&run, "system:smtp");
+		rc = op_call(&run, mail_run, &mc, &out) == 0 && op_commit(&run) == 0 ? 0 : -1;
+	}
+	if (rc != 0)
+		op_fail(&run, NULL);
+	op_end(&run);
+	dom_err_t e = run.e;
+	if (rc == 0) {
 		const char *id = json_string_value(json_object_get(json_array_get(
 			json_object_get(out, "items"), 0), "id"));
 		char text[120];

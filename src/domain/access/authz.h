@@ -105,4 +105,86 @@ typedef struct authz_decision {
 void authz_decide(const principal_t *p, perm_set_t any_of, const authz_target_t *t, int64_t now,
 	authz_decision_t *d);
 
+/* ---- inside an account: the resource descriptor ----
+ *
+ * Past the route's permission (authz_decide), what an operation may do to
+ * one thing of an account is decided here too, from a descriptor of that
+ * thing; docs/architecture.md has the table. The domain describes, this
+ * decides: no permission test is written anywhere else
+ * (scripts/authz-check refuses one). */
+
+enum authz_kind {
+	AUTHZ_RES_ACCOUNT, /* the account itself */
+	AUTHZ_RES_FAX,     /* a fax (its documents, previews, report), a member's data export */
+	AUTHZ_RES_SAFEBOX, /* a SafeBox */
+	AUTHZ_RES_MEMBER,  /* a member of the account, or a role that members hold */
+	AUTHZ_RES_APIKEY,  /* an API key of a member */
+	AUTHZ_RES_PARTNER, /* a partner: its record, staff, logo, accounts */
+	AUTHZ_RES_REPORT,  /* a fraud report filed on the account */
+	AUTHZ_RES_GRANT,   /* a support access grant of the account */
+};
+
+enum authz_act {
+	AUTHZ_READ,     /* see this one */
+	AUTHZ_READ_ALL, /* see every one of the account's, not only one's own */
+	AUTHZ_CREATE,   /* make a new one */
+	AUTHZ_ADD,      /* add to it (a SafeBox's files and messages) */
+	AUTHZ_MANAGE,   /* change it */
+	AUTHZ_DELETE,   /* delete, revoke or close it */
+	AUTHZ_OWN,      /* what the account's owner alone does, in person */
+};
+
+/* One thing of an account, as the decision needs it. All borrowed; what
+ * does not apply is NULL, 0 or false. */
+typedef struct authz_resource {
+	enum authz_kind kind;
+	const char *account_id; /* the account it belongs to (NULL: the caller's) */
+	const char *owner_id;   /* the person it belongs to: a fax's sender or addressee, a
+				   box's owner, a key's creator, the member itself */
+	const char *partner_id; /* AUTHZ_RES_PARTNER: the partner */
+	const char *role;       /* AUTHZ_RES_MEMBER: the member's or role's role name */
+	perm_set_t perms;       /* AUTHZ_RES_MEMBER: its permissions */
+	bool participant;       /* AUTHZ_RES_SAFEBOX: the caller takes part in the box */
+	bool restricted;        /* AUTHZ_CREATE of AUTHZ_RES_SAFEBOX: the account lets only its
+				   administrators (settings.manage) create boxes; of
+				   AUTHZ_RES_GRANT: break-glass (operators only) */
+} authz_resource_t;
+
+/* May p do act to r? AUTHZ_ALLOW; AUTHZ_FORBIDDEN (p may know the thing
+ * exists: the permission it needs, when one would do, in *need if given);
+ * AUTHZ_NOT_FOUND (p may not learn that it exists); AUTHZ_UNAUTHENTICATED
+ * for no caller. Pure. */
+enum authz_result authz_resource(const principal_t *p, enum authz_act act,
+	const authz_resource_t *r, perm_set_t *need);
+
+/* "Admin-like", the one definition: the owner's or an administrator's role,
+ * or permissions holding admins.manage. Managing such a member or role
+ * needs admins.manage (else users.manage); an account's security policy
+ * asking a second factor of its administrators means these. */
+bool authz_admin_like(const char *role, perm_set_t perms);
+
+/* Whether p holds permission x (NULL p: no). For the checks on one field
+ * or one option of an operation, beside its route's permission. */
+bool authz_holds(const principal_t *p, enum perm x);
+
+/* The permissions p may give to a thing of kind k: its own; to a member or
+ * a role (AUTHZ_RES_MEMBER), partner staff acting under a consent may also
+ * give the everyday permissions every member holds. */
+perm_set_t authz_ceiling(const principal_t *p, enum authz_kind k);
+
+/* Whether p acts in person (a session), not through an API key or a token. */
+bool authz_in_person(const principal_t *p);
+
+/* The kind of p: provider staff, partner staff, an account's member. */
+bool authz_is_provider(const principal_t *p);
+bool authz_is_partner(const principal_t *p);
+bool authz_is_member(const principal_t *p);
+
+/* The partner whose accounts alone p sees (partner staff), or NULL. */
+const char *authz_partner_scope(const principal_t *p);
+
+/* Whether p is the owner of its account, in person or through its key
+ * (authz_resource's AUTHZ_OWN adds "in person"). */
+bool authz_is_owner(const principal_t *p);
+
 #endif

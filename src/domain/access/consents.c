@@ -150,8 +150,8 @@ static int notify_owner(store_tx_t *tx, const dom_config_t *cfg, const char *acc
 
 static bool is_owner_in_person(const dom_ctx_t *c)
 {
-	return c->who && strcmp(c->who->type, "user") == 0 && strcmp(c->who->kind, "account") == 0 &&
-		strcmp(c->who->role, "owner") == 0;
+	authz_resource_t r = { .kind = AUTHZ_RES_ACCOUNT };
+	return authz_resource(c->who, AUTHZ_OWN, &r, NULL) == AUTHZ_ALLOW;
 }
 
 /* Reads body "scope": "full" or an array of the seven powers. */
@@ -360,7 +360,7 @@ static json_t *consents_view(json_t *rows)
 
 int dom_consent_list(dom_ctx_t *c, const json_t *a, json_t **out, dom_err_t *e)
 {
-	const char *partner = strcmp(c->who->kind, "partner") == 0 ? c->who->partner_id : NULL;
+	const char *partner = authz_partner_scope(c->who);
 	json_t *rows = store_consent_list(c->tx, rec_str(a, "id"), partner);
 	if (!rows)
 		return dom_fail(e, "internal", "", "the consents could not be read");

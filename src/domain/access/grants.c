@@ -85,7 +85,8 @@ int dom_grant_request(dom_ctx_t *c, const json_t *a, const json_t *body, json_t 
 	static const char *const allowed[] = { "scope", "reason", "duration_minutes", "break_glass",
 		NULL };
 	const char *scope, *reason;
-	if (strcmp(c->who->kind, "provider") != 0 || strcmp(c->who->type, "user") != 0)
+	authz_resource_t res = { .kind = AUTHZ_RES_GRANT, .account_id = rec_str(a, "id") };
+	if (authz_resource(c->who, AUTHZ_CREATE, &res, NULL) != AUTHZ_ALLOW)
 		return dom_fail(e, "forbidden", "", "access grants are asked for by provider staff in person");
 	if (body_only(body, allowed, e) || body_str(body, "scope", true, &scope, e) ||
 	    body_str(body, "reason", false, &reason, e))
@@ -108,7 +109,8 @@ int dom_grant_request(dom_ctx_t *c, const json_t *a, const json_t *body, json_t 
 	if (!json_is_integer(dm) || json_integer_value(dm) < 1 || json_integer_value(dm) > max)
 		return dom_fail(e, "validation-failed", "duration_minutes",
 			"duration_minutes must be 1 to %d", max);
-	if (glass && strcmp(c->who->role, "operator") != 0)
+	res.restricted = glass;
+	if (authz_resource(c->who, AUTHZ_CREATE, &res, NULL) != AUTHZ_ALLOW)
 		return dom_fail(e, "forbidden", "break_glass", "break-glass access is for operators");
 	int64_t now = time_now_ms(), minutes = json_integer_value(dm);
 	/* A configuration read is approved at once where the account chose so
@@ -173,7 +175,8 @@ int dom_grant_list(dom_ctx_t *c, const json_t *a, json_t **out, dom_err_t *e)
 static int decide(dom_ctx_t *c, const json_t *a, const char *grant_id, bool approve, json_t **out,
 	dom_err_t *e)
 {
-	if (strcmp(c->who->kind, "account") != 0 || strcmp(c->who->type, "user") != 0)
+	authz_resource_t res = { .kind = AUTHZ_RES_GRANT, .account_id = rec_str(a, "id") };
+	if (authz_resource(c->who, AUTHZ_MANAGE, &res, NULL) != AUTHZ_ALLOW)
 		return dom_fail(e, "forbidden", "", "access grants are decided by the account's owner or an "
 			"administrator, in person");
 	json_t *g = store_grant_get(c->tx, rec_str(a, "id"), grant_id);

@@ -321,14 +321,15 @@ int64_t fx_price_for(store_tx_t *tx, const char *to, const char *currency)
 /* The caller as an account member (faxes belong to accounts). */
 int fx_need_member(dom_ctx_t *c, dom_err_t *e)
 {
-	if (!c->who || strcmp(c->who->kind, "account") != 0 || !c->who->account_id[0])
+	if (!authz_is_member(c->who))
 		return dom_fail(e, "forbidden", "", "faxes belong to account members and API keys");
 	return 0;
 }
 
 static bool sees_all(dom_ctx_t *c)
 {
-	return (c->who->perms & PERM_BIT(PERM_DATA_READ)) != 0;
+	authz_resource_t r = { .kind = AUTHZ_RES_FAX };
+	return authz_resource(c->who, AUTHZ_READ_ALL, &r, NULL) == AUTHZ_ALLOW;
 }
 
 /* The fax if the caller may see it: every fax of the account with
@@ -338,7 +339,8 @@ json_t *fx_visible_fax(dom_ctx_t *c, const char *fax_id, dom_err_t *e)
 	if (fx_need_member(c, e) != 0)
 		return NULL;
 	json_t *f = fax_id ? store_fax_get(c->tx, c->who->account_id, fax_id) : NULL;
-	if (f && !sees_all(c) && strcmp(rec_str(f, "user_id"), c->who->person_id) != 0) {
+	authz_resource_t r = { .kind = AUTHZ_RES_FAX, .owner_id = rec_str(f, "user_id") };
+	if (f && authz_resource(c->who, AUTHZ_READ, &r, NULL) != AUTHZ_ALLOW) {
 		json_decref(f);
 		f = NULL;
 	}

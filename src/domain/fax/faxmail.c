@@ -289,7 +289,10 @@ static const char *sender_refusal(store_tx_t *tx, const faxmail_msg_t *m, const 
 	*account = rec_str(p, "account_id");
 	if (strcmp(rec_str(p, "status"), "active") != 0)
 		return "sender_not_active";
-	if (!(person_perms(p) & PERM_BIT(PERM_FAX_SEND)))
+	principal_t sender;
+	dom_principal_from_record(tx, p, &sender);
+	authz_resource_t fax = { .kind = AUTHZ_RES_FAX, .account_id = *account };
+	if (authz_resource(&sender, AUTHZ_CREATE, &fax, NULL) != AUTHZ_ALLOW)
 		return "sender_lacks_fax_send";
 	json_t *s = faxmail_settings_of(tx, *account);
 	const char *why = NULL;

@@ -109,8 +109,7 @@ static int apply_account_rules(store_tx_t *tx, const dom_config_t *cfg, const js
 			"this account accepts connections only from its allowed networks");
 	p->rpm = pol.rpm;
 	p->burst = pol.burst;
-	bool adminish = strcmp(p->role, "owner") == 0 || (p->perms & PERM_BIT(PERM_ADMINS_MANAGE));
-	bool needs_mfa = pol.mfa == MFA_ALL || (pol.mfa == MFA_ADMINS && adminish);
+	bool needs_mfa = pol.mfa == MFA_ALL || (pol.mfa == MFA_ADMINS && authz_admin_like(p->role, p->perms));
 	if (needs_mfa && !json_is_integer(json_object_get(person, "totp_confirmed_at")))
 		p->gates |= PRINCIPAL_GATE_MFA;
 	if (is_session && pol.max_age_days > 0) {
@@ -720,7 +719,7 @@ int dom_me_update(dom_ctx_t *c, const json_t *body, json_t **out, dom_err_t *e)
 	if (body_only(body, allowed, e) || body_name(body, "name", false, &name, e) ||
 	    body_str(body, "lang", false, &lang, e))
 		return -1;
-	if (strcmp(c->who->type, "user") != 0)
+	if (!authz_in_person(c->who))
 		return dom_fail(e, "forbidden", "", "an API key cannot change its person's profile");
 	if (lang && strcmp(lang, "en") != 0 && strcmp(lang, "fr") != 0)
 		return dom_fail(e, "validation-failed", "lang", "lang must be en or fr");
@@ -848,7 +847,7 @@ int dom_password_change(dom_ctx_t *c, const json_t *body, json_t **out, dom_err_
 	static const char *const allowed[] = { "current_password", "new_password", NULL };
 	const char *cur, *nw;
 	*out = NULL;
-	if (strcmp(c->who->type, "user") != 0)
+	if (!authz_in_person(c->who))
 		return dom_fail(e, "forbidden", "", "an API key cannot change a password");
 	if (body_only(body, allowed, e) || body_str(body, "current_password", true, &cur, e) ||
 	    body_str(body, "new_password", true, &nw, e))

@@ -11,22 +11,15 @@
 #include "validate.h"
 #include "xalloc.h"
 
-static bool is_admin_like(const char *role, perm_set_t perms)
-{
-	return strcmp(role, "admin") == 0 || (perms & PERM_BIT(PERM_ADMINS_MANAGE));
-}
-
 int member_may_grant(dom_ctx_t *c, const char *role, perm_set_t p, perm_set_t given,
 	dom_err_t *e)
 {
-	perm_set_t need = is_admin_like(role, p) ? PERM_BIT(PERM_ADMINS_MANAGE) : PERM_BIT(PERM_USERS_MANAGE);
-	if (!(c->who->perms & need))
+	authz_resource_t r = { .kind = AUTHZ_RES_MEMBER, .role = role, .perms = p };
+	perm_set_t need;
+	if (authz_resource(c->who, AUTHZ_MANAGE, &r, &need) != AUTHZ_ALLOW)
 		return dom_fail(e, "forbidden", "role", "managing this role needs the %s permission",
 			perm_info(need == PERM_BIT(PERM_ADMINS_MANAGE) ? PERM_ADMINS_MANAGE : PERM_USERS_MANAGE)->name);
-	/* A partner acting under a consent administers in the owner's stead:
-	 * beside the powers lent, it may give the everyday permissions that
-	 * every member holds. */
-	perm_set_t ceiling = c->who->perms | (c->who->consent_id[0] ? perm_everyday() : 0);
+	perm_set_t ceiling = authz_ceiling(c->who, AUTHZ_RES_MEMBER);
 	if (given & ~ceiling) {
 		char *missing = perm_set_to_string(given & ~ceiling);
 		dom_fail(e, "permission-not-held", "role",
@@ -90,10 +83,10 @@ static int may_touch(dom_ctx_t *c, const json_t *target, bool name_only, dom_err
 	if (strcmp(rec_str(target, "role"), "owner") == 0 && !name_only)
 		return dom_fail(e, "owner-protected", "", "the owner cannot be removed or demoted; "
 			"the owner can transfer ownership first");
-	perm_set_t tp = person_perms(target);
-	perm_set_t need = is_admin_like(rec_str(target, "role"), tp) ? PERM_BIT(PERM_ADMINS_MANAGE)
-								   : PERM_BIT(PERM_USERS_MANAGE);
-	if (!(c->who->perms & need))
+	authz_resource_t r = { .kind = AUTHZ_RES_MEMBER, .owner_id = rec_str(target, "id"),
+		.role = rec_str(target, "role"), .perms = person_perms(target) };
+	perm_set_t need;
+	if (authz_resource(c->who, AUTHZ_MANAGE, &r, &need) != AUTHZ_ALLOW)
 		return dom_fail(e, "forbidden", "", "managing this member needs the %s permission",
 			need == PERM_BIT(PERM_ADMINS_MANAGE) ? "admins.manage" : "users.manage");
 	return 0;
@@ -264,7 +257,8 @@ static json_t *apikey_public(const json_t *k)
 int dom_apikey_list(dom_ctx_t *c, const json_t *a, const char *cursor, int limit, json_t **out,
 	dom_err_t *e)
 {
-	bool all = c->who->perms & PERM_BIT(PERM_SECURITY_MANAGE);
+	authz_resource_t r = { .kind = AUTHZ_RES_APIKEY, .account_id = rec_str(a, "id") };
+	bool all = authz_resource(c->who, AUTHZ_READ_ALL, &r, NULL) == AUTHZ_ALLOW;
 	store_page_t pg;
 	if (store_apikey_list(c->tx, rec_str(a, "id"), all ? NULL : c->who->person_id, cursor, limit,
 		    &pg) != STORE_OK)
@@ -291,8 +285,9 @@ int dom_apikey_create(dom_ctx_t *c, const json_t *a, const json_t *body, json_t 
 			"\"permissions\" must list known permission names");
 	if (perms == 0)
 		return dom_fail(e, "validation-failed", "permissions", "a key needs at least one permission");
-	if (perms & ~c->who->perms) {
-		char *missing = perm_set_to_string(perms & ~c->who->perms);
+	perm_set_t held = authz_ceiling(c->who, AUTHZ_RES_APIKEY);
+	if (perms & ~held) {
+		char *missing = perm_set_to_string(perms & ~held);
 		dom_fail(e, "permission-not-held", "permissions",
 			"a key cannot hold permissions you do not hold: %.180s", missing);
 		free(missing);
@@ -344,9 +339,11 @@ int dom_apikey_revoke(dom_ctx_t *c, const json_t *a, const char *key_id, json_t 
 	json_t *k = store_apikey_get(c->tx, rec_str(a, "id"), key_id);
 	if (!k)
 		return dom_fail(e, "not-found", "", "no such API key");
-	bool mine = strcmp(rec_str(k, "creator_id"), c->who->person_id) == 0;
+	authz_resource_t r = { .kind = AUTHZ_RES_APIKEY, .account_id = rec_str(a, "id"),
+		.owner_id = rec_str(k, "creator_id") };
+	enum authz_result ok = authz_resource(c->who, AUTHZ_DELETE, &r, NULL);
 	json_decref(k);
-	if (!mine && !(c->who->perms & PERM_BIT(PERM_SECURITY_MANAGE)))
+	if (ok != AUTHZ_ALLOW)
 		return dom_fail(e, "not-found", "", "no such API key");
 	if (store_apikey_revoke(c->tx, rec_str(a, "id"), key_id, time_now_ms()) != STORE_OK)
 		return dom_fail(e, "not-found", "", "no such API key");

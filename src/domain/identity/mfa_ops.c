@@ -21,7 +21,7 @@ static int mfa_notice(dom_ctx_t *c, const char *kind);
 
 static int need_person(dom_ctx_t *c, dom_err_t *e)
 {
-	if (strcmp(c->who->type, "user") != 0)
+	if (!authz_in_person(c->who))
 		return dom_fail(e, "forbidden", "", "a second factor is enrolled by a person, not an API key");
 	return 0;
 }

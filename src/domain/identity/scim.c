@@ -49,8 +49,8 @@ int dom_scim_token_create(dom_ctx_t *c, const json_t *a, const json_t *body, jso
 		return -1;
 	if (dom_partner_allows(c, rec_str(a, "id"), "feature", "scim", "", e) != 0)
 		return -1;
-	perm_set_t perms = c->who->perms & SCIM_POWERS;
-	if (!(perms & P(USERS_MANAGE)))
+	perm_set_t perms = authz_ceiling(c->who, AUTHZ_RES_APIKEY) & SCIM_POWERS;
+	if (!authz_holds(c->who, PERM_USERS_MANAGE))
 		return dom_fail(e, "permission-not-held", "",
 			"a SCIM token provisions people with users.manage, which you do not hold");
 	char *id = sec_new_id("sct");
@@ -129,7 +129,7 @@ int dom_scim_authenticate(store_tx_t *tx, const dom_config_t *cfg, const char *b
 		dom_policy(tx, cfg, p->account_id, &pol);
 		p->rpm = pol.rpm;
 		p->burst = pol.burst;
-		if (!(p->perms & P(USERS_MANAGE)))
+		if (!authz_holds(p, PERM_USERS_MANAGE))
 			rc = dom_fail(e, "unauthenticated", "", "the SCIM token is not valid");
 		else if (source && !policy_ip_allowed(&pol, source))
 			rc = dom_fail(e, "ip-not-allowed", "",
@@ -403,9 +403,11 @@ static int may_change(dom_ctx_t *c, const json_t *row, dom_err_t *e)
 	if (strcmp(rec_str(row, "role"), "owner") == 0)
 		return dom_fail(e, "owner-protected", "mutability",
 			"the account owner is not managed by SCIM");
-	perm_set_t tp = perm_set_from_string(rec_str(row, "permissions"));
-	bool adminish = strcmp(rec_str(row, "role"), "admin") == 0 || (tp & P(ADMINS_MANAGE));
-	if (adminish && !(c->who->perms & P(ADMINS_MANAGE)))
+	authz_resource_t r = { .kind = AUTHZ_RES_MEMBER, .role = rec_str(row, "role"),
+		.perms = perm_set_from_string(rec_str(row, "permissions")) };
+	/* A SCIM token always holds users.manage: what it may lack is
+	 * admins.manage, for an admin-like member. */
+	if (authz_resource(c->who, AUTHZ_MANAGE, &r, NULL) != AUTHZ_ALLOW)
 		return dom_fail(e, "forbidden", "", "managing this member needs the %s permission",
 			"admins.manage");
 	return 0;
@@ -797,8 +799,8 @@ static int set_role(dom_ctx_t *c, const char *id, const group_t *g, dom_err_t *e
 	json_t *creator = store_principal_get(c->tx, c->who->person_id);
 	perm_set_t ceiling = creator ? person_perms(creator) : 0;
 	json_decref(creator);
-	bool adminish = strcmp(g->role, "admin") == 0 || (p & P(ADMINS_MANAGE));
-	if ((adminish && !(c->who->perms & P(ADMINS_MANAGE))) || (p & ~ceiling)) {
+	authz_resource_t r = { .kind = AUTHZ_RES_MEMBER, .role = g->role, .perms = p };
+	if (authz_resource(c->who, AUTHZ_MANAGE, &r, NULL) != AUTHZ_ALLOW || (p & ~ceiling)) {
 		rc = dom_fail(e, "permission-not-held", "", "the SCIM token cannot give the role %s",
 			g->display);
 		goto out;

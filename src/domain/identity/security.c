@@ -243,7 +243,7 @@ int dom_terms_accept(dom_ctx_t *c, const json_t *body, json_t **out, dom_err_t *
 	const char *v;
 	if (body_only(body, allowed, e) || body_str(body, "version", true, &v, e))
 		return -1;
-	if (strcmp(c->who->type, "user") != 0)
+	if (!authz_in_person(c->who))
 		return dom_fail(e, "forbidden", "", "terms are accepted by a person, not an API key");
 	json_t *t = store_terms_current(c->tx);
 	if (!t) 
@@ -358,7 +358,8 @@ bool dom_contacts_overdue(dom_ctx_t *c, const json_t *a)
 
 int dom_contacts_confirm(dom_ctx_t *c, const json_t *a, json_t **out, dom_err_t *e)
 {
-	if (strcmp(c->who->type, "user") != 0 || strcmp(c->who->role, "owner") != 0)
+	authz_resource_t r = { .kind = AUTHZ_RES_ACCOUNT, .account_id = rec_str(a, "id") };
+	if (authz_resource(c->who, AUTHZ_OWN, &r, NULL) != AUTHZ_ALLOW)
 		return dom_fail(e, "owner-only", "", "only the account owner confirms the contacts");
 	int64_t now = time_now_ms();
 	int rc = store_contacts_confirm(c->tx, rec_str(a, "id"), now);
@@ -638,8 +639,7 @@ static void faxmail_entry(dom_ctx_t *c, json_t *items, const char *lang, const c
 
 static bool adminish(const json_t *m)
 {
-	return strcmp(rec_str(m, "role"), "owner") == 0 ||
-		(person_perms(m) & PERM_BIT(PERM_ADMINS_MANAGE));
+	return authz_admin_like(rec_str(m, "role"), person_perms(m));
 }
 
 /* The posture entries of account a, in c->lang (new array), or NULL when

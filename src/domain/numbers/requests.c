@@ -520,8 +520,8 @@ static bool sees_all(const dom_ctx_t *c, const char *kind)
 {
 	if (!c->who || strcmp(kind, "fraud") != 0)
 		return true;
-	return strcmp(c->who->kind, "account") != 0 ||
-		(c->who->perms & PERM_BIT(PERM_SECURITY_MANAGE)) != 0;
+	authz_resource_t r = { .kind = AUTHZ_RES_REPORT };
+	return authz_resource(c->who, AUTHZ_READ_ALL, &r, NULL) == AUTHZ_ALLOW;
 }
 
 static char *read_action(const char *kind, const char *what)

@@ -516,7 +516,7 @@ int dom_member_export_deliver(dom_ctx_t *c, const json_t *a, const char *uid,
 	static const char *const allowed[] = { NULL };
 	if (body && body_only(body, allowed, e) != 0)
 		return -1;
-	if (!c->who || strcmp(c->who->kind, "account") != 0 || !c->who->account_id[0])
+	if (!authz_is_member(c->who))
 		return dom_fail(e, "forbidden", "", "an export is delivered in a SafeBox by a member of "
 			"the account");
 	if (strcmp(c->who->person_id, uid) == 0)

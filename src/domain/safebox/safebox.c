@@ -372,7 +372,7 @@ static int member_record(dom_ctx_t *c, const json_t *b, const char *type, json_t
 
 static int need_member(dom_ctx_t *c, dom_err_t *e)
 {
-	if (!c->who || strcmp(c->who->kind, "account") != 0 || !c->who->account_id[0])
+	if (!authz_is_member(c->who))
 		return dom_fail(e, "forbidden", "", "SafeBoxes belong to account members and API keys");
 	return 0;
 }
@@ -397,16 +397,17 @@ static json_t *box_for(dom_ctx_t *c, const char *box_id, enum sb_access want, do
 		dom_fail(e, "not-found", "", "no such SafeBox");
 		return NULL;
 	}
-	bool owner = strcmp(rec_str(b, "owner_id"), c->who->person_id) == 0;
-	bool reader = (c->who->perms & PERM_BIT(PERM_DATA_READ)) != 0;
+	authz_resource_t r = { .kind = AUTHZ_RES_SAFEBOX, .owner_id = rec_str(b, "owner_id") };
+	bool owner = strcmp(r.owner_id, c->who->person_id) == 0;
 	json_t *mp = owner ? NULL : store_sbp_member(c->tx, acc, box_id, c->who->person_id);
-	bool member = mp != NULL;
+	r.participant = mp != NULL;
 	json_decref(mp);
-	bool ok = owner || (want == SB_READ && (member || reader)) ||
-		(want == SB_WRITE && member) || (want == SB_DELETE && reader);
-	if (!ok) {
+	static const enum authz_act acts[] = { [SB_READ] = AUTHZ_READ, [SB_WRITE] = AUTHZ_ADD,
+		[SB_OWN] = AUTHZ_MANAGE, [SB_DELETE] = AUTHZ_DELETE };
+	enum authz_result ok = authz_resource(c->who, acts[want], &r, NULL);
+	if (ok != AUTHZ_ALLOW) {
 		/* Seen but not theirs to change: forbidden; not seen: not found. */
-		if (member || reader)
+		if (ok == AUTHZ_FORBIDDEN)
 			dom_fail(e, "forbidden", "", "only the owner of the SafeBox can do this");
 		else
 			dom_fail(e, "not-found", "", "no such SafeBox");
@@ -569,7 +570,8 @@ int dom_safebox_create(dom_ctx_t *c, const json_t *body, json_t **out, dom_err_t
 		return -1;
 	safebox_profile_t prof;
 	safebox_profile_load(c->tx, acc, max_days_of(c), &prof);
-	if (prof.admins_only && !(c->who->perms & PERM_BIT(PERM_SETTINGS_MANAGE)))
+	authz_resource_t box = { .kind = AUTHZ_RES_SAFEBOX, .restricted = prof.admins_only };
+	if (authz_resource(c->who, AUTHZ_CREATE, &box, NULL) != AUTHZ_ALLOW)
 		return dom_fail(e, "forbidden", "", "in this account only administrators (settings.manage) "
 			"may create SafeBoxes");
 	int64_t now = time_now_ms(), ceil = now + (int64_t)ceiling_days(max_days_of(c)) * DAY_MS;
@@ -633,7 +635,8 @@ int dom_safebox_list(dom_ctx_t *c, const char *cursor, int limit, json_t **out, 
 {
 	if (need_member(c, e) != 0)
 		return -1;
-	bool all = (c->who->perms & PERM_BIT(PERM_DATA_READ)) != 0;
+	authz_resource_t box = { .kind = AUTHZ_RES_SAFEBOX };
+	bool all = authz_resource(c->who, AUTHZ_READ_ALL, &box, NULL) == AUTHZ_ALLOW;
 	store_page_t pg;
 	if (store_safebox_list(c->tx, c->who->account_id, all ? NULL : c->who->person_id, cursor,
 		    limit, &pg) != STORE_OK)

@@ -122,8 +122,8 @@ int dom_account_create(dom_ctx_t *c, const json_t *body, json_t **out, dom_err_t
 	if (currency && check_currency(currency, e))
 		return -1;
 	/* Partner staff provision accounts for their own partner only. */
-	if (strcmp(c->who->kind, "partner") == 0)
-		partner_id = c->who->partner_id;
+	if (authz_partner_scope(c->who))
+		partner_id = authz_partner_scope(c->who);
 	if (partner_id) {
 		json_t *pa = store_partner_get(c->tx, partner_id);
 		if (!pa)
@@ -132,7 +132,7 @@ int dom_account_create(dom_ctx_t *c, const json_t *body, json_t **out, dom_err_t
 		int64_t limit = json_is_integer(max) ? json_integer_value(max) : 0;
 		json_decref(pa);
 		/* Partner self-service (R01), within the provider's limit. */
-		if (strcmp(c->who->kind, "partner") == 0) {
+		if (authz_is_partner(c->who)) {
 			int64_t n = store_partner_account_count(c->tx, partner_id);
 			if (n < 0)
 				return dom_fail(e, "internal", "", "the partner's accounts could not be counted");
@@ -245,7 +245,7 @@ static json_t *account_item(const json_t *a)
 int dom_account_list(dom_ctx_t *c, const char *cursor, int limit, json_t **out, dom_err_t *e)
 {
 	store_page_t pg;
-	if (strcmp(c->who->kind, "account") == 0) {
+	if (authz_is_member(c->who)) {
 		/* A member's list is its own account. */
 		json_t *a = store_account_get(c->tx, c->who->account_id, NULL);
 		json_t *items = json_array();
@@ -255,7 +255,7 @@ int dom_account_list(dom_ctx_t *c, const char *cursor, int limit, json_t **out, 
 		*out = json_pack("{s:o, s:n}", "items", items, "next_cursor");
 		return 0;
 	}
-	const char *partner = strcmp(c->who->kind, "partner") == 0 ? c->who->partner_id : NULL;
+	const char *partner = authz_partner_scope(c->who);
 	if (store_account_list(c->tx, partner, cursor, limit, &pg) != STORE_OK)
 		return dom_fail(e, "internal", "", "accounts could not be read");
 	*out = page_json(&pg, account_item);
@@ -314,7 +314,7 @@ int dom_account_update(dom_ctx_t *c, const json_t *a, const json_t *body, json_t
 	if (currency && check_currency(currency, e))
 		return -1;
 	/* The currency prices the account's faxes: the provider's to set. */
-	if (currency && !(c->who->perms & PERM_BIT(PERM_PROVIDER_ACCOUNTS_MANAGE)))
+	if (currency && !authz_holds(c->who, PERM_PROVIDER_ACCOUNTS_MANAGE))
 		return dom_fail(e, "forbidden", "currency",
 			"the account's currency is set by the provider (provider.accounts.manage)");
 	json_t *upd = json_pack("{s:I}", "updated_at", (json_int_t)time_now_ms());
@@ -378,7 +378,8 @@ int dom_owner_transfer(dom_ctx_t *c, const json_t *a, const json_t *body, json_t
 	if (body_only(body, allowed, e) || body_str(body, "user_id", true, &uid, e))
 		return -1;
 	/* Only the owner, in person, hands ownership over. */
-	if (strcmp(c->who->type, "user") != 0 || strcmp(c->who->role, "owner") != 0)
+	authz_resource_t own = { .kind = AUTHZ_RES_ACCOUNT, .account_id = rec_str(a, "id") };
+	if (authz_resource(c->who, AUTHZ_OWN, &own, NULL) != AUTHZ_ALLOW)
 		return dom_fail(e, "owner-only", "", "only the account owner can transfer ownership");
 	if (strcmp(uid, c->who->person_id) == 0)
 		return dom_fail(e, "validation-failed", "user_id", "you already own this account");

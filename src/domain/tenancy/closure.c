@@ -76,17 +76,15 @@ int dom_closure_get(dom_ctx_t *c, const json_t *a, json_t **out, dom_err_t *e)
 
 static bool owner_in_person(const dom_ctx_t *c)
 {
-	return c->who && strcmp(c->who->type, "user") == 0 && strcmp(c->who->kind, "account") == 0 &&
-		strcmp(c->who->role, "owner") == 0;
+	authz_resource_t r = { .kind = AUTHZ_RES_ACCOUNT };
+	return authz_resource(c->who, AUTHZ_OWN, &r, NULL) == AUTHZ_ALLOW;
 }
 
 /* The owner in person, or provider staff who manage accounts. */
 static int may_close(const dom_ctx_t *c, dom_err_t *e)
 {
-	if (owner_in_person(c))
-		return 0;
-	if (c->who && strcmp(c->who->kind, "provider") == 0 &&
-	    (c->who->perms & PERM_BIT(PERM_PROVIDER_ACCOUNTS_MANAGE)))
+	authz_resource_t r = { .kind = AUTHZ_RES_ACCOUNT };
+	if (authz_resource(c->who, AUTHZ_DELETE, &r, NULL) == AUTHZ_ALLOW)
 		return 0;
 	return dom_fail(e, "owner-only", "", "only the account owner in person, or the provider, "
 		"can close an account or cancel its closure");

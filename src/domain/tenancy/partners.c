@@ -61,12 +61,19 @@ static json_t *summary_of(dom_ctx_t *c, const json_t *a, int64_t since, int64_t 
 	return o;
 }
 
+/* Partner staff reach their own partner only; another does not exist. */
+static bool partner_reachable(const dom_ctx_t *c, const char *partner_id)
+{
+	authz_resource_t r = { .kind = AUTHZ_RES_PARTNER, .partner_id = partner_id };
+	return authz_resource(c->who, AUTHZ_READ, &r, NULL) == AUTHZ_ALLOW;
+}
+
 int dom_partner_accounts(dom_ctx_t *c, const char *partner_id, const json_t *query,
 	const char *cursor, int limit, json_t **out, dom_err_t *e)
 {
 	*out = NULL;
 	/* Partner staff see their own partner only; another does not exist. */
-	if (strcmp(c->who->kind, "partner") == 0 && strcmp(c->who->partner_id, partner_id) != 0)
+	if (!partner_reachable(c, partner_id))
 		return dom_fail(e, "not-found", "", "no such partner");
 	json_t *prt = store_partner_get(c->tx, partner_id);
 	json_decref(prt);
@@ -284,7 +291,7 @@ json_t *dom_white_label_of(store_tx_t *tx, const char *partner_id)
  * their own only (another is not found). */
 static int white_label_partner(dom_ctx_t *c, const char *partner_id, dom_err_t *e)
 {
-	if (strcmp(c->who->kind, "partner") == 0 && strcmp(c->who->partner_id, partner_id) != 0)
+	if (!partner_reachable(c, partner_id))
 		return dom_fail(e, "not-found", "", "no such partner");
 	json_t *p = store_partner_get(c->tx, partner_id);
 	json_decref(p);
@@ -397,7 +404,7 @@ int dom_partner_white_label(dom_ctx_t *c, const char *partner_id, const json_t *
 		"logo_url", NULL };
 	if (body_only(body, allowed, e))
 		return -1;
-	if (strcmp(c->who->kind, "partner") == 0 && strcmp(c->who->partner_id, partner_id) != 0)
+	if (!partner_reachable(c, partner_id))
 		return dom_fail(e, "not-found", "", "no such partner");
 	json_t *upd = json_object();
 	for (int i = 0; allowed[i]; i++) {

@@ -104,7 +104,8 @@ int dom_partner_create(dom_ctx_t *c, const json_t *body, json_t **out, dom_err_t
 /* Partner staff see their own organization only; others do not exist. */
 static json_t *partner_visible(dom_ctx_t *c, const char *id)
 {
-	if (strcmp(c->who->kind, "partner") == 0 && strcmp(c->who->partner_id, id) != 0)
+	authz_resource_t r = { .kind = AUTHZ_RES_PARTNER, .partner_id = id };
+	if (authz_resource(c->who, AUTHZ_READ, &r, NULL) != AUTHZ_ALLOW)
 		return NULL;
 	return store_partner_get(c->tx, id);
 }
@@ -523,7 +524,7 @@ int dom_partner_update(dom_ctx_t *c, const char *id, const json_t *body, json_t 
  * (the provider, who adds partner staff anyway, may). */
 static bool last_partner_admin(dom_ctx_t *c, const json_t *p)
 {
-	return strcmp(c->who->kind, "partner") == 0 && strcmp(rec_str(p, "role"), "partner_admin") == 0 &&
+	return authz_is_partner(c->who) && strcmp(rec_str(p, "role"), "partner_admin") == 0 &&
 		strcmp(rec_str(p, "status"), "active") == 0 &&
 		store_partner_staff_count_role(c->tx, rec_str(p, "partner_id"), "partner_admin") <= 1;
 }

@@ -36,7 +36,9 @@
  * token. Confirming the contacts is the owner's in person: no other principal
  * holds ownership.transfer, so the owner's cell is the one that succeeds.
  *
- * After the grid, lifecycles() checks what fixed consents cannot: a
+ * After the grid, resources() checks the decisions on one thing inside an
+ * account (authz_resource: another member's API key, an admin-like member,
+ * another partner), and lifecycles() what fixed consents cannot: a
  * revocation holding from the next request, a consent's scope narrower than
  * the action, break-glass without a reason, a support grant expired on the
  * test clock.
@@ -1647,6 +1649,69 @@ static int lifecycles(struct world *w)
 	return f;
 }
 
+/* ---- resources: authz_resource()'s decisions through the API ---- */
+
+/* The resource decisions inside an account (authz.h, authz_resource), for
+ * the principals they concern, with the rules written out here: another
+ * member's API key is revoked by its creator or with security.manage, and
+ * does not exist for anyone else (404); an admin-like member is changed
+ * only with admins.manage (403 for a users.manage holder without it); a
+ * partner's record does not exist for another partner's staff. The route's
+ * own permission is asked first (403 without it). The number of failures. */
+static int resources(struct world *w)
+{
+	int f = 0;
+	char path[512], what[160], id[ID_LEN];
+	printf("\nResources:\n");
+	static const enum who members[] = { W_OWNER, W_ADMIN, W_BILLING, W_USER, W_CUSTOM, W_KEY,
+		W_OTHER_ADMIN };
+	const perm_set_t key_route = PERM_BIT(PERM_APIKEYS_OWN) | PERM_BIT(PERM_SECURITY_MANAGE);
+	const perm_set_t user_route = PERM_BIT(PERM_USERS_MANAGE) | PERM_BIT(PERM_ADMINS_MANAGE);
+	for (size_t i = 0; i < sizeof members / sizeof members[0]; i++) {
+		const struct actor *p = &w->p[members[i]];
+		bool in_a = strcmp(p->account_id, w->acc_a) == 0;
+		/* The user's own key, revoked by p. */
+		snprintf(path, sizeof path, "/v1/accounts/%s/api-keys", w->acc_a);
+		json_t *r = must(w, "POST", path, w->p[W_USER].token, json_pack("{s:s, s:[s]}", "name",
+			"theirs", "permissions", "api_keys.own"), 201);
+		copy(id, ID_LEN, jstr(r, "id"));
+		json_decref(r);
+		long want = !in_a ? 404 : !(p->perms & key_route) ? 403
+			: strcmp(p->person_id, w->p[W_USER].person_id) == 0 ||
+			(p->perms & PERM_BIT(PERM_SECURITY_MANAGE)) ? 204 : 404;
+		snprintf(path, sizeof path, "/v1/accounts/%s/api-keys/%s", w->acc_a, id);
+		snprintf(what, sizeof what, "%s revokes the user's API key", p->label);
+		f += life(w, what, "DELETE", path, p->token, NULL, want, want == 404 ? "not-found" : NULL,
+			NULL);
+		/* An administrator of A, renamed by p. */
+		char email[128];
+		next_email(w, "res-admin", email, sizeof email);
+		snprintf(path, sizeof path, "/v1/accounts/%s/users", w->acc_a);
+		r = must(w, "POST", path, w->p[W_OWNER].token, json_pack("{s:s, s:s, s:s}", "email", email,
+			"name", "Admin", "role", "admin"), 201);
+		copy(id, ID_LEN, jstr(r, "id"));
+		json_decref(r);
+		want = !in_a ? 404 : !(p->perms & user_route) ? 403
+			: (p->perms & PERM_BIT(PERM_ADMINS_MANAGE)) ? 200 : 403;
+		snprintf(path, sizeof path, "/v1/accounts/%s/users/%s", w->acc_a, id);
+		snprintf(what, sizeof what, "%s renames an administrator", p->label);
+		json_t *body = json_pack("{s:s}", "name", "Renamed");
+		f += life(w, what, "PATCH", path, p->token, body, want, want == 403 ? "forbidden" : NULL,
+			NULL);
+		json_decref(body);
+	}
+	static const enum who staff[] = { W_OPERATOR, W_PARTNER, W_PARTNER_OTHER };
+	for (size_t i = 0; i < sizeof staff / sizeof staff[0]; i++) {
+		const struct actor *p = &w->p[staff[i]];
+		long want = strcmp(p->kind, "partner") == 0 && strcmp(p->partner_id, w->prt_1) != 0 ? 404
+			: 200;
+		snprintf(path, sizeof path, "/v1/partners/%s", w->prt_1);
+		snprintf(what, sizeof what, "%s reads partner 1", p->label);
+		f += life(w, what, "GET", path, p->token, NULL, want, want == 404 ? "not-found" : NULL, NULL);
+	}
+	return f;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 2) {
@@ -1719,7 +1784,7 @@ int main(int argc, char **argv)
 			failures++;
 		}
 	}
-	failures += mism + w.setup_errors + lifecycles(&w);
+	failures += mism + w.setup_errors + resources(&w) + lifecycles(&w);
 	printf("\n%d routes x %d principals = %d cells, %d mismatches, %d known bugs, %d failures\n",
 		nroutes, W_COUNT, cells, mism, known, failures);
 	free(res);

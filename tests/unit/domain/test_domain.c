@@ -117,6 +117,173 @@ static void test_authz(void **state)
 	}
 }
 
+/* A principal p of kind, role, in account/partner, acting as person
+ * (type "user", or "api_key"), with perms (0: the role's). */
+static principal_t who(const char *kind, const char *role, const char *acc, const char *prt,
+	const char *person, const char *type, perm_set_t perms)
+{
+	principal_t p = { 0 };
+	snprintf(p.kind, sizeof p.kind, "%s", kind);
+	snprintf(p.role, sizeof p.role, "%s", role);
+	snprintf(p.account_id, sizeof p.account_id, "%s", acc ? acc : "");
+	snprintf(p.partner_id, sizeof p.partner_id, "%s", prt ? prt : "");
+	snprintf(p.person_id, sizeof p.person_id, "%s", person);
+	snprintf(p.type, sizeof p.type, "%s", type);
+	p.perms = perms ? perms : perm_role(kind, role);
+	return p;
+}
+
+/* authz_resource(): the decision table inside an account (docs/
+ * architecture.md, "Who decides what"), row by row. */
+static void test_authz_resource(void **state)
+{
+	(void)state;
+	principal_t owner = who("account", "owner", "acc_a", NULL, "usr_o", "user", 0);
+	principal_t owner_key = who("account", "owner", "acc_a", NULL, "usr_o", "api_key", B(PERM_FAX_SEND));
+	principal_t admin = who("account", "admin", "acc_a", NULL, "usr_ad", "user", 0);
+	principal_t user = who("account", "user", "acc_a", NULL, "usr_u", "user", 0);
+	principal_t user2 = who("account", "user", "acc_a", NULL, "usr_u2", "user", 0);
+	principal_t billing = who("account", "billing", "acc_a", NULL, "usr_b", "user", 0);
+	principal_t other = who("account", "admin", "acc_b", NULL, "usr_x", "user", 0);
+	principal_t usermgr = who("account", "custom", "acc_a", NULL, "usr_m", "user",
+		B(PERM_USERS_MANAGE) | B(PERM_ACCOUNT_READ));
+	principal_t prt1 = who("partner", "partner_admin", NULL, "prt_1", "usr_p1", "user", 0);
+	principal_t prt2 = who("partner", "partner_admin", NULL, "prt_2", "usr_p2", "user", 0);
+	principal_t op = who("provider", "operator", NULL, NULL, "usr_op", "user", 0);
+	principal_t op_key = who("provider", "operator", NULL, NULL, "usr_op", "api_key", 0);
+	principal_t sup = who("provider", "support", NULL, NULL, "usr_s", "user", 0);
+#define A AUTHZ_ALLOW
+#define F AUTHZ_FORBIDDEN
+#define N AUTHZ_NOT_FOUND
+#define U AUTHZ_UNAUTHENTICATED
+	const authz_resource_t fax_u = { .kind = AUTHZ_RES_FAX, .account_id = "acc_a", .owner_id = "usr_u" };
+	const authz_resource_t fax_any = { .kind = AUTHZ_RES_FAX };
+	const authz_resource_t box_u = { .kind = AUTHZ_RES_SAFEBOX, .owner_id = "usr_u" };
+	const authz_resource_t box_u_with = { .kind = AUTHZ_RES_SAFEBOX, .owner_id = "usr_u",
+		.participant = true };
+	const authz_resource_t box_admins_only = { .kind = AUTHZ_RES_SAFEBOX, .restricted = true };
+	const authz_resource_t m_user = { .kind = AUTHZ_RES_MEMBER, .role = "user",
+		.perms = perm_role("account", "user") };
+	const authz_resource_t m_admin = { .kind = AUTHZ_RES_MEMBER, .role = "admin" };
+	const authz_resource_t m_custom_adm = { .kind = AUTHZ_RES_MEMBER, .role = "custom",
+		.perms = B(PERM_ADMINS_MANAGE) };
+	const authz_resource_t key_u = { .kind = AUTHZ_RES_APIKEY, .account_id = "acc_a", .owner_id = "usr_u" };
+	const authz_resource_t report = { .kind = AUTHZ_RES_REPORT };
+	const authz_resource_t prt_1 = { .kind = AUTHZ_RES_PARTNER, .partner_id = "prt_1" };
+	const authz_resource_t grant = { .kind = AUTHZ_RES_GRANT, .account_id = "acc_a" };
+	const authz_resource_t glass = { .kind = AUTHZ_RES_GRANT, .restricted = true };
+	const authz_resource_t acc_a = { .kind = AUTHZ_RES_ACCOUNT, .account_id = "acc_a" };
+	const struct {
+		const principal_t *p;
+		enum authz_act act;
+		const authz_resource_t *r;
+		enum authz_result want;
+		perm_set_t need; /* checked when not 0 */
+	} cases[] = {
+		{ NULL, AUTHZ_READ, &fax_u, U, 0 },
+		/* faxes: the sender, or data.read; members only; another account's: none */
+		{ &user, AUTHZ_READ, &fax_u, A, 0 },
+		{ &user2, AUTHZ_READ, &fax_u, N, B(PERM_DATA_READ) },
+		{ &billing, AUTHZ_READ, &fax_u, N, 0 },
+		{ &admin, AUTHZ_READ, &fax_u, A, 0 },
+		{ &other, AUTHZ_READ, &fax_u, N, 0 },
+		{ &op, AUTHZ_READ, &fax_u, F, 0 },
+		{ &prt1, AUTHZ_READ, &fax_any, F, 0 },
+		{ &user, AUTHZ_READ_ALL, &fax_any, F, B(PERM_DATA_READ) },
+		{ &admin, AUTHZ_READ_ALL, &fax_any, A, 0 },
+		{ &user, AUTHZ_CREATE, &fax_any, A, 0 },
+		{ &billing, AUTHZ_CREATE, &fax_any, F, B(PERM_FAX_SEND) },
+		/* SafeBoxes: the owner all; a participant reads and adds; data.read reads and
+		 * deletes; seen but not one's: forbidden; unseen: not found */
+		{ &user, AUTHZ_MANAGE, &box_u, A, 0 },
+		{ &user, AUTHZ_DELETE, &box_u, A, 0 },
+		{ &user2, AUTHZ_READ, &box_u, N, 0 },
+		{ &user2, AUTHZ_ADD, &box_u, N, 0 },
+		{ &user2, AUTHZ_READ, &box_u_with, A, 0 },
+		{ &user2, AUTHZ_ADD, &box_u_with, A, 0 },
+		{ &user2, AUTHZ_MANAGE, &box_u_with, F, 0 },
+		{ &user2, AUTHZ_DELETE, &box_u_with, F, 0 },
+		{ &admin, AUTHZ_READ, &box_u, A, 0 },
+		{ &admin, AUTHZ_DELETE, &box_u, A, 0 },
+		{ &admin, AUTHZ_ADD, &box_u, F, 0 },
+		{ &admin, AUTHZ_MANAGE, &box_u, F, 0 },
+		{ &user, AUTHZ_READ_ALL, &box_u, F, 0 },
+		{ &user, AUTHZ_CREATE, &box_admins_only, F, B(PERM_SETTINGS_MANAGE) },
+		{ &admin, AUTHZ_CREATE, &box_admins_only, A, 0 },
+		{ &user, AUTHZ_CREATE, &box_u, A, 0 },
+		{ &sup, AUTHZ_READ, &box_u, F, 0 },
+		/* members and roles: admin-like ones need admins.manage, others users.manage */
+		{ &usermgr, AUTHZ_MANAGE, &m_user, A, 0 },
+		{ &usermgr, AUTHZ_MANAGE, &m_admin, F, B(PERM_ADMINS_MANAGE) },
+		{ &usermgr, AUTHZ_MANAGE, &m_custom_adm, F, B(PERM_ADMINS_MANAGE) },
+		{ &admin, AUTHZ_MANAGE, &m_admin, A, 0 },
+		{ &user, AUTHZ_MANAGE, &m_user, F, B(PERM_USERS_MANAGE) },
+		/* API keys: one's own; another's with security.manage, else none */
+		{ &user, AUTHZ_DELETE, &key_u, A, 0 },
+		{ &user2, AUTHZ_DELETE, &key_u, N, B(PERM_SECURITY_MANAGE) },
+		{ &admin, AUTHZ_DELETE, &key_u, A, 0 },
+		{ &other, AUTHZ_DELETE, &key_u, N, 0 },
+		{ &user, AUTHZ_READ_ALL, &key_u, F, B(PERM_SECURITY_MANAGE) },
+		{ &admin, AUTHZ_READ_ALL, &key_u, A, 0 },
+		/* fraud reports: staff all, members with security.manage all */
+		{ &user, AUTHZ_READ_ALL, &report, F, 0 },
+		{ &admin, AUTHZ_READ_ALL, &report, A, 0 },
+		{ &sup, AUTHZ_READ_ALL, &report, A, 0 },
+		/* partners: partner staff their own only */
+		{ &prt1, AUTHZ_READ, &prt_1, A, 0 },
+		{ &prt2, AUTHZ_READ, &prt_1, N, 0 },
+		{ &op, AUTHZ_MANAGE, &prt_1, A, 0 },
+		/* support grants: asked by provider staff in person, break-glass by operators,
+		 * decided by members in person */
+		{ &sup, AUTHZ_CREATE, &grant, A, 0 },
+		{ &op_key, AUTHZ_CREATE, &grant, F, 0 },
+		{ &admin, AUTHZ_CREATE, &grant, F, 0 },
+		{ &sup, AUTHZ_CREATE, &glass, F, 0 },
+		{ &op, AUTHZ_CREATE, &glass, A, 0 },
+		{ &admin, AUTHZ_MANAGE, &grant, A, 0 },
+		{ &owner_key, AUTHZ_MANAGE, &grant, F, 0 },
+		{ &sup, AUTHZ_MANAGE, &grant, F, 0 },
+		/* the account: its owner in person; closed also by provider account managers */
+		{ &owner, AUTHZ_OWN, &acc_a, A, 0 },
+		{ &owner_key, AUTHZ_OWN, &acc_a, F, 0 },
+		{ &admin, AUTHZ_OWN, &acc_a, F, 0 },
+		{ &other, AUTHZ_OWN, &acc_a, N, 0 },
+		{ &owner, AUTHZ_DELETE, &acc_a, A, 0 },
+		{ &op, AUTHZ_DELETE, &acc_a, A, 0 },
+		{ &sup, AUTHZ_DELETE, &acc_a, F, B(PERM_PROVIDER_ACCOUNTS_MANAGE) },
+		{ &prt1, AUTHZ_DELETE, &acc_a, F, 0 },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		perm_set_t need = 0;
+		enum authz_result got = authz_resource(cases[i].p, cases[i].act, cases[i].r, &need);
+		if (got != cases[i].want)
+			fail_msg("case %zu: got %d want %d", i, got, cases[i].want);
+		if (cases[i].need && need != cases[i].need)
+			fail_msg("case %zu: needs %llx, want %llx", i, (unsigned long long)need,
+				(unsigned long long)cases[i].need);
+	}
+	/* Admin-like, the one definition, and the ceilings. */
+	assert_true(authz_admin_like("owner", 0));
+	assert_true(authz_admin_like("admin", 0));
+	assert_true(authz_admin_like("custom", B(PERM_ADMINS_MANAGE)));
+	assert_false(authz_admin_like("custom", B(PERM_USERS_MANAGE)));
+	assert_false(authz_admin_like("billing", perm_role("account", "billing")));
+	assert_false(authz_admin_like(NULL, 0));
+	principal_t lent = prt1;
+	lent.perms = B(PERM_USERS_MANAGE);
+	snprintf(lent.consent_id, sizeof lent.consent_id, "cns_1");
+	assert_true(authz_ceiling(&lent, AUTHZ_RES_MEMBER) == (B(PERM_USERS_MANAGE) | perm_everyday()));
+	assert_true(authz_ceiling(&lent, AUTHZ_RES_APIKEY) == B(PERM_USERS_MANAGE));
+	assert_true(authz_ceiling(&admin, AUTHZ_RES_MEMBER) == admin.perms);
+	assert_string_equal(authz_partner_scope(&prt1), "prt_1");
+	assert_null(authz_partner_scope(&op));
+	assert_true(authz_in_person(&owner) && !authz_in_person(&owner_key));
+#undef A
+#undef F
+#undef N
+#undef U
+}
+
 /* Consents in authz_decide(), at times chosen by the test (the injected
  * clock): live, not yet started, expired, revoked; scope narrower than the
  * operation; the wrong partner. */
@@ -410,6 +577,7 @@ int main(void)
 		cmocka_unit_test(test_perm_names),
 		cmocka_unit_test(test_authz),
 		cmocka_unit_test(test_authz_consents),
+		cmocka_unit_test(test_authz_resource),
 		cmocka_unit_test(test_validate),
 		cmocka_unit_test(test_audit_canonical),
 		cmocka_unit_test(test_audit_chain),

@@ -1040,9 +1040,10 @@ json_t *safebox_inbox_readers(store_tx_t *tx, const char *account_id)
 	json_t *m;
 	json_array_foreach(members, i, m) {
 		principal_t who;
+		authz_resource_t any = { .kind = AUTHZ_RES_SAFEBOX };
 		if (strcmp(rec_str(m, "status"), "active") == 0 &&
 		    dom_principal_from_record(tx, m, &who) == 0 &&
-		    (who.perms & PERM_BIT(PERM_DATA_READ)) != 0)
+		    authz_resource(&who, AUTHZ_READ_ALL, &any, NULL) == AUTHZ_ALLOW)
 			json_array_append_new(out, json_string(rec_str(m, "id")));
 	}
 	json_decref(members);

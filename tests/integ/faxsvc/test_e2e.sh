@@ -51,7 +51,7 @@ if head -c 5 "$TMP/in.pdf" | grep -q '%PDF-' && [ "$(qpdf --show-npages "$TMP/in
 	fail "the inbound PDF is not a 3-page PDF: status $STATUS $(head -c 300 "$TMP/in.pdf")"; fi
 
 # Nothing of a fax is stored in clear.
-if grep -rlsa -e '%PDF-' -e 'II\*' "$DATA/docs" | grep -q .; then fail "a document is stored in clear"; else ok; fi
+if grep -rlsaP -e '%PDF-' -e 'II\*\x00' -e 'MM\x00\*' "$DATA/docs" | grep -q .; then fail "a document is stored in clear"; else ok; fi
 
 # Reading is audited in B's log.
 req GET "/v1/accounts/$ACC_B/audit-events?action=fax.document.read" "$OWNER_B"

@@ -8,7 +8,7 @@
 import { chromium } from "playwright-core";
 import { createServer } from "node:http";
 import { join } from "node:path";
-import { BASE, EXE, HERE, T, check, failed, report, shot, accessible, rest, signIn, signOutOf, topShot, statusOf, openSub, shows, scriptedIdp, accountWithUser, forbiddenShown } from "./lib.mjs";
+import { BASE, EXE, HERE, T, check, failed, report, shot, accessible, rest, signIn, signOutOf, topShot, statusOf, openSub, shows, scriptedIdp, accountWithUser, forbiddenShown, CATALOGUE } from "./lib.mjs";
 
 // A webhook receiver on loopback: answers 204 and keeps what it got.
 function receiver() {
@@ -222,7 +222,8 @@ async function accountPages(page, acc, owner, dom, pw) {
   const num = (await rest("GET", `/v1/accounts/${acc.id}/numbers`, owner)).items[0].number;
   const nid = num.replace(/\D/g, "");
   await page.selectOption(`#route-${nid}`, ursula.id);
-  await shows(page, "#numbers-status", num);
+  // The status said "a new number: <num>" already: wait for the routing's own words.
+  await shows(page, "#numbers-status", CATALOGUE.en["numbers.routed"].replace("{number}", num));
   check((await rest("GET", `/v1/accounts/${acc.id}/numbers/${encodeURIComponent(num)}`, owner)).route_to === ursula.id, "the number is routed to the member");
   // Port-in with the letter of authorization.
   await page.fill("#port-numbers", "+1 (555) 555-0999");

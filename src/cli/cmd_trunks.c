@@ -16,7 +16,8 @@ static const struct cli_col trunk_fields[] = {
 	{ "ID", "id" }, { "Name", "name" }, { "Peer", "peer" }, { "Username", "username" },
 	{ "Password stored", "has_password" }, { "Transport", "transport" }, { "Max calls", "max_calls" },
 	{ "Caller-ID rule", "caller_id_rule" }, { "Prefixes", "prefixes" }, { "Status", "status" },
-	{ "Registration", "registration" }, { "Nodes", "node_views" }, { "Built in", "builtin" },
+	{ "SIP transport", "sip_transport" }, { "Also by DNS", "sip_transports" }, { "Register", "register" },
+	{ "Registration", "registration" }, { "Nodes", "node_views" }, { "Inbound CIDRs", "inbound_cidrs" }, { "Built in", "builtin" },
 };
 
 static const struct cli_opt list_opts[] = { CLI_LIST_OPTS, { NULL, NULL, 0, NULL } };
@@ -77,7 +78,13 @@ static int trunks_show(struct cli_ctx *ctx)
 	{ "transport", "t38_first|g711_only|t38_only", 0, "fax transport (default t38_first)" }, \
 	{ "max-calls", "N", 0, "concurrent calls at most" }, \
 	{ "caller-id-rule", "RULE", 0, "account_number (default) or fixed:+E164" }, \
-	{ "prefix", "PREFIX[,PREFIX...]", CLI_OPT_REPEAT, "destinations routed here (e.g. +33)" }
+	{ "prefix", "PREFIX[,PREFIX...]", CLI_OPT_REPEAT, "destinations routed here (e.g. +33)" }, \
+	{ "sip-transport", "udp|tcp|tls", 0, "SIP signalling toward the carrier (default udp)" }, \
+	{ "sip-transports", "T[,T...]", CLI_OPT_REPEAT, "other transports (udp, tcp, tls) NAPTR/SRV " \
+		"may choose for a HOST alone" }, \
+	{ "register", "yes|no", 0, "register with the carrier (needs --username and the password)" }, \
+	{ "inbound-cidr", "CIDR[,CIDR...]", CLI_OPT_REPEAT, "source addresses the carrier's calls " \
+		"come from" }
 
 static const struct cli_opt create_opts[] = {
 	{ "id", "ID", 0, "the trunk's id (a-z, 0-9, _, -; default: trk_...)" },
@@ -99,6 +106,12 @@ static int trunk_body(struct cli_ctx *ctx, json_t *body)
 	if (tr && strcmp(tr, "t38_first") != 0 && strcmp(tr, "g711_only") != 0 &&
 	    strcmp(tr, "t38_only") != 0)
 		return cli_usage(ctx, "--transport wants t38_first, g711_only or t38_only");
+	const char *stp = cli_opt(ctx, "sip-transport");
+	if (stp && strcmp(stp, "udp") != 0 && strcmp(stp, "tcp") != 0 && strcmp(stp, "tls") != 0)
+		return cli_usage(ctx, "--sip-transport wants udp, tcp or tls");
+	const char *reg = cli_opt(ctx, "register");
+	if (reg && strcmp(reg, "yes") != 0 && strcmp(reg, "no") != 0)
+		return cli_usage(ctx, "--register wants yes or no");
 	int64_t max_calls;
 	int given;
 	int rc = cli_opt_int(ctx, "max-calls", 1, 100000, &max_calls, &given);
@@ -115,6 +128,13 @@ static int trunk_body(struct cli_ctx *ctx, json_t *body)
 	cli_set_opt(body, "caller_id_rule", ctx, "caller-id-rule");
 	if (cli_args_has(ctx->args, "prefix"))
 		json_object_set_new(body, "prefixes", cli_opt_list(ctx, "prefix"));
+	cli_set_opt(body, "sip_transport", ctx, "sip-transport");
+	if (cli_args_has(ctx->args, "sip-transports"))
+		json_object_set_new(body, "sip_transports", cli_opt_list(ctx, "sip-transports"));
+	if (reg)
+		json_object_set_new(body, "register", json_boolean(strcmp(reg, "yes") == 0));
+	if (cli_args_has(ctx->args, "inbound-cidr"))
+		json_object_set_new(body, "inbound_cidrs", cli_opt_list(ctx, "inbound-cidr"));
 	if (cli_args_has(ctx->args, "status"))
 		cli_set_opt(body, "status", ctx, "status");
 	if (cli_args_has(ctx->args, "password-stdin")) {

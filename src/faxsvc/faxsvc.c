@@ -229,10 +229,9 @@ static int dial(faxsvc_t *s, struct job *j, int tiff_fd, fax_result_t *res)
 	lc.media_threads = 0;
 	lc.media_priority = s->cfg.media_priority;
 	lc.first_page = fj->first_page;
-	/* SIP over TCP or TLS when the trunk says so (its peer's certificate
-	 * checked against fax.sip_tls_ca, ours presented when configured). */
-	int stp = siptrans_proto_parse(json_string_value(json_object_get(fj->trunk, "sip_transport")));
-	lc.sip_transport = stp > 0 ? stp : SIPTRANS_UDP;
+	/* SIP over TCP or TLS when the target says so (below; its peer's
+	 * certificate checked against fax.sip_tls_ca, ours presented when
+	 * configured). */
 	lc.tls_ca = s->cfg.sip_tls_ca && *s->cfg.sip_tls_ca ? s->cfg.sip_tls_ca : NULL;
 	/* The certificate must name the peer as the trunk gives it (its host
 	 * name, not the address it resolved to; RFC 5922 §4). */
@@ -255,7 +254,7 @@ static int dial(faxsvc_t *s, struct job *j, int tiff_fd, fax_result_t *res)
 	 * answer or cannot take the call and no page went. */
 	resolve_answer_t ra;
 	char why[160];
-	if (trunk_targets_resolve(s->st, trunk_id, peer ? peer : "", &ra, why, sizeof why) != 0) {
+	if (trunk_targets_resolve(s->st, trunk_id, peer ? peer : "", fj->trunk, &ra, why, sizeof why) != 0) {
 		fax_result_init(res, 1);
 		res->network_error = 1;
 		fax_result_classify(res);
@@ -274,6 +273,7 @@ static int dial(faxsvc_t *s, struct job *j, int tiff_fd, fax_result_t *res)
 			fj->fax_id, fj->attempt, fj->to, trunk_id, hp, fj->first_page, fj->ecm, fj->max_rate, fj->t38,
 			fj->remembered);
 		lc.invite_timeout_ms = i + 1 < ra.n ? TRUNK_TARGET_TIMEOUT_MS : 0;
+		lc.sip_transport = trunk_target_siptrans(&ra.t[i]); /* NAPTR/SRV may choose another */
 		rc = linecall_send(s->line, &lc, target, tiff_fd, res);
 		if (rc != 0) {
 			if (!res->fail_class[0]) {

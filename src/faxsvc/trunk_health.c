@@ -86,13 +86,12 @@ static int health_pass(poller_t *p, void *arg)
 		const char *peer = json_string_value(json_object_get(t, "peer")) ?: "";
 		char why[160];
 		tp[i].first = (int)np;
-		if (trunk_targets_resolve(h->st, id, peer, &tp[i].a, why, sizeof why) != 0)
+		if (trunk_targets_resolve(h->st, id, peer, t, &tp[i].a, why, sizeof why) != 0)
 			continue;
 		for (int k = 0; k < tp[i].a.n && np < HEALTH_TRUNKS_MAX; k++, np++) {
 			trunk_target_hostport(&tp[i].a.t[k], hostports[np], sizeof hostports[np]);
 			probes[np].peer = hostports[np];
-			int stp = siptrans_proto_parse(json_string_value(json_object_get(t, "sip_transport")));
-			probes[np].transport = stp > 0 ? stp : SIPTRANS_UDP;
+			probes[np].transport = trunk_target_siptrans(&tp[i].a.t[k]);
 			const char *c = peer[0] == '[' ? NULL : strchr(peer, ':');
 			snprintf(names[np], sizeof names[np], "%.*s", peer[0] == '[' ? 0 : c ? (int)(c - peer) : (int)strlen(peer), peer);
 			tlss[np] = h->tls;

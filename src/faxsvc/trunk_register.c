@@ -72,7 +72,11 @@ static int reg_run_resolved(register_binding_t *b, const char *trunk_id, int tim
 {
 	resolve_answer_t ra;
 	char why[160];
-	if (!b->registrar || resolve_cached(b->registrar, TRUNK_TARGET_TRANSPORTS, TRUNK_TARGET_FAMILIES, &ra, why, sizeof why) != 0) {
+	/* over the trunk's sip_transport only: the Contact names our listener
+	 * of that transport (a "HOST" alone by its NAPTR/SRV of that transport) */
+	int tr = b->transport == SIPTRANS_TLS ? RESOLVE_TLS : b->transport == SIPTRANS_TCP ? RESOLVE_TCP : RESOLVE_UDP;
+	if (!b->registrar ||
+	    resolve_cached_via(b->registrar, tr, tr, TRUNK_TARGET_FAMILIES, &ra, why, sizeof why) != 0) {
 		log_event(LOG_WARN, "fax.trunk_register_unresolved", "trunk=%s reason=\"%s\"", trunk_id,
 			b->registrar ? why : "no registrar");
 		return -1;

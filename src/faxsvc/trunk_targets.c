@@ -9,6 +9,7 @@
 
 #include "log.h"
 #include "numbers.h"
+#include "siptrans.h"
 #include "timeutil.h"
 
 #define TARGETS_TRUNKS_MAX 128
@@ -16,6 +17,7 @@
 struct entry {
 	char id[64];
 	char peer[300];
+	int primary, transports;        /* what the peer was resolved for */
 	resolve_answer_t a;             /* the last answer (a.n 0: none, or it failed) */
 	signed char state[RESOLVE_TARGETS_MAX]; /* -1 unknown, 0 down, 1 up */
 	char error[160];
@@ -27,6 +29,32 @@ static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static struct entry table[TARGETS_TRUNKS_MAX];
 static int ntable;
 
+static int transport_bit(const char *name)
+{
+	int p = siptrans_proto_parse(name);
+	return p == SIPTRANS_TLS ? RESOLVE_TLS : p == SIPTRANS_TCP ? RESOLVE_TCP : p == SIPTRANS_UDP ? RESOLVE_UDP : 0;
+}
+
+int trunk_transports(const json_t *trunk, int *primary)
+{
+	int p = transport_bit(json_string_value(json_object_get(trunk, "sip_transport")));
+	if (!p)
+		p = RESOLVE_UDP;
+	int mask = p;
+	size_t i;
+	const json_t *v;
+	json_array_foreach(json_object_get(trunk, "sip_transports"), i, v)
+		mask |= transport_bit(json_string_value(v));
+	if (primary)
+		*primary = p;
+	return mask & TRUNK_TARGET_TRANSPORTS;
+}
+
+int trunk_target_siptrans(const resolve_target_t *t)
+{
+	return t->transport == RESOLVE_TLS ? SIPTRANS_TLS : t->transport == RESOLVE_TCP ? SIPTRANS_TCP : SIPTRANS_UDP;
+}
+
 void trunk_target_hostport(const resolve_target_t *t, char *out, size_t cap)
 {
 	snprintf(out, cap, t->family == 6 ? "[%s]:%d" : "%s:%d", t->addr, t->port);
@@ -37,9 +65,10 @@ static int same_target(const resolve_target_t *x, const resolve_target_t *y)
 	return x->port == y->port && x->transport == y->transport && strcmp(x->addr, y->addr) == 0;
 }
 
-/* The entry of id for peer (made, or reset when the peer changed); NULL
- * when the table is full. With mu held. */
-static struct entry *entry_of(const char *id, const char *peer)
+/* The entry of id for peer over the transports (made, or reset when the
+ * peer or its transports changed); NULL when the table is full. With mu
+ * held. */
+static struct entry *entry_of(const char *id, const char *peer, int primary, int transports)
 {
 	struct entry *e = NULL;
 	for (int i = 0; i < ntable && !e; i++)
@@ -52,11 +81,13 @@ static struct entry *entry_of(const char *id, const char *peer)
 		memset(e, 0, sizeof *e);
 		snprintf(e->id, sizeof e->id, "%s", id);
 	}
-	if (strcmp(e->peer, peer) != 0) {
+	if (strcmp(e->peer, peer) != 0 || e->primary != primary || e->transports != transports) {
 		free(e->json);
 		memset(e, 0, sizeof *e);
 		snprintf(e->id, sizeof e->id, "%s", id);
 		snprintf(e->peer, sizeof e->peer, "%s", peer);
+		e->primary = primary;
+		e->transports = transports;
 	}
 	return e;
 }
@@ -103,17 +134,19 @@ static void record(store_t *st, struct entry *e)
 	e->written = 1;
 }
 
-int trunk_targets_resolve(store_t *st, const char *trunk_id, const char *peer, resolve_answer_t *a, char *why,
-	size_t whylen)
+int trunk_targets_resolve(store_t *st, const char *trunk_id, const char *peer, const json_t *trunk,
+	resolve_answer_t *a, char *why, size_t whylen)
 {
 	char err[160];
-	int rc = resolve_cached(peer, TRUNK_TARGET_TRANSPORTS, TRUNK_TARGET_FAMILIES, a, err, sizeof err);
+	int primary;
+	int transports = trunk_transports(trunk, &primary);
+	int rc = resolve_cached_via(peer, primary, transports, TRUNK_TARGET_FAMILIES, a, err, sizeof err);
 	if (why && whylen)
 		snprintf(why, whylen, "%s", rc == 0 ? "" : err);
 	signed char state[RESOLVE_TARGETS_MAX];
 	memset(state, -1, sizeof state);
 	pthread_mutex_lock(&mu);
-	struct entry *e = entry_of(trunk_id, peer);
+	struct entry *e = entry_of(trunk_id, peer, primary, transports);
 	if (e) {
 		for (int i = 0; i < a->n; i++)
 			for (int k = 0; k < e->a.n; k++)

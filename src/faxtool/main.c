@@ -35,7 +35,7 @@ static void usage(FILE *f)
 	      "          [--transport udp|tcp|tls --tls-cert CERT.pem --tls-key KEY.pem]\n"
 	      "          answers calls; writes DIR/fax-NNN-*.tif and .json per call and prints\n"
 	      "          each JSON result on a line\n"
-	      "  resolve PEER [--transports udp,tcp,tls] [--families 4,6]\n"
+	      "  resolve PEER [--transport udp|tcp|tls] [--transports udp,tcp,tls] [--families 4,6]\n"
 	      "          where a trunk's peer (HOST, HOST:PORT, IP:PORT, [IPv6]:PORT) resolves to\n"
 	      "          (NAPTR, SRV, A/AAAA: RFC 3263), in the order it would be dialled; JSON\n"
 	      "\n"

@@ -35,10 +35,16 @@ int faxtool_resolve(int argc, char **argv)
 	static const int fbits[] = { RESOLVE_V4, RESOLVE_V6 };
 	const char *peer = NULL;
 	int transports = RESOLVE_UDP | RESOLVE_TCP | RESOLVE_TLS, families = RESOLVE_V4 | RESOLVE_V6;
+	int primary = 0; /* the first of udp, tcp, tls in transports */
 	for (int i = 1; i < argc; i++) {
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
 		if (strcmp(argv[i], "--transports") == 0 && v) {
 			transports = mask_of(v, tnames, tbits, 3);
+			i++;
+		} else if (strcmp(argv[i], "--transport") == 0 && v) {
+			primary = mask_of(v, tnames, tbits, 3);
+			if (primary != RESOLVE_UDP && primary != RESOLVE_TCP && primary != RESOLVE_TLS)
+				primary = -1;
 			i++;
 		} else if (strcmp(argv[i], "--families") == 0 && v) {
 			families = mask_of(v, fnames, fbits, 2);
@@ -50,13 +56,15 @@ int faxtool_resolve(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (!peer || transports <= 0 || families <= 0) {
-		fprintf(stderr, "usage: faxvault-fax resolve PEER [--transports udp,tcp,tls] [--families 4,6]\n");
+	if (!peer || transports <= 0 || families <= 0 || primary < 0) {
+		fprintf(stderr, "usage: faxvault-fax resolve PEER [--transport udp|tcp|tls] [--transports udp,tcp,tls] "
+				"[--families 4,6]\n");
 		return 2;
 	}
 	resolve_answer_t a;
 	char err[160];
-	int rc = resolve_lookup(peer, transports, families, &a, err, sizeof err);
+	int rc = primary ? resolve_lookup_via(peer, primary, transports, families, &a, err, sizeof err)
+			 : resolve_lookup(peer, transports, families, &a, err, sizeof err);
 	buf_t o;
 	buf_init(&o, 1 << 16);
 	if (rc != 0) {

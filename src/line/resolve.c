@@ -387,7 +387,20 @@ static int fail(int rc, char *err, size_t errlen, const char *host, const char *
 	return rc;
 }
 
+/* The transport of a literal or HOST:PORT peer when the caller named none:
+ * the first of UDP, TCP, TLS in the mask. */
+static int primary_of(int transports)
+{
+	return transports & RESOLVE_UDP ? RESOLVE_UDP : transports & RESOLVE_TCP ? RESOLVE_TCP : RESOLVE_TLS;
+}
+
 int resolve_lookup(const char *peer, int transports, int families, resolve_answer_t *a, char *err, size_t errlen)
+{
+	return resolve_lookup_via(peer, primary_of(transports), transports, families, a, err, errlen);
+}
+
+int resolve_lookup_via(const char *peer, int primary, int transports, int families, resolve_answer_t *a, char *err,
+	size_t errlen)
 {
 	memset(a, 0, sizeof *a);
 	a->ttl = -1;
@@ -399,6 +412,9 @@ int resolve_lookup(const char *peer, int transports, int families, resolve_answe
 		return fail(RESOLVE_ERR_SYNTAX, err, errlen, "the peer", "not HOST, HOST:PORT, IP:PORT or [IPv6]:PORT");
 	if (!(transports & (RESOLVE_UDP | RESOLVE_TCP | RESOLVE_TLS)))
 		transports = RESOLVE_UDP;
+	if (primary != RESOLVE_UDP && primary != RESOLVE_TCP && primary != RESOLVE_TLS)
+		primary = primary_of(transports);
+	transports |= primary;
 	if (literal) {
 		if (!(families & (literal == 6 ? RESOLVE_V6 : RESOLVE_V4)))
 			return fail(RESOLVE_ERR_NOTARGET, err, errlen, host, "this address family cannot be dialled");
@@ -409,14 +425,14 @@ int resolve_lookup(const char *peer, int transports, int families, resolve_answe
 			return fail(RESOLVE_ERR_SYNTAX, err, errlen, "the peer", "not an address");
 		t->port = port;
 		t->family = literal;
-		t->transport = RESOLVE_UDP;
+		t->transport = primary;
 		a->n = 1;
 		a->ttl = 86400;
 		snprintf(a->how, sizeof a->how, "literal");
 		return 0;
 	}
 	if (port) {
-		int rc = add_addresses(a, host, port, RESOLVE_UDP, families, NULL);
+		int rc = add_addresses(a, host, port, primary, families, NULL);
 		snprintf(a->how, sizeof a->how, "a");
 		if (rc == RESOLVE_ERR_NXDOMAIN)
 			return fail(rc, err, errlen, host, "no such host name (NXDOMAIN)");
@@ -442,7 +458,9 @@ int resolve_lookup(const char *peer, int transports, int families, resolve_answe
 		int n = resolve_parse_naptr(buf, (size_t)len, nr, RESOLVE_RECORDS_MAX);
 		if (n > 0) {
 			qsort(nr, (size_t)n, sizeof nr[0], by_order);
-			for (int i = 0; i < n && a->n == 0; i++) {
+			/* every usable record in turn, so that a call goes on to
+			 * the next transport when all targets of one fail */
+			for (int i = 0; i < n && a->n < RESOLVE_TARGETS_MAX; i++) {
 				int tr = resolve_naptr_transport(nr[i].service);
 				if (!tr || !(transports & tr) || strcasecmp(nr[i].flags, "s") != 0)
 					continue;
@@ -459,12 +477,13 @@ int resolve_lookup(const char *peer, int transports, int families, resolve_answe
 			a->ttl = -1;
 		}
 	}
-	/* 2. SRV of each transport we can dial */
+	/* 2. SRV of each transport we can dial, the most secure first, all of
+	 * them (the next transport's targets after the first one's) */
 	static const struct {
 		const char *prefix;
 		int tr;
-	} srvs[] = { { "_sip._udp.", RESOLVE_UDP }, { "_sip._tcp.", RESOLVE_TCP }, { "_sips._tcp.", RESOLVE_TLS } };
-	for (size_t i = 0; i < sizeof srvs / sizeof srvs[0] && a->n == 0; i++) {
+	} srvs[] = { { "_sips._tcp.", RESOLVE_TLS }, { "_sip._tcp.", RESOLVE_TCP }, { "_sip._udp.", RESOLVE_UDP } };
+	for (size_t i = 0; i < sizeof srvs / sizeof srvs[0] && a->n < RESOLVE_TARGETS_MAX; i++) {
 		if (!(transports & srvs[i].tr))
 			continue;
 		char name[RESOLVE_NAME_MAX + 16];
@@ -480,8 +499,7 @@ int resolve_lookup(const char *peer, int transports, int families, resolve_answe
 	}
 	/* 3. the host's own addresses, on the transport's default port */
 	a->ttl = -1;
-	int tr = transports & RESOLVE_UDP ? RESOLVE_UDP : transports & RESOLVE_TCP ? RESOLVE_TCP : RESOLVE_TLS;
-	int rc = add_addresses(a, host, tr == RESOLVE_TLS ? 5061 : 5060, tr, families, NULL);
+	int rc = add_addresses(a, host, primary == RESOLVE_TLS ? 5061 : 5060, primary, families, NULL);
 	snprintf(a->how, sizeof a->how, "a");
 	if (rc == 0)
 		return 0;
@@ -498,7 +516,7 @@ int resolve_lookup(const char *peer, int transports, int families, resolve_answe
 
 struct cache_slot {
 	char peer[300];
-	int transports, families;
+	int primary, transports, families;
 	int64_t expires_ms;
 	int rc;
 	char err[160];
@@ -510,12 +528,18 @@ static struct cache_slot cache[CACHE_SLOTS];
 
 int resolve_cached(const char *peer, int transports, int families, resolve_answer_t *a, char *err, size_t errlen)
 {
+	return resolve_cached_via(peer, primary_of(transports), transports, families, a, err, errlen);
+}
+
+int resolve_cached_via(const char *peer, int primary, int transports, int families, resolve_answer_t *a, char *err,
+	size_t errlen)
+{
 	int64_t now = time_now_ms();
 	pthread_mutex_lock(&cache_mu);
 	for (int i = 0; i < CACHE_SLOTS; i++) {
 		struct cache_slot *c = &cache[i];
-		if (c->expires_ms > now && c->transports == transports && c->families == families &&
-		    strcmp(c->peer, peer) == 0) {
+		if (c->expires_ms > now && c->primary == primary && c->transports == transports &&
+		    c->families == families && strcmp(c->peer, peer) == 0) {
 			*a = c->a;
 			int rc = c->rc;
 			if (err && errlen)
@@ -527,7 +551,7 @@ int resolve_cached(const char *peer, int transports, int families, resolve_answe
 	pthread_mutex_unlock(&cache_mu);
 
 	char why[160];
-	int rc = resolve_lookup(peer, transports, families, a, why, sizeof why);
+	int rc = resolve_lookup_via(peer, primary, transports, families, a, why, sizeof why);
 	if (err && errlen)
 		snprintf(err, errlen, "%s", why);
 	if (rc == RESOLVE_ERR_SYNTAX || strlen(peer) >= sizeof cache[0].peer)
@@ -539,7 +563,8 @@ int resolve_cached(const char *peer, int transports, int families, resolve_answe
 	struct cache_slot *victim = &cache[0];
 	for (int i = 0; i < CACHE_SLOTS; i++) {
 		struct cache_slot *c = &cache[i];
-		if (c->transports == transports && c->families == families && strcmp(c->peer, peer) == 0) {
+		if (c->primary == primary && c->transports == transports && c->families == families &&
+		    strcmp(c->peer, peer) == 0) {
 			victim = c;
 			break;
 		}
@@ -547,6 +572,7 @@ int resolve_cached(const char *peer, int transports, int families, resolve_answe
 			victim = c;
 	}
 	snprintf(victim->peer, sizeof victim->peer, "%s", peer);
+	victim->primary = primary;
 	victim->transports = transports;
 	victim->families = families;
 	victim->expires_ms = now + (int64_t)ttl * 1000;

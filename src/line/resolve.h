@@ -2,14 +2,17 @@
  * "IP:PORT" or "[IPv6]:PORT" into an ordered list of targets (address,
  * port, transport) to try one after the other.
  *
- * - A literal address is one target (UDP).
+ * - A literal address is one target, over the caller's primary transport.
  * - "HOST:PORT" (RFC 3263 §4.2: a port was given): the host's A/AAAA
- *   addresses, UDP.
+ *   addresses, over the primary transport.
  * - "HOST" alone: its NAPTR records (services SIP+D2U for UDP, SIP+D2T for
  *   TCP, SIPS+D2T for TLS; SCTP's SIP+D2S is left out) in order and
- *   preference, each followed to its SRV records; without a usable NAPTR,
- *   the SRV names _sip._udp, _sip._tcp and _sips._tcp of the host; without
- *   any SRV, the host's A/AAAA on 5060 (5061 for TLS). SRV targets are
+ *   preference, each followed to its SRV records, the targets of every
+ *   usable record one after the other (so a caller goes on to the next
+ *   transport when all targets of one failed); without a usable NAPTR, the
+ *   SRV names _sips._tcp, _sip._tcp and _sip._udp of the host, in that
+ *   order, all of them; without any SRV, the host's A/AAAA on 5060 (5061
+ *   for TLS) over the primary transport. SRV targets are
  *   ordered by priority and, within one priority, by the weighted random
  *   draw of RFC 2782; each target gives its addresses in getaddrinfo's
  *   order.
@@ -108,10 +111,18 @@ void resolve_srv_order(resolve_srv_t *s, int n, uint32_t (*rnd)(void *ud), void 
 int resolve_lookup(const char *peer, int transports, int families, resolve_answer_t *a, char *err,
 	size_t errlen);
 
+/* resolve_lookup with the transport of a literal, HOST:PORT or A/AAAA-only
+ * peer named (primary: RESOLVE_UDP, _TCP or _TLS, always allowed).
+ * resolve_lookup takes the first of UDP, TCP, TLS in transports. */
+int resolve_lookup_via(const char *peer, int primary, int transports, int families, resolve_answer_t *a, char *err,
+	size_t errlen);
+
 /* resolve_lookup through a process-wide cache (thread-safe): an answer is
  * kept for its TTL, a failure for RESOLVE_NEG_TTL seconds, by the service
  * clock (time_now_ms). */
 int resolve_cached(const char *peer, int transports, int families, resolve_answer_t *a, char *err,
+	size_t errlen);
+int resolve_cached_via(const char *peer, int primary, int transports, int families, resolve_answer_t *a, char *err,
 	size_t errlen);
 /* Empties the cache (tests, or after a configuration change). */
 void resolve_cache_flush(void);

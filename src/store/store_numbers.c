@@ -11,11 +11,11 @@ static const char *const trunk_cols[] = { "id", "name", "peer", "username", "sec
 	"transport", "max_calls", "caller_id_rule", "prefixes", "status", "created_at",
 	"updated_at", "inbound_cidrs", "called_number", "inbound_rewrite", "inbound_auth",
 	"link_status", "link_changed_at", "register", "registration", "targets", "resolve_error",
-	"resolved_at", "sip_transport", NULL };
+	"resolved_at", "sip_transport", "sip_transports", "tls_cert", "tls_key", NULL };
 #define TRUNK_COLS "id, name, peer, username, secret, transport, max_calls, caller_id_rule," \
 	" prefixes, status, created_at, updated_at, inbound_cidrs, called_number, inbound_rewrite," \
 	" inbound_auth, link_status, link_changed_at, register, registration, targets, resolve_error," \
-	" resolved_at, sip_transport"
+	" resolved_at, sip_transport, sip_transports, tls_cert, tls_key"
 
 int store_trunk_insert(store_tx_t *tx, const json_t *t)
 {
@@ -44,7 +44,8 @@ int store_trunk_update(store_tx_t *tx, const char *id, const json_t *fields)
 	static const char *const allowed[] = { "name", "peer", "username", "secret", "transport",
 		"max_calls", "caller_id_rule", "prefixes", "status", "updated_at", "inbound_cidrs",
 		"called_number", "inbound_rewrite", "inbound_auth", "link_status", "link_changed_at",
-		"register", "registration", "targets", "resolve_error", "resolved_at", "sip_transport", NULL };
+		"register", "registration", "targets", "resolve_error", "resolved_at", "sip_transport", "sip_transports",
+		"tls_cert", "tls_key", NULL };
 	return sq_update(tx, "trunks", allowed, id, fields, NULL);
 }
 

@@ -120,7 +120,8 @@ static const char *loopback_peer(const fax_env_t *env)
 	return env && env->loopback_sip ? env->loopback_sip : "";
 }
 
-/* The trunk as the caller that dials needs it, password included. */
+static json_t *json_array_col(const json_t *t, const char *col);
+
 /* The SIP transport of trunk row t: udp, tcp or tls. */
 static const char *trunk_sip_transport(const json_t *t)
 {
@@ -128,6 +129,7 @@ static const char *trunk_sip_transport(const json_t *t)
 	return strcmp(v, "tcp") == 0 || strcmp(v, "tls") == 0 ? v : "udp";
 }
 
+/* The trunk as the caller that dials needs it, password included. */
 static json_t *trunk_dial(const json_t *t, const fax_env_t *env)
 {
 	int lo = strcmp(rec_str(t, "id"), LOOPBACK) == 0;
@@ -142,6 +144,7 @@ static json_t *trunk_dial(const json_t *t, const fax_env_t *env)
 		(json_int_t)json_integer_value(json_object_get(t, "max_calls")), "status",
 		rec_str(t, "status"));
 	json_object_set_new(out, "sip_transport", json_string(trunk_sip_transport(t)));
+	json_object_set_new(out, "sip_transports", json_array_col(t, "sip_transports"));
 	vault_secret_free(pw);
 	return out;
 }
@@ -265,8 +268,10 @@ json_t *dom_trunks_probe(store_tx_t *tx, const fax_env_t *env)
 		const char *peer = lo ? loopback_peer(env) : rec_str(t, "peer");
 		if (!*peer)
 			continue;
-		json_array_append_new(out, json_pack("{s:s, s:s, s:s, s:s}", "id", rec_str(t, "id"), "peer", peer,
-			"link_status", rec_str(t, "link_status"), "sip_transport", lo ? "udp" : trunk_sip_transport(t)));
+		json_t *o = json_pack("{s:s, s:s, s:s, s:s}", "id", rec_str(t, "id"), "peer", peer, "link_status",
+			rec_str(t, "link_status"), "sip_transport", lo ? "udp" : trunk_sip_transport(t));
+		json_object_set_new(o, "sip_transports", lo ? json_array() : json_array_col(t, "sip_transports"));
+		json_array_append_new(out, o);
 	}
 	json_decref(trunks);
 	return out;
@@ -585,6 +590,7 @@ static json_t *trunk_public(const json_t *t, const fax_env_t *env)
 		json_object_set_new(out, "resolve_error", *rerr ? json_string(rerr) : json_null());
 		json_object_set_new(out, "resolved_at", time_json(json_object_get(t, "resolved_at")));
 		json_object_set_new(out, "sip_transport", json_string(trunk_sip_transport(t)));
+		json_object_set_new(out, "sip_transports", json_array_col(t, "sip_transports"));
 		json_object_set_new(out, "registration",
 			json_string(reg && (strcmp(rs, "registered") == 0 || strcmp(rs, "failed") == 0) ? rs : "none"));
 	}
@@ -855,6 +861,28 @@ static int trunk_fields(const json_t *body, bool creating, bool loopback, json_t
 			return dom_fail(e, "validation-failed", "sip_transport", "the loopback trunk speaks UDP only");
 		json_object_set_new(rec, "sip_transport", json_string(json_string_value(stp)));
 	}
+	const json_t *stps = json_object_get(body, "sip_transports");
+	if (stps && !json_is_null(stps)) {
+		static const char *const sip_transports[] = { "udp", "tcp", "tls", NULL };
+		int bad = !json_is_array(stps) || json_array_size(stps) > 3;
+		size_t i;
+		const json_t *v;
+		json_array_foreach(stps, i, v) {
+			bad |= !json_is_string(v) || !one_of(json_string_value(v), sip_transports);
+			for (size_t k = 0; k < i; k++)
+				bad |= json_equal(v, json_array_get(stps, k));
+		}
+		if (bad)
+			return dom_fail(e, "validation-failed", "sip_transports",
+				"\"sip_transports\" must be a list of udp, tcp and tls, each at most once");
+		if (loopback && json_array_size(stps))
+			return dom_fail(e, "validation-failed", "sip_transports", "the loopback trunk speaks UDP only");
+		char *txt = json_dumps(stps, JSON_COMPACT);
+		json_object_set_new(rec, "sip_transports", json_array_size(stps) ? json_string(txt) : json_null());
+		free(txt);
+	} else if (stps) {
+		json_object_set_new(rec, "sip_transports", json_null());
+	}
 	const json_t *mc = json_object_get(body, "max_calls");
 	if (mc) {
 		if (!json_is_integer(mc) || json_integer_value(mc) < 1 || json_integer_value(mc) > 10000)
@@ -934,7 +962,8 @@ int dom_trunk_create(dom_ctx_t *c, const json_t *body, json_t **out, dom_err_t *
 {
 	static const char *const allowed[] = { "id", "name", "peer", "username", "password",
 		"transport", "max_calls", "caller_id_rule", "prefixes", "status", "inbound_cidrs",
-		"called_number", "inbound_rewrite", "inbound_auth", "register", "sip_transport", NULL };
+		"called_number", "inbound_rewrite", "inbound_auth", "register", "sip_transport", "sip_transports",
+		NULL };
 	const char *idin;
 	if (body_only(body, allowed, e) || body_str(body, "id", false, &idin, e))
 		return -1;
@@ -973,7 +1002,7 @@ int dom_trunk_update(dom_ctx_t *c, const char *id, const json_t *body, json_t **
 {
 	static const char *const allowed[] = { "name", "peer", "username", "password", "transport",
 		"max_calls", "caller_id_rule", "prefixes", "status", "inbound_cidrs", "called_number",
-		"inbound_rewrite", "inbound_auth", "register", "sip_transport", NULL };
+		"inbound_rewrite", "inbound_auth", "register", "sip_transport", "sip_transports", NULL };
 	if (body_only(body, allowed, e))
 		return -1;
 	json_t *t = store_trunk_get(c->tx, id);

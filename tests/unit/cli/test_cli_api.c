@@ -755,6 +755,15 @@ static const struct {
 		"tok1", { { 200, "{\"id\":\"loopback\",\"max_calls\":8,\"status\":\"disabled\"}", NULL } }, 1, 0,
 		{ { "PATCH", "/v1/provider/trunks/loopback", NULL, NULL,
 			"{\"max_calls\":8,\"status\":\"disabled\"}" } }, "Trunk updated.", NULL },
+	{ "trunks update: SIP over TLS, the transports DNS may choose, registration, sources",
+		W("trunks", "update", "carrier", "--sip-transport", "tls", "--sip-transports", "tcp", "--register", "yes",
+			"--inbound-cidr", "198.51.100.0/24,203.0.113.9/32"),
+		"tok1", { { 200, "{\"id\":\"carrier\",\"sip_transport\":\"tls\",\"sip_transports\":[\"tcp\"],"
+			"\"register\":true,\"registration\":\"none\"}", NULL } }, 1, 0,
+		{ { "PATCH", "/v1/provider/trunks/carrier", NULL, NULL,
+			"{\"sip_transport\":\"tls\",\"sip_transports\":[\"tcp\"],\"register\":true,"
+			"\"inbound_cidrs\":[\"198.51.100.0/24\",\"203.0.113.9/32\"]}" } },
+		"SIP transport:    tls\n", NULL },
 	{ "trunks list and show", W("trunks", "show", "loopback"), "tok1",
 		{ { 200, "{\"id\":\"loopback\",\"name\":\"Loopback\",\"transport\":\"t38_first\",\"prefixes\":[]}",
 			NULL } }, 1, 0, { { "GET", "/v1/provider/trunks/loopback", NULL, NULL, NULL } },

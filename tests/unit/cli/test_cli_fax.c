@@ -365,6 +365,8 @@ static void test_refused_locally(void **state)
 		{ L("trunks", "create", "--name", "c", "--peer", "p", "--max-calls", "0"),
 			CLI_EXIT_USAGE, "--max-calls wants" },
 		{ L("trunks", "update", "trk_1"), CLI_EXIT_USAGE, "nothing to change" },
+		{ L("trunks", "update", "trk_1", "--sip-transport", "sctp"), CLI_EXIT_USAGE, "--sip-transport wants" },
+		{ L("trunks", "update", "trk_1", "--register", "maybe"), CLI_EXIT_USAGE, "--register wants" },
 		{ L("webhooks", "create", "https://h.example/x"), CLI_EXIT_USAGE, "missing option '--event" },
 		{ L("webhooks", "create", "ftp://h.example/x", "--event", "fax.failed"), CLI_EXIT_USAGE,
 			"https://" },

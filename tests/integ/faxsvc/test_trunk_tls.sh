@@ -14,26 +14,10 @@
 # TCP registers, is up and faxes out too.
 . "$(dirname "$0")/../api/lib.sh"
 . "$(dirname "$0")/lib_fax.sh"
-KAMAILIO=$(command -v kamailio || echo /usr/sbin/kamailio)
-[ -x "$KAMAILIO" ] || { echo "kamailio not installed (Debian kamailio, scripts/deps/line.txt): skipped"; exit 77; }
-MODS=$(dirname "$(dpkg -L kamailio 2>/dev/null | grep '/modules/tm.so$' | head -n 1)")
-[ -f "$MODS/tm.so" ] || { echo "kamailio modules not found: skipped"; exit 77; }
-[ -f "$MODS/tls.so" ] || { echo "kamailio-tls-modules not installed (scripts/deps/line.txt): skipped"; exit 77; }
-
+. "$(dirname "$0")/lib_kamailio_tls.sh"
+kam_tls_check
 # The test CA, Kamailio's certificate (localhost) and ours (127.0.0.1).
-mkdir -p "$TMP/pki"
-(
-	cd "$TMP/pki"
-	o() { openssl "$@" >/dev/null 2>&1; }
-	o req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ca.key -out ca.pem -days 2 -subj /CN=carrier-test-ca
-	for who in kam:DNS:localhost fv:IP:127.0.0.1; do
-		n=${who%%:*}
-		o req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$n.key" -out "$n.csr" -subj "/CN=$n"
-		printf 'subjectAltName=%s\n' "${who#*:}" >"$n.ext"
-		o x509 -req -in "$n.csr" -CA ca.pem -CAkey ca.key -CAcreateserial -out "$n.pem" -days 2 -extfile "$n.ext"
-	done
-)
-[ -s "$TMP/pki/kam.pem" ] && [ -s "$TMP/pki/fv.pem" ] || { fail "openssl made no certificates"; finish; }
+kam_tls_pki DNS:localhost
 fax_setup --set fax.sip_listen=tls:127.0.0.1:0,tcp:127.0.0.1:0 --set metrics.listen=127.0.0.1:0 \
 	--set fax.sip_tls_cert="$TMP/pki/fv.pem" --set fax.sip_tls_key="$TMP/pki/fv.key" \
 	--set fax.sip_tls_ca="$TMP/pki/ca.pem" --set fax.trunk_keepalive_seconds=1
@@ -42,111 +26,9 @@ TPORT=$(sed -n 's/.*event=fax.carrier_listening .*sip=tcp:127.0.0.1:\([0-9]*\).*
 [ -n "$CPORT" ] && [ -n "$TPORT" ] && ok || { fail "no tls: and tcp: carrier listeners: $(grep carrier_listen "$LOG")"; finish; }
 fail_stop() { fail "$1"; kill "$FAR_PID" 2>/dev/null; finish; }
 
-KPORT=$(( 30000 + RANDOM % 20000 ))
-KTLS=$(( KPORT + 1 )) KTCP=$(( KPORT + 2 )) FAR_PORT=$(( KPORT + 3 ))
-# The far fax machine behind the carrier (one call each time, on one port).
-far_start() {
-	rm -f "$TMP/far.log"
-	"$FAXTOOL" receive --listen "127.0.0.1:$FAR_PORT" --out "$TMP/far" --calls 1 --clock-speed "$FAX_SPEED" \
-		>"$TMP/far.json" 2>"$TMP/far.log" &
-	FAR_PID=$!
-	listening() { grep -q 'event=line_listen' "$TMP/far.log" 2>/dev/null; }
-	poll_until 60 listening || fail "far receiver did not start"
-}
-mkdir -p "$TMP/kam"
+kam_tls_ports
 far_start
-cat >"$TMP/kam/tls.cfg" <<CFG
-[server:default]
-method = TLSv1.2+
-verify_certificate = no
-require_certificate = no
-private_key = $TMP/pki/kam.key
-certificate = $TMP/pki/kam.pem
-
-[client:default]
-method = TLSv1.2+
-verify_certificate = yes
-require_certificate = yes
-ca_list = $TMP/pki/ca.pem
-CFG
-cat >"$TMP/kam/kamailio.cfg" <<CFG
-#!KAMAILIO
-debug=2
-log_stderror=yes
-children=2
-tcp_children=2
-enable_tls=yes
-listen=udp:127.0.0.1:$KPORT
-listen=tls:127.0.0.1:$KTLS
-listen=tcp:127.0.0.1:$KTCP
-mpath="$MODS/"
-loadmodule "tls.so"
-loadmodule "tm.so"
-loadmodule "sl.so"
-loadmodule "rr.so"
-loadmodule "pv.so"
-loadmodule "maxfwd.so"
-loadmodule "textops.so"
-loadmodule "siputils.so"
-loadmodule "xlog.so"
-loadmodule "usrloc.so"
-loadmodule "registrar.so"
-loadmodule "auth.so"
-loadmodule "htable.so"
-modparam("tls", "config", "$TMP/kam/tls.cfg")
-modparam("htable", "htable", "users=>size=4;")
-modparam("registrar", "max_expires", 3600)
-
-event_route[htable:mod-init] {
-	\$sht(users=>faxuser) = "trunk-pass-123";
-}
-
-request_route {
-	if (!mf_process_maxfwd_header("10")) { sl_send_reply("483", "Too Many Hops"); exit; }
-	if (has_totag()) {
-		if (loose_route()) { t_relay(); exit; }
-		if (is_method("ACK")) { if (t_check_trans()) t_relay(); exit; }
-		sl_send_reply("404", "Not here");
-		exit;
-	}
-	if (is_method("CANCEL")) { if (t_check_trans()) t_relay(); exit; }
-	t_check_trans();
-	if (is_method("OPTIONS") && \$rU == \$null) { sl_send_reply("200", "Alive"); exit; }
-	if (is_method("REGISTER")) {
-		if (!pv_www_authenticate("carrier.test", "\$sht(users=>\$au)", "0")) {
-			www_challenge("carrier.test", "1");
-			exit;
-		}
-		xlog("L_NOTICE", "kam: REGISTER of \$tU over \$pr authenticated, contact \$ct\n");
-		if (!save("location")) sl_reply_error();
-		exit;
-	}
-	if (!is_method("INVITE")) { sl_send_reply("405", "Not here"); exit; }
-	record_route();
-	if (\$rU =~ "^\\\\+1415") {
-		# A call for the fax service's number: to whoever registered faxuser.
-		\$var(n) = \$rU;
-		\$ru = "sip:faxuser@127.0.0.1";
-		if (!lookup("location")) { sl_send_reply("480", "Not registered"); exit; }
-		xlog("L_NOTICE", "kam: inbound for \$var(n) to \$ru\n");
-		t_relay();
-		exit;
-	}
-	# From the fax service: digest first, then to the far fax machine (UDP).
-	if (!pv_proxy_authenticate("carrier.test", "\$sht(users=>\$au)", "0")) {
-		proxy_challenge("carrier.test", "1");
-		exit;
-	}
-	xlog("L_NOTICE", "kam: outbound INVITE for \$rU over \$pr authenticated as \$au\n");
-	consume_credentials();
-	\$du = "sip:127.0.0.1:$FAR_PORT";
-	t_relay();
-	exit;
-}
-CFG
-"$KAMAILIO" -f "$TMP/kam/kamailio.cfg" -c >"$TMP/kam/check.log" 2>&1 || { fail "kamailio refused its config: $(tail -n 5 "$TMP/kam/check.log")"; finish; }
-"$KAMAILIO" -f "$TMP/kam/kamailio.cfg" -DD -E -Y "$TMP/kam" -w "$TMP/kam" -P "$TMP/kam/pid" >"$TMP/kam/log" 2>&1 &
-KAM_PID=$!
+kam_tls_start
 trap 'kill "$KAM_PID" "$FAR_PID" 2>/dev/null; cleanup' EXIT
 
 req POST /v1/provider/trunks "$OP" "{\"id\":\"kam\",\"name\":\"Kamailio over TLS\",\"peer\":\"localhost:$KTLS\",\"sip_transport\":\"tls\",\"username\":\"faxuser\",\"password\":\"trunk-pass-123\",\"register\":true,\"max_calls\":4,\"prefixes\":[\"+44\"],\"inbound_cidrs\":[\"127.0.0.1/32\"],\"called_number\":\"to\"}"
@@ -174,9 +56,7 @@ wait_fax "$USER_A" "$FAX"
 expect_jq '.status == "delivered" and .attempts[0].trunk == "kam"' "delivered through Kamailio over TLS"
 grep -q 'kam: outbound INVITE for +442071234567 over tls authenticated as faxuser' "$TMP/kam/log" && ok ||
 	fail "Kamailio did not take the INVITE over TLS: $(grep 'kam:' "$TMP/kam/log" | tail -n 3)"
-exited() { ! kill -0 "$1" 2>/dev/null; }
-poll_until 60 exited "$FAR_PID"
-wait "$FAR_PID"; [ "$(jq -r .status "$TMP/far.json" 2>/dev/null)" = done ] && ok || fail "far receiver: $(tail -n 3 "$TMP/far.log")"
+far_done
 
 # --- in: a carrier's call for A's number, routed by Kamailio over TLS to our tls: listener.
 req POST /v1/provider/numbers "$OP" '{"trunk":"kam","numbers":["+14155550100"]}'

@@ -1,0 +1,156 @@
+# Kamailio with its TLS module as a carrier's edge on 127.0.0.1, for the
+# tests of trunks over TLS and TCP (test_trunk_tls.sh, test_trunk_tls_dns.sh).
+# After lib.sh and lib_fax.sh:
+#   kam_tls_check            SKIP (exit 77) without kamailio and its tls module
+#   kam_tls_pki SAN          a test CA in $TMP/pki, Kamailio's certificate
+#                            (kam.pem, kam.key) for SAN (e.g. DNS:localhost)
+#                            and ours (fv.pem, fv.key) for IP:127.0.0.1
+#   kam_tls_ports            KPORT (UDP), KTLS, KTCP, FAR_PORT
+#   far_start / far_done     the far fax machine behind the carrier, one call
+#   kam_tls_start            Kamailio on KPORT/KTLS/KTCP (KAM_PID): REGISTER
+#                            and INVITE with digest (faxuser, trunk-pass-123),
+#                            +1415... to the registered Contact, other
+#                            INVITEs to the far fax machine; logs "kam: ..."
+#                            lines in $TMP/kam/log
+
+kam_tls_check() {
+	KAMAILIO=$(command -v kamailio || echo /usr/sbin/kamailio)
+	[ -x "$KAMAILIO" ] || { echo "kamailio not installed (Debian kamailio, scripts/deps/line.txt): skipped"; exit 77; }
+	MODS=$(dirname "$(dpkg -L kamailio 2>/dev/null | grep '/modules/tm.so$' | head -n 1)")
+	[ -f "$MODS/tm.so" ] || { echo "kamailio modules not found: skipped"; exit 77; }
+	[ -f "$MODS/tls.so" ] || { echo "kamailio-tls-modules not installed (scripts/deps/line.txt): skipped"; exit 77; }
+}
+
+kam_tls_pki() { # kam_tls_pki SAN
+	mkdir -p "$TMP/pki"
+	(
+		cd "$TMP/pki"
+		o() { openssl "$@" >/dev/null 2>&1; }
+		o req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ca.key -out ca.pem -days 2 -subj /CN=carrier-test-ca
+		for who in "kam:$1" fv:IP:127.0.0.1; do
+			n=${who%%:*}
+			o req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$n.key" -out "$n.csr" -subj "/CN=$n"
+			printf 'subjectAltName=%s\n' "${who#*:}" >"$n.ext"
+			o x509 -req -in "$n.csr" -CA ca.pem -CAkey ca.key -CAcreateserial -out "$n.pem" -days 2 -extfile "$n.ext"
+		done
+	)
+	[ -s "$TMP/pki/kam.pem" ] && [ -s "$TMP/pki/fv.pem" ] || { fail "openssl made no certificates"; finish; }
+}
+
+kam_tls_ports() {
+	KPORT=$(( 30000 + RANDOM % 20000 ))
+	KTLS=$(( KPORT + 1 )) KTCP=$(( KPORT + 2 )) FAR_PORT=$(( KPORT + 3 ))
+}
+
+FAR_PID=""
+far_start() {
+	rm -f "$TMP/far.log"
+	"$FAXTOOL" receive --listen "127.0.0.1:$FAR_PORT" --out "$TMP/far" --calls 1 --clock-speed "$FAX_SPEED" \
+		>"$TMP/far.json" 2>"$TMP/far.log" &
+	FAR_PID=$!
+	listening() { grep -q 'event=line_listen' "$TMP/far.log" 2>/dev/null; }
+	poll_until 60 listening || fail "far receiver did not start"
+}
+
+far_done() {
+	exited() { ! kill -0 "$FAR_PID" 2>/dev/null; }
+	poll_until 60 exited
+	wait "$FAR_PID"
+	[ "$(jq -r .status "$TMP/far.json" 2>/dev/null)" = done ] && ok || fail "far receiver: $(tail -n 3 "$TMP/far.log")"
+}
+
+kam_tls_start() {
+	mkdir -p "$TMP/kam"
+	cat >"$TMP/kam/tls.cfg" <<CFG
+[server:default]
+method = TLSv1.2+
+verify_certificate = no
+require_certificate = no
+private_key = $TMP/pki/kam.key
+certificate = $TMP/pki/kam.pem
+
+[client:default]
+method = TLSv1.2+
+verify_certificate = yes
+require_certificate = yes
+ca_list = $TMP/pki/ca.pem
+CFG
+	cat >"$TMP/kam/kamailio.cfg" <<CFG
+#!KAMAILIO
+debug=2
+log_stderror=yes
+children=2
+tcp_children=2
+enable_tls=yes
+listen=udp:127.0.0.1:$KPORT
+listen=tls:127.0.0.1:$KTLS
+listen=tcp:127.0.0.1:$KTCP
+mpath="$MODS/"
+loadmodule "tls.so"
+loadmodule "tm.so"
+loadmodule "sl.so"
+loadmodule "rr.so"
+loadmodule "pv.so"
+loadmodule "maxfwd.so"
+loadmodule "textops.so"
+loadmodule "siputils.so"
+loadmodule "xlog.so"
+loadmodule "usrloc.so"
+loadmodule "registrar.so"
+loadmodule "auth.so"
+loadmodule "htable.so"
+modparam("tls", "config", "$TMP/kam/tls.cfg")
+modparam("htable", "htable", "users=>size=4;")
+modparam("registrar", "max_expires", 3600)
+
+event_route[htable:mod-init] {
+	\$sht(users=>faxuser) = "trunk-pass-123";
+}
+
+request_route {
+	if (!mf_process_maxfwd_header("10")) { sl_send_reply("483", "Too Many Hops"); exit; }
+	if (has_totag()) {
+		if (loose_route()) { t_relay(); exit; }
+		if (is_method("ACK")) { if (t_check_trans()) t_relay(); exit; }
+		sl_send_reply("404", "Not here");
+		exit;
+	}
+	if (is_method("CANCEL")) { if (t_check_trans()) t_relay(); exit; }
+	t_check_trans();
+	if (is_method("OPTIONS") && \$rU == \$null) { sl_send_reply("200", "Alive"); exit; }
+	if (is_method("REGISTER")) {
+		if (!pv_www_authenticate("carrier.test", "\$sht(users=>\$au)", "0")) {
+			www_challenge("carrier.test", "1");
+			exit;
+		}
+		xlog("L_NOTICE", "kam: REGISTER of \$tU over \$pr authenticated, contact \$ct\n");
+		if (!save("location")) sl_reply_error();
+		exit;
+	}
+	if (!is_method("INVITE")) { sl_send_reply("405", "Not here"); exit; }
+	record_route();
+	if (\$rU =~ "^\\\\+1415") {
+		# A call for the fax service's number: to whoever registered faxuser.
+		\$var(n) = \$rU;
+		\$ru = "sip:faxuser@127.0.0.1";
+		if (!lookup("location")) { sl_send_reply("480", "Not registered"); exit; }
+		xlog("L_NOTICE", "kam: inbound for \$var(n) to \$ru\n");
+		t_relay();
+		exit;
+	}
+	# From the fax service: digest first, then to the far fax machine (UDP).
+	if (!pv_proxy_authenticate("carrier.test", "\$sht(users=>\$au)", "0")) {
+		proxy_challenge("carrier.test", "1");
+		exit;
+	}
+	xlog("L_NOTICE", "kam: outbound INVITE for \$rU over \$pr authenticated as \$au\n");
+	consume_credentials();
+	\$du = "sip:127.0.0.1:$FAR_PORT";
+	t_relay();
+	exit;
+}
+CFG
+	"$KAMAILIO" -f "$TMP/kam/kamailio.cfg" -c >"$TMP/kam/check.log" 2>&1 || { fail "kamailio refused its config: $(tail -n 5 "$TMP/kam/check.log")"; finish; }
+	"$KAMAILIO" -f "$TMP/kam/kamailio.cfg" -DD -E -Y "$TMP/kam" -w "$TMP/kam" -P "$TMP/kam/pid" >"$TMP/kam/log" 2>&1 &
+	KAM_PID=$!
+}

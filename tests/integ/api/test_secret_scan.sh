@@ -262,7 +262,7 @@ poll_until 300 delivered 1 && verify 1 "$WSECRET" && ok || fail "a delivery sign
 # right (403 when it is wrong).
 TPW="digest-$(head -c 12 /dev/urandom | base64 | tr '+/' '-_')"; keep "$TPW" "trunk password"
 if command -v sipp >/dev/null; then
-	TPORT=$(( 30000 + RANDOM % 25000 ))
+	TPORT=$(free_port)
 	sed "s/password=\"s3cret\"/password=\"$TPW\"/" "$SIPP_DIR/uas_auth_busy.xml" >"$TMP/uas_auth.xml"
 	sipp -sf "$TMP/uas_auth.xml" -i 127.0.0.1 -p "$TPORT" -m 1 -nostdin -timeout 120 >"$TMP/sipp.out" 2>&1 &
 	SIPP=$!

@@ -7,7 +7,8 @@
 #                            and ours (fv.pem, fv.key) for IP:127.0.0.1
 #   kam_tls_ports            KPORT (UDP), KTLS, KTCP, FAR_PORT
 #   far_start / far_done     the far fax machine behind the carrier, one call
-#   kam_tls_start            Kamailio on KPORT/KTLS/KTCP (KAM_PID): REGISTER
+#   kam_tls_start            Kamailio listening on KPORT/KTLS/KTCP (KAM_PID;
+#                            new ports if one was taken meanwhile): REGISTER
 #                            and INVITE with digest (faxuser, trunk-pass-123),
 #                            +1415... to the registered Contact, other
 #                            INVITEs to the far fax machine; logs "kam: ..."
@@ -34,12 +35,12 @@ kam_tls_pki() { # kam_tls_pki SAN
 			o x509 -req -in "$n.csr" -CA ca.pem -CAkey ca.key -CAcreateserial -out "$n.pem" -days 2 -extfile "$n.ext"
 		done
 	)
-	[ -s "$TMP/pki/kam.pem" ] && [ -s "$TMP/pki/fv.pem" ] || { fail "openssl made no certificates"; finish; }
+	[ -s "$TMP/pki/kam.pem" ] && [ -s "$TMP/pki/fv.pem" ] || { fail "openssl made no certificates"; finish; exit 1; }
 }
 
-kam_tls_ports() {
-	KPORT=$(( 30000 + RANDOM % 20000 ))
-	KTLS=$(( KPORT + 1 )) KTCP=$(( KPORT + 2 )) FAR_PORT=$(( KPORT + 3 ))
+kam_tls_ports() { # four free ports: Kamailio's UDP, TLS and TCP, the far fax machine's
+	KPORT=$(free_port 4) || { fail "no four free ports"; finish; exit 1; }
+	KTLS=$((KPORT + 1)) KTCP=$((KPORT + 2)) FAR_PORT=$((KPORT + 3))
 }
 
 FAR_PID=""
@@ -59,7 +60,7 @@ far_done() {
 	[ "$(jq -r .status "$TMP/far.json" 2>/dev/null)" = done ] && ok || fail "far receiver: $(tail -n 3 "$TMP/far.log")"
 }
 
-kam_tls_start() {
+kam_tls_config() {
 	mkdir -p "$TMP/kam"
 	cat >"$TMP/kam/tls.cfg" <<CFG
 [server:default]
@@ -150,7 +151,28 @@ request_route {
 	exit;
 }
 CFG
-	"$KAMAILIO" -f "$TMP/kam/kamailio.cfg" -c >"$TMP/kam/check.log" 2>&1 || { fail "kamailio refused its config: $(tail -n 5 "$TMP/kam/check.log")"; finish; }
-	"$KAMAILIO" -f "$TMP/kam/kamailio.cfg" -DD -E -Y "$TMP/kam" -w "$TMP/kam" -P "$TMP/kam/pid" >"$TMP/kam/log" 2>&1 &
-	KAM_PID=$!
+}
+
+# Kamailio started and listening on its three ports. Another test may take
+# one of them between free_port and Kamailio's bind (Kamailio then exits):
+# it starts again on new ports, up to five times.
+kam_tls_start() {
+	local try
+	for try in 1 2 3 4 5; do
+		kam_tls_config
+		if [ "$try" = 1 ]; then
+			"$KAMAILIO" -f "$TMP/kam/kamailio.cfg" -c >"$TMP/kam/check.log" 2>&1 ||
+				{ fail "kamailio refused its config: $(tail -n 5 "$TMP/kam/check.log")"; finish; exit 1; }
+		fi
+		"$KAMAILIO" -f "$TMP/kam/kamailio.cfg" -DD -E -Y "$TMP/kam" -w "$TMP/kam" -P "$TMP/kam/pid" >"$TMP/kam/log" 2>&1 &
+		KAM_PID=$!
+		wait_bound 120 "$KAM_PID" "udp:$KPORT" "tcp:$KTLS" "tcp:$KTCP" && return 0
+		kill "$KAM_PID" 2>/dev/null
+		wait "$KAM_PID" 2>/dev/null
+		echo "kamailio did not listen on $KPORT-$KTCP (try $try): $(grep -i 'bind\|error' "$TMP/kam/log" | tail -n 3)"
+		KPORT=$(free_port 3) KTLS=$((KPORT + 1)) KTCP=$((KPORT + 2))
+	done
+	fail "kamailio did not start: $(tail -n 5 "$TMP/kam/log")"
+	finish
+	exit 1
 }

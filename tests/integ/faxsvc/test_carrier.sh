@@ -12,7 +12,7 @@ INVITE="python3 $(dirname "$0")/sip_invite.py"
 fax_setup --set fax.sip_listen=udp:127.0.0.1:0 --set fax.account_max_calls=1 \
 	--set metrics.listen=127.0.0.1:0
 CPORT=$(sed -n 's/.*event=fax.carrier_listening .*sip=udp:127.0.0.1:\([0-9]*\).*/\1/p' "$LOG" | tail -n 1)
-[ -n "$CPORT" ] && ok || { fail "no carrier listener in the log"; finish; }
+[ -n "$CPORT" ] && ok || { fail "no carrier listener in the log"; finish; exit 1; }
 MPORT=$(metrics_port)
 metric() { # metric NAME_WITH_LABELS: its value (0 when absent)
 	curl -sf "http://127.0.0.1:$MPORT/metrics" | awk -v k="$1" '$1 == k { v = $2 } END { print v + 0 }'

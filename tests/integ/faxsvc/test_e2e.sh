@@ -95,7 +95,7 @@ expect_jq '.status == "delivered" and .pages_confirmed == 3 and .attempts[0].tra
 req PATCH /v1/provider/trunks/loopback "$OP" '{"transport":"t38_first"}'
 
 # --- forced fallback: a carrier (our own engine as a test double) refuses T.38.
-CPORT=$(( 30000 + RANDOM % 20000 ))
+CPORT=$(free_port)
 mkdir -p "$TMP/carrier"
 "$FAXTOOL" receive --listen "127.0.0.1:$CPORT" --out "$TMP/carrier" --no-t38 --calls 1 --clock-speed "$FAX_SPEED" \
 	>"$TMP/carrier.json" 2>"$TMP/carrier.log" &

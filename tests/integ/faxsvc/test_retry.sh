@@ -9,7 +9,7 @@
 command -v sipp >/dev/null || { echo "sipp not installed (Debian sip-tester): skipped"; exit 77; }
 fax_setup --set fax.ring_seconds=5
 make_pdf "$TMP/three.pdf" 3
-port() { echo $(( 30000 + RANDOM % 25000 )); }
+port() { free_port; }
 # kick: any API call makes the daemon follow the test clock at once.
 kick() { req GET /v1/me "$USER_A"; }
 

@@ -26,9 +26,9 @@ MODS=$(dirname "$(dpkg -L kamailio 2>/dev/null | grep '/modules/tm.so$' | head -
 [ -f "$MODS/tm.so" ] || { echo "kamailio modules not found: skipped"; exit 77; }
 fax_setup --set fax.sip_listen=udp:127.0.0.1:0 --set metrics.listen=127.0.0.1:0 --set fax.trunk_keepalive_seconds=1
 CPORT=$(sed -n 's/.*event=fax.carrier_listening .*sip=udp:127.0.0.1:\([0-9]*\).*/\1/p' "$LOG" | tail -n 1)
-[ -n "$CPORT" ] && ok || { fail "no carrier listener"; finish; }
+[ -n "$CPORT" ] && ok || { fail "no carrier listener"; finish; exit 1; }
 MPORT=$(metrics_port)
-fail_stop() { fail "$1"; kill "$FAR_PID" 2>/dev/null; finish; }
+fail_stop() { fail "$1"; kill "$FAR_PID" 2>/dev/null; finish; exit 1; }
 metric() { curl -sf "http://127.0.0.1:$MPORT/metrics" | awk -v k="$1" '$1 == k { v = $2; f = 1 } END { print f ? v : -1 }'; }
 
 # The far fax machine, behind the carrier.
@@ -39,9 +39,9 @@ listening() { grep -q 'event=line_listen' "$TMP/far.log" 2>/dev/null; }
 poll_until 60 listening || fail "far receiver did not start"
 FAR_PORT=$(sed -n 's/.*event=line_listen .* port=\([0-9]*\).*/\1/p' "$TMP/far.log" | head -n 1)
 
-KPORT=$(( 30000 + RANDOM % 25000 ))
 mkdir -p "$TMP/kam"
-cat >"$TMP/kam/kamailio.cfg" <<CFG
+kam_config() {
+	cat >"$TMP/kam/kamailio.cfg" <<CFG
 #!KAMAILIO
 debug=2
 log_stderror=yes
@@ -110,10 +110,27 @@ request_route {
 	exit;
 }
 CFG
-"$KAMAILIO" -f "$TMP/kam/kamailio.cfg" -c >"$TMP/kam/check.log" 2>&1 || { fail "kamailio refused its config: $(tail -n 5 "$TMP/kam/check.log")"; finish; }
-"$KAMAILIO" -f "$TMP/kam/kamailio.cfg" -DD -E -Y "$TMP/kam" -w "$TMP/kam" -P "$TMP/kam/pid" >"$TMP/kam/log" 2>&1 &
-KAM_PID=$!
-trap 'kill "$KAM_PID" 2>/dev/null; dns_stop; cleanup' EXIT
+}
+# Kamailio on a free port, started again on another one if a test took it
+# between the choice and the bind.
+KAM_PID=""
+trap 'kill $KAM_PID 2>/dev/null; dns_stop; cleanup' EXIT
+for try in 1 2 3 4 5; do
+	KPORT=$(free_port) || { fail "no free port"; finish; exit 1; }
+	kam_config
+	if [ "$try" = 1 ]; then
+		"$KAMAILIO" -f "$TMP/kam/kamailio.cfg" -c >"$TMP/kam/check.log" 2>&1 ||
+			{ fail "kamailio refused its config: $(tail -n 5 "$TMP/kam/check.log")"; finish; exit 1; }
+	fi
+	"$KAMAILIO" -f "$TMP/kam/kamailio.cfg" -DD -E -Y "$TMP/kam" -w "$TMP/kam" -P "$TMP/kam/pid" >"$TMP/kam/log" 2>&1 &
+	KAM_PID=$!
+	wait_bound 120 "$KAM_PID" "udp:$KPORT" && break
+	kill "$KAM_PID" 2>/dev/null
+	wait "$KAM_PID" 2>/dev/null
+	KAM_PID=""
+	echo "kamailio did not listen on $KPORT (try $try): $(grep -i 'bind\|error' "$TMP/kam/log" | tail -n 3)"
+done
+[ -n "$KAM_PID" ] || { fail "kamailio did not start: $(tail -n 5 "$TMP/kam/log")"; finish; exit 1; }
 DEAD_PORT=$(python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 dns_start carrier.test --host-record=kam.carrier.test,127.0.0.1 --host-record=gone.carrier.test,127.0.0.1 \
 	--srv-host=_sip._udp.carrier.test,gone.carrier.test,"$DEAD_PORT",5,10 \

@@ -23,8 +23,8 @@ fax_setup --set fax.sip_listen=tls:127.0.0.1:0,tcp:127.0.0.1:0 --set metrics.lis
 	--set fax.sip_tls_ca="$TMP/pki/ca.pem" --set fax.trunk_keepalive_seconds=1
 CPORT=$(sed -n 's/.*event=fax.carrier_listening .*sip=tls:127.0.0.1:\([0-9]*\).*/\1/p' "$LOG" | tail -n 1)
 TPORT=$(sed -n 's/.*event=fax.carrier_listening .*sip=tcp:127.0.0.1:\([0-9]*\).*/\1/p' "$LOG" | tail -n 1)
-[ -n "$CPORT" ] && [ -n "$TPORT" ] && ok || { fail "no tls: and tcp: carrier listeners: $(grep carrier_listen "$LOG")"; finish; }
-fail_stop() { fail "$1"; kill "$FAR_PID" 2>/dev/null; finish; }
+[ -n "$CPORT" ] && [ -n "$TPORT" ] && ok || { fail "no tls: and tcp: carrier listeners: $(grep carrier_listen "$LOG")"; finish; exit 1; }
+fail_stop() { fail "$1"; kill "$FAR_PID" 2>/dev/null; finish; exit 1; }
 
 kam_tls_ports
 far_start

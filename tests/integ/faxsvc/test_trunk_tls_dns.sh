@@ -71,7 +71,7 @@ fax_setup --set fax.sip_listen=tls:127.0.0.1:0,tcp:127.0.0.1:0 --set metrics.lis
 	--set fax.sip_tls_cert="$TMP/pki/fv.pem" --set fax.sip_tls_key="$TMP/pki/fv.key" \
 	--set fax.sip_tls_ca="$TMP/pki/ca.pem" --set fax.trunk_keepalive_seconds=3600
 CPORT=$(sed -n 's/.*event=fax.carrier_listening .*sip=tls:127.0.0.1:\([0-9]*\).*/\1/p' "$LOG" | tail -n 1)
-[ -n "$CPORT" ] && ok || { fail "no tls: carrier listener: $(grep carrier_listen "$LOG")"; finish; }
+[ -n "$CPORT" ] && ok || { fail "no tls: carrier listener: $(grep carrier_listen "$LOG")"; finish; exit 1; }
 kam_tls_start
 trap 'kill "$KAM_PID" $FAR_PID 2>/dev/null; dns_stop; cleanup' EXIT
 kam_up() { grep -q 'kam: REGISTER' "$TMP/kam/log" 2>/dev/null || [ -s "$TMP/kam/pid" ]; }

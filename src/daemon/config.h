@@ -129,6 +129,7 @@ typedef struct config {
 	char *unprivileged_user;
 	char *http_user;
 	char *smtp_user;
+	char *sip_user;
 } config_t;
 
 /* Fills every setting with its default. Strings are owned by cfg. */

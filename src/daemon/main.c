@@ -671,7 +671,8 @@ static int cmd_serve(const config_t *cfg)
 	sip_front_t *sip = NULL;
 	if (cfg->fax_enabled && cfg->fax_sip_front) {
 		char **pargv = role_argv("faxvaultd: sip", "sip");
-		sip = sip_front_start("/proc/self/exe", pargv, cfg->unprivileged_user, err, sizeof err);
+		sip = sip_front_start("/proc/self/exe", pargv,
+			*cfg->sip_user ? cfg->sip_user : cfg->unprivileged_user, err, sizeof err);
 		free(pargv);
 		if (!sip) {
 			log_event(LOG_ERROR, "daemon.start", "part=sip err=\"%s\"", err);

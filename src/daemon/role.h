@@ -33,14 +33,24 @@ int role_front_confine_as(const config_t *cfg, const char *user, const int *extr
  * be loaded or opened before. 0 (also when not root: nothing done), or -1
  * with the reason in why. */
 int role_front_empty_root(char *why, size_t n);
-/* As role_front_confine, for the SIP front end, which makes sockets of its
- * own (media, calls out): unkill[] (calls of the killed list: socket,
- * bind, connect, listen) are allowed instead, and the process stays
- * dumpable so that it can open its /proc/self/fd links (the engine names
- * the files it was passed that way; a core dump is prevented by
- * RLIMIT_CORE). */
-int role_front_confine_net(const config_t *cfg, const int *extra, size_t nextra, const int *unkill,
-	size_t nunkill, char *why, size_t n);
+/* Under root: as role_front_empty_root, for a process that names the
+ * descriptors it holds by their /proc/self/fd links (the SIP front end:
+ * spandsp and libtiff take file names): in a mount namespace of its own,
+ * the root becomes a read-only tmpfs (mounted on /tmp there, seen by no
+ * other process) holding only a /proc of its own processes
+ * (hidepid=invisible, subset=pid) and, bound read-only, the resolver's
+ * files of /etc (hosts, resolv.conf, nsswitch.conf, host.conf, gai.conf,
+ * those that exist). 0 (also when not root: nothing done), or -1 with the
+ * reason in why. */
+int role_front_proc_root(char *why, size_t n);
+/* As role_front_confine_as, for the SIP front end, which makes sockets of
+ * its own (media, calls out): its root is role_front_proc_root's, user
+ * (NULL or "": daemon.unprivileged_user) daemon.sip_user; unkill[] (calls
+ * of the killed list: socket, bind, connect, listen) are allowed instead,
+ * and the process stays dumpable so that it can open its /proc/self/fd
+ * links (a core dump is prevented by RLIMIT_CORE). */
+int role_front_confine_net(const config_t *cfg, const char *user, const int *extra, size_t nextra,
+	const int *unkill, size_t nunkill, char *why, size_t n);
 
 /* The key holder: reads the master key (created on first start), answers
  * READY with the audit keys (or START_FAILED with the reason, exit 1), then
@@ -90,8 +100,9 @@ int role_smtp_main(const config_t *cfg);
 int role_http_main(const config_t *cfg);
 
 /* The SIP front end (`--role sip`): its socket to the service on fd 3 and
- * nothing else (the listeners' sockets come in SIPF_LISTEN). Under root
- * becomes daemon.unprivileged_user, loads its seccomp filter, then runs the
+ * nothing else (the listeners' sockets, bound by the service, come in
+ * SIPF_LISTEN). Under root its root becomes role_front_proc_root's and it
+ * becomes daemon.sip_user, loads its seccomp filter, then runs the
  * line engine: the listeners and the calls the service asks for
  * (sip_wire.h). Ends on SIGTERM or SIGINT (its calls ended first) or when
  * the service closes its socket. The exit status: 0 after a clean end (it

@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -66,30 +68,86 @@ int role_front_empty_root(char *why, size_t n)
 	return rc;
 }
 
+/* The read-only bind of a file of the real root at the same name under
+ * root (root/etc/...), when the file exists. 0, or -1. */
+static int bind_file(const char *root, const char *file)
+{
+	char dst[128];
+	snprintf(dst, sizeof dst, "%s%s", root, file);
+	if (access(file, R_OK) != 0)
+		return 0;
+	int fd = open(dst, O_WRONLY | O_CREAT | O_CLOEXEC, 0444);
+	if (fd < 0)
+		return -1;
+	close(fd);
+	if (mount(file, dst, NULL, MS_BIND, NULL) != 0 ||
+	    mount(NULL, dst, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+		    NULL) != 0)
+		return -1;
+	return 0;
+}
+
+int role_front_proc_root(char *why, size_t n)
+{
+	if (geteuid() != 0)
+		return 0;
+	/* A mount namespace of its own, nothing propagated either way; a
+	 * tmpfs on /tmp there (no other process sees it) becomes the root. */
+	static const char root[] = "/tmp";
+	static const char *const files[] = { "/etc/hosts", "/etc/resolv.conf", "/etc/nsswitch.conf",
+		"/etc/host.conf", "/etc/gai.conf" };
+	const char *step = "unshare";
+	int ok = unshare(CLONE_NEWNS) == 0 &&
+		(step = "private mounts", mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == 0) &&
+		(step = "tmpfs", mount("fv-sip-root", root, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+			"size=64k,nr_inodes=32,mode=0555") == 0) &&
+		(step = "mkdir", mkdir("/tmp/proc", 0555) == 0 && mkdir("/tmp/etc", 0555) == 0);
+	/* Its own processes only (hidepid=invisible, another user's are not
+	 * there), and nothing of /proc but them (subset=pid: Linux 5.8). */
+	if (ok && (step = "proc", mount("proc", "/tmp/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+		       "hidepid=invisible,subset=pid") != 0 &&
+		    mount("proc", "/tmp/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, "hidepid=2") != 0))
+		ok = 0;
+	for (size_t i = 0; ok && i < sizeof files / sizeof files[0]; i++)
+		if ((step = files[i], bind_file(root, files[i])) != 0)
+			ok = 0;
+	if (ok && !((step = "read-only", mount(NULL, root, NULL, MS_REMOUNT | MS_RDONLY | MS_NOSUID |
+		       MS_NODEV | MS_NOEXEC, NULL) == 0) &&
+		    (step = "chroot", chdir(root) == 0 && chroot(".") == 0 && chdir("/") == 0)))
+		ok = 0;
+	if (!ok) {
+		snprintf(why, n, "cannot change the root to an empty one with /proc (%s): %s", step,
+			strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 /* unkill[]: calls of the killed list allowed instead (the SIP front end's
  * sockets); dumpable: the process may open its own /proc/self/fd links
  * after the change of identity. */
-static int confine(const config_t *cfg, const char *user, bool empty_root, const int *extra,
+enum root_kind { ROOT_KEEP, ROOT_EMPTY, ROOT_PROC };
+static int confine(const config_t *cfg, const char *user, enum root_kind root, const int *extra,
 	size_t nextra, const int *unkill, size_t nunkill, bool dumpable, char *why, size_t n);
 
 int role_front_confine(const config_t *cfg, const int *extra, size_t nextra, char *why, size_t n)
 {
-	return confine(cfg, NULL, false, extra, nextra, NULL, 0, false, why, n);
+	return confine(cfg, NULL, ROOT_KEEP, extra, nextra, NULL, 0, false, why, n);
 }
 
 int role_front_confine_as(const config_t *cfg, const char *user, const int *extra, size_t nextra,
 	char *why, size_t n)
 {
-	return confine(cfg, user, true, extra, nextra, NULL, 0, false, why, n);
+	return confine(cfg, user, ROOT_EMPTY, extra, nextra, NULL, 0, false, why, n);
 }
 
-int role_front_confine_net(const config_t *cfg, const int *extra, size_t nextra, const int *unkill,
-	size_t nunkill, char *why, size_t n)
+int role_front_confine_net(const config_t *cfg, const char *user, const int *extra, size_t nextra,
+	const int *unkill, size_t nunkill, char *why, size_t n)
 {
-	return confine(cfg, NULL, false, extra, nextra, unkill, nunkill, true, why, n);
+	return confine(cfg, user, ROOT_PROC, extra, nextra, unkill, nunkill, true, why, n);
 }
 
-static int confine(const config_t *cfg, const char *user, bool empty_root, const int *extra,
+static int confine(const config_t *cfg, const char *user, enum root_kind root, const int *extra,
 	size_t nextra, const int *unkill, size_t nunkill, bool dumpable, char *why, size_t n)
 {
 	/* Nothing of the file system in view, then the user; a change of
@@ -98,7 +156,8 @@ static int confine(const config_t *cfg, const char *user, bool empty_root, const
 	uid_t uid = 0;
 	gid_t gid = 0;
 	if (lookup_user(who, &uid, &gid, why, n) != 0 ||
-	    (empty_root && role_front_empty_root(why, n) != 0) ||
+	    (root == ROOT_EMPTY && role_front_empty_root(why, n) != 0) ||
+	    (root == ROOT_PROC && role_front_proc_root(why, n) != 0) ||
 	    drop_privileges(who, uid, gid, why, n) != 0)
 		return -1;
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0 || getppid() == 1 ||

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <openssl/x509.h>
 #include <poll.h>
 #include <pthread.h>
 #include <seccomp.h>
@@ -43,7 +44,11 @@ static atomic_int stopping;
 static struct {
 	const char *path;
 	char proc[64];
-} tls_files[3];
+} tls_files[4]; /* fax.sip_tls_cert, _key, _ca, the system's CA bundle */
+
+/* The system's CA bundle (used when fax.sip_tls_ca is empty), read into a
+ * memfd before the root changes: its /proc/self/fd name, or "". */
+static char system_ca[64];
 
 static const char *tls_path(const char *p)
 {
@@ -70,6 +75,18 @@ static void tls_load(int i, const char *path)
 		snprintf(tls_files[i].proc, sizeof tls_files[i].proc, "/proc/self/fd/%d", m);
 	else if (m >= 0)
 		close(m);
+}
+
+/* Under root (the root is about to change): the system's CA bundle, as
+ * OpenSSL finds it (SSL_CERT_FILE, else its default file). */
+static void system_ca_load(void)
+{
+	const char *env = getenv(X509_get_default_cert_file_env());
+	const char *path = env && *env ? env : X509_get_default_cert_file();
+	if (geteuid() != 0 || !path)
+		return;
+	tls_load(3, path);
+	snprintf(system_ca, sizeof system_ca, "%s", tls_files[3].proc);
 }
 
 static int to_service(struct ipc_out *o)
@@ -348,7 +365,7 @@ static void *tx_main(void *arg)
 	struct tx_call *c = arg;
 	line_cfg_t lc;
 	sip_wire_send_cfg(&c->w, &lc);
-	lc.tls_ca = tls_path(lc.tls_ca);
+	lc.tls_ca = lc.tls_ca ? tls_path(lc.tls_ca) : system_ca[0] ? system_ca : NULL;
 	lc.tls_cert = tls_path(lc.tls_cert);
 	lc.tls_key = tls_path(lc.tls_key);
 	lc.on_page = tx_page;
@@ -433,6 +450,7 @@ int role_sip_main(const config_t *cfg)
 	tls_load(0, cfg->fax_sip_tls_cert);
 	tls_load(1, cfg->fax_sip_tls_key);
 	tls_load(2, cfg->fax_sip_tls_ca);
+	system_ca_load();
 	/* Besides the front ends' list: its own sockets (media, calls out,
 	 * the TCP and TLS listeners), the /proc/self/fd links of the files it
 	 * was passed, epoll, batched datagrams, the media's priority. */
@@ -446,7 +464,7 @@ int role_sip_main(const config_t *cfg)
 	static const int unkill[] = { SCMP_SYS(socket), SCMP_SYS(bind), SCMP_SYS(connect),
 		SCMP_SYS(listen) };
 	char why[300];
-	if (role_front_confine_net(cfg, extra, sizeof extra / sizeof extra[0], unkill,
+	if (role_front_confine_net(cfg, cfg->sip_user, extra, sizeof extra / sizeof extra[0], unkill,
 		    sizeof unkill / sizeof unkill[0], why, sizeof why) != 0) {
 		log_event(LOG_ERROR, "sip.front_failed", "err=\"%s\"", why);
 		return 1;

@@ -21,6 +21,7 @@
 #include "ipc.h"
 #include "log.h"
 #include "sip_wire.h"
+#include "sipaddr.h"
 #include "timeutil.h"
 #include "xalloc.h"
 
@@ -233,6 +234,35 @@ static void serve(void *arg, int sock, pid_t pid)
 	pthread_mutex_unlock(&f->mu);
 }
 
+/* A listener's socket bound here, as the engine would bind it (a UDP
+ * socket with a large receive buffer; TCP, for TCP and TLS, listening), so
+ * that a restarted front end serves the same socket and needs no right to
+ * bind it: the socket, or -1 (errno set). */
+static int bind_listener(const char *addr, int transport)
+{
+	struct sockaddr_storage sa;
+	if (!addr || sipaddr_parse(addr, &sa, 1) != 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	int fd = socket(sa.ss_family, (transport ? SOCK_STREAM : SOCK_DGRAM) | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	int one = 1, buf = 1 << 20;
+	if (transport)
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+	else
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof buf);
+	if (bind(fd, (const struct sockaddr *)&sa, sipaddr_len(&sa)) != 0 ||
+	    (transport && listen(fd, 128) != 0)) {
+		int e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return fd;
+}
+
 /* ---- linecall_t ---- */
 
 /* A copy of the document in a memfd (the front end's user may not open
@@ -368,11 +398,20 @@ static int front_receive(void *impl, const linecall_listener_t *l)
 			close(c->listen_fd);
 		return -1;
 	}
+	/* The carrier listeners (fax.sip_listen) are bound here; the
+	 * loopback trunk's socket was bound at start. */
+	int fd = c->listen_fd > 0 ? c->listen_fd : bind_listener(c->listen, c->sip_transport);
+	if (fd < 0) {
+		pthread_mutex_unlock(&f->mu);
+		log_event(LOG_ERROR, "sip.front_bind_failed", "listen=%s err=\"%s\"",
+			c->listen ? c->listen : "-", strerror(errno));
+		return -1;
+	}
 	struct listener *x = &f->ls[id];
 	memset(x, 0, sizeof *x);
 	x->used = 1;
 	x->l = l;
-	x->fd = c->listen_fd > 0 ? c->listen_fd : -1;
+	x->fd = fd;
 	sip_wire_listen_t *w = &x->w;
 	w->id = (uint32_t)id;
 	w->screened = l->screened;
@@ -388,8 +427,8 @@ static int front_receive(void *impl, const linecall_listener_t *l)
 	w->clock_speed = c->clock_speed;
 	snprintf(w->tls_cert, sizeof w->tls_cert, "%s", c->tls_cert ? c->tls_cert : "");
 	snprintf(w->tls_key, sizeof w->tls_key, "%s", c->tls_key ? c->tls_key : "");
-	/* A socket the service bound: its port is known now. */
-	if (x->fd >= 0 && c->bound_port) {
+	/* Bound here: its port is known now. */
+	if (c->bound_port) {
 		struct sockaddr_storage ss;
 		socklen_t sl = sizeof ss;
 		if (getsockname(x->fd, (struct sockaddr *)&ss, &sl) == 0 &&

@@ -14,7 +14,7 @@
 
 typedef struct sip_front sip_front_t;
 
-/* Starts the front end; user: daemon.unprivileged_user (an inbound call's
+/* Starts the front end; user: daemon.sip_user, else daemon.unprivileged_user (an inbound call's
  * TIFF file is given to that user when the service runs as root, so that
  * the front end can write it). NULL with err when it cannot be started. */
 sip_front_t *sip_front_start(const char *exe, char *const argv[], const char *user, char *err,

@@ -56,8 +56,9 @@ int line_invite_header_user(const line_invite_t *inv, const char *name, char *ou
 
 typedef struct line_cfg {
 	const char *listen;     /* "IP:PORT" to bind SIP to (receive); NULL: any port (send) */
-	int listen_fd;          /* receive: > 0, a UDP socket already bound to listen (taken
-				   over: made non-blocking, closed by line_receive) */
+	int listen_fd;          /* receive: > 0, a socket already bound to listen (taken over:
+				   made non-blocking, closed by line_receive): UDP, or with
+				   sip_transport TCP or TLS a listening TCP socket */
 	int t38;                /* 1: accept and offer T.38; 2: accept only; 0: refuse it (488) */
 	int ecm;
 	int max_rate;           /* 9600 or 14400 */

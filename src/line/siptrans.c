@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -569,7 +570,7 @@ siptrans_t *siptrans_open(const siptrans_cfg_t *cfg, const struct sockaddr_stora
 {
 	siptrans_t *t = xcalloc(1, sizeof *t);
 	t->cfg = *cfg;
-	t->lfd = -1;
+	t->lfd = at && cfg->listen_fd > 0 ? cfg->listen_fd : -1; /* taken over, even on failure */
 	t->ep = epoll_create1(EPOLL_CLOEXEC);
 	if (t->ep < 0) {
 		snprintf(err, errlen, "no epoll descriptor");
@@ -583,7 +584,15 @@ siptrans_t *siptrans_open(const siptrans_cfg_t *cfg, const struct sockaddr_stora
 			return NULL;
 		}
 	}
-	if (at) {
+	if (at && t->lfd >= 0) {
+		/* Bound and listening already (by a process that may bind). */
+		int fl = fcntl(t->lfd, F_GETFL);
+		if (fl < 0 || fcntl(t->lfd, F_SETFL, fl | O_NONBLOCK) != 0) {
+			snprintf(err, errlen, "cannot use the listening socket (errno %d)", errno);
+			siptrans_close(t);
+			return NULL;
+		}
+	} else if (at) {
 		t->lfd = socket(at->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 		int one = 1;
 		if (t->lfd >= 0)
@@ -594,6 +603,8 @@ siptrans_t *siptrans_open(const siptrans_cfg_t *cfg, const struct sockaddr_stora
 			siptrans_close(t);
 			return NULL;
 		}
+	}
+	if (at) {
 		socklen_t bl = sizeof t->bound;
 		getsockname(t->lfd, (struct sockaddr *)&t->bound, &bl);
 		struct epoll_event ev = {.events = EPOLLIN, .data.ptr = NULL};

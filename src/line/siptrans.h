@@ -38,6 +38,9 @@ typedef struct siptrans_cfg {
 	 * people and logs. Called on the thread of siptrans_send/recv. */
 	void (*on_fail)(void *ud, const struct sockaddr_storage *peer, const char *why);
 	void *ud;
+	int listen_fd;          /* > 0: a TCP socket already bound and listening at the listener's
+				   address, used instead of binding one (taken over: closed by
+				   siptrans_close) */
 } siptrans_cfg_t;
 
 /* Opens a transport; with at non-NULL, also a listener bound there

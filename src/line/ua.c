@@ -151,6 +151,7 @@ static int ua_open_stream(ua_t *ua, const struct sockaddr_storage *at, const cha
 		.peer_name = cfg->tls_name ? cfg->tls_name : peer_name,
 		.on_fail = on_link_fail,
 		.ud = ua,
+		.listen_fd = at ? cfg->listen_fd : 0,
 	};
 	ua->tr = siptrans_open(&tc, at, err, errlen);
 	if (!ua->tr)
@@ -394,8 +395,7 @@ int line_receive(const line_cfg_t *cfg, line_result_fn *cb, void *ud)
 	}
 	if (cfg->sip_transport) {
 		char why[200];
-		if (cfg->listen_fd > 0)
-			close(cfg->listen_fd);
+		/* A listening socket bound by the caller is taken over there. */
 		if (ua_open_stream(&ua, &sa, NULL, why, sizeof why) != 0) {
 			log_event(LOG_ERROR, "line_bind_failed", "call=- listen=%s why=\"%s\"", cfg->listen, why);
 			ua_fini(&ua);

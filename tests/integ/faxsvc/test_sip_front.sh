@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # The SIP front end (docs/architecture.md, "Processes"): the fax engine (the
-# loopback trunk's listener and every call) runs in `faxvaultd: sip`
-# (fv-sip), a child of the service, as nobody when started as root, with
-# no_new_privs and its own seccomp filter, without the master key. kill -9
+# loopback trunk's listener, the carrier listeners and every call) runs in
+# `faxvaultd: sip` (fv-sip), as daemon.sip_user (here daemon) when started
+# as root, in a root of its own (a tmpfs holding only its /proc and the
+# resolver's files), with no_new_privs and its own seccomp filter, without
+# the master key; the carrier listeners are bound by the service and handed
+# down, so a restarted front end serves the same sockets. kill -9
 # of it during a call: the call ends interrupted and is tried again from
 # the first page it did not confirm once the front end is back, the pages
 # the receiver had are kept, later calls work, nothing is lost. A
@@ -11,7 +14,11 @@
 . "$(dirname "$0")/../api/lib.sh"
 . "$(dirname "$0")/lib_fax.sh"
 SCAN="python3 $(dirname "$0")/../api/keyscan.py"
-fax_setup --set testing.sip_seccomp_probe=1
+fax_setup --set testing.sip_seccomp_probe=1 --set daemon.sip_user=daemon \
+	--set fax.sip_listen=udp:127.0.0.1:0,tcp:127.0.0.1:0
+CARRIER_UDP=$(sed -n 's/.*event=fax.carrier_listening sip=udp:127.0.0.1:\([0-9]*\).*/\1/p' "$LOG" | tail -n 1)
+CARRIER_TCP=$(sed -n 's/.*event=fax.carrier_listening sip=tcp:127.0.0.1:\([0-9]*\).*/\1/p' "$LOG" | tail -n 1)
+[ -n "$CARRIER_UDP" ] && [ -n "$CARRIER_TCP" ] && ok || fail "no carrier listeners: $(grep carrier_listening "$LOG")"
 make_pdf "$TMP/three.pdf" 3
 make_pdf "$TMP/six.pdf" 6
 child_of_daemon() { ps -o pid=,comm= --ppid "$DAEMON_PID" | awk -v c="$1" '$2 == c { print $1 }'; }
@@ -23,14 +30,30 @@ V=$(child_of_daemon fv-vault)
 ps -o args= -p "$S" | grep -q '^faxvaultd: sip ' && ok || fail "ps does not show faxvaultd: sip: $(ps -o args= -p "$S")"
 grep -qE '^Seccomp:[[:space:]]+2' "/proc/$S/status" && ok || fail "no seccomp filter: $(grep Seccomp "/proc/$S/status")"
 grep -qE '^NoNewPrivs:[[:space:]]+1' "/proc/$S/status" && ok || fail "no_new_privs is not set"
-if [ "$(id -u)" = 0 ]; then
-	N=$(id -u nobody)
-	[ "$(awk '/^Uid:/ { print $2 $3 $4 $5 }' "/proc/$S/status")" = "$N$N$N$N" ] && ok ||
-		fail "the SIP front end is not nobody: $(grep -E '^(Uid|Gid|Groups):' "/proc/$S/status")"
-fi
+# confined: its user, a root of its own with nothing of the file system
+confined() {
+	local p=$1 n
+	n=$(id -u daemon)
+	[ "$(awk '/^Uid:/ { print $2 $3 $4 $5 }' "/proc/$p/status")" = "$n$n$n$n" ] && ok ||
+		fail "the SIP front end is not daemon.sip_user: $(grep -E '^(Uid|Gid|Groups):' "/proc/$p/status")"
+	awk '/^Groups:/ { exit NF > 1 }' "/proc/$p/status" && ok || fail "supplementary groups: $(grep Groups "/proc/$p/status")"
+	[ "$(ls -A "/proc/$p/root/" | tr '\n' ' ')" = "etc proc " ] && ok ||
+		fail "its root holds more than etc and proc: $(ls -A "/proc/$p/root/" | head)"
+	[ -d "/proc/$p/root/proc/self/fd" ] && [ ! -e "/proc/$p/root$DATA" ] && [ ! -e "/proc/$p/root/etc/passwd" ] &&
+		[ ! -e "/proc/$p/root/proc/sys" ] && [ ! -e "/proc/$p/root/usr" ] && ok ||
+		fail "its root shows the file system: $(ls "/proc/$p/root/etc" "/proc/$p/root/proc" | head -n 20)"
+	[ "$(readlink /proc/$DAEMON_PID/root)" = / ] && ok || fail "the service's root changed"
+}
+[ "$(id -u)" = 0 ] && confined "$S"
+# the sockets: the loopback trunk's and the carrier listeners, each held by
+# the service (which bound it) and served by the front end
+held_by_both() { # PROTO PORT FRONT
+	ss -"$1"lnp 2>/dev/null | grep "127.0.0.1:$2 " | grep "pid=$3," | grep -q "pid=$DAEMON_PID,"
+}
 SIP_PORT=${LOOPBACK_SIP##*:}
-ss -lunp 2>/dev/null | grep "127.0.0.1:$SIP_PORT " | grep -q "pid=$S," && ok ||
-	fail "the loopback SIP port is not the front end's: $(ss -lunp | grep ":$SIP_PORT ")"
+for sock in "u $SIP_PORT" "u $CARRIER_UDP" "t $CARRIER_TCP"; do
+	held_by_both $sock "$S" && ok || fail "socket $sock is not the service's and the front end's: $(ss -"${sock% *}"lnp | grep ":${sock#* } ")"
+done
 OUT=$($SCAN "$DATA/master.key" "$S" "$V")
 echo "$OUT"
 echo "$OUT" | grep -q "^$S mem=absent fd=absent " && ok || fail "the SIP front end holds the master key: $OUT"
@@ -55,6 +78,12 @@ grep_exited() { grep -q "event=sip.front_exited pid=$S signal=9 " "$LOG"; }
 poll_until 300 grep_exited && ok || fail "its death is not logged: $(grep sip.front_exited "$LOG")"
 new_front() { S2=$(child_of_daemon fv-sip); [ -n "$S2" ] && [ "$S2" != "$S" ]; }
 poll_until 300 new_front && ok || fail "the SIP front end was not started again"
+[ "$(id -u)" = 0 ] && confined "$S2"
+# the same sockets, served again (the front end binds none of its listeners)
+served_again() {
+	for sock in "u $SIP_PORT" "u $CARRIER_UDP" "t $CARRIER_TCP"; do held_by_both $sock "$S2" || return 1; done
+}
+poll_until 300 served_again && ok || fail "the restarted front end does not serve the same sockets: $(ss -ulnp; ss -tlnp)"
 wait_fax "$USER_A" "$CALL"
 expect_jq '.status == "delivered" and .pages_confirmed == 6' "delivered after the restart"
 expect_jq '.attempts[0].result == "interrupted" and .attempts[1].result == "ok"' "the first attempt recorded as interrupted"

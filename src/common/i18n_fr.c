@@ -814,7 +814,7 @@ const struct i18n_entry i18n_fr_entries[] = {
 	{ "prefix %s appears twice", "le préfixe %s apparaît deux fois" },
 	{ "the rates could not be stored", "les tarifs n'ont pas pu être enregistrés" },
 
-	/* ---- numbers, trunks, porting (src/domain/numbers/numbers.c, src/api/routes_numbers.c) ---- */
+	/* ---- numbers, trunks, porting (src/domain/numbers/, src/api/routes_numbers.c) ---- */
 	{ "the loopback trunk's peer is the service's own listener",
 		"le correspondant de la liaison locale est le point d'écoute du service lui-même" },
 	{ "\"peer\" must be IP:PORT, [IPv6]:PORT, HOST:PORT or HOST",

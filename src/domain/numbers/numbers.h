@@ -50,7 +50,7 @@ int dom_trunk_states_record(store_t *st, const char *column, const json_t *state
  * borrowed; NULL: none, as in tools). The records above are then this
  * node's view (trunk_node_states), and the trunk's link_status and
  * registration are decided over the nodes that reported lately: a link is
- * down only when every node that probes it sees it down (numbers.c).
+ * down only when every node that probes it sees it down (trunk_routing.c).
  * dom_trunks_for orders the trunks by this node's own view. */
 void dom_trunks_node(const char *node);
 /* At the node's stop: removes its view and decides again. How many rows

@@ -42,7 +42,6 @@
 #define LIMIT_DEFAULT 50
 #define LIMIT_MAX 200
 #define CURSOR_MAX 64
-#define IDEM_KEY_MAX 255
 #define REQUEST_ID_MAX 64
 
 struct api {
@@ -472,7 +471,6 @@ static void handle(api_t *a, const http_in_t *in, const char *url, const char *m
 	}
 	dom_err_t *e = &run.e;
 	json_t *result = NULL;
-	char *idem_key = NULL, idem_hash[SEC_SHA256_HEX] = "";
 
 	/* Authentication: Authorization, else the portal's session cookie
 	 * (websession.h) on a route that needs a caller. */
@@ -564,18 +562,10 @@ static void handle(api_t *a, const http_in_t *in, const char *url, const char *m
 		}
 	}
 
-	/* Idempotency-Key on creating POSTs. */
+	/* Idempotency-Key on creating POSTs: the runner's step, given what
+	 * makes this request what it is. */
 	const char *ik = http_in_header(in, "Idempotency-Key");
-	if (ik && (r->flags & ROUTE_CREATE) && run.c.who) {
-		size_t kl = strlen(ik);
-		bool ok = kl > 0 && kl <= IDEM_KEY_MAX;
-		for (size_t i = 0; ok && i < kl; i++)
-			ok = ik[i] > 0x20 && ik[i] < 0x7f;
-		if (!ok) {
-			dom_fail(e, "invalid-parameter", "Idempotency-Key",
-				"Idempotency-Key must be 1 to 255 printable ASCII characters");
-			goto fail;
-		}
+	if (ik && (r->flags & ROUTE_CREATE)) {
 		buf_t h;
 		buf_init(&h, rq->body.len + 4096 + (size_t)form.n * 512);
 		buf_printf(&h, "%s %s\n", method, url);
@@ -590,26 +580,18 @@ static void handle(api_t *a, const http_in_t *in, const char *url, const char *m
 		} else {
 			buf_append(&h, rq->body.data ? rq->body.data : "", rq->body.len);
 		}
-		sec_sha256_hex(h.data, h.len, idem_hash);
+		op_replay_t replay;
+		int ir = op_idempotent(&run, ik, h.data, h.len, &replay);
 		buf_free(&h);
-		json_t *rec = NULL;
-		if (store_idem_get(run.c.tx, run.who.person_id, ik, &rec) == STORE_OK) {
-			if (strcmp(json_string_value(json_object_get(rec, "request_hash")), idem_hash) != 0) {
-				json_decref(rec);
-				dom_fail(e, "idempotency-key-reused", "Idempotency-Key",
-					"send a new key with a new request");
-				goto fail;
-			}
-			ans->status = (int)json_integer_value(json_object_get(rec, "status"));
-			ans->body = xstrdup(json_string_value(json_object_get(rec, "body")));
+		if (ir < 0)
+			goto fail;
+		if (ir > 0) {
+			ans->status = replay.status;
+			ans->body = replay.body;
 			ans->ctype = "application/json";
 			ans->replayed = true;
-			json_decref(rec);
-			store_rollback(run.c.tx);
-			run.c.tx = NULL;
 			goto done;
 		}
-		idem_key = xstrdup(ik);
 	}
 
 	/* The operation. It may end its transaction and start another one
@@ -630,11 +612,9 @@ static void handle(api_t *a, const http_in_t *in, const char *url, const char *m
 		if (r->status == 204)
 			json_decref(result);
 	}
-	if (idem_key && store_idem_put(run.c.tx, run.who.person_id, idem_key, idem_hash, ans->status,
-				ans->body ? ans->body : "", time_now_ms()) != STORE_OK) {
+	if (op_idem_save(&run, ans->status, ans->body) != 0) {
 		free(ans->body);
 		ans->body = NULL;
-		dom_fail(e, "internal", "", "the request could not be recorded");
 		goto fail;
 	}
 	if (op_commit(&run) != 0) {
@@ -661,7 +641,6 @@ fail:
 	if (strcmp(e->kind, "invalid-credentials") == 0)
 		metrics_auth_failure();
 done:
-	free(idem_key);
 	op_end(&run);
 out:
 	json_decref(q.obj);

@@ -13,6 +13,7 @@
 #include "i18n.h"
 #include "log.h"
 #include "timeutil.h"
+#include "xalloc.h"
 
 int op_begin(op_run_t *r, store_t *st, const dom_config_t *cfg, const op_spec_t *spec,
 	const char *source, const char *request_id, const char *lang, bool lang_fixed)
@@ -201,6 +202,68 @@ int op_authorize(op_run_t *r, const char *account_id)
 	return 0;
 }
 
+/* The id idempotency keys are kept under: the person, or the local actor. */
+static const char *idem_owner(const op_run_t *r)
+{
+	if (r->c.who)
+		return r->who.person_id;
+	return r->c.actor && *r->c.actor ? r->c.actor : NULL;
+}
+
+int op_idempotent(op_run_t *r, const char *key, const void *request, size_t len,
+	op_replay_t *replay)
+{
+	*replay = (op_replay_t){ 0 };
+	const char *owner = idem_owner(r);
+	if (!key || !owner)
+		return 0;
+	size_t kl = strlen(key);
+	bool ok = kl > 0 && kl <= OP_IDEM_KEY_MAX;
+	for (size_t i = 0; ok && i < kl; i++)
+		ok = key[i] > 0x20 && key[i] < 0x7f;
+	if (!ok)
+		return dom_fail(&r->e, "invalid-parameter", "Idempotency-Key",
+			"Idempotency-Key must be 1 to 255 printable ASCII characters");
+	if (!r->c.tx)
+		return dom_fail(&r->e, "internal", "", "the request could not be recorded");
+	sec_sha256_hex(request ? request : "", request ? len : 0, r->idem_hash);
+	json_t *rec = NULL;
+	if (store_idem_get(r->c.tx, owner, key, &rec) == STORE_OK) {
+		if (strcmp(rec_str_of(rec, "request_hash"), r->idem_hash) != 0) {
+			json_decref(rec);
+			return dom_fail(&r->e, "idempotency-key-reused", "Idempotency-Key",
+				"send a new key with a new request");
+		}
+		replay->status = (int)json_integer_value(json_object_get(rec, "status"));
+		replay->body = xstrdup(rec_str_of(rec, "body"));
+		json_decref(rec);
+		/* Nothing runs: what the run read ends here. */
+		store_rollback(r->c.tx);
+		r->c.tx = NULL;
+		return 1;
+	}
+	free(r->idem_key);
+	r->idem_key = xstrdup(key);
+	return 0;
+}
+
+int op_idem_save(op_run_t *r, int status, const char *body)
+{
+	if (!r->idem_key)
+		return 0;
+	const char *owner = idem_owner(r);
+	if (!r->c.tx || !owner || store_idem_put(r->c.tx, owner, r->idem_key, r->idem_hash, status,
+		    body ? body : "", time_now_ms()) != STORE_OK)
+		return dom_fail(&r->e, "internal", "", "the request could not be recorded");
+	return 0;
+}
+
+void op_replay_free(op_replay_t *replay)
+{
+	free(replay->body);
+	replay->body = NULL;
+}
+
 int op_call(op_run_t *r, op_fn fn, void *arg, json_t **out)
 {
 	*out = NULL;
@@ -295,4 +358,6 @@ void op_end(op_run_t *r)
 {
 	json_decref(r->account);
 	r->account = NULL;
+	free(r->idem_key);
+	r->idem_key = NULL;
 }

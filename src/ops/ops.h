@@ -12,6 +12,10 @@
  *                     expired password; the owner of a closing account)
  *   op_authorize      the operation's permissions on its resource, decided by
  *                     authz_decide() (src/domain/access/authz.h) alone
+ *   op_idempotent     when the caller gave an idempotency key: the stored
+ *                     answer of the same request again, or a refusal of the
+ *                     key reused for another request (op_idem_save stores
+ *                     the answer of a first run before op_commit)
  *   op_call           the operation itself
  *   op_commit         the end of a success, or
  *   op_fail           the end of a failure: rolled back (or kept, when the
@@ -32,6 +36,7 @@
 
 #include "domain.h"
 #include "ratelimit.h"
+#include "sec.h"
 #include "store.h"
 
 /* What kind of operation it is, for the pipeline. */
@@ -78,6 +83,8 @@ typedef struct op_run {
 			     the ingress's metrics; not for a refused address) */
 	bool announced;   /* op_limit refused a source of an announced penetration test */
 	char pentest[48]; /* its id */
+	char *idem_key;   /* op_idempotent: the key of a first run, to store its answer */
+	char idem_hash[SEC_SHA256_HEX]; /* and its request's digest */
 } op_run_t;
 
 /* Starts r on st: the transaction (a write one unless OP_READONLY; none
@@ -124,6 +131,34 @@ int op_gate(op_run_t *r);
  * takes nothing but reads and OP_WHILE_CLOSING changes. */
 int op_authorize(op_run_t *r, const char *account_id);
 
+/* Idempotency keys: 1 to OP_IDEM_KEY_MAX printable ASCII characters. */
+#define OP_IDEM_KEY_MAX 255
+
+/* A stored answer given again (owned: op_replay_free). */
+typedef struct op_replay {
+	int status;
+	char *body;
+} op_replay_t;
+
+/* The idempotency step, for an ingress whose caller gave key (NULL: none,
+ * 0). request is what makes the request what it is (the ingress chooses:
+ * HTTP gives its method, path and body, or a multipart body's parts without
+ * their boundary); the runner keeps its SHA-256. Keys are the caller's own:
+ * the person (an API key's creator), or the local actor; a run without
+ * either ignores the key. Needs the run's transaction (not OP_OWN_TX).
+ *   0   go on; a first run of the key: op_idem_save stores its answer;
+ *   1   the same request ran before: *replay is its answer, and the run's
+ *       transaction is ended (the ingress answers, then op_end);
+ *  -1   with "invalid-parameter" (a malformed key) or
+ *       "idempotency-key-reused" (the key ran another request). */
+int op_idempotent(op_run_t *r, const char *key, const void *request, size_t len,
+	op_replay_t *replay);
+/* Stores the answer of a first run (status, body) in the run's
+ * transaction, to be committed with it; 0 without a key. -1 with
+ * "internal". */
+int op_idem_save(op_run_t *r, int status, const char *body);
+void op_replay_free(op_replay_t *replay);
+
 /* The operation: fn(arg, &r->c, out, &r->e). It may end its transaction
  * and start another (dom_tx_pause / dom_tx_resume): when it could not
  * start one, -1 with "unavailable". */
@@ -139,7 +174,7 @@ int op_commit(op_run_t *r);
  * (what was tried, credentials redacted, e.g. the concrete path). */
 void op_fail(op_run_t *r, const char *target);
 
-/* Releases what r holds (the account record). */
+/* Releases what r holds (the account record, an idempotency key). */
 void op_end(op_run_t *r);
 
 #endif

@@ -233,10 +233,125 @@ static void test_runner(void **state)
 	drop_store(st, path);
 }
 
+/* A run of spec by the bearer of tok (NULL: by the local actor
+ * cli:root@host) with an idempotency key: op_idempotent's answer, and the
+ * operation run and its answer stored when it is a first run. */
+static int idem_run(store_t *st, const op_spec_t *spec, const char *tok, const char *key,
+	const char *request, op_replay_t *replay, int *called, char *kind, size_t kn)
+{
+	op_run_t r;
+	assert_int_equal(op_begin(&r, st, &cfg, spec, "127.0.0.1", "rid", "en", false), 0);
+	if (tok)
+		assert_int_equal(op_authenticate(&r, tok, NULL), 0);
+	else
+		op_as_actor(&r, "cli:root@host");
+	int rc = op_idempotent(&r, key, request, request ? strlen(request) : 0, replay);
+	snprintf(kind, kn, "%s", rc < 0 ? r.e.kind : "");
+	if (rc == 0) {
+		json_t *out = NULL;
+		assert_int_equal(op_call(&r, touch, called, &out), 0);
+		char *body = json_dumps(out, JSON_COMPACT);
+		assert_int_equal(op_idem_save(&r, 201, body), 0);
+		free(body);
+		json_decref(out);
+		assert_int_equal(op_commit(&r), 0);
+	} else if (rc < 0) {
+		op_fail(&r, NULL);
+	} else {
+		assert_null(r.c.tx); /* a replay ends the run's transaction */
+	}
+	op_end(&r);
+	return rc;
+}
+
+/* Idempotency keys in the runner: the same request again gets the first
+ * answer without running, another request with the key is refused, a
+ * malformed key is refused, and keys are their caller's own. */
+static void test_idempotency(void **state)
+{
+	(void)state;
+	char path[512], acc[ID_MAX], kind[64];
+	store_t *st = temp_store(path, sizeof path);
+	sec_init();
+	sec_pwhash_set_cost(1, 8192);
+	ratelimit_reset();
+	char *tok = owner_token(st, acc, sizeof acc);
+	op_spec_t create = { .action = "things.create", .pattern = "/v1/things" };
+	op_replay_t rp;
+	int called = 0;
+
+	/* First run: it runs, and its answer is stored with it. */
+	assert_int_equal(idem_run(st, &create, tok, "key-1", "POST /v1/things\n{}", &rp, &called,
+		kind, sizeof kind), 0);
+	assert_int_equal(called, 1);
+	struct last l = last_event(st);
+	int events = l.n;
+	json_decref(l.ev);
+	/* The same request again: the stored answer, nothing run, nothing
+	 * recorded. */
+	assert_int_equal(idem_run(st, &create, tok, "key-1", "POST /v1/things\n{}", &rp, &called,
+		kind, sizeof kind), 1);
+	assert_int_equal(called, 1);
+	assert_int_equal(rp.status, 201);
+	assert_string_equal(rp.body, "{\"lang\":\"en\"}");
+	op_replay_free(&rp);
+	l = last_event(st);
+	assert_int_equal(l.n, events);
+	json_decref(l.ev);
+	/* Another request with that key: refused. */
+	assert_int_equal(idem_run(st, &create, tok, "key-1", "POST /v1/things\n{\"a\":1}", &rp,
+		&called, kind, sizeof kind), -1);
+	assert_string_equal(kind, "idempotency-key-reused");
+	assert_int_equal(called, 1);
+	/* Malformed keys: empty, a space, too long. */
+	char longkey[OP_IDEM_KEY_MAX + 2];
+	memset(longkey, 'k', sizeof longkey - 1);
+	longkey[sizeof longkey - 1] = '\0';
+	const char *bad[] = { "", "a key", longkey };
+	for (size_t i = 0; i < 3; i++) {
+		assert_int_equal(idem_run(st, &create, tok, bad[i], "x", &rp, &called, kind, sizeof kind), -1);
+		assert_string_equal(kind, "invalid-parameter");
+	}
+	longkey[OP_IDEM_KEY_MAX] = '\0';
+	assert_int_equal(idem_run(st, &create, tok, longkey, "x", &rp, &called, kind, sizeof kind), 0);
+	assert_int_equal(called, 2);
+	/* Keys are their caller's: the local actor's key-1 is a first run;
+	 * then it replays for the actor too. */
+	assert_int_equal(idem_run(st, &create, NULL, "key-1", "other", &rp, &called, kind, sizeof kind), 0);
+	assert_int_equal(called, 3);
+	assert_int_equal(idem_run(st, &create, NULL, "key-1", "other", &rp, &called, kind, sizeof kind), 1);
+	op_replay_free(&rp);
+	assert_int_equal(called, 3);
+
+	/* A first run that fails stores nothing: the key is free again. */
+	op_run_t r;
+	assert_int_equal(op_begin(&r, st, &cfg, &create, "127.0.0.1", "rid", "en", false), 0);
+	assert_int_equal(op_authenticate(&r, tok, NULL), 0);
+	assert_int_equal(op_idempotent(&r, "key-2", "y", 1, &rp), 0);
+	assert_int_equal(op_idem_save(&r, 201, "{}"), 0);
+	dom_fail(&r.e, "validation-failed", "", "no");
+	op_fail(&r, NULL);
+	op_end(&r);
+	assert_int_equal(idem_run(st, &create, tok, "key-2", "y", &rp, &called, kind, sizeof kind), 0);
+	assert_int_equal(called, 4);
+
+	/* No caller and no actor: no key is kept. */
+	assert_int_equal(op_begin(&r, st, &cfg, &create, "127.0.0.1", "rid", "en", false), 0);
+	assert_int_equal(op_idempotent(&r, "key-3", "z", 1, &rp), 0);
+	assert_null(r.idem_key);
+	assert_int_equal(op_idem_save(&r, 201, "{}"), 0);
+	op_fail(&r, NULL);
+	op_end(&r);
+
+	free(tok);
+	drop_store(st, path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_runner),
+		cmocka_unit_test(test_idempotency),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

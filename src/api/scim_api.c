@@ -11,6 +11,7 @@
 #include "numparse.h"
 #include "ops.h"
 #include "problem.h"
+#include "redact.h"
 #include "scim.h"
 #include "timeutil.h"
 #include "xalloc.h"
@@ -331,11 +332,11 @@ void scim_api_serve(store_t *st, const dom_config_t *cfg, const scim_req_t *q, s
 		set_error_text(a, 413, NULL, I18N("the request body is too large"), lang);
 		return;
 	}
-	/* Through the operation runner (ops.h): a SCIM token acts for its
-	 * account with users.manage at most. The gates of the token's creator
-	 * (terms, second factor) are a person's steps, not the token's: SCIM
-	 * skips op_gate, as it always has. */
-	static const op_spec_t spec = { .action = "scim.request", .pattern = "/scim/v2",
+	/* Through the whole operation runner (ops.h), as HTTP: a SCIM token
+	 * acts for its account with users.manage at most, under its
+	 * creator's gates (terms, second factor) as an API key, in a bucket
+	 * of its own at the account's rate. */
+	const op_spec_t spec = { .action = "scim.request", .pattern = pattern,
 		.perms = PERM_BIT(PERM_USERS_MANAGE) };
 	op_run_t run;
 	if (op_begin(&run, st, cfg, &spec, q->peer, q->rid, lang, true) != 0) {
@@ -345,26 +346,25 @@ void scim_api_serve(store_t *st, const dom_config_t *cfg, const scim_req_t *q, s
 	dom_err_t *e = &run.e;
 	json_t *body = NULL, *out = NULL;
 	int status = 200;
+	char key[96];
 	bool authed = q->authz && strncasecmp(q->authz, "Bearer ", 7) == 0 && strlen(q->authz + 7) <= 256;
 	if (!authed || op_authenticate(&run, q->authz + 7, dom_scim_authenticate) != 0) {
 		if (!e->kind)
 			dom_fail(e, "unauthenticated", "", "use Authorization: Bearer <SCIM token>");
 		metrics_auth_failure();
-		/* Callers without a valid token share their address's bucket. */
+		/* Callers without a valid token share their address's bucket;
+		 * a token refused for its address stays its refusal's actor. */
+		const principal_t *tried = run.c.who;
 		run.c.who = NULL;
-		char key[96];
 		op_limit_key(&run, key, sizeof key);
 		op_limit(&run, key, q->anon_rpm, q->anon_burst, &a->rl);
+		run.c.who = tried;
 		goto fail;
 	}
 	snprintf(a->principal, sizeof a->principal, "%s", run.who.id);
-	{
-		char key[96];
-		snprintf(key, sizeof key, "scim:%s", run.who.id);
-		if (op_limit(&run, key, 0, 0, &a->rl) != 0)
-			goto fail;
-	}
-	if (op_authorize(&run, NULL) != 0)
+	op_limit_key(&run, key, sizeof key);
+	if (op_limit(&run, key, 0, 0, &a->rl) != 0 || op_gate(&run) != 0 ||
+	    op_authorize(&run, NULL) != 0)
 		goto fail;
 	if (strcmp(q->method, "POST") == 0 || strcmp(q->method, "PUT") == 0 ||
 	    strcmp(q->method, "PATCH") == 0) {
@@ -418,10 +418,14 @@ void scim_api_serve(store_t *st, const dom_config_t *cfg, const scim_req_t *q, s
 	op_end(&run);
 	set_body(a, status, out);
 	return;
-fail:
-	/* No refusal goes to the audit log (NULL target): SCIM never wrote
-	 * one, its clients retry on their own schedule. */
-	op_fail(&run, NULL);
+fail: {
+	/* A refusal goes to the audit log as over HTTP, with the path tried
+	 * (a token in it redacted): the token's account's log when the
+	 * token is known. */
+	char target[256];
+	redact_target(q->path, pattern, target, sizeof target);
+	op_fail(&run, target);
+}
 	op_end(&run);
 	json_decref(body);
 	set_dom_error(a, e, lang);

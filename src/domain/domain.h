@@ -153,6 +153,12 @@ void dom_auth_cache_stats(unsigned long long *hits, unsigned long long *misses);
 void dom_policy(store_tx_t *tx, const dom_config_t *cfg, const char *account_id, sec_policy_t *p);
 /* Loads the principal_t of a person record (no credential check). */
 int dom_principal_from_record(store_tx_t *tx, const json_t *person, principal_t *p);
+/* What holds for a credential a person made that is not a session (an API
+ * key, a SCIM token), into p loaded from person: the person's gates (terms,
+ * second factor), the account's rate limit, and its allowed networks for
+ * source (-1 with "ip-not-allowed"). */
+int dom_credential_rules(store_tx_t *tx, const dom_config_t *cfg, const json_t *person,
+	const char *source, int64_t now, principal_t *p, dom_err_t *e);
 /* {email, password, totp?, recovery_code?}: a new session. Ends c->tx and
  * starts another (dom_tx_pause, dom_tx_resume): the password is verified
  * with no transaction or lock held, and the outcome is written in a short

@@ -68,6 +68,8 @@ void op_limit_key(const op_run_t *r, char *key, size_t n)
 		snprintf(key, n, "src:%s", r->c.source ? r->c.source : "");
 	else if (strcmp(who->type, "api_key") == 0)
 		snprintf(key, n, "key:%s", who->id);
+	else if (strcmp(who->type, "scim") == 0)
+		snprintf(key, n, "%s", who->id); /* "scim:ID": each token its own */
 	else if (who->account_id[0])
 		snprintf(key, n, "acc:%s", who->account_id);
 	else

@@ -108,8 +108,8 @@ void op_as_actor(op_run_t *r, const char *actor);
 int op_authenticate(op_run_t *r, const char *credential, op_auth_fn auth);
 
 /* The standard bucket of r's caller, into key: "src:ADDRESS" without a
- * caller, else "key:ID" (an API key), "acc:ID" (an account's members), or
- * "usr:ID" (provider and partner staff). */
+ * caller, else "key:ID" (an API key), "scim:ID" (a SCIM token), "acc:ID"
+ * (an account's members), or "usr:ID" (provider and partner staff). */
 void op_limit_key(const op_run_t *r, char *key, size_t n);
 /* Takes a token from key's bucket: the caller's rpm and burst, or
  * anon_rpm and anon_burst without one. The state goes to *rl; refused:

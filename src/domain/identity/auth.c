@@ -122,6 +122,12 @@ static int apply_account_rules(store_tx_t *tx, const dom_config_t *cfg, const js
 	return 0;
 }
 
+int dom_credential_rules(store_tx_t *tx, const dom_config_t *cfg, const json_t *person,
+	const char *source, int64_t now, principal_t *p, dom_err_t *e)
+{
+	return apply_account_rules(tx, cfg, person, source, now, false, p, e);
+}
+
 /* Idle timeout and absolute lifetime in force for a person's sessions:
  * the account's, which are never looser than the provider's. */
 static void session_limits(store_tx_t *tx, const dom_config_t *cfg, const json_t *person,

@@ -121,19 +121,16 @@ int dom_scim_authenticate(store_tx_t *tx, const dom_config_t *cfg, const char *b
 		rc = dom_fail(e, "account-suspended", "", "the account is suspended or closed");
 	if (rc == 0) {
 		dom_principal_from_record(tx, person, p);
+		p->perms &= perm_set_from_string(rec_str(t, "permissions")) & SCIM_POWERS;
+		/* As for an API key: its creator's gates (terms, second
+		 * factor), the account's rate limit and allowed networks. */
+		if (!authz_holds(p, PERM_USERS_MANAGE))
+			rc = dom_fail(e, "unauthenticated", "", "the SCIM token is not valid");
+		else
+			rc = dom_credential_rules(tx, cfg, person, source, now, p, e);
 		snprintf(p->id, sizeof p->id, "scim:%s", rec_str(t, "id"));
 		snprintf(p->type, sizeof p->type, "scim");
 		snprintf(p->role, sizeof p->role, "scim");
-		p->perms &= perm_set_from_string(rec_str(t, "permissions")) & SCIM_POWERS;
-		sec_policy_t pol;
-		dom_policy(tx, cfg, p->account_id, &pol);
-		p->rpm = pol.rpm;
-		p->burst = pol.burst;
-		if (!authz_holds(p, PERM_USERS_MANAGE))
-			rc = dom_fail(e, "unauthenticated", "", "the SCIM token is not valid");
-		else if (source && !policy_ip_allowed(&pol, source))
-			rc = dom_fail(e, "ip-not-allowed", "",
-				"this account accepts connections only from its allowed networks");
 	}
 	const json_t *lu = json_object_get(t, "last_used_at");
 	if (rc == 0 && (!json_is_integer(lu) || now - json_integer_value(lu) >= 15000))

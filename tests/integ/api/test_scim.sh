@@ -420,6 +420,57 @@ grep -q 'path="/scim/v2/Users/fvc_\[redacted\]"' "$LOG" && ok || fail "the token
 grep -q 'path="/scim/v2/ServiceProviderConfig"' "$LOG" && ok || fail "the SCIM paths' own words are logged as they are"
 if grep -qF "$TOK" "$LOG"; then fail "the SCIM token is in the log"; else ok; fi
 
+# ======== the runner's steps, as over HTTP: limits, gates, refusals audited ========
+# The token's own bucket at the account's rate: one request a minute, a
+# burst of 3 (the clock is the test's: no refill while this runs).
+req PATCH "/v1/accounts/$ACC/security" "$OWNER" '{"rate_limit":{"requests_per_minute":1,"burst":3}}'
+expect_status 200 "lower the account's rate limit"
+for i in 1 2 3; do scim GET /scim/v2/ServiceProviderConfig "$TOK"; done
+expect_status 200 "the token's third request in its burst"
+scim GET /scim/v2/ServiceProviderConfig "$TOK"
+expect_scim_error 429 "" "the fourth is over the token's limit"
+grep -qi '^retry-after: [0-9]' "$HEADERS" && ok || fail "Retry-After on a SCIM refusal"
+scim GET /scim/v2/ServiceProviderConfig "$TOK_B"
+expect_status 200 "another account's token has its own bucket"
+advance_clock 1
+req PATCH "/v1/accounts/$ACC/security" "$OWNER" '{"rate_limit":{"requests_per_minute":600,"burst":120}}'
+expect_status 200 "the rate limit restored"
+advance_clock 1
+# Gates: new terms the token's creator has not accepted stop the token as
+# they stop the owner's API keys, until the owner accepts them.
+req POST /v1/provider/terms "$OP" '{"version":"2026-12","text_en":"Section 1.","text_fr":"Article 1."}'
+expect_status 201 "the provider publishes new terms"
+scim GET /scim/v2/Users "$TOK"
+expect_scim_error 403 "" "the token is stopped while its creator has terms to accept"
+req POST /v1/me/terms/accept "$OWNER" '{"version":"2026-12"}'
+expect_status 200 "the owner accepts the terms"
+scim GET /scim/v2/Users "$TOK"
+expect_status 200 "the token works again"
+req POST /v1/me/terms/accept "$OWNER_B" '{"version":"2026-12"}'
+# A refusal is in the token's account's log, by the token, with the path
+# tried: the account accepts 127.0.0.1 only, the token comes from
+# 127.0.0.2.
+req PATCH "/v1/accounts/$ACC/security" "$OWNER" '{"ip_allowlist":["127.0.0.1/32"]}'
+expect_status 200 "the account allows 127.0.0.1 only"
+scim GET "/scim/v2/Users/$E_ID" "$TOK" "" --interface 127.0.0.2
+expect_scim_error 403 "" "the token from another address is refused"
+req GET "/v1/accounts/$ACC/audit-events?action=scim.request" "$OWNER"
+expect_jq '[.items[] | select(.outcome == "denied" and .actor.id == "scim:'"$TOK_ID"'" and .target == "/scim/v2/Users/'"$E_ID"'" and .source == "127.0.0.2" and .detail.problem == "ip-not-allowed")] | length == 1' \
+	"the refusal is audited in the account's log, by the token, with the path"
+req PATCH "/v1/accounts/$ACC/security" "$OWNER" '{"ip_allowlist":[]}'
+expect_status 200 "the allow-list removed"
+# A refused token is audited too (in no account's log: it names none),
+# with the path tried, never the token.
+scim GET "/scim/v2/Users/fvc_madeupmadeupmadeup" "fvc_notatokenatallnotatokenatall"
+expect_scim_error 401 "" "a made-up token again"
+req POST /v1/provider/staff "$OP" '{"email":"sec@provider.example","name":"Sam Security","role":"security"}'
+accept "$(jqr .invitation.token)" "security-password-1"
+SEC=$(login sec@provider.example security-password-1)
+req GET "/v1/provider/audit-events?action=scim.request&limit=200" "$SEC"
+expect_jq '[.items[] | select(.outcome == "failure" and .target == "/scim/v2/Users/fvc_[redacted]" and .detail.problem == "unauthenticated")] | length == 1' \
+	"the refused token is audited, with the path tried and no secret in it"
+if grep -q "notatokenatall\|madeupmadeup" <<<"$BODY"; then fail "a token in the audit log"; else ok; fi
+
 # ======== revoking the token ========
 req DELETE "/v1/accounts/$ACC/scim-tokens/$TOK_ID" "$OWNER"
 expect_status 204 "the owner revokes the token"

@@ -197,6 +197,11 @@ static void test_runner(void **state)
 	char want[96];
 	snprintf(want, sizeof want, "acc:%s", acc);
 	assert_string_equal(key, want);
+	/* A SCIM token: a bucket of its own. */
+	snprintf(r.who.type, sizeof r.who.type, "scim");
+	snprintf(r.who.id, sizeof r.who.id, "scim:sct_1");
+	op_limit_key(&r, key, sizeof key);
+	assert_string_equal(key, "scim:sct_1");
 	op_fail(&r, "/v1/me");
 	op_end(&r);
 

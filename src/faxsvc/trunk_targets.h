@@ -17,10 +17,10 @@
 
 #include <jansson.h>
 
-/* What the line engine can dial: UDP, TCP and TLS over IPv4. Each trunk
- * narrows the transports to its own (trunk_transports). */
+/* What the line engine can dial: UDP, TCP and TLS, over IPv4 and IPv6.
+ * Each trunk narrows the transports to its own (trunk_transports). */
 #define TRUNK_TARGET_TRANSPORTS (RESOLVE_UDP | RESOLVE_TCP | RESOLVE_TLS)
-#define TRUNK_TARGET_FAMILIES RESOLVE_V4
+#define TRUNK_TARGET_FAMILIES (RESOLVE_V4 | RESOLVE_V6)
 
 /* The transports trunk (as the fax service reads it: sip_transport and
  * sip_transports) may be dialled over, as a RESOLVE_* mask, and in

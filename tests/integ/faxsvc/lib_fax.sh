@@ -75,12 +75,13 @@ fax_setup() {
 	NUM_B=$(jqr .number)
 }
 
-# receiver NAME CALLS: a far fax machine, `faxvault-fax receive` on a free
-# port of 127.0.0.1 answering CALLS calls into $TMP/NAME; sets RX_PID,
-# RX_PORT (log in $TMP/NAME.log, results in $TMP/NAME.json).
+# receiver NAME CALLS [IP]: a far fax machine, `faxvault-fax receive` on a
+# free port of IP (127.0.0.1; "[::1]" for IPv6) answering CALLS calls into
+# $TMP/NAME; sets RX_PID, RX_PORT (log in $TMP/NAME.log, results in
+# $TMP/NAME.json).
 rx_listening() { grep -q 'event=line_listen' "$TMP/$1.log" 2>/dev/null; }
 receiver() {
-	"$FAXTOOL" receive --listen 127.0.0.1:0 --out "$TMP/$1" --calls "$2" --clock-speed "$FAX_SPEED" \
+	"$FAXTOOL" receive --listen "${3:-127.0.0.1}:0" --out "$TMP/$1" --calls "$2" --clock-speed "$FAX_SPEED" \
 		>"$TMP/$1.json" 2>"$TMP/$1.log" &
 	RX_PID=$!
 	poll_until 60 rx_listening "$1" || fail "receiver $1 did not start: $(cat "$TMP/$1.log")"

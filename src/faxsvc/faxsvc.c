@@ -1264,14 +1264,20 @@ static int ssodom_pass(poller_t *p, void *arg)
 }
 
 /* The Contact of the trunks' registrations: the first carrier listener
- * of the trunk's transport, else the first one. */
-static int reg_contact(void *ud, int transport, char *out, size_t cap)
+ * of the trunk's transport and of the registrar's address family (4 or
+ * 6; a registrar on [::1] cannot send to 127.0.0.1), else of its
+ * transport, else of its family, else the first one. */
+static int reg_contact(void *ud, int transport, int family, char *out, size_t cap)
 {
 	faxsvc_t *s = ud;
-	for (int i = 0; i < s->ncarriers; i++)
-		if (s->carriers[i].transport == transport)
-			return faxsvc_carrier_bound(s, i, out, cap);
-	return faxsvc_carrier_bound(s, 0, out, cap);
+	int best = 0, score = -1;
+	for (int i = 0; i < s->ncarriers; i++) {
+		int fam = s->carriers[i].listen[0] == '[' ? 6 : 4;
+		int sc = (s->carriers[i].transport == transport) * 2 + (fam == family);
+		if (sc > score)
+			best = i, score = sc;
+	}
+	return faxsvc_carrier_bound(s, best, out, cap);
 }
 
 faxsvc_t *faxsvc_start(const faxsvc_config_t *cfg, store_t *st, char *err, size_t errlen)

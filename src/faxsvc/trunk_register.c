@@ -67,8 +67,11 @@ static int64_t mono_ms(void)
 
 /* register_run toward b's registrar resolved as RFC 3263 says (a "HOST"
  * alone by NAPTR/SRV): each target in turn until one gives a final answer.
- * As register_run; -1 also when the name does not resolve (logged). */
-static int reg_run_resolved(register_binding_t *b, const char *trunk_id, int timeout_ms, int *granted, int *status)
+ * With contact (r's callback; cap bytes), b's Contact is our listener of
+ * b's transport and of each target's address family, written there. As
+ * register_run; -1 also when the name does not resolve (logged). */
+static int reg_run_resolved(register_binding_t *b, const char *trunk_id, int timeout_ms, int *granted, int *status,
+	const trunk_register_t *r, char *contact, size_t cap)
 {
 	resolve_answer_t ra;
 	char why[160];
@@ -86,6 +89,11 @@ static int reg_run_resolved(register_binding_t *b, const char *trunk_id, int tim
 		char hp[80];
 		snprintf(hp, sizeof hp, ra.t[i].family == 6 ? "[%s]:%d" : "%s:%d", ra.t[i].addr, ra.t[i].port);
 		b->send_to = hp;
+		if (contact) {
+			if (!r->contact || r->contact(r->ud, b->transport, ra.t[i].family, contact, cap) != 0)
+				contact[0] = '\0';
+			b->contact = contact;
+		}
 		rc = register_run(b, timeout_ms, granted, status);
 		b->send_to = NULL;
 	}
@@ -103,7 +111,7 @@ static void reg_remove(const trunk_register_t *r, struct reg_entry *e)
 			.tls_ca = r->tls.ca, .tls_cert = r->tls.cert, .tls_key = r->tls.key };
 		snprintf(b.call_id, sizeof b.call_id, "%s", e->call_id);
 		int granted = 0, status = 0;
-		int rc = reg_run_resolved(&b, e->id, REG_UNREG_TIMEOUT_MS, &granted, &status);
+		int rc = reg_run_resolved(&b, e->id, REG_UNREG_TIMEOUT_MS, &granted, &status, r, NULL, 0);
 		e->cseq = b.cseq;
 		log_event(rc == 0 ? LOG_INFO : LOG_WARN, rc == 0 ? "fax.trunk_unregistered" : "fax.trunk_unregister_failed",
 			"trunk=%s sip_status=%d", e->id, status);
@@ -118,13 +126,12 @@ static void reg_one(trunk_register_t *r, struct reg_entry *e, const json_t *t, j
 {
 	const char *id = json_string_value(json_object_get(t, "id"));
 	/* Over the trunk's transport, with the Contact of our listener of that
-	 * transport (the carrier's calls come back there). */
+	 * transport and of the registrar's family (the carrier's calls come
+	 * back there), chosen per target. */
 	int transport = siptrans_proto_parse(json_string_value(json_object_get(t, "sip_transport")));
 	if (transport < 0)
 		transport = SIPTRANS_UDP;
 	char contact[96] = "";
-	if (r->contact && r->contact(r->ud, transport, contact, sizeof contact) != 0)
-		contact[0] = '\0';
 	register_binding_t b = { .registrar = json_string_value(json_object_get(t, "peer")),
 		.user = json_string_value(json_object_get(t, "username")),
 		.password = json_string_value(json_object_get(t, "password")),
@@ -132,7 +139,7 @@ static void reg_one(trunk_register_t *r, struct reg_entry *e, const json_t *t, j
 		.tls_ca = r->tls.ca, .tls_cert = r->tls.cert, .tls_key = r->tls.key };
 	snprintf(b.call_id, sizeof b.call_id, "%s", e->call_id);
 	int granted = 0, status = 0;
-	int rc = reg_run_resolved(&b, id, REG_TIMEOUT_MS, &granted, &status);
+	int rc = reg_run_resolved(&b, id, REG_TIMEOUT_MS, &granted, &status, r, contact, sizeof contact);
 	int64_t now = mono_ms();
 	pthread_mutex_lock(&r->mu);
 	snprintf(e->call_id, sizeof e->call_id, "%s", b.call_id);

@@ -26,9 +26,9 @@
 
 typedef struct trunk_register trunk_register_t;
 
-/* Where calls for us go over transport (SIPTRANS_*): "IP:PORT" into out,
- * 0; -1 when there is none. */
-typedef int (*trunk_contact_fn)(void *ud, int transport, char *out, size_t cap);
+/* Where calls for us go over transport (SIPTRANS_*) from a registrar of
+ * address family (4 or 6): "IP:PORT" into out, 0; -1 when there is none. */
+typedef int (*trunk_contact_fn)(void *ud, int transport, int family, char *out, size_t cap);
 
 /* Starts the thread. tls (copied; its strings must outlive r): the CA file
  * and client certificate of registrations over TLS. NULL with a reason in

@@ -35,9 +35,18 @@ void time_deadline_in(int64_t ms, struct timespec *ts)
 	}
 }
 
+static void (*_Atomic on_shift)(void);
+
+void time_on_shift(void (*fn)(void))
+{
+	atomic_store(&on_shift, fn);
+}
+
 void time_set_offset_ms(int64_t o)
 {
-	atomic_store(&offset, o);
+	void (*fn)(void) = atomic_load(&on_shift);
+	if (atomic_exchange(&offset, o) != o && fn)
+		fn();
 }
 
 int time_follow_file(const char *path)

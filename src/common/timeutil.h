@@ -15,6 +15,9 @@ struct timespec;
 void time_deadline_in(int64_t ms, struct timespec *ts);
 /* Test hook: add offset_ms to every later time_now_ms(). */
 void time_set_offset_ms(int64_t offset_ms);
+/* Test hook: fn is called (in the thread that moved it) whenever the
+ * offset changes, so that waits on the shifted clock are looked at again. */
+void time_on_shift(void (*fn)(void));
 /* Test hook: sets the offset from a file holding it in ms (one line); 0,
  * or -1 when the file cannot be read or holds no number. */
 int time_follow_file(const char *path);

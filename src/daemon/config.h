@@ -103,6 +103,9 @@ typedef struct config {
 	int64_t test_invoice_crash_at;
 	char *webhook_allow;
 	int64_t webhook_timeout;
+	int64_t queue_workers;        /* queue.workers: 0 runs no jobs */
+	int64_t queue_lease_seconds;
+	int64_t queue_retention_days;
 	char *mail_relay;
 	char *mail_from;
 	char *mail_web_url;

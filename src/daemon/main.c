@@ -42,6 +42,7 @@
 #include "line.h"
 #include "log.h"
 #include "queue.h"
+#include "webhook_sender.h"
 #include "gdpr.h"
 #include "metrics.h"
 #include "numparse.h"
@@ -652,6 +653,7 @@ static int cmd_serve(const config_t *cfg)
 	}
 	char *cpfile = checkpoint_path(cfg);
 	ac.dom.audit_checkpoint_file = cpfile;
+	ac.dom.queue_retention_ms = cfg->queue_retention_days * 86400000;
 	if (ac.clock_file)
 		log_event(LOG_WARN, "daemon.test_clock", "file=%s note=\"the clock follows a test file; never in production\"",
 			ac.clock_file);
@@ -693,7 +695,6 @@ static int cmd_serve(const config_t *cfg)
 			.ring_ms = (int)cfg->fax_ring_seconds * 1000,
 			.max_call_ms = (int)cfg->fax_max_call_minutes * 60000,
 			.media_priority = (int)cfg->fax_media_priority,
-			.webhook_timeout_ms = (int)cfg->webhook_timeout * 1000,
 			.test_store_delay_ms = (int)cfg->test_store_delay_ms,
 			.loopback_listen = cfg->fax_loopback_sip,
 			.loopback_fd = sip_fd,
@@ -721,49 +722,47 @@ static int cmd_serve(const config_t *cfg)
 	}
 	metrics_set_extra(faxsvc_metrics, fax);
 	dom_capacity_set_inbound(faxsvc_inbound_calls, fax);
-	/* Outbound mail: queued by the API's operations, sent from here. */
+	/* The job queue's workers (queue.h): the kinds this node runs. */
+	queue_config_t qc = { .node = fr.node, .workers = (int)cfg->queue_workers,
+		.lease_ms = cfg->queue_lease_seconds * 1000 };
+	queue_t *jobs = queue_new(st, &qc);
+	snprintf(err, sizeof err, "the queue takes no more kinds");
+	webhook_sender_t *hooks = NULL;
+	/* Outbound mail: queued by the operations, sent by the queue's jobs. */
 	mail_sender_t *mail = NULL;
 	char web_url[600];
-	if (*cfg->mail_relay) {
-		snprintf(web_url, sizeof web_url, *cfg->mail_web_url ? "%s" : "http://%s",
-			*cfg->mail_web_url ? cfg->mail_web_url : cfg->http_listen);
-		mail_sender_config_t mc = {
-			.relay = cfg->mail_relay,
-			.site = { .from = cfg->mail_from, .web_url = web_url },
-			.timeout_ms = (int)cfg->mail_timeout * 1000,
-			.node = fr.node,
-			/* VERP: bounces come back to the listener (docs/mail.md). */
-			.bounce_domain = *cfg->mail_domain && (*cfg->mail_smtp_listen ||
-				*cfg->mail_lmtp_listen) ? cfg->mail_domain : NULL,
-		};
-		mail = mail_sender_start(&mc, st, &fr.env, err, sizeof err);
-		if (!mail) {
-			log_event(LOG_ERROR, "daemon.start", "part=mail err=\"%s\"", err);
-			fprintf(stderr, "faxvaultd: %s\n", err);
-			metrics_set_extra(NULL, NULL);
-			dom_capacity_set_inbound(NULL, NULL);
-			faxsvc_stop(fax);
-			sip_front_stop(sip);
-			fax_runtime_close(&fr);
-			store_close(st);
-			return 1;
-		}
-	}
-	/* The job queue's workers (queue.h): the kinds this node runs. */
-	queue_config_t qc = { .node = fr.node };
-	queue_t *jobs = queue_new(st, &qc);
-	if (gdpr_export_register(jobs, &ac.dom) != 0 || queue_start(jobs, err, sizeof err) != 0) {
+	snprintf(web_url, sizeof web_url, *cfg->mail_web_url ? "%s" : "http://%s",
+		*cfg->mail_web_url ? cfg->mail_web_url : cfg->http_listen);
+	mail_sender_config_t mc = {
+		.relay = cfg->mail_relay,
+		.site = { .from = cfg->mail_from, .web_url = web_url },
+		.timeout_ms = (int)cfg->mail_timeout * 1000,
+		/* VERP: bounces come back to the listener (docs/mail.md). */
+		.bounce_domain = *cfg->mail_domain && (*cfg->mail_smtp_listen ||
+			*cfg->mail_lmtp_listen) ? cfg->mail_domain : NULL,
+	};
+	if (gdpr_export_register(jobs, &ac.dom) != 0 ||
+	    !(hooks = webhook_sender_register(jobs, st, &fr.env, (int)cfg->webhook_timeout * 1000,
+		      err, sizeof err)) ||
+	    (*cfg->mail_relay && !(mail = mail_sender_register(jobs, &mc, st, &fr.env, err,
+		      sizeof err))) ||
+	    (cfg->queue_workers > 0 && queue_start(jobs, err, sizeof err) != 0)) {
 		log_event(LOG_ERROR, "daemon.start", "part=queue err=\"%s\"", err);
 		fprintf(stderr, "faxvaultd: %s\n", err);
 		queue_stop(jobs);
+		webhook_sender_free(hooks);
 		metrics_set_extra(NULL, NULL);
 		dom_capacity_set_inbound(NULL, NULL);
-		mail_sender_stop(mail);
+		mail_sender_free(mail);
 		faxsvc_stop(fax);
+		sip_front_stop(sip);
 		fax_runtime_close(&fr);
 		store_close(st);
 		return 1;
 	}
+	if (cfg->queue_workers == 0)
+		log_event(LOG_INFO, "queue.not_started", "node=%s note=\"queue.workers=0: other nodes"
+			" run the jobs\"", queue_node(jobs));
 	/* Single sign-on fetches from identity providers in request threads:
 	 * libcurl's global state is set up once, before any of them runs. */
 	curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -794,7 +793,8 @@ static int cmd_serve(const config_t *cfg)
 		metrics_set_extra(NULL, NULL);
 		dom_capacity_set_inbound(NULL, NULL);
 		queue_stop(jobs);
-		mail_sender_stop(mail);
+		webhook_sender_free(hooks);
+		mail_sender_free(mail);
 		faxsvc_stop(fax);
 		sip_front_stop(sip);
 		fax_runtime_close(&fr);
@@ -858,7 +858,8 @@ static int cmd_serve(const config_t *cfg)
 	metrics_set_extra(NULL, NULL);
 	dom_capacity_set_inbound(NULL, NULL);
 	queue_stop(jobs);
-	mail_sender_stop(mail);
+	webhook_sender_free(hooks);
+	mail_sender_free(mail);
 	faxsvc_stop(fax);
 	sip_front_stop(sip);
 	/* And one at every stop, once nothing else records. */

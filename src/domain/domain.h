@@ -45,6 +45,7 @@ typedef struct dom_config {
 	int reset_minutes;         /* lifetime of a password-reset token */
 	const fax_env_t *fax;      /* fax documents, numbers and limits; NULL in tools
 				      that serve no fax (then fax operations answer 503) */
+	int64_t queue_retention_ms; /* queue.retention_days: finished jobs kept this long */
 	const char *audit_checkpoint_file; /* where checkpoints are appended ("" or NULL: none) */
 	bool mail_on;              /* mail.relay is set: notices are queued (mailq.h) */
 	int mail_sender_per_hour;  /* fax by e-mail: mails per sender address and hour (0: no limit) */

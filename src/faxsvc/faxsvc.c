@@ -2,9 +2,10 @@
  *
  * Threads: one dispatcher that claims due faxes and watches cancellations,
  * `workers` call threads that each run one outbound call at a time, one
- * receiver per trunk with a listener (the loopback trunk), and the webhook
- * sender. Every piece of state a call needs lives in its struct job; the
- * threads share only the queue of claimed jobs, under one mutex. */
+ * receiver per trunk with a listener (the loopback trunk), and the sweeps
+ * (webhooks are jobs of the queue: webhook_sender.h). Every piece of state
+ * a call needs lives in its struct job; the threads share only the queue
+ * of claimed jobs, under one mutex. */
 #include "faxsvc.h"
 
 #include <dirent.h>
@@ -36,6 +37,7 @@
 #include "log.h"
 #include "numbers.h"
 #include "poller.h"
+#include "queue.h"
 #include "retention.h"
 #include "sipauth.h"
 #include "sipconn.h"
@@ -46,10 +48,6 @@
 #include "trunk_health.h"
 #include "trunk_targets.h"
 #include "trunk_register.h"
-#if __has_include("webhook_sender.h")
-#include "webhook_sender.h"
-#define HAVE_WEBHOOK_SENDER 1
-#endif
 #include "xalloc.h"
 
 #define FAXSVC_WORKERS_MAX 256
@@ -160,7 +158,6 @@ struct faxsvc {
 	atomic_ullong pages[2];
 
 #ifdef HAVE_WEBHOOK_SENDER
-	webhook_sender_t *hooks;
 #endif
 	poller_t *retention;          /* the retention sweep */
 	trunk_health_t *health;       /* the trunks' OPTIONS keep-alive */
@@ -1213,6 +1210,12 @@ static int retention_pass(poller_t *p, void *arg)
 		n = k;
 	/* Automatic fraud detection over the traffic of the last hour (fraud.h). */
 	dom_fraud_pass(s->st, s->cfg.dom, now);
+	/* Finished jobs of the queue past their retention (queue.retention_days). */
+	if (s->cfg.dom && s->cfg.dom->queue_retention_ms > 0) {
+		k = queue_purge(s->st, now - s->cfg.dom->queue_retention_ms, RETENTION_BATCH);
+		if (k > n)
+			n = k;
+	}
 	/* A full batch: go on at once; otherwise wait for the next turn. */
 	if (n < RETENTION_BATCH)
 		s->next_sweep_ms = now + (s->cfg.retention_sweep_ms > 0 ? s->cfg.retention_sweep_ms
@@ -1320,13 +1323,6 @@ faxsvc_t *faxsvc_start(const faxsvc_config_t *cfg, store_t *st, char *err, size_
 		faxsvc_stop(s);
 		return NULL;
 	}
-#ifdef HAVE_WEBHOOK_SENDER
-	s->hooks = webhook_sender_start(st, s->env, cfg->webhook_timeout_ms, err, errlen);
-	if (!s->hooks) {
-		faxsvc_stop(s);
-		return NULL;
-	}
-#endif
 	s->retention = poller_start("retention", RETENTION_POLL_MS, retention_pass, s, err, errlen);
 	if (!s->retention) {
 		faxsvc_stop(s);
@@ -1408,9 +1404,6 @@ void faxsvc_stop(faxsvc_t *s)
 	for (int i = 0; i < s->ncarriers; i++)
 		if (s->carriers[i].started)
 			pthread_join(s->carriers[i].th, NULL);
-#ifdef HAVE_WEBHOOK_SENDER
-	webhook_sender_stop(s->hooks);
-#endif
 	pthread_mutex_destroy(&s->mu);
 	pthread_mutex_destroy(&s->cmu);
 	pthread_cond_destroy(&s->cv);

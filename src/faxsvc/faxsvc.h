@@ -1,7 +1,7 @@
 /* The fax service inside faxvaultd: the job runner (claims due faxes,
  * dials them over their trunk, applies the retry policy), the receivers of
  * the trunks (inbound faxes to the routed inboxes), recovery after a crash,
- * and the webhook sender. See docs/fax-service.md.
+ * and the sweeps. See docs/fax-service.md.
  *
  * Ownership: the store, the configuration and the fax environment are
  * borrowed and must outlive the service. */
@@ -22,7 +22,6 @@ typedef struct faxsvc_config {
 	int ring_ms;               /* give up on an unanswered call after this */
 	int max_call_ms;           /* hard cap on one call */
 	int media_priority;        /* SCHED_RR priority of call media, 0: normal (fax.media_priority) */
-	int webhook_timeout_ms;    /* one webhook delivery */
 	int test_store_delay_ms;   /* tests only: pause before storing an inbound fax */
 	const char *loopback_listen; /* "IP:PORT" of the loopback trunk's receiver; "" or
 					NULL: none. Port 0: any free port */

@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "log.h"
-#include "poller.h"
+#include "queue.h"
 #include "secrets.h"
 #include "ssrf.h"
 #include "store_webhooks.h"
@@ -18,15 +18,10 @@
 #include "webhooks.h"
 #include "xalloc.h"
 
-#define SENDER_POLL_MS 500
-#define SENDER_BATCH 16
-
 struct webhook_sender {
 	store_t *st;
 	const fax_env_t *env;
 	int timeout_ms;
-	char node[96];
-	poller_t *poller;
 };
 
 /* What one attempt came to. */
@@ -140,15 +135,16 @@ static void post(webhook_sender_t *w, const json_t *d, struct outcome *o)
 static const audit_ctx_t sender_actor = { .actor = "system:webhooks", .source = "",
 	.request_id = "" };
 
-/* Records the outcome of one attempt of d (leased to this node). */
-static void record(webhook_sender_t *w, const json_t *d, const struct outcome *o,
-	bool give_up)
+/* Records the outcome of attempt number job->attempt of d, in a
+ * transaction that holds the job's lease (a node that lost it records
+ * nothing: the node that took it over sends again). */
+static void record(webhook_sender_t *w, const queue_job_t *job, const json_t *d,
+	const struct outcome *o, bool ok, bool give_up)
 {
-	int attempts = (int)json_integer_value(json_object_get(d, "attempts")) + 1;
+	int attempts = job->attempt;
 	int64_t now = time_now_ms();
-	bool ok = !give_up && o->code >= 200 && o->code < 300;
 	int64_t delay = ok || give_up ? -1 : webhook_backoff_ms(attempts);
-	const char *status = ok ? "delivered" : delay < 0 ? "failed" : "pending";
+	const char *status = ok ? "delivered" : give_up ? "failed" : "pending";
 	json_t *f = json_pack("{s:s, s:i, s:I, s:I}", "status", status, "attempts", attempts,
 		"last_status_code", (json_int_t)o->code, "next_attempt_at",
 		(json_int_t)(delay < 0 ? now : now + delay));
@@ -158,7 +154,9 @@ static void record(webhook_sender_t *w, const json_t *d, const struct outcome *o
 		json_object_set_new(f, "delivered_at", json_integer(now));
 	const char *id = json_string_value(json_object_get(d, "id"));
 	store_tx_t *tx = store_begin(w->st, true);
-	int rc = tx ? store_webhook_delivery_done(tx, id, w->node, f) : STORE_ERROR;
+	int rc = tx ? queue_job_hold(tx, job) : STORE_ERROR;
+	if (rc == STORE_OK)
+		rc = store_webhook_delivery_record(tx, id, f);
 	/* The attempt sent the account's event to its URL: the webhook
 	 * sender is named as the actor. */
 	if (rc == STORE_OK) {
@@ -179,61 +177,65 @@ static void record(webhook_sender_t *w, const json_t *d, const struct outcome *o
 	json_decref(f);
 	char q[WEBHOOK_ERROR_MAX + 16];
 	log_event(ok ? LOG_INFO : LOG_WARN, "webhook.attempt",
-		"delivery=%s event=%s webhook=%s attempt=%d status=%s http=%ld error=%s%s", id,
+		"delivery=%s event=%s webhook=%s job=%s attempt=%d status=%s http=%ld error=%s%s", id,
 		json_string_value(json_object_get(d, "event_id")),
-		json_string_value(json_object_get(d, "webhook_id")), attempts, status, o->code,
-		log_quote(o->error, q, sizeof q), rc == STORE_OK ? "" : " recorded=no");
+		json_string_value(json_object_get(d, "webhook_id")), job->id, attempts, status,
+		o->code, log_quote(o->error, q, sizeof q), rc == STORE_OK ? "" : " recorded=no");
 }
 
-/* Gives back the lease of a claimed delivery that was not tried. */
-static void release(webhook_sender_t *w, const json_t *d)
-{
-	store_tx_t *tx = store_begin(w->st, true);
-	if (!tx)
-		return;
-	if (store_webhook_release(tx, json_string_value(json_object_get(d, "id")), w->node) ==
-	    STORE_ERROR)
-		store_rollback(tx);
-	else
-		store_commit(tx);
-}
-
-/* One pass: claims what is due and sends it (what is left when the sender
- * is asked to stop is given back). The number handled. */
-static int drain(poller_t *p, void *arg)
+/* One run of a delivery's job: one attempt, recorded on the delivery (its
+ * log), retried by the queue on the schedule of webhook_backoff_ms(). */
+static enum queue_outcome deliver(const queue_job_t *job, void *arg, char *why, size_t whylen)
 {
 	webhook_sender_t *w = arg;
-	/* The lease outlives the longest attempt, so a live sender keeps it. */
-	json_t *batch = store_claim_batch(w->st, store_webhook_claim, time_now_ms(), w->node,
-		(int64_t)w->timeout_ms * SENDER_BATCH + 60000, SENDER_BATCH);
-	if (!batch)
-		return 0;
-	size_t i;
-	json_t *d;
-	json_array_foreach(batch, i, d) {
-		if (poller_stopping(p)) {
-			release(w, d);
-			continue;
-		}
-		struct outcome o;
-		const char *ws = json_string_value(json_object_get(d, "webhook_status"));
-		bool active = ws && strcmp(ws, "active") == 0;
-		if (!active) {
-			memset(&o, 0, sizeof o);
-			snprintf(o.error, sizeof o.error, "subscription disabled");
-			record(w, d, &o, true);
-			continue;
-		}
-		post(w, d, &o);
-		record(w, d, &o, false);
+	const char *id = json_string_value(json_object_get(job->payload, "delivery_id"));
+	if (!id) {
+		snprintf(why, whylen, "the job names no delivery");
+		return QUEUE_FAIL;
 	}
-	int n = (int)json_array_size(batch);
-	json_decref(batch);
-	return n;
+	store_tx_t *tx = store_begin(w->st, false);
+	json_t *d = tx ? store_webhook_delivery_load(tx, id) : NULL;
+	if (tx)
+		store_rollback(tx);
+	if (!d) {
+		snprintf(why, whylen, "the delivery could not be read");
+		return QUEUE_RETRY;
+	}
+	const char *st = json_string_value(json_object_get(d, "status"));
+	const char *ws = json_string_value(json_object_get(d, "webhook_status"));
+	bool active = ws && strcmp(ws, "active") == 0;
+	/* Delivered already, or failed with its subscription (deleted or
+	 * disabled): nothing left to send. */
+	if (!st || strcmp(st, "delivered") == 0 || (strcmp(st, "failed") == 0 && !active)) {
+		json_decref(d);
+		return QUEUE_DONE;
+	}
+	struct outcome o;
+	if (active) {
+		post(w, d, &o);
+	} else {
+		memset(&o, 0, sizeof o);
+		snprintf(o.error, sizeof o.error, "subscription disabled");
+	}
+	bool ok = active && o.code >= 200 && o.code < 300;
+	bool give_up = !ok && (!active || job->attempt >= job->max_attempts);
+	record(w, job, d, &o, ok, give_up);
+	json_decref(d);
+	if (ok)
+		return QUEUE_DONE;
+	snprintf(why, whylen, "%s", o.error[0] ? o.error : "not delivered");
+	return give_up ? QUEUE_FAIL : QUEUE_RETRY;
 }
 
-webhook_sender_t *webhook_sender_start(store_t *st, const fax_env_t *env, int timeout_ms,
-	char *err, size_t errlen)
+/* The queue's delay after a failed attempt: the webhook schedule. */
+static int64_t delivery_backoff(int attempt)
+{
+	int64_t d = webhook_backoff_ms(attempt);
+	return d >= 0 ? d : webhook_backoff_ms(WEBHOOK_MAX_ATTEMPTS - 1);
+}
+
+webhook_sender_t *webhook_sender_register(queue_t *q, store_t *st, const fax_env_t *env,
+	int timeout_ms, char *err, size_t errlen)
 {
 	cidr_t allow[SSRF_ALLOW_MAX];
 	const char *why;
@@ -249,30 +251,20 @@ webhook_sender_t *webhook_sender_start(store_t *st, const fax_env_t *env, int ti
 	w->st = st;
 	w->env = env;
 	w->timeout_ms = timeout_ms > 0 ? timeout_ms : 10000;
-	char host[64] = "";
-	if (gethostname(host, sizeof host - 1) != 0)
-		snprintf(host, sizeof host, "node");
-	snprintf(w->node, sizeof w->node, "%s-%ld", host, (long)getpid());
-	w->poller = poller_start("webhook sender", SENDER_POLL_MS, drain, w, err, errlen);
-	if (!w->poller) {
+	/* The lease outlives the longest attempt, so a live sender keeps it. */
+	queue_kind_t k = { .kind = WEBHOOK_JOB, .run = deliver, .arg = w,
+		.lease_ms = (int64_t)w->timeout_ms * 2 + 60000, .backoff = delivery_backoff };
+	if (queue_register(q, &k) != 0) {
+		snprintf(err, errlen, "the queue takes no more kinds");
 		free(w);
 		return NULL;
 	}
-	log_event(LOG_INFO, "webhook.sender_started", "node=%s timeout_ms=%d", w->node,
+	log_event(LOG_INFO, "webhook.sender_started", "node=%s timeout_ms=%d", queue_node(q),
 		w->timeout_ms);
 	return w;
 }
 
-void webhook_sender_wake(webhook_sender_t *w)
+void webhook_sender_free(webhook_sender_t *w)
 {
-	if (w)
-		poller_wake(w->poller);
-}
-
-void webhook_sender_stop(webhook_sender_t *w)
-{
-	if (!w)
-		return;
-	poller_stop(w->poller);
 	free(w);
 }

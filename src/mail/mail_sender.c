@@ -17,14 +17,13 @@
 #include "faxes.h"
 #include "invoices.h"
 #include "log.h"
-#include "poller.h"
+#include "mailq.h"
+#include "queue.h"
 #include "secrets.h"
 #include "store_mail.h"
 #include "timeutil.h"
 #include "xalloc.h"
 
-#define SENDER_POLL_MS 1000
-#define SENDER_BATCH 16
 #define REPLY_MAX 200
 
 extern char **environ;
@@ -33,8 +32,6 @@ struct mail_sender {
 	mail_sender_config_t cfg;
 	store_t *st;
 	const fax_env_t *env;
-	char node[96]; /* cfg.node and the process id: the name of leases */
-	poller_t *poller;
 };
 
 static atomic_uint_fast64_t n_sent, n_failed, n_deferred;
@@ -192,13 +189,16 @@ static void send_sendmail(const char *sender, const char *to, const char *msg, s
 	snprintf(o->reply, sizeof o->reply, "sendmail exit %d", code);
 }
 
-/* Records the outcome of one attempt of row (leased to this node). */
-static void record(mail_sender_t *s, const json_t *row, const struct outcome *o)
+/* Records the outcome of attempt number job->attempt of row, in a
+ * transaction that holds the job's lease (a node that lost it records
+ * nothing). Whether the message is given up. */
+static bool record(mail_sender_t *s, const queue_job_t *job, const json_t *row,
+	const struct outcome *o)
 {
-	int attempts = (int)json_integer_value(json_object_get(row, "attempts")) + 1;
+	int attempts = job->attempt;
 	int64_t now = time_now_ms();
 	bool ok = o->code >= 200 && o->code < 300;
-	bool give_up = !ok && (o->permanent || attempts >= MAIL_MAX_ATTEMPTS);
+	bool give_up = !ok && (o->permanent || attempts >= job->max_attempts);
 	const char *status = ok ? "sent" : give_up ? "failed" : "pending";
 	json_t *f = json_pack("{s:s, s:i, s:s, s:I, s:I}", "status", status, "attempts", attempts,
 		"last_reply", o->reply, "next_attempt_at",
@@ -206,7 +206,9 @@ static void record(mail_sender_t *s, const json_t *row, const struct outcome *o)
 		(json_int_t)(ok ? now : 0));
 	const char *id = json_string_value(json_object_get(row, "id"));
 	store_tx_t *tx = store_begin(s->st, true);
-	int rc = tx ? store_mail_done(tx, id, s->node, f) : STORE_ERROR;
+	int rc = tx ? queue_job_hold(tx, job) : STORE_ERROR;
+	if (rc == STORE_OK)
+		rc = store_mail_record(tx, id, f);
 	if (tx && rc == STORE_OK)
 		rc = store_commit(tx);
 	else if (tx)
@@ -215,12 +217,14 @@ static void record(mail_sender_t *s, const json_t *row, const struct outcome *o)
 	atomic_fetch_add(ok ? &n_sent : give_up ? &n_failed : &n_deferred, 1);
 	char q[REPLY_MAX + 16];
 	log_event(ok ? LOG_INFO : LOG_WARN, "mail.attempt",
-		"mail=%s kind=%s attempt=%d status=%s code=%ld reply=%s%s", id,
+		"mail=%s kind=%s attempt=%d status=%s code=%ld reply=%s job=%s%s", id,
 		json_string_value(json_object_get(row, "kind")), attempts, status, o->code,
-		log_quote(o->reply, q, sizeof q), rc == STORE_OK ? "" : " recorded=no");
+		log_quote(o->reply, q, sizeof q), job->id, rc == STORE_OK ? "" : " recorded=no");
+	return give_up;
 }
 
-static void deliver(mail_sender_t *s, const json_t *row)
+static bool deliver(mail_sender_t *s, const queue_job_t *job, const json_t *row,
+	struct outcome *op)
 {
 	struct outcome o;
 	memset(&o, 0, sizeof o);
@@ -328,37 +332,45 @@ static void deliver(mail_sender_t *s, const json_t *row)
 		sodium_memzero(msg, len);
 		free(msg);
 	}
-	record(s, row, &o);
+	*op = o;
+	return record(s, job, row, &o);
 }
 
-static int drain(poller_t *p, void *arg)
+/* One run of a message's job: one attempt, recorded on the outbox row
+ * (the delivery log), retried by the queue on the schedule of
+ * mail_backoff_ms(). */
+static enum queue_outcome run(const queue_job_t *job, void *arg, char *why, size_t whylen)
 {
 	mail_sender_t *s = arg;
-	json_t *batch = store_claim_batch(s->st, store_mail_claim, time_now_ms(), s->node,
-		(int64_t)s->cfg.timeout_ms * SENDER_BATCH + 60000, SENDER_BATCH);
-	if (!batch)
-		return 0;
-	size_t i;
-	json_t *row;
-	json_array_foreach(batch, i, row) {
-		if (poller_stopping(p)) {
-			store_tx_t *rt = store_begin(s->st, true);
-			if (rt && store_mail_release(rt, json_string_value(json_object_get(row, "id")),
-				      s->node) != STORE_ERROR)
-				store_commit(rt);
-			else if (rt)
-				store_rollback(rt);
-			continue;
-		}
-		deliver(s, row);
+	const char *id = json_string_value(json_object_get(job->payload, "mail_id"));
+	if (!id) {
+		snprintf(why, whylen, "the job names no message");
+		return QUEUE_FAIL;
 	}
-	int n = (int)json_array_size(batch);
-	json_decref(batch);
-	return n;
+	store_tx_t *tx = store_begin(s->st, false);
+	json_t *row = tx ? store_mail_load(tx, id) : NULL;
+	if (tx)
+		store_rollback(tx);
+	if (!row) {
+		snprintf(why, whylen, "the message could not be read");
+		return QUEUE_RETRY;
+	}
+	const char *st = json_string_value(json_object_get(row, "status"));
+	if (!st || strcmp(st, "sent") == 0) { /* sent already */
+		json_decref(row);
+		return QUEUE_DONE;
+	}
+	struct outcome o;
+	bool give_up = deliver(s, job, row, &o);
+	json_decref(row);
+	if (o.code >= 200 && o.code < 300)
+		return QUEUE_DONE;
+	snprintf(why, whylen, "%s", o.reply[0] ? o.reply : "not sent");
+	return give_up ? QUEUE_FAIL : QUEUE_RETRY;
 }
 
-mail_sender_t *mail_sender_start(const mail_sender_config_t *cfg, store_t *st,
-	const fax_env_t *env, char *err, size_t errlen)
+mail_sender_t *mail_sender_register(queue_t *q, const mail_sender_config_t *cfg,
+	store_t *st, const fax_env_t *env, char *err, size_t errlen)
 {
 	if (!mail_relay_valid(cfg->relay)) {
 		snprintf(err, errlen, "mail.relay must be smtp://HOST:PORT, smtps://HOST:PORT or sendmail");
@@ -379,22 +391,21 @@ mail_sender_t *mail_sender_start(const mail_sender_config_t *cfg, store_t *st,
 		s->cfg.timeout_ms = 30000;
 	s->st = st;
 	s->env = env;
-	snprintf(s->node, sizeof s->node, "%s-%ld", cfg->node ? cfg->node : "node", (long)getpid());
-	s->poller = poller_start("mail sender", SENDER_POLL_MS, drain, s, err, errlen);
-	if (!s->poller) {
+	/* The lease outlives the longest attempt, so a live sender keeps it. */
+	queue_kind_t k = { .kind = MAIL_JOB, .run = run, .arg = s,
+		.lease_ms = (int64_t)s->cfg.timeout_ms * 2 + 60000, .backoff = mail_backoff_ms };
+	if (queue_register(q, &k) != 0) {
+		snprintf(err, errlen, "the queue takes no more kinds");
 		free(s);
 		return NULL;
 	}
-	log_event(LOG_INFO, "mail.sender_started", "node=%s from=%s bounces=%s", s->node,
+	log_event(LOG_INFO, "mail.sender_started", "node=%s from=%s bounces=%s", queue_node(q),
 		s->cfg.site.from, s->cfg.bounce_domain && *s->cfg.bounce_domain ?
 		s->cfg.bounce_domain : "-");
 	return s;
 }
 
-void mail_sender_stop(mail_sender_t *s)
+void mail_sender_free(mail_sender_t *s)
 {
-	if (!s)
-		return;
-	poller_stop(s->poller);
 	free(s);
 }

@@ -1,5 +1,7 @@
-/* The mail sender: one thread that drains the outbox (mailq.h writes it),
- * renders each message (mail_msg.h) and hands it to the relay, mail.relay:
+/* The mail sender: the handler of the queue's jobs of kind MAIL_JOB
+ * (mailq.h enqueues one per message of the outbox, in the transaction of
+ * its cause); it renders each message (mail_msg.h) and hands it to the
+ * relay, mail.relay:
  * an smtp:// or smtps:// URL (libcurl; STARTTLS when the relay offers it;
  * user:password@ in the URL for AUTH) or "sendmail" (the local sendmail
  * program, `sendmail -i -f FROM -- TO`). A 2xx answer marks the message
@@ -14,9 +16,10 @@
  * notification names the message it is about (the SMTP listener takes it,
  * see dom_mail_bounce); the From: header stays mail.from.
  *
- * Several nodes may run one each on a shared database: messages are claimed
- * with a lease, as webhook deliveries are. Ownership: st, env and the
- * strings of cfg are borrowed and must outlive the sender. */
+ * Any node sharing the database may run a message's job: the queue leases
+ * it to one node at a time (queue.h), and the attempt is recorded in a
+ * transaction that still holds that lease. Ownership: st, env and the
+ * strings of cfg are borrowed and must outlive the queue. */
 #ifndef FV_MAIL_SENDER_H
 #define FV_MAIL_SENDER_H
 
@@ -25,15 +28,14 @@
 
 #include "faxenv.h"
 #include "mail_msg.h"
+#include "mailq.h"
+#include "queue.h"
 #include "store.h"
-
-#define MAIL_MAX_ATTEMPTS 8
 
 typedef struct mail_sender_config {
 	const char *relay;   /* mail.relay (non-empty) */
 	mail_site_t site;    /* mail.from and the sign-in address */
 	int timeout_ms;      /* one delivery, connection included */
-	const char *node;    /* this node's name in leases */
 	const char *bounce_domain; /* mail.domain when a listener takes bounces: each message's
 				      envelope sender is bounce+ID@bounce_domain (VERP); NULL:
 				      mail.from */
@@ -47,12 +49,12 @@ int64_t mail_backoff_ms(int attempts);
 /* Whether relay is a value mail.relay accepts (smtp://, smtps://, sendmail). */
 int mail_relay_valid(const char *relay);
 
-/* Starts the thread. NULL with a reason in err. */
-mail_sender_t *mail_sender_start(const mail_sender_config_t *cfg, store_t *st,
-	const fax_env_t *env, char *err, size_t errlen);
-/* Stops and joins the thread (a delivery in flight ends first) and frees s.
- * NULL is a no-op. */
-void mail_sender_stop(mail_sender_t *s);
+/* Registers the kind MAIL_JOB on q (before queue_start). NULL with a
+ * reason in err. */
+mail_sender_t *mail_sender_register(queue_t *q, const mail_sender_config_t *cfg,
+	store_t *st, const fax_env_t *env, char *err, size_t errlen);
+/* Frees s, once q is stopped. NULL is a no-op. */
+void mail_sender_free(mail_sender_t *s);
 
 /* Counters since start, for /metrics: messages sent, failed for good, and
  * attempts that will be retried. */

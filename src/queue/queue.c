@@ -27,6 +27,7 @@ struct queue {
 	char node[96];
 	int nworkers;
 	int64_t fallback_ms;
+	int64_t lease_ms;
 	queue_kind_t kinds[QUEUE_KINDS_MAX];
 	int nkinds;
 	atomic_uint next_kind; /* round robin over kinds */
@@ -108,6 +109,7 @@ queue_t *queue_new(store_t *st, const queue_config_t *cfg)
 	if (q->nworkers > QUEUE_WORKERS_MAX)
 		q->nworkers = QUEUE_WORKERS_MAX;
 	q->fallback_ms = cfg && cfg->fallback_ms > 0 ? cfg->fallback_ms : QUEUE_FALLBACK_DEFAULT_MS;
+	q->lease_ms = cfg && cfg->lease_ms > 0 ? cfg->lease_ms : QUEUE_LEASE_DEFAULT_MS;
 	q->stop_pipe[0] = q->stop_pipe[1] = -1;
 	pthread_mutex_init(&q->mu, NULL);
 	pthread_condattr_t ca;
@@ -128,7 +130,7 @@ int queue_register(queue_t *q, const queue_kind_t *kind)
 	queue_kind_t *k = &q->kinds[q->nkinds++];
 	*k = *kind;
 	if (k->lease_ms <= 0)
-		k->lease_ms = QUEUE_LEASE_DEFAULT_MS;
+		k->lease_ms = q->lease_ms;
 	if (k->backoff_ms <= 0)
 		k->backoff_ms = QUEUE_BACKOFF_DEFAULT_MS;
 	return 0;
@@ -149,7 +151,10 @@ static const queue_kind_t *kind_of(const queue_t *q, const char *kind)
 
 static int64_t backoff(const queue_kind_t *k, int attempt)
 {
-	int64_t d = k->backoff_ms;
+	int64_t d = k->backoff ? k->backoff(attempt) : -1;
+	if (d >= 0)
+		return d;
+	d = k->backoff_ms;
 	for (int i = 1; i < attempt && d < QUEUE_BACKOFF_MAX_MS; i++)
 		d *= 2;
 	return d < QUEUE_BACKOFF_MAX_MS ? d : QUEUE_BACKOFF_MAX_MS;
@@ -159,7 +164,7 @@ int queue_job_hold(store_tx_t *tx, const queue_job_t *job)
 {
 	const queue_kind_t *k = kind_of(job->q, job->kind);
 	return store_job_hold(tx, job->id, job->q->node, time_now_ms() +
-		(k ? k->lease_ms : QUEUE_LEASE_DEFAULT_MS));
+		(k ? k->lease_ms : job->q->lease_ms));
 }
 
 int queue_job_progress(store_tx_t *tx, const queue_job_t *job, const json_t *progress)
@@ -349,8 +354,15 @@ static void *listener(void *arg)
 	return NULL;
 }
 
+/* The test clock moved (timeutil.h): what became due runs now. */
+static void clock_shifted(void)
+{
+	wake_local(NULL);
+}
+
 int queue_start(queue_t *q, char *err, size_t errlen)
 {
+	time_on_shift(clock_shifted);
 	if (pipe2(q->stop_pipe, O_CLOEXEC) != 0) {
 		snprintf(err, errlen, "queue: pipe: %s", strerror(errno));
 		return -1;
@@ -440,6 +452,76 @@ json_t *queue_job_view(store_tx_t *tx, const char *account_id, const char *id)
 		time_or_null(json_object_get(r, "finished_at")));
 	json_decref(r);
 	return v;
+}
+
+int queue_purge(store_t *st, int64_t before, int limit)
+{
+	store_tx_t *tx = store_begin(st, true);
+	int n = tx ? store_job_purge(tx, before, limit) : -1;
+	if (tx && (n < 0 || store_commit(tx) != STORE_OK)) {
+		if (n < 0)
+			store_rollback(tx);
+		n = -1;
+	}
+	if (n != 0)
+		log_event(n < 0 ? LOG_ERROR : LOG_INFO, "queue.purged", "jobs=%d before=%lld", n,
+			(long long)before);
+	return n;
+}
+
+int queue_retry(store_tx_t *tx, const char *id)
+{
+	int rc = store_job_retry(tx, id, time_now_ms());
+	if (rc == STORE_OK && store_notify(tx, QUEUE_CHANNEL) != STORE_OK)
+		rc = STORE_ERROR;
+	if (rc == STORE_OK) {
+		store_tx_after_commit(tx, wake_local, NULL);
+		log_event(LOG_INFO, "queue.retried", "job=%s", id);
+	}
+	return rc;
+}
+
+json_t *queue_overview(store_tx_t *tx, int limit)
+{
+	json_t *counts = store_job_counts(tx);
+	json_t *failed = counts ? store_job_failed(tx, limit) : NULL;
+	if (!failed) {
+		json_decref(counts);
+		return NULL;
+	}
+	json_t *kinds = json_array(), *by = json_object();
+	size_t i;
+	json_t *r;
+	json_array_foreach(counts, i, r) {
+		const char *kind = json_string_value(json_object_get(r, "kind"));
+		json_t *k = json_object_get(by, kind);
+		if (!k) {
+			k = json_pack("{s:s, s:i, s:i, s:i, s:i}", "kind", kind, "queued", 0, "running", 0,
+				"done", 0, "failed", 0);
+			json_object_set_new(by, kind, k);
+			json_array_append(kinds, k);
+		}
+		json_object_set(k, json_string_value(json_object_get(r, "state")),
+			json_object_get(r, "n"));
+	}
+	json_decref(by);
+	json_decref(counts);
+	json_t *list = json_array();
+	json_array_foreach(failed, i, r) {
+		const char *acc = json_string_value(json_object_get(r, "account_id"));
+		const char *ref = json_string_value(json_object_get(r, "ref"));
+		const char *le = json_string_value(json_object_get(r, "last_error"));
+		json_array_append_new(list, json_pack("{s:O, s:O, s:o, s:o, s:O, s:O, s:o, s:o, s:o}",
+			"id", json_object_get(r, "id"), "kind", json_object_get(r, "kind"), "account_id",
+			acc ? json_string(acc) : json_null(), "ref", ref ? json_string(ref) : json_null(),
+			"attempts", json_object_get(r, "attempts"), "max_attempts",
+			json_object_get(r, "max_attempts"), "last_error",
+			le ? json_string(le) : json_null(), "created_at",
+			time_or_null(json_object_get(r, "created_at")), "finished_at",
+			time_or_null(json_object_get(r, "finished_at"))));
+	}
+	json_decref(failed);
+	return json_pack("{s:o, s:o}", "kinds", kinds, "failed", list);
 }
 
 void queue_metrics(buf_t *out, store_t *st)

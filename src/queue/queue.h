@@ -77,19 +77,25 @@ typedef enum queue_outcome (*queue_run_fn)(const queue_job_t *job, void *arg, ch
 typedef int (*queue_failed_fn)(store_tx_t *tx, const queue_job_t *job, void *arg,
 	const char *why);
 
+/* The delay before the next run after attempt number attempt failed (a
+ * kind's own schedule); < 0 takes the doubling of backoff_ms. */
+typedef int64_t (*queue_backoff_fn)(int attempt);
+
 typedef struct queue_kind {
 	const char *kind;
 	queue_run_fn run;
 	queue_failed_fn failed; /* may be NULL */
 	void *arg;
-	int64_t lease_ms;   /* 0: QUEUE_LEASE_DEFAULT_MS */
+	int64_t lease_ms;   /* 0: the queue's lease (queue.lease_seconds) */
 	int64_t backoff_ms; /* 0: QUEUE_BACKOFF_DEFAULT_MS */
+	queue_backoff_fn backoff; /* NULL: backoff_ms, doubling */
 } queue_kind_t;
 
 typedef struct queue_config {
 	const char *node;    /* this node's name in leases (the process id is added) */
 	int workers;         /* threads (0: 2) */
 	int64_t fallback_ms; /* safety-net wake (0: QUEUE_FALLBACK_DEFAULT_MS) */
+	int64_t lease_ms;    /* lease of kinds without their own (0: QUEUE_LEASE_DEFAULT_MS) */
 } queue_config_t;
 
 /* Enqueues a job of kind (account_id and ref, what it is about, may be
@@ -131,6 +137,20 @@ bool queue_job_stopping(const queue_job_t *job);
  * with RFC 3339 times; NULL when there is none (of account_id when not
  * NULL). */
 json_t *queue_job_view(store_tx_t *tx, const char *account_id, const char *id);
+
+/* ---- operators ---- */
+/* Deletes at most limit finished jobs (done or failed) that ended before
+ * before (the retention sweep, led by one node): the number, or -1. */
+int queue_purge(store_t *st, int64_t before, int limit);
+/* Queues the failed job id again in tx, due now, with one attempt more than
+ * it made; workers are woken when tx commits. 0, STORE_NOTFOUND (no failed
+ * job of that id), or STORE_ERROR. */
+int queue_retry(store_tx_t *tx, const char *id);
+/* The queue as an operator sees it: {kinds: [{kind, queued, running, done,
+ * failed}], failed: [{id, kind, account_id, ref, attempts, max_attempts,
+ * last_error, created_at, finished_at}]} (at most limit failed jobs, the
+ * most recent first; RFC 3339 times), or NULL on a store error. */
+json_t *queue_overview(store_tx_t *tx, int limit);
 
 /* Appends the queue's series to a /metrics exposition: jobs by kind and
  * state (faxvault_queue_jobs), and runs of this process by outcome. */

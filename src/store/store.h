@@ -138,16 +138,6 @@ store_listener_t *store_listen(store_t *st, const char *channel, char *err, size
 int store_listen_wait(store_listener_t *l, int stop_fd, int timeout_ms);
 void store_listen_close(store_listener_t *l);
 
-/* A claim on an outbox: leases up to limit rows due at now to node until
- * now + lease_ms, inside tx. */
-typedef json_t *(*store_claim_fn)(store_tx_t *tx, int64_t now, const char *node,
-	int64_t lease_ms, int limit);
-/* Runs claim in a write transaction of its own and commits it: the rows
- * claimed (caller owns), or NULL when nothing could be claimed or the
- * commit failed (then nothing is leased). */
-json_t *store_claim_batch(store_t *st, store_claim_fn claim, int64_t now, const char *node,
-	int64_t lease_ms, int limit);
-
 /* A page of a list: items plus the cursor to pass for the next page (NULL at
  * the end). Cursors are opaque strings. */
 typedef struct store_page {

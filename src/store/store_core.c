@@ -161,25 +161,6 @@ int sq_update(store_tx_t *tx, const char *table, const char *const *allowed,
 	return rc;
 }
 
-json_t *sq_lease(store_tx_t *tx, const char *table, json_t *rows, const char *node,
-	int64_t until)
-{
-	if (!rows)
-		return NULL;
-	char sql[128];
-	snprintf(sql, sizeof sql, "UPDATE %s SET lease_node=?, lease_until=? WHERE id=?", table);
-	size_t i;
-	json_t *r;
-	json_array_foreach(rows, i, r) {
-		if (sq_exec(tx, true, sql, "sis", node, until,
-			    json_string_value(json_object_get(r, "id"))) != STORE_OK) {
-			json_decref(rows);
-			return NULL;
-		}
-	}
-	return rows;
-}
-
 /* ---- pages ---- */
 
 void store_page_free(store_page_t *p)
@@ -220,24 +201,6 @@ int sq_page_finish(json_t *rows, int limit, store_page_t *out)
 		json_object_del(it, "_k");
 	out->items = rows;
 	return STORE_OK;
-}
-
-json_t *store_claim_batch(store_t *st, store_claim_fn claim, int64_t now, const char *node,
-	int64_t lease_ms, int limit)
-{
-	store_tx_t *tx = store_begin(st, true);
-	if (!tx)
-		return NULL;
-	json_t *batch = claim(tx, now, node, lease_ms, limit);
-	if (!batch) {
-		store_rollback(tx);
-		return NULL;
-	}
-	if (store_commit(tx) != STORE_OK) {
-		json_decref(batch);
-		return NULL;
-	}
-	return batch;
 }
 
 store_tx_t *store_begin(store_t *st, bool write)

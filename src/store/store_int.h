@@ -87,11 +87,6 @@ json_t *sq_one(store_tx_t *tx, const char *sql, const char *types, ...);
 /* Executes one statement: STORE_OK / STORE_CONFLICT / STORE_ERROR, or
  * STORE_NOTFOUND when must_change is set and no row changed. */
 int sq_exec(store_tx_t *tx, bool must_change, const char *sql, const char *types, ...);
-/* Leases each row of rows (objects with "id") of table (a constant name
- * with lease_node and lease_until columns) to node until until; returns
- * rows, or NULL (rows released) on error. NULL rows gives NULL. */
-json_t *sq_lease(store_tx_t *tx, const char *table, json_t *rows, const char *node,
-	int64_t until);
 /* Rows changed by the last statement of this transaction. */
 int sq_changes(store_tx_t *tx);
 /* INSERT of the keys of obj that are listed in cols (NULL-terminated, at

@@ -104,3 +104,26 @@ json_t *store_job_counts(store_tx_t *tx)
 	return sq_rows(tx, "SELECT kind, state, count(*) AS n FROM jobs GROUP BY kind, state"
 		" ORDER BY kind, state", "");
 }
+
+int store_job_purge(store_tx_t *tx, int64_t before, int limit)
+{
+	if (sq_exec(tx, false, "DELETE FROM jobs WHERE id IN (SELECT id FROM jobs"
+		    " WHERE state IN ('done', 'failed') AND finished_at < ? ORDER BY finished_at"
+		    " LIMIT ?)", "in", before, limit) != STORE_OK)
+		return -1;
+	return sq_changes(tx);
+}
+
+json_t *store_job_failed(store_tx_t *tx, int limit)
+{
+	return sq_rows(tx, "SELECT id, kind, account_id, ref, attempts, max_attempts, last_error,"
+		" created_at, finished_at FROM jobs WHERE state = 'failed'"
+		" ORDER BY finished_at DESC, id LIMIT ?", "n", limit);
+}
+
+int store_job_retry(store_tx_t *tx, const char *id, int64_t now)
+{
+	return sq_exec(tx, true, "UPDATE jobs SET state='queued', max_attempts=attempts + 1,"
+		" run_after=?, lease_node=NULL, lease_until=NULL, finished_at=NULL, updated_at=?"
+		" WHERE id=? AND state='failed'", "iis", now, now, id);
+}

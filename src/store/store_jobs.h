@@ -43,5 +43,15 @@ int64_t store_job_next_due(store_tx_t *tx, const char *kind);
 json_t *store_job_by_ref(store_tx_t *tx, const char *kind, const char *ref);
 /* [{kind, state, n}] over every job (new reference), NULL on error. */
 json_t *store_job_counts(store_tx_t *tx);
+/* Deletes at most limit finished jobs (done or failed) that ended before
+ * before, the oldest first: the number deleted, or -1. */
+int store_job_purge(store_tx_t *tx, int64_t before, int limit);
+/* The failed jobs, the most recent first: [{id, kind, account_id, ref,
+ * attempts, max_attempts, last_error, created_at, finished_at}], NULL on
+ * error. */
+json_t *store_job_failed(store_tx_t *tx, int limit);
+/* A failed job queued again, due at now, with one attempt more than it
+ * made; STORE_NOTFOUND when there is no failed job id. */
+int store_job_retry(store_tx_t *tx, const char *id, int64_t now);
 
 #endif

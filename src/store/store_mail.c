@@ -11,34 +11,24 @@ int store_mail_insert(store_tx_t *tx, const json_t *msg)
 	return sq_insert(tx, "mail_outbox", mail_cols, msg);
 }
 
-json_t *store_mail_claim(store_tx_t *tx, int64_t now, const char *node, int64_t lease_ms,
-	int limit)
+json_t *store_mail_load(store_tx_t *tx, const char *id)
 {
-	json_t *rows = sq_rows(tx, "SELECT id, kind, to_addr, lang, params, secret, attempts"
-		" FROM mail_outbox WHERE status='pending' AND next_attempt_at <= ?"
-		" AND (lease_until IS NULL OR lease_until <= ?)"
-		" ORDER BY next_attempt_at, rowid LIMIT ?", "iin", now, now, limit);
-	return sq_lease(tx, "mail_outbox", rows, node, now + lease_ms);
+	return sq_one(tx, "SELECT id, kind, status, to_addr, lang, params, secret, attempts"
+		" FROM mail_outbox WHERE id=?", "s", id);
 }
 
-int store_mail_done(store_tx_t *tx, const char *id, const char *node, const json_t *f)
+int store_mail_record(store_tx_t *tx, const char *id, const json_t *f)
 {
 	const char *status = json_string_value(json_object_get(f, "status"));
 	json_int_t sent = json_integer_value(json_object_get(f, "sent_at"));
 	return sq_exec(tx, true, "UPDATE mail_outbox SET status=?, attempts=?, last_reply=?,"
 		" next_attempt_at=?, sent_at=?,"
 		" secret=CASE WHEN ?='pending' THEN secret ELSE '' END,"
-		" lease_node=NULL, lease_until=NULL WHERE id=? AND lease_node=? AND status='pending'",
-		"sisjjsss", status, (int64_t)json_integer_value(json_object_get(f, "attempts")),
+		" lease_node=NULL, lease_until=NULL WHERE id=? AND status<>'sent'",
+		"sisjjss", status, (int64_t)json_integer_value(json_object_get(f, "attempts")),
 		json_string_value(json_object_get(f, "last_reply")),
 		json_object_get(f, "next_attempt_at"),
-		sent ? json_object_get(f, "sent_at") : json_null(), status, id, node);
-}
-
-int store_mail_release(store_tx_t *tx, const char *id, const char *node)
-{
-	return sq_exec(tx, true, "UPDATE mail_outbox SET lease_node=NULL, lease_until=NULL"
-		" WHERE id=? AND lease_node=? AND status='pending'", "ss", id, node);
+		sent ? json_object_get(f, "sent_at") : json_null(), status, id);
 }
 
 json_t *store_mail_by_recipient(store_tx_t *tx, const char *to_addr, int limit)

@@ -14,19 +14,14 @@
 /* {id, kind, account_id?, principal_id?, to_addr, lang, params, secret,
  * status, next_attempt_at, created_at}. */
 int store_mail_insert(store_tx_t *tx, const json_t *msg);
-/* Claims up to limit pending messages due at now whose lease is free or
- * expired, leasing them to node until now + lease_ms (needs a write
- * transaction). Array of {id, kind, to_addr, lang, params, secret,
- * attempts}. */
-json_t *store_mail_claim(store_tx_t *tx, int64_t now, const char *node, int64_t lease_ms,
-	int limit);
-/* Records an attempt of a message leased to node: status (pending, sent,
- * failed), attempts, last_reply, next_attempt_at, sent_at (0: none); a sent
- * or failed message loses its secret. STORE_NOTFOUND when the lease was
- * lost. */
-int store_mail_done(store_tx_t *tx, const char *id, const char *node, const json_t *fields);
-/* Gives back the lease of a message claimed by node but not tried. */
-int store_mail_release(store_tx_t *tx, const char *id, const char *node);
+/* One message as its queue job sends it (mail_sender.c): {id, kind,
+ * status, to_addr, lang, params, secret, attempts}, or NULL. */
+json_t *store_mail_load(store_tx_t *tx, const char *id);
+/* Records an attempt of a message not yet sent (the caller holds the
+ * lease of its job): status (pending, sent, failed), attempts, last_reply,
+ * next_attempt_at, sent_at (0: none); a sent or failed message loses its
+ * secret. STORE_NOTFOUND when it was sent already. */
+int store_mail_record(store_tx_t *tx, const char *id, const json_t *fields);
 /* The messages to an address, newest first (the delivery log; no params):
  * array of {id, kind, status, attempts, last_reply, sent_at, created_at}. */
 json_t *store_mail_by_recipient(store_tx_t *tx, const char *to_addr, int limit);

@@ -86,47 +86,26 @@ int store_webhook_delivery_list(store_tx_t *tx, const char *account_id, const ch
 		"issn", sq_cursor(cursor, INT64_MAX), account_id, webhook_id, limit + 1), limit, out);
 }
 
-json_t *store_webhook_claim(store_tx_t *tx, int64_t now, const char *node, int64_t lease_ms,
-	int limit)
+json_t *store_webhook_delivery_load(store_tx_t *tx, const char *id)
 {
-	json_t *rows = sq_rows(tx, "SELECT d.id, d.event_id, d.attempts, d.webhook_id,"
+	return sq_one(tx, "SELECT d.id, d.status, d.event_id, d.attempts, d.webhook_id,"
 		" w.account_id, w.url, w.secret, k.wrapped_key AS account_key,"
 		" w.status AS webhook_status, e.payload FROM webhook_deliveries d"
 		" JOIN webhooks w ON w.id = d.webhook_id JOIN webhook_events e ON e.id = d.event_id"
-		" LEFT JOIN account_keys k ON k.account_id = w.account_id"
-		" WHERE d.status='pending' AND d.next_attempt_at <= ?"
-		" AND (d.lease_until IS NULL OR d.lease_until <= ?)"
-		" ORDER BY d.next_attempt_at, d.rowid LIMIT ?", "iin", now, now, limit);
-	return sq_lease(tx, "webhook_deliveries", rows, node, now + lease_ms);
+		" LEFT JOIN account_keys k ON k.account_id = w.account_id WHERE d.id=?", "s", id);
 }
 
-int store_webhook_delivery_done(store_tx_t *tx, const char *id, const char *node,
-	const json_t *f)
+int store_webhook_delivery_record(store_tx_t *tx, const char *id, const json_t *f)
 {
 	json_int_t code = json_integer_value(json_object_get(f, "last_status_code"));
 	json_int_t delivered = json_integer_value(json_object_get(f, "delivered_at"));
 	return sq_exec(tx, true, "UPDATE webhook_deliveries SET status=?, attempts=?,"
 		" last_status_code=?, last_error=?, next_attempt_at=?, delivered_at=?,"
-		" lease_node=NULL, lease_until=NULL WHERE id=? AND lease_node=? AND status='pending'",
-		"sijsjjss", json_string_value(json_object_get(f, "status")),
+		" lease_node=NULL, lease_until=NULL WHERE id=? AND status<>'delivered'",
+		"sijsjjs", json_string_value(json_object_get(f, "status")),
 		(int64_t)json_integer_value(json_object_get(f, "attempts")),
 		code ? json_object_get(f, "last_status_code") : json_null(),
 		json_string_value(json_object_get(f, "last_error")),
 		json_object_get(f, "next_attempt_at"),
-		delivered ? json_object_get(f, "delivered_at") : json_null(), id, node);
-}
-
-int store_webhook_release(store_tx_t *tx, const char *id, const char *node)
-{
-	return sq_exec(tx, true, "UPDATE webhook_deliveries SET lease_node=NULL, lease_until=NULL"
-		" WHERE id=? AND lease_node=? AND status='pending'", "ss", id, node);
-}
-
-int64_t store_webhook_next_due(store_tx_t *tx)
-{
-	json_t *r = sq_one(tx, "SELECT MIN(next_attempt_at) AS t FROM webhook_deliveries"
-		" WHERE status='pending'", "");
-	int64_t t = r ? (int64_t)json_integer_value(json_object_get(r, "t")) : 0;
-	json_decref(r);
-	return t;
+		delivered ? json_object_get(f, "delivered_at") : json_null(), id);
 }

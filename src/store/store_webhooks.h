@@ -35,24 +35,15 @@ int store_webhook_delivery_insert(store_tx_t *tx, const json_t *delivery);
  * delivered_at, created_at}. */
 int store_webhook_delivery_list(store_tx_t *tx, const char *account_id, const char *webhook_id,
 	const char *cursor, int limit, store_page_t *out);
-/* Claims up to limit pending deliveries due at now whose lease is free or
- * expired, leasing them to node until now + lease_ms. Needs a write
- * transaction, so that two nodes never claim the same one. Array of {id,
+/* One delivery as its queue job sends it (webhook_sender.c): {id, status,
  * event_id, attempts, webhook_id, account_id, url, secret (sealed),
  * account_key (the account's wrapped key, hex, that seals it),
- * webhook_status, payload}. */
-json_t *store_webhook_claim(store_tx_t *tx, int64_t now, const char *node, int64_t lease_ms,
-	int limit);
-/* Records an attempt of a delivery leased to node: status (pending,
- * delivered, failed), attempts, last_status_code (0: none), last_error (NULL:
- * none), next_attempt_at, delivered_at (0: none); the lease is released.
- * STORE_NOTFOUND when the lease was lost. */
-int store_webhook_delivery_done(store_tx_t *tx, const char *id, const char *node,
-	const json_t *fields);
-/* Gives back the lease of a delivery claimed by node but not tried (the
- * sender is stopping), so that it is due again at once. */
-int store_webhook_release(store_tx_t *tx, const char *id, const char *node);
-/* The earliest next_attempt_at of a pending delivery, or 0 when none. */
-int64_t store_webhook_next_due(store_tx_t *tx);
+ * webhook_status, payload}, or NULL. */
+json_t *store_webhook_delivery_load(store_tx_t *tx, const char *id);
+/* Records an attempt of a delivery not yet delivered (the caller holds the
+ * lease of its job): status (pending, delivered, failed), attempts,
+ * last_status_code (0: none), last_error (NULL: none), next_attempt_at,
+ * delivered_at (0: none). STORE_NOTFOUND when it was delivered already. */
+int store_webhook_delivery_record(store_tx_t *tx, const char *id, const json_t *fields);
 
 #endif

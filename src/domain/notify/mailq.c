@@ -8,6 +8,7 @@
 #include "dom_util.h"
 #include "log.h"
 #include "partners.h"
+#include "queue.h"
 #include "sec.h"
 #include "secrets.h"
 #include "store_mail.h"
@@ -70,6 +71,12 @@ int mail_queue_tx(store_tx_t *tx, const fax_env_t *env, bool mail_on, const char
 		"created_at", (json_int_t)now);
 	int rc = m ? store_mail_insert(tx, m) : STORE_ERROR;
 	json_decref(m);
+	/* Its job, woken once tx commits. */
+	json_t *jp = json_pack("{s:s}", "mail_id", id);
+	if (rc == STORE_OK && queue_enqueue(tx, MAIL_JOB, *acc ? acc : NULL, id, jp,
+		    MAIL_MAX_ATTEMPTS, now, NULL) != 0)
+		rc = STORE_ERROR;
+	json_decref(jp);
 	free(ptext);
 	free(sealed);
 	if (rc == STORE_OK)

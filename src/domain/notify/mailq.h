@@ -1,7 +1,8 @@
 /* The outbox of outbound mail, domain side: an operation that causes a mail
  * (an invitation, a password reset) queues it here, inside its own
- * transaction c->tx, so that the mail exists if and only if the change is
- * committed. The mail sender (src/mail) renders and delivers it.
+ * transaction c->tx, with its job of kind MAIL_JOB on the queue, so that
+ * the mail exists if and only if the change is committed. The mail sender
+ * (src/mail), the handler of those jobs, renders and delivers it.
  *
  * Nothing is queued when the service sends no mail (dom_config_t.mail_on
  * is false) or has no master key to seal the token with (tools); the
@@ -10,6 +11,11 @@
 #define FV_DOMAIN_MAILQ_H
 
 #include "domain.h"
+
+/* The queue's kind of a message's job (payload {"mail_id": …}, ref the
+ * message's id), and its attempts before the message is failed. */
+#define MAIL_JOB "mail"
+#define MAIL_MAX_ATTEMPTS 8
 
 /* Kinds of mail (the templates of src/mail/mail_msg.c). */
 #define MAIL_KIND_INVITATION "invitation"

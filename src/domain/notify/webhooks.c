@@ -8,6 +8,7 @@
 
 #include "dom_util.h"
 #include "log.h"
+#include "queue.h"
 #include "sec.h"
 #include "secrets.h"
 #include "ssrf.h"
@@ -133,6 +134,12 @@ static int emit(store_tx_t *tx, const char *account_id, const char *type, const 
 			"next_attempt_at", (json_int_t)now, "created_at", (json_int_t)now);
 		rc = store_webhook_delivery_insert(tx, d);
 		json_decref(d);
+		/* Its job, woken once tx commits. */
+		json_t *jp = json_pack("{s:s}", "delivery_id", did);
+		if (rc == STORE_OK && queue_enqueue(tx, WEBHOOK_JOB, account_id, did, jp,
+			    WEBHOOK_MAX_ATTEMPTS, now, NULL) != 0)
+			rc = STORE_ERROR;
+		json_decref(jp);
 		if (delivery_id && !*delivery_id)
 			*delivery_id = did;
 		else

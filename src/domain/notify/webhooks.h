@@ -1,6 +1,7 @@
-/* Webhooks: per-account subscriptions to fax events, the outbox that the
- * sender drains (src/faxsvc/webhook_sender.c), and the pure pieces of the
- * delivery protocol (Standard Webhooks signatures, the retry schedule).
+/* Webhooks: per-account subscriptions to fax events, the outbox of
+ * deliveries (each one sent by a job of kind WEBHOOK_JOB on the queue,
+ * src/faxsvc/webhook_sender.c), and the pure pieces of the delivery
+ * protocol (Standard Webhooks signatures, the retry schedule).
  * See docs/fax-service.md ("Webhooks") and docs/api.md.
  *
  * Operations follow the conventions of domain.h: they run in c->tx and
@@ -18,6 +19,9 @@
 
 /* Deliveries are tried at most this often before they are marked failed. */
 #define WEBHOOK_MAX_ATTEMPTS 8
+/* The queue's kind of a delivery's job (payload {"delivery_id": …}, ref the
+ * delivery's id). */
+#define WEBHOOK_JOB "webhook"
 /* Bytes kept of an error (a response body, a curl message). */
 #define WEBHOOK_ERROR_MAX 256
 /* "v1," + base64 of a SHA-256, NUL included. */
@@ -27,8 +31,8 @@
 
 /* Records an event for account_id in the caller's transaction: one event
  * (id msg_…, type, timestamp, data) and one pending delivery per active
- * subscription of the account that listens to type (none listening:
- * nothing is written). The body sent is
+ * subscription of the account that listens to type, each with its job on
+ * the queue (none listening: nothing is written). The body sent is
  * {"type": TYPE, "timestamp": RFC 3339, "data": DATA}. data is borrowed.
  * 0, or -1 (logged) when the store failed; the caller then rolls back. */
 int dom_webhook_emit(store_tx_t *tx, const char *account_id, const char *type,

@@ -16,6 +16,7 @@
 #include "ssrf.h"
 #include "store.h"
 #include "store_webhooks.h"
+#include "store_jobs.h"
 #include "timeutil.h"
 #include "webhooks.h"
 
@@ -272,11 +273,28 @@ static void test_emit_outbox(void **state)
 	store_page_free(&pg);
 	assert_null(store_webhook_get(tx, "acc_b", "whk_1"));
 
-	/* Claimed once: a second claim before the lease ends finds nothing. */
+	/* Each delivery has its job on the queue, written in the same
+	 * transaction: kind webhook, about the delivery, of the account. */
+	assert_int_equal(store_webhook_delivery_list(tx, "acc_a", "whk_1", NULL, 10, &pg), 0);
+	char did[64];
+	snprintf(did, sizeof did, "%s", json_string_value(json_object_get(json_array_get(pg.items,
+		0), "id")));
+	store_page_free(&pg);
+	json_t *job = store_job_by_ref(tx, WEBHOOK_JOB, did);
+	assert_non_null(job);
+	assert_string_equal(json_string_value(json_object_get(job, "state")), "queued");
+	assert_string_equal(json_string_value(json_object_get(job, "account_id")), "acc_a");
+	assert_int_equal(json_integer_value(json_object_get(job, "max_attempts")),
+		WEBHOOK_MAX_ATTEMPTS);
+	json_t *jp = json_loads(json_string_value(json_object_get(job, "payload")), 0, NULL);
+	assert_string_equal(json_string_value(json_object_get(jp, "delivery_id")), did);
+	json_decref(jp);
+	json_decref(job);
+	/* The delivery as its job sends it. */
 	int64_t now = time_now_ms();
-	json_t *claim = store_webhook_claim(tx, now, "node-1", 60000, 10);
-	assert_int_equal(json_array_size(claim), 1);
-	json_t *c0 = json_array_get(claim, 0);
+	json_t *c0 = store_webhook_delivery_load(tx, did);
+	assert_non_null(c0);
+	assert_string_equal(json_string_value(json_object_get(c0, "webhook_status")), "active");
 	const char *payload = json_string_value(json_object_get(c0, "payload"));
 	json_t *body = json_loads(payload, 0, NULL);
 	assert_string_equal(json_string_value(json_object_get(body, "type")), "fax.queued");
@@ -289,34 +307,38 @@ static void test_emit_outbox(void **state)
 		0);
 	json_decref(body);
 	assert_int_equal(strncmp(json_string_value(json_object_get(c0, "event_id")), "msg_", 4), 0);
-	json_t *again = store_webhook_claim(tx, now, "node-2", 60000, 10);
-	assert_int_equal(json_array_size(again), 0);
-	json_decref(again);
-	/* Only the lease holder records the result. */
+	json_decref(c0);
+	/* An attempt recorded, then the delivery: once delivered, no later
+	 * attempt is recorded over it. */
 	json_t *f = json_pack("{s:s, s:i, s:i, s:s, s:I}", "status", "pending", "attempts", 1,
 		"last_status_code", 500, "last_error", "boom", "next_attempt_at",
 		(json_int_t)(now + 5000));
-	const char *did = json_string_value(json_object_get(c0, "id"));
-	assert_int_equal(store_webhook_delivery_done(tx, did, "node-2", f), STORE_NOTFOUND);
-	assert_int_equal(store_webhook_delivery_done(tx, did, "node-1", f), STORE_OK);
+	assert_int_equal(store_webhook_delivery_record(tx, did, f), STORE_OK);
 	json_decref(f);
-	assert_int_equal(store_webhook_next_due(tx), now + 5000);
-	again = store_webhook_claim(tx, now, "node-2", 60000, 10);
-	assert_int_equal(json_array_size(again), 0);
-	json_decref(again);
-	again = store_webhook_claim(tx, now + 5000, "node-2", 60000, 10);
-	assert_int_equal(json_array_size(again), 1);
-	json_decref(again);
-	/* A lease given back (a stopping sender) is free again at once, but only its holder gives it. */
-	assert_int_equal(store_webhook_release(tx, did, "node-1"), STORE_NOTFOUND);
-	assert_int_equal(store_webhook_release(tx, did, "node-2"), STORE_OK);
-	again = store_webhook_claim(tx, now + 5000, "node-3", 60000, 10);
-	assert_int_equal(json_array_size(again), 1);
-	json_decref(again);
-	json_decref(claim);
+	assert_int_equal(store_webhook_delivery_list(tx, "acc_a", "whk_1", NULL, 10, &pg), 0);
+	d = json_array_get(pg.items, 0);
+	assert_int_equal(json_integer_value(json_object_get(d, "attempts")), 1);
+	assert_int_equal(json_integer_value(json_object_get(d, "last_status_code")), 500);
+	store_page_free(&pg);
+	f = json_pack("{s:s, s:i, s:i, s:I, s:I}", "status", "delivered", "attempts", 2,
+		"last_status_code", 200, "next_attempt_at", (json_int_t)now, "delivered_at",
+		(json_int_t)now);
+	assert_int_equal(store_webhook_delivery_record(tx, did, f), STORE_OK);
+	assert_int_equal(store_webhook_delivery_record(tx, did, f), STORE_NOTFOUND);
+	json_decref(f);
+	/* Another pending delivery of whk_1, for the deletion below. */
+	data = json_pack("{s:s}", "fax_id", "fax_2");
+	assert_int_equal(dom_webhook_emit(tx, "acc_a", "fax.failed", data), 0);
+	json_decref(data);
 	/* Deleting the subscription fails what is still pending. */
 	assert_int_equal(store_webhook_delete(tx, "acc_a", "whk_1", now), STORE_OK);
-	assert_int_equal(store_webhook_next_due(tx), 0);
+	assert_int_equal(store_webhook_delivery_list(tx, "acc_a", "whk_1", NULL, 10, &pg), 0);
+	assert_int_equal(json_array_size(pg.items), 2);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(pg.items, 0),
+				    "status")), "failed");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(pg.items, 1),
+				    "status")), "delivered");
+	store_page_free(&pg);
 	assert_int_equal(store_webhook_delete(tx, "acc_a", "whk_1", now), STORE_NOTFOUND);
 	store_rollback(tx);
 	store_close(st);

@@ -323,6 +323,106 @@ static void test_woken_by_notification(void **state)
 	json_decref(j);
 }
 
+/* A kind's own schedule: 3 s after the first failure, 7 s after the second. */
+static int64_t own_backoff(int attempt)
+{
+	return attempt == 1 ? 3000 : attempt == 2 ? 7000 : -1;
+}
+
+/* Operators: a kind's own retry schedule; a failed job listed with its
+ * reason, queued again by queue_retry for one more attempt (a job not
+ * failed is refused); depth by kind and state; finished jobs purged once
+ * past their retention, queued ones never. */
+static void test_operator_retry_purge(void **state)
+{
+	struct fix *f = *state;
+	queue_config_t cfg = { .node = "a", .workers = 1 };
+	queue_t *q = queue_new(f->st, &cfg);
+	queue_kind_t k = { .kind = "test", .run = run, .failed = failed, .lease_ms = 60000,
+		.backoff = own_backoff };
+	assert_int_equal(queue_register(q, &k), 0);
+	char id[QUEUE_ID_MAX], id2[QUEUE_ID_MAX];
+	enqueue(f->st, 2, id);
+	answer = QUEUE_RETRY;
+	assert_int_equal(queue_run_once(q), 1);
+	time_set_offset_ms(2900);
+	assert_int_equal(queue_run_once(q), 0); /* its own 3 s, not 10 s */
+	time_set_offset_ms(3100);
+	assert_int_equal(queue_run_once(q), 1);
+	assert_int_equal(last_attempt, 2);
+	assert_int_equal(failed_calls, 1);
+	enqueue(f->st, 1, id2);
+	answer = QUEUE_DONE;
+	assert_int_equal(queue_run_once(q), 1);
+	store_tx_t *tx = store_begin(f->st, false);
+	json_t *o = queue_overview(tx, 10);
+	store_rollback(tx);
+	assert_non_null(o);
+	json_t *k0 = json_array_get(json_object_get(o, "kinds"), 0);
+	assert_string_equal(json_string_value(json_object_get(k0, "kind")), "test");
+	assert_int_equal(json_integer_value(json_object_get(k0, "failed")), 1);
+	assert_int_equal(json_integer_value(json_object_get(k0, "done")), 1);
+	assert_int_equal(json_integer_value(json_object_get(k0, "queued")), 0);
+	json_t *f0 = json_array_get(json_object_get(o, "failed"), 0);
+	assert_int_equal(json_array_size(json_object_get(o, "failed")), 1);
+	assert_string_equal(json_string_value(json_object_get(f0, "id")), id);
+	assert_string_equal(json_string_value(json_object_get(f0, "last_error")), "the line was busy");
+	assert_string_equal(json_string_value(json_object_get(f0, "account_id")), "acc_1");
+	assert_true(json_is_string(json_object_get(f0, "finished_at")));
+	json_decref(o);
+	/* Retried: one more attempt, at once; the done job cannot be. */
+	tx = store_begin(f->st, true);
+	assert_int_equal(queue_retry(tx, id2), STORE_NOTFOUND);
+	assert_int_equal(queue_retry(tx, "job_none"), STORE_NOTFOUND);
+	assert_int_equal(queue_retry(tx, id), STORE_OK);
+	assert_int_equal(store_commit(tx), STORE_OK);
+	json_t *j = job(f->st, id);
+	assert_string_equal(state_of(j), "queued");
+	assert_int_equal(json_integer_value(json_object_get(j, "max_attempts")), 3);
+	json_decref(j);
+	assert_int_equal(queue_run_once(q), 1);
+	assert_int_equal(last_attempt, 3);
+	j = job(f->st, id);
+	assert_string_equal(state_of(j), "done");
+	json_decref(j);
+	/* Purged once past their retention (a day here), not before; a queued
+	 * job stays whatever its age. */
+	char id3[QUEUE_ID_MAX];
+	enqueue(f->st, 1, id3);
+	int64_t now = time_now_ms();
+	assert_int_equal(queue_purge(f->st, now - 86400000, 100), 0);
+	time_set_offset_ms(3100 + 2 * 86400000LL);
+	assert_int_equal(queue_purge(f->st, time_now_ms() - 86400000, 100), 2);
+	assert_null(job(f->st, id));
+	assert_null(job(f->st, id2));
+	j = job(f->st, id3);
+	assert_non_null(j);
+	json_decref(j);
+	queue_stop(q);
+}
+
+/* A job due later runs as soon as the test clock reaches it: the clock's
+ * move wakes the workers (whose timer is an hour). */
+static void test_woken_by_clock(void **state)
+{
+	struct fix *f = *state;
+	queue_t *q = new_queue(f->st, "a", 3600000);
+	char err[256];
+	assert_int_equal(queue_start(q, err, sizeof err), 0);
+	store_tx_t *tx = store_begin(f->st, true);
+	json_t *p = json_object();
+	assert_int_equal(queue_enqueue(tx, "test", NULL, NULL, p, 1, time_now_ms() + 3600000, NULL),
+		0);
+	json_decref(p);
+	assert_int_equal(store_commit(tx), STORE_OK);
+	pthread_mutex_lock(&mu);
+	assert_int_equal(runs, 0);
+	pthread_mutex_unlock(&mu);
+	time_set_offset_ms(3600000 + 1000);
+	assert_int_equal(wait_runs(1), 0);
+	queue_stop(q);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -331,6 +431,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_lease_takeover_resumes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_progress_and_poison, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_woken_by_notification, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_operator_retry_purge, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_woken_by_clock, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -93,6 +93,21 @@ static int64_t sql_int(sqlite3 *db, const char *q)
 	return v;
 }
 
+/* A new SQLite store file (name into own) with every migration applied,
+ * opened with SQLite itself so that a test can rewrite its history. */
+static sqlite3 *migrated_file(char *own, size_t n)
+{
+	char err[256];
+	snprintf(own, n, "/tmp/fv-store-m-%d-XXXXXX", getpid());
+	close(mkstemp(own));
+	store_t *st = store_open(own, err, sizeof err);
+	assert_non_null(st);
+	store_close(st);
+	sqlite3 *db = NULL;
+	assert_int_equal(sqlite3_open(own, &db), SQLITE_OK);
+	return db;
+}
+
 /* Migration 0007 rebuilds the faxes table (a CHECK constraint changes): an
  * inbound fax stored as "delivered" becomes "received", outbound ones keep
  * their status, and the pages that point at the faxes survive. Run here by
@@ -105,13 +120,8 @@ static void test_migration_rebuilds_faxes(void **state)
 	if (test_db_pg())
 		skip(); /* SQLite's own migration history */
 	char own[128], err[256];
-	snprintf(own, sizeof own, "/tmp/fv-store-m-%d-XXXXXX", getpid());
-	close(mkstemp(own));
-	store_t *st = store_open(own, err, sizeof err);
-	assert_non_null(st);
-	store_close(st);
-	sqlite3 *db = NULL;
-	assert_int_equal(sqlite3_open(own, &db), SQLITE_OK);
+	sqlite3 *db = migrated_file(own, sizeof own);
+	store_t *st;
 	sql(db, "PRAGMA foreign_keys=ON;"
 		"INSERT INTO accounts (id, name, status, created_at, updated_at) VALUES ('acc_m', 'M', 'active', 1, 1);"
 		"INSERT INTO faxes (id, account_id, direction, status, to_number, created_at, updated_at) VALUES"
@@ -134,6 +144,48 @@ static void test_migration_rebuilds_faxes(void **state)
 	assert_int_equal(sql_int(db, "SELECT count(*) FROM pragma_foreign_key_check"), 0);
 	assert_int_equal(sql_int(db, "SELECT count(*) FROM sqlite_master WHERE name IN ('faxes_account', 'faxes_due', 'faxes_retention')"), 3);
 	assert_int_equal(sql_int(db, "SELECT count(*) FROM faxes WHERE legal_hold_reason IS NULL"), 2);
+	sqlite3_close(db);
+	store_close(st);
+	test_db_remove(own);
+}
+
+/* Migration 0062 gives each webhook delivery and message still pending at
+ * upgrade its job on the queue (kinds webhook and mail), due when the row
+ * was, with the attempts it made; rows delivered, sent or failed get none.
+ * Run here by forgetting 0062 and the jobs and opening the store again. */
+static void test_migration_outbox_jobs(void **state)
+{
+	(void)state;
+	if (test_db_pg())
+		skip(); /* SQLite's own migration history */
+	char own[128], err[256];
+	sqlite3 *db = migrated_file(own, sizeof own);
+	store_t *st;
+	sql(db, "INSERT INTO accounts (id, name, status, created_at, updated_at) VALUES ('acc_j', 'J', 'active', 1, 1);"
+		"INSERT INTO webhooks (id, account_id, url, events, secret, status, created_at, updated_at)"
+		" VALUES ('whk_j', 'acc_j', 'https://h.example/', 'fax.queued', 'sealed1:x', 'active', 1, 1);"
+		"INSERT INTO webhook_events (id, account_id, type, payload, created_at) VALUES"
+		" ('msg_j', 'acc_j', 'fax.queued', '{}', 1);"
+		"INSERT INTO webhook_deliveries (id, webhook_id, event_id, account_id, status, attempts,"
+		" next_attempt_at, created_at) VALUES ('whd_p', 'whk_j', 'msg_j', 'acc_j', 'pending', 2, 5000, 1),"
+		" ('whd_d', 'whk_j', 'msg_j', 'acc_j', 'delivered', 1, 1, 1);"
+		"INSERT INTO mail_outbox (id, kind, account_id, to_addr, lang, params, secret, status,"
+		" attempts, next_attempt_at, created_at) VALUES"
+		" ('mail_p', 'invitation', 'acc_j', 'a@x.example', 'en', '{}', '', 'pending', 1, 7000, 2),"
+		" ('mail_s', 'invitation', NULL, 'b@x.example', 'en', '{}', '', 'sent', 1, 1, 2),"
+		" ('mail_f', 'invitation', NULL, 'c@x.example', 'en', '{}', '', 'failed', 8, 1, 2);"
+		"DELETE FROM jobs; DELETE FROM schema_migrations WHERE version = 62;");
+	sqlite3_close(db);
+	st = store_open(own, err, sizeof err);
+	assert_non_null(st);
+	assert_int_equal(sqlite3_open(own, &db), SQLITE_OK);
+	assert_int_equal(sql_int(db, "SELECT count(*) FROM jobs"), 2);
+	assert_int_equal(sql_int(db, "SELECT count(*) FROM jobs WHERE kind = 'webhook' AND ref = 'whd_p'"
+		" AND account_id = 'acc_j' AND state = 'queued' AND attempts = 2 AND run_after = 5000"
+		" AND json_extract(payload, '$.delivery_id') = 'whd_p'"), 1);
+	assert_int_equal(sql_int(db, "SELECT count(*) FROM jobs WHERE kind = 'mail' AND ref = 'mail_p'"
+		" AND state = 'queued' AND attempts = 1 AND run_after = 7000"
+		" AND json_extract(payload, '$.mail_id') = 'mail_p'"), 1);
 	sqlite3_close(db);
 	store_close(st);
 	test_db_remove(own);
@@ -458,6 +510,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_migrations_idempotent),
 		cmocka_unit_test(test_migration_rebuilds_faxes),
+		cmocka_unit_test(test_migration_outbox_jobs),
 		cmocka_unit_test(test_too_many_columns),
 		cmocka_unit_test(test_tenant_scoping),
 		cmocka_unit_test(test_pagination),

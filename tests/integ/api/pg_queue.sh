@@ -72,7 +72,9 @@ done
 wait_causes() { [ "$(grep -c '^msg_' "$TMP/events")" = "$N" ]; }
 poll_until 120 wait_causes && ok || fail "test events answered: $(cat "$TMP/events")"
 invited() { db_query "SELECT count(*) FROM mail_outbox WHERE kind='invitation' AND to_addr LIKE 'member%'"; }
-[ "$(invited)" = "$M" ] && ok || fail "invitations queued: $(invited), want $M"
+# The invitations follow their events in each background request pair.
+all_invited() { [ "$(invited)" = "$M" ]; }
+poll_until 120 all_invited && ok || fail "invitations queued: $(invited), want $M"
 
 # --- each delivered once, by B or C
 received() { ls "$RECV" | grep -c '\.done$'; }

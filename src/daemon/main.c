@@ -58,6 +58,7 @@
 #include "sec.h"
 #include "secrets.h"
 #include "store.h"
+#include "system_cmd.h"
 #include "timeutil.h"
 #include "vault.h"
 #include "xalloc.h"
@@ -146,20 +147,6 @@ static int ensure_dir(const char *dir)
 	if (mkdir(dir, 0700) == 0 || errno == EEXIST)
 		return 0;
 	return -1;
-}
-
-/* "cli:USER@HOST": who ran an administrative command of faxvaultd, as the
- * audit log records it. */
-static void cli_actor(char *out, size_t len)
-{
-	const struct passwd *pw = getpwuid(geteuid());
-	char host[64] = "";
-	if (gethostname(host, sizeof host - 1) != 0 || !host[0])
-		snprintf(host, sizeof host, "localhost");
-	if (pw && pw->pw_name)
-		snprintf(out, len, "cli:%s@%s", pw->pw_name, host);
-	else
-		snprintf(out, len, "cli:uid%u@%s", (unsigned)geteuid(), host);
 }
 
 /* Whether the store is PostgreSQL's (store.backend) rather than the
@@ -976,9 +963,10 @@ static int run(config_t *cfg, int argc, char **argv)
 	else if (strcmp(cmd, "audit-verify") == 0)
 		rc = cmd_audit_verify(cfg, argc - i, argv + i);
 	else if (strcmp(cmd, "rotate-master-key") == 0)
-		rc = cmd_rotate(cfg, argc - i, argv + i);
+		rc = system_cmd(cfg, "rotate-master-key", "vault.master_rotate_run", cmd_rotate, argc - i,
+			argv + i);
 	else if (strcmp(cmd, "backup") == 0)
-		rc = backup_cmd_backup(cfg, argc - i, argv + i);
+		rc = system_cmd(cfg, "backup", "backup.run", backup_cmd_backup, argc - i, argv + i);
 	else if (strcmp(cmd, "restore") == 0)
 		rc = backup_cmd_restore(cfg, argc - i, argv + i);
 	else if (strcmp(cmd, "backup-verify") == 0)

@@ -28,6 +28,7 @@
 
 #include "audit.h"
 #include "audit_cmd.h"
+#include "system_cmd.h"
 #include "fdio.h"
 #include "log.h"
 #include "store_secrets.h"
@@ -349,7 +350,7 @@ int rotate_cmd_run(store_t *st, const char *key_path, const char *actor, const c
 	}
 	vault_key_fingerprint(r.new, r.new_fp);
 	if (strcmp(stop_after, "next") == 0) {
-		rc = 1;
+		rc = SYSTEM_CMD_STOPPED;
 		goto out;
 	}
 	/* The rotation's own event is chained with the keys it carries over. */
@@ -366,7 +367,7 @@ int rotate_cmd_run(store_t *st, const char *key_path, const char *actor, const c
 	log_event(LOG_INFO, "vault.master_rotated", "old=%s new=%s accounts=%d secrets=%d", r.old_fp,
 		r.new_fp, r.accounts, r.secrets);
 	if (strcmp(stop_after, "commit") == 0) {
-		rc = 1;
+		rc = SYSTEM_CMD_STOPPED;
 		goto out;
 	}
 	if (swap_files(&r) != 0 || verify(&r) != 0)

@@ -16,9 +16,10 @@
  * actor. argv[0] is the command; `--json` prints the summary as JSON.
  * stop_after ("" normally) is the test hook testing.rotate_stop_after:
  * "next" stops once the new key file is written, "commit" once the database
- * is committed, as a crash there would. The exit code: 0 rotated and
- * verified, 1 failed (nothing changed, or what to do is printed), 2 usage,
- * or the key in use by a running faxvaultd. */
+ * is committed, as a crash there would (exit code SYSTEM_CMD_STOPPED,
+ * system_cmd.h). The exit code: 0 rotated and verified, 1 failed (nothing
+ * changed, or what to do is printed), 2 usage, or the key in use by a
+ * running faxvaultd. */
 int rotate_cmd_run(store_t *st, const char *key_path, const char *actor, const char *stop_after,
 	int argc, char **argv);
 

@@ -280,14 +280,16 @@ int op_call(op_run_t *r, op_fn fn, void *arg, json_t **out)
 	return 0;
 }
 
+static void audit_run(op_run_t *r, const char *target, const char *outcome);
+
 int op_commit(op_run_t *r)
 {
 	store_tx_t *tx = r->c.tx;
 	r->c.tx = NULL;
-	if (!tx && (r->spec->flags & OP_OWN_TX))
-		return 0;
-	if (!tx || store_commit(tx) != STORE_OK)
+	if (!(!tx && (r->spec->flags & OP_OWN_TX)) && (!tx || store_commit(tx) != STORE_OK))
 		return dom_fail(&r->e, "internal", "", "the change could not be committed");
+	if (r->spec->flags & OP_AUDIT_RUN)
+		audit_run(r, r->spec->pattern, "success");
 	return 0;
 }
 
@@ -334,6 +336,31 @@ static void audit_refusal(op_run_t *r, const char *target)
 		store_rollback(tx);
 }
 
+/* The event of a run of an OP_AUDIT_RUN operation, in its own
+ * transaction: its outcome, and r->detail with the problem of a failure. */
+static void audit_run(op_run_t *r, const char *target, const char *outcome)
+{
+	if (!r->c.store)
+		return;
+	json_t *d = r->detail ? json_deep_copy(r->detail) : json_object();
+	if (r->e.kind) {
+		json_object_set_new(d, "problem", json_string(r->e.kind));
+		json_object_set_new(d, "reason", json_string(r->e.detail));
+	}
+	audit_ctx_t ctx = { .who = r->c.who, .actor = r->c.who ? NULL : r->c.actor,
+		.source = r->c.source, .request_id = r->c.request_id };
+	store_tx_t *tx = store_begin(r->c.store, true);
+	int rc = tx ? audit_record(tx, &ctx, r->spec->action, target, NULL, outcome, d) : -1;
+	if (rc == 0 && store_commit(tx) == STORE_OK) {
+		json_decref(d);
+		return;
+	}
+	if (tx && rc != 0)
+		store_rollback(tx);
+	json_decref(d);
+	log_event(LOG_ERROR, "ops.run_unrecorded", "action=%s outcome=%s", r->spec->action, outcome);
+}
+
 void op_fail(op_run_t *r, const char *target)
 {
 	store_tx_t *tx = r->c.tx;
@@ -349,6 +376,13 @@ void op_fail(op_run_t *r, const char *target)
 	} else {
 		store_rollback(tx);
 	}
+	if (r->spec->flags & OP_AUDIT_RUN) {
+		if (!r->e.kind)
+			dom_fail(&r->e, "internal", "", "the operation failed");
+		bool refused = strcmp(r->e.kind, "refused") == 0 || audit_worthy(r->e.kind);
+		audit_run(r, target ? target : r->spec->pattern, refused ? "denied" : "failure");
+		return;
+	}
 	if (!r->e.kind || keep)
 		return;
 	if (audit_worthy(r->e.kind) || ((r->spec->flags & OP_ACCOUNT) && r->c.who &&
@@ -362,4 +396,6 @@ void op_end(op_run_t *r)
 	r->account = NULL;
 	free(r->idem_key);
 	r->idem_key = NULL;
+	json_decref(r->detail);
+	r->detail = NULL;
 }

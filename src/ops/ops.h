@@ -52,6 +52,10 @@ enum op_flags {
 	OP_OWN_TX = 1 << 6,        /* the operation runs its own transactions (fax by e-mail:
 				      its duplicate check, its sender's rate and the submission
 				      each commit apart): the runner holds none */
+	OP_AUDIT_RUN = 1 << 7,     /* every run is recorded with its outcome (faxvaultd's
+				      system commands: backup, rotate-master-key,
+				      audit-verify): op_commit records "success", op_fail
+				      "failure", or "denied" for a refusal, with r->detail */
 };
 
 /* An operation as the pipeline sees it. Static data of the ingress. */
@@ -85,6 +89,8 @@ typedef struct op_run {
 	char pentest[48]; /* its id */
 	char *idem_key;   /* op_idempotent: the key of a first run, to store its answer */
 	char idem_hash[SEC_SHA256_HEX]; /* and its request's digest */
+	json_t *detail;   /* OP_AUDIT_RUN: what the run's event says besides its
+			     outcome (owned; the ingress may set it before the end) */
 } op_run_t;
 
 /* Starts r on st: the transaction (a write one unless OP_READONLY; none
@@ -165,13 +171,18 @@ void op_replay_free(op_replay_t *replay);
 typedef int (*op_fn)(void *arg, dom_ctx_t *c, json_t **out, dom_err_t *e);
 int op_call(op_run_t *r, op_fn fn, void *arg, json_t **out);
 
-/* Commits. 0, or -1 with "internal" (the transaction is gone either way). */
+/* Commits. 0, or -1 with "internal" (the transaction is gone either way).
+ * OP_AUDIT_RUN: then records the run, "success", in a transaction of its
+ * own on r->c.store (a command that opens its database only once it ran
+ * sets r->c.store before the end; none: nothing recorded). */
 int op_commit(op_run_t *r);
 
 /* Ends a failed run: rolls back (or commits, when the operation set
  * c.keep_on_error: a failed login's counters), and records a refusal or a
  * bad credential in the audit log in a transaction of its own, with target
- * (what was tried, credentials redacted, e.g. the concrete path). */
+ * (what was tried, credentials redacted, e.g. the concrete path).
+ * OP_AUDIT_RUN: every failure is recorded, "denied" for a refusal (the
+ * kinds a refusal is audited for, or "refused"), else "failure". */
 void op_fail(op_run_t *r, const char *target);
 
 /* Releases what r holds (the account record, an idempotency key). */

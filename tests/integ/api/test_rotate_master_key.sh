@@ -73,6 +73,12 @@ NEW_FP=$(tail -n 1 "$TMP/o" | jq -r .new_fingerprint)
 [ "$(stat -c %a "$DATA/master.key")" = 600 ] && [ ! -e "$DATA/master.key.next" ] && ok || fail "the new key file is not private or a .next is left"
 [ "$(sha256sum "$DATA/docs/$BLOB" | cut -d' ' -f1)" = "$BLOBSUM" ] && ok || fail "a document was rewritten"
 [ "$(db "SELECT count(*) FROM audit_events WHERE action='vault.master_rotate' AND actor_id LIKE 'cli:%'")" = 2 ] && ok || fail "the rotations are not in the audit chain as cli: actors"
+# Each run through the operation runner as system:rotate-master-key, in the
+# audit chain with its outcome and the operator: the refusal beside the
+# running service "denied", the two runs that finished "success"; the two
+# stopped by the test hook (as a crash would stop them) record nothing.
+[ "$(db "SELECT group_concat(o, ' ') FROM (SELECT outcome || ':' || json_extract(detail, '$.exit') AS o FROM audit_events WHERE action='vault.master_rotate_run' AND actor_id='system:rotate-master-key' AND actor_type='system' AND json_extract(detail, '$.operator') LIKE 'cli:%' ORDER BY seq)")" = "denied:2 success:0 success:0" ] \
+	&& ok || fail "the runs of rotate-master-key: $(db "SELECT outcome, detail FROM audit_events WHERE action='vault.master_rotate_run'")"
 # The chain and the checkpoints signed before the rotations still verify.
 rot audit-verify --checkpoint "$DATA/audit-checkpoints.jsonl" >"$TMP/av" 2>&1 && grep -q 'audit chain intact' "$TMP/av" && ok || fail "audit-verify after the rotations: $(cat "$TMP/av")"
 # No earlier key's bytes anywhere in the data directory (database, WAL,

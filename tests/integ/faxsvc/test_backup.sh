@@ -81,6 +81,19 @@ bk backup-verify --from "$TMP/keyless" >"$TMP/o" 2>&1
 [ $? = 1 ] && grep -q 'this backup holds no master key: give --master-key FILE' "$TMP/o" && ok || fail "verify of a keyless copy without --master-key: $(cat "$TMP/o")"
 bk backup-verify --from "$TMP/keyless" --master-key "$DATA/master.key" >"$TMP/o" 2>&1 && grep -q 'backup verified' "$TMP/o" && ok || fail "verify of a keyless copy with --master-key: $(cat "$TMP/o")"
 
+# --- Each run went through the operation runner as system:backup and is in
+# the provider's audit log with its outcome and the operator who ran it:
+# the two refused before anything was written (exit 2) "denied", the
+# occupied target "failure", the two backups "success".
+req POST /v1/provider/staff "$OP" '{"email":"sec@provider.example","name":"Sam Security","role":"security"}'
+accept "$(jqr .invitation.token)" "security-password-1"
+SEC=$(login sec@provider.example security-password-1)
+req GET "/v1/provider/audit-events?action=backup.run&limit=50" "$SEC"
+expect_jq '([.items[] | select(.outcome == "denied" and .detail.exit == 2 and .detail.problem == "refused")] | length) == 2 and ([.items[] | select(.outcome == "failure" and .detail.exit == 1)] | length) == 1 and ([.items[] | select(.outcome == "success" and .detail.exit == 0)] | length) == 2 and (.items | length) == 5' \
+	"each backup run audited with its outcome"
+expect_jq 'all(.items[]; .actor.id == "system:backup" and .actor.type == "system" and (.detail.operator | startswith("cli:")))' \
+	"by system:backup, naming the operator"
+
 # --- Disaster: the daemon dies, its data directory is gone.
 kill -9 "$DAEMON_PID"; wait "$DAEMON_PID" 2>/dev/null; DAEMON_PID=""
 rm -rf "$DATA"

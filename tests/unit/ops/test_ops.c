@@ -352,11 +352,87 @@ static void test_idempotency(void **state)
 	drop_store(st, path);
 }
 
+static int succeeds(void *arg, dom_ctx_t *c, json_t **out, dom_err_t *e)
+{
+	(void)c;
+	(void)e;
+	(*(int *)arg)++;
+	*out = NULL;
+	return 0;
+}
+
+static int fails(void *arg, dom_ctx_t *c, json_t **out, dom_err_t *e)
+{
+	(void)c;
+	*out = NULL;
+	return dom_fail(e, (const char *)arg, "", "no");
+}
+
+/* OP_AUDIT_RUN (faxvaultd's system commands): every run is recorded by the
+ * runner, as its named actor, with its outcome and detail: success,
+ * failure, a refusal as denied; with no store, nothing. */
+static void test_audit_run(void **state)
+{
+	(void)state;
+	char path[512];
+	store_t *st = temp_store(path, sizeof path);
+	sec_init();
+	const op_spec_t cmd = { .action = "backup.run", .pattern = "backup",
+		.flags = OP_OWN_TX | OP_AUDIT_RUN };
+	const char *want[][3] = { { "", "success", "" }, { "failed", "failure", "failed" },
+		{ "refused", "denied", "refused" } };
+	for (int i = 0; i < 3; i++) {
+		op_run_t r;
+		int called = 0;
+		json_t *out = NULL;
+		assert_int_equal(op_begin(&r, st, &cfg, &cmd, "local", "backup", "en", true), 0);
+		assert_null(r.c.tx);
+		op_as_actor(&r, "system:backup");
+		r.detail = json_pack("{s:s}", "operator", "cli:root@host");
+		if (i == 0) {
+			assert_int_equal(op_call(&r, succeeds, &called, &out), 0);
+			assert_int_equal(called, 1);
+			assert_int_equal(op_commit(&r), 0);
+		} else {
+			assert_int_equal(op_call(&r, fails, (void *)want[i][0], &out), -1);
+			op_fail(&r, NULL);
+		}
+		json_decref(out);
+		op_end(&r);
+		struct last l = last_event(st);
+		assert_string_equal(str(l.ev, "action"), "backup.run");
+		assert_string_equal(str(l.ev, "actor_id"), "system:backup");
+		assert_string_equal(str(l.ev, "actor_type"), "system");
+		assert_string_equal(str(l.ev, "outcome"), want[i][1]);
+		assert_string_equal(str(l.ev, "target"), "backup");
+		json_t *d = json_loads(str(l.ev, "detail"), 0, NULL);
+		assert_string_equal(str(d, "operator"), "cli:root@host");
+		assert_string_equal(str(d, "problem"), want[i][2]);
+		json_decref(d);
+		json_decref(l.ev);
+	}
+	/* No store (a command that found no database): nothing, no crash. */
+	struct last l = last_event(st);
+	int n = l.n;
+	json_decref(l.ev);
+	op_run_t r;
+	assert_int_equal(op_begin(&r, NULL, NULL, &cmd, "local", "backup", "en", true), 0);
+	op_as_actor(&r, "system:backup");
+	dom_fail(&r.e, "failed", "", "no");
+	op_fail(&r, NULL);
+	op_end(&r);
+	l = last_event(st);
+	assert_int_equal(l.n, n);
+	json_decref(l.ev);
+	drop_store(st, path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_runner),
 		cmocka_unit_test(test_idempotency),
+		cmocka_unit_test(test_audit_run),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

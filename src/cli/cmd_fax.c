@@ -513,6 +513,9 @@ static int fax_send(struct cli_ctx *ctx)
 		cli_say(ctx, json_array_size(faxes) == 1 ? "%zu fax accepted:" : "%zu faxes accepted:",
 			json_array_size(faxes));
 		print_faxes(ctx, faxes, fax_cols, CLI_NCOLS(fax_cols));
+		if (!wait)
+			cli_say(ctx, "Rendering: the pages are counted after this answer (until then, "
+				"at least one per file); 'faxvault fax status ID' shows them.");
 	}
 	if (wait) {
 		rc = wait_final(ctx, faxes);
@@ -721,8 +724,8 @@ static int fax_preview(struct cli_ctx *ctx)
 const struct cli_cmd cmd_fax_subs[] = {
 	{ "send", "Send one or more files as a fax to one or more numbers", "FILE...",
 		"Files may be PDF, TIFF, PNG, JPEG or plain text; they are rendered in order "
-		"into one fax. One fax is created per --to number. Prints the faxes accepted "
-		"with their page count and estimated cost. With --wait, follows each fax until "
+		"into one fax. One fax is created per --to number. Prints the faxes accepted, "
+		"still rendering: their pages are counted after the answer. With --wait, follows each fax until "
 		"it is delivered, partial, failed or cancelled, and exits 0 only when every "
 		"fax was delivered (1 otherwise).",
 		send_opts, 1, FAX_FILES_MAX, fax_send, NULL },

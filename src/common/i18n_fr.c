@@ -1077,6 +1077,10 @@ const struct i18n_entry i18n_fr_entries[] = {
 		"--to %s n'est pas un numéro E.164 (+ et l'indicatif du pays, puis des chiffres : +33123456789)" },
 	{ "%zu fax accepted:", "%zu télécopie acceptée :" },
 	{ "%zu faxes accepted:", "%zu télécopies acceptées :" },
+	{ "Rendering: the pages are counted after this answer (until then, at least one per file); "
+	  "'faxvault fax status ID' shows them.",
+	  "En préparation : les pages sont comptées après cette réponse (d'ici là, au moins une "
+	  "par fichier) ; « faxvault fax status ID » les affiche." },
 	{ "\nFinal:", "\nRésultat :" },
 	{ "not every fax was delivered", "toutes les télécopies n'ont pas été remises" },
 	{ "--inbound and --outbound exclude each other", "--inbound et --outbound s'excluent" },

@@ -43,6 +43,7 @@
 #include "log.h"
 #include "queue.h"
 #include "webhook_sender.h"
+#include "faxes.h"
 #include "gdpr.h"
 #include "metrics.h"
 #include "numparse.h"
@@ -728,7 +729,7 @@ static int cmd_serve(const config_t *cfg)
 		.bounce_domain = *cfg->mail_domain && (*cfg->mail_smtp_listen ||
 			*cfg->mail_lmtp_listen) ? cfg->mail_domain : NULL,
 	};
-	if (gdpr_export_register(jobs, &ac.dom) != 0 ||
+	if (gdpr_export_register(jobs, &ac.dom) != 0 || fax_render_register(jobs, &ac.dom) != 0 ||
 	    !(hooks = webhook_sender_register(jobs, st, &fr.env, (int)cfg->webhook_timeout * 1000,
 		      err, sizeof err)) ||
 	    (*cfg->mail_relay && !(mail = mail_sender_register(jobs, &mc, st, &fr.env, err,

@@ -27,7 +27,7 @@ int64_t store_ledger_reserved(store_tx_t *tx, const char *account_id, const char
 	return sum_of(sq_one(tx, "SELECT COALESCE(SUM((estimated_cost / page_count) *"
 		" CASE WHEN page_count > pages_confirmed THEN page_count - pages_confirmed ELSE 0 END),"
 		" 0) AS s FROM faxes WHERE account_id=?"
-		" AND currency=? AND direction='outbound' AND status IN ('queued', 'sending')"
+		" AND currency=? AND direction='outbound' AND status IN ('rendering', 'queued', 'sending')"
 		" AND page_count > 0 AND id != COALESCE(?, '')", "sss", account_id, currency,
 		except_fax_id), ok);
 }

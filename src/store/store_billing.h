@@ -24,7 +24,7 @@ int64_t store_pages_sent(store_tx_t *tx, const char *account_id, const char *use
 int store_quota_notice_claim(store_tx_t *tx, const char *account_id, const char *scope,
 	const char *period, int64_t period_start, int level, int64_t now);
 
-/* What the account's open outbound faxes (queued or sending, other than
+/* What the account's open outbound faxes (rendering, queued or sending, other than
  * except_fax_id, may be NULL) may still cost in currency: for each, its
  * price per page times its pages not yet confirmed. *ok is 0 on error. */
 int64_t store_ledger_reserved(store_tx_t *tx, const char *account_id, const char *currency,

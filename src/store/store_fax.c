@@ -92,6 +92,12 @@ json_t *store_submissions_all(store_tx_t *tx)
 		" FROM submissions ORDER BY created_at", "");
 }
 
+json_t *store_submission_get(store_tx_t *tx, const char *id)
+{
+	return sq_one(tx, "SELECT id, account_id, user_id, originals, options, created_at"
+		" FROM submissions WHERE id=?", "s", id);
+}
+
 /* ---- faxes ---- */
 
 #define FAX_COLS "id, account_id, user_id, direction, status, from_number, to_number, trunk_id," \

@@ -37,6 +37,8 @@ int store_submission_insert(store_tx_t *tx, const json_t *sub);
 int store_submission_delete(store_tx_t *tx, const char *id);
 /* Every submission (recovery); array or NULL on error. */
 json_t *store_submissions_all(store_tx_t *tx);
+/* One submission, or NULL when there is none (rendered, or refused). */
+json_t *store_submission_get(store_tx_t *tx, const char *id);
 
 /* ---- faxes ---- */
 int store_fax_insert(store_tx_t *tx, const json_t *fax);

@@ -175,7 +175,7 @@ export async function faxPage(ctx) {
     });
     actions.append(again);
   }
-  if (f.direction === "outbound" && can(ctx.me, "fax.send") && ["queued", "sending"].includes(f.status)) {
+  if (f.direction === "outbound" && can(ctx.me, "fax.send") && ["rendering", "queued", "sending"].includes(f.status)) {
     const stop = h("button", { type: "button", class: "secondary", id: "fax-cancel" }, t("fax.cancel"));
     stop.addEventListener("click", async () => {
       if (!confirm(t("fax.cancel_confirm"))) return;

@@ -28,6 +28,7 @@
 #include "render.h"
 #include "sec.h"
 #include "store_fax.h"
+#include "store_jobs.h"
 #include "store_retention.h"
 #include "timeutil.h"
 #include "avscan.h"
@@ -98,8 +99,8 @@ static const char *final_event(const char *status)
 
 /* Ends a fax in a final status: pages not confirmed fail, the cost is set,
  * the webhook event and audit event are written, and a fax that came by
- * e-mail gets its delivery report. */
-static int fax_end(store_tx_t *tx, const fax_env_t *env, const char *fax_id, const char *status,
+ * e-mail gets its delivery report (faxes_int.h). */
+int fx_fax_end(store_tx_t *tx, const fax_env_t *env, const char *fax_id, const char *status,
 	const char *fclass, const char *reason, int64_t now)
 {
 	json_t *f = store_fax_get(tx, NULL, fax_id);
@@ -166,7 +167,7 @@ int dom_fax_claim(store_t *st, const fax_env_t *env, const char *node, int64_t n
 		if (!alternates) {
 			/* The route went away since submission: a final answer, not a
 			 * fax waiting forever. */
-			if (fax_end(tx, env, id, "failed", "no_route",
+			if (fx_fax_end(tx, env, id, "failed", "no_route",
 				    "no trunk can reach this number any more", now) != 0)
 				err = 1;
 			continue;
@@ -183,7 +184,7 @@ int dom_fax_claim(store_t *st, const fax_env_t *env, const char *node, int64_t n
 			/* Nothing left to send (every page confirmed before a crash). */
 			json_decref(trunk);
 			json_decref(alternates);
-			if (fax_end(tx, env, id, "delivered", NULL, NULL, now) != 0)
+			if (fx_fax_end(tx, env, id, "delivered", NULL, NULL, now) != 0)
 				err = 1;
 			continue;
 		}
@@ -193,7 +194,7 @@ int dom_fax_claim(store_t *st, const fax_env_t *env, const char *node, int64_t n
 		if (credit != 0) {
 			json_decref(trunk);
 			json_decref(alternates);
-			if (credit < 0 || fax_end(tx, env, id, "failed", "insufficient_credit",
+			if (credit < 0 || fx_fax_end(tx, env, id, "failed", "insufficient_credit",
 				"the prepaid balance cannot cover the pages left", now) != 0)
 				err = 1;
 			continue;
@@ -474,7 +475,7 @@ int dom_fax_finish(store_t *st, const fax_env_t *env, const fax_job_t *job, cons
 			retry_out_t out;
 			retry_decide(&in, &out);
 			if (out.final) {
-				rc = fax_end(tx, env, job->fax_id, out.status, out.failure_class, out.failure_reason,
+				rc = fx_fax_end(tx, env, job->fax_id, out.status, out.failure_class, out.failure_reason,
 					now) == 0 ? STORE_OK : STORE_ERROR;
 			} else {
 				json_t *upd = json_pack("{s:s, s:I, s:i, s:i, s:i, s:s, s:s, s:I}",
@@ -522,62 +523,37 @@ int dom_fax_cancelled(store_t *st, const char *fax_id)
 	return c;
 }
 
-/* Renders a submission left by a crash again, from its originals. */
+/* Renders a submission left rendering without a render job (accepted
+ * before rendering moved to the queue) again, from its originals, as the
+ * job does: its faxes end queued, or failed with the renderer's reason. */
 static int recover_submission(store_t *st, const fax_env_t *env, const json_t *sub)
 {
-	const char *account_id = rec_str(sub, "account_id");
-	json_t *orig = json_loads(rec_str(sub, "originals"), 0, NULL);
 	json_t *opt = json_loads(rec_str(sub, "options"), 0, NULL);
-	char dir[512] = "";
-	int n = (int)json_array_size(orig), pages = 0, failed = 0;
-	struct render_result rr = { 0 };
-	rr.fail = RENDER_E_INTERNAL;
-	store_tx_t *tx = store_begin(st, false);
-	if (!tx || dom_workdir_new(env, dir, sizeof dir) != 0) {
-		failed = 1;
-	}
-	for (int i = 0; i < n && !failed; i++) {
-		char *p = xasprintf("%s/in-%d", dir, i);
-		if (doc_get_file_tx(tx, env, account_id, json_string_value(json_array_get(orig, (size_t)i)),
-			    p) != 0)
-			failed = 1;
-		free(p);
-	}
-	if (tx)
-		store_rollback(tx);
-	if (!failed && (n == 0 || fx_render_submission(env, dir, n, opt, rec_str(sub, "id"), &pages,
-					   &rr) != 0))
-		failed = 1;
-	tx = store_begin(st, true);
+	char dir[512];
+	int pages = 0;
+	struct render_result rr;
+	int failed = fx_render_stored(st, env, sub, dir, sizeof dir, &pages, &rr) != 0;
+	store_tx_t *tx = store_begin(st, true);
 	int rc = tx ? 0 : -1;
 	if (tx && !failed) {
 		char *tiff = xasprintf("%s/fax.tif", dir);
 		rc = fx_queue_submission(tx, env, &fx_system_actor, sub, tiff, pages, NULL);
 		free(tiff);
+		if (rc == 0)
+			fx_drop_submission(tx, env, sub);
 	} else if (tx) {
 		/* A final answer with the renderer's reason, never a fax left
 		 * rendering forever. */
-		json_t *faxes = store_fax_by_submission(tx, rec_str(sub, "id"));
-		size_t i;
-		json_t *f;
-		int64_t now = time_now_ms();
 		enum render_lang lang = RENDER_LANG_EN;
 		render_lang_parse(rec_str(opt, "lang"), &lang);
-		json_array_foreach(faxes, i, f)
-			if (fax_end(tx, env, rec_str(f, "id"), "failed", "document",
-				    render_fail_message(rr.fail, lang), now) != 0)
-				rc = -1;
-		json_decref(faxes);
+		rc = fx_submission_fail(tx, env, sub, "document", render_fail_message(rr.fail, lang));
 	}
-	if (tx && rc == 0)
-		fx_drop_submission(tx, env, sub);
 	if (tx && (rc != 0 || store_commit(tx) != STORE_OK)) {
 		if (rc != 0)
 			store_rollback(tx);
 		rc = -1;
 	}
 	dom_workdir_wipe(dir);
-	json_decref(orig);
 	json_decref(opt);
 	log_event(rc == 0 ? LOG_INFO : LOG_ERROR, "fax.submission_recovered", "sub=%s rendered=%s",
 		rec_str(sub, "id"), failed ? "no" : "yes");
@@ -625,7 +601,7 @@ static int interrupt_attempts(store_tx_t *tx, const fax_env_t *env, const json_t
 			int done = pages_done(tx, fax_id);
 			int count = (int)json_integer_value(json_object_get(f, "page_count"));
 			if (done >= count && count > 0) {
-				if (fax_end(tx, env, fax_id, "delivered", NULL, NULL, now) != 0)
+				if (fx_fax_end(tx, env, fax_id, "delivered", NULL, NULL, now) != 0)
 					*err = 1;
 			} else {
 				/* The interrupted attempt does not count against the retries:
@@ -682,6 +658,17 @@ int dom_fax_recover(store_t *st, const fax_env_t *env, const char *node, int64_t
 	size_t i;
 	json_decref(open);
 	json_t *subs = err ? NULL : store_submissions_all(tx);
+	/* Those with a render job are the queue's (fax_render_job.c): it
+	 * renders each once, whether or not a crash cut a run. */
+	for (i = 0; subs && i < json_array_size(subs);) {
+		json_t *job = store_job_by_ref(tx, FAX_RENDER_JOB,
+			rec_str(json_array_get(subs, i), "id"));
+		if (job)
+			json_array_remove(subs, i);
+		else
+			i++;
+		json_decref(job);
+	}
 	if (err || store_commit(tx) != STORE_OK) {
 		if (err)
 			store_rollback(tx);

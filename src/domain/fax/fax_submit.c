@@ -1,5 +1,6 @@
-/* Faxes (faxes.h): submission (documents checked, originals stored,
- * rendered, queued), quote and resend. */
+/* Faxes (faxes.h): submission (documents checked, originals stored with
+ * the render job that renders and queues them: fax_render_job.c), quote
+ * and resend. */
 #include "faxes.h"
 
 #include <fcntl.h>
@@ -133,10 +134,10 @@ static int render_files(const fax_env_t *env, const fax_file_t *files, int nfile
 }
 
 /* The problem of a refused rendering, with the page cap named when it is
- * the reason. */
-static int render_problem(enum render_fail f, const char *lang, int max_pages, dom_err_t *e)
+ * the reason (faxes_int.h). Both languages are formatted: the API answers
+ * the one asked for, the render job records the submitter's. */
+int fx_render_problem(enum render_fail f, int max_pages, dom_err_t *e)
 {
-	(void)lang; /* both languages are formatted; the API answers the one asked for */
 	if (f == RENDER_E_TOO_MANY_PAGES)
 		return dom_fail(e, "too-many-pages", "file",
 			"A fax may carry at most %d pages, the cover page included.",
@@ -173,13 +174,13 @@ static int check_document(const fax_file_t *f, int i, int n, enum render_lang la
 	case RENDER_TEXT_NONE:
 		break;
 	}
-	return render_problem(RENDER_E_UNSUPPORTED, NULL, 0, e);
+	return fx_render_problem(RENDER_E_UNSUPPORTED, 0, e);
 }
 
 /* The rendered TIFF becomes the faxes' document: each fax of the
- * submission is queued with its pages, estimated cost, webhook and audit
- * event. The submission and its originals are destroyed. items (may be
- * NULL) receives the faxes. */
+ * submission still rendering is queued with its pages, estimated cost,
+ * webhook and audit event (fax.rendered). items (may be NULL) receives the
+ * faxes. */
 int fx_queue_submission(store_tx_t *tx, const fax_env_t *env, const audit_ctx_t *actor,
 	const json_t *sub, const char *tiff, int pages, json_t *items)
 {
@@ -203,6 +204,8 @@ int fx_queue_submission(store_tx_t *tx, const fax_env_t *env, const audit_ctx_t 
 	int rc = faxes ? 0 : -1;
 	json_array_foreach(faxes, i, f) {
 		const char *id = rec_str(f, "id");
+		if (strcmp(rec_str(f, "status"), "rendering") != 0)
+			continue; /* cancelled meanwhile */
 		const json_t *send_at = json_object_get(f, "send_at");
 		int64_t due = json_is_integer(send_at) && json_integer_value(send_at) > now
 			? json_integer_value(send_at) : now;
@@ -218,7 +221,7 @@ int fx_queue_submission(store_tx_t *tx, const fax_env_t *env, const audit_ctx_t 
 		json_decref(upd);
 		json_t *fresh = store_fax_get(tx, NULL, id);
 		if (!fresh || fx_emit(tx, fresh, "fax.queued") != 0 ||
-		    fax_audit(tx, actor, "fax.submit", id, account_id, "success",
+		    fax_audit(tx, actor, "fax.rendered", id, account_id, "success",
 			    json_pack("{s:s, s:i}", "to", rec_str(fresh, "to_number"), "pages", pages)) != 0)
 			rc = -1;
 		if (fresh && items)
@@ -293,9 +296,29 @@ int dom_fax_submit(dom_ctx_t *c, const json_t *fields, const fax_file_t *files, 
 	 * number is always the sending number (fx_render_submission). */
 	if (!o.header_text)
 		o.header_text = sender;
+	char cur[4];
+	fx_currency_of(c->tx, env, account_id, cur);
+	/* What depends on the pages is decided by the render job; what can be
+	 * decided now is: a quota already used up, or a prepaid balance that
+	 * cannot cover the fewest pages these documents can make (one each,
+	 * and the cover page). The job checks again with the real count. */
+	int least = nfiles + (o.cover_subject || o.cover_text ? 1 : 0);
+	int64_t price = 0;
+	for (int i = 0; i < o.nto; i++)
+		price += (int64_t)least * fx_price_for(c->tx, o.to[i], cur);
+	int credit = billing_submit_check(c, account_id, user_id, cur, (int64_t)least * o.nto,
+		price, e);
+	if (credit != 0) {
+		c->keep_on_error = credit > 0;
+		return -1;
+	}
 
-	/* Accepted: the originals are kept encrypted and the faxes exist in
-	 * status rendering, so that a crash during rendering loses nothing. */
+	/* Accepted: the originals are kept encrypted, the faxes exist in status
+	 * rendering, and the render job is enqueued, all in this transaction:
+	 * the answer comes now, and a crash loses nothing. Until the job has
+	 * counted them, each fax holds its fewest pages and their price
+	 * (page_count, estimated_cost) against the quotas and the prepaid
+	 * balance, so that submissions made meanwhile see them. */
 	int64_t now = time_now_ms();
 	json_t *orig = json_array();
 	for (int i = 0; i < nfiles; i++) {
@@ -316,9 +339,10 @@ int dom_fax_submit(dom_ctx_t *c, const json_t *fields, const fax_file_t *files, 
 	free(orig_s);
 	free(opt_s);
 	json_decref(orig);
-	char cur[4];
-	fx_currency_of(c->tx, env, account_id, cur);
+	json_decref(opt);
 	int rc = store_submission_insert(c->tx, sub);
+	json_decref(sub);
+	json_t *items = json_array();
 	for (int i = 0; i < o.nto && rc == STORE_OK; i++) {
 		char *id = sec_new_id("fax");
 		json_t *f = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:i, s:s,"
@@ -337,76 +361,27 @@ int dom_fax_submit(dom_ctx_t *c, const json_t *fields, const fax_file_t *files, 
 			json_object_set_new(f, "cover_subject", json_string(o.cover_subject));
 		if (o.send_at)
 			json_object_set_new(f, "send_at", json_integer(o.send_at));
+		json_object_set_new(f, "page_count", json_integer(least));
+		json_object_set_new(f, "estimated_cost",
+			json_integer((json_int_t)least * fx_price_for(c->tx, o.to[i], cur)));
 		rc = store_fax_insert(c->tx, f);
 		json_decref(f);
+		json_t *fresh = rc == STORE_OK ? store_fax_get(c->tx, NULL, id) : NULL;
+		if (!fresh || fax_audit_c(c, "fax.submit", id, account_id, "success",
+			    json_pack("{s:s, s:s}", "to", o.to[i], "status", "rendering")) != 0)
+			rc = STORE_ERROR;
+		if (fresh)
+			json_array_append_new(items, fx_json(c->tx, fresh, false));
+		json_decref(fresh);
 		free(id);
 	}
+	if (rc == STORE_OK && fax_render_enqueue(c->tx, account_id, sub_id, c->source,
+				    c->request_id) != 0)
+		rc = STORE_ERROR;
 	free(sub_id);
 	if (rc != STORE_OK) {
-		json_decref(opt);
-		json_decref(sub);
-		return dom_fail(e, "internal", "", "the fax could not be stored");
-	}
-
-	/* Rendering, outside the transaction, in a private directory. */
-	if (dom_tx_pause(c, e) != 0) {
-		json_decref(opt);
-		json_decref(sub);
-		return -1;
-	}
-	char dir[512];
-	struct render_result rr = { 0 };
-	int pages = 0;
-	int failed = render_files(env, files, nfiles, opt, rec_str(sub, "id"), dir, sizeof dir,
-		&pages, &rr) != 0;
-	json_decref(opt);
-	if (dom_tx_resume(c, e) != 0) {
-		dom_workdir_wipe(dir);
-		json_decref(sub);
-		return -1;
-	}
-	if (failed) {
-		/* Nothing is kept: the faxes, the submission and its originals go,
-		 * and that removal is what this failed request commits. */
-		/* The detail comes from the renderer, which reads what a stranger
-		 * sent: quoted, so that it cannot forge fields or lines. */
-		char q[300];
-		log_event(LOG_INFO, "fax.render_failed", "sub=%s fail=%s detail=%s", rec_str(sub, "id"),
-			render_fail_code(rr.fail), log_quote(rr.detail, q, sizeof q));
-		dom_workdir_wipe(dir);
-		store_fax_delete_submission(c->tx, rec_str(sub, "id"));
-		fx_drop_submission(c->tx, env, sub);
-		json_decref(sub);
-		c->keep_on_error = true;
-		return render_problem(rr.fail, c->lang, env->max_pages, e);
-	}
-	/* A prepaid account pays first (billing.h). */
-	int64_t price = 0;
-	for (int i = 0; i < o.nto; i++)
-		price += (int64_t)pages * fx_price_for(c->tx, o.to[i], cur);
-	int credit = billing_submit_check(c, account_id, user_id, cur, (int64_t)pages * o.nto,
-		price, e);
-	if (credit != 0) {
-		dom_workdir_wipe(dir);
-		store_fax_delete_submission(c->tx, rec_str(sub, "id"));
-		fx_drop_submission(c->tx, env, sub);
-		json_decref(sub);
-		c->keep_on_error = credit > 0;
-		return -1;
-	}
-	json_t *items = json_array();
-	char *tiff = xasprintf("%s/fax.tif", dir);
-	audit_ctx_t actor = { .who = c->who, .actor = c->actor, .source = c->source,
-		.request_id = c->request_id };
-	rc = fx_queue_submission(c->tx, env, &actor, sub, tiff, pages, items);
-	free(tiff);
-	dom_workdir_wipe(dir);
-	if (rc == 0)
-		fx_drop_submission(c->tx, env, sub);
-	json_decref(sub);
-	if (rc != 0) {
 		json_decref(items);
-		return dom_fail(e, "internal", "", "the fax could not be queued");
+		return dom_fail(e, "internal", "", "the fax could not be stored");
 	}
 	*out = json_pack("{s:o}", "items", items);
 	return 0;
@@ -449,7 +424,7 @@ static int quote_render(dom_ctx_t *c, const fax_env_t *env, const fax_opts_t *o,
 	if (dom_tx_resume(c, e) != 0)
 		return -1;
 	if (failed)
-		return render_problem(rr.fail, c->lang, env->max_pages, e);
+		return fx_render_problem(rr.fail, env->max_pages, e);
 	return 0;
 }
 

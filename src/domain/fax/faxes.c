@@ -475,7 +475,8 @@ int dom_fax_cancel(dom_ctx_t *c, const char *fax_id, json_t **out, dom_err_t *e)
 	if (!f)
 		return -1;
 	const char *st = rec_str(f, "status");
-	if (strcmp(st, "queued") != 0 && strcmp(st, "sending") != 0) {
+	bool rendering = strcmp(st, "rendering") == 0;
+	if (strcmp(st, "queued") != 0 && strcmp(st, "sending") != 0 && !rendering) {
 		dom_fail(e, "invalid-state", "", "a fax in status %s cannot be cancelled", st);
 		json_decref(f);
 		return -1;
@@ -484,6 +485,12 @@ int dom_fax_cancel(dom_ctx_t *c, const char *fax_id, json_t **out, dom_err_t *e)
 	json_t *upd = json_pack("{s:s, s:I, s:I, s:s, s:s}", "status", "cancelled", "updated_at",
 		(json_int_t)now, "completed_at", (json_int_t)now, "failure_class", "cancelled",
 		"failure_reason", "cancelled before all pages were sent");
+	/* Not rendered yet: it gives back the pages it held (the render job
+	 * leaves a cancelled fax alone). */
+	if (rendering) {
+		json_object_set_new(upd, "page_count", json_integer(0));
+		json_object_set_new(upd, "estimated_cost", json_integer(0));
+	}
 	int64_t confirmed = json_integer_value(json_object_get(f, "pages_confirmed"));
 	json_object_set_new(upd, "cost",
 		json_integer(confirmed * fx_price_for(c->tx, rec_str(f, "to_number"), rec_str(f, "currency"))));

@@ -207,7 +207,7 @@ int dom_fax_failover(store_t *st, const fax_env_t *env, fax_job_t *job, const fa
 int dom_fax_job_tiff(store_t *st, const fax_env_t *env, const fax_job_t *job, const char *path);
 /* 1 when the fax was cancelled since it was claimed (the runner then hangs up). */
 int dom_fax_cancelled(store_t *st, const char *fax_id);
-/* At start: attempts in_progress of node (or of any node, older than stale_ms) become interrupted, their faxes queued again at once (confirmed pages kept); faxes left rendering are rendered again. Returns how many faxes were recovered, or -1. */
+/* At start: attempts in_progress of node (or of any node, older than stale_ms) become interrupted, their faxes queued again at once (confirmed pages kept); submissions left rendering without a render job (accepted before rendering moved to the queue) are rendered again. Returns how many faxes were recovered, or -1. */
 int dom_fax_recover(store_t *st, const fax_env_t *env, const char *node, int64_t now, int64_t stale_ms);
 /* One attempt of this node whose call was cut by the engine's process dying
  * (the SIP front end): interrupted as dom_fax_recover does, its fax queued
@@ -229,6 +229,28 @@ int dom_fax_take_over(store_t *st, const fax_env_t *env, const char *node, int64
  * carrier call refused that concerns account_id: the number called, the
  * trunk it came by, the SIP status sent and why ("account_max_calls",
  * "trunk_max_calls"). 0 / -1. */
+/* ---- the render job (fax_render_job.c) ----
+ * A submission answers 202 once its originals are stored: the faxes are in
+ * status rendering, and a job of the queue (queue.h) of kind FAX_RENDER_JOB,
+ * enqueued in the same transaction, renders the originals, counts the
+ * pages, checks the plan's quotas and the prepaid balance against them
+ * (billing_submit_check, as the submitter) and moves the faxes to queued
+ * (webhook fax.queued, audit fax.rendered), or to failed with a failure
+ * class (document, too_many_pages, quota_exceeded, insufficient_credit)
+ * and a reason in the submitter's language (webhook fax.failed, audit
+ * fax.failed, a fax by e-mail's report mail). A renderer that cannot run
+ * (fork, disk) is tried again, FAX_RENDER_ATTEMPTS times in all. */
+#define FAX_RENDER_JOB "render"
+#define FAX_RENDER_ATTEMPTS 4
+struct queue;
+/* Enqueues the rendering of submission_id in tx (source and request_id:
+ * the request's, for the audit of a refusal). 0, or -1. */
+int fax_render_enqueue(store_tx_t *tx, const char *account_id, const char *submission_id,
+	const char *source, const char *request_id);
+/* Registers the kind's handler on q (before queue_start); cfg->fax is the
+ * fax environment (a node without it retries later). 0, or -1. */
+int fax_render_register(struct queue *q, const dom_config_t *cfg);
+
 /* Outbound faxes by open status (rendering, queued, sending; 0 when none)
  * into the counts; 0, or -1 when the store fails. */
 int dom_fax_queue_depth(store_t *st, int *rendering, int *queued, int *sending);

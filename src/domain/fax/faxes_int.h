@@ -50,8 +50,9 @@ int fx_write_file(const char *path, const void *data, size_t len);
 void fx_drop_submission(store_tx_t *tx, const fax_env_t *env, const json_t *sub);
 
 /* The rendered TIFF becomes the faxes' document: each fax of the
- * submission is queued with its pages, estimated cost, webhook and audit
- * event. The submission and its originals are destroyed. items (may be
+ * submission still rendering is queued with its pages, estimated cost,
+ * webhook (fax.queued) and audit event (fax.rendered, by actor). The
+ * caller then drops the submission (fx_drop_submission). items (may be
  * NULL) receives the faxes. */
 int fx_queue_submission(store_tx_t *tx, const fax_env_t *env, const audit_ctx_t *actor,
 	const json_t *sub, const char *tiff, int pages, json_t *items);
@@ -62,7 +63,29 @@ int fx_queue_submission(store_tx_t *tx, const fax_env_t *env, const audit_ctx_t 
 int fx_render_submission(const fax_env_t *env, const char *dir, int ninputs,
 	const json_t *opt, const char *log_id, int *pages, struct render_result *r);
 
+/* The problem of a refused rendering (e), with the page cap named when
+ * it is the reason: -1. */
+int fx_render_problem(enum render_fail f, int max_pages, dom_err_t *e);
+
+/* fax_render_job.c */
+/* Fetches the originals of sub into a new private work directory (dir;
+ * the caller wipes it) and renders them there with the submission's
+ * options: 0 with *pages, or -1 with rr->fail (RENDER_E_INTERNAL or
+ * RENDER_E_IO when the fault is ours). */
+int fx_render_stored(store_t *st, const fax_env_t *env, const json_t *sub, char *dir,
+	size_t dirlen, int *pages, struct render_result *rr);
+/* In tx: the faxes of sub still rendering end failed (fclass, reason), and
+ * the submission and its originals are destroyed. 0, or -1. */
+int fx_submission_fail(store_tx_t *tx, const fax_env_t *env, const json_t *sub,
+	const char *fclass, const char *reason);
+
 /* fax_runner.c */
+/* Ends a fax in a final status: pages not confirmed fail, the cost is set,
+ * the webhook and audit events are written, and a fax that came by e-mail
+ * gets its report. 0, or -1. */
+int fx_fax_end(store_tx_t *tx, const fax_env_t *env, const char *fax_id, const char *status,
+	const char *fclass, const char *reason, int64_t now);
+
 /* The CDR columns of a call's result. */
 json_t *fx_cdr_fields(const fax_result_t *r, const char *result, int64_t started,
 	int64_t now, int64_t cost);

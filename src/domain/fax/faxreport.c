@@ -31,6 +31,10 @@ static const struct {
 		"le solde prépayé ne couvrait pas les pages" },
 	{ "document", "the document could not be prepared for faxing",
 		"le document n'a pas pu être préparé pour le fax" },
+	{ "too_many_pages", "the document has more pages than a fax may carry",
+		"le document a plus de pages qu'un fax ne peut en contenir" },
+	{ "quota_exceeded", "its pages would exceed a page quota of the account",
+		"ses pages dépasseraient un quota de pages du compte" },
 };
 
 const char *faxreport_reason(const char *fclass, const char *lang)

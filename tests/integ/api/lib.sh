@@ -187,6 +187,14 @@ expect_problem() {
 
 jqr() { printf '%s' "$BODY" | jq -r "$1"; }
 
+# wait_rendered TOKEN FAX_ID [SECONDS]: until the render job has settled the
+# fax (queued, or failed with its reason; docs/fax-service.md); BODY is the
+# fax. A submission answers 202 with its faxes still rendering.
+fax_settled() { req GET "/v1/faxes/$2" "$1"; [ "$STATUS" = 200 ] && [ "$(jqr .status)" != rendering ]; }
+wait_rendered() {
+	poll_until "${3:-300}" fax_settled "$1" "$2" || fail "fax $2 still rendering: ${BODY:0:300}"
+}
+
 login() { # login EMAIL PASSWORD -> prints token
 	req POST /v1/sessions "" "{\"email\":\"$1\",\"password\":\"$2\"}"
 	[ "$STATUS" = 201 ] || { fail "login $1: $STATUS $BODY"; echo ""; return; }

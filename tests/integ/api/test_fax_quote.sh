@@ -54,7 +54,8 @@ expect_jq ".total == (15 * $LONG_PAGES) and .items[0].amount == .total" "priced 
 # The send of the same form has the quoted pages and cost.
 req POST /v1/faxes "$U1" "" -F "file=@$TMP/long.txt" -F "file=@$TMP/letter.txt" -F "to=+33100000002"
 expect_status 202 "the same form sent"
-expect_jq ".items[0].page_count == $LONG_PAGES and .items[0].estimated_cost == (15 * $LONG_PAGES)" "the send's pages and estimated cost are the quote's"
+wait_rendered "$U1" "$(jqr '.items[0].id')"
+expect_jq ".status == \"queued\" and .page_count == $LONG_PAGES and .estimated_cost == (15 * $LONG_PAGES)" "the send's pages and estimated cost are the quote's"
 req GET "/v1/faxes?limit=200" "$OWN"
 expect_jq '(.items | length) == 1' "the quotes created no fax"
 if [ -z "$(ls -A "$TMP/var/work" 2>/dev/null)" ]; then ok; else fail "work directory not wiped: $(ls "$TMP/var/work")"; fi

@@ -49,6 +49,8 @@ req POST /v1/faxes "$MARIE" "" -F "file=@$TMP/notes.txt" -F "to=$TO" -F "send_at
 	-F "cover_subject=Notes from Marie Curie" -F "header_text=Marie Curie, laboratoire"
 expect_status 202 "Marie schedules a fax"
 FAX=$(jqr '.items[0].id')
+wait_rendered "$MARIE" "$FAX"
+expect_jq '.status == "queued"' "her fax rendered and queued"
 
 # ---- export
 req GET "/v1/accounts/$ACC/users/$MARIE_ID/export" "$MARIE"
@@ -106,6 +108,9 @@ req POST /v1/provider/numbers "$OP" '{"trunk":"loopback","numbers":['"$(printf '
 expect_status 201 "50 more numbers in the loopback trunk's pool"
 req POST /v1/faxes "$MARIE" "" -F "file=@$TMP/notes.txt" -F "to=${TOS%,}" -F "send_at=$LATER"
 expect_status 202 "Marie schedules 50 more faxes"
+# One rendering settles the 50 faxes of the submission at once.
+wait_rendered "$MARIE" "$(jqr '.items[49].id')"
+expect_jq '.status == "queued"' "the 50 faxes rendered and queued"
 
 req POST "/v1/accounts/$ACC/users/$OWNER_ID/export" "$OWNER" '{}'
 expect_problem 422 validation-failed "one's own export is read, not delivered"

@@ -30,6 +30,7 @@ submit() { req POST /v1/faxes "$OWN" "" -F "file=@$TMP/letter.txt" -F "to=+33100
 submit
 expect_status 202 "a fax accepted (its document encrypted by the key holder)"
 ACCEPTED=("$(jqr '.items[0].id')")
+wait_rendered "$OWN" "${ACCEPTED[0]}"
 req GET "/v1/faxes/${ACCEPTED[0]}/document" "$OWN" "" -o /dev/null
 expect_status 200 "its document read back (decrypted by the key holder)"
 
@@ -79,6 +80,9 @@ if poll_until 300 retry_submit; then ok; ACCEPTED+=("$(jqr '.items[0].id')"); el
 for f in "${ACCEPTED[@]}"; do
 	req GET "/v1/faxes/$f" "$OWN"
 	expect_status 200 "accepted fax $f kept"
+	# Rendered by the render job, tried again while the key holder was down.
+	wait_rendered "$OWN" "$f"
+	expect_jq '.page_count == 1 and .failure_class != "document"' "accepted fax $f rendered"
 	req GET "/v1/faxes/$f/document" "$OWN" "" -o /dev/null
 	expect_status 200 "document of $f readable after the restart"
 done

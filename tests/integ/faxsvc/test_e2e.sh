@@ -15,12 +15,18 @@ make_pdf "$TMP/three.pdf" 3
 send_fax "$USER_A" "$NUM_B" "$TMP/three.pdf" -F "header_text=Alpha Clinic" -H "Idempotency-Key: e2e-1"
 expect_status 202 "A's user submits a 3-page PDF"
 expect_jq '(.items | length) == 1' "one fax per recipient"
-expect_jq ".items[0].page_count == 3 and .items[0].estimated_cost == 15 and .items[0].currency == \"EUR\"" "page count and estimated cost known at submit"
-expect_jq ".items[0].status == \"queued\" and .items[0].to == \"$NUM_B\" and .items[0].from == \"$NUM_A\"" "queued, from A's number to B's"
+expect_jq ".items[0].status == \"rendering\" and .items[0].to == \"$NUM_B\" and .items[0].from == \"$NUM_A\"" "accepted, rendering, from A's number to B's"
+FIRST_ANSWER=$BODY
 OUT=$FAX
+wait_rendered "$USER_A" "$OUT"
+expect_jq ".page_count == 3 and .estimated_cost == 15 and .currency == \"EUR\"" "page count and estimated cost known once rendered"
+expect_jq ".status | IN(\"queued\", \"sending\", \"delivered\")" "queued once rendered"
+# A replay answers the first answer as it was (docs/api.md): the fax's
+# state is read from the fax.
 send_fax "$USER_A" "$NUM_B" "$TMP/three.pdf" -F "header_text=Alpha Clinic" -H "Idempotency-Key: e2e-1"
 expect_status 202 "same Idempotency-Key: the answer again"
 [ "$FAX" = "$OUT" ] && ok || fail "the replay answered another fax: $FAX (want $OUT): ${BODY:0:300}"
+[ "$BODY" = "$FIRST_ANSWER" ] && grep -qi '^idempotent-replayed: true' "$HEADERS" && ok || fail "the replay is not the first answer: ${BODY:0:300}"
 
 wait_fax "$USER_A" "$OUT"
 expect_jq '.status == "delivered" and .pages_confirmed == 3' "delivered only with every page confirmed"
@@ -150,7 +156,8 @@ req PATCH "/v1/accounts/$ACC_A" "$OP" '{"currency":"USD"}'
 expect_status 200 "the operator sets A's currency"
 expect_jq '.currency == "USD"' "the account shows it"
 send_fax "$USER_A" "$NUM_B" "$TMP/three.pdf" -F "send_at=2099-01-01T00:00:00Z"
-expect_jq '.items[0].currency == "USD" and .items[0].estimated_cost == 9' "priced in the account's currency"
+wait_rendered "$USER_A" "$FAX"
+expect_jq '.currency == "USD" and .estimated_cost == 9' "priced in the account's currency"
 req POST "/v1/faxes/$FAX/cancel" "$USER_A"
 expect_status 200 "the scheduled fax is cancelled"
 req GET "/v1/accounts/$ACC_B" "$OWNER_B"

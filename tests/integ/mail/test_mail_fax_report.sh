@@ -5,7 +5,8 @@
 # ends one report comes back to the member's mailbox (the Maildir): in
 # English for a member who reads English, "delivered" with the pages and
 # the time; in French for a member who reads French, "not delivered" with
-# the reason in French (a number the trunk refuses). A fax sent through the
+# the reason in French (a number the trunk refuses); a damaged PDF taken in
+# the reply and refused by the render job, its report saying why. A fax sent through the
 # API gets no report. The report is queued in the transaction that ends the
 # fax: with the relay down the report waits in the outbox, the daemon is
 # killed (SIGKILL) and started again with the relay back, and the report
@@ -31,11 +32,12 @@ expect_status 200 "A enables fax by e-mail"
 req PATCH /v1/me "$ADMIN_A" '{"lang":"fr"}'
 expect_status 200 "A's admin reads French"
 
-# mail_in FROM NUMBER SUBJECT: a mail with a one-page PDF through Postfix.
+# mail_in FROM NUMBER SUBJECT [PDF]: a mail with a PDF (one page unless
+# given) through Postfix.
 mail_in() {
 	swaks --server 127.0.0.1 --port "$PF_PORT" --from "$1" --to " $2@fax.example.net" \
 		--header "Subject: $3" --body "Report test." --attach-type application/pdf \
-		--attach @"$TMP/one.pdf" >"$TMP/sw.txt" 2>&1 || fail "Postfix refused the mail: $(tail -n 3 "$TMP/sw.txt")"
+		--attach @"${4:-$TMP/one.pdf}" >"$TMP/sw.txt" 2>&1 || fail "Postfix refused the mail: $(tail -n 3 "$TMP/sw.txt")"
 }
 # fax_of SUBJECT: A's outbound fax with that cover subject exists (id in FAXID).
 fax_of() {
@@ -89,11 +91,25 @@ check_mail '.to_addr == "admin@a-fax.example" and .lang == "fr" and .subject == 
 check_mail '.text | contains("n'"'"'a pas pu être remis (l'"'"'appel a été refusé)") and contains("0 page(s) reçue(s) sur 2")' "the reason and the pages in French"
 check_mail '.images | length == 1 and .[0].png.width == 400' "a failed fax's report has its thumbnail too"
 
+# --- refused after the reply: a damaged PDF is taken (only rendering can
+# tell), and the render job's refusal comes back as the report of a failed
+# fax, saying why (docs/mail.md)
+printf '%%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 9 0 R >> endobj\ntrailer << /Root 1 0 R >>\n%%%%EOF\n' >"$TMP/damaged.pdf"
+mail_in user@a-fax.example "$NUM_B" "Report damaged" "$TMP/damaged.pdf"
+poll_until 120 fax_of "Report damaged" && ok || fail "no fax was made from the mail with a damaged PDF"
+F4=$FAXID
+wait_fax "$USER_A" "$F4" 180
+expect_jq '.status == "failed" and .failure_class == "document" and (.attempts | length) == 0 and .page_count == 0' "its fax fails at rendering, never dialled"
+poll_until 120 has_report "$F4" && ok || fail "no report of $F4 arrived"
+check_mail ".to_addr == \"user@a-fax.example\" and .lang == \"en\" and .subject == \"Your fax to $NUM_B was not delivered\"" "the refusal mail after the fact, to the sender"
+check_mail '.text | contains("could not be delivered (the document could not be prepared for faxing)")' "it says why"
+check_mail '.images | length == 0' "no thumbnail: the fax never had a document"
+
 # --- a fax sent through the API: no report
 send_fax "$USER_A" "$NUM_B" "$TMP/one.pdf"
 wait_fax "$USER_A" "$FAX" 180
 expect_jq '.status == "delivered"' "a fax sent through the API is delivered"
-[ "$(queued_reports)" = 2 ] && ok || fail "reports queued: $(queued_reports), want 2 (none for the API's fax)"
+[ "$(queued_reports)" = 3 ] && ok || fail "reports queued: $(queued_reports), want 3 (none for the API's fax)"
 
 # --- the relay down, the daemon killed while the report waits: once
 stop_daemon || fail "daemon did not stop cleanly"
@@ -124,7 +140,7 @@ sent() { grep -q 'event=mail.attempt .*kind=fax_report_delivered .*status=sent' 
 poll_until 180 sent && ok || fail "the report of $F3 did not arrive after the restart"
 reports "$F3"
 [ "$RN" = 1 ] && ok || fail "the report of $F3 arrived $RN times"
-[ "$(queued_reports)" = 3 ] && ok || fail "reports queued: $(queued_reports), want 3 (the restart queued it again?)"
+[ "$(queued_reports)" = 4 ] && ok || fail "reports queued: $(queued_reports), want 4 (the restart queued it again?)"
 [ "$(grep -c 'event=mail.attempt .*kind=fax_report_delivered .*status=sent' "$LOG")" = 2 ] && ok ||
 	fail "report deliveries: $(grep 'kind=fax_report' "$LOG" | grep mail.attempt)"
 check_mail ".to_addr == \"user@a-fax.example\" and .subject == \"Your fax to $NUM_B was delivered\"" "the report after the crash"

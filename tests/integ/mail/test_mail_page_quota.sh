@@ -30,7 +30,7 @@ quota_refusals() {
 # rendered N: A has N outbound faxes, all rendered (their pages known).
 rendered() {
 	req GET "/v1/faxes?direction=outbound" "$ADMIN_A"
-	[ "$(jqr "[.items[] | select(.page_count > 0)] | length")" = "$1" ]
+	[ "$(jqr "[.items[] | select(.page_count > 0 and .status != \"rendering\")] | length")" = "$1" ]
 }
 req PUT "/v1/accounts/$ACC_A/fax-by-email" "$ADMIN_A" '{"enabled":true}'
 expect_status 200 "A enables fax by e-mail"

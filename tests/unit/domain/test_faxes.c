@@ -3,7 +3,8 @@
  * directories), submission fields, the runner's claim / page confirmation /
  * finish (delivered, partial then the rest, retries running out, cancel),
  * crash recovery (no fax lost, confirmed pages kept, never all pages sent
- * again once confirmed), inbound faxes, and CSV quoting. */
+ * again once confirmed), the render job of the queue, inbound faxes, and CSV
+ * quoting. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -18,6 +19,7 @@
 #include "../common/test_db.h"
 #include "docs.h"
 #include "faxes.h"
+#include "queue.h"
 #include "sec.h"
 #include "store.h"
 #include "store_fax.h"
@@ -612,6 +614,51 @@ static void test_recover_rendering(void **state)
 	fax_job_clear(&j[0]);
 }
 
+/* The render job: a submission enqueued with its job is the queue's, not
+ * the recovery's at a start; one run each renders and settles it (queued
+ * with its pages, or failed with the renderer's reason, holding none), and
+ * nothing is left to run or render again. */
+static void test_render_job(void **state)
+{
+	struct fx *f = *state;
+	make_submission(f, "sub_j", "fax_j", "Bonjour,\nune lettre.\n");
+	make_submission(f, "sub_b", "fax_b", "%PDF-1.4\n1 0 obj << /Pages 9 0 R >> endobj\n");
+	store_tx_t *tx = store_begin(f->st, true);
+	assert_int_equal(fax_render_enqueue(tx, "acc_a", "sub_j", "127.0.0.1", "req_1"), 0);
+	assert_int_equal(fax_render_enqueue(tx, "acc_a", "sub_b", "127.0.0.1", "req_2"), 0);
+	assert_int_equal(store_commit(tx), STORE_OK);
+	assert_int_equal(dom_fax_recover(f->st, &f->env, "node-1", time_now_ms(), 0), 0);
+	json_t *fx = get_fax(f, "fax_j");
+	assert_string_equal(str(fx, "status"), "rendering");
+	json_decref(fx);
+	dom_config_t cfg = { .fax = &f->env };
+	queue_config_t qc = { .node = "node-1" };
+	queue_t *q = queue_new(f->st, &qc);
+	assert_int_equal(fax_render_register(q, &cfg), 0);
+	assert_int_equal(queue_run_once(q), 1);
+	assert_int_equal(queue_run_once(q), 1);
+	assert_int_equal(queue_run_once(q), 0);
+	queue_stop(q);
+	fx = get_fax(f, "fax_j");
+	assert_string_equal(str(fx, "status"), "queued");
+	assert_int_equal(num(fx, "page_count"), 1);
+	assert_int_equal(num(fx, "estimated_cost"), PRICE);
+	json_decref(fx);
+	fx = get_fax(f, "fax_b");
+	assert_string_equal(str(fx, "status"), "failed");
+	assert_string_equal(str(fx, "failure_class"), "document");
+	assert_true(strlen(str(fx, "failure_reason")) > 10);
+	assert_int_equal(num(fx, "page_count"), 0);
+	json_decref(fx);
+	tx = store_begin(f->st, false);
+	json_t *subs = store_submissions_all(tx);
+	assert_int_equal(json_array_size(subs), 0);
+	json_decref(subs);
+	store_rollback(tx);
+	assert_int_equal(dom_fax_recover(f->st, &f->env, "node-1", time_now_ms(), 0), 0);
+	assert_int_equal(dom_docs_sweep_orphans(f->st, &f->env), 0);
+}
+
 static void test_cancel_during_call(void **state)
 {
 	struct fx *f = *state;
@@ -732,6 +779,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_lease_take_over, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_claim_limits, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_recover_rendering, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_render_job, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cancel_during_call, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_inbound, setup, teardown),
 		cmocka_unit_test(test_csv),

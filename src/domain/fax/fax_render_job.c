@@ -1,0 +1,301 @@
+/* Faxes (faxes.h): the render job (FAX_RENDER_JOB). A submission's
+ * originals are stored, encrypted, with this job in the request's own
+ * transaction (dom_fax_submit); a worker of the queue (queue.h) renders
+ * them outside any request, counts the pages, applies what depends on
+ * them (the plan's quotas, the prepaid balance) and moves the faxes to
+ * queued, or to failed with the reason in the submitter's language, the
+ * webhook event, the audit event and, for a fax by e-mail, the report
+ * mail.
+ *
+ * Crash-safe: the submission row exists until the transaction that
+ * settles it commits, and that transaction holds the job's lease; a run
+ * that finds the submission gone has nothing left to do, so a daemon
+ * killed during a render renders it again after its restart, once. */
+#include "faxes.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "billing.h"
+#include "docs.h"
+#include "dom_util.h"
+#include "i18n.h"
+#include "log.h"
+#include "queue.h"
+#include "render.h"
+#include "store_fax.h"
+#include "timeutil.h"
+#include "xalloc.h"
+#include "faxes_int.h"
+
+/* The job acting on its own (a fax queued after its rendering). */
+static const audit_ctx_t render_actor = { .who = NULL, .actor = "system:render", .source = "",
+	.request_id = "" };
+
+int fx_render_stored(store_t *st, const fax_env_t *env, const json_t *sub, char *dir,
+	size_t dirlen, int *pages, struct render_result *rr)
+{
+	const char *account_id = rec_str(sub, "account_id");
+	json_t *orig = json_loads(rec_str(sub, "originals"), 0, NULL);
+	json_t *opt = json_loads(rec_str(sub, "options"), 0, NULL);
+	int n = (int)json_array_size(orig), failed = 0;
+	*pages = 0;
+	memset(rr, 0, sizeof *rr);
+	rr->fail = RENDER_E_INTERNAL;
+	dir[0] = '\0';
+	store_tx_t *tx = store_begin(st, false);
+	if (!tx || dom_workdir_new(env, dir, dirlen) != 0)
+		failed = 1;
+	for (int i = 0; i < n && !failed; i++) {
+		char *p = xasprintf("%s/in-%d", dir, i);
+		if (doc_get_file_tx(tx, env, account_id,
+			    json_string_value(json_array_get(orig, (size_t)i)), p) != 0) {
+			rr->fail = RENDER_E_IO;
+			failed = 1;
+		}
+		free(p);
+	}
+	if (tx)
+		store_rollback(tx);
+	if (!failed && n == 0) {
+		rr->fail = RENDER_E_EMPTY;
+		failed = 1;
+	}
+	if (!failed && fx_render_submission(env, dir, n, opt, rec_str(sub, "id"), pages, rr) != 0)
+		failed = 1;
+	json_decref(orig);
+	json_decref(opt);
+	return failed ? -1 : 0;
+}
+
+/* The language the submitter asked in, from the submission's options. */
+static const char *sub_lang(const json_t *opt)
+{
+	return strcmp(rec_str(opt, "lang"), "fr") == 0 ? "fr" : "en";
+}
+
+/* A fax rendering gives back the pages and price it held (page_count,
+ * estimated_cost: the fewest its documents can make) against the quotas
+ * and the prepaid balance. 0, or -1. */
+static int release(store_tx_t *tx, const char *fax_id)
+{
+	json_t *upd = json_pack("{s:i, s:i}", "page_count", 0, "estimated_cost", 0);
+	int rc = store_fax_update_if(tx, fax_id, "rendering", upd);
+	json_decref(upd);
+	return rc == STORE_OK ? 0 : -1;
+}
+
+int fx_submission_fail(store_tx_t *tx, const fax_env_t *env, const json_t *sub,
+	const char *fclass, const char *reason)
+{
+	json_t *faxes = store_fax_by_submission(tx, rec_str(sub, "id"));
+	int rc = faxes ? 0 : -1;
+	int64_t now = time_now_ms();
+	size_t i;
+	json_t *f;
+	json_array_foreach(faxes, i, f)
+		if (strcmp(rec_str(f, "status"), "rendering") == 0 &&
+		    (release(tx, rec_str(f, "id")) != 0 ||
+			    fx_fax_end(tx, env, rec_str(f, "id"), "failed", fclass, reason, now) != 0))
+			rc = -1;
+	json_decref(faxes);
+	if (rc == 0)
+		fx_drop_submission(tx, env, sub);
+	return rc;
+}
+
+/* The failure class, and the reason in lang (into reason), of a refused
+ * rendering: what the submission's answer said before rendering moved out
+ * of the request. */
+static const char *render_refusal(enum render_fail f, const fax_env_t *env, const char *lang,
+	char reason[I18N_MSG_MAX])
+{
+	dom_err_t e = { 0 };
+	fx_render_problem(f, env->max_pages, &e);
+	snprintf(reason, I18N_MSG_MAX, "%s", dom_err_detail(&e, lang));
+	return f == RENDER_E_TOO_MANY_PAGES ? "too_many_pages" : "document";
+}
+
+/* In tx: the rendered document of sub (tiff, pages) queues those of its
+ * faxes still rendering, unless the plan's quotas or the prepaid balance
+ * refuse their pages (billing_submit_check, acting as the submitter):
+ * they then fail with the refusal's reason. 0 queued, 1 refused, or -1. */
+static int settle(store_tx_t *tx, const queue_job_t *job, const dom_config_t *cfg,
+	const json_t *sub, const char *tiff, int pages)
+{
+	const fax_env_t *env = cfg->fax;
+	const char *account_id = rec_str(sub, "account_id"), *user_id = rec_str(sub, "user_id");
+	json_t *opt = json_loads(rec_str(sub, "options"), 0, NULL);
+	const char *lang = sub_lang(opt);
+	json_t *faxes = store_fax_by_submission(tx, rec_str(sub, "id"));
+	int64_t price = 0, n = 0;
+	char cur[4] = "";
+	size_t i;
+	json_t *f;
+	int rc = 0;
+	json_array_foreach(faxes, i, f) {
+		if (strcmp(rec_str(f, "status"), "rendering") != 0)
+			continue;
+		snprintf(cur, sizeof cur, "%s", rec_str(f, "currency"));
+		price += (int64_t)pages * fx_price_for(tx, rec_str(f, "to_number"), cur);
+		n++;
+		/* Checked with the real count in place of what it held. */
+		if (release(tx, rec_str(f, "id")) != 0)
+			rc = -1;
+	}
+	json_decref(faxes);
+	if (rc != 0) {
+		json_decref(opt);
+		return -1;
+	}
+	principal_t who = { 0 };
+	json_t *person = store_principal_get(tx, user_id);
+	bool member = person && dom_principal_from_record(tx, person, &who) == 0;
+	json_decref(person);
+	dom_ctx_t c = { .store = job->st, .tx = tx, .who = member ? &who : NULL,
+		.actor = member ? NULL : render_actor.actor,
+		.source = rec_str(job->payload, "source"),
+		.request_id = rec_str(job->payload, "request_id"), .lang = lang, .cfg = cfg };
+	dom_err_t e = { 0 };
+	int credit = n > 0 ? billing_submit_check(&c, account_id, user_id, cur, (int64_t)pages * n,
+		price, &e) : 0;
+	if (credit < 0) {
+		rc = -1;
+	} else if (credit > 0) {
+		char reason[I18N_MSG_MAX];
+		snprintf(reason, sizeof reason, "%s", dom_err_detail(&e, lang));
+		rc = fx_submission_fail(tx, env, sub, e.kind && strcmp(e.kind, "quota-exceeded") == 0
+			? "quota_exceeded" : "insufficient_credit", reason) == 0 ? 1 : -1;
+	} else {
+		rc = fx_queue_submission(tx, env, &render_actor, sub, tiff, pages, NULL);
+		if (rc == 0)
+			fx_drop_submission(tx, env, sub);
+	}
+	json_decref(opt);
+	return rc;
+}
+
+/* Ours (a fork, a full disk), not the document's: worth another run. */
+static bool transient(enum render_fail f)
+{
+	return f == RENDER_E_INTERNAL || f == RENDER_E_IO;
+}
+
+static enum queue_outcome render_run(const queue_job_t *job, void *arg, char *why,
+	size_t whylen)
+{
+	const dom_config_t *cfg = arg;
+	const fax_env_t *env = cfg ? cfg->fax : NULL;
+	if (!env) {
+		snprintf(why, whylen, "faxing is not available on this node");
+		return QUEUE_RETRY;
+	}
+	const char *sub_id = rec_str(job->payload, "submission_id");
+	store_tx_t *tx = store_begin(job->st, false);
+	if (!tx) {
+		snprintf(why, whylen, "the database could not be reached");
+		return QUEUE_RETRY;
+	}
+	json_t *sub = store_submission_get(tx, sub_id);
+	store_rollback(tx);
+	if (!sub)
+		return QUEUE_DONE; /* settled by a run whose end was not recorded */
+	char dir[512];
+	int pages = 0;
+	struct render_result rr;
+	int64_t t0 = time_now_ms();
+	int failed = fx_render_stored(job->st, env, sub, dir, sizeof dir, &pages, &rr) != 0;
+	if (failed && transient(rr.fail)) {
+		dom_workdir_wipe(dir);
+		json_decref(sub);
+		snprintf(why, whylen, "the renderer could not run (%s)", render_fail_code(rr.fail));
+		return QUEUE_RETRY;
+	}
+	enum queue_outcome out = QUEUE_DONE;
+	const char *result = failed ? "document" : "queued";
+	tx = store_begin(job->st, true);
+	int rc = tx ? queue_job_hold(tx, job) : STORE_ERROR;
+	json_t *now_sub = rc == STORE_OK ? store_submission_get(tx, sub_id) : NULL;
+	if (rc != STORE_OK) {
+		snprintf(why, whylen, rc == STORE_NOTFOUND ? "the job's lease was lost"
+			: "the database could not be reached");
+		out = QUEUE_RETRY;
+	} else if (!now_sub) {
+		result = "settled_before"; /* another run settled it meanwhile */
+	} else if (failed) {
+		/* The detail comes from the renderer, which reads what a stranger
+		 * sent: quoted, so that it cannot forge fields or lines. */
+		char q[300];
+		log_event(LOG_INFO, "fax.render_failed", "sub=%s fail=%s detail=%s", sub_id,
+			render_fail_code(rr.fail), log_quote(rr.detail, q, sizeof q));
+		json_t *opt = json_loads(rec_str(sub, "options"), 0, NULL);
+		char reason[I18N_MSG_MAX];
+		const char *fclass = render_refusal(rr.fail, env, sub_lang(opt), reason);
+		json_decref(opt);
+		if (fx_submission_fail(tx, env, sub, fclass, reason) != 0)
+			out = QUEUE_RETRY;
+	} else {
+		char *tiff = xasprintf("%s/fax.tif", dir);
+		int srs = settle(tx, job, cfg, sub, tiff, pages);
+		if (srs < 0)
+			out = QUEUE_RETRY;
+		else if (srs > 0)
+			result = "refused";
+		free(tiff);
+	}
+	json_decref(now_sub);
+	/* The document is in the store (or refused): nothing of it stays on
+	 * disk once the faxes say so. */
+	dom_workdir_wipe(dir);
+	if (tx && (out != QUEUE_DONE || store_commit(tx) != STORE_OK)) {
+		if (out != QUEUE_DONE)
+			store_rollback(tx);
+		if (!*why)
+			snprintf(why, whylen, "the rendered faxes could not be recorded");
+		out = QUEUE_RETRY;
+	}
+	log_event(out == QUEUE_DONE ? LOG_INFO : LOG_WARN, "fax.rendered",
+		"sub=%s pages=%d result=%s ms=%lld attempt=%d", sub_id, pages,
+		out == QUEUE_DONE ? result : "retry", (long long)(time_now_ms() - t0), job->attempt);
+	json_decref(sub);
+	return out;
+}
+
+/* Given up (the renderer could not run, again and again): the faxes still
+ * rendering fail, so that none is left rendering forever. */
+static int render_failed(store_tx_t *tx, const queue_job_t *job, void *arg, const char *why)
+{
+	const dom_config_t *cfg = arg;
+	const fax_env_t *env = cfg ? cfg->fax : NULL;
+	json_t *sub = store_submission_get(tx, rec_str(job->payload, "submission_id"));
+	if (!sub)
+		return 0;
+	json_t *opt = json_loads(rec_str(sub, "options"), 0, NULL);
+	enum render_lang lang = RENDER_LANG_EN;
+	render_lang_parse(sub_lang(opt), &lang);
+	json_decref(opt);
+	log_event(LOG_ERROR, "fax.render_given_up", "sub=%s why=\"%s\"", rec_str(sub, "id"), why);
+	int rc = fx_submission_fail(tx, env, sub, "document",
+		render_fail_message(RENDER_E_INTERNAL, lang));
+	json_decref(sub);
+	return rc;
+}
+
+int fax_render_enqueue(store_tx_t *tx, const char *account_id, const char *submission_id,
+	const char *source, const char *request_id)
+{
+	json_t *p = json_pack("{s:s, s:s, s:s}", "submission_id", submission_id, "source",
+		source ? source : "", "request_id", request_id ? request_id : "");
+	int rc = queue_enqueue(tx, FAX_RENDER_JOB, account_id, submission_id, p,
+		FAX_RENDER_ATTEMPTS, 0, NULL);
+	json_decref(p);
+	return rc;
+}
+
+int fax_render_register(struct queue *q, const dom_config_t *cfg)
+{
+	queue_kind_t k = { .kind = FAX_RENDER_JOB, .run = render_run, .failed = render_failed,
+		.arg = (void *)cfg, .backoff_ms = 5000 };
+	return queue_register(q, &k);
+}

@@ -962,7 +962,8 @@ static int run(config_t *cfg, int argc, char **argv)
 	else if (strcmp(cmd, "password-reset") == 0)
 		rc = cmd_password_reset(cfg, argc - i, argv + i);
 	else if (strcmp(cmd, "audit-verify") == 0)
-		rc = cmd_audit_verify(cfg, argc - i, argv + i);
+		rc = system_cmd(cfg, "audit-verify", "audit.verify_run", cmd_audit_verify, argc - i,
+			argv + i);
 	else if (strcmp(cmd, "rotate-master-key") == 0)
 		rc = system_cmd(cfg, "rotate-master-key", "vault.master_rotate_run", cmd_rotate, argc - i,
 			argv + i);

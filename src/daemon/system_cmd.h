@@ -1,8 +1,10 @@
-/* faxvaultd's system commands (backup, rotate-master-key) through the
- * operation runner (src/ops/ops.h), each as its named system actor
- * ("system:backup", "system:rotate-master-key"): every run is recorded in
- * the provider's audit chain with its outcome and the operator who ran it,
- * a refusal as "denied". */
+/* faxvaultd's system commands (backup, rotate-master-key, audit-verify)
+ * through the operation runner (src/ops/ops.h), each as its named system
+ * actor ("system:backup", "system:rotate-master-key",
+ * "system:audit-verify"): every run is recorded in the provider's audit
+ * chain with its outcome and the operator who ran it, a refusal as
+ * "denied". audit-verify's event comes after what it verified: the next
+ * run verifies it. */
 #ifndef FV_SYSTEM_CMD_H
 #define FV_SYSTEM_CMD_H
 

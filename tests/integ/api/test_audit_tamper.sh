@@ -113,6 +113,10 @@ grep -q "intact" "$TMP/v.out" && ok || fail "audit-verify says intact"
 grep -q "keyed (HMAC-SHA-256) from event 1" "$TMP/v.out" && ok || fail "audit-verify says the chain is keyed"
 grep -q "cannot rule out deletion of the newest events: no checkpoint given" "$TMP/v.out" && ok ||
 	fail "without a checkpoint, audit-verify says what it could not rule out: $(cat "$TMP/v.out")"
+# Each run goes through the operation runner as system:audit-verify and is
+# recorded after what it verified, with its outcome and the operator.
+lastrun() { sqlite3 "$DB" "SELECT outcome || ' ' || json_extract(detail, '$.exit') || ' ' || (json_extract(detail, '$.operator') LIKE 'cli:%') FROM audit_events WHERE action='audit.verify_run' AND actor_id='system:audit-verify' ORDER BY seq DESC LIMIT 1"; }
+[ "$(lastrun)" = "success 0 1" ] && ok || fail "the intact run is recorded: $(lastrun)"
 verify --checkpoint "$SHIPPED"
 [ $? -eq 0 ] && ok || fail "the intact chain holds its checkpoints: $(cat "$TMP/v.out")"
 grep -q "checkpoints checked: $NCP;" "$TMP/v.out" && ok || fail "every checkpoint checked: $(cat "$TMP/v.out")"
@@ -123,16 +127,24 @@ cp "$DB" "$TMP/pristine.db"
 restore() { cp "$TMP/pristine.db" "$DB"; rm -f "$DB-wal" "$DB-shm"; }
 
 # 0. Remove a chain's newest events (its recorded head moved back with
-#    them): consistent on its own, caught by the checkpoint.
-sqlite3 "$DB" "DELETE FROM audit_events WHERE chain_id = 'provider' AND chain_seq >= $LSEQ - 1;
+#    them): consistent on its own, caught by the checkpoint. Each run of
+#    audit-verify records itself at the chain's end, so each check starts
+#    from the truncated copy.
+truncate_provider() {
+	restore
+	sqlite3 "$DB" "DELETE FROM audit_events WHERE chain_id = 'provider' AND chain_seq >= $LSEQ - 1;
 	UPDATE audit_heads SET (chain_seq, hash) = (SELECT chain_seq, hash FROM audit_events
 	WHERE chain_id = 'provider' ORDER BY chain_seq DESC LIMIT 1) WHERE chain_id = 'provider'"
+}
+truncate_provider
 verify
 [ $? -eq 0 ] && ok || fail "a truncated chain is consistent on its own"
 grep -q "cannot rule out deletion of the newest events" "$TMP/v.out" && ok || fail "...and the output says so"
+truncate_provider
 verify --checkpoint "$SHIPPED"
 [ $? -eq 1 ] && ok || fail "audit-verify --checkpoint detects the truncation"
 grep -q "newest events were removed" "$TMP/v.out" && ok || fail "truncation named: $(cat "$TMP/v.out")"
+truncate_provider
 verify --expect-head "$LAST"
 [ $? -eq 1 ] && ok || fail "a head recorded from the log (--expect-head CHAIN:SEQ:HASH) detects it too"
 restore
@@ -204,6 +216,7 @@ grep -q "seq=$SEQ id=$ID by usr_someone_else (user)" "$TMP/v.out" && ok || fail 
 verify --json
 jq -e ".ok == false and .first_broken.seq == $SEQ and .first_broken.id == \"$ID\"" "$TMP/v.out" >/dev/null && ok ||
 	fail "JSON report names the event: $(cat "$TMP/v.out")"
+[ "$(lastrun)" = "failure 1 1" ] && ok || fail "a run that finds the chain broken is recorded as a failure: $(lastrun)"
 
 # 5. Remove one event in the middle of the first account's chain.
 restore

@@ -152,13 +152,20 @@ else
 fi
 "$FAXVAULTD" $FV_TEST_FLAGS restore --from "$BK" --data-dir "$DATA" --passphrase-file "$PASS" >"$TMP/o" 2>&1
 [ $? = 1 ] && grep -q 'already holds a database' "$TMP/o" && ok || fail "a restore over data: $(cat "$TMP/o")"
-"$FAXVAULTD" --data-dir "$DATA" $FV_TEST_FLAGS audit-verify >"$TMP/av.out" 2>&1 && ok || fail "audit-verify on the restored copy: $(cat "$TMP/av.out")"
-grep -q "audit chain intact: .* head $HEAD" "$TMP/av.out" && ok || fail "the restored head is not the backup's $HEAD: $(cat "$TMP/av.out")"
 # The restored chains end where the manifest says (restore checked it too).
 if [ -n "${FV_TEST_PG:-}" ]; then heads() { q "SELECT chain_id || ':' || chain_seq || ':' || hash FROM audit_heads WHERE chain_seq > 0"; }
 else heads() { sqlite3 "$DATA/faxvault.db" "SELECT chain_id || ':' || chain_seq || ':' || hash FROM audit_heads WHERE chain_seq > 0"; }; fi
 [ "$(heads | sort)" = "$(jq -r '.audit_heads[] | "\(.chain):\(.seq):\(.hash)"' "$BK/manifest.json" | sort)" ] && ok ||
 	fail "the restored chains' heads are not the manifest's"
+# (Before audit-verify, whose run is recorded in the provider's chain.)
+"$FAXVAULTD" --data-dir "$DATA" $FV_TEST_FLAGS audit-verify >"$TMP/av.out" 2>&1 && ok || fail "audit-verify on the restored copy: $(cat "$TMP/av.out")"
+grep -q "audit chain intact: .* head $HEAD" "$TMP/av.out" && ok || fail "the restored head is not the backup's $HEAD: $(cat "$TMP/av.out")"
+# The run itself, through the operation runner as system:audit-verify, is
+# the provider chain's next event.
+if [ -n "${FV_TEST_PG:-}" ]; then sql() { q "$1"; }; else sql() { sqlite3 "$DATA/faxvault.db" "$1"; }; fi
+LASTEV=$(sql "SELECT action || ' ' || actor_id || ' ' || outcome || ' ' || chain_seq FROM audit_events WHERE chain_id = 'provider' ORDER BY chain_seq DESC LIMIT 1")
+[ "$LASTEV" = "audit.verify_run system:audit-verify success $(( $(jq -r '.audit_heads[] | select(.chain == "provider") | .seq' "$BK/manifest.json") + 1 ))" ] && ok ||
+	fail "the audit-verify run is not the provider chain's next event: $LASTEV"
 
 # --- The service runs on the restored copy: every fax known before the
 # backup is there, documents decrypt, the one in flight ends.

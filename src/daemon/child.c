@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "supv.h"
 #include "timeutil.h"
 #include "xalloc.h"
 
@@ -34,27 +35,18 @@ struct child {
 	pthread_t monitor;
 };
 
-/* Starts one child; its pid and *sock, or -1. */
+/* Starts one child (through the supervisor when there is one: supv.h);
+ * its pid and *sock, or -1. */
 static pid_t spawn_child(child_t *c, int *sock)
 {
-	int sv[2];
-	if (ipc_socketpair(sv) != 0)
-		return -1;
-	int fds[IPC_SPAWN_FDS_MAX];
-	fds[0] = sv[1];
-	for (size_t i = 0; i < c->nfds; i++)
-		fds[i + 1] = c->fds[i];
 	pid_t pid = -1;
-	int rc = ipc_spawn(c->exe, c->argv, fds, c->nfds + 1, &pid);
-	close(sv[1]);
+	int rc = ipc_proc_spawn(c->exe, c->argv, c->fds, c->nfds, sock, &pid);
 	if (rc != 0) {
-		close(sv[0]);
 		char ev[64];
 		snprintf(ev, sizeof ev, "%s_start_failed", c->name);
 		log_event(LOG_ERROR, ev, "err=\"%s\"", strerror(rc));
 		return -1;
 	}
-	*sock = sv[0];
 	return pid;
 }
 
@@ -80,8 +72,7 @@ static void *monitor_main(void *arg)
 			c->serve(c->arg, sock, pid);
 			close(sock);
 			int st = 0;
-			while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-				;
+			ipc_proc_wait(pid, &st);
 			pthread_mutex_lock(&c->mu);
 			c->pid = 0;
 			if (c->stopping) {
@@ -128,7 +119,7 @@ static void child_free(child_t *c)
 
 child_t *child_start(const child_spec_t *spec, char *err, size_t errlen)
 {
-	if (spec->nfds > IPC_SPAWN_FDS_MAX - 1) {
+	if (spec->nfds > SUPV_SPAWN_FDS_MAX) {
 		snprintf(err, errlen, "%s: too many descriptors", spec->name);
 		return NULL;
 	}

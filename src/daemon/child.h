@@ -1,6 +1,8 @@
 /* A process of faxvault's started from a fresh image and kept running (the
- * SMTP and HTTP front ends): child_start spawns it (ipc_spawn) with a
- * socketpair to the service as its first fd, then a monitor thread hands
+ * SMTP, HTTP and SIP front ends): child_start spawns it (ipc_proc_spawn:
+ * through faxvaultd's supervisor, which is then its parent, else by
+ * itself) with a socketpair to the service as its first fd, then a
+ * monitor thread hands
  * the socket to serve() until the child closes it, reaps the child and
  * starts another after a backoff of 1 s doubling to 30 s (back to 1 s
  * after a minute of life). Log events: NAME_spawned, NAME_exited (with
@@ -26,7 +28,8 @@ typedef struct child_spec {
 	const char *name;     /* the log events' prefix, e.g. "smtp.front" */
 	const char *exe;
 	char *const *argv;    /* argv[0] is the title */
-	int fds[IPC_SPAWN_FDS_MAX - 1]; /* the child's fds 4, 5, ... (borrowed) */
+	int fds[IPC_SPAWN_FDS_MAX - 1]; /* the child's fds 4, 5, ... (borrowed; at most
+					   SUPV_SPAWN_FDS_MAX) */
 	size_t nfds;
 	child_serve_fn *serve;
 	void *arg;

@@ -20,7 +20,9 @@
 #include <pwd.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include "api.h"
@@ -59,6 +61,7 @@
 #include "sec.h"
 #include "secrets.h"
 #include "store.h"
+#include "supv.h"
 #include "system_cmd.h"
 #include "timeutil.h"
 #include "vault.h"
@@ -115,8 +118,9 @@ static void usage(FILE *out)
 /* The command line faxvaultd was started with: the key holder is started
  * with the same one (same configuration) and its role. */
 static char **saved_argv;
-/* --role: "service" (default) or "vault". */
-static const char *role = "service";
+/* --role: "" (faxvaultd itself: the supervisor when serving, or a
+ * command), "service", "vault", "http", "smtp" or "sip". */
+static const char *role = "";
 
 /* The versions of what faxvaultd is built on, for operators (P01: patching)
  * and for /metrics. */
@@ -408,17 +412,7 @@ static int cmd_rotate(const config_t *cfg, int argc, char **argv)
  * same). The array is the caller's (free it; the strings are borrowed). */
 static char **role_argv(const char *title, const char *name)
 {
-	char *const *av = saved_argv;
-	size_t n = 0;
-	while (av[n])
-		n++;
-	char **out = xcalloc(n + 3, sizeof *out);
-	out[0] = (char *)title;
-	out[1] = (char *)"--role";
-	out[2] = (char *)name;
-	for (size_t i = 1; i < n; i++)
-		out[i + 2] = av[i];
-	return out;
+	return role_argv_of(saved_argv, title, name);
 }
 
 /* What the fax service and the fax operations of the API share: the
@@ -558,23 +552,28 @@ static int cmd_serve(const config_t *cfg)
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	/* Every listening address first, bound and kept for the listeners: one
-	 * already taken stops the start before the database is migrated or a key
-	 * created, and nothing can take one between this check and the serving. */
-	char perr[256];
-	int http_fd = -1, metrics_fd = -1, sip_fd = -1, smtp_fd = -1, lmtp_fd = -1;
-	if (probe_listen(cfg->http_listen, SOCK_STREAM, &http_fd, perr, sizeof perr) != 0 ||
-	    probe_listen(cfg->metrics_listen, SOCK_STREAM, &metrics_fd, perr, sizeof perr) != 0 ||
-	    (cfg->fax_enabled &&
-		    probe_listen(cfg->fax_loopback_sip, SOCK_DGRAM, &sip_fd, perr, sizeof perr) != 0) ||
-	    probe_listen(cfg->mail_smtp_listen, SOCK_STREAM, &smtp_fd, perr, sizeof perr) != 0 ||
-	    probe_listen(cfg->mail_lmtp_listen, SOCK_STREAM, &lmtp_fd, perr, sizeof perr) != 0) {
-		log_event(LOG_ERROR, "daemon.start", "err=\"%s\"", perr);
-		fprintf(stderr, "faxvaultd: %s\n", perr);
-		close_fds(http_fd, metrics_fd, sip_fd);
-		close_fds(smtp_fd, lmtp_fd, -1);
+	/* Started by the supervisor (supervisor_main): ended with it, its
+	 * control socket on fd 3, the listening sockets it bound (and keeps)
+	 * on 4.. (not a socket: none configured). The key holder and the front
+	 * ends are started through it (supv.h). */
+	role_set_name("fv-service");
+	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	if (getppid() == 1 || ipc_proc_use_supervisor(SERVICE_CTL_FD) != 0)
 		return 1;
+	int lfd[SERVICE_LISTEN_N];
+	for (int i = 0; i < SERVICE_LISTEN_N; i++) {
+		struct stat sb;
+		lfd[i] = SERVICE_LISTEN_FD0 + i;
+		if (fstat(lfd[i], &sb) != 0 || !S_ISSOCK(sb.st_mode)) {
+			close(lfd[i]);
+			lfd[i] = -1;
+		} else {
+			fcntl(lfd[i], F_SETFD, FD_CLOEXEC);
+		}
 	}
+	int http_fd = lfd[SERVICE_LISTEN_HTTP], metrics_fd = lfd[SERVICE_LISTEN_METRICS],
+	    sip_fd = lfd[SERVICE_LISTEN_SIP], smtp_fd = lfd[SERVICE_LISTEN_SMTP],
+	    lmtp_fd = lfd[SERVICE_LISTEN_LMTP];
 	store_t *st = open_store(cfg);
 	if (!st) {
 		close_fds(http_fd, metrics_fd, sip_fd);
@@ -816,6 +815,9 @@ static int cmd_serve(const config_t *cfg)
 			store_schema_version(st), fax != NULL, fr.loopback[0] ? fr.loopback : "-",
 			sqlite3_libversion(), MHD_get_version(), jansson_version_str(),
 			sodium_version_string());
+	/* From now on the supervisor starts this process again if it dies. */
+	if (!rc)
+		ipc_proc_ready();
 	/* Between signals, a signed checkpoint of each audit chain's head at
 	 * every interval (of those that moved), by one node at a time on a
 	 * shared database (store_sweep_lead). */
@@ -890,6 +892,7 @@ static int run(config_t *cfg, int argc, char **argv)
 			i++;
 		} else if (strcmp(a, "--role") == 0 && next &&
 			   (strcmp(next, "vault") == 0 || strcmp(next, "smtp") == 0 ||
+			    strcmp(next, "service") == 0 ||
 			    strcmp(next, "http") == 0 || strcmp(next, "sip") == 0)) {
 			role = next;
 			i++;
@@ -955,8 +958,10 @@ static int run(config_t *cfg, int argc, char **argv)
 		rc = role_http_main(cfg);
 	else if (strcmp(role, "sip") == 0)
 		rc = role_sip_main(cfg);
+	else if (strcmp(role, "service") == 0)
+		rc = strcmp(cmd, "serve") == 0 ? cmd_serve(cfg) : 2;
 	else if (strcmp(cmd, "serve") == 0)
-		rc = cmd_serve(cfg);
+		rc = supervisor_main(cfg, saved_argv);
 	else if (strcmp(cmd, "bootstrap") == 0)
 		rc = cmd_bootstrap(cfg, argc - i, argv + i);
 	else if (strcmp(cmd, "password-reset") == 0)

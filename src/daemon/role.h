@@ -7,6 +7,33 @@
 
 #include "config.h"
 
+/* faxvaultd's supervisor (`faxvaultd` serving; supv.h): binds the
+ * listening sockets, starts the service (`--role service`, "faxvaultd:
+ * service", fv-service) with its control socket on fd 3 and those sockets on
+ * SERVICE_LISTEN_FD0 + SERVICE_LISTEN_* (/dev/null where none is
+ * configured), starts the key holder and the front ends the service asks
+ * for (SUPV_SPAWN) and tells it when one ends, restarts the service when it
+ * dies after it was started (backoff 1 s doubling to 30 s, back to 1 s
+ * after a minute of life; its children are ended first), and on SIGTERM or
+ * SIGINT passes it on and waits for everything to end. SIGHUP reopens its
+ * log and is passed on. The exit status: the service's when it stopped or
+ * could not start (1 when killed), 1 when a listener cannot be bound. */
+enum {
+	SERVICE_LISTEN_HTTP,
+	SERVICE_LISTEN_METRICS,
+	SERVICE_LISTEN_SIP,     /* the loopback trunk's UDP socket */
+	SERVICE_LISTEN_SMTP,
+	SERVICE_LISTEN_LMTP,
+	SERVICE_LISTEN_N
+};
+#define SERVICE_CTL_FD 3
+#define SERVICE_LISTEN_FD0 4
+int supervisor_main(const config_t *cfg, char *const *argv);
+/* argv (this program's command line) for a child: title, --role name, then
+ * argv's options and command. The array is the caller's (free it; the
+ * strings are borrowed). */
+char **role_argv_of(char *const *argv, const char *title, const char *name);
+
 /* Sets the process's name (prctl PR_SET_NAME, 15 bytes shown by ps -o comm
  * and top). Its command line (ps -o args) starts with the title it was
  * started under, e.g. "faxvaultd: vault". */

@@ -129,7 +129,7 @@ int ipc_reader_end(const struct ipc_reader *r);
 
 /* Children: the first fd a spawned process receives, and how many. */
 #define IPC_SPAWN_FD0 3
-#define IPC_SPAWN_FDS_MAX 4
+#define IPC_SPAWN_FDS_MAX 8
 /* Starts exe (posix_spawn, a fresh image; argv[0] is its title) with the
  * environment, fds[i] (borrowed) as its fd IPC_SPAWN_FD0 + i and no other
  * descriptor but 0-2 (the caller's are close-on-exec), signals at their

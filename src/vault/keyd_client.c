@@ -18,6 +18,7 @@
 
 #include "keyd_int.h"
 #include "log.h"
+#include "supv.h"
 #include "timeutil.h"
 #include "xalloc.h"
 
@@ -45,16 +46,11 @@ struct keyd_client {
 static pid_t spawn_holder(const char *exe, char *const argv[], int *sock, uint8_t chain[32],
 	uint8_t seed[32], char *err, size_t errlen)
 {
-	int sv[2];
-	if (ipc_socketpair(sv) != 0) {
-		snprintf(err, errlen, "key holder: socketpair: %s", strerror(errno));
-		return -1;
-	}
+	int sv[2] = { -1, -1 };
 	pid_t pid = -1;
-	int rc = ipc_spawn(exe, argv, &sv[1], 1, &pid);
-	close(sv[1]);
+	/* Through faxvaultd's supervisor when there is one (supv.h). */
+	int rc = ipc_proc_spawn(exe, argv, NULL, 0, &sv[0], &pid);
 	if (rc != 0) {
-		close(sv[0]);
 		snprintf(err, errlen, "key holder: cannot start %s: %s", exe, strerror(rc));
 		return -1;
 	}
@@ -84,8 +80,8 @@ static pid_t spawn_holder(const char *exe, char *const argv[], int *sock, uint8_
 	ipc_msg_free(&m);
 	close(sv[0]);
 	kill(pid, SIGKILL);
-	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-		;
+	int st;
+	ipc_proc_wait(pid, &st);
 	return -1;
 }
 
@@ -111,8 +107,7 @@ static void *monitor_main(void *arg)
 		if (pid > 0) {
 			pthread_mutex_unlock(&c->mu);
 			int st = 0;
-			while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-				;
+			ipc_proc_wait(pid, &st);
 			pthread_mutex_lock(&c->mu);
 			if (c->sock >= 0)
 				close(c->sock);
@@ -177,8 +172,8 @@ keyd_client_t *keyd_client_start(const char *exe, char *const argv[], uint8_t au
 		snprintf(err, errlen, "key holder: cannot start its monitor thread");
 		c->stopping = 1;
 		close(c->sock);
-		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-			;
+		int st;
+		ipc_proc_wait(pid, &st);
 		c->monitor = 0;
 		keyd_client_stop(c);
 		return NULL;

@@ -44,7 +44,7 @@ if [ "$(id -u)" = 0 ]; then
 	[ -z "$(ls -A "/proc/$H/root/" 2>&1)" ] && [ ! -e "/proc/$H/root/etc/passwd" ] && ok ||
 		fail "something is in view from its root: $(ls -A "/proc/$H/root/" 2>&1)"
 	[ "$(readlink "/proc/$H/cwd")" = "$R" ] && ok || fail "its working directory is outside its root"
-	[ "$(readlink "/proc/$DAEMON_PID/root")" = / ] && ok || fail "the service's root changed too"
+	[ "$(readlink "/proc/$(child_of_daemon fv-service)/root")" = / ] && ok || fail "the service's root changed too"
 	ls -d /tmp/fv-empty-* >/dev/null 2>&1 && fail "an empty root left a directory in /tmp" || ok
 fi
 MPORT=$(metrics_port)

@@ -15,8 +15,10 @@ start_daemon
 PW="plume encre buvard 1789"
 KEY="$DATA/master.key"
 
-# vault_pid: the key holder, a child of the daemon named fv-vault.
+# vault_pid: the key holder, a child of the daemon (its supervisor) named
+# fv-vault; the service is fv-service (test_supervisor.sh).
 vault_pid() { ps -o pid=,comm= --ppid "$DAEMON_PID" | awk '$2 == "fv-vault" { print $1 }'; }
+SVC=$(ps -o pid=,comm= --ppid "$DAEMON_PID" | awk '$2 == "fv-service" { print $1 }')
 
 OP=$(operator_token)
 req POST /v1/provider/numbers "$OP" '{"trunk":"loopback","numbers":["+33100000001","+33100000002"]}'
@@ -50,9 +52,9 @@ SIPF=$(ps -o pid=,comm= --ppid "$DAEMON_PID" | awk '$2 == "fv-sip" { print $1 }'
 SIP_PORT=$(sed -n 's/.*event=fax.loopback_listening .*sip=[0-9.]*:\([0-9]*\).*/\1/p' "$LOG" | tail -n 1)
 if [ -n "$SIPF" ] && ss -lunp 2>/dev/null | grep ":$SIP_PORT " | grep -q "pid=$SIPF,"; then ok; else
 	fail "the SIP port is not the SIP front end's: $(ss -lunp | grep ":$SIP_PORT ")"; fi
-OUT=$($SCAN "$KEY" "$DAEMON_PID" "$FRONT" "$SIPF" "$VAULT")
+OUT=$($SCAN "$KEY" "$SVC" "$FRONT" "$SIPF" "$VAULT")
 echo "$OUT"
-if echo "$OUT" | grep -q "^$DAEMON_PID mem=absent fd=absent "; then ok; else
+if [ -n "$SVC" ] && echo "$OUT" | grep -q "^$SVC mem=absent fd=absent "; then ok; else
 	fail "the service process holds the master key: $OUT"; fi
 if echo "$OUT" | grep -q "^$FRONT mem=absent fd=absent "; then ok; else
 	fail "the HTTP front end holds the master key: $OUT"; fi
@@ -86,8 +88,8 @@ for f in "${ACCEPTED[@]}"; do
 	req GET "/v1/faxes/$f/document" "$OWN" "" -o /dev/null
 	expect_status 200 "document of $f readable after the restart"
 done
-OUT=$($SCAN "$KEY" "$DAEMON_PID" "$V")
-if echo "$OUT" | grep -q "^$DAEMON_PID mem=absent fd=absent " && echo "$OUT" | grep -q "^$V mem=found "; then ok; else
+OUT=$($SCAN "$KEY" "$SVC" "$V")
+if echo "$OUT" | grep -q "^$SVC mem=absent fd=absent " && echo "$OUT" | grep -q "^$V mem=found "; then ok; else
 	fail "after the restart: $OUT"; fi
 
 finish

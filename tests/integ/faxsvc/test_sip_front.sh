@@ -22,6 +22,7 @@ CARRIER_TCP=$(sed -n 's/.*event=fax.carrier_listening sip=tcp:127.0.0.1:\([0-9]*
 make_pdf "$TMP/three.pdf" 3
 make_pdf "$TMP/six.pdf" 6
 child_of_daemon() { ps -o pid=,comm= --ppid "$DAEMON_PID" | awk -v c="$1" '$2 == c { print $1 }'; }
+SVC=$(child_of_daemon fv-service)
 
 # ---- the process, its identity, its filter, no key ----
 S=$(child_of_daemon fv-sip)
@@ -42,13 +43,13 @@ confined() {
 	[ -d "/proc/$p/root/proc/self/fd" ] && [ ! -e "/proc/$p/root$DATA" ] && [ ! -e "/proc/$p/root/etc/passwd" ] &&
 		[ ! -e "/proc/$p/root/proc/sys" ] && [ ! -e "/proc/$p/root/usr" ] && ok ||
 		fail "its root shows the file system: $(ls "/proc/$p/root/etc" "/proc/$p/root/proc" | head -n 20)"
-	[ "$(readlink /proc/$DAEMON_PID/root)" = / ] && ok || fail "the service's root changed"
+	[ "$(readlink /proc/$SVC/root)" = / ] && ok || fail "the service's root changed"
 }
 [ "$(id -u)" = 0 ] && confined "$S"
 # the sockets: the loopback trunk's and the carrier listeners, each held by
 # the service (which bound it) and served by the front end
 held_by_both() { # PROTO PORT FRONT
-	ss -"$1"lnp 2>/dev/null | grep "127.0.0.1:$2 " | grep "pid=$3," | grep -q "pid=$DAEMON_PID,"
+	ss -"$1"lnp 2>/dev/null | grep "127.0.0.1:$2 " | grep "pid=$3," | grep -q "pid=$SVC,"
 }
 SIP_PORT=${LOOPBACK_SIP##*:}
 for sock in "u $SIP_PORT" "u $CARRIER_UDP" "t $CARRIER_TCP"; do

@@ -1,0 +1,79 @@
+/* faxvaultd's supervisor and the service it starts (docs/architecture.md,
+ * "Processes"): the supervisor (the process `faxvaultd` runs as, holding no
+ * key, no database and parsing nothing from the network) binds the
+ * listening sockets, starts the service (`--role service`) with its
+ * control socket on fd 3, and starts the service's children for it: the
+ * key holder and the front ends are children of the supervisor, wired to
+ * the service by a socketpair the supervisor makes. It restarts the
+ * service when it dies.
+ *
+ * Messages on the control socket (src/ipc framing):
+ *   SUPV_SPAWN   service -> supervisor: role (vault, http, smtp, sip), the
+ *                child's fds 4.. (0-3 attached)
+ *   SUPV_SPAWNED supervisor -> service, same id: status (0 or an errno
+ *                value), pid; with status 0 the service's end of the
+ *                child's socketpair (the child has the other as fd 3)
+ *   SUPV_EXITED  supervisor -> service: a child of the service's ended:
+ *                pid, wait status (as waitpid gives it)
+ *   SUPV_READY   service -> supervisor: started (from now on a death of the
+ *                service is a crash, and it is started again)
+ * The supervisor decodes the service's messages without trusting them
+ * (supv_spawn_decode, supv_ready_decode: fuzz target fuzz_supv_wire) and
+ * ends a service that sends anything else.
+ *
+ * The client side (ipc_proc_*) is what the service's code uses to start and
+ * wait for its children: through the supervisor once
+ * ipc_proc_use_supervisor was called, else by itself (posix_spawn and
+ * waitpid), as tools do. */
+#ifndef FV_IPC_SUPV_H
+#define FV_IPC_SUPV_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "ipc.h"
+
+enum {
+	SUPV_SPAWN = 0x501,
+	SUPV_SPAWNED,
+	SUPV_EXITED,
+	SUPV_READY,
+};
+
+#define SUPV_ROLE_MAX 15
+/* fds a SUPV_SPAWN carries: the child's fds 4..6 (fd 3 is its socket). */
+#define SUPV_SPAWN_FDS_MAX 3
+
+void supv_spawn_encode(struct ipc_out *o, uint64_t id, const char *role);
+/* The role (one of vault, http, smtp, sip) into role (SUPV_ROLE_MAX + 1
+ * bytes); m->nfds at most SUPV_SPAWN_FDS_MAX. 0, or -1. */
+int supv_spawn_decode(const struct ipc_msg *m, char *role);
+void supv_spawned_encode(struct ipc_out *o, uint64_t id, uint32_t status, uint32_t pid);
+int supv_spawned_decode(const struct ipc_msg *m, uint32_t *status, uint32_t *pid);
+void supv_exited_encode(struct ipc_out *o, uint32_t pid, uint32_t wstatus);
+int supv_exited_decode(const struct ipc_msg *m, uint32_t *pid, uint32_t *wstatus);
+void supv_ready_encode(struct ipc_out *o);
+int supv_ready_decode(const struct ipc_msg *m);
+
+/* ---- the service's side ---- */
+
+/* From now on children are started by the supervisor on sock (borrowed for
+ * the life of the process; a thread reads it). 0, or -1 (no thread). */
+int ipc_proc_use_supervisor(int sock);
+/* Whether ipc_proc_use_supervisor was called. */
+int ipc_proc_supervised(void);
+/* Starts a child of role: exe and argv (argv[0] its title, then --role
+ * ROLE: the role is argv[2]) as ipc_spawn does, with a new socketpair's
+ * end as its fd 3 and fds[] (borrowed, at most SUPV_SPAWN_FDS_MAX) as its
+ * fds 4..; under a supervisor, the supervisor starts it (with its own
+ * program and command line). 0 with *sock (ours, close-on-exec) and *pid,
+ * or an errno value. */
+int ipc_proc_spawn(const char *exe, char *const argv[], const int fds[], size_t nfds, int *sock,
+	pid_t *pid);
+/* Waits for a child started by ipc_proc_spawn to end: its wait status. */
+void ipc_proc_wait(pid_t pid, int *wstatus);
+/* Tells the supervisor the service is started (nothing without one). */
+void ipc_proc_ready(void);
+
+#endif

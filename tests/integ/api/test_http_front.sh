@@ -147,6 +147,7 @@ ACCEPTED+=("$(jq -r ".items[0].id" "$TMP/sub.11.body")")
 for f in "${ACCEPTED[@]}"; do
 	req GET "/v1/faxes/$f" "$OWN"
 	expect_status 200 "accepted fax $f kept"
+	wait_rendered "$OWN" "$f"
 	req GET "/v1/faxes/$f/document" "$OWN" "" -o /dev/null
 	expect_status 200 "document of $f readable after the restart"
 done

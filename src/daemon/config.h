@@ -66,6 +66,7 @@ typedef struct config {
 	char *fax_sip_tls_ca;
 	int64_t fax_trunk_keepalive;
 	int64_t fax_media_priority;
+	int64_t fax_media_loops;
 	int64_t fax_ring_seconds;
 	int64_t fax_max_call_minutes;
 	int64_t fax_quarantine_days;

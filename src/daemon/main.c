@@ -682,6 +682,7 @@ static int cmd_serve(const config_t *cfg)
 			.ring_ms = (int)cfg->fax_ring_seconds * 1000,
 			.max_call_ms = (int)cfg->fax_max_call_minutes * 60000,
 			.media_priority = (int)cfg->fax_media_priority,
+			.media_loops = (int)cfg->fax_media_loops,
 			.test_store_delay_ms = (int)cfg->test_store_delay_ms,
 			.loopback_listen = cfg->fax_loopback_sip,
 			.loopback_fd = sip_fd,

@@ -25,6 +25,7 @@
 #include "fdio.h"
 #include "ipc.h"
 #include "line.h"
+#include "linecall.h"
 #include "log.h"
 #include "sip_wire.h"
 #include "sipmsg.h"
@@ -316,6 +317,9 @@ static void listen_start(struct ipc_msg *m)
 
 /* ---- sends ---- */
 
+/* The node's long-lived engines: every send is a call added to one. */
+static struct linecall_engines *engines;
+
 struct tx_call {
 	int sock, doc;
 	sip_wire_send_t w;
@@ -380,7 +384,7 @@ static void *tx_main(void *arg)
 		r->network_error = 1;
 		fax_result_classify(r);
 	} else {
-		rc = line_send(&lc, c->w.target, path, r);
+		rc = line_engine_send(linecall_engine(engines, &lc, c->w.target), &lc, c->w.target, path, r);
 	}
 	struct ipc_out *o = xmalloc(sizeof *o);
 	sip_wire_result_encode(o, rc, r);
@@ -469,6 +473,7 @@ int role_sip_main(const config_t *cfg)
 		log_event(LOG_ERROR, "sip.front_failed", "err=\"%s\"", why);
 		return 1;
 	}
+	engines = linecall_engines_new((int)cfg->fax_media_loops);
 	log_event(LOG_INFO, "sip.front_started", "pid=%d uid=%d", (int)getpid(), (int)getuid());
 	for (;;) {
 		struct pollfd pf[2] = { { .fd = sfd, .events = POLLIN },
@@ -517,6 +522,8 @@ int role_sip_main(const config_t *cfg)
 	while (threads > 0)
 		pthread_cond_wait(&cv, &mu);
 	pthread_mutex_unlock(&mu);
+	/* Every send has returned: the engines end (their loops' figures logged). */
+	linecall_engines_free(engines);
 	log_event(LOG_INFO, "sip.front_stopped", "pid=%d", (int)getpid());
 	/* As the other front ends: no exit-time leak check under the filter. */
 	_exit(0);

@@ -1295,7 +1295,7 @@ faxsvc_t *faxsvc_start(const faxsvc_config_t *cfg, store_t *st, char *err, size_
 	s->st = st;
 	s->line = cfg->line;
 	if (!s->line) {
-		s->line = linecall_inproc();
+		s->line = linecall_inproc(cfg->media_loops);
 		s->own_line = 1;
 	}
 	s->nworkers = cfg->workers < 1 ? 1 : cfg->workers > FAXSVC_WORKERS_MAX ? FAXSVC_WORKERS_MAX : cfg->workers;

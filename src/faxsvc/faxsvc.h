@@ -22,6 +22,7 @@ typedef struct faxsvc_config {
 	int ring_ms;               /* give up on an unanswered call after this */
 	int max_call_ms;           /* hard cap on one call */
 	int media_priority;        /* SCHED_RR priority of call media, 0: normal (fax.media_priority) */
+	int media_loops;           /* the node's media loops (fax.media_loops: 0 one per core, -1 none) */
 	int test_store_delay_ms;   /* tests only: pause before storing an inbound fax */
 	const char *loopback_listen; /* "IP:PORT" of the loopback trunk's receiver; "" or
 					NULL: none. Port 0: any free port */

@@ -2,11 +2,14 @@
  * implementation that runs the engine in this process. */
 #include "linecall.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
+#include "log.h"
 #include "xalloc.h"
 
 struct linecall {
@@ -72,13 +75,65 @@ static void fd_path(int fd, char *out, size_t cap)
 	snprintf(out, cap, "/proc/self/fd/%d", fd);
 }
 
+/* The node's long-lived engines, one per address family, started with
+ * the first call of that family (its clock speed and media priority are
+ * the service's: the same for every call). */
+struct linecall_engines {
+	pthread_mutex_t mu;
+	int loops;                 /* media loops per engine; < 0: none (an engine per call) */
+	line_engine_t *e[2];       /* IPv4, IPv6 */
+	int failed[2];             /* could not start: calls run apart */
+};
+
+line_engine_t *linecall_engine(struct linecall_engines *g, const line_cfg_t *cfg, const char *target)
+{
+	if (!g || g->loops < 0)
+		return NULL;
+	int v6 = strchr(target, '[') != NULL;
+	pthread_mutex_lock(&g->mu);
+	if (!g->e[v6] && !g->failed[v6]) {
+		line_engine_cfg_t ec = { .media_loops = g->loops, .media_priority = cfg->media_priority,
+			.clock_speed = cfg->clock_speed, .family = v6 ? AF_INET6 : AF_INET };
+		char err[160];
+		g->e[v6] = line_engine_new(&ec, err, sizeof err);
+		if (!g->e[v6]) {
+			g->failed[v6] = 1;
+			log_event(LOG_ERROR, "fax.media_engine_failed", "family=%s err=\"%s\"", v6 ? "ipv6" : "ipv4", err);
+		}
+	}
+	line_engine_t *e = g->e[v6];
+	pthread_mutex_unlock(&g->mu);
+	return e;
+}
+
+struct linecall_engines *linecall_engines_new(int media_loops)
+{
+	struct linecall_engines *g = xcalloc(1, sizeof *g);
+	pthread_mutex_init(&g->mu, NULL);
+	g->loops = media_loops;
+	if (media_loops == 0) {
+		long n = sysconf(_SC_NPROCESSORS_ONLN);
+		g->loops = n < 1 ? 1 : n > 64 ? 64 : (int)n;
+	}
+	return g;
+}
+
+void linecall_engines_free(struct linecall_engines *g)
+{
+	if (!g)
+		return;
+	line_engine_free(g->e[0]);
+	line_engine_free(g->e[1]);
+	pthread_mutex_destroy(&g->mu);
+	free(g);
+}
+
 static int inproc_send(void *impl, const line_cfg_t *cfg, const char *target, int tiff_fd,
 	fax_result_t *res)
 {
-	(void)impl;
 	char path[64];
 	fd_path(tiff_fd, path, sizeof path);
-	return line_send(cfg, target, path, res);
+	return line_engine_send(linecall_engine(impl, cfg, target), cfg, target, path, res);
 }
 
 /* An accepted call: the service's call_ud and the TIFF's descriptor, kept
@@ -159,9 +214,15 @@ static int inproc_receive(void *impl, const linecall_listener_t *l)
 	return line_receive(&lc, inproc_result, (void *)l);
 }
 
-static const struct linecall_ops inproc_ops = { .send = inproc_send, .receive = inproc_receive };
-
-linecall_t *linecall_inproc(void)
+static void inproc_free(void *impl)
 {
-	return linecall_new(&inproc_ops, NULL);
+	linecall_engines_free(impl);
+}
+
+static const struct linecall_ops inproc_ops = { .send = inproc_send, .receive = inproc_receive,
+	.free = inproc_free };
+
+linecall_t *linecall_inproc(int media_loops)
+{
+	return linecall_new(&inproc_ops, linecall_engines_new(media_loops));
 }

@@ -219,6 +219,44 @@ int line_send(const line_cfg_t *cfg, const char *target, const char *tiff, fax_r
 int line_send_many(const line_cfg_t *cfg, const char *target, const char *tiff, int n, line_result_fn *cb,
 		   void *ud, char *err, size_t errlen);
 
+/* A long-lived engine: one SIP user agent (one UDP socket, IPv4 or IPv6)
+ * and a fixed set of media loops (threads), running until freed. Calls are
+ * added to it while it runs (line_engine_send, from any thread) and leave
+ * it when they end: no thread, socket or loop is started per call, and
+ * the calls of a loop are ticked together (see docs/line.md). */
+typedef struct line_engine line_engine_t;
+
+typedef struct line_engine_cfg {
+	int media_loops;        /* media threads, >= 1 (at most 64) */
+	int media_priority;     /* as line_cfg_t.media_priority */
+	double clock_speed;     /* as line_cfg_t.clock_speed (tests) */
+	int family;             /* AF_INET (0: AF_INET) or AF_INET6: the targets it carries */
+} line_engine_cfg_t;
+
+/* Starts an engine (its SIP socket bound to any address of the family, any
+ * port; its loop and media threads): NULL, with err set, when it cannot. */
+line_engine_t *line_engine_new(const line_engine_cfg_t *ec, char *err, size_t errlen);
+
+/* As line_send, on the engine: the call is added to one of its media loops
+ * (the one with the fewest calls) and this thread waits for its result.
+ * cfg->on_page is called from this thread (not from the media loop: a
+ * page's bookkeeping never holds up the other calls of the loop), each
+ * page before the result is returned; *cfg->stop ends this call alone.
+ * A call the engine cannot carry (SIP over TCP or TLS, a target of the
+ * other address family or not an address, cfg->listen, record or replay,
+ * another clock speed or media priority) runs as line_send would, in an
+ * engine of its own (e NULL: always). Thread-safe. */
+int line_engine_send(line_engine_t *e, const line_cfg_t *cfg, const char *target, const char *tiff,
+		     fax_result_t *res);
+
+/* Calls on the engine now (submitted, result not returned yet) and calls
+ * submitted to it since it started (not those run apart). */
+void line_engine_counts(line_engine_t *e, int *calls, long *started);
+
+/* Ends its calls (each reported failed to its waiting sender) and the
+ * engine; call once no line_engine_send is running (NULL: no-op). */
+void line_engine_free(line_engine_t *e);
+
 /* Answers calls on cfg->listen until cfg->calls calls ended (or *cfg->stop,
  * or SIGINT / SIGTERM when cfg->stop is NULL). Writes each call's TIFF
  * where cfg->accept says (else into cfg->out_dir) and reports each result

@@ -81,11 +81,12 @@ void ua_fini(ua_t *ua)
 
 /* 0, or -1 (logged, everything released) when the process is out of
  * descriptors or memory for it: a call may fail, the process may not. */
-static int ua_init(ua_t *ua, const line_cfg_t *cfg)
+int ua_init(ua_t *ua, const line_cfg_t *cfg)
 {
 	memset(ua, 0, sizeof *ua);
 	ua->cfg = cfg;
 	ua->fd = -1;
+	ua->efd = -1;
 	ua->evs = xcalloc(LINE_CALLS_MAX, sizeof *ua->evs);
 	ua->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (ua->epfd < 0) {
@@ -192,7 +193,7 @@ static int tiff_quiet(TIFF *t, void *ud, const char *module, const char *fmt, va
 	return 1;
 }
 
-static int count_pages(const char *path, char *why, size_t whylen)
+int ua_count_pages(const char *path, char *why, size_t whylen)
 {
 	TIFFOpenOptions *opts = TIFFOpenOptionsAlloc();
 	TIFFOpenOptionsSetErrorHandlerExtR(opts, tiff_quiet, NULL);
@@ -213,6 +214,46 @@ static int count_pages(const char *path, char *why, size_t whylen)
 		TIFFClose(t);
 	}
 	return n;
+}
+
+/* An outbound call to peer (target its Request-URI, user its user part)
+ * with settings cfg, sending the document tx_file, set up to send pages_total pages from page first,
+ * added to ua's calls and published to its media loop; the caller sets
+ * when its INVITE goes (invite_at_ms, invite_pending). NULL (nothing
+ * added) when no media socket could be opened. */
+call_t *ua_outbound_call(ua_t *ua, const line_cfg_t *cfg, const char *tx_file, const struct sockaddr_storage *peer,
+			 const char *target, sip_str_t user, int pages_total, int first)
+{
+	call_t *c = call_new(ua, 1);
+	c->cfg = cfg;
+	c->tx_file = tx_file;
+	c->peer = *peer;
+	local_ip_toward(peer, &ua->bound, c->local_ip);
+	char h[33];
+	rand_hex(h, 12);
+	char lhost[SIPADDR_STR_MAX];
+	sipaddr_host(c->local_ip, lhost, sizeof lhost);
+	snprintf(c->call_id, sizeof c->call_id, "%s@%s", h, lhost);
+	snprintf(c->req_uri, sizeof c->req_uri, "%s", target);
+	snprintf(c->remote_uri, sizeof c->remote_uri, "%s", target);
+	snprintf(c->remote_target, sizeof c->remote_target, "%s", target);
+	snprintf(c->local_uri, sizeof c->local_uri, "sip:%s@%s", cfg->from_user, lhost);
+	c->lcseq = 1;
+	c->res.pages_total = pages_total;
+	c->res.first_page = first;
+	if (user.n)
+		copy_user(c->res.to_user, sizeof c->res.to_user, user.p, user.n);
+	copy_user(c->res.from_user, sizeof c->res.from_user, cfg->from_user, strlen(cfg->from_user));
+	if (call_open_media(c, NULL) != 0) {
+		call_free(c);
+		return NULL;
+	}
+	call_make_faxcall(c, NULL);
+	ua->calls[ua->ncalls++] = c;
+	call_publish(c);
+	log_event(LOG_INFO, "call_start", "call=%s pages=%d first_page=%d t38=%d ecm=%d max_rate=%d", c->call_id,
+		  pages_total, first, cfg->t38, cfg->ecm, cfg->max_rate);
+	return c;
 }
 
 static void copy_result(void *ud, const fax_result_t *r)
@@ -237,7 +278,7 @@ int line_send_many(const line_cfg_t *cfg, const char *target, const char *tiff, 
 		}
 	}
 	char why[128];
-	int pages = count_pages(tiff, why, sizeof why);
+	int pages = ua_count_pages(tiff, why, sizeof why);
 	if (pages <= 0) {
 		snprintf(err, errlen, "%s: %s", tiff, pages == 0 ? "no pages" : why);
 		{
@@ -314,27 +355,9 @@ int line_send_many(const line_cfg_t *cfg, const char *target, const char *tiff, 
 	ua.cb = cb;
 	ua.cb_ud = ud;
 	for (int i = 0; i < n; i++) {
-		call_t *c = call_new(&ua, 1);
-		c->peer = peer;
-		local_ip_toward(&peer, &ua.bound, c->local_ip);
-		char h[33];
-		rand_hex(h, 12);
-		char lhost[SIPADDR_STR_MAX];
-		sipaddr_host(c->local_ip, lhost, sizeof lhost);
-		snprintf(c->call_id, sizeof c->call_id, "%s@%s", h, lhost);
-		snprintf(c->req_uri, sizeof c->req_uri, "%s", target);
-		snprintf(c->remote_uri, sizeof c->remote_uri, "%s", target);
-		snprintf(c->remote_target, sizeof c->remote_target, "%s", target);
-		snprintf(c->local_uri, sizeof c->local_uri, "sip:%s@%s", cfg->from_user, lhost);
-		c->lcseq = 1;
-		c->res.pages_total = ua.pages_total;
-		c->res.first_page = first;
-		if (user.n)
-			copy_user(c->res.to_user, sizeof c->res.to_user, user.p, user.n);
-		copy_user(c->res.from_user, sizeof c->res.from_user, cfg->from_user, strlen(cfg->from_user));
-		if (call_open_media(c, NULL) != 0) {
+		call_t *c = ua_outbound_call(&ua, cfg, ua.tx_file, &peer, target, user, ua.pages_total, first);
+		if (!c) {
 			snprintf(err, errlen, "cannot open a media socket");
-			call_free(c);
 			for (int k = 0; k < ua.ncalls; k++)
 				call_free(ua.calls[k]);
 			if (ua.fd >= 0)
@@ -344,11 +367,6 @@ int line_send_many(const line_cfg_t *cfg, const char *target, const char *tiff, 
 			ua_fini(&ua);
 			return -1;
 		}
-		call_make_faxcall(c, NULL);
-		ua.calls[ua.ncalls++] = c;
-		call_publish(c);
-		log_event(LOG_INFO, "call_start", "call=%s pages=%d first_page=%d t38=%d ecm=%d max_rate=%d", c->call_id,
-			  ua.pages_total, first, cfg->t38, cfg->ecm, cfg->max_rate);
 		/* Calls placed together are spread 10 ms apart (at most 5 s in
 		 * all), as real traffic is: in lockstep, every call would start
 		 * and end its pages in the same 20 ms tick. */

@@ -64,6 +64,8 @@ call_t *call_new(ua_t *ua, int outbound)
 {
 	call_t *c = xcalloc(1, sizeof *c);
 	c->ua = ua;
+	c->cfg = ua->cfg;
+	c->tx_file = ua->tx_file;
 	c->outbound = outbound;
 	c->mfd = -1;
 	c->rx_memfd = -1;
@@ -85,8 +87,21 @@ call_t *call_new(ua_t *ua, int outbound)
 	c->seqno = ++ua->calls_started;
 	c->ctx.next_ms = INT64_MAX;
 	pthread_mutex_init(&c->lock, NULL);
-	if (ua->nworkers)
-		c->w = &ua->workers[ua->next_worker++ % ua->nworkers];
+	if (ua->nworkers) {
+		/* The loop with the fewest calls (round robin among equals). */
+		int best = ua->next_worker++ % ua->nworkers, bn = INT32_MAX;
+		for (int k = 0; k < ua->nworkers; k++) {
+			int i = (best + k) % ua->nworkers;
+			worker_t *w = &ua->workers[i];
+			pthread_mutex_lock(&w->lock);
+			int n = w->n;
+			pthread_mutex_unlock(&w->lock);
+			if (n < bn) {
+				bn = n;
+				c->w = w;
+			}
+		}
+	}
 	return c;
 }
 
@@ -113,10 +128,10 @@ void call_free(call_t *c)
 
 void call_make_faxcall(call_t *c, const char *rx_file)
 {
-	const line_cfg_t *cfg = c->ua->cfg;
+	const line_cfg_t *cfg = c->cfg;
 	faxcall_cfg_t fcfg = {
 		.caller = c->outbound,
-		.tx_file = c->outbound ? c->ua->tx_file : NULL,
+		.tx_file = c->outbound ? c->tx_file : NULL,
 		.rx_file = rx_file,
 		.ecm = cfg->ecm,
 		.max_rate = cfg->max_rate,
@@ -174,7 +189,7 @@ static int rx_file_save(call_t *c)
 void rx_file_open(call_t *c, const char *path, char *spandsp_path, size_t n)
 {
 	snprintf(spandsp_path, n, "%s", path);
-	if (c->ua->cfg->rx_durable)
+	if (c->cfg->rx_durable)
 		return; /* every page on disk before it is confirmed */
 	c->rx_memfd = memfd_create("faxvault-rx", MFD_CLOEXEC);
 	if (c->rx_memfd < 0)
@@ -277,8 +292,17 @@ void call_report(call_t *c)
 	}
 	c->reported = 1;
 	c->ua->calls_ended++;
-	if (c->ua->cb)
-		c->ua->cb(c->ua->cb_ud, &c->res);
+	line_result_fn *cb = c->cb ? c->cb : c->ua->cb;
+	void *ud = c->cb ? c->cb_ud : c->ua->cb_ud;
+	/* A submitted call's settings and callback belong to its submitter,
+	 * who goes once told: the call lingers on the engine's. */
+	call_lock(c);
+	c->cfg = c->ua->cfg;
+	c->tx_file = c->ua->tx_file;
+	c->cb = NULL;
+	call_unlock(c);
+	if (cb)
+		cb(ud, &c->res);
 }
 
 void call_send_bye(call_t *c)

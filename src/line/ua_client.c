@@ -123,7 +123,7 @@ static void on_invite_answered(call_t *c, const sip_msg_t *m)
 	int pt, ai = sdp_find_audio(&sdp, &pt), ti = sdp_find_t38(&sdp);
 	if (ai >= 0) {
 		media_audio(c, &sdp.m[ai], pt);
-	} else if (ti >= 0 && c->ua->cfg->t38) {
+	} else if (ti >= 0 && c->cfg->t38) {
 		media_t38(c, &sdp.m[ti]);
 	} else {
 		log_event(LOG_WARN, "sdp_no_media", "call=%s", c->call_id);
@@ -184,7 +184,7 @@ void handle_response(ua_t *ua, call_t *c, const sip_msg_t *m)
 		if (initial) {
 			t->deadline_ms = INT64_MAX;
 			if (!c->ring_deadline_ms)
-				c->ring_deadline_ms = now_ms() + ua->cfg->ring_ms;
+				c->ring_deadline_ms = now_ms() + c->cfg->ring_ms;
 		}
 		return;
 	}
@@ -200,7 +200,7 @@ void handle_response(ua_t *ua, call_t *c, const sip_msg_t *m)
 			return;
 		}
 		send_ack_non2xx(c, m);
-		if ((m->status == 401 || m->status == 407) && ua->cfg->user && ua->cfg->password &&
+		if ((m->status == 401 || m->status == 407) && c->cfg->user && c->cfg->password &&
 		    c->auth_tries == 0) {
 			const sip_str_t *ch = sip_msg_header(m, m->status == 401 ? "WWW-Authenticate"
 										 : "Proxy-Authenticate");
@@ -213,7 +213,7 @@ void handle_response(ua_t *ua, call_t *c, const sip_msg_t *m)
 				char cnonce[17];
 				rand_hex(cnonce, 8);
 				buf_puts(&extra, c->auth_proxy ? "Proxy-Authorization: " : "Authorization: ");
-				digest_answer(&extra, &c->chal, ua->cfg->user, ua->cfg->password, "INVITE", c->req_uri,
+				digest_answer(&extra, &c->chal, c->cfg->user, c->cfg->password, "INVITE", c->req_uri,
 					      cnonce, 1);
 				buf_puts(&extra, "\r\n");
 				make_sdp(c, &sdp, 0, NULL);

@@ -80,6 +80,15 @@ typedef struct ctxn {         /* our one client transaction */
 
 typedef struct call {
 	ua_t *ua;
+	/* The call's own settings: the engine's (ua->cfg), or with a
+	 * long-lived engine (line_engine_send) those its submitter gave, until
+	 * its result is reported (then the engine's again: the submitter's are
+	 * gone, and a lingering call only answers retransmissions). */
+	const line_cfg_t *cfg;
+	const char *tx_file;      /* outbound: the document spandsp reads */
+	line_result_fn *cb;       /* where the result goes (the engine's cb by default) */
+	void *cb_ud;
+	int stop_seen;            /* cfg->stop seen set (a submitted call's own stop) */
 	int outbound;
 	int state;
 	char call_id[128];
@@ -227,6 +236,13 @@ struct ua {
 	int stopping;            /* the stop flag (or a signal) was seen: ending every call */
 	uint8_t *rec;            /* cfg->record_path: the first call's sent audio */
 	size_t rec_len, rec_cap;
+	/* A long-lived engine (line_engine_new): runs until its stop flag,
+	 * taking calls submitted while it runs (engine.c) whenever efd is
+	 * readable; answers no INVITE of its own (403). */
+	int persistent;
+	int efd;                 /* eventfd: submissions waiting (-1: none) */
+	loop_stats_t logged;     /* what loop_stats lines said so far (persistent) */
+	struct line_engine *eng;
 };
 
 #define MEDIA_BATCH 16
@@ -303,6 +319,15 @@ void call_tick(call_t *c);
 /* ua_tick.c */
 void tick_calls(call_t **calls, int n, media_sched_t *ms, mediamux_t *mx, int64_t deadline_ns);
 void *worker_main(void *arg);
+
+/* engine.c */
+void engine_take(ua_t *ua);
+
+/* ua.c */
+int ua_init(ua_t *ua, const line_cfg_t *cfg);
+int ua_count_pages(const char *path, char *why, size_t whylen);
+call_t *ua_outbound_call(ua_t *ua, const line_cfg_t *cfg, const char *tx_file, const struct sockaddr_storage *peer,
+			 const char *target, sip_str_t user, int pages_total, int first);
 
 /* ua_loop.c */
 void on_link_fail(void *ud, const struct sockaddr_storage *peer, const char *why);

@@ -99,6 +99,8 @@ static void ua_reap(ua_t *ua, int64_t now)
 
 static int ua_done(ua_t *ua, int sending)
 {
+	if (ua->persistent)
+		return 0; /* until its stop flag */
 	if (sending)
 		return ua->calls_ended >= ua->nsend;
 	if (ua->cfg->calls > 0 && ua->calls_ended >= ua->cfg->calls)
@@ -192,6 +194,66 @@ static void ua_abandon(ua_t *ua)
 	ua_fini(ua);
 }
 
+/* The media loops' figures summed (each read under its loop's lock). */
+static void ua_stats_sum(ua_t *ua, loop_stats_t *s)
+{
+	*s = ua->ms.st;
+	for (int i = 0; i < ua->nworkers; i++) {
+		worker_t *w = &ua->workers[i];
+		pthread_mutex_lock(&w->lock);
+		s->ticks_run += w->ms.st.ticks_run;
+		s->late_ticks += w->ms.st.late_ticks;
+		s->pkts += w->ms.st.pkts;
+		s->late_pkts += w->ms.st.late_pkts;
+		s->stray += w->ms.st.stray;
+		if (w->ms.st.max_late_ns > s->max_late_ns)
+			s->max_late_ns = w->ms.st.max_late_ns;
+		if (w->ms.st.max_pkt_late_ns > s->max_pkt_late_ns)
+			s->max_pkt_late_ns = w->ms.st.max_pkt_late_ns;
+		pthread_mutex_unlock(&w->lock);
+	}
+}
+
+/* One loop_stats line: what the loops measured since the last one (a
+ * long-lived engine writes one each time its last call is gone, so that
+ * the lines of a log add up as those of engines run per call do; the
+ * maxima are since the engine started). */
+static void ua_stats_log(ua_t *ua, int calls)
+{
+	loop_stats_t s;
+	ua_stats_sum(ua, &s);
+	loop_stats_t d = s;
+	d.ticks_run -= ua->logged.ticks_run;
+	d.late_ticks -= ua->logged.late_ticks;
+	d.pkts -= ua->logged.pkts;
+	d.late_pkts -= ua->logged.late_pkts;
+	d.stray -= ua->logged.stray;
+	ua->logged = s;
+	log_event(LOG_INFO, "loop_stats",
+		  "call=- ticks=%lld late_ticks=%lld max_late_ms=%.1f packets=%lld late_packets=%lld "
+		  "max_packet_late_ms=%.1f stray=%lld calls=%d",
+		  (long long)d.ticks_run, (long long)d.late_ticks, (double)d.max_late_ns / 1e6, (long long)d.pkts,
+		  (long long)d.late_pkts, (double)d.max_pkt_late_ns / 1e6, (long long)d.stray, calls);
+}
+
+/* A submitted call's own stop flag (line_engine_send): that call ends
+ * (BYE when up, CANCEL when ringing), the others go on. */
+static void ua_call_stops(ua_t *ua)
+{
+	for (int i = 0; i < ua->ncalls; i++) {
+		call_t *c = ua->calls[i];
+		if (c->stop_seen || c->cfg == ua->cfg || !c->cfg->stop || !atomic_load(c->cfg->stop))
+			continue;
+		call_lock(c);
+		c->stop_seen = 1;
+		if (c->state == CS_UP)
+			call_send_bye(c);
+		else if (c->state == CS_INVITING)
+			call_cancel(c);
+		call_unlock(c);
+	}
+}
+
 /* Runs the loop until every call is over (or, receiving, until stopped):
  * 0, or -1 when the engine could not start (every call reported failed). */
 int ua_run(ua_t *ua, int sending)
@@ -249,13 +311,19 @@ int ua_run(ua_t *ua, int sending)
 		 * With media workers this thread sleeps until the next SIP timer
 		 * is due (at most 50 ms, so the stop flag is seen): no idle
 		 * wake-ups. */
-		struct pollfd pfd = {.fd = ua->tr ? siptrans_fd(ua->tr) : ua->fd, .events = POLLIN};
+		struct pollfd pfd[2] = {{.fd = ua->tr ? siptrans_fd(ua->tr) : ua->fd, .events = POLLIN},
+					{.fd = ua->efd, .events = POLLIN}};
 		int64_t wait_ns = ua->nworkers ? (next_due_ms - now_ms()) * 1000000 : ua->next_tick_ns - time_mono_ns();
 		if (wait_ns > 50000000)
 			wait_ns = 50000000;
 		struct timespec ts = {.tv_sec = 0, .tv_nsec = wait_ns > 0 ? wait_ns : 0};
-		if (ppoll(&pfd, 1, &ts, NULL) > 0 || ua->tr)
+		int npfd = ua->efd >= 0 ? 2 : 1;
+		if ((ppoll(pfd, (nfds_t)npfd, &ts, NULL) > 0 && pfd[0].revents) || ua->tr)
 			sip_readable(ua); /* TCP/TLS: also connects, handshakes and timeouts */
+		if (npfd == 2 && (pfd[1].revents & POLLIN))
+			engine_take(ua);
+		if (ua->persistent)
+			ua_call_stops(ua);
 		/* Media clock: catch up on late ticks, but never more than 1 s. */
 		int64_t now_ns = time_mono_ns();
 		if (ua->nworkers)
@@ -295,22 +363,14 @@ int ua_run(ua_t *ua, int sending)
 		}
 		for (int i = 0; i < ua->ncalls; i++)
 			call_report(ua->calls[i]);
+		int had = ua->ncalls;
 		ua_reap(ua, now);
+		if (ua->persistent && had && !ua->ncalls)
+			ua_stats_log(ua, ua->calls_started);
 	}
 	atomic_store(&ua->workers_stop, 1);
-	for (int i = 0; i < ua->nworkers; i++) {
-		worker_t *w = &ua->workers[i];
-		pthread_join(w->th, NULL);
-		ua->ms.st.ticks_run += w->ms.st.ticks_run;
-		ua->ms.st.late_ticks += w->ms.st.late_ticks;
-		ua->ms.st.pkts += w->ms.st.pkts;
-		ua->ms.st.late_pkts += w->ms.st.late_pkts;
-		ua->ms.st.stray += w->ms.st.stray;
-		if (w->ms.st.max_late_ns > ua->ms.st.max_late_ns)
-			ua->ms.st.max_late_ns = w->ms.st.max_late_ns;
-		if (w->ms.st.max_pkt_late_ns > ua->ms.st.max_pkt_late_ns)
-			ua->ms.st.max_pkt_late_ns = w->ms.st.max_pkt_late_ns;
-	}
+	for (int i = 0; i < ua->nworkers; i++)
+		pthread_join(ua->workers[i].th, NULL);
 	for (int i = 0; i < ua->ncalls; i++) {
 		call_end(ua->calls[i]);
 		call_report(ua->calls[i]);
@@ -318,12 +378,7 @@ int ua_run(ua_t *ua, int sending)
 	}
 	ua->ncalls = 0;
 	record_save(ua);
-	log_event(LOG_INFO, "loop_stats",
-		  "call=- ticks=%lld late_ticks=%lld max_late_ms=%.1f packets=%lld late_packets=%lld "
-		  "max_packet_late_ms=%.1f stray=%lld calls=%d",
-		  (long long)ua->ms.st.ticks_run, (long long)ua->ms.st.late_ticks, (double)ua->ms.st.max_late_ns / 1e6,
-		  (long long)ua->ms.st.pkts, (long long)ua->ms.st.late_pkts, (double)ua->ms.st.max_pkt_late_ns / 1e6,
-		  (long long)ua->ms.st.stray, ua->calls_started);
+	ua_stats_log(ua, ua->calls_started);
 	if (prio_set)
 		media_priority_leave(old_policy, &old_param);
 	ua_fini(ua);

@@ -182,7 +182,7 @@ void media_packet(call_t *c, const uint8_t *pkt, size_t n)
 			c->pt = p.pt; /* follow the peer's law */
 		c->last_rx_tick = c->ticks;
 		c->last_rx_ms = now_ms();
-		if (!c->ua->cfg->replay)
+		if (!c->cfg->replay)
 			rtp_jb_put(&c->jb, p.seq, p.payload, p.plen);
 	} else if (c->media == MEDIA_T38) {
 		udptl_pkt_t u;
@@ -351,7 +351,7 @@ void call_receive(call_t *c)
  * makes to send is queued for the next tick's send step. */
 void call_tick(call_t *c)
 {
-	const line_cfg_t *cfg = c->ua->cfg;
+	const line_cfg_t *cfg = c->cfg;
 	if (c->state != CS_UP || !c->fc)
 		return;
 	c->ticks++;

@@ -153,6 +153,11 @@ static void handle_new_invite(ua_t *ua, const sip_msg_t *m, const struct sockadd
 		respond(ua, &to, m, 503, NULL, NULL, NULL, NULL);
 		return;
 	}
+	if (ua->persistent) {
+		/* A long-lived engine places calls; it answers none. */
+		respond(ua, &to, m, 403, NULL, NULL, NULL, NULL);
+		return;
+	}
 	if (ua->ncalls >= LINE_CALLS_MAX || (cfg->calls > 0 && ua->calls_started >= cfg->calls) ||
 	    active >= LINE_CALLS_MAX / 2) {
 		respond(ua, &to, m, 486, NULL, NULL, NULL, NULL);
@@ -315,7 +320,7 @@ static void handle_new_invite(ua_t *ua, const sip_msg_t *m, const struct sockadd
 
 static void handle_reinvite(ua_t *ua, call_t *c, const sip_msg_t *m, const struct sockaddr_storage *to, uint32_t cseq)
 {
-	const line_cfg_t *cfg = ua->cfg;
+	const line_cfg_t *cfg = c->cfg;
 	if (c->ctx.active && strcmp(c->ctx.method, "INVITE") == 0) {
 		respond(ua, to, m, 491, c->ltag, NULL, NULL, NULL);
 		return;

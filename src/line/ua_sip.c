@@ -150,7 +150,7 @@ void contact_of(const call_t *c, char *out, size_t n)
 	 * as a parameter (RFC 3261 §19.1.1). */
 	int sips = t == SIPTRANS_TLS && strncasecmp(c->remote_target, "sips:", 5) == 0;
 	char host[SIPADDR_STR_MAX];
-	snprintf(out, n, "<%s:%s@%s:%u%s>", sips ? "sips" : "sip", c->ua->cfg->from_user,
+	snprintf(out, n, "<%s:%s@%s:%u%s>", sips ? "sips" : "sip", c->cfg->from_user,
 		 sipaddr_host(c->local_ip, host, sizeof host), sip_port(c),
 		 sips || !t ? "" : t == SIPTRANS_TLS ? ";transport=tls" : ";transport=tcp");
 }
@@ -219,9 +219,9 @@ void ctx_start(call_t *c, const char *method, const char *ruri, uint32_t cseq, c
 	t->next_ms = now + t->interval_ms;
 	/* a first INVITE that nothing at all answers: timer B, or sooner when
 	 * the caller has another target to try (invite_timeout_ms) */
-	int quick = c->state == CS_INVITING && c->ua->cfg->invite_timeout_ms > 0 &&
-		    c->ua->cfg->invite_timeout_ms < SIP_TXN_MS;
-	t->deadline_ms = now + (quick ? c->ua->cfg->invite_timeout_ms : SIP_TXN_MS);
+	int quick = c->state == CS_INVITING && c->cfg->invite_timeout_ms > 0 &&
+		    c->cfg->invite_timeout_ms < SIP_TXN_MS;
+	t->deadline_ms = now + (quick ? c->cfg->invite_timeout_ms : SIP_TXN_MS);
 	sip_send(c->ua, &c->peer, &t->msg, c->call_id);
 	log_event(LOG_INFO, "sip_request_sent", "call=%s method=%s cseq=%u", c->call_id, method, cseq);
 }
@@ -235,7 +235,7 @@ void make_sdp(call_t *c, buf_t *out, int use_t38, const sdp_t *like)
 		.sess_ver = c->sess_ver,
 		.use_t38 = use_t38,
 		.pt = like ? c->pt : -1,
-		.t38_max_rate = c->ua->cfg->max_rate > 9600 ? 14400 : 9600,
+		.t38_max_rate = c->cfg->max_rate > 9600 ? 14400 : 9600,
 		.t38_redundancy = 1,
 	};
 	buf_reset(out);

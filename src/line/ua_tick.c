@@ -221,12 +221,18 @@ void *worker_main(void *arg)
 		if (now_ns < next)
 			continue;
 		int64_t late = now_ns - next;
-		w->ms.st.ticks_run++;
-		if (late > ua->tick_ns && ++w->ms.st.late_ticks <= 20)
-			log_event(LOG_INFO, "tick_late", "call=- late_ms=%.1f worker=%d", (double)late / 1e6,
-				  (int)(w - ua->workers));
-		if (late > w->ms.st.max_late_ns)
-			w->ms.st.max_late_ns = late;
+		/* Counted under the loop's lock (a long-lived engine reads them
+		 * while it runs); a loop without calls counts nothing. */
+		pthread_mutex_lock(&w->lock);
+		if (w->n > 0) {
+			w->ms.st.ticks_run++;
+			if (late > ua->tick_ns && ++w->ms.st.late_ticks <= 20)
+				log_event(LOG_INFO, "tick_late", "call=- late_ms=%.1f worker=%d", (double)late / 1e6,
+					  (int)(w - ua->workers));
+			if (late > w->ms.st.max_late_ns)
+				w->ms.st.max_late_ns = late;
+		}
+		pthread_mutex_unlock(&w->lock);
 		if (late > 1000000000LL)
 			next = now_ns;
 		while (now_ns >= next) {

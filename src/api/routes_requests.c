@@ -2,8 +2,10 @@
  * and src/domain/numbers/requests.h): an account's fraud reports (any member; the
  * account's partner too), penetration-test requests (security.manage) and
  * traffic forecasts (settings.manage or numbers.manage); the provider's
- * queue, answers and capacity view (provider.requests.manage). */
+ * queue, answers and capacity view, and the job queue's depth, failed jobs
+ * and their retry (provider.requests.manage). */
 #include "fraud.h"
+#include "jobs.h"
 #include "perm.h"
 #include "requests.h"
 #include "router.h"
@@ -68,6 +70,17 @@ static int h_capacity(const api_call_t *r, dom_ctx_t *c, json_t **out, dom_err_t
 	return dom_capacity(c, out, e);
 }
 
+static int h_jobs(const api_call_t *r, dom_ctx_t *c, json_t **out, dom_err_t *e)
+{
+	(void)r;
+	return dom_jobs_overview(c, out, e);
+}
+
+static int h_job_retry(const api_call_t *r, dom_ctx_t *c, json_t **out, dom_err_t *e)
+{
+	return dom_jobs_retry(c, route_param(r->m, "job_id"), out, e);
+}
+
 #define ACCOUNT_ROUTES(path, name, perms) \
 	{ "POST", "/v1/accounts/{id}/" path, name ".create", perms, \
 		ROUTE_ACCOUNT | ROUTE_BODY | ROUTE_CREATE, 201, h_create }, \
@@ -87,5 +100,8 @@ const struct route routes_requests[] = {
 	{ "POST", "/v1/provider/requests/{request_id}/answer", "provider.requests.answer", STAFF,
 		ROUTE_BODY, 200, h_answer },
 	{ "GET", "/v1/provider/capacity", "provider.capacity.get", STAFF, 0, 200, h_capacity },
+	{ "GET", "/v1/provider/queue", "provider.queue.get", STAFF, 0, 200, h_jobs },
+	{ "POST", "/v1/provider/queue/jobs/{job_id}/retry", "provider.queue.retry", STAFF, 0, 200,
+		h_job_retry },
 	{ NULL, NULL, NULL, 0, 0, 0, NULL },
 };

@@ -164,6 +164,8 @@ extern const struct cli_cmd cmd_contacts_subs[];
 extern const struct cli_opt cmd_posture_opts[];
 int cmd_posture(struct cli_ctx *ctx);
 extern const struct cli_cmd cmd_fax_subs[], cmd_numbers_subs[], cmd_trunks_subs[];
+/* The job queue (cmd_queue.c). */
+extern const struct cli_cmd cmd_queue_subs[];
 extern const struct cli_cmd cmd_webhooks_subs[];
 extern const struct cli_cmd cmd_idp_subs[];
 extern const struct cli_cmd cmd_scim_token_subs[];

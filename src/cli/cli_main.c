@@ -119,6 +119,8 @@ static const struct cli_cmd root_subs[] = {
 		NULL, 0, 0, NULL, cmd_numbers_subs },
 	{ "trunks", "Manage the provider's SIP trunks", NULL, NULL, NULL, 0, 0, NULL,
 		cmd_trunks_subs },
+	{ "queue", "See the job queue and retry failed jobs (provider operators)", NULL, NULL, NULL,
+		0, 0, NULL, cmd_queue_subs },
 	{ "cdrs", "List or export an account's call detail records", NULL,
 		"One record per call attempt, both directions. --csv asks the server for CSV "
 		"(Accept: text/csv) and writes it as received.",

@@ -298,6 +298,8 @@ static const struct policy {
 	{ "provider.requests.get", "provider.requests.manage", false, false, false },
 	{ "provider.requests.answer", "provider.requests.manage", false, false, false },
 	{ "provider.capacity.get", "provider.requests.manage", false, false, false },
+	{ "provider.queue.get", "provider.requests.manage", false, false, false },
+	{ "provider.queue.retry", "provider.requests.manage", false, false, false },
 	{ "provider.security_incidents.create", "provider.security.manage", false, false, false },
 	{ "provider.security_incidents.list", "provider.security.manage", false, false, false },
 	{ "provider.security_incidents.get", "provider.security.manage", false, false, false },
@@ -807,7 +809,7 @@ static void fill_path(const struct world *w, const struct route *r, struct cell 
 			: strcmp(name, "contact_id") == 0 ? "scn_none"
 			: strcmp(name, "domain_id") == 0 ? "sdm_none"
 			: strcmp(name, "role_id") == 0 ? "rol_none"
-			: strcmp(name, "export_id") == 0 ? "job_none"
+			: strcmp(name, "export_id") == 0 || strcmp(name, "job_id") == 0 ? "job_none"
 			: strcmp(name, "token") == 0 && strncmp(r->pattern, "/v1/password-resets/", 20) == 0
 			? "fvr_no-such-reset"
 			: strcmp(name, "token") == 0 ? "fvi_no-such-invitation" : NULL;
@@ -1386,6 +1388,10 @@ static void prepare(struct world *w, const struct route *r, struct actor *p, str
 		c->ok_status = 404;
 		c->ok_kind = "not-found";
 		c->note = "no such request";
+	} else if (strcmp(a, "provider.queue.retry") == 0) {
+		c->ok_status = 404;
+		c->ok_kind = "not-found";
+		c->note = "no such failed job";
 	} else if (strcmp(a, "provider.security_incidents.create") == 0) {
 		c->ok_status = 422; /* {}: nothing is recorded */
 		c->ok_kind = "validation-failed";

@@ -134,6 +134,26 @@ int op_gate(op_run_t *r)
 	return 0;
 }
 
+static int step_by(op_run_t *r, op_step_fn fn, void *arg)
+{
+	int rc = fn(arg, r);
+	if (rc < 0 && !r->e.kind)
+		dom_fail(&r->e, "internal", "", "the operation failed");
+	return rc < 0 ? -1 : rc;
+}
+
+int op_limit_by(op_run_t *r, op_step_fn fn, void *arg)
+{
+	return step_by(r, fn, arg);
+}
+
+int op_gate_by(op_run_t *r, op_step_fn fn, void *arg)
+{
+	if (op_gate(r) != 0)
+		return -1;
+	return step_by(r, fn, arg);
+}
+
 static const char *rec_str_of(const json_t *rec, const char *key)
 {
 	const char *v = json_string_value(json_object_get(rec, key));

@@ -129,6 +129,16 @@ int op_limit(op_run_t *r, const char *key, int anon_rpm, int anon_burst, rl_resu
  * OP_READONLY, OP_WHILE_CLOSING, or OP_UNGATED). */
 int op_gate(op_run_t *r);
 
+/* An ingress's own limit or gate, run as that step of the runner (fax by
+ * e-mail: the same mail again and its sender's hourly rate; the sender's
+ * checks and page quota). fn returns 0 to go on, 1 when it answered
+ * already (the ingress answers with what fn gave it and ends the run
+ * with op_end), or -1 with r->e. */
+typedef int (*op_step_fn)(void *arg, op_run_t *r);
+int op_limit_by(op_run_t *r, op_step_fn fn, void *arg);
+/* op_gate, then fn. */
+int op_gate_by(op_run_t *r, op_step_fn fn, void *arg);
+
 /* Authorization (not for OP_PUBLIC): the spec's permissions on its
  * resource, the account account_id for OP_ACCOUNT (loaded into
  * r->account), as authz_decide() rules, with what may lend the caller

@@ -151,15 +151,32 @@ void smtp_ingress_deliver(void *arg, const smtp_envelope_t *env, const uint8_t *
 	smtp_mail_free(&mail);
 }
 
-/* The submission of one mail, called by the runner (op_call). */
+/* One mail through the runner's steps: its limit (the same mail again, the
+ * sender's hourly rate), its gate (the sender's checks and page quota),
+ * then the submission as the member its address names. */
 struct mail_call {
+	const smtp_ingress_t *in;
 	const faxmail_msg_t *m;
+	faxmail_sender_t sender;
+	json_t *answer; /* the first answer of a mail handed over again */
 };
+
+static int mail_limit(void *arg, op_run_t *r)
+{
+	struct mail_call *mc = arg;
+	return dom_faxmail_limit(mc->in->st, mc->in->cfg, mc->m, &mc->answer, &r->e);
+}
+
+static int mail_gate(void *arg, op_run_t *r)
+{
+	struct mail_call *mc = arg;
+	return dom_faxmail_gate(mc->in->st, mc->in->cfg, mc->m, &mc->sender, &r->e);
+}
 
 static int mail_run(void *arg, dom_ctx_t *c, json_t **out, dom_err_t *e)
 {
 	struct mail_call *mc = arg;
-	return dom_faxmail_submit(c->store, c->cfg, mc->m, out, e);
+	return dom_faxmail_send(c->store, c->cfg, mc->m, &mc->sender, out, e);
 }
 
 void smtp_ingress_submit(void *arg, const smtp_envelope_t *env, const smtp_mail_t *mail,
@@ -184,18 +201,24 @@ void smtp_ingress_submit(void *arg, const smtp_envelope_t *env, const smtp_mail_
 		m.files[m.nfiles++] = (fax_file_t){ .data = mail->parts[i].data,
 			.len = mail->parts[i].len };
 	/* Through the operation runner (ops.h), as system:smtp: the mail's
-	 * sender is no principal until its checks pass (dom_faxmail_submit:
-	 * the sender's address, its rate and page quota, then authz on the
-	 * member it names), and the submission commits its own transactions. */
+	 * sender is no principal until its checks pass. Its limit step is the
+	 * same mail again and the sender's hourly rate, its gate the sender's
+	 * address and page quota (then authz on the member it names, in the
+	 * submission); each commits its own transactions (OP_OWN_TX). */
 	static const op_spec_t spec = { .action = "fax_by_email.submit", .pattern = "smtp",
 		.flags = OP_PUBLIC | OP_OWN_TX };
 	op_run_t run;
 	json_t *out = NULL;
-	struct mail_call mc = { .m = &m };
+	struct mail_call mc = { .in = in, .m = &m };
 	int rc = op_begin(&run, in->st, in->cfg, &spec, env->peer, env->session_id, "en", true);
 	if (rc == 0) {
 		op_as_actor(&run, "system:smtp");
-		rc = op_call(&run, mail_run, &mc, &out) == 0 && op_commit(&run) == 0 ? 0 : -1;
+		int lim = op_limit_by(&run, mail_limit, &mc);
+		if (lim > 0)
+			out = mc.answer; /* the same mail again: its first answer */
+		else
+			rc = lim == 0 && op_gate_by(&run, mail_gate, &mc) == 0 &&
+				op_call(&run, mail_run, &mc, &out) == 0 && op_commit(&run) == 0 ? 0 : -1;
 	}
 	if (rc != 0)
 		op_fail(&run, NULL);

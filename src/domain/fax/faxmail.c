@@ -441,16 +441,17 @@ static int seen_before(store_t *st, const faxmail_msg_t *m, json_t **out)
 	return 1;
 }
 
-int dom_faxmail_submit(store_t *st, const dom_config_t *cfg, const faxmail_msg_t *m, json_t **out,
+int dom_faxmail_limit(store_t *st, const dom_config_t *cfg, const faxmail_msg_t *m, json_t **out,
 	dom_err_t *e)
 {
+	*out = NULL;
 	/* The same mail again (its sender never read our reply): the same
 	 * answer, no second fax, nothing counted twice. */
 	int dup = m->digest ? seen_before(st, m, out) : 0;
 	if (dup < 0)
 		return dom_fail(e, "unavailable", "", "the database is not reachable");
 	if (dup)
-		return 0;
+		return 1;
 	int limit = cfg ? cfg->mail_sender_per_hour : 0;
 	bool first = false;
 	int64_t retry_s = 0;
@@ -481,6 +482,13 @@ int dom_faxmail_submit(store_t *st, const dom_config_t *cfg, const faxmail_msg_t
 		e->retry_after_s = retry_s;
 		return -1;
 	}
+	return 0;
+}
+
+int dom_faxmail_gate(store_t *st, const dom_config_t *cfg, const faxmail_msg_t *m,
+	faxmail_sender_t *s, dom_err_t *e)
+{
+	memset(s, 0, sizeof *s);
 	store_tx_t *tx = store_begin(st, true);
 	if (!tx)
 		return dom_fail(e, "unavailable", "", "the database is not reachable");
@@ -518,9 +526,24 @@ int dom_faxmail_submit(store_t *st, const dom_config_t *cfg, const faxmail_msg_t
 			m->session_id, m->peer, (long long)pages, quota);
 		return -1;
 	}
-	principal_t who;
-	dom_principal_from_record(tx, p, &who);
+	dom_principal_from_record(tx, p, &s->who);
 	json_decref(p);
+	s->tx = tx;
+	snprintf(s->acc, sizeof s->acc, "%s", acc);
+	snprintf(s->skey, sizeof s->skey, "%s", skey);
+	s->day = day;
+	s->now_ms = now_ms;
+	return 0;
+}
+
+int dom_faxmail_send(store_t *st, const dom_config_t *cfg, const faxmail_msg_t *m,
+	faxmail_sender_t *s, json_t **out, dom_err_t *e)
+{
+	store_tx_t *tx = s->tx;
+	s->tx = NULL;
+	principal_t who = s->who;
+	const char *acc = s->acc, *skey = s->skey;
+	int64_t day = s->day, now_ms = s->now_ms;
 	/* The form POST /v1/faxes would carry. */
 	json_t *fields = json_object(), *to = json_array();
 	for (int i = 0; i < m->nto; i++)
@@ -588,4 +611,16 @@ int dom_faxmail_submit(store_t *st, const dom_config_t *cfg, const faxmail_msg_t
 	}
 	refusal_audit(st, m, acc, "submission_refused", e->detail);
 	return -1;
+}
+
+int dom_faxmail_submit(store_t *st, const dom_config_t *cfg, const faxmail_msg_t *m, json_t **out,
+	dom_err_t *e)
+{
+	int lim = dom_faxmail_limit(st, cfg, m, out, e);
+	if (lim != 0)
+		return lim > 0 ? 0 : -1;
+	faxmail_sender_t s;
+	if (dom_faxmail_gate(st, cfg, m, &s, e) != 0)
+		return -1;
+	return dom_faxmail_send(st, cfg, m, &s, out, e);
 }

@@ -116,6 +116,32 @@ void faxmail_digest(const char *mail_from, const char *const *rcpt, int nrcpt, c
 int dom_faxmail_submit(store_t *st, const dom_config_t *cfg, const faxmail_msg_t *m, json_t **out,
 	dom_err_t *e);
 
+/* dom_faxmail_submit's three parts, which an ingress runs as the operation
+ * runner's steps (src/smtp/smtp_ingress.c: op_limit_by, op_gate_by,
+ * op_call), with the same answers, counts and audit events:
+ *   dom_faxmail_limit  the same mail again: 1 with *out its first answer
+ *                      (nothing else runs); the sender over
+ *                      mail.sender_per_hour: -1 "rate-limited"; else 0;
+ *   dom_faxmail_gate   the sender's checks ("mail-refused") and its page
+ *                      quota ("quota-exceeded"): 0 with *s (its write
+ *                      transaction, the member the address names, the
+ *                      account), to be given to dom_faxmail_send;
+ *   dom_faxmail_send   the submission as that member, in s's transaction
+ *                      (ended either way). */
+typedef struct faxmail_sender {
+	store_tx_t *tx;
+	principal_t who;
+	char acc[ID_MAX];
+	char skey[SEC_SHA256_HEX];
+	int64_t day, now_ms;
+} faxmail_sender_t;
+int dom_faxmail_limit(store_t *st, const dom_config_t *cfg, const faxmail_msg_t *m, json_t **out,
+	dom_err_t *e);
+int dom_faxmail_gate(store_t *st, const dom_config_t *cfg, const faxmail_msg_t *m,
+	faxmail_sender_t *s, dom_err_t *e);
+int dom_faxmail_send(store_t *st, const dom_config_t *cfg, const faxmail_msg_t *m,
+	faxmail_sender_t *s, json_t **out, dom_err_t *e);
+
 /* Mails refused since start because their sender was over
  * cfg->mail_sender_per_hour (dom_faxmail_submit: kind "rate-limited", with
  * retry_after_s; audited once per sender and hour as fax_by_email.refused,

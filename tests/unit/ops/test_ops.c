@@ -427,12 +427,78 @@ static void test_audit_run(void **state)
 	drop_store(st, path);
 }
 
+/* An ingress's own step: arg is what it returns; -1 names a kind. */
+static int own_step(void *arg, op_run_t *r)
+{
+	int rc = *(int *)arg;
+	if (rc < 0)
+		dom_fail(&r->e, "mail-refused", "", "no");
+	return rc;
+}
+
+static int own_step_silent(void *arg, op_run_t *r)
+{
+	(void)arg;
+	(void)r;
+	return -1;
+}
+
+/* op_limit_by and op_gate_by: an ingress's own limit and gate as the
+ * runner's steps (fax by e-mail); op_gate_by runs the standard gates
+ * first. */
+static void test_steps_by(void **state)
+{
+	(void)state;
+	char path[512], acc[ID_MAX];
+	store_t *st = temp_store(path, sizeof path);
+	sec_init();
+	sec_pwhash_set_cost(1, 8192);
+	ratelimit_reset();
+	char *tok = owner_token(st, acc, sizeof acc);
+	const op_spec_t mail = { .action = "fax_by_email.submit", .pattern = "smtp",
+		.flags = OP_PUBLIC | OP_OWN_TX };
+	op_run_t r;
+	int v;
+	assert_int_equal(op_begin(&r, st, &cfg, &mail, "127.0.0.1", "s1", "en", true), 0);
+	op_as_actor(&r, "system:smtp");
+	v = 0;
+	assert_int_equal(op_limit_by(&r, own_step, &v), 0);
+	v = 1;
+	assert_int_equal(op_limit_by(&r, own_step, &v), 1);
+	v = 0;
+	assert_int_equal(op_gate_by(&r, own_step, &v), 0);
+	v = -1;
+	assert_int_equal(op_gate_by(&r, own_step, &v), -1);
+	assert_string_equal(r.e.kind, "mail-refused");
+	op_fail(&r, NULL);
+	op_end(&r);
+	/* A step that fails without saying why is an internal failure. */
+	assert_int_equal(op_begin(&r, st, &cfg, &mail, "127.0.0.1", "s2", "en", true), 0);
+	assert_int_equal(op_limit_by(&r, own_step_silent, NULL), -1);
+	assert_string_equal(r.e.kind, "internal");
+	op_fail(&r, NULL);
+	op_end(&r);
+	/* op_gate_by: the standard gates first, the ingress's step not run. */
+	const op_spec_t change = { .action = "me.update", .pattern = "/v1/me" };
+	assert_int_equal(op_begin(&r, st, &cfg, &change, "127.0.0.1", "s3", "en", false), 0);
+	assert_int_equal(op_authenticate(&r, tok, NULL), 0);
+	r.who.gates = PRINCIPAL_GATE_TERMS;
+	v = 1;
+	assert_int_equal(op_gate_by(&r, own_step, &v), -1);
+	assert_string_equal(r.e.kind, "terms-not-accepted");
+	op_fail(&r, NULL);
+	op_end(&r);
+	free(tok);
+	drop_store(st, path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_runner),
 		cmocka_unit_test(test_idempotency),
 		cmocka_unit_test(test_audit_run),
+		cmocka_unit_test(test_steps_by),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

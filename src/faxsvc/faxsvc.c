@@ -95,6 +95,12 @@ static const char *const refusal_names[REF_N] = { "unknown_source", "unknown_num
 /* An attempt of another node older than this is taken as dead (the longest
  * call plus a margin) by the recovery at start. */
 #define STALE_MARGIN_MS (10 * 60 * 1000)
+/* Blobs without a row and writers' temporary files in the document
+ * directory are removed once they are this old (at start and hourly by the
+ * retention sweep's leader): a blob is on disk a moment before the row
+ * naming it commits, and on a directory several nodes share another node
+ * may be writing one now. */
+#define ORPHAN_MIN_AGE_S 3600
 
 struct job {
 	fax_job_t fj;
@@ -165,6 +171,7 @@ struct faxsvc {
 	atomic_ullong failovers;      /* outbound calls moved on to another trunk */
 	atomic_ullong target_failovers; /* ... to another target of the same trunk (SRV, addresses) */
 	int64_t next_sweep_ms;        /* when it next runs (the service's clock) */
+	int64_t next_orphans_ms;      /* when the orphan blobs' sweep next runs */
 	poller_t *billing;            /* the billing pass (invoices, reminders, holds) */
 	int64_t billing_month;        /* the month whose invoice run is done (0: none yet) */
 	int64_t next_billing_ms;      /* when the pass next runs (the service's clock) */
@@ -1196,6 +1203,10 @@ static int retention_pass(poller_t *p, void *arg)
 	if (now < s->next_sweep_ms || !sweep_lead(s, SW_RETENTION))
 		return 0;
 	int n = dom_retention_sweep(s->st, s->env, now, RETENTION_BATCH);
+	if (now >= s->next_orphans_ms) {
+		dom_docs_sweep_orphans(s->st, s->env, ORPHAN_MIN_AGE_S);
+		s->next_orphans_ms = now + ORPHAN_MIN_AGE_S * 1000LL;
+	}
 	/* Consents that ended by the clock since the last pass: audited as
 	 * consent.expire and the owner told, once each. */
 	int k = dom_consent_sweep(s->st, s->cfg.dom, now, RETENTION_BATCH);
@@ -1309,7 +1320,7 @@ faxsvc_t *faxsvc_start(const faxsvc_config_t *cfg, store_t *st, char *err, size_
 	/* What a crash left behind. */
 	int rxrec = recover_inbound(s);
 	dom_workdir_sweep(s->env);
-	int swept = dom_docs_sweep_orphans(st, s->env);
+	int swept = dom_docs_sweep_orphans(st, s->env, ORPHAN_MIN_AGE_S);
 	int64_t stale = (int64_t)(cfg->max_call_ms > 0 ? cfg->max_call_ms : 3600000) + STALE_MARGIN_MS;
 	int rec = dom_fax_recover(st, s->env, cfg->node_id, time_now_ms(), stale);
 	log_event(LOG_INFO, "fax.recovered", "node=%s faxes=%d inbound=%d orphan_blobs=%d", cfg->node_id,

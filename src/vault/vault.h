@@ -262,9 +262,11 @@ vault_err_t vault_blob_get(const char *dir, const char *doc_id, const vault_key_
 vault_err_t vault_blob_remove(const char *dir, const char *doc_id);
 
 /* Removes the temporary files a crash left in dir (names starting with
- * VAULT_TEMP_PREFIX). Call it at start-up, before any writer runs in dir.
- * *removed (may be NULL) gets the count. */
-vault_err_t vault_sweep_temp(const char *dir, int *removed);
+ * VAULT_TEMP_PREFIX) that were last written min_age_s seconds ago or more
+ * (0: all of them, when no writer can run in dir; on a directory several
+ * nodes share, another node's writer may be filling one). *removed (may be
+ * NULL) gets the count. */
+vault_err_t vault_sweep_temp(const char *dir, int min_age_s, int *removed);
 
 /* ---- small secrets at rest ----
  * Secrets the service must use again (TOTP seeds, webhook signing secrets,

@@ -33,6 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <sodium.h>
@@ -662,7 +663,7 @@ vault_err_t vault_blob_remove(const char *dir, const char *doc_id)
 	return fsync_dir(dir) == 0 ? VAULT_OK : VAULT_ERR_IO;
 }
 
-vault_err_t vault_sweep_temp(const char *dir, int *removed)
+vault_err_t vault_sweep_temp(const char *dir, int min_age_s, int *removed)
 {
 	if (removed)
 		*removed = 0;
@@ -680,8 +681,12 @@ vault_err_t vault_sweep_temp(const char *dir, int *removed)
 	int n = 0;
 	struct dirent *e;
 	size_t plen = strlen(VAULT_TEMP_PREFIX);
+	time_t before = time(NULL) - min_age_s;
 	while ((e = readdir(d)) != NULL) {
 		if (strncmp(e->d_name, VAULT_TEMP_PREFIX, plen) != 0)
+			continue;
+		struct stat sb;
+		if (min_age_s > 0 && (fstatat(dfd, e->d_name, &sb, AT_SYMLINK_NOFOLLOW) != 0 || sb.st_mtime > before))
 			continue;
 		if (unlinkat(dfd, e->d_name, 0) == 0)
 			n++;

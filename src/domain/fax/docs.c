@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "dom_util.h"
@@ -295,12 +296,12 @@ int dom_workdir_sweep(const fax_env_t *env)
 	return n;
 }
 
-int dom_docs_sweep_orphans(store_t *st, const fax_env_t *env)
+int dom_docs_sweep_orphans(store_t *st, const fax_env_t *env, int min_age_s)
 {
 	if (!env || !env->doc_dir)
 		return 0;
 	int tmp = 0;
-	vault_sweep_temp(env->doc_dir, &tmp);
+	vault_sweep_temp(env->doc_dir, min_age_s, &tmp);
 	DIR *d = opendir(env->doc_dir);
 	if (!d)
 		return tmp;
@@ -310,6 +311,7 @@ int dom_docs_sweep_orphans(store_t *st, const fax_env_t *env)
 		return -1;
 	}
 	int n = 0;
+	time_t before = time(NULL) - min_age_s;
 	struct dirent *de;
 	while ((de = readdir(d))) {
 		size_t len = strlen(de->d_name), sl = strlen(VAULT_BLOB_SUFFIX);
@@ -319,6 +321,10 @@ int dom_docs_sweep_orphans(store_t *st, const fax_env_t *env)
 		char id[DOC_ID_MAX];
 		memcpy(id, de->d_name, len - sl);
 		id[len - sl] = '\0';
+		struct stat sb;
+		if (min_age_s > 0 && (fstatat(dirfd(d), de->d_name, &sb, AT_SYMLINK_NOFOLLOW) != 0 ||
+					     sb.st_mtime > before))
+			continue;
 		if (store_doc_exists(tx, id) == 0 && vault_blob_remove(env->doc_dir, id) == VAULT_OK)
 			n++;
 	}

@@ -67,8 +67,10 @@ int dom_workdir_new(const fax_env_t *env, char *out, size_t outlen);
 void dom_workdir_wipe(const char *path);
 /* At start: removes every job-* directory left in env->work_dir. Returns how many. */
 int dom_workdir_sweep(const fax_env_t *env);
-/* At start: removes blobs of env->doc_dir that have no documents row, and the
- * writer's temporary files. Returns how many were removed, or -1. */
-int dom_docs_sweep_orphans(store_t *st, const fax_env_t *env);
+/* Removes blobs of env->doc_dir that have no documents row, and the
+ * writer's temporary files, last written min_age_s seconds ago or more (0:
+ * all, when no other writer can run; see ORPHAN_MIN_AGE_S in faxsvc.c).
+ * Returns how many were removed, or -1. */
+int dom_docs_sweep_orphans(store_t *st, const fax_env_t *env, int min_age_s);
 
 #endif

@@ -297,8 +297,9 @@ static int destroy_one(store_t *st, const dom_config_t *cfg, const json_t *due, 
 out:
 	if (rc == 0 && cert && store_commit(tx) == STORE_OK) {
 		/* The keys are gone for good: now the encrypted files. A crash
-		 * here leaves blobs without rows, which the start-up sweep
-		 * (dom_docs_sweep_orphans) removes. */
+		 * here leaves blobs without rows, which the orphan sweep
+		 * (dom_docs_sweep_orphans, at start and hourly) removes once
+		 * they are an hour old. */
 		int left = 0;
 		json_array_foreach(docs, i, n)
 			if (cfg && cfg->fax && doc_blob_remove(cfg->fax, json_string_value(n)) != 0)

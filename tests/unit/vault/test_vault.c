@@ -19,6 +19,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <sodium.h>
@@ -815,11 +816,21 @@ static void test_no_temp_left(void **state)
 	assert_int_equal(len, 10);
 	free(back);
 	assert_int_equal(count_files(sub, 0), 1);
-	/* Leftovers of a crash are swept. */
+	/* Leftovers of a crash are swept; with an age, only the older ones (a
+	 * writer of another node may be filling a fresh one). */
 	char *left = xasprintf("%s/%sfax_x-abcdef", sub, VAULT_TEMP_PREFIX);
 	spit(left, (const uint8_t *)"partial", 7);
 	int removed = -1;
-	assert_int_equal(vault_sweep_temp(sub, &removed), VAULT_OK);
+	assert_int_equal(vault_sweep_temp(sub, 3600, &removed), VAULT_OK);
+	assert_int_equal(removed, 0);
+	assert_int_equal(count_files(sub, 0), 2);
+	struct timespec old[2] = { { .tv_sec = time(NULL) - 3700 }, { .tv_sec = time(NULL) - 3700 } };
+	assert_int_equal(utimensat(AT_FDCWD, left, old, 0), 0);
+	assert_int_equal(vault_sweep_temp(sub, 3600, &removed), VAULT_OK);
+	assert_int_equal(removed, 1);
+	assert_int_equal(count_files(sub, 0), 1);
+	spit(left, (const uint8_t *)"partial", 7);
+	assert_int_equal(vault_sweep_temp(sub, 0, &removed), VAULT_OK);
 	assert_int_equal(removed, 1);
 	assert_int_equal(count_files(sub, 0), 1);
 	free(left);

@@ -17,7 +17,8 @@ static const struct cli_col trunk_fields[] = {
 	{ "Password stored", "has_password" }, { "Transport", "transport" }, { "Max calls", "max_calls" },
 	{ "Caller-ID rule", "caller_id_rule" }, { "Prefixes", "prefixes" }, { "Status", "status" },
 	{ "SIP transport", "sip_transport" }, { "Also by DNS", "sip_transports" }, { "Register", "register" },
-	{ "Registration", "registration" }, { "Nodes", "node_views" }, { "Inbound CIDRs", "inbound_cidrs" }, { "Built in", "builtin" },
+	{ "Registration", "registration" }, { "Nodes", "node_views" }, { "Inbound CIDRs", "inbound_cidrs" },
+	{ "TLS client cert", "has_tls_key" }, { "Built in", "builtin" },
 };
 
 static const struct cli_opt list_opts[] = { CLI_LIST_OPTS, { NULL, NULL, 0, NULL } };
@@ -84,7 +85,11 @@ static int trunks_show(struct cli_ctx *ctx)
 		"may choose for a HOST alone" }, \
 	{ "register", "yes|no", 0, "register with the carrier (needs --username and the password)" }, \
 	{ "inbound-cidr", "CIDR[,CIDR...]", CLI_OPT_REPEAT, "source addresses the carrier's calls " \
-		"come from" }
+		"come from" }, \
+	{ "tls-cert", "FILE", 0, "PEM client certificate (then its chain) presented to the carrier " \
+		"over TLS (with --tls-key)" }, \
+	{ "tls-key", "FILE", 0, "PEM private key of --tls-cert, without a passphrase (sealed, " \
+		"never shown)" }
 
 static const struct cli_opt create_opts[] = {
 	{ "id", "ID", 0, "the trunk's id (a-z, 0-9, _, -; default: trk_...)" },
@@ -95,9 +100,30 @@ static const struct cli_opt create_opts[] = {
 
 static const struct cli_opt update_opts[] = {
 	TRUNK_SETTINGS(0),
+	{ "no-tls-cert", NULL, 0, "remove the trunk's client certificate and key" },
 	{ "status", "STATUS", 0, "active or disabled" },
 	{ NULL, NULL, 0, NULL },
 };
+
+#define TRUNK_PEM_MAX 16384
+
+/* The PEM file of option opt into body's field (a key is wiped from
+ * memory after). 0 or an exit code. */
+static int pem_opt(struct cli_ctx *ctx, const char *opt, const char *field, json_t *body)
+{
+	const char *file = cli_opt(ctx, opt);
+	if (!file)
+		return 0;
+	buf_t b;
+	buf_init(&b, TRUNK_PEM_MAX);
+	int rc = cli_read_file(ctx, file, TRUNK_PEM_MAX, &b);
+	if (rc == 0)
+		json_object_set_new(body, field, json_stringn(cli_buf_str(&b), b.len));
+	if (b.data)
+		explicit_bzero(b.data, b.cap);
+	buf_free(&b);
+	return rc;
+}
 
 /* The body of create and update from the options. 0 or an exit code. */
 static int trunk_body(struct cli_ctx *ctx, json_t *body)
@@ -137,6 +163,17 @@ static int trunk_body(struct cli_ctx *ctx, json_t *body)
 		json_object_set_new(body, "inbound_cidrs", cli_opt_list(ctx, "inbound-cidr"));
 	if (cli_args_has(ctx->args, "status"))
 		cli_set_opt(body, "status", ctx, "status");
+	if (!cli_opt(ctx, "tls-cert") != !cli_opt(ctx, "tls-key"))
+		return cli_usage(ctx, "--tls-cert and --tls-key go together");
+	if (cli_args_has(ctx->args, "no-tls-cert")) {
+		if (cli_opt(ctx, "tls-cert"))
+			return cli_usage(ctx, "--no-tls-cert goes without --tls-cert");
+		json_object_set_new(body, "tls_cert", json_null());
+		json_object_set_new(body, "tls_key", json_null());
+	}
+	if ((rc = pem_opt(ctx, "tls-cert", "tls_cert", body)) != 0 ||
+	    (rc = pem_opt(ctx, "tls-key", "tls_key", body)) != 0)
+		return rc;
 	if (cli_args_has(ctx->args, "password-stdin")) {
 		char *pw = NULL;
 		rc = cli_read_secret(ctx, "", 1, 0, &pw);

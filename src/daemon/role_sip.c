@@ -322,6 +322,7 @@ static struct linecall_engines *engines;
 
 struct tx_call {
 	int sock, doc;
+	int cert, key;            /* the trunk's own client certificate and key (memfds), -1: none */
 	sip_wire_send_t w;
 	atomic_int stop, done;
 };
@@ -372,6 +373,14 @@ static void *tx_main(void *arg)
 	lc.tls_ca = lc.tls_ca ? tls_path(lc.tls_ca) : system_ca[0] ? system_ca : NULL;
 	lc.tls_cert = tls_path(lc.tls_cert);
 	lc.tls_key = tls_path(lc.tls_key);
+	/* a trunk's own certificate comes as descriptors, in place of ours */
+	char cert_path[64], key_path[64];
+	if (c->cert >= 0) {
+		snprintf(cert_path, sizeof cert_path, "/proc/self/fd/%d", c->cert);
+		snprintf(key_path, sizeof key_path, "/proc/self/fd/%d", c->key);
+		lc.tls_cert = cert_path;
+		lc.tls_key = key_path;
+	}
 	lc.on_page = tx_page;
 	lc.page_ud = c;
 	lc.stop = &c->stop;
@@ -385,6 +394,11 @@ static void *tx_main(void *arg)
 		fax_result_classify(r);
 	} else {
 		rc = line_engine_send(linecall_engine(engines, &lc, c->w.target), &lc, c->w.target, path, r);
+	}
+	if (c->cert >= 0) {
+		close(c->cert);
+		close(c->key);
+		c->cert = c->key = -1;
 	}
 	struct ipc_out *o = xmalloc(sizeof *o);
 	sip_wire_result_encode(o, rc, r);
@@ -405,16 +419,24 @@ static void *tx_main(void *arg)
 static void send_start(struct ipc_msg *m)
 {
 	struct tx_call *c = xcalloc(1, sizeof *c);
-	if (m->nfds != 2 || sip_wire_send_decode(m, &c->w) != 0) {
+	/* fds: the call socket, the document, and the trunk's own client
+	 * certificate and key when it has them */
+	if ((m->nfds != 2 && m->nfds != 4) || sip_wire_send_decode(m, &c->w) != 0) {
 		log_event(LOG_ERROR, "sip.front_bad_send", "type=%u", (unsigned)m->type);
 		free(c);
 		return;
 	}
 	c->sock = ipc_msg_take_fd(m, 0);
 	c->doc = ipc_msg_take_fd(m, 1);
+	c->cert = m->nfds == 4 ? ipc_msg_take_fd(m, 2) : -1;
+	c->key = m->nfds == 4 ? ipc_msg_take_fd(m, 3) : -1;
 	if (spawn(tx_main, c) != 0) {
 		close(c->sock);
 		close(c->doc);
+		if (c->cert >= 0) {
+			close(c->cert);
+			close(c->key);
+		}
 		free(c);
 	}
 }

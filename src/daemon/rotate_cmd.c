@@ -77,14 +77,27 @@ static bool account_opens(const vault_key_t *k, const json_t *r)
 }
 
 /* Whether provider secret row r opens under k. */
+/* The sealed part of a stored secret: a long one ("SEALED.BOX", a trunk's
+ * TLS key, secrets.h) has its box encrypted under a key that SEALED holds,
+ * so only SEALED is rewrapped (sealed text itself has no '.'). A new string. */
+static char *sealed_part(const json_t *r, const char **rest)
+{
+	const char *s = json_string_value(json_object_get(r, "secret"));
+	const char *dot = s ? strchr(s, '.') : NULL;
+	*rest = dot ? dot : "";
+	return s ? xstrndup(s, dot ? (size_t)(dot - s) : strlen(s)) : NULL;
+}
+
 static bool secret_opens(const vault_key_t *k, const json_t *r)
 {
 	static const vault_scope_t provider = { NULL, NULL, 0 };
 	char *plain = NULL;
+	const char *rest;
+	char *sealed = sealed_part(r, &rest);
 	bool ok = vault_secret_open(k, &provider, json_string_value(json_object_get(r, "kind")),
-			  json_string_value(json_object_get(r, "id")),
-			  json_string_value(json_object_get(r, "secret")), &plain) == VAULT_OK;
+			  json_string_value(json_object_get(r, "id")), sealed, &plain) == VAULT_OK;
 	vault_secret_free(plain);
+	free(sealed);
 	return ok;
 }
 
@@ -150,14 +163,19 @@ static int rewrap_all(struct rot *r, const char *actor)
 		char *out = NULL;
 		if (rc != 0)
 			break;
-		if (vault_secret_rewrap(r->old, r->new, kind, id,
-			    json_string_value(json_object_get(row, "secret")), &out) != VAULT_OK) {
+		const char *rest;
+		char *sealed = sealed_part(row, &rest);
+		if (vault_secret_rewrap(r->old, r->new, kind, id, sealed, &out) != VAULT_OK) {
+			free(sealed);
 			rc = fail("the %s secret of %s does not open under the current master key", kind,
 				id);
 			break;
 		}
-		if (store_secret_replace(tx, kind, id, out) != STORE_OK)
+		free(sealed);
+		char *whole = xasprintf("%s%s", out, rest);
+		if (store_secret_replace(tx, kind, id, whole) != STORE_OK)
 			rc = -1;
+		free(whole);
 		free(out);
 	}
 	r->accounts = (int)json_array_size(keys);

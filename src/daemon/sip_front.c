@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <pwd.h>
@@ -314,14 +315,29 @@ static int front_send_call(void *impl, const line_cfg_t *cfg, const char *target
 		return -1;
 	}
 	int doc = tiff_memfd(tiff_fd), sv[2] = { -1, -1 };
+	/* A trunk's own client certificate is a memfd of this process
+	 * (trunk_tls.h): its descriptors go along, its names mean nothing
+	 * there. */
+	int own = cfg->tls_cert && strncmp(cfg->tls_cert, "/proc/self/fd/", 14) == 0 && cfg->tls_key;
+	int cert = own ? open(cfg->tls_cert, O_RDONLY | O_CLOEXEC) : -1;
+	int key = own ? open(cfg->tls_key, O_RDONLY | O_CLOEXEC) : -1;
 	struct ipc_out *o = xmalloc(sizeof *o);
 	int rc = -1;
-	if (doc >= 0 && ipc_socketpair(sv) == 0 && sip_wire_send_encode(o, cfg, target) == 0) {
+	if (doc >= 0 && (!own || (cert >= 0 && key >= 0)) && ipc_socketpair(sv) == 0 &&
+	    sip_wire_send_encode(o, cfg, target) == 0) {
 		ipc_put_fd(o, sv[1]);
 		ipc_put_fd(o, doc);
+		if (own) {
+			ipc_put_fd(o, cert);
+			ipc_put_fd(o, key);
+		}
 		rc = front_send(f, o);
 	}
 	free(o);
+	if (cert >= 0)
+		close(cert);
+	if (key >= 0)
+		close(key);
 	if (doc >= 0)
 		close(doc);
 	if (sv[1] >= 0)

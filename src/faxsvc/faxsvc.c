@@ -45,6 +45,7 @@
 #include "sso.h"
 #include "status_auto.h"
 #include "timeutil.h"
+#include "trunk_tls.h"
 #include "trunk_health.h"
 #include "trunk_targets.h"
 #include "trunk_register.h"
@@ -267,6 +268,13 @@ static int dial(faxsvc_t *s, struct job *j, int tiff_fd, fax_result_t *res)
 		log_event(LOG_WARN, "fax.call_unresolved", "fax=%s trunk=%s reason=\"%s\"", fj->fax_id, trunk_id, why);
 		return -1;
 	}
+	/* The trunk's own client certificate, when it has one, in place of
+	 * fax.sip_tls_cert (trunk_tls.h). */
+	trunk_tls_t tt;
+	if (trunk_tls_open(fj->trunk, &tt) == 1) {
+		lc.tls_cert = tt.cert;
+		lc.tls_key = tt.key;
+	}
 	int rc = 0;
 	for (int i = 0; i < ra.n; i++) {
 		char hp[80], target[300];
@@ -299,6 +307,7 @@ static int dial(faxsvc_t *s, struct job *j, int tiff_fd, fax_result_t *res)
 		atomic_fetch_add(&s->target_failovers, 1);
 		fax_result_init(res, 1);
 	}
+	trunk_tls_close(&tt);
 	return rc;
 }
 

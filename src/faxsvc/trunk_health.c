@@ -1,4 +1,5 @@
 /* Trunk health (see trunk_health.h). */
+#include "trunk_tls.h"
 #include "trunk_health.h"
 
 #include "siptrans.h"
@@ -79,9 +80,11 @@ static int health_pass(poller_t *p, void *arg)
 	 * name the peer as the trunk gives it, not the address it resolved to */
 	char names[HEALTH_TRUNKS_MAX][256];
 	sipconn_tls_t tlss[HEALTH_TRUNKS_MAX];
+	trunk_tls_t own[HEALTH_TRUNKS_MAX]; /* each trunk's own client certificate */
 	size_t np = 0;
 	for (size_t i = 0; i < n; i++) {
 		const json_t *t = json_array_get(trunks, i);
+		int has_own = trunk_tls_open(t, &own[i]) == 1;
 		const char *id = json_string_value(json_object_get(t, "id")) ?: "";
 		const char *peer = json_string_value(json_object_get(t, "peer")) ?: "";
 		char why[160];
@@ -96,11 +99,17 @@ static int health_pass(poller_t *p, void *arg)
 			snprintf(names[np], sizeof names[np], "%.*s", peer[0] == '[' ? 0 : c ? (int)(c - peer) : (int)strlen(peer), peer);
 			tlss[np] = h->tls;
 			tlss[np].name = names[np][0] ? names[np] : NULL;
+			if (has_own) {
+				tlss[np].cert = own[i].cert;
+				tlss[np].key = own[i].key;
+			}
 			probes[np].tls = &tlss[np];
 			tp[i].n++;
 		}
 	}
 	keepalive_probe(probes, np, "faxvault", TRUNK_HEALTH_PROBE_MS);
+	for (size_t i = 0; i < n; i++)
+		trunk_tls_close(&own[i]);
 	for (size_t i = 0; i < n; i++) {
 		/* the trunk answers when one of its targets does; else with a
 		 * target's refusal (503, 408), else silent (0) when one was

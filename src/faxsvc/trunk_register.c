@@ -1,4 +1,5 @@
 /* Registration of trunks with their carriers (see trunk_register.h). */
+#include "trunk_tls.h"
 #include "trunk_register.h"
 
 #include <pthread.h>
@@ -137,9 +138,16 @@ static void reg_one(trunk_register_t *r, struct reg_entry *e, const json_t *t, j
 		.password = json_string_value(json_object_get(t, "password")),
 		.contact = contact, .expires = REG_EXPIRES_S, .cseq = e->cseq, .transport = transport,
 		.tls_ca = r->tls.ca, .tls_cert = r->tls.cert, .tls_key = r->tls.key };
+	/* the trunk's own client certificate, when it has one */
+	trunk_tls_t tt;
+	if (trunk_tls_open(t, &tt) == 1) {
+		b.tls_cert = tt.cert;
+		b.tls_key = tt.key;
+	}
 	snprintf(b.call_id, sizeof b.call_id, "%s", e->call_id);
 	int granted = 0, status = 0;
 	int rc = reg_run_resolved(&b, id, REG_TIMEOUT_MS, &granted, &status, r, contact, sizeof contact);
+	trunk_tls_close(&tt);
 	int64_t now = mono_ms();
 	pthread_mutex_lock(&r->mu);
 	snprintf(e->call_id, sizeof e->call_id, "%s", b.call_id);
@@ -191,7 +199,8 @@ static int reg_pass(poller_t *p, void *arg)
 		uint64_t sig = fnv(fnv(fnv(fnv(1469598103934665603ULL, json_string_value(json_object_get(t, "peer"))),
 			json_string_value(json_object_get(t, "username"))),
 			json_string_value(json_object_get(t, "password"))),
-			json_string_value(json_object_get(t, "sip_transport")));
+			json_string_value(json_object_get(t, "sip_transport"))) ^
+			fnv(1469598103934665603ULL, json_string_value(json_object_get(t, "tls_cert")));
 		struct reg_entry *e = NULL;
 		pthread_mutex_lock(&r->mu);
 		for (int k = 0; k < r->n && !e; k++)

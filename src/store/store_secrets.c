@@ -22,6 +22,7 @@ int store_secret_replace(store_tx_t *tx, const char *kind, const char *id, const
 	const char *sql = strcmp(kind, "totp") == 0 ? "UPDATE principals SET totp_secret=? WHERE id=?"
 		: strcmp(kind, "webhook") == 0 ? "UPDATE webhooks SET secret=? WHERE id=?"
 		: strcmp(kind, "trunk") == 0 ? "UPDATE trunks SET secret=? WHERE id=?"
+		: strcmp(kind, "trunk_tls") == 0 ? "UPDATE trunks SET tls_key=? WHERE id=?"
 		: strcmp(kind, "mail") == 0 ? "UPDATE mail_outbox SET secret=? WHERE id=?"
 		: NULL;
 	return sql ? sq_exec(tx, true, sql, "ss", value, id) : STORE_ERROR;
@@ -34,6 +35,8 @@ json_t *store_secrets_provider(store_tx_t *tx)
 		" WHERE totp_secret IS NOT NULL AND kind <> 'account'"
 		" UNION ALL SELECT 'trunk', id, secret FROM trunks"
 		" WHERE secret IS NOT NULL AND secret <> ''"
+		" UNION ALL SELECT 'trunk_tls', id, tls_key FROM trunks"
+		" WHERE tls_key IS NOT NULL AND tls_key <> ''"
 		" UNION ALL SELECT 'mail', id, secret FROM mail_outbox"
 		" WHERE secret IS NOT NULL AND secret <> ''", "");
 }

@@ -20,7 +20,8 @@ int store_secret_replace(store_tx_t *tx, const char *kind, const char *id, const
 
 /* Master key rotation. Every secret sealed in the provider's scope (under a
  * subkey of the master key itself): an array of {kind: "totp" (provider and
- * partner staff) | "trunk" | "mail" (a pending mail's token), id, secret},
+ * partner staff) | "trunk" | "trunk_tls" (a trunk's TLS key, a long secret:
+ * "SEALED.BOX", secrets.h) | "mail" (a pending mail's token), id, secret},
  * or NULL on error; the caller owns it. */
 json_t *store_secrets_provider(store_tx_t *tx);
 /* Every account key: an array of {account_id, wrapped_key (hex)}, or NULL. */

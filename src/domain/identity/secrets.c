@@ -10,8 +10,10 @@
 #include "docs.h"
 #include "dom_util.h"
 #include "log.h"
+#include "sec.h"
 #include "store_secrets.h"
 #include "totp.h"
+#include "xalloc.h"
 
 const char *secret_totp_scope(const json_t *person)
 {
@@ -78,6 +80,99 @@ char *secret_open_row(const fax_env_t *env, const char *account_id, const char *
 		return NULL;
 	}
 	return vault_call(env, account_id, w, false, purpose, owner_id, sealed);
+}
+
+/* ---- texts longer than one sealed secret ---- */
+
+#define KEK_BYTES crypto_aead_xchacha20poly1305_ietf_KEYBYTES
+#define LONG_NONCE crypto_aead_xchacha20poly1305_ietf_NPUBBYTES
+#define LONG_TAG crypto_aead_xchacha20poly1305_ietf_ABYTES
+#define B64URL sodium_base64_VARIANT_URLSAFE_NO_PADDING
+
+char *secret_seal_long_tx(store_tx_t *tx, const fax_env_t *env, const char *account_id,
+	const char *purpose, const char *owner_id, const char *plain)
+{
+	uint8_t kek[KEK_BYTES];
+	char hex[KEK_BYTES * 2 + 1];
+	sec_random(kek, sizeof kek);
+	sodium_bin2hex(hex, sizeof hex, kek, sizeof kek);
+	char *sk = secret_seal_tx(tx, env, account_id, purpose, owner_id, hex);
+	sodium_memzero(hex, sizeof hex);
+	if (!sk) {
+		sodium_memzero(kek, sizeof kek);
+		return NULL;
+	}
+	size_t n = strlen(plain), blen = LONG_NONCE + n + LONG_TAG;
+	uint8_t *box = xmalloc(blen);
+	sec_random(box, LONG_NONCE);
+	unsigned long long clen;
+	crypto_aead_xchacha20poly1305_ietf_encrypt(box + LONG_NONCE, &clen, (const uint8_t *)plain, n,
+		(const uint8_t *)owner_id, strlen(owner_id), NULL, box, kek);
+	sodium_memzero(kek, sizeof kek);
+	size_t elen = sodium_base64_encoded_len(blen, B64URL), sl = strlen(sk);
+	char *out = xmalloc(sl + 1 + elen);
+	memcpy(out, sk, sl);
+	out[sl] = '.';
+	sodium_bin2base64(out + sl + 1, elen, box, blen, B64URL);
+	free(sk);
+	free(box);
+	return out;
+}
+
+/* The text of box (after the '.') under the opened key hex (wiped and
+ * freed here), bound to owner_id; NULL when it does not open. */
+static char *long_open(char *hex, const char *owner_id, const char *b64)
+{
+	uint8_t kek[KEK_BYTES];
+	size_t kl = 0;
+	int ok = hex && sodium_hex2bin(kek, sizeof kek, hex, strlen(hex), NULL, &kl, NULL) == 0 &&
+		kl == sizeof kek;
+	if (hex) {
+		sodium_memzero(hex, strlen(hex));
+		free(hex);
+	}
+	size_t el = strlen(b64), blen = 0;
+	uint8_t *box = xmalloc(el + 1);
+	char *plain = NULL;
+	if (ok && sodium_base642bin(box, el + 1, b64, el, NULL, &blen, NULL, B64URL) == 0 &&
+	    blen > LONG_NONCE + LONG_TAG) {
+		plain = xmalloc(blen);
+		unsigned long long pl;
+		if (crypto_aead_xchacha20poly1305_ietf_decrypt((uint8_t *)plain, &pl, NULL, box + LONG_NONCE,
+			    blen - LONG_NONCE, (const uint8_t *)owner_id, strlen(owner_id), box, kek) == 0) {
+			plain[pl] = '\0';
+		} else {
+			free(plain);
+			plain = NULL;
+		}
+	}
+	sodium_memzero(kek, sizeof kek);
+	free(box);
+	return plain;
+}
+
+char *secret_open_long_tx(store_tx_t *tx, const fax_env_t *env, const char *account_id,
+	const char *purpose, const char *owner_id, const char *sealed)
+{
+	const char *dot = sealed ? strchr(sealed, '.') : NULL;
+	if (!dot)
+		return NULL;
+	char *sk = xstrndup(sealed, (size_t)(dot - sealed));
+	char *hex = secret_open_tx(tx, env, account_id, purpose, owner_id, sk);
+	free(sk);
+	return long_open(hex, owner_id, dot + 1);
+}
+
+char *secret_open_long_row(const fax_env_t *env, const char *account_id, const char *wrapped_hex,
+	const char *purpose, const char *owner_id, const char *sealed)
+{
+	const char *dot = sealed ? strchr(sealed, '.') : NULL;
+	if (!dot)
+		return NULL;
+	char *sk = xstrndup(sealed, (size_t)(dot - sealed));
+	char *hex = secret_open_row(env, account_id, wrapped_hex, purpose, owner_id, sk);
+	free(sk);
+	return long_open(hex, owner_id, dot + 1);
 }
 
 static const fax_env_t *env_of(const dom_ctx_t *c)

@@ -36,6 +36,20 @@ char *secret_open_tx(store_tx_t *tx, const fax_env_t *env, const char *account_i
 char *secret_open_row(const fax_env_t *env, const char *account_id, const char *wrapped_hex,
 	const char *purpose, const char *owner_id, const char *sealed);
 
+/* Texts longer than one sealed secret (VAULT_SECRET_MAX; a private key in
+ * PEM): encrypted (XChaCha20-Poly1305, bound to owner_id) with a random key
+ * that is itself sealed as above (purpose, owner_id, scope); stored as
+ * "SEALED.BOX", where SEALED is a sealed secret of its own (a master key
+ * rotation rewraps that part: secret_long_split). New strings the caller
+ * frees (an opened one wiped first: vault_secret_free does not know its
+ * length), or NULL (logged when the key does not open). */
+char *secret_seal_long_tx(store_tx_t *tx, const fax_env_t *env, const char *account_id,
+	const char *purpose, const char *owner_id, const char *plain);
+char *secret_open_long_tx(store_tx_t *tx, const fax_env_t *env, const char *account_id,
+	const char *purpose, const char *owner_id, const char *sealed);
+char *secret_open_long_row(const fax_env_t *env, const char *account_id, const char *wrapped_hex,
+	const char *purpose, const char *owner_id, const char *sealed);
+
 /* The request's versions (c->tx, c->cfg->fax). */
 char *dom_secret_seal(dom_ctx_t *c, const char *account_id, const char *purpose,
 	const char *owner_id, const char *plain);

@@ -26,78 +26,15 @@ static void request_id(const char *bind, const char *relay, char out[SSO_B64_MAX
 	snprintf(out, SSO_B64_MAX + 2, "_%s", d);
 }
 
-#define KEK_BYTES crypto_aead_xchacha20poly1305_ietf_KEYBYTES
-#define B64URL sodium_base64_VARIANT_URLSAFE_NO_PADDING
-
+/* SAML SP keys: the long secrets of secrets.h (purpose "saml"). */
 char *sso_key_seal(dom_ctx_t *c, const char *account_id, const char *idp_id, const char *pem)
 {
-	uint8_t kek[KEK_BYTES];
-	char hex[KEK_BYTES * 2 + 1];
-	sec_random(kek, sizeof kek);
-	sodium_bin2hex(hex, sizeof hex, kek, sizeof kek);
-	char *sk = dom_secret_seal(c, account_id, "saml", idp_id, hex);
-	sodium_memzero(hex, sizeof hex);
-	if (!sk) {
-		sodium_memzero(kek, sizeof kek);
-		return NULL;
-	}
-	size_t n = strlen(pem);
-	size_t blen = crypto_aead_xchacha20poly1305_ietf_NPUBBYTES + n +
-		crypto_aead_xchacha20poly1305_ietf_ABYTES;
-	uint8_t *box = xmalloc(blen);
-	sec_random(box, crypto_aead_xchacha20poly1305_ietf_NPUBBYTES);
-	unsigned long long clen;
-	crypto_aead_xchacha20poly1305_ietf_encrypt(box + crypto_aead_xchacha20poly1305_ietf_NPUBBYTES,
-		&clen, (const uint8_t *)pem, n, (const uint8_t *)idp_id, strlen(idp_id), NULL, box, kek);
-	sodium_memzero(kek, sizeof kek);
-	size_t elen = sodium_base64_encoded_len(blen, B64URL);
-	char *out = xmalloc(strlen(sk) + 1 + elen);
-	size_t sl = strlen(sk);
-	memcpy(out, sk, sl);
-	out[sl] = '.';
-	sodium_bin2base64(out + sl + 1, elen, box, blen, B64URL);
-	free(sk);
-	free(box);
-	return out;
+	return secret_seal_long_tx(c->tx, c->cfg ? c->cfg->fax : NULL, account_id, "saml", idp_id, pem);
 }
 
 char *sso_key_open(dom_ctx_t *c, const char *account_id, const char *idp_id, const char *sealed)
 {
-	const char *dot = strchr(sealed, '.');
-	if (!dot)
-		return NULL;
-	char *sk = xstrndup(sealed, (size_t)(dot - sealed));
-	char *hex = dom_secret_open(c, account_id, "saml", idp_id, sk);
-	free(sk);
-	uint8_t kek[KEK_BYTES];
-	size_t kl = 0;
-	int ok = hex && sodium_hex2bin(kek, sizeof kek, hex, strlen(hex), NULL, &kl, NULL) == 0 &&
-		kl == sizeof kek;
-	if (hex) {
-		sodium_memzero(hex, strlen(hex));
-		free(hex);
-	}
-	size_t el = strlen(dot + 1);
-	uint8_t *box = xmalloc(el + 1);
-	size_t blen = 0;
-	char *pem = NULL;
-	if (ok && sodium_base642bin(box, el + 1, dot + 1, el, NULL, &blen, NULL, B64URL) == 0 &&
-	    blen > crypto_aead_xchacha20poly1305_ietf_NPUBBYTES + crypto_aead_xchacha20poly1305_ietf_ABYTES) {
-		pem = xmalloc(blen);
-		unsigned long long pl;
-		if (crypto_aead_xchacha20poly1305_ietf_decrypt((uint8_t *)pem, &pl, NULL,
-			    box + crypto_aead_xchacha20poly1305_ietf_NPUBBYTES,
-			    blen - crypto_aead_xchacha20poly1305_ietf_NPUBBYTES, (const uint8_t *)idp_id,
-			    strlen(idp_id), box, kek) == 0) {
-			pem[pl] = '\0';
-		} else {
-			free(pem);
-			pem = NULL;
-		}
-	}
-	sodium_memzero(kek, sizeof kek);
-	free(box);
-	return pem;
+	return secret_open_long_tx(c->tx, c->cfg ? c->cfg->fax : NULL, account_id, "saml", idp_id, sealed);
 }
 
 static void sp_of(const json_t *saml, const char *key, saml_sp_t *sp)

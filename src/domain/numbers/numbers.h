@@ -26,7 +26,8 @@ json_t *dom_number_inbound(store_tx_t *tx, const char *number);
 /* The trunk that carries a call to `to` (E.164): the loopback trunk when `to` is a number of its
  * inventory (whatever its status), else the active trunk with the longest matching prefix.
  * A new reference {id, name, peer, username, password, transport, max_calls, status}, with the
- * password (for the caller's SIP digest) and with peer filled for loopback; NULL when no route. */
+ * password (for the caller's SIP digest) and with peer filled for loopback; with tls_cert and
+ * tls_key (PEM, the key opened) when the trunk has a client certificate; NULL when no route. */
 json_t *dom_trunk_for(store_tx_t *tx, const fax_env_t *env, const char *to);
 /* Every trunk that may carry a call to `to`, in the order to try them
  * (failover): the loopback trunk alone for a number of its inventory; else
@@ -36,7 +37,8 @@ json_t *dom_trunk_for(store_tx_t *tx, const fax_env_t *env, const char *to);
  * no trunk matches. dom_trunk_for answers its first element. */
 json_t *dom_trunks_for(store_tx_t *tx, const fax_env_t *env, const char *to);
 /* The active trunks with a peer, for the keep-alive: a new array of {id,
- * peer ("IP:PORT"; loopback's own listener), link_status}; NULL when the
+ * peer ("IP:PORT"; loopback's own listener), link_status, sip_transport,
+ * sip_transports, and tls_cert/tls_key as dom_trunk_for}; NULL when the
  * store fails. */
 json_t *dom_trunks_probe(store_tx_t *tx, const fax_env_t *env);
 /* Records what the keep-alive saw: links is {trunk_id: "up"|"down"|

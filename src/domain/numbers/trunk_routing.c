@@ -5,6 +5,7 @@
  * person: the records are the service's own. */
 #include "numbers.h"
 
+#include <sodium.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +29,23 @@ const char *nb_trunk_sip_transport(const json_t *t)
 	return strcmp(v, "tcp") == 0 || strcmp(v, "tls") == 0 ? v : "udp";
 }
 
+/* The trunk's client certificate and its key opened (PEM) into out as
+ * tls_cert and tls_key, when it has one whose key opens (else neither: the
+ * service then presents fax.sip_tls_cert, if any). */
+static void trunk_tls_fields(const json_t *t, const fax_env_t *env, json_t *out)
+{
+	const char *cert = rec_str(t, "tls_cert"), *stored = rec_str(t, "tls_key");
+	if (!*cert || !*stored)
+		return;
+	char *key = secret_open_long_row(env, NULL, NULL, "trunk_tls", rec_str(t, "id"), stored);
+	if (!key)
+		return;
+	json_object_set_new(out, "tls_cert", json_string(cert));
+	json_object_set_new(out, "tls_key", json_string(key));
+	sodium_memzero(key, strlen(key));
+	free(key);
+}
+
 /* The trunk as the caller that dials needs it, password included. */
 static json_t *trunk_dial(const json_t *t, const fax_env_t *env)
 {
@@ -45,6 +63,7 @@ static json_t *trunk_dial(const json_t *t, const fax_env_t *env)
 	json_object_set_new(out, "sip_transport", json_string(nb_trunk_sip_transport(t)));
 	json_object_set_new(out, "sip_transports", nb_json_array_col(t, "sip_transports"));
 	vault_secret_free(pw);
+	trunk_tls_fields(t, env, out);
 	return out;
 }
 
@@ -170,6 +189,8 @@ json_t *dom_trunks_probe(store_tx_t *tx, const fax_env_t *env)
 		json_t *o = json_pack("{s:s, s:s, s:s, s:s}", "id", rec_str(t, "id"), "peer", peer, "link_status",
 			rec_str(t, "link_status"), "sip_transport", lo ? "udp" : nb_trunk_sip_transport(t));
 		json_object_set_new(o, "sip_transports", lo ? json_array() : nb_json_array_col(t, "sip_transports"));
+		if (!lo)
+			trunk_tls_fields(t, env, o);
 		json_array_append_new(out, o);
 	}
 	json_decref(trunks);

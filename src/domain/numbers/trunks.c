@@ -3,6 +3,9 @@
  * provider's key. What the fax service asks of them is in trunk_routing.c. */
 #include "numbers.h"
 
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +27,7 @@
 #define TRUNK_CIDRS_MAX 64
 #define TRUNK_REWRITE_MAX 16
 #define CRED_MAX 128
+#define TRUNK_PEM_MAX 16384 /* a client certificate (chain) or its key, bytes of PEM */
 
 /* What the API answers as a trunk's status: "disabled" when the operator
  * turned it off, else its health as the keep-alive last saw it (up, down,
@@ -68,8 +72,13 @@ static json_t *trunk_public(const json_t *t, const fax_env_t *env)
 		json_object_set_new(out, "registration",
 			json_string(reg && (strcmp(rs, "registered") == 0 || strcmp(rs, "failed") == 0) ? rs : "none"));
 	}
-	if (out && !lo)
+	if (out && !lo) {
 		nb_trunk_inbound_fields(t, out);
+		/* the certificate is public; its key is never shown */
+		const char *cert = rec_str(t, "tls_cert");
+		json_object_set_new(out, "tls_cert", *cert ? json_string(cert) : json_null());
+		json_object_set_new(out, "has_tls_key", json_boolean(*rec_str(t, "tls_key") != '\0'));
+	}
 	return out;
 }
 
@@ -231,6 +240,76 @@ static int trunk_inbound_body(const json_t *body, bool loopback, json_t *rec, do
 	return 0;
 }
 
+/* A passphrase is never asked for: an encrypted key does not load. */
+static int no_passphrase(char *buf, int size, int rw, void *u)
+{
+	(void)buf;
+	(void)size;
+	(void)rw;
+	(void)u;
+	return -1;
+}
+
+/* Whether cert (PEM: the client certificate, then its chain) and key (PEM,
+ * not encrypted) load and belong together. 0, or -1 with e; never says
+ * anything of the key's content. */
+static int trunk_tls_check(const char *cert, const char *key, dom_err_t *e)
+{
+	BIO *b = BIO_new_mem_buf(cert, -1);
+	X509 *x = b ? PEM_read_bio_X509(b, NULL, no_passphrase, NULL) : NULL;
+	BIO_free(b);
+	b = BIO_new_mem_buf(key, -1);
+	EVP_PKEY *k = b ? PEM_read_bio_PrivateKey(b, NULL, no_passphrase, NULL) : NULL;
+	BIO_free(b);
+	int rc = 0;
+	if (!x)
+		rc = dom_fail(e, "validation-failed", "tls_cert",
+			"\"tls_cert\" must be a certificate in PEM (-----BEGIN CERTIFICATE-----)");
+	else if (!k)
+		rc = dom_fail(e, "validation-failed", "tls_key",
+			"\"tls_key\" must be a private key in PEM, without a passphrase");
+	else if (X509_check_private_key(x, k) != 1)
+		rc = dom_fail(e, "validation-failed", "tls_key", "the private key does not match the certificate");
+	ERR_clear_error();
+	X509_free(x);
+	EVP_PKEY_free(k);
+	return rc;
+}
+
+/* tls_cert and tls_key of body (set together, or both null or "" to
+ * remove them) into rec: the certificate as given, the key in clear under
+ * "tls_key" until seal_trunk_tls seals it. 0, or -1 with e. */
+static int trunk_tls_body(const json_t *body, bool loopback, json_t *rec, dom_err_t *e)
+{
+	const json_t *c = json_object_get(body, "tls_cert"), *k = json_object_get(body, "tls_key");
+	if (!c && !k)
+		return 0;
+	if (loopback)
+		return dom_fail(e, "validation-failed", c ? "tls_cert" : "tls_key",
+			"the loopback trunk has no client certificate");
+	const char *cs = json_string_value(c), *ks = json_string_value(k);
+	if ((c && !json_is_null(c) && !cs) || (k && !json_is_null(k) && !ks))
+		return dom_fail(e, "validation-failed", c && !json_is_null(c) && !cs ? "tls_cert" : "tls_key",
+			"\"tls_cert\" and \"tls_key\" are PEM text, or null to remove them");
+	int cset = cs && *cs, kset = ks && *ks;
+	if (!c || !k || cset != kset)
+		return dom_fail(e, "validation-failed", cset || (c && !k) ? "tls_key" : "tls_cert",
+			"\"tls_cert\" and \"tls_key\" go together: give both, or both null to remove them");
+	if (!cset) {
+		json_object_set_new(rec, "tls_cert", json_null());
+		json_object_set_new(rec, "tls_key", json_null());
+		return 0;
+	}
+	if (strlen(cs) > TRUNK_PEM_MAX || strlen(ks) > TRUNK_PEM_MAX)
+		return dom_fail(e, "validation-failed", strlen(cs) > TRUNK_PEM_MAX ? "tls_cert" : "tls_key",
+			"\"tls_cert\" and \"tls_key\" are at most 16384 bytes each");
+	if (trunk_tls_check(cs, ks, e))
+		return -1;
+	json_object_set_new(rec, "tls_cert", json_string(cs));
+	json_object_set_new(rec, "tls_key", json_string(ks));
+	return 0;
+}
+
 /* Checks the trunk fields of body and copies them, in store form, into
  * rec. creating: name and peer are required. */
 static int trunk_fields(const json_t *body, bool creating, bool loopback, json_t *rec, dom_err_t *e)
@@ -340,7 +419,7 @@ static int trunk_fields(const json_t *body, bool creating, bool loopback, json_t
 				"\"max_calls\" must be an integer from 1 to 10000");
 		json_object_set_new(rec, "max_calls", json_integer(json_integer_value(mc)));
 	}
-	if (trunk_inbound_body(body, loopback, rec, e))
+	if (trunk_inbound_body(body, loopback, rec, e) || trunk_tls_body(body, loopback, rec, e))
 		return -1;
 	const json_t *px = json_object_get(body, "prefixes");
 	if (px) {
@@ -366,6 +445,13 @@ static json_t *trunk_detail(const json_t *body)
 	json_t *d = json_deep_copy(body);
 	if (json_object_get(d, "password"))
 		json_object_set_new(d, "password", json_string("(set)"));
+	/* the certificate is public but long; the key is secret */
+	static const char *const pems[] = { "tls_cert", "tls_key" };
+	for (size_t i = 0; i < 2; i++) {
+		const char *v = json_string_value(json_object_get(d, pems[i]));
+		if (v)
+			json_object_set_new(d, pems[i], json_string(*v ? "(set)" : "(removed)"));
+	}
 	return d;
 }
 
@@ -393,17 +479,27 @@ static int trunk_auth_ready(const json_t *rec, const json_t *old, dom_err_t *e)
 		"registering with the carrier needs the trunk's username and password");
 }
 
-/* Seals the trunk password of rec (field "secret") for trunk id: trunk
- * passwords are the provider's, sealed under its key. 0, or -1 with e. */
+/* Seals the trunk password of rec (field "secret") and its client
+ * certificate's key (field "tls_key") for trunk id: they are the
+ * provider's, sealed under its key. 0, or -1 with e. */
 static int seal_trunk_secret(dom_ctx_t *c, const char *id, json_t *rec, dom_err_t *e)
 {
 	const char *pw = json_string_value(json_object_get(rec, "secret"));
-	if (!pw)
-		return 0;
-	char *sealed = dom_secret_seal(c, NULL, "trunk", id, pw);
-	if (!sealed)
+	char *sealed = pw ? dom_secret_seal(c, NULL, "trunk", id, pw) : NULL;
+	if (pw && !sealed)
 		return dom_fail(e, "unavailable", "password", "trunk passwords cannot be stored: the service has no master key");
-	json_object_set_new(rec, "secret", json_string(sealed));
+	if (sealed)
+		json_object_set_new(rec, "secret", json_string(sealed));
+	free(sealed);
+	/* The client certificate's key: longer than one sealed secret, sealed
+	 * as a long one under the provider's key (purpose "trunk_tls"). */
+	const char *key = json_string_value(json_object_get(rec, "tls_key"));
+	if (!key)
+		return 0;
+	sealed = secret_seal_long_tx(c->tx, nb_env_of(c), NULL, "trunk_tls", id, key);
+	if (!sealed)
+		return dom_fail(e, "unavailable", "tls_key", "trunk keys cannot be stored: the service has no master key");
+	json_object_set_new(rec, "tls_key", json_string(sealed));
 	free(sealed);
 	return 0;
 }
@@ -413,7 +509,7 @@ int dom_trunk_create(dom_ctx_t *c, const json_t *body, json_t **out, dom_err_t *
 	static const char *const allowed[] = { "id", "name", "peer", "username", "password",
 		"transport", "max_calls", "caller_id_rule", "prefixes", "status", "inbound_cidrs",
 		"called_number", "inbound_rewrite", "inbound_auth", "register", "sip_transport", "sip_transports",
-		NULL };
+		"tls_cert", "tls_key", NULL };
 	const char *idin;
 	if (body_only(body, allowed, e) || body_str(body, "id", false, &idin, e))
 		return -1;
@@ -452,7 +548,8 @@ int dom_trunk_update(dom_ctx_t *c, const char *id, const json_t *body, json_t **
 {
 	static const char *const allowed[] = { "name", "peer", "username", "password", "transport",
 		"max_calls", "caller_id_rule", "prefixes", "status", "inbound_cidrs", "called_number",
-		"inbound_rewrite", "inbound_auth", "register", "sip_transport", "sip_transports", NULL };
+		"inbound_rewrite", "inbound_auth", "register", "sip_transport", "sip_transports", "tls_cert",
+		"tls_key", NULL };
 	if (body_only(body, allowed, e))
 		return -1;
 	json_t *t = store_trunk_get(c->tx, id);

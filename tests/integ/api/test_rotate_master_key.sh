@@ -33,12 +33,19 @@ req POST "/v1/accounts/$ACC/webhooks" "$OWNER" '{"url":"http://127.0.0.1:9/hook"
 expect_status 201 "a webhook (its secret sealed under the account key)"
 req POST /v1/provider/trunks "$OP" '{"name":"Carrier X","peer":"192.0.2.10:5060","username":"fv","password":"trunk-secret-rot-9911"}'
 expect_status 201 "a trunk with a password (sealed in the provider's scope)"
+# a trunk's TLS client key: a long secret ("SEALED.BOX") whose SEALED part is rewrapped
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$TMP/trunk.key" \
+	-out "$TMP/trunk.pem" -days 2 -subj /CN=trunk >/dev/null 2>&1
+req POST /v1/provider/trunks "$OP" "{\"id\":\"tlsx\",\"name\":\"Carrier TLS\",\"peer\":\"192.0.2.11:5061\",\"sip_transport\":\"tls\",\"tls_cert\":$(jq -Rs . <"$TMP/trunk.pem"),\"tls_key\":$(jq -Rs . <"$TMP/trunk.key")}"
+expect_status 201 "a trunk with a TLS client key (sealed in the provider's scope)"
 req POST /v1/me/mfa/totp "$OP"
 SECRET=$(jqr '.otpauth_uri | capture("secret=(?<s>[A-Z2-7]+)").s')
 code_at() { oathtool --totp -b "$SECRET" -N "@$1"; }
 req POST /v1/me/mfa/totp/confirm "$OP" "{\"code\":\"$(code_at "$(clock_seconds)")\"}"
 expect_status 200 "the operator's second factor (a provider-scope seed)"
 [ "$(db "SELECT count(*) FROM trunks WHERE secret LIKE 'sealed1:%'")" = 1 ] && ok || fail "the trunk password is not sealed"
+TLSKEY0=$(db "SELECT tls_key FROM trunks WHERE id='tlsx'")
+[[ "$TLSKEY0" == sealed1:*.* ]] && ok || fail "the trunk's TLS key is not sealed: ${TLSKEY0:0:20}"
 
 # --- Never beside a running service.
 rot rotate-master-key >"$TMP/o" 2>&1
@@ -62,7 +69,7 @@ rot --set testing.rotate_stop_after=commit rotate-master-key >"$TMP/o" 2>&1
 rot rotate-master-key --json >"$TMP/o" 2>"$TMP/e"
 [ $? = 0 ] && grep -q 'had committed: finishing' "$TMP/o" && [ ! -e "$DATA/master.key.next" ] && ! cmp -s "$DATA/master.key" "$TMP/key0" \
 	&& ok || fail "the interrupted rotation is finished: $(cat "$TMP/o" "$TMP/e")"
-tail -n 1 "$TMP/o" | jq -e '.verified and .account_keys == 1 and .provider_secrets >= 2' >/dev/null && ok || fail "summary: $(cat "$TMP/o")"
+tail -n 1 "$TMP/o" | jq -e '.verified and .account_keys == 1 and .provider_secrets >= 3' >/dev/null && ok || fail "summary: $(cat "$TMP/o")"
 cp "$DATA/master.key" "$TMP/key1"
 
 # --- A whole rotation in one run.
@@ -72,6 +79,9 @@ NEW_FP=$(tail -n 1 "$TMP/o" | jq -r .new_fingerprint)
 [ -n "$OLD_FP" ] && [ "$OLD_FP" != "$NEW_FP" ] && ok || fail "fingerprints: $(cat "$TMP/o")"
 [ "$(stat -c %a "$DATA/master.key")" = 600 ] && [ ! -e "$DATA/master.key.next" ] && ok || fail "the new key file is not private or a .next is left"
 [ "$(sha256sum "$DATA/docs/$BLOB" | cut -d' ' -f1)" = "$BLOBSUM" ] && ok || fail "a document was rewritten"
+TLSKEY1=$(db "SELECT tls_key FROM trunks WHERE id='tlsx'")
+[ "${TLSKEY1#*.}" = "${TLSKEY0#*.}" ] && [ "${TLSKEY1%%.*}" != "${TLSKEY0%%.*}" ] && ok ||
+	fail "the TLS key's sealed part is not rewrapped alone"
 [ "$(db "SELECT count(*) FROM audit_events WHERE action='vault.master_rotate' AND actor_id LIKE 'cli:%'")" = 2 ] && ok || fail "the rotations are not in the audit chain as cli: actors"
 # Each run through the operation runner as system:rotate-master-key, in the
 # audit chain with its outcome and the operator: the refusal beside the

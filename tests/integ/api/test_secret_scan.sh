@@ -4,7 +4,8 @@
 # operator's one-time password, people's passwords, session tokens (as
 # bearer tokens and as the portal's cookie, with its CSRF token), API
 # keys, invitation and password-reset tokens, recovery codes, a TOTP seed, a
-# webhook signing secret, a SIP trunk password) and uses each the way it is
+# webhook signing secret, a SIP trunk password and a trunk's TLS client
+# key) and uses each the way it is
 # meant to be used: a login with a TOTP code, a webhook delivered and its
 # signature checked with openssl, a fax through a trunk that asks for digest
 # credentials and checks them (SIPp). Then every line the daemon wrote (log
@@ -282,6 +283,18 @@ fi
 req GET /v1/provider/trunks/carrier "$OP"
 expect_jq '.has_password == true and (has("password") | not)' "the trunk's password is never answered"
 
+# A trunk's TLS client key (PEM), given with its certificate: sealed, never
+# answered; its base64 lines and its private value as bytes are searched.
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$TMP/trunk.key" \
+	-out "$TMP/trunk.pem" -days 2 -subj /CN=trunk >/dev/null 2>&1
+req PATCH /v1/provider/trunks/carrier "$OP" "{\"tls_cert\":$(jq -Rs . <"$TMP/trunk.pem"),\"tls_key\":$(jq -Rs . <"$TMP/trunk.key")}"
+expect_status 200 "a trunk's client certificate and key"
+expect_jq '.has_tls_key == true and (has("tls_key") | not)' "the trunk's TLS key is never answered"
+printf '%s\n' "$BODY" >>"$BODIES"
+while read -r l; do keep "$l" "trunk TLS key"; done < <(grep -v '^-----' "$TMP/trunk.key" | grep -E '.{40}')
+TKEYHEX=$(openssl pkey -in "$TMP/trunk.key" -text -noout 2>/dev/null | sed -n '/^priv:/,/^pub:/p' | grep -v '^priv:\|^pub:' | tr -d ' :\n')
+[ ${#TKEYHEX} -ge 62 ] && ok || fail "the trunk key's private value not read: $TKEYHEX"
+
 # raw_hits HEX FILES...: how many files hold the bytes HEX (a seed or key as
 # bytes, which grep cannot take as a pattern).
 raw_hits() {
@@ -297,6 +310,7 @@ RAW=("$SEEDHEX")
 for s in "${SECRETS[@]}"; do
 	case "$s" in whsec_*) RAW+=("$(printf '%s' "${s#whsec_}" | base64 -d | od -An -v -tx1 | tr -d ' \n')") ;; esac
 done
+RAW+=("$TKEYHEX")
 
 # scan WHEN: searches every line the daemon wrote, every file of the data
 # directory byte for byte (the WAL too while the daemon runs), every request

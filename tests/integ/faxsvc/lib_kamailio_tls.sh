@@ -12,7 +12,10 @@
 #                            and INVITE with digest (faxuser, trunk-pass-123),
 #                            +1415... to the registered Contact, other
 #                            INVITEs to the far fax machine; logs "kam: ..."
-#                            lines in $TMP/kam/log
+#                            lines in $TMP/kam/log; with KAM_CLIENT_CERT=yes
+#                            its TLS listener asks every client for a
+#                            certificate of the test CA and refuses
+#                            connections without one
 
 kam_tls_check() {
 	KAMAILIO=$(command -v kamailio || echo /usr/sbin/kamailio)
@@ -65,8 +68,9 @@ kam_tls_config() {
 	cat >"$TMP/kam/tls.cfg" <<CFG
 [server:default]
 method = TLSv1.2+
-verify_certificate = no
-require_certificate = no
+verify_certificate = ${KAM_CLIENT_CERT:-no}
+require_certificate = ${KAM_CLIENT_CERT:-no}
+ca_list = $TMP/pki/ca.pem
 private_key = $TMP/pki/kam.key
 certificate = $TMP/pki/kam.pem
 

@@ -764,6 +764,10 @@ static const struct {
 			"{\"sip_transport\":\"tls\",\"sip_transports\":[\"tcp\"],\"register\":true,"
 			"\"inbound_cidrs\":[\"198.51.100.0/24\",\"203.0.113.9/32\"]}" } },
 		"SIP transport:    tls\n", NULL },
+	{ "trunks update: the client certificate removed", W("trunks", "update", "carrier", "--no-tls-cert"),
+		"tok1", { { 200, "{\"id\":\"carrier\",\"tls_cert\":null,\"has_tls_key\":false}", NULL } }, 1, 0,
+		{ { "PATCH", "/v1/provider/trunks/carrier", NULL, NULL, "{\"tls_cert\":null,\"tls_key\":null}" } },
+		"TLS client cert:  no\n", NULL },
 	{ "trunks list and show", W("trunks", "show", "loopback"), "tok1",
 		{ { 200, "{\"id\":\"loopback\",\"name\":\"Loopback\",\"transport\":\"t38_first\",\"prefixes\":[]}",
 			NULL } }, 1, 0, { { "GET", "/v1/provider/trunks/loopback", NULL, NULL, NULL } },

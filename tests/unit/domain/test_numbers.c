@@ -175,6 +175,62 @@ static const char *str(const json_t *o, const char *k)
 	return json_string_value(json_object_get(o, k));
 }
 
+/* A trunk's TLS client key: longer than one sealed secret, sealed as a
+ * long one (secrets.h) bound to its trunk; dom_trunk_for and
+ * dom_trunks_probe hand it opened to the service with the certificate, and
+ * not at all when it does not open. */
+static void test_trunk_tls_key(void **state)
+{
+	(void)state;
+	char path[512];
+	store_t *st = temp_store(path, sizeof path);
+	store_tx_t *tx = store_begin(st, true);
+	vault_key_t *master = temp_master();
+	fax_env_t env = { .loopback_sip = "127.0.0.1:5099", .master = master };
+	add_trunk(tx, &env, "eu", "[\"+33\"]", "active");
+	add_trunk(tx, &env, "us", "[\"+1\"]", "active");
+	char key[3000];
+	memset(key, 'k', sizeof key - 1);
+	key[sizeof key - 1] = '\0';
+	memcpy(key, "-----BEGIN PRIVATE KEY-----", 27);
+	char *sealed = secret_seal_long_tx(tx, &env, NULL, "trunk_tls", "eu", key);
+	assert_non_null(sealed);
+	assert_null(strstr(sealed, "kkkk"));
+	json_t *f = json_pack("{s:s, s:s}", "tls_cert", "CERT", "tls_key", sealed);
+	assert_int_equal(store_trunk_update(tx, "eu", f), STORE_OK);
+	assert_int_equal(store_trunk_update(tx, "us", f), STORE_OK); /* eu's key copied to us */
+	json_decref(f);
+	free(sealed);
+	json_t *t = dom_trunk_for(tx, &env, "+33123456789");
+	assert_string_equal(str(t, "tls_cert"), "CERT");
+	assert_string_equal(str(t, "tls_key"), key);
+	json_decref(t);
+	t = dom_trunk_for(tx, &env, "+14155550100"); /* bound to eu: does not open for us */
+	assert_string_equal(str(t, "id"), "us");
+	assert_null(json_object_get(t, "tls_key"));
+	assert_null(json_object_get(t, "tls_cert"));
+	json_decref(t);
+	json_t *probe = dom_trunks_probe(tx, &env);
+	size_t i;
+	json_t *p;
+	int seen = 0;
+	json_array_foreach(probe, i, p)
+		if (strcmp(str(p, "id"), "eu") == 0)
+			seen = str(p, "tls_key") && strcmp(str(p, "tls_key"), key) == 0;
+	assert_true(seen);
+	json_decref(probe);
+	vault_key_t *other = temp_master();
+	fax_env_t env2 = { .loopback_sip = "127.0.0.1:5099", .master = other };
+	t = dom_trunk_for(tx, &env2, "+33123456789");
+	assert_null(json_object_get(t, "tls_key"));
+	json_decref(t);
+	vault_key_free(other);
+	store_rollback(tx);
+	store_close(st);
+	unlink(path);
+	vault_key_free(master);
+}
+
 static void test_routing(void **state)
 {
 	(void)state;
@@ -465,6 +521,7 @@ int main(void)
 		cmocka_unit_test(test_countries),
 		cmocka_unit_test(test_prefix_and_quarantine),
 		cmocka_unit_test(test_routing),
+		cmocka_unit_test(test_trunk_tls_key),
 		cmocka_unit_test(test_inbound_and_caller_id),
 		cmocka_unit_test(test_pick_and_quarantine),
 	};

@@ -295,6 +295,9 @@ async function accountPages(page, acc, owner, dom, pw) {
   await page.fill("#fax-send-at", local);
   await page.click("#fax-send button[type=submit]");
   await page.waitForSelector("#fax-send-at", { timeout: T });
+  // Answered while its pages are counted ("Preparing"), then queued for tomorrow.
+  check(["Preparing", "Queued"].includes(await page.textContent("#fax-status")), "the fax is shown as soon as it is accepted");
+  await shows(page, "#fax-status", "Queued");
   check((await page.textContent("#fax-status")) === "Queued", "the scheduled fax waits");
   await page.waitForSelector("#fax-thumbs img", { timeout: T });
   check(await page.$eval("#fax-thumbs img", (i) => i.src.startsWith("data:image/png")), "the rendered pages of the scheduled fax are shown");

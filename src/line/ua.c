@@ -73,6 +73,7 @@ void ua_fini(ua_t *ua)
 		free(ua->workers[i].evs);
 		free(ua->workers[i].calls);
 		pthread_mutex_destroy(&ua->workers[i].lock);
+		pthread_cond_destroy(&ua->workers[i].cv);
 	}
 	free(ua->workers);
 	ua->workers = NULL;
@@ -103,6 +104,11 @@ int ua_init(ua_t *ua, const line_cfg_t *cfg)
 			worker_t *w = &ua->workers[i];
 			w->ua = ua;
 			pthread_mutex_init(&w->lock, NULL);
+			pthread_condattr_t ca;
+			pthread_condattr_init(&ca);
+			pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+			pthread_cond_init(&w->cv, &ca);
+			pthread_condattr_destroy(&ca);
 			w->calls = xcalloc(LINE_CALLS_MAX, sizeof *w->calls);
 			w->evs = xcalloc(LINE_CALLS_MAX, sizeof *w->evs);
 			w->epfd = epoll_create1(EPOLL_CLOEXEC);

@@ -37,6 +37,7 @@ void call_publish(call_t *c)
 		return;
 	pthread_mutex_lock(&w->lock);
 	w->calls[w->n++] = c;
+	pthread_cond_signal(&w->cv);
 	pthread_mutex_unlock(&w->lock);
 }
 

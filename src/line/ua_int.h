@@ -199,6 +199,7 @@ typedef struct worker {
 	ua_t *ua;
 	pthread_t th;
 	pthread_mutex_t lock;     /* guards calls/n */
+	pthread_cond_t cv;        /* a call published to a loop without calls */
 	call_t **calls;
 	int n;
 	int epfd;

@@ -215,6 +215,26 @@ void *worker_main(void *arg)
 		media_priority_enter(ua->media_priority, &old_policy, &old_param);
 	int64_t next = time_mono_ns() + ua->tick_ns;
 	while (!atomic_load(&ua->workers_stop)) {
+		/* A loop without calls sleeps until one is published (checking
+		 * the stop flag every 50 ms) instead of ticking for nothing: an
+		 * idle node's engine and listeners cost no wake-ups. Its clock
+		 * starts again from the call. */
+		pthread_mutex_lock(&w->lock);
+		int slept = 0;
+		while (w->n == 0 && !atomic_load(&ua->workers_stop)) {
+			struct timespec until;
+			clock_gettime(CLOCK_MONOTONIC, &until);
+			until.tv_nsec += 50000000;
+			if (until.tv_nsec >= 1000000000L) {
+				until.tv_sec++;
+				until.tv_nsec -= 1000000000L;
+			}
+			pthread_cond_timedwait(&w->cv, &w->lock, &until);
+			slept = 1;
+		}
+		pthread_mutex_unlock(&w->lock);
+		if (slept)
+			next = time_mono_ns() + ua->tick_ns;
 		struct timespec ts = {.tv_sec = next / 1000000000LL, .tv_nsec = next % 1000000000LL};
 		clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
 		int64_t now_ns = time_mono_ns();

@@ -1,21 +1,26 @@
-# Kamailio with its TLS module as a carrier's edge on 127.0.0.1, for the
-# tests of trunks over TLS and TCP (test_trunk_tls.sh, test_trunk_tls_dns.sh).
-# After lib.sh and lib_fax.sh:
+# Kamailio with its TLS module as a carrier's edge on 127.0.0.1 (KAM_IP,
+# "[::1]" for IPv6), for the tests of trunks over TLS and TCP
+# (test_trunk_tls.sh, test_trunk_tls_dns.sh) and over IPv6
+# (test_trunk_ipv6_kam.sh). After lib.sh and lib_fax.sh:
 #   kam_tls_check            SKIP (exit 77) without kamailio and its tls module
-#   kam_tls_pki SAN          a test CA in $TMP/pki, Kamailio's certificate
+#   kam_tls_pki SAN [OURS]   a test CA in $TMP/pki, Kamailio's certificate
 #                            (kam.pem, kam.key) for SAN (e.g. DNS:localhost)
-#                            and ours (fv.pem, fv.key) for IP:127.0.0.1
+#                            and ours (fv.pem, fv.key) for OURS (IP:127.0.0.1)
 #   kam_tls_ports            KPORT (UDP), KTLS, KTCP, FAR_PORT
-#   far_start / far_done     the far fax machine behind the carrier, one call
-#   kam_tls_start            Kamailio listening on KPORT/KTLS/KTCP (KAM_PID;
-#                            new ports if one was taken meanwhile): REGISTER
-#                            and INVITE with digest (faxuser, trunk-pass-123),
-#                            +1415... to the registered Contact, other
+#   far_start [CALLS] / far_done  the far fax machine behind the carrier on
+#                            KAM_IP, one call (or CALLS)
+#   kam_tls_start            Kamailio listening on KAM_IP, KPORT/KTLS/KTCP
+#                            (KAM_PID; new ports if one was taken meanwhile):
+#                            REGISTER and INVITE with digest (users faxuser,
+#                            faxtcp and faxtls, password trunk-pass-123),
+#                            +1415... to the Contact registered by faxuser,
+#                            +1212... by faxtcp, +1213... by faxtls, other
 #                            INVITEs to the far fax machine; logs "kam: ..."
 #                            lines in $TMP/kam/log; with KAM_CLIENT_CERT=yes
 #                            its TLS listener asks every client for a
 #                            certificate of the test CA and refuses
 #                            connections without one
+KAM_IP=${KAM_IP:-127.0.0.1}
 
 kam_tls_check() {
 	KAMAILIO=$(command -v kamailio || echo /usr/sbin/kamailio)
@@ -31,7 +36,7 @@ kam_tls_pki() { # kam_tls_pki SAN
 		cd "$TMP/pki"
 		o() { openssl "$@" >/dev/null 2>&1; }
 		o req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ca.key -out ca.pem -days 2 -subj /CN=carrier-test-ca
-		for who in "kam:$1" fv:IP:127.0.0.1; do
+		for who in "kam:$1" "fv:${2:-IP:127.0.0.1}"; do
 			n=${who%%:*}
 			o req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$n.key" -out "$n.csr" -subj "/CN=$n"
 			printf 'subjectAltName=%s\n' "${who#*:}" >"$n.ext"
@@ -49,7 +54,7 @@ kam_tls_ports() { # four free ports: Kamailio's UDP, TLS and TCP, the far fax ma
 FAR_PID=""
 far_start() {
 	rm -f "$TMP/far.log"
-	"$FAXTOOL" receive --listen "127.0.0.1:$FAR_PORT" --out "$TMP/far" --calls 1 --clock-speed "$FAX_SPEED" \
+	"$FAXTOOL" receive --listen "$KAM_IP:$FAR_PORT" --out "$TMP/far" --calls "${1:-1}" --clock-speed "$FAX_SPEED" \
 		>"$TMP/far.json" 2>"$TMP/far.log" &
 	FAR_PID=$!
 	listening() { grep -q 'event=line_listen' "$TMP/far.log" 2>/dev/null; }
@@ -60,7 +65,8 @@ far_done() {
 	exited() { ! kill -0 "$FAR_PID" 2>/dev/null; }
 	poll_until 60 exited
 	wait "$FAR_PID"
-	[ "$(jq -r .status "$TMP/far.json" 2>/dev/null)" = done ] && ok || fail "far receiver: $(tail -n 3 "$TMP/far.log")"
+	jq -e -s 'length > 0 and all(.[]; .status == "done")' "$TMP/far.json" >/dev/null 2>&1 && ok ||
+		fail "far receiver: $(tail -n 3 "$TMP/far.log")"
 }
 
 kam_tls_config() {
@@ -87,9 +93,9 @@ log_stderror=yes
 children=2
 tcp_children=2
 enable_tls=yes
-listen=udp:127.0.0.1:$KPORT
-listen=tls:127.0.0.1:$KTLS
-listen=tcp:127.0.0.1:$KTCP
+listen=udp:$KAM_IP:$KPORT
+listen=tls:$KAM_IP:$KTLS
+listen=tcp:$KAM_IP:$KTCP
 mpath="$MODS/"
 loadmodule "tls.so"
 loadmodule "tm.so"
@@ -110,6 +116,8 @@ modparam("registrar", "max_expires", 3600)
 
 event_route[htable:mod-init] {
 	\$sht(users=>faxuser) = "trunk-pass-123";
+	\$sht(users=>faxtcp) = "trunk-pass-123";
+	\$sht(users=>faxtls) = "trunk-pass-123";
 }
 
 request_route {
@@ -134,10 +142,13 @@ request_route {
 	}
 	if (!is_method("INVITE")) { sl_send_reply("405", "Not here"); exit; }
 	record_route();
-	if (\$rU =~ "^\\\\+1415") {
-		# A call for the fax service's number: to whoever registered faxuser.
+	if (\$rU =~ "^\\\\+1(415|212|213)") {
+		# A call for the fax service's numbers: to whoever registered
+		# faxuser (+1415), faxtcp (+1212) or faxtls (+1213).
 		\$var(n) = \$rU;
-		\$ru = "sip:faxuser@127.0.0.1";
+		\$ru = "sip:faxuser@carrier.test";
+		if (\$var(n) =~ "^\\\\+1212") \$ru = "sip:faxtcp@carrier.test";
+		if (\$var(n) =~ "^\\\\+1213") \$ru = "sip:faxtls@carrier.test";
 		if (!lookup("location")) { sl_send_reply("480", "Not registered"); exit; }
 		xlog("L_NOTICE", "kam: inbound for \$var(n) to \$ru\n");
 		t_relay();
@@ -150,7 +161,7 @@ request_route {
 	}
 	xlog("L_NOTICE", "kam: outbound INVITE for \$rU over \$pr authenticated as \$au\n");
 	consume_credentials();
-	\$du = "sip:127.0.0.1:$FAR_PORT";
+	\$du = "sip:$KAM_IP:$FAR_PORT";
 	t_relay();
 	exit;
 }

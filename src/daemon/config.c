@@ -128,6 +128,8 @@ static const struct setting settings[] = {
 		"PEM file of the private key of fax.sip_tls_cert." },
 	{ "fax.sip_tls_ca", C_STR, OFF(fax_sip_tls_ca), "", 0, 1024, NULL,
 		"PEM file of the certificate authorities trusted for the certificates of trunks reached over TLS (their host name is checked). Empty: the system's store." },
+	{ "fax.sip_tls_verify_client", C_ENUM, OFF(fax_sip_tls_verify_client), "off", 0, 0, "off|optional|require",
+		"Whether the tls: SIP listeners ask carriers for a client certificate, verified against fax.sip_tls_ca (empty: the system's store): off, optional (a certificate that does not verify is refused, none is accepted), require (a connection without a valid one is refused)." },
 	{ "fax.trunk_keepalive_seconds", C_INT, OFF(fax_trunk_keepalive), "30", 0, 3600, NULL,
 		"How often every active trunk's peer is sent an OPTIONS keep-alive; a trunk that stops answering is shown down and outbound faxes go to the next trunk whose prefixes match. 0: no keep-alive (trunks stay unknown)." },
 	{ "fax.media_priority", C_INT, OFF(fax_media_priority), "10", 0, 99, NULL,

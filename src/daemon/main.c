@@ -692,6 +692,9 @@ static int cmd_serve(const config_t *cfg)
 			.sip_tls_cert = cfg->fax_sip_tls_cert,
 			.sip_tls_key = cfg->fax_sip_tls_key,
 			.sip_tls_ca = cfg->fax_sip_tls_ca,
+			.sip_tls_verify_client = strcmp(cfg->fax_sip_tls_verify_client, "require") == 0 ? LINE_TLS_CLIENT_REQUIRE
+				: strcmp(cfg->fax_sip_tls_verify_client, "optional") == 0 ? LINE_TLS_CLIENT_OPTIONAL
+				: LINE_TLS_CLIENT_OFF,
 			.trunk_keepalive_ms = (int)cfg->fax_trunk_keepalive * 1000,
 			.line = sip ? sip_front_line(sip) : NULL,
 		};

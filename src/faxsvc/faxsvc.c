@@ -947,6 +947,12 @@ static void *carrier_main(void *arg)
 	lc.sip_transport = cr->transport;
 	lc.tls_cert = s->cfg.sip_tls_cert;
 	lc.tls_key = s->cfg.sip_tls_key;
+	/* fax.sip_tls_verify_client: carriers asked for a certificate of
+	 * fax.sip_tls_ca on the tls: listeners */
+	if (cr->transport == SIPTRANS_TLS) {
+		lc.tls_verify_client = s->cfg.sip_tls_verify_client;
+		lc.tls_ca = s->cfg.sip_tls_ca && *s->cfg.sip_tls_ca ? s->cfg.sip_tls_ca : NULL;
+	}
 	lc.stop = &s->carrier_stop;
 	linecall_listener_t l = { .cfg = &lc, .screened = 1, .accept = carrier_accept, .accept_ud = cr,
 		.result = rx_result, .result_ud = s };

@@ -38,6 +38,8 @@ typedef struct faxsvc_config {
 	const char *sip_tls_key;   /* its key (fax.sip_tls_key) */
 	const char *sip_tls_ca;    /* PEM: CAs trusted for trunks' certificates; "" or NULL:
 				      the system's store (fax.sip_tls_ca) */
+	int sip_tls_verify_client; /* LINE_TLS_CLIENT_*: the tls: listeners ask carriers for a
+				      certificate of sip_tls_ca (fax.sip_tls_verify_client) */
 	int trunk_keepalive_ms;    /* OPTIONS to every active trunk this often; 0: none
 				      (fax.trunk_keepalive_seconds) */
 	int64_t retention_sweep_ms; /* how often due faxes are deleted (retention.sweep_minutes) */

@@ -117,6 +117,7 @@ void sip_wire_listen_encode(struct ipc_out *o, const sip_wire_listen_t *l)
 	put_speed(o, l->clock_speed);
 	ipc_put_str(o, l->tls_cert);
 	ipc_put_str(o, l->tls_key);
+	put_int(o, l->tls_verify_client);
 }
 
 int sip_wire_listen_decode(const struct ipc_msg *m, sip_wire_listen_t *l)
@@ -142,6 +143,7 @@ int sip_wire_listen_decode(const struct ipc_msg *m, sip_wire_listen_t *l)
 	get_speed(&r, &l->clock_speed);
 	get_text(&r, l->tls_cert, sizeof l->tls_cert, SIPF_PATH_MAX, 0);
 	get_text(&r, l->tls_key, sizeof l->tls_key, SIPF_PATH_MAX, 0);
+	get_int(&r, &l->tls_verify_client, 0, 2);
 	return scr > 1 || l->id >= SIPF_LISTENERS_MAX ? -1 : ipc_reader_end(&r);
 }
 

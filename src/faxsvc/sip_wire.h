@@ -66,6 +66,7 @@ typedef struct sip_wire_listen {
 	int t38, ecm, max_call_ms, media_threads, media_priority, rx_durable, ident_called;
 	double clock_speed;
 	char tls_cert[SIPF_PATH_MAX + 1], tls_key[SIPF_PATH_MAX + 1];
+	int tls_verify_client;    /* LINE_TLS_CLIENT_* (against fax.sip_tls_ca) */
 } sip_wire_listen_t;
 
 /* An INVITE put to the service (SIPF_INVITE). */

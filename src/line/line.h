@@ -191,7 +191,13 @@ typedef struct line_cfg {
 	/* TLS, send: the name checked in the peer's certificate and sent as
 	 * SNI; NULL: the target's host when it is a name, else its address. */
 	const char *tls_name;
+	/* TLS, receive: ask each client for a certificate verified against
+	 * tls_ca (LINE_TLS_CLIENT_*): off, optional (an invalid one is still
+	 * refused), require (a connection without one is refused). */
+	int tls_verify_client;
 } line_cfg_t;
+
+enum { LINE_TLS_CLIENT_OFF, LINE_TLS_CLIENT_OPTIONAL, LINE_TLS_CLIENT_REQUIRE };
 
 /* Defaults for every field (real time, T.38 on, ECM on, 14400). The engine
  * reads cfg (and the strings and flags it points to) until line_send /

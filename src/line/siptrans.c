@@ -552,8 +552,11 @@ static SSL_CTX *ctx_new(const siptrans_cfg_t *cfg, int server, char *err, size_t
 		SSL_CTX_free(x);
 		return NULL;
 	}
-	if (!server) {
-		SSL_CTX_set_verify(x, SSL_VERIFY_PEER, NULL);
+	if (!server || cfg->verify_client) {
+		/* a listener asking clients for a certificate: verified against
+		 * tls_ca; required, a handshake without one fails */
+		SSL_CTX_set_verify(x, SSL_VERIFY_PEER | (server && cfg->verify_client == 2 ?
+			SSL_VERIFY_FAIL_IF_NO_PEER_CERT : 0), NULL);
 		int ok = cfg->tls_ca && *cfg->tls_ca ? SSL_CTX_load_verify_locations(x, cfg->tls_ca, NULL)
 						     : SSL_CTX_set_default_verify_paths(x);
 		if (ok != 1) {

@@ -31,6 +31,8 @@ typedef struct siptrans_cfg {
 	const char *tls_cert;   /* PEM: our certificate (chain). A TLS listener needs it; a client
 				   presents it when set (client certificate) */
 	const char *tls_key;    /* PEM: its private key */
+	int verify_client;      /* a listener: 0 no client certificate asked, 1 asked and verified
+				   against tls_ca when given, 2 required */
 	const char *peer_name;  /* DNS name checked in the certificate of every peer we connect to, and
 				   sent as SNI; NULL: the peer's IP address is checked */
 	/* A connection we opened failed before it could carry anything

@@ -155,6 +155,7 @@ static int ua_open_stream(ua_t *ua, const struct sockaddr_storage *at, const cha
 		.tls_ca = cfg->tls_ca,
 		.tls_cert = cfg->tls_cert,
 		.tls_key = cfg->tls_key,
+		.verify_client = cfg->tls_verify_client,
 		.peer_name = cfg->tls_name ? cfg->tls_name : peer_name,
 		.on_fail = on_link_fail,
 		.ud = ua,

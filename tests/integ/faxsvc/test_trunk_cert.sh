@@ -14,6 +14,9 @@
 #   register, is down, and its fax fails, class network, with no INVITE at
 #   Kamailio; given its certificate by PATCH it registers; removed, it
 #   fails again;
+# - fax.sip_tls_verify_client=require on our tls: listener: a carrier
+#   (faxvault-fax) without a client certificate, or with one of another CA,
+#   is refused; with one of fax.sip_tls_ca its fax is filed;
 # - the key is in no log line and not in clear in the data directory.
 . "$(dirname "$0")/../api/lib.sh"
 . "$(dirname "$0")/lib_fax.sh"
@@ -31,9 +34,11 @@ kam_tls_pki DNS:localhost
 	o x509 -req -in svc.csr -CA other-ca.pem -CAkey other-ca.key -CAcreateserial -out svc.pem -days 2 -extfile svc.ext
 )
 [ -s "$TMP/pki/svc.pem" ] || { fail "openssl made no service certificate"; finish; exit 1; }
-fax_setup --set fax.sip_listen=tls:127.0.0.1:0 \
+fax_setup --set fax.sip_listen=tls:127.0.0.1:0 --set fax.sip_tls_verify_client=require \
 	--set fax.sip_tls_cert="$TMP/pki/svc.pem" --set fax.sip_tls_key="$TMP/pki/svc.key" \
 	--set fax.sip_tls_ca="$TMP/pki/ca.pem" --set fax.trunk_keepalive_seconds=1
+CPORT=$(sed -n 's/.*event=fax.carrier_listening .*sip=tls:127.0.0.1:\([0-9]*\).*/\1/p' "$LOG" | tail -n 1)
+[ -n "$CPORT" ] && ok || { fail "no tls: carrier listener: $(grep carrier_listen "$LOG")"; finish; exit 1; }
 fail_stop() { fail "$1"; kill "$FAR_PID" 2>/dev/null; finish; exit 1; }
 
 KAM_CLIENT_CERT=yes
@@ -67,7 +72,7 @@ expect_problem 422 validation-failed "the mismatch in French"
 expect_jq '.detail | test("ne correspond pas")' "said in French"
 
 # --- a trunk with its own certificate
-req POST /v1/provider/trunks "$OP" "{\"id\":\"kamc\",$TRUNK,\"peer\":\"localhost:$KTLS\",\"prefixes\":[\"+44\"],\"tls_cert\":$CERT,\"tls_key\":$KEY}"
+req POST /v1/provider/trunks "$OP" "{\"id\":\"kamc\",$TRUNK,\"peer\":\"localhost:$KTLS\",\"prefixes\":[\"+44\"],\"tls_cert\":$CERT,\"tls_key\":$KEY,\"inbound_cidrs\":[\"127.0.0.1/32\"],\"called_number\":\"to\"}"
 expect_status 201 "a trunk with its own client certificate"
 expect_jq ".has_tls_key == true and .tls_cert == $CERT and (has(\"tls_key\") | not)" "the certificate answered, the key not"
 printf '%s' "$BODY" | grep -q 'PRIVATE KEY' && fail "the answer carries the key" || ok
@@ -86,6 +91,31 @@ expect_jq '.status == "delivered" and .attempts[0].trunk == "kamc"' "delivered t
 grep -q 'kam: outbound INVITE for +442071234567 over tls authenticated as faxuser' "$TMP/kam/log" && ok ||
 	fail "Kamailio did not take the INVITE over TLS: $(grep 'kam:' "$TMP/kam/log" | tail -n 3)"
 far_done
+
+# --- in: fax.sip_tls_verify_client=require on our tls: listener. A carrier
+# (faxvault-fax from 127.0.0.1, a source of kamc) without a client
+# certificate, or with one of a CA fax.sip_tls_ca does not hold, is refused
+# at the handshake; with one of the carrier CA its fax is filed.
+req POST /v1/provider/numbers "$OP" '{"trunk":"kamc","numbers":["+14155550100"]}'
+expect_status 201 "a number on the trunk"
+req POST "/v1/accounts/$ACC_A/numbers" "$ADMIN_A" "{\"country\":\"US\",\"area_code\":\"415\",\"route_to\":\"$USER_ID_A\"}"
+expect_status 201 "account A holds it"
+"$TIFFTOOL" mk "$TMP/in.tif" 1
+carrier_send() { # carrier_send NAME [--tls-cert C --tls-key K]
+	local n=$1
+	shift
+	timeout 300 "$FAXTOOL" send "sip:+14155550100@127.0.0.1:$CPORT" "$TMP/in.tif" --clock-speed "$FAX_SPEED" \
+		--from "+15550001111" --transport tls --tls-ca "$TMP/pki/other-ca.pem" "$@" --log "$TMP/$n.log" >"$TMP/$n.json" 2>&1
+}
+carrier_send nocert && fail "a carrier without a client certificate was let in" || ok
+[ "$(jq -r .status "$TMP/nocert.json" 2>/dev/null)" != done ] && ok || fail "the fax without a certificate went through"
+carrier_send othercert --tls-cert "$TMP/pki/svc.pem" --tls-key "$TMP/pki/svc.key" &&
+	fail "a client certificate of another CA was let in" || ok
+carrier_send cert --tls-cert "$TMP/pki/fv.pem" --tls-key "$TMP/pki/fv.key" && ok ||
+	fail "the carrier with its certificate: $(cat "$TMP/cert.json"); $(grep -i 'tls\|fail' "$TMP/cert.log" | tail -n 3)"
+wait_inbound "$USER_A" 1
+expect_jq '.items[0].to == "+14155550100" and .items[0].status == "received" and (.items | length) == 1' \
+	"the fax of the carrier with a certificate filed, and only it"
 
 # --- a trunk without one: the service's certificate is refused by the carrier
 req PATCH /v1/provider/trunks/kamc "$OP" '{"status":"disabled"}'

@@ -594,12 +594,22 @@ static int interrupt_attempts(store_tx_t *tx, const fax_env_t *env, const json_t
 		 * must not say less than it confirmed, whatever the crash cut. */
 		if (json_integer_value(json_object_get(a, "pages_sent")) < in_call)
 			json_object_set_new(upd, "pages_sent", json_integer(in_call));
+		bool sending = f && strcmp(rec_str(f, "status"), "sending") == 0;
+		int done = sending ? pages_done(tx, fax_id) : 0;
+		int count = sending ? (int)json_integer_value(json_object_get(f, "page_count")) : 0;
+		if (sending && done >= count && count > 0) {
+			/* The call was cut after its last page was confirmed: the
+			 * attempt carried the fax, as a call that ended normally
+			 * with every page through (dom_fax_finish: "ok", priced). */
+			json_object_set_new(upd, "result", json_string("ok"));
+			json_object_del(upd, "failure_class");
+			json_object_set_new(upd, "cost", json_integer((json_int_t)in_call *
+				fx_price_for(tx, rec_str(f, "to_number"), rec_str(f, "currency"))));
+		}
 		if (store_attempt_update(tx, rec_str(a, "id"), upd) != STORE_OK)
 			*err = 1;
 		json_decref(upd);
-		if (f && strcmp(rec_str(f, "status"), "sending") == 0) {
-			int done = pages_done(tx, fax_id);
-			int count = (int)json_integer_value(json_object_get(f, "page_count"));
+		if (sending) {
 			if (done >= count && count > 0) {
 				if (fx_fax_end(tx, env, fax_id, "delivered", NULL, NULL, now) != 0)
 					*err = 1;

@@ -452,6 +452,16 @@ static void test_crash_recovery(void **state)
 	assert_string_equal(str(fx, "status"), "delivered");
 	assert_int_equal(num(fx, "cost"), 3 * PRICE);
 	json_decref(fx);
+	/* Its second attempt carried the last pages: "ok", priced for the
+	 * two it confirmed, as a call that ended normally. */
+	at = attempts(f, "fax_c");
+	assert_int_equal(json_array_size(at), 2);
+	assert_string_equal(str(json_array_get(at, 1), "result"), "ok");
+	assert_int_equal(num(json_array_get(at, 1), "pages_confirmed"), 2);
+	assert_int_equal(num(json_array_get(at, 1), "cost"), 2 * PRICE);
+	json_t *fc = json_object_get(json_array_get(at, 1), "failure_class");
+	assert_true(!fc || json_is_null(fc));
+	json_decref(at);
 	assert_int_equal(claim(f, time_now_ms() + 86400000LL, j, 1), 0);
 	/* Another node's attempt is left alone until it is stale. */
 	make_fax(f, "fax_o", 1, 3);

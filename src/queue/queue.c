@@ -1,8 +1,10 @@
 /* The job queue (see queue.h). */
 #include "queue.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -24,7 +26,8 @@
 
 struct queue {
 	store_t *st;
-	char node[96];
+	char base[80];  /* the node's name (cfg->node) */
+	char node[96];  /* base-PID: this process's name in leases */
 	int nworkers;
 	int64_t fallback_ms;
 	int64_t lease_ms;
@@ -49,6 +52,8 @@ static queue_t *g_queues;
 
 /* Runs of this process by outcome, for /metrics. */
 static atomic_uint_fast64_t n_done, n_retried, n_failed, n_yielded;
+/* Leases of earlier processes of this node released at start. */
+static atomic_uint_fast64_t n_reclaimed;
 
 static void wake(queue_t *q)
 {
@@ -103,8 +108,8 @@ queue_t *queue_new(store_t *st, const queue_config_t *cfg)
 {
 	queue_t *q = xcalloc(1, sizeof *q);
 	q->st = st;
-	snprintf(q->node, sizeof q->node, "%s-%ld", cfg && cfg->node ? cfg->node : "node",
-		(long)getpid());
+	snprintf(q->base, sizeof q->base, "%s", cfg && cfg->node ? cfg->node : "node");
+	snprintf(q->node, sizeof q->node, "%s-%ld", q->base, (long)getpid());
 	q->nworkers = cfg && cfg->workers > 0 ? cfg->workers : 2;
 	if (q->nworkers > QUEUE_WORKERS_MAX)
 		q->nworkers = QUEUE_WORKERS_MAX;
@@ -360,9 +365,78 @@ static void clock_shifted(void)
 	wake_local(NULL);
 }
 
+/* Whether lease owner owner names an earlier process of this node: owner
+ * is "base-PID" (PID digits only, so that a node named "base-x" is another
+ * node), with no process PID on this host, or PID this very process's
+ * (a restart that got the same PID, as in a container) while no queue of
+ * this process runs under that name. Under g_mu. */
+static bool earlier_self(const queue_t *q, const char *owner)
+{
+	size_t n = strlen(q->base);
+	if (strncmp(owner, q->base, n) != 0 || owner[n] != '-' || !owner[n + 1] ||
+	    strlen(owner + n + 1) > 9)
+		return false;
+	for (const char *p = owner + n + 1; *p; p++)
+		if (!isdigit((unsigned char)*p))
+			return false;
+	long pid = atol(owner + n + 1);
+	if (pid <= 0)
+		return false;
+	if (pid == (long)getpid()) {
+		for (const queue_t *o = g_queues; o; o = o->next)
+			if (o != q && strcmp(o->node, owner) == 0)
+				return false;
+		return true;
+	}
+	return kill((pid_t)pid, 0) != 0 && errno == ESRCH;
+}
+
+/* At start: the leases earlier processes of this node (killed, crashed)
+ * still hold are ended now, so that their jobs run at once rather than
+ * when the lease passes. Another node's leases are never touched. */
+static void reclaim_leases(queue_t *q)
+{
+	int64_t now = time_now_ms();
+	store_tx_t *tx = store_begin(q->st, true);
+	json_t *rows = tx ? store_job_lease_nodes(tx, now) : NULL;
+	int total = rows ? 0 : -1;
+	size_t i;
+	json_t *r;
+	pthread_mutex_lock(&g_mu);
+	json_array_foreach(rows, i, r) {
+		const char *owner = json_string_value(json_object_get(r, "lease_node"));
+		if (!owner || !earlier_self(q, owner))
+			continue;
+		int n = store_job_release(tx, owner, now);
+		if (n < 0) {
+			total = -1;
+			break;
+		}
+		total += n;
+	}
+	pthread_mutex_unlock(&g_mu);
+	json_decref(rows);
+	if (tx && (total < 0 || store_commit(tx) != STORE_OK)) {
+		if (total >= 0)
+			total = -1;
+		else
+			store_rollback(tx);
+	}
+	if (total < 0) {
+		/* Their leases pass as they would have. */
+		log_event(LOG_WARN, "queue.leases_reclaimed", "node=%s err=store", q->node);
+		return;
+	}
+	if (total > 0) {
+		atomic_fetch_add(&n_reclaimed, (uint_fast64_t)total);
+		log_event(LOG_INFO, "queue.leases_reclaimed", "node=%s n=%d", q->node, total);
+	}
+}
+
 int queue_start(queue_t *q, char *err, size_t errlen)
 {
 	time_on_shift(clock_shifted);
+	reclaim_leases(q);
 	if (pipe2(q->stop_pipe, O_CLOEXEC) != 0) {
 		snprintf(err, errlen, "queue: pipe: %s", strerror(errno));
 		return -1;
@@ -545,7 +619,12 @@ void queue_metrics(buf_t *out, store_t *st)
 		      "faxvault_queue_runs_total{outcome=\"done\"} %llu\n"
 		      "faxvault_queue_runs_total{outcome=\"retried\"} %llu\n"
 		      "faxvault_queue_runs_total{outcome=\"failed\"} %llu\n"
-		      "faxvault_queue_runs_total{outcome=\"yielded\"} %llu\n",
+		      "faxvault_queue_runs_total{outcome=\"yielded\"} %llu\n"
+		      "# HELP faxvault_queue_leases_reclaimed_total Leases of earlier processes of this"
+		      " node released at the start of this process.\n"
+		      "# TYPE faxvault_queue_leases_reclaimed_total counter\n"
+		      "faxvault_queue_leases_reclaimed_total %llu\n",
 		(unsigned long long)atomic_load(&n_done), (unsigned long long)atomic_load(&n_retried),
-		(unsigned long long)atomic_load(&n_failed), (unsigned long long)atomic_load(&n_yielded));
+		(unsigned long long)atomic_load(&n_failed), (unsigned long long)atomic_load(&n_yielded),
+		(unsigned long long)atomic_load(&n_reclaimed));
 }

@@ -49,6 +49,20 @@ json_t *store_job_claim(store_tx_t *tx, const char *kind, int64_t now, const cha
 	return row;
 }
 
+json_t *store_job_lease_nodes(store_tx_t *tx, int64_t now)
+{
+	return sq_rows(tx, "SELECT DISTINCT lease_node FROM jobs WHERE state='running'"
+		" AND lease_node IS NOT NULL AND lease_until > ? ORDER BY lease_node", "i", now);
+}
+
+int store_job_release(store_tx_t *tx, const char *node, int64_t now)
+{
+	if (sq_exec(tx, false, "UPDATE jobs SET lease_until=? WHERE state='running'"
+		    " AND lease_node=? AND lease_until > ?", "isi", now, node, now) != STORE_OK)
+		return -1;
+	return sq_changes(tx);
+}
+
 int store_job_hold(store_tx_t *tx, const char *id, const char *node, int64_t until)
 {
 	return sq_exec(tx, true, "UPDATE jobs SET lease_until=? WHERE id=? AND lease_node=?"

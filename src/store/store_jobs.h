@@ -23,6 +23,12 @@ int store_job_insert(store_tx_t *tx, const json_t *job);
  * is locked as it is read and rows other claims hold are skipped. */
 json_t *store_job_claim(store_tx_t *tx, const char *kind, int64_t now, const char *node,
 	int64_t lease_ms);
+/* The nodes that hold a lease on a running job at now: [{lease_node}]
+ * (each once), NULL on error. */
+json_t *store_job_lease_nodes(store_tx_t *tx, int64_t now);
+/* Ends now the leases node holds on running jobs (they are claimable at
+ * once, their attempt counted as a lease that passed): the number, or -1. */
+int store_job_release(store_tx_t *tx, const char *node, int64_t now);
 /* Pushes the lease of a job node runs on to until. */
 int store_job_hold(store_tx_t *tx, const char *id, const char *node, int64_t until);
 /* Records progress (JSON text) of a job node runs. */

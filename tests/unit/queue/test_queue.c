@@ -7,8 +7,11 @@
 #include <cmocka.h>
 
 #include <pthread.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "../common/test_db.h"
 #include "queue.h"
@@ -423,6 +426,64 @@ static void test_woken_by_clock(void **state)
 	queue_stop(q);
 }
 
+/* Claims the next due job for lease owner owner (a lease of a minute): its id. */
+static void claim_as(store_t *st, const char *owner, char id[QUEUE_ID_MAX])
+{
+	store_tx_t *tx = store_begin(st, true);
+	json_t *row = store_job_claim(tx, "test", time_now_ms(), owner, 60000);
+	assert_non_null(row);
+	snprintf(id, QUEUE_ID_MAX, "%s", json_string_value(json_object_get(row, "id")));
+	json_decref(row);
+	assert_int_equal(store_commit(tx), STORE_OK);
+}
+
+/* A restart after a crash: the leases earlier processes of node "a" hold
+ * (a process that is gone, or one with this very process id, as a
+ * restarted container gets) are released at start and their jobs run at
+ * once, the test clock not moved; the leases of node "b", of a node named
+ * "a-x", and of a process of "a" still alive are kept until they pass. */
+static void test_restart_reclaims_own_leases(void **state)
+{
+	struct fix *f = *state;
+	pid_t dead = fork();
+	assert_true(dead >= 0);
+	if (dead == 0)
+		_exit(0);
+	assert_int_equal(waitpid(dead, NULL, 0), dead);
+	char owners[5][64];
+	snprintf(owners[0], sizeof owners[0], "a-%ld", (long)dead);
+	snprintf(owners[1], sizeof owners[1], "a-%ld", (long)getpid());
+	snprintf(owners[2], sizeof owners[2], "b-%ld", (long)dead);
+	snprintf(owners[3], sizeof owners[3], "a-x-%ld", (long)dead);
+	snprintf(owners[4], sizeof owners[4], "a-1"); /* init: alive */
+	char ids[5][QUEUE_ID_MAX];
+	for (int i = 0; i < 5; i++) {
+		enqueue(f->st, 0, ids[i]);
+		claim_as(f->st, owners[i], ids[i]);
+	}
+	queue_t *q = new_queue(f->st, "a", 3600000);
+	assert_int_equal(queue_run_once(q), 0); /* every lease holds */
+	char err[256];
+	assert_int_equal(queue_start(q, err, sizeof err), 0);
+	assert_int_equal(wait_runs(2), 0);
+	queue_stop(q); /* the runs ended */
+	assert_int_equal(runs, 2);
+	assert_int_equal(last_attempt, 2); /* the dead run's attempt counts */
+	for (int i = 0; i < 5; i++) {
+		json_t *j = job(f->st, ids[i]);
+		assert_string_equal(state_of(j), i < 2 ? "done" : "running");
+		if (i >= 2)
+			assert_string_equal(json_string_value(json_object_get(j, "lease_node")),
+				owners[i]);
+		json_decref(j);
+	}
+	buf_t b;
+	buf_init(&b, 1024);
+	queue_metrics(&b, f->st);
+	assert_non_null(strstr(b.data, "\nfaxvault_queue_leases_reclaimed_total 2\n"));
+	buf_free(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -433,6 +494,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_woken_by_notification, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_operator_retry_purge, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_woken_by_clock, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_restart_reclaims_own_leases, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

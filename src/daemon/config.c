@@ -32,6 +32,8 @@ static const struct setting settings[] = {
 		"libpq connection string of the PostgreSQL database (store.backend = postgresql), e.g. host=/run/postgresql dbname=faxvault user=faxvault. Keep a password out of it (a passfile, PGPASSFILE); print-config shows it as ***." },
 	{ "http.listen", C_STR, OFF(http_listen), "127.0.0.1:8080", 3, 64, NULL,
 		"Address and port of the HTTP API: A.B.C.D:PORT or [v6]:PORT (port 0: any free port)." },
+	{ "api.idempotency_hours", C_INT, OFF(idempotency_hours), "24", 1, 8760, NULL,
+		"An Idempotency-Key is remembered this many hours: within them the same key replays the first answer; after them a request with it runs as new, and the retention sweep deletes the stored answer." },
 	{ "http.threads", C_INT, OFF(http_threads), "2", 1, 64, NULL,
 		"Worker threads answering HTTP requests in the service (and the HTTP front end's connection threads)." },
 	{ "http.max_body_bytes", C_INT, OFF(http_max_body), "1048576", 1024, 67108864, NULL,

@@ -108,6 +108,7 @@ typedef struct config {
 	int64_t queue_workers;        /* queue.workers: 0 runs no jobs */
 	int64_t queue_lease_seconds;
 	int64_t queue_retention_days;
+	int64_t idempotency_hours;
 	char *mail_relay;
 	char *mail_from;
 	char *mail_web_url;

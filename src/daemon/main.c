@@ -641,6 +641,7 @@ static int cmd_serve(const config_t *cfg)
 	char *cpfile = checkpoint_path(cfg);
 	ac.dom.audit_checkpoint_file = cpfile;
 	ac.dom.queue_retention_ms = cfg->queue_retention_days * 86400000;
+	ac.dom.idem_retention_ms = cfg->idempotency_hours * 3600000;
 	if (ac.clock_file)
 		log_event(LOG_WARN, "daemon.test_clock", "file=%s note=\"the clock follows a test file; never in production\"",
 			ac.clock_file);

@@ -46,6 +46,8 @@ typedef struct dom_config {
 	const fax_env_t *fax;      /* fax documents, numbers and limits; NULL in tools
 				      that serve no fax (then fax operations answer 503) */
 	int64_t queue_retention_ms; /* queue.retention_days: finished jobs kept this long */
+	int64_t idem_retention_ms;  /* api.idempotency_hours: an Idempotency-Key is
+				       remembered this long (0: 24 h) */
 	const char *audit_checkpoint_file; /* where checkpoints are appended ("" or NULL: none) */
 	bool mail_on;              /* mail.relay is set: notices are queued (mailq.h) */
 	int mail_sender_per_hour;  /* fax by e-mail: mails per sender address and hour (0: no limit) */

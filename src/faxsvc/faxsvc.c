@@ -32,6 +32,7 @@
 #include "docs.h"
 #include "faxes.h"
 #include "fraud.h"
+#include "idempotency.h"
 #include "line.h"
 #include "linecall.h"
 #include "log.h"
@@ -1242,6 +1243,10 @@ static int retention_pass(poller_t *p, void *arg)
 		if (k > n)
 			n = k;
 	}
+	/* Idempotency-Key answers past api.idempotency_hours. */
+	k = dom_idem_purge(s->st, s->cfg.dom, now, RETENTION_BATCH);
+	if (k > n)
+		n = k;
 	/* A full batch: go on at once; otherwise wait for the next turn. */
 	if (n < RETENTION_BATCH)
 		s->next_sweep_ms = now + (s->cfg.retention_sweep_ms > 0 ? s->cfg.retention_sweep_ms

@@ -11,6 +11,7 @@
 #include "consents.h"
 #include "fraud.h"
 #include "i18n.h"
+#include "idempotency.h"
 #include "log.h"
 #include "timeutil.h"
 #include "xalloc.h"
@@ -250,7 +251,9 @@ int op_idempotent(op_run_t *r, const char *key, const void *request, size_t len,
 		return dom_fail(&r->e, "internal", "", "the request could not be recorded");
 	sec_sha256_hex(request ? request : "", request ? len : 0, r->idem_hash);
 	json_t *rec = NULL;
-	if (store_idem_get(r->c.tx, owner, key, &rec) == STORE_OK) {
+	/* An answer older than api.idempotency_hours is forgotten: the key runs anew. */
+	int64_t since = time_now_ms() - dom_idem_window_ms(r->c.cfg);
+	if (store_idem_get(r->c.tx, owner, key, since, &rec) == STORE_OK) {
 		if (strcmp(rec_str_of(rec, "request_hash"), r->idem_hash) != 0) {
 			json_decref(rec);
 			return dom_fail(&r->e, "idempotency-key-reused", "Idempotency-Key",

@@ -162,6 +162,8 @@ typedef struct op_replay {
  * their boundary); the runner keeps its SHA-256. Keys are the caller's own:
  * the person (an API key's creator), or the local actor; a run without
  * either ignores the key. Needs the run's transaction (not OP_OWN_TX).
+ * An answer is remembered api.idempotency_hours (r->c.cfg; 24 by default):
+ * after them the key runs anew, as a first run.
  *   0   go on; a first run of the key: op_idem_save stores its answer;
  *   1   the same request ran before: *replay is its answer, and the run's
  *       transaction is ended (the ingress answers, then op_end);

@@ -363,10 +363,16 @@ int store_terms_accept(store_tx_t *tx, const char *principal_id, const char *ver
 json_t *store_terms_pending(store_tx_t *tx, const char *account_id, const char *version);
 
 /* --- idempotency --- */
-/* The stored answer for (principal, key): 0 and *rec set ({request_hash,
- * status, body}), or STORE_NOTFOUND. */
-int store_idem_get(store_tx_t *tx, const char *principal_id, const char *key, json_t **rec);
+/* The stored answer for (principal, key) stored at since or later: 0 and
+ * *rec set ({request_hash, status, body}), or STORE_NOTFOUND (none, or an
+ * older one: the key has expired). */
+int store_idem_get(store_tx_t *tx, const char *principal_id, const char *key, int64_t since,
+	json_t **rec);
+/* Stores the answer of (principal, key), replacing an expired one. */
 int store_idem_put(store_tx_t *tx, const char *principal_id, const char *key,
 	const char *request_hash, int status, const char *body, int64_t now);
+/* Deletes at most limit answers stored before before, the oldest first: how
+ * many, or -1. */
+int store_idem_purge(store_tx_t *tx, int64_t before, int limit);
 
 #endif

@@ -762,10 +762,11 @@ json_t *store_terms_pending(store_tx_t *tx, const char *account_id, const char *
 
 /* ---- idempotency ---- */
 
-int store_idem_get(store_tx_t *tx, const char *principal_id, const char *key, json_t **rec)
+int store_idem_get(store_tx_t *tx, const char *principal_id, const char *key, int64_t since,
+	json_t **rec)
 {
 	*rec = sq_one(tx, "SELECT request_hash, status, body FROM idempotency_keys"
-		" WHERE principal_id=? AND key=?", "ss", principal_id, key);
+		" WHERE principal_id=? AND key=? AND created_at >= ?", "ssi", principal_id, key, since);
 	return *rec ? STORE_OK : STORE_NOTFOUND;
 }
 
@@ -773,6 +774,17 @@ int store_idem_put(store_tx_t *tx, const char *principal_id, const char *key,
 	const char *request_hash, int status, const char *body, int64_t now)
 {
 	return sq_exec(tx, false, "INSERT INTO idempotency_keys (principal_id, key, request_hash,"
-		" status, body, created_at) VALUES (?,?,?,?,?,?)", "sssnsi", principal_id, key,
+		" status, body, created_at) VALUES (?,?,?,?,?,?) ON CONFLICT (principal_id, key)"
+		" DO UPDATE SET request_hash = excluded.request_hash, status = excluded.status,"
+		" body = excluded.body, created_at = excluded.created_at", "sssnsi", principal_id, key,
 		request_hash, status, body, now);
+}
+
+int store_idem_purge(store_tx_t *tx, int64_t before, int limit)
+{
+	if (sq_exec(tx, false, "DELETE FROM idempotency_keys WHERE (principal_id, key) IN"
+		    " (SELECT principal_id, key FROM idempotency_keys WHERE created_at < ?"
+		    " ORDER BY created_at LIMIT ?)", "in", before, limit) != STORE_OK)
+		return -1;
+	return sq_changes(tx);
 }

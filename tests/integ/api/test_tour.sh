@@ -196,4 +196,26 @@ req GET "/v1/accounts/$ACC/audit-events" "$BILL"
 expect_problem 403 forbidden "billing cannot read the audit log"
 req GET "/v1/accounts/$ACC2/audit-events" "$ADMIN"
 expect_problem 404 not-found "no audit of another tenant"
+# --- Idempotency-Key answers expire after api.idempotency_hours (24):
+# 25 hours later key-1 runs anew, even with another body, and the
+# retention sweep deletes the expired answers (key-2) but not key-1's new one.
+req POST "/v1/accounts/$ACC/api-keys" "$ADMIN" '{"name":"kept a day","permissions":["data.read"]}' -H 'Idempotency-Key: key-2'
+expect_status 201 "a key with key-2"
+[ "$(db_query "SELECT count(*) FROM idempotency_keys WHERE key IN ('key-1', 'key-2')")" = 2 ] && ok || fail "both answers stored"
+advance_clock $((25 * 60))
+ADMIN=$(login admin@clinic.example granite-harbour-1234)
+req POST "/v1/accounts/$ACC/api-keys" "$ADMIN" '{"name":"other","permissions":["data.read"]}' -H 'Idempotency-Key: key-1'
+expect_status 201 "an expired key runs as new"
+expect_jq ".id != \"$KEY_ID\" and .name == \"other\"" "a new API key, not the first answer"
+grep -qi '^idempotent-replayed' "$HEADERS" && fail "an expired key replayed" || ok
+req POST "/v1/accounts/$ACC/api-keys" "$ADMIN" '{"name":"other","permissions":["data.read"]}' -H 'Idempotency-Key: key-1'
+expect_jq ".id != \"$KEY_ID\"" "its new answer replays"
+grep -qi '^idempotent-replayed: true' "$HEADERS" && ok || fail "replay header of the new answer"
+idem_purged() {
+	curl -s -o /dev/null "$BASE/v1/me"
+	[ "$(db_query "SELECT count(*) FROM idempotency_keys WHERE key = 'key-2'")" = 0 ]
+}
+poll_until 120 idem_purged && ok || fail "expired answer not purged: $(grep -E 'idempotency_purged|retention' "$LOG" | tail -3)"
+grep -q 'event=api.idempotency_purged' "$LOG" && ok || fail "the purge is not logged"
+[ "$(db_query "SELECT count(*) FROM idempotency_keys WHERE key = 'key-1'")" = 1 ] && ok || fail "the fresh answer purged too"
 finish

@@ -15,9 +15,11 @@
 
 #include "authz.h"
 #include "domain.h"
+#include "idempotency.h"
 #include "ops.h"
 #include "perm.h"
 #include "sec.h"
+#include "timeutil.h"
 
 static dom_config_t cfg = { .session_idle_minutes = 30, .session_max_hours = 12,
 	.invitation_days = 7, .limits = { 12, 10, 15, 30, 12, 600, 120, 12 },
@@ -352,6 +354,67 @@ static void test_idempotency(void **state)
 	drop_store(st, path);
 }
 
+/* Keys expire (api.idempotency_hours, 24 by default; the test clock moves):
+ * within the window the same request replays; after it the key runs anew,
+ * with the same request or another; the retention sweep's purge deletes
+ * only the answers older than the window, in batches. */
+static void test_idempotency_expiry(void **state)
+{
+	(void)state;
+	char path[512], kind[64];
+	store_t *st = temp_store(path, sizeof path);
+	op_spec_t create = { .action = "things.create", .pattern = "/v1/things" };
+	op_replay_t rp;
+	int called = 0;
+	const int64_t hour = 3600000;
+	assert_int_equal(dom_idem_window_ms(&cfg), 24 * hour);
+
+	time_set_offset_ms(0);
+	const char *old[] = { "old-1", "old-2", "old-3", "old-4", "old-5" };
+	for (int i = 0; i < 5; i++)
+		assert_int_equal(idem_run(st, &create, NULL, old[i], "a", &rp, &called, kind, sizeof kind), 0);
+	assert_int_equal(called, 5);
+	/* 23 hours later: still remembered; nothing to purge. */
+	time_set_offset_ms(23 * hour);
+	assert_int_equal(idem_run(st, &create, NULL, "old-1", "a", &rp, &called, kind, sizeof kind), 1);
+	op_replay_free(&rp);
+	assert_int_equal(idem_run(st, &create, NULL, "new-1", "a", &rp, &called, kind, sizeof kind), 0);
+	assert_int_equal(called, 6);
+	assert_int_equal(dom_idem_purge(st, &cfg, time_now_ms(), 100), 0);
+	/* 25 hours after the first runs: the same request runs as new, and so
+	 * does another request with an expired key (no idempotency-key-reused). */
+	time_set_offset_ms(25 * hour);
+	assert_int_equal(idem_run(st, &create, NULL, "old-1", "a", &rp, &called, kind, sizeof kind), 0);
+	assert_int_equal(called, 7);
+	assert_int_equal(idem_run(st, &create, NULL, "old-2", "b", &rp, &called, kind, sizeof kind), 0);
+	assert_int_equal(called, 8);
+	/* Its new answer is remembered again. */
+	assert_int_equal(idem_run(st, &create, NULL, "old-1", "a", &rp, &called, kind, sizeof kind), 1);
+	op_replay_free(&rp);
+	assert_int_equal(idem_run(st, &create, NULL, "old-2", "a", &rp, &called, kind, sizeof kind), -1);
+	assert_string_equal(kind, "idempotency-key-reused");
+	/* The purge: old-3..5 (expired) in batches of 2, not old-1, old-2
+	 * (stored again) nor new-1 (23 h old at 25 h: 2 h). */
+	assert_int_equal(dom_idem_purge(st, &cfg, time_now_ms(), 2), 2);
+	assert_int_equal(dom_idem_purge(st, &cfg, time_now_ms(), 2), 1);
+	assert_int_equal(dom_idem_purge(st, &cfg, time_now_ms(), 2), 0);
+	assert_int_equal(idem_run(st, &create, NULL, "new-1", "a", &rp, &called, kind, sizeof kind), 1);
+	op_replay_free(&rp);
+	assert_int_equal(idem_run(st, &create, NULL, "old-1", "a", &rp, &called, kind, sizeof kind), 1);
+	op_replay_free(&rp);
+	assert_int_equal(called, 8);
+	/* A shorter window from the setting: new-1 (stored at 23 h) expires
+	 * 3 hours later at a window of 2 hours. */
+	dom_config_t shortc = cfg;
+	shortc.idem_retention_ms = 2 * hour;
+	assert_int_equal(dom_idem_window_ms(&shortc), 2 * hour);
+	time_set_offset_ms(26 * hour);
+	assert_int_equal(dom_idem_purge(st, &shortc, time_now_ms(), 100), 1);
+
+	time_set_offset_ms(0);
+	drop_store(st, path);
+}
+
 static int succeeds(void *arg, dom_ctx_t *c, json_t **out, dom_err_t *e)
 {
 	(void)c;
@@ -497,6 +560,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_runner),
 		cmocka_unit_test(test_idempotency),
+		cmocka_unit_test(test_idempotency_expiry),
 		cmocka_unit_test(test_audit_run),
 		cmocka_unit_test(test_steps_by),
 	};

@@ -365,6 +365,25 @@ static void clock_shifted(void)
 	wake_local(NULL);
 }
 
+/* Whether no live process has pid: none at all, or a zombie (dead, not yet
+ * reaped: a service killed with its supervisor stays one until init reaps
+ * it, and kill(pid, 0) still succeeds on it). */
+static bool pid_gone(pid_t pid)
+{
+	if (kill(pid, 0) != 0)
+		return errno == ESRCH;
+	char path[64], buf[512];
+	snprintf(path, sizeof path, "/proc/%ld/stat", (long)pid);
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return errno == ENOENT;
+	size_t n = fread(buf, 1, sizeof buf - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	const char *rp = strrchr(buf, ')');
+	return rp && rp[1] == ' ' && (rp[2] == 'Z' || rp[2] == 'X');
+}
+
 /* Whether lease owner owner names an earlier process of this node: owner
  * is "base-PID" (PID digits only, so that a node named "base-x" is another
  * node), with no process PID on this host, or PID this very process's
@@ -388,7 +407,7 @@ static bool earlier_self(const queue_t *q, const char *owner)
 				return false;
 		return true;
 	}
-	return kill((pid_t)pid, 0) != 0 && errno == ESRCH;
+	return pid_gone((pid_t)pid);
 }
 
 /* At start: the leases earlier processes of this node (killed, crashed)

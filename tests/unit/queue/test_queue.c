@@ -442,6 +442,27 @@ static void claim_as(store_t *st, const char *owner, char id[QUEUE_ID_MAX])
  * restarted container gets) are released at start and their jobs run at
  * once, the test clock not moved; the leases of node "b", of a node named
  * "a-x", and of a process of "a" still alive are kept until they pass. */
+/* Waits until pid is a zombie (its /proc state Z): 0, or -1 after 60 s. */
+static int poll_until_zombie(pid_t pid)
+{
+	char path[64];
+	snprintf(path, sizeof path, "/proc/%ld/stat", (long)pid);
+	for (int i = 0; i < 6000; i++) {
+		char buf[512] = "";
+		FILE *fp = fopen(path, "r");
+		if (fp) {
+			size_t n = fread(buf, 1, sizeof buf - 1, fp);
+			buf[n] = '\0';
+			fclose(fp);
+		}
+		const char *rp = strrchr(buf, ')');
+		if (rp && rp[1] == ' ' && rp[2] == 'Z')
+			return 0;
+		usleep(10000);
+	}
+	return -1;
+}
+
 static void test_restart_reclaims_own_leases(void **state)
 {
 	struct fix *f = *state;
@@ -450,14 +471,21 @@ static void test_restart_reclaims_own_leases(void **state)
 	if (dead == 0)
 		_exit(0);
 	assert_int_equal(waitpid(dead, NULL, 0), dead);
-	char owners[5][64];
+	/* A zombie: dead, not reaped yet (kill(pid, 0) still succeeds). */
+	pid_t zombie = fork();
+	assert_true(zombie >= 0);
+	if (zombie == 0)
+		_exit(0);
+	assert_int_equal(poll_until_zombie(zombie), 0);
+	char owners[6][64];
 	snprintf(owners[0], sizeof owners[0], "a-%ld", (long)dead);
 	snprintf(owners[1], sizeof owners[1], "a-%ld", (long)getpid());
-	snprintf(owners[2], sizeof owners[2], "b-%ld", (long)dead);
-	snprintf(owners[3], sizeof owners[3], "a-x-%ld", (long)dead);
-	snprintf(owners[4], sizeof owners[4], "a-1"); /* init: alive */
-	char ids[5][QUEUE_ID_MAX];
-	for (int i = 0; i < 5; i++) {
+	snprintf(owners[2], sizeof owners[2], "a-%ld", (long)zombie);
+	snprintf(owners[3], sizeof owners[3], "b-%ld", (long)dead);
+	snprintf(owners[4], sizeof owners[4], "a-x-%ld", (long)dead);
+	snprintf(owners[5], sizeof owners[5], "a-1"); /* init: alive */
+	char ids[6][QUEUE_ID_MAX];
+	for (int i = 0; i < 6; i++) {
 		enqueue(f->st, 0, ids[i]);
 		claim_as(f->st, owners[i], ids[i]);
 	}
@@ -465,14 +493,15 @@ static void test_restart_reclaims_own_leases(void **state)
 	assert_int_equal(queue_run_once(q), 0); /* every lease holds */
 	char err[256];
 	assert_int_equal(queue_start(q, err, sizeof err), 0);
-	assert_int_equal(wait_runs(2), 0);
+	assert_int_equal(wait_runs(3), 0);
 	queue_stop(q); /* the runs ended */
-	assert_int_equal(runs, 2);
+	assert_int_equal(waitpid(zombie, NULL, 0), zombie);
+	assert_int_equal(runs, 3);
 	assert_int_equal(last_attempt, 2); /* the dead run's attempt counts */
-	for (int i = 0; i < 5; i++) {
+	for (int i = 0; i < 6; i++) {
 		json_t *j = job(f->st, ids[i]);
-		assert_string_equal(state_of(j), i < 2 ? "done" : "running");
-		if (i >= 2)
+		assert_string_equal(state_of(j), i < 3 ? "done" : "running");
+		if (i >= 3)
 			assert_string_equal(json_string_value(json_object_get(j, "lease_node")),
 				owners[i]);
 		json_decref(j);
@@ -480,7 +509,7 @@ static void test_restart_reclaims_own_leases(void **state)
 	buf_t b;
 	buf_init(&b, 1024);
 	queue_metrics(&b, f->st);
-	assert_non_null(strstr(b.data, "\nfaxvault_queue_leases_reclaimed_total 2\n"));
+	assert_non_null(strstr(b.data, "\nfaxvault_queue_leases_reclaimed_total 3\n"));
 	buf_free(&b);
 }
 

@@ -642,9 +642,14 @@ static int cmd_serve(const config_t *cfg)
 	ac.dom.audit_checkpoint_file = cpfile;
 	ac.dom.queue_retention_ms = cfg->queue_retention_days * 86400000;
 	ac.dom.idem_retention_ms = cfg->idempotency_hours * 3600000;
-	if (ac.clock_file)
+	if (ac.clock_file) {
 		log_event(LOG_WARN, "daemon.test_clock", "file=%s note=\"the clock follows a test file; never in production\"",
 			ac.clock_file);
+		/* Read now, before the queue and sweeps start: a restarted
+		 * service must not take leases on the real clock and then see
+		 * them passed at its first request. */
+		time_follow_file(ac.clock_file);
+	}
 	long npw = pwlist_load(cfg->common_passwords_file);
 	if (npw < 0 && *cfg->common_passwords_file)
 		log_event(LOG_WARN, "daemon.common_passwords", "file=%s err=unreadable entries=%zu",

@@ -168,14 +168,15 @@ static int64_t backoff(const queue_kind_t *k, int attempt)
 int queue_job_hold(store_tx_t *tx, const queue_job_t *job)
 {
 	const queue_kind_t *k = kind_of(job->q, job->kind);
-	return store_job_hold(tx, job->id, job->q->node, time_now_ms() +
+	return store_job_hold(tx, job->id, job->q->node, job->attempt, time_now_ms() +
 		(k ? k->lease_ms : job->q->lease_ms));
 }
 
 int queue_job_progress(store_tx_t *tx, const queue_job_t *job, const json_t *progress)
 {
 	char *s = json_dumps(progress, JSON_COMPACT | JSON_SORT_KEYS);
-	int rc = s ? store_job_progress(tx, job->id, job->q->node, s, time_now_ms()) : STORE_ERROR;
+	int rc = s ? store_job_progress(tx, job->id, job->q->node, job->attempt, s,
+		time_now_ms()) : STORE_ERROR;
 	free(s);
 	return rc;
 }
@@ -201,7 +202,7 @@ static void end_run(queue_t *q, const queue_kind_t *k, const queue_job_t *job,
 	int rc = tx ? 0 : -1;
 	if (rc == 0 && give_up && k->failed && k->failed(tx, job, k->arg, why) != 0)
 		rc = -1;
-	int sr = rc == 0 ? store_job_end(tx, job->id, q->node, state, at,
+	int sr = rc == 0 ? store_job_end(tx, job->id, q->node, job->attempt, state, at,
 		o == QUEUE_DONE ? NULL : why, o == QUEUE_YIELD, now) : STORE_ERROR;
 	if (tx && (sr != STORE_OK || store_commit(tx) != STORE_OK)) {
 		if (sr != STORE_OK)

@@ -63,28 +63,33 @@ int store_job_release(store_tx_t *tx, const char *node, int64_t now)
 	return sq_changes(tx);
 }
 
-int store_job_hold(store_tx_t *tx, const char *id, const char *node, int64_t until)
+/* A run is the one that holds the job's lease when its node and its
+ * attempt number are the job's: another run of the same process (its lease
+ * taken as passed) has another attempt number. */
+int store_job_hold(store_tx_t *tx, const char *id, const char *node, int attempt,
+	int64_t until)
 {
 	return sq_exec(tx, true, "UPDATE jobs SET lease_until=? WHERE id=? AND lease_node=?"
-		" AND state='running'", "iss", until, id, node);
+		" AND attempts=? AND state='running'", "issi", until, id, node, (int64_t)attempt);
 }
 
-int store_job_progress(store_tx_t *tx, const char *id, const char *node, const char *progress,
-	int64_t now)
+int store_job_progress(store_tx_t *tx, const char *id, const char *node, int attempt,
+	const char *progress, int64_t now)
 {
 	return sq_exec(tx, true, "UPDATE jobs SET progress=?, updated_at=? WHERE id=?"
-		" AND lease_node=? AND state='running'", "siss", progress, now, id, node);
+		" AND lease_node=? AND attempts=? AND state='running'", "sissi", progress, now, id,
+		node, (int64_t)attempt);
 }
 
-int store_job_end(store_tx_t *tx, const char *id, const char *node, const char *state,
-	int64_t run_after, const char *last_error, bool uncount, int64_t now)
+int store_job_end(store_tx_t *tx, const char *id, const char *node, int attempt,
+	const char *state, int64_t run_after, const char *last_error, bool uncount, int64_t now)
 {
 	json_t *fin = strcmp(state, "queued") != 0 ? json_integer(now) : json_null();
 	int rc = sq_exec(tx, true, "UPDATE jobs SET state=?, run_after=?, last_error=coalesce(?,"
 		" last_error), attempts=attempts-?, lease_node=NULL, lease_until=NULL, updated_at=?,"
-		" finished_at=? WHERE id=? AND lease_node=? AND state='running'", "sisiijss", state,
-		run_after, last_error, (int64_t)(uncount ? 1 : 0), now,
-		fin, id, node);
+		" finished_at=? WHERE id=? AND lease_node=? AND attempts=? AND state='running'",
+		"sisiijssi", state, run_after, last_error, (int64_t)(uncount ? 1 : 0), now, fin, id,
+		node, (int64_t)attempt);
 	json_decref(fin);
 	return rc;
 }

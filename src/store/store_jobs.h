@@ -29,16 +29,22 @@ json_t *store_job_lease_nodes(store_tx_t *tx, int64_t now);
 /* Ends now the leases node holds on running jobs (they are claimable at
  * once, their attempt counted as a lease that passed): the number, or -1. */
 int store_job_release(store_tx_t *tx, const char *node, int64_t now);
+/* A run of a job is named by its node and its attempt number (the job's
+ * attempts when it was claimed): each of the three below changes the job
+ * only while that run holds its lease (STORE_NOTFOUND otherwise), so a
+ * run whose lease was taken as passed, by another node or by another
+ * worker of the same process, can no longer write. */
 /* Pushes the lease of a job node runs on to until. */
-int store_job_hold(store_tx_t *tx, const char *id, const char *node, int64_t until);
+int store_job_hold(store_tx_t *tx, const char *id, const char *node, int attempt,
+	int64_t until);
 /* Records progress (JSON text) of a job node runs. */
-int store_job_progress(store_tx_t *tx, const char *id, const char *node, const char *progress,
-	int64_t now);
+int store_job_progress(store_tx_t *tx, const char *id, const char *node, int attempt,
+	const char *progress, int64_t now);
 /* Ends the run of a job node runs: state "done" or "failed" (finished at
  * now), or "queued" again to run at run_after; last_error NULL keeps none.
  * uncount: the attempt is given back (the run yielded, e.g. at a stop). */
-int store_job_end(store_tx_t *tx, const char *id, const char *node, const char *state,
-	int64_t run_after, const char *last_error, bool uncount, int64_t now);
+int store_job_end(store_tx_t *tx, const char *id, const char *node, int attempt,
+	const char *state, int64_t run_after, const char *last_error, bool uncount, int64_t now);
 /* A job, of account_id when not NULL; NULL when there is none. */
 json_t *store_job_get(store_tx_t *tx, const char *account_id, const char *id);
 /* The earliest time a queued or running job of kind becomes claimable

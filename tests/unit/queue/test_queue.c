@@ -212,7 +212,7 @@ static void test_lease_takeover_resumes(void **state)
 	store_tx_t *tx = store_begin(f->st, true);
 	json_t *row = store_job_claim(tx, "test", time_now_ms(), "dead-1", 60000);
 	assert_non_null(row);
-	assert_int_equal(store_job_progress(tx, id, "dead-1", "{\"docs\":7}", time_now_ms()),
+	assert_int_equal(store_job_progress(tx, id, "dead-1", 1, "{\"docs\":7}", time_now_ms()),
 		STORE_OK);
 	json_decref(row);
 	assert_int_equal(store_commit(tx), STORE_OK);
@@ -226,7 +226,8 @@ static void test_lease_takeover_resumes(void **state)
 	assert_string_equal(state_of(j), "done");
 	json_decref(j);
 	tx = store_begin(f->st, true);
-	assert_int_equal(store_job_end(tx, id, "dead-1", "failed", 0, "late", false, time_now_ms()),
+	assert_int_equal(store_job_end(tx, id, "dead-1", 1, "failed", 0, "late", false,
+			 time_now_ms()),
 		STORE_NOTFOUND);
 	store_rollback(tx);
 	queue_stop(q);
@@ -513,6 +514,40 @@ static void test_restart_reclaims_own_leases(void **state)
 	buf_free(&b);
 }
 
+/* One process, two runs of one job: the first run's lease is taken as
+ * passed (it ran longer than its lease without holding it, or the clock
+ * stepped forward) and another worker of the same process claims the job
+ * again. The lease names the same node for both, so only the attempt
+ * number tells them apart: the first run can no longer hold the lease,
+ * record progress or end the job; the second can. */
+static void test_stale_run_of_same_process_fenced(void **state)
+{
+	struct fix *f = *state;
+	char id[QUEUE_ID_MAX];
+	enqueue(f->st, 0, id);
+	claim_as(f->st, "a-1", id);
+	time_set_offset_ms(61000); /* the first run's lease has passed */
+	char id2[QUEUE_ID_MAX];
+	claim_as(f->st, "a-1", id2);
+	assert_string_equal(id2, id);
+	store_tx_t *tx = store_begin(f->st, true);
+	int64_t now = time_now_ms();
+	assert_int_equal(store_job_hold(tx, id, "a-1", 1, now + 60000), STORE_NOTFOUND);
+	assert_int_equal(store_job_progress(tx, id, "a-1", 1, "{\"docs\":8}", now),
+		STORE_NOTFOUND);
+	assert_int_equal(store_job_end(tx, id, "a-1", 1, "done", now, NULL, false, now),
+		STORE_NOTFOUND);
+	assert_int_equal(store_job_progress(tx, id, "a-1", 2, "{\"docs\":9}", now), STORE_OK);
+	assert_int_equal(store_job_end(tx, id, "a-1", 2, "done", now, NULL, false, now),
+		STORE_OK);
+	assert_int_equal(store_commit(tx), STORE_OK);
+	json_t *j = job(f->st, id);
+	assert_string_equal(state_of(j), "done");
+	assert_string_equal(json_string_value(json_object_get(j, "progress")), "{\"docs\":9}");
+	assert_int_equal(json_integer_value(json_object_get(j, "attempts")), 2);
+	json_decref(j);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -524,6 +559,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_operator_retry_purge, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_woken_by_clock, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restart_reclaims_own_leases, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stale_run_of_same_process_fenced, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -757,9 +757,13 @@ static int cmd_serve(const config_t *cfg)
 		store_close(st);
 		return 1;
 	}
-	if (cfg->queue_workers == 0)
+	if (cfg->queue_workers == 0) {
+		/* No workers here, but the leases a dead predecessor of this
+		 * node holds are ended, for the other nodes to claim at once. */
+		queue_reclaim(jobs);
 		log_event(LOG_INFO, "queue.not_started", "node=%s note=\"queue.workers=0: other nodes"
 			" run the jobs\"", queue_node(jobs));
+	}
 	/* Single sign-on fetches from identity providers in request threads:
 	 * libcurl's global state is set up once, before any of them runs. */
 	curl_global_init(CURL_GLOBAL_DEFAULT);

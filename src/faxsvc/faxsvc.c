@@ -30,6 +30,7 @@
 #include "mailq.h"
 #include "invoices.h"
 #include "docs.h"
+#include "jobs.h"
 #include "faxes.h"
 #include "fraud.h"
 #include "idempotency.h"
@@ -1239,7 +1240,8 @@ static int retention_pass(poller_t *p, void *arg)
 	dom_fraud_pass(s->st, s->cfg.dom, now);
 	/* Finished jobs of the queue past their retention (queue.retention_days). */
 	if (s->cfg.dom && s->cfg.dom->queue_retention_ms > 0) {
-		k = queue_purge(s->st, now - s->cfg.dom->queue_retention_ms, RETENTION_BATCH);
+		k = queue_purge(s->st, now - s->cfg.dom->queue_retention_ms, RETENTION_BATCH,
+			dom_jobs_purged, NULL);
 		if (k > n)
 			n = k;
 	}

@@ -328,12 +328,52 @@ static bool audit_worthy(const char *kind)
 	return false;
 }
 
+/* The gate a gate refusal's kind names (in its audit event), or NULL. */
+static const char *gate_of(const char *kind)
+{
+	static const char *const g[][2] = { { "terms-not-accepted", "terms" },
+		{ "mfa-enrolment-required", "mfa_enrolment" }, { "password-expired", "password_expired" },
+		{ "ip-not-allowed", "network" }, { NULL, NULL } };
+	for (int i = 0; g[i][0]; i++)
+		if (strcmp(kind, g[i][0]) == 0)
+			return g[i][1];
+	return NULL;
+}
+
+/* The ingress that carried the run, as its audit event names it. */
+static const char *ingress_of(const op_run_t *r)
+{
+	const char *p = r->spec->pattern ? r->spec->pattern : "";
+	if ((r->c.who && strcmp(r->who.type, "scim") == 0) || strncmp(p, "/scim/", 6) == 0)
+		return "scim";
+	if (p[0] == '/')
+		return "http";
+	if (strcmp(p, "smtp") == 0)
+		return "smtp";
+	return "cli";
+}
+
+/* Whether a gate refusal of r's caller is recorded: the first of each
+ * caller (the acting credential), gate and minute, counted in a bucket of
+ * the runner's limiter (shared between nodes where the limits are), so
+ * that a client that hammers a gate cannot flood the audit chain. */
+static bool gate_audit_due(const op_run_t *r, const char *gate)
+{
+	char key[96];
+	snprintf(key, sizeof key, "gate:%s:%s", gate, r->who.id);
+	rl_result_t rl;
+	ratelimit_take(key, 1, 1, time_now_ms(), &rl);
+	return rl.allowed;
+}
+
 /* Records a refusal in its own transaction. The event goes to the caller's
  * own account when the caller is a member (never into the log of an account
  * they were refused, which would tell that account's admins about them and
  * let anyone write arbitrary ids into a log); to the targeted account when
- * it exists and the caller is provider or partner staff; else to none. */
-static void audit_refusal(op_run_t *r, const char *target)
+ * it exists and the caller is provider or partner staff; else to none.
+ * A gate refusal (gate: its name) says which gate and which ingress; its
+ * outcome is "refused" (a refused network keeps "denied"). */
+static void audit_refusal(op_run_t *r, const char *target, const char *gate)
 {
 	store_tx_t *tx = store_begin(r->c.store, true);
 	if (!tx)
@@ -351,6 +391,12 @@ static void audit_refusal(op_run_t *r, const char *target)
 		"request_id", r->c.request_id ? r->c.request_id : "", "route", r->spec->pattern);
 	const char *outcome = strcmp(kind, "unauthenticated") == 0 ||
 			strcmp(kind, "invalid-credentials") == 0 ? "failure" : "denied";
+	if (gate) {
+		json_object_set_new(d, "gate", json_string(gate));
+		json_object_set_new(d, "ingress", json_string(ingress_of(r)));
+		if (strcmp(gate, "network") != 0)
+			outcome = "refused";
+	}
 	int rc = audit_record(tx, &ctx, r->spec->action, target, acc, outcome, d);
 	json_decref(d);
 	if (rc == 0)
@@ -408,9 +454,17 @@ void op_fail(op_run_t *r, const char *target)
 	}
 	if (!r->e.kind || keep)
 		return;
+	/* A gate (terms, second factor, expired password, network): once a
+	 * minute per caller and gate. */
+	const char *gate = r->c.who ? gate_of(r->e.kind) : NULL;
+	if (gate) {
+		if (gate_audit_due(r, gate))
+			audit_refusal(r, target, gate);
+		return;
+	}
 	if (audit_worthy(r->e.kind) || ((r->spec->flags & OP_ACCOUNT) && r->c.who &&
 		    strcmp(r->e.kind, "not-found") == 0))
-		audit_refusal(r, target);
+		audit_refusal(r, target, NULL);
 }
 
 void op_end(op_run_t *r)

@@ -193,6 +193,11 @@ int op_commit(op_run_t *r);
  * c.keep_on_error: a failed login's counters), and records a refusal or a
  * bad credential in the audit log in a transaction of its own, with target
  * (what was tried, credentials redacted, e.g. the concrete path).
+ * A refusal at a gate (terms, second factor, expired password; a refused
+ * network at authentication) is recorded once per caller, gate and minute
+ * (a bucket of the limiter, shared between nodes as the limits are), with
+ * the gate and the ingress in its detail, outcome "refused" ("denied" for
+ * the network), so that hammering a gate cannot flood the audit chain.
  * OP_AUDIT_RUN: every failure is recorded, "denied" for a refusal (the
  * kinds a refusal is audited for, or "refused"), else "failure". */
 void op_fail(op_run_t *r, const char *target);

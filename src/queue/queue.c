@@ -411,10 +411,7 @@ static bool earlier_self(const queue_t *q, const char *owner)
 	return pid_gone((pid_t)pid);
 }
 
-/* At start: the leases earlier processes of this node (killed, crashed)
- * still hold are ended now, so that their jobs run at once rather than
- * when the lease passes. Another node's leases are never touched. */
-static void reclaim_leases(queue_t *q)
+int queue_reclaim(queue_t *q)
 {
 	int64_t now = time_now_ms();
 	store_tx_t *tx = store_begin(q->st, true);
@@ -445,18 +442,19 @@ static void reclaim_leases(queue_t *q)
 	if (total < 0) {
 		/* Their leases pass as they would have. */
 		log_event(LOG_WARN, "queue.leases_reclaimed", "node=%s err=store", q->node);
-		return;
+		return -1;
 	}
 	if (total > 0) {
 		atomic_fetch_add(&n_reclaimed, (uint_fast64_t)total);
 		log_event(LOG_INFO, "queue.leases_reclaimed", "node=%s n=%d", q->node, total);
 	}
+	return total;
 }
 
 int queue_start(queue_t *q, char *err, size_t errlen)
 {
 	time_on_shift(clock_shifted);
-	reclaim_leases(q);
+	queue_reclaim(q);
 	if (pipe2(q->stop_pipe, O_CLOEXEC) != 0) {
 		snprintf(err, errlen, "queue: pipe: %s", strerror(errno));
 		return -1;
@@ -548,10 +546,12 @@ json_t *queue_job_view(store_tx_t *tx, const char *account_id, const char *id)
 	return v;
 }
 
-int queue_purge(store_t *st, int64_t before, int limit)
+int queue_purge(store_t *st, int64_t before, int limit, queue_purged_fn purged, void *arg)
 {
 	store_tx_t *tx = store_begin(st, true);
 	int n = tx ? store_job_purge(tx, before, limit) : -1;
+	if (n > 0 && purged && purged(tx, n, before, arg) != 0)
+		n = -1;
 	if (tx && (n < 0 || store_commit(tx) != STORE_OK)) {
 		if (n < 0)
 			store_rollback(tx);

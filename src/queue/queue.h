@@ -120,6 +120,13 @@ void queue_stop(queue_t *q);
 /* Runs at most one due job of the registered kinds in this thread: 1 when
  * one ran, 0 when none was due, -1 on a store error (tests; workers). */
 int queue_run_once(queue_t *q);
+/* Ends the leases that earlier processes of this node (killed, crashed)
+ * still hold, so that their jobs can be claimed at once by any node rather
+ * than when the lease passes; another node's leases are never touched.
+ * queue_start does it; a process that runs no workers (queue.workers=0)
+ * calls it alone. The number of leases ended, or -1 (they pass as they
+ * would have). */
+int queue_reclaim(queue_t *q);
 /* This node's name in leases. */
 const char *queue_node(const queue_t *q);
 
@@ -139,9 +146,14 @@ bool queue_job_stopping(const queue_job_t *job);
 json_t *queue_job_view(store_tx_t *tx, const char *account_id, const char *id);
 
 /* ---- operators ---- */
+/* What a purge records in its own transaction (n jobs deleted, n > 0):
+ * 0, or -1 (nothing is deleted). */
+typedef int (*queue_purged_fn)(store_tx_t *tx, int n, int64_t before, void *arg);
 /* Deletes at most limit finished jobs (done or failed) that ended before
- * before (the retention sweep, led by one node): the number, or -1. */
-int queue_purge(store_t *st, int64_t before, int limit);
+ * before (the retention sweep, led by one node), and records it with
+ * purged (NULL: nothing but a log line) in the same transaction: the
+ * number, or -1. */
+int queue_purge(store_t *st, int64_t before, int limit, queue_purged_fn purged, void *arg);
 /* Queues the failed job id again in tx, due now, with one attempt more than
  * it made; workers are woken when tx commits. 0, STORE_NOTFOUND (no failed
  * job of that id), or STORE_ERROR. */

@@ -1,7 +1,8 @@
 /* Fax by e-mail's ingress: the deliver callback of the SMTP listener. It
  * parses the message (smtp_mime.h), checks SPF and DKIM (smtp_auth.h),
  * hands it to the domain's sender checks and submission
- * (dom_faxmail_submit) and turns the outcome into the SMTP reply. A refusal
+ * (dom_faxmail_limit, dom_faxmail_gate, dom_faxmail_send, as the operation
+ * runner's steps) and turns the outcome into the SMTP reply. A refusal
  * by the sender checks is answered from the SPF and DKIM results alone
  * (smtp_auth_reply), whatever the reason, so that a stranger learns nothing
  * of which addresses exist; the reason is in the audit log of the account

@@ -408,7 +408,7 @@ void faxmail_digest(const char *mail_from, const char *const *rcpt, int nrcpt, c
 }
 
 /* The mail with m->digest accepted in the last FAXMAIL_SEEN_DAYS: 1 with
- * *out as dom_faxmail_submit describes it (audited, logged), 0 when none,
+ * *out as dom_faxmail_limit describes it (audited, logged), 0 when none,
  * -1 when the database cannot say. */
 static int seen_before(store_t *st, const faxmail_msg_t *m, json_t **out)
 {
@@ -611,16 +611,4 @@ int dom_faxmail_send(store_t *st, const dom_config_t *cfg, const faxmail_msg_t *
 	}
 	refusal_audit(st, m, acc, "submission_refused", e->detail);
 	return -1;
-}
-
-int dom_faxmail_submit(store_t *st, const dom_config_t *cfg, const faxmail_msg_t *m, json_t **out,
-	dom_err_t *e)
-{
-	int lim = dom_faxmail_limit(st, cfg, m, out, e);
-	if (lim != 0)
-		return lim > 0 ? 0 : -1;
-	faxmail_sender_t s;
-	if (dom_faxmail_gate(st, cfg, m, &s, e) != 0)
-		return -1;
-	return dom_faxmail_send(st, cfg, m, &s, out, e);
 }

@@ -82,7 +82,9 @@ typedef struct faxmail_msg {
 void faxmail_digest(const char *mail_from, const char *const *rcpt, int nrcpt, const void *raw,
 	size_t len, char out[SEC_SHA256_HEX]);
 
-/* Decides whether m becomes a fax and submits it as POST /v1/faxes does
+/* Fax by e-mail, in the three steps below (an ingress runs them as the
+ * operation runner's steps): they decide whether m becomes a fax and
+ * submit it as POST /v1/faxes does
  * (dom_fax_submit: scanning, rendering, billing and quotas), in
  * transactions of its own on st, as the member whose address is m->from.
  * First the per-sender limit: more than cfg->mail_sender_per_hour mails
@@ -99,7 +101,7 @@ void faxmail_digest(const char *mail_from, const char *const *rcpt, int nrcpt, c
  * Without attachments the body is the document, else it is the cover
  * page.
  *
- * 0 with *out ({items: [fax…]}, caller frees); or -1 with e: kind
+ * In all: 0 with *out ({items: [fax…]}, caller frees); or -1 with e: kind
  * "mail-refused" for a sender check (the detail says which; the caller
  * must not repeat it to the client, which could then learn which
  * addresses exist), else the kind dom_fax_submit gave. Every refusal that
@@ -112,13 +114,10 @@ void faxmail_digest(const char *mail_from, const char *const *rcpt, int nrcpt, c
  * (an MTA handing it over again because it never read the reply) returns 0
  * with *out {items: [{id}], duplicate: true} (the first fax it made) before
  * any other check or count, and is audited as fax_by_email.duplicate on the
- * fax's account: the same mail never makes a second fax. */
-int dom_faxmail_submit(store_t *st, const dom_config_t *cfg, const faxmail_msg_t *m, json_t **out,
-	dom_err_t *e);
-
-/* dom_faxmail_submit's three parts, which an ingress runs as the operation
- * runner's steps (src/smtp/smtp_ingress.c: op_limit_by, op_gate_by,
- * op_call), with the same answers, counts and audit events:
+ * fax's account: the same mail never makes a second fax.
+ *
+ * The three steps (src/smtp/smtp_ingress.c runs them as op_limit_by,
+ * op_gate_by and op_call):
  *   dom_faxmail_limit  the same mail again: 1 with *out its first answer
  *                      (nothing else runs); the sender over
  *                      mail.sender_per_hour: -1 "rate-limited"; else 0;
@@ -143,14 +142,14 @@ int dom_faxmail_send(store_t *st, const dom_config_t *cfg, const faxmail_msg_t *
 	faxmail_sender_t *s, json_t **out, dom_err_t *e);
 
 /* Mails refused since start because their sender was over
- * cfg->mail_sender_per_hour (dom_faxmail_submit: kind "rate-limited", with
+ * cfg->mail_sender_per_hour (dom_faxmail_limit: kind "rate-limited", with
  * retry_after_s; audited once per sender and hour as fax_by_email.refused,
  * reason sender_rate_limited, when the address names a member). */
 uint64_t faxmail_rate_limited_count(void);
 
 /* Mails refused since start because their sender had reached
  * cfg->mail_sender_pages_per_day pages faxed by e-mail that UTC day
- * (dom_faxmail_submit: kind "quota-exceeded", with retry_after_s the
+ * (dom_faxmail_gate: kind "quota-exceeded", with retry_after_s the
  * seconds to the next day; audited each time as fax_by_email.refused,
  * reason sender_page_quota). Only a sender the checks let through is
  * counted against it. */

@@ -1,8 +1,10 @@
 /* The job queue for operators (see jobs.h). */
 #include "jobs.h"
 
+#include "audit.h"
 #include "dom_util.h"
 #include "queue.h"
+#include "timeutil.h"
 #include "store_jobs.h"
 
 int dom_jobs_overview(dom_ctx_t *c, json_t **out, dom_err_t *e)
@@ -32,4 +34,16 @@ int dom_jobs_retry(dom_ctx_t *c, const char *id, json_t **out, dom_err_t *e)
 		return dom_fail(e, "internal", "", "the job could not be queued again");
 	*out = queue_job_view(c->tx, NULL, id);
 	return *out ? 0 : dom_fail(e, "internal", "", "the job could not be read");
+}
+
+int dom_jobs_purged(store_tx_t *tx, int n, int64_t before, void *arg)
+{
+	(void)arg;
+	char b[40];
+	json_t *d = json_pack("{s:i, s:s}", "jobs", n, "finished_before",
+		time_format_rfc3339(before, b, sizeof b));
+	audit_ctx_t a = { .who = NULL, .actor = "system:queue", .source = "", .request_id = "" };
+	int rc = audit_record(tx, &a, "queue.purged", "queue", NULL, "success", d);
+	json_decref(d);
+	return rc == 0 ? 0 : -1;
 }

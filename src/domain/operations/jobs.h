@@ -19,4 +19,10 @@ int dom_jobs_overview(dom_ctx_t *c, json_t **out, dom_err_t *e);
  * not-found when no failed job has that id. */
 int dom_jobs_retry(dom_ctx_t *c, const char *id, json_t **out, dom_err_t *e);
 
+/* The record of a purge of n finished jobs that ended before before (the
+ * retention sweep's queue_purge hook, in its transaction tx): the audit
+ * event queue.purged of system:queue in the provider's chain, with the
+ * count and the cut-off. 0 / -1. */
+int dom_jobs_purged(store_tx_t *tx, int n, int64_t before, void *arg);
+
 #endif

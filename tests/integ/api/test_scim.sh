@@ -442,11 +442,16 @@ req POST /v1/provider/terms "$OP" '{"version":"2026-12","text_en":"Section 1.","
 expect_status 201 "the provider publishes new terms"
 scim GET /scim/v2/Users "$TOK"
 expect_scim_error 403 "" "the token is stopped while its creator has terms to accept"
+scim GET /scim/v2/Users "$TOK"
+expect_scim_error 403 "" "the token is stopped again"
 req POST /v1/me/terms/accept "$OWNER" '{"version":"2026-12"}'
 expect_status 200 "the owner accepts the terms"
 scim GET /scim/v2/Users "$TOK"
 expect_status 200 "the token works again"
 req POST /v1/me/terms/accept "$OWNER_B" '{"version":"2026-12"}'
+req GET "/v1/accounts/$ACC/audit-events?action=scim.request" "$OWNER"
+expect_jq '[.items[] | select(.outcome == "refused" and .actor.id == "scim:'"$TOK_ID"'" and .detail.gate == "terms" and .detail.ingress == "scim")] | length == 1' \
+	"the token's two refusals at the gate are one audit event, by the token, over SCIM"
 # A refusal is in the token's account's log, by the token, with the path
 # tried: the account accepts 127.0.0.1 only, the token comes from
 # 127.0.0.2.

@@ -250,6 +250,8 @@ req POST /v1/provider/terms "$OP" '{"version":"2026-11","text_en":"x","text_fr":
 expect_problem 409 conflict "a version is published once"
 req GET "/v1/accounts/$ACC" "$OWNER"
 expect_problem 403 terms-not-accepted "terms first"
+for i in 1 2 3 4 5; do req GET "/v1/accounts/$ACC" "$OWNER"; done
+expect_problem 403 terms-not-accepted "terms first, however often asked"
 req GET /v1/terms/current "$OWNER" "" -H 'Accept-Language: fr'
 expect_jq '.version == "2026-11" and .text == "Article 4 : pas d abus." and .accepted == false' "terms in French"
 req POST /v1/partners "$OP" '{"name":"Revendeur SA"}'
@@ -268,6 +270,12 @@ req POST /v1/me/terms/accept "$OWNER" '{"version":"2025-01"}'
 expect_problem 422 validation-failed "only the current version"
 req POST /v1/me/terms/accept "$OWNER" '{"version":"2026-11"}'
 expect_jq '.version == "2026-11" and .source == "127.0.0.1"' "acceptance recorded"
+# The six refusals at the gate are one audit event (one per caller, gate
+# and minute), by the owner, with the gate and the ingress, no token.
+req GET "/v1/accounts/$ACC/audit-events?action=accounts.get" "$OWNER"
+expect_jq '[.items[] | select(.outcome == "refused")] | length == 1 and .[0].detail.gate == "terms" and .[0].detail.ingress == "http" and .[0].detail.problem == "terms-not-accepted" and .[0].target == "/v1/accounts/'"$ACC"'" and .[0].actor.type == "user"' \
+	"the gate refusals audited once, with the gate and the ingress"
+[[ "$BODY" != *"$OWNER"* ]] && ok || fail "the token is in the audit log"
 req GET "/v1/accounts/$ACC/terms/pending" "$OWNER"
 expect_jq '[.items[].email] == ["compta@etude.example","admin@etude.example"]' "admin sees who has not accepted"
 

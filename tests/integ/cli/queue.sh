@@ -9,7 +9,7 @@
 # that does not exist, is refused; both reads and the retry are audited
 # with the operator as actor; finished jobs are purged by the retention
 # sweep once queue.retention_days has passed on the test clock, and not
-# before.
+# before, each purge an audit event of system:queue with its count.
 #
 # Usage: queue.sh FAXVAULT FAXVAULTD
 FV=${1:?path of faxvault}
@@ -120,10 +120,20 @@ P0=$(passes)
 swept() { tick; [ "$(passes)" -gt "${P0:-0}" ]; }
 poll_until 120 swept && ok || fail "no retention sweep ran after the clock moved: $(passes)"
 [ "$(db_query "SELECT count(*) FROM jobs WHERE id='$JOB'")" = 1 ] && ok || fail "purged before its retention"
+[ "$(db_query "SELECT count(*) FROM audit_events WHERE action='queue.purged'")" = 0 ] && ok ||
+	fail "a purge audited before any job was purged"
+N0=$(db_query "SELECT count(*) FROM jobs WHERE state IN ('done', 'failed')")
 advance_clock 1440 # a day more
 purged() { tick; [ "$(db_query "SELECT count(*) FROM jobs WHERE state IN ('done', 'failed')")" = 0 ]; }
 poll_until 120 purged && ok || fail "finished jobs left: $(db_query "SELECT id, kind, state, finished_at FROM jobs") clock $(cat "$CLOCK") now $(date +%s) $(grep -E 'queue.purged|retention' "$LOG" | tail -3)"
 grep -q 'event=queue.purged' "$LOG" && ok || fail "the purge is not logged"
+# The purge is an audit event of system:queue in the provider's chain
+# (no account), with the number of jobs each pass deleted.
+PURGED=$(db_query "SELECT detail FROM audit_events WHERE action='queue.purged' AND actor_id='system:queue' AND outcome='success' AND coalesce(account_id, '')=''")
+SUM=$(jq -s 'map(.jobs) | add // 0' <<<"$PURGED")
+[ "$SUM" -ge "$N0" ] && [ "$N0" -ge 1 ] && ok || fail "the purge of $N0 jobs is not audited with its count: $PURGED"
+[ "$(db_query "SELECT count(*) FROM audit_events WHERE action='queue.purged'")" = "$(wc -l <<<"$PURGED")" ] && ok ||
+	fail "a purge audited otherwise: $(db_query "SELECT actor_id, account_id, outcome FROM audit_events WHERE action='queue.purged'")"
 OWNER=$(login owner@queue.example "$PW") # a day and more later
 req GET "/v1/accounts/$ACC/webhooks/$WH/deliveries?limit=5" "$OWNER"
 expect_jq "[.items[] | select(.id == \"$DID\")][0].status == \"delivered\"" "the delivery log outlives the job"

@@ -240,6 +240,88 @@ static void test_runner(void **state)
 	drop_store(st, path);
 }
 
+/* One run of spec by tok's bearer, held at a gate (gates): its refusal
+ * ends the run as an ingress ends it. */
+static void gated_run(store_t *st, const op_spec_t *spec, const char *tok, unsigned gates,
+	const char *target, const char *kind)
+{
+	op_run_t r;
+	assert_int_equal(op_begin(&r, st, &cfg, spec, "127.0.0.1", "rid", "en", false), 0);
+	assert_int_equal(op_authenticate(&r, tok, NULL), 0);
+	r.who.gates = gates;
+	assert_int_equal(op_gate(&r), -1);
+	assert_string_equal(r.e.kind, kind);
+	op_fail(&r, target);
+	op_end(&r);
+}
+
+/* Gate refusals are audit events (outcome "refused", the gate, the
+ * ingress, no credential), at most one per caller, gate and minute. */
+static void test_gate_refusals_audited(void **state)
+{
+	(void)state;
+	char path[512], acc[ID_MAX];
+	store_t *st = temp_store(path, sizeof path);
+	sec_init();
+	sec_pwhash_set_cost(1, 8192);
+	ratelimit_reset();
+	time_set_offset_ms(0);
+	char *tok = owner_token(st, acc, sizeof acc);
+	op_spec_t send = { .action = "faxes.create", .pattern = "/v1/faxes" };
+	struct last l = last_event(st);
+	int n = l.n;
+	json_decref(l.ev);
+
+	gated_run(st, &send, tok, PRINCIPAL_GATE_TERMS, "/v1/faxes", "terms-not-accepted");
+	l = last_event(st);
+	assert_int_equal(l.n, n + 1);
+	assert_string_equal(str(l.ev, "action"), "faxes.create");
+	assert_string_equal(str(l.ev, "outcome"), "refused");
+	assert_string_equal(str(l.ev, "actor_type"), "user");
+	assert_string_equal(str(l.ev, "account_id"), acc);
+	assert_string_equal(str(l.ev, "target"), "/v1/faxes");
+	json_t *d = json_loads(str(l.ev, "detail"), 0, NULL);
+	assert_non_null(d);
+	assert_string_equal(str(d, "gate"), "terms");
+	assert_string_equal(str(d, "ingress"), "http");
+	assert_string_equal(str(d, "problem"), "terms-not-accepted");
+	char *dump = json_dumps(l.ev, JSON_COMPACT);
+	assert_null(strstr(dump, tok)); /* no credential in the event */
+	free(dump);
+	json_decref(d);
+	json_decref(l.ev);
+
+	/* Hammering the same gate: nothing more this minute; another gate,
+	 * or another ingress's own gate, is recorded once too. */
+	for (int i = 0; i < 20; i++)
+		gated_run(st, &send, tok, PRINCIPAL_GATE_TERMS, "/v1/faxes", "terms-not-accepted");
+	l = last_event(st);
+	assert_int_equal(l.n, n + 1);
+	json_decref(l.ev);
+	op_spec_t scim = { .action = "scim.request", .pattern = "/scim/v2/Users" };
+	gated_run(st, &scim, tok, PRINCIPAL_GATE_MFA, "/scim/v2/Users", "mfa-enrolment-required");
+	gated_run(st, &scim, tok, PRINCIPAL_GATE_MFA, "/scim/v2/Users", "mfa-enrolment-required");
+	gated_run(st, &send, tok, PRINCIPAL_GATE_PASSWORD, "/v1/faxes", "password-expired");
+	l = last_event(st);
+	assert_int_equal(l.n, n + 3);
+	d = json_loads(str(l.ev, "detail"), 0, NULL);
+	assert_string_equal(str(d, "gate"), "password_expired");
+	json_decref(d);
+	json_decref(l.ev);
+
+	/* A minute later (the test clock): recorded again, once. */
+	time_set_offset_ms(61000);
+	gated_run(st, &send, tok, PRINCIPAL_GATE_TERMS, "/v1/faxes", "terms-not-accepted");
+	gated_run(st, &send, tok, PRINCIPAL_GATE_TERMS, "/v1/faxes", "terms-not-accepted");
+	l = last_event(st);
+	assert_int_equal(l.n, n + 4);
+	assert_string_equal(str(l.ev, "outcome"), "refused");
+	json_decref(l.ev);
+	time_set_offset_ms(0);
+	free(tok);
+	drop_store(st, path);
+}
+
 /* A run of spec by the bearer of tok (NULL: by the local actor
  * cli:root@host) with an idempotency key: op_idempotent's answer, and the
  * operation run and its answer stored when it is a first run. */
@@ -563,6 +645,7 @@ int main(void)
 		cmocka_unit_test(test_idempotency_expiry),
 		cmocka_unit_test(test_audit_run),
 		cmocka_unit_test(test_steps_by),
+		cmocka_unit_test(test_gate_refusals_audited),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

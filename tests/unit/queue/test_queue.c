@@ -125,6 +125,19 @@ static void enqueue(store_t *st, int max_attempts, char id[QUEUE_ID_MAX])
 	assert_int_equal(store_commit(tx), STORE_OK);
 }
 
+/* A purge's record: how many jobs it deleted into *arg, or refused
+ * (*arg < 0). */
+static int purged(store_tx_t *tx, int n, int64_t before, void *arg)
+{
+	(void)tx;
+	(void)before;
+	int *seen = arg;
+	if (*seen < 0)
+		return -1;
+	*seen = n;
+	return 0;
+}
+
 /* A job exists if and only if the transaction that enqueued it commits. */
 static void test_enqueue_in_transaction(void **state)
 {
@@ -394,9 +407,19 @@ static void test_operator_retry_purge(void **state)
 	char id3[QUEUE_ID_MAX];
 	enqueue(f->st, 1, id3);
 	int64_t now = time_now_ms();
-	assert_int_equal(queue_purge(f->st, now - 86400000, 100), 0);
+	int seen = 0;
+	assert_int_equal(queue_purge(f->st, now - 86400000, 100, purged, &seen), 0);
+	assert_int_equal(seen, 0); /* nothing purged: nothing recorded */
 	time_set_offset_ms(3100 + 2 * 86400000LL);
-	assert_int_equal(queue_purge(f->st, time_now_ms() - 86400000, 100), 2);
+	/* A record that cannot be written: nothing is deleted. */
+	seen = -1;
+	assert_int_equal(queue_purge(f->st, time_now_ms() - 86400000, 100, purged, &seen), -1);
+	j = job(f->st, id);
+	assert_non_null(j);
+	json_decref(j);
+	seen = 0;
+	assert_int_equal(queue_purge(f->st, time_now_ms() - 86400000, 100, purged, &seen), 2);
+	assert_int_equal(seen, 2); /* recorded with its count */
 	assert_null(job(f->st, id));
 	assert_null(job(f->st, id2));
 	j = job(f->st, id3);
@@ -548,6 +571,41 @@ static void test_stale_run_of_same_process_fenced(void **state)
 	json_decref(j);
 }
 
+/* A process that runs no workers (queue.workers=0) still ends its dead
+ * predecessors' leases (queue_reclaim, without queue_start): any node
+ * claims their jobs at once; another node's stay. */
+static void test_reclaim_without_workers(void **state)
+{
+	struct fix *f = *state;
+	pid_t dead = fork();
+	assert_true(dead >= 0);
+	if (dead == 0)
+		_exit(0);
+	assert_int_equal(waitpid(dead, NULL, 0), dead);
+	char owners[3][64], ids[3][QUEUE_ID_MAX];
+	snprintf(owners[0], sizeof owners[0], "a-%ld", (long)dead);
+	snprintf(owners[1], sizeof owners[1], "a-%ld", (long)dead);
+	snprintf(owners[2], sizeof owners[2], "b-%ld", (long)dead);
+	for (int i = 0; i < 3; i++) {
+		enqueue(f->st, 0, ids[i]);
+		claim_as(f->st, owners[i], ids[i]);
+	}
+	queue_t *other = new_queue(f->st, "c", 3600000);
+	assert_int_equal(queue_run_once(other), 0); /* every lease holds */
+	queue_config_t cfg = { .node = "a", .workers = 0 };
+	queue_t *idle = queue_new(f->st, &cfg);
+	assert_int_equal(queue_reclaim(idle), 2);
+	assert_int_equal(queue_reclaim(idle), 0);
+	assert_int_equal(queue_run_once(other), 1);
+	assert_int_equal(queue_run_once(other), 1);
+	assert_int_equal(queue_run_once(other), 0);
+	json_t *j = job(f->st, ids[2]);
+	assert_string_equal(state_of(j), "running");
+	json_decref(j);
+	queue_stop(idle);
+	queue_stop(other);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -560,6 +618,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_woken_by_clock, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restart_reclaims_own_leases, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stale_run_of_same_process_fenced, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reclaim_without_workers, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

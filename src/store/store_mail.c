@@ -23,8 +23,8 @@ int store_mail_record(store_tx_t *tx, const char *id, const json_t *f)
 	json_int_t sent = json_integer_value(json_object_get(f, "sent_at"));
 	return sq_exec(tx, true, "UPDATE mail_outbox SET status=?, attempts=?, last_reply=?,"
 		" next_attempt_at=?, sent_at=?,"
-		" secret=CASE WHEN ?='pending' THEN secret ELSE '' END,"
-		" lease_node=NULL, lease_until=NULL WHERE id=? AND status<>'sent'",
+		" secret=CASE WHEN ?='pending' THEN secret ELSE '' END"
+		" WHERE id=? AND status<>'sent'",
 		"sisjjss", status, (int64_t)json_integer_value(json_object_get(f, "attempts")),
 		json_string_value(json_object_get(f, "last_reply")),
 		json_object_get(f, "next_attempt_at"),

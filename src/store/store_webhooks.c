@@ -48,7 +48,7 @@ int store_webhook_delete(store_tx_t *tx, const char *account_id, const char *id,
 	if (rc != STORE_OK)
 		return rc;
 	return sq_exec(tx, false, "UPDATE webhook_deliveries SET status='failed',"
-		" last_error='subscription deleted', lease_node=NULL, lease_until=NULL"
+		" last_error='subscription deleted'"
 		" WHERE webhook_id=? AND status='pending'", "s", id);
 }
 
@@ -100,8 +100,8 @@ int store_webhook_delivery_record(store_tx_t *tx, const char *id, const json_t *
 	json_int_t code = json_integer_value(json_object_get(f, "last_status_code"));
 	json_int_t delivered = json_integer_value(json_object_get(f, "delivered_at"));
 	return sq_exec(tx, true, "UPDATE webhook_deliveries SET status=?, attempts=?,"
-		" last_status_code=?, last_error=?, next_attempt_at=?, delivered_at=?,"
-		" lease_node=NULL, lease_until=NULL WHERE id=? AND status<>'delivered'",
+		" last_status_code=?, last_error=?, next_attempt_at=?, delivered_at=?"
+		" WHERE id=? AND status<>'delivered'",
 		"sijsjjs", json_string_value(json_object_get(f, "status")),
 		(int64_t)json_integer_value(json_object_get(f, "attempts")),
 		code ? json_object_get(f, "last_status_code") : json_null(),

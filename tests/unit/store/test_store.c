@@ -3,6 +3,7 @@
  * invitations and transactions. */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -188,6 +189,38 @@ static void test_migration_outbox_jobs(void **state)
 		" AND json_extract(payload, '$.mail_id') = 'mail_p'"), 1);
 	sqlite3_close(db);
 	store_close(st);
+	test_db_remove(own);
+}
+
+/* Migration 0063: the outboxes' lease columns (unused since the queue
+ * took their sending, 0062) are gone, and the purge of expired
+ * Idempotency-Key answers finds them by the index on created_at instead
+ * of scanning the table. */
+static void test_migration_outbox_leases_idem_index(void **state)
+{
+	(void)state;
+	if (test_db_pg())
+		skip(); /* SQLite's own catalogue */
+	char own[128];
+	sqlite3 *db = migrated_file(own, sizeof own);
+	assert_int_equal(sql_int(db, "SELECT count(*) FROM pragma_table_info('webhook_deliveries')"
+		" WHERE name LIKE 'lease%'"), 0);
+	assert_int_equal(sql_int(db, "SELECT count(*) FROM pragma_table_info('mail_outbox')"
+		" WHERE name LIKE 'lease%'"), 0);
+	assert_int_equal(sql_int(db, "SELECT count(*) FROM pragma_table_info('mail_outbox')"
+		" WHERE name = 'bounced_at'"), 1);
+	/* The purge's own statement (store_idem_purge) uses the index. */
+	sqlite3_stmt *q = NULL;
+	assert_int_equal(sqlite3_prepare_v2(db, "EXPLAIN QUERY PLAN DELETE FROM idempotency_keys"
+		" WHERE (principal_id, key) IN (SELECT principal_id, key FROM idempotency_keys"
+		" WHERE created_at < 5 ORDER BY created_at LIMIT 3)", -1, &q, NULL), SQLITE_OK);
+	bool indexed = false;
+	while (sqlite3_step(q) == SQLITE_ROW)
+		indexed = indexed || strstr((const char *)sqlite3_column_text(q, 3),
+			"idempotency_keys_created") != NULL;
+	sqlite3_finalize(q);
+	assert_true(indexed);
+	sqlite3_close(db);
 	test_db_remove(own);
 }
 
@@ -511,6 +544,7 @@ int main(void)
 		cmocka_unit_test(test_migrations_idempotent),
 		cmocka_unit_test(test_migration_rebuilds_faxes),
 		cmocka_unit_test(test_migration_outbox_jobs),
+		cmocka_unit_test(test_migration_outbox_leases_idem_index),
 		cmocka_unit_test(test_too_many_columns),
 		cmocka_unit_test(test_tenant_scoping),
 		cmocka_unit_test(test_pagination),

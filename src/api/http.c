@@ -467,6 +467,7 @@ static void handle(api_t *a, const http_in_t *in, const char *url, const char *m
 	op_run_t run;
 	if (op_begin(&run, a->st, &a->cfg.dom, &spec, peer, rq->rid, lang, asked != NULL) != 0) {
 		set_problem(ans, run.e.kind, dom_err_detail(&run.e, lang), NULL, rq->rid, lang);
+		ans->retry_after_s = run.e.retry_after_s;
 		goto out;
 	}
 	dom_err_t *e = &run.e;
@@ -621,7 +622,8 @@ static void handle(api_t *a, const http_in_t *in, const char *url, const char *m
 		free(ans->body);
 		ans->body = NULL;
 		raw_drop(&ans->raw);
-		set_problem(ans, "internal", "the change could not be committed", NULL, rq->rid, lang);
+		set_problem(ans, e->kind, dom_err_detail(e, lang), NULL, rq->rid, lang);
+		ans->retry_after_s = e->retry_after_s;
 	}
 	goto done;
 
@@ -737,6 +739,10 @@ static void answer_out(struct req *rq, struct answer *ans, http_out_t *o)
 		char v[24];
 		snprintf(v, sizeof v, "%lld", (long long)ans->retry_after_s);
 		http_out_add(o, "Retry-After", v);
+	} else if (ans->status == 503 && !(ans->limited && !ans->rl.allowed)) {
+		/* Unavailable for now (the database, the shutdown): as the front
+		 * end's own 503. */
+		http_out_add(o, "Retry-After", "1");
 	}
 }
 

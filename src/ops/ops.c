@@ -24,6 +24,7 @@ int op_begin(op_run_t *r, store_t *st, const dom_config_t *cfg, const op_spec_t 
 	r->lang_fixed = lang_fixed;
 	r->c = (dom_ctx_t){ .store = st, .source = source, .request_id = request_id,
 		.lang = lang ? lang : "en", .cfg = cfg };
+	store_unavailable_clear();
 	/* An operation that writes nothing runs in a read transaction, beside
 	 * the writer; its audit event and last_seen_at go through the store's
 	 * group commit (audit_record, dom_authenticate). */
@@ -305,12 +306,26 @@ int op_call(op_run_t *r, op_fn fn, void *arg, json_t **out)
 
 static void audit_run(op_run_t *r, const char *target, const char *outcome);
 
+/* An "internal" failure while the database could not take the
+ * transaction (store_unavailable_seen: a PostgreSQL primary gone, no
+ * member accepting writes yet) is "unavailable": try again shortly. */
+static void unavailable_if_so(op_run_t *r)
+{
+	if (r->e.kind && strcmp(r->e.kind, "internal") == 0 && store_unavailable_seen()) {
+		dom_fail(&r->e, "unavailable", "", "the database is not reachable");
+		r->e.retry_after_s = 1;
+	}
+}
+
 int op_commit(op_run_t *r)
 {
 	store_tx_t *tx = r->c.tx;
 	r->c.tx = NULL;
-	if (!(!tx && (r->spec->flags & OP_OWN_TX)) && (!tx || store_commit(tx) != STORE_OK))
-		return dom_fail(&r->e, "internal", "", "the change could not be committed");
+	if (!(!tx && (r->spec->flags & OP_OWN_TX)) && (!tx || store_commit(tx) != STORE_OK)) {
+		dom_fail(&r->e, "internal", "", "the change could not be committed");
+		unavailable_if_so(r);
+		return -1;
+	}
 	if (r->spec->flags & OP_AUDIT_RUN)
 		audit_run(r, r->spec->pattern, "success");
 	return 0;
@@ -445,6 +460,7 @@ void op_fail(op_run_t *r, const char *target)
 	} else {
 		store_rollback(tx);
 	}
+	unavailable_if_so(r);
 	if (r->spec->flags & OP_AUDIT_RUN) {
 		if (!r->e.kind)
 			dom_fail(&r->e, "internal", "", "the operation failed");

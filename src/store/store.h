@@ -87,6 +87,14 @@ int64_t store_db_time_ns(store_t *st);
  * IMMEDIATE), so the whole request sees one consistent state and writes in
  * one go. NULL when the database could not be reached. */
 store_tx_t *store_begin(store_t *st, bool write);
+/* Whether, since store_unavailable_clear on this thread, a statement or
+ * commit of this thread (or the group commit of its deferred writes)
+ * failed because the database could not take it (PostgreSQL: the
+ * connection lost, the server shutting down or in recovery, a read-only
+ * member): a failure the caller answers "unavailable" (503, try again),
+ * not "internal". Thread-local. */
+bool store_unavailable_seen(void);
+void store_unavailable_clear(void);
 int store_commit(store_tx_t *tx);
 void store_rollback(store_tx_t *tx);
 /* Whether tx began as a write transaction. A read transaction (SQLite WAL

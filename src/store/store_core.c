@@ -203,6 +203,23 @@ int sq_page_finish(json_t *rows, int limit, store_page_t *out)
 	return STORE_OK;
 }
 
+static _Thread_local bool t_unavailable;
+
+void sq_note_unavailable(void)
+{
+	t_unavailable = true;
+}
+
+bool store_unavailable_seen(void)
+{
+	return t_unavailable;
+}
+
+void store_unavailable_clear(void)
+{
+	t_unavailable = false;
+}
+
 store_tx_t *store_begin(store_t *st, bool write)
 {
 	return st->be->begin(st, write);

@@ -17,6 +17,7 @@ struct store_gitem {
 	void *arg;
 	void (*free_arg)(void *);
 	bool done; /* set, under g_lock, once its group ended */
+	bool unavailable; /* its group failed for store_unavailable_seen */
 	int rc;
 };
 
@@ -68,10 +69,19 @@ static void write_group(store_t *st)
 	last->next = NULL;
 	pthread_mutex_unlock(&g_lock);
 
+	/* Whether this group fails for the database's unavailability: told
+	 * to each of its waiters (sq_group_wait); the writer's own flag is
+	 * restored after. */
+	bool seen = store_unavailable_seen();
+	store_unavailable_clear();
 	store_tx_t *tx = store_begin(st, true);
 	for (struct store_gitem *it = batch; it; it = it->next)
 		it->rc = tx ? it->fn(tx, it->arg) : -1;
 	bool ok = tx && store_commit(tx) == STORE_OK;
+	bool unavailable = !ok && (!tx || store_unavailable_seen());
+	store_unavailable_clear();
+	if (seen)
+		sq_note_unavailable();
 	if (!ok)
 		log_event(LOG_ERROR, "store.group_failed", "writes=%d", n);
 
@@ -80,6 +90,7 @@ static void write_group(store_t *st)
 		next = it->next;
 		if (!ok)
 			it->rc = -1;
+		it->unavailable = unavailable;
 		it->done = true;
 	}
 	pthread_cond_broadcast(&g_done);
@@ -105,6 +116,8 @@ int sq_group_wait(store_t *st, struct store_gitem *list)
 		}
 		if (it->rc != 0)
 			rc = -1;
+		if (it->unavailable)
+			sq_note_unavailable();
 	}
 	pthread_mutex_unlock(&g_lock);
 	for (struct store_gitem *it = list, *next; it; it = next) {

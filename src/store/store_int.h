@@ -79,6 +79,8 @@ bool sq_is_write(const char *sql);
 
 /* Adds the time since t0 (time_mono_ns) to the store's database time. */
 void sq_db_time(store_t *st, int64_t t0);
+/* Marks this thread's store_unavailable_seen. */
+void sq_note_unavailable(void);
 
 /* Every row of a query as an array of objects, or NULL on error. */
 json_t *sq_rows(store_tx_t *tx, const char *sql, const char *types, ...);

@@ -335,6 +335,21 @@ static bool simple(PGconn *c, const char *sql)
 	return s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK;
 }
 
+/* A failure of c (r: its result, or NULL) that says the database cannot
+ * take the transaction now rather than that it refused it: the connection
+ * lost (a primary stopped), class 08 (connection exception), 57P01-57P03
+ * (shutting down, starting, in recovery) or 25006 (a read-only member).
+ * Marks store_unavailable_seen. */
+static void note_failure(PGconn *c, const PGresult *r)
+{
+	const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+	if (PQstatus(c) != CONNECTION_OK ||
+	    (state && (strncmp(state, "08", 2) == 0 || strcmp(state, "57P01") == 0 ||
+		    strcmp(state, "57P02") == 0 || strcmp(state, "57P03") == 0 ||
+		    strcmp(state, "25006") == 0)))
+		sq_note_unavailable();
+}
+
 /* Runs sql with p; *res gets the result (caller clears) when it returned
  * rows or ran. STORE_OK, STORE_CONFLICT or STORE_ERROR (logged). */
 static int run_params(store_tx_t *tx, const char *sql, const struct params *p, PGresult **res)
@@ -353,6 +368,7 @@ static int run_params(store_tx_t *tx, const char *sql, const struct params *p, P
 	/* A statement that changes rows runs under a savepoint. */
 	bool sp = sq_is_write(sql);
 	if (sp && !simple(c, "SAVEPOINT sq")) {
+		note_failure(c, NULL);
 		buf_free(&q);
 		return STORE_ERROR;
 	}
@@ -365,6 +381,7 @@ static int run_params(store_tx_t *tx, const char *sql, const struct params *p, P
 		if (state && strncmp(state, "23", 2) == 0)
 			rc = STORE_CONFLICT;
 		else {
+			note_failure(c, r);
 			char m[300];
 			log_event(LOG_ERROR, "store.step", "state=%s err=\"%s\" sql=%.300s",
 				state ? state : "-", pg_msg(PQresultErrorMessage(r), m, sizeof m), sql);
@@ -496,6 +513,7 @@ static int pg_commit(store_tx_t *tx)
 	int rc = PQresultStatus(r) == PGRES_COMMAND_OK && strcmp(PQcmdStatus(r), "COMMIT") == 0
 		? STORE_OK : STORE_ERROR;
 	if (rc != STORE_OK) {
+		note_failure(c, r);
 		char m[300];
 		log_event(LOG_ERROR, "store.commit", "err=\"%s\"",
 			pg_msg(PQresultStatus(r) == PGRES_COMMAND_OK ? "transaction aborted"

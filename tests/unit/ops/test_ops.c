@@ -637,6 +637,100 @@ static void test_steps_by(void **state)
 	drop_store(st, path);
 }
 
+/* Reads the account (c->tx's statement), "internal" when the store fails,
+ * as the domain's operations answer a store error. */
+static int read_account(void *arg, dom_ctx_t *c, json_t **out, dom_err_t *e)
+{
+	json_t *a = store_account_get(c->tx, arg, NULL);
+	if (!a)
+		return dom_fail(e, "internal", "", "the account could not be read");
+	*out = a;
+	return 0;
+}
+
+/* Ends every other connection to the test database (the primary gone,
+ * as far as the transactions under way can tell). */
+static void cut_connections(const char *where)
+{
+	char q[300];
+	snprintf(q, sizeof q, "SELECT pg_terminate_backend(pid, 10000) FROM pg_stat_activity "
+		"WHERE datname = '%s' AND pid <> pg_backend_pid()", test_db_name(where));
+	test_db_pg_exec(test_db_name(where), q);
+}
+
+/* op_begin, again while it answers "unavailable" (each try drops pooled
+ * connections a cut left, at most the pool's size), then the owner of acc
+ * authenticated and authorized. */
+static void begin_as_owner(op_run_t *r, store_t *st, const op_spec_t *spec, const char *rid,
+	const char *tok, const char *acc)
+{
+	int i = 0;
+	for (; i < 20 && op_begin(r, st, &cfg, spec, "127.0.0.1", rid, "en", false) != 0; i++) {
+		assert_string_equal(r->e.kind, "unavailable");
+		op_end(r);
+	}
+	if (i == 20)
+		fail_msg("no transaction after the cut");
+	assert_int_equal(op_authenticate(r, tok, NULL), 0);
+	assert_int_equal(op_authorize(r, acc), 0);
+}
+
+/* PostgreSQL only: a request whose transaction loses its database after
+ * it began (a statement, or the commit) fails "unavailable" with a
+ * Retry-After, as one that could not begin, never "internal"; a store
+ * failure on a live connection stays "internal"; the next request runs. */
+static void test_unavailable_in_tx(void **state)
+{
+	(void)state;
+	if (!test_db_pg())
+		skip();
+	char path[512], acc[ID_MAX];
+	store_t *st = temp_store(path, sizeof path);
+	sec_init();
+	sec_pwhash_set_cost(1, 8192);
+	ratelimit_reset();
+	char *tok = owner_token(st, acc, sizeof acc);
+	op_spec_t change = { .action = "account.touch", .pattern = "/v1/accounts/{id}",
+		.perms = PERM_BIT(PERM_ACCOUNT_READ), .flags = OP_ACCOUNT };
+	op_run_t r;
+	json_t *out = NULL;
+
+	/* A statement after the cut. */
+	begin_as_owner(&r, st, &change, "u1", tok, acc);
+	cut_connections(path);
+	assert_int_equal(op_call(&r, read_account, acc, &out), -1);
+	assert_string_equal(r.e.kind, "internal");
+	op_fail(&r, NULL);
+	assert_string_equal(r.e.kind, "unavailable");
+	assert_int_equal(r.e.retry_after_s, 1);
+	op_end(&r);
+
+	/* The commit after the cut. */
+	begin_as_owner(&r, st, &change, "u2", tok, acc);
+	assert_int_equal(op_call(&r, read_account, acc, &out), 0);
+	json_decref(out);
+	cut_connections(path);
+	assert_int_equal(op_commit(&r), -1);
+	assert_string_equal(r.e.kind, "unavailable");
+	assert_int_equal(r.e.retry_after_s, 1);
+	op_end(&r);
+
+	/* The database back: a store failure is internal again (nothing of
+	 * the last request's state stays), and a request runs. */
+	begin_as_owner(&r, st, &change, "u3", tok, acc);
+	assert_int_equal(op_call(&r, read_account, (void *)"acc_no_such", &out), -1);
+	op_fail(&r, NULL);
+	assert_string_equal(r.e.kind, "internal");
+	op_end(&r);
+	begin_as_owner(&r, st, &change, "u4", tok, acc);
+	assert_int_equal(op_call(&r, read_account, acc, &out), 0);
+	json_decref(out);
+	assert_int_equal(op_commit(&r), 0);
+	op_end(&r);
+	free(tok);
+	drop_store(st, path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -646,6 +740,7 @@ int main(void)
 		cmocka_unit_test(test_audit_run),
 		cmocka_unit_test(test_steps_by),
 		cmocka_unit_test(test_gate_refusals_audited),
+		cmocka_unit_test(test_unavailable_in_tx),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,9 +1,11 @@
-/* Fuzz target: what the SIP front end sends the service
- * (src/faxsvc/sip_wire.c). The input is one datagram: decoded by
- * ipc_msg_decode, then by each decoder the service runs on the front end's
- * messages (SIPF_INVITE, SIPF_LISTENING, SIPF_PAGE, SIPF_RESULT). What a
- * decoder accepts must hold its invariants, and an INVITE it accepts must
- * encode again to the same payload. */
+/* Fuzz target: the SIP front end's messages (src/faxsvc/sip_wire.c). The
+ * input is one datagram: decoded by ipc_msg_decode, then by each decoder
+ * the service runs on the front end's messages (SIPF_INVITE,
+ * SIPF_LISTENING, SIPF_PAGE, SIPF_RESULT, SIPF_REGISTERED, SIPF_PROBED,
+ * SIPF_AUTH_VERDICT) and the front end's decoders of the service's
+ * registrations, probes and credential checks (SIPF_REGISTER, SIPF_PROBE,
+ * SIPF_AUTH_CHECK). What a decoder accepts must hold its invariants, and
+ * an INVITE it accepts must encode again to the same payload. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,6 +58,39 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    !printable(r.fail_class) || r.call_ud)
 			abort();
 	}
+	static linecall_reg_t q;
+	memset(&q, 0, sizeof q);
+	if (sip_wire_registered_decode(&m, &rc, &q) == 0 &&
+	    (rc < -1 || rc > 699 || q.granted < 0 || !printable(q.b.realm) || strchr(q.b.realm, '"') ||
+		    !printable(q.b.why) || !printable(q.contact_used) || strspn(q.b.call_id, "0123456789abcdef") !=
+		    strlen(q.b.call_id)))
+		abort();
+	keepalive_probe_t p[KEEPALIVE_PEERS_MAX];
+	memset(p, 0, sizeof p);
+	linecall_probe_set_t set = { p, (size_t)(size & 7) };
+	if (sip_wire_probed_decode(&m, &set) == 0)
+		for (size_t i = 0; i < set.n; i++)
+			if (p[i].status < -1 || p[i].status > 699)
+				abort();
+	sipauth_verdict_t v;
+	if (sip_wire_verdict_decode(&m, &v) == 0 && (v < SIPAUTH_OK || v > SIPAUTH_REPLAY))
+		abort();
+	/* the front end's decoders of the service's messages */
+	static sip_wire_reg_t w2;
+	if (sip_wire_reg_decode(&m, &w2) == 0) {
+		if (!w2.registrar[0] || !w2.user[0] || !printable(w2.registrar) || w2.timeout_ms < 1 ||
+		    (w2.has_ha1 && strlen(w2.ha1_md5) != 32))
+			abort();
+		sip_wire_reg_binding(&w2, &q);
+		if (!q.b.registrar || (q.b.password && !w2.has_password))
+			abort();
+	}
+	static sip_wire_probe_t pw;
+	if (sip_wire_probe_decode(&m, &pw) == 0 && (pw.n == 0 || pw.n > KEEPALIVE_PEERS_MAX))
+		abort();
+	sip_wire_auth_t a;
+	if (sip_wire_auth_decode(&m, &a) == 0 && (strlen(a.ha1_md5) != 32 || strlen(a.ha1_sha256) != 64))
+		abort();
 	ipc_msg_free(&m);
 	return 0;
 }

@@ -28,6 +28,8 @@
 #include "linecall.h"
 #include "log.h"
 #include "sip_wire.h"
+#include "keepalive.h"
+#include "sipauth.h"
 #include "sipmsg.h"
 #include "xalloc.h"
 
@@ -39,6 +41,9 @@ static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
 static int threads;          /* listeners and sends running */
 static atomic_int stopping;
+/* The carriers' digest answers (nonces, the nc window): checked here, with
+ * the HA1s the service gives for the trunk their username names. */
+static sipauth_t *auth;
 
 /* The TLS files, read before the change of identity into memfds that the
  * engine opens by their /proc/self/fd names. */
@@ -123,6 +128,25 @@ struct rx_call {
 	int sock, fd;
 };
 
+/* A username the service may be told: printable ASCII (the parser
+ * already refused quotes and backslashes). */
+static int printable_user(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || (unsigned char)*s > 0x7e)
+			return 0;
+	return 1;
+}
+
+/* The service's check of an INVITE's credentials (cred, parsed here). */
+static sipauth_verdict_t w_auth_check(const linecall_cred_t *cred, const sip_wire_auth_t *ck)
+{
+	sipauth_verdict_t v = strcmp(ck->user, cred->cr.username) != 0 ? SIPAUTH_BAD :
+		linecall_cred_verify(auth, cred, ck->user, ck->ha1_md5, ck->ha1_sha256, ck->now);
+	log_event(LOG_INFO, "sip.front_auth_checked", "src=%s verdict=%s", cred->src, sipauth_verdict_name(v));
+	return v;
+}
+
 /* Puts the INVITE to the service and waits for its answer. */
 static int decide(struct lst *x, line_invite_t *inv, char *tiff_path, size_t pathlen, void **call_ud)
 {
@@ -131,6 +155,15 @@ static int decide(struct lst *x, line_invite_t *inv, char *tiff_path, size_t pat
 	w->inv = *inv;
 	w->inv.msg = NULL;
 	const sip_msg_t *m = inv->msg;
+	/* The Authorization is parsed here and never passed on: the service
+	 * learns only whether it is there and its username, and asks for its
+	 * check (SIPF_AUTH_CHECK). */
+	linecall_cred_t *cred = xcalloc(1, sizeof *cred);
+	w->auth = m ? linecall_cred_parse(inv, cred) : LINECALL_AUTH_NONE;
+	if (w->auth == LINECALL_AUTH_CREDENTIALS && !printable_user(cred->cr.username))
+		w->auth = LINECALL_AUTH_UNPARSEABLE;
+	if (w->auth == LINECALL_AUTH_CREDENTIALS)
+		snprintf(w->auth_user, sizeof w->auth_user, "%s", cred->cr.username);
 	if (m) {
 		line_invite_ruri(inv, w->ruri, sizeof w->ruri);
 		for (size_t i = 0; i < m->nhdrs && w->nheaders < SIPF_HEADERS_MAX; i++) {
@@ -140,6 +173,8 @@ static int decide(struct lst *x, line_invite_t *inv, char *tiff_path, size_t pat
 			memcpy(name, m->hdrs[i].name.p, m->hdrs[i].name.n);
 			name[m->hdrs[i].name.n] = '\0';
 			const char *full = sip_wire_full_name(name);
+			if (strcasecmp(full, "Authorization") == 0 || strcasecmp(full, "Proxy-Authorization") == 0)
+				continue;
 			int seen = 0;
 			for (size_t k = 0; k < w->nheaders && !seen; k++)
 				seen = strcasecmp(w->headers[k].name, full) == 0;
@@ -166,25 +201,53 @@ static int decide(struct lst *x, line_invite_t *inv, char *tiff_path, size_t pat
 	}
 	free(o);
 	free(w);
-	if (sv[0] < 0)
+	if (sv[0] < 0) {
+		explicit_bzero(cred, sizeof *cred);
+		free(cred);
 		return st;
+	}
 	struct pollfd pf = { .fd = sv[0], .events = POLLIN };
 	struct ipc_msg am;
 	sip_wire_answer_t a;
-	int n;
-	do
-		n = poll(&pf, 1, ANSWER_TIMEOUT_MS);
-	while (n < 0 && errno == EINTR);
-	if (n != 1 || ipc_recv(sv[0], &am) != 0 || sip_wire_answer_decode(&am, &a) != 0 ||
-	    am.nfds != (a.status == 0 ? 1u : 0u)) {
-		if (n == 1)
+	int n, ok = 0;
+	/* the service's checks of the credentials, then its answer */
+	for (;;) {
+		do
+			n = poll(&pf, 1, ANSWER_TIMEOUT_MS);
+		while (n < 0 && errno == EINTR);
+		if (n != 1)
+			break;
+		if (ipc_recv(sv[0], &am) != 0) {
 			ipc_msg_free(&am);
+			break;
+		}
+		sip_wire_auth_t ck;
+		if (am.nfds == 0 && sip_wire_auth_decode(&am, &ck) == 0) {
+			sipauth_verdict_t v = w_auth_check(cred, &ck);
+			explicit_bzero(&ck, sizeof ck);
+			ipc_msg_free(&am);
+			struct ipc_out vo;
+			sip_wire_verdict_encode(&vo, v);
+			if (ipc_send(sv[0], &vo) != 0)
+				break;
+			continue;
+		}
+		ok = sip_wire_answer_decode(&am, &a) == 0 && am.nfds == (a.status == 0 ? 1u : 0u);
+		if (!ok)
+			ipc_msg_free(&am);
+		break;
+	}
+	explicit_bzero(cred, sizeof *cred);
+	free(cred);
+	if (!ok) {
 		log_event(LOG_WARN, "sip.front_no_answer", "listener=%u", x->w.id);
 		close(sv[0]);
 		return 503;
 	}
+	if (a.status == 401 && a.challenge &&
+	    sipauth_challenge(auth, inv->src_ip, a.now, a.challenge == 2, inv->challenge, sizeof inv->challenge) != 0)
+		a.status = 500;
 	inv->retry_after = a.retry_after;
-	snprintf(inv->challenge, sizeof inv->challenge, "%s", a.challenge);
 	if (a.status != 0) {
 		ipc_msg_free(&am);
 		close(sv[0]);
@@ -445,6 +508,116 @@ static void send_start(struct ipc_msg *m)
 	}
 }
 
+/* ---- registrations and keep-alives ---- */
+
+/* A request of the service on a call socket of its own, with the trunk's
+ * own client certificate and key when it has one. */
+struct rpc {
+	int sock, cert, key;
+	struct ipc_msg m;
+};
+
+static void rpc_free(struct rpc *c)
+{
+	close(c->sock);
+	if (c->cert >= 0)
+		close(c->cert);
+	if (c->key >= 0)
+		close(c->key);
+	if (c->m.data)
+		explicit_bzero(c->m.data, c->m.len); /* a password or an HA1 */
+	ipc_msg_free(&c->m);
+	explicit_bzero(c, sizeof *c);
+	free(c);
+}
+
+static void *reg_main(void *arg)
+{
+	struct rpc *c = arg;
+	sip_wire_reg_t *w = xmalloc(sizeof *w);
+	linecall_reg_t *r = xmalloc(sizeof *r);
+	if (sip_wire_reg_decode(&c->m, w) == 0) {
+		sip_wire_reg_binding(w, r);
+		char cert[64], key[64];
+		r->b.tls_ca = r->b.tls_ca ? tls_path(r->b.tls_ca) : system_ca[0] ? system_ca : NULL;
+		r->b.tls_cert = tls_path(r->b.tls_cert);
+		r->b.tls_key = tls_path(r->b.tls_key);
+		if (c->cert >= 0) {
+			snprintf(cert, sizeof cert, "/proc/self/fd/%d", c->cert);
+			snprintf(key, sizeof key, "/proc/self/fd/%d", c->key);
+			r->b.tls_cert = cert;
+			r->b.tls_key = key;
+		}
+		int rc = linecall_reg_run(r, w->timeout_ms);
+		struct ipc_out *o = xmalloc(sizeof *o);
+		sip_wire_registered_encode(o, rc, r);
+		ipc_send(c->sock, o);
+		free(o);
+	} else {
+		log_event(LOG_ERROR, "sip.front_bad_register", "type=%u", (unsigned)c->m.type);
+	}
+	explicit_bzero(w, sizeof *w);
+	explicit_bzero(r, sizeof *r);
+	free(w);
+	free(r);
+	rpc_free(c);
+	thread_done();
+	return NULL;
+}
+
+static void *probe_main(void *arg)
+{
+	struct rpc *c = arg;
+	sip_wire_probe_t *w = xmalloc(sizeof *w);
+	if (sip_wire_probe_decode(&c->m, w) == 0) {
+		char cert[64], key[64];
+		sipconn_tls_t tls = { .ca = w->has_ca ? tls_path(w->ca) : system_ca[0] ? system_ca : NULL,
+			.cert = w->has_cert ? tls_path(w->cert) : NULL, .key = w->has_cert ? tls_path(w->key) : NULL,
+			.name = w->has_name ? w->name : NULL };
+		if (c->cert >= 0) {
+			snprintf(cert, sizeof cert, "/proc/self/fd/%d", c->cert);
+			snprintf(key, sizeof key, "/proc/self/fd/%d", c->key);
+			tls.cert = cert;
+			tls.key = key;
+		}
+		keepalive_probe_t p[KEEPALIVE_PEERS_MAX];
+		memset(p, 0, sizeof p);
+		for (size_t i = 0; i < w->n; i++)
+			p[i] = (keepalive_probe_t){ .peer = w->p[i].peer, .transport = w->p[i].transport, .tls = &tls };
+		keepalive_probe(p, w->n, "faxvault", w->timeout_ms);
+		struct ipc_out *o = xmalloc(sizeof *o);
+		sip_wire_probed_encode(o, p, w->n);
+		ipc_send(c->sock, o);
+		free(o);
+	} else {
+		log_event(LOG_ERROR, "sip.front_bad_probe", "type=%u", (unsigned)c->m.type);
+	}
+	free(w);
+	rpc_free(c);
+	thread_done();
+	return NULL;
+}
+
+/* SIPF_REGISTER, SIPF_PROBE: fds the call socket [, cert, key]; run in a
+ * thread of their own (they block for seconds). m is taken. */
+static void rpc_start(struct ipc_msg *m, void *(*fn)(void *))
+{
+	if (m->nfds != 1 && m->nfds != 3) {
+		log_event(LOG_ERROR, "sip.front_bad_message", "type=%u fds=%zu", (unsigned)m->type, m->nfds);
+		return;
+	}
+	struct rpc *c = xcalloc(1, sizeof *c);
+	c->sock = ipc_msg_take_fd(m, 0);
+	c->cert = m->nfds == 3 ? ipc_msg_take_fd(m, 1) : -1;
+	c->key = m->nfds == 3 ? ipc_msg_take_fd(m, 2) : -1;
+	c->m = *m;
+	memset(m, 0, sizeof *m); /* the payload is c's now */
+	for (size_t i = 0; i < IPC_FDS_MAX; i++)
+		m->fds[i] = -1;
+	if (spawn(fn, c) != 0)
+		rpc_free(c);
+}
+
 int role_sip_main(const config_t *cfg)
 {
 	role_set_name("fv-sip");
@@ -500,6 +673,7 @@ int role_sip_main(const config_t *cfg)
 		return 1;
 	}
 	engines = linecall_engines_new((int)cfg->fax_media_loops);
+	auth = sipauth_new(LINECALL_AUTH_REALM, SIPAUTH_TTL_S);
 	log_event(LOG_INFO, "sip.front_started", "pid=%d uid=%d", (int)getpid(), (int)getuid());
 	for (;;) {
 		struct pollfd pf[2] = { { .fd = sfd, .events = POLLIN },
@@ -519,6 +693,10 @@ int role_sip_main(const config_t *cfg)
 				listen_start(&m);
 			else if (m.type == SIPF_SEND)
 				send_start(&m);
+			else if (m.type == SIPF_REGISTER)
+				rpc_start(&m, reg_main);
+			else if (m.type == SIPF_PROBE)
+				rpc_start(&m, probe_main);
 			else if (sip_wire_unlisten_decode(&m, &id) == 0 && lsts[id].used)
 				atomic_store(&lsts[id].stop, 1);
 			else

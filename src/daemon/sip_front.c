@@ -94,7 +94,61 @@ struct invite_job {
 	sip_front_t *f;
 	int sock;                /* the call socket */
 	sip_wire_invite_t w;
+	int challenge;           /* the answer asks the front end for a challenge: 1 new, 2 stale */
+	int64_t now;             /* ... made at this time (the service's clock, seconds) */
 };
+
+/* How long the front end may take to check an INVITE's credentials. */
+#define VERDICT_MS 10000
+
+/* The INVITE's credentials checked by the front end, which parsed them:
+ * it is given the HA1s, it answers the verdict. */
+static sipauth_verdict_t invite_verify(linecall_invite_t *ci, const char *user, const char *ha1_md5,
+	const char *ha1_sha256, int64_t now)
+{
+	struct invite_job *j = ci->impl;
+	sip_wire_auth_t a = { .now = now };
+	if (!user || strlen(user) >= sizeof a.user || !ha1_md5 || strlen(ha1_md5) != 32 || !ha1_sha256 ||
+	    strlen(ha1_sha256) != 64)
+		return SIPAUTH_BAD;
+	snprintf(a.user, sizeof a.user, "%s", user);
+	memcpy(a.ha1_md5, ha1_md5, sizeof a.ha1_md5);
+	memcpy(a.ha1_sha256, ha1_sha256, sizeof a.ha1_sha256);
+	struct ipc_out *o = xmalloc(sizeof *o);
+	sip_wire_auth_encode(o, &a);
+	int sent = ipc_send(j->sock, o) == 0;
+	explicit_bzero(o, sizeof *o);
+	explicit_bzero(&a, sizeof a);
+	free(o);
+	sipauth_verdict_t v = SIPAUTH_BAD;
+	struct pollfd pf = { .fd = j->sock, .events = POLLIN };
+	int n = 0;
+	if (sent)
+		do
+			n = poll(&pf, 1, VERDICT_MS);
+		while (n < 0 && errno == EINTR);
+	if (n == 1) {
+		struct ipc_msg m;
+		int rc = ipc_recv(j->sock, &m);
+		if (rc == 0 && (m.nfds != 0 || sip_wire_verdict_decode(&m, &v) != 0)) {
+			pid_t pid = child_pid(j->f->child);
+			log_event(LOG_ERROR, "sip.front_malformed", "pid=%d type=%u", (int)pid, (unsigned)m.type);
+			if (pid > 0)
+				kill(pid, SIGKILL);
+			v = SIPAUTH_BAD;
+		}
+		ipc_msg_free(&m);
+	}
+	return v;
+}
+
+static int invite_challenge(linecall_invite_t *ci, int stale, int64_t now)
+{
+	struct invite_job *j = ci->impl;
+	j->challenge = stale ? 2 : 1;
+	j->now = now > 0 ? now : 0;
+	return 0;
+}
 
 /* One INVITE: decided, answered, then its result waited for. */
 static void *invite_main(void *arg)
@@ -112,17 +166,22 @@ static void *invite_main(void *arg)
 	ci.inv = j->w.inv;
 	ci.wire = &j->w;
 	ci.wire_header = sip_wire_invite_header;
+	ci.auth = j->w.auth;
+	memcpy(ci.auth_user, j->w.auth_user, sizeof ci.auth_user);
+	ci.verify = invite_verify;
+	ci.challenge = invite_challenge;
+	ci.impl = j;
 	int fd = -1, st = 503;
 	void *ud = NULL;
 	if (l)
 		st = l->accept(l->accept_ud, &ci, &fd, &ud);
 	if (st == 0 && f->uid != (uid_t)-1 && fchown(fd, f->uid, f->gid) != 0)
 		log_event(LOG_WARN, "sip.front_chown", "err=\"%s\"", strerror(errno));
-	sip_wire_answer_t a = { .status = st, .retry_after = ci.inv.retry_after };
+	sip_wire_answer_t a = { .status = st, .retry_after = ci.inv.retry_after,
+		.challenge = st == 401 ? j->challenge : 0, .now = j->now };
 	memcpy(a.called, ci.inv.called, sizeof a.called);
 	memcpy(a.caller, ci.inv.caller, sizeof a.caller);
 	a.called[sizeof a.called - 1] = a.caller[sizeof a.caller - 1] = '\0';
-	snprintf(a.challenge, sizeof a.challenge, "%s", ci.inv.challenge);
 	struct ipc_out *o = xmalloc(sizeof *o);
 	sip_wire_answer_encode(o, &a);
 	if (st == 0)
@@ -478,7 +537,164 @@ static int front_receive(void *impl, const linecall_listener_t *l)
 	return 0;
 }
 
-static const struct linecall_ops front_ops = { .send = front_send_call, .receive = front_receive };
+/* ---- registrations and keep-alives ---- */
+
+/* How long a registration or a probe waits for a front end being
+ * (re)started before it is given up (nothing done: LINECALL_UNAVAILABLE). */
+#define RPC_WAIT_MS 5000
+
+/* Whether the front end is up (waiting up to RPC_WAIT_MS for it). */
+static int front_up(sip_front_t *f)
+{
+	struct timespec until;
+	time_deadline_in(RPC_WAIT_MS, &until);
+	pthread_mutex_lock(&f->mu);
+	while (f->sock < 0 && !f->stopping)
+		if (pthread_cond_timedwait(&f->cv, &f->mu, &until) == ETIMEDOUT)
+			break;
+	int up = f->sock >= 0;
+	pthread_mutex_unlock(&f->mu);
+	return up;
+}
+
+/* The front end's answer on call socket sock within ms: 0 with *m, 1 when
+ * it closed or did not answer in time, -1 when the answer does not decode
+ * (the front end killed then). */
+static int rpc_answer(sip_front_t *f, int sock, int ms, struct ipc_msg *m,
+	int (*ok)(const struct ipc_msg *m, void *arg), void *arg)
+{
+	struct pollfd pf = { .fd = sock, .events = POLLIN };
+	int n;
+	do
+		n = poll(&pf, 1, ms);
+	while (n < 0 && errno == EINTR);
+	if (n != 1)
+		return 1;
+	int rc = ipc_recv(sock, m);
+	if (rc == 1)
+		return 1;
+	if (rc == 0 && m->nfds == 0 && ok(m, arg) == 0)
+		return 0;
+	pid_t pid = child_pid(f->child);
+	log_event(LOG_ERROR, "sip.front_malformed", "pid=%d type=%u", (int)pid, (unsigned)(rc == 0 ? m->type : 0));
+	if (pid > 0)
+		kill(pid, SIGKILL);
+	ipc_msg_free(m);
+	return -1;
+}
+
+/* A request o to the front end on a call socket of its own (its fds: the
+ * call socket, then cert and key when this process's own memfd names are
+ * in cert): the call socket, or -1. */
+static int rpc_send(sip_front_t *f, struct ipc_out *o, const char *cert, const char *key)
+{
+	int own = cert && strncmp(cert, "/proc/self/fd/", 14) == 0 && key;
+	int cfd = own ? open(cert, O_RDONLY | O_CLOEXEC) : -1;
+	int kfd = own ? open(key, O_RDONLY | O_CLOEXEC) : -1;
+	int sv[2] = { -1, -1 }, rc = -1;
+	if ((!own || (cfd >= 0 && kfd >= 0)) && ipc_socketpair(sv) == 0) {
+		ipc_put_fd(o, sv[1]);
+		if (own) {
+			ipc_put_fd(o, cfd);
+			ipc_put_fd(o, kfd);
+		}
+		rc = front_send(f, o);
+	}
+	if (cfd >= 0)
+		close(cfd);
+	if (kfd >= 0)
+		close(kfd);
+	if (sv[1] >= 0)
+		close(sv[1]);
+	if (rc != 0 && sv[0] >= 0) {
+		close(sv[0]);
+		sv[0] = -1;
+	}
+	return sv[0];
+}
+
+struct reg_ans {
+	int rc;
+	linecall_reg_t *r;
+};
+
+static int reg_ok(const struct ipc_msg *m, void *arg)
+{
+	struct reg_ans *a = arg;
+	return sip_wire_registered_decode(m, &a->rc, a->r);
+}
+
+static int front_reg(void *impl, linecall_reg_t *r, int timeout_ms)
+{
+	sip_front_t *f = impl;
+	if (!front_up(f))
+		return LINECALL_UNAVAILABLE;
+	struct ipc_out *o = xmalloc(sizeof *o);
+	int sock = -1;
+	if (sip_wire_reg_encode(o, r, timeout_ms) == 0)
+		sock = rpc_send(f, o, r->b.tls_cert, r->b.tls_key);
+	else
+		log_event(LOG_WARN, "sip.front_register", "trunk=%s err=\"a field does not fit the message\"",
+			r->trunk_id ? r->trunk_id : "-");
+	/* it carried the password or the HA1 */
+	explicit_bzero(o, sizeof *o);
+	free(o);
+	if (sock < 0)
+		return LINECALL_UNAVAILABLE;
+	/* the registration's own deadline for a few of the registrar's
+	 * targets in turn, and time for their resolution */
+	struct ipc_msg m;
+	struct reg_ans a = { -1, r };
+	int got = rpc_answer(f, sock, timeout_ms * 4 + 10000, &m, reg_ok, &a);
+	close(sock);
+	if (got != 0)
+		return LINECALL_UNAVAILABLE;
+	ipc_msg_free(&m);
+	return a.rc;
+}
+
+static int probed_ok(const struct ipc_msg *m, void *arg)
+{
+	return sip_wire_probed_decode(m, arg);
+}
+
+static int front_probe(void *impl, linecall_probe_set_t *sets, size_t nsets, int timeout_ms)
+{
+	sip_front_t *f = impl;
+	for (size_t i = 0; i < nsets; i++)
+		for (size_t k = 0; k < sets[i].n; k++)
+			sets[i].p[k].status = -1;
+	if (!front_up(f))
+		return LINECALL_UNAVAILABLE;
+	/* one request per trunk, all at once; then their answers */
+	int socks[KEEPALIVE_PEERS_MAX];
+	struct ipc_out *o = xmalloc(sizeof *o);
+	int lost = 0;
+	for (size_t i = 0; i < nsets && i < KEEPALIVE_PEERS_MAX; i++) {
+		const sipconn_tls_t *t = sets[i].n ? sets[i].p[0].tls : NULL;
+		socks[i] = sip_wire_probe_encode(o, &sets[i], timeout_ms) == 0 ?
+			rpc_send(f, o, t ? t->cert : NULL, t ? t->key : NULL) : -1;
+		lost |= socks[i] < 0;
+	}
+	free(o);
+	/* TCP and TLS targets are probed one after another: each within the timeout */
+	for (size_t i = 0; i < nsets && i < KEEPALIVE_PEERS_MAX; i++) {
+		if (socks[i] < 0)
+			continue;
+		struct ipc_msg m;
+		int got = rpc_answer(f, socks[i], timeout_ms * (int)(sets[i].n + 1) + 10000, &m, probed_ok, &sets[i]);
+		if (got == 0)
+			ipc_msg_free(&m);
+		else
+			lost = 1;
+		close(socks[i]);
+	}
+	/* a front end gone during the round: nothing learnt */
+	return lost ? LINECALL_UNAVAILABLE : 0;
+}
+
+static const struct linecall_ops front_ops = { .send = front_send_call, .receive = front_receive,
+	.reg = front_reg, .probe = front_probe };
 
 sip_front_t *sip_front_start(const char *exe, char *const argv[], const char *user, char *err,
 	size_t errlen)

@@ -57,7 +57,6 @@
 #define CARRIER_LISTEN_MAX 8
 #define CARRIER_BUSY_MAX 256   /* trunks / accounts with carrier calls up at once */
 #define CARRIER_RETRY_AFTER_S 30
-#define CARRIER_REALM "faxvault"
 
 /* A carrier-facing listener (fax.sip_listen): its own engine. */
 struct carrier_rx {
@@ -160,7 +159,6 @@ struct faxsvc {
 	struct busy trunk_busy[CARRIER_BUSY_MAX], acct_busy[CARRIER_BUSY_MAX];
 	atomic_ullong refused[REF_N];
 	atomic_ullong carrier_accepted;
-	sipauth_t *auth;              /* digest of carriers' INVITEs (inbound_auth) */
 	atomic_ullong challenged;     /* 401s sent */
 	/* calls ended, by direction (0 out, 1 in) and class; pages confirmed / received */
 	atomic_ullong calls_ended[2][CLASS_N];
@@ -805,51 +803,52 @@ static int carrier_refuse(faxsvc_t *s, int why, int status, const line_invite_t 
 }
 
 /* 401 with a digest challenge (stale: the answer was right but its nonce too old). */
-static int carrier_challenge(faxsvc_t *s, line_invite_t *inv, const char *trunk_id, int stale)
+static int carrier_challenge(faxsvc_t *s, linecall_invite_t *ci, const char *trunk_id, int stale)
 {
-	if (sipauth_challenge(s->auth, inv->src_ip, time_now_ms() / 1000, stale, inv->challenge,
-		    sizeof inv->challenge) != 0)
+	if (linecall_invite_challenge(ci, stale, time_now_ms() / 1000) != 0)
 		return 500;
 	atomic_fetch_add(&s->challenged, 1);
-	log_event(LOG_INFO, "fax.inbound_challenged", "src=%s trunk=%s stale=%d", inv->src_ip,
+	log_event(LOG_INFO, "fax.inbound_challenged", "src=%s trunk=%s stale=%d", ci->inv.src_ip,
 		trunk_id ? trunk_id : "-", stale);
 	return 401;
 }
 
 /* Digest authentication of an INVITE when its trunk wants it: t is the
  * trunk its source address named (source_and_digest), or NULL when only a
- * digest trunk may take it. 0 with *out the trunk (borrowed from trunks),
- * or the SIP status to refuse with (401 challenge, 403). Under tx. */
+ * digest trunk may take it. The credentials are parsed and checked where
+ * the engine runs (the SIP front end): this side finds the trunk by their
+ * username and gives the HA1s of its password for our realm, and learns
+ * the verdict. 0 with *out the trunk (borrowed from trunks), or the SIP
+ * status to refuse with (401 challenge, 403). Under tx. */
 static int carrier_authenticate(faxsvc_t *s, store_tx_t *tx, const json_t *trunks, const json_t *t,
 	linecall_invite_t *ci, const json_t **out)
 {
 	line_invite_t *inv = &ci->inv;
 	const char *tid = t ? json_string_value(json_object_get(t, "id")) : NULL;
-	char hv[LINE_INVITE_HEADER_MAX];
-	if (linecall_invite_header(ci, "Authorization", hv, sizeof hv) != 0)
-		return carrier_challenge(s, inv, tid, 0);
-	digest_cred_t cr;
-	if (digest_parse_credentials((sip_str_t){hv, strlen(hv)}, &cr) != 0) {
+	if (ci->auth == LINECALL_AUTH_NONE)
+		return carrier_challenge(s, ci, tid, 0);
+	if (ci->auth != LINECALL_AUTH_CREDENTIALS) {
 		log_event(LOG_INFO, "fax.inbound_auth_failed", "src=%s trunk=%s verdict=unparseable", inv->src_ip,
 			tid ? tid : "-");
 		return carrier_refuse(s, REF_CREDENTIALS, 403, inv, tid, NULL);
 	}
 	if (!t)
-		t = trunk_by_user(trunks, cr.username);
+		t = trunk_by_user(trunks, ci->auth_user);
 	tid = t ? json_string_value(json_object_get(t, "id")) : NULL;
 	const char *user = t ? json_string_value(json_object_get(t, "username")) : NULL;
 	char *pw = t && user && *user ? dom_trunk_inbound_password(tx, s->env, tid) : NULL;
-	char ruri[LINE_INVITE_HEADER_MAX], cid[256] = "", cseq[64] = "", req[330];
 	sipauth_verdict_t v = SIPAUTH_BAD;
-	if (pw && linecall_invite_ruri(ci, ruri, sizeof ruri) == 0) {
-		linecall_invite_header(ci, "Call-ID", cid, sizeof cid);
-		linecall_invite_header(ci, "CSeq", cseq, sizeof cseq);
-		snprintf(req, sizeof req, "%s %s", cid, cseq);
-		v = sipauth_verify(s->auth, &cr, user, pw, "INVITE", ruri, inv->src_ip, time_now_ms() / 1000, req);
+	if (pw) {
+		char md5[DIGEST_HEX_MAX], sha[DIGEST_HEX_MAX];
+		digest_ha1(DIGEST_MD5, user, LINECALL_AUTH_REALM, pw, md5);
+		digest_ha1(DIGEST_SHA256, user, LINECALL_AUTH_REALM, pw, sha);
+		vault_secret_free(pw);
+		v = linecall_invite_verify(ci, user, md5, sha, time_now_ms() / 1000);
+		explicit_bzero(md5, sizeof md5);
+		explicit_bzero(sha, sizeof sha);
 	}
-	vault_secret_free(pw);
 	if (v == SIPAUTH_STALE)
-		return carrier_challenge(s, inv, tid, 1);
+		return carrier_challenge(s, ci, tid, 1);
 	if (v != SIPAUTH_OK) {
 		log_event(LOG_INFO, "fax.inbound_auth_failed", "src=%s trunk=%s verdict=%s", inv->src_ip,
 			tid ? tid : "-", t ? sipauth_verdict_name(v) : "unknown_user");
@@ -1335,7 +1334,6 @@ faxsvc_t *faxsvc_start(const faxsvc_config_t *cfg, store_t *st, char *err, size_
 	pthread_mutex_init(&s->mu, NULL);
 	pthread_mutex_init(&s->cmu, NULL);
 	pthread_cond_init(&s->cv, NULL);
-	s->auth = sipauth_new(CARRIER_REALM, SIPAUTH_TTL_S);
 
 	/* The trunks' state is recorded as this node's view. */
 	dom_trunks_node(cfg->node_id);
@@ -1373,12 +1371,12 @@ faxsvc_t *faxsvc_start(const faxsvc_config_t *cfg, store_t *st, char *err, size_
 	}
 	sipconn_tls_t rtls = { .ca = cfg->sip_tls_ca && *cfg->sip_tls_ca ? cfg->sip_tls_ca : NULL,
 		.cert = cfg->sip_tls_cert && *cfg->sip_tls_cert ? cfg->sip_tls_cert : NULL, .key = cfg->sip_tls_key };
-	if (!(s->reg = trunk_register_start(st, s->env, reg_contact, s, &rtls, err, errlen))) {
+	if (!(s->reg = trunk_register_start(st, s->env, s->line, reg_contact, s, &rtls, err, errlen))) {
 		faxsvc_stop(s);
 		return NULL;
 	}
 	if (cfg->trunk_keepalive_ms > 0 &&
-	    !(s->health = trunk_health_start(st, s->env, cfg->trunk_keepalive_ms, &rtls, err, errlen))) {
+	    !(s->health = trunk_health_start(st, s->env, s->line, cfg->trunk_keepalive_ms, &rtls, err, errlen))) {
 		faxsvc_stop(s);
 		return NULL;
 	}
@@ -1440,7 +1438,6 @@ void faxsvc_stop(faxsvc_t *s)
 	pthread_mutex_destroy(&s->mu);
 	pthread_mutex_destroy(&s->cmu);
 	pthread_cond_destroy(&s->cv);
-	sipauth_free(s->auth);
 	if (s->own_line)
 		linecall_free(s->line);
 	free(s);

@@ -10,6 +10,9 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "resolve.h"
+#include "siptrans.h"
+#include "trunk_targets.h"
 #include "xalloc.h"
 
 struct linecall {
@@ -43,6 +46,101 @@ int linecall_send(linecall_t *lc, const line_cfg_t *cfg, const char *target, int
 int linecall_receive(linecall_t *lc, const linecall_listener_t *l)
 {
 	return lc->ops->receive(lc->impl, l);
+}
+
+int linecall_register(linecall_t *lc, linecall_reg_t *r, int timeout_ms)
+{
+	return lc->ops->reg ? lc->ops->reg(lc->impl, r, timeout_ms) : LINECALL_UNAVAILABLE;
+}
+
+int linecall_probe(linecall_t *lc, linecall_probe_set_t *sets, size_t nsets, int timeout_ms)
+{
+	if (!lc->ops->probe) {
+		for (size_t i = 0; i < nsets; i++)
+			for (size_t k = 0; k < sets[i].n; k++)
+				sets[i].p[k].status = -1;
+		return LINECALL_UNAVAILABLE;
+	}
+	return lc->ops->probe(lc->impl, sets, nsets, timeout_ms);
+}
+
+sipauth_verdict_t linecall_invite_verify(linecall_invite_t *ci, const char *user, const char *ha1_md5,
+	const char *ha1_sha256, int64_t now)
+{
+	if (ci->auth != LINECALL_AUTH_CREDENTIALS || !ci->verify)
+		return SIPAUTH_BAD;
+	return ci->verify(ci, user, ha1_md5, ha1_sha256, now);
+}
+
+int linecall_invite_challenge(linecall_invite_t *ci, int stale, int64_t now)
+{
+	return ci->challenge ? ci->challenge(ci, stale, now) : -1;
+}
+
+int linecall_cred_parse(const line_invite_t *inv, linecall_cred_t *c)
+{
+	memset(c, 0, sizeof *c);
+	char hv[LINE_INVITE_HEADER_MAX], cid[256] = "", cseq[64] = "";
+	if (line_invite_header(inv, "Authorization", hv, sizeof hv) != 0)
+		return LINECALL_AUTH_NONE;
+	if (digest_parse_credentials((sip_str_t){ hv, strlen(hv) }, &c->cr) != 0 ||
+	    line_invite_ruri(inv, c->ruri, sizeof c->ruri) != 0)
+		return LINECALL_AUTH_UNPARSEABLE;
+	line_invite_header(inv, "Call-ID", cid, sizeof cid);
+	line_invite_header(inv, "CSeq", cseq, sizeof cseq);
+	snprintf(c->req, sizeof c->req, "%s %s", cid, cseq);
+	snprintf(c->src, sizeof c->src, "%s", inv->src_ip);
+	return LINECALL_AUTH_CREDENTIALS;
+}
+
+sipauth_verdict_t linecall_cred_verify(sipauth_t *a, const linecall_cred_t *c, const char *user,
+	const char *ha1_md5, const char *ha1_sha256, int64_t now)
+{
+	return sipauth_verify_ha1(a, &c->cr, user, ha1_md5, ha1_sha256, "INVITE", c->ruri, c->src, now, c->req);
+}
+
+int linecall_reg_resolve(linecall_reg_t *r)
+{
+	register_binding_t *b = &r->b;
+	resolve_answer_t ra;
+	char why[160];
+	r->ntargets = 0;
+	/* over the trunk's sip_transport only: the Contact names our listener
+	 * of that transport (a "HOST" alone by its NAPTR/SRV of that transport) */
+	int tr = b->transport == SIPTRANS_TLS ? RESOLVE_TLS : b->transport == SIPTRANS_TCP ? RESOLVE_TCP : RESOLVE_UDP;
+	if (!b->registrar ||
+	    resolve_cached_via(b->registrar, tr, tr, TRUNK_TARGET_FAMILIES, &ra, why, sizeof why) != 0) {
+		log_event(LOG_WARN, "fax.trunk_register_unresolved", "trunk=%s reason=\"%s\"",
+			r->trunk_id ? r->trunk_id : "-", b->registrar ? why : "no registrar");
+		return -1;
+	}
+	for (int i = 0; i < ra.n && r->ntargets < LINECALL_REG_TARGETS; i++) {
+		snprintf(r->targets[r->ntargets], sizeof r->targets[r->ntargets], ra.t[i].family == 6 ? "[%s]:%d" : "%s:%d",
+			ra.t[i].addr, ra.t[i].port);
+		r->target_family[r->ntargets++] = ra.t[i].family == 6 ? 6 : 4;
+	}
+	return r->ntargets > 0 ? 0 : -1;
+}
+
+int linecall_reg_run(linecall_reg_t *r, int timeout_ms)
+{
+	register_binding_t *b = &r->b;
+	r->granted = r->status = 0;
+	b->why[0] = b->realm[0] = '\0';
+	int pick = r->contact[0][0] || r->contact[1][0];
+	int rc = -1;
+	for (int i = 0; i < r->ntargets && i < LINECALL_REG_TARGETS && rc == -1; i++) {
+		b->send_to = r->targets[i];
+		if (pick) {
+			snprintf(r->contact_used, sizeof r->contact_used, "%s", r->contact[r->target_family[i] == 6]);
+			b->contact = r->contact_used;
+		}
+		rc = register_run(b, timeout_ms, &r->granted, &r->status);
+		b->send_to = NULL;
+	}
+	if (!pick)
+		snprintf(r->contact_used, sizeof r->contact_used, "%s", b->contact ? b->contact : "");
+	return rc;
 }
 
 int linecall_invite_header(const linecall_invite_t *ci, const char *name, char *out, size_t cap)
@@ -128,12 +226,67 @@ void linecall_engines_free(struct linecall_engines *g)
 	free(g);
 }
 
+/* The in-process implementation: the engines, and the verifier of
+ * carriers' digest answers. */
+struct inproc {
+	struct linecall_engines *g;
+	sipauth_t *auth;
+};
+
+/* A listener running in process, as its accept and result see it. */
+struct inproc_rx {
+	const linecall_listener_t *l;
+	struct inproc *p;
+};
+
+/* An INVITE's credentials while the service decides. */
+struct inproc_inv {
+	sipauth_t *auth;
+	linecall_cred_t cred;
+};
+
+static sipauth_verdict_t inproc_verify(linecall_invite_t *ci, const char *user, const char *ha1_md5,
+	const char *ha1_sha256, int64_t now)
+{
+	struct inproc_inv *v = ci->impl;
+	return linecall_cred_verify(v->auth, &v->cred, user, ha1_md5, ha1_sha256, now);
+}
+
+static int inproc_challenge(linecall_invite_t *ci, int stale, int64_t now)
+{
+	struct inproc_inv *v = ci->impl;
+	return sipauth_challenge(v->auth, ci->inv.src_ip, now, stale, ci->inv.challenge, sizeof ci->inv.challenge);
+}
+
 static int inproc_send(void *impl, const line_cfg_t *cfg, const char *target, int tiff_fd,
 	fax_result_t *res)
 {
+	struct inproc *p = impl;
 	char path[64];
 	fd_path(tiff_fd, path, sizeof path);
-	return line_engine_send(linecall_engine(impl, cfg, target), cfg, target, path, res);
+	return line_engine_send(linecall_engine(p->g, cfg, target), cfg, target, path, res);
+}
+
+static int inproc_reg(void *impl, linecall_reg_t *r, int timeout_ms)
+{
+	(void)impl;
+	return linecall_reg_run(r, timeout_ms);
+}
+
+static int inproc_probe(void *impl, linecall_probe_set_t *sets, size_t nsets, int timeout_ms)
+{
+	(void)impl;
+	keepalive_probe_t all[KEEPALIVE_PEERS_MAX];
+	size_t n = 0;
+	for (size_t i = 0; i < nsets; i++)
+		for (size_t k = 0; k < sets[i].n && n < KEEPALIVE_PEERS_MAX; k++)
+			all[n++] = sets[i].p[k];
+	keepalive_probe(all, n, "faxvault", timeout_ms);
+	n = 0;
+	for (size_t i = 0; i < nsets; i++)
+		for (size_t k = 0; k < sets[i].n; k++)
+			sets[i].p[k].status = n < KEEPALIVE_PEERS_MAX ? all[n++].status : -1;
+	return 0;
 }
 
 /* An accepted call: the service's call_ud and the TIFF's descriptor, kept
@@ -143,11 +296,12 @@ struct inproc_call {
 	int fd;
 };
 
-static int take(const linecall_listener_t *l, linecall_invite_t *ci, char *tiff_path, size_t pathlen,
+static int take(const struct inproc_rx *rx, linecall_invite_t *ci, char *tiff_path, size_t pathlen,
 	void **call_ud)
 {
 	int fd = -1;
 	void *ud = NULL;
+	const linecall_listener_t *l = rx->l;
 	int st = l->accept(l->accept_ud, ci, &fd, &ud);
 	if (st != 0)
 		return st;
@@ -174,10 +328,21 @@ static int inproc_accept(void *ud, const char *to_user, const char *from_user, c
 static int inproc_accept_ex(void *ud, line_invite_t *inv, char *tiff_path, size_t pathlen,
 	void **call_ud)
 {
+	const struct inproc_rx *rx = ud;
 	linecall_invite_t ci;
 	memset(&ci, 0, sizeof ci);
 	ci.inv = *inv;
-	int st = take(ud, &ci, tiff_path, pathlen, call_ud);
+	struct inproc_inv *v = xcalloc(1, sizeof *v);
+	v->auth = rx->p->auth;
+	ci.auth = linecall_cred_parse(inv, &v->cred);
+	if (ci.auth == LINECALL_AUTH_CREDENTIALS)
+		snprintf(ci.auth_user, sizeof ci.auth_user, "%s", v->cred.cr.username);
+	ci.verify = inproc_verify;
+	ci.challenge = inproc_challenge;
+	ci.impl = v;
+	int st = take(rx, &ci, tiff_path, pathlen, call_ud);
+	explicit_bzero(v, sizeof *v);
+	free(v);
 	/* The answer's fields go back to the engine. */
 	memcpy(inv->called, ci.inv.called, sizeof inv->called);
 	memcpy(inv->caller, ci.inv.caller, sizeof inv->caller);
@@ -188,7 +353,7 @@ static int inproc_accept_ex(void *ud, line_invite_t *inv, char *tiff_path, size_
 
 static void inproc_result(void *ud, const fax_result_t *r)
 {
-	const linecall_listener_t *l = ud;
+	const linecall_listener_t *l = ((const struct inproc_rx *)ud)->l;
 	struct inproc_call *c = r->call_ud;
 	if (!c) {
 		l->result(l->result_ud, r);
@@ -206,23 +371,29 @@ static void inproc_result(void *ud, const fax_result_t *r)
 
 static int inproc_receive(void *impl, const linecall_listener_t *l)
 {
-	(void)impl;
+	struct inproc_rx rx = { l, impl };
 	line_cfg_t lc = *l->cfg;
 	lc.accept = l->screened ? NULL : inproc_accept;
 	lc.accept_ex = l->screened ? inproc_accept_ex : NULL;
-	lc.accept_ud = (void *)l;
-	return line_receive(&lc, inproc_result, (void *)l);
+	lc.accept_ud = &rx;
+	return line_receive(&lc, inproc_result, &rx);
 }
 
 static void inproc_free(void *impl)
 {
-	linecall_engines_free(impl);
+	struct inproc *p = impl;
+	linecall_engines_free(p->g);
+	sipauth_free(p->auth);
+	free(p);
 }
 
 static const struct linecall_ops inproc_ops = { .send = inproc_send, .receive = inproc_receive,
-	.free = inproc_free };
+	.free = inproc_free, .reg = inproc_reg, .probe = inproc_probe };
 
 linecall_t *linecall_inproc(int media_loops)
 {
-	return linecall_new(&inproc_ops, linecall_engines_new(media_loops));
+	struct inproc *p = xcalloc(1, sizeof *p);
+	p->g = linecall_engines_new(media_loops);
+	p->auth = sipauth_new(LINECALL_AUTH_REALM, SIPAUTH_TTL_S);
+	return linecall_new(&inproc_ops, p);
 }

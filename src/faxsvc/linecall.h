@@ -24,20 +24,63 @@
 
 #include <stddef.h>
 
+#include "keepalive.h"
 #include "line.h"
+#include "register.h"
+#include "sipauth.h"
 
 typedef struct linecall linecall_t;
 
+/* The realm of the digest challenges of carriers' INVITEs: the HA1s the
+ * service gives for a check are made for it. */
+#define LINECALL_AUTH_REALM "faxvault"
+
+/* What an INVITE's Authorization header is (linecall_invite_t.auth). */
+enum { LINECALL_AUTH_NONE, LINECALL_AUTH_UNPARSEABLE, LINECALL_AUTH_CREDENTIALS };
+
 /* An INVITE as the service's accept sees it: the engine's screening fields
  * (src_ip, the user parts; called, caller, retry_after and challenge are
- * the answer) and, read through linecall_invite_* below, its headers. */
+ * the answer) and, read through linecall_invite_* below, its headers
+ * (never its Authorization: the side that runs the engine parses it and
+ * checks it, linecall_invite_verify). */
 typedef struct linecall_invite {
 	line_invite_t inv;
 	/* In the SIP front end: its decoded INVITE and the reader of its
 	 * headers (kind: LINECALL_HDR_*); NULL in process (inv.msg then). */
 	const void *wire;
 	int (*wire_header)(const void *wire, int kind, const char *name, char *out, size_t cap);
+	int auth;                 /* LINECALL_AUTH_* */
+	char auth_user[DIGEST_FIELD_MAX];       /* the credentials' username (printable), when CREDENTIALS */
+	/* The implementation's check of the credentials and its challenge
+	 * (see linecall_invite_verify, linecall_invite_challenge). */
+	sipauth_verdict_t (*verify)(struct linecall_invite *ci, const char *user, const char *ha1_md5,
+		const char *ha1_sha256, int64_t now);
+	int (*challenge)(struct linecall_invite *ci, int stale, int64_t now);
+	void *impl;               /* theirs */
 } linecall_invite_t;
+
+/* Checks the INVITE's credentials (auth CREDENTIALS) against user and
+ * the HA1s of user:LINECALL_AUTH_REALM:password (hex, MD5 and SHA-256),
+ * at now (seconds, the service's clock): nonce ours, for this source, not
+ * older than its lifetime, nc not replayed (sipauth.h). The verdict. */
+sipauth_verdict_t linecall_invite_verify(linecall_invite_t *ci, const char *user, const char *ha1_md5,
+	const char *ha1_sha256, int64_t now);
+/* Asks for a digest challenge in the answer to a 401 (stale: the answer
+ * was right but its nonce too old), made at now (seconds). 0 / -1. */
+int linecall_invite_challenge(linecall_invite_t *ci, int stale, int64_t now);
+
+/* An INVITE's Authorization as both implementations check it. */
+typedef struct linecall_cred {
+	digest_cred_t cr;
+	char ruri[LINE_INVITE_HEADER_MAX];
+	char req[330];            /* Call-ID and CSeq: the nc window's request */
+	char src[48];
+} linecall_cred_t;
+/* Parses inv's Authorization into c: LINECALL_AUTH_*. */
+int linecall_cred_parse(const line_invite_t *inv, linecall_cred_t *c);
+/* c's check by a (see linecall_invite_verify). */
+sipauth_verdict_t linecall_cred_verify(sipauth_t *a, const linecall_cred_t *c, const char *user,
+	const char *ha1_md5, const char *ha1_sha256, int64_t now);
 
 enum { LINECALL_HDR_VALUE, LINECALL_HDR_USER, LINECALL_HDR_RURI };
 
@@ -94,11 +137,65 @@ int linecall_send(linecall_t *lc, const line_cfg_t *cfg, const char *target, int
  * could not start. */
 int linecall_receive(linecall_t *lc, const linecall_listener_t *l);
 
+/* ---- registrations and keep-alives (trunk_register.h, trunk_health.h) ----
+ * The REGISTER and OPTIONS transactions run, and their answers are parsed,
+ * where the engine runs (the SIP front end, or this process); the service
+ * decides when, with which credentials, and records the state. */
+
+#define LINECALL_REG_TARGETS 8
+
+/* Nothing was done: the SIP front end is not running (being restarted). */
+#define LINECALL_UNAVAILABLE (-2)
+
+typedef struct linecall_reg {
+	const char *trunk_id;     /* for the logs */
+	/* registrar, user, password or HA1 (ha1_realm, ha1_md5), expires,
+	 * transport, tls_* (names: a trunk's own certificate is a memfd of
+	 * trunk_tls.h), call_id and cseq (in and out); why and realm (out) */
+	register_binding_t b;
+	/* our listener of b.transport for a registrar of IPv4 [0] and IPv6
+	 * [1], chosen per target of the registrar; both "": b.contact kept */
+	char contact[2][96];
+	char contact_used[96];    /* out: the Contact registered */
+	int granted, status;      /* out, as register_run's */
+	/* the registrar's targets ("IP:PORT", "[IPv6]:PORT") and their
+	 * address family (4, 6), in the order to try: linecall_reg_resolve */
+	char targets[LINECALL_REG_TARGETS][80];
+	int target_family[LINECALL_REG_TARGETS];
+	int ntargets;
+} linecall_reg_t;
+
+/* r->targets from r->b.registrar resolved as RFC 3263 says (a "HOST" alone
+ * by NAPTR/SRV of its transport), in the service: 0, or -1 (logged) when
+ * it does not resolve. */
+int linecall_reg_resolve(linecall_reg_t *r);
+/* One registration toward r's targets, each in turn until one gives a
+ * final answer. As register_run (0 registered, a final status, -1 none),
+ * or LINECALL_UNAVAILABLE. */
+int linecall_register(linecall_t *lc, linecall_reg_t *r, int timeout_ms);
+/* The same in this process (what both implementations run). */
+int linecall_reg_run(linecall_reg_t *r, int timeout_ms);
+
+/* One trunk's OPTIONS probes: its targets (peer, transport), each with tls
+ * (the same for the set: CA, client certificate as names, the name to
+ * check). */
+typedef struct linecall_probe_set {
+	keepalive_probe_t *p;
+	size_t n;
+} linecall_probe_set_t;
+
+/* Probes every set at once within timeout_ms (keepalive_probe: statuses
+ * into the probes). 0, or LINECALL_UNAVAILABLE (statuses then -1 and
+ * nothing to record). At most KEEPALIVE_PEERS_MAX probes in all. */
+int linecall_probe(linecall_t *lc, linecall_probe_set_t *sets, size_t nsets, int timeout_ms);
+
 /* The implementations' table (linecall.c, sip_front.c). */
 struct linecall_ops {
 	int (*send)(void *impl, const line_cfg_t *cfg, const char *target, int tiff_fd, fax_result_t *res);
 	int (*receive)(void *impl, const linecall_listener_t *l);
 	void (*free)(void *impl);
+	int (*reg)(void *impl, linecall_reg_t *r, int timeout_ms);
+	int (*probe)(void *impl, linecall_probe_set_t *sets, size_t nsets, int timeout_ms);
 };
 /* An implementation made of ops and impl (taken: ops->free at the end). */
 linecall_t *linecall_new(const struct linecall_ops *ops, void *impl);

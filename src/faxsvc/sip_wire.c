@@ -188,7 +188,9 @@ int sip_wire_unlisten_decode(const struct ipc_msg *m, uint32_t *id)
 int sip_wire_invite_encode(struct ipc_out *o, const sip_wire_invite_t *w)
 {
 	const line_invite_t *v = &w->inv;
-	if (w->nheaders > SIPF_HEADERS_MAX || w->listener >= SIPF_LISTENERS_MAX)
+	if (w->nheaders > SIPF_HEADERS_MAX || w->listener >= SIPF_LISTENERS_MAX || w->auth < 0 ||
+	    w->auth > LINECALL_AUTH_CREDENTIALS || strlen(w->auth_user) >= sizeof w->auth_user || !printable(w->auth_user, 0) ||
+	    (w->auth != LINECALL_AUTH_CREDENTIALS && w->auth_user[0]))
 		return -1;
 	const char *strs[] = { v->src_ip, v->ruri_user, v->to_user, v->from_user, v->pai_user };
 	for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++)
@@ -215,6 +217,8 @@ int sip_wire_invite_encode(struct ipc_out *o, const sip_wire_invite_t *w)
 		ipc_put_str(o, w->headers[i].value);
 		ipc_put_str(o, w->headers[i].user);
 	}
+	ipc_put_u8(o, (uint8_t)w->auth);
+	ipc_put_str(o, w->auth_user);
 	return o->failed ? -1 : 0;
 }
 
@@ -246,7 +250,18 @@ int sip_wire_invite_decode(const struct ipc_msg *m, sip_wire_invite_t *w)
 			return -1;
 	}
 	w->nheaders = n;
+	uint8_t auth = 0;
+	ipc_get_u8(&r, &auth);
+	get_text(&r, w->auth_user, sizeof w->auth_user, sizeof w->auth_user - 1, 0);
+	w->auth = auth;
 	unsigned char a[16];
+	if (auth > LINECALL_AUTH_CREDENTIALS || (auth != LINECALL_AUTH_CREDENTIALS && w->auth_user[0]))
+		return -1;
+	/* the Authorization never comes as a header */
+	for (uint32_t i = 0; i < n; i++)
+		if (strcasecmp(w->headers[i].name, "Authorization") == 0 ||
+		    strcasecmp(w->headers[i].name, "Proxy-Authorization") == 0)
+			return -1;
 	if (ipc_reader_end(&r) != 0 || w->listener >= SIPF_LISTENERS_MAX || port > 65535 ||
 	    (inet_pton(AF_INET, v->src_ip, a) != 1 && inet_pton(AF_INET6, v->src_ip, a) != 1))
 		return -1;
@@ -281,7 +296,8 @@ void sip_wire_answer_encode(struct ipc_out *o, const sip_wire_answer_t *a)
 	ipc_put_str(o, a->called);
 	ipc_put_str(o, a->caller);
 	put_int(o, a->retry_after);
-	ipc_put_str(o, a->challenge);
+	put_int(o, a->challenge);
+	ipc_put_i64(o, a->now);
 }
 
 int sip_wire_answer_decode(const struct ipc_msg *m, sip_wire_answer_t *a)
@@ -295,8 +311,11 @@ int sip_wire_answer_decode(const struct ipc_msg *m, sip_wire_answer_t *a)
 	get_text(&r, a->called, sizeof a->called, 63, 0);
 	get_text(&r, a->caller, sizeof a->caller, 63, 0);
 	get_int(&r, &a->retry_after, 0, 86400);
-	get_text(&r, a->challenge, sizeof a->challenge, sizeof a->challenge - 1, 0);
-	return ipc_reader_end(&r);
+	get_int(&r, &a->challenge, 0, 2);
+	ipc_get_i64(&r, &a->now);
+	if (ipc_reader_end(&r) != 0 || a->now < 0 || (a->challenge && a->status != 401))
+		return -1;
+	return 0;
 }
 
 /* An optional text: a flag, then the text. */
@@ -492,5 +511,300 @@ int sip_wire_result_decode(const struct ipc_msg *m, int *rc, fax_result_t *r)
 	for (const char *p = r->fail_class; *p; p++)
 		if (!((*p >= 'a' && *p <= 'z') || *p == '_'))
 			return -1;
+	return 0;
+}
+
+/* ---- registrations, keep-alives, inbound digest ---- */
+
+/* A text of at most max bytes that must be printable; NULL as "". */
+static int fits(const char *s, size_t max)
+{
+	return !s || (strlen(s) <= max && printable(s, 0));
+}
+
+/* Hex digits only, exactly n of them (n 0: any number, none allowed). */
+static int hexn(const char *s, size_t n)
+{
+	size_t k = strspn(s, "0123456789abcdef");
+	return s[k] == '\0' && (n == 0 || k == n);
+}
+
+/* A Call-ID we made (register.c): empty or hex. */
+static int call_id_ok(const char *s)
+{
+	return strlen(s) < REGISTER_CALL_ID_MAX && hexn(s, 0);
+}
+
+int sip_wire_reg_encode(struct ipc_out *o, const linecall_reg_t *r, int timeout_ms)
+{
+	const register_binding_t *b = &r->b;
+	int has_ha1 = b->ha1_md5 && b->ha1_realm;
+	if (!fits(r->trunk_id, 63) || !b->registrar || !fits(b->registrar, SIPF_TEXT_MAX) || !b->user ||
+	    !fits(b->user, DIGEST_FIELD_MAX - 1) || !fits(b->password, SIPF_TEXT_MAX) ||
+	    (has_ha1 && (!fits(b->ha1_realm, DIGEST_FIELD_MAX - 1) || !hexn(b->ha1_md5, 32))) ||
+	    !fits(r->contact[0], 95) || !fits(r->contact[1], 95) || !fits(b->contact, 95) ||
+	    !fits(b->tls_ca, SIPF_PATH_MAX) || !fits(b->tls_cert, SIPF_PATH_MAX) || !fits(b->tls_key, SIPF_PATH_MAX) ||
+	    !call_id_ok(b->call_id) || b->expires < 0 || b->expires > 86400 || b->transport < 0 || b->transport > 2 ||
+	    r->ntargets < 1 || r->ntargets > LINECALL_REG_TARGETS)
+		return -1;
+	for (int i = 0; i < r->ntargets; i++)
+		if (!fits(r->targets[i], sizeof r->targets[i] - 1) || (r->target_family[i] != 4 && r->target_family[i] != 6))
+			return -1;
+	ipc_out_init(o, SIPF_REGISTER, 0);
+	ipc_put_str(o, r->trunk_id);
+	ipc_put_str(o, b->registrar);
+	ipc_put_str(o, b->user);
+	put_opt(o, b->password);
+	put_opt(o, has_ha1 ? b->ha1_realm : NULL);
+	ipc_put_str(o, has_ha1 ? b->ha1_md5 : "");
+	/* the Contacts: both "" keeps b->contact (a removal) */
+	int pick = r->contact[0][0] || r->contact[1][0];
+	ipc_put_str(o, pick ? r->contact[0] : b->contact ? b->contact : "");
+	ipc_put_str(o, pick ? r->contact[1] : b->contact ? b->contact : "");
+	put_int(o, b->expires);
+	put_int(o, b->transport);
+	put_int(o, timeout_ms);
+	put_opt(o, b->tls_ca);
+	put_opt(o, b->tls_cert);
+	ipc_put_str(o, b->tls_cert ? b->tls_key : "");
+	ipc_put_str(o, b->call_id);
+	ipc_put_u32(o, b->cseq);
+	ipc_put_u32(o, (uint32_t)r->ntargets);
+	for (int i = 0; i < r->ntargets; i++) {
+		ipc_put_str(o, r->targets[i]);
+		ipc_put_u8(o, (uint8_t)r->target_family[i]);
+	}
+	return o->failed ? -1 : 0;
+}
+
+int sip_wire_reg_decode(const struct ipc_msg *m, sip_wire_reg_t *w)
+{
+	memset(w, 0, sizeof *w);
+	if (m->type != SIPF_REGISTER)
+		return -1;
+	struct ipc_reader r;
+	ipc_reader_init(&r, m);
+	get_text(&r, w->trunk_id, sizeof w->trunk_id, sizeof w->trunk_id - 1, 0);
+	get_text(&r, w->registrar, sizeof w->registrar, SIPF_TEXT_MAX, 0);
+	get_text(&r, w->user, sizeof w->user, sizeof w->user - 1, 0);
+	get_opt(&r, &w->has_password, w->password, sizeof w->password, SIPF_TEXT_MAX);
+	get_opt(&r, &w->has_ha1, w->ha1_realm, sizeof w->ha1_realm, sizeof w->ha1_realm - 1);
+	get_text(&r, w->ha1_md5, sizeof w->ha1_md5, 32, 0);
+	get_text(&r, w->contact[0], sizeof w->contact[0], sizeof w->contact[0] - 1, 0);
+	get_text(&r, w->contact[1], sizeof w->contact[1], sizeof w->contact[1] - 1, 0);
+	get_int(&r, &w->expires, 0, 86400);
+	get_int(&r, &w->transport, 0, 2);
+	get_int(&r, &w->timeout_ms, 1, 600000);
+	get_opt(&r, &w->has_ca, w->ca, sizeof w->ca, SIPF_PATH_MAX);
+	get_opt(&r, &w->has_cert, w->cert, sizeof w->cert, SIPF_PATH_MAX);
+	get_text(&r, w->key, sizeof w->key, SIPF_PATH_MAX, 0);
+	get_text(&r, w->call_id, sizeof w->call_id, sizeof w->call_id - 1, 0);
+	ipc_get_u32(&r, &w->cseq);
+	uint32_t nt = 0;
+	if (ipc_get_u32(&r, &nt) != 0 || nt < 1 || nt > LINECALL_REG_TARGETS)
+		return -1;
+	for (uint32_t i = 0; i < nt; i++) {
+		uint8_t fam = 0;
+		get_text(&r, w->targets[i], sizeof w->targets[i], sizeof w->targets[i] - 1, 0);
+		ipc_get_u8(&r, &fam);
+		if (r.failed || !w->targets[i][0] || (fam != 4 && fam != 6))
+			return -1;
+		w->target_family[i] = fam;
+	}
+	w->ntargets = (int)nt;
+	if (ipc_reader_end(&r) != 0 || !w->registrar[0] || !w->user[0] || !call_id_ok(w->call_id) ||
+	    (w->has_ha1 ? !hexn(w->ha1_md5, 32) : w->ha1_md5[0] != '\0'))
+		return -1;
+	return 0;
+}
+
+void sip_wire_reg_binding(const sip_wire_reg_t *w, linecall_reg_t *r)
+{
+	memset(r, 0, sizeof *r);
+	r->trunk_id = w->trunk_id;
+	r->b.registrar = w->registrar;
+	r->b.user = w->user;
+	r->b.password = w->has_password ? w->password : NULL;
+	r->b.ha1_realm = w->has_ha1 ? w->ha1_realm : NULL;
+	r->b.ha1_md5 = w->has_ha1 ? w->ha1_md5 : NULL;
+	r->b.expires = w->expires;
+	r->b.transport = w->transport;
+	r->b.tls_ca = w->has_ca ? w->ca : NULL;
+	r->b.tls_cert = w->has_cert ? w->cert : NULL;
+	r->b.tls_key = w->has_cert ? w->key : NULL;
+	snprintf(r->b.call_id, sizeof r->b.call_id, "%s", w->call_id);
+	r->b.cseq = w->cseq;
+	memcpy(r->targets, w->targets, sizeof r->targets);
+	memcpy(r->target_family, w->target_family, sizeof r->target_family);
+	r->ntargets = w->ntargets;
+	/* the same Contact for both families: the binding's own (a removal) */
+	if (strcmp(w->contact[0], w->contact[1]) == 0)
+		r->b.contact = w->contact[0];
+	else
+		memcpy(r->contact, w->contact, sizeof r->contact);
+}
+
+void sip_wire_registered_encode(struct ipc_out *o, int rc, const linecall_reg_t *r)
+{
+	ipc_out_init(o, SIPF_REGISTERED, 0);
+	put_int(o, rc < -1 ? -1 : rc > 699 ? -1 : rc);
+	put_int(o, r->status >= 0 && r->status <= 699 ? r->status : 0);
+	put_int(o, r->granted >= 0 && r->granted <= 86400 ? r->granted : 0);
+	ipc_put_str(o, call_id_ok(r->b.call_id) ? r->b.call_id : "");
+	ipc_put_u32(o, r->b.cseq);
+	ipc_put_str(o, printable(r->b.realm, 0) ? r->b.realm : "");
+	ipc_put_str(o, printable(r->b.why, 0) ? r->b.why : "");
+	ipc_put_str(o, printable(r->contact_used, 0) ? r->contact_used : "");
+}
+
+int sip_wire_registered_decode(const struct ipc_msg *m, int *rc, linecall_reg_t *r)
+{
+	if (m->type != SIPF_REGISTERED)
+		return -1;
+	struct ipc_reader rd;
+	ipc_reader_init(&rd, m);
+	char call_id[REGISTER_CALL_ID_MAX], realm[DIGEST_FIELD_MAX], why[sizeof r->b.why], contact[96];
+	int code = 0, status = 0, granted = 0;
+	uint32_t cseq = 0;
+	get_int(&rd, &code, -1, 699);
+	get_int(&rd, &status, 0, 699);
+	get_int(&rd, &granted, 0, 86400);
+	get_text(&rd, call_id, sizeof call_id, sizeof call_id - 1, 0);
+	ipc_get_u32(&rd, &cseq);
+	get_text(&rd, realm, sizeof realm, sizeof realm - 1, 0);
+	get_text(&rd, why, sizeof why, sizeof why - 1, 0);
+	get_text(&rd, contact, sizeof contact, sizeof contact - 1, 0);
+	if (ipc_reader_end(&rd) != 0 || !call_id_ok(call_id) || strpbrk(realm, "\"\\"))
+		return -1;
+	*rc = code;
+	r->status = status;
+	r->granted = granted;
+	r->b.cseq = cseq;
+	memcpy(r->b.call_id, call_id, sizeof call_id);
+	memcpy(r->b.realm, realm, sizeof realm);
+	memcpy(r->b.why, why, sizeof why);
+	memcpy(r->contact_used, contact, sizeof contact);
+	return 0;
+}
+
+int sip_wire_probe_encode(struct ipc_out *o, const linecall_probe_set_t *set, int timeout_ms)
+{
+	if (set->n == 0 || set->n > KEEPALIVE_PEERS_MAX)
+		return -1;
+	const sipconn_tls_t *t = set->p[0].tls;
+	if (t && (!fits(t->ca, SIPF_PATH_MAX) || !fits(t->cert, SIPF_PATH_MAX) || !fits(t->key, SIPF_PATH_MAX) ||
+		    !fits(t->name, SIPF_TEXT_MAX)))
+		return -1;
+	for (size_t i = 0; i < set->n; i++)
+		if (!set->p[i].peer || !fits(set->p[i].peer, 95) || set->p[i].transport < 0 || set->p[i].transport > 2)
+			return -1;
+	ipc_out_init(o, SIPF_PROBE, 0);
+	put_int(o, timeout_ms);
+	put_opt(o, t ? t->ca : NULL);
+	put_opt(o, t ? t->cert : NULL);
+	ipc_put_str(o, t && t->cert ? t->key : "");
+	put_opt(o, t ? t->name : NULL);
+	ipc_put_u32(o, (uint32_t)set->n);
+	for (size_t i = 0; i < set->n; i++) {
+		ipc_put_str(o, set->p[i].peer);
+		put_int(o, set->p[i].transport);
+	}
+	return o->failed ? -1 : 0;
+}
+
+int sip_wire_probe_decode(const struct ipc_msg *m, sip_wire_probe_t *w)
+{
+	memset(w, 0, sizeof *w);
+	if (m->type != SIPF_PROBE)
+		return -1;
+	struct ipc_reader r;
+	ipc_reader_init(&r, m);
+	get_int(&r, &w->timeout_ms, 1, 600000);
+	get_opt(&r, &w->has_ca, w->ca, sizeof w->ca, SIPF_PATH_MAX);
+	get_opt(&r, &w->has_cert, w->cert, sizeof w->cert, SIPF_PATH_MAX);
+	get_text(&r, w->key, sizeof w->key, SIPF_PATH_MAX, 0);
+	get_opt(&r, &w->has_name, w->name, sizeof w->name, SIPF_TEXT_MAX);
+	uint32_t n = 0;
+	if (ipc_get_u32(&r, &n) != 0 || n == 0 || n > KEEPALIVE_PEERS_MAX)
+		return -1;
+	for (uint32_t i = 0; i < n; i++) {
+		get_text(&r, w->p[i].peer, sizeof w->p[i].peer, sizeof w->p[i].peer - 1, 0);
+		get_int(&r, &w->p[i].transport, 0, 2);
+		if (r.failed || !w->p[i].peer[0])
+			return -1;
+	}
+	w->n = n;
+	return ipc_reader_end(&r);
+}
+
+void sip_wire_probed_encode(struct ipc_out *o, const keepalive_probe_t *p, size_t n)
+{
+	ipc_out_init(o, SIPF_PROBED, 0);
+	ipc_put_u32(o, (uint32_t)n);
+	for (size_t i = 0; i < n; i++)
+		put_int(o, p[i].status < -1 || p[i].status > 699 ? -1 : p[i].status);
+}
+
+int sip_wire_probed_decode(const struct ipc_msg *m, linecall_probe_set_t *set)
+{
+	if (m->type != SIPF_PROBED)
+		return -1;
+	struct ipc_reader r;
+	ipc_reader_init(&r, m);
+	uint32_t n = 0;
+	int st[KEEPALIVE_PEERS_MAX];
+	if (ipc_get_u32(&r, &n) != 0 || n != set->n || n > KEEPALIVE_PEERS_MAX)
+		return -1;
+	for (uint32_t i = 0; i < n; i++)
+		get_int(&r, &st[i], -1, 699);
+	if (ipc_reader_end(&r) != 0)
+		return -1;
+	for (uint32_t i = 0; i < n; i++)
+		set->p[i].status = st[i];
+	return 0;
+}
+
+void sip_wire_auth_encode(struct ipc_out *o, const sip_wire_auth_t *a)
+{
+	ipc_out_init(o, SIPF_AUTH_CHECK, 0);
+	ipc_put_str(o, a->user);
+	ipc_put_str(o, a->ha1_md5);
+	ipc_put_str(o, a->ha1_sha256);
+	ipc_put_i64(o, a->now);
+}
+
+int sip_wire_auth_decode(const struct ipc_msg *m, sip_wire_auth_t *a)
+{
+	memset(a, 0, sizeof *a);
+	if (m->type != SIPF_AUTH_CHECK)
+		return -1;
+	struct ipc_reader r;
+	ipc_reader_init(&r, m);
+	get_text(&r, a->user, sizeof a->user, sizeof a->user - 1, 0);
+	get_text(&r, a->ha1_md5, sizeof a->ha1_md5, 32, 0);
+	get_text(&r, a->ha1_sha256, sizeof a->ha1_sha256, 64, 0);
+	ipc_get_i64(&r, &a->now);
+	if (ipc_reader_end(&r) != 0 || !a->user[0] || !hexn(a->ha1_md5, 32) || !hexn(a->ha1_sha256, 64) || a->now < 0)
+		return -1;
+	return 0;
+}
+
+void sip_wire_verdict_encode(struct ipc_out *o, sipauth_verdict_t v)
+{
+	ipc_out_init(o, SIPF_AUTH_VERDICT, 0);
+	put_int(o, (int)v);
+}
+
+int sip_wire_verdict_decode(const struct ipc_msg *m, sipauth_verdict_t *v)
+{
+	if (m->type != SIPF_AUTH_VERDICT)
+		return -1;
+	struct ipc_reader r;
+	ipc_reader_init(&r, m);
+	int x = 0;
+	get_int(&r, &x, SIPAUTH_OK, SIPAUTH_REPLAY);
+	if (ipc_reader_end(&r) != 0)
+		return -1;
+	*v = (sipauth_verdict_t)x;
 	return 0;
 }

@@ -10,8 +10,15 @@
  *   SIPF_UNLISTEN [listener id]: stop it (its calls end, results come)
  *   <---- SIPF_INVITE [listener id, the INVITE's fields and headers]
  *           fd: the call socket (a fresh socketpair, one end passed)
- *   SIPF_ANSWER [status, called, caller, retry after, challenge] on the
- *     call socket; fd: the call's TIFF file when accepted (status 0)
+ *     (never its Authorization: the front end parses it, and passes only
+ *     whether it is there, parseable, and its username)
+ *   SIPF_AUTH_CHECK [username, HA1 MD5, HA1 SHA-256, now] on the call
+ *     socket: check the INVITE's credentials (nonce ours, for this source,
+ *     in time, nc not replayed, response right) against these
+ *   <---- SIPF_AUTH_VERDICT [ok | stale | bad | replay]
+ *   SIPF_ANSWER [status, called, caller, retry after, challenge (none,
+ *     new, stale), now] on the call socket; fd: the call's TIFF file when
+ *     accepted (status 0); a 401 carries the front end's own challenge
  *   <---- SIPF_RESULT [the fax_result_t] on the call socket, which closes
  *
  *   SIPF_SEND [call settings, target, trunk credentials]  ---->  line_send
@@ -20,13 +27,26 @@
  *   SIPF_STOP on the call socket: end the call (cancel, service stopping)
  *   <---- SIPF_RESULT [status of line_send, the fax_result_t]
  *
+ *   SIPF_REGISTER [trunk, registrar, user, password or HA1 for a realm,
+ *     our Contacts (IPv4, IPv6), expires, transport, TLS names, Call-ID,
+ *     CSeq, timeout, the registrar's targets as addresses (resolved by
+ *     the service)]  ---->  linecall_reg_run (REGISTER, digest)
+ *     fds: the call socket [, the trunk's own certificate and key]
+ *   <---- SIPF_REGISTERED [outcome, SIP status, seconds granted, Call-ID,
+ *     CSeq, the challenge's realm, why, Contact used]
+ *   SIPF_PROBE [one trunk's targets (peer, transport), TLS names, timeout]
+ *     ---->  keepalive_probe; fds: the call socket [, certificate, key]
+ *   <---- SIPF_PROBED [each target's final status, 0 silent, -1 unreachable]
+ *
  * A call socket that closes before SIPF_RESULT is a front end that died:
  * an outbound call ends interrupted (retried from its first unconfirmed
  * page), an inbound one keeps the pages already in its TIFF file.
  * The service trusts nothing the front end sends: sip_wire_invite_decode,
- * sip_wire_listening_decode, sip_wire_page_decode and sip_wire_result_decode
- * bound and check every field (fuzz/faxsvc/fuzz_sip_wire.c); a front end
- * whose message does not decode is killed.
+ * sip_wire_listening_decode, sip_wire_page_decode, sip_wire_result_decode,
+ * sip_wire_registered_decode, sip_wire_probed_decode and
+ * sip_wire_verdict_decode bound and check every field, as the front end's
+ * decoders do the service's messages (fuzz/faxsvc/fuzz_sip_wire.c); a
+ * front end whose message does not decode is killed.
  * Ownership: decoded strings are copied into the caller's structs. */
 #ifndef FV_SIP_WIRE_H
 #define FV_SIP_WIRE_H
@@ -36,6 +56,7 @@
 
 #include "ipc.h"
 #include "line.h"
+#include "linecall.h"
 #include "result.h"
 
 enum sip_wire_type {
@@ -48,6 +69,12 @@ enum sip_wire_type {
 	SIPF_STOP,
 	SIPF_RESULT,
 	SIPF_UNLISTEN,
+	SIPF_REGISTER,
+	SIPF_REGISTERED,
+	SIPF_PROBE,
+	SIPF_PROBED,
+	SIPF_AUTH_CHECK,
+	SIPF_AUTH_VERDICT,
 };
 
 #define SIPF_LISTENERS_MAX 16
@@ -80,6 +107,8 @@ typedef struct sip_wire_invite {
 		char value[SIPF_VALUE_MAX + 1]; /* printable ASCII and tabs */
 		char user[64];                  /* line_invite_header_user's, "" when none */
 	} headers[SIPF_HEADERS_MAX];
+	int auth;                 /* LINECALL_AUTH_* (its Authorization) */
+	char auth_user[DIGEST_FIELD_MAX];       /* the credentials' username, when parsed */
 } sip_wire_invite_t;
 
 /* The service's answer to one INVITE (SIPF_ANSWER). */
@@ -87,8 +116,47 @@ typedef struct sip_wire_answer {
 	int status;               /* 0: accepted; else 400..699 */
 	char called[64], caller[64];
 	int retry_after;
-	char challenge[256];
+	int challenge;            /* with 401: 1 a new challenge, 2 stale; 0 none */
+	int64_t now;              /* the service's clock (seconds): the challenge's time */
 } sip_wire_answer_t;
+
+/* The service's HA1s for the INVITE's credentials (SIPF_AUTH_CHECK). */
+typedef struct sip_wire_auth {
+	char user[DIGEST_FIELD_MAX];
+	char ha1_md5[33], ha1_sha256[65];
+	int64_t now;
+} sip_wire_auth_t;
+
+/* One registration (SIPF_REGISTER): what linecall_reg_t asks. */
+typedef struct sip_wire_reg {
+	char trunk_id[64];
+	char registrar[SIPF_TEXT_MAX + 1], user[DIGEST_FIELD_MAX];
+	int has_password, has_ha1;
+	char password[SIPF_TEXT_MAX + 1];
+	char ha1_realm[DIGEST_FIELD_MAX], ha1_md5[33];
+	char contact[2][96];
+	int expires, transport, timeout_ms;
+	int has_ca, has_cert;
+	char ca[SIPF_PATH_MAX + 1], cert[SIPF_PATH_MAX + 1], key[SIPF_PATH_MAX + 1];
+	char call_id[REGISTER_CALL_ID_MAX];
+	uint32_t cseq;
+	char targets[LINECALL_REG_TARGETS][80];
+	int target_family[LINECALL_REG_TARGETS];
+	int ntargets;
+} sip_wire_reg_t;
+
+/* One trunk's keep-alive probes (SIPF_PROBE). */
+typedef struct sip_wire_probe {
+	int timeout_ms;
+	int has_ca, has_cert, has_name;
+	char ca[SIPF_PATH_MAX + 1], cert[SIPF_PATH_MAX + 1], key[SIPF_PATH_MAX + 1];
+	char name[SIPF_TEXT_MAX + 1];
+	size_t n;
+	struct {
+		char peer[96];
+		int transport;
+	} p[KEEPALIVE_PEERS_MAX];
+} sip_wire_probe_t;
 
 /* One outbound call (SIPF_SEND): the fields of line_cfg_t a send uses. */
 typedef struct sip_wire_send {
@@ -136,5 +204,31 @@ int sip_wire_page_decode(const struct ipc_msg *m, int *page, int *ok);
 /* rc: line_send's (0, -1); inbound calls 0. r->call_ud is not sent. */
 void sip_wire_result_encode(struct ipc_out *o, int rc, const fax_result_t *r);
 int sip_wire_result_decode(const struct ipc_msg *m, int *rc, fax_result_t *r);
+
+/* A registration's request: from r (its strings; the trunk's own
+ * certificate's names are sent as they are, the caller passes the fds) and
+ * timeout_ms. -1 when a text is too long or not printable. */
+int sip_wire_reg_encode(struct ipc_out *o, const linecall_reg_t *r, int timeout_ms);
+int sip_wire_reg_decode(const struct ipc_msg *m, sip_wire_reg_t *w);
+/* r (zeroed first) pointing into w. */
+void sip_wire_reg_binding(const sip_wire_reg_t *w, linecall_reg_t *r);
+/* The outcome: rc (linecall_reg_run's), and r's out fields. */
+void sip_wire_registered_encode(struct ipc_out *o, int rc, const linecall_reg_t *r);
+/* Into r's out fields (b.call_id, b.cseq, b.realm, b.why, status,
+ * granted, contact_used); the rest of r untouched. */
+int sip_wire_registered_decode(const struct ipc_msg *m, int *rc, linecall_reg_t *r);
+
+/* A probe set (its probes' tls as the first one's). -1: too many probes
+ * or a text too long. */
+int sip_wire_probe_encode(struct ipc_out *o, const linecall_probe_set_t *set, int timeout_ms);
+int sip_wire_probe_decode(const struct ipc_msg *m, sip_wire_probe_t *w);
+void sip_wire_probed_encode(struct ipc_out *o, const keepalive_probe_t *p, size_t n);
+/* Into set's statuses: the count must be set->n. */
+int sip_wire_probed_decode(const struct ipc_msg *m, linecall_probe_set_t *set);
+
+void sip_wire_auth_encode(struct ipc_out *o, const sip_wire_auth_t *a);
+int sip_wire_auth_decode(const struct ipc_msg *m, sip_wire_auth_t *a);
+void sip_wire_verdict_encode(struct ipc_out *o, sipauth_verdict_t v);
+int sip_wire_verdict_decode(const struct ipc_msg *m, sipauth_verdict_t *v);
 
 #endif

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "keepalive.h"
+#include "linecall.h"
 #include "log.h"
 #include "numbers.h"
 #include "poller.h"
@@ -28,6 +29,7 @@ struct trunk_seen {
 
 struct trunk_health {
 	store_t *st;
+	linecall_t *line;
 	const fax_env_t *env;
 	poller_t *poller;
 	pthread_mutex_t mu;
@@ -107,9 +109,22 @@ static int health_pass(poller_t *p, void *arg)
 			tp[i].n++;
 		}
 	}
-	keepalive_probe(probes, np, "faxvault", TRUNK_HEALTH_PROBE_MS);
+	/* sent, and their answers parsed, where the engine runs: one set per
+	 * trunk (its own client certificate goes with it) */
+	linecall_probe_set_t sets[HEALTH_TRUNKS_MAX];
+	size_t nsets = 0;
+	for (size_t i = 0; i < n; i++)
+		if (tp[i].n > 0)
+			sets[nsets++] = (linecall_probe_set_t){ &probes[tp[i].first], (size_t)tp[i].n };
+	int rc = linecall_probe(h->line, sets, nsets, TRUNK_HEALTH_PROBE_MS);
 	for (size_t i = 0; i < n; i++)
 		trunk_tls_close(&own[i]);
+	if (rc == LINECALL_UNAVAILABLE) {
+		/* The SIP front end is being restarted: no round, nothing learnt. */
+		json_decref(trunks);
+		free(tp);
+		return 0;
+	}
 	for (size_t i = 0; i < n; i++) {
 		/* the trunk answers when one of its targets does; else with a
 		 * target's refusal (503, 408), else silent (0) when one was
@@ -172,10 +187,11 @@ static int health_pass(poller_t *p, void *arg)
 	return 0;
 }
 
-trunk_health_t *trunk_health_start(store_t *st, const fax_env_t *env, int interval_ms,
+trunk_health_t *trunk_health_start(store_t *st, const fax_env_t *env, linecall_t *line, int interval_ms,
 	const sipconn_tls_t *tls, char *err, size_t errlen)
 {
 	trunk_health_t *h = xcalloc(1, sizeof *h);
+	h->line = line;
 	if (tls)
 		h->tls = *tls;
 	h->st = st;

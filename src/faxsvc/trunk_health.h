@@ -13,6 +13,7 @@
 
 #include "buf.h"
 #include "faxenv.h"
+#include "linecall.h"
 #include "sipconn.h"
 #include "store.h"
 
@@ -21,10 +22,13 @@
 
 typedef struct trunk_health trunk_health_t;
 
-/* Starts probing every interval_ms (the first round at once). tls (copied;
- * its strings must outlive h): the CA file and client certificate of
- * probes over TLS. NULL with a reason in err. */
-trunk_health_t *trunk_health_start(store_t *st, const fax_env_t *env, int interval_ms,
+/* Starts probing every interval_ms (the first round at once). line
+ * (borrowed): where the OPTIONS are sent and their answers parsed (the SIP
+ * front end, or this process); a round it cannot run (the front end being
+ * restarted) changes nothing. tls (copied; its strings must outlive h): the
+ * CA file and client certificate of probes over TLS. NULL with a reason in
+ * err. */
+trunk_health_t *trunk_health_start(store_t *st, const fax_env_t *env, linecall_t *line, int interval_ms,
 	const sipconn_tls_t *tls, char *err, size_t errlen);
 /* Stops the thread (a round in flight ends first) and frees h. NULL: no-op. */
 void trunk_health_stop(trunk_health_t *h);

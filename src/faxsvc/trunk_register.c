@@ -11,6 +11,7 @@
 #include "log.h"
 #include "numbers.h"
 #include "poller.h"
+#include "linecall.h"
 #include "register.h"
 #include "trunk_targets.h"
 #include "siptrans.h"
@@ -40,11 +41,17 @@ struct reg_entry {
 	 * or credentials change, or the service stops. Wiped when dropped. */
 	char peer[256], user[128], password[256], contact[96];
 	int transport;            /* SIPTRANS_*: the trunk's sip_transport */
+	json_t *own_tls;          /* the trunk's own client certificate (tls_cert, tls_key), presented
+				     again by the removal; NULL: none. Owned by the entry. */
+	/* The realm the registrar challenged us with: from then on the SIP
+	 * front end is given the HA1 for it, not the password. */
+	char realm[DIGEST_FIELD_MAX];
 };
 
 struct trunk_register {
 	store_t *st;
 	const fax_env_t *env;
+	linecall_t *line;
 	trunk_contact_fn contact;
 	void *ud;
 	sipconn_tls_t tls;
@@ -66,38 +73,38 @@ static int64_t mono_ms(void)
 	return time_mono_ns() / 1000000;
 }
 
-/* register_run toward b's registrar resolved as RFC 3263 says (a "HOST"
- * alone by NAPTR/SRV): each target in turn until one gives a final answer.
- * With contact (r's callback; cap bytes), b's Contact is our listener of
- * b's transport and of each target's address family, written there. As
- * register_run; -1 also when the name does not resolve (logged). */
-static int reg_run_resolved(register_binding_t *b, const char *trunk_id, int timeout_ms, int *granted, int *status,
-	const trunk_register_t *r, char *contact, size_t cap)
+/* One registration of e's trunk through r->line (where the engine runs),
+ * with the HA1 for e->realm in place of the password once the realm is
+ * known; when the registrar named another realm, once more at once with
+ * the HA1 for that one. As linecall_register. */
+static int reg_run(const trunk_register_t *r, struct reg_entry *e, linecall_reg_t *q, const char *password,
+	int timeout_ms)
 {
-	resolve_answer_t ra;
-	char why[160];
-	/* over the trunk's sip_transport only: the Contact names our listener
-	 * of that transport (a "HOST" alone by its NAPTR/SRV of that transport) */
-	int tr = b->transport == SIPTRANS_TLS ? RESOLVE_TLS : b->transport == SIPTRANS_TCP ? RESOLVE_TCP : RESOLVE_UDP;
-	if (!b->registrar ||
-	    resolve_cached_via(b->registrar, tr, tr, TRUNK_TARGET_FAMILIES, &ra, why, sizeof why) != 0) {
-		log_event(LOG_WARN, "fax.trunk_register_unresolved", "trunk=%s reason=\"%s\"", trunk_id,
-			b->registrar ? why : "no registrar");
-		return -1;
-	}
+	char ha1[DIGEST_HEX_MAX] = "";
 	int rc = -1;
-	for (int i = 0; i < ra.n && rc == -1; i++) {
-		char hp[80];
-		snprintf(hp, sizeof hp, ra.t[i].family == 6 ? "[%s]:%d" : "%s:%d", ra.t[i].addr, ra.t[i].port);
-		b->send_to = hp;
-		if (contact) {
-			if (!r->contact || r->contact(r->ud, b->transport, ra.t[i].family, contact, cap) != 0)
-				contact[0] = '\0';
-			b->contact = contact;
+	/* the registrar's targets: resolved here, the front end is given addresses */
+	if (linecall_reg_resolve(q) != 0)
+		return -1;
+	for (int round = 0; round < 2; round++) {
+		if (e->realm[0] && password && q->b.user) {
+			digest_ha1(DIGEST_MD5, q->b.user, e->realm, password, ha1);
+			q->b.ha1_realm = e->realm;
+			q->b.ha1_md5 = ha1;
+			q->b.password = NULL;
+		} else {
+			q->b.ha1_realm = q->b.ha1_md5 = NULL;
+			q->b.password = password;
 		}
-		rc = register_run(b, timeout_ms, granted, status);
-		b->send_to = NULL;
+		rc = linecall_register(r->line, q, timeout_ms);
+		int again = (rc == 401 || rc == 407) && q->b.realm[0] && strcmp(q->b.realm, e->realm) != 0;
+		if (q->b.realm[0])
+			snprintf(e->realm, sizeof e->realm, "%s", q->b.realm);
+		if (!again)
+			break;
 	}
+	explicit_bzero(ha1, sizeof ha1);
+	q->b.password = NULL;
+	q->b.ha1_md5 = NULL;
 	return rc;
 }
 
@@ -107,18 +114,24 @@ static int reg_run_resolved(register_binding_t *b, const char *trunk_id, int tim
 static void reg_remove(const trunk_register_t *r, struct reg_entry *e)
 {
 	if (e->state == 1 && e->peer[0]) {
-		register_binding_t b = { .registrar = e->peer, .user = e->user, .password = e->password,
+		/* the trunk's own client certificate, as when it registered */
+		trunk_tls_t tt;
+		int own = e->own_tls && trunk_tls_open(e->own_tls, &tt) == 1;
+		linecall_reg_t q = { .trunk_id = e->id, .b = { .registrar = e->peer, .user = e->user,
 			.contact = e->contact, .expires = 0, .cseq = e->cseq, .transport = e->transport,
-			.tls_ca = r->tls.ca, .tls_cert = r->tls.cert, .tls_key = r->tls.key };
-		snprintf(b.call_id, sizeof b.call_id, "%s", e->call_id);
-		int granted = 0, status = 0;
-		int rc = reg_run_resolved(&b, e->id, REG_UNREG_TIMEOUT_MS, &granted, &status, r, NULL, 0);
-		e->cseq = b.cseq;
+			.tls_ca = r->tls.ca, .tls_cert = own ? tt.cert : r->tls.cert, .tls_key = own ? tt.key : r->tls.key } };
+		snprintf(q.b.call_id, sizeof q.b.call_id, "%s", e->call_id);
+		int rc = reg_run(r, e, &q, e->password, REG_UNREG_TIMEOUT_MS);
+		if (own)
+			trunk_tls_close(&tt);
+		e->cseq = q.b.cseq;
 		log_event(rc == 0 ? LOG_INFO : LOG_WARN, rc == 0 ? "fax.trunk_unregistered" : "fax.trunk_unregister_failed",
-			"trunk=%s sip_status=%d", e->id, status);
+			"trunk=%s sip_status=%d client_cert=%s", e->id, q.status, own ? "trunk" : q.b.tls_cert ? "node" : "none");
 	}
 	explicit_bzero(e->password, sizeof e->password);
 	e->peer[0] = e->user[0] = e->contact[0] = '\0';
+	json_decref(e->own_tls);
+	e->own_tls = NULL;
 	e->state = -1;
 }
 
@@ -132,36 +145,48 @@ static void reg_one(trunk_register_t *r, struct reg_entry *e, const json_t *t, j
 	int transport = siptrans_proto_parse(json_string_value(json_object_get(t, "sip_transport")));
 	if (transport < 0)
 		transport = SIPTRANS_UDP;
-	char contact[96] = "";
-	register_binding_t b = { .registrar = json_string_value(json_object_get(t, "peer")),
+	linecall_reg_t q = { .trunk_id = id, .b = { .registrar = json_string_value(json_object_get(t, "peer")),
 		.user = json_string_value(json_object_get(t, "username")),
-		.password = json_string_value(json_object_get(t, "password")),
-		.contact = contact, .expires = REG_EXPIRES_S, .cseq = e->cseq, .transport = transport,
-		.tls_ca = r->tls.ca, .tls_cert = r->tls.cert, .tls_key = r->tls.key };
+		.expires = REG_EXPIRES_S, .cseq = e->cseq, .transport = transport,
+		.tls_ca = r->tls.ca, .tls_cert = r->tls.cert, .tls_key = r->tls.key } };
+	for (int fam = 0; fam < 2; fam++)
+		if (!r->contact || r->contact(r->ud, transport, fam ? 6 : 4, q.contact[fam], sizeof q.contact[fam]) != 0)
+			q.contact[fam][0] = '\0';
 	/* the trunk's own client certificate, when it has one */
 	trunk_tls_t tt;
-	if (trunk_tls_open(t, &tt) == 1) {
-		b.tls_cert = tt.cert;
-		b.tls_key = tt.key;
+	int own = trunk_tls_open(t, &tt) == 1;
+	if (own) {
+		q.b.tls_cert = tt.cert;
+		q.b.tls_key = tt.key;
 	}
-	snprintf(b.call_id, sizeof b.call_id, "%s", e->call_id);
-	int granted = 0, status = 0;
-	int rc = reg_run_resolved(&b, id, REG_TIMEOUT_MS, &granted, &status, r, contact, sizeof contact);
-	trunk_tls_close(&tt);
+	snprintf(q.b.call_id, sizeof q.b.call_id, "%s", e->call_id);
+	const char *password = json_string_value(json_object_get(t, "password"));
+	int rc = reg_run(r, e, &q, password, REG_TIMEOUT_MS);
+	if (own)
+		trunk_tls_close(&tt);
 	int64_t now = mono_ms();
+	if (rc == LINECALL_UNAVAILABLE) {
+		/* The SIP front end is being restarted: nothing was sent, the
+		 * state stands; again at the next pass. */
+		e->due_ms = now + REG_POLL_MS;
+		return;
+	}
 	pthread_mutex_lock(&r->mu);
-	snprintf(e->call_id, sizeof e->call_id, "%s", b.call_id);
-	e->cseq = b.cseq;
+	snprintf(e->call_id, sizeof e->call_id, "%s", q.b.call_id);
+	e->cseq = q.b.cseq;
 	int was = e->state;
 	if (rc == 0) {
 		e->state = 1;
-		snprintf(e->peer, sizeof e->peer, "%s", b.registrar ? b.registrar : "");
-		snprintf(e->user, sizeof e->user, "%s", b.user ? b.user : "");
-		snprintf(e->password, sizeof e->password, "%s", b.password ? b.password : "");
-		snprintf(e->contact, sizeof e->contact, "%s", contact);
+		snprintf(e->peer, sizeof e->peer, "%s", q.b.registrar ? q.b.registrar : "");
+		snprintf(e->user, sizeof e->user, "%s", q.b.user ? q.b.user : "");
+		snprintf(e->password, sizeof e->password, "%s", password ? password : "");
+		snprintf(e->contact, sizeof e->contact, "%s", q.contact_used);
 		e->transport = transport;
+		json_decref(e->own_tls);
+		e->own_tls = own ? json_pack("{s:O, s:O, s:O}", "id", json_object_get(t, "id"), "tls_cert",
+			json_object_get(t, "tls_cert"), "tls_key", json_object_get(t, "tls_key")) : NULL;
 		e->backoff_ms = 0;
-		int64_t refresh = (int64_t)granted * 750;
+		int64_t refresh = (int64_t)q.granted * 750;
 		e->due_ms = now + (refresh > REG_REFRESH_MIN_MS ? refresh : REG_REFRESH_MIN_MS);
 	} else {
 		e->state = 0;
@@ -173,8 +198,8 @@ static void reg_one(trunk_register_t *r, struct reg_entry *e, const json_t *t, j
 	pthread_mutex_unlock(&r->mu);
 	if (was != e->state || rc != 0)
 		log_event(rc == 0 ? LOG_INFO : LOG_WARN, rc == 0 ? "fax.trunk_registered" : "fax.trunk_register_failed",
-			"trunk=%s sip_status=%d expires=%d retry_in_ms=%lld transport=%s why=\"%s\"", id, status, granted,
-			(long long)(rc == 0 ? 0 : e->backoff_ms), siptrans_via_name(transport), b.why[0] ? b.why : "-");
+			"trunk=%s sip_status=%d expires=%d retry_in_ms=%lld transport=%s why=\"%s\"", id, q.status, q.granted,
+			(long long)(rc == 0 ? 0 : e->backoff_ms), siptrans_via_name(transport), q.b.why[0] ? q.b.why : "-");
 	json_object_set_new(states, id, json_string(rc == 0 ? "registered" : "failed"));
 }
 
@@ -220,6 +245,7 @@ static int reg_pass(poller_t *p, void *arg)
 			 * the old ones, and a new binding made at once. */
 			old = *e;
 			drop_old = old.state == 1;
+			e->own_tls = NULL; /* old's now */
 			explicit_bzero(e->password, sizeof e->password);
 			e->state = -1;
 			e->sig = sig;
@@ -232,10 +258,10 @@ static int reg_pass(poller_t *p, void *arg)
 			e->seen = 1;
 		int due = e && mono_ms() >= e->due_ms;
 		pthread_mutex_unlock(&r->mu);
-		if (drop_old) {
+		if (drop_old)
 			reg_remove(r, &old);
-			explicit_bzero(&old, sizeof old);
-		}
+		json_decref(old.own_tls);
+		explicit_bzero(&old, sizeof old);
 		if (due)
 			reg_one(r, e, t, states);
 	}
@@ -259,6 +285,7 @@ static int reg_pass(poller_t *p, void *arg)
 			reg_remove(r, &gone);
 			json_object_set_new(states, gone.id, json_string("none"));
 		}
+		json_decref(gone.own_tls);
 		explicit_bzero(&gone, sizeof gone);
 	}
 	if (json_object_size(states) && dom_trunk_states_record(r->st, "registration", states, time_now_ms()) < 0)
@@ -268,11 +295,12 @@ static int reg_pass(poller_t *p, void *arg)
 	return 0;
 }
 
-trunk_register_t *trunk_register_start(store_t *st, const fax_env_t *env, trunk_contact_fn contact,
-	void *ud, const sipconn_tls_t *tls, char *err, size_t errlen)
+trunk_register_t *trunk_register_start(store_t *st, const fax_env_t *env, linecall_t *line,
+	trunk_contact_fn contact, void *ud, const sipconn_tls_t *tls, char *err, size_t errlen)
 {
 	trunk_register_t *r = xcalloc(1, sizeof *r);
 	r->st = st;
+	r->line = line;
 	r->env = env;
 	r->contact = contact;
 	r->ud = ud;
@@ -294,8 +322,10 @@ void trunk_register_stop(trunk_register_t *r)
 		return;
 	poller_stop(r->poller);
 	/* The thread has ended: its bindings are removed from here. */
-	for (int i = 0; i < r->n; i++)
+	for (int i = 0; i < r->n; i++) {
 		reg_remove(r, &r->e[i]);
+		json_decref(r->e[i].own_tls);
+	}
 	explicit_bzero(r->e, sizeof r->e);
 	pthread_mutex_destroy(&r->mu);
 	free(r);

@@ -22,6 +22,7 @@
 #include "buf.h"
 #include "sipconn.h"
 #include "faxenv.h"
+#include "linecall.h"
 #include "store.h"
 
 typedef struct trunk_register trunk_register_t;
@@ -30,11 +31,15 @@ typedef struct trunk_register trunk_register_t;
  * address family (4 or 6): "IP:PORT" into out, 0; -1 when there is none. */
 typedef int (*trunk_contact_fn)(void *ud, int transport, int family, char *out, size_t cap);
 
-/* Starts the thread. tls (copied; its strings must outlive r): the CA file
- * and client certificate of registrations over TLS. NULL with a reason in
+/* Starts the thread. line (borrowed): where the REGISTERs are sent and
+ * their answers parsed (the SIP front end, or this process); it is told
+ * per trunk when to register and with what, and answers the outcome. tls
+ * (copied; its strings must outlive r): the CA file and client
+ * certificate of registrations over TLS (a trunk's own certificate, when
+ * it has one, in its place, for the removal too). NULL with a reason in
  * err. */
-trunk_register_t *trunk_register_start(store_t *st, const fax_env_t *env, trunk_contact_fn contact,
-	void *ud, const sipconn_tls_t *tls, char *err, size_t errlen);
+trunk_register_t *trunk_register_start(store_t *st, const fax_env_t *env, linecall_t *line,
+	trunk_contact_fn contact, void *ud, const sipconn_tls_t *tls, char *err, size_t errlen);
 /* Stops the thread (a registration in flight ends first), removes the
  * bindings it held (up to 2 s each for a registrar that does not answer)
  * and frees r. NULL: no-op. */

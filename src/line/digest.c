@@ -120,13 +120,19 @@ int digest_parse_credentials(sip_str_t hv, digest_cred_t *c)
 	return 0;
 }
 
-void digest_compute(digest_alg_t alg, const char *user, const char *realm, const char *password,
-		    const char *method, const char *uri, const char *nonce, const char *cnonce,
-		    unsigned nc, char out[DIGEST_HEX_MAX])
+void digest_ha1(digest_alg_t alg, const char *user, const char *realm, const char *password,
+		char out[DIGEST_HEX_MAX])
 {
-	char ha1[DIGEST_HEX_MAX], ha2[DIGEST_HEX_MAX], tmp[1024];
+	char tmp[1024];
 	snprintf(tmp, sizeof tmp, "%s:%s:%s", user, realm, password);
-	hash_hex(alg, tmp, ha1);
+	hash_hex(alg, tmp, out);
+	OPENSSL_cleanse(tmp, sizeof tmp);
+}
+
+void digest_compute_ha1(digest_alg_t alg, const char *ha1, const char *method, const char *uri,
+			const char *nonce, const char *cnonce, unsigned nc, char out[DIGEST_HEX_MAX])
+{
+	char ha2[DIGEST_HEX_MAX], tmp[1024];
 	snprintf(tmp, sizeof tmp, "%s:%s", method, uri);
 	hash_hex(alg, tmp, ha2);
 	if (cnonce)
@@ -135,6 +141,15 @@ void digest_compute(digest_alg_t alg, const char *user, const char *realm, const
 		snprintf(tmp, sizeof tmp, "%s:%s:%s", ha1, nonce, ha2);
 	hash_hex(alg, tmp, out);
 	OPENSSL_cleanse(tmp, sizeof tmp);
+}
+
+void digest_compute(digest_alg_t alg, const char *user, const char *realm, const char *password,
+		    const char *method, const char *uri, const char *nonce, const char *cnonce,
+		    unsigned nc, char out[DIGEST_HEX_MAX])
+{
+	char ha1[DIGEST_HEX_MAX];
+	digest_ha1(alg, user, realm, password, ha1);
+	digest_compute_ha1(alg, ha1, method, uri, nonce, cnonce, nc, out);
 	OPENSSL_cleanse(ha1, sizeof ha1);
 }
 
@@ -148,11 +163,11 @@ void digest_response(const digest_chal_t *c, const char *user, const char *passw
 	memcpy(out, r, 33);
 }
 
-int digest_answer(buf_t *out, const digest_chal_t *c, const char *user, const char *password,
-		  const char *method, const char *uri, const char *cnonce, unsigned nc)
+int digest_answer_ha1(buf_t *out, const digest_chal_t *c, const char *user, const char *ha1,
+		      const char *method, const char *uri, const char *cnonce, unsigned nc)
 {
-	char resp[33];
-	digest_response(c, user, password, method, uri, cnonce, nc, resp);
+	char resp[DIGEST_HEX_MAX];
+	digest_compute_ha1(DIGEST_MD5, ha1, method, uri, c->nonce, c->qop_auth ? cnonce : NULL, nc, resp);
 	int rc = buf_printf(out, "Digest username=\"%s\", realm=\"%s\", nonce=\"%s\", uri=\"%s\", "
 				 "response=\"%s\", algorithm=MD5",
 			    user, c->realm, c->nonce, uri, resp);
@@ -160,5 +175,15 @@ int digest_answer(buf_t *out, const digest_chal_t *c, const char *user, const ch
 		rc = buf_printf(out, ", opaque=\"%s\"", c->opaque);
 	if (rc == 0 && c->qop_auth)
 		rc = buf_printf(out, ", qop=auth, nc=%08x, cnonce=\"%s\"", nc, cnonce);
+	return rc;
+}
+
+int digest_answer(buf_t *out, const digest_chal_t *c, const char *user, const char *password,
+		  const char *method, const char *uri, const char *cnonce, unsigned nc)
+{
+	char ha1[DIGEST_HEX_MAX];
+	digest_ha1(DIGEST_MD5, user, c->realm, password, ha1);
+	int rc = digest_answer_ha1(out, c, user, ha1, method, uri, cnonce, nc);
+	OPENSSL_cleanse(ha1, sizeof ha1);
 	return rc;
 }

@@ -33,6 +33,11 @@ int digest_parse(sip_str_t hv, digest_chal_t *c);
 int digest_answer(buf_t *out, const digest_chal_t *c, const char *user, const char *password,
 		  const char *method, const char *uri, const char *cnonce, unsigned nc);
 
+/* As digest_answer, with the HA1 (MD5 of user:realm:password, 32 hex
+ * digits) in place of the password: the realm must be c->realm's. */
+int digest_answer_ha1(buf_t *out, const digest_chal_t *c, const char *user, const char *ha1,
+		      const char *method, const char *uri, const char *cnonce, unsigned nc);
+
 /* The response hash alone (32 hex + NUL into out), for tests. */
 void digest_response(const digest_chal_t *c, const char *user, const char *password,
 		     const char *method, const char *uri, const char *cnonce, unsigned nc,
@@ -66,5 +71,13 @@ int digest_parse_credentials(sip_str_t hv, digest_cred_t *c);
 void digest_compute(digest_alg_t alg, const char *user, const char *realm, const char *password,
 		    const char *method, const char *uri, const char *nonce, const char *cnonce,
 		    unsigned nc, char out[DIGEST_HEX_MAX]);
+
+/* HA1 of RFC 2617 / 7616 (hex of alg over user:realm:password) into out. */
+void digest_ha1(digest_alg_t alg, const char *user, const char *realm, const char *password,
+		char out[DIGEST_HEX_MAX]);
+/* digest_compute from the HA1 (hex, of alg) in place of user, realm and
+ * password. */
+void digest_compute_ha1(digest_alg_t alg, const char *ha1, const char *method, const char *uri,
+			const char *nonce, const char *cnonce, unsigned nc, char out[DIGEST_HEX_MAX]);
 
 #endif

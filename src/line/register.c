@@ -243,6 +243,7 @@ int register_run(register_binding_t *b, int timeout_ms, int *granted, int *statu
 	if (status_out)
 		*status_out = 0;
 	b->why[0] = '\0';
+	b->realm[0] = '\0';
 	if (!b->registrar || !b->user || !*b->user)
 		return -1;
 	int64_t end = time_mono_ns() / 1000000 + (timeout_ms > 0 ? timeout_ms : 1);
@@ -282,12 +283,18 @@ int register_run(register_binding_t *b, int timeout_ms, int *granted, int *statu
 	b->cseq++;
 	if (reg_build(&out, b, me, domain, tag, NULL, 0) == 0 &&
 	    (conn ? reg_transact_conn(conn, &out, b, end, &a) : reg_transact(fd, &out, b, end, &a)) == 0) {
-		if ((a.status == 401 || a.status == 407) && a.has_challenge && b->password) {
+		if ((a.status == 401 || a.status == 407) && a.has_challenge)
+			snprintf(b->realm, sizeof b->realm, "%s", a.chal.realm);
+		/* the HA1 when it was made for the realm challenging us, else the password */
+		int use_ha1 = b->ha1_md5 && strlen(b->ha1_md5) == 32 && b->ha1_realm &&
+			strcmp(b->ha1_realm, a.chal.realm) == 0;
+		if ((a.status == 401 || a.status == 407) && a.has_challenge && (use_ha1 || b->password)) {
 			char cnonce[17], uri[300];
 			reg_hex(cnonce, 8);
 			snprintf(uri, sizeof uri, "sip:%s", domain);
 			b->cseq++;
-			if (digest_answer(&auth, &a.chal, b->user, b->password, "REGISTER", uri, cnonce, 1) != 0 ||
+			if ((use_ha1 ? digest_answer_ha1(&auth, &a.chal, b->user, b->ha1_md5, "REGISTER", uri, cnonce, 1)
+				     : digest_answer(&auth, &a.chal, b->user, b->password, "REGISTER", uri, cnonce, 1)) != 0 ||
 			    reg_build(&out, b, me, domain, tag, auth.data, a.proxy) != 0 ||
 			    (conn ? reg_transact_conn(conn, &out, b, end, &a) : reg_transact(fd, &out, b, end, &a)) != 0)
 				a.status = -1;

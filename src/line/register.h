@@ -43,7 +43,10 @@ typedef struct register_binding {
 	const char *send_to;      /* "IP:PORT" or "[IPv6]:PORT" to send to instead (a
 				     target of the registrar's RFC 3263 lookup); NULL: none */
 	const char *user;         /* the AOR's user and the digest username */
-	const char *password;
+	const char *password;     /* NULL: only ha1_md5 (for ha1_realm) answers a challenge */
+	const char *ha1_realm;    /* the realm ha1_md5 was made for (NULL: none) */
+	const char *ha1_md5;      /* MD5(user:ha1_realm:password) in hex: used in place of
+				     the password when the challenge names ha1_realm */
 	const char *contact;      /* "IP:PORT" where calls for us are to be sent */
 	int expires;              /* seconds asked (0: remove the binding) */
 	char call_id[REGISTER_CALL_ID_MAX]; /* "" at first: made by register_run */
@@ -55,6 +58,7 @@ typedef struct register_binding {
 	int transport;
 	const char *tls_ca, *tls_cert, *tls_key;
 	char why[160];            /* out: why the connection failed, "" when it did not */
+	char realm[DIGEST_FIELD_MAX]; /* out: the realm of the last challenge, "" when none */
 } register_binding_t;
 
 /* One registration: REGISTER, and when challenged once, REGISTER again

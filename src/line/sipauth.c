@@ -137,11 +137,12 @@ static sipauth_verdict_t window_check(sipauth_t *a, int64_t ts, const uint8_t sa
 	return SIPAUTH_OK;
 }
 
-sipauth_verdict_t sipauth_verify(sipauth_t *a, const digest_cred_t *cr, const char *user,
-	const char *password, const char *method, const char *ruri, const char *src, int64_t now,
-	const char *request)
+sipauth_verdict_t sipauth_verify_ha1(sipauth_t *a, const digest_cred_t *cr, const char *user,
+	const char *ha1_md5, const char *ha1_sha256, const char *method, const char *ruri, const char *src,
+	int64_t now, const char *request)
 {
-	if (!a || !cr || !user || !password || !method || !ruri)
+	const char *ha1 = cr && cr->alg == DIGEST_SHA256 ? ha1_sha256 : ha1_md5;
+	if (!a || !cr || !user || !ha1 || !*ha1 || !method || !ruri)
 		return SIPAUTH_BAD;
 	/* Our nonce, for this source. */
 	uint8_t tsb[8], salt[SALT_LEN], mac[MAC_LEN], want[MAC_LEN];
@@ -159,7 +160,7 @@ sipauth_verdict_t sipauth_verify(sipauth_t *a, const digest_cred_t *cr, const ch
 	    !cr->qop_auth || cr->nc == 0)
 		return SIPAUTH_BAD;
 	char expect[DIGEST_HEX_MAX], got[DIGEST_HEX_MAX];
-	digest_compute(cr->alg, user, a->realm, password, method, ruri, cr->nonce, cr->cnonce, cr->nc, expect);
+	digest_compute_ha1(cr->alg, ha1, method, ruri, cr->nonce, cr->cnonce, cr->nc, expect);
 	size_t n = strlen(cr->response);
 	for (size_t i = 0; i <= n; i++)
 		got[i] = (char)(cr->response[i] >= 'A' && cr->response[i] <= 'F' ? cr->response[i] + 32 : cr->response[i]);
@@ -175,6 +176,21 @@ sipauth_verdict_t sipauth_verify(sipauth_t *a, const digest_cred_t *cr, const ch
 	pthread_mutex_lock(&a->mu);
 	sipauth_verdict_t v = its <= a->floor_ts ? SIPAUTH_STALE : window_check(a, its, salt, cr->nc, req, now);
 	pthread_mutex_unlock(&a->mu);
+	return v;
+}
+
+sipauth_verdict_t sipauth_verify(sipauth_t *a, const digest_cred_t *cr, const char *user,
+	const char *password, const char *method, const char *ruri, const char *src, int64_t now,
+	const char *request)
+{
+	if (!a || !cr || !user || !password)
+		return SIPAUTH_BAD;
+	char md5[DIGEST_HEX_MAX], sha[DIGEST_HEX_MAX];
+	digest_ha1(DIGEST_MD5, user, a->realm, password, md5);
+	digest_ha1(DIGEST_SHA256, user, a->realm, password, sha);
+	sipauth_verdict_t v = sipauth_verify_ha1(a, cr, user, md5, sha, method, ruri, src, now, request);
+	OPENSSL_cleanse(md5, sizeof md5);
+	OPENSSL_cleanse(sha, sizeof sha);
 	return v;
 }
 

@@ -58,6 +58,13 @@ sipauth_verdict_t sipauth_verify(sipauth_t *a, const digest_cred_t *cr, const ch
 	const char *password, const char *method, const char *ruri, const char *src, int64_t now,
 	const char *request);
 
+/* As sipauth_verify, with the HA1s of user, the verifier's realm and the
+ * password (hex; MD5 and SHA-256, the one of the answer's algorithm used)
+ * in place of the password: what the SIP front end is given. */
+sipauth_verdict_t sipauth_verify_ha1(sipauth_t *a, const digest_cred_t *cr, const char *user,
+	const char *ha1_md5, const char *ha1_sha256, const char *method, const char *ruri, const char *src,
+	int64_t now, const char *request);
+
 /* Name of a verdict for logs and metrics ("ok", "stale", "bad", "replay"). */
 const char *sipauth_verdict_name(sipauth_verdict_t v);
 

@@ -4,7 +4,8 @@
 # operator's one-time password, people's passwords, session tokens (as
 # bearer tokens and as the portal's cookie, with its CSRF token), API
 # keys, invitation and password-reset tokens, recovery codes, a TOTP seed, a
-# webhook signing secret, a SIP trunk password and a trunk's TLS client
+# webhook signing secret, a SIP trunk password (and the digest HA1s made
+# from it, what the SIP front end is given) and a trunk's TLS client
 # key) and uses each the way it is
 # meant to be used: a login with a TOTP code, a webhook delivered and its
 # signature checked with openssl, a fax through a trunk that asks for digest
@@ -262,6 +263,12 @@ poll_until 300 delivered 1 && verify 1 "$WSECRET" && ok || fail "a delivery sign
 # INVITE, checks the answer against the password, and says busy when it is
 # right (403 when it is wrong).
 TPW="digest-$(head -c 12 /dev/urandom | base64 | tr '+/' '-_')"; keep "$TPW" "trunk password"
+# The HA1s the SIP front end is given in its place (REGISTER: MD5 for the
+# carrier's realm; a carrier's INVITE: MD5 and SHA-256 for ours) are as
+# good as the password for their realm: searched too.
+keep "$(printf '%s' "faxuser:faxtrunk:$TPW" | md5sum | cut -d' ' -f1)" "trunk HA1 (carrier's realm)"
+keep "$(printf '%s' "faxuser:faxvault:$TPW" | md5sum | cut -d' ' -f1)" "trunk HA1 (our realm, MD5)"
+keep "$(printf '%s' "faxuser:faxvault:$TPW" | sha256sum | cut -d' ' -f1)" "trunk HA1 (our realm, SHA-256)"
 if command -v sipp >/dev/null; then
 	TPORT=$(free_port)
 	sed "s/password=\"s3cret\"/password=\"$TPW\"/" "$SIPP_DIR/uas_auth_busy.xml" >"$TMP/uas_auth.xml"

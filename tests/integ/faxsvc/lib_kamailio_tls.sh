@@ -137,6 +137,7 @@ request_route {
 			exit;
 		}
 		xlog("L_NOTICE", "kam: REGISTER of \$tU over \$pr authenticated, contact \$ct\n");
+		if (\$pr == "tls") xlog("L_NOTICE", "kam: REGISTER over tls with client certificate \$tls_peer_subject_cn, expires \$hdr(Expires)\n");
 		if (!save("location")) sl_reply_error();
 		exit;
 	}

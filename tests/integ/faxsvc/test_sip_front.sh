@@ -11,6 +11,13 @@
 # the receiver had are kept, later calls work, nothing is lost. A
 # forbidden call (testing.sip_seccomp_probe, SIGUSR1) kills it with SIGSYS;
 # it comes back. A clean stop ends it with status 0.
+# The carriers' side runs there too: a trunk's REGISTER and OPTIONS leave
+# from the front end (toward a registrar that never answers, the sockets
+# that wait for it are the front end's, never the service's), the trunk's
+# state comes back to the service (registration failed, status down); a
+# carrier's digest Authorization is checked by the front end (logged as
+# sip.front_auth_checked): a wrong one refused with 403, a replay too, a
+# right one let through to the number's lookup, the password in no log.
 . "$(dirname "$0")/../api/lib.sh"
 . "$(dirname "$0")/lib_fax.sh"
 SCAN="python3 $(dirname "$0")/../api/keyscan.py"
@@ -59,6 +66,66 @@ OUT=$($SCAN "$DATA/master.key" "$S" "$V")
 echo "$OUT"
 echo "$OUT" | grep -q "^$S mem=absent fd=absent " && ok || fail "the SIP front end holds the master key: $OUT"
 echo "$OUT" | grep -q "^$V mem=found " && ok || fail "the scan does not find the key in the key holder: $OUT"
+
+# ---- REGISTER and OPTIONS from the front end, not the service ----
+# A registrar that takes datagrams and never answers: each REGISTER waits
+# (retransmitting) for seconds, each OPTIONS round for two, on a socket of
+# its own toward it.
+SILENT_LOG="$TMP/silent.log"
+silent_start() {
+	SILENT=$(free_port)
+	python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.1", int(sys.argv[1])))
+with open(sys.argv[2], "a") as log:
+    while True:
+        data, _ = s.recvfrom(65535)
+        log.write(data.split(b"\r\n", 1)[0].decode("ascii", "replace") + "\n")
+        log.flush()
+' "$SILENT" "$SILENT_LOG" &
+	SILENT_PID=$!
+	wait_bound 60 "$SILENT_PID" "udp:$SILENT"
+}
+silent_start || silent_start || { fail "the silent registrar did not start"; finish; exit 1; }
+trap 'kill "$SILENT_PID" 2>/dev/null; cleanup' EXIT
+req POST /v1/provider/trunks "$OP" "{\"id\":\"silent\",\"name\":\"Silent\",\"peer\":\"127.0.0.1:$SILENT\",\"prefixes\":[\"+99\"],\"username\":\"reguser\",\"password\":\"reg-pass-456\",\"register\":true}"
+expect_status 201 "a trunk that registers with a silent registrar"
+got_register() { grep -q "^REGISTER sip:127.0.0.1 " "$SILENT_LOG" 2>/dev/null; }
+poll_until 120 got_register && ok || fail "no REGISTER reached the registrar: $(cat "$SILENT_LOG" 2>/dev/null)"
+# sampled while it waits: the front end holds a socket toward it, the service never does
+: >"$TMP/svc_socks"
+front_holds() {
+	local socks
+	socks=$(ss -Hunp 2>/dev/null | grep " 127.0.0.1:$SILENT ")
+	printf '%s\n' "$socks" | grep "pid=$SVC," >>"$TMP/svc_socks"
+	printf '%s\n' "$socks" | grep -q "pid=$S,"
+}
+poll_until 120 front_holds && ok || fail "no socket of the front end toward the registrar: $(ss -Hunp | grep ":$SILENT ")"
+for _ in $(seq 1 30); do front_holds; sleep 0.1; done
+[ ! -s "$TMP/svc_socks" ] && ok || fail "the service held a socket toward the registrar: $(head -n 3 "$TMP/svc_socks")"
+reg_failed() { req GET /v1/provider/trunks/silent "$OP"; [ "$(jqr .registration)" = failed ]; }
+poll_until 120 reg_failed && ok || fail "the registration's failure did not come back to the service: $BODY"
+grep -q 'event=fax.trunk_register_failed trunk=silent ' "$LOG" && ok || fail "the failure is not logged: $(grep trunk_register "$LOG" | tail -n 2)"
+grep -q 'reg-pass-456' "$LOG" && fail "the trunk's password reached the log" || ok
+req PATCH /v1/provider/trunks/silent "$OP" '{"status":"disabled"}'
+expect_status 200 "the silent trunk off"
+
+# ---- a carrier's digest answer checked by the front end ----
+INVITE="python3 $(dirname "$0")/sip_invite.py"
+req POST /v1/provider/trunks "$OP" '{"id":"digest","name":"Digest carrier","peer":"127.0.0.1:5999","prefixes":["+98"],"inbound_auth":"digest","username":"acct77","password":"in-pass-789"}'
+expect_status 201 "a trunk whose INVITEs authenticate by digest"
+out=$($INVITE "$CARRIER_UDP" +14155550177 --digest "acct77:wrong-pass-000" | tr '\n' ' ')
+case "$out" in "401 WWW-Authenticate: Digest realm=\"faxvault\""*" 403 ") ok ;; *) fail "a wrong digest: '$out' (want 401, then 403)" ;; esac
+grep -q 'event=sip.front_auth_checked src=127.0.0.1 verdict=bad' "$LOG" && ok ||
+	fail "the front end did not check the wrong answer: $(grep -E 'auth_checked|inbound_auth' "$LOG" | tail -n 3)"
+out=$($INVITE "$CARRIER_UDP" +14155550177 --digest "acct77:in-pass-789" --replay | tr '\n' ' ')
+case "$out" in "401 WWW-Authenticate: "*" 404 403 ") ok ;; *) fail "right digest, then replayed: '$out' (want 401, 404 for the unknown number, then 403)" ;; esac
+grep -q 'event=sip.front_auth_checked src=127.0.0.1 verdict=ok' "$LOG" && ok || fail "the right answer was not checked by the front end"
+grep -q 'event=sip.front_auth_checked src=127.0.0.1 verdict=replay' "$LOG" && ok || fail "the replay was not refused by the front end"
+grep -qE 'in-pass-789|wrong-pass-000|cnonce|response=' "$LOG" && fail "the credentials reached the log" || ok
+req PATCH /v1/provider/trunks/digest "$OP" '{"status":"disabled"}'
+expect_status 200 "the digest trunk off"
 
 # ---- a call through it ----
 send_fax "$USER_A" "$NUM_B" "$TMP/three.pdf"

@@ -10,6 +10,8 @@
 # - a trunk with its own certificate registers over TLS, its OPTIONS
 #   keep-alive sees it up, and a fax goes out through Kamailio (digest on
 #   the INVITE) to the far receiver;
+# - turned off, the trunk's binding is removed (REGISTER with Expires: 0)
+#   with the trunk's own certificate, which Kamailio logs;
 # - a trunk without one (the service's certificate presented) fails to
 #   register, is down, and its fax fails, class network, with no INVITE at
 #   Kamailio; given its certificate by PATCH it registers; removed, it
@@ -120,6 +122,12 @@ expect_jq '.items[0].to == "+14155550100" and .items[0].status == "received" and
 # --- a trunk without one: the service's certificate is refused by the carrier
 req PATCH /v1/provider/trunks/kamc "$OP" '{"status":"disabled"}'
 expect_status 200 "the first trunk off"
+# its binding removed (Expires: 0) with the trunk's own certificate: with
+# the service's, the carrier would refuse the connection
+unregistered() { grep -q 'event=fax.trunk_unregistered trunk=kamc sip_status=200 client_cert=trunk' "$LOG"; }
+poll_until 120 unregistered && ok || fail "the binding was not removed with the trunk's certificate: $(grep 'trunk_unreg' "$LOG" | tail -n 2)"
+grep -q 'kam: REGISTER over tls with client certificate fv, expires 0' "$TMP/kam/log" && ok ||
+	fail "Kamailio saw no Expires 0 with the trunk's certificate: $(grep 'kam: REGISTER over tls' "$TMP/kam/log" | tail -n 3)"
 req POST /v1/provider/trunks "$OP" "{\"id\":\"kamn\",$TRUNK,\"peer\":\"localhost:$KTLS\",\"prefixes\":[\"+49\"]}"
 expect_status 201 "a trunk without a certificate of its own"
 expect_jq '.has_tls_key == false and .tls_cert == null' "no certificate"

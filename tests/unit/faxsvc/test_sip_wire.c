@@ -2,7 +2,8 @@
  * message round-trips, an INVITE's headers are found by their full or
  * compact name, and what the service must not take is refused (control
  * characters, a class that is not one, too many pages, a byte left over,
- * the wrong type). With FV_SIP_WIRE_SEEDS=DIR, writes each message it
+ * the wrong type, an Authorization passed as a header, a registration's or
+ * a probe's outcome that is not one). With FV_SIP_WIRE_SEEDS=DIR, writes each message it
  * builds there (the fuzz target's seed corpus). */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -57,7 +58,7 @@ static void fill_invite(void)
 	snprintf(inv.ruri, sizeof inv.ruri, "sip:0142000000@203.0.113.1");
 	const char *h[][3] = { { "Call-ID", "abc@192.0.2.7", "" },
 		{ "CSeq", "1 INVITE", "" },
-		{ "Authorization", "Digest username=\"t\", realm=\"faxvault\"", "" },
+		{ "Max-Forwards", "70", "" },
 		{ "X-Called", "<sip:+33142000000@x>;tag=1", "+33142000000" } };
 	for (size_t i = 0; i < 4; i++) {
 		snprintf(inv.headers[i].name, sizeof inv.headers[i].name, "%s", h[i][0]);
@@ -65,6 +66,8 @@ static void fill_invite(void)
 		snprintf(inv.headers[i].user, sizeof inv.headers[i].user, "%s", h[i][2]);
 	}
 	inv.nheaders = 4;
+	inv.auth = LINECALL_AUTH_CREDENTIALS;
+	snprintf(inv.auth_user, sizeof inv.auth_user, "acct42");
 }
 
 static void test_invite(void **state)
@@ -91,7 +94,22 @@ static void test_invite(void **state)
 	assert_string_equal(v, "sip:0142000000@203.0.113.1");
 	assert_int_equal(sip_wire_invite_header(&back, LINECALL_HDR_VALUE, "Via", v, sizeof v), -1);
 	assert_int_equal(sip_wire_invite_header(&back, LINECALL_HDR_VALUE, "Call-ID", v, 5), -1);
+	/* the credentials: only whether they are there, and their username */
+	assert_int_equal(back.auth, LINECALL_AUTH_CREDENTIALS);
+	assert_string_equal(back.auth_user, "acct42");
+	assert_int_equal(sip_wire_invite_header(&back, LINECALL_HDR_VALUE, "Authorization", v, sizeof v), -1);
 	ipc_msg_free(&m);
+	/* The Authorization itself as a header is refused, and a username
+	 * without credentials. */
+	snprintf(inv.headers[2].name, sizeof inv.headers[2].name, "Authorization");
+	assert_int_equal(sip_wire_invite_encode(&out, &inv), 0);
+	as_msg(&m, NULL);
+	assert_int_equal(sip_wire_invite_decode(&m, &back), -1);
+	ipc_msg_free(&m);
+	fill_invite();
+	inv.auth = LINECALL_AUTH_NONE;
+	assert_int_equal(sip_wire_invite_encode(&out, &inv), -1);
+	fill_invite();
 	/* An IPv6 source is taken; a name is not. */
 	snprintf(inv.inv.src_ip, sizeof inv.inv.src_ip, "2001:db8::7");
 	assert_int_equal(sip_wire_invite_encode(&out, &inv), 0);
@@ -128,15 +146,21 @@ static void test_invite(void **state)
 static void test_answer_send_page(void **state)
 {
 	(void)state;
-	sip_wire_answer_t a = { .status = 401, .retry_after = 0 }, b;
-	snprintf(a.challenge, sizeof a.challenge, "Digest realm=\"faxvault\", nonce=\"n\"");
+	sip_wire_answer_t a = { .status = 401, .retry_after = 0, .challenge = 2, .now = 1700000000 }, b;
 	sip_wire_answer_encode(&out, &a);
 	struct ipc_msg m;
 	as_msg(&m, "answer");
 	assert_int_equal(sip_wire_answer_decode(&m, &b), 0);
 	assert_int_equal(b.status, 401);
-	assert_string_equal(b.challenge, a.challenge);
+	assert_int_equal(b.challenge, 2);
+	assert_int_equal(b.now, 1700000000);
 	assert_int_equal(sip_wire_invite_decode(&m, &back), -1); /* the wrong type */
+	ipc_msg_free(&m);
+	/* a challenge goes with a 401 only */
+	a.status = 403;
+	sip_wire_answer_encode(&out, &a);
+	as_msg(&m, NULL);
+	assert_int_equal(sip_wire_answer_decode(&m, &b), -1);
 	ipc_msg_free(&m);
 
 	line_cfg_t c;
@@ -244,12 +268,142 @@ static void test_result(void **state)
 	ipc_msg_free(&m);
 }
 
+static void test_register_probe_auth(void **state)
+{
+	(void)state;
+	struct ipc_msg m;
+	/* a registration with the HA1 for the carrier's realm, no password */
+	static linecall_reg_t q, back_q;
+	static sip_wire_reg_t w;
+	memset(&q, 0, sizeof q);
+	q.trunk_id = "carrier1";
+	q.b.registrar = "sip.example.net:5061";
+	q.b.user = "acct42";
+	q.b.ha1_realm = "example.net";
+	q.b.ha1_md5 = "0123456789abcdef0123456789abcdef";
+	q.b.expires = 600;
+	q.b.transport = 2;
+	q.b.tls_cert = "/proc/self/fd/9";
+	q.b.tls_key = "/proc/self/fd/10";
+	snprintf(q.contact[0], sizeof q.contact[0], "192.0.2.1:5061");
+	snprintf(q.contact[1], sizeof q.contact[1], "[2001:db8::1]:5061");
+	snprintf(q.b.call_id, sizeof q.b.call_id, "00ff");
+	q.b.cseq = 7;
+	/* no target: nothing to send */
+	assert_int_equal(sip_wire_reg_encode(&out, &q, 8000), -1);
+	snprintf(q.targets[0], sizeof q.targets[0], "192.0.2.5:5061");
+	q.target_family[0] = 4;
+	snprintf(q.targets[1], sizeof q.targets[1], "[2001:db8::5]:5061");
+	q.target_family[1] = 6;
+	q.ntargets = 2;
+	assert_int_equal(sip_wire_reg_encode(&out, &q, 8000), 0);
+	as_msg(&m, "register");
+	assert_int_equal(sip_wire_reg_decode(&m, &w), 0);
+	ipc_msg_free(&m);
+	sip_wire_reg_binding(&w, &back_q);
+	assert_null(back_q.b.password);
+	assert_string_equal(back_q.b.ha1_md5, q.b.ha1_md5);
+	assert_string_equal(back_q.b.ha1_realm, "example.net");
+	assert_string_equal(back_q.contact[1], "[2001:db8::1]:5061");
+	assert_string_equal(back_q.b.call_id, "00ff");
+	assert_int_equal(back_q.b.cseq, 7);
+	assert_int_equal(back_q.ntargets, 2);
+	assert_string_equal(back_q.targets[1], "[2001:db8::5]:5061");
+	assert_int_equal(back_q.target_family[1], 6);
+	assert_int_equal(w.timeout_ms, 8000);
+	/* a Call-ID that is not ours, an HA1 that is not one: refused */
+	snprintf(q.b.call_id, sizeof q.b.call_id, "x@y");
+	assert_int_equal(sip_wire_reg_encode(&out, &q, 8000), -1);
+	snprintf(q.b.call_id, sizeof q.b.call_id, "00ff");
+	q.b.ha1_md5 = "short";
+	assert_int_equal(sip_wire_reg_encode(&out, &q, 8000), -1);
+	q.b.ha1_md5 = "0123456789abcdef0123456789abcdef";
+	/* the outcome */
+	q.status = 200;
+	q.granted = 300;
+	snprintf(q.b.realm, sizeof q.b.realm, "example.net");
+	snprintf(q.contact_used, sizeof q.contact_used, "192.0.2.1:5061");
+	q.b.cseq = 9;
+	sip_wire_registered_encode(&out, 0, &q);
+	as_msg(&m, "registered");
+	int rc = 7;
+	memset(&back_q, 0, sizeof back_q);
+	assert_int_equal(sip_wire_registered_decode(&m, &rc, &back_q), 0);
+	assert_int_equal(rc, 0);
+	assert_int_equal(back_q.granted, 300);
+	assert_int_equal(back_q.b.cseq, 9);
+	assert_string_equal(back_q.b.realm, "example.net");
+	assert_string_equal(back_q.contact_used, "192.0.2.1:5061");
+	ipc_msg_free(&m);
+	/* a realm with a quote is no realm */
+	snprintf(q.b.realm, sizeof q.b.realm, "ex\"ample");
+	sip_wire_registered_encode(&out, 401, &q);
+	as_msg(&m, NULL);
+	assert_int_equal(sip_wire_registered_decode(&m, &rc, &back_q), -1);
+	ipc_msg_free(&m);
+
+	/* one trunk's probes, and their answers */
+	sipconn_tls_t tls = { .ca = "/etc/faxvault/ca.pem", .name = "sip.example.net" };
+	keepalive_probe_t p[2] = { { .peer = "192.0.2.1:5061", .transport = 2, .tls = &tls },
+		{ .peer = "[2001:db8::1]:5061", .transport = 2, .tls = &tls } };
+	linecall_probe_set_t set = { p, 2 };
+	assert_int_equal(sip_wire_probe_encode(&out, &set, 2000), 0);
+	as_msg(&m, "probe");
+	static sip_wire_probe_t pw;
+	assert_int_equal(sip_wire_probe_decode(&m, &pw), 0);
+	assert_int_equal(pw.n, 2);
+	assert_string_equal(pw.p[1].peer, "[2001:db8::1]:5061");
+	assert_string_equal(pw.name, "sip.example.net");
+	assert_int_equal(pw.has_cert, 0);
+	ipc_msg_free(&m);
+	p[0].status = 200;
+	p[1].status = -1;
+	sip_wire_probed_encode(&out, p, 2);
+	as_msg(&m, "probed");
+	p[0].status = p[1].status = 5;
+	assert_int_equal(sip_wire_probed_decode(&m, &set), 0);
+	assert_int_equal(p[0].status, 200);
+	assert_int_equal(p[1].status, -1);
+	/* as many answers as probes, no more, no fewer */
+	set.n = 1;
+	assert_int_equal(sip_wire_probed_decode(&m, &set), -1);
+	ipc_msg_free(&m);
+
+	/* a check of an INVITE's credentials, and its verdict */
+	sip_wire_auth_t a = { .now = 1700000000 }, ab;
+	snprintf(a.user, sizeof a.user, "acct42");
+	snprintf(a.ha1_md5, sizeof a.ha1_md5, "0123456789abcdef0123456789abcdef");
+	snprintf(a.ha1_sha256, sizeof a.ha1_sha256, "%s%s", a.ha1_md5, a.ha1_md5);
+	sip_wire_auth_encode(&out, &a);
+	as_msg(&m, "auth_check");
+	assert_int_equal(sip_wire_auth_decode(&m, &ab), 0);
+	assert_string_equal(ab.ha1_sha256, a.ha1_sha256);
+	ipc_msg_free(&m);
+	a.ha1_sha256[3] = 'X';
+	sip_wire_auth_encode(&out, &a);
+	as_msg(&m, NULL);
+	assert_int_equal(sip_wire_auth_decode(&m, &ab), -1);
+	ipc_msg_free(&m);
+	sip_wire_verdict_encode(&out, SIPAUTH_REPLAY);
+	as_msg(&m, "auth_verdict");
+	sipauth_verdict_t v = SIPAUTH_OK;
+	assert_int_equal(sip_wire_verdict_decode(&m, &v), 0);
+	assert_int_equal(v, SIPAUTH_REPLAY);
+	ipc_msg_free(&m);
+	ipc_out_init(&out, SIPF_AUTH_VERDICT, 0);
+	ipc_put_i64(&out, 9);
+	as_msg(&m, NULL);
+	assert_int_equal(sip_wire_verdict_decode(&m, &v), -1);
+	ipc_msg_free(&m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_invite),
 		cmocka_unit_test(test_answer_send_page),
 		cmocka_unit_test(test_result),
+		cmocka_unit_test(test_register_probe_auth),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

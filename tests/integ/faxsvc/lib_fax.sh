@@ -57,8 +57,13 @@ account() {
 # No trunk keep-alive unless a test asks for it: SIPp scenarios playing a
 # carrier would take an OPTIONS for an unexpected message.
 fax_setup() {
+	# FV_SIP_FRONT=0 (ctest's *_inproc variants): no SIP front end, the
+	# engine, REGISTER, keep-alive and digest checks in the service
 	start_daemon --set testing.media_clock_speed="$FAX_SPEED" --set fax.poll_ms=100 \
-		--set fax.trunk_keepalive_seconds=0 "$@"
+		--set fax.trunk_keepalive_seconds=0 ${FV_SIP_FRONT:+--set fax.sip_front=$FV_SIP_FRONT} "$@"
+	if [ "${FV_SIP_FRONT:-}" = 0 ]; then
+		ps -o comm= --ppid "$DAEMON_PID" | grep -qx fv-sip && fail "a SIP front end runs with fax.sip_front=0" || ok
+	fi
 	OP=$(operator_token)
 	LOOPBACK_SIP=$(sed -n 's/.*event=fax.loopback_listening .*sip=\([0-9.:]*\).*/\1/p' "$LOG" | tail -n 1)
 	req PUT /v1/provider/rates "$OP" '{"currency":"EUR","rates":[{"prefix":"+1","price_per_page":7},{"prefix":"+1555","price_per_page":5},{"prefix":"+44","price_per_page":9}]}'

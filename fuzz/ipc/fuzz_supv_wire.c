@@ -1,8 +1,10 @@
 /* Fuzz target: what the service sends faxvaultd's supervisor, and what the
  * supervisor sends the service (src/ipc/supv.c). The input is one datagram:
  * decoded by ipc_msg_decode, then by each decoder of supv.h. What a decoder
- * accepts must hold its invariants (a known role, a pid in range) and
+ * accepts must hold its invariants (a known role, a pid in range, a
+ * signal of the two a stop may send) and
  * encode again to the same payload. */
+#include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +42,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (a == 0)
 			abort();
 		supv_spawned_encode(&o, m.id, a, b);
+		same(&o, &m);
+	}
+	if (supv_kill_decode(&m, &a, &b) == 0) {
+		if (a == 0 || a > INT32_MAX || (b != SIGTERM && b != SIGKILL))
+			abort();
+		supv_kill_encode(&o, a, b);
 		same(&o, &m);
 	}
 	if (supv_exited_decode(&m, &a, &b) == 0) {

@@ -66,7 +66,7 @@ static void *monitor_main(void *arg)
 		pthread_mutex_lock(&c->mu);
 		c->pid = pid > 0 ? pid : 0;
 		if (pid > 0 && c->stopping)
-			kill(pid, SIGTERM);
+			ipc_proc_kill(pid, SIGTERM);
 		pthread_mutex_unlock(&c->mu);
 		if (pid > 0) {
 			c->serve(c->arg, sock, pid);
@@ -153,7 +153,7 @@ void child_stop(child_t *c)
 	pthread_mutex_lock(&c->mu);
 	c->stopping = 1;
 	if (c->pid > 0)
-		kill(c->pid, SIGTERM);
+		ipc_proc_kill(c->pid, SIGTERM);
 	pthread_cond_broadcast(&c->cv);
 	pthread_mutex_unlock(&c->mu);
 	pthread_join(c->monitor, NULL);

@@ -21,7 +21,8 @@
 typedef struct child child_t;
 
 /* Takes the child's messages on sock until it closes (return then); may
- * kill pid when it misbehaves. Runs on the monitor thread. */
+ * end pid when it misbehaves (ipc_proc_kill, supv.h: never kill(2), the
+ * supervisor is its parent). Runs on the monitor thread. */
 typedef void child_serve_fn(void *arg, int sock, pid_t pid);
 
 typedef struct child_spec {

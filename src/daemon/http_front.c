@@ -16,6 +16,7 @@
 #include "ipc.h"
 #include "log.h"
 #include "metrics.h"
+#include "supv.h"
 #include "xalloc.h"
 
 /* Requests waiting for a worker, at most; those above are refused (the
@@ -74,7 +75,7 @@ static void run_job(http_front_t *f, struct job *j)
 		/* More than the route takes, or not what was declared: the
 		 * client gets 503 from the front end, which is killed. */
 		log_event(LOG_ERROR, "http.front_malformed", "pid=%d why=\"body size\"", (int)j->pid);
-		kill(j->pid, SIGKILL);
+		ipc_proc_kill(j->pid, SIGKILL);
 	} else {
 		in->body = body;
 		in->len = (size_t)j->w.body_len;
@@ -156,7 +157,7 @@ static void serve(void *arg, int sock, pid_t pid)
 		if (rc != 1) {
 			log_event(LOG_ERROR, "http.front_malformed", "pid=%d type=%u", (int)pid,
 				(unsigned)j->msg.type);
-			kill(pid, SIGKILL);
+			ipc_proc_kill(pid, SIGKILL);
 		}
 		ipc_msg_free(&j->msg);
 		free(j);

@@ -23,6 +23,7 @@
 #include "log.h"
 #include "sip_wire.h"
 #include "sipaddr.h"
+#include "supv.h"
 #include "timeutil.h"
 #include "xalloc.h"
 
@@ -134,7 +135,7 @@ static sipauth_verdict_t invite_verify(linecall_invite_t *ci, const char *user, 
 			pid_t pid = child_pid(j->f->child);
 			log_event(LOG_ERROR, "sip.front_malformed", "pid=%d type=%u", (int)pid, (unsigned)m.type);
 			if (pid > 0)
-				kill(pid, SIGKILL);
+				ipc_proc_kill(pid, SIGKILL);
 			v = SIPAUTH_BAD;
 		}
 		ipc_msg_free(&m);
@@ -283,7 +284,7 @@ static void serve(void *arg, int sock, pid_t pid)
 		}
 		if (rc != 1) {
 			log_event(LOG_ERROR, "sip.front_malformed", "pid=%d type=%u", (int)pid, (unsigned)m.type);
-			kill(pid, SIGKILL);
+			ipc_proc_kill(pid, SIGKILL);
 		}
 		ipc_msg_free(&m);
 		break;
@@ -436,7 +437,7 @@ static int front_send_call(void *impl, const line_cfg_t *cfg, const char *target
 				log_event(LOG_ERROR, "sip.front_malformed", "pid=%d type=%u", (int)pid,
 					(unsigned)(r == 0 ? m.type : 0));
 				if (pid > 0)
-					kill(pid, SIGKILL);
+					ipc_proc_kill(pid, SIGKILL);
 			}
 			/* The front end died during the call: interrupted, retried
 			 * from the first page it did not confirm. */
@@ -578,7 +579,7 @@ static int rpc_answer(sip_front_t *f, int sock, int ms, struct ipc_msg *m,
 	pid_t pid = child_pid(f->child);
 	log_event(LOG_ERROR, "sip.front_malformed", "pid=%d type=%u", (int)pid, (unsigned)(rc == 0 ? m->type : 0));
 	if (pid > 0)
-		kill(pid, SIGKILL);
+		ipc_proc_kill(pid, SIGKILL);
 	ipc_msg_free(m);
 	return -1;
 }

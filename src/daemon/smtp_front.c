@@ -15,6 +15,7 @@
 #include "log.h"
 #include "role.h"
 #include "smtp_wire.h"
+#include "supv.h"
 #include "xalloc.h"
 
 struct smtp_front {
@@ -100,7 +101,7 @@ static void serve(void *arg, int sock, pid_t pid)
 		if (rc != 1) {
 			log_event(LOG_ERROR, "smtp.front_malformed", "pid=%d type=%u", (int)pid,
 				(unsigned)j->msg.type);
-			kill(pid, SIGKILL);
+			ipc_proc_kill(pid, SIGKILL);
 		}
 		ipc_msg_free(&j->msg);
 		free(j);

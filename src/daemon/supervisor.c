@@ -156,13 +156,31 @@ static void spawn_for_service(struct sup *s, struct ipc_msg *m)
 		close(sv[0]);
 }
 
+/* SUPV_KILL: the signal to a child of the service's that has not been
+ * reaped (this loop reaps them, so its pid is still its own); any other
+ * pid is refused. */
+static void kill_for_service(struct sup *s, uint32_t pid, uint32_t sig)
+{
+	for (int i = 0; i < KIDS_MAX; i++)
+		if (s->kids[i] > 0 && s->kids[i] == (pid_t)pid) {
+			log_event(LOG_INFO, "supervisor.signal", "pid=%u signal=%u", pid, sig);
+			kill(s->kids[i], (int)sig);
+			return;
+		}
+	log_event(LOG_WARN, "supervisor.signal_refused", "pid=%u signal=%u why=\"not a child of the service\"",
+		pid, sig);
+}
+
 /* The service's messages, until it closes its socket. */
 static void from_service(struct sup *s)
 {
 	struct ipc_msg m;
 	int rc = ipc_recv(s->ctl, &m);
+	uint32_t pid, sig;
 	if (rc == 0 && m.type == SUPV_SPAWN) {
 		spawn_for_service(s, &m);
+	} else if (rc == 0 && supv_kill_decode(&m, &pid, &sig) == 0) {
+		kill_for_service(s, pid, sig);
 	} else if (rc == 0 && supv_ready_decode(&m) == 0) {
 		s->ready = 1;
 		log_event(LOG_INFO, "supervisor.service_ready", "pid=%d", (int)s->service);

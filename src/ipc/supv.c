@@ -77,6 +77,22 @@ int supv_ready_decode(const struct ipc_msg *m)
 	return m->type == SUPV_READY && m->len == 0 && m->nfds == 0 ? 0 : -1;
 }
 
+void supv_kill_encode(struct ipc_out *o, uint32_t pid, uint32_t sig)
+{
+	ipc_out_init(o, SUPV_KILL, 0);
+	ipc_put_u32(o, pid);
+	ipc_put_u32(o, sig);
+}
+
+int supv_kill_decode(const struct ipc_msg *m, uint32_t *pid, uint32_t *sig)
+{
+	struct ipc_reader r;
+	ipc_reader_init(&r, m);
+	return m->type == SUPV_KILL && m->nfds == 0 && ipc_get_u32(&r, pid) == 0 &&
+		ipc_get_u32(&r, sig) == 0 && ipc_reader_end(&r) == 0 && *pid > 0 && *pid <= INT32_MAX &&
+		(*sig == SIGTERM || *sig == SIGKILL) ? 0 : -1;
+}
+
 /* ---- the service's side ---- */
 
 #define EXITS_MAX 64
@@ -244,6 +260,24 @@ void ipc_proc_wait(pid_t pid, int *wstatus)
 		}
 		pthread_cond_wait(&sv.cv, &sv.mu);
 	}
+}
+
+void ipc_proc_kill(pid_t pid, int sig)
+{
+	if (pid <= 0)
+		return;
+	if (sv.sock < 0) {
+		kill(pid, sig);
+		return;
+	}
+	/* A 64 KiB buffer: not on the stack of whatever thread stops a child. */
+	struct ipc_out *o = xmalloc(sizeof *o);
+	supv_kill_encode(o, (uint32_t)pid, (uint32_t)sig);
+	pthread_mutex_lock(&sv.mu);
+	if (!sv.gone)
+		ipc_send(sv.sock, o);
+	pthread_mutex_unlock(&sv.mu);
+	free(o);
 }
 
 void ipc_proc_ready(void)

@@ -17,8 +17,15 @@
  *                pid, wait status (as waitpid gives it)
  *   SUPV_READY   service -> supervisor: started (from now on a death of the
  *                service is a crash, and it is started again)
+ *   SUPV_KILL    service -> supervisor: pid, signal (SIGTERM or SIGKILL):
+ *                signal that child of the service's. The supervisor, its
+ *                parent, sends it only to a child it started for this
+ *                service and has not reaped, so the pid cannot have been
+ *                reused by another process (the service, not the parent,
+ *                could hit one); any other pid is refused (logged).
  * The supervisor decodes the service's messages without trusting them
- * (supv_spawn_decode, supv_ready_decode: fuzz target fuzz_supv_wire) and
+ * (supv_spawn_decode, supv_ready_decode, supv_kill_decode: fuzz target
+ * fuzz_supv_wire) and
  * ends a service that sends anything else.
  *
  * The client side (ipc_proc_*) is what the service's code uses to start and
@@ -39,6 +46,7 @@ enum {
 	SUPV_SPAWNED,
 	SUPV_EXITED,
 	SUPV_READY,
+	SUPV_KILL,
 };
 
 #define SUPV_ROLE_MAX 15
@@ -55,6 +63,9 @@ void supv_exited_encode(struct ipc_out *o, uint32_t pid, uint32_t wstatus);
 int supv_exited_decode(const struct ipc_msg *m, uint32_t *pid, uint32_t *wstatus);
 void supv_ready_encode(struct ipc_out *o);
 int supv_ready_decode(const struct ipc_msg *m);
+void supv_kill_encode(struct ipc_out *o, uint32_t pid, uint32_t sig);
+/* A pid in 1..INT32_MAX, sig SIGTERM or SIGKILL, no descriptor. 0, or -1. */
+int supv_kill_decode(const struct ipc_msg *m, uint32_t *pid, uint32_t *sig);
 
 /* ---- the service's side ---- */
 
@@ -73,6 +84,11 @@ int ipc_proc_spawn(const char *exe, char *const argv[], const int fds[], size_t 
 	pid_t *pid);
 /* Waits for a child started by ipc_proc_spawn to end: its wait status. */
 void ipc_proc_wait(pid_t pid, int *wstatus);
+/* Sends sig (SIGTERM or SIGKILL) to a child started by ipc_proc_spawn and
+ * not yet waited for: through its parent, the supervisor, when there is
+ * one (SUPV_KILL: no pid of another process can be hit), else by kill(2)
+ * (this process is then its parent). */
+void ipc_proc_kill(pid_t pid, int sig);
 /* Tells the supervisor the service is started (nothing without one). */
 void ipc_proc_ready(void);
 

@@ -79,7 +79,7 @@ static pid_t spawn_holder(const char *exe, char *const argv[], int *sock, uint8_
 		snprintf(err, errlen, "key holder: no answer at start");
 	ipc_msg_free(&m);
 	close(sv[0]);
-	kill(pid, SIGKILL);
+	ipc_proc_kill(pid, SIGKILL);
 	int st;
 	ipc_proc_wait(pid, &st);
 	return -1;
@@ -251,7 +251,7 @@ static vault_err_t roundtrip(keyd_client_t *c, struct ipc_out *o, struct ipc_msg
 		log_event(LOG_ERROR, "keyd.bad_reply", "pid=%d err=\"%s\"", (int)c->pid,
 			pr == 0 ? "timeout" : "malformed or out of turn");
 		if (c->pid > 0)
-			kill(c->pid, SIGKILL);
+			ipc_proc_kill(c->pid, SIGKILL);
 		goto out;
 	}
 	ipc_reader_init(r, reply);

@@ -11,7 +11,8 @@
 # restart_in_ms=1000) with a new key holder and new front ends under their
 # roles, on the same sockets (still held by the supervisor), the next
 # requests succeed and every fax accepted is kept. SIGHUP is passed on. A
-# clean stop drains each process and ends faxvaultd with status 0.
+# clean stop drains each process (the service stops its front ends through
+# the supervisor, their parent: SUPV_KILL) and ends faxvaultd with status 0.
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 SCAN="python3 $(dirname "$0")/keyscan.py"
@@ -144,6 +145,13 @@ poll_until 300 reopened && ok || fail "SIGHUP did not reach the service"
 stop_daemon && ok || fail "faxvaultd did not stop cleanly"
 grep -q "event=http.front_exited pid=$H status=0" "$LOG" && ok || fail "the HTTP front end did not end cleanly: $(grep http.front "$LOG" | tail -n 3)"
 grep -q "event=sip.front_exited pid=$S status=0" "$LOG" && ok || fail "the SIP front end did not end cleanly: $(grep sip.front "$LOG" | tail -n 3)"
+# The service stopped its front ends through the supervisor, their
+# parent (SUPV_KILL), never by a pid of its own.
+for p in "$H" "$S"; do
+	grep -q "event=supervisor.signal pid=$p signal=15" "$LOG" && ok ||
+		fail "front end $p was not stopped through the supervisor: $(grep 'supervisor.signal' "$LOG")"
+done
+grep -q "event=supervisor.signal_refused" "$LOG" && fail "the supervisor refused a stop: $(grep signal_refused "$LOG")" || ok
 grep -q "event=daemon.stopped ok=1" "$LOG" && grep -q "event=supervisor.stopped status=0" "$LOG" && ok ||
 	fail "the service or the supervisor did not stop cleanly: $(grep -E 'stopped' "$LOG" | tail -n 3)"
 for p in $SVC $V $H $S; do

@@ -1,7 +1,9 @@
 /* Unit tests of src/ipc: fields round-trip, descriptors pass, and every
  * malformed message is refused (short, trailing, oversized, wrong version,
- * too many descriptors) without leaking a descriptor. */
+ * too many descriptors) without leaking a descriptor; the supervisor's
+ * SUPV_KILL and the service's way of stopping a child through it. */
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,6 +16,7 @@
 #include <cmocka.h>
 
 #include "ipc.h"
+#include "supv.h"
 
 static struct ipc_out out; /* 64 KiB: kept off the stack */
 
@@ -155,7 +158,7 @@ static void test_fd_passing(void **state)
 	/* More than IPC_FDS_MAX, or a bad fd, is refused at the sender. */
 	ipc_out_init(&out, 1, 4);
 	for (int i = 0; i <= IPC_FDS_MAX; i++)
-		ipc_put_fd(&out, 0);
+		ipc_put_fd(&out, sv[0]);
 	assert_int_equal(ipc_send(sv[0], &out), -1);
 	assert_int_equal(errno, EMSGSIZE);
 	ipc_out_init(&out, 1, 4);
@@ -250,6 +253,57 @@ static void test_empty_payload(void **state)
 	close(sv[1]);
 }
 
+/* SUPV_KILL: only a pid in range and SIGTERM or SIGKILL; under a
+ * supervisor ipc_proc_kill sends it rather than kill(2) (the pid here is
+ * no process of ours: were it signalled, kill would fail unseen, but the
+ * message is what the supervisor, the child's parent, gets). */
+static void test_supv_kill(void **state)
+{
+	(void)state;
+	struct ipc_msg m;
+	uint32_t pid, sig;
+	int sv[2];
+	assert_int_equal(ipc_socketpair(sv), 0);
+	const uint32_t bad[][2] = { { 0, SIGKILL }, { 0x80000000u, SIGTERM }, { 42, SIGSTOP }, { 42, 0 } };
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		supv_kill_encode(&out, bad[i][0], bad[i][1]);
+		assert_int_equal(ipc_send(sv[0], &out), 0);
+		assert_int_equal(ipc_recv(sv[1], &m), 0);
+		assert_int_equal(supv_kill_decode(&m, &pid, &sig), -1);
+		ipc_msg_free(&m);
+	}
+	/* A trailing byte, a descriptor: refused. */
+	supv_kill_encode(&out, 42, SIGTERM);
+	ipc_put_u8(&out, 0);
+	assert_int_equal(ipc_send(sv[0], &out), 0);
+	assert_int_equal(ipc_recv(sv[1], &m), 0);
+	assert_int_equal(supv_kill_decode(&m, &pid, &sig), -1);
+	ipc_msg_free(&m);
+	supv_kill_encode(&out, 42, SIGTERM);
+	ipc_put_fd(&out, sv[0]);
+	assert_int_equal(ipc_send(sv[0], &out), 0);
+	assert_int_equal(ipc_recv(sv[1], &m), 0);
+	assert_int_equal(supv_kill_decode(&m, &pid, &sig), -1);
+	ipc_msg_free(&m);
+	/* The service's side, supervised: the stop goes to the parent. */
+	assert_int_equal(ipc_proc_use_supervisor(sv[0]), 0);
+	assert_true(ipc_proc_supervised());
+	ipc_proc_kill(2147483000, SIGKILL);
+	assert_int_equal(ipc_recv(sv[1], &m), 0);
+	assert_int_equal(supv_kill_decode(&m, &pid, &sig), 0);
+	assert_int_equal(pid, 2147483000u);
+	assert_int_equal(sig, SIGKILL);
+	ipc_msg_free(&m);
+	ipc_proc_kill(2147483001, SIGTERM);
+	assert_int_equal(ipc_recv(sv[1], &m), 0);
+	assert_int_equal(supv_kill_decode(&m, &pid, &sig), 0);
+	assert_int_equal(pid, 2147483001u);
+	assert_int_equal(sig, SIGTERM);
+	ipc_msg_free(&m);
+	/* The supervisor gone: its reader thread ends, nothing more sent. */
+	close(sv[1]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -258,6 +312,7 @@ int main(void)
 		cmocka_unit_test(test_fd_passing),
 		cmocka_unit_test(test_malformed_datagrams),
 		cmocka_unit_test(test_empty_payload),
+		cmocka_unit_test(test_supv_kill),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

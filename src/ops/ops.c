@@ -359,7 +359,7 @@ static const char *gate_of(const char *kind)
 static const char *ingress_of(const op_run_t *r)
 {
 	const char *p = r->spec->pattern ? r->spec->pattern : "";
-	if ((r->c.who && strcmp(r->who.type, "scim") == 0) || strncmp(p, "/scim/", 6) == 0)
+	if (strncmp(p, "/scim/", 6) == 0)
 		return "scim";
 	if (p[0] == '/')
 		return "http";

@@ -605,12 +605,13 @@ static void handle(api_t *a, const http_in_t *in, const char *url, const char *m
 		websession_login_answer(result, secure, ans->set_cookie);
 	if (cookie_tok[0] && strcmp(r->action, "sessions.delete") == 0)
 		websession_set_cookie(NULL, secure, ans->set_cookie, sizeof ans->set_cookie);
+	int ok_status = ans->raw.status ? ans->raw.status : r->status;
 	if (ans->raw.data) {
-		ans->status = r->status;
+		ans->status = ok_status;
 		json_decref(result);
 	} else {
-		set_json(ans, r->status, r->status == 204 ? NULL : result, "application/json");
-		if (r->status == 204)
+		set_json(ans, ok_status, ok_status == 204 ? NULL : result, "application/json");
+		if (ok_status == 204)
 			json_decref(result);
 	}
 	if (op_idem_save(&run, ans->status, ans->body) != 0) {

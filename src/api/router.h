@@ -46,6 +46,7 @@ typedef struct api_raw {
 	 * answer too. */
 	char *location;
 	char set_cookie[2][256];
+	int status; /* a handler's own success status (0: the route's) */
 } api_raw_t;
 
 typedef struct route_match {

@@ -58,7 +58,20 @@ static int h_fax_submit(const api_call_t *r, dom_ctx_t *c, json_t **out, dom_err
 
 static int h_fax_quote(const api_call_t *r, dom_ctx_t *c, json_t **out, dom_err_t *e)
 {
-	return fax_form(r, c, dom_fax_quote, out, e);
+	if (fax_form(r, c, dom_fax_quote, out, e) != 0)
+		return -1;
+	/* Documents: accepted, rendered and priced by the queue. */
+	const char *id = json_string_value(json_object_get(*out, "id"));
+	if (id) {
+		r->raw->status = 202;
+		r->raw->location = xasprintf("/v1/faxes/quotes/%s", id);
+	}
+	return 0;
+}
+
+static int h_fax_quote_get(const api_call_t *r, dom_ctx_t *c, json_t **out, dom_err_t *e)
+{
+	return dom_fax_quote_get(c, route_param(r->m, "quote_id"), out, e);
 }
 
 static int h_fax_list(const api_call_t *r, dom_ctx_t *c, json_t **out, dom_err_t *e)
@@ -151,7 +164,10 @@ static int h_rates_put(const api_call_t *r, dom_ctx_t *c, json_t **out, dom_err_
 const struct route routes_faxes[] = {
 	{ "POST", "/v1/faxes", "faxes.create", P(FAX_SEND), ROUTE_UPLOAD | ROUTE_CREATE, 202,
 		h_fax_submit },
-	{ "POST", "/v1/faxes/quote", "faxes.quote", P(FAX_SEND), ROUTE_UPLOAD, 200, h_fax_quote },
+	{ "POST", "/v1/faxes/quote", "faxes.quote", P(FAX_SEND), ROUTE_UPLOAD | ROUTE_CREATE, 200,
+		h_fax_quote },
+	{ "GET", "/v1/faxes/quotes/{quote_id}", "faxes.quote_get", P(FAX_SEND), 0, 200,
+		h_fax_quote_get },
 	{ "GET", "/v1/faxes", "faxes.list", P(FAX_READ_OWN) | P(DATA_READ), 0, 200,
 		h_fax_list },
 	{ "GET", "/v1/faxes/{fax_id}", "faxes.get", P(FAX_READ_OWN) | P(DATA_READ), 0,

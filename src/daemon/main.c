@@ -739,6 +739,7 @@ static int cmd_serve(const config_t *cfg)
 			*cfg->mail_lmtp_listen) ? cfg->mail_domain : NULL,
 	};
 	if (gdpr_export_register(jobs, &ac.dom) != 0 || fax_render_register(jobs, &ac.dom) != 0 ||
+	    fax_quote_register(jobs, &ac.dom) != 0 ||
 	    !(hooks = webhook_sender_register(jobs, st, &fr.env, (int)cfg->webhook_timeout * 1000,
 		      err, sizeof err)) ||
 	    (*cfg->mail_relay && !(mail = mail_sender_register(jobs, &mc, st, &fr.env, err,

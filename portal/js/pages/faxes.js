@@ -43,7 +43,14 @@ export function sendPage(ctx) {
     quoteOut.replaceChildren();
     if (!chosen.length) { st.fail(t("send.no_file")); return; }
     try {
-      const q = await api("POST", "/v1/faxes/quote", formData(true));
+      let q = await api("POST", "/v1/faxes/quote", formData(true));
+      // Documents are rendered and priced by the server's queue: the quote
+      // is read again until it is ready.
+      while (q.status === "rendering") {
+        await new Promise((r) => setTimeout(r, 500));
+        q = await api("GET", "/v1/faxes/quotes/" + encodeURIComponent(q.id));
+      }
+      if (q.status === "failed") { st.fail((q.problem && q.problem.detail) || ""); return; }
       const rows = q.items.map((i) => [i.to, i.reachable ? fmtMoney(i.price_per_page, i.currency) : t("quote.unreachable"),
         fmtNumber(i.pages), fmtMoney(i.amount, i.currency)]);
       quoteOut.replaceChildren(h("h2", {}, t("quote.title")),

@@ -108,31 +108,6 @@ int fx_render_submission(const fax_env_t *env, const char *dir, int ninputs,
 	return rc;
 }
 
-/* Writes the documents into a new private work directory (dir, "" when it
- * could not be made; the caller wipes it) and renders them there with opt:
- * 0 with *pages, or -1 with r->fail. */
-static int render_files(const fax_env_t *env, const fax_file_t *files, int nfiles,
-	const json_t *opt, const char *log_id, char *dir, size_t dirlen, int *pages,
-	struct render_result *r)
-{
-	memset(r, 0, sizeof *r);
-	if (dom_workdir_new(env, dir, dirlen) != 0) {
-		dir[0] = '\0';
-		r->fail = RENDER_E_INTERNAL;
-		return -1;
-	}
-	for (int i = 0; i < nfiles; i++) {
-		char *p = xasprintf("%s/in-%d", dir, i);
-		int rc = fx_write_file(p, files[i].data, files[i].len);
-		free(p);
-		if (rc != 0) {
-			r->fail = RENDER_E_IO;
-			return -1;
-		}
-	}
-	return fx_render_submission(env, dir, nfiles, opt, log_id, pages, r);
-}
-
 /* The problem of a refused rendering, with the page cap named when it is
  * the reason (faxes_int.h). Both languages are formatted: the API answers
  * the one asked for, the render job records the submitter's. */
@@ -244,6 +219,26 @@ void fx_drop_submission(store_tx_t *tx, const fax_env_t *env, const json_t *sub)
 	store_submission_delete(tx, rec_str(sub, "id"));
 }
 
+/* The documents of a submission or a quote stored encrypted in c->tx, as
+ * originals of account_id: the array of their ids (new reference), or NULL
+ * with e. */
+static json_t *store_originals(dom_ctx_t *c, const fax_env_t *env, const char *account_id,
+	const fax_file_t *files, int nfiles, dom_err_t *e)
+{
+	json_t *orig = json_array();
+	for (int i = 0; i < nfiles; i++) {
+		char doc_id[DOC_ID_MAX];
+		if (doc_put_tx(c->tx, env, account_id, "original", files[i].data, files[i].len, -1,
+			    doc_id) != 0) {
+			json_decref(orig);
+			dom_fail(e, doc_failure_kind(), "", "the document could not be stored");
+			return NULL;
+		}
+		json_array_append_new(orig, json_string(doc_id));
+	}
+	return orig;
+}
+
 /* ---- submission ---- */
 
 int dom_fax_submit(dom_ctx_t *c, const json_t *fields, const fax_file_t *files, int nfiles,
@@ -320,16 +315,9 @@ int dom_fax_submit(dom_ctx_t *c, const json_t *fields, const fax_file_t *files, 
 	 * (page_count, estimated_cost) against the quotas and the prepaid
 	 * balance, so that submissions made meanwhile see them. */
 	int64_t now = time_now_ms();
-	json_t *orig = json_array();
-	for (int i = 0; i < nfiles; i++) {
-		char doc_id[DOC_ID_MAX];
-		if (doc_put_tx(c->tx, env, account_id, "original", files[i].data, files[i].len, -1,
-			    doc_id) != 0) {
-			json_decref(orig);
-			return dom_fail(e, doc_failure_kind(), "", "the document could not be stored");
-		}
-		json_array_append_new(orig, json_string(doc_id));
-	}
+	json_t *orig = store_originals(c, env, account_id, files, nfiles, e);
+	if (!orig)
+		return -1;
 	char *sub_id = sec_new_id("sub");
 	json_t *opt = render_options(&o, from, c->lang ? c->lang : "en");
 	char *orig_s = json_dumps(orig, JSON_COMPACT), *opt_s = json_dumps(opt, JSON_COMPACT);
@@ -398,39 +386,106 @@ static void quote_refuse(dom_ctx_t *c, json_t *out, const dom_err_t *why)
 	json_object_set_new(out, "allowed", json_false());
 }
 
-/* The pages of a quote: the documents rendered as a send renders them, in
- * a private directory that is wiped, outside the transaction. */
-static int quote_render(dom_ctx_t *c, const fax_env_t *env, const fax_opts_t *o,
-	const fax_file_t *files, int nfiles, int *pages, dom_err_t *e)
+/* A quote of documents: the checks that need no rendering (type, size,
+ * anti-virus) now, then the documents stored encrypted with a quote job
+ * of the queue (fax_quote_job.c) in this transaction. Answers {id,
+ * status: "rendering", created_at}; the job renders and prices them, and
+ * GET /v1/faxes/quotes/{quote_id} reads the quote. */
+static int quote_queue(dom_ctx_t *c, const fax_env_t *env, const fax_opts_t *o,
+	const json_t *form, const fax_file_t *files, int nfiles, json_t **out, dom_err_t *e)
 {
 	enum render_lang lang = RENDER_LANG_EN;
 	render_lang_parse(c->lang, &lang);
+	const char *account_id = c->who->account_id;
 	for (int i = 0; i < nfiles; i++)
-		if (dom_av_check(c, c->who->account_id, "file", files[i].data, files[i].len, e) != 0 ||
+		if (dom_av_check(c, account_id, "file", files[i].data, files[i].len, e) != 0 ||
 		    check_document(&files[i], i, nfiles, lang, e) != 0)
 			return -1;
 	char from[32];
-	dom_caller_id(c->tx, c->who->account_id, c->who->person_id, from);
+	dom_caller_id(c->tx, account_id, c->who->person_id, from);
+	json_t *orig = store_originals(c, env, account_id, files, nfiles, e);
+	if (!orig)
+		return -1;
+	char *id = sec_new_id("quo");
 	json_t *opt = render_options(o, from, c->lang ? c->lang : "en");
-	if (dom_tx_pause(c, e) != 0) {
-		json_decref(opt);
-		return -1;
-	}
-	char dir[512];
-	struct render_result rr = { 0 };
-	int failed = render_files(env, files, nfiles, opt, "quote", dir, sizeof dir, pages, &rr) != 0;
+	int rc = fx_quote_enqueue(c, id, form, orig, opt);
+	json_decref(orig);
 	json_decref(opt);
-	dom_workdir_wipe(dir);
-	if (dom_tx_resume(c, e) != 0)
-		return -1;
-	if (failed)
-		return fx_render_problem(rr.fail, env->max_pages, e);
+	if (rc == 0)
+		rc = fax_audit_c(c, "fax.quote_queued", id, account_id, "success",
+			json_pack("{s:i, s:i}", "recipients", o->nto, "documents", nfiles));
+	if (rc != 0) {
+		free(id);
+		return dom_fail(e, "internal", "", "the quote could not be stored");
+	}
+	char b[40];
+	*out = json_pack("{s:s, s:s, s:s}", "id", id, "status", "rendering", "created_at",
+		time_format_rfc3339(time_now_ms(), b, sizeof b));
+	free(id);
+	return 0;
+}
+
+int fx_quote_price(dom_ctx_t *c, const fax_env_t *env, const fax_opts_t *o, int pages,
+	const char *quote_id, json_t **out, dom_err_t *e)
+{
+	const char *account_id = c->who->account_id;
+	char cur[4];
+	fx_currency_of(c->tx, env, account_id, cur);
+	json_t *items = json_array();
+	*out = json_pack("{s:i, s:s, s:o, s:b}", "pages", pages, "currency", cur, "items", items,
+		"allowed", 1);
+	dom_err_t why = { 0 };
+	int64_t total = 0;
+	for (int i = 0; i < o->nto; i++) {
+		json_t *trunk = dom_trunk_for(c->tx, env, o->to[i]);
+		int64_t price = fx_price_for(c->tx, o->to[i], cur);
+		json_array_append_new(items, json_pack("{s:s, s:b, s:I, s:i, s:I, s:s}", "to",
+			o->to[i], "reachable", trunk != NULL, "price_per_page", (json_int_t)price,
+			"pages", pages, "amount", (json_int_t)(price * pages), "currency", cur));
+		total += price * pages;
+		if (!trunk) {
+			dom_fail(&why, "no-route", "to", "no trunk can reach %s", o->to[i]);
+			quote_refuse(c, *out, &why);
+		}
+		json_decref(trunk);
+	}
+	json_object_set_new(*out, "total", json_integer(total));
+	json_t *acc = store_account_get(c->tx, account_id, NULL);
+	bool active = acc && strcmp(rec_str(acc, "status"), "active") == 0;
+	json_decref(acc);
+	if (!active) {
+		dom_fail(&why, "account-suspended", "", "the account cannot send faxes");
+		quote_refuse(c, *out, &why);
+	}
+	if (dom_fraud_check_outbound(c, account_id, &why) != 0 ||
+	    dom_invoice_check_outbound(c, account_id, &why) != 0)
+		quote_refuse(c, *out, &why);
+	int fits = billing_quote(c, account_id, c->who->person_id, cur, (int64_t)pages * o->nto,
+		total, *out, &why);
+	if (fits < 0) {
+		json_decref(*out);
+		*out = NULL;
+		return dom_fail(e, "internal", "", "the balance could not be read");
+	}
+	if (fits > 0)
+		quote_refuse(c, *out, &why);
+	json_t *d = json_pack("{s:i, s:i, s:I, s:s, s:O}", "recipients", o->nto, "pages", pages,
+		"total", (json_int_t)total, "currency", cur, "allowed",
+		json_object_get(*out, "allowed"));
+	if (quote_id)
+		json_object_set_new(d, "quote_id", json_string(quote_id));
+	if (fax_audit_c(c, "fax.quote", account_id, account_id, "success", d) != 0) {
+		json_decref(*out);
+		*out = NULL;
+		return dom_fail(e, "internal", "", "the read could not be recorded");
+	}
 	return 0;
 }
 
 int dom_fax_quote(dom_ctx_t *c, const json_t *fields, const fax_file_t *files, int nfiles,
 	json_t **out, dom_err_t *e)
 {
+	*out = NULL;
 	if (fx_need_member(c, e) != 0)
 		return -1;
 	const fax_env_t *env = fx_env_of(c);
@@ -451,58 +506,12 @@ int dom_fax_quote(dom_ctx_t *c, const json_t *fields, const fax_file_t *files, i
 	if (rc == 0 && (nfiles > 0) == (given > 0))
 		rc = dom_fail(e, "validation-failed", "pages",
 			"give either the documents (\"file\") or their number of pages (\"pages\")");
-	int pages = given;
-	if (rc == 0 && nfiles > 0)
-		rc = quote_render(c, env, &o, files, nfiles, &pages, e);
-	if (rc != 0) {
-		json_decref(form);
-		return -1;
-	}
-	const char *account_id = c->who->account_id;
-	char cur[4];
-	fx_currency_of(c->tx, env, account_id, cur);
-	json_t *items = json_array();
-	*out = json_pack("{s:i, s:s, s:o, s:b}", "pages", pages, "currency", cur, "items", items,
-		"allowed", 1);
-	dom_err_t why = { 0 };
-	int64_t total = 0;
-	for (int i = 0; i < o.nto; i++) {
-		json_t *trunk = dom_trunk_for(c->tx, env, o.to[i]);
-		int64_t price = fx_price_for(c->tx, o.to[i], cur);
-		json_array_append_new(items, json_pack("{s:s, s:b, s:I, s:i, s:I, s:s}", "to", o.to[i],
-			"reachable", trunk != NULL, "price_per_page", (json_int_t)price, "pages", pages,
-			"amount", (json_int_t)(price * pages), "currency", cur));
-		total += price * pages;
-		if (!trunk) {
-			dom_fail(&why, "no-route", "to", "no trunk can reach %s", o.to[i]);
-			quote_refuse(c, *out, &why);
-		}
-		json_decref(trunk);
-	}
-	json_object_set_new(*out, "total", json_integer(total));
-	json_t *acc = store_account_get(c->tx, account_id, NULL);
-	bool active = acc && strcmp(rec_str(acc, "status"), "active") == 0;
-	json_decref(acc);
-	if (!active) {
-		dom_fail(&why, "account-suspended", "", "the account cannot send faxes");
-		quote_refuse(c, *out, &why);
-	}
-	if (dom_fraud_check_outbound(c, account_id, &why) != 0 ||
-	    dom_invoice_check_outbound(c, account_id, &why) != 0)
-		quote_refuse(c, *out, &why);
-	int fits = billing_quote(c, account_id, c->who->person_id, cur, (int64_t)pages * o.nto,
-		total, *out, &why);
-	if (fits < 0) {
-		json_decref(form);
-		return dom_fail(e, "internal", "", "the balance could not be read");
-	}
-	if (fits > 0)
-		quote_refuse(c, *out, &why);
+	/* Documents are rendered by the queue, never in the request. */
+	if (rc == 0)
+		rc = nfiles > 0 ? quote_queue(c, env, &o, form, files, nfiles, out, e)
+				: fx_quote_price(c, env, &o, given, NULL, out, e);
 	json_decref(form);
-	return fax_audit_c(c, "fax.quote", account_id, account_id, "success",
-		json_pack("{s:i, s:i, s:I, s:s, s:O}", "recipients", o.nto, "pages", pages, "total",
-			(json_int_t)total, "currency", cur, "allowed", json_object_get(*out, "allowed")))
-		!= 0 ? dom_fail(e, "internal", "", "the read could not be recorded") : 0;
+	return rc;
 }
 
 int dom_fax_resend(dom_ctx_t *c, const char *fax_id, const json_t *body, json_t **out,

@@ -129,14 +129,24 @@ typedef struct fax_file {
 int dom_fax_submit(dom_ctx_t *c, const json_t *fields, const fax_file_t *files, int nfiles,
 	json_t **out, dom_err_t *e);
 /* POST /v1/faxes/quote: a send's form (fields and documents), or its
- * fields with "pages" instead of documents. The documents are rendered as
- * a send renders them (cover page included) to count the pages; nothing is
- * stored, charged or queued. Answers {pages, currency, items: [{to,
- * reachable, price_per_page, pages, amount, currency}], total, plan,
- * balance_minor?, available_minor?, allowed, refusal?: {reason, detail}};
- * audited as fax.quote. */
+ * fields with "pages" instead of documents. With "pages": answers at once
+ * {pages, currency, items: [{to, reachable, price_per_page, pages, amount,
+ * currency}], total, plan, balance_minor?, available_minor?, allowed,
+ * refusal?: {reason, detail}}, audited as fax.quote; nothing is charged or
+ * queued. With documents: what needs no rendering is checked now (type,
+ * size, anti-virus), the documents are stored encrypted with a quote job
+ * (FAX_QUOTE_JOB), and the answer is {id, status: "rendering",
+ * created_at} (audited as fax.quote_queued); the job renders them as a
+ * send does (cover page included), prices the pages, audits fax.quote and
+ * shreds the documents. */
 int dom_fax_quote(dom_ctx_t *c, const json_t *fields, const fax_file_t *files, int nfiles,
 	json_t **out, dom_err_t *e);
+/* GET /v1/faxes/quotes/{quote_id}: the quote of documents as the job made
+ * it, for the member who asked (anyone else: not-found): {id, created_at,
+ * status: "rendering" | "ready" | "failed"}, with the quote's fields when
+ * ready, problem {type, detail} when failed; audited as fax.quote_read.
+ * Found until the job is purged (queue.retention_days). */
+int dom_fax_quote_get(dom_ctx_t *c, const char *quote_id, json_t **out, dom_err_t *e);
 /* query: {direction, status, q, since, until} strings: q (at most
  * FAX_SEARCH_MAX bytes) is looked for, case aside, in the fax's id and
  * cover subject, and its digits in the sending and receiving numbers;
@@ -250,6 +260,11 @@ int fax_render_enqueue(store_tx_t *tx, const char *account_id, const char *submi
 /* Registers the kind's handler on q (before queue_start); cfg->fax is the
  * fax environment (a node without it retries later). 0, or -1. */
 int fax_render_register(struct queue *q, const dom_config_t *cfg);
+/* The quote job (fax_quote_job.c): a quote's documents rendered and
+ * priced off the request (dom_fax_quote); registered like the render
+ * job, tried FAX_RENDER_ATTEMPTS times. */
+#define FAX_QUOTE_JOB "quote"
+int fax_quote_register(struct queue *q, const dom_config_t *cfg);
 
 /* Outbound faxes by open status (rendering, queued, sending; 0 when none)
  * into the counts; 0, or -1 when the store fails. */

@@ -72,6 +72,18 @@ int fx_render_problem(enum render_fail f, int max_pages, dom_err_t *e);
  * the caller wipes it) and renders them there with the submission's
  * options: 0 with *pages, or -1 with rr->fail (RENDER_E_INTERNAL or
  * RENDER_E_IO when the fault is ours). */
+/* fax_submit.c: a quote's prices of pages pages for each recipient of o,
+ * and whether the account may send them (see dom_fax_quote), as c->who,
+ * audited as fax.quote (with quote_id when not NULL). 0 with *out, or -1
+ * with e. */
+int fx_quote_price(dom_ctx_t *c, const fax_env_t *env, const fax_opts_t *o, int pages,
+	const char *quote_id, json_t **out, dom_err_t *e);
+/* fax_quote_job.c: enqueues in c->tx the quote job of quote_id (the
+ * form's fields, the stored originals' ids, the render options), for
+ * c->who. 0, or -1. */
+int fx_quote_enqueue(dom_ctx_t *c, const char *quote_id, const json_t *form,
+	const json_t *originals, const json_t *options);
+
 int fx_render_stored(store_t *st, const fax_env_t *env, const json_t *sub, char *dir,
 	size_t dirlen, int *pages, struct render_result *rr);
 /* In tx: the faxes of sub still rendering end failed (fclass, reason), and

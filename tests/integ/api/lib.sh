@@ -195,6 +195,14 @@ wait_rendered() {
 	poll_until "${3:-300}" fax_settled "$1" "$2" || fail "fax $2 still rendering: ${BODY:0:300}"
 }
 
+# wait_quoted TOKEN QUOTE_ID [SECONDS]: until the quote job has rendered and
+# priced a quote's documents (ready, or failed with its reason); BODY is the
+# quote. A quote of documents answers 202, still rendering.
+quote_settled() { req GET "/v1/faxes/quotes/$2" "$1"; [ "$STATUS" = 200 ] && [ "$(jqr .status)" != rendering ]; }
+wait_quoted() {
+	poll_until "${3:-300}" quote_settled "$1" "$2" || fail "quote $2 still rendering: ${BODY:0:300}"
+}
+
 login() { # login EMAIL PASSWORD -> prints token
 	req POST /v1/sessions "" "{\"email\":\"$1\",\"password\":\"$2\"}"
 	[ "$STATUS" = 201 ] || { fail "login $1: $STATUS $BODY"; echo ""; return; }

@@ -2,8 +2,12 @@
 # The cost estimate before sending (POST /v1/faxes/quote) and the search
 # over all faxes (GET /v1/faxes?q=&since=&until=) on the real faxvaultd (the
 # fax service is off, so submitted faxes stay queued):
-# - a quote renders the documents as a send does (cover page included) and
-#   answers per recipient the rate, pages and amount; or takes a page count;
+# - a quote of documents answers 202 at once, and the queue's quote job
+#   renders them as a send does (cover page included); the quote, read at
+#   GET /v1/faxes/quotes/{id} by the member who asked, gives per recipient
+#   the rate, pages and amount; or a quote takes a page count (200);
+# - a quote of a document the renderer refuses reads as failed, with the
+#   reason; its documents are shredded once it is priced;
 # - it creates no fax, charges nothing, and is audited as fax.quote;
 # - it says whether the account may send: an unroutable number, a prepaid
 #   balance too small, a quota exceeded, each with its reason in EN and FR;
@@ -42,12 +46,23 @@ BILL=$NEW_MEMBER
 
 # ---- a quote of documents: rendered, priced, nothing created ----
 quote "$U1" -F "file=@$TMP/letter.txt" -F "to=+33100000001, +33200000001" -F "cover_subject=Devis"
-expect_status 200 "quote of a letter with a cover page to two numbers"
+expect_status 202 "quote of a letter with a cover page to two numbers: accepted"
+expect_jq '.status == "rendering" and (.id | startswith("quo_"))' "rendered by the queue, not in the request"
+QID=$(jqr .id)
+grep -qi "^location: /v1/faxes/quotes/$QID" "$HEADERS" && ok || fail "no Location of the quote: $(cat "$HEADERS")"
+wait_quoted "$U1" "$QID"
+expect_jq ".status == \"ready\" and .id == \"$QID\"" "the quote is ready"
 expect_jq '.pages == 2 and .currency == "EUR" and .total == 54' "2 pages (cover + letter), 2 x 15 + 2 x 12"
 expect_jq '[.items[] | {to, price_per_page, pages, amount, reachable}] == [{"to":"+33100000001","price_per_page":15,"pages":2,"amount":30,"reachable":true},{"to":"+33200000001","price_per_page":12,"pages":2,"amount":24,"reachable":true}]' "per recipient: rate, pages, amount"
 expect_jq '.allowed == true and (has("refusal") | not) and .plan == "postpaid" and (has("balance_minor") | not)' "a postpaid account may send"
+# A quote is its member's own.
+req GET "/v1/faxes/quotes/$QID" "$OWN"
+expect_problem 404 not-found "another member of the account does not see the quote"
+req GET /v1/faxes/quotes/quo_nothing "$U1"
+expect_problem 404 not-found "an unknown quote"
 quote "$U1" -F "file=@$TMP/long.txt" -F "file=@$TMP/letter.txt" -F "to=+33100000002"
-expect_status 200 "quote of two documents"
+expect_status 202 "quote of two documents"
+wait_quoted "$U1" "$(jqr .id)"
 LONG_PAGES=$(jqr .pages)
 if [ "$LONG_PAGES" -ge 4 ] 2>/dev/null; then ok; else fail "the long text renders to several pages: $LONG_PAGES"; fi
 expect_jq ".total == (15 * $LONG_PAGES) and .items[0].amount == .total" "priced by the rendered pages"
@@ -59,6 +74,15 @@ expect_jq ".status == \"queued\" and .page_count == $LONG_PAGES and .estimated_c
 req GET "/v1/faxes?limit=200" "$OWN"
 expect_jq '(.items | length) == 1' "the quotes created no fax"
 if [ -z "$(ls -A "$TMP/var/work" 2>/dev/null)" ]; then ok; else fail "work directory not wiped: $(ls "$TMP/var/work")"; fi
+# The quotes' documents were stored only until they were priced.
+[ "$(db_query "SELECT count(*) FROM documents WHERE kind = 'original'")" = 0 ] && ok ||
+	fail "originals left after the quotes: $(db_query "SELECT id, kind FROM documents WHERE kind = 'original'")"
+# A document the renderer refuses: the quote fails with the reason.
+printf '%%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 9 0 R >> endobj\ntrailer << /Root 1 0 R >>\n%%%%EOF\n' >"$TMP/corrupt.pdf"
+quote "$U1" -F "file=@$TMP/corrupt.pdf" -F "to=+33100000001"
+expect_status 202 "a damaged PDF is taken, as the renderer decides"
+wait_quoted "$U1" "$(jqr .id)"
+expect_jq '.status == "failed" and (.problem.type | startswith("document-")) and (.problem.detail | length > 0) and (has("total") | not)' "the quote of a damaged PDF fails with the renderer's reason"
 
 # ---- a quote by page count ----
 quote "$U1" -F "pages=3" -F "to=+33100000001"

@@ -5,6 +5,9 @@
 # - three documents that take the renderer long (tens of pages each) are
 #   each answered at once, rendering, and /healthz and the API answer while
 #   they are still pending; each then ends queued with its real page count;
+# - two quotes of such a document are answered at once too (202), /healthz
+#   and the API answer while they render, and each then reads as ready
+#   with the same page count;
 # - what only rendering can tell reaches the submitter as the fax's status
 #   and a webhook: a damaged PDF fails with the renderer's reason, and a
 #   quota the real pages overrun fails with the quota's words (in French
@@ -78,6 +81,27 @@ for id in "${IDS[@]}"; do
 done
 ms=$(grep -o 'event=fax.rendered .*result=queued ms=[0-9]*' "$LOG" | sed 's/.*ms=//' | sort -n | tail -n 1)
 echo "longest render: ${ms:-?} ms for $PAGES pages"
+
+# ---- slow quotes do not hold the API either ----
+# Two quotes of the long document are answered at once (202, rendering);
+# /healthz and the API answer while they are pending; each then reads as
+# ready with the pages a send of it has.
+QIDS=()
+for i in 1 2; do
+	req POST /v1/faxes/quote "$OWNER" "" -F "file=@$TMP/long.txt" -F "to=+33100000001"
+	expect_status 202 "quote $i of the long document answered"
+	expect_jq '.status == "rendering"' "quote $i: rendering"
+	QIDS+=("$(jqr .id)")
+done
+req GET /healthz
+expect_status 200 "/healthz answers while the quotes are pending"
+req GET "/v1/faxes/quotes/${QIDS[1]}" "$OWNER"
+expect_status 200 "the API answers while the quotes are pending"
+expect_jq '.status == "rendering"' "the second quote is still rendering when they answer"
+for q in "${QIDS[@]}"; do
+	wait_quoted "$OWNER" "$q" 600
+	expect_jq ".status == \"ready\" and .pages == $PAGES and .total == $((2 * PAGES))" "quote $q priced off the request: $PAGES pages"
+done
 
 # ---- failures reach the submitter as the status and a webhook ----
 # hook_of FAX TYPE: the receiver got that event for that fax (the file).

@@ -167,6 +167,7 @@ static const struct policy {
 	{ "webhooks.deliveries.list", "settings.manage data.read", false, true, false },
 	{ "faxes.create", "fax.send", false, false, false },
 	{ "faxes.quote", "fax.send", false, false, false },
+	{ "faxes.quote_get", "fax.send", false, false, false },
 	{ "faxes.list", "fax.read.own data.read", false, false, false },
 	{ "faxes.get", "fax.read.own data.read", false, false, false },
 	{ "faxes.delete", "fax.read.own data.read", false, false, false },
@@ -793,6 +794,7 @@ static void fill_path(const struct world *w, const struct route *r, struct cell 
 			: strcmp(name, "number") == 0 ? "%2B99900000000" /* A has no number: 404 */
 			: strcmp(name, "port_id") == 0 ? "prt_none"
 			: strcmp(name, "fax_id") == 0 ? "fax_none"
+			: strcmp(name, "quote_id") == 0 ? "quo_none"
 			: strcmp(name, "consent_id") == 0 ? "cns_none"
 			: strcmp(name, "grant_id") == 0 ? "agr_none"
 			: strcmp(name, "safebox_id") == 0 ? "sbx_none"

@@ -137,7 +137,7 @@ static const struct setting settings[] = {
 	{ "fax.media_priority", C_INT, OFF(fax_media_priority), "10", 0, 99, NULL,
 		"Real-time priority (SCHED_RR, 1-99) of call media, so that other work on the machine cannot make a call's audio or T.38 late; needs root or CAP_SYS_NICE (else logged once, and media runs at normal priority). 0: normal priority." },
 	{ "fax.media_loops", C_INT, OFF(fax_media_loops), "0", -1, 64, NULL,
-		"Media loops (threads) of the node's one call engine, which carries every outbound call (in the SIP front end with fax.sip_front = 1, else in the service): calls are added to the loop with the fewest and leave it when they end. 0: one per processor core. -1: no shared engine, a whole engine (user agent and threads) per call, as before; for comparisons." },
+		"Media loops (threads) of the node's one call engine, which carries every call, out and in, and every listener (in the SIP front end with fax.sip_front = 1, else in the service): calls are added to the loop with the fewest and leave it when they end. 0: one per processor core. -1: no shared engine, a whole engine (user agent and threads) per call and per listener, as before; for comparisons." },
 	{ "fax.ring_seconds", C_INT, OFF(fax_ring_seconds), "60", 5, 300, NULL,
 		"An unanswered outbound call is given up (no_answer) after this long." },
 	{ "fax.max_call_minutes", C_INT, OFF(fax_max_call_minutes), "60", 1, 600, NULL,

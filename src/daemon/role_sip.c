@@ -111,6 +111,10 @@ static void thread_done(void)
 	pthread_mutex_unlock(&mu);
 }
 
+/* The node's long-lived engine: every listener and every send is added
+ * to it. */
+static struct linecall_engines *engines;
+
 /* ---- listeners ---- */
 
 struct lst {
@@ -326,7 +330,7 @@ static void *listener_main(void *arg)
 	else
 		lc.accept = accept_plain;
 	lc.accept_ud = x;
-	if (line_receive(&lc, rx_result, x) != 0)
+	if (line_engine_receive(linecall_engine(engines, &lc, lc.listen), &lc, rx_result, x) != 0)
 		log_event(LOG_ERROR, "sip.front_listen_failed", "listen=%s", x->w.listen);
 	atomic_store(&x->state, 1);
 	thread_done();
@@ -383,9 +387,6 @@ static void listen_start(struct ipc_msg *m)
 }
 
 /* ---- sends ---- */
-
-/* The node's long-lived engines: every send is a call added to one. */
-static struct linecall_engines *engines;
 
 struct tx_call {
 	int sock, doc;

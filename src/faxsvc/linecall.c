@@ -173,33 +173,33 @@ static void fd_path(int fd, char *out, size_t cap)
 	snprintf(out, cap, "/proc/self/fd/%d", fd);
 }
 
-/* The node's long-lived engines, one per address family, started with
- * the first call of that family (its clock speed and media priority are
- * the service's: the same for every call). */
+/* The node's long-lived engine, started by its first call or listener
+ * (its clock speed and media priority are the service's: the same for
+ * every call and listener). */
 struct linecall_engines {
 	pthread_mutex_t mu;
-	int loops;                 /* media loops per engine; < 0: none (an engine per call) */
-	line_engine_t *e[2];       /* IPv4, IPv6 */
-	int failed[2];             /* could not start: calls run apart */
+	int loops;                 /* media loops; < 0: none (an engine per call and listener) */
+	line_engine_t *e;
+	int failed;                /* could not start: calls and listeners run apart */
 };
 
 line_engine_t *linecall_engine(struct linecall_engines *g, const line_cfg_t *cfg, const char *target)
 {
+	(void)target;
 	if (!g || g->loops < 0)
 		return NULL;
-	int v6 = strchr(target, '[') != NULL;
 	pthread_mutex_lock(&g->mu);
-	if (!g->e[v6] && !g->failed[v6]) {
+	if (!g->e && !g->failed) {
 		line_engine_cfg_t ec = { .media_loops = g->loops, .media_priority = cfg->media_priority,
-			.clock_speed = cfg->clock_speed, .family = v6 ? AF_INET6 : AF_INET };
+			.clock_speed = cfg->clock_speed };
 		char err[160];
-		g->e[v6] = line_engine_new(&ec, err, sizeof err);
-		if (!g->e[v6]) {
-			g->failed[v6] = 1;
-			log_event(LOG_ERROR, "fax.media_engine_failed", "family=%s err=\"%s\"", v6 ? "ipv6" : "ipv4", err);
+		g->e = line_engine_new(&ec, err, sizeof err);
+		if (!g->e) {
+			g->failed = 1;
+			log_event(LOG_ERROR, "fax.media_engine_failed", "err=\"%s\"", err);
 		}
 	}
-	line_engine_t *e = g->e[v6];
+	line_engine_t *e = g->e;
 	pthread_mutex_unlock(&g->mu);
 	return e;
 }
@@ -220,8 +220,7 @@ void linecall_engines_free(struct linecall_engines *g)
 {
 	if (!g)
 		return;
-	line_engine_free(g->e[0]);
-	line_engine_free(g->e[1]);
+	line_engine_free(g->e);
 	pthread_mutex_destroy(&g->mu);
 	free(g);
 }
@@ -372,11 +371,12 @@ static void inproc_result(void *ud, const fax_result_t *r)
 static int inproc_receive(void *impl, const linecall_listener_t *l)
 {
 	struct inproc_rx rx = { l, impl };
+	struct inproc *p = impl;
 	line_cfg_t lc = *l->cfg;
 	lc.accept = l->screened ? NULL : inproc_accept;
 	lc.accept_ex = l->screened ? inproc_accept_ex : NULL;
 	lc.accept_ud = &rx;
-	return line_receive(&lc, inproc_result, &rx);
+	return line_engine_receive(linecall_engine(p->g, &lc, lc.listen), &lc, inproc_result, &rx);
 }
 
 static void inproc_free(void *impl)

@@ -111,17 +111,19 @@ typedef struct linecall_listener {
 	void *result_ud;
 } linecall_listener_t;
 
-/* The engine in this process: outbound calls on the node's long-lived
- * engine (line_engine_*) with media_loops media loops (0: one per core;
- * < 0: an engine per call, as before it existed). */
+/* The engine in this process: calls out and listeners on the node's
+ * long-lived engine (line_engine_*) with media_loops media loops (0: one
+ * per core; < 0: an engine per call and per listener, as before it
+ * existed). */
 linecall_t *linecall_inproc(int media_loops);
 
-/* The node's long-lived engines (one per address family, each started by
- * the first call of its family), shared by the in-process implementation
- * and the SIP front end. */
+/* The node's long-lived engine (one user agent for both directions and
+ * both address families, started by the first call or listener), shared
+ * by the in-process implementation and the SIP front end. */
 struct linecall_engines;
 struct linecall_engines *linecall_engines_new(int media_loops);
-/* The engine for cfg's call to target (NULL: none, the call runs apart). */
+/* The engine for cfg's call to target or listener (NULL: none, it runs
+ * apart). */
 line_engine_t *linecall_engine(struct linecall_engines *g, const line_cfg_t *cfg, const char *target);
 void linecall_engines_free(struct linecall_engines *g);
 /* Releases lc (NULL: no-op). */

@@ -225,42 +225,60 @@ int line_send(const line_cfg_t *cfg, const char *target, const char *tiff, fax_r
 int line_send_many(const line_cfg_t *cfg, const char *target, const char *tiff, int n, line_result_fn *cb,
 		   void *ud, char *err, size_t errlen);
 
-/* A long-lived engine: one SIP user agent (one UDP socket, IPv4 or IPv6)
- * and a fixed set of media loops (threads), running until freed. Calls are
- * added to it while it runs (line_engine_send, from any thread) and leave
- * it when they end: no thread, socket or loop is started per call, and
- * the calls of a loop are ticked together (see docs/line.md). */
+/* A long-lived engine: one SIP user agent and a fixed set of media loops
+ * (threads), running until freed. Calls are added to it while it runs
+ * (line_engine_send, from any thread) and leave it when they end; so are
+ * listeners (line_engine_receive), whose calls share the same loops: no
+ * thread, socket or loop is started per call, and the calls of a loop are
+ * ticked together (see docs/line.md). Its SIP endpoints: each listener's
+ * socket or TCP/TLS listener, a UDP socket per address family for calls
+ * out, a TCP/TLS transport per set of TLS settings of calls out (its
+ * connections shared by the calls to the same peer). */
 typedef struct line_engine line_engine_t;
 
 typedef struct line_engine_cfg {
 	int media_loops;        /* media threads, >= 1 (at most 64) */
 	int media_priority;     /* as line_cfg_t.media_priority */
 	double clock_speed;     /* as line_cfg_t.clock_speed (tests) */
-	int family;             /* AF_INET (0: AF_INET) or AF_INET6: the targets it carries */
 } line_engine_cfg_t;
 
-/* Starts an engine (its SIP socket bound to any address of the family, any
- * port; its loop and media threads): NULL, with err set, when it cannot. */
+/* Starts an engine (its loop and media threads; its SIP sockets come with
+ * its calls and listeners): NULL, with err set, when it cannot. */
 line_engine_t *line_engine_new(const line_engine_cfg_t *ec, char *err, size_t errlen);
 
 /* As line_send, on the engine: the call is added to one of its media loops
  * (the one with the fewest calls) and this thread waits for its result.
- * cfg->on_page is called from this thread (not from the media loop: a
- * page's bookkeeping never holds up the other calls of the loop), each
- * page before the result is returned; *cfg->stop ends this call alone.
- * A call the engine cannot carry (SIP over TCP or TLS, a target of the
- * other address family or not an address, cfg->listen, record or replay,
- * another clock speed or media priority) runs as line_send would, in an
- * engine of its own (e NULL: always). Thread-safe. */
+ * A target by name is resolved in this thread. cfg->on_page is called
+ * from this thread (not from the media loop: a page's bookkeeping never
+ * holds up the other calls of the loop), each page before the result is
+ * returned; *cfg->stop ends this call alone. A call the engine cannot
+ * carry (cfg->listen, record or replay, shared media, bound_port, another
+ * clock speed or media priority) runs as line_send would, in an engine of
+ * its own (e NULL: always). Thread-safe. */
 int line_engine_send(line_engine_t *e, const line_cfg_t *cfg, const char *target, const char *tiff,
 		     fax_result_t *res);
+
+/* As line_receive, on the engine: the listener becomes one more SIP
+ * endpoint of the engine's user agent and its calls run on the engine's
+ * loops. accept / accept_ex are called from the engine's SIP thread (as
+ * line_receive's from its own); cb is called from this thread, once per
+ * call, so that storing a fax never holds up the engine. Returns once
+ * *cfg->stop is set and its calls ended (0), or at once when it cannot
+ * listen (-1, logged). A listener the engine cannot carry (no stop flag,
+ * cfg->calls > 0, record or replay, shared media, another clock speed or
+ * media priority) runs as line_receive (e NULL: always). Thread-safe. */
+int line_engine_receive(line_engine_t *e, const line_cfg_t *cfg, line_result_fn *cb, void *ud);
 
 /* Calls on the engine now (submitted, result not returned yet) and calls
  * submitted to it since it started (not those run apart). */
 void line_engine_counts(line_engine_t *e, int *calls, long *started);
 
+/* Listeners on the engine now. */
+int line_engine_listeners(line_engine_t *e);
+
 /* Ends its calls (each reported failed to its waiting sender) and the
- * engine; call once no line_engine_send is running (NULL: no-op). */
+ * engine; call once no line_engine_send or line_engine_receive is running
+ * (NULL: no-op). */
 void line_engine_free(line_engine_t *e);
 
 /* Answers calls on cfg->listen until cfg->calls calls ended (or *cfg->stop,

@@ -56,10 +56,30 @@ int ua_stop_requested(const ua_t *ua)
 	return atomic_load(&stop_flag) != 0;
 }
 
+void ua_ep_init(ua_t *ua, ua_ep_t *ep)
+{
+	memset(ep, 0, sizeof *ep);
+	ep->ua = ua;
+	ep->fd = -1;
+}
+
+/* Closes its socket or transport (the endpoint stays, empty). */
+void ua_ep_close(ua_ep_t *ep)
+{
+	siptrans_close(ep->tr);
+	ep->tr = NULL;
+	if (ep->fd >= 0)
+		close(ep->fd);
+	ep->fd = -1;
+}
+
 void ua_fini(ua_t *ua)
 {
-	siptrans_close(ua->tr);
-	ua->tr = NULL;
+	/* A long-lived engine's endpoints (its listeners told they ended). */
+	while (ua->eng && ua->neps > 0)
+		engine_ep_drop(ua, ua->neps - 1);
+	siptrans_close(ua->ep.tr);
+	ua->ep.tr = NULL;
 	if (ua->epfd >= 0)
 		close(ua->epfd);
 	ua->epfd = -1;
@@ -86,7 +106,11 @@ int ua_init(ua_t *ua, const line_cfg_t *cfg)
 {
 	memset(ua, 0, sizeof *ua);
 	ua->cfg = cfg;
-	ua->fd = -1;
+	ua_ep_init(ua, &ua->ep);
+	ua->ep.rx = cfg;
+	ua->ep.proto = cfg->sip_transport;
+	ua->eps[0] = &ua->ep;
+	ua->neps = 1;
 	ua->efd = -1;
 	ua->evs = xcalloc(LINE_CALLS_MAX, sizeof *ua->evs);
 	ua->epfd = epoll_create1(EPOLL_CLOEXEC);
@@ -141,11 +165,12 @@ int ua_init(ua_t *ua, const line_cfg_t *cfg)
 	return 0;
 }
 
-/* SIP over TCP/TLS for this engine: a listener at at (receive) or none
- * (send: connections only). 0, or -1 with err set. */
-static int ua_open_stream(ua_t *ua, const struct sockaddr_storage *at, const char *peer_name, char *err, size_t errlen)
+/* SIP over TCP/TLS (cfg->sip_transport, its TLS files) on ep: a listener
+ * at at (receive) or none (calls out: connections only). 0, or -1 with err
+ * set. */
+int ua_ep_stream(ua_ep_t *ep, const line_cfg_t *cfg, const struct sockaddr_storage *at, const char *peer_name,
+		 char *err, size_t errlen)
 {
-	const line_cfg_t *cfg = ua->cfg;
 	if (cfg->sip_transport != SIPTRANS_TCP && cfg->sip_transport != SIPTRANS_TLS) {
 		snprintf(err, errlen, "unknown SIP transport %d", cfg->sip_transport);
 		return -1;
@@ -158,14 +183,15 @@ static int ua_open_stream(ua_t *ua, const struct sockaddr_storage *at, const cha
 		.verify_client = cfg->tls_verify_client,
 		.peer_name = cfg->tls_name ? cfg->tls_name : peer_name,
 		.on_fail = on_link_fail,
-		.ud = ua,
+		.ud = ep,
 		.listen_fd = at ? cfg->listen_fd : 0,
 	};
-	ua->tr = siptrans_open(&tc, at, err, errlen);
-	if (!ua->tr)
+	ep->proto = cfg->sip_transport;
+	ep->tr = siptrans_open(&tc, at, err, errlen);
+	if (!ep->tr)
 		return -1;
 	if (at)
-		siptrans_bound(ua->tr, &ua->bound);
+		siptrans_bound(ep->tr, &ep->bound);
 	return 0;
 }
 
@@ -228,14 +254,15 @@ int ua_count_pages(const char *path, char *why, size_t whylen)
  * added to ua's calls and published to its media loop; the caller sets
  * when its INVITE goes (invite_at_ms, invite_pending). NULL (nothing
  * added) when no media socket could be opened. */
-call_t *ua_outbound_call(ua_t *ua, const line_cfg_t *cfg, const char *tx_file, const struct sockaddr_storage *peer,
-			 const char *target, sip_str_t user, int pages_total, int first)
+call_t *ua_outbound_call(ua_t *ua, ua_ep_t *ep, const line_cfg_t *cfg, const char *tx_file,
+			 const struct sockaddr_storage *peer, const char *target, sip_str_t user, int pages_total, int first)
 {
 	call_t *c = call_new(ua, 1);
+	call_set_ep(c, ep);
 	c->cfg = cfg;
 	c->tx_file = tx_file;
 	c->peer = *peer;
-	local_ip_toward(peer, &ua->bound, c->local_ip);
+	local_ip_toward(peer, &ep->bound, c->local_ip);
 	char h[33];
 	rand_hex(h, 12);
 	char lhost[SIPADDR_STR_MAX];
@@ -333,26 +360,26 @@ int line_send_many(const line_cfg_t *cfg, const char *target, const char *tiff, 
 		}
 	}
 	if (cfg->sip_transport) {
-		ua.bound = any;
-		if (ua_open_stream(&ua, NULL, hostz, err, errlen) != 0) {
+		ua.ep.bound = any;
+		if (ua_ep_stream(&ua.ep, cfg, NULL, hostz, err, errlen) != 0) {
 			ua_fini(&ua);
 			return -1;
 		}
 	} else {
-		ua.fd = udp_bind(&any);
-		if (ua.fd < 0) {
+		ua.ep.fd = udp_bind(&any);
+		if (ua.ep.fd < 0) {
 			snprintf(err, errlen, "cannot open a SIP socket");
 			{
 				ua_fini(&ua);
 				return -1;
 			}
 		}
-		socklen_t bl = sizeof ua.bound;
-		getsockname(ua.fd, (struct sockaddr *)&ua.bound, &bl);
+		socklen_t bl = sizeof ua.ep.bound;
+		getsockname(ua.ep.fd, (struct sockaddr *)&ua.ep.bound, &bl);
 	}
 	ua_open_muxes(&ua);
 	if (cfg->bound_port)
-		__atomic_store_n(cfg->bound_port, (int)sipaddr_port(&ua.bound), __ATOMIC_RELEASE);
+		__atomic_store_n(cfg->bound_port, (int)sipaddr_port(&ua.ep.bound), __ATOMIC_RELEASE);
 	ua.pages_total = last - first + 1;
 	char tx_mem[64];
 	int tx_memfd = tx_file_load(tiff, tx_mem, sizeof tx_mem);
@@ -362,13 +389,13 @@ int line_send_many(const line_cfg_t *cfg, const char *target, const char *tiff, 
 	ua.cb = cb;
 	ua.cb_ud = ud;
 	for (int i = 0; i < n; i++) {
-		call_t *c = ua_outbound_call(&ua, cfg, ua.tx_file, &peer, target, user, ua.pages_total, first);
+		call_t *c = ua_outbound_call(&ua, &ua.ep, cfg, ua.tx_file, &peer, target, user, ua.pages_total, first);
 		if (!c) {
 			snprintf(err, errlen, "cannot open a media socket");
 			for (int k = 0; k < ua.ncalls; k++)
 				call_free(ua.calls[k]);
-			if (ua.fd >= 0)
-				close(ua.fd);
+			if (ua.ep.fd >= 0)
+				close(ua.ep.fd);
 			if (tx_memfd >= 0)
 				close(tx_memfd);
 			ua_fini(&ua);
@@ -380,9 +407,10 @@ int line_send_many(const line_cfg_t *cfg, const char *target, const char *tiff, 
 		c->invite_at_ms = now_ms() + (int64_t)i * (n > 500 ? 5000 / n : 10);
 		c->invite_pending = 1;
 	}
+	int fd = ua.ep.fd;
 	int run = ua_run(&ua, 1);
-	if (ua.fd >= 0)
-		close(ua.fd);
+	if (fd >= 0)
+		close(fd);
 	if (tx_memfd >= 0)
 		close(tx_memfd);
 	if (run != 0) {
@@ -405,60 +433,67 @@ int line_send(const line_cfg_t *cfg, const char *target, const char *tiff, fax_r
 	return 0;
 }
 
+/* A listener on ep at cfg->listen (its socket cfg->listen_fd when given,
+ * taken over): UDP, or TCP/TLS by cfg->sip_transport. 0, or -1 (logged,
+ * nothing left open). */
+int ua_ep_listen(ua_ep_t *ep, const line_cfg_t *cfg)
+{
+	struct sockaddr_storage sa;
+	if (!cfg->listen || parse_hostport(cfg->listen, &sa) != 0) {
+		log_event(LOG_ERROR, "line_bad_listen", "call=- listen=%s", cfg->listen ? cfg->listen : "-");
+		return -1;
+	}
+	ep->proto = cfg->sip_transport;
+	if (cfg->sip_transport) {
+		char why[200];
+		/* A listening socket bound by the caller is taken over there. */
+		if (ua_ep_stream(ep, cfg, &sa, NULL, why, sizeof why) != 0) {
+			log_event(LOG_ERROR, "line_bind_failed", "call=- listen=%s why=\"%s\"", cfg->listen, why);
+			return -1;
+		}
+	} else if (cfg->listen_fd > 0) {
+		/* Bound by the caller before anything else started. */
+		ep->fd = cfg->listen_fd;
+		int fl = fcntl(ep->fd, F_GETFL);
+		int buf = 1 << 20;
+		if (fl < 0 || fcntl(ep->fd, F_SETFL, fl | O_NONBLOCK) != 0) {
+			close(ep->fd);
+			ep->fd = -1;
+		} else {
+			setsockopt(ep->fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof buf);
+		}
+	} else {
+		ep->fd = udp_bind(&sa);
+	}
+	if (!ep->tr && ep->fd < 0) {
+		log_event(LOG_ERROR, "line_bind_failed", "call=- listen=%s errno=%d", cfg->listen, errno);
+		return -1;
+	}
+	socklen_t bl = sizeof ep->bound;
+	if (!ep->tr)
+		getsockname(ep->fd, (struct sockaddr *)&ep->bound, &bl);
+	return 0;
+}
+
 int line_receive(const line_cfg_t *cfg, line_result_fn *cb, void *ud)
 {
 	ua_t ua;
 	if (ua_init(&ua, cfg) != 0)
 		return -1;
-	struct sockaddr_storage sa;
-	if (!cfg->listen || parse_hostport(cfg->listen, &sa) != 0) {
-		log_event(LOG_ERROR, "line_bad_listen", "call=- listen=%s", cfg->listen ? cfg->listen : "-");
-		{
-			ua_fini(&ua);
-			return -1;
-		}
+	if (ua_ep_listen(&ua.ep, cfg) != 0) {
+		ua_fini(&ua);
+		return -1;
 	}
-	if (cfg->sip_transport) {
-		char why[200];
-		/* A listening socket bound by the caller is taken over there. */
-		if (ua_open_stream(&ua, &sa, NULL, why, sizeof why) != 0) {
-			log_event(LOG_ERROR, "line_bind_failed", "call=- listen=%s why=\"%s\"", cfg->listen, why);
-			ua_fini(&ua);
-			return -1;
-		}
-	} else if (cfg->listen_fd > 0) {
-		/* Bound by the caller before anything else started. */
-		ua.fd = cfg->listen_fd;
-		int fl = fcntl(ua.fd, F_GETFL);
-		int buf = 1 << 20;
-		if (fl < 0 || fcntl(ua.fd, F_SETFL, fl | O_NONBLOCK) != 0) {
-			close(ua.fd);
-			ua.fd = -1;
-		} else {
-			setsockopt(ua.fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof buf);
-		}
-	} else {
-		ua.fd = udp_bind(&sa);
-	}
-	if (!ua.tr && ua.fd < 0) {
-		log_event(LOG_ERROR, "line_bind_failed", "call=- listen=%s errno=%d", cfg->listen, errno);
-		{
-			ua_fini(&ua);
-			return -1;
-		}
-	}
-	socklen_t bl = sizeof ua.bound;
-	if (!ua.tr)
-		getsockname(ua.fd, (struct sockaddr *)&ua.bound, &bl);
 	ua_open_muxes(&ua);
 	if (cfg->bound_port)
-		__atomic_store_n(cfg->bound_port, (int)sipaddr_port(&ua.bound), __ATOMIC_RELEASE);
+		__atomic_store_n(cfg->bound_port, (int)sipaddr_port(&ua.ep.bound), __ATOMIC_RELEASE);
 	ua.cb = cb;
 	ua.cb_ud = ud;
 	log_event(LOG_INFO, "line_listen", "call=- listen=%s port=%u calls=%d t38=%d ecm=%d transport=%s", cfg->listen,
-		  sipaddr_port(&ua.bound), cfg->calls, cfg->t38, cfg->ecm, via_proto(&ua));
+		  sipaddr_port(&ua.ep.bound), cfg->calls, cfg->t38, cfg->ecm, via_proto(&ua.ep));
+	int fd = ua.ep.fd;
 	int run = ua_run(&ua, 0);
-	if (ua.fd >= 0)
-		close(ua.fd);
+	if (fd >= 0)
+		close(fd);
 	return run;
 }

@@ -61,10 +61,26 @@ static void call_unpublish(call_t *c)
 	c->w = NULL;
 }
 
+/* The endpoint c's SIP goes through (counted there until it is freed, and
+ * until its result is reported). */
+void call_set_ep(call_t *c, ua_ep_t *ep)
+{
+	if (c->ep) {
+		c->ep->ncalls--;
+		c->ep->live -= !c->reported;
+	}
+	c->ep = ep;
+	if (ep) {
+		ep->ncalls++;
+		ep->live++;
+	}
+}
+
 call_t *call_new(ua_t *ua, int outbound)
 {
 	call_t *c = xcalloc(1, sizeof *c);
 	c->ua = ua;
+	call_set_ep(c, ua->neps ? ua->eps[0] : NULL);
 	c->cfg = ua->cfg;
 	c->tx_file = ua->tx_file;
 	c->outbound = outbound;
@@ -111,6 +127,10 @@ void call_free(call_t *c)
 	if (!c)
 		return;
 	call_unpublish(c);
+	if (c->ep) {
+		c->ep->idle_ms = now_ms();
+		call_set_ep(c, NULL);
+	}
 	if (c->mux_keyed && c->ua->mux)
 		mediamux_del(c->ua->mux, &c->mux_key, c);
 	pthread_mutex_destroy(&c->lock);
@@ -293,6 +313,7 @@ void call_report(call_t *c)
 	}
 	c->reported = 1;
 	c->ua->calls_ended++;
+	c->ep->live--;
 	line_result_fn *cb = c->cb ? c->cb : c->ua->cb;
 	void *ud = c->cb ? c->cb_ud : c->ua->cb_ud;
 	/* A submitted call's settings and callback belong to its submitter,
@@ -348,7 +369,7 @@ void call_cancel(call_t *c)
 		buf_t b;
 		buf_init(&b, SIP_MSG_MAX);
 		build_request(c, &b, "CANCEL", c->req_uri, c->ctx.cseq, c->ctx.branch, NULL, NULL);
-		sip_send(c->ua, &c->peer, &b, c->call_id);
+		sip_send(c->ep, &c->peer, &b, c->call_id);
 		buf_free(&b);
 		log_event(LOG_INFO, "sip_cancel", "call=%s", c->call_id);
 		c->res.sip_status = 487;
@@ -360,7 +381,6 @@ void call_cancel(call_t *c)
 
 void call_timers(call_t *c, int64_t now)
 {
-	ua_t *ua = c->ua;
 	ctxn_t *t = &c->ctx;
 	if (c->invite_pending && c->state == CS_INVITING && now >= c->invite_at_ms) {
 		c->invite_pending = 0;
@@ -372,7 +392,7 @@ void call_timers(call_t *c, int64_t now)
 	}
 	if (t->active) {
 		if (now >= t->next_ms) {
-			sip_send(ua, &c->peer, &t->msg, c->call_id);
+			sip_send(c->ep, &c->peer, &t->msg, c->call_id);
 			int is_invite = strcmp(t->method, "INVITE") == 0;
 			t->interval_ms = is_invite ? t->interval_ms * 2
 						   : (t->interval_ms * 2 > SIP_T2_MS ? SIP_T2_MS : t->interval_ms * 2);
@@ -395,7 +415,7 @@ void call_timers(call_t *c, int64_t now)
 		call_cancel(c); /* ringing too long */
 	if (c->stx_active) {
 		if (now >= c->stx_next_ms) {
-			sip_send(ua, c->resp_to.ss_family ? &c->resp_to : &c->peer, &c->stx_resp, c->call_id);
+			sip_send(c->ep, c->resp_to.ss_family ? &c->resp_to : &c->peer, &c->stx_resp, c->call_id);
 			c->stx_interval_ms = c->stx_interval_ms * 2 > SIP_T2_MS ? SIP_T2_MS : c->stx_interval_ms * 2;
 			c->stx_next_ms = now + c->stx_interval_ms;
 		}

@@ -18,12 +18,12 @@ static void send_ack_non2xx(call_t *c, const sip_msg_t *resp)
 	const sip_str_t *to = sip_msg_header(resp, "To");
 	char host[SIPADDR_STR_MAX];
 	buf_printf(&b, "ACK %s SIP/2.0\r\nVia: SIP/2.0/%s %s:%u;branch=%s;rport\r\nMax-Forwards: 70\r\n", c->req_uri,
-		   via_proto(c->ua), sipaddr_host(c->local_ip, host, sizeof host), sip_port(c), c->ctx.branch);
+		   via_proto(c->ep), sipaddr_host(c->local_ip, host, sizeof host), sip_port(c), c->ctx.branch);
 	buf_printf(&b, "From: <%s>;tag=%s\r\n", c->local_uri, c->ltag);
 	if (to)
 		buf_printf(&b, "To: %.*s\r\n", (int)to->n, to->p);
 	buf_printf(&b, "Call-ID: %s\r\nCSeq: %u ACK\r\nContent-Length: 0\r\n\r\n", c->call_id, c->ctx.cseq);
-	sip_send(c->ua, &c->peer, &b, c->call_id);
+	sip_send(c->ep, &c->peer, &b, c->call_id);
 	buf_free(&b);
 }
 
@@ -32,7 +32,7 @@ static void send_ack_2xx(call_t *c, uint32_t cseq)
 	char branch[48];
 	new_branch(branch);
 	build_request(c, &c->ack, "ACK", c->remote_target, cseq, branch, NULL, NULL);
-	sip_send(c->ua, &c->peer, &c->ack, c->call_id);
+	sip_send(c->ep, &c->peer, &c->ack, c->call_id);
 }
 
 #define ROUTES_MAX 8
@@ -160,13 +160,14 @@ static void on_reinvite_answered(call_t *c, const sip_msg_t *m)
 
 void handle_response(ua_t *ua, call_t *c, const sip_msg_t *m)
 {
+	(void)ua;
 	uint32_t cseq;
 	sip_str_t meth;
 	if (sip_cseq(m, &cseq, &meth) != 0)
 		return;
 	if (sip_str_eq(meth, "INVITE") && m->status >= 200 && m->status < 300 && c->ack.len &&
 	    (!c->ctx.active || c->ctx.cseq != cseq)) {
-		sip_send(ua, &c->peer, &c->ack, c->call_id); /* 2xx retransmitted: ACK again */
+		sip_send(c->ep, &c->peer, &c->ack, c->call_id); /* 2xx retransmitted: ACK again */
 		return;
 	}
 	ctxn_t *t = &c->ctx;

@@ -66,6 +66,34 @@ enum media_kind { MEDIA_NONE, MEDIA_AUDIO, MEDIA_T38 };
 
 typedef struct ua ua_t;
 
+#define UA_EPS_MAX 64              /* SIP endpoints of one user agent */
+
+/* A SIP endpoint of a user agent: one UDP socket or one TCP/TLS transport
+ * (listening or not), and what an INVITE arriving there is answered with.
+ * line_send / line_receive have one; a long-lived engine (engine.c) one
+ * per listener, a UDP socket per address family for its calls out, and a
+ * TCP/TLS transport per set of TLS settings its calls out use. */
+typedef struct ua_ep {
+	ua_t *ua;
+	int fd;                   /* UDP; -1 with tr */
+	siptrans_t *tr;           /* TCP/TLS; NULL: UDP on fd */
+	int proto;                /* SIPTRANS_* */
+	struct sockaddr_storage bound;
+	/* A new INVITE here is answered with these settings (accept, out_dir,
+	 * T.38, ECM, ...) and its result goes to cb (NULL: the UA's); rx NULL:
+	 * refused with 403 (an engine's endpoints for calls out). */
+	const line_cfg_t *rx;
+	line_result_fn *cb;
+	void *cb_ud;
+	int closing;              /* its listener stops: new INVITEs get 503 */
+	int ncalls;               /* calls on it, lingering ones included */
+	int live;                 /* calls on it not reported yet */
+	int64_t idle_ms;          /* when its last call went (engine: idle ends close) */
+	char key[72];             /* engine: a transport for calls out, its settings' digest */
+	char peer_name[256];      /* engine: that transport's TLS name checked ("" the address) */
+	void *owner;              /* engine: its listener (struct lsn), NULL: none */
+} ua_ep_t;
+
 typedef struct ctxn {         /* our one client transaction */
 	int active;
 	char method[12];
@@ -80,6 +108,7 @@ typedef struct ctxn {         /* our one client transaction */
 
 typedef struct call {
 	ua_t *ua;
+	ua_ep_t *ep;              /* the endpoint its SIP goes through */
 	/* The call's own settings: the engine's (ua->cfg), or with a
 	 * long-lived engine (line_engine_send) those its submitter gave, until
 	 * its result is reported (then the engine's again: the submitter's are
@@ -211,9 +240,9 @@ typedef struct worker {
 struct ua {
 	int media_priority;   /* SCHED_RR priority of the media loop(s), 0: none */
 	const line_cfg_t *cfg;
-	int fd;
-	struct sockaddr_storage bound;
-	siptrans_t *tr;          /* SIP over TCP/TLS (cfg->sip_transport); NULL: UDP on fd */
+	ua_ep_t ep;              /* line_send / line_receive: its one endpoint (eps[0]) */
+	ua_ep_t *eps[UA_EPS_MAX];
+	int neps;
 	call_t *calls[LINE_CALLS_MAX];
 	int ncalls;
 	int calls_ended;
@@ -239,7 +268,7 @@ struct ua {
 	size_t rec_len, rec_cap;
 	/* A long-lived engine (line_engine_new): runs until its stop flag,
 	 * taking calls submitted while it runs (engine.c) whenever efd is
-	 * readable; answers no INVITE of its own (403). */
+	 * readable, with endpoints added and removed while it runs. */
 	int persistent;
 	int efd;                 /* eventfd: submissions waiting (-1: none) */
 	loop_stats_t logged;     /* what loop_stats lines said so far (persistent) */
@@ -262,10 +291,10 @@ const char *qs(const char *s, char *tmp, size_t n);
 int parse_hostport(const char *s, struct sockaddr_storage *sa);
 int udp_bind(const struct sockaddr_storage *sa);
 void local_ip_toward(const struct sockaddr_storage *peer, const struct sockaddr_storage *bound, char out[64]);
-int ua_xmit(ua_t *ua, const struct sockaddr_storage *to, const void *data, size_t n);
-void sip_send(ua_t *ua, const struct sockaddr_storage *to, const buf_t *b, const char *call_id);
+int ua_xmit(ua_ep_t *ep, const struct sockaddr_storage *to, const void *data, size_t n);
+void sip_send(ua_ep_t *ep, const struct sockaddr_storage *to, const buf_t *b, const char *call_id);
 unsigned sip_port(const call_t *c);
-const char *via_proto(const ua_t *ua);
+const char *via_proto(const ua_ep_t *ep);
 void copy_str(char *dst, size_t cap, sip_str_t s);
 void contact_of(const call_t *c, char *out, size_t n);
 void build_request(call_t *c, buf_t *b, const char *method, const char *ruri, uint32_t cseq,
@@ -280,6 +309,7 @@ void call_lock(call_t *c);
 void call_unlock(call_t *c);
 void call_publish(call_t *c);
 call_t *call_new(ua_t *ua, int outbound);
+void call_set_ep(call_t *c, ua_ep_t *ep);
 void call_free(call_t *c);
 void call_make_faxcall(call_t *c, const char *rx_file);
 void rx_file_open(call_t *c, const char *path, char *spandsp_path, size_t n);
@@ -298,10 +328,10 @@ void learn_dialog(call_t *c, const sip_msg_t *m);
 void handle_response(ua_t *ua, call_t *c, const sip_msg_t *m);
 
 /* ua_server.c */
-call_t *find_call(ua_t *ua, sip_str_t call_id);
-void respond(ua_t *ua, const struct sockaddr_storage *to, const sip_msg_t *req, int status, const char *tag,
+call_t *find_call(ua_t *ua, const sip_msg_t *m);
+void respond(ua_ep_t *ep, const struct sockaddr_storage *to, const sip_msg_t *req, int status, const char *tag,
 	     const char *contact, const char *body, buf_t *keep);
-void handle_request(ua_t *ua, const sip_msg_t *m, const struct sockaddr_storage *src);
+void handle_request(ua_ep_t *ep, const sip_msg_t *m, const struct sockaddr_storage *src);
 
 /* ua_media.c */
 int media_send_due(call_t *c, int64_t upto);
@@ -323,11 +353,18 @@ void *worker_main(void *arg);
 
 /* engine.c */
 void engine_take(ua_t *ua);
+void engine_eps(ua_t *ua, int64_t now);
+void engine_ep_drop(ua_t *ua, int i);
 
 /* ua.c */
 int ua_init(ua_t *ua, const line_cfg_t *cfg);
 int ua_count_pages(const char *path, char *why, size_t whylen);
-call_t *ua_outbound_call(ua_t *ua, const line_cfg_t *cfg, const char *tx_file, const struct sockaddr_storage *peer,
+void ua_ep_init(ua_t *ua, ua_ep_t *ep);
+void ua_ep_close(ua_ep_t *ep);
+int ua_ep_listen(ua_ep_t *ep, const line_cfg_t *cfg);
+int ua_ep_stream(ua_ep_t *ep, const line_cfg_t *cfg, const struct sockaddr_storage *at, const char *peer_name,
+		 char *err, size_t errlen);
+call_t *ua_outbound_call(ua_t *ua, ua_ep_t *ep, const line_cfg_t *cfg, const char *tx_file, const struct sockaddr_storage *peer,
 			 const char *target, sip_str_t user, int pages_total, int first);
 
 /* ua_loop.c */

@@ -16,9 +16,12 @@
  * the calls still ringing there end now, with why as their reason. */
 void on_link_fail(void *ud, const struct sockaddr_storage *peer, const char *why)
 {
-	ua_t *ua = ud;
+	ua_ep_t *ep = ud;
+	ua_t *ua = ep->ua;
 	for (int i = 0; i < ua->ncalls; i++) {
 		call_t *c = ua->calls[i];
+		if (c->ep != ep)
+			continue;
 		call_lock(c);
 		if (c->state == CS_INVITING && !c->invite_pending && sipaddr_eq(&c->peer, peer)) {
 			log_event(LOG_WARN, "sip_link_failed", "call=%s why=%s", c->call_id, why);
@@ -30,15 +33,16 @@ void on_link_fail(void *ud, const struct sockaddr_storage *peer, const char *why
 	}
 }
 
-static void sip_readable(ua_t *ua)
+static void sip_readable(ua_ep_t *ep)
 {
+	ua_t *ua = ep->ua;
 	uint8_t pkt[SIP_MSG_MAX + 1];
-	for (int k = 0; k < (ua->tr ? 256 : 32); k++) {
+	for (int k = 0; k < (ep->tr ? 256 : 32); k++) {
 		struct sockaddr_storage src;
 		socklen_t sl = sizeof src;
-		ssize_t n = ua->tr ? (ssize_t)siptrans_recv(ua->tr, pkt, sizeof pkt, &src)
-				   : recvfrom(ua->fd, pkt, sizeof pkt, 0, (struct sockaddr *)&src, &sl);
-		if (n < 0 || (ua->tr && n == 0))
+		ssize_t n = ep->tr ? (ssize_t)siptrans_recv(ep->tr, pkt, sizeof pkt, &src)
+				   : recvfrom(ep->fd, pkt, sizeof pkt, 0, (struct sockaddr *)&src, &sl);
+		if (n < 0 || (ep->tr && n == 0))
 			return;
 		if (n == 0 || n > SIP_MSG_MAX) {
 			log_event(LOG_WARN, "sip_drop", "call=- reason=size len=%zd", n);
@@ -53,7 +57,7 @@ static void sip_readable(ua_t *ua)
 		if (sip_msg_check(&m) != 0) {
 			if (m.is_request && !sip_str_eq(m.method, "ACK") && sip_msg_header(&m, "Via")) {
 				log_event(LOG_WARN, "sip_bad_request", "call=- reason=headers");
-				respond(ua, &src, &m, 400, NULL, NULL, NULL, NULL);
+				respond(ep, &src, &m, 400, NULL, NULL, NULL, NULL);
 			} else {
 				log_event(LOG_WARN, "sip_drop", "call=- reason=headers");
 			}
@@ -63,14 +67,14 @@ static void sip_readable(ua_t *ua)
 			/* The call this request belongs to (if any) is locked while
 			 * it is handled; a new call is published to its worker only
 			 * once it is fully set up. */
-			call_t *c = find_call(ua, *sip_msg_header(&m, "Call-ID"));
+			call_t *c = find_call(ua, &m);
 			if (c)
 				call_lock(c);
-			handle_request(ua, &m, &src);
+			handle_request(ep, &m, &src);
 			if (c)
 				call_unlock(c);
 		} else {
-			call_t *c = find_call(ua, *sip_msg_header(&m, "Call-ID"));
+			call_t *c = find_call(ua, &m);
 			if (c)
 			{
 				call_lock(c);
@@ -117,9 +121,9 @@ void ua_open_muxes(ua_t *ua)
 	int ok = 1;
 	if (ua->nworkers) {
 		for (int i = 0; i < ua->nworkers && ok; i++)
-			ok = (ua->workers[i].mux = mediamux_open(&ua->bound)) != NULL;
+			ok = (ua->workers[i].mux = mediamux_open(&ua->ep.bound)) != NULL;
 	} else {
-		ok = (ua->mux = mediamux_open(&ua->bound)) != NULL;
+		ok = (ua->mux = mediamux_open(&ua->ep.bound)) != NULL;
 	}
 	if (!ok) {
 		log_event(LOG_WARN, "media_shared_unavailable", "call=- errno=%d", errno);
@@ -311,16 +315,26 @@ int ua_run(ua_t *ua, int sending)
 		 * With media workers this thread sleeps until the next SIP timer
 		 * is due (at most 50 ms, so the stop flag is seen): no idle
 		 * wake-ups. */
-		struct pollfd pfd[2] = {{.fd = ua->tr ? siptrans_fd(ua->tr) : ua->fd, .events = POLLIN},
-					{.fd = ua->efd, .events = POLLIN}};
+		struct pollfd pfd[UA_EPS_MAX + 1];
+		int npfd = 0, neps = ua->neps;
+		if (ua->efd >= 0)
+			pfd[npfd++] = (struct pollfd){.fd = ua->efd, .events = POLLIN};
+		int first = npfd, streams = 0;
+		for (int i = 0; i < neps; i++) {
+			ua_ep_t *ep = ua->eps[i];
+			pfd[npfd++] = (struct pollfd){.fd = ep->tr ? siptrans_fd(ep->tr) : ep->fd, .events = POLLIN};
+			streams |= ep->tr != NULL;
+		}
 		int64_t wait_ns = ua->nworkers ? (next_due_ms - now_ms()) * 1000000 : ua->next_tick_ns - time_mono_ns();
 		if (wait_ns > 50000000)
 			wait_ns = 50000000;
 		struct timespec ts = {.tv_sec = 0, .tv_nsec = wait_ns > 0 ? wait_ns : 0};
-		int npfd = ua->efd >= 0 ? 2 : 1;
-		if ((ppoll(pfd, (nfds_t)npfd, &ts, NULL) > 0 && pfd[0].revents) || ua->tr)
-			sip_readable(ua); /* TCP/TLS: also connects, handshakes and timeouts */
-		if (npfd == 2 && (pfd[1].revents & POLLIN))
+		int ready = ppoll(pfd, (nfds_t)npfd, &ts, NULL) > 0;
+		/* TCP/TLS: also connects, handshakes and timeouts */
+		for (int i = 0; i < neps && (ready || streams); i++)
+			if (ua->eps[i]->tr || pfd[first + i].revents)
+				sip_readable(ua->eps[i]);
+		if (first && (pfd[0].revents & POLLIN))
 			engine_take(ua);
 		if (ua->persistent)
 			ua_call_stops(ua);
@@ -367,6 +381,8 @@ int ua_run(ua_t *ua, int sending)
 		ua_reap(ua, now);
 		if (ua->persistent && had && !ua->ncalls)
 			ua_stats_log(ua, ua->calls_started);
+		if (ua->persistent)
+			engine_eps(ua, now);
 	}
 	atomic_store(&ua->workers_stop, 1);
 	for (int i = 0; i < ua->nworkers; i++)

@@ -13,15 +13,55 @@
 #include "log.h"
 #include "sipbuild.h"
 
-call_t *find_call(ua_t *ua, sip_str_t call_id)
+/* Whether m belongs to c's dialog by its tags: a response to one of our
+ * requests carries our tag in From; a request of the peer carries ours in
+ * To, or (its INVITE, CANCEL before our answer) none and its own in From. */
+static int tags_match(const call_t *c, const sip_msg_t *m)
 {
-	for (int i = 0; i < ua->ncalls; i++)
-		if (sip_str_eq(call_id, ua->calls[i]->call_id) && strlen(ua->calls[i]->call_id) == call_id.n)
-			return ua->calls[i];
+	sip_str_t t;
+	const sip_str_t *from = sip_msg_header(m, "From"), *to = sip_msg_header(m, "To");
+	if (!m->is_request)
+		return from && sip_param(*from, "tag", &t) == 0 && sip_str_eq(t, c->ltag) && strlen(c->ltag) == t.n;
+	if (to && sip_param(*to, "tag", &t) == 0)
+		return sip_str_eq(t, c->ltag) && strlen(c->ltag) == t.n;
+	return !c->outbound && from && sip_param(*from, "tag", &t) == 0 && sip_str_eq(t, c->rtag) &&
+	       strlen(c->rtag) == t.n;
+}
+
+/* The call m belongs to: by Call-ID and, when several calls have it (an
+ * engine calling one of its own listeners: both ends of a call in one
+ * user agent), by tags. */
+call_t *find_call(ua_t *ua, const sip_msg_t *m)
+{
+	sip_str_t call_id = *sip_msg_header(m, "Call-ID");
+	call_t *first = NULL;
+	int n = 0;
+	for (int i = 0; i < ua->ncalls; i++) {
+		call_t *c = ua->calls[i];
+		if (!sip_str_eq(call_id, c->call_id) || strlen(c->call_id) != call_id.n)
+			continue;
+		if (!n++)
+			first = c;
+	}
+	/* A request without To tag is never one of ours to an outbound call:
+	 * it is a new INVITE (of a call we placed to ourselves). */
+	if (n == 1 && first->outbound && m->is_request && !tags_match(first, m)) {
+		sip_str_t t;
+		const sip_str_t *to = sip_msg_header(m, "To");
+		if (!to || sip_param(*to, "tag", &t) != 0)
+			return NULL;
+	}
+	if (n <= 1)
+		return first;
+	for (int i = 0; i < ua->ncalls; i++) {
+		call_t *c = ua->calls[i];
+		if (sip_str_eq(call_id, c->call_id) && strlen(c->call_id) == call_id.n && tags_match(c, m))
+			return c;
+	}
 	return NULL;
 }
 
-void respond(ua_t *ua, const struct sockaddr_storage *to, const sip_msg_t *req, int status, const char *tag,
+void respond(ua_ep_t *ep, const struct sockaddr_storage *to, const sip_msg_t *req, int status, const char *tag,
 	     const char *contact, const char *body, buf_t *keep)
 {
 	buf_t b;
@@ -29,7 +69,7 @@ void respond(ua_t *ua, const struct sockaddr_storage *to, const sip_msg_t *req, 
 	char ip[SIPADDR_STR_MAX];
 	sip_src_t src = {sipaddr_ip(to, ip, sizeof ip), sipaddr_port(to)};
 	sip_build_response_src(&b, req, &src, status, tag, contact, body, NULL);
-	ua_xmit(ua, to, b.data, b.len);
+	ua_xmit(ep, to, b.data, b.len);
 	if (keep) {
 		buf_reset(keep);
 		buf_append(keep, b.data, b.len);
@@ -140,27 +180,28 @@ static void invite_info(const sip_msg_t *m, const struct sockaddr_storage *src, 
 	memcpy(inv->caller, inv->from_user, sizeof inv->caller);
 }
 
-static void handle_new_invite(ua_t *ua, const sip_msg_t *m, const struct sockaddr_storage *src)
+static void handle_new_invite(ua_ep_t *ep, const sip_msg_t *m, const struct sockaddr_storage *src)
 {
+	ua_t *ua = ep->ua;
 	struct sockaddr_storage to;
 	response_target(m, src, &to);
-	const line_cfg_t *cfg = ua->cfg;
+	const line_cfg_t *cfg = ep->rx;
 	int active = 0;
 	for (int i = 0; i < ua->ncalls; i++)
 		if (ua->calls[i]->state != CS_ENDED)
 			active++;
-	if (ua->stopping) {
-		respond(ua, &to, m, 503, NULL, NULL, NULL, NULL);
+	if (ua->stopping || ep->closing) {
+		respond(ep, &to, m, 503, NULL, NULL, NULL, NULL);
 		return;
 	}
-	if (ua->persistent) {
-		/* A long-lived engine places calls; it answers none. */
-		respond(ua, &to, m, 403, NULL, NULL, NULL, NULL);
+	if (!cfg) {
+		/* A long-lived engine's endpoint for calls out answers none. */
+		respond(ep, &to, m, 403, NULL, NULL, NULL, NULL);
 		return;
 	}
 	if (ua->ncalls >= LINE_CALLS_MAX || (cfg->calls > 0 && ua->calls_started >= cfg->calls) ||
 	    active >= LINE_CALLS_MAX / 2) {
-		respond(ua, &to, m, 486, NULL, NULL, NULL, NULL);
+		respond(ep, &to, m, 486, NULL, NULL, NULL, NULL);
 		return;
 	}
 	sdp_t offer;
@@ -169,7 +210,7 @@ static void handle_new_invite(ua_t *ua, const sip_msg_t *m, const struct sockadd
 	int no_offer = m->body.n == 0;
 	if (!no_offer && sdp_parse((const uint8_t *)m->body.p, m->body.n, &offer) != 0) {
 		log_event(LOG_WARN, "sip_invite_bad_sdp", "call=- len=%zu", m->body.n);
-		respond(ua, &to, m, 400, NULL, NULL, NULL, NULL);
+		respond(ep, &to, m, 400, NULL, NULL, NULL, NULL);
 		return;
 	}
 	int pt = -1, ai = -1, ti = -1;
@@ -182,7 +223,7 @@ static void handle_new_invite(ua_t *ua, const sip_msg_t *m, const struct sockadd
 		if (ti >= 0 && cfg->t38) {
 			use_t38 = 1;
 		} else {
-			respond(ua, &to, m, 488, NULL, NULL, NULL, NULL);
+			respond(ep, &to, m, 488, NULL, NULL, NULL, NULL);
 			return;
 		}
 	}
@@ -218,7 +259,7 @@ static void handle_new_invite(ua_t *ua, const sip_msg_t *m, const struct sockadd
 			char ip[SIPADDR_STR_MAX];
 			sip_src_t sa = {sipaddr_ip(&to, ip, sizeof ip), sipaddr_port(&to)};
 			sip_build_response_src(&b, m, &sa, st, NULL, NULL, NULL, extra[0] ? extra : NULL);
-			ua_xmit(ua, &to, b.data, b.len);
+			ua_xmit(ep, &to, b.data, b.len);
 			buf_free(&b);
 			return;
 		}
@@ -233,12 +274,18 @@ static void handle_new_invite(ua_t *ua, const sip_msg_t *m, const struct sockadd
 			if (st < 400 || st > 699)
 				st = 500;
 			log_event(LOG_INFO, "sip_invite_refused", "call=- status=%d", st);
-			respond(ua, &to, m, st, NULL, NULL, NULL, NULL);
+			respond(ep, &to, m, st, NULL, NULL, NULL, NULL);
 			return;
 		}
 		path[sizeof path - 1] = '\0';
 	}
 	call_t *c = call_new(ua, 0);
+	call_set_ep(c, ep);
+	c->cfg = cfg;
+	if (ep->cb) {
+		c->cb = ep->cb;
+		c->cb_ud = ep->cb_ud;
+	}
 	c->res.call_ud = call_ud;
 	memcpy(c->res.to_user, to_user, sizeof to_user);
 	memcpy(c->res.from_user, from_user, sizeof from_user);
@@ -255,7 +302,7 @@ static void handle_new_invite(ua_t *ua, const sip_msg_t *m, const struct sockadd
 	learn_dialog(c, m);
 	sip_cseq(m, &c->rcseq, NULL);
 	c->lcseq = rand32() % 10000;
-	local_ip_toward(src, &ua->bound, c->local_ip);
+	local_ip_toward(src, &ep->bound, c->local_ip);
 	char qcid[160];
 	log_event(LOG_INFO, "sip_invite", "call=%s from=%s t38_offer=%d", qs(c->call_id, qcid, sizeof qcid),
 		  c->remote_uri[0] ? "present" : "-", ti >= 0);
@@ -263,7 +310,7 @@ static void handle_new_invite(ua_t *ua, const sip_msg_t *m, const struct sockadd
 	const sdp_media_t *om = ai >= 0 ? &offer.m[ai] : ti >= 0 ? &offer.m[ti] : NULL;
 	int have_offer = om && sipaddr_from_ip(&offered, om->addr, om->port) == 0;
 	if (call_open_media(c, have_offer ? &offered : NULL) != 0) {
-		respond(ua, &to, m, 500, c->ltag, NULL, NULL, NULL);
+		respond(ep, &to, m, 500, c->ltag, NULL, NULL, NULL);
 		/* Accepted calls are always reported (the caller's call_ud). */
 		c->res.sip_status = 500;
 		c->res.network_error = 1;
@@ -301,13 +348,13 @@ static void handle_new_invite(ua_t *ua, const sip_msg_t *m, const struct sockadd
 		media_t38(c, &offer.m[ti]);
 	else
 		media_audio(c, &offer.m[ai], pt);
-	respond(ua, &to, m, 100, NULL, NULL, NULL, NULL);
+	respond(ep, &to, m, 100, NULL, NULL, NULL, NULL);
 	buf_t sdp;
 	buf_init(&sdp, SDP_MAX);
 	make_sdp(c, &sdp, use_t38, no_offer ? NULL : &offer);
 	char contact[256];
 	contact_of(c, contact, sizeof contact);
-	respond(ua, &to, m, 200, c->ltag, contact, sdp.data, &c->stx_resp);
+	respond(ep, &to, m, 200, c->ltag, contact, sdp.data, &c->stx_resp);
 	buf_free(&sdp);
 	c->stx_active = 1;
 	c->stx_cseq = c->rcseq;
@@ -318,11 +365,11 @@ static void handle_new_invite(ua_t *ua, const sip_msg_t *m, const struct sockadd
 	call_publish(c);
 }
 
-static void handle_reinvite(ua_t *ua, call_t *c, const sip_msg_t *m, const struct sockaddr_storage *to, uint32_t cseq)
+static void handle_reinvite(ua_ep_t *ep, call_t *c, const sip_msg_t *m, const struct sockaddr_storage *to, uint32_t cseq)
 {
 	const line_cfg_t *cfg = c->cfg;
 	if (c->ctx.active && strcmp(c->ctx.method, "INVITE") == 0) {
-		respond(ua, to, m, 491, c->ltag, NULL, NULL, NULL);
+		respond(ep, to, m, 491, c->ltag, NULL, NULL, NULL);
 		return;
 	}
 	c->rcseq = cseq;
@@ -336,7 +383,7 @@ static void handle_reinvite(ua_t *ua, call_t *c, const sip_msg_t *m, const struc
 	} else {
 		sdp_t offer;
 		if (sdp_parse((const uint8_t *)m->body.p, m->body.n, &offer) != 0) {
-			respond(ua, to, m, 400, c->ltag, NULL, NULL, NULL);
+			respond(ep, to, m, 400, c->ltag, NULL, NULL, NULL);
 			buf_free(&sdp);
 			return;
 		}
@@ -348,7 +395,7 @@ static void handle_reinvite(ua_t *ua, call_t *c, const sip_msg_t *m, const struc
 		} else if (ti >= 0) {
 			if (!cfg->t38) {
 				log_event(LOG_INFO, "t38_refuse", "call=%s", c->call_id);
-				respond(ua, to, m, 488, c->ltag, NULL, NULL, &c->stx_resp);
+				respond(ep, to, m, 488, c->ltag, NULL, NULL, &c->stx_resp);
 				buf_free(&sdp);
 				goto server_txn;
 			}
@@ -366,12 +413,12 @@ static void handle_reinvite(ua_t *ua, call_t *c, const sip_msg_t *m, const struc
 				make_sdp(c, &sdp, 0, &offer);
 			}
 		} else {
-			respond(ua, to, m, 488, c->ltag, NULL, NULL, &c->stx_resp);
+			respond(ep, to, m, 488, c->ltag, NULL, NULL, &c->stx_resp);
 			buf_free(&sdp);
 			goto server_txn;
 		}
 	}
-	respond(ua, to, m, 200, c->ltag, contact, sdp.data, &c->stx_resp);
+	respond(ep, to, m, 200, c->ltag, contact, sdp.data, &c->stx_resp);
 	buf_free(&sdp);
 server_txn:
 	c->stx_active = 1;
@@ -381,36 +428,36 @@ server_txn:
 	c->stx_deadline_ms = now_ms() + SIP_TXN_MS;
 }
 
-void handle_request(ua_t *ua, const sip_msg_t *m, const struct sockaddr_storage *src)
+void handle_request(ua_ep_t *ep, const sip_msg_t *m, const struct sockaddr_storage *src)
 {
+	ua_t *ua = ep->ua;
 	struct sockaddr_storage to;
 	response_target(m, src, &to);
 	uint32_t cseq;
 	sip_str_t cmeth;
 	sip_cseq(m, &cseq, &cmeth);
-	const sip_str_t *cid = sip_msg_header(m, "Call-ID");
-	call_t *c = find_call(ua, *cid);
+	call_t *c = find_call(ua, m);
 	const sip_str_t *toh = sip_msg_header(m, "To");
 	sip_str_t totag = {0};
 	int has_totag = sip_param(*toh, "tag", &totag) == 0;
 	if (sip_str_eq(m->method, "INVITE")) {
 		if (!c && !has_totag) {
-			handle_new_invite(ua, m, src);
+			handle_new_invite(ep, m, src);
 			return;
 		}
 		if (!c || (has_totag && !sip_str_eq(totag, c->ltag))) {
-			respond(ua, &to, m, 481, NULL, NULL, NULL, NULL);
+			respond(ep, &to, m, 481, NULL, NULL, NULL, NULL);
 			return;
 		}
 		if (cseq == c->stx_cseq && c->stx_resp.len) {
-			sip_send(ua, &to, &c->stx_resp, c->call_id); /* retransmission */
+			sip_send(ep, &to, &c->stx_resp, c->call_id); /* retransmission */
 			return;
 		}
 		if (c->state == CS_ENDED || c->state == CS_BYE_SENT || cseq <= c->rcseq) {
-			respond(ua, &to, m, c->state == CS_ENDED ? 481 : 500, c->ltag, NULL, NULL, NULL);
+			respond(ep, &to, m, c->state == CS_ENDED ? 481 : 500, c->ltag, NULL, NULL, NULL);
 			return;
 		}
-		handle_reinvite(ua, c, m, &to, cseq);
+		handle_reinvite(ep, c, m, &to, cseq);
 		return;
 	}
 	if (sip_str_eq(m->method, "ACK")) {
@@ -435,17 +482,17 @@ void handle_request(ua_t *ua, const sip_msg_t *m, const struct sockaddr_storage 
 	}
 	/* Non-INVITE requests: answer retransmissions from memory. */
 	if (c && c->last_resp.len && cseq == c->last_cseq && sip_str_eq(cmeth, c->last_method)) {
-		sip_send(ua, &to, &c->last_resp, c->call_id);
+		sip_send(ep, &to, &c->last_resp, c->call_id);
 		return;
 	}
 	if (sip_str_eq(m->method, "BYE")) {
 		if (!c || c->state == CS_ENDED ||
 		    (has_totag && !sip_str_eq(totag, c->ltag) && !sip_str_eq(totag, c->rtag))) {
 			/* No such dialog, or it is over (retransmissions were answered above). */
-			respond(ua, &to, m, 481, NULL, NULL, NULL, NULL);
+			respond(ep, &to, m, 481, NULL, NULL, NULL, NULL);
 			return;
 		}
-		respond(ua, &to, m, 200, NULL, NULL, NULL, &c->last_resp);
+		respond(ep, &to, m, 200, NULL, NULL, NULL, &c->last_resp);
 		c->last_cseq = cseq;
 		snprintf(c->last_method, sizeof c->last_method, "BYE");
 		if (c->state != CS_ENDED) {
@@ -458,25 +505,25 @@ void handle_request(ua_t *ua, const sip_msg_t *m, const struct sockaddr_storage 
 	}
 	if (sip_str_eq(m->method, "CANCEL")) {
 		if (!c) {
-			respond(ua, &to, m, 481, NULL, NULL, NULL, NULL);
+			respond(ep, &to, m, 481, NULL, NULL, NULL, NULL);
 			return;
 		}
 		/* We answer at once, so the INVITE is already final: 200 to the
 		 * CANCEL, nothing else changes (RFC 3261 §9.2). */
-		respond(ua, &to, m, 200, c->ltag, NULL, NULL, NULL);
+		respond(ep, &to, m, 200, c->ltag, NULL, NULL, NULL);
 		return;
 	}
 	if (sip_str_eq(m->method, "OPTIONS")) {
-		respond(ua, &to, m, 200, c ? c->ltag : NULL, NULL, NULL, NULL);
+		respond(ep, &to, m, 200, c ? c->ltag : NULL, NULL, NULL, NULL);
 		return;
 	}
 	static const char *const known[] = {"REGISTER", "SUBSCRIBE", "NOTIFY", "REFER", "MESSAGE",
 					    "INFO",     "UPDATE",    "PRACK",  "PUBLISH"};
 	for (size_t k = 0; k < sizeof known / sizeof known[0]; k++) {
 		if (sip_str_eq(m->method, known[k])) {
-			respond(ua, &to, m, 405, NULL, NULL, NULL, NULL);
+			respond(ep, &to, m, 405, NULL, NULL, NULL, NULL);
 			return;
 		}
 	}
-	respond(ua, &to, m, 501, NULL, NULL, NULL, NULL);
+	respond(ep, &to, m, 501, NULL, NULL, NULL, NULL);
 }

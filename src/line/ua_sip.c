@@ -106,32 +106,32 @@ void local_ip_toward(const struct sockaddr_storage *peer, const struct sockaddr_
 }
 
 /* One SIP message to a peer, over UDP or the peer's TCP/TLS connection. */
-int ua_xmit(ua_t *ua, const struct sockaddr_storage *to, const void *data, size_t n)
+int ua_xmit(ua_ep_t *ep, const struct sockaddr_storage *to, const void *data, size_t n)
 {
-	if (ua->tr)
-		return siptrans_send(ua->tr, to, data, n);
-	return sendto(ua->fd, data, n, 0, (const struct sockaddr *)to, sipaddr_len(to)) < 0 ? -1 : 0;
+	if (ep->tr)
+		return siptrans_send(ep->tr, to, data, n);
+	return sendto(ep->fd, data, n, 0, (const struct sockaddr *)to, sipaddr_len(to)) < 0 ? -1 : 0;
 }
 
-void sip_send(ua_t *ua, const struct sockaddr_storage *to, const buf_t *b, const char *call_id)
+void sip_send(ua_ep_t *ep, const struct sockaddr_storage *to, const buf_t *b, const char *call_id)
 {
 	if (!b->data || b->len == 0)
 		return;
-	if (ua_xmit(ua, to, b->data, b->len) < 0)
+	if (ua_xmit(ep, to, b->data, b->len) < 0)
 		log_event(LOG_WARN, "sip_send_failed", "call=%s errno=%d", call_id, errno);
 }
 
 /* The port our Via and Contact name (see siptrans_contact_port). */
 unsigned sip_port(const call_t *c)
 {
-	if (c->ua->tr)
-		return siptrans_contact_port(c->ua->tr, &c->peer);
-	return sipaddr_port(&c->ua->bound);
+	if (c->ep->tr)
+		return siptrans_contact_port(c->ep->tr, &c->peer);
+	return sipaddr_port(&c->ep->bound);
 }
 
-const char *via_proto(const ua_t *ua)
+const char *via_proto(const ua_ep_t *ep)
 {
-	return siptrans_via_name(ua->cfg->sip_transport);
+	return siptrans_via_name(ep->proto);
 }
 
 
@@ -145,7 +145,7 @@ void copy_str(char *dst, size_t cap, sip_str_t s)
 
 void contact_of(const call_t *c, char *out, size_t n)
 {
-	int t = c->ua->cfg->sip_transport;
+	int t = c->ep->proto;
 	/* sips: toward a sips: target (RFC 3261 §8.1.1.8), else the transport
 	 * as a parameter (RFC 3261 §19.1.1). */
 	int sips = t == SIPTRANS_TLS && strncasecmp(c->remote_target, "sips:", 5) == 0;
@@ -178,7 +178,7 @@ void build_request(call_t *c, buf_t *b, const char *method, const char *ruri, ui
 	buf_reset(b);
 	buf_printf(b, "%s %s SIP/2.0\r\n", method, ruri);
 	char host[SIPADDR_STR_MAX];
-	buf_printf(b, "Via: SIP/2.0/%s %s:%u;branch=%s;rport\r\n", via_proto(c->ua),
+	buf_printf(b, "Via: SIP/2.0/%s %s:%u;branch=%s;rport\r\n", via_proto(c->ep),
 		   sipaddr_host(c->local_ip, host, sizeof host), sip_port(c),
 		   branch);
 	buf_puts(b, "Max-Forwards: 70\r\n");
@@ -222,7 +222,7 @@ void ctx_start(call_t *c, const char *method, const char *ruri, uint32_t cseq, c
 	int quick = c->state == CS_INVITING && c->cfg->invite_timeout_ms > 0 &&
 		    c->cfg->invite_timeout_ms < SIP_TXN_MS;
 	t->deadline_ms = now + (quick ? c->cfg->invite_timeout_ms : SIP_TXN_MS);
-	sip_send(c->ua, &c->peer, &t->msg, c->call_id);
+	sip_send(c->ep, &c->peer, &t->msg, c->call_id);
 	log_event(LOG_INFO, "sip_request_sent", "call=%s method=%s cseq=%u", c->call_id, method, cseq);
 }
 

@@ -2,7 +2,10 @@
  * while it runs and removed when they end, each sender blocked on its own
  * call with its pages given to it in its own thread; one call stopped
  * alone; calls it cannot carry run apart; a real receiver (line_receive)
- * on loopback takes the faxes. */
+ * on loopback takes the faxes. Listeners on the engine: two of them and
+ * calls out at once on one user agent (no thread of their own), and SIP
+ * over TLS both ways on it (a test CA made by openssl). */
+#include <dirent.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -276,12 +279,223 @@ static void test_apart_and_refused(void **state)
 	assert_true(s.res.ok);
 }
 
+/* Threads of this process now. */
+static int threads(void)
+{
+	DIR *d = opendir("/proc/self/task");
+	assert_non_null(d);
+	int n = 0;
+	struct dirent *de;
+	while ((de = readdir(d)))
+		n += de->d_name[0] != '.';
+	closedir(d);
+	return n;
+}
+
+/* A listener on the engine, run by a thread of the test. */
+struct listener {
+	line_engine_t *e;
+	line_cfg_t cfg;
+	atomic_int stop;
+	int port, rc;
+	atomic_int calls, ok;
+	int wrong_thread;
+	pthread_t th;
+	char sub[96];
+};
+
+static void on_lrx(void *ud, const fax_result_t *r)
+{
+	struct listener *l = ud;
+	if (!pthread_equal(pthread_self(), l->th))
+		l->wrong_thread++;
+	if (r->ok && r->pages_received == 2)
+		atomic_fetch_add(&l->ok, 1);
+	atomic_fetch_add(&l->calls, 1);
+}
+
+static void *listener_main(void *arg)
+{
+	struct listener *l = arg;
+	l->rc = line_engine_receive(l->e, &l->cfg, on_lrx, l);
+	return NULL;
+}
+
+static void listener_start(struct listener *l, line_engine_t *e, const char *name)
+{
+	memset(l, 0, sizeof *l);
+	l->e = e;
+	snprintf(l->sub, sizeof l->sub, "%s/%s", dir, name);
+	char cmd[160];
+	snprintf(cmd, sizeof cmd, "mkdir -p %s", l->sub);
+	assert_int_equal(system(cmd), 0);
+	line_cfg_defaults(&l->cfg);
+	l->cfg.listen = "127.0.0.1:0";
+	l->cfg.out_dir = l->sub;
+	l->cfg.clock_speed = SPEED;
+	l->cfg.media_priority = 0;
+	l->cfg.stop = &l->stop;
+	l->cfg.bound_port = &l->port;
+	assert_int_equal(pthread_create(&l->th, NULL, listener_main, l), 0);
+	while (!__atomic_load_n(&l->port, __ATOMIC_ACQUIRE))
+		usleep(1000);
+}
+
+static void listener_stop(struct listener *l)
+{
+	atomic_store(&l->stop, 1);
+	pthread_join(l->th, NULL);
+	assert_int_equal(l->rc, 0);
+	assert_int_equal(l->wrong_thread, 0);
+}
+
+/* Two listeners on the engine and calls out at once: one user agent,
+ * no thread per listener or call; every fax arrives. */
+static void test_listeners_and_calls_out(void **state)
+{
+	(void)state;
+	int t0 = threads();
+	line_engine_t *e = engine(2);
+	struct listener a, b;
+	listener_start(&a, e, "a");
+	listener_start(&b, e, "b");
+	assert_int_equal(line_engine_listeners(e), 2);
+	/* The engine's SIP thread and two media loops, the test's two
+	 * listener threads: the listeners brought no thread of their own
+	 * (line_receive runs a SIP thread and a media loop each). */
+	int idle = threads();
+	print_message("threads: %d before, %d with the engine and two listeners\n", t0, idle);
+	assert_int_equal(idle - t0, 3 + 2);
+	int before = atomic_load(&rx_ok);
+	/* Two calls to each listener and one to the receiver outside, all at
+	 * once through the same engine: inbound and outbound on its loops. */
+	struct sender s[5];
+	for (int i = 0; i < 5; i++) {
+		sender_init(&s[i], e, "5550110");
+		if (i < 4)
+			snprintf(s[i].target, sizeof s[i].target, "sip:555011%d@127.0.0.1:%d", i, i % 2 ? b.port : a.port);
+		assert_int_equal(pthread_create(&s[i].self, NULL, sender_main, &s[i]), 0);
+	}
+	int peak = 0;
+	while (atomic_load(&a.calls) + atomic_load(&b.calls) < 4 || atomic_load(&rx_ok) < before + 1) {
+		int n = threads();
+		peak = n > peak ? n : peak;
+		usleep(2000);
+	}
+	for (int i = 0; i < 5; i++) {
+		pthread_join(s[i].self, NULL);
+		assert_int_equal(s[i].rc, 0);
+		assert_true(s[i].res.ok);
+		assert_int_equal(s[i].pages_seen, 2);
+	}
+	/* while the calls ran: the five senders' threads, nothing else */
+	print_message("threads: at most %d with five calls\n", peak);
+	assert_true(peak <= idle + 5);
+	assert_int_equal(atomic_load(&a.ok), 2);
+	assert_int_equal(atomic_load(&b.ok), 2);
+	int active;
+	long started;
+	line_engine_counts(e, &active, &started);
+	assert_int_equal(started, 5);
+	/* one listener stops; the other still answers */
+	listener_stop(&a);
+	assert_int_equal(line_engine_listeners(e), 1);
+	struct sender t;
+	sender_init(&t, e, "5550119");
+	snprintf(t.target, sizeof t.target, "sip:5550119@127.0.0.1:%d", b.port);
+	sender_main(&t);
+	assert_true(t.res.ok);
+	while (atomic_load(&b.calls) < 3)
+		usleep(1000);
+	assert_int_equal(atomic_load(&b.ok), 3);
+	listener_stop(&b);
+	assert_int_equal(line_engine_listeners(e), 0);
+	line_engine_free(e);
+	assert_int_equal(threads(), t0);
+}
+
+/* SIP over TLS both ways on one engine: a TLS listener on it (the test
+ * CA's certificate for "localhost") and calls out over TLS to it by name,
+ * sharing one transport; a call trusting another CA fails alone. */
+static void test_tls_on_engine(void **state)
+{
+	(void)state;
+	char cmd[1024];
+	snprintf(cmd, sizeof cmd,
+		 "cd %s && ossl() { openssl \"$@\" >/dev/null 2>&1; } && "
+		 "ossl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ca.key -out ca.pem "
+		 "-days 2 -subj /CN=fv-test-ca && "
+		 "ossl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout other.key -out other.pem "
+		 "-days 2 -subj /CN=other-ca && "
+		 "ossl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout srv.key -out srv.csr "
+		 "-subj /CN=localhost && printf 'subjectAltName=DNS:localhost\\n' >ext && "
+		 "ossl x509 -req -in srv.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out srv.pem -days 2 -extfile ext "
+		 "&& test -s srv.pem",
+		 dir);
+	assert_int_equal(system(cmd), 0);
+	char ca[96], other[96], cert[96], key[96];
+	snprintf(ca, sizeof ca, "%s/ca.pem", dir);
+	snprintf(other, sizeof other, "%s/other.pem", dir);
+	snprintf(cert, sizeof cert, "%s/srv.pem", dir);
+	snprintf(key, sizeof key, "%s/srv.key", dir);
+	line_engine_t *e = engine(1);
+	struct listener l;
+	memset(&l, 0, sizeof l);
+	l.e = e;
+	snprintf(l.sub, sizeof l.sub, "%s", dir);
+	line_cfg_defaults(&l.cfg);
+	l.cfg.listen = "127.0.0.1:0";
+	l.cfg.out_dir = dir;
+	l.cfg.clock_speed = SPEED;
+	l.cfg.media_priority = 0;
+	l.cfg.stop = &l.stop;
+	l.cfg.bound_port = &l.port;
+	l.cfg.sip_transport = 2; /* TLS */
+	l.cfg.tls_cert = cert;
+	l.cfg.tls_key = key;
+	assert_int_equal(pthread_create(&l.th, NULL, listener_main, &l), 0);
+	while (!__atomic_load_n(&l.port, __ATOMIC_ACQUIRE))
+		usleep(1000);
+	int t0 = threads();
+	struct sender s[3];
+	for (int i = 0; i < 3; i++) {
+		sender_init(&s[i], e, "5550120");
+		snprintf(s[i].target, sizeof s[i].target, "sip:555012%d@localhost:%d", i, l.port);
+		s[i].cfg.sip_transport = 2;
+		s[i].cfg.tls_ca = i == 2 ? other : ca;
+		assert_int_equal(pthread_create(&s[i].self, NULL, sender_main, &s[i]), 0);
+	}
+	for (int i = 0; i < 3; i++)
+		pthread_join(s[i].self, NULL);
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(s[i].rc, 0);
+		assert_true(s[i].res.ok);
+		assert_int_equal(s[i].pages_seen, 2);
+	}
+	/* the wrong CA: refused by the certificate check, on the engine too */
+	assert_false(s[2].res.ok);
+	assert_string_equal(s[2].res.fail_class, "network");
+	int active;
+	long started;
+	line_engine_counts(e, &active, &started);
+	assert_int_equal(started, 3);
+	/* no engine of their own was started for them */
+	assert_int_equal(threads(), t0);
+	while (atomic_load(&l.calls) < 2)
+		usleep(1000);
+	assert_int_equal(atomic_load(&l.ok), 2);
+	listener_stop(&l);
+	line_engine_free(e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_calls_added_and_removed),
 		cmocka_unit_test(test_one_call_stopped),
 		cmocka_unit_test(test_apart_and_refused),
+		cmocka_unit_test(test_listeners_and_calls_out),
+		cmocka_unit_test(test_tls_on_engine),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

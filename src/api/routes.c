@@ -7,7 +7,7 @@
 #include "xalloc.h"
 
 #include "gdpr.h"
-#include "partners.h"
+#include "tenancy.h"
 #include "perm.h"
 #include "router.h"
 

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "faxes.h"
+#include "fax.h"
 #include "router.h"
 #include "xalloc.h"
 

@@ -4,7 +4,7 @@
  * traffic forecasts (settings.manage or numbers.manage); the provider's
  * queue, answers and capacity view, and the job queue's depth, failed jobs
  * and their retry (provider.requests.manage). */
-#include "fraud.h"
+#include "operations.h"
 #include "jobs.h"
 #include "perm.h"
 #include "requests.h"

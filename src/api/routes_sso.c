@@ -8,7 +8,7 @@
 #include "guest.h"
 #include "perm.h"
 #include "router.h"
-#include "sso.h"
+#include "identity.h"
 #include "xalloc.h"
 
 #define P(x) PERM_BIT(PERM_##x)

@@ -45,7 +45,7 @@
 #include "log.h"
 #include "queue.h"
 #include "webhook_sender.h"
-#include "faxes.h"
+#include "fax.h"
 #include "gdpr.h"
 #include "metrics.h"
 #include "numparse.h"

@@ -17,7 +17,7 @@
 #include "audit.h"
 #include "faxenv.h"
 #include "i18n.h"
-#include "authz.h"
+#include "access.h"
 #include "policy.h"
 #include "store.h"
 

@@ -14,10 +14,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "faxes.h"
+#include "fax.h"
 #include "invoices.h"
 #include "log.h"
-#include "mailq.h"
+#include "notify.h"
 #include "queue.h"
 #include "secrets.h"
 #include "store_mail.h"

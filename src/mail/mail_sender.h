@@ -28,7 +28,7 @@
 
 #include "faxenv.h"
 #include "mail_msg.h"
-#include "mailq.h"
+#include "notify.h"
 #include "queue.h"
 #include "store.h"
 

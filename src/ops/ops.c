@@ -7,9 +7,9 @@
 #include <string.h>
 
 #include "audit.h"
-#include "authz.h"
+#include "access.h"
 #include "consents.h"
-#include "fraud.h"
+#include "operations.h"
 #include "i18n.h"
 #include "idempotency.h"
 #include "log.h"

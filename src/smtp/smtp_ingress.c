@@ -10,7 +10,7 @@
 #include "faxmail.h"
 #include "i18n.h"
 #include "log.h"
-#include "mailq.h"
+#include "notify.h"
 #include "ops.h"
 #include "smtp_auth.h"
 #include "smtp_mime.h"

@@ -1,5 +1,5 @@
 /* The authorization choke point (see authz.h). */
-#include "authz.h"
+#include "access.h"
 
 #include <string.h>
 

@@ -8,7 +8,7 @@
 #include "docs.h"
 #include "dom_util.h"
 #include "log.h"
-#include "mailq.h"
+#include "notify.h"
 #include "render.h"
 #include "sec.h"
 #include "store_consents.h"

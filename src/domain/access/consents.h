@@ -17,7 +17,7 @@
 #include <jansson.h>
 #include <stdint.h>
 
-#include "authz.h"
+#include "access.h"
 #include "domain.h"
 
 /* The version of the consent text an owner agrees to (EN/FR below). */

@@ -3,7 +3,7 @@
 
 #include "consents.h"
 #include "dom_util.h"
-#include "mailq.h"
+#include "notify.h"
 #include "policy.h"
 #include "sec.h"
 #include "store_consents.h"

@@ -54,7 +54,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "authz.h"
+#include "access.h"
 #include "buf.h"
 #include "store.h"
 #include "vault.h"

@@ -7,10 +7,10 @@
 #include <time.h>
 
 #include "dom_util.h"
-#include "faxes.h"
+#include "fax.h"
 #include "invoices.h"
 #include "log.h"
-#include "mailq.h"
+#include "notify.h"
 #include "money.h"
 #include "store_invoices.h"
 #include "timeutil.h"

@@ -9,7 +9,7 @@
 
 #include "billing.h"
 #include "dom_util.h"
-#include "faxes.h"
+#include "fax.h"
 #include "log.h"
 #include "money.h"
 #include "numparse.h"

@@ -1,6 +1,6 @@
 /* Faxes (faxes.h): a fax's document and page previews for the API and for
  * mail. */
-#include "faxes.h"
+#include "fax.h"
 
 #include <fcntl.h>
 #include <stdio.h>
@@ -12,13 +12,13 @@
 #include <sodium.h>
 
 #include "billing.h"
-#include "backupkeys.h"
+#include "records.h"
 #include "docs.h"
 #include "dom_util.h"
 #include "faxdest.h"
 #include "faxreport.h"
 #include "fdio.h"
-#include "fraud.h"
+#include "operations.h"
 #include "i18n.h"
 #include "invoices.h"
 #include "log.h"
@@ -30,12 +30,12 @@
 #include "store_retention.h"
 #include "timeutil.h"
 #include "avscan.h"
-#include "mailq.h"
+#include "notify.h"
 #include "retention.h"
 #include "safebox.h"
 #include "webhooks.h"
 #include "xalloc.h"
-#include "faxes_int.h"
+#include "fax_int.h"
 
 /* Decrypts the fax's TIFF into a new work directory (dir, its path in
  * tiff). The caller wipes dir. */

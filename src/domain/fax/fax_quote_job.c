@@ -7,7 +7,7 @@
  * the documents in the same transaction. GET /v1/faxes/quotes/{quote_id}
  * reads it (dom_fax_quote_get). A run cut by a crash renders again: the
  * documents stay until the transaction that records the quote commits. */
-#include "faxes.h"
+#include "fax.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,7 +21,7 @@
 #include "store_jobs.h"
 #include "timeutil.h"
 #include "xalloc.h"
-#include "faxes_int.h"
+#include "fax_int.h"
 
 /* The job's payload as fx_render_stored and fx_drop_submission read a
  * submission: {id, account_id, originals, options} (new reference). */

@@ -11,7 +11,7 @@
  * settles it commits, and that transaction holds the job's lease; a run
  * that finds the submission gone has nothing left to do, so a daemon
  * killed during a render renders it again after its restart, once. */
-#include "faxes.h"
+#include "fax.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,7 +27,7 @@
 #include "store_fax.h"
 #include "timeutil.h"
 #include "xalloc.h"
-#include "faxes_int.h"
+#include "fax_int.h"
 
 /* The job acting on its own (a fax queued after its rendering). */
 static const audit_ctx_t render_actor = { .who = NULL, .actor = "system:render", .source = "",

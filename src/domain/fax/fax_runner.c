@@ -1,7 +1,7 @@
 /* Faxes (faxes.h): the runner's side: claim, page confirmations, failover,
  * finish with the retry policy, recovery after a crash, leases and their
  * takeover, queue depth. */
-#include "faxes.h"
+#include "fax.h"
 
 #include <fcntl.h>
 #include <stdio.h>
@@ -13,13 +13,13 @@
 #include <sodium.h>
 
 #include "billing.h"
-#include "backupkeys.h"
+#include "records.h"
 #include "docs.h"
 #include "dom_util.h"
 #include "faxdest.h"
 #include "faxreport.h"
 #include "fdio.h"
-#include "fraud.h"
+#include "operations.h"
 #include "i18n.h"
 #include "invoices.h"
 #include "log.h"
@@ -32,12 +32,12 @@
 #include "store_retention.h"
 #include "timeutil.h"
 #include "avscan.h"
-#include "mailq.h"
+#include "notify.h"
 #include "retention.h"
 #include "safebox.h"
 #include "webhooks.h"
 #include "xalloc.h"
-#include "faxes_int.h"
+#include "fax_int.h"
 
 /* ---- the runner ---- */
 

@@ -1,7 +1,7 @@
 /* Faxes (faxes.h): submission (documents checked, originals stored with
  * the render job that renders and queues them: fax_render_job.c), quote
  * and resend. */
-#include "faxes.h"
+#include "fax.h"
 
 #include <fcntl.h>
 #include <stdio.h>
@@ -13,13 +13,13 @@
 #include <sodium.h>
 
 #include "billing.h"
-#include "backupkeys.h"
+#include "records.h"
 #include "docs.h"
 #include "dom_util.h"
 #include "faxdest.h"
 #include "faxreport.h"
 #include "fdio.h"
-#include "fraud.h"
+#include "operations.h"
 #include "i18n.h"
 #include "invoices.h"
 #include "log.h"
@@ -31,12 +31,12 @@
 #include "store_retention.h"
 #include "timeutil.h"
 #include "avscan.h"
-#include "mailq.h"
+#include "notify.h"
 #include "retention.h"
 #include "safebox.h"
 #include "webhooks.h"
 #include "xalloc.h"
-#include "faxes_int.h"
+#include "fax_int.h"
 
 static json_t *render_options(const fax_opts_t *o, const char *from, const char *lang)
 {

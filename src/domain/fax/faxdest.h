@@ -15,7 +15,7 @@
 
 #include <stdint.h>
 
-#include "faxes.h"
+#include "fax.h"
 #include "result.h"
 #include "store.h"
 

@@ -5,7 +5,7 @@
  * side: claim, page confirmations, finish with the retry policy, recovery
  * after a crash, leases) and fax_inbound.c (received faxes). See
  * docs/fax-service.md and faxes.h. */
-#include "faxes.h"
+#include "fax.h"
 
 #include <fcntl.h>
 #include <stdio.h>
@@ -17,13 +17,13 @@
 #include <sodium.h>
 
 #include "billing.h"
-#include "backupkeys.h"
+#include "records.h"
 #include "docs.h"
 #include "dom_util.h"
 #include "faxdest.h"
 #include "faxreport.h"
 #include "fdio.h"
-#include "fraud.h"
+#include "operations.h"
 #include "i18n.h"
 #include "invoices.h"
 #include "log.h"
@@ -35,12 +35,12 @@
 #include "store_retention.h"
 #include "timeutil.h"
 #include "avscan.h"
-#include "mailq.h"
+#include "notify.h"
 #include "retention.h"
 #include "safebox.h"
 #include "webhooks.h"
 #include "xalloc.h"
-#include "faxes_int.h"
+#include "fax_int.h"
 
 /* The fax service acting on its own (final statuses, received faxes,
  * submissions rendered again after a crash). */

@@ -15,7 +15,7 @@
 #include "dom_util.h"
 #include "faxreport.h"
 #include "log.h"
-#include "partners.h"
+#include "tenancy.h"
 #include "perm.h"
 #include "sec.h"
 #include "store_faxmail.h"

@@ -12,7 +12,7 @@
 #include <stdbool.h>
 
 #include "domain.h"
-#include "faxes.h"
+#include "fax.h"
 #include "sec.h"
 
 #define FAXMAIL_SENDERS_MAX 100 /* entries of allowed_senders */

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "dom_util.h"
-#include "mailq.h"
+#include "notify.h"
 #include "store_faxmail.h"
 #include "timeutil.h"
 

@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "faxes.h"
+#include "fax.h"
 
 #define BACKOFF_CAP_MS (24LL * 3600 * 1000)
 

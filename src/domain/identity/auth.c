@@ -9,10 +9,10 @@
 
 #include "closure.h"
 #include "dom_util.h"
-#include "mailq.h"
-#include "fraud.h"
+#include "notify.h"
+#include "operations.h"
 #include "log.h"
-#include "partners.h"
+#include "tenancy.h"
 #include "secrets.h"
 #include "totp.h"
 #include "sec.h"

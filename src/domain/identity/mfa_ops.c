@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "dom_util.h"
-#include "mailq.h"
+#include "notify.h"
 #include "qr.h"
 #include "secrets.h"
 #include "sec.h"

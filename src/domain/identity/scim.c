@@ -13,7 +13,7 @@
 #include <sodium.h>
 
 #include "dom_util.h"
-#include "partners.h"
+#include "tenancy.h"
 #include "roles.h"
 #include "scim_filter.h"
 #include "sec.h"

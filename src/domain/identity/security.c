@@ -10,7 +10,7 @@
 #include "store_sso.h"
 #include "pwlist.h"
 #include "regprofile.h"
-#include "mailq.h"
+#include "notify.h"
 #include "sec.h"
 #include "store_consents.h"
 #include "store_incidents.h"

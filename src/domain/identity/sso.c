@@ -1,7 +1,7 @@
 /* Single sign-on: identity providers and the OpenID Connect sign-in (see
  * sso.h and docs/sso.md). */
-#include "sso.h"
-#include "sso_int.h"
+#include "identity.h"
+#include "identity_int.h"
 
 #include <sodium.h>
 #include <stdio.h>

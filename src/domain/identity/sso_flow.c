@@ -1,8 +1,8 @@
 /* Single sign-on: the browser's OpenID Connect sign-in (see sso.h): the
  * start, the callback with every check, and the handoff of the session.
  * Every request to the provider is made with no transaction held. */
-#include "sso.h"
-#include "sso_int.h"
+#include "identity.h"
+#include "identity_int.h"
 
 #include <pthread.h>
 #include <sodium.h>

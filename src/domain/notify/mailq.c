@@ -1,5 +1,5 @@
 /* The outbox of outbound mail, domain side (see mailq.h). */
-#include "mailq.h"
+#include "notify.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -7,7 +7,7 @@
 #include "audit.h"
 #include "dom_util.h"
 #include "log.h"
-#include "partners.h"
+#include "tenancy.h"
 #include "queue.h"
 #include "sec.h"
 #include "secrets.h"

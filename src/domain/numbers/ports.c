@@ -12,7 +12,7 @@
 #include "avscan.h"
 #include "docs.h"
 #include "dom_util.h"
-#include "mailq.h"
+#include "notify.h"
 #include "numbers_int.h"
 #include "render.h"
 #include "sec.h"

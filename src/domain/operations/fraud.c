@@ -1,5 +1,5 @@
 /* Automatic fraud detection and announced penetration tests (see fraud.h). */
-#include "fraud.h"
+#include "operations.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -9,7 +9,7 @@
 #include "dom_util.h"
 #include "e164.h"
 #include "log.h"
-#include "mailq.h"
+#include "notify.h"
 #include "numbers.h"
 #include "policy.h"
 #include "sec.h"

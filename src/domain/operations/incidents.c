@@ -8,7 +8,7 @@
 #include "audit.h"
 #include "dom_util.h"
 #include "log.h"
-#include "mailq.h"
+#include "notify.h"
 #include "numbers.h"
 #include "sec.h"
 #include "seccontacts.h"

@@ -9,7 +9,7 @@
 #include "dom_util.h"
 #include "log.h"
 #include "sec.h"
-#include "status_int.h"
+#include "operations_int.h"
 #include "status_subs.h"
 #include "store_numbers.h"
 #include "store_status.h"

@@ -1,5 +1,5 @@
 /* Backup keys (see backupkeys.h). */
-#include "backupkeys.h"
+#include "records.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -1,15 +1,15 @@
 /* Rewriting stored fax documents (see docrewrite.h). */
-#include "docrewrite.h"
+#include "records_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "backupkeys.h"
+#include "records.h"
 #include "buf.h"
 #include "docs.h"
 #include "dom_util.h"
-#include "faxes.h"
+#include "fax.h"
 #include "i18n.h"
 #include "log.h"
 #include "render.h"

@@ -8,7 +8,7 @@
 #include <sodium.h>
 
 #include "audit.h"
-#include "docrewrite.h"
+#include "records_int.h"
 #include "docs.h"
 #include "i18n.h"
 #include "queue.h"

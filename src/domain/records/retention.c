@@ -4,16 +4,16 @@
 #include <string.h>
 
 #include "audit.h"
-#include "docrewrite.h"
+#include "records_int.h"
 #include "dom_util.h"
-#include "faxes.h"
+#include "fax.h"
 #include "safebox.h"
 #include "log.h"
 #include "regprofile.h"
 #include "store_fax.h"
 #include "store_retention.h"
 #include "store_safebox.h"
-#include "backupkeys.h"
+#include "records.h"
 #include "timeutil.h"
 
 static const char *const day_keys[] = { "inbound_fax_days", "outbound_fax_days", "safebox_days" };

@@ -9,12 +9,12 @@
 #include <unistd.h>
 
 #include "avscan.h"
-#include "backupkeys.h"
+#include "records.h"
 #include "docs.h"
 #include "fdio.h"
 #include "dom_util.h"
 #include "log.h"
-#include "partners.h"
+#include "tenancy.h"
 #include "perm.h"
 #include "retention.h"
 #include "safebox_int.h"

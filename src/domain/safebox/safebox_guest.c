@@ -8,7 +8,7 @@
 
 #include "avscan.h"
 #include "dom_util.h"
-#include "mailq.h"
+#include "notify.h"
 #include "safebox_int.h"
 #include "sec.h"
 #include "store_safebox.h"

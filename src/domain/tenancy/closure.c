@@ -5,11 +5,11 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "backupkeys.h"
+#include "records.h"
 #include "docs.h"
 #include "dom_util.h"
 #include "log.h"
-#include "mailq.h"
+#include "notify.h"
 #include "numbers.h"
 #include "perm.h"
 #include "sec.h"

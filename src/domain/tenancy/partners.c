@@ -1,5 +1,5 @@
 /* Partner self-service: the partner's view of its accounts (see partners.h). */
-#include "partners.h"
+#include "tenancy.h"
 
 #include <sodium.h>
 #include <stdio.h>

@@ -4,7 +4,7 @@
 
 #include "dom_util.h"
 #include "sec.h"
-#include "partners.h"
+#include "tenancy.h"
 #include "store_partners.h"
 #include "timeutil.h"
 #include "validate.h"

@@ -13,7 +13,7 @@
 #include "temp_store.h"
 
 #include "audit.h"
-#include "authz.h"
+#include "access.h"
 #include "domain.h"
 #include "perm.h"
 #include "sec.h"

@@ -20,7 +20,7 @@
 
 #include "../common/test_db.h"
 #include "docs.h"
-#include "faxes.h"
+#include "fax.h"
 #include "queue.h"
 #include "sec.h"
 #include "store.h"

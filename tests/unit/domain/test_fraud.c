@@ -20,7 +20,7 @@
 
 #include "../common/test_db.h"
 #include "dom_util.h"
-#include "fraud.h"
+#include "operations.h"
 #include "store.h"
 #include "store_fax.h"
 #include "store_fraud.h"

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "faxes.h"
+#include "fax.h"
 
 static retry_in_t base(const char *fc, int attempts)
 {

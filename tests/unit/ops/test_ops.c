@@ -13,7 +13,7 @@
 
 #include "../domain/temp_store.h"
 
-#include "authz.h"
+#include "access.h"
 #include "domain.h"
 #include "idempotency.h"
 #include "ops.h"

@@ -4,7 +4,7 @@
 #ifndef FV_DOMAIN_SSO_INT_H
 #define FV_DOMAIN_SSO_INT_H
 
-#include "sso.h"
+#include "identity.h"
 
 /* Random bytes of a state, a binding cookie, a handoff; the size of their
  * base64url text. */

@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "faxes.h"
+#include "fax.h"
 #include "render.h"
 
 /* The fax service acting on its own (final statuses, received faxes,

@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "domain.h"
-#include "perm.h"
+#include "access/access.h"
 #include "sec.h"
 
 static store_t *st;

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "e164.h"
+#include "numbers/numbers.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fax.h"
+#include "fax/fax.h"
 
 /* Reads one RFC 4180 field back from s[0..n); must give exactly want. */
 static void csv_roundtrip(const char *s, size_t n, const char *want)

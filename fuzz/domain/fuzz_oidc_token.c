@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "oidc.h"
+#include "identity/identity.h"
 
 /* An EC P-256 public key (RFC 7515, appendix A.3). */
 static const char jwks[] = "{\"keys\":[{\"kty\":\"EC\",\"kid\":\"k1\",\"use\":\"sig\",\"crv\":\"P-256\","

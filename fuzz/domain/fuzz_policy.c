@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "cidr.h"
-#include "policy.h"
+#include "identity/identity.h"
 
 static const sec_limits_t lim = { 12, 10, 15, 30, 12, 600, 120, 12 };
 

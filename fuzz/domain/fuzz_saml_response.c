@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "saml.h"
+#include "identity/identity.h"
 
 static char *sp_key, *sp_cert, *idp_md;
 

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "scim_filter.h"
+#include "identity/identity.h"
 
 static const char *const user_json =
 	"{\"id\":\"usr_1\",\"userName\":\"a@example.org\",\"active\":true,"

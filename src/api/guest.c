@@ -7,7 +7,7 @@
 #include "buf.h"
 #include "multipart.h"
 #include "problem.h"
-#include "safebox.h"
+#include "safebox/safebox.h"
 #include "timeutil.h"
 #include "xalloc.h"
 

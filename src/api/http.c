@@ -32,7 +32,7 @@
 #include "redact.h"
 #include "router.h"
 #include "scim_api.h"
-#include "scim_filter.h"
+#include "identity/identity.h"
 #include "sec.h"
 #include "timeutil.h"
 #include "validate.h"

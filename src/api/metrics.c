@@ -8,7 +8,7 @@
 #include <sqlite3.h>
 #include <string.h>
 
-#include "faxmail.h"
+#include "fax/fax.h"
 #include "mail_sender.h"
 #include "smtp_auth.h"
 #include "smtp_ingress.h"

@@ -6,9 +6,9 @@
 
 #include "xalloc.h"
 
-#include "gdpr.h"
-#include "tenancy.h"
-#include "perm.h"
+#include "records/records.h"
+#include "tenancy/tenancy.h"
+#include "access/access.h"
 #include "router.h"
 
 #define P(x) PERM_BIT(PERM_##x)

@@ -4,8 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "billing.h"
-#include "invoices.h"
+#include "billing/billing.h"
 #include "router.h"
 
 #define P(x) PERM_BIT(PERM_##x)

@@ -2,8 +2,8 @@
  * owner in person or provider staff who manage accounts close an account
  * and cancel its closure (checked by the domain: closure.h); the closure's
  * state and certificate are open to whoever reads the account. */
-#include "closure.h"
-#include "perm.h"
+#include "tenancy/tenancy.h"
+#include "access/access.h"
 #include "router.h"
 
 #define P(x) PERM_BIT(PERM_##x)

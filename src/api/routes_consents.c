@@ -7,8 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "consents.h"
-#include "perm.h"
+#include "access/access.h"
 #include "router.h"
 
 #define P(x) PERM_BIT(PERM_##x)

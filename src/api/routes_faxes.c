@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fax.h"
+#include "fax/fax.h"
 #include "router.h"
 #include "xalloc.h"
 

@@ -1,8 +1,8 @@
 /* The routes of fax by e-mail settings (see routes.c for the conventions).
  * Which senders and servers may fax by e-mail is security configuration
  * (C10): security.manage changes it; data.read may also read it. */
-#include "faxmail.h"
-#include "perm.h"
+#include "fax/fax.h"
+#include "access/access.h"
 #include "router.h"
 
 #define P(x) PERM_BIT(PERM_##x)

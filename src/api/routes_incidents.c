@@ -3,8 +3,8 @@
  * (provider.security.manage: operators and the security team) and the
  * notices an account received (security.manage: the owner and the
  * administrators holding it). */
-#include "incidents.h"
-#include "perm.h"
+#include "operations/operations.h"
+#include "access/access.h"
 #include "router.h"
 
 #define STAFF PERM_BIT(PERM_PROVIDER_SECURITY_MANAGE)

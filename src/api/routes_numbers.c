@@ -3,8 +3,8 @@
  * notifications (see routes.c for the conventions). */
 #include <string.h>
 
-#include "numbers.h"
-#include "perm.h"
+#include "numbers/numbers.h"
+#include "access/access.h"
 #include "router.h"
 
 #define P(x) PERM_BIT(PERM_##x)

@@ -4,10 +4,9 @@
  * traffic forecasts (settings.manage or numbers.manage); the provider's
  * queue, answers and capacity view, and the job queue's depth, failed jobs
  * and their retry (provider.requests.manage). */
-#include "operations.h"
-#include "jobs.h"
-#include "perm.h"
-#include "requests.h"
+#include "operations/operations.h"
+#include "access/access.h"
+#include "numbers/numbers.h"
 #include "router.h"
 
 #include <string.h>

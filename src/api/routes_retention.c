@@ -1,8 +1,8 @@
 /* The routes of retention and legal holds (see routes.c for the
  * conventions). Deleting data on a schedule and holding it against deletion
  * are security.manage; reading the policy is also open to data.read. */
-#include "perm.h"
-#include "retention.h"
+#include "access/access.h"
+#include "records/records.h"
 #include "router.h"
 
 #define P(x) PERM_BIT(PERM_##x)

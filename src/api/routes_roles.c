@@ -2,8 +2,7 @@
  * conventions, roles.h for the operations): read with what reads the
  * members, managed with users.manage (admins.manage for a role that holds
  * it, checked by the domain). */
-#include "perm.h"
-#include "roles.h"
+#include "access/access.h"
 #include "router.h"
 
 #define P(x) PERM_BIT(PERM_##x)

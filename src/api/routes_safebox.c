@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "router.h"
-#include "safebox.h"
+#include "safebox/safebox.h"
 
 #define P(x) PERM_BIT(PERM_##x)
 

@@ -2,9 +2,9 @@
  * and src/domain/identity/scim.h): creating, listing and revoking them needs
  * security.manage, since a token is a credential of the account. SCIM
  * itself (/scim/v2) is served outside this table (scim_api.h). */
-#include "perm.h"
+#include "access/access.h"
 #include "router.h"
-#include "scim.h"
+#include "identity/identity.h"
 
 #define P(x) PERM_BIT(PERM_##x)
 

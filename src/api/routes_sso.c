@@ -6,9 +6,9 @@
 #include <string.h>
 
 #include "guest.h"
-#include "perm.h"
+#include "access/access.h"
 #include "router.h"
-#include "identity.h"
+#include "identity/identity.h"
 #include "xalloc.h"
 
 #define P(x) PERM_BIT(PERM_##x)

@@ -6,12 +6,10 @@
  * subscriptions (settings.manage or security.manage; the unsubscribe token
  * alone, without a credential) and its security contacts
  * (security.manage). */
-#include "perm.h"
+#include "access/access.h"
 #include "router.h"
-#include "status.h"
-#include "status_auto.h"
-#include "status_subs.h"
-#include "seccontacts.h"
+#include "operations/operations.h"
+#include "tenancy/tenancy.h"
 
 #define P(x) PERM_BIT(PERM_##x)
 #define BOARD (ROUTE_PUBLIC | ROUTE_READONLY | ROUTE_UNGATED)

@@ -1,9 +1,9 @@
 /* The routes of the webhooks area (see routes.c for the conventions).
  * Managing subscriptions is settings.manage; reading them and their
  * delivery log is also open to data.read. */
-#include "perm.h"
+#include "access/access.h"
 #include "router.h"
-#include "webhooks.h"
+#include "notify/notify.h"
 
 #define P(x) PERM_BIT(PERM_##x)
 

@@ -12,7 +12,7 @@
 #include "ops.h"
 #include "problem.h"
 #include "redact.h"
-#include "scim.h"
+#include "identity/identity.h"
 #include "timeutil.h"
 #include "xalloc.h"
 

@@ -6,7 +6,7 @@
 
 #include <stddef.h>
 
-#include "audit.h"
+#include "audit/audit.h"
 #include "store.h"
 #include "vault.h"
 

@@ -41,7 +41,7 @@
 #include <unistd.h>
 
 #include "audit_cmd.h"
-#include "records.h"
+#include "records/records.h"
 #include "fdio.h"
 #include "paths.h"
 #include "store.h"

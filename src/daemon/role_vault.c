@@ -11,7 +11,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "audit.h"
+#include "audit/audit.h"
 #include "confine.h"
 #include "ipc.h"
 #include "keyd.h"

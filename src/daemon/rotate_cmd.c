@@ -26,7 +26,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "audit.h"
+#include "audit/audit.h"
 #include "audit_cmd.h"
 #include "system_cmd.h"
 #include "fdio.h"

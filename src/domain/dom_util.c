@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "notify.h"
+#include "notify/notify.h"
 #include "sec.h"
 #include "timeutil.h"
 #include "validate.h"

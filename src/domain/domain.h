@@ -14,12 +14,26 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "audit.h"
-#include "faxenv.h"
 #include "i18n.h"
-#include "access.h"
-#include "policy.h"
 #include "store.h"
+
+/* Types of the contexts that this header names before it includes their
+ * contracts (at its end): access (principal_t), fax (fax_env_t) and identity
+ * (sec_policy_t, and sec_limits_t, which dom_config_t holds). */
+typedef struct principal principal_t;
+typedef struct fax_env fax_env_t;
+typedef struct sec_policy sec_policy_t;
+
+/* The provider's defaults, which are also the loosest an account may set. */
+typedef struct sec_limits {
+	int min_length;        /* floor of password_policy.min_length */
+	int lockout_threshold; /* ceiling of password_policy.lockout_threshold */
+	int lockout_minutes;   /* floor of password_policy.lockout_minutes */
+	int idle_minutes;      /* ceiling of session.idle_timeout_minutes */
+	int max_hours;         /* ceiling of session.max_lifetime_hours */
+	int rpm, burst;        /* ceiling of rate_limit */
+	int contacts_review_months;
+} sec_limits_t;
 
 /* The automatic fraud detection's settings (fraud.h, fraud.* settings);
  * zero: the default of each. */
@@ -321,5 +335,13 @@ int dom_password_set(dom_ctx_t *c, const json_t *person, const char *pw, dom_err
  * with the context's actor and source). */
 int dom_audit(dom_ctx_t *c, const char *action, const char *target, const char *account_id,
 	const char *outcome, const json_t *detail);
+
+/* The contracts the layer's operations use everywhere (src/domain/X/X.h):
+ * included last, once the types above are complete, so that each of them
+ * can begin with domain.h. */
+#include "access/access.h"
+#include "audit/audit.h"
+#include "fax/fax.h"
+#include "identity/identity.h"
 
 #endif

@@ -12,7 +12,7 @@
 #include "keepalive.h"
 #include "linecall.h"
 #include "log.h"
-#include "numbers.h"
+#include "numbers/numbers.h"
 #include "poller.h"
 #include "timeutil.h"
 #include "trunk_targets.h"

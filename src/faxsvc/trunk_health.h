@@ -12,7 +12,7 @@
 #define FV_FAXSVC_TRUNK_HEALTH_H
 
 #include "buf.h"
-#include "faxenv.h"
+#include "fax/fax.h"
 #include "linecall.h"
 #include "sipconn.h"
 #include "store.h"

@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "log.h"
-#include "numbers.h"
+#include "numbers/numbers.h"
 #include "poller.h"
 #include "linecall.h"
 #include "register.h"

@@ -21,7 +21,7 @@
 
 #include "buf.h"
 #include "sipconn.h"
-#include "faxenv.h"
+#include "fax/fax.h"
 #include "linecall.h"
 #include "store.h"
 

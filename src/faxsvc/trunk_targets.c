@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "log.h"
-#include "numbers.h"
+#include "numbers/numbers.h"
 #include "siptrans.h"
 #include "timeutil.h"
 

@@ -11,11 +11,10 @@
 
 #include "log.h"
 #include "queue.h"
-#include "secrets.h"
-#include "ssrf.h"
+#include "identity/identity.h"
+#include "notify/notify.h"
 #include "store_webhooks.h"
 #include "timeutil.h"
-#include "webhooks.h"
 #include "xalloc.h"
 
 struct webhook_sender {

@@ -18,7 +18,7 @@
 
 #include <stddef.h>
 
-#include "faxenv.h"
+#include "fax/fax.h"
 #include "queue.h"
 #include "store.h"
 

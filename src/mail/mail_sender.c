@@ -14,12 +14,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "fax.h"
-#include "invoices.h"
+#include "fax/fax.h"
+#include "billing/billing.h"
 #include "log.h"
-#include "notify.h"
+#include "notify/notify.h"
 #include "queue.h"
-#include "secrets.h"
+#include "identity/identity.h"
 #include "store_mail.h"
 #include "timeutil.h"
 #include "xalloc.h"

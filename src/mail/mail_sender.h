@@ -26,9 +26,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "faxenv.h"
+#include "fax/fax.h"
 #include "mail_msg.h"
-#include "notify.h"
+#include "notify/notify.h"
 #include "queue.h"
 #include "store.h"
 

@@ -6,12 +6,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "audit.h"
-#include "access.h"
-#include "consents.h"
-#include "operations.h"
+#include "audit/audit.h"
+#include "access/access.h"
+#include "operations/operations.h"
 #include "i18n.h"
-#include "idempotency.h"
 #include "log.h"
 #include "timeutil.h"
 #include "xalloc.h"

@@ -7,10 +7,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "faxmail.h"
+#include "fax/fax.h"
 #include "i18n.h"
 #include "log.h"
-#include "notify.h"
+#include "notify/notify.h"
 #include "ops.h"
 #include "smtp_auth.h"
 #include "smtp_mime.h"

@@ -1,14 +1,13 @@
 /* Consents of account owners to partners (see consents.h). */
-#include "consents.h"
+#include "access.h"
 
 #include <string.h>
 
-#include "avscan.h"
+#include "fax/fax.h"
 #include "buf.h"
-#include "docs.h"
 #include "dom_util.h"
 #include "log.h"
-#include "notify.h"
+#include "notify/notify.h"
 #include "render.h"
 #include "sec.h"
 #include "store_consents.h"

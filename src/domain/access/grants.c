@@ -1,10 +1,10 @@
 /* Support access grants of provider staff (see consents.h). */
 #include <string.h>
 
-#include "consents.h"
+#include "access.h"
 #include "dom_util.h"
-#include "notify.h"
-#include "policy.h"
+#include "notify/notify.h"
+#include "identity/identity.h"
 #include "sec.h"
 #include "store_consents.h"
 #include "timeutil.h"

@@ -1,5 +1,5 @@
 /* The permission table and the built-in roles (see perm.h). */
-#include "perm.h"
+#include "access.h"
 
 #include <string.h>
 

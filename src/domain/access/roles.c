@@ -1,5 +1,5 @@
 /* Named custom roles of an account (see roles.h). */
-#include "roles.h"
+#include "access.h"
 
 #include <string.h>
 

@@ -47,14 +47,20 @@
  *
  * Files: audit.c (keys, recording), audit_verify.c (verification, report),
  * audit_cp.c (checkpoints), audit_export.c (a chain exported whole). */
-#ifndef FV_AUDIT_H
-#define FV_AUDIT_H
+
+/* The layer's types first, outside the guard: domain.h defines them and then
+ * includes the contracts it names, so they are complete before this one's
+ * declarations whichever header a file includes first. */
+#include "domain.h"
+
+#ifndef FV_DOMAIN_AUDIT_H
+#define FV_DOMAIN_AUDIT_H
 
 #include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "access.h"
+#include "access/access.h"
 #include "buf.h"
 #include "store.h"
 #include "vault.h"

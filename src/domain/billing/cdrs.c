@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "dom_util.h"
-#include "fax.h"
+#include "fax/fax.h"
 #include "store_fax.h"
 #include "timeutil.h"
 #include "xalloc.h"

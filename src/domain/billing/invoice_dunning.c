@@ -7,10 +7,10 @@
 #include <time.h>
 
 #include "dom_util.h"
-#include "fax.h"
-#include "invoices.h"
+#include "fax/fax.h"
+#include "billing.h"
 #include "log.h"
-#include "notify.h"
+#include "notify/notify.h"
 #include "money.h"
 #include "store_invoices.h"
 #include "timeutil.h"

@@ -1,5 +1,5 @@
 /* Postpaid invoices: the run, the reads, the PDF (see invoices.h). */
-#include "invoices.h"
+#include "billing.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -7,9 +7,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "billing.h"
 #include "dom_util.h"
-#include "fax.h"
+#include "fax/fax.h"
 #include "log.h"
 #include "money.h"
 #include "numparse.h"
@@ -18,7 +17,7 @@
 #include "store_billing.h"
 #include "store_invoices.h"
 #include "timeutil.h"
-#include "webhooks.h"
+#include "notify/notify.h"
 #include "xalloc.h"
 
 #define ISSUER "provider"

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "dom_util.h"
-#include "fax.h"
+#include "fax/fax.h"
 #include "store_fax.h"
 
 #define PRICE_MAX 1000000000LL

@@ -1,5 +1,5 @@
 /* Uploads scanned by clamd (see avscan.h). */
-#include "avscan.h"
+#include "fax.h"
 
 #include <stdatomic.h>
 #include <string.h>

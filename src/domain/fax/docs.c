@@ -1,5 +1,5 @@
 /* Encrypted documents and private work directories (see docs.h). */
-#include "docs.h"
+#include "fax.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -6,20 +6,92 @@
  * API operations follow domain.h (c->tx, 0 with *out a new reference, or -1
  * with e). Runner functions open their own transactions on st and log what
  * fails; they return 0 (or a count), or -1. */
-#ifndef FV_DOMAIN_FAXES_H
-#define FV_DOMAIN_FAXES_H
+
+/* The layer's types first, outside the guard: domain.h defines them and then
+ * includes the contracts it names, so they are complete before this one's
+ * declarations whichever header a file includes first. */
+#include "domain.h"
+
+#ifndef FV_DOMAIN_FAX_H
+#define FV_DOMAIN_FAX_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "buf.h"
-#include "domain.h"
-#include "e164.h"
-#include "faxenv.h"
+#include "keyd.h"
+#include "numbers/numbers.h"
 #include "result.h"
+#include "sec.h"
 #include "store.h"
+#include "vault.h"
 
+/* What the fax operations of the domain need from the running service:
+ * where documents live, the master key of the vault, and the limits the
+ * provider set. Filled by the daemon from its configuration; borrowed by
+ * the domain (dom_config_t.fax) for the life of the service. */
+typedef struct fax_env {
+	keyd_client_t *keys;       /* the key holder process (the service) */
+	const vault_key_t *master; /* or the master key in this process (tests, tools);
+				      neither: fax documents are unavailable (503) */
+	const char *doc_dir;       /* encrypted document blobs (DOC_ID.fvb) */
+	const char *work_dir;      /* parent of private per-job temporary directories (0700),
+				      each wiped when its job ends */
+	int max_pages;             /* page cap of one submission (cover included) */
+	int render_timeout_ms;     /* wall-clock cap of rendering one document */
+	const char *loopback_sip;  /* "IP:PORT" of the loopback trunk's SIP listener */
+	const char *webhook_allow; /* CIDRs webhook URLs may resolve to despite being
+				      loopback, private or link-local ("" : none) */
+	int number_quarantine_days; /* a released number returns to inventory after this */
+	const char *currency;      /* default currency of accounts (ISO 4217) */
+	int account_max_calls;     /* outbound calls of one account at once (0: FAX_ACCOUNT_MAX_CALLS) */
+	const char *render_helper; /* the renderer helper program (render_default_helper());
+				      every render_* call of the service sets
+				      render_opts.helper_path to it. NULL only in tools */
+	bool mail_on;              /* mail.relay is set: received faxes are mailed (mailq.h) */
+	const char *clamd;         /* the scanner of uploads (av.clamd; "" or NULL: none) */
+	int av_timeout_ms;         /* one scan */
+	bool av_fail_open;         /* accept uploads while the scanner is unreachable */
+	int safebox_max_days;      /* ceiling of a SafeBox's expiry (0: SAFEBOX_DAYS_DEFAULT_MAX) */
+	int lease_ms;              /* how long a claimed fax job stays this node's without
+				      its lease renewed (fax.lease_seconds; 0: FAX_LEASE_MS_DEFAULT) */
+	const char *backup_key_dir; /* the backups' keys (backup.key_dir; NULL: not swept) */
+	int backup_retention_days; /* a backup expires after this (0: not said in certificates) */
+	const char *backup_root;   /* expired backups under it are removed (backup.root; "": none) */
+} fax_env_t;
+
+/* The lease of a fax job when fax.lease_seconds is not given (tools, tests). */
+#define FAX_LEASE_MS_DEFAULT 120000
+
+static inline int64_t fax_env_lease_ms(const fax_env_t *env)
+{
+	return env && env->lease_ms > 0 ? env->lease_ms : FAX_LEASE_MS_DEFAULT;
+}
+
+/* What fax.currency defaults to; used only where no env is given (tools,
+ * tests): the service always passes the provider's setting. */
+#define FAX_CURRENCY_DEFAULT "EUR"
+
+/* Whether env can reach keys (the key holder, or a master key here). */
+static inline bool fax_env_has_keys(const fax_env_t *env)
+{
+	return env && (env->keys || env->master);
+}
+
+/* How to reach them (keyd.h). */
+static inline keyd_target_t fax_env_keys(const fax_env_t *env)
+{
+	return (keyd_target_t){ .client = env->keys, .master = env->master, .doc_dir = env->doc_dir };
+}
+
+/* The currency of an account that has none of its own: the provider's
+ * (fax.currency). Static or env's storage. */
+static inline const char *fax_env_currency(const fax_env_t *env)
+{
+	return env && env->currency && *env->currency ? env->currency : FAX_CURRENCY_DEFAULT;
+}
 #define FAX_TO_MAX 50              /* recipients of one submission */
 #define FAX_TEXT_MAX 2000          /* bytes of cover_text */
 #define FAX_LINE_MAX 120           /* bytes of cover_subject and header_text */
@@ -272,5 +344,261 @@ int dom_fax_queue_depth(store_t *st, int *rendering, int *queued, int *sending);
 int dom_fax_inbound_refused(store_t *st, const char *account_id, const char *number,
 	const char *trunk_id, int sip_status, const char *why);
 int dom_fax_inbound(store_t *st, const fax_env_t *env, const json_t *route, const char *tiff_path, const fax_result_t *r, char fax_id_out[64]);
+
+/* Anti-virus on the ways in (P08): every uploaded file is scanned by clamd
+ * (fax.clamd / av.clamd) before anything of it is kept. */
+/* Scans data (len bytes, field names the upload: "file", "loa") for the
+ * caller's account when a scanner is configured; 0 clean or not scanned.
+ * Infected: 422 malware-detected, the refusal audited (upload.malware_refused,
+ * kept although the request fails). Scanner unreachable: 503 unavailable,
+ * unless the provider chose av.fail_open (then 0, logged and counted).
+ * Pauses the request's transaction while the scanner reads. */
+int dom_av_check(dom_ctx_t *c, const char *account_id, const char *field, const void *data,
+	size_t len, dom_err_t *e);
+
+/* Scans so far, by outcome (for /metrics). */
+void dom_av_counts(unsigned long long *clean, unsigned long long *infected,
+	unsigned long long *errors, unsigned long long *failed_open);
+
+/* Documents at rest (docs/fax-service.md, "Documents at rest"): every fax
+ * document is a row of `documents` and an encrypted blob DOC_DIR/ID.fvb
+ * under its own key, wrapped by the account's key (created on first use,
+ * stored wrapped by the master key in account_keys). Plain files exist only
+ * in private work directories (WORK_DIR/job-XXXXXX, 0700) wiped after each
+ * job.
+ *
+ * The _tx variants serve callers without a request (the fax runner); the
+ * others take the request's context and its transaction c->tx. All return
+ * 0, or -1 (with e set where there is an e). Nothing here logs content. */
+#define DOC_ID_MAX 64
+
+/* Encrypts data[0..len) as a new document of account_id and inserts its row
+ * in c->tx; the id ("doc_…") goes to doc_id. kind: "original", "fax",
+ * "received", "loa", … */
+int dom_doc_put(dom_ctx_t *c, const char *account_id, const char *kind, const void *data,
+	size_t len, char doc_id[DOC_ID_MAX], dom_err_t *e);
+/* The same from a file (read whole; documents are at most RENDER_INPUT_MAX). */
+int dom_doc_put_file(dom_ctx_t *c, const char *account_id, const char *kind, const char *path,
+	char doc_id[DOC_ID_MAX], dom_err_t *e);
+/* Decrypts document doc_id of account_id into the file path (created 0600;
+ * put it in a work directory). */
+int dom_doc_get_file(dom_ctx_t *c, const char *account_id, const char *doc_id, const char *path,
+	dom_err_t *e);
+/* Destroys a document: its row (the wrapped key) in c->tx, then its blob. */
+int dom_doc_shred(dom_ctx_t *c, const char *account_id, const char *doc_id, dom_err_t *e);
+
+/* Removes the blob of a document whose row (its wrapped key) a committed
+ * transaction already deleted: 0 (also when there was none), or -1. */
+int doc_blob_remove(const fax_env_t *env, const char *doc_id);
+
+/* Without a request. pages < 0: unknown. The account key is unwrapped (or
+ * created) through tx. */
+int doc_put_tx(store_tx_t *tx, const fax_env_t *env, const char *account_id, const char *kind,
+	const void *data, size_t len, int pages, char doc_id[DOC_ID_MAX]);
+int doc_put_file_tx(store_tx_t *tx, const fax_env_t *env, const char *account_id,
+	const char *kind, const char *path, int pages, char doc_id[DOC_ID_MAX]);
+int doc_get_file_tx(store_tx_t *tx, const fax_env_t *env, const char *account_id,
+	const char *doc_id, const char *path);
+int doc_shred_tx(store_tx_t *tx, const fax_env_t *env, const char *account_id,
+	const char *doc_id);
+
+/* The key of account_id as stored (wrapped by the master key) into
+ * wrapped; when there is none and create is set, a new one is made and
+ * stored through tx (a write transaction). 0, or -1 (no master key, no key
+ * and create unset, or the store failed). */
+int doc_account_key_wrapped(store_tx_t *tx, const fax_env_t *env, const char *account_id,
+	bool create, uint8_t wrapped[VAULT_WRAPPED_LEN]);
+
+/* "unavailable" when the last document or key operation of this thread
+ * failed because the key holder did not answer (a 503 that a retry may
+ * cure), else "internal". Static storage. */
+const char *doc_failure_kind(void);
+
+/* A new private work directory env->work_dir/job-XXXXXX (0700) into out. */
+int dom_workdir_new(const fax_env_t *env, char *out, size_t outlen);
+/* Removes the directory and every file in it (flat). NULL or "" is a no-op. */
+void dom_workdir_wipe(const char *path);
+/* At start: removes every job-* directory left in env->work_dir. Returns how many. */
+int dom_workdir_sweep(const fax_env_t *env);
+/* Removes blobs of env->doc_dir that have no documents row, and the
+ * writer's temporary files, last written min_age_s seconds ago or more (0:
+ * all, when no other writer can run; see ORPHAN_MIN_AGE_S in faxsvc.c).
+ * Returns how many were removed, or -1. */
+int dom_docs_sweep_orphans(store_t *st, const fax_env_t *env, int min_age_s);
+
+/* Per-destination memory (issue 12, "adaptive per-destination fallback"):
+ * what last worked for a number over a trunk (T.38 or G.711, ECM, the rate
+ * the call trained at) is the first choice of the next fax's first call
+ * there, so a carrier path that refuses T.38 is not offered it again on
+ * every fax, and a line that only trains at 9600 bit/s starts there.
+ *
+ * Kept per (trunk, number) in the store (fax_destinations), learned when a
+ * call confirms a page, forgotten when a call made with it fails after a
+ * fax answered (so a path that changed is tried afresh), and dropped after
+ * FAXDEST_KEEP_MS without use. Only a fax's first call takes it: retries
+ * follow the retry policy's own fallbacks (retry.c), and a failover starts
+ * from the next trunk's own transport. */
+#define FAXDEST_KEEP_MS (90LL * 24 * 3600 * 1000)
+
+/* At the claim of j's first call (j->attempt 1, j->trunk set, t38/ecm/
+ * max_rate as the trunk and the fax say): applies what is kept for
+ * (trunk, j->to), if anything younger than FAXDEST_KEEP_MS: G.711 from the
+ * start on a t38_first trunk when G.711 is what worked, its ECM, and 9600
+ * when it trained below 14400. Sets j->remembered to 1 when it applied.
+ * 0, or -1 on a store error (j untouched). */
+int dom_faxdest_choose(store_tx_t *tx, fax_job_t *j, int64_t now);
+
+/* At the end of j's call, in the transaction that records it: keeps what
+ * worked when a page was confirmed; forgets it when a fax answered and no
+ * page went through; leaves it for calls nobody answered (busy, no
+ * answer, network). 0 / -1 on a store error. */
+int dom_faxdest_learn(store_tx_t *tx, const fax_job_t *j, const fax_result_t *r, int64_t now);
+
+/* Fax by e-mail (issue 13, C10): each account's sender checks, the
+ * settings API, and the pure rules the SMTP ingress applies to a mail before
+ * it becomes a fax. See docs/mail.md ("Fax by e-mail").
+ *
+ * Operations follow the conventions of domain.h: they run in c->tx and
+ * return 0 with *out set (new reference), or -1 with e filled in. The
+ * account record is the one the router loaded (borrowed). */
+#define FAXMAIL_SENDERS_MAX 100 /* entries of allowed_senders */
+#define FAXMAIL_SERVERS_MAX 100 /* entries of allowed_servers */
+
+/* Reads a PUT body {enabled, allowed_senders, allowed_servers, spf, dkim}
+ * (a missing key takes its default: false, [], [], "ignore", "ignore").
+ * Senders are lower-cased addresses or "@domain"; servers are CIDRs in
+ * canonical form. 0 with *norm (new object with those five keys; the
+ * caller frees), or -1 with e (validation-failed naming the field). Pure. */
+int faxmail_settings_parse(const json_t *body, json_t **norm, dom_err_t *e);
+
+/* Whether addr (an address, compared without case) is on senders (a JSON
+ * array of addresses and "@domain" entries). An empty list allows every
+ * address (the member check still applies). Pure. */
+bool faxmail_sender_allowed(const json_t *senders, const char *addr);
+/* Whether the address text ip is inside one of servers (CIDR texts). An
+ * empty list allows every server. Pure. */
+bool faxmail_server_allowed(const json_t *servers, const char *ip);
+
+/* The account's settings in the API form (new reference): defaults when it
+ * has none. */
+json_t *faxmail_settings_of(store_tx_t *tx, const char *account_id);
+
+/* GET /v1/accounts/{id}/fax-by-email: {account_id, enabled, allowed_senders,
+ * allowed_servers, spf, dkim, updated_at}; the read is audited. */
+int dom_faxmail_get(dom_ctx_t *c, const json_t *account, json_t **out, dom_err_t *e);
+/* PUT /v1/accounts/{id}/fax-by-email: replaces the settings; audited
+ * (fax_by_email.update with before and after). */
+int dom_faxmail_update(dom_ctx_t *c, const json_t *account, const json_t *body, json_t **out,
+	dom_err_t *e);
+
+/* ---- the SMTP ingress (no request context) ---- */
+
+#define FAXMAIL_FILES_MAX 20 /* attachments of one mail */
+
+/* One mail the listener took, as parsed (all borrowed). */
+typedef struct faxmail_msg {
+	const char *session_id; /* the SMTP session, for the audit log */
+	const char *peer;       /* address of the server that handed the mail over */
+	const char *from;       /* the From: address, lower-cased */
+	const char *to[FAX_TO_MAX]; /* E.164 numbers from the recipients */
+	int nto;
+	const char *subject;    /* decoded UTF-8, or NULL: the cover page's subject */
+	const char *body;       /* text part as UTF-8, or NULL: the cover page's text */
+	fax_file_t files[FAXMAIL_FILES_MAX]; /* attachments in order */
+	int nfiles;
+	/* Sender authentication (smtp_auth.h): result names, NULL meaning
+	 * "none"; the domains they are about. */
+	const char *spf;         /* "pass", "fail", "softfail", "neutral", "none", "temperror", "permerror" */
+	const char *spf_domain;  /* MAIL FROM's domain (HELO for <>) */
+	bool spf_aligned;        /* spf_domain is aligned with From's domain */
+	const char *dkim;        /* "pass" (valid and aligned), "misaligned", "fail", "none", "temperror", "permerror" */
+	const char *dkim_domain; /* d= of the deciding signature */
+	/* SHA-256 (hex) of the envelope and the raw message (faxmail_digest), or
+	 * NULL: a mail with the digest of one accepted in the last
+	 * FAXMAIL_SEEN_DAYS is answered as that one, without a second fax. */
+	const char *digest;
+} faxmail_msg_t;
+
+/* How long an accepted mail's digest is kept: longer than an MTA keeps a
+ * message in its queue (Postfix: 5 days). */
+#define FAXMAIL_SEEN_DAYS 7
+
+/* The digest of a mail (hex into out): envelope sender, each recipient, and
+ * the SHA-256 of the raw message, separated by NULs. */
+void faxmail_digest(const char *mail_from, const char *const *rcpt, int nrcpt, const void *raw,
+	size_t len, char out[SEC_SHA256_HEX]);
+
+/* Fax by e-mail, in the three steps below (an ingress runs them as the
+ * operation runner's steps): they decide whether m becomes a fax and
+ * submit it as POST /v1/faxes does
+ * (dom_fax_submit: scanning, rendering, billing and quotas), in
+ * transactions of its own on st, as the member whose address is m->from.
+ * First the per-sender limit: more than cfg->mail_sender_per_hour mails
+ * from m->from (any sender, member or not) in this clock hour of the
+ * daemon's clock, counted in the store, are refused (kind "rate-limited",
+ * the same for everyone).
+ * The sender checks, in order: From is an active member of an active
+ * account with fax.send, fax by e-mail is enabled there, From is on
+ * allowed_senders, the peer is inside allowed_servers; with spf "require"
+ * m->spf is "pass" and m->spf_aligned; with dkim "require" m->dkim is
+ * "pass". Then the per-sender page quota: a sender whose faxes by e-mail
+ * of this UTC day already carry cfg->mail_sender_pages_per_day pages
+ * (once rendered, per recipient) is refused (kind "quota-exceeded").
+ * Without attachments the body is the document, else it is the cover
+ * page.
+ *
+ * In all: 0 with *out ({items: [fax…]}, caller frees); or -1 with e: kind
+ * "mail-refused" for a sender check (the detail says which; the caller
+ * must not repeat it to the client, which could then learn which
+ * addresses exist), else the kind dom_fax_submit gave. Every refusal that
+ * names an account is audited on it (fax_by_email.refused, by
+ * system:smtp, with the reason and the SPF and DKIM results); a mail that
+ * names none is not. An accepted mail is audited on its account
+ * (fax_by_email.accepted, by system:smtp, with the results and the fax
+ * ids) in the submission's transaction.
+ * A mail whose m->digest matches one accepted in the last FAXMAIL_SEEN_DAYS
+ * (an MTA handing it over again because it never read the reply) returns 0
+ * with *out {items: [{id}], duplicate: true} (the first fax it made) before
+ * any other check or count, and is audited as fax_by_email.duplicate on the
+ * fax's account: the same mail never makes a second fax.
+ *
+ * The three steps (src/smtp/smtp_ingress.c runs them as op_limit_by,
+ * op_gate_by and op_call):
+ *   dom_faxmail_limit  the same mail again: 1 with *out its first answer
+ *                      (nothing else runs); the sender over
+ *                      mail.sender_per_hour: -1 "rate-limited"; else 0;
+ *   dom_faxmail_gate   the sender's checks ("mail-refused") and its page
+ *                      quota ("quota-exceeded"): 0 with *s (its write
+ *                      transaction, the member the address names, the
+ *                      account), to be given to dom_faxmail_send;
+ *   dom_faxmail_send   the submission as that member, in s's transaction
+ *                      (ended either way). */
+typedef struct faxmail_sender {
+	store_tx_t *tx;
+	principal_t who;
+	char acc[ID_MAX];
+	char skey[SEC_SHA256_HEX];
+	int64_t day, now_ms;
+} faxmail_sender_t;
+int dom_faxmail_limit(store_t *st, const dom_config_t *cfg, const faxmail_msg_t *m, json_t **out,
+	dom_err_t *e);
+int dom_faxmail_gate(store_t *st, const dom_config_t *cfg, const faxmail_msg_t *m,
+	faxmail_sender_t *s, dom_err_t *e);
+int dom_faxmail_send(store_t *st, const dom_config_t *cfg, const faxmail_msg_t *m,
+	faxmail_sender_t *s, json_t **out, dom_err_t *e);
+
+/* Mails refused since start because their sender was over
+ * cfg->mail_sender_per_hour (dom_faxmail_limit: kind "rate-limited", with
+ * retry_after_s; audited once per sender and hour as fax_by_email.refused,
+ * reason sender_rate_limited, when the address names a member). */
+uint64_t faxmail_rate_limited_count(void);
+
+/* Mails refused since start because their sender had reached
+ * cfg->mail_sender_pages_per_day pages faxed by e-mail that UTC day
+ * (dom_faxmail_gate: kind "quota-exceeded", with retry_after_s the
+ * seconds to the next day; audited each time as fax_by_email.refused,
+ * reason sender_page_quota). Only a sender the checks let through is
+ * counted against it. */
+uint64_t faxmail_page_quota_count(void);
 
 #endif

@@ -11,31 +11,24 @@
 
 #include <sodium.h>
 
-#include "billing.h"
-#include "records.h"
-#include "docs.h"
+#include "billing/billing.h"
+#include "records/records.h"
 #include "dom_util.h"
-#include "faxdest.h"
-#include "faxreport.h"
+#include "fax_int.h"
 #include "fdio.h"
-#include "operations.h"
+#include "operations/operations.h"
 #include "i18n.h"
-#include "invoices.h"
 #include "log.h"
-#include "numbers.h"
+#include "numbers/numbers.h"
 #include "numparse.h"
 #include "render.h"
 #include "sec.h"
 #include "store_fax.h"
 #include "store_retention.h"
 #include "timeutil.h"
-#include "avscan.h"
-#include "notify.h"
-#include "retention.h"
-#include "safebox.h"
-#include "webhooks.h"
+#include "notify/notify.h"
+#include "safebox/safebox.h"
 #include "xalloc.h"
-#include "fax_int.h"
 
 int dom_fax_inbound_refused(store_t *st, const char *account_id, const char *number,
 	const char *trunk_id, int sip_status, const char *why)

@@ -1,15 +1,18 @@
 /* Inside faxes.c and the files split from it (fax_submit.c,
  * fax_document.c, fax_runner.c, fax_inbound.c): what they share. Not for
  * use outside src/domain/fax. */
-#ifndef FV_FAXES_INT_H
-#define FV_FAXES_INT_H
 
+#ifndef FV_DOMAIN_FAX_INT_H
+#define FV_DOMAIN_FAX_INT_H
+
+#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "fax.h"
 #include "render.h"
+#include "store.h"
 
 /* The fax service acting on its own (final statuses, received faxes,
  * submissions rendered again after a crash). */
@@ -101,5 +104,32 @@ int fx_fax_end(store_tx_t *tx, const fax_env_t *env, const char *fax_id, const c
 /* The CDR columns of a call's result. */
 json_t *fx_cdr_fields(const fax_result_t *r, const char *result, int64_t started,
 	int64_t now, int64_t cost);
+
+/* Fax by e-mail's delivery reports: a fax submitted by e-mail is marked
+ * (faxreport_mark, in the submission's transaction); when it ends, the
+ * transaction that ends it takes the mark and queues one report mail to the
+ * member who sent it (faxreport_queue): delivered, with the pages and the
+ * time, or not delivered, with the reason in the member's language (English
+ * or French). Mark, end and mail commit together: one report per fax, even
+ * when the service dies between the end of the fax and the mail. */
+/* Marks fax_id (submitted by e-mail) for a report. 0, or -1 on error. */
+int faxreport_mark(store_tx_t *tx, const char *fax_id, int64_t now_ms);
+
+/* In the transaction that ended fax (its record after the end: status
+ * delivered, partial or failed, failure_class, pages_confirmed,
+ * completed_at; borrowed): when it is marked, takes the mark and queues the
+ * report to its member, if still active and mail is on (env->mail_on). 0
+ * when queued or nothing is to be queued, -1 when the store or the outbox
+ * failed (the caller fails the transaction). */
+int faxreport_queue(store_tx_t *tx, const fax_env_t *env, const json_t *fax);
+
+/* Forgets the mark of fax_id (cancelled by a person: no report). 0, or -1
+ * on error. */
+int faxreport_forget(store_tx_t *tx, const char *fax_id);
+
+/* Why a fax of failure class fclass (NULL or unknown: a generic reason)
+ * did not go through, for a person in lang ("fr", else English). Static
+ * storage. */
+const char *faxreport_reason(const char *fclass, const char *lang);
 
 #endif

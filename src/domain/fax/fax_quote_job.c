@@ -13,7 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "docs.h"
 #include "dom_util.h"
 #include "log.h"
 #include "queue.h"

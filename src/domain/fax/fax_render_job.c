@@ -17,8 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "billing.h"
-#include "docs.h"
+#include "billing/billing.h"
 #include "dom_util.h"
 #include "i18n.h"
 #include "log.h"

@@ -12,18 +12,15 @@
 
 #include <sodium.h>
 
-#include "billing.h"
-#include "records.h"
-#include "docs.h"
+#include "billing/billing.h"
+#include "records/records.h"
 #include "dom_util.h"
-#include "faxdest.h"
-#include "faxreport.h"
+#include "fax_int.h"
 #include "fdio.h"
-#include "operations.h"
+#include "operations/operations.h"
 #include "i18n.h"
-#include "invoices.h"
 #include "log.h"
-#include "numbers.h"
+#include "numbers/numbers.h"
 #include "numparse.h"
 #include "render.h"
 #include "sec.h"
@@ -31,13 +28,9 @@
 #include "store_jobs.h"
 #include "store_retention.h"
 #include "timeutil.h"
-#include "avscan.h"
-#include "notify.h"
-#include "retention.h"
-#include "safebox.h"
-#include "webhooks.h"
+#include "notify/notify.h"
+#include "safebox/safebox.h"
 #include "xalloc.h"
-#include "fax_int.h"
 
 /* ---- the runner ---- */
 

@@ -1,5 +1,5 @@
 /* Per-destination memory (see faxdest.h). */
-#include "faxdest.h"
+#include "fax.h"
 
 #include <string.h>
 

@@ -16,31 +16,24 @@
 
 #include <sodium.h>
 
-#include "billing.h"
-#include "records.h"
-#include "docs.h"
+#include "billing/billing.h"
+#include "records/records.h"
 #include "dom_util.h"
-#include "faxdest.h"
-#include "faxreport.h"
+#include "fax_int.h"
 #include "fdio.h"
-#include "operations.h"
+#include "operations/operations.h"
 #include "i18n.h"
-#include "invoices.h"
 #include "log.h"
-#include "numbers.h"
+#include "numbers/numbers.h"
 #include "numparse.h"
 #include "render.h"
 #include "sec.h"
 #include "store_fax.h"
 #include "store_retention.h"
 #include "timeutil.h"
-#include "avscan.h"
-#include "notify.h"
-#include "retention.h"
-#include "safebox.h"
-#include "webhooks.h"
+#include "notify/notify.h"
+#include "safebox/safebox.h"
 #include "xalloc.h"
-#include "fax_int.h"
 
 /* The fax service acting on its own (final statuses, received faxes,
  * submissions rendered again after a crash). */

@@ -1,5 +1,5 @@
 /* Fax by e-mail settings and sender rules (see faxmail.h). */
-#include "faxmail.h"
+#include "fax.h"
 
 #include <ctype.h>
 #include <stdatomic.h>
@@ -9,14 +9,14 @@
 #include <string.h>
 #include <strings.h>
 
-#include "audit.h"
+#include "audit/audit.h"
 #include "buf.h"
 #include "cidr.h"
 #include "dom_util.h"
-#include "faxreport.h"
+#include "fax_int.h"
 #include "log.h"
-#include "tenancy.h"
-#include "perm.h"
+#include "tenancy/tenancy.h"
+#include "access/access.h"
 #include "sec.h"
 #include "store_faxmail.h"
 #include "timeutil.h"

@@ -1,10 +1,10 @@
 /* Fax by e-mail's delivery reports (see faxreport.h). */
-#include "faxreport.h"
+#include "fax_int.h"
 
 #include <string.h>
 
 #include "dom_util.h"
-#include "notify.h"
+#include "notify/notify.h"
 #include "store_faxmail.h"
 #include "timeutil.h"
 

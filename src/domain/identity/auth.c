@@ -7,13 +7,12 @@
 
 #include <sodium.h>
 
-#include "closure.h"
+#include "tenancy/tenancy.h"
 #include "dom_util.h"
-#include "notify.h"
-#include "operations.h"
+#include "notify/notify.h"
+#include "operations/operations.h"
 #include "log.h"
-#include "tenancy.h"
-#include "secrets.h"
+#include "identity.h"
 #include "totp.h"
 #include "sec.h"
 #include "store_fraud.h"

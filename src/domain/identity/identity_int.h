@@ -1,9 +1,11 @@
 /* What the two sign-ins (OpenID Connect in sso_flow.c, SAML in
  * sso_saml.c) share: values for the browser, the refusal, and the end of
  * an accepted sign-in. Private to the SSO modules. */
-#ifndef FV_DOMAIN_SSO_INT_H
-#define FV_DOMAIN_SSO_INT_H
 
+#ifndef FV_DOMAIN_IDENTITY_INT_H
+#define FV_DOMAIN_IDENTITY_INT_H
+
+#include "buf.h"
 #include "identity.h"
 
 /* Random bytes of a state, a binding cookie, a handoff; the size of their
@@ -44,5 +46,28 @@ char *sso_key_open(dom_ctx_t *c, const char *account_id, const char *idp_id, con
 /* SAML (sso_saml.c): the start of a sign-in with the provider idp (a
  * record of store_idp_get), called by dom_sso_start. */
 int sso_saml_start(dom_ctx_t *c, const json_t *idp, bool secure, sso_web_t *w, dom_err_t *e);
+
+/* The requests faxvault makes to an OpenID Connect provider: its discovery
+ * document, its JWKS, and the token exchange. Each URL passes the SSRF
+ * guard (ssrf.h) with the sso.allow_cidrs list, and the connection is
+ * pinned to the address that was checked; no redirect is followed, and an
+ * answer may be at most OIDC_DOC_MAX bytes. Blocking: call it with no
+ * transaction held. */
+typedef struct oidc_req {
+	const char *url;
+	const char *allow;     /* CIDRs allowed despite being private (NULL: none) */
+	const char *form;      /* an application/x-www-form-urlencoded body: POST; NULL: GET */
+	const char *user;      /* HTTP Basic credentials (client_secret_basic), or NULL */
+	const char *password;
+	long timeout_ms;
+} oidc_req_t;
+
+/* Performs r; the answer's body in out (buf_init'ed by the caller with a
+ * ceiling), its status in *status. 0 when a 2xx answer came; -1 with a
+ * static reason in *why (never a secret) otherwise. */
+int oidc_fetch(const oidc_req_t *r, buf_t *out, long *status, const char **why);
+
+/* s form-urlencoded (RFC 6749 appendix B) appended to out. 0 / -1. */
+int oidc_form_put(buf_t *out, const char *s);
 
 #endif

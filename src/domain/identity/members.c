@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "dom_util.h"
-#include "roles.h"
+#include "access/access.h"
 #include "sec.h"
 #include "timeutil.h"
 #include "validate.h"

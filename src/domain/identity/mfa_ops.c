@@ -5,9 +5,9 @@
 #include <string.h>
 
 #include "dom_util.h"
-#include "notify.h"
+#include "notify/notify.h"
 #include "qr.h"
-#include "secrets.h"
+#include "identity.h"
 #include "sec.h"
 #include "timeutil.h"
 #include "totp.h"

@@ -1,5 +1,5 @@
 /* OpenID Connect: discovery documents and ID tokens judged (see oidc.h). */
-#include "oidc.h"
+#include "identity.h"
 
 #include <cjose/cjose.h>
 #include <sodium.h>
@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "ssrf.h"
+#include "notify/notify.h"
 #include "xalloc.h"
 
 void oidc_b64url(const uint8_t *in, size_t n, char *out, size_t outlen)

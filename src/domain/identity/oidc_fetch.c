@@ -1,11 +1,11 @@
 /* Requests to an OpenID Connect provider (see oidc_fetch.h). */
-#include "oidc_fetch.h"
+#include "identity_int.h"
 
 #include <curl/curl.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "ssrf.h"
+#include "notify/notify.h"
 
 static size_t keep(char *p, size_t sz, size_t n, void *arg)
 {

@@ -1,12 +1,11 @@
 /* Security settings of an account (see policy.h). */
-#include "policy.h"
+#include "identity.h"
 
 #include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "pwlist.h"
 #include "validate.h"
 
 void policy_defaults(const sec_limits_t *lim, sec_policy_t *p)

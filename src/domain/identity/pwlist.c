@@ -1,6 +1,6 @@
 /* Common-password list (see pwlist.h): an open-addressing hash set of
  * lower-cased entries. */
-#include "pwlist.h"
+#include "identity.h"
 
 #include <ctype.h>
 #include <stdint.h>

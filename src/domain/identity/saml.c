@@ -1,7 +1,7 @@
 /* SAML 2.0 service provider with Lasso (see saml.h). Lasso checks the XML
  * signatures and decrypts; the conditions faxvault requires are checked
  * here on the objects Lasso parsed. */
-#include "saml.h"
+#include "identity.h"
 
 #include <lasso/lasso.h>
 #include <lasso/xml/misc_text_node.h>

@@ -4,7 +4,7 @@
  * display name) and the SCIM attributes kept beside it (scim_users); a PUT
  * or PATCH is turned into a new representation first (PATCH through
  * scim_patch_apply), then validated and stored as one. */
-#include "scim.h"
+#include "identity.h"
 
 #include <ctype.h>
 #include <string.h>
@@ -13,9 +13,8 @@
 #include <sodium.h>
 
 #include "dom_util.h"
-#include "tenancy.h"
-#include "roles.h"
-#include "scim_filter.h"
+#include "tenancy/tenancy.h"
+#include "access/access.h"
 #include "sec.h"
 #include "store_roles.h"
 #include "store_scim.h"

@@ -2,7 +2,7 @@
  * A filter is parsed by recursive descent into a small array of nodes
  * (or < and < not/atom), bounded in size and depth, then evaluated against
  * a JSON resource. */
-#include "scim_filter.h"
+#include "identity.h"
 
 #include <ctype.h>
 #include <stdarg.h>

@@ -1,13 +1,13 @@
 /* Secrets sealed at rest: scopes, account keys and the start-up sweep (see
  * secrets.h). */
-#include "secrets.h"
+#include "identity.h"
 
 #include <sodium.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "docs.h"
+#include "fax/fax.h"
 #include "dom_util.h"
 #include "log.h"
 #include "sec.h"

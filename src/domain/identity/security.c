@@ -6,11 +6,11 @@
 #include <string.h>
 
 #include "dom_util.h"
-#include "faxmail.h"
+#include "fax/fax.h"
 #include "store_sso.h"
-#include "pwlist.h"
-#include "regprofile.h"
-#include "notify.h"
+#include "identity.h"
+#include "tenancy/tenancy.h"
+#include "notify/notify.h"
 #include "sec.h"
 #include "store_consents.h"
 #include "store_incidents.h"

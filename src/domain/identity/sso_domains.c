@@ -10,11 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "audit.h"
+#include "audit/audit.h"
 #include "dom_util.h"
 #include "log.h"
-#include "notify.h"
-#include "seccontacts.h"
+#include "notify/notify.h"
+#include "tenancy/tenancy.h"
 #include "sec.h"
 #include "identity.h"
 #include "identity_int.h"

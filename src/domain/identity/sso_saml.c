@@ -7,10 +7,8 @@
 
 #include "dom_util.h"
 #include "log.h"
-#include "saml.h"
-#include "sec.h"
-#include "secrets.h"
 #include "identity.h"
+#include "sec.h"
 #include "identity_int.h"
 #include "store_sso.h"
 #include "timeutil.h"

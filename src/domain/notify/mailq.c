@@ -4,13 +4,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "audit.h"
+#include "audit/audit.h"
 #include "dom_util.h"
 #include "log.h"
-#include "tenancy.h"
+#include "tenancy/tenancy.h"
 #include "queue.h"
 #include "sec.h"
-#include "secrets.h"
+#include "identity/identity.h"
 #include "store_mail.h"
 #include "timeutil.h"
 

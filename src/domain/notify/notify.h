@@ -7,10 +7,22 @@
  * Nothing is queued when the service sends no mail (dom_config_t.mail_on
  * is false) or has no master key to seal the token with (tools); the
  * operation goes on (its answer or the operator still carries the token). */
-#ifndef FV_DOMAIN_MAILQ_H
-#define FV_DOMAIN_MAILQ_H
 
+/* The layer's types first, outside the guard: domain.h defines them and then
+ * includes the contracts it names, so they are complete before this one's
+ * declarations whichever header a file includes first. */
 #include "domain.h"
+
+#ifndef FV_DOMAIN_NOTIFY_H
+#define FV_DOMAIN_NOTIFY_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cidr.h"
+#include "store.h"
 
 /* The queue's kind of a message's job (payload {"mail_id": …}, ref the
  * message's id), and its attempts before the message is failed. */
@@ -115,5 +127,124 @@ int dom_mail_queue(dom_ctx_t *c, const char *kind, const json_t *person, const c
  * service mailing a received fax): mail_on says whether mail is sent. */
 int mail_queue_tx(store_tx_t *tx, const fax_env_t *env, bool mail_on, const char *kind,
 	const json_t *person, const char *lang, const json_t *params, const char *token);
+
+/* Where a webhook may be sent: URL parsing and the address checks that keep
+ * webhooks away from the service's own network (loopback, private, link-
+ * local, ...) unless the operator allow-lists a range. Everything here is
+ * pure except ssrf_resolve(), which asks the resolver. */
+#define SSRF_URL_MAX 2048
+#define SSRF_HOST_MAX 253
+/* Allow-list entries read from webhooks.allow_cidrs. */
+#define SSRF_ALLOW_MAX 32
+/* Addresses of one host that are checked (all must pass). */
+#define SSRF_ADDRS_MAX 16
+
+typedef struct ssrf_url {
+	bool https;                     /* false: http */
+	char host[SSRF_HOST_MAX + 1];   /* lower case; an IPv6 literal without brackets */
+	bool literal;                   /* the host is an IP address */
+	int port;                       /* explicit, or 443 / 80 */
+} ssrf_url_t;
+
+/* Parses an absolute http(s) URL of len bytes (no NUL needed): printable
+ * ASCII only, no user-info, no fragment, a DNS name or IP literal host, an
+ * optional port 1..65535. 0, or -1 with a static reason in *why. */
+int ssrf_url_parse(const char *s, size_t len, ssrf_url_t *out, const char **why);
+
+/* Whether an address (family 4 or 6, as cidr_addr_parse gives it) is a
+ * public unicast one. Refused: 0.0.0.0/8, 10/8, 100.64/10, 127/8,
+ * 169.254/16, 172.16/12, 192.0.0/24, 192.0.2/24, 192.168/16, 198.18/15,
+ * 198.51.100/24, 203.0.113/24, 224/4, 240/4; ::, ::1, ::/96, fe80::/10,
+ * fec0::/10, fc00::/7, ff00::/8, 2001:db8::/32, 2001::/32 (Teredo), and
+ * the IPv4 embedded in ::ffff:0:0/96, 64:ff9b::/96 and 2002::/16 judged as
+ * IPv4. *why names the range refused. */
+bool ssrf_addr_public(int family, const uint8_t addr[16], const char **why);
+
+/* Parses a comma-separated CIDR list ("" or NULL: empty) into out (at most
+ * max). The count, or -1 with *why. */
+int ssrf_allow_parse(const char *list, cidr_t *out, int max, const char **why);
+/* Whether addr is inside one of the n networks of allow (mapped IPv6 counts as IPv4). */
+bool ssrf_allowed(int family, const uint8_t addr[16], const cidr_t *allow, int n);
+
+/* The decision for one URL whose host resolved to n addresses: 0 when every
+ * address is public or allow-listed, and for http:// when every one is
+ * allow-listed; -1 with *why otherwise (also when n is 0). Pure. */
+int ssrf_check(const ssrf_url_t *u, int n, const int *families, const uint8_t (*addrs)[16],
+	const cidr_t *allow, int nallow, const char **why);
+
+/* Resolves u's host (getaddrinfo) and applies ssrf_check with the allow
+ * list text. 0 with the first address as text in addr (>= 46 bytes), to pin
+ * the connection to; -1 with *why (a static string). */
+int ssrf_resolve(const ssrf_url_t *u, const char *allow_list, char *addr, size_t addrlen,
+	const char **why);
+
+/* Webhooks: per-account subscriptions to fax events, the outbox of
+ * deliveries (each one sent by a job of kind WEBHOOK_JOB on the queue,
+ * src/faxsvc/webhook_sender.c), and the pure pieces of the delivery
+ * protocol (Standard Webhooks signatures, the retry schedule).
+ * See docs/fax-service.md ("Webhooks") and docs/api.md.
+ *
+ * Operations follow the conventions of domain.h: they run in c->tx and
+ * return 0 with *out set (new reference), or -1 with e filled in. The
+ * account record is the one the router loaded (borrowed). */
+/* Deliveries are tried at most this often before they are marked failed. */
+#define WEBHOOK_MAX_ATTEMPTS 8
+/* The queue's kind of a delivery's job (payload {"delivery_id": …}, ref the
+ * delivery's id). */
+#define WEBHOOK_JOB "webhook"
+/* Bytes kept of an error (a response body, a curl message). */
+#define WEBHOOK_ERROR_MAX 256
+/* "v1," + base64 of a SHA-256, NUL included. */
+#define WEBHOOK_SIG_MAX 48
+/* Secret bytes (before base64) of a new secret: within the spec's 24..64. */
+#define WEBHOOK_SECRET_BYTES 32
+
+/* Records an event for account_id in the caller's transaction: one event
+ * (id msg_…, type, timestamp, data) and one pending delivery per active
+ * subscription of the account that listens to type, each with its job on
+ * the queue (none listening: nothing is written). The body sent is
+ * {"type": TYPE, "timestamp": RFC 3339, "data": DATA}. data is borrowed.
+ * 0, or -1 (logged) when the store failed; the caller then rolls back. */
+int dom_webhook_emit(store_tx_t *tx, const char *account_id, const char *type,
+	const json_t *data);
+
+/* Standard Webhooks signature of one attempt: "v1," + base64(HMAC-SHA256(key,
+ * msg_id "." timestamp "." body)) into out, key being the base64-decoded
+ * secret after its "whsec_" prefix (which may be absent). 0, or -1 when the
+ * secret does not decode. Pure. */
+int webhook_sign(const char *secret, const char *msg_id, int64_t timestamp, const char *body,
+	size_t body_len, char out[WEBHOOK_SIG_MAX]);
+/* Whether a webhook-signature header value (space-separated entries
+ * "v1,<base64>"; other versions ignored) holds expected ("v1,<base64>"),
+ * compared in constant time: 1 or 0. Pure. */
+int webhook_signature_matches(const char *header, size_t len, const char *expected);
+/* Delay in ms before the next try after `attempts` failed tries (1, 2, …):
+ * 5 s, 30 s, 2 min, 10 min, 1 h, 2 h, 4 h; -1 once WEBHOOK_MAX_ATTEMPTS
+ * have failed (the delivery is then failed). Pure. */
+int64_t webhook_backoff_ms(int attempts);
+/* Whether type is an event a subscription may list. Pure. */
+int webhook_event_known(const char *type);
+
+/* ---- operations of the API (settings.manage; listing also data.read) ---- */
+/* {url, events, description?} -> the subscription with its secret. */
+int dom_webhook_create(dom_ctx_t *c, const json_t *account, const json_t *body, json_t **out,
+	dom_err_t *e);
+int dom_webhook_list(dom_ctx_t *c, const json_t *account, const char *cursor, int limit,
+	json_t **out, dom_err_t *e);
+int dom_webhook_get(dom_ctx_t *c, const json_t *account, const char *id, json_t **out,
+	dom_err_t *e);
+/* {url?, events?, description?, status?: active|disabled}. */
+int dom_webhook_update(dom_ctx_t *c, const json_t *account, const char *id, const json_t *body,
+	json_t **out, dom_err_t *e);
+int dom_webhook_delete(dom_ctx_t *c, const json_t *account, const char *id, json_t **out,
+	dom_err_t *e);
+/* A new secret, answered once; the old one stops signing at once. */
+int dom_webhook_rotate_secret(dom_ctx_t *c, const json_t *account, const char *id, json_t **out,
+	dom_err_t *e);
+/* Enqueues a webhook.test event to this subscription alone: {event_id, delivery_id}. */
+int dom_webhook_test(dom_ctx_t *c, const json_t *account, const char *id, json_t **out,
+	dom_err_t *e);
+int dom_webhook_deliveries(dom_ctx_t *c, const json_t *account, const char *id,
+	const char *cursor, int limit, json_t **out, dom_err_t *e);
 
 #endif

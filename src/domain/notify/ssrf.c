@@ -1,5 +1,5 @@
 /* Webhook URL parsing and address checks (see ssrf.h). */
-#include "ssrf.h"
+#include "notify.h"
 
 #include <arpa/inet.h>
 #include <netdb.h>

@@ -1,6 +1,6 @@
 /* Webhooks: subscriptions, the outbox written in the caller's transaction,
  * and the signature and retry schedule of deliveries (see webhooks.h). */
-#include "webhooks.h"
+#include "notify.h"
 
 #include <sodium.h>
 #include <stdio.h>
@@ -10,8 +10,7 @@
 #include "log.h"
 #include "queue.h"
 #include "sec.h"
-#include "secrets.h"
-#include "ssrf.h"
+#include "identity/identity.h"
 #include "store_webhooks.h"
 #include "timeutil.h"
 #include "xalloc.h"

@@ -1,6 +1,6 @@
 /* E.164 numbers: validation, normalization, and the countries (with their
  * calling codes) whose numbers the inventory can hold. */
-#include "e164.h"
+#include "numbers.h"
 
 #include <string.h>
 

@@ -12,7 +12,7 @@
 
 #include "dom_util.h"
 #include "numbers_int.h"
-#include "tenancy.h"
+#include "tenancy/tenancy.h"
 #include "sec.h"
 #include "store_numbers.h"
 #include "timeutil.h"

@@ -6,17 +6,50 @@
  * The dom_* operations follow the conventions of domain.h (c->tx, 0 with
  * *out a new reference, or -1 with e). The routing functions run in any
  * transaction of the caller and never write. */
+
+/* The layer's types first, outside the guard: domain.h defines them and then
+ * includes the contracts it names, so they are complete before this one's
+ * declarations whichever header a file includes first. */
+#include "domain.h"
+
 #ifndef FV_DOMAIN_NUMBERS_H
 #define FV_DOMAIN_NUMBERS_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
-#include "domain.h"
-#include "e164.h"
-#include "faxenv.h"
 #include "store.h"
 
+/* E.164 telephone numbers and the table of countries the service can
+ * assign numbers in. Pure functions over untrusted input (fuzzed by
+ * fuzz/domain/e164). */
+#define E164_MAX 16 /* "+" and at most 15 digits */
+
+/* 1 when s is a valid E.164 number (+ and 8..15 digits, first digit not 0). */
+int e164_valid(const char *s);
+
+/* Copies the E.164 number in s[0..len) into out (E164_MAX + 1 bytes),
+ * dropping the separators people write (spaces, '-', '.', '(', ')') and
+ * surrounding blanks. 0, or -1 when what remains is not valid E.164. */
+int e164_normalize(const char *s, size_t len, char out[E164_MAX + 1]);
+
+typedef struct e164_country {
+	const char *iso;  /* ISO 3166 alpha-2 */
+	const char *cc;   /* country calling code, digits */
+	const char *name; /* English name */
+} e164_country_t;
+
+/* The country of an ISO 3166 alpha-2 code (case-insensitive; "UK" is taken
+ * for GB), or NULL when the table does not have it. */
+const e164_country_t *e164_country_by_iso(const char *iso);
+/* The country of a valid E.164 number: its calling code and, in the North
+ * American plan (+1), its area code; NULL when the table has none. */
+const e164_country_t *e164_country_of(const char *number);
+/* 1 when the number belongs to country and, when area is non-empty, its
+ * digits after the calling code start with area. */
+int e164_in_area(const char *number, const e164_country_t *country, const char *area);
 /* ---- routing (used by the fax service) ---- */
 
 /* The assignment of an inbound number: {number, account_id, route_to ("shared"|"usr_..."), trunk_id}
@@ -145,5 +178,59 @@ int dom_notify(dom_ctx_t *c, const char *account_id, const char *kind, const cha
 	const char *subj_en, const char *subj_fr, const char *body_en, const char *body_fr);
 int dom_notification_list(dom_ctx_t *c, const json_t *account, const char *cursor, int limit,
 	json_t **out, dom_err_t *e);
+
+/* Requests from a customer to the provider, and the provider's answers:
+ *   fraud     a report of fraudulent use or suspicious activity (C17; a
+ *             partner reports for its accounts, R04): open -> investigating
+ *             -> resolved | dismissed;
+ *   pentest   a penetration-test authorization request (C15): scope (hosts,
+ *             paths), source networks, window, contact: requested ->
+ *             approved | refused; approved -> revoked;
+ *   forecast  a traffic-forecast notice (C16): window, pages per day, peak
+ *             concurrent calls, set against the trunks' capacity when filed
+ *             (P05): submitted -> acknowledged | declined.
+ * Operators and the security team (provider.requests.manage) see the queue
+ * and answer; each answer is a timeline event, an event of the account's
+ * audit log and a notification of the account (EN/FR). See
+ * docs/provider-duties.md.
+ *
+ * Operations follow domain.h: they run in c->tx and return 0 with *out set
+ * (new reference), or -1 with e filled in. kind is "fraud", "pentest" or
+ * "forecast"; account is the account record of the route (borrowed). */
+#define REQUEST_TEXT_MAX 4000   /* characters of a description or an answer */
+#define REQUEST_SUMMARY_MAX 200 /* characters of a summary */
+#define REQUEST_LIST_MAX 50     /* items of a list field (numbers, hosts, sources) */
+#define PENTEST_WINDOW_DAYS 31  /* longest penetration-test window */
+#define FORECAST_WINDOW_DAYS 366
+
+/* POST /v1/accounts/{id}/{fraud-reports|pentest-requests|traffic-forecasts}. */
+int dom_request_create(dom_ctx_t *c, const json_t *account, const char *kind,
+	const json_t *body, json_t **out, dom_err_t *e);
+/* GET of the account's requests of kind. Members without security.manage
+ * (fraud) see only the reports they filed. */
+int dom_request_list(dom_ctx_t *c, const json_t *account, const char *kind, const char *cursor,
+	int limit, json_t **out, dom_err_t *e);
+int dom_request_get(dom_ctx_t *c, const json_t *account, const char *kind, const char *id,
+	json_t **out, dom_err_t *e);
+
+/* GET /v1/provider/requests?kind=&status=: the provider's queue. */
+int dom_request_queue(dom_ctx_t *c, const char *kind, const char *status, const char *cursor,
+	int limit, json_t **out, dom_err_t *e);
+int dom_request_staff_get(dom_ctx_t *c, const char *id, json_t **out, dom_err_t *e);
+/* POST /v1/provider/requests/{id}/answer {status, message}: a step of the
+ * request's life (409 invalid-state when the kind or the current status
+ * does not allow it; refusing, dismissing and declining need a message). */
+int dom_request_answer(dom_ctx_t *c, const char *id, const json_t *body, json_t **out,
+	dom_err_t *e);
+/* GET /v1/provider/capacity: trunks and their concurrent-call ceilings,
+ * against the traffic forecasts still to come (P05). */
+int dom_capacity(dom_ctx_t *c, json_t **out, dom_err_t *e);
+/* Inbound calls in progress on this node, as the fax service counts them
+ * at its carrier listener: {trunk_id: n} and {account_id: n} (new
+ * references, never NULL). */
+typedef void dom_inbound_calls_fn(void *ud, json_t **by_trunk, json_t **by_account);
+/* Where dom_capacity reads them (the daemon sets it once the fax service
+ * runs, and clears it before stopping it). fn NULL: none counted. */
+void dom_capacity_set_inbound(dom_inbound_calls_fn *fn, void *ud);
 
 #endif

@@ -1,8 +1,9 @@
 /* Inside numbers.c and the files split from it (trunks.c, trunk_routing.c,
  * ports.c): what they share. Not for use outside src/domain/numbers; the
  * folder's contract is numbers.h. */
-#ifndef FV_NUMBERS_INT_H
-#define FV_NUMBERS_INT_H
+
+#ifndef FV_DOMAIN_NUMBERS_INT_H
+#define FV_DOMAIN_NUMBERS_INT_H
 
 #include <jansson.h>
 #include <stdbool.h>

@@ -9,10 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "avscan.h"
-#include "docs.h"
+#include "fax/fax.h"
 #include "dom_util.h"
-#include "notify.h"
+#include "notify/notify.h"
 #include "numbers_int.h"
 #include "render.h"
 #include "sec.h"

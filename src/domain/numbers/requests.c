@@ -1,17 +1,15 @@
 /* Requests from customers to the provider and their answers (see
  * requests.h). */
-#include "requests.h"
+#include "numbers.h"
 
 #include <pthread.h>
 #include <string.h>
 
 #include "cidr.h"
 #include "dom_util.h"
-#include "e164.h"
-#include "notify.h"
+#include "notify/notify.h"
 #include "sec.h"
-#include "numbers.h"
-#include "fax.h"
+#include "fax/fax.h"
 #include "store_fax.h"
 #include "store_numbers.h"
 #include "store_requests.h"

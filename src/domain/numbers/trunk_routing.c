@@ -13,7 +13,7 @@
 
 #include "dom_util.h"
 #include "numbers_int.h"
-#include "secrets.h"
+#include "identity/identity.h"
 #include "store_numbers.h"
 #include "xalloc.h"
 

@@ -16,7 +16,7 @@
 #include "numbers_int.h"
 #include "resolve.h"
 #include "sec.h"
-#include "secrets.h"
+#include "identity/identity.h"
 #include "store_numbers.h"
 #include "timeutil.h"
 #include "validate.h"

@@ -4,14 +4,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "audit.h"
+#include "audit/audit.h"
 #include "cidr.h"
 #include "dom_util.h"
-#include "e164.h"
+#include "numbers/numbers.h"
 #include "log.h"
-#include "notify.h"
-#include "numbers.h"
-#include "policy.h"
+#include "notify/notify.h"
+#include "identity/identity.h"
 #include "sec.h"
 #include "store_fraud.h"
 #include "store_incidents.h"

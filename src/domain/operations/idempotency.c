@@ -1,5 +1,5 @@
 /* The expiry of Idempotency-Key answers (see idempotency.h). */
-#include "idempotency.h"
+#include "operations.h"
 
 #include "log.h"
 

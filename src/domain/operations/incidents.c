@@ -1,17 +1,17 @@
 /* Security incidents and breach notices (see incidents.h). */
-#include "incidents.h"
+#include "operations.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "audit.h"
+#include "audit/audit.h"
 #include "dom_util.h"
 #include "log.h"
-#include "notify.h"
-#include "numbers.h"
+#include "notify/notify.h"
+#include "numbers/numbers.h"
 #include "sec.h"
-#include "seccontacts.h"
+#include "tenancy/tenancy.h"
 #include "store_incidents.h"
 #include "store_numbers.h"
 #include "timeutil.h"

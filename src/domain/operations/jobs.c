@@ -1,7 +1,7 @@
 /* The job queue for operators (see jobs.h). */
-#include "jobs.h"
+#include "operations.h"
 
-#include "audit.h"
+#include "audit/audit.h"
 #include "dom_util.h"
 #include "queue.h"
 #include "timeutil.h"

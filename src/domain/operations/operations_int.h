@@ -1,10 +1,9 @@
 /* What the status board's files share (private to src/domain/status*.c). */
-#ifndef FV_DOMAIN_STATUS_INT_H
-#define FV_DOMAIN_STATUS_INT_H
+
+#ifndef FV_DOMAIN_OPERATIONS_INT_H
+#define FV_DOMAIN_OPERATIONS_INT_H
 
 #include <stdbool.h>
-
-#include "domain.h"
 
 /* Every component {id, name (in c->lang), state}: the state an operator
  * pinned, else the automatic one, else operational; not yet raised by

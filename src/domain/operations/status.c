@@ -1,8 +1,7 @@
 /* The status board: components, incidents, maintenance windows, and their
  * public HTML, JSON and Atom forms (see status.h). */
-#include "status.h"
+#include "operations.h"
 #include "operations_int.h"
-#include "status_subs.h"
 
 #include <string.h>
 

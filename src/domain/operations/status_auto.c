@@ -1,5 +1,5 @@
 /* Automatic component states of the status board (see status_auto.h). */
-#include "status_auto.h"
+#include "operations.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -10,7 +10,6 @@
 #include "log.h"
 #include "sec.h"
 #include "operations_int.h"
-#include "status_subs.h"
 #include "store_numbers.h"
 #include "store_status.h"
 #include "timeutil.h"

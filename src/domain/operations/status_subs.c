@@ -1,6 +1,6 @@
 /* Mail subscriptions to the status board and maintenance reminders (see
  * status_subs.h). */
-#include "status_subs.h"
+#include "operations.h"
 
 #include <sodium.h>
 #include <stdio.h>
@@ -10,9 +10,9 @@
 #include "buf.h"
 #include "dom_util.h"
 #include "log.h"
-#include "notify.h"
+#include "notify/notify.h"
 #include "sec.h"
-#include "secrets.h"
+#include "identity/identity.h"
 #include "operations_int.h"
 #include "store.h"
 #include "store_status.h"

@@ -7,9 +7,8 @@
 
 #include "records.h"
 #include "buf.h"
-#include "docs.h"
+#include "fax/fax.h"
 #include "dom_util.h"
-#include "fax.h"
 #include "i18n.h"
 #include "log.h"
 #include "render.h"

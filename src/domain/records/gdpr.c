@@ -1,5 +1,5 @@
 /* GDPR export and erasure of one account member (see gdpr.h). */
-#include "gdpr.h"
+#include "records.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,13 +7,12 @@
 
 #include <sodium.h>
 
-#include "audit.h"
+#include "audit/audit.h"
 #include "records_int.h"
-#include "docs.h"
+#include "fax/fax.h"
 #include "i18n.h"
 #include "queue.h"
-#include "safebox.h"
-#include "safebox_int.h"
+#include "safebox/safebox.h"
 #include "dom_util.h"
 #include "store_fax.h"
 #include "store_jobs.h"

@@ -5,18 +5,17 @@
  * already in the box is not added again, so a run resumed after a crash
  * or a stop adds only what is missing. The outcome is audited once
  * (gdpr.export_delivered, in the transaction that records it). */
-#include "gdpr.h"
+#include "records.h"
 
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "docs.h"
+#include "fax/fax.h"
 #include "dom_util.h"
 #include "queue.h"
-#include "safebox.h"
-#include "safebox_int.h"
+#include "safebox/safebox.h"
 #include "store_safebox.h"
 
 struct run {

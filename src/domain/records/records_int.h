@@ -19,11 +19,11 @@
  * written in the erasure's transaction: the erasure's request rewrites them
  * at once and the retention sweep takes any left (a crash, a renderer
  * failure), so none is forgotten. */
-#ifndef FV_DOMAIN_DOCREWRITE_H
-#define FV_DOMAIN_DOCREWRITE_H
 
-#include "audit.h"
-#include "domain.h"
+#ifndef FV_DOMAIN_RECORDS_INT_H
+#define FV_DOMAIN_RECORDS_INT_H
+
+#include "audit/audit.h"
 
 /* Rewrites the documents waiting in doc_rewrites (of account_id only, or
  * all when NULL), at most limit, each in transactions of its own, the

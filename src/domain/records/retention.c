@@ -1,19 +1,18 @@
 /* Retention policies, legal holds and the sweep (see retention.h). */
-#include "retention.h"
+#include "records.h"
 
 #include <string.h>
 
-#include "audit.h"
+#include "audit/audit.h"
 #include "records_int.h"
 #include "dom_util.h"
-#include "fax.h"
-#include "safebox.h"
+#include "fax/fax.h"
+#include "safebox/safebox.h"
 #include "log.h"
-#include "regprofile.h"
+#include "tenancy/tenancy.h"
 #include "store_fax.h"
 #include "store_retention.h"
 #include "store_safebox.h"
-#include "records.h"
 #include "timeutil.h"
 
 static const char *const day_keys[] = { "inbound_fax_days", "outbound_fax_days", "safebox_days" };

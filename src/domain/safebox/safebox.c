@@ -8,16 +8,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "avscan.h"
-#include "records.h"
-#include "docs.h"
+#include "fax/fax.h"
+#include "records/records.h"
 #include "fdio.h"
 #include "dom_util.h"
 #include "log.h"
-#include "tenancy.h"
-#include "perm.h"
-#include "retention.h"
-#include "safebox_int.h"
+#include "tenancy/tenancy.h"
+#include "access/access.h"
 #include "sec.h"
 #include "store_safebox.h"
 #include "timeutil.h"

@@ -6,10 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "avscan.h"
+#include "fax/fax.h"
 #include "dom_util.h"
-#include "notify.h"
-#include "safebox_int.h"
+#include "notify/notify.h"
+#include "safebox.h"
 #include "sec.h"
 #include "store_safebox.h"
 #include "timeutil.h"

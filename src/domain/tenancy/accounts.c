@@ -2,9 +2,8 @@
 #include <ctype.h>
 #include <string.h>
 
-#include "closure.h"
+#include "tenancy.h"
 #include "dom_util.h"
-#include "regprofile.h"
 #include "sec.h"
 #include "store_consents.h"
 #include "timeutil.h"

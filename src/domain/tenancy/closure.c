@@ -1,17 +1,17 @@
 /* Account closure: grace period, cancellation and destruction (see
  * closure.h). */
-#include "closure.h"
+#include "tenancy.h"
 
 #include <stdio.h>
 #include <string.h>
 
-#include "records.h"
-#include "docs.h"
+#include "records/records.h"
+#include "fax/fax.h"
 #include "dom_util.h"
 #include "log.h"
-#include "notify.h"
-#include "numbers.h"
-#include "perm.h"
+#include "notify/notify.h"
+#include "numbers/numbers.h"
+#include "access/access.h"
 #include "sec.h"
 #include "store_closure.h"
 #include "store_numbers.h"

@@ -1,5 +1,5 @@
 /* Logo images: the type and size read from the header (see logo.h). */
-#include "logo.h"
+#include "tenancy.h"
 
 #include <stdint.h>
 #include <string.h>

@@ -9,10 +9,8 @@
 
 #include "buf.h"
 #include "dom_util.h"
-#include "e164.h"
-#include "avscan.h"
-#include "logo.h"
-#include "faxenv.h"
+#include "numbers/numbers.h"
+#include "fax/fax.h"
 #include "store_billing.h"
 #include "store_partners.h"
 #include "timeutil.h"

@@ -1,5 +1,5 @@
 /* Regulatory profiles that act (see regprofile.h). */
-#include "regprofile.h"
+#include "tenancy.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,11 +1,11 @@
 /* An account's security contacts (see seccontacts.h). */
-#include "seccontacts.h"
+#include "tenancy.h"
 
 #include <string.h>
 #include <strings.h>
 
 #include "dom_util.h"
-#include "e164.h"
+#include "numbers/numbers.h"
 #include "sec.h"
 #include "store_status.h"
 #include "timeutil.h"

@@ -29,7 +29,7 @@
 #include <strings.h>
 
 #include "harness.h"
-#include "perm.h"
+#include "access/access.h"
 #include "problem.h"
 #include "router.h"
 #include "scim_api.h"

@@ -51,7 +51,7 @@
 #include <time.h>
 
 #include "harness.h"
-#include "perm.h"
+#include "access/access.h"
 #include "router.h"
 
 /* Cells known to be wrong in the server, to be fixed there: a cell listed

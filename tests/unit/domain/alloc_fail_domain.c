@@ -9,9 +9,9 @@
  * committing whole or absent (its audit event included), and the audit
  * chain intact under its key. */
 #include "../common/alloc_fail.h"
-#include "audit.h"
+#include "audit/audit.h"
 #include "domain.h"
-#include "perm.h"
+#include "access/access.h"
 #include "sec.h"
 #include "store.h"
 #include "timeutil.h"

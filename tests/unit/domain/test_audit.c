@@ -21,7 +21,7 @@
 
 #include "temp_store.h"
 
-#include "audit.h"
+#include "audit/audit.h"
 #include "sec.h"
 
 static const audit_ctx_t actor = { .actor = "system:faxsvc", .source = "", .request_id = "" };

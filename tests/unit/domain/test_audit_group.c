@@ -21,7 +21,7 @@
 
 #include "temp_store.h"
 
-#include "audit.h"
+#include "audit/audit.h"
 
 #define READERS 6
 #define PER_READER 40

@@ -14,7 +14,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "records.h"
+#include "records/records.h"
 #include "xalloc.h"
 
 #define ID "bk_0123456789abcdef01234567"

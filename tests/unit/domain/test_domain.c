@@ -12,10 +12,9 @@
 
 #include "temp_store.h"
 
-#include "audit.h"
-#include "access.h"
+#include "audit/audit.h"
+#include "access/access.h"
 #include "domain.h"
-#include "perm.h"
 #include "sec.h"
 #include "timeutil.h"
 #include "validate.h"

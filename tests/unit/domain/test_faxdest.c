@@ -16,7 +16,7 @@
 #include <cmocka.h>
 
 #include "../common/test_db.h"
-#include "faxdest.h"
+#include "fax/fax.h"
 #include "store.h"
 #include "store_faxdest.h"
 

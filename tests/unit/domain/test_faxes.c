@@ -19,8 +19,7 @@
 #include <cmocka.h>
 
 #include "../common/test_db.h"
-#include "docs.h"
-#include "fax.h"
+#include "fax/fax.h"
 #include "queue.h"
 #include "sec.h"
 #include "store.h"

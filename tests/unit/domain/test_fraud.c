@@ -20,13 +20,13 @@
 
 #include "../common/test_db.h"
 #include "dom_util.h"
-#include "operations.h"
+#include "operations/operations.h"
 #include "store.h"
 #include "store_fax.h"
 #include "store_fraud.h"
 #include "store_requests.h"
 #include "timeutil.h"
-#include "audit.h"
+#include "audit/audit.h"
 
 #define HOUR 3600000LL
 #define NOW (1800000000000LL)

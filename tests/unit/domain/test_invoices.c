@@ -10,7 +10,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "invoices.h"
+#include "billing/billing.h"
 #include "textpdf.h"
 
 static void test_months(void **state)

@@ -21,7 +21,7 @@
 #include <cmocka.h>
 #include "temp_store.h"
 #include "domain.h"
-#include "perm.h"
+#include "access/access.h"
 #include "sec.h"
 #include "timeutil.h"
 

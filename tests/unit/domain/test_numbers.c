@@ -14,9 +14,8 @@
 
 #include "temp_store.h"
 
-#include "e164.h"
-#include "numbers.h"
-#include "secrets.h"
+#include "numbers/numbers.h"
+#include "identity/identity.h"
 #include "store.h"
 #include "store_numbers.h"
 

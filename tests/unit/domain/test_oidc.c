@@ -13,7 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "oidc.h"
+#include "identity/identity.h"
 
 #define ISS "https://idp.example"
 #define CLIENT "faxvault"

@@ -11,8 +11,7 @@
 #include <cmocka.h>
 
 #include "cidr.h"
-#include "policy.h"
-#include "pwlist.h"
+#include "identity/identity.h"
 
 static const sec_limits_t lim = { .min_length = 12, .lockout_threshold = 10, .lockout_minutes = 15,
 	.idle_minutes = 30, .max_hours = 12, .rpm = 600, .burst = 120, .contacts_review_months = 12 };

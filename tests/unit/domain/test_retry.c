@@ -8,7 +8,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "fax.h"
+#include "fax/fax.h"
 
 static retry_in_t base(const char *fc, int attempts)
 {

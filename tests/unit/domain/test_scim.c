@@ -13,7 +13,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "scim_filter.h"
+#include "identity/identity.h"
 
 static const char *const user_json =
 	"{\"schemas\":[\"urn:ietf:params:scim:schemas:core:2.0:User\"],"

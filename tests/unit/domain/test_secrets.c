@@ -18,7 +18,7 @@
 
 #include "log.h"
 #include "sec.h"
-#include "secrets.h"
+#include "identity/identity.h"
 #include "store.h"
 #include "store_numbers.h"
 #include "store_webhooks.h"

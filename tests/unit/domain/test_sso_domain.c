@@ -8,7 +8,7 @@
 #include <cmocka.h>
 #include <string.h>
 
-#include "identity.h"
+#include "identity/identity.h"
 
 static int norm(const char *in, char out[SSO_DOMAIN_MAX + 1])
 {

@@ -18,7 +18,7 @@
 
 #include "../common/test_db.h"
 #include "domain.h"
-#include "status_auto.h"
+#include "operations/operations.h"
 #include "store.h"
 #include "store_status.h"
 

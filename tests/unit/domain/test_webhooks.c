@@ -13,12 +13,11 @@
 
 #include "../common/test_db.h"
 #include "sec.h"
-#include "ssrf.h"
+#include "notify/notify.h"
 #include "store.h"
 #include "store_webhooks.h"
 #include "store_jobs.h"
 #include "timeutil.h"
-#include "webhooks.h"
 
 static void test_signature_vector(void **state)
 {

@@ -13,11 +13,10 @@
 
 #include "../domain/temp_store.h"
 
-#include "access.h"
+#include "access/access.h"
 #include "domain.h"
-#include "idempotency.h"
+#include "operations/operations.h"
 #include "ops.h"
-#include "perm.h"
 #include "sec.h"
 #include "timeutil.h"
 

@@ -14,7 +14,7 @@
 
 #include <cmocka.h>
 
-#include "faxmail.h"
+#include "fax/fax.h"
 #include "smtp_dsn.h"
 #include "smtp_mime.h"
 #include "smtp_proto.h"

@@ -28,13 +28,23 @@
 #define SPANDSP_EXPOSE_INTERNAL_STRUCTURES 0
 #include <spandsp.h>
 
+#include "buf.h"
+#include "digest.h"
+#include "faxcall.h"
 #include "fdio.h"
 #include "g711tab.h"
 #include "log.h"
+#include "mediamux.h"
 #include "numparse.h"
+#include "rtp.h"
+#include "sdp.h"
 #include "sipbuild.h"
+#include "sipmsg.h"
+#include "sipaddr.h"
+#include "siptrans.h"
 #include "timeutil.h"
 #include "tsafe.h"
+#include "udptl.h"
 #include "xalloc.h"
 
 #define SAMPLES_PER_TICK 160       /* 20 ms at 8 kHz */

@@ -2,7 +2,7 @@
  * input is one datagram: decoded by ipc_msg_decode, then by each decoder
  * the service runs on the front end's messages (SIPF_INVITE,
  * SIPF_LISTENING, SIPF_PAGE, SIPF_RESULT, SIPF_REGISTERED, SIPF_PROBED,
- * SIPF_AUTH_VERDICT) and the front end's decoders of the service's
+ * SIPF_AUTH_VERDICT, SIPF_LOOPS_STATS) and the front end's decoders of the service's
  * registrations, probes and credential checks (SIPF_REGISTER, SIPF_PROBE,
  * SIPF_AUTH_CHECK). What a decoder accepts must hold its invariants, and
  * an INVITE it accepts must encode again to the same payload. */
@@ -72,6 +72,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		for (size_t i = 0; i < set.n; i++)
 			if (p[i].status < -1 || p[i].status > 699)
 				abort();
+	line_loop_stats_t ls[LINE_LOOPS_MAX];
+	int nl = sip_wire_loops_decode(&m, ls);
+	if (nl > LINE_LOOPS_MAX)
+		abort();
+	for (int i = 0; i < nl; i++)
+		if (ls[i].ticks < 0 || ls[i].late_ticks < 0 || ls[i].late_ticks > ls[i].ticks || ls[i].max_late_us < 0)
+			abort();
 	sipauth_verdict_t v;
 	if (sip_wire_verdict_decode(&m, &v) == 0 && (v < SIPAUTH_OK || v > SIPAUTH_REPLAY))
 		abort();

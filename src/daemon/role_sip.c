@@ -599,6 +599,24 @@ static void *probe_main(void *arg)
 	return NULL;
 }
 
+/* SIPF_LOOPS: the engine's media loops' figures on the call socket (fd 0),
+ * answered at once. */
+static void loops_answer(struct ipc_msg *m)
+{
+	if (m->nfds != 1) {
+		log_event(LOG_ERROR, "sip.front_bad_message", "type=%u fds=%zu", (unsigned)m->type, m->nfds);
+		return;
+	}
+	int sock = ipc_msg_take_fd(m, 0);
+	line_loop_stats_t l[LINE_LOOPS_MAX];
+	int n = linecall_engines_loop_stats(engines, l, LINE_LOOPS_MAX);
+	struct ipc_out *o = xmalloc(sizeof *o);
+	sip_wire_loops_encode(o, l, n);
+	ipc_send(sock, o);
+	free(o);
+	close(sock);
+}
+
 /* SIPF_REGISTER, SIPF_PROBE: fds the call socket [, cert, key]; run in a
  * thread of their own (they block for seconds). m is taken. */
 static void rpc_start(struct ipc_msg *m, void *(*fn)(void *))
@@ -698,6 +716,8 @@ int role_sip_main(const config_t *cfg)
 				rpc_start(&m, reg_main);
 			else if (m.type == SIPF_PROBE)
 				rpc_start(&m, probe_main);
+			else if (m.type == SIPF_LOOPS)
+				loops_answer(&m);
 			else if (sip_wire_unlisten_decode(&m, &id) == 0 && lsts[id].used)
 				atomic_store(&lsts[id].stop, 1);
 			else

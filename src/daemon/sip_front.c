@@ -694,8 +694,41 @@ static int front_probe(void *impl, linecall_probe_set_t *sets, size_t nsets, int
 	return lost ? LINECALL_UNAVAILABLE : 0;
 }
 
+static int loops_ok(const struct ipc_msg *m, void *arg)
+{
+	return sip_wire_loops_decode(m, arg) < 0 ? -1 : 0;
+}
+
+/* The front end's media loops' figures (for /metrics): asked on a call
+ * socket of its own, answered at once; 0 loops when it is not up. */
+static int front_loops(void *impl, line_loop_stats_t *out, int max)
+{
+	sip_front_t *f = impl;
+	pthread_mutex_lock(&f->mu);
+	int up = f->sock >= 0;
+	pthread_mutex_unlock(&f->mu);
+	if (!up)
+		return 0;
+	struct ipc_out o;
+	ipc_out_init(&o, SIPF_LOOPS, 0);
+	int sock = rpc_send(f, &o, NULL, NULL);
+	if (sock < 0)
+		return 0;
+	line_loop_stats_t l[LINE_LOOPS_MAX];
+	struct ipc_msg m;
+	int n = 0;
+	if (rpc_answer(f, sock, 2000, &m, loops_ok, l) == 0) {
+		n = sip_wire_loops_decode(&m, l);
+		ipc_msg_free(&m);
+	}
+	close(sock);
+	n = n < 0 ? 0 : n > max ? max : n;
+	memcpy(out, l, (size_t)n * sizeof *out);
+	return n;
+}
+
 static const struct linecall_ops front_ops = { .send = front_send_call, .receive = front_receive,
-	.reg = front_reg, .probe = front_probe };
+	.reg = front_reg, .probe = front_probe, .loops = front_loops };
 
 sip_front_t *sip_front_start(const char *exe, char *const argv[], const char *user, char *err,
 	size_t errlen)

@@ -1086,6 +1086,25 @@ void faxsvc_metrics(buf_t *o, void *ud)
 		      "faxvault_fax_pages_total{direction=\"sent\"} %llu\n"
 		      "faxvault_fax_pages_total{direction=\"received\"} %llu\n",
 		(unsigned long long)atomic_load(&s->pages[0]), (unsigned long long)atomic_load(&s->pages[1]));
+	/* The node's media loops (the engine in the SIP front end or here):
+	 * ticks run with calls, late ones, the worst delay. */
+	line_loop_stats_t ls[LINE_LOOPS_MAX];
+	int nl = s->line ? linecall_loop_stats(s->line, ls, LINE_LOOPS_MAX) : 0;
+	if (nl > 0) {
+		buf_puts(o, "# HELP faxvault_media_ticks_total Media clock ticks (20 ms) the node's media loops ran with calls, by loop.\n"
+			    "# TYPE faxvault_media_ticks_total counter\n");
+		for (int i = 0; i < nl; i++)
+			buf_printf(o, "faxvault_media_ticks_total{loop=\"%d\"} %lld\n", i, ls[i].ticks);
+		buf_puts(o, "# HELP faxvault_media_late_ticks_total Media ticks served more than one tick after their deadline (media packets left late), by loop.\n"
+			    "# TYPE faxvault_media_late_ticks_total counter\n");
+		for (int i = 0; i < nl; i++)
+			buf_printf(o, "faxvault_media_late_ticks_total{loop=\"%d\"} %lld\n", i, ls[i].late_ticks);
+		buf_puts(o, "# HELP faxvault_media_tick_delay_max_seconds The worst delay of a media tick since the engine started, by loop.\n"
+			    "# TYPE faxvault_media_tick_delay_max_seconds gauge\n");
+		for (int i = 0; i < nl; i++)
+			buf_printf(o, "faxvault_media_tick_delay_max_seconds{loop=\"%d\"} %.6f\n", i,
+				(double)ls[i].max_late_us / 1e6);
+	}
 	int qr, qq, qs;
 	if (dom_fax_queue_depth(s->st, &qr, &qq, &qs) == 0)
 		buf_printf(o, "# HELP faxvault_fax_queue Outbound faxes not final (every node's), by status.\n"

@@ -53,6 +53,11 @@ int linecall_register(linecall_t *lc, linecall_reg_t *r, int timeout_ms)
 	return lc->ops->reg ? lc->ops->reg(lc->impl, r, timeout_ms) : LINECALL_UNAVAILABLE;
 }
 
+int linecall_loop_stats(linecall_t *lc, line_loop_stats_t *out, int max)
+{
+	return lc->ops->loops ? lc->ops->loops(lc->impl, out, max) : 0;
+}
+
 int linecall_probe(linecall_t *lc, linecall_probe_set_t *sets, size_t nsets, int timeout_ms)
 {
 	if (!lc->ops->probe) {
@@ -387,8 +392,22 @@ static void inproc_free(void *impl)
 	free(p);
 }
 
+/* The node's engine's loops (in process or in the SIP front end). */
+int linecall_engines_loop_stats(struct linecall_engines *g, line_loop_stats_t *out, int max)
+{
+	pthread_mutex_lock(&g->mu);
+	line_engine_t *e = g->e;
+	pthread_mutex_unlock(&g->mu);
+	return e ? line_engine_loop_stats(e, out, max) : 0;
+}
+
+static int inproc_loops(void *impl, line_loop_stats_t *out, int max)
+{
+	return linecall_engines_loop_stats(((struct inproc *)impl)->g, out, max);
+}
+
 static const struct linecall_ops inproc_ops = { .send = inproc_send, .receive = inproc_receive,
-	.free = inproc_free, .reg = inproc_reg, .probe = inproc_probe };
+	.free = inproc_free, .reg = inproc_reg, .probe = inproc_probe, .loops = inproc_loops };
 
 linecall_t *linecall_inproc(int media_loops)
 {

@@ -126,6 +126,8 @@ struct linecall_engines *linecall_engines_new(int media_loops);
  * apart). */
 line_engine_t *linecall_engine(struct linecall_engines *g, const line_cfg_t *cfg, const char *target);
 void linecall_engines_free(struct linecall_engines *g);
+/* Its media loops' figures (line_engine_loop_stats; 0 before it started). */
+int linecall_engines_loop_stats(struct linecall_engines *g, line_loop_stats_t *out, int max);
 /* Releases lc (NULL: no-op). */
 void linecall_free(linecall_t *lc);
 
@@ -191,6 +193,11 @@ typedef struct linecall_probe_set {
  * nothing to record). At most KEEPALIVE_PEERS_MAX probes in all. */
 int linecall_probe(linecall_t *lc, linecall_probe_set_t *sets, size_t nsets, int timeout_ms);
 
+/* The node's media loops' figures (line_engine_loop_stats; in the SIP
+ * front end, asked of it): how many loops into out (at most max), 0 when
+ * the engine has not started or the front end is not up. */
+int linecall_loop_stats(linecall_t *lc, line_loop_stats_t *out, int max);
+
 /* The implementations' table (linecall.c, sip_front.c). */
 struct linecall_ops {
 	int (*send)(void *impl, const line_cfg_t *cfg, const char *target, int tiff_fd, fax_result_t *res);
@@ -198,6 +205,7 @@ struct linecall_ops {
 	void (*free)(void *impl);
 	int (*reg)(void *impl, linecall_reg_t *r, int timeout_ms);
 	int (*probe)(void *impl, linecall_probe_set_t *sets, size_t nsets, int timeout_ms);
+	int (*loops)(void *impl, line_loop_stats_t *out, int max);
 };
 /* An implementation made of ops and impl (taken: ops->free at the end). */
 linecall_t *linecall_new(const struct linecall_ops *ops, void *impl);

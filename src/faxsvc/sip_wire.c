@@ -764,6 +764,38 @@ int sip_wire_probed_decode(const struct ipc_msg *m, linecall_probe_set_t *set)
 	return 0;
 }
 
+void sip_wire_loops_encode(struct ipc_out *o, const line_loop_stats_t *l, int n)
+{
+	ipc_out_init(o, SIPF_LOOPS_STATS, 0);
+	if (n < 0 || n > LINE_LOOPS_MAX)
+		n = 0;
+	ipc_put_u32(o, (uint32_t)n);
+	for (int i = 0; i < n; i++) {
+		ipc_put_i64(o, l[i].ticks);
+		ipc_put_i64(o, l[i].late_ticks);
+		ipc_put_i64(o, l[i].max_late_us);
+	}
+}
+
+int sip_wire_loops_decode(const struct ipc_msg *m, line_loop_stats_t *out)
+{
+	if (m->type != SIPF_LOOPS_STATS)
+		return -1;
+	struct ipc_reader r;
+	ipc_reader_init(&r, m);
+	uint32_t n = 0;
+	if (ipc_get_u32(&r, &n) != 0 || n > LINE_LOOPS_MAX)
+		return -1;
+	for (uint32_t i = 0; i < n; i++) {
+		int64_t t = -1, lt = -1, ml = -1;
+		if (ipc_get_i64(&r, &t) != 0 || ipc_get_i64(&r, &lt) != 0 || ipc_get_i64(&r, &ml) != 0 || t < 0 ||
+		    lt < 0 || lt > t || ml < 0)
+			return -1;
+		out[i] = (line_loop_stats_t){ .ticks = t, .late_ticks = lt, .max_late_us = ml };
+	}
+	return ipc_reader_end(&r) != 0 ? -1 : (int)n;
+}
+
 void sip_wire_auth_encode(struct ipc_out *o, const sip_wire_auth_t *a)
 {
 	ipc_out_init(o, SIPF_AUTH_CHECK, 0);

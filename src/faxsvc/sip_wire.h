@@ -37,13 +37,15 @@
  *   SIPF_PROBE [one trunk's targets (peer, transport), TLS names, timeout]
  *     ---->  keepalive_probe; fds: the call socket [, certificate, key]
  *   <---- SIPF_PROBED [each target's final status, 0 silent, -1 unreachable]
+ *   SIPF_LOOPS on a call socket of its own  ---->  line_engine_loop_stats
+ *   <---- SIPF_LOOPS_STATS [each media loop's ticks, late ticks, worst delay]
  *
  * A call socket that closes before SIPF_RESULT is a front end that died:
  * an outbound call ends interrupted (retried from its first unconfirmed
  * page), an inbound one keeps the pages already in its TIFF file.
  * The service trusts nothing the front end sends: sip_wire_invite_decode,
  * sip_wire_listening_decode, sip_wire_page_decode, sip_wire_result_decode,
- * sip_wire_registered_decode, sip_wire_probed_decode and
+ * sip_wire_registered_decode, sip_wire_probed_decode, sip_wire_loops_decode and
  * sip_wire_verdict_decode bound and check every field, as the front end's
  * decoders do the service's messages (fuzz/faxsvc/fuzz_sip_wire.c); a
  * front end whose message does not decode is killed.
@@ -75,6 +77,8 @@ enum sip_wire_type {
 	SIPF_PROBED,
 	SIPF_AUTH_CHECK,
 	SIPF_AUTH_VERDICT,
+	SIPF_LOOPS,
+	SIPF_LOOPS_STATS,
 };
 
 #define SIPF_LISTENERS_MAX 16
@@ -223,6 +227,11 @@ int sip_wire_registered_decode(const struct ipc_msg *m, int *rc, linecall_reg_t 
 int sip_wire_probe_encode(struct ipc_out *o, const linecall_probe_set_t *set, int timeout_ms);
 int sip_wire_probe_decode(const struct ipc_msg *m, sip_wire_probe_t *w);
 void sip_wire_probed_encode(struct ipc_out *o, const keepalive_probe_t *p, size_t n);
+
+/* SIPF_LOOPS_STATS: n loops' figures (at most LINE_LOOPS_MAX). */
+void sip_wire_loops_encode(struct ipc_out *o, const line_loop_stats_t *l, int n);
+/* Into out (LINE_LOOPS_MAX entries): how many, or -1. */
+int sip_wire_loops_decode(const struct ipc_msg *m, line_loop_stats_t *out);
 /* Into set's statuses: the count must be set->n. */
 int sip_wire_probed_decode(const struct ipc_msg *m, linecall_probe_set_t *set);
 

@@ -590,6 +590,21 @@ void line_engine_counts(line_engine_t *e, int *calls, long *started)
 	pthread_mutex_unlock(&e->mu);
 }
 
+int line_engine_loop_stats(line_engine_t *e, line_loop_stats_t *out, int max)
+{
+	ua_t *ua = &e->ua;
+	int n = 0;
+	for (int i = 0; i < ua->nworkers && n < max; i++, n++) {
+		worker_t *w = &ua->workers[i];
+		pthread_mutex_lock(&w->lock);
+		out[n].ticks = w->ms.st.ticks_run;
+		out[n].late_ticks = w->ms.st.late_ticks;
+		out[n].max_late_us = w->ms.st.max_late_ns / 1000;
+		pthread_mutex_unlock(&w->lock);
+	}
+	return n;
+}
+
 int line_engine_listeners(line_engine_t *e)
 {
 	pthread_mutex_lock(&e->mu);

@@ -276,6 +276,19 @@ void line_engine_counts(line_engine_t *e, int *calls, long *started);
 /* Listeners on the engine now. */
 int line_engine_listeners(line_engine_t *e);
 
+/* What one media loop measured of its clock since the engine started:
+ * ticks it ran with calls, those served more than one tick (20 ms of call
+ * time) after their deadline, and the worst delay. */
+typedef struct line_loop_stats {
+	long long ticks, late_ticks;
+	long long max_late_us;
+} line_loop_stats_t;
+
+#define LINE_LOOPS_MAX 64
+
+/* Each media loop's figures into out (at most max): how many. */
+int line_engine_loop_stats(line_engine_t *e, line_loop_stats_t *out, int max);
+
 /* Ends its calls (each reported failed to its waiting sender) and the
  * engine; call once no line_engine_send or line_engine_receive is running
  * (NULL: no-op). */

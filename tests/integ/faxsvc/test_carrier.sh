@@ -111,6 +111,12 @@ out=$($INVITE "$CPORT" 94155550100)
 [ "$(metric 'faxvault_fax_calls_total{direction="inbound",class="not_a_fax"}')" = 1 ] && ok || fail "inbound call without a fax not counted"
 [ "$(metric 'faxvault_fax_pages_total{direction="received"}')" = 6 ] && ok || fail "received pages not counted"
 curl -sf "http://127.0.0.1:$MPORT/metrics" | grep -q '^faxvault_fax_queue{status="queued"} 0$' && ok || fail "no queue depth on /metrics"
+# the media loops' clock: the SIP front end's engine, read by the service for /metrics
+mt=$(curl -sf "http://127.0.0.1:$MPORT/metrics")
+echo "$mt" | awk '$1 == "faxvault_media_ticks_total{loop=\"0\"}" && $2 > 0 { f = 1 } END { exit !f }' && ok ||
+	fail "no media ticks on /metrics: $(echo "$mt" | grep media_)"
+echo "$mt" | grep -Eq '^faxvault_media_late_ticks_total\{loop="0"\} [0-9]+$' && ok || fail "no late media ticks on /metrics"
+echo "$mt" | grep -Eq '^faxvault_media_tick_delay_max_seconds\{loop="0"\} [0-9.]+$' && ok || fail "no worst media tick delay on /metrics"
 
 # --- junk and a burst of INVITEs from an unknown source: refused, the listener goes on
 python3 - "$CPORT" <<'PY'

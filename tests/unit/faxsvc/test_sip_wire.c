@@ -369,6 +369,22 @@ static void test_register_probe_auth(void **state)
 	assert_int_equal(sip_wire_probed_decode(&m, &set), -1);
 	ipc_msg_free(&m);
 
+	/* the media loops' figures (for /metrics) */
+	line_loop_stats_t ls[2] = { { 500, 3, 41000 }, { 0, 0, 0 } }, lo[LINE_LOOPS_MAX];
+	sip_wire_loops_encode(&out, ls, 2);
+	as_msg(&m, "loops");
+	assert_int_equal(sip_wire_loops_decode(&m, lo), 2);
+	assert_int_equal(lo[0].ticks, 500);
+	assert_int_equal(lo[0].late_ticks, 3);
+	assert_int_equal(lo[0].max_late_us, 41000);
+	ipc_msg_free(&m);
+	/* more late ticks than ticks: refused */
+	ls[0].late_ticks = 501;
+	sip_wire_loops_encode(&out, ls, 1);
+	as_msg(&m, NULL);
+	assert_int_equal(sip_wire_loops_decode(&m, lo), -1);
+	ipc_msg_free(&m);
+
 	/* a check of an INVITE's credentials, and its verdict */
 	sip_wire_auth_t a = { .now = 1700000000 }, ab;
 	snprintf(a.user, sizeof a.user, "acct42");

@@ -269,6 +269,8 @@ static const struct setting settings[] = {
 		"Tests only: rotate-master-key stops after writing the new key file (next) or after committing the database (commit), as a crash there would. Never set in production." },
 	{ "testing.invoice_crash_at", C_INT, OFF(test_invoice_crash_at), "0", 0, 1000, NULL,
 		"Tests only: an invoice run kills the process while writing its Nth invoice, as a crash there would. Never set in production." },
+	{ "daemon.service_user", C_STR, OFF(service_user), "", 0, 64, NULL,
+		"The user the service (domain, store, queue) and the key holder run as when faxvaultd is started as root (the packaged service: faxvault), with every capability dropped; faxvaultd itself stays root with only the capabilities it needs to start the processes under their users. Empty: they keep faxvaultd's user (development, tests)." },
 	{ "daemon.unprivileged_user", C_STR, OFF(unprivileged_user), "nobody", 1, 64, NULL,
 		"The user the network front ends (HTTP, SMTP and SIP) run as when faxvaultd is started as root, unless daemon.http_user, daemon.smtp_user or daemon.sip_user names another." },
 	{ "daemon.http_user", C_STR, OFF(http_user), "", 0, 64, NULL,

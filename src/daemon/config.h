@@ -132,6 +132,7 @@ typedef struct config {
 	int64_t test_http_seccomp_probe;
 	int64_t test_vault_seccomp_probe;
 	int64_t test_sip_seccomp_probe;
+	char *service_user;
 	char *unprivileged_user;
 	char *http_user;
 	char *smtp_user;

@@ -665,8 +665,9 @@ static int cmd_serve(const config_t *cfg)
 	sip_front_t *sip = NULL;
 	if (cfg->fax_enabled && cfg->fax_sip_front) {
 		char **pargv = role_argv("faxvaultd: sip", "sip");
-		sip = sip_front_start("/proc/self/exe", pargv,
-			*cfg->sip_user ? cfg->sip_user : cfg->unprivileged_user, err, sizeof err);
+		/* It changes user when started as root (role.h). */
+		sip = sip_front_start("/proc/self/exe", pargv, geteuid() != 0 && !role_is_service_user()
+			? NULL : *cfg->sip_user ? cfg->sip_user : cfg->unprivileged_user, err, sizeof err);
 		free(pargv);
 		if (!sip) {
 			log_event(LOG_ERROR, "daemon.start", "part=sip err=\"%s\"", err);
@@ -945,10 +946,23 @@ static int run(config_t *cfg, int argc, char **argv)
 		if (strcmp(cfg->log_level, levels[l]) == 0)
 			log_set_level((enum log_level)l);
 	const char *cmd = i < argc ? argv[i] : "serve";
+	/* Under root with daemon.service_user (role.h): the service and the
+	 * key holder become that user before they open anything; faxvaultd
+	 * itself checks the user exists before it starts anything. */
+	if (strcmp(role, "service") == 0 || strcmp(role, "vault") == 0 ||
+	    (!*role && strcmp(cmd, "serve") == 0)) {
+		uid_t su;
+		gid_t sg;
+		if (*role ? role_become_service_user(cfg, err, sizeof err) != 0
+			  : role_service_user(cfg, &su, &sg, err, sizeof err) < 0) {
+			fprintf(stderr, "faxvaultd: %s\n", err);
+			return 1;
+		}
+	}
 	/* The log file is the service's; checking or printing the configuration
 	 * (perhaps as another user) does not open it. */
 	if (strcmp(cmd, "check-config") != 0 && strcmp(cmd, "print-config") != 0 && *cfg->log_file &&
-	    log_open(cfg->log_file) != 0) {
+	    role_log_open(cfg, 0) != 0) {
 		fprintf(stderr, "faxvaultd: cannot open log file %s\n", cfg->log_file);
 		return 2;
 	}

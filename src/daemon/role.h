@@ -5,6 +5,9 @@
 #ifndef FV_ROLE_H
 #define FV_ROLE_H
 
+#include <stddef.h>
+#include <sys/types.h>
+
 #include "config.h"
 
 /* faxvaultd's supervisor (`faxvaultd` serving; supv.h): binds the
@@ -33,6 +36,40 @@ int supervisor_main(const config_t *cfg, char *const *argv);
  * argv's options and command. The array is the caller's (free it; the
  * strings are borrowed). */
 char **role_argv_of(char *const *argv, const char *title, const char *name);
+
+/* Who runs as whom when faxvaultd is started as root with
+ * daemon.service_user set (the packaged unit; docs/architecture.md,
+ * "Users and capabilities"): the supervisor stays root with only
+ * ROLE_SUPERVISOR_CAPS (role_supervisor_caps, once the listening sockets
+ * are bound), the service and the key holder become that user with no
+ * capability (role_become_service_user), each front end becomes its own
+ * user in an empty root (role_front_confine_as, _net). Not root, or the
+ * setting empty: nobody changes user (development, tests). */
+/* CAP_KILL (signal the children, who run as other users), CAP_SETUID,
+ * CAP_SETGID, CAP_SYS_CHROOT, CAP_SYS_ADMIN (what the children started as
+ * root need to change user and root: a mount namespace for the SIP front
+ * end). */
+#define ROLE_SUPERVISOR_CAPS                                                                      \
+	((1ull << 5) | (1ull << 6) | (1ull << 7) | (1ull << 18) | (1ull << 21))
+/* 1 with daemon.service_user's ids when this process is root and the
+ * setting is not empty, 0 when nothing changes, -1 with why (no such
+ * user, or root). */
+int role_service_user(const config_t *cfg, uid_t *uid, gid_t *gid, char *why, size_t n);
+/* The service and the key holder, first thing: under root becomes
+ * daemon.service_user (its group, no supplementary groups, every
+ * capability gone, no_new_privs). 0 (also when nothing changes), or -1
+ * with why. */
+int role_become_service_user(const config_t *cfg, char *why, size_t n);
+/* 1 once role_become_service_user changed this process's user. */
+int role_is_service_user(void);
+/* The supervisor under root: its capabilities (effective, permitted and,
+ * when it may, the bounding set its children inherit) cut to
+ * ROLE_SUPERVISOR_CAPS. 0, or -1 with why (one of them missing). */
+int role_supervisor_caps(char *why, size_t n);
+/* log.file opened (reopen: again, on SIGHUP) with daemon.service_user's
+ * file-system ids when role_service_user applies, so that the file is that
+ * user's whichever process creates it. 0, or -1 (log_open). */
+int role_log_open(const config_t *cfg, int reopen);
 
 /* Sets the process's name (prctl PR_SET_NAME, 15 bytes shown by ps -o comm
  * and top). Its command line (ps -o args) starts with the title it was

@@ -100,8 +100,8 @@ int role_front_proc_root(char *why, size_t n)
 	int ok = unshare(CLONE_NEWNS) == 0 &&
 		(step = "private mounts", mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == 0) &&
 		(step = "tmpfs", mount("fv-sip-root", root, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
-			"size=64k,nr_inodes=32,mode=0555") == 0) &&
-		(step = "mkdir", mkdir("/tmp/proc", 0555) == 0 && mkdir("/tmp/etc", 0555) == 0);
+			"size=64k,nr_inodes=32,mode=0755") == 0) &&
+		(step = "mkdir", mkdir("/tmp/proc", 0555) == 0 && mkdir("/tmp/etc", 0755) == 0);
 	/* Its own processes only (hidepid=invisible, another user's are not
 	 * there), and nothing of /proc but them (subset=pid: Linux 5.8). */
 	if (ok && (step = "proc", mount("proc", "/tmp/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC,
@@ -111,6 +111,10 @@ int role_front_proc_root(char *why, size_t n)
 	for (size_t i = 0; ok && i < sizeof files / sizeof files[0]; i++)
 		if ((step = files[i], bind_file(root, files[i])) != 0)
 			ok = 0;
+	/* Writable by its owner until filled: root without CAP_DAC_OVERRIDE
+	 * (the packaged unit) cannot write in a 0555 directory. */
+	if (ok && (step = "chmod", chmod("/tmp/etc", 0555) != 0 || chmod(root, 0555) != 0))
+		ok = 0;
 	if (ok && !((step = "read-only", mount(NULL, root, NULL, MS_REMOUNT | MS_RDONLY | MS_NOSUID |
 		       MS_NODEV | MS_NOEXEC, NULL) == 0) &&
 		    (step = "chroot", chdir(root) == 0 && chroot(".") == 0 && chdir("/") == 0)))

@@ -309,7 +309,7 @@ int role_http_main(const config_t *cfg)
 	bool metrics_listener = *cfg->metrics_listen;
 	if (!metrics_listener)
 		close(HTTP_FRONT_METRICS_FD);
-	log_reopen();
+	role_log_open(cfg, 1);
 	signal(SIGPIPE, SIG_IGN);
 	sigset_t set;
 	sigemptyset(&set);

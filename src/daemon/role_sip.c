@@ -644,7 +644,7 @@ int role_sip_main(const config_t *cfg)
 	if (getppid() == 1)
 		return 1;
 	close_range(SIP_FRONT_SOCK_FD + 1, ~0U, 0);
-	log_reopen();
+	role_log_open(cfg, 1);
 	signal(SIGPIPE, SIG_IGN);
 	/* It stays dumpable (its /proc/self/fd links): no core file. */
 	struct rlimit nocore = { 0, 0 };

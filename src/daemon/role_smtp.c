@@ -164,7 +164,7 @@ int role_smtp_main(const config_t *cfg)
 		close(SMTP_FRONT_LISTEN_FD);
 	if (!*cfg->mail_lmtp_listen)
 		close(SMTP_FRONT_LMTP_FD);
-	log_reopen();
+	role_log_open(cfg, 1);
 	signal(SIGPIPE, SIG_IGN);
 	sigset_t set;
 	sigemptyset(&set);

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <tiffio.h>
 #include <unistd.h>
 
@@ -151,6 +152,17 @@ static int invite_challenge(linecall_invite_t *ci, int stale, int64_t now)
 	return 0;
 }
 
+/* The call's TIFF file (in the service's 0700 spool), which the front end
+ * opens by its /proc/self/fd name, opened to its user (share) or no longer
+ * (!share): given to it under root; as the service user (role.h), which
+ * cannot give a file away, open to other users while the call lasts. */
+static int share_file(const sip_front_t *f, int fd, int share)
+{
+	if (geteuid() == 0)
+		return share ? fchown(fd, f->uid, f->gid) : 0;
+	return fchmod(fd, share ? 0606 : 0600);
+}
+
 /* One INVITE: decided, answered, then its result waited for. */
 static void *invite_main(void *arg)
 {
@@ -176,7 +188,7 @@ static void *invite_main(void *arg)
 	void *ud = NULL;
 	if (l)
 		st = l->accept(l->accept_ud, &ci, &fd, &ud);
-	if (st == 0 && f->uid != (uid_t)-1 && fchown(fd, f->uid, f->gid) != 0)
+	if (st == 0 && f->uid != (uid_t)-1 && share_file(f, fd, 1) != 0)
 		log_event(LOG_WARN, "sip.front_chown", "err=\"%s\"", strerror(errno));
 	sip_wire_answer_t a = { .status = st, .retry_after = ci.inv.retry_after,
 		.challenge = st == 401 ? j->challenge : 0, .now = j->now };
@@ -208,6 +220,8 @@ static void *invite_main(void *arg)
 			snprintf(r->from_user, sizeof r->from_user, "%s", a.caller);
 			log_event(LOG_WARN, "sip.front_call_lost", "to=%s pages=%d", a.called, r->pages_received);
 		}
+		if (f->uid != (uid_t)-1)
+			share_file(f, fd, 0);
 		close(fd);
 		r->outbound = 0;
 		r->call_ud = ud;
@@ -741,7 +755,7 @@ sip_front_t *sip_front_start(const char *exe, char *const argv[], const char *us
 	f->gid = (gid_t)-1;
 	for (int i = 0; i < SIPF_LISTENERS_MAX; i++)
 		f->ls[i].fd = -1;
-	struct passwd *pw = geteuid() == 0 && user ? getpwnam(user) : NULL;
+	struct passwd *pw = user ? getpwnam(user) : NULL;
 	if (pw) {
 		f->uid = pw->pw_uid;
 		f->gid = pw->pw_gid;

@@ -14,9 +14,12 @@
 
 typedef struct sip_front sip_front_t;
 
-/* Starts the front end; user: daemon.sip_user, else daemon.unprivileged_user (an inbound call's
- * TIFF file is given to that user when the service runs as root, so that
- * the front end can write it). NULL with err when it cannot be started. */
+/* Starts the front end; user: the user it becomes (daemon.sip_user, else
+ * daemon.unprivileged_user), NULL when it keeps the service's (an inbound
+ * call's TIFF file is given to that user when the service runs as root,
+ * or opened to other users for the call when it runs as
+ * daemon.service_user, so that the front end can write it). NULL with err
+ * when it cannot be started. */
 sip_front_t *sip_front_start(const char *exe, char *const argv[], const char *user, char *err,
 	size_t errlen);
 /* The calls' interface (borrowed: valid until sip_front_stop). */

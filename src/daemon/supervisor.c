@@ -45,6 +45,7 @@ char **role_argv_of(char *const *argv, const char *title, const char *name)
 }
 
 struct sup {
+	const config_t *cfg;
 	char *const *argv;
 	int sfd;                 /* signalfd: SIGTERM, SIGINT, SIGHUP, SIGCHLD */
 	int listen[SERVICE_LISTEN_N];
@@ -101,7 +102,7 @@ static int take_signal(struct sup *s)
 	if (si.ssi_signo == SIGCHLD) {
 		reap(s);
 	} else if (si.ssi_signo == SIGHUP) {
-		log_reopen();
+		role_log_open(s->cfg, 1);
 		if (s->service > 0)
 			kill(s->service, SIGHUP);
 	} else if (!s->stopping) {
@@ -268,7 +269,7 @@ static int is_stopping(const struct sup *s)
 
 int supervisor_main(const config_t *cfg, char *const *argv)
 {
-	struct sup s = { .argv = argv, .ctl = -1 };
+	struct sup s = { .cfg = cfg, .argv = argv, .ctl = -1 };
 	sigset_t set;
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
@@ -302,6 +303,21 @@ int supervisor_main(const config_t *cfg, char *const *argv)
 			fprintf(stderr, "faxvaultd: %s\n", err);
 			rc = 1;
 		}
+	/* Under root with daemon.service_user, once the sockets are bound
+	 * (CAP_NET_BIND_SERVICE no longer needed): only what starting the
+	 * others under their users takes (role.h). */
+	uid_t su;
+	gid_t sg;
+	if (rc == 0 && role_service_user(cfg, &su, &sg, err, sizeof err) == 1) {
+		if (role_supervisor_caps(err, sizeof err) != 0) {
+			log_event(LOG_ERROR, "daemon.start", "err=\"%s\"", err);
+			fprintf(stderr, "faxvaultd: %s\n", err);
+			rc = 1;
+		} else {
+			log_event(LOG_INFO, "supervisor.users", "service_user=%s uid=%u caps=%#llx",
+				cfg->service_user, (unsigned)su, (unsigned long long)ROLE_SUPERVISOR_CAPS);
+		}
+	}
 	unsigned backoff = BACKOFF_MIN_MS;
 	while (rc == 0) {
 		if (start_service(&s) != 0) {

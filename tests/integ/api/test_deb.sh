@@ -2,12 +2,15 @@
 # The Debian package (`make deb`, packaging/debian/build-deb) built from the
 # tree under test: its content and control fields, its dependencies present
 # on this Debian system, an installation with dpkg into a temporary root
-# (maintainer scripts run chrootless with DPKG_ROOT: the user is created and
-# the unit enabled in that root, nothing on this machine), `systemd-analyze
-# verify` on the unit it installed, the daemon started by hand from the
-# installed files with the unit's command line, as the unit's user (the
-# faxvault user the package created in the root), answering /healthz, then
-# removal and purge. systemd is not PID 1 in every test environment, so the
+# (maintainer scripts run chrootless with DPKG_ROOT: the users faxvault,
+# faxvault-http, -smtp and -sip and the state and log directories are
+# created and the unit enabled in that root, nothing on this machine; a
+# second installation creates nothing twice), `systemd-analyze verify` on
+# the unit it installed, the daemon started by hand from the installed
+# files with the unit's command line as the unit starts it (root with
+# no_new_privs and the unit's bounding set; the service as this machine's
+# daemon user, the package's users existing only in the root), answering
+# /healthz, then removal and purge. systemd is not PID 1 in every test environment, so the
 # unit itself is not started here.
 . "$(dirname "$0")/lib.sh"
 ROOT=$(cd "$(dirname "$0")/../../.." && pwd)
@@ -88,6 +91,17 @@ uid=$(awk -F: '$1 == "faxvault" { print $3 }' "$R/etc/passwd")
 [ -n "$uid" ] && [ "$uid" -lt 1000 ] && ok || fail "faxvault is not a system user (uid $uid)"
 [ "$(stat -c '%a %u' "$R/var/lib/faxvault")" = "700 $uid" ] && ok ||
 	fail "the state directory is $(stat -c '%a %u' "$R/var/lib/faxvault"), want 700 $uid"
+[ "$(stat -c '%a %u' "$R/var/log/faxvault")" = "750 $uid" ] && ok ||
+	fail "the log directory is $(stat -c '%a %u' "$R/var/log/faxvault"), want 750 $uid"
+# A user per network front end, each its own group, no login.
+for u in faxvault-http faxvault-smtp faxvault-sip; do
+	grep -Eq "^$u:x:[0-9]+:[0-9]+:faxvault (http|smtp|sip) front end:/nonexistent:/usr/sbin/nologin\$" "$R/etc/passwd" &&
+		grep -q "^$u:" "$R/etc/group" && ok || fail "postinst did not create $u: $(grep "^$u:" "$R/etc/passwd")"
+done
+[ "$(cut -d: -f3 "$R/etc/passwd" | sort | uniq -d)" = "" ] && ok || fail "users share a uid: $(cat "$R/etc/passwd")"
+# Installed again (an upgrade): nothing created twice, nothing fails.
+"${DPKG[@]}" -i "$DEB" > "$TMP/dpkg-i2.out" 2>&1 && [ "$(grep -c '^faxvault' "$R/etc/passwd")" = 4 ] && ok ||
+	fail "a second installation: $(tail -n 3 "$TMP/dpkg-i2.out"), $(grep -c '^faxvault' "$R/etc/passwd") users"
 [ "$(readlink "$R/etc/systemd/system/multi-user.target.wants/faxvaultd.service")" = /usr/lib/systemd/system/faxvaultd.service ] &&
 	ok || fail "postinst did not enable the unit"
 [ "$(md5sum < /etc/passwd)" = "$host_passwd" ] && ok || fail "the installation changed this machine's /etc/passwd"
@@ -115,21 +129,26 @@ fi
 # daemon finds its renderer helper in /usr/libexec/faxvault beside it, serves
 # the API, and the installed client reaches it. Only the state directory,
 # the master key and the listening ports are moved (this machine may run a
-# faxvault of its own). When the test runs as root it runs as the unit's
-# User= and Group=, the faxvault user and group the package created (their
-# ids from the root's /etc/passwd: this machine has no such user), with no
-# supplementary groups and the unit's UMask.
+# faxvault of its own). When the test runs as root it runs as the unit
+# does: root (no User=), no_new_privs, the unit's bounding set and UMask;
+# the users are this machine's daemon (the service) and nobody (the front
+# ends), as the package's exist only in the temporary root
+# (test_service_user.sh shows the users in detail).
 STATE="$TMP/state"
 mkdir -m 0700 "$STATE"
 RUN_AS=()
+USERS=()
 if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
-	gid=$(awk -F: '$1 == "faxvault" { print $3 }' "$R/etc/group")
-	grep -qx 'User=faxvault' "$R/usr/lib/systemd/system/faxvaultd.service" &&
-		grep -qx 'Group=faxvault' "$R/usr/lib/systemd/system/faxvaultd.service" && ok ||
-		fail "the unit does not run as faxvault:faxvault"
+	uid=$(id -u daemon)
+	caps=$(sed -n 's/^CapabilityBoundingSet=//p' "$R/usr/lib/systemd/system/faxvaultd.service" |
+		tr 'A-Z' 'a-z' | sed 's/cap_/+/g; s/ /,/g')
+	[ "$caps" = "+kill,+setuid,+setgid,+sys_chroot,+sys_admin,+net_bind_service" ] && ok ||
+		fail "the unit's bounding set: $caps"
 	chmod 0711 "$TMP"
-	chown "$uid:$gid" "$STATE"
-	RUN_AS=(setpriv --reuid="$uid" --regid="$gid" --clear-groups --)
+	chown daemon:daemon "$STATE"
+	RUN_AS=(setpriv --nnp --inh-caps=-all --bounding-set="-all,$caps" --)
+	USERS=(--set daemon.service_user=daemon --set daemon.http_user=nobody --set daemon.smtp_user=nobody
+		--set daemon.sip_user=nobody)
 fi
 umask 077
 exec_start=$(sed -n 's/^ExecStart=//p' "$R/usr/lib/systemd/system/faxvaultd.service")
@@ -137,11 +156,17 @@ read -ra argv <<< "$exec_start"
 argv[0]="$R${argv[0]}"
 [ "${argv[1]}" = --config ] && argv[2]="$R${argv[2]}"
 "${RUN_AS[@]}" "${argv[@]}" --data-dir "$STATE" --http 127.0.0.1:0 --set fax.loopback_sip=127.0.0.1:0 \
-	--set "vault.master_key_file=$STATE/master.key" 2>"$LOG" &
+	--set "vault.master_key_file=$STATE/master.key" ${USERS[@]+"${USERS[@]}"} 2>"$LOG" &
 DAEMON_PID=$!
 poll_until 300 daemon_answers && ok || fail "the installed daemon did not answer"
 [ -z "${RUN_AS[*]}" ] || [ "$(stat -c %u "$STATE/faxvault.db")" = "$uid" ] && ok ||
-	fail "the database is not the faxvault user's: $(stat -c %U "$STATE/faxvault.db")"
+	fail "the database is not the service user's: $(stat -c %U "$STATE/faxvault.db")"
+if [ -n "${RUN_AS[*]}" ]; then
+	svc=$(ps -o pid=,comm= --ppid "$DAEMON_PID" | awk '$2 == "fv-service" { print $1 }')
+	[ -n "$svc" ] && [ "$(awk '$1 == "Uid:" { print $2 }' "/proc/$svc/status")" = "$uid" ] &&
+		[ "$(awk '$1 == "Uid:" { print $2 }' "/proc/$DAEMON_PID/status")" = 0 ] && ok ||
+		fail "faxvaultd is not root or the service not the service user"
+fi
 grep -q "event=daemon.render_helper .*path=\"\?$R/usr/libexec/faxvault/faxvault-render-helper" "$LOG" && ok ||
 	fail "the installed daemon did not take the installed helper: $(grep render_helper "$LOG")"
 "$R/usr/bin/faxvault" --url "$BASE" health >/dev/null && ok || fail "the installed client cannot reach the installed daemon"

@@ -191,9 +191,13 @@ static ua_ep_t *engine_ep_out(ua_t *ua, struct sub *s, char *err, size_t errlen)
 			return NULL;
 		}
 	} else {
-		/* The name checked stays with the transport (its connections). */
+		/* The name checked stays with the transport (its later
+		 * connections read it): the endpoint's copy, never the sender's
+		 * tls_name, which goes with its call. */
 		snprintf(ep->peer_name, sizeof ep->peer_name, "%s", s->peer_name);
-		if (ua_ep_stream(ep, &s->cfg, NULL, ep->peer_name[0] ? ep->peer_name : NULL, err, errlen) != 0) {
+		line_cfg_t tc = s->cfg;
+		tc.tls_name = NULL;
+		if (ua_ep_stream(ep, &tc, NULL, ep->peer_name[0] ? ep->peer_name : NULL, err, errlen) != 0) {
 			free(ep);
 			return NULL;
 		}

@@ -2,11 +2,12 @@
  * input is one datagram: decoded by ipc_msg_decode, then by each decoder
  * the service runs on the front end's messages (SIPF_INVITE,
  * SIPF_LISTENING, SIPF_PAGE, SIPF_RESULT, SIPF_REGISTERED, SIPF_PROBED,
- * SIPF_AUTH_VERDICT, SIPF_LOOPS_STATS) and the front end's decoders of the service's
- * registrations, probes and credential checks (SIPF_REGISTER, SIPF_PROBE,
- * SIPF_AUTH_CHECK). What a decoder accepts must hold its invariants, and
+ * SIPF_AUTH_VERDICT, SIPF_LOOPS_STATS, SIPF_RESOLVED) and the front end's
+ * decoders of the service's registrations, probes, credential checks and
+ * lookups (SIPF_REGISTER, SIPF_PROBE, SIPF_AUTH_CHECK, SIPF_RESOLVE). What a decoder accepts must hold its invariants, and
  * an INVITE it accepts must encode again to the same payload. */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -98,6 +99,34 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	sip_wire_auth_t a;
 	if (sip_wire_auth_decode(&m, &a) == 0 && (strlen(a.ha1_md5) != 32 || strlen(a.ha1_sha256) != 64))
 		abort();
+	/* a trunk peer's lookup, and its answer to a question the input's
+	 * size chooses */
+	sip_wire_resolve_t rq;
+	if (sip_wire_resolve_decode(&m, &rq) == 0) {
+		char host[RESOLVE_NAME_MAX];
+		int rport, literal;
+		if (!rq.peer[0] || resolve_peer_split(rq.peer, host, sizeof host, &rport, &literal) != 0 || literal ||
+		    rq.transports < 1 || rq.transports > 7 || rq.families < 1 || rq.families > 3)
+			abort();
+	}
+	rq = (sip_wire_resolve_t){ .primary = RESOLVE_UDP, .transports = 1 + (int)(size % 7),
+		.families = 1 + (int)(size % 3) };
+	snprintf(rq.peer, sizeof rq.peer, "carrier.example");
+	static resolve_answer_t ra;
+	char err[160];
+	if (sip_wire_resolved_decode(&m, &rq, &rc, &ra, err, sizeof err) == 0) {
+		if (rc > 0 || rc < RESOLVE_ERR_DNS || (rc == 0) != (ra.n > 0) || ra.n > RESOLVE_TARGETS_MAX ||
+		    !printable(err) || strchr(err, '"'))
+			abort();
+		for (int i = 0; i < ra.n; i++) {
+			const resolve_target_t *t = &ra.t[i];
+			if (t->port < 1 || t->port > 65535 || (t->family != 4 && t->family != 6) ||
+			    !((rq.transports | rq.primary) & t->transport) ||
+			    !(rq.families & (t->family == 6 ? RESOLVE_V6 : RESOLVE_V4)) || !printable(t->host) ||
+			    !printable(t->addr))
+				abort();
+		}
+	}
 	ipc_msg_free(&m);
 	return 0;
 }

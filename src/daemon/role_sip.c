@@ -5,9 +5,12 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
 #include <openssl/x509.h>
 #include <poll.h>
 #include <pthread.h>
+#include <resolv.h>
 #include <seccomp.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -617,7 +620,29 @@ static void loops_answer(struct ipc_msg *m)
 	close(sock);
 }
 
-/* SIPF_REGISTER, SIPF_PROBE: fds the call socket [, cert, key]; run in a
+/* A trunk peer's lookup (SIPF_RESOLVE): the DNS answers parsed here. */
+static void *resolve_main(void *arg)
+{
+	struct rpc *c = arg;
+	sip_wire_resolve_t q;
+	if (sip_wire_resolve_decode(&c->m, &q) == 0) {
+		resolve_answer_t *a = xmalloc(sizeof *a);
+		char err[160];
+		int rc = resolve_lookup_via(q.peer, q.primary, q.transports, q.families, a, err, sizeof err);
+		struct ipc_out *o = xmalloc(sizeof *o);
+		sip_wire_resolved_encode(o, rc, a, err);
+		ipc_send(c->sock, o);
+		free(o);
+		free(a);
+	} else {
+		log_event(LOG_ERROR, "sip.front_bad_resolve", "type=%u", (unsigned)c->m.type);
+	}
+	rpc_free(c);
+	thread_done();
+	return NULL;
+}
+
+/* SIPF_REGISTER, SIPF_PROBE, SIPF_RESOLVE: fds the call socket [, cert, key]; run in a
  * thread of their own (they block for seconds). m is taken. */
 static void rpc_start(struct ipc_msg *m, void *(*fn)(void *))
 {
@@ -635,6 +660,20 @@ static void rpc_start(struct ipc_msg *m, void *(*fn)(void *))
 		m->fds[i] = -1;
 	if (spawn(fn, c) != 0)
 		rpc_free(c);
+}
+
+/* The resolver of the trunks' peers (SIPF_RESOLVE) ready before the root
+ * changes: resolv.conf read, and the NSS modules of nsswitch.conf's hosts
+ * line loaded (glibc opens them at the first lookup, and the root of its
+ * own holds only /etc's resolver files: resolv.conf, hosts,
+ * nsswitch.conf, host.conf, gai.conf). "localhost" comes from the hosts
+ * file: no DNS query at start. */
+static void resolver_ready(void)
+{
+	res_init();
+	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_DGRAM }, *ai = NULL;
+	if (getaddrinfo("localhost", NULL, &hints, &ai) == 0)
+		freeaddrinfo(ai);
 }
 
 int role_sip_main(const config_t *cfg)
@@ -673,6 +712,7 @@ int role_sip_main(const config_t *cfg)
 	tls_load(1, cfg->fax_sip_tls_key);
 	tls_load(2, cfg->fax_sip_tls_ca);
 	system_ca_load();
+	resolver_ready();
 	/* Besides the front ends' list: its own sockets (media, calls out,
 	 * the TCP and TLS listeners), the /proc/self/fd links of the files it
 	 * was passed, epoll, batched datagrams, the media's priority. */
@@ -718,6 +758,8 @@ int role_sip_main(const config_t *cfg)
 				rpc_start(&m, probe_main);
 			else if (m.type == SIPF_LOOPS)
 				loops_answer(&m);
+			else if (m.type == SIPF_RESOLVE && m.nfds == 1)
+				rpc_start(&m, resolve_main);
 			else if (sip_wire_unlisten_decode(&m, &id) == 0 && lsts[id].used)
 				atomic_store(&lsts[id].stop, 1);
 			else

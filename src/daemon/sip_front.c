@@ -741,8 +741,58 @@ static int front_loops(void *impl, line_loop_stats_t *out, int max)
 	return n;
 }
 
+/* How long a lookup may take in the front end: NAPTR, three SRV names
+ * and their targets' A/AAAA, each retried by the resolver (res_nquery 2 s
+ * x 2, getaddrinfo resolv.conf's timeout and attempts). */
+#define RESOLVE_WAIT_MS 90000
+
+struct resolve_ans {
+	const sip_wire_resolve_t *q;
+	int rc;
+	resolve_answer_t *a;
+	char *err;
+	size_t errlen;
+};
+
+static int resolved_ok(const struct ipc_msg *m, void *arg)
+{
+	struct resolve_ans *r = arg;
+	return sip_wire_resolved_decode(m, r->q, &r->rc, r->a, r->err, r->errlen);
+}
+
+static int front_resolve(void *impl, const char *peer, int primary, int transports, int families,
+	resolve_answer_t *a, char *err, size_t errlen)
+{
+	sip_front_t *f = impl;
+	sip_wire_resolve_t q = { .primary = primary, .transports = transports, .families = families };
+	snprintf(q.peer, sizeof q.peer, "%s", peer);
+	if (!front_up(f)) {
+		snprintf(err, errlen, "%.100s: the SIP front end is not running", peer);
+		return RESOLVE_ERR_AGAIN;
+	}
+	struct ipc_out *o = xmalloc(sizeof *o);
+	int sock = -1;
+	if (sip_wire_resolve_encode(o, peer, primary, transports, families) == 0)
+		sock = rpc_send(f, o, NULL, NULL);
+	else
+		snprintf(err, errlen, "the peer: not a name to resolve");
+	free(o);
+	if (sock < 0)
+		return RESOLVE_ERR_AGAIN;
+	struct ipc_msg m;
+	struct resolve_ans r = { &q, RESOLVE_ERR_DNS, a, err, errlen };
+	int got = rpc_answer(f, sock, RESOLVE_WAIT_MS, &m, resolved_ok, &r);
+	close(sock);
+	if (got != 0) {
+		snprintf(err, errlen, "%.100s: the SIP front end did not answer", peer);
+		return RESOLVE_ERR_AGAIN;
+	}
+	ipc_msg_free(&m);
+	return r.rc;
+}
+
 static const struct linecall_ops front_ops = { .send = front_send_call, .receive = front_receive,
-	.reg = front_reg, .probe = front_probe, .loops = front_loops };
+	.reg = front_reg, .probe = front_probe, .loops = front_loops, .resolve = front_resolve };
 
 sip_front_t *sip_front_start(const char *exe, char *const argv[], const char *user, char *err,
 	size_t errlen)

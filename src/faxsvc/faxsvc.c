@@ -1328,6 +1328,12 @@ static int reg_contact(void *ud, int transport, int family, char *out, size_t ca
 	return faxsvc_carrier_bound(s, best, out, cap);
 }
 
+static int line_resolve(void *ud, const char *peer, int primary, int transports, int families,
+	resolve_answer_t *a, char *err, size_t errlen)
+{
+	return linecall_resolve(ud, peer, primary, transports, families, a, err, errlen);
+}
+
 faxsvc_t *faxsvc_start(const faxsvc_config_t *cfg, store_t *st, char *err, size_t errlen)
 {
 	if (!cfg->dom || !cfg->dom->fax || !cfg->node_id) {
@@ -1343,6 +1349,9 @@ faxsvc_t *faxsvc_start(const faxsvc_config_t *cfg, store_t *st, char *err, size_
 		s->line = linecall_inproc(cfg->media_loops);
 		s->own_line = 1;
 	}
+	/* The trunks' peers are resolved where the engine runs: the DNS
+	 * answers are parsed in the SIP front end, not here. */
+	resolve_set_lookup(line_resolve, s->line);
 	s->nworkers = cfg->workers < 1 ? 1 : cfg->workers > FAXSVC_WORKERS_MAX ? FAXSVC_WORKERS_MAX : cfg->workers;
 	pthread_mutex_init(&s->mu, NULL);
 	pthread_mutex_init(&s->cmu, NULL);
@@ -1451,6 +1460,7 @@ void faxsvc_stop(faxsvc_t *s)
 	pthread_mutex_destroy(&s->mu);
 	pthread_mutex_destroy(&s->cmu);
 	pthread_cond_destroy(&s->cv);
+	resolve_set_lookup(NULL, NULL);
 	if (s->own_line)
 		linecall_free(s->line);
 	free(s);

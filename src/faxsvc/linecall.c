@@ -69,6 +69,14 @@ int linecall_probe(linecall_t *lc, linecall_probe_set_t *sets, size_t nsets, int
 	return lc->ops->probe(lc->impl, sets, nsets, timeout_ms);
 }
 
+int linecall_resolve(linecall_t *lc, const char *peer, int primary, int transports, int families,
+	resolve_answer_t *a, char *err, size_t errlen)
+{
+	if (lc->ops->resolve)
+		return lc->ops->resolve(lc->impl, peer, primary, transports, families, a, err, errlen);
+	return resolve_lookup_via(peer, primary, transports, families, a, err, errlen);
+}
+
 sipauth_verdict_t linecall_invite_verify(linecall_invite_t *ci, const char *user, const char *ha1_md5,
 	const char *ha1_sha256, int64_t now)
 {

@@ -27,6 +27,7 @@
 #include "keepalive.h"
 #include "line.h"
 #include "register.h"
+#include "resolve.h"
 #include "sipauth.h"
 
 typedef struct linecall linecall_t;
@@ -198,6 +199,15 @@ int linecall_probe(linecall_t *lc, linecall_probe_set_t *sets, size_t nsets, int
  * the engine has not started or the front end is not up. */
 int linecall_loop_stats(linecall_t *lc, line_loop_stats_t *out, int max);
 
+/* A trunk peer's RFC 3263 resolution (resolve_lookup_via: NAPTR, SRV,
+ * A/AAAA) where the engine runs, so that the DNS answers are parsed there
+ * (the SIP front end), not in the service; in this process, here. As
+ * resolve_lookup_via, or RESOLVE_ERR_AGAIN when the front end is not
+ * running. The service hands it to resolve_set_lookup, so that
+ * resolve_cached (its callers, its cache) stays as it was. */
+int linecall_resolve(linecall_t *lc, const char *peer, int primary, int transports, int families,
+	resolve_answer_t *a, char *err, size_t errlen);
+
 /* The implementations' table (linecall.c, sip_front.c). */
 struct linecall_ops {
 	int (*send)(void *impl, const line_cfg_t *cfg, const char *target, int tiff_fd, fax_result_t *res);
@@ -206,6 +216,9 @@ struct linecall_ops {
 	int (*reg)(void *impl, linecall_reg_t *r, int timeout_ms);
 	int (*probe)(void *impl, linecall_probe_set_t *sets, size_t nsets, int timeout_ms);
 	int (*loops)(void *impl, line_loop_stats_t *out, int max);
+	/* NULL: resolve_lookup_via in this process */
+	int (*resolve)(void *impl, const char *peer, int primary, int transports, int families,
+		resolve_answer_t *a, char *err, size_t errlen);
 };
 /* An implementation made of ops and impl (taken: ops->free at the end). */
 linecall_t *linecall_new(const struct linecall_ops *ops, void *impl);

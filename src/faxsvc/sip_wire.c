@@ -840,3 +840,132 @@ int sip_wire_verdict_decode(const struct ipc_msg *m, sipauth_verdict_t *v)
 	*v = (sipauth_verdict_t)x;
 	return 0;
 }
+
+/* ---- a trunk peer's resolution ---- */
+
+static int masks_ok(int primary, int transports, int families)
+{
+	return (primary == RESOLVE_UDP || primary == RESOLVE_TCP || primary == RESOLVE_TLS) && transports >= 1 &&
+	       transports <= (RESOLVE_UDP | RESOLVE_TCP | RESOLVE_TLS) && families >= 1 &&
+	       families <= (RESOLVE_V4 | RESOLVE_V6);
+}
+
+int sip_wire_resolve_encode(struct ipc_out *o, const char *peer, int primary, int transports, int families)
+{
+	char host[RESOLVE_NAME_MAX];
+	int port, literal;
+	if (!peer || strlen(peer) > SIPF_TEXT_MAX || resolve_peer_split(peer, host, sizeof host, &port, &literal) != 0 ||
+	    literal || !masks_ok(primary, transports, families))
+		return -1;
+	ipc_out_init(o, SIPF_RESOLVE, 0);
+	ipc_put_u8(o, SIPF_RESOLVE_VERSION);
+	ipc_put_str(o, peer);
+	put_int(o, primary);
+	put_int(o, transports);
+	put_int(o, families);
+	return o->failed ? -1 : 0;
+}
+
+int sip_wire_resolve_decode(const struct ipc_msg *m, sip_wire_resolve_t *q)
+{
+	memset(q, 0, sizeof *q);
+	if (m->type != SIPF_RESOLVE)
+		return -1;
+	struct ipc_reader r;
+	ipc_reader_init(&r, m);
+	uint8_t v = 0;
+	char host[RESOLVE_NAME_MAX];
+	int port, literal;
+	ipc_get_u8(&r, &v);
+	get_text(&r, q->peer, sizeof q->peer, SIPF_TEXT_MAX, 0);
+	get_int(&r, &q->primary, 0, 7);
+	get_int(&r, &q->transports, 0, 7);
+	get_int(&r, &q->families, 0, 3);
+	if (ipc_reader_end(&r) != 0 || v != SIPF_RESOLVE_VERSION || !masks_ok(q->primary, q->transports, q->families) ||
+	    resolve_peer_split(q->peer, host, sizeof host, &port, &literal) != 0 || literal)
+		return -1;
+	return 0;
+}
+
+void sip_wire_resolved_encode(struct ipc_out *o, int rc, const resolve_answer_t *a, const char *err)
+{
+	int n = rc == 0 && a->n > 0 ? (a->n < RESOLVE_TARGETS_MAX ? a->n : RESOLVE_TARGETS_MAX) : 0;
+	ipc_out_init(o, SIPF_RESOLVED, 0);
+	ipc_put_u8(o, SIPF_RESOLVE_VERSION);
+	put_int(o, rc == 0 && n == 0 ? RESOLVE_ERR_NOTARGET : rc > 0 || rc < RESOLVE_ERR_DNS ? RESOLVE_ERR_DNS : rc);
+	ipc_put_str(o, err && fits(err, 159) && !strpbrk(err, "\"\\") ? err : "");
+	ipc_put_str(o, fits(a->how, sizeof a->how - 1) ? a->how : "");
+	put_int(o, a->ttl < -1 ? -1 : a->ttl > 86400 ? 86400 : a->ttl);
+	ipc_put_u32(o, (uint32_t)n);
+	for (int i = 0; i < n; i++) {
+		const resolve_target_t *t = &a->t[i];
+		ipc_put_str(o, t->host);
+		ipc_put_str(o, t->addr);
+		put_int(o, t->port);
+		put_int(o, t->family);
+		put_int(o, t->transport);
+		put_int(o, t->priority);
+		put_int(o, t->weight);
+	}
+}
+
+/* "" or letters, digits, '-', '_' and '.' (the names the resolver gives). */
+static int host_chars(const char *s)
+{
+	return strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") == strlen(s);
+}
+
+/* addr: an address of family (4, 6) written as inet_ntop writes it. */
+static int canonical_addr(const char *addr, int family)
+{
+	unsigned char bin[16];
+	char back[48];
+	int af = family == 6 ? AF_INET6 : AF_INET;
+	return inet_pton(af, addr, bin) == 1 && inet_ntop(af, bin, back, sizeof back) && strcmp(back, addr) == 0;
+}
+
+int sip_wire_resolved_decode(const struct ipc_msg *m, const sip_wire_resolve_t *q, int *rc, resolve_answer_t *a,
+	char *err, size_t errlen)
+{
+	memset(a, 0, sizeof *a);
+	if (m->type != SIPF_RESOLVED)
+		return -1;
+	struct ipc_reader r;
+	ipc_reader_init(&r, m);
+	uint8_t v = 0;
+	int code = 0;
+	uint32_t n = 0;
+	char why[160];
+	ipc_get_u8(&r, &v);
+	get_int(&r, &code, RESOLVE_ERR_DNS, 0);
+	get_text(&r, why, sizeof why, sizeof why - 1, 0);
+	get_text(&r, a->how, sizeof a->how, sizeof a->how - 1, 0);
+	get_int(&r, &a->ttl, -1, 86400);
+	if (ipc_get_u32(&r, &n) != 0 || v != SIPF_RESOLVE_VERSION || n > RESOLVE_TARGETS_MAX || (code == 0) != (n > 0) ||
+	    strpbrk(why, "\"\\"))
+		return -1;
+	int may = q->transports | q->primary;
+	for (uint32_t i = 0; i < n; i++) {
+		resolve_target_t *t = &a->t[i];
+		get_text(&r, t->host, sizeof t->host, sizeof t->host - 1, 0);
+		get_text(&r, t->addr, sizeof t->addr, sizeof t->addr - 1, 0);
+		get_int(&r, &t->port, 1, 65535);
+		get_int(&r, &t->family, 4, 6);
+		get_int(&r, &t->transport, RESOLVE_UDP, RESOLVE_TLS);
+		get_int(&r, &t->priority, 0, 65535);
+		get_int(&r, &t->weight, 0, 65535);
+		if (r.failed || (t->family != 4 && t->family != 6) ||
+		    !(q->families & (t->family == 6 ? RESOLVE_V6 : RESOLVE_V4)) ||
+		    (t->transport != RESOLVE_UDP && t->transport != RESOLVE_TCP && t->transport != RESOLVE_TLS) ||
+		    !(may & t->transport) || !host_chars(t->host) || !canonical_addr(t->addr, t->family))
+			return -1;
+	}
+	if (ipc_reader_end(&r) != 0 || !(strcmp(a->how, "") == 0 || strcmp(a->how, "literal") == 0 ||
+		    strcmp(a->how, "a") == 0 || strcmp(a->how, "srv") == 0 || strcmp(a->how, "naptr") == 0))
+		return -1;
+	a->n = (int)n;
+	*rc = code;
+	if (err && errlen)
+		snprintf(err, errlen, "%s", why);
+	return 0;
+}

@@ -39,14 +39,21 @@
  *   <---- SIPF_PROBED [each target's final status, 0 silent, -1 unreachable]
  *   SIPF_LOOPS on a call socket of its own  ---->  line_engine_loop_stats
  *   <---- SIPF_LOOPS_STATS [each media loop's ticks, late ticks, worst delay]
+ *   SIPF_RESOLVE [version, a trunk's peer by name, the transport of a
+ *     HOST:PORT, the transports and families that may be dialled]
+ *     ---->  resolve_lookup_via (RFC 3263: NAPTR, SRV, A/AAAA); fd: the
+ *     call socket
+ *   <---- SIPF_RESOLVED [version, outcome, why, how, TTL, the ordered
+ *     targets: name, family, address, port, transport, SRV priority and
+ *     weight] (the DNS answers are parsed there, never in the service)
  *
  * A call socket that closes before SIPF_RESULT is a front end that died:
  * an outbound call ends interrupted (retried from its first unconfirmed
  * page), an inbound one keeps the pages already in its TIFF file.
  * The service trusts nothing the front end sends: sip_wire_invite_decode,
  * sip_wire_listening_decode, sip_wire_page_decode, sip_wire_result_decode,
- * sip_wire_registered_decode, sip_wire_probed_decode, sip_wire_loops_decode and
- * sip_wire_verdict_decode bound and check every field, as the front end's
+ * sip_wire_registered_decode, sip_wire_probed_decode, sip_wire_loops_decode,
+ * sip_wire_resolved_decode and sip_wire_verdict_decode bound and check every field, as the front end's
  * decoders do the service's messages (fuzz/faxsvc/fuzz_sip_wire.c); a
  * front end whose message does not decode is killed.
  * Ownership: decoded strings are copied into the caller's structs. */
@@ -59,6 +66,7 @@
 #include "ipc.h"
 #include "line.h"
 #include "linecall.h"
+#include "resolve.h"
 #include "result.h"
 
 enum sip_wire_type {
@@ -79,7 +87,13 @@ enum sip_wire_type {
 	SIPF_AUTH_VERDICT,
 	SIPF_LOOPS,
 	SIPF_LOOPS_STATS,
+	SIPF_RESOLVE,
+	SIPF_RESOLVED,
 };
+
+/* The version of SIPF_RESOLVE and SIPF_RESOLVED's payload (their first
+ * byte); another is refused. */
+#define SIPF_RESOLVE_VERSION 1
 
 #define SIPF_LISTENERS_MAX 16
 #define SIPF_HEADERS_MAX 64      /* SIP_HDR_MAX */
@@ -174,6 +188,13 @@ typedef struct sip_wire_send {
 	int has_user, has_ident, has_header, has_tls_ca, has_tls_cert, has_tls_name;
 } sip_wire_send_t;
 
+/* A lookup asked of the front end (SIPF_RESOLVE): resolve_lookup_via's
+ * arguments. */
+typedef struct sip_wire_resolve {
+	char peer[SIPF_TEXT_MAX + 1];
+	int primary, transports, families;
+} sip_wire_resolve_t;
+
 /* The full name of a SIP header's compact form ("i" -> "Call-ID"), else
  * name itself. */
 const char *sip_wire_full_name(const char *name);
@@ -234,6 +255,19 @@ void sip_wire_loops_encode(struct ipc_out *o, const line_loop_stats_t *l, int n)
 int sip_wire_loops_decode(const struct ipc_msg *m, line_loop_stats_t *out);
 /* Into set's statuses: the count must be set->n. */
 int sip_wire_probed_decode(const struct ipc_msg *m, linecall_probe_set_t *set);
+
+/* -1 when peer is not a name resolve_peer_split takes (a literal needs no
+ * lookup) or a mask is empty. */
+int sip_wire_resolve_encode(struct ipc_out *o, const char *peer, int primary, int transports, int families);
+int sip_wire_resolve_decode(const struct ipc_msg *m, sip_wire_resolve_t *q);
+/* The outcome of resolve_lookup_via (rc, a, err) for q. */
+void sip_wire_resolved_encode(struct ipc_out *o, int rc, const resolve_answer_t *a, const char *err);
+/* Into *rc, a (zeroed first) and err: every target must be one q may
+ * dial (its transports or primary, its families), an address of its
+ * family in canonical form, a name (or "") of host name characters; at
+ * least one target on success, none on failure. */
+int sip_wire_resolved_decode(const struct ipc_msg *m, const sip_wire_resolve_t *q, int *rc, resolve_answer_t *a,
+	char *err, size_t errlen);
 
 void sip_wire_auth_encode(struct ipc_out *o, const sip_wire_auth_t *a);
 int sip_wire_auth_decode(const struct ipc_msg *m, sip_wire_auth_t *a);

@@ -525,6 +525,36 @@ struct cache_slot {
 
 static pthread_mutex_t cache_mu = PTHREAD_MUTEX_INITIALIZER;
 static struct cache_slot cache[CACHE_SLOTS];
+static resolve_lookup_fn *lookup_fn; /* under cache_mu */
+static void *lookup_ud;
+
+void resolve_set_lookup(resolve_lookup_fn *fn, void *ud)
+{
+	pthread_mutex_lock(&cache_mu);
+	lookup_fn = fn;
+	lookup_ud = ud;
+	pthread_mutex_unlock(&cache_mu);
+}
+
+/* A lookup by lookup_fn when one is set and peer is a name; else here. */
+static int lookup_any(const char *peer, int primary, int transports, int families, resolve_answer_t *a, char *err,
+	size_t errlen)
+{
+	pthread_mutex_lock(&cache_mu);
+	resolve_lookup_fn *fn = lookup_fn;
+	void *ud = lookup_ud;
+	pthread_mutex_unlock(&cache_mu);
+	char host[RESOLVE_NAME_MAX];
+	int port, literal;
+	if (!fn || resolve_peer_split(peer, host, sizeof host, &port, &literal) != 0 || literal)
+		return resolve_lookup_via(peer, primary, transports, families, a, err, errlen);
+	memset(a, 0, sizeof *a);
+	a->ttl = -1;
+	int rc = fn(ud, peer, primary, transports, families, a, err, errlen);
+	if (rc == RESOLVE_ERR_AGAIN)
+		memset(a, 0, sizeof *a);
+	return rc;
+}
 
 int resolve_cached(const char *peer, int transports, int families, resolve_answer_t *a, char *err, size_t errlen)
 {
@@ -551,7 +581,13 @@ int resolve_cached_via(const char *peer, int primary, int transports, int famili
 	pthread_mutex_unlock(&cache_mu);
 
 	char why[160];
-	int rc = resolve_lookup_via(peer, primary, transports, families, a, why, sizeof why);
+	why[0] = '\0';
+	int rc = lookup_any(peer, primary, transports, families, a, why, sizeof why);
+	if (rc == RESOLVE_ERR_AGAIN) {
+		if (err && errlen)
+			snprintf(err, errlen, "%s", why[0] ? why : "the resolver is not running");
+		return RESOLVE_ERR_DNS; /* kept for no time */
+	}
 	if (err && errlen)
 		snprintf(err, errlen, "%s", why);
 	if (rc == RESOLVE_ERR_SYNTAX || strlen(peer) >= sizeof cache[0].peer)

@@ -48,6 +48,9 @@
 #define RESOLVE_ERR_NXDOMAIN -2 /* the name does not exist (or has no address) */
 #define RESOLVE_ERR_NOTARGET -3 /* it exists, but no target we can dial */
 #define RESOLVE_ERR_DNS -4      /* the DNS did not answer or answered garbage */
+/* The process that resolves was not there (a resolve_lookup_fn's answer):
+ * resolve_cached gives RESOLVE_ERR_DNS and keeps nothing. */
+#define RESOLVE_ERR_AGAIN -5
 
 typedef struct resolve_target {
 	char host[RESOLVE_NAME_MAX]; /* the name the address came from ("" for a literal) */
@@ -124,6 +127,15 @@ int resolve_cached(const char *peer, int transports, int families, resolve_answe
 	size_t errlen);
 int resolve_cached_via(const char *peer, int primary, int transports, int families, resolve_answer_t *a, char *err,
 	size_t errlen);
+/* Who answers resolve_cached when its cache has nothing: fn (a process
+ * that parses the DNS answers elsewhere, e.g. the SIP front end), or NULL
+ * for resolve_lookup_via in this process. Literal addresses and peers that
+ * do not parse are answered here (no DNS). Process-wide; set it before the
+ * first lookup and clear it (NULL) before ud goes. */
+typedef int resolve_lookup_fn(void *ud, const char *peer, int primary, int transports, int families,
+	resolve_answer_t *a, char *err, size_t errlen);
+void resolve_set_lookup(resolve_lookup_fn *fn, void *ud);
+
 /* Empties the cache (tests, or after a configuration change). */
 void resolve_cache_flush(void);
 

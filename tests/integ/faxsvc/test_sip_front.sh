@@ -51,6 +51,8 @@ confined() {
 		[ ! -e "/proc/$p/root/proc/sys" ] && [ ! -e "/proc/$p/root/usr" ] && ok ||
 		fail "its root shows the file system: $(ls "/proc/$p/root/etc" "/proc/$p/root/proc" | head -n 20)"
 	[ "$(readlink /proc/$SVC/root)" = / ] && ok || fail "the service's root changed"
+	# the resolver's files readable by its user (not left to root by the daemon's umask)
+	[ "$(stat -c %a "/proc/$p/root/etc")" = 555 ] && ok || fail "its /etc is not 0555: $(stat -c %a "/proc/$p/root/etc")"
 }
 [ "$(id -u)" = 0 ] && confined "$S"
 # the sockets: the loopback trunk's and the carrier listeners, each held by

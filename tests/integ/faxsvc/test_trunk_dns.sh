@@ -13,6 +13,10 @@
 #   the call goes on to the next target after TRUNK_TARGET_TIMEOUT_MS;
 # - a peer name that does not exist: the fax fails with class "dns" and the
 #   trunk shows why.
+# - the lookups are the SIP front end's (the DNS answers are parsed there,
+#   never in the service that holds the keys): toward a DNS server that
+#   never answers, the sockets that wait for it are the front end's, never
+#   the service's, and the fax fails with class "dns".
 . "$(dirname "$0")/../api/lib_dns.sh"
 dns_netns "$@"
 . "$(dirname "$0")/../api/lib.sh"
@@ -155,6 +159,56 @@ poll_until 30 trunk_targets ghost '.status == "down" and .targets == [] and (.re
 	ok || fail "the trunk does not say why: $BODY"
 [ "$(metric 'faxvault_fax_calls_total{direction="outbound",class="dns"}')" -ge 1 ] 2>/dev/null && ok ||
 	fail "calls ended with class dns: $(curl -s "http://127.0.0.1:$MPORT/metrics" | grep class=\"dns\")"
+
+# --- the lookups leave from the SIP front end, never from the service
+child_of_daemon() { ps -o pid=,comm= --ppid "$DAEMON_PID" | awk -v c="$1" '$2 == c { print $1 }'; }
+SVC=$(child_of_daemon fv-service)
+S=$(child_of_daemon fv-sip)
+[ -n "$SVC" ] && [ -n "$S" ] && ok || { fail "no service or SIP front end: $(ps -o pid=,comm= --ppid "$DAEMON_PID")"; finish; exit 1; }
+dns_stop
+# a DNS server that reads the questions and never answers (the namespace's
+# resolv.conf names 127.0.0.1:53)
+python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.1", 53))
+with open(sys.argv[1], "a") as log:
+    while True:
+        data, _ = s.recvfrom(65535)
+        name, i = [], 12
+        while i < len(data) and data[i]:
+            name.append(data[i + 1:i + 1 + data[i]].decode("ascii", "replace"))
+            i += 1 + data[i]
+        log.write(".".join(name) + "\n")
+        log.flush()
+' "$TMP/silent_dns.log" &
+SILENT_DNS=$!
+wait_bound 60 "$SILENT_DNS" udp:53 || { fail "the silent DNS server did not start"; finish; exit 1; }
+req POST /v1/provider/trunks "$OP" '{"id":"quiet","name":"Quiet","peer":"quiet.carrier.test","transport":"t38_first","max_calls":2,"prefixes":["+4416"]}'
+expect_status 201 "a trunk whose DNS server never answers"
+send_fax "$USER_A" "+441612345678" "$TMP/two.pdf" -F retries=0
+expect_status 202 "fax over it"
+QUIET_FAX=$FAX
+asked() { grep -q 'quiet.carrier.test' "$TMP/silent_dns.log" 2>/dev/null; }
+poll_until 120 asked && ok || fail "no question for quiet.carrier.test reached the DNS server: $(cat "$TMP/silent_dns.log" 2>/dev/null)"
+# sampled while the lookup waits: the front end holds a socket toward the
+# DNS server, the service never does
+: >"$TMP/svc_dns_socks"
+front_asks() {
+	local socks
+	socks=$(ss -Hunp 2>/dev/null | grep " 127.0.0.1:53 ")
+	printf '%s\n' "$socks" | grep "pid=$SVC," >>"$TMP/svc_dns_socks"
+	printf '%s\n' "$socks" | grep -q "pid=$S,"
+}
+poll_until 120 front_asks && ok || fail "no socket of the front end toward the DNS server: $(ss -Hunp | grep ':53 ')"
+for _ in $(seq 1 30); do front_asks; sleep 0.1; done
+[ ! -s "$TMP/svc_dns_socks" ] && ok || fail "the service held a socket toward the DNS server: $(head -n 3 "$TMP/svc_dns_socks")"
+wait_fax "$USER_A" "$QUIET_FAX"
+expect_jq '.status == "failed" and .failure_class == "dns" and .attempts[0].trunk == "quiet"' \
+	"the fax fails with class dns when the DNS does not answer"
+poll_until 30 trunk_targets quiet '.targets == [] and (.resolve_error | contains("did not answer"))' &&
+	ok || fail "the trunk does not say the DNS did not answer: $BODY"
+kill "$SILENT_DNS" 2>/dev/null
 
 kill "$REF_PID" "$MUTE_PID" 2>/dev/null
 wait "$LIVE_PID" && ok || fail "the live receiver: $(tail -n 3 "$TMP/live.log")"

@@ -3,7 +3,8 @@
  * compact name, and what the service must not take is refused (control
  * characters, a class that is not one, too many pages, a byte left over,
  * the wrong type, an Authorization passed as a header, a registration's or
- * a probe's outcome that is not one). With FV_SIP_WIRE_SEEDS=DIR, writes each message it
+ * a probe's outcome that is not one, a resolution's target the service did
+ * not ask for or not an address, another version). With FV_SIP_WIRE_SEEDS=DIR, writes each message it
  * builds there (the fuzz target's seed corpus). */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -413,6 +414,137 @@ static void test_register_probe_auth(void **state)
 	ipc_msg_free(&m);
 }
 
+/* A resolved target as the front end would send it. */
+static void target(resolve_answer_t *a, const char *host, const char *addr, int port, int family, int transport)
+{
+	resolve_target_t *t = &a->t[a->n++];
+	memset(t, 0, sizeof *t);
+	snprintf(t->host, sizeof t->host, "%s", host);
+	snprintf(t->addr, sizeof t->addr, "%s", addr);
+	t->port = port;
+	t->family = family;
+	t->transport = transport;
+	t->priority = 10;
+	t->weight = 5;
+}
+
+static void test_resolve(void **state)
+{
+	(void)state;
+	struct ipc_msg m;
+	sip_wire_resolve_t q;
+	/* the question: a name, never a literal nor garbage */
+	assert_int_equal(sip_wire_resolve_encode(&out, "carrier.example", RESOLVE_TLS, RESOLVE_UDP | RESOLVE_TLS,
+				 RESOLVE_V4 | RESOLVE_V6), 0);
+	as_msg(&m, "resolve");
+	assert_int_equal(sip_wire_resolve_decode(&m, &q), 0);
+	assert_string_equal(q.peer, "carrier.example");
+	assert_int_equal(q.primary, RESOLVE_TLS);
+	assert_int_equal(q.transports, RESOLVE_UDP | RESOLVE_TLS);
+	assert_int_equal(q.families, RESOLVE_V4 | RESOLVE_V6);
+	ipc_msg_free(&m);
+	assert_int_equal(sip_wire_resolve_encode(&out, "192.0.2.1:5060", RESOLVE_UDP, RESOLVE_UDP, RESOLVE_V4), -1);
+	assert_int_equal(sip_wire_resolve_encode(&out, "a b", RESOLVE_UDP, RESOLVE_UDP, RESOLVE_V4), -1);
+	assert_int_equal(sip_wire_resolve_encode(&out, "carrier.example", 3, RESOLVE_UDP, RESOLVE_V4), -1);
+	assert_int_equal(sip_wire_resolve_encode(&out, "carrier.example", RESOLVE_UDP, RESOLVE_UDP, 0), -1);
+	/* another version of the message */
+	ipc_out_init(&out, SIPF_RESOLVE, 0);
+	ipc_put_u8(&out, SIPF_RESOLVE_VERSION + 1);
+	ipc_put_str(&out, "carrier.example");
+	ipc_put_i64(&out, RESOLVE_UDP);
+	ipc_put_i64(&out, RESOLVE_UDP);
+	ipc_put_i64(&out, RESOLVE_V4);
+	as_msg(&m, NULL);
+	assert_int_equal(sip_wire_resolve_decode(&m, &q), -1);
+	ipc_msg_free(&m);
+
+	/* the answer: the ordered targets, as they were */
+	assert_int_equal(sip_wire_resolve_encode(&out, "carrier.example", RESOLVE_UDP, RESOLVE_UDP | RESOLVE_TLS,
+				 RESOLVE_V4 | RESOLVE_V6), 0);
+	as_msg(&m, NULL);
+	assert_int_equal(sip_wire_resolve_decode(&m, &q), 0);
+	ipc_msg_free(&m);
+	static resolve_answer_t a, b;
+	memset(&a, 0, sizeof a);
+	target(&a, "a.carrier.example", "192.0.2.10", 5061, 4, RESOLVE_TLS);
+	target(&a, "b.carrier.example", "2001:db8::5", 5060, 6, RESOLVE_UDP);
+	a.ttl = 300;
+	snprintf(a.how, sizeof a.how, "naptr");
+	char err[160];
+	int rc = 9;
+	sip_wire_resolved_encode(&out, 0, &a, "");
+	as_msg(&m, "resolved");
+	assert_int_equal(sip_wire_resolved_decode(&m, &q, &rc, &b, err, sizeof err), 0);
+	assert_int_equal(rc, 0);
+	assert_int_equal(b.n, 2);
+	assert_int_equal(b.ttl, 300);
+	assert_string_equal(b.how, "naptr");
+	assert_memory_equal(&a.t[0], &b.t[0], sizeof a.t[0]);
+	assert_memory_equal(&a.t[1], &b.t[1], sizeof a.t[1]);
+	/* a target of a transport or a family not asked for */
+	q.transports = RESOLVE_UDP;
+	assert_int_equal(sip_wire_resolved_decode(&m, &q, &rc, &b, err, sizeof err), -1);
+	q.transports = RESOLVE_UDP | RESOLVE_TLS;
+	q.families = RESOLVE_V4;
+	assert_int_equal(sip_wire_resolved_decode(&m, &q, &rc, &b, err, sizeof err), -1);
+	q.families = RESOLVE_V4 | RESOLVE_V6;
+	ipc_msg_free(&m);
+	/* an address that is not one, or not as inet_ntop writes it */
+	snprintf(a.t[1].addr, sizeof a.t[1].addr, "2001:DB8:0::5");
+	sip_wire_resolved_encode(&out, 0, &a, "");
+	as_msg(&m, NULL);
+	assert_int_equal(sip_wire_resolved_decode(&m, &q, &rc, &b, err, sizeof err), -1);
+	ipc_msg_free(&m);
+	snprintf(a.t[1].addr, sizeof a.t[1].addr, "192.0.2.300");
+	a.t[1].family = 4;
+	sip_wire_resolved_encode(&out, 0, &a, "");
+	as_msg(&m, NULL);
+	assert_int_equal(sip_wire_resolved_decode(&m, &q, &rc, &b, err, sizeof err), -1);
+	ipc_msg_free(&m);
+	/* a name of characters no resolver gives */
+	snprintf(a.t[1].addr, sizeof a.t[1].addr, "192.0.2.11");
+	snprintf(a.t[1].host, sizeof a.t[1].host, "b;x=1");
+	sip_wire_resolved_encode(&out, 0, &a, "");
+	as_msg(&m, NULL);
+	assert_int_equal(sip_wire_resolved_decode(&m, &q, &rc, &b, err, sizeof err), -1);
+	ipc_msg_free(&m);
+	/* a failure: its reason, no target */
+	sip_wire_resolved_encode(&out, RESOLVE_ERR_NXDOMAIN, &a, "carrier.example: no such host name (NXDOMAIN)");
+	as_msg(&m, "resolved_nx");
+	assert_int_equal(sip_wire_resolved_decode(&m, &q, &rc, &b, err, sizeof err), 0);
+	assert_int_equal(rc, RESOLVE_ERR_NXDOMAIN);
+	assert_int_equal(b.n, 0);
+	assert_string_equal(err, "carrier.example: no such host name (NXDOMAIN)");
+	ipc_msg_free(&m);
+	/* success without a target, a failure with targets, an unknown outcome */
+	ipc_out_init(&out, SIPF_RESOLVED, 0);
+	ipc_put_u8(&out, SIPF_RESOLVE_VERSION);
+	ipc_put_i64(&out, 0);
+	ipc_put_str(&out, "");
+	ipc_put_str(&out, "a");
+	ipc_put_i64(&out, 60);
+	ipc_put_u32(&out, 0);
+	as_msg(&m, NULL);
+	assert_int_equal(sip_wire_resolved_decode(&m, &q, &rc, &b, err, sizeof err), -1);
+	ipc_msg_free(&m);
+	ipc_out_init(&out, SIPF_RESOLVED, 0);
+	ipc_put_u8(&out, SIPF_RESOLVE_VERSION);
+	ipc_put_i64(&out, RESOLVE_ERR_AGAIN);
+	ipc_put_str(&out, "");
+	ipc_put_str(&out, "");
+	ipc_put_i64(&out, -1);
+	ipc_put_u32(&out, 0);
+	as_msg(&m, NULL);
+	assert_int_equal(sip_wire_resolved_decode(&m, &q, &rc, &b, err, sizeof err), -1);
+	ipc_msg_free(&m);
+	/* a quote in the reason (it goes into the log's quoted fields) */
+	sip_wire_resolved_encode(&out, RESOLVE_ERR_DNS, &a, "x\" y=\"z");
+	as_msg(&m, NULL);
+	assert_int_equal(sip_wire_resolved_decode(&m, &q, &rc, &b, err, sizeof err), 0);
+	assert_string_equal(err, "");
+	ipc_msg_free(&m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -420,6 +552,7 @@ int main(void)
 		cmocka_unit_test(test_answer_send_page),
 		cmocka_unit_test(test_result),
 		cmocka_unit_test(test_register_probe_auth),
+		cmocka_unit_test(test_resolve),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -18,7 +18,7 @@ static const struct cli_col trunk_fields[] = {
 	{ "Caller-ID rule", "caller_id_rule" }, { "Prefixes", "prefixes" }, { "Status", "status" },
 	{ "SIP transport", "sip_transport" }, { "Also by DNS", "sip_transports" }, { "Register", "register" },
 	{ "Registration", "registration" }, { "Nodes", "node_views" }, { "Inbound CIDRs", "inbound_cidrs" },
-	{ "TLS client cert", "has_tls_key" }, { "Built in", "builtin" },
+	{ "TLS client cert", "has_tls_key" }, { "TLS peer name", "tls_peer_name" }, { "Built in", "builtin" },
 };
 
 static const struct cli_opt list_opts[] = { CLI_LIST_OPTS, { NULL, NULL, 0, NULL } };
@@ -89,7 +89,9 @@ static int trunks_show(struct cli_ctx *ctx)
 	{ "tls-cert", "FILE", 0, "PEM client certificate (then its chain) presented to the carrier " \
 		"over TLS (with --tls-key)" }, \
 	{ "tls-key", "FILE", 0, "PEM private key of --tls-cert, without a passphrase (sealed, " \
-		"never shown)" }
+		"never shown)" }, \
+	{ "tls-peer-name", "NAME", 0, "DNS name or address the carrier's TLS certificate must hold " \
+		"(its calls in, ours to it; \"\" removes it)" }
 
 static const struct cli_opt create_opts[] = {
 	{ "id", "ID", 0, "the trunk's id (a-z, 0-9, _, -; default: trk_...)" },
@@ -161,6 +163,7 @@ static int trunk_body(struct cli_ctx *ctx, json_t *body)
 		json_object_set_new(body, "register", json_boolean(strcmp(reg, "yes") == 0));
 	if (cli_args_has(ctx->args, "inbound-cidr"))
 		json_object_set_new(body, "inbound_cidrs", cli_opt_list(ctx, "inbound-cidr"));
+	cli_set_opt(body, "tls_peer_name", ctx, "tls-peer-name");
 	if (cli_args_has(ctx->args, "status"))
 		cli_set_opt(body, "status", ctx, "status");
 	if (!cli_opt(ctx, "tls-cert") != !cli_opt(ctx, "tls-key"))

@@ -43,6 +43,7 @@
 #include "timeutil.h"
 #include "trunk_tls.h"
 #include "trunk_health.h"
+#include "trunk_inbound.h"
 #include "trunk_targets.h"
 #include "trunk_register.h"
 #include "xalloc.h"
@@ -84,9 +85,9 @@ static size_t class_index(const fax_result_t *r)
 	return CLASS_N - 1;
 }
 
-enum { REF_SOURCE, REF_NUMBER, REF_TRUNK_MAX, REF_ACCOUNT_MAX, REF_STOPPING, REF_CREDENTIALS, REF_N };
+enum { REF_SOURCE, REF_NUMBER, REF_TRUNK_MAX, REF_ACCOUNT_MAX, REF_STOPPING, REF_CREDENTIALS, REF_CERT, REF_N };
 static const char *const refusal_names[REF_N] = { "unknown_source", "unknown_number",
-	"trunk_max_calls", "account_max_calls", "stopping", "bad_credentials" };
+	"trunk_max_calls", "account_max_calls", "stopping", "bad_credentials", "certificate_name" };
 #define RX_ROUTE_FILE "inbound.json"
 /* An attempt of another node older than this is taken as dead (the longest
  * call plus a margin) by the recovery at start. */
@@ -240,6 +241,10 @@ static int dial(faxsvc_t *s, struct job *j, int tiff_fd, fax_result_t *res)
 		snprintf(tls_host, sizeof tls_host, "%.*s", c ? (int)(c - peer) : (int)strlen(peer), peer);
 	}
 	lc.tls_name = tls_host[0] ? tls_host : NULL;
+	/* ... or the name the trunk requires of its carrier (tls_peer_name) */
+	const char *pname = json_string_value(json_object_get(fj->trunk, "tls_peer_name"));
+	if (pname && *pname)
+		lc.tls_name = pname;
 	if (s->cfg.sip_tls_cert && *s->cfg.sip_tls_cert) {
 		lc.tls_cert = s->cfg.sip_tls_cert;
 		lc.tls_key = s->cfg.sip_tls_key;
@@ -736,27 +741,6 @@ static int trunk_auth_is(const json_t *t, const char *mode)
 	return strcmp(a ? a : "source", mode) == 0;
 }
 
-/* The first active trunk known by its source addresses (inbound_auth
- * source or source_and_digest) one of whose inbound_cidrs holds ip
- * (borrowed from trunks), or NULL. */
-static const json_t *trunk_by_source(const json_t *trunks, const char *ip)
-{
-	size_t i, k;
-	const json_t *t, *c;
-	json_array_foreach(trunks, i, t) {
-		if (trunk_auth_is(t, "digest"))
-			continue;
-		json_array_foreach(json_object_get(t, "inbound_cidrs"), k, c) {
-			cidr_t net;
-			const char *why;
-			if (json_is_string(c) && cidr_parse(json_string_value(c), &net, &why) == 0 &&
-			    cidr_contains_text(&net, ip))
-				return t;
-		}
-	}
-	return NULL;
-}
-
 /* The trunk with inbound_auth digest (any source) whose username is user,
  * or, with user NULL, the first such trunk; NULL when none. */
 static const json_t *trunk_by_user(const json_t *trunks, const char *user)
@@ -852,6 +836,73 @@ static int carrier_authenticate(faxsvc_t *s, store_tx_t *tx, const json_t *trunk
 	return 0;
 }
 
+/* The called number of ci as trunk t reads it (called_number, then its
+ * rewrite rules) into number: 0, or -1 when it is not E.164. */
+static int trunk_called(const json_t *t, linecall_invite_t *ci, char *number, size_t cap)
+{
+	const line_invite_t *inv = &ci->inv;
+	const char *from = json_string_value(json_object_get(t, "called_number")) ?: "request_uri";
+	char raw[64] = "";
+	if (strcmp(from, "to") == 0)
+		snprintf(raw, sizeof raw, "%s", inv->to_user);
+	else if (strncmp(from, "header:", 7) == 0)
+		linecall_invite_header_user(ci, from + 7, raw, sizeof raw);
+	else
+		snprintf(raw, sizeof raw, "%s", inv->ruri_user);
+	return trunk_normalize(t, raw, number, cap);
+}
+
+struct number_q {
+	store_tx_t *tx;
+	linecall_invite_t *ci;
+};
+
+/* trunk_inbound_call_t.number_on: the called number is one of t's. */
+static int number_on_trunk(void *ud, const json_t *t)
+{
+	struct number_q *q = ud;
+	char number[CARRIER_NUMBER_MAX + 1];
+	json_t *route = trunk_called(t, q->ci, number, sizeof number) == 0 ? dom_number_inbound(q->tx, number) : NULL;
+	const char *tid = json_string_value(json_object_get(route, "trunk_id"));
+	int on = tid && strcmp(tid, json_string_value(json_object_get(t, "id")) ?: "") == 0;
+	json_decref(route);
+	return on;
+}
+
+/* The host of a SIP URI (brackets of an IPv6 reference removed) into out;
+ * "" when it does not parse. */
+static void uri_host(const char *uri, char *out, size_t cap)
+{
+	sip_str_t u, h;
+	uint16_t port;
+	out[0] = '\0';
+	if (sip_uri_parse(sip_addr_uri((sip_str_t){uri, strlen(uri)}), &u, &h, &port) != 0)
+		return;
+	if (h.n >= 2 && h.p[0] == '[') {
+		h.p++;
+		h.n -= 2;
+	}
+	if (h.n < cap)
+		snprintf(out, cap, "%.*s", (int)h.n, h.p);
+}
+
+/* The trunk ci came through among those that know it by its source
+ * (trunk_inbound.h), or NULL with *why. Under tx. */
+static const json_t *carrier_trunk(store_tx_t *tx, const json_t *trunks, linecall_invite_t *ci, int *why)
+{
+	char hv[LINE_INVITE_HEADER_MAX], ruri[LINE_INVITE_HEADER_MAX], rhost[256] = "", thost[256] = "";
+	/* the username its Authorization gives (parsed where the engine runs) */
+	const char *user = ci->auth == LINECALL_AUTH_CREDENTIALS ? ci->auth_user : NULL;
+	if (linecall_invite_ruri(ci, ruri, sizeof ruri) == 0)
+		uri_host(ruri, rhost, sizeof rhost);
+	if (linecall_invite_header(ci, "To", hv, sizeof hv) == 0)
+		uri_host(hv, thost, sizeof thost);
+	struct number_q q = { tx, ci };
+	trunk_inbound_call_t c = { .src_ip = ci->inv.src_ip, .peer_names = ci->inv.peer_names,
+		.auth_user = user, .ruri_host = rhost, .to_host = thost, .number_on = number_on_trunk, .ud = &q };
+	return trunk_inbound_pick(trunks, &c, why);
+}
+
 static int carrier_accept(void *ud, linecall_invite_t *ci, int *tiff_fd, void **call_ud)
 {
 	line_invite_t *inv = &ci->inv;
@@ -865,16 +916,19 @@ static int carrier_accept(void *ud, linecall_invite_t *ci, int *tiff_fd, void **
 	if (!tx)
 		return 503;
 	json_t *trunks = dom_trunks_inbound(tx);
-	const json_t *t = trunks ? trunk_by_source(trunks, inv->src_ip) : NULL;
-	if (!t && !(trunks && trunk_by_user(trunks, NULL))) {
+	int picked = TRUNK_PICK_NONE;
+	const json_t *t = trunks ? carrier_trunk(tx, trunks, ci, &picked) : NULL;
+	if (!t && (picked == TRUNK_PICK_NAME || !(trunks && trunk_by_user(trunks, NULL)))) {
 		store_rollback(tx);
 		json_decref(trunks);
-		return carrier_refuse(s, REF_SOURCE, 403, inv, NULL, NULL);
+		return carrier_refuse(s, picked == TRUNK_PICK_NAME ? REF_CERT : REF_SOURCE, 403, inv, NULL, NULL);
 	}
 	/* A trunk that authenticates its INVITEs by digest (beside or instead
 	 * of its source addresses): challenge, then check the answer. */
 	if (!t || trunk_auth_is(t, "source_and_digest")) {
 		int st = carrier_authenticate(s, tx, trunks, t, ci, &t);
+		if (st == 0 && !trunk_inbound_cert_ok(t, inv->peer_names))
+			st = carrier_refuse(s, REF_CERT, 403, inv, json_string_value(json_object_get(t, "id")), NULL);
 		if (st != 0) {
 			store_rollback(tx);
 			json_decref(trunks);
@@ -883,17 +937,8 @@ static int carrier_accept(void *ud, linecall_invite_t *ci, int *tiff_fd, void **
 	}
 	char trunk_id[64];
 	snprintf(trunk_id, sizeof trunk_id, "%s", json_string_value(json_object_get(t, "id")));
-	const char *from = json_string_value(json_object_get(t, "called_number")) ?: "request_uri";
-	char raw[64] = "";
-	if (strcmp(from, "to") == 0)
-		snprintf(raw, sizeof raw, "%s", inv->to_user);
-	else if (strncmp(from, "header:", 7) == 0)
-		linecall_invite_header_user(ci, from + 7, raw, sizeof raw);
-	else
-		snprintf(raw, sizeof raw, "%s", inv->ruri_user);
 	char number[CARRIER_NUMBER_MAX + 1] = "", caller[CARRIER_NUMBER_MAX + 1] = "";
-	json_t *route = trunk_normalize(t, raw, number, sizeof number) == 0 ?
-		dom_number_inbound(tx, number) : NULL;
+	json_t *route = trunk_called(t, ci, number, sizeof number) == 0 ? dom_number_inbound(tx, number) : NULL;
 	store_rollback(tx);
 	/* The caller: the identity the trunk asserts, else From, in E.164 when
 	 * the rules make it so (kept as sent otherwise). */

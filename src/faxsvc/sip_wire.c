@@ -196,7 +196,7 @@ int sip_wire_invite_encode(struct ipc_out *o, const sip_wire_invite_t *w)
 	for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++)
 		if (strlen(strs[i]) > 63 || !printable(strs[i], 0))
 			return -1;
-	if (!printable(w->ruri, 1))
+	if (!printable(w->ruri, 1) || !printable(v->peer_names, 0))
 		return -1;
 	for (size_t i = 0; i < w->nheaders; i++)
 		if (!token(w->headers[i].name) || strlen(w->headers[i].name) > SIPF_NAME_MAX ||
@@ -219,6 +219,7 @@ int sip_wire_invite_encode(struct ipc_out *o, const sip_wire_invite_t *w)
 	}
 	ipc_put_u8(o, (uint8_t)w->auth);
 	ipc_put_str(o, w->auth_user);
+	ipc_put_str(o, v->peer_names);
 	return o->failed ? -1 : 0;
 }
 
@@ -254,6 +255,7 @@ int sip_wire_invite_decode(const struct ipc_msg *m, sip_wire_invite_t *w)
 	ipc_get_u8(&r, &auth);
 	get_text(&r, w->auth_user, sizeof w->auth_user, sizeof w->auth_user - 1, 0);
 	w->auth = auth;
+	get_text(&r, v->peer_names, sizeof v->peer_names, sizeof v->peer_names - 1, 0);
 	unsigned char a[16];
 	if (auth > LINECALL_AUTH_CREDENTIALS || (auth != LINECALL_AUTH_CREDENTIALS && w->auth_user[0]))
 		return -1;
@@ -544,7 +546,7 @@ int sip_wire_reg_encode(struct ipc_out *o, const linecall_reg_t *r, int timeout_
 	    (has_ha1 && (!fits(b->ha1_realm, DIGEST_FIELD_MAX - 1) || !hexn(b->ha1_md5, 32))) ||
 	    !fits(r->contact[0], 95) || !fits(r->contact[1], 95) || !fits(b->contact, 95) ||
 	    !fits(b->tls_ca, SIPF_PATH_MAX) || !fits(b->tls_cert, SIPF_PATH_MAX) || !fits(b->tls_key, SIPF_PATH_MAX) ||
-	    !call_id_ok(b->call_id) || b->expires < 0 || b->expires > 86400 || b->transport < 0 || b->transport > 2 ||
+	    !fits(b->tls_name, SIPF_TEXT_MAX) || !call_id_ok(b->call_id) || b->expires < 0 || b->expires > 86400 || b->transport < 0 || b->transport > 2 ||
 	    r->ntargets < 1 || r->ntargets > LINECALL_REG_TARGETS)
 		return -1;
 	for (int i = 0; i < r->ntargets; i++)
@@ -567,6 +569,7 @@ int sip_wire_reg_encode(struct ipc_out *o, const linecall_reg_t *r, int timeout_
 	put_opt(o, b->tls_ca);
 	put_opt(o, b->tls_cert);
 	ipc_put_str(o, b->tls_cert ? b->tls_key : "");
+	put_opt(o, b->tls_name && *b->tls_name ? b->tls_name : NULL);
 	ipc_put_str(o, b->call_id);
 	ipc_put_u32(o, b->cseq);
 	ipc_put_u32(o, (uint32_t)r->ntargets);
@@ -598,6 +601,7 @@ int sip_wire_reg_decode(const struct ipc_msg *m, sip_wire_reg_t *w)
 	get_opt(&r, &w->has_ca, w->ca, sizeof w->ca, SIPF_PATH_MAX);
 	get_opt(&r, &w->has_cert, w->cert, sizeof w->cert, SIPF_PATH_MAX);
 	get_text(&r, w->key, sizeof w->key, SIPF_PATH_MAX, 0);
+	get_opt(&r, &w->has_tls_name, w->tls_name, sizeof w->tls_name, SIPF_TEXT_MAX);
 	get_text(&r, w->call_id, sizeof w->call_id, sizeof w->call_id - 1, 0);
 	ipc_get_u32(&r, &w->cseq);
 	uint32_t nt = 0;
@@ -632,6 +636,7 @@ void sip_wire_reg_binding(const sip_wire_reg_t *w, linecall_reg_t *r)
 	r->b.tls_ca = w->has_ca ? w->ca : NULL;
 	r->b.tls_cert = w->has_cert ? w->cert : NULL;
 	r->b.tls_key = w->has_cert ? w->key : NULL;
+	r->b.tls_name = w->has_tls_name ? w->tls_name : NULL;
 	snprintf(r->b.call_id, sizeof r->b.call_id, "%s", w->call_id);
 	r->b.cseq = w->cseq;
 	memcpy(r->targets, w->targets, sizeof r->targets);

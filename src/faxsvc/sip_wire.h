@@ -156,6 +156,8 @@ typedef struct sip_wire_reg {
 	int expires, transport, timeout_ms;
 	int has_ca, has_cert;
 	char ca[SIPF_PATH_MAX + 1], cert[SIPF_PATH_MAX + 1], key[SIPF_PATH_MAX + 1];
+	int has_tls_name;         /* the name the registrar's certificate must hold */
+	char tls_name[SIPF_TEXT_MAX + 1];
 	char call_id[REGISTER_CALL_ID_MAX];
 	uint32_t cseq;
 	char targets[LINECALL_REG_TARGETS][80];

@@ -101,6 +101,9 @@ static int health_pass(poller_t *p, void *arg)
 			snprintf(names[np], sizeof names[np], "%.*s", peer[0] == '[' ? 0 : c ? (int)(c - peer) : (int)strlen(peer), peer);
 			tlss[np] = h->tls;
 			tlss[np].name = names[np][0] ? names[np] : NULL;
+			const char *pname = json_string_value(json_object_get(t, "tls_peer_name"));
+			if (pname && *pname) /* the name the trunk requires of its carrier */
+				tlss[np].name = pname;
 			if (has_own) {
 				tlss[np].cert = own[i].cert;
 				tlss[np].key = own[i].key;

@@ -29,7 +29,8 @@
 
 struct reg_entry {
 	char id[64];
-	uint64_t sig;             /* of peer, username and password: a change starts over */
+	uint64_t sig;             /* of peer, credentials, transport, certificate and peer name:
+				     a change starts over */
 	char call_id[REGISTER_CALL_ID_MAX];
 	uint32_t cseq;
 	int64_t due_ms;           /* monotonic */
@@ -39,7 +40,7 @@ struct reg_entry {
 	/* The binding as last granted, kept while registered so that it can be
 	 * removed (Expires: 0) when the trunk stops registering, its registrar
 	 * or credentials change, or the service stops. Wiped when dropped. */
-	char peer[256], user[128], password[256], contact[96];
+	char peer[256], user[128], password[256], contact[96], tls_name[256];
 	int transport;            /* SIPTRANS_*: the trunk's sip_transport */
 	json_t *own_tls;          /* the trunk's own client certificate (tls_cert, tls_key), presented
 				     again by the removal; NULL: none. Owned by the entry. */
@@ -119,7 +120,8 @@ static void reg_remove(const trunk_register_t *r, struct reg_entry *e)
 		int own = e->own_tls && trunk_tls_open(e->own_tls, &tt) == 1;
 		linecall_reg_t q = { .trunk_id = e->id, .b = { .registrar = e->peer, .user = e->user,
 			.contact = e->contact, .expires = 0, .cseq = e->cseq, .transport = e->transport,
-			.tls_ca = r->tls.ca, .tls_cert = own ? tt.cert : r->tls.cert, .tls_key = own ? tt.key : r->tls.key } };
+			.tls_ca = r->tls.ca, .tls_cert = own ? tt.cert : r->tls.cert, .tls_key = own ? tt.key : r->tls.key,
+			.tls_name = e->tls_name } };
 		snprintf(q.b.call_id, sizeof q.b.call_id, "%s", e->call_id);
 		int rc = reg_run(r, e, &q, e->password, REG_UNREG_TIMEOUT_MS);
 		if (own)
@@ -129,7 +131,7 @@ static void reg_remove(const trunk_register_t *r, struct reg_entry *e)
 			"trunk=%s sip_status=%d client_cert=%s", e->id, q.status, own ? "trunk" : q.b.tls_cert ? "node" : "none");
 	}
 	explicit_bzero(e->password, sizeof e->password);
-	e->peer[0] = e->user[0] = e->contact[0] = '\0';
+	e->peer[0] = e->user[0] = e->contact[0] = e->tls_name[0] = '\0';
 	json_decref(e->own_tls);
 	e->own_tls = NULL;
 	e->state = -1;
@@ -148,7 +150,8 @@ static void reg_one(trunk_register_t *r, struct reg_entry *e, const json_t *t, j
 	linecall_reg_t q = { .trunk_id = id, .b = { .registrar = json_string_value(json_object_get(t, "peer")),
 		.user = json_string_value(json_object_get(t, "username")),
 		.expires = REG_EXPIRES_S, .cseq = e->cseq, .transport = transport,
-		.tls_ca = r->tls.ca, .tls_cert = r->tls.cert, .tls_key = r->tls.key } };
+		.tls_ca = r->tls.ca, .tls_cert = r->tls.cert, .tls_key = r->tls.key,
+		.tls_name = json_string_value(json_object_get(t, "tls_peer_name")) } };
 	for (int fam = 0; fam < 2; fam++)
 		if (!r->contact || r->contact(r->ud, transport, fam ? 6 : 4, q.contact[fam], sizeof q.contact[fam]) != 0)
 			q.contact[fam][0] = '\0';
@@ -181,6 +184,7 @@ static void reg_one(trunk_register_t *r, struct reg_entry *e, const json_t *t, j
 		snprintf(e->user, sizeof e->user, "%s", q.b.user ? q.b.user : "");
 		snprintf(e->password, sizeof e->password, "%s", password ? password : "");
 		snprintf(e->contact, sizeof e->contact, "%s", q.contact_used);
+		snprintf(e->tls_name, sizeof e->tls_name, "%s", q.b.tls_name ? q.b.tls_name : "");
 		e->transport = transport;
 		json_decref(e->own_tls);
 		e->own_tls = own ? json_pack("{s:O, s:O, s:O}", "id", json_object_get(t, "id"), "tls_cert",
@@ -225,7 +229,8 @@ static int reg_pass(poller_t *p, void *arg)
 			json_string_value(json_object_get(t, "username"))),
 			json_string_value(json_object_get(t, "password"))),
 			json_string_value(json_object_get(t, "sip_transport"))) ^
-			fnv(1469598103934665603ULL, json_string_value(json_object_get(t, "tls_cert")));
+			fnv(fnv(1469598103934665603ULL, json_string_value(json_object_get(t, "tls_cert"))),
+				json_string_value(json_object_get(t, "tls_peer_name")));
 		struct reg_entry *e = NULL;
 		pthread_mutex_lock(&r->mu);
 		for (int k = 0; k < r->n && !e; k++)

@@ -28,6 +28,10 @@ typedef struct line_invite {
 	char from_user[64];       /* of From */
 	char pai_user[64];        /* of P-Asserted-Identity */
 	const void *msg;          /* the request, for line_invite_header_user() */
+	char peer_names[256];     /* over TLS, the subjectAltName DNS names and IP
+				     addresses of the client certificate the
+				     carrier presented and that verified
+				     (tls_verify_client), space-separated; "" else */
 	char called[64];          /* out: the number the call is answered as
 				     (preset to ruri_user) */
 	char caller[64];          /* out: the caller's number in the result

@@ -255,7 +255,7 @@ int register_run(register_binding_t *b, int timeout_ms, int *granted, int *statu
 		char name[256];
 		reg_domain(b->registrar, name, sizeof name);
 		sipconn_tls_t tls = {.ca = b->tls_ca, .cert = b->tls_cert, .key = b->tls_key,
-			.name = name[0] == '[' ? NULL : name};
+			.name = b->tls_name && *b->tls_name ? b->tls_name : name[0] == '[' ? NULL : name};
 		conn = sipconn_open(b->transport, b->send_to && *b->send_to ? b->send_to : b->registrar, &tls, end, me,
 			sizeof me, b->why, sizeof b->why);
 		if (!conn)

@@ -57,6 +57,8 @@ typedef struct register_binding {
 	 * or TLS listener). tls: the CA file and client certificate. */
 	int transport;
 	const char *tls_ca, *tls_cert, *tls_key;
+	const char *tls_name;     /* the name the registrar's certificate must hold; NULL or "":
+				     the registrar's host name (its address for a literal) */
 	char why[160];            /* out: why the connection failed, "" when it did not */
 	char realm[DIGEST_FIELD_MAX]; /* out: the realm of the last challenge, "" when none */
 } register_binding_t;

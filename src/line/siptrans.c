@@ -201,7 +201,8 @@ static int conn_tls(siptrans_t *t, conn_t *c)
 			return -1;
 	} else {
 		char ip[INET6_ADDRSTRLEN];
-		sipaddr_ip(&c->peer, ip, sizeof ip);
+		/* the address the name gives (brackets aside), else the peer's */
+		sipaddr_ip(name && *name ? &probe : &c->peer, ip, sizeof ip);
 		if (X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(c->ssl), ip) != 1)
 			return -1;
 	}
@@ -506,6 +507,52 @@ int siptrans_send(siptrans_t *t, const struct sockaddr_storage *peer, const void
 	if (c->state == C_UP)
 		return conn_flush(t, c);
 	return 0;
+}
+
+/* Appends one name to out (space-separated) when it fits whole and is
+ * plain printable text without spaces. */
+static void names_add(char *out, size_t cap, const unsigned char *p, int n)
+{
+	size_t len = strlen(out);
+	if (n <= 0 || len + (len ? 1 : 0) + (size_t)n + 1 > cap)
+		return;
+	for (int i = 0; i < n; i++)
+		if (p[i] <= ' ' || p[i] > '~')
+			return;
+	if (len)
+		out[len++] = ' ';
+	memcpy(out + len, p, (size_t)n);
+	out[len + (size_t)n] = '\0';
+}
+
+void siptrans_peer_names(const siptrans_t *t, const struct sockaddr_storage *src, char *out, size_t cap)
+{
+	if (!cap)
+		return;
+	out[0] = '\0';
+	const conn_t *c = NULL;
+	for (int i = 0; i < t->n && !c; i++)
+		if (!t->conns[i]->dead && t->conns[i]->accepted && t->conns[i]->ssl &&
+		    same_addr(&t->conns[i]->peer, src))
+			c = t->conns[i];
+	if (!c || SSL_get_verify_result(c->ssl) != X509_V_OK)
+		return;
+	X509 *x = SSL_get1_peer_certificate(c->ssl);
+	GENERAL_NAMES *gens = x ? X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL) : NULL;
+	for (int i = 0; gens && i < sk_GENERAL_NAME_num(gens); i++) {
+		const GENERAL_NAME *g = sk_GENERAL_NAME_value(gens, i);
+		if (g->type == GEN_DNS) {
+			names_add(out, cap, ASN1_STRING_get0_data(g->d.dNSName), ASN1_STRING_length(g->d.dNSName));
+		} else if (g->type == GEN_IPADD) {
+			int n = ASN1_STRING_length(g->d.iPAddress);
+			char ip[INET6_ADDRSTRLEN] = "";
+			if ((n == 4 || n == 16) &&
+			    inet_ntop(n == 4 ? AF_INET : AF_INET6, ASN1_STRING_get0_data(g->d.iPAddress), ip, sizeof ip))
+				names_add(out, cap, (const unsigned char *)ip, (int)strlen(ip));
+		}
+	}
+	GENERAL_NAMES_free(gens);
+	X509_free(x);
 }
 
 uint16_t siptrans_contact_port(siptrans_t *t, const struct sockaddr_storage *peer)

@@ -33,7 +33,7 @@ typedef struct siptrans_cfg {
 	const char *tls_key;    /* PEM: its private key */
 	int verify_client;      /* a listener: 0 no client certificate asked, 1 asked and verified
 				   against tls_ca when given, 2 required */
-	const char *peer_name;  /* DNS name checked in the certificate of every peer we connect to, and
+	const char *peer_name;  /* DNS name (or address) checked in the certificate of every peer we connect to, and
 				   sent as SNI; NULL: the peer's IP address is checked */
 	/* A connection we opened failed before it could carry anything
 	 * (refused, reset, TLS handshake or certificate refused); why is for
@@ -61,6 +61,12 @@ void siptrans_bound(const siptrans_t *t, struct sockaddr_storage *out);
  * so the peer reuses it for requests to us: RFC 5923's idea without the
  * alias parameter). 0 when no connection can be made. */
 uint16_t siptrans_contact_port(siptrans_t *t, const struct sockaddr_storage *peer);
+
+/* The subjectAltName DNS names and IP addresses of the certificate the
+ * peer at src presented on the TLS connection it opened to our listener,
+ * when that certificate verified (verify_client), space-separated into out
+ * (whole names only, at most cap - 1 bytes); "" otherwise. */
+void siptrans_peer_names(const siptrans_t *t, const struct sockaddr_storage *src, char *out, size_t cap);
 
 /* Sends a message to peer over its connection, opening one when needed
  * (bytes wait in the connection until it is up). A request or response to

@@ -243,6 +243,8 @@ static void handle_new_invite(ua_ep_t *ep, const sip_msg_t *m, const struct sock
 	if (cfg->accept_ex) {
 		line_invite_t inv;
 		invite_info(m, src, &inv);
+		if (ep->tr) /* over TLS: the names of the carrier's verified certificate */
+			siptrans_peer_names(ep->tr, src, inv.peer_names, sizeof inv.peer_names);
 		int st = cfg->accept_ex(cfg->accept_ud, &inv, path, sizeof path, &call_ud);
 		if (st != 0) {
 			if (st < 400 || st > 699)

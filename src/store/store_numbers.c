@@ -11,11 +11,11 @@ static const char *const trunk_cols[] = { "id", "name", "peer", "username", "sec
 	"transport", "max_calls", "caller_id_rule", "prefixes", "status", "created_at",
 	"updated_at", "inbound_cidrs", "called_number", "inbound_rewrite", "inbound_auth",
 	"link_status", "link_changed_at", "register", "registration", "targets", "resolve_error",
-	"resolved_at", "sip_transport", "sip_transports", "tls_cert", "tls_key", NULL };
+	"resolved_at", "sip_transport", "sip_transports", "tls_cert", "tls_key", "tls_peer_name", NULL };
 #define TRUNK_COLS "id, name, peer, username, secret, transport, max_calls, caller_id_rule," \
 	" prefixes, status, created_at, updated_at, inbound_cidrs, called_number, inbound_rewrite," \
 	" inbound_auth, link_status, link_changed_at, register, registration, targets, resolve_error," \
-	" resolved_at, sip_transport, sip_transports, tls_cert, tls_key"
+	" resolved_at, sip_transport, sip_transports, tls_cert, tls_key, tls_peer_name"
 
 int store_trunk_insert(store_tx_t *tx, const json_t *t)
 {
@@ -45,7 +45,7 @@ int store_trunk_update(store_tx_t *tx, const char *id, const json_t *fields)
 		"max_calls", "caller_id_rule", "prefixes", "status", "updated_at", "inbound_cidrs",
 		"called_number", "inbound_rewrite", "inbound_auth", "link_status", "link_changed_at",
 		"register", "registration", "targets", "resolve_error", "resolved_at", "sip_transport", "sip_transports",
-		"tls_cert", "tls_key", NULL };
+		"tls_cert", "tls_key", "tls_peer_name", NULL };
 	return sq_update(tx, "trunks", allowed, id, fields, NULL);
 }
 

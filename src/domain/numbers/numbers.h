@@ -60,7 +60,8 @@ json_t *dom_number_inbound(store_tx_t *tx, const char *number);
  * inventory (whatever its status), else the active trunk with the longest matching prefix.
  * A new reference {id, name, peer, username, password, transport, max_calls, status}, with the
  * password (for the caller's SIP digest) and with peer filled for loopback; with tls_cert and
- * tls_key (PEM, the key opened) when the trunk has a client certificate; NULL when no route. */
+ * tls_key (PEM, the key opened) when the trunk has a client certificate, and tls_peer_name (the
+ * name the carrier's certificate must hold, null for the peer's host); NULL when no route. */
 json_t *dom_trunk_for(store_tx_t *tx, const fax_env_t *env, const char *to);
 /* Every trunk that may carry a call to `to`, in the order to try them
  * (failover): the loopback trunk alone for a number of its inventory; else
@@ -71,7 +72,7 @@ json_t *dom_trunk_for(store_tx_t *tx, const fax_env_t *env, const char *to);
 json_t *dom_trunks_for(store_tx_t *tx, const fax_env_t *env, const char *to);
 /* The active trunks with a peer, for the keep-alive: a new array of {id,
  * peer ("IP:PORT"; loopback's own listener), link_status, sip_transport,
- * sip_transports, and tls_cert/tls_key as dom_trunk_for}; NULL when the
+ * sip_transports, and tls_cert/tls_key/tls_peer_name as dom_trunk_for}; NULL when the
  * store fails. */
 json_t *dom_trunks_probe(store_tx_t *tx, const fax_env_t *env);
 /* Records what the keep-alive saw: links is {trunk_id: "up"|"down"|
@@ -103,10 +104,11 @@ int dom_trunk_targets_record(store_t *st, const char *trunk_id, const char *targ
  * fails. */
 json_t *dom_trunks_register(store_tx_t *tx, const fax_env_t *env);
 /* The active trunks (loopback aside) that may send calls in, as a new array
- * of {id, name, max_calls, username ("" when none), inbound_cidrs:
+ * of {id, name, peer, max_calls, username ("" when none), inbound_cidrs:
  * ["CIDR"...], called_number ("request_uri"|"to"|"header:NAME"),
  * inbound_rewrite: [{match, replace}...], inbound_auth
- * ("source"|"source_and_digest"|"digest")}; NULL when the store fails. No secret. */
+ * ("source"|"source_and_digest"|"digest"), tls_peer_name (null when none)},
+ * by creation; NULL when the store fails. No secret. */
 json_t *dom_trunks_inbound(store_tx_t *tx);
 /* The password of trunk_id, opened for checking a carrier's digest
  * credentials: owned by the caller, freed with vault_secret_free(); NULL

@@ -35,7 +35,8 @@ const char *nb_loopback_peer(const fax_env_t *env);
 const char *nb_trunk_sip_transport(const json_t *t);
 /* A JSON array stored as text in column col of t, or a new empty array. */
 json_t *nb_json_array_col(const json_t *t, const char *col);
-/* Adds inbound_cidrs, called_number, inbound_rewrite and inbound_auth of row t to out. */
+/* Adds inbound_cidrs, called_number, inbound_rewrite, inbound_auth and
+ * tls_peer_name of row t to out. */
 void nb_trunk_inbound_fields(const json_t *t, json_t *out);
 /* The newest seen_at of a trunk's trunk_node_states rows. */
 int64_t nb_node_rows_newest(const json_t *rows);

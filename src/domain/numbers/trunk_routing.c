@@ -46,6 +46,14 @@ static void trunk_tls_fields(const json_t *t, const fax_env_t *env, json_t *out)
 	free(key);
 }
 
+/* Adds tls_peer_name of row t (null when none: the certificate names the
+ * peer's host) to out. */
+static void trunk_peer_name(const json_t *t, json_t *out)
+{
+	const char *pn = rec_str(t, "tls_peer_name");
+	json_object_set_new(out, "tls_peer_name", *pn ? json_string(pn) : json_null());
+}
+
 /* The trunk as the caller that dials needs it, password included. */
 static json_t *trunk_dial(const json_t *t, const fax_env_t *env)
 {
@@ -64,6 +72,7 @@ static json_t *trunk_dial(const json_t *t, const fax_env_t *env)
 	json_object_set_new(out, "sip_transports", nb_json_array_col(t, "sip_transports"));
 	vault_secret_free(pw);
 	trunk_tls_fields(t, env, out);
+	trunk_peer_name(t, out);
 	return out;
 }
 
@@ -189,8 +198,10 @@ json_t *dom_trunks_probe(store_tx_t *tx, const fax_env_t *env)
 		json_t *o = json_pack("{s:s, s:s, s:s, s:s}", "id", rec_str(t, "id"), "peer", peer, "link_status",
 			rec_str(t, "link_status"), "sip_transport", lo ? "udp" : nb_trunk_sip_transport(t));
 		json_object_set_new(o, "sip_transports", lo ? json_array() : nb_json_array_col(t, "sip_transports"));
-		if (!lo)
+		if (!lo) {
 			trunk_tls_fields(t, env, o);
+			trunk_peer_name(t, o);
+		}
 		json_array_append_new(out, o);
 	}
 	json_decref(trunks);
@@ -412,7 +423,8 @@ json_t *nb_json_array_col(const json_t *t, const char *col)
 	return json_array();
 }
 
-/* Adds inbound_cidrs, called_number, inbound_rewrite and inbound_auth of row t to out. */
+/* Adds inbound_cidrs, called_number, inbound_rewrite, inbound_auth and
+ * tls_peer_name of row t to out. */
 void nb_trunk_inbound_fields(const json_t *t, json_t *out)
 {
 	const char *called = rec_str(t, "called_number");
@@ -421,7 +433,9 @@ void nb_trunk_inbound_fields(const json_t *t, json_t *out)
 	json_object_set_new(out, "called_number", json_string(*called ? called : "request_uri"));
 	json_object_set_new(out, "inbound_rewrite", nb_json_array_col(t, "inbound_rewrite"));
 	json_object_set_new(out, "inbound_auth", json_string(*auth ? auth : "source"));
+	trunk_peer_name(t, out);
 }
+
 
 json_t *dom_trunks_inbound(store_tx_t *tx)
 {
@@ -430,9 +444,9 @@ json_t *dom_trunks_inbound(store_tx_t *tx)
 	json_array_foreach(trunks, i, t) {
 		if (strcmp(rec_str(t, "id"), LOOPBACK) == 0)
 			continue;
-		json_t *o = json_pack("{s:s, s:s, s:I, s:s}", "id", rec_str(t, "id"), "name", rec_str(t, "name"),
-			"max_calls", (json_int_t)json_integer_value(json_object_get(t, "max_calls")), "username",
-			rec_str(t, "username"));
+		json_t *o = json_pack("{s:s, s:s, s:s, s:I, s:s}", "id", rec_str(t, "id"), "name", rec_str(t, "name"),
+			"peer", rec_str(t, "peer"), "max_calls", (json_int_t)json_integer_value(json_object_get(t, "max_calls")),
+			"username", rec_str(t, "username"));
 		nb_trunk_inbound_fields(t, o);
 		json_array_append_new(out, o);
 	}

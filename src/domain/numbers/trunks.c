@@ -3,6 +3,7 @@
  * provider's key. What the fax service asks of them is in trunk_routing.c. */
 #include "numbers.h"
 
+#include <arpa/inet.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
@@ -171,6 +172,50 @@ static int valid_header_name(const char *s)
 			    (s[i] >= '0' && s[i] <= '9') || s[i] == '-' || s[i] == '_' || s[i] == '.'))
 			return 0;
 	return 1;
+}
+
+/* A name a carrier's certificate must hold (tls_peer_name): a DNS name
+ * (letters, digits, '-' and '.') or an IPv4 or IPv6 address, unbracketed. */
+static int valid_peer_name(const char *s)
+{
+	unsigned char a[16];
+	if (inet_pton(AF_INET, s, a) == 1 || inet_pton(AF_INET6, s, a) == 1)
+		return 1;
+	/* labels of 1 to 63 letters, digits and inner '-' (RFC 1123) */
+	size_t n = strlen(s), label = 0;
+	if (n == 0 || n > 253)
+		return 0;
+	for (size_t i = 0; i <= n; i++) {
+		char c = s[i];
+		if (c == '.' || c == '\0') {
+			if (label == 0 || label > 63 || s[i - 1] == '-')
+				return 0;
+			label = 0;
+		} else if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+			   (c == '-' && label > 0)) {
+			label++;
+		} else {
+			return 0;
+		}
+	}
+	return 1;
+}
+
+/* tls_peer_name of body (a name, or null or "" to remove it) into rec. */
+static int trunk_peer_name_body(const json_t *body, bool loopback, json_t *rec, dom_err_t *e)
+{
+	const json_t *v = json_object_get(body, "tls_peer_name");
+	if (!v)
+		return 0;
+	if (loopback)
+		return dom_fail(e, "validation-failed", "tls_peer_name",
+			"the loopback trunk has no carrier certificate to check");
+	const char *n = json_string_value(v);
+	if (!json_is_null(v) && (!n || (*n && !valid_peer_name(n))))
+		return dom_fail(e, "validation-failed", "tls_peer_name",
+			"\"tls_peer_name\" must be a DNS name or an IP address (null to remove it)");
+	json_object_set_new(rec, "tls_peer_name", n && *n ? json_string(n) : json_null());
+	return 0;
 }
 
 /* inbound_cidrs, called_number, inbound_rewrite of body into rec (store form). */
@@ -419,7 +464,8 @@ static int trunk_fields(const json_t *body, bool creating, bool loopback, json_t
 				"\"max_calls\" must be an integer from 1 to 10000");
 		json_object_set_new(rec, "max_calls", json_integer(json_integer_value(mc)));
 	}
-	if (trunk_inbound_body(body, loopback, rec, e) || trunk_tls_body(body, loopback, rec, e))
+	if (trunk_inbound_body(body, loopback, rec, e) || trunk_tls_body(body, loopback, rec, e) ||
+	    trunk_peer_name_body(body, loopback, rec, e))
 		return -1;
 	const json_t *px = json_object_get(body, "prefixes");
 	if (px) {
@@ -509,7 +555,7 @@ int dom_trunk_create(dom_ctx_t *c, const json_t *body, json_t **out, dom_err_t *
 	static const char *const allowed[] = { "id", "name", "peer", "username", "password",
 		"transport", "max_calls", "caller_id_rule", "prefixes", "status", "inbound_cidrs",
 		"called_number", "inbound_rewrite", "inbound_auth", "register", "sip_transport", "sip_transports",
-		"tls_cert", "tls_key", NULL };
+		"tls_cert", "tls_key", "tls_peer_name", NULL };
 	const char *idin;
 	if (body_only(body, allowed, e) || body_str(body, "id", false, &idin, e))
 		return -1;
@@ -549,7 +595,7 @@ int dom_trunk_update(dom_ctx_t *c, const char *id, const json_t *body, json_t **
 	static const char *const allowed[] = { "name", "peer", "username", "password", "transport",
 		"max_calls", "caller_id_rule", "prefixes", "status", "inbound_cidrs", "called_number",
 		"inbound_rewrite", "inbound_auth", "register", "sip_transport", "sip_transports", "tls_cert",
-		"tls_key", NULL };
+		"tls_key", "tls_peer_name", NULL };
 	if (body_only(body, allowed, e))
 		return -1;
 	json_t *t = store_trunk_get(c->tx, id);

@@ -69,6 +69,7 @@ static void fill_invite(void)
 	inv.nheaders = 4;
 	inv.auth = LINECALL_AUTH_CREDENTIALS;
 	snprintf(inv.auth_user, sizeof inv.auth_user, "acct42");
+	snprintf(inv.inv.peer_names, sizeof inv.inv.peer_names, "sip.carrier.example 192.0.2.7");
 }
 
 static void test_invite(void **state)
@@ -83,6 +84,7 @@ static void test_invite(void **state)
 	assert_int_equal(back.inv.src_port, 5060);
 	assert_string_equal(back.inv.called, "0142000000"); /* preset as the engine does */
 	assert_string_equal(back.inv.caller, "+33611111111");
+	assert_string_equal(back.inv.peer_names, "sip.carrier.example 192.0.2.7");
 	char v[1024];
 	assert_int_equal(sip_wire_invite_header(&back, LINECALL_HDR_VALUE, "call-id", v, sizeof v), 0);
 	assert_string_equal(v, "abc@192.0.2.7");
@@ -135,6 +137,9 @@ static void test_invite(void **state)
 	/* Control characters: the encoder refuses (the front end answers 500). */
 	fill_invite();
 	inv.headers[1].value[0] = '\n';
+	assert_int_equal(sip_wire_invite_encode(&out, &inv), -1);
+	fill_invite();
+	inv.inv.peer_names[3] = '\n';
 	assert_int_equal(sip_wire_invite_encode(&out, &inv), -1);
 	fill_invite();
 	snprintf(inv.headers[0].name, sizeof inv.headers[0].name, "Call ID");

@@ -130,6 +130,8 @@ static const struct setting settings[] = {
 		"PEM file of the private key of fax.sip_tls_cert." },
 	{ "fax.sip_tls_ca", C_STR, OFF(fax_sip_tls_ca), "", 0, 1024, NULL,
 		"PEM file of the certificate authorities trusted for the certificates of trunks reached over TLS (their host name is checked). Empty: the system's store." },
+	{ "fax.sip_public_address", C_STR, OFF(fax_sip_public_address), "", 0, 63, NULL,
+		"NAT: the public address (IP, or a DNS name) of this node that carriers reach, given in the Via, Contact, From and SDP (c=, o=) of the carrier-facing listeners' calls, of calls out through trunks (not the loopback trunk) and in the Contact trunks register; the media sockets of those calls then listen on every address. Empty: the local address." },
 	{ "fax.sip_tls_verify_client", C_ENUM, OFF(fax_sip_tls_verify_client), "off", 0, 0, "off|optional|require",
 		"Whether the tls: SIP listeners ask carriers for a client certificate, verified against fax.sip_tls_ca (empty: the system's store): off, optional (a certificate that does not verify is refused, none is accepted), require (a connection without a valid one is refused)." },
 	{ "fax.trunk_keepalive_seconds", C_INT, OFF(fax_trunk_keepalive), "30", 0, 3600, NULL,

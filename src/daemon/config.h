@@ -65,6 +65,7 @@ typedef struct config {
 	char *fax_sip_tls_key;
 	char *fax_sip_tls_ca;
 	char *fax_sip_tls_verify_client;
+	char *fax_sip_public_address;
 	int64_t fax_trunk_keepalive;
 	int64_t fax_media_priority;
 	int64_t fax_media_loops;

@@ -695,6 +695,7 @@ static int cmd_serve(const config_t *cfg)
 			.loopback_bound = fr.loopback,
 			.loopback_bound_len = sizeof fr.loopback,
 			.sip_listen = cfg->fax_sip_listen,
+			.sip_public_address = cfg->fax_sip_public_address,
 			.sip_tls_cert = cfg->fax_sip_tls_cert,
 			.sip_tls_key = cfg->fax_sip_tls_key,
 			.sip_tls_ca = cfg->fax_sip_tls_ca,

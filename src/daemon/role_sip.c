@@ -324,6 +324,7 @@ static void *listener_main(void *arg)
 	lc.tls_key = x->w.tls_key[0] ? tls_path(x->w.tls_key) : NULL;
 	/* clients' certificates verified against fax.sip_tls_ca (read at start) */
 	lc.tls_verify_client = x->w.tls_verify_client;
+	lc.public_address = x->w.public_address[0] ? x->w.public_address : NULL;
 	if (lc.tls_verify_client)
 		lc.tls_ca = tls_files[2].proc[0] ? tls_files[2].proc : system_ca[0] ? system_ca : NULL;
 	lc.bound_port = &x->port;

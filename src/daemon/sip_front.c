@@ -518,6 +518,7 @@ static int front_receive(void *impl, const linecall_listener_t *l)
 	snprintf(w->tls_cert, sizeof w->tls_cert, "%s", c->tls_cert ? c->tls_cert : "");
 	snprintf(w->tls_key, sizeof w->tls_key, "%s", c->tls_key ? c->tls_key : "");
 	w->tls_verify_client = c->tls_verify_client;
+	snprintf(w->public_address, sizeof w->public_address, "%s", c->public_address ? c->public_address : "");
 	/* Bound here: its port is known now. */
 	if (c->bound_port) {
 		struct sockaddr_storage ss;

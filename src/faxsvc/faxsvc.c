@@ -8,6 +8,7 @@
  * of claimed jobs, under one mutex. */
 #include "faxsvc.h"
 
+#include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -189,6 +190,24 @@ static bool sweep_lead(faxsvc_t *s, enum sweep k)
 	return lead;
 }
 
+/* fax.sip_public_address, NULL when unset. */
+static const char *public_address(const faxsvc_t *s)
+{
+	return s->cfg.sip_public_address && *s->cfg.sip_public_address ? s->cfg.sip_public_address : NULL;
+}
+
+/* Whether a is an IPv4 or IPv6 address (unbracketed) or a DNS name. */
+static int public_address_valid(const char *a)
+{
+	unsigned char b[16];
+	if (inet_pton(AF_INET, a, b) == 1 || inet_pton(AF_INET6, a, b) == 1)
+		return 1;
+	size_t n = strlen(a);
+	if (n == 0 || n > 63 || a[0] == '-' || a[0] == '.' || a[n - 1] == '-' || a[n - 1] == '.' || strstr(a, ".."))
+		return 0;
+	return strspn(a, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.") == n;
+}
+
 /* ---- outbound ---- */
 
 struct page_ctx {
@@ -249,6 +268,9 @@ static int dial(faxsvc_t *s, struct job *j, int tiff_fd, fax_result_t *res)
 		lc.tls_cert = s->cfg.sip_tls_cert;
 		lc.tls_key = s->cfg.sip_tls_key;
 	}
+	/* behind NAT: our public address toward carriers (not the loopback trunk) */
+	if (strcmp(trunk_id, "loopback") != 0)
+		lc.public_address = public_address(s);
 	struct page_ctx pc = { s, j };
 	lc.on_page = page_done;
 	lc.page_ud = &pc;
@@ -993,6 +1015,7 @@ static void *carrier_main(void *arg)
 		lc.tls_verify_client = s->cfg.sip_tls_verify_client;
 		lc.tls_ca = s->cfg.sip_tls_ca && *s->cfg.sip_tls_ca ? s->cfg.sip_tls_ca : NULL;
 	}
+	lc.public_address = public_address(s);
 	lc.stop = &s->carrier_stop;
 	linecall_listener_t l = { .cfg = &lc, .screened = 1, .accept = carrier_accept, .accept_ud = cr,
 		.result = rx_result, .result_ud = s };
@@ -1370,7 +1393,20 @@ static int reg_contact(void *ud, int transport, int family, char *out, size_t ca
 		if (sc > score)
 			best = i, score = sc;
 	}
-	return faxsvc_carrier_bound(s, best, out, cap);
+	int rc = faxsvc_carrier_bound(s, best, out, cap);
+	/* behind NAT: the public address, with the listener's port (a name,
+	 * or an address of the registrar's family) */
+	const char *pub = public_address(s);
+	const char *colon = rc == 0 ? strrchr(out, ':') : NULL;
+	unsigned char a[16];
+	int fits = inet_pton(AF_INET, pub ? pub : "", a) == 1 ? family == 4 :
+		   inet_pton(AF_INET6, pub ? pub : "", a) == 1 ? family == 6 : 1;
+	if (pub && colon && fits) {
+		char port[8];
+		snprintf(port, sizeof port, "%s", colon + 1);
+		snprintf(out, cap, strchr(pub, ':') ? "[%s]:%s" : "%s:%s", pub, port);
+	}
+	return rc;
 }
 
 static int line_resolve(void *ud, const char *peer, int primary, int transports, int families,
@@ -1414,6 +1450,11 @@ faxsvc_t *faxsvc_start(const faxsvc_config_t *cfg, store_t *st, char *err, size_
 		rec, rxrec, swept);
 
 	if (cfg->loopback_listen && *cfg->loopback_listen && start_receiver(s, err, errlen) != 0) {
+		faxsvc_stop(s);
+		return NULL;
+	}
+	if (public_address(s) && !public_address_valid(public_address(s))) {
+		snprintf(err, errlen, "fax.sip_public_address must be an IP address or a DNS name");
 		faxsvc_stop(s);
 		return NULL;
 	}

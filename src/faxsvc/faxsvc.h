@@ -40,6 +40,8 @@ typedef struct faxsvc_config {
 				      the system's store (fax.sip_tls_ca) */
 	int sip_tls_verify_client; /* LINE_TLS_CLIENT_*: the tls: listeners ask carriers for a
 				      certificate of sip_tls_ca (fax.sip_tls_verify_client) */
+	const char *sip_public_address; /* NAT: the address carriers reach us at (an IP or a
+				      DNS name; "" or NULL: the local one; fax.sip_public_address) */
 	int trunk_keepalive_ms;    /* OPTIONS to every active trunk this often; 0: none
 				      (fax.trunk_keepalive_seconds) */
 	int64_t retention_sweep_ms; /* how often due faxes are deleted (retention.sweep_minutes) */

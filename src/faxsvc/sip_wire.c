@@ -118,6 +118,7 @@ void sip_wire_listen_encode(struct ipc_out *o, const sip_wire_listen_t *l)
 	ipc_put_str(o, l->tls_cert);
 	ipc_put_str(o, l->tls_key);
 	put_int(o, l->tls_verify_client);
+	ipc_put_str(o, l->public_address);
 }
 
 int sip_wire_listen_decode(const struct ipc_msg *m, sip_wire_listen_t *l)
@@ -144,6 +145,7 @@ int sip_wire_listen_decode(const struct ipc_msg *m, sip_wire_listen_t *l)
 	get_text(&r, l->tls_cert, sizeof l->tls_cert, SIPF_PATH_MAX, 0);
 	get_text(&r, l->tls_key, sizeof l->tls_key, SIPF_PATH_MAX, 0);
 	get_int(&r, &l->tls_verify_client, 0, 2);
+	get_text(&r, l->public_address, sizeof l->public_address, sizeof l->public_address - 1, 0);
 	return scr > 1 || l->id >= SIPF_LISTENERS_MAX ? -1 : ipc_reader_end(&r);
 }
 
@@ -345,6 +347,8 @@ int sip_wire_send_encode(struct ipc_out *o, const line_cfg_t *c, const char *tar
 	for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++)
 		if (texts[i] && strlen(texts[i]) > SIPF_TEXT_MAX)
 			return -1;
+	if (c->public_address && strlen(c->public_address) > 63)
+		return -1;
 	ipc_out_init(o, SIPF_SEND, 0);
 	put_int(o, c->t38);
 	put_int(o, c->ecm);
@@ -367,6 +371,7 @@ int sip_wire_send_encode(struct ipc_out *o, const line_cfg_t *c, const char *tar
 	put_opt(o, c->tls_cert);
 	ipc_put_str(o, c->tls_cert ? c->tls_key : "");
 	put_opt(o, c->tls_name);
+	put_opt(o, c->public_address);
 	return o->failed ? -1 : 0;
 }
 
@@ -398,6 +403,7 @@ int sip_wire_send_decode(const struct ipc_msg *m, sip_wire_send_t *s)
 	get_opt(&r, &s->has_tls_cert, s->tls_cert, sizeof s->tls_cert, SIPF_PATH_MAX);
 	get_text(&r, s->tls_key, sizeof s->tls_key, SIPF_PATH_MAX, 0);
 	get_opt(&r, &s->has_tls_name, s->tls_name, sizeof s->tls_name, SIPF_TEXT_MAX);
+	get_opt(&r, &s->has_public_address, s->public_address, sizeof s->public_address, sizeof s->public_address - 1);
 	return ipc_reader_end(&r);
 }
 
@@ -425,6 +431,7 @@ void sip_wire_send_cfg(const sip_wire_send_t *s, line_cfg_t *c)
 	c->tls_cert = s->has_tls_cert ? s->tls_cert : NULL;
 	c->tls_key = s->has_tls_cert ? s->tls_key : NULL;
 	c->tls_name = s->has_tls_name ? s->tls_name : NULL;
+	c->public_address = s->has_public_address ? s->public_address : NULL;
 }
 
 void sip_wire_page_encode(struct ipc_out *o, int page, int ok)

@@ -112,6 +112,7 @@ typedef struct sip_wire_listen {
 	double clock_speed;
 	char tls_cert[SIPF_PATH_MAX + 1], tls_key[SIPF_PATH_MAX + 1];
 	int tls_verify_client;    /* LINE_TLS_CLIENT_* (against fax.sip_tls_ca) */
+	char public_address[64];  /* line_cfg_t.public_address, "" when none */
 } sip_wire_listen_t;
 
 /* An INVITE put to the service (SIPF_INVITE). */
@@ -187,7 +188,8 @@ typedef struct sip_wire_send {
 	char user[SIPF_TEXT_MAX + 1], password[SIPF_TEXT_MAX + 1], from_user[SIPF_TEXT_MAX + 1];
 	char tls_ca[SIPF_PATH_MAX + 1], tls_cert[SIPF_PATH_MAX + 1], tls_key[SIPF_PATH_MAX + 1];
 	char tls_name[SIPF_TEXT_MAX + 1];
-	int has_user, has_ident, has_header, has_tls_ca, has_tls_cert, has_tls_name;
+	char public_address[64];
+	int has_user, has_ident, has_header, has_tls_ca, has_tls_cert, has_tls_name, has_public_address;
 } sip_wire_send_t;
 
 /* A lookup asked of the front end (SIPF_RESOLVE): resolve_lookup_via's

@@ -199,6 +199,13 @@ typedef struct line_cfg {
 	 * tls_ca (LINE_TLS_CLIENT_*): off, optional (an invalid one is still
 	 * refused), require (a connection without one is refused). */
 	int tls_verify_client;
+	/* NAT: the address (IP, or a DNS name of at most 63 bytes) our Via
+	 * sent-by, Contact, From URI and SDP c=/o= give instead of the local
+	 * one, for a node behind NAT whose public address the carrier must
+	 * reach; the media sockets then listen on every address of the family
+	 * (where the NAT's forwarded packets land). Used only when it is a name
+	 * or an address of the call's family. NULL or "": the local address. */
+	const char *public_address;
 } line_cfg_t;
 
 enum { LINE_TLS_CLIENT_OFF, LINE_TLS_CLIENT_OPTIONAL, LINE_TLS_CLIENT_REQUIRE };

@@ -271,7 +271,7 @@ call_t *ua_outbound_call(ua_t *ua, ua_ep_t *ep, const line_cfg_t *cfg, const cha
 	snprintf(c->req_uri, sizeof c->req_uri, "%s", target);
 	snprintf(c->remote_uri, sizeof c->remote_uri, "%s", target);
 	snprintf(c->remote_target, sizeof c->remote_target, "%s", target);
-	snprintf(c->local_uri, sizeof c->local_uri, "sip:%s@%s", cfg->from_user, lhost);
+	snprintf(c->local_uri, sizeof c->local_uri, "sip:%s@%s", cfg->from_user, adv_host(c, lhost, 0));
 	c->lcseq = 1;
 	c->res.pages_total = pages_total;
 	c->res.first_page = first;

@@ -18,7 +18,7 @@ static void send_ack_non2xx(call_t *c, const sip_msg_t *resp)
 	const sip_str_t *to = sip_msg_header(resp, "To");
 	char host[SIPADDR_STR_MAX];
 	buf_printf(&b, "ACK %s SIP/2.0\r\nVia: SIP/2.0/%s %s:%u;branch=%s;rport\r\nMax-Forwards: 70\r\n", c->req_uri,
-		   via_proto(c->ep), sipaddr_host(c->local_ip, host, sizeof host), sip_port(c), c->ctx.branch);
+		   via_proto(c->ep), adv_host(c, host, 0), sip_port(c), c->ctx.branch);
 	buf_printf(&b, "From: <%s>;tag=%s\r\n", c->local_uri, c->ltag);
 	if (to)
 		buf_printf(&b, "To: %.*s\r\n", (int)to->n, to->p);

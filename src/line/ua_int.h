@@ -290,6 +290,10 @@ int64_t ms_to_ticks(int64_t ms);
 const char *qs(const char *s, char *tmp, size_t n);
 int parse_hostport(const char *s, struct sockaddr_storage *sa);
 int udp_bind(const struct sockaddr_storage *sa);
+/* The host our Via, Contact, From and SDP give for c: cfg->public_address
+ * when set and usable for the call (a name, or an address of its family),
+ * else its local address; bracketed when IPv6 (sdp: never bracketed). */
+const char *adv_host(const call_t *c, char out[SIPADDR_STR_MAX], int sdp);
 void local_ip_toward(const struct sockaddr_storage *peer, const struct sockaddr_storage *bound, char out[64]);
 int ua_xmit(ua_ep_t *ep, const struct sockaddr_storage *to, const void *data, size_t n);
 void sip_send(ua_ep_t *ep, const struct sockaddr_storage *to, const buf_t *b, const char *call_id);

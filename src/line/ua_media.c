@@ -286,7 +286,9 @@ int call_open_media(call_t *c, const struct sockaddr_storage *offer)
 		return 0;
 	}
 	struct sockaddr_storage sa;
-	sipaddr_from_ip(&sa, c->local_ip, 0);
+	/* behind NAT (public_address): every address of the family */
+	const char *pub = c->cfg ? c->cfg->public_address : NULL;
+	sipaddr_from_ip(&sa, pub && *pub ? (strchr(c->local_ip, ':') ? "::" : "0.0.0.0") : c->local_ip, 0);
 	c->mfd = udp_bind(&sa);
 	if (c->mfd < 0)
 		return -1;

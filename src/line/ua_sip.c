@@ -86,6 +86,24 @@ int udp_bind(const struct sockaddr_storage *sa)
 	return fd;
 }
 
+const char *adv_host(const call_t *c, char out[SIPADDR_STR_MAX], int sdp)
+{
+	const char *pub = c->cfg ? c->cfg->public_address : NULL;
+	int v6 = strchr(c->local_ip, ':') != NULL;
+	const char *h = c->local_ip;
+	if (pub && *pub && strlen(pub) < SIPADDR_STR_MAX - 2) {
+		unsigned char a[16];
+		int pv6 = inet_pton(AF_INET6, pub, a) == 1, pv4 = inet_pton(AF_INET, pub, a) == 1;
+		if ((!pv6 && !pv4) || pv6 == v6)
+			h = pub;
+	}
+	if (sdp)
+		snprintf(out, SIPADDR_STR_MAX, "%s", h);
+	else
+		sipaddr_host(h, out, SIPADDR_STR_MAX);
+	return out;
+}
+
 /* The local address the kernel would use toward peer. */
 void local_ip_toward(const struct sockaddr_storage *peer, const struct sockaddr_storage *bound, char out[64])
 {
@@ -151,7 +169,7 @@ void contact_of(const call_t *c, char *out, size_t n)
 	int sips = t == SIPTRANS_TLS && strncasecmp(c->remote_target, "sips:", 5) == 0;
 	char host[SIPADDR_STR_MAX];
 	snprintf(out, n, "<%s:%s@%s:%u%s>", sips ? "sips" : "sip", c->cfg->from_user,
-		 sipaddr_host(c->local_ip, host, sizeof host), sip_port(c),
+		 adv_host(c, host, 0), sip_port(c),
 		 sips || !t ? "" : t == SIPTRANS_TLS ? ";transport=tls" : ";transport=tcp");
 }
 
@@ -179,7 +197,7 @@ void build_request(call_t *c, buf_t *b, const char *method, const char *ruri, ui
 	buf_printf(b, "%s %s SIP/2.0\r\n", method, ruri);
 	char host[SIPADDR_STR_MAX];
 	buf_printf(b, "Via: SIP/2.0/%s %s:%u;branch=%s;rport\r\n", via_proto(c->ep),
-		   sipaddr_host(c->local_ip, host, sizeof host), sip_port(c),
+		   adv_host(c, host, 0), sip_port(c),
 		   branch);
 	buf_puts(b, "Max-Forwards: 70\r\n");
 	dialog_headers(c, b);
@@ -228,8 +246,9 @@ void ctx_start(call_t *c, const char *method, const char *ruri, uint32_t cseq, c
 
 void make_sdp(call_t *c, buf_t *out, int use_t38, const sdp_t *like)
 {
+	char addr[SIPADDR_STR_MAX];
 	sdp_local_t l = {
-		.addr = c->local_ip,
+		.addr = adv_host(c, addr, 1),
 		.port = c->mport,
 		.sess_id = c->sess_id,
 		.sess_ver = c->sess_ver,

@@ -161,6 +161,7 @@ request_route {
 		exit;
 	}
 	xlog("L_NOTICE", "kam: outbound INVITE for \$rU over \$pr authenticated as \$au\n");
+	xlog("L_NOTICE", "kam: outbound INVITE via \$hdr(Via) contact \$ct from \$fu sdp \$rb\n");
 	consume_credentials();
 	\$du = "sip:$KAM_IP:$FAR_PORT";
 	t_relay();

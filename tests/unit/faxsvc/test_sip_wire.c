@@ -291,6 +291,7 @@ static void test_register_probe_auth(void **state)
 	q.b.transport = 2;
 	q.b.tls_cert = "/proc/self/fd/9";
 	q.b.tls_key = "/proc/self/fd/10";
+	q.b.tls_name = "sip.example.net";
 	snprintf(q.contact[0], sizeof q.contact[0], "192.0.2.1:5061");
 	snprintf(q.contact[1], sizeof q.contact[1], "[2001:db8::1]:5061");
 	snprintf(q.b.call_id, sizeof q.b.call_id, "00ff");
@@ -310,6 +311,7 @@ static void test_register_probe_auth(void **state)
 	assert_null(back_q.b.password);
 	assert_string_equal(back_q.b.ha1_md5, q.b.ha1_md5);
 	assert_string_equal(back_q.b.ha1_realm, "example.net");
+	assert_string_equal(back_q.b.tls_name, "sip.example.net");
 	assert_string_equal(back_q.contact[1], "[2001:db8::1]:5061");
 	assert_string_equal(back_q.b.call_id, "00ff");
 	assert_int_equal(back_q.b.cseq, 7);

@@ -458,15 +458,18 @@ void op_fail(op_run_t *r, const char *target)
 	} else {
 		store_rollback(tx);
 	}
+	/* An operation that failed without saying why (a store error passed
+	 * up as -1) is an internal failure, or "unavailable" when the
+	 * database was gone: every caller reads the kind. */
+	if (!r->e.kind)
+		dom_fail(&r->e, "internal", "", "the operation failed");
 	unavailable_if_so(r);
 	if (r->spec->flags & OP_AUDIT_RUN) {
-		if (!r->e.kind)
-			dom_fail(&r->e, "internal", "", "the operation failed");
 		bool refused = strcmp(r->e.kind, "refused") == 0 || audit_worthy(r->e.kind);
 		audit_run(r, target ? target : r->spec->pattern, refused ? "denied" : "failure");
 		return;
 	}
-	if (!r->e.kind || keep)
+	if (keep)
 		return;
 	/* A gate (terms, second factor, expired password, network): once a
 	 * minute per caller and gate. */

@@ -730,6 +730,41 @@ static void test_unavailable_in_tx(void **state)
 	drop_store(st, path);
 }
 
+static int fails_silently(void *arg, dom_ctx_t *c, json_t **out, dom_err_t *e)
+{
+	(void)arg;
+	(void)c;
+	(void)e;
+	*out = NULL;
+	return -1; /* a store error passed up without a kind */
+}
+
+/* An operation that fails without naming a kind is "internal" for every
+ * route (the HTTP ingress reads the kind to answer), not only for the
+ * audited runs of system commands. */
+static void test_silent_failure_is_internal(void **state)
+{
+	(void)state;
+	char path[512], acc[ID_MAX];
+	store_t *st = temp_store(path, sizeof path);
+	sec_init();
+	sec_pwhash_set_cost(1, 8192);
+	ratelimit_reset();
+	char *tok = owner_token(st, acc, sizeof acc);
+	op_spec_t change = { .action = "account.touch", .pattern = "/v1/accounts/{id}",
+		.perms = PERM_BIT(PERM_ACCOUNT_READ), .flags = OP_ACCOUNT };
+	op_run_t r;
+	json_t *out = NULL;
+	begin_as_owner(&r, st, &change, "s1", tok, acc);
+	assert_int_equal(op_call(&r, fails_silently, NULL, &out), -1);
+	op_fail(&r, NULL);
+	assert_non_null(r.e.kind);
+	assert_string_equal(r.e.kind, "internal");
+	op_end(&r);
+	free(tok);
+	drop_store(st, path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -740,6 +775,7 @@ int main(void)
 		cmocka_unit_test(test_steps_by),
 		cmocka_unit_test(test_gate_refusals_audited),
 		cmocka_unit_test(test_unavailable_in_tx),
+		cmocka_unit_test(test_silent_failure_is_internal),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <tiffio.h>
@@ -337,32 +338,28 @@ static void run_job(faxsvc_t *s, struct job *j)
 	fax_job_t *fj = &j->fj;
 	fax_result_t res;
 	fax_result_init(&res, 1);
-	char dir[512], tiff[600];
-	if (dom_workdir_new(s->env, dir, sizeof dir) != 0) {
-		snprintf(res.reason, sizeof res.reason, "the service could not prepare the document");
-		res.network_error = 1;
-		fax_result_classify(&res);
-		dom_fax_finish(s->st, s->env, fj, &res);
-		return;
-	}
-	snprintf(tiff, sizeof tiff, "%s/fax.tif", dir);
-	store_tx_t *rtx = store_begin(s->st, false);
-	int grc = rtx ? doc_get_file_tx(rtx, s->env, fj->account_id, fj->doc_id, tiff) : -1;
+	/* The document, decrypted into a memfd: no work directory and no
+	 * file (each new inode costs the file system more than the copy), and
+	 * no plaintext on disk. The engine reads it through the descriptor
+	 * (the SIP front end gets it passed). */
+	int tiff_fd = memfd_create("fax-tx", MFD_CLOEXEC);
+	store_tx_t *rtx = tiff_fd >= 0 ? store_begin(s->st, false) : NULL;
+	int grc = rtx ? doc_get_fd_tx(rtx, s->env, fj->account_id, fj->doc_id, tiff_fd) : -1;
 	if (rtx)
 		store_rollback(rtx);
+	if (grc == 0 && lseek(tiff_fd, 0, SEEK_SET) != 0)
+		grc = -1;
 	if (grc != 0) {
 		log_event(LOG_ERROR, "fax.document_unreadable", "fax=%s doc=%s", fj->fax_id, fj->doc_id);
+		if (tiff_fd >= 0)
+			close(tiff_fd);
 		fax_result_init(&res, 1);
 		res.network_error = 1;
 		fax_result_classify(&res);
 		snprintf(res.reason, sizeof res.reason, "the fax document could not be read");
 		dom_fax_finish(s->st, s->env, fj, &res);
-		dom_workdir_wipe(dir);
 		return;
 	}
-	/* The engine reads the document through a descriptor (the SIP front
-	 * end gets it passed, never the path). */
-	int tiff_fd = open(tiff, O_RDONLY | O_CLOEXEC);
 	for (;;) {
 		dial(s, j, tiff_fd, &res);
 		/* Nobody there, or the carrier cannot take it: the next trunk whose
@@ -377,9 +374,7 @@ static void run_job(faxsvc_t *s, struct job *j)
 		atomic_fetch_add(&s->calls_ended[0][class_index(&res)], 1);
 		fax_result_init(&res, 1);
 	}
-	if (tiff_fd >= 0)
-		close(tiff_fd);
-	dom_workdir_wipe(dir);
+	close(tiff_fd);
 	if (strcmp(res.fail_class, "interrupted") == 0 && !dom_fax_cancelled(s->st, fj->fax_id)) {
 		/* The SIP front end died during the call: the attempt is
 		 * interrupted and the fax queued again at once from its first
@@ -458,7 +453,7 @@ static void *dispatcher_main(void *arg)
 {
 	faxsvc_t *s = arg;
 	fax_job_t *claimed = xcalloc((size_t)s->nworkers, sizeof *claimed);
-	int64_t last_lease = 0;
+	int64_t last_lease = 0, last_cancel = 0;
 	while (!atomic_load(&s->stopping)) {
 		/* Cancellations of running calls. */
 		char ids[FAXSVC_WORKERS_MAX][64];
@@ -476,8 +471,20 @@ static void *dispatcher_main(void *arg)
 			queued++;
 		free_slots = s->idle - queued;
 		pthread_mutex_unlock(&s->mu);
+		/* One read transaction for every running call, once each
+		 * fax.poll_ms (not again at each wake-up by a call ending; a
+		 * timed wait may end a little early). */
+		int cancelled[FAXSVC_WORKERS_MAX] = { 0 };
+		int64_t cancel_now = time_mono_ns() / 1000000, poll = s->cfg.poll_ms > 0 ? s->cfg.poll_ms : 500;
+		if (!last_cancel || cancel_now - last_cancel >= poll - poll / 4) {
+			if (dom_fax_cancelled_n(s->st, (const char (*)[64])ids, nrun, cancelled) < 0)
+				nrun = 0;
+			last_cancel = cancel_now;
+		} else {
+			nrun = 0;
+		}
 		for (int i = 0; i < nrun; i++)
-			if (dom_fax_cancelled(s->st, ids[i]) == 1) {
+			if (cancelled[i]) {
 				pthread_mutex_lock(&s->mu);
 				/* Still the same job in a slot? Then end its call. */
 				for (int k = 0; k < s->nworkers; k++)

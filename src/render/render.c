@@ -365,8 +365,7 @@ int render_documents(const char *const *inputs, size_t n, const char *out_tif,
 	int64_t date = o->date_ms ? o->date_ms : time_now_ms();
 	/* Fonts are read (before any fork) only when something draws text:
 	 * a text document, the cover page or the header line. */
-	struct font_data fd;
-	memset(&fd, 0, sizeof(fd));
+	const struct font_data *fd = NULL;
 	int have_fonts = 0;
 	char err[256];
 	char jid[300];
@@ -383,7 +382,7 @@ int render_documents(const char *const *inputs, size_t n, const char *out_tif,
 
 	/* Fonts for the cover and header, before anything is rendered. */
 	if ((cover || render_has_header(o)) && !have_fonts) {
-		if (font_data_load(&fd, o->font_dir, err, sizeof(err)) < 0) {
+		if (!(fd = font_data_shared(o->font_dir, err, sizeof(err)))) {
 			render_set_fail(r, RENDER_E_INTERNAL, "%s", err);
 			goto out;
 		}
@@ -423,7 +422,7 @@ int render_documents(const char *const *inputs, size_t n, const char *out_tif,
 			goto out;
 		}
 		if (type == RENDER_TYPE_TEXT && !have_fonts) {
-			if (font_data_load(&fd, o->font_dir, err, sizeof(err)) < 0) {
+			if (!(fd = font_data_shared(o->font_dir, err, sizeof(err)))) {
 				free(data);
 				render_set_fail(r, RENDER_E_INTERNAL, "%s", err);
 				goto out;
@@ -431,7 +430,7 @@ int render_documents(const char *const *inputs, size_t n, const char *out_tif,
 			have_fonts = 1;
 		}
 		if (i == n - 1 && have_fonts && !c.fonts && (cover || render_has_header(o))) {
-			c.fonts = fonts_new(&fd);
+			c.fonts = fonts_new(fd);
 			if (!c.fonts) {
 				free(data);
 				r->doc_index = -1;
@@ -450,7 +449,7 @@ int render_documents(const char *const *inputs, size_t n, const char *out_tif,
 					strerror(errno));
 				goto out;
 			}
-			job[p] = (struct raster_job){data, len, type, yres, budget, o->mem_bytes, &fd, t[p], p, np};
+			job[p] = (struct raster_job){data, len, type, yres, budget, o->mem_bytes, fd, t[p], p, np};
 			args[p] = &job[p];
 		}
 		struct sandbox_limits lim;
@@ -477,7 +476,7 @@ int render_documents(const char *const *inputs, size_t n, const char *out_tif,
 			h.yres = yres;
 			h.nparts = np;
 			src = helper_run(o->helper_path, &h, &data, len,
-				type == RENDER_TYPE_TEXT ? &fd : NULL, np, t, &lim, so, r);
+				type == RENDER_TYPE_TEXT ? fd : NULL, np, t, &lim, so, r);
 		} else {
 			src = sandbox_run_n(np, raster_child, args, t, &lim, so, r);
 		}
@@ -517,7 +516,7 @@ int render_documents(const char *const *inputs, size_t n, const char *out_tif,
 	/* 2. Compose what was not composed while rendering: with several
 	 * renderer processes per document, everything. */
 	if (have_fonts && !c.fonts && (cover || render_has_header(o))) {
-		c.fonts = fonts_new(&fd);
+		c.fonts = fonts_new(fd);
 		if (!c.fonts) {
 			render_set_fail(r, RENDER_E_INTERNAL, "cannot load fonts");
 			goto out;
@@ -577,7 +576,6 @@ out:
 	free(tmp);
 	free(count);
 	fonts_free(c.fonts);
-	font_data_free(&fd);
 	return rc;
 }
 

@@ -5,6 +5,7 @@
 #include <ft2build.h>
 #include FT_FREETYPE_H
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,6 +59,37 @@ int font_data_load(struct font_data *fd, const char *dir, char *err, size_t errl
 fail:
 	font_data_free(fd);
 	return -1;
+}
+
+/* Fonts read once per directory, kept for the life of the process. */
+struct font_shared {
+	struct font_shared *next;
+	char *dir;
+	struct font_data fd;
+};
+static pthread_mutex_t font_shared_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct font_shared *font_shared_list;
+
+const struct font_data *font_data_shared(const char *dir, char *err, size_t errlen)
+{
+	if (!dir)
+		dir = FONT_DIR_DEFAULT;
+	pthread_mutex_lock(&font_shared_mu);
+	struct font_shared *e = font_shared_list;
+	while (e && strcmp(e->dir, dir) != 0)
+		e = e->next;
+	if (!e) {
+		struct font_data fd;
+		if (font_data_load(&fd, dir, err, errlen) == 0) {
+			e = xcalloc(1, sizeof(*e));
+			e->dir = xstrdup(dir);
+			e->fd = fd;
+			e->next = font_shared_list;
+			font_shared_list = e;
+		}
+	}
+	pthread_mutex_unlock(&font_shared_mu);
+	return e ? &e->fd : NULL;
 }
 
 void font_data_free(struct font_data *fd)

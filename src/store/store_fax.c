@@ -132,6 +132,17 @@ json_t *store_fax_get(store_tx_t *tx, const char *account_id, const char *id)
 		id);
 }
 
+int store_fax_is_cancelled(store_tx_t *tx, const char *id)
+{
+	json_t *r = sq_rows(tx, "SELECT status FROM faxes WHERE id=? AND deleted_at IS NULL", "s", id);
+	if (!r)
+		return -1;
+	const char *st = json_string_value(json_object_get(json_array_get(r, 0), "status"));
+	int out = st && strcmp(st, "cancelled") == 0;
+	json_decref(r);
+	return out;
+}
+
 int store_fax_update(store_tx_t *tx, const char *id, const json_t *fields)
 {
 	return sq_update(tx, "faxes", fax_upd, id, fields, NULL);

@@ -44,6 +44,8 @@ json_t *store_submission_get(store_tx_t *tx, const char *id);
 int store_fax_insert(store_tx_t *tx, const json_t *fax);
 /* account_id NULL: any account (the runner). */
 json_t *store_fax_get(store_tx_t *tx, const char *account_id, const char *id);
+/* 1 when the fax's status is cancelled, 0 when not (or no such fax), -1 on error. */
+int store_fax_is_cancelled(store_tx_t *tx, const char *id);
 /* Sets the given keys (status, doc_id, page_count, pages_confirmed,
  * attempts_made, next_attempt_at, next_ecm, next_max_rate, failure_class,
  * failure_reason, estimated_cost, cost, trunk_id, from_number, submission_id,

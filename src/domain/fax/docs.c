@@ -150,8 +150,8 @@ int doc_put_file_tx(store_tx_t *tx, const fax_env_t *env, const char *account_id
 	return rc;
 }
 
-int doc_get_file_tx(store_tx_t *tx, const fax_env_t *env, const char *account_id,
-	const char *doc_id, const char *path)
+int doc_get_fd_tx(store_tx_t *tx, const fax_env_t *env, const char *account_id,
+	const char *doc_id, int fd)
 {
 	json_t *row = store_doc_get(tx, account_id, doc_id);
 	if (!row)
@@ -161,19 +161,29 @@ int doc_get_file_tx(store_tx_t *tx, const fax_env_t *env, const char *account_id
 	json_decref(row);
 	if (bad || doc_account_key_wrapped(tx, env, account_id, true, wak) != 0)
 		return -1;
+	keyd_target_t t = fax_env_keys(env);
+	vault_err_t ve = noted(keyd_doc_get(&t, account_id, wak, doc_id, wdk, fd));
+	if (ve != VAULT_OK) {
+		log_event(LOG_ERROR, "docs.get", "doc=%s err=\"%s\"", doc_id, vault_strerror(ve));
+		return -1;
+	}
+	return 0;
+}
+
+int doc_get_file_tx(store_tx_t *tx, const fax_env_t *env, const char *account_id,
+	const char *doc_id, const char *path)
+{
 	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return -1;
-	keyd_target_t t = fax_env_keys(env);
-	vault_err_t ve = noted(keyd_doc_get(&t, account_id, wak, doc_id, wdk, fd));
-	int rc = ve == VAULT_OK ? 0 : -1;
-	if (close(fd) != 0)
+	int rc = doc_get_fd_tx(tx, env, account_id, doc_id, fd);
+	if (close(fd) != 0) {
+		if (rc == 0)
+			log_event(LOG_ERROR, "docs.get", "doc=%s err=\"write failed\"", doc_id);
 		rc = -1;
-	if (rc != 0) {
-		log_event(LOG_ERROR, "docs.get", "doc=%s err=\"%s\"", doc_id,
-			ve != VAULT_OK ? vault_strerror(ve) : "write failed");
-		unlink(path);
 	}
+	if (rc != 0)
+		unlink(path);
 	return rc;
 }
 

@@ -289,6 +289,8 @@ int dom_fax_failover(store_t *st, const fax_env_t *env, fax_job_t *job, const fa
 int dom_fax_job_tiff(store_t *st, const fax_env_t *env, const fax_job_t *job, const char *path);
 /* 1 when the fax was cancelled since it was claimed (the runner then hangs up). */
 int dom_fax_cancelled(store_t *st, const char *fax_id);
+/* The same for n faxes in one read transaction: cancelled[i] 1 or 0. 0, or -1 on error. */
+int dom_fax_cancelled_n(store_t *st, const char (*fax_ids)[64], int n, int *cancelled);
 /* At start: attempts in_progress of node (or of any node, older than stale_ms) become interrupted, their faxes queued again at once (confirmed pages kept); submissions left rendering without a render job (accepted before rendering moved to the queue) are rendered again. Returns how many faxes were recovered, or -1. */
 int dom_fax_recover(store_t *st, const fax_env_t *env, const char *node, int64_t now, int64_t stale_ms);
 /* One attempt of this node whose call was cut by the engine's process dying
@@ -399,6 +401,10 @@ int doc_put_file_tx(store_tx_t *tx, const fax_env_t *env, const char *account_id
 	const char *kind, const char *path, int pages, char doc_id[DOC_ID_MAX]);
 int doc_get_file_tx(store_tx_t *tx, const fax_env_t *env, const char *account_id,
 	const char *doc_id, const char *path);
+/* The same into fd (written from its offset; a memfd keeps the plaintext
+ * off the disk). 0 / -1. */
+int doc_get_fd_tx(store_tx_t *tx, const fax_env_t *env, const char *account_id,
+	const char *doc_id, int fd);
 int doc_shred_tx(store_tx_t *tx, const fax_env_t *env, const char *account_id,
 	const char *doc_id);
 

@@ -506,14 +506,31 @@ int dom_fax_job_tiff(store_t *st, const fax_env_t *env, const fax_job_t *job, co
 
 int dom_fax_cancelled(store_t *st, const char *fax_id)
 {
+	char id[1][64];
+	int c = 0;
+	snprintf(id[0], sizeof id[0], "%s", fax_id);
+	return dom_fax_cancelled_n(st, (const char (*)[64])id, 1, &c) == 0 && c;
+}
+
+int dom_fax_cancelled_n(store_t *st, const char (*fax_ids)[64], int n, int *cancelled)
+{
+	for (int i = 0; i < n; i++)
+		cancelled[i] = 0;
+	if (n <= 0)
+		return 0;
 	store_tx_t *tx = store_begin(st, false);
 	if (!tx)
-		return 0;
-	json_t *f = store_fax_get(tx, NULL, fax_id);
-	int c = f && strcmp(rec_str(f, "status"), "cancelled") == 0;
-	json_decref(f);
+		return -1;
+	int rc = 0;
+	for (int i = 0; i < n && rc == 0; i++) {
+		int c = store_fax_is_cancelled(tx, fax_ids[i]);
+		if (c < 0)
+			rc = -1;
+		else
+			cancelled[i] = c;
+	}
 	store_rollback(tx);
-	return c;
+	return rc;
 }
 
 /* Renders a submission left rendering without a render job (accepted

@@ -694,6 +694,14 @@ static void test_cancel_during_call(void **state)
 	json_decref(upd);
 	assert_int_equal(store_commit(tx), STORE_OK);
 	assert_int_equal(dom_fax_cancelled(f->st, "fax_x"), 1);
+	/* The dispatcher's check of all its calls in one transaction: an
+	 * unknown fax is not cancelled. */
+	const char ids[3][64] = { "fax_none", "fax_x", "fax_none2" };
+	int c[3] = { 7, 7, 7 };
+	assert_int_equal(dom_fax_cancelled_n(f->st, ids, 3, c), 0);
+	assert_int_equal(c[0], 0);
+	assert_int_equal(c[1], 1);
+	assert_int_equal(c[2], 0);
 	fax_result_t r;
 	result_fail(&r, "network", "the call was ended", 1);
 	assert_int_equal(dom_fax_finish(f->st, &f->env, &j[0], &r), 0);

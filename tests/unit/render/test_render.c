@@ -716,6 +716,18 @@ static void test_cover(void **state)
 	char err[64];
 	struct font_data bad;
 	assert_int_equal(font_data_load(&bad, "/nonexistent", err, sizeof(err)), -1);
+	/* The shared copy: read once per directory, the same bytes as a load,
+	 * and a directory without the fonts refused each time (not kept). */
+	const struct font_data *sh = font_data_shared(NULL, err, sizeof(err));
+	assert_non_null(sh);
+	assert_ptr_equal(font_data_shared(NULL, err, sizeof(err)), sh);
+	for (int i = 0; i < FONT_COUNT_; i++) {
+		assert_int_equal(sh->len[i], fdata.len[i]);
+		assert_memory_equal(sh->bytes[i], fdata.bytes[i], fdata.len[i]);
+	}
+	assert_null(font_data_shared("/nonexistent", err, sizeof(err)));
+	assert_null(font_data_shared("/nonexistent", err, sizeof(err)));
+	assert_non_null(strstr(err, "/nonexistent"));
 }
 
 /* In the sandbox: files cannot be opened, sockets not created, processes

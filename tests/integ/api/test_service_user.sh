@@ -23,6 +23,20 @@ id -u "$SU" >/dev/null 2>&1 ||
 	useradd --system --user-group --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin "$SU" ||
 	{ fail "cannot create the user $SU"; finish; exit 1; }
 SUID=$(id -u "$SU") SGID=$(id -g "$SU")
+# The service user looks its programs up (the render helper next to
+# faxvaultd): a build tree under a private directory (a clone in a 0700
+# temporary directory) is opened for search (o+x) while the test runs, and
+# closed again at its end. An installed faxvault lives under /usr.
+OPENED=()
+d=$(dirname "$(readlink -f "$FAXVAULTD")")
+while [ "$d" != / ]; do
+	if [ $(( 0$(stat -c %a "$d") & 1 )) -eq 0 ]; then
+		chmod o+x "$d" && OPENED+=("$d")
+	fi
+	d=$(dirname "$d")
+done
+close_opened() { for d in ${OPENED[@]+"${OPENED[@]}"}; do chmod o-x "$d"; done; }
+trap 'close_opened; cleanup' EXIT
 # The service user reaches what the service reads (the test clock) and owns
 # the data directory and the log's directory, as the package arranges.
 chmod 0711 "$TMP"

@@ -123,8 +123,9 @@ for f in "${ACCEPTED[@]}"; do
 	req GET "/v1/faxes/$f" "$OWN"
 	expect_status 200 "accepted fax $f kept"
 	wait_rendered "$OWN" "$f"
+	FAXBODY=$BODY
 	req GET "/v1/faxes/$f/document" "$OWN" "" -o /dev/null
-	expect_status 200 "document of $f readable after the restart"
+	expect_status 200 "document of $f readable after the restart (the fax: $(echo "$FAXBODY" | jq -c "{status, failure_class, failure_reason, last_error}" 2>/dev/null))"
 done
 # A submission whose answer was cut or a 503 may exist too (its client
 # retries with an Idempotency-Key).

@@ -44,6 +44,7 @@
 #include "line.h"
 #include "log.h"
 #include "queue.h"
+#include "sweep.h"
 #include "webhook_sender.h"
 #include "fax/fax.h"
 #include "records/records.h"
@@ -539,6 +540,25 @@ static int bound_port(int fd)
 	return 0;
 }
 
+/* The audit checkpoint, a periodic sweep (sweep.h): a signed checkpoint of
+ * each audit chain's head that moved, every audit.checkpoint_minutes, on
+ * one node at a time. */
+struct checkpoint_sweep {
+	store_t *st;
+	const char *file;
+	int64_t every_ms;
+};
+
+static int64_t checkpoint_pass(void *arg, const queue_job_t *job, int64_t now)
+{
+	(void)job;
+	(void)now;
+	struct checkpoint_sweep *cs = arg;
+	size_t n;
+	audit_checkpoint_publish(cs->st, cs->file, &n);
+	return cs->every_ms;
+}
+
 static int cmd_serve(const config_t *cfg)
 {
 	/* Signals are taken synchronously by this thread; block them before any
@@ -739,7 +759,14 @@ static int cmd_serve(const config_t *cfg)
 		.bounce_domain = *cfg->mail_domain && (*cfg->mail_smtp_listen ||
 			*cfg->mail_lmtp_listen) ? cfg->mail_domain : NULL,
 	};
-	if (gdpr_export_register(jobs, &ac.dom) != 0 || fax_render_register(jobs, &ac.dom) != 0 ||
+	/* The periodic sweeps: one job each among every node (sweep.h). */
+	sweeps_t *sweeps = sweeps_new();
+	struct checkpoint_sweep cps = { .st = st, .file = cpfile,
+		.every_ms = cfg->audit_checkpoint_minutes * 60000 };
+	if (faxsvc_sweeps(fax, sweeps) != 0 ||
+	    sweeps_add(sweeps, "checkpoint", checkpoint_pass, &cps, cps.every_ms) != 0 ||
+	    sweeps_register(sweeps, jobs, st, err, sizeof err) != 0 ||
+	    gdpr_export_register(jobs, &ac.dom) != 0 || fax_render_register(jobs, &ac.dom) != 0 ||
 	    fax_quote_register(jobs, &ac.dom) != 0 ||
 	    !(hooks = webhook_sender_register(jobs, st, &fr.env, (int)cfg->webhook_timeout * 1000,
 		      err, sizeof err)) ||
@@ -749,6 +776,7 @@ static int cmd_serve(const config_t *cfg)
 		log_event(LOG_ERROR, "daemon.start", "part=queue err=\"%s\"", err);
 		fprintf(stderr, "faxvaultd: %s\n", err);
 		queue_stop(jobs);
+		sweeps_free(sweeps);
 		webhook_sender_free(hooks);
 		metrics_set_extra(NULL, NULL);
 		dom_capacity_set_inbound(NULL, NULL);
@@ -796,6 +824,7 @@ static int cmd_serve(const config_t *cfg)
 		metrics_set_extra(NULL, NULL);
 		dom_capacity_set_inbound(NULL, NULL);
 		queue_stop(jobs);
+		sweeps_free(sweeps);
 		webhook_sender_free(hooks);
 		mail_sender_free(mail);
 		faxsvc_stop(fax);
@@ -834,18 +863,13 @@ static int cmd_serve(const config_t *cfg)
 	/* From now on the supervisor starts this process again if it dies. */
 	if (!rc)
 		ipc_proc_ready();
-	/* Between signals, a signed checkpoint of each audit chain's head at
-	 * every interval (of those that moved), by one node at a time on a
-	 * shared database (store_sweep_lead). */
-	const struct timespec every = { .tv_sec = (time_t)cfg->audit_checkpoint_minutes * 60 };
+	/* The audit checkpoints between signals are a sweep of the queue
+	 * (checkpoint_pass). */
 	size_t ncp;
 	for (; !rc;) {
-		int sig = sigtimedwait(&set, NULL, &every);
-		if (sig < 0) {
-			if (errno == EAGAIN && store_sweep_lead(st, "checkpoint"))
-				audit_checkpoint_publish(st, cpfile, &ncp);
+		int sig = sigwaitinfo(&set, NULL);
+		if (sig < 0)
 			continue;
-		}
 		if (sig == SIGHUP) {
 			log_reopen();
 			log_event(LOG_INFO, "daemon.reopen_logs", "ok=1");
@@ -864,6 +888,7 @@ static int cmd_serve(const config_t *cfg)
 	metrics_set_extra(NULL, NULL);
 	dom_capacity_set_inbound(NULL, NULL);
 	queue_stop(jobs);
+	sweeps_free(sweeps);
 	webhook_sender_free(hooks);
 	mail_sender_free(mail);
 	faxsvc_stop(fax);

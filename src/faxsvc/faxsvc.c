@@ -2,8 +2,9 @@
  *
  * Threads: one dispatcher that claims due faxes and watches cancellations,
  * `workers` call threads that each run one outbound call at a time, one
- * receiver per trunk with a listener (the loopback trunk), and the sweeps
- * (webhooks are jobs of the queue: webhook_sender.h). Every piece of state
+ * receiver per trunk with a listener (the loopback trunk). The periodic
+ * sweeps and the webhooks are jobs of the queue (sweep.h,
+ * webhook_sender.h). Every piece of state
  * a call needs lives in its struct job; the threads share only the queue
  * of claimed jobs, under one mutex. */
 #include "faxsvc.h"
@@ -35,10 +36,10 @@
 #include "linecall.h"
 #include "log.h"
 #include "numbers/numbers.h"
-#include "poller.h"
 #include "queue.h"
 #include "records/records.h"
 #include "sipauth.h"
+#include "sweep.h"
 #include "sipconn.h"
 #include "siptrans.h"
 #include "identity/identity.h"
@@ -116,13 +117,6 @@ struct rx_call {
 	char tiff[600];
 };
 
-/* The periodic sweeps, each led by one node at a time on a shared
- * database (store_sweep_lead): the status board's pass, the retention
- * sweep (with consents, incidents, contacts reviews, closures and fraud),
- * the billing pass and the sign-in domains' re-check. */
-enum sweep { SW_STATUS, SW_RETENTION, SW_BILLING, SW_SSODOM, SW_N };
-static const char *const sweep_names[SW_N] = { "status", "retention", "billing", "ssodom" };
-
 struct faxsvc {
 	faxsvc_config_t cfg;
 	const fax_env_t *env;
@@ -161,35 +155,16 @@ struct faxsvc {
 	atomic_ullong calls_ended[2][CLASS_N];
 	atomic_ullong pages[2];
 
-#ifdef HAVE_WEBHOOK_SENDER
-#endif
-	poller_t *retention;          /* the retention sweep */
 	trunk_health_t *health;       /* the trunks' OPTIONS keep-alive */
 	trunk_register_t *reg;        /* the trunks' registrations */
 	atomic_ullong failovers;      /* outbound calls moved on to another trunk */
 	atomic_ullong target_failovers; /* ... to another target of the same trunk (SRV, addresses) */
-	int64_t next_sweep_ms;        /* when it next runs (the service's clock) */
-	int64_t next_orphans_ms;      /* when the orphan blobs' sweep next runs */
-	poller_t *billing;            /* the billing pass (invoices, reminders, holds) */
-	int64_t billing_month;        /* the month whose invoice run is done (0: none yet) */
-	int64_t next_billing_ms;      /* when the pass next runs (the service's clock) */
-	poller_t *ssodom;             /* the re-check of verified sign-in domains */
-	int64_t next_ssodom_ms;       /* when it next runs (the service's clock) */
-	/* The periodic sweeps this node leads (store_sweep_lead) and the
-	 * passes it ran, by sweep (enum sweep). */
-	atomic_int leads[SW_N];
-	atomic_ullong sweep_passes[SW_N];
+	/* The periodic sweeps (jobs of the queue: faxsvc_sweeps); a pass runs
+	 * on one thread at a time, on whichever node claimed its job. */
+	struct sweeps *sweeps;        /* their passes on /metrics */
+	int64_t next_orphans_ms;      /* when the orphan blobs' sweep next runs here */
+	int64_t billing_month;        /* the month whose invoice run is done here (0: none yet) */
 };
-
-/* Whether this node runs sweep k now; counts the pass when it does. */
-static bool sweep_lead(faxsvc_t *s, enum sweep k)
-{
-	bool lead = store_sweep_lead(s->st, sweep_names[k]);
-	atomic_store(&s->leads[k], lead);
-	if (lead)
-		atomic_fetch_add(&s->sweep_passes[k], 1);
-	return lead;
-}
 
 /* fax.sip_public_address, NULL when unset. */
 static const char *public_address(const faxsvc_t *s)
@@ -1195,15 +1170,7 @@ void faxsvc_metrics(buf_t *o, void *ud)
 		      "# TYPE faxvault_fax_target_failovers_total counter\n"
 		      "faxvault_fax_target_failovers_total %llu\n",
 		(unsigned long long)atomic_load(&s->target_failovers));
-	buf_puts(o, "# HELP faxvault_sweep_lead 1: this node runs the periodic sweep (on several nodes on one PostgreSQL database, one node at a time leads each).\n"
-		    "# TYPE faxvault_sweep_lead gauge\n");
-	for (int k = 0; k < SW_N; k++)
-		buf_printf(o, "faxvault_sweep_lead{sweep=\"%s\"} %d\n", sweep_names[k], atomic_load(&s->leads[k]));
-	buf_puts(o, "# HELP faxvault_sweep_passes_total Passes of each periodic sweep run on this node.\n"
-		    "# TYPE faxvault_sweep_passes_total counter\n");
-	for (int k = 0; k < SW_N; k++)
-		buf_printf(o, "faxvault_sweep_passes_total{sweep=\"%s\"} %llu\n", sweep_names[k],
-			(unsigned long long)atomic_load(&s->sweep_passes[k]));
+	sweeps_metrics(o, s->sweeps);
 	trunk_health_metrics(s->health, o);
 	trunk_register_metrics(s->reg, o);
 	buf_puts(o, "# HELP faxvault_fax_calls_up Fax calls in progress on this node, by trunk and direction.\n"
@@ -1289,23 +1256,28 @@ static int recover_inbound(faxsvc_t *s)
 
 /* ---- start and stop ---- */
 
-/* ---- retention ---- */
+/* ---- the periodic sweeps (jobs of the queue: sweep.h) ---- */
 
-/* The sweep looks at the clock this often; it runs every
- * cfg.retention_sweep_ms of the service's clock (the test clock moves it). */
-#define RETENTION_POLL_MS 1000
 #define RETENTION_BATCH 100
+#define RETENTION_EVERY_MS 3600000
+#define STATUS_EVERY_MS 30000
 
-static int retention_pass(poller_t *p, void *arg)
+/* The status board's automatic component states, every
+ * status.check_seconds. */
+static int64_t status_pass(void *arg, const queue_job_t *job, int64_t now)
 {
-	(void)p;
+	(void)job;
 	faxsvc_t *s = arg;
-	int64_t now = time_now_ms();
-	/* The status board's automatic component states (its own pace). */
-	if (sweep_lead(s, SW_STATUS))
-		dom_status_pass(s->st, s->cfg.dom, now);
-	if (now < s->next_sweep_ms || !sweep_lead(s, SW_RETENTION))
-		return 0;
+	dom_status_pass(s->st, s->cfg.dom, now);
+	return s->cfg.dom->status_check_ms > 0 ? s->cfg.dom->status_check_ms : STATUS_EVERY_MS;
+}
+
+/* The retention sweep, every retention.sweep_minutes of the service's clock
+ * (the test clock moves it), with what else ends by the clock. */
+static int64_t retention_pass(void *arg, const queue_job_t *job, int64_t now)
+{
+	(void)job;
+	faxsvc_t *s = arg;
 	int n = dom_retention_sweep(s->st, s->env, now, RETENTION_BATCH);
 	if (now >= s->next_orphans_ms) {
 		dom_docs_sweep_orphans(s->st, s->env, ORPHAN_MIN_AGE_S);
@@ -1326,7 +1298,7 @@ static int retention_pass(poller_t *p, void *arg)
 	/* Automatic fraud detection over the traffic of the last hour (fraud.h). */
 	dom_fraud_pass(s->st, s->cfg.dom, now);
 	/* Finished jobs of the queue past their retention (queue.retention_days). */
-	if (s->cfg.dom && s->cfg.dom->queue_retention_ms > 0) {
+	if (s->cfg.dom->queue_retention_ms > 0) {
 		k = queue_purge(s->st, now - s->cfg.dom->queue_retention_ms, RETENTION_BATCH,
 			dom_jobs_purged, NULL);
 		if (k > n)
@@ -1337,53 +1309,47 @@ static int retention_pass(poller_t *p, void *arg)
 	if (k > n)
 		n = k;
 	/* A full batch: go on at once; otherwise wait for the next turn. */
-	if (n < RETENTION_BATCH)
-		s->next_sweep_ms = now + (s->cfg.retention_sweep_ms > 0 ? s->cfg.retention_sweep_ms
-									  : 3600000);
-	return n > 0 ? n : 0;
+	if (n >= RETENTION_BATCH)
+		return 0;
+	return s->cfg.retention_sweep_ms > 0 ? s->cfg.retention_sweep_ms : RETENTION_EVERY_MS;
 }
 
-/* ---- billing ---- */
-
-/* The billing pass looks at the clock every second and runs every minute
- * of the service's clock (the test clock moves it): the invoice run once
- * the month has ended, then reminders, overdue invoices and holds. */
-#define BILLING_POLL_MS 1000
+/* The billing pass, every minute of the service's clock: the invoice run
+ * once the month has ended, then reminders, overdue invoices and holds. */
 #define BILLING_EVERY_MS 60000
 
-static int billing_pass(poller_t *p, void *arg)
+static int64_t billing_pass(void *arg, const queue_job_t *job, int64_t now)
 {
-	(void)p;
+	(void)job;
 	faxsvc_t *s = arg;
-	int64_t now = time_now_ms();
-	if (now < s->next_billing_ms || !sweep_lead(s, SW_BILLING))
-		return 0;
-	s->next_billing_ms = now + BILLING_EVERY_MS;
-	int n = invoice_pass(s->st, s->cfg.dom, now, &s->billing_month);
-	return n > 0 ? n : 0;
+	invoice_pass(s->st, s->cfg.dom, now, &s->billing_month);
+	return BILLING_EVERY_MS;
 }
 
-/* ---- sign-in domains ---- */
-
-/* The re-check of verified sign-in domains (sso.h) looks at the clock every
- * second and runs every minute of the service's clock (the test clock
- * moves it); each domain is looked up every sso.domain_recheck_hours. A
- * thread of its own: a silent DNS holds up nothing else. */
-#define SSODOM_POLL_MS 1000
+/* The re-check of verified sign-in domains (sso.h), every minute of the
+ * service's clock; each domain is looked up every sso.domain_recheck_hours. */
 #define SSODOM_EVERY_MS 60000
 #define SSODOM_BATCH 50
 
-static int ssodom_pass(poller_t *p, void *arg)
+static int64_t ssodom_pass(void *arg, const queue_job_t *job, int64_t now)
 {
 	faxsvc_t *s = arg;
-	int64_t now = time_now_ms();
-	if (now < s->next_ssodom_ms || poller_stopping(p) || !sweep_lead(s, SW_SSODOM))
+	if (queue_job_stopping(job))
 		return 0;
 	int n = dom_ssodom_recheck_pass(s->st, s->cfg.dom, now, SSODOM_BATCH);
 	/* A full batch: go on at once; otherwise wait for the next turn. */
-	if (n < SSODOM_BATCH)
-		s->next_ssodom_ms = now + SSODOM_EVERY_MS;
-	return n > 0 ? n : 0;
+	return n >= SSODOM_BATCH ? 0 : SSODOM_EVERY_MS;
+}
+
+int faxsvc_sweeps(faxsvc_t *s, struct sweeps *sw)
+{
+	if (!s)
+		return 0;
+	s->sweeps = sw;
+	return sweeps_add(sw, "status", status_pass, s, 0) != 0 ||
+	       sweeps_add(sw, "retention", retention_pass, s, 0) != 0 ||
+	       sweeps_add(sw, "billing", billing_pass, s, 0) != 0 ||
+	       sweeps_add(sw, "ssodom", ssodom_pass, s, 0) != 0 ? -1 : 0;
 }
 
 /* The Contact of the trunks' registrations: the first carrier listener
@@ -1469,21 +1435,6 @@ faxsvc_t *faxsvc_start(const faxsvc_config_t *cfg, store_t *st, char *err, size_
 		faxsvc_stop(s);
 		return NULL;
 	}
-	s->retention = poller_start("retention", RETENTION_POLL_MS, retention_pass, s, err, errlen);
-	if (!s->retention) {
-		faxsvc_stop(s);
-		return NULL;
-	}
-	s->billing = poller_start("billing", BILLING_POLL_MS, billing_pass, s, err, errlen);
-	if (!s->billing) {
-		faxsvc_stop(s);
-		return NULL;
-	}
-	s->ssodom = poller_start("ssodom", SSODOM_POLL_MS, ssodom_pass, s, err, errlen);
-	if (!s->ssodom) {
-		faxsvc_stop(s);
-		return NULL;
-	}
 	sipconn_tls_t rtls = { .ca = cfg->sip_tls_ca && *cfg->sip_tls_ca ? cfg->sip_tls_ca : NULL,
 		.cert = cfg->sip_tls_cert && *cfg->sip_tls_cert ? cfg->sip_tls_cert : NULL, .key = cfg->sip_tls_key };
 	if (!(s->reg = trunk_register_start(st, s->env, s->line, reg_contact, s, &rtls, err, errlen))) {
@@ -1508,12 +1459,6 @@ void faxsvc_stop(faxsvc_t *s)
 	if (!s)
 		return;
 	atomic_store(&s->stopping, 1);
-	poller_stop(s->retention);
-	s->retention = NULL;
-	poller_stop(s->billing);
-	s->billing = NULL;
-	poller_stop(s->ssodom);
-	s->ssodom = NULL;
 	trunk_health_stop(s->health);
 	s->health = NULL;
 	trunk_register_stop(s->reg);

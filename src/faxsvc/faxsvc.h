@@ -59,6 +59,15 @@ faxsvc_t *faxsvc_start(const faxsvc_config_t *cfg, store_t *st, char *err, size_
  * interrupted and retried at the next start), joins the threads. */
 void faxsvc_stop(faxsvc_t *s);
 
+/* Adds the service's periodic sweeps to sw (sweep.h): the status board's
+ * pass ("status"), the retention sweep with consents, incidents, contacts
+ * reviews, closures, fraud and purges ("retention"), the billing pass
+ * ("billing") and the sign-in domains' re-check ("ssodom"); their passes
+ * are counted on /metrics. Before sweeps_register; the queue is stopped
+ * before s. 0, or -1. */
+struct sweeps;
+int faxsvc_sweeps(faxsvc_t *s, struct sweeps *sw);
+
 /* The local "IP:PORT" of carrier listener i (0-based) into out, once bound;
  * -1 when there is no such listener. */
 int faxsvc_carrier_bound(faxsvc_t *s, int i, char *out, size_t cap);

@@ -24,6 +24,20 @@
 /* The listener's connection lost: tried again after this long. */
 #define LISTEN_RETRY_MS 5000
 
+/* A worker thread: of the shared pool (kind -1), or of a kind's own. */
+struct worker {
+	struct queue *q;
+	int kind;
+	pthread_t th;
+};
+
+/* What a recurring run asked (queue_job_again). */
+struct queue_again {
+	bool set;
+	int64_t at;
+	char *progress;
+};
+
 struct queue {
 	store_t *st;
 	char base[80];  /* the node's name (cfg->node) */
@@ -34,7 +48,7 @@ struct queue {
 	queue_kind_t kinds[QUEUE_KINDS_MAX];
 	int nkinds;
 	atomic_uint next_kind; /* round robin over kinds */
-	pthread_t workers[QUEUE_WORKERS_MAX];
+	struct worker *workers;
 	int started;
 	pthread_t listener;
 	bool listening;
@@ -72,6 +86,30 @@ static void wake_local(void *unused)
 	for (queue_t *q = g_queues; q; q = q->next)
 		wake(q);
 	pthread_mutex_unlock(&g_mu);
+}
+
+int queue_enqueue_once(store_tx_t *tx, const char *kind, const char *ref,
+	const json_t *payload, int64_t run_after)
+{
+	int64_t now = time_now_ms();
+	char *jid = sec_new_id("job");
+	char *ps = payload ? json_dumps(payload, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+	json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:i, s:I, s:I}", "id", jid, "kind", kind, "ref",
+		ref, "payload", ps ? ps : "{}", "max_attempts", QUEUE_ATTEMPTS_DEFAULT, "run_after",
+		(json_int_t)(run_after > 0 ? run_after : now), "created_at", (json_int_t)now);
+	free(ps);
+	int rc = j ? store_job_insert_once(tx, j) : -1;
+	json_decref(j);
+	if (rc == 1 && store_notify(tx, QUEUE_CHANNEL) != STORE_OK)
+		rc = -1;
+	if (rc == 1) {
+		store_tx_after_commit(tx, wake_local, NULL);
+		log_event(LOG_INFO, "queue.enqueued", "job=%s kind=%s ref=%s", jid, kind, ref);
+	} else if (rc < 0) {
+		log_event(LOG_ERROR, "queue.enqueue", "kind=%s ref=%s err=store", kind, ref);
+	}
+	free(jid);
+	return rc;
 }
 
 int queue_enqueue(store_tx_t *tx, const char *kind, const char *account_id, const char *ref,
@@ -138,6 +176,10 @@ int queue_register(queue_t *q, const queue_kind_t *kind)
 		k->lease_ms = q->lease_ms;
 	if (k->backoff_ms <= 0)
 		k->backoff_ms = QUEUE_BACKOFF_DEFAULT_MS;
+	if (k->workers > QUEUE_KIND_WORKERS_MAX)
+		k->workers = QUEUE_KIND_WORKERS_MAX;
+	if (k->workers < 0)
+		k->workers = 0;
 	return 0;
 }
 
@@ -181,6 +223,17 @@ int queue_job_progress(store_tx_t *tx, const queue_job_t *job, const json_t *pro
 	return rc;
 }
 
+void queue_job_again(const queue_job_t *job, int64_t at, const json_t *progress)
+{
+	if (!job->again)
+		return;
+	job->again->set = true;
+	job->again->at = at;
+	free(job->again->progress);
+	job->again->progress = progress ? json_dumps(progress, JSON_COMPACT | JSON_SORT_KEYS)
+		: NULL;
+}
+
 bool queue_job_stopping(const queue_job_t *job)
 {
 	pthread_mutex_lock(&job->q->mu);
@@ -189,8 +242,35 @@ bool queue_job_stopping(const queue_job_t *job)
 	return s;
 }
 
+/* The monotonic time ms from now into t (the clock of q->cv). */
+static void mono_deadline(int64_t ms, struct timespec *t)
+{
+	clock_gettime(CLOCK_MONOTONIC, t);
+	t->tv_sec += (time_t)(ms / 1000);
+	t->tv_nsec += (long)(ms % 1000) * 1000000L;
+	t->tv_sec += t->tv_nsec / 1000000000L;
+	t->tv_nsec %= 1000000000L;
+}
+
+/* Waits ms (monotonic) unless the queue stops: whether it stops. */
+static bool pause_unless_stopped(queue_t *q, int64_t ms)
+{
+	struct timespec t;
+	mono_deadline(ms, &t);
+	pthread_mutex_lock(&q->mu);
+	while (!q->stop && pthread_cond_timedwait(&q->cv, &q->mu, &t) != ETIMEDOUT)
+		;
+	bool stop = q->stop;
+	pthread_mutex_unlock(&q->mu);
+	return stop;
+}
+
 /* Ends the run: the job's new state in a transaction of its own, with the
- * kind's failed() hook when it is given up. */
+ * kind's failed() hook when it is given up. The database away a moment
+ * (a failover): tried again every END_RETRY_MS for as long as a lease
+ * lasts, so that the job does not wait for its lease to pass (a lease
+ * lost meanwhile: another run took it, and this one writes nothing). */
+#define END_RETRY_MS 1000
 static void end_run(queue_t *q, const queue_kind_t *k, const queue_job_t *job,
 	enum queue_outcome o, const char *why)
 {
@@ -198,22 +278,37 @@ static void end_run(queue_t *q, const queue_kind_t *k, const queue_job_t *job,
 	bool give_up = o == QUEUE_FAIL || (o == QUEUE_RETRY && job->attempt >= job->max_attempts);
 	const char *state = o == QUEUE_DONE ? "done" : give_up ? "failed" : "queued";
 	int64_t at = o == QUEUE_RETRY && !give_up ? now + backoff(k, job->attempt) : now;
-	store_tx_t *tx = store_begin(q->st, true);
-	int rc = tx ? 0 : -1;
-	if (rc == 0 && give_up && k->failed && k->failed(tx, job, k->arg, why) != 0)
-		rc = -1;
-	int sr = rc == 0 ? store_job_end(tx, job->id, q->node, job->attempt, state, at,
-		o == QUEUE_DONE ? NULL : why, o == QUEUE_YIELD, now) : STORE_ERROR;
-	if (tx && (sr != STORE_OK || store_commit(tx) != STORE_OK)) {
-		if (sr != STORE_OK)
+	bool again = o == QUEUE_DONE && job->again && job->again->set;
+	if (again)
+		state = "queued";
+	int64_t until = time_mono_ns() / 1000000 + k->lease_ms;
+	int sr;
+	for (int tries = 1;; tries++) {
+		store_tx_t *tx = store_begin(q->st, true);
+		int rc = tx ? 0 : -1;
+		if (rc == 0 && give_up && k->failed && k->failed(tx, job, k->arg, why) != 0)
+			rc = -1;
+		sr = rc != 0 ? STORE_ERROR : again ? store_job_again(tx, job->id, q->node,
+			job->attempt, job->again->at, job->again->progress, now) :
+			store_job_end(tx, job->id, q->node, job->attempt, state, at,
+			o == QUEUE_DONE ? NULL : why, o == QUEUE_YIELD, now);
+		if (sr != STORE_OK && tx)
 			store_rollback(tx);
+		else if (tx && store_commit(tx) != STORE_OK)
+			sr = STORE_ERROR;
+		if (sr != STORE_ERROR || time_mono_ns() / 1000000 >= until)
+			break;
+		log_event(LOG_WARN, "queue.end", "job=%s kind=%s err=store try=%d", job->id,
+			job->kind, tries);
+		if (pause_unless_stopped(q, END_RETRY_MS))
+			break;
+	}
+	if (sr != STORE_OK) {
 		/* The lease passes and the job runs again. */
 		log_event(LOG_ERROR, "queue.end", "job=%s kind=%s err=%s", job->id, job->kind,
 			sr == STORE_NOTFOUND ? "lease_lost" : "store");
 		return;
 	}
-	if (!tx)
-		return;
 	atomic_fetch_add(o == QUEUE_DONE ? &n_done : give_up ? &n_failed : o == QUEUE_YIELD
 		? &n_yielded : &n_retried, 1);
 	log_event(o == QUEUE_DONE || o == QUEUE_YIELD ? LOG_INFO : LOG_WARN, "queue.ran",
@@ -238,6 +333,8 @@ static void run_job(queue_t *q, const queue_kind_t *k, json_t *row)
 		.attempt = (int)json_integer_value(json_object_get(row, "attempts")),
 		.max_attempts = (int)json_integer_value(json_object_get(row, "max_attempts")),
 	};
+	struct queue_again again = { 0 };
+	job.again = &again;
 	char why[WHY_MAX] = "";
 	enum queue_outcome o;
 	if (!json_is_object(job.payload)) {
@@ -254,15 +351,26 @@ static void run_job(queue_t *q, const queue_kind_t *k, json_t *row)
 			snprintf(why, sizeof why, "failed");
 	}
 	end_run(q, k, &job, o, why);
+	free(again.progress);
 	json_decref(payload ? payload : (json_t *)job.payload);
 	json_decref(progress);
 }
 
-int queue_run_once(queue_t *q)
+/* Whether a worker of pool (-1 shared, -2 any: tests) runs kind i. */
+static bool pool_runs(const queue_t *q, int pool, int i)
+{
+	return pool == -2 || (pool == -1 ? q->kinds[i].workers == 0 : pool == i);
+}
+
+/* Runs at most one due job of the kinds of pool: as queue_run_once. */
+static int run_once(queue_t *q, int pool)
 {
 	unsigned start = atomic_fetch_add(&q->next_kind, 1);
 	for (int i = 0; i < q->nkinds; i++) {
-		const queue_kind_t *k = &q->kinds[(start + (unsigned)i) % (unsigned)q->nkinds];
+		int ki = (int)((start + (unsigned)i) % (unsigned)q->nkinds);
+		if (!pool_runs(q, pool, ki))
+			continue;
+		const queue_kind_t *k = &q->kinds[ki];
 		store_tx_t *tx = store_begin(q->st, true);
 		if (!tx)
 			return -1;
@@ -282,9 +390,14 @@ int queue_run_once(queue_t *q)
 	return 0;
 }
 
+int queue_run_once(queue_t *q)
+{
+	return run_once(q, -2);
+}
+
 /* How long a worker with nothing to do waits: until the next job of its
  * kinds is due, at most fallback_ms. */
-static int64_t idle_ms(queue_t *q)
+static int64_t idle_ms(queue_t *q, int pool)
 {
 	int64_t wait = q->fallback_ms;
 	store_tx_t *tx = store_begin(q->st, false);
@@ -292,6 +405,8 @@ static int64_t idle_ms(queue_t *q)
 		return wait;
 	int64_t now = time_now_ms();
 	for (int i = 0; i < q->nkinds; i++) {
+		if (!pool_runs(q, pool, i))
+			continue;
 		int64_t due = store_job_next_due(tx, q->kinds[i].kind);
 		if (due >= 0 && due != INT64_MAX && due - now < wait)
 			wait = due - now;
@@ -302,22 +417,19 @@ static int64_t idle_ms(queue_t *q)
 
 static void *worker(void *arg)
 {
-	queue_t *q = arg;
+	struct worker *w = arg;
+	queue_t *q = w->q;
 	pthread_mutex_lock(&q->mu);
 	while (!q->stop) {
 		uint64_t seen = q->wakes;
 		pthread_mutex_unlock(&q->mu);
-		int n = queue_run_once(q);
-		int64_t wait = n == 0 ? idle_ms(q) : n < 0 ? 1000 : 0;
+		int n = run_once(q, w->kind);
+		int64_t wait = n == 0 ? idle_ms(q, w->kind) : n < 0 ? 1000 : 0;
 		pthread_mutex_lock(&q->mu);
 		if (n > 0 || q->stop || q->wakes != seen)
 			continue;
 		struct timespec t;
-		clock_gettime(CLOCK_MONOTONIC, &t);
-		t.tv_sec += (time_t)(wait / 1000);
-		t.tv_nsec += (long)(wait % 1000) * 1000000L;
-		t.tv_sec += t.tv_nsec / 1000000000L;
-		t.tv_nsec %= 1000000000L;
+		mono_deadline(wait, &t);
 		while (!q->stop && q->wakes == seen &&
 		       pthread_cond_timedwait(&q->cv, &q->mu, &t) != ETIMEDOUT)
 			;
@@ -463,8 +575,19 @@ int queue_start(queue_t *q, char *err, size_t errlen)
 	q->next = g_queues;
 	g_queues = q;
 	pthread_mutex_unlock(&g_mu);
-	for (int i = 0; i < q->nworkers; i++) {
-		int rc = pthread_create(&q->workers[i], NULL, worker, q);
+	/* The shared pool, then each kind's own. */
+	int total = q->nworkers;
+	for (int i = 0; i < q->nkinds; i++)
+		total += q->kinds[i].workers;
+	q->workers = xcalloc((size_t)total, sizeof *q->workers);
+	for (int i = 0; i < total; i++) {
+		struct worker *w = &q->workers[i];
+		w->q = q;
+		w->kind = -1;
+		for (int k = 0, first = q->nworkers; k < q->nkinds; first += q->kinds[k].workers, k++)
+			if (i >= first && i < first + q->kinds[k].workers)
+				w->kind = k;
+		int rc = pthread_create(&w->th, NULL, worker, w);
 		if (rc != 0) {
 			snprintf(err, errlen, "queue worker thread: %s", strerror(rc));
 			return -1; /* queue_stop joins those started */
@@ -483,8 +606,9 @@ int queue_start(queue_t *q, char *err, size_t errlen)
 		}
 		q->listening = true;
 	}
-	log_event(LOG_INFO, "queue.started", "node=%s workers=%d kinds=%d listen=%s fallback_ms=%lld",
-		q->node, q->nworkers, q->nkinds, pg ? "postgresql" : "local", (long long)q->fallback_ms);
+	log_event(LOG_INFO, "queue.started", "node=%s workers=%d own_workers=%d kinds=%d listen=%s"
+		" fallback_ms=%lld", q->node, q->nworkers, total - q->nworkers, q->nkinds,
+		pg ? "postgresql" : "local", (long long)q->fallback_ms);
 	return 0;
 }
 
@@ -499,7 +623,8 @@ void queue_stop(queue_t *q)
 	if (q->stop_pipe[1] >= 0 && write(q->stop_pipe[1], "x", 1) < 0)
 		log_event(LOG_WARN, "queue.stop", "err=\"%s\"", strerror(errno));
 	for (int i = 0; i < q->started; i++)
-		pthread_join(q->workers[i], NULL);
+		pthread_join(q->workers[i].th, NULL);
+	free(q->workers);
 	if (q->listening)
 		pthread_join(q->listener, NULL);
 	pthread_mutex_lock(&g_mu);

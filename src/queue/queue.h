@@ -19,6 +19,14 @@
  *   commit) and one LISTEN connection per queue. A slow timer
  *   (fallback_ms) is only a safety net; a job due later (run_after) wakes
  *   its worker at that time.
+ * - A kind runs on the queue's shared workers, or on a pool of threads of
+ *   its own (queue_kind_t.workers): at most that many of its jobs run at
+ *   once in this process, and its long runs (a fax call) never hold up the
+ *   other kinds, nor theirs it.
+ * - A recurring job (the periodic sweeps, sweep.h) is one row for ever:
+ *   the run that ends it queues it again (queue_job_again) in the
+ *   transaction that ends it; queue_enqueue_once creates it only when no
+ *   queued or running job of that kind and ref exists.
  * - Handlers are registered by kind. A handler that commits work of its
  *   own in several transactions calls queue_job_hold() in each (fencing:
  *   STORE_NOTFOUND when its lease was lost to another node) and records
@@ -41,6 +49,7 @@
 #define QUEUE_ID_MAX 40
 #define QUEUE_KINDS_MAX 8
 #define QUEUE_WORKERS_MAX 16
+#define QUEUE_KIND_WORKERS_MAX 256
 #define QUEUE_CHANNEL "fv_jobs"
 #define QUEUE_LEASE_DEFAULT_MS (5 * 60000)
 #define QUEUE_BACKOFF_DEFAULT_MS 10000
@@ -59,6 +68,7 @@ typedef struct queue_job {
 	const json_t *progress;             /* what a previous run recorded, or NULL */
 	int attempt;                        /* 1 for the first run */
 	int max_attempts;
+	struct queue_again *again;          /* private: queue_job_again */
 } queue_job_t;
 
 enum queue_outcome {
@@ -89,6 +99,8 @@ typedef struct queue_kind {
 	int64_t lease_ms;   /* 0: the queue's lease (queue.lease_seconds) */
 	int64_t backoff_ms; /* 0: QUEUE_BACKOFF_DEFAULT_MS */
 	queue_backoff_fn backoff; /* NULL: backoff_ms, doubling */
+	int workers; /* > 0: threads of its own run this kind only (at most that many of its
+	              * jobs at once here), the shared workers never; 0: the shared workers */
 } queue_kind_t;
 
 typedef struct queue_config {
@@ -105,6 +117,12 @@ typedef struct queue_config {
  * -1 (logged). */
 int queue_enqueue(store_tx_t *tx, const char *kind, const char *account_id, const char *ref,
 	const json_t *payload, int max_attempts, int64_t run_after, char id[QUEUE_ID_MAX]);
+
+/* As queue_enqueue, unless a queued or running job of kind about ref
+ * exists (a kind with a unique index on it: the sweeps, migration 0066):
+ * 1 when enqueued, 0 when one exists, -1 (logged). */
+int queue_enqueue_once(store_tx_t *tx, const char *kind, const char *ref,
+	const json_t *payload, int64_t run_after);
 
 /* A queue of this process on st (no thread yet). */
 queue_t *queue_new(store_t *st, const queue_config_t *cfg);
@@ -136,6 +154,10 @@ const char *queue_node(const queue_t *q);
 int queue_job_hold(store_tx_t *tx, const queue_job_t *job);
 /* Records progress (an object) of job in tx, fenced as queue_job_hold. */
 int queue_job_progress(store_tx_t *tx, const queue_job_t *job, const json_t *progress);
+/* Once this run ends QUEUE_DONE, job is queued again (in the transaction
+ * that ends the run), due at at, its attempts from 0, with progress (NULL:
+ * none) what its next run sees: a recurring job. Called from the run. */
+void queue_job_again(const queue_job_t *job, int64_t at, const json_t *progress);
 /* Whether the queue running job is stopping (a long run yields). */
 bool queue_job_stopping(const queue_job_t *job);
 

@@ -48,13 +48,6 @@ int store_schema_version(store_t *st);
  * (secure_delete). STORE_OK, STORE_CONFLICT when a reader kept it from
  * finishing, STORE_ERROR (logged). */
 int store_checkpoint(store_t *st);
-/* Whether this process is to run the periodic sweep `name` (a short
- * constant: "retention", "billing", …) now. Several nodes on one
- * PostgreSQL database run each sweep one at a time: the first node that
- * asks takes a session advisory lock for it on a connection of its own and
- * keeps it until it stops, dies or loses that connection; the lock is then
- * free for the next node that asks (every poll). SQLite: always true. */
-bool store_sweep_lead(store_t *st, const char *name);
 /* Writes a consistent copy of the whole database to path (which must not
  * exist) while the service runs: one read snapshot (VACUUM INTO), so the
  * copy holds every transaction committed before it began and none after.

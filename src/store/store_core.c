@@ -293,11 +293,6 @@ int store_checkpoint(store_t *st)
 	return st->be->checkpoint(st);
 }
 
-bool store_sweep_lead(store_t *st, const char *name)
-{
-	return !st->be->sweep_lead || st->be->sweep_lead(st, name);
-}
-
 bool store_rate_shared(store_t *st)
 {
 	return st->be->rate_take != NULL;

@@ -38,8 +38,6 @@ struct store_backend {
 	void (*close)(store_t *st);
 	int (*checkpoint)(store_t *st);
 	int (*snapshot)(store_t *st, const char *path, char *err, size_t errlen);
-	/* store_sweep_lead(); NULL: always the lead (one process per database). */
-	bool (*sweep_lead)(store_t *st, const char *name);
 	/* store_rate_take(); NULL: buckets in memory (one process per database). */
 	int (*rate_take)(store_t *st, const char *key, int rpm, int burst, int64_t now_ms, double *tokens,
 		bool *allowed);

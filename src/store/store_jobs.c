@@ -19,6 +19,23 @@ int store_job_insert(store_tx_t *tx, const json_t *job)
 	return rc;
 }
 
+int store_job_insert_once(store_tx_t *tx, const json_t *job)
+{
+	const json_t *acc = json_object_get(job, "account_id"), *ref = json_object_get(job, "ref");
+	if (sq_exec(tx, false, "INSERT INTO jobs (id, kind, account_id, ref, payload, max_attempts,"
+		    " run_after, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+		    " ON CONFLICT DO NOTHING", "sssssiiii",
+		    json_string_value(json_object_get(job, "id")),
+		    json_string_value(json_object_get(job, "kind")), json_string_value(acc),
+		    json_string_value(ref), json_string_value(json_object_get(job, "payload")),
+		    (int64_t)json_integer_value(json_object_get(job, "max_attempts")),
+		    (int64_t)json_integer_value(json_object_get(job, "run_after")),
+		    (int64_t)json_integer_value(json_object_get(job, "created_at")),
+		    (int64_t)json_integer_value(json_object_get(job, "created_at"))) != STORE_OK)
+		return -1;
+	return sq_changes(tx) > 0 ? 1 : 0;
+}
+
 #define JOB_COLS "id, kind, account_id, ref, payload, state, attempts, max_attempts, run_after," \
 	" lease_node, lease_until, last_error, progress, created_at, updated_at, finished_at"
 
@@ -92,6 +109,15 @@ int store_job_end(store_tx_t *tx, const char *id, const char *node, int attempt,
 		node, (int64_t)attempt);
 	json_decref(fin);
 	return rc;
+}
+
+int store_job_again(store_tx_t *tx, const char *id, const char *node, int attempt,
+	int64_t run_after, const char *progress, int64_t now)
+{
+	return sq_exec(tx, true, "UPDATE jobs SET state='queued', run_after=?, attempts=0,"
+		" last_error=NULL, progress=?, lease_node=NULL, lease_until=NULL, updated_at=?,"
+		" finished_at=NULL WHERE id=? AND lease_node=? AND attempts=? AND state='running'",
+		"isissi", run_after, progress, now, id, node, (int64_t)attempt);
 }
 
 json_t *store_job_get(store_tx_t *tx, const char *account_id, const char *id)

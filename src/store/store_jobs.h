@@ -16,6 +16,10 @@
 /* {id, kind, account_id?, ref?, payload, max_attempts, run_after, created_at};
  * the job is queued. */
 int store_job_insert(store_tx_t *tx, const json_t *job);
+/* As store_job_insert, unless a queued or running job of the same kind and
+ * ref exists (kinds with a unique index on it, migration 0066): 1 when
+ * inserted, 0 when one exists, -1 on error. */
+int store_job_insert_once(store_tx_t *tx, const json_t *job);
 /* Claims the first job of kind due at now (queued with run_after <= now,
  * or running with its lease passed), leasing it to node until now +
  * lease_ms and counting the attempt. The job as it is now (attempts
@@ -45,6 +49,11 @@ int store_job_progress(store_tx_t *tx, const char *id, const char *node, int att
  * uncount: the attempt is given back (the run yielded, e.g. at a stop). */
 int store_job_end(store_tx_t *tx, const char *id, const char *node, int attempt,
 	const char *state, int64_t run_after, const char *last_error, bool uncount, int64_t now);
+/* Ends the run of a recurring job node runs by queueing it again, due at
+ * run_after, its attempts back to 0, its last error cleared, progress
+ * (JSON text, or NULL) recorded. */
+int store_job_again(store_tx_t *tx, const char *id, const char *node, int attempt,
+	int64_t run_after, const char *progress, int64_t now);
 /* A job, of account_id when not NULL; NULL when there is none. */
 json_t *store_job_get(store_tx_t *tx, const char *account_id, const char *id);
 /* The earliest time a queued or running job of kind becomes claimable

@@ -49,10 +49,6 @@
 /* Advisory lock keys ("fvwr", "fvmg"). */
 #define STORE_PG_WRITE_LOCK 0x66767772LL
 #define STORE_PG_MIGRATE_LOCK 0x66766d67LL
-/* The periodic sweeps' session locks: the two-key form (class "fvsw", a
- * hash of the sweep's name), apart from the one-key locks above. */
-#define STORE_PG_SWEEP_CLASS 0x66767377
-#define STORE_PG_SWEEPS_MAX 16
 
 /* Type OIDs of the built-in types we bind or read (pg_type.h). */
 enum {
@@ -72,12 +68,6 @@ struct pg_store {
 	pthread_mutex_t lock;
 	PGconn *free_conns[STORE_PG_POOL_MAX];
 	int nfree;
-	/* The sweeps this process leads, and the connection that holds their
-	 * session locks (store_sweep_lead), under lead_mu. */
-	pthread_mutex_t lead_mu;
-	PGconn *lead_c;
-	char *led[STORE_PG_SWEEPS_MAX];
-	int nled;
 };
 
 struct pg_tx {
@@ -539,11 +529,6 @@ static void pg_close(store_t *base)
 	struct pg_store *st = PS(base);
 	for (int i = 0; i < st->nfree; i++)
 		PQfinish(st->free_conns[i]);
-	/* Closing the sweeps' connection frees their locks for another node. */
-	PQfinish(st->lead_c);
-	for (int i = 0; i < st->nled; i++)
-		free(st->led[i]);
-	pthread_mutex_destroy(&st->lead_mu);
 	pthread_mutex_destroy(&st->lock);
 	free(st->dsn);
 	free(st);
@@ -565,68 +550,6 @@ static int pg_snapshot(store_t *st, const char *path, char *err, size_t errlen)
 	snprintf(err, errlen, "a PostgreSQL store is copied with pg_dump or a base backup"
 		" (see docs/postgresql.md), not by faxvaultd");
 	return -1;
-}
-
-/* ---- periodic sweeps: one node at a time ---- */
-
-/* The sweeps' locks are session locks on a connection of their own, never
- * pooled: a transaction never holds them, a node that stops or dies (its
- * connection closed, by it or by the kernel) frees them at once, and the
- * next node that asks takes them. A lock held is checked at every ask (one
- * round trip): a connection lost (a server restart, a failover) loses the
- * lead, logged, and the next ask competes again. */
-static bool pg_sweep_lead(store_t *base, const char *name)
-{
-	struct pg_store *st = PS(base);
-	pthread_mutex_lock(&st->lead_mu);
-	int i = 0;
-	while (i < st->nled && strcmp(st->led[i], name) != 0)
-		i++;
-	bool held = i < st->nled, lead = false;
-	if (held || st->lead_c) {
-		if (st->lead_c && PQstatus(st->lead_c) == CONNECTION_OK && simple(st->lead_c, "SELECT 1")) {
-			if (held) {
-				pthread_mutex_unlock(&st->lead_mu);
-				return true;
-			}
-		} else {
-			for (int k = 0; k < st->nled; k++) {
-				log_event(LOG_WARN, "store.sweep_lost", "sweep=%s err=\"the connection that held "
-					"its lock was lost\"", st->led[k]);
-				free(st->led[k]);
-			}
-			st->nled = 0;
-			PQfinish(st->lead_c);
-			st->lead_c = NULL;
-		}
-	}
-	if (!st->lead_c) {
-		char err[400];
-		st->lead_c = conn_open(st->dsn, err, sizeof err);
-		if (!st->lead_c) {
-			log_event(LOG_ERROR, "store.open", "err=\"%s\"", err);
-			pthread_mutex_unlock(&st->lead_mu);
-			return false;
-		}
-	}
-	if (st->nled < STORE_PG_SWEEPS_MAX) {
-		uint32_t h = 2166136261u; /* FNV-1a */
-		for (const char *p = name; *p; p++)
-			h = (h ^ (unsigned char)*p) * 16777619u;
-		char q[96];
-		snprintf(q, sizeof q, "SELECT pg_try_advisory_lock(%d, %d)", STORE_PG_SWEEP_CLASS,
-			(int)(h & 0x7fffffff));
-		PGresult *r = PQexec(st->lead_c, q);
-		lead = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 &&
-		       strcmp(PQgetvalue(r, 0, 0), "t") == 0;
-		PQclear(r);
-	}
-	if (lead) {
-		st->led[st->nled++] = xstrdup(name);
-		log_event(LOG_INFO, "store.sweep_lead", "sweep=%s", name);
-	}
-	pthread_mutex_unlock(&st->lead_mu);
-	return lead;
 }
 
 /* ---- rate limits shared by the nodes ---- */
@@ -706,7 +629,6 @@ static const struct store_backend pg_backend = {
 	.close = pg_close,
 	.checkpoint = pg_checkpoint,
 	.snapshot = pg_snapshot,
-	.sweep_lead = pg_sweep_lead,
 	.rate_take = pg_rate_take,
 };
 
@@ -799,7 +721,6 @@ store_t *store_open_pg(const char *dsn, char *err, size_t errlen)
 	st->base.row_locks = true;
 	st->dsn = xstrdup(dsn);
 	pthread_mutex_init(&st->lock, NULL);
-	pthread_mutex_init(&st->lead_mu, NULL);
 	if (migrate(&st->base, c, err, errlen) != 0) {
 		PQfinish(c);
 		pg_close(&st->base);

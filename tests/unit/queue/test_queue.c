@@ -16,6 +16,7 @@
 #include "../common/test_db.h"
 #include "queue.h"
 #include "store_jobs.h"
+#include "sweep.h"
 #include "timeutil.h"
 
 struct fix {
@@ -606,6 +607,178 @@ static void test_reclaim_without_workers(void **state)
 	queue_stop(other);
 }
 
+/* A kind with threads of its own (queue_kind_t.workers = 2): at most two of
+ * its jobs run at once, and while both block, the shared worker still runs
+ * a job of another kind. */
+static int slow_running, slow_max, slow_done;
+static bool slow_release;
+
+static enum queue_outcome slow_run(const queue_job_t *job, void *arg, char *why, size_t whylen)
+{
+	(void)job;
+	(void)arg;
+	(void)why;
+	(void)whylen;
+	pthread_mutex_lock(&mu);
+	slow_running++;
+	if (slow_running > slow_max)
+		slow_max = slow_running;
+	pthread_cond_broadcast(&cv);
+	while (!slow_release)
+		pthread_cond_wait(&cv, &mu);
+	slow_running--;
+	slow_done++;
+	pthread_cond_broadcast(&cv);
+	pthread_mutex_unlock(&mu);
+	return QUEUE_DONE;
+}
+
+/* Waits (60 s at most) until *v reaches n under mu: 0 when it did. */
+static int wait_count(const int *v, int n)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_REALTIME, &t);
+	t.tv_sec += 60;
+	pthread_mutex_lock(&mu);
+	int rc = 0;
+	while (*v < n && rc == 0)
+		rc = pthread_cond_timedwait(&cv, &mu, &t);
+	int got = *v;
+	pthread_mutex_unlock(&mu);
+	return got >= n ? 0 : -1;
+}
+
+static void test_kind_workers(void **state)
+{
+	struct fix *f = *state;
+	slow_running = slow_max = slow_done = 0;
+	slow_release = false;
+	queue_t *q = new_queue(f->st, "a", 3600000);
+	queue_kind_t k = { .kind = "slow", .run = slow_run, .lease_ms = 60000, .workers = 2 };
+	assert_int_equal(queue_register(q, &k), 0);
+	store_tx_t *tx = store_begin(f->st, true);
+	json_t *p = json_object();
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(queue_enqueue(tx, "slow", NULL, NULL, p, 1, 0, NULL), 0);
+	json_decref(p);
+	assert_int_equal(store_commit(tx), STORE_OK);
+	char err[256];
+	assert_int_equal(queue_start(q, err, sizeof err), 0);
+	assert_int_equal(wait_count(&slow_running, 2), 0);
+	/* Both of the kind's threads are busy: the shared worker runs the
+	 * other kind's job. */
+	char id[QUEUE_ID_MAX];
+	enqueue(f->st, 0, id);
+	assert_int_equal(wait_runs(1), 0);
+	pthread_mutex_lock(&mu);
+	assert_int_equal(slow_running, 2);
+	assert_int_equal(slow_done, 0);
+	slow_release = true;
+	pthread_cond_broadcast(&cv);
+	pthread_mutex_unlock(&mu);
+	assert_int_equal(wait_count(&slow_done, 3), 0);
+	queue_stop(q);
+	assert_int_equal(slow_max, 2);
+	json_t *j = job(f->st, id);
+	assert_string_equal(state_of(j), "done");
+	json_decref(j);
+}
+
+/* The periodic sweeps (sweep.h) on two nodes of one database: each node
+ * enqueues the sweep's job at its start, and one job exists; a pass queues
+ * the same job again at now + the delay it returned, with its attempts
+ * from 0; the next pass runs on whichever node claims it once due, never
+ * before. */
+static int tick_passes[2];
+
+static int64_t tick_pass(void *arg, const queue_job_t *job, int64_t now)
+{
+	(void)job;
+	(void)now;
+	int *n = arg;
+	(*n)++;
+	return 60000;
+}
+
+static int sweep_jobs(store_t *st, const char *state)
+{
+	store_tx_t *tx = store_begin(st, false);
+	json_t *rows = store_job_counts(tx);
+	store_rollback(tx);
+	int n = 0;
+	size_t i;
+	json_t *r;
+	json_array_foreach(rows, i, r)
+		if (strcmp(json_string_value(json_object_get(r, "kind")), SWEEP_KIND) == 0 &&
+		    (!state || strcmp(json_string_value(json_object_get(r, "state")), state) == 0))
+			n += (int)json_integer_value(json_object_get(r, "n"));
+	json_decref(rows);
+	return n;
+}
+
+static void test_sweeps_one_job_again(void **state)
+{
+	struct fix *f = *state;
+	tick_passes[0] = tick_passes[1] = 0;
+	queue_config_t ca = { .node = "a", .workers = 1 }, cb = { .node = "b", .workers = 1 };
+	queue_t *qa = queue_new(f->st, &ca), *qb = queue_new(f->st, &cb);
+	sweeps_t *sa = sweeps_new(), *sb = sweeps_new();
+	assert_int_equal(sweeps_add(sa, "tick", tick_pass, &tick_passes[0], 0), 0);
+	assert_int_equal(sweeps_add(sa, "tick", tick_pass, &tick_passes[0], 0), -1); /* once */
+	assert_int_equal(sweeps_add(sb, "tick", tick_pass, &tick_passes[1], 0), 0);
+	char err[256];
+	assert_int_equal(sweeps_register(sa, qa, f->st, err, sizeof err), 0);
+	assert_int_equal(sweeps_register(sb, qb, f->st, err, sizeof err), 0);
+	assert_int_equal(sweep_jobs(f->st, NULL), 1);
+	/* Enqueued directly a second time: refused by the unique index. */
+	store_tx_t *tx = store_begin(f->st, true);
+	json_t *p = json_pack("{s:s}", "sweep", "tick");
+	assert_int_equal(queue_enqueue_once(tx, SWEEP_KIND, "tick", p, 0), 0);
+	json_decref(p);
+	assert_int_equal(store_commit(tx), STORE_OK);
+	/* Node a runs the pass; the job is queued again a minute on. */
+	assert_int_equal(queue_run_once(qa), 1);
+	assert_int_equal(tick_passes[0], 1);
+	assert_int_equal(queue_run_once(qb), 0);
+	assert_int_equal(sweep_jobs(f->st, NULL), 1);
+	assert_int_equal(sweep_jobs(f->st, "queued"), 1);
+	tx = store_begin(f->st, false);
+	json_t *j = store_job_by_ref(tx, SWEEP_KIND, "tick");
+	store_rollback(tx);
+	assert_int_equal(json_integer_value(json_object_get(j, "attempts")), 0);
+	assert_true(json_integer_value(json_object_get(j, "run_after")) >= time_now_ms() + 59000);
+	json_t *pr = json_loads(json_string_value(json_object_get(j, "progress")), 0, NULL);
+	assert_string_equal(json_string_value(json_object_get(pr, "node")), queue_node(qa));
+	json_decref(pr);
+	json_decref(j);
+	/* A node starting again does not add one. */
+	sweeps_t *again = sweeps_new();
+	assert_int_equal(sweeps_add(again, "tick", tick_pass, &tick_passes[0], 0), 0);
+	queue_config_t cc = { .node = "c", .workers = 1 };
+	queue_t *qc = queue_new(f->st, &cc);
+	assert_int_equal(sweeps_register(again, qc, f->st, err, sizeof err), 0);
+	assert_int_equal(sweep_jobs(f->st, NULL), 1);
+	queue_stop(qc);
+	sweeps_free(again);
+	/* Due a minute later: node b runs the next pass. */
+	time_set_offset_ms(61000);
+	assert_int_equal(queue_run_once(qb), 1);
+	assert_int_equal(queue_run_once(qa), 0);
+	assert_int_equal(tick_passes[0], 1);
+	assert_int_equal(tick_passes[1], 1);
+	assert_int_equal(sweep_jobs(f->st, "queued"), 1);
+	assert_int_equal(sweeps_passes(sb, "tick"), 1);
+	buf_t b;
+	buf_init(&b, 512);
+	sweeps_metrics(&b, sa);
+	assert_non_null(strstr(b.data, "faxvault_sweep_passes_total{sweep=\"tick\"} 1\n"));
+	buf_free(&b);
+	queue_stop(qa);
+	queue_stop(qb);
+	sweeps_free(sa);
+	sweeps_free(sb);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -619,6 +792,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_restart_reclaims_own_leases, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stale_run_of_same_process_fenced, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reclaim_without_workers, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_kind_workers, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sweeps_one_job_again, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -14,6 +14,8 @@
 #include "timeutil.h"
 #include "xalloc.h"
 
+static bool unavailable_if_so(op_run_t *r);
+
 int op_begin(op_run_t *r, store_t *st, const dom_config_t *cfg, const op_spec_t *spec,
 	const char *source, const char *request_id, const char *lang, bool lang_fixed)
 {
@@ -47,6 +49,10 @@ int op_authenticate(op_run_t *r, const char *credential, op_auth_fn auth)
 	if (auth(r->c.tx, r->c.cfg, credential, r->c.source, time_now_ms(), &r->who, &r->e) != 0) {
 		if (!r->e.kind)
 			dom_fail(&r->e, "unauthenticated", "", "use Authorization: Bearer <token>");
+		/* The credential could not be read (the database went away):
+		 * neither a refusal of the caller nor a failed attempt. */
+		if (unavailable_if_so(r))
+			return -1;
 		/* Refused for its address: the person is known, and the
 		 * refusal belongs in their account's log. */
 		if (strcmp(r->e.kind, "ip-not-allowed") == 0)
@@ -304,15 +310,20 @@ int op_call(op_run_t *r, op_fn fn, void *arg, json_t **out)
 
 static void audit_run(op_run_t *r, const char *target, const char *outcome);
 
-/* An "internal" failure while the database could not take the
- * transaction (store_unavailable_seen: a PostgreSQL primary gone, no
- * member accepting writes yet) is "unavailable": try again shortly. */
-static void unavailable_if_so(op_run_t *r)
+/* A failure while the database could not take the transaction
+ * (store_unavailable_seen: a PostgreSQL primary gone, no member accepting
+ * writes yet) is "unavailable": try again shortly. Whatever kind the step
+ * gave: a statement that failed reads as nothing found, so a credential
+ * looks unknown (401), an account missing (404), a store error internal
+ * (500); none of them is the answer. Whether it was so. */
+static bool unavailable_if_so(op_run_t *r)
 {
-	if (r->e.kind && strcmp(r->e.kind, "internal") == 0 && store_unavailable_seen()) {
+	if (!store_unavailable_seen())
+		return false;
+	if (!r->e.kind || strcmp(r->e.kind, "unavailable") != 0)
 		dom_fail(&r->e, "unavailable", "", "the database is not reachable");
-		r->e.retry_after_s = 1;
-	}
+	r->e.retry_after_s = 1;
+	return true;
 }
 
 int op_commit(op_run_t *r)

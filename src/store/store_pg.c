@@ -469,8 +469,11 @@ static store_tx_t *pg_begin(store_t *base, bool write)
 	 * here first: one more try on a fresh one. */
 	for (int attempt = 0; attempt < 2 && !c; attempt++) {
 		c = pool_get(st);
-		if (!c)
+		if (!c) {
+			/* No member to connect to (or none accepting writes). */
+			sq_note_unavailable();
 			return NULL;
+		}
 		if (!simple(c, begin)) {
 			char m[300];
 			log_event(LOG_ERROR, "store.begin", "err=\"%s\"",
@@ -484,8 +487,10 @@ static store_tx_t *pg_begin(store_t *base, bool write)
 			c = NULL;
 		}
 	}
-	if (!c)
+	if (!c) {
+		sq_note_unavailable(); /* both connections lost */
 		return NULL;
+	}
 	struct pg_tx *tx = xcalloc(1, sizeof *tx);
 	tx->base.st = base;
 	tx->base.write = write;

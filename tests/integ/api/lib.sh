@@ -18,6 +18,9 @@ cleanup() {
 	if [ "$FAILS" -ne 0 ]; then
 		echo "---- daemon log (last 40 lines) ----"
 		tail -n 40 "$LOG" 2>/dev/null
+		# FV_TEST_KEEP=DIR keeps a failed run's files (logs, answers) there.
+		[ -n "${FV_TEST_KEEP:-}" ] && mkdir -p "$FV_TEST_KEEP" && cp -a "$TMP" "$FV_TEST_KEEP/" 2>/dev/null \
+			&& echo "files kept in $FV_TEST_KEEP/$(basename "$TMP")"
 	fi
 	local db
 	for db in ${PG_DBS:-}; do

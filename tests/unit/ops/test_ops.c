@@ -730,6 +730,69 @@ static void test_unavailable_in_tx(void **state)
 	drop_store(st, path);
 }
 
+/* PostgreSQL only: a read whose database goes away before the caller is
+ * authenticated (the credential's statements fail) answers "unavailable",
+ * not "unauthenticated": a client told 401 drops a good credential, and a
+ * 5xx other than 503 says the service is broken; the same once the
+ * operation's own statement fails with a kind other than "internal". */
+static int read_account_404(void *arg, dom_ctx_t *c, json_t **out, dom_err_t *e)
+{
+	json_t *a = store_account_get(c->tx, arg, NULL);
+	if (!a)
+		return dom_fail(e, "not-found", "", "no such account");
+	*out = a;
+	return 0;
+}
+
+static void test_unavailable_before_auth(void **state)
+{
+	(void)state;
+	if (!test_db_pg())
+		skip();
+	char path[512], acc[ID_MAX];
+	store_t *st = temp_store(path, sizeof path);
+	sec_init();
+	sec_pwhash_set_cost(1, 8192);
+	ratelimit_reset();
+	char *tok = owner_token(st, acc, sizeof acc);
+	op_spec_t read = { .action = "account.read", .pattern = "/v1/accounts/{id}",
+		.perms = PERM_BIT(PERM_ACCOUNT_READ), .flags = OP_ACCOUNT | OP_READONLY | OP_READS };
+	op_run_t r;
+	json_t *out = NULL;
+	dom_config_t cached = cfg;
+	const dom_config_t *cfgs[2] = { &cfg, &cached };
+	cached.auth_cache_ms = 60000;
+	for (int k = 0; k < 2; k++) {
+		/* Cut once the read transaction began: the credential's lookup
+		 * fails (without the cache, and with it: its generation). */
+		int i = 0;
+		for (; i < 20 && op_begin(&r, st, cfgs[k], &read, "127.0.0.1", "b1", "en", false) != 0; i++)
+			op_end(&r);
+		assert_true(i < 20);
+		cut_connections(path);
+		assert_int_equal(op_authenticate(&r, tok, NULL), -1);
+		op_fail(&r, NULL);
+		assert_string_equal(r.e.kind, "unavailable");
+		assert_int_equal(r.e.retry_after_s, 1);
+		op_end(&r);
+	}
+	/* Cut after authorization: the operation's read fails as "not-found". */
+	begin_as_owner(&r, st, &read, "b2", tok, acc);
+	cut_connections(path);
+	assert_int_equal(op_call(&r, read_account_404, acc, &out), -1);
+	op_fail(&r, NULL);
+	assert_string_equal(r.e.kind, "unavailable");
+	op_end(&r);
+	/* Back: a refusal is a refusal again. */
+	begin_as_owner(&r, st, &read, "b3", tok, acc);
+	assert_int_equal(op_call(&r, read_account_404, (void *)"acc_no_such", &out), -1);
+	op_fail(&r, NULL);
+	assert_string_equal(r.e.kind, "not-found");
+	op_end(&r);
+	free(tok);
+	drop_store(st, path);
+}
+
 static int fails_silently(void *arg, dom_ctx_t *c, json_t **out, dom_err_t *e)
 {
 	(void)arg;
@@ -775,6 +838,7 @@ int main(void)
 		cmocka_unit_test(test_steps_by),
 		cmocka_unit_test(test_gate_refusals_audited),
 		cmocka_unit_test(test_unavailable_in_tx),
+		cmocka_unit_test(test_unavailable_before_auth),
 		cmocka_unit_test(test_silent_failure_is_internal),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -329,15 +329,38 @@ static bool simple(PGconn *c, const char *sql)
  * take the transaction now rather than that it refused it: the connection
  * lost (a primary stopped), class 08 (connection exception), 57P01-57P03
  * (shutting down, starting, in recovery) or 25006 (a read-only member).
- * Marks store_unavailable_seen. */
+ * Marks store_unavailable_seen.
+ *
+ * A failure without a SQLSTATE is libpq's own, not the server's: the
+ * server did not answer. After "pg_ctl stop -m immediate" each backend
+ * quits with a warning and no error, and libpq answers the next statement
+ * "server closed the connection unexpectedly" while PQstatus still says
+ * CONNECTION_OK (until its next call): without a SQLSTATE, unavailable. */
 static void note_failure(PGconn *c, const PGresult *r)
 {
 	const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
-	if (PQstatus(c) != CONNECTION_OK ||
-	    (state && (strncmp(state, "08", 2) == 0 || strcmp(state, "57P01") == 0 ||
-		    strcmp(state, "57P02") == 0 || strcmp(state, "57P03") == 0 ||
-		    strcmp(state, "25006") == 0)))
+	if (PQstatus(c) != CONNECTION_OK || !state || strncmp(state, "08", 2) == 0 ||
+	    strcmp(state, "57P01") == 0 || strcmp(state, "57P02") == 0 ||
+	    strcmp(state, "57P03") == 0 || strcmp(state, "25006") == 0)
 		sq_note_unavailable();
+}
+
+/* sql without parameters, its failure noted (note_failure) and logged as
+ * event; true when it ran. */
+static bool simple_noted(PGconn *c, const char *sql, const char *event)
+{
+	PGresult *r = PQexec(c, sql);
+	ExecStatusType s = PQresultStatus(r);
+	bool ok = s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK;
+	if (!ok) {
+		note_failure(c, r);
+		const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+		char m[300];
+		log_event(LOG_ERROR, event, "state=%s err=\"%s\" sql=%s", state ? state : "-",
+			pg_msg(PQerrorMessage(c), m, sizeof m), sql);
+	}
+	PQclear(r);
+	return ok;
 }
 
 /* Runs sql with p; *res gets the result (caller clears) when it returned
@@ -357,8 +380,7 @@ static int run_params(store_tx_t *tx, const char *sql, const struct params *p, P
 	}
 	/* A statement that changes rows runs under a savepoint. */
 	bool sp = sq_is_write(sql);
-	if (sp && !simple(c, "SAVEPOINT sq")) {
-		note_failure(c, NULL);
+	if (sp && !simple_noted(c, "SAVEPOINT sq", "store.step")) {
 		buf_free(&q);
 		return STORE_ERROR;
 	}
@@ -508,7 +530,10 @@ static int pg_commit(store_tx_t *tx)
 	int rc = PQresultStatus(r) == PGRES_COMMAND_OK && strcmp(PQcmdStatus(r), "COMMIT") == 0
 		? STORE_OK : STORE_ERROR;
 	if (rc != STORE_OK) {
-		note_failure(c, r);
+		/* A COMMIT answered ROLLBACK (a statement had failed) was
+		 * answered: the failure was that statement's. */
+		if (PQresultStatus(r) != PGRES_COMMAND_OK)
+			note_failure(c, r);
 		char m[300];
 		log_event(LOG_ERROR, "store.commit", "err=\"%s\"",
 			pg_msg(PQresultStatus(r) == PGRES_COMMAND_OK ? "transaction aborted"

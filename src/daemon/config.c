@@ -255,6 +255,8 @@ static const struct setting settings[] = {
 		"Tests only: runs the fax media clock this many times faster than real time. Never set in production." },
 	{ "testing.inbound_store_delay_ms", C_INT, OFF(test_store_delay_ms), "0", 0, 60000, NULL,
 		"Tests only: waits this long between the end of an inbound call and storing its fax (to test a crash there)." },
+	{ "testing.carrier_decide_delay_ms", C_INT, OFF(test_decide_delay_ms), "0", 0, 60000, NULL,
+		"Tests only: holds the service's decision on each INVITE of a carrier listener this long (the SIP engine answers other messages meanwhile). Never set in production." },
 	{ "testing.smtp_seccomp_probe", C_INT, OFF(test_smtp_seccomp_probe), "0", 0, 1, NULL,
 		"Tests only: 1 lets SIGUSR1 make the SMTP front end attempt a call its seccomp filter forbids (it is killed and restarted). Never set in production." },
 	{ "testing.smtp_verdict_delay_ms", C_INT, OFF(test_smtp_verdict_delay_ms), "0", 0, 60000, NULL,

@@ -710,6 +710,7 @@ static int cmd_serve(const config_t *cfg)
 			.media_priority = (int)cfg->fax_media_priority,
 			.media_loops = (int)cfg->fax_media_loops,
 			.test_store_delay_ms = (int)cfg->test_store_delay_ms,
+			.test_decide_delay_ms = (int)cfg->test_decide_delay_ms,
 			.loopback_listen = cfg->fax_loopback_sip,
 			.loopback_fd = sip_fd,
 			.loopback_bound = fr.loopback,

@@ -36,8 +36,11 @@
 #include "sipmsg.h"
 #include "xalloc.h"
 
-/* How long an INVITE waits for the service's decision. */
+/* How long an INVITE waits for the service's decision (on a thread of
+ * its own: the engine's SIP thread goes on meanwhile), and the
+ * Retry-After of the 503 it gets when none came. */
 #define ANSWER_TIMEOUT_MS 10000
+#define NO_ANSWER_RETRY_S 5
 
 static pthread_mutex_t send_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
@@ -249,6 +252,7 @@ static int decide(struct lst *x, line_invite_t *inv, char *tiff_path, size_t pat
 	if (!ok) {
 		log_event(LOG_WARN, "sip.front_no_answer", "listener=%u", x->w.id);
 		close(sv[0]);
+		inv->retry_after = NO_ANSWER_RETRY_S;
 		return 503;
 	}
 	if (a.status == 401 && a.challenge &&

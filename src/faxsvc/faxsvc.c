@@ -912,6 +912,8 @@ static int carrier_accept(void *ud, linecall_invite_t *ci, int *tiff_fd, void **
 	line_invite_t *inv = &ci->inv;
 	struct carrier_rx *cr = ud;
 	faxsvc_t *s = cr->s;
+	if (s->cfg.test_decide_delay_ms > 0)
+		usleep((useconds_t)s->cfg.test_decide_delay_ms * 1000);
 	if (atomic_load(&s->stopping)) {
 		inv->retry_after = CARRIER_RETRY_AFTER_S;
 		return carrier_refuse(s, REF_STOPPING, 503, inv, NULL, NULL);

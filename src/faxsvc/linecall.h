@@ -12,7 +12,7 @@
  *     thread, with the plaintext TIFF as a file descriptor; pages confirmed
  *     come back through cfg->on_page, the result into res;
  *   - a listener (linecall_receive) runs until *cfg->stop; each INVITE is
- *     put to accept (the service's decision, from its SIP thread), which
+ *     put to accept (the service's decision, off the SIP thread), which
  *     answers with a SIP status or 0 and the descriptor of the call's
  *     durable TIFF file (opened by the service in its spool: every page
  *     confirmed to the caller is on disk even if the engine's process
@@ -95,7 +95,8 @@ int linecall_invite_header_user(const linecall_invite_t *ci, const char *name, c
 /* The service's decision on an INVITE: 0 to answer, with *tiff_fd the
  * call's TIFF file opened for writing (taken: closed by the engine's side
  * once the call ended) and *call_ud given back in the result; or a SIP
- * status (400..699) to refuse it. Called from the listener's SIP thread. */
+ * status (400..699) to refuse it. Called from a thread of its own per
+ * INVITE, several at once (never the engine's SIP thread): thread-safe. */
 typedef int linecall_accept_fn(void *ud, linecall_invite_t *ci, int *tiff_fd, void **call_ud);
 
 /* What a listener is: cfg->listen (and listen_fd, sip_transport, tls_*,

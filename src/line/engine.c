@@ -284,7 +284,7 @@ void engine_eps(ua_t *ua, int64_t now)
 			l->closing_ms = now;
 			log_event(LOG_INFO, "line_stopping", "call=- listen=%s calls=%d", l->cfg.listen, ep->live);
 		}
-		if (!ep->closing || ep->live > 0 || now - l->closing_ms < LSN_GRACE_MS)
+		if (!ep->closing || ep->live > 0 || ep->pending > 0 || now - l->closing_ms < LSN_GRACE_MS)
 			continue;
 		for (int k = 0; k < ua->ncalls; k++) {
 			call_t *c = ua->calls[k];
@@ -295,7 +295,7 @@ void engine_eps(ua_t *ua, int64_t now)
 				c->linger_until_ms = now;
 			call_unlock(c);
 		}
-		if (!ep->ncalls)
+		if (!ep->ncalls && !ep->pending)
 			engine_ep_drop(ua, i);
 	}
 }

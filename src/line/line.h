@@ -113,8 +113,13 @@ typedef struct line_cfg {
 	 * before (tools). */
 	atomic_int *stop;
 
-	/* receive: called for each new INVITE, from the engine's SIP thread,
-	 * before it is answered. to_user and from_user are the user parts of
+	/* receive: called for each new INVITE before it is answered, from a
+	 * thread of its own (several INVITEs are decided at once: it must be
+	 * thread-safe), while the engine's SIP thread goes on: the INVITE is
+	 * answered 100 at once and its final response sent once this returns
+	 * (a CANCEL meanwhile: 487, and an acceptance is then reported as a
+	 * failed call; no return within decide_ms: 503 with Retry-After, and
+	 * the same). It may block (a database, a round trip to a service). to_user and from_user are the user parts of
 	 * the Request-URI and of From (peer text, printable ASCII, at most 63
 	 * bytes). Return 0 to answer: tiff_path (pathlen bytes, filled with a
 	 * NUL-terminated path) is where this call's TIFF goes (instead of
@@ -136,6 +141,9 @@ typedef struct line_cfg {
 	 * refusing with 503, may set inv->retry_after (seconds; a Retry-After
 	 * header is sent when > 0). */
 	int (*accept_ex)(void *ud, struct line_invite *inv, char *tiff_path, size_t pathlen, void **call_ud);
+	/* receive: how long an INVITE waits for accept / accept_ex before it
+	 * is answered 503 with Retry-After, in ms (0: 15 s). */
+	int decide_ms;
 
 	/* When non-NULL: the local SIP port, stored once the socket is bound
 	 * (before any call) with a release store; another thread reads it with
@@ -271,8 +279,8 @@ int line_engine_send(line_engine_t *e, const line_cfg_t *cfg, const char *target
 
 /* As line_receive, on the engine: the listener becomes one more SIP
  * endpoint of the engine's user agent and its calls run on the engine's
- * loops. accept / accept_ex are called from the engine's SIP thread (as
- * line_receive's from its own); cb is called from this thread, once per
+ * loops. accept / accept_ex are called from a thread of their own per
+ * INVITE (as line_receive's), never from the engine's SIP thread; cb is called from this thread, once per
  * call, so that storing a fax never holds up the engine. Returns once
  * *cfg->stop is set and its calls ended (0), or at once when it cannot
  * listen (-1, logged). A listener the engine cannot carry (no stop flag,

@@ -110,6 +110,8 @@ int sip_msg_parse(const uint8_t *data, size_t len, sip_msg_t *m)
 	memset(m, 0, sizeof *m);
 	if (!data || len == 0 || len > SIP_MSG_MAX)
 		return -1;
+	m->raw = data;
+	m->raw_len = len;
 	const char *p = (const char *)data;
 	size_t i = 0;
 	/* RFC 3261 §7.5: ignore CRLFs before the start line (keep-alives). */

@@ -32,6 +32,8 @@ typedef struct sip_msg {
 	sip_hdr_t hdrs[SIP_HDR_MAX];
 	size_t nhdrs;
 	sip_str_t body;
+	const uint8_t *raw; /* the bytes parsed (data, len) */
+	size_t raw_len;
 } sip_msg_t;
 
 /* Parses data[0..len). 0 on success, -1 when the bytes are not a SIP message

@@ -15,6 +15,8 @@
  *                SIP timers
  *   ua_client.c  the INVITE client: responses to our requests
  *   ua_server.c  the INVITE server and the other requests we answer
+ *   ua_decide.c  a new INVITE's decision (accept callbacks) off the SIP
+ *                thread: 100 at once, the answer when it comes
  *   ua_media.c   a call's media: RTP/UDPTL set-up, its send queue, a tick's
  *                receive and DSP steps
  *   ua_tick.c    the media clock: a loop's tick over its calls, media workers
@@ -98,6 +100,11 @@ void ua_fini(ua_t *ua)
 	free(ua->workers);
 	ua->workers = NULL;
 	ua->nworkers = 0;
+	if (ua->dfd >= 0)
+		close(ua->dfd);
+	ua->dfd = -1;
+	pthread_cond_destroy(&ua->pend_cv);
+	pthread_mutex_destroy(&ua->pend_mu);
 }
 
 /* 0, or -1 (logged, everything released) when the process is out of
@@ -105,6 +112,9 @@ void ua_fini(ua_t *ua)
 int ua_init(ua_t *ua, const line_cfg_t *cfg)
 {
 	memset(ua, 0, sizeof *ua);
+	pthread_mutex_init(&ua->pend_mu, NULL);
+	pthread_cond_init(&ua->pend_cv, NULL);
+	ua->dfd = -1;
 	ua->cfg = cfg;
 	ua_ep_init(ua, &ua->ep);
 	ua->ep.rx = cfg;

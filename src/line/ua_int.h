@@ -60,6 +60,9 @@
 #define OUTQ_BYTES 4096
 #define MEDIA_LEAD 2               /* ticks between making a datagram and sending it (see tick_calls) */
 #define LATE_PKT_NS 20000000LL     /* a datagram sent more than one packet time after its due time is late */
+#define UA_PEND_MAX 64             /* INVITEs of a user agent waiting for their decision at once */
+#define DECIDE_MS 15000            /* a decision not in by then: the INVITE gets 503 (cfg->decide_ms) */
+#define DECIDE_RETRY_S 5           /* the Retry-After of the engine's own 503s to a pending INVITE */
 
 enum call_state { CS_INVITING, CS_UP, CS_BYE_SENT, CS_ENDED };
 enum media_kind { MEDIA_NONE, MEDIA_AUDIO, MEDIA_T38 };
@@ -86,6 +89,7 @@ typedef struct ua_ep {
 	line_result_fn *cb;
 	void *cb_ud;
 	int closing;              /* its listener stops: new INVITEs get 503 */
+	int pending;              /* INVITEs on it waiting for their decision (ua_decide.c) */
 	int ncalls;               /* calls on it, lingering ones included */
 	int live;                 /* calls on it not reported yet */
 	int64_t idle_ms;          /* when its last call went (engine: idle ends close) */
@@ -237,6 +241,31 @@ typedef struct worker {
 	mediamux_t *mux;          /* cfg->media_shared: the loop's one media socket */
 } worker_t;
 
+/* A new INVITE waiting for its decision (cfg->accept / accept_ex), which
+ * a thread of its own takes while the SIP thread goes on (ua_decide.c). */
+typedef struct pend {
+	ua_ep_t *ep;
+	struct sockaddr_storage src;
+	uint8_t raw[SIP_MSG_MAX];
+	sip_msg_t m;              /* raw parsed: the decision's thread reads it too */
+	char to_user[64], from_user[64];
+	char call_id[128], ftag[128];
+	uint32_t cseq;
+	line_invite_t inv;        /* accept_ex's (msg: &m) */
+	/* written by the decision's thread before done */
+	char path[1024];
+	void *call_ud;
+	int status;
+	int done;                 /* under ua->pend_mu: the decision is in */
+	/* the SIP thread's */
+	int taken;                /* the decision was acted on */
+	int final;                /* a final response went out (refusal, 487, 503) */
+	int cancelled;
+	int64_t deadline_ms, linger_until_ms;
+	buf_t resp;               /* that final response, for retransmissions */
+	char ltag[24];
+} pend_t;
+
 struct ua {
 	int media_priority;   /* SCHED_RR priority of the media loop(s), 0: none */
 	const line_cfg_t *cfg;
@@ -273,6 +302,16 @@ struct ua {
 	int efd;                 /* eventfd: submissions waiting (-1: none) */
 	loop_stats_t logged;     /* what loop_stats lines said so far (persistent) */
 	struct line_engine *eng;
+	/* INVITEs waiting for their decision (ua_decide.c): the SIP thread's
+	 * list; deciding (decisions running) and each one's done under
+	 * pend_mu; dfd an eventfd their threads wake the loop with (-1 until
+	 * the first). */
+	pend_t *pend[UA_PEND_MAX];
+	int npend;
+	pthread_mutex_t pend_mu;
+	pthread_cond_t pend_cv;
+	int deciding;
+	int dfd;
 };
 
 #define MEDIA_BATCH 16
@@ -336,6 +375,17 @@ call_t *find_call(ua_t *ua, const sip_msg_t *m);
 void respond(ua_ep_t *ep, const struct sockaddr_storage *to, const sip_msg_t *req, int status, const char *tag,
 	     const char *contact, const char *body, buf_t *keep);
 void handle_request(ua_ep_t *ep, const sip_msg_t *m, const struct sockaddr_storage *src);
+void refuse_invite(ua_ep_t *ep, const struct sockaddr_storage *to, const sip_msg_t *m, int st, const char *tag,
+		   int retry_after, const char *challenge, buf_t *keep);
+int invite_answer(ua_ep_t *ep, const sip_msg_t *m, const struct sockaddr_storage *src, const char *path_in,
+		  void *call_ud, const char *to_user, const char *from_user, int trying_sent);
+
+/* ua_decide.c */
+void pend_start(ua_ep_t *ep, const sip_msg_t *m, const struct sockaddr_storage *src, const line_invite_t *inv,
+		const char *to_user, const char *from_user);
+int pend_request(ua_ep_t *ep, const sip_msg_t *m, const struct sockaddr_storage *to);
+void pend_poll(ua_t *ua, int64_t now);
+void pend_drain(ua_t *ua);
 
 /* ua_media.c */
 int media_send_due(call_t *c, int64_t upto);

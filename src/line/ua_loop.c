@@ -315,10 +315,12 @@ int ua_run(ua_t *ua, int sending)
 		 * With media workers this thread sleeps until the next SIP timer
 		 * is due (at most 50 ms, so the stop flag is seen): no idle
 		 * wake-ups. */
-		struct pollfd pfd[UA_EPS_MAX + 1];
+		struct pollfd pfd[UA_EPS_MAX + 2];
 		int npfd = 0, neps = ua->neps;
 		if (ua->efd >= 0)
 			pfd[npfd++] = (struct pollfd){.fd = ua->efd, .events = POLLIN};
+		if (ua->dfd >= 0) /* decisions on INVITEs (ua_decide.c) */
+			pfd[npfd++] = (struct pollfd){.fd = ua->dfd, .events = POLLIN};
 		int first = npfd, streams = 0;
 		for (int i = 0; i < neps; i++) {
 			ua_ep_t *ep = ua->eps[i];
@@ -334,8 +336,10 @@ int ua_run(ua_t *ua, int sending)
 		for (int i = 0; i < neps && (ready || streams); i++)
 			if (ua->eps[i]->tr || pfd[first + i].revents)
 				sip_readable(ua->eps[i]);
-		if (first && (pfd[0].revents & POLLIN))
+		if (ua->efd >= 0 && (pfd[0].revents & POLLIN))
 			engine_take(ua);
+		if (ua->npend)
+			pend_poll(ua, now_ms());
 		if (ua->persistent)
 			ua_call_stops(ua);
 		/* Media clock: catch up on late ticks, but never more than 1 s. */
@@ -384,6 +388,8 @@ int ua_run(ua_t *ua, int sending)
 		if (ua->persistent)
 			engine_eps(ua, now);
 	}
+	/* INVITEs still waiting for their decision: 503, once it is in. */
+	pend_drain(ua);
 	atomic_store(&ua->workers_stop, 1);
 	for (int i = 0; i < ua->nworkers; i++)
 		pthread_join(ua->workers[i].th, NULL);

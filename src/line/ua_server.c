@@ -180,6 +180,57 @@ static void invite_info(const sip_msg_t *m, const struct sockaddr_storage *src, 
 	memcpy(inv->caller, inv->from_user, sizeof inv->caller);
 }
 
+/* A refusal of a new INVITE: st (anything outside 400..699 is sent as
+ * 500), with Retry-After on a 503 when retry_after > 0 and the digest
+ * challenge on a 401; kept in keep when non-NULL (retransmissions). */
+void refuse_invite(ua_ep_t *ep, const struct sockaddr_storage *to, const sip_msg_t *m, int st, const char *tag,
+		   int retry_after, const char *challenge, buf_t *keep)
+{
+	if (st < 400 || st > 699)
+		st = 500;
+	char extra[sizeof ((line_invite_t *)0)->challenge + 32] = "";
+	if (st == 503 && retry_after > 0)
+		snprintf(extra, sizeof extra, "Retry-After: %d\r\n", retry_after);
+	if (st == 401 && challenge && challenge[0] && strlen(challenge) < sizeof ((line_invite_t *)0)->challenge &&
+	    !strpbrk(challenge, "\r\n"))
+		snprintf(extra, sizeof extra, "WWW-Authenticate: %s\r\n", challenge);
+	buf_t b;
+	buf_init(&b, SIP_MSG_MAX);
+	char ip[SIPADDR_STR_MAX];
+	sip_src_t sa = {sipaddr_ip(to, ip, sizeof ip), sipaddr_port(to)};
+	sip_build_response_src(&b, m, &sa, st, tag, NULL, NULL, extra[0] ? extra : NULL);
+	ua_xmit(ep, to, b.data, b.len);
+	if (keep) {
+		buf_reset(keep);
+		buf_append(keep, b.data, b.len);
+	}
+	buf_free(&b);
+}
+
+/* The SDP offer of a new INVITE (none: we offer in the 200): 0, or the
+ * status it is refused with (400 unparseable, 488 nothing we take). */
+static int invite_offer(const line_cfg_t *cfg, const sip_msg_t *m, sdp_t *offer, int *pt, int *ai, int *ti,
+			int *use_t38)
+{
+	*pt = -1;
+	*ai = -1;
+	*ti = -1;
+	*use_t38 = 0;
+	if (m->body.n == 0)
+		return 0;
+	if (sdp_parse((const uint8_t *)m->body.p, m->body.n, offer) != 0)
+		return 400;
+	*ai = sdp_find_audio(offer, pt);
+	*ti = sdp_find_t38(offer);
+	if (*ai < 0) {
+		if (*ti >= 0 && cfg->t38)
+			*use_t38 = 1;
+		else
+			return 488;
+	}
+	return 0;
+}
+
 static void handle_new_invite(ua_ep_t *ep, const sip_msg_t *m, const struct sockaddr_storage *src)
 {
 	ua_t *ua = ep->ua;
@@ -205,27 +256,13 @@ static void handle_new_invite(ua_ep_t *ep, const sip_msg_t *m, const struct sock
 		return;
 	}
 	sdp_t offer;
-	/* No SDP: we make the offer in the 200 and expect the answer in the
-	 * ACK (RFC 3261 §13.2.1). */
-	int no_offer = m->body.n == 0;
-	if (!no_offer && sdp_parse((const uint8_t *)m->body.p, m->body.n, &offer) != 0) {
-		log_event(LOG_WARN, "sip_invite_bad_sdp", "call=- len=%zu", m->body.n);
-		respond(ep, &to, m, 400, NULL, NULL, NULL, NULL);
+	int pt, ai, ti, use_t38;
+	int bad = invite_offer(cfg, m, &offer, &pt, &ai, &ti, &use_t38);
+	if (bad) {
+		if (bad == 400)
+			log_event(LOG_WARN, "sip_invite_bad_sdp", "call=- len=%zu", m->body.n);
+		respond(ep, &to, m, bad, NULL, NULL, NULL, NULL);
 		return;
-	}
-	int pt = -1, ai = -1, ti = -1;
-	if (!no_offer) {
-		ai = sdp_find_audio(&offer, &pt);
-		ti = sdp_find_t38(&offer);
-	}
-	int use_t38 = 0;
-	if (ai < 0 && !no_offer) {
-		if (ti >= 0 && cfg->t38) {
-			use_t38 = 1;
-		} else {
-			respond(ep, &to, m, 488, NULL, NULL, NULL, NULL);
-			return;
-		}
 	}
 	/* Who is called and who calls: the user parts of the Request-URI
 	 * (the To header's when the Request-URI has none) and of From. */
@@ -238,49 +275,42 @@ static void handle_new_invite(ua_ep_t *ep, const sip_msg_t *m, const struct sock
 		copy_user(to_user, sizeof to_user, uu.p, uu.n);
 	if (sip_uri_parse(sip_addr_uri(*sip_msg_header(m, "From")), &uu, &uh, &up) == 0)
 		copy_user(from_user, sizeof from_user, uu.p, uu.n);
-	char path[1024] = "";
-	void *call_ud = NULL;
-	if (cfg->accept_ex) {
+	if (cfg->accept_ex || cfg->accept) {
+		/* The decision (a database lookup, or a round trip to the
+		 * service) is taken off this thread: 100 now, the answer when
+		 * it comes (ua_decide.c). */
 		line_invite_t inv;
-		invite_info(m, src, &inv);
-		if (ep->tr) /* over TLS: the names of the carrier's verified certificate */
-			siptrans_peer_names(ep->tr, src, inv.peer_names, sizeof inv.peer_names);
-		int st = cfg->accept_ex(cfg->accept_ud, &inv, path, sizeof path, &call_ud);
-		if (st != 0) {
-			if (st < 400 || st > 699)
-				st = 500;
-			log_event(LOG_INFO, "sip_invite_refused", "call=- status=%d", st);
-			char extra[sizeof inv.challenge + 32] = "";
-			if (st == 503 && inv.retry_after > 0)
-				snprintf(extra, sizeof extra, "Retry-After: %d\r\n", inv.retry_after);
-			inv.challenge[sizeof inv.challenge - 1] = '\0';
-			if (st == 401 && inv.challenge[0] && !strpbrk(inv.challenge, "\r\n"))
-				snprintf(extra, sizeof extra, "WWW-Authenticate: %s\r\n", inv.challenge);
-			buf_t b;
-			buf_init(&b, SIP_MSG_MAX);
-			char ip[SIPADDR_STR_MAX];
-			sip_src_t sa = {sipaddr_ip(&to, ip, sizeof ip), sipaddr_port(&to)};
-			sip_build_response_src(&b, m, &sa, st, NULL, NULL, NULL, extra[0] ? extra : NULL);
-			ua_xmit(ep, &to, b.data, b.len);
-			buf_free(&b);
-			return;
+		if (cfg->accept_ex) {
+			invite_info(m, src, &inv);
+			if (ep->tr) /* over TLS: the names of the carrier's verified certificate */
+				siptrans_peer_names(ep->tr, src, inv.peer_names, sizeof inv.peer_names);
 		}
-		inv.called[sizeof inv.called - 1] = '\0';
-		inv.caller[sizeof inv.caller - 1] = '\0';
-		copy_user(to_user, sizeof to_user, inv.called, strlen(inv.called));
-		copy_user(from_user, sizeof from_user, inv.caller, strlen(inv.caller));
-		path[sizeof path - 1] = '\0';
-	} else if (cfg->accept) {
-		int st = cfg->accept(cfg->accept_ud, to_user, from_user, path, sizeof path, &call_ud);
-		if (st != 0) {
-			if (st < 400 || st > 699)
-				st = 500;
-			log_event(LOG_INFO, "sip_invite_refused", "call=- status=%d", st);
-			respond(ep, &to, m, st, NULL, NULL, NULL, NULL);
-			return;
-		}
-		path[sizeof path - 1] = '\0';
+		pend_start(ep, m, src, cfg->accept_ex ? &inv : NULL, to_user, from_user);
+		return;
 	}
+	invite_answer(ep, m, src, "", NULL, to_user, from_user, 0);
+}
+
+/* Answers a new INVITE that was accepted (into path_in, "" for out_dir,
+ * with the decision's call_ud): its call is made and published, 200 with
+ * our SDP. 0 when call_ud is consumed (the call runs, or failed and was
+ * reported); -1 (400 sent, nothing made) when its SDP no longer parses. */
+int invite_answer(ua_ep_t *ep, const sip_msg_t *m, const struct sockaddr_storage *src, const char *path_in,
+		  void *call_ud, const char *to_user, const char *from_user, int trying_sent)
+{
+	ua_t *ua = ep->ua;
+	struct sockaddr_storage to;
+	response_target(m, src, &to);
+	const line_cfg_t *cfg = ep->rx;
+	sdp_t offer;
+	int pt, ai, ti, use_t38;
+	if (invite_offer(cfg, m, &offer, &pt, &ai, &ti, &use_t38) != 0) {
+		respond(ep, &to, m, 400, NULL, NULL, NULL, NULL);
+		return -1;
+	}
+	int no_offer = m->body.n == 0;
+	char path[1024];
+	snprintf(path, sizeof path, "%s", path_in);
 	call_t *c = call_new(ua, 0);
 	call_set_ep(c, ep);
 	c->cfg = cfg;
@@ -289,8 +319,8 @@ static void handle_new_invite(ua_ep_t *ep, const sip_msg_t *m, const struct sock
 		c->cb_ud = ep->cb_ud;
 	}
 	c->res.call_ud = call_ud;
-	memcpy(c->res.to_user, to_user, sizeof to_user);
-	memcpy(c->res.from_user, from_user, sizeof from_user);
+	snprintf(c->res.to_user, sizeof c->res.to_user, "%s", to_user);
+	snprintf(c->res.from_user, sizeof c->res.from_user, "%s", from_user);
 	copy_str(c->call_id, sizeof c->call_id, *sip_msg_header(m, "Call-ID"));
 	const sip_str_t *from = sip_msg_header(m, "From"), *toh = sip_msg_header(m, "To");
 	sip_str_t tag;
@@ -319,7 +349,7 @@ static void handle_new_invite(ua_ep_t *ep, const sip_msg_t *m, const struct sock
 		call_end(c);
 		call_report(c);
 		call_free(c);
-		return;
+		return 0;
 	}
 	if (path[0]) {
 		size_t pl = strlen(path) < sizeof c->res.file - 1 ? strlen(path) : sizeof c->res.file - 1;
@@ -350,7 +380,8 @@ static void handle_new_invite(ua_ep_t *ep, const sip_msg_t *m, const struct sock
 		media_t38(c, &offer.m[ti]);
 	else
 		media_audio(c, &offer.m[ai], pt);
-	respond(ep, &to, m, 100, NULL, NULL, NULL, NULL);
+	if (!trying_sent)
+		respond(ep, &to, m, 100, NULL, NULL, NULL, NULL);
 	buf_t sdp;
 	buf_init(&sdp, SDP_MAX);
 	make_sdp(c, &sdp, use_t38, no_offer ? NULL : &offer);
@@ -365,6 +396,7 @@ static void handle_new_invite(ua_ep_t *ep, const sip_msg_t *m, const struct sock
 	c->stx_deadline_ms = now_ms() + SIP_TXN_MS;
 	call_answered(c);
 	call_publish(c);
+	return 0;
 }
 
 static void handle_reinvite(ua_ep_t *ep, call_t *c, const sip_msg_t *m, const struct sockaddr_storage *to, uint32_t cseq)
@@ -442,6 +474,10 @@ void handle_request(ua_ep_t *ep, const sip_msg_t *m, const struct sockaddr_stora
 	const sip_str_t *toh = sip_msg_header(m, "To");
 	sip_str_t totag = {0};
 	int has_totag = sip_param(*toh, "tag", &totag) == 0;
+	/* An INVITE waiting for its decision: its retransmissions, its CANCEL. */
+	if (ua->npend && ((!has_totag && sip_str_eq(m->method, "INVITE")) || sip_str_eq(m->method, "CANCEL")) &&
+	    pend_request(ep, m, &to))
+		return;
 	if (sip_str_eq(m->method, "INVITE")) {
 		if (!c && !has_totag) {
 			handle_new_invite(ep, m, src);

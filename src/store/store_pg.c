@@ -62,17 +62,40 @@ struct fv_embedded {
 };
 extern const struct fv_embedded fv_migrations_pg[];
 
+/* The statements one connection has prepared (PQsendPrepare), found by
+ * their text and parameter types: parsed and planned once per connection,
+ * not at every run. Open addressing, never more than half full; a statement
+ * past STORE_PG_STMTS_MAX (sq_insert and sq_update build many texts) runs
+ * as the unnamed statement, still in one round trip. Prepared statements
+ * outlive a rollback (they are not transactional) and die with the
+ * session: a connection reset forgets them all (stmts_clear). */
+#define STORE_PG_STMT_SLOTS 512
+#define STORE_PG_STMTS_MAX (STORE_PG_STMT_SLOTS / 2)
+struct pg_stmt {
+	uint64_t h;
+	char *key; /* the text, a NUL, then the parameter types (Oid each) */
+	size_t klen;
+};
+
+struct pg_conn {
+	PGconn *c;
+	bool broken; /* a send failed: closed rather than pooled */
+	int nstmts;
+	struct pg_stmt stmts[STORE_PG_STMT_SLOTS];
+};
+
 struct pg_store {
 	struct store base;
 	char *dsn;
 	pthread_mutex_t lock;
-	PGconn *free_conns[STORE_PG_POOL_MAX];
+	struct pg_conn *free_conns[STORE_PG_POOL_MAX];
 	int nfree;
 };
 
 struct pg_tx {
 	struct store_tx base;
-	PGconn *c;
+	struct pg_conn *pc;
+	PGconn *c; /* pc->c */
 	int changes; /* rows changed by the last statement */
 };
 
@@ -129,41 +152,66 @@ static PGconn *conn_open(const char *dsn, char *err, size_t errlen)
 	return c;
 }
 
-static PGconn *pool_get(struct pg_store *st)
+static void stmts_clear(struct pg_conn *pc)
 {
-	pthread_mutex_lock(&st->lock);
-	PGconn *c = st->nfree ? st->free_conns[--st->nfree] : NULL;
-	pthread_mutex_unlock(&st->lock);
-	if (c && PQstatus(c) != CONNECTION_OK) {
-		/* The server went away or restarted (a failover): try again. */
-		PQreset(c);
-		if (PQstatus(c) == CONNECTION_OK)
-			PQsetNoticeProcessor(c, notice_drop, NULL);
-		else {
-			PQfinish(c);
-			c = NULL;
-		}
+	for (int i = 0; i < STORE_PG_STMT_SLOTS; i++) {
+		free(pc->stmts[i].key);
+		pc->stmts[i].key = NULL;
 	}
-	if (c)
-		return c;
-	char err[400];
-	c = conn_open(st->dsn, err, sizeof err);
-	if (!c)
-		log_event(LOG_ERROR, "store.open", "err=\"%s\"", err);
-	return c;
+	pc->nstmts = 0;
 }
 
-static void pool_put(struct pg_store *st, PGconn *c)
+static void conn_free(struct pg_conn *pc)
 {
-	if (PQstatus(c) == CONNECTION_OK && PQtransactionStatus(c) == PQTRANS_IDLE) {
+	if (!pc)
+		return;
+	PQfinish(pc->c);
+	stmts_clear(pc);
+	free(pc);
+}
+
+static struct pg_conn *pool_get(struct pg_store *st)
+{
+	pthread_mutex_lock(&st->lock);
+	struct pg_conn *pc = st->nfree ? st->free_conns[--st->nfree] : NULL;
+	pthread_mutex_unlock(&st->lock);
+	if (pc && PQstatus(pc->c) != CONNECTION_OK) {
+		/* The server went away or restarted (a failover): try again, on a
+		 * new session that knows none of the statements. */
+		stmts_clear(pc);
+		PQreset(pc->c);
+		if (PQstatus(pc->c) == CONNECTION_OK)
+			PQsetNoticeProcessor(pc->c, notice_drop, NULL);
+		else {
+			conn_free(pc);
+			pc = NULL;
+		}
+	}
+	if (pc)
+		return pc;
+	char err[400];
+	PGconn *c = conn_open(st->dsn, err, sizeof err);
+	if (!c) {
+		log_event(LOG_ERROR, "store.open", "err=\"%s\"", err);
+		return NULL;
+	}
+	pc = xcalloc(1, sizeof *pc);
+	pc->c = c;
+	return pc;
+}
+
+static void pool_put(struct pg_store *st, struct pg_conn *pc)
+{
+	if (!pc->broken && PQstatus(pc->c) == CONNECTION_OK &&
+	    PQtransactionStatus(pc->c) == PQTRANS_IDLE) {
 		pthread_mutex_lock(&st->lock);
 		if (st->nfree < STORE_PG_POOL_MAX) {
-			st->free_conns[st->nfree++] = c;
-			c = NULL;
+			st->free_conns[st->nfree++] = pc;
+			pc = NULL;
 		}
 		pthread_mutex_unlock(&st->lock);
 	}
-	PQfinish(c);
+	conn_free(pc);
 }
 
 /* ---- statements ---- */
@@ -345,66 +393,139 @@ static void note_failure(PGconn *c, const PGresult *r)
 		sq_note_unavailable();
 }
 
-/* sql without parameters, its failure noted (note_failure) and logged as
- * event; true when it ran. */
-static bool simple_noted(PGconn *c, const char *sql, const char *event)
+/* The slot of sql with p's parameter types among pc's prepared statements
+ * (*known: prepared already), or -1 when the cache is full and sql is not
+ * in it (the unnamed statement then). key gets the lookup key. */
+static int stmt_slot(struct pg_conn *pc, const char *sql, const struct params *p, buf_t *key,
+	uint64_t *hash, bool *known)
 {
-	PGresult *r = PQexec(c, sql);
-	ExecStatusType s = PQresultStatus(r);
-	bool ok = s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK;
-	if (!ok) {
-		note_failure(c, r);
-		const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
-		char m[300];
-		log_event(LOG_ERROR, event, "state=%s err=\"%s\" sql=%s", state ? state : "-",
-			pg_msg(PQerrorMessage(c), m, sizeof m), sql);
+	*known = false;
+	if (buf_append(key, sql, strlen(sql) + 1) != 0 ||
+	    buf_append(key, p->types, sizeof p->types[0] * (size_t)p->n) != 0)
+		return -1;
+	uint64_t h = 14695981039346656037ull; /* FNV-1a */
+	for (size_t i = 0; i < key->len; i++)
+		h = (h ^ (unsigned char)key->data[i]) * 1099511628211ull;
+	*hash = h;
+	for (unsigned i = (unsigned)h % STORE_PG_STMT_SLOTS;; i = (i + 1) % STORE_PG_STMT_SLOTS) {
+		struct pg_stmt *e = &pc->stmts[i];
+		if (!e->key)
+			return pc->nstmts < STORE_PG_STMTS_MAX ? (int)i : -1;
+		if (e->h == h && e->klen == key->len && memcmp(e->key, key->data, key->len) == 0) {
+			*known = true;
+			return (int)i;
+		}
 	}
-	PQclear(r);
-	return ok;
 }
 
-/* Runs sql with p; *res gets the result (caller clears) when it returned
- * rows or ran. STORE_OK, STORE_CONFLICT or STORE_ERROR (logged). */
+/* Runs sql with p in one round trip (a pipeline: the savepoint, the
+ * statement's preparation when this connection has not prepared it yet,
+ * its execution, the savepoint's release, one sync); *res gets the result
+ * (caller clears) when it returned rows or ran. STORE_OK, STORE_CONFLICT
+ * or STORE_ERROR (logged). */
 static int run_params(store_tx_t *tx, const char *sql, const struct params *p, PGresult **res)
 {
 	int64_t t0 = time_mono_ns();
-	PGconn *c = PT(tx)->c;
+	struct pg_conn *pc = PT(tx)->pc;
+	PGconn *c = pc->c;
 	*res = NULL;
-	buf_t q;
+	buf_t q, key;
 	buf_init(&q, 16384);
+	buf_init(&key, 16384);
 	int np = 0;
 	if (translate(sql, &q, &np) != 0 || np != p->n) {
 		log_event(LOG_ERROR, "store.statement", "params=%d given=%d sql=%.300s", np, p->n, sql);
 		buf_free(&q);
+		buf_free(&key);
 		return STORE_ERROR;
 	}
+	bool known = false;
+	uint64_t h = 0;
+	int slot = stmt_slot(pc, sql, p, &key, &h, &known);
+	char name[16] = "";
+	if (slot >= 0)
+		snprintf(name, sizeof name, "fv%d", slot);
 	/* A statement that changes rows runs under a savepoint. */
 	bool sp = sq_is_write(sql);
-	if (sp && !simple_noted(c, "SAVEPOINT sq", "store.step")) {
-		buf_free(&q);
-		return STORE_ERROR;
+	int nq = 0, prep = -1, exec;
+	bool sent = PQenterPipelineMode(c) == 1;
+	if (sent && sp) {
+		sent = PQsendQueryParams(c, "SAVEPOINT sq", 0, NULL, NULL, NULL, NULL, 0) == 1;
+		nq++;
 	}
-	PGresult *r = PQexecParams(c, q.data, p->n, p->types, p->values, NULL, NULL, 0);
+	if (sent && !known) {
+		sent = PQsendPrepare(c, name, q.data, p->n, p->types) == 1;
+		prep = nq++;
+	}
+	exec = nq;
+	if (sent) {
+		sent = PQsendQueryPrepared(c, name, p->n, p->values, NULL, NULL, 0) == 1;
+		nq++;
+	}
+	if (sent && sp) {
+		sent = PQsendQueryParams(c, "RELEASE SAVEPOINT sq", 0, NULL, NULL, NULL, NULL, 0) == 1;
+		nq++;
+	}
+	sent = sent && PQpipelineSync(c) == 1;
 	buf_free(&q);
-	ExecStatusType s = PQresultStatus(r);
+	/* The results, in order: the first failure (a later step of the
+	 * pipeline answers only PGRES_PIPELINE_ABORTED) and the statement's. */
+	PGresult *r = NULL, *fail = NULL;
+	bool prepared = false;
+	for (int i = 0; sent && i < nq; i++) {
+		PGresult *x;
+		while ((x = PQgetResult(c)) != NULL) {
+			ExecStatusType s = PQresultStatus(x);
+			if (i == prep && s == PGRES_COMMAND_OK)
+				prepared = true;
+			if (s == PGRES_FATAL_ERROR && !fail)
+				fail = x;
+			else if (i == exec && !r && (s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK))
+				r = x;
+			else
+				PQclear(x);
+		}
+	}
+	if (sent) {
+		PGresult *x = PQgetResult(c);
+		sent = PQresultStatus(x) == PGRES_PIPELINE_SYNC;
+		PQclear(x);
+	}
+	if (PQexitPipelineMode(c) != 1)
+		sent = false;
+	if (prepared && slot >= 0 && !known) {
+		struct pg_stmt *e = &pc->stmts[slot];
+		e->klen = key.len;
+		e->key = xmalloc(key.len);
+		memcpy(e->key, key.data, key.len);
+		e->h = h;
+		pc->nstmts++;
+	}
+	buf_free(&key);
 	int rc = STORE_OK;
-	if (s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK) {
-		const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+	if (!sent || fail || !r) {
+		const char *state = fail ? PQresultErrorField(fail, PG_DIAG_SQLSTATE) : NULL;
 		if (state && strncmp(state, "23", 2) == 0)
 			rc = STORE_CONFLICT;
 		else {
-			note_failure(c, r);
+			/* Its pipeline's state unknown; or a prepared statement whose
+			 * rows changed shape (a migration of another node): the
+			 * connection is closed, its successor prepares afresh. */
+			if (!sent || (known && state && strcmp(state, "0A000") == 0))
+				pc->broken = true;
+			note_failure(c, fail);
 			char m[300];
 			log_event(LOG_ERROR, "store.step", "state=%s err=\"%s\" sql=%.300s",
-				state ? state : "-", pg_msg(PQresultErrorMessage(r), m, sizeof m), sql);
+				state ? state : "-", pg_msg(fail ? PQresultErrorMessage(fail) : PQerrorMessage(c),
+					m, sizeof m), sql);
 			rc = STORE_ERROR;
 		}
+		PQclear(fail);
 		PQclear(r);
 		r = NULL;
-		if (sp)
+		if (sp && !pc->broken)
 			simple(c, "ROLLBACK TO SAVEPOINT sq");
-	} else if (sp)
-		simple(c, "RELEASE SAVEPOINT sq");
+	}
 	if (r) {
 		const char *n = PQcmdTuples(r);
 		int64_t v = 0;
@@ -486,37 +607,38 @@ static store_tx_t *pg_begin(store_t *base, bool write)
 			" SELECT pg_advisory_xact_lock(%lld)", STORE_PG_WRITE_LOCK);
 	else
 		snprintf(begin, sizeof begin, "BEGIN ISOLATION LEVEL REPEATABLE READ");
-	PGconn *c = NULL;
+	struct pg_conn *pc = NULL;
 	/* A pooled connection the server dropped (restart, failover) fails
 	 * here first: one more try on a fresh one. */
-	for (int attempt = 0; attempt < 2 && !c; attempt++) {
-		c = pool_get(st);
-		if (!c) {
+	for (int attempt = 0; attempt < 2 && !pc; attempt++) {
+		pc = pool_get(st);
+		if (!pc) {
 			/* No member to connect to (or none accepting writes). */
 			sq_note_unavailable();
 			return NULL;
 		}
-		if (!simple(c, begin)) {
+		if (!simple(pc->c, begin)) {
 			char m[300];
 			log_event(LOG_ERROR, "store.begin", "err=\"%s\"",
-				pg_msg(PQerrorMessage(c), m, sizeof m));
-			simple(c, "ROLLBACK");
-			if (PQstatus(c) == CONNECTION_OK) {
-				pool_put(st, c);
+				pg_msg(PQerrorMessage(pc->c), m, sizeof m));
+			simple(pc->c, "ROLLBACK");
+			if (PQstatus(pc->c) == CONNECTION_OK) {
+				pool_put(st, pc);
 				return NULL;
 			}
-			PQfinish(c);
-			c = NULL;
+			conn_free(pc);
+			pc = NULL;
 		}
 	}
-	if (!c) {
+	if (!pc) {
 		sq_note_unavailable(); /* both connections lost */
 		return NULL;
 	}
 	struct pg_tx *tx = xcalloc(1, sizeof *tx);
 	tx->base.st = base;
 	tx->base.write = write;
-	tx->c = c;
+	tx->pc = pc;
+	tx->c = pc->c;
 	sq_db_time(base, t0);
 	return &tx->base;
 }
@@ -542,7 +664,7 @@ static int pg_commit(store_tx_t *tx)
 	}
 	PQclear(r);
 	sq_db_time(tx->st, t0);
-	pool_put(PS(tx->st), c);
+	pool_put(PS(tx->st), PT(tx)->pc);
 	free(tx);
 	return rc;
 }
@@ -550,7 +672,7 @@ static int pg_commit(store_tx_t *tx)
 static void pg_rollback(store_tx_t *tx)
 {
 	simple(PT(tx)->c, "ROLLBACK");
-	pool_put(PS(tx->st), PT(tx)->c);
+	pool_put(PS(tx->st), PT(tx)->pc);
 	free(tx);
 }
 
@@ -558,7 +680,7 @@ static void pg_close(store_t *base)
 {
 	struct pg_store *st = PS(base);
 	for (int i = 0; i < st->nfree; i++)
-		PQfinish(st->free_conns[i]);
+		conn_free(st->free_conns[i]);
 	pthread_mutex_destroy(&st->lock);
 	free(st->dsn);
 	free(st);
@@ -606,9 +728,10 @@ static int pg_rate_take(store_t *base, const char *key, int rpm, int burst, int6
 	static _Atomic unsigned takes;
 	struct pg_store *st = PS(base);
 	int64_t t0 = time_mono_ns();
-	PGconn *c = pool_get(st);
-	if (!c)
+	struct pg_conn *pc = pool_get(st);
+	if (!pc)
 		return STORE_ERROR;
+	PGconn *c = pc->c;
 	char rate[40], cap[24], at[24];
 	snprintf(rate, sizeof rate, "%.17g", rpm / 60000.0);
 	snprintf(cap, sizeof cap, "%d", burst);
@@ -643,7 +766,7 @@ static int pg_rate_take(store_t *base, const char *key, int rpm, int burst, int6
 		PQclear(PQexecParams(c, "DELETE FROM rate_buckets WHERE at_ms < $1::bigint", 1, NULL, old, NULL,
 			NULL, 0));
 	}
-	pool_put(st, c);
+	pool_put(st, pc);
 	sq_db_time(base, t0);
 	return rc;
 }
@@ -756,7 +879,9 @@ store_t *store_open_pg(const char *dsn, char *err, size_t errlen)
 		pg_close(&st->base);
 		return NULL;
 	}
-	st->free_conns[st->nfree++] = c;
+	struct pg_conn *pc = xcalloc(1, sizeof *pc);
+	pc->c = c;
+	st->free_conns[st->nfree++] = pc;
 	return &st->base;
 }
 

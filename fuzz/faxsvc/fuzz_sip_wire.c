@@ -4,7 +4,8 @@
  * SIPF_LISTENING, SIPF_PAGE, SIPF_RESULT, SIPF_REGISTERED, SIPF_PROBED,
  * SIPF_AUTH_VERDICT, SIPF_LOOPS_STATS, SIPF_RESOLVED) and the front end's
  * decoders of the service's registrations, probes, credential checks and
- * lookups (SIPF_REGISTER, SIPF_PROBE, SIPF_AUTH_CHECK, SIPF_RESOLVE). What a decoder accepts must hold its invariants, and
+ * lookups and calls out (SIPF_REGISTER, SIPF_PROBE, SIPF_AUTH_CHECK,
+ * SIPF_RESOLVE, SIPF_SEND). What a decoder accepts must hold its invariants, and
  * an INVITE it accepts must encode again to the same payload. */
 #include <stdint.h>
 #include <stdio.h>
@@ -96,6 +97,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static sip_wire_probe_t pw;
 	if (sip_wire_probe_decode(&m, &pw) == 0 && (pw.n == 0 || pw.n > KEEPALIVE_PEERS_MAX))
 		abort();
+	/* a call out: a password or an HA1 (never both), only with a username */
+	static sip_wire_send_t sw;
+	if (sip_wire_send_decode(&m, &sw) == 0) {
+		line_cfg_t lc;
+		sip_wire_send_cfg(&sw, &lc);
+		if ((lc.password && (lc.ha1_md5 || !lc.user)) ||
+		    (lc.ha1_md5 && (!lc.user || strlen(lc.ha1_md5) != 32 || !lc.ha1_realm)))
+			abort();
+	}
 	sip_wire_auth_t a;
 	if (sip_wire_auth_decode(&m, &a) == 0 && (strlen(a.ha1_md5) != 32 || strlen(a.ha1_sha256) != 64))
 		abort();

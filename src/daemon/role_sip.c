@@ -436,6 +436,7 @@ static void *tx_watch(void *arg)
 	}
 	close(c->sock);
 	close(c->doc);
+	explicit_bzero(&c->w, sizeof c->w); /* the trunk's HA1 */
 	free(c);
 	thread_done();
 	return NULL;
@@ -502,6 +503,9 @@ static void send_start(struct ipc_msg *m)
 		free(c);
 		return;
 	}
+	/* what the service gave for digest: the HA1 once it knows the realm */
+	log_event(LOG_INFO, "sip.front_send", "credentials=%s",
+		c->w.has_ha1 ? "ha1" : c->w.has_password ? "password" : "none");
 	c->sock = ipc_msg_take_fd(m, 0);
 	c->doc = ipc_msg_take_fd(m, 1);
 	c->cert = m->nfds == 4 ? ipc_msg_take_fd(m, 2) : -1;

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "child.h"
+#include "digest.h"
 #include "fdio.h"
 #include "ipc.h"
 #include "log.h"
@@ -32,6 +33,8 @@
 #define FRONT_WAIT_MS 60000
 /* How long a stopped listener waits for its calls' results. */
 #define DRAIN_MS 60000
+/* Trunks whose digest realm is remembered (sends). */
+#define REALMS_MAX 64
 
 struct listener {
 	int used;
@@ -52,6 +55,14 @@ struct sip_front {
 	int threads;           /* INVITE threads */
 	child_t *child;
 	linecall_t *line;
+	/* The digest realm each trunk's INVITEs met (by username and the
+	 * target's host and port): a send gives the front end the HA1 for it,
+	 * never the password. Under mu; the oldest forgotten when full. */
+	struct {
+		char key[2 * SIPF_TEXT_MAX + 2];
+		char realm[DIGEST_FIELD_MAX];
+	} realms[REALMS_MAX];
+	int nrealms, next_realm;
 };
 
 /* Sends o on the socket to the front end: 0, or -1 when it is down. */
@@ -371,10 +382,9 @@ static void local_failure(fax_result_t *res, const char *why)
 	snprintf(res->reason, sizeof res->reason, "%s", why);
 }
 
-static int front_send_call(void *impl, const line_cfg_t *cfg, const char *target, int tiff_fd,
+static int front_send_once(sip_front_t *f, const line_cfg_t *cfg, const char *target, int tiff_fd,
 	fax_result_t *res)
 {
-	sip_front_t *f = impl;
 	/* A front end being restarted: wait for it (not for ever). */
 	struct timespec until;
 	time_deadline_in(FRONT_WAIT_MS, &until);
@@ -476,6 +486,82 @@ static int front_send_call(void *impl, const line_cfg_t *cfg, const char *target
 	close(sv[0]);
 	res->call_ud = NULL;
 	return ret;
+}
+
+/* The realms' key of a send: its username and the target's host part. */
+static void realm_key(const line_cfg_t *cfg, const char *target, char *key, size_t cap)
+{
+	const char *at = strrchr(target, '@');
+	snprintf(key, cap, "%s %s", cfg->user, at ? at + 1 : target);
+}
+
+static void realm_get(sip_front_t *f, const char *key, char *realm, size_t cap)
+{
+	realm[0] = '\0';
+	pthread_mutex_lock(&f->mu);
+	for (int i = 0; i < f->nrealms; i++)
+		if (strcmp(f->realms[i].key, key) == 0)
+			snprintf(realm, cap, "%s", f->realms[i].realm);
+	pthread_mutex_unlock(&f->mu);
+}
+
+static void realm_put(sip_front_t *f, const char *key, const char *realm)
+{
+	pthread_mutex_lock(&f->mu);
+	int i = 0;
+	while (i < f->nrealms && strcmp(f->realms[i].key, key) != 0)
+		i++;
+	if (i == f->nrealms) {
+		if (f->nrealms < REALMS_MAX)
+			f->nrealms++;
+		else
+			i = f->next_realm++ % REALMS_MAX;
+	}
+	snprintf(f->realms[i].key, sizeof f->realms[i].key, "%s", key);
+	snprintf(f->realms[i].realm, sizeof f->realms[i].realm, "%s", realm);
+	pthread_mutex_unlock(&f->mu);
+}
+
+/* A send through the front end. The front end gets the HA1 (MD5) for the
+ * realm this trunk's INVITEs met before, not the password; the password
+ * only for a trunk whose realm this service has not met yet (its first
+ * call since the service started). The realm a call met is remembered;
+ * when a call with the HA1 meets another realm (the carrier changed it),
+ * it ends on that 401/407 and is placed again at once with the HA1 for
+ * the new one. */
+static int front_send_call(void *impl, const line_cfg_t *cfg, const char *target, int tiff_fd,
+	fax_result_t *res)
+{
+	sip_front_t *f = impl;
+	if (!cfg->user || !cfg->password)
+		return front_send_once(f, cfg, target, tiff_fd, res);
+	line_cfg_t lc = *cfg;
+	char key[sizeof f->realms[0].key], realm[DIGEST_FIELD_MAX], ha1[DIGEST_HEX_MAX] = "";
+	realm_key(cfg, target, key, sizeof key);
+	realm_get(f, key, realm, sizeof realm);
+	int rc = -1;
+	for (int round = 0; round < 2; round++) {
+		if (realm[0]) {
+			digest_ha1(DIGEST_MD5, cfg->user, realm, cfg->password, ha1);
+			lc.password = NULL;
+			lc.ha1_realm = realm;
+			lc.ha1_md5 = ha1;
+		}
+		rc = front_send_once(f, &lc, target, tiff_fd, res);
+		int known = realm[0] != '\0', again = 0;
+		if (res->auth_realm[0] && strcmp(res->auth_realm, realm) != 0) {
+			log_event(LOG_INFO, "sip.front_realm", "target=%s realm_known=%d", target, known);
+			snprintf(realm, sizeof realm, "%s", res->auth_realm);
+			realm_put(f, key, realm);
+			/* the HA1 of the old realm could not answer: at once with the new one */
+			again = known && rc == 0 && (res->sip_status == 401 || res->sip_status == 407) &&
+				res->pages_confirmed == 0;
+		}
+		if (!again)
+			break;
+	}
+	explicit_bzero(ha1, sizeof ha1);
+	return rc;
 }
 
 static int front_receive(void *impl, const linecall_listener_t *l)

@@ -340,13 +340,21 @@ static int get_opt(struct ipc_reader *r, int *has, char *out, size_t cap, size_t
 	return get_text(r, out, cap, max, 0);
 }
 
+static int fits(const char *s, size_t max);
+static int hexn(const char *s, size_t n);
+
 int sip_wire_send_encode(struct ipc_out *o, const line_cfg_t *c, const char *target)
 {
-	const char *texts[] = { target, c->ident, c->header, c->user, c->password, c->from_user,
-		c->tls_name };
+	const char *texts[] = { target, c->ident, c->header, c->user, c->password, c->from_user, c->tls_name };
 	for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++)
 		if (texts[i] && strlen(texts[i]) > SIPF_TEXT_MAX)
 			return -1;
+	/* The HA1 for the realm the caller knows; the trunk's password only
+	 * when it knows none (the first call to a trunk), never both. */
+	int ha1 = c->user && c->ha1_realm && c->ha1_md5;
+	int pw = c->user && c->password && !ha1;
+	if (ha1 && (!fits(c->ha1_realm, DIGEST_FIELD_MAX - 1) || !hexn(c->ha1_md5, 32)))
+		return -1;
 	if (c->public_address && strlen(c->public_address) > 63)
 		return -1;
 	ipc_out_init(o, SIPF_SEND, 0);
@@ -365,7 +373,9 @@ int sip_wire_send_encode(struct ipc_out *o, const line_cfg_t *c, const char *tar
 	put_opt(o, c->ident);
 	put_opt(o, c->header);
 	put_opt(o, c->user);
-	ipc_put_str(o, c->user ? c->password : "");
+	put_opt(o, pw ? c->password : NULL);
+	put_opt(o, ha1 ? c->ha1_realm : NULL);
+	ipc_put_str(o, ha1 ? c->ha1_md5 : "");
 	ipc_put_str(o, c->from_user);
 	put_opt(o, c->tls_ca);
 	put_opt(o, c->tls_cert);
@@ -397,14 +407,22 @@ int sip_wire_send_decode(const struct ipc_msg *m, sip_wire_send_t *s)
 	get_opt(&r, &s->has_ident, s->ident, sizeof s->ident, SIPF_TEXT_MAX);
 	get_opt(&r, &s->has_header, s->header, sizeof s->header, SIPF_TEXT_MAX);
 	get_opt(&r, &s->has_user, s->user, sizeof s->user, SIPF_TEXT_MAX);
-	get_text(&r, s->password, sizeof s->password, SIPF_TEXT_MAX, 0);
+	get_opt(&r, &s->has_password, s->password, sizeof s->password, SIPF_TEXT_MAX);
+	get_opt(&r, &s->has_ha1, s->ha1_realm, sizeof s->ha1_realm, sizeof s->ha1_realm - 1);
+	get_text(&r, s->ha1_md5, sizeof s->ha1_md5, sizeof s->ha1_md5 - 1, 0);
 	get_text(&r, s->from_user, sizeof s->from_user, SIPF_TEXT_MAX, 0);
 	get_opt(&r, &s->has_tls_ca, s->tls_ca, sizeof s->tls_ca, SIPF_PATH_MAX);
 	get_opt(&r, &s->has_tls_cert, s->tls_cert, sizeof s->tls_cert, SIPF_PATH_MAX);
 	get_text(&r, s->tls_key, sizeof s->tls_key, SIPF_PATH_MAX, 0);
 	get_opt(&r, &s->has_tls_name, s->tls_name, sizeof s->tls_name, SIPF_TEXT_MAX);
 	get_opt(&r, &s->has_public_address, s->public_address, sizeof s->public_address, sizeof s->public_address - 1);
-	return ipc_reader_end(&r);
+	if (ipc_reader_end(&r) != 0)
+		return -1;
+	if (s->has_ha1 ? !s->has_user || !hexn(s->ha1_md5, 32) : s->ha1_md5[0] != '\0')
+		return -1;
+	if (s->has_password && (!s->has_user || s->has_ha1))
+		return -1;
+	return 0;
 }
 
 void sip_wire_send_cfg(const sip_wire_send_t *s, line_cfg_t *c)
@@ -425,7 +443,9 @@ void sip_wire_send_cfg(const sip_wire_send_t *s, line_cfg_t *c)
 	c->ident = s->has_ident ? s->ident : NULL;
 	c->header = s->has_header ? s->header : NULL;
 	c->user = s->has_user ? s->user : NULL;
-	c->password = s->has_user ? s->password : NULL;
+	c->password = s->has_password ? s->password : NULL;
+	c->ha1_realm = s->has_ha1 ? s->ha1_realm : NULL;
+	c->ha1_md5 = s->has_ha1 ? s->ha1_md5 : NULL;
 	c->from_user = s->from_user;
 	c->tls_ca = s->has_tls_ca ? s->tls_ca : NULL;
 	c->tls_cert = s->has_tls_cert ? s->tls_cert : NULL;
@@ -464,7 +484,7 @@ int sip_wire_page_decode(const struct ipc_msg *m, int *page, int *ok)
 	X(pages_total, 0, 1000000) X(pages_sent, 0, 1000000) X(pages_confirmed, 0, 1000000) \
 	X(pages_received, 0, 1000000) X(first_page, 0, 1000000) X(ok, 0, 1)
 #define R_TEXTS(X) X(call_id) X(transport) X(codec) X(t30_text) X(remote_ident) X(local_ident) X(file) \
-	X(to_user) X(from_user) X(link_error) X(fail_class) X(reason)
+	X(to_user) X(from_user) X(link_error) X(fail_class) X(reason) X(auth_realm)
 #define R_COUNTERS(X) X(bad_packets) X(lost_frames) X(late_frames) X(ifp_recovered) X(ifp_lost) \
 	X(packets_sent) X(packets_received)
 

@@ -21,7 +21,9 @@
  *     accepted (status 0); a 401 carries the front end's own challenge
  *   <---- SIPF_RESULT [the fax_result_t] on the call socket, which closes
  *
- *   SIPF_SEND [call settings, target, trunk credentials]  ---->  line_send
+ *   SIPF_SEND [call settings, target, trunk username and the HA1 for the
+ *     realm the service knows; the password only while it knows none]
+ *     ---->  line_send
  *     fds: the call socket, the TIFF to send (a memfd)
  *   <---- SIPF_PAGE [page, ok] on the call socket, for each page
  *   SIPF_STOP on the call socket: end the call (cancel, service stopping)
@@ -185,7 +187,11 @@ typedef struct sip_wire_send {
 	int first_page, last_page, sip_transport;
 	double clock_speed;
 	char target[SIPF_TEXT_MAX + 1], ident[SIPF_TEXT_MAX + 1], header[SIPF_TEXT_MAX + 1];
-	char user[SIPF_TEXT_MAX + 1], password[SIPF_TEXT_MAX + 1], from_user[SIPF_TEXT_MAX + 1];
+	char user[SIPF_TEXT_MAX + 1], from_user[SIPF_TEXT_MAX + 1];
+	int has_ha1;              /* the HA1 for ha1_realm (then never the password) */
+	char ha1_realm[DIGEST_FIELD_MAX], ha1_md5[33];
+	int has_password;         /* the trunk's password: only while no realm is known */
+	char password[SIPF_TEXT_MAX + 1];
 	char tls_ca[SIPF_PATH_MAX + 1], tls_cert[SIPF_PATH_MAX + 1], tls_key[SIPF_PATH_MAX + 1];
 	char tls_name[SIPF_TEXT_MAX + 1];
 	char public_address[64];

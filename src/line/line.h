@@ -69,7 +69,11 @@ typedef struct line_cfg {
 	const char *ident;      /* TSI/CSI */
 	const char *header;     /* page header text (sent pages) */
 	const char *user;       /* digest credentials toward a trunk, may be NULL */
-	const char *password;
+	const char *password;   /* NULL: only ha1_md5 (for ha1_realm) answers a challenge */
+	const char *ha1_realm;  /* the realm ha1_md5 was made for (NULL: none) */
+	const char *ha1_md5;    /* MD5(user:ha1_realm:password) in hex, used in place of the
+				   password when a challenge names ha1_realm; another realm's
+				   challenge is not answered (its realm in fax_result_t.auth_realm) */
 	const char *from_user;  /* user part of our From, default "faxvault" */
 	const char *out_dir;    /* receive: where TIFF and JSON go */
 	int calls;              /* receive: stop after this many calls (0: until signalled) */

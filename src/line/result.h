@@ -73,6 +73,10 @@ typedef struct fax_result {
 	 * anything was answered ("tls: certificate refused (...)"); the
 	 * class is then network, with this as its reason. "" otherwise. */
 	char link_error[128];
+	/* outbound: the realm of the digest challenge (401/407) our INVITE
+	 * met, answered or not ("" none): a caller holding the password but
+	 * not the HA1 for it learns it here (line_cfg_t.ha1_realm). */
+	char auth_realm[128];
 	/* filled by fax_result_classify */
 	int ok;
 	char fail_class[16];

@@ -201,11 +201,18 @@ void handle_response(ua_t *ua, call_t *c, const sip_msg_t *m)
 			return;
 		}
 		send_ack_non2xx(c, m);
-		if ((m->status == 401 || m->status == 407) && c->cfg->user && c->cfg->password &&
-		    c->auth_tries == 0) {
-			const sip_str_t *ch = sip_msg_header(m, m->status == 401 ? "WWW-Authenticate"
-										 : "Proxy-Authenticate");
-			if (ch && digest_parse(*ch, &c->chal) == 0) {
+		const sip_str_t *ch = m->status == 401 || m->status == 407
+			? sip_msg_header(m, m->status == 401 ? "WWW-Authenticate" : "Proxy-Authenticate") : NULL;
+		digest_chal_t seen;
+		if (ch && digest_parse(*ch, &seen) == 0 && !c->res.auth_realm[0])
+			snprintf(c->res.auth_realm, sizeof c->res.auth_realm, "%s", seen.realm);
+		/* Answered with the password, or with the HA1 made for the
+		 * challenge's realm (the password then never reaches this
+		 * process: the SIP front end). */
+		int can = c->cfg->user && (c->cfg->password || (c->cfg->ha1_md5 && c->cfg->ha1_realm && ch &&
+				digest_parse(*ch, &seen) == 0 && strcmp(seen.realm, c->cfg->ha1_realm) == 0));
+		if (ch && can && c->auth_tries == 0) {
+			if (digest_parse(*ch, &c->chal) == 0) {
 				c->auth_tries++;
 				c->auth_proxy = m->status == 407;
 				buf_t extra, sdp;
@@ -214,8 +221,12 @@ void handle_response(ua_t *ua, call_t *c, const sip_msg_t *m)
 				char cnonce[17];
 				rand_hex(cnonce, 8);
 				buf_puts(&extra, c->auth_proxy ? "Proxy-Authorization: " : "Authorization: ");
-				digest_answer(&extra, &c->chal, c->cfg->user, c->cfg->password, "INVITE", c->req_uri,
-					      cnonce, 1);
+				if (c->cfg->password)
+					digest_answer(&extra, &c->chal, c->cfg->user, c->cfg->password, "INVITE",
+						      c->req_uri, cnonce, 1);
+				else
+					digest_answer_ha1(&extra, &c->chal, c->cfg->user, c->cfg->ha1_md5, "INVITE",
+							  c->req_uri, cnonce, 1);
 				buf_puts(&extra, "\r\n");
 				make_sdp(c, &sdp, 0, NULL);
 				c->rtag[0] = '\0';

@@ -173,12 +173,18 @@ static void test_answer_send_page(void **state)
 	line_cfg_defaults(&c);
 	c.user = "trunk-user";
 	c.password = "s3cret";
+	c.ha1_realm = "carrier.example";
+	c.ha1_md5 = "0123456789abcdef0123456789abcdef";
 	c.first_page = 3;
 	c.ident = "+33142000000";
 	c.clock_speed = 5;
 	c.sip_transport = 2;
 	c.tls_name = "sip.example.net";
 	assert_int_equal(sip_wire_send_encode(&out, &c, "sip:+33142000000@192.0.2.1:5060"), 0);
+	seal();
+	/* the trunk's password is never on the wire, its HA1 is */
+	assert_null(memmem(out.buf, out.len, "s3cret", 6));
+	assert_non_null(memmem(out.buf, out.len, c.ha1_md5, 32));
 	as_msg(&m, "send");
 	static sip_wire_send_t s;
 	assert_int_equal(sip_wire_send_decode(&m, &s), 0);
@@ -186,7 +192,9 @@ static void test_answer_send_page(void **state)
 	sip_wire_send_cfg(&s, &d);
 	assert_string_equal(s.target, "sip:+33142000000@192.0.2.1:5060");
 	assert_string_equal(d.user, "trunk-user");
-	assert_string_equal(d.password, "s3cret");
+	assert_null(d.password);
+	assert_string_equal(d.ha1_realm, "carrier.example");
+	assert_string_equal(d.ha1_md5, "0123456789abcdef0123456789abcdef");
 	assert_string_equal(d.tls_name, "sip.example.net");
 	assert_null(d.header);
 	assert_null(d.tls_cert);
@@ -194,6 +202,20 @@ static void test_answer_send_page(void **state)
 	assert_int_equal(d.sip_transport, 2);
 	assert_true(d.clock_speed > 4.99 && d.clock_speed < 5.01);
 	ipc_msg_free(&m);
+	/* no realm known yet (a trunk's first call): the password, no HA1;
+	 * an HA1 that is not 32 hex digits is refused */
+	c.ha1_realm = NULL;
+	assert_int_equal(sip_wire_send_encode(&out, &c, "sip:+33142000000@192.0.2.1:5060"), 0);
+	as_msg(&m, "send_password");
+	assert_int_equal(sip_wire_send_decode(&m, &s), 0);
+	sip_wire_send_cfg(&s, &d);
+	assert_string_equal(d.user, "trunk-user");
+	assert_string_equal(d.password, "s3cret");
+	assert_null(d.ha1_md5);
+	ipc_msg_free(&m);
+	c.ha1_realm = "carrier.example";
+	c.ha1_md5 = "s3cret";
+	assert_int_equal(sip_wire_send_encode(&out, &c, "sip:+33142000000@192.0.2.1:5060"), -1);
 
 	int page, ok;
 	sip_wire_page_encode(&out, 4, 1);

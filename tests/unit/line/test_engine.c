@@ -4,7 +4,9 @@
  * alone; calls it cannot carry run apart; a real receiver (line_receive)
  * on loopback takes the faxes. Listeners on the engine: two of them and
  * calls out at once on one user agent (no thread of their own), and SIP
- * over TLS both ways on it (a test CA made by openssl). */
+ * over TLS both ways on it (a test CA made by openssl). A digest challenge
+ * answered with the HA1 for its realm alone (no password), another
+ * realm's not answered and named in the result. */
 #include <dirent.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -20,6 +22,7 @@
 #include <tiffio.h>
 #include <unistd.h>
 
+#include "digest.h"
 #include "line.h"
 
 #define SPEED 5.0
@@ -321,7 +324,8 @@ static void *listener_main(void *arg)
 	return NULL;
 }
 
-static void listener_start(struct listener *l, line_engine_t *e, const char *name)
+static void listener_start_cfg(struct listener *l, line_engine_t *e, const char *name,
+			       int (*accept_ex)(void *, line_invite_t *, char *, size_t, void **))
 {
 	memset(l, 0, sizeof *l);
 	l->e = e;
@@ -336,9 +340,15 @@ static void listener_start(struct listener *l, line_engine_t *e, const char *nam
 	l->cfg.media_priority = 0;
 	l->cfg.stop = &l->stop;
 	l->cfg.bound_port = &l->port;
+	l->cfg.accept_ex = accept_ex;
 	assert_int_equal(pthread_create(&l->th, NULL, listener_main, l), 0);
 	while (!__atomic_load_n(&l->port, __ATOMIC_ACQUIRE))
 		usleep(1000);
+}
+
+static void listener_start(struct listener *l, line_engine_t *e, const char *name)
+{
+	listener_start_cfg(l, e, name, NULL);
 }
 
 static void listener_stop(struct listener *l)
@@ -488,6 +498,78 @@ static void test_tls_on_engine(void **state)
 	line_engine_free(e);
 }
 
+/* A carrier that authenticates INVITEs by digest (realm "carrier.test",
+ * user "trunk", password known to the test only): no Authorization gets
+ * 401 and a challenge; an answer is checked with the password. */
+#define AUTH_REALM "carrier.test"
+static atomic_int auth_answers;
+
+static int digest_accept(void *ud, line_invite_t *inv, char *tiff_path, size_t pathlen, void **call_ud)
+{
+	(void)ud;
+	(void)tiff_path;
+	(void)pathlen;
+	(void)call_ud;
+	char hv[LINE_INVITE_HEADER_MAX], ruri[LINE_INVITE_HEADER_MAX];
+	if (line_invite_header(inv, "Authorization", hv, sizeof hv) != 0) {
+		snprintf(inv->challenge, sizeof inv->challenge,
+			 "Digest realm=\"" AUTH_REALM "\", nonce=\"n0nce42\", algorithm=MD5, qop=\"auth\"");
+		return 401;
+	}
+	atomic_fetch_add(&auth_answers, 1);
+	digest_cred_t cr;
+	char want[DIGEST_HEX_MAX];
+	if (digest_parse_credentials((sip_str_t){hv, strlen(hv)}, &cr) != 0 || line_invite_ruri(inv, ruri, sizeof ruri) != 0)
+		return 403;
+	digest_compute(DIGEST_MD5, "trunk", AUTH_REALM, "pa55-word", "INVITE", ruri, "n0nce42", cr.cnonce, cr.nc,
+		       want);
+	return strcmp(cr.username, "trunk") == 0 && strcmp(cr.realm, AUTH_REALM) == 0 &&
+			       strcmp(cr.response, want) == 0
+		       ? 0
+		       : 403;
+}
+
+/* A call out answers a digest challenge with the HA1 for its realm, the
+ * password absent; a challenge of another realm is not answered, and the
+ * result names the realm met. */
+static void test_digest_with_ha1(void **state)
+{
+	(void)state;
+	line_engine_t *e = engine(1);
+	struct listener l;
+	listener_start_cfg(&l, e, "auth", digest_accept);
+	char ha1[DIGEST_HEX_MAX];
+	digest_ha1(DIGEST_MD5, "trunk", AUTH_REALM, "pa55-word", ha1);
+	struct sender s;
+	sender_init(&s, e, "5550130");
+	snprintf(s.target, sizeof s.target, "sip:5550130@127.0.0.1:%d", l.port);
+	s.cfg.user = "trunk";
+	s.cfg.ha1_realm = AUTH_REALM;
+	s.cfg.ha1_md5 = ha1;
+	sender_main(&s);
+	assert_int_equal(s.rc, 0);
+	assert_true(s.res.ok);
+	assert_int_equal(s.pages_seen, 2);
+	assert_string_equal(s.res.auth_realm, AUTH_REALM);
+	assert_int_equal(atomic_load(&auth_answers), 1);
+	/* the HA1 of another realm: 401, not answered, the realm reported */
+	sender_init(&s, e, "5550131");
+	snprintf(s.target, sizeof s.target, "sip:5550131@127.0.0.1:%d", l.port);
+	s.cfg.user = "trunk";
+	s.cfg.ha1_realm = "elsewhere.test";
+	s.cfg.ha1_md5 = ha1;
+	sender_main(&s);
+	assert_false(s.res.ok);
+	assert_int_equal(s.res.sip_status, 401);
+	assert_string_equal(s.res.auth_realm, AUTH_REALM);
+	assert_int_equal(atomic_load(&auth_answers), 1);
+	while (atomic_load(&l.calls) < 1)
+		usleep(1000);
+	assert_int_equal(atomic_load(&l.ok), 1);
+	listener_stop(&l);
+	line_engine_free(e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -496,6 +578,7 @@ int main(void)
 		cmocka_unit_test(test_apart_and_refused),
 		cmocka_unit_test(test_listeners_and_calls_out),
 		cmocka_unit_test(test_tls_on_engine),
+		cmocka_unit_test(test_digest_with_ha1),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -329,6 +329,7 @@ static void *listener_main(void *arg)
 	/* clients' certificates verified against fax.sip_tls_ca (read at start) */
 	lc.tls_verify_client = x->w.tls_verify_client;
 	lc.public_address = x->w.public_address[0] ? x->w.public_address : NULL;
+	lc.symmetric_media = x->w.screened; /* carriers' listeners: media from behind their NAT */
 	if (lc.tls_verify_client)
 		lc.tls_ca = tls_files[2].proc[0] ? tls_files[2].proc : system_ca[0] ? system_ca : NULL;
 	lc.bound_port = &x->port;

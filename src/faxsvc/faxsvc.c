@@ -245,8 +245,10 @@ static int dial(faxsvc_t *s, struct job *j, int tiff_fd, fax_result_t *res)
 		lc.tls_key = s->cfg.sip_tls_key;
 	}
 	/* behind NAT: our public address toward carriers (not the loopback trunk) */
-	if (strcmp(trunk_id, "loopback") != 0)
+	if (strcmp(trunk_id, "loopback") != 0) {
 		lc.public_address = public_address(s);
+		lc.symmetric_media = 1; /* a carrier's media from behind its NAT */
+	}
 	struct page_ctx pc = { s, j };
 	lc.on_page = page_done;
 	lc.page_ud = &pc;
@@ -1000,6 +1002,7 @@ static void *carrier_main(void *arg)
 		lc.tls_ca = s->cfg.sip_tls_ca && *s->cfg.sip_tls_ca ? s->cfg.sip_tls_ca : NULL;
 	}
 	lc.public_address = public_address(s);
+	lc.symmetric_media = 1;
 	lc.stop = &s->carrier_stop;
 	linecall_listener_t l = { .cfg = &lc, .screened = 1, .accept = carrier_accept, .accept_ud = cr,
 		.result = rx_result, .result_ud = s };

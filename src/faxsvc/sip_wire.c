@@ -382,6 +382,7 @@ int sip_wire_send_encode(struct ipc_out *o, const line_cfg_t *c, const char *tar
 	ipc_put_str(o, c->tls_cert ? c->tls_key : "");
 	put_opt(o, c->tls_name);
 	put_opt(o, c->public_address);
+	put_int(o, c->symmetric_media != 0);
 	return o->failed ? -1 : 0;
 }
 
@@ -416,6 +417,7 @@ int sip_wire_send_decode(const struct ipc_msg *m, sip_wire_send_t *s)
 	get_text(&r, s->tls_key, sizeof s->tls_key, SIPF_PATH_MAX, 0);
 	get_opt(&r, &s->has_tls_name, s->tls_name, sizeof s->tls_name, SIPF_TEXT_MAX);
 	get_opt(&r, &s->has_public_address, s->public_address, sizeof s->public_address, sizeof s->public_address - 1);
+	get_int(&r, &s->symmetric_media, 0, 1);
 	if (ipc_reader_end(&r) != 0)
 		return -1;
 	if (s->has_ha1 ? !s->has_user || !hexn(s->ha1_md5, 32) : s->ha1_md5[0] != '\0')
@@ -452,6 +454,7 @@ void sip_wire_send_cfg(const sip_wire_send_t *s, line_cfg_t *c)
 	c->tls_key = s->has_tls_cert ? s->tls_key : NULL;
 	c->tls_name = s->has_tls_name ? s->tls_name : NULL;
 	c->public_address = s->has_public_address ? s->public_address : NULL;
+	c->symmetric_media = s->symmetric_media;
 }
 
 void sip_wire_page_encode(struct ipc_out *o, int page, int ok)

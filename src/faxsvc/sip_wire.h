@@ -196,6 +196,7 @@ typedef struct sip_wire_send {
 	char tls_name[SIPF_TEXT_MAX + 1];
 	char public_address[64];
 	int has_user, has_ident, has_header, has_tls_ca, has_tls_cert, has_tls_name, has_public_address;
+	int symmetric_media;      /* line_cfg_t.symmetric_media */
 } sip_wire_send_t;
 
 /* A lookup asked of the front end (SIPF_RESOLVE): resolve_lookup_via's

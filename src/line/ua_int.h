@@ -155,6 +155,7 @@ typedef struct call {
 	int mfd;
 	uint16_t mport;
 	struct sockaddr_storage mpeer;
+	int latched;              /* cfg->symmetric_media: mpeer taken from a packet since the last SDP */
 	int media;
 	int pt;
 	uint16_t rtp_seq;

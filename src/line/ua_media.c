@@ -109,7 +109,22 @@ int set_mpeer(call_t *c, const sdp_media_t *m)
 	if (sipaddr_from_ip(&sa, m->addr, m->port) != 0)
 		return -1;
 	c->mpeer = sa;
+	c->latched = 0;
 	return 0;
+}
+
+/* cfg->symmetric_media: the first valid media packet since the last SDP
+ * says where the peer's media really comes from (its NAT's address). */
+static void media_latch(call_t *c, const struct sockaddr_storage *src)
+{
+	c->latched = 1;
+	if (sipaddr_eq(src, &c->mpeer))
+		return;
+	char was[SIPADDR_STR_MAX], now[SIPADDR_STR_MAX];
+	log_event(LOG_INFO, "media_latched", "call=%s sdp=%s:%u from=%s:%u", c->call_id,
+		  sipaddr_ip(&c->mpeer, was, sizeof was), sipaddr_port(&c->mpeer), sipaddr_ip(src, now, sizeof now),
+		  sipaddr_port(src));
+	c->mpeer = *src;
 }
 
 void media_audio(call_t *c, const sdp_media_t *m, int pt)
@@ -212,18 +227,25 @@ static void media_drain(call_t *c)
 	static __thread uint8_t bufs[MEDIA_BATCH][2048];
 	struct mmsghdr msgs[MEDIA_BATCH];
 	struct iovec iov[MEDIA_BATCH];
+	struct sockaddr_storage srcs[MEDIA_BATCH];
 	for (int round = 0; round < 8; round++) {
 		for (int i = 0; i < MEDIA_BATCH; i++) {
 			iov[i] = (struct iovec){bufs[i], sizeof bufs[i]};
-			msgs[i] = (struct mmsghdr){.msg_hdr = {.msg_iov = &iov[i], .msg_iovlen = 1}};
+			msgs[i] = (struct mmsghdr){.msg_hdr = {.msg_iov = &iov[i], .msg_iovlen = 1, .msg_name = &srcs[i],
+							       .msg_namelen = sizeof srcs[i]}};
 		}
 		int n = recvmmsg(c->mfd, msgs, MEDIA_BATCH, MSG_DONTWAIT, NULL);
 		if (n <= 0)
 			break;
 		c->pkts_rx += (unsigned)n;
 		if (c->state != CS_ENDED && c->fc) {
-			for (int i = 0; i < n; i++)
+			for (int i = 0; i < n; i++) {
+				unsigned bad = c->bad_media;
 				media_packet(c, bufs[i], msgs[i].msg_len);
+				if (c->cfg->symmetric_media && !c->latched && c->bad_media == bad &&
+				    c->media != MEDIA_NONE && msgs[i].msg_hdr.msg_namelen > 0)
+					media_latch(c, &srcs[i]);
+			}
 			/* A burst from a late peer (a full batch) is played at once,
 			 * so the buffer never holds more than a batch ahead; the usual
 			 * packet or two is played by the tick's DSP step. */

@@ -6,7 +6,8 @@
  * calls out at once on one user agent (no thread of their own), and SIP
  * over TLS both ways on it (a test CA made by openssl). A digest challenge
  * answered with the HA1 for its realm alone (no password), another
- * realm's not answered and named in the result. */
+ * realm's not answered and named in the result. Symmetric media toward a
+ * caller whose SDP gives an address its media does not come from. */
 #include <dirent.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -324,6 +325,8 @@ static void *listener_main(void *arg)
 	return NULL;
 }
 
+static int next_symmetric; /* the next listener's symmetric_media */
+
 static void listener_start_cfg(struct listener *l, line_engine_t *e, const char *name,
 			       int (*accept_ex)(void *, line_invite_t *, char *, size_t, void **))
 {
@@ -341,6 +344,7 @@ static void listener_start_cfg(struct listener *l, line_engine_t *e, const char 
 	l->cfg.stop = &l->stop;
 	l->cfg.bound_port = &l->port;
 	l->cfg.accept_ex = accept_ex;
+	l->cfg.symmetric_media = next_symmetric;
 	assert_int_equal(pthread_create(&l->th, NULL, listener_main, l), 0);
 	while (!__atomic_load_n(&l->port, __ATOMIC_ACQUIRE))
 		usleep(1000);
@@ -570,6 +574,43 @@ static void test_digest_with_ha1(void **state)
 	line_engine_free(e);
 }
 
+/* Symmetric media (NAT): a caller whose SDP gives an address its media
+ * never comes from (192.0.2.1, documentation space: it plays a private
+ * address behind a NAT) sends from 127.0.0.1. A listener with
+ * symmetric_media sends its media back where the caller's packets came
+ * from and the fax goes through; one without sends it to the SDP's
+ * address and the fax fails. */
+static void test_symmetric_media(void **state)
+{
+	(void)state;
+	line_engine_t *e = engine(1);
+	for (int sym = 1; sym >= 0; sym--) {
+		struct listener l;
+		next_symmetric = sym;
+		listener_start_cfg(&l, e, sym ? "sym" : "asym", NULL);
+		next_symmetric = 0;
+		struct sender s;
+		sender_init(&s, e, "5550140");
+		snprintf(s.target, sizeof s.target, "sip:5550140@127.0.0.1:%d", l.port);
+		s.cfg.public_address = "192.0.2.1";
+		s.cfg.t38 = 0; /* G.711 all along */
+		sender_main(&s);
+		assert_int_equal(s.rc, 0);
+		if (sym) {
+			assert_true(s.res.ok);
+			assert_int_equal(s.pages_seen, 2);
+		} else {
+			assert_false(s.res.ok);
+			assert_int_equal(s.pages_seen, 0);
+		}
+		while (atomic_load(&l.calls) < 1)
+			usleep(1000);
+		assert_int_equal(atomic_load(&l.ok), sym);
+		listener_stop(&l);
+	}
+	line_engine_free(e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -579,6 +620,7 @@ int main(void)
 		cmocka_unit_test(test_listeners_and_calls_out),
 		cmocka_unit_test(test_tls_on_engine),
 		cmocka_unit_test(test_digest_with_ha1),
+		cmocka_unit_test(test_symmetric_media),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -111,7 +111,7 @@ static const struct setting settings[] = {
 	{ "fax.lease_seconds", C_INT, OFF(fax_lease_seconds), "120", 3, 3600, NULL,
 		"A fax job a node claimed stays its own this long without the node renewing it (it renews every quarter of it while the call runs); once it has passed, another node on the same database takes the job over from its first unconfirmed page. Every node of one database should have the same value." },
 	{ "fax.poll_ms", C_INT, OFF(fax_poll_ms), "500", 50, 60000, NULL,
-		"How often the job runner looks for due faxes." },
+		"How often running calls are checked for a cancellation, and how soon a fax that found no free trunk is looked at again." },
 	{ "fax.max_pages", C_INT, OFF(fax_max_pages), "200", 1, 1000, NULL,
 		"Most pages in one submission, cover page included." },
 	{ "fax.max_upload_bytes", C_INT, OFF(fax_max_upload), "67108864", 1048576, 268435456, NULL,

@@ -764,7 +764,7 @@ static int cmd_serve(const config_t *cfg)
 	sweeps_t *sweeps = sweeps_new();
 	struct checkpoint_sweep cps = { .st = st, .file = cpfile,
 		.every_ms = cfg->audit_checkpoint_minutes * 60000 };
-	if (faxsvc_sweeps(fax, sweeps) != 0 ||
+	if (faxsvc_sweeps(fax, sweeps) != 0 || faxsvc_sends(fax, jobs) != 0 ||
 	    sweeps_add(sweeps, "checkpoint", checkpoint_pass, &cps, cps.every_ms) != 0 ||
 	    sweeps_register(sweeps, jobs, st, err, sizeof err) != 0 ||
 	    gdpr_export_register(jobs, &ac.dom) != 0 || fax_render_register(jobs, &ac.dom) != 0 ||

@@ -442,7 +442,7 @@ static int front_send_once(sip_front_t *f, const line_cfg_t *cfg, const char *ta
 			stop_sent = 1;
 		}
 		/* Woken by the front end's messages; the timeout only bounds how
-		 * late a stop (a cancel, seen by the dispatcher each fax.poll_ms,
+		 * late a stop (a cancel, seen by the service's renewer each fax.poll_ms,
 		 * or the service stopping) is passed on. At 50 ms the 20 calls'
 		 * wake-ups were about a twelfth of the service's CPU in
 		 * bench/fax-e2e. */

@@ -1,12 +1,13 @@
 /* The fax service (see faxsvc.h and docs/fax-service.md).
  *
- * Threads: one dispatcher that claims due faxes and watches cancellations,
- * `workers` call threads that each run one outbound call at a time, one
- * receiver per trunk with a listener (the loopback trunk). The periodic
- * sweeps and the webhooks are jobs of the queue (sweep.h,
- * webhook_sender.h). Every piece of state
- * a call needs lives in its struct job; the threads share only the queue
- * of claimed jobs, under one mutex. */
+ * Threads: outbound calls are jobs of the queue (kind FAX_SEND_JOB, one per
+ * fax: faxsvc_sends), run by `workers` threads of the queue's own for the
+ * kind, one call each at a time; one renewer that holds the leases of the
+ * calls running here and ends those cancelled or stopped; one receiver per
+ * trunk with a listener (the loopback trunk). The periodic sweeps and the
+ * webhooks are jobs of the queue too (sweep.h, webhook_sender.h). Every
+ * piece of state a call needs lives in its struct job; the threads share
+ * only the table of running calls, under one mutex. */
 #include "faxsvc.h"
 
 #include <arpa/inet.h>
@@ -104,9 +105,9 @@ static const char *const refusal_names[REF_N] = { "unknown_source", "unknown_num
 
 struct job {
 	fax_job_t fj;
-	atomic_int stop;       /* set on cancellation or service stop: ends the call */
-	int running;
-	struct job *next;
+	const queue_job_t *qj; /* the send job running the call (borrowed for the run) */
+	atomic_int stop;       /* set on cancellation or stop: ends the call */
+	atomic_int halted;     /* set on the stop of the queue or the service */
 };
 
 struct rx_call {
@@ -127,13 +128,10 @@ struct faxsvc {
 
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
-	struct job *queue;            /* claimed, waiting for a worker */
-	struct job *running[FAXSVC_WORKERS_MAX];
-	int idle;                     /* workers waiting for a job */
-
-	pthread_t dispatcher;
-	pthread_t *workers;
-	int nworkers;
+	struct job *running[FAXSVC_WORKERS_MAX]; /* the calls of the send jobs running here */
+	int nworkers;                 /* the send kind's threads (fax.workers) */
+	pthread_t renewer;
+	int have_renewer;
 
 	/* the loopback trunk's receiver */
 	pthread_t receiver;
@@ -297,7 +295,7 @@ static int dial(faxsvc_t *s, struct job *j, int tiff_fd, fax_result_t *res)
 			break; /* the engine's process died: the call is tried again as it was */
 		int dead = dom_fax_failover_wanted(res);
 		trunk_targets_mark(s->st, trunk_id, &ra.t[i], !dead);
-		if (!dead || i + 1 == ra.n || atomic_load(&s->stopping) || atomic_load(&j->stop))
+		if (!dead || i + 1 == ra.n || atomic_load(&j->halted) || atomic_load(&j->stop))
 			break;
 		char next[80];
 		trunk_target_hostport(&ra.t[i + 1], next, sizeof next);
@@ -341,7 +339,7 @@ static void run_job(faxsvc_t *s, struct job *j)
 		dial(s, j, tiff_fd, &res);
 		/* Nobody there, or the carrier cannot take it: the next trunk whose
 		 * prefixes match, at once, as the same try. */
-		if (atomic_load(&s->stopping) || atomic_load(&j->stop) ||
+		if (atomic_load(&j->halted) || atomic_load(&j->stop) ||
 		    strcmp(res.fail_class, "interrupted") == 0 || !dom_fax_failover_wanted(&res) ||
 		    !json_array_size(fj->alternates))
 			break;
@@ -362,7 +360,7 @@ static void run_job(faxsvc_t *s, struct job *j)
 			log_event(LOG_ERROR, "fax.finish_failed", "fax=%s attempt=%d", fj->fax_id, fj->attempt);
 		return;
 	}
-	if (atomic_load(&s->stopping) && !dom_fax_cancelled(s->st, fj->fax_id)) {
+	if (atomic_load(&j->halted) && !dom_fax_cancelled(s->st, fj->fax_id)) {
 		/* Ended by the stop: the attempt stays in progress and is recovered
 		 * (as interrupted, confirmed pages kept) at the next start. */
 		log_event(LOG_INFO, "fax.call_interrupted", "fax=%s attempt=%d pages_confirmed=%d",
@@ -379,138 +377,168 @@ static void run_job(faxsvc_t *s, struct job *j)
 		log_event(LOG_ERROR, "fax.finish_failed", "fax=%s attempt=%d", fj->fax_id, fj->attempt);
 }
 
-static void *worker_main(void *arg)
+/* The wait before a fax that found no trunk under its max_calls, or its
+ * account at its call limit, is looked at again (fax.poll_ms). */
+static int64_t busy_ms(const faxsvc_t *s)
+{
+	return s->cfg.poll_ms > 0 ? s->cfg.poll_ms : 500;
+}
+
+/* A send job (FAX_SEND_JOB): the fax of its payload claimed when due, its
+ * call run here, then the job queued again at the fax's next attempt while
+ * the fax is not final. A stop of the queue or the service ends the call:
+ * its attempt stays in progress (recovered as interrupted at the next
+ * start, or taken over by another node once its lease passes) and the job
+ * yields. */
+static enum queue_outcome send_run(const queue_job_t *qj, void *arg, char *why, size_t whylen)
 {
 	faxsvc_t *s = arg;
-	pthread_mutex_lock(&s->mu);
-	for (;;) {
-		while (!s->queue && !atomic_load(&s->stopping)) {
-			s->idle++;
-			pthread_cond_wait(&s->cv, &s->mu);
-			s->idle--;
-		}
-		if (!s->queue)
-			break;
-		struct job *j = s->queue;
-		s->queue = j->next;
-		int slot = -1;
-		for (int i = 0; i < s->nworkers; i++)
-			if (!s->running[i]) {
-				slot = i;
-				break;
-			}
-		if (slot >= 0)
-			s->running[slot] = j;
-		pthread_mutex_unlock(&s->mu);
-		if (!atomic_load(&s->stopping))
-			run_job(s, j);
-		pthread_mutex_lock(&s->mu);
-		if (slot >= 0)
-			s->running[slot] = NULL;
-		fax_job_clear(&j->fj);
-		free(j);
-		pthread_cond_broadcast(&s->cv);
+	const char *fax_id = json_string_value(json_object_get(qj->payload, "fax"));
+	if (!fax_id) {
+		snprintf(why, whylen, "the job names no fax");
+		return QUEUE_FAIL;
 	}
-	pthread_mutex_unlock(&s->mu);
-	return NULL;
-}
-
-/* Sleeps up to ms, or less when woken by a finished job or the stop. */
-static void dispatcher_wait(faxsvc_t *s, int ms)
-{
-	struct timespec ts;
-	time_deadline_in(ms, &ts);
+	if (atomic_load(&s->stopping) || queue_job_stopping(qj))
+		return QUEUE_YIELD;
+	struct job *j = xcalloc(1, sizeof *j);
+	j->qj = qj;
+	int64_t again;
+	int n = dom_fax_claim_one(s->st, s->env, s->cfg.node_id, fax_id, time_now_ms(), busy_ms(s),
+		&j->fj, &again);
+	if (n <= 0) {
+		free(j);
+		if (n < 0) {
+			snprintf(why, whylen, "the fax could not be claimed");
+			return QUEUE_RETRY;
+		}
+		if (again >= 0)
+			queue_job_again(qj, again, NULL);
+		return QUEUE_DONE;
+	}
 	pthread_mutex_lock(&s->mu);
-	if (!atomic_load(&s->stopping))
-		pthread_cond_timedwait(&s->cv, &s->mu, &ts);
+	int slot = -1;
+	for (int i = 0; i < s->nworkers && slot < 0; i++)
+		if (!s->running[i])
+			slot = i;
+	if (slot >= 0)
+		s->running[slot] = j;
 	pthread_mutex_unlock(&s->mu);
+	run_job(s, j);
+	pthread_mutex_lock(&s->mu);
+	if (slot >= 0)
+		s->running[slot] = NULL;
+	pthread_mutex_unlock(&s->mu);
+	bool halted = atomic_load(&j->halted);
+	fax_job_clear(&j->fj);
+	free(j);
+	if (halted)
+		return QUEUE_YIELD;
+	if (dom_fax_send_next(s->st, fax_id, &again) != 0) {
+		/* The database away (its end may not be recorded either): the job
+		 * comes back after a backoff and takes the attempt over once its
+		 * lease has passed. */
+		snprintf(why, whylen, "the fax's state could not be read");
+		return QUEUE_RETRY;
+	}
+	if (again >= 0)
+		queue_job_again(qj, again, NULL);
+	return QUEUE_DONE;
 }
 
-static void *dispatcher_main(void *arg)
+/* Every fax.poll_ms: the cancellations of the calls running here end them,
+ * and so does the stop of the queue; every quarter of the lease, the leases
+ * of their attempts and of their send jobs are pushed on. */
+static void *renewer_main(void *arg)
 {
 	faxsvc_t *s = arg;
-	fax_job_t *claimed = xcalloc((size_t)s->nworkers, sizeof *claimed);
-	int64_t last_lease = 0, last_cancel = 0;
+	int64_t last_lease = 0, lease = fax_env_lease_ms(s->env);
+	int64_t every = busy_ms(s) < lease / 4 ? busy_ms(s) : lease / 4;
+	pthread_mutex_lock(&s->mu);
 	while (!atomic_load(&s->stopping)) {
-		/* Cancellations of running calls. */
 		char ids[FAXSVC_WORKERS_MAX][64];
 		struct job *jobs[FAXSVC_WORKERS_MAX];
-		int nrun = 0, free_slots;
-		pthread_mutex_lock(&s->mu);
-		for (int i = 0; i < s->nworkers; i++)
-			if (s->running[i]) {
-				jobs[nrun] = s->running[i];
-				snprintf(ids[nrun], sizeof ids[nrun], "%s", s->running[i]->fj.fax_id);
-				nrun++;
+		int nrun = 0;
+		for (int i = 0; i < s->nworkers; i++) {
+			struct job *j = s->running[i];
+			if (!j)
+				continue;
+			if (queue_job_stopping(j->qj)) {
+				atomic_store(&j->halted, 1);
+				atomic_store(&j->stop, 1);
 			}
-		int queued = 0;
-		for (struct job *q = s->queue; q; q = q->next)
-			queued++;
-		free_slots = s->idle - queued;
-		pthread_mutex_unlock(&s->mu);
-		/* One read transaction for every running call, once each
-		 * fax.poll_ms (not again at each wake-up by a call ending; a
-		 * timed wait may end a little early). */
-		int cancelled[FAXSVC_WORKERS_MAX] = { 0 };
-		int64_t cancel_now = time_mono_ns() / 1000000, poll = s->cfg.poll_ms > 0 ? s->cfg.poll_ms : 500;
-		if (!last_cancel || cancel_now - last_cancel >= poll - poll / 4) {
-			if (dom_fax_cancelled_n(s->st, (const char (*)[64])ids, nrun, cancelled) < 0)
-				nrun = 0;
-			last_cancel = cancel_now;
-		} else {
-			nrun = 0;
+			jobs[nrun] = j;
+			snprintf(ids[nrun], sizeof ids[nrun], "%s", j->fj.fax_id);
+			nrun++;
 		}
+		/* Leases (several nodes on one database): the attempts' and the
+		 * jobs', under the mutex (a job's record lives while it runs). */
+		int64_t now = time_now_ms();
+		if (nrun > 0 && (now - last_lease >= lease / 4 || now < last_lease)) {
+			/* Only the calls running here: an attempt whose end could not
+			 * be recorded lets its lease pass (its job takes it over). */
+			store_tx_t *tx = store_begin(s->st, true);
+			for (int i = 0; tx && i < s->nworkers; i++)
+				if (s->running[i] &&
+				    (queue_job_hold(tx, s->running[i]->qj) == STORE_ERROR ||
+				     dom_fax_attempt_hold(tx, s->env, &s->running[i]->fj, now) == STORE_ERROR)) {
+					store_rollback(tx);
+					tx = NULL;
+				}
+			if (!tx || store_commit(tx) != STORE_OK)
+				log_event(LOG_ERROR, "fax.lease_renew_failed", "node=%s", s->cfg.node_id);
+			else
+				last_lease = now;
+		}
+		pthread_mutex_unlock(&s->mu);
+		int cancelled[FAXSVC_WORKERS_MAX] = { 0 };
+		if (nrun > 0 && dom_fax_cancelled_n(s->st, (const char (*)[64])ids, nrun, cancelled) < 0)
+			nrun = 0;
+		pthread_mutex_lock(&s->mu);
 		for (int i = 0; i < nrun; i++)
-			if (cancelled[i]) {
-				pthread_mutex_lock(&s->mu);
-				/* Still the same job in a slot? Then end its call. */
+			if (cancelled[i])
+				/* Still the same call in a slot? Then end it. */
 				for (int k = 0; k < s->nworkers; k++)
 					if (s->running[k] == jobs[i])
 						atomic_store(&jobs[i]->stop, 1);
-				pthread_mutex_unlock(&s->mu);
-			}
-
-		/* Leases (several nodes on one database): this node's calls keep
-		 * theirs, renewed every quarter of the lease; jobs of a node whose
-		 * lease passed (it died) are queued again for any node. */
-		int64_t lease_now = time_now_ms();
-		if (lease_now - last_lease >= fax_env_lease_ms(s->env) / 4 || lease_now < last_lease) {
-			if (dom_fax_lease_renew(s->st, s->env, s->cfg.node_id, lease_now) < 0)
-				log_event(LOG_ERROR, "fax.lease_renew_failed", "node=%s", s->cfg.node_id);
-			else
-				last_lease = lease_now;
-			if (dom_fax_take_over(s->st, s->env, s->cfg.node_id, lease_now) < 0)
-				log_event(LOG_ERROR, "fax.take_over_failed", "node=%s", s->cfg.node_id);
-		}
-
-		/* Due faxes, as many as there are idle workers. */
-		int n = 0;
-		if (free_slots > 0)
-			n = dom_fax_claim(s->st, s->env, s->cfg.node_id, time_now_ms(), free_slots, claimed);
-		if (n < 0) {
-			log_event(LOG_ERROR, "fax.claim_failed", "node=%s", s->cfg.node_id);
-			n = 0;
-		}
-		if (n > 0) {
-			pthread_mutex_lock(&s->mu);
-			struct job **tail = &s->queue;
-			while (*tail)
-				tail = &(*tail)->next;
-			for (int i = 0; i < n; i++) {
-				struct job *j = xcalloc(1, sizeof *j);
-				j->fj = claimed[i];
-				memset(&claimed[i], 0, sizeof claimed[i]);
-				*tail = j;
-				tail = &j->next;
-			}
-			pthread_cond_broadcast(&s->cv);
-			pthread_mutex_unlock(&s->mu);
-			continue; /* more may be due */
-		}
-		dispatcher_wait(s, s->cfg.poll_ms > 0 ? s->cfg.poll_ms : 500);
+		if (atomic_load(&s->stopping))
+			break;
+		struct timespec ts;
+		time_deadline_in(every, &ts);
+		pthread_cond_timedwait(&s->cv, &s->mu, &ts);
 	}
-	free(claimed);
+	/* The service stops: the calls still up end (recovered at start). */
+	for (int i = 0; i < s->nworkers; i++)
+		if (s->running[i]) {
+			atomic_store(&s->running[i]->halted, 1);
+			atomic_store(&s->running[i]->stop, 1);
+		}
+	pthread_mutex_unlock(&s->mu);
 	return NULL;
+}
+
+int faxsvc_sends(faxsvc_t *s, queue_t *q)
+{
+	if (!s)
+		return 0;
+	queue_kind_t k = { .kind = FAX_SEND_JOB, .run = send_run, .arg = s,
+		.lease_ms = fax_env_lease_ms(s->env), .backoff_ms = 1000, .workers = s->nworkers };
+	return queue_register(q, &k);
+}
+
+/* The safety net of the sends, every minute on one node: attempts of dead
+ * nodes whose lease passed are taken over, and faxes queued or sending
+ * without a send job (queued before sends were jobs) get one. */
+#define SENDS_EVERY_MS 60000
+#define SENDS_BATCH 500
+
+static int64_t sends_pass(void *arg, const queue_job_t *job, int64_t now)
+{
+	(void)job;
+	faxsvc_t *s = arg;
+	if (dom_fax_take_over(s->st, s->env, s->cfg.node_id, now) < 0)
+		log_event(LOG_ERROR, "fax.take_over_failed", "node=%s", s->cfg.node_id);
+	int n = dom_fax_send_jobs(s->st, SENDS_BATCH);
+	return n >= SENDS_BATCH ? 0 : SENDS_EVERY_MS;
 }
 
 /* ---- inbound (the loopback trunk's receiver) ---- */
@@ -1354,7 +1382,8 @@ int faxsvc_sweeps(faxsvc_t *s, struct sweeps *sw)
 	return sweeps_add(sw, "status", status_pass, s, 0) != 0 ||
 	       sweeps_add(sw, "retention", retention_pass, s, 0) != 0 ||
 	       sweeps_add(sw, "billing", billing_pass, s, 0) != 0 ||
-	       sweeps_add(sw, "ssodom", ssodom_pass, s, 0) != 0 ? -1 : 0;
+	       sweeps_add(sw, "ssodom", ssodom_pass, s, 0) != 0 ||
+	       sweeps_add(sw, "sends", sends_pass, s, 0) != 0 ? -1 : 0;
 }
 
 /* The Contact of the trunks' registrations: the first carrier listener
@@ -1451,10 +1480,15 @@ faxsvc_t *faxsvc_start(const faxsvc_config_t *cfg, store_t *st, char *err, size_
 		faxsvc_stop(s);
 		return NULL;
 	}
-	s->workers = xcalloc((size_t)s->nworkers, sizeof *s->workers);
-	for (int i = 0; i < s->nworkers; i++)
-		pthread_create(&s->workers[i], NULL, worker_main, s);
-	pthread_create(&s->dispatcher, NULL, dispatcher_main, s);
+	/* Faxes queued without a send job (before sends were jobs) get one. */
+	if (dom_fax_send_jobs(st, 1000000) < 0)
+		log_event(LOG_ERROR, "fax.send_jobs_failed", "node=%s", cfg->node_id);
+	if (pthread_create(&s->renewer, NULL, renewer_main, s) != 0) {
+		snprintf(err, errlen, "cannot start the fax service's renewer");
+		faxsvc_stop(s);
+		return NULL;
+	}
+	s->have_renewer = 1;
 	log_event(LOG_INFO, "fax.started", "node=%s workers=%d", cfg->node_id, s->nworkers);
 	return s;
 }
@@ -1475,23 +1509,14 @@ void faxsvc_stop(faxsvc_t *s)
 	dom_trunks_node(NULL);
 	pthread_mutex_lock(&s->mu);
 	for (int i = 0; i < s->nworkers; i++)
-		if (s->running[i])
+		if (s->running[i]) {
+			atomic_store(&s->running[i]->halted, 1);
 			atomic_store(&s->running[i]->stop, 1);
+		}
 	pthread_cond_broadcast(&s->cv);
 	pthread_mutex_unlock(&s->mu);
-	if (s->workers) {
-		pthread_join(s->dispatcher, NULL);
-		for (int i = 0; i < s->nworkers; i++)
-			pthread_join(s->workers[i], NULL);
-		free(s->workers);
-	}
-	/* Jobs claimed but never started stay in progress: recovered at start. */
-	while (s->queue) {
-		struct job *j = s->queue;
-		s->queue = j->next;
-		fax_job_clear(&j->fj);
-		free(j);
-	}
+	if (s->have_renewer)
+		pthread_join(s->renewer, NULL);
 	if (s->have_receiver) {
 		atomic_store(&s->rx_stop, 1);
 		pthread_join(s->receiver, NULL);

@@ -63,11 +63,20 @@ void faxsvc_stop(faxsvc_t *s);
 /* Adds the service's periodic sweeps to sw (sweep.h): the status board's
  * pass ("status"), the retention sweep with consents, incidents, contacts
  * reviews, closures, fraud and purges ("retention"), the billing pass
- * ("billing") and the sign-in domains' re-check ("ssodom"); their passes
+ * ("billing"), the sign-in domains' re-check ("ssodom") and the sends'
+ * safety net ("sends": attempts of dead nodes taken over, faxes without a
+ * send job given one); their passes
  * are counted on /metrics. Before sweeps_register; the queue is stopped
  * before s. 0, or -1. */
 struct sweeps;
 int faxsvc_sweeps(faxsvc_t *s, struct sweeps *sw);
+/* Registers the send jobs' handler (FAX_SEND_JOB) on q, run by fax.workers
+ * threads of its own: at most that many calls at once on this node, none
+ * holding up the other kinds. Before queue_start; the queue is stopped
+ * before s (its stop ends the calls in flight: their attempts are
+ * recovered as interrupted at the next start). s NULL: nothing. 0, or -1. */
+struct queue;
+int faxsvc_sends(faxsvc_t *s, struct queue *q);
 
 /* The local "IP:PORT" of carrier listener i (0-based) into out, once bound;
  * -1 when there is no such listener. */

@@ -88,8 +88,8 @@ static void wake_local(void *unused)
 	pthread_mutex_unlock(&g_mu);
 }
 
-int queue_enqueue_once(store_tx_t *tx, const char *kind, const char *ref,
-	const json_t *payload, int64_t run_after)
+int queue_enqueue_once(store_tx_t *tx, const char *kind, const char *account_id,
+	const char *ref, const json_t *payload, int64_t run_after)
 {
 	int64_t now = time_now_ms();
 	char *jid = sec_new_id("job");
@@ -98,6 +98,8 @@ int queue_enqueue_once(store_tx_t *tx, const char *kind, const char *ref,
 		ref, "payload", ps ? ps : "{}", "max_attempts", QUEUE_ATTEMPTS_DEFAULT, "run_after",
 		(json_int_t)(run_after > 0 ? run_after : now), "created_at", (json_int_t)now);
 	free(ps);
+	if (account_id)
+		json_object_set_new(j, "account_id", json_string(account_id));
 	int rc = j ? store_job_insert_once(tx, j) : -1;
 	json_decref(j);
 	if (rc == 1 && store_notify(tx, QUEUE_CHANNEL) != STORE_OK)

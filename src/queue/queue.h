@@ -119,10 +119,11 @@ int queue_enqueue(store_tx_t *tx, const char *kind, const char *account_id, cons
 	const json_t *payload, int max_attempts, int64_t run_after, char id[QUEUE_ID_MAX]);
 
 /* As queue_enqueue, unless a queued or running job of kind about ref
- * exists (a kind with a unique index on it: the sweeps, migration 0066):
+ * exists (a kind with a unique index on it: the sweeps and the sends,
+ * migrations 0066 and 0067):
  * 1 when enqueued, 0 when one exists, -1 (logged). */
-int queue_enqueue_once(store_tx_t *tx, const char *kind, const char *ref,
-	const json_t *payload, int64_t run_after);
+int queue_enqueue_once(store_tx_t *tx, const char *kind, const char *account_id,
+	const char *ref, const json_t *payload, int64_t run_after);
 
 /* A queue of this process on st (no thread yet). */
 queue_t *queue_new(store_t *st, const queue_config_t *cfg);

@@ -89,7 +89,7 @@ int sweeps_register(sweeps_t *sw, queue_t *q, store_t *st, char *err, size_t err
 	int64_t now = time_now_ms();
 	for (int i = 0; rc == 0 && i < sw->n; i++) {
 		json_t *p = json_pack("{s:s}", "sweep", sw->s[i].name);
-		if (queue_enqueue_once(tx, SWEEP_KIND, sw->s[i].name, p, now + sw->s[i].first_ms) < 0)
+		if (queue_enqueue_once(tx, SWEEP_KIND, NULL, sw->s[i].name, p, now + sw->s[i].first_ms) < 0)
 			rc = -1;
 		json_decref(p);
 	}

@@ -216,6 +216,23 @@ json_t *store_fax_due(store_tx_t *tx, int64_t now, int limit)
 #undef FAX_DUE
 }
 
+json_t *store_fax_due_one(store_tx_t *tx, const char *id, int64_t now)
+{
+	return sq_one(tx, "SELECT " FAX_COLS " FROM faxes WHERE id=? AND status='queued'"
+		" AND direction='outbound' AND next_attempt_at <= ?"
+		" AND account_id NOT IN (SELECT account_id FROM fraud_holds)"
+		" AND account_id NOT IN (SELECT account_id FROM billing_holds)", "si", id, now);
+}
+
+json_t *store_fax_without_send_job(store_tx_t *tx, const char *kind, int limit)
+{
+	return sq_rows(tx, "SELECT id, account_id, next_attempt_at FROM faxes f"
+		" WHERE direction='outbound' AND status IN ('queued', 'sending')"
+		" AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.kind=? AND j.ref=f.id"
+		" AND j.state IN ('queued', 'running')) ORDER BY next_attempt_at LIMIT ?", "sn",
+		kind, limit);
+}
+
 int store_fax_count_sending(store_tx_t *tx, const char *account_id, const char *trunk_id)
 {
 	return count_of(sq_one(tx, "SELECT count(*) AS n FROM faxes WHERE status='sending'"
@@ -367,11 +384,23 @@ json_t *store_attempts_open(store_tx_t *tx, const char *node, int64_t stale_befo
 		stale_before);
 }
 
+json_t *store_attempts_live(store_tx_t *tx, const char *fax_id)
+{
+	return sq_rows(tx, "SELECT " ATTEMPT_COLS ", lease_until FROM fax_attempts WHERE fax_id=?"
+		" AND result='in_progress' ORDER BY started_at", "s", fax_id);
+}
+
 json_t *store_attempts_expired(store_tx_t *tx, const char *node, int64_t now)
 {
 	return sq_rows(tx, "SELECT " ATTEMPT_COLS " FROM fax_attempts WHERE result='in_progress'"
 		" AND lease_until IS NOT NULL AND lease_until < ? AND node <> ? ORDER BY started_at",
 		"is", now, node ? node : "");
+}
+
+int store_attempt_renew(store_tx_t *tx, const char *id, int64_t until)
+{
+	return sq_exec(tx, true, "UPDATE fax_attempts SET lease_until=? WHERE id=?"
+		" AND result='in_progress' AND lease_until IS NOT NULL", "is", until, id);
 }
 
 int store_attempts_renew(store_tx_t *tx, const char *node, int64_t until)

@@ -70,6 +70,12 @@ int store_fax_list(store_tx_t *tx, const store_fax_filter_t *f, const char *curs
 /* Queued outbound faxes due at now, oldest due first, at most limit (runner);
  * none of an account whose outbound faxing is held (store_fraud.h). */
 json_t *store_fax_due(store_tx_t *tx, int64_t now, int limit);
+/* The fax id when it is due at now as store_fax_due would list it (queued,
+ * outbound, its account not held), or NULL. */
+json_t *store_fax_due_one(store_tx_t *tx, const char *id, int64_t now);
+/* Outbound faxes queued or sending with no job of kind (queued or running)
+ * about them: [{id, account_id, next_attempt_at}], at most limit. */
+json_t *store_fax_without_send_job(store_tx_t *tx, const char *kind, int limit);
 /* Faxes in status `sending` of an account, or over a trunk (runner). */
 int store_fax_count_sending(store_tx_t *tx, const char *account_id, const char *trunk_id);
 /* Outbound faxes not final, by status: rows {status, n} (new reference), NULL on error. */
@@ -125,11 +131,17 @@ json_t *store_attempts_of(store_tx_t *tx, const char *fax_id);
 /* Attempts in_progress of node, or of any node started before stale_before
  * (0: none), for recovery. */
 json_t *store_attempts_open(store_tx_t *tx, const char *node, int64_t stale_before);
+/* The attempts in progress of fax_id, with their lease_until (NULL: no
+ * lease), the oldest first. */
+json_t *store_attempts_live(store_tx_t *tx, const char *fax_id);
 /* Leases (several nodes on one database): an attempt in progress carries
  * lease_until, set by the claim and pushed on by its node while the call
  * runs. Attempts in progress of other nodes than node whose lease ended
  * before now (their node is gone), oldest first. */
 json_t *store_attempts_expired(store_tx_t *tx, const char *node, int64_t now);
+/* Pushes the lease of attempt id, in progress, on to until: STORE_OK, or
+ * STORE_NOTFOUND (ended, or taken over). */
+int store_attempt_renew(store_tx_t *tx, const char *id, int64_t until);
 /* Pushes the lease of every attempt of node in progress to until: the
  * number of attempts renewed, or -1. */
 int store_attempts_renew(store_tx_t *tx, const char *node, int64_t until);

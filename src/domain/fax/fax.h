@@ -267,8 +267,35 @@ typedef struct fax_job {
 	int64_t started_at;
 } fax_job_t;
 void fax_job_clear(fax_job_t *j); /* frees trunk and alternates */
-/* Claims up to max due faxes (queued, next_attempt_at <= now, within the per-account and per-trunk concurrency limits), marks them sending with a new attempt row in_progress naming node, in one write transaction. Returns how many (0..max) or -1. */
+/* Claims up to max due faxes (queued, next_attempt_at <= now, within the per-account and per-trunk concurrency limits), marks them sending with a new attempt row in_progress naming node, in one write transaction. Returns how many (0..max) or -1. The service claims one fax per send job instead (dom_fax_claim_one, the same rules); this one serves the tests of those rules. */
 int dom_fax_claim(store_t *st, const fax_env_t *env, const char *node, int64_t now, int max, fax_job_t *jobs);
+/* ---- sends on the job queue ----
+ * Each outbound fax that is due or will be (queued, or sending) has one
+ * job of kind FAX_SEND_JOB (ref: the fax id; migration 0067 keeps it one),
+ * enqueued in the transaction that makes the fax queued (rendered, resent,
+ * a retry scheduled, an attempt interrupted). The fax service runs it
+ * (faxsvc_sends): dom_fax_claim_one, the call, then the job queued again
+ * at the fax's next attempt while the fax is not final. */
+#define FAX_SEND_JOB "send"
+/* An account held (fraud, unpaid): its faxes are looked at again this
+ * often. */
+#define FAX_HELD_RETRY_MS 60000
+/* Claims fax_id for a call as dom_fax_claim does when it is due: 1 claimed
+ * into *job; 0 not now, *again the time to look again (busy_ms on when no
+ * trunk or the account is at its call limit; the next attempt's time; the
+ * lease's end of an attempt of another run still in progress), or -1 when
+ * there is nothing more to send (final, ended here, not an outbound fax).
+ * An attempt in progress whose lease passed (its node died) is taken over
+ * first: interrupted, as dom_fax_take_over does. -1 on a store error. */
+int dom_fax_claim_one(store_t *st, const fax_env_t *env, const char *node, const char *fax_id,
+	int64_t now, int64_t busy_ms, fax_job_t *job, int64_t *again);
+/* When fax_id is next to be looked at by its send job: *at its next
+ * attempt (queued), now (sending), -1 (final or gone). 0, or -1. */
+int dom_fax_send_next(store_t *st, const char *fax_id, int64_t *at);
+/* The safety net: enqueues the send job of at most limit outbound faxes
+ * queued or sending that have none (a fax queued before sends were jobs).
+ * The number, or -1. */
+int dom_fax_send_jobs(store_t *st, int limit);
 /* A page was confirmed (MCF) during the call: persisted at once (crash safety). page is 1-based in the whole document. */
 int dom_fax_page_confirmed(store_t *st, const fax_job_t *job, int page);
 /* The call ended: closes the attempt (the CDR: times, pages, transport, rate, ECM, remote ident, T.30 code/text, failure class), updates the pages and the fax, applies the retry policy (retry.c) and the final status, cost, webhook event, audit. */
@@ -300,8 +327,15 @@ int dom_fax_recover(store_t *st, const fax_env_t *env, const char *node, int64_t
 int dom_fax_interrupted(store_t *st, const fax_env_t *env, const fax_job_t *job);
 /* Several nodes on one database: pushes the lease of every attempt node has
  * in progress to now + the lease (fax_env_lease_ms). The number renewed, or
- * -1. Run by each node well within the lease while it lives. */
+ * -1. (The service holds only the attempts of its calls running:
+ * dom_fax_attempt_hold.) */
 int dom_fax_lease_renew(store_t *st, const fax_env_t *env, const char *node, int64_t now);
+/* Pushes the lease of job's attempt on to now + the lease, in tx: the call
+ * runs (its send job's renewer). STORE_OK, STORE_NOTFOUND (ended, or taken
+ * over), STORE_ERROR. Only the attempts of calls running are held: one
+ * whose end could not be recorded (no primary) lets its lease pass, and
+ * its fax's send job takes it over. */
+int dom_fax_attempt_hold(store_tx_t *tx, const fax_env_t *env, const fax_job_t *job, int64_t now);
 /* Attempts in progress of other nodes whose lease passed before now (their
  * node died, or stopped renewing): each becomes interrupted, its fax queued
  * again at once from its first unconfirmed page (confirmed pages are never

@@ -98,6 +98,9 @@ int fx_submission_fail(store_tx_t *tx, const fax_env_t *env, const json_t *sub,
 /* Ends a fax in a final status: pages not confirmed fail, the cost is set,
  * the webhook and audit events are written, and a fax that came by e-mail
  * gets its report. 0, or -1. */
+/* Enqueues in tx the send job (FAX_SEND_JOB) of fax_id, due at at, unless
+ * it has one queued or running. 0, or -1. */
+int fx_send_enqueue(store_tx_t *tx, const char *fax_id, const char *account_id, int64_t at);
 int fx_fax_end(store_tx_t *tx, const fax_env_t *env, const char *fax_id, const char *status,
 	const char *fclass, const char *reason, int64_t now);
 

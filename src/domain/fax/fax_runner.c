@@ -22,6 +22,7 @@
 #include "log.h"
 #include "numbers/numbers.h"
 #include "numparse.h"
+#include "queue.h"
 #include "render.h"
 #include "sec.h"
 #include "store_fax.h"
@@ -135,6 +136,111 @@ static int t38_mode(const json_t *trunk)
 	return 1;
 }
 
+/* Claims the due fax f (a row of store_fax_due) in tx: 1 claimed into *j
+ * (status sending, a new attempt in progress naming node), 0 not now (no
+ * trunk under its max_calls, or the account at its call limit), 2 ended
+ * here (no route any more, every page already confirmed, no credit left);
+ * *err set on a store failure. */
+static int claim_row(store_tx_t *tx, const fax_env_t *env, const char *node, const json_t *f,
+	int64_t now, fax_job_t *j, int *err)
+{
+	const char *id = rec_str(f, "id"), *acc = rec_str(f, "account_id");
+	json_t *alternates = dom_trunks_for(tx, env, rec_str(f, "to_number"));
+	json_t *trunk = claim_trunk(tx, alternates);
+	if (!alternates) {
+		/* The route went away since submission: a final answer, not a
+		 * fax waiting forever. */
+		if (fx_fax_end(tx, env, id, "failed", "no_route",
+			    "no trunk can reach this number any more", now) != 0)
+			*err = 1;
+		return 2;
+	}
+	int acc_max = env->account_max_calls > 0 ? env->account_max_calls : FAX_ACCOUNT_MAX_CALLS;
+	if (!trunk || store_fax_count_sending(tx, acc, NULL) >= acc_max) {
+		json_decref(trunk);
+		json_decref(alternates);
+		return 0;
+	}
+	int first = first_open_page(tx, id);
+	int count = (int)json_integer_value(json_object_get(f, "page_count"));
+	if (first == 0) {
+		/* Nothing left to send (every page confirmed before a crash). */
+		json_decref(trunk);
+		json_decref(alternates);
+		if (fx_fax_end(tx, env, id, "delivered", NULL, NULL, now) != 0)
+			*err = 1;
+		return 2;
+	}
+	/* Priced again before dialling (billing.h). */
+	int credit = billing_dial_check(tx, env, acc, rec_str(f, "currency"), (int64_t)(count - first + 1) *
+		fx_price_for(tx, rec_str(f, "to_number"), rec_str(f, "currency")), id);
+	if (credit != 0) {
+		json_decref(trunk);
+		json_decref(alternates);
+		if (credit < 0 || fx_fax_end(tx, env, id, "failed", "insufficient_credit",
+			"the prepaid balance cannot cover the pages left", now) != 0)
+			*err = 1;
+		return 2;
+	}
+	json_t *atts = store_attempts_of(tx, id);
+	int attempt = atts ? (int)json_array_size(atts) + 1 : 1;
+	json_decref(atts);
+	memset(j, 0, sizeof *j);
+	char *aid = sec_new_id("att");
+	snprintf(j->attempt_id, sizeof j->attempt_id, "%s", aid);
+	free(aid);
+	snprintf(j->fax_id, sizeof j->fax_id, "%s", id);
+	snprintf(j->account_id, sizeof j->account_id, "%s", acc);
+	snprintf(j->user_id, sizeof j->user_id, "%s", rec_str(f, "user_id"));
+	snprintf(j->doc_id, sizeof j->doc_id, "%s", rec_str(f, "doc_id"));
+	snprintf(j->to, sizeof j->to, "%s", rec_str(f, "to_number"));
+	dom_caller_id(tx, acc, rec_str(f, "user_id"), j->from);
+	if (!j->from[0])
+		snprintf(j->from, sizeof j->from, "%s", rec_str(f, "from_number"));
+	j->first_page = first;
+	j->page_count = count;
+	j->attempt = attempt;
+	j->ecm = (int)json_integer_value(json_object_get(f, "next_ecm"));
+	j->max_rate = (int)json_integer_value(json_object_get(f, "next_max_rate"));
+	if (j->max_rate != 9600)
+		j->max_rate = 14400;
+	j->t38 = t38_mode(trunk);
+	j->started_at = now;
+	j->trunk = trunk;
+	if (dom_faxdest_choose(tx, j, now) != 0)
+		*err = 1;
+	j->alternates = alternates;
+	json_t *upd = json_pack("{s:s, s:s, s:s, s:I, s:I}", "status", "sending", "trunk_id",
+		rec_str(trunk, "id"), "from_number", j->from, "attempts_made",
+		json_integer_value(json_object_get(f, "attempts_made")) + 1, "updated_at",
+		(json_int_t)now);
+	json_t *att = json_pack("{s:s, s:s, s:s, s:s, s:i, s:s, s:s, s:s, s:s, s:s, s:s, s:I,"
+				" s:i, s:i, s:i}",
+		"id", j->attempt_id, "fax_id", id, "account_id", acc, "user_id", j->user_id,
+		"attempt", attempt, "direction", "outbound", "from_number", j->from,
+		"to_number", j->to, "trunk_id", rec_str(trunk, "id"), "node", node ? node : "",
+		"result", "in_progress", "started_at", (json_int_t)now, "first_page", first,
+		"ecm", j->ecm, "bit_rate", j->max_rate);
+	json_object_set_new(att, "lease_until", json_integer(now + fax_env_lease_ms(env)));
+	int rc = store_fax_update_if(tx, id, "queued", upd);
+	if (rc == STORE_OK)
+		rc = store_attempt_insert(tx, att);
+	json_decref(upd);
+	json_decref(att);
+	if (rc != STORE_OK) {
+		fax_job_clear(j);
+		*err = 1;
+		return 0;
+	}
+	return 1;
+}
+
+static void log_claimed(const fax_job_t *j)
+{
+	log_event(LOG_INFO, "fax.claimed", "fax=%s attempt=%d first_page=%d pages=%d trunk=%s",
+		j->fax_id, j->attempt, j->first_page, j->page_count, rec_str(j->trunk, "id"));
+}
+
 int dom_fax_claim(store_t *st, const fax_env_t *env, const char *node, int64_t now, int max,
 	fax_job_t *jobs)
 {
@@ -152,99 +258,10 @@ int dom_fax_claim(store_t *st, const fax_env_t *env, const char *node, int64_t n
 	size_t i;
 	json_t *f;
 	json_array_foreach(due, i, f) {
-		if (n == max)
+		if (n == max || err)
 			break;
-		const char *id = rec_str(f, "id"), *acc = rec_str(f, "account_id");
-		json_t *alternates = dom_trunks_for(tx, env, rec_str(f, "to_number"));
-		json_t *trunk = claim_trunk(tx, alternates);
-		if (!alternates) {
-			/* The route went away since submission: a final answer, not a
-			 * fax waiting forever. */
-			if (fx_fax_end(tx, env, id, "failed", "no_route",
-				    "no trunk can reach this number any more", now) != 0)
-				err = 1;
-			continue;
-		}
-		int acc_max = env->account_max_calls > 0 ? env->account_max_calls : FAX_ACCOUNT_MAX_CALLS;
-		if (!trunk || store_fax_count_sending(tx, acc, NULL) >= acc_max) {
-			json_decref(trunk);
-			json_decref(alternates);
-			continue;
-		}
-		int first = first_open_page(tx, id);
-		int count = (int)json_integer_value(json_object_get(f, "page_count"));
-		if (first == 0) {
-			/* Nothing left to send (every page confirmed before a crash). */
-			json_decref(trunk);
-			json_decref(alternates);
-			if (fx_fax_end(tx, env, id, "delivered", NULL, NULL, now) != 0)
-				err = 1;
-			continue;
-		}
-		/* Priced again before dialling (billing.h). */
-		int credit = billing_dial_check(tx, env, acc, rec_str(f, "currency"), (int64_t)(count - first + 1) *
-			fx_price_for(tx, rec_str(f, "to_number"), rec_str(f, "currency")), id);
-		if (credit != 0) {
-			json_decref(trunk);
-			json_decref(alternates);
-			if (credit < 0 || fx_fax_end(tx, env, id, "failed", "insufficient_credit",
-				"the prepaid balance cannot cover the pages left", now) != 0)
-				err = 1;
-			continue;
-		}
-		json_t *atts = store_attempts_of(tx, id);
-		int attempt = atts ? (int)json_array_size(atts) + 1 : 1;
-		json_decref(atts);
-		fax_job_t *j = &jobs[n];
-		memset(j, 0, sizeof *j);
-		char *aid = sec_new_id("att");
-		snprintf(j->attempt_id, sizeof j->attempt_id, "%s", aid);
-		free(aid);
-		snprintf(j->fax_id, sizeof j->fax_id, "%s", id);
-		snprintf(j->account_id, sizeof j->account_id, "%s", acc);
-		snprintf(j->user_id, sizeof j->user_id, "%s", rec_str(f, "user_id"));
-		snprintf(j->doc_id, sizeof j->doc_id, "%s", rec_str(f, "doc_id"));
-		snprintf(j->to, sizeof j->to, "%s", rec_str(f, "to_number"));
-		dom_caller_id(tx, acc, rec_str(f, "user_id"), j->from);
-		if (!j->from[0])
-			snprintf(j->from, sizeof j->from, "%s", rec_str(f, "from_number"));
-		j->first_page = first;
-		j->page_count = count;
-		j->attempt = attempt;
-		j->ecm = (int)json_integer_value(json_object_get(f, "next_ecm"));
-		j->max_rate = (int)json_integer_value(json_object_get(f, "next_max_rate"));
-		if (j->max_rate != 9600)
-			j->max_rate = 14400;
-		j->t38 = t38_mode(trunk);
-		j->started_at = now;
-		j->trunk = trunk;
-		if (dom_faxdest_choose(tx, j, now) != 0)
-			err = 1;
-		j->alternates = alternates;
-		alternates = NULL;
-		json_t *upd = json_pack("{s:s, s:s, s:s, s:I, s:I}", "status", "sending", "trunk_id",
-			rec_str(trunk, "id"), "from_number", j->from, "attempts_made",
-			json_integer_value(json_object_get(f, "attempts_made")) + 1, "updated_at",
-			(json_int_t)now);
-		json_t *att = json_pack("{s:s, s:s, s:s, s:s, s:i, s:s, s:s, s:s, s:s, s:s, s:s, s:I,"
-					" s:i, s:i, s:i}",
-			"id", j->attempt_id, "fax_id", id, "account_id", acc, "user_id", j->user_id,
-			"attempt", attempt, "direction", "outbound", "from_number", j->from,
-			"to_number", j->to, "trunk_id", rec_str(trunk, "id"), "node", node ? node : "",
-			"result", "in_progress", "started_at", (json_int_t)now, "first_page", first,
-			"ecm", j->ecm, "bit_rate", j->max_rate);
-		json_object_set_new(att, "lease_until", json_integer(now + fax_env_lease_ms(env)));
-		int rc = store_fax_update_if(tx, id, "queued", upd);
-		if (rc == STORE_OK)
-			rc = store_attempt_insert(tx, att);
-		json_decref(upd);
-		json_decref(att);
-		if (rc != STORE_OK) {
-			fax_job_clear(j);
-			err = 1;
-			break;
-		}
-		n++;
+		if (claim_row(tx, env, node, f, now, &jobs[n], &err) == 1)
+			n++;
 	}
 	json_decref(due);
 	if (err || store_commit(tx) != STORE_OK) {
@@ -256,9 +273,137 @@ int dom_fax_claim(store_t *st, const fax_env_t *env, const char *node, int64_t n
 		return -1;
 	}
 	for (int k = 0; k < n; k++)
-		log_event(LOG_INFO, "fax.claimed", "fax=%s attempt=%d first_page=%d pages=%d trunk=%s",
-			jobs[k].fax_id, jobs[k].attempt, jobs[k].first_page, jobs[k].page_count,
-			rec_str(jobs[k].trunk, "id"));
+		log_claimed(&jobs[k]);
+	return n;
+}
+
+static int interrupt_attempts(store_tx_t *tx, const fax_env_t *env, const json_t *open,
+	int64_t now, int *err);
+
+int fx_send_enqueue(store_tx_t *tx, const char *fax_id, const char *account_id, int64_t at)
+{
+	json_t *p = json_pack("{s:s}", "fax", fax_id);
+	int rc = queue_enqueue_once(tx, FAX_SEND_JOB, account_id, fax_id, p, at);
+	json_decref(p);
+	return rc < 0 ? -1 : 0;
+}
+
+int dom_fax_claim_one(store_t *st, const fax_env_t *env, const char *node, const char *fax_id,
+	int64_t now, int64_t busy_ms, fax_job_t *job, int64_t *again)
+{
+	*again = -1;
+	store_tx_t *tx = store_begin(st, true);
+	if (!tx)
+		return -1;
+	int err = 0, n = 0;
+	json_t *f = store_fax_get(tx, NULL, fax_id);
+	const char *status = f ? rec_str(f, "status") : "";
+	if (f && strcmp(rec_str(f, "direction"), "outbound") == 0 && strcmp(status, "sending") == 0) {
+		/* The run before this one died with its node: its attempt is
+		 * taken over once its lease has passed, not before. */
+		json_t *atts = store_attempts_live(tx, fax_id), *open = json_array();
+		int64_t until = 0;
+		size_t i;
+		json_t *a;
+		if (!atts)
+			err = 1;
+		json_array_foreach(atts, i, a) {
+			int64_t lu = json_integer_value(json_object_get(a, "lease_until"));
+			if (lu > now && lu > until)
+				until = lu;
+			json_array_append(open, a);
+		}
+		json_decref(atts);
+		if (until > 0) {
+			*again = until + 1;
+		} else if (json_array_size(open) == 0) {
+			*again = now + FAX_HELD_RETRY_MS; /* no attempt: not ours to end */
+		} else {
+			interrupt_attempts(tx, env, open, now, &err);
+			json_array_foreach(open, i, a)
+				log_event(LOG_WARN, "fax.lease_expired", "fax=%s attempt=%s node=%s taken_by=%s",
+					fax_id, rec_str(a, "id"), rec_str(a, "node"), node ? node : "");
+			json_decref(f);
+			f = store_fax_get(tx, NULL, fax_id);
+			status = f ? rec_str(f, "status") : "";
+		}
+		json_decref(open);
+	}
+	if (!err && f && *again < 0 && strcmp(status, "queued") == 0 &&
+	    strcmp(rec_str(f, "direction"), "outbound") == 0) {
+		int64_t due = json_integer_value(json_object_get(f, "next_attempt_at"));
+		json_t *row = due <= now ? store_fax_due_one(tx, fax_id, now) : NULL;
+		if (due > now)
+			*again = due;
+		else if (!row)
+			*again = now + FAX_HELD_RETRY_MS; /* the account is held (fraud, unpaid) */
+		else {
+			int r = claim_row(tx, env, node, row, now, job, &err);
+			if (r == 1)
+				n = 1;
+			else if (r == 0)
+				*again = now + busy_ms;
+		}
+		json_decref(row);
+	}
+	json_decref(f);
+	if (err || store_commit(tx) != STORE_OK) {
+		if (err) {
+			store_rollback(tx);
+			if (n)
+				fax_job_clear(job);
+		}
+		log_event(LOG_ERROR, "fax.claim_failed", "node=%s fax=%s", node ? node : "", fax_id);
+		return -1;
+	}
+	if (n)
+		log_claimed(job);
+	return n;
+}
+
+int dom_fax_send_next(store_t *st, const char *fax_id, int64_t *at)
+{
+	*at = -1;
+	store_tx_t *tx = store_begin(st, false);
+	if (!tx)
+		return -1;
+	json_t *f = store_fax_get(tx, NULL, fax_id);
+	store_rollback(tx);
+	const char *status = f ? rec_str(f, "status") : "";
+	if (strcmp(status, "queued") == 0)
+		*at = json_integer_value(json_object_get(f, "next_attempt_at"));
+	else if (strcmp(status, "sending") == 0)
+		*at = time_now_ms();
+	json_decref(f);
+	return 0;
+}
+
+int dom_fax_send_jobs(store_t *st, int limit)
+{
+	store_tx_t *tx = store_begin(st, true);
+	if (!tx)
+		return -1;
+	json_t *rows = store_fax_without_send_job(tx, FAX_SEND_JOB, limit);
+	int n = rows ? 0 : -1;
+	size_t i;
+	json_t *r;
+	json_array_foreach(rows, i, r) {
+		if (fx_send_enqueue(tx, rec_str(r, "id"), rec_str(r, "account_id"),
+			    json_integer_value(json_object_get(r, "next_attempt_at"))) != 0) {
+			n = -1;
+			break;
+		}
+		n++;
+	}
+	json_decref(rows);
+	if (n < 0 || store_commit(tx) != STORE_OK) {
+		if (n >= 0)
+			n = -1;
+		else
+			store_rollback(tx);
+	}
+	if (n > 0)
+		log_event(LOG_INFO, "fax.send_jobs_enqueued", "faxes=%d", n);
 	return n;
 }
 
@@ -478,6 +623,9 @@ int dom_fax_finish(store_t *st, const fax_env_t *env, const fax_job_t *job, cons
 					"failure_reason", out.failure_reason, "updated_at", (json_int_t)now);
 				rc = store_fax_update_if(tx, job->fax_id, "sending", upd);
 				json_decref(upd);
+				if (rc == STORE_OK && fx_send_enqueue(tx, job->fax_id, job->account_id,
+					    now + out.delay_ms) != 0)
+					rc = STORE_ERROR;
 			}
 			log_event(LOG_INFO, "fax.attempt_done", "fax=%s attempt=%d result=%s class=%s next=%s",
 				job->fax_id, job->attempt, result, r->ok ? "" : r->fail_class, out.status);
@@ -631,7 +779,8 @@ static int interrupt_attempts(store_tx_t *tx, const fax_env_t *env, const json_t
 					"pages_confirmed", confirmed < 0 ? 0 : confirmed, "attempts_made",
 					json_integer_value(json_object_get(f, "attempts_made")) > 0
 						? json_integer_value(json_object_get(f, "attempts_made")) - 1 : 0);
-				if (store_fax_update_if(tx, fax_id, "sending", fu) != STORE_OK)
+				if (store_fax_update_if(tx, fax_id, "sending", fu) != STORE_OK ||
+				    fx_send_enqueue(tx, fax_id, rec_str(f, "account_id"), now) != 0)
 					*err = 1;
 				json_decref(fu);
 			}
@@ -716,6 +865,11 @@ int dom_fax_lease_renew(store_t *st, const fax_env_t *env, const char *node, int
 		return -1;
 	}
 	return store_commit(tx) == STORE_OK ? n : -1;
+}
+
+int dom_fax_attempt_hold(store_tx_t *tx, const fax_env_t *env, const fax_job_t *job, int64_t now)
+{
+	return store_attempt_renew(tx, job->attempt_id, now + fax_env_lease_ms(env));
 }
 
 int dom_fax_take_over(store_t *st, const fax_env_t *env, const char *node, int64_t now)

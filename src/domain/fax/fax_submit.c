@@ -184,7 +184,8 @@ int fx_queue_submission(store_tx_t *tx, const fax_env_t *env, const audit_ctx_t 
 			"next_attempt_at", (json_int_t)due, "updated_at", (json_int_t)now,
 			"submission_id");
 		if (store_fax_update_if(tx, id, "rendering", upd) != STORE_OK ||
-		    store_fax_pages_init(tx, id, pages, "queued") != STORE_OK)
+		    store_fax_pages_init(tx, id, pages, "queued") != STORE_OK ||
+		    fx_send_enqueue(tx, id, account_id, due) != 0)
 			rc = -1;
 		json_decref(upd);
 		json_t *fresh = store_fax_get(tx, NULL, id);
@@ -589,6 +590,8 @@ int dom_fax_resend(dom_ctx_t *c, const char *fax_id, const json_t *body, json_t 
 	json_decref(nf);
 	if (rc == STORE_OK)
 		rc = store_fax_pages_init(c->tx, id, page_count, "queued");
+	if (rc == STORE_OK && fx_send_enqueue(c->tx, id, c->who->account_id, now) != 0)
+		rc = STORE_ERROR;
 	for (int p = 1; p <= skip && rc == STORE_OK; p++)
 		rc = store_fax_page_set(c->tx, id, p, "skipped");
 	json_t *g = rc == STORE_OK ? store_fax_get(c->tx, NULL, id) : NULL;

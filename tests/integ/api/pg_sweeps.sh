@@ -66,7 +66,7 @@ total() {
 # One job per sweep among the three nodes (each enqueued at its start).
 one_job_each() {
 	[ "$(db_query "SELECT ref || '=' || count(*) FROM jobs WHERE kind='sweep' GROUP BY ref ORDER BY ref" | tr '\n' ' ')" = \
-		"billing=1 checkpoint=1 retention=1 ssodom=1 status=1 " ]
+		"billing=1 checkpoint=1 retention=1 sends=1 ssodom=1 status=1 " ]
 }
 one_job_each && ok || fail "one job per sweep: $(db_query "SELECT ref, state, count(*) FROM jobs WHERE kind='sweep' GROUP BY ref, state")"
 # Every sweep runs, on one node or another.

@@ -24,6 +24,7 @@
 #include "sec.h"
 #include "store.h"
 #include "store_fax.h"
+#include "store_jobs.h"
 #include "store_numbers.h"
 #include "timeutil.h"
 #include "vault.h"
@@ -476,6 +477,74 @@ static void test_crash_recovery(void **state)
 	json_decref(fx);
 }
 
+/* Sends on the job queue: a fax without a send job gets one from the
+ * safety net (once); its run claims it when due and not before; another
+ * node's run waits for the attempt's lease, then takes it over from the
+ * first unconfirmed page; a retry scheduled names the next attempt's time;
+ * a final fax ends its job. */
+static int send_jobs_of(struct fx *f, const char *id)
+{
+	store_tx_t *tx = store_begin(f->st, false);
+	json_t *j = store_job_by_ref(tx, FAX_SEND_JOB, id);
+	store_rollback(tx);
+	int n = j && strcmp(str(j, "state"), "queued") == 0;
+	json_decref(j);
+	return n;
+}
+
+static void test_send_claim_one(void **state)
+{
+	struct fx *f = *state;
+	f->env.lease_ms = 10000;
+	make_fax(f, "fax_s", 3, 3);
+	assert_int_equal(send_jobs_of(f, "fax_s"), 0);
+	assert_int_equal(dom_fax_send_jobs(f->st, 10), 1);
+	assert_int_equal(dom_fax_send_jobs(f->st, 10), 0);
+	assert_int_equal(send_jobs_of(f, "fax_s"), 1);
+	fax_job_t j[1], k[1];
+	int64_t t0 = time_now_ms(), again = 0;
+	assert_int_equal(dom_fax_claim_one(f->st, &f->env, "node-1", "fax_s", t0, 500, j, &again), 1);
+	assert_int_equal(j[0].first_page, 1);
+	assert_int_equal(dom_fax_page_confirmed(f->st, &j[0], 1), 0);
+	/* node-2's run waits for the attempt's lease, pushed on while the
+	 * call runs; node-1 then died. */
+	assert_int_equal(dom_fax_claim_one(f->st, &f->env, "node-2", "fax_s", t0 + 5000, 500, k, &again), 0);
+	assert_int_equal(again, t0 + 10001);
+	store_tx_t *tx = store_begin(f->st, true);
+	assert_int_equal(dom_fax_attempt_hold(tx, &f->env, &j[0], t0 + 8000), STORE_OK);
+	assert_int_equal(store_commit(tx), STORE_OK);
+	assert_int_equal(dom_fax_claim_one(f->st, &f->env, "node-2", "fax_s", t0 + 12000, 500, k, &again), 0);
+	assert_int_equal(again, t0 + 18001);
+	assert_int_equal(dom_fax_claim_one(f->st, &f->env, "node-2", "fax_s", t0 + 18002, 500, k, &again), 1);
+	assert_int_equal(k[0].first_page, 2);
+	assert_int_equal(k[0].attempt, 2);
+	json_t *at = attempts(f, "fax_s");
+	assert_string_equal(str(json_array_get(at, 0), "result"), "interrupted");
+	json_decref(at);
+	fax_job_clear(&j[0]);
+	/* Busy: a retry 300 s on, which the job's next run waits for. */
+	fax_result_t r;
+	result_fail(&r, "busy", "busy", 0);
+	assert_int_equal(dom_fax_finish(f->st, &f->env, &k[0], &r), 0);
+	fax_job_clear(&k[0]);
+	int64_t next = 0;
+	assert_int_equal(dom_fax_send_next(f->st, "fax_s", &next), 0);
+	assert_true(next >= t0 + 300000);
+	assert_int_equal(dom_fax_claim_one(f->st, &f->env, "node-2", "fax_s", next - 1, 500, k, &again), 0);
+	assert_int_equal(again, next);
+	assert_int_equal(dom_fax_claim_one(f->st, &f->env, "node-2", "fax_s", next, 500, k, &again), 1);
+	result_ok(&r, 2);
+	assert_int_equal(dom_fax_finish(f->st, &f->env, &k[0], &r), 0);
+	fax_job_clear(&k[0]);
+	assert_int_equal(dom_fax_send_next(f->st, "fax_s", &next), 0);
+	assert_int_equal(next, -1);
+	assert_int_equal(dom_fax_claim_one(f->st, &f->env, "node-2", "fax_s", next, 500, k, &again), 0);
+	assert_int_equal(again, -1);
+	json_t *fx = get_fax(f, "fax_s");
+	assert_string_equal(str(fx, "status"), "delivered");
+	json_decref(fx);
+}
+
 /* Several nodes on one database: node-1 claims a fax and dies after its
  * first page; its lease keeps the job while it is renewed; once it has
  * passed, node-2 takes the job over and sends only the pages left. node-1,
@@ -807,6 +876,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_retries_run_out, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_crash_recovery, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lease_take_over, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_send_claim_one, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_claim_limits, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_recover_rendering, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_render_job, setup, teardown),

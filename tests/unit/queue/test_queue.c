@@ -733,7 +733,7 @@ static void test_sweeps_one_job_again(void **state)
 	/* Enqueued directly a second time: refused by the unique index. */
 	store_tx_t *tx = store_begin(f->st, true);
 	json_t *p = json_pack("{s:s}", "sweep", "tick");
-	assert_int_equal(queue_enqueue_once(tx, SWEEP_KIND, "tick", p, 0), 0);
+	assert_int_equal(queue_enqueue_once(tx, SWEEP_KIND, NULL, "tick", p, 0), 0);
 	json_decref(p);
 	assert_int_equal(store_commit(tx), STORE_OK);
 	/* Node a runs the pass; the job is queued again a minute on. */

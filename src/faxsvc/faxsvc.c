@@ -308,6 +308,48 @@ static int dial(faxsvc_t *s, struct job *j, int tiff_fd, fax_result_t *res)
 	return rc;
 }
 
+/* The longest wait between two tries to record a call's end. */
+#define FINISH_RETRY_MAX_MS 5000
+
+/* A call's end recorded: its CDR, pages and retry (dom_fax_finish at the
+ * call's end, ended_at), or, cut by the engine's death, its attempt
+ * interrupted (dom_fax_interrupted). While the store refuses it (no
+ * PostgreSQL primary answers) it is tried again, from a quarter of a second
+ * to every FINISH_RETRY_MAX_MS, the result kept here: the call keeps its
+ * worker slot, so its attempt's and its send job's leases are still
+ * renewed. Stopped by the stop of the service or the queue: the attempt
+ * stays in progress, recovered at the next start (or taken over by its
+ * fax's send job once its lease passes). */
+static void record_end(faxsvc_t *s, struct job *j, const fax_result_t *res, int interrupted,
+	int64_t ended_at)
+{
+	fax_job_t *fj = &j->fj;
+	int wait_ms = 250;
+	for (int tries = 1;; tries++) {
+		int rc = interrupted ? (dom_fax_interrupted(s->st, s->env, fj) < 0 ? -1 : 0)
+				     : dom_fax_finish_at(s->st, s->env, fj, res, ended_at);
+		if (rc == 0) {
+			if (tries > 1)
+				log_event(LOG_INFO, "fax.finish_recorded", "fax=%s attempt=%d tries=%d",
+					fj->fax_id, fj->attempt, tries);
+			return;
+		}
+		bool stop = atomic_load(&s->stopping) || atomic_load(&j->halted);
+		log_event(LOG_ERROR, "fax.finish_failed", "fax=%s attempt=%d tries=%d retry_ms=%d",
+			fj->fax_id, fj->attempt, tries, stop ? -1 : wait_ms);
+		if (stop)
+			return;
+		struct timespec ts;
+		time_deadline_in(wait_ms, &ts);
+		pthread_mutex_lock(&s->mu);
+		while (!atomic_load(&s->stopping) && !atomic_load(&j->halted) &&
+		       pthread_cond_timedwait(&s->cv, &s->mu, &ts) != ETIMEDOUT)
+			;
+		pthread_mutex_unlock(&s->mu);
+		wait_ms = wait_ms * 2 > FINISH_RETRY_MAX_MS ? FINISH_RETRY_MAX_MS : wait_ms * 2;
+	}
+}
+
 static void run_job(faxsvc_t *s, struct job *j)
 {
 	fax_job_t *fj = &j->fj;
@@ -332,7 +374,7 @@ static void run_job(faxsvc_t *s, struct job *j)
 		res.network_error = 1;
 		fax_result_classify(&res);
 		snprintf(res.reason, sizeof res.reason, "the fax document could not be read");
-		dom_fax_finish(s->st, s->env, fj, &res);
+		record_end(s, j, &res, 0, time_now_ms());
 		return;
 	}
 	for (;;) {
@@ -356,8 +398,7 @@ static void run_job(faxsvc_t *s, struct job *j)
 		 * unconfirmed page, as after a crash of the service. */
 		log_event(LOG_WARN, "fax.call_interrupted", "fax=%s attempt=%d pages_confirmed=%d reason=engine",
 			fj->fax_id, fj->attempt, res.pages_confirmed);
-		if (dom_fax_interrupted(s->st, s->env, fj) < 0)
-			log_event(LOG_ERROR, "fax.finish_failed", "fax=%s attempt=%d", fj->fax_id, fj->attempt);
+		record_end(s, j, &res, 1, time_now_ms());
 		return;
 	}
 	if (atomic_load(&j->halted) && !dom_fax_cancelled(s->st, fj->fax_id)) {
@@ -373,8 +414,7 @@ static void run_job(faxsvc_t *s, struct job *j)
 	log_event(LOG_INFO, "fax.call_end", "fax=%s attempt=%d ok=%d class=%s pages=%d/%d transport=%s",
 		fj->fax_id, fj->attempt, res.ok, res.fail_class[0] ? res.fail_class : "-",
 		res.pages_confirmed, res.pages_total, res.transport[0] ? res.transport : "-");
-	if (dom_fax_finish(s->st, s->env, fj, &res) != 0)
-		log_event(LOG_ERROR, "fax.finish_failed", "fax=%s attempt=%d", fj->fax_id, fj->attempt);
+	record_end(s, j, &res, 0, time_now_ms());
 }
 
 /* The wait before a fax that found no trunk under its max_calls, or its

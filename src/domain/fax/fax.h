@@ -300,6 +300,10 @@ int dom_fax_send_jobs(store_t *st, int limit);
 int dom_fax_page_confirmed(store_t *st, const fax_job_t *job, int page);
 /* The call ended: closes the attempt (the CDR: times, pages, transport, rate, ECM, remote ident, T.30 code/text, failure class), updates the pages and the fax, applies the retry policy (retry.c) and the final status, cost, webhook event, audit. */
 int dom_fax_finish(store_t *st, const fax_env_t *env, const fax_job_t *job, const fax_result_t *r);
+/* dom_fax_finish with the call's end at ended_at (ms), not now: its end
+ * recorded again after the store refused it (no primary answered). */
+int dom_fax_finish_at(store_t *st, const fax_env_t *env, const fax_job_t *job, const fax_result_t *r,
+	int64_t ended_at);
 /* 1 when a call that ended with r should be tried again at once over the
  * next trunk (failover): nothing answered, or 503, 408 or 500 to the
  * INVITE, and no page went through. Pure. */

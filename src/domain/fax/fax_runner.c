@@ -549,11 +549,15 @@ int dom_fax_failover(store_t *st, const fax_env_t *env, fax_job_t *job, const fa
 
 int dom_fax_finish(store_t *st, const fax_env_t *env, const fax_job_t *job, const fax_result_t *r)
 {
-	(void)env;
+	return dom_fax_finish_at(st, env, job, r, time_now_ms());
+}
+
+int dom_fax_finish_at(store_t *st, const fax_env_t *env, const fax_job_t *job, const fax_result_t *r,
+	int64_t now)
+{
 	store_tx_t *tx = store_begin(st, true);
 	if (!tx)
 		return -1;
-	int64_t now = time_now_ms();
 	json_t *f = store_fax_get(tx, NULL, job->fax_id);
 	if (!f) {
 		store_rollback(tx);

@@ -16,7 +16,8 @@
 #  - every account a node answered 201 for is in the promoted database
 #    with its audit event, and the audit chains verify there;
 #  - the faxes in flight at the failover finish, delivered, each page
-#    confirmed;
+#    confirmed, also those whose call ended while no member accepted
+#    writes (their end recorded once the standby is promoted);
 #  - the periodic sweeps go on on the new primary (the status board's
 #    pass runs again, its one job queued again) and each node's job queue
 #    listens there again.
@@ -155,6 +156,20 @@ echo "primary stopped with $IN_FLIGHT fax(es) not final; writers at $KILL_A and 
 both_refused() { [ "$(count a 503 "$KILL_A")" -ge 2 ] && [ "$(count b 503 "$KILL_B")" -ge 2 ]; }
 poll_until 300 both_refused && ok || fail "no 503 during the gap: $(tail -n 5 "$TMP/w-a" "$TMP/w-b")"
 kill -0 "$DAEMON_PID" && kill -0 "$B_PID" && ok || { fail "a node exited with its database"; finish; exit 1; }
+# A call ends while no member accepts writes (the promotion waits for it):
+# its end cannot be recorded now (fax.finish_failed); the node keeps it and
+# records it once the standby is promoted (fax.finish_recorded).
+ended_in_gap() {
+	{ tail -n "+$((KILL_LA + 1))" "$LOG"; tail -n "+$((KILL_LB + 1))" "$B_LOG"; } | grep -q 'event=fax.call_end'
+}
+# calls up at the stop: started and not ended in the logs up to it
+UP_AT_STOP=$({ head -n "$KILL_LA" "$LOG"; head -n "$KILL_LB" "$B_LOG"; } \
+	| awk '/event=fax.call_start /{n++} /event=fax.call_(end|interrupted) /{n--} END{print n+0}')
+if [ "$UP_AT_STOP" -ge 1 ]; then
+	poll_until 300 ended_in_gap && ok || fail "no call ended while the primary was down ($UP_AT_STOP up at the stop)"
+else
+	echo "no call was up at the stop (all ended just before it): no end recorded late"
+fi
 
 # --- the standby promoted: the nodes find it by themselves
 as_pg "$bindir/pg_ctl" -D "$STB/data" -w -t 120 promote >/dev/null && ok || fail "pg_ctl promote"
@@ -187,14 +202,13 @@ echo "$(wc -l <"$TMP/answered") accounts answered 201, $(wc -l <"$TMP/stored") s
 all_final() {
 	[ "$(q "SELECT count(*) FROM faxes WHERE direction='outbound' AND status NOT IN ('delivered','partial','failed','cancelled')")" = 0 ]
 }
-# (A call that ended while no primary answered and whose end could not be
-# recorded, fax.finish_failed, leaves its fax sending: known, see
-# docs/responsibilities.md P02.)
 poll_until 900 all_final && ok || fail "faxes not final: $(q "SELECT status, count(*) FROM faxes WHERE direction='outbound' GROUP BY status"); $(grep -h 'event=fax.finish_failed' "$LOG" "$B_LOG" | head -n 4)"
 [ "$(q "SELECT count(*) FROM faxes WHERE direction='outbound' AND status='delivered' AND pages_confirmed=3")" = "$NFAX" ] && ok \
 	|| fail "not all delivered: $(q "SELECT status, pages_confirmed, count(*) FROM faxes WHERE direction='outbound' GROUP BY 1, 2")"
 [ "$(q "SELECT count(*) FROM fax_attempts WHERE result='in_progress'")" = 0 ] && ok || fail "attempts left in progress"
 echo "fax attempts: $(q "SELECT result, count(*) FROM fax_attempts WHERE direction='outbound' GROUP BY 1 ORDER BY 1" | tr '\n' ' ')"
+[ "$UP_AT_STOP" = 0 ] || grep -qh 'event=fax.finish_recorded' "$LOG" "$B_LOG" && ok \
+	|| fail "no call's end recorded after the gap: $(grep -h 'event=fax.finish_failed' "$LOG" "$B_LOG" | head -n 4)"
 
 # the periodic sweeps (jobs of the queue) go on on the new primary: the
 # status board's pass runs again (its job queued again after now), and one

@@ -606,6 +606,35 @@ static void test_lease_take_over(void **state)
 	assert_int_equal(confirmed_pages(f, "fax_l"), 3);
 }
 
+/* A call's end recorded late (the store refused it while no primary
+ * answered, then took it): the CDR carries the call's own end time, and
+ * the fax goes on as if it had been recorded at once. */
+static void test_finish_late(void **state)
+{
+	struct fx *f = *state;
+	make_fax(f, "fax_e", 2, 3);
+	fax_job_t j[1];
+	int64_t t0 = time_now_ms();
+	assert_int_equal(dom_fax_claim(f->st, &f->env, "node-1", t0, 1, j), 1);
+	assert_int_equal(dom_fax_page_confirmed(f->st, &j[0], 1), 0);
+	fax_result_t r;
+	result_ok(&r, 2);
+	r.duration_ms = 0;
+	int64_t ended = j[0].started_at + 1234;
+	assert_int_equal(dom_fax_finish_at(f->st, &f->env, &j[0], &r, ended), 0);
+	fax_job_clear(&j[0]);
+	json_t *at = attempts(f, "fax_e");
+	assert_int_equal(json_array_size(at), 1);
+	assert_string_equal(str(json_array_get(at, 0), "result"), "ok");
+	assert_int_equal(num(json_array_get(at, 0), "ended_at"), ended);
+	assert_int_equal(num(json_array_get(at, 0), "duration_ms"), 1234);
+	json_decref(at);
+	json_t *fx = get_fax(f, "fax_e");
+	assert_string_equal(str(fx, "status"), "delivered");
+	json_decref(fx);
+	assert_int_equal(confirmed_pages(f, "fax_e"), 2);
+}
+
 static void test_claim_limits(void **state)
 {
 	struct fx *f = *state;
@@ -877,6 +906,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_crash_recovery, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lease_take_over, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_send_claim_one, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_finish_late, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_claim_limits, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_recover_rendering, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_render_job, setup, teardown),

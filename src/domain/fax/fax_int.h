@@ -51,6 +51,11 @@ int fx_write_file(const char *path, const void *data, size_t len);
 /* fax_submit.c */
 /* Destroys a submission's originals and row. */
 void fx_drop_submission(store_tx_t *tx, const fax_env_t *env, const json_t *sub);
+/* The same in two steps, for a drop that must not lose the originals if tx
+ * does not commit (a crash between the two): the rows in tx, then, once it
+ * has committed, the originals' encrypted files (fx_shred_originals). */
+void fx_forget_submission(store_tx_t *tx, const json_t *sub);
+void fx_shred_originals(const fax_env_t *env, const json_t *sub);
 
 /* The rendered TIFF becomes the faxes' document: each fax of the
  * submission still rendering is queued with its pages, estimated cost,

@@ -213,6 +213,27 @@ void fx_drop_submission(store_tx_t *tx, const fax_env_t *env, const json_t *sub)
 	store_submission_delete(tx, rec_str(sub, "id"));
 }
 
+void fx_forget_submission(store_tx_t *tx, const json_t *sub)
+{
+	json_t *orig = json_loads(rec_str(sub, "originals"), 0, NULL);
+	size_t i;
+	json_t *v;
+	json_array_foreach(orig, i, v)
+		store_doc_delete(tx, rec_str(sub, "account_id"), json_string_value(v));
+	json_decref(orig);
+	store_submission_delete(tx, rec_str(sub, "id"));
+}
+
+void fx_shred_originals(const fax_env_t *env, const json_t *sub)
+{
+	json_t *orig = json_loads(rec_str(sub, "originals"), 0, NULL);
+	size_t i;
+	json_t *v;
+	json_array_foreach(orig, i, v)
+		doc_blob_remove(env, json_string_value(v));
+	json_decref(orig);
+}
+
 /* The documents of a submission or a quote stored encrypted in c->tx, as
  * originals of account_id: the array of their ids (new reference), or NULL
  * with e. */

@@ -21,6 +21,12 @@
 #define HOUR_MS 3600000LL
 #define TRAILING_HOURS 168         /* the volume baseline: 7 days */
 #define LOCKOUT_LOOKBACK_MS (24 * HOUR_MS)
+/* How far before the last pass the address rules look again: a sign-in's
+ * or a key's use is written with the time its request began, and the
+ * request may commit after a pass that began later (the key's address is
+ * bookkeeping written after the read). Findings are kept by member or key
+ * and address, so a row seen twice raises one finding. */
+#define ADDRESS_LATE_MS (10 * 60000LL)
 #define FAX_ROWS_MAX 20000         /* faxes one pass looks at */
 #define EVIDENCE_MAX 20            /* items of a list in the evidence */
 #define SEQ_GAP 2                  /* most a number may be above the one before in a run */
@@ -698,9 +704,12 @@ int dom_fraud_pass(store_t *st, const dom_config_t *cfg, int64_t now)
 	int64_t from = now - HOUR_MS;
 	if (last < from)
 		from = last > now - 24 * HOUR_MS ? last : now - 24 * HOUR_MS;
+	int64_t addr_from = last - ADDRESS_LATE_MS;
+	if (addr_from < now - 24 * HOUR_MS)
+		addr_from = now - 24 * HOUR_MS;
 	int rc = fax_rules(&p, from) == 0 &&
-			each_row(&p, store_fraud_sessions(tx, last, now), signin_row) == 0 &&
-			each_row(&p, store_fraud_key_addresses(tx, last, now), apikey_row) == 0 &&
+			each_row(&p, store_fraud_sessions(tx, addr_from, now), signin_row) == 0 &&
+			each_row(&p, store_fraud_key_addresses(tx, addr_from, now), apikey_row) == 0 &&
 			store_fraud_pass_set(tx, now) == STORE_OK
 		? 0
 		: -1;

@@ -332,7 +332,12 @@ async function start() {
     // The choice is remembered in this browser, and for the person too
     // (PATCH /v1/me: the service's texts and mails follow it).
     if (me && me.lang !== sel.value) {
-      try { me = Object.assign(me, await api("PATCH", "/v1/me", { lang: sel.value })); } catch (e) { /* kept in the browser */ }
+      // The answer updates the person only if they are still signed in: a
+      // sign-out while the PATCH was on its way must not bring them back.
+      try {
+        const changed = await api("PATCH", "/v1/me", { lang: sel.value });
+        if (me === who) Object.assign(me, changed);
+      } catch (e) { /* kept in the browser */ }
     }
     // Signed out (or in) meanwhile: that change has drawn the page already,
     // in the new language; drawing the old person's page again would undo it.

@@ -228,8 +228,29 @@ try {
   await page.waitForSelector("#outbound-table", { timeout: T });
   check((await page.textContent("#outbox-more")) === "Afficher plus", "fr: Show more in French");
   await accessible(page, "the outbox (fr)");
+  // A sign-out while the language change's answer is on its way back (seen
+  // once in CI): the late answer of PATCH /v1/me must not bring the person
+  // back. The answer is held until the sign-in form shows.
+  let release, patched;
+  const held = new Promise((r) => { release = r; });
+  const answered = new Promise((r) => { patched = r; });
+  await page.route("**/v1/me", async (route) => {
+    if (route.request().method() !== "PATCH") return route.continue();
+    const resp = await route.fetch();
+    await held;
+    await route.fulfill({ response: resp });
+    patched();
+  });
   await page.selectOption("#lang-choice", "en");
   await signOutOf(page);
+  release();
+  await answered;
+  // The answer's handler, had it taken the person back, would draw the
+  // navigation with its sign-out button first.
+  const back = await page.waitForSelector("#signout", { timeout: 3000 }).then(() => true, () => false);
+  check(!back, "a sign-out during a language change stays signed out");
+  check(await page.isVisible("#signin"), "the sign-in form stays after the late answer");
+  await page.unroute("**/v1/me");
 
   // ---- 6. the partner's logo, served from faxvault's origin ----
   await rest("PATCH", `/v1/partners/${prt.id}/white-label`, pa, { display_name: "Revendeur Fax" });

@@ -125,6 +125,16 @@ void store_tx_defer(store_tx_t *tx, store_group_fn fn, void *arg, void (*free_ar
  * and arg again is ignored. */
 #define STORE_AFTER_MAX 4
 void store_tx_after_commit(store_tx_t *tx, void (*fn)(void *), void *arg);
+/* The same with an arg the transaction owns: free_arg(arg) runs once tx
+ * has ended, after fn(arg) when it committed, alone when it rolled back or
+ * its commit failed (what fn would undo then stays: a file whose row
+ * stays). 0, or -1 when the list is full: nothing registered, arg is still
+ * the caller's. */
+int store_tx_after_commit_owned(store_tx_t *tx, void (*fn)(void *), void *arg,
+	void (*free_arg)(void *));
+/* The arg registered on tx with fn (the first), or NULL: a caller adds to
+ * what it registered before rather than registering once more. */
+void *store_tx_after_arg(const store_tx_t *tx, void (*fn)(void *));
 /* PostgreSQL: a notification on channel (a constant lower-case name),
  * delivered when tx commits to every session listening on it
  * (store_listen), on every node. SQLite: nothing (a single node). */

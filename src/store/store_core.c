@@ -235,6 +235,36 @@ store_t *store_tx_store(const store_tx_t *tx)
 	return tx->st;
 }
 
+/* What runs once a transaction has ended, copied out of it before the
+ * backend frees it. */
+struct after_list {
+	int n;
+	void (*fn[STORE_AFTER_MAX])(void *);
+	void *arg[STORE_AFTER_MAX];
+	void (*free_arg[STORE_AFTER_MAX])(void *);
+};
+
+static void after_take(const store_tx_t *tx, struct after_list *a)
+{
+	a->n = tx->nafter;
+	for (int i = 0; i < a->n; i++) {
+		a->fn[i] = tx->after[i].fn;
+		a->arg[i] = tx->after[i].arg;
+		a->free_arg[i] = tx->after[i].free_arg;
+	}
+}
+
+/* Runs them when committed, then releases the args the transaction owns. */
+static void after_run(const struct after_list *a, bool committed)
+{
+	for (int i = 0; i < a->n; i++) {
+		if (committed)
+			a->fn[i](a->arg[i]);
+		if (a->free_arg[i])
+			a->free_arg[i](a->arg[i]);
+	}
+}
+
 /* A read transaction's queued writes are waited for once it has ended:
  * its snapshot would otherwise keep the group's checkpoint waiting. */
 int store_commit(store_tx_t *tx)
@@ -242,33 +272,48 @@ int store_commit(store_tx_t *tx)
 	store_t *st = tx->st;
 	struct store_gitem *d = tx->deferred;
 	/* The backend frees tx: what runs after it is copied first. */
-	int nafter = tx->nafter;
-	void (*fn[STORE_AFTER_MAX])(void *);
-	void *arg[STORE_AFTER_MAX];
-	for (int i = 0; i < nafter; i++) {
-		fn[i] = tx->after[i].fn;
-		arg[i] = tx->after[i].arg;
-	}
+	struct after_list a;
+	after_take(tx, &a);
 	int rc = st->be->commit(tx);
 	if (d && sq_group_wait(st, d) != 0)
 		rc = STORE_ERROR;
-	for (int i = 0; i < nafter && rc == STORE_OK; i++)
-		fn[i](arg[i]);
+	after_run(&a, rc == STORE_OK);
 	return rc;
+}
+
+static int after_add(store_tx_t *tx, void (*fn)(void *), void *arg, void (*free_arg)(void *))
+{
+	for (int i = 0; i < tx->nafter; i++)
+		if (tx->after[i].fn == fn && tx->after[i].arg == arg)
+			return 0;
+	if (tx->nafter == STORE_AFTER_MAX) {
+		log_event(LOG_ERROR, "store.after_commit", "err=\"more than %d\"", STORE_AFTER_MAX);
+		return -1;
+	}
+	tx->after[tx->nafter].fn = fn;
+	tx->after[tx->nafter].arg = arg;
+	tx->after[tx->nafter].free_arg = free_arg;
+	tx->nafter++;
+	return 0;
 }
 
 void store_tx_after_commit(store_tx_t *tx, void (*fn)(void *), void *arg)
 {
+	after_add(tx, fn, arg, NULL);
+}
+
+int store_tx_after_commit_owned(store_tx_t *tx, void (*fn)(void *), void *arg,
+	void (*free_arg)(void *))
+{
+	return after_add(tx, fn, arg, free_arg);
+}
+
+void *store_tx_after_arg(const store_tx_t *tx, void (*fn)(void *))
+{
 	for (int i = 0; i < tx->nafter; i++)
-		if (tx->after[i].fn == fn && tx->after[i].arg == arg)
-			return;
-	if (tx->nafter == STORE_AFTER_MAX) {
-		log_event(LOG_ERROR, "store.after_commit", "err=\"more than %d\"", STORE_AFTER_MAX);
-		return;
-	}
-	tx->after[tx->nafter].fn = fn;
-	tx->after[tx->nafter].arg = arg;
-	tx->nafter++;
+		if (tx->after[i].fn == fn)
+			return tx->after[i].arg;
+	return NULL;
 }
 
 void store_rollback(store_tx_t *tx)
@@ -277,9 +322,12 @@ void store_rollback(store_tx_t *tx)
 		return;
 	store_t *st = tx->st;
 	struct store_gitem *d = tx->deferred;
+	struct after_list a;
+	after_take(tx, &a);
 	st->be->rollback(tx);
 	if (d)
 		sq_group_wait(st, d);
+	after_run(&a, false);
 }
 
 void store_close(store_t *st)

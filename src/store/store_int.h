@@ -63,6 +63,7 @@ struct store_tx {
 	struct {
 		void (*fn)(void *);
 		void *arg;
+		void (*free_arg)(void *); /* NULL: arg is not the transaction's */
 	} after[STORE_AFTER_MAX]; /* store_tx_after_commit */
 	int nafter;
 };

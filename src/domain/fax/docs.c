@@ -187,14 +187,64 @@ int doc_get_file_tx(store_tx_t *tx, const fax_env_t *env, const char *account_id
 	return rc;
 }
 
+/* The blobs of the documents a transaction shredded: removed once it has
+ * committed (shred_list_run), forgotten when it does not (the rows stay,
+ * so must the files). One list per transaction, whatever the number of
+ * documents. */
+struct shred_list {
+	size_t n, cap;
+	struct shred_item {
+		char *dir;
+		char id[DOC_ID_MAX];
+	} *v;
+};
+
+static void shred_list_free(void *arg)
+{
+	struct shred_list *l = arg;
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i].dir);
+	free(l->v);
+	free(l);
+}
+
+/* A failure leaves a file without a row: the orphan sweep removes it. */
+static void shred_list_run(void *arg)
+{
+	struct shred_list *l = arg;
+	for (size_t i = 0; i < l->n; i++) {
+		vault_err_t ve = vault_blob_remove(l->v[i].dir, l->v[i].id);
+		if (ve != VAULT_OK && ve != VAULT_ERR_NOT_FOUND)
+			log_event(LOG_ERROR, "docs.shred_left", "doc=%s err=\"%s\"", l->v[i].id,
+				vault_strerror(ve));
+	}
+}
+
 int doc_shred_tx(store_tx_t *tx, const fax_env_t *env, const char *account_id,
 	const char *doc_id)
 {
 	int rc = store_doc_delete(tx, account_id, doc_id);
 	if (rc == STORE_ERROR)
 		return -1;
-	vault_err_t ve = vault_blob_remove(env->doc_dir, doc_id);
-	return ve == VAULT_OK || ve == VAULT_ERR_NOT_FOUND ? 0 : -1;
+	struct shred_list *l = store_tx_after_arg(tx, shred_list_run);
+	if (!l) {
+		l = xcalloc(1, sizeof *l);
+		if (store_tx_after_commit_owned(tx, shred_list_run, l, shred_list_free) != 0) {
+			/* The row goes all the same; its file is an orphan. */
+			shred_list_free(l);
+			log_event(LOG_ERROR, "docs.shred_left", "doc=%s err=\"left to the orphan sweep\"",
+				doc_id);
+			return 0;
+		}
+	}
+	if (l->n == l->cap) {
+		l->cap = l->cap ? 2 * l->cap : 4;
+		l->v = xrealloc(l->v, l->cap * sizeof *l->v);
+	}
+	l->v[l->n].dir = xstrdup(env->doc_dir);
+	snprintf(l->v[l->n].id, DOC_ID_MAX, "%s", doc_id);
+	l->n++;
+	return 0;
 }
 
 int doc_blob_remove(const fax_env_t *env, const char *doc_id)

@@ -424,7 +424,8 @@ int dom_doc_put_file(dom_ctx_t *c, const char *account_id, const char *kind, con
  * put it in a work directory). */
 int dom_doc_get_file(dom_ctx_t *c, const char *account_id, const char *doc_id, const char *path,
 	dom_err_t *e);
-/* Destroys a document: its row (the wrapped key) in c->tx, then its blob. */
+/* Destroys a document: its row (the wrapped key) in c->tx, then its blob
+ * once c->tx has committed (doc_shred_tx). */
 int dom_doc_shred(dom_ctx_t *c, const char *account_id, const char *doc_id, dom_err_t *e);
 
 /* Removes the blob of a document whose row (its wrapped key) a committed
@@ -443,6 +444,11 @@ int doc_get_file_tx(store_tx_t *tx, const fax_env_t *env, const char *account_id
  * off the disk). 0 / -1. */
 int doc_get_fd_tx(store_tx_t *tx, const fax_env_t *env, const char *account_id,
 	const char *doc_id, int fd);
+/* Destroys a document: its row (the wrapped key) in tx, its blob once tx
+ * has committed, in the committing thread before store_commit returns; a
+ * rollback or a failed commit keeps both. A crash between the commit and
+ * the removal leaves a blob without a row, for dom_docs_sweep_orphans.
+ * 0, or -1 on a store error. */
 int doc_shred_tx(store_tx_t *tx, const fax_env_t *env, const char *account_id,
 	const char *doc_id);
 

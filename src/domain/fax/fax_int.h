@@ -49,13 +49,10 @@ json_t *fx_visible_fax(dom_ctx_t *c, const char *fax_id, dom_err_t *e);
 int fx_write_file(const char *path, const void *data, size_t len);
 
 /* fax_submit.c */
-/* Destroys a submission's originals and row. */
+/* Destroys a submission's row and its originals' rows in tx; their
+ * encrypted files go once tx has committed (doc_shred_tx), so a crash or a
+ * rollback before the commit loses nothing. */
 void fx_drop_submission(store_tx_t *tx, const fax_env_t *env, const json_t *sub);
-/* The same in two steps, for a drop that must not lose the originals if tx
- * does not commit (a crash between the two): the rows in tx, then, once it
- * has committed, the originals' encrypted files (fx_shred_originals). */
-void fx_forget_submission(store_tx_t *tx, const json_t *sub);
-void fx_shred_originals(const fax_env_t *env, const json_t *sub);
 
 /* The rendered TIFF becomes the faxes' document: each fax of the
  * submission still rendering is queued with its pages, estimated cost,

@@ -168,10 +168,10 @@ static int settle(store_tx_t *tx, const queue_job_t *job, const dom_config_t *cf
 			? "quota_exceeded" : "insufficient_credit", reason) == 0 ? 1 : -1;
 	} else {
 		rc = fx_queue_submission(tx, env, &render_actor, sub, tiff, pages, NULL);
-		/* The originals' files go once this commits (render_run): a
-		 * crash before the commit leaves them for the next run. */
+		/* The originals' files go once this commits: a crash before
+		 * the commit leaves them for the next run. */
 		if (rc == 0)
-			fx_forget_submission(tx, sub);
+			fx_drop_submission(tx, env, sub);
 	}
 	json_decref(opt);
 	return rc;
@@ -255,8 +255,6 @@ static enum queue_outcome render_run(const queue_job_t *job, void *arg, char *wh
 		if (!*why)
 			snprintf(why, whylen, "the rendered faxes could not be recorded");
 		out = QUEUE_RETRY;
-	} else if (tx && strcmp(result, "queued") == 0) {
-		fx_shred_originals(env, sub);
 	}
 	log_event(out == QUEUE_DONE ? LOG_INFO : LOG_WARN, "fax.rendered",
 		"sub=%s pages=%d result=%s ms=%lld attempt=%d", sub_id, pages,

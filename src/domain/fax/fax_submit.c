@@ -201,7 +201,8 @@ int fx_queue_submission(store_tx_t *tx, const fax_env_t *env, const audit_ctx_t 
 	return rc;
 }
 
-/* Destroys a submission's originals and row. */
+/* Destroys a submission's row and its originals' rows in tx, and their
+ * files once tx has committed (doc_shred_tx). */
 void fx_drop_submission(store_tx_t *tx, const fax_env_t *env, const json_t *sub)
 {
 	json_t *orig = json_loads(rec_str(sub, "originals"), 0, NULL);
@@ -211,27 +212,6 @@ void fx_drop_submission(store_tx_t *tx, const fax_env_t *env, const json_t *sub)
 		doc_shred_tx(tx, env, rec_str(sub, "account_id"), json_string_value(v));
 	json_decref(orig);
 	store_submission_delete(tx, rec_str(sub, "id"));
-}
-
-void fx_forget_submission(store_tx_t *tx, const json_t *sub)
-{
-	json_t *orig = json_loads(rec_str(sub, "originals"), 0, NULL);
-	size_t i;
-	json_t *v;
-	json_array_foreach(orig, i, v)
-		store_doc_delete(tx, rec_str(sub, "account_id"), json_string_value(v));
-	json_decref(orig);
-	store_submission_delete(tx, rec_str(sub, "id"));
-}
-
-void fx_shred_originals(const fax_env_t *env, const json_t *sub)
-{
-	json_t *orig = json_loads(rec_str(sub, "originals"), 0, NULL);
-	size_t i;
-	json_t *v;
-	json_array_foreach(orig, i, v)
-		doc_blob_remove(env, json_string_value(v));
-	json_decref(orig);
 }
 
 /* The documents of a submission or a quote stored encrypted in c->tx, as

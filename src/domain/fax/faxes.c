@@ -560,7 +560,8 @@ int fax_destroy_tx(store_tx_t *tx, const fax_env_t *env, const audit_ctx_t *acto
 	json_decref(detail);
 	if (rc != STORE_OK)
 		return -1;
-	/* The wrapped key goes with this transaction; the blob at once (a crash
-	 * before the commit leaves the fax to be deleted again). */
+	/* The wrapped key goes with this transaction, the blob once it has
+	 * committed (a crash before the commit leaves the fax whole, to be
+	 * deleted again). */
 	return shred ? doc_shred_tx(tx, env, account_id, doc_id) : 0;
 }

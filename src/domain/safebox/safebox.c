@@ -904,8 +904,8 @@ int dom_safebox_participant_revoke(dom_ctx_t *c, const char *box_id, const char 
 
 /* Deletes box b in tx: tombstone, rows gone, event and audit `action` as
  * actor (detail taken over, gains documents_destroyed), then every document
- * shredded (its wrapped key in tx, its blob at once; a crash before the
- * commit leaves the box to be deleted again). 0 / -1. */
+ * shredded (its wrapped key in tx, its blob once tx has committed; a crash
+ * before the commit leaves the box whole, to be deleted again). 0 / -1. */
 static int safebox_destroy_tx(store_tx_t *tx, const fax_env_t *env, const audit_ctx_t *actor,
 	const char *actor_kind, const char *actor_id, const json_t *b, const char *action,
 	json_t *detail, int64_t now)

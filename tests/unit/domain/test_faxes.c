@@ -1,5 +1,5 @@
 /* Unit tests of the faxes area on a real SQLite store and a real vault in a
- * temporary directory: documents (round trip, shredding, orphan sweep, work
+ * temporary directory: documents (round trip, shredding once committed, orphan sweep, work
  * directories), submission fields, the runner's claim / page confirmation /
  * finish (delivered, partial then the rest, retries running out, cancel),
  * crash recovery (no fax lost, confirmed pages kept, never all pages sent
@@ -213,10 +213,10 @@ static void test_docs(void **state)
 	assert_int_equal(doc_get_file_tx(tx, &f->env, "acc_b", id, out), -1);
 	dom_workdir_wipe(wd);
 	assert_int_equal(stat(wd, &sb), -1);
-	/* Shredding removes the row and the blob. */
+	/* Shredding removes the row and, once committed, the blob. */
 	assert_int_equal(doc_shred_tx(tx, &f->env, "acc_a", id), 0);
-	assert_int_equal(stat(blob, &sb), -1);
 	assert_int_equal(store_commit(tx), STORE_OK);
+	assert_int_equal(stat(blob, &sb), -1);
 	free(blob);
 	/* A blob without a row is an orphan; a work directory left is swept. */
 	tx = store_begin(f->st, true);
@@ -236,6 +236,168 @@ static void test_docs(void **state)
 	assert_int_equal(dom_workdir_new(&f->env, wd, sizeof wd), 0);
 	assert_int_equal(dom_workdir_sweep(&f->env), 1);
 	assert_int_equal(stat(wd, &sb), -1);
+}
+
+/* What an after-commit hook registered before a shred sees: it runs once
+ * the transaction has committed, before the shred's own removal. */
+struct between {
+	struct fx *f;
+	const char *blob; /* the shredded document's file */
+	const char *doc;
+	int ran, file_there, row_there;
+};
+
+static void look_between(void *arg)
+{
+	struct between *b = arg;
+	struct stat sb;
+	b->ran++;
+	b->file_there = stat(b->blob, &sb) == 0;
+	store_tx_t *tx = store_begin(b->f->st, false);
+	json_t *row = store_doc_get(tx, "acc_a", b->doc);
+	b->row_there = row != NULL;
+	json_decref(row);
+	store_rollback(tx);
+}
+
+static int freed_args;
+static void count_free(void *arg)
+{
+	(void)arg;
+	freed_args++;
+}
+
+static bool doc_row(struct fx *f, const char *id)
+{
+	store_tx_t *tx = store_begin(f->st, false);
+	json_t *row = store_doc_get(tx, "acc_a", id);
+	store_rollback(tx);
+	json_decref(row);
+	return row != NULL;
+}
+
+/* A shred's file goes only once its transaction has committed: a rollback
+ * (or a crash before the commit) keeps the row and the file; a commit
+ * removes the row, then the file, before store_commit returns; a crash
+ * between the two leaves a file without a row, which the orphan sweep
+ * removes. Many documents shredded in one transaction all go. */
+static void test_shred_after_commit(void **state)
+{
+	struct fx *f = *state;
+	char id[DOC_ID_MAX];
+	store_tx_t *tx = store_begin(f->st, true);
+	assert_int_equal(doc_put_tx(tx, &f->env, "acc_a", "original", "keep me", 7, -1, id), 0);
+	assert_int_equal(store_commit(tx), STORE_OK);
+	char *blob = vault_blob_path(f->docs, id);
+	struct stat sb;
+	/* Rolled back: both stay, and the document still reads. */
+	tx = store_begin(f->st, true);
+	assert_int_equal(doc_shred_tx(tx, &f->env, "acc_a", id), 0);
+	assert_int_equal(stat(blob, &sb), 0); /* not before the commit */
+	store_rollback(tx);
+	assert_int_equal(stat(blob, &sb), 0);
+	assert_true(doc_row(f, id));
+	char wd[512], out[600], raw[16];
+	assert_int_equal(dom_workdir_new(&f->env, wd, sizeof wd), 0);
+	snprintf(out, sizeof out, "%s/plain", wd);
+	tx = store_begin(f->st, false);
+	assert_int_equal(doc_get_file_tx(tx, &f->env, "acc_a", id, out), 0);
+	store_rollback(tx);
+	FILE *p = fopen(out, "rb");
+	assert_non_null(p);
+	assert_int_equal(fread(raw, 1, sizeof raw, p), 7);
+	fclose(p);
+	assert_memory_equal(raw, "keep me", 7);
+	dom_workdir_wipe(wd);
+	/* Committed: between the commit and the removal the row is gone and
+	 * the file still there; once store_commit has returned, both. */
+	struct between b = { .f = f, .blob = blob, .doc = id };
+	tx = store_begin(f->st, true);
+	store_tx_after_commit(tx, look_between, &b);
+	assert_int_equal(doc_shred_tx(tx, &f->env, "acc_a", id), 0);
+	assert_int_equal(stat(blob, &sb), 0);
+	assert_int_equal(store_commit(tx), STORE_OK);
+	assert_int_equal(b.ran, 1);
+	assert_true(b.file_there);
+	assert_false(b.row_there);
+	assert_int_equal(stat(blob, &sb), -1);
+	assert_false(doc_row(f, id));
+	free(blob);
+	/* Ten in one transaction (more than STORE_AFTER_MAX): all gone. */
+	char ids[10][DOC_ID_MAX];
+	tx = store_begin(f->st, true);
+	for (int i = 0; i < 10; i++)
+		assert_int_equal(doc_put_tx(tx, &f->env, "acc_a", "original", "x", 1, -1, ids[i]), 0);
+	assert_int_equal(store_commit(tx), STORE_OK);
+	tx = store_begin(f->st, true);
+	for (int i = 0; i < 10; i++)
+		assert_int_equal(doc_shred_tx(tx, &f->env, "acc_a", ids[i]), 0);
+	assert_int_equal(store_commit(tx), STORE_OK);
+	for (int i = 0; i < 10; i++) {
+		blob = vault_blob_path(f->docs, ids[i]);
+		assert_int_equal(stat(blob, &sb), -1);
+		free(blob);
+	}
+	/* A crash between the commit and the removal: the row deleted and
+	 * committed, the file left. The orphan sweep removes it. */
+	tx = store_begin(f->st, true);
+	assert_int_equal(doc_put_tx(tx, &f->env, "acc_a", "original", "x", 1, -1, id), 0);
+	assert_int_equal(store_commit(tx), STORE_OK);
+	tx = store_begin(f->st, true);
+	assert_int_equal(store_doc_delete(tx, "acc_a", id), STORE_OK);
+	assert_int_equal(store_commit(tx), STORE_OK);
+	blob = vault_blob_path(f->docs, id);
+	assert_int_equal(stat(blob, &sb), 0);
+	assert_int_equal(dom_docs_sweep_orphans(f->st, &f->env, 0), 1);
+	assert_int_equal(stat(blob, &sb), -1);
+	free(blob);
+	/* An owned arg is released after a rollback (fn not run) and after a
+	 * commit (fn run first). */
+	freed_args = 0;
+	int token;
+	tx = store_begin(f->st, true);
+	assert_int_equal(store_tx_after_commit_owned(tx, look_between, &token, count_free), 0);
+	assert_ptr_equal(store_tx_after_arg(tx, look_between), &token);
+	store_rollback(tx);
+	assert_int_equal(freed_args, 1);
+	b = (struct between) { .f = f, .blob = "/nonexistent", .doc = "doc_none" };
+	tx = store_begin(f->st, true);
+	assert_int_equal(store_tx_after_commit_owned(tx, look_between, &b, count_free), 0);
+	assert_int_equal(store_commit(tx), STORE_OK);
+	assert_int_equal(b.ran, 1);
+	assert_int_equal(freed_args, 2);
+}
+
+/* Deleting a fax (DELETE /v1/faxes/{id}, the retention sweep) shreds its
+ * document once the deletion commits; rolled back, the fax and its
+ * document are whole. */
+static void test_fax_delete_after_commit(void **state)
+{
+	struct fx *f = *state;
+	make_fax(f, "fax_d", 1, 0);
+	json_t *fx = get_fax(f, "fax_d");
+	char doc[DOC_ID_MAX];
+	snprintf(doc, sizeof doc, "%s", str(fx, "doc_id"));
+	char *blob = vault_blob_path(f->docs, doc);
+	struct stat sb;
+	audit_ctx_t who = { .actor = "system:test", .source = "" };
+	store_tx_t *tx = store_begin(f->st, true);
+	assert_int_equal(fax_destroy_tx(tx, &f->env, &who, fx, "fax.delete", NULL, time_now_ms()), 0);
+	assert_int_equal(stat(blob, &sb), 0);
+	store_rollback(tx);
+	assert_int_equal(stat(blob, &sb), 0);
+	assert_true(doc_row(f, doc));
+	struct between b = { .f = f, .blob = blob, .doc = doc };
+	tx = store_begin(f->st, true);
+	store_tx_after_commit(tx, look_between, &b);
+	assert_int_equal(fax_destroy_tx(tx, &f->env, &who, fx, "fax.delete", NULL, time_now_ms()), 0);
+	assert_int_equal(store_commit(tx), STORE_OK);
+	assert_int_equal(b.ran, 1);
+	assert_true(b.file_there);
+	assert_false(b.row_there);
+	assert_int_equal(stat(blob, &sb), -1);
+	json_decref(fx);
+	free(blob);
 }
 
 static void test_opts(void **state)
@@ -899,6 +1061,8 @@ int main(void)
 	sec_init();
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_docs, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_shred_after_commit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fax_delete_after_commit, setup, teardown),
 		cmocka_unit_test(test_opts),
 		cmocka_unit_test_setup_teardown(test_claim_delivered, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_partial_then_rest, setup, teardown),

@@ -165,6 +165,15 @@ static void render_metrics(api_t *a, struct answer *ans)
 	buf_t b;
 	buf_init(&b, 1 << 20);
 	metrics_render(&b, store_db_time_ns(a->st), atomic_load(&a->inflight));
+	store_group_stats_t g;
+	store_group_stats(a->st, &g);
+	buf_printf(&b, "# HELP faxvault_store_groups_total Group commits of reads' writes (audit events, last_seen_at).\n"
+		"# TYPE faxvault_store_groups_total counter\n"
+		"faxvault_store_groups_total %llu\n"
+		"# HELP faxvault_store_group_writes_total Writes those groups held.\n"
+		"# TYPE faxvault_store_group_writes_total counter\n"
+		"faxvault_store_group_writes_total %llu\n", (unsigned long long)g.groups,
+		(unsigned long long)g.writes);
 	queue_metrics(&b, a->st);
 	ans->status = 200;
 	ans->body = buf_steal(&b);

@@ -1,7 +1,11 @@
 /* Path matching against the route table (see router.h). */
 #include "router.h"
 
+#include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "xalloc.h"
 
 /* Matches one pattern, segment by segment. "{name}" captures one path
  * segment of 1..ROUTE_PARAM_LEN-1 bytes; a literal may follow it in the same
@@ -39,13 +43,40 @@ static int match_one(const char *pat, const char *path, route_match_t *m)
 	}
 }
 
-int router_match(const char *method, const char *path, route_match_t *m)
+/* The number of segments ('/' + 1) of s: a pattern matches only a path
+ * of as many, so the others are passed over without matching them (the
+ * table has hundreds of routes, matched twice per request). */
+static unsigned segments(const char *s)
+{
+	unsigned n = 1;
+	for (; *s; s++)
+		n += *s == '/';
+	return n;
+}
+
+static unsigned *route_segments;
+
+static void count_segments(void)
 {
 	const struct route *r = router_routes();
+	size_t n = 0;
+	while (r[n].method)
+		n++;
+	route_segments = xcalloc(n + 1, sizeof *route_segments);
+	for (size_t i = 0; i < n; i++)
+		route_segments[i] = segments(r[i].pattern);
+}
+
+int router_match(const char *method, const char *path, route_match_t *m)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	pthread_once(&once, count_segments);
+	const struct route *r = router_routes();
+	unsigned want = segments(path);
 	int path_seen = 0;
-	for (; r->method; r++) {
+	for (const unsigned *seg = route_segments; r->method; r++, seg++) {
 		route_match_t tmp;
-		if (match_one(r->pattern, path, &tmp) != 0)
+		if (*seg != want || match_one(r->pattern, path, &tmp) != 0)
 			continue;
 		path_seen = 1;
 		if (strcmp(r->method, method) == 0 ||

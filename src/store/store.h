@@ -118,6 +118,15 @@ store_t *store_tx_store(const store_tx_t *tx);
 #define STORE_GROUP_MAX 256
 typedef int (*store_group_fn)(store_tx_t *tx, void *arg);
 void store_tx_defer(store_tx_t *tx, store_group_fn fn, void *arg, void (*free_arg)(void *));
+/* The group commit of a store since it was opened: groups committed and
+ * the writes they held (their mean size: /metrics), writes queued and not
+ * yet taken into a group, and whether a group is being written. */
+typedef struct store_group_stats {
+	uint64_t groups, writes;
+	int queued;
+	bool writing;
+} store_group_stats_t;
+void store_group_stats(store_t *st, store_group_stats_t *out);
 
 /* Runs fn(arg) once tx has committed (not after a rollback or a failed
  * commit), in the committing thread: wakes what waits for what tx wrote

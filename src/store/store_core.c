@@ -5,7 +5,9 @@
 #include "store_int.h"
 #include "store_rate.h"
 
+#include <pthread.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,10 +92,12 @@ int sq_changes(store_tx_t *tx)
 /* Longest statement they build. */
 #define SQ_SQL_MAX 8192
 
-/* Collects the members of obj named in names, in order, into vals; the
- * count, or -1 (logged) when there are more than SQ_COLS_MAX. */
+/* Collects the members of obj named in names, in order, into vals (and
+ * their names into got, when not NULL; *mask, when not NULL, gains a bit
+ * per place taken); the count, or -1 (logged) when there are more than
+ * SQ_COLS_MAX. */
 static int sq_collect(const char *table, const char *const *names, const json_t *obj,
-	const json_t *vals[SQ_COLS_MAX])
+	const json_t *vals[SQ_COLS_MAX], const char *got[SQ_COLS_MAX], uint64_t *mask)
 {
 	int nv = 0;
 	for (int i = 0; names[i]; i++) {
@@ -104,35 +108,124 @@ static int sq_collect(const char *table, const char *const *names, const json_t 
 			log_event(LOG_ERROR, "store.too_many_columns", "table=%s max=%d", table, SQ_COLS_MAX);
 			return -1;
 		}
+		if (got)
+			got[nv] = names[i];
+		if (mask)
+			*mask |= (uint64_t)1 << (i % 64);
 		vals[nv++] = v;
 	}
 	return nv;
 }
 
-int sq_insert(store_tx_t *tx, const char *table, const char *const *cols, const json_t *obj)
+/* The statements sq_insert built, by table and the columns the row has:
+ * the text was formatted anew for every row before (a printf per column,
+ * about a tenth of an audit event's cost). An entry is found by the
+ * addresses of the table's name and of each column's name, which are
+ * constant strings (store_int.h). Entries live as long as the process. */
+#define SQ_MEMO 128
+struct insert_memo {
+	const char *table;
+	const char *const *cols;
+	uint64_t mask;
+	int n;
+	const char *names[SQ_COLS_MAX];
+	char *sql;
+};
+static struct insert_memo insert_memo[SQ_MEMO];
+static pthread_mutex_t insert_memo_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static size_t memo_slot(const char *table, const char *const *cols, uint64_t mask)
 {
-	const json_t *vals[SQ_COLS_MAX];
-	if (refused_in_read(tx, table))
-		return STORE_ERROR;
-	int nv = sq_collect(table, cols, obj, vals);
-	if (nv < 0)
-		return STORE_ERROR;
+	uint64_t h = ((uint64_t)(uintptr_t)table * 31u) ^ (uint64_t)(uintptr_t)cols ^
+		(mask * 0x9e3779b97f4a7c15u);
+	return (size_t)((h ^ (h >> 29)) % SQ_MEMO);
+}
+
+static bool memo_is(const struct insert_memo *m, const char *table, const char *const *cols,
+	uint64_t mask, const char *const *names, int n)
+{
+	if (!m->sql || m->table != table || m->cols != cols || m->mask != mask || m->n != n)
+		return false;
+	for (int i = 0; i < n; i++)
+		if (m->names[i] != names[i])
+			return false;
+	return true;
+}
+
+/* The statement for these columns (names, n of them; cols and mask, their
+ * places in cols, only spread the slots), from the memo or built and kept there; NULL when too long
+ * (logged). The memo's text is never freed; a built one that found no
+ * room is returned in *own for the caller to free. */
+static const char *insert_sql(const char *table, const char *const *cols, uint64_t mask,
+	const char *const *names, int n, char **own)
+{
+	*own = NULL;
+	size_t slot = memo_slot(table, cols, mask);
+	pthread_mutex_lock(&insert_memo_lock);
+	for (int k = 0; k < 4; k++) {
+		const struct insert_memo *m = &insert_memo[(slot + (size_t)k) % SQ_MEMO];
+		if (memo_is(m, table, cols, mask, names, n)) {
+			const char *sql = m->sql;
+			pthread_mutex_unlock(&insert_memo_lock);
+			return sql;
+		}
+	}
+	pthread_mutex_unlock(&insert_memo_lock);
 	buf_t sql, marks;
 	buf_init(&sql, SQ_SQL_MAX);
 	buf_init(&marks, SQ_SQL_MAX);
 	int bad = buf_printf(&sql, "INSERT INTO %s (", table);
-	for (int i = 0, k = 0; cols[i]; i++) {
-		if (!json_object_get(obj, cols[i]))
-			continue;
-		bad |= buf_printf(&sql, "%s%s", k ? "," : "", cols[i]);
-		bad |= buf_printf(&marks, "%s?", k++ ? "," : "");
+	for (int i = 0; i < n; i++) {
+		bad |= buf_printf(&sql, "%s%s", i ? "," : "", names[i]);
+		bad |= buf_printf(&marks, "%s?", i ? "," : "");
 	}
-	bad |= buf_printf(&sql, ") VALUES (%s)", nv ? marks.data : "");
-	int rc = bad ? STORE_ERROR : tx->st->be->run(tx, sql.data, vals, nv, NULL, false);
-	if (bad)
-		log_event(LOG_ERROR, "store.statement_too_long", "table=%s max=%d", table, SQ_SQL_MAX);
-	buf_free(&sql);
+	bad |= buf_printf(&sql, ") VALUES (%s)", n ? marks.data : "");
 	buf_free(&marks);
+	if (bad) {
+		log_event(LOG_ERROR, "store.statement_too_long", "table=%s max=%d", table, SQ_SQL_MAX);
+		buf_free(&sql);
+		return NULL;
+	}
+	char *text = buf_steal(&sql);
+	const char *out = text;
+	pthread_mutex_lock(&insert_memo_lock);
+	bool kept = false;
+	for (int k = 0; k < 4 && !kept; k++) {
+		struct insert_memo *m = &insert_memo[(slot + (size_t)k) % SQ_MEMO];
+		if (memo_is(m, table, cols, mask, names, n)) {
+			/* Another thread kept the same meanwhile. */
+			out = m->sql;
+			break;
+		}
+		if (!m->sql) {
+			*m = (struct insert_memo){ .table = table, .cols = cols, .mask = mask, .n = n,
+				.sql = text };
+			memcpy(m->names, names, sizeof names[0] * (size_t)n);
+			kept = true;
+		}
+	}
+	pthread_mutex_unlock(&insert_memo_lock);
+	if (!kept)
+		*own = text;
+	return out;
+}
+
+int sq_insert(store_tx_t *tx, const char *table, const char *const *cols, const json_t *obj)
+{
+	const json_t *vals[SQ_COLS_MAX];
+	const char *names[SQ_COLS_MAX];
+	if (refused_in_read(tx, table))
+		return STORE_ERROR;
+	/* The row's columns, in the list's order, and their places in it
+	 * (only to spread the memo's slots). */
+	uint64_t mask = 0;
+	int nv = sq_collect(table, cols, obj, vals, names, &mask);
+	if (nv < 0)
+		return STORE_ERROR;
+	char *own = NULL;
+	const char *sql = insert_sql(table, cols, mask, names, nv, &own);
+	int rc = sql ? tx->st->be->run(tx, sql, vals, nv, NULL, false) : STORE_ERROR;
+	free(own);
 	return rc;
 }
 
@@ -144,7 +237,7 @@ int sq_update(store_tx_t *tx, const char *table, const char *const *allowed,
 	const json_t *vals[SQ_COLS_MAX];
 	if (refused_in_read(tx, table))
 		return STORE_ERROR;
-	int nv = sq_collect(table, allowed, fields, vals);
+	int nv = sq_collect(table, allowed, fields, vals, NULL, NULL);
 	if (nv <= 0)
 		return nv < 0 ? STORE_ERROR : STORE_OK;
 	buf_t sql;

@@ -5,6 +5,7 @@
 #include "store_int.h"
 
 #include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 
 #include "log.h"
@@ -19,12 +20,18 @@ struct store_gitem {
 	bool done; /* set, under g_lock, once its group ended */
 	bool unavailable; /* its group failed for store_unavailable_seen */
 	int rc;
+	/* The condition of the thread waiting for it (sq_group_wait), or
+	 * NULL: only that thread is woken when it is written, or when it is
+	 * the first waited-for write left and no one writes. */
+	pthread_cond_t *waiter;
 };
 
-/* One lock and one condition for every store: a process has one or two
- * stores, and waking the waiters of another store costs them a check. */
+/* One lock for every store: a process has one or two stores. */
 static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t g_done = PTHREAD_COND_INITIALIZER;
+
+/* Each waiting thread's own condition, made at its first wait. */
+static _Thread_local pthread_cond_t t_cond;
+static _Thread_local bool t_cond_made;
 
 void store_tx_defer(store_tx_t *tx, store_group_fn fn, void *arg, void (*free_arg)(void *))
 {
@@ -47,6 +54,7 @@ void store_tx_defer(store_tx_t *tx, store_group_fn fn, void *arg, void (*free_ar
 	else
 		st->g_head = it;
 	st->g_tail = it;
+	st->g_queued++;
 	pthread_mutex_unlock(&g_lock);
 	it->tnext = tx->deferred;
 	tx->deferred = it;
@@ -67,6 +75,7 @@ static void write_group(store_t *st)
 	if (!st->g_head)
 		st->g_tail = NULL;
 	last->next = NULL;
+	st->g_queued -= n;
 	pthread_mutex_unlock(&g_lock);
 
 	/* Whether this group fails for the database's unavailability: told
@@ -86,24 +95,46 @@ static void write_group(store_t *st)
 		log_event(LOG_ERROR, "store.group_failed", "writes=%d", n);
 
 	pthread_mutex_lock(&g_lock);
+	st->g_groups++;
+	st->g_writes += (uint64_t)n;
 	for (struct store_gitem *it = batch, *next; it; it = next) {
 		next = it->next;
 		if (!ok)
 			it->rc = -1;
 		it->unavailable = unavailable;
 		it->done = true;
+		if (it->waiter)
+			pthread_cond_signal(it->waiter);
 	}
-	pthread_cond_broadcast(&g_done);
+}
+
+/* With no group being written: wakes the first waiting caller of what is
+ * left in the queue, who writes the next group. A write whose caller is
+ * not waiting yet (its read transaction goes on) is written by whoever
+ * comes first. Called with g_lock held. */
+static void hand_over(store_t *st)
+{
+	for (struct store_gitem *it = st->g_head; it; it = it->next)
+		if (it->waiter) {
+			pthread_cond_signal(it->waiter);
+			return;
+		}
 }
 
 int sq_group_wait(store_t *st, struct store_gitem *list)
 {
 	int rc = 0;
+	if (!t_cond_made) {
+		pthread_cond_init(&t_cond, NULL);
+		t_cond_made = true;
+	}
 	pthread_mutex_lock(&g_lock);
 	for (struct store_gitem *it = list; it; it = it->tnext) {
 		while (!it->done) {
 			if (st->g_writing) {
-				pthread_cond_wait(&g_done, &g_lock);
+				it->waiter = &t_cond;
+				pthread_cond_wait(&t_cond, &g_lock);
+				it->waiter = NULL;
 				continue;
 			}
 			/* The writer, until this item is written. */
@@ -112,7 +143,7 @@ int sq_group_wait(store_t *st, struct store_gitem *list)
 				write_group(st);
 			st->g_writing = false;
 			/* Whoever waits for what is left takes over. */
-			pthread_cond_broadcast(&g_done);
+			hand_over(st);
 		}
 		if (it->rc != 0)
 			rc = -1;
@@ -127,4 +158,12 @@ int sq_group_wait(store_t *st, struct store_gitem *list)
 		free(it);
 	}
 	return rc;
+}
+
+void store_group_stats(store_t *st, store_group_stats_t *out)
+{
+	pthread_mutex_lock(&g_lock);
+	*out = (store_group_stats_t){ .groups = st->g_groups, .writes = st->g_writes,
+		.queued = st->g_queued, .writing = st->g_writing };
+	pthread_mutex_unlock(&g_lock);
 }

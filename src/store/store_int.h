@@ -16,6 +16,7 @@
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "store.h"
 
@@ -52,6 +53,8 @@ struct store {
 	/* Writes queued for the next group (store_group.c), under its lock. */
 	struct store_gitem *g_head, *g_tail;
 	bool g_writing; /* a caller is writing a group */
+	uint64_t g_groups, g_writes; /* groups committed and their writes (store_group_stats) */
+	int g_queued; /* writes in the queue, not yet taken into a group */
 	/* The backend locks rows (SELECT ... FOR UPDATE SKIP LOCKED): PostgreSQL.
 	 * SQLite's single writer needs no row lock. */
 	bool row_locks;
@@ -91,7 +94,9 @@ int sq_exec(store_tx_t *tx, bool must_change, const char *sql, const char *types
 /* Rows changed by the last statement of this transaction. */
 int sq_changes(store_tx_t *tx);
 /* INSERT of the keys of obj that are listed in cols (NULL-terminated, at
- * most 32 columns); absent keys take the column's default. */
+ * most 64 of them present); absent keys take the column's default. table
+ * and the names in cols are constant strings: the statement built is kept
+ * by their addresses (store_core.c). */
 int sq_insert(store_tx_t *tx, const char *table, const char *const *cols, const json_t *obj);
 /* UPDATE table SET (keys of fields that are in allowed) WHERE id=? [AND
  * extra]. STORE_NOTFOUND when no row matched. */

@@ -4,10 +4,13 @@
  * each visible once its read transaction has ended; a process killed
  * between groups leaves a chain that verifies and the next one goes on
  * with it; a failed write fails its transaction's commit and not the
- * next; a read transaction refuses writes. */
+ * next; a read transaction refuses writes; writes queued while a group
+ * is written form the next group, written by one of their waiting callers. */
 #include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -257,6 +260,104 @@ static void test_deferred_and_failure(void **state)
 	fixture_close(&fx);
 }
 
+/* ---- what waits meanwhile is one group, handed over ---- */
+
+static atomic_int h_ran, h_released, h_deferred;
+
+static int h_run(store_tx_t *tx, void *arg)
+{
+	(void)tx;
+	(void)arg;
+	atomic_fetch_add(&h_ran, 1);
+	return 0;
+}
+
+static void h_free(void *arg)
+{
+	(void)arg;
+	atomic_fetch_add(&h_released, 1);
+}
+
+struct h_caller {
+	store_t *st;
+	int rc;
+};
+
+/* A read that queues one write and waits for it (store_commit). */
+static void *h_read(void *arg)
+{
+	struct h_caller *c = arg;
+	store_tx_t *tx = store_begin(c->st, false);
+	c->rc = STORE_ERROR;
+	if (!tx)
+		return NULL;
+	store_tx_defer(tx, h_run, NULL, h_free);
+	atomic_fetch_add(&h_deferred, 1);
+	c->rc = store_commit(tx);
+	return NULL;
+}
+
+/* Waits (two minutes at most) until st's group commit shows queued writes
+ * and, when writing is 1, a group being written. */
+static bool h_wait(store_t *st, int queued, int writing, int deferred)
+{
+	for (int i = 0; i < 120000; i++) {
+		store_group_stats_t g;
+		store_group_stats(st, &g);
+		if (g.queued == queued && (writing < 0 || g.writing == (writing == 1)) &&
+		    atomic_load(&h_deferred) == deferred)
+			return true;
+		nanosleep(&(struct timespec){ .tv_nsec = 1000000 }, NULL);
+	}
+	return false;
+}
+
+/* A writer holds the write lock; the first read's caller becomes the
+ * group writer and waits for it with its own write; five more reads queue
+ * theirs meanwhile and wait. Once the lock is free, the first group holds
+ * the first write, and the first group's end hands the writing over (only
+ * the waiters are woken, one of them to write): the five are the second
+ * group, and every caller hears its write committed. */
+static void test_waiting_writes_one_group(void **state)
+{
+	(void)state;
+	struct fixture fx;
+	fixture_open(&fx);
+	atomic_store(&h_ran, 0);
+	atomic_store(&h_released, 0);
+	atomic_store(&h_deferred, 0);
+	store_group_stats_t before, after;
+	store_group_stats(fx.st, &before);
+	store_tx_t *held = store_begin(fx.st, true);
+	assert_non_null(held);
+	enum { N = 6 };
+	pthread_t th[N];
+	struct h_caller c[N];
+	c[0] = (struct h_caller){ .st = fx.st };
+	assert_int_equal(pthread_create(&th[0], NULL, h_read, &c[0]), 0);
+	/* Its write taken into a group, which waits for the lock. */
+	assert_true(h_wait(fx.st, 0, 1, 1));
+	for (int i = 1; i < N; i++) {
+		c[i] = (struct h_caller){ .st = fx.st };
+		assert_int_equal(pthread_create(&th[i], NULL, h_read, &c[i]), 0);
+	}
+	assert_true(h_wait(fx.st, N - 1, 1, N));
+	assert_int_equal(atomic_load(&h_ran), 0);
+	assert_int_equal(store_commit(held), STORE_OK);
+	for (int i = 0; i < N; i++) {
+		assert_int_equal(pthread_join(th[i], NULL), 0);
+		assert_int_equal(c[i].rc, STORE_OK);
+	}
+	store_group_stats(fx.st, &after);
+	assert_int_equal(after.groups - before.groups, 2);
+	assert_int_equal(after.writes - before.writes, N);
+	assert_int_equal(after.queued, 0);
+	assert_false(after.writing);
+	assert_int_equal(atomic_load(&h_ran), N);
+	assert_int_equal(atomic_load(&h_released), N);
+	fixture_close(&fx);
+}
+
 static void test_read_refuses_writes(void **state)
 {
 	(void)state;
@@ -285,6 +386,7 @@ int main(void)
 		cmocka_unit_test(test_killed_between_groups),
 		cmocka_unit_test(test_deferred_and_failure),
 		cmocka_unit_test(test_read_refuses_writes),
+		cmocka_unit_test(test_waiting_writes_one_group),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

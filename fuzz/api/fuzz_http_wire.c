@@ -2,8 +2,9 @@
  * the service sends back (src/api/http_wire.c). The input is one datagram:
  * decoded by ipc_msg_decode, then as HTTPF_REQUEST by
  * http_wire_request_decode (the decoder of the untrusted side's messages)
- * and as HTTPF_ANSWER. What a decoder accepts must hold its invariants,
- * and a request it accepts must encode again to the same payload. */
+ * and as HTTPF_ANSWER. What a decoder accepts must hold its invariants
+ * (a request's id is never 0), and a request it accepts must encode again
+ * to the same datagram, its id included. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,7 +22,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static http_wire_req_t w;
 	if (http_wire_request_decode(&m, &w) == 0) {
 		const http_in_t *in = &w.in;
-		if (!http_wire_name_ok(in->method) || in->nheaders > HTTPF_HEADERS_MAX ||
+		if (m.id == 0 || !http_wire_name_ok(in->method) || in->nheaders > HTTPF_HEADERS_MAX ||
 		    in->nargs > HTTPF_ARGS_MAX || !in->url || in->body)
 			abort();
 		for (size_t i = 0; i < in->nheaders; i++)
@@ -34,8 +35,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		static uint8_t one;
 		again.body = w.body_len ? &one : NULL;
 		again.len = (size_t)w.body_len;
-		if (http_wire_request_encode(o, &again) != 0 || o->len != m.len + IPC_HDR_LEN ||
-		    memcmp(o->buf + IPC_HDR_LEN, m.data, m.len) != 0)
+		if (http_wire_request_encode(o, m.id, &again) != 0 || o->len != m.len + IPC_HDR_LEN ||
+		    memcmp(o->buf + IPC_HDR_LEN, m.data, m.len) != 0 ||
+		    memcmp(o->buf + 8, data + 8, 8) != 0 /* the id (the length is set by ipc_send) */)
 			abort();
 		free(o);
 	}

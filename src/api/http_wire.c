@@ -46,9 +46,9 @@ static bool peer_ok(const char *s)
 		inet_pton(AF_INET6, s, b) == 1;
 }
 
-int http_wire_request_encode(struct ipc_out *o, const http_in_t *in)
+int http_wire_request_encode(struct ipc_out *o, uint64_t id, const http_in_t *in)
 {
-	if (!http_wire_name_ok(in->method) || strlen(in->method) > HTTPF_METHOD_MAX ||
+	if (id == 0 || !http_wire_name_ok(in->method) || strlen(in->method) > HTTPF_METHOD_MAX ||
 	    !peer_ok(in->peer) || in->nheaders > HTTPF_HEADERS_MAX || in->nargs > HTTPF_ARGS_MAX ||
 	    (in->listener != HTTP_LISTENER_API && in->listener != HTTP_LISTENER_METRICS)) {
 		errno = EINVAL;
@@ -59,7 +59,7 @@ int http_wire_request_encode(struct ipc_out *o, const http_in_t *in)
 			errno = EINVAL;
 			return -1;
 		}
-	ipc_out_init(o, HTTPF_REQUEST, 0);
+	ipc_out_init(o, HTTPF_REQUEST, id);
 	ipc_put_u8(o, (uint8_t)in->listener);
 	ipc_put_u8(o, (uint8_t)((in->too_large ? HTTPF_TOO_LARGE : 0) |
 		(in->refused_early ? HTTPF_REFUSED_EARLY : 0)));
@@ -107,7 +107,7 @@ int http_wire_request_decode(const struct ipc_msg *msg, http_wire_req_t *w)
 	memset(&w->in, 0, sizeof w->in);
 	w->used = 0;
 	w->body_len = 0;
-	if (msg->type != HTTPF_REQUEST)
+	if (msg->type != HTTPF_REQUEST || msg->id == 0)
 		return -1;
 	struct ipc_reader r;
 	ipc_reader_init(&r, msg);
@@ -170,10 +170,10 @@ int http_wire_body_read(const http_wire_req_t *w, int fd, size_t max, uint8_t **
 	return 0;
 }
 
-int http_wire_answer_encode(struct ipc_out *o, const http_out_t *a, int *body_fd)
+int http_wire_answer_encode(struct ipc_out *o, uint64_t id, const http_out_t *a, int *body_fd)
 {
 	*body_fd = -1;
-	ipc_out_init(o, HTTPF_ANSWER, 0);
+	ipc_out_init(o, HTTPF_ANSWER, id);
 	ipc_put_u32(o, (uint32_t)a->status);
 	size_t nh = a->nheaders > HTTPF_ANSWER_HEADERS_MAX ? HTTPF_ANSWER_HEADERS_MAX : a->nheaders;
 	ipc_put_u32(o, (uint32_t)nh);

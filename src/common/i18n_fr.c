@@ -394,6 +394,8 @@ const struct i18n_entry i18n_fr_entries[] = {
 		"limit doit valoir de 1 à 200 ; cursor, tel que donné par une page précédente" },
 	{ "the database is not reachable", "la base de données est injoignable" },
 	{ "the service is not reachable; try again", "le service est injoignable ; réessayez" },
+	{ "the service has too many requests in hand; try again",
+		"le service a trop de requêtes en cours ; réessayez" },
 	{ "a header's name or value is not valid, or the request has too many headers or query arguments",
 		"le nom ou la valeur d'un en-tête n'est pas valide, ou la requête a trop d'en-têtes ou "
 		"d'arguments" },

@@ -132,6 +132,8 @@ typedef struct config {
 	int64_t test_smtp_seccomp_probe;
 	int64_t test_smtp_verdict_delay_ms;
 	int64_t test_http_seccomp_probe;
+	int64_t test_http_inflight_max;
+	int64_t test_http_stray_answers;
 	int64_t test_vault_seccomp_probe;
 	int64_t test_sip_seccomp_probe;
 	char *service_user;

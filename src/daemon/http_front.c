@@ -2,8 +2,10 @@
 #include "http_front.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,13 +21,19 @@
 #include "supv.h"
 #include "xalloc.h"
 
-/* Requests waiting for a worker, at most; those above are refused (the
- * front end answers 503). */
-#define QUEUE_MAX 1024
+/* One front end's channel, for its life (child.h): a copy of the socket,
+ * which the jobs still being answered keep open (the monitor closes its
+ * own when serve returns, and starts the next front end at once). */
+struct chan {
+	int sock;
+	pid_t pid;
+	_Atomic int refs;
+	bool stray; /* testing.http_stray_answers */
+};
 
 struct job {
 	struct job *next;
-	pid_t pid;
+	struct chan *ch;
 	struct ipc_msg msg;
 	http_wire_req_t w;
 };
@@ -43,21 +51,39 @@ struct http_front {
 	struct job *head, *tail;
 	int queued;
 	bool stopping;
+	bool test_stray;
 	child_t *child;
 };
 
-/* Sends the answer on the request's own socket. */
-static void send_answer(int sock, const http_out_t *out)
+static void chan_unref(struct chan *ch)
+{
+	if (atomic_fetch_sub(&ch->refs, 1) == 1) {
+		close(ch->sock);
+		free(ch);
+	}
+}
+
+/* Sends the answer of request id on the channel (one datagram: workers
+ * send at once). */
+static void send_answer(struct chan *ch, uint64_t id, const http_out_t *out)
 {
 	struct ipc_out *o = xmalloc(sizeof *o);
 	int body_fd = -1;
-	int rc = http_wire_answer_encode(o, out, &body_fd);
+	int rc = http_wire_answer_encode(o, id, out, &body_fd);
 	if (rc == 0 && body_fd >= 0)
 		ipc_put_fd(o, body_fd);
 	if (rc == 0)
-		rc = ipc_send(sock, o);
+		rc = ipc_send(ch->sock, o);
 	if (rc != 0)
 		log_event(LOG_WARN, "http.answer", "err=\"%s\"", strerror(errno));
+	/* testing.http_stray_answers: the same answer again (its id answered
+	 * already), then with an id the front end never gave. */
+	if (rc == 0 && ch->stray) {
+		rc = ipc_send(ch->sock, o);
+		memcpy(o->buf + 8, &(uint64_t){ ~id }, sizeof id);
+		if (rc == 0)
+			ipc_send(ch->sock, o);
+	}
 	if (body_fd >= 0)
 		close(body_fd);
 	free(o);
@@ -71,20 +97,21 @@ static void run_job(http_front_t *f, struct job *j)
 	bool upload = false;
 	in->ceiling = api_body_ceiling(f->ac, in->method, in->url, &upload);
 	uint8_t *body = NULL;
-	if (j->w.body_len && http_wire_body_read(&j->w, j->msg.fds[1], in->ceiling, &body) != 0) {
+	if (j->w.body_len && http_wire_body_read(&j->w, j->msg.fds[0], in->ceiling, &body) != 0) {
 		/* More than the route takes, or not what was declared: the
 		 * client gets 503 from the front end, which is killed. */
-		log_event(LOG_ERROR, "http.front_malformed", "pid=%d why=\"body size\"", (int)j->pid);
-		ipc_proc_kill(j->pid, SIGKILL);
+		log_event(LOG_ERROR, "http.front_malformed", "pid=%d why=\"body size\"", (int)j->ch->pid);
+		ipc_proc_kill(j->ch->pid, SIGKILL);
 	} else {
 		in->body = body;
 		in->len = (size_t)j->w.body_len;
 		http_out_t out;
 		api_serve(f->api, in, &out);
-		send_answer(j->msg.fds[0], &out);
+		send_answer(j->ch, j->msg.id, &out);
 		http_out_free(&out);
 	}
 	free(body);
+	chan_unref(j->ch);
 	ipc_msg_free(&j->msg);
 	free(j);
 }
@@ -120,23 +147,38 @@ static bool is_health_probe(const http_in_t *in)
 }
 
 /* Takes the front end's requests until it closes its socket or sends one
- * that does not decode (then it is killed: it may be someone else's now). */
+ * that does not decode, or more than it may have in flight (then it is
+ * killed: it may be someone else's now). */
 static void serve(void *arg, int sock, pid_t pid)
 {
 	http_front_t *f = arg;
+	struct chan *ch = xcalloc(1, sizeof *ch);
+	ch->sock = fcntl(sock, F_DUPFD_CLOEXEC, 0);
+	ch->pid = pid;
+	ch->stray = f->test_stray;
+	atomic_init(&ch->refs, 1);
+	if (ch->sock < 0) {
+		log_event(LOG_ERROR, "http.front_failed", "pid=%d err=\"%s\"", (int)pid, strerror(errno));
+		ipc_proc_kill(pid, SIGKILL);
+		free(ch);
+		return;
+	}
 	for (;;) {
 		struct job *j = xmalloc(sizeof *j);
-		j->pid = pid;
+		j->ch = ch;
 		int rc = ipc_recv(sock, &j->msg);
-		if (rc == 0 && j->msg.nfds >= 1 && http_wire_request_decode(&j->msg, &j->w) == 0 &&
-		    j->msg.nfds == (j->w.body_len ? 2u : 1u)) {
+		const char *why = rc == 0 ? "message" : NULL;
+		if (rc == 0 && http_wire_request_decode(&j->msg, &j->w) == 0 &&
+		    j->msg.nfds == (j->w.body_len ? 1u : 0u)) {
+			atomic_fetch_add(&ch->refs, 1);
 			if (is_health_probe(&j->w.in)) {
 				run_job(f, j);
 				continue;
 			}
 			j->next = NULL;
 			pthread_mutex_lock(&f->mu);
-			bool room = f->queued < QUEUE_MAX;
+			/* The front end has at most HTTPF_INFLIGHT_MAX in flight. */
+			bool room = f->queued < HTTPF_INFLIGHT_MAX;
 			if (room) {
 				if (f->tail)
 					f->tail->next = j;
@@ -147,26 +189,25 @@ static void serve(void *arg, int sock, pid_t pid)
 				pthread_cond_signal(&f->cv);
 			}
 			pthread_mutex_unlock(&f->mu);
-			if (!room) {
-				log_event(LOG_WARN, "http.front_busy", "queued=%d", QUEUE_MAX);
-				ipc_msg_free(&j->msg); /* the front end sees its socket close: 503 */
-				free(j);
-			}
-			continue;
+			if (room)
+				continue;
+			atomic_fetch_sub(&ch->refs, 1);
+			why = "over its requests in flight";
 		}
 		if (rc != 1) {
-			log_event(LOG_ERROR, "http.front_malformed", "pid=%d type=%u", (int)pid,
-				(unsigned)j->msg.type);
+			log_event(LOG_ERROR, "http.front_malformed", "pid=%d type=%u why=\"%s\"", (int)pid,
+				(unsigned)j->msg.type, why ? why : "datagram");
 			ipc_proc_kill(pid, SIGKILL);
 		}
 		ipc_msg_free(&j->msg);
 		free(j);
+		chan_unref(ch);
 		return;
 	}
 }
 
 http_front_t *http_front_start(const char *exe, char *const argv[], int listen_fd, int metrics_fd,
-	api_t *api, const api_config_t *ac, char *err, size_t errlen)
+	api_t *api, const api_config_t *ac, bool test_stray, char *err, size_t errlen)
 {
 	int cfd = memfd_create("http-counters", MFD_CLOEXEC);
 	void *counter = MAP_FAILED;
@@ -192,6 +233,7 @@ http_front_t *http_front_start(const char *exe, char *const argv[], int listen_f
 	f->counter = counter;
 	f->api = api;
 	f->ac = ac;
+	f->test_stray = test_stray;
 	f->npool = ac->threads > 0 ? ac->threads : 1;
 	f->pool = xcalloc((size_t)f->npool, sizeof *f->pool);
 	for (int i = 0; i < f->npool; i++)

@@ -10,6 +10,7 @@
 #ifndef FV_HTTP_FRONT_H
 #define FV_HTTP_FRONT_H
 
+#include <stdbool.h>
 #include <sys/types.h>
 
 #include "api.h"
@@ -17,10 +18,11 @@
 typedef struct http_front http_front_t;
 
 /* Starts the front end serving listen_fd and metrics_fd (-1: no metrics
- * listener); both taken (closed at stop). NULL with err when it cannot be
- * started at all. */
+ * listener); both taken (closed at stop). test_stray: each answer is sent
+ * twice, then with an id never given (testing.http_stray_answers). NULL
+ * with err when it cannot be started at all. */
 http_front_t *http_front_start(const char *exe, char *const argv[], int listen_fd, int metrics_fd,
-	api_t *api, const api_config_t *ac, char *err, size_t errlen);
+	api_t *api, const api_config_t *ac, bool test_stray, char *err, size_t errlen);
 /* Stops it: SIGTERM (it stops accepting and ends the requests in flight,
  * which still get their answers), then waits for the answers in flight;
  * frees f. NULL is a no-op. */

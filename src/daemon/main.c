@@ -805,8 +805,8 @@ static int cmd_serve(const config_t *cfg)
 	http_front_t *http = NULL;
 	if (api) {
 		char **hargv = role_argv("faxvaultd: http", "http");
-		http = http_front_start("/proc/self/exe", hargv, http_fd, metrics_fd, api, &ac, err,
-			sizeof err);
+		http = http_front_start("/proc/self/exe", hargv, http_fd, metrics_fd, api, &ac,
+			cfg->test_http_stray_answers, err, sizeof err);
 		free(hargv);
 		if (!http) {
 			api_release(api);

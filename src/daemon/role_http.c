@@ -12,16 +12,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include "api.h"
 #include "fdio.h"
+#include "http_chan.h"
 #include "http_wire.h"
 #include "i18n.h"
 #include "httpd.h"
@@ -31,18 +32,22 @@
 #include "problem.h"
 #include "xalloc.h"
 
-static pthread_mutex_t send_mu = PTHREAD_MUTEX_INITIALIZER;
 static api_config_t ceilings; /* max_body and max_upload, for api_body_ceiling */
 
-/* What an answer made here needs of its request. */
+/* What an answer made here needs of its request: its X-Request-Id as sent
+ * (when it can be one: else "", and an id is made only if an answer is
+ * made here, which is rare) and its language. */
 struct origin {
-	char rid[HTTP_REQUEST_ID_MAX + 8];
+	char rid[HTTP_REQUEST_ID_MAX + 1];
 	const char *lang;
 };
 
 static void origin_of(const http_in_t *in, struct origin *o)
 {
-	http_request_id(http_in_header(in, "X-Request-Id"), o->rid, sizeof o->rid);
+	const char *h = http_in_header(in, "X-Request-Id");
+	o->rid[0] = '\0';
+	if (h && strlen(h) <= HTTP_REQUEST_ID_MAX)
+		snprintf(o->rid, sizeof o->rid, "%s", h);
 	o->lang = http_pick_lang(http_in_header(in, "Accept-Language"));
 	if (!o->lang)
 		o->lang = "en";
@@ -53,7 +58,8 @@ static void origin_of(const http_in_t *in, struct origin *o)
 static void problem_answer(const struct origin *from, const char *kind, const char *detail,
 	http_out_t *out)
 {
-	const char *rid = from->rid;
+	char rid[HTTP_REQUEST_ID_MAX + 8];
+	http_request_id(from->rid[0] ? from->rid : NULL, rid, sizeof rid);
 	json_t *j = problem_json(kind, detail, NULL, rid, from->lang);
 	char *body = json_dumps(j, JSON_COMPACT);
 	json_decref(j);
@@ -69,80 +75,114 @@ static void problem_answer(const struct origin *from, const char *kind, const ch
 		http_out_add(out, "Retry-After", "1");
 }
 
-/* Waits for the service's answer on sock (closed here) into *out; 0, or
- * -1 when the socket closed or the answer does not decode. */
-static int await_answer(int sock, http_out_t *out)
+/* ---- the channel to the service: requests out, answers back ---- */
+
+/* A request handed over, its answer not yet back: a submitted one (p), or
+ * forward's, which waits for it (p NULL: mu, cv, done and out). */
+struct waiting {
+	httpd_pending_t *p;
+	struct origin from;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	bool done;
+	http_out_t out;
+};
+
+static struct {
+	http_chan_t *chan; /* the requests in flight (http_chan.h) */
+	int gone;          /* an eventfd: the channel closed (the service went away) */
+	pthread_t thread;
+} answers = { .gone = -1 };
+
+static struct waiting *waiting_new(const http_in_t *in, httpd_pending_t *p)
 {
-	if (sock < 0)
-		return -1;
-	struct pollfd pf = { .fd = sock, .events = POLLIN };
-	int n;
-	do
-		n = poll(&pf, 1, -1);
-	while (n < 0 && errno == EINTR);
-	struct ipc_msg m;
-	memset(&m, 0, sizeof m);
-	int rc = -1;
-	bool in_fd = false;
-	if (n == 1 && ipc_recv(sock, &m) == 0 && http_wire_answer_decode(&m, out, &in_fd) == 0) {
-		rc = 0;
-		if (in_fd) {
-			int fd = m.nfds == 1 ? ipc_msg_take_fd(&m, 0) : -1;
-			if (fd < 0) {
-				http_out_free(out);
-				rc = -1;
-			} else {
-				out->has_fd = true;
-				out->body_fd = fd;
-			}
-		} else if (m.nfds != 0) {
-			http_out_free(out);
-			rc = -1;
-		}
+	struct waiting *w = xcalloc(1, sizeof *w);
+	origin_of(in, &w->from);
+	w->p = p;
+	if (!p) {
+		pthread_mutex_init(&w->mu, NULL);
+		pthread_cond_init(&w->cv, NULL);
 	}
-	ipc_msg_free(&m);
-	close(sock);
-	return rc;
+	return w;
 }
 
-/* Hands the request to the service: the socket its answer will come on,
- * or -1 with *out answered here. */
-static int hand_over(const http_in_t *in, const struct origin *from, http_out_t *out)
+/* Gives w its answer (out's contents are taken): a submitted request's is
+ * queued and w freed; forward's is handed to it. */
+static void waiting_end(struct waiting *w, http_out_t *out)
 {
+	if (w->p) {
+		httpd_complete(w->p, out);
+		free(w);
+		return;
+	}
+	pthread_mutex_lock(&w->mu);
+	w->out = *out;
 	memset(out, 0, sizeof *out);
+	w->done = true;
+	pthread_cond_signal(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+}
+
+/* Ends w with a 503: the service went away, or never got it. */
+static void waiting_unavailable(void *req, void *arg)
+{
+	(void)arg;
+	struct waiting *w = req;
+	http_out_t out;
+	memset(&out, 0, sizeof out);
+	problem_answer(&w->from, "unavailable", I18N("the service is not reachable; try again"), &out);
+	waiting_end(w, &out);
+}
+
+/* Hands in to the service on the channel; its answer, or one made here
+ * when it cannot be handed over, ends w (waiting_end), possibly before
+ * this returns. */
+static void hand_over(const http_in_t *in, struct waiting *w)
+{
+	http_out_t out;
+	memset(&out, 0, sizeof out);
+	uint64_t id;
+	if (http_chan_add(answers.chan, w, &id) != 0) {
+		if (errno != EBUSY) {
+			waiting_unavailable(w, NULL);
+			return;
+		}
+		/* Back-pressure: as many requests in the service as the channel
+		 * takes. Refused at once, nothing held here. */
+		log_event(LOG_WARN, "http.front_busy", "in_flight=%u", http_chan_inflight(answers.chan));
+		problem_answer(&w->from, "unavailable", I18N("the service has too many requests in hand; "
+			"try again"), &out);
+		waiting_end(w, &out);
+		return;
+	}
 	struct ipc_out *o = xmalloc(sizeof *o);
-	if (http_wire_request_encode(o, in) != 0) {
-		/* What the service would refuse is answered here. */
-		free(o);
-		problem_answer(from, "invalid-parameter", I18N("a header's name or value is not valid, "
-			"or the request has too many headers or query arguments"), out);
-		return -1;
-	}
-	int sv[2] = { -1, -1 }, body = -1, rc = -1;
-	if (ipc_socketpair(sv) == 0 &&
-	    (!in->len || ((body = memfd_create("http-body", MFD_CLOEXEC)) >= 0 &&
-		    fd_write_all(body, in->body, in->len) == 0))) {
-		ipc_put_fd(o, sv[1]);
-		if (in->len)
+	int rc = http_wire_request_encode(o, id, in), body = -1;
+	bool invalid = rc != 0;
+	if (rc == 0 && in->len) {
+		body = memfd_create("http-body", MFD_CLOEXEC);
+		rc = body >= 0 && fd_write_all(body, in->body, in->len) == 0 ? 0 : -1;
+		if (rc == 0)
 			ipc_put_fd(o, body);
-		pthread_mutex_lock(&send_mu);
-		rc = ipc_send(HTTP_FRONT_SOCK_FD, o);
-		pthread_mutex_unlock(&send_mu);
 	}
+	/* One datagram per message: the listener threads send at once. */
+	if (rc == 0)
+		rc = ipc_send(HTTP_FRONT_SOCK_FD, o);
 	int err = errno;
 	free(o);
 	if (body >= 0)
 		close(body);
-	if (sv[1] >= 0)
-		close(sv[1]);
-	if (rc != 0) {
-		log_event(LOG_WARN, "http.handover", "err=\"%s\"", strerror(err));
-		if (sv[0] >= 0)
-			close(sv[0]);
-		problem_answer(from, "unavailable", I18N("the service is not reachable; try again"), out);
-		return -1;
+	/* Not sent: answered here, unless the channel's close answered it. */
+	if (rc == 0 || http_chan_take(answers.chan, id) != w)
+		return;
+	if (invalid) {
+		/* What the service would refuse is answered here. */
+		problem_answer(&w->from, "invalid-parameter", I18N("a header's name or value is not "
+			"valid, or the request has too many headers or query arguments"), &out);
+		waiting_end(w, &out);
+		return;
 	}
-	return sv[0];
+	log_event(LOG_WARN, "http.handover", "err=\"%s\"", strerror(err));
+	waiting_unavailable(w, NULL);
 }
 
 /* httpd_serve_fn of the front end (the metrics listener): the request to
@@ -150,145 +190,104 @@ static int hand_over(const http_in_t *in, const struct origin *from, http_out_t 
 static void forward(void *arg, const http_in_t *in, http_out_t *out)
 {
 	(void)arg;
-	struct origin from;
-	origin_of(in, &from);
-	int sock = hand_over(in, &from, out);
-	if (sock >= 0 && await_answer(sock, out) != 0)
-		problem_answer(&from, "unavailable", I18N("the service is not reachable; try again"), out);
-}
-
-/* ---- the API listener's requests: answers waited for by one thread ---- */
-
-/* A request handed over, its answer not yet back. */
-struct waiting {
-	struct waiting *prev, *next;
-	int sock;
-	httpd_pending_t *p;
-	struct origin from;
-};
-
-static struct {
-	pthread_mutex_t mu;
-	struct waiting *list;
-	int ep;         /* epoll of the answer sockets, and of wake */
-	int wake;       /* an eventfd: the stop */
-	bool closed;    /* stopped: requests are answered 503 at once */
-	pthread_t thread;
-} answers = { .mu = PTHREAD_MUTEX_INITIALIZER, .ep = -1, .wake = -1 };
-
-static void waiting_unlink(struct waiting *w)
-{
-	if (w->prev)
-		w->prev->next = w->next;
-	else
-		answers.list = w->next;
-	if (w->next)
-		w->next->prev = w->prev;
-}
-
-/* Gives w its answer (or a 503 when its socket closed) and frees it. */
-static void waiting_end(struct waiting *w)
-{
-	http_out_t out;
-	memset(&out, 0, sizeof out);
-	if (await_answer(w->sock, &out) != 0)
-		problem_answer(&w->from, "unavailable", I18N("the service is not reachable; try again"),
-			&out);
-	httpd_complete(w->p, &out);
+	struct waiting *w = waiting_new(in, NULL);
+	hand_over(in, w);
+	pthread_mutex_lock(&w->mu);
+	while (!w->done)
+		pthread_cond_wait(&w->cv, &w->mu);
+	pthread_mutex_unlock(&w->mu);
+	*out = w->out;
+	pthread_mutex_destroy(&w->mu);
+	pthread_cond_destroy(&w->cv);
 	free(w);
 }
 
-/* httpd_submit_fn of the front end: the request to the service; its
- * answer taken by answers_main. */
+/* httpd_submit_fn of the front end (the API listener): the request to the
+ * service; its answer taken by answers_main. */
 static void submit(void *arg, const http_in_t *in, httpd_pending_t *p)
 {
 	(void)arg;
-	struct waiting *w = xcalloc(1, sizeof *w);
-	origin_of(in, &w->from);
-	http_out_t out;
-	w->sock = hand_over(in, &w->from, &out);
-	if (w->sock < 0) {
-		httpd_complete(p, &out);
-		free(w);
-		return;
-	}
-	w->p = p;
-	pthread_mutex_lock(&answers.mu);
-	int rc = -1;
-	if (!answers.closed) {
-		w->next = answers.list;
-		if (answers.list)
-			answers.list->prev = w;
-		answers.list = w;
-		struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP, .data.ptr = w };
-		rc = epoll_ctl(answers.ep, EPOLL_CTL_ADD, w->sock, &ev);
-		if (rc != 0)
-			waiting_unlink(w);
-	}
-	pthread_mutex_unlock(&answers.mu);
-	if (rc != 0) {
-		close(w->sock);
-		w->sock = -1;
-		waiting_end(w);
-	}
+	hand_over(in, waiting_new(in, p));
 }
 
-/* Takes each answer as it comes, until the stop; then every request still
- * waiting is answered 503. */
+/* An answer as it came into *out: 0, or -1 when it does not decode or its
+ * memfd is missing or extra. */
+static int answer_of(struct ipc_msg *m, http_out_t *out)
+{
+	bool in_fd = false;
+	if (http_wire_answer_decode(m, out, &in_fd) != 0)
+		return -1;
+	if (m->nfds != (in_fd ? 1u : 0u)) {
+		http_out_free(out);
+		return -1;
+	}
+	if (in_fd) {
+		out->has_fd = true;
+		out->body_fd = ipc_msg_take_fd(m, 0);
+	}
+	return 0;
+}
+
+/* Takes each answer on the channel and gives it to its request, until the
+ * channel closes (the service went away, or the stop shut its reading
+ * side); then every request in flight is answered 503, and so is each new
+ * one at once. */
 static void *answers_main(void *arg)
 {
 	(void)arg;
-	struct epoll_event ev[32];
-	for (bool stop = false; !stop;) {
-		int n = epoll_wait(answers.ep, ev, 32, -1);
-		for (int i = 0; i < n; i++) {
-			struct waiting *w = ev[i].data.ptr;
-			if (!w) {
-				stop = true;
+	for (;;) {
+		struct ipc_msg m;
+		int rc = ipc_recv(HTTP_FRONT_SOCK_FD, &m);
+		if (rc != 0) {
+			ipc_msg_free(&m);
+			if (rc < 0 && errno == EBADMSG) {
+				log_event(LOG_WARN, "http.answer_malformed", "why=datagram");
 				continue;
 			}
-			pthread_mutex_lock(&answers.mu);
-			epoll_ctl(answers.ep, EPOLL_CTL_DEL, w->sock, NULL);
-			waiting_unlink(w);
-			pthread_mutex_unlock(&answers.mu);
-			waiting_end(w);
-		}
-		if (n < 0 && errno != EINTR)
 			break;
+		}
+		struct waiting *w = m.type == HTTPF_ANSWER ? http_chan_take(answers.chan, m.id) : NULL;
+		if (!w) {
+			/* An id not in flight: never given, or its request
+			 * answered already (a repeat). Dropped. */
+			log_event(LOG_WARN, "http.answer_stray", "id=%llu type=%u",
+				(unsigned long long)m.id, (unsigned)m.type);
+			ipc_msg_free(&m);
+			continue;
+		}
+		http_out_t out;
+		memset(&out, 0, sizeof out);
+		if (answer_of(&m, &out) != 0) {
+			log_event(LOG_WARN, "http.answer_malformed", "id=%llu", (unsigned long long)m.id);
+			problem_answer(&w->from, "unavailable", I18N("the service is not reachable; try again"),
+				&out);
+		}
+		ipc_msg_free(&m);
+		waiting_end(w, &out);
 	}
-	pthread_mutex_lock(&answers.mu);
-	struct waiting *left = answers.list;
-	answers.list = NULL;
-	answers.closed = true;
-	pthread_mutex_unlock(&answers.mu);
-	while (left) {
-		struct waiting *next = left->next;
-		close(left->sock);
-		left->sock = -1;
-		waiting_end(left);
-		left = next;
-	}
+	http_chan_close(answers.chan, waiting_unavailable, NULL);
+	uint64_t one = 1;
+	if (write(answers.gone, &one, sizeof one) != sizeof one)
+		log_event(LOG_WARN, "http.front_gone", "err=\"%s\"", strerror(errno));
 	return NULL;
 }
 
-static int answers_start(void)
+static int answers_start(unsigned cap)
 {
-	answers.ep = epoll_create1(EPOLL_CLOEXEC);
-	answers.wake = eventfd(0, EFD_CLOEXEC);
-	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = NULL };
-	if (answers.ep < 0 || answers.wake < 0 ||
-	    epoll_ctl(answers.ep, EPOLL_CTL_ADD, answers.wake, &ev) != 0 ||
+	answers.chan = http_chan_new(cap);
+	answers.gone = eventfd(0, EFD_CLOEXEC);
+	if (!answers.chan || answers.gone < 0 ||
 	    pthread_create(&answers.thread, NULL, answers_main, NULL) != 0)
 		return -1;
 	return 0;
 }
 
-/* Ends the waits: every request still waiting is answered 503. */
+/* Ends the answers' thread (the channel's reading side shut: it sees the
+ * end): every request still waiting is answered 503. */
 static void answers_stop(void)
 {
-	uint64_t one = 1;
-	if (write(answers.wake, &one, sizeof one) == sizeof one)
-		pthread_join(answers.thread, NULL);
+	shutdown(HTTP_FRONT_SOCK_FD, SHUT_RD);
+	pthread_join(answers.thread, NULL);
 }
 
 static size_t ceiling(void *arg, const char *method, const char *url, bool *upload)
@@ -354,17 +353,19 @@ int role_http_main(const config_t *cfg)
 		.ceiling = ceiling,
 		.slow_client = metrics_slow_client,
 	};
-	httpd_t *h = answers_start() == 0 ? httpd_start(&hc, why, sizeof why) : NULL;
+	unsigned cap = cfg->test_http_inflight_max > 0 ? (unsigned)cfg->test_http_inflight_max
+		: HTTPF_INFLIGHT_MAX;
+	httpd_t *h = answers_start(cap) == 0 ? httpd_start(&hc, why, sizeof why) : NULL;
 	if (!h) {
 		log_event(LOG_ERROR, "http.front_failed", "err=\"%s\"", why);
 		return 1;
 	}
 	log_event(LOG_INFO, "http.front_started", "pid=%d uid=%d port=%d", (int)getpid(),
 		(int)getuid(), httpd_port(h));
-	/* Until a signal, or the service closes its socket. */
+	/* Until a signal, or the service closes the channel. */
 	for (;;) {
 		struct pollfd pf[2] = { { .fd = sfd, .events = POLLIN },
-			{ .fd = HTTP_FRONT_SOCK_FD, .events = POLLIN } };
+			{ .fd = answers.gone, .events = POLLIN } };
 		if (poll(pf, 2, -1) < 0) {
 			if (errno == EINTR)
 				continue;

@@ -1,0 +1,110 @@
+#!/bin/bash
+# The channel between the HTTP front end and the service (src/api/http_wire.h,
+# docs/architecture.md "Processes"): one socket for the front end's life,
+# each request with an id that its answer carries back.
+# - Answers with an id not in flight (testing.http_stray_answers: the
+#   service sends each answer twice, then with an id never given) are
+#   dropped and logged (http.answer_stray); every request still gets its own
+#   answer, a large one (through a memfd) whole, and the front end lives on.
+# - Back-pressure (testing.http_inflight_max=2, one worker, the key holder
+#   stopped under a submission): with two requests in the service, a third
+#   is answered 503 `unavailable` at once by the front end (http.front_busy),
+#   nothing queued there; once the service answers, requests pass again.
+# - A client that goes away while its request is in the service: the late
+#   answer is dropped (the test build runs under ASan), the front end is
+#   the same process after and answers the next requests.
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
+
+start_daemon --set http.threads=1 --set testing.http_inflight_max=2 --set testing.http_stray_answers=1
+PW="plume encre buvard 1789"
+child_of_daemon() { ps -o pid=,comm= --ppid "$DAEMON_PID" | awk -v c="$1" '$2 == c { print $1 }'; }
+H=$(child_of_daemon fv-http)
+V=$(child_of_daemon fv-vault)
+[ -n "$H" ] && [ -n "$V" ] && ok || { fail "no front end or key holder under the daemon"; finish; exit 1; }
+
+# ---- answers twice and with unknown ids: dropped, each request answered ----
+OP=$(operator_token)
+req POST /v1/provider/numbers "$OP" '{"trunk":"loopback","numbers":["+33100000001","+33100000002"]}'
+expect_status 201 "numbers imported"
+req POST /v1/accounts "$OP" '{"name":"Clinique A","owner":{"email":"owner@a.example","name":"Olive"}}'
+expect_status 201 "account"
+accept "$(jqr .owner_invitation.token)" "$PW"
+OWN=$(login owner@a.example "$PW")
+[ -n "$OWN" ] && [ "$OWN" != null ] && ok || fail "no session through the channel"
+for i in 1 2 3 4 5; do
+	req GET /v1/me "$OWN" "" -H "X-Request-Id: chan-$i"
+	expect_status 200 "request $i with stray answers about"
+	grep -qi "^X-Request-Id: chan-$i" "$HEADERS" && ok || fail "request $i got another's answer: $(cat "$HEADERS")"
+done
+curl -s -o "$TMP/openapi.json" "$BASE/v1/openapi.json"
+cmp -s "$TMP/openapi.json" "$(dirname "$0")/../../../docs/openapi.json" && ok ||
+	fail "the OpenAPI document (through a memfd, sent three times) did not arrive whole"
+strays() { [ "$(grep -c 'event=http.answer_stray ' "$LOG")" -ge 10 ]; }
+poll_until 120 strays && ok || fail "stray answers not logged: $(grep -c http.answer_stray "$LOG")"
+[ "$(child_of_daemon fv-http)" = "$H" ] && ok || fail "the front end changed under stray answers"
+
+# ---- back-pressure: two in the service, a third refused at once ----
+printf 'Bonjour,\nvoici la facture de mars.\n' >"$TMP/letter.txt"
+submit() { # N [curl args]: a fax; curl's exit status and the HTTP status in $TMP/sub.N.*
+	local n=$1
+	shift
+	curl -s --max-time 120 -o "$TMP/sub.$n.body" -w '%{http_code}' -X POST "$@" \
+		-H "Authorization: Bearer $OWN" -F "file=@$TMP/letter.txt" -F "to=+33100000002" \
+		"$BASE/v1/faxes" >"$TMP/sub.$n.code" 2>/dev/null
+	echo $? >"$TMP/sub.$n.rc"
+}
+# A fax first: its rendering (a queue job) asks the key holder too, done
+# before the holder is stopped.
+submit 0
+[ "$(cat "$TMP/sub.0.code")" = 202 ] && ok || fail "a fax: $(cat "$TMP/sub.0.code")"
+wait_rendered "$OWN" "$(jq -r ".items[0].id" "$TMP/sub.0.body")"
+kill -STOP "$V"
+submit 1 &
+S1=$!
+holder_asked() { [ "$(ss -xpn | grep "pid=$V,fd=3)" | awk '{ print $3 }')" != 0 ]; }
+poll_until 300 holder_asked && ok || fail "the first submission did not reach the key holder"
+# The second waits in the service's queue; the client goes away later.
+submit 2 &
+S2=$!
+# /healthz is answered on the service's reading thread, never queued: it
+# passes (and frees its place at once) until the second submission is in
+# flight too, then it is refused.
+refused() {
+	req GET /healthz
+	[ "$STATUS" = 503 ]
+}
+poll_until 300 refused && ok || fail "no request refused with two in the service: $STATUS"
+expect_problem 503 unavailable "a request over the channel's cap"
+grep -qi '^Retry-After: 1' "$HEADERS" && ok || fail "no Retry-After on the refusal"
+grep -q 'event=http.front_busy in_flight=2' "$LOG" && ok ||
+	fail "the refusal is not logged: $(grep http.front_ "$LOG" | tail -n 2)"
+# Any request, at once (not queued behind the two).
+req GET /v1/me "$OWN" "" -H 'Accept-Language: fr' --max-time 60
+expect_problem 503 unavailable "a read over the channel's cap"
+expect_jq '.detail | test("trop de requêtes")' "the refusal in French"
+kill -0 "$S1" 2>/dev/null && kill -0 "$S2" 2>/dev/null && ok || fail "the submissions did not wait for the holder"
+
+# ---- the second's client goes away; its answer comes late ----
+pkill -P "$S2" -x curl 2>/dev/null || true
+wait "$S2" 2>/dev/null
+kill -CONT "$V"
+wait "$S1"
+[ "$(cat "$TMP/sub.1.code")" = 202 ] && ok || fail "the first submission once the holder is back: $(cat "$TMP/sub.1.code") $(cat "$TMP/sub.1.body")"
+# The second's answer was sent (or the service is done with it): the
+# in-flight count is back to 0 when both pass at once.
+both_pass() {
+	curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $OWN" "$BASE/v1/me" >"$TMP/a.code" &
+	local a=$!
+	req GET /v1/me "$OWN"
+	wait "$a"
+	[ "$STATUS" = 200 ] && [ "$(cat "$TMP/a.code")" = 200 ]
+}
+poll_until 300 both_pass && ok || fail "two requests at once after the late answer: $STATUS $(cat "$TMP/a.code")"
+[ "$(child_of_daemon fv-http)" = "$H" ] && ok || fail "the front end did not survive the late answer"
+grep -q 'event=http.front_exited' "$LOG" && fail "the front end exited: $(grep http.front_exited "$LOG")" || ok
+grep -q 'event=http.answer_malformed' "$LOG" && fail "an answer did not decode: $(grep http.answer_malformed "$LOG" | head -n 2)" || ok
+
+stop_daemon && ok || fail "faxvaultd did not stop cleanly"
+grep -q "event=http.front_exited pid=$H status=0" "$LOG" && ok || fail "the front end did not end cleanly: $(grep http.front "$LOG" | tail -n 3)"
+finish

@@ -27,10 +27,8 @@ V=$(child_of_daemon fv-vault)
 OP=$(operator_token)
 req POST /v1/provider/numbers "$OP" '{"trunk":"loopback","numbers":["+33100000001","+33100000002"]}'
 expect_status 201 "numbers imported"
-req POST /v1/accounts "$OP" '{"name":"Clinique A","owner":{"email":"owner@a.example","name":"Olive"}}'
-expect_status 201 "account"
-accept "$(jqr .owner_invitation.token)" "$PW"
-OWN=$(login owner@a.example "$PW")
+new_account "$OP" "Clinique A" owner@a.example "$PW"
+OWN=$NEW_OWNER
 [ -n "$OWN" ] && [ "$OWN" != null ] && ok || fail "no session through the channel"
 for i in 1 2 3 4 5; do
 	req GET /v1/me "$OWN" "" -H "X-Request-Id: chan-$i"

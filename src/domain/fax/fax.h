@@ -267,8 +267,6 @@ typedef struct fax_job {
 	int64_t started_at;
 } fax_job_t;
 void fax_job_clear(fax_job_t *j); /* frees trunk and alternates */
-/* Claims up to max due faxes (queued, next_attempt_at <= now, within the per-account and per-trunk concurrency limits), marks them sending with a new attempt row in_progress naming node, in one write transaction. Returns how many (0..max) or -1. The service claims one fax per send job instead (dom_fax_claim_one, the same rules); this one serves the tests of those rules. */
-int dom_fax_claim(store_t *st, const fax_env_t *env, const char *node, int64_t now, int max, fax_job_t *jobs);
 /* ---- sends on the job queue ----
  * Each outbound fax that is due or will be (queued, or sending) has one
  * job of kind FAX_SEND_JOB (ref: the fax id; migration 0067 keeps it one),
@@ -280,7 +278,9 @@ int dom_fax_claim(store_t *st, const fax_env_t *env, const char *node, int64_t n
 /* An account held (fraud, unpaid): its faxes are looked at again this
  * often. */
 #define FAX_HELD_RETRY_MS 60000
-/* Claims fax_id for a call as dom_fax_claim does when it is due: 1 claimed
+/* Claims fax_id for a call when it is due (queued, next_attempt_at <= now,
+ * within the per-account and per-trunk call limits): marks it sending with a
+ * new attempt row in_progress naming node, in one write transaction. 1 claimed
  * into *job; 0 not now, *again the time to look again (busy_ms on when no
  * trunk or the account is at its call limit; the next attempt's time; the
  * lease's end of an attempt of another run still in progress), or -1 when
@@ -329,11 +329,6 @@ int dom_fax_recover(store_t *st, const fax_env_t *env, const char *node, int64_t
  * again at once from its first unconfirmed page. 1 when requeued or ended,
  * 0 when the attempt is no longer this node's, -1 on a store failure. */
 int dom_fax_interrupted(store_t *st, const fax_env_t *env, const fax_job_t *job);
-/* Several nodes on one database: pushes the lease of every attempt node has
- * in progress to now + the lease (fax_env_lease_ms). The number renewed, or
- * -1. (The service holds only the attempts of its calls running:
- * dom_fax_attempt_hold.) */
-int dom_fax_lease_renew(store_t *st, const fax_env_t *env, const char *node, int64_t now);
 /* Pushes the lease of job's attempt on to now + the lease, in tx: the call
  * runs (its send job's renewer). STORE_OK, STORE_NOTFOUND (ended, or taken
  * over), STORE_ERROR. Only the attempts of calls running are held: one

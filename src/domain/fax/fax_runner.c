@@ -136,7 +136,7 @@ static int t38_mode(const json_t *trunk)
 	return 1;
 }
 
-/* Claims the due fax f (a row of store_fax_due) in tx: 1 claimed into *j
+/* Claims the due fax f (a row of store_fax_due_one) in tx: 1 claimed into *j
  * (status sending, a new attempt in progress naming node), 0 not now (no
  * trunk under its max_calls, or the account at its call limit), 2 ended
  * here (no route any more, every page already confirmed, no credit left);
@@ -239,42 +239,6 @@ static void log_claimed(const fax_job_t *j)
 {
 	log_event(LOG_INFO, "fax.claimed", "fax=%s attempt=%d first_page=%d pages=%d trunk=%s",
 		j->fax_id, j->attempt, j->first_page, j->page_count, rec_str(j->trunk, "id"));
-}
-
-int dom_fax_claim(store_t *st, const fax_env_t *env, const char *node, int64_t now, int max,
-	fax_job_t *jobs)
-{
-	if (max <= 0)
-		return 0;
-	store_tx_t *tx = store_begin(st, true);
-	if (!tx)
-		return -1;
-	json_t *due = store_fax_due(tx, now, max * 8 + 64);
-	if (!due) {
-		store_rollback(tx);
-		return -1;
-	}
-	int n = 0, err = 0;
-	size_t i;
-	json_t *f;
-	json_array_foreach(due, i, f) {
-		if (n == max || err)
-			break;
-		if (claim_row(tx, env, node, f, now, &jobs[n], &err) == 1)
-			n++;
-	}
-	json_decref(due);
-	if (err || store_commit(tx) != STORE_OK) {
-		if (err)
-			store_rollback(tx);
-		for (int k = 0; k < n; k++)
-			fax_job_clear(&jobs[k]);
-		log_event(LOG_ERROR, "fax.claim_failed", "node=%s", node ? node : "");
-		return -1;
-	}
-	for (int k = 0; k < n; k++)
-		log_claimed(&jobs[k]);
-	return n;
 }
 
 static int interrupt_attempts(store_tx_t *tx, const fax_env_t *env, const json_t *open,
@@ -856,19 +820,6 @@ int dom_fax_recover(store_t *st, const fax_env_t *env, const char *node, int64_t
 	}
 	json_decref(subs);
 	return err ? -1 : n;
-}
-
-int dom_fax_lease_renew(store_t *st, const fax_env_t *env, const char *node, int64_t now)
-{
-	store_tx_t *tx = store_begin(st, true);
-	if (!tx)
-		return -1;
-	int n = store_attempts_renew(tx, node, now + fax_env_lease_ms(env));
-	if (n < 0) {
-		store_rollback(tx);
-		return -1;
-	}
-	return store_commit(tx) == STORE_OK ? n : -1;
 }
 
 int dom_fax_attempt_hold(store_tx_t *tx, const fax_env_t *env, const fax_job_t *job, int64_t now)

@@ -38,6 +38,8 @@ struct fx {
 	store_t *st;
 	vault_key_t *master;
 	fax_env_t env;
+	char ids[16][32]; /* the outbound faxes made, in order: what claim() looks at */
+	int nids;
 };
 
 static void rm_tree(const char *dir)
@@ -108,9 +110,17 @@ static int teardown(void **state)
 	return 0;
 }
 
+/* An outbound fax claim() looks at, after those made before. */
+static void track(struct fx *f, const char *id)
+{
+	assert_true(f->nids < (int)(sizeof f->ids / sizeof f->ids[0]));
+	snprintf(f->ids[f->nids++], sizeof f->ids[0], "%s", id);
+}
+
 /* A queued outbound fax of `pages` pages to TO, due now. */
 static void make_fax(struct fx *f, const char *id, int pages, int retries)
 {
+	track(f, id);
 	store_tx_t *tx = store_begin(f->st, true);
 	char doc[DOC_ID_MAX];
 	assert_int_equal(doc_put_tx(tx, &f->env, "acc_a", "fax", "II*\0tiff", 8, pages, doc), 0);
@@ -176,9 +186,33 @@ static void result_fail(fax_result_t *r, const char *fc, const char *reason, int
 	r->answered = confirmed > 0;
 }
 
+/* As the service's send jobs do, one fax per job: each outbound fax made
+ * (in the order made) claimed by node when due, up to max. How many. */
+static int claim_by(struct fx *f, const char *node, int64_t now, fax_job_t *jobs, int max)
+{
+	int n = 0;
+	for (int i = 0; i < f->nids && n < max; i++) {
+		int64_t again;
+		int rc = dom_fax_claim_one(f->st, &f->env, node, f->ids[i], now, 500, &jobs[n], &again);
+		assert_true(rc >= 0);
+		n += rc;
+	}
+	return n;
+}
+
 static int claim(struct fx *f, int64_t now, fax_job_t *jobs, int max)
 {
-	return dom_fax_claim(f->st, &f->env, "node-1", now, max, jobs);
+	return claim_by(f, "node-1", now, jobs, max);
+}
+
+/* Holds job's attempt as the renewer of its running call does. */
+static int hold(struct fx *f, const fax_job_t *job, int64_t now)
+{
+	store_tx_t *tx = store_begin(f->st, true);
+	assert_non_null(tx);
+	int rc = dom_fax_attempt_hold(tx, &f->env, job, now);
+	assert_int_equal(store_commit(tx), STORE_OK);
+	return rc;
 }
 
 static void test_docs(void **state)
@@ -627,7 +661,7 @@ static void test_crash_recovery(void **state)
 	assert_int_equal(claim(f, time_now_ms() + 86400000LL, j, 1), 0);
 	/* Another node's attempt is left alone until it is stale. */
 	make_fax(f, "fax_o", 1, 3);
-	assert_int_equal(dom_fax_claim(f->st, &f->env, "node-2", time_now_ms(), 1, j), 1);
+	assert_int_equal(claim_by(f, "node-2", time_now_ms(), j, 1), 1);
 	fax_job_clear(&j[0]);
 	assert_int_equal(dom_fax_recover(f->st, &f->env, "node-1", time_now_ms(), 3600000), 0);
 	fx = get_fax(f, "fax_o");
@@ -718,11 +752,11 @@ static void test_lease_take_over(void **state)
 	make_fax(f, "fax_l", 3, 3);
 	fax_job_t j[1], k[1];
 	int64_t t0 = time_now_ms();
-	assert_int_equal(dom_fax_claim(f->st, &f->env, "node-1", t0, 1, j), 1);
+	assert_int_equal(claim(f, t0, j, 1), 1);
 	assert_int_equal(dom_fax_page_confirmed(f->st, &j[0], 1), 0);
 	/* Within the lease: nobody takes it, not even when node-1 renewed late. */
 	assert_int_equal(dom_fax_take_over(f->st, &f->env, "node-2", t0 + 9000), 0);
-	assert_int_equal(dom_fax_lease_renew(f->st, &f->env, "node-1", t0 + 9000), 1);
+	assert_int_equal(hold(f, &j[0], t0 + 9000), STORE_OK);
 	assert_int_equal(dom_fax_take_over(f->st, &f->env, "node-2", t0 + 15000), 0);
 	/* Its own node never takes its attempts over (it renews them). */
 	assert_int_equal(dom_fax_take_over(f->st, &f->env, "node-1", t0 + 60000), 0);
@@ -735,8 +769,9 @@ static void test_lease_take_over(void **state)
 	assert_string_equal(str(fx, "status"), "queued");
 	assert_int_equal(num(fx, "attempts_made"), 0);
 	json_decref(fx);
-	assert_int_equal(dom_fax_lease_renew(f->st, &f->env, "node-1", t0 + 19002), 0);
-	assert_int_equal(dom_fax_claim(f->st, &f->env, "node-2", t0 + 19002, 1, k), 1);
+	/* Its call, still held by node-1, is not its own any more. */
+	assert_int_equal(hold(f, &j[0], t0 + 19002), STORE_NOTFOUND);
+	assert_int_equal(claim_by(f, "node-2", t0 + 19002, k, 1), 1);
 	assert_int_equal(k[0].first_page, 2);
 	assert_int_equal(k[0].attempt, 2);
 	/* node-1 was alive after all: its call's end changes nothing. */
@@ -777,7 +812,7 @@ static void test_finish_late(void **state)
 	make_fax(f, "fax_e", 2, 3);
 	fax_job_t j[1];
 	int64_t t0 = time_now_ms();
-	assert_int_equal(dom_fax_claim(f->st, &f->env, "node-1", t0, 1, j), 1);
+	assert_int_equal(claim(f, t0, j, 1), 1);
 	assert_int_equal(dom_fax_page_confirmed(f->st, &j[0], 1), 0);
 	fax_result_t r;
 	result_ok(&r, 2);
@@ -832,6 +867,7 @@ static void test_claim_limits(void **state)
 	json_decref(fx);
 	json_decref(acc);
 	assert_int_equal(store_commit(tx), STORE_OK);
+	track(f, "fax_nr");
 	assert_int_equal(claim(f, time_now_ms(), more, 2), 0);
 	tx = store_begin(f->st, false);
 	fx = store_fax_get(tx, "acc_b", "fax_nr");
@@ -845,6 +881,7 @@ static void test_claim_limits(void **state)
  * daemon died, before its rendering ended. */
 static void make_submission(struct fx *f, const char *sub, const char *fax, const char *content)
 {
+	track(f, fax);
 	store_tx_t *tx = store_begin(f->st, true);
 	char doc[DOC_ID_MAX];
 	assert_int_equal(doc_put_tx(tx, &f->env, "acc_a", "original", content, strlen(content), -1,

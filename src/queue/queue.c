@@ -56,7 +56,14 @@ struct queue {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	bool stop;
-	uint64_t wakes; /* bumped by every wake, under mu */
+	/* Under mu, by pool (a kind's own workers at its index, the shared
+	 * pool at QUEUE_KINDS_MAX): wakes bumped by every wake of the queue
+	 * and by a claim of the pool's looker; looking set while one of the
+	 * pool's workers looks for a job. One worker of a pool looks at a
+	 * time, and each claim hands the look on to the next: an enqueue
+	 * costs a claim or two, not one write transaction per idle worker. */
+	uint64_t wakes[QUEUE_KINDS_MAX + 1];
+	bool looking[QUEUE_KINDS_MAX + 1];
 	struct queue *next; /* the queues of this process */
 };
 
@@ -72,7 +79,8 @@ static atomic_uint_fast64_t n_reclaimed;
 static void wake(queue_t *q)
 {
 	pthread_mutex_lock(&q->mu);
-	q->wakes++;
+	for (int i = 0; i <= QUEUE_KINDS_MAX; i++)
+		q->wakes[i]++;
 	pthread_cond_broadcast(&q->cv);
 	pthread_mutex_unlock(&q->mu);
 }
@@ -364,7 +372,15 @@ static bool pool_runs(const queue_t *q, int pool, int i)
 	return pool == -2 || (pool == -1 ? q->kinds[i].workers == 0 : pool == i);
 }
 
-/* Runs at most one due job of the kinds of pool: as queue_run_once. */
+/* The slot of pool in wakes and looking. */
+static int pool_slot(int pool)
+{
+	return pool < 0 ? QUEUE_KINDS_MAX : pool;
+}
+
+/* Runs at most one due job of the kinds of pool: as queue_run_once. A
+ * worker's run (pool >= -1) hands the look on to the next worker of its
+ * pool once its claim has committed, before the job runs. */
 static int run_once(queue_t *q, int pool)
 {
 	unsigned start = atomic_fetch_add(&q->next_kind, 1);
@@ -384,6 +400,14 @@ static int run_once(queue_t *q, int pool)
 		if (store_commit(tx) != STORE_OK) {
 			json_decref(row);
 			return -1;
+		}
+		if (pool >= -1) {
+			int p = pool_slot(pool);
+			pthread_mutex_lock(&q->mu);
+			q->looking[p] = false;
+			q->wakes[p]++;
+			pthread_cond_broadcast(&q->cv);
+			pthread_mutex_unlock(&q->mu);
 		}
 		run_job(q, k, row);
 		json_decref(row);
@@ -421,18 +445,32 @@ static void *worker(void *arg)
 {
 	struct worker *w = arg;
 	queue_t *q = w->q;
+	int p = pool_slot(w->kind);
 	pthread_mutex_lock(&q->mu);
 	while (!q->stop) {
-		uint64_t seen = q->wakes;
+		uint64_t seen = q->wakes[p];
+		struct timespec t;
+		if (q->looking[p]) {
+			/* Another worker of the pool looks: it wakes the next one
+			 * when it claims. */
+			mono_deadline(q->fallback_ms, &t);
+			while (!q->stop && q->wakes[p] == seen &&
+			       pthread_cond_timedwait(&q->cv, &q->mu, &t) != ETIMEDOUT)
+				;
+			continue;
+		}
+		q->looking[p] = true;
 		pthread_mutex_unlock(&q->mu);
 		int n = run_once(q, w->kind);
 		int64_t wait = n == 0 ? idle_ms(q, w->kind) : n < 0 ? 1000 : 0;
 		pthread_mutex_lock(&q->mu);
-		if (n > 0 || q->stop || q->wakes != seen)
+		if (n > 0)
+			continue; /* the look went on at the claim */
+		q->looking[p] = false;
+		if (q->stop || q->wakes[p] != seen)
 			continue;
-		struct timespec t;
 		mono_deadline(wait, &t);
-		while (!q->stop && q->wakes == seen &&
+		while (!q->stop && q->wakes[p] == seen &&
 		       pthread_cond_timedwait(&q->cv, &q->mu, &t) != ETIMEDOUT)
 			;
 	}

@@ -48,6 +48,10 @@ int store_schema_version(store_t *st);
  * (secure_delete). STORE_OK, STORE_CONFLICT when a reader kept it from
  * finishing, STORE_ERROR (logged). */
 int store_checkpoint(store_t *st);
+/* SQLite: how many times the store's checkpointer thread has started the
+ * write-ahead log over (after 1,000 log frames a commit asks it, and goes
+ * on without waiting for it); PostgreSQL: 0. */
+uint64_t store_wal_restarts(store_t *st);
 /* Writes a consistent copy of the whole database to path (which must not
  * exist) while the service runs: one read snapshot (VACUUM INTO), so the
  * copy holds every transaction committed before it began and none after.

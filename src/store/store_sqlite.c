@@ -61,10 +61,17 @@ struct sqlite_store {
 	/* Writers of this process queue here rather than in SQLite's busy
 	 * handler, which sleeps in steps and makes a long latency tail. */
 	pthread_mutex_t wlock;
-	/* Log frames at which the next commit tries to restart the log. */
+	/* Log frames at which the next commit asks for a restart of the log. */
 	_Atomic int restart_at;
 	struct conn *free_conns[STORE_POOL_MAX];
 	int nfree;
+	/* The checkpointer (wal_hook): a thread of its own, started at the
+	 * first restart asked for, under ck_lock. */
+	pthread_mutex_t ck_lock;
+	pthread_cond_t ck_cond;
+	pthread_t ck_thread;
+	bool ck_started, ck_asked, ck_stop;
+	uint64_t ck_restarts; /* log restarts done (store_wal_restarts) */
 };
 
 struct sqlite_tx {
@@ -80,27 +87,107 @@ struct sqlite_tx {
  * automatic checkpoint (PASSIVE) cannot restart the log while a reader
  * uses it, and with reads in read transactions beside the writer there is
  * nearly always one: the log would grow without end and every commit
- * would checkpoint (two fsyncs) again. A RESTART checkpoint instead waits
- * a little for the readers of the moment (requests of a fraction of a
- * millisecond; the group writer's own callers have ended theirs) and
- * starts the log over; the committing writer still holds this process's
- * writers' lock. A long reader (a backup) makes it give up, and the next
- * try comes STORE_WAL_FRAMES later. */
+ * would checkpoint (two fsyncs) again. Past STORE_WAL_FRAMES the commit
+ * asks the store's checkpointer thread instead (checkpointer_main), and
+ * returns: the committing writer (a group of reads' writes, whose callers
+ * wait for it) no longer copies pages and syncs the files itself. */
+static void checkpointer_ask(struct sqlite_store *st);
+
 static int wal_hook(void *arg, sqlite3 *db, const char *name, int frames)
 {
+	(void)db;
+	(void)name;
 	struct sqlite_store *st = arg;
 	int at = atomic_load(&st->restart_at);
-	if (frames < at - STORE_WAL_FRAMES) /* restarted by someone else */
+	if (frames < at - STORE_WAL_FRAMES) /* restarted meanwhile */
 		atomic_store(&st->restart_at, at = STORE_WAL_FRAMES);
 	if (frames < at)
 		return SQLITE_OK;
-	sqlite3_busy_timeout(db, STORE_RESTART_WAIT_MS);
-	int rc = sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_RESTART, NULL, NULL);
-	sqlite3_busy_timeout(db, STORE_BUSY_MS);
-	atomic_store(&st->restart_at, rc == SQLITE_OK ? STORE_WAL_FRAMES : frames + STORE_WAL_FRAMES);
-	if (rc != SQLITE_OK && rc != SQLITE_BUSY)
-		log_event(LOG_ERROR, "store.checkpoint", "err=\"%s\"", sqlite3_errmsg(db));
+	/* Asked once; the checkpointer sets the next mark. */
+	atomic_store(&st->restart_at, frames + STORE_WAL_FRAMES);
+	checkpointer_ask(st);
 	return SQLITE_OK;
+}
+
+/* One pass of the checkpointer on its connection c: first a PASSIVE
+ * checkpoint beside the writers and the readers (the pages copied into
+ * the database and both files synced: the long part), then, with this
+ * process's writers' lock, a RESTART checkpoint, which copies what was
+ * committed since, waits a little for the readers of the moment (requests
+ * of a fraction of a millisecond) and starts the log over. A long reader
+ * (a backup) makes it give up, and the next try comes STORE_WAL_FRAMES
+ * later. */
+static void checkpoint_pass(struct sqlite_store *st, struct conn *c)
+{
+	int rc = sqlite3_wal_checkpoint_v2(c->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+	if (rc != SQLITE_OK && rc != SQLITE_BUSY)
+		log_event(LOG_ERROR, "store.checkpoint", "err=\"%s\"", sqlite3_errmsg(c->db));
+	pthread_mutex_lock(&st->wlock);
+	sqlite3_busy_timeout(c->db, STORE_RESTART_WAIT_MS);
+	int frames = 0;
+	rc = sqlite3_wal_checkpoint_v2(c->db, NULL, SQLITE_CHECKPOINT_RESTART, &frames, NULL);
+	sqlite3_busy_timeout(c->db, STORE_BUSY_MS);
+	if (rc == SQLITE_OK)
+		atomic_store(&st->restart_at, STORE_WAL_FRAMES);
+	pthread_mutex_unlock(&st->wlock);
+	if (rc != SQLITE_OK && rc != SQLITE_BUSY)
+		log_event(LOG_ERROR, "store.checkpoint", "err=\"%s\"", sqlite3_errmsg(c->db));
+	if (rc == SQLITE_OK) {
+		pthread_mutex_lock(&st->ck_lock);
+		st->ck_restarts++;
+		pthread_mutex_unlock(&st->ck_lock);
+	}
+}
+
+static struct conn *pool_get(struct sqlite_store *st);
+static void pool_put(struct sqlite_store *st, struct conn *c);
+
+static void *checkpointer_main(void *arg)
+{
+	struct sqlite_store *st = arg;
+	pthread_mutex_lock(&st->ck_lock);
+	for (;;) {
+		while (!st->ck_asked && !st->ck_stop)
+			pthread_cond_wait(&st->ck_cond, &st->ck_lock);
+		if (st->ck_stop)
+			break;
+		st->ck_asked = false;
+		pthread_mutex_unlock(&st->ck_lock);
+		struct conn *c = pool_get(st);
+		if (c) {
+			checkpoint_pass(st, c);
+			pool_put(st, c);
+		}
+		pthread_mutex_lock(&st->ck_lock);
+	}
+	pthread_mutex_unlock(&st->ck_lock);
+	return NULL;
+}
+
+static void checkpointer_ask(struct sqlite_store *st)
+{
+	pthread_mutex_lock(&st->ck_lock);
+	if (!st->ck_started && !st->ck_stop) {
+		if (pthread_create(&st->ck_thread, NULL, checkpointer_main, st) == 0)
+			st->ck_started = true;
+		else
+			log_event(LOG_ERROR, "store.checkpoint", "err=\"no thread for the checkpointer\"");
+	}
+	st->ck_asked = true;
+	pthread_cond_signal(&st->ck_cond);
+	pthread_mutex_unlock(&st->ck_lock);
+}
+
+/* Stops the checkpointer, once its pass (if any) has ended. */
+static void checkpointer_stop(struct sqlite_store *st)
+{
+	pthread_mutex_lock(&st->ck_lock);
+	st->ck_stop = true;
+	bool started = st->ck_started;
+	pthread_cond_signal(&st->ck_cond);
+	pthread_mutex_unlock(&st->ck_lock);
+	if (started)
+		pthread_join(st->ck_thread, NULL);
 }
 
 static struct conn *conn_open(struct sqlite_store *st, const char *path, char *err, size_t errlen)
@@ -490,10 +577,13 @@ static void pool_put(struct sqlite_store *st, struct conn *c)
 static void lite_close(store_t *base)
 {
 	struct sqlite_store *st = SS(base);
+	checkpointer_stop(st);
 	for (int i = 0; i < st->nfree; i++)
 		conn_close(st->free_conns[i]);
 	pthread_mutex_destroy(&st->lock);
 	pthread_mutex_destroy(&st->wlock);
+	pthread_mutex_destroy(&st->ck_lock);
+	pthread_cond_destroy(&st->ck_cond);
 	free(st->path);
 	free(st);
 }
@@ -631,6 +721,8 @@ store_t *store_open(const char *path, char *err, size_t errlen)
 	st->path = xstrdup(path);
 	pthread_mutex_init(&st->lock, NULL);
 	pthread_mutex_init(&st->wlock, NULL);
+	pthread_mutex_init(&st->ck_lock, NULL);
+	pthread_cond_init(&st->ck_cond, NULL);
 	if (migrate(&st->base, c, err, errlen) != 0) {
 		conn_close(c);
 		lite_close(&st->base);
@@ -638,4 +730,15 @@ store_t *store_open(const char *path, char *err, size_t errlen)
 	}
 	st->free_conns[st->nfree++] = c;
 	return &st->base;
+}
+
+uint64_t store_wal_restarts(store_t *base)
+{
+	if (base->be != &sqlite_backend)
+		return 0;
+	struct sqlite_store *st = SS(base);
+	pthread_mutex_lock(&st->ck_lock);
+	uint64_t n = st->ck_restarts;
+	pthread_mutex_unlock(&st->ck_lock);
+	return n;
 }

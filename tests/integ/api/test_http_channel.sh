@@ -13,6 +13,9 @@
 # - A client that goes away while its request is in the service: the late
 #   answer is dropped (the test build runs under ASan), the front end is
 #   the same process after and answers the next requests.
+# - kill -9 of the service with two requests in flight: each is
+#   answered 503 `unavailable` by the front end (not cut, not left hanging),
+#   and the successor's front end answers the next ones.
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -57,22 +60,25 @@ submit() { # N [curl args]: a fax; curl's exit status and the HTTP status in $TM
 submit 0
 [ "$(cat "$TMP/sub.0.code")" = 202 ] && ok || fail "a fax: $(cat "$TMP/sub.0.code")"
 wait_rendered "$OWN" "$(jq -r ".items[0].id" "$TMP/sub.0.body")"
-kill -STOP "$V"
-submit 1 &
-S1=$!
-holder_asked() { [ "$(ss -xpn | grep "pid=$V,fd=3)" | awk '{ print $3 }')" != 0 ]; }
-poll_until 300 holder_asked && ok || fail "the first submission did not reach the key holder"
-# The second waits in the service's queue; the client goes away later.
-submit 2 &
-S2=$!
-# /healthz is answered on the service's reading thread, never queued: it
-# passes (and frees its place at once) until the second submission is in
-# flight too, then it is refused.
-refused() {
+# in_service N M: submissions N and M both in the service, waiting for the
+# stopped key holder: a /healthz probe (answered on the service's reading
+# thread, never queued, its place freed at once) is refused. A submission
+# that came while a probe had the second place was refused: it is made again.
+P=()
+in_service() {
+	local n
+	for n in "$@"; do
+		if [ -z "${P[$n]:-}" ] || ! kill -0 "${P[$n]}" 2>/dev/null; then
+			submit "$n" &
+			P[$n]=$!
+		fi
+	done
 	req GET /healthz
-	[ "$STATUS" = 503 ]
+	[ "$STATUS" = 503 ] || return 1
+	for n in "$@"; do kill -0 "${P[$n]}" 2>/dev/null || return 1; done
 }
-poll_until 300 refused && ok || fail "no request refused with two in the service: $STATUS"
+kill -STOP "$V"
+poll_until 300 in_service 1 2 && ok || fail "no request refused with two in the service: $STATUS"
 expect_problem 503 unavailable "a request over the channel's cap"
 grep -qi '^Retry-After: 1' "$HEADERS" && ok || fail "no Retry-After on the refusal"
 grep -q 'event=http.front_busy in_flight=2' "$LOG" && ok ||
@@ -81,12 +87,13 @@ grep -q 'event=http.front_busy in_flight=2' "$LOG" && ok ||
 req GET /v1/me "$OWN" "" -H 'Accept-Language: fr' --max-time 60
 expect_problem 503 unavailable "a read over the channel's cap"
 expect_jq '.detail | test("trop de requêtes")' "the refusal in French"
-kill -0 "$S1" 2>/dev/null && kill -0 "$S2" 2>/dev/null && ok || fail "the submissions did not wait for the holder"
+kill -0 "${P[1]}" 2>/dev/null && kill -0 "${P[2]}" 2>/dev/null && ok || fail "the submissions did not wait for the holder"
+S1=${P[1]} S2=${P[2]}
 
 # ---- the second's client goes away; its answer comes late ----
 pkill -P "$S2" -x curl 2>/dev/null || true
 wait "$S2" 2>/dev/null
-kill -CONT "$V"
+kill -CONT "$V" 2>/dev/null
 wait "$S1"
 [ "$(cat "$TMP/sub.1.code")" = 202 ] && ok || fail "the first submission once the holder is back: $(cat "$TMP/sub.1.code") $(cat "$TMP/sub.1.body")"
 # The second's answer was sent (or the service is done with it): the
@@ -103,6 +110,32 @@ poll_until 300 both_pass && ok || fail "two requests at once after the late answ
 grep -q 'event=http.front_exited' "$LOG" && fail "the front end exited: $(grep http.front_exited "$LOG")" || ok
 grep -q 'event=http.answer_malformed' "$LOG" && fail "an answer did not decode: $(grep http.answer_malformed "$LOG" | head -n 2)" || ok
 
+
+# ---- the service dies with a request in flight: 503, then its successor ----
+SVC=$(child_of_daemon fv-service)
+V=$(child_of_daemon fv-vault)
+kill -STOP "$V"
+poll_until 300 in_service 3 4 && ok || fail "the third and fourth submissions are not in the service: $STATUS"
+kill -9 "$SVC"
+svc_gone() { grep -q "event=supervisor.service_exited pid=$SVC signal=9" "$LOG"; }
+poll_until 300 svc_gone && ok || fail "the service's death is not logged"
+# The holder goes on once nobody can take its answer (the supervisor ends it).
+kill -CONT "$V" 2>/dev/null
+wait "${P[3]}" "${P[4]}"
+for i in 3 4; do
+	if [ "$(cat "$TMP/sub.$i.rc"):$(cat "$TMP/sub.$i.code")" = 0:503 ] &&
+		jq -e '.type == "urn:faxvault:problem:unavailable"' "$TMP/sub.$i.body" >/dev/null; then ok; else
+		fail "submission $i in flight when the service died: curl exit $(cat "$TMP/sub.$i.rc"), status $(cat "$TMP/sub.$i.code"), $(cat "$TMP/sub.$i.body")"
+	fi
+done
+successor() {
+	H2=$(child_of_daemon fv-http)
+	[ -n "$H2" ] && [ "$H2" != "$H" ] || return 1
+	req GET /v1/me "$OWN"
+	[ "$STATUS" = 200 ]
+}
+poll_until 300 successor && ok || fail "no answer from the successor: $STATUS"
+
 stop_daemon && ok || fail "faxvaultd did not stop cleanly"
-grep -q "event=http.front_exited pid=$H status=0" "$LOG" && ok || fail "the front end did not end cleanly: $(grep http.front "$LOG" | tail -n 3)"
+grep -q "event=http.front_exited pid=$H2 status=0" "$LOG" && ok || fail "the front end did not end cleanly: $(grep http.front "$LOG" | tail -n 3)"
 finish

@@ -42,6 +42,8 @@
 #include "sipauth.h"
 #include "sweep.h"
 #include "sipconn.h"
+#include "sip_wire.h"
+#include "fdio.h"
 #include "siptrans.h"
 #include "identity/identity.h"
 #include "timeutil.h"
@@ -93,6 +95,14 @@ enum { REF_SOURCE, REF_NUMBER, REF_TRUNK_MAX, REF_ACCOUNT_MAX, REF_STOPPING, REF
 static const char *const refusal_names[REF_N] = { "unknown_source", "unknown_number",
 	"trunk_max_calls", "account_max_calls", "stopping", "bad_credentials", "certificate_name" };
 #define RX_ROUTE_FILE "inbound.json"
+/* A received fax the database did not take before the service stopped:
+ * its call's result beside its pages and route, in a directory of the work
+ * directory renamed from job-* (which the start's sweep wipes) to rx-*
+ * (which it leaves), for the next start to file (recover_inbound). */
+#define RX_RESULT_FILE "result.bin"
+#define RX_SPOOL_PREFIX "rx-"
+/* The longest wait between two tries to store a received fax. */
+#define INBOUND_RETRY_MAX_MS 5000
 /* An attempt of another node older than this is taken as dead (the longest
  * call plus a margin) by the recovery at start. */
 #define STALE_MARGIN_MS (10 * 60 * 1000)
@@ -643,6 +653,68 @@ static int rx_prepare(faxsvc_t *s, json_t *route, const char *to_user, const cha
 	return 0;
 }
 
+/* The call's result r written durably beside its pages in dir, for the
+ * next start to file the fax as its call ended. 0, or -1. */
+static int rx_write_result(const char *dir, const fax_result_t *r)
+{
+	struct ipc_out *o = xmalloc(sizeof *o);
+	sip_wire_result_encode(o, 0, r);
+	/* the payload's length, as ipc_send would set it */
+	uint64_t plen = o->len - IPC_HDR_LEN;
+	for (int i = 0; i < 4; i++)
+		o->buf[4 + i] = (uint8_t)(plen >> (8 * i));
+	char path[1200];
+	snprintf(path, sizeof path, "%s/" RX_RESULT_FILE, dir);
+	int fd = o->failed ? -1 : open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	int rc = fd >= 0 && fd_write_all(fd, o->buf, o->len) == 0 && fsync(fd) == 0 ? 0 : -1;
+	if (fd >= 0)
+		close(fd);
+	free(o);
+	return rc;
+}
+
+/* Keeps the received fax in dir (a job-* work directory holding its
+ * result) for the next start: renamed to rx-*, its new path into kept.
+ * 0, or -1. */
+static int rx_keep(const char *dir, char *kept, size_t cap)
+{
+	const char *base = strrchr(dir, '/');
+	if (!base || strncmp(base + 1, "job-", 4) != 0)
+		return -1;
+	int n = snprintf(kept, cap, "%.*s/" RX_SPOOL_PREFIX "%s", (int)(base - dir), dir, base + 5);
+	if (n < 0 || (size_t)n >= cap || rename(dir, kept) != 0)
+		return -1;
+	char parent[1200];
+	snprintf(parent, sizeof parent, "%.*s", (int)(base - dir), dir);
+	int pfd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (pfd >= 0) {
+		fsync(pfd);
+		close(pfd);
+	}
+	return 0;
+}
+
+/* The result kept in dir by rx_write_result into *r. 0, or -1 (none, or unreadable). */
+static int rx_kept_result(const char *dir, fax_result_t *r)
+{
+	char path[1200];
+	snprintf(path, sizeof path, "%s/" RX_RESULT_FILE, dir);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	uint8_t *buf = xmalloc(IPC_HDR_LEN + IPC_PAYLOAD_MAX);
+	ssize_t n = read(fd, buf, IPC_HDR_LEN + IPC_PAYLOAD_MAX);
+	close(fd);
+	struct ipc_msg m;
+	int code = 0, rc = n > 0 && ipc_msg_decode(buf, (size_t)n, &m) == 0 ? 0 : -1;
+	free(buf);
+	if (rc == 0) {
+		rc = sip_wire_result_decode(&m, &code, r);
+		ipc_msg_free(&m);
+	}
+	return rc;
+}
+
 static void rx_result(void *ud, const fax_result_t *r)
 {
 	faxsvc_t *s = ud;
@@ -652,6 +724,9 @@ static void rx_result(void *ud, const fax_result_t *r)
 	atomic_fetch_add(&s->calls_ended[1][class_index(r)], 1);
 	if (r->pages_received > 0)
 		atomic_fetch_add(&s->pages[1], (unsigned long long)r->pages_received);
+	/* The call is over: it no longer counts against its trunk. */
+	if (rc->trunk_id[0])
+		carrier_release(s, rc->trunk_id, rc->account_id);
 	struct stat sb;
 	const char *tiff = stat(rc->tiff, &sb) == 0 && sb.st_size > 0 ? rc->tiff : NULL;
 	if (s->cfg.test_store_delay_ms > 0) {
@@ -659,16 +734,50 @@ static void rx_result(void *ud, const fax_result_t *r)
 			r->pages_received, s->cfg.test_store_delay_ms);
 		usleep((useconds_t)s->cfg.test_store_delay_ms * 1000);
 	}
-	char id[64] = "";
-	if (dom_fax_inbound(s->st, s->env, rc->route, tiff, r, id) != 0)
-		log_event(LOG_ERROR, "fax.inbound_store_failed", "to=%s pages=%d", r->to_user,
-			r->pages_received);
-	else
-		log_event(LOG_INFO, "fax.inbound_stored", "fax=%s to=%s pages=%d ok=%d", id, r->to_user,
-			r->pages_received, r->ok);
-	dom_workdir_wipe(rc->dir);
-	if (rc->trunk_id[0])
-		carrier_release(s, rc->trunk_id, rc->account_id);
+	/* While the store refuses it (no PostgreSQL primary answers), tried
+	 * again from a quarter of a second to every INBOUND_RETRY_MAX_MS, the
+	 * pages and the route kept in the call's work directory; a stop of
+	 * the service before then keeps them there for the next start. */
+	int wait_ms = 250;
+	bool wipe = true, kept_result = false;
+	for (int tries = 1;; tries++) {
+		char id[64] = "";
+		if (dom_fax_inbound(s->st, s->env, rc->route, tiff, r, id) == 0) {
+			log_event(LOG_INFO, "fax.inbound_stored", "fax=%s to=%s pages=%d ok=%d", id, r->to_user,
+				r->pages_received, r->ok);
+			if (tries > 1)
+				log_event(LOG_INFO, "fax.inbound_recorded", "fax=%s to=%s tries=%d", id,
+					r->to_user, tries);
+			break;
+		}
+		bool stop = atomic_load(&s->stopping);
+		log_event(LOG_ERROR, "fax.inbound_store_failed", "to=%s pages=%d tries=%d retry_ms=%d",
+			r->to_user, r->pages_received, tries, stop ? -1 : wait_ms);
+		/* The result beside the pages: a crash during the retries files
+		 * the fax at the next start as its call ended. */
+		if (tries == 1)
+			kept_result = rx_write_result(rc->dir, r) == 0;
+		if (stop) {
+			/* Kept as rx-* (which the start's sweep of job-* leaves), or,
+			 * without its result, filed at the next start as cut short
+			 * (the start files job-* before it sweeps them). */
+			char kept[1200] = "";
+			int k = kept_result ? rx_keep(rc->dir, kept, sizeof kept) : -1;
+			wipe = false;
+			log_event(LOG_WARN, "fax.inbound_kept", "to=%s pages=%d dir=%s result=%s", r->to_user,
+				r->pages_received, k == 0 ? kept : rc->dir, kept_result ? "kept" : "lost");
+			break;
+		}
+		struct timespec ts;
+		time_deadline_in(wait_ms, &ts);
+		pthread_mutex_lock(&s->mu);
+		while (!atomic_load(&s->stopping) && pthread_cond_timedwait(&s->cv, &s->mu, &ts) != ETIMEDOUT)
+			;
+		pthread_mutex_unlock(&s->mu);
+		wait_ms = wait_ms * 2 > INBOUND_RETRY_MAX_MS ? INBOUND_RETRY_MAX_MS : wait_ms * 2;
+	}
+	if (wipe)
+		dom_workdir_wipe(rc->dir);
 	json_decref(rc->route);
 	free(rc);
 }
@@ -1276,10 +1385,11 @@ void faxsvc_metrics(buf_t *o, void *ud)
 		buf_printf(o, "faxvault_fax_calls_up{trunk=\"%s\",direction=\"outbound\"} %d\n", ids[k], counts[k]);
 }
 
-/* Faxes received before a crash but not yet stored: every work directory
- * that holds a route and a TIFF becomes an inbound fax (the pages that
- * arrived, marked as cut short). Runs before the work directories are
- * wiped. */
+/* Faxes received before a crash or a stop but not yet stored: every work
+ * directory that holds a route and a TIFF becomes an inbound fax, as its
+ * call ended when its result was kept (rx_keep), otherwise with the pages
+ * that arrived, marked as cut short. Runs before the work directories are
+ * wiped; one the database does not take now is kept for the next start. */
 static int recover_inbound(faxsvc_t *s)
 {
 	DIR *d = opendir(s->env->work_dir);
@@ -1290,9 +1400,10 @@ static int recover_inbound(faxsvc_t *s)
 	while ((de = readdir(d))) {
 		if (de->d_name[0] == '.')
 			continue;
-		char rpath[1024], tpath[1024];
-		snprintf(rpath, sizeof rpath, "%s/%s/" RX_ROUTE_FILE, s->env->work_dir, de->d_name);
-		snprintf(tpath, sizeof tpath, "%s/%s/rx.tif", s->env->work_dir, de->d_name);
+		char dir[1024], rpath[1100], tpath[1100];
+		snprintf(dir, sizeof dir, "%s/%s", s->env->work_dir, de->d_name);
+		snprintf(rpath, sizeof rpath, "%s/" RX_ROUTE_FILE, dir);
+		snprintf(tpath, sizeof tpath, "%s/rx.tif", dir);
 		json_error_t je;
 		json_t *route = json_load_file(rpath, 0, &je);
 		if (!route)
@@ -1306,20 +1417,37 @@ static int recover_inbound(faxsvc_t *s)
 			TIFFClose(t);
 		}
 		fax_result_t r;
-		fax_result_init(&r, 0);
-		r.answered = 1;
-		r.t30_heard = 1;
-		r.pages_received = pages;
-		r.network_error = 1;
-		fax_result_classify(&r);
-		snprintf(r.reason, sizeof r.reason,
-			"the service stopped while this fax was arriving; the pages received are kept");
-		snprintf(r.to_user, sizeof r.to_user, "%s",
-			json_string_value(json_object_get(route, "number")) ?: "");
+		bool ended = rx_kept_result(dir, &r) == 0;
+		if (ended) {
+			/* the pages on disk are what the call received */
+			r.pages_received = pages;
+		} else {
+			fax_result_init(&r, 0);
+			r.answered = 1;
+			r.t30_heard = 1;
+			r.pages_received = pages;
+			r.network_error = 1;
+			fax_result_classify(&r);
+			snprintf(r.reason, sizeof r.reason,
+				"the service stopped while this fax was arriving; the pages received are kept");
+			snprintf(r.to_user, sizeof r.to_user, "%s",
+				json_string_value(json_object_get(route, "number")) ?: "");
+		}
 		char id[64] = "";
-		if (pages > 0 && dom_fax_inbound(s->st, s->env, route, tpath, &r, id) == 0) {
-			n++;
-			log_event(LOG_INFO, "fax.inbound_recovered", "fax=%s pages=%d", id, pages);
+		if (pages > 0 || ended) {
+			if (dom_fax_inbound(s->st, s->env, route, pages > 0 ? tpath : NULL, &r, id) == 0) {
+				n++;
+				log_event(LOG_INFO, "fax.inbound_recovered", "fax=%s pages=%d result=%s", id, pages,
+					ended ? "kept" : "cut_short");
+				dom_workdir_wipe(dir);
+			} else {
+				char kept[1200] = "";
+				if (strncmp(de->d_name, "job-", 4) != 0 ||
+				    (!ended && rx_write_result(dir, &r) != 0) || rx_keep(dir, kept, sizeof kept) != 0)
+					kept[0] = '\0';
+				log_event(LOG_ERROR, "fax.inbound_store_failed", "to=%s pages=%d dir=%s", r.to_user,
+					pages, kept[0] ? kept : dir);
+			}
 		}
 		json_decref(route);
 	}

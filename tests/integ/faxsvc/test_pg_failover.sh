@@ -17,7 +17,9 @@
 #    with its audit event, and the audit chains verify there;
 #  - the faxes in flight at the failover finish, delivered, each page
 #    confirmed, also those whose call ended while no member accepted
-#    writes (their end recorded once the standby is promoted);
+#    writes (their end recorded once the standby is promoted), and each
+#    filed in the inbox by the receiving side, also one whose call ended
+#    in the gap (stored once the standby is promoted: fax.inbound_recorded);
 #  - the periodic sweeps go on on the new primary (the status board's
 #    pass runs again, its one job queued again) and each node's job queue
 #    listens there again.
@@ -209,6 +211,19 @@ poll_until 900 all_final && ok || fail "faxes not final: $(q "SELECT status, cou
 echo "fax attempts: $(q "SELECT result, count(*) FROM fax_attempts WHERE direction='outbound' GROUP BY 1 ORDER BY 1" | tr '\n' ' ')"
 [ "$UP_AT_STOP" = 0 ] || grep -qh 'event=fax.finish_recorded' "$LOG" "$B_LOG" && ok \
 	|| fail "no call's end recorded after the gap: $(grep -h 'event=fax.finish_failed' "$LOG" "$B_LOG" | head -n 4)"
+# ... and the same daemons received them: every fax filed in the inbox,
+# also one whose call ended in the gap (its storing tried again until the
+# standby is promoted: fax.inbound_recorded), none lost
+all_received() {
+	[ "$(q "SELECT count(*) FROM faxes WHERE direction='inbound' AND status='received' AND page_count=3")" = "$NFAX" ]
+}
+poll_until 300 all_received && ok || fail "received faxes: $(q "SELECT status, page_count, count(*) FROM faxes WHERE direction='inbound' GROUP BY 1, 2"); $(grep -h 'event=fax.inbound_' "$LOG" "$B_LOG" | head -n 6)"
+if grep -qh 'event=fax.inbound_store_failed' "$LOG" "$B_LOG"; then
+	grep -qh 'event=fax.inbound_recorded' "$LOG" "$B_LOG" && ok \
+		|| fail "a received fax not stored in the gap and not recorded after it: $(grep -h 'event=fax.inbound_' "$LOG" "$B_LOG" | head -n 6)"
+else
+	echo "no received fax ended in the gap: none stored late"
+fi
 
 # the periodic sweeps (jobs of the queue) go on on the new primary: the
 # status board's pass runs again (its job queued again after now), and one

@@ -432,6 +432,110 @@ static void test_rollback_discards(void **state)
 	store_rollback(tx);
 }
 
+/* PostgreSQL: a read transaction's BEGIN goes with its first statement; a
+ * write transaction holds the write lock from store_begin to its commit.
+ * An empty read transaction commits; a first statement whose pooled
+ * connection the server dropped runs on a new one (a write transaction's
+ * BEGIN the same); a statement whose connection is lost once its
+ * transaction began fails as before, and so does the commit. */
+static int64_t write_locks(store_t *st)
+{
+	store_tx_t *tx = store_begin(st, false);
+	assert_non_null(tx);
+	/* STORE_PG_WRITE_LOCK, a bigint key: its high half, its low half, 1. */
+	json_t *r = sq_one(tx, "SELECT count(*) AS n FROM pg_locks WHERE locktype = 'advisory'"
+		" AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+		" AND classid = 0 AND objid = 1719039858 AND objsubid = 1 AND granted", "");
+	assert_non_null(r);
+	int64_t n = json_integer_value(json_object_get(r, "n"));
+	json_decref(r);
+	assert_int_equal(store_commit(tx), STORE_OK);
+	return n;
+}
+
+static void cut_connections(void)
+{
+	char q[800];
+	snprintf(q, sizeof q, "SELECT pg_terminate_backend(pid, 10000) FROM pg_stat_activity "
+		"WHERE datname = '%s' AND pid <> pg_backend_pid()", test_db_name(path));
+	test_db_pg_exec(test_db_name(path), q);
+}
+
+static void test_pg_begin_with_first_statement(void **state)
+{
+	if (!test_db_pg())
+		skip();
+	store_t *st = *state;
+	assert_int_equal(write_locks(st), 0);
+	store_tx_t *tx = store_begin(st, true);
+	assert_non_null(tx);
+	assert_int_equal(write_locks(st), 1); /* before its first statement */
+	add_account(tx, "acc_first");
+	assert_int_equal(write_locks(st), 1);
+	assert_int_equal(store_commit(tx), STORE_OK);
+	assert_int_equal(write_locks(st), 0);
+	/* Empty read transactions: nothing to send, nothing to fail. */
+	tx = store_begin(st, false);
+	assert_int_equal(store_commit(tx), STORE_OK);
+	store_rollback(store_begin(st, false));
+	/* The pooled connections dropped by the server: a transaction's first
+	 * statement runs on a new one, read or write. */
+	cut_connections();
+	store_unavailable_clear();
+	tx = store_begin(st, false);
+	json_t *a = store_account_get(tx, "acc_first", NULL);
+	assert_non_null(a);
+	json_decref(a);
+	assert_int_equal(store_commit(tx), STORE_OK);
+	cut_connections();
+	tx = store_begin(st, true);
+	add_account(tx, "acc_second");
+	assert_int_equal(store_commit(tx), STORE_OK);
+	assert_false(store_unavailable_seen());
+	/* Lost once begun: the statement fails, the database unavailable,
+	 * the commit refused. */
+	tx = store_begin(st, true);
+	add_account(tx, "acc_lost");
+	cut_connections();
+	assert_null(store_account_get(tx, "acc_second", NULL));
+	assert_true(store_unavailable_seen());
+	assert_int_equal(store_commit(tx), STORE_ERROR);
+	store_unavailable_clear();
+	tx = store_begin(st, false);
+	assert_null(store_account_get(tx, "acc_lost", NULL));
+	a = store_account_get(tx, "acc_second", NULL);
+	assert_non_null(a);
+	json_decref(a);
+	store_rollback(tx);
+}
+
+/* PostgreSQL: a statement with optional filters ("? IS NULL OR ...", a
+ * list's) is planned with its values at each run, never kept prepared
+ * (a generic plan could not use the index of the filter a run names); a
+ * lookup by key is prepared once per connection. */
+static void test_pg_optional_filters_unprepared(void **state)
+{
+	if (!test_db_pg())
+		skip();
+	store_t *st = *state;
+	store_tx_t *tx = store_begin(st, false);
+	store_audit_filter_t f = { .account_id = "acc_first" };
+	for (int i = 0; i < 7; i++) {
+		store_page_t pg = { 0 };
+		assert_int_equal(store_audit_list(tx, &f, NULL, 10, &pg), STORE_OK);
+		store_page_free(&pg);
+		json_decref(store_account_get(tx, "acc_first", NULL));
+	}
+	json_t *r = sq_one(tx, "SELECT count(*) FILTER (WHERE statement LIKE '%IS NULL OR%') AS optional,"
+		" count(*) FILTER (WHERE statement LIKE '%FROM accounts WHERE id=%') AS by_key"
+		" FROM pg_prepared_statements", "");
+	assert_non_null(r);
+	assert_int_equal(json_integer_value(json_object_get(r, "optional")), 0);
+	assert_int_equal(json_integer_value(json_object_get(r, "by_key")), 1);
+	json_decref(r);
+	assert_int_equal(store_commit(tx), STORE_OK);
+}
+
 /* What an account holds, written as the other modules would. */
 static void add_holdings(store_tx_t *tx, const char *acc, const char *usr, const char *tag)
 {
@@ -656,6 +760,8 @@ int main(void)
 		cmocka_unit_test(test_pagination),
 		cmocka_unit_test(test_invitation_single_use),
 		cmocka_unit_test(test_rollback_discards),
+		cmocka_unit_test(test_pg_begin_with_first_statement),
+		cmocka_unit_test(test_pg_optional_filters_unprepared),
 		cmocka_unit_test(test_closure_destroy),
 		cmocka_unit_test(test_mail_bounce),
 		cmocka_unit_test(test_ssodom_recheck),

@@ -740,8 +740,10 @@ static void rx_result(void *ud, const fax_result_t *r)
 	 * the service before then keeps them there for the next start. */
 	int wait_ms = 250;
 	bool wipe = true, kept_result = false;
+	/* One id for every try: a try after a commit whose answer was lost
+	 * finds the fax stored instead of filing it twice. */
+	char id[64] = "";
 	for (int tries = 1;; tries++) {
-		char id[64] = "";
 		if (dom_fax_inbound(s->st, s->env, rc->route, tiff, r, id) == 0) {
 			log_event(LOG_INFO, "fax.inbound_stored", "fax=%s to=%s pages=%d ok=%d", id, r->to_user,
 				r->pages_received, r->ok);

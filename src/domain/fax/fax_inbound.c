@@ -23,6 +23,7 @@
 #include "numparse.h"
 #include "render.h"
 #include "sec.h"
+#include "xalloc.h"
 #include "store_fax.h"
 #include "store_retention.h"
 #include "timeutil.h"
@@ -208,8 +209,29 @@ int dom_fax_inbound(store_t *st, const fax_env_t *env, const json_t *route, cons
 	char cur[4];
 	const char *route_to = rec_str(route, "route_to");
 	store_tx_t *tx = store_begin(st, true);
-	if (!tx)
+	if (!tx) {
+		if (sbpdf) {
+			sodium_memzero(sbpdf, sblen);
+			free(sbpdf);
+		}
 		return -1;
+	}
+	/* A try again after a commit whose answer was lost (PostgreSQL: the
+	 * connection dropped after COMMIT was sent) may find its fax stored. */
+	if (fax_id_out[0]) {
+		json_t *had = store_fax_get(tx, NULL, fax_id_out);
+		if (had) {
+			json_decref(had);
+			store_rollback(tx);
+			if (sbpdf) {
+				sodium_memzero(sbpdf, sblen);
+				free(sbpdf);
+			}
+			log_event(LOG_INFO, "fax.inbound_was_stored", "fax=%s account=%s", fax_id_out,
+				account_id);
+			return 0;
+		}
+	}
 	int64_t now = time_now_ms();
 	int pages = r->pages_received;
 	char doc_id[DOC_ID_MAX] = "";
@@ -219,7 +241,7 @@ int dom_fax_inbound(store_t *st, const fax_env_t *env, const json_t *route, cons
 	/* Inbound: "received" when the call ended well with pages ("delivered"
 	 * is a sent fax's word), "partial" when it broke off after some. */
 	const char *status = r->ok && pages > 0 ? "received" : pages > 0 ? "partial" : "failed";
-	char *id = sec_new_id("fax");
+	char *id = fax_id_out[0] ? xstrdup(fax_id_out) : sec_new_id("fax");
 	snprintf(fax_id_out, 64, "%s", id);
 	json_t *f = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:i, s:s, s:i, s:i, s:I, s:s,"
 			      " s:I, s:I, s:I, s:i}",
@@ -290,12 +312,16 @@ int dom_fax_inbound(store_t *st, const fax_env_t *env, const json_t *route, cons
 	json_decref(g);
 	free(id);
 	if (rc != STORE_OK || store_commit(tx) != STORE_OK) {
-		if (rc != STORE_OK)
+		/* Rolled back: its documents' files go. A failed commit may still
+		 * have been applied (its answer lost): the files stay, and the
+		 * orphan sweep removes them if their rows are not there. */
+		if (rc != STORE_OK) {
 			store_rollback(tx);
-		if (doc_id[0])
-			vault_blob_remove(env->doc_dir, doc_id);
-		if (sb_doc[0])
-			vault_blob_remove(env->doc_dir, sb_doc);
+			if (doc_id[0])
+				vault_blob_remove(env->doc_dir, doc_id);
+			if (sb_doc[0])
+				vault_blob_remove(env->doc_dir, sb_doc);
+		}
 		log_event(LOG_ERROR, "fax.inbound_failed", "account=%s", account_id);
 		return -1;
 	}

@@ -403,13 +403,6 @@ int store_attempt_renew(store_tx_t *tx, const char *id, int64_t until)
 		" AND result='in_progress' AND lease_until IS NOT NULL", "is", until, id);
 }
 
-int store_attempts_renew(store_tx_t *tx, const char *node, int64_t until)
-{
-	int rc = sq_exec(tx, false, "UPDATE fax_attempts SET lease_until=? WHERE result='in_progress'"
-		" AND node=? AND lease_until IS NOT NULL", "is", until, node ? node : "");
-	return rc == STORE_OK ? sq_changes(tx) : -1;
-}
-
 int store_attempt_leased(store_tx_t *tx, const char *id)
 {
 	json_t *r = sq_one(tx, "SELECT result FROM fax_attempts WHERE id=?", "s", id);

@@ -142,9 +142,6 @@ json_t *store_attempts_expired(store_tx_t *tx, const char *node, int64_t now);
 /* Pushes the lease of attempt id, in progress, on to until: STORE_OK, or
  * STORE_NOTFOUND (ended, or taken over). */
 int store_attempt_renew(store_tx_t *tx, const char *id, int64_t until);
-/* Pushes the lease of every attempt of node in progress to until: the
- * number of attempts renewed, or -1. */
-int store_attempts_renew(store_tx_t *tx, const char *node, int64_t until);
 /* 1 when attempt id is still in progress (its lease not taken over), 0 when
  * it ended (or was recovered by another node), -1 on error or absent. */
 int store_attempt_leased(store_tx_t *tx, const char *id);

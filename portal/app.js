@@ -151,9 +151,17 @@ function signedOut(message) {
   render();
 }
 
+// Signed out on this page whatever the service answers, within
+// SIGNOUT_DEADLINE_MS; when it did not answer in time (or could not be
+// reached), the session may still be open: the sign-in page says so.
+const SIGNOUT_DEADLINE_MS = 10000;
 async function signOut() {
-  try { await api("DELETE", "/v1/sessions/current"); } catch (e) { /* gone already */ }
-  signedOut(null);
+  let message = null;
+  try { await api("DELETE", "/v1/sessions/current", undefined, SIGNOUT_DEADLINE_MS); } catch (e) {
+    if (!e.status) message = t("signout.unconfirmed");
+    /* else: gone already */
+  }
+  signedOut(message);
 }
 
 // ---- idle timeout ----
@@ -219,7 +227,8 @@ function signInPage() {
       if (e.type && e.type.endsWith(":mfa-required")) err.textContent = t("signin.mfa");
       else if (e.type && e.type.endsWith(":sso-required")) err.textContent = t("signin.sso_required");
       else if (e.status === 401) err.textContent = t("signin.failed");
-      else err.textContent = e.status ? t("error.generic", { detail: e.detail || e.title || "" }) : t("error.network");
+      else err.textContent = e.status ? t("error.generic", { detail: e.detail || e.title || "" })
+        : t(e.timeout ? "error.timeout" : "error.network");
     }
   });
   const items = [h("h1", {}, t("signin.title"))];

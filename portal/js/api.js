@@ -15,7 +15,15 @@ export function setSignedOutHandler(fn) { onSignedOut = fn; }
 
 const SAFE = ["GET", "HEAD", "OPTIONS"];
 
-async function call(method, path, body, accept) {
+// How long a call waits for the service's answer before it gives up: the
+// service answers 504 itself past http.service_timeout_seconds (5 minutes
+// by default), but an answer lost on the way would otherwise leave the page
+// waiting for ever. Uploads and downloads (a fax's documents, an export)
+// may take much longer than a plain call.
+export const DEADLINE_MS = 120000;
+export const LONG_DEADLINE_MS = 900000;
+
+async function call(method, path, body, accept, deadlineMs) {
   // Problem details come in the page's language (the person's choice may
   // differ from the browser's).
   const headers = { "Accept": accept, "Accept-Language": document.documentElement.lang || "en" };
@@ -27,8 +35,14 @@ async function call(method, path, body, accept) {
     headers["Content-Type"] = "application/json";
     init.body = JSON.stringify(body);
   }
+  // Past the deadline the call is aborted: {status: 0, timeout: true}.
+  const ctl = new AbortController();
+  init.signal = ctl.signal;
+  let late = false;
+  const timer = setTimeout(() => { late = true; ctl.abort(); }, deadlineMs);
   let r;
-  try { r = await fetch(path, init); } catch (e) { throw { status: 0 }; }
+  try { r = await fetch(path, init); } catch (e) { clearTimeout(timer); throw late ? { status: 0, timeout: true } : { status: 0 }; }
+  clearTimeout(timer);
   if (r.ok && csrf && onActivity) onActivity();
   if (r.ok) return r;
   let j = null;
@@ -40,16 +54,18 @@ async function call(method, path, body, accept) {
 
 // Resolves with the parsed JSON answer (or null for 204); rejects with the
 // problem object ({type, title, status, detail}) or {status: 0} when the
-// service cannot be reached.
-export async function api(method, path, body) {
-  const r = await call(method, path, body, "application/json");
+// service cannot be reached ({status: 0, timeout: true} when it did not
+// answer within deadlineMs: DEADLINE_MS, or LONG_DEADLINE_MS for an upload).
+export async function api(method, path, body, deadlineMs) {
+  const ms = deadlineMs || (body instanceof FormData ? LONG_DEADLINE_MS : DEADLINE_MS);
+  const r = await call(method, path, body, "application/json", ms);
   if (r.status === 204) return null;
   try { return await r.json(); } catch (e) { return null; }
 }
 
 // A file (a fax's PDF, a CSV export): resolves with a Blob.
 export async function apiBlob(path, accept) {
-  const r = await call("GET", path, undefined, accept || "*/*");
+  const r = await call("GET", path, undefined, accept || "*/*", LONG_DEADLINE_MS);
   return r.blob();
 }
 

@@ -7,6 +7,11 @@
  * answers a request beyond them itself (back-pressure, nothing queued).
  * Closing the table (the service went away, or the stop) hands back every
  * entry, and no entry is taken after.
+ * A deadline (http_chan_set_timeout): an entry not answered within it is
+ * handed back by http_chan_expire (the front end answers 504) but keeps
+ * its place until its answer comes late (http_chan_take: NULL, errno
+ * ETIMEDOUT) or the table closes, since the service still has the request
+ * in hand and counts it: the cap stays what the service holds.
  * Thread-safe. Ownership: the entries' pointers are the caller's; the
  * table only keeps them. */
 #ifndef FV_HTTP_CHAN_H
@@ -24,13 +29,25 @@ void http_chan_free(http_chan_t *c);
 /* Adds req (not NULL): 0 with its id (never 0) in *id, or -1 with errno
  * EBUSY (cap entries in flight) or EPIPE (the table is closed). */
 int http_chan_add(http_chan_t *c, void *req, uint64_t *id);
-/* Takes id's entry out: its req, or NULL when id is not in flight (never
- * given, taken already, or handed back by the close). */
+/* Takes id's entry out: its req, or NULL when id is not in flight, with
+ * errno ETIMEDOUT when its deadline had passed (handed back by
+ * http_chan_expire: its place is freed now), else ENOENT (never given,
+ * taken already, or handed back by the close). */
 void *http_chan_take(http_chan_t *c, uint64_t id);
+/* Entries added from now on must be answered within timeout_ns of their
+ * add (CLOCK_MONOTONIC); 0 (the default): no deadline. */
+void http_chan_set_timeout(http_chan_t *c, int64_t timeout_ns);
+/* Hands each entry whose deadline is at or before now_ns (CLOCK_MONOTONIC)
+ * to fn with its id (outside the table's lock, oldest first), at most
+ * once; their places stay taken (see above). Returns how many. */
+unsigned http_chan_expire(http_chan_t *c, int64_t now_ns,
+	void (*fn)(void *req, uint64_t id, void *arg), void *arg);
+/* The earliest deadline of the entries not yet expired, or 0 when none. */
+int64_t http_chan_next_deadline(http_chan_t *c);
 /* Closes c: every entry is taken out and given to fn (outside the table's
  * lock, in no particular order); http_chan_add fails from now on. */
 void http_chan_close(http_chan_t *c, void (*fn)(void *req, void *arg), void *arg);
-/* The entries in flight. */
+/* The entries in flight (the expired ones not yet answered included). */
 unsigned http_chan_inflight(http_chan_t *c);
 
 #endif

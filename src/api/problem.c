@@ -127,6 +127,8 @@ static const struct problem_kind kinds[] = {
 		"Cette URL n'est pas autorisée" },
 	{ "internal", 500, "Internal error", "Erreur interne" },
 	{ "unavailable", 503, "The service is unavailable", "Le service est indisponible" },
+	{ "service-timeout", 504, "The service did not answer in time",
+		"Le service n'a pas répondu à temps" },
 	{ NULL, 0, NULL, NULL },
 };
 

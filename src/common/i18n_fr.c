@@ -396,6 +396,11 @@ const struct i18n_entry i18n_fr_entries[] = {
 	{ "the service is not reachable; try again", "le service est injoignable ; réessayez" },
 	{ "the service has too many requests in hand; try again",
 		"le service a trop de requêtes en cours ; réessayez" },
+	{ "the service did not answer in time; it may still complete the request: repeat it with the "
+		"same Idempotency-Key, or check its effect before repeating it",
+		"le service n'a pas répondu à temps et peut encore mener la requête à bien : "
+		"répétez-la avec la même clé d'idempotence (Idempotency-Key), ou vérifiez son effet "
+		"avant de la répéter" },
 	{ "a header's name or value is not valid, or the request has too many headers or query arguments",
 		"le nom ou la valeur d'un en-tête n'est pas valide, ou la requête a trop d'en-têtes ou "
 		"d'arguments" },

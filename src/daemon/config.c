@@ -44,6 +44,8 @@ static const struct setting settings[] = {
 		"Longest time a client may take to send a request's headers and body, however steadily it sends; the connection is then closed (counted in faxvault_http_slow_clients_total)." },
 	{ "http.upload_deadline_seconds", C_INT, OFF(http_upload_deadline), "600", 1, 86400, NULL,
 		"The same for uploads of fax documents (from the headers on)." },
+	{ "http.service_timeout_seconds", C_INT, OFF(http_service_timeout), "300", 1, 86400, NULL,
+		"Longest time the HTTP front end waits for the service's answer to a request once it has the request whole; then it answers 504 (urn:faxvault:problem:service-timeout, with Retry-After) and drops the answer if it comes later. The service still completes the request: a client repeats a POST with the same Idempotency-Key, or checks the effect first. The default leaves room for the longest synchronous requests (an audit chain's verification or export, an invoice run, a large upload's checks)." },
 	{ "metrics.listen", C_STR, OFF(metrics_listen), "", 0, 64, NULL,
 		"Address and port of a separate listener that serves only /metrics (ADDR:PORT; empty: none)." },
 	{ "metrics.token_file", C_STR, OFF(metrics_token_file), "", 0, 1024, NULL,

@@ -18,6 +18,7 @@ typedef struct config {
 	int64_t http_timeout;
 	int64_t http_request_deadline;
 	int64_t http_upload_deadline;
+	int64_t http_service_timeout;
 	char *metrics_listen;
 	char *metrics_token_file;
 	char *portal_dir;

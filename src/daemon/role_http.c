@@ -30,6 +30,8 @@
 #include "log.h"
 #include "metrics.h"
 #include "problem.h"
+#include "redact.h"
+#include "timeutil.h"
 #include "xalloc.h"
 
 static api_config_t ceilings; /* max_body and max_upload, for api_body_ceiling */
@@ -73,15 +75,19 @@ static void problem_answer(const struct origin *from, const char *kind, const ch
 	http_out_add(out, "X-Content-Type-Options", "nosniff");
 	if (out->status == 503)
 		http_out_add(out, "Retry-After", "1");
+	else if (out->status == 504)
+		http_out_add(out, "Retry-After", "5");
 }
 
 /* ---- the channel to the service: requests out, answers back ---- */
 
 /* A request handed over, its answer not yet back: a submitted one (p), or
- * forward's, which waits for it (p NULL: mu, cv, done and out). */
+ * forward's, which waits for it (p NULL: mu, cv, done and out). target:
+ * its method and path, credentials redacted, for the log of a timeout. */
 struct waiting {
 	httpd_pending_t *p;
 	struct origin from;
+	char target[200];
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	bool done;
@@ -98,6 +104,9 @@ static struct waiting *waiting_new(const http_in_t *in, httpd_pending_t *p)
 {
 	struct waiting *w = xcalloc(1, sizeof *w);
 	origin_of(in, &w->from);
+	int n = snprintf(w->target, sizeof w->target, "%s ", in->method);
+	if (n > 0 && (size_t)n < sizeof w->target)
+		redact_target(in->url, NULL, w->target + n, sizeof w->target - (size_t)n);
 	w->p = p;
 	if (!p) {
 		pthread_mutex_init(&w->mu, NULL);
@@ -131,6 +140,23 @@ static void waiting_unavailable(void *req, void *arg)
 	http_out_t out;
 	memset(&out, 0, sizeof out);
 	problem_answer(&w->from, "unavailable", I18N("the service is not reachable; try again"), &out);
+	waiting_end(w, &out);
+}
+
+/* Ends w with a 504: the service's answer did not come within
+ * http.service_timeout_seconds (http_chan_expire). The service goes on
+ * with the request (what it commits stays); its answer, when it comes, is
+ * dropped as late. */
+static void waiting_expired(void *req, uint64_t id, void *arg)
+{
+	struct waiting *w = req;
+	log_event(LOG_WARN, "http.service_timeout", "id=%llu target=\"%s\" after_s=%d",
+		(unsigned long long)id, w->target, *(const int *)arg);
+	http_out_t out;
+	memset(&out, 0, sizeof out);
+	problem_answer(&w->from, "service-timeout", I18N("the service did not answer in time; it may "
+		"still complete the request: repeat it with the same Idempotency-Key, or check its "
+		"effect before repeating it"), &out);
 	waiting_end(w, &out);
 }
 
@@ -246,7 +272,14 @@ static void *answers_main(void *arg)
 			}
 			break;
 		}
+		errno = ENOENT;
 		struct waiting *w = m.type == HTTPF_ANSWER ? http_chan_take(answers.chan, m.id) : NULL;
+		if (!w && errno == ETIMEDOUT) {
+			/* Answered 504 at its deadline: dropped, its place freed. */
+			log_event(LOG_INFO, "http.answer_late", "id=%llu", (unsigned long long)m.id);
+			ipc_msg_free(&m);
+			continue;
+		}
 		if (!w) {
 			/* An id not in flight: never given, or its request
 			 * answered already (a repeat). Dropped. */
@@ -272,9 +305,11 @@ static void *answers_main(void *arg)
 	return NULL;
 }
 
-static int answers_start(unsigned cap)
+static int answers_start(unsigned cap, int timeout_s)
 {
 	answers.chan = http_chan_new(cap);
+	if (answers.chan)
+		http_chan_set_timeout(answers.chan, (int64_t)timeout_s * 1000000000LL);
 	answers.gone = eventfd(0, EFD_CLOEXEC);
 	if (!answers.chan || answers.gone < 0 ||
 	    pthread_create(&answers.thread, NULL, answers_main, NULL) != 0)
@@ -355,18 +390,27 @@ int role_http_main(const config_t *cfg)
 	};
 	unsigned cap = cfg->test_http_inflight_max > 0 ? (unsigned)cfg->test_http_inflight_max
 		: HTTPF_INFLIGHT_MAX;
-	httpd_t *h = answers_start(cap) == 0 ? httpd_start(&hc, why, sizeof why) : NULL;
+	int timeout_s = (int)cfg->http_service_timeout;
+	httpd_t *h = answers_start(cap, timeout_s) == 0 ? httpd_start(&hc, why, sizeof why) : NULL;
 	if (!h) {
 		log_event(LOG_ERROR, "http.front_failed", "err=\"%s\"", why);
 		return 1;
 	}
 	log_event(LOG_INFO, "http.front_started", "pid=%d uid=%d port=%d", (int)getpid(),
 		(int)getuid(), httpd_port(h));
-	/* Until a signal, or the service closes the channel. */
+	/* Until a signal, or the service closes the channel; meanwhile the
+	 * requests past their deadline are answered 504 (looked for at least
+	 * once a second: one added while this waits is not seen at once). */
 	for (;;) {
+		http_chan_expire(answers.chan, time_mono_ns(), waiting_expired, &timeout_s);
+		int64_t next = http_chan_next_deadline(answers.chan), ms = 1000;
+		if (next) {
+			ms = (next - time_mono_ns()) / 1000000 + 1;
+			ms = ms < 1 ? 1 : ms > 1000 ? 1000 : ms;
+		}
 		struct pollfd pf[2] = { { .fd = sfd, .events = POLLIN },
 			{ .fd = answers.gone, .events = POLLIN } };
-		if (poll(pf, 2, -1) < 0) {
+		if (poll(pf, 2, (int)ms) < 0) {
 			if (errno == EINTR)
 				continue;
 			break;

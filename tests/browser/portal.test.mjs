@@ -298,6 +298,34 @@ try {
     await page.clock.fastForward("30:00");
     await page.waitForSelector("#signin-notice", { timeout: 30000 });
     check(!(await page.textContent("#signin-notice")).includes("idle."), `${locale}: signed out after the idle time, with a notice`);
+    // A sign-out whose answer never comes (the request held here): past the
+    // portal's deadline (10 s of the test clock) the page is signed out all
+    // the same, and says in its language that the service did not confirm
+    // it; the session, which the service never heard end, still works, and
+    // the next sign-out ends it.
+    const lang = locale.slice(0, 2);
+    await page.fill("#email", process.env.OP_EMAIL);
+    await page.fill("#password", process.env.OP_PASSWORD);
+    await page.click("#signin button[type=submit]");
+    await page.waitForSelector("#signout", { timeout: 30000 });
+    let held;
+    const reached = new Promise((resolve) => { held = resolve; });
+    const hold = (route) => { if (route.request().method() === "DELETE") held(); else route.continue(); };
+    await page.route("**/v1/sessions/current", hold);
+    await page.click("#signout");
+    await reached;
+    await page.clock.fastForward("00:11");
+    await page.waitForSelector("#signin-notice", { timeout: 30000 });
+    check((await page.textContent("#signin-notice")).trim() === CATALOGUE[lang]["signout.unconfirmed"],
+      `${locale}: a sign-out left unanswered ends on the sign-in page, saying it is unconfirmed`);
+    check(await page.$("#signout") === null && await page.isVisible("#signin"), `${locale}: the page is signed out all the same`);
+    await page.unroute("**/v1/sessions/current", hold);
+    await page.reload();
+    await page.waitForSelector("#signout", { timeout: 30000 });
+    await page.click("#signout");
+    await page.waitForSelector("#signin", { timeout: 30000 });
+    check(await page.$("#signin-notice") === null && !(await ctx.cookies()).some((c) => c.name === "fv_session"),
+      `${locale}: signed out again, confirmed: no notice, the cookie is gone`);
     check(errors.length === 0, `${locale}: no script error (${errors.join("; ")})`);
     await ctx.close();
   }

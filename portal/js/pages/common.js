@@ -6,6 +6,7 @@ import { api, problemKind } from "../api.js";
 // The text to show for a failed call: the service's problem detail (in the
 // page's language: the service follows Accept-Language), else a generic one.
 export function errorText(e) {
+  if (e && e.timeout) return t("error.timeout");
   if (!e || !e.status) return t("error.network");
   if (e.status === 404) return t("error.notfound");
   if (problemKind(e) === "forbidden") return t("error.forbidden");

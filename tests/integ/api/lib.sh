@@ -137,6 +137,10 @@ start_node() {
 	exit 1
 }
 
+# child_of_daemon TITLE: the pid of the daemon's child whose command is
+# TITLE (fv-http, fv-vault, fv-service…), or nothing.
+child_of_daemon() { ps -o pid=,comm= --ppid "$DAEMON_PID" | awk -v c="$1" '$2 == c { print $1 }'; }
+
 # metrics_port: the port of the metrics listener (started with
 # --set metrics.listen=127.0.0.1:0), from the log.
 metrics_port() {

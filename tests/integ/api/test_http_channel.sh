@@ -21,7 +21,6 @@
 
 start_daemon --set http.threads=1 --set testing.http_inflight_max=2 --set testing.http_stray_answers=1
 PW="plume encre buvard 1789"
-child_of_daemon() { ps -o pid=,comm= --ppid "$DAEMON_PID" | awk -v c="$1" '$2 == c { print $1 }'; }
 H=$(child_of_daemon fv-http)
 V=$(child_of_daemon fv-vault)
 [ -n "$H" ] && [ -n "$V" ] && ok || { fail "no front end or key holder under the daemon"; finish; exit 1; }

@@ -23,7 +23,6 @@ start_daemon --set testing.http_seccomp_probe=1 --set metrics.listen=127.0.0.1:0
 	--set daemon.http_user=daemon
 PW="plume encre buvard 1789"
 KEY="$DATA/master.key"
-child_of_daemon() { ps -o pid=,comm= --ppid "$DAEMON_PID" | awk -v c="$1" '$2 == c { print $1 }'; }
 
 # ---- the process, its identity, its filter, no key ----
 H=$(child_of_daemon fv-http)
@@ -48,10 +47,17 @@ if [ "$(id -u)" = 0 ]; then
 	ls -d /tmp/fv-empty-* >/dev/null 2>&1 && fail "an empty root left a directory in /tmp" || ok
 fi
 MPORT=$(metrics_port)
-ss -ltnp 2>/dev/null | grep "127.0.0.1:$PORT " | grep -q "pid=$H," && ok ||
-	fail "the HTTP port is not the front end's: $(ss -ltnp | grep ":$PORT ")"
-ss -ltnp 2>/dev/null | grep "127.0.0.1:$MPORT " | grep -q "pid=$H," && ok ||
-	fail "the metrics port is not the front end's: $(ss -ltnp | grep ":$MPORT ")"
+# listen_inode PORT: the inode of the one socket listening on
+# 127.0.0.1:PORT (/proc/net/tcp; empty unless exactly one).
+listen_inode() {
+	awk -v a="$(printf '0100007F:%04X' "$1")" '$2 == a && $4 == "0A" { print $10 }' /proc/net/tcp |
+		awk '{ n++; v = $0 } END { if (n == 1) print v }'
+}
+# holds PID INODE: one of PID's descriptors is that socket.
+holds() { [ -n "$2" ] && find "/proc/$1/fd" -lname "socket:\[$2\]" 2>/dev/null | grep -q .; }
+I=$(listen_inode "$PORT") MI=$(listen_inode "$MPORT")
+holds "$H" "$I" && ok || fail "the HTTP port is not the front end's: inode ${I:-none}, its fds $(ls -l "/proc/$H/fd" | grep -c socket) sockets"
+holds "$H" "$MI" && ok || fail "the metrics port is not the front end's: inode ${MI:-none}"
 OUT=$($SCAN "$KEY" "$H" "$V")
 echo "$OUT"
 echo "$OUT" | grep -q "^$H mem=absent fd=absent " && ok || fail "the HTTP front end holds the master key: $OUT"
@@ -102,7 +108,16 @@ submit 20 &
 S20=$!
 submit 21 &
 S21=$!
-holder_asked() { [ "$(ss -xpn | grep "pid=$V,fd=3)" | awk '{ print $3 }')" != 0 ]; }
+# The key holder's channel (its fd 3): a request waits in it unread, i.e.
+# its receive queue (ss's Recv-Q of the socket with that inode, exactly one
+# line) is not empty.
+VI=$(readlink "/proc/$V/fd/3" | sed -n 's/^socket:\[\([0-9]*\)\]$/\1/p')
+[ -n "$VI" ] && ok || fail "the key holder's fd 3 is not a socket: $(readlink "/proc/$V/fd/3")"
+holder_asked() {
+	local q
+	q=$(ss -xn | awk -v i="$VI" '$6 == i { print $3 }')
+	[ -n "$q" ] && [ "$(printf '%s\n' "$q" | wc -l)" = 1 ] && [ "$q" -gt 0 ]
+}
 poll_until 300 holder_asked && ok || fail "no submission reached the key holder"
 curl -s --max-time 30 -o /dev/null -w '%{http_code}' "$BASE/healthz" >"$TMP/hz.code"
 [ "$(cat "$TMP/hz.code")" = 200 ] && ok || fail "/healthz while the worker is busy: $(cat "$TMP/hz.code")"

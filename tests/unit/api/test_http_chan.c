@@ -1,6 +1,6 @@
 /* Unit tests of the HTTP front end's channel to the service: the table of
  * requests in flight (src/api/http_chan.c: ids, answers late or twice or
- * unknown, the cap, the close) and the messages' ids (src/api/http_wire.c:
+ * unknown, the cap, the close, the deadline) and the messages' ids (src/api/http_wire.c:
  * a request's id goes and its answer's comes back in the IPC header, id 0
  * refused by the encoder and the decoder alike), over a real SEQPACKET
  * socketpair. */
@@ -18,6 +18,7 @@
 
 #include "http_chan.h"
 #include "http_wire.h"
+#include "timeutil.h"
 #include "xalloc.h"
 
 static void test_ids(void **state)
@@ -112,6 +113,82 @@ static void test_close(void **state)
 	http_chan_free(c);
 }
 
+struct expired {
+	int n;
+	void *req[8];
+	uint64_t id[8];
+};
+
+static void on_expired(void *req, uint64_t id, void *arg)
+{
+	struct expired *e = arg;
+	e->req[e->n] = req;
+	e->id[e->n++] = id;
+}
+
+/* The deadline: a request not answered in time is handed back once (the
+ * front end answers 504), oldest first; its place stays taken until its
+ * late answer (ETIMEDOUT, then the place is free) or the close (not handed
+ * back twice). The clock is the caller's: the table never waits. */
+static void test_deadline(void **state)
+{
+	(void)state;
+	enum { CAP = 3 };
+	const int64_t T = 1000LL * 1000000000LL; /* far beyond this test's run */
+	http_chan_t *c = http_chan_new(CAP);
+	struct expired e = { 0 };
+	int r[4];
+	uint64_t id[4];
+	/* No timeout set: nothing ever expires. */
+	assert_int_equal(http_chan_add(c, &r[0], &id[0]), 0);
+	assert_int_equal(http_chan_next_deadline(c), 0);
+	assert_int_equal(http_chan_expire(c, INT64_MAX, on_expired, &e), 0);
+	http_chan_set_timeout(c, T);
+	int64_t t0 = time_mono_ns();
+	assert_int_equal(http_chan_add(c, &r[1], &id[1]), 0);
+	assert_int_equal(http_chan_add(c, &r[2], &id[2]), 0);
+	int64_t next = http_chan_next_deadline(c);
+	assert_true(next >= t0 + T && next <= time_mono_ns() + T);
+	/* Not yet due. */
+	assert_int_equal(http_chan_expire(c, time_mono_ns(), on_expired, &e), 0);
+	/* The second answered in time: only the first expires. */
+	assert_ptr_equal(http_chan_take(c, id[2]), &r[2]);
+	assert_int_equal(http_chan_expire(c, next, on_expired, &e), 1);
+	assert_int_equal(e.n, 1);
+	assert_ptr_equal(e.req[0], &r[1]);
+	assert_int_equal(e.id[0], id[1]);
+	assert_int_equal(http_chan_next_deadline(c), 0);
+	/* Once only. */
+	assert_int_equal(http_chan_expire(c, INT64_MAX, on_expired, &e), 0);
+	/* Its place stays taken: with r[0] and r[1] in the service, one more
+	 * fills the table. */
+	assert_int_equal(http_chan_inflight(c), 2);
+	assert_int_equal(http_chan_add(c, &r[2], &id[2]), 0);
+	errno = 0;
+	assert_int_equal(http_chan_add(c, &r[3], &id[3]), -1);
+	assert_int_equal(errno, EBUSY);
+	/* The late answer finds nothing, says it was late, frees the place. */
+	errno = 0;
+	assert_null(http_chan_take(c, id[1]));
+	assert_int_equal(errno, ETIMEDOUT);
+	errno = 0;
+	assert_null(http_chan_take(c, id[1]));
+	assert_int_equal(errno, ENOENT);
+	assert_int_equal(http_chan_add(c, &r[3], &id[3]), 0);
+	/* The close hands back the others, not an expired one again. */
+	assert_int_equal(http_chan_expire(c, INT64_MAX, on_expired, &e), 2);
+	assert_int_equal(e.n, 3);
+	assert_ptr_equal(e.req[1], &r[2]);
+	assert_ptr_equal(e.req[2], &r[3]);
+	assert_ptr_equal(http_chan_take(c, id[3]), NULL);
+	struct seen s = { 0 };
+	http_chan_close(c, collect, &s);
+	assert_int_equal(s.n, 1);
+	assert_ptr_equal(s.req[0], &r[0]);
+	assert_int_equal(http_chan_inflight(c), 0);
+	http_chan_free(c);
+}
+
 static void test_wire_ids(void **state)
 {
 	(void)state;
@@ -168,6 +245,7 @@ int main(void)
 		cmocka_unit_test(test_ids),
 		cmocka_unit_test(test_cap),
 		cmocka_unit_test(test_close),
+		cmocka_unit_test(test_deadline),
 		cmocka_unit_test(test_wire_ids),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -129,6 +129,8 @@ typedef struct config {
 	int64_t mail_sender_pages_per_day;
 	int64_t test_media_speed;
 	int64_t test_store_delay_ms;
+	int64_t test_inbound_store_fail;
+	int64_t test_inbound_commit_lost;
 	int64_t test_decide_delay_ms;
 	int64_t test_smtp_seccomp_probe;
 	int64_t test_smtp_verdict_delay_ms;

@@ -710,6 +710,8 @@ static int cmd_serve(const config_t *cfg)
 			.media_priority = (int)cfg->fax_media_priority,
 			.media_loops = (int)cfg->fax_media_loops,
 			.test_store_delay_ms = (int)cfg->test_store_delay_ms,
+			.test_inbound_store_fail = (int)cfg->test_inbound_store_fail,
+			.test_inbound_commit_lost = (int)cfg->test_inbound_commit_lost,
 			.test_decide_delay_ms = (int)cfg->test_decide_delay_ms,
 			.loopback_listen = cfg->fax_loopback_sip,
 			.loopback_fd = sip_fd,

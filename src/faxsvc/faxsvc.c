@@ -11,6 +11,7 @@
 #include "faxsvc.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -100,6 +101,9 @@ static const char *const refusal_names[REF_N] = { "unknown_source", "unknown_num
  * directory renamed from job-* (which the start's sweep wipes) to rx-*
  * (which it leaves), for the next start to file (recover_inbound). */
 #define RX_RESULT_FILE "result.bin"
+/* The fax id the first try chose, so that the start's filing of a fax whose
+ * commit was applied with its answer lost finds it stored. */
+#define RX_ID_FILE "fax.id"
 #define RX_SPOOL_PREFIX "rx-"
 /* The longest wait between two tries to store a received fax. */
 #define INBOUND_RETRY_MAX_MS 5000
@@ -595,6 +599,7 @@ static int64_t sends_pass(void *arg, const queue_job_t *job, int64_t now)
 
 static int rx_prepare(faxsvc_t *s, json_t *route, const char *to_user, const char *from_user,
 	int *tiff_fd, void **call_ud, struct rx_call **out);
+static int rx_write_file(const char *dir, const char *name, const void *buf, size_t len, bool durable);
 static void carrier_release(faxsvc_t *s, const char *trunk_id, const char *account_id);
 static int wait_bound(int *port, atomic_int *state);
 
@@ -641,9 +646,10 @@ static int rx_prepare(faxsvc_t *s, json_t *route, const char *to_user, const cha
 	*tiff_fd = fd;
 	/* The route goes with the pages, so that a crash while they are stored
 	 * loses neither (recover_inbound at the next start). */
-	char rpath[600];
-	snprintf(rpath, sizeof rpath, "%s/" RX_ROUTE_FILE, rc->dir);
-	json_dump_file(route, rpath, JSON_COMPACT);
+	char *rj = json_dumps(route, JSON_COMPACT);
+	if (!rj || rx_write_file(rc->dir, RX_ROUTE_FILE, rj, strlen(rj), false) != 0)
+		log_event(LOG_ERROR, "fax.inbound_keep_failed", "dir=%s what=route", rc->dir);
+	free(rj);
 	*call_ud = rc;
 	if (out)
 		*out = rc;
@@ -653,8 +659,76 @@ static int rx_prepare(faxsvc_t *s, json_t *route, const char *to_user, const cha
 	return 0;
 }
 
-/* The call's result r written durably beside its pages in dir, for the
- * next start to file the fax as its call ended. 0, or -1. */
+/* fsync of the file or directory at path (best effort). */
+static void rx_sync_path(const char *path, int flags)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | flags);
+	if (fd >= 0) {
+		fsync(fd);
+		close(fd);
+	}
+}
+
+/* len bytes of buf as dir/name, whole or not at all: written to a
+ * temporary file renamed over name, so that a crash while writing leaves
+ * the former file or none. durable: the file and then dir fsync'd before
+ * the answer. 0, or -1. */
+static int rx_write_file(const char *dir, const char *name, const void *buf, size_t len, bool durable)
+{
+	char path[1200], tmp[1210];
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	snprintf(tmp, sizeof tmp, "%s.tmp", path);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	int rc = fd >= 0 && fd_write_all(fd, buf, len) == 0 && (!durable || fsync(fd) == 0) ? 0 : -1;
+	if (fd >= 0)
+		close(fd);
+	if (rc == 0 && rename(tmp, path) != 0)
+		rc = -1;
+	if (rc != 0) {
+		unlink(tmp);
+		return -1;
+	}
+	if (durable)
+		rx_sync_path(dir, O_DIRECTORY);
+	return 0;
+}
+
+/* The fax id the first try chose, kept durably in dir beside the result:
+ * the start files the fax with it (recover_inbound). 0, or -1. */
+static int rx_write_id(const char *dir, const char *id)
+{
+	int rc = rx_write_file(dir, RX_ID_FILE, id, strlen(id), true);
+	if (rc != 0)
+		log_event(LOG_ERROR, "fax.inbound_keep_failed", "dir=%s what=id fax=%s", dir, id);
+	return rc;
+}
+
+/* The fax id kept in dir by rx_write_id into id: 1, 0 when there is none,
+ * -1 when the file is there but does not hold an id. */
+static int rx_kept_id(const char *dir, char id[64])
+{
+	char path[1200];
+	snprintf(path, sizeof path, "%s/" RX_ID_FILE, dir);
+	id[0] = '\0';
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -1;
+	char b[64];
+	ssize_t n = read(fd, b, sizeof b);
+	close(fd);
+	if (n < 5 || n >= (ssize_t)sizeof b || memcmp(b, "fax_", 4) != 0)
+		return -1;
+	for (ssize_t i = 0; i < n; i++)
+		if (!isalnum((unsigned char)b[i]) && b[i] != '_' && b[i] != '-')
+			return -1;
+	memcpy(id, b, (size_t)n);
+	id[n] = '\0';
+	return 1;
+}
+
+/* The call's result r written durably beside its pages in dir (its route
+ * file fsync'd too), for the next start to file the fax as its call ended.
+ * 0, or -1. */
 static int rx_write_result(const char *dir, const fax_result_t *r)
 {
 	struct ipc_out *o = xmalloc(sizeof *o);
@@ -663,12 +737,10 @@ static int rx_write_result(const char *dir, const fax_result_t *r)
 	uint64_t plen = o->len - IPC_HDR_LEN;
 	for (int i = 0; i < 4; i++)
 		o->buf[4 + i] = (uint8_t)(plen >> (8 * i));
-	char path[1200];
-	snprintf(path, sizeof path, "%s/" RX_RESULT_FILE, dir);
-	int fd = o->failed ? -1 : open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	int rc = fd >= 0 && fd_write_all(fd, o->buf, o->len) == 0 && fsync(fd) == 0 ? 0 : -1;
-	if (fd >= 0)
-		close(fd);
+	char rpath[1200];
+	snprintf(rpath, sizeof rpath, "%s/" RX_ROUTE_FILE, dir);
+	rx_sync_path(rpath, 0);
+	int rc = o->failed ? -1 : rx_write_file(dir, RX_RESULT_FILE, o->buf, o->len, true);
 	free(o);
 	return rc;
 }
@@ -694,14 +766,15 @@ static int rx_keep(const char *dir, char *kept, size_t cap)
 	return 0;
 }
 
-/* The result kept in dir by rx_write_result into *r. 0, or -1 (none, or unreadable). */
+/* The result kept in dir by rx_write_result into *r: 0, 1 when there is
+ * none, -1 when the file is there but unreadable (cut or damaged). */
 static int rx_kept_result(const char *dir, fax_result_t *r)
 {
 	char path[1200];
 	snprintf(path, sizeof path, "%s/" RX_RESULT_FILE, dir);
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return -1;
+		return errno == ENOENT ? 1 : -1;
 	uint8_t *buf = xmalloc(IPC_HDR_LEN + IPC_PAYLOAD_MAX);
 	ssize_t n = read(fd, buf, IPC_HDR_LEN + IPC_PAYLOAD_MAX);
 	close(fd);
@@ -741,8 +814,9 @@ static void rx_result(void *ud, const fax_result_t *r)
 	int wait_ms = 250;
 	bool wipe = true, kept_result = false;
 	/* One id for every try: a try after a commit whose answer was lost
-	 * finds the fax stored instead of filing it twice. */
-	char id[64] = "";
+	 * finds the fax stored instead of filing it twice. Kept beside the
+	 * result (saved), the start's filing uses it too. */
+	char id[64] = "", saved[64] = "";
 	for (int tries = 1;; tries++) {
 		if (dom_fax_inbound(s->st, s->env, rc->route, tiff, r, id) == 0) {
 			log_event(LOG_INFO, "fax.inbound_stored", "fax=%s to=%s pages=%d ok=%d", id, r->to_user,
@@ -759,6 +833,8 @@ static void rx_result(void *ud, const fax_result_t *r)
 		 * the fax at the next start as its call ended. */
 		if (tries == 1)
 			kept_result = rx_write_result(rc->dir, r) == 0;
+		if (id[0] && strcmp(id, saved) != 0 && rx_write_id(rc->dir, id) == 0)
+			snprintf(saved, sizeof saved, "%s", id);
 		if (stop) {
 			/* Kept as rx-* (which the start's sweep of job-* leaves), or,
 			 * without its result, filed at the next start as cut short
@@ -766,8 +842,9 @@ static void rx_result(void *ud, const fax_result_t *r)
 			char kept[1200] = "";
 			int k = kept_result ? rx_keep(rc->dir, kept, sizeof kept) : -1;
 			wipe = false;
-			log_event(LOG_WARN, "fax.inbound_kept", "to=%s pages=%d dir=%s result=%s", r->to_user,
-				r->pages_received, k == 0 ? kept : rc->dir, kept_result ? "kept" : "lost");
+			log_event(LOG_WARN, "fax.inbound_kept", "to=%s pages=%d dir=%s result=%s fax=%s",
+				r->to_user, r->pages_received, k == 0 ? kept : rc->dir,
+				kept_result ? "kept" : "lost", saved[0] ? saved : "-");
 			break;
 		}
 		struct timespec ts;
@@ -1387,11 +1464,25 @@ void faxsvc_metrics(buf_t *o, void *ud)
 		buf_printf(o, "faxvault_fax_calls_up{trunk=\"%s\",direction=\"outbound\"} %d\n", ids[k], counts[k]);
 }
 
+/* A kept directory whose route file cannot be read: logged and kept (as
+ * rx-*, which the start's sweep leaves) for an operator, never wiped. */
+static void rx_unreadable(const char *dir, const char *name, const char *what)
+{
+	char kept[1200] = "";
+	if (strncmp(name, "job-", 4) != 0 || rx_keep(dir, kept, sizeof kept) != 0)
+		kept[0] = '\0';
+	log_event(LOG_ERROR, "fax.inbound_unreadable", "dir=%s what=%s action=kept",
+		kept[0] ? kept : dir, what);
+}
+
 /* Faxes received before a crash or a stop but not yet stored: every work
  * directory that holds a route and a TIFF becomes an inbound fax, as its
  * call ended when its result was kept (rx_keep), otherwise with the pages
- * that arrived, marked as cut short. Runs before the work directories are
- * wiped; one the database does not take now is kept for the next start. */
+ * that arrived, marked as cut short; with the fax id its first try chose
+ * when one was kept (a fax already stored is then not filed again). Runs
+ * before the work directories are wiped; one the database does not take
+ * now is kept for the next start, one whose route cannot be read is logged
+ * and kept. */
 static int recover_inbound(faxsvc_t *s)
 {
 	DIR *d = opendir(s->env->work_dir);
@@ -1408,8 +1499,11 @@ static int recover_inbound(faxsvc_t *s)
 		snprintf(tpath, sizeof tpath, "%s/rx.tif", dir);
 		json_error_t je;
 		json_t *route = json_load_file(rpath, 0, &je);
-		if (!route)
+		if (!route) {
+			if (access(rpath, F_OK) == 0)
+				rx_unreadable(dir, de->d_name, "route");
 			continue;
+		}
 		int pages = 0;
 		TIFFSetErrorHandler(NULL);
 		TIFFSetWarningHandler(NULL);
@@ -1419,7 +1513,10 @@ static int recover_inbound(faxsvc_t *s)
 			TIFFClose(t);
 		}
 		fax_result_t r;
-		bool ended = rx_kept_result(dir, &r) == 0;
+		int kr = rx_kept_result(dir, &r);
+		bool ended = kr == 0;
+		if (kr < 0)
+			log_event(LOG_ERROR, "fax.inbound_unreadable", "dir=%s what=result action=cut_short", dir);
 		if (ended) {
 			/* the pages on disk are what the call received */
 			r.pages_received = pages;
@@ -1435,7 +1532,11 @@ static int recover_inbound(faxsvc_t *s)
 			snprintf(r.to_user, sizeof r.to_user, "%s",
 				json_string_value(json_object_get(route, "number")) ?: "");
 		}
-		char id[64] = "";
+		/* the id of the first try, when one was kept */
+		char id[64];
+		int ki = rx_kept_id(dir, id);
+		if (ki < 0)
+			log_event(LOG_ERROR, "fax.inbound_unreadable", "dir=%s what=id action=new_id", dir);
 		if (pages > 0 || ended) {
 			if (dom_fax_inbound(s->st, s->env, route, pages > 0 ? tpath : NULL, &r, id) == 0) {
 				n++;
@@ -1444,6 +1545,8 @@ static int recover_inbound(faxsvc_t *s)
 				dom_workdir_wipe(dir);
 			} else {
 				char kept[1200] = "";
+				if (id[0] && ki != 1)
+					rx_write_id(dir, id);
 				if (strncmp(de->d_name, "job-", 4) != 0 ||
 				    (!ended && rx_write_result(dir, &r) != 0) || rx_keep(dir, kept, sizeof kept) != 0)
 					kept[0] = '\0';
@@ -1618,6 +1721,7 @@ faxsvc_t *faxsvc_start(const faxsvc_config_t *cfg, store_t *st, char *err, size_
 	/* The trunks' state is recorded as this node's view. */
 	dom_trunks_node(cfg->node_id);
 	/* What a crash left behind. */
+	dom_fax_inbound_test_hooks(cfg->test_inbound_store_fail, cfg->test_inbound_commit_lost);
 	int rxrec = recover_inbound(s);
 	dom_workdir_sweep(s->env);
 	int swept = dom_docs_sweep_orphans(st, s->env, ORPHAN_MIN_AGE_S);

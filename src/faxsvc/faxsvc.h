@@ -25,6 +25,8 @@ typedef struct faxsvc_config {
 	int media_loops;           /* the node's media loops (fax.media_loops: 0 one per core, -1 none) */
 	int test_store_delay_ms;   /* tests only: pause before storing an inbound fax */
 	int test_decide_delay_ms;  /* tests only: pause in the decision on a carrier's INVITE */
+	int test_inbound_store_fail;  /* tests only: stores of a received fax refused */
+	int test_inbound_commit_lost; /* tests only: stores committed but answered failed */
 	const char *loopback_listen; /* "IP:PORT" of the loopback trunk's receiver; "" or
 					NULL: none. Port 0: any free port */
 	int loopback_fd;           /* > 0: a UDP socket already bound to loopback_listen,

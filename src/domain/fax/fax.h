@@ -379,6 +379,11 @@ int dom_fax_queue_depth(store_t *st, int *rendering, int *queued, int *sending);
 int dom_fax_inbound_refused(store_t *st, const char *account_id, const char *number,
 	const char *trunk_id, int sip_status, const char *why);
 int dom_fax_inbound(store_t *st, const fax_env_t *env, const json_t *route, const char *tiff_path, const fax_result_t *r, char fax_id_out[64]);
+/* Tests only (testing.inbound_store_fail, testing.inbound_commit_lost):
+ * the next commit_lost stores of a received fax commit and answer failure
+ * (a commit whose answer was lost), and after them the next fail stores
+ * are refused, each having named its fax. Process-wide; 0, 0 turns both off. */
+void dom_fax_inbound_test_hooks(int fail, int commit_lost);
 
 /* Anti-virus on the ways in (P08): every uploaded file is scanned by clamd
  * (fax.clamd / av.clamd) before anything of it is kept. */

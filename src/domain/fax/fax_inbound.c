@@ -3,6 +3,7 @@
 #include "fax.h"
 
 #include <fcntl.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -194,6 +195,24 @@ static int inbound_to_shared(store_tx_t *tx, const fax_env_t *env, const json_t 
 	return rc;
 }
 
+/* testing.inbound_store_fail and testing.inbound_commit_lost (tests only). */
+static atomic_int test_fail_left, test_lost_left;
+
+void dom_fax_inbound_test_hooks(int fail, int commit_lost)
+{
+	atomic_store(&test_fail_left, fail > 0 ? fail : 0);
+	atomic_store(&test_lost_left, commit_lost > 0 ? commit_lost : 0);
+}
+
+/* Takes one from *left when it is above 0: whether it was. */
+static bool test_take(atomic_int *left)
+{
+	int n = atomic_load(left);
+	while (n > 0 && !atomic_compare_exchange_weak(left, &n, n - 1))
+		;
+	return n > 0;
+}
+
 int dom_fax_inbound(store_t *st, const fax_env_t *env, const json_t *route, const char *tiff_path,
 	const fax_result_t *r, char fax_id_out[64])
 {
@@ -214,6 +233,22 @@ int dom_fax_inbound(store_t *st, const fax_env_t *env, const json_t *route, cons
 			sodium_memzero(sbpdf, sblen);
 			free(sbpdf);
 		}
+		return -1;
+	}
+	/* Tests only: a store the database refuses, its fax named (as a
+	 * commit that fails names it). */
+	if (atomic_load(&test_lost_left) == 0 && test_take(&test_fail_left)) {
+		store_rollback(tx);
+		if (sbpdf) {
+			sodium_memzero(sbpdf, sblen);
+			free(sbpdf);
+		}
+		if (!fax_id_out[0]) {
+			char *tid = sec_new_id("fax");
+			snprintf(fax_id_out, 64, "%s", tid);
+			free(tid);
+		}
+		log_event(LOG_WARN, "fax.inbound_test_refused", "fax=%s account=%s", fax_id_out, account_id);
 		return -1;
 	}
 	/* A try again after a commit whose answer was lost (PostgreSQL: the
@@ -327,5 +362,10 @@ int dom_fax_inbound(store_t *st, const fax_env_t *env, const json_t *route, cons
 	}
 	log_event(LOG_INFO, "fax.received", "fax=%s account=%s pages=%d status=%s", fax_id_out,
 		account_id, pages, status);
+	if (test_take(&test_lost_left)) {
+		log_event(LOG_WARN, "fax.inbound_test_commit_lost", "fax=%s account=%s", fax_id_out,
+			account_id);
+		return -1;
+	}
 	return 0;
 }

@@ -17,6 +17,7 @@ struct store_gitem {
 	store_group_fn fn;
 	void *arg;
 	void (*free_arg)(void *);
+	char *chain; /* the audit chain it writes (owned), NULL: unknown (store_tx_defer) */
 	bool done; /* set, under g_lock, once its group ended */
 	bool unavailable; /* its group failed for store_unavailable_seen */
 	int rc;
@@ -33,7 +34,9 @@ static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
 static _Thread_local pthread_cond_t t_cond;
 static _Thread_local bool t_cond_made;
 
-void store_tx_defer(store_tx_t *tx, store_group_fn fn, void *arg, void (*free_arg)(void *))
+/* Queues fn(arg) for tx's group; chain_id: store_tx_defer_chain's, or NULL. */
+static void defer(store_tx_t *tx, const char *chain_id, store_group_fn fn, void *arg,
+	void (*free_arg)(void *))
 {
 	if (tx->write) {
 		/* A write transaction writes itself. */
@@ -47,6 +50,7 @@ void store_tx_defer(store_tx_t *tx, store_group_fn fn, void *arg, void (*free_ar
 	it->fn = fn;
 	it->arg = arg;
 	it->free_arg = free_arg;
+	it->chain = chain_id ? xstrdup(chain_id) : NULL;
 	store_t *st = tx->st;
 	pthread_mutex_lock(&g_lock);
 	if (st->g_tail)
@@ -58,6 +62,66 @@ void store_tx_defer(store_tx_t *tx, store_group_fn fn, void *arg, void (*free_ar
 	pthread_mutex_unlock(&g_lock);
 	it->tnext = tx->deferred;
 	tx->deferred = it;
+}
+
+void store_tx_defer(store_tx_t *tx, store_group_fn fn, void *arg, void (*free_arg)(void *))
+{
+	defer(tx, NULL, fn, arg, free_arg);
+}
+
+void store_tx_defer_chain(store_tx_t *tx, const char *chain_id, store_group_fn fn, void *arg,
+	void (*free_arg)(void *))
+{
+	defer(tx, chain_id, fn, arg, free_arg);
+}
+
+/* The heads of the chains of a group's writes, locked (made if missing,
+ * from the closed global chain's head as store_audit_chain_head makes
+ * them) in one statement, sorted by chain id, until the commit. Every
+ * group that runs beside others locks this way before its first write, and
+ * its writes lock no other row (audit_record: its chain's head, again, and
+ * inserts of new events), so no two such groups can wait on each other in
+ * a cycle; an ordinary writer, which locks heads in any order, holds the
+ * global write lock exclusive and so never runs beside them. The lock of an
+ * existing head is ON CONFLICT DO UPDATE's (WHERE false: locked, not
+ * written), a new head's is its insert's: one pass in one order for both.
+ * chains: a JSON array of chain ids (may repeat). */
+static int lock_heads(store_tx_t *tx, const char *chains)
+{
+	return sq_exec(tx, false, "INSERT INTO audit_heads (chain_id, chain_seq, hash, version)"
+		" SELECT c, 0, COALESCE((SELECT hash FROM audit_heads WHERE chain_id = ''), ?),"
+		" COALESCE((SELECT version FROM audit_heads WHERE chain_id = ''), 0)"
+		" FROM (SELECT DISTINCT value AS c FROM json_array_elements_text(CAST(? AS json))) s"
+		" ORDER BY c ON CONFLICT (chain_id) DO UPDATE SET chain_seq = audit_heads.chain_seq"
+		" WHERE false", "ss",
+		"0000000000000000000000000000000000000000000000000000000000000000", chains);
+}
+
+/* The write transaction of a group: beside other stores' groups when the
+ * backend can and every write says its chain (their heads then locked
+ * first: lock_heads), else an ordinary write transaction. NULL when it
+ * could not begin. */
+static store_tx_t *group_begin(store_t *st, struct store_gitem *batch)
+{
+	json_t *chains = st->be->begin_group ? json_array() : NULL;
+	for (struct store_gitem *it = batch; it && chains; it = it->next)
+		if (!it->chain || json_array_append_new(chains, json_string(it->chain)) != 0) {
+			json_decref(chains);
+			chains = NULL;
+		}
+	if (!chains)
+		return store_begin(st, true);
+	size_t n = json_array_size(chains);
+	char *text = json_dumps(chains, JSON_COMPACT);
+	json_decref(chains);
+	store_tx_t *tx = text ? st->be->begin_group(st) : NULL;
+	if (tx && lock_heads(tx, text) != STORE_OK) {
+		log_event(LOG_ERROR, "store.group_lock_failed", "writes=%zu", n);
+		store_rollback(tx);
+		tx = NULL;
+	}
+	free(text);
+	return tx;
 }
 
 /* Writes the first group of st's queue in one transaction. Called with
@@ -83,7 +147,7 @@ static void write_group(store_t *st)
 	 * restored after. */
 	bool seen = store_unavailable_seen();
 	store_unavailable_clear();
-	store_tx_t *tx = store_begin(st, true);
+	store_tx_t *tx = group_begin(st, batch);
 	for (struct store_gitem *it = batch; it; it = it->next)
 		it->rc = tx ? it->fn(tx, it->arg) : -1;
 	bool ok = tx && store_commit(tx) == STORE_OK;
@@ -155,6 +219,7 @@ int sq_group_wait(store_t *st, struct store_gitem *list)
 		next = it->tnext;
 		if (it->free_arg)
 			it->free_arg(it->arg);
+		free(it->chain);
 		free(it);
 	}
 	return rc;

@@ -9,7 +9,10 @@
  * quotas, single-use tokens) keep the meaning they have on SQLite and the
  * audit chain stays one and verifiable whatever the number of nodes. Since
  * no two writers overlap, no serialization failure (40001) or deadlock can
- * arise between them. A read transaction is REPEATABLE READ: one snapshot
+ * arise between them. The group commit's transactions that write only
+ * audit events take that lock shared, so that those of several nodes run at
+ * once; what keeps them from deadlocking and their events' seq in commit
+ * order is at begin_tx. A read transaction is REPEATABLE READ: one snapshot
  * for all its statements, like SQLite's read transaction; its BEGIN goes
  * in the pipeline of its first statement (no round trip of its own; one
  * that runs nothing sends nothing).
@@ -48,9 +51,10 @@
 #define STORE_PG_POOL_MAX 32
 /* Parameters of one statement (sq_insert's 64 columns and an id fit). */
 #define STORE_PG_PARAMS_MAX 80
-/* Advisory lock keys ("fvwr", "fvmg"). */
+/* Advisory lock keys ("fvwr", "fvmg", "fvsq"). */
 #define STORE_PG_WRITE_LOCK 0x66767772LL
 #define STORE_PG_MIGRATE_LOCK 0x66766d67LL
+#define STORE_PG_SEQ_LOCK 0x66767371LL
 
 /* Type OIDs of the built-in types we bind or read (pg_type.h). */
 enum {
@@ -101,6 +105,7 @@ struct pg_tx {
 	int changes; /* rows changed by the last statement */
 	bool begun; /* BEGIN sent and answered (with the first statement) */
 	bool lost;  /* a statement failed before BEGIN was answered */
+	bool group; /* a group's: the write lock shared, its events numbered at commit */
 };
 
 static struct pg_store *PS(store_t *st)
@@ -696,14 +701,30 @@ static int pg_changes(store_tx_t *tx)
  * it holds the lock when store_begin returns (callers and tests rely on
  * it). A read transaction takes a pooled connection and sends nothing:
  * its BEGIN goes with its first statement (run_params), so it costs no
- * round trip of its own, and one that runs no statement none at all. */
-static store_tx_t *pg_begin(store_t *base, bool write)
+ * round trip of its own, and one that runs no statement none at all.
+ *
+ * A group's transaction (begin_group: every write of the group is of the
+ * audit chains, store_group.c) takes the write lock shared: the groups of
+ * several nodes run at once, each having locked its chains' heads in one
+ * order first, and an ordinary writer, exclusive, waits for them and they
+ * for it. Its events are inserted with a provisional negative seq (the
+ * column's default, fv_audit_seq(), reads faxvault.audit_pending: migration
+ * 0068) and numbered from the global sequence at its commit, under one more
+ * lock (STORE_PG_SEQ_LOCK) held to the commit's end: events reach seq in
+ * the order they become visible, so a reader that has seen seq S will never
+ * find an event below S committed after (docs/postgresql.md). An ordinary
+ * writer's events take their seq at insert: no group runs beside it. */
+static store_tx_t *begin_tx(store_t *base, bool write, bool group)
 {
 	struct pg_store *st = PS(base);
 	int64_t t0 = time_mono_ns();
-	char begin[160];
-	snprintf(begin, sizeof begin, "%s; SELECT pg_advisory_xact_lock(%lld)", begin_sql[1],
-		STORE_PG_WRITE_LOCK);
+	char begin[200];
+	if (group)
+		snprintf(begin, sizeof begin, "%s; SET LOCAL faxvault.audit_pending = 'on';"
+			" SELECT pg_advisory_xact_lock_shared(%lld)", begin_sql[1], STORE_PG_WRITE_LOCK);
+	else
+		snprintf(begin, sizeof begin, "%s; SELECT pg_advisory_xact_lock(%lld)", begin_sql[1],
+			STORE_PG_WRITE_LOCK);
 	struct pg_conn *pc = NULL;
 	/* A pooled connection the server dropped (restart, failover) fails
 	 * here first: one more try on a fresh one. */
@@ -737,8 +758,19 @@ static store_tx_t *pg_begin(store_t *base, bool write)
 	tx->pc = pc;
 	tx->c = pc->c;
 	tx->begun = write;
+	tx->group = group;
 	sq_db_time(base, t0);
 	return &tx->base;
+}
+
+static store_tx_t *pg_begin(store_t *base, bool write)
+{
+	return begin_tx(base, write, false);
+}
+
+static store_tx_t *pg_begin_group(store_t *base)
+{
+	return begin_tx(base, true, true);
 }
 
 /* Ends tx: returns its connection to the pool (pool_put closes it unless
@@ -762,7 +794,18 @@ static int pg_commit(store_tx_t *tx)
 	}
 	int64_t t0 = time_mono_ns();
 	PGconn *c = PT(tx)->c;
-	PGresult *r = PQexec(c, "COMMIT");
+	/* A group's events numbered in the order they appeared (provisional
+	 * -1, -2, ...), then the commit, in one round trip: the lock that
+	 * orders the numbering is held from the numbering to the commit's end,
+	 * with no wait for this process between. */
+	char group_commit[512];
+	if (PT(tx)->group)
+		snprintf(group_commit, sizeof group_commit, "SELECT pg_advisory_xact_lock(%lld);"
+			" UPDATE audit_events e SET seq = n.seq FROM (SELECT o.seq AS old,"
+			" nextval('audit_events_seq') AS seq FROM (SELECT seq FROM audit_events"
+			" WHERE seq < 0 ORDER BY seq DESC) o) n WHERE e.seq = n.old; COMMIT",
+			STORE_PG_SEQ_LOCK);
+	PGresult *r = PQexec(c, PT(tx)->group ? group_commit : "COMMIT");
 	/* COMMIT of a transaction a failed statement aborted answers ROLLBACK. */
 	int rc = PQresultStatus(r) == PGRES_COMMAND_OK && strcmp(PQcmdStatus(r), "COMMIT") == 0
 		? STORE_OK : STORE_ERROR;
@@ -891,6 +934,7 @@ static const struct store_backend pg_backend = {
 	.run = pg_run,
 	.changes = pg_changes,
 	.begin = pg_begin,
+	.begin_group = pg_begin_group,
 	.commit = pg_commit,
 	.rollback = pg_rollback,
 	.close = pg_close,

@@ -5,7 +5,11 @@
  * between groups leaves a chain that verifies and the next one goes on
  * with it; a failed write fails its transaction's commit and not the
  * next; a read transaction refuses writes; writes queued while a group
- * is written form the next group, written by one of their waiting callers. */
+ * is written form the next group, written by one of their waiting callers.
+ * On PostgreSQL, two stores on one database (two nodes): their groups of
+ * audit events run at once, in any order of chains without deadlock, an
+ * ordinary writer excludes them, and their events' global seq follows the
+ * order in which they become visible. */
 #include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -379,6 +383,298 @@ static void test_read_refuses_writes(void **state)
 	fixture_close(&fx);
 }
 
+/* ---- PostgreSQL: the groups of several nodes at once ----
+ * Two stores on one database are two nodes. A group whose every write is
+ * an audit event (store_tx_defer_chain) takes the global write lock shared:
+ * it runs beside the other node's, having locked its chains' heads first
+ * in one order, and an ordinary write transaction still excludes it. Its
+ * events are numbered at its commit, so the global seq follows the order in
+ * which events become visible. */
+
+/* The first integer of q on the database dsn names (-1 on error). */
+static long long pg_int(const char *dsn, const char *q)
+{
+	PGconn *c = PQconnectdb(dsn);
+	long long v = -1;
+	if (PQstatus(c) == CONNECTION_OK) {
+		PGresult *r = PQexec(c, q);
+		if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) > 0)
+			v = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+		PQclear(r);
+	}
+	PQfinish(c);
+	return v;
+}
+
+/* Waits (two minutes at most) until q answers at least want. */
+static bool pg_wait(const char *dsn, const char *q, long long want)
+{
+	for (int i = 0; i < 12000; i++) {
+		if (pg_int(dsn, q) >= want)
+			return true;
+		nanosleep(&(struct timespec){ .tv_nsec = 10000000 }, NULL);
+	}
+	return false;
+}
+
+/* Backends of this database waiting for a lock of the kind given. */
+#define WAITING(kinds) "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()" \
+	" AND wait_event_type = 'Lock' AND wait_event IN (" kinds ")"
+
+static bool wait_flag(atomic_int *flag)
+{
+	for (int i = 0; i < 120000 && !atomic_load(flag); i++)
+		nanosleep(&(struct timespec){ .tv_nsec = 1000000 }, NULL);
+	return atomic_load(flag);
+}
+
+/* A write of a group that records its event, then holds the group in
+ * flight (its transaction open, its locks held) until released. */
+struct hold {
+	const char *account;
+	atomic_int entered, release;
+};
+
+static int hold_run(store_tx_t *tx, void *arg)
+{
+	struct hold *h = arg;
+	audit_ctx_t ctx = { .actor = "system:held", .source = "", .request_id = "" };
+	int rc = audit_record(tx, &ctx, "user.read", "usr_h", h->account, "success", NULL);
+	atomic_store(&h->entered, 1);
+	/* Released by the test; two minutes at most. */
+	for (int i = 0; i < 120000 && !atomic_load(&h->release); i++)
+		nanosleep(&(struct timespec){ .tv_nsec = 1000000 }, NULL);
+	return rc;
+}
+
+/* A read on a node: first the held write of hold (when not NULL, on its
+ * chain), then one event of each of accounts[], in one group. */
+struct node_read {
+	store_t *st;
+	struct hold *hold;
+	const char *accounts[2];
+	int rc;
+	atomic_int done;
+};
+
+static void *node_read(void *arg)
+{
+	struct node_read *r = arg;
+	r->rc = STORE_ERROR;
+	store_tx_t *tx = store_begin(r->st, false);
+	if (tx) {
+		if (r->hold)
+			store_tx_defer_chain(tx, audit_chain_of(r->hold->account), hold_run, r->hold, NULL);
+		audit_ctx_t ctx = { .actor = "system:node", .source = "", .request_id = "" };
+		int bad = 0;
+		for (int i = 0; i < 2; i++)
+			if (r->accounts[i])
+				bad |= audit_record(tx, &ctx, "user.read", "usr_n", r->accounts[i], "success",
+					NULL);
+		r->rc = store_commit(tx);
+		if (bad)
+			r->rc = STORE_ERROR;
+	}
+	atomic_store(&r->done, 1);
+	return NULL;
+}
+
+/* The seq of the newest event of account (0: none). */
+static int64_t newest_of(store_t *st, const char *account)
+{
+	store_tx_t *tx = store_begin(st, false);
+	store_audit_filter_t f = { .account_id = account };
+	store_page_t pg = { 0 };
+	int64_t seq = 0;
+	if (tx && store_audit_list(tx, &f, NULL, 1, &pg) == STORE_OK && json_array_size(pg.items))
+		seq = json_integer_value(json_object_get(json_array_get(pg.items, 0), "seq"));
+	store_page_free(&pg);
+	store_rollback(tx);
+	return seq;
+}
+
+/* A follower that has seen every event up to seq `seen` reads the newest
+ * ones, a page of one at a time, down to seen: whether it meets account's
+ * event. It would miss one that committed after it looked, below seen. */
+static bool follower_finds(store_t *st, int64_t seen, const char *account)
+{
+	store_tx_t *tx = store_begin(st, false);
+	store_audit_filter_t f = { 0 };
+	char cursor[32] = "";
+	bool found = false;
+	for (int pages = 0; tx && pages < 1000; pages++) {
+		store_page_t pg = { 0 };
+		if (store_audit_list(tx, &f, cursor[0] ? cursor : NULL, 1, &pg) != STORE_OK ||
+		    !json_array_size(pg.items)) {
+			store_page_free(&pg);
+			break;
+		}
+		json_t *ev = json_array_get(pg.items, 0);
+		int64_t seq = json_integer_value(json_object_get(ev, "seq"));
+		if (seq <= seen) {
+			store_page_free(&pg);
+			break;
+		}
+		found |= strcmp(json_string_value(json_object_get(ev, "account_id")), account) == 0;
+		snprintf(cursor, sizeof cursor, "%lld", (long long)seq);
+		store_page_free(&pg);
+	}
+	store_rollback(tx);
+	return found;
+}
+
+/* Node 1's group (chain acc_a) is held in flight after its event; node 2's
+ * group (chain acc_b) runs and commits meanwhile: with one exclusive lock
+ * it would wait (the test then fails after its deadline). Node 1's group
+ * drew its provisional number first and commits second: its event still
+ * gets a seq above everything visible before, so a follower that saw up to
+ * there finds it (with the seq taken at insert, it would sit below node 2's
+ * event, and the follower would miss it for good). */
+static void test_nodes_groups_parallel_in_seq_order(void **state)
+{
+	(void)state;
+	if (!test_db_pg())
+		skip();
+	struct fixture fx;
+	fixture_open(&fx);
+	store_t *st2 = test_db_open(fx.path);
+	struct hold h = { .account = "acc_a" };
+	struct node_read r1 = { .st = fx.st, .hold = &h }, r2 = { .st = st2, .accounts = { "acc_b" } };
+	pthread_t t1, t2;
+	assert_int_equal(pthread_create(&t1, NULL, node_read, &r1), 0);
+	assert_true(wait_flag(&h.entered));
+	assert_int_equal(pthread_create(&t2, NULL, node_read, &r2), 0);
+	bool beside = wait_flag(&r2.done);
+	bool held = !atomic_load(&r1.done);
+	int64_t seen = newest_of(fx.st, NULL), b = newest_of(fx.st, "acc_b");
+	int64_t a_before = newest_of(fx.st, "acc_a");
+	atomic_store(&h.release, 1);
+	assert_int_equal(pthread_join(t1, NULL), 0);
+	assert_int_equal(pthread_join(t2, NULL), 0);
+	if (!beside)
+		fail_msg("node 2's group waited for node 1's group in flight");
+	assert_true(held);
+	assert_int_equal(r1.rc, STORE_OK);
+	assert_int_equal(r2.rc, STORE_OK);
+	/* While node 1's group was in flight, node 2's event was the newest
+	 * visible and node 1's was not visible. */
+	assert_int_equal(a_before, 0);
+	assert_true(b > 0);
+	assert_int_equal(seen, b);
+	int64_t a = newest_of(fx.st, "acc_a");
+	assert_true(a > b);
+	assert_true(follower_finds(fx.st, seen, "acc_a"));
+	int64_t events;
+	verify_chain(fx.st, fx.k, &events);
+	assert_int_equal(events, 2);
+	assert_int_equal(pg_int(fx.path, "SELECT count(*) FROM audit_events WHERE seq < 0"), 0);
+	store_close(st2);
+	fixture_close(&fx);
+}
+
+/* Two nodes' groups over the same two chains, in opposite orders: node
+ * 1's writes acc_x then acc_y, held after its first event; node 2's writes
+ * acc_y then acc_x and waits meanwhile. Both commit and both chains
+ * verify. Without the heads locked first in one order (each write locking
+ * its own chain's head as it comes), node 2 would hold acc_y and wait for
+ * acc_x, node 1 then wait for acc_y: a deadlock, one of them failed. */
+static void test_nodes_groups_opposite_orders(void **state)
+{
+	(void)state;
+	if (!test_db_pg())
+		skip();
+	struct fixture fx;
+	fixture_open(&fx);
+	store_t *st2 = test_db_open(fx.path);
+	struct hold h = { .account = "acc_x" };
+	struct node_read r1 = { .st = fx.st, .hold = &h, .accounts = { "acc_y" } },
+		r2 = { .st = st2, .accounts = { "acc_y", "acc_x" } };
+	pthread_t t1, t2;
+	assert_int_equal(pthread_create(&t1, NULL, node_read, &r1), 0);
+	assert_true(wait_flag(&h.entered));
+	assert_int_equal(pthread_create(&t2, NULL, node_read, &r2), 0);
+	bool waits = pg_wait(fx.path, WAITING("'tuple', 'transactionid', 'advisory'"), 1);
+	atomic_store(&h.release, 1);
+	assert_int_equal(pthread_join(t1, NULL), 0);
+	assert_int_equal(pthread_join(t2, NULL), 0);
+	assert_true(waits);
+	assert_int_equal(r1.rc, STORE_OK);
+	assert_int_equal(r2.rc, STORE_OK);
+	int64_t events;
+	verify_chain(fx.st, fx.k, &events);
+	assert_int_equal(events, 4);
+	store_close(st2);
+	fixture_close(&fx);
+}
+
+/* An ordinary write transaction begun on another thread. */
+struct writer_begin {
+	store_t *st;
+	store_tx_t *tx;
+	atomic_int done;
+};
+
+static void *writer_begins(void *arg)
+{
+	struct writer_begin *w = arg;
+	w->tx = store_begin(w->st, true);
+	atomic_store(&w->done, 1);
+	return NULL;
+}
+
+/* An ordinary write transaction (the global lock exclusive) on node 1
+ * excludes node 2's group until it commits; and a group in flight on node
+ * 1 keeps node 2's ordinary writer waiting until it commits. */
+static void test_nodes_writer_excludes_group(void **state)
+{
+	(void)state;
+	if (!test_db_pg())
+		skip();
+	struct fixture fx;
+	fixture_open(&fx);
+	store_t *st2 = test_db_open(fx.path);
+	/* A writer first: the group waits for the lock, its event unwritten. */
+	store_tx_t *w = store_begin(fx.st, true);
+	assert_non_null(w);
+	struct node_read r2 = { .st = st2, .accounts = { "acc_c" } };
+	pthread_t t2;
+	assert_int_equal(pthread_create(&t2, NULL, node_read, &r2), 0);
+	bool waited = pg_wait(fx.path, WAITING("'advisory'"), 1);
+	bool blocked = !atomic_load(&r2.done) && newest_of(fx.st, "acc_c") == 0;
+	assert_int_equal(store_commit(w), STORE_OK);
+	assert_int_equal(pthread_join(t2, NULL), 0);
+	assert_true(waited);
+	assert_true(blocked);
+	assert_int_equal(r2.rc, STORE_OK);
+	assert_true(newest_of(fx.st, "acc_c") > 0);
+	/* A group first: the writer waits for it. */
+	struct hold h = { .account = "acc_d" };
+	struct node_read r1 = { .st = fx.st, .hold = &h };
+	pthread_t t1;
+	assert_int_equal(pthread_create(&t1, NULL, node_read, &r1), 0);
+	assert_true(wait_flag(&h.entered));
+	struct writer_begin wb = { .st = st2 };
+	pthread_t tw;
+	assert_int_equal(pthread_create(&tw, NULL, writer_begins, &wb), 0);
+	waited = pg_wait(fx.path, WAITING("'advisory'"), 1);
+	blocked = !atomic_load(&wb.done);
+	atomic_store(&h.release, 1);
+	assert_int_equal(pthread_join(t1, NULL), 0);
+	assert_int_equal(pthread_join(tw, NULL), 0);
+	assert_true(waited);
+	assert_true(blocked);
+	assert_int_equal(r1.rc, STORE_OK);
+	assert_non_null(wb.tx);
+	audit_ctx_t ctx = { .actor = "system:writer", .source = "", .request_id = "" };
+	assert_int_equal(audit_record(wb.tx, &ctx, "user.update", "usr_d", "acc_d", "success", NULL), 0);
+	assert_int_equal(store_commit(wb.tx), STORE_OK);
+	int64_t events;
+	verify_chain(fx.st, fx.k, &events);
+	assert_int_equal(events, 3);
+	store_close(st2);
+	fixture_close(&fx);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -387,6 +683,9 @@ int main(void)
 		cmocka_unit_test(test_deferred_and_failure),
 		cmocka_unit_test(test_read_refuses_writes),
 		cmocka_unit_test(test_waiting_writes_one_group),
+		cmocka_unit_test(test_nodes_groups_parallel_in_seq_order),
+		cmocka_unit_test(test_nodes_groups_opposite_orders),
+		cmocka_unit_test(test_nodes_writer_excludes_group),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

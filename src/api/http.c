@@ -18,6 +18,7 @@
 #include "buf.h"
 #include "disposition.h"
 #include "i18n.h"
+#include "json_out.h"
 #include "log.h"
 #include "metrics.h"
 #include "numparse.h"
@@ -101,7 +102,7 @@ static void peer_address(const http_in_t *in, char *out, size_t n)
 static void set_json(struct answer *ans, int status, json_t *j, const char *ctype)
 {
 	ans->status = status;
-	ans->body = j ? json_dumps(j, JSON_COMPACT) : NULL;
+	ans->body = j ? json_out_compact(j) : NULL;
 	ans->ctype = ctype;
 	json_decref(j);
 }

@@ -1,6 +1,6 @@
 /* Unit tests of src/api: route matching, the route table's own rules, the
- * problem kinds, the metrics exposition, and the redaction of credentials in
- * request targets. */
+ * problem kinds, the metrics exposition, the redaction of credentials in
+ * request targets, and the answers' JSON text (json_out). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,7 +11,10 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include <jansson.h>
+
 #include "disposition.h"
+#include "json_out.h"
 #include "metrics.h"
 #include "problem.h"
 #include "redact.h"
@@ -180,8 +183,146 @@ static void test_redact(void **state)
 	char small[8];
 	assert_int_equal(redact_target("/v1/invitations/fvi_abc", NULL, small, sizeof small), 1);
 	assert_string_equal(small, "/v1/inv");
+	redacts("/v1/x/WHSEC_abc/fvc_d", NULL, "/v1/x/whsec_[redacted]/fvc_[redacted]");
+	redacts("/v1/x/afvk_b", NULL, "/v1/x/[redacted]");
 	assert_true(redact_is_secret("fvk_x", 5));
 	assert_false(redact_is_secret("accounts", 8));
+}
+
+/* ---- json_out: byte for byte json_dumps(JSON_COMPACT) ---- */
+
+static unsigned long long rnd_state = 0x2545f4914f6cdd1dULL;
+static unsigned rnd(unsigned n)
+{
+	rnd_state ^= rnd_state << 13;
+	rnd_state ^= rnd_state >> 7;
+	rnd_state ^= rnd_state << 17;
+	return (unsigned)(rnd_state % n);
+}
+
+/* Text with every kind of character json_dumps treats apart: quotes,
+ * backslashes, each control character, DEL, slashes, two- to four-byte
+ * UTF-8, and now and then a byte sequence that is not UTF-8. */
+static size_t rnd_text(char *t, size_t cap, bool valid)
+{
+	static const char *const pieces[] = { "\"", "\\", "/", "\x7f", "a", "Z", "0", " ", "\xc3\xa9",
+		"\xe2\x82\xac", "\xf0\x9f\x93\xa0", "\xef\xbf\xbf", "\xf4\x8f\xbf\xbf", "\xc2\x80" };
+	static const char *const bad[] = { "\xc0\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80", "\x80", "\xe2\x82",
+		"\xf8\x88\x80\x80\x80", "\xe0\x80\xaf", "\xf0\x80\x80\xaf", "\xff" };
+	size_t n = 0, want = rnd(24);
+	for (size_t i = 0; i < want && n + 8 < cap; i++) {
+		if (rnd(4) == 0) {
+			t[n++] = (char)rnd(32); /* a control character, NUL included */
+			continue;
+		}
+		const char *p = pieces[rnd(sizeof pieces / sizeof pieces[0])];
+		if (!valid && rnd(8) == 0)
+			p = bad[rnd(sizeof bad / sizeof bad[0])];
+		memcpy(t + n, p, strlen(p));
+		n += strlen(p);
+	}
+	return n;
+}
+
+static json_t *rnd_value(int depth, bool valid)
+{
+	char t[256];
+	size_t n;
+	switch (rnd(depth > 4 ? 7 : 9)) {
+	case 0: {
+		static const json_int_t ints[] = { 0, -1, 1, 42, INT64_MAX, INT64_MIN, 1700000000000LL };
+		return json_integer(rnd(2) ? ints[rnd(7)] : (json_int_t)rnd(1000000) - 500000);
+	}
+	case 1: {
+		static const double reals[] = { 0.0, -0.0, 0.1, 1.0, 1e300, -2.5e-300, 123456789.125, 1.0 / 3 };
+		return json_real(reals[rnd(8)]);
+	}
+	case 2: return json_true();
+	case 3: return json_false();
+	case 4: return json_null();
+	case 5:
+	case 6:
+		n = rnd_text(t, sizeof t, valid);
+		return json_stringn_nocheck(t, n);
+	case 7: {
+		json_t *a = json_array();
+		for (unsigned i = rnd(5); i > 0; i--)
+			json_array_append_new(a, rnd_value(depth + 1, valid));
+		return a;
+	}
+	default: {
+		json_t *o = json_object();
+		for (unsigned i = rnd(6); i > 0; i--) {
+			n = rnd_text(t, sizeof t, valid);
+			json_object_setn_new_nocheck(o, t, n, rnd_value(depth + 1, valid));
+		}
+		return o;
+	}
+	}
+}
+
+static void same_as_jansson(const json_t *j)
+{
+	char *want = json_dumps(j, JSON_COMPACT), *got = json_out_compact(j);
+	if (!want || !got) {
+		if (want || got)
+			fail_msg("json_dumps %s, json_out %s", want ? want : "(null)", got ? got : "(null)");
+	} else if (strcmp(want, got) != 0) {
+		fail_msg("json_dumps %s\njson_out   %s", want, got);
+	}
+	free(want);
+	free(got);
+}
+
+static void test_json_out(void **state)
+{
+	(void)state;
+	/* The shapes answers have. */
+	json_t *j = json_pack("{s:s, s:I, s:b, s:n, s:[s], s:{}, s:[], s:{s:s}, s:f}", "id",
+		"usr_1", "created_at", (json_int_t)1700000000000LL, "ok", 1, "none", "a", "b",
+		"empty", "list", "nested", "x", "caf\xc3\xa9 \"\\\n\t\x01\x1f/", "rate", 0.25);
+	same_as_jansson(j);
+	char *t = json_out_compact(j);
+	assert_string_equal(t, "{\"id\":\"usr_1\",\"created_at\":1700000000000,\"ok\":true,"
+		"\"none\":null,\"a\":[\"b\"],\"empty\":{},\"list\":[],\"nested\":{\"x\":"
+		"\"caf\xc3\xa9 \\\"\\\\\\n\\t\\u0001\\u001F/\"},\"rate\":0.25}");
+	free(t);
+	json_decref(j);
+	/* What json_dumps refuses, refused alike: a scalar alone, text that
+	 * is not UTF-8, a cycle. */
+	j = json_integer(1);
+	assert_null(json_out_compact(j));
+	json_decref(j);
+	j = json_pack("{s:o}", "s", json_stringn_nocheck("\xed\xa0\x80", 3));
+	same_as_jansson(j);
+	assert_null(json_out_compact(j));
+	json_decref(j);
+	j = json_array();
+	json_t *inner = json_array();
+	json_array_append(j, inner);
+	json_array_append(inner, j);
+	assert_null(json_out_compact(j));
+	json_array_clear(inner);
+	json_decref(inner);
+	json_decref(j);
+	/* Deep trees, past json_out's own depth: jansson's text. */
+	j = json_array();
+	json_t *at = j;
+	for (int i = 0; i < JSON_OUT_DEPTH + 10; i++) {
+		json_t *next = json_array();
+		json_array_append_new(at, next);
+		at = next;
+	}
+	same_as_jansson(j);
+	json_decref(j);
+	/* And many random trees, valid text and not. */
+	for (int i = 0; i < 20000; i++) {
+		j = rnd_value(0, i % 4 != 0);
+		if (!json_is_object(j) && !json_is_array(j))
+			j = json_pack("[o]", j);
+		same_as_jansson(j);
+		json_decref(j);
+	}
 }
 
 int main(void)
@@ -193,6 +334,7 @@ int main(void)
 		cmocka_unit_test(test_disposition),
 		cmocka_unit_test(test_metrics),
 		cmocka_unit_test(test_redact),
+		cmocka_unit_test(test_json_out),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

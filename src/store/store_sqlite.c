@@ -319,6 +319,10 @@ static int bind_va(sqlite3_stmt *s, const char *types, va_list ap)
 	return 0;
 }
 
+/* A row as an object. The column names are our own statements' (ASCII):
+ * they are not checked as UTF-8 again for every row. A text is taken as
+ * stored, UTF-8 or not (json_stringn's check only decided between it and
+ * json_stringn_nocheck of the same bytes). */
 static json_t *row_to_json(sqlite3_stmt *s)
 {
 	json_t *o = json_object();
@@ -333,9 +337,7 @@ static json_t *row_to_json(sqlite3_stmt *s)
 		case SQLITE_TEXT: {
 			const char *t = (const char *)sqlite3_column_text(s, i);
 			size_t len = (size_t)sqlite3_column_bytes(s, i);
-			v = json_stringn(t, len);
-			if (!v)
-				v = json_stringn_nocheck(t, len);
+			v = json_stringn_nocheck(t, len);
 			break;
 		}
 		case SQLITE_FLOAT:
@@ -344,7 +346,7 @@ static json_t *row_to_json(sqlite3_stmt *s)
 		default:
 			v = json_null();
 		}
-		json_object_set_new(o, name, v);
+		json_object_set_new_nocheck(o, name, v);
 	}
 	return o;
 }

@@ -109,6 +109,8 @@ typedef struct principal {
 	char account_id[ID_MAX]; /* kind "account" */
 	char partner_id[ID_MAX]; /* kind "partner" */
 	char session_id[ID_MAX]; /* when authenticated by a session */
+	int64_t session_idle_ms; /* that session's idle timeout in force, as its
+				    authentication found it (0: not known) */
 	perm_set_t perms;        /* effective permissions */
 	unsigned gates;          /* PRINCIPAL_GATE_*: what must be done before anything else */
 	int rpm, burst;          /* API rate limit of this caller's bucket */

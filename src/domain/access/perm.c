@@ -158,9 +158,11 @@ perm_set_t perm_account_scope(void)
 json_t *perm_set_to_json(perm_set_t s)
 {
 	json_t *a = json_array();
+	/* The table's names are ASCII: not checked as UTF-8 on every call (a
+	 * person's record carries the list in every answer about them). */
 	for (int i = 0; i < PERM_COUNT; i++)
 		if (s & PERM_BIT(i))
-			json_array_append_new(a, json_string(table[i].name));
+			json_array_append_new(a, json_string_nocheck(table[i].name));
 	return a;
 }
 

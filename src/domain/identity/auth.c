@@ -310,6 +310,7 @@ static int auth_lookup(store_tx_t *tx, const dom_config_t *cfg, const char *bear
 		if (rc == 0) {
 			dom_principal_from_record(tx, person, p);
 			copy(p->session_id, sizeof p->session_id, rec_str(s, "id"));
+			p->session_idle_ms = idle_ms;
 			rc = apply_account_rules(tx, cfg, person, source, now, true, p, e);
 			p->gates |= closing;
 		}
@@ -705,10 +706,15 @@ int dom_me(dom_ctx_t *c, json_t **out, dom_err_t *e)
 	json_object_set_new(o, "lang", json_string(*rec_str(person, "lang") ? rec_str(person, "lang") : "en"));
 	json_object_set_new(o, "mfa", json_pack("{s:b}", "totp",
 		json_is_integer(json_object_get(person, "totp_confirmed_at"))));
-	/* A session says how long it may stay unused (the portal warns before). */
+	/* A session says how long it may stay unused (the portal warns before):
+	 * as its authentication found it, in this request or under the same
+	 * generation of credentials (a change of the account's rules moves it,
+	 * so this is the rule in force), without reading and parsing the
+	 * account's settings again. */
 	if (c->who->session_id[0]) {
-		int64_t idle_ms, life_ms;
-		session_limits(c->tx, c->cfg, person, &idle_ms, &life_ms);
+		int64_t idle_ms = c->who->session_idle_ms, life_ms;
+		if (idle_ms <= 0)
+			session_limits(c->tx, c->cfg, person, &idle_ms, &life_ms);
 		json_object_set_new(o, "session", json_pack("{s:I}", "idle_timeout_seconds",
 			(json_int_t)(idle_ms / 1000)));
 	}

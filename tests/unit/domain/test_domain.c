@@ -482,6 +482,25 @@ static void test_session_expiry(void **state)
 	drop_store(st, path);
 }
 
+/* GET /v1/me's session.idle_timeout_seconds for the session token tok at
+ * now, in a read transaction of its own as a request has. */
+static json_int_t me_idle_seconds(store_t *st, const dom_config_t *cfg, const char *tok,
+	int64_t now)
+{
+	principal_t p;
+	dom_err_t e = { 0 };
+	json_t *out = NULL;
+	store_tx_t *tx = store_begin(st, false);
+	assert_int_equal(dom_authenticate(tx, cfg, tok, "127.0.0.1", now, &p, &e), 0);
+	dom_ctx_t c = { .store = st, .tx = tx, .who = &p, .source = "t", .lang = "en", .cfg = cfg };
+	assert_int_equal(dom_me(&c, &out, &e), 0);
+	json_int_t s = json_integer_value(json_object_get(json_object_get(out, "session"),
+		"idle_timeout_seconds"));
+	json_decref(out);
+	store_rollback(tx);
+	return s;
+}
+
 /* The credential cache: a second lookup is answered from it, and a
  * revocation, a deprovisioning or a role change committed by anyone (the
  * database's generation moved) is refused or seen at the next lookup. */
@@ -551,6 +570,15 @@ static void test_credential_cache(void **state)
 	assert_int_equal(dom_authenticate(tx, &cfg, tok[1], "127.0.0.1", now + 4000, &p, &e), 0);
 	assert_string_equal(p.role, "admin");
 	store_rollback(tx);
+	/* GET /v1/me tells the session's idle timeout in force, as the
+	 * (cached) authentication found it: the account's own rule, changed,
+	 * is seen by the next request. */
+	assert_int_equal(me_idle_seconds(st, &cfg, tok[1], now + 4100), 1800);
+	tx = store_begin(st, true);
+	assert_int_equal(store_settings_put(tx, p.account_id,
+		"{\"session\":{\"idle_timeout_minutes\":10}}", now), STORE_OK);
+	assert_int_equal(store_commit(tx), 0);
+	assert_int_equal(me_idle_seconds(st, &cfg, tok[1], now + 4200), 600);
 	/* Deprovisioned: refused at once. */
 	tx = store_begin(st, true);
 	f = json_pack("{s:s}", "status", "deprovisioned");

@@ -12,8 +12,9 @@ psql_at() { # psql_at PORT SQL [DB]
 rest_code() { curl -s -m 5 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$1$2" 2>/dev/null; }
 rest_is() { [ "$(rest_code "$1" "$2")" = 200 ]; }
 
-# patroni_start [--relay]: the cluster (m1 leading, m2 its synchronous
-# standby; removed at exit), its database, the daemon on it, the operator's
+# patroni_start [--relay] [--members 3]: the cluster (m1 leading, m2 its
+# synchronous standby, or m2 and m3 one synchronous and one asynchronous;
+# removed at exit), its database, the daemon on it, the operator's
 # token OP, the first account READ_ID (read back by the writer).
 patroni_start() {
 	PATD=$(mktemp -d /tmp/fv-patroni-test.XXXXXX)
@@ -26,7 +27,9 @@ patroni_start() {
 	psql_at "$M1_PG" "CREATE DATABASE fvpat" postgres >/dev/null || { fail "CREATE DATABASE on m1"; finish; exit 1; }
 	# The DSN of docs/postgresql.md, as a URI (both members; libpq keeps the
 	# one that accepts writes).
-	DSN="postgresql://faxvault@127.0.0.1:$M1_PG,127.0.0.1:$M2_PG/fvpat?target_session_attrs=read-write&connect_timeout=3&keepalives_idle=10&keepalives_interval=5&keepalives_count=3"
+	local hosts="127.0.0.1:$M1_PG,127.0.0.1:$M2_PG"
+	[ -n "${M3_PG:-}" ] && hosts="$hosts,127.0.0.1:$M3_PG"
+	DSN="postgresql://faxvault@$hosts/fvpat?target_session_attrs=read-write&connect_timeout=3&keepalives_idle=10&keepalives_interval=5&keepalives_count=3"
 	FV_TEST_FLAGS="$FV_TEST_FLAGS --set store.backend=postgresql --set store.postgresql_dsn=$DSN"
 	FV_TEST_FLAGS="$FV_TEST_FLAGS --set ratelimit.requests_per_minute=1000000 --set ratelimit.burst=1000000"
 	start_daemon
@@ -86,20 +89,35 @@ count() { # count STATUS [FROM_LINE]: writes answered STATUS after line FROM_LIN
 }
 at_least() { [ "$(count "$2" "${3:-0}")" -ge "$1" ]; } # at_least N STATUS [FROM_LINE]
 
-# settled: one member leads and the other is its synchronous standby; sets
-# LEAD and SURV (m1 or m2), LEAD_PG, LEAD_REST, SURV_PG and SURV_REST.
+# settled: one member leads and another is its synchronous standby (and
+# the third, if any, an asynchronous one); sets LEAD, SURV (the synchronous
+# standby) and THIRD (m1, m2, m3 or empty), with their _PG and _REST ports.
 settled() {
-	local a b ar br ap bp
-	for a in m1 m2; do
-		[ "$a" = m1 ] && b=m2 || b=m1
-		ar=${a^^}_REST br=${b^^}_REST ap=${a^^}_PG bp=${b^^}_PG
-		if rest_is "${!ar}" /primary && rest_is "${!br}" /sync; then
-			# shellcheck disable=SC2034 # used by the tests
-			LEAD=$a SURV=$b LEAD_PG=${!ap} SURV_PG=${!bp} LEAD_REST=${!ar} SURV_REST=${!br}
+	local a b c ar br cr
+	local names="m1 m2${M3_PG:+ m3}"
+	for a in $names; do
+		for b in $names; do
+			[ "$a" != "$b" ] || continue
+			c=$(echo "$names" | tr ' ' '\n' | grep -vx "$a" | grep -vx "$b" || true)
+			ar=${a^^}_REST br=${b^^}_REST
+			rest_is "${!ar}" /primary && rest_is "${!br}" /sync || continue
+			if [ -n "$c" ]; then
+				cr=${c^^}_REST
+				rest_is "${!cr}" /async || continue
+			fi
+			set_member LEAD "$a"
+			set_member SURV "$b"
+			set_member THIRD "$c"
 			return 0
-		fi
+		done
 	done
 	return 1
+}
+set_member() { # set_member VAR NAME: VAR=NAME, VAR_PG and VAR_REST its ports
+	local p=${2^^}_PG r=${2^^}_REST
+	printf -v "$1" '%s' "$2"
+	printf -v "$1_PG" '%s' "${2:+${!p}}"
+	printf -v "$1_REST" '%s' "${2:+${!r}}"
 }
 wait_settled() {
 	poll_until 300 settled && ok \

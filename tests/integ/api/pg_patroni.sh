@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The documented failover, with the real parts (issue 15, P02): Patroni
-# 3.0.2 with etcd and two PostgreSQL 15 members in synchronous mode
-# (scripts/patroni-test-cluster), and faxvaultd on them through a DSN that
-# names both members with target_session_attrs=read-write, connect_timeout
-# and keep-alives, as docs/postgresql.md configures it. A writer creates
+# 3.0.2 with etcd and three PostgreSQL 15 members in synchronous mode
+# (scripts/patroni-test-cluster --members 3: a leader, a synchronous and an
+# asynchronous standby), and faxvaultd on them through a DSN that names
+# every member with target_session_attrs=read-write, connect_timeout and
+# keep-alives, as docs/postgresql.md configures it. A writer creates
 # accounts (POST with an Idempotency-Key, each audited) and reads one back
 # while the leader is lost as a machine is (kill -9 of its Patroni, its
 # postmaster and its backends); Patroni promotes the synchronous standby
@@ -11,6 +12,8 @@
 #  - every answer is 201 (200 for the reads) or, in the gap, 503
 #    problem+json of type "unavailable": never 500, never 401/404 from a
 #    read that failed, never a hang;
+#  - only the synchronous standby is promoted; the asynchronous one
+#    follows it and becomes its synchronous standby;
 #  - the daemon answers again after the promotion without a restart (the
 #    same process, its service never restarted);
 #  - every account answered 201, before or after the gap, is on the new
@@ -26,13 +29,16 @@
 unset FV_TEST_PG
 . "$(dirname "$0")/lib_patroni.sh"
 
-patroni_start
+patroni_start --members 3
 writer_start
 
-# --- the leader lost. One member leads and the other is its synchronous
-# standby, streaming (the cluster's start waited for it with m1 leading;
-# a loaded machine may have made Patroni switch since: whichever leads now).
+# --- the leader lost. One member leads, another is its synchronous standby
+# and the third an asynchronous one, both streaming (the cluster's start
+# waited for it with m1 leading; a loaded machine may have made Patroni
+# switch since: whichever leads now).
 wait_settled
+[ "$(psql_at "$LEAD_PG" "SELECT count(*) FROM pg_stat_replication WHERE state='streaming'")" = 2 ] && ok \
+	|| fail "$LEAD does not stream to both standbys"
 # A creation whose answer the client loses: committed on the leader, its
 # answer kept aside (the client would have seen its connection drop), sent
 # again after the failover.
@@ -43,7 +49,7 @@ EXTRA_ACCOUNTS=$((EXTRA_ACCOUNTS + 1))
 KILL_AT=$(wc -l <"$TMP/writes")
 "$PTC" kill "$CL" "$LEAD" && ok || fail "kill of $LEAD"
 KILL_T=$EPOCHREALTIME # the gap is measured from here: every process of the leader gone
-echo "$LEAD (the leader) killed after $KILL_AT writes"
+echo "$LEAD (the leader) killed after $KILL_AT writes; $SURV its synchronous standby, $THIRD the asynchronous one"
 
 # Requests meanwhile: refused, cleanly.
 poll_until 300 at_least 1 503 "$KILL_AT" && ok || fail "no 503 after the leader's loss: $(tail -n 5 "$TMP/writes")"
@@ -52,6 +58,14 @@ poll_until 300 rest_is "$SURV_REST" /primary && ok \
 	|| { fail "$SURV was not promoted: $(tail -n 20 "$CL/$SURV/patroni.log")"; finish; exit 1; }
 PROMOTED_T=$EPOCHREALTIME
 PRO_AT=$(wc -l <"$TMP/writes")
+# Only the synchronous standby may be promoted: the asynchronous one
+# follows it, and becomes its synchronous standby (commits wait for it
+# again).
+poll_until 300 rest_is "$THIRD_REST" /sync && ok \
+	|| fail "$THIRD did not become $SURV's synchronous standby: $(patronictl -c "$CL/m1/patroni.yml" list 2>&1)"
+[ "$(psql_at "$THIRD_PG" "SELECT pg_is_in_recovery()")" = t ] && ok || fail "$THIRD is not in recovery"
+[ "$(psql_at "$SURV_PG" "SELECT count(*) FROM pg_stat_replication WHERE state='streaming' AND sync_state='sync'")" = 1 ] && ok \
+	|| fail "$SURV has no synchronous standby streaming"
 # The daemon writes again by itself.
 poll_until 300 at_least 3 201 "$PRO_AT" && ok || fail "no write after the promotion: $(tail -n 5 "$TMP/writes")"
 writer_stop

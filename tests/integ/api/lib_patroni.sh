@@ -17,6 +17,12 @@ rest_is() { [ "$(rest_code "$1" "$2")" = 200 ]; }
 # removed at exit), its database, the daemon on it, the operator's
 # token OP, the first account READ_ID (read back by the writer).
 patroni_start() {
+	# Without the packages (scripts/install-deps: patroni, etcd-server) the
+	# test is skipped, as the mail tests are without Postfix.
+	local t
+	for t in patroni etcd; do
+		command -v "$t" >/dev/null || { echo "skipped: no $t (scripts/install-deps installs patroni and etcd-server)"; exit 77; }
+	done
 	PATD=$(mktemp -d /tmp/fv-patroni-test.XXXXXX)
 	CL=$PATD/cluster
 	trap 'cleanup; "$PTC" stop "$CL" >/dev/null 2>&1; rm -rf "$PATD"' EXIT

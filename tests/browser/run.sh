@@ -39,11 +39,16 @@ elif [ "$TEST" = portal2 ]; then
 	start_daemon --set fax.enabled=0
 elif [ "$TEST" = requests ]; then
 	# The fraud detection's periodic pass every minute of the test clock,
-	# watching one prefix the test sends to.
+	# watching one prefix the test sends to; its windows are UTC days, so
+	# the clock starts after the next midnight (lib.sh).
+	clock_start_day
 	start_daemon --set retention.sweep_minutes=1 --set fraud.risky_prefixes=+1555555099
 else
 	# Faxes go over the loopback trunk with the media clock sped up (as in
-	# tests/integ/faxsvc).
+	# tests/integ/faxsvc). The account test invoices the month of a fax it
+	# sends: its clock starts on the first of the next month (lib.sh), so
+	# that the fax and the month it names are the same at a month's end.
+	[ "$TEST" = account ] && clock_start_month
 	start_daemon --set testing.media_clock_speed=5 --set fax.poll_ms=100
 fi
 out=$(BASE="$BASE" CLOCK="$CLOCK" OP_EMAIL=op@example.com OP_PASSWORD="$(jq -r .password "$TMP/boot.json")" \

@@ -51,6 +51,29 @@ CLOCK="$TMP/clock"
 echo 0 > "$CLOCK"
 FV_TEST_FLAGS="--set auth.argon2_memory_kib=8192 --set auth.argon2_ops=1 --set testing.clock_file=$CLOCK --set ratelimit.login_per_minute=100000 --set ratelimit.login_burst=100000 --set fax.loopback_sip=127.0.0.1:0"
 
+# FV_TEST_CLOCK_AT=SECONDS (since the epoch): the daemon's clock starts at
+# that instant instead of now, to run a test across a calendar boundary on
+# purpose (e.g. five minutes before a UTC midnight, or a month's end).
+if [ -n "${FV_TEST_CLOCK_AT:-}" ]; then echo $(( (FV_TEST_CLOCK_AT - $(date +%s)) * 1000 )) > "$CLOCK"; fi
+
+# clock_start_at SECONDS: the daemon's clock reads SECONDS (since the
+# epoch) now, and moves on from there.
+clock_start_at() { echo $(( ($1 - $(date +%s)) * 1000 )) > "$CLOCK"; }
+# A test whose checks assume they all fall in one calendar window of the
+# product (a clock hour, a UTC day, a calendar month: rate limits, quotas,
+# fraud windows, invoices) starts its clock just past the next boundary,
+# before the daemon starts, so that it holds at any hour and on any date:
+# clock_start_hour: a minute past the next hour (59 minutes to the next);
+# clock_start_day: 01:00 UTC the next day (23 hours to the next midnight);
+# clock_start_month: 01:00 UTC on the first of the next month (27 days
+# and more to its end, and never across a year's end).
+clock_start_hour() { local n; n=$(clock_seconds); clock_start_at $(( (n / 3600 + 1) * 3600 + 60 )); }
+clock_start_day() { local n; n=$(clock_seconds); clock_start_at $(( (n / 86400 + 1) * 86400 + 3600 )); }
+clock_start_month() {
+	local n; n=$(clock_seconds)
+	clock_start_at "$(date -u -d "$(date -u -d "$(date -u -d "@$n" +%Y-%m-15) + 1 month" +%Y-%m-01)T01:00:00Z" +%s)"
+}
+
 # advance_clock MINUTES: moves the daemon's clock forward.
 advance_clock() {
 	echo $(( $(cat "$CLOCK") + $1 * 60000 )) > "$CLOCK"

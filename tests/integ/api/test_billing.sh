@@ -10,6 +10,10 @@
 # append-only in the database; who may read and who may record; audit events.
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
+# The page quotas are per UTC day: the clock starts after the next midnight,
+# so that the pages counted "today" (and the 11 minutes the clock moves)
+# stay in one day (from about 23:50 UTC, the quota section failed).
+clock_start_day
 
 # Mail through a stand-in sendmail that keeps each message with its envelope.
 mkdir -p "$TMP/bin" "$TMP/mails"

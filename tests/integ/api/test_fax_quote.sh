@@ -16,6 +16,10 @@
 #   only their own faxes.
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
+# The user's page quota is per UTC day: the clock starts after the next
+# midnight, so that the fax sent before the quota's quote counts the same
+# day (across a midnight, the quote was allowed).
+clock_start_day
 
 start_daemon --set fax.enabled=0 --set fax.max_pages=8
 PW="plume encre buvard 1789"

@@ -19,8 +19,7 @@
 # starts an hour after the next midnight, so that the half hour the test
 # moves it never crosses one (run from about 23:30 UTC, it did, and the
 # "same window" checks failed).
-now=$(date +%s)
-echo $(( ((now / 86400 + 1) * 86400 + 3600 - now) * 1000 )) > "$CLOCK"
+clock_start_day
 
 mkdir -p "$TMP/bin" "$TMP/mails"
 cat > "$TMP/bin/sendmail" <<EOS

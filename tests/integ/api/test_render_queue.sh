@@ -17,6 +17,9 @@
 # - a daemon killed with -9 while a render is pending renders it after its
 #   restart, once (one fax.rendered event, no submission left).
 . "$(dirname "$0")/lib.sh"
+# The quota that "leaves 4 pages today" counts the pages sent before it in
+# one UTC day: the clock starts after the next midnight.
+clock_start_day
 
 RECV="$TMP/receiver"
 mkdir -p "$RECV"

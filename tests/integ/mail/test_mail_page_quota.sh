@@ -11,6 +11,10 @@
 . "$(dirname "$0")/../api/lib.sh"
 . "$(dirname "$0")/../faxsvc/lib_fax.sh"
 . "$(dirname "$0")/smtp_lib.sh"
+# The quota's windows are UTC days: the clock starts after the next
+# midnight, so that the day's pages stay in one day (run across a midnight,
+# the mail after 3 pages was taken).
+clock_start_day
 command -v swaks >/dev/null || { echo "SKIP: swaks is not installed"; exit 77; }
 
 FV_SMTP=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')

@@ -4,6 +4,7 @@
 #include <curl/curl.h>
 #include <sodium.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdatomic.h>
@@ -147,8 +148,12 @@ static void send_smtp(mail_sender_t *s, const char *sender, const char *to, cons
 static void send_sendmail(const char *sender, const char *to, const char *msg, size_t len,
 	struct outcome *o)
 {
+	/* Close-on-exec: another thread's sendmail, started meanwhile, must not
+	 * inherit this pipe's write end (this one's would then never see its
+	 * end of input, nor that one, which holds ours: both hang). The dup2
+	 * onto 0 gives the child its own end without the flag. */
 	int fds[2];
-	if (pipe(fds) != 0) {
+	if (pipe2(fds, O_CLOEXEC) != 0) {
 		snprintf(o->reply, sizeof o->reply, "pipe: %s", strerror(errno));
 		return;
 	}

@@ -3,6 +3,8 @@
 #include "store_jobs.h"
 
 #include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "store_int.h"
@@ -39,16 +41,35 @@ int store_job_insert_once(store_tx_t *tx, const json_t *job)
 #define JOB_COLS "id, kind, account_id, ref, payload, state, attempts, max_attempts, run_after," \
 	" lease_node, lease_until, last_error, progress, created_at, updated_at, finished_at"
 
+/* A job's kind is written into the text of the queries that look for due
+ * jobs, not bound: SQLite weighs a bound kind against the partial indexes
+ * on kind (jobs_sweep_once, jobs_send_once) with the value it is given, so
+ * every new binding made it prepare the statement again (a parse and plan
+ * at every claim and every worker's look). A kind is the code's own name;
+ * one of other characters is refused (false). */
+static bool kind_ok(const char *kind)
+{
+	size_t n = kind ? strlen(kind) : 0;
+	if (n == 0 || n > 40)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!((kind[i] >= 'a' && kind[i] <= 'z') || (kind[i] >= '0' && kind[i] <= '9') ||
+			    kind[i] == '_'))
+			return false;
+	return true;
+}
+
 json_t *store_job_claim(store_tx_t *tx, const char *kind, int64_t now, const char *node,
 	int64_t lease_ms)
 {
-#define JOB_DUE "SELECT " JOB_COLS " FROM jobs WHERE kind=? AND ((state='queued'" \
-		" AND run_after <= ?) OR (state='running' AND lease_until <= ?))" \
-		" ORDER BY run_after, created_at LIMIT 1"
-	json_t *row = store_tx_store(tx)->row_locks
-		? sq_one(tx, JOB_DUE " FOR UPDATE SKIP LOCKED", "sii", kind, now, now)
-		: sq_one(tx, JOB_DUE, "sii", kind, now, now);
-#undef JOB_DUE
+	if (!kind_ok(kind))
+		return NULL;
+	char sql[600];
+	snprintf(sql, sizeof sql, "SELECT " JOB_COLS " FROM jobs WHERE kind='%s' AND ((state='queued'"
+		" AND run_after <= ?) OR (state='running' AND lease_until <= ?))"
+		" ORDER BY run_after, created_at LIMIT 1%s", kind,
+		store_tx_store(tx)->row_locks ? " FOR UPDATE SKIP LOCKED" : "");
+	json_t *row = sq_one(tx, sql, "ii", now, now);
 	if (!row)
 		return NULL;
 	const char *id = json_string_value(json_object_get(row, "id"));
@@ -128,8 +149,12 @@ json_t *store_job_get(store_tx_t *tx, const char *account_id, const char *id)
 
 int64_t store_job_next_due(store_tx_t *tx, const char *kind)
 {
-	json_t *r = sq_one(tx, "SELECT min(CASE WHEN state='queued' THEN run_after ELSE lease_until"
-		" END) AS t FROM jobs WHERE kind=? AND state IN ('queued', 'running')", "s", kind);
+	if (!kind_ok(kind))
+		return -1;
+	char sql[300];
+	snprintf(sql, sizeof sql, "SELECT min(CASE WHEN state='queued' THEN run_after ELSE lease_until"
+		" END) AS t FROM jobs WHERE kind='%s' AND state IN ('queued', 'running')", kind);
+	json_t *r = sq_one(tx, sql, "");
 	if (!r)
 		return -1;
 	json_t *t = json_object_get(r, "t");

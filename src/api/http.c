@@ -175,6 +175,18 @@ static void render_metrics(api_t *a, struct answer *ans)
 		"# TYPE faxvault_store_group_writes_total counter\n"
 		"faxvault_store_group_writes_total %llu\n", (unsigned long long)g.groups,
 		(unsigned long long)g.writes);
+	uint64_t held, longest;
+	store_wal_restart_held(a->st, &held, &longest);
+	buf_printf(&b, "# HELP faxvault_store_wal_restarts_total Restarts of SQLite's write-ahead log.\n"
+		"# TYPE faxvault_store_wal_restarts_total counter\n"
+		"faxvault_store_wal_restarts_total %llu\n"
+		"# HELP faxvault_store_wal_restart_lock_seconds_total Time the restarts held the writers' lock.\n"
+		"# TYPE faxvault_store_wal_restart_lock_seconds_total counter\n"
+		"faxvault_store_wal_restart_lock_seconds_total %.6f\n"
+		"# HELP faxvault_store_wal_restart_lock_longest_seconds The longest one held it.\n"
+		"# TYPE faxvault_store_wal_restart_lock_longest_seconds gauge\n"
+		"faxvault_store_wal_restart_lock_longest_seconds %.6f\n",
+		(unsigned long long)store_wal_restarts(a->st), (double)held / 1e9, (double)longest / 1e9);
 	queue_metrics(&b, a->st);
 	ans->status = 200;
 	ans->body = buf_steal(&b);

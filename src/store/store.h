@@ -49,9 +49,13 @@ int store_schema_version(store_t *st);
  * finishing, STORE_ERROR (logged). */
 int store_checkpoint(store_t *st);
 /* SQLite: how many times the store's checkpointer thread has started the
- * write-ahead log over (after 1,000 log frames a commit asks it, and goes
+ * write-ahead log over (after 10,000 log frames a commit asks it, and goes
  * on without waiting for it); PostgreSQL: 0. */
 uint64_t store_wal_restarts(store_t *st);
+/* SQLite: the time the checkpointer's restarts (done or given up) held
+ * this process's writers' lock, in all and the longest once; PostgreSQL:
+ * 0 and 0. */
+void store_wal_restart_held(store_t *st, uint64_t *total_ns, uint64_t *max_ns);
 /* Writes a consistent copy of the whole database to path (which must not
  * exist) while the service runs: one read snapshot (VACUUM INTO), so the
  * copy holds every transaction committed before it began and none after.

@@ -137,6 +137,12 @@ void store_tx_defer(store_tx_t *tx, store_group_fn fn, void *arg, void (*free_ar
  * as before. chain_id is copied; arg and free_arg as store_tx_defer. */
 void store_tx_defer_chain(store_tx_t *tx, const char *chain_id, store_group_fn fn, void *arg,
 	void (*free_arg)(void *));
+/* PostgreSQL: whether st's groups of audit events run beside other nodes'
+ * as store_tx_defer_chain says (on), or take the write lock exclusive as
+ * every writer (off, the default: with one node, the heads' pre-lock and
+ * the order lock measured to cost up to 2.5x the audited reads' throughput,
+ * docs/benchmarks.md). No effect on SQLite. */
+void store_pg_parallel_groups(store_t *st, bool on);
 /* The group commit of a store since it was opened: groups committed and
  * the writes they held (their mean size: /metrics), writes queued and not
  * yet taken into a group, and whether a group is being written. */

@@ -75,32 +75,10 @@ void store_tx_defer_chain(store_tx_t *tx, const char *chain_id, store_group_fn f
 	defer(tx, chain_id, fn, arg, free_arg);
 }
 
-/* The heads of the chains of a group's writes, locked (made if missing,
- * from the closed global chain's head as store_audit_chain_head makes
- * them) in one statement, sorted by chain id, until the commit. Every
- * group that runs beside others locks this way before its first write, and
- * its writes lock no other row (audit_record: its chain's head, again, and
- * inserts of new events), so no two such groups can wait on each other in
- * a cycle; an ordinary writer, which locks heads in any order, holds the
- * global write lock exclusive and so never runs beside them. The lock of an
- * existing head is ON CONFLICT DO UPDATE's (WHERE false: locked, not
- * written), a new head's is its insert's: one pass in one order for both.
- * chains: a JSON array of chain ids (may repeat). */
-static int lock_heads(store_tx_t *tx, const char *chains)
-{
-	return sq_exec(tx, false, "INSERT INTO audit_heads (chain_id, chain_seq, hash, version)"
-		" SELECT c, 0, COALESCE((SELECT hash FROM audit_heads WHERE chain_id = ''), ?),"
-		" COALESCE((SELECT version FROM audit_heads WHERE chain_id = ''), 0)"
-		" FROM (SELECT DISTINCT value AS c FROM json_array_elements_text(CAST(? AS json))) s"
-		" ORDER BY c ON CONFLICT (chain_id) DO UPDATE SET chain_seq = audit_heads.chain_seq"
-		" WHERE false", "ss",
-		"0000000000000000000000000000000000000000000000000000000000000000", chains);
-}
-
 /* The write transaction of a group: beside other stores' groups when the
  * backend can and every write says its chain (their heads then locked
- * first: lock_heads), else an ordinary write transaction. NULL when it
- * could not begin. */
+ * first, in one order: begin_group), else an ordinary write transaction.
+ * NULL when it could not begin. */
 static store_tx_t *group_begin(store_t *st, struct store_gitem *batch)
 {
 	json_t *chains = st->be->begin_group ? json_array() : NULL;
@@ -111,15 +89,9 @@ static store_tx_t *group_begin(store_t *st, struct store_gitem *batch)
 		}
 	if (!chains)
 		return store_begin(st, true);
-	size_t n = json_array_size(chains);
 	char *text = json_dumps(chains, JSON_COMPACT);
 	json_decref(chains);
-	store_tx_t *tx = text ? st->be->begin_group(st) : NULL;
-	if (tx && lock_heads(tx, text) != STORE_OK) {
-		log_event(LOG_ERROR, "store.group_lock_failed", "writes=%zu", n);
-		store_rollback(tx);
-		tx = NULL;
-	}
+	store_tx_t *tx = text ? st->be->begin_group(st, text) : NULL;
 	free(text);
 	return tx;
 }

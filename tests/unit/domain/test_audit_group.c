@@ -523,13 +523,37 @@ static bool follower_finds(store_t *st, int64_t seen, const char *account)
 	return found;
 }
 
-/* Node 1's group (chain acc_a) is held in flight after its event; node 2's
- * group (chain acc_b) runs and commits meanwhile: with one exclusive lock
- * it would wait (the test then fails after its deadline). Node 1's group
- * drew its provisional number first and commits second: its event still
- * gets a seq above everything visible before, so a follower that saw up to
- * there finds it (with the seq taken at insert, it would sit below node 2's
- * event, and the follower would miss it for good). */
+/* An event of each account recorded by an ordinary writer, as the
+ * account's creation records one: its chain's head exists. (A group that
+ * would write a chain's first event runs as an ordinary writer.) */
+static void chains_made(store_t *st, const char *const *accounts)
+{
+	audit_ctx_t ctx = { .actor = "system:setup", .source = "", .request_id = "" };
+	store_tx_t *tx = store_begin(st, true);
+	assert_non_null(tx);
+	for (int i = 0; accounts[i]; i++)
+		assert_int_equal(audit_record(tx, &ctx, "account.create", accounts[i], accounts[i],
+			"success", NULL), 0);
+	assert_int_equal(store_commit(tx), STORE_OK);
+}
+
+/* Backends of this database waiting for the order lock (STORE_PG_SEQ_LOCK,
+ * "fvsq"): a group that has written its events and waits to number them. */
+#define WAITING_ORDER "SELECT count(*) FROM pg_locks l JOIN pg_database d ON d.oid = l.database" \
+	" WHERE d.datname = current_database() AND l.locktype = 'advisory' AND NOT l.granted" \
+	" AND l.objid = 1719038833"
+
+/* Node 1's group G1 (chain acc_a) is held in flight after its event,
+ * holding the order lock (it began first). Node 2's group G2 (chain acc_b)
+ * runs beside it: it writes its event with a provisional number and is
+ * held in its turn (with one exclusive lock for every group it would wait
+ * at its begin, and the test fails after its deadline). G1 ends; node 1's
+ * next group G3 (acc_c) takes the order lock, numbers its event at insert
+ * and commits; then G2 commits, having begun before G3: its event is still
+ * numbered above G3's, so a follower that saw up to G3's finds it (with the
+ * seq kept from its insert it would sit below, and be missed for good).
+ * Then G2's commit waiting for the order lock while G1 holds it: shown by a
+ * fourth group, held again. */
 static void test_nodes_groups_parallel_in_seq_order(void **state)
 {
 	(void)state;
@@ -538,35 +562,62 @@ static void test_nodes_groups_parallel_in_seq_order(void **state)
 	struct fixture fx;
 	fixture_open(&fx);
 	store_t *st2 = test_db_open(fx.path);
-	struct hold h = { .account = "acc_a" };
-	struct node_read r1 = { .st = fx.st, .hold = &h }, r2 = { .st = st2, .accounts = { "acc_b" } };
-	pthread_t t1, t2;
+	store_pg_parallel_groups(fx.st, true);
+	store_pg_parallel_groups(st2, true);
+	chains_made(fx.st, (const char *const[]){ "acc_a", "acc_b", "acc_c", NULL });
+	int64_t b_setup = newest_of(fx.st, "acc_b");
+	struct hold h1 = { .account = "acc_a" }, h2 = { .account = "acc_b" };
+	struct node_read r1 = { .st = fx.st, .hold = &h1 }, r2 = { .st = st2, .hold = &h2 },
+		r3 = { .st = fx.st, .accounts = { "acc_c" } };
+	pthread_t t1, t2, t3;
 	assert_int_equal(pthread_create(&t1, NULL, node_read, &r1), 0);
-	assert_true(wait_flag(&h.entered));
+	assert_true(wait_flag(&h1.entered));
 	assert_int_equal(pthread_create(&t2, NULL, node_read, &r2), 0);
-	bool beside = wait_flag(&r2.done);
-	bool held = !atomic_load(&r1.done);
-	int64_t seen = newest_of(fx.st, NULL), b = newest_of(fx.st, "acc_b");
-	int64_t a_before = newest_of(fx.st, "acc_a");
-	atomic_store(&h.release, 1);
+	bool beside = wait_flag(&h2.entered);
+	atomic_store(&h1.release, 1);
 	assert_int_equal(pthread_join(t1, NULL), 0);
-	assert_int_equal(pthread_join(t2, NULL), 0);
-	if (!beside)
+	if (!beside) {
+		atomic_store(&h2.release, 1);
+		pthread_join(t2, NULL);
 		fail_msg("node 2's group waited for node 1's group in flight");
-	assert_true(held);
+	}
 	assert_int_equal(r1.rc, STORE_OK);
+	assert_int_equal(pthread_create(&t3, NULL, node_read, &r3), 0);
+	bool g3 = wait_flag(&r3.done);
+	int64_t seen = newest_of(fx.st, NULL), c = newest_of(fx.st, "acc_c");
+	int64_t b_before = newest_of(fx.st, "acc_b");
+	atomic_store(&h2.release, 1);
+	assert_int_equal(pthread_join(t2, NULL), 0);
+	assert_int_equal(pthread_join(t3, NULL), 0);
+	assert_true(g3);
 	assert_int_equal(r2.rc, STORE_OK);
-	/* While node 1's group was in flight, node 2's event was the newest
-	 * visible and node 1's was not visible. */
-	assert_int_equal(a_before, 0);
-	assert_true(b > 0);
-	assert_int_equal(seen, b);
-	int64_t a = newest_of(fx.st, "acc_a");
-	assert_true(a > b);
-	assert_true(follower_finds(fx.st, seen, "acc_a"));
+	assert_int_equal(r3.rc, STORE_OK);
+	/* While G2 was in flight, G3's event was the newest visible. */
+	assert_int_equal(b_before, b_setup);
+	assert_true(c > newest_of(fx.st, "acc_a"));
+	assert_int_equal(seen, c);
+	assert_true(newest_of(fx.st, "acc_b") > c);
+	assert_true(follower_finds(fx.st, seen, "acc_b"));
+	assert_int_equal(pg_int(fx.path, "SELECT count(*) FROM audit_events WHERE seq < 0"), 0);
+	/* A group that did not get the order lock waits for it at its commit,
+	 * having written its event. */
+	struct hold h4 = { .account = "acc_a" };
+	struct node_read r4 = { .st = fx.st, .hold = &h4 }, r5 = { .st = st2, .accounts = { "acc_b" } };
+	pthread_t t4, t5;
+	assert_int_equal(pthread_create(&t4, NULL, node_read, &r4), 0);
+	assert_true(wait_flag(&h4.entered));
+	assert_int_equal(pthread_create(&t5, NULL, node_read, &r5), 0);
+	bool waits_order = pg_wait(fx.path, WAITING_ORDER, 1);
+	atomic_store(&h4.release, 1);
+	assert_int_equal(pthread_join(t4, NULL), 0);
+	assert_int_equal(pthread_join(t5, NULL), 0);
+	assert_true(waits_order);
+	assert_int_equal(r4.rc, STORE_OK);
+	assert_int_equal(r5.rc, STORE_OK);
+	assert_true(newest_of(fx.st, "acc_b") > newest_of(fx.st, "acc_a"));
 	int64_t events;
 	verify_chain(fx.st, fx.k, &events);
-	assert_int_equal(events, 2);
+	assert_int_equal(events, 3 + 5);
 	assert_int_equal(pg_int(fx.path, "SELECT count(*) FROM audit_events WHERE seq < 0"), 0);
 	store_close(st2);
 	fixture_close(&fx);
@@ -586,6 +637,9 @@ static void test_nodes_groups_opposite_orders(void **state)
 	struct fixture fx;
 	fixture_open(&fx);
 	store_t *st2 = test_db_open(fx.path);
+	store_pg_parallel_groups(fx.st, true);
+	store_pg_parallel_groups(st2, true);
+	chains_made(fx.st, (const char *const[]){ "acc_x", "acc_y", NULL });
 	struct hold h = { .account = "acc_x" };
 	struct node_read r1 = { .st = fx.st, .hold = &h, .accounts = { "acc_y" } },
 		r2 = { .st = st2, .accounts = { "acc_y", "acc_x" } };
@@ -602,7 +656,7 @@ static void test_nodes_groups_opposite_orders(void **state)
 	assert_int_equal(r2.rc, STORE_OK);
 	int64_t events;
 	verify_chain(fx.st, fx.k, &events);
-	assert_int_equal(events, 4);
+	assert_int_equal(events, 2 + 4);
 	store_close(st2);
 	fixture_close(&fx);
 }
@@ -633,6 +687,9 @@ static void test_nodes_writer_excludes_group(void **state)
 	struct fixture fx;
 	fixture_open(&fx);
 	store_t *st2 = test_db_open(fx.path);
+	store_pg_parallel_groups(fx.st, true);
+	store_pg_parallel_groups(st2, true);
+	chains_made(fx.st, (const char *const[]){ "acc_c", "acc_d", NULL });
 	/* A writer first: the group waits for the lock, its event unwritten. */
 	store_tx_t *w = store_begin(fx.st, true);
 	assert_non_null(w);
@@ -640,13 +697,14 @@ static void test_nodes_writer_excludes_group(void **state)
 	pthread_t t2;
 	assert_int_equal(pthread_create(&t2, NULL, node_read, &r2), 0);
 	bool waited = pg_wait(fx.path, WAITING("'advisory'"), 1);
-	bool blocked = !atomic_load(&r2.done) && newest_of(fx.st, "acc_c") == 0;
+	int64_t c0 = newest_of(fx.st, "acc_c");
+	bool blocked = !atomic_load(&r2.done);
 	assert_int_equal(store_commit(w), STORE_OK);
 	assert_int_equal(pthread_join(t2, NULL), 0);
 	assert_true(waited);
 	assert_true(blocked);
 	assert_int_equal(r2.rc, STORE_OK);
-	assert_true(newest_of(fx.st, "acc_c") > 0);
+	assert_true(newest_of(fx.st, "acc_c") > c0);
 	/* A group first: the writer waits for it. */
 	struct hold h = { .account = "acc_d" };
 	struct node_read r1 = { .st = fx.st, .hold = &h };
@@ -670,7 +728,7 @@ static void test_nodes_writer_excludes_group(void **state)
 	assert_int_equal(store_commit(wb.tx), STORE_OK);
 	int64_t events;
 	verify_chain(fx.st, fx.k, &events);
-	assert_int_equal(events, 3);
+	assert_int_equal(events, 2 + 3);
 	store_close(st2);
 	fixture_close(&fx);
 }

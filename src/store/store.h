@@ -126,23 +126,6 @@ store_t *store_tx_store(const store_tx_t *tx);
 #define STORE_GROUP_MAX 256
 typedef int (*store_group_fn)(store_tx_t *tx, void *arg);
 void store_tx_defer(store_tx_t *tx, store_group_fn fn, void *arg, void (*free_arg)(void *));
-/* The same for a write that changes nothing but the audit chain chain_id
- * (its events and its head: audit_record). A group whose every write says
- * its chain locks all their heads first, in one statement and one order
- * (sorted by chain id), and on PostgreSQL runs beside the groups of other
- * nodes: it takes the global write lock shared, which an ordinary write
- * transaction, taking it exclusive, still excludes; its events get their
- * global seq at its commit, in commit order (docs/postgresql.md). A group
- * holding any write queued with store_tx_defer takes the lock exclusive,
- * as before. chain_id is copied; arg and free_arg as store_tx_defer. */
-void store_tx_defer_chain(store_tx_t *tx, const char *chain_id, store_group_fn fn, void *arg,
-	void (*free_arg)(void *));
-/* PostgreSQL: whether st's groups of audit events run beside other nodes'
- * as store_tx_defer_chain says (on), or take the write lock exclusive as
- * every writer (off, the default: with one node, the heads' pre-lock and
- * the order lock measured to cost up to 2.5x the audited reads' throughput,
- * docs/benchmarks.md). No effect on SQLite. */
-void store_pg_parallel_groups(store_t *st, bool on);
 /* The group commit of a store since it was opened: groups committed and
  * the writes they held (their mean size: /metrics), writes queued and not
  * yet taken into a group, and whether a group is being written. */

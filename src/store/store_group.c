@@ -17,7 +17,6 @@ struct store_gitem {
 	store_group_fn fn;
 	void *arg;
 	void (*free_arg)(void *);
-	char *chain; /* the audit chain it writes (owned), NULL: unknown (store_tx_defer) */
 	bool done; /* set, under g_lock, once its group ended */
 	bool unavailable; /* its group failed for store_unavailable_seen */
 	int rc;
@@ -34,9 +33,7 @@ static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
 static _Thread_local pthread_cond_t t_cond;
 static _Thread_local bool t_cond_made;
 
-/* Queues fn(arg) for tx's group; chain_id: store_tx_defer_chain's, or NULL. */
-static void defer(store_tx_t *tx, const char *chain_id, store_group_fn fn, void *arg,
-	void (*free_arg)(void *))
+void store_tx_defer(store_tx_t *tx, store_group_fn fn, void *arg, void (*free_arg)(void *))
 {
 	if (tx->write) {
 		/* A write transaction writes itself. */
@@ -50,7 +47,6 @@ static void defer(store_tx_t *tx, const char *chain_id, store_group_fn fn, void 
 	it->fn = fn;
 	it->arg = arg;
 	it->free_arg = free_arg;
-	it->chain = chain_id ? xstrdup(chain_id) : NULL;
 	store_t *st = tx->st;
 	pthread_mutex_lock(&g_lock);
 	if (st->g_tail)
@@ -62,38 +58,6 @@ static void defer(store_tx_t *tx, const char *chain_id, store_group_fn fn, void 
 	pthread_mutex_unlock(&g_lock);
 	it->tnext = tx->deferred;
 	tx->deferred = it;
-}
-
-void store_tx_defer(store_tx_t *tx, store_group_fn fn, void *arg, void (*free_arg)(void *))
-{
-	defer(tx, NULL, fn, arg, free_arg);
-}
-
-void store_tx_defer_chain(store_tx_t *tx, const char *chain_id, store_group_fn fn, void *arg,
-	void (*free_arg)(void *))
-{
-	defer(tx, chain_id, fn, arg, free_arg);
-}
-
-/* The write transaction of a group: beside other stores' groups when the
- * backend can and every write says its chain (their heads then locked
- * first, in one order: begin_group), else an ordinary write transaction.
- * NULL when it could not begin. */
-static store_tx_t *group_begin(store_t *st, struct store_gitem *batch)
-{
-	json_t *chains = st->be->begin_group ? json_array() : NULL;
-	for (struct store_gitem *it = batch; it && chains; it = it->next)
-		if (!it->chain || json_array_append_new(chains, json_string(it->chain)) != 0) {
-			json_decref(chains);
-			chains = NULL;
-		}
-	if (!chains)
-		return store_begin(st, true);
-	char *text = json_dumps(chains, JSON_COMPACT);
-	json_decref(chains);
-	store_tx_t *tx = text ? st->be->begin_group(st, text) : NULL;
-	free(text);
-	return tx;
 }
 
 /* Writes the first group of st's queue in one transaction. Called with
@@ -119,7 +83,7 @@ static void write_group(store_t *st)
 	 * restored after. */
 	bool seen = store_unavailable_seen();
 	store_unavailable_clear();
-	store_tx_t *tx = group_begin(st, batch);
+	store_tx_t *tx = store_begin(st, true);
 	for (struct store_gitem *it = batch; it; it = it->next)
 		it->rc = tx ? it->fn(tx, it->arg) : -1;
 	bool ok = tx && store_commit(tx) == STORE_OK;
@@ -191,7 +155,6 @@ int sq_group_wait(store_t *st, struct store_gitem *list)
 		next = it->tnext;
 		if (it->free_arg)
 			it->free_arg(it->arg);
-		free(it->chain);
 		free(it);
 	}
 	return rc;

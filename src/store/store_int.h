@@ -34,15 +34,6 @@ struct store_backend {
 		bool must_change);
 	int (*changes)(store_tx_t *tx);
 	store_tx_t *(*begin)(store_t *st, bool write);
-	/* A write transaction for a group whose every write is of the audit
-	 * chains chains (a JSON array of their ids, store_tx_defer_chain),
-	 * that may run beside other stores' such groups: PostgreSQL takes the
-	 * global write lock shared (an ordinary writer's, taken exclusive,
-	 * still excludes it) and locks the chains' heads, sorted, before
-	 * returning, and its commit gives the group's events their global seq
-	 * in commit order (store_pg.c). NULL (SQLite: one writer): begin(st,
-	 * true). */
-	store_tx_t *(*begin_group)(store_t *st, const char *chains);
 	int (*commit)(store_tx_t *tx);
 	void (*rollback)(store_tx_t *tx);
 	void (*close)(store_t *st);

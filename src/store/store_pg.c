@@ -9,11 +9,7 @@
  * quotas, single-use tokens) keep the meaning they have on SQLite and the
  * audit chain stays one and verifiable whatever the number of nodes. Since
  * no two writers overlap, no serialization failure (40001) or deadlock can
- * arise between them. The group commit's transactions that write only
- * audit events can take that lock shared (store_pg_parallel_groups, off by
- * default), so that those of several nodes run at once; what keeps them
- * from deadlocking and their events' seq in commit order is above
- * group_begin_text. A read transaction is REPEATABLE READ: one snapshot
+ * arise between them. A read transaction is REPEATABLE READ: one snapshot
  * for all its statements, like SQLite's read transaction; its BEGIN goes
  * in the pipeline of its first statement (no round trip of its own; one
  * that runs nothing sends nothing).
@@ -39,7 +35,6 @@
 #include <poll.h>
 #include <pthread.h>
 #include <stdarg.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,10 +48,9 @@
 #define STORE_PG_POOL_MAX 32
 /* Parameters of one statement (sq_insert's 64 columns and an id fit). */
 #define STORE_PG_PARAMS_MAX 80
-/* Advisory lock keys ("fvwr", "fvmg", "fvsq"). */
+/* Advisory lock keys ("fvwr", "fvmg"). */
 #define STORE_PG_WRITE_LOCK 0x66767772LL
 #define STORE_PG_MIGRATE_LOCK 0x66766d67LL
-#define STORE_PG_SEQ_LOCK 0x66767371LL
 
 /* Type OIDs of the built-in types we bind or read (pg_type.h). */
 enum {
@@ -98,7 +92,6 @@ struct pg_store {
 	pthread_mutex_t lock;
 	struct pg_conn *free_conns[STORE_PG_POOL_MAX];
 	int nfree;
-	_Atomic bool parallel_groups; /* store_pg_parallel_groups */
 };
 
 struct pg_tx {
@@ -108,7 +101,6 @@ struct pg_tx {
 	int changes; /* rows changed by the last statement */
 	bool begun; /* BEGIN sent and answered (with the first statement) */
 	bool lost;  /* a statement failed before BEGIN was answered */
-	bool group; /* a group's whose events are numbered at its commit (pending) */
 };
 
 static struct pg_store *PS(store_t *st)
@@ -700,122 +692,12 @@ static int pg_changes(store_tx_t *tx)
 
 /* ---- transactions ---- */
 
-/* Transactions. A read transaction takes a pooled connection and sends
- * nothing: its BEGIN goes with its first statement (run_params), so it
- * costs no round trip of its own, and one that runs no statement none at
- * all.
- *
- * A group's transaction (begin_group: every write of the group is an
- * audit event, store_group.c; with store_pg_parallel_groups on, else an
- * ordinary writer's) takes the write lock shared: the groups of
- * several nodes run at once, each having locked its chains' heads in one
- * order first, and an ordinary writer, exclusive, waits for them and they
- * for it. The global seq is drawn only under the order lock (or the write
- * lock exclusive), held to the end of the drawer's transaction: events
- * reach seq in the order they become visible, so a reader that has seen
- * seq S will never find an event below S committed after
- * (docs/postgresql.md). */
-static int cmp_str(const void *x, const void *y)
-{
-	return strcmp(*(const char *const *)x, *(const char *const *)y);
-}
-
-/* What a group's transaction sends to begin on c (chains: a JSON array of
- * chain ids, which may repeat), in one round trip; its last statement
- * answers {heads, p}. NULL when chains is not such an array or cannot be
- * quoted. *n: the distinct chains. Owned by the caller.
- * - The write lock shared.
- * - The heads of its chains locked until the commit in one statement,
- *   sorted by chain id. Its writes then lock no other row (audit_record:
- *   its chain's head again, and inserts of new events), so no two groups
- *   can wait on each other in a cycle; an ordinary writer, which locks
- *   heads in any order, holds the write lock exclusive and never runs
- *   beside them. A missing head (a chain's first event) is not made here:
- *   heads answers how many exist, and with one missing the group runs as
- *   an ordinary writer (begin_tx), which makes it as before.
- * - The order lock (STORE_PG_SEQ_LOCK) tried: whoever holds it draws
- *   global seq numbers, and holds it to its commit's end. A group that
- *   gets it (always, with one node) gives its events their seq at insert,
- *   as any writer. One that does not (p = 'on') inserts them with
- *   provisional negative numbers (the column's default, fv_audit_seq(),
- *   reads faxvault.audit_pending: migration 0068), from the pending
- *   sequence past faxvault.audit_mark, and numbers them at its commit
- *   under the order lock (pg_commit). */
-static char *group_begin_text(PGconn *c, const char *chains, size_t *n)
-{
-	json_t *arr = json_loads(chains, 0, NULL);
-	size_t len = json_array_size(arr);
-	const char **ids = len ? xcalloc(len, sizeof *ids) : NULL;
-	size_t i;
-	json_t *v;
-	json_array_foreach(arr, i, v)
-		ids[i] = json_string_value(v);
-	buf_t list, b;
-	buf_init(&list, 1 << 20);
-	buf_init(&b, 1 << 20);
-	bool bad = len == 0;
-	*n = 0;
-	for (i = 0; i < len && !bad; i++)
-		bad = ids[i] == NULL;
-	if (!bad)
-		qsort(ids, len, sizeof *ids, cmp_str);
-	for (i = 0; i < len && !bad; i++) {
-		if (i && strcmp(ids[i], ids[i - 1]) == 0)
-			continue;
-		char *lit = PQescapeLiteral(c, ids[i], strlen(ids[i]));
-		bad = !lit || ((*n)++ && buf_puts(&list, ", ")) || buf_puts(&list, lit);
-		PQfreemem(lit);
-	}
-	free(ids);
-	json_decref(arr);
-	bad = bad || buf_printf(&b, "%s; SELECT pg_advisory_xact_lock_shared(%lld); SELECT 1 FROM"
-		" audit_heads WHERE chain_id IN (%s) ORDER BY chain_id FOR UPDATE; SELECT heads, p,"
-		" CASE WHEN p = 'on' THEN set_config('faxvault.audit_mark',"
-		" nextval('audit_events_pending')::text, true) END AS mark FROM (SELECT (SELECT"
-		" count(*) FROM audit_heads WHERE chain_id IN (%s)) AS heads,"
-		" set_config('faxvault.audit_pending', CASE WHEN pg_try_advisory_xact_lock(%lld)"
-		" THEN 'off' ELSE 'on' END, true) AS p OFFSET 0) s", begin_sql[1],
-		STORE_PG_WRITE_LOCK, list.data, list.data, STORE_PG_SEQ_LOCK);
-	buf_free(&list);
-	if (bad) {
-		buf_free(&b);
-		return NULL;
-	}
-	return buf_steal(&b);
-}
-
-/* Begins a group's transaction on c (see group_begin_text): 1 begun, the
- * events to be numbered at commit in *pending; 0 when a head is missing
- * (rolled back: begin it as an ordinary writer); -1 on error (logged,
- * rolled back). */
-static int group_begin_on(PGconn *c, const char *chains, bool *pending)
-{
-	size_t n;
-	char *q = group_begin_text(c, chains, &n);
-	if (!q) {
-		log_event(LOG_ERROR, "store.begin", "err=\"a group's chains are not a list of ids\"");
-		return -1;
-	}
-	PGresult *r = PQexec(c, q);
-	free(q);
-	int rc = -1;
-	if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1) {
-		*pending = strcmp(PQgetvalue(r, 0, 1), "on") == 0;
-		rc = strtoull(PQgetvalue(r, 0, 0), NULL, 10) == n ? 1 : 0;
-	} else {
-		char m[300];
-		log_event(LOG_ERROR, "store.begin", "err=\"%s\"", pg_msg(PQerrorMessage(c), m, sizeof m));
-	}
-	PQclear(r);
-	if (rc != 1)
-		simple(c, "ROLLBACK");
-	return rc;
-}
-
 /* A write transaction begins at once: BEGIN and the write lock, so that
  * it holds the lock when store_begin returns (callers and tests rely on
- * it); a group's (chains not NULL) as group_begin_text says. */
-static store_tx_t *begin_tx(store_t *base, bool write, const char *chains)
+ * it). A read transaction takes a pooled connection and sends nothing:
+ * its BEGIN goes with its first statement (run_params), so it costs no
+ * round trip of its own, and one that runs no statement none at all. */
+static store_tx_t *pg_begin(store_t *base, bool write)
 {
 	struct pg_store *st = PS(base);
 	int64_t t0 = time_mono_ns();
@@ -823,7 +705,6 @@ static store_tx_t *begin_tx(store_t *base, bool write, const char *chains)
 	snprintf(begin, sizeof begin, "%s; SELECT pg_advisory_xact_lock(%lld)", begin_sql[1],
 		STORE_PG_WRITE_LOCK);
 	struct pg_conn *pc = NULL;
-	bool group = false, pending = false;
 	/* A pooled connection the server dropped (restart, failover) fails
 	 * here first: one more try on a fresh one. */
 	for (int attempt = 0; attempt < 2 && !pc; attempt++) {
@@ -833,16 +714,11 @@ static store_tx_t *begin_tx(store_t *base, bool write, const char *chains)
 			sq_note_unavailable();
 			return NULL;
 		}
-		int g = write && chains ? group_begin_on(pc->c, chains, &pending) : 0;
-		group = g == 1;
-		if (g == 0 && write && !simple(pc->c, begin)) {
+		if (write && !simple(pc->c, begin)) {
 			char m[300];
 			log_event(LOG_ERROR, "store.begin", "err=\"%s\"",
 				pg_msg(PQerrorMessage(pc->c), m, sizeof m));
 			simple(pc->c, "ROLLBACK");
-			g = -1;
-		}
-		if (g < 0) {
 			if (PQstatus(pc->c) == CONNECTION_OK) {
 				pool_put(st, pc);
 				return NULL;
@@ -861,25 +737,8 @@ static store_tx_t *begin_tx(store_t *base, bool write, const char *chains)
 	tx->pc = pc;
 	tx->c = pc->c;
 	tx->begun = write;
-	tx->group = group && pending;
 	sq_db_time(base, t0);
 	return &tx->base;
-}
-
-static store_tx_t *pg_begin(store_t *base, bool write)
-{
-	return begin_tx(base, write, NULL);
-}
-
-static store_tx_t *pg_begin_group(store_t *base, const char *chains)
-{
-	return begin_tx(base, true, atomic_load(&PS(base)->parallel_groups) ? chains : NULL);
-}
-
-void store_pg_parallel_groups(store_t *st, bool on)
-{
-	if (st && st->be->begin_group == pg_begin_group)
-		atomic_store(&PS(st)->parallel_groups, on);
 }
 
 /* Ends tx: returns its connection to the pool (pool_put closes it unless
@@ -903,25 +762,7 @@ static int pg_commit(store_tx_t *tx)
 	}
 	int64_t t0 = time_mono_ns();
 	PGconn *c = PT(tx)->c;
-	/* A pending group's events numbered in the order they appeared, then
-	 * the commit, in one round trip: the order lock is taken (once the
-	 * group that holds it has ended) and held from the numbering to the
-	 * commit's end, with no wait for this process between. Its provisional numbers lie between the pending
-	 * sequence's value drawn at its begin (audit_mark) and one drawn now
-	 * (audit_last), negated: the range read is the group's own (and rows
-	 * of groups begun meanwhile, invisible or renumbered), not the dead
-	 * provisional rows every earlier group left in the index, which a
-	 * scan of every negative seq read again at each commit. */
-	char group_commit[768];
-	if (PT(tx)->group)
-		snprintf(group_commit, sizeof group_commit, "SELECT pg_advisory_xact_lock(%lld),"
-			" set_config('faxvault.audit_last', nextval('audit_events_pending')::text, true);"
-			" UPDATE audit_events e SET seq = n.seq FROM (SELECT o.seq AS old,"
-			" nextval('audit_events_seq') AS seq FROM (SELECT seq FROM audit_events WHERE seq"
-			" BETWEEN -current_setting('faxvault.audit_last')::bigint"
-			" AND -current_setting('faxvault.audit_mark')::bigint ORDER BY seq DESC) o) n"
-			" WHERE e.seq = n.old; COMMIT", STORE_PG_SEQ_LOCK);
-	PGresult *r = PQexec(c, PT(tx)->group ? group_commit : "COMMIT");
+	PGresult *r = PQexec(c, "COMMIT");
 	/* COMMIT of a transaction a failed statement aborted answers ROLLBACK. */
 	int rc = PQresultStatus(r) == PGRES_COMMAND_OK && strcmp(PQcmdStatus(r), "COMMIT") == 0
 		? STORE_OK : STORE_ERROR;
@@ -1050,7 +891,6 @@ static const struct store_backend pg_backend = {
 	.run = pg_run,
 	.changes = pg_changes,
 	.begin = pg_begin,
-	.begin_group = pg_begin_group,
 	.commit = pg_commit,
 	.rollback = pg_rollback,
 	.close = pg_close,

@@ -84,8 +84,13 @@ static void write_group(store_t *st)
 	bool seen = store_unavailable_seen();
 	store_unavailable_clear();
 	store_tx_t *tx = store_begin(st, true);
-	for (struct store_gitem *it = batch; it; it = it->next)
+	for (struct store_gitem *it = batch; it; it = it->next) {
 		it->rc = tx ? it->fn(tx, it->arg) : -1;
+		/* A write the database refused for being unreachable or
+		 * read-only (a demoted primary) fails its caller "unavailable"
+		 * even when the group commits the others. */
+		it->unavailable = it->rc != 0 && store_unavailable_seen();
+	}
 	bool ok = tx && store_commit(tx) == STORE_OK;
 	bool unavailable = !ok && (!tx || store_unavailable_seen());
 	store_unavailable_clear();
@@ -101,7 +106,7 @@ static void write_group(store_t *st)
 		next = it->next;
 		if (!ok)
 			it->rc = -1;
-		it->unavailable = unavailable;
+		it->unavailable = it->unavailable || unavailable;
 		it->done = true;
 		if (it->waiter)
 			pthread_cond_signal(it->waiter);

@@ -618,8 +618,15 @@ static int run_params(store_tx_t *tx, const char *sql, const struct params *p, P
 		r = NULL;
 		if (!t->begun)
 			t->lost = true;
+		/* Back to this write's savepoint, which goes too: one left
+		 * behind would be the target of a later write's recovery when
+		 * that write's own SAVEPOINT failed (the transaction aborted by
+		 * a statement without one, a SELECT ... FOR UPDATE), and would
+		 * bring an aborted transaction back to life, undoing what came
+		 * between and letting it commit. Without one, the recovery
+		 * fails and the transaction stays aborted: its commit fails. */
 		if (sq_is_write(sql) && t->begun && !pc->broken)
-			simple(c, "ROLLBACK TO SAVEPOINT sq");
+			simple(c, "ROLLBACK TO SAVEPOINT sq; RELEASE SAVEPOINT sq");
 	}
 	if (r) {
 		const char *n = PQcmdTuples(r);

@@ -872,6 +872,80 @@ static void test_unavailable_primary_stopped(void **state)
 	rmdir(home);
 }
 
+/* An audited read: the account, and its event through the group commit. */
+static int read_account_audited(void *arg, dom_ctx_t *c, json_t **out, dom_err_t *e)
+{
+	if (read_account(arg, c, out, e) != 0)
+		return -1;
+	return dom_audit(c, "account.read", arg, arg, "success", NULL);
+}
+
+/* The test database made to refuse every write (on) or not, as new
+ * connections see it; the pooled ones are ended. */
+static void set_read_only(const char *path, bool on)
+{
+	char q[700];
+	snprintf(q, sizeof q, "ALTER DATABASE \"%s\" %s default_transaction_read_only%s",
+		test_db_name(path), on ? "SET" : "RESET", on ? " = on" : "");
+	test_db_pg_exec("postgres", q);
+	cut_connections(path);
+}
+
+/* PostgreSQL only: the member the nodes reach accepts no writes (a primary
+ * demoted to a standby whose connections stayed, a DSN without
+ * target_session_attrs=read-write): every write fails 25006. An audited
+ * read's event is written by the group commit, whose transaction fails
+ * only in its writes (each under a savepoint) and commits nothing: the
+ * read answers "unavailable", not "internal" (a 500 seen in a Patroni
+ * fencing run), and a write too. */
+static void test_unavailable_read_only_member(void **state)
+{
+	(void)state;
+	if (!test_db_pg())
+		skip();
+	char path[512], acc[ID_MAX];
+	store_t *st = temp_store(path, sizeof path);
+	char *tok = owner_setup(st, acc, sizeof acc);
+	op_run_t r;
+	json_t *out = NULL;
+	set_read_only(path, true);
+	/* The session's last_seen_at due again: the group holds its write
+	 * first, which fails under its savepoint, then the audit event's. */
+	time_set_offset_ms(60000);
+
+	begin_as_owner(&r, st, &spec_read, "ro1", tok, acc);
+	assert_int_equal(op_call(&r, read_account_audited, acc, &out), 0);
+	json_decref(out);
+	out = NULL;
+	assert_int_equal(op_commit(&r), -1);
+	assert_string_equal(r.e.kind, "unavailable");
+	assert_int_equal(r.e.retry_after_s, 1);
+	op_end(&r);
+
+	begin_as_owner(&r, st, &spec_change, "ro2", tok, acc);
+	if (op_call(&r, write_account, acc, &out) == 0) {
+		json_decref(out);
+		out = NULL;
+		assert_int_equal(op_commit(&r), -1);
+	} else {
+		op_fail(&r, NULL);
+	}
+	assert_string_equal(r.e.kind, "unavailable");
+	op_end(&r);
+
+	set_read_only(path, false);
+	time_set_offset_ms(120000);
+	/* Writable again: the same read commits. */
+	begin_as_owner(&r, st, &spec_read, "ro3", tok, acc);
+	assert_int_equal(op_call(&r, read_account_audited, acc, &out), 0);
+	json_decref(out);
+	assert_int_equal(op_commit(&r), 0);
+	op_end(&r);
+	time_set_offset_ms(0);
+	free(tok);
+	drop_store(st, path);
+}
+
 static int fails_silently(void *arg, dom_ctx_t *c, json_t **out, dom_err_t *e)
 {
 	(void)arg;
@@ -914,6 +988,7 @@ int main(void)
 		cmocka_unit_test(test_unavailable_in_tx),
 		cmocka_unit_test(test_unavailable_before_auth),
 		cmocka_unit_test(test_unavailable_primary_stopped),
+		cmocka_unit_test(test_unavailable_read_only_member),
 		cmocka_unit_test(test_silent_failure_is_internal),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

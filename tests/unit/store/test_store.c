@@ -513,6 +513,40 @@ static void test_pg_begin_with_first_statement(void **state)
 	store_rollback(tx);
 }
 
+/* PostgreSQL: a write refused under its savepoint leaves no savepoint
+ * behind. One left there was the target of a later write's recovery when
+ * that write's own SAVEPOINT failed (the transaction aborted by a failed
+ * statement that has none): the transaction came back to life without
+ * what was written since the refusal, and its commit succeeded. It must
+ * stay aborted, and its commit fail. */
+static void test_pg_aborted_tx_stays_aborted(void **state)
+{
+	if (!test_db_pg())
+		skip();
+	store_t *st = *state;
+	store_tx_t *tx = store_begin(st, true);
+	add_account(tx, "acc_sp1");
+	json_t *dup = json_pack("{s:s, s:s, s:s, s:I, s:I}", "id", "acc_sp1", "name", "again",
+		"status", "active", "created_at", (json_int_t)1, "updated_at", (json_int_t)1);
+	assert_int_equal(store_account_insert(tx, dup), STORE_CONFLICT);
+	json_decref(dup);
+	add_account(tx, "acc_sp2"); /* the transaction usable after a refusal */
+	/* A failed statement without a savepoint of its own aborts it. */
+	assert_null(sq_one(tx, "SELECT 1 / (count(*) - count(*)) AS x FROM accounts", ""));
+	/* A write then: its SAVEPOINT fails, and so does what follows. */
+	assert_int_not_equal(sq_exec(tx, false, "UPDATE accounts SET name = ? WHERE id = ?", "ss",
+				 "renamed", "acc_sp1"),
+		STORE_OK);
+	assert_int_equal(store_commit(tx), STORE_ERROR);
+	store_unavailable_clear();
+	tx = store_begin(st, false);
+	json_t *a = store_account_get(tx, "acc_sp1", NULL);
+	assert_null(a);
+	json_decref(a);
+	assert_null(store_account_get(tx, "acc_sp2", NULL));
+	store_rollback(tx);
+}
+
 /* PostgreSQL: a statement with optional filters ("? IS NULL OR ...", a
  * list's) is planned with its values at each run, never kept prepared
  * (a generic plan could not use the index of the filter a run names); a
@@ -766,6 +800,7 @@ int main(void)
 		cmocka_unit_test(test_rollback_discards),
 		cmocka_unit_test(test_pg_begin_with_first_statement),
 		cmocka_unit_test(test_pg_optional_filters_unprepared),
+		cmocka_unit_test(test_pg_aborted_tx_stays_aborted),
 		cmocka_unit_test(test_closure_destroy),
 		cmocka_unit_test(test_mail_bounce),
 		cmocka_unit_test(test_ssodom_recheck),

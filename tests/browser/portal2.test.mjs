@@ -88,8 +88,14 @@ try {
       await accessible(page, `the page #/${path.replace(/\/.*/, "/TOKEN")} (${lang})`);
     }
   }
+  // English chosen (kept in this browser), then the page loaded again: a
+  // change of language draws the page again once its catalogue is in,
+  // which could empty the sign-in form while it was being filled (a
+  // sign-in refused 401 for the password it lost).
   await page.goto(BASE + "/#/");
   await page.selectOption("#lang-choice", "en");
+  await page.reload();
+  await page.waitForFunction(() => document.documentElement.lang === "en", null, { timeout: T });
   await signIn(page, `ursula@${dom}`, pw);
 
   // ---- 1. the cost estimate on the send page, in EN then FR ----

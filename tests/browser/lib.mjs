@@ -16,12 +16,38 @@ export const T = 90000; // generous deadline of one step on a loaded machine (30
 const SHOTS = process.env.SCREENSHOT_DIR || "";
 
 const tally = { checks: 0, fails: 0 };
-export function check(cond, what) { tally.checks++; if (!cond) { tally.fails++; console.log("FAIL: " + what); } }
+// The step the test is at (step(name)), named in each failure.
+const started = Date.now();
+let current = "start";
+export function check(cond, what) { tally.checks++; if (!cond) { tally.fails++; console.log(`FAIL (${current}): ${what}`); } }
 export function failed(e) { check(false, e && e.stack ? e.stack : String(e)); }
-// Prints "N passed, N failed" like the other tests and exits with the outcome.
+// Prints "N passed, N failed" like the other tests and exits with the outcome
+// (Playwright stops the Chromium it started when the process exits).
 export function report() {
   console.log(`${tally.checks - tally.fails} passed, ${tally.fails} failed`);
   process.exit(tally.fails ? 1 : 0);
+}
+// Says which step the test has reached, with the seconds since its start, as
+// it happens (run.sh passes the output on at once): a test stopped from
+// outside still shows where it was.
+export function step(name) {
+  current = name;
+  console.log(`step at ${((Date.now() - started) / 1000).toFixed(1)} s: ${name}`);
+}
+// A deadline for the whole test, under CTest's (480 s): past it the test
+// fails, naming its step, instead of being killed without a word
+// (BROWSER_DEADLINE_S, 420 by default). Every wait of a test has its own
+// bound; this one catches a wait that was left without.
+const DEADLINE_S = Number(process.env.BROWSER_DEADLINE_S || 420);
+setTimeout(() => {
+  check(false, `the test did not finish within ${DEADLINE_S} s`);
+  report();
+}, DEADLINE_S * 1000).unref();
+// Resolves with what p gives, or rejects naming what when ms pass first.
+export function within(p, ms, what) {
+  let timer;
+  const late = new Promise((_, no) => { timer = setTimeout(() => no(new Error(`${what}: nothing within ${ms} ms`)), ms); });
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
 }
 
 // The portal's catalogues, for checks on what a page says.
@@ -47,9 +73,9 @@ export async function shot(page, name) { if (SHOTS) await page.screenshot({ path
 // as an inline script).
 const AXE = readFileSync(join(HERE, "node_modules/axe-core/axe.min.js"), "utf8");
 export async function accessible(page, what) {
-  await page.evaluate(AXE);
-  const v = await page.evaluate(async () => (await window.axe.run(document, { resultTypes: ["violations"] })).violations
-    .filter((x) => x.impact === "serious" || x.impact === "critical").map((x) => `${x.id} (${x.nodes.length})`));
+  await within(page.evaluate(AXE), T, `axe-core loaded for ${what}`);
+  const v = await within(page.evaluate(async () => (await window.axe.run(document, { resultTypes: ["violations"] })).violations
+    .filter((x) => x.impact === "serious" || x.impact === "critical").map((x) => `${x.id} (${x.nodes.length})`)), T, `axe-core on ${what}`);
   check(v.length === 0, `axe-core: no serious violation on ${what} (${v.join(", ")})`);
 }
 
@@ -69,7 +95,8 @@ export function totp(secret, offset = 0) {
 // The API with a bearer token, for what a test does not do in the browser.
 export async function rest(method, path, token, body) {
   const r = await fetch(BASE + path, { method, headers: Object.assign({ "Content-Type": "application/json" },
-    token ? { Authorization: "Bearer " + token } : {}), body: body === undefined ? undefined : JSON.stringify(body) });
+    token ? { Authorization: "Bearer " + token } : {}), body: body === undefined ? undefined : JSON.stringify(body),
+    signal: AbortSignal.timeout(T) });
   const text = await r.text();
   let j = null;
   try { j = JSON.parse(text); } catch (e) { j = null; }
@@ -78,6 +105,7 @@ export async function rest(method, path, token, body) {
 }
 
 export async function signIn(page, email, password, code) {
+  console.log(`signing in as ${email}`);
   await page.waitForSelector("#signin", { timeout: T });
   await page.fill("#email", email);
   await page.fill("#password", password);

@@ -4,7 +4,7 @@
 import { chromium } from "playwright-core";
 import { join } from "node:path";
 import { readFileSync } from "node:fs";
-import { BASE, EXE, HERE, T, check, failed, report, shot, accessible, totp, rest, signIn, signOutOf, forbiddenShown, CATALOGUE } from "./lib.mjs";
+import { BASE, EXE, HERE, T, check, failed, report, shot, accessible, totp, rest, signIn, signOutOf, forbiddenShown, CATALOGUE, within } from "./lib.mjs";
 
 const PDF = join(HERE, "../data/render/text3.pdf");
 const FAX_T = 240000; // a fax over the loopback trunk
@@ -313,7 +313,7 @@ try {
     const hold = (route) => { if (route.request().method() === "DELETE") held(); else route.continue(); };
     await page.route("**/v1/sessions/current", hold);
     await page.click("#signout");
-    await reached;
+    await within(reached, T, "DELETE /v1/sessions/current sent by the sign-out");
     await page.clock.fastForward("00:11");
     await page.waitForSelector("#signin-notice", { timeout: 30000 });
     check((await page.textContent("#signin-notice")).trim() === CATALOGUE[lang]["signout.unconfirmed"],

@@ -10,7 +10,7 @@ import { chromium } from "playwright-core";
 import { readFileSync, writeFileSync } from "node:fs";
 import { deflateSync } from "node:zlib";
 import { join } from "node:path";
-import { BASE, EXE, HERE, T, check, failed, report, accessible, rest, signIn, signOutOf, topShot, openSub, shows, tempDir } from "./lib.mjs";
+import { BASE, EXE, HERE, T, check, failed, report, accessible, rest, signIn, signOutOf, topShot, openSub, shows, tempDir, step, within } from "./lib.mjs";
 
 const PDF = join(HERE, "../data/render/text3.pdf");
 const sfx = Date.now().toString(36);
@@ -50,6 +50,7 @@ function pngFile(w, h) {
 
 const browser = await chromium.launch({ executablePath: EXE, args: ["--no-sandbox"] });
 try {
+  step("0. a partner, its customer account and its members, through the API");
   const op = (await rest("POST", "/v1/sessions", null, { email: process.env.OP_EMAIL, password: process.env.OP_PASSWORD })).token;
   // Rates and numbers of the loopback trunk.
   await rest("PUT", "/v1/provider/rates", op, { currency: "EUR", rates: [{ prefix: "+33", price_per_page: 12 }, { prefix: "+339", price_per_page: 20 }] });
@@ -73,6 +74,7 @@ try {
   page.on("pageerror", (e) => errors.push(String(e)));
   await page.goto(BASE + "/");
   // ---- 0. the pages opened without a session, each in EN and FR ----
+  step("0. the pages opened without a session");
   const open = [["reset", "#reset-request"], ["reset/fvr_notarealtoken", "#reset-complete"],
     ["invitation", "#invitation"], ["sso", "#sso-discover"], ["unsubscribe", "#unsubscribe"],
     ["unsubscribe/fvs_notarealtoken", "#unsubscribe"]];
@@ -99,6 +101,7 @@ try {
   await signIn(page, `ursula@${dom}`, pw);
 
   // ---- 1. the cost estimate on the send page, in EN then FR ----
+  step("1. the cost estimate");
   for (const lang of ["en", "fr"]) {
     const fr = lang === "fr";
     if (fr) {
@@ -143,6 +146,7 @@ try {
   await signOutOf(page);
 
   // ---- 2. the outbox searches every fax, a page at a time ----
+  step("2. the outbox's search");
   const [old] = await submit(owner, ["+33900000001"], "Contrat Hermès");
   for (let i = 0; i < 5; i++) await submit(owner, bulk);
   await signIn(page, `owner@${dom}`, pw);
@@ -173,6 +177,7 @@ try {
   check((await page.textContent("#outbound-none")) === "No fax matches these filters.", "no fax from tomorrow on");
 
   // ---- 3. the owner's consent by signed letter ----
+  step("3. the consent by signed letter");
   await openSub(page, "settings", "access");
   await page.waitForSelector("#consent-letter", { timeout: T });
   await page.fill("#letter-partner", prt.id);
@@ -195,6 +200,7 @@ try {
   await topShot(page, "access-letter-en");
 
   // ---- 4. the support-access switch ----
+  step("4. the support-access switch");
   await page.click("#sub-security");
   await page.waitForSelector("#sec-grants-auto-config", { timeout: T });
   check(!(await page.isChecked("#sec-grants-auto-config")), "the switch is off by default");
@@ -205,6 +211,7 @@ try {
   await accessible(page, "the security settings (en)");
 
   // ---- 5. the delegation text in the audit page ----
+  step("5. the delegation text of the audit page");
   await rest("POST", `/v1/accounts/${acc.id}/consents`, owner, { partner_id: prt.id, scope: ["users.manage"], expires_at: new Date(Date.now() + 5 * 86400000).toISOString() });
   const cns = (await rest("GET", `/v1/accounts/${acc.id}/consents`, owner)).items.find((c) => c.method !== "letter" && c.status === "live");
   await rest("POST", `/v1/accounts/${acc.id}/users`, pa, { email: `victor@${dom}`, name: "Victor", role: "user" });
@@ -237,20 +244,29 @@ try {
   // A sign-out while the language change's answer is on its way back (seen
   // once in CI): the late answer of PATCH /v1/me must not bring the person
   // back. The answer is held until the sign-in form shows.
-  let release, patched;
+  let release, patched, sent;
   const held = new Promise((r) => { release = r; });
   const answered = new Promise((r) => { patched = r; });
+  const patching = new Promise((r) => { sent = r; });
   await page.route("**/v1/me", async (route) => {
     if (route.request().method() !== "PATCH") return route.continue();
+    sent();
     const resp = await route.fetch();
     await held;
     await route.fulfill({ response: resp });
     patched();
   });
+  step("5. a sign-out during a language change");
   await page.selectOption("#lang-choice", "en");
+  // The page sends its PATCH once the new catalogue is loaded: the sign-out
+  // waits for it (a sign-out before it means no PATCH at all, and nothing
+  // to test; in CI that race left the test waiting for ever).
+  await within(patching, T, "PATCH /v1/me sent after the language change");
   await signOutOf(page);
   release();
-  await answered;
+  // Bounded: were the PATCH never sent, or its answer never given back to
+  // the page, the test would otherwise wait for ever.
+  await within(answered, T, "the held answer of PATCH /v1/me given back to the page");
   // The answer's handler, had it taken the person back, would draw the
   // navigation with its sign-out button first.
   const back = await page.waitForSelector("#signout", { timeout: 3000 }).then(() => true, () => false);
@@ -259,6 +275,7 @@ try {
   await page.unroute("**/v1/me");
 
   // ---- 6. the partner's logo, served from faxvault's origin ----
+  step("6. the partner's logo");
   await rest("PATCH", `/v1/partners/${prt.id}/white-label`, pa, { display_name: "Revendeur Fax" });
   await signIn(page, `pat@r${dom}`, pw);
   await page.click("#nav-white-label");
@@ -300,10 +317,13 @@ try {
   await signOutOf(page);
 
   // ---- 7. axe-core on every page of the menus, for three kinds of people ----
+  step("7. axe-core on every page of the menus");
   // Each page of the main menu and of the groups' menus (settings, provider
   // console) is opened through its link, in English, and checked once.
   const checked = new Set();
+  let untitled = 0;
   for (const [email, password] of [[`owner@${dom}`, pw], [process.env.OP_EMAIL, process.env.OP_PASSWORD], [`pat@r${dom}`, pw]]) {
+    step(`7. the menus of ${email}`);
     await signIn(page, email, password);
     const queue = await page.$$eval("#nav a", (as) => as.map((a) => a.getAttribute("href")));
     queue.splice(1, 0, `#/fax/${old}`);
@@ -313,7 +333,13 @@ try {
       checked.add(href);
       await page.evaluate((x) => { if (location.hash !== x) { document.getElementById("app").replaceChildren(); location.hash = x; } }, href);
       // The page is drawn once its title is (every page has one).
-      try { await page.waitForSelector("#app h1", { timeout: T }); } catch (e) { check(false, `${href} shows a title`); continue; }
+      // A page without a title fails; a second one ends the test (each
+      // would wait T: the portal is then stuck, not one page).
+      try { await page.waitForSelector("#app h1", { timeout: T }); } catch (e) {
+        check(false, `${href} shows a title`);
+        if (++untitled > 1) throw new Error("a second page without a title: the portal is stuck");
+        continue;
+      }
       if (await page.$("#page-error")) check(false, `${href} opens without an error (${await page.textContent("#page-error")})`);
       for (const sub of await page.$$eval("#subnav a", (as) => as.map((a) => a.getAttribute("href"))))
         if (!queue.includes(sub)) queue.push(sub);

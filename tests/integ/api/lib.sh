@@ -105,8 +105,10 @@ start_daemon() {
 	DATA="$TMP/var"
 	[ -n "${FV_TEST_PG:-}" ] && pg_new_database
 	# shellcheck disable=SC2086
-	"$FAXVAULTD" --data-dir "$DATA" $FV_TEST_FLAGS bootstrap --operator op@example.com --json >"$TMP/boot.json" || {
-		echo "bootstrap failed"; exit 1; }
+	# Its log (the migrations, one line each) goes to a file, shown only
+	# when it fails: a failed test's output starts with the test's own.
+	"$FAXVAULTD" --data-dir "$DATA" $FV_TEST_FLAGS bootstrap --operator op@example.com --json >"$TMP/boot.json" 2>"$TMP/bootstrap.log" || {
+		echo "bootstrap failed"; cat "$TMP/bootstrap.log"; exit 1; }
 	launch_daemon "$@"
 }
 

@@ -1001,11 +1001,20 @@ static int run(config_t *cfg, int argc, char **argv)
 	}
 	sec_pwhash_set_cost((unsigned long long)cfg->argon2_ops, (size_t)cfg->argon2_mem_kib * 1024);
 
-	/* Tests only: the backup commands read the test clock once (a
-	 * backup's expiry is on the service's clock). */
-	if (*cfg->test_clock_file && (strcmp(cmd, "backup") == 0 || strcmp(cmd, "restore") == 0 ||
-				      strcmp(cmd, "backup-verify") == 0))
+	/* Tests only: every command follows the test clock as the service does
+	 * (read once: a command is short), with the service's warning, so that
+	 * what it stamps (the first operator, a reset token's expiry, its audit
+	 * events, a backup's date) is on the clock the service reads. The
+	 * service reads it itself (cmd_serve); checking or printing the
+	 * configuration reads no time. */
+	if (*cfg->test_clock_file && strcmp(cmd, "serve") != 0 && strcmp(cmd, "check-config") != 0 &&
+	    strcmp(cmd, "print-config") != 0) {
+		char q[96];
+		log_event(LOG_WARN, "daemon.test_clock",
+			"file=%s command=%s note=\"the clock follows a test file; never in production\"",
+			cfg->test_clock_file, log_quote(cmd, q, sizeof q));
 		time_follow_file(cfg->test_clock_file);
+	}
 	int rc;
 	if (strcmp(role, "vault") == 0)
 		rc = role_vault_main(cfg);

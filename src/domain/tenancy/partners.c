@@ -35,6 +35,22 @@ static int query_time(const json_t *q, const char *key, int64_t *out, dom_err_t 
 	return 0;
 }
 
+int dom_partner_window(const json_t *query, int64_t now, int64_t *since, int64_t *until,
+	dom_err_t *e)
+{
+	*until = now;
+	*since = month_start(now);
+	if (query_time(query, "since", since, e) || query_time(query, "until", until, e))
+		return -1;
+	/* Up to now, by default: at a month's first millisecond the month so
+	 * far is empty, which is no error (nothing of it has been used yet).
+	 * A window the caller bounds must hold something. */
+	bool until_given = json_object_get(query, "until") != NULL;
+	if (*since > *until || (*since == *until && until_given))
+		return dom_fail(e, "invalid-parameter", "since", "since must be before until");
+	return 0;
+}
+
 /* The summary of one account (a page row) over [since, until), or NULL. */
 static json_t *summary_of(dom_ctx_t *c, const json_t *a, int64_t since, int64_t until)
 {
@@ -77,11 +93,9 @@ int dom_partner_accounts(dom_ctx_t *c, const char *partner_id, const json_t *que
 	json_decref(prt);
 	if (!prt)
 		return dom_fail(e, "not-found", "", "no such partner");
-	int64_t until = time_now_ms(), since = month_start(until);
-	if (query_time(query, "since", &since, e) || query_time(query, "until", &until, e))
+	int64_t since, until;
+	if (dom_partner_window(query, time_now_ms(), &since, &until, e) != 0)
 		return -1;
-	if (since >= until)
-		return dom_fail(e, "invalid-parameter", "since", "since must be before until");
 	store_page_t pg;
 	if (store_account_list(c->tx, partner_id, cursor, limit, &pg) != STORE_OK)
 		return dom_fail(e, "internal", "", "accounts could not be read");

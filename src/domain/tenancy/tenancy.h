@@ -23,6 +23,14 @@
 #include "i18n.h"
 #include "identity/identity.h"
 
+/* The window of dom_partner_accounts at now (ms): since and until from the
+ * query (RFC 3339), by default the start of now's UTC month and now. An
+ * empty default window (now is a month's first millisecond) is valid; a
+ * since after until, or equal to a given until, is invalid-parameter, as is
+ * a time that is not RFC 3339. */
+int dom_partner_window(const json_t *query, int64_t now, int64_t *since, int64_t *until,
+	dom_err_t *e);
+
 /* GET /v1/partners/{partner_id}/accounts?since=&until= (RFC 3339; by
  * default the current UTC month up to now): a page of {id, name, status,
  * regulatory_profile, created_at, plan: {kind, included_pages} | null,

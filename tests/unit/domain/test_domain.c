@@ -16,6 +16,7 @@
 #include "access/access.h"
 #include "domain.h"
 #include "sec.h"
+#include "tenancy/tenancy.h"
 #include "timeutil.h"
 #include "validate.h"
 
@@ -427,6 +428,56 @@ static void test_audit_chain(void **state)
 	drop_store(st, path);
 }
 
+/* The partner window of the query {since, until} (NULL: absent) at now is
+ * refused as invalid-parameter on since. */
+static void bad_window(const char *since, const char *until, int64_t now)
+{
+	json_t *q = json_object();
+	if (since)
+		json_object_set_new(q, "since", json_string(since));
+	if (until)
+		json_object_set_new(q, "until", json_string(until));
+	int64_t s, u;
+	dom_err_t e = { 0 };
+	assert_int_equal(dom_partner_window(q, now, &s, &u, &e), -1);
+	assert_string_equal(e.kind, "invalid-parameter");
+	assert_string_equal(e.field, "since");
+	json_decref(q);
+}
+
+/* A partner's accounts summary defaults to the current UTC month up to now;
+ * at the month's very first millisecond that window is empty, and valid
+ * (it once answered 400 invalid-parameter there). The clock is injected:
+ * the window is computed at a given instant. */
+static void test_partner_window(void **state)
+{
+	(void)state;
+	const int64_t jan = 1798761600000; /* 2027-01-01T00:00:00.000Z */
+	const int64_t dec = 1796083200000; /* 2026-12-01T00:00:00.000Z */
+	json_t *none = json_object();
+	int64_t since = -1, until = -1;
+	dom_err_t e = { 0 };
+	assert_int_equal(dom_partner_window(none, jan, &since, &until, &e), 0);
+	assert_true(since == jan && until == jan);
+	assert_int_equal(dom_partner_window(NULL, jan, &since, &until, &e), 0);
+	assert_true(since == jan && until == jan);
+	assert_int_equal(dom_partner_window(none, jan + 1, &since, &until, &e), 0);
+	assert_true(since == jan && until == jan + 1);
+	/* The month's last millisecond is still December's. */
+	assert_int_equal(dom_partner_window(none, jan - 1, &since, &until, &e), 0);
+	assert_true(since == dec && until == jan - 1);
+	json_decref(none);
+	/* A window the caller bounds must hold something. */
+	bad_window("2027-01-01T00:00:00Z", "2027-01-01T00:00:00Z", jan + 5000);
+	bad_window(NULL, "2027-01-01T00:00:00Z", jan);
+	bad_window("2027-01-01T00:00:01Z", NULL, jan);
+	bad_window("yesterday", NULL, jan);
+	json_t *q = json_pack("{s:s}", "since", "2026-12-15T00:00:00Z");
+	assert_int_equal(dom_partner_window(q, jan, &since, &until, &e), 0);
+	assert_true(since == dec + 14LL * 86400000 && until == jan);
+	json_decref(q);
+}
+
 static void test_session_expiry(void **state)
 {
 	(void)state;
@@ -609,6 +660,7 @@ int main(void)
 		cmocka_unit_test(test_audit_canonical),
 		cmocka_unit_test(test_audit_chain),
 		cmocka_unit_test(test_session_expiry),
+		cmocka_unit_test(test_partner_window),
 		cmocka_unit_test(test_credential_cache),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -8,8 +8,11 @@
 
 #include <stddef.h>
 
-/* Flags of confine_load. */
+/* Flags of confine_load and confine_deny. */
 #define CONFINE_KILL_SELF 1u /* kill(getpid(), ...) allowed too (abort) */
+#define CONFINE_INET_ONLY 2u /* confine_deny: socket() kills unless its family is
+			      * AF_UNIX, AF_INET, AF_INET6 or AF_NETLINK, and for
+			      * AF_INET and AF_INET6 unless it is not SOCK_RAW */
 
 /* Loads a filter for the calling thread and those it starts afterwards:
  * allowed[] (system call numbers, e.g. SCMP_SYS(read)) pass, killed[] kill
@@ -28,5 +31,30 @@ extern const size_t confine_front_nallowed;
  * trace, fork, change identity or namespaces, signal others. */
 extern const int confine_front_killed[];
 extern const size_t confine_front_nkilled;
+
+/* The other way, for a process that runs code too varied to list (the
+ * service: libraries, threads, the programs it starts): everything passes
+ * but killed[] (SCMP_ACT_KILL_PROCESS) and, with CONFINE_INET_ONLY, the
+ * sockets it names; personality() passes only as a query (0xffffffff).
+ * The filter is put on every thread of the process (TSYNC) and inherited by
+ * the programs it starts. no_new_privs must be set before. 0, or -1. */
+int confine_deny(const int *killed, size_t nkilled, unsigned flags);
+
+/* What no process of faxvault does, and an attacker wants: load kernel
+ * code or modules, eBPF, perf events, the kernel keyring, userfaultfd,
+ * io_uring, swap, reboot, accounting, setting the clocks, raw I/O ports,
+ * handles to files by number, the kernel log, trace another process (not
+ * in sanitizer builds: LeakSanitizer traces its own threads at exit), read
+ * or write another's memory, change the host name. */
+extern const int confine_base_killed[];
+extern const size_t confine_base_nkilled;
+/* The base list, and what the service never does: mounts and namespaces,
+ * change its root. */
+extern const int confine_service_killed[];
+extern const size_t confine_service_nkilled;
+/* Identity changes, killed in the service once it runs as a user that is
+ * not root (daemon.service_user): it never changes user again. */
+extern const int confine_identity_killed[];
+extern const size_t confine_identity_nkilled;
 
 #endif

@@ -139,6 +139,8 @@ typedef struct config {
 	int64_t test_http_stray_answers;
 	int64_t test_vault_seccomp_probe;
 	int64_t test_sip_seccomp_probe;
+	int64_t test_service_seccomp_probe;
+	int64_t test_supervisor_seccomp_probe;
 	char *service_user;
 	char *unprivileged_user;
 	char *http_user;

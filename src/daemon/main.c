@@ -577,6 +577,17 @@ static int cmd_serve(const config_t *cfg)
 	 * ends are started through it (supv.h). */
 	role_set_name("fv-service");
 	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	/* Its seccomp filter before any thread (role.h). */
+	char why[128];
+	if (role_service_confine(why, sizeof why) != 0) {
+		log_event(LOG_ERROR, "daemon.start", "err=\"%s\"", why);
+		fprintf(stderr, "faxvaultd: %s\n", why);
+		return 1;
+	}
+	if (cfg->test_service_seccomp_probe) {
+		sigaddset(&set, SIGUSR1);
+		pthread_sigmask(SIG_BLOCK, &set, NULL);
+	}
 	if (getppid() == 1 || ipc_proc_use_supervisor(SERVICE_CTL_FD) != 0)
 		return 1;
 	int lfd[SERVICE_LISTEN_N];
@@ -876,6 +887,10 @@ static int cmd_serve(const config_t *cfg)
 		if (sig == SIGHUP) {
 			log_reopen();
 			log_event(LOG_INFO, "daemon.reopen_logs", "ok=1");
+			continue;
+		}
+		if (sig == SIGUSR1) {
+			role_service_seccomp_probe();
 			continue;
 		}
 		log_event(LOG_INFO, "daemon.stopping", "signal=%d drain_seconds=%lld", sig,

@@ -32,6 +32,17 @@ enum {
 #define SERVICE_CTL_FD 3
 #define SERVICE_LISTEN_FD0 4
 int supervisor_main(const config_t *cfg, char *const *argv);
+/* The service, first thing (before its threads): no_new_privs and its
+ * seccomp filter (confine_deny: confine_service_killed, and
+ * confine_identity_killed when it does not run as root; only the
+ * address families of the Internet, local sockets and netlink, no raw
+ * IP socket), inherited by the programs it starts (the render helper,
+ * sendmail). A forbidden call kills it (SIGSYS) and the supervisor starts
+ * it again. 0, or -1 with why. */
+int role_service_confine(char *why, size_t n);
+/* testing.service_seccomp_probe: a call the service's filter forbids
+ * (unshare), which kills it. */
+void role_service_seccomp_probe(void);
 /* argv (this program's command line) for a child: title, --role name, then
  * argv's options and command. The array is the caller's (free it; the
  * strings are borrowed). */

@@ -22,14 +22,25 @@ int role_service_user(const config_t *cfg, uid_t *uid, gid_t *gid, char *why, si
 {
 	if (geteuid() != 0 || !*cfg->service_user)
 		return 0;
+	/* Looked up once: the supervisor asks again on SIGHUP (role_log_open),
+	 * under a filter that refuses the sockets a lookup may open (nscd). */
+	static char name[65];
+	static uid_t known_uid;
+	static gid_t known_gid;
+	if (*name && strcmp(name, cfg->service_user) == 0) {
+		*uid = known_uid;
+		*gid = known_gid;
+		return 1;
+	}
 	struct passwd *pw = getpwnam(cfg->service_user);
 	if (!pw || pw->pw_uid == 0) {
 		snprintf(why, n, "daemon.service_user \"%s\": %s", cfg->service_user,
 			pw ? "is root" : "no such user");
 		return -1;
 	}
-	*uid = pw->pw_uid;
-	*gid = pw->pw_gid;
+	*uid = known_uid = pw->pw_uid;
+	*gid = known_gid = pw->pw_gid;
+	snprintf(name, sizeof name, "%s", cfg->service_user);
 	return 1;
 }
 

@@ -11,15 +11,20 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <seccomp.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "confine.h"
 #include "ipc.h"
 #include "log.h"
 #include "probe.h"
+#include "spawner.h"
 #include "supv.h"
 #include "timeutil.h"
 #include "xalloc.h"
@@ -54,6 +59,9 @@ struct sup {
 	int ctl;                 /* our end of the service's control socket, -1 */
 	int ready, stopping, service_status, service_done;
 	pid_t kids[KIDS_MAX];    /* the service's children (key holder, front ends) */
+	int spawner;             /* our socket to the spawner (spawner.h), -1 */
+	pid_t spawner_pid;       /* 0 once it ended */
+	int failed;              /* the spawner ended: stop, status 1 */
 };
 
 static void exit_fields(int st, const char **what, int *val)
@@ -69,6 +77,21 @@ static void reap(struct sup *s)
 	int st;
 	pid_t pid;
 	while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
+		if (pid == s->spawner_pid) {
+			/* Nothing could be started again: everything stops. */
+			const char *what;
+			int val;
+			exit_fields(st, &what, &val);
+			log_event(LOG_ERROR, "supervisor.spawner_exited", "pid=%d %s=%d", (int)pid, what, val);
+			s->spawner_pid = 0;
+			s->failed = 1;
+			if (!s->stopping) {
+				s->stopping = 1;
+				if (s->service > 0)
+					kill(s->service, SIGTERM);
+			}
+			continue;
+		}
 		if (pid == s->service) {
 			s->last_service = pid;
 			s->service = 0;
@@ -101,6 +124,10 @@ static int take_signal(struct sup *s)
 		return 0;
 	if (si.ssi_signo == SIGCHLD) {
 		reap(s);
+	} else if (si.ssi_signo == SIGUSR1) {
+		/* testing.supervisor_seccomp_probe: a call the filter forbids. */
+		log_event(LOG_WARN, "supervisor.seccomp_probe", "call=socket");
+		syscall(SYS_socket, AF_UNIX, SOCK_STREAM, 0);
 	} else if (si.ssi_signo == SIGHUP) {
 		role_log_open(s->cfg, 1);
 		if (s->service > 0)
@@ -129,32 +156,22 @@ static void spawn_for_service(struct sup *s, struct ipc_msg *m)
 	int slot = 0;
 	while (slot < KIDS_MAX && s->kids[slot])
 		slot++;
-	int sv[2] = { -1, -1 }, fds[SUPV_SPAWN_FDS_MAX + 1];
+	int theirs = -1;
 	pid_t pid = 0;
-	int rc = slot == KIDS_MAX ? EAGAIN : ipc_socketpair(sv) != 0 ? errno : 0;
-	if (rc == 0) {
-		fds[0] = sv[1];
-		for (size_t i = 0; i < m->nfds; i++)
-			fds[i + 1] = m->fds[i];
-		char title[40];
-		snprintf(title, sizeof title, "faxvaultd: %s", role);
-		char **av = role_argv_of(s->argv, title, role);
-		rc = ipc_spawn("/proc/self/exe", av, fds, m->nfds + 1, &pid);
-		free(av);
-		close(sv[1]);
-	}
+	int rc = slot == KIDS_MAX ? EAGAIN
+		: spawner_start(s->spawner, role, m->fds, m->nfds, &pid, &theirs);
 	struct ipc_out *o = xmalloc(sizeof *o);
 	supv_spawned_encode(o, m->id, (uint32_t)rc, rc == 0 ? (uint32_t)pid : 0);
 	if (rc == 0) {
 		s->kids[slot] = pid;
-		ipc_put_fd(o, sv[0]);
+		ipc_put_fd(o, theirs);
 	} else {
 		log_event(LOG_ERROR, "supervisor.spawn_failed", "role=%s err=\"%s\"", role, strerror(rc));
 	}
 	ipc_send(s->ctl, o);
 	free(o);
-	if (sv[0] >= 0)
-		close(sv[0]);
+	if (theirs >= 0)
+		close(theirs);
 }
 
 /* SUPV_KILL: the signal to a child of the service's that has not been
@@ -197,31 +214,20 @@ static void from_service(struct sup *s)
 	ipc_msg_free(&m);
 }
 
-/* Starts the service: its control socket on fd 3, the listening sockets on
- * 4.. (a slot without one holds /dev/null). 0, or -1. */
+/* Starts the service (through the spawner): its control socket on fd 3,
+ * the listening sockets on 4.. (a slot without one holds /dev/null). 0, or
+ * -1. */
 static int start_service(struct sup *s)
 {
-	int sv[2];
-	if (ipc_socketpair(sv) != 0)
-		return -1;
-	int fds[1 + SERVICE_LISTEN_N], null = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	fds[0] = sv[1];
-	for (int i = 0; i < SERVICE_LISTEN_N; i++)
-		fds[i + 1] = s->listen[i] >= 0 ? s->listen[i] : null;
-	char **av = role_argv_of(s->argv, "faxvaultd: service", "service");
+	int ctl = -1;
 	pid_t pid = 0;
-	int rc = null < 0 ? errno : ipc_spawn("/proc/self/exe", av, fds, 1 + SERVICE_LISTEN_N, &pid);
-	free(av);
-	close(sv[1]);
-	if (null >= 0)
-		close(null);
+	int rc = spawner_start(s->spawner, "service", NULL, 0, &pid, &ctl);
 	if (rc != 0) {
-		close(sv[0]);
 		log_event(LOG_ERROR, "supervisor.spawn_failed", "role=service err=\"%s\"", strerror(rc));
 		return -1;
 	}
 	s->service = pid;
-	s->ctl = sv[0];
+	s->ctl = ctl;
 	s->ready = 0;
 	s->service_done = 0;
 	log_event(LOG_INFO, "supervisor.service_spawned", "pid=%d", (int)pid);
@@ -267,15 +273,69 @@ static int is_stopping(const struct sup *s)
 	return s->stopping;
 }
 
+/* The supervisor's filter, once the spawner is forked (confine_load: what
+ * is not listed fails with EACCES). It waits for signals and its
+ * children, reads and writes its sockets to the service and the spawner,
+ * passes descriptors along, signals its children, writes and reopens its
+ * log (as the service's user: the file-system ids). */
+static const int sup_allowed[] = {
+	SCMP_SYS(read), SCMP_SYS(write), SCMP_SYS(writev), SCMP_SYS(pread64), SCMP_SYS(lseek),
+	SCMP_SYS(close), SCMP_SYS(poll), SCMP_SYS(ppoll), SCMP_SYS(recvmsg), SCMP_SYS(sendmsg),
+	SCMP_SYS(wait4), SCMP_SYS(waitid), SCMP_SYS(kill), SCMP_SYS(openat), SCMP_SYS(open),
+	SCMP_SYS(fstat), SCMP_SYS(newfstatat), SCMP_SYS(statx), SCMP_SYS(fcntl), SCMP_SYS(dup),
+	SCMP_SYS(dup2), SCMP_SYS(dup3), SCMP_SYS(setfsuid), SCMP_SYS(setfsgid), SCMP_SYS(brk),
+	SCMP_SYS(munmap), SCMP_SYS(mremap), SCMP_SYS(madvise), SCMP_SYS(futex), SCMP_SYS(exit),
+	SCMP_SYS(exit_group), SCMP_SYS(rt_sigreturn), SCMP_SYS(rt_sigprocmask),
+	SCMP_SYS(rt_sigaction), SCMP_SYS(sigaltstack), SCMP_SYS(restart_syscall),
+	SCMP_SYS(clock_gettime), SCMP_SYS(gettimeofday), SCMP_SYS(clock_nanosleep),
+	SCMP_SYS(nanosleep), SCMP_SYS(getpid), SCMP_SYS(gettid), SCMP_SYS(getppid), SCMP_SYS(getuid),
+	SCMP_SYS(geteuid), SCMP_SYS(getgid), SCMP_SYS(getegid), SCMP_SYS(getrandom),
+	SCMP_SYS(sched_yield), SCMP_SYS(prlimit64), SCMP_SYS(getrusage),
+};
+/* Killed besides the base list (confine.h): sockets of any kind (its
+ * listeners are bound before), processes (the spawner starts them),
+ * another program, tracing, identity changes, mounts and namespaces. */
+static const int sup_killed[] = {
+	SCMP_SYS(socket), SCMP_SYS(socketpair), SCMP_SYS(connect), SCMP_SYS(bind),
+	SCMP_SYS(listen), SCMP_SYS(accept), SCMP_SYS(accept4), SCMP_SYS(execve),
+	SCMP_SYS(execveat), SCMP_SYS(fork), SCMP_SYS(vfork), SCMP_SYS(clone), SCMP_SYS(clone3),
+	SCMP_SYS(ptrace), SCMP_SYS(setuid), SCMP_SYS(setgid), SCMP_SYS(setreuid),
+	SCMP_SYS(setregid), SCMP_SYS(setresuid), SCMP_SYS(setresgid), SCMP_SYS(setgroups),
+	SCMP_SYS(capset), SCMP_SYS(mount), SCMP_SYS(umount2), SCMP_SYS(chroot),
+	SCMP_SYS(pivot_root), SCMP_SYS(unshare), SCMP_SYS(setns), SCMP_SYS(seccomp),
+};
+
+/* no_new_privs and the filter. 0, or -1. */
+static int sup_confine(void)
+{
+	size_t nk = 0, nb = confine_base_nkilled, ns = sizeof sup_killed / sizeof sup_killed[0];
+	int *killed = xcalloc(nb + ns, sizeof *killed);
+	for (size_t i = 0; i < nb + ns; i++) {
+		int c = i < nb ? confine_base_killed[i] : sup_killed[i - nb];
+		size_t k = 0;
+		while (k < nk && killed[k] != c)
+			k++;
+		if (k == nk)
+			killed[nk++] = c;
+	}
+	int rc = prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0 &&
+		confine_load(sup_allowed, sizeof sup_allowed / sizeof sup_allowed[0], killed, nk, 0) == 0
+		? 0 : -1;
+	free(killed);
+	return rc;
+}
+
 int supervisor_main(const config_t *cfg, char *const *argv)
 {
-	struct sup s = { .cfg = cfg, .argv = argv, .ctl = -1 };
+	struct sup s = { .cfg = cfg, .argv = argv, .ctl = -1, .spawner = -1 };
 	sigset_t set;
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGHUP);
 	sigaddset(&set, SIGCHLD);
+	if (cfg->test_supervisor_seccomp_probe)
+		sigaddset(&set, SIGUSR1);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	s.sfd = signalfd(-1, &set, SFD_CLOEXEC);
@@ -316,6 +376,26 @@ int supervisor_main(const config_t *cfg, char *const *argv)
 		} else {
 			log_event(LOG_INFO, "supervisor.users", "service_user=%s uid=%u caps=%#llx",
 				cfg->service_user, (unsigned)su, (unsigned long long)ROLE_SUPERVISOR_CAPS);
+		}
+	}
+	/* The spawner, then this process's filter: from now on it makes no
+	 * socket and no process of its own (spawner.h). */
+	int confined = 0;
+	if (rc == 0) {
+		s.spawner_pid = spawner_fork(argv, s.listen, &s.spawner);
+		if (s.spawner_pid < 0) {
+			s.spawner_pid = 0;
+			snprintf(err, sizeof err, "cannot start the spawner: %s", strerror(errno));
+		} else if (sup_confine() != 0) {
+			snprintf(err, sizeof err, "the supervisor's seccomp filter could not be loaded");
+		} else {
+			confined = 1;
+			log_event(LOG_INFO, "supervisor.confined", "spawner=%d seccomp=1", (int)s.spawner_pid);
+		}
+		if (!confined) {
+			log_event(LOG_ERROR, "daemon.start", "err=\"%s\"", err);
+			fprintf(stderr, "faxvaultd: %s\n", err);
+			rc = 1;
 		}
 	}
 	unsigned backoff = BACKOFF_MIN_MS;
@@ -363,11 +443,25 @@ int supervisor_main(const config_t *cfg, char *const *argv)
 			break;
 		backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff * 2;
 	}
+	if (s.failed)
+		rc = 1;
 	for (int i = 0; i < SERVICE_LISTEN_N; i++)
 		if (s.listen[i] >= 0)
 			close(s.listen[i]);
 	if (s.sfd >= 0)
 		close(s.sfd);
+	/* The spawner ends when its socket closes. */
+	if (s.spawner >= 0)
+		close(s.spawner);
+	if (s.spawner_pid > 0)
+		waitpid(s.spawner_pid, NULL, 0);
 	log_event(LOG_INFO, "supervisor.stopped", "status=%d", rc);
+	/* Under the filter the sanitizers' exit-time leak check (it starts a
+	 * thread and traces the process) would be killed: nothing is left to
+	 * unwind that the exit does not. */
+	if (confined) {
+		fflush(NULL);
+		_exit(rc);
+	}
 	return rc;
 }

@@ -187,6 +187,15 @@ static void render_metrics(api_t *a, struct answer *ans)
 		"# TYPE faxvault_store_wal_restart_lock_longest_seconds gauge\n"
 		"faxvault_store_wal_restart_lock_longest_seconds %.6f\n",
 		(unsigned long long)store_wal_restarts(a->st), (double)held / 1e9, (double)longest / 1e9);
+	uint64_t mem, mem_peak;
+	store_engine_memory(a->st, &mem, &mem_peak);
+	buf_printf(&b, "# HELP faxvault_store_engine_memory_bytes Memory SQLite holds in the service (0 on PostgreSQL).\n"
+		"# TYPE faxvault_store_engine_memory_bytes gauge\n"
+		"faxvault_store_engine_memory_bytes %llu\n"
+		"# HELP faxvault_store_engine_memory_peak_bytes The most it held since the start.\n"
+		"# TYPE faxvault_store_engine_memory_peak_bytes gauge\n"
+		"faxvault_store_engine_memory_peak_bytes %llu\n",
+		(unsigned long long)mem, (unsigned long long)mem_peak);
 	queue_metrics(&b, a->st);
 	ans->status = 200;
 	ans->body = buf_steal(&b);

@@ -56,6 +56,11 @@ uint64_t store_wal_restarts(store_t *st);
  * this process's writers' lock, in all and the longest once; PostgreSQL:
  * 0 and 0. */
 void store_wal_restart_held(store_t *st, uint64_t *total_ns, uint64_t *max_ns);
+/* SQLite: the bytes SQLite's allocator holds in this process now (the page
+ * caches, prepared statements and schemas of every pooled connection, 2 MiB
+ * of page cache at most each by SQLite's default) and the most it held since
+ * the start; PostgreSQL: 0 and 0 (its memory is the server's). */
+void store_engine_memory(store_t *st, uint64_t *now, uint64_t *peak);
 /* Writes a consistent copy of the whole database to path (which must not
  * exist) while the service runs: one read snapshot (VACUUM INTO), so the
  * copy holds every transaction committed before it began and none after.

@@ -760,6 +760,15 @@ store_t *store_open(const char *path, char *err, size_t errlen)
 	return &st->base;
 }
 
+void store_engine_memory(store_t *base, uint64_t *now, uint64_t *peak)
+{
+	*now = *peak = 0;
+	if (base->be != &sqlite_backend)
+		return;
+	*now = (uint64_t)sqlite3_memory_used();
+	*peak = (uint64_t)sqlite3_memory_highwater(0);
+}
+
 uint64_t store_wal_restarts(store_t *base)
 {
 	if (base->be != &sqlite_backend)

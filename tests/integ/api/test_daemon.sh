@@ -83,6 +83,17 @@ echo "$BODY" | grep -q '^faxvault_http_request_duration_seconds_bucket{le="+Inf"
 echo "$BODY" | grep -q '^faxvault_db_seconds_total [0-9.]*$' && ok || fail "db time"
 echo "$BODY" | grep -q '^# TYPE faxvault_queue_jobs gauge$' && ok || fail "the job queue's depth by kind and state"
 echo "$BODY" | grep -q '^faxvault_queue_runs_total{outcome="done"} 0$' && ok || fail "the job queue's runs by outcome"
+# Memory: SQLite's (0 on PostgreSQL, whose memory is the server's) and the
+# service's heap in use, beside what the process holds.
+if [ -n "${FV_TEST_PG:-}" ]; then
+	echo "$BODY" | grep -q '^faxvault_store_engine_memory_bytes 0$' && ok || fail "no SQLite memory on PostgreSQL"
+else
+	m=$(echo "$BODY" | sed -n 's/^faxvault_store_engine_memory_bytes \([0-9]*\)$/\1/p')
+	p=$(echo "$BODY" | sed -n 's/^faxvault_store_engine_memory_peak_bytes \([0-9]*\)$/\1/p')
+	[ "${m:-0}" -gt 0 ] && [ "${p:-0}" -ge "$m" ] && ok || fail "SQLite's memory and its peak (${m:-none}, ${p:-none})"
+fi
+h=$(echo "$BODY" | sed -n 's/^faxvault_process_heap_bytes \([0-9]*\)$/\1/p')
+[ "${h:-0}" -gt 0 ] && ok || fail "the service's heap in use (${h:-none})"
 echo "$BODY" | grep -q '^faxvault_build_info{version="[0-9.]*",sqlite="3\.[0-9.]*",' && ok || fail "build info with library versions"
 for lib in $PARSERS; do
 	echo "$BODY" | grep '^faxvault_build_info{' | grep -q "[{,]$lib=\"[0-9]" && ok || fail "faxvault_build_info lacks $lib"

@@ -14,6 +14,9 @@
 # another, filtered too, which answers. A call the supervisor's filter
 # forbids (testing.supervisor_seccomp_probe and SIGUSR1: a socket) kills it
 # with SIGSYS (exit status 159 = 128 + 31), and every process of it ends.
+# Started again, a spawner killed (-9) makes the supervisor stop the
+# service cleanly and exit 1 (supervisor.spawner_exited): nothing could be
+# started again.
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 start_daemon --set testing.service_seccomp_probe=1 --set testing.supervisor_seccomp_probe=1
@@ -90,4 +93,27 @@ fi
 grep -q "event=supervisor.seccomp_probe call=socket" "$LOG" && ok || fail "the supervisor's probe is not logged"
 all_dead() { local p; for p in $KIDS; do dead "$p" || return 1; done; }
 poll_until 300 all_dead && ok || fail "processes left after the supervisor died: $(for p in $KIDS; do dead "$p" || ps -o pid=,comm= -p "$p"; done)"
+
+# ---- the spawner's death stops everything: nothing could be restarted ----
+launch_daemon
+SP=$(child_of_daemon fv-spawn)
+KIDS=$(ps -o pid= --ppid "$DAEMON_PID" | tr -d ' ' | tr '\n' ' ')
+[ -n "$SP" ] && ok || { fail "no spawner after a new start: $(ps -o pid=,comm= --ppid "$DAEMON_PID")"; finish; exit 1; }
+kill -9 "$SP"
+if poll_until 300 sup_dead; then
+	wait "$DAEMON_PID"
+	rc=$?
+	DAEMON_PID=""
+	[ "$rc" -eq 1 ] && ok || fail "the supervisor's exit status after its spawner died: $rc, want 1"
+else
+	fail "the supervisor did not stop when its spawner died"
+	kill -9 "$DAEMON_PID"
+	wait "$DAEMON_PID"
+	DAEMON_PID=""
+	finish
+	exit 1
+fi
+grep -q "event=supervisor.spawner_exited pid=$SP signal=9" "$LOG" && ok || fail "the spawner's death is not logged: $(grep spawner "$LOG" | tail -n 2)"
+grep -q "event=daemon.stopped ok=1" "$LOG" && ok || fail "the service did not stop cleanly after the spawner's death"
+poll_until 300 all_dead && ok || fail "processes left after the spawner died: $(for p in $KIDS; do dead "$p" || ps -o pid=,comm= -p "$p"; done)"
 finish

@@ -1,5 +1,6 @@
 /* Inside numbers.c and the files split from it (trunks.c, trunk_routing.c,
- * ports.c): what they share. Not for use outside src/domain/numbers; the
+ * ports.c), and requests.c and the files split from it (request_fields.c,
+ * capacity.c): what they share. Not for use outside src/domain/numbers; the
  * folder's contract is numbers.h. */
 
 #ifndef FV_DOMAIN_NUMBERS_INT_H
@@ -42,5 +43,31 @@ void nb_trunk_inbound_fields(const json_t *t, json_t *out);
 int64_t nb_node_rows_newest(const json_t *rows);
 /* Whether node row r still counts: seen within the staleness window of newest. */
 bool nb_node_row_counts(const json_t *r, int64_t newest);
+
+/* requests.c: the requests' kinds, filing, reading and answering */
+/* Request row r as the API shows it: its fields (the internal *_ms copies
+ * removed) and its timeline, read in tx. A new reference, owned by the
+ * caller. */
+json_t *rq_request_json(store_tx_t *tx, const json_t *r);
+
+/* request_fields.c: the fields of each kind of request */
+/* Checks body, the fields of a new request of kind (one of fraud, pentest,
+ * forecast) filed at now, and adds them to f (borrowed; times also as
+ * "<key>_ms" for the store's window queries; a forecast's capacity view at
+ * filing time, read in c->tx). 0, or -1 with e (validation-failed, or
+ * internal when the capacity could not be read). */
+int rq_fields(dom_ctx_t *c, const char *kind, const json_t *body, json_t *f, int64_t now,
+	dom_err_t *e);
+
+/* capacity.c: the capacity view (dom_capacity) and what it and a new
+ * forecast are set against */
+/* The concurrent calls the active trunks carry (0: a trunk without a
+ * ceiling makes the capacity unbounded, -1: the trunks could not be read).
+ * With trunks_out, also the list of those trunks {id, name, max_calls}, a
+ * new reference owned by the caller. */
+int64_t rq_trunk_capacity(store_tx_t *tx, json_t **trunks_out);
+/* The peak calls of the forecasts (submitted or acknowledged) whose windows
+ * overlap [from, to), other than skip_id (NULL: none). -1 on error. */
+int64_t rq_forecast_load(store_tx_t *tx, int64_t from, int64_t to, const char *skip_id);
 
 #endif

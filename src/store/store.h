@@ -52,6 +52,13 @@ int store_checkpoint(store_t *st);
  * write-ahead log over (after 10,000 log frames a commit asks it, and goes
  * on without waiting for it); PostgreSQL: 0. */
 uint64_t store_wal_restarts(store_t *st);
+/* SQLite: how many times the store's cached statements were prepared
+ * again by SQLite since the store was opened (a bound value that may
+ * change the plan, as a term against a partial index's WHERE, or a schema
+ * change), over the statements of the connections not in a transaction
+ * now and those finalized; PostgreSQL: 0. For the tests: a statement
+ * prepared again at every run costs a parse and a plan each time. */
+uint64_t store_stmt_reprepares(store_t *st);
 /* SQLite: the time the checkpointer's restarts (done or given up) held
  * this process's writers' lock, in all and the longest once; PostgreSQL:
  * 0 and 0. */

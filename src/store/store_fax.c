@@ -226,11 +226,15 @@ json_t *store_fax_due_one(store_tx_t *tx, const char *id, int64_t now)
 
 json_t *store_fax_without_send_job(store_tx_t *tx, const char *kind, int limit)
 {
-	return sq_rows(tx, "SELECT id, account_id, next_attempt_at FROM faxes f"
+	/* The kind in the text, not bound (sq_kind_ok). */
+	if (!sq_kind_ok(kind))
+		return NULL;
+	char sql[400];
+	snprintf(sql, sizeof sql, "SELECT id, account_id, next_attempt_at FROM faxes f"
 		" WHERE direction='outbound' AND status IN ('queued', 'sending')"
-		" AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.kind=? AND j.ref=f.id"
-		" AND j.state IN ('queued', 'running')) ORDER BY next_attempt_at LIMIT ?", "sn",
-		kind, limit);
+		" AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.kind='%s' AND j.ref=f.id"
+		" AND j.state IN ('queued', 'running')) ORDER BY next_attempt_at LIMIT ?", kind);
+	return sq_rows(tx, sql, "n", limit);
 }
 
 int store_fax_count_sending(store_tx_t *tx, const char *account_id, const char *trunk_id)

@@ -102,6 +102,15 @@ int sq_insert(store_tx_t *tx, const char *table, const char *const *cols, const 
  * extra]. STORE_NOTFOUND when no row matched. */
 int sq_update(store_tx_t *tx, const char *table, const char *const *allowed, const char *id,
 	const json_t *fields, const char *extra);
+/* Whether kind (a job's kind, the code's own name) may be written into a
+ * statement's text: 1 to 40 of [a-z0-9_]. Written there rather than bound,
+ * as a bound kind made SQLite prepare statements on jobs again at every
+ * binding (store_jobs.c). */
+bool sq_kind_ok(const char *kind);
+/* For the tests, SQLite: the writers of this process waiting for its
+ * writers' lock now, and the connections opened since the store was
+ * (the one of store_open included); PostgreSQL: 0 and 0. */
+void store_sqlite_test_counts(store_t *st, int *writers_waiting, uint64_t *conns_opened);
 /* Cursor (decimal sort key of the last item seen) to a value, or dflt. */
 int64_t sq_cursor(const char *cursor, int64_t dflt);
 /* Rows fetched with limit+1 and a "_k" sort key column: trims to limit,

@@ -41,13 +41,13 @@ int store_job_insert_once(store_tx_t *tx, const json_t *job)
 #define JOB_COLS "id, kind, account_id, ref, payload, state, attempts, max_attempts, run_after," \
 	" lease_node, lease_until, last_error, progress, created_at, updated_at, finished_at"
 
-/* A job's kind is written into the text of the queries that look for due
- * jobs, not bound: SQLite weighs a bound kind against the partial indexes
- * on kind (jobs_sweep_once, jobs_send_once) with the value it is given, so
- * every new binding made it prepare the statement again (a parse and plan
- * at every claim and every worker's look). A kind is the code's own name;
+/* A job's kind is written into the text of the queries on jobs, not
+ * bound: SQLite weighs a bound kind against the partial indexes on kind
+ * (jobs_sweep_once, jobs_send_once) with the value it is given, so every
+ * new binding made it prepare the statement again (a parse and plan at
+ * every claim and every worker's look). A kind is the code's own name;
  * one of other characters is refused (false). */
-static bool kind_ok(const char *kind)
+bool sq_kind_ok(const char *kind)
 {
 	size_t n = kind ? strlen(kind) : 0;
 	if (n == 0 || n > 40)
@@ -62,7 +62,7 @@ static bool kind_ok(const char *kind)
 json_t *store_job_claim(store_tx_t *tx, const char *kind, int64_t now, const char *node,
 	int64_t lease_ms)
 {
-	if (!kind_ok(kind))
+	if (!sq_kind_ok(kind))
 		return NULL;
 	char sql[600];
 	snprintf(sql, sizeof sql, "SELECT " JOB_COLS " FROM jobs WHERE kind='%s' AND ((state='queued'"
@@ -149,7 +149,7 @@ json_t *store_job_get(store_tx_t *tx, const char *account_id, const char *id)
 
 int64_t store_job_next_due(store_tx_t *tx, const char *kind)
 {
-	if (!kind_ok(kind))
+	if (!sq_kind_ok(kind))
 		return -1;
 	char sql[300];
 	snprintf(sql, sizeof sql, "SELECT min(CASE WHEN state='queued' THEN run_after ELSE lease_until"
@@ -165,8 +165,12 @@ int64_t store_job_next_due(store_tx_t *tx, const char *kind)
 
 json_t *store_job_by_ref(store_tx_t *tx, const char *kind, const char *ref)
 {
-	return sq_one(tx, "SELECT " JOB_COLS " FROM jobs WHERE kind=? AND ref=? ORDER BY created_at"
-		" DESC LIMIT 1", "ss", kind, ref);
+	if (!sq_kind_ok(kind))
+		return NULL;
+	char sql[400];
+	snprintf(sql, sizeof sql, "SELECT " JOB_COLS " FROM jobs WHERE kind='%s' AND ref=?"
+		" ORDER BY created_at DESC LIMIT 1", kind);
+	return sq_one(tx, sql, "s", ref);
 }
 
 json_t *store_job_counts(store_tx_t *tx)

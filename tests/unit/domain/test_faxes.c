@@ -102,12 +102,18 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fx *f = *state;
+	/* The fax paths' statements were prepared once each: none that SQLite
+	 * had to prepare again at a new binding (a job's kind bound against
+	 * the partial indexes on jobs.kind did, at every run). */
+	uint64_t again = store_stmt_reprepares(f->st);
+	if (again != 0)
+		fprintf(stderr, "statements prepared again by SQLite: %llu\n", (unsigned long long)again);
 	store_close(f->st);
 	test_db_remove(f->db);
 	vault_key_free(f->master);
 	rm_tree(f->dir);
 	free(f);
-	return 0;
+	return again == 0 ? 0 : -1;
 }
 
 /* An outbound fax claim() looks at, after those made before. */

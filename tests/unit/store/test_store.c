@@ -1,7 +1,8 @@
 /* Unit tests of the store, on SQLite or (FV_TEST_PG set, test_store_pg) on
  * PostgreSQL: migrations, tenant scoping, uniqueness, pagination,
  * invitations and transactions; inserts' statements kept; SQLite's log
- * started over by the checkpointer under readers. */
+ * started over by the checkpointer under readers; the job queue's
+ * statements prepared once; writers waiting without a connection. */
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdatomic.h>
@@ -19,6 +20,8 @@
 #include "../common/test_db.h"
 #include "store.h"
 #include "store_closure.h"
+#include "store_fax.h"
+#include "store_jobs.h"
 #include "store_int.h"
 #include "store_mail.h"
 #include "store_sso.h"
@@ -786,6 +789,142 @@ static void test_ssodom_recheck(void **state)
 	store_rollback(tx);
 }
 
+/* The job queue's statements (claims, looks for the next due job, a job
+ * by its reference, faxes without a send job) are prepared once and then
+ * run again with new values: the job kinds against the partial indexes on
+ * jobs.kind (0066, 0067) are in their text. A statement that binds the kind
+ * instead is prepared again at each new value, which the counter shows
+ * (the check's own check). */
+static void test_job_statements_prepared_once(void **state)
+{
+	if (test_db_pg())
+		skip(); /* SQLite's own statement counters */
+	store_t *st = *state;
+	static const char *const kinds[] = { "send", "sweep", "render", "webhook" };
+	store_tx_t *tx = store_begin(st, true);
+	assert_non_null(tx);
+	add_account(tx, "acc_rp");
+	for (int i = 0; i < 8; i++) {
+		char id[32], ref[32];
+		snprintf(id, sizeof id, "job_rp%d", i);
+		snprintf(ref, sizeof ref, "ref_rp%d", i);
+		json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:i, s:I, s:I}", "id", id, "kind",
+			kinds[i % 4], "account_id", "acc_rp", "ref", ref, "payload", "{}", "max_attempts", 3,
+			"run_after", (json_int_t)10, "created_at", (json_int_t)(1 + i));
+		assert_int_equal(store_job_insert_once(tx, j), 1);
+		json_decref(j);
+	}
+	assert_int_equal(store_commit(tx), STORE_OK);
+	uint64_t before = store_stmt_reprepares(st);
+	for (int round = 0; round < 3; round++)
+		for (int i = 0; i < 8; i++) {
+			const char *kind = kinds[i % 4];
+			char ref[32];
+			snprintf(ref, sizeof ref, "ref_rp%d", i);
+			tx = store_begin(st, true);
+			assert_non_null(tx);
+			json_t *j = store_job_by_ref(tx, kind, ref);
+			assert_non_null(j);
+			assert_string_equal(json_string_value(json_object_get(j, "kind")), kind);
+			json_decref(j);
+			assert_true(store_job_next_due(tx, kind) >= 10);
+			j = store_job_claim(tx, kind, 100 + round, "node-a", 5);
+			assert_non_null(j);
+			assert_string_equal(json_string_value(json_object_get(j, "kind")), kind);
+			json_decref(j);
+			json_t *rows = store_fax_without_send_job(tx, kind, 10);
+			assert_non_null(rows);
+			json_decref(rows);
+			store_rollback(tx);
+		}
+	assert_int_equal(store_stmt_reprepares(st) - before, 0);
+	/* The counter counts: the kind bound, as the queue did before. */
+	for (int i = 0; i < 4; i++) {
+		tx = store_begin(st, false);
+		assert_non_null(tx);
+		json_t *j = sq_one(tx, "SELECT id FROM jobs WHERE kind=? AND ref=?", "ss", kinds[i],
+			"ref_rp0");
+		json_decref(j);
+		store_rollback(tx);
+	}
+	assert_true(store_stmt_reprepares(st) - before >= 3);
+}
+
+struct burst_writer {
+	store_t *st;
+	int i;
+	int rc;
+};
+
+static void *burst_write(void *arg)
+{
+	struct burst_writer *w = arg;
+	char id[32];
+	snprintf(id, sizeof id, "acc_burst%d", w->i);
+	/* No cmocka assertion here: not the test's thread. */
+	store_tx_t *tx = store_begin(w->st, true);
+	w->rc = -1;
+	if (tx) {
+		json_t *a = json_pack("{s:s, s:s, s:s, s:I, s:I}", "id", id, "name", id, "status",
+			"active", "created_at", (json_int_t)1, "updated_at", (json_int_t)1);
+		if (store_account_insert(tx, a) == STORE_OK)
+			w->rc = store_commit(tx);
+		else
+			store_rollback(tx);
+		json_decref(a);
+	}
+	return NULL;
+}
+
+/* Writers that wait for the writers' lock hold no connection meanwhile: a
+ * burst of writes behind a long one (twenty received faxes stored at once)
+ * opens no connection each, which would read the whole schema and prepare
+ * its statements again. Each writer is seen waiting before the first ends. */
+static void test_writers_wait_without_connection(void **state)
+{
+	if (test_db_pg())
+		skip(); /* SQLite's own pool of connections */
+	store_t *st = *state;
+	enum { N = 6 };
+	store_tx_t *tx = store_begin(st, true);
+	assert_non_null(tx);
+	int waiting;
+	uint64_t opened0, opened;
+	store_sqlite_test_counts(st, &waiting, &opened0);
+	struct burst_writer w[N];
+	pthread_t th[N];
+	for (int i = 0; i < N; i++) {
+		w[i] = (struct burst_writer){ .st = st, .i = i };
+		assert_int_equal(pthread_create(&th[i], NULL, burst_write, &w[i]), 0);
+	}
+	/* Bounded: 60 s, in 10 ms steps, for the writers to be waiting. */
+	for (int t = 0; t < 6000; t++) {
+		store_sqlite_test_counts(st, &waiting, &opened);
+		if (waiting == N)
+			break;
+		usleep(10000);
+	}
+	if (waiting != N)
+		fail_msg("only %d of %d writers seen waiting for the writers' lock", waiting, N);
+	assert_int_equal(opened - opened0, 0);
+	add_account(tx, "acc_burst_first");
+	assert_int_equal(store_commit(tx), STORE_OK);
+	for (int i = 0; i < N; i++) {
+		assert_int_equal(pthread_join(th[i], NULL), 0);
+		assert_int_equal(w[i].rc, STORE_OK);
+	}
+	store_sqlite_test_counts(st, &waiting, &opened);
+	/* The writers, one after the other, on the connection the first gave
+	 * back: none opened (one at most, had a reader held it meanwhile). */
+	assert_true(opened - opened0 <= 1);
+	tx = store_begin(st, false);
+	assert_non_null(tx);
+	json_t *r = sq_one(tx, "SELECT count(*) AS n FROM accounts WHERE id LIKE 'acc_burst%'", "");
+	assert_int_equal(json_integer_value(json_object_get(r, "n")), N + 1);
+	json_decref(r);
+	store_rollback(tx);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -806,6 +945,8 @@ int main(void)
 		cmocka_unit_test(test_ssodom_recheck),
 		cmocka_unit_test(test_insert_statements_kept),
 		cmocka_unit_test(test_wal_restarts_under_readers),
+		cmocka_unit_test(test_job_statements_prepared_once),
+		cmocka_unit_test(test_writers_wait_without_connection),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -81,6 +81,7 @@ struct pg_stmt {
 
 struct pg_conn {
 	PGconn *c;
+	unsigned gen; /* the pool's generation when it was opened */
 	bool broken; /* a send failed: closed rather than pooled */
 	int nstmts;
 	struct pg_stmt stmts[STORE_PG_STMT_SLOTS];
@@ -92,6 +93,9 @@ struct pg_store {
 	pthread_mutex_t lock;
 	struct pg_conn *free_conns[STORE_PG_POOL_MAX];
 	int nfree;
+	/* Raised when a connection is found lost (note_lost): the pooled
+	 * connections opened before are closed, not tried one by one. */
+	unsigned gen;
 };
 
 struct pg_tx {
@@ -133,9 +137,36 @@ static const char *pg_msg(const char *m, char *out, size_t n)
 	return out;
 }
 
+/* What a connection string does not say about a lost member, said here
+ * (docs/postgresql.md, "A lost host"). Each is the DSN's to change: these
+ * come before it in PQconnectdbParams's arrays, so its own values win.
+ *  - connect_timeout: a member whose host does not answer is given up
+ *    after 10 s (libpq's default waits for TCP's SYN retries, about two
+ *    minutes), per host, so that the next one of the list is tried;
+ *  - keep-alives after 10 s idle, every 5 s, 3 unanswered: a connection
+ *    waiting for an answer (nothing of its own unacknowledged) learns that
+ *    the host is gone;
+ *  - tcp_user_timeout 10 s: a connection whose sent data is not
+ *    acknowledged for 10 s is given up, where TCP's retransmissions would
+ *    go on for about 15 minutes (tcp_retries2); keep-alives cannot help
+ *    there, the kernel sends none while data is unacknowledged. A statement
+ *    that runs long is not affected: its host acknowledges.
+ * Over a Unix socket libpq ignores the keep-alives and the user timeout. */
+static const char *const conn_keys[] = { "connect_timeout", "keepalives", "keepalives_idle",
+	"keepalives_interval", "keepalives_count", "tcp_user_timeout", "dbname", NULL };
+static const char *const conn_defaults[] = { "10", "1", "10", "5", "3", "10000" };
+_Static_assert(sizeof conn_defaults / sizeof conn_defaults[0] + 2 == sizeof conn_keys / sizeof conn_keys[0],
+	"a default for each keyword before dbname");
+
 static PGconn *conn_open(const char *dsn, char *err, size_t errlen)
 {
-	PGconn *c = PQconnectdb(dsn);
+	const char *vals[sizeof conn_keys / sizeof conn_keys[0]];
+	size_t nd = sizeof conn_defaults / sizeof conn_defaults[0];
+	for (size_t i = 0; i < nd; i++)
+		vals[i] = conn_defaults[i];
+	vals[nd] = dsn;
+	vals[nd + 1] = NULL;
+	PGconn *c = PQconnectdbParams(conn_keys, vals, 1);
 	if (!c || PQstatus(c) != CONNECTION_OK) {
 		char m[300];
 		snprintf(err, errlen, "cannot connect to PostgreSQL: %s",
@@ -176,11 +207,30 @@ static void conn_free(struct pg_conn *pc)
 
 static struct pg_conn *conn_new(struct pg_store *st);
 
-static struct pg_conn *pool_get(struct pg_store *st)
+/* A connection of st found lost or refusing writes (the member gone or
+ * demoted: a failover): the pooled connections opened before it are to the
+ * same member, likely lost too, and each would cost a request its wait
+ * (tcp_user_timeout on a lost host): pool_get closes them rather than
+ * trying each. */
+static void note_lost(struct pg_store *st)
 {
 	pthread_mutex_lock(&st->lock);
-	struct pg_conn *pc = st->nfree ? st->free_conns[--st->nfree] : NULL;
+	st->gen++;
 	pthread_mutex_unlock(&st->lock);
+}
+
+static struct pg_conn *pool_get(struct pg_store *st)
+{
+	struct pg_conn *pc = NULL;
+	for (;;) {
+		pthread_mutex_lock(&st->lock);
+		pc = st->nfree ? st->free_conns[--st->nfree] : NULL;
+		bool stale = pc && pc->gen != st->gen;
+		pthread_mutex_unlock(&st->lock);
+		if (!stale)
+			break;
+		conn_free(pc);
+	}
 	if (pc && PQstatus(pc->c) != CONNECTION_OK) {
 		/* The server went away or restarted (a failover): try again, on a
 		 * new session that knows none of the statements. */
@@ -207,6 +257,9 @@ static struct pg_conn *conn_new(struct pg_store *st)
 	}
 	struct pg_conn *pc = xcalloc(1, sizeof *pc);
 	pc->c = c;
+	pthread_mutex_lock(&st->lock);
+	pc->gen = st->gen;
+	pthread_mutex_unlock(&st->lock);
 	return pc;
 }
 
@@ -215,7 +268,7 @@ static void pool_put(struct pg_store *st, struct pg_conn *pc)
 	if (!pc->broken && PQstatus(pc->c) == CONNECTION_OK &&
 	    PQtransactionStatus(pc->c) == PQTRANS_IDLE) {
 		pthread_mutex_lock(&st->lock);
-		if (st->nfree < STORE_PG_POOL_MAX) {
+		if (st->nfree < STORE_PG_POOL_MAX && pc->gen == st->gen) {
 			st->free_conns[st->nfree++] = pc;
 			pc = NULL;
 		}
@@ -394,13 +447,15 @@ static bool simple(PGconn *c, const char *sql)
  * quits with a warning and no error, and libpq answers the next statement
  * "server closed the connection unexpectedly" while PQstatus still says
  * CONNECTION_OK (until its next call): without a SQLSTATE, unavailable. */
-static void note_failure(PGconn *c, const PGresult *r)
+static void note_failure(struct pg_store *st, PGconn *c, const PGresult *r)
 {
 	const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
 	if (PQstatus(c) != CONNECTION_OK || !state || strncmp(state, "08", 2) == 0 ||
 	    strcmp(state, "57P01") == 0 || strcmp(state, "57P02") == 0 ||
-	    strcmp(state, "57P03") == 0 || strcmp(state, "25006") == 0)
+	    strcmp(state, "57P03") == 0 || strcmp(state, "25006") == 0) {
 		sq_note_unavailable();
+		note_lost(st);
+	}
 }
 
 /* The slot of sql with p's parameter types among pc's prepared statements
@@ -582,6 +637,7 @@ static int run_params(store_tx_t *tx, const char *sql, const struct params *p, P
 		PQclear(fail);
 		PQclear(r);
 		conn_free(t->pc);
+		note_lost(PS(tx->st));
 		t->pc = conn_new(PS(tx->st));
 		if (!t->pc) {
 			/* No member to connect to (or none accepting writes). */
@@ -606,7 +662,7 @@ static int run_params(store_tx_t *tx, const char *sql, const struct params *p, P
 			/* Its pipeline's state unknown: the connection is closed. */
 			if (!sent)
 				pc->broken = true;
-			note_failure(c, fail);
+			note_failure(PS(tx->st), c, fail);
 			char m[300];
 			log_event(LOG_ERROR, "store.step", "state=%s err=\"%s\" sql=%.300s",
 				state ? state : "-", pg_msg(fail ? PQresultErrorMessage(fail) : PQerrorMessage(c),
@@ -730,6 +786,7 @@ static store_tx_t *pg_begin(store_t *base, bool write)
 				pool_put(st, pc);
 				return NULL;
 			}
+			note_lost(st);
 			conn_free(pc);
 			pc = NULL;
 		}
@@ -777,7 +834,7 @@ static int pg_commit(store_tx_t *tx)
 		/* A COMMIT answered ROLLBACK (a statement had failed) was
 		 * answered: the failure was that statement's. */
 		if (PQresultStatus(r) != PGRES_COMMAND_OK)
-			note_failure(c, r);
+			note_failure(PS(tx->st), c, r);
 		char m[300];
 		log_event(LOG_ERROR, "store.commit", "err=\"%s\"",
 			pg_msg(PQresultStatus(r) == PGRES_COMMAND_OK ? "transaction aborted"
@@ -879,6 +936,8 @@ static int pg_rate_take(store_t *base, const char *key, int rpm, int burst, int6
 	} else {
 		char m[300];
 		log_event(LOG_ERROR, "store.rate_limit", "err=\"%s\"", pg_msg(PQerrorMessage(c), m, sizeof m));
+		if (PQstatus(c) != CONNECTION_OK)
+			note_lost(st);
 	}
 	PQclear(r);
 	if (rc == STORE_OK && ++takes % RATE_SWEEP_EVERY == 0) {

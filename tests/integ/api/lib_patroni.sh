@@ -12,11 +12,11 @@ psql_at() { # psql_at PORT SQL [DB]
 rest_code() { curl -s -m 5 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$1$2" 2>/dev/null; }
 rest_is() { [ "$(rest_code "$1" "$2")" = 200 ]; }
 
-# patroni_start [--relay] [--members 3]: the cluster (m1 leading, m2 its
-# synchronous standby, or m2 and m3 one synchronous and one asynchronous;
-# removed at exit), its database, the daemon on it, the operator's
-# token OP, the first account READ_ID (read back by the writer).
-patroni_start() {
+# patroni_cluster [--relay] [--netns] [--members 3]: the cluster (m1
+# leading, m2 its synchronous standby, or m2 and m3 one synchronous and one
+# asynchronous; removed at exit), its database, and FV_TEST_FLAGS naming it
+# for the daemon to come.
+patroni_cluster() {
 	# Without the packages (scripts/install-deps: patroni, etcd-server) the
 	# test is skipped, as the mail tests are without Postfix.
 	local t
@@ -25,7 +25,10 @@ patroni_start() {
 	done
 	PATD=$(mktemp -d /tmp/fv-patroni-test.XXXXXX)
 	CL=$PATD/cluster
-	trap 'cleanup; "$PTC" stop "$CL" >/dev/null 2>&1; rm -rf "$PATD"' EXIT
+	# a failed run's cluster logs go with its files (FV_TEST_KEEP)
+	# shellcheck disable=SC2154
+	trap '[ "$FAILS" = 0 ] || for m in m1 m2 m3; do cp "$CL/$m/patroni.log" "$TMP/$m-patroni.log" 2>/dev/null; done
+		cleanup; "$PTC" stop "$CL" >/dev/null 2>&1; rm -rf "$PATD"' EXIT
 	"$PTC" start "$CL" "$@" >"$TMP/cluster.out" 2>&1 || { fail "the Patroni cluster did not start: $(tail -n 30 "$TMP/cluster.out")"; finish; exit 1; }
 	ok
 	# shellcheck disable=SC1091
@@ -33,11 +36,21 @@ patroni_start() {
 	psql_at "$M1_PG" "CREATE DATABASE fvpat" postgres >/dev/null || { fail "CREATE DATABASE on m1"; finish; exit 1; }
 	# The DSN of docs/postgresql.md, as a URI (both members; libpq keeps the
 	# one that accepts writes).
-	local hosts="127.0.0.1:$M1_PG,127.0.0.1:$M2_PG"
-	[ -n "${M3_PG:-}" ] && hosts="$hosts,127.0.0.1:$M3_PG"
+	# With --netns the members are reached through their namespaces
+	# (Mn_HOST). No tcp_user_timeout: the store's own default is what
+	# pg_patroni_lost.sh shows.
+	local hosts="${M1_HOST:-127.0.0.1:$M1_PG},${M2_HOST:-127.0.0.1:$M2_PG}"
+	[ -n "${M3_PG:-}" ] && hosts="$hosts,${M3_HOST:-127.0.0.1:$M3_PG}"
 	DSN="postgresql://faxvault@$hosts/fvpat?target_session_attrs=read-write&connect_timeout=3&keepalives_idle=10&keepalives_interval=5&keepalives_count=3"
 	FV_TEST_FLAGS="$FV_TEST_FLAGS --set store.backend=postgresql --set store.postgresql_dsn=$DSN"
 	FV_TEST_FLAGS="$FV_TEST_FLAGS --set ratelimit.requests_per_minute=1000000 --set ratelimit.burst=1000000"
+}
+
+# patroni_start [--relay] [--netns] [--members 3]: patroni_cluster, the
+# daemon on it, the operator's token OP, the first account READ_ID (read
+# back by the writer).
+patroni_start() {
+	patroni_cluster "$@"
 	start_daemon
 	OP=$(operator_token)
 	[ -n "$OP" ] && ok || { fail "no operator token"; finish; exit 1; }
@@ -52,7 +65,7 @@ patroni_start() {
 
 # --- the writer: one account per request, with its Idempotency-Key, until
 # told to stop; each answer kept as "N STATUS TYPE ID START END", then a
-# read of an account made before, kept as "STATUS TYPE".
+# read of an account made before, kept as "STATUS TYPE START END".
 body_of() { printf '{"name":"Patroni %s","owner":{"email":"o%s@patroni.example","name":"O"}}' "$1" "$1"; }
 create() { # create KEY N OUT: POST /v1/accounts with Idempotency-Key KEY; prints the status
 	curl -s -m 60 -o "$3.body" -D "$3.hdr" -w '%{http_code}' -X POST \
@@ -73,9 +86,11 @@ writer() {
 		st=$(create "w-$i" "$i" "$TMP/w")
 		t1=$EPOCHREALTIME
 		echo "$i $st $(problem_type "$TMP/w" "$st") $(jq -r '.id // "-"' "$TMP/w.body" 2>/dev/null) $t0 $t1" >>"$TMP/writes"
+		t0=$EPOCHREALTIME
 		st=$(curl -s -m 60 -o "$TMP/r.body" -D "$TMP/r.hdr" -w '%{http_code}' -H "Authorization: Bearer $OP" \
 			"$BASE/v1/accounts/$READ_ID")
-		echo "$st $(problem_type "$TMP/r" "$st")" >>"$TMP/reads"
+		t1=$EPOCHREALTIME
+		echo "$st $(problem_type "$TMP/r" "$st") $t0 $t1" >>"$TMP/reads"
 	done
 }
 writer_start() {
@@ -132,13 +147,24 @@ wait_settled() {
 		|| fail "$LEAD has no synchronous standby streaming"
 }
 
+# refused_then_promoted FROM: a write refused (503) after line FROM of the
+# writes, then SURV promoted by Patroni (the test ends if not); sets
+# PROMOTED_T and PRO_AT (the writes by then).
+refused_then_promoted() {
+	poll_until 300 at_least 1 503 "$1" && ok || fail "no 503 after the leader's loss: $(tail -n 5 "$TMP/writes")"
+	poll_until 300 rest_is "$SURV_REST" /primary && ok \
+		|| { fail "$SURV was not promoted: $(tail -n 20 "$CL/$SURV/patroni.log")"; finish; exit 1; }
+	PROMOTED_T=$EPOCHREALTIME
+	PRO_AT=$(wc -l <"$TMP/writes")
+}
+
 # check_answers: every write 201 or 503 "unavailable" problem+json, every
 # read 200 or 503 "unavailable", some of each refused.
 check_answers() {
 	local bad
 	bad=$(awk '$2 != 201 && !($2 == 503 && $3 == "urn:faxvault:problem:unavailable")' "$TMP/writes")
 	[ -z "$bad" ] && ok || fail "writes answered neither 201 nor 503 unavailable problem+json: $(echo "$bad" | head -5)"
-	bad=$(awk '$1 != 200 && !($1 == 503 && $2 == "urn:faxvault:problem:unavailable")' "$TMP/reads")
+	bad=$(awk '$1 != 200 && !($1 == 503 && $2 == "urn:faxvault:problem:unavailable") {print $1, $2}' "$TMP/reads")
 	[ -z "$bad" ] && ok || fail "reads answered neither 200 nor 503 unavailable: $(echo "$bad" | sort | uniq -c | head -5)"
 	[ "$(count 503)" -ge 1 ] && ok || fail "no write was refused during the gap"
 	[ "$(awk '$1 == 503' "$TMP/reads" | wc -l)" -ge 1 ] && ok || fail "no read was refused during the gap"

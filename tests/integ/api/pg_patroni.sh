@@ -51,13 +51,9 @@ KILL_AT=$(wc -l <"$TMP/writes")
 KILL_T=$EPOCHREALTIME # the gap is measured from here: every process of the leader gone
 echo "$LEAD (the leader) killed after $KILL_AT writes; $SURV its synchronous standby, $THIRD the asynchronous one"
 
-# Requests meanwhile: refused, cleanly.
-poll_until 300 at_least 1 503 "$KILL_AT" && ok || fail "no 503 after the leader's loss: $(tail -n 5 "$TMP/writes")"
-# Patroni promotes the standby once the leader key's TTL runs out.
-poll_until 300 rest_is "$SURV_REST" /primary && ok \
-	|| { fail "$SURV was not promoted: $(tail -n 20 "$CL/$SURV/patroni.log")"; finish; exit 1; }
-PROMOTED_T=$EPOCHREALTIME
-PRO_AT=$(wc -l <"$TMP/writes")
+# Requests meanwhile: refused, cleanly; Patroni promotes the standby once
+# the leader key's TTL runs out.
+refused_then_promoted "$KILL_AT"
 # Only the synchronous standby may be promoted: the asynchronous one
 # follows it, and becomes its synchronous standby (commits wait for it
 # again).

@@ -123,8 +123,9 @@ settled() {
 			ar=${a^^}_REST br=${b^^}_REST
 			rest_is "${!ar}" /primary && rest_is "${!br}" /sync || continue
 			if [ -n "$c" ]; then
+				# asynchronous, or with --sync 2 synchronous too
 				cr=${c^^}_REST
-				rest_is "${!cr}" /async || continue
+				rest_is "${!cr}" "$([ "${PATRONI_SYNC:-1}" = 2 ] && echo /sync || echo /async)" || continue
 			fi
 			set_member LEAD "$a"
 			set_member SURV "$b"
@@ -143,16 +144,24 @@ set_member() { # set_member VAR NAME: VAR=NAME, VAR_PG and VAR_REST its ports
 wait_settled() {
 	poll_until 300 settled && ok \
 		|| { fail "no leader with a synchronous standby: $(patronictl -c "$CL/m1/patroni.yml" list 2>&1)"; finish; exit 1; }
-	[ "$(psql_at "$LEAD_PG" "SELECT count(*) FROM pg_stat_replication WHERE state='streaming' AND sync_state='sync'")" = 1 ] && ok \
-		|| fail "$LEAD has no synchronous standby streaming"
+	[ "$(psql_at "$LEAD_PG" "SELECT count(*) FROM pg_stat_replication WHERE state='streaming' AND sync_state IN ('sync', 'quorum')")" = "${PATRONI_SYNC:-1}" ] && ok \
+		|| fail "$LEAD has not ${PATRONI_SYNC:-1} synchronous standby(s) streaming: $(psql_at "$LEAD_PG" "SELECT application_name, state, sync_state FROM pg_stat_replication" | tr '\n' ' ')"
 }
 
 # refused_then_promoted FROM: a write refused (503) after line FROM of the
-# writes, then SURV promoted by Patroni (the test ends if not); sets
-# PROMOTED_T and PRO_AT (the writes by then).
+# writes, then SURV promoted by Patroni (the test ends if not; with
+# PATRONI_SYNC=2, SURV or THIRD, both synchronous: SURV is then the one
+# promoted); sets PROMOTED_T and PRO_AT (the writes by then).
+promoted() {
+	rest_is "$SURV_REST" /primary && return 0
+	[ "${PATRONI_SYNC:-1}" = 2 ] && rest_is "$THIRD_REST" /primary || return 1
+	local s=$SURV
+	set_member SURV "$THIRD"
+	set_member THIRD "$s"
+}
 refused_then_promoted() {
 	poll_until 300 at_least 1 503 "$1" && ok || fail "no 503 after the leader's loss: $(tail -n 5 "$TMP/writes")"
-	poll_until 300 rest_is "$SURV_REST" /primary && ok \
+	poll_until 300 promoted && ok \
 		|| { fail "$SURV was not promoted: $(tail -n 20 "$CL/$SURV/patroni.log")"; finish; exit 1; }
 	PROMOTED_T=$EPOCHREALTIME
 	PRO_AT=$(wc -l <"$TMP/writes")

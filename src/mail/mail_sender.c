@@ -5,6 +5,7 @@
 #include <sodium.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdatomic.h>
@@ -13,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "fax/fax.h"
@@ -142,11 +144,40 @@ static void send_smtp(mail_sender_t *s, const char *sender, const char *to, cons
 	curl_easy_cleanup(h);
 }
 
+/* Milliseconds left until deadline (time_mono_ns), at least 0. */
+static int ms_left(int64_t deadline)
+{
+	int64_t left = (deadline - time_mono_ns()) / 1000000;
+	return left <= 0 ? 0 : left > 1000 ? 1000 : (int)left;
+}
+
+/* Waits for child pid until deadline (time_mono_ns): its status in *st, or
+ * -1 once the deadline has passed (the child is left running). */
+static int wait_until(pid_t pid, int64_t deadline, int *st)
+{
+	/* Short sleeps, growing to 20 ms: a sendmail usually ends at once. */
+	for (long nap = 1;; nap = nap < 20 ? nap * 2 : 20) {
+		pid_t r = waitpid(pid, st, WNOHANG);
+		if (r == pid)
+			return 0;
+		if (r < 0 && errno != EINTR)
+			return 0; /* not our child any more: nothing to wait for */
+		if (time_mono_ns() >= deadline)
+			return -1;
+		struct timespec ts = { 0, nap * 1000000L };
+		nanosleep(&ts, NULL);
+	}
+}
+
 /* The local sendmail program: `sendmail -i -f FROM -- TO`, the message on
  * its standard input. Exit 0 is accepted; EX_NOUSER, EX_DATAERR and the
- * like (64..69 except EX_UNAVAILABLE and EX_TEMPFAIL) are permanent. */
+ * like (64..69 except EX_UNAVAILABLE and EX_TEMPFAIL) are permanent. A
+ * program that has not taken the message and exited within timeout_ms
+ * (mail.timeout_seconds, as an SMTP relay has) is killed and the attempt
+ * deferred: a hung sendmail would otherwise hold a queue worker for ever,
+ * and past the job's lease the message would be handed over again. */
 static void send_sendmail(const char *sender, const char *to, const char *msg, size_t len,
-	struct outcome *o)
+	int timeout_ms, struct outcome *o)
 {
 	/* Close-on-exec: another thread's sendmail, started meanwhile, must not
 	 * inherit this pipe's write end (this one's would then never see its
@@ -163,6 +194,7 @@ static void send_sendmail(const char *sender, const char *to, const char *msg, s
 	posix_spawn_file_actions_addclose(&fa, fds[1]);
 	char *argv[] = { "sendmail", "-i", "-f", (char *)sender, "--", (char *)to, NULL };
 	pid_t pid;
+	int64_t deadline = time_mono_ns() + (int64_t)timeout_ms * 1000000;
 	int rc = posix_spawnp(&pid, "sendmail", &fa, NULL, argv, environ);
 	posix_spawn_file_actions_destroy(&fa);
 	close(fds[0]);
@@ -171,19 +203,37 @@ static void send_sendmail(const char *sender, const char *to, const char *msg, s
 		snprintf(o->reply, sizeof o->reply, "sendmail: %s", strerror(rc));
 		return;
 	}
+	/* The message, without blocking past the deadline on a full pipe. */
+	fcntl(fds[1], F_SETFL, O_NONBLOCK);
 	size_t off = 0;
-	while (off < len) {
+	bool late = false;
+	while (off < len && !late) {
 		ssize_t w = write(fds[1], msg + off, len - off);
-		if (w < 0 && errno == EINTR)
+		if (w > 0) {
+			off += (size_t)w;
+		} else if (w < 0 && errno == EINTR) {
 			continue;
-		if (w <= 0)
-			break;
-		off += (size_t)w;
+		} else if (w < 0 && errno == EAGAIN) {
+			struct pollfd p = { .fd = fds[1], .events = POLLOUT };
+			int left = ms_left(deadline);
+			if (left == 0)
+				late = true;
+			else
+				poll(&p, 1, left);
+		} else {
+			break; /* the program closed its input (EPIPE): its exit says why */
+		}
 	}
 	close(fds[1]);
 	int st = 0;
-	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-		;
+	if (late || wait_until(pid, deadline, &st) != 0) {
+		kill(pid, SIGKILL);
+		while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+			;
+		snprintf(o->reply, sizeof o->reply, "sendmail: no answer within %d s, stopped",
+			(timeout_ms + 999) / 1000);
+		return;
+	}
 	int code = WIFEXITED(st) ? WEXITSTATUS(st) : 128;
 	if (off == len && code == 0) {
 		o->code = 250;
@@ -331,7 +381,7 @@ static bool deliver(mail_sender_t *s, const queue_job_t *job, const json_t *row,
 		char sender[320];
 		envelope_from(s, id, sender, sizeof sender);
 		if (strcmp(s->cfg.relay, "sendmail") == 0)
-			send_sendmail(sender, to, msg, len, &o);
+			send_sendmail(sender, to, msg, len, s->cfg.timeout_ms, &o);
 		else
 			send_smtp(s, sender, to, msg, len, &o);
 		sodium_memzero(msg, len);

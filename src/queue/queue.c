@@ -384,9 +384,27 @@ static int pool_slot(int pool)
 static int run_once(queue_t *q, int pool)
 {
 	unsigned start = atomic_fetch_add(&q->next_kind, 1);
-	for (int i = 0; i < q->nkinds; i++) {
+	/* First, in one read transaction, which kinds have a job to claim: a
+	 * claim is a write transaction (the writers' lock, then a rollback when
+	 * it finds nothing), and most looks find nothing for most kinds (in
+	 * bench/fax-e2e, 85 % of the claims were empty). A job enqueued after
+	 * this read wakes the queue again once it is committed. */
+	bool due[QUEUE_KINDS_MAX] = { false };
+	int ndue = 0;
+	store_tx_t *rtx = store_begin(q->st, false);
+	if (!rtx)
+		return -1;
+	int64_t now = time_now_ms();
+	for (int i = 0; i < q->nkinds; i++)
+		if (pool_runs(q, pool, i)) {
+			/* Unknown (an error): the claim looks for itself. */
+			due[i] = store_job_due_now(rtx, q->kinds[i].kind, now) != 0;
+			ndue += due[i];
+		}
+	store_rollback(rtx);
+	for (int i = 0; i < q->nkinds && ndue > 0; i++) {
 		int ki = (int)((start + (unsigned)i) % (unsigned)q->nkinds);
-		if (!pool_runs(q, pool, ki))
+		if (!pool_runs(q, pool, ki) || !due[ki])
 			continue;
 		const queue_kind_t *k = &q->kinds[ki];
 		store_tx_t *tx = store_begin(q->st, true);

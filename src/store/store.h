@@ -59,6 +59,9 @@ uint64_t store_wal_restarts(store_t *st);
  * now and those finalized; PostgreSQL: 0. For the tests: a statement
  * prepared again at every run costs a parse and a plan each time. */
 uint64_t store_stmt_reprepares(store_t *st);
+/* Write transactions begun on st since it was opened (each takes the
+ * writers' lock): for the tests. */
+uint64_t store_write_txs(store_t *st);
 /* SQLite: the time the checkpointer's restarts (done or given up) held
  * this process's writers' lock, in all and the longest once; PostgreSQL:
  * 0 and 0. */

@@ -315,7 +315,14 @@ void store_unavailable_clear(void)
 
 store_tx_t *store_begin(store_t *st, bool write)
 {
+	if (write)
+		atomic_fetch_add(&st->write_txs, 1);
 	return st->be->begin(st, write);
+}
+
+uint64_t store_write_txs(store_t *st)
+{
+	return atomic_load(&st->write_txs);
 }
 
 bool store_tx_writes(const store_tx_t *tx)

@@ -58,6 +58,7 @@ struct store {
 	/* The backend locks rows (SELECT ... FOR UPDATE SKIP LOCKED): PostgreSQL.
 	 * SQLite's single writer needs no row lock. */
 	bool row_locks;
+	_Atomic uint64_t write_txs; /* write transactions begun (store_write_txs) */
 };
 struct store_tx {
 	store_t *st;

@@ -779,6 +779,52 @@ static void test_sweeps_one_job_again(void **state)
 	sweeps_free(sb);
 }
 
+/* A look for work takes the writers' lock only for a kind that has a job
+ * to claim: which kinds do is read first. With four kinds and nothing due,
+ * a run writes nothing (it made four empty claims, each a write
+ * transaction, before); with one job of the last kind due, it writes its
+ * claim and its end only. */
+static void test_idle_look_writes_nothing(void **state)
+{
+	struct fix *f = *state;
+	queue_config_t cfg = { .node = "n1", .workers = 1, .fallback_ms = 60000 };
+	queue_t *q = queue_new(f->st, &cfg);
+	static const char *const kinds[] = { "alpha", "beta", "gamma", "test" };
+	for (int i = 0; i < 4; i++) {
+		queue_kind_t k = { .kind = kinds[i], .run = run, .failed = failed, .lease_ms = 60000,
+			.backoff_ms = 10000 };
+		assert_int_equal(queue_register(q, &k), 0);
+	}
+	uint64_t w0 = store_write_txs(f->st);
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(queue_run_once(q), 0);
+	assert_int_equal(store_write_txs(f->st) - w0, 0);
+	char id[QUEUE_ID_MAX];
+	enqueue(f->st, 3, id);
+	w0 = store_write_txs(f->st);
+	assert_int_equal(queue_run_once(q), 1);
+	assert_int_equal(runs, 1);
+	assert_int_equal(store_write_txs(f->st) - w0, 2);
+	json_t *j = job(f->st, id);
+	assert_string_equal(state_of(j), "done");
+	json_decref(j);
+	/* A job due by its lease passed (its run died) is seen as well. */
+	enqueue(f->st, 3, id);
+	store_tx_t *tx = store_begin(f->st, true);
+	json_t *row = store_job_claim(tx, "test", time_now_ms(), "n-dead", 1000);
+	assert_non_null(row);
+	json_decref(row);
+	assert_int_equal(store_commit(tx), STORE_OK);
+	assert_int_equal(queue_run_once(q), 0); /* its lease holds */
+	time_set_offset_ms(2000);
+	assert_int_equal(queue_run_once(q), 1);
+	assert_int_equal(runs, 2);
+	j = job(f->st, id);
+	assert_string_equal(state_of(j), "done");
+	json_decref(j);
+	queue_stop(q);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -794,6 +840,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_reclaim_without_workers, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_kind_workers, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sweeps_one_job_again, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_idle_look_writes_nothing, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -107,6 +107,13 @@ for p in "$H:1:http" "$S:$(id -u nobody):sip"; do
 	[ "$(readlink "/proc/$pid/root")" != / ] && ok || fail "the $what front end sees the real root"
 	[ -e "/proc/$pid/root$DATA" ] && fail "the $what front end sees the data directory" || ok
 done
+# ---- every process under a seccomp filter, started as the unit starts it ----
+SP=$(child fv-spawn)
+for p in "$DAEMON_PID:supervisor" "${SP:-none}:spawner" "$SVC:service" "$V:key holder" "$H:HTTP front end" "$S:SIP front end"; do
+	pid=${p%%:*} what=${p#*:}
+	[ "$pid" != none ] && [ "$(field "$pid" Seccomp)" = 2 ] && [ "$(field "$pid" NoNewPrivs)" = 1 ] && ok ||
+		fail "the $what lacks a seccomp filter or no_new_privs (pid $pid)"
+done
 [ "$(readlink "/proc/$SVC/root")" = / ] && ok || fail "the service's root changed"
 
 # ---- the key in the key holder only ----

@@ -124,6 +124,17 @@ static enum MHD_Result queue_out(struct MHD_Connection *conn, http_out_t *out)
 	return rc;
 }
 
+/* Queues the answer of an API request (rq->out, or out), counting its
+ * whole way from its headers' arrival. */
+static enum MHD_Result queue_answer(httpd_t *h, struct MHD_Connection *conn,
+	const struct httpd_pending *rq, http_out_t *out)
+{
+	enum MHD_Result rc = queue_out(conn, out);
+	if (h->cfg.answered)
+		h->cfg.answered(time_mono_ns() - rq->t0);
+	return rc;
+}
+
 /* Has the request served (at once, or later when submitted) and queues its
  * answer. */
 static enum MHD_Result serve(httpd_t *h, struct MHD_Connection *conn, const char *url,
@@ -155,7 +166,7 @@ static enum MHD_Result serve(httpd_t *h, struct MHD_Connection *conn, const char
 		if (rq->done) {
 			rq->queued = true;
 			pthread_mutex_unlock(&rq->mu);
-			return queue_out(conn, &rq->out);
+			return queue_answer(h, conn, rq, &rq->out);
 		}
 		rq->suspended = true;
 		MHD_suspend_connection(conn);
@@ -167,7 +178,7 @@ static enum MHD_Result serve(httpd_t *h, struct MHD_Connection *conn, const char
 	h->cfg.serve(h->cfg.arg, &in, &out);
 	free(hdr.v);
 	free(args.v);
-	return queue_out(conn, &out);
+	return rq ? queue_answer(h, conn, rq, &out) : queue_out(conn, &out);
 }
 
 void httpd_complete(httpd_pending_t *p, http_out_t *out)
@@ -367,7 +378,7 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 		rq->queued = true;
 	pthread_mutex_unlock(&rq->mu);
 	if (ready)
-		return queue_out(conn, &rq->out);
+		return queue_answer(h, conn, rq, &rq->out);
 	if (rq->answered) {
 		*upload_size = 0;
 		return MHD_YES;

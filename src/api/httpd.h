@@ -13,6 +13,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "http_io.h"
 
@@ -45,6 +46,9 @@ typedef struct httpd_config {
 	void *arg;                 /* for serve and ceiling (borrowed) */
 	/* A connection cut for its slowness (metrics_slow_client), or NULL. */
 	void (*slow_client)(void);
+	/* An API request's answer handed to libmicrohttpd, ns after the
+	 * request's headers arrived (metrics_front_whole), or NULL. */
+	void (*answered)(int64_t ns);
 } httpd_config_t;
 
 typedef struct httpd httpd_t;

@@ -24,6 +24,7 @@ size_t __sanitizer_get_current_allocated_bytes(void);
 
 static const double bounds[] = { 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5 };
 #define NB (sizeof bounds / sizeof bounds[0])
+_Static_assert(NB == METRICS_BUCKETS, "METRICS_BUCKETS is the number of bounds");
 
 struct series {
 	const char *route; /* static strings of the route table */
@@ -37,11 +38,12 @@ static struct series series[METRICS_SERIES_MAX];
 static int nseries;
 static uint64_t hist[NB + 1];
 static double hist_sum;
-static uint64_t hist_count;
 static uint64_t auth_failures;
 static uint64_t http_answers, http_5xx; /* every request answered, and those with 5xx */
 static uint64_t slow_clients;
 static uint64_t rate_limited[2]; /* [announced] */
+/* The service's queue: how long requests waited for a worker. */
+static uint64_t queue_hist[NB + 1], queue_sum_ns;
 
 void metrics_init(void)
 {
@@ -49,9 +51,22 @@ void metrics_init(void)
 	nseries = 0;
 	memset(hist, 0, sizeof hist);
 	hist_sum = 0;
-	hist_count = auth_failures = slow_clients = 0;
+	auth_failures = slow_clients = 0;
 	rate_limited[0] = rate_limited[1] = 0;
+	memset(queue_hist, 0, sizeof queue_hist);
+	queue_sum_ns = 0;
 	pthread_mutex_unlock(&lock);
+}
+
+/* The histogram's bucket of a duration: the first bound it does not
+ * pass, NB past the last. */
+static size_t bucket_of(int64_t ns)
+{
+	double s = (double)ns / 1e9;
+	size_t b = 0;
+	while (b < NB && s > bounds[b])
+		b++;
+	return b;
 }
 
 void metrics_request(const char *route, const char *method, int status, int64_t ns)
@@ -75,12 +90,8 @@ void metrics_request(const char *route, const char *method, int status, int64_t 
 	http_answers++;
 	if (status >= 500 && status <= 599)
 		http_5xx++;
-	size_t b = 0;
-	while (b < NB && s > bounds[b])
-		b++;
-	hist[b]++;
+	hist[bucket_of(ns)]++;
 	hist_sum += s;
-	hist_count++;
 	pthread_mutex_unlock(&lock);
 }
 
@@ -99,24 +110,43 @@ void metrics_auth_failure(void)
 	pthread_mutex_unlock(&lock);
 }
 
-/* The slow clients' counter in memory shared with the HTTP front end,
+/* The front end's counters in memory shared with the HTTP front end,
  * which counts them, or NULL. */
-static uint64_t *slow_shared;
+static metrics_front_t *front_shared;
 
-void metrics_slow_clients_share(uint64_t *counter)
+void metrics_front_share(metrics_front_t *shared)
 {
 	pthread_mutex_lock(&lock);
-	slow_shared = counter;
+	front_shared = shared;
 	pthread_mutex_unlock(&lock);
 }
 
 void metrics_slow_client(void)
 {
 	pthread_mutex_lock(&lock);
-	if (slow_shared)
-		__atomic_add_fetch(slow_shared, 1, __ATOMIC_RELAXED);
+	if (front_shared)
+		__atomic_add_fetch(&front_shared->slow_clients, 1, __ATOMIC_RELAXED);
 	else
 		slow_clients++;
+	pthread_mutex_unlock(&lock);
+}
+
+void metrics_front_whole(int64_t ns)
+{
+	pthread_mutex_lock(&lock);
+	metrics_front_t *f = front_shared;
+	pthread_mutex_unlock(&lock);
+	if (!f)
+		return;
+	__atomic_add_fetch(&f->whole[bucket_of(ns)], 1, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&f->whole_sum_ns, (uint64_t)(ns > 0 ? ns : 0), __ATOMIC_RELAXED);
+}
+
+void metrics_service_queue(int64_t ns)
+{
+	pthread_mutex_lock(&lock);
+	queue_hist[bucket_of(ns)]++;
+	queue_sum_ns += (uint64_t)(ns > 0 ? ns : 0);
 	pthread_mutex_unlock(&lock);
 }
 
@@ -158,6 +188,22 @@ static size_t heap_in_use(void)
 #endif
 }
 
+/* A histogram in the exposition: its cumulative buckets from the counts
+ * by bucket n[0..NB], its sum (seconds) and count. */
+static void hist_render(buf_t *o, const char *name, const char *help, const uint64_t *n,
+	double sum)
+{
+	buf_printf(o, "# HELP %s %s\n# TYPE %s histogram\n", name, help, name);
+	uint64_t cum = 0;
+	for (size_t b = 0; b < NB; b++) {
+		cum += n[b];
+		buf_printf(o, "%s_bucket{le=\"%g\"} %llu\n", name, bounds[b], (unsigned long long)cum);
+	}
+	cum += n[NB];
+	buf_printf(o, "%s_bucket{le=\"+Inf\"} %llu\n%s_sum %.6f\n%s_count %llu\n", name,
+		(unsigned long long)cum, name, sum, name, (unsigned long long)cum);
+}
+
 void metrics_render(buf_t *o, int64_t db_ns, int64_t in_flight)
 {
 	buf_printf(o, "# HELP faxvault_process_heap_bytes Heap memory in use by the service.\n"
@@ -170,26 +216,27 @@ void metrics_render(buf_t *o, int64_t db_ns, int64_t in_flight)
 		buf_printf(o, "faxvault_http_requests_total{route=\"%s\",method=\"%s\",status=\"%d\"} %llu\n",
 			series[i].route, series[i].method, series[i].status,
 			(unsigned long long)series[i].count);
-	buf_puts(o, "# HELP faxvault_http_request_duration_seconds HTTP request latency.\n"
-		    "# TYPE faxvault_http_request_duration_seconds histogram\n");
-	uint64_t cum = 0;
-	for (size_t b = 0; b < NB; b++) {
-		cum += hist[b];
-		buf_printf(o, "faxvault_http_request_duration_seconds_bucket{le=\"%g\"} %llu\n", bounds[b],
-			(unsigned long long)cum);
+	hist_render(o, "faxvault_http_request_duration_seconds", "HTTP request latency: the front "
+		"end's receiving and the service's handling (not the wait for a worker, nor the way back).",
+		hist, hist_sum);
+	hist_render(o, "faxvault_http_service_queue_seconds", "Time HTTP requests waited in the "
+		"service's queue for a free worker (http.threads).", queue_hist, (double)queue_sum_ns / 1e9);
+	if (front_shared) {
+		uint64_t whole[NB + 1];
+		for (size_t b = 0; b <= NB; b++)
+			whole[b] = __atomic_load_n(&front_shared->whole[b], __ATOMIC_RELAXED);
+		hist_render(o, "faxvault_http_request_whole_seconds", "HTTP requests' whole way in "
+			"faxvault: from the front end's receipt of the request to the answer handed back to "
+			"its HTTP server (the service's queue and the way back included).", whole,
+			(double)__atomic_load_n(&front_shared->whole_sum_ns, __ATOMIC_RELAXED) / 1e9);
 	}
-	cum += hist[NB];
-	buf_printf(o, "faxvault_http_request_duration_seconds_bucket{le=\"+Inf\"} %llu\n"
-		      "faxvault_http_request_duration_seconds_sum %.6f\n"
-		      "faxvault_http_request_duration_seconds_count %llu\n",
-		(unsigned long long)cum, hist_sum, (unsigned long long)hist_count);
 	buf_printf(o, "# HELP faxvault_auth_failures_total Failed authentications (bad or expired credentials, failed logins).\n"
 		      "# TYPE faxvault_auth_failures_total counter\n"
 		      "faxvault_auth_failures_total %llu\n", (unsigned long long)auth_failures);
 	buf_printf(o, "# HELP faxvault_http_slow_clients_total Connections closed because a request's headers and body took longer than their deadline.\n"
 		      "# TYPE faxvault_http_slow_clients_total counter\n"
 		      "faxvault_http_slow_clients_total %llu\n", (unsigned long long)(slow_clients +
-			      (slow_shared ? __atomic_load_n(slow_shared, __ATOMIC_RELAXED) : 0)));
+			      (front_shared ? __atomic_load_n(&front_shared->slow_clients, __ATOMIC_RELAXED) : 0)));
 	buf_printf(o, "# HELP faxvault_rate_limited_total Requests refused by a rate limit (429); announced: from the source networks of an approved penetration test.\n"
 		      "# TYPE faxvault_rate_limited_total counter\n"
 		      "faxvault_rate_limited_total{announced=\"false\"} %llu\n"

@@ -21,10 +21,30 @@ void metrics_auth_failure(void);
 void metrics_rate_limited(bool announced);
 /* A connection closed because its request took longer than its deadline. */
 void metrics_slow_client(void);
-/* From now on the slow clients are counted in *counter (memory shared
- * between the service and the HTTP front end, which counts them; the
- * service's exposition reads it). NULL: in this process again. */
-void metrics_slow_clients_share(uint64_t *counter);
+
+/* The bounds of the latency histograms, in seconds (1 ms to 5 s). */
+#define METRICS_BUCKETS 12
+/* What the HTTP front end counts, in memory it shares with the service (a
+ * memfd the service makes and the front end maps; the front end adds, the
+ * service's exposition reads, with atomic operations): the connections cut
+ * for their slowness, and the histogram of its requests' whole way, from
+ * the request received (its headers) to the answer handed back to
+ * libmicrohttpd: the wait in the service's queue for a worker and the
+ * answer's way back included, which the request histogram does not see.
+ * The service trusts none of it: counters it only prints. */
+typedef struct metrics_front {
+	uint64_t slow_clients;
+	uint64_t whole[METRICS_BUCKETS + 1]; /* by bucket: the last one past 5 s */
+	uint64_t whole_sum_ns;
+} metrics_front_t;
+/* From now on the front end's counters are in *shared (see above): the
+ * front end adds to them there, the service's exposition reads them. NULL:
+ * in this process again (the slow clients only). */
+void metrics_front_share(metrics_front_t *shared);
+/* The front end: one API request's whole way took ns. */
+void metrics_front_whole(int64_t ns);
+/* The service: one request waited ns in its queue for a worker. */
+void metrics_service_queue(int64_t ns);
 /* Appends the exposition to out; db_ns is the store's cumulative time. */
 void metrics_render(buf_t *out, int64_t db_ns, int64_t in_flight);
 

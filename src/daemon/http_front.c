@@ -19,6 +19,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "supv.h"
+#include "timeutil.h"
 #include "xalloc.h"
 
 /* One front end's channel, for its life (child.h): a copy of the socket,
@@ -34,6 +35,7 @@ struct chan {
 struct job {
 	struct job *next;
 	struct chan *ch;
+	int64_t queued_ns; /* when it was read off the channel (time_mono_ns) */
 	struct ipc_msg msg;
 	http_wire_req_t w;
 };
@@ -42,7 +44,7 @@ struct http_front {
 	pthread_mutex_t mu;
 	pthread_cond_t cv; /* a job queued, or the stop */
 	int listen_fd, metrics_fd, counter_fd;
-	uint64_t *counter;
+	metrics_front_t *counters;
 	api_t *api;
 	const api_config_t *ac;
 	/* The workers (http.threads) and their queue. */
@@ -134,6 +136,7 @@ static void *worker_main(void *arg)
 		pthread_mutex_unlock(&f->mu);
 		if (!j)
 			return NULL;
+		metrics_service_queue(time_mono_ns() - j->queued_ns);
 		run_job(f, j);
 	}
 }
@@ -167,6 +170,7 @@ static void serve(void *arg, int sock, pid_t pid)
 		struct job *j = xmalloc(sizeof *j);
 		j->ch = ch;
 		int rc = ipc_recv(sock, &j->msg);
+		j->queued_ns = time_mono_ns();
 		const char *why = rc == 0 ? "message" : NULL;
 		if (rc == 0 && http_wire_request_decode(&j->msg, &j->w) == 0 &&
 		    j->msg.nfds == (j->w.body_len ? 1u : 0u)) {
@@ -210,10 +214,10 @@ http_front_t *http_front_start(const char *exe, char *const argv[], int listen_f
 	api_t *api, const api_config_t *ac, bool test_stray, char *err, size_t errlen)
 {
 	int cfd = memfd_create("http-counters", MFD_CLOEXEC);
-	void *counter = MAP_FAILED;
-	if (cfd < 0 || ftruncate(cfd, (off_t)sizeof(uint64_t)) != 0 ||
-	    (counter = mmap(NULL, sizeof(uint64_t), PROT_READ | PROT_WRITE, MAP_SHARED, cfd, 0)) ==
-		    MAP_FAILED) {
+	void *counters = MAP_FAILED;
+	if (cfd < 0 || ftruncate(cfd, (off_t)sizeof(metrics_front_t)) != 0 ||
+	    (counters = mmap(NULL, sizeof(metrics_front_t), PROT_READ | PROT_WRITE, MAP_SHARED, cfd,
+		    0)) == MAP_FAILED) {
 		snprintf(err, errlen, "HTTP front end: counters: %s", strerror(errno));
 		if (cfd >= 0)
 			close(cfd);
@@ -223,14 +227,14 @@ http_front_t *http_front_start(const char *exe, char *const argv[], int listen_f
 		return NULL;
 	}
 	/* /metrics reads what the front end counts. */
-	metrics_slow_clients_share(counter);
+	metrics_front_share(counters);
 	http_front_t *f = xcalloc(1, sizeof *f);
 	pthread_mutex_init(&f->mu, NULL);
 	pthread_cond_init(&f->cv, NULL);
 	f->listen_fd = listen_fd;
 	f->metrics_fd = metrics_fd;
 	f->counter_fd = cfd;
-	f->counter = counter;
+	f->counters = counters;
 	f->api = api;
 	f->ac = ac;
 	f->test_stray = test_stray;

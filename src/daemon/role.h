@@ -157,8 +157,9 @@ int role_smtp_main(const config_t *cfg);
 /* The HTTP front end's descriptors: its socket to the service, the HTTP
  * listening socket bound by the service at start, the metrics listening
  * socket (metrics.listen; when not configured, the counters' memfd in its
- * place, closed unused), and a memfd of one counter shared with the
- * service (slow clients, for /metrics). */
+ * place, closed unused), and a memfd of the front end's counters shared
+ * with the service (metrics_front_t: slow clients, the requests' whole
+ * way; for /metrics). */
 #define HTTP_FRONT_SOCK_FD 3
 #define HTTP_FRONT_LISTEN_FD 4
 #define HTTP_FRONT_METRICS_FD 5

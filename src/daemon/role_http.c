@@ -354,14 +354,14 @@ int role_http_main(const config_t *cfg)
 		sigaddset(&set, SIGUSR1);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	int sfd = signalfd(-1, &set, SFD_CLOEXEC);
-	void *counter = mmap(NULL, sizeof(uint64_t), PROT_READ | PROT_WRITE, MAP_SHARED,
+	void *counters = mmap(NULL, sizeof(metrics_front_t), PROT_READ | PROT_WRITE, MAP_SHARED,
 		HTTP_FRONT_COUNTERS_FD, 0);
 	close(HTTP_FRONT_COUNTERS_FD);
-	if (sfd < 0 || counter == MAP_FAILED) {
+	if (sfd < 0 || counters == MAP_FAILED) {
 		log_event(LOG_ERROR, "http.front_failed", "err=\"%s\"", strerror(errno));
 		return 1;
 	}
-	metrics_slow_clients_share(counter);
+	metrics_front_share(counters);
 	ceilings.max_body = (size_t)cfg->http_max_body;
 	ceilings.max_upload = (size_t)cfg->fax_max_upload;
 	/* Besides the front ends' list: libmicrohttpd's epoll, and sendfile
@@ -387,6 +387,7 @@ int role_http_main(const config_t *cfg)
 		.submit = submit,
 		.ceiling = ceiling,
 		.slow_client = metrics_slow_client,
+		.answered = metrics_front_whole,
 	};
 	unsigned cap = cfg->test_http_inflight_max > 0 ? (unsigned)cfg->test_http_inflight_max
 		: HTTPF_INFLIGHT_MAX;

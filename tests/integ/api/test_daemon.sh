@@ -80,6 +80,17 @@ echo "$BODY" | grep -q 'faxvault_http_requests_total{route="/v1/me",method="GET"
 echo "$BODY" | grep -q 'faxvault_http_requests_total{route="/v1/me",method="GET",status="401"} 1' && ok || fail "401 counted"
 echo "$BODY" | grep -q '^faxvault_auth_failures_total 1$' && ok || fail "auth failures counted"
 echo "$BODY" | grep -q '^faxvault_http_request_duration_seconds_bucket{le="+Inf"}' && ok || fail "latency histogram"
+# The whole way (the front end's receipt to the answer handed back to its
+# HTTP server) counts every API request the front end answered, each also
+# in the service's histogram; the wait for a service worker is counted too.
+handled=$(echo "$BODY" | sed -n 's/^faxvault_http_request_duration_seconds_count //p')
+whole=$(echo "$BODY" | sed -n 's/^faxvault_http_request_whole_seconds_count //p')
+[ -n "$whole" ] && [ "$whole" -gt 0 ] && [ "$whole" = "$handled" ] && ok ||
+	fail "the whole way's histogram counts each API request (whole '$whole', handled '$handled')"
+echo "$BODY" | grep -q '^faxvault_http_request_whole_seconds_bucket{le="0.005"} [0-9]*$' && ok ||
+	fail "the whole way's histogram has the request histogram's buckets"
+queued=$(echo "$BODY" | sed -n 's/^faxvault_http_service_queue_seconds_count //p')
+[ -n "$queued" ] && [ "$queued" -gt 0 ] && ok || fail "the wait for a service worker is counted (got '$queued')"
 echo "$BODY" | grep -q '^faxvault_db_seconds_total [0-9.]*$' && ok || fail "db time"
 echo "$BODY" | grep -q '^# TYPE faxvault_queue_jobs gauge$' && ok || fail "the job queue's depth by kind and state"
 echo "$BODY" | grep -q '^faxvault_queue_runs_total{outcome="done"} 0$' && ok || fail "the job queue's runs by outcome"

@@ -48,9 +48,11 @@ int store_schema_version(store_t *st);
  * (secure_delete). STORE_OK, STORE_CONFLICT when a reader kept it from
  * finishing, STORE_ERROR (logged). */
 int store_checkpoint(store_t *st);
-/* SQLite: how many times the store's checkpointer thread has started the
- * write-ahead log over (after 10,000 log frames a commit asks it, and goes
- * on without waiting for it); PostgreSQL: 0. */
+/* SQLite: how many times the write-ahead log was started over, counted at
+ * the commit that finds it so, whoever started it (after 10,000 log frames
+ * a commit asks the store's checkpointer thread, which leaves the log for
+ * the next writer to start over; store_checkpoint truncates it);
+ * PostgreSQL: 0. */
 uint64_t store_wal_restarts(store_t *st);
 /* SQLite: how many times the store's cached statements were prepared
  * again by SQLite since the store was opened (a bound value that may
@@ -62,9 +64,9 @@ uint64_t store_stmt_reprepares(store_t *st);
 /* Write transactions begun on st since it was opened (each takes the
  * writers' lock): for the tests. */
 uint64_t store_write_txs(store_t *st);
-/* SQLite: the time the checkpointer's restarts (done or given up) held
- * this process's writers' lock, in all and the longest once; PostgreSQL:
- * 0 and 0. */
+/* SQLite: the time the checkpointer's passes (a restart prepared or
+ * given up) held this process's writers' lock, in all and the longest
+ * once; PostgreSQL: 0 and 0. */
 void store_wal_restart_held(store_t *st, uint64_t *total_ns, uint64_t *max_ns);
 /* SQLite: the bytes SQLite's allocator holds in this process now (the page
  * caches, prepared statements and schemas of every pooled connection, 2 MiB

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "buf.h"
 #include "log.h"
@@ -23,15 +24,15 @@
 #define STORE_STMT_CACHE 96
 #define STORE_BUSY_MS 10000
 /* Log frames past which a commit asks for the write-ahead log to be
- * started over, and how long the restart waits for the readers of the
- * moment to let it. Every restart holds the writers' lock for the frames
- * committed since its PASSIVE pass and two file syncs: a few to 190 ms in
- * bench/api on a loaded machine. At SQLite's own 1,000 frames (4 MB) an
- * audited read's stream asked for one about every 60 ms, the lock held about a
- * tenth of the time, the tail of the audited requests; at 10,000 (a log
- * of at most about 40 MB) a tenth as often. */
+ * started over, how long the checkpointer waits, holding the writers'
+ * lock, for the read transactions of the moment to end (they last a
+ * fraction of a millisecond; beyond, it gives up), and the frames after
+ * which it tries again when it gave up. At SQLite's own 1,000 frames
+ * (4 MB) an audited read's stream asked for a restart about every 60 ms;
+ * at 10,000 (a log of at most about 40 MB) a tenth as often. */
 #define STORE_WAL_FRAMES 10000
-#define STORE_RESTART_WAIT_MS 20
+#define STORE_RESTART_WAIT_MS 5
+#define STORE_RETRY_FRAMES 1000
 /* PASSIVE passes before the restart: another one while the last found
  * this many frames or more committed during the one before, at most
  * STORE_PASSIVE_PASSES, so that the restart, under the writers' lock,
@@ -84,7 +85,19 @@ struct sqlite_store {
 	pthread_cond_t ck_cond;
 	pthread_t ck_thread;
 	bool ck_started, ck_asked, ck_stop;
-	uint64_t ck_restarts; /* log restarts done (store_wal_restarts) */
+	/* Log restarts seen (store_wal_restarts): a commit that found the
+	 * log shorter than the one before (wal_hook, under wlock). */
+	_Atomic uint64_t ck_restarts;
+	_Atomic int wal_frames; /* the log's frames after the last commit */
+	/* Read transactions of this process by the parity of the epoch they
+	 * began in: the checkpointer moves the epoch on and waits for the
+	 * earlier one's to end (readers_wait) on rd_cond, under rd_lock,
+	 * which a reader ending takes only while rd_waiting is set. */
+	_Atomic unsigned rd_epoch;
+	_Atomic int rd_count[2];
+	_Atomic bool rd_waiting;
+	pthread_mutex_t rd_lock;
+	pthread_cond_t rd_cond;
 	/* Time the writers' lock was held for them, in all and at most
 	 * (store_wal_restart_held). */
 	uint64_t ck_held_ns, ck_held_max_ns;
@@ -102,18 +115,22 @@ struct sqlite_tx {
 	struct conn *c;
 	int64_t t0;
 	bool write; /* holds st->wlock */
+	unsigned rd_parity; /* a read transaction: its epoch's parity (rd_count) */
 };
 
 /* ---- connections ---- */
 
-/* Called after each commit with the log's length in frames. SQLite's own
- * automatic checkpoint (PASSIVE) cannot restart the log while a reader
- * uses it, and with reads in read transactions beside the writer there is
- * nearly always one: the log would grow without end and every commit
- * would checkpoint (two fsyncs) again. Past STORE_WAL_FRAMES the commit
- * asks the store's checkpointer thread instead (checkpointer_main), and
- * returns: the committing writer (a group of reads' writes, whose callers
- * wait for it) no longer copies pages and syncs the files itself. */
+/* Called after each commit with the log's length in frames (under the
+ * writers' lock). SQLite's own automatic checkpoint (PASSIVE) cannot
+ * restart the log while a reader uses it, and with reads in read
+ * transactions beside the writer there is nearly always one: the log would
+ * grow without end and every commit would checkpoint (two fsyncs) again.
+ * Past STORE_WAL_FRAMES the commit asks the store's checkpointer thread
+ * instead (checkpointer_main), and returns: the committing writer (a group
+ * of reads' writes, whose callers wait for it) does not copy pages and
+ * sync the files itself. A log shorter than after the commit before was
+ * restarted: by the first writer after a checkpoint that left it wholly
+ * copied with no reader on it (checkpoint_pass). */
 static void checkpointer_ask(struct sqlite_store *st);
 
 static int wal_hook(void *arg, sqlite3 *db, const char *name, int frames)
@@ -121,29 +138,104 @@ static int wal_hook(void *arg, sqlite3 *db, const char *name, int frames)
 	(void)db;
 	(void)name;
 	struct sqlite_store *st = arg;
+	if (frames < atomic_exchange(&st->wal_frames, frames)) {
+		atomic_fetch_add(&st->ck_restarts, 1);
+		atomic_store(&st->restart_at, STORE_WAL_FRAMES);
+	}
 	int at = atomic_load(&st->restart_at);
-	if (frames < at - STORE_WAL_FRAMES) /* restarted meanwhile */
-		atomic_store(&st->restart_at, at = STORE_WAL_FRAMES);
 	if (frames < at)
 		return SQLITE_OK;
-	/* Asked once; the checkpointer sets the next mark. */
+	/* Asked once; the next ask comes STORE_WAL_FRAMES later, unless the
+	 * log restarts meanwhile. */
 	atomic_store(&st->restart_at, frames + STORE_WAL_FRAMES);
 	checkpointer_ask(st);
 	return SQLITE_OK;
 }
 
-/* One pass of the checkpointer on its connection c: first PASSIVE
- * checkpoints beside the writers and the readers (the pages copied into
- * the database and both files synced: the long part; again while the
- * last one left STORE_RESTART_LEFT frames or more behind), then, with this
- * process's writers' lock, a RESTART checkpoint, which copies what was
- * committed since, waits a little for the readers of the moment (requests
- * of a fraction of a millisecond) and starts the log over. A long reader
- * (a backup) makes it give up, and the next try comes STORE_WAL_FRAMES
- * later. */
+/* A read transaction begins or ends: counted by its epoch's parity. */
+static unsigned reader_begin(struct sqlite_store *st)
+{
+	unsigned p = atomic_load(&st->rd_epoch) & 1u;
+	atomic_fetch_add(&st->rd_count[p], 1);
+	return p;
+}
+
+static void reader_end(struct sqlite_store *st, unsigned p)
+{
+	if (atomic_fetch_sub(&st->rd_count[p], 1) == 1 && atomic_load(&st->rd_waiting)) {
+		pthread_mutex_lock(&st->rd_lock);
+		pthread_cond_broadcast(&st->rd_cond);
+		pthread_mutex_unlock(&st->rd_lock);
+	}
+}
+
+/* Moves the readers' epoch on and waits until every read transaction of
+ * this process begun before has ended, until the deadline (time_mono_ns):
+ * whether they have. Woken by the last one to end, not by polling: they
+ * last a fraction of a millisecond, where SQLite's busy handler sleeps 1,
+ * then 2, then 5 ms. A reader counted late (it read the epoch before the
+ * move) is waited for too, which is only longer. */
+static bool readers_wait(struct sqlite_store *st, int64_t deadline)
+{
+	unsigned p = atomic_fetch_add(&st->rd_epoch, 1) & 1u;
+	pthread_mutex_lock(&st->rd_lock);
+	atomic_store(&st->rd_waiting, true);
+	bool ended;
+	while (!(ended = atomic_load(&st->rd_count[p]) == 0)) {
+		int64_t left = deadline - time_mono_ns();
+		if (left <= 0)
+			break;
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		int64_t ns = (int64_t)ts.tv_nsec + left;
+		ts.tv_sec += (time_t)(ns / 1000000000);
+		ts.tv_nsec = (long)(ns % 1000000000);
+		pthread_cond_timedwait(&st->rd_cond, &st->rd_lock, &ts);
+	}
+	atomic_store(&st->rd_waiting, false);
+	pthread_mutex_unlock(&st->rd_lock);
+	return ended;
+}
+
+/* Syncs the database file and the log (SQLite's own files, through its
+ * VFS) so that the checkpoint after, under the writers' lock, syncs only
+ * what was written since: a PASSIVE checkpoint that does not copy the
+ * whole log writes pages into the database without syncing it, the first
+ * that does syncs them all. */
+static void sync_files(struct conn *c)
+{
+	sqlite3_file *f = NULL;
+	if (sqlite3_file_control(c->db, "main", SQLITE_FCNTL_FILE_POINTER, &f) == SQLITE_OK && f &&
+	    f->pMethods)
+		f->pMethods->xSync(f, SQLITE_SYNC_NORMAL);
+	f = NULL;
+	if (sqlite3_file_control(c->db, "main", SQLITE_FCNTL_JOURNAL_POINTER, &f) == SQLITE_OK && f &&
+	    f->pMethods)
+		f->pMethods->xSync(f, SQLITE_SYNC_NORMAL);
+}
+
+/* One pass of the checkpointer on its connection c. Beside the writers and
+ * the readers: PASSIVE checkpoints (the pages copied into the database: the
+ * long part; again while the last one left STORE_RESTART_LEFT frames or
+ * more behind), then both files synced. Then, holding this process's
+ * writers' lock, so that nothing is committed meanwhile: once the readers
+ * that began before it have ended (their snapshots could hold the copy
+ * back), a PASSIVE checkpoint copies what was committed since the last
+ * pass and syncs the two files, a little each, leaving the log wholly
+ * copied; once the readers that began before that have ended too (the
+ * readers after it read the database alone), the lock is let go, and the
+ * next writer starts the log over (SQLite does, finding it wholly copied
+ * with no reader on it). No sleep under the lock: SQLite's RESTART, which
+ * waited for readers in its busy handler's steps of 1, 2, 5 ms and synced
+ * everything the passes had copied, held it 8 to 21 ms on average in
+ * bench/api. A reader that lasts (a backup, another process, a thread
+ * that waits for the writers' lock with a read transaction open) makes the
+ * pass give up after STORE_RESTART_WAIT_MS; the next try comes
+ * STORE_RETRY_FRAMES later. */
 static void checkpoint_pass(struct sqlite_store *st, struct conn *c)
 {
 	int rc = SQLITE_OK, seen = -1;
+	sqlite3_busy_timeout(c->db, 0);
 	for (int pass = 0; pass < STORE_PASSIVE_PASSES; pass++) {
 		int log_frames = 0;
 		rc = sqlite3_wal_checkpoint_v2(c->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log_frames, NULL);
@@ -153,21 +245,25 @@ static void checkpoint_pass(struct sqlite_store *st, struct conn *c)
 	}
 	if (rc != SQLITE_OK && rc != SQLITE_BUSY)
 		log_event(LOG_ERROR, "store.checkpoint", "err=\"%s\"", sqlite3_errmsg(c->db));
+	sync_files(c);
 	pthread_mutex_lock(&st->wlock);
 	int64_t held_from = time_mono_ns();
-	sqlite3_busy_timeout(c->db, STORE_RESTART_WAIT_MS);
-	int frames = 0;
-	rc = sqlite3_wal_checkpoint_v2(c->db, NULL, SQLITE_CHECKPOINT_RESTART, &frames, NULL);
-	sqlite3_busy_timeout(c->db, STORE_BUSY_MS);
-	if (rc == SQLITE_OK)
-		atomic_store(&st->restart_at, STORE_WAL_FRAMES);
+	int64_t deadline = held_from + (int64_t)STORE_RESTART_WAIT_MS * 1000000;
+	int log_frames = 0, copied = -1;
+	bool ready = false;
+	if (readers_wait(st, deadline)) {
+		rc = sqlite3_wal_checkpoint_v2(c->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log_frames, &copied);
+		ready = rc == SQLITE_OK && copied == log_frames && readers_wait(st, deadline);
+	}
+	/* Not left ready for a restart: tried again soon. */
+	if (!ready)
+		atomic_store(&st->restart_at, atomic_load(&st->wal_frames) + STORE_RETRY_FRAMES);
 	int64_t held = time_mono_ns() - held_from;
 	pthread_mutex_unlock(&st->wlock);
+	sqlite3_busy_timeout(c->db, STORE_BUSY_MS);
 	if (rc != SQLITE_OK && rc != SQLITE_BUSY)
 		log_event(LOG_ERROR, "store.checkpoint", "err=\"%s\"", sqlite3_errmsg(c->db));
 	pthread_mutex_lock(&st->ck_lock);
-	if (rc == SQLITE_OK)
-		st->ck_restarts++;
 	st->ck_held_ns += (uint64_t)held;
 	if ((uint64_t)held > st->ck_held_max_ns)
 		st->ck_held_max_ns = (uint64_t)held;
@@ -631,6 +727,8 @@ static void lite_close(store_t *base)
 	pthread_mutex_destroy(&st->wlock);
 	pthread_mutex_destroy(&st->ck_lock);
 	pthread_cond_destroy(&st->ck_cond);
+	pthread_mutex_destroy(&st->rd_lock);
+	pthread_cond_destroy(&st->rd_cond);
 	free(st->path);
 	free(st);
 }
@@ -682,17 +780,18 @@ static store_tx_t *lite_begin(store_t *base, bool write)
 		pthread_mutex_lock(&st->wlock);
 		atomic_fetch_sub(&st->writers_waiting, 1);
 	}
+	unsigned parity = write ? 0 : reader_begin(st);
 	struct conn *c = pool_get(st);
+	if (c && conn_txs(c, write ? TXS_BEGIN_IMMEDIATE : TXS_BEGIN) != SQLITE_OK) {
+		log_event(LOG_ERROR, "store.begin", "err=\"%s\"", sqlite3_errmsg(c->db));
+		pool_put(st, c);
+		c = NULL;
+	}
 	if (!c) {
 		if (write)
 			pthread_mutex_unlock(&st->wlock);
-		return NULL;
-	}
-	if (conn_txs(c, write ? TXS_BEGIN_IMMEDIATE : TXS_BEGIN) != SQLITE_OK) {
-		log_event(LOG_ERROR, "store.begin", "err=\"%s\"", sqlite3_errmsg(c->db));
-		if (write)
-			pthread_mutex_unlock(&st->wlock);
-		pool_put(st, c);
+		else
+			reader_end(st, parity);
 		return NULL;
 	}
 	struct sqlite_tx *tx = xcalloc(1, sizeof *tx);
@@ -701,6 +800,7 @@ static store_tx_t *lite_begin(store_t *base, bool write)
 	tx->c = c;
 	tx->t0 = t0;
 	tx->write = write;
+	tx->rd_parity = parity;
 	sq_db_time(base, t0);
 	return &tx->base;
 }
@@ -712,6 +812,8 @@ static void lite_end(struct sqlite_tx *tx)
 	if (tx->write)
 		pthread_mutex_unlock(&st->wlock);
 	pool_put(st, tx->c);
+	if (!tx->write)
+		reader_end(st, tx->rd_parity);
 	free(tx);
 }
 
@@ -781,6 +883,8 @@ store_t *store_open(const char *path, char *err, size_t errlen)
 	pthread_mutex_init(&st->wlock, NULL);
 	pthread_mutex_init(&st->ck_lock, NULL);
 	pthread_cond_init(&st->ck_cond, NULL);
+	pthread_mutex_init(&st->rd_lock, NULL);
+	pthread_cond_init(&st->rd_cond, NULL);
 	if (migrate(&st->base, c, err, errlen) != 0) {
 		conn_close(c);
 		lite_close(&st->base);
@@ -803,11 +907,7 @@ uint64_t store_wal_restarts(store_t *base)
 {
 	if (base->be != &sqlite_backend)
 		return 0;
-	struct sqlite_store *st = SS(base);
-	pthread_mutex_lock(&st->ck_lock);
-	uint64_t n = st->ck_restarts;
-	pthread_mutex_unlock(&st->ck_lock);
-	return n;
+	return atomic_load(&SS(base)->ck_restarts);
 }
 
 uint64_t store_stmt_reprepares(store_t *base)

@@ -363,6 +363,32 @@ static void test_wal_restarts_under_readers(void **state)
 	assert_true(longest > 0 && longest <= held);
 }
 
+/* SQLite: a restart of the log is counted whoever made it, seen at the
+ * next commit: here store_checkpoint's (which truncates the log). */
+static void test_wal_restart_counted(void **state)
+{
+	if (test_db_pg())
+		skip(); /* SQLite's log */
+	store_t *st = *state;
+	store_tx_t *tx = store_begin(st, true);
+	add_account(tx, "acc_r");
+	assert_int_equal(store_commit(tx), STORE_OK);
+	for (int i = 0; i < 20; i++) {
+		tx = store_begin(st, true);
+		assert_non_null(tx);
+		assert_int_equal(sq_exec(tx, true, "UPDATE accounts SET updated_at = ? WHERE id = ?", "is",
+			(int64_t)i, "acc_r"), STORE_OK);
+		assert_int_equal(store_commit(tx), STORE_OK);
+	}
+	uint64_t before = store_wal_restarts(st);
+	assert_int_equal(store_checkpoint(st), STORE_OK);
+	tx = store_begin(st, true);
+	assert_int_equal(sq_exec(tx, true, "UPDATE accounts SET updated_at = 100 WHERE id = ?", "s",
+		"acc_r"), STORE_OK);
+	assert_int_equal(store_commit(tx), STORE_OK);
+	assert_int_equal(store_wal_restarts(st), before + 1);
+}
+
 static void test_tenant_scoping(void **state)
 {
 	store_tx_t *tx = store_begin(*state, true);
@@ -945,6 +971,7 @@ int main(void)
 		cmocka_unit_test(test_ssodom_recheck),
 		cmocka_unit_test(test_insert_statements_kept),
 		cmocka_unit_test(test_wal_restarts_under_readers),
+		cmocka_unit_test(test_wal_restart_counted),
 		cmocka_unit_test(test_job_statements_prepared_once),
 		cmocka_unit_test(test_writers_wait_without_connection),
 	};

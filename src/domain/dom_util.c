@@ -165,9 +165,14 @@ perm_set_t person_perms(const json_t *p)
 
 json_t *person_public(const json_t *p)
 {
+	return person_public_as(p, person_perms(p));
+}
+
+json_t *person_public_as(const json_t *p, perm_set_t perms)
+{
 	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:o}", "id", rec_str(p, "id"),
 		"email", rec_str(p, "email"), "name", rec_str(p, "name"), "role", rec_str(p, "role"),
-		"status", rec_str(p, "status"), "permissions", perm_set_to_json(person_perms(p)),
+		"status", rec_str(p, "status"), "permissions", perm_set_to_json(perms),
 		"created_at", time_json(json_object_get(p, "created_at")),
 		"updated_at", time_json(json_object_get(p, "updated_at")));
 	if (*rec_str(p, "account_id"))

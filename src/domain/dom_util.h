@@ -28,6 +28,9 @@ int body_name(const json_t *body, const char *key, bool required, const char **o
 json_t *time_json(const json_t *ms);
 /* Public view of a person record (new reference). */
 json_t *person_public(const json_t *person);
+/* The same with the permissions given (a credential's, which dom_me shows)
+ * instead of the record's own. */
+json_t *person_public_as(const json_t *person, perm_set_t perms);
 /* Effective permissions of a person record. */
 perm_set_t person_perms(const json_t *person);
 /* Creates an invitation for principal_id: {token, expires_at} (new ref). */

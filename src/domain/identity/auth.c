@@ -681,9 +681,11 @@ int dom_me(dom_ctx_t *c, json_t **out, dom_err_t *e)
 	json_t *person = store_principal_get(c->tx, c->who->person_id);
 	if (!person)
 		return dom_fail(e, "not-found", "", "no such person");
-	json_t *o = person_public(person);
+	/* The credential's permissions (an API key's may be fewer than its
+	 * person's), not the record's, which would be built only to be
+	 * replaced. */
+	json_t *o = person_public_as(person, c->who->perms);
 	json_object_set_new(o, "kind", json_string(c->who->kind));
-	json_object_set_new(o, "permissions", perm_set_to_json(c->who->perms));
 	json_object_set_new(o, "credential", json_pack("{s:s, s:s}", "type", c->who->type, "id",
 		c->who->session_id[0] ? c->who->session_id : c->who->id));
 	if (!json_object_get(o, "account_id"))

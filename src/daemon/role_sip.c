@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -47,6 +48,9 @@ static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
 static int threads;          /* listeners and sends running */
 static atomic_int stopping;
+/* Readable once the front end stops (written once, never read): every
+ * send's watcher sees it in the same poll as its call socket. */
+static int stop_efd = -1;
 /* The carriers' digest answers (nonces, the nc window): checked here, with
  * the HA1s the service gives for the trunk their username names. */
 static sipauth_t *auth;
@@ -400,6 +404,7 @@ static void listen_start(struct ipc_msg *m)
 struct tx_call {
 	int sock, doc;
 	int cert, key;            /* the trunk's own client certificate and key (memfds), -1: none */
+	int wake;                 /* eventfd: the call is done (its watcher wakes) */
 	sip_wire_send_t w;
 	atomic_int stop, done;
 };
@@ -412,21 +417,28 @@ static void tx_page(void *ud, int page, int ok)
 	ipc_send(c->sock, &o);
 }
 
-/* Watches the call socket: SIPF_STOP, or the service gone, ends the call.
- * Once the call is done, closes its descriptors and frees it. */
+/* Watches the call socket: SIPF_STOP, or the service gone, ends the call;
+ * so does the front end stopping. It sleeps until one of them or the
+ * call's end (c->wake, written by tx_main once it is done with c) comes:
+ * no wake-ups while the call runs. Then closes the call's descriptors
+ * and frees it. */
 static void *tx_watch(void *arg)
 {
 	struct tx_call *c = arg;
 	int gone = 0;
-	while (!atomic_load(&c->done)) {
+	for (;;) {
+		if (c->wake < 0 && atomic_load(&c->done))
+			break;
 		if (atomic_load(&stopping))
 			atomic_store(&c->stop, 1);
-		if (gone) {
-			usleep(50000);
-			continue;
-		}
-		struct pollfd pf = { .fd = c->sock, .events = POLLIN };
-		if (poll(&pf, 1, 50) != 1)
+		struct pollfd pf[3] = { { .fd = c->wake, .events = POLLIN },
+			{ .fd = atomic_load(&c->stop) ? -1 : stop_efd, .events = POLLIN },
+			{ .fd = gone ? -1 : c->sock, .events = POLLIN } };
+		/* a timeout only when an eventfd could not be made */
+		int n = poll(pf, 3, c->wake >= 0 && stop_efd >= 0 ? -1 : 50);
+		if (n > 0 && pf[0].revents)
+			break;
+		if (n <= 0 || !pf[2].revents)
 			continue;
 		struct ipc_msg m;
 		int rc = ipc_recv(c->sock, &m);
@@ -437,6 +449,8 @@ static void *tx_watch(void *arg)
 	}
 	close(c->sock);
 	close(c->doc);
+	if (c->wake >= 0)
+		close(c->wake);
 	explicit_bzero(&c->w, sizeof c->w); /* the trunk's HA1 */
 	free(c);
 	thread_done();
@@ -484,10 +498,14 @@ static void *tx_main(void *arg)
 	free(o);
 	free(r);
 	if (watched) {
-		atomic_store(&c->done, 1); /* the watcher frees c */
+		/* the watcher frees c: c is not touched after this */
+		if (c->wake < 0 || eventfd_write(c->wake, 1) != 0)
+			atomic_store(&c->done, 1);
 	} else {
 		close(c->sock);
 		close(c->doc);
+		if (c->wake >= 0)
+			close(c->wake);
 		free(c);
 	}
 	thread_done();
@@ -511,9 +529,12 @@ static void send_start(struct ipc_msg *m)
 	c->doc = ipc_msg_take_fd(m, 1);
 	c->cert = m->nfds == 4 ? ipc_msg_take_fd(m, 2) : -1;
 	c->key = m->nfds == 4 ? ipc_msg_take_fd(m, 3) : -1;
+	c->wake = eventfd(0, EFD_CLOEXEC);
 	if (spawn(tx_main, c) != 0) {
 		close(c->sock);
 		close(c->doc);
+		if (c->wake >= 0)
+			close(c->wake);
 		if (c->cert >= 0) {
 			close(c->cert);
 			close(c->key);
@@ -741,6 +762,7 @@ int role_sip_main(const config_t *cfg)
 		log_event(LOG_ERROR, "sip.front_failed", "err=\"%s\"", why);
 		return 1;
 	}
+	stop_efd = eventfd(0, EFD_CLOEXEC);
 	engines = linecall_engines_new((int)cfg->fax_media_loops);
 	auth = sipauth_new(LINECALL_AUTH_REALM, SIPAUTH_TTL_S);
 	log_event(LOG_INFO, "sip.front_started", "pid=%d uid=%d", (int)getpid(), (int)getuid());
@@ -792,6 +814,8 @@ int role_sip_main(const config_t *cfg)
 	}
 	/* The calls end (BYE or CANCEL), their results go to the service. */
 	atomic_store(&stopping, 1);
+	if (stop_efd >= 0 && eventfd_write(stop_efd, 1) != 0)
+		log_event(LOG_WARN, "sip.front_wake", "err=\"%s\"", strerror(errno));
 	for (int i = 0; i < SIPF_LISTENERS_MAX; i++)
 		if (lsts[i].used)
 			atomic_store(&lsts[i].stop, 1);

@@ -58,6 +58,7 @@ static void call_unpublish(call_t *c)
 		mediamux_del(w->mux, &c->mux_key, c);
 	c->mux_keyed = 0;
 	pthread_mutex_unlock(&w->lock);
+	w->assigned--;
 	c->w = NULL;
 }
 
@@ -74,6 +75,36 @@ void call_set_ep(call_t *c, ua_ep_t *ep)
 		ep->ncalls++;
 		ep->live++;
 	}
+}
+
+/* The media loop a new call goes to. The calls are packed: the loop with
+ * the most calls under LOOP_FILL takes it (the first such among equals),
+ * so that a lightly loaded engine ticks one loop, not every loop with a
+ * few calls each: a tick's fixed cost (the loop's wake-up, its readiness
+ * check, the clock) is paid per loop that has calls. Once every loop
+ * holds LOOP_FILL calls or more, the one with the fewest (round robin
+ * among equals) spreads the rest over the cores. */
+static worker_t *call_pick_loop(ua_t *ua)
+{
+	worker_t *fill = NULL, *few = NULL;
+	int fn = -1, wn = INT32_MAX, start = ua->next_worker++ % ua->nworkers;
+	for (int k = 0; k < ua->nworkers; k++) {
+		worker_t *w = &ua->workers[(start + k) % ua->nworkers];
+		/* counted from their creation (a burst of INVITEs is spread
+		 * before any of its calls is published) */
+		int n = w->assigned;
+		if (n < LOOP_FILL && (n > fn || (n == fn && w < fill))) {
+			fn = n;
+			fill = w;
+		}
+		if (n < wn) {
+			wn = n;
+			few = w;
+		}
+	}
+	worker_t *w = fill ? fill : few;
+	w->assigned++;
+	return w;
 }
 
 call_t *call_new(ua_t *ua, int outbound)
@@ -104,21 +135,8 @@ call_t *call_new(ua_t *ua, int outbound)
 	c->seqno = ++ua->calls_started;
 	c->ctx.next_ms = INT64_MAX;
 	pthread_mutex_init(&c->lock, NULL);
-	if (ua->nworkers) {
-		/* The loop with the fewest calls (round robin among equals). */
-		int best = ua->next_worker++ % ua->nworkers, bn = INT32_MAX;
-		for (int k = 0; k < ua->nworkers; k++) {
-			int i = (best + k) % ua->nworkers;
-			worker_t *w = &ua->workers[i];
-			pthread_mutex_lock(&w->lock);
-			int n = w->n;
-			pthread_mutex_unlock(&w->lock);
-			if (n < bn) {
-				bn = n;
-				c->w = w;
-			}
-		}
-	}
+	if (ua->nworkers)
+		c->w = call_pick_loop(ua);
 	return c;
 }
 

@@ -177,7 +177,8 @@ static long switches(void)
 	return sum;
 }
 
-/* Three calls at once on two loops, then one more once they are gone. */
+/* Three calls at once on an engine of two loops (packed on one), then one
+ * more once they are gone. */
 static void test_calls_added_and_removed(void **state)
 {
 	(void)state;
@@ -196,6 +197,12 @@ static void test_calls_added_and_removed(void **state)
 		assert_int_equal(s[i].pages_seen, 2);
 		assert_int_equal(s[i].wrong_thread, 0);
 	}
+	/* The calls were packed on the first loop (call_pick_loop): the
+	 * second one never ticked. */
+	line_loop_stats_t ls[2];
+	assert_int_equal(line_engine_loop_stats(e, ls, 2), 2);
+	assert_true(ls[0].ticks > 0);
+	assert_int_equal(ls[1].ticks, 0);
 	int active;
 	long started;
 	line_engine_counts(e, &active, &started);

@@ -30,6 +30,8 @@ static const struct setting settings[] = {
 		"Database of the service: sqlite (DATA_DIR/faxvault.db) or postgresql (store.postgresql_dsn; see docs/postgresql.md). Documents stay files under DATA_DIR either way." },
 	{ "store.postgresql_dsn", C_STR, OFF(store_pg_dsn), "", 0, 1024, NULL,
 		"libpq connection string of the PostgreSQL database (store.backend = postgresql), e.g. host=/run/postgresql dbname=faxvault user=faxvault. Keep a password out of it (a passfile, PGPASSFILE); print-config shows it as ***." },
+	{ "store.postgresql_timeout_seconds", C_INT, OFF(store_pg_timeout), "30", 0, 3600, NULL,
+		"Longest wait for one answer of PostgreSQL (a statement, a commit); then the statement is cancelled, its connection closed and the request answered 503 unavailable, as when the database is lost. Each connection's statement_timeout is set to nine tenths of it (unless lower already), so a statement that runs long on a live server fails as its error first, and only a server that stopped answering reaches this deadline. Keep it well under http.service_timeout_seconds. 0: none. Migrations at start have none." },
 	{ "http.listen", C_STR, OFF(http_listen), "127.0.0.1:8080", 3, 64, NULL,
 		"Address and port of the HTTP API: A.B.C.D:PORT or [v6]:PORT (port 0: any free port)." },
 	{ "api.idempotency_hours", C_INT, OFF(idempotency_hours), "24", 1, 8760, NULL,

@@ -12,6 +12,7 @@ typedef struct config {
 	char *data_dir;
 	char *store_backend; /* "sqlite" or "postgresql" */
 	char *store_pg_dsn;  /* libpq connection string (may hold a password) */
+	int64_t store_pg_timeout; /* store.postgresql_timeout_seconds */
 	char *http_listen;
 	int64_t http_threads;
 	int64_t http_max_body;

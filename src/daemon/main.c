@@ -985,6 +985,7 @@ static int run(config_t *cfg, int argc, char **argv)
 		fprintf(stderr, "faxvaultd: configuration: %s\n", err);
 		return 2;
 	}
+	store_pg_set_timeout((int)cfg->store_pg_timeout);
 	static const char *const levels[] = { "debug", "info", "warn", "error" };
 	for (int l = 0; l < 4; l++)
 		if (strcmp(cfg->log_level, levels[l]) == 0)

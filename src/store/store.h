@@ -39,6 +39,12 @@ store_t *store_open(const char *path, char *err, size_t errlen);
  * once even when several nodes start together). NULL on failure, with a
  * reason in err that never holds the connection string. */
 store_t *store_open_pg(const char *dsn, char *err, size_t errlen);
+/* The longest wait for one answer of PostgreSQL, in seconds (0: none;
+ * default 30), for every store of the process from now on (set it before
+ * store_open_pg): past it the statement is cancelled, its connection
+ * closed, and the call fails as the database unavailable. Each session's
+ * statement_timeout is set to nine tenths of it. Migrations have none. */
+void store_pg_set_timeout(int seconds);
 void store_close(store_t *st);
 /* Schema version after migrations. */
 int store_schema_version(store_t *st);

@@ -24,17 +24,33 @@
  * booleans as 0/1, NULL as null, anything else as a string. A violated
  * constraint (SQLSTATE class 23) answers STORE_CONFLICT.
  *
+ * Deadlines. Every round trip of the store's connections (a statement's
+ * pipeline, BEGIN, COMMIT, ROLLBACK, the rate-limit upsert, a session's set-up)
+ * is sent and waited for without blocking in libpq (PQsetnonblocking,
+ * PQflush, PQconsumeInput, PQisBusy) under poll() on PQsocket, until the
+ * store's deadline (store.postgresql_timeout_seconds, store_pg_set_timeout).
+ * TCP cannot see a server whose kernel answers while it does not (stopped,
+ * stuck on its storage): the deadline does. Past it the statement is
+ * cancelled (PQcancel, in a thread of its own: it waits for the server),
+ * the connection is closed and the pool's older connections with it
+ * (note_lost), and the caller's request fails unavailable. Each session's
+ * statement_timeout is set a little under the deadline, so that a statement
+ * that runs long on a live server fails as the server's error first.
+ *
  * Migrations come from src/store/migrations_pg/ and run under a session
  * advisory lock (STORE_PG_MIGRATE_LOCK), so nodes starting at once apply
- * each one once. The connection string (it may hold a password) is never
- * logged; libpq's error messages do not repeat it. */
+ * each one once, without a deadline (migrate). The connection string (it
+ * may hold a password) is never logged; libpq's error messages do not
+ * repeat it. */
 #include "store.h"
 #include "store_int.h"
 
+#include <errno.h>
 #include <libpq-fe.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -83,6 +99,7 @@ struct pg_conn {
 	PGconn *c;
 	unsigned gen; /* the pool's generation when it was opened */
 	bool broken; /* a send failed: closed rather than pooled */
+	bool dead;   /* its deadline passed: cancelled, sends nothing more (and broken) */
 	int nstmts;
 	struct pg_stmt stmts[STORE_PG_STMT_SLOTS];
 };
@@ -137,12 +154,147 @@ static const char *pg_msg(const char *m, char *out, size_t n)
 	return out;
 }
 
+/* ---- deadlines ---- */
+
+/* store.postgresql_timeout_seconds, in ms: the longest wait for one answer
+ * of the server; 0: none. */
+#define STORE_PG_TIMEOUT_DEFAULT_MS 30000
+static _Atomic int round_trip_ms = STORE_PG_TIMEOUT_DEFAULT_MS;
+
+void store_pg_set_timeout(int seconds)
+{
+	atomic_store(&round_trip_ms, seconds > 0 ? seconds * 1000 : 0);
+}
+
+/* The instant (time_mono_ns) ms from now; 0 (none) when ms is 0. */
+static int64_t deadline_in(int ms)
+{
+	return ms > 0 ? time_mono_ns() + (int64_t)ms * 1000000 : 0;
+}
+
+enum { W_READY, W_FAILED, W_LATE };
+
+/* Waits until c's next result can be taken without blocking (PQgetResult),
+ * sending what c holds unsent meanwhile. W_READY (also when the connection
+ * was lost: PQgetResult then answers its error at once, as libpq marks it
+ * bad); W_FAILED when it cannot be read and is not marked bad (no result to
+ * take); W_LATE when deadline (0: none) passed first. */
+static int await_result(PGconn *c, int64_t deadline)
+{
+	for (;;) {
+		int f = PQflush(c);
+		if (f < 0)
+			return PQstatus(c) == CONNECTION_BAD ? W_READY : W_FAILED;
+		if (f == 0 && !PQisBusy(c))
+			return W_READY;
+		int ms = -1;
+		if (deadline) {
+			int64_t left = deadline - time_mono_ns();
+			if (left <= 0)
+				return W_LATE;
+			ms = (int)((left + 999999) / 1000000);
+		}
+		struct pollfd pf = { .fd = PQsocket(c), .events = (short)(POLLIN | (f ? POLLOUT : 0)) };
+		if (pf.fd < 0)
+			return PQstatus(c) == CONNECTION_BAD ? W_READY : W_FAILED;
+		int pr = poll(&pf, 1, ms);
+		if (pr < 0 && errno != EINTR)
+			return W_FAILED;
+		if (pr > 0 && (pf.revents & (POLLIN | POLLERR | POLLHUP)) && !PQconsumeInput(c) &&
+		    PQstatus(c) != CONNECTION_BAD)
+			return W_FAILED;
+	}
+}
+
+/* PQgetResult once await_result says it will not block; NULL as
+ * PQgetResult's (no more results), or when *w is not W_READY. */
+static PGresult *result_by(PGconn *c, int64_t deadline, int *w)
+{
+	*w = await_result(c, deadline);
+	return *w == W_READY ? PQgetResult(c) : NULL;
+}
+
+/* The results of what was sent on c, as PQexec gives them: the first
+ * failure, else the last result (caller clears). NULL when the results
+ * could not be read or *w says deadline passed (W_LATE). */
+static PGresult *results_by(PGconn *c, int64_t deadline, int *w)
+{
+	PGresult *keep = NULL, *x;
+	while ((x = result_by(c, deadline, w)) != NULL) {
+		if (keep && PQresultStatus(keep) == PGRES_FATAL_ERROR)
+			PQclear(x);
+		else {
+			PQclear(keep);
+			keep = x;
+		}
+	}
+	if (*w != W_READY) {
+		PQclear(keep);
+		keep = NULL;
+	}
+	return keep;
+}
+
+/* PQexec of sql (one or more statements, the simple protocol) answered by
+ * deadline; see results_by. */
+static PGresult *exec_by(PGconn *c, const char *sql, int64_t deadline, int *w)
+{
+	*w = W_FAILED;
+	if (PQsendQuery(c, sql) != 1)
+		return NULL;
+	return results_by(c, deadline, w);
+}
+
+/* Cancels in flight at once: beyond them a late connection is closed
+ * without (the server ends its statement when it finds the connection
+ * closed). */
+#define STORE_PG_CANCELS_MAX 8
+static _Atomic int cancels_running;
+
+static void *cancel_run(void *arg)
+{
+	PGcancel *cn = arg;
+	char err[256];
+	PQcancel(cn, err, sizeof err);
+	PQfreeCancel(cn);
+	atomic_fetch_sub(&cancels_running, 1);
+	return NULL;
+}
+
+/* Asks the server to cancel what c runs, without waiting: PQcancel sends
+ * the request on a connection of its own and waits for the server to
+ * close it, which a stopped server never does; so it runs in a detached
+ * thread, which ends once the server answers (the PGcancel is c's copy:
+ * c may be closed meanwhile). */
+static void cancel_async(PGconn *c)
+{
+	if (atomic_fetch_add(&cancels_running, 1) >= STORE_PG_CANCELS_MAX) {
+		atomic_fetch_sub(&cancels_running, 1);
+		return;
+	}
+	PGcancel *cn = PQgetCancel(c);
+	pthread_attr_t a;
+	pthread_t th;
+	bool started = false;
+	if (cn && pthread_attr_init(&a) == 0) {
+		pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+		started = pthread_create(&th, &a, cancel_run, cn) == 0;
+		pthread_attr_destroy(&a);
+	}
+	if (!started) {
+		PQfreeCancel(cn);
+		atomic_fetch_sub(&cancels_running, 1);
+	}
+}
+
 /* What a connection string does not say about a lost member, said here
  * (docs/postgresql.md, "A lost host"). Each is the DSN's to change: these
  * come before it in PQconnectdbParams's arrays, so its own values win.
  *  - connect_timeout: a member whose host does not answer is given up
- *    after 10 s (libpq's default waits for TCP's SYN retries, about two
- *    minutes), per host, so that the next one of the list is tried;
+ *    after 10 s, or the store's deadline when shorter (libpq's default
+ *    waits for TCP's SYN retries, about two minutes), per host, so that the
+ *    next one of the list is tried; it also bounds the wait for a server
+ *    that accepts the connection and does not answer (stopped);
  *  - keep-alives after 10 s idle, every 5 s, 3 unanswered: a connection
  *    waiting for an answer (nothing of its own unacknowledged) learns that
  *    the host is gone;
@@ -158,12 +310,61 @@ static const char *const conn_defaults[] = { "10", "1", "10", "5", "3", "10000" 
 _Static_assert(sizeof conn_defaults / sizeof conn_defaults[0] + 2 == sizeof conn_keys / sizeof conn_keys[0],
 	"a default for each keyword before dbname");
 
-static PGconn *conn_open(const char *dsn, char *err, size_t errlen)
+/* A session's settings, in one round trip answered by deadline_ms (0:
+ * none): UTC, and with a deadline, statement_timeout at nine tenths of it
+ * unless the server, the role or the DSN set a lower one. c goes
+ * non-blocking when it has a deadline. 0, or -1 with a reason in err. */
+static int session_setup(PGconn *c, int deadline_ms, char *err, size_t errlen)
+{
+	char sql[400];
+	int n = snprintf(sql, sizeof sql, "SET TIME ZONE 'UTC'");
+	if (deadline_ms > 0) {
+		if (PQsetnonblocking(c, 1) != 0) {
+			snprintf(err, errlen, "cannot make the PostgreSQL connection non-blocking");
+			return -1;
+		}
+		snprintf(sql + n, sizeof sql - (size_t)n,
+			"; SELECT set_config('statement_timeout', CASE WHEN setting::bigint BETWEEN 1 AND %d"
+			" THEN setting ELSE '%d' END, false) FROM pg_settings WHERE name = 'statement_timeout'",
+			deadline_ms / 10 * 9, deadline_ms / 10 * 9);
+	}
+	int w;
+	PGresult *r = exec_by(c, sql, deadline_in(deadline_ms), &w);
+	bool ok = PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK;
+	PQclear(r);
+	if (w == W_LATE) {
+		cancel_async(c);
+		snprintf(err, errlen, "PostgreSQL did not answer within %d ms", deadline_ms);
+		return -1;
+	}
+	if (!ok) {
+		char m[300];
+		snprintf(err, errlen, "cannot set up the PostgreSQL session: %s",
+			pg_msg(PQerrorMessage(c), m, sizeof m));
+		return -1;
+	}
+	if (PQserverVersion(c) < 150000) {
+		snprintf(err, errlen, "PostgreSQL %d is too old (15 or later is needed)",
+			PQserverVersion(c) / 10000);
+		return -1;
+	}
+	return 0;
+}
+
+/* A connection to dsn with its session set up (session_setup) for
+ * deadline_ms; NULL with a reason in err. */
+static PGconn *conn_open(const char *dsn, int deadline_ms, char *err, size_t errlen)
 {
 	const char *vals[sizeof conn_keys / sizeof conn_keys[0]];
 	size_t nd = sizeof conn_defaults / sizeof conn_defaults[0];
 	for (size_t i = 0; i < nd; i++)
 		vals[i] = conn_defaults[i];
+	char ct[16];
+	if (deadline_ms > 0 && deadline_ms < 10000) {
+		/* whole seconds, rounded up (libpq takes no less than 2) */
+		snprintf(ct, sizeof ct, "%d", (deadline_ms + 999) / 1000);
+		vals[0] = ct;
+	}
 	vals[nd] = dsn;
 	vals[nd + 1] = NULL;
 	PGconn *c = PQconnectdbParams(conn_keys, vals, 1);
@@ -175,12 +376,7 @@ static PGconn *conn_open(const char *dsn, char *err, size_t errlen)
 		return NULL;
 	}
 	PQsetNoticeProcessor(c, notice_drop, NULL);
-	PGresult *r = PQexec(c, "SET TIME ZONE 'UTC'");
-	bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
-	PQclear(r);
-	if (!ok || PQserverVersion(c) < 150000) {
-		snprintf(err, errlen, "PostgreSQL %d is too old (15 or later is needed)",
-			PQserverVersion(c) / 10000);
+	if (session_setup(c, deadline_ms, err, errlen) != 0) {
 		PQfinish(c);
 		return NULL;
 	}
@@ -232,16 +428,10 @@ static struct pg_conn *pool_get(struct pg_store *st)
 		conn_free(pc);
 	}
 	if (pc && PQstatus(pc->c) != CONNECTION_OK) {
-		/* The server went away or restarted (a failover): try again, on a
-		 * new session that knows none of the statements. */
-		stmts_clear(pc);
-		PQreset(pc->c);
-		if (PQstatus(pc->c) == CONNECTION_OK)
-			PQsetNoticeProcessor(pc->c, notice_drop, NULL);
-		else {
-			conn_free(pc);
-			pc = NULL;
-		}
+		/* The server went away or restarted (a failover): a new session,
+		 * set up as every one (PQreset would lose its settings). */
+		conn_free(pc);
+		pc = NULL;
 	}
 	return pc ? pc : conn_new(st);
 }
@@ -250,7 +440,7 @@ static struct pg_conn *pool_get(struct pg_store *st)
 static struct pg_conn *conn_new(struct pg_store *st)
 {
 	char err[400];
-	PGconn *c = conn_open(st->dsn, err, sizeof err);
+	PGconn *c = conn_open(st->dsn, atomic_load(&round_trip_ms), err, sizeof err);
 	if (!c) {
 		log_event(LOG_ERROR, "store.open", "err=\"%s\"", err);
 		return NULL;
@@ -275,6 +465,55 @@ static void pool_put(struct pg_store *st, struct pg_conn *pc)
 		pthread_mutex_unlock(&st->lock);
 	}
 	conn_free(pc);
+}
+
+/* pc did not answer by its deadline: its statement cancelled
+ * (cancel_async), nothing more sent on it, closed when its transaction
+ * ends; the pool's connections opened before it closed too (note_lost:
+ * a server that does not answer one does not answer the others), and the
+ * caller's failure is the database's being unavailable. */
+static void conn_late(struct pg_store *st, struct pg_conn *pc, const char *what)
+{
+	log_event(LOG_ERROR, "store.deadline", "what=%s timeout_ms=%d", what, atomic_load(&round_trip_ms));
+	cancel_async(pc->c);
+	pc->dead = true;
+	pc->broken = true;
+	note_lost(st);
+	sq_note_unavailable();
+}
+
+/* The result of what was just sent on pc (sent: it was), as PQexec's, by
+ * deadline (time_mono_ns; 0: none); caller clears. NULL when the
+ * connection failed, or past the deadline (conn_late). */
+static PGresult *conn_wait(struct pg_store *st, struct pg_conn *pc, bool sent, int64_t deadline,
+	const char *what)
+{
+	if (!sent)
+		return NULL;
+	int w;
+	PGresult *r = results_by(pc->c, deadline, &w);
+	if (w == W_LATE)
+		conn_late(st, pc, what);
+	return r;
+}
+
+/* sql (simple protocol) on pc by the store's deadline: as PQexec's result
+ * (caller clears), NULL when it failed, pc is dead or the deadline passed. */
+static PGresult *conn_exec(struct pg_store *st, struct pg_conn *pc, const char *sql, const char *what)
+{
+	if (pc->dead)
+		return NULL;
+	int64_t deadline = deadline_in(atomic_load(&round_trip_ms));
+	return conn_wait(st, pc, PQsendQuery(pc->c, sql) == 1, deadline, what);
+}
+
+/* conn_exec succeeded: the command done, or rows returned. */
+static bool conn_simple(struct pg_store *st, struct pg_conn *pc, const char *sql, const char *what)
+{
+	PGresult *r = conn_exec(st, pc, sql, what);
+	ExecStatusType s = PQresultStatus(r);
+	PQclear(r);
+	return s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK;
 }
 
 /* ---- statements ---- */
@@ -428,6 +667,7 @@ static json_t *result_rows(const PGresult *r, bool first)
 	return rows;
 }
 
+/* sql on c, blocking, without a deadline: the migrations' (migrate). */
 static bool simple(PGconn *c, const char *sql)
 {
 	PGresult *r = PQexec(c, sql);
@@ -522,7 +762,8 @@ static void pipeline(store_tx_t *tx, const char *q, const char *sql, const struc
 	/* A statement that changes rows runs under a savepoint. */
 	bool sp = sq_is_write(sql);
 	int nq = 0, prep = -1, beg = -1, exec;
-	bool sent = PQenterPipelineMode(c) == 1;
+	int64_t deadline = deadline_in(atomic_load(&round_trip_ms));
+	bool sent = !pc->dead && PQenterPipelineMode(c) == 1;
 	if (sent && !t->begun) {
 		sent = PQsendQueryParams(c, begin_sql[tx->write], 0, NULL, NULL, NULL, NULL, 0) == 1;
 		beg = nq++;
@@ -549,9 +790,10 @@ static void pipeline(store_tx_t *tx, const char *q, const char *sql, const struc
 	 * pipeline answers only PGRES_PIPELINE_ABORTED) and the statement's. */
 	PGresult *r = NULL, *fail = NULL;
 	bool prepared = false;
+	int w = W_READY;
 	for (int i = 0; sent && i < nq; i++) {
 		PGresult *x;
-		while ((x = PQgetResult(c)) != NULL) {
+		while ((x = result_by(c, deadline, &w)) != NULL) {
 			ExecStatusType s = PQresultStatus(x);
 			if (i == prep && s == PGRES_COMMAND_OK)
 				prepared = true;
@@ -564,13 +806,16 @@ static void pipeline(store_tx_t *tx, const char *q, const char *sql, const struc
 			else
 				PQclear(x);
 		}
+		sent = w == W_READY;
 	}
 	if (sent) {
-		PGresult *x = PQgetResult(c);
+		PGresult *x = result_by(c, deadline, &w);
 		sent = PQresultStatus(x) == PGRES_PIPELINE_SYNC;
 		PQclear(x);
 	}
-	if (PQexitPipelineMode(c) != 1)
+	if (w == W_LATE)
+		conn_late(PS(tx->st), pc, "statement");
+	else if (!pc->dead && PQexitPipelineMode(c) != 1)
 		sent = false;
 	if (prepared && slot >= 0 && !known) {
 		struct pg_stmt *e = &pc->stmts[slot];
@@ -626,11 +871,12 @@ static int run_params(store_tx_t *tx, const char *sql, const struct params *p, P
 		const char *state = fail ? PQresultErrorField(fail, PG_DIAG_SQLSTATE) : NULL;
 		bool lost = !sent || (fail && (!state || strncmp(state, "08", 2) == 0 ||
 			strcmp(state, "57P01") == 0)) || PQstatus(t->c) != CONNECTION_OK;
-		if (!first || t->begun || attempt > 0 || !lost)
+		if (!first || t->begun || attempt > 0 || !lost || t->pc->dead)
 			break;
 		/* Not begun: nothing of the transaction was done there. The
 		 * pool's other connections are likely gone too (a restart, a
-		 * failover): a new one. */
+		 * failover): a new one. Not after a deadline: that server was
+		 * there and did not answer, a new connection would wait again. */
 		char m[300];
 		log_event(LOG_WARN, "store.begin", "err=\"%s\" retry=1", pg_msg(fail
 			? PQresultErrorMessage(fail) : PQerrorMessage(t->c), m, sizeof m));
@@ -665,8 +911,8 @@ static int run_params(store_tx_t *tx, const char *sql, const struct params *p, P
 			note_failure(PS(tx->st), c, fail);
 			char m[300];
 			log_event(LOG_ERROR, "store.step", "state=%s err=\"%s\" sql=%.300s",
-				state ? state : "-", pg_msg(fail ? PQresultErrorMessage(fail) : PQerrorMessage(c),
-					m, sizeof m), sql);
+				state ? state : "-", pg_msg(fail ? PQresultErrorMessage(fail) : pc->dead
+					? "no answer by the deadline" : PQerrorMessage(c), m, sizeof m), sql);
 			rc = STORE_ERROR;
 		}
 		PQclear(fail);
@@ -682,7 +928,8 @@ static int run_params(store_tx_t *tx, const char *sql, const struct params *p, P
 		 * between and letting it commit. Without one, the recovery
 		 * fails and the transaction stays aborted: its commit fails. */
 		if (sq_is_write(sql) && t->begun && !pc->broken)
-			simple(c, "ROLLBACK TO SAVEPOINT sq; RELEASE SAVEPOINT sq");
+			conn_simple(PS(tx->st), pc, "ROLLBACK TO SAVEPOINT sq; RELEASE SAVEPOINT sq",
+				"rollback_savepoint");
 	}
 	if (r) {
 		const char *n = PQcmdTuples(r);
@@ -777,11 +1024,13 @@ static store_tx_t *pg_begin(store_t *base, bool write)
 			sq_note_unavailable();
 			return NULL;
 		}
-		if (write && !simple(pc->c, begin)) {
+		if (write && !conn_simple(st, pc, begin, "begin")) {
 			char m[300];
-			log_event(LOG_ERROR, "store.begin", "err=\"%s\"",
-				pg_msg(PQerrorMessage(pc->c), m, sizeof m));
-			simple(pc->c, "ROLLBACK");
+			log_event(LOG_ERROR, "store.begin", "err=\"%s\"", pg_msg(pc->dead
+				? "no answer by the deadline" : PQerrorMessage(pc->c), m, sizeof m));
+			conn_simple(st, pc, "ROLLBACK", "rollback");
+			/* (a connection past its deadline is closed there, not
+			 * tried again: conn_late marked the database unavailable) */
 			if (PQstatus(pc->c) == CONNECTION_OK) {
 				pool_put(st, pc);
 				return NULL;
@@ -825,21 +1074,31 @@ static int pg_commit(store_tx_t *tx)
 		return rc;
 	}
 	int64_t t0 = time_mono_ns();
-	PGconn *c = PT(tx)->c;
-	PGresult *r = PQexec(c, "COMMIT");
-	/* COMMIT of a transaction a failed statement aborted answers ROLLBACK. */
+	struct pg_conn *pc = PT(tx)->pc;
+	PGconn *c = pc->c;
+	/* The commit is not under statement_timeout: a commit that waits for
+	 * a synchronous standby and is cancelled is answered committed (with
+	 * a warning) though not replicated. Past the store's deadline it is
+	 * answered unavailable instead, its outcome unknown, as a commit whose
+	 * connection was lost (the client tries again with its
+	 * Idempotency-Key). */
+	PGresult *r = conn_exec(PS(tx->st), pc, atomic_load(&round_trip_ms) > 0
+		? "SET LOCAL statement_timeout = 0; COMMIT" : "COMMIT", "commit");
+	/* COMMIT of a transaction a failed statement aborted answers ROLLBACK
+	 * (and the SET before it fails 25P02). */
 	int rc = PQresultStatus(r) == PGRES_COMMAND_OK && strcmp(PQcmdStatus(r), "COMMIT") == 0
 		? STORE_OK : STORE_ERROR;
 	if (rc != STORE_OK) {
+		const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+		bool aborted = PQresultStatus(r) == PGRES_COMMAND_OK || (state && strcmp(state, "25P02") == 0);
 		/* A COMMIT answered ROLLBACK (a statement had failed) was
 		 * answered: the failure was that statement's. */
-		if (PQresultStatus(r) != PGRES_COMMAND_OK)
+		if (!aborted)
 			note_failure(PS(tx->st), c, r);
 		char m[300];
-		log_event(LOG_ERROR, "store.commit", "err=\"%s\"",
-			pg_msg(PQresultStatus(r) == PGRES_COMMAND_OK ? "transaction aborted"
-				: PQerrorMessage(c), m, sizeof m));
-		simple(c, "ROLLBACK");
+		log_event(LOG_ERROR, "store.commit", "err=\"%s\"", pg_msg(aborted ? "transaction aborted"
+			: pc->dead ? "no answer by the deadline" : PQerrorMessage(c), m, sizeof m));
+		conn_simple(PS(tx->st), pc, "ROLLBACK", "rollback");
 	}
 	PQclear(r);
 	sq_db_time(tx->st, t0);
@@ -850,7 +1109,7 @@ static int pg_commit(store_tx_t *tx)
 static void pg_rollback(store_tx_t *tx)
 {
 	if (PT(tx)->begun)
-		simple(PT(tx)->c, "ROLLBACK");
+		conn_simple(PS(tx->st), PT(tx)->pc, "ROLLBACK", "rollback");
 	tx_end(tx);
 }
 
@@ -918,14 +1177,18 @@ static int pg_rate_take(store_t *base, const char *key, int rpm, int burst, int6
 	/* Prepared once per connection (parsing and planning it at every
 	 * request cost three times its execution): a connection that does not
 	 * know it yet (new, or reset) answers 26000, and learns it. */
-	PGresult *r = PQexecPrepared(c, RATE_STMT, 4, vals, NULL, NULL, 0);
+	int64_t deadline = deadline_in(atomic_load(&round_trip_ms));
+	PGresult *r = conn_wait(st, pc, PQsendQueryPrepared(c, RATE_STMT, 4, vals, NULL, NULL, 0) == 1,
+		deadline, "rate_limit");
 	const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
 	if (PQresultStatus(r) == PGRES_FATAL_ERROR && state && strcmp(state, "26000") == 0) {
 		PQclear(r);
-		r = PQprepare(c, RATE_STMT, rate_sql, 4, NULL);
+		r = conn_wait(st, pc, PQsendPrepare(c, RATE_STMT, rate_sql, 4, NULL) == 1, deadline,
+			"rate_limit");
 		if (PQresultStatus(r) == PGRES_COMMAND_OK) {
 			PQclear(r);
-			r = PQexecPrepared(c, RATE_STMT, 4, vals, NULL, NULL, 0);
+			r = conn_wait(st, pc, PQsendQueryPrepared(c, RATE_STMT, 4, vals, NULL, NULL, 0) == 1,
+				deadline, "rate_limit");
 		}
 	}
 	int rc = STORE_ERROR;
@@ -935,7 +1198,8 @@ static int pg_rate_take(store_t *base, const char *key, int rpm, int burst, int6
 		rc = STORE_OK;
 	} else {
 		char m[300];
-		log_event(LOG_ERROR, "store.rate_limit", "err=\"%s\"", pg_msg(PQerrorMessage(c), m, sizeof m));
+		log_event(LOG_ERROR, "store.rate_limit", "err=\"%s\"", pg_msg(pc->dead
+			? "no answer by the deadline" : PQerrorMessage(c), m, sizeof m));
 		if (PQstatus(c) != CONNECTION_OK)
 			note_lost(st);
 	}
@@ -943,8 +1207,8 @@ static int pg_rate_take(store_t *base, const char *key, int rpm, int burst, int6
 	if (rc == STORE_OK && ++takes % RATE_SWEEP_EVERY == 0) {
 		snprintf(at, sizeof at, "%lld", (long long)(now_ms - RATE_IDLE_MS));
 		const char *old[1] = { at };
-		PQclear(PQexecParams(c, "DELETE FROM rate_buckets WHERE at_ms < $1::bigint", 1, NULL, old, NULL,
-			NULL, 0));
+		PQclear(conn_wait(st, pc, PQsendQueryParams(c, "DELETE FROM rate_buckets WHERE at_ms < $1::bigint",
+			1, NULL, old, NULL, NULL, 0) == 1, deadline_in(atomic_load(&round_trip_ms)), "rate_sweep"));
 	}
 	pool_put(st, pc);
 	sq_db_time(base, t0);
@@ -1026,6 +1290,14 @@ static int migrate_one(store_t *st, PGconn *c, const struct fv_embedded *m, char
 	return 0;
 }
 
+/* Runs the migrations not applied yet on c, a connection without the
+ * store's deadline or statement_timeout (store_open_pg): a migration may
+ * run long on a large database (a table rewritten, an index built), and
+ * a node starting while another migrates waits for it on the lock; cut
+ * off, it would only fail the start and be run again from its beginning.
+ * They run once, at start, before the node serves anything: a server that
+ * stops answering then holds the start, not requests (connect_timeout
+ * still bounds the connection). */
 static int migrate(store_t *st, PGconn *c, char *err, size_t errlen)
 {
 	char lock[96], unlock[96];
@@ -1046,7 +1318,7 @@ static int migrate(store_t *st, PGconn *c, char *err, size_t errlen)
 
 store_t *store_open_pg(const char *dsn, char *err, size_t errlen)
 {
-	PGconn *c = conn_open(dsn, err, errlen);
+	PGconn *c = conn_open(dsn, 0, err, errlen);
 	if (!c)
 		return NULL;
 	struct pg_store *st = xcalloc(1, sizeof *st);
@@ -1058,6 +1330,15 @@ store_t *store_open_pg(const char *dsn, char *err, size_t errlen)
 		PQfinish(c);
 		pg_close(&st->base);
 		return NULL;
+	}
+	/* The migrations' connection, set up as the others, is the pool's
+	 * first (or closed, when that fails: the next use connects). */
+	int ms = atomic_load(&round_trip_ms);
+	char serr[300];
+	if (ms > 0 && session_setup(c, ms, serr, sizeof serr) != 0) {
+		log_event(LOG_WARN, "store.open", "err=\"%s\"", serr);
+		PQfinish(c);
+		return &st->base;
 	}
 	struct pg_conn *pc = xcalloc(1, sizeof *pc);
 	pc->c = c;
@@ -1105,14 +1386,22 @@ store_listener_t *store_listen(store_t *st, const char *channel, char *err, size
 		snprintf(err, errlen, "bad channel name");
 		return NULL;
 	}
-	PGconn *c = conn_open(PS(st)->dsn, err, errlen);
+	int ms = atomic_load(&round_trip_ms);
+	PGconn *c = conn_open(PS(st)->dsn, ms, err, errlen);
 	if (!c)
 		return NULL;
 	char sql[80];
 	snprintf(sql, sizeof sql, "LISTEN %s", channel);
-	if (!simple(c, sql)) {
+	int w;
+	PGresult *r = exec_by(c, sql, deadline_in(ms), &w);
+	bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+	PQclear(r);
+	if (!ok) {
 		char m[300];
-		snprintf(err, errlen, "LISTEN failed: %s", pg_msg(PQerrorMessage(c), m, sizeof m));
+		snprintf(err, errlen, "LISTEN failed: %s", pg_msg(w == W_LATE ? "no answer by the deadline"
+			: PQerrorMessage(c), m, sizeof m));
+		if (w == W_LATE)
+			cancel_async(c);
 		PQfinish(c);
 		return NULL;
 	}
@@ -1231,9 +1520,11 @@ char *store_pg_dsn_with_db(const char *dsn, const char *db)
 	return b.data;
 }
 
+/* No deadline: CREATE and DROP DATABASE of the backup commands, run by an
+ * operator, may take long on a large database (as migrations, migrate). */
 int store_pg_admin(const char *dsn, const char *sql, char *err, size_t errlen)
 {
-	PGconn *c = conn_open(dsn, err, errlen);
+	PGconn *c = conn_open(dsn, 0, err, errlen);
 	if (!c)
 		return -1;
 	PGresult *r = PQexec(c, sql);
@@ -1249,18 +1540,23 @@ int store_pg_admin(const char *dsn, const char *sql, char *err, size_t errlen)
 
 int store_pg_empty(const char *dsn, char *err, size_t errlen)
 {
-	PGconn *c = conn_open(dsn, err, errlen);
+	int ms = atomic_load(&round_trip_ms);
+	PGconn *c = conn_open(dsn, ms, err, errlen);
 	if (!c)
 		return -1;
-	PGresult *r = PQexec(c, "SELECT count(*) FROM pg_catalog.pg_class k JOIN pg_catalog.pg_namespace"
+	int w;
+	PGresult *r = exec_by(c, "SELECT count(*) FROM pg_catalog.pg_class k JOIN pg_catalog.pg_namespace"
 		" n ON n.oid = k.relnamespace WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')"
-		" AND n.nspname NOT LIKE 'pg_toast%' AND n.nspname NOT LIKE 'pg_temp%'");
+		" AND n.nspname NOT LIKE 'pg_toast%' AND n.nspname NOT LIKE 'pg_temp%'", deadline_in(ms), &w);
 	int rc = -1;
 	if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1)
 		rc = strcmp(PQgetvalue(r, 0, 0), "0") == 0 ? 1 : 0;
 	else {
 		char m[300];
-		snprintf(err, errlen, "%s", pg_msg(PQerrorMessage(c), m, sizeof m));
+		snprintf(err, errlen, "%s", pg_msg(w == W_LATE ? "no answer by the deadline"
+			: PQerrorMessage(c), m, sizeof m));
+		if (w == W_LATE)
+			cancel_async(c);
 	}
 	PQclear(r);
 	PQfinish(c);

@@ -2,7 +2,8 @@
 # The Patroni failover tests (pg_patroni.sh, pg_patroni_fence.sh): a Patroni
 # cluster of their own (scripts/patroni-test-cluster), faxvaultd on it with
 # the DSN of docs/postgresql.md, a writer of accounts, and the checks both
-# make once the writer stops. Sourced after lib.sh.
+# make once the writer stops. Sourced after lib.sh. pg_deadline.sh takes
+# its writer, readers and checks, without Patroni.
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
 PTC="$ROOT/scripts/patroni-test-cluster"
 
@@ -104,6 +105,30 @@ writer_stop() {
 	wait "$WPID"
 	NODE_PIDS=()
 	echo "writes: $(awk '{print $2}' "$TMP/writes" | sort | uniq -c | tr '\n' ' '); reads: $(awk '{print $1}' "$TMP/reads" | sort | uniq -c | tr '\n' ' ')"
+}
+# readers_start N: N readers of READ_ID beside the writer (so that the
+# store's pool holds several connections at once), each answer kept as
+# "STATUS TYPE START END" in TMP/par-K; their pids in RPIDS. They stop with
+# the writer (TMP/stop).
+reader() {
+	local st t0 t1
+	while [ ! -e "$TMP/stop" ]; do
+		t0=$EPOCHREALTIME
+		st=$(curl -s -m 60 -o "$TMP/p$1.body" -D "$TMP/p$1.hdr" -w '%{http_code}' -H "Authorization: Bearer $OP" \
+			"$BASE/v1/accounts/$READ_ID")
+		t1=$EPOCHREALTIME
+		echo "$st $(problem_type "$TMP/p$1" "$st") $t0 $t1" >>"$TMP/par-$1"
+	done
+}
+readers_start() {
+	local n
+	RPIDS=()
+	for n in $(seq 1 "$1"); do
+		: >"$TMP/par-$n"
+		reader "$n" &
+		RPIDS+=("$!")
+		NODE_PIDS+=("$!")
+	done
 }
 count() { # count STATUS [FROM_LINE]: writes answered STATUS after line FROM_LINE
 	tail -n "+$((${2:-0} + 1))" "$TMP/writes" | awk -v s="$1" '$2 == s' | wc -l

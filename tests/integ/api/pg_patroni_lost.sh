@@ -46,23 +46,7 @@ BOUND=45
 patroni_start --relay --netns --ttl 30
 writer_start
 # the readers: "STATUS TYPE START END" per answer in TMP/par-N
-reader() {
-	local st t0 t1
-	while [ ! -e "$TMP/stop" ]; do
-		t0=$EPOCHREALTIME
-		st=$(curl -s -m 60 -o "$TMP/p$1.body" -D "$TMP/p$1.hdr" -w '%{http_code}' -H "Authorization: Bearer $OP" \
-			"$BASE/v1/accounts/$READ_ID")
-		t1=$EPOCHREALTIME
-		echo "$st $(problem_type "$TMP/p$1" "$st") $t0 $t1" >>"$TMP/par-$1"
-	done
-}
-RPIDS=()
-for n in 1 2 3 4; do
-	: >"$TMP/par-$n"
-	reader "$n" &
-	RPIDS+=("$!")
-	NODE_PIDS+=("$!")
-done
+readers_start 4
 readers_read() { [ "$(cat "$TMP"/par-* | awk '$1 == 200' | wc -l)" -ge 20 ]; }
 poll_until 300 readers_read && ok || fail "the readers did not get going: $(tail -q -n 1 "$TMP"/par-*)"
 wait_settled

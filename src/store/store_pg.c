@@ -198,7 +198,7 @@ static int await_result(PGconn *c, int64_t deadline)
 		if (pf.fd < 0)
 			return PQstatus(c) == CONNECTION_BAD ? W_READY : W_FAILED;
 		int pr = poll(&pf, 1, ms);
-		if (pr < 0 && errno != EINTR)
+		if ((pr < 0 && errno != EINTR) || (pr > 0 && (pf.revents & POLLNVAL)))
 			return W_FAILED;
 		if (pr > 0 && (pf.revents & (POLLIN | POLLERR | POLLHUP)) && !PQconsumeInput(c) &&
 		    PQstatus(c) != CONNECTION_BAD)

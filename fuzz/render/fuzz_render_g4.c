@@ -1,6 +1,7 @@
 /* The T.6 encoder against MuPDF's CCITT decoder: any bitmap (width and
  * height from the first bytes, pixels from the rest) must decode back to
- * itself. */
+ * itself; and each row's changing elements, found a word at a time, are
+ * those a pixel-by-pixel walk finds. */
 #include <mupdf/fitz.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -27,6 +28,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (w & 7)
 		for (int y = 0; y < h; y++)
 			bits[(size_t)y * stride + stride - 1] &= (uint8_t)(0xff00 >> (w & 7));
+	/* Each row's changing elements as the encoder finds them, against
+	 * a pixel-by-pixel walk. */
+	int *c = malloc(((size_t)w + 11) * sizeof(int));
+	if (!c)
+		abort();
+	for (int y = 0; y < h; y++) {
+		const uint8_t *row = bits + (size_t)y * stride;
+		int nc = g4_row_changes(row, w, c), k = 0, prev = 0;
+		for (int x = 0; x < w; x++) {
+			int v = (row[x >> 3] >> (7 - (x & 7))) & 1;
+			if (v != prev && (k >= nc || c[k++] != x))
+				abort();
+			prev = v;
+		}
+		if (k != nc || c[nc] != w || c[nc + 1] != w || c[nc + 2] != w)
+			abort();
+	}
+	free(c);
 	size_t len;
 	uint8_t *g4 = g4_encode(bits, w, h, stride, &len);
 

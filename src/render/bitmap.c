@@ -37,14 +37,26 @@ void bitmap_fill(struct bitmap *b, int x, int y, int w, int h, int black)
 	if (y < 0) y = 0;
 	if (x1 > b->w) x1 = b->w;
 	if (y1 > b->h) y1 = b->h;
+	if (x >= x1)
+		return;
+	/* Whole bytes at once, the bits of the first and last byte masked. */
+	int bx0 = x >> 3, bx1 = (x1 - 1) >> 3;
+	uint8_t m0 = (uint8_t)(0xff >> (x & 7)), m1 = (uint8_t)(0xff00 >> (((x1 - 1) & 7) + 1));
+	if (bx0 == bx1)
+		m0 &= m1;
 	for (int yy = y; yy < y1; yy++) {
 		uint8_t *row = b->bits + (size_t)yy * b->stride;
-		for (int xx = x; xx < x1; xx++) {
-			uint8_t m = (uint8_t)(0x80 >> (xx & 7));
+		if (black)
+			row[bx0] |= m0;
+		else
+			row[bx0] &= (uint8_t)~m0;
+		if (bx1 > bx0) {
+			if (bx1 > bx0 + 1)
+				memset(row + bx0 + 1, black ? 0xff : 0, (size_t)(bx1 - bx0 - 1));
 			if (black)
-				row[xx >> 3] |= m;
+				row[bx1] |= m1;
 			else
-				row[xx >> 3] &= (uint8_t)~m;
+				row[bx1] &= (uint8_t)~m1;
 		}
 	}
 }
@@ -92,16 +104,20 @@ static void screen_init(void)
 		screen[rank[k] / 8][rank[k] % 8] = (uint8_t)(k * 4 + 2);
 }
 
-void bitmap_dither_gray(struct bitmap *b, int x0, int y0, const uint8_t *gray, int gw, int gh,
-	ptrdiff_t gstride)
+/* wipe: every pixel of gray that was not white is set to white (255). */
+static void dither(struct bitmap *b, int x0, int y0, uint8_t *gray, int gw, int gh,
+	ptrdiff_t gstride, int wipe)
 {
 	screen_init();
 	const uint8_t(*thr)[8] = screen;
 	for (int y = 0; y < gh; y++) {
 		int by = y0 + y;
-		if (by < 0 || by >= b->h)
+		uint8_t *g = gray + (ptrdiff_t)y * gstride;
+		if (by < 0 || by >= b->h) {
+			if (wipe)
+				memset(g, 255, (size_t)gw);
 			continue;
-		const uint8_t *g = gray + (ptrdiff_t)y * gstride;
+		}
 		const uint8_t *t = thr[by & 7];
 		uint8_t *row = b->bits + (size_t)by * b->stride;
 		int x = 0;
@@ -121,6 +137,8 @@ void bitmap_dither_gray(struct bitmap *b, int x0, int y0, const uint8_t *gray, i
 				unsigned m = ~(unsigned)_mm_movemask_epi8(ge) & 0xffffu;
 				row[x >> 3] |= bitrev[m & 0xff];
 				row[(x >> 3) + 1] |= bitrev[m >> 8];
+				if (wipe)
+					_mm_storeu_si128((__m128i *)(g + x), white);
 			}
 #endif
 			for (; x + 8 <= gw; x += 8) {
@@ -130,14 +148,17 @@ void bitmap_dither_gray(struct bitmap *b, int x0, int y0, const uint8_t *gray, i
 					continue;
 				if (w8 == 0) {
 					row[x >> 3] = 0xff;
-					continue;
+				} else {
+					uint8_t out = 0;
+					for (int k = 0; k < 8; k++)
+						out |= (uint8_t)((g[x + k] < t[k]) << (7 - k));
+					row[x >> 3] |= out;
 				}
-				uint8_t out = 0;
-				for (int k = 0; k < 8; k++)
-					out |= (uint8_t)((g[x + k] < t[k]) << (7 - k));
-				row[x >> 3] |= out;
+				if (wipe)
+					memset(g + x, 255, 8);
 			}
 		}
+		int tail = x;
 		for (; x < gw; x++) {
 			int bx = x0 + x;
 			if (g[x] == 255 || bx < 0 || bx >= b->w)
@@ -145,7 +166,20 @@ void bitmap_dither_gray(struct bitmap *b, int x0, int y0, const uint8_t *gray, i
 			if (g[x] < t[bx & 7])
 				row[bx >> 3] |= (uint8_t)(0x80 >> (bx & 7));
 		}
+		if (wipe && tail < gw)
+			memset(g + tail, 255, (size_t)(gw - tail));
 	}
+}
+
+void bitmap_dither_gray(struct bitmap *b, int x0, int y0, const uint8_t *gray, int gw, int gh,
+	ptrdiff_t gstride)
+{
+	dither(b, x0, y0, (uint8_t *)(uintptr_t)gray, gw, gh, gstride, 0);
+}
+
+void bitmap_dither_gray_wipe(struct bitmap *b, uint8_t *gray, int gw, int gh, ptrdiff_t gstride)
+{
+	dither(b, 0, 0, gray, gw, gh, gstride, 1);
 }
 
 static void put32(uint8_t *p, uint32_t v)

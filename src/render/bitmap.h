@@ -37,6 +37,10 @@ static inline int bitmap_get(const struct bitmap *b, int x, int y)
  * into b at (x0, y0). Pure black and white stay crisp; greys become dots. */
 void bitmap_dither_gray(struct bitmap *b, int x0, int y0, const uint8_t *gray, int gw, int gh,
 	ptrdiff_t gstride);
+/* The same at (0, 0), leaving gray all white (255): only what was not
+ * white is written back, so a page buffer drawn into again for the next
+ * page needs no clearing (a page of text is mostly white). */
+void bitmap_dither_gray_wipe(struct bitmap *b, uint8_t *gray, int gw, int gh, ptrdiff_t gstride);
 
 /* Page stream: per page a 16-byte header ("FVPG", u32 width, u32 rows,
  * u32 0, little-endian) then rows * ceil(width/8) bytes. */

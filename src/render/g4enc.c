@@ -73,18 +73,14 @@ struct bitw {
 };
 
 /* Appends the low len (<= 24) bits of bits; whole 32-bit words go out. */
-static inline void put(struct bitw *w, uint32_t bits, int len)
+static inline __attribute__((always_inline)) void put(struct bitw *w, uint32_t bits, int len)
 {
 	w->acc = (w->acc << len) | bits;
 	w->n += len;
 	if (w->n >= 32) {
 		w->n -= 32;
-		uint32_t v = (uint32_t)(w->acc >> w->n);
-		uint8_t *o = w->out + w->len;
-		o[0] = (uint8_t)(v >> 24);
-		o[1] = (uint8_t)(v >> 16);
-		o[2] = (uint8_t)(v >> 8);
-		o[3] = (uint8_t)v;
+		uint32_t v = __builtin_bswap32((uint32_t)(w->acc >> w->n));
+		memcpy(w->out + w->len, &v, 4);
 		w->len += 4;
 	}
 }
@@ -98,7 +94,7 @@ static void put_v0s(struct bitw *w, int k)
 		put(w, (1u << k) - 1, k);
 }
 
-static void put_run(struct bitw *w, int run, int black)
+static inline __attribute__((always_inline)) void put_run(struct bitw *w, int run, int black)
 {
 	while (run >= 2560 + 64) {
 		put(w, makeup_ext[12].bits, makeup_ext[12].len);
@@ -115,34 +111,42 @@ static void put_run(struct bitw *w, int run, int black)
 
 /* The changing elements of a row (positions whose colour differs from the
  * pixel before, an imaginary white pixel before the first), then three
- * sentinels at w. c must hold w + 11 entries. Returns the count. Bytes
- * holding no change are skipped eight at a time; in a byte, a pixel that
- * differs from its left neighbour is found by xor with the byte shifted. */
-static int row_changes(const uint8_t *line, int w, int *c)
+ * sentinels at w. c must hold w + 11 entries. Returns the count. The row
+ * is read 64 pixels at a time as a big-endian word x: the pixels that
+ * differ from their left neighbour are the bits of x ^ (x >> 1, the last
+ * pixel of the word before shifted in), taken highest first; a word
+ * holding no change costs one compare. */
+int g4_row_changes(const uint8_t *line, int w, int *c)
 {
 	int n = 0, wbytes = (w + 7) >> 3;
-	unsigned last = 0; /* colour of the pixel before the current byte */
-	for (int i = 0; i < wbytes; i++) {
-		uint8_t fill = last ? 0xff : 0x00;
-		if (line[i] == fill) {
-			uint64_t fill8 = last ? UINT64_MAX : 0, v;
-			while (i + 8 <= wbytes && (memcpy(&v, line + i, 8), v == fill8))
-				i += 8;
-			while (i < wbytes && line[i] == fill)
-				i++;
-			if (i >= wbytes)
-				break;
-		}
-		unsigned b = line[i];
-		unsigned t = (b ^ ((b >> 1) | (last << 7))) & 0xff;
+	uint64_t last = 0; /* colour of the pixel before the current word */
+	int i = 0;
+	for (; i + 8 <= wbytes; i += 8) {
+		uint64_t x;
+		memcpy(&x, line + i, 8);
+		x = __builtin_bswap64(x);
+		uint64_t t = x ^ ((x >> 1) | (last << 63));
+		last = x & 1;
 		while (t) {
-			int k = __builtin_clz(t << 24);
+			int k = __builtin_clzll(t);
 			c[n++] = i * 8 + k;
-			t &= ~(0x80u >> k);
+			t &= ~(UINT64_C(0x8000000000000000) >> k);
 		}
-		last = b & 1;
 	}
-	while (n > 0 && c[n - 1] >= w) /* bits past the width in the last byte */
+	if (i < wbytes) {
+		/* The last bytes, as the high bytes of a word (zero below them:
+		 * a change they may add lies past w and is dropped below). */
+		uint64_t x = 0;
+		for (int k = 0; i + k < wbytes; k++)
+			x |= (uint64_t)line[i + k] << (56 - 8 * k);
+		uint64_t t = x ^ ((x >> 1) | (last << 63));
+		while (t) {
+			int k = __builtin_clzll(t);
+			c[n++] = i * 8 + k;
+			t &= ~(UINT64_C(0x8000000000000000) >> k);
+		}
+	}
+	while (n > 0 && c[n - 1] >= w) /* bits past the width */
 		n--;
 	c[n] = c[n + 1] = c[n + 2] = w;
 	return n;
@@ -150,17 +154,24 @@ static int row_changes(const uint8_t *line, int w, int *c)
 
 /* One row in T.6, from its changes ca and the reference row's changes rb.
  * A change at an even index turns the line black, at an odd one white. */
-static void encode_row(struct bitw *wr, const int *ca, const int *rb, int w)
+static void encode_row(struct bitw *wrp, const int *ca, const int *rb, int w)
 {
-	int a0 = -1, color = 0, ia = 0, jb = 0;
+	/* The writer's state in locals for the row: stores through its
+	 * output bytes could otherwise alias it, and be reloaded each code. */
+	struct bitw wrl = *wrp, *wr = &wrl;
+	int a0 = -1, color = 0, ia = 0, jr = 0;
 	for (;;) {
-		while (ca[ia] <= a0 && ca[ia] < w)
+		/* a0 only grows (and stays below w here, where the sentinels
+		 * are): a1 is the first change of the row past a0; b1 the first
+		 * change of the reference row past a0 that turns it to the other
+		 * colour than a0's, which, changes alternating, is the first past
+		 * a0 or the one after it (an even index turns the line black). */
+		while (ca[ia] <= a0)
 			ia++;
-		while (jb > 0 && rb[jb - 1] > a0)
-			jb--;
-		while (rb[jb] < w && (rb[jb] <= a0 || (jb & 1) != color))
-			jb++;
-		int a1 = ca[ia], b1 = rb[jb], b2 = rb[jb] < w ? rb[jb + 1] : w;
+		while (rb[jr] <= a0)
+			jr++;
+		int jb = jr + ((jr ^ color) & 1);
+		int a1 = ca[ia], b1 = rb[jb], b2 = rb[jb + 1];
 		if (b2 < a1) {
 			put(wr, PASS_CODE);
 			a0 = b2;
@@ -178,6 +189,7 @@ static void encode_row(struct bitw *wr, const int *ca, const int *rb, int w)
 		if (a0 >= w)
 			break;
 	}
+	*wrp = wrl;
 }
 
 uint8_t *g4_encode(const uint8_t *bits, int w, int h, size_t stride, size_t *len)
@@ -191,7 +203,7 @@ uint8_t *g4_encode(const uint8_t *bits, int w, int h, size_t stride, size_t *len
 	wr.out = xmalloc(wr.cap);
 	int *ca = xmalloc(((size_t)w + 11) * sizeof(int));
 	int *rb = xmalloc(((size_t)w + 11) * sizeof(int));
-	int nb = row_changes(white, w, rb);
+	int nb = g4_row_changes(white, w, rb);
 	const uint8_t *ref = white;
 	for (int y = 0; y < h; y++) {
 		if (wr.cap - wr.len < row_max) {
@@ -206,7 +218,7 @@ uint8_t *g4_encode(const uint8_t *bits, int w, int h, size_t stride, size_t *len
 			ref = row;
 			continue;
 		}
-		nb = row_changes(row, w, ca);
+		nb = g4_row_changes(row, w, ca);
 		encode_row(&wr, ca, rb, w);
 		int *t = rb;
 		rb = ca;

@@ -13,4 +13,10 @@
  * a byte. Returns a buffer owned by the caller (free()) and sets *len. */
 uint8_t *g4_encode(const uint8_t *bits, int w, int h, size_t stride, size_t *len);
 
+/* The changing elements of one row of w pixels (as above): the positions
+ * whose colour differs from the pixel before (white before the first), in
+ * increasing order, then three entries equal to w. c must hold w + 11
+ * entries. Returns the number of changes. Pure. */
+int g4_row_changes(const uint8_t *line, int w, int *c);
+
 #endif

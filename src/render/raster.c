@@ -148,9 +148,12 @@ static void raster_quiet(void *user, const char *msg)
 	(void)msg;
 }
 
-/* The page sample buffer of the child (one document per process), and the
- * allocation it lies in. */
+/* The page sample buffer of the child (one document per process), the
+ * allocation it lies in, and how many of its first rows are white: the
+ * dithering leaves each page's rows white again (bitmap_dither_gray_wipe),
+ * so a page needs no clearing but for rows no earlier page had. */
 static unsigned char *raster_samples, *raster_samples_block;
+static int raster_white_rows;
 #define RASTER_HUGE ((uintptr_t)2 << 20)
 
 static unsigned char *job_samples(fz_context *ctx, int rows)
@@ -164,8 +167,13 @@ static unsigned char *job_samples(fz_context *ctx, int rows)
 		uintptr_t a = ((uintptr_t)raster_samples_block + RASTER_HUGE - 1) & ~(RASTER_HUGE - 1);
 		raster_samples = (unsigned char *)a;
 		madvise(raster_samples, n & ~(RASTER_HUGE - 1), MADV_HUGEPAGE);
+		raster_white_rows = 0;
 	}
-	(void)rows;
+	if (rows > raster_white_rows) {
+		memset(raster_samples + (size_t)raster_white_rows * RENDER_WIDTH, 255,
+			(size_t)(rows - raster_white_rows) * RENDER_WIDTH);
+		raster_white_rows = rows;
+	}
 	return raster_samples;
 }
 
@@ -180,8 +188,64 @@ static unsigned char *job_samples(fz_context *ctx, int rows)
 static struct {
 	void (*stroke)(fz_context *, fz_device *, const fz_path *, const fz_stroke_state *,
 		fz_matrix, fz_colorspace *, const float *, float, fz_color_params);
+	void (*fill_text)(fz_context *, fz_device *, const fz_text *, fz_matrix, fz_colorspace *,
+		const float *, float, fz_color_params);
+	void (*stroke_text)(fz_context *, fz_device *, const fz_text *, const fz_stroke_state *,
+		fz_matrix, fz_colorspace *, const float *, float, fz_color_params);
 	struct thin_canvas cv;
 } raster_thin;
+
+/* The grey of a colour in a plain colour space (0 black .. 1 white), or
+ * -1 for another space. */
+static float raster_grey(fz_context *ctx, fz_colorspace *cs, const float *color,
+	fz_color_params cp)
+{
+	if (!cs || !color)
+		return -1;
+	enum fz_colorspace_type t = fz_colorspace_type(ctx, cs);
+	if (t != FZ_COLORSPACE_GRAY && t != FZ_COLORSPACE_RGB && t != FZ_COLORSPACE_BGR &&
+		t != FZ_COLORSPACE_CMYK)
+		return -1;
+	float g = 0;
+	fz_convert_color(ctx, cs, color, fz_device_gray(ctx), &g, NULL, cp);
+	return g;
+}
+
+/* ---- Text thresholded, not screened ----
+ *
+ * A fax is black and white: text in a colour darker than mid-grey (links,
+ * headings, highlighted code) is drawn solid black, as a fax machine's
+ * text mode would, instead of screened into dots that break its strokes.
+ * Lighter text stays screened (it would vanish otherwise), and so do
+ * images and grey fills. Glyphs are drawn without anti-aliasing, so a
+ * glyph's pixels are then all black. */
+
+static const float raster_black[FZ_MAX_COLORS];
+
+static void raster_text_colour(fz_context *ctx, fz_colorspace **cs, const float **color,
+	fz_color_params cp)
+{
+	float g = raster_grey(ctx, *cs, *color, cp);
+	if (g >= 0 && g < 0.5f) {
+		*cs = fz_device_gray(ctx);
+		*color = raster_black;
+	}
+}
+
+static void raster_fill_text(fz_context *ctx, fz_device *dev, const fz_text *text, fz_matrix ctm,
+	fz_colorspace *cs, const float *color, float alpha, fz_color_params cp)
+{
+	raster_text_colour(ctx, &cs, &color, cp);
+	raster_thin.fill_text(ctx, dev, text, ctm, cs, color, alpha, cp);
+}
+
+static void raster_stroke_text(fz_context *ctx, fz_device *dev, const fz_text *text,
+	const fz_stroke_state *st, fz_matrix ctm, fz_colorspace *cs, const float *color, float alpha,
+	fz_color_params cp)
+{
+	raster_text_colour(ctx, &cs, &color, cp);
+	raster_thin.stroke_text(ctx, dev, text, st, ctm, cs, color, alpha, cp);
+}
 
 static void thin_w_moveto(fz_context *ctx, void *arg, float x, float y)
 {
@@ -218,11 +282,8 @@ static void raster_stroke_path(fz_context *ctx, fz_device *dev, const fz_path *p
 {
 	if (dev->container_len == 0 && alpha >= 1.0f && cs && color &&
 		st->linewidth * fz_matrix_max_expansion(ctm) <= THIN_WIDTH_MAX) {
-		enum fz_colorspace_type t = fz_colorspace_type(ctx, cs);
-		if (t == FZ_COLORSPACE_GRAY || t == FZ_COLORSPACE_RGB || t == FZ_COLORSPACE_BGR ||
-			t == FZ_COLORSPACE_CMYK) {
-			float g = 0;
-			fz_convert_color(ctx, cs, color, fz_device_gray(ctx), &g, NULL, cp);
+		float g = raster_grey(ctx, cs, color, cp);
+		if (g >= 0) {
 			double v = g * 255.0 + 0.5;
 			uint8_t value = v <= 0 ? 0 : v >= 255 ? 255 : (uint8_t)v;
 			const double m[6] = {ctm.a, ctm.b, ctm.c, ctm.d, ctm.e, ctm.f};
@@ -262,23 +323,26 @@ static int raster_page(fz_context *ctx, fz_document *doc, int i, const struct ra
 		m = fz_concat(m, fz_translate(-r.x0, -r.y0));
 		m = fz_concat(m, fz_scale((float)g.sx, (float)g.sy));
 		m = fz_concat(m, fz_translate((float)g.xoff, 0));
-		/* One sample buffer for every page of the document: no fresh
-		 * (page-faulting) allocation per page. */
+		/* One sample buffer for every page of the document, white
+		 * already: no fresh (page-faulting) allocation, no clearing. */
 		pix = fz_new_pixmap_with_data(ctx, fz_device_gray(ctx), RENDER_WIDTH, g.rows, NULL, 0,
 			RENDER_WIDTH, job_samples(ctx, g.rows));
-		fz_clear_pixmap_with_value(ctx, pix, 255);
 		dev = fz_new_draw_device(ctx, fz_identity, pix);
 		raster_thin.stroke = dev->stroke_path;
+		raster_thin.fill_text = dev->fill_text;
+		raster_thin.stroke_text = dev->stroke_text;
 		raster_thin.cv = (struct thin_canvas){fz_pixmap_samples(ctx, pix), RENDER_WIDTH, g.rows,
 			RENDER_WIDTH};
 		dev->stroke_path = raster_stroke_path;
+		dev->fill_text = raster_fill_text;
+		dev->stroke_text = raster_stroke_text;
 		/* Nearest-neighbour image scaling: interpolation costs a third of
 		 * the time of a scanned page and is lost in the dithering anyway. */
 		fz_enable_device_hints(ctx, dev, FZ_DONT_INTERPOLATE_IMAGES);
 		fz_run_page(ctx, page, dev, m, NULL);
 		fz_close_device(ctx, dev);
 		bm = bitmap_new(RENDER_WIDTH, g.rows);
-		bitmap_dither_gray(bm, 0, 0, fz_pixmap_samples(ctx, pix), fz_pixmap_width(ctx, pix),
+		bitmap_dither_gray_wipe(bm, fz_pixmap_samples(ctx, pix), fz_pixmap_width(ctx, pix),
 			fz_pixmap_height(ctx, pix), fz_pixmap_stride(ctx, pix));
 	}
 	fz_always(ctx)
@@ -290,6 +354,7 @@ static int raster_page(fz_context *ctx, fz_document *doc, int i, const struct ra
 	fz_catch(ctx)
 	{
 		rc = -1;
+		raster_white_rows = 0; /* a page left half drawn */
 	}
 	if (rc == 0) {
 		if (bitmap_write_fd(job->out_fd, bm) < 0) {

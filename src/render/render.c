@@ -430,7 +430,7 @@ int render_documents(const char *const *inputs, size_t n, const char *out_tif,
 			have_fonts = 1;
 		}
 		if (i == n - 1 && have_fonts && !c.fonts && (cover || render_has_header(o))) {
-			c.fonts = fonts_new(fd);
+			c.fonts = fonts_take(fd);
 			if (!c.fonts) {
 				free(data);
 				r->doc_index = -1;
@@ -516,7 +516,7 @@ int render_documents(const char *const *inputs, size_t n, const char *out_tif,
 	/* 2. Compose what was not composed while rendering: with several
 	 * renderer processes per document, everything. */
 	if (have_fonts && !c.fonts && (cover || render_has_header(o))) {
-		c.fonts = fonts_new(fd);
+		c.fonts = fonts_take(fd);
 		if (!c.fonts) {
 			render_set_fail(r, RENDER_E_INTERNAL, "cannot load fonts");
 			goto out;
@@ -575,7 +575,7 @@ out:
 			close(tmp[i]);
 	free(tmp);
 	free(count);
-	fonts_free(c.fonts);
+	fonts_give(c.fonts);
 	return rc;
 }
 

@@ -101,10 +101,53 @@ void font_data_free(struct font_data *fd)
 	}
 }
 
+/* ---- Faces and the glyph cache ----
+ *
+ * Hinting a glyph runs FreeType's TrueType interpreter; the header line of
+ * every page, the cover and a text document draw the same few glyphs again
+ * and again. So each size selected (face, size, resolution) keeps what
+ * FreeType made of each character: the advance a measure gets, and the
+ * advance and monochrome bitmap a draw gets (each asked of FreeType the
+ * first time it is needed, with the same load flags as without the cache,
+ * so the pixels are the same). The face's size is set in FreeType only
+ * when a character is not cached yet. */
+
+#define FONT_SIZES_MAX 8
+#define FONT_GLYPHS_MAX 2048 /* per size; past it, glyphs are not kept */
+
+enum { GL_MEAS = 1, GL_MEAS_OK = 2, GL_DRAW = 4, GL_DRAW_OK = 8, GL_TAKEN = 0x80 };
+
+struct glyph {
+	uint32_t cp;
+	uint8_t have;      /* GL_*; 0: free slot */
+	int meas_adv, draw_adv;
+	int left, top;     /* bitmap_left, bitmap_top */
+	int w, rows, pitch;
+	uint8_t *bits;     /* rows x pitch, 1 bit a pixel, high bit first */
+};
+
+struct fsize {
+	int used;
+	enum font_face face;
+	FT_F26Dot6 pt64;
+	unsigned xres, yres;
+	int ascent, lh;
+	struct glyph *tab; /* open addressing, cap a power of two */
+	unsigned cap, count;
+};
+
 struct fonts {
 	FT_Library lib;
 	FT_Face face[FONT_COUNT_];
 	FT_Face cur;
+	int cache;                   /* glyph cache on (fonts_set_cache) */
+	struct fsize size[FONT_SIZES_MAX];
+	int cur_size;                /* index in size[], -1: none */
+	int applied[FONT_COUNT_];    /* size[] index set in FreeType per face, -1 */
+	int next_evict;
+	unsigned long ft_loads;      /* glyphs asked of FreeType */
+	const struct font_data *fd;  /* for fonts_take/fonts_give */
+	struct fonts *pool_next;
 };
 
 struct fonts *fonts_new(const struct font_data *fd)
@@ -119,15 +162,29 @@ struct fonts *fonts_new(const struct font_data *fd)
 			fonts_free(f);
 			return NULL;
 		}
+		f->applied[i] = -1;
 	}
 	f->cur = f->face[FONT_SANS];
+	f->cache = 1;
+	f->cur_size = -1;
+	f->fd = fd;
 	return f;
+}
+
+static void fsize_clear(struct fsize *z)
+{
+	for (unsigned i = 0; i < z->cap; i++)
+		free(z->tab[i].bits);
+	free(z->tab);
+	memset(z, 0, sizeof(*z));
 }
 
 void fonts_free(struct fonts *f)
 {
 	if (!f)
 		return;
+	for (int i = 0; i < FONT_SIZES_MAX; i++)
+		fsize_clear(&f->size[i]);
 	for (int i = 0; i < FONT_COUNT_; i++)
 		if (f->face[i])
 			FT_Done_Face(f->face[i]);
@@ -135,22 +192,233 @@ void fonts_free(struct fonts *f)
 	free(f);
 }
 
+/* Faces kept between jobs, with their glyph caches: a process that draws
+ * a header on every fax does not open the faces and hint the same glyphs
+ * again for each. At most FONTS_POOL_MAX are kept idle. */
+#define FONTS_POOL_MAX 8
+static pthread_mutex_t fonts_pool_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct fonts *fonts_pool;
+static int fonts_pool_n;
+
+struct fonts *fonts_take(const struct font_data *fd)
+{
+	pthread_mutex_lock(&fonts_pool_mu);
+	struct fonts **pp = &fonts_pool, *f = NULL;
+	while (*pp && (*pp)->fd != fd)
+		pp = &(*pp)->pool_next;
+	if (*pp) {
+		f = *pp;
+		*pp = f->pool_next;
+		f->pool_next = NULL;
+		fonts_pool_n--;
+	}
+	pthread_mutex_unlock(&fonts_pool_mu);
+	return f ? f : fonts_new(fd);
+}
+
+void fonts_give(struct fonts *f)
+{
+	if (!f)
+		return;
+	if (!f->cache) {
+		fonts_free(f);
+		return;
+	}
+	pthread_mutex_lock(&fonts_pool_mu);
+	if (fonts_pool_n < FONTS_POOL_MAX) {
+		f->pool_next = fonts_pool;
+		fonts_pool = f;
+		fonts_pool_n++;
+		f = NULL;
+	}
+	pthread_mutex_unlock(&fonts_pool_mu);
+	fonts_free(f);
+}
+
+void fonts_set_cache(struct fonts *f, int on)
+{
+	f->cache = on ? 1 : 0;
+	f->cur_size = -1;
+	for (int i = 0; i < FONT_COUNT_; i++)
+		f->applied[i] = -1;
+}
+
+unsigned long fonts_ft_loads(const struct fonts *f)
+{
+	return f->ft_loads;
+}
+
+/* Sets size k in FreeType for its face (when it is not already). */
+static int fsize_apply(struct fonts *f, int k)
+{
+	struct fsize *z = &f->size[k];
+	if (f->applied[z->face] == k)
+		return 0;
+	f->applied[z->face] = -1;
+	if (FT_Set_Char_Size(f->face[z->face], 0, z->pt64, z->xres, z->yres))
+		return -1;
+	f->applied[z->face] = k;
+	return 0;
+}
+
 int fonts_select(struct fonts *f, enum font_face face, double pt, int xres, int yres)
 {
 	if ((unsigned)face >= FONT_COUNT_)
 		return -1;
 	f->cur = f->face[face];
-	return FT_Set_Char_Size(f->cur, 0, (FT_F26Dot6)(pt * 64), (FT_UInt)xres, (FT_UInt)yres) ? -1 : 0;
+	FT_F26Dot6 pt64 = (FT_F26Dot6)(pt * 64);
+	if (!f->cache)
+		return FT_Set_Char_Size(f->cur, 0, pt64, (FT_UInt)xres, (FT_UInt)yres) ? -1 : 0;
+	for (int k = 0; k < FONT_SIZES_MAX; k++) {
+		struct fsize *z = &f->size[k];
+		if (z->used && z->face == face && z->pt64 == pt64 && z->xres == (unsigned)xres &&
+			z->yres == (unsigned)yres) {
+			f->cur_size = k;
+			return 0;
+		}
+	}
+	int k = 0;
+	while (k < FONT_SIZES_MAX && f->size[k].used)
+		k++;
+	if (k == FONT_SIZES_MAX) {
+		k = f->next_evict;
+		f->next_evict = (k + 1) % FONT_SIZES_MAX;
+		for (int i = 0; i < FONT_COUNT_; i++)
+			if (f->applied[i] == k)
+				f->applied[i] = -1;
+		fsize_clear(&f->size[k]);
+	}
+	struct fsize *z = &f->size[k];
+	*z = (struct fsize){1, face, pt64, (unsigned)xres, (unsigned)yres, 0, 0, NULL, 0, 0};
+	f->cur_size = -1;
+	if (fsize_apply(f, k) < 0) {
+		z->used = 0;
+		return -1;
+	}
+	z->ascent = (int)((f->cur->size->metrics.ascender + 63) >> 6);
+	z->lh = (int)((f->cur->size->metrics.height + 63) >> 6);
+	f->cur_size = k;
+	return 0;
 }
 
 int fonts_ascent(struct fonts *f)
 {
+	if (f->cur_size >= 0)
+		return f->size[f->cur_size].ascent;
 	return (int)((f->cur->size->metrics.ascender + 63) >> 6);
 }
 
 int fonts_line_height(struct fonts *f)
 {
+	if (f->cur_size >= 0)
+		return f->size[f->cur_size].lh;
 	return (int)((f->cur->size->metrics.height + 63) >> 6);
+}
+
+/* The cache entry of cp in the selected size, added if there is room;
+ * NULL when the cache is off or full. */
+static struct glyph *glyph_slot(struct fonts *f, uint32_t cp)
+{
+	if (f->cur_size < 0)
+		return NULL;
+	struct fsize *z = &f->size[f->cur_size];
+	if (z->cap == 0) {
+		z->cap = 64;
+		z->tab = xcalloc(z->cap, sizeof(*z->tab));
+	}
+	unsigned mask = z->cap - 1, i = (cp * 2654435761u) & mask;
+	while (z->tab[i].have) {
+		if (z->tab[i].cp == cp)
+			return &z->tab[i];
+		i = (i + 1) & mask;
+	}
+	if (z->count >= FONT_GLYPHS_MAX)
+		return NULL;
+	if ((z->count + 1) * 2 > z->cap) {
+		/* Grow to keep the table at most half full. */
+		struct glyph *old = z->tab;
+		unsigned ocap = z->cap;
+		z->cap *= 2;
+		z->tab = xcalloc(z->cap, sizeof(*z->tab));
+		mask = z->cap - 1;
+		for (unsigned j = 0; j < ocap; j++) {
+			if (!old[j].have)
+				continue;
+			unsigned q = (old[j].cp * 2654435761u) & mask;
+			while (z->tab[q].have)
+				q = (q + 1) & mask;
+			z->tab[q] = old[j];
+		}
+		free(old);
+		i = (cp * 2654435761u) & mask;
+		while (z->tab[i].have)
+			i = (i + 1) & mask;
+	}
+	z->count++;
+	z->tab[i].cp = cp;
+	z->tab[i].have = GL_TAKEN; /* nothing known of it yet */
+	return &z->tab[i];
+}
+
+/* FreeType's advance for a measure of cp (load without rendering). */
+static int glyph_measure(struct fonts *f, uint32_t cp, int *adv)
+{
+	struct glyph *g = glyph_slot(f, cp);
+	if (g && (g->have & GL_MEAS)) {
+		*adv = g->meas_adv;
+		return (g->have & GL_MEAS_OK) ? 0 : -1;
+	}
+	if (f->cur_size >= 0 && fsize_apply(f, f->cur_size) < 0)
+		return -1;
+	f->ft_loads++;
+	int ok = FT_Load_Char(f->cur, cp, FT_LOAD_DEFAULT | FT_LOAD_TARGET_MONO) == 0;
+	*adv = ok ? (int)(f->cur->glyph->advance.x >> 6) : 0;
+	if (g) {
+		g->meas_adv = *adv;
+		g->have |= GL_MEAS | (ok ? GL_MEAS_OK : 0);
+	}
+	return ok ? 0 : -1;
+}
+
+/* The rendered glyph of cp: from the cache, or from FreeType into tmp. */
+static const struct glyph *glyph_render(struct fonts *f, uint32_t cp, struct glyph *tmp)
+{
+	struct glyph *g = glyph_slot(f, cp);
+	if (g && (g->have & GL_DRAW))
+		return (g->have & GL_DRAW_OK) ? g : NULL;
+	if (f->cur_size >= 0 && fsize_apply(f, f->cur_size) < 0)
+		return NULL;
+	f->ft_loads++;
+	struct glyph *d = g ? g : tmp;
+	if (!g)
+		memset(tmp, 0, sizeof(*tmp));
+	d->have |= GL_DRAW;
+	if (FT_Load_Char(f->cur, cp, FT_LOAD_RENDER | FT_LOAD_MONOCHROME | FT_LOAD_TARGET_MONO) != 0)
+		return NULL;
+	FT_GlyphSlot s = f->cur->glyph;
+	const FT_Bitmap *gb = &s->bitmap;
+	d->draw_adv = (int)(s->advance.x >> 6);
+	d->left = s->bitmap_left;
+	d->top = s->bitmap_top;
+	d->w = d->rows = d->pitch = 0;
+	if (gb->pixel_mode == FT_PIXEL_MODE_MONO && gb->width > 0 && gb->rows > 0) {
+		/* Kept in a buffer of its own (FreeType's is reused by the next
+		 * load): the cache's copy, or FreeType's own when not cached. */
+		d->w = (int)gb->width;
+		d->rows = (int)gb->rows;
+		if (g) {
+			d->pitch = (d->w + 7) / 8;
+			d->bits = xmalloc((size_t)d->rows * (size_t)d->pitch);
+			for (int r = 0; r < d->rows; r++)
+				memcpy(d->bits + (size_t)r * (size_t)d->pitch,
+					gb->buffer + (ptrdiff_t)r * gb->pitch, (size_t)d->pitch);
+		} else {
+			d->pitch = gb->pitch;
+			d->bits = gb->buffer;
+		}
+	}
+	d->have |= GL_DRAW_OK;
+	return d;
 }
 
 uint32_t utf8_next(const uint8_t *p, size_t n, size_t *adv)
@@ -195,8 +463,9 @@ int fonts_measure(struct fonts *f, const char *utf8, size_t n)
 	while (i < n) {
 		uint32_t cp = utf8_next(p + i, n - i, &adv);
 		i += adv;
-		if (FT_Load_Char(f->cur, cp, FT_LOAD_DEFAULT | FT_LOAD_TARGET_MONO) == 0)
-			x += f->cur->glyph->advance.x >> 6;
+		int a;
+		if (glyph_measure(f, cp, &a) == 0)
+			x += a;
 	}
 	return x > 1000000 ? 1000000 : (int)x;
 }
@@ -208,20 +477,18 @@ int fonts_draw(struct fonts *f, struct bitmap *b, int x, int baseline, const cha
 	while (i < n && x < b->w) {
 		uint32_t cp = utf8_next(p + i, n - i, &adv);
 		i += adv;
-		if (FT_Load_Char(f->cur, cp, FT_LOAD_RENDER | FT_LOAD_MONOCHROME | FT_LOAD_TARGET_MONO) != 0)
+		struct glyph tmp;
+		const struct glyph *g = glyph_render(f, cp, &tmp);
+		if (!g)
 			continue;
-		FT_GlyphSlot g = f->cur->glyph;
-		const FT_Bitmap *gb = &g->bitmap;
-		if (gb->pixel_mode == FT_PIXEL_MODE_MONO) {
-			int gx = x + g->bitmap_left, gy = baseline - g->bitmap_top;
-			for (unsigned r = 0; r < gb->rows; r++) {
-				const uint8_t *src = gb->buffer + (ptrdiff_t)r * gb->pitch;
-				for (unsigned c = 0; c < gb->width; c++)
-					if (src[c >> 3] & (0x80 >> (c & 7)))
-						bitmap_set(b, gx + (int)c, gy + (int)r);
-			}
+		int gx = x + g->left, gy = baseline - g->top;
+		for (int r = 0; r < g->rows; r++) {
+			const uint8_t *src = g->bits + (ptrdiff_t)r * g->pitch;
+			for (int c = 0; c < g->w; c++)
+				if (src[c >> 3] & (0x80 >> (c & 7)))
+					bitmap_set(b, gx + c, gy + r);
 		}
-		x += (int)(g->advance.x >> 6);
+		x += g->draw_adv;
 	}
 	return x;
 }

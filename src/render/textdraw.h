@@ -36,6 +36,19 @@ const struct font_data *font_data_shared(const char *dir, char *err, size_t errl
 struct fonts;
 struct fonts *fonts_new(const struct font_data *fd);
 void fonts_free(struct fonts *f);
+/* The same for a caller that draws again and again (the header line of
+ * every fax): a set kept from an earlier job with these fonts (fd must
+ * live as long as the process: font_data_shared's), with the glyphs it
+ * cached, or a new one. fonts_give puts it back for the next (or frees
+ * it when enough are kept). Thread-safe; a set is used by one thread at a
+ * time. */
+struct fonts *fonts_take(const struct font_data *fd);
+void fonts_give(struct fonts *f);
+/* Glyphs are cached per size (face, size, resolution) unless turned off
+ * here (on by default; the output is the same either way, the tests
+ * compare). fonts_ft_loads counts the glyphs asked of FreeType. */
+void fonts_set_cache(struct fonts *f, int on);
+unsigned long fonts_ft_loads(const struct fonts *f);
 /* Selects face and size in points for the resolution xres x yres. 0 / -1. */
 int fonts_select(struct fonts *f, enum font_face face, double pt, int xres, int yres);
 /* Metrics of the selected face in pixels: ascent and line height (rows). */

@@ -203,7 +203,8 @@ static void test_job_with_cover(void **state)
 
 /* Every page, the cover included, carries the header line, and its "Page
  * n/m" counts the cover: the header band of each page of a cover + 2-page
- * letter is, bit for bit, the line drawn for page n of 3. */
+ * letter is, bit for bit, the line drawn for page n of 3 (without the glyph
+ * cache). */
 static void test_header_every_page(void **state)
 {
 	(void)state;
@@ -223,6 +224,9 @@ static void test_header_every_page(void **state)
 	assert_int_equal(font_data_load(&fd, NULL, err, sizeof(err)), 0);
 	struct fonts *fonts = fonts_new(&fd);
 	assert_non_null(fonts);
+	/* FreeType drawing every glyph afresh: the renderer's cached glyphs
+	 * must give the same pixels. */
+	fonts_set_cache(fonts, 0);
 	int band = cover_header_rows(98);
 	TIFF *t = TIFFOpen(tmp("hdr.tif"), "r");
 	assert_non_null(t);
@@ -379,6 +383,124 @@ static void assert_same_file(const char *p1, const char *p2)
 	assert_memory_equal(a, b, l1);
 	free(a);
 	free(b);
+}
+
+/* A one-page PDF (US Letter) drawing `content` (len bytes), with
+ * Helvetica-Bold as /F1, written to path. */
+static void write_pdf(const char *path, const char *content, size_t len)
+{
+	char *buf = malloc(len + 2048);
+	assert_non_null(buf);
+	size_t off[6], n = 0;
+	n += (size_t)sprintf(buf + n, "%%PDF-1.4\n");
+	off[1] = n;
+	n += (size_t)sprintf(buf + n, "1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n");
+	off[2] = n;
+	n += (size_t)sprintf(buf + n, "2 0 obj << /Type /Pages /Kids [3 0 R] /Count 1 >> endobj\n");
+	off[3] = n;
+	n += (size_t)sprintf(buf + n, "3 0 obj << /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] "
+		"/Resources << /Font << /F1 5 0 R >> >> /Contents 4 0 R >> endobj\n");
+	off[4] = n;
+	n += (size_t)sprintf(buf + n, "4 0 obj << /Length %zu >> stream\n", len);
+	memcpy(buf + n, content, len);
+	n += len;
+	n += (size_t)sprintf(buf + n, "\nendstream endobj\n");
+	off[5] = n;
+	n += (size_t)sprintf(buf + n, "5 0 obj << /Type /Font /Subtype /Type1 /BaseFont "
+		"/Helvetica-Bold >> endobj\n");
+	size_t xref = n;
+	n += (size_t)sprintf(buf + n, "xref\n0 6\n0000000000 65535 f \n");
+	for (int i = 1; i <= 5; i++)
+		n += (size_t)sprintf(buf + n, "%010zu 00000 n \n", off[i]);
+	n += (size_t)sprintf(buf + n, "trailer << /Size 6 /Root 1 0 R >>\nstartxref\n%zu\n%%%%EOF\n",
+		xref);
+	FILE *f = fopen(path, "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(buf, 1, n, f), n);
+	fclose(f);
+	free(buf);
+}
+
+/* The first page of a rendered TIFF-F, 1 bit a pixel (caller frees). */
+static uint8_t *render_page1(const char *pdf, uint32_t *rows)
+{
+	const char *in[] = {pdf};
+	struct render_result r;
+	if (render_documents(in, 1, tmp("crisp.tif"), hopts(), &r) != 0)
+		fail_msg("%s: %s (%s)", pdf, render_fail_code(r.fail), r.detail);
+	TIFF *t = TIFFOpen(tmp("crisp.tif"), "r");
+	assert_non_null(t);
+	TIFFGetField(t, TIFFTAG_IMAGELENGTH, rows);
+	uint8_t *p = malloc((size_t)*rows * (RENDER_WIDTH / 8));
+	assert_non_null(p);
+	for (uint32_t y = 0; y < *rows; y++)
+		assert_int_equal(TIFFReadScanline(t, p + (size_t)y * (RENDER_WIDTH / 8), y, 0), 1);
+	TIFFClose(t);
+	return p;
+}
+
+static long page_ink(const uint8_t *p, uint32_t rows)
+{
+	long n = 0;
+	for (size_t i = 0; i < (size_t)rows * (RENDER_WIDTH / 8); i++)
+		n += __builtin_popcount(p[i]);
+	return n;
+}
+
+/* Text is thresholded, not screened: text in a dark colour (a red link)
+ * comes out exactly as the same text in black, whole glyphs with no holes,
+ * while lighter text and a grey image are still screened into dots. */
+static void test_text_crisp(void **state)
+{
+	(void)state;
+	const char *colours[] = {"0 g", "1 0 0 rg", "0 0 0.6 rg", "0.8 g"};
+	uint8_t *page[4];
+	uint32_t rows[4];
+	for (int i = 0; i < 4; i++) {
+		char c[200];
+		int len = snprintf(c, sizeof(c), "BT /F1 40 Tf %s 60 600 Td (Crisp TEXT on a fax, 0123) Tj ET",
+			colours[i]);
+		write_pdf(tmp("crisp.pdf"), c, (size_t)len);
+		page[i] = render_page1(tmp("crisp.pdf"), &rows[i]);
+		assert_int_equal(rows[i], rows[0]);
+	}
+	long black = page_ink(page[0], rows[0]);
+	assert_true(black > 5000);
+	for (int i = 1; i <= 2; i++)
+		if (memcmp(page[i], page[0], (size_t)rows[0] * (RENDER_WIDTH / 8)) != 0)
+			fail_msg("text in %s is not drawn as the same text in black (%ld against %ld "
+				"pixels)", colours[i], page_ink(page[i], rows[i]), black);
+	/* Light grey text: screened, so neither solid nor gone. */
+	long light = page_ink(page[3], rows[3]);
+	assert_true(light > black / 20 && light < black * 2 / 3);
+	for (int i = 0; i < 4; i++)
+		free(page[i]);
+
+	/* A mid-grey image (8 x 8 samples of 128, drawn 400 x 300 pt): dots. */
+	char img[300];
+	int n = snprintf(img, sizeof(img), "q 400 0 0 300 100 100 cm BI /W 8 /H 8 /CS /G /BPC 8 ID ");
+	memset(img + n, 128, 64);
+	n += 64;
+	n += snprintf(img + n, sizeof(img) - (size_t)n, " EI Q");
+	write_pdf(tmp("grey.pdf"), img, (size_t)n);
+	uint32_t gr;
+	uint8_t *g = render_page1(tmp("grey.pdf"), &gr);
+	/* Page y 250 pt is row (792 - 250) x 1728 / 612 x 98 / 204 = 735; the
+	 * image spans columns 282..1412. Eight rows, a screen cell's height. */
+	assert_true(gr > 800);
+	int changes = 0, ink = 0;
+	for (int y = 728; y < 736; y++) {
+		const uint8_t *row = g + (size_t)y * (RENDER_WIDTH / 8);
+		for (int x = 300; x < 1400; x++) {
+			int v = (row[x >> 3] >> (7 - (x & 7))) & 1;
+			int u = (row[(x - 1) >> 3] >> (7 - ((x - 1) & 7))) & 1;
+			changes += v != u;
+			ink += v;
+		}
+	}
+	assert_true(changes > 8 * 100);
+	assert_true(ink > 8 * 1100 / 5 && ink < 8 * 1100 * 4 / 5);
+	free(g);
 }
 
 /* A TIFF-F we made, rendered again (a forwarded or resent fax), gives the
@@ -987,6 +1109,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_hostile),
 		cmocka_unit_test(test_workers),
 		cmocka_unit_test(test_idempotent),
+		cmocka_unit_test(test_text_crisp),
 		cmocka_unit_test(test_replace_first_page),
 		cmocka_unit_test(test_topdf_preview),
 		cmocka_unit_test(test_topdf_exact),

@@ -21,6 +21,7 @@
 
 #include "bitmap.h"
 #include "cover.h"
+#include "g4enc.h"
 #include "pdfw.h"
 #include "raster.h"
 #include "sandbox.h"
@@ -322,6 +323,29 @@ static void test_dither(void **state)
 	/* Offsets outside the bitmap are clipped. */
 	bitmap_dither_gray(b, 60, 14, g, 64, 16, 64);
 	bitmap_free(b);
+	/* Dithering that leaves the grey image white: the same bits, and
+	 * every sample 255 after, on a page of random greys, white runs and
+	 * a width that is not a multiple of 16 or 8. */
+	enum { W = RENDER_WIDTH - 3, H = 24 };
+	uint8_t *grey = malloc((size_t)W * H), *white = malloc((size_t)W * H);
+	assert_non_null(grey);
+	assert_non_null(white);
+	uint32_t seed = 5;
+	for (size_t i = 0; i < (size_t)W * H; i++) {
+		seed = seed * 1103515245u + 12345u;
+		uint8_t r = (uint8_t)(seed >> 16);
+		grey[i] = (i / 40) % 3 == 0 ? r : (i / 40) % 3 == 1 ? 255 : (r & 1) * 255;
+	}
+	memset(white, 255, (size_t)W * H);
+	struct bitmap *d1 = bitmap_new(W, H), *d2 = bitmap_new(W, H);
+	bitmap_dither_gray(d1, 0, 0, grey, W, H, W);
+	bitmap_dither_gray_wipe(d2, grey, W, H, W);
+	assert_memory_equal(d1->bits, d2->bits, (size_t)H * d1->stride);
+	assert_memory_equal(grey, white, (size_t)W * H);
+	bitmap_free(d1);
+	bitmap_free(d2);
+	free(grey);
+	free(white);
 }
 
 /* Painted pixels of a W x H grey canvas (value 0 on 255). */
@@ -682,6 +706,213 @@ static void test_header(void **state)
 	assert_string_equal(d, "21/09/2026 14:13 UTC");
 }
 
+/* bitmap_fill against a pixel-by-pixel fill: every start and end bit of
+ * a byte, both colours, clipping. */
+static void test_fill(void **state)
+{
+	(void)state;
+	struct bitmap *a = bitmap_new(53, 4), *b = bitmap_new(53, 4);
+	uint32_t seed = 99;
+	for (int x = -3; x < 56; x++) {
+		for (int w = -1; w < 60; w++) {
+			for (int black = 0; black < 2; black++) {
+				for (size_t i = 0; i < (size_t)a->h * a->stride; i++) {
+					seed = seed * 1103515245u + 12345u;
+					a->bits[i] = b->bits[i] = (uint8_t)(seed >> 16);
+				}
+				bitmap_fill(a, x, 1, w, 2, black);
+				for (int yy = 1; yy < 3; yy++)
+					for (int xx = x; xx < x + w; xx++) {
+						if (xx < 0 || xx >= b->w)
+							continue;
+						uint8_t m = (uint8_t)(0x80 >> (xx & 7));
+						uint8_t *p = &b->bits[(size_t)yy * b->stride + (xx >> 3)];
+						*p = black ? (uint8_t)(*p | m) : (uint8_t)(*p & ~m);
+					}
+				assert_memory_equal(a->bits, b->bits, (size_t)a->h * a->stride);
+			}
+		}
+	}
+	bitmap_free(a);
+	bitmap_free(b);
+}
+
+/* The T.6 coder's changing elements, found a word at a time, against a
+ * pixel-by-pixel reference: random rows, long runs, edges, every width
+ * from 1 to 200 and the fax width. */
+static int changes_ref(const uint8_t *line, int w, int *c)
+{
+	int n = 0, prev = 0;
+	for (int x = 0; x < w; x++) {
+		int v = (line[x >> 3] >> (7 - (x & 7))) & 1;
+		if (v != prev)
+			c[n++] = x;
+		prev = v;
+	}
+	return n;
+}
+
+static void test_g4_changes(void **state)
+{
+	(void)state;
+	enum { WMAX = RENDER_WIDTH };
+	uint8_t line[WMAX / 8 + 8];
+	int got[WMAX + 11], want[WMAX + 11];
+	uint32_t seed = 7;
+	for (int round = 0; round < 3000; round++) {
+		int w = round < 2000 ? 1 + round % 200 : WMAX;
+		int kind = (round / 7) % 5;
+		for (size_t i = 0; i < sizeof(line); i++) {
+			seed = seed * 1103515245u + 12345u;
+			uint8_t r = (uint8_t)(seed >> 16);
+			line[i] = kind == 0 ? r : kind == 1 ? 0 : kind == 2 ? 0xff
+				: kind == 3 ? (r & 1 ? 0xff : 0) : (r < 16 ? r : 0);
+		}
+		/* Bits past the width are whatever the row holds. */
+		int n = g4_row_changes(line, w, got);
+		int m = changes_ref(line, w, want);
+		assert_int_equal(n, m);
+		assert_memory_equal(got, want, (size_t)n * sizeof(int));
+		assert_int_equal(got[n], w);
+		assert_int_equal(got[n + 1], w);
+		assert_int_equal(got[n + 2], w);
+	}
+}
+
+/* The T.6 coder byte for byte as libtiff's (which follows the mode
+ * choices of T.4 4.2.1.3.4 to the letter), on pages of every kind: noise,
+ * sparse dots, blocks like text, rows repeated, runs past 2560, and widths
+ * that are not the fax width. */
+static void test_g4_libtiff(void **state)
+{
+	(void)state;
+	const int widths[] = {RENDER_WIDTH, 1, 7, 64, 100, 2600, 5200};
+	uint32_t seed = 31;
+	char path[] = "/tmp/fv-test-g4-XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	for (size_t wi = 0; wi < sizeof(widths) / sizeof(widths[0]); wi++) {
+		for (int kind = 0; kind < 5; kind++) {
+			int w = widths[wi], h = 60;
+			size_t stride = (size_t)(w + 7) / 8;
+			uint8_t *bits = calloc((size_t)h, stride);
+			assert_non_null(bits);
+			for (int y = 0; y < h; y++) {
+				uint8_t *row = bits + (size_t)y * stride;
+				if (kind == 3 && y % 3 != 0 && y > 0) {
+					memcpy(row, row - stride, stride);
+					continue;
+				}
+				for (int x = 0; x < w; x++) {
+					seed = seed * 1103515245u + 12345u;
+					uint32_t r = seed >> 16;
+					int on = kind == 0 ? (int)(r & 1) : kind == 1 ? r % 211 == 0
+						: kind == 2 ? ((x / 9 + y / 5) % 3 == 0 && r % 5 != 0)
+						: kind == 3 ? (x % 37 < 5 + y % 7)
+						: (x > w / 3 && x < w - 2) || x == 0;
+					if (on)
+						row[x >> 3] |= (uint8_t)(0x80 >> (x & 7));
+				}
+			}
+			TIFF *o = TIFFOpen(path, "w");
+			assert_non_null(o);
+			TIFFSetField(o, TIFFTAG_IMAGEWIDTH, (uint32_t)w);
+			TIFFSetField(o, TIFFTAG_IMAGELENGTH, (uint32_t)h);
+			TIFFSetField(o, TIFFTAG_BITSPERSAMPLE, 1);
+			TIFFSetField(o, TIFFTAG_COMPRESSION, COMPRESSION_CCITTFAX4);
+			TIFFSetField(o, TIFFTAG_PHOTOMETRIC, PHOTOMETRIC_MINISWHITE);
+			TIFFSetField(o, TIFFTAG_FILLORDER, FILLORDER_MSB2LSB);
+			TIFFSetField(o, TIFFTAG_ROWSPERSTRIP, (uint32_t)h);
+			for (int y = 0; y < h; y++)
+				assert_int_equal(TIFFWriteScanline(o, bits + (size_t)y * stride, (uint32_t)y, 0), 1);
+			TIFFClose(o);
+			o = TIFFOpen(path, "r");
+			assert_non_null(o);
+			uint64_t *bc;
+			assert_true(TIFFGetField(o, TIFFTAG_STRIPBYTECOUNTS, &bc));
+			uint8_t *raw = malloc((size_t)bc[0]);
+			assert_non_null(raw);
+			tmsize_t n = TIFFReadRawStrip(o, 0, raw, (tmsize_t)bc[0]);
+			TIFFClose(o);
+			size_t len;
+			uint8_t *g4 = g4_encode(bits, w, h, stride, &len);
+			if ((size_t)n != len || memcmp(raw, g4, len) != 0)
+				fail_msg("width %d, page kind %d: %zu bytes, libtiff's %ld", w, kind, len, (long)n);
+			free(g4);
+			free(raw);
+			free(bits);
+		}
+	}
+	unlink(path);
+}
+
+/* Header lines from the glyph cache: the same pixels as FreeType drawing
+ * each glyph afresh (cache off), every page number of a long fax, both
+ * languages and resolutions, a name cut to fit; and from the second page
+ * on, no glyph asked of FreeType at all. */
+static void test_header_cache(void **state)
+{
+	(void)state;
+	struct fonts *cached = fonts_new(&fdata), *plain = fonts_new(&fdata);
+	assert_non_null(cached);
+	assert_non_null(plain);
+	fonts_set_cache(plain, 0);
+	char longid[300];
+	memset(longid, 'W', sizeof(longid) - 1);
+	longid[sizeof(longid) - 1] = 0;
+	const char *ids[] = {"ACME Société Générale", longid, ""};
+	for (int yres = 98; yres <= 196; yres += 98) {
+		for (int lang = 0; lang < 2; lang++) {
+			enum render_lang l = lang ? RENDER_LANG_FR : RENDER_LANG_EN;
+			for (size_t k = 0; k < 3; k++) {
+				int band = cover_header_rows(yres);
+				struct bitmap *a = bitmap_new(RENDER_WIDTH, band + 3),
+					      *b = bitmap_new(RENDER_WIDTH, band + 3);
+				/* (the long name costs a measure per character cut: a
+				 * few pages of it) */
+				for (int n = 1; n <= 120; n += k == 1 ? 59 : n < 12 ? 1 : 9) {
+					memset(a->bits, 0, (size_t)a->h * a->stride);
+					memset(b->bits, 0, (size_t)b->h * b->stride);
+					unsigned long before = fonts_ft_loads(cached);
+					cover_draw_header(cached, a, yres, l, 1790000000000LL, ids[k],
+						"+33 1 23 45 67 89", n, 120);
+					cover_draw_header(plain, b, yres, l, 1790000000000LL, ids[k],
+						"+33 1 23 45 67 89", n, 120);
+					assert_memory_equal(a->bits, b->bits, (size_t)a->h * a->stride);
+					if (n > 1 && k == 0)
+						assert_int_equal(fonts_ft_loads(cached), before);
+				}
+				bitmap_free(a);
+				bitmap_free(b);
+			}
+		}
+	}
+	/* A cover page (several faces and sizes in turn) the same, cached. */
+	struct render_opts o;
+	render_opts_init(&o);
+	o.cover_subject = "Quarterly report";
+	o.from = "ACME";
+	o.to = "+33 1 23 45 67 89";
+	o.cover_text = "A note with accents: été, garçon, naïve, and an arrow →.";
+	for (int i = 0; i < 2; i++) {
+		struct bitmap *a = cover_page(cached, 98, &o, 1790000000000LL, 3);
+		struct bitmap *b = cover_page(plain, 98, &o, 1790000000000LL, 3);
+		assert_memory_equal(a->bits, b->bits, (size_t)a->h * a->stride);
+		bitmap_free(a);
+		bitmap_free(b);
+	}
+	fonts_free(plain);
+	/* Kept between jobs: taken back with its glyphs. */
+	const struct font_data *shared = &fdata;
+	struct fonts *t = fonts_take(shared);
+	fonts_give(t);
+	struct fonts *t2 = fonts_take(shared);
+	assert_ptr_equal(t, t2);
+	fonts_free(t2);
+	fonts_free(cached);
+}
+
 static void test_cover(void **state)
 {
 	(void)state;
@@ -858,10 +1089,14 @@ int main(void)
 		cmocka_unit_test(test_geometry),
 		cmocka_unit_test(test_page_stream),
 		cmocka_unit_test(test_dither),
+		cmocka_unit_test(test_fill),
+		cmocka_unit_test(test_g4_changes),
+		cmocka_unit_test(test_g4_libtiff),
 		cmocka_unit_test(test_thinline),
 		cmocka_unit_test(test_tiffw),
 		cmocka_unit_test(test_pdfw),
 		cmocka_unit_test(test_header),
+		cmocka_unit_test(test_header_cache),
 		cmocka_unit_test(test_cover),
 		cmocka_unit_test(test_proc_field),
 		cmocka_unit_test(test_sandbox),

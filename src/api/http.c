@@ -209,11 +209,15 @@ static void serve_system(api_t *a, const http_in_t *in, const struct route *r,
 		set_json(ans, 200, json_pack("{s:s}", "status", "ok"), "application/json");
 	} else if (strcmp(r->action, "system.ready") == 0) {
 		store_tx_t *tx = atomic_load(&a->draining) ? NULL : store_begin(a->st, false);
-		if (!tx) {
+		/* A round trip, not only a transaction begun: PostgreSQL's read
+		 * transaction sends nothing before its first statement. */
+		bool answered = tx && store_ping(tx) == STORE_OK;
+		if (tx)
+			store_rollback(tx);
+		if (!answered) {
 			set_problem(ans, "unavailable", "not ready", NULL, rid, lang);
 			return;
 		}
-		store_rollback(tx);
 		/* How uploads meet the scanner: none, or clamd and what happens
 		 * while it is unreachable (av.fail_open). */
 		const fax_env_t *env = a->cfg.dom.fax;

@@ -48,6 +48,12 @@ void store_pg_set_timeout(int seconds);
 void store_close(store_t *st);
 /* Schema version after migrations. */
 int store_schema_version(store_t *st);
+/* One round trip to the database in tx (a read of the schema's version):
+ * STORE_OK, or STORE_ERROR when it did not answer (store_unavailable_seen
+ * then says whether it is unavailable). A readiness probe's: a transaction
+ * begun is not enough, PostgreSQL's sends nothing until its first
+ * statement. */
+int store_ping(store_tx_t *tx);
 /* Copies the write-ahead log into the database file and truncates it, so
  * that no superseded page (a value replaced or deleted) stays in the log.
  * Deleted and replaced values are overwritten in the database file itself

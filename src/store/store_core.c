@@ -464,6 +464,14 @@ int store_schema_version(store_t *st)
 	return st->version;
 }
 
+int store_ping(store_tx_t *tx)
+{
+	json_t *r = sq_one(tx, "SELECT max(version) AS v FROM schema_migrations", "");
+	int rc = r ? STORE_OK : STORE_ERROR;
+	json_decref(r);
+	return rc;
+}
+
 int64_t store_db_time_ns(store_t *st)
 {
 	return atomic_load(&st->db_ns);

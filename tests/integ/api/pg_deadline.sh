@@ -14,6 +14,8 @@
 #    gives up with no answer): every write 201 or 503, every read 200 or
 #    503, never 500 and never none;
 #  - the store logs its deadline (store.deadline);
+#  - /readyz asks the database: 503 while the server is stopped, even when
+#    no other request has met the deadline before it;
 #  - once the server goes on (SIGCONT), the same daemon process, never
 #    restarted, answers 201 and 200 again;
 #  - the fax in flight ends delivered with its 3 pages, no attempt left in
@@ -95,6 +97,18 @@ poll_until 600 fax_final && ok || fail "the fax is not final: $(db_query "SELECT
 	|| fail "the fax is not delivered with its 3 pages: $(db_query "SELECT status, pages_confirmed FROM faxes WHERE direction='outbound'")"
 [ "$(db_query "SELECT count(*) FROM fax_attempts WHERE result='in_progress'")" = 0 ] && ok || fail "attempts left in progress"
 echo "outbound attempts (attempt, first page, pages confirmed, result): $(db_query "SELECT attempt, first_page, pages_confirmed, result FROM fax_attempts WHERE direction='outbound' ORDER BY attempt" | tr '\n' ' ')"
+
+# --- the readiness probe asks the database: with no other request, the
+# pool's connection is alive when the server stops, and a read transaction
+# begun on it sends nothing (it answered 200 so)
+ready_again() { [ "$(curl -s -m 60 -o /dev/null -w '%{http_code}' "$BASE/readyz")" = 200 ]; }
+poll_until 120 ready_again && ok || fail "/readyz not ready after the server went on"
+"$PGTC" freeze "$FV_TEST_PG" && ok || fail "freeze (the probe)"
+st=$(curl -s -m 60 -o "$TMP/ready.body" -w '%{http_code}' "$BASE/readyz")
+[ "$st" = 503 ] && jq -r .type "$TMP/ready.body" 2>/dev/null | grep -q 'unavailable$' && ok \
+	|| fail "/readyz while the server was stopped: $st $(cat "$TMP/ready.body")"
+"$PGTC" thaw "$FV_TEST_PG" && ok || fail "thaw (the probe)"
+poll_until 120 ready_again && ok || fail "/readyz not ready again after the server went on"
 
 check_answers
 check_kept 0

@@ -285,6 +285,8 @@ static const struct setting settings[] = {
 		"Tests only: 1 lets SIGUSR1 make the supervisor (faxvaultd itself) attempt a call its seccomp filter forbids (it is killed, and every process with it). Never set in production." },
 	{ "testing.clock_file", C_STR, OFF(test_clock_file), "", 0, 1024, NULL,
 		"Tests only: a file whose content (ms) shifts the daemon's clock. Never set in production." },
+	{ "testing.render_hold_file", C_STR, OFF(test_render_hold_file), "", 0, 1024, NULL,
+		"Tests only: while this file exists, a stored submission's rendering (a render or quote job) waits before it starts (at most 10 minutes). Never set in production." },
 	{ "testing.rotate_stop_after", C_ENUM, OFF(test_rotate_stop), "none", 0, 0, "none|next|commit",
 		"Tests only: rotate-master-key stops after writing the new key file (next) or after committing the database (commit), as a crash there would. Never set in production." },
 	{ "testing.invoice_crash_at", C_INT, OFF(test_invoice_crash_at), "0", 0, 1000, NULL,

@@ -46,6 +46,7 @@ typedef struct config {
 	int64_t login_burst;
 	int64_t contacts_review_months;
 	char *test_clock_file;
+	char *test_render_hold_file;
 	char *test_rotate_stop;
 	char *master_key_file;
 	char *audit_checkpoint_file;

@@ -498,6 +498,7 @@ static int fax_runtime_open(const config_t *cfg, struct fax_runtime *fr)
 		.backup_key_dir = fr->backup_key_dir,
 		.backup_retention_days = (int)cfg->backup_retention_days,
 		.backup_root = cfg->backup_root,
+		.test_render_hold = cfg->test_render_hold_file,
 	};
 	return 0;
 }

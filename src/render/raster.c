@@ -515,12 +515,6 @@ static int raster_text(struct sandbox_child *c, const struct raster_job *job)
 	t.job = job;
 	t.c = c;
 	t.f = fonts_new(job->fonts);
-	/* Glyphs drawn afresh for a text document for now: the API's render
-	 * queue test (tests/integ/api/test_render_queue.sh) counts on a
-	 * 60-page text taking a while to render; with the cache it renders
-	 * before the test looks. */
-	if (t.f)
-		fonts_set_cache(t.f, 0);
 	if (!t.f || fonts_select(t.f, FONT_MONO, TEXT_PT, RENDER_XRES, job->yres) < 0) {
 		sandbox_report_fail(c, RENDER_E_INTERNAL, "cannot load the text font");
 		fonts_free(t.f);

@@ -60,6 +60,8 @@ typedef struct fax_env {
 	const char *backup_key_dir; /* the backups' keys (backup.key_dir; NULL: not swept) */
 	int backup_retention_days; /* a backup expires after this (0: not said in certificates) */
 	const char *backup_root;   /* expired backups under it are removed (backup.root; "": none) */
+	const char *test_render_hold; /* tests only: while this file exists, a stored
+				      submission's rendering waits ("" or NULL: never) */
 } fax_env_t;
 
 /* The lease of a fax job when fax.lease_seconds is not given (tools, tests). */

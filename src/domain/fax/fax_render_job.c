@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "billing/billing.h"
 #include "dom_util.h"
@@ -32,9 +33,21 @@
 static const audit_ctx_t render_actor = { .who = NULL, .actor = "system:render", .source = "",
 	.request_id = "" };
 
+/* Tests only (testing.render_hold_file): while the file exists, wait, at
+ * most 10 minutes, before rendering: a test sees a submission pending for
+ * as long as it needs, whatever the renderer's speed. */
+static void test_hold(const fax_env_t *env)
+{
+	if (!env->test_render_hold || !*env->test_render_hold)
+		return;
+	for (int i = 0; i < 12000 && access(env->test_render_hold, F_OK) == 0; i++)
+		usleep(50 * 1000);
+}
+
 int fx_render_stored(store_t *st, const fax_env_t *env, const json_t *sub, char *dir,
 	size_t dirlen, int *pages, struct render_result *rr)
 {
+	test_hold(env);
 	const char *account_id = rec_str(sub, "account_id");
 	json_t *orig = json_loads(rec_str(sub, "originals"), 0, NULL);
 	json_t *opt = json_loads(rec_str(sub, "options"), 0, NULL);

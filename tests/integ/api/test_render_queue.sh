@@ -34,11 +34,15 @@ HOOK="http://127.0.0.1:$(cat "$RECV/port")/hook"
 LINES=4000
 # The fax service runs (it delivers the webhooks); the faxes are scheduled
 # far ahead, so that it never dials them.
-FLAGS=(--set fax.max_pages=1000 --set webhooks.allow_cidrs=127.0.0.1/32 --set metrics.listen=127.0.0.1:0)
+# While $HOLD exists, the renders wait (testing.render_hold_file): what the
+# test sees pending stays pending, whatever the renderer's speed.
+HOLD="$TMP/render-hold"
+FLAGS=(--set fax.max_pages=1000 --set webhooks.allow_cidrs=127.0.0.1/32 --set metrics.listen=127.0.0.1:0
+	--set testing.render_hold_file="$HOLD")
 start_daemon "${FLAGS[@]}"
 PW="plume encre buvard 1789"
 
-# A text of 4,000 lines (some 60 pages): slow to render, on purpose.
+# A text of 4,000 lines (some 60 pages).
 awk -v n=$LINES 'BEGIN { for (i = 1; i <= n; i++) printf "Line %d of a long report, page after page.\n", i }' >"$TMP/long.txt"
 printf 'Bonjour,\nune page.\n' >"$TMP/one.txt"
 printf '%%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 9 0 R >> endobj\ntrailer << /Root 1 0 R >>\n%%%%EOF\n' >"$TMP/corrupt.pdf"
@@ -59,6 +63,7 @@ expect_status 201 "a webhook for fax.queued and fax.failed"
 send() { req POST /v1/faxes "$OWNER" "" -F "file=@$1" -F "to=+33100000001" -F "send_at=2099-01-01T08:00:00Z" "${@:2}"; }
 
 # ---- slow renders do not hold the API ----
+touch "$HOLD"
 IDS=()
 for i in 1 2 3; do
 	send "$TMP/long.txt"
@@ -75,6 +80,7 @@ expect_jq '(.items | length) >= 1' "a render is still pending when they answer"
 MET=$(curl -s "http://127.0.0.1:$(metrics_port)/metrics")
 grep -qE '^faxvault_queue_jobs\{kind="render",state="(queued|running)"\} [1-9]' <<<"$MET" && ok ||
 	fail "the metrics show no render job pending: $(grep 'kind="render"' <<<"$MET")"
+rm -f "$HOLD"
 wait_rendered "$OWNER" "${IDS[0]}" 600
 PAGES=$(jqr .page_count)
 [ "$PAGES" -ge 40 ] 2>/dev/null && ok || fail "the long document has tens of pages: $PAGES"
@@ -89,6 +95,7 @@ echo "longest render: ${ms:-?} ms for $PAGES pages"
 # Two quotes of the long document are answered at once (202, rendering);
 # /healthz and the API answer while they are pending; each then reads as
 # ready with the pages a send of it has.
+touch "$HOLD"
 QIDS=()
 for i in 1 2; do
 	req POST /v1/faxes/quote "$OWNER" "" -F "file=@$TMP/long.txt" -F "to=+33100000001"
@@ -101,6 +108,7 @@ expect_status 200 "/healthz answers while the quotes are pending"
 req GET "/v1/faxes/quotes/${QIDS[1]}" "$OWNER"
 expect_status 200 "the API answers while the quotes are pending"
 expect_jq '.status == "rendering"' "the second quote is still rendering when they answer"
+rm -f "$HOLD"
 for q in "${QIDS[@]}"; do
 	wait_quoted "$OWNER" "$q" 600
 	expect_jq ".status == \"ready\" and .pages == $PAGES and .total == $((2 * PAGES))" "quote $q priced off the request: $PAGES pages"
@@ -165,17 +173,20 @@ expect_status 202 "the replay"
 expect_jq '.items[0].status == "rendering"' "which said rendering; the fax says queued"
 
 # ---- cancelled while rendering ----
+touch "$HOLD"
 send "$TMP/long.txt"
 CAN=$(jqr '.items[0].id')
 req POST "/v1/faxes/$CAN/cancel" "$OWNER"
 expect_status 200 "cancelled"
 expect_jq '.status == "cancelled"' "cancelled"
+rm -f "$HOLD"
 render_idle() { [ "$(db_query "SELECT count(*) FROM jobs WHERE kind='render' AND state IN ('queued', 'running')")" = 0 ]; }
 poll_until 600 render_idle && ok || fail "the render jobs did not end"
 req GET "/v1/faxes/$CAN" "$OWNER"
 expect_jq '.status == "cancelled" and .page_count == 0 and .pages == []' "a fax cancelled while rendering stays cancelled, holding no pages"
 
 # ---- killed with a render pending: rendered after the restart, once ----
+touch "$HOLD"
 send "$TMP/long.txt"
 expect_status 202 "a long document before the kill"
 KILLED=$(jqr '.items[0].id')
@@ -187,6 +198,7 @@ poll_until 300 render_running && ok || fail "the render job never ran"
 kill -9 "$DAEMON_PID"
 wait "$DAEMON_PID" 2>/dev/null
 DAEMON_PID=""
+rm -f "$HOLD"
 [ "$(db_query "SELECT count(*) FROM submissions")" = 1 ] && ok || fail "the submission is not kept for the restart"
 # The restarted service's queue ends the lease its dead predecessor (same
 # node, its pid gone or a zombie) still holds, and takes the job at once,

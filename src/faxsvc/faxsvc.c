@@ -105,6 +105,10 @@ static const char *const refusal_names[REF_N] = { "unknown_source", "unknown_num
  * commit was applied with its answer lost finds it stored. */
 #define RX_ID_FILE "fax.id"
 #define RX_SPOOL_PREFIX "rx-"
+/* Received calls' work directories kept, emptied, for the next calls: a
+ * call then creates no directory and no file (the file system's inode
+ * creation was a tenth of the service's CPU in bench/fax-e2e). */
+#define RX_SLOTS_MAX 64
 /* The longest wait between two tries to store a received fax. */
 #define INBOUND_RETRY_MAX_MS 5000
 /* An attempt of another node older than this is taken as dead (the longest
@@ -176,6 +180,14 @@ struct faxsvc {
 	struct sweeps *sweeps;        /* their passes on /metrics */
 	int64_t next_orphans_ms;      /* when the orphan blobs' sweep next runs here */
 	int64_t billing_month;        /* the month whose invoice run is done here (0: none yet) */
+
+	/* Work directories of received calls that ended, kept for the next
+	 * (rx_slot_take, rx_slot_give): each holds the route file of its last
+	 * call and an empty rx.tif, which the start's recovery passes over and
+	 * its sweep wipes. */
+	pthread_mutex_t rxmu;
+	char rx_free[RX_SLOTS_MAX][512];
+	int rx_nfree;
 };
 
 /* fax.sip_public_address, NULL when unset. */
@@ -622,19 +634,54 @@ static int rx_accept(void *ud, linecall_invite_t *ci, int *tiff_fd, void **call_
 	return rx_prepare(s, route, to_user, from_user, tiff_fd, call_ud, NULL);
 }
 
-/* An accepted call's work directory, route file, TIFF file (opened into
- * *tiff_fd for the engine) and rx_call (route is consumed). 0, or 503 when
- * the directory or the file cannot be made. */
+/* A kept work directory of an ended call into dir: 1, or 0 when none is
+ * kept. */
+static int rx_slot_take(faxsvc_t *s, char *dir, size_t cap)
+{
+	pthread_mutex_lock(&s->rxmu);
+	int got = s->rx_nfree > 0;
+	if (got)
+		snprintf(dir, cap, "%s", s->rx_free[--s->rx_nfree]);
+	pthread_mutex_unlock(&s->rxmu);
+	return got;
+}
+
+/* The work directory of a call whose fax is stored, holding only its route
+ * file and its TIFF, kept for the next call once its TIFF is emptied (a
+ * directory with a route and no page is no fax to the start's recovery),
+ * else wiped. */
+static void rx_slot_give(faxsvc_t *s, const char *dir, const char *tiff)
+{
+	int kept = 0;
+	if (truncate(tiff, 0) == 0) {
+		pthread_mutex_lock(&s->rxmu);
+		if (!atomic_load(&s->stopping) && s->rx_nfree < RX_SLOTS_MAX) {
+			snprintf(s->rx_free[s->rx_nfree++], sizeof s->rx_free[0], "%s", dir);
+			kept = 1;
+		}
+		pthread_mutex_unlock(&s->rxmu);
+	}
+	if (!kept)
+		dom_workdir_wipe(dir);
+}
+
+/* An accepted call's work directory (a kept one, else a new one), route
+ * file, TIFF file (opened into *tiff_fd for the engine) and rx_call (route
+ * is consumed). 0, or 503 when the directory or the file cannot be made. */
 static int rx_prepare(faxsvc_t *s, json_t *route, const char *to_user, const char *from_user,
 	int *tiff_fd, void **call_ud, struct rx_call **out)
 {
 	struct rx_call *rc = xcalloc(1, sizeof *rc);
 	rc->route = route;
-	if (dom_workdir_new(s->env, rc->dir, sizeof rc->dir) != 0) {
+	if (!rx_slot_take(s, rc->dir, sizeof rc->dir) &&
+	    dom_workdir_new(s->env, rc->dir, sizeof rc->dir) != 0) {
 		json_decref(route);
 		free(rc);
 		return 503;
 	}
+	/* The TIFF first: emptied (a kept directory's is empty already), so
+	 * that while the route below is rewritten in place the directory holds
+	 * no page another call's route could be read with. */
 	snprintf(rc->tiff, sizeof rc->tiff, "%s/rx.tif", rc->dir);
 	int fd = open(rc->tiff, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0) {
@@ -645,10 +692,17 @@ static int rx_prepare(faxsvc_t *s, json_t *route, const char *to_user, const cha
 	}
 	*tiff_fd = fd;
 	/* The route goes with the pages, so that a crash while they are stored
-	 * loses neither (recover_inbound at the next start). */
+	 * loses neither (recover_inbound at the next start). Written in place,
+	 * no new file: a crash while it is written leaves no page with it,
+	 * which the recovery passes over. */
 	char *rj = json_dumps(route, JSON_COMPACT);
-	if (!rj || rx_write_file(rc->dir, RX_ROUTE_FILE, rj, strlen(rj), false) != 0)
+	char rpath[1200];
+	snprintf(rpath, sizeof rpath, "%s/" RX_ROUTE_FILE, rc->dir);
+	int rfd = rj ? open(rpath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600) : -1;
+	if (rfd < 0 || fd_write_all(rfd, rj, strlen(rj)) != 0)
 		log_event(LOG_ERROR, "fax.inbound_keep_failed", "dir=%s what=route", rc->dir);
+	if (rfd >= 0)
+		close(rfd);
 	free(rj);
 	*call_ud = rc;
 	if (out)
@@ -811,13 +865,13 @@ static void rx_result(void *ud, const fax_result_t *r)
 	 * again from a quarter of a second to every INBOUND_RETRY_MAX_MS, the
 	 * pages and the route kept in the call's work directory; a stop of
 	 * the service before then keeps them there for the next start. */
-	int wait_ms = 250;
+	int wait_ms = 250, tries = 1;
 	bool wipe = true, kept_result = false;
 	/* One id for every try: a try after a commit whose answer was lost
 	 * finds the fax stored instead of filing it twice. Kept beside the
 	 * result (saved), the start's filing uses it too. */
 	char id[64] = "", saved[64] = "";
-	for (int tries = 1;; tries++) {
+	for (;; tries++) {
 		if (dom_fax_inbound(s->st, s->env, rc->route, tiff, r, id) == 0) {
 			log_event(LOG_INFO, "fax.inbound_stored", "fax=%s to=%s pages=%d ok=%d", id, r->to_user,
 				r->pages_received, r->ok);
@@ -855,7 +909,11 @@ static void rx_result(void *ud, const fax_result_t *r)
 		pthread_mutex_unlock(&s->mu);
 		wait_ms = wait_ms * 2 > INBOUND_RETRY_MAX_MS ? INBOUND_RETRY_MAX_MS : wait_ms * 2;
 	}
-	if (wipe)
+	/* Stored at the first try: the directory holds its route and TIFF
+	 * alone (a retry may have left the result and the id beside them). */
+	if (wipe && tries == 1)
+		rx_slot_give(s, rc->dir, rc->tiff);
+	else if (wipe)
 		dom_workdir_wipe(rc->dir);
 	json_decref(rc->route);
 	free(rc);
@@ -1499,21 +1557,25 @@ static int recover_inbound(faxsvc_t *s)
 		snprintf(tpath, sizeof tpath, "%s/rx.tif", dir);
 		json_error_t je;
 		json_t *route = json_load_file(rpath, 0, &je);
-		if (!route) {
-			if (access(rpath, F_OK) == 0)
-				rx_unreadable(dir, de->d_name, "route");
-			continue;
-		}
 		int pages = 0;
 		TIFFSetErrorHandler(NULL);
 		TIFFSetWarningHandler(NULL);
-		TIFF *t = TIFFOpen(tpath, "r");
+		TIFF *t = route || access(rpath, F_OK) == 0 ? TIFFOpen(tpath, "r") : NULL;
 		if (t) {
 			pages = TIFFNumberOfDirectories(t);
 			TIFFClose(t);
 		}
 		fax_result_t r;
-		int kr = rx_kept_result(dir, &r);
+		int kr = route || access(rpath, F_OK) == 0 ? rx_kept_result(dir, &r) : 1;
+		if (!route) {
+			/* Unreadable with pages or a result: kept for an operator.
+			 * Without either (a crash while a call's route was written
+			 * over a kept directory's), there is nothing to lose. */
+			if (access(rpath, F_OK) == 0 && (pages > 0 || kr != 1 ||
+							    strncmp(de->d_name, "job-", 4) != 0))
+				rx_unreadable(dir, de->d_name, "route");
+			continue;
+		}
 		bool ended = kr == 0;
 		if (kr < 0)
 			log_event(LOG_ERROR, "fax.inbound_unreadable", "dir=%s what=result action=cut_short", dir);
@@ -1716,6 +1778,7 @@ faxsvc_t *faxsvc_start(const faxsvc_config_t *cfg, store_t *st, char *err, size_
 	s->nworkers = cfg->workers < 1 ? 1 : cfg->workers > FAXSVC_WORKERS_MAX ? FAXSVC_WORKERS_MAX : cfg->workers;
 	pthread_mutex_init(&s->mu, NULL);
 	pthread_mutex_init(&s->cmu, NULL);
+	pthread_mutex_init(&s->rxmu, NULL);
 	pthread_cond_init(&s->cv, NULL);
 
 	/* The trunks' state is recorded as this node's view. */
@@ -1799,8 +1862,13 @@ void faxsvc_stop(faxsvc_t *s)
 	for (int i = 0; i < s->ncarriers; i++)
 		if (s->carriers[i].started)
 			pthread_join(s->carriers[i].th, NULL);
+	/* The kept directories of ended calls go (the start would wipe them). */
+	for (int i = 0; i < s->rx_nfree; i++)
+		dom_workdir_wipe(s->rx_free[i]);
+	s->rx_nfree = 0;
 	pthread_mutex_destroy(&s->mu);
 	pthread_mutex_destroy(&s->cmu);
+	pthread_mutex_destroy(&s->rxmu);
 	pthread_cond_destroy(&s->cv);
 	resolve_set_lookup(NULL, NULL);
 	if (s->own_line)

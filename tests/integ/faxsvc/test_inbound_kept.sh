@@ -104,8 +104,18 @@ rm -f "$WORK/rx-badresult/fax.id"
 head -c 12 "$TMP/kept1/result.bin" >"$WORK/rx-badresult/result.bin"
 cp -a "$TMP/kept1" "$WORK/rx-badid"
 printf 'fax_\001\002' >"$WORK/rx-badid/fax.id"
+# A received call's work directory is kept for the next call once its fax
+# is stored (its TIFF emptied), and the next call's route is written over
+# the last one's: a crash during that write leaves a cut route and no page,
+# which is nothing to keep.
+mkdir "$WORK/job-cutslot"
+head -c 20 "$TMP/kept1/inbound.json" >"$WORK/job-cutslot/inbound.json"
+: >"$WORK/job-cutslot/rx.tif"
 BEFORE=$(inbound_b)
 restart
+! grep -q "event=fax.inbound_unreadable dir=$WORK/[a-z]*-cutslot" "$LOG" && [ ! -e "$WORK/job-cutslot" ] &&
+	[ ! -e "$WORK/rx-cutslot" ] && ok ||
+	fail "a work directory with a cut route and no page is kept or logged: $(grep fax.inbound_unreadable "$LOG"; ls "$WORK")"
 grep -q 'event=supervisor.service_exited' "$LOG" && fail "the service crashed on the damaged directories: $(grep service_exited "$LOG")" || ok
 grep -q "event=fax.inbound_unreadable dir=$WORK/rx-badroute what=route action=kept" "$LOG" && [ -s "$WORK/rx-badroute/rx.tif" ] && ok ||
 	fail "a cut route file is not logged and kept: $(grep fax.inbound_unreadable "$LOG")"

@@ -481,6 +481,7 @@ static enum queue_outcome send_run(const queue_job_t *qj, void *arg, char *why, 
 			queue_job_again(qj, again, NULL);
 		return QUEUE_DONE;
 	}
+	j->fj.send_job = qj;
 	pthread_mutex_lock(&s->mu);
 	int slot = -1;
 	for (int i = 0; i < s->nworkers && slot < 0; i++)

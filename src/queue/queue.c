@@ -36,6 +36,7 @@ struct queue_again {
 	bool set;
 	int64_t at;
 	char *progress;
+	bool ended; /* queue_job_done_tx committed: the run's end writes nothing */
 };
 
 struct queue {
@@ -233,6 +234,22 @@ int queue_job_progress(store_tx_t *tx, const queue_job_t *job, const json_t *pro
 	return rc;
 }
 
+static void mark_ended(void *arg)
+{
+	((struct queue_again *)arg)->ended = true;
+}
+
+int queue_job_done_tx(store_tx_t *tx, const queue_job_t *job)
+{
+	if (!job->again || !job->q)
+		return STORE_OK; /* a run outside the queue's workers: nothing to end */
+	int64_t now = time_now_ms();
+	int rc = store_job_end(tx, job->id, job->q->node, job->attempt, "done", now, NULL, false, now);
+	if (rc == STORE_OK)
+		store_tx_after_commit(tx, mark_ended, job->again);
+	return rc;
+}
+
 void queue_job_again(const queue_job_t *job, int64_t at, const json_t *progress)
 {
 	if (!job->again)
@@ -285,15 +302,20 @@ static void end_run(queue_t *q, const queue_kind_t *k, const queue_job_t *job,
 	enum queue_outcome o, const char *why)
 {
 	int64_t now = time_now_ms();
+	/* Ended done already, in the run's own last transaction
+	 * (queue_job_done_tx): nothing is written here. */
+	bool ended = job->again && job->again->ended;
+	if (ended)
+		o = QUEUE_DONE;
 	bool give_up = o == QUEUE_FAIL || (o == QUEUE_RETRY && job->attempt >= job->max_attempts);
 	const char *state = o == QUEUE_DONE ? "done" : give_up ? "failed" : "queued";
 	int64_t at = o == QUEUE_RETRY && !give_up ? now + backoff(k, job->attempt) : now;
-	bool again = o == QUEUE_DONE && job->again && job->again->set;
+	bool again = !ended && o == QUEUE_DONE && job->again && job->again->set;
 	if (again)
 		state = "queued";
 	int64_t until = time_mono_ns() / 1000000 + k->lease_ms;
-	int sr;
-	for (int tries = 1;; tries++) {
+	int sr = STORE_OK;
+	for (int tries = 1; !ended; tries++) {
 		store_tx_t *tx = store_begin(q->st, true);
 		int rc = tx ? 0 : -1;
 		if (rc == 0 && give_up && k->failed && k->failed(tx, job, k->arg, why) != 0)

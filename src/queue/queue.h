@@ -155,6 +155,13 @@ const char *queue_node(const queue_t *q);
 int queue_job_hold(store_tx_t *tx, const queue_job_t *job);
 /* Records progress (an object) of job in tx, fenced as queue_job_hold. */
 int queue_job_progress(store_tx_t *tx, const queue_job_t *job, const json_t *progress);
+/* The job ends done in tx, the run's last write transaction (fenced as
+ * queue_job_hold), instead of in a transaction of its own after the run:
+ * one commit fewer. Once tx has committed the run must end QUEUE_DONE
+ * (nothing more is written for it, queue_job_again included); a rollback
+ * or a failed commit leaves the job to the run's end as before. 0,
+ * STORE_NOTFOUND (the lease is another's), STORE_ERROR. */
+int queue_job_done_tx(store_tx_t *tx, const queue_job_t *job);
 /* Once this run ends QUEUE_DONE, job is queued again (in the transaction
  * that ends the run), due at at, its attempts from 0, with progress (NULL:
  * none) what its next run sees: a recurring job. Called from the run. */

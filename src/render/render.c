@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +42,49 @@ void render_result_init(struct render_result *r)
 	r->doc_index = -1;
 }
 
+/* Reads fd to its end into *data, at most RENDER_INPUT_MAX bytes: from
+ * offset 0 with pread when positional (the descriptor's own offset left
+ * alone), else from where it is (a pipe). what names it in a failure's
+ * detail. */
+static int read_fd_whole(int fd, bool positional, const char *what, uint8_t **data,
+	size_t *len, struct render_result *r)
+{
+	size_t cap = 0, n = 0;
+	uint8_t *buf = NULL;
+	for (;;) {
+		if (n == cap) {
+			if (cap >= RENDER_INPUT_MAX) {
+				free(buf);
+				render_set_fail(r, RENDER_E_TOO_LARGE, "%s is larger than %u bytes", what,
+					RENDER_INPUT_MAX);
+				return -1;
+			}
+			cap = cap ? cap * 2 : 65536;
+			buf = xrealloc(buf, cap + 1);
+		}
+		ssize_t got = positional ? pread(fd, buf + n, cap - n, (off_t)n)
+					 : read(fd, buf + n, cap - n);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0) {
+			free(buf);
+			render_set_fail(r, RENDER_E_IO, "cannot read %s: %s", what, strerror(errno));
+			return -1;
+		}
+		if (got == 0)
+			break;
+		n += (size_t)got;
+	}
+	if (n > RENDER_INPUT_MAX) {
+		free(buf);
+		render_set_fail(r, RENDER_E_TOO_LARGE, "%s is larger than %u bytes", what, RENDER_INPUT_MAX);
+		return -1;
+	}
+	*data = buf;
+	*len = n;
+	return 0;
+}
+
 int render_read_file(const char *path, uint8_t **data, size_t *len, struct render_result *r)
 {
 	*data = NULL;
@@ -50,46 +94,19 @@ int render_read_file(const char *path, uint8_t **data, size_t *len, struct rende
 		render_set_fail(r, RENDER_E_IO, "cannot open %s: %s", path, strerror(errno));
 		return -1;
 	}
-	size_t cap = 0, n = 0;
-	uint8_t *buf = NULL;
-	for (;;) {
-		if (n == cap) {
-			if (cap >= RENDER_INPUT_MAX) {
-				free(buf);
-				close(fd);
-				render_set_fail(r, RENDER_E_TOO_LARGE, "%s is larger than %u bytes", path,
-					RENDER_INPUT_MAX);
-				return -1;
-			}
-			cap = cap ? cap * 2 : 65536;
-			buf = xrealloc(buf, cap + 1);
-		}
-		ssize_t got = read(fd, buf + n, cap - n);
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got < 0) {
-			free(buf);
-			close(fd);
-			render_set_fail(r, RENDER_E_IO, "cannot read %s: %s", path, strerror(errno));
-			return -1;
-		}
-		if (got == 0)
-			break;
-		n += (size_t)got;
-	}
+	int rc = read_fd_whole(fd, false, path, data, len, r);
 	close(fd);
-	if (n > RENDER_INPUT_MAX) {
-		free(buf);
-		render_set_fail(r, RENDER_E_TOO_LARGE, "%s is larger than %u bytes", path, RENDER_INPUT_MAX);
-		return -1;
-	}
-	*data = buf;
-	*len = n;
-	return 0;
+	return rc;
 }
 
 int render_tmpfile(const char *near)
 {
+	/* In memory first: a new inode on a disk's file system costs more
+	 * than the pages (composed one by one and released as they are:
+	 * compose_stream_next). */
+	int fd = memfd_create("faxvault-render-part", MFD_CLOEXEC);
+	if (fd >= 0)
+		return fd;
 	char dir[4096];
 	snprintf(dir, sizeof(dir), "%s", near ? near : "/tmp");
 	char *slash = strrchr(dir, '/');
@@ -99,7 +116,7 @@ int render_tmpfile(const char *near)
 		*slash = 0;
 	else
 		snprintf(dir, sizeof(dir), ".");
-	int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
 	if (fd >= 0)
 		return fd;
 	char tmpl[] = "/tmp/faxvault-render-XXXXXX";
@@ -178,7 +195,8 @@ static int render_has_header(const struct render_opts *o)
  * document is done. */
 struct compose {
 	const struct render_opts *o;
-	const char *out;
+	const char *out;    /* the output's path (its part renamed over it), or */
+	int out_fd;         /* the caller's descriptor written in place (out NULL) */
 	int yres, cover, total;
 	int skip_first; /* page 1 of document 1 left out (replace_first_page) */
 	int64_t date;
@@ -215,13 +233,14 @@ static int compose_failed(struct compose *c, enum render_fail f, int doc, const 
 static int compose_open(struct compose *c)
 {
 	char err[256];
-	int pfd = render_create_part(c->out, &c->part);
+	int pfd = c->out ? render_create_part(c->out, &c->part) : dup(c->out_fd);
 	if (pfd < 0) {
-		snprintf(err, sizeof(err), "cannot create a file next to %s: %s", c->out,
-			strerror(errno));
+		snprintf(err, sizeof(err), "cannot create a file next to %s: %s",
+			c->out ? c->out : "the output", strerror(errno));
 		return compose_failed(c, RENDER_E_IO, -1, err);
 	}
-	c->tw = tiffw_open_fd(pfd, c->part, c->o->coding, c->yres, err, sizeof(err));
+	c->tw = tiffw_open_fd(pfd, c->part ? c->part : "(output)", c->o->coding, c->yres, err,
+		sizeof(err));
 	if (!c->tw)
 		return compose_failed(c, RENDER_E_IO, -1, err);
 	if (c->cover) {
@@ -312,6 +331,9 @@ static int compose_stream_next(struct compose *c, int doc)
 	if (bitmap_stream_next(c->sbuf, need, &off, RENDER_WIDTH, c->yres * BITMAP_PAGE_INCHES_MAX,
 		&view) != 1)
 		return compose_failed(c, RENDER_E_CRASH, doc, "malformed page stream from the renderer");
+	/* The page is ours now: its bytes in the stream (a memfd: memory)
+	 * are released, so that a long document holds a page or two. */
+	fallocate(c->sfd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)c->soff, (off_t)need);
 	c->soff += need;
 	c->sdone++;
 	if (doc == 0 && c->skip_first && c->sdone == 1)
@@ -344,8 +366,11 @@ static int compose_on_page(void *ctx, int pages, int done)
 	return 0;
 }
 
-int render_documents(const char *const *inputs, size_t n, const char *out_tif,
-	const struct render_opts *o, struct render_result *r)
+/* render_documents() and render_documents_fd(): the inputs by path
+ * (inputs) or by descriptor (in_fds), the output a path (out_tif) or a
+ * descriptor (out_fd, out_tif NULL). */
+static int render_docs(const char *const *inputs, const int *in_fds, size_t n,
+	const char *out_tif, int out_fd, const struct render_opts *o, struct render_result *r)
 {
 	struct render_opts defaults;
 	if (!o) {
@@ -353,7 +378,7 @@ int render_documents(const char *const *inputs, size_t n, const char *out_tif,
 		o = &defaults;
 	}
 	render_result_init(r);
-	if (n == 0 || n > RENDER_INPUTS_MAX || !out_tif || !inputs) {
+	if (n == 0 || n > RENDER_INPUTS_MAX || (!out_tif && out_fd < 0) || (!inputs && !in_fds)) {
 		render_set_fail(r, RENDER_E_USAGE, "between 1 and %d documents", RENDER_INPUTS_MAX);
 		return -1;
 	}
@@ -376,8 +401,8 @@ int render_documents(const char *const *inputs, size_t n, const char *out_tif,
 	for (size_t i = 0; i < n * (size_t)np; i++)
 		tmp[i] = -1;
 	int total = cover, rc = -1;
-	struct compose c = {.o = o, .out = out_tif, .yres = yres, .cover = cover, .date = date,
-		.skip_first = o->replace_first_page ? 1 : 0,
+	struct compose c = {.o = o, .out = out_tif, .out_fd = out_fd, .yres = yres, .cover = cover,
+		.date = date, .skip_first = o->replace_first_page ? 1 : 0,
 		.tmp = tmp, .count = count, .np = np, .last = (int)n - 1, .sfd = -1, .fail_doc = -1};
 
 	/* Fonts for the cover and header, before anything is rendered. */
@@ -395,7 +420,10 @@ int render_documents(const char *const *inputs, size_t n, const char *out_tif,
 		int budget = o->max_pages - total;
 		uint8_t *data;
 		size_t len;
-		if (render_read_file(inputs[i], &data, &len, r) < 0)
+		char what[32];
+		snprintf(what, sizeof(what), "document %zu", i + 1);
+		if (inputs ? render_read_file(inputs[i], &data, &len, r) < 0
+			   : read_fd_whole(in_fds[i], true, what, &data, &len, r) < 0)
 			goto out;
 		enum render_type type = render_sniff(data, len);
 		uint8_t *u8;
@@ -552,8 +580,8 @@ composed:
 	}
 	int crc = tiffw_close(c.tw);
 	c.tw = NULL;
-	if (crc < 0 || rename(c.part, out_tif) != 0) {
-		render_set_fail(r, RENDER_E_IO, "cannot write %s", out_tif);
+	if (crc < 0 || (out_tif && rename(c.part, out_tif) != 0)) {
+		render_set_fail(r, RENDER_E_IO, "cannot write %s", out_tif ? out_tif : "the output");
 		goto out;
 	}
 	r->pages = total;
@@ -577,6 +605,18 @@ out:
 	free(count);
 	fonts_give(c.fonts);
 	return rc;
+}
+
+int render_documents(const char *const *inputs, size_t n, const char *out_tif,
+	const struct render_opts *o, struct render_result *r)
+{
+	return render_docs(inputs, NULL, n, out_tif, -1, o, r);
+}
+
+int render_documents_fd(const int *inputs, size_t n, int out_fd, const struct render_opts *o,
+	struct render_result *r)
+{
+	return render_docs(NULL, inputs, n, NULL, out_fd, o, r);
 }
 
 int render_to_tiff(const char *const *inputs, size_t n, const char *out_tif, int fine,

@@ -167,6 +167,14 @@ struct render_result {
 int render_documents(const char *const *inputs, size_t n, const char *out_tif,
 	const struct render_opts *o, struct render_result *r);
 
+/* The same from descriptors into a descriptor, no file named: each of
+ * inputs[0..n) (borrowed) is read from offset 0 to its end, the TIFF-F is
+ * written to out_fd (borrowed; an empty, seekable file such as a memfd)
+ * from its offset. On failure out_fd may hold part of a TIFF: the caller
+ * discards it. */
+int render_documents_fd(const int *inputs, size_t n, int out_fd, const struct render_opts *o,
+	struct render_result *r);
+
 /* Renders n input documents (PDF, TIFF, PNG, JPEG, text) into one multi-page
  * TIFF-F file at out_tif. fine: 204x196 dpi instead of 204x98. Returns 0 and
  * sets *pages, or -1 with a person-readable reason in err. */

@@ -16,7 +16,8 @@ void render_set_fail(struct render_result *r, enum render_fail f, const char *fm
 /* Whole file into *data (caller frees; one spare byte allocated), at most
  * RENDER_INPUT_MAX bytes. 0 / -1 with r set. */
 int render_read_file(const char *path, uint8_t **data, size_t *len, struct render_result *r);
-/* An unlinked read-write file on the file system of `near` (else /tmp). */
+/* An anonymous read-write file: a memfd, else an unlinked file on the file
+ * system of `near` (else /tmp). */
 int render_tmpfile(const char *near);
 void render_limits(const struct render_opts *o, struct sandbox_limits *lim);
 /* Logs once per process (render_fork_threaded) when children are about to

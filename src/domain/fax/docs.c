@@ -136,16 +136,22 @@ int doc_put_tx(store_tx_t *tx, const fax_env_t *env, const char *account_id, con
 	return rc;
 }
 
+int doc_put_fd_tx(store_tx_t *tx, const fax_env_t *env, const char *account_id,
+	const char *kind, int fd, int pages, char doc_id[DOC_ID_MAX])
+{
+	struct stat sb;
+	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) || (uint64_t)sb.st_size > RENDER_INPUT_MAX)
+		return -1;
+	return doc_put_fd(tx, env, account_id, kind, fd, (size_t)sb.st_size, pages, doc_id);
+}
+
 int doc_put_file_tx(store_tx_t *tx, const fax_env_t *env, const char *account_id,
 	const char *kind, const char *path, int pages, char doc_id[DOC_ID_MAX])
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
-	struct stat sb;
-	int rc = -1;
-	if (fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) && (uint64_t)sb.st_size <= RENDER_INPUT_MAX)
-		rc = doc_put_fd(tx, env, account_id, kind, fd, (size_t)sb.st_size, pages, doc_id);
+	int rc = doc_put_fd_tx(tx, env, account_id, kind, fd, pages, doc_id);
 	close(fd);
 	return rc;
 }

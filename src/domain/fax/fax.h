@@ -256,6 +256,7 @@ int dom_rates_put(dom_ctx_t *c, const json_t *body, json_t **out, dom_err_t *e);
 
 /* ---- the runner (no request context) ---- */
 
+struct queue_job;
 typedef struct fax_job {
 	char fax_id[64], account_id[64], user_id[64], attempt_id[64], doc_id[64];
 	char to[32], from[32];
@@ -267,6 +268,9 @@ typedef struct fax_job {
 	int ecm, max_rate, t38; /* as the retry policy chose: ecm 0/1, 9600|14400, t38 0 (refuse) 1 (offer) 2 (accept only) */
 	int remembered;     /* 1: ecm, max_rate and t38 come from what last worked for this number (faxdest.h) */
 	int64_t started_at;
+	/* The send job running the call (borrowed), or NULL: the transaction
+	 * that makes the fax final (dom_fax_finish) ends it too. */
+	const struct queue_job *send_job;
 } fax_job_t;
 void fax_job_clear(fax_job_t *j); /* frees trunk and alternates */
 /* ---- sends on the job queue ----
@@ -440,6 +444,10 @@ int doc_put_tx(store_tx_t *tx, const fax_env_t *env, const char *account_id, con
 	const void *data, size_t len, int pages, char doc_id[DOC_ID_MAX]);
 int doc_put_file_tx(store_tx_t *tx, const fax_env_t *env, const char *account_id,
 	const char *kind, const char *path, int pages, char doc_id[DOC_ID_MAX]);
+/* The same from fd (borrowed: a regular file or a memfd, read from
+ * offset 0 to its end, at most RENDER_INPUT_MAX bytes). */
+int doc_put_fd_tx(store_tx_t *tx, const fax_env_t *env, const char *account_id,
+	const char *kind, int fd, int pages, char doc_id[DOC_ID_MAX]);
 int doc_get_file_tx(store_tx_t *tx, const fax_env_t *env, const char *account_id,
 	const char *doc_id, const char *path);
 /* The same into fd (written from its offset; a memfd keeps the plaintext

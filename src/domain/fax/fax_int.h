@@ -60,23 +60,19 @@ void fx_drop_submission(store_tx_t *tx, const fax_env_t *env, const json_t *sub)
  * caller then drops the submission (fx_drop_submission). items (may be
  * NULL) receives the faxes. */
 int fx_queue_submission(store_tx_t *tx, const fax_env_t *env, const audit_ctx_t *actor,
-	const json_t *sub, const char *tiff, int pages, json_t *items);
+	const json_t *sub, int tiff_fd, int pages, json_t *items);
 
-/* Renders the inputs of a work directory (in-0, in-1, …) into dir/fax.tif
- * with the options saved for the submission. 0 with *pages, or -1 with
- * r->fail. */
-int fx_render_submission(const fax_env_t *env, const char *dir, int ninputs,
+/* Renders the inputs (ninputs descriptors, read from offset 0) into
+ * out_fd (an empty memfd) with the options saved for the submission. 0
+ * with *pages, or -1 with r->fail. */
+int fx_render_submission(const fax_env_t *env, const int *inputs, int ninputs, int out_fd,
 	const json_t *opt, const char *log_id, int *pages, struct render_result *r);
 
 /* The problem of a refused rendering (e), with the page cap named when
  * it is the reason: -1. */
 int fx_render_problem(enum render_fail f, int max_pages, dom_err_t *e);
 
-/* fax_render_job.c */
-/* Fetches the originals of sub into a new private work directory (dir;
- * the caller wipes it) and renders them there with the submission's
- * options: 0 with *pages, or -1 with rr->fail (RENDER_E_INTERNAL or
- * RENDER_E_IO when the fault is ours). */
+
 /* fax_submit.c: a quote's prices of pages pages for each recipient of o,
  * and whether the account may send them (see dom_fax_quote), as c->who,
  * audited as fax.quote (with quote_id when not NULL). 0 with *out, or -1
@@ -89,8 +85,13 @@ int fx_quote_price(dom_ctx_t *c, const fax_env_t *env, const fax_opts_t *o, int 
 int fx_quote_enqueue(dom_ctx_t *c, const char *quote_id, const json_t *form,
 	const json_t *originals, const json_t *options);
 
-int fx_render_stored(store_t *st, const fax_env_t *env, const json_t *sub, char *dir,
-	size_t dirlen, int *pages, struct render_result *rr);
+/* fax_render_job.c: decrypts the originals of sub into memfds and
+ * renders them with the submission's options into a new memfd (*out_fd,
+ * the caller's to close; -1 on failure): no file and no plaintext on
+ * disk. 0 with *pages, or -1 with rr->fail (RENDER_E_INTERNAL or
+ * RENDER_E_IO when the fault is ours). */
+int fx_render_stored(store_t *st, const fax_env_t *env, const json_t *sub, int *out_fd,
+	int *pages, struct render_result *rr);
 /* In tx: the faxes of sub still rendering end failed (fclass, reason), and
  * the submission and its originals are destroyed. 0, or -1. */
 int fx_submission_fail(store_tx_t *tx, const fax_env_t *env, const json_t *sub,

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "dom_util.h"
 #include "log.h"
@@ -98,13 +99,14 @@ static enum queue_outcome quote_run(const queue_job_t *job, void *arg, char *why
 		return QUEUE_RETRY;
 	}
 	json_t *sub = as_submission(job);
-	char dir[512];
+	int tiff_fd = -1;
 	int pages = 0;
 	struct render_result rr;
 	int64_t t0 = time_now_ms();
-	int failed = fx_render_stored(job->st, env, sub, dir, sizeof dir, &pages, &rr) != 0;
+	int failed = fx_render_stored(job->st, env, sub, &tiff_fd, &pages, &rr) != 0;
 	json_decref(sub);
-	dom_workdir_wipe(dir);
+	if (tiff_fd >= 0)
+		close(tiff_fd);
 	if (failed && transient(rr.fail)) {
 		snprintf(why, whylen, "the renderer could not run (%s)", render_fail_code(rr.fail));
 		return QUEUE_RETRY;

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "billing/billing.h"
@@ -44,8 +45,8 @@ static void test_hold(const fax_env_t *env)
 		usleep(50 * 1000);
 }
 
-int fx_render_stored(store_t *st, const fax_env_t *env, const json_t *sub, char *dir,
-	size_t dirlen, int *pages, struct render_result *rr)
+int fx_render_stored(store_t *st, const fax_env_t *env, const json_t *sub, int *out_fd,
+	int *pages, struct render_result *rr)
 {
 	test_hold(env);
 	const char *account_id = rec_str(sub, "account_id");
@@ -53,20 +54,25 @@ int fx_render_stored(store_t *st, const fax_env_t *env, const json_t *sub, char 
 	json_t *opt = json_loads(rec_str(sub, "options"), 0, NULL);
 	int n = (int)json_array_size(orig), failed = 0;
 	*pages = 0;
+	*out_fd = -1;
 	memset(rr, 0, sizeof *rr);
 	rr->fail = RENDER_E_INTERNAL;
-	dir[0] = '\0';
+	/* The originals decrypted into memfds, the rendering into another: no
+	 * work directory, no file (each new inode costs the file system more
+	 * than the copy), no plaintext on disk. */
+	int *in = xcalloc(n > 0 ? (size_t)n : 1, sizeof *in);
+	for (int i = 0; i < n; i++)
+		in[i] = -1;
 	store_tx_t *tx = store_begin(st, false);
-	if (!tx || dom_workdir_new(env, dir, dirlen) != 0)
+	if (!tx)
 		failed = 1;
 	for (int i = 0; i < n && !failed; i++) {
-		char *p = xasprintf("%s/in-%d", dir, i);
-		if (doc_get_file_tx(tx, env, account_id,
-			    json_string_value(json_array_get(orig, (size_t)i)), p) != 0) {
+		in[i] = memfd_create("fax-original", MFD_CLOEXEC);
+		if (in[i] < 0 || doc_get_fd_tx(tx, env, account_id,
+			    json_string_value(json_array_get(orig, (size_t)i)), in[i]) != 0) {
 			rr->fail = RENDER_E_IO;
 			failed = 1;
 		}
-		free(p);
 	}
 	if (tx)
 		store_rollback(tx);
@@ -74,8 +80,19 @@ int fx_render_stored(store_t *st, const fax_env_t *env, const json_t *sub, char 
 		rr->fail = RENDER_E_EMPTY;
 		failed = 1;
 	}
-	if (!failed && fx_render_submission(env, dir, n, opt, rec_str(sub, "id"), pages, rr) != 0)
+	if (!failed && (*out_fd = memfd_create("fax-rendered", MFD_CLOEXEC)) < 0)
 		failed = 1;
+	if (!failed && fx_render_submission(env, in, n, *out_fd, opt, rec_str(sub, "id"), pages,
+			   rr) != 0)
+		failed = 1;
+	for (int i = 0; i < n; i++)
+		if (in[i] >= 0)
+			close(in[i]);
+	free(in);
+	if (failed && *out_fd >= 0) {
+		close(*out_fd);
+		*out_fd = -1;
+	}
 	json_decref(orig);
 	json_decref(opt);
 	return failed ? -1 : 0;
@@ -134,7 +151,7 @@ static const char *render_refusal(enum render_fail f, const fax_env_t *env, cons
  * refuse their pages (billing_submit_check, acting as the submitter):
  * they then fail with the refusal's reason. 0 queued, 1 refused, or -1. */
 static int settle(store_tx_t *tx, const queue_job_t *job, const dom_config_t *cfg,
-	const json_t *sub, const char *tiff, int pages)
+	const json_t *sub, int tiff_fd, int pages)
 {
 	const fax_env_t *env = cfg->fax;
 	const char *account_id = rec_str(sub, "account_id"), *user_id = rec_str(sub, "user_id");
@@ -180,7 +197,7 @@ static int settle(store_tx_t *tx, const queue_job_t *job, const dom_config_t *cf
 		rc = fx_submission_fail(tx, env, sub, e.kind && strcmp(e.kind, "quota-exceeded") == 0
 			? "quota_exceeded" : "insufficient_credit", reason) == 0 ? 1 : -1;
 	} else {
-		rc = fx_queue_submission(tx, env, &render_actor, sub, tiff, pages, NULL);
+		rc = fx_queue_submission(tx, env, &render_actor, sub, tiff_fd, pages, NULL);
 		/* The originals' files go once this commits: a crash before
 		 * the commit leaves them for the next run. */
 		if (rc == 0)
@@ -215,13 +232,12 @@ static enum queue_outcome render_run(const queue_job_t *job, void *arg, char *wh
 	store_rollback(tx);
 	if (!sub)
 		return QUEUE_DONE; /* settled by a run whose end was not recorded */
-	char dir[512];
+	int tiff_fd = -1;
 	int pages = 0;
 	struct render_result rr;
 	int64_t t0 = time_now_ms();
-	int failed = fx_render_stored(job->st, env, sub, dir, sizeof dir, &pages, &rr) != 0;
+	int failed = fx_render_stored(job->st, env, sub, &tiff_fd, &pages, &rr) != 0;
 	if (failed && transient(rr.fail)) {
-		dom_workdir_wipe(dir);
 		json_decref(sub);
 		snprintf(why, whylen, "the renderer could not run (%s)", render_fail_code(rr.fail));
 		return QUEUE_RETRY;
@@ -250,18 +266,18 @@ static enum queue_outcome render_run(const queue_job_t *job, void *arg, char *wh
 		if (fx_submission_fail(tx, env, sub, fclass, reason) != 0)
 			out = QUEUE_RETRY;
 	} else {
-		char *tiff = xasprintf("%s/fax.tif", dir);
-		int srs = settle(tx, job, cfg, sub, tiff, pages);
+		int srs = settle(tx, job, cfg, sub, tiff_fd, pages);
 		if (srs < 0)
 			out = QUEUE_RETRY;
 		else if (srs > 0)
 			result = "refused";
-		free(tiff);
 	}
 	json_decref(now_sub);
-	/* The document is in the store (or refused): nothing of it stays on
-	 * disk once the faxes say so. */
-	dom_workdir_wipe(dir);
+	if (tiff_fd >= 0)
+		close(tiff_fd);
+	/* The job ends with the faxes it queued: one commit, not two. */
+	if (out == QUEUE_DONE && tx && queue_job_done_tx(tx, job) == STORE_ERROR)
+		out = QUEUE_RETRY;
 	if (tx && (out != QUEUE_DONE || store_commit(tx) != STORE_OK)) {
 		if (out != QUEUE_DONE)
 			store_rollback(tx);

@@ -570,6 +570,9 @@ int dom_fax_finish_at(store_t *st, const fax_env_t *env, const fax_job_t *job, c
 				(json_int_t)(confirmed * price), "updated_at", (json_int_t)now);
 			rc = store_fax_update(tx, job->fax_id, upd);
 			json_decref(upd);
+			if (rc == STORE_OK && job->send_job &&
+			    queue_job_done_tx(tx, job->send_job) == STORE_ERROR)
+				rc = STORE_ERROR;
 		} else {
 			retry_in_t in = { .ok = r->ok, .fail_class = r->fail_class, .reason = r->reason,
 				.attempts_made = (int)json_integer_value(json_object_get(f, "attempts_made")),
@@ -583,6 +586,10 @@ int dom_fax_finish_at(store_t *st, const fax_env_t *env, const fax_job_t *job, c
 			if (out.final) {
 				rc = fx_fax_end(tx, env, job->fax_id, out.status, out.failure_class, out.failure_reason,
 					now) == 0 ? STORE_OK : STORE_ERROR;
+				/* Nothing more to send: the send job ends with the fax. */
+				if (rc == STORE_OK && job->send_job &&
+				    queue_job_done_tx(tx, job->send_job) == STORE_ERROR)
+					rc = STORE_ERROR;
 			} else {
 				json_t *upd = json_pack("{s:s, s:I, s:i, s:i, s:i, s:s, s:s, s:I}",
 					"status", "queued", "next_attempt_at", (json_int_t)(now + out.delay_ms),
@@ -655,16 +662,14 @@ int dom_fax_cancelled_n(store_t *st, const char (*fax_ids)[64], int n, int *canc
 static int recover_submission(store_t *st, const fax_env_t *env, const json_t *sub)
 {
 	json_t *opt = json_loads(rec_str(sub, "options"), 0, NULL);
-	char dir[512];
+	int tiff_fd = -1;
 	int pages = 0;
 	struct render_result rr;
-	int failed = fx_render_stored(st, env, sub, dir, sizeof dir, &pages, &rr) != 0;
+	int failed = fx_render_stored(st, env, sub, &tiff_fd, &pages, &rr) != 0;
 	store_tx_t *tx = store_begin(st, true);
 	int rc = tx ? 0 : -1;
 	if (tx && !failed) {
-		char *tiff = xasprintf("%s/fax.tif", dir);
-		rc = fx_queue_submission(tx, env, &fx_system_actor, sub, tiff, pages, NULL);
-		free(tiff);
+		rc = fx_queue_submission(tx, env, &fx_system_actor, sub, tiff_fd, pages, NULL);
 		if (rc == 0)
 			fx_drop_submission(tx, env, sub);
 	} else if (tx) {
@@ -679,7 +684,8 @@ static int recover_submission(store_t *st, const fax_env_t *env, const json_t *s
 			store_rollback(tx);
 		rc = -1;
 	}
-	dom_workdir_wipe(dir);
+	if (tiff_fd >= 0)
+		close(tiff_fd);
 	json_decref(opt);
 	log_event(rc == 0 ? LOG_INFO : LOG_ERROR, "fax.submission_recovered", "sub=%s rendered=%s",
 		rec_str(sub, "id"), failed ? "no" : "yes");

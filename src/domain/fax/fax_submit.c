@@ -49,16 +49,11 @@ static json_t *render_options(const fax_opts_t *o, const char *from, const char 
 	return opt;
 }
 
-/* Renders the inputs of a work directory (in-0, in-1, …) into dir/fax.tif
- * with the options saved for the submission. 0 with *pages, or -1 with
- * r->fail. */
-int fx_render_submission(const fax_env_t *env, const char *dir, int ninputs,
+/* Renders the inputs (ninputs descriptors) into out_fd with the options
+ * saved for the submission. 0 with *pages, or -1 with r->fail. */
+int fx_render_submission(const fax_env_t *env, const int *inputs, int ninputs, int out_fd,
 	const json_t *opt, const char *log_id, int *pages, struct render_result *r)
 {
-	char **paths = xcalloc((size_t)ninputs, sizeof *paths);
-	for (int i = 0; i < ninputs; i++)
-		paths[i] = xasprintf("%s/in-%d", dir, i);
-	char *out = xasprintf("%s/fax.tif", dir);
 	struct render_opts ro;
 	render_opts_init(&ro);
 	ro.fine = json_is_true(json_object_get(opt, "fine"));
@@ -91,13 +86,9 @@ int fx_render_submission(const fax_env_t *env, const char *dir, int ninputs,
 	ro.log_id = log_id;
 	ro.helper_path = env->render_helper;
 	memset(r, 0, sizeof *r);
-	int rc = render_documents((const char *const *)paths, (size_t)ninputs, out, &ro, r);
+	int rc = render_documents_fd(inputs, (size_t)ninputs, out_fd, &ro, r);
 	*pages = r->pages;
 	buf_free(&to);
-	for (int k = 0; k < ninputs; k++)
-		free(paths[k]);
-	free(paths);
-	free(out);
 	return rc;
 }
 
@@ -150,11 +141,11 @@ static int check_document(const fax_file_t *f, int i, int n, enum render_lang la
  * webhook and audit event (fax.rendered). items (may be NULL) receives the
  * faxes. */
 int fx_queue_submission(store_tx_t *tx, const fax_env_t *env, const audit_ctx_t *actor,
-	const json_t *sub, const char *tiff, int pages, json_t *items)
+	const json_t *sub, int tiff_fd, int pages, json_t *items)
 {
 	char doc_id[DOC_ID_MAX];
 	const char *account_id = rec_str(sub, "account_id");
-	if (doc_put_file_tx(tx, env, account_id, "fax", tiff, pages, doc_id) != 0)
+	if (doc_put_fd_tx(tx, env, account_id, "fax", tiff_fd, pages, doc_id) != 0)
 		return -1;
 	/* How it was drawn, for a rewrite (docrewrite.h). */
 	json_t *opt = json_loads(rec_str(sub, "options"), 0, NULL);

@@ -984,6 +984,94 @@ static void test_render_job(void **state)
 	assert_int_equal(dom_docs_sweep_orphans(f->st, &f->env, 0), 0);
 }
 
+/* The render job needs no work directory (the originals and the rendered
+ * document go through memfds) and ends in the transaction that queues its
+ * fax: a claim and that one, two write transactions a run. */
+static void test_render_job_no_files(void **state)
+{
+	struct fx *f = *state;
+	make_submission(f, "sub_m", "fax_m", "Bonjour,\nune lettre.\n");
+	store_tx_t *tx = store_begin(f->st, true);
+	assert_int_equal(fax_render_enqueue(tx, "acc_a", "sub_m", "127.0.0.1", "req_1"), 0);
+	assert_int_equal(store_commit(tx), STORE_OK);
+	/* A work directory that cannot be made (under a plain file). */
+	char file[600], work[700];
+	snprintf(file, sizeof file, "%s/plain", f->dir);
+	int fd = open(file, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	assert_true(fd >= 0);
+	close(fd);
+	snprintf(work, sizeof work, "%s/work", file);
+	f->env.work_dir = work;
+	dom_config_t cfg = { .fax = &f->env };
+	queue_config_t qc = { .node = "node-1" };
+	queue_t *q = queue_new(f->st, &qc);
+	assert_int_equal(fax_render_register(q, &cfg), 0);
+	uint64_t w0 = store_write_txs(f->st);
+	assert_int_equal(queue_run_once(q), 1);
+	assert_int_equal(store_write_txs(f->st) - w0, 2);
+	assert_int_equal(queue_run_once(q), 0);
+	queue_stop(q);
+	json_t *fx = get_fax(f, "fax_m");
+	assert_string_equal(str(fx, "status"), "queued");
+	assert_int_equal(num(fx, "page_count"), 1);
+	json_decref(fx);
+	tx = store_begin(f->st, false);
+	json_t *job = store_job_by_ref(tx, FAX_RENDER_JOB, "sub_m");
+	store_rollback(tx);
+	assert_non_null(job);
+	assert_string_equal(str(job, "state"), "done");
+	json_decref(job);
+}
+
+/* A send job's run as the service's (faxsvc.c send_run): the fax claimed,
+ * its call's end recorded with the job named; the job ends in the
+ * transaction that makes the fax final, not in one of its own. */
+static fax_job_t send_claimed;
+static enum queue_outcome send_like_service(const queue_job_t *job, void *arg, char *why,
+	size_t whylen)
+{
+	(void)why;
+	(void)whylen;
+	struct fx *f = arg;
+	int64_t again;
+	fax_job_t *j = &send_claimed;
+	if (dom_fax_claim_one(f->st, &f->env, "node-1", str(job->payload, "fax"), time_now_ms(), 500,
+		    j, &again) != 1)
+		return QUEUE_RETRY;
+	j->send_job = job;
+	fax_result_t r;
+	result_ok(&r, j->page_count);
+	int rc = dom_fax_finish(f->st, &f->env, j, &r);
+	fax_job_clear(j);
+	return rc == 0 ? QUEUE_DONE : QUEUE_RETRY;
+}
+
+static void test_send_job_ends_with_fax(void **state)
+{
+	struct fx *f = *state;
+	make_fax(f, "fax_e", 1, 3);
+	assert_int_equal(dom_fax_send_jobs(f->st, 10), 1);
+	queue_config_t qc = { .node = "node-1" };
+	queue_t *q = queue_new(f->st, &qc);
+	queue_kind_t k = { .kind = FAX_SEND_JOB, .run = send_like_service, .arg = f };
+	assert_int_equal(queue_register(q, &k), 0);
+	uint64_t w0 = store_write_txs(f->st);
+	assert_int_equal(queue_run_once(q), 1);
+	/* the job's claim, the fax's claim, the call's end: no fourth */
+	assert_int_equal(store_write_txs(f->st) - w0, 3);
+	assert_int_equal(queue_run_once(q), 0);
+	queue_stop(q);
+	json_t *fx = get_fax(f, "fax_e");
+	assert_string_equal(str(fx, "status"), "delivered");
+	json_decref(fx);
+	store_tx_t *tx = store_begin(f->st, false);
+	json_t *job = store_job_by_ref(tx, FAX_SEND_JOB, "fax_e");
+	store_rollback(tx);
+	assert_non_null(job);
+	assert_string_equal(str(job, "state"), "done");
+	json_decref(job);
+}
+
 static void test_cancel_during_call(void **state)
 {
 	struct fx *f = *state;
@@ -1123,6 +1211,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_claim_limits, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_recover_rendering, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_render_job, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_render_job_no_files, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_send_job_ends_with_fax, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cancel_during_call, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_inbound, setup, teardown),
 		cmocka_unit_test(test_csv),

@@ -1412,6 +1412,12 @@ void faxsvc_metrics(buf_t *o, void *ud)
 	faxsvc_t *s = ud;
 	if (!s)
 		return;
+	/* Each takes the writers' lock and, committed, writes the log: the
+	 * service's cost per fax in bench/fax-e2e counts them. */
+	buf_printf(o, "# HELP faxvault_store_write_transactions_total Write transactions begun on this process's store.\n"
+		      "# TYPE faxvault_store_write_transactions_total counter\n"
+		      "faxvault_store_write_transactions_total %llu\n",
+		(unsigned long long)store_write_txs(s->st));
 	unsigned long long clean, infected, errors, open;
 	dom_av_counts(&clean, &infected, &errors, &open);
 	buf_printf(o, "# HELP faxvault_av_scans_total Uploads scanned by clamd, by result (error: no verdict).\n"

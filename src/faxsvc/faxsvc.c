@@ -22,6 +22,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <time.h>
 #include <tiffio.h>
 #include <unistd.h>
@@ -109,6 +110,14 @@ static const char *const refusal_names[REF_N] = { "unknown_source", "unknown_num
  * call then creates no directory and no file (the file system's inode
  * creation was a tenth of the service's CPU in bench/fax-e2e). */
 #define RX_SLOTS_MAX 64
+/* A received call in one file: its TIFF, named job-XXXXXX.rx in the work
+ * directory, with its route in this extended attribute. Only when the
+ * database does not take the fax at once does it become a directory as
+ * above (rx_one_to_dir); the start turns such a file left by a crash
+ * into one too before it files them (recover_inbound). */
+#define RX_ONE_SUFFIX ".rx"
+#define RX_ROUTE_XATTR "user.faxvault.route"
+#define RX_ROUTE_MAX 4096
 /* The longest wait between two tries to store a received fax. */
 #define INBOUND_RETRY_MAX_MS 5000
 /* An attempt of another node older than this is taken as dead (the longest
@@ -132,8 +141,8 @@ struct rx_call {
 	json_t *route;         /* dom_number_inbound() answer, owned */
 	char trunk_id[64];     /* carrier calls: the trunk and account they count against */
 	char account_id[64];
-	char dir[512];         /* private work directory of the call */
-	char tiff[600];
+	char dir[512];         /* private work directory of the call ("": one file) */
+	char tiff[600];        /* its TIFF: dir/rx.tif, or the one file */
 };
 
 struct faxsvc {
@@ -635,6 +644,69 @@ static int rx_accept(void *ud, linecall_invite_t *ci, int *tiff_fd, void **call_
 	return rx_prepare(s, route, to_user, from_user, tiff_fd, call_ud, NULL);
 }
 
+/* The one file of a call (rx_call.tiff, job-XXXXXX.rx in the work
+ * directory) with the route rj as its extended attribute: the descriptor,
+ * or -1 when the file system takes no such attribute (the call then has a
+ * directory). One inode, where a directory, its route file and its TIFF
+ * were three. */
+static int rx_one_new(faxsvc_t *s, struct rx_call *rc, const char *rj)
+{
+	if (!rj || strlen(rj) > RX_ROUTE_MAX || !s->env->work_dir)
+		return -1;
+	mkdir(s->env->work_dir, 0700);
+	int n = snprintf(rc->tiff, sizeof rc->tiff, "%s/job-XXXXXX" RX_ONE_SUFFIX, s->env->work_dir);
+	if (n < 0 || (size_t)n >= sizeof rc->tiff)
+		return -1;
+	int fd = mkostemps(rc->tiff, (int)strlen(RX_ONE_SUFFIX), O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	if (fsetxattr(fd, RX_ROUTE_XATTR, rj, strlen(rj), 0) != 0) {
+		close(fd);
+		unlink(rc->tiff);
+		return -1;
+	}
+	return fd;
+}
+
+/* The one file at path (job-XXXXXX.rx) turned into the directory form:
+ * job-XXXXXX/ holding it as rx.tif and route (rj; NULL: the file's
+ * attribute, an empty route file when it cannot be read). The directory's
+ * path into dir, the TIFF's into tiff (either may be NULL). 0, or -1 (the
+ * file left as it was). */
+static int rx_one_to_dir(const char *path, const char *rj, char *dir, size_t dircap, char *tiff,
+	size_t tiffcap)
+{
+	size_t len = strlen(path), sl = strlen(RX_ONE_SUFFIX);
+	char d[500], t[520], attr[RX_ROUTE_MAX + 1];
+	if (len <= sl || len - sl >= sizeof d)
+		return -1;
+	memcpy(d, path, len - sl);
+	d[len - sl] = '\0';
+	size_t rl = 0;
+	if (!rj) {
+		ssize_t got = getxattr(path, RX_ROUTE_XATTR, attr, RX_ROUTE_MAX);
+		rl = got > 0 ? (size_t)got : 0;
+		attr[rl] = '\0';
+		rj = attr;
+	} else {
+		rl = strlen(rj);
+	}
+	snprintf(t, sizeof t, "%s/rx.tif", d);
+	if (mkdir(d, 0700) != 0)
+		return -1;
+	if (rename(path, t) != 0) {
+		rmdir(d);
+		return -1;
+	}
+	if (rx_write_file(d, RX_ROUTE_FILE, rj, rl, false) != 0)
+		log_event(LOG_ERROR, "fax.inbound_keep_failed", "dir=%s what=route", d);
+	if (dir)
+		snprintf(dir, dircap, "%s", d);
+	if (tiff)
+		snprintf(tiff, tiffcap, "%s", t);
+	return 0;
+}
+
 /* A kept work directory of an ended call into dir: 1, or 0 when none is
  * kept. */
 static int rx_slot_take(faxsvc_t *s, char *dir, size_t cap)
@@ -674,8 +746,17 @@ static int rx_prepare(faxsvc_t *s, json_t *route, const char *to_user, const cha
 {
 	struct rx_call *rc = xcalloc(1, sizeof *rc);
 	rc->route = route;
-	if (!rx_slot_take(s, rc->dir, sizeof rc->dir) &&
-	    dom_workdir_new(s->env, rc->dir, sizeof rc->dir) != 0) {
+	/* The route goes with the pages, so that a crash while they are stored
+	 * loses neither (recover_inbound at the next start). */
+	char *rj = json_dumps(route, JSON_COMPACT);
+	int one = rx_slot_take(s, rc->dir, sizeof rc->dir) ? -1 : rx_one_new(s, rc, rj);
+	if (one >= 0) {
+		free(rj);
+		*tiff_fd = one;
+		goto accepted;
+	}
+	if (!rc->dir[0] && dom_workdir_new(s->env, rc->dir, sizeof rc->dir) != 0) {
+		free(rj);
 		json_decref(route);
 		free(rc);
 		return 503;
@@ -686,17 +767,15 @@ static int rx_prepare(faxsvc_t *s, json_t *route, const char *to_user, const cha
 	snprintf(rc->tiff, sizeof rc->tiff, "%s/rx.tif", rc->dir);
 	int fd = open(rc->tiff, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0) {
+		free(rj);
 		dom_workdir_wipe(rc->dir);
 		json_decref(route);
 		free(rc);
 		return 503;
 	}
 	*tiff_fd = fd;
-	/* The route goes with the pages, so that a crash while they are stored
-	 * loses neither (recover_inbound at the next start). Written in place,
-	 * no new file: a crash while it is written leaves no page with it,
-	 * which the recovery passes over. */
-	char *rj = json_dumps(route, JSON_COMPACT);
+	/* Written in place, no new file: a crash while it is written leaves
+	 * no page with it, which the recovery passes over. */
 	char rpath[1200];
 	snprintf(rpath, sizeof rpath, "%s/" RX_ROUTE_FILE, rc->dir);
 	int rfd = rj ? open(rpath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600) : -1;
@@ -705,6 +784,7 @@ static int rx_prepare(faxsvc_t *s, json_t *route, const char *to_user, const cha
 	if (rfd >= 0)
 		close(rfd);
 	free(rj);
+accepted:
 	*call_ud = rc;
 	if (out)
 		*out = rc;
@@ -885,10 +965,18 @@ static void rx_result(void *ud, const fax_result_t *r)
 		log_event(LOG_ERROR, "fax.inbound_store_failed", "to=%s pages=%d tries=%d retry_ms=%d",
 			r->to_user, r->pages_received, tries, stop ? -1 : wait_ms);
 		/* The result beside the pages: a crash during the retries files
-		 * the fax at the next start as its call ended. */
-		if (tries == 1)
+		 * the fax at the next start as its call ended. A call in one file
+		 * gets its directory first. */
+		if (tries == 1 && !rc->dir[0]) {
+			char *rj = json_dumps(rc->route, JSON_COMPACT);
+			if (rx_one_to_dir(rc->tiff, rj ? rj : "", rc->dir, sizeof rc->dir, rc->tiff,
+				    sizeof rc->tiff) != 0)
+				log_event(LOG_ERROR, "fax.inbound_keep_failed", "file=%s what=directory", rc->tiff);
+			free(rj);
+		}
+		if (tries == 1 && rc->dir[0])
 			kept_result = rx_write_result(rc->dir, r) == 0;
-		if (id[0] && strcmp(id, saved) != 0 && rx_write_id(rc->dir, id) == 0)
+		if (id[0] && strcmp(id, saved) != 0 && rc->dir[0] && rx_write_id(rc->dir, id) == 0)
 			snprintf(saved, sizeof saved, "%s", id);
 		if (stop) {
 			/* Kept as rx-* (which the start's sweep of job-* leaves), or,
@@ -912,7 +1000,9 @@ static void rx_result(void *ud, const fax_result_t *r)
 	}
 	/* Stored at the first try: the directory holds its route and TIFF
 	 * alone (a retry may have left the result and the id beside them). */
-	if (wipe && tries == 1)
+	if (wipe && !rc->dir[0])
+		unlink(rc->tiff); /* a call in one file */
+	else if (wipe && tries == 1)
 		rx_slot_give(s, rc->dir, rc->tiff);
 	else if (wipe)
 		dom_workdir_wipe(rc->dir);
@@ -1550,11 +1640,37 @@ static void rx_unreadable(const char *dir, const char *name, const char *what)
  * and kept. */
 static int recover_inbound(faxsvc_t *s)
 {
+	/* Calls in one file (job-XXXXXX.rx) first become directories, filed
+	 * below as any other. */
 	DIR *d = opendir(s->env->work_dir);
 	if (!d)
 		return 0;
-	int n = 0;
 	struct dirent *de;
+	char (*ones)[300] = NULL;
+	size_t nones = 0, cap = 0;
+	while ((de = readdir(d))) {
+		size_t len = strlen(de->d_name), sl = strlen(RX_ONE_SUFFIX);
+		if (strncmp(de->d_name, "job-", 4) != 0 || len <= sl || len >= sizeof ones[0] ||
+		    strcmp(de->d_name + len - sl, RX_ONE_SUFFIX) != 0)
+			continue;
+		if (nones == cap) {
+			cap = cap ? 2 * cap : 16;
+			ones = xrealloc(ones, cap * sizeof *ones);
+		}
+		snprintf(ones[nones++], sizeof ones[0], "%s", de->d_name);
+	}
+	closedir(d);
+	for (size_t i = 0; i < nones; i++) {
+		char path[1024];
+		snprintf(path, sizeof path, "%s/%s", s->env->work_dir, ones[i]);
+		if (rx_one_to_dir(path, NULL, NULL, 0, NULL, 0) != 0)
+			log_event(LOG_ERROR, "fax.inbound_keep_failed", "file=%s what=directory", path);
+	}
+	free(ones);
+	d = opendir(s->env->work_dir);
+	if (!d)
+		return 0;
+	int n = 0;
 	while ((de = readdir(d))) {
 		if (de->d_name[0] == '.')
 			continue;

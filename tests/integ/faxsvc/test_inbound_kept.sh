@@ -135,5 +135,17 @@ restart
 	fail "the unreadable directories are not kept and logged again: $(grep fax.inbound_unreadable "$LOG"; ls "$WORK")"
 [ "$(inbound_b)" = $((BEFORE + 2)) ] && ok || fail "B holds $(inbound_b) inbound faxes after another start, not $((BEFORE + 2))"
 
+# --- 4. a call received in one file (its TIFF, its route in an extended
+# attribute) left by a crash: filed at the start with its pages, cut short.
+stop_daemon || fail "the daemon did not stop cleanly"
+cp "$TMP/kept1/rx.tif" "$WORK/job-onefile.rx"
+python3 -c 'import os, sys; os.setxattr(sys.argv[1], "user.faxvault.route", open(sys.argv[2], "rb").read())' \
+	"$WORK/job-onefile.rx" "$TMP/kept1/inbound.json"
+BEFORE=$(inbound_b)
+restart
+grep -q 'event=fax.inbound_recovered fax=fax_[^ ]* pages=3 result=cut_short' "$LOG" && [ "$(inbound_b)" = $((BEFORE + 1)) ] &&
+	[ ! -e "$WORK/job-onefile.rx" ] && [ ! -e "$WORK/job-onefile" ] && ok ||
+	fail "a call left in one file is not filed at the start: $(grep -E 'fax.inbound' "$LOG"; ls "$WORK")"
+
 stop_daemon || fail "daemon did not stop cleanly"
 finish

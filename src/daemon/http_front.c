@@ -16,6 +16,7 @@
 #include "http_io.h"
 #include "http_wire.h"
 #include "ipc.h"
+#include "liveness.h"
 #include "log.h"
 #include "metrics.h"
 #include "supv.h"
@@ -171,7 +172,11 @@ static void *worker_main(void *arg)
 		if (!j)
 			return NULL;
 		metrics_service_queue(time_mono_ns() - j->queued_ns);
+		/* Watched while it runs (liveness.h: a stuck worker). */
+		liveness_busy("http");
+		liveness_test_hold();
 		run_job(f, j);
+		liveness_idle();
 	}
 }
 

@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "liveness.h"
 #include "log.h"
 #include "sec.h"
 #include "store_jobs.h"
@@ -221,6 +222,7 @@ static int64_t backoff(const queue_kind_t *k, int attempt)
 int queue_job_hold(store_tx_t *tx, const queue_job_t *job)
 {
 	const queue_kind_t *k = kind_of(job->q, job->kind);
+	liveness_touch(); /* a step of a long run: progress */
 	return store_job_hold(tx, job->id, job->q->node, job->attempt, time_now_ms() +
 		(k ? k->lease_ms : job->q->lease_ms));
 }
@@ -228,6 +230,7 @@ int queue_job_hold(store_tx_t *tx, const queue_job_t *job)
 int queue_job_progress(store_tx_t *tx, const queue_job_t *job, const json_t *progress)
 {
 	char *s = json_dumps(progress, JSON_COMPACT | JSON_SORT_KEYS);
+	liveness_touch(); /* a step of a long run: progress */
 	int rc = s ? store_job_progress(tx, job->id, job->q->node, job->attempt, s,
 		time_now_ms()) : STORE_ERROR;
 	free(s);
@@ -449,6 +452,10 @@ static int run_once(queue_t *q, int pool)
 			pthread_cond_broadcast(&q->cv);
 			pthread_mutex_unlock(&q->mu);
 		}
+		/* A kind with threads of its own runs long (a fax call, capped by
+		 * fax.max_call_minutes): its run is not watched. */
+		if (k->workers > 0)
+			liveness_idle();
 		run_job(q, k, row);
 		json_decref(row);
 		return 1;
@@ -501,7 +508,10 @@ static void *worker(void *arg)
 		}
 		q->looking[p] = true;
 		pthread_mutex_unlock(&q->mu);
+		/* Watched while it claims and runs (liveness.h: a stuck worker). */
+		liveness_busy("queue");
 		int n = run_once(q, w->kind);
+		liveness_idle();
 		int64_t wait = n == 0 ? idle_ms(q, w->kind) : n < 0 ? 1000 : 0;
 		pthread_mutex_lock(&q->mu);
 		if (n > 0)

@@ -1,5 +1,6 @@
 /* Unit tests of src/common: buffers, number parsing, time, crypto helpers. */
 #include <errno.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,6 +12,7 @@
 
 #include "buf.h"
 #include "sec.h"
+#include "liveness.h"
 #include "log.h"
 #include "numparse.h"
 #include "timeutil.h"
@@ -132,6 +134,46 @@ static void test_buf_read_file(void **state)
 	buf_free(&b);
 }
 
+static void *busy_and_exit(void *arg)
+{
+	liveness_busy((const char *)arg);
+	return NULL;
+}
+
+/* Marks: the busy thread is seen with its role, an idle one is not, and a
+ * thread that exits busy gives its slot back (it is not seen stuck). */
+static void test_liveness(void **state)
+{
+	(void)state;
+	const char *role = "x";
+	assert_int_equal(liveness_oldest_ms(&role), 0);
+	assert_null(role);
+	liveness_touch(); /* no slot yet: nothing */
+	assert_int_equal(liveness_oldest_ms(&role), 0);
+	assert_null(role);
+	liveness_busy("http");
+	assert_true(liveness_oldest_ms(&role) >= 0);
+	assert_string_equal(role, "http");
+	liveness_touch();
+	liveness_oldest_ms(&role);
+	assert_string_equal(role, "http");
+	liveness_idle();
+	liveness_oldest_ms(&role);
+	assert_null(role);
+	liveness_touch(); /* idle: stays idle */
+	liveness_oldest_ms(&role);
+	assert_null(role);
+	pthread_t th;
+	assert_int_equal(pthread_create(&th, NULL, busy_and_exit, (void *)"queue"), 0);
+	assert_int_equal(pthread_join(th, NULL), 0);
+	liveness_oldest_ms(&role);
+	assert_null(role);
+	liveness_busy("queue");
+	liveness_oldest_ms(&role);
+	assert_string_equal(role, "queue");
+	liveness_idle();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -141,6 +183,7 @@ int main(void)
 		cmocka_unit_test(test_rfc3339),
 		cmocka_unit_test(test_crypto),
 		cmocka_unit_test(test_log_quote),
+		cmocka_unit_test(test_liveness),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -695,6 +695,13 @@ static void note_failure(struct pg_store *st, PGconn *c, const PGresult *r)
 	    strcmp(state, "57P03") == 0 || strcmp(state, "25006") == 0) {
 		sq_note_unavailable();
 		note_lost(st);
+	} else if (strcmp(state, "57014") == 0) {
+		/* Cancelled by our own statement_timeout (nine tenths of the
+		 * deadline: store_open_pg) or our cancel at the deadline: the
+		 * database did not answer in time, as when it is lost, but the
+		 * server answered and the connection is still usable (not
+		 * note_lost: the pool's others are fine). */
+		sq_note_unavailable();
 	}
 }
 

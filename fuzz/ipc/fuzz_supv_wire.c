@@ -2,7 +2,7 @@
  * supervisor sends the service (src/ipc/supv.c). The input is one datagram:
  * decoded by ipc_msg_decode, then by each decoder of supv.h. What a decoder
  * accepts must hold its invariants (a known role, a pid in range, a
- * signal of the two a stop may send) and
+ * signal of the two a stop may send, a stalled thread's role of letters) and
  * encode again to the same payload. */
 #include <signal.h>
 #include <stdint.h>
@@ -48,6 +48,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (a == 0 || a > INT32_MAX || (b != SIGTERM && b != SIGKILL))
 			abort();
 		supv_kill_encode(&o, a, b);
+		same(&o, &m);
+	}
+	if (supv_heartbeat_decode(&m) == 0 && m.len != 0)
+		abort();
+	if (supv_stalled_decode(&m, role, &a) == 0) {
+		if (!role[0] || strspn(role, "abcdefghijklmnopqrstuvwxyz") != strlen(role))
+			abort();
+		supv_stalled_encode(&o, role, a);
 		same(&o, &m);
 	}
 	if (supv_exited_decode(&m, &a, &b) == 0) {

@@ -287,6 +287,8 @@ static const struct setting settings[] = {
 		"Tests only: a file whose content (ms) shifts the daemon's clock. Never set in production." },
 	{ "testing.render_hold_file", C_STR, OFF(test_render_hold_file), "", 0, 1024, NULL,
 		"Tests only: while this file exists, a stored submission's rendering (a render or quote job) waits before it starts (at most 10 minutes). Never set in production." },
+	{ "testing.worker_hold_file", C_STR, OFF(test_worker_hold_file), "", 0, 1024, NULL,
+		"Tests only: while this file exists, each request an HTTP worker of the service takes waits before it is answered (at most 10 minutes), as a stuck worker would (service.hang_seconds). Never set in production." },
 	{ "testing.rotate_stop_after", C_ENUM, OFF(test_rotate_stop), "none", 0, 0, "none|next|commit",
 		"Tests only: rotate-master-key stops after writing the new key file (next) or after committing the database (commit), as a crash there would. Never set in production." },
 	{ "testing.invoice_crash_at", C_INT, OFF(test_invoice_crash_at), "0", 0, 1000, NULL,
@@ -303,6 +305,8 @@ static const struct setting settings[] = {
 		"The user the SIP front end (fax.sip_front) runs as when faxvaultd is started as root. Empty: daemon.unprivileged_user." },
 	{ "shutdown.drain_seconds", C_INT, OFF(drain_seconds), "10", 0, 300, NULL,
 		"On SIGTERM, how long requests in flight may take to finish." },
+	{ "service.hang_seconds", C_INT, OFF(service_hang_seconds), "600", 0, 86400, NULL,
+		"A hung service is killed and started again: once started, the service tells the supervisor every second that none of its HTTP workers and job-queue workers has been busy with one request or job (or one step of a long job) for this long; after this long without hearing so, the supervisor logs service.hung and kills it with SIGKILL, and starts it as after a crash. Keep it above http.service_timeout_seconds (a synchronous request may legitimately take that long) and every deadline a worker may wait (store.postgresql_timeout_seconds, fax.render_timeout_seconds, av.timeout_seconds). A fax call, the start (migrations) and the commands run outside the daemon are not watched. 0: not watched." },
 };
 #define NSETTINGS (sizeof settings / sizeof settings[0])
 

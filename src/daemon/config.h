@@ -33,6 +33,7 @@ typedef struct config {
 	int64_t argon2_ops;
 	int64_t argon2_mem_kib;
 	int64_t drain_seconds;
+	int64_t service_hang_seconds; /* service.hang_seconds: 0 not watched */
 	int64_t password_min_length;
 	int64_t lockout_threshold;
 	int64_t lockout_minutes;
@@ -47,6 +48,7 @@ typedef struct config {
 	int64_t contacts_review_months;
 	char *test_clock_file;
 	char *test_render_hold_file;
+	char *test_worker_hold_file;
 	char *test_rotate_stop;
 	char *master_key_file;
 	char *audit_checkpoint_file;

@@ -42,6 +42,7 @@
 #include "smtp_ingress.h"
 #include "libver.h"
 #include "line.h"
+#include "liveness.h"
 #include "log.h"
 #include "queue.h"
 #include "sweep.h"
@@ -878,6 +879,10 @@ static int cmd_serve(const config_t *cfg)
 	/* From now on the supervisor starts this process again if it dies. */
 	if (!rc)
 		ipc_proc_ready();
+	/* ... and kills it when a thread that serves is stuck (liveness.h). */
+	liveness_test_hold_file(cfg->test_worker_hold_file);
+	if (!rc)
+		ipc_proc_watch(cfg->service_hang_seconds * 1000);
 	/* The audit checkpoints between signals are a sweep of the queue
 	 * (checkpoint_pass). */
 	size_t ncp;

@@ -2,13 +2,17 @@
  * serves as. It holds no key and no database and parses nothing from the
  * network: it binds the listening sockets, starts the service and, for the
  * service, the key holder and the front ends, reaps them all, restarts the
- * service when it dies and drains everything on SIGTERM. */
+ * service when it dies or hangs (no heartbeat for service.hang_seconds)
+ * and drains everything on SIGTERM. Under systemd it says when the service
+ * is ready and feeds the unit's watchdog (sd_notify's protocol, without
+ * libsystemd). */
 #include "role.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <seccomp.h>
@@ -17,12 +21,14 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "confine.h"
 #include "ipc.h"
 #include "log.h"
+#include "numparse.h"
 #include "probe.h"
 #include "spawner.h"
 #include "supv.h"
@@ -49,6 +55,19 @@ char **role_argv_of(char *const *argv, const char *title, const char *name)
 	return out;
 }
 
+/* systemd's notification socket (NOTIFY_SOCKET), when faxvaultd runs as
+ * a unit of Type=notify: READY=1 once the service is first ready,
+ * STOPPING=1 at the stop, WATCHDOG=1 every half of WATCHDOG_USEC (the
+ * unit's WatchdogSec=) from this process's own loop. */
+struct notify {
+	int fd;                  /* -1: none */
+	struct sockaddr_un sa;
+	socklen_t len;
+	int64_t every_ms;        /* 0: no watchdog */
+	int64_t next;            /* when the next WATCHDOG=1 is due (ms, monotonic) */
+	int ready_sent;
+};
+
 struct sup {
 	const config_t *cfg;
 	char *const *argv;
@@ -62,7 +81,112 @@ struct sup {
 	int spawner;             /* our socket to the spawner (spawner.h), -1 */
 	pid_t spawner_pid;       /* 0 once it ended */
 	int failed;              /* the spawner ended: stop, status 1 */
+	/* A hung service (service.hang_seconds, liveness.h): in ms, monotonic. */
+	int64_t hang_ms;         /* 0: not watched */
+	int64_t alive_by;        /* killed unless a heartbeat comes before; 0: not armed */
+	int64_t last_beat;       /* the last heartbeat (or the ready) */
+	char stall_role[SUPV_ROLE_MAX + 1]; /* the last stall told since it, "" none */
+	uint32_t stall_ms;
+	int64_t stall_at;
+	struct notify nt;
 };
+
+static int64_t now_ms(void)
+{
+	return time_mono_ns() / 1000000;
+}
+
+/* What systemd's environment says (NOTIFY_SOCKET, WATCHDOG_USEC,
+ * WATCHDOG_PID), taken out of it so that no child of ours sees it (as
+ * sd_notify's unset_environment). Before the spawner is forked. */
+static void notify_env(struct notify *n)
+{
+	const char *path = getenv("NOTIFY_SOCKET");
+	const char *usec = getenv("WATCHDOG_USEC"), *wpid = getenv("WATCHDOG_PID");
+	int64_t us = 0, pid = 0;
+	memset(n, 0, sizeof *n);
+	n->fd = -1;
+	size_t len = path ? strlen(path) : 0;
+	/* A path, or an abstract name (@...); systemd's other forms (vsock)
+	 * are not for a local unit. */
+	if (len >= 2 && len < sizeof n->sa.sun_path && (path[0] == '/' || path[0] == '@')) {
+		n->sa.sun_family = AF_UNIX;
+		memcpy(n->sa.sun_path, path, len);
+		if (path[0] == '@')
+			n->sa.sun_path[0] = '\0';
+		n->len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len + (path[0] == '/'));
+		if (usec && parse_i64z(usec, 1, INT64_MAX, &us) == 0 &&
+		    (!wpid || (parse_i64z(wpid, 1, INT32_MAX, &pid) == 0 && pid == getpid())))
+			n->every_ms = us / 2000 > 0 ? us / 2000 : 1;
+	}
+	unsetenv("NOTIFY_SOCKET");
+	unsetenv("WATCHDOG_USEC");
+	unsetenv("WATCHDOG_PID");
+}
+
+/* Its datagram socket (close-on-exec: the spawner, forked next, starts no
+ * process with it): before the filter, which kills socket(2); each message
+ * then goes with sendmsg to the address, which the filter allows. */
+static void notify_open(struct notify *n)
+{
+	if (n->len == 0)
+		return;
+	n->fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (n->fd < 0)
+		log_event(LOG_WARN, "supervisor.notify", "err=\"%s\"", strerror(errno));
+	else
+		log_event(LOG_INFO, "supervisor.notify", "watchdog_ms=%lld", (long long)n->every_ms);
+	n->next = now_ms();
+}
+
+static void notify_send(struct notify *n, const char *what)
+{
+	if (n->fd < 0)
+		return;
+	struct iovec iov = { .iov_base = (void *)what, .iov_len = strlen(what) };
+	struct msghdr mh = { .msg_name = &n->sa, .msg_namelen = n->len, .msg_iov = &iov,
+		.msg_iovlen = 1 };
+	if (sendmsg(n->fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+		log_event(LOG_WARN, "supervisor.notify", "what=%.*s err=\"%s\"", (int)strcspn(what, "="),
+			what, strerror(errno));
+}
+
+/* No heartbeat by its deadline: the service is killed (the restart
+ * follows as after a crash). The role and time are those of the last
+ * stall the service told; none when it stopped telling anything (its
+ * monitor, or the whole process, stuck). */
+static void hung(struct sup *s, int64_t now)
+{
+	int told = s->stall_role[0] != 0;
+	log_event(LOG_ERROR, "service.hung", "pid=%d role=%s busy_ms=%lld silent_ms=%lld hang_seconds=%lld",
+		(int)s->service, told ? s->stall_role : "none",
+		told ? (long long)s->stall_ms + (now - s->stall_at) : -1LL,
+		(long long)(now - s->last_beat), (long long)s->cfg->service_hang_seconds);
+	kill(s->service, SIGKILL);
+	s->alive_by = 0;
+}
+
+/* What is due now (a hung service, the watchdog's ping), and the ms until
+ * the next of them (-1: none), for poll. */
+static int sup_due(struct sup *s)
+{
+	int64_t now = now_ms(), next = -1;
+	if (s->alive_by && s->service > 0 && now >= s->alive_by)
+		hung(s, now);
+	if (s->alive_by && s->service > 0)
+		next = s->alive_by;
+	if (s->nt.fd >= 0 && s->nt.every_ms > 0) {
+		if (now >= s->nt.next) {
+			notify_send(&s->nt, "WATCHDOG=1");
+			s->nt.next = now + s->nt.every_ms;
+		}
+		if (next < 0 || s->nt.next < next)
+			next = s->nt.next;
+	}
+	if (next < 0)
+		return -1;
+	return next - now > 3600000 ? 3600000 : (int)(next - now);
+}
 
 static void exit_fields(int st, const char **what, int *val)
 {
@@ -135,6 +259,7 @@ static int take_signal(struct sup *s)
 	} else if (!s->stopping) {
 		s->stopping = 1;
 		log_event(LOG_INFO, "supervisor.stopping", "signal=%u", si.ssi_signo);
+		notify_send(&s->nt, "STOPPING=1");
 		if (s->service > 0)
 			kill(s->service, SIGTERM);
 	}
@@ -202,6 +327,23 @@ static void from_service(struct sup *s)
 	} else if (rc == 0 && supv_ready_decode(&m) == 0) {
 		s->ready = 1;
 		log_event(LOG_INFO, "supervisor.service_ready", "pid=%d", (int)s->service);
+		s->last_beat = now_ms();
+		s->stall_role[0] = '\0';
+		if (s->hang_ms > 0)
+			s->alive_by = s->last_beat + s->hang_ms;
+		if (!s->nt.ready_sent) {
+			notify_send(&s->nt, "READY=1");
+			s->nt.ready_sent = 1;
+		}
+	} else if (rc == 0 && supv_heartbeat_decode(&m) == 0) {
+		s->last_beat = now_ms();
+		s->stall_role[0] = '\0';
+		if (s->alive_by)
+			s->alive_by = s->last_beat + s->hang_ms;
+	} else if (rc == 0 && supv_stalled_decode(&m, s->stall_role, &s->stall_ms) == 0) {
+		/* No heartbeat: the deadline stays; what it was told is logged
+		 * if it passes. */
+		s->stall_at = now_ms();
 	} else {
 		if (rc != 1) {
 			log_event(LOG_ERROR, "supervisor.bad_message", "type=%u pid=%d",
@@ -230,6 +372,7 @@ static int start_service(struct sup *s)
 	s->ctl = ctl;
 	s->ready = 0;
 	s->service_done = 0;
+	s->alive_by = 0;
 	log_event(LOG_INFO, "supervisor.service_spawned", "pid=%d", (int)pid);
 	return 0;
 }
@@ -257,8 +400,9 @@ static void wait_signals(struct sup *s, int ms, int (*done)(const struct sup *))
 		int left = ms < 0 ? -1 : (int)(end - time_mono_ns() / 1000000);
 		if (ms >= 0 && left <= 0)
 			return;
+		int due = sup_due(s);
 		struct pollfd p = { .fd = s->sfd, .events = POLLIN };
-		if (poll(&p, 1, left) == 1)
+		if (poll(&p, 1, due >= 0 && (left < 0 || due < left) ? due : left) == 1)
 			take_signal(s);
 	}
 }
@@ -327,7 +471,9 @@ static int sup_confine(void)
 
 int supervisor_main(const config_t *cfg, char *const *argv)
 {
-	struct sup s = { .cfg = cfg, .argv = argv, .ctl = -1, .spawner = -1 };
+	struct sup s = { .cfg = cfg, .argv = argv, .ctl = -1, .spawner = -1,
+		.hang_ms = cfg->service_hang_seconds * 1000 };
+	notify_env(&s.nt);
 	sigset_t set;
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
@@ -382,6 +528,7 @@ int supervisor_main(const config_t *cfg, char *const *argv)
 	 * socket and no process of its own (spawner.h). */
 	int confined = 0;
 	if (rc == 0) {
+		notify_open(&s.nt);
 		s.spawner_pid = spawner_fork(argv, s.listen, &s.spawner);
 		if (s.spawner_pid < 0) {
 			s.spawner_pid = 0;
@@ -407,7 +554,7 @@ int supervisor_main(const config_t *cfg, char *const *argv)
 		int64_t started = time_mono_ns() / 1000000;
 		while (!s.service_done) {
 			struct pollfd p[2] = { { .fd = s.sfd, .events = POLLIN }, { .fd = s.ctl, .events = POLLIN } };
-			if (poll(p, s.ctl >= 0 ? 2 : 1, -1) < 0)
+			if (poll(p, s.ctl >= 0 ? 2 : 1, sup_due(&s)) <= 0)
 				continue;
 			if (p[0].revents)
 				take_signal(&s);
@@ -450,6 +597,8 @@ int supervisor_main(const config_t *cfg, char *const *argv)
 			close(s.listen[i]);
 	if (s.sfd >= 0)
 		close(s.sfd);
+	if (s.nt.fd >= 0)
+		close(s.nt.fd);
 	/* The spawner ends when its socket closes. */
 	if (s.spawner >= 0)
 		close(s.spawner);

@@ -4,11 +4,13 @@
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "liveness.h"
 #include "log.h"
 #include "xalloc.h"
 
@@ -93,6 +95,38 @@ int supv_kill_decode(const struct ipc_msg *m, uint32_t *pid, uint32_t *sig)
 		(*sig == SIGTERM || *sig == SIGKILL) ? 0 : -1;
 }
 
+void supv_heartbeat_encode(struct ipc_out *o)
+{
+	ipc_out_init(o, SUPV_HEARTBEAT, 0);
+}
+
+int supv_heartbeat_decode(const struct ipc_msg *m)
+{
+	return m->type == SUPV_HEARTBEAT && m->len == 0 && m->nfds == 0 ? 0 : -1;
+}
+
+void supv_stalled_encode(struct ipc_out *o, const char *role, uint32_t ms)
+{
+	ipc_out_init(o, SUPV_STALLED, 0);
+	ipc_put_str(o, role);
+	ipc_put_u32(o, ms);
+}
+
+int supv_stalled_decode(const struct ipc_msg *m, char *role, uint32_t *ms)
+{
+	struct ipc_reader r;
+	ipc_reader_init(&r, m);
+	if (m->type != SUPV_STALLED || m->nfds != 0 ||
+	    ipc_get_str(&r, role, SUPV_ROLE_MAX + 1, SUPV_ROLE_MAX) != 0 || ipc_get_u32(&r, ms) != 0 ||
+	    ipc_reader_end(&r) != 0 || !role[0])
+		return -1;
+	/* It goes into the supervisor's log as it is: letters only. */
+	for (const char *c = role; *c; c++)
+		if (*c < 'a' || *c > 'z')
+			return -1;
+	return 0;
+}
+
 /* ---- the service's side ---- */
 
 #define EXITS_MAX 64
@@ -158,15 +192,22 @@ static void *reader_main(void *arg)
 	}
 }
 
-int ipc_proc_use_supervisor(int sock)
+/* A thread of its own for the life of the process: 0, or an errno value. */
+static int start_detached(void *(*fn)(void *))
 {
-	sv.sock = sock;
 	pthread_attr_t at;
 	pthread_attr_init(&at);
 	pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
 	pthread_t th;
-	int rc = pthread_create(&th, &at, reader_main, NULL);
+	int rc = pthread_create(&th, &at, fn, NULL);
 	pthread_attr_destroy(&at);
+	return rc;
+}
+
+int ipc_proc_use_supervisor(int sock)
+{
+	sv.sock = sock;
+	int rc = start_detached(reader_main);
 	if (rc != 0) {
 		sv.sock = -1;
 		return -1;
@@ -289,4 +330,48 @@ void ipc_proc_ready(void)
 	pthread_mutex_lock(&sv.mu);
 	ipc_send(sv.sock, &o);
 	pthread_mutex_unlock(&sv.mu);
+}
+
+static int64_t watch_limit_ms;
+
+/* The monitor (ipc_proc_watch): the heartbeat, or the stall. */
+static void *watch_main(void *arg)
+{
+	(void)arg;
+	int64_t tick = watch_limit_ms / 4 < 1000 ? watch_limit_ms / 4 : 1000;
+	if (tick < 50)
+		tick = 50;
+	/* A 64 KiB buffer: once, not on this thread's stack. */
+	struct ipc_out *o = xmalloc(sizeof *o);
+	for (;;) {
+		const char *role;
+		int64_t ms = liveness_oldest_ms(&role);
+		if (ms < watch_limit_ms || !role)
+			supv_heartbeat_encode(o);
+		else
+			supv_stalled_encode(o, role, ms > UINT32_MAX ? UINT32_MAX : (uint32_t)ms);
+		pthread_mutex_lock(&sv.mu);
+		int gone = sv.gone;
+		if (!gone)
+			ipc_send(sv.sock, o);
+		pthread_mutex_unlock(&sv.mu);
+		if (gone)
+			break;
+		usleep((useconds_t)tick * 1000);
+	}
+	free(o);
+	return NULL;
+}
+
+int ipc_proc_watch(int64_t limit_ms)
+{
+	if (sv.sock < 0 || limit_ms <= 0)
+		return 0;
+	watch_limit_ms = limit_ms;
+	int rc = start_detached(watch_main);
+	if (rc != 0) {
+		log_event(LOG_ERROR, "service.watch", "err=\"%s\"", strerror(rc));
+		return -1;
+	}
+	return 0;
 }

@@ -23,8 +23,17 @@
  *                service and has not reaped, so the pid cannot have been
  *                reused by another process (the service, not the parent,
  *                could hit one); any other pid is refused (logged).
+ *   SUPV_HEARTBEAT service -> supervisor: every second or so once ready,
+ *                while no thread that serves has been busy longer than
+ *                service.hang_seconds (ipc_proc_watch, liveness.h)
+ *   SUPV_STALLED service -> supervisor, instead of the heartbeat: the role
+ *                of the thread busy the longest and for how many ms. The
+ *                supervisor kills a service that sent no heartbeat for
+ *                service.hang_seconds (service.hung: the last stall it was
+ *                told of) and starts it again.
  * The supervisor decodes the service's messages without trusting them
- * (supv_spawn_decode, supv_ready_decode, supv_kill_decode: fuzz target
+ * (supv_spawn_decode, supv_ready_decode, supv_kill_decode,
+ * supv_heartbeat_decode, supv_stalled_decode: fuzz target
  * fuzz_supv_wire) and
  * ends a service that sends anything else.
  *
@@ -47,6 +56,8 @@ enum {
 	SUPV_EXITED,
 	SUPV_READY,
 	SUPV_KILL,
+	SUPV_HEARTBEAT,
+	SUPV_STALLED,
 };
 
 #define SUPV_ROLE_MAX 15
@@ -66,6 +77,13 @@ int supv_ready_decode(const struct ipc_msg *m);
 void supv_kill_encode(struct ipc_out *o, uint32_t pid, uint32_t sig);
 /* A pid in 1..INT32_MAX, sig SIGTERM or SIGKILL, no descriptor. 0, or -1. */
 int supv_kill_decode(const struct ipc_msg *m, uint32_t *pid, uint32_t *sig);
+
+void supv_heartbeat_encode(struct ipc_out *o);
+int supv_heartbeat_decode(const struct ipc_msg *m);
+/* role: a thread's role (1..SUPV_ROLE_MAX letters a-z), busy for ms. */
+void supv_stalled_encode(struct ipc_out *o, const char *role, uint32_t ms);
+/* The role into role (SUPV_ROLE_MAX + 1 bytes), no descriptor. 0, or -1. */
+int supv_stalled_decode(const struct ipc_msg *m, char *role, uint32_t *ms);
 
 /* ---- the service's side ---- */
 
@@ -91,5 +109,11 @@ void ipc_proc_wait(pid_t pid, int *wstatus);
 void ipc_proc_kill(pid_t pid, int sig);
 /* Tells the supervisor the service is started (nothing without one). */
 void ipc_proc_ready(void);
+/* Under a supervisor, with limit_ms > 0: a thread that sends it
+ * SUPV_HEARTBEAT every second (every quarter of limit_ms when shorter)
+ * while no thread marked busy (liveness.h) has been so for limit_ms or
+ * more, SUPV_STALLED otherwise, for the life of the process. 0, or -1 (no
+ * thread). */
+int ipc_proc_watch(int64_t limit_ms);
 
 #endif

@@ -1,7 +1,9 @@
 /* Unit tests of src/ipc: fields round-trip, descriptors pass, and every
  * malformed message is refused (short, trailing, oversized, wrong version,
  * too many descriptors) without leaking a descriptor; the supervisor's
- * SUPV_KILL and the service's way of stopping a child through it. */
+ * SUPV_KILL and the service's way of stopping a child through it; the
+ * heartbeat and the stall (SUPV_HEARTBEAT, SUPV_STALLED) the service's
+ * monitor sends as its threads are idle or stuck. */
 #include <errno.h>
 #include <signal.h>
 #include <fcntl.h>
@@ -16,6 +18,7 @@
 #include <cmocka.h>
 
 #include "ipc.h"
+#include "liveness.h"
 #include "supv.h"
 
 static struct ipc_out out; /* 64 KiB: kept off the stack */
@@ -300,7 +303,78 @@ static void test_supv_kill(void **state)
 	assert_int_equal(pid, 2147483001u);
 	assert_int_equal(sig, SIGTERM);
 	ipc_msg_free(&m);
+	/* The monitor (ipc_proc_watch): heartbeats while no marked thread
+	 * is busy past the limit, the stall (role, ms) while one is, and
+	 * heartbeats again once it is idle. Waited for as they come. */
+	char role[SUPV_ROLE_MAX + 1];
+	assert_int_equal(ipc_proc_watch(200), 0);
+	assert_int_equal(ipc_recv(sv[1], &m), 0);
+	assert_int_equal(supv_heartbeat_decode(&m), 0);
+	ipc_msg_free(&m);
+	liveness_busy("http");
+	for (;;) {
+		assert_int_equal(ipc_recv(sv[1], &m), 0);
+		int stalled = supv_stalled_decode(&m, role, &sig) == 0;
+		if (!stalled)
+			assert_int_equal(supv_heartbeat_decode(&m), 0);
+		ipc_msg_free(&m);
+		if (stalled)
+			break;
+	}
+	assert_string_equal(role, "http");
+	assert_true(sig >= 200);
+	liveness_idle();
+	for (;;) {
+		assert_int_equal(ipc_recv(sv[1], &m), 0);
+		int beat = supv_heartbeat_decode(&m) == 0;
+		if (!beat)
+			assert_int_equal(supv_stalled_decode(&m, role, &sig), 0);
+		ipc_msg_free(&m);
+		if (beat)
+			break;
+	}
 	/* The supervisor gone: its reader thread ends, nothing more sent. */
+	close(sv[1]);
+}
+
+/* The stall's role goes into the supervisor's log: letters only, one at
+ * least, no descriptor, no trailing byte. */
+static void test_supv_stalled_strict(void **state)
+{
+	(void)state;
+	struct ipc_msg m;
+	char role[SUPV_ROLE_MAX + 1];
+	uint32_t ms;
+	int sv[2];
+	assert_int_equal(ipc_socketpair(sv), 0);
+	const char *bad[] = { "", "ht tp", "http\n", "HTTP", "role=x", "abcdefghijklmnop" };
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		supv_stalled_encode(&out, bad[i], 5);
+		assert_int_equal(ipc_send(sv[0], &out), 0);
+		assert_int_equal(ipc_recv(sv[1], &m), 0);
+		assert_int_equal(supv_stalled_decode(&m, role, &ms), -1);
+		ipc_msg_free(&m);
+	}
+	supv_stalled_encode(&out, "queue", 5);
+	ipc_put_u8(&out, 0);
+	assert_int_equal(ipc_send(sv[0], &out), 0);
+	assert_int_equal(ipc_recv(sv[1], &m), 0);
+	assert_int_equal(supv_stalled_decode(&m, role, &ms), -1);
+	ipc_msg_free(&m);
+	supv_heartbeat_encode(&out);
+	ipc_put_u8(&out, 0);
+	assert_int_equal(ipc_send(sv[0], &out), 0);
+	assert_int_equal(ipc_recv(sv[1], &m), 0);
+	assert_int_equal(supv_heartbeat_decode(&m), -1);
+	ipc_msg_free(&m);
+	supv_stalled_encode(&out, "queue", 123456);
+	assert_int_equal(ipc_send(sv[0], &out), 0);
+	assert_int_equal(ipc_recv(sv[1], &m), 0);
+	assert_int_equal(supv_stalled_decode(&m, role, &ms), 0);
+	assert_string_equal(role, "queue");
+	assert_int_equal(ms, 123456);
+	ipc_msg_free(&m);
+	close(sv[0]);
 	close(sv[1]);
 }
 
@@ -312,6 +386,7 @@ int main(void)
 		cmocka_unit_test(test_fd_passing),
 		cmocka_unit_test(test_malformed_datagrams),
 		cmocka_unit_test(test_empty_payload),
+		cmocka_unit_test(test_supv_stalled_strict),
 		cmocka_unit_test(test_supv_kill),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -42,6 +42,16 @@ api_t *api_new(const api_config_t *cfg, store_t *st, char *err, size_t errlen);
 struct http_in;
 struct http_out;
 void api_serve(api_t *a, const struct http_in *in, struct http_out *out);
+/* The same for a caller that need not wait for the commit of the
+ * request's audit event to go on (the service's workers): when the
+ * request's end is a read transaction whose writes wait for a group
+ * commit, the answer is made and kept, 1 is answered at once, and
+ * done(arg, tag, answer) runs in the store's group writer once those
+ * writes are committed (or with the answer a failed commit gets); done
+ * owns the answer. 0: out is the answer now, as api_serve's. */
+typedef void (*api_answer_fn)(void *arg, uint64_t tag, struct http_out *out);
+int api_serve_then(api_t *a, const struct http_in *in, struct http_out *out, api_answer_fn done,
+	void *arg, uint64_t tag);
 /* The largest body of a request to method url: max_upload for upload
  * routes (then *upload is true), else max_body. Pure. */
 size_t api_body_ceiling(const api_config_t *cfg, const char *method, const char *url,

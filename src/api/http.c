@@ -66,6 +66,14 @@ struct req {
 	size_t ceiling; /* the largest body of the route */
 	int64_t t0;
 	char rid[REQUEST_ID_MAX + 8];
+	/* The answer may leave from the group writer once the request's
+	 * audit event is committed (api_serve_then): then its commit detached
+	 * (store_detached), with the language a failure would be answered in
+	 * and whether the database was seen unavailable before it. */
+	bool may_detach;
+	store_pending_t *pend;
+	const char *lang;
+	bool unavailable;
 };
 
 /* What a request produced: status, body (owned), content type, and the
@@ -654,12 +662,20 @@ static void handle(api_t *a, const http_in_t *in, const char *url, const char *m
 		ans->body = NULL;
 		goto fail;
 	}
+	/* A worker that need not wait for the audit event's commit goes on:
+	 * the answer leaves once it is durable (api_serve_then). */
+	if (rq->may_detach)
+		store_detach_next();
 	if (op_commit(&run) != 0) {
 		free(ans->body);
 		ans->body = NULL;
 		raw_drop(&ans->raw);
 		set_problem(ans, e->kind, dom_err_detail(e, lang), NULL, rq->rid, lang);
 		ans->retry_after_s = e->retry_after_s;
+	}
+	if (rq->may_detach && (rq->pend = store_detached()) != NULL) {
+		rq->lang = lang;
+		rq->unavailable = store_unavailable_seen();
 	}
 	goto done;
 
@@ -787,16 +803,12 @@ static void make_request_id(const http_in_t *in, char *out, size_t n)
 	http_request_id(http_in_header(in, "X-Request-Id"), out, n);
 }
 
-/* Answers a complete request (or one refused before its body): metrics,
- * the log line, and the answer. */
-static void finish(api_t *a, const http_in_t *in, struct req *rq, struct answer *ans,
-	http_out_t *out)
+/* A request's metrics and log line. */
+static void note_request(api_t *a, const char *url, const char *method, const char *peer,
+	int64_t recv_ns, const struct req *rq, const struct answer *ans)
 {
-	const char *url = in->url, *method = in->method;
-	int64_t dur = time_mono_ns() - rq->t0 + (in->recv_ns > 0 ? in->recv_ns : 0);
+	int64_t dur = time_mono_ns() - rq->t0 + (recv_ns > 0 ? recv_ns : 0);
 	metrics_request(ans->route, method, ans->status, dur);
-	char peer[INET6_ADDRSTRLEN + 1];
-	peer_address(in, peer, sizeof peer);
 	/* Never a credential in the log: tokens in the path are redacted. */
 	char rpath[300], qpath[400];
 	/* Health probes arrive every few seconds from a supervisor: a
@@ -810,7 +822,116 @@ static void finish(api_t *a, const http_in_t *in, struct req *rq, struct answer 
 			rq->rid, method, log_quote(rpath, qpath, sizeof qpath), ans->route, ans->status,
 			(double)dur / 1e6, peer, ans->principal[0] ? ans->principal : "-");
 	}
+}
+
+/* Answers a complete request (or one refused before its body): metrics,
+ * the log line, and the answer. */
+static void finish(api_t *a, const http_in_t *in, struct req *rq, struct answer *ans,
+	http_out_t *out)
+{
+	char peer[INET6_ADDRSTRLEN + 1];
+	peer_address(in, peer, sizeof peer);
+	note_request(a, in->url, in->method, peer, in->recv_ns, rq, ans);
 	answer_out(rq, ans, out);
+}
+
+/* An answer made, waiting for its request's audit event to be committed
+ * (api_serve_then): what answers it then, or its commit's failure, and
+ * what its log line needs of the request, which is gone by then. */
+struct later {
+	api_t *a;
+	api_answer_fn done;
+	void *arg;
+	uint64_t tag;
+	struct req rq;        /* its in is gone: not used */
+	http_out_t ok;        /* the answer, once committed */
+	struct answer fail;   /* the answer without its body: a failure's */
+	char *url, *method;
+	int64_t recv_ns;
+	char peer[INET6_ADDRSTRLEN + 1];
+};
+
+/* The answer once the commit ended: the one made, or the one a failed
+ * commit gets (what handle answers when op_commit fails). */
+static void later_answer(struct later *l, int rc, bool unavailable, http_out_t *out)
+{
+	if (rc == 0) {
+		struct answer ok = { .route = l->fail.route, .status = l->ok.status };
+		snprintf(ok.principal, sizeof ok.principal, "%s", l->fail.principal);
+		note_request(l->a, l->url, l->method, l->peer, l->recv_ns, &l->rq, &ok);
+		*out = l->ok;
+		memset(&l->ok, 0, sizeof l->ok);
+	} else {
+		/* As op_commit's failure: "internal", or "unavailable" when the
+		 * database could not take it. */
+		dom_err_t e = { 0 };
+		const char *lang = l->rq.lang;
+		if (unavailable || l->rq.unavailable) {
+			dom_fail(&e, "unavailable", "", "the database is not reachable");
+			e.retry_after_s = 1;
+		} else {
+			dom_fail(&e, "internal", "", "the change could not be committed");
+		}
+		set_problem(&l->fail, e.kind, dom_err_detail(&e, lang), NULL, l->rq.rid, lang);
+		l->fail.retry_after_s = e.retry_after_s;
+		note_request(l->a, l->url, l->method, l->peer, l->recv_ns, &l->rq, &l->fail);
+		memset(out, 0, sizeof *out);
+		answer_out(&l->rq, &l->fail, out);
+	}
+	atomic_fetch_sub(&l->a->inflight, 1);
+}
+
+static void later_free(struct later *l)
+{
+	http_out_free(&l->ok);
+	free(l->url);
+	free(l->method);
+	free(l);
+}
+
+/* The group writer's end of a detached commit (store_pending_then). */
+static void later_done(void *arg, int rc, bool unavailable)
+{
+	struct later *l = arg;
+	http_out_t out;
+	later_answer(l, rc, unavailable, &out);
+	l->done(l->arg, l->tag, &out);
+	later_free(l);
+}
+
+/* A request whose commit detached: its answer made now and kept, with the
+ * one a failure would get, until the group writer ends it. 1: done will
+ * be called; 0: the commit had ended already, out is the answer. */
+static int later_start(api_t *a, const http_in_t *in, struct req *rq, struct answer *ans,
+	http_out_t *out, api_answer_fn done, void *arg, uint64_t tag)
+{
+	struct later *l = xcalloc(1, sizeof *l);
+	l->a = a;
+	l->done = done;
+	l->arg = arg;
+	l->tag = tag;
+	l->rq = *rq;
+	l->rq.in = NULL;
+	l->rq.pend = NULL;
+	l->url = xstrdup(in->url);
+	l->method = xstrdup(in->method);
+	l->recv_ns = in->recv_ns;
+	peer_address(in, l->peer, sizeof l->peer);
+	/* A failure's answer keeps what handle keeps when op_commit fails:
+	 * everything but the body (raw_drop). */
+	l->fail = *ans;
+	l->fail.body = NULL;
+	l->fail.raw.data = NULL;
+	l->fail.raw.location = NULL;
+	l->fail.raw.set_cookie[0][0] = l->fail.raw.set_cookie[1][0] = '\0';
+	answer_out(rq, ans, &l->ok);
+	int rc;
+	bool unavailable;
+	if (store_pending_then(rq->pend, later_done, l, &rc, &unavailable))
+		return 1;
+	later_answer(l, rc, unavailable, out);
+	later_free(l);
+	return 0;
 }
 
 /* The metrics listener: GET /metrics and nothing else, to the bearer of
@@ -849,14 +970,21 @@ size_t api_body_ceiling(const api_config_t *cfg, const char *method, const char 
 
 void api_serve(api_t *a, const http_in_t *in, http_out_t *out)
 {
+	api_serve_then(a, in, out, NULL, NULL, 0);
+}
+
+int api_serve_then(api_t *a, const http_in_t *in, http_out_t *out, api_answer_fn done, void *arg,
+	uint64_t tag)
+{
 	memset(out, 0, sizeof *out);
 	if (in->listener == HTTP_LISTENER_METRICS) {
 		serve_metrics_listener(a, in, out);
-		return;
+		return 0;
 	}
 	atomic_fetch_add(&a->inflight, 1);
 	struct req rq = { .in = in, .body = { (const char *)in->body, in->body ? in->len : 0 },
-		.too_large = in->too_large, .ceiling = in->ceiling, .t0 = time_mono_ns() };
+		.too_large = in->too_large, .ceiling = in->ceiling, .t0 = time_mono_ns(),
+		.may_detach = done != NULL };
 	make_request_id(in, rq.rid, sizeof rq.rid);
 	struct answer ans = { .route = "unmatched", .ctype = "application/json" };
 	if (in->refused_early) {
@@ -874,8 +1002,11 @@ void api_serve(api_t *a, const http_in_t *in, http_out_t *out)
 	} else {
 		handle(a, in, in->url, in->method, &rq, &ans);
 	}
+	if (rq.pend)
+		return later_start(a, in, &rq, &ans, out, done, arg, tag);
 	finish(a, in, &rq, &ans, out);
 	atomic_fetch_sub(&a->inflight, 1);
+	return 0;
 }
 
 /* Reads the metrics token: the first line of path, at least 16 bytes of

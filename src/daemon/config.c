@@ -289,6 +289,8 @@ static const struct setting settings[] = {
 		"Tests only: while this file exists, a stored submission's rendering (a render or quote job) waits before it starts (at most 10 minutes). Never set in production." },
 	{ "testing.worker_hold_file", C_STR, OFF(test_worker_hold_file), "", 0, 1024, NULL,
 		"Tests only: while this file exists, each request an HTTP worker of the service takes waits before it is answered (at most 10 minutes), as a stuck worker would (service.hang_seconds). Never set in production." },
+	{ "testing.group_hold_file", C_STR, OFF(test_group_hold_file), "", 0, 1024, NULL,
+		"Tests only: while this file exists, each group commit of reads' audit events waits before it writes (at most 10 minutes). Never set in production." },
 	{ "testing.rotate_stop_after", C_ENUM, OFF(test_rotate_stop), "none", 0, 0, "none|next|commit",
 		"Tests only: rotate-master-key stops after writing the new key file (next) or after committing the database (commit), as a crash there would. Never set in production." },
 	{ "testing.invoice_crash_at", C_INT, OFF(test_invoice_crash_at), "0", 0, 1000, NULL,

@@ -49,6 +49,7 @@ typedef struct config {
 	char *test_clock_file;
 	char *test_render_hold_file;
 	char *test_worker_hold_file;
+	char *test_group_hold_file;
 	char *test_rotate_stop;
 	char *master_key_file;
 	char *audit_checkpoint_file;

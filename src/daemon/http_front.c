@@ -31,6 +31,7 @@ struct chan {
 	pid_t pid;
 	_Atomic int refs;
 	bool stray; /* testing.http_stray_answers */
+	http_front_t *f;
 };
 
 #define JOB_SPARES 8
@@ -60,6 +61,9 @@ struct http_front {
 	bool stopping;
 	bool test_stray;
 	child_t *child;
+	/* Answers waiting for their audit event's commit, to be sent by the
+	 * store's group writer (answer_later): the stop waits for them. */
+	_Atomic int later;
 };
 
 static void chan_unref(struct chan *ch)
@@ -126,8 +130,20 @@ static void job_put(http_front_t *f, struct job *j)
 	free(j);
 }
 
-/* One request: its body read, answered by the pipeline, the answer sent;
- * j freed. */
+/* The answer of a request whose audit event was being committed, sent by
+ * the store's group writer once it is (api_serve_then). */
+static void answer_later(void *arg, uint64_t id, http_out_t *out)
+{
+	struct chan *ch = arg;
+	http_front_t *f = ch->f;
+	send_answer(ch, id, out);
+	http_out_free(out);
+	chan_unref(ch);
+	atomic_fetch_sub(&f->later, 1);
+}
+
+/* One request: its body read, answered by the pipeline, the answer sent
+ * (or left to be sent once its audit event is committed); j freed. */
 static void run_job(http_front_t *f, struct job *j)
 {
 	http_in_t *in = &j->w.in;
@@ -143,9 +159,15 @@ static void run_job(http_front_t *f, struct job *j)
 		in->body = body;
 		in->len = (size_t)j->w.body_len;
 		http_out_t out;
-		api_serve(f->api, in, &out);
-		send_answer(j->ch, j->msg.id, &out);
-		http_out_free(&out);
+		/* The answer waiting for its audit event keeps the channel. */
+		atomic_fetch_add(&j->ch->refs, 1);
+		atomic_fetch_add(&f->later, 1);
+		if (api_serve_then(f->api, in, &out, answer_later, j->ch, j->msg.id) == 0) {
+			atomic_fetch_sub(&f->later, 1);
+			atomic_fetch_sub(&j->ch->refs, 1);
+			send_answer(j->ch, j->msg.id, &out);
+			http_out_free(&out);
+		}
 	}
 	free(body);
 	chan_unref(j->ch);
@@ -198,6 +220,7 @@ static void serve(void *arg, int sock, pid_t pid)
 	ch->sock = fcntl(sock, F_DUPFD_CLOEXEC, 0);
 	ch->pid = pid;
 	ch->stray = f->test_stray;
+	ch->f = f;
 	atomic_init(&ch->refs, 1);
 	if (ch->sock < 0) {
 		log_event(LOG_ERROR, "http.front_failed", "pid=%d err=\"%s\"", (int)pid, strerror(errno));
@@ -311,6 +334,9 @@ void http_front_stop(http_front_t *f)
 	pthread_mutex_unlock(&f->mu);
 	for (int i = 0; i < f->npool; i++)
 		pthread_join(f->pool[i], NULL);
+	/* And the answers the group writer is still to send. */
+	while (atomic_load(&f->later) > 0)
+		usleep(1000);
 	free(f->pool);
 	while (f->spare) {
 		struct job *j = f->spare;

@@ -816,6 +816,7 @@ static int cmd_serve(const config_t *cfg)
 	/* The pipeline here; libmicrohttpd in the HTTP front end, a process of
 	 * its own (role_http_main), on the sockets bound above. */
 	int http_port = bound_port(http_fd), metrics_port = bound_port(metrics_fd);
+	store_group_test_hold(st, cfg->test_group_hold_file);
 	api_t *api = api_new(&ac, st, err, sizeof err);
 	http_front_t *http = NULL;
 	if (api) {

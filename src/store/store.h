@@ -164,6 +164,31 @@ typedef struct store_group_stats {
 	bool writing;
 } store_group_stats_t;
 void store_group_stats(store_t *st, store_group_stats_t *out);
+/* A caller that need not wait for its group's commit to go on (the HTTP
+ * service's workers: the answer waits, the worker takes the next request).
+ * store_detach_next arms this thread's next store_commit: if it ends a
+ * read transaction whose writes are queued for a group and that runs
+ * nothing after it (store_tx_after_commit), it answers STORE_OK at once
+ * and leaves its writes to the store's group writer, a thread of its own
+ * (started then, stopped by store_close; from then on it writes every
+ * group). store_detached then gives what stands for them, or NULL when
+ * that commit waited as before (or there was none); it disarms.
+ * store_pending_then hands the end over: fn(arg, rc, unavailable) runs in
+ * the group writer's thread once every write is committed (rc 0) or once
+ * one of them or its group failed (rc -1; unavailable: as
+ * store_unavailable_seen would have said), and answers 1; or, when that
+ * had already happened, it answers 0 with *rc and *unavailable set and
+ * fn is not called. Either way p is released. */
+typedef struct store_pending store_pending_t;
+typedef void (*store_pending_fn)(void *arg, int rc, bool unavailable);
+void store_detach_next(void);
+store_pending_t *store_detached(void);
+int store_pending_then(store_pending_t *p, store_pending_fn fn, void *arg, int *rc,
+	bool *unavailable);
+/* Tests only (testing.group_hold_file): while the file path exists, each
+ * group waits before it writes (at most 10 minutes), logging
+ * store.group_held first. NULL or "": none. */
+void store_group_test_hold(store_t *st, const char *path);
 
 /* Runs fn(arg) once tx has committed (not after a rollback or a failed
  * commit), in the committing thread: wakes what waits for what tx wrote

@@ -375,6 +375,10 @@ int store_commit(store_tx_t *tx)
 	struct after_list a;
 	after_take(tx, &a);
 	int rc = st->be->commit(tx);
+	/* Armed (store_detach_next), the writes are left to the group writer
+	 * and the caller goes on: nothing to run after it. */
+	if (d && rc == STORE_OK && a.n == 0 && sq_group_detach(st, d))
+		return STORE_OK;
 	if (d && sq_group_wait(st, d) != 0)
 		rc = STORE_ERROR;
 	after_run(&a, rc == STORE_OK);
@@ -432,8 +436,10 @@ void store_rollback(store_tx_t *tx)
 
 void store_close(store_t *st)
 {
-	if (st)
-		st->be->close(st);
+	if (!st)
+		return;
+	sq_group_close(st);
+	st->be->close(st);
 }
 
 int store_checkpoint(store_t *st)

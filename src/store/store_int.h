@@ -13,6 +13,7 @@
 #ifndef FV_STORE_INT_H
 #define FV_STORE_INT_H
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -46,6 +47,7 @@ struct store_backend {
 
 /* The part of a store and of a transaction every backend shares. */
 struct store_gitem;
+struct store_pending;
 struct store {
 	const struct store_backend *be;
 	_Atomic int64_t db_ns; /* time spent in the database */
@@ -55,6 +57,15 @@ struct store {
 	bool g_writing; /* a caller is writing a group */
 	uint64_t g_groups, g_writes; /* groups committed and their writes (store_group_stats) */
 	int g_queued; /* writes in the queue, not yet taken into a group */
+	/* The group writer, a thread of its own started at the first commit
+	 * that does not wait (store_detach_next): from then on it writes
+	 * every group, and runs the ends of the detached commits whose writes
+	 * its groups made durable (g_ready, in commit order). */
+	bool g_thread_on, g_stop;
+	pthread_t g_thread;
+	pthread_cond_t g_cv; /* work for the group writer, or its stop */
+	struct store_pending *g_ready, *g_ready_tail;
+	char *g_hold; /* tests only: store_group_test_hold */
 	/* The backend locks rows (SELECT ... FOR UPDATE SKIP LOCKED): PostgreSQL.
 	 * SQLite's single writer needs no row lock. */
 	bool row_locks;
@@ -76,6 +87,14 @@ struct store_tx {
  * own link) is committed, writing groups meanwhile when no one else does;
  * releases them. 0, or -1 when one of them was not written. */
 int sq_group_wait(store_t *st, struct store_gitem *list);
+/* When this thread armed store_detach_next: leaves the list to the group
+ * writer instead of waiting (store_detached then gives what to wait on),
+ * and answers true; false (not armed, or every write of the list already
+ * written: sq_group_wait answers at once) disarms. */
+bool sq_group_detach(store_t *st, struct store_gitem *list);
+/* Stops the group writer (after it has written what is queued) and
+ * releases what the group commit holds; before the backend closes. */
+void sq_group_close(store_t *st);
 
 /* Whether sql (one statement) changes rows. */
 bool sq_is_write(const char *sql);

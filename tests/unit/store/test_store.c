@@ -2,7 +2,8 @@
  * PostgreSQL: migrations, tenant scoping, uniqueness, pagination,
  * invitations and transactions; inserts' statements kept; SQLite's log
  * started over by the checkpointer under readers; the job queue's
- * statements prepared once; writers waiting without a connection. */
+ * statements prepared once; writers waiting without a connection; group
+ * commits whose caller does not wait. */
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdatomic.h>
@@ -951,6 +952,117 @@ static void test_writers_wait_without_connection(void **state)
 	store_rollback(tx);
 }
 
+/* A detached commit (store_detach_next): the end of a read transaction's
+ * group write runs in the group writer once the write is committed (the
+ * row already visible to another transaction), or with -1 when the write
+ * failed; a commit not armed detaches nothing. */
+struct detached_end {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	store_t *st;
+	const char *id;
+	bool called;
+	int rc;
+	int seen; /* rows with id seen by a new transaction, in the end */
+};
+
+static int count_accounts(store_t *st, const char *id)
+{
+	store_tx_t *tx = store_begin(st, false);
+	if (!tx)
+		return -1;
+	json_t *r = sq_one(tx, "SELECT count(*) AS n FROM accounts WHERE id = ?", "s", id);
+	int n = r ? (int)json_integer_value(json_object_get(r, "n")) : -1;
+	json_decref(r);
+	store_rollback(tx);
+	return n;
+}
+
+static void detached_ended(void *arg, int rc, bool unavailable)
+{
+	(void)unavailable;
+	struct detached_end *e = arg;
+	int seen = count_accounts(e->st, e->id);
+	pthread_mutex_lock(&e->mu);
+	e->called = true;
+	e->rc = rc;
+	e->seen = seen;
+	pthread_cond_signal(&e->cv);
+	pthread_mutex_unlock(&e->mu);
+}
+
+static int defer_account(store_tx_t *tx, void *arg)
+{
+	json_t *a = json_pack("{s:s, s:s, s:s, s:I, s:I}", "id", (const char *)arg, "name", "d",
+		"status", "active", "created_at", (json_int_t)1, "updated_at", (json_int_t)1);
+	int rc = store_account_insert(tx, a);
+	json_decref(a);
+	return rc == STORE_OK ? 0 : -1;
+}
+
+static int defer_refused(store_tx_t *tx, void *arg)
+{
+	(void)tx;
+	(void)arg;
+	return -1;
+}
+
+/* Its end's rc once the group writer ended it (or at once); seen set. */
+static int detached_run(store_t *st, store_group_fn fn, const char *id, int *seen)
+{
+	struct detached_end e = { .st = st, .id = id };
+	pthread_mutex_init(&e.mu, NULL);
+	pthread_cond_init(&e.cv, NULL);
+	store_tx_t *tx = store_begin(st, false);
+	assert_non_null(tx);
+	store_tx_defer(tx, fn, (void *)id, NULL);
+	store_detach_next();
+	/* The caller's commit answers at once. */
+	assert_int_equal(store_commit(tx), STORE_OK);
+	store_pending_t *p = store_detached();
+	assert_non_null(p);
+	int rc = 0;
+	bool unavailable = false;
+	if (store_pending_then(p, detached_ended, &e, &rc, &unavailable)) {
+		pthread_mutex_lock(&e.mu);
+		while (!e.called)
+			pthread_cond_wait(&e.cv, &e.mu);
+		pthread_mutex_unlock(&e.mu);
+		rc = e.rc;
+		*seen = e.seen;
+	} else {
+		*seen = count_accounts(st, id);
+	}
+	pthread_mutex_destroy(&e.mu);
+	pthread_cond_destroy(&e.cv);
+	return rc;
+}
+
+static void test_detached_commit(void **state)
+{
+	store_t *st = *state;
+	int seen = -1;
+	assert_int_equal(detached_run(st, defer_account, "acc_det1", &seen), 0);
+	assert_int_equal(seen, 1);
+	assert_int_equal(detached_run(st, defer_refused, "acc_det2", &seen), -1);
+	assert_int_equal(seen, 0);
+	/* The group writer goes on with the next. */
+	assert_int_equal(detached_run(st, defer_account, "acc_det3", &seen), 0);
+	assert_int_equal(seen, 1);
+	/* Not armed: the commit waits, as before, and detaches nothing. */
+	store_tx_t *tx = store_begin(st, false);
+	store_tx_defer(tx, defer_account, "acc_det4", NULL);
+	assert_int_equal(store_commit(tx), STORE_OK);
+	assert_null(store_detached());
+	assert_int_equal(count_accounts(st, "acc_det4"), 1);
+	/* Not armed, a failed write fails its commit, as before (the group
+	 * writer writing it now). */
+	tx = store_begin(st, false);
+	store_tx_defer(tx, defer_refused, "acc_det5", NULL);
+	assert_int_equal(store_commit(tx), STORE_ERROR);
+	assert_null(store_detached());
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -974,6 +1086,7 @@ int main(void)
 		cmocka_unit_test(test_wal_restart_counted),
 		cmocka_unit_test(test_job_statements_prepared_once),
 		cmocka_unit_test(test_writers_wait_without_connection),
+		cmocka_unit_test(test_detached_commit),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

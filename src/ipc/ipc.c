@@ -2,6 +2,7 @@
 #include "ipc.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -145,28 +146,51 @@ int ipc_msg_decode(const uint8_t *p, size_t n, struct ipc_msg *m)
 	return 0;
 }
 
+/* One byte more than the largest message, so that an oversized datagram
+ * shows as MSG_TRUNC rather than passing as a whole one. */
+#define RECV_CAP (IPC_HDR_LEN + IPC_PAYLOAD_MAX + 1)
+
+/* Each thread's datagram buffer, made at its first receive and kept until
+ * it ends: allocated and freed per message, its 64 KiB took glibc's slow
+ * path (bench/api's profile of the service). */
+static pthread_key_t recv_key;
+static pthread_once_t recv_once = PTHREAD_ONCE_INIT;
+
+static void recv_key_make(void)
+{
+	if (pthread_key_create(&recv_key, free) != 0)
+		abort();
+}
+
+static uint8_t *recv_buf(void)
+{
+	pthread_once(&recv_once, recv_key_make);
+	uint8_t *b = pthread_getspecific(recv_key);
+	if (!b) {
+		b = xmalloc(RECV_CAP);
+		if (pthread_setspecific(recv_key, b) != 0)
+			abort();
+	}
+	return b;
+}
+
 int ipc_recv(int sock, struct ipc_msg *m)
 {
 	msg_clear(m);
-	/* One byte more than the largest message, so that an oversized
-	 * datagram shows as MSG_TRUNC rather than passing as a whole one. */
-	size_t cap = IPC_HDR_LEN + IPC_PAYLOAD_MAX + 1;
-	uint8_t *b = xmalloc(cap);
+	uint8_t *b = recv_buf();
 	union {
 		char space[CMSG_SPACE(sizeof(int) * IPC_FDS_MAX)];
 		struct cmsghdr align;
 	} ctl;
-	struct iovec iov = {.iov_base = b, .iov_len = cap};
+	struct iovec iov = {.iov_base = b, .iov_len = RECV_CAP};
 	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1,
 			    .msg_control = ctl.space, .msg_controllen = sizeof ctl.space};
 	ssize_t r;
 	do
 		r = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
 	while (r < 0 && errno == EINTR);
-	if (r < 0) {
-		free(b);
+	if (r < 0)
 		return -1;
-	}
 	/* Collect every fd that came, so none leaks whatever happens next. */
 	int got[IPC_FDS_MAX * 2];
 	size_t ngot = 0, over = 0;
@@ -185,13 +209,10 @@ int ipc_recv(int sock, struct ipc_msg *m)
 			}
 		}
 	}
-	if (r == 0 && ngot == 0) {
-		free(b);
+	if (r == 0 && ngot == 0)
 		return 1;
-	}
 	int bad = over || ngot > IPC_FDS_MAX || (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) ||
 		  ipc_msg_decode(b, (size_t)r, m) != 0;
-	free(b);
 	if (bad) {
 		for (size_t i = 0; i < ngot; i++)
 			close(got[i]);

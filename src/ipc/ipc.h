@@ -18,7 +18,8 @@
  * OpenSMTPD's mproc, a short message or trailing bytes are a protocol error,
  * never guessed at.
  *
- * Thread safety: the functions keep no state; a socket may be written by
+ * Thread safety: the functions keep no state (but ipc_recv's buffer, one
+ * per thread, kept from one message to the next); a socket may be written by
  * several threads only if the caller serialises the writes of one message
  * (each message is one sendmsg(), so datagrams never interleave). */
 #ifndef FV_IPC_H

@@ -44,11 +44,12 @@ struct http_out;
 void api_serve(api_t *a, const struct http_in *in, struct http_out *out);
 /* The same for a caller that need not wait for the commit of the
  * request's audit event to go on (the service's workers): when the
- * request's end is a read transaction whose writes wait for a group
- * commit, the answer is made and kept, 1 is answered at once, and
- * done(arg, tag, answer) runs in the store's group writer once those
- * writes are committed (or with the answer a failed commit gets); done
- * owns the answer. 0: out is the answer now, as api_serve's. */
+ * request's end is a read transaction whose writes wait behind a group
+ * that has been written for over a millisecond (store_pending_then), the
+ * answer is made and kept, 1 is answered at once, and done(arg, tag,
+ * answer) runs in the thread that writes those writes once they are
+ * committed (or with the answer a failed commit gets); done owns the
+ * answer. 0: out is the answer now, as api_serve's. */
 typedef void (*api_answer_fn)(void *arg, uint64_t tag, struct http_out *out);
 int api_serve_then(api_t *a, const struct http_in *in, struct http_out *out, api_answer_fn done,
 	void *arg, uint64_t tag);

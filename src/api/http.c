@@ -66,8 +66,8 @@ struct req {
 	size_t ceiling; /* the largest body of the route */
 	int64_t t0;
 	char rid[REQUEST_ID_MAX + 8];
-	/* The answer may leave from the group writer once the request's
-	 * audit event is committed (api_serve_then): then its commit detached
+	/* The answer may leave from the thread that writes the request's
+	 * audit event once it is committed (api_serve_then): then its commit detached
 	 * (store_detached), with the language a failure would be answered in
 	 * and whether the database was seen unavailable before it. */
 	bool may_detach;
@@ -889,7 +889,8 @@ static void later_free(struct later *l)
 	free(l);
 }
 
-/* The group writer's end of a detached commit (store_pending_then). */
+/* The end of a detached commit (store_pending_then), in the thread that
+ * wrote its group. */
 static void later_done(void *arg, int rc, bool unavailable)
 {
 	struct later *l = arg;
@@ -900,8 +901,8 @@ static void later_done(void *arg, int rc, bool unavailable)
 }
 
 /* A request whose commit detached: its answer made now and kept, with the
- * one a failure would get, until the group writer ends it. 1: done will
- * be called; 0: the commit had ended already, out is the answer. */
+ * one a failure would get, until its group's writer ends it. 1: done will
+ * be called; 0: the commit has ended (waited for), out is the answer. */
 static int later_start(api_t *a, const http_in_t *in, struct req *rq, struct answer *ans,
 	http_out_t *out, api_answer_fn done, void *arg, uint64_t tag)
 {

@@ -62,7 +62,7 @@ struct http_front {
 	bool test_stray;
 	child_t *child;
 	/* Answers waiting for their audit event's commit, to be sent by the
-	 * store's group writer (answer_later): the stop waits for them. */
+	 * thread that writes it (answer_later): the stop waits for them. */
 	_Atomic int later;
 };
 
@@ -131,7 +131,7 @@ static void job_put(http_front_t *f, struct job *j)
 }
 
 /* The answer of a request whose audit event was being committed, sent by
- * the store's group writer once it is (api_serve_then). */
+ * the thread that wrote it, once it is (api_serve_then). */
 static void answer_later(void *arg, uint64_t id, http_out_t *out)
 {
 	struct chan *ch = arg;
@@ -334,7 +334,7 @@ void http_front_stop(http_front_t *f)
 	pthread_mutex_unlock(&f->mu);
 	for (int i = 0; i < f->npool; i++)
 		pthread_join(f->pool[i], NULL);
-	/* And the answers the group writer is still to send. */
+	/* And the answers still to be sent once their events are written. */
 	while (atomic_load(&f->later) > 0)
 		usleep(1000);
 	free(f->pool);

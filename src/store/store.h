@@ -168,17 +168,21 @@ void store_group_stats(store_t *st, store_group_stats_t *out);
  * service's workers: the answer waits, the worker takes the next request).
  * store_detach_next arms this thread's next store_commit: if it ends a
  * read transaction whose writes are queued for a group and that runs
- * nothing after it (store_tx_after_commit), it answers STORE_OK at once
- * and leaves its writes to the store's group writer, a thread of its own
- * (started then, stopped by store_close; from then on it writes every
- * group). store_detached then gives what stands for them, or NULL when
- * that commit waited as before (or there was none); it disarms.
- * store_pending_then hands the end over: fn(arg, rc, unavailable) runs in
- * the group writer's thread once every write is committed (rc 0) or once
- * one of them or its group failed (rc -1; unavailable: as
- * store_unavailable_seen would have said), and answers 1; or, when that
- * had already happened, it answers 0 with *rc and *unavailable set and
- * fn is not called. Either way p is released. */
+ * nothing after it (store_tx_after_commit), it answers STORE_OK without
+ * waiting; store_detached then gives what stands for those writes, or
+ * NULL when that commit waited as before (or there was none); it disarms.
+ * store_pending_then hands their end over: fn(arg, rc, unavailable) runs
+ * once every write is committed (rc 0) or once one of them or its group
+ * failed (rc -1; unavailable: as store_unavailable_seen would have said),
+ * in the thread of the caller that wrote their group; when no group is
+ * being written, the caller of store_pending_then writes it now, then the
+ * writes that callers who went on meanwhile queued, running their ends
+ * too. It answers 1. The caller goes on without its end only when the
+ * group being written has taken over a millisecond (a log restart holding
+ * the writers' lock): behind a group written for less, it waits as
+ * store_commit does, and answers 0 with *rc and *unavailable set; so it
+ * does too when the end had already come. fn is then not called. Either
+ * way p is released. */
 typedef struct store_pending store_pending_t;
 typedef void (*store_pending_fn)(void *arg, int rc, bool unavailable);
 void store_detach_next(void);

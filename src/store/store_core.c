@@ -375,8 +375,8 @@ int store_commit(store_tx_t *tx)
 	struct after_list a;
 	after_take(tx, &a);
 	int rc = st->be->commit(tx);
-	/* Armed (store_detach_next), the writes are left to the group writer
-	 * and the caller goes on: nothing to run after it. */
+	/* Armed (store_detach_next), the caller goes on: its writes are
+	 * waited for by store_pending_then's end. Nothing runs after it. */
 	if (d && rc == STORE_OK && a.n == 0 && sq_group_detach(st, d))
 		return STORE_OK;
 	if (d && sq_group_wait(st, d) != 0)

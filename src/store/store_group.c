@@ -1,7 +1,8 @@
 /* Group commit of the small writes of read transactions (see store.h): a
  * queue per store, written by one of the waiting callers at a time, many
- * writes to a transaction; or, once a caller has gone on without waiting
- * (store_detach_next), by the store's group writer thread. */
+ * writes to a transaction; the writes of callers that went on without
+ * waiting (store_detach_next) by the writer that finds them queued, who
+ * runs their ends (the answers) once they are committed. */
 #include "store.h"
 #include "store_int.h"
 
@@ -12,7 +13,15 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "timeutil.h"
 #include "xalloc.h"
+
+/* A caller that went on (store_detach_next) does so only when the group
+ * being written has taken longer than this (a log restart holding the
+ * writers' lock, its file syncs): otherwise it waits as before, and its
+ * group is written at once, alone, without the wait a batch behind
+ * another writer's answers adds (bench/api). */
+#define DETACH_AFTER_NS (1000 * 1000)
 
 struct store_gitem {
 	struct store_gitem *next;  /* in the store's queue, then in its group */
@@ -34,6 +43,7 @@ struct store_gitem {
 /* A detached commit: its transaction's writes, ended when the last is. */
 struct store_pending {
 	struct store_pending *next; /* in the store's g_ready */
+	store_t *st;
 	struct store_gitem *list;   /* linked by tnext; released with it */
 	int left;                   /* writes not yet written */
 	int rc;
@@ -118,6 +128,7 @@ static void write_group(store_t *st)
 		st->g_tail = NULL;
 	last->next = NULL;
 	st->g_queued -= n;
+	st->g_write_t0 = time_mono_ns();
 	pthread_mutex_unlock(&g_lock);
 	hold_wait(st->g_hold, n);
 
@@ -188,27 +199,41 @@ static void ready_run(store_t *st)
 	}
 }
 
-/* The group writer: every group from its start on, until store_close
- * when nothing is left queued. */
-static void *group_writer(void *arg)
+/* With no group being written: wakes the first waiting caller of what is
+ * left in the queue, who writes the next group. A write whose caller is
+ * not waiting yet (its read transaction goes on) is written by whoever
+ * comes first; one whose caller went on (store_detached), by the writer
+ * that found it queued. Called with g_lock held. */
+static void hand_over(store_t *st)
 {
-	store_t *st = arg;
-	pthread_mutex_lock(&g_lock);
-	for (;;) {
-		if (st->g_head && !st->g_writing) {
-			st->g_writing = true;
-			write_group(st);
-			st->g_writing = false;
-		} else if (st->g_ready) {
-			ready_run(st);
-		} else if (st->g_stop && !st->g_head && !st->g_writing) {
-			break;
-		} else {
-			pthread_cond_wait(&st->g_cv, &g_lock);
+	for (struct store_gitem *it = st->g_head; it; it = it->next)
+		if (it->waiter) {
+			pthread_cond_signal(it->waiter);
+			return;
 		}
+}
+
+/* Whether a write of a caller that went on (store_detached) is queued. */
+static bool detached_queued(const store_t *st)
+{
+	for (const struct store_gitem *it = st->g_head; it; it = it->next)
+		if (it->pend)
+			return true;
+	return false;
+}
+
+/* The writer, once its own writes are written: the answers of the groups
+ * written, then the writes of the callers that went on meanwhile (they
+ * wait for no one else to write them), a group at a time, each group's
+ * answers sent as soon as it is committed. Called and returns with
+ * g_lock held and st->g_writing set. */
+static void write_detached(store_t *st)
+{
+	ready_run(st);
+	while (detached_queued(st)) {
+		write_group(st);
+		ready_run(st);
 	}
-	pthread_mutex_unlock(&g_lock);
-	return NULL;
 }
 
 void store_detach_next(void)
@@ -231,6 +256,7 @@ bool sq_group_detach(store_t *st, struct store_gitem *list)
 		return false;
 	t_detach = false;
 	struct store_pending *p = xcalloc(1, sizeof *p);
+	p->st = st;
 	p->list = list;
 	pthread_mutex_lock(&g_lock);
 	for (struct store_gitem *it = list; it; it = it->tnext)
@@ -242,28 +268,12 @@ bool sq_group_detach(store_t *st, struct store_gitem *list)
 				p->rc = -1;
 			p->unavailable = p->unavailable || it->unavailable;
 		}
+	pthread_mutex_unlock(&g_lock);
 	if (p->left == 0) {
 		/* Written already: the caller's sq_group_wait answers at once. */
-		pthread_mutex_unlock(&g_lock);
 		free(p);
 		return false;
 	}
-	if (!st->g_thread_on) {
-		pthread_cond_init(&st->g_cv, NULL);
-		if (pthread_create(&st->g_thread, NULL, group_writer, st) != 0) {
-			/* No writer of its own: the caller waits, as before. */
-			pthread_cond_destroy(&st->g_cv);
-			for (struct store_gitem *it = list; it; it = it->tnext)
-				it->pend = NULL;
-			pthread_mutex_unlock(&g_lock);
-			free(p);
-			log_event(LOG_ERROR, "store.group_writer", "err=\"no thread\"");
-			return false;
-		}
-		st->g_thread_on = true;
-	}
-	pthread_cond_signal(&st->g_cv);
-	pthread_mutex_unlock(&g_lock);
 	t_detached = p;
 	return true;
 }
@@ -271,11 +281,31 @@ bool sq_group_detach(store_t *st, struct store_gitem *list)
 int store_pending_then(store_pending_t *p, store_pending_fn fn, void *arg, int *rc,
 	bool *unavailable)
 {
+	store_t *st = p->st;
 	pthread_mutex_lock(&g_lock);
 	bool later = p->left > 0;
+	if (later && st->g_writing && time_mono_ns() - st->g_write_t0 < DETACH_AFTER_NS) {
+		/* A group being written, not for long: waited for as before. */
+		for (struct store_gitem *it = p->list; it; it = it->tnext)
+			it->pend = NULL;
+		pthread_mutex_unlock(&g_lock);
+		*rc = sq_group_wait(st, p->list);
+		*unavailable = store_unavailable_seen();
+		free(p);
+		return 0;
+	}
 	if (later) {
 		p->fn = fn;
 		p->arg = arg;
+		if (!st->g_writing) {
+			/* No one writes: this caller does, its own group first
+			 * (its end runs then, in this thread), and what the
+			 * callers that went on queued meanwhile. */
+			st->g_writing = true;
+			write_detached(st);
+			st->g_writing = false;
+			hand_over(st);
+		}
 	} else {
 		*rc = p->rc;
 		*unavailable = p->unavailable;
@@ -290,24 +320,6 @@ int store_pending_then(store_pending_t *p, store_pending_fn fn, void *arg, int *
 	return 0;
 }
 
-/* With no group being written: wakes the first waiting caller of what is
- * left in the queue, who writes the next group (or the group writer, once
- * there is one). A write whose caller is not waiting yet (its read
- * transaction goes on) is written by whoever comes first. Called with
- * g_lock held. */
-static void hand_over(store_t *st)
-{
-	if (st->g_thread_on) {
-		pthread_cond_signal(&st->g_cv);
-		return;
-	}
-	for (struct store_gitem *it = st->g_head; it; it = it->next)
-		if (it->waiter) {
-			pthread_cond_signal(it->waiter);
-			return;
-		}
-}
-
 int sq_group_wait(store_t *st, struct store_gitem *list)
 {
 	int rc = 0;
@@ -318,19 +330,18 @@ int sq_group_wait(store_t *st, struct store_gitem *list)
 	pthread_mutex_lock(&g_lock);
 	for (struct store_gitem *it = list; it; it = it->tnext) {
 		while (!it->done) {
-			if (st->g_writing || st->g_thread_on) {
-				/* The group writer, when there is one, writes it. */
-				if (st->g_thread_on && !st->g_writing)
-					pthread_cond_signal(&st->g_cv);
+			if (st->g_writing) {
 				it->waiter = &t_cond;
 				pthread_cond_wait(&t_cond, &g_lock);
 				it->waiter = NULL;
 				continue;
 			}
-			/* The writer, until this item is written. */
+			/* The writer, until this item is written, then of
+			 * what callers that went on queued meanwhile. */
 			st->g_writing = true;
 			while (!it->done)
 				write_group(st);
+			write_detached(st);
 			st->g_writing = false;
 			/* Whoever waits for what is left takes over. */
 			hand_over(st);
@@ -361,18 +372,6 @@ void store_group_test_hold(store_t *st, const char *path)
 
 void sq_group_close(store_t *st)
 {
-	pthread_mutex_lock(&g_lock);
-	bool on = st->g_thread_on;
-	if (on) {
-		st->g_stop = true;
-		pthread_cond_signal(&st->g_cv);
-	}
-	pthread_mutex_unlock(&g_lock);
-	if (on) {
-		pthread_join(st->g_thread, NULL);
-		pthread_cond_destroy(&st->g_cv);
-		st->g_thread_on = false;
-	}
 	free(st->g_hold);
 	st->g_hold = NULL;
 }

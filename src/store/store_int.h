@@ -13,7 +13,6 @@
 #ifndef FV_STORE_INT_H
 #define FV_STORE_INT_H
 
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -55,15 +54,11 @@ struct store {
 	/* Writes queued for the next group (store_group.c), under its lock. */
 	struct store_gitem *g_head, *g_tail;
 	bool g_writing; /* a caller is writing a group */
+	int64_t g_write_t0; /* when the group being written began (time_mono_ns) */
 	uint64_t g_groups, g_writes; /* groups committed and their writes (store_group_stats) */
 	int g_queued; /* writes in the queue, not yet taken into a group */
-	/* The group writer, a thread of its own started at the first commit
-	 * that does not wait (store_detach_next): from then on it writes
-	 * every group, and runs the ends of the detached commits whose writes
-	 * its groups made durable (g_ready, in commit order). */
-	bool g_thread_on, g_stop;
-	pthread_t g_thread;
-	pthread_cond_t g_cv; /* work for the group writer, or its stop */
+	/* The ends of the detached commits written, in commit order, to be
+	 * run by their writer (store_group.c). */
 	struct store_pending *g_ready, *g_ready_tail;
 	char *g_hold; /* tests only: store_group_test_hold */
 	/* The backend locks rows (SELECT ... FOR UPDATE SKIP LOCKED): PostgreSQL.
@@ -92,8 +87,7 @@ int sq_group_wait(store_t *st, struct store_gitem *list);
  * and answers true; false (not armed, or every write of the list already
  * written: sq_group_wait answers at once) disarms. */
 bool sq_group_detach(store_t *st, struct store_gitem *list);
-/* Stops the group writer (after it has written what is queued) and
- * releases what the group commit holds; before the backend closes. */
+/* Releases what the group commit holds; before the backend closes. */
 void sq_group_close(store_t *st);
 
 /* Whether sql (one statement) changes rows. */

@@ -953,9 +953,10 @@ static void test_writers_wait_without_connection(void **state)
 }
 
 /* A detached commit (store_detach_next): the end of a read transaction's
- * group write runs in the group writer once the write is committed (the
- * row already visible to another transaction), or with -1 when the write
- * failed; a commit not armed detaches nothing. */
+ * group write runs once the write is committed (the row already visible
+ * to another transaction), written by the caller of store_pending_then
+ * when no one else writes, or with -1 when the write failed; a commit not
+ * armed detaches nothing. */
 struct detached_end {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
@@ -1007,7 +1008,7 @@ static int defer_refused(store_tx_t *tx, void *arg)
 	return -1;
 }
 
-/* Its end's rc once the group writer ended it (or at once); seen set. */
+/* Its end's rc once its group is written (or at once); seen set. */
 static int detached_run(store_t *st, store_group_fn fn, const char *id, int *seen)
 {
 	struct detached_end e = { .st = st, .id = id };
@@ -1046,7 +1047,7 @@ static void test_detached_commit(void **state)
 	assert_int_equal(seen, 1);
 	assert_int_equal(detached_run(st, defer_refused, "acc_det2", &seen), -1);
 	assert_int_equal(seen, 0);
-	/* The group writer goes on with the next. */
+	/* And the next. */
 	assert_int_equal(detached_run(st, defer_account, "acc_det3", &seen), 0);
 	assert_int_equal(seen, 1);
 	/* Not armed: the commit waits, as before, and detaches nothing. */

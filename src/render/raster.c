@@ -3,6 +3,7 @@
  * our allocator (the cap), one API for PDF and images; see docs/render.md. */
 #include "raster.h"
 #include "bitmap.h"
+#include "textdev.h"
 #include "thinline.h"
 
 #include <malloc.h>
@@ -154,6 +155,8 @@ static void raster_quiet(void *user, const char *msg)
  * so a page needs no clearing but for rows no earlier page had. */
 static unsigned char *raster_samples, *raster_samples_block;
 static int raster_white_rows;
+/* Our glyph masks of the document (textdev.h), kept from page to page. */
+static struct textdev_cache *raster_glyphs;
 #define RASTER_HUGE ((uintptr_t)2 << 20)
 
 static unsigned char *job_samples(fz_context *ctx, int rows)
@@ -328,6 +331,11 @@ static int raster_page(fz_context *ctx, fz_document *doc, int i, const struct ra
 		pix = fz_new_pixmap_with_data(ctx, fz_device_gray(ctx), RENDER_WIDTH, g.rows, NULL, 0,
 			RENDER_WIDTH, job_samples(ctx, g.rows));
 		dev = fz_new_draw_device(ctx, fz_identity, pix);
+		/* Black text painted by us where MuPDF would paint the same
+		 * pixels; the colour threshold below goes first. */
+		if (!raster_glyphs)
+			raster_glyphs = textdev_cache_new(ctx);
+		textdev_attach(ctx, dev, pix, raster_glyphs);
 		raster_thin.stroke = dev->stroke_path;
 		raster_thin.fill_text = dev->fill_text;
 		raster_thin.stroke_text = dev->stroke_text;
@@ -455,6 +463,8 @@ static int raster_mupdf(struct sandbox_child *c, const struct raster_job *job)
 	}
 	rc = 0;
 out:
+	textdev_cache_drop(ctx, raster_glyphs);
+	raster_glyphs = NULL;
 	fz_drop_document(ctx, doc);
 	fz_drop_stream(ctx, stm);
 	fz_free(ctx, raster_samples_block);

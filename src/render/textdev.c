@@ -1,0 +1,656 @@
+/* Black text drawn by us (textdev.h).
+ *
+ * On a typeset page most of the renderer's time in MuPDF's draw device is
+ * its glyph path: a locked, hashed look-up of every glyph in MuPDF's glyph
+ * cache with a reference taken and dropped, then the glyph's rectangle
+ * intersected with the clip and the pixmap, then its runs painted. For
+ * solid black text on a grey page without anti-aliasing that comes down to
+ * "set to 0 the pixels of the glyph's mask": our fill_text keeps the masks
+ * MuPDF renders (fz_render_glyph_pixmap, the same FreeType call with the
+ * same quantised matrix as its draw device) as runs of ink in a table of
+ * its own, and stores zeros over each run (stores only: painting with a
+ * read-modify-write of words that overlap the glyph before stalls on the
+ * previous glyph's stores).
+ *
+ * Where it may do so, exactly:
+ * - the text is opaque, in DeviceGray 0 (the renderer turns every dark text
+ *   colour into that, raster.c), and DeviceGray is not replaced by a
+ *   document's default colour space;
+ * - every container open on the device (MuPDF's generic stack) is a clip by
+ *   a path that is an axis-aligned rectangle in device space: our clip_path
+ *   marks those, whose clip MuPDF's draw device also keeps as a mere
+ *   scissor rectangle (no mask pixmap, the page's samples drawn on
+ *   directly). Any other clip, mask, group (blend modes, knockout, soft
+ *   masks) or tile leaves the text to MuPDF;
+ * - the glyph lies wholly inside the page and, under a clip, inside the
+ *   clip's rectangle shrunk by TEXTDEV_EDGE pixels (so MuPDF's rounding of
+ *   the clip's edges cannot matter); the few glyphs across a clip's edge
+ *   go to MuPDF;
+ * - the font is a FreeType one (not Type 3), the glyph no larger than
+ *   MuPDF caches (past that it fills the outline instead), its mask only
+ *   0 and 255 (text anti-aliasing off).
+ * Glyphs it cannot draw are handed to MuPDF's fill_text in one text object
+ * per call. The unit tests compare the pixels with MuPDF's own drawing. */
+#include "textdev.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+#define TEXTDEV_GLYPH_MAX 256.0f       /* MuPDF's MAX_GLYPH_SIZE */
+#define TEXTDEV_EDGE 2                 /* pixels kept off a clip's edges */
+#define TEXTDEV_CACHE_BYTES (8u << 20) /* runs kept, then all dropped */
+#define TEXTDEV_RECT 0x74647663        /* container's user mark: our rect clip */
+#define TEXTDEV_COORD_MAX 1e6f         /* device coordinates we compute with */
+#define TEXTDEV_MATRIX_MAX 30000.0f    /* matrix terms we key (x 65536 in an int) */
+#define TEXTDEV_DIM_MAX 65535          /* a glyph's width and height in runs */
+
+/* A run of ink: row and first column from the glyph's origin, length. */
+struct trun {
+	uint16_t r, x, n;
+};
+
+struct tglyph {
+	fz_font *font;   /* NULL: a free slot; else a reference we hold */
+	int gid;
+	int32_t m[4];    /* the quantised matrix in 1/65536, as MuPDF's key */
+	uint8_t qe, qf;
+	uint8_t bad;     /* MuPDF's path for this one */
+	int x, y;        /* the mask's origin from the glyph's pixel */
+	int w, h;
+	int nruns;
+	struct trun *runs;
+};
+
+struct textdev_cache {
+	struct tglyph *tab; /* open addressing, cap a power of two */
+	unsigned cap, count;
+	size_t bytes;
+	int off;            /* our quantisation disagreed with MuPDF's: all theirs */
+	struct textdev_stats st;
+};
+
+/* The page being drawn (one at a time per process). */
+static struct {
+	fz_device *dev;
+	struct textdev_cache *tc;
+	unsigned char *samples;
+	int w, h;
+	size_t stride;
+	int gray_ok; /* DeviceGray not replaced by a default colour space */
+	void (*fill_text)(fz_context *, fz_device *, const fz_text *, fz_matrix, fz_colorspace *,
+		const float *, float, fz_color_params);
+	void (*clip_path)(fz_context *, fz_device *, const fz_path *, int, fz_matrix, fz_rect);
+	void (*set_default_colorspaces)(fz_context *, fz_device *, fz_default_colorspaces *);
+} tdev;
+
+/* ---- The glyph cache ---- */
+
+struct textdev_cache *textdev_cache_new(fz_context *ctx)
+{
+	struct textdev_cache *tc = fz_malloc_struct(ctx, struct textdev_cache);
+	fz_try(ctx)
+	{
+		tc->cap = 1024;
+		tc->tab = fz_malloc_struct_array(ctx, tc->cap, struct tglyph);
+	}
+	fz_catch(ctx)
+	{
+		fz_free(ctx, tc);
+		fz_rethrow(ctx);
+	}
+	return tc;
+}
+
+static void tcache_clear(fz_context *ctx, struct textdev_cache *tc)
+{
+	for (unsigned i = 0; i < tc->cap; i++) {
+		struct tglyph *g = &tc->tab[i];
+		if (!g->font)
+			continue;
+		fz_free(ctx, g->runs);
+		fz_drop_font(ctx, g->font);
+		memset(g, 0, sizeof(*g));
+	}
+	tc->count = 0;
+	tc->bytes = 0;
+}
+
+void textdev_cache_drop(fz_context *ctx, struct textdev_cache *tc)
+{
+	if (!tc)
+		return;
+	tcache_clear(ctx, tc);
+	fz_free(ctx, tc->tab);
+	fz_free(ctx, tc);
+}
+
+void textdev_cache_stats(const struct textdev_cache *tc, struct textdev_stats *st)
+{
+	*st = tc->st;
+}
+
+/* The hash of a glyph's key: h, the hash of its font and matrix
+ * (tsize_hash), with its glyph and subpixel position. */
+static unsigned tsize_hash(const fz_font *font, const int32_t *m)
+{
+	uint64_t h = (uint64_t)(uintptr_t)font * 0x9e3779b97f4a7c15u;
+	for (int i = 0; i < 4; i++)
+		h = (h ^ (uint32_t)m[i]) * 0x100000001b3u;
+	return (unsigned)(h >> 29);
+}
+
+static unsigned tglyph_hash(unsigned h, int gid, unsigned qe, unsigned qf)
+{
+	/* Mixed down to the low bits, which index the table. */
+	uint32_t k = h ^ ((uint32_t)gid << 16 | qe << 8 | qf);
+	k ^= k >> 16;
+	k *= 0x85ebca6bu;
+	k ^= k >> 13;
+	k *= 0xc2b2ae35u;
+	return k ^ (k >> 16);
+}
+
+static int tglyph_same(const struct tglyph *g, const fz_font *font, int gid, const int32_t *m,
+	unsigned qe, unsigned qf)
+{
+	return g->gid == gid && g->qe == qe && g->qf == qf && g->font == font && g->m[0] == m[0] &&
+		g->m[1] == m[1] && g->m[2] == m[2] && g->m[3] == m[3];
+}
+
+/* A free slot for a new glyph, the table grown (or, past the byte budget,
+ * emptied) first when needed. */
+static struct tglyph *tcache_slot(fz_context *ctx, struct textdev_cache *tc, unsigned hash)
+{
+	if (tc->bytes > TEXTDEV_CACHE_BYTES)
+		tcache_clear(ctx, tc);
+	if ((tc->count + 1) * 2 > tc->cap) {
+		unsigned ncap = tc->cap * 2;
+		struct tglyph *nt = fz_malloc_struct_array(ctx, ncap, struct tglyph);
+		for (unsigned i = 0; i < tc->cap; i++) {
+			struct tglyph *g = &tc->tab[i];
+			if (!g->font)
+				continue;
+			unsigned j = tglyph_hash(tsize_hash(g->font, g->m), g->gid, g->qe, g->qf) & (ncap - 1);
+			while (nt[j].font)
+				j = (j + 1) & (ncap - 1);
+			nt[j] = *g;
+		}
+		fz_free(ctx, tc->tab);
+		tc->tab = nt;
+		tc->cap = ncap;
+	}
+	unsigned j = hash & (tc->cap - 1);
+	while (tc->tab[j].font)
+		j = (j + 1) & (tc->cap - 1);
+	return &tc->tab[j];
+}
+
+/* g's runs from pix, a glyph mask from MuPDF; g->bad stays set when it is
+ * not one we paint (grey edges, a colour pixmap, too large). */
+static void tglyph_fill(fz_context *ctx, struct textdev_cache *tc, struct tglyph *g,
+	fz_pixmap *pix)
+{
+	/* A mask: one component, its alpha, as the draw device paints glyphs
+	 * (a colour pixmap, from a Type 3 font, never comes here). */
+	if (!pix || fz_pixmap_components(ctx, pix) != 1 || fz_pixmap_colorants(ctx, pix) != 0)
+		return;
+	int w = fz_pixmap_width(ctx, pix), h = fz_pixmap_height(ctx, pix);
+	if (w < 0 || h < 0 || w > TEXTDEV_DIM_MAX || h > TEXTDEV_DIM_MAX)
+		return;
+	const unsigned char *s = fz_pixmap_samples(ctx, pix);
+	ptrdiff_t ss = fz_pixmap_stride(ctx, pix);
+	int n = 0;
+	for (int r = 0; r < h; r++)
+		for (int c = 0; c < w; c++) {
+			unsigned char v = s[r * ss + c];
+			if (v != 0 && v != 255)
+				return; /* grey edges: blending, MuPDF's way */
+			n += v && (c == 0 || !s[r * ss + c - 1]);
+		}
+	g->x = fz_pixmap_x(ctx, pix);
+	g->y = fz_pixmap_y(ctx, pix);
+	g->w = w;
+	g->h = h;
+	if (n > 0) {
+		g->runs = fz_malloc_struct_array(ctx, n, struct trun);
+		tc->bytes += (size_t)n * sizeof(struct trun);
+	}
+	int k = 0;
+	for (int r = 0; r < h; r++)
+		for (int c = 0; c < w;) {
+			if (!s[r * ss + c]) {
+				c++;
+				continue;
+			}
+			int c0 = c;
+			while (c < w && s[r * ss + c])
+				c++;
+			g->runs[k++] = (struct trun){(uint16_t)r, (uint16_t)c0, (uint16_t)(c - c0)};
+		}
+	g->nruns = n;
+	g->bad = 0;
+}
+
+/* The glyph of font/gid with key m (the quantised a..d in 1/65536) and
+ * subpixel position qe, qf, hash h, or NULL. */
+static const struct tglyph *tcache_find(const struct textdev_cache *tc, const fz_font *font,
+	int gid, const int32_t *m, unsigned qe, unsigned qf, unsigned h)
+{
+	for (unsigned j = h & (tc->cap - 1);; j = (j + 1) & (tc->cap - 1)) {
+		const struct tglyph *g = &tc->tab[j];
+		if (!g->font)
+			return NULL;
+		if (tglyph_same(g, font, gid, m, qe, qf))
+			return g;
+	}
+}
+
+/* The same glyph rendered by MuPDF at the (not yet quantised) matrix trm
+ * and added. As in MuPDF's own cache, the first matrix with a key is the
+ * one rendered. Never NULL; bad set when MuPDF's path must draw it. */
+static const struct tglyph *tcache_add(fz_context *ctx, struct textdev_cache *tc, fz_font *font,
+	int gid, fz_matrix trm, const int32_t *m, unsigned qe, unsigned qf, unsigned h)
+{
+	fz_pixmap *pix = fz_render_glyph_pixmap(ctx, font, gid, &trm, &fz_infinite_irect, 0);
+	struct tglyph *g = NULL;
+	fz_var(g);
+	fz_try(ctx)
+	{
+		g = tcache_slot(ctx, tc, h);
+		g->gid = gid;
+		memcpy(g->m, m, sizeof(g->m));
+		g->qe = (uint8_t)qe;
+		g->qf = (uint8_t)qf;
+		g->bad = 1;
+		tglyph_fill(ctx, tc, g, pix);
+		g->font = fz_keep_font(ctx, font); /* last: the slot is now taken */
+		tc->count++;
+	}
+	fz_always(ctx)
+	{
+		fz_drop_pixmap(ctx, pix);
+	}
+	fz_catch(ctx)
+	{
+		if (g && !g->font) {
+			fz_free(ctx, g->runs);
+			memset(g, 0, sizeof(*g));
+		}
+		fz_rethrow(ctx);
+	}
+	return g;
+}
+
+/* ---- Painting ---- */
+
+/* Zeros over p[0..n), with two stores for a run of up to 16 pixels. */
+static inline void zero_run(unsigned char *p, unsigned n)
+{
+	if (n >= 8) {
+		const uint64_t z = 0;
+		if (n > 16) {
+			memset(p, 0, n);
+			return;
+		}
+		memcpy(p, &z, 8);
+		memcpy(p + n - 8, &z, 8);
+	} else if (n >= 4) {
+		const uint32_t z = 0;
+		memcpy(p, &z, 4);
+		memcpy(p + n - 4, &z, 4);
+	} else if (n >= 2) {
+		const uint16_t z = 0;
+		memcpy(p, &z, 2);
+		memcpy(p + n - 2, &z, 2);
+	} else {
+		*p = 0;
+	}
+}
+
+/* Paints the glyph with its mask's origin at page position (gx, gy),
+ * wholly inside the page. */
+static void tglyph_paint(const struct tglyph *g, int gx, int gy)
+{
+	unsigned char *o = tdev.samples + (size_t)gy * tdev.stride + (size_t)gx;
+	for (int k = 0; k < g->nruns; k++) {
+		const struct trun *u = &g->runs[k];
+		zero_run(o + (size_t)u->r * tdev.stride + u->x, u->n);
+	}
+}
+
+/* ---- The device's functions ---- */
+
+static void textdev_set_default_colorspaces(fz_context *ctx, fz_device *dev,
+	fz_default_colorspaces *dcs)
+{
+	tdev.gray_ok = fz_default_gray(ctx, dcs) == fz_device_gray(ctx);
+	tdev.set_default_colorspaces(ctx, dev, dcs);
+}
+
+struct rectwalk {
+	float x[5], y[5];
+	int n;      /* points of the one subpath */
+	int moves;  /* movetos seen */
+	int rect;   /* a rectto, alone */
+	int bad;
+};
+
+static void rw_moveto(fz_context *ctx, void *arg, float x, float y)
+{
+	(void)ctx;
+	struct rectwalk *w = arg;
+	if (++w->moves > 1 || w->n > 0 || w->rect)
+		w->bad = 1;
+	else {
+		w->x[0] = x;
+		w->y[0] = y;
+		w->n = 1;
+	}
+}
+
+static void rw_lineto(fz_context *ctx, void *arg, float x, float y)
+{
+	(void)ctx;
+	struct rectwalk *w = arg;
+	if (w->n < 1 || w->n >= 5 || w->rect)
+		w->bad = 1;
+	else {
+		w->x[w->n] = x;
+		w->y[w->n] = y;
+		w->n++;
+	}
+}
+
+static void rw_curveto(fz_context *ctx, void *arg, float x1, float y1, float x2, float y2,
+	float x3, float y3)
+{
+	(void)ctx;
+	(void)x1;
+	(void)y1;
+	(void)x2;
+	(void)y2;
+	(void)x3;
+	(void)y3;
+	((struct rectwalk *)arg)->bad = 1;
+}
+
+static void rw_closepath(fz_context *ctx, void *arg)
+{
+	(void)ctx;
+	(void)arg;
+}
+
+static void rw_rectto(fz_context *ctx, void *arg, float x1, float y1, float x2, float y2)
+{
+	(void)ctx;
+	struct rectwalk *w = arg;
+	if (w->n > 0 || w->rect)
+		w->bad = 1;
+	w->rect = 1;
+	w->x[0] = x1;
+	w->y[0] = y1;
+	w->x[1] = x2;
+	w->y[1] = y2;
+}
+
+static const fz_path_walker rect_walker = {
+	rw_moveto, rw_lineto, rw_curveto, rw_closepath, NULL, NULL, NULL, rw_rectto,
+};
+
+/* Whether path under ctm is a rectangle with sides along the device's axes
+ * (pure): one subpath, a rectangle in user space with its sides along the
+ * user axes, and a matrix without shear or rotation other than quarter
+ * turns. Then every vertical side has exactly one x in device space, as
+ * MuPDF computes it too, so its rasterizer sees two vertical edges of the
+ * same height: a rectangle, kept as a scissor. */
+static int textdev_is_rect(fz_context *ctx, const fz_path *path, fz_matrix ctm)
+{
+	if (!((ctm.b == 0 && ctm.c == 0) || (ctm.a == 0 && ctm.d == 0)))
+		return 0;
+	struct rectwalk w;
+	memset(&w, 0, sizeof(w));
+	fz_walk_path(ctx, path, &rect_walker, &w);
+	if (w.bad)
+		return 0;
+	if (w.rect)
+		return 1;
+	if (w.n == 5) {
+		if (w.x[4] != w.x[0] || w.y[4] != w.y[0])
+			return 0;
+		w.n = 4;
+	}
+	if (w.n != 4)
+		return 0;
+	/* Sides alternate horizontal and vertical, starting with either. */
+	int h0 = w.y[0] == w.y[1] && w.x[1] == w.x[2] && w.y[2] == w.y[3] && w.x[3] == w.x[0];
+	int v0 = w.x[0] == w.x[1] && w.y[1] == w.y[2] && w.x[2] == w.x[3] && w.y[3] == w.y[0];
+	return h0 || v0;
+}
+
+static void textdev_clip_path(fz_context *ctx, fz_device *dev, const fz_path *path, int even_odd,
+	fz_matrix ctm, fz_rect scissor)
+{
+	tdev.clip_path(ctx, dev, path, even_odd, ctm, scissor);
+	if (dev == tdev.dev && dev->container_len > 0 && textdev_is_rect(ctx, path, ctm))
+		dev->container[dev->container_len - 1].user = TEXTDEV_RECT;
+}
+
+/* The rectangle [x0, x1) x [y0, y1) of the page where our glyphs may go:
+ * the page, or under rectangle clips the last one's (MuPDF's generic stack
+ * keeps each clip's bounds intersected with those below) shrunk by
+ * TEXTDEV_EDGE. 0 when something else is open: MuPDF draws. */
+static int textdev_area(fz_device *dev, int *x0, int *y0, int *x1, int *y1)
+{
+	*x0 = 0;
+	*y0 = 0;
+	*x1 = tdev.w;
+	*y1 = tdev.h;
+	if (dev->container_len == 0)
+		return 1;
+	for (int i = 0; i < dev->container_len; i++)
+		if (dev->container[i].user != TEXTDEV_RECT)
+			return 0;
+	fz_rect r = dev->container[dev->container_len - 1].scissor;
+	if (!(r.x0 <= r.x1 && r.y0 <= r.y1)) { /* empty (or NaN): nothing inside */
+		*x1 = *x0;
+		return 1;
+	}
+	float fx0 = ceilf(r.x0) + TEXTDEV_EDGE, fy0 = ceilf(r.y0) + TEXTDEV_EDGE;
+	float fx1 = floorf(r.x1) - TEXTDEV_EDGE, fy1 = floorf(r.y1) - TEXTDEV_EDGE;
+	if (fx0 > *x0)
+		*x0 = fx0 >= (float)tdev.w ? tdev.w : (int)fx0;
+	if (fy0 > *y0)
+		*y0 = fy0 >= (float)tdev.h ? tdev.h : (int)fy0;
+	if (fx1 < *x1)
+		*x1 = fx1 <= 0 ? 0 : (int)fx1;
+	if (fy1 < *y1)
+		*y1 = fy1 <= 0 ? 0 : (int)fy1;
+	return 1;
+}
+
+/* What fz_subpixel_adjust (MuPDF 1.21) does with a glyph matrix of size
+ * size: the subpixel positions kept across and down the baseline (masks)
+ * and the offsets added before rounding. The glyphs of a span share it. */
+struct tquant {
+	int hq, vq;
+	float hr, vr;
+};
+
+static void tquant_init(struct tquant *q, fz_matrix trm, float size)
+{
+	int qq, qmin;
+	float r, rmin;
+	if (size >= 48)
+		qq = 0, r = 0.5f;
+	else if (size >= 24)
+		qq = 128, r = 0.25f;
+	else
+		qq = 192, r = 0.125f;
+	if (size >= 8)
+		qmin = 0, rmin = 0.5f;
+	else if (size >= 4)
+		qmin = 128, rmin = 0.25f;
+	else
+		qmin = 192, rmin = 0.125f;
+	q->hq = q->vq = qq;
+	q->hr = q->vr = r;
+	if (trm.a == 0 && trm.d == 0)
+		q->hq = qmin, q->hr = rmin;
+	if (trm.b == 0 && trm.c == 0)
+		q->vq = qmin, q->vr = rmin;
+}
+
+/* One translation term quantised: the subpixel position, and the pixel the
+ * glyph is drawn at (floorf of MuPDF's adjusted term). */
+static inline void tquant_term(float t, int mask, float add, unsigned *qv, int *pix)
+{
+	float v = t + add;
+	float p = floorf(v);
+	v -= p;
+	*qv = (unsigned)((int)(v * 256) & mask);
+	*pix = (int)floorf((float)*qv / 256.0f + p);
+}
+
+/* Paints the glyphs of text under ctm that lie inside area ([0] x0, [1]
+ * y0, [2] x1, [3] y1) and adds the others to *rest (made when first
+ * needed) for MuPDF. Not inlined into textdev_fill_text: its fz_try
+ * (setjmp) would make every local here a candidate for clobbering. */
+__attribute__((noinline)) static void textdev_glyphs(fz_context *ctx, const fz_text *text, fz_matrix ctm, const int *area,
+	fz_text **rest)
+{
+	struct textdev_cache *tc = tdev.tc;
+	for (const fz_text_span *span = text->head; span; span = span->next) {
+		/* The glyph matrix but for its translation, the same for the
+		 * span's glyphs (fz_concat's terms, as the draw device's). */
+		fz_matrix tm = span->trm;
+		tm.e = tm.f = 0;
+		fz_matrix sm = fz_concat(tm, ctm);
+		float size = fz_matrix_expansion(sm);
+		int ours = !tc->off && fz_font_ft_face(ctx, span->font) != NULL && size > 0 &&
+			size <= TEXTDEV_GLYPH_MAX && fabsf(sm.a) < TEXTDEV_MATRIX_MAX &&
+			fabsf(sm.b) < TEXTDEV_MATRIX_MAX && fabsf(sm.c) < TEXTDEV_MATRIX_MAX &&
+			fabsf(sm.d) < TEXTDEV_MATRIX_MAX;
+		struct tquant qz = {0, 0, 0, 0};
+		int32_t m[4] = {0, 0, 0, 0};
+		unsigned sh = 0;
+		if (ours) {
+			tquant_init(&qz, sm, size);
+			m[0] = (int32_t)(sm.a * 65536);
+			m[1] = (int32_t)(sm.b * 65536);
+			m[2] = (int32_t)(sm.c * 65536);
+			m[3] = (int32_t)(sm.d * 65536);
+			sh = tsize_hash(span->font, m);
+		}
+		for (int i = 0; i < span->len; i++) {
+			int gid = span->items[i].gid;
+			if (gid < 0)
+				continue;
+			float x = span->items[i].x, y = span->items[i].y;
+			if (ours) {
+				/* fz_concat's translation, then the subpixel
+				 * position and pixel as fz_subpixel_adjust and the
+				 * draw device find them. */
+				float e = x * ctm.a + y * ctm.c + ctm.e;
+				float f = x * ctm.b + y * ctm.d + ctm.f;
+				if (fabsf(e) < TEXTDEV_COORD_MAX && fabsf(f) < TEXTDEV_COORD_MAX) {
+					unsigned qe, qf;
+					int px, py;
+					tquant_term(e, qz.hq, qz.hr, &qe, &px);
+					tquant_term(f, qz.vq, qz.vr, &qf, &py);
+					unsigned h = tglyph_hash(sh, gid, qe, qf);
+					const struct tglyph *g = tcache_find(tc, span->font, gid, m, qe, qf, h);
+					if (!g) {
+						/* A new glyph: our quantisation checked
+						 * against MuPDF's own, then its mask. */
+						fz_matrix gm = span->trm;
+						gm.e = x;
+						gm.f = y;
+						fz_matrix trm = fz_concat(gm, ctm), q = trm, sub;
+						unsigned char ce, cf;
+						fz_subpixel_adjust(ctx, &q, &sub, &ce, &cf);
+						if (trm.e != e || trm.f != f || ce != qe || cf != qf ||
+							(int)floorf(q.e) != px || (int)floorf(q.f) != py) {
+							tc->off = 1;
+							ours = 0;
+							goto theirs;
+						}
+						g = tcache_add(ctx, tc, span->font, gid, trm, m, qe, qf, h);
+					}
+					if (g->bad)
+						goto theirs;
+					int gx = px + g->x, gy = py + g->y;
+					if (g->nruns == 0 || (gx >= area[0] && gy >= area[1] &&
+						gx <= area[2] - g->w && gy <= area[3] - g->h)) {
+						tglyph_paint(g, gx, gy);
+						tc->st.ours++;
+						continue;
+					}
+				}
+			}
+theirs:
+			if (!*rest)
+				*rest = fz_new_text(ctx);
+			fz_matrix gm = span->trm;
+			gm.e = x;
+			gm.f = y;
+			fz_show_glyph(ctx, *rest, span->font, gm, gid, span->items[i].ucs, span->wmode,
+				span->bidi_level, span->markup_dir, span->language);
+			tc->st.theirs++;
+		}
+	}
+}
+
+static void textdev_fill_text(fz_context *ctx, fz_device *dev, const fz_text *text, fz_matrix ctm,
+	fz_colorspace *cs, const float *color, float alpha, fz_color_params cp)
+{
+	int area[4];
+	if (dev != tdev.dev || !tdev.gray_ok || alpha != 1.0f || cs != fz_device_gray(ctx) || !color ||
+		color[0] != 0.0f) {
+		tdev.fill_text(ctx, dev, text, ctm, cs, color, alpha, cp);
+		return;
+	}
+	if (!textdev_area(dev, &area[0], &area[1], &area[2], &area[3])) {
+		for (const fz_text_span *span = text->head; span; span = span->next)
+			tdev.tc->st.theirs += (unsigned long)span->len;
+		tdev.fill_text(ctx, dev, text, ctm, cs, color, alpha, cp);
+		return;
+	}
+	fz_text *rest = NULL;
+	fz_var(rest);
+	fz_try(ctx)
+	{
+		textdev_glyphs(ctx, text, ctm, area, &rest);
+		if (rest)
+			tdev.fill_text(ctx, dev, rest, ctm, cs, color, alpha, cp);
+	}
+	fz_always(ctx)
+	{
+		fz_drop_text(ctx, rest);
+	}
+	fz_catch(ctx)
+	{
+		fz_rethrow(ctx);
+	}
+}
+
+void textdev_attach(fz_context *ctx, fz_device *dev, fz_pixmap *pix, struct textdev_cache *tc)
+{
+	if (!tc || fz_text_aa_level(ctx) != 0 || fz_pixmap_components(ctx, pix) != 1 ||
+		fz_pixmap_alpha(ctx, pix) || fz_pixmap_colorspace(ctx, pix) != fz_device_gray(ctx) ||
+		fz_pixmap_x(ctx, pix) != 0 || fz_pixmap_y(ctx, pix) != 0)
+		return;
+	tdev.dev = dev;
+	tdev.tc = tc;
+	tdev.samples = fz_pixmap_samples(ctx, pix);
+	tdev.w = fz_pixmap_width(ctx, pix);
+	tdev.h = fz_pixmap_height(ctx, pix);
+	tdev.stride = (size_t)fz_pixmap_stride(ctx, pix);
+	tdev.gray_ok = 1;
+	tdev.fill_text = dev->fill_text;
+	tdev.clip_path = dev->clip_path;
+	tdev.set_default_colorspaces = dev->set_default_colorspaces;
+	dev->fill_text = textdev_fill_text;
+	dev->clip_path = textdev_clip_path;
+	dev->set_default_colorspaces = textdev_set_default_colorspaces;
+}

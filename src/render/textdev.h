@@ -1,0 +1,37 @@
+/* Black text drawn by us on MuPDF's draw device: the glyphs of solid black
+ * text painted from a glyph cache of our own straight into the page's grey
+ * samples, on the page and inside axis-aligned rectangular clips, where
+ * MuPDF's draw device would paint exactly the same pixels. Everything else
+ * (other clips, masks, groups, tiles, Type 3 fonts, huge glyphs, any other
+ * colour) stays with MuPDF. See docs/render.md, "Text drawn by us". */
+#ifndef FV_RENDER_TEXTDEV_H
+#define FV_RENDER_TEXTDEV_H
+
+#include <mupdf/fitz.h>
+
+/* The glyph bitmaps of one document, kept from page to page (within a
+ * byte budget). Created and dropped in the same MuPDF context; holds a
+ * reference to each font it has glyphs of. textdev_cache_drop is
+ * NULL-safe. textdev_cache_new throws (MuPDF's way) when out of memory. */
+struct textdev_cache;
+struct textdev_cache *textdev_cache_new(fz_context *ctx);
+void textdev_cache_drop(fz_context *ctx, struct textdev_cache *tc);
+
+/* Glyphs of black text painted by us, and handed to MuPDF's own
+ * fill_text (under a clip, mask or group we leave to it, or glyphs we do
+ * not draw), since the cache was made. */
+struct textdev_stats {
+	unsigned long ours, theirs;
+};
+void textdev_cache_stats(const struct textdev_cache *tc, struct textdev_stats *st);
+
+/* Puts our fill_text, clip_path and set_default_colorspaces on dev, a draw
+ * device made with fz_new_draw_device(ctx, fz_identity, pix) over pix (one
+ * grey component, no alpha, at 0,0), with text anti-aliasing off (level 0);
+ * anything else leaves dev as it is. Call it before anything is drawn, and
+ * before any other wrapping of dev's fill_text (a wrapper set afterwards
+ * calls ours). One page at a time per process: the page's state is
+ * static, and belongs to dev until the next call. */
+void textdev_attach(fz_context *ctx, fz_device *dev, fz_pixmap *pix, struct textdev_cache *tc);
+
+#endif

@@ -50,8 +50,10 @@ struct trun {
 	uint16_t r, x, n;
 };
 
+/* A glyph: its key, then its runs, in one allocation (one cache line to
+ * fetch for most glyphs of a text face). */
 struct tglyph {
-	fz_font *font;   /* NULL: a free slot; else a reference we hold */
+	fz_font *font;   /* a reference we hold */
 	int gid;
 	int32_t m[4];    /* the quantised matrix in 1/65536, as MuPDF's key */
 	uint8_t qe, qf;
@@ -59,11 +61,18 @@ struct tglyph {
 	int x, y;        /* the mask's origin from the glyph's pixel */
 	int w, h;
 	int nruns;
-	struct trun *runs;
+	struct trun runs[];
+};
+
+/* The table's slots are small (a hash and a pointer) so that the table
+ * stays in cache; the glyph is only read when the hash matches. */
+struct tslot {
+	unsigned h;
+	struct tglyph *g; /* NULL: free */
 };
 
 struct textdev_cache {
-	struct tglyph *tab; /* open addressing, cap a power of two */
+	struct tslot *tab; /* open addressing, cap a power of two */
 	unsigned cap, count;
 	size_t bytes;
 	int off;            /* our quantisation disagreed with MuPDF's: all theirs */
@@ -92,7 +101,7 @@ struct textdev_cache *textdev_cache_new(fz_context *ctx)
 	fz_try(ctx)
 	{
 		tc->cap = 1024;
-		tc->tab = fz_malloc_struct_array(ctx, tc->cap, struct tglyph);
+		tc->tab = fz_malloc_struct_array(ctx, tc->cap, struct tslot);
 	}
 	fz_catch(ctx)
 	{
@@ -105,12 +114,12 @@ struct textdev_cache *textdev_cache_new(fz_context *ctx)
 static void tcache_clear(fz_context *ctx, struct textdev_cache *tc)
 {
 	for (unsigned i = 0; i < tc->cap; i++) {
-		struct tglyph *g = &tc->tab[i];
-		if (!g->font)
+		struct tglyph *g = tc->tab[i].g;
+		if (!g)
 			continue;
-		fz_free(ctx, g->runs);
 		fz_drop_font(ctx, g->font);
-		memset(g, 0, sizeof(*g));
+		fz_free(ctx, g);
+		tc->tab[i].g = NULL;
 	}
 	tc->count = 0;
 	tc->bytes = 0;
@@ -158,64 +167,66 @@ static int tglyph_same(const struct tglyph *g, const fz_font *font, int gid, con
 		g->m[1] == m[1] && g->m[2] == m[2] && g->m[3] == m[3];
 }
 
-/* A free slot for a new glyph, the table grown (or, past the byte budget,
- * emptied) first when needed. */
-static struct tglyph *tcache_slot(fz_context *ctx, struct textdev_cache *tc, unsigned hash)
+/* Room for one more glyph: the table grown (or, past the byte budget,
+ * emptied) when needed. */
+static void tcache_reserve(fz_context *ctx, struct textdev_cache *tc)
 {
 	if (tc->bytes > TEXTDEV_CACHE_BYTES)
 		tcache_clear(ctx, tc);
-	if ((tc->count + 1) * 2 > tc->cap) {
-		unsigned ncap = tc->cap * 2;
-		struct tglyph *nt = fz_malloc_struct_array(ctx, ncap, struct tglyph);
-		for (unsigned i = 0; i < tc->cap; i++) {
-			struct tglyph *g = &tc->tab[i];
-			if (!g->font)
-				continue;
-			unsigned j = tglyph_hash(tsize_hash(g->font, g->m), g->gid, g->qe, g->qf) & (ncap - 1);
-			while (nt[j].font)
-				j = (j + 1) & (ncap - 1);
-			nt[j] = *g;
-		}
-		fz_free(ctx, tc->tab);
-		tc->tab = nt;
-		tc->cap = ncap;
+	if ((tc->count + 1) * 2 <= tc->cap)
+		return;
+	unsigned ncap = tc->cap * 2;
+	struct tslot *nt = fz_malloc_struct_array(ctx, ncap, struct tslot);
+	for (unsigned i = 0; i < tc->cap; i++) {
+		if (!tc->tab[i].g)
+			continue;
+		unsigned j = tc->tab[i].h & (ncap - 1);
+		while (nt[j].g)
+			j = (j + 1) & (ncap - 1);
+		nt[j] = tc->tab[i];
 	}
-	unsigned j = hash & (tc->cap - 1);
-	while (tc->tab[j].font)
-		j = (j + 1) & (tc->cap - 1);
-	return &tc->tab[j];
+	fz_free(ctx, tc->tab);
+	tc->tab = nt;
+	tc->cap = ncap;
 }
 
-/* g's runs from pix, a glyph mask from MuPDF; g->bad stays set when it is
- * not one we paint (grey edges, a colour pixmap, too large). */
-static void tglyph_fill(fz_context *ctx, struct textdev_cache *tc, struct tglyph *g,
-	fz_pixmap *pix)
+/* The glyph for pix, a glyph mask from MuPDF (NULL: none), as we keep it:
+ * bad when it is not one we paint (grey edges, a colour pixmap, too large),
+ * else its runs. Its key and font are the caller's to set. */
+static struct tglyph *tglyph_new(fz_context *ctx, fz_pixmap *pix)
 {
 	/* A mask: one component, its alpha, as the draw device paints glyphs
 	 * (a colour pixmap, from a Type 3 font, never comes here). */
-	if (!pix || fz_pixmap_components(ctx, pix) != 1 || fz_pixmap_colorants(ctx, pix) != 0)
-		return;
-	int w = fz_pixmap_width(ctx, pix), h = fz_pixmap_height(ctx, pix);
-	if (w < 0 || h < 0 || w > TEXTDEV_DIM_MAX || h > TEXTDEV_DIM_MAX)
-		return;
-	const unsigned char *s = fz_pixmap_samples(ctx, pix);
-	ptrdiff_t ss = fz_pixmap_stride(ctx, pix);
-	int n = 0;
-	for (int r = 0; r < h; r++)
-		for (int c = 0; c < w; c++) {
-			unsigned char v = s[r * ss + c];
-			if (v != 0 && v != 255)
-				return; /* grey edges: blending, MuPDF's way */
-			n += v && (c == 0 || !s[r * ss + c - 1]);
-		}
+	int w = 0, h = 0, n = 0, bad = 1;
+	const unsigned char *s = NULL;
+	ptrdiff_t ss = 0;
+	if (pix && fz_pixmap_components(ctx, pix) == 1 && fz_pixmap_colorants(ctx, pix) == 0) {
+		w = fz_pixmap_width(ctx, pix);
+		h = fz_pixmap_height(ctx, pix);
+		s = fz_pixmap_samples(ctx, pix);
+		ss = fz_pixmap_stride(ctx, pix);
+		bad = w < 0 || h < 0 || w > TEXTDEV_DIM_MAX || h > TEXTDEV_DIM_MAX;
+		for (int r = 0; r < h && !bad; r++)
+			for (int c = 0; c < w; c++) {
+				unsigned char v = s[r * ss + c];
+				if (v != 0 && v != 255) {
+					bad = 1; /* grey edges: blending, MuPDF's way */
+					break;
+				}
+				n += v && (c == 0 || !s[r * ss + c - 1]);
+			}
+	}
+	if (bad)
+		n = 0;
+	struct tglyph *g = fz_calloc(ctx, 1, sizeof(*g) + (size_t)n * sizeof(struct trun));
+	g->bad = (uint8_t)bad;
+	if (bad)
+		return g;
 	g->x = fz_pixmap_x(ctx, pix);
 	g->y = fz_pixmap_y(ctx, pix);
 	g->w = w;
 	g->h = h;
-	if (n > 0) {
-		g->runs = fz_malloc_struct_array(ctx, n, struct trun);
-		tc->bytes += (size_t)n * sizeof(struct trun);
-	}
+	g->nruns = n;
 	int k = 0;
 	for (int r = 0; r < h; r++)
 		for (int c = 0; c < w;) {
@@ -228,8 +239,7 @@ static void tglyph_fill(fz_context *ctx, struct textdev_cache *tc, struct tglyph
 				c++;
 			g->runs[k++] = (struct trun){(uint16_t)r, (uint16_t)c0, (uint16_t)(c - c0)};
 		}
-	g->nruns = n;
-	g->bad = 0;
+	return g;
 }
 
 /* The glyph of font/gid with key m (the quantised a..d in 1/65536) and
@@ -238,11 +248,11 @@ static const struct tglyph *tcache_find(const struct textdev_cache *tc, const fz
 	int gid, const int32_t *m, unsigned qe, unsigned qf, unsigned h)
 {
 	for (unsigned j = h & (tc->cap - 1);; j = (j + 1) & (tc->cap - 1)) {
-		const struct tglyph *g = &tc->tab[j];
-		if (!g->font)
+		const struct tslot *t = &tc->tab[j];
+		if (!t->g)
 			return NULL;
-		if (tglyph_same(g, font, gid, m, qe, qf))
-			return g;
+		if (t->h == h && tglyph_same(t->g, font, gid, m, qe, qf))
+			return t->g;
 	}
 }
 
@@ -252,20 +262,14 @@ static const struct tglyph *tcache_find(const struct textdev_cache *tc, const fz
 static const struct tglyph *tcache_add(fz_context *ctx, struct textdev_cache *tc, fz_font *font,
 	int gid, fz_matrix trm, const int32_t *m, unsigned qe, unsigned qf, unsigned h)
 {
+	tcache_reserve(ctx, tc);
 	fz_pixmap *pix = fz_render_glyph_pixmap(ctx, font, gid, &trm, &fz_infinite_irect, 0);
+	tc->st.rendered++;
 	struct tglyph *g = NULL;
 	fz_var(g);
 	fz_try(ctx)
 	{
-		g = tcache_slot(ctx, tc, h);
-		g->gid = gid;
-		memcpy(g->m, m, sizeof(g->m));
-		g->qe = (uint8_t)qe;
-		g->qf = (uint8_t)qf;
-		g->bad = 1;
-		tglyph_fill(ctx, tc, g, pix);
-		g->font = fz_keep_font(ctx, font); /* last: the slot is now taken */
-		tc->count++;
+		g = tglyph_new(ctx, pix);
 	}
 	fz_always(ctx)
 	{
@@ -273,12 +277,19 @@ static const struct tglyph *tcache_add(fz_context *ctx, struct textdev_cache *tc
 	}
 	fz_catch(ctx)
 	{
-		if (g && !g->font) {
-			fz_free(ctx, g->runs);
-			memset(g, 0, sizeof(*g));
-		}
 		fz_rethrow(ctx);
 	}
+	g->font = fz_keep_font(ctx, font);
+	g->gid = gid;
+	memcpy(g->m, m, sizeof(g->m));
+	g->qe = (uint8_t)qe;
+	g->qf = (uint8_t)qf;
+	unsigned j = h & (tc->cap - 1);
+	while (tc->tab[j].g)
+		j = (j + 1) & (tc->cap - 1);
+	tc->tab[j] = (struct tslot){h, g};
+	tc->count++;
+	tc->bytes += sizeof(*g) + (size_t)g->nruns * sizeof(struct trun);
 	return g;
 }
 

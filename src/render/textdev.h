@@ -22,6 +22,7 @@ void textdev_cache_drop(fz_context *ctx, struct textdev_cache *tc);
  * not draw), since the cache was made. */
 struct textdev_stats {
 	unsigned long ours, theirs;
+	unsigned long rendered; /* masks asked of MuPDF (our cache's misses) */
 };
 void textdev_cache_stats(const struct textdev_cache *tc, struct textdev_stats *st);
 

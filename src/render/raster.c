@@ -293,6 +293,7 @@ static void raster_stroke_path(fz_context *ctx, fz_device *dev, const fz_path *p
 			struct thin_stroke ts;
 			if (thin_stroke_init(&ts, &raster_thin.cv, value, m, st->dash_list, st->dash_len,
 				st->dash_phase) == 0) {
+				textdev_grey_write(dev);
 				fz_walk_path(ctx, path, &thin_walker, &ts);
 				return;
 			}
@@ -332,10 +333,12 @@ static int raster_page(fz_context *ctx, fz_document *doc, int i, const struct ra
 			RENDER_WIDTH, job_samples(ctx, g.rows));
 		dev = fz_new_draw_device(ctx, fz_identity, pix);
 		/* Black text painted by us where MuPDF would paint the same
-		 * pixels; the colour threshold below goes first. */
+		 * pixels, straight into the bilevel page until something else
+		 * draws; the colour threshold below goes first. */
 		if (!raster_glyphs)
 			raster_glyphs = textdev_cache_new(ctx);
-		textdev_attach(ctx, dev, pix, raster_glyphs);
+		bm = bitmap_new(RENDER_WIDTH, g.rows);
+		textdev_attach(ctx, dev, pix, raster_glyphs, bm->bits, (size_t)bm->stride);
 		raster_thin.stroke = dev->stroke_path;
 		raster_thin.fill_text = dev->fill_text;
 		raster_thin.stroke_text = dev->stroke_text;
@@ -349,9 +352,10 @@ static int raster_page(fz_context *ctx, fz_document *doc, int i, const struct ra
 		fz_enable_device_hints(ctx, dev, FZ_DONT_INTERPOLATE_IMAGES);
 		fz_run_page(ctx, page, dev, m, NULL);
 		fz_close_device(ctx, dev);
-		bm = bitmap_new(RENDER_WIDTH, g.rows);
-		bitmap_dither_gray_wipe(bm, fz_pixmap_samples(ctx, pix), fz_pixmap_width(ctx, pix),
-			fz_pixmap_height(ctx, pix), fz_pixmap_stride(ctx, pix));
+		/* A page of black text alone left the grey samples white. */
+		if (textdev_grey_used(dev))
+			bitmap_dither_gray_wipe(bm, fz_pixmap_samples(ctx, pix), fz_pixmap_width(ctx, pix),
+				fz_pixmap_height(ctx, pix), fz_pixmap_stride(ctx, pix));
 	}
 	fz_always(ctx)
 	{

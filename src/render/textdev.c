@@ -79,18 +79,20 @@ struct textdev_cache {
 	struct textdev_stats st;
 };
 
-/* The page being drawn (one at a time per process). */
+/* The page being drawn (one at a time per process), and the device's
+ * functions we call on: MuPDF's (or whoever wrapped them before us). */
 static struct {
 	fz_device *dev;
 	struct textdev_cache *tc;
 	unsigned char *samples;
 	int w, h;
 	size_t stride;
-	int gray_ok; /* DeviceGray not replaced by a default colour space */
-	void (*fill_text)(fz_context *, fz_device *, const fz_text *, fz_matrix, fz_colorspace *,
-		const float *, float, fz_color_params);
-	void (*clip_path)(fz_context *, fz_device *, const fz_path *, int, fz_matrix, fz_rect);
-	void (*set_default_colorspaces)(fz_context *, fz_device *, fz_default_colorspaces *);
+	int gray_ok;    /* DeviceGray not replaced by a default colour space */
+	uint8_t *bits;  /* the page's bilevel rows, while glyphs go there */
+	size_t bstride;
+	int grey;       /* the grey samples may differ from white */
+	int bmin, bmax; /* rows [bmin, bmax) may hold glyph bits */
+	fz_device fn;   /* the functions we wrap, as they were */
 } tdev;
 
 /* ---- The glyph cache ---- */
@@ -319,15 +321,78 @@ static inline void zero_run(unsigned char *p, unsigned n)
 	}
 }
 
+/* Black bits (1) over pixels [x, x + n) of a bilevel row, n >= 1. */
+static inline void bits_run(uint8_t *row, unsigned x, unsigned n)
+{
+	unsigned e = x + n - 1, b0 = x >> 3, b1 = e >> 3;
+	uint8_t m0 = (uint8_t)(0xffu >> (x & 7)), m1 = (uint8_t)(0xff00u >> ((e & 7) + 1));
+	if (b0 == b1) {
+		row[b0] |= m0 & m1;
+		return;
+	}
+	row[b0] |= m0;
+	for (unsigned b = b0 + 1; b < b1; b++)
+		row[b] = 0xff;
+	row[b1] |= m1;
+}
+
 /* Paints the glyph with its mask's origin at page position (gx, gy),
- * wholly inside the page. */
+ * wholly inside the page: as bits in the bilevel page while nothing else
+ * has drawn, else as zeros in the grey samples. */
 static void tglyph_paint(const struct tglyph *g, int gx, int gy)
 {
+	if (tdev.bits) {
+		uint8_t *o = tdev.bits + (size_t)gy * tdev.bstride;
+		for (int k = 0; k < g->nruns; k++) {
+			const struct trun *u = &g->runs[k];
+			bits_run(o + (size_t)u->r * tdev.bstride, (unsigned)gx + u->x, u->n);
+		}
+		if (gy < tdev.bmin)
+			tdev.bmin = gy;
+		if (gy + g->h > tdev.bmax)
+			tdev.bmax = gy + g->h;
+		return;
+	}
 	unsigned char *o = tdev.samples + (size_t)gy * tdev.stride + (size_t)gx;
 	for (int k = 0; k < g->nruns; k++) {
 		const struct trun *u = &g->runs[k];
 		zero_run(o + (size_t)u->r * tdev.stride + u->x, u->n);
 	}
+}
+
+/* Something else is about to draw (or to open what will be drawn over the
+ * page later): glyphs painted as bits so far go into the grey samples, so
+ * that whatever comes next covers them as it would have, and the rest of
+ * the page is drawn in grey. */
+static void textdev_to_grey(void)
+{
+	tdev.grey = 1;
+	if (!tdev.bits)
+		return;
+	for (int y = tdev.bmin; y < tdev.bmax; y++) {
+		uint8_t *row = tdev.bits + (size_t)y * tdev.bstride;
+		unsigned char *g = tdev.samples + (size_t)y * tdev.stride;
+		for (size_t b = 0; b < tdev.bstride; b++) {
+			if (!row[b])
+				continue;
+			for (int k = 0; k < 8; k++)
+				if (row[b] & (0x80 >> k))
+					g[b * 8 + (size_t)k] = 0;
+			row[b] = 0;
+		}
+	}
+	tdev.bits = NULL;
+}
+
+void textdev_grey_write(fz_device *dev)
+{
+	if (dev == tdev.dev)
+		textdev_to_grey();
+}
+
+int textdev_grey_used(fz_device *dev)
+{
+	return dev != tdev.dev || tdev.grey;
 }
 
 /* ---- The device's functions ---- */
@@ -336,7 +401,7 @@ static void textdev_set_default_colorspaces(fz_context *ctx, fz_device *dev,
 	fz_default_colorspaces *dcs)
 {
 	tdev.gray_ok = fz_default_gray(ctx, dcs) == fz_device_gray(ctx);
-	tdev.set_default_colorspaces(ctx, dev, dcs);
+	tdev.fn.set_default_colorspaces(ctx, dev, dcs);
 }
 
 struct rectwalk {
@@ -442,8 +507,11 @@ static int textdev_is_rect(fz_context *ctx, const fz_path *path, fz_matrix ctm)
 static void textdev_clip_path(fz_context *ctx, fz_device *dev, const fz_path *path, int even_odd,
 	fz_matrix ctm, fz_rect scissor)
 {
-	tdev.clip_path(ctx, dev, path, even_odd, ctm, scissor);
-	if (dev == tdev.dev && dev->container_len > 0 && textdev_is_rect(ctx, path, ctm))
+	int rect = textdev_is_rect(ctx, path, ctm);
+	if (!rect)
+		textdev_to_grey(); /* a mask, drawn over the page at its pop */
+	tdev.fn.clip_path(ctx, dev, path, even_odd, ctm, scissor);
+	if (rect && dev->container_len > 0)
 		dev->container[dev->container_len - 1].user = TEXTDEV_RECT;
 }
 
@@ -616,15 +684,16 @@ static void textdev_fill_text(fz_context *ctx, fz_device *dev, const fz_text *te
 	fz_colorspace *cs, const float *color, float alpha, fz_color_params cp)
 {
 	int area[4];
-	if (dev != tdev.dev || !tdev.gray_ok || alpha != 1.0f || cs != fz_device_gray(ctx) || !color ||
-		color[0] != 0.0f) {
-		tdev.fill_text(ctx, dev, text, ctm, cs, color, alpha, cp);
+	if (!tdev.gray_ok || alpha != 1.0f || cs != fz_device_gray(ctx) || !color || color[0] != 0.0f) {
+		textdev_to_grey();
+		tdev.fn.fill_text(ctx, dev, text, ctm, cs, color, alpha, cp);
 		return;
 	}
 	if (!textdev_area(dev, &area[0], &area[1], &area[2], &area[3])) {
 		for (const fz_text_span *span = text->head; span; span = span->next)
 			tdev.tc->st.theirs += (unsigned long)span->len;
-		tdev.fill_text(ctx, dev, text, ctm, cs, color, alpha, cp);
+		textdev_to_grey();
+		tdev.fn.fill_text(ctx, dev, text, ctm, cs, color, alpha, cp);
 		return;
 	}
 	fz_text *rest = NULL;
@@ -632,8 +701,10 @@ static void textdev_fill_text(fz_context *ctx, fz_device *dev, const fz_text *te
 	fz_try(ctx)
 	{
 		textdev_glyphs(ctx, text, ctm, area, &rest);
-		if (rest)
-			tdev.fill_text(ctx, dev, rest, ctm, cs, color, alpha, cp);
+		if (rest) {
+			textdev_to_grey();
+			tdev.fn.fill_text(ctx, dev, rest, ctm, cs, color, alpha, cp);
+		}
 	}
 	fz_always(ctx)
 	{
@@ -645,12 +716,153 @@ static void textdev_fill_text(fz_context *ctx, fz_device *dev, const fz_text *te
 	}
 }
 
-void textdev_attach(fz_context *ctx, fz_device *dev, fz_pixmap *pix, struct textdev_cache *tc)
+/* Every other function that draws, or opens what is drawn over the page
+ * later, turns the page to grey first (textdev_to_grey). */
+static void w_close_device(fz_context *ctx, fz_device *dev)
+{
+	if (dev->container_len > 0)
+		textdev_to_grey();
+	tdev.fn.close_device(ctx, dev);
+}
+
+static void w_fill_path(fz_context *ctx, fz_device *dev, const fz_path *path, int even_odd,
+	fz_matrix ctm, fz_colorspace *cs, const float *color, float alpha, fz_color_params cp)
+{
+	textdev_to_grey();
+	tdev.fn.fill_path(ctx, dev, path, even_odd, ctm, cs, color, alpha, cp);
+}
+
+static void w_stroke_path(fz_context *ctx, fz_device *dev, const fz_path *path,
+	const fz_stroke_state *st, fz_matrix ctm, fz_colorspace *cs, const float *color, float alpha,
+	fz_color_params cp)
+{
+	textdev_to_grey();
+	tdev.fn.stroke_path(ctx, dev, path, st, ctm, cs, color, alpha, cp);
+}
+
+static void w_clip_stroke_path(fz_context *ctx, fz_device *dev, const fz_path *path,
+	const fz_stroke_state *st, fz_matrix ctm, fz_rect scissor)
+{
+	textdev_to_grey();
+	tdev.fn.clip_stroke_path(ctx, dev, path, st, ctm, scissor);
+}
+
+static void w_stroke_text(fz_context *ctx, fz_device *dev, const fz_text *text,
+	const fz_stroke_state *st, fz_matrix ctm, fz_colorspace *cs, const float *color, float alpha,
+	fz_color_params cp)
+{
+	textdev_to_grey();
+	tdev.fn.stroke_text(ctx, dev, text, st, ctm, cs, color, alpha, cp);
+}
+
+static void w_clip_text(fz_context *ctx, fz_device *dev, const fz_text *text, fz_matrix ctm,
+	fz_rect scissor)
+{
+	textdev_to_grey();
+	tdev.fn.clip_text(ctx, dev, text, ctm, scissor);
+}
+
+static void w_clip_stroke_text(fz_context *ctx, fz_device *dev, const fz_text *text,
+	const fz_stroke_state *st, fz_matrix ctm, fz_rect scissor)
+{
+	textdev_to_grey();
+	tdev.fn.clip_stroke_text(ctx, dev, text, st, ctm, scissor);
+}
+
+static void w_fill_shade(fz_context *ctx, fz_device *dev, fz_shade *shd, fz_matrix ctm, float alpha,
+	fz_color_params cp)
+{
+	textdev_to_grey();
+	tdev.fn.fill_shade(ctx, dev, shd, ctm, alpha, cp);
+}
+
+static void w_fill_image(fz_context *ctx, fz_device *dev, fz_image *img, fz_matrix ctm, float alpha,
+	fz_color_params cp)
+{
+	textdev_to_grey();
+	tdev.fn.fill_image(ctx, dev, img, ctm, alpha, cp);
+}
+
+static void w_fill_image_mask(fz_context *ctx, fz_device *dev, fz_image *img, fz_matrix ctm,
+	fz_colorspace *cs, const float *color, float alpha, fz_color_params cp)
+{
+	textdev_to_grey();
+	tdev.fn.fill_image_mask(ctx, dev, img, ctm, cs, color, alpha, cp);
+}
+
+static void w_clip_image_mask(fz_context *ctx, fz_device *dev, fz_image *img, fz_matrix ctm,
+	fz_rect scissor)
+{
+	textdev_to_grey();
+	tdev.fn.clip_image_mask(ctx, dev, img, ctm, scissor);
+}
+
+static void w_pop_clip(fz_context *ctx, fz_device *dev)
+{
+	/* The container popped (fz_pop_clip pops MuPDF's stack first) was
+	 * one of our rectangles: MuPDF's draw device only drops a scissor. */
+	if (dev->container_len < 0 || dev->container_len >= dev->container_cap ||
+		dev->container[dev->container_len].user != TEXTDEV_RECT)
+		textdev_to_grey();
+	tdev.fn.pop_clip(ctx, dev);
+}
+
+static void w_begin_mask(fz_context *ctx, fz_device *dev, fz_rect area, int luminosity,
+	fz_colorspace *cs, const float *bc, fz_color_params cp)
+{
+	textdev_to_grey();
+	tdev.fn.begin_mask(ctx, dev, area, luminosity, cs, bc, cp);
+}
+
+static void w_end_mask(fz_context *ctx, fz_device *dev)
+{
+	textdev_to_grey();
+	tdev.fn.end_mask(ctx, dev);
+}
+
+static void w_begin_group(fz_context *ctx, fz_device *dev, fz_rect area, fz_colorspace *cs,
+	int isolated, int knockout, int blendmode, float alpha)
+{
+	textdev_to_grey();
+	tdev.fn.begin_group(ctx, dev, area, cs, isolated, knockout, blendmode, alpha);
+}
+
+static void w_end_group(fz_context *ctx, fz_device *dev)
+{
+	textdev_to_grey();
+	tdev.fn.end_group(ctx, dev);
+}
+
+static int w_begin_tile(fz_context *ctx, fz_device *dev, fz_rect area, fz_rect view, float xstep,
+	float ystep, fz_matrix ctm, int id)
+{
+	textdev_to_grey();
+	return tdev.fn.begin_tile(ctx, dev, area, view, xstep, ystep, ctm, id);
+}
+
+static void w_end_tile(fz_context *ctx, fz_device *dev)
+{
+	textdev_to_grey();
+	tdev.fn.end_tile(ctx, dev);
+}
+
+/* Sets *fp to w (keeping the old one in the saved copy) where dev has one. */
+#define TEXTDEV_WRAP(f, w) \
+	do { \
+		if (dev->f) \
+			dev->f = (w); \
+	} while (0)
+
+void textdev_attach(fz_context *ctx, fz_device *dev, fz_pixmap *pix, struct textdev_cache *tc,
+	uint8_t *bits, size_t bstride)
 {
 	if (!tc || fz_text_aa_level(ctx) != 0 || fz_pixmap_components(ctx, pix) != 1 ||
 		fz_pixmap_alpha(ctx, pix) || fz_pixmap_colorspace(ctx, pix) != fz_device_gray(ctx) ||
-		fz_pixmap_x(ctx, pix) != 0 || fz_pixmap_y(ctx, pix) != 0)
+		fz_pixmap_x(ctx, pix) != 0 || fz_pixmap_y(ctx, pix) != 0 || !dev->fill_text ||
+		!dev->clip_path || !dev->set_default_colorspaces) {
+		tdev.dev = NULL;
 		return;
+	}
 	tdev.dev = dev;
 	tdev.tc = tc;
 	tdev.samples = fz_pixmap_samples(ctx, pix);
@@ -658,10 +870,31 @@ void textdev_attach(fz_context *ctx, fz_device *dev, fz_pixmap *pix, struct text
 	tdev.h = fz_pixmap_height(ctx, pix);
 	tdev.stride = (size_t)fz_pixmap_stride(ctx, pix);
 	tdev.gray_ok = 1;
-	tdev.fill_text = dev->fill_text;
-	tdev.clip_path = dev->clip_path;
-	tdev.set_default_colorspaces = dev->set_default_colorspaces;
+	tdev.bits = bits && bstride >= ((size_t)tdev.w + 7) / 8 ? bits : NULL;
+	tdev.bstride = bstride;
+	tdev.grey = !tdev.bits;
+	tdev.bmin = tdev.h;
+	tdev.bmax = 0;
+	tdev.fn = *dev;
 	dev->fill_text = textdev_fill_text;
 	dev->clip_path = textdev_clip_path;
 	dev->set_default_colorspaces = textdev_set_default_colorspaces;
+	TEXTDEV_WRAP(close_device, w_close_device);
+	TEXTDEV_WRAP(fill_path, w_fill_path);
+	TEXTDEV_WRAP(stroke_path, w_stroke_path);
+	TEXTDEV_WRAP(clip_stroke_path, w_clip_stroke_path);
+	TEXTDEV_WRAP(stroke_text, w_stroke_text);
+	TEXTDEV_WRAP(clip_text, w_clip_text);
+	TEXTDEV_WRAP(clip_stroke_text, w_clip_stroke_text);
+	TEXTDEV_WRAP(fill_shade, w_fill_shade);
+	TEXTDEV_WRAP(fill_image, w_fill_image);
+	TEXTDEV_WRAP(fill_image_mask, w_fill_image_mask);
+	TEXTDEV_WRAP(clip_image_mask, w_clip_image_mask);
+	TEXTDEV_WRAP(pop_clip, w_pop_clip);
+	TEXTDEV_WRAP(begin_mask, w_begin_mask);
+	TEXTDEV_WRAP(end_mask, w_end_mask);
+	TEXTDEV_WRAP(begin_group, w_begin_group);
+	TEXTDEV_WRAP(end_group, w_end_group);
+	TEXTDEV_WRAP(begin_tile, w_begin_tile);
+	TEXTDEV_WRAP(end_tile, w_end_tile);
 }

@@ -7,6 +7,9 @@
 #ifndef FV_RENDER_TEXTDEV_H
 #define FV_RENDER_TEXTDEV_H
 
+#include <stddef.h>
+#include <stdint.h>
+
 #include <mupdf/fitz.h>
 
 /* The glyph bitmaps of one document, kept from page to page (within a
@@ -30,9 +33,27 @@ void textdev_cache_stats(const struct textdev_cache *tc, struct textdev_stats *s
  * device made with fz_new_draw_device(ctx, fz_identity, pix) over pix (one
  * grey component, no alpha, at 0,0), with text anti-aliasing off (level 0);
  * anything else leaves dev as it is. Call it before anything is drawn, and
- * before any other wrapping of dev's fill_text (a wrapper set afterwards
+ * before any other wrapping of dev's functions (a wrapper set afterwards
  * calls ours). One page at a time per process: the page's state is
- * static, and belongs to dev until the next call. */
-void textdev_attach(fz_context *ctx, fz_device *dev, fz_pixmap *pix, struct textdev_cache *tc);
+ * static, and belongs to dev until the next call.
+ *
+ * With bits (the page's bilevel rows, bstride bytes apart, 1 black, white
+ * to start with), our glyphs are set there as long as nothing else draws
+ * on the page, and pix's samples stay white: the caller then need not
+ * dither them (textdev_grey_used). Once anything else is drawn (any other
+ * function of the device, text MuPDF draws, a clip other than our
+ * rectangles), the glyphs set so far are moved into pix's samples and the
+ * rest of the page is drawn there. Without bits (NULL), glyphs go to pix's
+ * samples from the start. */
+void textdev_attach(fz_context *ctx, fz_device *dev, fz_pixmap *pix, struct textdev_cache *tc,
+	uint8_t *bits, size_t bstride);
+
+/* A caller about to draw on pix's samples itself (not through dev's
+ * functions) calls this first. */
+void textdev_grey_write(fz_device *dev);
+
+/* After fz_close_device: 0 when pix's samples are still white (every
+ * glyph is in bits), 1 when they may not be (or textdev is not on dev). */
+int textdev_grey_used(fz_device *dev);
 
 #endif

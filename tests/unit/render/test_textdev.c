@@ -4,7 +4,10 @@
  * must be the same bytes; the counts of glyphs painted by us and handed to
  * MuPDF show which path drew them (text on the page and inside
  * axis-aligned rectangle clips by us, a glyph across a clip's edge and
- * text under any other clip, mask or group by MuPDF). */
+ * text under any other clip, mask or group by MuPDF). Then the bilevel
+ * page: glyphs set straight into it while nothing else draws, and the
+ * page dithered as the renderer does, the same bits as MuPDF's page
+ * dithered. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,6 +20,7 @@
 
 #include <mupdf/fitz.h>
 
+#include "bitmap.h"
 #include "textdev.h"
 
 #define PAGE_W 1728
@@ -122,7 +126,7 @@ static void draw_both(const char *content, struct drawn *d)
 				PAGE_W, s);
 			fz_device *dev = fz_new_draw_device(ctx, fz_identity, pix);
 			if (k)
-				textdev_attach(ctx, dev, pix, tc);
+				textdev_attach(ctx, dev, pix, tc, NULL, 0);
 			fz_run_page(ctx, page, dev, m, NULL);
 			fz_close_device(ctx, dev);
 			fz_drop_device(ctx, dev);
@@ -310,6 +314,137 @@ static void test_textdev_fallback(void **state)
 	}
 }
 
+/* The bilevel page of content as the renderer makes it: MuPDF's grey page
+ * dithered (mu), and ours: glyphs into the bits while nothing else draws,
+ * the grey page dithered over them only when it was used (*grey_used). */
+static void draw_bilevel(const char *content, struct bitmap **mu, struct bitmap **ours,
+	int *grey_used)
+{
+	size_t len;
+	unsigned char *pdf = make_pdf(content, &len);
+	fz_context *ctx = fz_new_context(NULL, NULL, FZ_STORE_DEFAULT);
+	assert_non_null(ctx);
+	fz_set_text_aa_level(ctx, 0);
+	fz_set_graphics_aa_level(ctx, 0);
+	fz_register_document_handlers(ctx);
+	fz_stream *stm = NULL;
+	fz_document *doc = NULL;
+	fz_page *page = NULL;
+	struct textdev_cache *tc = NULL;
+	unsigned char *s = NULL;
+	int failed = 0;
+	fz_var(stm);
+	fz_var(doc);
+	fz_var(page);
+	fz_var(tc);
+	fz_var(s);
+	*mu = *ours = NULL;
+	fz_try(ctx)
+	{
+		stm = fz_open_memory(ctx, pdf, len);
+		doc = fz_open_document_with_stream(ctx, "application/pdf", stm);
+		page = fz_load_page(ctx, doc, 0);
+		fz_matrix m = fz_scale(XSCALE, YSCALE);
+		fz_irect box = fz_round_rect(fz_transform_rect(fz_bound_page(ctx, page), m));
+		int h = box.y1 - box.y0;
+		tc = textdev_cache_new(ctx);
+		s = malloc((size_t)PAGE_W * (size_t)h);
+		if (!s)
+			fz_throw(ctx, FZ_ERROR_GENERIC, "out of memory");
+		for (int k = 0; k < 2; k++) {
+			memset(s, 255, (size_t)PAGE_W * (size_t)h);
+			struct bitmap *b = bitmap_new(PAGE_W, h);
+			*(k ? ours : mu) = b;
+			fz_pixmap *pix = fz_new_pixmap_with_data(ctx, fz_device_gray(ctx), PAGE_W, h, NULL, 0,
+				PAGE_W, s);
+			fz_device *dev = fz_new_draw_device(ctx, fz_identity, pix);
+			if (k)
+				textdev_attach(ctx, dev, pix, tc, b->bits, (size_t)b->stride);
+			fz_run_page(ctx, page, dev, m, NULL);
+			fz_close_device(ctx, dev);
+			int used = textdev_grey_used(dev);
+			if (k)
+				*grey_used = used;
+			if (used)
+				bitmap_dither_gray(b, 0, 0, s, PAGE_W, h, PAGE_W);
+			fz_drop_device(ctx, dev);
+			fz_drop_pixmap(ctx, pix);
+		}
+	}
+	fz_always(ctx)
+	{
+		free(s);
+		textdev_cache_drop(ctx, tc);
+		fz_drop_page(ctx, page);
+		fz_drop_document(ctx, doc);
+		fz_drop_stream(ctx, stm);
+	}
+	fz_catch(ctx)
+	{
+		failed = 1;
+	}
+	fz_drop_context(ctx);
+	free(pdf);
+	assert_false(failed);
+}
+
+static long bits_ink(const struct bitmap *b, int x0, int y0, int x1, int y1)
+{
+	long n = 0;
+	for (int y = y0 < 0 ? 0 : y0; y < y1 && y < b->h; y++)
+		for (int x = x0 < 0 ? 0 : x0; x < x1 && x < b->w; x++)
+			n += (b->bits[(size_t)y * (size_t)b->stride + (size_t)(x >> 3)] >> (7 - (x & 7))) & 1;
+	return n;
+}
+
+/* Pages of black text alone (on the page, in a rectangle clip) are set as
+ * bits with the grey page left white; a page where something else draws
+ * after the text (a white box over part of it, an image, a triangle clip
+ * with text inside, a red line) moves the glyphs into the grey page first,
+ * so what is drawn later covers them as in MuPDF's drawing: the bilevel
+ * pages are the same bits either way. */
+static void test_textdev_bits(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *content;
+		int grey;
+	} pages[] = {
+		{"BT /F1 12 Tf 72 700 Td (Black text alone, set as bits in the fax page.) Tj ET "
+			"q 50 300 500 300 re W n BT /F2 14 Tf 72 500 Td (Inside a rectangle clip.) Tj ET Q",
+			0},
+		{"BT /F1 24 Tf 72 600 Td (Text partly covered by a white box.) Tj ET "
+			"1 g 150 590 200 40 re f",
+			1},
+		{"BT /F1 24 Tf 72 600 Td (Text under an image) Tj ET "
+			"q 200 0 0 40 100 590 cm BI /W 2 /H 2 /CS /G /BPC 8 ID \x80\xff\x10\x40 EI Q",
+			1},
+		{"BT /F1 16 Tf 72 650 Td (Before the clip.) Tj ET "
+			"q 80 300 m 540 300 l 300 720 l h W n 1 g 0 0 612 792 re f 0 g "
+			"BT /F1 16 Tf 72 500 Td (Inside a triangle, through its sides.) Tj ET Q",
+			1},
+		{"BT /F1 20 Tf 72 600 Td (Struck through in red) Tj ET 1 0 0 RG 3 w 60 606 m 400 606 l S",
+			1},
+	};
+	for (size_t i = 0; i < sizeof(pages) / sizeof(pages[0]); i++) {
+		struct bitmap *mu, *ours;
+		int grey = -1;
+		draw_bilevel(pages[i].content, &mu, &ours, &grey);
+		if (grey != pages[i].grey)
+			fail_msg("page %zu: grey page used %d, want %d", i, grey, pages[i].grey);
+		long ink = bits_ink(mu, 0, 0, mu->w, mu->h);
+		assert_true(ink > 300);
+		size_t n = (size_t)mu->h * (size_t)mu->stride;
+		if (memcmp(mu->bits, ours->bits, n) != 0)
+			fail_msg("page %zu: the bilevel page differs from MuPDF's dithered (%ld against %ld "
+				"black pixels)", i, bits_ink(ours, 0, 0, ours->w, ours->h), ink);
+		if (i == 1) /* the white box left no ink under it */
+			assert_int_equal(bits_ink(ours, px(151), py(629), px(349), py(591)), 0);
+		bitmap_free(mu);
+		bitmap_free(ours);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -319,6 +454,7 @@ int main(void)
 		cmocka_unit_test(test_textdev_other_clip),
 		cmocka_unit_test(test_textdev_rotated),
 		cmocka_unit_test(test_textdev_fallback),
+		cmocka_unit_test(test_textdev_bits),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -83,12 +83,17 @@ struct drawn {
 	unsigned char *mu, *ours; /* grey samples, PAGE_W x h */
 	int h;
 	struct textdev_stats st;  /* of the drawing with ours */
+	/* With bilevel: the pages as the renderer makes them, MuPDF's grey
+	 * page dithered, and ours: glyphs set as bits while nothing else
+	 * draws, the grey page dithered over them only if it was used. */
+	struct bitmap *bmu, *bours;
+	int grey_used;
 };
 
 /* Draws content's page at the fax's scale, white first, text
  * anti-aliasing off as in the renderer: with MuPDF alone, then with
- * textdev attached. */
-static void draw_both(const char *content, struct drawn *d)
+ * textdev attached (and the bilevel pages with bilevel). */
+static void draw_pages(const char *content, struct drawn *d, int bilevel)
 {
 	memset(d, 0, sizeof(*d));
 	size_t len;
@@ -124,11 +129,19 @@ static void draw_both(const char *content, struct drawn *d)
 			*(k ? &d->ours : &d->mu) = s;
 			fz_pixmap *pix = fz_new_pixmap_with_data(ctx, fz_device_gray(ctx), PAGE_W, d->h, NULL, 0,
 				PAGE_W, s);
+			struct bitmap *b = NULL;
+			if (bilevel)
+				b = *(k ? &d->bours : &d->bmu) = bitmap_new(PAGE_W, d->h);
 			fz_device *dev = fz_new_draw_device(ctx, fz_identity, pix);
 			if (k)
-				textdev_attach(ctx, dev, pix, tc, NULL, 0);
+				textdev_attach(ctx, dev, pix, tc, b ? b->bits : NULL, b ? (size_t)b->stride : 0);
 			fz_run_page(ctx, page, dev, m, NULL);
 			fz_close_device(ctx, dev);
+			int used = textdev_grey_used(dev);
+			if (k)
+				d->grey_used = used;
+			if (b && used)
+				bitmap_dither_gray(b, 0, 0, s, PAGE_W, d->h, PAGE_W);
 			fz_drop_device(ctx, dev);
 			fz_drop_pixmap(ctx, pix);
 		}
@@ -175,6 +188,8 @@ static void drawn_free(struct drawn *d)
 {
 	free(d->mu);
 	free(d->ours);
+	bitmap_free(d->bmu);
+	bitmap_free(d->bours);
 }
 
 /* Device pixel of a page point (the page's y goes up). */
@@ -195,13 +210,13 @@ static void test_textdev_page(void **state)
 {
 	(void)state;
 	struct drawn d;
-	draw_both("BT /F1 10 Tf 72 700 Td (Typeset manuals: the coder, the page buffer, 0123456789.) Tj "
+	draw_pages("BT /F1 10 Tf 72 700 Td (Typeset manuals: the coder, the page buffer, 0123456789.) Tj "
 		"/F2 12 Tf 0 -20 Td (The fax service keeps each page of a job in durable storage.) Tj "
 		"/F1 7 Tf 0 -20 Td [(Kerned) -250 (text) 120 (with) -80 (adjustments)] TJ "
 		"/F2 24 Tf 0 -40 Td (Headline, large) Tj ET "
 		"BT /F1 14 Tf -30 400 Td (Edge to edge: this line is longer than the page is wide, "
 		"on both of its sides, surely.) Tj ET",
-		&d);
+		&d, 0);
 	assert_same(&d);
 	assert_true(d.st.ours > 150);
 	assert_true(d.st.theirs >= 2);
@@ -215,13 +230,13 @@ static void test_textdev_rect_clip(void **state)
 {
 	(void)state;
 	struct drawn d;
-	draw_both("q 50 300 500 400 re W n "
+	draw_pages("q 50 300 500 400 re W n "
 		"BT /F1 12 Tf 72 650 Td (Inside a rectangle clip, as pdfTeX and groff pages are.) Tj ET "
 		"q 60 310 m 540 310 l 540 600 l 60 600 l h W n "
 		"BT /F2 11 Tf 72 500 Td (Inside two nested clips, one drawn with lines.) Tj ET Q "
 		"BT /F1 9 Tf 72 350 Td (Back in the first clip alone.) Tj ET Q "
 		"BT /F1 12 Tf 72 200 Td (And after it, on the page.) Tj ET",
-		&d);
+		&d, 0);
 	assert_same(&d);
 	assert_true(d.st.ours > 100);
 	assert_int_equal(d.st.theirs, 0);
@@ -234,10 +249,10 @@ static void test_textdev_clip_edge(void **state)
 {
 	(void)state;
 	struct drawn d;
-	draw_both("q 100 400 200 60 re W n "
+	draw_pages("q 100 400 200 60 re W n "
 		"BT /F1 14 Tf 60 440 Td (Crossing the left and the right edge of the clip, surely.) Tj "
 		"0 -36 Td (A second line, across the bottom edge of the clip.) Tj ET Q",
-		&d);
+		&d, 0);
 	assert_same(&d);
 	assert_true(d.st.ours > 10);
 	assert_true(d.st.theirs > 4);
@@ -264,7 +279,7 @@ static void test_textdev_other_clip(void **state)
 	};
 	for (size_t i = 0; i < sizeof(pages) / sizeof(pages[0]); i++) {
 		struct drawn d;
-		draw_both(pages[i], &d);
+		draw_pages(pages[i], &d, 0);
 		assert_same(&d);
 		assert_int_equal(d.st.ours, 0);
 		assert_true(d.st.theirs > 10);
@@ -280,12 +295,12 @@ static void test_textdev_rotated(void **state)
 {
 	(void)state;
 	struct drawn d;
-	draw_both("BT /F1 14 Tf 0.866 0.5 -0.5 0.866 100 200 Tm (Turned by thirty degrees, 0123.) Tj ET "
+	draw_pages("BT /F1 14 Tf 0.866 0.5 -0.5 0.866 100 200 Tm (Turned by thirty degrees, 0123.) Tj ET "
 		"BT /F2 12 Tf 0 1 -1 0 500 150 Tm (A quarter turn, as a landscape page.) Tj ET "
 		"q 0 1 -1 0 612 0 cm 300 100 400 200 re W n "
 		"BT /F1 12 Tf 320 200 Td (Quarter turn inside a clip turned with it.) Tj ET Q "
 		"BT /F1 12 Tf 1 0 0.3 1 72 700 Tm (Slanted by a shear.) Tj ET",
-		&d);
+		&d, 0);
 	assert_same(&d);
 	assert_true(d.st.ours > 80);
 	assert_int_equal(d.st.theirs, 0);
@@ -307,85 +322,11 @@ static void test_textdev_fallback(void **state)
 	};
 	for (size_t i = 0; i < sizeof(pages) / sizeof(pages[0]); i++) {
 		struct drawn d;
-		draw_both(pages[i], &d);
+		draw_pages(pages[i], &d, 0);
 		assert_same(&d);
 		assert_int_equal(d.st.ours, 0);
 		drawn_free(&d);
 	}
-}
-
-/* The bilevel page of content as the renderer makes it: MuPDF's grey page
- * dithered (mu), and ours: glyphs into the bits while nothing else draws,
- * the grey page dithered over them only when it was used (*grey_used). */
-static void draw_bilevel(const char *content, struct bitmap **mu, struct bitmap **ours,
-	int *grey_used)
-{
-	size_t len;
-	unsigned char *pdf = make_pdf(content, &len);
-	fz_context *ctx = fz_new_context(NULL, NULL, FZ_STORE_DEFAULT);
-	assert_non_null(ctx);
-	fz_set_text_aa_level(ctx, 0);
-	fz_set_graphics_aa_level(ctx, 0);
-	fz_register_document_handlers(ctx);
-	fz_stream *stm = NULL;
-	fz_document *doc = NULL;
-	fz_page *page = NULL;
-	struct textdev_cache *tc = NULL;
-	unsigned char *s = NULL;
-	int failed = 0;
-	fz_var(stm);
-	fz_var(doc);
-	fz_var(page);
-	fz_var(tc);
-	fz_var(s);
-	*mu = *ours = NULL;
-	fz_try(ctx)
-	{
-		stm = fz_open_memory(ctx, pdf, len);
-		doc = fz_open_document_with_stream(ctx, "application/pdf", stm);
-		page = fz_load_page(ctx, doc, 0);
-		fz_matrix m = fz_scale(XSCALE, YSCALE);
-		fz_irect box = fz_round_rect(fz_transform_rect(fz_bound_page(ctx, page), m));
-		int h = box.y1 - box.y0;
-		tc = textdev_cache_new(ctx);
-		s = malloc((size_t)PAGE_W * (size_t)h);
-		if (!s)
-			fz_throw(ctx, FZ_ERROR_GENERIC, "out of memory");
-		for (int k = 0; k < 2; k++) {
-			memset(s, 255, (size_t)PAGE_W * (size_t)h);
-			struct bitmap *b = bitmap_new(PAGE_W, h);
-			*(k ? ours : mu) = b;
-			fz_pixmap *pix = fz_new_pixmap_with_data(ctx, fz_device_gray(ctx), PAGE_W, h, NULL, 0,
-				PAGE_W, s);
-			fz_device *dev = fz_new_draw_device(ctx, fz_identity, pix);
-			if (k)
-				textdev_attach(ctx, dev, pix, tc, b->bits, (size_t)b->stride);
-			fz_run_page(ctx, page, dev, m, NULL);
-			fz_close_device(ctx, dev);
-			int used = textdev_grey_used(dev);
-			if (k)
-				*grey_used = used;
-			if (used)
-				bitmap_dither_gray(b, 0, 0, s, PAGE_W, h, PAGE_W);
-			fz_drop_device(ctx, dev);
-			fz_drop_pixmap(ctx, pix);
-		}
-	}
-	fz_always(ctx)
-	{
-		free(s);
-		textdev_cache_drop(ctx, tc);
-		fz_drop_page(ctx, page);
-		fz_drop_document(ctx, doc);
-		fz_drop_stream(ctx, stm);
-	}
-	fz_catch(ctx)
-	{
-		failed = 1;
-	}
-	fz_drop_context(ctx);
-	free(pdf);
-	assert_false(failed);
 }
 
 static long bits_ink(const struct bitmap *b, int x0, int y0, int x1, int y1)
@@ -427,21 +368,19 @@ static void test_textdev_bits(void **state)
 			1},
 	};
 	for (size_t i = 0; i < sizeof(pages) / sizeof(pages[0]); i++) {
-		struct bitmap *mu, *ours;
-		int grey = -1;
-		draw_bilevel(pages[i].content, &mu, &ours, &grey);
-		if (grey != pages[i].grey)
-			fail_msg("page %zu: grey page used %d, want %d", i, grey, pages[i].grey);
-		long ink = bits_ink(mu, 0, 0, mu->w, mu->h);
-		assert_true(ink > 300);
-		size_t n = (size_t)mu->h * (size_t)mu->stride;
-		if (memcmp(mu->bits, ours->bits, n) != 0)
+		struct drawn d;
+		draw_pages(pages[i].content, &d, 1);
+		const struct bitmap *mu = d.bmu, *ours = d.bours;
+		if (d.grey_used != pages[i].grey)
+			fail_msg("page %zu: grey page used %d, want %d", i, d.grey_used, pages[i].grey);
+		long black = bits_ink(mu, 0, 0, mu->w, mu->h);
+		assert_true(black > 300);
+		if (memcmp(mu->bits, ours->bits, (size_t)mu->h * (size_t)mu->stride) != 0)
 			fail_msg("page %zu: the bilevel page differs from MuPDF's dithered (%ld against %ld "
-				"black pixels)", i, bits_ink(ours, 0, 0, ours->w, ours->h), ink);
+				"black pixels)", i, bits_ink(ours, 0, 0, ours->w, ours->h), black);
 		if (i == 1) /* the white box left no ink under it */
 			assert_int_equal(bits_ink(ours, px(151), py(629), px(349), py(591)), 0);
-		bitmap_free(mu);
-		bitmap_free(ours);
+		drawn_free(&d);
 	}
 }
 

@@ -556,22 +556,24 @@ struct tquant {
 	float hr, vr;
 };
 
+/* One, two or four subpixel positions as size reaches big, big / 2 or
+ * neither: the mask on a position in 1/256, and the offset to round. */
+static void tquant_level(float size, float big, int *q, float *r)
+{
+	if (size >= big)
+		*q = 0, *r = 0.5f;
+	else if (size >= big / 2)
+		*q = 128, *r = 0.25f;
+	else
+		*q = 192, *r = 0.125f;
+}
+
 static void tquant_init(struct tquant *q, fz_matrix trm, float size)
 {
 	int qq, qmin;
 	float r, rmin;
-	if (size >= 48)
-		qq = 0, r = 0.5f;
-	else if (size >= 24)
-		qq = 128, r = 0.25f;
-	else
-		qq = 192, r = 0.125f;
-	if (size >= 8)
-		qmin = 0, rmin = 0.5f;
-	else if (size >= 4)
-		qmin = 128, rmin = 0.25f;
-	else
-		qmin = 192, rmin = 0.125f;
+	tquant_level(size, 48, &qq, &r);   /* along the baseline */
+	tquant_level(size, 8, &qmin, &rmin); /* across it */
 	q->hq = q->vq = qq;
 	q->hr = q->vr = r;
 	if (trm.a == 0 && trm.d == 0)

@@ -10,7 +10,11 @@
  * same quantised matrix as its draw device) as runs of ink in a table of
  * its own, and stores zeros over each run (stores only: painting with a
  * read-modify-write of words that overlap the glyph before stalls on the
- * previous glyph's stores).
+ * previous glyph's stores); or, while nothing else has drawn on the page,
+ * sets the runs' bits straight in the bilevel page, which then needs no
+ * dithering (textdev_to_grey moves them into the grey page when something
+ * else draws). MuPDF's subpixel quantisation is mirrored per span
+ * (tquant_*) and checked against fz_subpixel_adjust at every new glyph.
  *
  * Where it may do so, exactly:
  * - the text is opaque, in DeviceGray 0 (the renderer turns every dark text

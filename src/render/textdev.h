@@ -1,7 +1,8 @@
 /* Black text drawn by us on MuPDF's draw device: the glyphs of solid black
- * text painted from a glyph cache of our own straight into the page's grey
- * samples, on the page and inside axis-aligned rectangular clips, where
- * MuPDF's draw device would paint exactly the same pixels. Everything else
+ * text painted from a glyph cache of our own straight into the page (its
+ * bilevel rows while nothing else draws, else its grey samples), on the
+ * page and inside axis-aligned rectangular clips, where MuPDF's draw
+ * device would paint exactly the same pixels. Everything else
  * (other clips, masks, groups, tiles, Type 3 fonts, huge glyphs, any other
  * colour) stays with MuPDF. See docs/render.md, "Text drawn by us". */
 #ifndef FV_RENDER_TEXTDEV_H

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "xalloc.h"
@@ -174,12 +175,19 @@ static uint8_t *recv_buf(void)
 	return b;
 }
 
+int ipc_stamp_on(int sock)
+{
+	int one = 1;
+	return setsockopt(sock, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one);
+}
+
 int ipc_recv(int sock, struct ipc_msg *m)
 {
 	msg_clear(m);
 	uint8_t *b = recv_buf();
+	/* Room for the fds and, on a stamped socket, the kernel's stamp. */
 	union {
-		char space[CMSG_SPACE(sizeof(int) * IPC_FDS_MAX)];
+		char space[CMSG_SPACE(sizeof(int) * IPC_FDS_MAX) + CMSG_SPACE(sizeof(struct timespec))];
 		struct cmsghdr align;
 	} ctl;
 	struct iovec iov = {.iov_base = b, .iov_len = RECV_CAP};
@@ -194,7 +202,15 @@ int ipc_recv(int sock, struct ipc_msg *m)
 	/* Collect every fd that came, so none leaks whatever happens next. */
 	int got[IPC_FDS_MAX * 2];
 	size_t ngot = 0, over = 0;
+	int64_t sent_ns = 0;
 	for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS &&
+		    c->cmsg_len >= CMSG_LEN(sizeof(struct timespec))) {
+			struct timespec ts;
+			memcpy(&ts, CMSG_DATA(c), sizeof ts);
+			sent_ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+			continue;
+		}
 		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
 			continue;
 		size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
@@ -222,6 +238,7 @@ int ipc_recv(int sock, struct ipc_msg *m)
 	}
 	memcpy(m->fds, got, ngot * sizeof(int));
 	m->nfds = ngot;
+	m->sent_ns = sent_ns;
 	return 0;
 }
 

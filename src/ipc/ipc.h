@@ -47,6 +47,10 @@ struct ipc_msg {
 	size_t len;
 	int fds[IPC_FDS_MAX];
 	size_t nfds;
+	/* When the sender sent it (CLOCK_REALTIME, ns): the kernel's stamp,
+	 * given when the receiving socket has SO_TIMESTAMPNS on (ipc_stamp_on),
+	 * else 0. For measuring a message's wait before it is read. */
+	int64_t sent_ns;
 };
 
 /* A message being built. ipc_out_init gives it a header; the put helpers
@@ -89,6 +93,11 @@ void ipc_put_fd(struct ipc_out *o, int fd);
 /* Sends the message as one datagram, retrying on EINTR. 0, or -1 with errno
  * (EMSGSIZE for a failed message). */
 int ipc_send(int sock, struct ipc_out *o);
+
+/* Has the kernel stamp each datagram sock receives with its sending
+ * time (SO_TIMESTAMPNS): ipc_recv then fills m->sent_ns. 0, or -1 with
+ * errno. */
+int ipc_stamp_on(int sock);
 
 /* Receives one message into *m (initialised by this call; release with
  * ipc_msg_free, also after an error). Returns 0 for a message, 1 when the

@@ -1,6 +1,7 @@
 /* Unit tests of src/ipc: fields round-trip, descriptors pass, and every
  * malformed message is refused (short, trailing, oversized, wrong version,
- * too many descriptors) without leaking a descriptor; the supervisor's
+ * too many descriptors) without leaking a descriptor; a stamped socket's
+ * messages carry their sending time, descriptors too; the supervisor's
  * SUPV_KILL and the service's way of stopping a child through it; the
  * heartbeat and the stall (SUPV_HEARTBEAT, SUPV_STALLED) the service's
  * monitor sends as its threads are idle or stuck. */
@@ -14,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -378,6 +380,57 @@ static void test_supv_stalled_strict(void **state)
 	close(sv[1]);
 }
 
+/* A socket with the kernel's stamps on (ipc_stamp_on): each message
+ * carries when it was sent, between the clock read before and after the
+ * send, with IPC_FDS_MAX descriptors too (room for both); without, 0. */
+static int64_t real_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static void test_sent_stamp(void **state)
+{
+	(void)state;
+	int sv[2], pp[2];
+	assert_int_equal(ipc_socketpair(sv), 0);
+	struct ipc_msg m;
+	ipc_out_init(&out, 1, 1);
+	ipc_put_str(&out, "unstamped");
+	assert_int_equal(ipc_send(sv[0], &out), 0);
+	assert_int_equal(ipc_recv(sv[1], &m), 0);
+	assert_true(m.sent_ns == 0);
+	ipc_msg_free(&m);
+
+	assert_int_equal(ipc_stamp_on(sv[1]), 0);
+	int64_t before = real_ns();
+	assert_int_equal(ipc_send(sv[0], &out), 0);
+	int64_t after = real_ns();
+	assert_int_equal(ipc_recv(sv[1], &m), 0);
+	assert_true(m.sent_ns >= before && m.sent_ns <= after);
+	ipc_msg_free(&m);
+
+	int before_fds = open_fds();
+	assert_int_equal(pipe(pp), 0);
+	ipc_out_init(&out, 1, 2);
+	for (int i = 0; i < IPC_FDS_MAX; i++)
+		ipc_put_fd(&out, pp[i % 2]);
+	ipc_put_str(&out, "stamped, with descriptors");
+	before = real_ns();
+	assert_int_equal(ipc_send(sv[0], &out), 0);
+	after = real_ns();
+	close(pp[0]);
+	close(pp[1]);
+	assert_int_equal(ipc_recv(sv[1], &m), 0);
+	assert_int_equal(m.nfds, IPC_FDS_MAX);
+	assert_true(m.sent_ns >= before && m.sent_ns <= after);
+	ipc_msg_free(&m);
+	assert_int_equal(open_fds(), before_fds);
+	close(sv[0]);
+	close(sv[1]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -386,6 +439,7 @@ int main(void)
 		cmocka_unit_test(test_fd_passing),
 		cmocka_unit_test(test_malformed_datagrams),
 		cmocka_unit_test(test_empty_payload),
+		cmocka_unit_test(test_sent_stamp),
 		cmocka_unit_test(test_supv_stalled_strict),
 		cmocka_unit_test(test_supv_kill),
 	};

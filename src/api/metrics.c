@@ -219,8 +219,8 @@ void metrics_render(buf_t *o, int64_t db_ns, int64_t in_flight)
 	hist_render(o, "faxvault_http_request_duration_seconds", "HTTP request latency: the front "
 		"end's receiving and the service's handling (not the wait for a worker, nor the way back).",
 		hist, hist_sum);
-	hist_render(o, "faxvault_http_service_queue_seconds", "Time HTTP requests waited in the "
-		"service's queue for a free worker (http.threads).", queue_hist, (double)queue_sum_ns / 1e9);
+	hist_render(o, "faxvault_http_service_queue_seconds", "Time HTTP requests waited for a "
+		"service worker (http.threads), from the front end's sending.", queue_hist, (double)queue_sum_ns / 1e9);
 	if (front_shared) {
 		uint64_t whole[NB + 1];
 		for (size_t b = 0; b <= NB; b++)

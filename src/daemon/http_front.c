@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "child.h"
@@ -24,13 +25,15 @@
 #include "xalloc.h"
 
 /* One front end's channel, for its life (child.h): a copy of the socket,
- * which the jobs still being answered keep open (the monitor closes its
- * own when serve returns, and starts the next front end at once). */
+ * which the jobs still being answered, and the workers reading it, keep
+ * open (the monitor closes its own when serve returns, and starts the next
+ * front end at once). */
 struct chan {
 	int sock;
 	pid_t pid;
 	_Atomic int refs;
 	bool stray; /* testing.http_stray_answers */
+	bool ended; /* (f->mu) read no more: closed, or its front end killed */
 	http_front_t *f;
 };
 
@@ -39,25 +42,46 @@ struct chan {
 struct job {
 	struct job *next;
 	struct chan *ch;
-	int64_t queued_ns; /* when it was read off the channel (time_mono_ns) */
+	int64_t read_ns; /* when it was read off the channel (time_mono_ns) */
 	struct ipc_msg msg;
 	http_wire_req_t w;
 };
 
+/* Who reads the channel: the workers themselves, each that is free
+ * blocking in recvmsg on it (the kernel wakes one of them per message, and
+ * no other thread). The monitor thread (serve) looks every MONITOR_TICK_MS
+ * while requests come (every MONITOR_IDLE_MS after a look that saw none
+ * started): when every worker has been busy since its last look without
+ * starting a request (stuck, or held), it reads the channel itself, answers /healthz
+ * and queues the rest for the first worker that is done, so that a
+ * liveness probe is answered and the front end is not left blocked
+ * sending while every worker is stuck. A worker that is done takes the
+ * queue's jobs first; it waits on cv, not in recvmsg, while the monitor
+ * reads, and the monitor gives the channel back to the workers after the
+ * next message once one waits or one started a request. */
+#define MONITOR_TICK_MS 20
+#define MONITOR_IDLE_MS 250
+
 struct http_front {
 	pthread_mutex_t mu;
-	pthread_cond_t cv; /* a job queued, or the stop */
+	pthread_cond_t cv;     /* workers: a job queued, the channel theirs again, or the stop */
+	pthread_cond_t mon_cv; /* the monitor (CLOCK_MONOTONIC): the channel ended */
 	int listen_fd, metrics_fd, counter_fd;
 	metrics_front_t *counters;
 	api_t *api;
 	const api_config_t *ac;
-	/* The workers (http.threads) and their queue. */
+	/* The workers (http.threads) and the queue the monitor fills. */
 	pthread_t *pool;
 	int npool;
 	struct job *head, *tail;
 	int queued;
-	struct job *spare; /* jobs' memory kept for reuse (job_get), nspare of them */
+	struct job *spare; /* jobs' memory kept for reuse (job_put), nspare of them */
 	int nspare;
+	struct chan *ch; /* the front end's channel being served, NULL between front ends */
+	int readers;     /* workers in (or going into) recvmsg on ch */
+	int waiting;     /* workers waiting on cv */
+	uint64_t started; /* requests the workers started, so far */
+	bool reading;    /* the monitor reads ch: no worker does */
 	bool stopping;
 	bool test_stray;
 	child_t *child;
@@ -102,21 +126,20 @@ static void send_answer(struct chan *ch, uint64_t id, const http_out_t *out)
 		close(body_fd);
 }
 
-/* A job's memory (some 80 KiB with its decoded request): a spare one
- * when there is one, else a new one; given back after, up to JOB_SPARES
- * kept, rather than allocated and freed for each request. */
-static struct job *job_get(http_front_t *f)
+/* A spare job's memory, or NULL (f->mu held). */
+static struct job *job_spare(http_front_t *f)
 {
-	pthread_mutex_lock(&f->mu);
 	struct job *j = f->spare;
 	if (j) {
 		f->spare = j->next;
 		f->nspare--;
 	}
-	pthread_mutex_unlock(&f->mu);
-	return j ? j : xmalloc(sizeof *j);
+	return j;
 }
 
+/* A job's memory (some 80 KiB with its decoded request) given back: up
+ * to JOB_SPARES kept for the next reads (chan_read), rather than
+ * allocated and freed for each request. */
 static void job_put(http_front_t *f, struct job *j)
 {
 	pthread_mutex_lock(&f->mu);
@@ -175,44 +198,140 @@ static void run_job(http_front_t *f, struct job *j)
 	job_put(f, j);
 }
 
-/* A worker: the queue's jobs, in order, until the stop has emptied it. */
-static void *worker_main(void *arg)
-{
-	http_front_t *f = arg;
-	for (;;) {
-		pthread_mutex_lock(&f->mu);
-		while (!f->head && !f->stopping)
-			pthread_cond_wait(&f->cv, &f->mu);
-		struct job *j = f->head;
-		if (j) {
-			f->head = j->next;
-			if (!f->head)
-				f->tail = NULL;
-			f->queued--;
-		}
-		pthread_mutex_unlock(&f->mu);
-		if (!j)
-			return NULL;
-		metrics_service_queue(time_mono_ns() - j->queued_ns);
-		/* Watched while it runs (liveness.h: a stuck worker). */
-		liveness_busy("http");
-		liveness_test_hold();
-		run_job(f, j);
-		liveness_idle();
-	}
-}
-
-/* A liveness probe, answered on the reading thread: it needs no worker,
- * so it is answered while every worker is busy. */
+/* A liveness probe: it needs no worker, so the monitor answers it while
+ * every worker is busy (a worker that reads one answers it too). */
 static bool is_health_probe(const http_in_t *in)
 {
 	return in->listener == HTTP_LISTENER_API && strcmp(in->url, "/healthz") == 0 &&
 		(strcmp(in->method, "GET") == 0 || strcmp(in->method, "HEAD") == 0) && !in->refused_early;
 }
 
-/* Takes the front end's requests until it closes its socket or sends one
- * that does not decode, or more than it may have in flight (then it is
- * killed: it may be someone else's now). */
+/* What ipc_recv gave (rc) on ch into j: 0 for a request that decodes (j
+ * ready to run, j->ch set), else -1: the channel ends, closed by the front
+ * end, or the front end killed for a message that does not decode (it
+ * may be someone else's now). Called without f->mu. */
+static int take(struct chan *ch, struct job *j, int rc)
+{
+	j->ch = ch;
+	j->read_ns = time_mono_ns();
+	if (rc == 0 && http_wire_request_decode(&j->msg, &j->w) == 0 &&
+	    j->msg.nfds == (j->w.body_len ? 1u : 0u))
+		return 0;
+	if (rc != 1) {
+		log_event(LOG_ERROR, "http.front_malformed", "pid=%d type=%u why=\"%s\"", (int)ch->pid,
+			(unsigned)j->msg.type, rc == 0 ? "message" : "datagram");
+		ipc_proc_kill(ch->pid, SIGKILL);
+	}
+	return -1;
+}
+
+/* The next message off ch, into a job of its own (*jp): take's answer.
+ * Called with f->mu held, which it releases. */
+static int chan_read(http_front_t *f, struct chan *ch, struct job **jp)
+{
+	struct job *j = job_spare(f);
+	pthread_mutex_unlock(&f->mu);
+	if (!j)
+		j = xmalloc(sizeof *j);
+	*jp = j;
+	return take(ch, j, ipc_recv(ch->sock, &j->msg));
+}
+
+/* A job read but not run, given back (f->mu held, released meanwhile). */
+static void job_drop(http_front_t *f, struct job *j)
+{
+	pthread_mutex_unlock(&f->mu);
+	ipc_msg_free(&j->msg);
+	job_put(f, j);
+	pthread_mutex_lock(&f->mu);
+}
+
+/* ch is read no more (f->mu held): the monitor, which serves it, ends. */
+static void chan_end(http_front_t *f, struct chan *ch)
+{
+	if (!ch->ended) {
+		ch->ended = true;
+		pthread_cond_signal(&f->mon_cv);
+	}
+}
+
+/* A request in a worker: a probe answered, anything else watched while it
+ * runs (liveness.h: a stuck worker) and its wait counted: from its sending
+ * (the kernel's stamp on the datagram) to now, the front end's hand-over,
+ * a worker's wake-up and any time queued behind busy workers included. */
+static void work(http_front_t *f, struct job *j)
+{
+	if (is_health_probe(&j->w.in)) {
+		run_job(f, j);
+		return;
+	}
+	int64_t wait = time_mono_ns() - j->read_ns;
+	if (j->msg.sent_ns > 0) {
+		struct timespec now;
+		clock_gettime(CLOCK_REALTIME, &now);
+		wait = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec - j->msg.sent_ns;
+	}
+	metrics_service_queue(wait > 0 ? wait : 0);
+	liveness_busy("http");
+	liveness_test_hold();
+	run_job(f, j);
+	liveness_idle();
+}
+
+/* A worker: the queue's jobs first, else the next request off the channel
+ * (while the monitor does not read it), until the stop. */
+static void *worker_main(void *arg)
+{
+	http_front_t *f = arg;
+	pthread_mutex_lock(&f->mu);
+	for (;;) {
+		struct job *j = f->head;
+		if (j) {
+			f->head = j->next;
+			if (!f->head)
+				f->tail = NULL;
+			f->queued--;
+			f->started++;
+			pthread_mutex_unlock(&f->mu);
+			work(f, j);
+			pthread_mutex_lock(&f->mu);
+			continue;
+		}
+		if (f->stopping)
+			break;
+		struct chan *ch = f->ch;
+		if (!ch || ch->ended || f->reading) {
+			f->waiting++;
+			pthread_cond_wait(&f->cv, &f->mu);
+			f->waiting--;
+			continue;
+		}
+		f->readers++;
+		atomic_fetch_add(&ch->refs, 1); /* the job's, when one comes */
+		int rc = chan_read(f, ch, &j);
+		pthread_mutex_lock(&f->mu);
+		f->readers--;
+		if (rc != 0 || ch->ended) {
+			/* A request read after the channel ended is dropped, as
+			 * the monitor would not have read it. */
+			chan_end(f, ch);
+			job_drop(f, j);
+			chan_unref(ch);
+			continue;
+		}
+		f->started++;
+		pthread_mutex_unlock(&f->mu);
+		work(f, j);
+		pthread_mutex_lock(&f->mu);
+	}
+	pthread_mutex_unlock(&f->mu);
+	return NULL;
+}
+
+/* Serves the front end's channel until it closes its socket or sends one
+ * message that does not decode, or more than it may have in flight (then
+ * it is killed: it may be someone else's now): the workers read it, and
+ * this thread while every worker is busy (see struct http_front). */
 static void serve(void *arg, int sock, pid_t pid)
 {
 	http_front_t *f = arg;
@@ -228,48 +347,79 @@ static void serve(void *arg, int sock, pid_t pid)
 		free(ch);
 		return;
 	}
+	/* Each request's wait counted from its sending (work). */
+	if (ipc_stamp_on(ch->sock) != 0)
+		log_event(LOG_WARN, "http.front_stamp", "err=\"%s\"", strerror(errno));
+	pthread_mutex_lock(&f->mu);
+	f->ch = ch;
+	f->reading = false;
+	pthread_cond_broadcast(&f->cv);
+	uint64_t seen = f->started;
 	for (;;) {
-		struct job *j = job_get(f);
-		j->ch = ch;
-		int rc = ipc_recv(sock, &j->msg);
-		j->queued_ns = time_mono_ns();
-		const char *why = rc == 0 ? "message" : NULL;
-		if (rc == 0 && http_wire_request_decode(&j->msg, &j->w) == 0 &&
-		    j->msg.nfds == (j->w.body_len ? 1u : 0u)) {
+		if (ch->ended)
+			break;
+		if (f->reading && (f->waiting > 0 || f->started != seen)) {
+			/* A worker is free, or one started a request (from the
+			 * queue): the channel is the workers' again. */
+			f->reading = false;
+			pthread_cond_broadcast(&f->cv);
+		}
+		if (!f->reading && (f->readers > 0 || f->waiting > 0 || f->started != seen)) {
+			/* The next look: soon while requests come, later when
+			 * none came since the last one. */
+			long ms = f->started != seen ? MONITOR_TICK_MS : MONITOR_IDLE_MS;
+			seen = f->started;
+			struct timespec ts;
+			clock_gettime(CLOCK_MONOTONIC, &ts);
+			ts.tv_sec += ms / 1000;
+			ts.tv_nsec += (ms % 1000) * 1000000L;
+			if (ts.tv_nsec >= 1000000000L) {
+				ts.tv_sec++;
+				ts.tv_nsec -= 1000000000L;
+			}
+			pthread_cond_timedwait(&f->mon_cv, &f->mu, &ts);
+			continue;
+		}
+		/* Every worker busy since the last look, none started a request. */
+		f->reading = true;
+		struct job *j;
+		int rc = chan_read(f, ch, &j);
+		if (rc == 0 && is_health_probe(&j->w.in)) {
 			atomic_fetch_add(&ch->refs, 1);
-			if (is_health_probe(&j->w.in)) {
-				run_job(f, j);
-				continue;
-			}
-			j->next = NULL;
+			run_job(f, j);
 			pthread_mutex_lock(&f->mu);
-			/* The front end has at most HTTPF_INFLIGHT_MAX in flight. */
-			bool room = f->queued < HTTPF_INFLIGHT_MAX;
-			if (room) {
-				if (f->tail)
-					f->tail->next = j;
-				else
-					f->head = j;
-				f->tail = j;
-				f->queued++;
-				pthread_cond_signal(&f->cv);
-			}
-			pthread_mutex_unlock(&f->mu);
-			if (room)
-				continue;
-			atomic_fetch_sub(&ch->refs, 1);
-			why = "over its requests in flight";
+			continue;
 		}
-		if (rc != 1) {
+		pthread_mutex_lock(&f->mu);
+		/* The front end has at most HTTPF_INFLIGHT_MAX in flight. */
+		if (rc == 0 && f->queued >= HTTPF_INFLIGHT_MAX) {
 			log_event(LOG_ERROR, "http.front_malformed", "pid=%d type=%u why=\"%s\"", (int)pid,
-				(unsigned)j->msg.type, why ? why : "datagram");
+				(unsigned)j->msg.type, "over its requests in flight");
 			ipc_proc_kill(pid, SIGKILL);
+			rc = -1;
 		}
-		ipc_msg_free(&j->msg);
-		job_put(f, j);
-		chan_unref(ch);
-		return;
+		if (rc != 0) {
+			chan_end(f, ch);
+			job_drop(f, j);
+			continue;
+		}
+		atomic_fetch_add(&ch->refs, 1);
+		j->next = NULL;
+		if (f->tail)
+			f->tail->next = j;
+		else
+			f->head = j;
+		f->tail = j;
+		f->queued++;
+		pthread_cond_signal(&f->cv);
 	}
+	/* Between front ends: the workers wait for the next channel (those
+	 * still in recvmsg on this one see its end). */
+	f->ch = NULL;
+	f->reading = false;
+	pthread_cond_broadcast(&f->cv);
+	pthread_mutex_unlock(&f->mu);
+	chan_unref(ch);
 }
 
 http_front_t *http_front_start(const char *exe, char *const argv[], int listen_fd, int metrics_fd,
@@ -293,6 +443,11 @@ http_front_t *http_front_start(const char *exe, char *const argv[], int listen_f
 	http_front_t *f = xcalloc(1, sizeof *f);
 	pthread_mutex_init(&f->mu, NULL);
 	pthread_cond_init(&f->cv, NULL);
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&f->mon_cv, &ca);
+	pthread_condattr_destroy(&ca);
 	f->listen_fd = listen_fd;
 	f->metrics_fd = metrics_fd;
 	f->counter_fd = cfd;
@@ -350,6 +505,7 @@ void http_front_stop(http_front_t *f)
 		close(f->metrics_fd);
 	pthread_mutex_destroy(&f->mu);
 	pthread_cond_destroy(&f->cv);
+	pthread_cond_destroy(&f->mon_cv);
 	free(f);
 }
 

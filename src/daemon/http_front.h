@@ -2,8 +2,10 @@
  * role.h and http_wire.h): starts it from a fresh image with the listening
  * sockets bound at start (child.h: restarted when it dies), takes each
  * request it hands over, has the pipeline answer it (api_serve, in a pool
- * of http.threads workers; /healthz on the reading thread, so that it is
- * answered while every worker is busy) and sends back the answer. A front end that sends a
+ * of http.threads workers, each free one reading the channel itself; while
+ * every worker is busy without starting a request, the monitor thread
+ * reads it, answers /healthz and queues the rest) and sends back the
+ * answer. A front end that sends a
  * malformed message is killed (and restarted).
  * Ownership: api, ac, argv and exe are borrowed (argv copied at start); api
  * and ac must outlive the front. */

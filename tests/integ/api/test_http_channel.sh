@@ -60,8 +60,9 @@ submit 0
 [ "$(cat "$TMP/sub.0.code")" = 202 ] && ok || fail "a fax: $(cat "$TMP/sub.0.code")"
 wait_rendered "$OWN" "$(jq -r ".items[0].id" "$TMP/sub.0.body")"
 # in_service N M: submissions N and M both in the service, waiting for the
-# stopped key holder: a /healthz probe (answered on the service's reading
-# thread, never queued, its place freed at once) is refused. A submission
+# stopped key holder: a /healthz probe (answered by the thread that serves
+# the channel while the worker is held, never queued, its place freed at
+# once) is refused. A submission
 # that came while a probe had the second place was refused: it is made again.
 P=()
 in_service() {

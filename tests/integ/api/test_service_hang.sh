@@ -10,7 +10,7 @@
 #    service.hung, the same service throughout;
 #  - one request held in a worker (testing.worker_hold_file, as a worker
 #    stuck on a lock or in a loop would be), while /healthz, answered by
-#    the thread that reads requests, still says 200: the supervisor logs
+#    the other worker, still says 200: the supervisor logs
 #    service.hung with the thread's role (http), kills the service
 #    (SIGKILL) and starts it again on the same sockets; requests are then
 #    answered again. The held request's client gets a 503 problem from
@@ -77,7 +77,8 @@ touch "$HOLD"
 curl -s --max-time 120 -o "$TMP/held.body" -w '%{http_code}' -H "Authorization: Bearer $OP" \
 	"$BASE/v1/me" >"$TMP/held.code" 2>/dev/null &
 HELD=$!
-# The liveness probe does not see it: answered by the reading thread.
+# The liveness probe does not see it: answered by the other worker (or,
+# were both held, by the thread that serves the channel).
 st=$(curl -s --max-time 60 -o /dev/null -w '%{http_code}' "$BASE/healthz")
 [ "$st" = 200 ] && ok || fail "/healthz during the hang: $st"
 hung() { grep -q "event=service.hung pid=$SVC role=http " "$LOG"; }

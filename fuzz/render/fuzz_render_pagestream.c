@@ -1,6 +1,7 @@
 /* The page-stream header that the parent reads from a renderer child (which
- * may be compromised): any 16 bytes, and a whole stream through a pipe-like
- * file, never accepted out of bounds. */
+ * may be compromised), and the coded page's header from a helper that
+ * composes: any 16 bytes, and a whole stream through a pipe-like file,
+ * never accepted out of bounds. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +9,7 @@
 #include <unistd.h>
 
 #include "bitmap.h"
+#include "helper.h"
 #include "render.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -17,6 +19,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		int w, h;
 		if (bitmap_parse_header(data, RENDER_WIDTH, 2000, &w, &h) == 0 &&
 			(w != RENDER_WIDTH || h < 1 || h > 2000))
+			abort();
+		/* A coded page's header from a helper that composes. */
+		size_t len;
+		if (helper_coded_parse(data, 2000, &w, &h, &len) == 0 &&
+			(w != RENDER_WIDTH || h < 1 || h > 2000 || len > HELPER_CODED_MAX(h)))
 			abort();
 	}
 	/* In memory, as the parent reads a mapped stream. */

@@ -25,16 +25,26 @@ void cover_format_date(int64_t ms, enum render_lang lang, char *out, size_t outl
 		strftime(out, outlen, "%Y-%m-%d %H:%M UTC", &tm);
 }
 
-/* The longest prefix of s[0..len) (cut between UTF-8 characters) that is
- * at most width pixels wide. */
-static size_t cover_fit(struct fonts *f, const char *s, size_t len, int width)
+/* In one pass (cover.h): no character of the decoding straddles a cut
+ * before a byte that starts a character (a character's bytes after the
+ * first are continuation bytes), so a prefix's width is the sum of the
+ * widths of the characters before the cut, each measured alone as
+ * fonts_measure() measures it in the whole string. */
+size_t cover_fit(struct fonts *f, const char *s, size_t len, int width)
 {
-	while (len > 0 && fonts_measure(f, s, len) > width) {
-		do
-			len--;
-		while (len > 0 && ((uint8_t)s[len] & 0xc0) == 0x80);
+	if (len == 0 || fonts_measure(f, s, len) <= width)
+		return len;
+	const uint8_t *p = (const uint8_t *)s;
+	size_t fit = 0, i = 0, adv;
+	long w = 0;
+	while (i < len) {
+		if (i > 0 && (p[i] & 0xc0) != 0x80 && w <= width)
+			fit = i;
+		utf8_next(p + i, len - i, &adv);
+		w += fonts_measure(f, s + i, adv);
+		i += adv;
 	}
-	return len;
+	return fit;
 }
 
 void cover_draw_header(struct fonts *f, struct bitmap *b, int yres, enum render_lang lang,
@@ -52,8 +62,8 @@ void cover_draw_header(struct fonts *f, struct bitmap *b, int yres, enum render_
 		base = band - 1;
 	int x = fonts_draw(f, b, 40, base, date, strlen(date));
 	int right = b->w - 40 - fonts_measure(f, page, strlen(page)) - 40;
-	size_t ilen = identity ? strnlen(identity, 200) : 0;
-	size_t nlen = number ? strnlen(number, 40) : 0;
+	size_t ilen = identity ? strnlen(identity, COVER_IDENTITY_MAX) : 0;
+	size_t nlen = number ? strnlen(number, COVER_NUMBER_MAX) : 0;
 	if (ilen || nlen) {
 		/* "From: identity  number": the number is what the law asks for,
 		 * so a long identity is cut before it, and nothing runs into the

@@ -2,7 +2,10 @@
  * memfd; the helper (after execve) maps it, checks it, confines itself and
  * runs the child code of raster.c or tiffin.c. See helper.h. */
 #include "helper.h"
+#include "bitmap.h"
+#include "cover.h"
 #include "fdio.h"
+#include "g4enc.h"
 #include "numparse.h"
 #include "raster.h"
 #include "render_io.h"
@@ -198,6 +201,134 @@ static int helper_bad(const char *why)
 	return SANDBOX_EXIT_HELPER;
 }
 
+/* ---- Composing in the helper (helper_job.compose) ----
+ *
+ * raster_child writes each page to a memfd of the helper's own and then
+ * reports it; the report hook (sandbox_child_hook), before the parent
+ * hears of the page, reads it back from the start of that memfd, draws
+ * the header line on it, codes it (T.6) and appends it to the output as a
+ * coded page, then sets the memfd's offset back to 0 so that the next
+ * page is written over it: one page in memory at a time. */
+struct compose_child {
+	struct raster_job rj;        /* rj.out_fd: the memfd of raw pages */
+	const struct helper_job *h;
+	const struct font_data *fonts;
+	struct sandbox_child *c;
+	struct fonts *f;
+	int pages;                   /* announced */
+	uint8_t *buf;
+	size_t cap;
+};
+
+static void put32le(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+	p[2] = (uint8_t)(v >> 16);
+	p[3] = (uint8_t)(v >> 24);
+}
+
+static uint32_t get32le(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+int helper_coded_parse(const uint8_t hdr[HELPER_CODED_HEADER], int rows_max, int *w, int *rows,
+	size_t *len)
+{
+	if (memcmp(hdr, "FVG4", 4) != 0)
+		return -1;
+	uint32_t hw = get32le(hdr + 4), hh = get32le(hdr + 8), hl = get32le(hdr + 12);
+	if (hw != RENDER_WIDTH || hh == 0 || rows_max < 1 || hh > (uint32_t)rows_max ||
+		hl > HELPER_CODED_MAX(hh))
+		return -1;
+	*w = (int)hw;
+	*rows = (int)hh;
+	*len = hl;
+	return 0;
+}
+
+static int compose_coded(int fd, int w, int h, const uint8_t *data, size_t len)
+{
+	uint8_t hdr[HELPER_CODED_HEADER];
+	memcpy(hdr, "FVG4", 4);
+	put32le(hdr + 4, (uint32_t)w);
+	put32le(hdr + 8, (uint32_t)h);
+	put32le(hdr + 12, (uint32_t)len);
+	if (fd_write_all(fd, hdr, sizeof(hdr)) < 0)
+		return -1;
+	return len ? fd_write_all(fd, data, len) : 0;
+}
+
+/* Page done (1-based) of the document, just written to the raw memfd. */
+static int compose_child_page(struct compose_child *cc, int done)
+{
+	const struct helper_job *h = cc->h;
+	int fd = cc->rj.out_fd, w, rows;
+	uint8_t hdr[16];
+	if (pread(fd, hdr, sizeof(hdr), 0) != (ssize_t)sizeof(hdr) ||
+		bitmap_parse_header(hdr, RENDER_WIDTH, h->yres * BITMAP_PAGE_INCHES_MAX, &w, &rows) < 0)
+		return -1;
+	size_t need = 16 + (size_t)rows * (size_t)((w + 7) / 8);
+	if (need > cc->cap) {
+		free(cc->buf);
+		cc->buf = malloc(need);
+		cc->cap = cc->buf ? need : 0;
+		if (!cc->buf)
+			return -1;
+	}
+	for (size_t got = 0; got < need;) {
+		ssize_t k = pread(fd, cc->buf + got, need - got, (off_t)got);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			return -1;
+		got += (size_t)k;
+	}
+	if (lseek(fd, 0, SEEK_SET) != 0)
+		return -1;
+	size_t off = 0;
+	struct bitmap view;
+	if (bitmap_stream_next(cc->buf, need, &off, RENDER_WIDTH, h->yres * BITMAP_PAGE_INCHES_MAX,
+		&view) != 1)
+		return -1;
+	if (done == 1 && h->skip_first)
+		return compose_coded(SANDBOX_FD_OUT, view.w, view.h, NULL, 0);
+	if (h->header) {
+		if (!cc->f && !(cc->f = fonts_new(cc->fonts)))
+			return -1;
+		cover_draw_header(cc->f, &view, h->yres, (enum render_lang)h->lang, h->date_ms,
+			h->identity, h->number, h->before + done - h->skip_first,
+			h->before + cc->pages - h->skip_first);
+	}
+	size_t len;
+	uint8_t *g4 = g4_encode(view.bits, view.w, view.h, (size_t)view.stride, &len);
+	int rc = compose_coded(SANDBOX_FD_OUT, view.w, view.h, g4, len);
+	free(g4);
+	return rc;
+}
+
+static void compose_report(void *ctx, int announced, int done)
+{
+	struct compose_child *cc = ctx;
+	if (announced >= 0) {
+		cc->pages = announced;
+		return;
+	}
+	if (compose_child_page(cc, done) < 0) {
+		sandbox_report_fail(cc->c, RENDER_E_IO, "cannot compose a page");
+		_exit(1);
+	}
+}
+
+static int compose_child_run(struct sandbox_child *c, void *arg)
+{
+	struct compose_child *cc = arg;
+	cc->c = c;
+	sandbox_child_hook(c, compose_report, cc);
+	return raster_child(c, &cc->rj);
+}
+
 static int helper_range(size_t size, uint64_t off, uint64_t len)
 {
 	return off <= size && len <= size - off ? 0 : -1;
@@ -252,7 +383,24 @@ int helper_main(int argc, char **argv)
 			return helper_bad("bad job");
 		struct raster_job job = {data, len, (enum render_type)h.type, h.yres, h.max_pages,
 			(size_t)h.mem_bytes, &fonts, SANDBOX_FD_OUT, (int)part, h.nparts};
-		sandbox_helper_enter(raster_child, &job, &lim, (pid_t)parent);
+		if (!h.compose)
+			sandbox_helper_enter(raster_child, &job, &lim, (pid_t)parent);
+		if (h.nparts != 1 || (h.lang != RENDER_LANG_EN && h.lang != RENDER_LANG_FR) ||
+			(h.skip_first != 0 && h.skip_first != 1) || h.before < 0 ||
+			h.before > RENDER_PAGES_MAX || (h.header && !fonts.bytes[FONT_SANS]) ||
+			memchr(h.identity, 0, sizeof(h.identity)) == NULL ||
+			memchr(h.number, 0, sizeof(h.number)) == NULL)
+			return helper_bad("bad job");
+		/* The raw pages in memory of this process's own, made before the
+		 * filter (which allows no new descriptor). */
+		static struct compose_child cc;
+		cc.rj = job;
+		cc.h = &h;
+		cc.fonts = &fonts;
+		cc.rj.out_fd = memfd_create("faxvault-render-page", MFD_CLOEXEC);
+		if (cc.rj.out_fd < 0)
+			return helper_bad("cannot create the page buffer");
+		sandbox_helper_enter(compose_child_run, &cc, &lim, (pid_t)parent);
 	}
 	case HELPER_OP_TOPDF:
 	case HELPER_OP_PREVIEW: {

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cover.h"
 #include "render.h"
 #include "sandbox.h"
 #include "textdraw.h"
@@ -41,7 +42,30 @@ struct helper_job {
 	uint64_t data_off, data_len;              /* the document */
 	uint64_t font_off[FONT_COUNT_], font_len[FONT_COUNT_]; /* raster of text; 0: none */
 	uint64_t probe_addr, probe_len;           /* probe */
+	/* Raster with compose set (render_opts.compose_in_helper): the helper
+	 * finishes its pages itself, header line drawn (header set) and T.6
+	 * coded, and writes them as coded pages (HELPER_CODED_*), a record of
+	 * no data for page 1 when skip_first leaves it out. Page k of the
+	 * document (0-based) is page before + k - skip_first of the job (the
+	 * cover and earlier documents being before), of before + pages -
+	 * skip_first pages. */
+	int32_t compose, header, lang, skip_first;
+	int32_t before;
+	int64_t date_ms;
+	char identity[COVER_IDENTITY_MAX + 1], number[COVER_NUMBER_MAX + 1];
 };
+
+/* A coded page: a 16-byte header ("FVG4", u32 width, u32 rows, u32 bytes,
+ * little-endian) then the T.6 data (EOFB included, padded to a byte). */
+#define HELPER_CODED_HEADER 16
+/* The parent's bound on a coded page's bytes (T.6 needs at most about
+ * 11 bits a pixel on the worst page). */
+#define HELPER_CODED_MAX(rows) ((size_t)(rows) * RENDER_WIDTH * 2 + 64)
+/* Parses a coded page's header as the parent reads it from a helper (pure;
+ * fuzzed): 0 with the width (RENDER_WIDTH), rows (1..rows_max) and bytes
+ * (at most HELPER_CODED_MAX(rows)), -1 when bad. */
+int helper_coded_parse(const uint8_t hdr[HELPER_CODED_HEADER], int rows_max, int *w, int *rows,
+	size_t *len);
 
 /* Writes h (magic, size and offsets filled here), data[0..len) and the fonts
  * (NULL: none) into a new sealed memfd. Returns it (close-on-exec), or -1

@@ -1,6 +1,8 @@
 /* The renderer's job: documents in, one TIFF-F out, each document opened in
  * a sandboxed child (raster.c), pages composed here with the cover page and
- * header line (cover.c), written by tiffw.c. */
+ * header line (cover.c), written by tiffw.c; or, with compose_in_helper, the
+ * last document's pages finished by its helper (helper.c) and only written
+ * here. */
 #include "render.h"
 #include "bitmap.h"
 #include "cover.h"
@@ -216,6 +218,7 @@ struct compose {
 	uint8_t *sbuf;
 	size_t scap;
 	int total_before;
+	int coded;      /* the last document's pages come coded from its helper */
 	enum render_fail fail; /* of the composition itself */
 	char detail[300];
 	int fail_doc;
@@ -267,7 +270,8 @@ static int compose_page(struct compose *c, struct bitmap *view)
 }
 
 /* Every page of a finished stream, mapped, not read: pages are used where
- * they lie (private mapping: the header line's writes stay ours). */
+ * they lie (private mapping: the header line's writes stay ours); the
+ * stream is emptied once its pages are written. */
 static int compose_stream(struct compose *c, int fd, int count, int doc, int skip)
 {
 	struct stat st;
@@ -299,6 +303,9 @@ static int compose_stream(struct compose *c, int fd, int count, int doc, int ski
 	}
 	if (map)
 		munmap(map, mlen);
+	/* Consumed: its memory goes back now, not at the job's end. */
+	if (rc == 0 && ftruncate(fd, 0) != 0)
+		rc = compose_failed(c, RENDER_E_IO, -1, "cannot release the page stream");
 	return rc;
 }
 
@@ -341,6 +348,51 @@ static int compose_stream_next(struct compose *c, int doc)
 	return compose_page(c, &view);
 }
 
+/* The next coded page of the last document (compose_in_helper), read at its
+ * offset as compose_stream_next reads a page; its shape checked (width,
+ * rows, a size within HELPER_CODED_MAX, no data exactly for the page
+ * left out), its data written as it is. */
+static int compose_coded_next(struct compose *c, int doc)
+{
+	static const char bad[] = "malformed page stream from the renderer";
+	uint8_t hdr[HELPER_CODED_HEADER];
+	int w, h;
+	size_t len;
+	int skip = doc == 0 && c->skip_first && c->sdone == 0;
+	if (pread(c->sfd, hdr, sizeof(hdr), (off_t)c->soff) != (ssize_t)sizeof(hdr) ||
+		helper_coded_parse(hdr, c->yres * BITMAP_PAGE_INCHES_MAX, &w, &h, &len) < 0 ||
+		(len == 0) != skip)
+		return compose_failed(c, RENDER_E_CRASH, doc, bad);
+	if (len > c->scap) {
+		c->sbuf = xrealloc(c->sbuf, len);
+		c->scap = len;
+	}
+	off_t at = (off_t)(c->soff + sizeof(hdr));
+	for (size_t got = 0; got < len;) {
+		ssize_t k = pread(c->sfd, c->sbuf + got, len - got, at + (off_t)got);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			return compose_failed(c, RENDER_E_CRASH, doc, bad);
+		got += (size_t)k;
+	}
+	size_t need = sizeof(hdr) + len;
+	fallocate(c->sfd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)c->soff, (off_t)need);
+	c->soff += need;
+	c->sdone++;
+	if (skip)
+		return 0;
+	if (tiffw_page_coded(c->tw, w, h, c->sbuf, len, c->pageno++, c->total) < 0)
+		return compose_failed(c, RENDER_E_IO, -1, "cannot write the output");
+	return 0;
+}
+
+/* The last document's next page, as it comes. */
+static int compose_last_next(struct compose *c)
+{
+	return c->coded ? compose_coded_next(c, c->last) : compose_stream_next(c, c->last);
+}
+
 /* sandbox_limits.on_page for the last document: on its first page the
  * total is known (cover, documents before, this one's announced pages), so
  * the output is opened and the finished documents written; then each page
@@ -361,7 +413,7 @@ static int compose_on_page(void *ctx, int pages, int done)
 				return -1;
 	}
 	while (c->sdone < done && c->sdone < pages)
-		if (compose_stream_next(c, c->last) < 0)
+		if (compose_last_next(c) < 0)
 			return -1;
 	return 0;
 }
@@ -401,9 +453,15 @@ static int render_docs(const char *const *inputs, const int *in_fds, size_t n,
 	for (size_t i = 0; i < n * (size_t)np; i++)
 		tmp[i] = -1;
 	int total = cover, rc = -1;
+	/* The last document's pages finished by its helper: the pages drawn
+	 * on here are the cover's and the earlier documents'. */
+	int coded = o->compose_in_helper && o->helper_path && np == 1 &&
+		o->coding == RENDER_CODING_MMR;
+	int parent_draws = cover || (render_has_header(o) && (!coded || n > 1));
 	struct compose c = {.o = o, .out = out_tif, .out_fd = out_fd, .yres = yres, .cover = cover,
 		.date = date, .skip_first = o->replace_first_page ? 1 : 0,
-		.tmp = tmp, .count = count, .np = np, .last = (int)n - 1, .sfd = -1, .fail_doc = -1};
+		.tmp = tmp, .count = count, .np = np, .last = (int)n - 1, .sfd = -1, .coded = coded,
+		.fail_doc = -1};
 
 	/* Fonts for the cover and header, before anything is rendered. */
 	if ((cover || render_has_header(o)) && !have_fonts) {
@@ -457,7 +515,7 @@ static int render_docs(const char *const *inputs, const int *in_fds, size_t n,
 			}
 			have_fonts = 1;
 		}
-		if (i == n - 1 && have_fonts && !c.fonts && (cover || render_has_header(o))) {
+		if (i == n - 1 && have_fonts && !c.fonts && parent_draws) {
 			c.fonts = fonts_take(fd);
 			if (!c.fonts) {
 				free(data);
@@ -503,8 +561,30 @@ static int render_docs(const char *const *inputs, const int *in_fds, size_t n,
 			h.type = (int32_t)type;
 			h.yres = yres;
 			h.nparts = np;
-			src = helper_run(o->helper_path, &h, &data, len,
-				type == RENDER_TYPE_TEXT ? fd : NULL, np, t, &lim, so, r);
+			const struct font_data *jfonts = type == RENDER_TYPE_TEXT ? fd : NULL;
+			struct font_data sans;
+			if (i == n - 1 && coded) {
+				/* The helper draws the header line of its pages and
+				 * codes them: its page numbers follow the cover and
+				 * the documents before. */
+				h.compose = 1;
+				h.header = render_has_header(o);
+				h.lang = (int32_t)o->lang;
+				h.skip_first = i == 0 ? c.skip_first : 0;
+				h.before = total;
+				h.date_ms = date;
+				snprintf(h.identity, sizeof(h.identity), "%s", o->header ? o->header : "");
+				snprintf(h.number, sizeof(h.number), "%s",
+					o->header_number ? o->header_number : "");
+				if (h.header && !jfonts) {
+					/* The header's face alone. */
+					memset(&sans, 0, sizeof(sans));
+					sans.bytes[FONT_SANS] = fd->bytes[FONT_SANS];
+					sans.len[FONT_SANS] = fd->len[FONT_SANS];
+					jfonts = &sans;
+				}
+			}
+			src = helper_run(o->helper_path, &h, &data, len, jfonts, np, t, &lim, so, r);
 		} else {
 			src = sandbox_run_n(np, raster_child, args, t, &lim, so, r);
 		}
@@ -543,14 +623,17 @@ static int render_docs(const char *const *inputs, const int *in_fds, size_t n,
 
 	/* 2. Compose what was not composed while rendering: with several
 	 * renderer processes per document, everything. */
-	if (have_fonts && !c.fonts && (cover || render_has_header(o))) {
+	if (have_fonts && !c.fonts && parent_draws) {
 		c.fonts = fonts_take(fd);
 		if (!c.fonts) {
 			render_set_fail(r, RENDER_E_INTERNAL, "cannot load fonts");
 			goto out;
 		}
 	}
-	if (!c.tw) {
+	if (!c.tw && coded) {
+		/* Coded pages are written as they are reported: never here. */
+		compose_failed(&c, RENDER_E_CRASH, c.last, "renderer reported no page");
+	} else if (!c.tw) {
 		c.total = total;
 		if (compose_open(&c) < 0)
 			goto composed;
@@ -566,7 +649,7 @@ static int render_docs(const char *const *inputs, const int *in_fds, size_t n,
 			goto composed;
 		}
 		while (c.sdone < count[(n - 1) * (size_t)np])
-			if (compose_stream_next(&c, c.last) < 0)
+			if (compose_last_next(&c) < 0)
 				goto composed;
 		uint8_t probe;
 		if (pread(c.sfd, &probe, 1, (off_t)c.soff) != 0)

@@ -135,6 +135,14 @@ struct render_opts {
 	 * copy of all its memory; only for callers that hold no secret
 	 * (faxvault-fax, tests). Borrowed for the call. */
 	const char *helper_path;
+	/* With helper_path: the last document's helper finishes its pages
+	 * itself (the header line drawn, T.6 coded) and this process only
+	 * writes them into the TIFF, so that their CPU is the renderer's, not
+	 * the caller's (faxvaultd). The same file. The pages are then coded
+	 * by the process that renders, not on another core while the next
+	 * renders: a long document takes longer in wall clock. Ignored with
+	 * workers > 1, a coding other than MMR, or without helper_path. */
+	int compose_in_helper;
 };
 
 /* Fills o with the defaults (standard resolution, MMR, English, 200 pages,

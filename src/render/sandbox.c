@@ -40,6 +40,8 @@ struct sandbox_msg {
 
 struct sandbox_child {
 	int fd;
+	sandbox_report_hook hook;
+	void *hook_ctx;
 };
 
 static void sandbox_send4(struct sandbox_child *c, int kind, int value, int fail, int extra,
@@ -74,13 +76,25 @@ void sandbox_report_info(struct sandbox_child *c, int a, int b, int d)
 	sandbox_send4(c, MSG_INFO, a, b, d, NULL);
 }
 
+void sandbox_child_hook(struct sandbox_child *c, sandbox_report_hook fn, void *ctx)
+{
+	if (!c)
+		return;
+	c->hook = fn;
+	c->hook_ctx = ctx;
+}
+
 void sandbox_report_pages(struct sandbox_child *c, int pages)
 {
+	if (c && c->hook)
+		c->hook(c->hook_ctx, pages, 0);
 	sandbox_send(c, MSG_PAGES, pages, 0, NULL);
 }
 
 void sandbox_report_progress(struct sandbox_child *c, int page)
 {
+	if (c && c->hook)
+		c->hook(c->hook_ctx, -1, page);
 	sandbox_send(c, MSG_PROGRESS, page, 0, NULL);
 }
 
@@ -196,7 +210,7 @@ static _Noreturn void sandbox_enter_run(sandbox_fn fn, void *arg, int report_fd,
 		_exit(SANDBOX_EXIT_NNP);
 	if (sandbox_seccomp() != 0)
 		_exit(SANDBOX_EXIT_SECCOMP);
-	struct sandbox_child c = {report_fd};
+	struct sandbox_child c = {report_fd, NULL, NULL};
 	int rc = fn(&c, arg);
 	_exit(rc == 0 ? 0 : 1);
 }

@@ -39,6 +39,13 @@ void sandbox_report_progress(struct sandbox_child *c, int page);
 void sandbox_report_info(struct sandbox_child *c, int a, int b, int d);
 /* Failure with a detail for the logs. */
 void sandbox_report_fail(struct sandbox_child *c, enum render_fail f, const char *detail);
+/* Called in the child by sandbox_report_pages (announced = the pages, done
+ * = 0) and sandbox_report_progress (announced = -1, done = the page), each
+ * time before the message is sent: a page's output is finished by the
+ * hook before the parent hears of it (the helper's composing, helper.c).
+ * The hook may report a failure and _exit. NULL: none. */
+typedef void (*sandbox_report_hook)(void *ctx, int announced, int done);
+void sandbox_child_hook(struct sandbox_child *c, sandbox_report_hook fn, void *ctx);
 
 /* Runs in the child after the sandbox is in place; returns 0 when done. */
 typedef int (*sandbox_fn)(struct sandbox_child *c, void *arg);

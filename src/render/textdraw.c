@@ -158,11 +158,13 @@ struct fonts *fonts_new(const struct font_data *fd)
 		return NULL;
 	}
 	for (int i = 0; i < FONT_COUNT_; i++) {
+		f->applied[i] = -1;
+		if (!fd->bytes[i] || !fd->len[i])
+			continue; /* a face left out (fonts_select refuses it) */
 		if (FT_New_Memory_Face(f->lib, fd->bytes[i], (FT_Long)fd->len[i], 0, &f->face[i]) != 0) {
 			fonts_free(f);
 			return NULL;
 		}
-		f->applied[i] = -1;
 	}
 	f->cur = f->face[FONT_SANS];
 	f->cache = 1;
@@ -263,7 +265,7 @@ static int fsize_apply(struct fonts *f, int k)
 
 int fonts_select(struct fonts *f, enum font_face face, double pt, int xres, int yres)
 {
-	if ((unsigned)face >= FONT_COUNT_)
+	if ((unsigned)face >= FONT_COUNT_ || !f->face[face])
 		return -1;
 	f->cur = f->face[face];
 	FT_F26Dot6 pt64 = (FT_F26Dot6)(pt * 64);

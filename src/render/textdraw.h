@@ -32,7 +32,8 @@ const struct font_data *font_data_shared(const char *dir, char *err, size_t errl
 
 /* A set of FreeType faces over font_data (which must outlive it), owned by
  * the caller and released with fonts_free (NULL-safe). NULL when FreeType
- * rejects a font. Not for use by two threads at once. */
+ * rejects a font. A face without bytes is left out: fonts_select fails on
+ * it. Not for use by two threads at once. */
 struct fonts;
 struct fonts *fonts_new(const struct font_data *fd);
 void fonts_free(struct fonts *f);

@@ -59,12 +59,13 @@ struct tiffw *tiffw_open_fd(int fd, const char *name, enum render_coding coding,
 	return t;
 }
 
-int tiffw_page(struct tiffw *t, const struct bitmap *b, int pageno, int total)
+/* The tags of a page of w x h pixels. */
+static void tiffw_tags(struct tiffw *t, int w, int h, int pageno, int total)
 {
 	TIFF *tif = t->tif;
 	TIFFSetField(tif, TIFFTAG_SUBFILETYPE, FILETYPE_PAGE);
-	TIFFSetField(tif, TIFFTAG_IMAGEWIDTH, (uint32_t)b->w);
-	TIFFSetField(tif, TIFFTAG_IMAGELENGTH, (uint32_t)b->h);
+	TIFFSetField(tif, TIFFTAG_IMAGEWIDTH, (uint32_t)w);
+	TIFFSetField(tif, TIFFTAG_IMAGELENGTH, (uint32_t)h);
 	TIFFSetField(tif, TIFFTAG_BITSPERSAMPLE, 1);
 	TIFFSetField(tif, TIFFTAG_SAMPLESPERPIXEL, 1);
 	TIFFSetField(tif, TIFFTAG_PHOTOMETRIC, PHOTOMETRIC_MINISWHITE);
@@ -85,13 +86,19 @@ int tiffw_page(struct tiffw *t, const struct bitmap *b, int pageno, int total)
 		TIFFSetField(tif, TIFFTAG_COMPRESSION, COMPRESSION_CCITTFAX4);
 		break;
 	}
-	TIFFSetField(tif, TIFFTAG_ROWSPERSTRIP, (uint32_t)b->h);
+	TIFFSetField(tif, TIFFTAG_ROWSPERSTRIP, (uint32_t)h);
 	TIFFSetField(tif, TIFFTAG_XRESOLUTION, (float)RENDER_XRES);
 	TIFFSetField(tif, TIFFTAG_YRESOLUTION, (float)t->yres);
 	TIFFSetField(tif, TIFFTAG_RESOLUTIONUNIT, RESUNIT_INCH);
 	TIFFSetField(tif, TIFFTAG_PAGENUMBER, (uint16_t)pageno, (uint16_t)total);
 	TIFFSetField(tif, TIFFTAG_CLEANFAXDATA, CLEANFAXDATA_CLEAN);
 	TIFFSetField(tif, TIFFTAG_SOFTWARE, "faxvault " FV_VERSION);
+}
+
+int tiffw_page(struct tiffw *t, const struct bitmap *b, int pageno, int total)
+{
+	TIFF *tif = t->tif;
+	tiffw_tags(t, b->w, b->h, pageno, total);
 	if (t->coding == RENDER_CODING_MMR) {
 		/* Our own T.6 encoder; libtiff stores the strip as it is. */
 		size_t len;
@@ -106,6 +113,17 @@ int tiffw_page(struct tiffw *t, const struct bitmap *b, int pageno, int total)
 			return -1;
 	}
 	return TIFFWriteDirectory(tif) ? 0 : -1;
+}
+
+int tiffw_page_coded(struct tiffw *t, int w, int h, const uint8_t *g4, size_t len, int pageno,
+	int total)
+{
+	if (t->coding != RENDER_CODING_MMR)
+		return -1;
+	tiffw_tags(t, w, h, pageno, total);
+	if (TIFFWriteRawStrip(t->tif, 0, (void *)(uintptr_t)g4, (tmsize_t)len) != (tmsize_t)len)
+		return -1;
+	return TIFFWriteDirectory(t->tif) ? 0 : -1;
 }
 
 int tiffw_close(struct tiffw *t)

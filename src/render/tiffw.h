@@ -18,6 +18,11 @@ struct tiffw *tiffw_open_fd(int fd, const char *name, enum render_coding coding,
 	char *err, size_t errlen);
 /* Appends page pageno (0-based) of total. 0 / -1. */
 int tiffw_page(struct tiffw *t, const struct bitmap *b, int pageno, int total);
+/* Appends page pageno of total, w x h pixels, already coded T.6 (g4[0..len),
+ * as g4_encode gives it) by the renderer helper: the same file as
+ * tiffw_page with that page's bitmap. MMR writers only. 0 / -1. */
+int tiffw_page_coded(struct tiffw *t, int w, int h, const uint8_t *g4, size_t len, int pageno,
+	int total);
 /* Flushes and closes: 0 / -1. */
 int tiffw_close(struct tiffw *t);
 

@@ -85,6 +85,9 @@ int fx_render_submission(const fax_env_t *env, const int *inputs, int ninputs, i
 	ro.date_ms = json_integer_value(json_object_get(opt, "date_ms"));
 	ro.log_id = log_id;
 	ro.helper_path = env->render_helper;
+	/* The header line and the coding in the helper: the service's own CPU
+	 * is then only the writing of finished pages. */
+	ro.compose_in_helper = 1;
 	memset(r, 0, sizeof *r);
 	int rc = render_documents_fd(inputs, (size_t)ninputs, out_fd, &ro, r);
 	*pages = r->pages;

@@ -29,13 +29,17 @@
 
 static char tmpdir[64];
 /* Run with --helper: every render goes through faxvault-render-helper (the
- * daemon's way); without: forked children (faxvault-fax's way). */
+ * daemon's way); with --helper-compose, the last document's pages are
+ * finished by their helper too (compose_in_helper, as faxvaultd asks);
+ * without: forked children (faxvault-fax's way). */
 static const char *helper;
+static int compose;
 
 static void opts_init(struct render_opts *o)
 {
 	render_opts_init(o);
 	o->helper_path = helper;
+	o->compose_in_helper = compose;
 }
 
 static const struct render_opts *hopts(void)
@@ -1092,9 +1096,96 @@ static void test_helper(void **state)
 	assert_int_equal(run(cmd, out, sizeof(out)), SANDBOX_EXIT_HELPER);
 }
 
+/* The last document's pages finished by its helper (header line, T.6) give
+ * the very file the parent gives composing them: one document or several,
+ * with and without cover and header, text and images, both resolutions,
+ * both languages, a first page replaced, page numbers past the cover and
+ * the documents before; a coding other than MMR and several renderer
+ * processes ignore the option. A hostile last document fails as it does
+ * without it. */
+static void test_compose_in_helper(void **state)
+{
+	(void)state;
+	if (!helper)
+		skip();
+	static const struct {
+		const char *docs[3];
+		int n, fine, cover, header, number, lang, coding, workers;
+	} jobs[] = {
+		{{"text3.pdf"}, 1, 0, 0, 1, 1, RENDER_LANG_EN, RENDER_CODING_MMR, 1},
+		{{"text3.pdf"}, 1, 1, 0, 1, 1, RENDER_LANG_FR, RENDER_CODING_MMR, 1},
+		{{"letter.txt"}, 1, 0, 1, 1, 1, RENDER_LANG_FR, RENDER_CODING_MMR, 1},
+		{{"page.png"}, 1, 0, 0, 0, 1, RENDER_LANG_EN, RENDER_CODING_MMR, 1},
+		{{"scan2.tif"}, 1, 1, 0, 1, 0, RENDER_LANG_EN, RENDER_CODING_MMR, 1},
+		{{"page.jpg"}, 1, 0, 0, 0, 0, RENDER_LANG_EN, RENDER_CODING_MMR, 1},
+		{{"text3.pdf", "letter.txt", "page.png"}, 3, 0, 1, 1, 1, RENDER_LANG_EN,
+			RENDER_CODING_MMR, 1},
+		{{"page.png", "text3.pdf"}, 2, 1, 0, 1, 1, RENDER_LANG_FR, RENDER_CODING_MMR, 1},
+		{{"text3.pdf"}, 1, 0, 1, 1, 1, RENDER_LANG_EN, RENDER_CODING_MR, 1},
+		{{"text3.pdf", "letter.txt"}, 2, 0, 1, 1, 1, RENDER_LANG_EN, RENDER_CODING_MMR, 2},
+	};
+	for (size_t k = 0; k < sizeof(jobs) / sizeof(jobs[0]); k++) {
+		const char *in[3];
+		for (int i = 0; i < jobs[k].n; i++)
+			in[i] = data(jobs[k].docs[i]);
+		struct render_opts o;
+		render_opts_init(&o);
+		o.helper_path = helper;
+		o.fine = jobs[k].fine;
+		o.lang = (enum render_lang)jobs[k].lang;
+		o.coding = (enum render_coding)jobs[k].coding;
+		o.workers = jobs[k].workers;
+		o.date_ms = 1790000000000LL;
+		if (jobs[k].cover) {
+			o.cover_subject = "Composer";
+			o.to = "+15555550102";
+		}
+		/* Longer than the line: cut as the parent cuts it. */
+		if (jobs[k].header)
+			o.header = "Clinique Saint-Luc, service de radiologie et d'imagerie m\xc3\xa9"
+				   "dicale, b\xc3\xa2timent B, deuxi\xc3\xa8me \xc3\xa9tage, "
+				   "couloir de gauche, porte 12, demander Mme Dupont-Lef\xc3\xa8vre";
+		if (jobs[k].number)
+			o.header_number = "+15555550101";
+		struct render_result r1, r2;
+		assert_int_equal(render_documents(in, (size_t)jobs[k].n, tmp("cp.tif"), &o, &r1), 0);
+		o.compose_in_helper = 1;
+		if (render_documents(in, (size_t)jobs[k].n, tmp("ch.tif"), &o, &r2) != 0)
+			fail_msg("job %zu: %s (%s)", k, render_fail_code(r2.fail), r2.detail);
+		assert_int_equal(r1.pages, r2.pages);
+		assert_same_file(tmp("cp.tif"), tmp("ch.tif"));
+		/* A stored fax re-rendered with its first page replaced. */
+		if (jobs[k].cover && jobs[k].coding == RENDER_CODING_MMR && jobs[k].workers == 1) {
+			const char *again[] = {tmp("cp.tif")};
+			o.replace_first_page = 1;
+			o.compose_in_helper = 0;
+			assert_int_equal(render_documents(again, 1, tmp("rp.tif"), &o, &r1), 0);
+			o.compose_in_helper = 1;
+			assert_int_equal(render_documents(again, 1, tmp("rh.tif"), &o, &r2), 0);
+			assert_int_equal(r1.pages, r2.pages);
+			assert_same_file(tmp("rp.tif"), tmp("rh.tif"));
+			assert_same_file(tmp("cp.tif"), tmp("rh.tif"));
+		}
+	}
+	struct render_opts o;
+	render_opts_init(&o);
+	o.helper_path = helper;
+	o.compose_in_helper = 1;
+	o.header = "ACME";
+	const char *one[1];
+	one[0] = data("corrupt.pdf");
+	expect_fail(one, 1, &o, RENDER_E_CORRUPT, 0);
+	one[0] = data("bomb-pages.pdf");
+	expect_fail(one, 1, &o, RENDER_E_TOO_MANY_PAGES, 0);
+	const char *two[] = {data("text3.pdf"), data("wrong.zip")};
+	expect_fail(two, 2, &o, RENDER_E_UNSUPPORTED, 1);
+}
+
 int main(int argc, char **argv)
 {
-	if (argc > 1 && strcmp(argv[1], "--helper") == 0) {
+	if (argc > 1 && strcmp(argv[1], "--helper-compose") == 0)
+		compose = 1;
+	if (argc > 1 && (strcmp(argv[1], "--helper") == 0 || compose)) {
 		helper = render_default_helper();
 		if (!helper) {
 			fprintf(stderr, "test_render_integ: no faxvault-render-helper found\n");
@@ -1117,6 +1208,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_cli),
 		cmocka_unit_test(test_helper),
 		cmocka_unit_test(test_threads),
+		cmocka_unit_test(test_compose_in_helper),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

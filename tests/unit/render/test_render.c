@@ -625,6 +625,47 @@ static int fonts_teardown(void **state)
 	return 0;
 }
 
+/* The cut the header line makes, measured the slow way: the whole prefix
+ * measured again after each character taken off the end. */
+static size_t fit_slow(struct fonts *f, const char *s, size_t len, int width)
+{
+	while (len > 0 && fonts_measure(f, s, len) > width) {
+		do
+			len--;
+		while (len > 0 && ((uint8_t)s[len] & 0xc0) == 0x80);
+	}
+	return len;
+}
+
+/* cover_fit (one pass) cuts where the slow way cuts: ASCII, accented and
+ * CJK text, invalid and truncated UTF-8, a cut inside a character, every
+ * width from nothing to more than the string. */
+static void test_cover_fit(void **state)
+{
+	(void)state;
+	struct fonts *f = fonts_new(&fdata);
+	assert_non_null(f);
+	assert_int_equal(fonts_select(f, FONT_SANS, 8.0, RENDER_XRES, 98), 0);
+	static const char *const cases[] = {
+		"ACME Clinique Saint-Luc, service de radiologie",
+		"\xc3\xa9l\xc3\xa9ment \xc3\xa0 \xc3\xa9t\xc3\xa9 d\xc3\xa9j\xc3\xa0",
+		"\xe6\x9d\xb1\xe4\xba\xac\xe9\x83\xbd WWW \xf0\x9f\x93\xa0 fax",
+		"bad \xff\xfe bytes \x80\x80 and a cut \xe2\x82",
+		"\xe2\x82\xac\xe2\x82\xac\xe2\x82",
+		"",
+	};
+	for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+		size_t n = strlen(cases[k]);
+		for (size_t len = 0; len <= n; len++)
+			for (int width = -1; width < 400; width += 3)
+				if (cover_fit(f, cases[k], len, width) != fit_slow(f, cases[k], len, width))
+					fail_msg("case %zu len %zu width %d: %zu, want %zu", k, len, width,
+						cover_fit(f, cases[k], len, width),
+						fit_slow(f, cases[k], len, width));
+	}
+	fonts_free(f);
+}
+
 static void test_header(void **state)
 {
 	(void)state;
@@ -1096,6 +1137,7 @@ int main(void)
 		cmocka_unit_test(test_tiffw),
 		cmocka_unit_test(test_pdfw),
 		cmocka_unit_test(test_header),
+		cmocka_unit_test(test_cover_fit),
 		cmocka_unit_test(test_header_cache),
 		cmocka_unit_test(test_cover),
 		cmocka_unit_test(test_proc_field),

@@ -459,27 +459,80 @@ static int64_t busy_ms(const faxsvc_t *s)
 	return s->cfg.poll_ms > 0 ? s->cfg.poll_ms : 500;
 }
 
-/* A send job (FAX_SEND_JOB): the fax of its payload claimed when due, its
- * call run here, then the job queued again at the fax's next attempt while
- * the fax is not final. A stop of the queue or the service ends the call:
- * its attempt stays in progress (recovered as interrupted at the next
- * start, or taken over by another node once its lease passes) and the job
- * yields. */
-static enum queue_outcome send_run(const queue_job_t *qj, void *arg, char *why, size_t whylen)
+/* The fax of a send job claimed in the transaction that claims the job
+ * (queue_kind_t.claim): one commit for both, which the call follows. */
+struct send_claim {
+	int n;         /* as dom_fax_claim_tx */
+	int64_t again;
+	fax_job_t fj;
+};
+
+static int send_claim(store_tx_t *tx, const queue_job_t *qj, void *arg, void **claimed)
 {
 	faxsvc_t *s = arg;
 	const char *fax_id = json_string_value(json_object_get(qj->payload, "fax"));
+	/* Nothing claimed for a run that will not call. */
+	if (!fax_id || atomic_load(&s->stopping) || queue_job_stopping(qj))
+		return 0;
+	struct send_claim *c = xcalloc(1, sizeof *c);
+	c->n = dom_fax_claim_tx(tx, s->env, s->cfg.node_id, fax_id, time_now_ms(), busy_ms(s),
+		&c->fj, &c->again);
+	if (c->n < 0) {
+		free(c);
+		return -1;
+	}
+	*claimed = c;
+	return 0;
+}
+
+static void send_unclaim(void *claimed, void *arg)
+{
+	(void)arg;
+	struct send_claim *c = claimed;
+	if (c->n > 0)
+		fax_job_clear(&c->fj);
+	free(c);
+}
+
+/* A send job (FAX_SEND_JOB): the fax of its payload claimed when due (with
+ * the job, send_claim, or here), its call run here, then the job queued
+ * again at the fax's next attempt while the fax is not final. A stop of
+ * the queue or the service ends the call: its attempt stays in progress
+ * (recovered as interrupted at the next start, or taken over by another
+ * node once its lease passes) and the job yields. */
+static enum queue_outcome send_run(const queue_job_t *qj, void *arg, char *why, size_t whylen)
+{
+	faxsvc_t *s = arg;
+	struct send_claim *c = qj->claimed;
+	const char *fax_id = json_string_value(json_object_get(qj->payload, "fax"));
 	if (!fax_id) {
+		if (c)
+			send_unclaim(c, s);
 		snprintf(why, whylen, "the job names no fax");
 		return QUEUE_FAIL;
 	}
-	if (atomic_load(&s->stopping) || queue_job_stopping(qj))
+	if (c && c->n > 0)
+		dom_fax_log_claimed(&c->fj);
+	if (atomic_load(&s->stopping) || queue_job_stopping(qj)) {
+		/* A fax claimed with the job keeps its attempt in progress, as a
+		 * call the stop ended. */
+		if (c)
+			send_unclaim(c, s);
 		return QUEUE_YIELD;
+	}
 	struct job *j = xcalloc(1, sizeof *j);
 	j->qj = qj;
 	int64_t again;
-	int n = dom_fax_claim_one(s->st, s->env, s->cfg.node_id, fax_id, time_now_ms(), busy_ms(s),
-		&j->fj, &again);
+	int n;
+	if (c) {
+		n = c->n;
+		again = c->again;
+		j->fj = c->fj;
+		free(c);
+	} else {
+		n = dom_fax_claim_one(s->st, s->env, s->cfg.node_id, fax_id, time_now_ms(), busy_ms(s),
+			&j->fj, &again);
+	}
 	if (n <= 0) {
 		free(j);
 		if (n < 0) {
@@ -597,7 +650,8 @@ int faxsvc_sends(faxsvc_t *s, queue_t *q)
 	if (!s)
 		return 0;
 	queue_kind_t k = { .kind = FAX_SEND_JOB, .run = send_run, .arg = s,
-		.lease_ms = fax_env_lease_ms(s->env), .backoff_ms = 1000, .workers = s->nworkers };
+		.lease_ms = fax_env_lease_ms(s->env), .backoff_ms = 1000, .workers = s->nworkers,
+		.claim = send_claim, .unclaim = send_unclaim };
 	return queue_register(q, &k);
 }
 

@@ -351,44 +351,67 @@ static void end_run(queue_t *q, const queue_kind_t *k, const queue_job_t *job,
 		state, o == QUEUE_DONE ? "" : why);
 }
 
-static void run_job(queue_t *q, const queue_kind_t *k, json_t *row)
+/* A claimed job as its run sees it (the strings borrowed from its row). */
+struct run {
+	queue_job_t job;
+	struct queue_again again;
+	json_t *payload, *progress;
+};
+
+static void run_prepare(queue_t *q, const queue_kind_t *k, json_t *row, struct run *r)
 {
-	json_t *payload = json_loads(json_string_value(json_object_get(row, "payload")), 0, NULL);
+	memset(r, 0, sizeof *r);
+	r->payload = json_loads(json_string_value(json_object_get(row, "payload")), 0, NULL);
 	const char *ps = json_string_value(json_object_get(row, "progress"));
-	json_t *progress = ps ? json_loads(ps, 0, NULL) : NULL;
+	r->progress = ps ? json_loads(ps, 0, NULL) : NULL;
 	const char *acc = json_string_value(json_object_get(row, "account_id"));
-	queue_job_t job = {
+	r->job = (queue_job_t){
 		.q = q,
 		.st = q->st,
 		.id = json_string_value(json_object_get(row, "id")),
 		.kind = k->kind,
 		.account_id = acc ? acc : "",
-		.payload = payload ? payload : json_object(),
-		.progress = progress,
+		.payload = r->payload ? r->payload : json_object(),
+		.progress = r->progress,
 		.attempt = (int)json_integer_value(json_object_get(row, "attempts")),
 		.max_attempts = (int)json_integer_value(json_object_get(row, "max_attempts")),
+		.again = &r->again,
 	};
-	struct queue_again again = { 0 };
-	job.again = &again;
+}
+
+/* Whether the run of r is called (else it fails at once). */
+static bool run_runs(const struct run *r)
+{
+	return json_is_object(r->job.payload) && r->job.attempt <= r->job.max_attempts;
+}
+
+static void run_free(struct run *r)
+{
+	free(r->again.progress);
+	json_decref(r->payload ? r->payload : (json_t *)r->job.payload);
+	json_decref(r->progress);
+}
+
+static void run_job(queue_t *q, const queue_kind_t *k, struct run *r)
+{
+	queue_job_t *job = &r->job;
 	char why[WHY_MAX] = "";
 	enum queue_outcome o;
-	if (!json_is_object(job.payload)) {
+	if (!json_is_object(job->payload)) {
 		snprintf(why, sizeof why, "the payload is not a JSON object");
 		o = QUEUE_FAIL;
-	} else if (job.attempt > job.max_attempts) {
+	} else if (job->attempt > job->max_attempts) {
 		/* Its runs died with their node (the lease passed) too often. */
 		snprintf(why, sizeof why, "given up after %d attempts (the lease passed)",
-			job.max_attempts);
+			job->max_attempts);
 		o = QUEUE_FAIL;
 	} else {
-		o = k->run(&job, k->arg, why, sizeof why);
+		o = k->run(job, k->arg, why, sizeof why);
 		if (o != QUEUE_DONE && !why[0])
 			snprintf(why, sizeof why, "failed");
 	}
-	end_run(q, k, &job, o, why);
-	free(again.progress);
-	json_decref(payload ? payload : (json_t *)job.payload);
-	json_decref(progress);
+	end_run(q, k, job, o, why);
+	run_free(r);
 }
 
 /* Whether a worker of pool (-1 shared, -2 any: tests) runs kind i. */
@@ -405,28 +428,36 @@ static int pool_slot(int pool)
 
 /* Runs at most one due job of the kinds of pool: as queue_run_once. A
  * worker's run (pool >= -1) hands the look on to the next worker of its
- * pool once its claim has committed, before the job runs. */
-static int run_once(queue_t *q, int pool)
+ * pool once its claim has committed, before the job runs. When none ran
+ * (0), *idle (when not NULL) is how long the worker may wait: until the
+ * next job of its kinds is due, at most fallback_ms, at least 1 ms. */
+static int run_once(queue_t *q, int pool, int64_t *idle)
 {
 	unsigned start = atomic_fetch_add(&q->next_kind, 1);
-	/* First, in one read transaction, which kinds have a job to claim: a
-	 * claim is a write transaction (the writers' lock, then a rollback when
-	 * it finds nothing), and most looks find nothing for most kinds (in
-	 * bench/fax-e2e, 85 % of the claims were empty). A job enqueued after
-	 * this read wakes the queue again once it is committed. */
+	/* First, in one read transaction, when each kind has a job to claim:
+	 * a claim is a write transaction (the writers' lock, then a rollback
+	 * when it finds nothing), and most looks find nothing for most kinds
+	 * (in bench/fax-e2e, 85 % of the claims were empty). The same read
+	 * tells an idle worker how long to wait. A job enqueued after this
+	 * read wakes the queue again once it is committed. */
 	bool due[QUEUE_KINDS_MAX] = { false };
 	int ndue = 0;
 	store_tx_t *rtx = store_begin(q->st, false);
 	if (!rtx)
 		return -1;
-	int64_t now = time_now_ms();
+	int64_t now = time_now_ms(), wait = q->fallback_ms;
 	for (int i = 0; i < q->nkinds; i++)
 		if (pool_runs(q, pool, i)) {
+			int64_t next = store_job_next_due(rtx, q->kinds[i].kind);
 			/* Unknown (an error): the claim looks for itself. */
-			due[i] = store_job_due_now(rtx, q->kinds[i].kind, now) != 0;
+			due[i] = next < 0 || next <= now;
 			ndue += due[i];
+			if (next >= 0 && next != INT64_MAX && next - now < wait)
+				wait = next - now;
 		}
 	store_rollback(rtx);
+	if (idle)
+		*idle = wait < 1 ? 1 : wait;
 	for (int i = 0; i < q->nkinds && ndue > 0; i++) {
 		int ki = (int)((start + (unsigned)i) % (unsigned)q->nkinds);
 		if (!pool_runs(q, pool, ki) || !due[ki])
@@ -440,10 +471,33 @@ static int run_once(queue_t *q, int pool)
 			store_rollback(tx);
 			continue;
 		}
+		struct run r;
+		run_prepare(q, k, row, &r);
+		/* The kind's own claim in the same transaction. */
+		void *claimed = NULL;
+		if (k->claim && run_runs(&r) && k->claim(tx, &r.job, k->arg, &claimed) != 0) {
+			/* It failed: the job is claimed alone, its run claims. */
+			store_rollback(tx);
+			run_free(&r);
+			json_decref(row);
+			claimed = NULL;
+			if (!(tx = store_begin(q->st, true)))
+				return -1;
+			row = store_job_claim(tx, k->kind, time_now_ms(), q->node, k->lease_ms);
+			if (!row) {
+				store_rollback(tx);
+				continue;
+			}
+			run_prepare(q, k, row, &r);
+		}
 		if (store_commit(tx) != STORE_OK) {
+			if (claimed && k->unclaim)
+				k->unclaim(claimed, k->arg);
+			run_free(&r);
 			json_decref(row);
 			return -1;
 		}
+		r.job.claimed = claimed;
 		if (pool >= -1) {
 			int p = pool_slot(pool);
 			pthread_mutex_lock(&q->mu);
@@ -456,7 +510,7 @@ static int run_once(queue_t *q, int pool)
 		 * fax.max_call_minutes): its run is not watched. */
 		if (k->workers > 0)
 			liveness_idle();
-		run_job(q, k, row);
+		run_job(q, k, &r);
 		json_decref(row);
 		return 1;
 	}
@@ -465,27 +519,7 @@ static int run_once(queue_t *q, int pool)
 
 int queue_run_once(queue_t *q)
 {
-	return run_once(q, -2);
-}
-
-/* How long a worker with nothing to do waits: until the next job of its
- * kinds is due, at most fallback_ms. */
-static int64_t idle_ms(queue_t *q, int pool)
-{
-	int64_t wait = q->fallback_ms;
-	store_tx_t *tx = store_begin(q->st, false);
-	if (!tx)
-		return wait;
-	int64_t now = time_now_ms();
-	for (int i = 0; i < q->nkinds; i++) {
-		if (!pool_runs(q, pool, i))
-			continue;
-		int64_t due = store_job_next_due(tx, q->kinds[i].kind);
-		if (due >= 0 && due != INT64_MAX && due - now < wait)
-			wait = due - now;
-	}
-	store_rollback(tx);
-	return wait < 1 ? 1 : wait;
+	return run_once(q, -2, NULL);
 }
 
 static void *worker(void *arg)
@@ -510,9 +544,10 @@ static void *worker(void *arg)
 		pthread_mutex_unlock(&q->mu);
 		/* Watched while it claims and runs (liveness.h: a stuck worker). */
 		liveness_busy("queue");
-		int n = run_once(q, w->kind);
+		int64_t idle = q->fallback_ms;
+		int n = run_once(q, w->kind, &idle);
 		liveness_idle();
-		int64_t wait = n == 0 ? idle_ms(q, w->kind) : n < 0 ? 1000 : 0;
+		int64_t wait = n == 0 ? idle : n < 0 ? 1000 : 0;
 		pthread_mutex_lock(&q->mu);
 		if (n > 0)
 			continue; /* the look went on at the claim */

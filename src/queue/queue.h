@@ -69,6 +69,8 @@ typedef struct queue_job {
 	int attempt;                        /* 1 for the first run */
 	int max_attempts;
 	struct queue_again *again;          /* private: queue_job_again */
+	void *claimed;                      /* what the kind's claim hook set, or NULL:
+	                                     * the run's own from then on */
 } queue_job_t;
 
 enum queue_outcome {
@@ -87,6 +89,19 @@ typedef enum queue_outcome (*queue_run_fn)(const queue_job_t *job, void *arg, ch
 typedef int (*queue_failed_fn)(store_tx_t *tx, const queue_job_t *job, void *arg,
 	const char *why);
 
+/* A kind's own claim, in the write transaction that claims its job (which
+ * commits before the run): what the run would claim in a transaction of
+ * its own first (a fax for its call) costs no commit of its own. job is
+ * the job being claimed, as its run will see it. 0 with *claimed set to
+ * what the run finds in job->claimed (NULL: nothing claimed here; the run
+ * owns it); -1 on a store error, leaving *claimed NULL: the transaction is
+ * rolled back, the job claimed alone, and its run finds job->claimed NULL
+ * (it claims for itself). Called only for a job whose run will be called.
+ * unclaim frees what claim set when its transaction does not commit. */
+typedef int (*queue_claim_fn)(store_tx_t *tx, const queue_job_t *job, void *arg,
+	void **claimed);
+typedef void (*queue_unclaim_fn)(void *claimed, void *arg);
+
 /* The delay before the next run after attempt number attempt failed (a
  * kind's own schedule); < 0 takes the doubling of backoff_ms. */
 typedef int64_t (*queue_backoff_fn)(int attempt);
@@ -101,6 +116,8 @@ typedef struct queue_kind {
 	queue_backoff_fn backoff; /* NULL: backoff_ms, doubling */
 	int workers; /* > 0: threads of its own run this kind only (at most that many of its
 	              * jobs at once here), the shared workers never; 0: the shared workers */
+	queue_claim_fn claim;     /* may be NULL */
+	queue_unclaim_fn unclaim; /* with claim */
 } queue_kind_t;
 
 typedef struct queue_config {

@@ -163,23 +163,6 @@ int64_t store_job_next_due(store_tx_t *tx, const char *kind)
 	return v;
 }
 
-int store_job_due_now(store_tx_t *tx, const char *kind, int64_t now)
-{
-	if (!sq_kind_ok(kind))
-		return -1;
-	char sql[400];
-	/* Each part on the index jobs_due (state, kind, run_after). */
-	snprintf(sql, sizeof sql, "SELECT CASE WHEN EXISTS (SELECT 1 FROM jobs WHERE state='queued'"
-		" AND kind='%s' AND run_after <= ?) OR EXISTS (SELECT 1 FROM jobs WHERE state='running'"
-		" AND kind='%s' AND lease_until <= ?) THEN 1 ELSE 0 END AS due", kind, kind);
-	json_t *r = sq_one(tx, sql, "ii", now, now);
-	if (!r)
-		return -1;
-	int due = json_integer_value(json_object_get(r, "due")) != 0;
-	json_decref(r);
-	return due;
-}
-
 json_t *store_job_by_ref(store_tx_t *tx, const char *kind, const char *ref)
 {
 	if (!sq_kind_ok(kind))

@@ -58,12 +58,9 @@ int store_job_again(store_tx_t *tx, const char *id, const char *node, int attemp
 json_t *store_job_get(store_tx_t *tx, const char *account_id, const char *id);
 /* The earliest time a queued or running job of kind becomes claimable
  * (its run_after, or its lease's end), or INT64_MAX when none; -1 on
- * error. */
+ * error. A time at or before now: store_job_claim would find one (the
+ * queue's look, read without taking the write lock). */
 int64_t store_job_next_due(store_tx_t *tx, const char *kind);
-/* Whether a job of kind is claimable at now (queued and due, or running
- * with its lease passed): what store_job_claim would find, read without
- * taking the write lock. 1, 0, or -1 on error. */
-int store_job_due_now(store_tx_t *tx, const char *kind, int64_t now);
 /* The newest job of kind about ref, or NULL. */
 json_t *store_job_by_ref(store_tx_t *tx, const char *kind, const char *ref);
 /* [{kind, state, n}] over every job (new reference), NULL on error. */

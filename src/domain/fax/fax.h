@@ -278,8 +278,10 @@ void fax_job_clear(fax_job_t *j); /* frees trunk and alternates */
  * job of kind FAX_SEND_JOB (ref: the fax id; migration 0067 keeps it one),
  * enqueued in the transaction that makes the fax queued (rendered, resent,
  * a retry scheduled, an attempt interrupted). The fax service runs it
- * (faxsvc_sends): dom_fax_claim_one, the call, then the job queued again
- * at the fax's next attempt while the fax is not final. */
+ * (faxsvc_sends): the fax claimed in the transaction that claims the job
+ * (dom_fax_claim_tx, the kind's claim hook), else dom_fax_claim_one, the
+ * call, then the job queued again at the fax's next attempt while the fax
+ * is not final. */
 #define FAX_SEND_JOB "send"
 /* An account held (fraud, unpaid): its faxes are looked at again this
  * often. */
@@ -295,6 +297,13 @@ void fax_job_clear(fax_job_t *j); /* frees trunk and alternates */
  * first: interrupted, as dom_fax_take_over does. -1 on a store error. */
 int dom_fax_claim_one(store_t *st, const fax_env_t *env, const char *node, const char *fax_id,
 	int64_t now, int64_t busy_ms, fax_job_t *job, int64_t *again);
+/* The same in the caller's write transaction tx (the queue's claim of the
+ * send job: one commit for both), which must commit before the call; -1
+ * on a store error (tx must be rolled back). "fax.claimed" is logged by
+ * dom_fax_log_claimed once tx has committed. */
+int dom_fax_claim_tx(store_tx_t *tx, const fax_env_t *env, const char *node, const char *fax_id,
+	int64_t now, int64_t busy_ms, fax_job_t *job, int64_t *again);
+void dom_fax_log_claimed(const fax_job_t *job);
 /* When fax_id is next to be looked at by its send job: *at its next
  * attempt (queued), now (sending), -1 (final or gone). 0, or -1. */
 int dom_fax_send_next(store_t *st, const char *fax_id, int64_t *at);

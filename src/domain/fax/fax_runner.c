@@ -235,7 +235,7 @@ static int claim_row(store_tx_t *tx, const fax_env_t *env, const char *node, con
 	return 1;
 }
 
-static void log_claimed(const fax_job_t *j)
+void dom_fax_log_claimed(const fax_job_t *j)
 {
 	log_event(LOG_INFO, "fax.claimed", "fax=%s attempt=%d first_page=%d pages=%d trunk=%s",
 		j->fax_id, j->attempt, j->first_page, j->page_count, rec_str(j->trunk, "id"));
@@ -252,13 +252,10 @@ int fx_send_enqueue(store_tx_t *tx, const char *fax_id, const char *account_id, 
 	return rc < 0 ? -1 : 0;
 }
 
-int dom_fax_claim_one(store_t *st, const fax_env_t *env, const char *node, const char *fax_id,
+int dom_fax_claim_tx(store_tx_t *tx, const fax_env_t *env, const char *node, const char *fax_id,
 	int64_t now, int64_t busy_ms, fax_job_t *job, int64_t *again)
 {
 	*again = -1;
-	store_tx_t *tx = store_begin(st, true);
-	if (!tx)
-		return -1;
 	int err = 0, n = 0;
 	json_t *f = store_fax_get(tx, NULL, fax_id);
 	const char *status = f ? rec_str(f, "status") : "";
@@ -311,17 +308,32 @@ int dom_fax_claim_one(store_t *st, const fax_env_t *env, const char *node, const
 		json_decref(row);
 	}
 	json_decref(f);
-	if (err || store_commit(tx) != STORE_OK) {
-		if (err) {
-			store_rollback(tx);
-			if (n)
-				fax_job_clear(job);
-		}
+	if (err) {
+		if (n)
+			fax_job_clear(job);
+		return -1;
+	}
+	return n;
+}
+
+int dom_fax_claim_one(store_t *st, const fax_env_t *env, const char *node, const char *fax_id,
+	int64_t now, int64_t busy_ms, fax_job_t *job, int64_t *again)
+{
+	*again = -1;
+	store_tx_t *tx = store_begin(st, true);
+	if (!tx)
+		return -1;
+	int n = dom_fax_claim_tx(tx, env, node, fax_id, now, busy_ms, job, again);
+	if (n < 0)
+		store_rollback(tx);
+	if (n < 0 || store_commit(tx) != STORE_OK) {
+		if (n > 0)
+			fax_job_clear(job);
 		log_event(LOG_ERROR, "fax.claim_failed", "node=%s fax=%s", node ? node : "", fax_id);
 		return -1;
 	}
 	if (n)
-		log_claimed(job);
+		dom_fax_log_claimed(job);
 	return n;
 }
 

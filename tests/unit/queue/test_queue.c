@@ -825,6 +825,88 @@ static void test_idle_look_writes_nothing(void **state)
 	queue_stop(q);
 }
 
+/* A kind's own claim in the claim's transaction (queue_kind_t.claim): what
+ * it writes commits with the claim, before the run, which finds what it
+ * claimed; a claim that fails is rolled back whole, the job is claimed
+ * alone and its run finds nothing claimed. */
+static int claim_mode; /* 0: claims, 1: writes then fails */
+static int claim_token, claim_calls, unclaim_calls;
+static void *run_claimed;
+static char run_saw_progress[128];
+
+static int claim_hook(store_tx_t *tx, const queue_job_t *job, void *arg, void **claimed)
+{
+	(void)arg;
+	claim_calls++;
+	json_t *pr = json_pack("{s:s}", "claimed", "with the job");
+	assert_int_equal(queue_job_progress(tx, job, pr), STORE_OK);
+	json_decref(pr);
+	if (claim_mode == 1)
+		return -1;
+	*claimed = &claim_token;
+	return 0;
+}
+
+static void unclaim_hook(void *claimed, void *arg)
+{
+	(void)claimed;
+	(void)arg;
+	unclaim_calls++;
+}
+
+static enum queue_outcome run_claim(const queue_job_t *qj, void *arg, char *why, size_t whylen)
+{
+	(void)arg;
+	(void)why;
+	(void)whylen;
+	runs++;
+	run_claimed = qj->claimed;
+	/* What is committed when the run starts. */
+	json_t *j = job(qj->st, qj->id);
+	const char *p = json_string_value(json_object_get(j, "progress"));
+	snprintf(run_saw_progress, sizeof run_saw_progress, "%s", p ? p : "");
+	json_decref(j);
+	return QUEUE_DONE;
+}
+
+static void test_claim_hook(void **state)
+{
+	struct fix *f = *state;
+	queue_config_t cfg = { .node = "n1", .workers = 1, .fallback_ms = 60000 };
+	queue_t *q = queue_new(f->st, &cfg);
+	queue_kind_t k = { .kind = "test", .run = run_claim, .lease_ms = 60000,
+		.backoff_ms = 10000, .claim = claim_hook, .unclaim = unclaim_hook };
+	assert_int_equal(queue_register(q, &k), 0);
+	claim_mode = 0;
+	claim_calls = unclaim_calls = 0;
+	char id[QUEUE_ID_MAX];
+	enqueue(f->st, 3, id);
+	uint64_t w0 = store_write_txs(f->st);
+	assert_int_equal(queue_run_once(q), 1);
+	assert_int_equal(runs, 1);
+	assert_int_equal(claim_calls, 1);
+	assert_ptr_equal(run_claimed, &claim_token);
+	assert_non_null(strstr(run_saw_progress, "with the job"));
+	/* The claim and the end: the hook's write took no commit of its own. */
+	assert_int_equal(store_write_txs(f->st) - w0, 2);
+	json_t *j = job(f->st, id);
+	assert_string_equal(state_of(j), "done");
+	json_decref(j);
+	/* A failing claim: rolled back, the job claimed and run without it. */
+	claim_mode = 1;
+	enqueue(f->st, 3, id);
+	assert_int_equal(queue_run_once(q), 1);
+	assert_int_equal(runs, 2);
+	assert_int_equal(claim_calls, 2);
+	assert_null(run_claimed);
+	assert_string_equal(run_saw_progress, "");
+	assert_int_equal(unclaim_calls, 0);
+	j = job(f->st, id);
+	assert_string_equal(state_of(j), "done");
+	json_decref(j);
+	queue_stop(q);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -841,6 +923,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_kind_workers, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sweeps_one_job_again, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_idle_look_writes_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_claim_hook, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

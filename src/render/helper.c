@@ -387,10 +387,28 @@ int helper_main(int argc, char **argv)
 			sandbox_helper_enter(raster_child, &job, &lim, (pid_t)parent);
 		if (h.nparts != 1 || (h.lang != RENDER_LANG_EN && h.lang != RENDER_LANG_FR) ||
 			(h.skip_first != 0 && h.skip_first != 1) || h.before < 0 ||
-			h.before > RENDER_PAGES_MAX || (h.header && !fonts.bytes[FONT_SANS]) ||
+			h.before > RENDER_PAGES_MAX ||
 			memchr(h.identity, 0, sizeof(h.identity)) == NULL ||
-			memchr(h.number, 0, sizeof(h.number)) == NULL)
+			memchr(h.number, 0, sizeof(h.number)) == NULL ||
+			memchr(h.font_path, 0, sizeof(h.font_path)) == NULL)
 			return helper_bad("bad job");
+		if (h.header && !fonts.bytes[FONT_SANS]) {
+			/* The header's face from its file, read-only, before the
+			 * filter (which opens nothing): the page cache's pages,
+			 * not a copy in every job. */
+			int ffd = h.font_path[0] == '/' ? open(h.font_path, O_RDONLY | O_CLOEXEC) : -1;
+			struct stat fst;
+			void *fm = MAP_FAILED;
+			if (ffd >= 0 && fstat(ffd, &fst) == 0 && h.font_size > 0 &&
+				(uint64_t)fst.st_size == h.font_size)
+				fm = mmap(NULL, (size_t)h.font_size, PROT_READ, MAP_PRIVATE, ffd, 0);
+			if (ffd >= 0)
+				close(ffd);
+			if (fm == MAP_FAILED)
+				return helper_bad("cannot map the header's font");
+			fonts.bytes[FONT_SANS] = fm;
+			fonts.len[FONT_SANS] = (size_t)h.font_size;
+		}
 		/* The raw pages in memory of this process's own, made before the
 		 * filter (which allows no new descriptor). */
 		static struct compose_child cc;

@@ -53,6 +53,11 @@ struct helper_job {
 	int32_t before;
 	int64_t date_ms;
 	char identity[COVER_IDENTITY_MAX + 1], number[COVER_NUMBER_MAX + 1];
+	/* Without the header's face in the job (not a text document): its
+	 * file, which the helper maps read-only before it confines itself,
+	 * and the size the parent read (a file that changed is refused). */
+	char font_path[1024];
+	uint64_t font_size;
 };
 
 /* A coded page: a 16-byte header ("FVG4", u32 width, u32 rows, u32 bytes,

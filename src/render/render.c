@@ -562,7 +562,6 @@ static int render_docs(const char *const *inputs, const int *in_fds, size_t n,
 			h.yres = yres;
 			h.nparts = np;
 			const struct font_data *jfonts = type == RENDER_TYPE_TEXT ? fd : NULL;
-			struct font_data sans;
 			if (i == n - 1 && coded) {
 				/* The helper draws the header line of its pages and
 				 * codes them: its page numbers follow the cover and
@@ -576,12 +575,15 @@ static int render_docs(const char *const *inputs, const int *in_fds, size_t n,
 				snprintf(h.identity, sizeof(h.identity), "%s", o->header ? o->header : "");
 				snprintf(h.number, sizeof(h.number), "%s",
 					o->header_number ? o->header_number : "");
-				if (h.header && !jfonts) {
-					/* The header's face alone. */
-					memset(&sans, 0, sizeof(sans));
-					sans.bytes[FONT_SANS] = fd->bytes[FONT_SANS];
-					sans.len[FONT_SANS] = fd->len[FONT_SANS];
-					jfonts = &sans;
+				/* The header's face, mapped by the helper from its
+				 * file: not copied into every job (0.75 MB). */
+				if (h.header && !jfonts &&
+					font_path(o->font_dir, FONT_SANS, h.font_path, sizeof(h.font_path)) == 0 &&
+					h.font_path[0] == '/') {
+					h.font_size = fd->len[FONT_SANS];
+				} else if (h.header && !jfonts) {
+					h.font_path[0] = 0;
+					jfonts = fd;
 				}
 			}
 			src = helper_run(o->helper_path, &h, &data, len, jfonts, np, t, &lim, so, r);

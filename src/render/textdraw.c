@@ -19,14 +19,20 @@ static const char *const font_files[FONT_COUNT_] = {
 	[FONT_MONO] = "DejaVuSansMono.ttf",
 };
 
+int font_path(const char *dir, enum font_face face, char *out, size_t outlen)
+{
+	if ((unsigned)face >= FONT_COUNT_)
+		return -1;
+	int n = snprintf(out, outlen, "%s/%s", dir ? dir : FONT_DIR_DEFAULT, font_files[face]);
+	return n > 0 && (size_t)n < outlen ? 0 : -1;
+}
+
 int font_data_load(struct font_data *fd, const char *dir, char *err, size_t errlen)
 {
 	memset(fd, 0, sizeof(*fd));
-	if (!dir)
-		dir = FONT_DIR_DEFAULT;
 	for (int i = 0; i < FONT_COUNT_; i++) {
 		char path[1024];
-		snprintf(path, sizeof(path), "%s/%s", dir, font_files[i]);
+		font_path(dir, (enum font_face)i, path, sizeof(path));
 		FILE *f = fopen(path, "rb");
 		if (!f) {
 			snprintf(err, errlen, "cannot open font %s", path);

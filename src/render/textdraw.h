@@ -23,6 +23,9 @@ struct font_data {
  * font_data_free (NULL-safe on the struct's members). */
 int font_data_load(struct font_data *fd, const char *dir, char *err, size_t errlen);
 void font_data_free(struct font_data *fd);
+/* The file of face in dir (NULL: the fonts-dejavu-core directory) into
+ * out: 0, or -1 when it does not fit. */
+int font_path(const char *dir, enum font_face face, char *out, size_t outlen);
 /* The same fonts of dir, read at the first call and kept (never freed) for
  * every later call of the process with the same dir: a renderer that draws
  * a header on every fax does not read 1.7 MB of fonts for each. NULL with a

@@ -446,16 +446,23 @@ static int run_once(queue_t *q, int pool, int64_t *idle)
 	if (!rtx)
 		return -1;
 	int64_t now = time_now_ms(), wait = q->fallback_ms;
+	const char *kinds[QUEUE_KINDS_MAX];
+	int64_t next[QUEUE_KINDS_MAX];
+	int idx[QUEUE_KINDS_MAX], nk = 0;
 	for (int i = 0; i < q->nkinds; i++)
 		if (pool_runs(q, pool, i)) {
-			int64_t next = store_job_next_due(rtx, q->kinds[i].kind);
-			/* Unknown (an error): the claim looks for itself. */
-			due[i] = next < 0 || next <= now;
-			ndue += due[i];
-			if (next >= 0 && next != INT64_MAX && next - now < wait)
-				wait = next - now;
+			idx[nk] = i;
+			kinds[nk++] = q->kinds[i].kind;
 		}
+	/* Unknown (an error): the claims look for themselves. */
+	bool known = store_job_next_due_n(rtx, kinds, nk, next) == 0;
 	store_rollback(rtx);
+	for (int j = 0; j < nk; j++) {
+		due[idx[j]] = !known || next[j] <= now;
+		ndue += due[idx[j]];
+		if (known && next[j] != INT64_MAX && next[j] - now < wait)
+			wait = next[j] - now;
+	}
 	if (idle)
 		*idle = wait < 1 ? 1 : wait;
 	for (int i = 0; i < q->nkinds && ndue > 0; i++) {

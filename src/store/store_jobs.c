@@ -147,6 +147,40 @@ json_t *store_job_get(store_tx_t *tx, const char *account_id, const char *id)
 		"sss", id, account_id, account_id);
 }
 
+int store_job_next_due_n(store_tx_t *tx, const char *const *kinds, int n, int64_t *next)
+{
+	/* One statement for the kinds of a pool (written in, as in
+	 * store_job_claim): one query per look, one cached statement per
+	 * pool. */
+	char sql[900];
+	int len = snprintf(sql, sizeof sql, "SELECT kind, min(CASE WHEN state='queued' THEN"
+		" run_after ELSE lease_until END) AS t FROM jobs WHERE state IN ('queued', 'running')"
+		" AND kind IN (");
+	for (int i = 0; i < n; i++) {
+		next[i] = INT64_MAX;
+		if (!sq_kind_ok(kinds[i]) || len < 0 || (size_t)len >= sizeof sql)
+			return -1;
+		len += snprintf(sql + len, sizeof sql - (size_t)len, "%s'%s'", i ? ", " : "", kinds[i]);
+	}
+	if (n == 0 || len < 0 || (size_t)len + 16 >= sizeof sql)
+		return n == 0 ? 0 : -1;
+	snprintf(sql + len, sizeof sql - (size_t)len, ") GROUP BY kind");
+	json_t *rows = sq_rows(tx, sql, "");
+	if (!rows)
+		return -1;
+	size_t k;
+	json_t *r;
+	json_array_foreach(rows, k, r) {
+		const char *kind = json_string_value(json_object_get(r, "kind"));
+		json_t *t = json_object_get(r, "t");
+		for (int i = 0; kind && json_is_integer(t) && i < n; i++)
+			if (strcmp(kinds[i], kind) == 0)
+				next[i] = (int64_t)json_integer_value(t);
+	}
+	json_decref(rows);
+	return 0;
+}
+
 int64_t store_job_next_due(store_tx_t *tx, const char *kind)
 {
 	if (!sq_kind_ok(kind))

@@ -61,6 +61,9 @@ json_t *store_job_get(store_tx_t *tx, const char *account_id, const char *id);
  * error. A time at or before now: store_job_claim would find one (the
  * queue's look, read without taking the write lock). */
 int64_t store_job_next_due(store_tx_t *tx, const char *kind);
+/* The same for kinds[0..n) into next[0..n), in one query (n up to 8):
+ * 0, or -1 on error (a kind not of [a-z0-9_]). */
+int store_job_next_due_n(store_tx_t *tx, const char *const *kinds, int n, int64_t *next);
 /* The newest job of kind about ref, or NULL. */
 json_t *store_job_by_ref(store_tx_t *tx, const char *kind, const char *ref);
 /* [{kind, state, n}] over every job (new reference), NULL on error. */

@@ -855,6 +855,11 @@ static void test_job_statements_prepared_once(void **state)
 			assert_string_equal(json_string_value(json_object_get(j, "kind")), kind);
 			json_decref(j);
 			assert_true(store_job_next_due(tx, kind) >= 10);
+			/* The queue's look: every kind in one query, the same times. */
+			int64_t next[4];
+			assert_int_equal(store_job_next_due_n(tx, kinds, 4, next), 0);
+			for (int k = 0; k < 4; k++)
+				assert_int_equal(next[k], store_job_next_due(tx, kinds[k]));
 			j = store_job_claim(tx, kind, 100 + round, "node-a", 5);
 			assert_non_null(j);
 			assert_string_equal(json_string_value(json_object_get(j, "kind")), kind);

@@ -87,14 +87,48 @@ static void wake(queue_t *q)
 	pthread_mutex_unlock(&q->mu);
 }
 
-/* After the commit of a transaction that enqueued: every queue of this
- * process looks (other nodes hear the NOTIFY). */
-static void wake_local(void *unused)
+/* The names of the kinds enqueued in this process, kept for the wakes
+ * after commit (a caller's string may be gone by then); never freed. */
+#define WAKE_KINDS_MAX 32
+static char wake_kinds[WAKE_KINDS_MAX][48];
+static int n_wake_kinds;
+
+/* kind's name in wake_kinds, or NULL (full, or too long): wake every pool. */
+static void *wake_kind(const char *kind)
 {
-	(void)unused;
+	void *k = NULL;
 	pthread_mutex_lock(&g_mu);
-	for (queue_t *q = g_queues; q; q = q->next)
-		wake(q);
+	for (int i = 0; i < n_wake_kinds && !k; i++)
+		if (strcmp(wake_kinds[i], kind) == 0)
+			k = wake_kinds[i];
+	if (!k && n_wake_kinds < WAKE_KINDS_MAX && strlen(kind) < sizeof wake_kinds[0]) {
+		snprintf(wake_kinds[n_wake_kinds], sizeof wake_kinds[0], "%s", kind);
+		k = wake_kinds[n_wake_kinds++];
+	}
+	pthread_mutex_unlock(&g_mu);
+	return k;
+}
+
+/* After the commit of a transaction that enqueued a job of kind (NULL:
+ * any): the pool of each queue of this process that runs that kind looks,
+ * not every pool (other nodes hear the NOTIFY, which wakes them all). */
+static void wake_local(void *kind)
+{
+	pthread_mutex_lock(&g_mu);
+	for (queue_t *q = g_queues; q; q = q->next) {
+		int i = 0;
+		while (kind && i < q->nkinds && strcmp(q->kinds[i].kind, kind) != 0)
+			i++;
+		if (!kind) {
+			wake(q);
+		} else if (i < q->nkinds) {
+			int p = q->kinds[i].workers > 0 ? i : QUEUE_KINDS_MAX;
+			pthread_mutex_lock(&q->mu);
+			q->wakes[p]++;
+			pthread_cond_broadcast(&q->cv);
+			pthread_mutex_unlock(&q->mu);
+		}
+	}
 	pthread_mutex_unlock(&g_mu);
 }
 
@@ -115,7 +149,7 @@ int queue_enqueue_once(store_tx_t *tx, const char *kind, const char *account_id,
 	if (rc == 1 && store_notify(tx, QUEUE_CHANNEL) != STORE_OK)
 		rc = -1;
 	if (rc == 1) {
-		store_tx_after_commit(tx, wake_local, NULL);
+		store_tx_after_commit(tx, wake_local, wake_kind(kind));
 		log_event(LOG_INFO, "queue.enqueued", "job=%s kind=%s ref=%s", jid, kind, ref);
 	} else if (rc < 0) {
 		log_event(LOG_ERROR, "queue.enqueue", "kind=%s ref=%s err=store", kind, ref);
@@ -143,7 +177,7 @@ int queue_enqueue(store_tx_t *tx, const char *kind, const char *account_id, cons
 		STORE_OK ? 0 : -1;
 	json_decref(j);
 	if (rc == 0) {
-		store_tx_after_commit(tx, wake_local, NULL);
+		store_tx_after_commit(tx, wake_local, wake_kind(kind));
 		if (id)
 			snprintf(id, QUEUE_ID_MAX, "%s", jid);
 		log_event(LOG_INFO, "queue.enqueued", "job=%s kind=%s", jid, kind);

@@ -58,55 +58,67 @@ static const struct code makeup_ext[13] = {
 	{0x16, 12}, {0x17, 12}, {0x1c, 12}, {0x1d, 12}, {0x1e, 12}, {0x1f, 12},
 };
 
-/* Vertical mode codes for a1 - b1 = -3 .. +3. */
-static const struct code vcode[7] = {
-	{0x02, 7}, {0x02, 6}, {0x02, 3}, {0x01, 1}, {0x03, 3}, {0x03, 6}, {0x03, 7},
+/* Vertical mode codes for a1 - b1 = -3 .. +3, then the pass mode's. */
+static const struct code vpcode[8] = {
+	{0x02, 7}, {0x02, 6}, {0x02, 3}, {0x01, 1}, {0x03, 3}, {0x03, 6}, {0x03, 7}, {0x01, 4},
 };
-#define PASS_CODE 0x1, 4
-#define HORIZ_CODE 0x1, 3
+
+/* The make-up code for a run of 64 m pixels, m = 0 .. 40 (none for 0). */
+static struct code makeup_any(int black, int m)
+{
+	if (m == 0)
+		return (struct code){0, 0};
+	return m <= 27 ? makeup[black][m - 1] : makeup_ext[m - 28];
+}
 
 struct bitw {
 	uint8_t *out;
 	size_t len, cap;
-	uint64_t acc; /* pending bits: the low n bits */
-	int n;        /* < 32 between calls */
+	uint64_t acc; /* pending bits, at the top: bits 63 .. 64 - n */
+	int n;        /* < 8 between calls */
 };
 
-/* Appends the low len (<= 24) bits of bits; whole 32-bit words go out. */
-static inline __attribute__((always_inline)) void put(struct bitw *w, uint32_t bits, int len)
+/* Appends the low len (<= 56) bits of bits. The pending bits go out as one
+ * 8-byte store whatever their count (out must have 8 bytes to spare past
+ * len), the whole bytes among them are kept: no branch on the count. */
+static inline __attribute__((always_inline)) void put(struct bitw *w, uint64_t bits, int len)
 {
-	w->acc = (w->acc << len) | bits;
+	w->acc |= bits << (64 - w->n - len);
 	w->n += len;
-	if (w->n >= 32) {
-		w->n -= 32;
-		uint32_t v = __builtin_bswap32((uint32_t)(w->acc >> w->n));
-		memcpy(w->out + w->len, &v, 4);
-		w->len += 4;
-	}
+	uint64_t v = __builtin_bswap64(w->acc);
+	memcpy(w->out + w->len, &v, 8);
+	w->len += (size_t)(w->n >> 3);
+	w->acc <<= w->n & ~7;
+	w->n &= 7;
 }
 
 /* k vertical-mode-0 codes (one bit each). */
 static void put_v0s(struct bitw *w, int k)
 {
-	for (; k > 24; k -= 24)
-		put(w, 0xffffff, 24);
+	for (; k > 56; k -= 56)
+		put(w, (UINT64_C(1) << 56) - 1, 56);
 	if (k > 0)
-		put(w, (1u << k) - 1, k);
+		put(w, (UINT64_C(1) << k) - 1, k);
 }
 
-static inline __attribute__((always_inline)) void put_run(struct bitw *w, int run, int black)
+/* A run's codes appended to the low *len bits of *v: runs past 2560 + 63
+ * first write what is pending and their 2560 make-up codes through w, the
+ * rest (at most 13 + 12 bits) is appended. */
+static inline __attribute__((always_inline)) void add_run(struct bitw *w, uint64_t *v, int *len,
+                                                          int run, int black)
 {
-	while (run >= 2560 + 64) {
-		put(w, makeup_ext[12].bits, makeup_ext[12].len);
-		run -= 2560;
+	if (__builtin_expect(run >= 2560 + 64, 0)) {
+		put(w, *v, *len);
+		*v = 0;
+		*len = 0;
+		while (run >= 2560 + 64) {
+			put(w, makeup_ext[12].bits, makeup_ext[12].len);
+			run -= 2560;
+		}
 	}
-	if (run >= 64) {
-		int m = run / 64;
-		const struct code *c = m <= 27 ? &makeup[black][m - 1] : &makeup_ext[m - 28];
-		put(w, c->bits, c->len);
-		run -= m * 64;
-	}
-	put(w, term[black][run].bits, term[black][run].len);
+	struct code m = makeup_any(black, run >> 6), t = term[black][run & 63];
+	*v = ((*v << m.len | m.bits) << t.len) | t.bits;
+	*len += m.len + t.len;
 }
 
 /* The changing elements of a row (positions whose colour differs from the
@@ -162,29 +174,50 @@ static void encode_row(struct bitw *wrp, const int *ca, const int *rb, int w)
 	int a0 = -1, color = 0, ia = 0, jr = 0;
 	for (;;) {
 		/* a0 only grows (and stays below w here, where the sentinels
-		 * are): a1 is the first change of the row past a0; b1 the first
-		 * change of the reference row past a0 that turns it to the other
-		 * colour than a0's, which, changes alternating, is the first past
-		 * a0 or the one after it (an even index turns the line black). */
-		while (ca[ia] <= a0)
-			ia++;
-		while (rb[jr] <= a0)
-			jr++;
+		 * are): a1 is the first change of the row past a0, ca[ia]; jr
+		 * the first change of the reference row past a0 (at most the
+		 * first sentinel); b1 the first there that turns it to the other
+		 * colour than a0's, which, changes alternating, is jr or the one
+		 * after it (an even index turns the line black). */
 		int jb = jr + ((jr ^ color) & 1);
 		int a1 = ca[ia], b1 = rb[jb], b2 = rb[jb + 1];
+		/* Each mode moves ia and jr to where a0 leaves them: a pass
+		 * puts a0 on b2, so the reference row's next change is the one
+		 * after b2 and a1 stays; a vertical mode 0 puts a0 on a1 = b1,
+		 * the next of each row is the one after; otherwise a1 (or a2)
+		 * is passed and the reference row's changes up to it skipped. */
 		if (b2 < a1) {
-			put(wr, PASS_CODE);
+			put(wr, vpcode[7].bits, vpcode[7].len);
 			a0 = b2;
-		} else if (a1 - b1 >= -3 && a1 - b1 <= 3) {
-			put(wr, vcode[a1 - b1 + 3].bits, vcode[a1 - b1 + 3].len);
+			jr = jb + 2;
+		} else if (a1 == b1) {
+			put(wr, 1, 1);
 			a0 = a1;
+			ia++;
+			jr = jb + 1;
 			color ^= 1;
+		} else if ((unsigned)(a1 - b1 + 3) <= 6) {
+			put(wr, vpcode[a1 - b1 + 3].bits, vpcode[a1 - b1 + 3].len);
+			a0 = a1;
+			ia++;
+			color ^= 1;
+			if (a0 >= w) /* the reference row's sentinels are <= a0 */
+				break;
+			while (rb[jr] <= a0)
+				jr++;
 		} else {
 			int a2 = a1 < w ? ca[ia + 1] : w;
-			put(wr, HORIZ_CODE);
-			put_run(wr, a1 - (a0 < 0 ? 0 : a0), color);
-			put_run(wr, a2 - a1, !color);
+			uint64_t v = 1; /* the horizontal mode's code, 001 */
+			int len = 3;
+			add_run(wr, &v, &len, a1 - (a0 < 0 ? 0 : a0), color);
+			add_run(wr, &v, &len, a2 - a1, !color);
+			put(wr, v, len);
 			a0 = a2;
+			ia += 2;
+			if (a0 >= w)
+				break;
+			while (rb[jr] <= a0)
+				jr++;
 		}
 		if (a0 >= w)
 			break;
@@ -231,14 +264,9 @@ uint8_t *g4_encode(const uint8_t *bits, int w, int h, size_t stride, size_t *len
 		wr.cap += 16;
 		wr.out = xrealloc(wr.out, wr.cap);
 	}
-	put(&wr, 0x001, 12); /* EOFB: two EOLs */
-	put(&wr, 0x001, 12);
-	if (wr.n % 8)
-		put(&wr, 0, 8 - wr.n % 8);
-	while (wr.n >= 8) {
-		wr.n -= 8;
-		wr.out[wr.len++] = (uint8_t)(wr.acc >> wr.n);
-	}
+	put(&wr, 0x001001, 24); /* EOFB: two EOLs */
+	if (wr.n > 0) /* the last bits, padded to a byte */
+		put(&wr, 0, 8 - wr.n);
 	free(white);
 	*len = wr.len;
 	return wr.out;

@@ -822,8 +822,10 @@ static void test_g4_changes(void **state)
 
 /* The T.6 coder byte for byte as libtiff's (which follows the mode
  * choices of T.4 4.2.1.3.4 to the letter), on pages of every kind: noise,
- * sparse dots, blocks like text, rows repeated, runs past 2560, and widths
- * that are not the fax width. */
+ * sparse dots, blocks like text, rows repeated, runs past 2560, pixels
+ * alternating, all white, all black, stripes whose edges move by 0 to 12
+ * pixels a row (every vertical mode, passes and horizontal modes next to
+ * each other), and widths that are not the fax width. */
 static void test_g4_libtiff(void **state)
 {
 	(void)state;
@@ -834,13 +836,17 @@ static void test_g4_libtiff(void **state)
 	assert_true(fd >= 0);
 	close(fd);
 	for (size_t wi = 0; wi < sizeof(widths) / sizeof(widths[0]); wi++) {
-		for (int kind = 0; kind < 5; kind++) {
+		for (int kind = 0; kind < 9; kind++) {
 			int w = widths[wi], h = 60;
 			size_t stride = (size_t)(w + 7) / 8;
 			uint8_t *bits = calloc((size_t)h, stride);
 			assert_non_null(bits);
+			int off = 1000;
 			for (int y = 0; y < h; y++) {
 				uint8_t *row = bits + (size_t)y * stride;
+				/* kind 8: the stripes move by -4 .. +4 pixels a row, once,
+				 * twice or three times that depending on x. */
+				off += (int)((uint32_t)(y * 7 + 3) % 9) - 4;
 				if (kind == 3 && y % 3 != 0 && y > 0) {
 					memcpy(row, row - stride, stride);
 					continue;
@@ -851,7 +857,11 @@ static void test_g4_libtiff(void **state)
 					int on = kind == 0 ? (int)(r & 1) : kind == 1 ? r % 211 == 0
 						: kind == 2 ? ((x / 9 + y / 5) % 3 == 0 && r % 5 != 0)
 						: kind == 3 ? (x % 37 < 5 + y % 7)
-						: (x > w / 3 && x < w - 2) || x == 0;
+						: kind == 4 ? (x > w / 3 && x < w - 2) || x == 0
+						: kind == 5 ? (x + y / 2) % 2 == 0
+						: kind == 6 ? 0
+						: kind == 7 ? 1
+						: (x + off * (1 + x / 97 % 3)) % (33 + x / 300 % 3 * 7) < 7 + x / 97 % 20;
 					if (on)
 						row[x >> 3] |= (uint8_t)(0x80 >> (x & 7));
 				}

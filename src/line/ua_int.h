@@ -194,7 +194,6 @@ typedef struct call {
 	int64_t last_rx_tick;
 	int64_t last_rx_ms;       /* wall clock of the last media packet */
 	int64_t next_refresh_tick;
-	int64_t drop_tick;
 	int64_t ring_deadline_ms;
 	int64_t linger_until_ms;
 	int reported;

@@ -298,6 +298,19 @@ void pend_poll(ua_t *ua, int64_t now)
 	}
 }
 
+/* A wake-up is read even when no INVITE waits any more. pend_poll reads
+ * dfd before it looks at the decisions, so a decision that comes in
+ * between (its thread sets done, then writes dfd) is taken in that pass
+ * and its wake-up stays unread. When that was the last INVITE waiting
+ * (an answered one is freed in the same pass), a pass only while INVITEs
+ * wait would leave dfd readable until the next INVITE, and the loop's
+ * poll would return at once, over and over: a core spinning. */
+void pend_pass(ua_t *ua, int dfd_readable, int64_t now)
+{
+	if (ua->npend || dfd_readable)
+		pend_poll(ua, now);
+}
+
 void pend_drain(ua_t *ua)
 {
 	pthread_mutex_lock(&ua->pend_mu);

@@ -390,6 +390,9 @@ void pend_start(ua_ep_t *ep, const sip_msg_t *m, const struct sockaddr_storage *
 		const char *to_user, const char *from_user);
 int pend_request(ua_ep_t *ep, const sip_msg_t *m, const struct sockaddr_storage *to);
 void pend_poll(ua_t *ua, int64_t now);
+/* The loop's pass after its poll (dfd_readable: the poll found dfd
+ * readable): pend_poll when INVITEs wait or a wake-up is unread. */
+void pend_pass(ua_t *ua, int dfd_readable, int64_t now);
 void pend_drain(ua_t *ua);
 
 /* ua_media.c */

@@ -316,11 +316,13 @@ int ua_run(ua_t *ua, int sending)
 		 * is due (at most 50 ms, so the stop flag is seen): no idle
 		 * wake-ups. */
 		struct pollfd pfd[UA_EPS_MAX + 2];
-		int npfd = 0, neps = ua->neps;
+		int npfd = 0, neps = ua->neps, dfd_at = -1;
 		if (ua->efd >= 0)
 			pfd[npfd++] = (struct pollfd){.fd = ua->efd, .events = POLLIN};
-		if (ua->dfd >= 0) /* decisions on INVITEs (ua_decide.c) */
+		if (ua->dfd >= 0) { /* decisions on INVITEs (ua_decide.c) */
+			dfd_at = npfd;
 			pfd[npfd++] = (struct pollfd){.fd = ua->dfd, .events = POLLIN};
+		}
 		int first = npfd, streams = 0;
 		for (int i = 0; i < neps; i++) {
 			ua_ep_t *ep = ua->eps[i];
@@ -338,8 +340,7 @@ int ua_run(ua_t *ua, int sending)
 				sip_readable(ua->eps[i]);
 		if (ua->efd >= 0 && (pfd[0].revents & POLLIN))
 			engine_take(ua);
-		if (ua->npend)
-			pend_poll(ua, now_ms());
+		pend_pass(ua, dfd_at >= 0 && (pfd[dfd_at].revents & POLLIN), now_ms());
 		if (ua->persistent)
 			ua_call_stops(ua);
 		/* Media clock: catch up on late ticks, but never more than 1 s. */

@@ -87,9 +87,15 @@ if [ "$scen" = vanish ] || [ "$scen" = vanish-t38 ]; then
 	done ) &
 fi
 if [ "$scen" = garbage-media ]; then
+	# Mid-call: once each end has taken a T.30 frame of the other's (phase B
+	# on both sides), so that the junk meets a T.38 stream that has begun.
+	# A forged packet that reaches an end before the peer's first one is
+	# taken as the peer's (docs/line.md, "Media"); that is not what this
+	# scenario is about.
 	( set +e; for _ in $(seq 6000); do
 		ports=$(sed -n 's/.*event=media_t38 .*local_port=\([0-9]*\).*/\1/p' "$dir/rx.log" "$dir/tx.log" 2>/dev/null | sort -u)
-		[ "$(echo "$ports" | grep -c .)" = 2 ] && break
+		[ "$(echo "$ports" | grep -c .)" = 2 ] && grep -q t30_phase_b "$dir/rx.log" 2>/dev/null &&
+			grep -q t30_phase_b "$dir/tx.log" 2>/dev/null && break
 		sleep 0.05
 	done
 	for round in $(seq 20); do

@@ -93,6 +93,20 @@ receiver() {
 	RX_PORT=$(sed -n 's/.*event=line_listen .* port=\([0-9]*\).*/\1/p' "$TMP/$1.log" | head -n 1)
 }
 
+# wait_receiver PID SECONDS: the receiver's exit status once it has taken its
+# calls; killed and 1 when it is still waiting after SECONDS (a call that
+# went elsewhere fails the test then, not at CTest's timeout).
+wait_receiver() {
+	local pid=$1
+	rx_gone() { ! kill -0 "$pid" 2>/dev/null; }
+	if ! poll_until "$2" rx_gone; then
+		kill "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+		return 1
+	fi
+	wait "$pid"
+}
+
 # send_fax TOKEN TO FILE [extra curl -F args...]: POST /v1/faxes; sets FAX (first id)
 send_fax() {
 	local tok=$1 to=$2 file=$3

@@ -103,6 +103,15 @@ static int common_opt(line_cfg_t *cfg, int argc, char **argv, int *i, const char
 		(*i)++;
 	} else if (strcmp(a, "--shared-media") == 0) {
 		cfg->media_shared = 1; /* one media socket per media thread */
+	} else if (strcmp(a, "--symmetric-media") == 0) {
+		cfg->symmetric_media = 1; /* our media to where the peer's comes from (NAT) */
+	} else if (strcmp(a, "--public-address") == 0 && v) {
+		if (strlen(v) > 63) {
+			fprintf(stderr, "faxvault-fax: --public-address is at most 63 characters\n");
+			return -1;
+		}
+		cfg->public_address = v; /* behind NAT: the address our SIP and SDP give */
+		(*i)++;
 	} else if (strcmp(a, "--record") == 0 && v) {
 		cfg->record_path = v; /* benchmarks: the audio the first call sent */
 		(*i)++;

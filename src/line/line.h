@@ -218,12 +218,12 @@ typedef struct line_cfg {
 	 * (where the NAT's forwarded packets land). Used only when it is a name
 	 * or an address of the call's family. NULL or "": the local address. */
 	const char *public_address;
-	/* NAT: symmetric media. Once a valid media packet (RTP, or UDPTL on
-	 * T.38) of the call arrives, its media goes to the address that
-	 * packet came from instead of the one the SDP gave (a peer behind NAT
-	 * announces its private address), latched once per offer/answer (a
-	 * later packet from elsewhere does not move it). Calls with a socket
-	 * of their own only (not media_shared). 0: always the SDP's. */
+	/* NAT: symmetric media. The call's media goes to the source its
+	 * media is taken from (the SDP's address once it sent, else a source
+	 * learnt after a few well-formed packets in a row: a peer behind NAT
+	 * announces its private address; see mediasrc.h) instead of the one
+	 * the SDP gave. Calls with a socket of their own only (not
+	 * media_shared). 0: always the SDP's. */
 	int symmetric_media;
 } line_cfg_t;
 

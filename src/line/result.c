@@ -105,9 +105,10 @@ int fax_result_json(const fax_result_t *r, buf_t *o)
 	rc |= buf_printf(o, "],\"t30_code\":%d,\"t30_text\":", r->t30_code);
 	rc |= json_str(o, r->t30_text);
 	rc |= buf_printf(o, ",\"media\":{\"bad_packets\":%u,\"lost_frames\":%u,\"late_frames\":%u,"
-			    "\"ifp_recovered\":%u,\"ifp_lost\":%u,\"packets_sent\":%u,\"packets_received\":%u}",
+			    "\"ifp_recovered\":%u,\"ifp_lost\":%u,\"packets_sent\":%u,\"packets_received\":%u,"
+			    "\"foreign_packets\":%u}",
 			 r->bad_packets, r->lost_frames, r->late_frames, r->ifp_recovered, r->ifp_lost, r->packets_sent,
-			 r->packets_received);
+			 r->packets_received, r->foreign_packets);
 	rc |= buf_printf(o, ",\"duration_ms\":%lld,\"file\":", (long long)r->duration_ms);
 	rc |= json_str(o, r->file);
 	rc |= buf_puts(o, ",\"to_user\":");

@@ -59,6 +59,8 @@ typedef struct fax_result {
 	unsigned ifp_lost;       /* T.38 IFPs lost beyond redundancy */
 	unsigned packets_sent;     /* media datagrams (RTP or UDPTL) sent */
 	unsigned packets_received; /* media datagrams received (bad ones included) */
+	unsigned foreign_packets;  /* received from a source not the peer's: dropped unread
+				    * (a stranger, or a NAT peer's source before it was learnt) */
 	int64_t start_ms;
 	int64_t duration_ms;
 	char file[512];

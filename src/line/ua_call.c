@@ -297,6 +297,7 @@ void call_end(call_t *c)
 	c->res.ifp_lost = c->urx.lost;
 	c->res.packets_sent = c->pkts_tx;
 	c->res.packets_received = c->pkts_rx;
+	c->res.foreign_packets = c->msrc.foreign;
 	snprintf(c->res.call_id, sizeof c->res.call_id, "%s", c->call_id);
 	/* T.30 is over: release spandsp now, which closes its TIFF, so the
 	 * received file is complete before the result is reported. */
@@ -306,9 +307,10 @@ void call_end(call_t *c)
 	c->linger_until_ms = now_ms() + CALL_LINGER_MS;
 	c->ctx.active = 0;
 	log_event(c->res.ok ? LOG_INFO : LOG_WARN, "call_end",
-		  "call=%s ok=%d class=%s pages_confirmed=%d pages_received=%d transport=%s t30_code=%d",
+		  "call=%s ok=%d class=%s pages_confirmed=%d pages_received=%d transport=%s t30_code=%d media_foreign=%u",
 		  c->call_id, c->res.ok, c->res.ok ? "-" : c->res.fail_class, c->res.pages_confirmed,
-		  c->res.pages_received, c->res.transport[0] ? c->res.transport : "-", c->res.t30_code);
+		  c->res.pages_received, c->res.transport[0] ? c->res.transport : "-", c->res.t30_code,
+		  c->res.foreign_packets);
 	if (!c->reported)
 		c->report_pending = 1; /* call_report, once the lock is released */
 }

@@ -18,6 +18,7 @@
 #include "digest.h"
 #include "faxcall.h"
 #include "mediamux.h"
+#include "mediasrc.h"
 #include "rtp.h"
 #include "sdp.h"
 #include "sipmsg.h"
@@ -54,6 +55,12 @@
 #define CALL_LINGER_MS 4000        /* keep an ended call to absorb retransmissions */
 #define BYE_WAIT_MS 4000
 #define MEDIA_SILENCE_MS 30000     /* call time without any media packet: network failure */
+/* A learnt media source (a peer behind NAT) silent this long, in call
+ * time and wall clock, may be replaced by another one learnt anew (a NAT
+ * rebinding; see mediasrc.h). Audio never pauses that long; on T.38 the
+ * peer repeats a T.30 command after T4 (3 s), so a rebound peer's retry
+ * gets through before T.30 gives up. */
+#define MEDIA_MOVE_QUIET_MS 4000
 #define FILLIN_AFTER_MS 500        /* call time without audio: feed fill-in to keep T.30 timers moving */
 #define CALLER_T38_DELAY_MS 4000   /* caller waits this long after the answer tone before offering T.38 */
 #define OUTQ_MAX 8                 /* datagrams a call may hold before they are due */
@@ -159,7 +166,11 @@ typedef struct call {
 	int mfd;
 	uint16_t mport;
 	struct sockaddr_storage mpeer;
-	int latched;              /* cfg->symmetric_media: mpeer taken from a packet since the last SDP */
+	/* Where the media is taken from (own socket; a shared one finds the
+	 * call by its SDP address alone): the SDP's address, the locked
+	 * source (cfg->symmetric_media: mpeer too), sources on probation. */
+	media_src_t msrc;
+	int foreign_logged;       /* the first datagram dropped for its source was logged */
 	int media;
 	int pt;
 	uint16_t rtp_seq;

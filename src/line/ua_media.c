@@ -16,6 +16,7 @@
 #include "xalloc.h"
 
 static void media_watch(call_t *c, int on);
+static int peer_silent(const call_t *c, int64_t ms);
 
 static mediamux_t *call_mux(const call_t *c)
 {
@@ -103,27 +104,35 @@ static int t38_send(void *ud, const uint8_t *ifp, size_t n)
 	return 0;
 }
 
+/* The media address an SDP gave: where our media goes, and the source
+ * the call's media is taken from at once (mediasrc.h). With symmetric
+ * media, a lock kept through this SDP (the same address as before: a
+ * refresh, the switch to T.38) keeps our media going where it was. */
 int set_mpeer(call_t *c, const sdp_media_t *m)
 {
 	struct sockaddr_storage sa;
 	if (sipaddr_from_ip(&sa, m->addr, m->port) != 0)
 		return -1;
-	c->mpeer = sa;
-	c->latched = 0;
+	media_src_reset(&c->msrc, &sa);
+	c->mpeer = c->cfg->symmetric_media && c->mfd >= 0 && c->msrc.locked ? c->msrc.lock : sa;
 	return 0;
 }
 
-/* cfg->symmetric_media: the first valid media packet since the last SDP
- * says where the peer's media really comes from (its NAT's address). */
-static void media_latch(call_t *c, const struct sockaddr_storage *src)
+/* The call's media is now taken from src (learnt: after its probation).
+ * cfg->symmetric_media: our media goes there too (a peer behind NAT
+ * announces its private address; its NAT's is where it can be reached). */
+static void media_locked(call_t *c, const struct sockaddr_storage *src, int learnt)
 {
-	c->latched = 1;
-	if (sipaddr_eq(src, &c->mpeer))
+	char sdp[SIPADDR_STR_MAX], from[SIPADDR_STR_MAX];
+	if (learnt)
+		log_event(LOG_INFO, "media_learnt", "call=%s sdp=%s:%u from=%s:%u packets=%d", c->call_id,
+			  sipaddr_ip(&c->msrc.sdp, sdp, sizeof sdp), sipaddr_port(&c->msrc.sdp),
+			  sipaddr_ip(src, from, sizeof from), sipaddr_port(src), MEDIASRC_PROBATION);
+	if (!c->cfg->symmetric_media || sipaddr_eq(src, &c->mpeer))
 		return;
-	char was[SIPADDR_STR_MAX], now[SIPADDR_STR_MAX];
 	log_event(LOG_INFO, "media_latched", "call=%s sdp=%s:%u from=%s:%u", c->call_id,
-		  sipaddr_ip(&c->mpeer, was, sizeof was), sipaddr_port(&c->mpeer), sipaddr_ip(src, now, sizeof now),
-		  sipaddr_port(src));
+		  sipaddr_ip(&c->msrc.sdp, sdp, sizeof sdp), sipaddr_port(&c->msrc.sdp),
+		  sipaddr_ip(src, from, sizeof from), sipaddr_port(src));
 	c->mpeer = *src;
 }
 
@@ -218,6 +227,64 @@ void media_packet(call_t *c, const uint8_t *pkt, size_t n)
 	}
 }
 
+/* The sequence number of pkt when it is well-formed media of the call's
+ * kind (RTP G.711 on audio, UDPTL on T.38): 0, else -1. */
+static int media_seq(const call_t *c, const uint8_t *pkt, size_t n, uint16_t *seq)
+{
+	if (c->media == MEDIA_AUDIO) {
+		rtp_pkt_t p;
+		if (rtp_parse(pkt, n, &p) != 0 || (p.pt != 0 && p.pt != 8))
+			return -1;
+		*seq = p.seq;
+		return 0;
+	}
+	udptl_pkt_t u;
+	if (c->media != MEDIA_T38 || udptl_decode(pkt, n, &u) != 0)
+		return -1;
+	*seq = u.seq;
+	return 0;
+}
+
+/* A datagram from src on the call's own socket: decoded only when it is
+ * the peer's (mediasrc.h); any other is dropped unread and counted, and
+ * the first one dropped once the call is locked is logged (a NAT peer's
+ * packets on probation are not news: media_learnt follows). A source
+ * learnt on T.38 has its sequencer start at
+ * its first packet, whose IFPs (and the next) the learnt one's redundancy
+ * carries. */
+static void media_packet_from(call_t *c, const uint8_t *pkt, size_t n, const struct sockaddr_storage *src)
+{
+	int quiet = c->ticks - c->last_rx_tick > ms_to_ticks(MEDIA_MOVE_QUIET_MS) && peer_silent(c, MEDIA_MOVE_QUIET_MS);
+	int v = media_src_check(&c->msrc, src, quiet);
+	if (v == MEDIASRC_PROBE) {
+		uint16_t seq, first;
+		if (media_seq(c, pkt, n, &seq) != 0) {
+			media_src_reject(&c->msrc);
+			v = MEDIASRC_DROP;
+		} else if (media_src_probe(&c->msrc, src, seq, &first)) {
+			if (c->media == MEDIA_T38)
+				udptl_rx_start(&c->urx, first);
+			media_locked(c, src, 1);
+			v = MEDIASRC_TAKE;
+		} else {
+			v = MEDIASRC_DROP;
+		}
+	} else if (v == MEDIASRC_LOCKED) {
+		media_locked(c, src, 0);
+	}
+	if (v == MEDIASRC_DROP) {
+		if (!c->foreign_logged && c->msrc.locked) {
+			char from[SIPADDR_STR_MAX], lock[SIPADDR_STR_MAX];
+			c->foreign_logged = 1;
+			log_event(LOG_WARN, "media_foreign", "call=%s from=%s:%u locked=%s:%u", c->call_id,
+				  sipaddr_ip(src, from, sizeof from), sipaddr_port(src),
+				  sipaddr_ip(&c->msrc.lock, lock, sizeof lock), sipaddr_port(&c->msrc.lock));
+		}
+		return;
+	}
+	media_packet(c, pkt, n);
+}
+
 /* Drains the call's media socket: called once per media tick (timer-driven
  * media, as media servers do: one wake-up per 20 ms for every call, and one
  * recvmmsg for all the packets of a call). Audio goes into the jitter
@@ -240,11 +307,10 @@ static void media_drain(call_t *c)
 		c->pkts_rx += (unsigned)n;
 		if (c->state != CS_ENDED && c->fc) {
 			for (int i = 0; i < n; i++) {
-				unsigned bad = c->bad_media;
-				media_packet(c, bufs[i], msgs[i].msg_len);
-				if (c->cfg->symmetric_media && !c->latched && c->bad_media == bad &&
-				    c->media != MEDIA_NONE && msgs[i].msg_hdr.msg_namelen > 0)
-					media_latch(c, &srcs[i]);
+				if (msgs[i].msg_hdr.msg_namelen > 0)
+					media_packet_from(c, bufs[i], msgs[i].msg_len, &srcs[i]);
+				else
+					media_src_reject(&c->msrc);
 			}
 			/* A burst from a late peer (a full batch) is played at once,
 			 * so the buffer never holds more than a batch ahead; the usual

@@ -147,6 +147,14 @@ void udptl_rx_init(udptl_rx_t *rx)
 	memset(rx, 0, sizeof *rx);
 }
 
+void udptl_rx_start(udptl_rx_t *rx, uint16_t seq)
+{
+	if (rx->started)
+		return;
+	rx->started = 1;
+	rx->expected = seq;
+}
+
 int udptl_rx_packet(udptl_rx_t *rx, const udptl_pkt_t *p, udptl_deliver_fn *deliver, void *ud)
 {
 	if (!rx->started) {

@@ -62,6 +62,11 @@ typedef struct udptl_rx {
 } udptl_rx_t;
 
 void udptl_rx_init(udptl_rx_t *rx);
+/* A sequencer that has taken nothing yet expects seq first: the packets
+ * from seq on that were not handed to it (a source's probation, see
+ * mediasrc.h) are then rebuilt from the redundancy of the next one it
+ * takes. A started sequencer is left alone. */
+void udptl_rx_start(udptl_rx_t *rx, uint16_t seq);
 /* Hands the IFPs of p to deliver in sequence order: first those of the
  * missing packets that the redundancy carries, then the primary. Stale and
  * duplicate packets are dropped. Returns the number of IFPs delivered. */

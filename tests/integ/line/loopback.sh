@@ -3,14 +3,18 @@
 # on ::1): starts `faxvault-fax receive`, runs `faxvault-fax send` against
 # it, checks both JSON results and compares the received pages with the
 # sent ones.
-# Usage: loopback.sh FAXTOOL TIFFTOOL SCENARIO [SPEED]
+# Usage: loopback.sh FAXTOOL TIFFTOOL SCENARIO [SPEED [MEDIAFORGE]]
 # The receiver binds port 0 and the test reads the port it got from its
 # log (line_listen ... port=N): no fixed port to collide with another run.
 set -euo pipefail
-fax=$1 tt=$2 scen=$3 speed=${4:-10}
+fax=$1 tt=$2 scen=$3 speed=${4:-10} forge=${5:-}
 dir=$(mktemp -d)
-rxpid=
-cleanup() { [ -n "$rxpid" ] && kill "$rxpid" 2>/dev/null; rm -rf "$dir"; }
+rxpid= forge_pids=()
+cleanup() {
+	[ -n "$rxpid" ] && kill "$rxpid" 2>/dev/null
+	for p in "${forge_pids[@]}"; do kill "$p" 2>/dev/null || true; done
+	rm -rf "$dir"
+}
 trap cleanup EXIT; [ -n "${KEEP:-}" ] && trap - EXIT
 fail() { echo "FAIL [$scen]: $*"; echo "--- send:"; cat "$dir/tx.json" 2>/dev/null; echo "--- receive:"; cat "$dir/rx.json" 2>/dev/null; echo "--- logs:"; tail -n 40 "$dir/rx.log" "$dir/tx.log" 2>/dev/null; exit 1; }
 mkdir -p "$dir/out"
@@ -43,8 +47,15 @@ vanish)           # the receiver process is killed (SIGKILL) after page 2: no BY
                   tx_opts=(--no-t38); rx_opts=(--no-t38); want_rc=1; want_class=partial; want_confirmed=2 ;;
 vanish-t38)       # the same on T.38 (the sender's T.30 timers run on its own clock)
                   tx_opts=(--t38); rx_opts=(--t38); want_rc=1; want_class=partial; want_confirmed=2 ;;
-garbage-media)    # junk, bad UDPTL lengths and stale/duplicate T.38 packets hit both media ports mid-call
+garbage-media)    # junk, bad UDPTL lengths and stale/duplicate T.38 packets hit both media ports from the switch on
                   tx_opts=(--t38); rx_opts=(--t38); want_transport=t38 ;;
+forged-seq0)      # a stranger sends a valid UDPTL "sequence 0" T.38 packet to each media port every 10 ms
+                  # from the first media line on: dropped for its source, the call whole
+                  tx_opts=(--t38); rx_opts=(--t38); want_transport=t38 ;;
+forged-hijack)    # the sender behind a "NAT" (its SDP says 127.0.0.2, its media comes from 127.0.0.1), the
+                  # receiver with symmetric media learns it; then a stranger streams well-formed RTP and UDPTL
+                  # with following sequence numbers at it: it never gets the receiver's media
+                  tx_opts=(--t38 --public-address 127.0.0.2); rx_opts=(--t38 --symmetric-media); want_transport=t38 ;;
 media-threads)    # SIP thread + media worker threads on both sides, 4 calls, T.38 with refreshes
                   tx_opts=(--t38 --calls 4 --media-threads 2 --refresh-ms 2000); rx_opts=(--t38 --media-threads 2); want_transport=t38 ;;
 concurrent)       # 4 calls at once in one sender loop, to one receiver loop, T.38 on
@@ -86,16 +97,35 @@ if [ "$scen" = vanish ] || [ "$scen" = vanish-t38 ]; then
 		sleep 0.05
 	done ) &
 fi
+# A stranger (mediaforge MODE, a socket of its own) on the media port that
+# LOG names, from when LOG has a line matching PATTERN on; its pid in
+# forge_pids, what it saw in $dir/forge.<log>.out once stopped.
+forge_on() {
+	local log=$1 pattern=$2 mode=$3
+	[ -x "$forge" ] || fail "no mediaforge given"
+	( set +e; port=
+	for _ in $(seq 6000); do
+		port=$(sed -n 's/.*event=media_\(audio\|t38\) .*local_port=\([0-9]*\).*/\2/p' "$dir/$log.log" 2>/dev/null | head -n 1)
+		[ -n "$port" ] && grep -q "$pattern" "$dir/$log.log" 2>/dev/null && break
+		sleep 0.02
+	done
+	exec "$forge" "$mode" "${host//[\[\]]/}" "$port" >"$dir/forge.$log.out" ) &
+	forge_pids+=($!)
+}
+if [ "$scen" = forged-seq0 ]; then
+	forge_on rx 'event=media_\(audio\|t38\) ' seq0
+	forge_on tx 'event=media_\(audio\|t38\) ' seq0
+fi
+if [ "$scen" = forged-hijack ]; then
+	# once the receiver has learnt the sender's media source (and sends there)
+	forge_on rx 'event=media_latched' stream
+fi
 if [ "$scen" = garbage-media ]; then
-	# Mid-call: once each end has taken a T.30 frame of the other's (phase B
-	# on both sides), so that the junk meets a T.38 stream that has begun.
-	# A forged packet that reaches an end before the peer's first one is
-	# taken as the peer's (docs/line.md, "Media"); that is not what this
-	# scenario is about.
+	# From the switch to T.38 on (both ends logged it): the junk comes from
+	# sources that are not the peer's and is dropped unread (mediasrc.h).
 	( set +e; for _ in $(seq 6000); do
 		ports=$(sed -n 's/.*event=media_t38 .*local_port=\([0-9]*\).*/\1/p' "$dir/rx.log" "$dir/tx.log" 2>/dev/null | sort -u)
-		[ "$(echo "$ports" | grep -c .)" = 2 ] && grep -q t30_phase_b "$dir/rx.log" 2>/dev/null &&
-			grep -q t30_phase_b "$dir/tx.log" 2>/dev/null && break
+		[ "$(echo "$ports" | grep -c .)" = 2 ] && break
 		sleep 0.05
 	done
 	for round in $(seq 20); do
@@ -116,6 +146,7 @@ rc=$?
 set -e
 wait "$rxpid" 2>/dev/null || true
 rxpid=
+for p in "${forge_pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
 wait
 
 [ "$rc" = "$want_rc" ] || fail "send exit code $rc, want $want_rc"
@@ -150,7 +181,30 @@ fi
 j() { jq -r "$1" "$dir/tx.json"; }
 [ "$(j .pages_total)" = 3 ] || fail "pages_total"
 [ "$(j .pages_confirmed)" = "$want_confirmed" ] || fail "pages_confirmed $(j .pages_confirmed), want $want_confirmed"
-if [ "$scen" = garbage-media ]; then grep -q udptl_bad_packet "$dir/rx.log" "$dir/tx.log" || fail "no garbage reached the engine"; fi
+foreign() { jq -r .media.foreign_packets "$1" | head -n 1; }
+case $scen in garbage-media|forged-seq0)
+	# both ends dropped the stranger's datagrams for their source, and said so
+	[ "$(foreign "$dir/tx.json")" -gt 0 ] && [ "$(foreign "$dir/rx.json")" -gt 0 ] ||
+		fail "foreign packets: sender $(foreign "$dir/tx.json"), receiver $(foreign "$dir/rx.json")"
+	grep -q 'event=media_foreign ' "$dir/rx.log" && grep -q 'event=media_foreign ' "$dir/tx.log" ||
+		fail "no media_foreign line" ;;
+esac
+if [ "$scen" = forged-seq0 ]; then
+	grep -q '^sent [1-9][0-9]* ' "$dir/forge.rx.out" && grep -q '^sent [1-9][0-9]* ' "$dir/forge.tx.out" ||
+		fail "the stranger sent nothing: $(cat "$dir"/forge.*.out 2>/dev/null)"
+fi
+if [ "$scen" = forged-hijack ]; then
+	# the receiver learnt the sender's real source (not the SDP's 127.0.0.2) ...
+	txport=$(sed -n 's/.*event=media_audio .*local_port=\([0-9]*\).*/\1/p' "$dir/tx.log" | head -n 1)
+	grep -q "event=media_learnt .*sdp=127.0.0.2:$txport from=127.0.0.1:$txport " "$dir/rx.log" ||
+		fail "the receiver did not learn the sender's media source"
+	# ... and the stranger, who sent plenty, never got a datagram of its media
+	grep -q '^sent [1-9][0-9]* received 0$' "$dir/forge.rx.out" ||
+		fail "the stranger: $(cat "$dir/forge.rx.out" 2>/dev/null)"
+	[ "$(grep -c 'event=media_latched ' "$dir/rx.log")" = 1 ] || fail "the receiver's media moved: $(grep media_latched "$dir/rx.log")"
+	[ "$(foreign "$dir/rx.json")" -gt 0 ] || fail "no foreign packet counted"
+	grep -q "event=media_foreign .*locked=127.0.0.1:$txport\$" "$dir/rx.log" || fail "the stranger's packets not logged"
+fi
 if [ -n "$want_class" ]; then
 	[ "$(j .class)" = "$want_class" ] || fail "class $(j .class), want $want_class"
 	[ "$(j .status)" = failed ] || fail "status"

@@ -1,4 +1,5 @@
-/* Unit tests of RTP, the jitter buffer, UDPTL and the redundancy sequencer,
+/* Unit tests of RTP, the jitter buffer, UDPTL and the redundancy sequencer
+ * (started where a learnt source's probation began),
  * and of the G.711 tables against spandsp's reference conversions. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -156,6 +157,23 @@ static void t_udptl_roundtrip(void **state)
 	/* an older packet arriving late is dropped */
 	assert_int_equal(udptl_decode(pkts[1], (size_t)lens[1], &p), 0);
 	assert_int_equal(udptl_rx_packet(&rx, &p, deliver, &g), 0);
+	/* A source learnt after its probation (mediasrc.h): the sequencer
+	 * starts at the first packet of it, 3, and packet 5 brings 3 and 4
+	 * back from its redundancy; a started sequencer ignores a new start. */
+	udptl_rx_init(&rx);
+	udptl_rx_start(&rx, 3);
+	udptl_rx_start(&rx, 5);
+	memset(&g, 0, sizeof g);
+	assert_int_equal(udptl_decode(pkts[5], (size_t)lens[5], &p), 0);
+	assert_int_equal(udptl_rx_packet(&rx, &p, deliver, &g), 3);
+	assert_int_equal(g.seq[0], 3);
+	assert_int_equal(g.first[0], 13);
+	assert_int_equal(g.seq[2], 5);
+	assert_int_equal(rx.recovered, 2);
+	assert_int_equal(rx.lost, 0);
+	udptl_rx_start(&rx, 0);
+	assert_int_equal(udptl_decode(pkts[4], (size_t)lens[4], &p), 0);
+	assert_int_equal(udptl_rx_packet(&rx, &p, deliver, &g), 0); /* still after 5: stale */
 	test_free(tx);
 }
 

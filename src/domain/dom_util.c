@@ -168,27 +168,42 @@ json_t *person_public(const json_t *p)
 	return person_public_as(p, person_perms(p));
 }
 
+/* p's string member key, shared (its text as read, not copied), or a new
+ * "" when p has none. */
+static json_t *rec_string(const json_t *p, const char *key)
+{
+	json_t *v = json_object_get(p, key);
+	return json_is_string(v) ? json_incref(v) : json_string_nocheck("");
+}
+
 json_t *person_public_as(const json_t *p, perm_set_t perms)
 {
-	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:o}", "id", rec_str(p, "id"),
-		"email", rec_str(p, "email"), "name", rec_str(p, "name"), "role", rec_str(p, "role"),
-		"status", rec_str(p, "status"), "permissions", perm_set_to_json(perms),
-		"created_at", time_json(json_object_get(p, "created_at")),
-		"updated_at", time_json(json_object_get(p, "updated_at")));
+	/* Member by member, the record's strings shared: json_pack read its
+	 * format, and checked and copied each string again, in every answer
+	 * about a person (GET /v1/me, a member's record). */
+	static const char *const shown[] = { "id", "email", "name", "role", "status", NULL };
+	json_t *o = json_object();
+	for (int i = 0; shown[i]; i++)
+		json_object_set_new_nocheck(o, shown[i], rec_string(p, shown[i]));
+	json_object_set_new_nocheck(o, "permissions", perm_set_to_json(perms));
+	json_object_set_new_nocheck(o, "created_at", time_json(json_object_get(p, "created_at")));
+	json_object_set_new_nocheck(o, "updated_at", time_json(json_object_get(p, "updated_at")));
 	if (*rec_str(p, "account_id"))
-		json_object_set_new(o, "account_id", json_string(rec_str(p, "account_id")));
+		json_object_set_new_nocheck(o, "account_id", rec_string(p, "account_id"));
 	if (*rec_str(p, "partner_id"))
-		json_object_set_new(o, "partner_id", json_string(rec_str(p, "partner_id")));
+		json_object_set_new_nocheck(o, "partner_id", rec_string(p, "partner_id"));
 	/* A named custom role (roles.h): its id and name. */
-	if (*rec_str(p, "role_id"))
-		json_object_set_new(o, "custom_role", json_pack("{s:s, s:s}", "id", rec_str(p, "role_id"),
-			"name", rec_str(p, "role_name")));
+	if (*rec_str(p, "role_id")) {
+		json_t *cr = json_object();
+		json_object_set_new_nocheck(cr, "id", rec_string(p, "role_id"));
+		json_object_set_new_nocheck(cr, "name", rec_string(p, "role_name"));
+		json_object_set_new_nocheck(o, "custom_role", cr);
+	}
 	/* A hard bounce of the current address (docs/mail.md, "Bounces"). */
 	if (json_is_integer(json_object_get(p, "mail_bounced_at"))) {
-		json_object_set_new(o, "mail_bounced_at", time_json(json_object_get(p,
+		json_object_set_new_nocheck(o, "mail_bounced_at", time_json(json_object_get(p,
 			"mail_bounced_at")));
-		json_object_set_new(o, "mail_bounce_status", json_string(rec_str(p,
-			"mail_bounce_status")));
+		json_object_set_new_nocheck(o, "mail_bounce_status", rec_string(p, "mail_bounce_status"));
 	}
 	return o;
 }

@@ -252,6 +252,10 @@ int store_account_list(store_tx_t *tx, const char *partner_id, const char *curso
 /* --- principals (provider staff, partner staff, account members) --- */
 int store_principal_insert(store_tx_t *tx, const json_t *principal);
 json_t *store_principal_get(store_tx_t *tx, const char *id);
+/* What GET /v1/me shows of a person, in one statement: the public columns
+ * (no password hash, no second factor's secret), role_name, and
+ * account_partner_id (their account's partner, or null); or NULL. */
+json_t *store_principal_profile(store_tx_t *tx, const char *id);
 /* The live (not deprovisioned) principal with this e-mail, or NULL. */
 json_t *store_principal_by_email(store_tx_t *tx, const char *email);
 /* A member of account_id, or NULL (also when it belongs to another account). */

@@ -106,6 +106,15 @@ json_t *store_principal_get(store_tx_t *tx, const char *id)
 	return sq_one(tx, "SELECT " PRINCIPAL_COLS " FROM principals WHERE id=?", "s", id);
 }
 
+json_t *store_principal_profile(store_tx_t *tx, const char *id)
+{
+	return sq_one(tx, "SELECT p.id, p.kind, p.account_id, p.partner_id, p.email, p.name, p.role,"
+		" p.status, p.created_at, p.updated_at, p.totp_confirmed_at, p.lang, p.mail_bounced_at,"
+		" p.mail_bounce_status, p.role_id, r.name AS role_name, a.partner_id AS account_partner_id"
+		" FROM principals p LEFT JOIN roles r ON r.id = p.role_id"
+		" LEFT JOIN accounts a ON a.id = p.account_id WHERE p.id=?", "s", id);
+}
+
 json_t *store_principal_by_email(store_tx_t *tx, const char *email)
 {
 	return sq_one(tx, "SELECT " PRINCIPAL_COLS " FROM principals WHERE email=?"

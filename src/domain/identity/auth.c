@@ -678,25 +678,30 @@ int dom_logout(dom_ctx_t *c, json_t **out, dom_err_t *e)
 
 int dom_me(dom_ctx_t *c, json_t **out, dom_err_t *e)
 {
-	json_t *person = store_principal_get(c->tx, c->who->person_id);
+	/* The columns shown, with the account's partner, in one statement:
+	 * the person's whole row (its secrets too) and then the account's were
+	 * two. */
+	json_t *person = store_principal_profile(c->tx, c->who->person_id);
 	if (!person)
 		return dom_fail(e, "not-found", "", "no such person");
 	/* The credential's permissions (an API key's may be fewer than its
 	 * person's), not the record's, which would be built only to be
 	 * replaced. */
 	json_t *o = person_public_as(person, c->who->perms);
-	json_object_set_new(o, "kind", json_string(c->who->kind));
-	json_object_set_new(o, "credential", json_pack("{s:s, s:s}", "type", c->who->type, "id",
-		c->who->session_id[0] ? c->who->session_id : c->who->id));
+	json_object_set_new_nocheck(o, "kind", json_string(c->who->kind));
+	json_t *cred = json_object();
+	json_object_set_new_nocheck(cred, "type", json_string(c->who->type));
+	json_object_set_new_nocheck(cred, "id", json_string(c->who->session_id[0] ? c->who->session_id
+		: c->who->id));
+	json_object_set_new_nocheck(o, "credential", cred);
 	if (!json_object_get(o, "account_id"))
 		json_object_set_new(o, "account_id", json_null());
 	if (!json_object_get(o, "partner_id"))
 		json_object_set_new(o, "partner_id", json_null());
-	/* The partner the portal shows itself under, if it has a white label. */
-	json_t *acc = c->who->account_id[0] ? store_account_get(c->tx, c->who->account_id, NULL) : NULL;
-	json_object_set_new(o, "white_label", dom_white_label_of(c->tx,
-		acc ? rec_str(acc, "partner_id") : c->who->partner_id));
-	json_decref(acc);
+	/* The partner the portal shows itself under, if it has a white label:
+	 * their account's, or their own for a partner's staff. */
+	json_object_set_new(o, "white_label", dom_white_label_of(c->tx, c->who->account_id[0]
+		? rec_str(person, "account_partner_id") : c->who->partner_id));
 	json_t *pending = json_array();
 	if (c->who->gates & PRINCIPAL_GATE_TERMS)
 		json_array_append_new(pending, json_string("accept_terms"));
@@ -706,8 +711,10 @@ int dom_me(dom_ctx_t *c, json_t **out, dom_err_t *e)
 		json_array_append_new(pending, json_string("change_password"));
 	json_object_set_new(o, "pending", pending);
 	json_object_set_new(o, "lang", json_string(*rec_str(person, "lang") ? rec_str(person, "lang") : "en"));
-	json_object_set_new(o, "mfa", json_pack("{s:b}", "totp",
-		json_is_integer(json_object_get(person, "totp_confirmed_at"))));
+	json_t *mfa = json_object();
+	json_object_set_new_nocheck(mfa, "totp",
+		json_boolean(json_is_integer(json_object_get(person, "totp_confirmed_at"))));
+	json_object_set_new_nocheck(o, "mfa", mfa);
 	/* A session says how long it may stay unused (the portal warns before):
 	 * as its authentication found it, in this request or under the same
 	 * generation of credentials (a change of the account's rules moves it,
@@ -717,8 +724,9 @@ int dom_me(dom_ctx_t *c, json_t **out, dom_err_t *e)
 		int64_t idle_ms = c->who->session_idle_ms, life_ms;
 		if (idle_ms <= 0)
 			session_limits(c->tx, c->cfg, person, &idle_ms, &life_ms);
-		json_object_set_new(o, "session", json_pack("{s:I}", "idle_timeout_seconds",
-			(json_int_t)(idle_ms / 1000)));
+		json_t *ses = json_object();
+		json_object_set_new_nocheck(ses, "idle_timeout_seconds", json_integer(idle_ms / 1000));
+		json_object_set_new_nocheck(o, "session", ses);
 	}
 	json_decref(person);
 	*out = o;

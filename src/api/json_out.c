@@ -8,6 +8,10 @@
 #include <string.h>
 
 #include "buf.h"
+#include "xalloc.h"
+
+/* The first size of an answer's text. */
+#define JSON_OUT_FIRST 1024
 
 /* The length of the UTF-8 sequence at s (at most n bytes), or 0 when it
  * is not one jansson accepts: no overlong form, no surrogate, nothing past
@@ -154,8 +158,14 @@ char *json_out_compact(const json_t *j)
 {
 	if (!json_is_object(j) && !json_is_array(j))
 		return json_dumps(j, JSON_COMPACT);
+	/* Room for most answers at once (a member's record, GET /v1/me: 300
+	 * to 700 bytes), where the buffer grew from 64 bytes by doubling: three
+	 * or four reallocations for each. */
 	buf_t b;
 	buf_init(&b, SIZE_MAX / 2);
+	b.data = xmalloc(JSON_OUT_FIRST);
+	b.data[0] = '\0';
+	b.cap = JSON_OUT_FIRST;
 	if (put_value(&b, j, 0) != 0) {
 		/* Not UTF-8, too deep, or a cycle: jansson decides (NULL for
 		 * the first and the last). */

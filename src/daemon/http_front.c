@@ -171,7 +171,11 @@ static void run_job(http_front_t *f, struct job *j)
 {
 	http_in_t *in = &j->w.in;
 	bool upload = false;
-	in->ceiling = api_body_ceiling(f->ac, in->method, in->url, &upload);
+	/* The route's ceiling, for a body or a refusal of one: a request
+	 * without (most) is not matched against the routes for it, only once
+	 * by its pipeline. */
+	if (j->w.body_len || in->too_large || in->refused_early)
+		in->ceiling = api_body_ceiling(f->ac, in->method, in->url, &upload);
 	uint8_t *body = NULL;
 	if (j->w.body_len && http_wire_body_read(&j->w, j->msg.fds[0], in->ceiling, &body) != 0) {
 		/* More than the route takes, or not what was declared: the

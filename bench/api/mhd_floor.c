@@ -61,7 +61,7 @@ int main(int argc, char **argv)
 		(uint16_t)atoi(argv[1]), NULL, NULL, on_access, NULL,
 		MHD_OPTION_THREAD_POOL_SIZE, (unsigned)atoi(argv[2]),
 		MHD_OPTION_CONNECTION_LIMIT, 1000u,
-		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(32 * 1024),
 		MHD_OPTION_END);
 	if (!d)
 		return 1;

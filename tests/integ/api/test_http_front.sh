@@ -6,7 +6,8 @@
 # without a name (nothing of the file system in view), with no_new_privs and its own seccomp filter, and neither holds
 # master.key open nor has its bytes in memory; the service runs the
 # pipeline. /healthz is answered while the pipeline's workers are busy
-# (the key holder stopped under a submission). The client's address still reaches the service; a large answer
+# (the key holder stopped under a submission). The client's address still reaches the service; request
+# headers of 24 KB are taken and of 40 KB refused 431; a large answer
 # (the OpenAPI document, through a memfd) arrives whole. kill -9 of the
 # front end during traffic: every request in flight either completes or
 # fails cleanly (a reset or empty reply, or a 503 problem; never a hang),
@@ -79,6 +80,15 @@ cmp -s "$TMP/openapi.json" "$(dirname "$0")/../../../docs/openapi.json" && ok ||
 req GET /v1/me "$OWN" "" -H 'Accept-Language: fr' -H 'X-Request-Id: front-test-1'
 expect_status 200 "a request with headers"
 grep -qi '^X-Request-Id: front-test-1' "$HEADERS" && ok || fail "X-Request-Id not kept: $(cat "$HEADERS")"
+# Headers of up to about 31 KB in all are taken (libmicrohttpd's memory of
+# a connection, 32 KiB: src/api/httpd.c, HTTPD_CONN_MEMORY); more are
+# refused 431, and the next request is answered.
+req GET /v1/me "$OWN" "" -H "X-Padding: $(head -c 24000 /dev/zero | tr '\0' 'a')"
+expect_status 200 "24 KB of headers"
+req GET /v1/me "$OWN" "" -H "X-Padding: $(head -c 40000 /dev/zero | tr '\0' 'a')"
+expect_status 431 "40 KB of headers"
+req GET /v1/me "$OWN"
+expect_status 200 "a request after headers refused"
 curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$MPORT/metrics" >"$TMP/m.code"
 [ "$(cat "$TMP/m.code")" = 200 ] && ok || fail "the metrics listener through the front end: $(cat "$TMP/m.code")"
 

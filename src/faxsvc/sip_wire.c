@@ -539,9 +539,12 @@ int sip_wire_result_decode(const struct ipc_msg *m, int *rc, fax_result_t *r)
 	r->npages = (int)n;
 	if (ipc_reader_end(&rd) != 0 || r->start_ms < 0 || r->duration_ms < 0)
 		return -1;
-	/* The class names a class: letters and '_' only. */
+	/* The class names a class: lower-case letters, digits and '_' only
+	 * ("t30_error" has digits: refusing it took a call that failed in
+	 * T.30 for a malformed message, and the front end was killed with
+	 * every call it carried). */
 	for (const char *p = r->fail_class; *p; p++)
-		if (!((*p >= 'a' && *p <= 'z') || *p == '_'))
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_'))
 			return -1;
 	return 0;
 }

@@ -279,6 +279,23 @@ static void test_result(void **state)
 	assert_int_equal(r2.duration_ms, 42000);
 	assert_null(r2.call_ud);
 	ipc_msg_free(&m);
+	/* A session that failed before any page was confirmed: the class
+	 * t30_error, digits and all, goes through (it was refused as
+	 * malformed, and the front end killed with its other calls). */
+	fax_result_init(&r, 1);
+	r.answered = 1;
+	r.t30_heard = 1;
+	r.t30_code = 5;
+	r.pages_total = 3;
+	fax_result_classify(&r);
+	assert_string_equal(r.fail_class, "t30_error");
+	sip_wire_result_encode(&out, 0, &r);
+	as_msg(&m, NULL);
+	assert_int_equal(sip_wire_result_decode(&m, &rc, &r2), 0);
+	assert_string_equal(r2.fail_class, "t30_error");
+	assert_int_equal(r2.t30_code, 5);
+	assert_int_equal(r2.ok, 0);
+	ipc_msg_free(&m);
 	/* A class the service does not know the shape of is refused. */
 	snprintf(r.fail_class, sizeof r.fail_class, "Bad class");
 	sip_wire_result_encode(&out, 0, &r);

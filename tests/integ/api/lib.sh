@@ -172,10 +172,23 @@ metrics_port() {
 	sed -n 's/.*event=http.metrics_listening .* port=\([0-9]*\).*/\1/p' "$LOG" | tail -n 1
 }
 
+# stop_daemon: SIGTERM, then the daemon's exit status. A daemon still
+# running 120 s later (its drain, shutdown.drain_seconds, is 10 s by
+# default) is killed (-9) and the status is 1: a stop that hangs fails its
+# test then, not at CTest's timeout.
 stop_daemon() {
-	kill -TERM "$DAEMON_PID"
-	wait "$DAEMON_PID"
-	local rc=$?
+	local pid=$DAEMON_PID rc
+	kill -TERM "$pid"
+	daemon_stopped_() { ! kill -0 "$pid" 2>/dev/null; }
+	if poll_until 120 daemon_stopped_; then
+		wait "$pid"
+		rc=$?
+	else
+		echo "faxvaultd did not stop within 120 s of SIGTERM: killed"
+		kill -KILL "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+		rc=1
+	fi
 	DAEMON_PID=""
 	return $rc
 }

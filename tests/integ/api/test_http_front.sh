@@ -148,7 +148,11 @@ curl -s --max-time 90 --limit-rate 40k -o "$TMP/slow.body" -w '%{http_code}' -X 
 SLOW=$!
 PIDS=()
 for i in 1 2 3 4 5 6; do submit "$i" & PIDS+=($!); done
-sleep 1
+# The kill comes once the slow upload is connected (the 400 kB at 40 kB/s
+# then take 10 s): a fixed second could pass, on a loaded machine, before
+# curl even connects, and the upload would then go to the new front end.
+slow_in_flight() { ss -Htnp state established "dport = :$PORT" | grep -q "pid=$SLOW,"; }
+poll_until 60 slow_in_flight || fail "the slow upload did not connect"
 kill -9 "$H"
 for i in 7 8 9 10; do submit "$i" & PIDS+=($!); done
 wait "${PIDS[@]}"

@@ -56,13 +56,12 @@ extract() {
 	' "$readme"
 }
 
-free_port() { # free_port tcp|udp
-	python3 -c 'import socket,sys
-s = socket.socket(socket.AF_INET, socket.SOCK_STREAM if sys.argv[1] == "tcp" else socket.SOCK_DGRAM)
-s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])' "$1"
-}
-http_port=$(free_port tcp)
-sip_port=$(free_port udp)
+# free_port (wait.sh): ports below the kernel's ephemeral range, where a
+# port the kernel chose for us and then let go could be taken again by any
+# outgoing connection before the daemon binds it.
+. "$here/../wait.sh"
+http_port=$(free_port)
+sip_port=$(free_port)
 
 substitute() {
 	sed -e "s#127\.0\.0\.1:8080#127.0.0.1:$http_port#g" \

@@ -62,9 +62,8 @@ far_start() {
 }
 
 far_done() {
-	exited() { ! kill -0 "$FAR_PID" 2>/dev/null; }
-	poll_until 60 exited
-	wait "$FAR_PID"
+	# bounded: a far machine still waiting for a call is killed after 120 s
+	wait_receiver "$FAR_PID" 120
 	jq -e -s 'length > 0 and all(.[]; .status == "done")' "$TMP/far.json" >/dev/null 2>&1 && ok ||
 		fail "far receiver: $(tail -n 3 "$TMP/far.log")"
 }

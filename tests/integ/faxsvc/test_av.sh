@@ -54,7 +54,7 @@ cat >"$TMP/mails/\$\$.part" && mv "$TMP/mails/\$\$.part" "$TMP/mails/\$\$.eml"
 EOS
 chmod 755 "$TMP/bin/sendmail"
 export PATH="$TMP/bin:$PATH"
-FV_SMTP=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+FV_SMTP=$(free_port)
 AV="$AV --set mail.relay=sendmail --set mail.from=noreply@fax.example.net --set mail.web_url=https://fax.example.net"
 AV="$AV --set mail.domain=fax.example.net --set mail.smtp_listen=127.0.0.1:$FV_SMTP"
 # shellcheck disable=SC2086

@@ -210,7 +210,7 @@ expect_jq '[.items[] | select(.fax_id == "'"$F2"'") | [.trunk, .result]] | sort 
 expect_jq '[.items[] | select(.fax_id == "'"$F3"'") | [.trunk, .result]] | sort == [["east","failed"],["east","partial"],["west","ok"]]' \
 	"fax 3: two CDRs for east (partial, failed) and one for west (ok)"
 # What west's far machine received: 2 pages, then LONG - K, then LONG - K3.
-wait "$WEST_PID" && ok || fail "west's far machine: $(tail -n 3 "$TMP/west.log")"
+wait_receiver "$WEST_PID" 120 && ok || fail "west's far machine: $(tail -n 3 "$TMP/west.log")"
 [ "$(jq -sc 'map(.pages_received) | sort' "$TMP/west.json" 2>/dev/null)" = "$(jq -cn "[2, $((LONG - K)), $((LONG - K3))] | sort")" ] && ok ||
 	fail "west's far machine received: $(cat "$TMP/west.json")"
 grep -q 'trunk-pass-123' "$LOG" && fail "a trunk password reached the log" || ok

@@ -31,15 +31,15 @@ for _ in $(seq 1 1200); do
 done
 expect_jq '.status == "queued" and .attempts_made == 1 and .attempts[0].failure_class == "busy"' "busy: queued again"
 expect_jq '.next_attempt_at != null' "with the time of the next attempt"
-wait "$SIPP" || fail "sipp busy scenario: $(tail -n 5 "$TMP/sipp_busy.out")"
+wait_receiver "$SIPP" 120 || fail "sipp busy scenario: $(tail -n 5 "$TMP/sipp_busy.out")"
 "$FAXTOOL" receive --listen "127.0.0.1:$BPORT" --out "$TMP/rx1" --calls 1 --clock-speed "$FAX_SPEED" >/dev/null 2>"$TMP/rx1.log" &
 RX=$!
-for _ in $(seq 3000); do grep -q line_listen "$TMP/rx1.log" 2>/dev/null && break; sleep 0.1; done
+poll_until 60 rx_listening rx1 || fail "the receiver did not start on $BPORT: $(cat "$TMP/rx1.log")"
 advance_clock 2
 kick
 wait_fax "$USER_A" "$BUSY"
 expect_jq '.status == "delivered" and .attempts_made == 2 and .attempts[1].result == "ok"' "busy, then delivered on the retry"
-wait "$RX"
+wait_receiver "$RX" 120
 
 # --- no answer: the carrier rings until we give up (CANCEL); no retries left: failed.
 NPORT=$(port)
@@ -51,7 +51,7 @@ expect_status 202 "fax to a line nobody answers"
 wait_fax "$USER_A" "$FAX" 600
 expect_jq '.status == "failed" and .failure_class == "no_answer" and .attempts_made == 1' "no answer, no retries left: failed"
 expect_jq '.pages_confirmed == 0 and (.failure_reason | length > 0)' "with a reason"
-wait "$SIPP" 2>/dev/null
+wait_receiver "$SIPP" 120
 
 # --- dropped after page 2: partial, then page 3 alone on the retry.
 DPORT=$(port)

@@ -35,7 +35,7 @@ MUTE_PID=$!
 have_mute() { [ -s "$TMP/mute.port" ]; }
 poll_until 30 have_mute || fail "the mute carrier did not start"
 MUTE_PORT=$(cat "$TMP/mute.port")
-DEAD_PORT=$(python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+DEAD_PORT=$(free_port)
 
 dns_start carrier.test \
 	--host-record=a.carrier.test,127.0.0.1 --host-record=b.carrier.test,127.0.0.1 \
@@ -211,5 +211,5 @@ poll_until 30 trunk_targets quiet '.targets == [] and (.resolve_error | contains
 kill "$SILENT_DNS" 2>/dev/null
 
 kill "$REF_PID" "$MUTE_PID" 2>/dev/null
-wait "$LIVE_PID" && ok || fail "the live receiver: $(tail -n 3 "$TMP/live.log")"
+wait_receiver "$LIVE_PID" 120 && ok || fail "the live receiver: $(tail -n 3 "$TMP/live.log")"
 finish

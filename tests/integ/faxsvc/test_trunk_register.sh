@@ -131,7 +131,7 @@ for try in 1 2 3 4 5; do
 	echo "kamailio did not listen on $KPORT (try $try): $(grep -i 'bind\|error' "$TMP/kam/log" | tail -n 3)"
 done
 [ -n "$KAM_PID" ] || { fail "kamailio did not start: $(tail -n 5 "$TMP/kam/log")"; finish; exit 1; }
-DEAD_PORT=$(python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+DEAD_PORT=$(free_port)
 dns_start carrier.test --host-record=kam.carrier.test,127.0.0.1 --host-record=gone.carrier.test,127.0.0.1 \
 	--srv-host=_sip._udp.carrier.test,gone.carrier.test,"$DEAD_PORT",5,10 \
 	--srv-host=_sip._udp.carrier.test,kam.carrier.test,"$KPORT",10,10
@@ -174,9 +174,7 @@ if [ "${FV_SIP_FRONT:-}" != 0 ]; then
 	creds=$(sed -n 's/.*event=sip.front_send .*credentials=\([a-z0-9]*\).*/\1/p' "$LOG" | tr '\n' ' ')
 	[ "$creds" = "password ha1 " ] && ok || fail "the credentials given to the front end: '$creds' (want the password once, then the HA1)"
 fi
-exited() { ! kill -0 "$1" 2>/dev/null; }
-poll_until 60 exited "$FAR_PID"
-wait "$FAR_PID"; [ "$(jq -s -r '[.[] | .status] | join(" ")' "$TMP/far.json" 2>/dev/null)" = "done done" ] && ok || fail "far receiver: $(cat "$TMP/far.json"; tail -n 3 "$TMP/far.log")"
+wait_receiver "$FAR_PID" 120; [ "$(jq -s -r '[.[] | .status] | join(" ")' "$TMP/far.json" 2>/dev/null)" = "done done" ] && ok || fail "far receiver: $(cat "$TMP/far.json"; tail -n 3 "$TMP/far.log")"
 
 # --- in: a carrier's call for A's number, routed by Kamailio to our contact.
 req POST /v1/provider/numbers "$OP" '{"trunk":"kam","numbers":["+14155550100"]}'

@@ -28,7 +28,7 @@ dns_setup
 kam_tls_pki DNS:carrier.test,DNS:mixed.carrier.test,DNS:srvonly.carrier.test
 kam_tls_ports
 # nothing listens there: a TCP connection to it is refused at once
-DEAD=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+DEAD=$(free_port)
 dns_start carrier.test \
 	--host-record=kam.carrier.test,127.0.0.1 --host-record=dead.carrier.test,127.0.0.1 \
 	--naptr-record=carrier.test,10,50,s,SIPS+D2T,,_sips._tcp.carrier.test \

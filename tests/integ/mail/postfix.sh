@@ -23,7 +23,7 @@ postfix_start() {
 	# its user cannot reach.
 	chmod 755 "$TMP" "$PF_DIR" "$PF_DIR/conf"
 	chown "$pfuid:$pfgid" "$PF_DIR/data" "$PF_DIR/mail" "$PF_DIR/mail/inbox"
-	PF_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+	PF_PORT=$(free_port)
 	PF_MAILDIR="$PF_DIR/mail/inbox"
 	cp /etc/postfix/postfix-files "$PF_DIR/conf/"
 	[ -d /etc/postfix/postfix-files.d ] && cp -r /etc/postfix/postfix-files.d "$PF_DIR/conf/"

@@ -18,7 +18,7 @@ HERE=$(dirname "$0")
 trap 'postfix_stop; cleanup' EXIT
 command -v swaks >/dev/null || { echo "SKIP: swaks is not installed"; exit 77; }
 
-FV_SMTP=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+FV_SMTP=$(free_port)
 PF_RELAY_DOMAIN=fax.example.net PF_RELAY_TO="127.0.0.1:$FV_SMTP" PF_ERROR_DOMAIN=undeliverable.example
 postfix_start
 start_daemon --set mail.relay="smtp://127.0.0.1:$PF_PORT" --set mail.from=noreply@fax.example.net \

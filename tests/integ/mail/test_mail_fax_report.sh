@@ -19,7 +19,7 @@ HERE=$(dirname "$0")
 trap 'postfix_stop; cleanup' EXIT
 command -v swaks >/dev/null || { echo "SKIP: swaks is not installed"; exit 77; }
 
-FV_SMTP=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+FV_SMTP=$(free_port)
 PF_RELAY_DOMAIN=fax.example.net PF_RELAY_TO="127.0.0.1:$FV_SMTP"
 postfix_start
 FLAGS=(--set mail.from=noreply@fax.example.net --set mail.web_url=https://fax.example.net
@@ -113,7 +113,7 @@ expect_jq '.status == "delivered"' "a fax sent through the API is delivered"
 
 # --- the relay down, the daemon killed while the report waits: once
 stop_daemon || fail "daemon did not stop cleanly"
-DEAD=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+DEAD=$(free_port)
 relaunch() { # relaunch RELAY
 	launch_daemon --set testing.media_clock_speed="$FAX_SPEED" --set fax.poll_ms=100 \
 		--set fax.trunk_keepalive_seconds=0 --set mail.relay="$1" "${FLAGS[@]}"

@@ -16,7 +16,7 @@
 trap 'postfix_stop; cleanup' EXIT
 CLIENT="python3 $(dirname "$0")/lmtp_client.py"
 
-FV_LMTP=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+FV_LMTP=$(free_port)
 PF_RELAY_DOMAIN=fax.example.net PF_RELAY_TO="127.0.0.1:$FV_LMTP" PF_RELAY_PROTO=lmtp
 postfix_start
 fax_setup --set mail.domain=fax.example.net --set mail.lmtp_listen="127.0.0.1:$FV_LMTP" \

@@ -15,7 +15,7 @@ trap cleanup EXIT
 SCAN="python3 $(dirname "$0")/../api/keyscan.py"
 CLIENT="python3 $(dirname "$0")/smtp_client.py"
 
-FV_SMTP=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+FV_SMTP=$(free_port)
 fax_setup --set mail.domain=fax.example.net --set mail.smtp_listen="127.0.0.1:$FV_SMTP" \
 	--set testing.smtp_seccomp_probe=1 --set metrics.listen=127.0.0.1:0 --set daemon.smtp_user=daemon
 grep -q "event=smtp.listening .*port=$FV_SMTP" "$LOG" && ok || fail "the SMTP front end did not start"

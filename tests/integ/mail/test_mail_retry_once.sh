@@ -14,7 +14,7 @@
 trap cleanup EXIT
 CLIENT="python3 $(dirname "$0")/smtp_client.py"
 
-FV_SMTP=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+FV_SMTP=$(free_port)
 fax_setup --set mail.domain=fax.example.net --set mail.smtp_listen="127.0.0.1:$FV_SMTP" \
 	--set testing.smtp_verdict_delay_ms=20000
 grep -q "event=smtp.listening .*port=$FV_SMTP" "$LOG" && ok || fail "the SMTP front end did not start"

@@ -34,7 +34,7 @@ dns_start a-fax.example --local=/other.example/ \
 	--txt-record=sel1._domainkey.mail.a-fax.example,"v=DKIM1; k=rsa; p=$DKIM_P" \
 	--txt-record=sel1._domainkey.other.example,"v=DKIM1; k=rsa; p=$DKIM_P"
 
-FV_SMTP=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+FV_SMTP=$(free_port)
 fax_setup --set mail.domain=fax.example.net --set mail.smtp_listen="127.0.0.1:$FV_SMTP" \
 	--set metrics.listen=127.0.0.1:0
 grep -q "event=smtp.listening .*port=$FV_SMTP" "$LOG" && ok || fail "the SMTP listener did not start"

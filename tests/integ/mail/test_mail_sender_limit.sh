@@ -17,7 +17,7 @@
 clock_start_hour
 command -v swaks >/dev/null || { echo "SKIP: swaks is not installed"; exit 77; }
 
-FV_SMTP=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+FV_SMTP=$(free_port)
 FLAGS=(--set mail.domain=fax.example.net --set mail.smtp_listen="127.0.0.1:$FV_SMTP"
 	--set mail.sender_max_per_hour=3 --set metrics.listen=127.0.0.1:0)
 fax_setup "${FLAGS[@]}"

@@ -116,25 +116,30 @@ send_fax() {
 }
 
 # wait_fax TOKEN ID [SECONDS]: polls until a final status; BODY is the fax.
+# SECONDS (240) of wall-clock time: counted in polls, a loaded machine's
+# slow requests stretched 240 s to more than CTest's 600.
 wait_fax() {
-	local i
-	for i in $(seq 1 $(( ${3:-240} * 4 ))); do
+	local deadline=$((SECONDS + ${3:-240}))
+	while :; do
 		req GET "/v1/faxes/$2" "$1"
 		case "$(jqr .status)" in
 		delivered | partial | failed | cancelled) return 0 ;;
 		esac
+		[ "$SECONDS" -ge "$deadline" ] && break
 		sleep 0.25
 	done
 	fail "fax $2 not final in time: $(jqr .status)"
 	return 1
 }
 
-# wait_inbound TOKEN COUNT [SECONDS]: until the inbox holds COUNT faxes.
+# wait_inbound TOKEN COUNT [SECONDS]: until the inbox holds COUNT faxes
+# (SECONDS, 120, of wall-clock time).
 wait_inbound() {
-	local i
-	for i in $(seq 1 $(( ${3:-120} * 4 ))); do
+	local deadline=$((SECONDS + ${3:-120}))
+	while :; do
 		req GET "/v1/faxes?direction=inbound" "$1"
 		[ "$(jqr '.items | length')" -ge "$2" ] 2>/dev/null && return 0
+		[ "$SECONDS" -ge "$deadline" ] && break
 		sleep 0.25
 	done
 	fail "inbox does not hold $2 faxes in time: ${BODY:0:300}"

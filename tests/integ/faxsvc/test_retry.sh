@@ -12,6 +12,9 @@ make_pdf "$TMP/three.pdf" 3
 port() { free_port; }
 # kick: any API call makes the daemon follow the test clock at once.
 kick() { req GET /v1/me "$USER_A"; }
+# requeued FAX: queued again after its first attempt (BODY is the fax);
+# polled for 300 s of wall-clock time, not a number of requests.
+requeued() { req GET "/v1/faxes/$1" "$USER_A"; [ "$(jqr .attempts_made)" = 1 ] && [ "$(jqr .status)" = queued ]; }
 
 # --- busy (486 after a digest challenge), then a receiver: delivered on the retry.
 BPORT=$(port)
@@ -24,11 +27,7 @@ expect_jq '.has_password == true and (.password == null)' "the trunk's password 
 send_fax "$USER_A" "+4930123456" "$TMP/three.pdf" -F retries=2 -F retry_delay_seconds=60
 expect_status 202 "fax to a busy line"
 BUSY=$FAX
-for _ in $(seq 1 1200); do
-	req GET "/v1/faxes/$BUSY" "$USER_A"
-	[ "$(jqr .attempts_made)" = 1 ] && [ "$(jqr .status)" = queued ] && break
-	sleep 0.25
-done
+poll_until 300 requeued "$BUSY"
 expect_jq '.status == "queued" and .attempts_made == 1 and .attempts[0].failure_class == "busy"' "busy: queued again"
 expect_jq '.next_attempt_at != null' "with the time of the next attempt"
 wait_receiver "$SIPP" 120 || fail "sipp busy scenario: $(tail -n 5 "$TMP/sipp_busy.out")"
@@ -61,11 +60,7 @@ RX=$!
 req POST /v1/provider/trunks "$OP" "{\"id\":\"flaky\",\"name\":\"Flaky carrier\",\"peer\":\"127.0.0.1:$DPORT\",\"transport\":\"t38_first\",\"max_calls\":2,\"prefixes\":[\"+33\"],\"status\":\"active\"}"
 send_fax "$USER_A" "+33140000000" "$TMP/three.pdf" -F retries=1 -F retry_delay_seconds=60
 DROP=$FAX
-for _ in $(seq 1 1200); do
-	req GET "/v1/faxes/$DROP" "$USER_A"
-	[ "$(jqr .attempts_made)" = 1 ] && [ "$(jqr .status)" = queued ] && break
-	sleep 0.25
-done
+poll_until 300 requeued "$DROP"
 expect_jq '.attempts[0].failure_class == "partial" and .attempts[0].pages_confirmed == 2 and .pages_confirmed == 2' "dropped after page 2: 2 pages confirmed"
 expect_jq '.status == "queued" and ([.pages[] | select(.status == "confirmed")] | length == 2)' "queued again for the rest"
 advance_clock 2

@@ -152,6 +152,13 @@ int http_wire_request_decode(const struct ipc_msg *msg, http_wire_req_t *w)
 	return 0;
 }
 
+int http_wire_request_check(const struct ipc_msg *msg, http_wire_req_t *w)
+{
+	if (http_wire_request_decode(msg, w) != 0)
+		return -1;
+	return msg->nfds == (w->body_len ? 1u : 0u) ? 0 : -1;
+}
+
 int http_wire_body_read(const http_wire_req_t *w, int fd, size_t max, uint8_t **body)
 {
 	*body = NULL;

@@ -94,6 +94,12 @@ int http_wire_request_encode(struct ipc_out *o, uint64_t id, const http_in_t *in
  * character in a value, too many headers or arguments, a NUL anywhere). A
  * fuzz target (fuzz/api/fuzz_http_wire.c). */
 int http_wire_request_decode(const struct ipc_msg *msg, http_wire_req_t *out);
+/* What the service takes off its front end's channel (src/daemon/
+ * http_front.c): a message that http_wire_request_decode accepts and that
+ * carries exactly one fd (the body's memfd) when its body is not empty,
+ * none when it is. 0, or -1 (the message's fds are the caller's to close,
+ * with ipc_msg_free, either way). */
+int http_wire_request_check(const struct ipc_msg *msg, http_wire_req_t *out);
 /* Reads the body of w from its memfd (borrowed): the memfd must hold
  * exactly w->body_len bytes, at most max. *body (the caller frees it) is
  * NULL for an empty body. 0, or -1 (nothing to free). */

@@ -218,8 +218,7 @@ static int take(struct chan *ch, struct job *j, int rc)
 {
 	j->ch = ch;
 	j->read_ns = time_mono_ns();
-	if (rc == 0 && http_wire_request_decode(&j->msg, &j->w) == 0 &&
-	    j->msg.nfds == (j->w.body_len ? 1u : 0u))
+	if (rc == 0 && http_wire_request_check(&j->msg, &j->w) == 0)
 		return 0;
 	if (rc != 1) {
 		log_event(LOG_ERROR, "http.front_malformed", "pid=%d type=%u why=\"%s\"", (int)ch->pid,

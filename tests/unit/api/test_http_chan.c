@@ -3,7 +3,8 @@
  * unknown, the cap, the close, the deadline) and the messages' ids (src/api/http_wire.c:
  * a request's id goes and its answer's comes back in the IPC header, id 0
  * refused by the encoder and the decoder alike), over a real SEQPACKET
- * socketpair. */
+ * socketpair; and what the service's reader does with malformed frames
+ * from the front end (test_malformed_frames). */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,6 +14,9 @@
 #include <stdlib.h>
 #include <stdbool.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <fcntl.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -239,6 +243,254 @@ static void test_wire_ids(void **state)
 	close(sv[1]);
 }
 
+/* ---- malformed frames from the front end, as the service reads them ----
+ * The front end parses the internet's input and may be taken over: the
+ * service reads its channel with ipc_recv, then http_wire_request_check
+ * (src/daemon/http_front.c, take()). What the service does with a frame
+ * refused there, by design (http_front.c, docs/architecture.md
+ * "Processes"): it logs http.front_malformed, kills the front end
+ * (SIGKILL: the process may be someone else's now) and ends the channel;
+ * the requests it had read before are run and answered as usual, and the
+ * successor front end gets a new channel. The refused frame's fds are
+ * closed (ipc_recv closes those of a datagram it refuses, ipc_msg_free
+ * those of a message the check refuses). ipc_recv's answer 1 (an empty
+ * datagram reads as the peer's close on SOCK_SEQPACKET) ends the channel
+ * without killing. Here: each kind of bad frame between two good ones on
+ * one real socketpair, the receiver's answer to each, its fds closed in
+ * the receiver (fcntl), and the good frames on each side of it still read
+ * whole (the datagrams keep their bounds). */
+
+/* The fd number the receiver's next received fd takes (the lowest free;
+ * nothing else opens fds in this test). */
+static int next_fd(void)
+{
+	int fd = dup(0);
+	assert_true(fd >= 0);
+	close(fd);
+	return fd;
+}
+
+static bool fd_closed(int fd)
+{
+	errno = 0;
+	return fcntl(fd, F_GETFD) == -1 && errno == EBADF;
+}
+
+/* Sends n bytes as one datagram with nfds fds (borrowed). */
+static void send_raw(int s, const void *p, size_t n, const int *fds, size_t nfds)
+{
+	struct iovec iov = { .iov_base = (void *)p, .iov_len = n };
+	union {
+		char space[CMSG_SPACE(sizeof(int) * 8)];
+		struct cmsghdr align;
+	} ctl;
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+	if (nfds) {
+		memset(&ctl, 0, sizeof ctl);
+		mh.msg_control = ctl.space;
+		mh.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
+		struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
+		memcpy(CMSG_DATA(c), fds, sizeof(int) * nfds);
+	}
+	assert_int_equal(sendmsg(s, &mh, 0), (ssize_t)n);
+}
+
+/* A well-formed request for url into o (body_len bytes declared, the
+ * body's fd not attached). */
+static void good_request(struct ipc_out *o, uint64_t id, const char *url, size_t body_len)
+{
+	static uint8_t body[8];
+	http_kv_t h[] = { { "Accept", "application/json" } };
+	http_in_t in = { .method = body_len ? "POST" : "GET", .url = url, .peer = "192.0.2.7",
+		.headers = h, .nheaders = 1, .listener = HTTP_LISTENER_API,
+		.body = body_len ? body : NULL, .len = body_len };
+	assert_int_equal(http_wire_request_encode(o, id, &in), 0);
+}
+
+static void put_le(uint8_t *p, uint64_t v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+enum { READ_OK, READ_CLOSED, READ_BADMSG, READ_REFUSED };
+
+/* The service's read of one frame: ipc_recv, then the check; a refused
+ * message freed as the service drops it (its fds closed). */
+static int svc_read(int s, http_wire_req_t *w, char *url, size_t urlcap)
+{
+	struct ipc_msg m;
+	int rc = ipc_recv(s, &m);
+	if (rc == 1) {
+		ipc_msg_free(&m);
+		return READ_CLOSED;
+	}
+	if (rc != 0) {
+		assert_int_equal(errno, EBADMSG);
+		ipc_msg_free(&m);
+		return READ_BADMSG;
+	}
+	int r = http_wire_request_check(&m, w) == 0 ? READ_OK : READ_REFUSED;
+	if (r == READ_OK)
+		snprintf(url, urlcap, "%s", w->in.url);
+	ipc_msg_free(&m);
+	return r;
+}
+
+/* A good request before and after: both read whole. */
+static void expect_good(int s, http_wire_req_t *w, const char *url)
+{
+	char got[64];
+	assert_int_equal(svc_read(s, w, got, sizeof got), READ_OK);
+	assert_string_equal(got, url);
+}
+
+static void test_malformed_frames(void **state)
+{
+	(void)state;
+	int sv[2];
+	assert_int_equal(ipc_socketpair(sv), 0);
+	/* Room for one datagram over the limit in the socket's buffer. */
+	int big = 4 * (IPC_HDR_LEN + IPC_PAYLOAD_MAX);
+	assert_int_equal(setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &big, sizeof big), 0);
+	struct ipc_out *o = xmalloc(sizeof *o);
+	http_wire_req_t *w = xmalloc(sizeof *w);
+	uint8_t *raw = xcalloc(1, IPC_HDR_LEN + IPC_PAYLOAD_MAX + 1);
+	char url[64];
+	int memfd[5];
+	for (int i = 0; i < 5; i++)
+		assert_true((memfd[i] = memfd_create("wirebad", MFD_CLOEXEC)) >= 0);
+	assert_int_equal(ftruncate(memfd[0], 5), 0);
+	uint64_t id = 1 << 16;
+
+	good_request(o, ++id, "/v1/first", 0);
+	assert_int_equal(ipc_send(sv[0], o), 0);
+	expect_good(sv[1], w, "/v1/first");
+
+	/* Each case: the bad frame, then a good one. */
+	struct {
+		const char *what;
+		int expect;
+	} cases[] = {
+		{ "truncated: fewer bytes than its header's length", READ_BADMSG },
+		{ "a header that claims more than the frame holds, with an fd", READ_BADMSG },
+		{ "a payload cut inside a field (length consistent)", READ_REFUSED },
+		{ "bytes left over after the last field", READ_REFUSED },
+		{ "over the size limit, with an fd", READ_BADMSG },
+		{ "an unknown kind (type)", READ_REFUSED },
+		{ "a version not IPC_VERSION", READ_BADMSG },
+		{ "request id 0", READ_REFUSED },
+		{ "an fd attached to a request without a body", READ_REFUSED },
+		{ "a body declared, no fd", READ_REFUSED },
+		{ "a body declared, two fds", READ_REFUSED },
+		{ "more fds than IPC_FDS_MAX", READ_BADMSG },
+		{ "a zero-length frame with an fd", READ_BADMSG },
+		{ "a header alone, shorter than IPC_HDR_LEN", READ_BADMSG },
+	};
+	for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+		int fds[5] = { -1, -1, -1, -1, -1 };
+		size_t nfds = 0;
+		good_request(o, ++id, "/v1/bad", k == 9 || k == 10 ? 5 : 0);
+		size_t n = o->len;
+		memcpy(raw, o->buf, n);
+		/* The payload's length, which ipc_send writes in the header. */
+		put_le(raw + 4, n - IPC_HDR_LEN, 4);
+		switch (k) {
+		case 0: n -= 5; break;
+		case 1: put_le(raw + 4, o->len - IPC_HDR_LEN + 100, 4); fds[0] = memfd[1]; nfds = 1; break;
+		case 2: n -= 3; put_le(raw + 4, n - IPC_HDR_LEN, 4); break;
+		case 3: memset(raw + n, 'x', 4); n += 4; put_le(raw + 4, n - IPC_HDR_LEN, 4); break;
+		case 4:
+			n = IPC_HDR_LEN + IPC_PAYLOAD_MAX + 1;
+			put_le(raw + 4, IPC_PAYLOAD_MAX + 1, 4);
+			fds[0] = memfd[1];
+			nfds = 1;
+			break;
+		case 5: put_le(raw + 2, 0x3ff, 2); break;
+		case 6: put_le(raw, IPC_VERSION + 1, 2); break;
+		case 7: put_le(raw + 8, 0, 8); break;
+		case 8: fds[0] = memfd[1]; nfds = 1; break;
+		case 9: break;
+		case 10: fds[0] = memfd[0]; fds[1] = memfd[1]; nfds = 2; break;
+		case 11: memcpy(fds, memfd, sizeof fds); nfds = 5; break;
+		case 12: n = 0; fds[0] = memfd[1]; nfds = 1; break;
+		case 13: n = IPC_HDR_LEN - 1; break;
+		}
+		int first = next_fd();
+		send_raw(sv[0], raw, n, fds, nfds);
+		print_message("%s\n", cases[k].what);
+		assert_int_equal(svc_read(sv[1], w, url, sizeof url), cases[k].expect);
+		/* Every fd the receiver got for it is closed there (the
+		 * sender's own stay open: they are other numbers). */
+		for (size_t i = 0; i < nfds; i++)
+			assert_true(fd_closed(first + (int)i));
+		assert_int_equal(next_fd(), first);
+		good_request(o, ++id, "/v1/after", 0);
+		assert_int_equal(ipc_send(sv[0], o), 0);
+		expect_good(sv[1], w, "/v1/after");
+	}
+
+	/* A request with its body's memfd is taken, and its body read. */
+	good_request(o, ++id, "/v1/upload", 5);
+	ipc_put_fd(o, memfd[0]);
+	assert_int_equal(ipc_send(sv[0], o), 0);
+	struct ipc_msg m;
+	assert_int_equal(ipc_recv(sv[1], &m), 0);
+	assert_int_equal(http_wire_request_check(&m, w), 0);
+	uint8_t *body;
+	assert_int_equal(http_wire_body_read(w, m.fds[0], 5, &body), 0);
+	free(body);
+	/* More than the route takes, or not what was declared: refused (the
+	 * service kills the front end, run_job). */
+	assert_int_equal(http_wire_body_read(w, m.fds[0], 4, &body), -1);
+	w->body_len = 6;
+	assert_int_equal(http_wire_body_read(w, m.fds[0], 6, &body), -1);
+	ipc_msg_free(&m);
+
+	/* A duplicated id: the service keeps no ids, so both are taken and
+	 * answered with it; the front end's table gives the first answer to
+	 * its request and drops the second (http.answer_stray). */
+	http_chan_t *c = http_chan_new(4);
+	int req;
+	uint64_t cid;
+	assert_int_equal(http_chan_add(c, &req, &cid), 0);
+	for (int i = 0; i < 2; i++) {
+		good_request(o, cid, "/v1/twice", 0);
+		assert_int_equal(ipc_send(sv[0], o), 0);
+		assert_int_equal(ipc_recv(sv[1], &m), 0);
+		assert_int_equal(http_wire_request_check(&m, w), 0);
+		assert_int_equal(m.id, cid);
+		ipc_msg_free(&m);
+	}
+	assert_ptr_equal(http_chan_take(c, cid), &req);
+	errno = 0;
+	assert_null(http_chan_take(c, cid));
+	assert_int_equal(errno, ENOENT);
+	http_chan_free(c);
+
+	/* A zero-length frame reads as the front end's close (1): on
+	 * SOCK_SEQPACKET, recvmsg gives 0 for both. The service ends the
+	 * channel on it; the frame after it is still there to read. */
+	send_raw(sv[0], raw, 0, NULL, 0);
+	assert_int_equal(svc_read(sv[1], w, url, sizeof url), READ_CLOSED);
+	good_request(o, ++id, "/v1/last", 0);
+	assert_int_equal(ipc_send(sv[0], o), 0);
+	expect_good(sv[1], w, "/v1/last");
+
+	for (int i = 0; i < 5; i++) {
+		assert_false(fd_closed(memfd[i]));
+		close(memfd[i]);
+	}
+	free(raw);
+	free(w);
+	free(o);
+	close(sv[0]);
+	close(sv[1]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -247,6 +499,7 @@ int main(void)
 		cmocka_unit_test(test_close),
 		cmocka_unit_test(test_deadline),
 		cmocka_unit_test(test_wire_ids),
+		cmocka_unit_test(test_malformed_frames),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -78,9 +78,7 @@ static void serve(void *arg, int sock, pid_t pid)
 		struct job *j = xcalloc(1, sizeof *j);
 		j->f = f;
 		int rc = ipc_recv(sock, &j->msg);
-		if (rc == 0 && ((j->msg.type == SMTPF_BOUNCE && j->msg.nfds == 1 &&
-				       smtp_wire_bounce_decode(&j->msg, &j->b) == 0) ||
-				   (j->msg.nfds == 3 && smtp_wire_mail_decode(&j->msg, &j->w) == 0))) {
+		if (rc == 0 && smtp_wire_check(&j->msg, &j->w, &j->b) == 0) {
 			pthread_attr_t at;
 			pthread_attr_init(&at);
 			pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);

@@ -207,6 +207,13 @@ void smtp_wire_bounce_encode(struct ipc_out *o, const char *session_id, const ch
 	ipc_put_str(o, dsn ? dsn->diagnostic : "");
 }
 
+int smtp_wire_check(const struct ipc_msg *msg, smtp_wire_mail_t *w, smtp_wire_bounce_t *b)
+{
+	if (msg->type == SMTPF_BOUNCE)
+		return msg->nfds == 1 && smtp_wire_bounce_decode(msg, b) == 0 ? 0 : -1;
+	return msg->nfds == 3 && smtp_wire_mail_decode(msg, w) == 0 ? 0 : -1;
+}
+
 int smtp_wire_bounce_decode(const struct ipc_msg *msg, smtp_wire_bounce_t *w)
 {
 	memset(w, 0, sizeof *w);

@@ -94,6 +94,14 @@ void smtp_wire_bounce_encode(struct ipc_out *o, const char *session_id, const ch
  * RFC 3464's, an invalid status, a control character). A fuzz target too. */
 int smtp_wire_bounce_decode(const struct ipc_msg *msg, smtp_wire_bounce_t *out);
 
+/* What the service takes off its front end's channel (src/daemon/
+ * smtp_front.c): an SMTPF_MAIL that smtp_wire_mail_decode accepts into *w,
+ * with exactly three fds (the verdict socket, the raw message, the parts),
+ * or an SMTPF_BOUNCE that smtp_wire_bounce_decode accepts into *b, with
+ * exactly one (the verdict socket). 0, or -1 (anything else; the message's
+ * fds are the caller's to close, with ipc_msg_free, either way). */
+int smtp_wire_check(const struct ipc_msg *msg, smtp_wire_mail_t *w, smtp_wire_bounce_t *b);
+
 /* SMTPF_VERDICT: the reply code (200..599) and text (printable ASCII). */
 void smtp_wire_verdict_encode(struct ipc_out *o, const smtp_reply_t *r);
 /* Pure: 0 with *r filled, or -1 (bad code, a control character, trailing

@@ -20,6 +20,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "../common/wire_frames.h"
+
 #include "http_chan.h"
 #include "http_wire.h"
 #include "timeutil.h"
@@ -260,44 +262,6 @@ static void test_wire_ids(void **state)
  * the receiver (fcntl), and the good frames on each side of it still read
  * whole (the datagrams keep their bounds). */
 
-/* The fd number the receiver's next received fd takes (the lowest free;
- * nothing else opens fds in this test). */
-static int next_fd(void)
-{
-	int fd = dup(0);
-	assert_true(fd >= 0);
-	close(fd);
-	return fd;
-}
-
-static bool fd_closed(int fd)
-{
-	errno = 0;
-	return fcntl(fd, F_GETFD) == -1 && errno == EBADF;
-}
-
-/* Sends n bytes as one datagram with nfds fds (borrowed). */
-static void send_raw(int s, const void *p, size_t n, const int *fds, size_t nfds)
-{
-	struct iovec iov = { .iov_base = (void *)p, .iov_len = n };
-	union {
-		char space[CMSG_SPACE(sizeof(int) * 8)];
-		struct cmsghdr align;
-	} ctl;
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
-	if (nfds) {
-		memset(&ctl, 0, sizeof ctl);
-		mh.msg_control = ctl.space;
-		mh.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
-		struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
-		memcpy(CMSG_DATA(c), fds, sizeof(int) * nfds);
-	}
-	assert_int_equal(sendmsg(s, &mh, 0), (ssize_t)n);
-}
-
 /* A well-formed request for url into o (body_len bytes declared, the
  * body's fd not attached). */
 static void good_request(struct ipc_out *o, uint64_t id, const char *url, size_t body_len)
@@ -310,31 +274,16 @@ static void good_request(struct ipc_out *o, uint64_t id, const char *url, size_t
 	assert_int_equal(http_wire_request_encode(o, id, &in), 0);
 }
 
-static void put_le(uint8_t *p, uint64_t v, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-enum { READ_OK, READ_CLOSED, READ_BADMSG, READ_REFUSED };
-
 /* The service's read of one frame: ipc_recv, then the check; a refused
  * message freed as the service drops it (its fds closed). */
 static int svc_read(int s, http_wire_req_t *w, char *url, size_t urlcap)
 {
 	struct ipc_msg m;
-	int rc = ipc_recv(s, &m);
-	if (rc == 1) {
-		ipc_msg_free(&m);
-		return READ_CLOSED;
-	}
-	if (rc != 0) {
-		assert_int_equal(errno, EBADMSG);
-		ipc_msg_free(&m);
-		return READ_BADMSG;
-	}
-	int r = http_wire_request_check(&m, w) == 0 ? READ_OK : READ_REFUSED;
-	if (r == READ_OK)
+	int rc = wf_recv(s, &m);
+	if (rc != 0)
+		return rc;
+	int r = http_wire_request_check(&m, w) == 0 ? WF_OK : WF_REFUSED;
+	if (r == WF_OK)
 		snprintf(url, urlcap, "%s", w->in.url);
 	ipc_msg_free(&m);
 	return r;
@@ -344,7 +293,7 @@ static int svc_read(int s, http_wire_req_t *w, char *url, size_t urlcap)
 static void expect_good(int s, http_wire_req_t *w, const char *url)
 {
 	char got[64];
-	assert_int_equal(svc_read(s, w, got, sizeof got), READ_OK);
+	assert_int_equal(svc_read(s, w, got, sizeof got), WF_OK);
 	assert_string_equal(got, url);
 }
 
@@ -352,10 +301,7 @@ static void test_malformed_frames(void **state)
 {
 	(void)state;
 	int sv[2];
-	assert_int_equal(ipc_socketpair(sv), 0);
-	/* Room for one datagram over the limit in the socket's buffer. */
-	int big = 4 * (IPC_HDR_LEN + IPC_PAYLOAD_MAX);
-	assert_int_equal(setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &big, sizeof big), 0);
+	wf_pair(sv);
 	struct ipc_out *o = xmalloc(sizeof *o);
 	http_wire_req_t *w = xmalloc(sizeof *w);
 	uint8_t *raw = xcalloc(1, IPC_HDR_LEN + IPC_PAYLOAD_MAX + 1);
@@ -375,20 +321,20 @@ static void test_malformed_frames(void **state)
 		const char *what;
 		int expect;
 	} cases[] = {
-		{ "truncated: fewer bytes than its header's length", READ_BADMSG },
-		{ "a header that claims more than the frame holds, with an fd", READ_BADMSG },
-		{ "a payload cut inside a field (length consistent)", READ_REFUSED },
-		{ "bytes left over after the last field", READ_REFUSED },
-		{ "over the size limit, with an fd", READ_BADMSG },
-		{ "an unknown kind (type)", READ_REFUSED },
-		{ "a version not IPC_VERSION", READ_BADMSG },
-		{ "request id 0", READ_REFUSED },
-		{ "an fd attached to a request without a body", READ_REFUSED },
-		{ "a body declared, no fd", READ_REFUSED },
-		{ "a body declared, two fds", READ_REFUSED },
-		{ "more fds than IPC_FDS_MAX", READ_BADMSG },
-		{ "a zero-length frame with an fd", READ_BADMSG },
-		{ "a header alone, shorter than IPC_HDR_LEN", READ_BADMSG },
+		{ "truncated: fewer bytes than its header's length", WF_BADMSG },
+		{ "a header that claims more than the frame holds, with an fd", WF_BADMSG },
+		{ "a payload cut inside a field (length consistent)", WF_REFUSED },
+		{ "bytes left over after the last field", WF_REFUSED },
+		{ "over the size limit, with an fd", WF_BADMSG },
+		{ "an unknown kind (type)", WF_REFUSED },
+		{ "a version not IPC_VERSION", WF_BADMSG },
+		{ "request id 0", WF_REFUSED },
+		{ "an fd attached to a request without a body", WF_REFUSED },
+		{ "a body declared, no fd", WF_REFUSED },
+		{ "a body declared, two fds", WF_REFUSED },
+		{ "more fds than IPC_FDS_MAX", WF_BADMSG },
+		{ "a zero-length frame with an fd", WF_BADMSG },
+		{ "a header alone, shorter than IPC_HDR_LEN", WF_BADMSG },
 	};
 	for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
 		int fds[5] = { -1, -1, -1, -1, -1 };
@@ -397,21 +343,21 @@ static void test_malformed_frames(void **state)
 		size_t n = o->len;
 		memcpy(raw, o->buf, n);
 		/* The payload's length, which ipc_send writes in the header. */
-		put_le(raw + 4, n - IPC_HDR_LEN, 4);
+		wf_put_le(raw + 4, n - IPC_HDR_LEN, 4);
 		switch (k) {
 		case 0: n -= 5; break;
-		case 1: put_le(raw + 4, o->len - IPC_HDR_LEN + 100, 4); fds[0] = memfd[1]; nfds = 1; break;
-		case 2: n -= 3; put_le(raw + 4, n - IPC_HDR_LEN, 4); break;
-		case 3: memset(raw + n, 'x', 4); n += 4; put_le(raw + 4, n - IPC_HDR_LEN, 4); break;
+		case 1: wf_put_le(raw + 4, o->len - IPC_HDR_LEN + 100, 4); fds[0] = memfd[1]; nfds = 1; break;
+		case 2: n -= 3; wf_put_le(raw + 4, n - IPC_HDR_LEN, 4); break;
+		case 3: memset(raw + n, 'x', 4); n += 4; wf_put_le(raw + 4, n - IPC_HDR_LEN, 4); break;
 		case 4:
 			n = IPC_HDR_LEN + IPC_PAYLOAD_MAX + 1;
-			put_le(raw + 4, IPC_PAYLOAD_MAX + 1, 4);
+			wf_put_le(raw + 4, IPC_PAYLOAD_MAX + 1, 4);
 			fds[0] = memfd[1];
 			nfds = 1;
 			break;
-		case 5: put_le(raw + 2, 0x3ff, 2); break;
-		case 6: put_le(raw, IPC_VERSION + 1, 2); break;
-		case 7: put_le(raw + 8, 0, 8); break;
+		case 5: wf_put_le(raw + 2, 0x3ff, 2); break;
+		case 6: wf_put_le(raw, IPC_VERSION + 1, 2); break;
+		case 7: wf_put_le(raw + 8, 0, 8); break;
 		case 8: fds[0] = memfd[1]; nfds = 1; break;
 		case 9: break;
 		case 10: fds[0] = memfd[0]; fds[1] = memfd[1]; nfds = 2; break;
@@ -419,15 +365,15 @@ static void test_malformed_frames(void **state)
 		case 12: n = 0; fds[0] = memfd[1]; nfds = 1; break;
 		case 13: n = IPC_HDR_LEN - 1; break;
 		}
-		int first = next_fd();
-		send_raw(sv[0], raw, n, fds, nfds);
+		int first = wf_next_fd();
+		wf_send(sv[0], raw, n, fds, nfds);
 		print_message("%s\n", cases[k].what);
 		assert_int_equal(svc_read(sv[1], w, url, sizeof url), cases[k].expect);
 		/* Every fd the receiver got for it is closed there (the
 		 * sender's own stay open: they are other numbers). */
 		for (size_t i = 0; i < nfds; i++)
-			assert_true(fd_closed(first + (int)i));
-		assert_int_equal(next_fd(), first);
+			assert_true(wf_closed(first + (int)i));
+		assert_int_equal(wf_next_fd(), first);
 		good_request(o, ++id, "/v1/after", 0);
 		assert_int_equal(ipc_send(sv[0], o), 0);
 		expect_good(sv[1], w, "/v1/after");
@@ -474,14 +420,14 @@ static void test_malformed_frames(void **state)
 	/* A zero-length frame reads as the front end's close (1): on
 	 * SOCK_SEQPACKET, recvmsg gives 0 for both. The service ends the
 	 * channel on it; the frame after it is still there to read. */
-	send_raw(sv[0], raw, 0, NULL, 0);
-	assert_int_equal(svc_read(sv[1], w, url, sizeof url), READ_CLOSED);
+	wf_send(sv[0], raw, 0, NULL, 0);
+	assert_int_equal(svc_read(sv[1], w, url, sizeof url), WF_CLOSED);
 	good_request(o, ++id, "/v1/last", 0);
 	assert_int_equal(ipc_send(sv[0], o), 0);
 	expect_good(sv[1], w, "/v1/last");
 
 	for (int i = 0; i < 5; i++) {
-		assert_false(fd_closed(memfd[i]));
+		assert_false(wf_closed(memfd[i]));
 		close(memfd[i]);
 	}
 	free(raw);

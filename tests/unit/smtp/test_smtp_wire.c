@@ -27,53 +27,11 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "../common/wire_frames.h"
+
 #include "ipc.h"
 #include "smtp_wire.h"
 #include "xalloc.h"
-
-/* The fd number the receiver's next received fd takes (the lowest free;
- * nothing else opens fds in this test). */
-static int next_fd(void)
-{
-	int fd = dup(0);
-	assert_true(fd >= 0);
-	close(fd);
-	return fd;
-}
-
-static bool fd_closed(int fd)
-{
-	errno = 0;
-	return fcntl(fd, F_GETFD) == -1 && errno == EBADF;
-}
-
-/* Sends n bytes as one datagram with nfds fds (borrowed). */
-static void send_raw(int s, const void *p, size_t n, const int *fds, size_t nfds)
-{
-	struct iovec iov = { .iov_base = (void *)p, .iov_len = n };
-	union {
-		char space[CMSG_SPACE(sizeof(int) * 8)];
-		struct cmsghdr align;
-	} ctl;
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
-	if (nfds) {
-		memset(&ctl, 0, sizeof ctl);
-		mh.msg_control = ctl.space;
-		mh.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
-		struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
-		memcpy(CMSG_DATA(c), fds, sizeof(int) * nfds);
-	}
-	assert_int_equal(sendmsg(s, &mh, 0), (ssize_t)n);
-}
-
-static void put_le(uint8_t *p, uint64_t v, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
 
 /* A well-formed SMTPF_MAIL for the recipient rcpt into o (no fds). */
 static void good_mail(struct ipc_out *o, const char *rcpt)
@@ -86,8 +44,6 @@ static void good_mail(struct ipc_out *o, const char *rcpt)
 	smtp_wire_mail_encode(o, &env, 40, &m);
 }
 
-enum { READ_OK, READ_CLOSED, READ_BADMSG, READ_REFUSED };
-
 static smtp_wire_mail_t w;
 static smtp_wire_bounce_t b;
 
@@ -97,18 +53,11 @@ static smtp_wire_bounce_t b;
 static int svc_read(int s, char *rcpt, size_t cap)
 {
 	struct ipc_msg m;
-	int rc = ipc_recv(s, &m);
-	if (rc == 1) {
-		ipc_msg_free(&m);
-		return READ_CLOSED;
-	}
-	if (rc != 0) {
-		assert_int_equal(errno, EBADMSG);
-		ipc_msg_free(&m);
-		return READ_BADMSG;
-	}
-	int r = smtp_wire_check(&m, &w, &b) == 0 ? READ_OK : READ_REFUSED;
-	if (r == READ_OK && m.type == SMTPF_MAIL)
+	int rc = wf_recv(s, &m);
+	if (rc != 0)
+		return rc;
+	int r = smtp_wire_check(&m, &w, &b) == 0 ? WF_OK : WF_REFUSED;
+	if (r == WF_OK && m.type == SMTPF_MAIL)
 		snprintf(rcpt, cap, "%s", w.env.rcpt[0]);
 	ipc_msg_free(&m);
 	return r;
@@ -125,7 +74,7 @@ static void send_good(int s, struct ipc_out *o, const char *rcpt, const int fds[
 static void expect_good(int s, const char *rcpt)
 {
 	char got[32] = "";
-	assert_int_equal(svc_read(s, got, sizeof got), READ_OK);
+	assert_int_equal(svc_read(s, got, sizeof got), WF_OK);
 	assert_string_equal(got, rcpt);
 }
 
@@ -133,9 +82,7 @@ static void test_malformed_frames(void **state)
 {
 	(void)state;
 	int sv[2];
-	assert_int_equal(ipc_socketpair(sv), 0);
-	int big = 4 * (IPC_HDR_LEN + IPC_PAYLOAD_MAX);
-	assert_int_equal(setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &big, sizeof big), 0);
+	wf_pair(sv);
 	struct ipc_out *o = xmalloc(sizeof *o);
 	uint8_t *raw = xcalloc(1, IPC_HDR_LEN + IPC_PAYLOAD_MAX + 1);
 	int memfd[5];
@@ -149,26 +96,26 @@ static void test_malformed_frames(void **state)
 	smtp_wire_bounce_encode(o, "smtp_1", "192.0.2.9", "mail_ab2c", NULL);
 	ipc_put_fd(o, memfd[0]);
 	assert_int_equal(ipc_send(sv[0], o), 0);
-	assert_int_equal(svc_read(sv[1], got, sizeof got), READ_OK);
+	assert_int_equal(svc_read(sv[1], got, sizeof got), WF_OK);
 	assert_string_equal(b.mail_id, "mail_ab2c");
 
 	struct {
 		const char *what;
 		int expect;
 	} cases[] = {
-		{ "a mail with two fds", READ_REFUSED },
-		{ "a mail with four fds", READ_REFUSED },
-		{ "a bounce without its verdict socket", READ_REFUSED },
-		{ "a bounce with two fds", READ_REFUSED },
-		{ "a verdict (the service's own kind) with an fd", READ_REFUSED },
-		{ "an unknown kind with three fds", READ_REFUSED },
-		{ "a mail cut inside a field (length consistent), three fds", READ_REFUSED },
-		{ "a mail with bytes left over, three fds", READ_REFUSED },
-		{ "a header that claims more than the frame holds, three fds", READ_BADMSG },
-		{ "over the size limit, with an fd", READ_BADMSG },
-		{ "five fds", READ_BADMSG },
-		{ "a zero-length frame with an fd", READ_BADMSG },
-		{ "a recipient not E.164, three fds", READ_REFUSED },
+		{ "a mail with two fds", WF_REFUSED },
+		{ "a mail with four fds", WF_REFUSED },
+		{ "a bounce without its verdict socket", WF_REFUSED },
+		{ "a bounce with two fds", WF_REFUSED },
+		{ "a verdict (the service's own kind) with an fd", WF_REFUSED },
+		{ "an unknown kind with three fds", WF_REFUSED },
+		{ "a mail cut inside a field (length consistent), three fds", WF_REFUSED },
+		{ "a mail with bytes left over, three fds", WF_REFUSED },
+		{ "a header that claims more than the frame holds, three fds", WF_BADMSG },
+		{ "over the size limit, with an fd", WF_BADMSG },
+		{ "five fds", WF_BADMSG },
+		{ "a zero-length frame with an fd", WF_BADMSG },
+		{ "a recipient not E.164, three fds", WF_REFUSED },
 	};
 	for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
 		size_t nfds = 3;
@@ -186,42 +133,42 @@ static void test_malformed_frames(void **state)
 		size_t n = o->len;
 		memcpy(raw, o->buf, n);
 		/* The payload's length, which ipc_send writes in the header. */
-		put_le(raw + 4, n - IPC_HDR_LEN, 4);
+		wf_put_le(raw + 4, n - IPC_HDR_LEN, 4);
 		switch (k) {
 		case 0: nfds = 2; break;
 		case 1: nfds = 4; break;
-		case 5: put_le(raw + 2, 0x2ff, 2); break;
-		case 6: n -= 3; put_le(raw + 4, n - IPC_HDR_LEN, 4); break;
-		case 7: memset(raw + n, 'x', 4); n += 4; put_le(raw + 4, n - IPC_HDR_LEN, 4); break;
-		case 8: put_le(raw + 4, n - IPC_HDR_LEN + 100, 4); break;
+		case 5: wf_put_le(raw + 2, 0x2ff, 2); break;
+		case 6: n -= 3; wf_put_le(raw + 4, n - IPC_HDR_LEN, 4); break;
+		case 7: memset(raw + n, 'x', 4); n += 4; wf_put_le(raw + 4, n - IPC_HDR_LEN, 4); break;
+		case 8: wf_put_le(raw + 4, n - IPC_HDR_LEN + 100, 4); break;
 		case 9:
 			n = IPC_HDR_LEN + IPC_PAYLOAD_MAX + 1;
-			put_le(raw + 4, IPC_PAYLOAD_MAX + 1, 4);
+			wf_put_le(raw + 4, IPC_PAYLOAD_MAX + 1, 4);
 			nfds = 1;
 			break;
 		case 10: nfds = 5; break;
 		case 11: n = 0; nfds = 1; break;
 		}
-		int first = next_fd();
-		send_raw(sv[0], raw, n, memfd, nfds);
+		int first = wf_next_fd();
+		wf_send(sv[0], raw, n, memfd, nfds);
 		print_message("%s\n", cases[k].what);
 		assert_int_equal(svc_read(sv[1], got, sizeof got), cases[k].expect);
 		for (size_t i = 0; i < nfds; i++)
-			assert_true(fd_closed(first + (int)i));
-		assert_int_equal(next_fd(), first);
+			assert_true(wf_closed(first + (int)i));
+		assert_int_equal(wf_next_fd(), first);
 		send_good(sv[0], o, "+15555550103", memfd);
 		expect_good(sv[1], "+15555550103");
 	}
 
 	/* An empty datagram reads as the front end's close (1), which ends
 	 * the channel without a kill; the frame after it is still there. */
-	send_raw(sv[0], raw, 0, NULL, 0);
-	assert_int_equal(svc_read(sv[1], got, sizeof got), READ_CLOSED);
+	wf_send(sv[0], raw, 0, NULL, 0);
+	assert_int_equal(svc_read(sv[1], got, sizeof got), WF_CLOSED);
 	send_good(sv[0], o, "+15555550104", memfd);
 	expect_good(sv[1], "+15555550104");
 
 	for (int i = 0; i < 5; i++) {
-		assert_false(fd_closed(memfd[i]));
+		assert_false(wf_closed(memfd[i]));
 		close(memfd[i]);
 	}
 	free(raw);

@@ -489,7 +489,7 @@ int sip_wire_page_decode(const struct ipc_msg *m, int *page, int *ok)
 #define R_TEXTS(X) X(call_id) X(transport) X(codec) X(t30_text) X(remote_ident) X(local_ident) X(file) \
 	X(to_user) X(from_user) X(link_error) X(fail_class) X(reason) X(auth_realm)
 #define R_COUNTERS(X) X(bad_packets) X(lost_frames) X(late_frames) X(ifp_recovered) X(ifp_lost) \
-	X(packets_sent) X(packets_received)
+	X(packets_sent) X(packets_received) X(foreign_packets)
 
 void sip_wire_result_encode(struct ipc_out *o, int rc, const fax_result_t *r)
 {

@@ -134,7 +134,7 @@ call_t *call_new(ua_t *ua, int outbound)
 	c->res.start_ms = time_now_ms();
 	c->seqno = ++ua->calls_started;
 	c->ctx.next_ms = INT64_MAX;
-	pthread_mutex_init(&c->lock, NULL);
+	ua_mutex_init(&c->lock);
 	if (ua->nworkers)
 		c->w = call_pick_loop(ua);
 	return c;

@@ -264,6 +264,8 @@ static void test_result(void **state)
 		snprintf(r.pages[i].result, sizeof r.pages[i].result, "MCF");
 	}
 	r.duration_ms = 42000;
+	r.packets_received = 1234;
+	r.foreign_packets = 56; /* a stranger's datagrams, dropped (media.foreign_packets) */
 	fax_result_classify(&r);
 	sip_wire_result_encode(&out, 0, &r);
 	struct ipc_msg m;
@@ -277,6 +279,8 @@ static void test_result(void **state)
 	assert_string_equal(r2.fail_class, r.fail_class);
 	assert_string_equal(r2.reason, r.reason);
 	assert_int_equal(r2.duration_ms, 42000);
+	assert_int_equal(r2.packets_received, 1234);
+	assert_int_equal(r2.foreign_packets, 56);
 	assert_null(r2.call_ud);
 	ipc_msg_free(&m);
 	/* A session that failed before any page was confirmed: the class

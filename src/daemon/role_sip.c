@@ -721,10 +721,20 @@ int role_sip_main(const config_t *cfg)
 	setrlimit(RLIMIT_CORE, &nocore);
 	/* The media's real-time priority (fax.media_priority) stays allowed
 	 * once it is no longer root: SCHED_RR up to that priority, no more. */
+	int rr_inherit = 0;
 	if (cfg->fax_media_priority > 0) {
 		struct rlimit rt = { (rlim_t)cfg->fax_media_priority, (rlim_t)cfg->fax_media_priority };
-		if (geteuid() == 0 && setrlimit(RLIMIT_RTPRIO, &rt) != 0)
+		if (geteuid() == 0 && setrlimit(RLIMIT_RTPRIO, &rt) != 0) {
 			log_event(LOG_WARN, "sip.front_rtprio", "err=\"%s\"", strerror(errno));
+			/* Root that may not raise the limit (no CAP_SYS_RESOURCE, as
+			 * in a container) may still set SCHED_RR (CAP_SYS_NICE):
+			 * this thread takes it until the media spawner, started
+			 * from it once confined, has inherited it
+			 * (line_media_spawner_start); nothing else starts in
+			 * between. */
+			struct sched_param sp = { .sched_priority = (int)cfg->fax_media_priority };
+			rr_inherit = pthread_setschedparam(pthread_self(), SCHED_RR, &sp) == 0;
+		}
 	}
 	sigset_t set;
 	sigemptyset(&set);
@@ -761,6 +771,12 @@ int role_sip_main(const config_t *cfg)
 		    sizeof unkill / sizeof unkill[0], why, sizeof why) != 0) {
 		log_event(LOG_ERROR, "sip.front_failed", "err=\"%s\"", why);
 		return 1;
+	}
+	if (rr_inherit) {
+		if (line_media_spawner_start() != 0)
+			log_event(LOG_WARN, "sip.front_media_spawner", "err=\"no thread\"");
+		struct sched_param sp = { .sched_priority = 0 };
+		pthread_setschedparam(pthread_self(), SCHED_OTHER, &sp);
 	}
 	stop_efd = eventfd(0, EFD_CLOEXEC);
 	engines = linecall_engines_new((int)cfg->fax_media_loops);

@@ -274,6 +274,16 @@ typedef struct line_engine_cfg {
 
 /* Starts an engine (its loop and media threads; its SIP sockets come with
  * its calls and listeners): NULL, with err set, when it cannot. */
+/* Media threads that keep SCHED_RR once the process may no longer set it.
+ * Call from a thread under SCHED_RR at the media priority (set while the
+ * process still may: root, CAP_SYS_NICE): it starts a thread that inherits
+ * that policy and from then on starts the media threads of every engine of
+ * the process (a media_priority above 0), which inherit it in turn, and a
+ * thread may set again the policy and priority it has. For a process that
+ * gives up root and cannot raise its RLIMIT_RTPRIO (the SIP front end, as
+ * root without CAP_SYS_RESOURCE). The caller then goes back to its own
+ * policy. 0, or -1 (the caller is not under SCHED_RR, or no thread). */
+int line_media_spawner_start(void);
 line_engine_t *line_engine_new(const line_engine_cfg_t *ec, char *err, size_t errlen);
 
 /* As line_send, on the engine: the call is added to one of its media loops

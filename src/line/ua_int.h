@@ -364,6 +364,9 @@ void ctx_start(call_t *c, const char *method, const char *ruri, uint32_t cseq, c
 void make_sdp(call_t *c, buf_t *out, int use_t38, const sdp_t *like);
 
 /* ua_call.c */
+/* pthread_create through the media spawner when one runs
+ * (line_media_spawner_start: the thread gets SCHED_RR), else directly. */
+int media_thread_create(pthread_t *th, void *(*fn)(void *), void *arg);
 /* A media loop's lock (a call's, a loop's list): priority inheritance. */
 void ua_mutex_init(pthread_mutex_t *m);
 void call_lock(call_t *c);

@@ -165,12 +165,98 @@ static void media_priority_leave(int old_policy, const struct sched_param *old_p
 	pthread_setschedparam(pthread_self(), old_policy, old_param);
 }
 
+/* The media spawner (line_media_spawner_start): a thread under SCHED_RR
+ * that starts the media threads, which inherit its policy and priority.
+ * One request at a time; its lock inherits priority (ua_mutex_init). */
+static struct {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int running;
+	void *(*fn)(void *); /* the request waiting, NULL when none */
+	void *arg;
+	pthread_t th;
+	int rc, done;
+} spawner;
+static pthread_once_t spawner_once = PTHREAD_ONCE_INIT;
+
+static void spawner_init(void)
+{
+	ua_mutex_init(&spawner.mu);
+	pthread_cond_init(&spawner.cv, NULL);
+}
+
+static void *spawner_main(void *arg)
+{
+	(void)arg;
+	pthread_mutex_lock(&spawner.mu);
+	for (;;) {
+		while (!spawner.fn)
+			pthread_cond_wait(&spawner.cv, &spawner.mu);
+		/* default attributes: the scheduling policy is inherited */
+		spawner.rc = pthread_create(&spawner.th, NULL, spawner.fn, spawner.arg);
+		spawner.fn = NULL;
+		spawner.done = 1;
+		pthread_cond_broadcast(&spawner.cv);
+	}
+	return NULL;
+}
+
+int line_media_spawner_start(void)
+{
+	pthread_once(&spawner_once, spawner_init);
+	int policy;
+	struct sched_param sp;
+	if (pthread_getschedparam(pthread_self(), &policy, &sp) != 0 || policy != SCHED_RR)
+		return -1;
+	pthread_mutex_lock(&spawner.mu);
+	int rc = spawner.running ? 0 : -1;
+	if (!spawner.running) {
+		pthread_attr_t at;
+		pthread_attr_init(&at);
+		pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+		pthread_t th;
+		if (pthread_create(&th, &at, spawner_main, NULL) == 0) {
+			spawner.running = 1;
+			rc = 0;
+		}
+		pthread_attr_destroy(&at);
+	}
+	pthread_mutex_unlock(&spawner.mu);
+	if (rc == 0)
+		log_event(LOG_INFO, "media_spawner", "call=- policy=rr priority=%d", sp.sched_priority);
+	return rc;
+}
+
+int media_thread_create(pthread_t *th, void *(*fn)(void *), void *arg)
+{
+	pthread_once(&spawner_once, spawner_init);
+	pthread_mutex_lock(&spawner.mu);
+	if (!spawner.running) {
+		pthread_mutex_unlock(&spawner.mu);
+		return pthread_create(th, NULL, fn, arg);
+	}
+	while (spawner.fn || spawner.done) /* another request's turn */
+		pthread_cond_wait(&spawner.cv, &spawner.mu);
+	spawner.fn = fn;
+	spawner.arg = arg;
+	pthread_cond_broadcast(&spawner.cv);
+	while (!spawner.done)
+		pthread_cond_wait(&spawner.cv, &spawner.mu);
+	int rc = spawner.rc;
+	*th = spawner.th;
+	spawner.done = 0;
+	pthread_cond_broadcast(&spawner.cv);
+	pthread_mutex_unlock(&spawner.mu);
+	return rc;
+}
+
 /* Starts the media threads: 0, or -1 (logged) with those started joined
  * again, when the process has no thread to give. */
 static int ua_start_workers(ua_t *ua)
 {
 	for (int i = 0; i < ua->nworkers; i++) {
-		int rc = pthread_create(&ua->workers[i].th, NULL, worker_main, &ua->workers[i]);
+		int rc = ua->media_priority > 0 ? media_thread_create(&ua->workers[i].th, worker_main, &ua->workers[i])
+						: pthread_create(&ua->workers[i].th, NULL, worker_main, &ua->workers[i]);
 		if (rc != 0) {
 			log_event(LOG_ERROR, "line_no_resources", "call=- what=thread errno=%d", rc);
 			atomic_store(&ua->workers_stop, 1);

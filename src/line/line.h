@@ -272,8 +272,6 @@ typedef struct line_engine_cfg {
 	double clock_speed;     /* as line_cfg_t.clock_speed (tests) */
 } line_engine_cfg_t;
 
-/* Starts an engine (its loop and media threads; its SIP sockets come with
- * its calls and listeners): NULL, with err set, when it cannot. */
 /* Media threads that keep SCHED_RR once the process may no longer set it.
  * Call from a thread under SCHED_RR at the media priority (set while the
  * process still may: root, CAP_SYS_NICE): it starts a thread that inherits
@@ -284,6 +282,9 @@ typedef struct line_engine_cfg {
  * root without CAP_SYS_RESOURCE). The caller then goes back to its own
  * policy. 0, or -1 (the caller is not under SCHED_RR, or no thread). */
 int line_media_spawner_start(void);
+
+/* Starts an engine (its loop and media threads; its SIP sockets come with
+ * its calls and listeners): NULL, with err set, when it cannot. */
 line_engine_t *line_engine_new(const line_engine_cfg_t *ec, char *err, size_t errlen);
 
 /* As line_send, on the engine: the call is added to one of its media loops

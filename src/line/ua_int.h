@@ -363,12 +363,13 @@ void ctx_start(call_t *c, const char *method, const char *ruri, uint32_t cseq, c
 	       const char *body);
 void make_sdp(call_t *c, buf_t *out, int use_t38, const sdp_t *like);
 
-/* ua_call.c */
-/* pthread_create through the media spawner when one runs
+/* ua_loop.c: pthread_create through the media spawner when one runs
  * (line_media_spawner_start: the thread gets SCHED_RR), else directly. */
 int media_thread_create(pthread_t *th, void *(*fn)(void *), void *arg);
-/* A media loop's lock (a call's, a loop's list): priority inheritance. */
+/* ua.c: a media loop's lock (a call's, a loop's list): priority
+ * inheritance. */
 void ua_mutex_init(pthread_mutex_t *m);
+/* ua_call.c */
 void call_lock(call_t *c);
 void call_unlock(call_t *c);
 void call_publish(call_t *c);

@@ -52,8 +52,11 @@ expect_jq '.status == "delivered" and .attempts_made == 1 and (.attempts | lengt
 # --- a trunk that is up (answers OPTIONS) but refuses calls with 503:
 # longest prefix, so tried first; the fax fails over to west in the same try.
 # East is turned off first: it is down, and so would be tried after west, but
-# a loaded machine can starve west's receiver for two keep-alive rounds, and
-# two trunks both down are tried in the order they were made (east first).
+# its dead receiver's port is free for any other process to bind, and one
+# CI run had another test's SIP endpoint there answer the keep-alive (east
+# "up" again for 8 s, the fax failed over to it and was refused). A starved
+# west (down too) would also put east first: two trunks both down are tried
+# in the order they were made.
 req PATCH /v1/provider/trunks/east "$OP" '{"status":"disabled"}'
 expect_status 200 "disable east, whose receiver is gone"
 python3 "$(dirname "$0")/sip_refuser.py" "$TMP/refuser.port" 503 300 >"$TMP/refuser.out" 2>&1 &

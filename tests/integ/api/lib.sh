@@ -195,10 +195,13 @@ stop_daemon() {
 
 # req METHOD PATH [TOKEN] [BODY] [extra curl args...]
 # Sets STATUS, BODY (response) and HEADERS (file).
+# A call that gets no whole answer within REQ_MAX_TIME seconds (120) ends
+# with STATUS 000, so a hung daemon fails the check that follows instead of
+# holding the test until CTest's timeout; a caller's own --max-time wins.
 req() {
 	local method=$1 path=$2 token=${3:-} body=${4:-}
 	shift 4 2>/dev/null || shift $#
-	local args=(-s -X "$method" -o "$TMP/body" -D "$TMP/headers" -w '%{http_code}')
+	local args=(-s --max-time "${REQ_MAX_TIME:-120}" -X "$method" -o "$TMP/body" -D "$TMP/headers" -w '%{http_code}')
 	[ -n "$token" ] && args+=(-H "Authorization: Bearer $token")
 	[ -n "$body" ] && args+=(-H 'Content-Type: application/json' --data-binary "$body")
 	STATUS=$(curl "${args[@]}" "$@" "$BASE$path")

@@ -83,13 +83,26 @@ fax_setup() {
 # receiver NAME CALLS [IP]: a far fax machine, `faxvault-fax receive` on a
 # free port of IP (127.0.0.1; "[::1]" for IPv6) answering CALLS calls into
 # $TMP/NAME; sets RX_PID, RX_PORT (log in $TMP/NAME.log, results in
-# $TMP/NAME.json).
+# $TMP/NAME.json). The port comes from free_port, below the kernel's
+# ephemeral range: a receiver a test kills leaves its port free, and a port
+# the kernel had chosen could go at once to another test's endpoint, which
+# would then answer for the dead far end. Another test may pick the same
+# port at the same moment: a receiver that could not bind is started again
+# on another one.
 rx_listening() { grep -q 'event=line_listen' "$TMP/$1.log" 2>/dev/null; }
+rx_up_or_gone() { rx_listening "$1" || ! kill -0 "$RX_PID" 2>/dev/null; }
 receiver() {
-	"$FAXTOOL" receive --listen "${3:-127.0.0.1}:0" --out "$TMP/$1" --calls "$2" --clock-speed "$FAX_SPEED" \
-		>"$TMP/$1.json" 2>"$TMP/$1.log" &
-	RX_PID=$!
-	poll_until 60 rx_listening "$1" || fail "receiver $1 did not start: $(cat "$TMP/$1.log")"
+	local port
+	for _ in 1 2 3 4 5; do
+		port=$(free_port) || port=0
+		"$FAXTOOL" receive --listen "${3:-127.0.0.1}:$port" --out "$TMP/$1" --calls "$2" --clock-speed "$FAX_SPEED" \
+			>"$TMP/$1.json" 2>"$TMP/$1.log" &
+		RX_PID=$!
+		poll_until 60 rx_up_or_gone "$1"
+		rx_listening "$1" && break
+		wait "$RX_PID" 2>/dev/null
+	done
+	rx_listening "$1" || fail "receiver $1 did not start: $(cat "$TMP/$1.log")"
 	RX_PORT=$(sed -n 's/.*event=line_listen .* port=\([0-9]*\).*/\1/p' "$TMP/$1.log" | head -n 1)
 }
 

@@ -80,10 +80,10 @@ fax_setup() {
 	NUM_B=$(jqr .number)
 }
 
-# receiver NAME CALLS [IP]: a far fax machine, `faxvault-fax receive` on a
-# free port of IP (127.0.0.1; "[::1]" for IPv6) answering CALLS calls into
-# $TMP/NAME; sets RX_PID, RX_PORT (log in $TMP/NAME.log, results in
-# $TMP/NAME.json). The port comes from free_port, below the kernel's
+# receiver NAME CALLS [IP [OPTIONS...]]: a far fax machine, `faxvault-fax
+# receive` (OPTIONS added) on a free port of IP (127.0.0.1; "[::1]" for
+# IPv6) answering CALLS calls into $TMP/NAME; sets RX_PID, RX_PORT (log in
+# $TMP/NAME.log, results in $TMP/NAME.json). The port comes from free_port, below the kernel's
 # ephemeral range: a receiver a test kills leaves its port free, and a port
 # the kernel had chosen could go at once to another test's endpoint, which
 # would then answer for the dead far end. Another test may pick the same
@@ -92,18 +92,19 @@ fax_setup() {
 rx_listening() { grep -q 'event=line_listen' "$TMP/$1.log" 2>/dev/null; }
 rx_up_or_gone() { rx_listening "$1" || ! kill -0 "$RX_PID" 2>/dev/null; }
 receiver() {
-	local port
+	local name=$1 calls=$2 ip=${3:-127.0.0.1} port
+	shift 3 2>/dev/null || shift $#
 	for _ in 1 2 3 4 5; do
 		port=$(free_port) || port=0
-		"$FAXTOOL" receive --listen "${3:-127.0.0.1}:$port" --out "$TMP/$1" --calls "$2" --clock-speed "$FAX_SPEED" \
-			>"$TMP/$1.json" 2>"$TMP/$1.log" &
+		"$FAXTOOL" receive --listen "$ip:$port" --out "$TMP/$name" --calls "$calls" --clock-speed "$FAX_SPEED" "$@" \
+			>"$TMP/$name.json" 2>"$TMP/$name.log" &
 		RX_PID=$!
-		poll_until 60 rx_up_or_gone "$1"
-		rx_listening "$1" && break
+		poll_until 60 rx_up_or_gone "$name"
+		rx_listening "$name" && break
 		wait "$RX_PID" 2>/dev/null
 	done
-	rx_listening "$1" || fail "receiver $1 did not start: $(cat "$TMP/$1.log")"
-	RX_PORT=$(sed -n 's/.*event=line_listen .* port=\([0-9]*\).*/\1/p' "$TMP/$1.log" | head -n 1)
+	rx_listening "$name" || fail "receiver $name did not start: $(cat "$TMP/$name.log")"
+	RX_PORT=$(sed -n 's/.*event=line_listen .* port=\([0-9]*\).*/\1/p' "$TMP/$name.log" | head -n 1)
 }
 
 # wait_receiver PID SECONDS: the receiver's exit status once it has taken its

@@ -106,11 +106,12 @@ expect_status 201 "trunk west (+44)"
 east_up() {
 	local n=$1
 	shift
-	"$FAXTOOL" receive --listen 127.0.0.1:0 --out "$TMP/east$n" --calls 1 --clock-speed "$FAX_SPEED" "$@" \
-		>"$TMP/east$n.json" 2>"$TMP/east$n.log" &
-	EAST_RX=$!
-	poll_until 60 rx_listening "east$n" || { fail "east's far machine did not start: $(cat "$TMP/east$n.log")"; finish; exit 1; }
-	kam_start "east$n" "$(sed -n 's/.*event=line_listen .* port=\([0-9]*\).*/\1/p' "$TMP/east$n.log" | head -n 1)"
+	# Its port is not one the kernel chose (receiver): part 3 kills it while
+	# the proxy still forwards there.
+	receiver "east$n" 1 127.0.0.1 "$@"
+	EAST_RX=$RX_PID
+	rx_listening "east$n" || { finish; exit 1; }
+	kam_start "east$n" "$RX_PORT"
 	EAST_KAM=$KAM_PID
 	req PATCH /v1/provider/trunks/east "$OP" "{\"peer\":\"127.0.0.1:$KAM_PORT\"}"
 	expect_status 200 "east points at its proxy"

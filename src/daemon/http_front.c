@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -98,6 +99,24 @@ static void chan_unref(struct chan *ch)
 	}
 }
 
+/* ch is read no more: its reading side shut, so that every worker
+ * blocked in recvmsg on it sees the end at once (ipc_recv's 1), and the
+ * front end's next send fails, rather than each worker reading one more
+ * request to drop before it does. Answers still go out. */
+static void chan_shut(struct chan *ch)
+{
+	shutdown(ch->sock, SHUT_RD);
+}
+
+/* The front end misbehaved (why): logged, killed (it may be someone
+ * else's now) and its channel shut. */
+static void chan_refuse(struct chan *ch, unsigned type, const char *why)
+{
+	log_event(LOG_ERROR, "http.front_malformed", "pid=%d type=%u why=\"%s\"", (int)ch->pid, type, why);
+	ipc_proc_kill(ch->pid, SIGKILL);
+	chan_shut(ch);
+}
+
 /* Sends the answer of request id on the channel (one datagram: workers
  * send at once). */
 static void send_answer(struct chan *ch, uint64_t id, const http_out_t *out)
@@ -180,8 +199,7 @@ static void run_job(http_front_t *f, struct job *j)
 	if (j->w.body_len && http_wire_body_read(&j->w, j->msg.fds[0], in->ceiling, &body) != 0) {
 		/* More than the route takes, or not what was declared: the
 		 * client gets 503 from the front end, which is killed. */
-		log_event(LOG_ERROR, "http.front_malformed", "pid=%d why=\"body size\"", (int)j->ch->pid);
-		ipc_proc_kill(j->ch->pid, SIGKILL);
+		chan_refuse(j->ch, j->msg.type, "body size");
 	} else {
 		in->body = body;
 		in->len = (size_t)j->w.body_len;
@@ -211,20 +229,19 @@ static bool is_health_probe(const http_in_t *in)
 }
 
 /* What ipc_recv gave (rc) on ch into j: 0 for a request that decodes (j
- * ready to run, j->ch set), else -1: the channel ends, closed by the front
- * end, or the front end killed for a message that does not decode (it
- * may be someone else's now). Called without f->mu. */
+ * ready to run, j->ch set), else -1: the channel ends (shut), closed by
+ * the front end, or the front end killed for a message that does not
+ * decode. Called without f->mu. */
 static int take(struct chan *ch, struct job *j, int rc)
 {
 	j->ch = ch;
 	j->read_ns = time_mono_ns();
 	if (rc == 0 && http_wire_request_check(&j->msg, &j->w) == 0)
 		return 0;
-	if (rc != 1) {
-		log_event(LOG_ERROR, "http.front_malformed", "pid=%d type=%u why=\"%s\"", (int)ch->pid,
-			(unsigned)j->msg.type, rc == 0 ? "message" : "datagram");
-		ipc_proc_kill(ch->pid, SIGKILL);
-	}
+	if (rc == 1)
+		chan_shut(ch);
+	else
+		chan_refuse(ch, j->msg.type, rc == 0 ? "message" : "datagram");
 	return -1;
 }
 
@@ -396,9 +413,7 @@ static void serve(void *arg, int sock, pid_t pid)
 		pthread_mutex_lock(&f->mu);
 		/* The front end has at most HTTPF_INFLIGHT_MAX in flight. */
 		if (rc == 0 && f->queued >= HTTPF_INFLIGHT_MAX) {
-			log_event(LOG_ERROR, "http.front_malformed", "pid=%d type=%u why=\"%s\"", (int)pid,
-				(unsigned)j->msg.type, "over its requests in flight");
-			ipc_proc_kill(pid, SIGKILL);
+			chan_refuse(ch, j->msg.type, "over its requests in flight");
 			rc = -1;
 		}
 		if (rc != 0) {

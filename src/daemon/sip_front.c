@@ -103,6 +103,20 @@ static int tiff_pages(int fd)
 	return n;
 }
 
+/* The front end sent what the service refuses: a datagram ipc_recv
+ * refused (rc -1), or a message that is not what was expected there (rc
+ * 0, m). Logged and the front end killed (pid, or 0 for the current one:
+ * it may be someone else's now), which ends its channel and its calls. */
+static void front_refused(sip_front_t *f, pid_t pid, int rc, const struct ipc_msg *m)
+{
+	if (pid <= 0)
+		pid = child_pid(f->child);
+	log_event(LOG_ERROR, "sip.front_malformed", "pid=%d type=%u why=\"%s\"", (int)pid,
+		(unsigned)(rc == 0 ? m->type : 0), rc == 0 ? "message" : "datagram");
+	if (pid > 0)
+		ipc_proc_kill(pid, SIGKILL);
+}
+
 struct invite_job {
 	sip_front_t *f;
 	int sock;                /* the call socket */
@@ -143,11 +157,8 @@ static sipauth_verdict_t invite_verify(linecall_invite_t *ci, const char *user, 
 	if (n == 1) {
 		struct ipc_msg m;
 		int rc = ipc_recv(j->sock, &m);
-		if (rc == 0 && (m.nfds != 0 || sip_wire_verdict_decode(&m, &v) != 0)) {
-			pid_t pid = child_pid(j->f->child);
-			log_event(LOG_ERROR, "sip.front_malformed", "pid=%d type=%u", (int)pid, (unsigned)m.type);
-			if (pid > 0)
-				ipc_proc_kill(pid, SIGKILL);
+		if (rc == -1 || (rc == 0 && (m.nfds != 0 || sip_wire_verdict_decode(&m, &v) != 0))) {
+			front_refused(j->f, 0, rc, &m);
 			v = SIPAUTH_BAD;
 		}
 		ipc_msg_free(&m);
@@ -216,7 +227,10 @@ static void *invite_main(void *arg)
 		/* The result, or the front end gone: the pages on disk are kept. */
 		fax_result_t *r = xmalloc(sizeof *r);
 		struct ipc_msg m;
-		int rc = 0, got = ipc_recv(j->sock, &m) == 0 && sip_wire_result_decode(&m, &rc, r) == 0;
+		int rc = 0, rr = ipc_recv(j->sock, &m);
+		int got = rr == 0 && m.nfds == 0 && sip_wire_result_decode(&m, &rc, r) == 0;
+		if (!got && rr != 1)
+			front_refused(f, 0, rr, &m);
 		ipc_msg_free(&m);
 		if (!got) {
 			fax_result_init(r, 0);
@@ -307,10 +321,8 @@ static void serve(void *arg, int sock, pid_t pid)
 			pthread_attr_destroy(&at);
 			continue;
 		}
-		if (rc != 1) {
-			log_event(LOG_ERROR, "sip.front_malformed", "pid=%d type=%u", (int)pid, (unsigned)m.type);
-			ipc_proc_kill(pid, SIGKILL);
-		}
+		if (rc != 1)
+			front_refused(f, pid, rc, &m);
 		ipc_msg_free(&m);
 		break;
 	}
@@ -460,14 +472,9 @@ static int front_send_once(sip_front_t *f, const line_cfg_t *cfg, const char *ta
 		} else if (r == 0 && m.nfds == 0 && sip_wire_result_decode(&m, &ret, res) == 0) {
 			done = 1;
 		} else {
-			if (r != 1) {
-				/* Not a page nor a result: the front end is killed. */
-				pid_t pid = child_pid(f->child);
-				log_event(LOG_ERROR, "sip.front_malformed", "pid=%d type=%u", (int)pid,
-					(unsigned)(r == 0 ? m.type : 0));
-				if (pid > 0)
-					ipc_proc_kill(pid, SIGKILL);
-			}
+			/* Not a page nor a result: the front end is killed. */
+			if (r != 1)
+				front_refused(f, 0, r, &m);
 			/* The front end died during the call: interrupted, retried
 			 * from the first page it did not confirm. */
 			fax_result_init(res, 1);
@@ -682,10 +689,7 @@ static int rpc_answer(sip_front_t *f, int sock, int ms, struct ipc_msg *m,
 		return 1;
 	if (rc == 0 && m->nfds == 0 && ok(m, arg) == 0)
 		return 0;
-	pid_t pid = child_pid(f->child);
-	log_event(LOG_ERROR, "sip.front_malformed", "pid=%d type=%u", (int)pid, (unsigned)(rc == 0 ? m->type : 0));
-	if (pid > 0)
-		ipc_proc_kill(pid, SIGKILL);
+	front_refused(f, 0, rc, m);
 	ipc_msg_free(m);
 	return -1;
 }

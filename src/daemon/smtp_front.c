@@ -97,8 +97,8 @@ static void serve(void *arg, int sock, pid_t pid)
 			continue;
 		}
 		if (rc != 1) {
-			log_event(LOG_ERROR, "smtp.front_malformed", "pid=%d type=%u", (int)pid,
-				(unsigned)j->msg.type);
+			log_event(LOG_ERROR, "smtp.front_malformed", "pid=%d type=%u why=\"%s\"", (int)pid,
+				(unsigned)j->msg.type, rc == 0 ? "message" : "datagram");
 			ipc_proc_kill(pid, SIGKILL);
 		}
 		ipc_msg_free(&j->msg);

@@ -2,6 +2,7 @@
 #include "ipc.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -181,6 +182,18 @@ int ipc_stamp_on(int sock)
 	return setsockopt(sock, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one);
 }
 
+/* Whether sock's reading side is shut (its peer gone, or shut here). */
+static int read_shut(int sock)
+{
+	struct pollfd pf = { .fd = sock, .events = POLLRDHUP };
+	int n;
+	do
+		n = poll(&pf, 1, 0);
+	while (n < 0 && errno == EINTR);
+	/* Unanswerable (n < 0): taken for the end, as before. */
+	return n < 0 || (n == 1 && (pf.revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL)));
+}
+
 int ipc_recv(int sock, struct ipc_msg *m)
 {
 	msg_clear(m);
@@ -225,7 +238,13 @@ int ipc_recv(int sock, struct ipc_msg *m)
 			}
 		}
 	}
-	if (r == 0 && ngot == 0)
+	/* recvmsg gives 0 both for the end and for an empty datagram, which
+	 * no sender of ours makes: the end only once the socket's reading side
+	 * is shut (the peer closed or shut its writing side, or this side shut
+	 * its reading), which poll tells as POLLRDHUP. An empty datagram while
+	 * the peer is still there is malformed: read as the end, it left the
+	 * HTTP channel's other readers blocked, and the sender unpunished. */
+	if (r == 0 && ngot == 0 && read_shut(sock))
 		return 1;
 	int bad = over || ngot > IPC_FDS_MAX || (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) ||
 		  ipc_msg_decode(b, (size_t)r, m) != 0;

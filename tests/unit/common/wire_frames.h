@@ -64,7 +64,7 @@ static inline void wf_put_le(uint8_t *p, uint64_t v, size_t n)
 
 /* What the service's read of one frame gave: a message (then checked by
  * the protocol's rule: WF_OK or WF_REFUSED), the peer's close (ipc_recv
- * 1: also an empty datagram), or a datagram ipc_recv refused (EBADMSG). */
+ * 1), or a datagram ipc_recv refused (EBADMSG: an empty one too). */
 enum { WF_OK, WF_CLOSED, WF_BADMSG, WF_REFUSED };
 
 /* ipc_recv into *m: 0 for a message (the caller checks and frees it),

@@ -1,13 +1,15 @@
 /* Unit tests of src/ipc: fields round-trip, descriptors pass, and every
  * malformed message is refused (short, trailing, oversized, wrong version,
- * too many descriptors) without leaking a descriptor; a stamped socket's
- * messages carry their sending time, descriptors too; the supervisor's
+ * too many descriptors, an empty datagram) without leaking a descriptor,
+ * and the end (a close, a shutdown) told from an empty datagram; a
+ * stamped socket's messages carry their sending time, descriptors too; the supervisor's
  * SUPV_KILL and the service's way of stopping a child through it; the
  * heartbeat and the stall (SUPV_HEARTBEAT, SUPV_STALLED) the service's
  * monitor sends as its threads are idle or stuck. */
 #include <errno.h>
 #include <signal.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -258,6 +260,73 @@ static void test_empty_payload(void **state)
 	close(sv[1]);
 }
 
+/* An empty datagram is malformed while its sender is there (it read as
+ * the end before, and the HTTP channel's other readers went on blocking);
+ * the end itself, a shutdown on either side or a close, still reads as 1,
+ * and a shutdown of the reading side wakes every thread blocked in
+ * ipc_recv (what the service's HTTP channel does when it ends). */
+static void *recv_one(void *arg)
+{
+	struct ipc_msg m;
+	intptr_t rc = ipc_recv(*(int *)arg, &m);
+	ipc_msg_free(&m);
+	return (void *)rc;
+}
+
+static void test_empty_datagram(void **state)
+{
+	(void)state;
+	int sv[2];
+	struct ipc_msg m;
+	assert_int_equal(ipc_socketpair(sv), 0);
+	assert_int_equal(send(sv[0], "", 0, 0), 0);
+	ipc_out_init(&out, 7, 42);
+	ipc_put_str(&out, "after");
+	assert_int_equal(ipc_send(sv[0], &out), 0);
+	assert_int_equal(ipc_recv(sv[1], &m), -1);
+	assert_int_equal(errno, EBADMSG);
+	ipc_msg_free(&m);
+	assert_int_equal(ipc_recv(sv[1], &m), 0);
+	assert_int_equal(m.type, 7);
+	assert_int_equal(m.id, 42);
+	ipc_msg_free(&m);
+	/* Two empty ones in a row: each refused, neither read as the end. */
+	assert_int_equal(send(sv[0], "", 0, 0), 0);
+	assert_int_equal(send(sv[0], "", 0, 0), 0);
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(ipc_recv(sv[1], &m), -1);
+		assert_int_equal(errno, EBADMSG);
+		ipc_msg_free(&m);
+	}
+
+	/* This side's reading shut: every reader, blocked or not, gets 1. */
+	pthread_t th[3];
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(pthread_create(&th[i], NULL, recv_one, &sv[1]), 0);
+	assert_int_equal(shutdown(sv[1], SHUT_RD), 0);
+	for (int i = 0; i < 3; i++) {
+		void *rc;
+		assert_int_equal(pthread_join(th[i], &rc), 0);
+		assert_int_equal((intptr_t)rc, 1);
+	}
+	/* And the sender's next message is refused. */
+	assert_int_equal(ipc_send(sv[0], &out), -1);
+	assert_int_equal(errno, EPIPE);
+	close(sv[0]);
+	close(sv[1]);
+
+	/* The peer's writing side shut, after a message: the message, then 1. */
+	assert_int_equal(ipc_socketpair(sv), 0);
+	assert_int_equal(ipc_send(sv[0], &out), 0);
+	assert_int_equal(shutdown(sv[0], SHUT_WR), 0);
+	assert_int_equal(ipc_recv(sv[1], &m), 0);
+	ipc_msg_free(&m);
+	assert_int_equal(ipc_recv(sv[1], &m), 1);
+	ipc_msg_free(&m);
+	close(sv[0]);
+	close(sv[1]);
+}
+
 /* SUPV_KILL: only a pid in range and SIGTERM or SIGKILL; under a
  * supervisor ipc_proc_kill sends it rather than kill(2) (the pid here is
  * no process of ours: were it signalled, kill would fail unseen, but the
@@ -439,6 +508,7 @@ int main(void)
 		cmocka_unit_test(test_fd_passing),
 		cmocka_unit_test(test_malformed_datagrams),
 		cmocka_unit_test(test_empty_payload),
+		cmocka_unit_test(test_empty_datagram),
 		cmocka_unit_test(test_sent_stamp),
 		cmocka_unit_test(test_supv_stalled_strict),
 		cmocka_unit_test(test_supv_kill),

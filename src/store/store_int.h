@@ -125,6 +125,9 @@ bool sq_kind_ok(const char *kind);
  * writers' lock now, and the connections opened since the store was
  * (the one of store_open included); PostgreSQL: 0 and 0. */
 void store_sqlite_test_counts(store_t *st, int *writers_waiting, uint64_t *conns_opened);
+/* For the tests, SQLite: the pages tx's connection has read into its cache
+ * since it was opened (SQLITE_DBSTATUS_CACHE_MISS); PostgreSQL: 0. */
+uint64_t store_sqlite_test_cache_misses(store_tx_t *tx);
 /* Cursor (decimal sort key of the last item seen) to a value, or dflt. */
 int64_t sq_cursor(const char *cursor, int64_t dflt);
 /* Rows fetched with limit+1 and a "_k" sort key column: trims to limit,

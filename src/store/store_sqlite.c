@@ -66,6 +66,11 @@ struct conn {
 	struct stmt_slot cache[STORE_STMT_CACHE];
 	int ncache;
 	sqlite3_stmt *txs[TXS_N_];
+	/* The store's commits (sqlite_store.commits) as of this connection's
+	 * last snapshot: while no commit came since, its page cache is still
+	 * valid, where SQLite discards the cache of a connection that finds
+	 * the log moved on at its next BEGIN (pool_get). */
+	uint64_t commits_seen;
 };
 
 struct sqlite_store {
@@ -79,6 +84,8 @@ struct sqlite_store {
 	_Atomic int restart_at;
 	struct conn *free_conns[STORE_POOL_MAX];
 	int nfree;
+	/* Write transactions of this process committed (lite_commit). */
+	_Atomic uint64_t commits;
 	/* The checkpointer (wal_hook): a thread of its own, started at the
 	 * first restart asked for, under ck_lock. */
 	pthread_mutex_t ck_lock;
@@ -692,10 +699,27 @@ fail:
 	return -1;
 }
 
+/* A connection of the pool: the last put back whose page cache is still
+ * valid (no commit of this process since its snapshot), else the last put
+ * back. After an audited read's group, the next transactions find the
+ * pages its writer read and wrote in that connection's cache; another
+ * connection would read each of them again (from the log: a pread each). */
 static struct conn *pool_get(struct sqlite_store *st)
 {
+	uint64_t now = atomic_load(&st->commits);
 	pthread_mutex_lock(&st->lock);
-	struct conn *c = st->nfree ? st->free_conns[--st->nfree] : NULL;
+	struct conn *c = NULL;
+	if (st->nfree) {
+		int i = st->nfree - 1;
+		while (i > 0 && st->free_conns[i]->commits_seen != now)
+			i--;
+		if (st->free_conns[i]->commits_seen != now)
+			i = st->nfree - 1;
+		c = st->free_conns[i];
+		memmove(st->free_conns + i, st->free_conns + i + 1,
+			sizeof st->free_conns[0] * (size_t)(st->nfree - 1 - i));
+		st->nfree--;
+	}
 	pthread_mutex_unlock(&st->lock);
 	if (c)
 		return c;
@@ -781,7 +805,10 @@ static store_tx_t *lite_begin(store_t *base, bool write)
 		atomic_fetch_sub(&st->writers_waiting, 1);
 	}
 	unsigned parity = write ? 0 : reader_begin(st);
+	uint64_t commits = atomic_load(&st->commits);
 	struct conn *c = pool_get(st);
+	if (c)
+		c->commits_seen = commits;
 	if (c && conn_txs(c, write ? TXS_BEGIN_IMMEDIATE : TXS_BEGIN) != SQLITE_OK) {
 		log_event(LOG_ERROR, "store.begin", "err=\"%s\"", sqlite3_errmsg(c->db));
 		pool_put(st, c);
@@ -822,6 +849,8 @@ static int lite_commit(store_tx_t *tx)
 	int64_t t0 = time_mono_ns();
 	sqlite3 *db = ST(tx)->c->db;
 	int rc = conn_txs(ST(tx)->c, TXS_COMMIT) == SQLITE_OK ? STORE_OK : STORE_ERROR;
+	if (rc == STORE_OK && ST(tx)->write)
+		ST(tx)->c->commits_seen = atomic_fetch_add(&SS(tx->st)->commits, 1) + 1;
 	if (rc != STORE_OK) {
 		log_event(LOG_ERROR, "store.commit", "err=\"%s\"", sqlite3_errmsg(db));
 		conn_txs(ST(tx)->c, TXS_ROLLBACK);
@@ -933,6 +962,15 @@ void store_sqlite_test_counts(store_t *base, int *writers_waiting, uint64_t *con
 		return;
 	*writers_waiting = atomic_load(&SS(base)->writers_waiting);
 	*conns_opened = atomic_load(&SS(base)->conns_opened);
+}
+
+uint64_t store_sqlite_test_cache_misses(store_tx_t *tx)
+{
+	if (tx->st->be != &sqlite_backend)
+		return 0;
+	int cur = 0, high = 0;
+	sqlite3_db_status(ST(tx)->c->db, SQLITE_DBSTATUS_CACHE_MISS, &cur, &high, 0);
+	return (uint64_t)cur;
 }
 
 void store_wal_restart_held(store_t *base, uint64_t *total_ns, uint64_t *max_ns)

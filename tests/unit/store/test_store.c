@@ -3,7 +3,8 @@
  * invitations and transactions; inserts' statements kept; SQLite's log
  * started over by the checkpointer under readers; the job queue's
  * statements prepared once; writers waiting without a connection; group
- * commits whose caller does not wait. */
+ * commits whose caller does not wait; a read after a commit on the
+ * committer's connection, its page cache kept. */
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdatomic.h>
@@ -957,6 +958,42 @@ static void test_writers_wait_without_connection(void **state)
 	store_rollback(tx);
 }
 
+/* SQLite: a transaction begun after a commit takes the connection that
+ * committed, whose page cache is still valid, rather than the last one
+ * given back, whose snapshot the commit made stale (SQLite would read its
+ * pages again). */
+static void test_read_after_commit_keeps_cache(void **state)
+{
+	if (test_db_pg())
+		skip(); /* SQLite's own pool of connections */
+	store_t *st = *state;
+	store_tx_t *tx = store_begin(st, true);
+	add_account(tx, "acc_cache");
+	assert_int_equal(store_commit(tx), STORE_OK);
+	/* A reader with its snapshot taken, then a commit beside it. */
+	store_tx_t *r = store_begin(st, false);
+	assert_non_null(r);
+	json_t *row = sq_one(r, "SELECT name FROM accounts WHERE id = ?", "s", "acc_cache");
+	assert_non_null(row);
+	json_decref(row);
+	tx = store_begin(st, true);
+	assert_non_null(tx);
+	assert_int_equal(sq_exec(tx, true, "UPDATE accounts SET name = ? WHERE id = ?", "ss", "renamed",
+		"acc_cache"), STORE_OK);
+	assert_int_equal(store_commit(tx), STORE_OK);
+	/* The reader's connection is given back last. */
+	store_rollback(r);
+	r = store_begin(st, false);
+	assert_non_null(r);
+	uint64_t misses = store_sqlite_test_cache_misses(r);
+	row = sq_one(r, "SELECT name FROM accounts WHERE id = ?", "s", "acc_cache");
+	assert_non_null(row);
+	assert_string_equal(json_string_value(json_object_get(row, "name")), "renamed");
+	json_decref(row);
+	assert_int_equal(store_sqlite_test_cache_misses(r) - misses, 0);
+	store_rollback(r);
+}
+
 /* A detached commit (store_detach_next): the end of a read transaction's
  * group write runs once the write is committed (the row already visible
  * to another transaction), written by the caller of store_pending_then
@@ -1093,6 +1130,7 @@ int main(void)
 		cmocka_unit_test(test_job_statements_prepared_once),
 		cmocka_unit_test(test_writers_wait_without_connection),
 		cmocka_unit_test(test_detached_commit),
+		cmocka_unit_test(test_read_after_commit_keeps_cache),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -74,6 +74,23 @@ char *sec_new_id(const char *prefix)
 	return xasprintf("%s_%s", prefix, body);
 }
 
+char *sec_new_id_at(const char *prefix, int64_t ms)
+{
+	/* The alphabet of sec_new_id in byte order, so that ids sort as their
+	 * times do. */
+	static const char b32[] = "23456789abcdefghijkmnpqrstuvwxyz";
+	uint64_t t = ms > 0 ? (uint64_t)ms : 0;
+	char body[21];
+	for (int i = 8; i >= 0; i--, t >>= 5)
+		body[i] = b32[t & 31];
+	uint8_t r[11];
+	randombytes_buf(r, sizeof r);
+	for (int i = 0; i < 11; i++)
+		body[9 + i] = b32[r[i] & 31];
+	body[20] = '\0';
+	return xasprintf("%s_%s", prefix, body);
+}
+
 char *sec_new_token(const char *prefix)
 {
 	uint8_t r[32];

@@ -27,6 +27,11 @@ void sec_random(void *out, size_t n);
 /* A new opaque identifier "PREFIX_" + 20 base32 chars (100 bits of entropy),
  * e.g. "acc_…". Returned string is owned by the caller. */
 char *sec_new_id(const char *prefix);
+/* The same shape, ordered by time: 9 chars of ms (milliseconds since the
+ * epoch, modulo 2^45) in an order that sorts as bytes do, then 11 random
+ * chars (55 bits). Ids made in later milliseconds sort after, so an index
+ * on them grows at its right edge (audit events). Owned by the caller. */
+char *sec_new_id_at(const char *prefix, int64_t ms);
 /* A new secret token "PREFIX" + 43 url-safe base64 chars (256 bits),
  * e.g. "fvs_…". Owned by the caller. Store only its sec_token_hash(). */
 char *sec_new_token(const char *prefix);

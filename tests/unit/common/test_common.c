@@ -88,6 +88,27 @@ static void test_crypto(void **state)
 	char *id = sec_new_id("acc");
 	assert_int_equal(strlen(id), 24);
 	assert_memory_equal(id, "acc_", 4);
+	/* Ids ordered by time: the same shape and alphabet, later ones sort
+	 * after (a second, a millisecond, years), whatever their random part. */
+	const int64_t at[] = { 0, 1, 1000, 1001, 1765000000000, 1765000000001, 1765000001000,
+		2900000000000 };
+	char *prev = NULL;
+	for (size_t i = 0; i < sizeof at / sizeof at[0]; i++) {
+		char *o = sec_new_id_at("evt", at[i]);
+		assert_int_equal(strlen(o), 24);
+		assert_memory_equal(o, "evt_", 4);
+		assert_int_equal(strspn(o + 4, "abcdefghijkmnpqrstuvwxyz23456789"), 20);
+		if (prev)
+			assert_true(strcmp(prev, o) < 0);
+		free(prev);
+		prev = o;
+	}
+	free(prev);
+	char *a = sec_new_id_at("evt", 1765000000000), *b = sec_new_id_at("evt", 1765000000000);
+	assert_memory_equal(a, b, 4 + 9); /* the same millisecond */
+	assert_string_not_equal(a, b);
+	free(a);
+	free(b);
 	char *tok = sec_new_token("fvs_");
 	assert_int_equal(strlen(tok), 4 + 43);
 	free(id);

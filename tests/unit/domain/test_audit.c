@@ -8,7 +8,8 @@
  * one for the provider (migration 0056): each verifies on its own, is
  * checkpointed on its own, and an event altered, removed, reordered or
  * moved to another chain, a chain removed whole, or the closed global
- * chain's end dropped, is caught and named by chain and event. */
+ * chain's end dropped, is caught and named by chain and event. Event ids
+ * sort by the time they were recorded. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -20,6 +21,7 @@
 #include <cmocka.h>
 
 #include "temp_store.h"
+#include "timeutil.h"
 
 #include "audit/audit.h"
 #include "sec.h"
@@ -699,6 +701,42 @@ static void test_chains_after_global(void **state)
 	fixture_close(&fx);
 }
 
+/* Event ids are ordered by time (sec_new_id_at): recorded in later
+ * milliseconds (the test clock moved on), they sort after, and the chain
+ * verifies as before. */
+static void test_event_ids_ordered(void **state)
+{
+	(void)state;
+	struct fixture fx;
+	fixture_open(&fx);
+	audit_use_keys(fx.k);
+	/* Eight: random ids would come in this order once in 40,320 runs. */
+	for (int i = 0; i < 8; i++) {
+		time_set_offset_ms((int64_t)i * 1000);
+		record_in(fx.st, "acc_1", 1);
+	}
+	time_set_offset_ms(0);
+	store_tx_t *tx = store_begin(fx.st, false);
+	store_page_t pg;
+	store_audit_filter_t all = { 0 };
+	assert_int_equal(store_audit_list(tx, &all, NULL, 50, &pg), STORE_OK);
+	store_rollback(tx);
+	assert_int_equal(json_array_size(pg.items), 8);
+	/* Listed newest first: each id sorts before the one listed before it. */
+	for (size_t i = 0; i + 1 < json_array_size(pg.items); i++) {
+		const char *newer = json_string_value(json_object_get(json_array_get(pg.items, i), "id"));
+		const char *older = json_string_value(json_object_get(json_array_get(pg.items, i + 1), "id"));
+		assert_int_equal(strlen(newer), 24);
+		assert_memory_equal(newer, "evt_", 4);
+		assert_true(strcmp(older, newer) < 0);
+	}
+	store_page_free(&pg);
+	audit_report_t r;
+	assert_int_equal(verify_with(&fx, NULL, 0, &r), 0);
+	assert_int_equal(r.events, 8);
+	fixture_close(&fx);
+}
+
 int main(void)
 {
 	sec_init();
@@ -711,6 +749,7 @@ int main(void)
 		cmocka_unit_test(test_chains_intact),
 		cmocka_unit_test(test_chains_tampered),
 		cmocka_unit_test(test_chains_after_global),
+		cmocka_unit_test(test_event_ids_ordered),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

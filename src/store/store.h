@@ -177,12 +177,13 @@ void store_group_stats(store_t *st, store_group_stats_t *out);
  * in the thread of the caller that wrote their group; when no group is
  * being written, the caller of store_pending_then writes it now, then the
  * writes that callers who went on meanwhile queued, running their ends
- * too. It answers 1. The caller goes on without its end only when the
- * group being written has taken over a millisecond (a log restart holding
- * the writers' lock): behind a group written for less, it waits as
- * store_commit does, and answers 0 with *rc and *unavailable set; so it
- * does too when the end had already come. fn is then not called. Either
- * way p is released. */
+ * too. It answers 1. Behind a group being written, the caller goes on
+ * without its end (answering 1) when at most two writes are queued behind
+ * that group, its own included, or when that group has taken over a
+ * millisecond (a log restart holding the writers' lock); behind a longer
+ * queue and a group written for less, it waits as store_commit does, and
+ * answers 0 with *rc and *unavailable set; so it does too when the end
+ * had already come. fn is then not called. Either way p is released. */
 typedef struct store_pending store_pending_t;
 typedef void (*store_pending_fn)(void *arg, int rc, bool unavailable);
 void store_detach_next(void);

@@ -61,6 +61,7 @@ struct store {
 	 * run by their writer (store_group.c). */
 	struct store_pending *g_ready, *g_ready_tail;
 	char *g_hold; /* tests only: store_group_test_hold */
+	int64_t g_detach_after_ns; /* tests only, 0: DETACH_AFTER_NS (store_group.c) */
 	/* The backend locks rows (SELECT ... FOR UPDATE SKIP LOCKED): PostgreSQL.
 	 * SQLite's single writer needs no row lock. */
 	bool row_locks;
@@ -87,6 +88,10 @@ int sq_group_wait(store_t *st, struct store_gitem *list);
  * and answers true; false (not armed, or every write of the list already
  * written: sq_group_wait answers at once) disarms. */
 bool sq_group_detach(store_t *st, struct store_gitem *list);
+/* Tests only: the time after which a caller goes on behind a group being
+ * written whatever the queue behind it (store_group.c's DETACH_AFTER_NS;
+ * 0 for that). */
+void store_group_test_detach_after(store_t *st, int64_t ns);
 /* Releases what the group commit holds; before the backend closes. */
 void sq_group_close(store_t *st);
 

@@ -3,8 +3,9 @@
  * invitations and transactions; inserts' statements kept; SQLite's log
  * started over by the checkpointer under readers; the job queue's
  * statements prepared once; writers waiting without a connection; group
- * commits whose caller does not wait; a read after a commit on the
- * committer's connection, its page cache kept. */
+ * commits whose caller does not wait, and go on behind a group being
+ * written with a short queue; a read after a commit on the committer's
+ * connection, its page cache kept. */
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdatomic.h>
@@ -1106,6 +1107,109 @@ static void test_detached_commit(void **state)
 	assert_null(store_detached());
 }
 
+/* Behind a group being written, a caller that can go on does so when at
+ * most two writes are queued behind that group, its own included, however
+ * short a time the group has taken (here it is held: the time is taken
+ * out, store_group_test_detach_after): store_pending_then answers 1 at
+ * once, and its end runs once its write is committed, by the held group's
+ * writer, which writes it next. */
+struct held_writer {
+	store_t *st;
+	int rc;
+};
+
+static void *write_held(void *arg)
+{
+	struct held_writer *w = arg;
+	store_tx_t *tx = store_begin(w->st, false);
+	if (!tx) {
+		w->rc = STORE_ERROR;
+		return NULL;
+	}
+	store_tx_defer(tx, defer_account, "acc_held", NULL);
+	w->rc = store_commit(tx);
+	return NULL;
+}
+
+struct then_call {
+	store_pending_t *p;
+	struct detached_end *e;
+	int ret, rc;
+	bool unavailable;
+	atomic_bool returned;
+};
+
+static void *call_then(void *arg)
+{
+	struct then_call *c = arg;
+	c->ret = store_pending_then(c->p, detached_ended, c->e, &c->rc, &c->unavailable);
+	atomic_store(&c->returned, true);
+	return NULL;
+}
+
+static void test_go_on_behind_short_queue(void **state)
+{
+	store_t *st = *state;
+	char hold[] = "/tmp/fv-test-hold-XXXXXX";
+	int fd = mkstemp(hold);
+	assert_true(fd >= 0);
+	close(fd);
+	store_group_test_hold(st, hold);
+	store_group_test_detach_after(st, INT64_MAX);
+	struct held_writer w = { .st = st };
+	pthread_t writer, then;
+	assert_int_equal(pthread_create(&writer, NULL, write_held, &w), 0);
+	/* Bounded: 60 s, in 10 ms steps, for its group to be taken (and held). */
+	store_group_stats_t gs = { 0 };
+	for (int t = 0; t < 6000; t++) {
+		store_group_stats(st, &gs);
+		if (gs.writing && gs.queued == 0)
+			break;
+		usleep(10000);
+	}
+	if (!gs.writing || gs.queued != 0) {
+		unlink(hold);
+		fail_msg("the first group was not seen being written");
+	}
+	struct detached_end e = { .st = st, .id = "acc_goes_on" };
+	pthread_mutex_init(&e.mu, NULL);
+	pthread_cond_init(&e.cv, NULL);
+	store_tx_t *tx = store_begin(st, false);
+	assert_non_null(tx);
+	store_tx_defer(tx, defer_account, "acc_goes_on", NULL);
+	store_detach_next();
+	assert_int_equal(store_commit(tx), STORE_OK);
+	struct then_call c = { .p = store_detached(), .e = &e };
+	assert_non_null(c.p);
+	assert_int_equal(pthread_create(&then, NULL, call_then, &c), 0);
+	/* Bounded: 60 s, in 10 ms steps, for it to answer while the group is
+	 * held (waiting, as behind a longer queue, it answers only after). */
+	bool answered = false;
+	for (int t = 0; t < 6000 && !answered; t++) {
+		answered = atomic_load(&c.returned);
+		if (!answered)
+			usleep(10000);
+	}
+	unlink(hold);
+	assert_int_equal(pthread_join(then, NULL), 0);
+	assert_int_equal(pthread_join(writer, NULL), 0);
+	store_group_test_hold(st, NULL);
+	store_group_test_detach_after(st, 0);
+	assert_true(answered);
+	assert_int_equal(c.ret, 1);
+	assert_int_equal(w.rc, STORE_OK);
+	/* Its end ran (in the writer's thread, before its commit returned),
+	 * once its write was committed. */
+	pthread_mutex_lock(&e.mu);
+	assert_true(e.called);
+	pthread_mutex_unlock(&e.mu);
+	assert_int_equal(e.rc, 0);
+	assert_int_equal(e.seen, 1);
+	assert_int_equal(count_accounts(st, "acc_held"), 1);
+	pthread_mutex_destroy(&e.mu);
+	pthread_cond_destroy(&e.cv);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1131,6 +1235,7 @@ int main(void)
 		cmocka_unit_test(test_writers_wait_without_connection),
 		cmocka_unit_test(test_detached_commit),
 		cmocka_unit_test(test_read_after_commit_keeps_cache),
+		cmocka_unit_test(test_go_on_behind_short_queue),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

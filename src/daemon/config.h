@@ -146,6 +146,7 @@ typedef struct config {
 	int64_t test_sip_seccomp_probe;
 	int64_t test_service_seccomp_probe;
 	int64_t test_supervisor_seccomp_probe;
+	int64_t test_front_bad_frames;
 	char *service_user;
 	char *unprivileged_user;
 	char *http_user;

@@ -127,6 +127,16 @@ int role_front_proc_root(char *why, size_t n);
 int role_front_confine_net(const config_t *cfg, const char *user, const int *extra, size_t nextra,
 	const int *unkill, size_t nunkill, char *why, size_t n);
 
+/* testing.front_bad_frames: SIGUSR2 (with sigqueue's value kind) makes a
+ * front end send the service, on its channel sock, one frame the service
+ * must refuse: kind 0 an empty datagram, 1 a header of another IPC
+ * version (ipc_recv refuses both: EBADMSG), 2 a well-formed message of a
+ * type no channel of the service takes (its check refuses it); another
+ * kind sends nothing. Logged first as NAME.test_bad_frame (kind). The
+ * front end's part of the tests of the service's reaction
+ * (tests/integ/daemon): nothing else sends such a frame. */
+void role_front_bad_frame(const char *name, int sock, int kind);
+
 /* The key holder: reads the master key (created on first start), answers
  * READY with the audit keys (or START_FAILED with the reason, exit 1), then
  * serves keyd requests on KEYD_FD until the service closes it. The exit

@@ -14,10 +14,13 @@
 #include <sched.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "confine.h"
+#include "ipc.h"
+#include "log.h"
 #include "xalloc.h"
 
 /* Under root: the configured user's ids (looked up while /etc/passwd is
@@ -192,4 +195,28 @@ static int confine(const config_t *cfg, const char *user, enum root_kind root, c
 		return -1;
 	}
 	return 0;
+}
+
+void role_front_bad_frame(const char *name, int sock, int kind)
+{
+	static const char *const kinds[] = { "empty", "version", "type" };
+	char ev[64];
+	snprintf(ev, sizeof ev, "%s.test_bad_frame", name);
+	if (kind < 0 || kind > 2) {
+		log_event(LOG_WARN, ev, "pid=%d kind=%d sent=0", (int)getpid(), kind);
+		return;
+	}
+	log_event(LOG_WARN, ev, "pid=%d kind=%s", (int)getpid(), kinds[kind]);
+	uint8_t hdr[IPC_HDR_LEN] = { 2 }; /* version 2, type 0, length 0, id 0 */
+	ssize_t r;
+	if (kind < 2) {
+		r = send(sock, hdr, kind == 0 ? 0 : sizeof hdr, MSG_NOSIGNAL);
+	} else {
+		struct ipc_out *o = xmalloc(sizeof *o);
+		ipc_out_init(o, 0x7ffe, 1);
+		r = ipc_send(sock, o);
+		free(o);
+	}
+	if (r < 0)
+		log_event(LOG_WARN, ev, "err=\"%s\"", strerror(errno));
 }

@@ -353,6 +353,8 @@ int role_http_main(const config_t *cfg)
 	sigaddset(&set, SIGHUP);
 	if (cfg->test_http_seccomp_probe)
 		sigaddset(&set, SIGUSR1);
+	if (cfg->test_front_bad_frames)
+		sigaddset(&set, SIGUSR2);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	int sfd = signalfd(-1, &set, SFD_CLOEXEC);
 	void *counters = mmap(NULL, sizeof(metrics_front_t), PROT_READ | PROT_WRITE, MAP_SHARED,
@@ -427,6 +429,11 @@ int role_http_main(const config_t *cfg)
 			log_event(LOG_WARN, "http.seccomp_probe", "call=execve");
 			char *const av[] = { (char *)"true", NULL };
 			syscall(SYS_execve, "/bin/true", av, av + 1);
+			continue;
+		}
+		if (si.ssi_signo == SIGUSR2) {
+			/* testing.front_bad_frames. */
+			role_front_bad_frame("http", HTTP_FRONT_SOCK_FD, si.ssi_int);
 			continue;
 		}
 		if (si.ssi_signo != SIGHUP)

@@ -743,6 +743,8 @@ int role_sip_main(const config_t *cfg)
 	sigaddset(&set, SIGHUP);
 	if (cfg->test_sip_seccomp_probe)
 		sigaddset(&set, SIGUSR1);
+	if (cfg->test_front_bad_frames)
+		sigaddset(&set, SIGUSR2);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	int sfd = signalfd(-1, &set, SFD_CLOEXEC);
 	if (sfd < 0) {
@@ -823,6 +825,11 @@ int role_sip_main(const config_t *cfg)
 			log_event(LOG_WARN, "sip.seccomp_probe", "call=execve");
 			char *const av[] = { (char *)"true", NULL };
 			syscall(SYS_execve, "/bin/true", av, av + 1);
+			continue;
+		}
+		if (si.ssi_signo == SIGUSR2) {
+			/* testing.front_bad_frames. */
+			role_front_bad_frame("sip", SIP_FRONT_SOCK_FD, si.ssi_int);
 			continue;
 		}
 		if (si.ssi_signo != SIGHUP)

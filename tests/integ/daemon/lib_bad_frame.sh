@@ -1,0 +1,39 @@
+# Shared by the bad-frame tests, sourced after tests/integ/api/lib.sh.
+#
+# bad_frame NAME COMM KIND: the front end NAME (http, smtp or sip; its
+# process COMM, a child of the daemon) sends the service one bad frame of
+# KIND (testing.front_bad_frames: SIGUSR2 with sigqueue's value, procps'
+# kill -q): 0 an empty datagram, 1 a header of another IPC version, 2 a
+# well-formed message of a type the service does not take (32766). Then
+# the service's answer, each a check: one log line NAME.front_malformed
+# naming the front end's pid, the frame's type (0 for 0 and 1) and why
+# (datagram for 0 and 1, message for 2), and nothing else; the front end
+# killed (NAME.front_exited ... signal=9); a successor started (another
+# COMM under the daemon, logged NAME.front_spawned). FRONT: the
+# successor's pid. Returns 1 at the first check that fails.
+bad_frame() {
+	local name=$1 comm=$2 kind=$3 p why type lines
+	case $kind in
+	0 | 1) why=datagram type=0 ;;
+	*) why=message type=32766 ;;
+	esac
+	p=$(child_of_daemon "$comm")
+	[ -n "$p" ] || { fail "no $comm under the daemon"; return 1; }
+	sent() { grep -q "event=$name.test_bad_frame pid=$p kind=" "$LOG"; }
+	/bin/kill -s USR2 -q "$kind" "$p" && poll_until 120 sent && ok ||
+		{ fail "$comm ($p) did not send frame $kind: $(grep "$name.test_bad_frame" "$LOG")"; return 1; }
+	refused() { grep -q "event=$name.front_malformed pid=$p " "$LOG"; }
+	poll_until 120 refused && ok ||
+		{ fail "frame $kind from $comm not refused: $(grep -E "$name\.(front|test)" "$LOG" | tail -n 4)"; return 1; }
+	lines=$(grep "event=$name.front_malformed pid=$p " "$LOG")
+	printf '%s\n' "$lines" | grep -qxE "ts=[^ ]+ level=error event=$name\.front_malformed pid=$p type=$type why=\"$why\"" &&
+		[ "$(printf '%s\n' "$lines" | wc -l)" = 1 ] && ok || fail "frame $kind's log line: $lines"
+	killed() { grep -q "event=$name.front_exited pid=$p signal=9 " "$LOG"; }
+	poll_until 120 killed && ok ||
+		{ fail "$comm ($p) not killed after frame $kind: $(grep "$name.front_exited" "$LOG")"; return 1; }
+	successor() {
+		FRONT=$(child_of_daemon "$comm")
+		[ -n "$FRONT" ] && [ "$FRONT" != "$p" ] && grep -q "event=$name.front_spawned pid=$FRONT\$" "$LOG"
+	}
+	poll_until 300 successor && ok || { fail "no $comm after frame $kind: $(grep "$name.front_" "$LOG" | tail -n 3)"; return 1; }
+}

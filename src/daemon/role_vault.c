@@ -20,11 +20,6 @@
 #include "vault.h"
 #include "xalloc.h"
 
-void role_set_name(const char *name)
-{
-	prctl(PR_SET_NAME, name, 0, 0, 0);
-}
-
 static int start_failed(const char *why)
 {
 	log_event(LOG_ERROR, "keyd.start_failed", "err=\"%s\"", why);

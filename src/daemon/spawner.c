@@ -99,7 +99,14 @@ static void start_one(int sock, char *const *argv, const int listen[], int null,
 	int sv[2] = { -1, -1 }, fds[1 + SERVICE_LISTEN_N];
 	size_t n = 0;
 	pid_t pid = 0;
-	int rc = spawner_start_decode(m, role) != 0 ? EINVAL : ipc_socketpair(sv) != 0 ? errno : 0;
+	int rc = 0;
+	if (spawner_start_decode(m, role) != 0) {
+		/* Answered EINVAL; its descriptors are closed with it. */
+		log_event(LOG_ERROR, "spawner.refused", "type=%u fds=%zu", (unsigned)m->type, m->nfds);
+		rc = EINVAL;
+	} else if (ipc_socketpair(sv) != 0) {
+		rc = errno;
+	}
 	if (rc == 0) {
 		fds[n++] = sv[1];
 		if (strcmp(role, "service") == 0)
@@ -116,9 +123,7 @@ static void start_one(int sock, char *const *argv, const int listen[], int null,
 		close(sv[1]);
 	}
 	struct ipc_out *o = xmalloc(sizeof *o);
-	ipc_out_init(o, SPAWNER_STARTED, m->id);
-	ipc_put_u32(o, (uint32_t)rc);
-	ipc_put_u32(o, rc == 0 ? (uint32_t)pid : 0);
+	spawner_started_encode(o, m->id, (uint32_t)rc, rc == 0 ? (uint32_t)pid : 0);
 	if (rc == 0)
 		ipc_put_fd(o, sv[0]);
 	int sent = ipc_send(sock, o);
@@ -156,6 +161,10 @@ static _Noreturn void spawner_main(int sock, char *const *argv, const int listen
 		if (rc == 0)
 			start_one(sock, argv, listen, null, &m);
 		ipc_msg_free(&m);
+		/* A datagram ipc_recv refuses ends it as a protocol error (the
+		 * supervisor then stops: supervisor.spawner_exited). */
+		if (rc < 0)
+			log_event(LOG_ERROR, "spawner.malformed", "err=\"%s\"", strerror(errno));
 		if (rc != 0)
 			_exit(rc == 1 ? 0 : 1);
 	}
@@ -197,19 +206,11 @@ int spawner_start(int sock, const char *role, const int fds[], size_t nfds, pid_
 	if (rc != 0)
 		return rc;
 	struct ipc_msg m;
-	int r = ipc_recv(sock, &m);
 	uint32_t status = 0, p = 0;
-	if (r != 0 || m.type != SPAWNER_STARTED || m.id != id) {
+	if (ipc_recv(sock, &m) != 0 || spawner_started_decode(&m, id, &status, &p) != 0)
 		rc = EPIPE;
-	} else {
-		struct ipc_reader rd;
-		ipc_reader_init(&rd, &m);
-		if (ipc_get_u32(&rd, &status) != 0 || ipc_get_u32(&rd, &p) != 0 || ipc_reader_end(&rd) != 0 ||
-		    (status == 0 && (m.nfds != 1 || p == 0 || p > INT32_MAX)) || (status != 0 && m.nfds != 0))
-			rc = EPIPE;
-		else if (status != 0)
-			rc = (int)status;
-	}
+	else if (status != 0)
+		rc = (int)status;
 	if (rc == 0) {
 		*pid = (pid_t)p;
 		*ctl = ipc_msg_take_fd(&m, 0);

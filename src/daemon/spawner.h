@@ -8,7 +8,11 @@
  * service, vault, http, smtp and sip. Each process it starts is the
  * supervisor's child (clone with CLONE_PARENT), so that the supervisor
  * reaps and signals them as before. It ends when the supervisor closes
- * its socket, or dies with it (parent-death signal).
+ * its socket (status 0), or dies with it (parent-death signal). A
+ * request it refuses (spawner_start_decode) is answered EINVAL and
+ * logged (spawner.refused: type, number of descriptors); a datagram
+ * ipc_recv refuses, an empty one included, ends it with status 1
+ * (spawner.malformed).
  *
  * Messages on the supervisor's socket (src/ipc framing):
  *   SPAWNER_START   supervisor -> spawner: role; the child's fds 4.. (none
@@ -51,5 +55,12 @@ struct ipc_msg;
 struct ipc_out;
 void spawner_start_encode(struct ipc_out *o, uint64_t id, const char *role);
 int spawner_start_decode(const struct ipc_msg *m, char *role);
+/* SPAWNER_STARTED, the answer to request id: status (0 or an errno value)
+ * and pid; with status 0 the caller attaches the child's socket. The
+ * decoder (the supervisor's check, same fuzz target) takes only the
+ * answer to id: with status 0, a pid in 1..INT32_MAX and exactly one
+ * descriptor; else pid 0 and none. 0 with *status and *pid, or -1. */
+void spawner_started_encode(struct ipc_out *o, uint64_t id, uint32_t status, uint32_t pid);
+int spawner_started_decode(const struct ipc_msg *m, uint64_t id, uint32_t *status, uint32_t *pid);
 
 #endif

@@ -41,20 +41,6 @@
 #define KIDS_MAX 32
 #define KIDS_GRACE_MS 10000 /* the service's children, after it died: SIGTERM, then SIGKILL */
 
-char **role_argv_of(char *const *argv, const char *title, const char *name)
-{
-	size_t n = 0;
-	while (argv[n])
-		n++;
-	char **out = xcalloc(n + 3, sizeof *out);
-	out[0] = (char *)title;
-	out[1] = (char *)"--role";
-	out[2] = (char *)name;
-	for (size_t i = 1; i < n; i++)
-		out[i + 2] = argv[i];
-	return out;
-}
-
 /* systemd's notification socket (NOTIFY_SOCKET), when faxvaultd runs as
  * a unit of Type=notify: READY=1 once the service is first ready,
  * STOPPING=1 at the stop, WATCHDOG=1 every half of WATCHDOG_USEC (the

@@ -1,7 +1,8 @@
 /* Helpers of the tests that send malformed frames on a real SOCK_SEQPACKET
  * pair and check what the receiver does with them (test_http_chan,
- * test_smtp_wire): raw datagrams with fds attached, and whether an fd
- * number is closed in the receiver. Header-only: include it once, in the
+ * test_smtp_wire, test_ipc, test_spawner): raw datagrams with fds
+ * attached, whether an fd number is closed in the receiver, and how many
+ * are open. Header-only: include it once, in the
  * test's file, after cmocka.h. */
 #ifndef FV_TESTS_WIRE_FRAMES_H
 #define FV_TESTS_WIRE_FRAMES_H
@@ -24,6 +25,16 @@ static inline int wf_next_fd(void)
 	assert_true(fd >= 0);
 	close(fd);
 	return fd;
+}
+
+/* How many of fds 0-1023 this process has open. */
+static inline int wf_open_fds(void)
+{
+	int n = 0;
+	for (int fd = 0; fd < 1024; fd++)
+		if (fcntl(fd, F_GETFD) != -1)
+			n++;
+	return n;
 }
 
 static inline bool wf_closed(int fd)

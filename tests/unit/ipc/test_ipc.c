@@ -24,17 +24,11 @@
 #include "ipc.h"
 #include "liveness.h"
 #include "supv.h"
+#include "../common/wire_frames.h"
 
 static struct ipc_out out; /* 64 KiB: kept off the stack */
 
-static int open_fds(void)
-{
-	int n = 0;
-	for (int fd = 0; fd < 1024; fd++)
-		if (fcntl(fd, F_GETFD) != -1)
-			n++;
-	return n;
-}
+#define open_fds wf_open_fds
 
 static void test_fields_roundtrip(void **state)
 {

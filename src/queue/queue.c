@@ -56,7 +56,15 @@ struct queue {
 	bool listening;
 	int stop_pipe[2];
 	pthread_mutex_t mu;
-	pthread_cond_t cv;
+	/* Under mu: a condition by pool (a kind's own workers at its index,
+	 * the shared pool at QUEUE_KINDS_MAX), signalled to wake one worker of
+	 * that pool; stop_cv for the waits that end only when the queue stops
+	 * (end_run's retries). One condition for all was broadcast at every
+	 * claim and enqueue, and woke every idle worker of every pool to find
+	 * nothing to do (with fax.workers = 20, about twenty futex wake-ups a
+	 * claim: bench/fax-e2e's futex calls per fax). */
+	pthread_cond_t cv[QUEUE_KINDS_MAX + 1];
+	pthread_cond_t stop_cv;
 	bool stop;
 	/* Under mu, by pool (a kind's own workers at its index, the shared
 	 * pool at QUEUE_KINDS_MAX): wakes bumped by every wake of the queue
@@ -66,6 +74,8 @@ struct queue {
 	 * costs a claim or two, not one write transaction per idle worker. */
 	uint64_t wakes[QUEUE_KINDS_MAX + 1];
 	bool looking[QUEUE_KINDS_MAX + 1];
+	int waiting;     /* under mu: workers in pool_wait */
+	uint64_t woken;  /* under mu: pool_waits ended by a wake */
 	struct queue *next; /* the queues of this process */
 };
 
@@ -78,12 +88,20 @@ static atomic_uint_fast64_t n_done, n_retried, n_failed, n_yielded;
 /* Leases of earlier processes of this node released at start. */
 static atomic_uint_fast64_t n_reclaimed;
 
+/* Under q->mu: one worker of pool slot p looks (the one looking already
+ * looks again, seeing wakes moved; else a waiting one is woken and takes
+ * the look; else a busy one looks when its run ends). */
+static void wake_pool(queue_t *q, int p)
+{
+	q->wakes[p]++;
+	pthread_cond_signal(&q->cv[p]);
+}
+
 static void wake(queue_t *q)
 {
 	pthread_mutex_lock(&q->mu);
 	for (int i = 0; i <= QUEUE_KINDS_MAX; i++)
-		q->wakes[i]++;
-	pthread_cond_broadcast(&q->cv);
+		wake_pool(q, i);
 	pthread_mutex_unlock(&q->mu);
 }
 
@@ -124,8 +142,7 @@ static void wake_local(void *kind)
 		} else if (i < q->nkinds) {
 			int p = q->kinds[i].workers > 0 ? i : QUEUE_KINDS_MAX;
 			pthread_mutex_lock(&q->mu);
-			q->wakes[p]++;
-			pthread_cond_broadcast(&q->cv);
+			wake_pool(q, p);
 			pthread_mutex_unlock(&q->mu);
 		}
 	}
@@ -204,7 +221,9 @@ queue_t *queue_new(store_t *st, const queue_config_t *cfg)
 	pthread_condattr_t ca;
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&q->cv, &ca);
+	for (int i = 0; i <= QUEUE_KINDS_MAX; i++)
+		pthread_cond_init(&q->cv[i], &ca);
+	pthread_cond_init(&q->stop_cv, &ca);
 	pthread_condattr_destroy(&ca);
 	return q;
 }
@@ -306,7 +325,7 @@ bool queue_job_stopping(const queue_job_t *job)
 	return s;
 }
 
-/* The monotonic time ms from now into t (the clock of q->cv). */
+/* The monotonic time ms from now into t (the clock of q->cv and stop_cv). */
 static void mono_deadline(int64_t ms, struct timespec *t)
 {
 	clock_gettime(CLOCK_MONOTONIC, t);
@@ -322,7 +341,7 @@ static bool pause_unless_stopped(queue_t *q, int64_t ms)
 	struct timespec t;
 	mono_deadline(ms, &t);
 	pthread_mutex_lock(&q->mu);
-	while (!q->stop && pthread_cond_timedwait(&q->cv, &q->mu, &t) != ETIMEDOUT)
+	while (!q->stop && pthread_cond_timedwait(&q->stop_cv, &q->mu, &t) != ETIMEDOUT)
 		;
 	bool stop = q->stop;
 	pthread_mutex_unlock(&q->mu);
@@ -543,8 +562,7 @@ static int run_once(queue_t *q, int pool, int64_t *idle)
 			int p = pool_slot(pool);
 			pthread_mutex_lock(&q->mu);
 			q->looking[p] = false;
-			q->wakes[p]++;
-			pthread_cond_broadcast(&q->cv);
+			wake_pool(q, p);
 			pthread_mutex_unlock(&q->mu);
 		}
 		/* A kind with threads of its own runs long (a fax call, capped by
@@ -563,6 +581,27 @@ int queue_run_once(queue_t *q)
 	return run_once(q, -2, NULL);
 }
 
+/* Under q->mu: waits until the queue stops, pool slot p is woken (its
+ * wakes no longer seen) or t passes. */
+static void pool_wait(queue_t *q, int p, uint64_t seen, const struct timespec *t)
+{
+	q->waiting++;
+	while (!q->stop && q->wakes[p] == seen) {
+		if (pthread_cond_timedwait(&q->cv[p], &q->mu, t) == ETIMEDOUT)
+			break;
+		q->woken++;
+	}
+	q->waiting--;
+}
+
+void queue_wait_stats(queue_t *q, int *waiting, uint64_t *woken)
+{
+	pthread_mutex_lock(&q->mu);
+	*waiting = q->waiting;
+	*woken = q->woken;
+	pthread_mutex_unlock(&q->mu);
+}
+
 static void *worker(void *arg)
 {
 	struct worker *w = arg;
@@ -576,9 +615,7 @@ static void *worker(void *arg)
 			/* Another worker of the pool looks: it wakes the next one
 			 * when it claims. */
 			mono_deadline(q->fallback_ms, &t);
-			while (!q->stop && q->wakes[p] == seen &&
-			       pthread_cond_timedwait(&q->cv, &q->mu, &t) != ETIMEDOUT)
-				;
+			pool_wait(q, p, seen, &t);
 			continue;
 		}
 		q->looking[p] = true;
@@ -596,9 +633,7 @@ static void *worker(void *arg)
 		if (q->stop || q->wakes[p] != seen)
 			continue;
 		mono_deadline(wait, &t);
-		while (!q->stop && q->wakes[p] == seen &&
-		       pthread_cond_timedwait(&q->cv, &q->mu, &t) != ETIMEDOUT)
-			;
+		pool_wait(q, p, seen, &t);
 	}
 	pthread_mutex_unlock(&q->mu);
 	return NULL;
@@ -784,7 +819,9 @@ void queue_stop(queue_t *q)
 		return;
 	pthread_mutex_lock(&q->mu);
 	q->stop = true;
-	pthread_cond_broadcast(&q->cv);
+	for (int i = 0; i <= QUEUE_KINDS_MAX; i++)
+		pthread_cond_broadcast(&q->cv[i]);
+	pthread_cond_broadcast(&q->stop_cv);
 	pthread_mutex_unlock(&q->mu);
 	if (q->stop_pipe[1] >= 0 && write(q->stop_pipe[1], "x", 1) < 0)
 		log_event(LOG_WARN, "queue.stop", "err=\"%s\"", strerror(errno));
@@ -803,7 +840,9 @@ void queue_stop(queue_t *q)
 	for (int i = 0; i < 2; i++)
 		if (q->stop_pipe[i] >= 0)
 			close(q->stop_pipe[i]);
-	pthread_cond_destroy(&q->cv);
+	for (int i = 0; i <= QUEUE_KINDS_MAX; i++)
+		pthread_cond_destroy(&q->cv[i]);
+	pthread_cond_destroy(&q->stop_cv);
 	pthread_mutex_destroy(&q->mu);
 	free(q);
 }

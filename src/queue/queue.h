@@ -156,6 +156,10 @@ void queue_stop(queue_t *q);
 /* Runs at most one due job of the registered kinds in this thread: 1 when
  * one ran, 0 when none was due, -1 on a store error (tests; workers). */
 int queue_run_once(queue_t *q);
+/* The workers of q waiting for a job now, and how many times a worker's
+ * wait was ended by a wake (not by its timeout) since queue_start (tests:
+ * an enqueue wakes one worker of the pool that runs its kind). */
+void queue_wait_stats(queue_t *q, int *waiting, uint64_t *woken);
 /* Ends the leases that earlier processes of this node (killed, crashed)
  * still hold, so that their jobs can be claimed at once by any node rather
  * than when the lease passes; another node's leases are never touched.

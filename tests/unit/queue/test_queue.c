@@ -684,6 +684,51 @@ static void test_kind_workers(void **state)
 	json_decref(j);
 }
 
+/* Until n workers of q wait for a job (60 s at most): 0, or -1. */
+static int wait_waiting(queue_t *q, int n)
+{
+	for (int i = 0; i < 60000; i++) {
+		int w;
+		uint64_t woken;
+		queue_wait_stats(q, &w, &woken);
+		if (w >= n)
+			return 0;
+		struct timespec d = { 0, 1000000 };
+		nanosleep(&d, NULL);
+	}
+	return -1;
+}
+
+/* A job enqueued wakes one worker of the pool that runs its kind: not the
+ * idle threads of another kind's pool, nor every worker of its own (one
+ * condition for the whole queue, broadcast, woke every waiting worker at
+ * each enqueue and each claim). */
+static void test_enqueue_wakes_one_worker(void **state)
+{
+	struct fix *f = *state;
+	queue_t *q = new_queue(f->st, "a", 3600000);
+	queue_kind_t k = { .kind = "slow", .run = slow_run, .lease_ms = 60000, .workers = 8 };
+	assert_int_equal(queue_register(q, &k), 0);
+	char err[256];
+	assert_int_equal(queue_start(q, err, sizeof err), 0);
+	assert_int_equal(wait_waiting(q, 9), 0); /* the shared worker and the slow kind's 8 */
+	int w;
+	uint64_t woken0, woken1;
+	queue_wait_stats(q, &w, &woken0);
+	char id[QUEUE_ID_MAX];
+	enqueue(f->st, 0, id);
+	assert_int_equal(wait_runs(1), 0);
+	assert_int_equal(wait_waiting(q, 9), 0);
+	queue_wait_stats(q, &w, &woken1);
+	/* The shared worker, woken by the commit; the slow kind's 8 slept. */
+	assert_true(woken1 - woken0 >= 1);
+	assert_true(woken1 - woken0 <= 2);
+	queue_stop(q);
+	json_t *j = job(f->st, id);
+	assert_string_equal(state_of(j), "done");
+	json_decref(j);
+}
+
 /* The periodic sweeps (sweep.h) on two nodes of one database: each node
  * enqueues the sweep's job at its start, and one job exists; a pass queues
  * the same job again at now + the delay it returned, with its attempts
@@ -921,6 +966,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_stale_run_of_same_process_fenced, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reclaim_without_workers, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_kind_workers, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_enqueue_wakes_one_worker, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sweeps_one_job_again, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_idle_look_writes_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_claim_hook, setup, teardown),

@@ -260,6 +260,12 @@ vault_err_t vault_blob_get(const char *dir, const char *doc_id, const vault_key_
  * document is the caller deleting its wrapped document key; do that first,
  * in the same transaction that marks the document deleted. */
 vault_err_t vault_blob_remove(const char *dir, const char *doc_id);
+/* vault_blob_remove without the fsync of DIR: for a blob whose wrapped key
+ * a committed transaction has already deleted. A crash may then bring the
+ * file back, unreadable without its key, until the orphan sweep removes it
+ * (dom_docs_sweep_orphans); the fsync made nothing more secret, and cost
+ * one flush of the directory a document. */
+vault_err_t vault_blob_unlink(const char *dir, const char *doc_id);
 
 /* Removes the temporary files a crash left in dir (names starting with
  * VAULT_TEMP_PREFIX) that were last written min_age_s seconds ago or more

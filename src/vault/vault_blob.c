@@ -648,7 +648,7 @@ vault_err_t vault_blob_get(const char *dir, const char *doc_id, const vault_key_
 	return VAULT_OK;
 }
 
-vault_err_t vault_blob_remove(const char *dir, const char *doc_id)
+vault_err_t vault_blob_unlink(const char *dir, const char *doc_id)
 {
 	char *path = vault_blob_path(dir, doc_id);
 	if (!path)
@@ -660,6 +660,14 @@ vault_err_t vault_blob_remove(const char *dir, const char *doc_id)
 		errno = e;
 		return e == ENOENT ? VAULT_ERR_NOT_FOUND : VAULT_ERR_IO;
 	}
+	return VAULT_OK;
+}
+
+vault_err_t vault_blob_remove(const char *dir, const char *doc_id)
+{
+	vault_err_t rc = vault_blob_unlink(dir, doc_id);
+	if (rc != VAULT_OK)
+		return rc;
 	return fsync_dir(dir) == 0 ? VAULT_OK : VAULT_ERR_IO;
 }
 

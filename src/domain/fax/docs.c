@@ -214,12 +214,15 @@ static void shred_list_free(void *arg)
 	free(l);
 }
 
-/* A failure leaves a file without a row: the orphan sweep removes it. */
+/* A failure leaves a file without a row: the orphan sweep removes it. The
+ * keys went with the committed rows, so the removals are not made durable
+ * (vault_blob_unlink: a file a crash brings back is unreadable, and swept;
+ * the render job's originals cost a directory fsync a fax). */
 static void shred_list_run(void *arg)
 {
 	struct shred_list *l = arg;
 	for (size_t i = 0; i < l->n; i++) {
-		vault_err_t ve = vault_blob_remove(l->v[i].dir, l->v[i].id);
+		vault_err_t ve = vault_blob_unlink(l->v[i].dir, l->v[i].id);
 		if (ve != VAULT_OK && ve != VAULT_ERR_NOT_FOUND)
 			log_event(LOG_ERROR, "docs.shred_left", "doc=%s err=\"%s\"", l->v[i].id,
 				vault_strerror(ve));

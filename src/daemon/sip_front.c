@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -31,6 +32,9 @@
 
 /* How long a send waits for a front end being (re)started. */
 #define FRONT_WAIT_MS 60000
+/* A send waiting for its call looks at its stop flag at least this often
+ * (the service wakes it when it sets the flag: linecall_wake). */
+#define FRONT_STOP_LOOK_MS 5000
 /* How long a stopped listener waits for its calls' results. */
 #define DRAIN_MS 60000
 /* Trunks whose digest realm is remembered (sends). */
@@ -42,6 +46,13 @@ struct listener {
 	sip_wire_listen_t w;
 	int fd;          /* its UDP socket bound by the service, or -1 */
 	int calls;       /* INVITEs being decided or calls up */
+};
+
+/* A send waiting for its call's messages (front_send_once): its eventfd,
+ * written by front_wake once the service may have set its stop flag. */
+struct send_waiter {
+	int efd;
+	struct send_waiter *next;
 };
 
 struct sip_front {
@@ -63,6 +74,7 @@ struct sip_front {
 		char realm[DIGEST_FIELD_MAX];
 	} realms[REALMS_MAX];
 	int nrealms, next_realm;
+	struct send_waiter *waiters; /* under mu */
 };
 
 /* Sends o on the socket to the front end: 0, or -1 when it is down. */
@@ -444,7 +456,15 @@ static int front_send_once(sip_front_t *f, const line_cfg_t *cfg, const char *ta
 		local_failure(res, "the call could not be handed to the SIP front end");
 		return -1;
 	}
-	/* Pages as they are confirmed, then the result; a stop is passed on. */
+	/* Pages as they are confirmed, then the result; a stop is passed on,
+	 * seen when the service wakes this send (front_wake). */
+	struct send_waiter w = { .efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK) };
+	if (w.efd >= 0) {
+		pthread_mutex_lock(&f->mu);
+		w.next = f->waiters;
+		f->waiters = &w;
+		pthread_mutex_unlock(&f->mu);
+	}
 	int stop_sent = 0, confirmed = 0, done = 0, ret = 0;
 	while (!done) {
 		if (cfg->stop && atomic_load(cfg->stop) && !stop_sent) {
@@ -453,14 +473,20 @@ static int front_send_once(sip_front_t *f, const line_cfg_t *cfg, const char *ta
 			ipc_send(sv[0], &s);
 			stop_sent = 1;
 		}
-		/* Woken by the front end's messages; the timeout only bounds how
-		 * late a stop (a cancel, seen by the service's renewer each fax.poll_ms,
-		 * or the service stopping) is passed on. At 50 ms the 20 calls'
-		 * wake-ups were about a twelfth of the service's CPU in
-		 * bench/fax-e2e. */
-		struct pollfd pf = { .fd = sv[0], .events = POLLIN };
-		int n = poll(&pf, 1, 250);
-		if (n == 0 || (n < 0 && errno == EINTR))
+		/* Woken by the front end's messages, and by the service once it
+		 * set a stop flag (a cancel, seen by the service's renewer each
+		 * fax.poll_ms, or the service stopping: linecall_wake). The timeout
+		 * only bounds how late a stop set without a wake is passed on. It
+		 * was the only way a stop was seen: at 250 ms, the 20 calls' wake-ups
+		 * were about a twentieth of the service's CPU in bench/fax-e2e, at
+		 * 50 ms a twelfth. */
+		struct pollfd pf[2] = { { .fd = sv[0], .events = POLLIN }, { .fd = w.efd, .events = POLLIN } };
+		int n = poll(pf, w.efd >= 0 ? 2 : 1, w.efd >= 0 ? FRONT_STOP_LOOK_MS : 250);
+		if (n > 0 && w.efd >= 0 && (pf[1].revents & POLLIN)) {
+			eventfd_t v;
+			(void)eventfd_read(w.efd, &v);
+		}
+		if (n == 0 || (n < 0 && errno == EINTR) || (n > 0 && pf[0].revents == 0))
 			continue;
 		struct ipc_msg m;
 		int page, ok, r = n > 0 ? ipc_recv(sv[0], &m) : -1;
@@ -490,9 +516,29 @@ static int front_send_once(sip_front_t *f, const line_cfg_t *cfg, const char *ta
 		if (r >= 0)
 			ipc_msg_free(&m);
 	}
+	if (w.efd >= 0) {
+		pthread_mutex_lock(&f->mu);
+		for (struct send_waiter **p = &f->waiters; *p; p = &(*p)->next)
+			if (*p == &w) {
+				*p = w.next;
+				break;
+			}
+		pthread_mutex_unlock(&f->mu);
+		close(w.efd);
+	}
 	close(sv[0]);
 	res->call_ud = NULL;
 	return ret;
+}
+
+/* linecall_wake: every send waiting looks at its stop flag. */
+static void front_wake(void *impl)
+{
+	sip_front_t *f = impl;
+	pthread_mutex_lock(&f->mu);
+	for (struct send_waiter *w = f->waiters; w; w = w->next)
+		(void)eventfd_write(w->efd, 1);
+	pthread_mutex_unlock(&f->mu);
 }
 
 /* The realms' key of a send: its username and the target's host part. */
@@ -887,8 +933,9 @@ static int front_resolve(void *impl, const char *peer, int primary, int transpor
 	return r.rc;
 }
 
-static const struct linecall_ops front_ops = { .send = front_send_call, .receive = front_receive,
-	.reg = front_reg, .probe = front_probe, .loops = front_loops, .resolve = front_resolve };
+static const struct linecall_ops front_ops = { .send = front_send_call, .wake = front_wake,
+	.receive = front_receive, .reg = front_reg, .probe = front_probe, .loops = front_loops,
+	.resolve = front_resolve };
 
 sip_front_t *sip_front_start(const char *exe, char *const argv[], const char *user, char *err,
 	size_t errlen)

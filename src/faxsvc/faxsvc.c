@@ -586,14 +586,14 @@ static void *renewer_main(void *arg)
 	while (!atomic_load(&s->stopping)) {
 		char ids[FAXSVC_WORKERS_MAX][64];
 		struct job *jobs[FAXSVC_WORKERS_MAX];
-		int nrun = 0;
+		int nrun = 0, stopped = 0;
 		for (int i = 0; i < s->nworkers; i++) {
 			struct job *j = s->running[i];
 			if (!j)
 				continue;
 			if (queue_job_stopping(j->qj)) {
 				atomic_store(&j->halted, 1);
-				atomic_store(&j->stop, 1);
+				stopped += !atomic_exchange(&j->stop, 1);
 			}
 			jobs[nrun] = j;
 			snprintf(ids[nrun], sizeof ids[nrun], "%s", j->fj.fax_id);
@@ -627,8 +627,11 @@ static void *renewer_main(void *arg)
 			if (cancelled[i])
 				/* Still the same call in a slot? Then end it. */
 				for (int k = 0; k < s->nworkers; k++)
-					if (s->running[k] == jobs[i])
-						atomic_store(&jobs[i]->stop, 1);
+					if (s->running[k] == jobs[i] && !atomic_exchange(&jobs[i]->stop, 1))
+						stopped++;
+		/* The calls waiting in the SIP front end see their flags now. */
+		if (stopped > 0)
+			linecall_wake(s->line);
 		if (atomic_load(&s->stopping))
 			break;
 		struct timespec ts;
@@ -641,6 +644,7 @@ static void *renewer_main(void *arg)
 			atomic_store(&s->running[i]->halted, 1);
 			atomic_store(&s->running[i]->stop, 1);
 		}
+	linecall_wake(s->line);
 	pthread_mutex_unlock(&s->mu);
 	return NULL;
 }
@@ -2027,6 +2031,7 @@ void faxsvc_stop(faxsvc_t *s)
 			atomic_store(&s->running[i]->halted, 1);
 			atomic_store(&s->running[i]->stop, 1);
 		}
+	linecall_wake(s->line);
 	pthread_cond_broadcast(&s->cv);
 	pthread_mutex_unlock(&s->mu);
 	if (s->have_renewer)

@@ -43,6 +43,12 @@ int linecall_send(linecall_t *lc, const line_cfg_t *cfg, const char *target, int
 	return lc->ops->send(lc->impl, cfg, target, tiff_fd, res);
 }
 
+void linecall_wake(linecall_t *lc)
+{
+	if (lc && lc->ops->wake)
+		lc->ops->wake(lc->impl);
+}
+
 int linecall_receive(linecall_t *lc, const linecall_listener_t *l)
 {
 	return lc->ops->receive(lc->impl, l);

@@ -138,6 +138,10 @@ void linecall_free(linecall_t *lc);
  * before dialling. Blocks until the call ended; *cfg->stop ends it. */
 int linecall_send(linecall_t *lc, const line_cfg_t *cfg, const char *target, int tiff_fd,
 	fax_result_t *res);
+/* After the caller set the stop flag of one or more sends running: those
+ * that wait for their call's messages look at their flag now (the SIP
+ * front end's; in this process the engine polls it every 50 ms). */
+void linecall_wake(linecall_t *lc);
 
 /* Runs the listener until *l->cfg->stop (as line_receive): 0, or -1 when it
  * could not start. */
@@ -212,6 +216,7 @@ int linecall_resolve(linecall_t *lc, const char *peer, int primary, int transpor
 /* The implementations' table (linecall.c, sip_front.c). */
 struct linecall_ops {
 	int (*send)(void *impl, const line_cfg_t *cfg, const char *target, int tiff_fd, fax_result_t *res);
+	void (*wake)(void *impl); /* NULL: nothing to wake (linecall_wake) */
 	int (*receive)(void *impl, const linecall_listener_t *l);
 	void (*free)(void *impl);
 	int (*reg)(void *impl, linecall_reg_t *r, int timeout_ms);

@@ -44,8 +44,11 @@ json_t *store_submission_get(store_tx_t *tx, const char *id);
 int store_fax_insert(store_tx_t *tx, const json_t *fax);
 /* account_id NULL: any account (the runner). */
 json_t *store_fax_get(store_tx_t *tx, const char *account_id, const char *id);
-/* 1 when the fax's status is cancelled, 0 when not (or no such fax), -1 on error. */
-int store_fax_is_cancelled(store_tx_t *tx, const char *id);
+/* Of the n faxes ids (ours, at most 63 bytes each), which are cancelled:
+ * cancelled[i] 1 when ids[i]'s status is cancelled, 0 when not (or no such
+ * fax). One query a STORE_FAX_CANCELLED_CHUNK of ids. 0, or -1 on error. */
+#define STORE_FAX_CANCELLED_CHUNK 8
+int store_fax_cancelled_n(store_tx_t *tx, const char (*ids)[64], int n, int *cancelled);
 /* Sets the given keys (status, doc_id, page_count, pages_confirmed,
  * attempts_made, next_attempt_at, next_ecm, next_max_rate, failure_class,
  * failure_reason, estimated_cost, cost, trunk_id, from_number, submission_id,

@@ -656,14 +656,7 @@ int dom_fax_cancelled_n(store_t *st, const char (*fax_ids)[64], int n, int *canc
 	store_tx_t *tx = store_begin(st, false);
 	if (!tx)
 		return -1;
-	int rc = 0;
-	for (int i = 0; i < n && rc == 0; i++) {
-		int c = store_fax_is_cancelled(tx, fax_ids[i]);
-		if (c < 0)
-			rc = -1;
-		else
-			cancelled[i] = c;
-	}
+	int rc = store_fax_cancelled_n(tx, fax_ids, n, cancelled);
 	store_rollback(tx);
 	return rc;
 }

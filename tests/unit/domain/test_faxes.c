@@ -1093,6 +1093,19 @@ static void test_cancel_during_call(void **state)
 	assert_int_equal(c[0], 0);
 	assert_int_equal(c[1], 1);
 	assert_int_equal(c[2], 0);
+	/* More calls than one query's ids (STORE_FAX_CANCELLED_CHUNK): the
+	 * cancelled one found in the second query, at its place. */
+	char many[STORE_FAX_CANCELLED_CHUNK + 3][64];
+	int cm[STORE_FAX_CANCELLED_CHUNK + 3];
+	for (int i = 0; i < STORE_FAX_CANCELLED_CHUNK + 3; i++) {
+		snprintf(many[i], sizeof many[i], "fax_none%d", i);
+		cm[i] = 7;
+	}
+	snprintf(many[STORE_FAX_CANCELLED_CHUNK + 1], sizeof many[0], "fax_x");
+	assert_int_equal(dom_fax_cancelled_n(f->st, (const char (*)[64])many,
+		STORE_FAX_CANCELLED_CHUNK + 3, cm), 0);
+	for (int i = 0; i < STORE_FAX_CANCELLED_CHUNK + 3; i++)
+		assert_int_equal(cm[i], i == STORE_FAX_CANCELLED_CHUNK + 1);
 	fax_result_t r;
 	result_fail(&r, "network", "the call was ended", 1);
 	assert_int_equal(dom_fax_finish(f->st, &f->env, &j[0], &r), 0);

@@ -87,6 +87,7 @@ static vault_err_t local_doc_put(const vault_key_t *master, const char *doc_dir,
 	if (ve != VAULT_OK)
 		return ve;
 	uint8_t buf[VAULT_CHUNK];
+	size_t used = 0; /* the bytes of buf that held plaintext: what is wiped */
 	off_t off = 0;
 	for (;;) {
 		ssize_t n = pread(fd, buf, sizeof buf, off);
@@ -99,10 +100,12 @@ static vault_err_t local_doc_put(const vault_key_t *master, const char *doc_dir,
 		if (n == 0)
 			break;
 		off += n;
+		if ((size_t)n > used)
+			used = (size_t)n;
 		if ((ve = vault_writer_write(w, buf, (size_t)n)) != VAULT_OK)
 			break;
 	}
-	explicit_bzero(buf, sizeof buf);
+	explicit_bzero(buf, used);
 	if (ve != VAULT_OK) {
 		vault_writer_abort(w);
 		return ve;
@@ -126,10 +129,12 @@ static vault_err_t local_doc_get(const vault_key_t *master, const char *doc_dir,
 	if (ve != VAULT_OK)
 		return ve;
 	uint8_t buf[VAULT_CHUNK];
-	size_t got;
+	size_t got = 0, used = 0;
 	*size = 0;
 	for (;;) {
 		ve = vault_reader_read(r, buf, sizeof buf, &got);
+		if (got > used)
+			used = got;
 		if (ve != VAULT_OK || !got)
 			break;
 		if (fd_write_all(fd, buf, got) != 0) {
@@ -138,7 +143,7 @@ static vault_err_t local_doc_get(const vault_key_t *master, const char *doc_dir,
 		}
 		*size += got;
 	}
-	explicit_bzero(buf, sizeof buf);
+	explicit_bzero(buf, used);
 	vault_reader_close(r);
 	return ve;
 }
@@ -224,7 +229,8 @@ int keyd_serve(int sock, const vault_key_t *master, const char *doc_dir)
 		ipc_out_init(o, KEYD_REPLY, m.id);
 		serve_one(&q, &m, master, doc_dir, o);
 		rc = ipc_send(sock, o);
-		explicit_bzero(o, sizeof *o);
+		/* What the reply held (o->len bytes of buf), not its whole 64 KiB. */
+		explicit_bzero(o->buf, o->len < sizeof o->buf ? o->len : sizeof o->buf);
 		free(o);
 		ipc_msg_free(&m);
 		if (rc != 0)

@@ -29,6 +29,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -212,7 +213,11 @@ static void writer_free(vault_writer_t *w)
 	free(w->dir);
 	free(w->tmp_path);
 	free(w->final_path);
-	sodium_memzero(w, sizeof *w);
+	/* The keys and the stream's state, and the plaintext not pushed yet
+	 * (writer_push wipes what it pushed); out[] holds only ciphertext. Not
+	 * the whole 128 KiB of the two buffers at every document. */
+	sodium_memzero(w->in, w->fill);
+	sodium_memzero(w, offsetof(struct vault_writer, in));
 	free(w);
 }
 

@@ -137,6 +137,7 @@ int store_fax_cancelled_n(store_tx_t *tx, const char (*ids)[64], int n, int *can
 	/* The renewer asks this for every call it runs, each fax.poll_ms: a
 	 * query a fax was 40 a fax in bench/fax-e2e. One statement text, the
 	 * slots of a short last chunk bound to "" (no fax has that id). */
+	_Static_assert(STORE_FAX_CANCELLED_CHUNK == 8, "the statement below has 8 slots");
 	for (int i = 0; i < n; i++)
 		cancelled[i] = 0;
 	for (int at = 0; at < n; at += STORE_FAX_CANCELLED_CHUNK) {

@@ -720,9 +720,12 @@ static void test_enqueue_wakes_one_worker(void **state)
 	assert_int_equal(wait_runs(1), 0);
 	assert_int_equal(wait_waiting(q, 9), 0);
 	queue_wait_stats(q, &w, &woken1);
-	/* The shared worker, woken by the commit; the slow kind's 8 slept. */
+	/* The shared worker, woken by the commit; on PostgreSQL the NOTIFY,
+	 * heard by the listener at any time, wakes one worker of each pool as
+	 * well (the shared one again, one of the slow kind's). The slow kind's
+	 * other threads slept (broadcast: all 9, then 8 more at the claim). */
 	assert_true(woken1 - woken0 >= 1);
-	assert_true(woken1 - woken0 <= 2);
+	assert_true(woken1 - woken0 <= (test_db_pg() ? 4u : 2u));
 	queue_stop(q);
 	json_t *j = job(f->st, id);
 	assert_string_equal(state_of(j), "done");

@@ -19,6 +19,11 @@
 #define BACKOFF_MIN_MS 1000
 #define BACKOFF_MAX_MS 30000
 #define STABLE_MS 60000 /* a child up this long starts again at once */
+/* Once its channel has ended, a child has this long to exit before it is
+ * killed: a front end whose channel ends exits at once, and one that
+ * closed its channel and kept running (only a compromised one does) would
+ * otherwise hold back its successor for good. */
+#define EXIT_GRACE_MS 10000
 
 struct child {
 	pthread_mutex_t mu;
@@ -54,9 +59,10 @@ static void *monitor_main(void *arg)
 {
 	child_t *c = arg;
 	unsigned backoff = BACKOFF_MIN_MS;
-	char ev_spawned[64], ev_exited[64];
+	char ev_spawned[64], ev_exited[64], ev_killed[64];
 	snprintf(ev_spawned, sizeof ev_spawned, "%s_spawned", c->name);
 	snprintf(ev_exited, sizeof ev_exited, "%s_exited", c->name);
+	snprintf(ev_killed, sizeof ev_killed, "%s_killed", c->name);
 	for (;;) {
 		int sock = -1;
 		pid_t pid = spawn_child(c, &sock);
@@ -70,9 +76,19 @@ static void *monitor_main(void *arg)
 		pthread_mutex_unlock(&c->mu);
 		if (pid > 0) {
 			c->serve(c->arg, sock, pid);
-			close(sock);
+			/* Our end stays open until the child is gone: one whose
+			 * frame was refused is being killed (SIGKILL through the
+			 * supervisor) and must not see its channel end first and
+			 * exit on its own. */
 			int st = 0;
-			ipc_proc_wait(pid, &st);
+			if (ipc_proc_wait_for(pid, &st, EXIT_GRACE_MS) != 0) {
+				log_event(LOG_ERROR, ev_killed,
+					"pid=%d why=\"running %d ms after its channel ended\"", (int)pid,
+					EXIT_GRACE_MS);
+				ipc_proc_kill(pid, SIGKILL);
+				ipc_proc_wait(pid, &st);
+			}
+			close(sock);
 			pthread_mutex_lock(&c->mu);
 			c->pid = 0;
 			if (c->stopping) {

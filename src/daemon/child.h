@@ -3,10 +3,12 @@
  * through faxvaultd's supervisor, which is then its parent, else by
  * itself) with a socketpair to the service as its first fd, then a
  * monitor thread hands
- * the socket to serve() until the child closes it, reaps the child and
- * starts another after a backoff of 1 s doubling to 30 s (back to 1 s
- * after a minute of life). Log events: NAME_spawned, NAME_exited (with
- * restart_in_ms while not stopping), NAME_start_failed.
+ * the socket to serve() until the child closes it, reaps the child (and
+ * kills it, NAME_killed, when it is still running 10 s after serve()
+ * returned; the socket is closed only then) and starts another after a
+ * backoff of 1 s doubling to 30 s (back to 1 s after a minute of life).
+ * Log events: NAME_spawned, NAME_exited (with restart_in_ms while not
+ * stopping), NAME_killed, NAME_start_failed.
  * Ownership: exe, argv and fds are borrowed for child_start's call (argv
  * copied; the fds must stay open until child_stop); arg must outlive the
  * child. */

@@ -131,7 +131,8 @@ int role_front_confine_net(const config_t *cfg, const char *user, const int *ext
  * front end send the service, on its channel sock, one frame the service
  * must refuse: kind 0 an empty datagram, 1 a header of another IPC
  * version (ipc_recv refuses both: EBADMSG), 2 a well-formed message of a
- * type no channel of the service takes (its check refuses it); another
+ * type no channel of the service takes (its check refuses it), 3 its
+ * channel shut and the process stopped (SIGSTOP), alive but silent; another
  * kind sends nothing. Logged first as NAME.test_bad_frame (kind). The
  * front end's part of the tests of the service's reaction
  * (tests/integ/daemon): nothing else sends such a frame. */

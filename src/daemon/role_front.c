@@ -199,14 +199,21 @@ static int confine(const config_t *cfg, const char *user, enum root_kind root, c
 
 void role_front_bad_frame(const char *name, int sock, int kind)
 {
-	static const char *const kinds[] = { "empty", "version", "type" };
+	static const char *const kinds[] = { "empty", "version", "type", "close" };
 	char ev[64];
 	snprintf(ev, sizeof ev, "%s.test_bad_frame", name);
-	if (kind < 0 || kind > 2) {
+	if (kind < 0 || kind > 3) {
 		log_event(LOG_WARN, ev, "pid=%d kind=%d sent=0", (int)getpid(), kind);
 		return;
 	}
 	log_event(LOG_WARN, ev, "pid=%d kind=%s", (int)getpid(), kinds[kind]);
+	if (kind == 3) {
+		/* The channel ended and the process kept: stopped, it neither
+		 * exits nor reads (tgkill to itself is allowed by its filter). */
+		shutdown(sock, SHUT_RDWR);
+		raise(SIGSTOP);
+		return;
+	}
 	uint8_t hdr[IPC_HDR_LEN] = { 2 }; /* version 2, type 0, length 0, id 0 */
 	ssize_t r;
 	if (kind < 2) {

@@ -8,10 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "liveness.h"
 #include "log.h"
+#include "timeutil.h"
 #include "xalloc.h"
 
 static const char *const roles[] = { "vault", "http", "smtp", "sip" };
@@ -276,6 +278,38 @@ int ipc_proc_spawn(const char *exe, char *const argv[], const int fds[], size_t 
 	return 0;
 }
 
+/* Waits for pid's end as the supervisor reports it, until deadline (none
+ * when NULL): 0 with *wstatus, -1 at the deadline. */
+static int supervised_wait(pid_t pid, int *wstatus, const struct timespec *deadline)
+{
+	int rc = -1;
+	pthread_mutex_lock(&sv.mu);
+	for (;;) {
+		size_t i = 0;
+		while (i < sv.nexits && sv.exits[i].pid != pid)
+			i++;
+		if (i < sv.nexits) {
+			*wstatus = sv.exits[i].wstatus;
+			memmove(&sv.exits[i], &sv.exits[i + 1], sizeof sv.exits[0] * (sv.nexits - i - 1));
+			sv.nexits--;
+			rc = 0;
+			break;
+		}
+		if (sv.gone) {
+			/* Nobody will say: it is ended with the supervisor. */
+			*wstatus = SIGKILL;
+			rc = 0;
+			break;
+		}
+		if (!deadline)
+			pthread_cond_wait(&sv.cv, &sv.mu);
+		else if (pthread_cond_timedwait(&sv.cv, &sv.mu, deadline) == ETIMEDOUT)
+			break;
+	}
+	pthread_mutex_unlock(&sv.mu);
+	return rc;
+}
+
 void ipc_proc_wait(pid_t pid, int *wstatus)
 {
 	if (sv.sock < 0) {
@@ -283,24 +317,26 @@ void ipc_proc_wait(pid_t pid, int *wstatus)
 			;
 		return;
 	}
-	pthread_mutex_lock(&sv.mu);
-	for (;;) {
-		for (size_t i = 0; i < sv.nexits; i++)
-			if (sv.exits[i].pid == pid) {
-				*wstatus = sv.exits[i].wstatus;
-				memmove(&sv.exits[i], &sv.exits[i + 1], sizeof sv.exits[0] * (sv.nexits - i - 1));
-				sv.nexits--;
-				pthread_mutex_unlock(&sv.mu);
-				return;
-			}
-		if (sv.gone) {
-			/* Nobody will say: it is ended with the supervisor. */
-			*wstatus = SIGKILL;
-			pthread_mutex_unlock(&sv.mu);
-			return;
+	supervised_wait(pid, wstatus, NULL);
+}
+
+int ipc_proc_wait_for(pid_t pid, int *wstatus, int64_t ms)
+{
+	if (sv.sock < 0) {
+		int64_t end = time_mono_ns() + ms * 1000000;
+		for (;;) {
+			pid_t r = waitpid(pid, wstatus, WNOHANG);
+			if (r == pid || (r < 0 && errno != EINTR))
+				return 0;
+			if (time_mono_ns() >= end)
+				return -1;
+			struct timespec nap = { 0, 10 * 1000000L };
+			nanosleep(&nap, NULL);
 		}
-		pthread_cond_wait(&sv.cv, &sv.mu);
 	}
+	struct timespec deadline;
+	time_deadline_in(ms, &deadline);
+	return supervised_wait(pid, wstatus, &deadline);
 }
 
 void ipc_proc_kill(pid_t pid, int sig)

@@ -102,6 +102,9 @@ int ipc_proc_spawn(const char *exe, char *const argv[], const int fds[], size_t 
 	pid_t *pid);
 /* Waits for a child started by ipc_proc_spawn to end: its wait status. */
 void ipc_proc_wait(pid_t pid, int *wstatus);
+/* ipc_proc_wait for at most ms milliseconds: 0 with *wstatus once the
+ * child has ended, -1 when it is still running. */
+int ipc_proc_wait_for(pid_t pid, int *wstatus, int64_t ms);
 /* Sends sig (SIGTERM or SIGKILL) to a child started by ipc_proc_spawn and
  * not yet waited for: through its parent, the supervisor, when there is
  * one (SUPV_KILL: no pid of another process can be hit), else by kill(2)

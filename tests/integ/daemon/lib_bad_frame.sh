@@ -37,3 +37,29 @@ bad_frame() {
 	}
 	poll_until 300 successor && ok || { fail "no $comm after frame $kind: $(grep "$name.front_" "$LOG" | tail -n 3)"; return 1; }
 }
+
+# channel_closed NAME COMM: the front end NAME (its process COMM) shuts its
+# channel and stops itself (testing.front_bad_frames kind 3: alive, but
+# neither exiting nor reading). Checks: nothing logged as malformed; the
+# service, once its grace after the channel's end has passed, logs
+# NAME.front_killed naming the pid and kills it (NAME.front_exited ...
+# signal=9); a successor started (FRONT: its pid). Without the grace (the
+# service waiting for the exit for good) no successor comes. Returns 1 at
+# the first check that fails.
+channel_closed() {
+	local name=$1 comm=$2 p
+	p=$(child_of_daemon "$comm")
+	[ -n "$p" ] || { fail "no $comm under the daemon"; return 1; }
+	stopped() { grep -q "event=$name.test_bad_frame pid=$p kind=close" "$LOG" && grep -q '^State:.*stopped' "/proc/$p/status"; }
+	/bin/kill -s USR2 -q 3 "$p" && poll_until 120 stopped && ok ||
+		{ fail "$comm ($p) did not shut its channel and stop: $(grep "$name.test_bad_frame" "$LOG" | tail -n 1)"; return 1; }
+	killed() { grep -q "event=$name.front_killed pid=$p why=" "$LOG" && grep -q "event=$name.front_exited pid=$p signal=9 " "$LOG"; }
+	poll_until 120 killed && ok ||
+		{ fail "$comm ($p) kept after its channel ended: $(grep -E "$name\.front_(killed|exited)" "$LOG" | tail -n 2)"; return 1; }
+	grep -q "event=$name.front_malformed pid=$p " "$LOG" && fail "a shut channel logged as a malformed frame" || ok
+	successor() {
+		FRONT=$(child_of_daemon "$comm")
+		[ -n "$FRONT" ] && [ "$FRONT" != "$p" ] && grep -q "event=$name.front_spawned pid=$FRONT\$" "$LOG"
+	}
+	poll_until 300 successor && ok || { fail "no $comm after its channel ended: $(grep "$name.front_" "$LOG" | tail -n 3)"; return 1; }
+}

@@ -78,6 +78,11 @@ for kind in 0 1 2; do
 	req POST "/v1/accounts/$ACC/users" "$OWN" '{"email":"after'"$kind"'@clinic.example","name":"After","role":"user"}'
 	expect_status 201 "kind $kind: a member added after"
 done
+# A front end that shuts its channel and stays (stopped): killed after the
+# service's grace, and the successor answers.
+if channel_closed http fv-http; then
+	poll_until 120 me_twelve && ok || fail "after the shut channel, the successor does not answer: $STATUS"
+fi
 # The successor of the last kind lives on: nothing refused since.
 [ "$(grep -c 'event=http.front_malformed' "$LOG")" = 3 ] && ok ||
 	fail "refusals: $(grep http.front_malformed "$LOG")"

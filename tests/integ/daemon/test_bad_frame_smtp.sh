@@ -7,7 +7,9 @@
 # once (pid, type, why; nothing else), the front end is killed (signal 9)
 # and a successor started, which accepts the next mail. At the end every
 # mail answered 250 made its fax, the first one kept with its document
-# (nothing accepted lost). Without ipc_recv telling an empty datagram from
+# (nothing accepted lost). Then the front end shuts its channel and stops
+# itself: the service kills it once its grace has passed (smtp.front_killed)
+# and a successor accepts mail. Without ipc_recv telling an empty datagram from
 # the end, the first kind is not refused (taken as the front end's close:
 # no log line, no kill).
 # shellcheck source=../api/lib.sh
@@ -39,6 +41,11 @@ for kind in 0 1 2; do
 	# The successor takes mail (its listener is the same socket).
 	poll_until 300 mail_taken && MAILS=$((MAILS + 1)) && ok || fail "kind $kind: no mail accepted by the successor"
 done
+# A front end that shuts its channel and stays (stopped): killed after the
+# service's grace, and a successor takes mail.
+if channel_closed smtp fv-smtp; then
+	poll_until 300 mail_taken && MAILS=$((MAILS + 1)) && ok || fail "no mail accepted after the shut channel"
+fi
 [ "$(outbound_a)" = "$MAILS" ] && ok || fail "$MAILS mails accepted, $(outbound_a) faxes: $(jqr '[.items[].id]')"
 req GET "/v1/faxes/$FIRST/document" "$ADMIN_A" "" -o /dev/null
 expect_status 200 "the first mail's fax kept, its document readable"

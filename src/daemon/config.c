@@ -284,7 +284,7 @@ static const struct setting settings[] = {
 	{ "testing.supervisor_seccomp_probe", C_INT, OFF(test_supervisor_seccomp_probe), "0", 0, 1, NULL,
 		"Tests only: 1 lets SIGUSR1 make the supervisor (faxvaultd itself) attempt a call its seccomp filter forbids (it is killed, and every process with it). Never set in production." },
 	{ "testing.front_bad_frames", C_INT, OFF(test_front_bad_frames), "0", 0, 1, NULL,
-		"Tests only: 1 lets SIGUSR2 make the HTTP, SMTP or SIP front end send the service one frame it must refuse (chosen by the signal's sigqueue value: 0 an empty datagram, 1 a header of another IPC version, 2 a message of a type the service does not take); the service logs it, kills the front end and starts another. Never set in production." },
+		"Tests only: 1 lets SIGUSR2 make the HTTP, SMTP or SIP front end send the service one frame it must refuse (chosen by the signal's sigqueue value: 0 an empty datagram, 1 a header of another IPC version, 2 a message of a type the service does not take; 3 shuts its channel and stops the process); the service logs it, kills the front end (3: after a 10 s grace) and starts another. Never set in production." },
 	{ "testing.clock_file", C_STR, OFF(test_clock_file), "", 0, 1024, NULL,
 		"Tests only: a file whose content (ms) shifts the daemon's clock. Never set in production." },
 	{ "testing.render_hold_file", C_STR, OFF(test_render_hold_file), "", 0, 1024, NULL,

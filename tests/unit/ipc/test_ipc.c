@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -325,6 +326,35 @@ static void test_empty_datagram(void **state)
  * supervisor ipc_proc_kill sends it rather than kill(2) (the pid here is
  * no process of ours: were it signalled, kill would fail unseen, but the
  * message is what the supervisor, the child's parent, gets). */
+/* ipc_proc_wait_for without a supervisor: -1 while the child runs (a
+ * child that never exits by itself), then its status once it has ended,
+ * killed or exited. The bounds are caps, never waited out on success. */
+static void test_proc_wait_for(void **state)
+{
+	(void)state;
+	assert_false(ipc_proc_supervised());
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		alarm(120); /* gone by itself if a check fails and nobody kills it */
+		for (;;)
+			pause();
+	}
+	int st = 0;
+	assert_int_equal(ipc_proc_wait_for(pid, &st, 50), -1);
+	assert_int_equal(kill(pid, SIGKILL), 0);
+	assert_int_equal(ipc_proc_wait_for(pid, &st, 600000), 0);
+	assert_true(WIFSIGNALED(st));
+	assert_int_equal(WTERMSIG(st), SIGKILL);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0)
+		_exit(3);
+	assert_int_equal(ipc_proc_wait_for(pid, &st, 600000), 0);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 3);
+}
+
 static void test_supv_kill(void **state)
 {
 	(void)state;
@@ -505,6 +535,8 @@ int main(void)
 		cmocka_unit_test(test_empty_datagram),
 		cmocka_unit_test(test_sent_stamp),
 		cmocka_unit_test(test_supv_stalled_strict),
+		/* Before test_supv_kill, which makes this process supervised. */
+		cmocka_unit_test(test_proc_wait_for),
 		cmocka_unit_test(test_supv_kill),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

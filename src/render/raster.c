@@ -332,11 +332,12 @@ static int raster_page(fz_context *ctx, fz_document *doc, int i, const struct ra
 		pix = fz_new_pixmap_with_data(ctx, fz_device_gray(ctx), RENDER_WIDTH, g.rows, NULL, 0,
 			RENDER_WIDTH, job_samples(ctx, g.rows));
 		dev = fz_new_draw_device(ctx, fz_identity, pix);
-		/* Black text painted by us where MuPDF would paint the same
-		 * pixels, straight into the bilevel page until something else
-		 * draws; the colour threshold below goes first. */
+		/* Black text painted by us where MuPDF would paint it (each
+		 * glyph at the nearest whole pixel: one mask a glyph, not one
+		 * per subpixel position), straight into the bilevel page until
+		 * something else draws; the colour threshold below goes first. */
 		if (!raster_glyphs)
-			raster_glyphs = textdev_cache_new(ctx);
+			raster_glyphs = textdev_cache_new(ctx, 1);
 		bm = bitmap_new(RENDER_WIDTH, g.rows);
 		textdev_attach(ctx, dev, pix, raster_glyphs, bm->bits, (size_t)bm->stride);
 		raster_thin.stroke = dev->stroke_path;

@@ -14,7 +14,10 @@
  * sets the runs' bits straight in the bilevel page, which then needs no
  * dithering (textdev_to_grey moves them into the grey page when something
  * else draws). MuPDF's subpixel quantisation is mirrored per span
- * (tquant_*) and checked against fz_subpixel_adjust at every new glyph.
+ * (tquant_*) and checked against fz_subpixel_adjust at every new glyph;
+ * with whole pixels (textdev_cache_new), the quantisation MuPDF uses for
+ * glyphs of 48 pixels and more (one position, the nearest pixel) is used
+ * for every size, and the mask is MuPDF's at that pixel.
  *
  * Where it may do so, exactly:
  * - the text is opaque, in DeviceGray 0 (the renderer turns every dark text
@@ -80,6 +83,7 @@ struct textdev_cache {
 	unsigned cap, count;
 	size_t bytes;
 	int off;            /* our quantisation disagreed with MuPDF's: all theirs */
+	int whole;          /* glyphs at whole pixels (textdev_cache_new) */
 	struct textdev_stats st;
 };
 
@@ -101,9 +105,10 @@ static struct {
 
 /* ---- The glyph cache ---- */
 
-struct textdev_cache *textdev_cache_new(fz_context *ctx)
+struct textdev_cache *textdev_cache_new(fz_context *ctx, int whole_pixels)
 {
 	struct textdev_cache *tc = fz_malloc_struct(ctx, struct textdev_cache);
+	tc->whole = whole_pixels != 0;
 	fz_try(ctx)
 	{
 		tc->cap = 1024;
@@ -572,8 +577,13 @@ static void tquant_level(float size, float big, int *q, float *r)
 		*q = 192, *r = 0.125f;
 }
 
-static void tquant_init(struct tquant *q, fz_matrix trm, float size)
+static void tquant_init(struct tquant *q, fz_matrix trm, float size, int whole)
 {
+	if (whole) { /* one position, the nearest pixel: MuPDF's way from 48 px */
+		q->hq = q->vq = 0;
+		q->hr = q->vr = 0.5f;
+		return;
+	}
 	int qq, qmin;
 	float r, rmin;
 	tquant_level(size, 48, &qq, &r);   /* along the baseline */
@@ -620,7 +630,7 @@ __attribute__((noinline)) static void textdev_glyphs(fz_context *ctx, const fz_t
 		int32_t m[4] = {0, 0, 0, 0};
 		unsigned sh = 0;
 		if (ours) {
-			tquant_init(&qz, sm, size);
+			tquant_init(&qz, sm, size, tc->whole);
 			m[0] = (int32_t)(sm.a * 65536);
 			m[1] = (int32_t)(sm.b * 65536);
 			m[2] = (int32_t)(sm.c * 65536);
@@ -651,10 +661,18 @@ __attribute__((noinline)) static void textdev_glyphs(fz_context *ctx, const fz_t
 						fz_matrix gm = span->trm;
 						gm.e = x;
 						gm.f = y;
-						fz_matrix trm = fz_concat(gm, ctm), q = trm, sub;
+						fz_matrix trm = fz_concat(gm, ctm);
+						int same = trm.e == e && trm.f == f;
+						if (tc->whole) {
+							/* The mask MuPDF renders at the
+							 * pixel itself (subpixel 0). */
+							trm.e = (float)px;
+							trm.f = (float)py;
+						}
+						fz_matrix q = trm, sub;
 						unsigned char ce, cf;
 						fz_subpixel_adjust(ctx, &q, &sub, &ce, &cf);
-						if (trm.e != e || trm.f != f || ce != qe || cf != qf ||
+						if (!same || ce != qe || cf != qf ||
 							(int)floorf(q.e) != px || (int)floorf(q.f) != py) {
 							tc->off = 1;
 							ours = 0;

@@ -16,9 +16,17 @@
 /* The glyph bitmaps of one document, kept from page to page (within a
  * byte budget). Created and dropped in the same MuPDF context; holds a
  * reference to each font it has glyphs of. textdev_cache_drop is
- * NULL-safe. textdev_cache_new throws (MuPDF's way) when out of memory. */
+ * NULL-safe. textdev_cache_new throws (MuPDF's way) when out of memory.
+ *
+ * whole_pixels 0: each glyph at MuPDF's subpixel position (up to four
+ * across the baseline for text under 24 pixels), the same pixels as
+ * MuPDF's draw device. 1: each glyph's origin rounded to the nearest
+ * pixel, as MuPDF itself places glyphs from 48 pixels up: one mask per
+ * glyph and size instead of up to four (fewer FreeType renderings), each
+ * glyph at most one pixel across from where MuPDF draws it (invisible on a
+ * 1-bit fax page; the renderer's choice). */
 struct textdev_cache;
-struct textdev_cache *textdev_cache_new(fz_context *ctx);
+struct textdev_cache *textdev_cache_new(fz_context *ctx, int whole_pixels);
 void textdev_cache_drop(fz_context *ctx, struct textdev_cache *tc);
 
 /* Glyphs of black text painted by us, and handed to MuPDF's own

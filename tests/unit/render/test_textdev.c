@@ -7,7 +7,9 @@
  * text under any other clip, mask or group by MuPDF). Then the bilevel
  * page: glyphs set straight into it while nothing else draws, and the
  * page dithered as the renderer does, the same bits as MuPDF's page
- * dithered. */
+ * dithered. Last, glyphs at whole pixels (as the renderer asks): one mask
+ * a glyph whatever its subpixel position, each glyph within one pixel of
+ * where MuPDF draws it, and the same bytes where it is at a whole pixel. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -90,6 +92,9 @@ struct drawn {
 	int grey_used;
 };
 
+/* Whether the cache draw_pages makes puts glyphs at whole pixels. */
+static int draw_whole;
+
 /* Draws content's page at the fax's scale, white first, text
  * anti-aliasing off as in the renderer: with MuPDF alone, then with
  * textdev attached (and the bilevel pages with bilevel). */
@@ -120,7 +125,7 @@ static void draw_pages(const char *content, struct drawn *d, int bilevel)
 		fz_matrix m = fz_scale(XSCALE, YSCALE);
 		fz_irect box = fz_round_rect(fz_transform_rect(fz_bound_page(ctx, page), m));
 		d->h = box.y1 - box.y0;
-		tc = textdev_cache_new(ctx);
+		tc = textdev_cache_new(ctx, draw_whole);
 		for (int k = 0; k < 2; k++) {
 			unsigned char *s = malloc((size_t)PAGE_W * (size_t)d->h);
 			if (!s)
@@ -137,7 +142,10 @@ static void draw_pages(const char *content, struct drawn *d, int bilevel)
 				textdev_attach(ctx, dev, pix, tc, b ? b->bits : NULL, b ? (size_t)b->stride : 0);
 			fz_run_page(ctx, page, dev, m, NULL);
 			fz_close_device(ctx, dev);
-			int used = textdev_grey_used(dev);
+			/* MuPDF's own page is always grey (asking textdev about a
+			 * device it is not on could match a freed device of an
+			 * earlier drawing at the same address). */
+			int used = k ? textdev_grey_used(dev) : 1;
 			if (k)
 				d->grey_used = used;
 			if (b && used)
@@ -384,6 +392,90 @@ static void test_textdev_bits(void **state)
 	}
 }
 
+/* Every ink pixel of a within one pixel across the row of an ink pixel
+ * of b; the count of those that are not. */
+static long ink_apart(const unsigned char *a, const unsigned char *b, int h)
+{
+	long n = 0;
+	for (int y = 0; y < h; y++) {
+		const unsigned char *ra = a + (size_t)y * PAGE_W, *rb = b + (size_t)y * PAGE_W;
+		for (int x = 0; x < PAGE_W; x++)
+			n += ra[x] != 255 && rb[x] == 255 && (x == 0 || rb[x - 1] == 255) &&
+				(x == PAGE_W - 1 || rb[x + 1] == 255);
+	}
+	return n;
+}
+
+/* Our drawing at whole pixels against MuPDF's at subpixel positions:
+ * each glyph moved by at most one pixel across, its ink the same to
+ * within pct percent. */
+static void assert_near(const struct drawn *d, int pct)
+{
+	long mu = ink(d->mu, d->h, 0, 0, PAGE_W, d->h), ours = ink(d->ours, d->h, 0, 0, PAGE_W, d->h);
+	assert_true(mu > 500);
+	long a = ink_apart(d->ours, d->mu, d->h), b = ink_apart(d->mu, d->ours, d->h);
+	if (a || b)
+		fail_msg("%ld of our ink pixels and %ld of MuPDF's more than one pixel from the other's",
+			a, b);
+	if (labs(ours - mu) * 100 > mu * pct)
+		fail_msg("ink %ld against MuPDF's %ld", ours, mu);
+}
+
+/* Glyphs at whole pixels: one letter at forty positions a fraction of a
+ * pixel apart is one mask (four at MuPDF's subpixel positions), each copy
+ * within one pixel of MuPDF's; a page of text in two fonts and four sizes
+ * stays within one pixel of MuPDF's drawing, from fewer masks; glyphs
+ * whose origin is a whole pixel are the same bytes as MuPDF's. */
+static void test_textdev_whole_pixels(void **state)
+{
+	(void)state;
+	char content[8192];
+	size_t n = 0;
+	for (int k = 0; k < 40; k++)
+		n += (size_t)snprintf(content + n, sizeof(content) - n,
+			"BT /F1 10 Tf 1 0 0 1 %.3f %d Tm (a) Tj ET ", 100 + k * 0.027, 760 - 15 * k);
+	struct drawn d;
+	draw_whole = 1;
+	draw_pages(content, &d, 0);
+	assert_int_equal(d.st.ours, 40);
+	assert_int_equal(d.st.rendered, 1);
+	assert_near(&d, 2);
+	drawn_free(&d);
+	draw_whole = 0;
+	draw_pages(content, &d, 0);
+	assert_same(&d);
+	assert_int_equal(d.st.rendered, 4);
+	drawn_free(&d);
+
+	static const char page[] =
+		"BT /F1 10 Tf 72 700 Td (Typeset manuals: the coder, the page buffer, 0123456789.) Tj "
+		"/F2 12 Tf 0 -20 Td (The fax service keeps each page of a job in durable storage.) Tj "
+		"/F1 7 Tf 0 -20 Td [(Kerned) -250 (text) 120 (with) -80 (adjustments)] TJ "
+		"/F2 24 Tf 0 -40 Td (Headline, large) Tj ET";
+	struct drawn sub;
+	draw_pages(page, &sub, 0);
+	draw_whole = 1;
+	draw_pages(page, &d, 0);
+	assert_near(&d, 1);
+	assert_int_equal(d.st.theirs, 0);
+	if (!(d.st.rendered < sub.st.rendered))
+		fail_msg("masks %lu, at subpixel positions %lu", d.st.rendered, sub.st.rendered);
+	drawn_free(&d);
+	drawn_free(&sub);
+
+	/* Origins at whole device pixels (20 glyphs, 23 pixels apart). */
+	n = 0;
+	for (int k = 0; k < 20; k++)
+		n += (size_t)snprintf(content + n, sizeof(content) - n,
+			"BT /F2 11 Tf 1 0 0 1 %.5f %.5f Tm (%c) Tj ET ", (200 + 23 * k) / XSCALE,
+			792 - (300 + 3 * k) / YSCALE, 'A' + k);
+	draw_pages(content, &d, 0);
+	assert_same(&d);
+	assert_int_equal(d.st.ours, 20);
+	drawn_free(&d);
+	draw_whole = 0;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -394,6 +486,7 @@ int main(void)
 		cmocka_unit_test(test_textdev_rotated),
 		cmocka_unit_test(test_textdev_fallback),
 		cmocka_unit_test(test_textdev_bits),
+		cmocka_unit_test(test_textdev_whole_pixels),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

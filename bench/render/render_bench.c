@@ -1,8 +1,10 @@
-/* fv-render-bench [--fine] [--workers N] [--helper] [--header] OUT.tif FILE...: renders
- * each FILE as its own job through render_documents(), the way the fax service calls
- * the renderer (one process, a sandboxed child per document; with --helper each
+/* fv-render-bench [--fine] [--workers N] [--helper] [--header] [--compose] OUT.tif FILE...:
+ * renders each FILE as its own job through render_documents(), the way the fax service
+ * calls the renderer (one process, a sandboxed child per document; with --helper each
  * child executes faxvault-render-helper, as faxvaultd's do; with --header each
- * page gets the header line faxvaultd always asks for), and prints "pages=N
+ * page gets the header line faxvaultd always asks for; with --compose the helper
+ * draws the header and codes the pages, render_opts.compose_in_helper, as
+ * faxvaultd's send path asks), and prints "pages=N
  * seconds=S self_cpu=C" (wall clock over all jobs; C the CPU seconds of this
  * process alone, without its children: what the calling service spends on
  * composing and coding the pages). */
@@ -16,7 +18,7 @@
 
 int main(int argc, char **argv)
 {
-	int i = 1, fine = 0, workers = 1, helper = 0, header = 0;
+	int i = 1, fine = 0, workers = 1, helper = 0, header = 0, compose = 0;
 	for (; i < argc && argv[i][0] == '-'; i++) {
 		if (strcmp(argv[i], "--fine") == 0)
 			fine = 1;
@@ -24,14 +26,16 @@ int main(int argc, char **argv)
 			helper = 1;
 		else if (strcmp(argv[i], "--header") == 0)
 			header = 1;
+		else if (strcmp(argv[i], "--compose") == 0)
+			compose = 1;
 		else if (strcmp(argv[i], "--workers") == 0 && i + 1 < argc)
 			workers = argv[++i][0] - '0';
 		else
 			break;
 	}
 	if (argc - i < 2) {
-		fprintf(stderr, "usage: fv-render-bench [--fine] [--workers N] [--helper] [--header] OUT.tif "
-			"FILE...\n");
+		fprintf(stderr, "usage: fv-render-bench [--fine] [--workers N] [--helper] [--header] "
+			"[--compose] OUT.tif FILE...\n");
 		return 2;
 	}
 	log_set_level(LOG_WARN);
@@ -40,6 +44,7 @@ int main(int argc, char **argv)
 	render_opts_init(&o);
 	o.fine = fine;
 	o.workers = workers;
+	o.compose_in_helper = compose;
 	if (header) {
 		o.header = "ACME Imaging Supplies";
 		o.header_number = "+33 1 23 45 67 89";

@@ -203,21 +203,20 @@ static int helper_bad(const char *why)
 
 /* ---- Composing in the helper (helper_job.compose) ----
  *
- * raster_child writes each page to a memfd of the helper's own and then
- * reports it; the report hook (sandbox_child_hook), before the parent
- * hears of the page, reads it back from the start of that memfd, draws
- * the header line on it, codes it (T.6) and appends it to the output as a
- * coded page, then sets the memfd's offset back to 0 so that the next
- * page is written over it: one page in memory at a time. */
+ * raster_child hands each finished page to compose_child_page
+ * (raster_job.page_out) before it reports the page: the header line is
+ * drawn on it, it is coded (T.6) and appended to the output as a coded
+ * page, so the parent hears of a page once its coded bytes are there. The
+ * page is not copied: one page in memory at a time, the renderer's own.
+ * The report hook (sandbox_child_hook) keeps the announced page count for
+ * the header's "page x of n". */
 struct compose_child {
-	struct raster_job rj;        /* rj.out_fd: the memfd of raw pages */
+	struct raster_job rj;
 	const struct helper_job *h;
 	const struct font_data *fonts;
 	struct sandbox_child *c;
 	struct fonts *f;
 	int pages;                   /* announced */
-	uint8_t *buf;
-	size_t cap;
 };
 
 static void put32le(uint8_t *p, uint32_t v)
@@ -260,65 +259,36 @@ static int compose_coded(int fd, int w, int h, const uint8_t *data, size_t len)
 	return len ? fd_write_all(fd, data, len) : 0;
 }
 
-/* Page done (1-based) of the document, just written to the raw memfd. */
-static int compose_child_page(struct compose_child *cc, int done)
+/* Page done (1-based) of the document, finished by the renderer (a
+ * raster_job.page_out): header, coding, out. */
+static int compose_child_page(void *arg, struct bitmap *view, int done)
 {
+	struct compose_child *cc = arg;
 	const struct helper_job *h = cc->h;
-	int fd = cc->rj.out_fd, w, rows;
-	uint8_t hdr[16];
-	if (pread(fd, hdr, sizeof(hdr), 0) != (ssize_t)sizeof(hdr) ||
-		bitmap_parse_header(hdr, RENDER_WIDTH, h->yres * BITMAP_PAGE_INCHES_MAX, &w, &rows) < 0)
-		return -1;
-	size_t need = 16 + (size_t)rows * (size_t)((w + 7) / 8);
-	if (need > cc->cap) {
-		free(cc->buf);
-		cc->buf = malloc(need);
-		cc->cap = cc->buf ? need : 0;
-		if (!cc->buf)
-			return -1;
-	}
-	for (size_t got = 0; got < need;) {
-		ssize_t k = pread(fd, cc->buf + got, need - got, (off_t)got);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0)
-			return -1;
-		got += (size_t)k;
-	}
-	if (lseek(fd, 0, SEEK_SET) != 0)
-		return -1;
-	size_t off = 0;
-	struct bitmap view;
-	if (bitmap_stream_next(cc->buf, need, &off, RENDER_WIDTH, h->yres * BITMAP_PAGE_INCHES_MAX,
-		&view) != 1)
+	if (view->w != RENDER_WIDTH || view->h < 1 || view->h > h->yres * BITMAP_PAGE_INCHES_MAX)
 		return -1;
 	if (done == 1 && h->skip_first)
-		return compose_coded(SANDBOX_FD_OUT, view.w, view.h, NULL, 0);
+		return compose_coded(SANDBOX_FD_OUT, view->w, view->h, NULL, 0);
 	if (h->header) {
 		if (!cc->f && !(cc->f = fonts_new(cc->fonts)))
 			return -1;
-		cover_draw_header(cc->f, &view, h->yres, (enum render_lang)h->lang, h->date_ms,
+		cover_draw_header(cc->f, view, h->yres, (enum render_lang)h->lang, h->date_ms,
 			h->identity, h->number, h->before + done - h->skip_first,
 			h->before + cc->pages - h->skip_first);
 	}
 	size_t len;
-	uint8_t *g4 = g4_encode(view.bits, view.w, view.h, (size_t)view.stride, &len);
-	int rc = compose_coded(SANDBOX_FD_OUT, view.w, view.h, g4, len);
+	uint8_t *g4 = g4_encode(view->bits, view->w, view->h, (size_t)view->stride, &len);
+	int rc = compose_coded(SANDBOX_FD_OUT, view->w, view->h, g4, len);
 	free(g4);
 	return rc;
 }
 
 static void compose_report(void *ctx, int announced, int done)
 {
+	(void)done; /* the page went out before its report */
 	struct compose_child *cc = ctx;
-	if (announced >= 0) {
+	if (announced >= 0)
 		cc->pages = announced;
-		return;
-	}
-	if (compose_child_page(cc, done) < 0) {
-		sandbox_report_fail(cc->c, RENDER_E_IO, "cannot compose a page");
-		_exit(1);
-	}
 }
 
 static int compose_child_run(struct sandbox_child *c, void *arg)
@@ -382,7 +352,7 @@ int helper_main(int argc, char **argv)
 			(h.yres != RENDER_YRES_STANDARD && h.yres != RENDER_YRES_FINE))
 			return helper_bad("bad job");
 		struct raster_job job = {data, len, (enum render_type)h.type, h.yres, h.max_pages,
-			(size_t)h.mem_bytes, &fonts, SANDBOX_FD_OUT, (int)part, h.nparts};
+			(size_t)h.mem_bytes, &fonts, SANDBOX_FD_OUT, (int)part, h.nparts, NULL, NULL};
 		if (!h.compose)
 			sandbox_helper_enter(raster_child, &job, &lim, (pid_t)parent);
 		if (h.nparts != 1 || (h.lang != RENDER_LANG_EN && h.lang != RENDER_LANG_FR) ||
@@ -409,15 +379,13 @@ int helper_main(int argc, char **argv)
 			fonts.bytes[FONT_SANS] = fm;
 			fonts.len[FONT_SANS] = (size_t)h.font_size;
 		}
-		/* The raw pages in memory of this process's own, made before the
-		 * filter (which allows no new descriptor). */
 		static struct compose_child cc;
 		cc.rj = job;
+		cc.rj.out_fd = -1;
+		cc.rj.page_out = compose_child_page;
+		cc.rj.page_arg = &cc;
 		cc.h = &h;
 		cc.fonts = &fonts;
-		cc.rj.out_fd = memfd_create("faxvault-render-page", MFD_CLOEXEC);
-		if (cc.rj.out_fd < 0)
-			return helper_bad("cannot create the page buffer");
 		sandbox_helper_enter(compose_child_run, &cc, &lim, (pid_t)parent);
 	}
 	case HELPER_OP_TOPDF:

@@ -302,6 +302,13 @@ static void raster_stroke_path(fz_context *ctx, fz_device *dev, const fz_path *p
 	raster_thin.stroke(ctx, dev, path, st, ctm, cs, color, alpha, cp);
 }
 
+/* Page done (1-based) of the document, finished: to job->page_out or the
+ * page stream. */
+static int raster_emit(const struct raster_job *job, struct bitmap *bm, int done)
+{
+	return job->page_out ? job->page_out(job->page_arg, bm, done) : bitmap_write_fd(job->out_fd, bm);
+}
+
 static int raster_page(fz_context *ctx, fz_document *doc, int i, const struct raster_job *job,
 	struct sandbox_child *c)
 {
@@ -370,7 +377,7 @@ static int raster_page(fz_context *ctx, fz_document *doc, int i, const struct ra
 		raster_white_rows = 0; /* a page left half drawn */
 	}
 	if (rc == 0) {
-		if (bitmap_write_fd(job->out_fd, bm) < 0) {
+		if (raster_emit(job, bm, i + 1) < 0) {
 			sandbox_report_fail(c, RENDER_E_IO, "cannot write the page stream");
 			rc = -2;
 		} else {
@@ -500,7 +507,7 @@ static int text_emit(struct textjob *t)
 {
 	if (t->err)
 		return -1;
-	if (bitmap_write_fd(t->job->out_fd, t->bm) < 0) {
+	if (raster_emit(t->job, t->bm, t->page + 1) < 0) {
 		t->err = 1;
 		return -1;
 	}

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "bitmap.h"
 #include "render.h"
 #include "sandbox.h"
 #include "textdraw.h"
@@ -27,6 +28,12 @@ struct raster_job {
 	int out_fd;            /* page stream goes here */
 	int part, nparts;      /* this child renders part `part` of `nparts` equal
 	                        * shares of the pages (0 of 1: all of them) */
+	/* When set, each finished page goes to page_out (done: its number in
+	 * the document, 1-based; the page is the callee's to draw on until it
+	 * returns) instead of out_fd, before its progress is reported; < 0
+	 * fails the job as a failed write does. */
+	int (*page_out)(void *arg, struct bitmap *page, int done);
+	void *page_arg;
 };
 
 /* The share [*lo, *hi) of part `part` of `nparts` for a document of pages

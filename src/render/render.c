@@ -535,7 +535,8 @@ static int render_docs(const char *const *inputs, const int *in_fds, size_t n,
 					strerror(errno));
 				goto out;
 			}
-			job[p] = (struct raster_job){data, len, type, yres, budget, o->mem_bytes, fd, t[p], p, np};
+			job[p] = (struct raster_job){data, len, type, yres, budget, o->mem_bytes, fd, t[p], p, np,
+				NULL, NULL};
 			args[p] = &job[p];
 		}
 		struct sandbox_limits lim;

@@ -51,6 +51,7 @@
 #define TEXTDEV_COORD_MAX 1e6f         /* device coordinates we compute with */
 #define TEXTDEV_MATRIX_MAX 30000.0f    /* matrix terms we key (x 65536 in an int) */
 #define TEXTDEV_DIM_MAX 65535          /* a glyph's width and height in runs */
+#define TEXTDEV_ROW_BITS 57            /* widest glyph kept as rows of bits too */
 
 /* A run of ink: row and first column from the glyph's origin, length. */
 struct trun {
@@ -68,8 +69,27 @@ struct tglyph {
 	int x, y;        /* the mask's origin from the glyph's pixel */
 	int w, h;
 	int nruns;
+	/* For the bilevel page, a glyph no wider than TEXTDEV_ROW_BITS also as
+	 * one word a row, its first column the top bit (NULL: runs only): a
+	 * row is then one 8-byte or, whatever its runs. In the same
+	 * allocation, after the runs. */
+	const uint64_t *rows;
 	struct trun runs[];
 };
+
+/* The bytes of a glyph of n runs and h rows of bits (rows: w small
+ * enough), and where its rows start. */
+static size_t tglyph_rows_at(int n)
+{
+	size_t at = sizeof(struct tglyph) + (size_t)n * sizeof(struct trun);
+	return (at + 7) & ~(size_t)7;
+}
+
+static size_t tglyph_size(int n, int h, int rows)
+{
+	return rows ? tglyph_rows_at(n) + (size_t)h * sizeof(uint64_t)
+		    : sizeof(struct tglyph) + (size_t)n * sizeof(struct trun);
+}
 
 /* The table's slots are small (a hash and a pointer) so that the table
  * stays in cache; the glyph is only read when the hash matches. */
@@ -229,7 +249,8 @@ static struct tglyph *tglyph_new(fz_context *ctx, fz_pixmap *pix)
 	}
 	if (bad)
 		n = 0;
-	struct tglyph *g = fz_calloc(ctx, 1, sizeof(*g) + (size_t)n * sizeof(struct trun));
+	int rows = n > 0 && w <= TEXTDEV_ROW_BITS;
+	struct tglyph *g = fz_calloc(ctx, 1, tglyph_size(n, h, rows));
 	g->bad = (uint8_t)bad;
 	if (bad)
 		return g;
@@ -250,6 +271,15 @@ static struct tglyph *tglyph_new(fz_context *ctx, fz_pixmap *pix)
 				c++;
 			g->runs[k++] = (struct trun){(uint16_t)r, (uint16_t)c0, (uint16_t)(c - c0)};
 		}
+	if (rows) {
+		uint64_t *rw = (uint64_t *)(void *)((char *)g + tglyph_rows_at(n));
+		for (k = 0; k < n; k++) {
+			const struct trun *u = &g->runs[k];
+			/* Columns [x, x + n) as bits 63 - x down (x + n <= 57). */
+			rw[u->r] |= (~UINT64_C(0) >> u->x) & ~(~UINT64_C(0) >> (u->x + u->n));
+		}
+		g->rows = rw;
+	}
 	return g;
 }
 
@@ -300,7 +330,7 @@ static const struct tglyph *tcache_add(fz_context *ctx, struct textdev_cache *tc
 		j = (j + 1) & (tc->cap - 1);
 	tc->tab[j] = (struct tslot){h, g};
 	tc->count++;
-	tc->bytes += sizeof(*g) + (size_t)g->nruns * sizeof(struct trun);
+	tc->bytes += tglyph_size(g->nruns, g->h, g->rows != NULL);
 	return g;
 }
 
@@ -350,11 +380,26 @@ static inline void bits_run(uint8_t *row, unsigned x, unsigned n)
  * has drawn, else as zeros in the grey samples. */
 static void tglyph_paint(const struct tglyph *g, int gx, int gy)
 {
+	if (g->nruns == 0) /* no ink (and maybe off the page) */
+		return;
 	if (tdev.bits) {
 		uint8_t *o = tdev.bits + (size_t)gy * tdev.bstride;
-		for (int k = 0; k < g->nruns; k++) {
-			const struct trun *u = &g->runs[k];
-			bits_run(o + (size_t)u->r * tdev.bstride, (unsigned)gx + u->x, u->n);
+		if (g->rows && (size_t)(gx >> 3) + 8 <= tdev.bstride) {
+			/* A row of the glyph, shifted to its first bit, in one
+			 * big-endian word (within the page's row: checked). */
+			o += (unsigned)gx >> 3;
+			unsigned s = (unsigned)gx & 7;
+			for (int r = 0; r < g->h; r++, o += tdev.bstride) {
+				uint64_t v;
+				memcpy(&v, o, 8);
+				v |= __builtin_bswap64(g->rows[r] >> s);
+				memcpy(o, &v, 8);
+			}
+		} else {
+			for (int k = 0; k < g->nruns; k++) {
+				const struct trun *u = &g->runs[k];
+				bits_run(o + (size_t)u->r * tdev.bstride, (unsigned)gx + u->x, u->n);
+			}
 		}
 		if (gy < tdev.bmin)
 			tdev.bmin = gy;

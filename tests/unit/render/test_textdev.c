@@ -360,7 +360,10 @@ static void test_textdev_bits(void **state)
 		int grey;
 	} pages[] = {
 		{"BT /F1 12 Tf 72 700 Td (Black text alone, set as bits in the fax page.) Tj ET "
-			"q 50 300 500 300 re W n BT /F2 14 Tf 72 500 Td (Inside a rectangle clip.) Tj ET Q",
+			"q 50 300 500 300 re W n BT /F2 14 Tf 72 500 Td (Inside a rectangle clip.) Tj ET Q "
+			/* Near the right edge: a glyph's row as one word, then
+			 * where the word would pass the row's end, by runs. */
+			"BT /F1 12 Tf 580 100 Td (xxxx) Tj ET",
 			0},
 		{"BT /F1 24 Tf 72 600 Td (Text partly covered by a white box.) Tj ET "
 			"1 g 150 590 200 40 re f",

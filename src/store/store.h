@@ -155,6 +155,12 @@ store_t *store_tx_store(const store_tx_t *tx);
 #define STORE_GROUP_MAX 256
 typedef int (*store_group_fn)(store_tx_t *tx, void *arg);
 void store_tx_defer(store_tx_t *tx, store_group_fn fn, void *arg, void (*free_arg)(void *));
+/* store_tx_defer of a write of one audit chain's events only (chain: its
+ * id, copied). On PostgreSQL a group whose writes all name their chain
+ * takes no write lock: it locks those chains' heads (store_group.c), and
+ * groups of different chains commit at once. */
+void store_tx_defer_chain(store_tx_t *tx, const char *chain, store_group_fn fn, void *arg,
+	void (*free_arg)(void *));
 /* The group commit of a store since it was opened: groups committed and
  * the writes they held (their mean size: /metrics), writes queued and not
  * yet taken into a group, and whether a group is being written. */

@@ -36,6 +36,7 @@ struct store_gitem {
 	store_group_fn fn;
 	void *arg;
 	void (*free_arg)(void *);
+	char *chain; /* the audit chain it writes alone (store_tx_defer_chain), or NULL */
 	bool done; /* set, under g_lock, once its group ended */
 	bool unavailable; /* its group failed for store_unavailable_seen */
 	int rc;
@@ -77,6 +78,7 @@ static void items_free(struct store_gitem *list)
 		next = it->tnext;
 		if (it->free_arg)
 			it->free_arg(it->arg);
+		free(it->chain);
 		free(it);
 	}
 }
@@ -93,6 +95,12 @@ static void hold_wait(const char *path, int n)
 
 void store_tx_defer(store_tx_t *tx, store_group_fn fn, void *arg, void (*free_arg)(void *))
 {
+	store_tx_defer_chain(tx, NULL, fn, arg, free_arg);
+}
+
+void store_tx_defer_chain(store_tx_t *tx, const char *chain, store_group_fn fn, void *arg,
+	void (*free_arg)(void *))
+{
 	if (tx->write) {
 		/* A write transaction writes itself. */
 		if (fn(tx, arg) != 0)
@@ -105,6 +113,7 @@ void store_tx_defer(store_tx_t *tx, store_group_fn fn, void *arg, void (*free_ar
 	it->fn = fn;
 	it->arg = arg;
 	it->free_arg = free_arg;
+	it->chain = chain ? xstrdup(chain) : NULL;
 	store_t *st = tx->st;
 	pthread_mutex_lock(&g_lock);
 	if (st->g_tail)
@@ -116,6 +125,63 @@ void store_tx_defer(store_tx_t *tx, store_group_fn fn, void *arg, void (*free_ar
 	pthread_mutex_unlock(&g_lock);
 	it->tnext = tx->deferred;
 	tx->deferred = it;
+}
+
+static int chain_cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Tries of a group of chains without the write lock before it takes it. */
+#define CHAIN_TRIES 3
+
+/* The transaction of a group (batch, n writes). On PostgreSQL, when every
+ * write names its audit chain (store_tx_defer_chain), it takes no write
+ * lock: it holds the heads of its chains instead, one of them waited for
+ * holding nothing, the others taken only if free (sq_audit_lock_heads).
+ * So it never waits holding a lock and no deadlock can form, with other
+ * groups or with a write transaction (which takes the write lock, then
+ * the heads it needs in its own order). Held by another writer: tried
+ * again with that one first (waited for), CHAIN_TRIES times. A group of
+ * one chain needs no step of its own (its first write's head is its first
+ * lock). A head not made yet, or a try too many: the write lock, as any
+ * other group's. */
+static store_tx_t *group_begin(store_t *st, struct store_gitem *batch, int n)
+{
+	if (!st->be->begin_chains)
+		return store_begin(st, true);
+	const char **chains = xcalloc((size_t)n, sizeof *chains);
+	int nc = 0;
+	for (struct store_gitem *it = batch; it; it = it->next) {
+		if (!it->chain) {
+			free(chains);
+			return store_begin(st, true);
+		}
+		chains[nc++] = it->chain;
+	}
+	qsort(chains, (size_t)nc, sizeof *chains, chain_cmp);
+	int m = 0;
+	for (int i = 0; i < nc; i++)
+		if (m == 0 || strcmp(chains[m - 1], chains[i]) != 0)
+			chains[m++] = chains[i];
+	store_tx_t *tx = NULL;
+	int first = 0;
+	for (int t = 0; t < CHAIN_TRIES && !tx; t++) {
+		atomic_fetch_add(&st->write_txs, 1);
+		tx = st->be->begin_chains(st);
+		if (!tx)
+			break;
+		int busy = 0, rc = m > 1 ? sq_audit_lock_heads(tx, chains, m, first, &busy) : 0;
+		if (rc == 0)
+			break;
+		store_rollback(tx);
+		tx = NULL;
+		if (rc != 1)
+			break;
+		first = busy;
+	}
+	free(chains);
+	return tx ? tx : store_begin(st, true);
 }
 
 /* Writes the first group of st's queue in one transaction. Called with
@@ -144,7 +210,7 @@ static void write_group(store_t *st)
 	 * restored after. */
 	bool seen = store_unavailable_seen();
 	store_unavailable_clear();
-	store_tx_t *tx = store_begin(st, true);
+	store_tx_t *tx = group_begin(st, batch, n);
 	for (struct store_gitem *it = batch; it; it = it->next) {
 		it->rc = tx ? it->fn(tx, it->arg) : -1;
 		/* A write the database refused for being unreachable or

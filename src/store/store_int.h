@@ -34,6 +34,10 @@ struct store_backend {
 		bool must_change);
 	int (*changes)(store_tx_t *tx);
 	store_tx_t *(*begin)(store_t *st, bool write);
+	/* A write transaction that takes no write lock, for a group of audit
+	 * events only, ordered by its chains' head rows (store_group.c); NULL:
+	 * the backend has one writer (SQLite). */
+	store_tx_t *(*begin_chains)(store_t *st);
 	int (*commit)(store_tx_t *tx);
 	void (*rollback)(store_tx_t *tx);
 	void (*close)(store_t *st);
@@ -94,6 +98,14 @@ bool sq_group_detach(store_t *st, struct store_gitem *list);
 void store_group_test_detach_after(store_t *st, int64_t ns);
 /* Releases what the group commit holds; before the backend closes. */
 void sq_group_close(store_t *st);
+
+/* A group's transaction begun without the write lock (begin_chains):
+ * takes the head rows of chains[0..n) (distinct), chains[first] waited for,
+ * while it holds no other, each other only if no one holds it (SKIP
+ * LOCKED), so that such a transaction never waits holding a lock. 0: all
+ * held; 1: chains[*busy] is another writer's (roll back, try again with it
+ * first); 2: a head not made yet; STORE_ERROR. */
+int sq_audit_lock_heads(store_tx_t *tx, const char *const *chains, int n, int first, int *busy);
 
 /* Whether sql (one statement) changes rows. */
 bool sq_is_write(const char *sql);

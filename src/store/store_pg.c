@@ -6,10 +6,16 @@
  * transaction-scoped advisory lock (STORE_PG_WRITE_LOCK) at BEGIN: writers
  * of every node queue there, one at a time, as SQLite's single write lock
  * makes them, so the domain's read-then-write steps (the audit chain's head,
- * quotas, single-use tokens) keep the meaning they have on SQLite and the
- * audit chain stays one and verifiable whatever the number of nodes. Since
- * no two writers overlap, no serialization failure (40001) or deadlock can
- * arise between them. A read transaction is REPEATABLE READ: one snapshot
+ * quotas, single-use tokens) keep the meaning they have on SQLite and each
+ * audit chain stays verifiable whatever the number of nodes. Since no two
+ * of them overlap, no serialization failure (40001) or deadlock can arise
+ * between them. One kind of write transaction takes no advisory lock: a
+ * group commit's transaction of audit events only (store_group.c,
+ * pg_begin_chains). It is ordered against every other writer of its
+ * chains by their head rows (audit_heads, FOR UPDATE), and it never waits
+ * while holding a lock (sq_audit_lock_heads): with at most one holder of
+ * the advisory lock at a time, no cycle of waits, no deadlock, can form.
+ * So groups of different chains commit at once. A read transaction is REPEATABLE READ: one snapshot
  * for all its statements, like SQLite's read transaction; its BEGIN goes
  * in the pipeline of its first statement (no round trip of its own; one
  * that runs nothing sends nothing).
@@ -1013,8 +1019,9 @@ static int pg_changes(store_tx_t *tx)
  * it holds the lock when store_begin returns (callers and tests rely on
  * it). A read transaction takes a pooled connection and sends nothing:
  * its BEGIN goes with its first statement (run_params), so it costs no
- * round trip of its own, and one that runs no statement none at all. */
-static store_tx_t *pg_begin(store_t *base, bool write)
+ * round trip of its own, and one that runs no statement none at all. So
+ * does a write transaction without the lock (lock false: pg_begin_chains). */
+static store_tx_t *pg_begin_as(store_t *base, bool write, bool lock)
 {
 	struct pg_store *st = PS(base);
 	int64_t t0 = time_mono_ns();
@@ -1031,7 +1038,7 @@ static store_tx_t *pg_begin(store_t *base, bool write)
 			sq_note_unavailable();
 			return NULL;
 		}
-		if (write && !conn_simple(st, pc, begin, "begin")) {
+		if (write && lock && !conn_simple(st, pc, begin, "begin")) {
 			char m[300];
 			log_event(LOG_ERROR, "store.begin", "err=\"%s\"", pg_msg(pc->dead
 				? "no answer by the deadline" : PQerrorMessage(pc->c), m, sizeof m));
@@ -1056,9 +1063,22 @@ static store_tx_t *pg_begin(store_t *base, bool write)
 	tx->base.write = write;
 	tx->pc = pc;
 	tx->c = pc->c;
-	tx->begun = write;
+	tx->begun = write && lock;
 	sq_db_time(base, t0);
 	return &tx->base;
+}
+
+static store_tx_t *pg_begin(store_t *base, bool write)
+{
+	return pg_begin_as(base, write, true);
+}
+
+/* A group commit's transaction of audit events only (store_group.c): READ
+ * COMMITTED without the write lock; the heads of the chains it writes,
+ * locked by row, order it against every other writer of those chains. */
+static store_tx_t *pg_begin_chains(store_t *base)
+{
+	return pg_begin_as(base, true, false);
 }
 
 /* Ends tx: returns its connection to the pool (pool_put closes it unless
@@ -1228,6 +1248,7 @@ static const struct store_backend pg_backend = {
 	.run = pg_run,
 	.changes = pg_changes,
 	.begin = pg_begin,
+	.begin_chains = pg_begin_chains,
 	.commit = pg_commit,
 	.rollback = pg_rollback,
 	.close = pg_close,

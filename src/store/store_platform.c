@@ -376,6 +376,33 @@ static json_t *chain_head_row(store_tx_t *tx, const char *chain_id)
 		: "SELECT chain_seq, hash, version FROM audit_heads WHERE chain_id = ?", "s", chain_id);
 }
 
+int sq_audit_lock_heads(store_tx_t *tx, const char *const *chains, int n, int first, int *busy)
+{
+	for (int k = 0; k < n; k++) {
+		/* chains[first], then the others in their order. */
+		int i = k == 0 ? first : k - 1 < first ? k - 1 : k;
+		json_t *r = sq_rows(tx, k == 0
+			? "SELECT chain_id FROM audit_heads WHERE chain_id = ? FOR UPDATE"
+			: "SELECT chain_id FROM audit_heads WHERE chain_id = ? FOR UPDATE SKIP LOCKED",
+			"s", chains[i]);
+		if (!r)
+			return STORE_ERROR;
+		size_t got = json_array_size(r);
+		json_decref(r);
+		if (got)
+			continue;
+		/* Not taken: another writer holds it, or it is not made yet. */
+		r = sq_one(tx, "SELECT count(*) AS n FROM audit_heads WHERE chain_id = ?", "s", chains[i]);
+		if (!r)
+			return STORE_ERROR;
+		int64_t there = json_integer_value(json_object_get(r, "n"));
+		json_decref(r);
+		*busy = i;
+		return there ? 1 : 2;
+	}
+	return 0;
+}
+
 int store_audit_chain_head(store_tx_t *tx, const char *chain_id, int64_t *chain_seq,
 	char hash[65], int *version)
 {

@@ -314,7 +314,7 @@ int audit_record(store_tx_t *tx, const audit_ctx_t *ctx, const char *action, con
 	const char *account_id, const char *outcome, const json_t *detail)
 {
 	/* A read's event goes through the store's group commit; the read
-	 * transaction's end waits for it (store_tx_defer). */
+	 * transaction's end waits for it (store_tx_defer_chain). */
 	if (!store_tx_writes(tx)) {
 		struct grouped_event *g = xcalloc(1, sizeof *g);
 		if (ctx && ctx->who) {
@@ -329,7 +329,7 @@ int audit_record(store_tx_t *tx, const audit_ctx_t *ctx, const char *action, con
 		g->account_id = dup_or_null(account_id);
 		g->outcome = xstrdup(outcome);
 		g->detail = detail ? json_deep_copy(detail) : NULL;
-		store_tx_defer(tx, record_grouped, g, grouped_free);
+		store_tx_defer_chain(tx, audit_chain_of(account_id), record_grouped, g, grouped_free);
 		return 0;
 	}
 	/* The event's chain: its account's, or the provider's (audit.h). Its

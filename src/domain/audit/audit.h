@@ -152,8 +152,9 @@ typedef struct audit_ctx {
 /* Appends an event in the caller's write transaction, so that it commits
  * with the change it records. In a read transaction (a read of customer
  * data), the event is queued to the store's group commit
- * (store_tx_defer): its chain link is computed in order by the group's
- * writer, and the read transaction's store_commit returns only once that
+ * (store_tx_defer_chain, with its chain): its chain link is computed in
+ * order by the group's writer (on PostgreSQL under its chain's head lock,
+ * so that groups of different chains commit at once), and the read transaction's store_commit returns only once that
  * group is committed (STORE_ERROR when it could not be), so no answer
  * leaves without its event. detail is borrowed and may be NULL. 0 / -1. */
 int audit_record(store_tx_t *tx, const audit_ctx_t *ctx, const char *action, const char *target,

@@ -7,6 +7,8 @@
 #  - accounts created on both nodes at once all exist, and the one audit
 #    chain holds each creation once and verifies (audit-verify on
 #    PostgreSQL), with its checkpoint;
+#  - audited reads of two accounts, one on each node at once, are each in
+#    their account's chain, and audit-verify finds the chains intact;
 #  - an event altered in the database breaks the verification;
 #  - print-config does not show the connection string's password;
 #  - backup on a PostgreSQL store writes a pg_dump of it, encrypted as every file (the drill is
@@ -88,6 +90,37 @@ BASE=$B_BASE
 req GET "/v1/accounts?limit=100" "$OP"
 expect_jq '[.items[] | select(.name | test("^node[ab] "))] | length == 24' "node B lists the 24 accounts of both nodes"
 
+# --- audited reads of two accounts at once, one account on each node: each
+# node's group commit writes their events (on PostgreSQL without the write
+# lock, the groups of the two chains committing at once); audit-verify
+# below finds both chains intact, each read's event in its account's chain.
+reader() { # reader NAME: an account of its own and its owner's session: sets ACC, TOK, UID_
+	local pw="correct horse battery staple"
+	req POST /v1/accounts "$OP" "{\"name\":\"$1\",\"owner\":{\"email\":\"owner@$1.example\",\"name\":\"O\"}}"
+	ACC=$(jqr .id)
+	req POST /v1/invitations/accept "" "{\"token\":\"$(jqr .owner_invitation.token)\",\"password\":\"$pw\"}"
+	TOK=$(login "owner@$1.example" "$pw")
+	req GET /v1/me "$TOK"
+	UID_=$(jqr .id)
+}
+reader readera
+ACC_A=$ACC TOK_A=$TOK PATH_A=/v1/accounts/$ACC/users/$UID_
+reader readerb
+ACC_B=$ACC TOK_B=$TOK PATH_B=/v1/accounts/$ACC/users/$UID_
+reads() { # reads BASE TOKEN PATH COUNT: audited reads of a user of the account
+	local i
+	for i in $(seq "$4"); do
+		curl -s -o /dev/null -w '%{http_code}\n' -H "Authorization: Bearer $2" "$1$3"
+	done
+}
+reads "$A_BASE" "$TOK_A" "$PATH_A" 40 >"$TMP/ra.codes" &
+RA=$!
+reads "$B_BASE" "$TOK_B" "$PATH_B" 40 >"$TMP/rb.codes" &
+RB=$!
+wait "$RA" "$RB"
+[ "$(grep -c '^200$' "$TMP/ra.codes")" = 40 ] && ok || fail "reads on node A: $(sort "$TMP/ra.codes" | uniq -c | tr '\n' ' ')"
+[ "$(grep -c '^200$' "$TMP/rb.codes")" = 40 ] && ok || fail "reads on node B: $(sort "$TMP/rb.codes" | uniq -c | tr '\n' ' ')"
+
 # --- stop both; verify the one chain with the checkpoints the two nodes
 # signed. Node A signs every minute (audit.checkpoint_minutes=1) and each
 # node signs the head at its stop unless it finds it already signed: which
@@ -100,8 +133,12 @@ stop_daemon && ok || fail "node A did not stop cleanly"
 A_PID=""
 DB=${PG_DBS##* }
 q() { psql -X -At "host=$FV_TEST_PG user=faxvault dbname=$DB" -c "$1"; }
-[ "$(q "SELECT count(*) FROM audit_events WHERE action='account.create'")" = 24 ] && ok \
-	|| fail "audit events of the 24 creations: $(q "SELECT count(*) FROM audit_events WHERE action='account.create'")"
+[ "$(q "SELECT count(*) FROM audit_events WHERE action='account.create'")" = 26 ] && ok \
+	|| fail "audit events of the 24 creations and the readers' two: $(q "SELECT count(*) FROM audit_events WHERE action='account.create'")"
+for acc in "$ACC_A" "$ACC_B"; do
+	[ "$(q "SELECT count(*) FROM audit_events WHERE action='user.read' AND chain_id='$acc' AND account_id='$acc'")" = 40 ] && ok \
+		|| fail "the 40 reads of $acc in its chain: $(q "SELECT count(*) FROM audit_events WHERE action='user.read' AND chain_id='$acc'")"
+done
 CPS=()
 for f in "$DATA/audit-checkpoints.jsonl" "$B_DATA/audit-checkpoints.jsonl"; do
 	[ -s "$f" ] && CPS+=(--checkpoint "$f")

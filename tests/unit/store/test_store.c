@@ -5,7 +5,8 @@
  * statements prepared once; writers waiting without a connection; group
  * commits whose caller does not wait, and go on behind a group being
  * written with a short queue; a read after a commit on the committer's
- * connection, its page cache kept. */
+ * connection, its page cache kept; on PostgreSQL, groups of different
+ * audit chains committing at once. */
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdatomic.h>
@@ -474,19 +475,26 @@ static void test_rollback_discards(void **state)
  * connection the server dropped runs on a new one (a write transaction's
  * BEGIN the same); a statement whose connection is lost once its
  * transaction began fails as before, and so does the commit. */
-static int64_t write_locks(store_t *st)
+/* The n of a query's one row (SELECT count(*) AS n ...), in a read
+ * transaction of its own. */
+static int64_t count_of(store_t *st, const char *sql)
 {
 	store_tx_t *tx = store_begin(st, false);
 	assert_non_null(tx);
-	/* STORE_PG_WRITE_LOCK, a bigint key: its high half, its low half, 1. */
-	json_t *r = sq_one(tx, "SELECT count(*) AS n FROM pg_locks WHERE locktype = 'advisory'"
-		" AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
-		" AND classid = 0 AND objid = 1719039858 AND objsubid = 1 AND granted", "");
+	json_t *r = sq_one(tx, sql, "");
 	assert_non_null(r);
 	int64_t n = json_integer_value(json_object_get(r, "n"));
 	json_decref(r);
 	assert_int_equal(store_commit(tx), STORE_OK);
 	return n;
+}
+
+static int64_t write_locks(store_t *st)
+{
+	/* STORE_PG_WRITE_LOCK, a bigint key: its high half, its low half, 1. */
+	return count_of(st, "SELECT count(*) AS n FROM pg_locks WHERE locktype = 'advisory'"
+		" AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+		" AND classid = 0 AND objid = 1719039858 AND objsubid = 1 AND granted");
 }
 
 static void cut_connections(void)
@@ -1210,6 +1218,232 @@ static void test_go_on_behind_short_queue(void **state)
 	pthread_cond_destroy(&e.cv);
 }
 
+/* PostgreSQL: a group of audit events only (store_tx_defer_chain) takes no
+ * write lock: while one of chain A is held open (its event written, not
+ * committed), one of chain B, on another store (another node), commits
+ * without waiting; one of chain A waits (each chain stays serial). A write
+ * transaction holding chain B's head, then writing A's, against a group of
+ * A and B: no deadlock (the group never waits holding a head). Each chain
+ * links after. */
+static void chain_hash(const char *chain, int64_t n, char out[65])
+{
+	snprintf(out, 65, "%.30s-%lld", chain, (long long)n);
+}
+
+/* One event of chain (its account) at the chain's head, as audit_record
+ * writes it (hash made up: the links are what is checked). */
+static int write_event(store_tx_t *tx, const char *chain)
+{
+	static atomic_int ids;
+	int64_t seq;
+	int version;
+	char prev[65], h[65], id[40];
+	if (store_audit_chain_head(tx, chain, &seq, prev, &version) != STORE_OK)
+		return -1;
+	chain_hash(chain, seq + 1, h);
+	snprintf(id, sizeof id, "evt_chain_%d", atomic_fetch_add(&ids, 1));
+	json_t *ev = json_pack("{s:s, s:I, s:s, s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:i}",
+		"chain_id", chain, "chain_seq", (json_int_t)(seq + 1), "id", id, "time", (json_int_t)1,
+		"actor_id", "usr_t", "actor_type", "user", "action", "fax.read", "account_id", chain,
+		"outcome", "success", "prev_hash", prev, "hash", h, "chain", 1);
+	int rc = store_audit_insert(tx, ev);
+	json_decref(ev);
+	if (rc == STORE_OK)
+		rc = store_audit_chain_advance(tx, chain, seq + 1, h, 1);
+	return rc == STORE_OK ? 0 : -1;
+}
+
+struct chain_group {
+	store_t *st;
+	const char *chain, *chain2; /* chain2: a second event, of that chain, or NULL */
+	bool hold; /* held open once its first event is written, until released */
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	bool in, release;
+	int rc;
+	atomic_bool done;
+};
+
+static int group_event(store_tx_t *tx, void *arg)
+{
+	struct chain_group *g = arg;
+	if (write_event(tx, g->chain) != 0)
+		return -1;
+	if (!g->hold)
+		return 0;
+	pthread_mutex_lock(&g->mu);
+	g->in = true;
+	pthread_cond_broadcast(&g->cv);
+	while (!g->release)
+		pthread_cond_wait(&g->cv, &g->mu);
+	pthread_mutex_unlock(&g->mu);
+	return 0;
+}
+
+static int group_event2(store_tx_t *tx, void *arg)
+{
+	return write_event(tx, ((struct chain_group *)arg)->chain2);
+}
+
+static void *run_group(void *arg)
+{
+	struct chain_group *g = arg;
+	store_tx_t *tx = store_begin(g->st, false);
+	g->rc = STORE_ERROR;
+	if (tx) {
+		store_tx_defer_chain(tx, g->chain, group_event, g, NULL);
+		if (g->chain2)
+			store_tx_defer_chain(tx, g->chain2, group_event2, g, NULL);
+		g->rc = store_commit(tx);
+	}
+	atomic_store(&g->done, true);
+	return NULL;
+}
+
+static void group_start(struct chain_group *g, pthread_t *t, store_t *st, const char *chain,
+	const char *chain2, bool hold)
+{
+	*g = (struct chain_group){ .st = st, .chain = chain, .chain2 = chain2, .hold = hold };
+	pthread_mutex_init(&g->mu, NULL);
+	pthread_cond_init(&g->cv, NULL);
+	assert_int_equal(pthread_create(t, NULL, run_group, g), 0);
+	if (!hold)
+		return;
+	pthread_mutex_lock(&g->mu);
+	while (!g->in)
+		pthread_cond_wait(&g->cv, &g->mu);
+	pthread_mutex_unlock(&g->mu);
+}
+
+static void group_end(struct chain_group *g, pthread_t t)
+{
+	pthread_mutex_lock(&g->mu);
+	g->release = true;
+	pthread_cond_broadcast(&g->cv);
+	pthread_mutex_unlock(&g->mu);
+	assert_int_equal(pthread_join(t, NULL), 0);
+	pthread_mutex_destroy(&g->mu);
+	pthread_cond_destroy(&g->cv);
+	assert_int_equal(g->rc, STORE_OK);
+}
+
+/* Locks of this database's sessions not granted: someone waits. */
+static int64_t lock_waits(store_t *st)
+{
+	return count_of(st, "SELECT count(*) AS n FROM pg_locks l JOIN pg_stat_activity a"
+		" ON a.pid = l.pid WHERE NOT l.granted AND a.datname = current_database()");
+}
+
+/* Bounded: 60 s, in 10 ms steps: until g is done (false) or someone waits
+ * on a lock (true). */
+static bool waits_before_done(store_t *st, struct chain_group *g)
+{
+	for (int t = 0; t < 6000; t++) {
+		if (atomic_load(&g->done))
+			return false;
+		if (lock_waits(st) > 0)
+			return true;
+		usleep(10000);
+	}
+	fail_msg("neither done nor waiting");
+	return false;
+}
+
+struct chain_walk {
+	int64_t n;
+	char hash[65];
+	bool bad;
+};
+
+static int chain_step(const json_t *e, void *arg)
+{
+	struct chain_walk *w = arg;
+	w->n++;
+	if (json_integer_value(json_object_get(e, "chain_seq")) != w->n ||
+	    strcmp(json_string_value(json_object_get(e, "prev_hash")), w->hash) != 0)
+		w->bad = true;
+	snprintf(w->hash, sizeof w->hash, "%s", json_string_value(json_object_get(e, "hash")));
+	return 0;
+}
+
+/* The chain's events, linked from its anchor, ended at its head: their number. */
+static int64_t chain_links(store_t *st, const char *chain)
+{
+	struct chain_walk w = { .n = 0 };
+	memset(w.hash, '0', 64);
+	json_t *heads = NULL;
+	assert_int_equal(store_audit_foreach_chain(st, chain, &heads, chain_step, &w), 0);
+	assert_false(w.bad);
+	size_t i;
+	json_t *h;
+	bool found = false;
+	json_array_foreach(heads, i, h)
+		if (strcmp(json_string_value(json_object_get(h, "chain_id")), chain) == 0) {
+			found = true;
+			assert_int_equal(json_integer_value(json_object_get(h, "chain_seq")), w.n);
+			assert_string_equal(json_string_value(json_object_get(h, "hash")), w.hash);
+		}
+	json_decref(heads);
+	assert_true(found);
+	return w.n;
+}
+
+static void test_pg_audit_groups_of_chains(void **state)
+{
+	if (!test_db_pg())
+		skip();
+	store_t *st = *state, *node2 = test_db_open(path);
+	/* Each chain's head made first (a head not made yet: the write lock). */
+	store_tx_t *tx = store_begin(st, true);
+	assert_int_equal(write_event(tx, "acc_ca"), 0);
+	assert_int_equal(write_event(tx, "acc_cb"), 0);
+	assert_int_equal(store_commit(tx), STORE_OK);
+
+	/* A held open; B commits meanwhile, from the other node. */
+	struct chain_group a, b;
+	pthread_t ta, tb;
+	group_start(&a, &ta, st, "acc_ca", NULL, true);
+	group_start(&b, &tb, node2, "acc_cb", NULL, false);
+	bool waited = waits_before_done(st, &b);
+	group_end(&a, ta);
+	group_end(&b, tb);
+	assert_false(waited);
+
+	/* A held open; A again, from the other node, waits for it. */
+	struct chain_group a2;
+	pthread_t ta2;
+	group_start(&a, &ta, st, "acc_ca", NULL, true);
+	group_start(&a2, &ta2, node2, "acc_ca", NULL, false);
+	waited = waits_before_done(st, &a2);
+	group_end(&a, ta);
+	group_end(&a2, ta2);
+	assert_true(waited);
+
+	/* A write transaction holds B's head; a group of A and B begins: it
+	 * waits for B holding nothing (A's head is free: NOWAIT), so the write
+	 * transaction then takes A's head and commits (a group that held A
+	 * while waiting for B would have made a deadlock, one of the two
+	 * aborted). */
+	tx = store_begin(node2, true);
+	assert_int_equal(write_event(tx, "acc_cb"), 0);
+	struct chain_group ab;
+	pthread_t tab;
+	group_start(&ab, &tab, st, "acc_ca", "acc_cb", false);
+	assert_true(waits_before_done(st, &ab));
+	json_t *free_a = sq_rows(tx, "SELECT chain_id FROM audit_heads WHERE chain_id = ?"
+		" FOR UPDATE NOWAIT", "s", "acc_ca");
+	assert_non_null(free_a); /* not held by the waiting group */
+	assert_int_equal(json_array_size(free_a), 1);
+	json_decref(free_a);
+	assert_int_equal(write_event(tx, "acc_ca"), 0);
+	assert_int_equal(store_commit(tx), STORE_OK);
+	group_end(&ab, tab);
+
+	assert_int_equal(chain_links(st, "acc_ca"), 6);
+	assert_int_equal(chain_links(st, "acc_cb"), 4);
+	store_close(node2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1236,6 +1470,7 @@ int main(void)
 		cmocka_unit_test(test_detached_commit),
 		cmocka_unit_test(test_read_after_commit_keeps_cache),
 		cmocka_unit_test(test_go_on_behind_short_queue),
+		cmocka_unit_test(test_pg_audit_groups_of_chains),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

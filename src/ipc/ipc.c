@@ -207,9 +207,14 @@ int ipc_recv(int sock, struct ipc_msg *m)
 	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1,
 			    .msg_control = ctl.space, .msg_controllen = sizeof ctl.space};
 	ssize_t r;
+	/* A peer that closed with datagrams of ours unread leaves ECONNRESET,
+	 * once, before what it sent that is still queued: read on (then the
+	 * end, 1). Taken for an error, it was logged as a malformed datagram:
+	 * a SIP front end killed with the next call's request unread in its
+	 * channel. */
 	do
 		r = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
-	while (r < 0 && errno == EINTR);
+	while (r < 0 && (errno == EINTR || errno == ECONNRESET));
 	if (r < 0)
 		return -1;
 	/* Collect every fd that came, so none leaks whatever happens next. */

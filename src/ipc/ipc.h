@@ -101,9 +101,9 @@ int ipc_stamp_on(int sock);
 
 /* Receives one message into *m (initialised by this call; release with
  * ipc_msg_free, also after an error). Returns 0 for a message, 1 at the
- * end (the peer closed or shut its writing side, or this side shut its
- * reading: shutdown(sock, SHUT_RD) wakes every thread blocked here with
- * 1), -1 with errno on error: EBADMSG for a malformed datagram (bad
+ * end (the peer closed, also with datagrams unread, or shut its writing
+ * side, or this side shut its reading: shutdown(sock, SHUT_RD) wakes every
+ * thread blocked here with 1), -1 with errno on error: EBADMSG for a malformed datagram (bad
  * header, length mismatch, truncated payload or control data, too many
  * fds, or empty while the peer is still there); any fds that came with a
  * refused datagram are closed. */

@@ -322,6 +322,33 @@ static void test_empty_datagram(void **state)
 	close(sv[1]);
 }
 
+/* A peer that closed with datagrams unread (a front end killed before it
+ * read the service's last request): recvmsg's ECONNRESET, which comes
+ * before what the peer sent and is still queued, is no error (the service
+ * logged it as a malformed datagram): that message is read, then the end
+ * (1), and the end stays the end. */
+static void test_peer_gone_unread(void **state)
+{
+	(void)state;
+	int sv[2];
+	struct ipc_msg m;
+	assert_int_equal(ipc_socketpair(sv), 0);
+	ipc_out_init(&out, 7, 42);
+	ipc_put_str(&out, "last");
+	assert_int_equal(ipc_send(sv[1], &out), 0);
+	assert_int_equal(ipc_send(sv[0], &out), 0);
+	close(sv[1]); /* its message from sv[0] unread */
+	assert_int_equal(ipc_recv(sv[0], &m), 0);
+	assert_int_equal(m.id, 42);
+	ipc_msg_free(&m);
+	for (int i = 0; i < 2; i++) {
+		errno = 0;
+		assert_int_equal(ipc_recv(sv[0], &m), 1);
+		ipc_msg_free(&m);
+	}
+	close(sv[0]);
+}
+
 /* SUPV_KILL: only a pid in range and SIGTERM or SIGKILL; under a
  * supervisor ipc_proc_kill sends it rather than kill(2) (the pid here is
  * no process of ours: were it signalled, kill would fail unseen, but the
@@ -533,6 +560,7 @@ int main(void)
 		cmocka_unit_test(test_malformed_datagrams),
 		cmocka_unit_test(test_empty_payload),
 		cmocka_unit_test(test_empty_datagram),
+		cmocka_unit_test(test_peer_gone_unread),
 		cmocka_unit_test(test_sent_stamp),
 		cmocka_unit_test(test_supv_stalled_strict),
 		/* Before test_supv_kill, which makes this process supervised. */

@@ -9,6 +9,7 @@
 #include <pwd.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,6 +60,7 @@ struct sip_front {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;     /* the front end up or down, a call ended */
 	int sock;              /* to the front end, -1 while down */
+	unsigned gen;          /* front ends served so far (serve) */
 	int stopping;
 	uid_t uid;             /* the front end's user (fchown), -1: ours */
 	gid_t gid;
@@ -283,6 +285,7 @@ static void serve(void *arg, int sock, pid_t pid)
 	sip_front_t *f = arg;
 	pthread_mutex_lock(&f->mu);
 	f->sock = sock;
+	f->gen++;
 	for (int i = 0; i < SIPF_LISTENERS_MAX; i++)
 		if (f->ls[i].used)
 			send_listen(f, &f->ls[i]);
@@ -398,6 +401,74 @@ static int tiff_memfd(int tiff_fd)
 	}
 }
 
+/* Whether a front end is up, waiting until *until for one being
+ * (re)started, or the stop (f->mu held). */
+static bool front_wait_up(sip_front_t *f, const line_cfg_t *cfg, const struct timespec *until)
+{
+	while (f->sock < 0 && !f->stopping && !(cfg->stop && atomic_load(cfg->stop)))
+		if (pthread_cond_timedwait(&f->cv, &f->mu, until) == ETIMEDOUT)
+			break;
+	return f->sock >= 0;
+}
+
+/* Whether front end gen has gone (its channel's end seen by serve: the
+ * socket -1, or already the next's), waiting until *until or the stop
+ * (f->mu held). */
+static bool front_gone(sip_front_t *f, const line_cfg_t *cfg, unsigned gen,
+	const struct timespec *until)
+{
+	while (f->gen == gen && f->sock >= 0 && !f->stopping && !(cfg->stop && atomic_load(cfg->stop)))
+		if (pthread_cond_timedwait(&f->cv, &f->mu, until) == ETIMEDOUT)
+			break;
+	return f->gen != gen || f->sock < 0;
+}
+
+/* A call handed to the front end (o on its channel), waiting until
+ * *until for one being (re)started: 0 (*gen_out: which front end took
+ * it), or -1 when none took it. One that died before serve saw its
+ * channel's end refuses it (EPIPE): its successor is waited for, within
+ * the same time. Such a send ended as a failed attempt ("could not be
+ * handed"), tried again only after the fax's retry delay (300 s by
+ * default). */
+static int front_hand_over(sip_front_t *f, const line_cfg_t *cfg, struct ipc_out *o,
+	const struct timespec *until, unsigned *gen_out)
+{
+	int rc = -1;
+	pthread_mutex_lock(&f->mu);
+	while (front_wait_up(f, cfg, until)) {
+		if (ipc_send(f->sock, o) == 0) {
+			*gen_out = f->gen;
+			rc = 0;
+			break;
+		}
+		if (errno != EPIPE && errno != ECONNRESET && errno != ECONNREFUSED && errno != ENOTCONN)
+			break;
+		log_event(LOG_WARN, "sip.front_handover", "err=\"%s\" wait=successor", strerror(errno));
+		/* Its end, seen by serve (the socket -1, or already the next). */
+		unsigned gen = f->gen;
+		if (!front_gone(f, cfg, gen, until))
+			break;
+	}
+	pthread_mutex_unlock(&f->mu);
+	return rc;
+}
+
+/* Waits (FRONT_WAIT_MS at most, or the stop) until the front end gen has
+ * gone: its channel's end seen by serve. A call's socket of a front end
+ * killed mid-call can close before its channel: a retry made at once was
+ * handed to the dying front end and lost with it (cut again, the service
+ * reading ECONNRESET on the channel), or refused with EPIPE once the
+ * channel had closed but before serve saw it (a failed attempt, retried
+ * 300 s later): test_sip_front.sh under load, both seen. */
+static void front_wait_gone(sip_front_t *f, const line_cfg_t *cfg, unsigned gen)
+{
+	struct timespec until;
+	time_deadline_in(FRONT_WAIT_MS, &until);
+	pthread_mutex_lock(&f->mu);
+	front_gone(f, cfg, gen, &until);
+	pthread_mutex_unlock(&f->mu);
+}
+
 static void local_failure(fax_result_t *res, const char *why)
 {
 	fax_result_init(res, 1);
@@ -413,10 +484,7 @@ static int front_send_once(sip_front_t *f, const line_cfg_t *cfg, const char *ta
 	struct timespec until;
 	time_deadline_in(FRONT_WAIT_MS, &until);
 	pthread_mutex_lock(&f->mu);
-	while (f->sock < 0 && !f->stopping && !(cfg->stop && atomic_load(cfg->stop)))
-		if (pthread_cond_timedwait(&f->cv, &f->mu, &until) == ETIMEDOUT)
-			break;
-	int up = f->sock >= 0;
+	bool up = front_wait_up(f, cfg, &until);
 	pthread_mutex_unlock(&f->mu);
 	if (!up) {
 		local_failure(res, "the SIP front end is not running");
@@ -431,6 +499,7 @@ static int front_send_once(sip_front_t *f, const line_cfg_t *cfg, const char *ta
 	int key = own ? open(cfg->tls_key, O_RDONLY | O_CLOEXEC) : -1;
 	struct ipc_out *o = xmalloc(sizeof *o);
 	int rc = -1;
+	unsigned gen = 0;
 	if (doc >= 0 && (!own || (cert >= 0 && key >= 0)) && ipc_socketpair(sv) == 0 &&
 	    sip_wire_send_encode(o, cfg, target) == 0) {
 		ipc_put_fd(o, sv[1]);
@@ -439,7 +508,7 @@ static int front_send_once(sip_front_t *f, const line_cfg_t *cfg, const char *ta
 			ipc_put_fd(o, cert);
 			ipc_put_fd(o, key);
 		}
-		rc = front_send(f, o);
+		rc = front_hand_over(f, cfg, o, &until, &gen);
 	}
 	free(o);
 	if (cert >= 0)
@@ -502,7 +571,10 @@ static int front_send_once(sip_front_t *f, const line_cfg_t *cfg, const char *ta
 			if (r != 1)
 				front_refused(f, 0, r, &m);
 			/* The front end died during the call: interrupted, retried
-			 * from the first page it did not confirm. */
+			 * from the first page it did not confirm, by its successor
+			 * (its channel's end waited for: the retry handed to the
+			 * dying one was lost too, or refused). */
+			front_wait_gone(f, cfg, gen);
 			fax_result_init(res, 1);
 			res->network_error = 1;
 			res->pages_confirmed = confirmed;

@@ -32,6 +32,7 @@
 struct chan {
 	int sock;
 	pid_t pid;
+	unsigned gen; /* which of the front ends served (1, 2, ...) */
 	_Atomic int refs;
 	bool stray; /* testing.http_stray_answers */
 	bool ended; /* (f->mu) read no more: closed, or its front end killed */
@@ -82,6 +83,8 @@ struct http_front {
 	int readers;     /* workers in (or going into) recvmsg on ch */
 	int waiting;     /* workers waiting on cv */
 	uint64_t started; /* requests the workers started, so far */
+	unsigned gen;    /* channels served so far (struct chan's gen) */
+	int nworkers;    /* workers started so far: each one's number */
 	bool reading;    /* the monitor reads ch: no worker does */
 	bool stopping;
 	bool test_stray;
@@ -185,8 +188,9 @@ static void answer_later(void *arg, uint64_t id, http_out_t *out)
 }
 
 /* One request: its body read, answered by the pipeline, the answer sent
- * (or left to be sent once its audit event is committed); j freed. */
-static void run_job(http_front_t *f, struct job *j)
+ * (or left to be sent once its audit event is committed); j freed. Whether
+ * its body was refused (and the front end with it). */
+static bool run_job(http_front_t *f, struct job *j)
 {
 	http_in_t *in = &j->w.in;
 	bool upload = false;
@@ -196,10 +200,12 @@ static void run_job(http_front_t *f, struct job *j)
 	if (j->w.body_len || in->too_large || in->refused_early)
 		in->ceiling = api_body_ceiling(f->ac, in->method, in->url, &upload);
 	uint8_t *body = NULL;
+	bool refused = false;
 	if (j->w.body_len && http_wire_body_read(&j->w, j->msg.fds[0], in->ceiling, &body) != 0) {
 		/* More than the route takes, or not what was declared: the
 		 * client gets 503 from the front end, which is killed. */
 		chan_refuse(j->ch, j->msg.type, "body size");
+		refused = true;
 	} else {
 		in->body = body;
 		in->len = (size_t)j->w.body_len;
@@ -218,6 +224,7 @@ static void run_job(http_front_t *f, struct job *j)
 	chan_unref(j->ch);
 	ipc_msg_free(&j->msg);
 	job_put(f, j);
+	return refused;
 }
 
 /* A liveness probe: it needs no worker, so the monitor answers it while
@@ -279,12 +286,10 @@ static void chan_end(http_front_t *f, struct chan *ch)
  * runs (liveness.h: a stuck worker) and its wait counted: from its sending
  * (the kernel's stamp on the datagram) to now, the front end's hand-over,
  * a worker's wake-up and any time queued behind busy workers included. */
-static void work(http_front_t *f, struct job *j)
+static bool work(http_front_t *f, struct job *j)
 {
-	if (is_health_probe(&j->w.in)) {
-		run_job(f, j);
-		return;
-	}
+	if (is_health_probe(&j->w.in))
+		return run_job(f, j);
 	int64_t wait = time_mono_ns() - j->read_ns;
 	if (j->msg.sent_ns > 0) {
 		struct timespec now;
@@ -294,8 +299,34 @@ static void work(http_front_t *f, struct job *j)
 	metrics_service_queue(wait > 0 ? wait : 0);
 	liveness_busy("http");
 	liveness_test_hold();
-	run_job(f, j);
+	bool refused = run_job(f, j);
 	liveness_idle();
+	return refused;
+}
+
+/* Worker me saw the end of a channel (its front end's pid, its gen; how:
+ * its read ended, it refused a request's body, or it found the channel
+ * ended): logged once per worker and channel (debug), so that a test sees
+ * every worker leave a channel that ended while its front end still runs
+ * (chan_shut). gen. */
+static unsigned worker_saw_end(pid_t pid, unsigned gen, int me, const char *how)
+{
+	log_event(LOG_DEBUG, "http.worker_end", "pid=%d worker=%d how=%s", (int)pid, me, how);
+	return gen;
+}
+
+/* Worker me runs j (f->mu held, released meanwhile): its own refusal of
+ * j's body is its sight of the channel's end (*seen_end). */
+static void work_locked(http_front_t *f, struct job *j, int me, unsigned *seen_end)
+{
+	pid_t pid = j->ch->pid;
+	unsigned gen = j->ch->gen;
+	f->started++;
+	pthread_mutex_unlock(&f->mu);
+	bool refused = work(f, j);
+	pthread_mutex_lock(&f->mu);
+	if (refused && *seen_end != gen)
+		*seen_end = worker_saw_end(pid, gen, me, "refused");
 }
 
 /* A worker: the queue's jobs first, else the next request off the channel
@@ -304,6 +335,8 @@ static void *worker_main(void *arg)
 {
 	http_front_t *f = arg;
 	pthread_mutex_lock(&f->mu);
+	int me = f->nworkers++;
+	unsigned seen_end = 0; /* the last channel whose end this worker saw */
 	for (;;) {
 		struct job *j = f->head;
 		if (j) {
@@ -311,15 +344,14 @@ static void *worker_main(void *arg)
 			if (!f->head)
 				f->tail = NULL;
 			f->queued--;
-			f->started++;
-			pthread_mutex_unlock(&f->mu);
-			work(f, j);
-			pthread_mutex_lock(&f->mu);
+			work_locked(f, j, me, &seen_end);
 			continue;
 		}
 		if (f->stopping)
 			break;
 		struct chan *ch = f->ch;
+		if (ch && ch->ended && seen_end != ch->gen)
+			seen_end = worker_saw_end(ch->pid, ch->gen, me, "ended");
 		if (!ch || ch->ended || f->reading) {
 			f->waiting++;
 			pthread_cond_wait(&f->cv, &f->mu);
@@ -335,14 +367,13 @@ static void *worker_main(void *arg)
 			/* A request read after the channel ended is dropped, as
 			 * the monitor would not have read it. */
 			chan_end(f, ch);
+			if (seen_end != ch->gen)
+				seen_end = worker_saw_end(ch->pid, ch->gen, me, rc != 0 ? "read" : "ended");
 			job_drop(f, j);
 			chan_unref(ch);
 			continue;
 		}
-		f->started++;
-		pthread_mutex_unlock(&f->mu);
-		work(f, j);
-		pthread_mutex_lock(&f->mu);
+		work_locked(f, j, me, &seen_end);
 	}
 	pthread_mutex_unlock(&f->mu);
 	return NULL;
@@ -371,6 +402,7 @@ static void serve(void *arg, int sock, pid_t pid)
 	if (ipc_stamp_on(ch->sock) != 0)
 		log_event(LOG_WARN, "http.front_stamp", "err=\"%s\"", strerror(errno));
 	pthread_mutex_lock(&f->mu);
+	ch->gen = ++f->gen;
 	f->ch = ch;
 	f->reading = false;
 	pthread_cond_broadcast(&f->cv);

@@ -128,15 +128,45 @@ int role_front_confine_net(const config_t *cfg, const char *user, const int *ext
 	const int *unkill, size_t nunkill, char *why, size_t n);
 
 /* testing.front_bad_frames: SIGUSR2 (with sigqueue's value kind) makes a
- * front end send the service, on its channel sock, one frame the service
- * must refuse: kind 0 an empty datagram, 1 a header of another IPC
- * version (ipc_recv refuses both: EBADMSG), 2 a well-formed message of a
- * type no channel of the service takes (its check refuses it), 3 its
- * channel shut and the process stopped (SIGSTOP), alive but silent; another
- * kind sends nothing. Logged first as NAME.test_bad_frame (kind). The
- * front end's part of the tests of the service's reaction
- * (tests/integ/daemon): nothing else sends such a frame. */
+ * front end send the service one frame the service must refuse. On its
+ * channel sock, any front end: ROLE_BAD_EMPTY an empty datagram,
+ * ROLE_BAD_VERSION a header of another IPC version (ipc_recv refuses
+ * both: EBADMSG), ROLE_BAD_TYPE a well-formed message of a type no channel
+ * of the service takes (its check refuses it), ROLE_BAD_CLOSE its channel
+ * shut and the process stopped (SIGSTOP), alive but silent. The others
+ * are a front end's own (role_http.c, role_sip.c), each a frame refused
+ * only after it decoded: ROLE_BAD_BODY_SIZE (HTTP) a request whose body's
+ * memfd is shorter than the length it declares; ROLE_BAD_INFLIGHT (HTTP)
+ * requests sent until the service refuses one (more than HTTPF_INFLIGHT_MAX
+ * waiting there while its workers are held: testing.worker_hold_file);
+ * ROLE_BAD_PAGE (SIP) the next page report of a call out replaced, on the
+ * call's own socket, by a message of a type the service does not take;
+ * ROLE_BAD_RESULT (SIP) the same for the next result of a call in. Logged
+ * first as NAME.test_bad_frame (kind). The front end's part of the tests of
+ * the service's reaction (tests/integ/daemon): nothing else sends such a
+ * frame. */
+enum role_bad_frame {
+	ROLE_BAD_EMPTY,
+	ROLE_BAD_VERSION,
+	ROLE_BAD_TYPE,
+	ROLE_BAD_CLOSE,
+	ROLE_BAD_BODY_SIZE,
+	ROLE_BAD_INFLIGHT,
+	ROLE_BAD_PAGE,
+	ROLE_BAD_RESULT,
+	ROLE_BAD_KINDS
+};
+/* The type of the message ROLE_BAD_TYPE, ROLE_BAD_PAGE and ROLE_BAD_RESULT
+ * send (no channel of the service takes it). */
+#define ROLE_BAD_MSG_TYPE 0x7ffe
+/* The name of kind (NULL when there is none), for the log. */
+const char *role_bad_frame_name(int kind);
+/* The kinds any front end sends (ROLE_BAD_EMPTY to ROLE_BAD_CLOSE): sent
+ * on sock; another kind is logged as not sent (sent=0). */
 void role_front_bad_frame(const char *name, int sock, int kind);
+/* A message of type ROLE_BAD_MSG_TYPE on sock, logged as NAME.test_bad_frame
+ * with its kind, what = where it went: 0, or -1 (errno). */
+int role_front_bad_message(const char *name, int sock, int kind, const char *what);
 
 /* The key holder: reads the master key (created on first start), answers
  * READY with the audit keys (or START_FAILED with the reason, exit 1), then

@@ -197,17 +197,41 @@ static int confine(const config_t *cfg, const char *user, enum root_kind root, c
 	return 0;
 }
 
-void role_front_bad_frame(const char *name, int sock, int kind)
+const char *role_bad_frame_name(int kind)
 {
-	static const char *const kinds[] = { "empty", "version", "type", "close" };
+	static const char *const kinds[ROLE_BAD_KINDS] = { "empty", "version", "type", "close",
+		"body_size", "inflight", "page", "result" };
+	return kind >= 0 && kind < ROLE_BAD_KINDS ? kinds[kind] : NULL;
+}
+
+int role_front_bad_message(const char *name, int sock, int kind, const char *what)
+{
 	char ev[64];
 	snprintf(ev, sizeof ev, "%s.test_bad_frame", name);
-	if (kind < 0 || kind > 3) {
+	log_event(LOG_WARN, ev, "pid=%d kind=%s on=%s", (int)getpid(), role_bad_frame_name(kind), what);
+	struct ipc_out *o = xmalloc(sizeof *o);
+	ipc_out_init(o, ROLE_BAD_MSG_TYPE, 1);
+	int rc = ipc_send(sock, o);
+	free(o);
+	if (rc != 0)
+		log_event(LOG_WARN, ev, "err=\"%s\"", strerror(errno));
+	return rc;
+}
+
+void role_front_bad_frame(const char *name, int sock, int kind)
+{
+	char ev[64];
+	snprintf(ev, sizeof ev, "%s.test_bad_frame", name);
+	if (kind < ROLE_BAD_EMPTY || kind > ROLE_BAD_CLOSE) {
 		log_event(LOG_WARN, ev, "pid=%d kind=%d sent=0", (int)getpid(), kind);
 		return;
 	}
-	log_event(LOG_WARN, ev, "pid=%d kind=%s", (int)getpid(), kinds[kind]);
-	if (kind == 3) {
+	if (kind == ROLE_BAD_TYPE) {
+		role_front_bad_message(name, sock, kind, "channel");
+		return;
+	}
+	log_event(LOG_WARN, ev, "pid=%d kind=%s", (int)getpid(), role_bad_frame_name(kind));
+	if (kind == ROLE_BAD_CLOSE) {
 		/* The channel ended and the process kept: stopped, it neither
 		 * exits nor reads (tgkill to itself is allowed by its filter). */
 		shutdown(sock, SHUT_RDWR);
@@ -215,15 +239,6 @@ void role_front_bad_frame(const char *name, int sock, int kind)
 		return;
 	}
 	uint8_t hdr[IPC_HDR_LEN] = { 2 }; /* version 2, type 0, length 0, id 0 */
-	ssize_t r;
-	if (kind < 2) {
-		r = send(sock, hdr, kind == 0 ? 0 : sizeof hdr, MSG_NOSIGNAL);
-	} else {
-		struct ipc_out *o = xmalloc(sizeof *o);
-		ipc_out_init(o, 0x7ffe, 1);
-		r = ipc_send(sock, o);
-		free(o);
-	}
-	if (r < 0)
+	if (send(sock, hdr, kind == ROLE_BAD_EMPTY ? 0 : sizeof hdr, MSG_NOSIGNAL) < 0)
 		log_event(LOG_WARN, ev, "err=\"%s\"", strerror(errno));
 }

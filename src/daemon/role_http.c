@@ -326,6 +326,53 @@ static void answers_stop(void)
 	pthread_join(answers.thread, NULL);
 }
 
+/* testing.front_bad_frames: the kinds of this front end (role.h), each a
+ * request that decodes but that the service refuses; the others
+ * role_front_bad_frame's. Its ids are none of the table's (its answers,
+ * if any came, would be dropped as stray). */
+static void bad_frame(int kind)
+{
+	if (kind != ROLE_BAD_BODY_SIZE && kind != ROLE_BAD_INFLIGHT) {
+		role_front_bad_frame("http", HTTP_FRONT_SOCK_FD, kind);
+		return;
+	}
+	log_event(LOG_WARN, "http.test_bad_frame", "pid=%d kind=%s", (int)getpid(),
+		role_bad_frame_name(kind));
+	static const uint8_t json[] = "{\"name\":\"Bad frame\"}";
+	http_in_t in = { .method = "GET", .url = "/v1/me", .peer = "127.0.0.1",
+		.listener = HTTP_LISTENER_API };
+	if (kind == ROLE_BAD_BODY_SIZE) {
+		/* Declares twice the body its memfd holds. */
+		in.method = "POST";
+		in.url = "/v1/accounts";
+		in.body = json;
+		in.len = 2 * (sizeof json - 1);
+	}
+	struct ipc_out *o = xmalloc(sizeof *o);
+	/* Until the service refuses one (its channel shut: the send fails);
+	 * at most eight times what it takes in flight. */
+	unsigned n = kind == ROLE_BAD_BODY_SIZE ? 1 : 8 * HTTPF_INFLIGHT_MAX, sent = 0;
+	int rc = 0;
+	for (unsigned i = 0; i < n && rc == 0; i++) {
+		rc = http_wire_request_encode(o, (UINT64_C(1) << 62) + i, &in);
+		int body = -1;
+		if (rc == 0 && in.body) {
+			body = memfd_create("http-body", MFD_CLOEXEC);
+			rc = body >= 0 && fd_write_all(body, json, sizeof json - 1) == 0 ? 0 : -1;
+			if (rc == 0)
+				ipc_put_fd(o, body);
+		}
+		if (rc == 0)
+			rc = ipc_send(HTTP_FRONT_SOCK_FD, o);
+		if (body >= 0)
+			close(body);
+		sent += rc == 0;
+	}
+	free(o);
+	log_event(LOG_WARN, "http.test_bad_frame", "pid=%d sent=%u err=\"%s\"", (int)getpid(), sent,
+		rc == 0 ? "-" : strerror(errno));
+}
+
 static size_t ceiling(void *arg, const char *method, const char *url, bool *upload)
 {
 	(void)arg;
@@ -433,7 +480,7 @@ int role_http_main(const config_t *cfg)
 		}
 		if (si.ssi_signo == SIGUSR2) {
 			/* testing.front_bad_frames. */
-			role_front_bad_frame("http", HTTP_FRONT_SOCK_FD, si.ssi_int);
+			bad_frame(si.ssi_int);
 			continue;
 		}
 		if (si.ssi_signo != SIGHUP)

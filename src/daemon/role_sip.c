@@ -51,6 +51,11 @@ static atomic_int stopping;
 /* Readable once the front end stops (written once, never read): every
  * send's watcher sees it in the same poll as its call socket. */
 static int stop_efd = -1;
+/* testing.front_bad_frames' kinds of this front end (role.h): armed by
+ * SIGUSR2, taken by the next page report of a call out (ROLE_BAD_PAGE) or
+ * the next result of a call in (ROLE_BAD_RESULT), which sends a bad
+ * message on its call socket in its place. */
+static atomic_int bad_page, bad_result;
 /* The carriers' digest answers (nonces, the nc window): checked here, with
  * the HA1s the service gives for the trunk their username names. */
 static sipauth_t *auth;
@@ -303,7 +308,9 @@ static void rx_result(void *ud, const fax_result_t *r)
 		return;
 	struct ipc_out *o = xmalloc(sizeof *o);
 	sip_wire_result_encode(o, 0, r);
-	if (ipc_send(c->sock, o) != 0)
+	if (atomic_exchange(&bad_result, 0))
+		role_front_bad_message("sip", c->sock, ROLE_BAD_RESULT, "call_in");
+	else if (ipc_send(c->sock, o) != 0)
 		log_event(LOG_WARN, "sip.front_result", "err=\"%s\"", strerror(errno));
 	free(o);
 	close(c->sock);
@@ -412,6 +419,10 @@ struct tx_call {
 static void tx_page(void *ud, int page, int ok)
 {
 	struct tx_call *c = ud;
+	if (atomic_exchange(&bad_page, 0)) {
+		role_front_bad_message("sip", c->sock, ROLE_BAD_PAGE, "call_out");
+		return;
+	}
 	struct ipc_out o;
 	sip_wire_page_encode(&o, page, ok);
 	ipc_send(c->sock, &o);
@@ -828,8 +839,15 @@ int role_sip_main(const config_t *cfg)
 			continue;
 		}
 		if (si.ssi_signo == SIGUSR2) {
-			/* testing.front_bad_frames. */
-			role_front_bad_frame("sip", SIP_FRONT_SOCK_FD, si.ssi_int);
+			/* testing.front_bad_frames: this front end's kinds armed for
+			 * the next call, the others sent now. */
+			if (si.ssi_int == ROLE_BAD_PAGE || si.ssi_int == ROLE_BAD_RESULT) {
+				atomic_store(si.ssi_int == ROLE_BAD_PAGE ? &bad_page : &bad_result, 1);
+				log_event(LOG_WARN, "sip.test_bad_frame", "pid=%d kind=%s armed=1", (int)getpid(),
+					role_bad_frame_name(si.ssi_int));
+			} else {
+				role_front_bad_frame("sip", SIP_FRONT_SOCK_FD, si.ssi_int);
+			}
 			continue;
 		}
 		if (si.ssi_signo != SIGHUP)

@@ -13,14 +13,19 @@
 # than the workers: every worker reads the new channel) and the next
 # member. Without ipc_recv telling an empty datagram from the end, the
 # first kind is not refused (no http.front_malformed: the channel was
-# taken as closed).
+# taken as closed). Then two frames refused only once they decoded: a body
+# shorter than declared (kind 4), with every worker seen leaving the
+# channel while the front end still runs (the supervisor stopped, so that
+# the kill waits), and requests past what the service takes in flight
+# (kind 5, the workers held); a member added before is kept.
 # shellcheck source=../api/lib.sh
 . "$(dirname "$0")/../api/lib.sh"
 # shellcheck source=lib_bad_frame.sh
 . "$(dirname "$0")/lib_bad_frame.sh"
 
 start_daemon --set testing.front_bad_frames=1 --set http.threads=4 \
-	--set ratelimit.requests_per_minute=1000000 --set ratelimit.burst=1000000
+	--set ratelimit.requests_per_minute=1000000 --set ratelimit.burst=1000000 \
+	--set testing.worker_hold_file="$TMP/hold" --set log.level=debug
 OP=$(operator_token)
 [ -n "$OP" ] && ok || fail "no operator session"
 PW="plume encre buvard 1789"
@@ -83,7 +88,49 @@ done
 if channel_closed http fv-http; then
 	poll_until 120 me_twelve && ok || fail "after the shut channel, the successor does not answer: $STATUS"
 fi
+
+# ---- frames refused once they decoded ----
+new_account "$OP" "Clinique 4" "owner4@clinic.example" "$PW"
+ACC=$NEW_ACC OWN=$NEW_OWNER
+req POST "/v1/accounts/$ACC/users" "$OWN" '{"email":"before4@clinic.example","name":"Before","role":"user"}'
+expect_status 201 "a member added before kind 4"
+# Kind 4 (a body shorter than declared), the daemon idle and its supervisor
+# stopped, so that the kill the service asks of it waits: the refusal shuts
+# the channel, and each of the four workers sees its end (http.worker_end,
+# debug: read, refused or found ended) while the front end still runs.
+# Without the channel's shutdown (chan_shut), the workers blocked in
+# recvmsg stay there until the front end dies.
+every_worker_saw_end() {
+	local p=$1 rc=0
+	four() {
+		[ "$(grep -E "event=http\.worker_end pid=$p worker=[0-9]+ how=(read|refused|ended)\$" "$LOG" |
+			sed -E 's/.* worker=([0-9]+) .*/\1/' | sort -u | wc -l)" = 4 ]
+	}
+	poll_until 120 four && ok || { rc=1; fail "not every worker saw the end: $(grep "http.worker_end pid=$p " "$LOG")"; }
+	kill -0 "$p" && ok || { rc=1; fail "the front end ($p) was gone before the workers saw the end"; }
+	kill -CONT "$DAEMON_PID"
+	return $rc
+}
+kill -STOP "$DAEMON_PID"
+BAD_FRAME_REFUSED=every_worker_saw_end
+bad_frame http fv-http 4 && { poll_until 120 me_twelve && ok || fail "kind 4: the successor does not answer: $STATUS"; }
+kill -CONT "$DAEMON_PID"
+# Kind 5, the four workers held (testing.worker_hold_file): the first four
+# requests go to them, the service's monitor reads the rest and queues 512
+# (HTTPF_INFLIGHT_MAX), then refuses the next; the workers are released
+# once it has.
+release_workers() { rm -f "$TMP/hold"; }
+touch "$TMP/hold"
+BAD_FRAME_REFUSED=release_workers
+bad_frame http fv-http 5 && { poll_until 120 me_twelve && ok || fail "kind 5: the successor does not answer: $STATUS"; }
+BAD_FRAME_REFUSED=
+rm -f "$TMP/hold"
+req GET "/v1/accounts/$ACC/users?limit=200" "$OWN"
+expect_status 200 "after kinds 4 and 5: the members listed"
+jqr '.items[].email' | grep -qx before4@clinic.example && ok || fail "the member added before kind 4 is gone: $BODY"
+req POST "/v1/accounts/$ACC/users" "$OWN" '{"email":"after5@clinic.example","name":"After","role":"user"}'
+expect_status 201 "a member added after kind 5"
 # The successor of the last kind lives on: nothing refused since.
-[ "$(grep -c 'event=http.front_malformed' "$LOG")" = 3 ] && ok ||
+[ "$(grep -c 'event=http.front_malformed' "$LOG")" = 5 ] && ok ||
 	fail "refusals: $(grep http.front_malformed "$LOG")"
 finish

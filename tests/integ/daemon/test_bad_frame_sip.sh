@@ -12,7 +12,10 @@
 # the successor from the first page not confirmed, and is delivered
 # (nothing accepted lost). The receiving account holds every fax, the first
 # one kept. Without ipc_recv telling an empty datagram from the end, the
-# first kind is not refused (taken as the front end's close).
+# first kind is not refused (taken as the front end's close). Then two
+# frames on a call's own socket: a call out's page report (kind 6, the
+# call cut and delivered through the successor) and a call in's result
+# (kind 7, the page received kept, the fax delivered).
 # shellcheck source=../api/lib.sh
 . "$(dirname "$0")/../api/lib.sh"
 # shellcheck source=../faxsvc/lib_fax.sh
@@ -51,8 +54,42 @@ if bad_frame sip fv-sip 2; then
 	expect_jq '.attempts[1].first_page == .attempts[0].pages_confirmed + 1' "the retry sent only the pages not confirmed"
 fi
 wait_inbound "$USER_B" 4
+
+# On a call's own socket: kind 6, armed during a six-page call once a page
+# is confirmed, replaces the call's next page report (the same call cut,
+# tried again through the successor from its first page not confirmed);
+# kind 7, armed before a one-page call, replaces the result of the call in
+# (the receiver keeps its page, sip.front_call_lost; the call out is
+# delivered, through the successor if the kill cut it first).
+send_fax "$USER_A" "$NUM_B" "$TMP/six.pdf"
+expect_status 202 "kind 6: a six-page fax accepted"
+CALL=$FAX
+poll_until 300 page_confirmed && ok || fail "kind 6: no page of the six confirmed: ${BODY:0:300}"
+if bad_frame sip fv-sip 6; then
+	grep -q "event=sip.test_bad_frame pid=[0-9]* kind=page on=call_out" "$LOG" && ok ||
+		fail "kind 6 not sent on the call's socket: $(grep sip.test_bad_frame "$LOG" | tail -n 2)"
+	delivered 6 "kind 6: the call cut by the refusal, delivered through the successor"
+	expect_jq '.attempts[0].result == "interrupted" and .attempts[-1].result == "ok"' "kind 6: the cut attempt recorded as interrupted"
+	expect_jq '.attempts[1].first_page == .attempts[0].pages_confirmed + 1' "kind 6: the retry sent only the pages not confirmed"
+fi
+wait_inbound "$USER_B" 6
+lost_before=$(grep -c "event=sip.front_call_lost to=$NUM_B " "$LOG")
+# armed: the call that carries it
+call_in() {
+	send_fax "$USER_A" "$NUM_B" "$TMP/one.pdf"
+	expect_status 202 "kind 7: a fax accepted"
+}
+BAD_FRAME_SENT=call_in
+bad_frame sip fv-sip 7
+BAD_FRAME_SENT=
+grep -q "event=sip.test_bad_frame pid=[0-9]* kind=result on=call_in" "$LOG" && ok ||
+	fail "kind 7 not sent on the call's socket: $(grep sip.test_bad_frame "$LOG" | tail -n 2)"
+delivered 1 "kind 7: the fax delivered"
+[ "$(grep -c "event=sip.front_call_lost to=$NUM_B " "$LOG")" -gt "$lost_before" ] && ok ||
+	fail "kind 7: the call in without its result not recorded as cut: $(grep sip.front_call_lost "$LOG" | tail -n 2)"
+wait_inbound "$USER_B" 7
 req GET "/v1/faxes/$FIRST" "$USER_A"
 expect_jq '.status == "delivered"' "the first fax kept"
-[ "$(grep -c 'event=sip.front_malformed' "$LOG")" = 3 ] && ok ||
+[ "$(grep -c 'event=sip.front_malformed' "$LOG")" = 5 ] && ok ||
 	fail "refusals: $(grep sip.front_malformed "$LOG")"
 finish

@@ -137,15 +137,17 @@ static int chain_cmp(const void *a, const void *b)
 
 /* The transaction of a group (batch, n writes). On PostgreSQL, when every
  * write names its audit chain (store_tx_defer_chain), it takes no write
- * lock: it holds the heads of its chains instead, one of them waited for
- * holding nothing, the others taken only if free (sq_audit_lock_heads).
- * So it never waits holding a lock and no deadlock can form, with other
- * groups or with a write transaction (which takes the write lock, then
- * the heads it needs in its own order). Held by another writer: tried
- * again with that one first (waited for), CHAIN_TRIES times. A group of
- * one chain needs no step of its own (its first write's head is its first
- * lock). A head not made yet, or a try too many: the write lock, as any
- * other group's. */
+ * lock: it takes one chain's lock at BEGIN (the groups of that chain queue
+ * there in turn, as on the write lock), then the other chains' locks and
+ * the heads of all (sq_audit_lock_heads): the first chain's head waited
+ * for, holding no head, the rest taken only if free. So it never waits
+ * holding a head, nor for a chain's lock while holding another than the
+ * first one, and no deadlock can form, with other groups or with a write
+ * transaction (which takes the write lock, then the heads it needs in its
+ * own order, and no chain's lock). One held by another writer: tried again
+ * with that chain first, CHAIN_TRIES times. A group of one chain needs no
+ * step of its own (its first write's head is its next lock). A head not
+ * made yet, or a try too many: the write lock, as any other group's. */
 static store_tx_t *group_begin(store_t *st, struct store_gitem *batch, int n)
 {
 	if (!st->be->begin_chains)
@@ -168,7 +170,7 @@ static store_tx_t *group_begin(store_t *st, struct store_gitem *batch, int n)
 	int first = 0;
 	for (int t = 0; t < CHAIN_TRIES && !tx; t++) {
 		atomic_fetch_add(&st->write_txs, 1);
-		tx = st->be->begin_chains(st);
+		tx = st->be->begin_chains(st, chains[first]);
 		if (!tx)
 			break;
 		int busy = 0, rc = m > 1 ? sq_audit_lock_heads(tx, chains, m, first, &busy) : 0;

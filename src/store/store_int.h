@@ -34,10 +34,10 @@ struct store_backend {
 		bool must_change);
 	int (*changes)(store_tx_t *tx);
 	store_tx_t *(*begin)(store_t *st, bool write);
-	/* A write transaction that takes no write lock, for a group of audit
-	 * events only, ordered by its chains' head rows (store_group.c); NULL:
+	/* A write transaction that takes the lock of chain instead of the
+	 * write lock, for a group of audit events only (store_group.c); NULL:
 	 * the backend has one writer (SQLite). */
-	store_tx_t *(*begin_chains)(store_t *st);
+	store_tx_t *(*begin_chains)(store_t *st, const char *chain);
 	int (*commit)(store_tx_t *tx);
 	void (*rollback)(store_tx_t *tx);
 	void (*close)(store_t *st);
@@ -99,12 +99,19 @@ void store_group_test_detach_after(store_t *st, int64_t ns);
 /* Releases what the group commit holds; before the backend closes. */
 void sq_group_close(store_t *st);
 
-/* A group's transaction begun without the write lock (begin_chains):
- * takes the head rows of chains[0..n) (distinct), chains[first] waited for,
- * while it holds no other, each other only if no one holds it (SKIP
- * LOCKED), so that such a transaction never waits holding a lock. 0: all
- * held; 1: chains[*busy] is another writer's (roll back, try again with it
- * first); 2: a head not made yet; STORE_ERROR. */
+/* A chain's advisory lock on PostgreSQL (store_pg.c) has a two-int key:
+ * this ("fvch"), then sq_chain_lock_key, a hash of its id (two chains
+ * sharing one only queue together). */
+#define SQ_CHAIN_LOCK_TAG 0x66766368
+int sq_chain_lock_key(const char *chain);
+/* A group's transaction begun under chains[first]'s lock (begin_chains):
+ * takes the other chains' locks and the head rows of chains[0..n)
+ * (distinct): chains[first]'s head waited for, holding no other head, each
+ * other lock and head only if no one holds it (SKIP LOCKED), so that such
+ * a transaction never waits holding a head, nor for a chain's lock while
+ * holding one of its own but chains[first]'s. 0: all held; 1:
+ * chains[*busy] is another writer's (roll back, try again with it first);
+ * 2: a head not made yet; STORE_ERROR. */
 int sq_audit_lock_heads(store_tx_t *tx, const char *const *chains, int n, int first, int *busy);
 
 /* Whether sql (one statement) changes rows. */

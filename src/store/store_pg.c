@@ -9,13 +9,15 @@
  * quotas, single-use tokens) keep the meaning they have on SQLite and each
  * audit chain stays verifiable whatever the number of nodes. Since no two
  * of them overlap, no serialization failure (40001) or deadlock can arise
- * between them. One kind of write transaction takes no advisory lock: a
- * group commit's transaction of audit events only (store_group.c,
- * pg_begin_chains). It is ordered against every other writer of its
- * chains by their head rows (audit_heads, FOR UPDATE), and it never waits
- * while holding a lock (sq_audit_lock_heads): with at most one holder of
- * the advisory lock at a time, no cycle of waits, no deadlock, can form.
- * So groups of different chains commit at once. A read transaction is REPEATABLE READ: one snapshot
+ * between them. One kind of write transaction does not take it: a group
+ * commit's transaction of audit events only (store_group.c,
+ * pg_begin_chains) takes the advisory lock of one of its chains instead
+ * (groups of one chain queue there in turn), the others' only if free,
+ * and is ordered against the write transactions by its chains' head rows
+ * (audit_heads, FOR UPDATE). It never waits holding a head, nor for a lock
+ * a write transaction could want while holding one (sq_audit_lock_heads):
+ * with at most one holder of the write lock at a time, no cycle of waits,
+ * no deadlock, can form. So groups of different chains commit at once. A read transaction is REPEATABLE READ: one snapshot
  * for all its statements, like SQLite's read transaction; its BEGIN goes
  * in the pipeline of its first statement (no round trip of its own; one
  * that runs nothing sends nothing).
@@ -70,7 +72,7 @@
 #define STORE_PG_POOL_MAX 32
 /* Parameters of one statement (sq_insert's 64 columns and an id fit). */
 #define STORE_PG_PARAMS_MAX 80
-/* Advisory lock keys ("fvwr", "fvmg"). */
+/* Advisory lock keys ("fvwr", "fvmg"): bigint keys. */
 #define STORE_PG_WRITE_LOCK 0x66767772LL
 #define STORE_PG_MIGRATE_LOCK 0x66766d67LL
 
@@ -1015,19 +1017,24 @@ static int pg_changes(store_tx_t *tx)
 
 /* ---- transactions ---- */
 
-/* A write transaction begins at once: BEGIN and the write lock, so that
- * it holds the lock when store_begin returns (callers and tests rely on
- * it). A read transaction takes a pooled connection and sends nothing:
- * its BEGIN goes with its first statement (run_params), so it costs no
- * round trip of its own, and one that runs no statement none at all. So
- * does a write transaction without the lock (lock false: pg_begin_chains). */
-static store_tx_t *pg_begin_as(store_t *base, bool write, bool lock)
+/* A write transaction begins at once: BEGIN and its lock, so that it
+ * holds the lock when store_begin returns (callers and tests rely on it):
+ * the write lock, or for a group of audit events (chain not NULL) that
+ * chain's lock (pg_begin_chains). A read transaction takes a pooled
+ * connection and sends nothing: its BEGIN goes with its first statement
+ * (run_params), so it costs no round trip of its own, and one that runs no
+ * statement none at all. */
+static store_tx_t *pg_begin_as(store_t *base, bool write, const char *chain)
 {
 	struct pg_store *st = PS(base);
 	int64_t t0 = time_mono_ns();
 	char begin[160];
-	snprintf(begin, sizeof begin, "%s; SELECT pg_advisory_xact_lock(%lld)", begin_sql[1],
-		STORE_PG_WRITE_LOCK);
+	if (chain)
+		snprintf(begin, sizeof begin, "%s; SELECT pg_advisory_xact_lock(%d, %d)", begin_sql[1],
+			SQ_CHAIN_LOCK_TAG, sq_chain_lock_key(chain));
+	else
+		snprintf(begin, sizeof begin, "%s; SELECT pg_advisory_xact_lock(%lld)", begin_sql[1],
+			STORE_PG_WRITE_LOCK);
 	struct pg_conn *pc = NULL;
 	/* A pooled connection the server dropped (restart, failover) fails
 	 * here first: one more try on a fresh one. */
@@ -1038,7 +1045,7 @@ static store_tx_t *pg_begin_as(store_t *base, bool write, bool lock)
 			sq_note_unavailable();
 			return NULL;
 		}
-		if (write && lock && !conn_simple(st, pc, begin, "begin")) {
+		if (write && !conn_simple(st, pc, begin, "begin")) {
 			char m[300];
 			log_event(LOG_ERROR, "store.begin", "err=\"%s\"", pg_msg(pc->dead
 				? "no answer by the deadline" : PQerrorMessage(pc->c), m, sizeof m));
@@ -1063,22 +1070,25 @@ static store_tx_t *pg_begin_as(store_t *base, bool write, bool lock)
 	tx->base.write = write;
 	tx->pc = pc;
 	tx->c = pc->c;
-	tx->begun = write && lock;
+	tx->begun = write;
 	sq_db_time(base, t0);
 	return &tx->base;
 }
 
 static store_tx_t *pg_begin(store_t *base, bool write)
 {
-	return pg_begin_as(base, write, true);
+	return pg_begin_as(base, write, NULL);
 }
 
 /* A group commit's transaction of audit events only (store_group.c): READ
- * COMMITTED without the write lock; the heads of the chains it writes,
- * locked by row, order it against every other writer of those chains. */
-static store_tx_t *pg_begin_chains(store_t *base)
+ * COMMITTED under the lock of one of its chains instead of the write lock.
+ * The groups of one chain queue on it in turn, as on the write lock (a
+ * queue of the lock manager: each group, while it waits, gathers the next
+ * events of its node); the heads of the chains it writes, locked by row,
+ * order it against the write transactions. */
+static store_tx_t *pg_begin_chains(store_t *base, const char *chain)
 {
-	return pg_begin_as(base, true, false);
+	return pg_begin_as(base, true, chain);
 }
 
 /* Ends tx: returns its connection to the pool (pool_put closes it unless

@@ -376,27 +376,38 @@ static json_t *chain_head_row(store_tx_t *tx, const char *chain_id)
 		: "SELECT chain_seq, hash, version FROM audit_heads WHERE chain_id = ?", "s", chain_id);
 }
 
+int sq_chain_lock_key(const char *chain)
+{
+	uint32_t h = 2166136261u; /* FNV-1a */
+	for (const unsigned char *c = (const unsigned char *)chain; *c; c++)
+		h = (h ^ *c) * 16777619u;
+	return (int)(int32_t)h;
+}
+
 int sq_audit_lock_heads(store_tx_t *tx, const char *const *chains, int n, int first, int *busy)
 {
 	for (int k = 0; k < n; k++) {
-		/* chains[first], then the others in their order. */
+		/* chains[first] (its lock taken at BEGIN), then the others in
+		 * their order. */
 		int i = k == 0 ? first : k - 1 < first ? k - 1 : k;
-		json_t *r = sq_rows(tx, k == 0
-			? "SELECT chain_id FROM audit_heads WHERE chain_id = ? FOR UPDATE"
-			: "SELECT chain_id FROM audit_heads WHERE chain_id = ? FOR UPDATE SKIP LOCKED",
-			"s", chains[i]);
+		json_t *r = k == 0
+			? sq_one(tx, "SELECT count(*) AS adv, count(*) AS got, count(*) AS there FROM"
+				" (SELECT 1 FROM audit_heads WHERE chain_id = ? FOR UPDATE) s", "s", chains[i])
+			: sq_one(tx, "SELECT pg_try_advisory_xact_lock(CAST(? AS integer),"
+				" CAST(? AS integer)) AS adv, (SELECT count(*) FROM (SELECT 1 FROM audit_heads"
+				" WHERE chain_id = ? FOR UPDATE SKIP LOCKED) s) AS got,"
+				" (SELECT count(*) FROM audit_heads WHERE chain_id = ?) AS there", "nnss",
+				SQ_CHAIN_LOCK_TAG, sq_chain_lock_key(chains[i]), chains[i], chains[i]);
 		if (!r)
 			return STORE_ERROR;
-		size_t got = json_array_size(r);
+		json_t *adv = json_object_get(r, "adv");
+		bool got = (json_is_true(adv) || json_integer_value(adv) > 0) &&
+			json_integer_value(json_object_get(r, "got")) > 0;
+		int64_t there = json_integer_value(json_object_get(r, "there"));
 		json_decref(r);
 		if (got)
 			continue;
 		/* Not taken: another writer holds it, or it is not made yet. */
-		r = sq_one(tx, "SELECT count(*) AS n FROM audit_heads WHERE chain_id = ?", "s", chains[i]);
-		if (!r)
-			return STORE_ERROR;
-		int64_t there = json_integer_value(json_object_get(r, "n"));
-		json_decref(r);
 		*busy = i;
 		return there ? 1 : 2;
 	}

@@ -183,6 +183,10 @@ static store_tx_t *group_begin(store_t *st, struct store_gitem *batch, int n)
 		first = busy;
 	}
 	free(chains);
+	/* The database unreachable (by the deadline): the group fails now,
+	 * not after a second wait for the write lock's BEGIN. */
+	if (!tx && store_unavailable_seen())
+		return NULL;
 	return tx ? tx : store_begin(st, true);
 }
 

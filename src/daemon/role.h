@@ -141,7 +141,9 @@ int role_front_confine_net(const config_t *cfg, const char *user, const int *ext
  * waiting there while its workers are held: testing.worker_hold_file);
  * ROLE_BAD_PAGE (SIP) the next page report of a call out replaced, on the
  * call's own socket, by a message of a type the service does not take;
- * ROLE_BAD_RESULT (SIP) the same for the next result of a call in. Logged
+ * ROLE_BAD_RESULT (SIP) the same for the next result of a call in;
+ * ROLE_BAD_VERDICT (SIP) the same for the next verdict on an INVITE's
+ * credentials (the service's SIPF_AUTH_CHECK). Logged
  * first as NAME.test_bad_frame (kind). The front end's part of the tests of
  * the service's reaction (tests/integ/daemon): nothing else sends such a
  * frame. */
@@ -154,10 +156,11 @@ enum role_bad_frame {
 	ROLE_BAD_INFLIGHT,
 	ROLE_BAD_PAGE,
 	ROLE_BAD_RESULT,
+	ROLE_BAD_VERDICT,
 	ROLE_BAD_KINDS
 };
-/* The type of the message ROLE_BAD_TYPE, ROLE_BAD_PAGE and ROLE_BAD_RESULT
- * send (no channel of the service takes it). */
+/* The type of the message ROLE_BAD_TYPE and the SIP kinds send (no
+ * channel of the service takes it). */
 #define ROLE_BAD_MSG_TYPE 0x7ffe
 /* The name of kind (NULL when there is none), for the log. */
 const char *role_bad_frame_name(int kind);

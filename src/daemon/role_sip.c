@@ -52,10 +52,11 @@ static atomic_int stopping;
  * send's watcher sees it in the same poll as its call socket. */
 static int stop_efd = -1;
 /* testing.front_bad_frames' kinds of this front end (role.h): armed by
- * SIGUSR2, taken by the next page report of a call out (ROLE_BAD_PAGE) or
- * the next result of a call in (ROLE_BAD_RESULT), which sends a bad
- * message on its call socket in its place. */
-static atomic_int bad_page, bad_result;
+ * SIGUSR2, taken by the next page report of a call out (ROLE_BAD_PAGE),
+ * the next result of a call in (ROLE_BAD_RESULT) or the next verdict on
+ * an INVITE's credentials (ROLE_BAD_VERDICT), which sends a bad message on
+ * its call socket in its place. */
+static atomic_int bad_page, bad_result, bad_verdict;
 /* The carriers' digest answers (nonces, the nc window): checked here, with
  * the HA1s the service gives for the trunk their username names. */
 static sipauth_t *auth;
@@ -247,6 +248,10 @@ static int decide(struct lst *x, line_invite_t *inv, char *tiff_path, size_t pat
 			ipc_msg_free(&am);
 			struct ipc_out vo;
 			sip_wire_verdict_encode(&vo, v);
+			if (atomic_exchange(&bad_verdict, 0)) {
+				role_front_bad_message("sip", sv[0], ROLE_BAD_VERDICT, "invite");
+				continue;
+			}
 			if (ipc_send(sv[0], &vo) != 0)
 				break;
 			continue;
@@ -841,8 +846,11 @@ int role_sip_main(const config_t *cfg)
 		if (si.ssi_signo == SIGUSR2) {
 			/* testing.front_bad_frames: this front end's kinds armed for
 			 * the next call, the others sent now. */
-			if (si.ssi_int == ROLE_BAD_PAGE || si.ssi_int == ROLE_BAD_RESULT) {
-				atomic_store(si.ssi_int == ROLE_BAD_PAGE ? &bad_page : &bad_result, 1);
+			atomic_int *arm = si.ssi_int == ROLE_BAD_PAGE ? &bad_page :
+				si.ssi_int == ROLE_BAD_RESULT ? &bad_result :
+				si.ssi_int == ROLE_BAD_VERDICT ? &bad_verdict : NULL;
+			if (arm) {
+				atomic_store(arm, 1);
 				log_event(LOG_WARN, "sip.test_bad_frame", "pid=%d kind=%s armed=1", (int)getpid(),
 					role_bad_frame_name(si.ssi_int));
 			} else {

@@ -143,7 +143,9 @@ int role_front_confine_net(const config_t *cfg, const char *user, const int *ext
  * call's own socket, by a message of a type the service does not take;
  * ROLE_BAD_RESULT (SIP) the same for the next result of a call in;
  * ROLE_BAD_VERDICT (SIP) the same for the next verdict on an INVITE's
- * credentials (the service's SIPF_AUTH_CHECK). Logged
+ * credentials (the service's SIPF_AUTH_CHECK); ROLE_BAD_RPC (SIP) the same
+ * for the next answer to a request of the service on a socket of its own
+ * (REGISTER, OPTIONS, the loops' figures, a lookup). Logged
  * first as NAME.test_bad_frame (kind). The front end's part of the tests of
  * the service's reaction (tests/integ/daemon): nothing else sends such a
  * frame. */
@@ -157,6 +159,7 @@ enum role_bad_frame {
 	ROLE_BAD_PAGE,
 	ROLE_BAD_RESULT,
 	ROLE_BAD_VERDICT,
+	ROLE_BAD_RPC,
 	ROLE_BAD_KINDS
 };
 /* The type of the message ROLE_BAD_TYPE and the SIP kinds send (no

@@ -200,7 +200,7 @@ static int confine(const config_t *cfg, const char *user, enum root_kind root, c
 const char *role_bad_frame_name(int kind)
 {
 	static const char *const kinds[ROLE_BAD_KINDS] = { "empty", "version", "type", "close",
-		"body_size", "inflight", "page", "result", "verdict" };
+		"body_size", "inflight", "page", "result", "verdict", "rpc" };
 	return kind >= 0 && kind < ROLE_BAD_KINDS ? kinds[kind] : NULL;
 }
 

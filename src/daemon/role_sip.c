@@ -53,10 +53,11 @@ static atomic_int stopping;
 static int stop_efd = -1;
 /* testing.front_bad_frames' kinds of this front end (role.h): armed by
  * SIGUSR2, taken by the next page report of a call out (ROLE_BAD_PAGE),
- * the next result of a call in (ROLE_BAD_RESULT) or the next verdict on
- * an INVITE's credentials (ROLE_BAD_VERDICT), which sends a bad message on
- * its call socket in its place. */
-static atomic_int bad_page, bad_result, bad_verdict;
+ * the next result of a call in (ROLE_BAD_RESULT), the next verdict on an
+ * INVITE's credentials (ROLE_BAD_VERDICT) or the next answer to a request
+ * on a socket of its own (ROLE_BAD_RPC: rpc_reply), which sends a bad
+ * message on that socket in its place. */
+static atomic_int bad_page, bad_result, bad_verdict, bad_rpc;
 /* The carriers' digest answers (nonces, the nc window): checked here, with
  * the HA1s the service gives for the trunk their username names. */
 static sipauth_t *auth;
@@ -561,6 +562,16 @@ static void send_start(struct ipc_msg *m)
 
 /* ---- registrations and keep-alives ---- */
 
+/* The answer o to a request of the service on its socket sock (what: the
+ * request's kind, for testing.front_bad_frames' log). */
+static void rpc_reply(int sock, struct ipc_out *o, const char *what)
+{
+	if (atomic_exchange(&bad_rpc, 0))
+		role_front_bad_message("sip", sock, ROLE_BAD_RPC, what);
+	else
+		ipc_send(sock, o);
+}
+
 /* A request of the service on a call socket of its own, with the trunk's
  * own client certificate and key when it has one. */
 struct rpc {
@@ -602,7 +613,7 @@ static void *reg_main(void *arg)
 		int rc = linecall_reg_run(r, w->timeout_ms);
 		struct ipc_out *o = xmalloc(sizeof *o);
 		sip_wire_registered_encode(o, rc, r);
-		ipc_send(c->sock, o);
+		rpc_reply(c->sock, o, "register");
 		free(o);
 	} else {
 		log_event(LOG_ERROR, "sip.front_bad_register", "type=%u", (unsigned)c->m.type);
@@ -638,7 +649,7 @@ static void *probe_main(void *arg)
 		keepalive_probe(p, w->n, "faxvault", w->timeout_ms);
 		struct ipc_out *o = xmalloc(sizeof *o);
 		sip_wire_probed_encode(o, p, w->n);
-		ipc_send(c->sock, o);
+		rpc_reply(c->sock, o, "probe");
 		free(o);
 	} else {
 		log_event(LOG_ERROR, "sip.front_bad_probe", "type=%u", (unsigned)c->m.type);
@@ -662,7 +673,7 @@ static void loops_answer(struct ipc_msg *m)
 	int n = linecall_engines_loop_stats(engines, l, LINE_LOOPS_MAX);
 	struct ipc_out *o = xmalloc(sizeof *o);
 	sip_wire_loops_encode(o, l, n);
-	ipc_send(sock, o);
+	rpc_reply(sock, o, "loops");
 	free(o);
 	close(sock);
 }
@@ -678,7 +689,7 @@ static void *resolve_main(void *arg)
 		int rc = resolve_lookup_via(q.peer, q.primary, q.transports, q.families, a, err, sizeof err);
 		struct ipc_out *o = xmalloc(sizeof *o);
 		sip_wire_resolved_encode(o, rc, a, err);
-		ipc_send(c->sock, o);
+		rpc_reply(c->sock, o, "resolve");
 		free(o);
 		free(a);
 	} else {
@@ -848,7 +859,8 @@ int role_sip_main(const config_t *cfg)
 			 * the next call, the others sent now. */
 			atomic_int *arm = si.ssi_int == ROLE_BAD_PAGE ? &bad_page :
 				si.ssi_int == ROLE_BAD_RESULT ? &bad_result :
-				si.ssi_int == ROLE_BAD_VERDICT ? &bad_verdict : NULL;
+				si.ssi_int == ROLE_BAD_VERDICT ? &bad_verdict :
+				si.ssi_int == ROLE_BAD_RPC ? &bad_rpc : NULL;
 			if (arm) {
 				atomic_store(arm, 1);
 				log_event(LOG_WARN, "sip.test_bad_frame", "pid=%d kind=%s armed=1", (int)getpid(),

@@ -9,11 +9,12 @@
 # shorter than it declares, 5 requests until one is over what the service
 # takes in flight (its workers held: testing.worker_hold_file); SIP's own,
 # armed by the signal and sent on a call's own socket in place of the
-# call's next page report (6: a call out), result (7: a call in) or
-# verdict on an INVITE's credentials (8), a message of type 32766. Then
-# the service's answer, each a check: one log line NAME.front_malformed
+# call's next page report (6: a call out), result (7: a call in),
+# verdict on an INVITE's credentials (8) or answer to a request of the
+# service on a socket of its own (9), a message of type 32766. Then the
+# service's answer, each a check: one log line NAME.front_malformed
 # naming the front end's pid, the frame's type and why (datagram for 0
-# and 1, message for 2, 6, 7 and 8, "body size" for
+# and 1, message for 2 and 6 to 9, "body size" for
 # 4, "over its requests in flight" for 5), and nothing else; the front end
 # killed (NAME.front_exited ... signal=9); a successor started (another
 # COMM under the daemon, logged NAME.front_spawned). FRONT: the successor's

@@ -15,8 +15,9 @@
 # first kind is not refused (taken as the front end's close). Then two
 # frames on a call's own socket: a call out's page report (kind 6, the
 # call cut and delivered through the successor) and a call in's result
-# (kind 7, the page received kept, the fax delivered), and the verdict on
-# a carrier INVITE's credentials (kind 8).
+# (kind 7, the page received kept, the fax delivered), the verdict on a
+# carrier INVITE's credentials (kind 8) and the answer to a request of the
+# service on a socket of its own (kind 9, /metrics' loops' figures).
 # shellcheck source=../api/lib.sh
 . "$(dirname "$0")/../api/lib.sh"
 # shellcheck source=../faxsvc/lib_fax.sh
@@ -24,7 +25,9 @@
 # shellcheck source=lib_bad_frame.sh
 . "$(dirname "$0")/lib_bad_frame.sh"
 
-fax_setup --set testing.front_bad_frames=1 --set fax.sip_listen=udp:127.0.0.1:0
+fax_setup --set testing.front_bad_frames=1 --set fax.sip_listen=udp:127.0.0.1:0 \
+	--set metrics.listen=127.0.0.1:0
+MPORT=$(metrics_port)
 CARRIER_UDP=$(sed -n 's/.*event=fax.carrier_listening sip=udp:127.0.0.1:\([0-9]*\).*/\1/p' "$LOG" | tail -n 1)
 [ -n "$CARRIER_UDP" ] && ok || fail "no carrier listener: $(grep carrier_listening "$LOG")"
 make_pdf "$TMP/one.pdf" 1
@@ -92,24 +95,34 @@ delivered 1 "kind 7: the fax delivered"
 	fail "kind 7: the call in without its result not recorded as cut: $(grep sip.front_call_lost "$LOG" | tail -n 2)"
 wait_inbound "$USER_B" 7
 
+# own_socket KIND HOOK ON: kind KIND armed, HOOK making the request that
+# carries it, the frame logged as sent on ON (an ERE); then a fax through
+# the successor.
+own_socket() {
+	BAD_FRAME_SENT=$2
+	if bad_frame sip fv-sip "$1"; then
+		grep -qE "event=sip\.test_bad_frame pid=[0-9]+ kind=[a-z]+ on=($3)\$" "$LOG" && ok ||
+			fail "kind $1 not sent on its socket: $(grep sip.test_bad_frame "$LOG" | tail -n 2)"
+		send_fax "$USER_A" "$NUM_B" "$TMP/one.pdf"
+		expect_status 202 "kind $1: a fax accepted"
+		delivered 1 "kind $1: a fax through the successor"
+	fi
+	BAD_FRAME_SENT=
+}
 # Kind 8, armed before a carrier's INVITE whose digest answer the front
 # end checks (sip_invite.py: a 401, then the INVITE with Authorization):
-# the verdict on the INVITE's own socket replaced; then a fax through the
-# successor.
+# the verdict on the INVITE's own socket replaced.
 req POST /v1/provider/trunks "$OP" '{"id":"digest","name":"Digest carrier","peer":"127.0.0.1:5999","prefixes":["+98"],"inbound_auth":"digest","username":"acct77","password":"in-pass-789"}'
 expect_status 201 "a trunk whose INVITEs authenticate by digest"
 invite_digest() { python3 "$(dirname "$0")/../faxsvc/sip_invite.py" "$CARRIER_UDP" +14155550177 --digest "acct77:in-pass-789" >"$TMP/invite8" 2>&1; }
-BAD_FRAME_SENT=invite_digest
-if bad_frame sip fv-sip 8; then
-	grep -q "event=sip.test_bad_frame pid=[0-9]* kind=verdict on=invite" "$LOG" && ok ||
-		fail "kind 8 not sent on the INVITE's socket: $(grep sip.test_bad_frame "$LOG" | tail -n 2)"
-	send_fax "$USER_A" "$NUM_B" "$TMP/one.pdf"
-	expect_status 202 "kind 8: a fax accepted"
-	delivered 1 "kind 8: a fax through the successor"
-fi
-BAD_FRAME_SENT=
+own_socket 8 invite_digest invite
+# Kind 9, armed before /metrics is read: the answer to the next request the
+# service makes on a socket of its own (here the media loops' figures, or
+# the digest trunk's keep-alive if it comes first) replaced.
+scrape() { curl -s -o /dev/null "http://127.0.0.1:$MPORT/metrics"; }
+own_socket 9 scrape 'loops|probe|register|resolve'
 req GET "/v1/faxes/$FIRST" "$USER_A"
 expect_jq '.status == "delivered"' "the first fax kept"
-[ "$(grep -c 'event=sip.front_malformed' "$LOG")" = 6 ] && ok ||
+[ "$(grep -c 'event=sip.front_malformed' "$LOG")" = 7 ] && ok ||
 	fail "refusals: $(grep sip.front_malformed "$LOG")"
 finish

@@ -139,7 +139,7 @@ static void test_migration_rebuilds_faxes(void **state)
 		" ('fax_in', 'acc_m', 'inbound', 'delivered', '+1', 1, 1),"
 		" ('fax_out', 'acc_m', 'outbound', 'delivered', '+1', 1, 1);"
 		"INSERT INTO fax_pages (fax_id, page, status) VALUES ('fax_in', 1, 'received'), ('fax_in', 2, 'received');"
-		"DROP INDEX faxes_retention; ALTER TABLE faxes DROP COLUMN legal_hold_reason;"
+		"DROP INDEX IF EXISTS faxes_retention; ALTER TABLE faxes DROP COLUMN legal_hold_reason;"
 		"ALTER TABLE faxes DROP COLUMN deleted_at; ALTER TABLE faxes DROP COLUMN source;"
 		"DROP TABLE retention_policies;"
 		"DELETE FROM schema_migrations WHERE version IN (7, 13, 14);");

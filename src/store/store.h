@@ -74,8 +74,13 @@ uint64_t store_wal_restarts(store_t *st);
  * prepared again at every run costs a parse and a plan each time. */
 uint64_t store_stmt_reprepares(store_t *st);
 /* Write transactions begun on st since it was opened (each takes the
- * writers' lock): for the tests. */
+ * writers' lock; a group commit counts once, however many times its BEGIN
+ * was tried): for the tests. */
 uint64_t store_write_txs(store_t *st);
+/* PostgreSQL: how many times a group commit's BEGIN was tried again
+ * since st was opened (one of its chains' heads held by another writer:
+ * tried with that chain first, then under the write lock); SQLite: 0. */
+uint64_t store_write_retries(store_t *st);
 /* SQLite: the time the checkpointer's passes (a restart prepared or
  * given up) held this process's writers' lock, in all and the longest
  * once; PostgreSQL: 0 and 0. */

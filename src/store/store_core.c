@@ -325,6 +325,11 @@ uint64_t store_write_txs(store_t *st)
 	return atomic_load(&st->write_txs);
 }
 
+uint64_t store_write_retries(store_t *st)
+{
+	return atomic_load(&st->write_retries);
+}
+
 bool store_tx_writes(const store_tx_t *tx)
 {
 	return tx->write;

@@ -168,8 +168,13 @@ static store_tx_t *group_begin(store_t *st, struct store_gitem *batch, int n)
 			chains[m++] = chains[i];
 	store_tx_t *tx = NULL;
 	int first = 0;
+	/* One write transaction for the group, however many tries it takes:
+	 * the tries after the first (and the write lock after them) are
+	 * retries (store_write_retries). */
+	atomic_fetch_add(&st->write_txs, 1);
 	for (int t = 0; t < CHAIN_TRIES && !tx; t++) {
-		atomic_fetch_add(&st->write_txs, 1);
+		if (t)
+			atomic_fetch_add(&st->write_retries, 1);
 		tx = st->be->begin_chains(st, chains[first]);
 		if (!tx)
 			break;
@@ -187,7 +192,10 @@ static store_tx_t *group_begin(store_t *st, struct store_gitem *batch, int n)
 	 * not after a second wait for the write lock's BEGIN. */
 	if (!tx && store_unavailable_seen())
 		return NULL;
-	return tx ? tx : store_begin(st, true);
+	if (tx)
+		return tx;
+	atomic_fetch_add(&st->write_retries, 1);
+	return st->be->begin(st, true);
 }
 
 /* Writes the first group of st's queue in one transaction. Called with

@@ -70,6 +70,7 @@ struct store {
 	 * SQLite's single writer needs no row lock. */
 	bool row_locks;
 	_Atomic uint64_t write_txs; /* write transactions begun (store_write_txs) */
+	_Atomic uint64_t write_retries; /* a group's BEGIN tried again (store_write_retries) */
 };
 struct store_tx {
 	store_t *st;

@@ -3,7 +3,11 @@
  *  - a group of audit events whose BEGIN finds the database unreachable
  *    fails at once: one connection tried, not a second one for the write
  *    lock's BEGIN (that second try waited for the store's deadline again
- *    when the server did not answer). */
+ *    when the server did not answer);
+ *  - a group whose BEGIN is tried again (one of its chains' heads held by
+ *    another writer) counts as one write transaction, and its retry on
+ *    its own (store_write_retries). */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdatomic.h>
 #include <stdarg.h>
@@ -141,10 +145,52 @@ static void test_pg_group_unreachable_fails_at_once(void **state)
 	assert_int_equal(g.rc, STORE_OK);
 }
 
+static void test_pg_group_retry_counted_once(void **state)
+{
+	store_t *st = *state;
+	if (!st)
+		skip();
+	store_t *node2 = test_db_open(path);
+	/* Both chains' heads made (a head not made: the write lock at once). */
+	store_tx_t *tx = store_begin(st, true);
+	int64_t seq;
+	char hash[65];
+	int version;
+	assert_int_equal(store_audit_chain_head(tx, "acc_ra", &seq, hash, &version), STORE_OK);
+	assert_int_equal(store_audit_chain_head(tx, "acc_rb", &seq, hash, &version), STORE_OK);
+	assert_int_equal(store_commit(tx), STORE_OK);
+
+	/* Another node's writer holds B's head; a group of A and B begins
+	 * with A's lock, finds B's head held, and is tried again with B's
+	 * first, where it waits for that writer. */
+	tx = store_begin(node2, true);
+	json_t *held = sq_rows(tx, "SELECT chain_id FROM audit_heads WHERE chain_id = ? FOR UPDATE", "s",
+		"acc_rb");
+	assert_non_null(held);
+	assert_int_equal(json_array_size(held), 1);
+	json_decref(held);
+	uint64_t w0 = store_write_txs(st), r0 = store_write_retries(st);
+	struct group g = { .st = st, .chains = { "acc_ra", "acc_rb" } };
+	pthread_t t;
+	assert_int_equal(pthread_create(&t, NULL, run_group, &g), 0);
+	/* Bounded: 60 s in 10 ms steps, until its retry. */
+	for (int i = 0; i < 6000 && store_write_retries(st) == r0 && !atomic_load(&g.done); i++)
+		usleep(10000);
+	assert_int_equal(store_write_retries(st) - r0, 1);
+	assert_int_equal(store_commit(tx), STORE_OK);
+	assert_int_equal(pthread_join(t, NULL), 0);
+	assert_int_equal(g.rc, STORE_OK);
+	/* One group, one write transaction; its second try counted apart. */
+	assert_int_equal(store_write_txs(st) - w0, 1);
+	assert_int_equal(store_write_retries(st) - r0, 1);
+	store_close(node2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_pg_group_unreachable_fails_at_once, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pg_group_retry_counted_once, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

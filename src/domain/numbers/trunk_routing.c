@@ -7,6 +7,7 @@
 
 #include <sodium.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,13 +83,20 @@ struct cand {
 	size_t len;   /* matching prefix length */
 	int down;     /* the keep-alive saw it down */
 	size_t rank;  /* creation order */
+	int64_t down_at; /* down: since when (link_changed_at; 0 unknown) */
 };
 
+/* The trunks seen up first, then the down ones, the one last seen up
+ * first (down since the latest: one that missed its last probes is likelier
+ * back soon than one down for an hour); then the longest matching prefix,
+ * then creation order. */
 static int cand_cmp(const void *a, const void *b)
 {
 	const struct cand *x = a, *y = b;
 	if (x->down != y->down)
 		return x->down - y->down;
+	if (x->down && x->down_at != y->down_at)
+		return x->down_at > y->down_at ? -1 : 1;
 	if (x->len != y->len)
 		return x->len > y->len ? -1 : 1;
 	return x->rank < y->rank ? -1 : x->rank > y->rank;
@@ -102,16 +110,17 @@ void dom_trunks_node(const char *node)
 	atomic_store(&trunks_node, node && *node ? node : NULL);
 }
 
-/* Trunk t's link as this node sees it (mine: its rows of
- * trunk_node_states), else as decided over the nodes. */
-static const char *own_link(const json_t *mine, const json_t *t)
+/* The row of trunk t's link as this node sees it (mine: its rows of
+ * trunk_node_states), else t's own (as decided over the nodes): its
+ * link_status and link_changed_at. */
+static const json_t *own_link(const json_t *mine, const json_t *t)
 {
 	size_t i;
 	json_t *r;
 	json_array_foreach(mine, i, r)
 		if (strcmp(rec_str(r, "trunk_id"), rec_str(t, "id")) == 0 && *rec_str(r, "link_status"))
-			return rec_str(r, "link_status");
-	return rec_str(t, "link_status");
+			return r;
+	return t;
 }
 
 json_t *dom_trunks_for(store_tx_t *tx, const fax_env_t *env, const char *to)
@@ -138,7 +147,7 @@ json_t *dom_trunks_for(store_tx_t *tx, const fax_env_t *env, const char *to)
 		if (strcmp(rec_str(t, "id"), LOOPBACK) == 0) {
 			if (on_loopback) {
 				/* A number of our own inventory: the loopback trunk alone. */
-				c[0] = (struct cand){ t, 1, 0, i };
+				c[0] = (struct cand){ t, 1, 0, i, 0 };
 				nc = 1;
 				alone = 1;
 				break;
@@ -147,8 +156,12 @@ json_t *dom_trunks_for(store_tx_t *tx, const fax_env_t *env, const char *to)
 		json_t *prefixes = json_loads(rec_str(t, "prefixes"), 0, NULL);
 		size_t len = numbers_prefix_match(prefixes, to);
 		json_decref(prefixes);
-		if (len > 0)
-			c[nc++] = (struct cand){ t, len, strcmp(own_link(mine, t), "down") == 0, i };
+		if (len > 0) {
+			const json_t *l = own_link(mine, t);
+			int down = strcmp(rec_str(l, "link_status"), "down") == 0;
+			c[nc++] = (struct cand){ t, len, down, i,
+				down ? json_integer_value(json_object_get(l, "link_changed_at")) : 0 };
+		}
 	}
 	json_decref(mine);
 	if (nc > 1 && !alone)

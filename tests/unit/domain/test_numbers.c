@@ -347,6 +347,34 @@ static void test_routing(void **state)
 	json_decref(t);
 	store_rollback(tx);
 
+	/* Both down: the one last seen up first (down since the latest),
+	 * before the longer prefix and the older trunk. */
+	links = json_pack("{s:s}", "eu", "down");
+	assert_int_equal(dom_trunk_links_record(st, links, 1300), 1);
+	json_decref(links);
+	tx = store_begin(st, false);
+	all = dom_trunks_for(tx, &env, "+33123456789");
+	assert_int_equal(json_array_size(all), 2);
+	assert_string_equal(str(json_array_get(all, 0), "id"), "eu");
+	assert_string_equal(str(json_array_get(all, 1), "id"), "paris");
+	json_decref(all);
+	store_rollback(tx);
+	links = json_pack("{s:s}", "paris", "up");
+	assert_int_equal(dom_trunk_links_record(st, links, 1350), 1);
+	json_decref(links);
+	links = json_pack("{s:s}", "paris", "down");
+	assert_int_equal(dom_trunk_links_record(st, links, 1400), 1);
+	json_decref(links);
+	tx = store_begin(st, false);
+	all = dom_trunks_for(tx, &env, "+33123456789");
+	assert_string_equal(str(json_array_get(all, 0), "id"), "paris");
+	assert_string_equal(str(json_array_get(all, 1), "id"), "eu");
+	json_decref(all);
+	store_rollback(tx);
+	links = json_pack("{s:s}", "eu", "up");
+	assert_int_equal(dom_trunk_links_record(st, links, 1450), 1);
+	json_decref(links);
+
 	/* Several nodes on one database: each records its own view. A link is
 	 * down only when every node that reports it sees it down; each node
 	 * routes by its own view; a report older than 5 minutes than the

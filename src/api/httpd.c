@@ -3,6 +3,9 @@
 #include "httpd.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -11,6 +14,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -43,8 +48,37 @@ struct conn_track {
 	char peer[INET6_ADDRSTRLEN + 1];
 };
 
+/* One thread of the API listener: its own libmicrohttpd daemon (external
+ * epoll, on its copy of the listening socket), run by a loop that waits on
+ * the daemon's epoll, the watched descriptor and the stop (ep). */
+struct loop {
+	httpd_t *h;
+	struct MHD_Daemon *d;
+	int ep;
+	pthread_t thread;
+	bool started;
+	/* Its connections whose answers another thread gave (httpd_complete),
+	 * to be resumed by this one: libmicrohttpd resumes a connection only
+	 * at the start of a round, and a resume from another thread that
+	 * falls between that start and the round's reading of its eventfd is
+	 * lost (the request waits for the connection's next event). resume_fd
+	 * (an eventfd) wakes the loop. */
+	pthread_mutex_t mu;
+	struct httpd_pending *resume;
+	int resume_fd;
+};
+
+/* What woke a loop (epoll_event.data.u32). */
+enum { WAKE_MHD, WAKE_WATCH, WAKE_STOP, WAKE_RESUME };
+
+/* The loop of the thread running, NULL in any other thread. */
+static _Thread_local struct loop *this_loop;
+
 struct httpd {
-	struct MHD_Daemon *d, *md;
+	struct MHD_Daemon *md;
+	struct loop *loops;
+	int nloops;
+	int stop_fd; /* an eventfd, written once at the stop: every loop ends */
 	httpd_config_t cfg;
 	int port, metrics_port;
 	_Atomic int64_t inflight;
@@ -70,6 +104,8 @@ struct httpd_pending {
 	struct MHD_Connection *conn;
 	bool suspended, done, queued;
 	http_out_t out;
+	struct loop *loop;              /* the loop whose connection it is */
+	struct httpd_pending *next_resume; /* in loop->resume */
 };
 
 /* The headers or the query's arguments of a request, in their order. */
@@ -194,12 +230,41 @@ void httpd_complete(httpd_pending_t *p, http_out_t *out)
 	p->out = *out;
 	memset(out, 0, sizeof *out);
 	p->done = true;
-	if (p->suspended) {
-		/* MHD calls on_access again, which queues the answer. */
-		p->suspended = false;
+	bool resume = p->suspended;
+	struct loop *l = p->loop;
+	p->suspended = false;
+	/* MHD calls on_access again, which queues the answer: resumed here
+	 * on the connection's own thread, else by it (struct loop). p lives
+	 * until its connection is resumed. */
+	if (resume && l == this_loop)
 		MHD_resume_connection(p->conn);
-	}
 	pthread_mutex_unlock(&p->mu);
+	if (!resume || l == this_loop)
+		return;
+	pthread_mutex_lock(&l->mu);
+	p->next_resume = l->resume;
+	l->resume = p;
+	pthread_mutex_unlock(&l->mu);
+	uint64_t one = 1;
+	if (write(l->resume_fd, &one, sizeof one) != sizeof one)
+		log_event(LOG_WARN, "http.server", "msg=\"resume: %s\"", strerror(errno));
+}
+
+/* Resumes the connections of l whose answers other threads gave. */
+static void loop_resume(struct loop *l)
+{
+	uint64_t n;
+	if (read(l->resume_fd, &n, sizeof n) != sizeof n)
+		return;
+	pthread_mutex_lock(&l->mu);
+	struct httpd_pending *p = l->resume;
+	l->resume = NULL;
+	pthread_mutex_unlock(&l->mu);
+	while (p) {
+		struct httpd_pending *next = p->next_resume;
+		MHD_resume_connection(p->conn);
+		p = next;
+	}
 }
 
 /* ---- deadlines of connections (slow clients) ---- */
@@ -354,6 +419,7 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 	if (!rq) {
 		rq = xcalloc(1, sizeof *rq);
 		pthread_mutex_init(&rq->mu, NULL);
+		rq->loop = this_loop;
 		/* Upload routes (fax documents) have their own, larger ceiling and
 		 * deadline. A request that announces no body (neither length nor
 		 * chunks: most) has none to come, and is not matched against the
@@ -452,8 +518,35 @@ static enum MHD_Result on_metrics_access(void *cls, struct MHD_Connection *conn,
 	return serve(h, conn, url, method, NULL, HTTP_LISTENER_METRICS);
 }
 
+/* Ends the loops' threads (those started) and stops their daemons. */
+static void loops_stop(httpd_t *h)
+{
+	uint64_t one = 1;
+	if (h->stop_fd >= 0 && write(h->stop_fd, &one, sizeof one) != sizeof one)
+		log_event(LOG_WARN, "http.server", "msg=\"loops' stop: %s\"", strerror(errno));
+	for (int i = 0; i < h->nloops; i++)
+		if (h->loops[i].started) {
+			pthread_join(h->loops[i].thread, NULL);
+			h->loops[i].started = false;
+		}
+	for (int i = 0; i < h->nloops; i++) {
+		if (h->loops[i].d)
+			MHD_stop_daemon(h->loops[i].d);
+		if (h->loops[i].ep >= 0)
+			close(h->loops[i].ep);
+		if (h->loops[i].resume_fd >= 0)
+			close(h->loops[i].resume_fd);
+		pthread_mutex_destroy(&h->loops[i].mu);
+	}
+	h->nloops = 0;
+}
+
 static void httpd_free(httpd_t *h)
 {
+	loops_stop(h);
+	free(h->loops);
+	if (h->stop_fd >= 0)
+		close(h->stop_fd);
 	pthread_cond_destroy(&h->conn_cv);
 	pthread_mutex_destroy(&h->conn_mu);
 	free(h);
@@ -490,6 +583,124 @@ static void close_handed(const httpd_config_t *cfg)
 		close(cfg->metrics_listen_fd);
 }
 
+/* A loop: waits for its daemon's events, the watched descriptor and the
+ * stop; answers taken from the watched descriptor first, so that the
+ * round of libmicrohttpd right after sends them. */
+static void *loop_main(void *arg)
+{
+	struct loop *l = arg;
+	httpd_t *h = l->h;
+	this_loop = l;
+	for (;;) {
+		MHD_UNSIGNED_LONG_LONG to;
+		int ms = -1;
+		if (MHD_get_timeout(l->d, &to) == MHD_YES)
+			ms = to > INT_MAX ? INT_MAX : (int)to;
+		struct epoll_event ev[4];
+		int n = epoll_wait(l->ep, ev, 4, ms);
+		if (n < 0 && errno != EINTR) {
+			log_event(LOG_ERROR, "http.server", "msg=\"epoll_wait: %s\"", strerror(errno));
+			break;
+		}
+		for (int i = 0; i < n; i++) {
+			if (ev[i].data.u32 == WAKE_STOP)
+				return NULL;
+			if (ev[i].data.u32 == WAKE_WATCH && !h->cfg.watch(h->cfg.arg))
+				epoll_ctl(l->ep, EPOLL_CTL_DEL, h->cfg.watch_fd, NULL);
+			if (ev[i].data.u32 == WAKE_RESUME)
+				loop_resume(l);
+		}
+		MHD_run(l->d);
+	}
+	return NULL;
+}
+
+/* Adds fd to ep, what it wakes for in data. */
+static int watch_add(int ep, int fd, uint32_t events, uint32_t what)
+{
+	struct epoll_event ev = { .events = events, .data.u32 = what };
+	return epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
+}
+
+/* Starts the API listener's loops (h->cfg.threads of them), the first on
+ * lopt's socket, the others on copies of it: 0, or -1 with err (the
+ * started ones left for httpd_free). */
+static int loops_start(httpd_t *h, unsigned flags, struct MHD_OptionItem *lopt, char *err,
+	size_t errlen)
+{
+	const httpd_config_t *cfg = &h->cfg;
+	int n = cfg->threads > 0 ? cfg->threads : 1;
+	h->loops = xcalloc((size_t)n, sizeof *h->loops);
+	h->stop_fd = eventfd(0, EFD_CLOEXEC);
+	if (h->stop_fd < 0) {
+		snprintf(err, errlen, "cannot make the listener's stop: %s", strerror(errno));
+		return -1;
+	}
+	/* libmicrohttpd's pool shares these among its threads: here each
+	 * daemon has its part. */
+	unsigned limit = (1000u + (unsigned)n - 1) / (unsigned)n;
+	unsigned per_ip = (256u + (unsigned)n - 1) / (unsigned)n;
+	int lfd = -1;
+	for (int i = 0; i < n; i++) {
+		struct loop *l = &h->loops[i];
+		l->h = h;
+		l->ep = -1;
+		pthread_mutex_init(&l->mu, NULL);
+		l->resume_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		h->nloops = i + 1;
+		if (i > 0) {
+			lfd = fcntl(lfd, F_DUPFD_CLOEXEC, 0);
+			if (lfd < 0) {
+				snprintf(err, errlen, "cannot copy the listening socket: %s", strerror(errno));
+				return -1;
+			}
+			lopt[0] = (struct MHD_OptionItem){ MHD_OPTION_LISTEN_SOCKET, lfd, NULL };
+		}
+		l->d = MHD_start_daemon(flags, 0, NULL, NULL, on_access, h,
+			MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
+			MHD_OPTION_ARRAY, lopt,
+			MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->connection_timeout,
+			MHD_OPTION_CONNECTION_LIMIT, limit,
+			MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_ip,
+			MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTPD_CONN_MEMORY,
+			MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
+			MHD_OPTION_NOTIFY_CONNECTION, on_connection, h,
+			MHD_OPTION_URI_LOG_CALLBACK, on_request_line, h,
+			MHD_OPTION_END);
+		if (!l->d) {
+			snprintf(err, errlen, "cannot listen on %s (address in use or not permitted?)",
+				cfg->listen);
+			/* A copy MHD did not take stays ours to close; the
+			 * first's socket is the caller's. */
+			if (i > 0)
+				close(lfd);
+			return -1;
+		}
+		const union MHD_DaemonInfo *di = MHD_get_daemon_info(l->d, MHD_DAEMON_INFO_LISTEN_FD);
+		const union MHD_DaemonInfo *ei = MHD_get_daemon_info(l->d, MHD_DAEMON_INFO_EPOLL_FD);
+		if (i == 0)
+			lfd = di ? di->listen_fd : -1;
+		l->ep = epoll_create1(EPOLL_CLOEXEC);
+		if (lfd < 0 || !ei || l->ep < 0 || l->resume_fd < 0 ||
+		    watch_add(l->ep, ei->epoll_fd, EPOLLIN, WAKE_MHD) != 0 ||
+		    watch_add(l->ep, l->resume_fd, EPOLLIN, WAKE_RESUME) != 0 ||
+		    watch_add(l->ep, h->stop_fd, EPOLLIN, WAKE_STOP) != 0 ||
+		    (cfg->watch && watch_add(l->ep, cfg->watch_fd, EPOLLIN | EPOLLEXCLUSIVE,
+			    WAKE_WATCH) != 0)) {
+			snprintf(err, errlen, "cannot set up the listener's loop: %s", strerror(errno));
+			return -1;
+		}
+	}
+	for (int i = 0; i < n; i++) {
+		if (pthread_create(&h->loops[i].thread, NULL, loop_main, &h->loops[i]) != 0) {
+			snprintf(err, errlen, "cannot start the listener's threads");
+			return -1;
+		}
+		h->loops[i].started = true;
+	}
+	return 0;
+}
+
 httpd_t *httpd_start(const httpd_config_t *cfg, char *err, size_t errlen)
 {
 	struct sockaddr_storage ss;
@@ -514,29 +725,18 @@ httpd_t *httpd_start(const httpd_config_t *cfg, char *err, size_t errlen)
 	h->cfg = *cfg;
 	pthread_mutex_init(&h->conn_mu, NULL);
 	pthread_cond_init(&h->conn_cv, NULL);
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_ERROR_LOG;
+	h->stop_fd = -1;
+	/* No polling thread of libmicrohttpd's: the loops run the daemons. */
+	unsigned flags = MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_ERROR_LOG;
 	if (cfg->submit)
 		flags |= MHD_ALLOW_SUSPEND_RESUME;
 	if (ss.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
 	struct MHD_OptionItem lopt[] = { listen_option(cfg->listen_fd, &ss),
 		{ MHD_OPTION_END, 0, NULL } };
-	h->d = MHD_start_daemon(flags, 0, NULL, NULL, on_access, h,
-		MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
-		MHD_OPTION_ARRAY, lopt,
-		MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(cfg->threads > 0 ? cfg->threads : 1),
-		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->connection_timeout,
-		MHD_OPTION_CONNECTION_LIMIT, 1000u,
-		MHD_OPTION_PER_IP_CONNECTION_LIMIT, 256u,
-		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTPD_CONN_MEMORY,
-		MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
-		MHD_OPTION_NOTIFY_CONNECTION, on_connection, h,
-		MHD_OPTION_URI_LOG_CALLBACK, on_request_line, h,
-		MHD_OPTION_END);
-	if (!h->d) {
-		snprintf(err, errlen, "cannot listen on %s (address in use or not permitted?)", cfg->listen);
-		/* A handed socket MHD did not take stays ours to close. */
-		if (cfg->listen_fd > 0)
+	if (loops_start(h, flags, lopt, err, errlen) != 0) {
+		/* A handed socket the first daemon did not take stays ours. */
+		if (cfg->listen_fd > 0 && !h->loops[0].d)
 			close(cfg->listen_fd);
 		if (metrics_fd > 0)
 			close(metrics_fd);
@@ -547,7 +747,6 @@ httpd_t *httpd_start(const httpd_config_t *cfg, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot start the connection reaper");
 		if (metrics_fd > 0)
 			close(metrics_fd);
-		MHD_stop_daemon(h->d);
 		httpd_free(h);
 		return NULL;
 	}
@@ -570,14 +769,14 @@ httpd_t *httpd_start(const httpd_config_t *cfg, char *err, size_t errlen)
 			if (metrics_fd > 0)
 				close(metrics_fd);
 			reaper_stop(h);
-			MHD_stop_daemon(h->d);
 			httpd_free(h);
 			return NULL;
 		}
 		const union MHD_DaemonInfo *mdi = MHD_get_daemon_info(h->md, MHD_DAEMON_INFO_BIND_PORT);
 		h->metrics_port = mdi ? mdi->port : 0;
 	}
-	const union MHD_DaemonInfo *di = MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_BIND_PORT);
+	const union MHD_DaemonInfo *di = MHD_get_daemon_info(h->loops[0].d,
+		MHD_DAEMON_INFO_BIND_PORT);
 	h->port = di ? di->port : 0;
 	return h;
 }
@@ -597,9 +796,11 @@ void httpd_drain(httpd_t *h, int timeout_ms)
 	if (h->drained)
 		return;
 	h->drained = true;
-	MHD_socket s = MHD_quiesce_daemon(h->d);
-	if (s != MHD_INVALID_SOCKET)
-		close(s);
+	for (int i = 0; i < h->nloops; i++) {
+		MHD_socket s = MHD_quiesce_daemon(h->loops[i].d);
+		if (s != MHD_INVALID_SOCKET)
+			close(s);
+	}
 	for (int waited = 0; atomic_load(&h->inflight) > 0 && waited < timeout_ms; waited += 10)
 		usleep(10000);
 }
@@ -612,6 +813,5 @@ void httpd_stop(httpd_t *h, int timeout_ms)
 	reaper_stop(h);
 	if (h->md)
 		MHD_stop_daemon(h->md);
-	MHD_stop_daemon(h->d);
 	httpd_free(h);
 }

@@ -36,7 +36,8 @@ typedef struct httpd_config {
 				      of binding (taken: closed at stop or on failure) */
 	const char *metrics_listen; /* "ADDR:PORT" of the /metrics listener, or NULL/"" */
 	int metrics_listen_fd;     /* > 0: its socket, as listen_fd */
-	int threads;               /* worker threads of the API listener */
+	int threads;               /* threads of the API listener: each runs its own
+				      libmicrohttpd daemon on the one listening socket */
 	int connection_timeout;    /* seconds of inactivity before a connection is closed */
 	int request_deadline;      /* seconds a request's headers and body may take */
 	int upload_deadline;       /* the same for upload routes */
@@ -49,6 +50,16 @@ typedef struct httpd_config {
 	/* An API request's answer handed to libmicrohttpd, ns after the
 	 * request's headers arrived (metrics_front_whole), or NULL. */
 	void (*answered)(int64_t ns);
+	/* A descriptor the API listener's threads watch beside their
+	 * connections (the front end's channel to the service), when watch
+	 * is set: while watch_fd is readable, one of the threads calls
+	 * watch(arg) between libmicrohttpd's rounds, so that the answers it
+	 * gives (httpd_complete) resume their connections with no other
+	 * thread woken when the connection is that thread's. watch returns
+	 * false once watch_fd is at its end (watched no more). watch_fd is
+	 * borrowed. */
+	int watch_fd;
+	bool (*watch)(void *arg);
 } httpd_config_t;
 
 typedef struct httpd httpd_t;

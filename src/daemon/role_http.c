@@ -5,6 +5,7 @@
 #include "role.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <seccomp.h>
@@ -94,11 +95,38 @@ struct waiting {
 	http_out_t out;
 };
 
+/* The channel's socket is nonblocking here: the listener's threads take
+ * the answers between their rounds (answers_take), and one that finds the
+ * channel full while sending takes the answers that come meanwhile
+ * (chan_send), so that no thread that must read answers waits for the
+ * service, which may itself be waiting for its answers to be read. */
 static struct {
 	http_chan_t *chan; /* the requests in flight (http_chan.h) */
 	int gone;          /* an eventfd: the channel closed (the service went away) */
-	pthread_t thread;
-} answers = { .gone = -1 };
+	pthread_mutex_t end_mu;
+	bool ended;        /* (end_mu) the channel's end seen, its requests answered */
+} answers = { .gone = -1, .end_mu = PTHREAD_MUTEX_INITIALIZER };
+
+static bool answers_take(void *arg);
+
+/* Sends o on the channel, waiting while it is full (taking the answers
+ * that come meanwhile): 0, or -1 with errno. */
+static int chan_send(struct ipc_out *o)
+{
+	for (;;) {
+		if (ipc_send(HTTP_FRONT_SOCK_FD, o) == 0)
+			return 0;
+		if (errno != EAGAIN)
+			return -1;
+		struct pollfd pf = { .fd = HTTP_FRONT_SOCK_FD, .events = POLLIN | POLLOUT };
+		if (poll(&pf, 1, -1) < 0 && errno != EINTR)
+			return -1;
+		if ((pf.revents & POLLIN) && !answers_take(NULL)) {
+			errno = EPIPE;
+			return -1;
+		}
+	}
+}
 
 static struct waiting *waiting_new(const http_in_t *in, httpd_pending_t *p)
 {
@@ -194,7 +222,7 @@ static void hand_over(const http_in_t *in, struct waiting *w)
 	}
 	/* One datagram per message: the listener threads send at once. */
 	if (rc == 0)
-		rc = ipc_send(HTTP_FRONT_SOCK_FD, o);
+		rc = chan_send(o);
 	int err = errno;
 	if (body >= 0)
 		close(body);
@@ -255,55 +283,80 @@ static int answer_of(struct ipc_msg *m, http_out_t *out)
 	return 0;
 }
 
-/* Takes each answer on the channel and gives it to its request, until the
- * channel closes (the service went away, or the stop shut its reading
- * side); then every request in flight is answered 503, and so is each new
- * one at once. */
-static void *answers_main(void *arg)
+/* The channel's end (the service went away, or the stop shut its reading
+ * side), seen by whichever thread saw it first: every request in flight is
+ * answered 503, and so is each new one at once; the main loop is told. */
+static void chan_ended(void)
+{
+	pthread_mutex_lock(&answers.end_mu);
+	if (!answers.ended) {
+		answers.ended = true;
+		http_chan_close(answers.chan, waiting_unavailable, NULL);
+		uint64_t one = 1;
+		if (write(answers.gone, &one, sizeof one) != sizeof one)
+			log_event(LOG_WARN, "http.front_gone", "err=\"%s\"", strerror(errno));
+	}
+	pthread_mutex_unlock(&answers.end_mu);
+}
+
+/* Gives the answer m to its request (m is released). */
+static void answer_one(struct ipc_msg *m)
+{
+	errno = ENOENT;
+	struct waiting *w = m->type == HTTPF_ANSWER ? http_chan_take(answers.chan, m->id) : NULL;
+	if (!w && errno == ETIMEDOUT) {
+		/* Answered 504 at its deadline: dropped, its place freed. */
+		log_event(LOG_INFO, "http.answer_late", "id=%llu", (unsigned long long)m->id);
+		ipc_msg_free(m);
+		return;
+	}
+	if (!w) {
+		/* An id not in flight: never given, or its request answered
+		 * already (a repeat). Dropped. */
+		log_event(LOG_WARN, "http.answer_stray", "id=%llu type=%u",
+			(unsigned long long)m->id, (unsigned)m->type);
+		ipc_msg_free(m);
+		return;
+	}
+	http_out_t out;
+	memset(&out, 0, sizeof out);
+	if (answer_of(m, &out) != 0) {
+		log_event(LOG_WARN, "http.answer_malformed", "id=%llu", (unsigned long long)m->id);
+		problem_answer(&w->from, "unavailable", I18N("the service is not reachable; try again"),
+			&out);
+	}
+	ipc_msg_free(m);
+	waiting_end(w, &out);
+}
+
+/* At most this many answers taken per call: then the listener's thread
+ * sends them before it takes more. */
+#define TAKE_MAX 64
+
+/* The listener's watch (httpd.h), also called by chan_send: takes the
+ * answers queued on the channel (without waiting) and gives each to its
+ * request. false at the channel's end (chan_ended). */
+static bool answers_take(void *arg)
 {
 	(void)arg;
-	for (;;) {
+	for (int i = 0; i < TAKE_MAX; i++) {
 		struct ipc_msg m;
 		int rc = ipc_recv(HTTP_FRONT_SOCK_FD, &m);
-		if (rc != 0) {
-			ipc_msg_free(&m);
-			if (rc < 0 && errno == EBADMSG) {
-				log_event(LOG_WARN, "http.answer_malformed", "why=datagram");
-				continue;
-			}
-			break;
-		}
-		errno = ENOENT;
-		struct waiting *w = m.type == HTTPF_ANSWER ? http_chan_take(answers.chan, m.id) : NULL;
-		if (!w && errno == ETIMEDOUT) {
-			/* Answered 504 at its deadline: dropped, its place freed. */
-			log_event(LOG_INFO, "http.answer_late", "id=%llu", (unsigned long long)m.id);
-			ipc_msg_free(&m);
+		if (rc == 0) {
+			answer_one(&m);
 			continue;
-		}
-		if (!w) {
-			/* An id not in flight: never given, or its request
-			 * answered already (a repeat). Dropped. */
-			log_event(LOG_WARN, "http.answer_stray", "id=%llu type=%u",
-				(unsigned long long)m.id, (unsigned)m.type);
-			ipc_msg_free(&m);
-			continue;
-		}
-		http_out_t out;
-		memset(&out, 0, sizeof out);
-		if (answer_of(&m, &out) != 0) {
-			log_event(LOG_WARN, "http.answer_malformed", "id=%llu", (unsigned long long)m.id);
-			problem_answer(&w->from, "unavailable", I18N("the service is not reachable; try again"),
-				&out);
 		}
 		ipc_msg_free(&m);
-		waiting_end(w, &out);
+		if (rc < 0 && errno == EAGAIN)
+			return true;
+		if (rc < 0 && errno == EBADMSG) {
+			log_event(LOG_WARN, "http.answer_malformed", "why=datagram");
+			continue;
+		}
+		chan_ended();
+		return false;
 	}
-	http_chan_close(answers.chan, waiting_unavailable, NULL);
-	uint64_t one = 1;
-	if (write(answers.gone, &one, sizeof one) != sizeof one)
-		log_event(LOG_WARN, "http.front_gone", "err=\"%s\"", strerror(errno));
-	return NULL;
+	return true;
 }
 
 static int answers_start(unsigned cap, int timeout_s)
@@ -312,18 +365,19 @@ static int answers_start(unsigned cap, int timeout_s)
 	if (answers.chan)
 		http_chan_set_timeout(answers.chan, (int64_t)timeout_s * 1000000000LL);
 	answers.gone = eventfd(0, EFD_CLOEXEC);
-	if (!answers.chan || answers.gone < 0 ||
-	    pthread_create(&answers.thread, NULL, answers_main, NULL) != 0)
+	int fl = fcntl(HTTP_FRONT_SOCK_FD, F_GETFL);
+	if (!answers.chan || answers.gone < 0 || fl < 0 ||
+	    fcntl(HTTP_FRONT_SOCK_FD, F_SETFL, fl | O_NONBLOCK) != 0)
 		return -1;
 	return 0;
 }
 
-/* Ends the answers' thread (the channel's reading side shut: it sees the
- * end): every request still waiting is answered 503. */
+/* The channel's reading side shut (the listener's threads see its end):
+ * every request still waiting is answered 503. */
 static void answers_stop(void)
 {
 	shutdown(HTTP_FRONT_SOCK_FD, SHUT_RD);
-	pthread_join(answers.thread, NULL);
+	chan_ended();
 }
 
 /* testing.front_bad_frames: the kinds of this front end (role.h), each a
@@ -363,7 +417,7 @@ static void bad_frame(int kind)
 				ipc_put_fd(o, body);
 		}
 		if (rc == 0)
-			rc = ipc_send(HTTP_FRONT_SOCK_FD, o);
+			rc = chan_send(o);
 		if (body >= 0)
 			close(body);
 		sent += rc == 0;
@@ -438,6 +492,8 @@ int role_http_main(const config_t *cfg)
 		.ceiling = ceiling,
 		.slow_client = metrics_slow_client,
 		.answered = metrics_front_whole,
+		.watch_fd = HTTP_FRONT_SOCK_FD,
+		.watch = answers_take,
 	};
 	unsigned cap = cfg->test_http_inflight_max > 0 ? (unsigned)cfg->test_http_inflight_max
 		: HTTPF_INFLIGHT_MAX;

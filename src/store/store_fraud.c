@@ -71,9 +71,9 @@ bool store_fraud_session_seen(store_tx_t *tx, const char *principal_id, const ch
 bool store_fraud_locked_between(store_tx_t *tx, const char *account_id, const char *principal_id,
 	int64_t from, int64_t to)
 {
-	json_t *r = sq_one(tx, "SELECT id FROM audit_events WHERE account_id=? AND action='user.lockout'"
-		" AND target=? AND time >= ? AND time <= ? LIMIT 1", "ssii", account_id, principal_id,
-		from, to);
+	json_t *r = sq_one(tx, "SELECT id FROM audit_events WHERE " SQ_AUDIT_OF_ACCOUNT("")
+		" AND action='user.lockout' AND target=? AND time >= ? AND time <= ? LIMIT 1", "ssssii",
+		account_id, account_id, account_id, principal_id, from, to);
 	json_decref(r);
 	return r != NULL;
 }

@@ -100,6 +100,14 @@ void store_group_test_detach_after(store_t *st, int64_t ns);
 /* Releases what the group commit holds; before the backend closes. */
 void sq_group_close(store_t *st);
 
+/* The audit events of account A, as a condition on the table's row
+ * (prefix: "" or an alias with its dot), bound with A three times: those
+ * of its chain (audit_chain_seq) and those of the closed global chain that
+ * name it (audit_account_closed, migration 0070). account_id = A stays, so
+ * that the rows are the same as with account_id = A alone. */
+#define SQ_AUDIT_OF_ACCOUNT(prefix) "(" prefix "chain_id = ? OR (" prefix "chain_id = '' AND " \
+	prefix "account_id = ?)) AND " prefix "account_id = ?"
+
 /* A chain's advisory lock on PostgreSQL (store_pg.c) has a two-int key:
  * this ("fvch"), then sq_chain_lock_key, a hash of its id (two chains
  * sharing one only queue together). */

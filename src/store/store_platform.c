@@ -468,20 +468,23 @@ int store_audit_list(store_tx_t *tx, const store_audit_filter_t *f, const char *
 	int limit, store_page_t *out)
 {
 	return sq_page_finish(sq_rows(tx, "SELECT seq AS _k, " AUDIT_COLS " FROM audit_events"
-		" WHERE seq < ? AND (? IS NULL OR account_id = ?) AND (? = 0 OR time >= ?)"
+		" WHERE seq < ? AND (? IS NULL OR (" SQ_AUDIT_OF_ACCOUNT("") "))"
+		" AND (? = 0 OR time >= ?)"
 		" AND (? = 0 OR time < ?) AND (? IS NULL OR actor_id = ? OR on_behalf_of = ?)"
 		" AND (? IS NULL OR action = ?) ORDER BY seq DESC LIMIT ?",
-		"issiiiisssssn", sq_cursor(cursor, INT64_MAX), f->account_id, f->account_id,
-		f->since, f->since, f->until, f->until, f->actor_id, f->actor_id, f->actor_id,
-		f->action, f->action, limit + 1), limit, out);
+		"issssiiiisssssn", sq_cursor(cursor, INT64_MAX), f->account_id, f->account_id,
+		f->account_id, f->account_id, f->since, f->since, f->until, f->until, f->actor_id,
+		f->actor_id, f->actor_id, f->action, f->action, limit + 1), limit, out);
 }
 
 json_t *store_audit_naming(store_tx_t *tx, const char *account_id, const char *person_id,
 	const char *text)
 {
-	return sq_rows(tx, "SELECT " AUDIT_COLS " FROM audit_events WHERE account_id = ? AND"
+	return sq_rows(tx, "SELECT " AUDIT_COLS " FROM audit_events WHERE "
+		SQ_AUDIT_OF_ACCOUNT("") " AND"
 		" (actor_id = ? OR on_behalf_of = ? OR target = ? OR instr(detail, ?) > 0)"
-		" ORDER BY seq", "sssss", account_id, person_id, person_id, person_id, text);
+		" ORDER BY seq", "sssssss", account_id, account_id, account_id, person_id, person_id,
+		person_id, text);
 }
 
 int store_audit_redact(store_tx_t *tx, int64_t seq, const char *source, const char *detail,
@@ -605,7 +608,7 @@ int store_audit_checkpoint_list(store_tx_t *tx, const char *account_id, const ch
 {
 	/* An account's checkpoints are those of its chain, and those of the
 	 * closed global chain whose span (prev_seq, seq] holds one of its
-	 * events (the index on (account_id, seq) answers that). */
+	 * events (the partial index audit_account_closed answers that). */
 	return sq_page_finish(sq_rows(tx, "SELECT c.rowid AS _k, c.chain_id, c.seq, c.prev_seq,"
 		" c.mac, c.time, c.signature, c.created_at FROM audit_checkpoints c WHERE c.rowid < ?"
 		" AND (? IS NULL OR c.chain_id = ? OR (c.chain_id = '' AND"
@@ -654,7 +657,8 @@ json_t *store_accounts_for_contacts_review(store_tx_t *tx, int64_t before, int l
 	return sq_rows(tx, "SELECT a.id, a.created_at, s.contacts_confirmed_at FROM accounts a"
 		" LEFT JOIN account_settings s ON s.account_id = a.id WHERE a.status='active'"
 		" AND COALESCE(s.contacts_confirmed_at, a.created_at) <= ? AND NOT EXISTS (SELECT 1"
-		" FROM audit_events e WHERE e.account_id = a.id AND"
+		" FROM audit_events e WHERE (e.chain_id = a.id OR (e.chain_id = '' AND"
+		" e.account_id = a.id)) AND e.account_id = a.id AND"
 		" e.action = 'contacts.review_reminded' AND"
 		" e.time >= COALESCE(s.contacts_confirmed_at, a.created_at))"
 		" ORDER BY COALESCE(s.contacts_confirmed_at, a.created_at), a.id LIMIT ?", "ii", before,
@@ -663,8 +667,9 @@ json_t *store_accounts_for_contacts_review(store_tx_t *tx, int64_t before, int l
 
 bool store_audit_since(store_tx_t *tx, const char *account_id, const char *action, int64_t since)
 {
-	json_t *r = sq_one(tx, "SELECT id FROM audit_events WHERE account_id=? AND action=?"
-		" AND time >= ? LIMIT 1", "ssi", account_id, action, since);
+	json_t *r = sq_one(tx, "SELECT id FROM audit_events WHERE " SQ_AUDIT_OF_ACCOUNT("")
+		" AND action=? AND time >= ? LIMIT 1", "ssssi", account_id, account_id, account_id,
+		action, since);
 	json_decref(r);
 	return r != NULL;
 }

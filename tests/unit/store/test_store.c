@@ -1449,6 +1449,117 @@ static void test_pg_audit_groups_of_chains(void **state)
 	store_close(node2);
 }
 
+/* An account's audit events, found through its chain since migration
+ * 0070 dropped the index on (account_id, seq) for new events: the events
+ * of its chain and those of the closed global chain (chain_id '') that
+ * name it, no other account's, by every query that asks for an account's
+ * events. */
+static void test_audit_account_queries(void **state)
+{
+	store_t *st = *state;
+	store_tx_t *tx = store_begin(st, true);
+	assert_non_null(tx);
+	for (int i = 0; i < 2; i++) {
+		char id[40];
+		snprintf(id, sizeof id, "evt_closed_%d", i);
+		json_t *ev = json_pack("{s:s, s:I, s:s, s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s,"
+			" s:i}", "chain_id", "", "chain_seq", (json_int_t)(900000 + i), "id", id, "time",
+			(json_int_t)5, "actor_id", "usr_t", "actor_type", "user", "action", "fax.read",
+			"target", "usr_q", "account_id", "acc_q1", "outcome", "success", "prev_hash", "p",
+			"hash", "h", "chain", 1);
+		assert_int_equal(store_audit_insert(tx, ev), STORE_OK);
+		json_decref(ev);
+	}
+	assert_int_equal(write_event(tx, "acc_q1"), 0);
+	assert_int_equal(write_event(tx, "acc_q1"), 0);
+	assert_int_equal(write_event(tx, "acc_q1"), 0);
+	assert_int_equal(write_event(tx, "acc_q2"), 0);
+	assert_int_equal(store_commit(tx), STORE_OK);
+
+	tx = store_begin(st, false);
+	assert_non_null(tx);
+	store_page_t pg = { 0 };
+	store_audit_filter_t f = { .account_id = "acc_q1" };
+	assert_int_equal(store_audit_list(tx, &f, NULL, 50, &pg), STORE_OK);
+	assert_int_equal(json_array_size(pg.items), 5);
+	int64_t before = INT64_MAX;
+	size_t i;
+	json_t *e;
+	json_array_foreach(pg.items, i, e) {
+		assert_string_equal(json_string_value(json_object_get(e, "account_id")), "acc_q1");
+		int64_t seq = json_integer_value(json_object_get(e, "seq"));
+		assert_true(seq < before); /* newest first */
+		before = seq;
+	}
+	store_page_free(&pg);
+	f.account_id = "acc_q2";
+	assert_int_equal(store_audit_list(tx, &f, NULL, 50, &pg), STORE_OK);
+	assert_int_equal(json_array_size(pg.items), 1);
+	store_page_free(&pg);
+	json_t *named = store_audit_naming(tx, "acc_q1", "usr_t", "usr_t");
+	assert_int_equal(json_array_size(named), 5);
+	json_decref(named);
+	/* The closed chain's events alone name usr_q as their target. */
+	named = store_audit_naming(tx, "acc_q1", "usr_q", "usr_q");
+	assert_int_equal(json_array_size(named), 2);
+	json_decref(named);
+	named = store_audit_naming(tx, "acc_q2", "usr_q", "usr_q");
+	assert_int_equal(json_array_size(named), 0);
+	json_decref(named);
+	assert_true(store_audit_since(tx, "acc_q1", "fax.read", 5));
+	assert_true(store_audit_since(tx, "acc_q2", "fax.read", 1));
+	assert_false(store_audit_since(tx, "acc_q2", "fax.read", 2));
+	assert_false(store_audit_since(tx, "acc_q3", "fax.read", 0));
+	store_rollback(tx);
+}
+
+/* The log's length in frames (its header's page size; 0: no log). */
+static int64_t wal_frames(const char *db)
+{
+	char p[600];
+	snprintf(p, sizeof p, "%s-wal", db);
+	FILE *f = fopen(p, "rb");
+	if (!f)
+		return 0;
+	unsigned char h[32];
+	size_t n = fread(h, 1, sizeof h, f);
+	fseek(f, 0, SEEK_END);
+	long len = ftell(f);
+	fclose(f);
+	if (n != sizeof h)
+		return 0;
+	int64_t page = ((int64_t)h[8] << 24) | (h[9] << 16) | (h[10] << 8) | h[11];
+	return (len - 32) / (page + 24);
+}
+
+/* An audit event commits four pages to SQLite's log: the table's leaf,
+ * the leaves of its id's and its chain's indexes, and its chain's head
+ * (five while every event also went into the index on (account_id, seq),
+ * dropped by migration 0070). */
+static void test_audit_event_log_pages(void **state)
+{
+	(void)state;
+	if (test_db_pg())
+		skip();
+	char own[512];
+	test_db_new(own, sizeof own);
+	store_t *st = test_db_open(own);
+	assert_non_null(st);
+	store_tx_t *tx = store_begin(st, true);
+	assert_non_null(tx);
+	assert_int_equal(write_event(tx, "acc_pages"), 0); /* the chain's head made */
+	assert_int_equal(store_commit(tx), STORE_OK);
+	int64_t before = wal_frames(own);
+	assert_true(before > 0);
+	tx = store_begin(st, true);
+	assert_non_null(tx);
+	assert_int_equal(write_event(tx, "acc_pages"), 0);
+	assert_int_equal(store_commit(tx), STORE_OK);
+	assert_int_equal(wal_frames(own) - before, 4);
+	store_close(st);
+	test_db_remove(own);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1476,6 +1587,8 @@ int main(void)
 		cmocka_unit_test(test_read_after_commit_keeps_cache),
 		cmocka_unit_test(test_go_on_behind_short_queue),
 		cmocka_unit_test(test_pg_audit_groups_of_chains),
+		cmocka_unit_test(test_audit_account_queries),
+		cmocka_unit_test(test_audit_event_log_pages),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -49,8 +49,9 @@ struct listener {
 	int calls;       /* INVITEs being decided or calls up */
 };
 
-/* A send waiting for its call's messages (front_send_once): its eventfd,
- * written by front_wake once the service may have set its stop flag. */
+/* A send waiting for its call's messages (front_send_once), or a listener
+ * for its stop (front_receive): its eventfd, written by front_wake once the
+ * service may have set its stop flag. */
 struct send_waiter {
 	int efd;
 	struct send_waiter *next;
@@ -78,6 +79,35 @@ struct sip_front {
 	int nrealms, next_realm;
 	struct send_waiter *waiters; /* under mu */
 };
+
+/* w (its eventfd made here, -1 if none could be) among those front_wake
+ * writes to, until waiter_remove. */
+static void waiter_add(sip_front_t *f, struct send_waiter *w)
+{
+	w->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	w->next = NULL;
+	if (w->efd < 0)
+		return;
+	pthread_mutex_lock(&f->mu);
+	w->next = f->waiters;
+	f->waiters = w;
+	pthread_mutex_unlock(&f->mu);
+}
+
+static void waiter_remove(sip_front_t *f, struct send_waiter *w)
+{
+	if (w->efd < 0)
+		return;
+	pthread_mutex_lock(&f->mu);
+	for (struct send_waiter **p = &f->waiters; *p; p = &(*p)->next)
+		if (*p == w) {
+			*p = w->next;
+			break;
+		}
+	pthread_mutex_unlock(&f->mu);
+	close(w->efd);
+}
+
 
 /* Sends o on the socket to the front end: 0, or -1 when it is down. */
 static int front_send(sip_front_t *f, struct ipc_out *o)
@@ -527,13 +557,8 @@ static int front_send_once(sip_front_t *f, const line_cfg_t *cfg, const char *ta
 	}
 	/* Pages as they are confirmed, then the result; a stop is passed on,
 	 * seen when the service wakes this send (front_wake). */
-	struct send_waiter w = { .efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK) };
-	if (w.efd >= 0) {
-		pthread_mutex_lock(&f->mu);
-		w.next = f->waiters;
-		f->waiters = &w;
-		pthread_mutex_unlock(&f->mu);
-	}
+	struct send_waiter w;
+	waiter_add(f, &w);
 	int stop_sent = 0, confirmed = 0, done = 0, ret = 0;
 	while (!done) {
 		if (cfg->stop && atomic_load(cfg->stop) && !stop_sent) {
@@ -588,22 +613,14 @@ static int front_send_once(sip_front_t *f, const line_cfg_t *cfg, const char *ta
 		if (r >= 0)
 			ipc_msg_free(&m);
 	}
-	if (w.efd >= 0) {
-		pthread_mutex_lock(&f->mu);
-		for (struct send_waiter **p = &f->waiters; *p; p = &(*p)->next)
-			if (*p == &w) {
-				*p = w.next;
-				break;
-			}
-		pthread_mutex_unlock(&f->mu);
-		close(w.efd);
-	}
+	waiter_remove(f, &w);
 	close(sv[0]);
 	res->call_ud = NULL;
 	return ret;
 }
 
-/* linecall_wake: every send waiting looks at its stop flag. */
+/* linecall_wake: every send waiting, and every listener, looks at its
+ * stop flag. */
 static void front_wake(void *impl)
 {
 	sip_front_t *f = impl;
@@ -748,9 +765,24 @@ static int front_receive(void *impl, const linecall_listener_t *l)
 	send_listen(f, x);
 	pthread_mutex_unlock(&f->mu);
 	/* Until the stop; then the front end ends the calls, whose results
-	 * come before the listener goes. */
-	while (!(c->stop && atomic_load(c->stop)))
-		usleep(50000);
+	 * come before the listener goes. The service wakes it when it sets
+	 * the flag (linecall_wake); the timeout only bounds a stop set without
+	 * a wake. It looked every 50 ms: 20 wake-ups a second of the service
+	 * for each listener, idle or not. */
+	struct send_waiter stopw;
+	waiter_add(f, &stopw);
+	while (!(c->stop && atomic_load(c->stop))) {
+		if (stopw.efd < 0) {
+			usleep(50000);
+			continue;
+		}
+		struct pollfd pf = { .fd = stopw.efd, .events = POLLIN };
+		if (poll(&pf, 1, FRONT_STOP_LOOK_MS) > 0 && (pf.revents & POLLIN)) {
+			eventfd_t v;
+			(void)eventfd_read(stopw.efd, &v);
+		}
+	}
+	waiter_remove(f, &stopw);
 	struct ipc_out o;
 	sip_wire_unlisten_encode(&o, (uint32_t)id);
 	front_send(f, &o);

@@ -2036,11 +2036,15 @@ void faxsvc_stop(faxsvc_t *s)
 	pthread_mutex_unlock(&s->mu);
 	if (s->have_renewer)
 		pthread_join(s->renewer, NULL);
+	/* The listeners in the SIP front end wait for a wake to look at their
+	 * flags (linecall_wake). */
 	if (s->have_receiver) {
 		atomic_store(&s->rx_stop, 1);
+		linecall_wake(s->line);
 		pthread_join(s->receiver, NULL);
 	}
 	atomic_store(&s->carrier_stop, 1);
+	linecall_wake(s->line);
 	for (int i = 0; i < s->ncarriers; i++)
 		if (s->carriers[i].started)
 			pthread_join(s->carriers[i].th, NULL);

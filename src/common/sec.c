@@ -74,7 +74,7 @@ char *sec_new_id(const char *prefix)
 	return xasprintf("%s_%s", prefix, body);
 }
 
-char *sec_new_id_at(const char *prefix, int64_t ms)
+char *sec_new_id_at_from(const char *prefix, int64_t ms, const uint8_t r[SEC_ID_RANDOM])
 {
 	/* The alphabet of sec_new_id in byte order, so that ids sort as their
 	 * times do. */
@@ -83,12 +83,17 @@ char *sec_new_id_at(const char *prefix, int64_t ms)
 	char body[21];
 	for (int i = 8; i >= 0; i--, t >>= 5)
 		body[i] = b32[t & 31];
-	uint8_t r[11];
-	randombytes_buf(r, sizeof r);
-	for (int i = 0; i < 11; i++)
+	for (int i = 0; i < SEC_ID_RANDOM; i++)
 		body[9 + i] = b32[r[i] & 31];
 	body[20] = '\0';
 	return xasprintf("%s_%s", prefix, body);
+}
+
+char *sec_new_id_at(const char *prefix, int64_t ms)
+{
+	uint8_t r[SEC_ID_RANDOM];
+	randombytes_buf(r, sizeof r);
+	return sec_new_id_at_from(prefix, ms, r);
 }
 
 char *sec_new_token(const char *prefix)

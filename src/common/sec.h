@@ -32,6 +32,10 @@ char *sec_new_id(const char *prefix);
  * chars (55 bits). Ids made in later milliseconds sort after, so an index
  * on them grows at its right edge (audit events). Owned by the caller. */
 char *sec_new_id_at(const char *prefix, int64_t ms);
+/* The same with its random part from r (SEC_ID_RANDOM bytes the caller
+ * drew, with other random bytes it needs: one system call for both). */
+#define SEC_ID_RANDOM 11
+char *sec_new_id_at_from(const char *prefix, int64_t ms, const uint8_t r[SEC_ID_RANDOM]);
 /* A new secret token "PREFIX" + 43 url-safe base64 chars (256 bits),
  * e.g. "fvs_…". Owned by the caller. Store only its sec_token_hash(). */
 char *sec_new_token(const char *prefix);

@@ -353,7 +353,11 @@ int audit_record(store_tx_t *tx, const audit_ctx_t *ctx, const char *action, con
 	/* Ordered by time: the index on ids grows at its right edge, a page
 	 * the writer has at hand, where a random id fell on any page of it. */
 	int64_t now = time_now_ms();
-	char *id = sec_new_id_at("evt", now);
+	/* The id's random part and the personal digest's salt: one draw (a
+	 * getrandom system call each before). */
+	uint8_t rnd[SEC_ID_RANDOM + 16];
+	randombytes_buf(rnd, sizeof rnd);
+	char *id = sec_new_id_at_from("evt", now, rnd);
 	/* What a delegate does is recorded under the consent or grant that let
 	 * them (principal_t.consent_id, grant_id). */
 	json_t *dx = NULL;
@@ -383,10 +387,8 @@ int audit_record(store_tx_t *tx, const audit_ctx_t *ctx, const char *action, con
 	if (k) {
 		/* Keyed events chain their personal fields through a salted
 		 * digest, so that an erasure can rewrite them (audit.h). */
-		uint8_t raw[16];
 		char salt[33], pd[AUDIT_HASH_HEX];
-		randombytes_buf(raw, sizeof raw);
-		sodium_bin2hex(salt, sizeof salt, raw, sizeof raw);
+		sodium_bin2hex(salt, sizeof salt, rnd + SEC_ID_RANDOM, 16);
 		if (audit_personal_digest(salt, ev, pd) != 0) {
 			json_decref(ev);
 			return -1;

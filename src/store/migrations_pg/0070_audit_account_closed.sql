@@ -1,9 +1,8 @@
--- An account's events are found through its chain (audit_chain_seq: since
--- 0056 an account's chain is its id); the index on (account_id, seq) is
--- kept only for the events of the closed global chain (chain_id ''), which
--- name their account without a chain of their own. Every new audit event
--- wrote a leaf of the full index: one page of the log an event fewer.
--- The store's queries of an account's events ask for
--- (chain_id = A OR (chain_id = '' AND account_id = A)) AND account_id = A.
-DROP INDEX audit_account_seq;
+-- The same partial index as SQLite's 0070 (the closed global chain's
+-- events, chain_id ''), but on PostgreSQL the full index on
+-- (account_id, seq) stays: an account's audit list, paged by seq newest
+-- first, walks it in order under account_id = A and stops at its page.
+-- Without it the planner ORs audit_chain_seq with the partial index and
+-- sorts every event of the account older than the cursor before the
+-- first page. (SQLite's plan of that list never used it.)
 CREATE INDEX audit_account_closed ON audit_events (account_id, seq) WHERE chain_id = '';

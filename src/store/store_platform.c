@@ -467,14 +467,18 @@ int store_audit_insert(store_tx_t *tx, const json_t *e)
 int store_audit_list(store_tx_t *tx, const store_audit_filter_t *f, const char *cursor,
 	int limit, store_page_t *out)
 {
+	/* account_id = ? alone, not SQ_AUDIT_OF_ACCOUNT: the same rows, and on
+	 * PostgreSQL a walk of audit_account_seq (kept there, migration 0070)
+	 * in seq's order that stops at the page, where the OR's two indexes
+	 * gather and sort every event of the account. SQLite's plan of this
+	 * list is the table by seq, filtered, either way. */
 	return sq_page_finish(sq_rows(tx, "SELECT seq AS _k, " AUDIT_COLS " FROM audit_events"
-		" WHERE seq < ? AND (? IS NULL OR (" SQ_AUDIT_OF_ACCOUNT("") "))"
-		" AND (? = 0 OR time >= ?)"
+		" WHERE seq < ? AND (? IS NULL OR account_id = ?) AND (? = 0 OR time >= ?)"
 		" AND (? = 0 OR time < ?) AND (? IS NULL OR actor_id = ? OR on_behalf_of = ?)"
 		" AND (? IS NULL OR action = ?) ORDER BY seq DESC LIMIT ?",
-		"issssiiiisssssn", sq_cursor(cursor, INT64_MAX), f->account_id, f->account_id,
-		f->account_id, f->account_id, f->since, f->since, f->until, f->until, f->actor_id,
-		f->actor_id, f->actor_id, f->action, f->action, limit + 1), limit, out);
+		"issiiiisssssn", sq_cursor(cursor, INT64_MAX), f->account_id, f->account_id,
+		f->since, f->since, f->until, f->until, f->actor_id, f->actor_id, f->actor_id,
+		f->action, f->action, limit + 1), limit, out);
 }
 
 json_t *store_audit_naming(store_tx_t *tx, const char *account_id, const char *person_id,
